@@ -1,0 +1,9 @@
+import type { DatabaseEnv } from '../worker/db/client.ts';
+
+/** Bindings of the admin Worker (admin-worker/wrangler.toml) plus the variables config.yaml refers to. */
+export interface AdminEnv extends DatabaseEnv {
+  LITELLM_MASTER_KEY?: string;
+  /** Encrypts model credentials stored through /model/new. */
+  LITELLM_SALT_KEY?: string;
+  [name: string]: unknown;
+}

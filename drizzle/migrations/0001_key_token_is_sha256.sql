@@ -1,0 +1,1 @@
+ALTER TABLE "LiteLLM_VerificationToken" ADD CONSTRAINT "LiteLLM_VerificationToken_token_is_sha256" CHECK ("LiteLLM_VerificationToken"."token" ~ '^[0-9a-f]{64}$');

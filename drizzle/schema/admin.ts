@@ -1,0 +1,53 @@
+/** DB-stored models, DB-stored config and the audit log. */
+import { boolean, index, jsonb, pgTable, text } from 'drizzle-orm/pg-core';
+import { createdAt, json, type Json, updatedAt, uuidPk } from './columns.ts';
+
+/** Models added through /model/new; secrets inside `litellm_params` are stored encrypted. */
+export const proxyModels = pgTable(
+  'LiteLLM_ProxyModelTable',
+  {
+    model_id: uuidPk(),
+    model_name: text().notNull(),
+    litellm_params: jsonb().$type<Json>().notNull(),
+    model_info: json(),
+    blocked: boolean().notNull().default(false),
+    created_at: createdAt(),
+    created_by: text(),
+    updated_at: updatedAt(),
+    updated_by: text(),
+  },
+  (t) => [index('LiteLLM_ProxyModelTable_model_name_idx').on(t.model_name)],
+);
+
+/** DB-stored config (`general_settings`, encrypted `environment_variables`, ...). */
+export const litellmConfig = pgTable('LiteLLM_Config', {
+  param_name: text().primaryKey(),
+  param_value: json<unknown>(),
+});
+
+export const auditLog = pgTable(
+  'LiteLLM_AuditLog',
+  {
+    id: uuidPk(),
+    /** When the change happened (LiteLLM's name). */
+    updated_at: createdAt(),
+    changed_by: text().notNull().default(''),
+    changed_by_api_key: text().notNull().default(''),
+    /** 'created' | 'updated' | 'deleted' | 'blocked' | 'rotated' */
+    action: text().notNull(),
+    table_name: text().notNull(),
+    object_id: text().notNull(),
+    before_value: json<unknown>(),
+    updated_values: json<unknown>(),
+  },
+  (t) => [
+    index('LiteLLM_AuditLog_object_id_idx').on(t.object_id),
+    index('LiteLLM_AuditLog_updated_at_idx').on(t.updated_at),
+  ],
+);
+
+export type ProxyModelRow = typeof proxyModels.$inferSelect;
+export type NewProxyModelRow = typeof proxyModels.$inferInsert;
+export type ConfigRow = typeof litellmConfig.$inferSelect;
+export type AuditLogRow = typeof auditLog.$inferSelect;
+export type NewAuditLogRow = typeof auditLog.$inferInsert;

@@ -1,0 +1,125 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { collectEnvRefs, resolveEnvRefs } from '../../worker/config/env-ref.ts';
+import { buildAll } from './build.ts';
+import { migrateDatabase, needsWsProxy } from './migrate.ts';
+import { type PostgresServer, startEmbeddedPostgres } from './postgres.ts';
+import { startRuntime } from './runtime.ts';
+import { startWsProxy, type WsProxy } from './wsproxy.ts';
+
+/** Variables the Workers read by name whether or not config.yaml mentions them. */
+export const WELL_KNOWN_ENV = [
+  'LITELLM_MASTER_KEY', 'LITELLM_SALT_KEY', 'LANGFUSE_PUBLIC_KEY', 'LANGFUSE_SECRET_KEY', 'LANGFUSE_HOST',
+  'UPSTASH_REDIS_REST_URL', 'UPSTASH_REDIS_REST_TOKEN', 'SLACK_WEBHOOK_URL',
+  'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_REGION_NAME',
+  'OPENAI_API_KEY', 'ANTHROPIC_API_KEY', 'AZURE_API_KEY', 'AZURE_API_BASE', 'AZURE_API_VERSION',
+];
+
+export interface StackOptions {
+  configFile: string;
+  /** `.tollgate/` by default: the embedded database, Durable Object and Queue state, the build. */
+  dataDir: string;
+  host?: string;
+  port?: number;
+  /** An external Postgres; without it the embedded PGlite serves. */
+  databaseUrl?: string;
+  /** Already-running Postgres to use (tests), instead of starting one. */
+  postgres?: PostgresServer;
+  /** The environment `os.environ/NAME` resolves from. */
+  env: Record<string, string | undefined>;
+  logLevel?: 'debug' | 'info' | 'warn' | 'error' | 'none';
+  /** Bindings the Workers get that the config compiler does not see (as Cloudflare secrets set after a build). */
+  runtimeOnlyEnv?: Record<string, string>;
+}
+
+export interface Stack {
+  url: string;
+  masterKey: string | undefined;
+  databaseUrl: string;
+  databaseKind: 'postgres' | 'pglite' | 'external';
+  warnings: string[];
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole gateway on one machine: Postgres (embedded unless given), the
+ * WebSocket proxy the Neon driver reaches it through, migrations, both Worker
+ * bundles and the local runtime. `stop()` ends everything it started.
+ */
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const cleanups: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
+  };
+  try {
+    mkdirSync(options.dataDir, { recursive: true });
+    let pg = options.postgres;
+    let databaseUrl = options.databaseUrl ?? pg?.url;
+    if (!databaseUrl) {
+      pg = await startEmbeddedPostgres(join(options.dataDir, 'pgdata'));
+      cleanups.push(pg.stop);
+      databaseUrl = pg.url;
+    }
+    let proxy: WsProxy | undefined;
+    if (needsWsProxy(databaseUrl)) {
+      const u = new URL(databaseUrl);
+      proxy = await startWsProxy({ allow: [`${u.hostname}:${u.port || '5432'}`] });
+      cleanups.push(proxy.close);
+    }
+    await migrateDatabase(databaseUrl, proxy?.url);
+
+    const build = await buildAll(options.configFile, join(options.dataDir, 'build'), options.env);
+    const bindings = { ...workerBindings(build.compiled.config, options.env), ...options.runtimeOnlyEnv };
+    bindings.DATABASE_URL = databaseUrl;
+    if (proxy) bindings.DATABASE_WSPROXY = proxy.url;
+    const runtime = await startRuntime({
+      build,
+      host: options.host,
+      port: options.port,
+      persistDir: join(options.dataDir, 'state'),
+      bindings,
+      logLevel: options.logLevel,
+    });
+    cleanups.push(runtime.stop);
+    return {
+      url: runtime.url,
+      masterKey: effectiveMasterKey(build.compiled.config, bindings),
+      databaseUrl,
+      databaseKind: options.databaseUrl ? 'external' : (pg?.kind ?? 'external'),
+      warnings: build.compiled.warnings,
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** The variables config.yaml names, plus the well-known ones, taken from `env`. */
+export function workerBindings(config: unknown, env: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of [...collectEnvRefs(config), ...WELL_KNOWN_ENV]) {
+    const value = env[name];
+    if (value !== undefined && value !== '') out[name] = value;
+  }
+  return out;
+}
+
+/** The master key the Workers will use: config.yaml's (resolved) else LITELLM_MASTER_KEY. */
+export function effectiveMasterKey(config: unknown, env: Record<string, string | undefined>): string | undefined {
+  const general = (config as { general_settings?: { master_key?: unknown } } | undefined)?.general_settings;
+  const resolved = resolveEnvRefs(general?.master_key, env).value;
+  if (typeof resolved === 'string' && resolved) return resolved;
+  return env.LITELLM_MASTER_KEY || undefined;
+}
+
+/** A master key kept in the data dir, so the printed key stays the same from run to run. */
+export function savedMasterKey(dataDir: string): string {
+  const file = join(dataDir, 'master_key');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const bytes = crypto.getRandomValues(new Uint8Array(24));
+  const key = `sk-${Buffer.from(bytes).toString('base64url')}`;
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  return key;
+}

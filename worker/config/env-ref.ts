@@ -1,0 +1,61 @@
+/**
+ * LiteLLM's `os.environ/NAME` references. A config value written this way is
+ * read from the Worker's environment (vars and secrets on Cloudflare, the
+ * container environment in-region, the shell of `npm start` locally) when the
+ * Worker starts, never baked into the bundle.
+ */
+export const ENV_PREFIX = 'os.environ/';
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** The variable name of an `os.environ/NAME` reference, or undefined for any other value. */
+export function envRefName(value: unknown): string | undefined {
+  if (typeof value !== 'string' || !value.startsWith(ENV_PREFIX)) return undefined;
+  const name = value.slice(ENV_PREFIX.length);
+  return ENV_NAME.test(name) ? name : undefined;
+}
+
+/** Every variable name the config refers to, in first-seen order. */
+export function collectEnvRefs(value: unknown, into: Set<string> = new Set()): Set<string> {
+  const name = envRefName(value);
+  if (name) into.add(name);
+  else if (Array.isArray(value)) for (const item of value) collectEnvRefs(item, into);
+  else if (value && typeof value === 'object') for (const item of Object.values(value)) collectEnvRefs(item, into);
+  return into;
+}
+
+export interface EnvResolution {
+  value: unknown;
+  /** Paths whose variable was not set; the value is dropped there. */
+  missing: { path: string; name: string }[];
+}
+
+/**
+ * Replaces every `os.environ/NAME` with the variable's value. An unset
+ * variable drops the field (so an optional setting falls back to its default)
+ * and is reported, so the caller can warn or fail as the field requires.
+ */
+export function resolveEnvRefs(value: unknown, env: Record<string, unknown>, path = ''): EnvResolution {
+  const missing: EnvResolution['missing'] = [];
+  const walk = (v: unknown, p: string): unknown => {
+    const name = envRefName(v);
+    if (name) {
+      const found = env[name];
+      if (typeof found === 'string' && found !== '') return found;
+      if (typeof found === 'number' || typeof found === 'boolean') return found;
+      missing.push({ path: p, name });
+      return undefined;
+    }
+    if (Array.isArray(v)) return v.map((item, i) => walk(item, `${p}[${i}]`));
+    if (v && typeof v === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [k, item] of Object.entries(v)) {
+        const r = walk(item, p ? `${p}.${k}` : k);
+        if (r !== undefined) out[k] = r;
+      }
+      return out;
+    }
+    return v;
+  };
+  return { value: walk(value, path), missing };
+}

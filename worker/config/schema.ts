@@ -1,0 +1,161 @@
+import { z } from 'zod';
+import { bool, duration, fallbackList, nonNegative, num, posInt, str, strList } from './fields.ts';
+import { parseModelRef } from './providers.ts';
+
+/** `litellm_params` of one deployment (`reference/litellm-compat.md` §2). */
+export const litellmParamsSchema = z.object({
+  model: str.superRefine((value, ctx) => {
+    const ref = parseModelRef(value);
+    if (!ref.ok) ctx.addIssue({ code: 'custom', message: ref.message });
+  }),
+  api_base: str.url('expected an http(s) URL').optional(),
+  api_key: str.optional(),
+  api_version: str.optional(),
+  organization: str.optional(),
+  rpm: posInt.optional(),
+  tpm: posInt.optional(),
+  weight: nonNegative.optional(),
+  timeout: nonNegative.optional(),
+  stream_timeout: nonNegative.optional(),
+  max_retries: posInt.optional(),
+  num_retries: posInt.optional(),
+  max_parallel_requests: posInt.optional(),
+  input_cost_per_token: nonNegative.optional(),
+  output_cost_per_token: nonNegative.optional(),
+  mock_response: str.optional(),
+  tags: strList.optional(),
+  region_name: str.optional(),
+  aws_access_key_id: str.optional(),
+  aws_secret_access_key: str.optional(),
+  aws_session_token: str.optional(),
+  aws_region_name: str.optional(),
+  vertex_project: str.optional(),
+  vertex_location: str.optional(),
+  vertex_credentials: str.optional(),
+  extra_headers: z.record(str, str).optional(),
+});
+
+/** `model_info`: known fields are checked, any other key is kept (LiteLLM returns them from /model/info). */
+export const modelInfoSchema = z.looseObject({
+  id: str.optional(),
+  mode: z.enum(['chat', 'completion', 'embedding', 'image_generation', 'audio_transcription', 'audio_speech', 'rerank', 'moderation', 'batch', 'realtime', 'responses']).optional(),
+  base_model: str.optional(),
+  access_groups: strList.optional(),
+  max_tokens: posInt.optional(),
+  max_input_tokens: posInt.optional(),
+  max_output_tokens: posInt.optional(),
+  input_cost_per_token: nonNegative.optional(),
+  output_cost_per_token: nonNegative.optional(),
+  cache_read_input_token_cost: nonNegative.optional(),
+  cache_creation_input_token_cost: nonNegative.optional(),
+  team_id: str.optional(),
+});
+
+export const deploymentSchema = z.object({
+  model_name: str.min(1, 'must not be empty'),
+  litellm_params: litellmParamsSchema,
+  model_info: modelInfoSchema.optional(),
+});
+
+const routingStrategy = z.enum([
+  'simple-shuffle', 'least-busy', 'usage-based-routing', 'usage-based-routing-v2',
+  'latency-based-routing', 'cost-based-routing',
+], { error: 'expected one of simple-shuffle, least-busy, usage-based-routing, usage-based-routing-v2, latency-based-routing, cost-based-routing' });
+
+export const routerSettingsSchema = z.object({
+  routing_strategy: routingStrategy.optional(),
+  routing_strategy_args: z.record(str, z.unknown()).optional(),
+  fallbacks: fallbackList.optional(),
+  context_window_fallbacks: fallbackList.optional(),
+  content_policy_fallbacks: fallbackList.optional(),
+  default_fallbacks: strList.optional(),
+  max_fallbacks: posInt.optional(),
+  num_retries: posInt.optional(),
+  retry_after: nonNegative.optional(),
+  timeout: nonNegative.optional(),
+  stream_timeout: nonNegative.optional(),
+  allowed_fails: posInt.optional(),
+  cooldown_time: nonNegative.optional(),
+  disable_cooldowns: bool.optional(),
+  retry_policy: z.record(str, posInt).optional(),
+  allowed_fails_policy: z.record(str, posInt).optional(),
+  model_group_alias: z.record(str, z.union([str, z.object({ model: str, hidden: bool.optional() })])).optional(),
+  enable_pre_call_checks: bool.optional(),
+  redis_host: str.optional(),
+  redis_port: posInt.optional(),
+  redis_password: str.optional(),
+});
+
+export const cacheParamsSchema = z.object({
+  type: z.enum(['local', 'redis'], { error: 'expected "local" or "redis" (Redis is reached over Upstash REST)' }).optional(),
+  url: str.optional(),
+  token: str.optional(),
+  host: str.optional(),
+  port: posInt.optional(),
+  password: str.optional(),
+  namespace: str.optional(),
+  ttl: nonNegative.optional(),
+  max_size: posInt.optional(),
+  supported_call_types: z.array(z.enum(['acompletion', 'atext_completion', 'aembedding', 'completion', 'text_completion', 'embedding'])).optional(),
+  mode: z.enum(['default_on', 'default_off']).optional(),
+});
+
+const callbackName = str;
+
+export const litellmSettingsSchema = z.object({
+  drop_params: bool.optional(),
+  num_retries: posInt.optional(),
+  request_timeout: nonNegative.optional(),
+  success_callback: z.array(callbackName).optional(),
+  failure_callback: z.array(callbackName).optional(),
+  callbacks: z.array(callbackName).optional(),
+  turn_off_message_logging: bool.optional(),
+  redact_user_api_key_info: bool.optional(),
+  langfuse_default_tags: strList.optional(),
+  cache: bool.optional(),
+  cache_params: cacheParamsSchema.optional(),
+  max_budget: nonNegative.optional(),
+  budget_duration: duration.optional(),
+  max_end_user_budget: nonNegative.optional(),
+  timezone: str.optional(),
+  default_fallbacks: strList.optional(),
+  context_window_fallbacks: fallbackList.optional(),
+  content_policy_fallbacks: fallbackList.optional(),
+  store_audit_logs: bool.optional(),
+});
+
+export const generalSettingsSchema = z.object({
+  master_key: str.startsWith('sk-', 'must start with "sk-"').optional(),
+  database_url: str.optional(),
+  store_model_in_db: bool.optional(),
+  store_prompts_in_spend_logs: bool.optional(),
+  disable_spend_logs: bool.optional(),
+  maximum_spend_logs_retention_period: duration.optional(),
+  maximum_spend_logs_retention_interval: duration.optional(),
+  alerting: z.array(z.enum(['slack', 'email', 'webhook'])).optional(),
+  alerting_threshold: nonNegative.optional(),
+  alert_types: strList.optional(),
+  budget_duration: duration.optional(),
+  max_budget: nonNegative.optional(),
+  redact_messages_in_exceptions: bool.optional(),
+  max_request_size_mb: nonNegative.optional(),
+  litellm_key_header_name: str.optional(),
+  enforce_user_param: bool.optional(),
+  public_routes: strList.optional(),
+  background_health_checks: bool.optional(),
+  health_check_interval: nonNegative.optional(),
+  proxy_batch_write_at: nonNegative.optional(),
+  database_connection_pool_limit: posInt.optional(),
+  user_api_key_cache_ttl: nonNegative.optional(),
+});
+
+export const configSchema = z.object({
+  model_list: z.array(deploymentSchema, { error: 'expected a list of models' }).default([]),
+  router_settings: routerSettingsSchema.default({}),
+  litellm_settings: litellmSettingsSchema.default({}),
+  general_settings: generalSettingsSchema.default({}),
+  environment_variables: z.record(str, z.union([str, num, bool])).optional(),
+}, { error: 'expected a mapping with model_list, router_settings, litellm_settings, general_settings' });
+
+export type TollgateConfig = z.output<typeof configSchema>;
+export type Deployment = z.output<typeof deploymentSchema>;

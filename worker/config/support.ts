@@ -1,0 +1,41 @@
+/**
+ * Config keys that load and validate but whose feature has not landed yet.
+ * Each is reported as a warning at compile time and at Worker start, so a
+ * setting is never silently ignored. Remove an entry when its feature lands.
+ */
+export const PENDING_KEYS: Record<string, string> = {
+  'router_settings.routing_strategy': 'routing strategies are not implemented yet; the first deployment of a group serves',
+  'router_settings.fallbacks': 'fallbacks are not implemented yet',
+  'router_settings.context_window_fallbacks': 'fallbacks are not implemented yet',
+  'router_settings.content_policy_fallbacks': 'fallbacks are not implemented yet',
+  'router_settings.default_fallbacks': 'fallbacks are not implemented yet',
+  'router_settings.num_retries': 'retries are not implemented yet',
+  'router_settings.timeout': 'router timeouts are not implemented yet',
+  'router_settings.stream_timeout': 'router timeouts are not implemented yet',
+  'router_settings.allowed_fails': 'cooldowns are not implemented yet',
+  'router_settings.cooldown_time': 'cooldowns are not implemented yet',
+  'router_settings.retry_policy': 'retries are not implemented yet',
+  'litellm_settings.success_callback': 'callbacks (Langfuse) are not implemented yet',
+  'litellm_settings.failure_callback': 'callbacks (Langfuse) are not implemented yet',
+  'litellm_settings.callbacks': 'callbacks are not implemented yet',
+  'litellm_settings.cache': 'response caching is not implemented yet',
+  'litellm_settings.cache_params': 'response caching is not implemented yet',
+  'litellm_settings.max_budget': 'budgets are not enforced yet',
+  'general_settings.max_budget': 'budgets are not enforced yet',
+  'general_settings.alerting': 'alerting is not implemented yet',
+  'general_settings.maximum_spend_logs_retention_period': 'spend-log retention is not implemented yet',
+};
+
+/**
+ * LiteLLM settings that have no meaning on Tollgate's design; they load, and
+ * the warning says why they are not needed.
+ */
+export const UNNEEDED_KEYS: Record<string, string> = {
+  'router_settings.redis_host': 'not needed: deployment health is shared through Durable Objects, not Redis',
+  'router_settings.redis_port': 'not needed: deployment health is shared through Durable Objects, not Redis',
+  'router_settings.redis_password': 'not needed: deployment health is shared through Durable Objects, not Redis',
+  'general_settings.database_url': 'the database comes from DATABASE_URL (or the Worker binding); this value is used only by `npm start` and migrations',
+  'general_settings.proxy_batch_write_at': 'not needed: spend is written through Queues in batches',
+  'general_settings.database_connection_pool_limit': 'not needed: the hot path holds no database connections',
+  'general_settings.user_api_key_cache_ttl': 'not needed: key state is never cached past the next admin change',
+};

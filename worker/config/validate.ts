@@ -1,0 +1,122 @@
+import type { z } from 'zod';
+import { resolveEnvRefs } from './env-ref.ts';
+import { configSchema, type TollgateConfig } from './schema.ts';
+import { PENDING_KEYS, UNNEEDED_KEYS } from './support.ts';
+
+export type ConfigResult =
+  | { ok: true; config: TollgateConfig; warnings: string[] }
+  | { ok: false; errors: string[]; warnings: string[] };
+
+/** `['model_list', 2, 'litellm_params']` → `model_list[2].litellm_params` */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out ? `.${String(part)}` : String(part);
+  }
+  return out || '(root)';
+}
+
+/**
+ * Checks a parsed config.yaml. `env` resolves `os.environ/NAME` values: the
+ * Worker's env at start, the shell's at compile time. Every problem is listed
+ * by path; nothing throws.
+ */
+export function validateConfig(raw: unknown, env: Record<string, unknown>): ConfigResult {
+  const warnings: string[] = [];
+  if (raw === null || raw === undefined) raw = {};
+  const resolved = resolveEnvRefs(raw, env);
+  for (const m of resolved.missing) warnings.push(`${m.path}: os.environ/${m.name} is not set`);
+
+  warnings.push(...unknownKeyWarnings(resolved.value, configSchema, []));
+  warnings.push(...settingWarnings(raw));
+  const parsed = configSchema.safeParse(resolved.value);
+  if (!parsed.success) {
+    return { ok: false, errors: parsed.error.issues.map((i) => describeIssue(i, resolved.value)), warnings };
+  }
+  warnings.push(...crossReferenceWarnings(parsed.data));
+  return { ok: true, config: parsed.data, warnings };
+}
+
+function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
+  let message = issue.message;
+  if (issue.code === 'invalid_type' && valueAt(input, issue.path) === undefined) message = 'is required';
+  return `${formatPath(issue.path)}: ${message}`;
+}
+
+function settingWarnings(raw: unknown): string[] {
+  const out: string[] = [];
+  if (!raw || typeof raw !== 'object') return out;
+  for (const [path, why] of [...Object.entries(PENDING_KEYS), ...Object.entries(UNNEEDED_KEYS)]) {
+    const [section, key] = path.split('.') as [string, string];
+    const block = (raw as Record<string, unknown>)[section];
+    if (block && typeof block === 'object' && key in block) out.push(`${path}: ${why}`);
+  }
+  const cache = (raw as { litellm_settings?: { cache_params?: Record<string, unknown> } }).litellm_settings?.cache_params;
+  if (cache && cache.type === 'redis' && ('host' in cache || 'port' in cache) && !('url' in cache)) {
+    out.push('litellm_settings.cache_params: Redis is reached over its REST API (Upstash): set url and token ' +
+      '(or UPSTASH_REDIS_REST_URL / UPSTASH_REDIS_REST_TOKEN); host, port and password are not used');
+  }
+  return out;
+}
+
+function crossReferenceWarnings(config: TollgateConfig): string[] {
+  const out: string[] = [];
+  const groups = new Set(config.model_list.map((d) => d.model_name));
+  const wildcard = config.model_list.some((d) => d.model_name.includes('*'));
+  const check = (list: Record<string, string[]>[] | undefined, where: string) => {
+    list?.forEach((entry, i) => {
+      for (const [group, targets] of Object.entries(entry)) {
+        for (const name of [group, ...targets]) {
+          if (!groups.has(name) && !wildcard) {
+            out.push(`${where}[${i}]: model group "${name}" is not in model_list (it must be added through /model/new)`);
+          }
+        }
+      }
+    });
+  };
+  check(config.router_settings.fallbacks, 'router_settings.fallbacks');
+  check(config.router_settings.context_window_fallbacks, 'router_settings.context_window_fallbacks');
+  check(config.router_settings.content_policy_fallbacks, 'router_settings.content_policy_fallbacks');
+  return out;
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let v: unknown = root;
+  for (const part of path) {
+    if (!v || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[part];
+  }
+  return v;
+}
+
+type Def = { type: string; shape?: Record<string, z.ZodType>; catchall?: z.ZodType; innerType?: z.ZodType;
+  out?: z.ZodType; element?: z.ZodType; valueType?: z.ZodType };
+
+/** Keys the schema does not know. zod strips them; we report them instead of dropping them silently. */
+function unknownKeyWarnings(value: unknown, schema: z.ZodType, path: PropertyKey[]): string[] {
+  const def = (schema as unknown as { _zod: { def: Def } })._zod.def;
+  switch (def.type) {
+    case 'optional': case 'nullable': case 'default': case 'prefault': case 'readonly': case 'catch':
+      return def.innerType ? unknownKeyWarnings(value, def.innerType, path) : [];
+    case 'pipe':
+      return def.out ? unknownKeyWarnings(value, def.out, path) : [];
+    case 'array':
+      return Array.isArray(value) && def.element
+        ? value.flatMap((item, i) => unknownKeyWarnings(item, def.element as z.ZodType, [...path, i]))
+        : [];
+    case 'object': {
+      if (!value || typeof value !== 'object' || !def.shape) return [];
+      const loose = def.catchall && (def.catchall as unknown as { _zod: { def: Def } })._zod.def.type !== 'never';
+      const out: string[] = [];
+      for (const [key, item] of Object.entries(value)) {
+        const child = def.shape[key];
+        if (child) out.push(...unknownKeyWarnings(item, child, [...path, key]));
+        else if (!loose) out.push(`${formatPath([...path, key])}: not supported by Tollgate yet (ignored)`);
+      }
+      return out;
+    }
+    default:
+      return [];
+  }
+}

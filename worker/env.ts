@@ -1,0 +1,13 @@
+/** Bindings of the gateway Worker (wrangler.toml) plus the variables config.yaml refers to. */
+export interface GatewayEnv {
+  /** Postgres connection string (a secret). */
+  DATABASE_URL?: string;
+  /** `host:port/path` of a WebSocket-to-TCP proxy, for a plain Postgres (local, in-region). Unset on Neon. */
+  DATABASE_WSPROXY?: string;
+  LITELLM_MASTER_KEY?: string;
+  /** The admin Worker, which serves /key/*, /team/*, ... on the same base URL. */
+  ADMIN?: Fetcher;
+  TOLLGATE_VERSION?: string;
+  /** Anything config.yaml names with `os.environ/NAME`. */
+  [name: string]: unknown;
+}
