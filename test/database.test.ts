@@ -1,5 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ROOT } from '../scripts/lib/build.ts';
 import { migrateDatabase } from '../scripts/lib/migrate.ts';
 import { startEmbeddedPostgres } from '../scripts/lib/postgres.ts';
 import { freshDatabase, type TestDatabase } from './support/database.ts';
@@ -96,4 +99,27 @@ describe('migrations on embedded PGlite', () => {
       await server.stop();
     }
   }, 120_000);
+});
+
+describe('npm run db:migrate', () => {
+  it('applies the migrations to DATABASE_URL through the Workers\' driver', async () => {
+    const db = await freshDatabase();
+    try {
+      const { stdout } = await promisify(execFile)(process.execPath, [join(ROOT, 'scripts/migrate.ts')], {
+        cwd: ROOT, env: { ...process.env, DATABASE_URL: db.url },
+      });
+      expect(stdout).toContain('Migrations applied.');
+      expect(await tables(db.url)).toEqual(expect.arrayContaining(EXPECTED_TABLES));
+    } finally {
+      await db.drop();
+    }
+  });
+
+  it('fails with a clear message when DATABASE_URL is missing', async () => {
+    const env = { ...process.env };
+    delete env.DATABASE_URL;
+    const err = await promisify(execFile)(process.execPath, [join(ROOT, 'scripts/migrate.ts')], { cwd: ROOT, env })
+      .catch((e: { code: number; stderr: string }) => e);
+    expect(err).toMatchObject({ code: 1, stderr: expect.stringContaining('DATABASE_URL is not set') });
+  });
 });
