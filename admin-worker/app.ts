@@ -9,7 +9,7 @@ export const app = new Hono<{ Bindings: AdminEnv }>();
 // Every admin route needs a caller; the management API itself lands with its own issue.
 app.use('*', async (c, next) => {
   const { masterKey } = runtimeConfig(c.env);
-  await authenticate(c.req.raw.headers, masterKey);
+  await authenticate(c.req.raw.headers, { masterKey });
   await next();
 });
 

@@ -1,8 +1,9 @@
 import { Hono } from 'hono';
 import type { GatewayEnv } from './env.ts';
 import { errorResponse, GatewayError } from './errors.ts';
-import { chatCompletions } from './routes/chat.ts';
 import { liveliness, readiness } from './routes/health.ts';
+import { chatCompletions, completions, embeddings } from './routes/model-calls.ts';
+import { getModel, listModels } from './routes/models.ts';
 
 /** Path prefixes the admin Worker serves; the gateway forwards them over the service binding. */
 export const ADMIN_PREFIXES = [
@@ -20,12 +21,20 @@ app.get('/health/liveliness', liveliness);
 app.get('/health/liveness', liveliness);
 app.get('/health/readiness', readiness);
 
-app.post('/v1/chat/completions', chatCompletions);
-app.post('/chat/completions', chatCompletions);
+// Each OpenAI route with and without /v1, plus the Azure-style deployment paths, as LiteLLM serves them.
+for (const prefix of ['', '/v1', '/openai/deployments/:model', '/engines/:model']) {
+  app.post(`${prefix}/chat/completions`, chatCompletions);
+  app.post(`${prefix}/completions`, completions);
+  app.post(`${prefix}/embeddings`, embeddings);
+}
+app.get('/v1/models', listModels);
+app.get('/models', listModels);
+app.get('/v1/models/*', getModel);
+app.get('/models/*', getModel);
 
 app.all('*', async (c) => {
   if (isAdminPath(c.req.path) && c.env.ADMIN) return c.env.ADMIN.fetch(c.req.raw);
-  throw new GatewayError(`Route not found: ${c.req.method} ${c.req.path}`, { status: 404, type: 'not_found_error' });
+  throw new GatewayError(`Route not found: ${c.req.method} ${c.req.path.slice(0, 200)}`, { status: 404, type: 'not_found_error' });
 });
 
 app.onError((err) => errorResponse(err));

@@ -8,6 +8,8 @@ export interface GatewayEnv {
   /** The admin Worker, which serves /key/*, /team/*, ... on the same base URL. */
   ADMIN?: Fetcher;
   TOLLGATE_VERSION?: string;
+  /** Spend-log records, consumed by the admin Worker (see telemetry/spend-log.ts). */
+  SPEND_LOG_QUEUE?: Queue<unknown>;
   /** Anything config.yaml names with `os.environ/NAME`. */
   [name: string]: unknown;
 }

@@ -24,7 +24,7 @@ export const spendLogs = pgTable(
     model_group: text().default(''),
     custom_llm_provider: text().default(''),
     api_base: text().default(''),
-    /** End-user id sent in the request body's `user`. */
+    /** The key owner's user_id (LiteLLM's meaning); the request body's `user` goes to end_user. */
     user: text().default(''),
     metadata: jsonObject(),
     /** LiteLLM stores the strings 'True' / 'False'; a boolean here. */

@@ -1,23 +1,57 @@
 import { GatewayError } from '../errors.ts';
 import { presentedKey } from './credentials.ts';
-import { abbreviateKey, secretsEqual } from './secrets.ts';
+import type { KeyPolicy, KeyStore } from './key-policy.ts';
+import { abbreviateKey, hashKey, secretsEqual } from './secrets.ts';
 
-export interface Caller {
-  kind: 'master';
+export type Caller =
+  | { kind: 'master'; token: string }
+  | { kind: 'key'; token: string; policy: KeyPolicy };
+
+export interface AuthOptions {
+  masterKey: string | undefined;
+  /** Virtual keys; without a store only the master key is accepted (the admin Worker's case). */
+  keys?: KeyStore;
+  now?: () => number;
 }
 
 /**
- * Who is calling. The master key passes everything. Virtual keys arrive with
- * the data-path issue; until then any other key is refused as unknown.
+ * Who is calling: the master key (compared in constant time) or a virtual
+ * key, found by its SHA-256 hash. Refusals use LiteLLM's error types; no
+ * message ever carries more of a key than `sk-...ABCD`.
  */
-export async function authenticate(headers: Headers, masterKey: string | undefined): Promise<Caller> {
+export async function authenticate(headers: Headers, options: AuthOptions): Promise<Caller> {
   const key = presentedKey(headers);
   if (!key) {
     throw new GatewayError('Authentication Error, No api key passed in.', { status: 401, type: 'auth_error', param: 'key' });
   }
-  if (masterKey && (await secretsEqual(key, masterKey))) return { kind: 'master' };
-  throw new GatewayError(
-    `Authentication Error, Invalid proxy server token passed. Received API Key = ${abbreviateKey(key)}. Unable to find token in LiteLLM_VerificationTokenTable`,
-    { status: 401, type: 'token_not_found_in_db', param: 'key' },
-  );
+  const token = await hashKey(key);
+  if (options.masterKey && (await secretsEqual(key, options.masterKey))) return { kind: 'master', token };
+  const policy = options.keys ? await options.keys.lookup(token) : null;
+  if (!policy) {
+    throw new GatewayError(
+      `Authentication Error, Invalid proxy server token passed. Received API Key = ${abbreviateKey(key)}, Key Hash (Token) =${token}. Unable to find token in cache or \`LiteLLM_VerificationTokenTable\``,
+      { status: 401, type: 'token_not_found_in_db', param: 'key' },
+    );
+  }
+  checkUsable(policy, options.now?.() ?? Date.now());
+  return { kind: 'key', token, policy };
+}
+
+function checkUsable(policy: KeyPolicy, now: number): void {
+  if (policy.blocked) {
+    throw new GatewayError('Authentication Error - Key is blocked. Update via `/key/unblock` if you\'re admin.', {
+      status: 403, type: 'auth_error', param: 'key',
+    });
+  }
+  if (policy.expires && policy.expires.getTime() < now) {
+    throw new GatewayError(
+      `Authentication Error - Expired Key. Key Expiry time ${policy.expires.toISOString()} and current time ${new Date(now).toISOString()}`,
+      { status: 401, type: 'expired_key', param: 'key' },
+    );
+  }
+  if (policy.team?.blocked) {
+    throw new GatewayError(`Authentication Error - Team=${policy.team.id} is blocked. Update via \`/team/unblock\` if you're admin.`, {
+      status: 403, type: 'auth_error', param: 'team',
+    });
+  }
 }

@@ -22,6 +22,8 @@ export const litellmParamsSchema = z.object({
   max_parallel_requests: posInt.optional(),
   input_cost_per_token: nonNegative.optional(),
   output_cost_per_token: nonNegative.optional(),
+  cache_read_input_token_cost: nonNegative.optional(),
+  cache_creation_input_token_cost: nonNegative.optional(),
   mock_response: str.optional(),
   tags: strList.optional(),
   region_name: str.optional(),

@@ -8,11 +8,15 @@ export const DEFAULT_MAX_BODY_BYTES = 20 * 1024 * 1024;
  * Reads and validates a JSON body. Every failure is a 400 in the OpenAI
  * envelope naming the field, before anything else is spent on the request.
  */
-export async function readJsonBody<S extends z.ZodType>(request: Request, schema: S, maxBytes = DEFAULT_MAX_BODY_BYTES): Promise<z.output<S>> {
+export async function readJsonBody<S extends z.ZodType>(
+  request: Request,
+  schema: S,
+  options: { maxBytes?: number; overrides?: Record<string, unknown> } = {},
+): Promise<z.output<S>> {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BODY_BYTES;
   const declared = Number(request.headers.get('content-length') ?? NaN);
   if (declared > maxBytes) throw tooLarge(maxBytes);
-  const text = await request.text();
-  if (text.length > maxBytes) throw tooLarge(maxBytes);
+  const text = await readBounded(request, maxBytes);
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -20,6 +24,7 @@ export async function readJsonBody<S extends z.ZodType>(request: Request, schema
     throw badRequest('Invalid JSON in request body');
   }
   if (!json || typeof json !== 'object' || Array.isArray(json)) throw badRequest('Request body must be a JSON object');
+  if (options.overrides) Object.assign(json, options.overrides);
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
     const first = parsed.error.issues[0];
@@ -34,4 +39,29 @@ function tooLarge(maxBytes: number) {
   return new GatewayError(`Request body too large (limit ${Math.round(maxBytes / 1024 / 1024)} MB)`, {
     status: 413, type: 'bad_request_error',
   });
+}
+
+/** Reads the body as text, stopping as soon as it passes `maxBytes` (a chunked upload has no length to check first). */
+async function readBounded(request: Request, maxBytes: number): Promise<string> {
+  if (!request.body) return '';
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge(maxBytes);
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return new TextDecoder().decode(bytes);
 }

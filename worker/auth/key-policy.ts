@@ -1,0 +1,35 @@
+/**
+ * What the gateway needs to know about a virtual key and its team to admit a
+ * request. Today it is read from Postgres (with a short isolate cache); the
+ * Durable Object limiter will hand out the same shape as its policy snapshot.
+ */
+export interface TeamPolicy {
+  id: string;
+  alias: string | null;
+  models: string[];
+  blocked: boolean;
+  organizationId: string | null;
+  metadata: Record<string, unknown>;
+}
+
+export interface KeyPolicy {
+  /** sha256 hex of the key. */
+  token: string;
+  keyName: string | null;
+  keyAlias: string | null;
+  userId: string | null;
+  organizationId: string | null;
+  models: string[];
+  blocked: boolean;
+  expires: Date | null;
+  spend: number;
+  maxBudget: number | null;
+  metadata: Record<string, unknown>;
+  tags: string[];
+  team: TeamPolicy | null;
+}
+
+export interface KeyStore {
+  /** The policy of the key with this hash, or null when no such key exists. */
+  lookup(token: string): Promise<KeyPolicy | null>;
+}

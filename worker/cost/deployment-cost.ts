@@ -1,0 +1,39 @@
+import type { DeploymentRef } from '../models/deployments.ts';
+import type { UsageReport } from '../providers/types.ts';
+import { computeCost, type PriceOverride } from './cost.ts';
+import { findPrice, type ModelPrice, priceCandidates } from './prices.ts';
+
+/** Providers whose models are the operator's own: they cost what the config says, 0 by default. */
+const SELF_PRICED: ReadonlySet<string> = new Set(['mock', 'hosted_vllm', 'vllm', 'openai_compatible', 'litellm_proxy']);
+
+const priceByDeployment = new Map<string, ModelPrice | undefined>();
+
+/** The bundled price of a deployment (its `base_model` first), looked up once per isolate. */
+export function deploymentPrice(deployment: DeploymentRef): ModelPrice | undefined {
+  if (priceByDeployment.has(deployment.id)) return priceByDeployment.get(deployment.id);
+  const base = deployment.info.base_model;
+  const price = SELF_PRICED.has(deployment.provider) && !base
+    ? undefined
+    : findPrice(priceCandidates(deployment.provider, deployment.model, base));
+  priceByDeployment.set(deployment.id, price);
+  return price;
+}
+
+/**
+ * USD cost of one call: the bundled price table, with per-token prices from
+ * `litellm_params` and then `model_info` in config.yaml overriding it.
+ */
+export function costOfCall(deployment: DeploymentRef, usage: UsageReport): number {
+  const overrides: PriceOverride = {};
+  for (const source of [deployment.params, deployment.info] as Record<string, unknown>[]) {
+    for (const field of ['input_cost_per_token', 'output_cost_per_token', 'cache_read_input_token_cost', 'cache_creation_input_token_cost'] as const) {
+      if (typeof source[field] === 'number') overrides[field] = source[field] as number;
+    }
+  }
+  return computeCost({
+    promptTokens: usage.promptTokens,
+    completionTokens: usage.completionTokens,
+    cachedPromptTokens: usage.cachedPromptTokens,
+    cacheCreationTokens: usage.cacheCreationTokens,
+  }, deploymentPrice(deployment), overrides);
+}

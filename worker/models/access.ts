@@ -1,0 +1,54 @@
+import type { Caller } from '../auth/authenticate.ts';
+import { GatewayError } from '../errors.ts';
+import type { ModelCatalog } from './deployments.ts';
+
+/** LiteLLM's name for "whatever the key's team may call". */
+const ALL_TEAM_MODELS = 'all-team-models';
+
+/**
+ * Whether a list of allowed models admits `group`: `[]` means all, `*` too,
+ * an access-group name admits its members, `openai/*`-style wildcards admit
+ * the groups they match.
+ */
+export function listAllows(allowed: readonly string[], group: string, catalog: ModelCatalog): boolean {
+  if (allowed.length === 0) return true;
+  for (const entry of allowed) {
+    if (entry === group || entry === '*') return true;
+    if (catalog.accessGroups.get(entry)?.has(group)) return true;
+    if (entry.endsWith('*') && group.startsWith(entry.slice(0, -1))) return true;
+  }
+  return false;
+}
+
+/** Which list refuses `group` for this caller: the key's, its team's, or none. */
+function refusedBy(caller: Caller, group: string, catalog: ModelCatalog): { by: 'key' | 'team'; allowed: string[] } | null {
+  if (caller.kind === 'master') return null;
+  const { policy } = caller;
+  const teamModels = policy.team?.models ?? [];
+  const keyModels = policy.models.includes(ALL_TEAM_MODELS) ? teamModels : policy.models;
+  if (!listAllows(keyModels, group, catalog)) return { by: 'key', allowed: keyModels };
+  if (!listAllows(teamModels, group, catalog)) return { by: 'team', allowed: teamModels };
+  return null;
+}
+
+/** Whether the caller may call the model group: the key's list intersected with its team's. */
+export function mayCall(caller: Caller, group: string, catalog: ModelCatalog): boolean {
+  return refusedBy(caller, group, catalog) === null;
+}
+
+/** Throws LiteLLM's 401 (`key_model_access_denied` / `team_model_access_denied`) when the caller may not call `group`. */
+export function authorizeModel(caller: Caller, group: string, catalog: ModelCatalog): void {
+  const refused = refusedBy(caller, group, catalog);
+  if (!refused) return;
+  if (refused.by === 'key') {
+    throw new GatewayError(
+      `key not allowed to access model. This key can only access models=${JSON.stringify(refused.allowed)}. Tried to access ${group}`,
+      { status: 401, type: 'key_model_access_denied', param: 'model' },
+    );
+  }
+  const teamId = caller.kind === 'key' ? caller.policy.team?.id : undefined;
+  throw new GatewayError(
+    `team not allowed to access model. Team=${teamId}, allowed models=${JSON.stringify(refused.allowed)}. Tried to access ${group}`,
+    { status: 401, type: 'team_model_access_denied', param: 'model' },
+  );
+}

@@ -1,0 +1,69 @@
+import { type ProviderId, parseModelRef } from '../config/providers.ts';
+import type { Deployment, TollgateConfig } from '../config/schema.ts';
+
+/** One callable deployment of a model group, resolved from config.yaml (or, later, the database). */
+export interface DeploymentRef {
+  /** `model_info.id`, else a stable hash of the entry (as LiteLLM derives it). */
+  id: string;
+  group: string;
+  provider: ProviderId;
+  /** The provider's model name: `gpt-4o` of `azure/gpt-4o`. */
+  model: string;
+  params: Deployment['litellm_params'];
+  info: NonNullable<Deployment['model_info']>;
+}
+
+export interface ModelCatalog {
+  groups: Map<string, DeploymentRef[]>;
+  /** access group name → model groups in it (`model_info.access_groups`). */
+  accessGroups: Map<string, Set<string>>;
+}
+
+/**
+ * Groups config.yaml's model_list by `model_name`. Built once per isolate
+ * with the config; the hot path only reads the maps.
+ */
+export async function buildCatalog(config: TollgateConfig): Promise<ModelCatalog> {
+  const groups = new Map<string, DeploymentRef[]>();
+  const accessGroups = new Map<string, Set<string>>();
+  for (const entry of config.model_list) {
+    const ref = parseModelRef(entry.litellm_params.model);
+    if (!ref.ok) continue; // validation already refused these
+    const deployment: DeploymentRef = {
+      id: entry.model_info?.id ?? (await deploymentHash(entry)),
+      group: entry.model_name,
+      provider: ref.provider,
+      model: ref.model,
+      params: entry.litellm_params,
+      info: entry.model_info ?? {},
+    };
+    groups.set(entry.model_name, [...(groups.get(entry.model_name) ?? []), deployment]);
+    for (const access of entry.model_info?.access_groups ?? []) {
+      accessGroups.set(access, (accessGroups.get(access) ?? new Set()).add(entry.model_name));
+    }
+  }
+  return { groups, accessGroups };
+}
+
+async function deploymentHash(entry: Deployment): Promise<string> {
+  const text = JSON.stringify([entry.model_name, entry.litellm_params]);
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * Picks a deployment of the group: weighted by `weight`, else by `rpm`, else
+ * uniformly (LiteLLM's simple-shuffle). `random` is injectable for tests.
+ */
+export function pickDeployment(deployments: readonly DeploymentRef[], random: () => number = Math.random): DeploymentRef | undefined {
+  if (deployments.length <= 1) return deployments[0];
+  const weights = deployments.map((d) => d.params.weight ?? d.params.rpm ?? 1);
+  const total = weights.reduce((a, b) => a + b, 0);
+  if (total <= 0) return deployments[Math.floor(random() * deployments.length)];
+  let roll = random() * total;
+  for (let i = 0; i < deployments.length; i++) {
+    roll -= weights[i] ?? 0;
+    if (roll < 0) return deployments[i];
+  }
+  return deployments[deployments.length - 1];
+}

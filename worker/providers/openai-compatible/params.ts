@@ -1,0 +1,70 @@
+import { badRequest } from '../../errors.ts';
+import type { Endpoint } from '../types.ts';
+
+/** Request fields that steer the gateway (LiteLLM's extensions) and never reach a provider. */
+export const GATEWAY_PARAMS: ReadonlySet<string> = new Set([
+  'model', 'mock_response', 'mock_timeout', 'mock_testing_fallbacks', 'metadata', 'litellm_metadata', 'tags',
+  'fallbacks', 'context_window_fallback_dict', 'num_retries', 'cache', 'caching', 'timeout', 'stream_timeout',
+  'guardrails', 'no-log', 'api_key', 'api_base', 'base_url', 'api_version', 'custom_llm_provider',
+]);
+
+/** What OpenAI's API takes, per endpoint. */
+export const OPENAI_PARAMS: Record<Endpoint, ReadonlySet<string>> = {
+  chat: new Set([
+    'messages', 'audio', 'frequency_penalty', 'function_call', 'functions', 'logit_bias', 'logprobs',
+    'max_completion_tokens', 'max_tokens', 'modalities', 'n', 'parallel_tool_calls', 'prediction',
+    'presence_penalty', 'prompt_cache_key', 'reasoning_effort', 'response_format', 'safety_identifier', 'seed',
+    'service_tier', 'stop', 'store', 'stream', 'stream_options', 'temperature', 'tool_choice', 'tools',
+    'top_logprobs', 'top_p', 'user', 'verbosity', 'web_search_options',
+  ]),
+  completion: new Set([
+    'prompt', 'best_of', 'echo', 'frequency_penalty', 'logit_bias', 'logprobs', 'max_tokens', 'n',
+    'presence_penalty', 'seed', 'stop', 'stream', 'stream_options', 'suffix', 'temperature', 'top_p', 'user',
+  ]),
+  embedding: new Set(['input', 'encoding_format', 'dimensions', 'user']),
+};
+
+/** vLLM's OpenAI server takes OpenAI's fields plus its sampling and guided-decoding extras. */
+const VLLM_EXTRAS = [
+  'top_k', 'min_p', 'repetition_penalty', 'length_penalty', 'use_beam_search', 'ignore_eos', 'min_tokens',
+  'skip_special_tokens', 'spaces_between_special_tokens', 'truncate_prompt_tokens', 'include_stop_str_in_output',
+  'guided_json', 'guided_regex', 'guided_choice', 'guided_grammar', 'guided_decoding_backend',
+  'guided_whitespace_pattern', 'structured_outputs', 'chat_template', 'chat_template_kwargs',
+  'add_generation_prompt', 'priority', 'return_tokens_as_token_ids', 'best_of',
+];
+export const VLLM_PARAMS: Record<Endpoint, ReadonlySet<string>> = {
+  chat: new Set([...OPENAI_PARAMS.chat, ...VLLM_EXTRAS]),
+  completion: new Set([...OPENAI_PARAMS.completion, ...VLLM_EXTRAS]),
+  embedding: new Set([...OPENAI_PARAMS.embedding, 'truncate_prompt_tokens']),
+};
+
+/**
+ * The body a provider is sent: the client's fields minus the gateway's own,
+ * and minus (with `drop_params`) or refusing (without) what the provider
+ * does not take. `supported` undefined means the provider takes anything.
+ */
+export function providerFields(
+  body: Record<string, unknown>,
+  supported: ReadonlySet<string> | undefined,
+  dropParams: boolean,
+  label: string,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const unsupported: string[] = [];
+  for (const [key, value] of Object.entries(body)) {
+    if (GATEWAY_PARAMS.has(key)) continue;
+    if (supported && !supported.has(key)) {
+      if (!dropParams) unsupported.push(key);
+      continue;
+    }
+    out[key] = value;
+  }
+  if (unsupported.length) {
+    throw badRequest(
+      `${label} does not support parameters: ${JSON.stringify(unsupported)}, for model=${String(body.model)}. ` +
+      'To drop these, set `litellm_settings: drop_params: true` in the config.',
+      unsupported[0],
+    );
+  }
+  return out;
+}

@@ -1,0 +1,138 @@
+import { errorEnvelope, GatewayError } from '../../errors.ts';
+import type { CallOutcome, UsageReport } from '../types.ts';
+import { estimatedUsage, readOpenAIUsage } from './usage.ts';
+
+export interface StreamOptions {
+  /** The client asked for `stream_options.include_usage`. */
+  clientWantsUsage: boolean;
+  /** The gateway added `include_usage` itself, so the usage chunk and `"usage":null` fields are not the client's. */
+  usageInjected: boolean;
+  promptTokenEstimate: number;
+  keepText: boolean;
+  label: string;
+  provider: string;
+}
+
+const EVENT_END = /\r?\n\r?\n/;
+// Content and tool-call argument text, for an estimate when the stream ends without usage.
+const TEXT_FIELDS = /"(?:content|arguments|text)":"((?:[^"\\]|\\.)*)"/g;
+
+/**
+ * Passes an OpenAI-format SSE stream through event by event as it arrives
+ * (nothing waits for the end), reading the provider's usage report on the
+ * way and hiding it from a client that did not ask for it. Reading is pulled
+ * by the client: when the client goes away, the upstream read is cancelled,
+ * which closes the upstream connection. `outcome` settles on every ending.
+ */
+export function relayOpenAIStream(upstream: ReadableStream<Uint8Array>, options: StreamOptions): {
+  body: ReadableStream<Uint8Array>;
+  outcome: Promise<CallOutcome>;
+} {
+  const reader = upstream.getReader();
+  const decoder = new TextDecoder();
+  const encoder = new TextEncoder();
+  let buffer = '';
+  let usage: UsageReport | undefined;
+  let firstChunkAt: number | undefined;
+  let completionChars = 0;
+  let text = '';
+  let settle!: (outcome: CallOutcome) => void;
+  const outcome = new Promise<CallOutcome>((resolve) => (settle = resolve));
+  let settled = false;
+  const finish = (extra: Partial<CallOutcome>) => {
+    if (settled) return;
+    settled = true;
+    settle({
+      usage: usage ?? estimatedUsage(options.promptTokenEstimate, completionChars),
+      firstChunkAt,
+      finishedAt: Date.now(),
+      ...(options.keepText ? { responseText: text } : {}),
+      ...extra,
+    });
+  };
+
+  const relayEvent = (event: string): string | null => {
+    const data = event.split(/\r?\n/).filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trimStart()).join('\n');
+    if (!data || data === '[DONE]') return event;
+    firstChunkAt ??= Date.now();
+    for (const match of data.matchAll(TEXT_FIELDS)) {
+      completionChars += match[1]?.length ?? 0;
+      if (options.keepText) text += JSON.parse(`"${match[1]}"`) as string;
+    }
+    if (data.includes('"usage":{')) {
+      try {
+        const chunk = JSON.parse(data) as { choices?: unknown[]; usage?: unknown };
+        usage = readOpenAIUsage(chunk.usage as never) ?? usage;
+        if (options.clientWantsUsage) return event;
+        if (Array.isArray(chunk.choices) && chunk.choices.length === 0) return null;
+        delete chunk.usage;
+        return `data: ${JSON.stringify(chunk)}`;
+      } catch {
+        return event;
+      }
+    }
+    if (options.usageInjected && !options.clientWantsUsage) return event.replace(/,"usage":null/g, '');
+    return event;
+  };
+
+  const drain = (final: boolean): string => {
+    let out = '';
+    for (;;) {
+      const match = EVENT_END.exec(buffer);
+      if (!match) break;
+      const event = buffer.slice(0, match.index);
+      buffer = buffer.slice(match.index + match[0].length);
+      const relayed = relayEvent(event);
+      if (relayed !== null) out += `${relayed}\n\n`;
+    }
+    if (final && buffer.trim()) {
+      const relayed = relayEvent(buffer);
+      buffer = '';
+      if (relayed !== null) out += `${relayed}\n\n`;
+    }
+    return out;
+  };
+
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      for (;;) {
+        let result: ReadableStreamReadResult<Uint8Array>;
+        try {
+          result = await reader.read();
+        } catch (cause) {
+          // The upstream broke after the stream began: tell the client in-band and end cleanly.
+          const error = new GatewayError(
+            `litellm.APIConnectionError: ${options.label}Exception - the upstream stream ended unexpectedly`,
+            { status: 502, type: 'api_connection_error', provider: options.provider, retryable: true },
+          );
+          const tail = drain(true);
+          controller.enqueue(encoder.encode(`${tail}data: ${JSON.stringify(errorEnvelope(error))}\n\n`));
+          controller.close();
+          finish({ error });
+          void cause;
+          return;
+        }
+        if (result.done) {
+          buffer += decoder.decode();
+          const tail = drain(true);
+          if (tail) controller.enqueue(encoder.encode(tail));
+          controller.close();
+          finish({});
+          return;
+        }
+        buffer += decoder.decode(result.value, { stream: true });
+        const out = drain(false);
+        if (out) {
+          controller.enqueue(encoder.encode(out));
+          return;
+        }
+      }
+    },
+    cancel(reason) {
+      finish({ aborted: true });
+      return reader.cancel(reason);
+    },
+  }, { highWaterMark: 0 });
+
+  return { body, outcome };
+}

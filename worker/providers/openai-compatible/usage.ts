@@ -1,0 +1,30 @@
+import type { UsageReport } from '../types.ts';
+
+interface OpenAIUsage {
+  prompt_tokens?: unknown;
+  completion_tokens?: unknown;
+  prompt_tokens_details?: { cached_tokens?: unknown } | null;
+}
+
+const count = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.floor(v) : 0);
+
+/** OpenAI's `usage` object as the gateway counts it. */
+export function readOpenAIUsage(usage: OpenAIUsage | null | undefined): UsageReport | undefined {
+  if (!usage || typeof usage !== 'object') return undefined;
+  return {
+    promptTokens: count(usage.prompt_tokens),
+    completionTokens: count(usage.completion_tokens),
+    cachedPromptTokens: count(usage.prompt_tokens_details?.cached_tokens),
+    cacheCreationTokens: 0,
+    reported: true,
+  };
+}
+
+/** About four characters a token: the stand-in when a provider never said (a stream cut short). */
+export function estimateTokens(chars: number): number {
+  return chars > 0 ? Math.ceil(chars / 4) : 0;
+}
+
+export function estimatedUsage(promptTokens: number, completionChars: number): UsageReport {
+  return { promptTokens, completionTokens: estimateTokens(completionChars), cachedPromptTokens: 0, cacheCreationTokens: 0, reported: false };
+}

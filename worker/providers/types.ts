@@ -1,0 +1,65 @@
+import type { ProviderId } from '../config/providers.ts';
+import type { GatewayError } from '../errors.ts';
+import type { DeploymentRef } from '../models/deployments.ts';
+
+export type Endpoint = 'chat' | 'completion' | 'embedding';
+
+/** Token counts of one call. `reported` is false when they were estimated (a stream cut short). */
+export interface UsageReport {
+  promptTokens: number;
+  completionTokens: number;
+  /** Prompt tokens served from the provider's prompt cache (part of promptTokens). */
+  cachedPromptTokens: number;
+  /** Tokens written to the provider's prompt cache (Anthropic). */
+  cacheCreationTokens: number;
+  reported: boolean;
+}
+
+/** How a call ended, known once the client has the whole body (or stopped reading it). */
+export interface CallOutcome {
+  usage: UsageReport;
+  /** When the first chunk arrived (streams), ms since the epoch. */
+  firstChunkAt?: number;
+  finishedAt: number;
+  /** The stream broke after it started; the client got an error event. */
+  error?: GatewayError;
+  /** The client went away before the end. */
+  aborted?: boolean;
+  /** The answer's text, kept only when prompts and responses are stored in spend logs. */
+  responseText?: string;
+}
+
+export interface ProviderCall {
+  endpoint: Endpoint;
+  deployment: DeploymentRef;
+  /** The validated client body (`model` is the model group; adapters send their own). */
+  body: Record<string, unknown>;
+  stream: boolean;
+  /** The client asked for usage in the stream (`stream_options.include_usage`). */
+  clientWantsUsage: boolean;
+  dropParams: boolean;
+  /** Worker env, for credentials the deployment does not name. */
+  env: Record<string, unknown>;
+  timeoutMs: number;
+  /** Estimated prompt tokens, used when a stream ends before the provider reports usage. */
+  promptTokenEstimate: number;
+  keepText: boolean;
+}
+
+export interface ProviderAnswer {
+  status: number;
+  contentType: string;
+  /** JSON text, or an SSE stream already in OpenAI's chunk format. */
+  body: string | ReadableStream<Uint8Array>;
+  /** Settles when the body has been delivered or cut short. Never rejects. */
+  outcome: Promise<CallOutcome>;
+  /** The upstream base URL without query (`x-litellm-model-api-base`). */
+  apiBase: string;
+}
+
+/** One provider: where to send, how to translate, how to read usage and errors. Throws GatewayError before the body. */
+export interface ProviderAdapter {
+  id: ProviderId;
+  endpoints: ReadonlySet<Endpoint>;
+  call(call: ProviderCall): Promise<ProviderAnswer>;
+}

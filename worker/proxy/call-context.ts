@@ -1,0 +1,41 @@
+import type { Caller } from '../auth/authenticate.ts';
+import type { DeploymentRef } from '../models/deployments.ts';
+import type { Endpoint } from '../providers/types.ts';
+
+export type CallType = 'acompletion' | 'atext_completion' | 'aembedding';
+
+export const CALL_TYPES: Record<Endpoint, CallType> = {
+  chat: 'acompletion',
+  completion: 'atext_completion',
+  embedding: 'aembedding',
+};
+
+/** Everything known about one model call once it is admitted, for headers and the spend log. */
+export interface CallContext {
+  callId: string;
+  startedAt: number;
+  endpoint: Endpoint;
+  caller: Caller;
+  deployment: DeploymentRef;
+  body: Record<string, unknown>;
+  stream: boolean;
+  headers: Headers;
+  keepText: boolean;
+}
+
+/** Request tags: the body's `tags`, `metadata.tags` and the `x-litellm-tags` header, de-duplicated and bounded. */
+export function requestTags(ctx: Pick<CallContext, 'body' | 'headers'>): string[] {
+  const tags = new Set<string>();
+  const add = (v: unknown) => typeof v === 'string' && v.trim() && tags.add(v.trim().slice(0, 128));
+  if (Array.isArray(ctx.body.tags)) ctx.body.tags.forEach(add);
+  const metadata = ctx.body.metadata as { tags?: unknown } | null | undefined;
+  if (Array.isArray(metadata?.tags)) metadata.tags.forEach(add);
+  ctx.headers.get('x-litellm-tags')?.split(',').forEach(add);
+  return [...tags].slice(0, 32);
+}
+
+/** The end user: the body's `user`, else the `x-litellm-end-user-id` header. */
+export function endUserOf(ctx: Pick<CallContext, 'body' | 'headers'>): string | null {
+  const user = typeof ctx.body.user === 'string' && ctx.body.user ? ctx.body.user : ctx.headers.get('x-litellm-end-user-id');
+  return user ? user.slice(0, 256) : null;
+}

@@ -1,0 +1,142 @@
+import type { Context } from 'hono';
+import type { z } from 'zod';
+import { authenticate } from '../auth/authenticate.ts';
+import { PostgresKeyStore } from '../auth/postgres-key-store.ts';
+import { costOfCall } from '../cost/deployment-cost.ts';
+import type { GatewayEnv } from '../env.ts';
+import { errorResponse, GatewayError } from '../errors.ts';
+import { authorizeModel } from '../models/access.ts';
+import { pickDeployment } from '../models/deployments.ts';
+import { promptText } from '../openai/request-schemas.ts';
+import { readJsonBody } from '../openai/read-body.ts';
+import { estimateTokens } from '../providers/openai-compatible/usage.ts';
+import { mock } from '../providers/mock/index.ts';
+import { PROVIDERS } from '../providers/registry.ts';
+import type { Endpoint, ProviderAnswer } from '../providers/types.ts';
+import { gatewayState, type GatewayState } from '../state.ts';
+import { sendSpendLog } from '../telemetry/spend-log.ts';
+import pkg from '../../package.json';
+import type { CallContext } from './call-context.ts';
+import { type CallResult, spendRecord } from './spend-record.ts';
+
+type Ctx = Context<{ Bindings: GatewayEnv }>;
+
+/** LiteLLM's `request_timeout` default (seconds). */
+const DEFAULT_TIMEOUT_S = 600;
+
+/**
+ * One model call, the hot path of ARCHITECTURE.md: validate the body,
+ * authenticate, check model access, pick a deployment, call the provider,
+ * stream or return its answer with LiteLLM's headers, and settle the spend
+ * record after the response (`waitUntil`), for failures too.
+ */
+export async function handleModelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<string, unknown>>, modelFromPath?: string): Promise<Response> {
+  const startedAt = Date.now();
+  const state = await gatewayState(c.env);
+  const body = await readJsonBody(c.req.raw, schema, modelFromPath ? { overrides: { model: modelFromPath } } : {});
+  const caller = await authenticate(c.req.raw.headers, {
+    masterKey: state.masterKey,
+    keys: new PostgresKeyStore(c.env, c.executionCtx),
+  });
+  const group = body.model as string;
+  authorizeModel(caller, group, state.catalog);
+  const deployment = pickDeployment(state.catalog.groups.get(group) ?? []);
+  if (!deployment) {
+    throw new GatewayError(`Invalid model name passed in model=${group}. Call \`/v1/models\` to view available models for your key.`, {
+      status: 400, type: 'bad_request_error', param: 'model',
+    });
+  }
+  const ctx: CallContext = {
+    callId: crypto.randomUUID(),
+    startedAt,
+    endpoint,
+    caller,
+    deployment,
+    body,
+    stream: body.stream === true && endpoint !== 'embedding',
+    headers: c.req.raw.headers,
+    keepText: state.config.general_settings.store_prompts_in_spend_logs === true,
+  };
+  const settle = (result: CallResult) => c.executionCtx.waitUntil(sendSpendLog(c.env, spendRecord(ctx, result)));
+
+  const upstreamStartedAt = Date.now();
+  let answer: ProviderAnswer;
+  try {
+    const adapter = typeof body.mock_response === 'string' ? mock : PROVIDERS.get(deployment.provider);
+    if (!adapter) {
+      throw new GatewayError(`Provider "${deployment.provider}" is not implemented yet (model group ${group})`, {
+        status: 501, type: 'not_implemented_error', provider: deployment.provider,
+      });
+    }
+    if (!adapter.endpoints.has(endpoint)) {
+      throw new GatewayError(`Model group ${group} (${deployment.provider}) does not serve /${endpoint === 'chat' ? 'chat/completions' : `${endpoint}s`}`, {
+        status: 400, type: 'bad_request_error', param: 'model',
+      });
+    }
+    answer = await adapter.call({
+      endpoint,
+      deployment,
+      body,
+      stream: ctx.stream,
+      clientWantsUsage: (body.stream_options as { include_usage?: boolean } | null | undefined)?.include_usage === true,
+      dropParams: state.config.litellm_settings.drop_params === true,
+      env: c.env,
+      timeoutMs: timeoutMs(state, deployment.params, ctx.stream),
+      promptTokenEstimate: estimateTokens(promptText(body).length),
+      keepText: ctx.keepText,
+    });
+  } catch (err) {
+    const error = err instanceof GatewayError ? err : new GatewayError('Internal server error', { status: 500, type: 'internal_server_error' });
+    if (!(err instanceof GatewayError)) console.error('model call failed', err instanceof Error ? err.stack ?? err.message : String(err));
+    settle({ error, cost: 0, apiBase: deployment.params.api_base ?? '', finishedAt: Date.now() });
+    return errorResponse(error, callHeaders(ctx, ''));
+  }
+  const upstreamMs = Date.now() - upstreamStartedAt;
+  const headers = callHeaders(ctx, answer.apiBase);
+  headers['content-type'] = answer.contentType;
+
+  if (typeof answer.body === 'string') {
+    const outcome = await answer.outcome;
+    const cost = costOfCall(deployment, outcome.usage);
+    headers['x-litellm-response-cost'] = String(cost);
+    if (caller.kind === 'key') headers['x-litellm-key-spend'] = String(caller.policy.spend + cost);
+    timingHeaders(headers, startedAt, upstreamMs);
+    settle({ outcome, cost, apiBase: answer.apiBase, finishedAt: outcome.finishedAt });
+    return new Response(answer.body, { status: answer.status, headers });
+  }
+  // A stream's cost is known only at its end: it goes to the spend log, not the headers.
+  c.executionCtx.waitUntil(answer.outcome.then((outcome) => {
+    const cost = costOfCall(deployment, outcome.usage);
+    return sendSpendLog(c.env, spendRecord(ctx, { outcome, cost, apiBase: answer.apiBase, finishedAt: outcome.finishedAt }));
+  }));
+  headers['cache-control'] = 'no-cache';
+  if (caller.kind === 'key') headers['x-litellm-key-spend'] = String(caller.policy.spend);
+  timingHeaders(headers, startedAt, upstreamMs);
+  return new Response(answer.body, { status: answer.status, headers });
+}
+
+function callHeaders(ctx: CallContext, apiBase: string): Record<string, string> {
+  const headers: Record<string, string> = {
+    'x-litellm-call-id': ctx.callId,
+    'x-litellm-model-id': ctx.deployment.id,
+    'x-litellm-model-group': ctx.deployment.group,
+    'x-litellm-version': pkg.version,
+  };
+  if (apiBase) headers['x-litellm-model-api-base'] = apiBase;
+  return headers;
+}
+
+/** Total time to the response headers, and the part of it that was Tollgate's own work. */
+function timingHeaders(headers: Record<string, string>, startedAt: number, upstreamMs: number): void {
+  const total = Date.now() - startedAt;
+  headers['x-litellm-response-duration-ms'] = String(total);
+  headers['x-litellm-overhead-duration-ms'] = String(Math.max(0, total - upstreamMs));
+}
+
+/** Per-deployment `timeout` (or `stream_timeout` for the first byte of a stream), else the router's, else LiteLLM's default. */
+function timeoutMs(state: GatewayState, params: { timeout?: number; stream_timeout?: number }, stream: boolean): number {
+  const router = state.config.router_settings;
+  const seconds = (stream ? params.stream_timeout ?? router.stream_timeout : undefined)
+    ?? params.timeout ?? router.timeout ?? state.config.litellm_settings.request_timeout ?? DEFAULT_TIMEOUT_S;
+  return Math.max(1, seconds * 1000);
+}

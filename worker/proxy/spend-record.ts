@@ -1,0 +1,68 @@
+import type { GatewayError } from '../errors.ts';
+import type { CallOutcome } from '../providers/types.ts';
+import type { SpendLogRecord } from '../telemetry/spend-log.ts';
+import { CALL_TYPES, type CallContext, endUserOf, requestTags } from './call-context.ts';
+
+export interface CallResult {
+  outcome?: CallOutcome;
+  error?: GatewayError;
+  cost: number;
+  apiBase: string;
+  finishedAt: number;
+}
+
+/** The spend-log row of one call, success or failure. */
+export function spendRecord(ctx: CallContext, result: CallResult): SpendLogRecord {
+  const usage = result.outcome?.usage;
+  const policy = ctx.caller.kind === 'key' ? ctx.caller.policy : undefined;
+  const requester = ctx.body.metadata && typeof ctx.body.metadata === 'object' ? ctx.body.metadata as Record<string, unknown> : undefined;
+  const error = result.error ?? result.outcome?.error;
+  const metadata: Record<string, unknown> = {
+    user_api_key_alias: policy?.keyAlias ?? null,
+    user_api_key_user_id: policy?.userId ?? null,
+    user_api_key_team_id: policy?.team?.id ?? null,
+    user_api_key_team_alias: policy?.team?.alias ?? null,
+    user_api_key_org_id: policy?.organizationId ?? null,
+  };
+  if (requester) metadata.requester_metadata = requester;
+  if (usage && !usage.reported) metadata.usage_estimated = true;
+  if (result.outcome?.aborted) metadata.client_disconnected = true;
+  if (error) {
+    metadata.error_information = { error_class: error.type, error_code: String(error.status), error_message: error.message.slice(0, 500) };
+  }
+  const session = (requester?.session_id ?? ctx.headers.get('x-litellm-session-id')) as unknown;
+  const prompt = ctx.body.messages ?? ctx.body.prompt ?? ctx.body.input;
+  return {
+    request_id: ctx.callId,
+    call_type: CALL_TYPES[ctx.endpoint],
+    api_key: ctx.caller.token,
+    spend: result.cost,
+    prompt_tokens: usage?.promptTokens ?? 0,
+    completion_tokens: usage?.completionTokens ?? 0,
+    total_tokens: (usage?.promptTokens ?? 0) + (usage?.completionTokens ?? 0),
+    cache_read_input_tokens: usage?.cachedPromptTokens ?? 0,
+    cache_creation_input_tokens: usage?.cacheCreationTokens ?? 0,
+    startTime: new Date(ctx.startedAt).toISOString(),
+    endTime: new Date(result.finishedAt).toISOString(),
+    completionStartTime: result.outcome?.firstChunkAt ? new Date(result.outcome.firstChunkAt).toISOString() : null,
+    request_duration_ms: result.finishedAt - ctx.startedAt,
+    model: ctx.deployment.model,
+    model_id: ctx.deployment.id,
+    model_group: ctx.deployment.group,
+    custom_llm_provider: ctx.deployment.provider,
+    api_base: result.apiBase,
+    user: policy?.userId ?? '',
+    metadata,
+    cache_hit: false,
+    cache_key: null,
+    request_tags: requestTags(ctx),
+    team_id: policy?.team?.id ?? null,
+    organization_id: policy?.organizationId ?? null,
+    end_user: endUserOf(ctx),
+    messages: ctx.keepText ? prompt ?? null : null,
+    response: ctx.keepText ? result.outcome?.responseText ?? null : null,
+    session_id: typeof session === 'string' ? session.slice(0, 256) : null,
+    status: error ? 'failure' : 'success',
+    error_type: error ? error.type : null,
+  };
+}
