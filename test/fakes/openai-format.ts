@@ -1,9 +1,8 @@
 /**
- * Builders for the exact JSON that OpenAI's and Azure OpenAI's APIs put on
- * the wire. The gateway's parsers are tested against these, so the shapes
- * follow captured real responses (field names, nulls, empty arrays), not the
- * SDK's typings. Also the deterministic echo rules (token counts, vectors)
- * that the fake upstream uses, exported so tests can compute expected values.
+ * Builders for the exact JSON OpenAI's and Azure OpenAI's APIs put on the
+ * wire: the gateway's parsers are tested against these, so shapes follow real
+ * responses (nulls, empty arrays), not SDK typings. Also the fake's echo rules
+ * (token counts, vectors), exported so tests can compute expected values.
  */
 
 /** 'azure' adds the content-filter annotations Azure puts on chat and text completions and drops `service_tier`. */
@@ -20,17 +19,14 @@ export interface ToolCallInput {
 export const SYSTEM_FINGERPRINT = 'fp_f00dfa4e11';
 
 let sequence = 0;
-/** OpenAI ids are 29 random base62 characters after the prefix; ours are unique and recognisable. */
+/** Unique and recognisable ids with OpenAI's prefixes ('chatcmpl-', 'cmpl-', 'call_', 'req_'). */
 export function fakeId(prefix: string): string {
-  sequence += 1;
-  return `${prefix}${'FAKE'}${String(sequence).padStart(6, '0')}${Math.random().toString(36).slice(2, 12)}`;
+  return `${prefix}FAKE${String(++sequence).padStart(6, '0')}${Math.random().toString(36).slice(2, 12)}`;
 }
 
 function now(): number {
   return Math.floor(Date.now() / 1000);
 }
-
-// ---------------------------------------------------------------- usage ----
 
 export function chatUsage(promptTokens: number, completionTokens: number, cachedTokens = 0, reasoningTokens = 0) {
   return {
@@ -42,25 +38,16 @@ export function chatUsage(promptTokens: number, completionTokens: number, cached
   };
 }
 
-// ------------------------------------------------------- azure filters ----
-
 /** Azure's per-category verdicts when nothing was flagged. */
 export function azureSafeFilterResults(withPromptShields = false) {
   const safe = { filtered: false, severity: 'safe' };
-  return {
-    hate: safe,
-    ...(withPromptShields ? { jailbreak: { filtered: false, detected: false } } : {}),
-    self_harm: safe,
-    sexual: safe,
-    violence: safe,
-  };
+  const shields = withPromptShields ? { jailbreak: { filtered: false, detected: false } } : {};
+  return { hate: safe, ...shields, self_harm: safe, sexual: safe, violence: safe };
 }
 
 function azurePromptFilterResults() {
   return [{ prompt_index: 0, content_filter_results: azureSafeFilterResults(true) }];
 }
-
-// ------------------------------------------------------ chat completion ----
 
 export interface ChatCompletionInput {
   model: string;
@@ -77,15 +64,11 @@ export interface ChatCompletionInput {
   flavor?: Flavor;
 }
 
-function toolCallsWire(calls: ToolCallInput[]) {
-  return calls.map((c) => ({ id: c.id ?? fakeId('call_'), type: 'function', function: { name: c.name, arguments: c.arguments } }));
-}
-
 /** A non-streamed `chat.completion` object. */
 export function openaiChatCompletion(input: ChatCompletionInput) {
   const azure = input.flavor === 'azure';
   const message: Record<string, unknown> = { role: 'assistant', content: input.content, refusal: null, annotations: [] };
-  if (input.toolCalls?.length) message.tool_calls = toolCallsWire(input.toolCalls);
+  if (input.toolCalls?.length) message.tool_calls = input.toolCalls.map((c) => ({ id: c.id ?? fakeId('call_'), type: 'function', function: { name: c.name, arguments: c.arguments } }));
   const finish = input.finishReason ?? (input.toolCalls?.length ? 'tool_calls' : 'stop');
   return {
     id: input.id ?? fakeId('chatcmpl-'),
@@ -93,15 +76,7 @@ export function openaiChatCompletion(input: ChatCompletionInput) {
     created: input.created ?? now(),
     model: input.model,
     ...(azure ? { prompt_filter_results: azurePromptFilterResults() } : {}),
-    choices: [
-      {
-        index: 0,
-        message,
-        logprobs: null,
-        finish_reason: finish,
-        ...(azure ? { content_filter_results: input.content ? azureSafeFilterResults() : {} } : {}),
-      },
-    ],
+    choices: [{ index: 0, message, logprobs: null, finish_reason: finish, ...(azure ? { content_filter_results: input.content ? azureSafeFilterResults() : {} } : {}) }],
     usage: chatUsage(input.promptTokens, input.completionTokens, input.cachedTokens, input.reasoningTokens),
     ...(azure ? {} : { service_tier: 'default' }),
     system_fingerprint: SYSTEM_FINGERPRINT,
@@ -118,7 +93,7 @@ export interface ChatChunksInput {
   includeUsage: boolean;
   cachedTokens?: number;
   finishReason?: FinishReason;
-  /** Streamed after the content pieces, one call per chunk (name first, then the arguments), as OpenAI does. */
+  /** Streamed after the pieces: per call, a chunk with id and name, then one with the arguments. */
   toolCalls?: ToolCallInput[];
   id?: string;
   created?: number;
@@ -134,29 +109,12 @@ export interface ChatChunksInput {
 export function openaiChatChunks(input: ChatChunksInput): Record<string, unknown>[] {
   const azure = input.flavor === 'azure';
   const id = input.id ?? fakeId('chatcmpl-');
-  const created = input.created ?? now();
-  const head = {
-    id,
-    object: 'chat.completion.chunk',
-    created,
-    model: input.model,
-    ...(azure ? {} : { service_tier: 'default' }),
-    system_fingerprint: SYSTEM_FINGERPRINT,
-  };
+  const head = { id, object: 'chat.completion.chunk', created: input.created ?? now(), model: input.model, ...(azure ? {} : { service_tier: 'default' }), system_fingerprint: SYSTEM_FINGERPRINT };
   const usageNull = input.includeUsage ? { usage: null } : {};
-  const choice = (delta: Record<string, unknown>, finish: FinishReason | null, filter: 'none' | 'safe') => ({
-    ...head,
-    choices: [
-      {
-        index: 0,
-        delta,
-        logprobs: null,
-        finish_reason: finish,
-        ...(azure ? { content_filter_results: filter === 'safe' ? azureSafeFilterResults() : {} } : {}),
-      },
-    ],
-    ...usageNull,
-  });
+  const choice = (delta: Record<string, unknown>, finish: FinishReason | null, filter: 'none' | 'safe') => {
+    const annotations = azure ? { content_filter_results: filter === 'safe' ? azureSafeFilterResults() : {} } : {};
+    return { ...head, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish, ...annotations }], ...usageNull };
+  };
   const out: Record<string, unknown>[] = [];
   if (azure) out.push({ id: '', object: '', created: 0, model: '', choices: [], prompt_filter_results: azurePromptFilterResults(), ...usageNull });
   const calls = input.toolCalls ?? [];
@@ -167,13 +125,9 @@ export function openaiChatChunks(input: ChatChunksInput): Record<string, unknown
     out.push(choice({ tool_calls: [{ index, function: { arguments: call.arguments } }] }, null, 'none'));
   });
   out.push(choice({}, input.finishReason ?? (calls.length ? 'tool_calls' : 'stop'), 'none'));
-  if (input.includeUsage) {
-    out.push({ ...head, choices: [], usage: chatUsage(input.promptTokens, input.completionTokens, input.cachedTokens) });
-  }
+  if (input.includeUsage) out.push({ ...head, choices: [], usage: chatUsage(input.promptTokens, input.completionTokens, input.cachedTokens) });
   return out;
 }
-
-// ------------------------------------------------------ text completion ----
 
 export interface TextCompletionInput {
   model: string;
@@ -201,13 +155,7 @@ export function openaiTextCompletion(input: TextCompletionInput) {
     created: input.created ?? now(),
     model: input.model,
     ...(azure ? { prompt_filter_results: azurePromptFilterResults() } : {}),
-    choices: texts.map((text, index) => ({
-      text,
-      index,
-      logprobs: null,
-      finish_reason: input.finishReason ?? 'stop',
-      ...(azure ? { content_filter_results: azureSafeFilterResults() } : {}),
-    })),
+    choices: texts.map((text, index) => ({ text, index, logprobs: null, finish_reason: input.finishReason ?? 'stop', ...(azure ? { content_filter_results: azureSafeFilterResults() } : {}) })),
     usage: textUsage(input.promptTokens, input.completionTokens),
     system_fingerprint: SYSTEM_FINGERPRINT,
   };
@@ -235,25 +183,16 @@ export function openaiTextCompletionChunks(input: TextChunksInput): Record<strin
   return out;
 }
 
-// ----------------------------------------------------------- embeddings ----
-
 export const DEFAULT_EMBEDDING_DIMS = 8;
 
 /** FNV-1a: a stable seed from the input text. */
 function hash(text: string): number {
   let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
   return h >>> 0;
 }
 
-/**
- * The deterministic unit vector for one input. Every component is already a
- * float32 value (Math.fround), so the float JSON form and the base64 float32
- * form decode to identical numbers.
- */
+/** The deterministic unit vector for one input; components are float32 values already, so float and base64 forms decode equal. */
 export function embeddingVector(input: string, dims = DEFAULT_EMBEDDING_DIMS): number[] {
   let state = hash(input) || 1;
   const raw: number[] = [];
@@ -261,8 +200,7 @@ export function embeddingVector(input: string, dims = DEFAULT_EMBEDDING_DIMS): n
     // xorshift32: cheap, deterministic, platform independent
     state ^= state << 13;
     state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
+    state = (state ^ (state << 5)) >>> 0;
     raw.push(state / 0xffffffff - 0.5);
   }
   const norm = Math.hypot(...raw) || 1;
@@ -297,8 +235,6 @@ export function openaiEmbeddings(input: EmbeddingsInput) {
   };
 }
 
-// --------------------------------------------------------------- errors ----
-
 export function openaiError(e: { message: string; type: string; code?: string | null; param?: string | null }) {
   return { error: { message: e.message, type: e.type, param: e.param ?? null, code: e.code ?? null } };
 }
@@ -313,21 +249,13 @@ export function openaiRateLimitError(model = 'gpt-4o-mini', retryInSeconds = 1) 
 }
 
 export function openaiInvalidApiKeyError(maskedKey = 'sk-test********1234') {
-  return openaiError({
-    message: `Incorrect API key provided: ${maskedKey}. You can find your API key at https://platform.openai.com/account/api-keys.`,
-    type: 'invalid_request_error',
-    code: 'invalid_api_key',
-  });
+  const message = `Incorrect API key provided: ${maskedKey}. You can find your API key at https://platform.openai.com/account/api-keys.`;
+  return openaiError({ message, type: 'invalid_request_error', code: 'invalid_api_key' });
 }
 
 /** Azure's `{error:{code,message}}`; extra fields (param, status, type, innererror) only when given, as Azure omits them. */
 export function azureError(e: { code: string; message: string; param?: string | null; type?: string | null; status?: number; innererror?: unknown }) {
-  const error: Record<string, unknown> = { code: e.code, message: e.message };
-  if (e.param !== undefined) error.param = e.param;
-  if (e.type !== undefined) error.type = e.type;
-  if (e.status !== undefined) error.status = e.status;
-  if (e.innererror !== undefined) error.innererror = e.innererror;
-  return { error };
+  return { error: Object.fromEntries(Object.entries(e).filter(([, v]) => v !== undefined)) };
 }
 
 /** Azure's 429 body: code is the string '429', and the wait is only in the prose (and the retry-after header). */
@@ -344,8 +272,7 @@ export function azureContentFilterError(flagged: 'hate' | 'self_harm' | 'sexual'
   results[flagged] = { filtered: true, severity: 'medium' };
   return {
     error: {
-      message:
-        "The response was filtered due to the prompt triggering Azure OpenAI's content management policy. Please modify your prompt and retry. To learn more about our content filtering policies please read our documentation: https://go.microsoft.com/fwlink/?linkid=2198766",
+      message: "The response was filtered due to the prompt triggering Azure OpenAI's content management policy. Please modify your prompt and retry. To learn more about our content filtering policies please read our documentation: https://go.microsoft.com/fwlink/?linkid=2198766",
       type: null,
       param: 'prompt',
       code: 'content_filter',
@@ -355,25 +282,18 @@ export function azureContentFilterError(flagged: 'hate' | 'self_harm' | 'sexual'
   };
 }
 
-// ----------------------------------------------------------- echo rules ----
+export function words(text: string): string[] {
+  return text.split(/\s+/).filter(Boolean);
+}
 
 export function countWords(text: string): number {
   return words(text).length;
 }
 
-function words(text: string): string[] {
-  return text.split(/\s+/).filter(Boolean);
-}
-
 /** The text of a message's content: a string, or the text parts of a content array. */
 export function messageText(content: unknown): string {
   if (typeof content === 'string') return content;
-  if (Array.isArray(content)) {
-    return content
-      .map((p: unknown) => (p && typeof p === 'object' && typeof (p as { text?: unknown }).text === 'string' ? (p as { text: string }).text : ''))
-      .filter(Boolean)
-      .join(' ');
-  }
+  if (Array.isArray(content)) return content.map((p: { text?: unknown } | null) => (typeof p?.text === 'string' ? p.text : '')).filter(Boolean).join(' ');
   return '';
 }
 

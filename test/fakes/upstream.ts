@@ -1,12 +1,11 @@
 /**
- * A scriptable fake LLM provider on loopback for integration tests: it speaks
- * OpenAI's and Azure OpenAI's wire formats (see openai-format.ts), records
- * every request, and can be told per request to answer, stream, fail, hang,
- * reset or drop, so the gateway's handling of each case can be tested
- * against real sockets instead of mocked fetches.
+ * A scriptable fake LLM provider on loopback: it speaks OpenAI's and Azure
+ * OpenAI's wire formats, records every request, and can be told per request
+ * to answer, stream, fail, hang, reset or drop, so the gateway is tested
+ * against real sockets rather than mocked fetches.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import {
   chatPromptTokens,
@@ -22,6 +21,7 @@ import {
   openaiTextCompletion,
   openaiTextCompletionChunks,
   piecesOf,
+  words,
 } from './openai-format.ts';
 
 export interface RecordedRequest {
@@ -37,9 +37,9 @@ export interface RecordedRequest {
   rawBody: string;
   /** Date.now() when the request's headers arrived. */
   receivedAt: number;
-  /** Date.now() when the fake finished writing the response (undefined while running, or when it never finished). */
+  /** Date.now() when the fake finished the response; undefined until then, or forever if it never does. */
   finishedAt: number | undefined;
-  /** Resolves when the client closed the connection before the response finished (abort reached upstream). Never rejects. */
+  /** Resolves when the client closed the connection before the response finished. Never rejects. */
   aborted: Promise<void>;
   abortedEarly: boolean;
 }
@@ -48,7 +48,7 @@ export type Behaviour =
   | { kind: 'json'; status?: number; body: unknown; headers?: Record<string, string>; delayMs?: number }
   | {
       kind: 'sse';
-      /** Objects become `data: <json>\n\n`; '[DONE]' becomes `data: [DONE]\n\n`; any other string is written verbatim (bring your own `\n\n`). */
+      /** Objects become `data: <json>\n\n`, '[DONE]' `data: [DONE]\n\n`; other strings are written verbatim (add your own `\n\n`). */
       events: unknown[];
       /** Pause before each event after the first. */
       intervalMs?: number;
@@ -78,15 +78,15 @@ export type Behaviour =
   | { kind: 'handler'; handle: (request: RecordedRequest, res: ServerResponse) => void | Promise<void> };
 
 export interface FakeUpstream {
-  /** http://127.0.0.1:PORT (no trailing slash). */
+  /** http://127.0.0.1:PORT, no trailing slash. */
   url: string;
   requests: RecordedRequest[];
   /** Queue behaviours: each request takes the next queued one, falling back to the default. */
   enqueue(...b: Behaviour[]): void;
   setDefault(b: Behaviour): void;
-  /** Clears recorded requests and the queue and restores the start-up default. In-flight (e.g. hanging) requests are left alone. */
+  /** Clears requests and queue, restores the start-up default; in-flight (hanging) requests are left alone. */
   reset(): void;
-  /** Resolves once at least `count` requests were recorded (recorded before they are answered). */
+  /** Resolves once at least `count` requests were recorded (which happens before answering). */
   waitForRequests(count: number, timeoutMs?: number): Promise<RecordedRequest[]>;
   /** Stops listening and destroys every open socket, hanging ones included. */
   close(): Promise<void>;
@@ -99,14 +99,13 @@ export async function startFakeUpstream(options?: { default?: Behaviour }): Prom
   let fallback = initialDefault;
   let queue: Behaviour[] = [];
   const requests: RecordedRequest[] = [];
-  const sockets = new Set<Socket>();
   const waiters = new Set<() => void>();
   // Aborted on close() so every pending delay ends at once and no timer keeps the worker alive.
   const shutdown = new AbortController();
 
   const server = createServer((req, res) => {
     void serve(req, res).catch((err: unknown) => {
-      // A bug in a handler must not take down the test run; answer 500 if we still can.
+      // A failing handler must not take down the test run; answer 500 if still possible.
       if (!res.headersSent && !res.destroyed) {
         res.writeHead(500, { 'content-type': 'application/json' });
         res.end(JSON.stringify(openaiError({ message: `fake upstream: ${String(err)}`, type: 'server_error' })));
@@ -114,10 +113,6 @@ export async function startFakeUpstream(options?: { default?: Behaviour }): Prom
         res.destroy();
       }
     });
-  });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
   });
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -129,9 +124,7 @@ export async function startFakeUpstream(options?: { default?: Behaviour }): Prom
     const rawBody = Buffer.concat(chunks).toString('utf8');
     const url = new URL(req.url ?? '/', 'http://fake');
     const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(req.headers)) {
-      if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
-    }
+    for (const [name, value] of Object.entries(req.headers)) if (value !== undefined) headers[name] = [value].flat().join(', ');
     const recorded: RecordedRequest = {
       method: req.method ?? 'GET',
       path: url.pathname,
@@ -168,28 +161,19 @@ export async function startFakeUpstream(options?: { default?: Behaviour }): Prom
     };
     switch (behaviour.kind) {
       case 'json':
-        if (!(await pause(ctx, behaviour.delayMs))) return;
-        sendJson(res, behaviour.status ?? 200, behaviour.body, behaviour.headers);
-        return;
       case 'error':
-        if (!(await pause(ctx, behaviour.delayMs))) return;
-        sendJson(res, behaviour.status, behaviour.body, behaviour.headers);
+        if (await pause(ctx, behaviour.delayMs)) sendJson(res, behaviour.status ?? 200, behaviour.body, behaviour.headers);
         return;
       case 'sse':
-        await sendSse(ctx, behaviour);
-        return;
-      case 'hang':
-        // Keep the socket open; close() destroys it.
+        return sendSse(ctx, behaviour);
+      case 'hang': // keep the socket open; close() destroys it
         return;
       case 'reset':
-        ctx.destroy();
-        return;
+        return ctx.destroy();
       case 'echo':
-        await echo(ctx, recorded, behaviour);
-        return;
+        return echo(ctx, recorded, behaviour);
       case 'handler':
-        await behaviour.handle(recorded, res);
-        return;
+        return behaviour.handle(recorded, res);
     }
   }
 
@@ -211,18 +195,15 @@ export async function startFakeUpstream(options?: { default?: Behaviour }): Prom
     },
     waitForRequests: (count, timeoutMs = 5_000) =>
       new Promise((resolve, reject) => {
-        const check = () => {
-          if (requests.length < count) return;
-          cleanup();
-          resolve(requests.slice());
-        };
         const timer = setTimeout(() => {
-          cleanup();
+          waiters.delete(check);
           reject(new Error(`fake upstream: waited ${timeoutMs} ms for ${count} request(s), got ${requests.length}`));
         }, timeoutMs);
-        const cleanup = () => {
+        const check = () => {
+          if (requests.length < count) return;
           clearTimeout(timer);
           waiters.delete(check);
+          resolve(requests.slice());
         };
         waiters.add(check);
         check();
@@ -230,8 +211,8 @@ export async function startFakeUpstream(options?: { default?: Behaviour }): Prom
     close: async () => {
       shutdown.abort();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Includes sockets with a request in flight (hang, paced SSE), which server.close() alone would wait for.
       server.closeAllConnections();
-      for (const socket of sockets) socket.destroy();
       await closed;
     },
   };
@@ -239,16 +220,15 @@ export async function startFakeUpstream(options?: { default?: Behaviour }): Prom
 
 interface Ctx {
   res: ServerResponse;
-  /** Fires on close() of the whole fake. */
+  /** Fires on the fake's close(). */
   signal: AbortSignal;
-  /** Kill the connection on purpose (not counted as a client abort). */
+  /** Kills the connection on purpose (not counted as a client abort). */
   destroy: () => void;
 }
 
 function parseBody(raw: string): unknown {
-  if (!raw) return '';
   try {
-    return JSON.parse(raw);
+    return raw ? JSON.parse(raw) : '';
   } catch {
     return raw;
   }
@@ -295,13 +275,9 @@ function writeFlushed(res: ServerResponse, data: string): Promise<void> {
 async function sendSse(ctx: Ctx, b: Extract<Behaviour, { kind: 'sse' }>): Promise<void> {
   const { res } = ctx;
   if (!(await pause(ctx, b.firstByteDelayMs))) return;
-  // No content-length: chunked, every write goes out as it is made.
-  res.writeHead(b.status ?? 200, {
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-cache',
-    'x-request-id': fakeId('req_'),
-    ...lower(b.headers ?? {}),
-  });
+  // No content-length: chunked, each write goes out at once.
+  const headers = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-request-id': fakeId('req_') };
+  res.writeHead(b.status ?? 200, { ...headers, ...lower(b.headers ?? {}) });
   res.flushHeaders();
   for (let i = 0; i < b.events.length; i++) {
     if (b.dropAfter !== undefined && i >= b.dropAfter) break;
@@ -309,11 +285,8 @@ async function sendSse(ctx: Ctx, b: Extract<Behaviour, { kind: 'sse' }>): Promis
     if (res.destroyed) return;
     await writeFlushed(res, sseFrame(b.events[i]));
   }
-  if (b.dropAfter !== undefined && b.dropAfter <= b.events.length) {
-    ctx.destroy();
-    return;
-  }
-  if (!res.destroyed) res.end();
+  if (b.dropAfter !== undefined && b.dropAfter <= b.events.length) ctx.destroy();
+  else if (!res.destroyed) res.end();
 }
 
 const ROUTE = /^(?:\/openai\/deployments\/([^/]+))?.*?\/(chat\/completions|completions|embeddings)$/;
@@ -326,23 +299,21 @@ async function echo(ctx: Ctx, recorded: RecordedRequest, b: Extract<Behaviour, {
     sendJson(res, 404, openaiError({ message: `Invalid URL (${recorded.method} ${recorded.path})`, type: 'invalid_request_error' }));
     return;
   }
-  const body = recorded.body;
-  if (!body || typeof body !== 'object' || Array.isArray(body)) {
-    sendJson(res, 400, openaiError({ message: 'We could not parse the JSON body of your request. The OpenAI API expects a JSON payload.', type: 'invalid_request_error' }));
+  const req = recorded.body as Record<string, unknown>;
+  if (!req || typeof req !== 'object' || Array.isArray(req)) {
+    sendJson(res, 400, openaiError({ message: 'We could not parse the JSON body of your request.', type: 'invalid_request_error' }));
     return;
   }
-  const req = body as Record<string, unknown>;
   const deployment = match[1];
   const flavor: Flavor = deployment !== undefined ? 'azure' : 'openai';
   const model = b.model ?? (typeof req.model === 'string' ? req.model : (deployment ?? 'unknown-model'));
-  const stream = req.stream === true;
   const includeUsage = (req.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
   const headers = b.headers ?? {};
   if (!(await pause(ctx, b.delayMs))) return;
 
   if (match[2] === 'embeddings') {
     const raw = req.input;
-    // A single string or token array is one input; a list of either is many.
+    // One string or token array is one input; a list of either is many.
     const list: unknown[] = Array.isArray(raw) && raw.length > 0 && typeof raw[0] !== 'number' ? raw : [raw];
     const inputs = list.map((x) => (typeof x === 'string' ? x : JSON.stringify(x)));
     const promptTokens = list.reduce<number>((n, x) => n + (typeof x === 'string' ? countWords(x) : Array.isArray(x) ? x.length : 0), 0);
@@ -357,13 +328,13 @@ async function echo(ctx: Ctx, recorded: RecordedRequest, b: Extract<Behaviour, {
 
   if (match[2] === 'chat/completions') {
     const messages = Array.isArray(req.messages) ? (req.messages as unknown[]) : [];
-    const { words, finish } = cut(echoWords(messages));
-    const common = { model, promptTokens: chatPromptTokens(messages), completionTokens: words.length, cachedTokens: b.cachedTokens, finishReason: finish, flavor };
-    if (!stream) {
-      sendJson(res, 200, openaiChatCompletion({ ...common, content: words.join(' ') }), headers);
+    const answer = cut(echoWords(messages));
+    const common = { model, promptTokens: chatPromptTokens(messages), completionTokens: answer.words.length, cachedTokens: b.cachedTokens, finishReason: answer.finish, flavor };
+    if (req.stream !== true) {
+      sendJson(res, 200, openaiChatCompletion({ ...common, content: answer.words.join(' ') }), headers);
       return;
     }
-    const events = [...openaiChatChunks({ ...common, pieces: piecesOf(words), includeUsage }), '[DONE]'];
+    const events = [...openaiChatChunks({ ...common, pieces: piecesOf(answer.words), includeUsage }), '[DONE]'];
     await sendSse(ctx, { kind: 'sse', events, intervalMs: b.intervalMs, headers });
     return;
   }
@@ -371,10 +342,10 @@ async function echo(ctx: Ctx, recorded: RecordedRequest, b: Extract<Behaviour, {
   // Legacy completions: the prompt's words are the prompt tokens (no per-message overhead).
   const prompts = Array.isArray(req.prompt) ? req.prompt.map((p) => (typeof p === 'string' ? p : '')) : [typeof req.prompt === 'string' ? req.prompt : ''];
   const promptTokens = prompts.reduce((n, p) => n + countWords(p), 0);
-  const answers = prompts.map((p) => cut(['echo:', ...p.split(/\s+/).filter(Boolean)]));
+  const answers = prompts.map((p) => cut(['echo:', ...words(p)]));
   const completionTokens = answers.reduce((n, a) => n + a.words.length, 0);
-  const first = answers[0] ?? { words: ['echo:'], finish: 'stop' as const };
-  if (!stream) {
+  const first = answers[0]!;
+  if (req.stream !== true) {
     const text = answers.map((a) => a.words.join(' '));
     sendJson(res, 200, openaiTextCompletion({ model, text, promptTokens, completionTokens, finishReason: first.finish, flavor }), headers);
     return;

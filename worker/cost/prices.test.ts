@@ -126,9 +126,16 @@ describe('priceCandidates', () => {
 });
 
 describe('prices.json', () => {
-  it.skipIf(!existsSync(DEFAULT_INPUT))('is exactly what scripts/build-prices.ts makes of the reference map', () => {
+  it('is exactly what scripts/build-prices.ts makes of the reference map', () => {
+    const written = readFileSync(OUTPUT, 'utf8');
+    if (!existsSync(DEFAULT_INPUT)) {
+      // Without LiteLLM's map (a checkout without ../shared), check the file is at least the script's canonical form.
+      console.warn(`!! ${DEFAULT_INPUT} is absent: checking prices.json's form only, not its content against the map`);
+      expect(serializePriceFile(JSON.parse(written))).toBe(written);
+      return;
+    }
     const upstream = JSON.parse(readFileSync(DEFAULT_INPUT, 'utf8')) as Record<string, unknown>;
-    expect(readFileSync(OUTPUT, 'utf8')).toBe(serializePriceFile(buildPriceFile(upstream)));
+    expect(written).toBe(serializePriceFile(buildPriceFile(upstream)));
   });
 
   it('stays small enough to bundle', () => {

@@ -18,8 +18,9 @@ function errorClass(status: number, code: string | undefined): string {
   return 'APIError';
 }
 
-function errorType(status: number, upstreamType: string | undefined): string {
-  if (upstreamType) return upstreamType;
+/** The envelope's `type`, by status: providers' own types vary (OpenAI says "tokens" for a rate limit). */
+function errorType(status: number, contentPolicy: boolean): string {
+  if (contentPolicy) return 'content_policy_violation';
   if (status === 429) return 'rate_limit_error';
   if (status === 401) return 'authentication_error';
   if (status === 403) return 'permission_denied_error';
@@ -55,7 +56,6 @@ export function scrubSecrets(message: string, secrets: readonly (string | undefi
 export async function upstreamError(res: Response, label: string, provider: string, secrets: readonly (string | undefined)[]): Promise<GatewayError> {
   const text = (await res.text().catch(() => '')).slice(0, MAX_ERROR_BODY);
   let message = text.trim() || res.statusText || `HTTP ${res.status}`;
-  let upstreamType: string | undefined;
   let code: string | undefined;
   let param: string | null = null;
   try {
@@ -64,7 +64,6 @@ export async function upstreamError(res: Response, label: string, provider: stri
     if (err && typeof err.message === 'string') message = err.message;
     else if (typeof parsed.error === 'string') message = parsed.error;
     else if (typeof parsed.message === 'string') message = parsed.message;
-    if (err && typeof err.type === 'string') upstreamType = err.type;
     if (err && (typeof err.code === 'string' || typeof err.code === 'number')) code = String(err.code);
     if (err && typeof err.param === 'string') param = err.param;
   } catch {
@@ -79,7 +78,7 @@ export async function upstreamError(res: Response, label: string, provider: stri
   }
   return new GatewayError(`litellm.${errorClass(status, code)}: ${label}Exception - ${clean}`, {
     status,
-    type: errorType(status, code === 'content_filter' ? 'content_policy_violation' : upstreamType),
+    type: errorType(status, code === 'content_filter' || code === 'content_policy_violation'),
     param,
     provider,
     upstreamStatus: res.status,
