@@ -32,6 +32,8 @@ model_list:
     litellm_params: {model: openai/gpt-4o, api_base: "http://127.0.0.1:9/v1", api_key: os.environ/FAKE_OPENAI_KEY}
 litellm_settings:
   drop_params: false
+general_settings:
+  max_request_size_mb: 1
 `;
 
 beforeAll(async () => {
@@ -306,8 +308,8 @@ describe('bad input', () => {
     expect(fake.requests).toHaveLength(0);
   });
 
-  it('refuses an oversized body with 413, without reading all of it', async () => {
-    const huge = JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x'.repeat(21 * 1024 * 1024) }] });
+  it('refuses a body over general_settings.max_request_size_mb with 413, without reading all of it', async () => {
+    const huge = JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x'.repeat(3 * 1024 * 1024) }] });
     // The gateway answers before the upload ends; node:http reports that answer even if the rest of the write then fails.
     const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
       const req = httpRequest(`${stack.url}/v1/chat/completions`, {

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { badRequest, GatewayError } from '../errors.ts';
 
-/** LiteLLM's default `max_request_size_mb` is unlimited; a gateway at the edge needs a bound. */
+/** LiteLLM's default `max_request_size_mb` is unlimited; a gateway at the edge needs a bound (config can change it). */
 export const DEFAULT_MAX_BODY_BYTES = 20 * 1024 * 1024;
 
 /**
@@ -36,7 +36,7 @@ export async function readJsonBody<S extends z.ZodType>(
 }
 
 function tooLarge(maxBytes: number) {
-  return new GatewayError(`Request body too large (limit ${Math.round(maxBytes / 1024 / 1024)} MB)`, {
+  return new GatewayError(`Request body too large (limit ${+(maxBytes / 1024 / 1024).toFixed(2)} MB, general_settings.max_request_size_mb)`, {
     status: 413, type: 'bad_request_error',
   });
 }

@@ -33,7 +33,11 @@ const DEFAULT_TIMEOUT_S = 600;
 export async function handleModelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<string, unknown>>, modelFromPath?: string): Promise<Response> {
   const startedAt = Date.now();
   const state = await gatewayState(c.env);
-  const body = await readJsonBody(c.req.raw, schema, modelFromPath ? { overrides: { model: modelFromPath } } : {});
+  const sizeMb = state.config.general_settings.max_request_size_mb;
+  const body = await readJsonBody(c.req.raw, schema, {
+    ...(sizeMb ? { maxBytes: sizeMb * 1024 * 1024 } : {}),
+    ...(modelFromPath ? { overrides: { model: modelFromPath } } : {}),
+  });
   const caller = await authenticate(c.req.raw.headers, {
     masterKey: state.masterKey,
     keys: new PostgresKeyStore(c.env, c.executionCtx),
