@@ -127,15 +127,27 @@ describe('chat completions through the openai client', () => {
   });
 
   it('calls a self-hosted vLLM without credentials and passes vLLM sampling fields through', async () => {
-    await client.chat.completions.create({
+    const { response } = await client.chat.completions.create({
       model: 'llama', messages: [{ role: 'user', content: 'x' }],
       // @ts-expect-error vLLM's own sampling field
       top_k: 5,
-    });
+    }).withResponse();
+    // Priced by model_info (self-hosted models are not in the table): 4 prompt, 2 completion tokens.
+    expect(Number(response.headers.get('x-litellm-response-cost'))).toBeCloseTo(4 * 0.000001 + 2 * 0.000002, 12);
     const [sent] = fake.requests;
     expect(sent?.path).toBe('/v1/chat/completions');
     expect(sent?.headers.authorization).toBeUndefined();
     expect(sent?.body).toEqual({ model: 'meta-llama/Llama-3.1-8B-Instruct', messages: [{ role: 'user', content: 'x' }], top_k: 5 });
+  });
+});
+
+describe('routes without /v1', () => {
+  it('serve the same calls', async () => {
+    const bare = new OpenAI({ baseURL: stack.url, apiKey: TEST_MASTER_KEY, maxRetries: 0 });
+    const data = await bare.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'no prefix' }] });
+    expect(data.choices[0]?.message.content).toBe('echo: no prefix');
+    expect((await bare.models.list()).data.length).toBe(6);
+    expect((await bare.embeddings.create({ model: 'embedder', input: 'x' })).data).toHaveLength(1);
   });
 });
 
