@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { authenticate } from '../worker/auth/authenticate.ts';
-import { runtimeConfig } from '../worker/config/runtime.ts';
+import { gatewayState } from '../worker/state.ts';
 import { errorResponse, GatewayError } from '../worker/errors.ts';
 import type { AdminEnv } from './env.ts';
 
@@ -8,8 +8,8 @@ export const app = new Hono<{ Bindings: AdminEnv }>();
 
 // Every admin route needs a caller; the management API itself lands with its own issue.
 app.use('*', async (c, next) => {
-  const { masterKey } = runtimeConfig(c.env);
-  await authenticate(c.req.raw.headers, { masterKey });
+  const { masterKeyHash } = await gatewayState(c.env);
+  await authenticate(c.req.raw.headers, { masterKeyHash });
   await next();
 });
 

@@ -1,8 +1,11 @@
 import { runtimeConfig, type RuntimeConfig } from './config/runtime.ts';
+import { hashKey } from './auth/secrets.ts';
 import { buildCatalog, type ModelCatalog } from './models/deployments.ts';
 
 export interface GatewayState extends RuntimeConfig {
   catalog: ModelCatalog;
+  /** SHA-256 hex of the master key, computed once per isolate. */
+  masterKeyHash: string | undefined;
 }
 
 let cached: { env: object; state: Promise<GatewayState> } | undefined;
@@ -15,7 +18,8 @@ let cached: { env: object; state: Promise<GatewayState> } | undefined;
 export function gatewayState(env: Record<string, unknown>): Promise<GatewayState> {
   if (cached?.env === env) return cached.state;
   const runtime = runtimeConfig(env);
-  const state = buildCatalog(runtime.config).then((catalog) => ({ ...runtime, catalog }));
+  const state = Promise.all([buildCatalog(runtime.config), runtime.masterKey ? hashKey(runtime.masterKey) : undefined])
+    .then(([catalog, masterKeyHash]) => ({ ...runtime, catalog, masterKeyHash }));
   cached = { env, state };
   return state;
 }

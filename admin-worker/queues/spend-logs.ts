@@ -1,19 +1,34 @@
 import { sql } from 'drizzle-orm';
-import { spendLogs } from '../../drizzle/schema/spendLogs.ts';
 import { openDatabase } from '../../worker/db/client.ts';
-import type { SpendLogRecord } from '../../worker/telemetry/spend-log.ts';
+import type { SpendLogMessage, SpendLogRecord } from '../../worker/telemetry/spend-log.ts';
 import type { AdminEnv } from '../env.ts';
 
 export const SPEND_LOG_QUEUE = 'tollgate-spend-logs';
 
+/** Column name → Postgres array type of the parameter that carries it. */
+const COLUMNS: [keyof SpendLogRecord, string][] = [
+  ['request_id', 'text'], ['call_type', 'text'], ['api_key', 'text'], ['spend', 'float8'],
+  ['total_tokens', 'int4'], ['prompt_tokens', 'int4'], ['completion_tokens', 'int4'],
+  ['cache_read_input_tokens', 'int4'], ['cache_creation_input_tokens', 'int4'],
+  ['startTime', 'timestamptz'], ['endTime', 'timestamptz'], ['completionStartTime', 'timestamptz'],
+  ['request_duration_ms', 'int4'], ['model', 'text'], ['model_id', 'text'], ['model_group', 'text'],
+  ['custom_llm_provider', 'text'], ['api_base', 'text'], ['user', 'text'], ['metadata', 'jsonb'],
+  ['cache_hit', 'bool'], ['cache_key', 'text'], ['request_tags', 'jsonb'], ['team_id', 'text'],
+  ['organization_id', 'text'], ['end_user', 'text'], ['messages', 'jsonb'], ['response', 'jsonb'],
+  ['session_id', 'text'], ['status', 'text'], ['error_type', 'text'],
+];
+const JSON_COLUMNS = new Set(COLUMNS.filter(([, type]) => type === 'jsonb').map(([name]) => name));
+const COLUMN_LIST = sql.raw(COLUMNS.map(([name]) => `"${name}"`).join(', '));
+
 /**
- * Writes one batch of spend-log records: one multi-row insert, idempotent on
- * request_id (a redelivered message never counts twice), and each entity's
- * spend column bumped once per batch, only for rows that were new, all in one
- * transaction. A failing batch is retried with backoff by the Queue.
+ * Writes one batch of spend-log messages: one insert for every record in it
+ * (a column per array parameter, so the statement has 31 parameters however
+ * many rows), idempotent on request_id (a redelivered message never counts
+ * twice), and each entity's spend bumped once per batch, only for rows that
+ * were new, all in one transaction. A failing batch is retried with backoff.
  */
-export async function consumeSpendLogs(batch: MessageBatch<SpendLogRecord>, env: AdminEnv, ctx: ExecutionContext): Promise<void> {
-  const records = batch.messages.map((m) => m.body).filter(isRecord);
+export async function consumeSpendLogs(batch: MessageBatch<unknown>, env: AdminEnv, ctx: ExecutionContext): Promise<void> {
+  const records = batch.messages.flatMap((m) => recordsOf(m.body));
   if (records.length === 0) {
     batch.ackAll();
     return;
@@ -21,9 +36,18 @@ export async function consumeSpendLogs(batch: MessageBatch<SpendLogRecord>, env:
   const database = openDatabase(env);
   try {
     await database.db.transaction(async (tx) => {
-      const inserted = await tx.insert(spendLogs).values(records.map(toRow)).onConflictDoNothing()
-        .returning({ request_id: spendLogs.request_id });
-      const fresh = new Set(inserted.map((r) => r.request_id));
+      const arrays = COLUMNS.map(([name, type]) => {
+        const values = records.map((r) => (JSON_COLUMNS.has(name) ? jsonText(r[name]) : r[name] ?? null));
+        // sql.param: one array parameter (a bare JS array would expand to a list).
+        return sql`${sql.param(values)}::${sql.raw(JSON_COLUMNS.has(name) ? 'text' : type)}[]`;
+      });
+      const selectList = sql.raw(COLUMNS.map(([name, type]) => (type === 'jsonb' ? `"${name}"::jsonb` : `"${name}"`)).join(', '));
+      const inserted = await tx.execute<{ request_id: string }>(sql`
+        INSERT INTO "LiteLLM_SpendLogs" (${COLUMN_LIST})
+        SELECT ${selectList} FROM unnest(${sql.join(arrays, sql`, `)}) AS t(${COLUMN_LIST})
+        ON CONFLICT (request_id) DO NOTHING
+        RETURNING request_id`);
+      const fresh = new Set(inserted.rows.map((r) => r.request_id));
       const totals = entityTotals(records.filter((r) => fresh.has(r.request_id)));
       for (const [token, amount] of totals.keys) {
         await tx.execute(sql`UPDATE "LiteLLM_VerificationToken" SET spend = spend + ${amount}, last_active = now() WHERE token = ${token}`);
@@ -45,7 +69,8 @@ export async function consumeSpendLogs(batch: MessageBatch<SpendLogRecord>, env:
     });
     batch.ackAll();
   } catch (err) {
-    console.error(`spend-log batch of ${records.length} failed, retrying:`, err instanceof Error ? err.message : String(err));
+    const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : err instanceof Error ? err.message : String(err);
+    console.error(`spend-log batch of ${records.length} records failed, retrying: ${cause}`);
     const attempts = Math.max(...batch.messages.map((m) => m.attempts));
     batch.retryAll({ delaySeconds: Math.min(300, 2 ** attempts) });
   } finally {
@@ -53,19 +78,15 @@ export async function consumeSpendLogs(batch: MessageBatch<SpendLogRecord>, env:
   }
 }
 
-function isRecord(value: unknown): value is SpendLogRecord {
-  return !!value && typeof value === 'object' && typeof (value as SpendLogRecord).request_id === 'string';
+/** A message holds a pack of records (SpendLogMessage); a lone record is accepted too. */
+function recordsOf(body: unknown): SpendLogRecord[] {
+  const isRecord = (v: unknown): v is SpendLogRecord => !!v && typeof v === 'object' && typeof (v as SpendLogRecord).request_id === 'string';
+  if (body && typeof body === 'object' && Array.isArray((body as SpendLogMessage).records)) return (body as SpendLogMessage).records.filter(isRecord);
+  return isRecord(body) ? [body] : [];
 }
 
-function toRow(r: SpendLogRecord): typeof spendLogs.$inferInsert {
-  return {
-    ...r,
-    startTime: new Date(r.startTime),
-    endTime: new Date(r.endTime),
-    completionStartTime: r.completionStartTime ? new Date(r.completionStartTime) : null,
-    messages: r.messages ?? null,
-    response: r.response ?? null,
-  };
+function jsonText(value: unknown): string | null {
+  return value === null || value === undefined ? null : JSON.stringify(value);
 }
 
 function entityTotals(records: SpendLogRecord[]) {

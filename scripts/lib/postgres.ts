@@ -51,7 +51,8 @@ export function findSystemPostgres(): string | undefined {
 
 /**
  * A throwaway PostgreSQL server in `dir` on a free port. As root it runs as
- * the `postgres` user (Postgres refuses to run as root).
+ * the `postgres` user (Postgres refuses to run as root), so `dir`'s parents
+ * must be traversable by that user (a fresh `mkdtemp` in /tmp is).
  */
 export async function startSystemPostgres(binDir: string, dir: string): Promise<PostgresServer> {
   const asRoot = process.getuid?.() === 0;

@@ -1,21 +1,22 @@
 import { GatewayError } from '../errors.ts';
 import { presentedKey } from './credentials.ts';
 import type { KeyPolicy, KeyStore } from './key-policy.ts';
-import { abbreviateKey, hashKey, secretsEqual } from './secrets.ts';
+import { abbreviateKey, digestsEqual, hashKey } from './secrets.ts';
 
 export type Caller =
   | { kind: 'master'; token: string }
   | { kind: 'key'; token: string; policy: KeyPolicy };
 
 export interface AuthOptions {
-  masterKey: string | undefined;
+  /** SHA-256 hex of the master key (see `masterKeyHash` in state.ts). */
+  masterKeyHash: string | undefined;
   /** Virtual keys; without a store only the master key is accepted (the admin Worker's case). */
   keys?: KeyStore;
   now?: () => number;
 }
 
 /**
- * Who is calling: the master key (compared in constant time) or a virtual
+ * Who is calling: the master key (its hash compared in constant time) or a virtual
  * key, found by its SHA-256 hash. Refusals use LiteLLM's error types; no
  * message ever carries more of a key than `sk-...ABCD`.
  */
@@ -25,7 +26,7 @@ export async function authenticate(headers: Headers, options: AuthOptions): Prom
     throw new GatewayError('Authentication Error, No api key passed in.', { status: 401, type: 'auth_error', param: 'key' });
   }
   const token = await hashKey(key);
-  if (options.masterKey && (await secretsEqual(key, options.masterKey))) return { kind: 'master', token };
+  if (options.masterKeyHash && digestsEqual(token, options.masterKeyHash)) return { kind: 'master', token };
   const policy = options.keys ? await options.keys.lookup(token) : null;
   if (!policy) {
     throw new GatewayError(

@@ -4,19 +4,15 @@ export async function hashKey(key: string): Promise<string> {
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-/** Compares two secrets in constant time (both are hashed first, so lengths never leak). */
-export async function secretsEqual(a: string, b: string): Promise<boolean> {
-  const enc = new TextEncoder();
-  const [da, db] = await Promise.all([
-    crypto.subtle.digest('SHA-256', enc.encode(a)),
-    crypto.subtle.digest('SHA-256', enc.encode(b)),
-  ]);
-  const subtle = crypto.subtle as SubtleCrypto & { timingSafeEqual?: (x: ArrayBuffer, y: ArrayBuffer) => boolean };
-  if (subtle.timingSafeEqual) return subtle.timingSafeEqual(da, db);
-  const x = new Uint8Array(da);
-  const y = new Uint8Array(db);
+/**
+ * Compares two SHA-256 hex digests in constant time. Comparing digests, not
+ * keys, means the key's length never matters and one hash per request serves
+ * both the master-key check and the virtual-key lookup.
+ */
+export function digestsEqual(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
   let diff = 0;
-  for (let i = 0; i < x.length; i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
   return diff === 0;
 }
 

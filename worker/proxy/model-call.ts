@@ -14,7 +14,7 @@ import { mock } from '../providers/mock/index.ts';
 import { PROVIDERS } from '../providers/registry.ts';
 import type { Endpoint, ProviderAnswer } from '../providers/types.ts';
 import { gatewayState, type GatewayState } from '../state.ts';
-import { sendSpendLog } from '../telemetry/spend-log.ts';
+import { recordSpend } from '../telemetry/spend-log.ts';
 import pkg from '../../package.json';
 import type { CallContext } from './call-context.ts';
 import { type CallResult, spendRecord } from './spend-record.ts';
@@ -39,7 +39,7 @@ export async function handleModelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodT
     ...(modelFromPath ? { overrides: { model: modelFromPath } } : {}),
   });
   const caller = await authenticate(c.req.raw.headers, {
-    masterKey: state.masterKey,
+    masterKeyHash: state.masterKeyHash,
     keys: new PostgresKeyStore(c.env, c.executionCtx),
   });
   const group = body.model as string;
@@ -61,7 +61,7 @@ export async function handleModelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodT
     headers: c.req.raw.headers,
     keepText: state.config.general_settings.store_prompts_in_spend_logs === true,
   };
-  const settle = (result: CallResult) => c.executionCtx.waitUntil(sendSpendLog(c.env, spendRecord(ctx, result)));
+  const settle = (result: CallResult) => recordSpend(c.env, c.executionCtx, spendRecord(ctx, result));
 
   const upstreamStartedAt = Date.now();
   let answer: ProviderAnswer;
@@ -110,8 +110,7 @@ export async function handleModelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodT
   }
   // A stream's cost is known only at its end: it goes to the spend log, not the headers.
   c.executionCtx.waitUntil(answer.outcome.then((outcome) => {
-    const cost = costOfCall(deployment, outcome.usage);
-    return sendSpendLog(c.env, spendRecord(ctx, { outcome, cost, apiBase: answer.apiBase, finishedAt: outcome.finishedAt }));
+    settle({ outcome, cost: costOfCall(deployment, outcome.usage), apiBase: answer.apiBase, finishedAt: outcome.finishedAt });
   }));
   headers['cache-control'] = 'no-cache';
   if (caller.kind === 'key') headers['x-litellm-key-spend'] = String(caller.policy.spend);

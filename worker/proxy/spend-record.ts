@@ -11,6 +11,18 @@ export interface CallResult {
   finishedAt: number;
 }
 
+// A record travels in a Queue message (128 KB at most): what a client sends is kept within bounds.
+const MAX_METADATA_CHARS = 8 * 1024;
+const MAX_STORED_TEXT_CHARS = 32 * 1024;
+
+/** The value itself when its JSON fits, else its JSON cut to `max` characters and marked. */
+function bounded(value: unknown, max: number): unknown {
+  if (value === null || value === undefined) return null;
+  const json = typeof value === 'string' ? value : JSON.stringify(value);
+  if (json.length <= max) return value;
+  return { truncated: true, original_chars: json.length, head: json.slice(0, max) };
+}
+
 /** The spend-log row of one call, success or failure. */
 export function spendRecord(ctx: CallContext, result: CallResult): SpendLogRecord {
   const usage = result.outcome?.usage;
@@ -24,7 +36,7 @@ export function spendRecord(ctx: CallContext, result: CallResult): SpendLogRecor
     user_api_key_team_alias: policy?.team?.alias ?? null,
     user_api_key_org_id: policy?.organizationId ?? null,
   };
-  if (requester) metadata.requester_metadata = requester;
+  if (requester) metadata.requester_metadata = bounded(requester, MAX_METADATA_CHARS);
   if (usage && !usage.reported) metadata.usage_estimated = true;
   if (result.outcome?.aborted) metadata.client_disconnected = true;
   if (error) {
@@ -59,8 +71,8 @@ export function spendRecord(ctx: CallContext, result: CallResult): SpendLogRecor
     team_id: policy?.team?.id ?? null,
     organization_id: policy?.organizationId ?? null,
     end_user: endUserOf(ctx),
-    messages: ctx.keepText ? prompt ?? null : null,
-    response: ctx.keepText ? result.outcome?.responseText ?? null : null,
+    messages: ctx.keepText ? bounded(prompt ?? null, MAX_STORED_TEXT_CHARS) : null,
+    response: ctx.keepText ? bounded(result.outcome?.responseText ?? null, MAX_STORED_TEXT_CHARS) : null,
     session_id: typeof session === 'string' ? session.slice(0, 256) : null,
     status: error ? 'failure' : 'success',
     error_type: error ? error.type : null,

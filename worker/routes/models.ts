@@ -14,7 +14,7 @@ const modelObject = (id: string) => ({ id, object: 'model', created: CREATED, ow
 
 async function callableGroups(c: Ctx): Promise<string[]> {
   const state = await gatewayState(c.env);
-  const caller = await authenticate(c.req.raw.headers, { masterKey: state.masterKey, keys: new PostgresKeyStore(c.env, c.executionCtx) });
+  const caller = await authenticate(c.req.raw.headers, { masterKeyHash: state.masterKeyHash, keys: new PostgresKeyStore(c.env, c.executionCtx) });
   return [...state.catalog.groups.keys()].filter((group) => mayCall(caller, group, state.catalog));
 }
 

@@ -41,18 +41,97 @@ export interface SpendLogRecord {
 }
 
 /**
- * Puts the record on the spend-log Queue; the admin Worker writes it to
- * Postgres in batches. Called from `ctx.waitUntil`, never awaited by a request.
+ * How long an isolate gathers records before shipping them: one turn of the
+ * event loop, so records of requests that finish together travel together.
+ * Not longer: workerd's graceful stop does not wait for a timer in
+ * `waitUntil`, and a record must never be lost to a restart.
  */
-export async function sendSpendLog(env: GatewayEnv, record: SpendLogRecord): Promise<void> {
+export const SPEND_LOG_FLUSH_MS = 0;
+// Cloudflare caps a message at 128 KB and a batch at 100 messages and 256 KB.
+const MAX_MESSAGE_BYTES = 100 * 1024;
+const MAX_BATCH_MESSAGES = 100;
+const MAX_BATCH_BYTES = 240 * 1024;
+/** A record without prompts or client metadata is well under this. */
+const BASE_RECORD_BYTES = 1024;
+
+/** One Queue message: the records an isolate gathered, so the Queue moves tens of records per message, not one. */
+export interface SpendLogMessage {
+  records: SpendLogRecord[];
+}
+
+let buffered: { record: SpendLogRecord; bytes: number }[] = [];
+let flushScheduled = false;
+
+/**
+ * Queues the record for the admin Worker, which writes it to Postgres.
+ * Records are gathered per isolate for one event-loop turn and shipped packed
+ * into as few messages as fit, with one `sendBatch`: a Queue send per request
+ * would cost more than the rest of the request. The request that opens a
+ * window keeps it alive (`ctx.waitUntil`) until its records are sent; later
+ * requests in the window only add to it.
+ */
+export function recordSpend(env: GatewayEnv, ctx: { waitUntil(p: Promise<unknown>): void }, record: SpendLogRecord): void {
+  buffered.push({ record, bytes: recordBytes(record) });
+  if (flushScheduled) return;
+  flushScheduled = true;
+  ctx.waitUntil(new Promise((resolve) => setTimeout(resolve, SPEND_LOG_FLUSH_MS)).then(() => flushSpendLogs(env)));
+}
+
+/** Ships everything buffered. Never throws: a failure is logged with the request ids it concerns. */
+export async function flushSpendLogs(env: GatewayEnv): Promise<void> {
+  const pending = buffered;
+  buffered = [];
+  flushScheduled = false;
+  if (pending.length === 0) return;
   const queue = env.SPEND_LOG_QUEUE;
   if (!queue) {
-    console.warn('no SPEND_LOG_QUEUE binding: spend log not recorded', record.request_id);
+    console.warn(`no SPEND_LOG_QUEUE binding: ${pending.length} spend logs not recorded`);
     return;
   }
-  try {
-    await queue.send(record, { contentType: 'json' });
-  } catch (err) {
-    console.error('spend log send failed', record.request_id, err instanceof Error ? err.message : String(err));
+  for (const batch of pack(pending)) {
+    try {
+      await queue.sendBatch(batch.map((records) => ({ body: { records } satisfies SpendLogMessage, contentType: 'json' as const })));
+    } catch (err) {
+      const ids = batch.flat().map((r) => r.request_id);
+      console.error(`spend log send failed for ${ids.length} records (${ids.slice(0, 5).join(', ')}...):`, err instanceof Error ? err.message : String(err));
+    }
   }
+}
+
+/** A size bound without serialising the record: only the parts a client controls vary much. */
+function recordBytes(r: SpendLogRecord): number {
+  let bytes = BASE_RECORD_BYTES;
+  if (r.metadata.requester_metadata) bytes += JSON.stringify(r.metadata.requester_metadata).length;
+  if (r.messages) bytes += JSON.stringify(r.messages).length;
+  if (typeof r.response === 'string') bytes += r.response.length * 2;
+  return bytes;
+}
+
+/** Records → messages (≤ 100 KB each) → batches (≤ 100 messages, ≤ 240 KB each). */
+function pack(items: { record: SpendLogRecord; bytes: number }[]): SpendLogRecord[][][] {
+  const messages: { records: SpendLogRecord[]; bytes: number }[] = [];
+  let current = { records: [] as SpendLogRecord[], bytes: 0 };
+  for (const item of items) {
+    if (current.records.length && current.bytes + item.bytes > MAX_MESSAGE_BYTES) {
+      messages.push(current);
+      current = { records: [], bytes: 0 };
+    }
+    current.records.push(item.record);
+    current.bytes += item.bytes;
+  }
+  if (current.records.length) messages.push(current);
+  const batches: SpendLogRecord[][][] = [];
+  let batch: SpendLogRecord[][] = [];
+  let size = 0;
+  for (const message of messages) {
+    if (batch.length && (batch.length >= MAX_BATCH_MESSAGES || size + message.bytes > MAX_BATCH_BYTES)) {
+      batches.push(batch);
+      batch = [];
+      size = 0;
+    }
+    batch.push(message.records);
+    size += message.bytes;
+  }
+  if (batch.length) batches.push(batch);
+  return batches;
 }

@@ -51,28 +51,26 @@ export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapte
         const asked = (fields.stream_options ?? {}) as Record<string, unknown>;
         fields.stream_options = { ...asked, include_usage: true };
       }
-      const controller = new AbortController();
-      const timer = setTimeout(() => controller.abort(), call.timeoutMs);
+      // A plain call is bounded as a whole (a native timer); a stream only until its first byte, so its timer is cleared then.
+      const streamGuard = call.stream ? new AbortController() : undefined;
+      const timer = streamGuard ? setTimeout(() => streamGuard.abort(), call.timeoutMs) : undefined;
+      const signal = streamGuard?.signal ?? AbortSignal.timeout(call.timeoutMs);
       let res: Response;
       try {
         res = await fetch(target.url, {
           method: 'POST',
           headers: { 'content-type': 'application/json', accept: call.stream ? 'text/event-stream' : 'application/json', ...target.headers },
           body: JSON.stringify(fields),
-          signal: controller.signal,
+          signal,
         });
       } catch (err) {
-        clearTimeout(timer);
-        throw controller.signal.aborted ? timeoutError(flavor.label, flavor.id, call.timeoutMs) : connectionError(flavor.label, flavor.id, err);
+        if (timer) clearTimeout(timer);
+        throw signal.aborted ? timeoutError(flavor.label, flavor.id, call.timeoutMs) : connectionError(flavor.label, flavor.id, err);
       }
-      if (!res.ok) {
-        clearTimeout(timer);
-        throw await upstreamError(res, flavor.label, flavor.id, [target.secret]);
-      }
+      if (timer) clearTimeout(timer);
+      if (!res.ok) throw await upstreamError(res, flavor.label, flavor.id, [target.secret]);
       const apiBase = displayBase(target.url);
       if (call.stream && res.body) {
-        // The timeout guards the wait for the first byte; a stream then runs as long as it flows.
-        clearTimeout(timer);
         const relay = relayOpenAIStream(res.body, {
           clientWantsUsage: call.clientWantsUsage,
           usageInjected: true,
@@ -87,9 +85,7 @@ export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapte
       try {
         text = await res.text();
       } catch (err) {
-        throw controller.signal.aborted ? timeoutError(flavor.label, flavor.id, call.timeoutMs) : connectionError(flavor.label, flavor.id, err);
-      } finally {
-        clearTimeout(timer);
+        throw signal.aborted ? timeoutError(flavor.label, flavor.id, call.timeoutMs) : connectionError(flavor.label, flavor.id, err);
       }
       return { status: 200, contentType: 'application/json', body: text, outcome: Promise.resolve(jsonOutcome(text, call)), apiBase };
     },
@@ -97,20 +93,45 @@ export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapte
 }
 
 function jsonOutcome(text: string, call: ProviderCall): CallOutcome {
+  const estimate = { promptTokens: call.promptTokenEstimate, completionTokens: 0, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: false };
+  if (!call.keepText) return { usage: readOpenAIUsage(usageObject(text) as never) ?? estimate, finishedAt: Date.now() };
   let parsed: { usage?: unknown; choices?: { message?: { content?: unknown }; text?: unknown }[] } = {};
   try {
     parsed = JSON.parse(text) as typeof parsed;
   } catch {
     // a 200 that is not JSON: counted as unknown usage
   }
-  const usage = readOpenAIUsage(parsed.usage as never) ?? {
-    promptTokens: call.promptTokenEstimate, completionTokens: 0, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: false,
-  };
   const first = parsed.choices?.[0];
   const answer = first?.message?.content ?? first?.text;
   return {
-    usage,
+    usage: readOpenAIUsage(parsed.usage as never) ?? estimate,
     finishedAt: Date.now(),
-    ...(call.keepText && typeof answer === 'string' ? { responseText: answer } : {}),
+    ...(typeof answer === 'string' ? { responseText: answer } : {}),
   };
+}
+
+/**
+ * The `usage` object of an OpenAI answer, read from its text without parsing
+ * the whole answer (a long completion is most of it). In the compact JSON
+ * providers send, an unescaped `"usage":` can only be a key; the object holds
+ * numbers and nested objects, never strings with braces.
+ */
+export function usageObject(text: string): unknown {
+  const key = text.lastIndexOf('"usage"');
+  if (key < 0) return undefined;
+  const open = text.indexOf('{', key);
+  if (open < 0 || text.slice(key + 7, open).trim() !== ':') return undefined;
+  let depth = 0;
+  for (let i = open; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (ch === 123) depth++;
+    else if (ch === 125 && --depth === 0) {
+      try {
+        return JSON.parse(text.slice(open, i + 1));
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return undefined;
 }

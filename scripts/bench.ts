@@ -1,0 +1,181 @@
+/**
+ * `npm run bench`: Tollgate's overhead and throughput, side by side with the
+ * direct path and the runtime's floor, on this machine, in one run.
+ *
+ *   direct   load generator → fake upstream
+ *   floor    load generator → pass-through Worker (standalone workerd) → fake upstream
+ *   gateway  load generator → Tollgate (standalone workerd, generated config) → fake upstream
+ *
+ * Options: --runs N (3), --c1 SECONDS (5), --c50 SECONDS (10), --streams N (10), --profile, --out FILE.
+ * Writes bench/latest.json (and bench/results/<time>.json) and prints the table the README shows.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { startBenchUpstream } from './bench/upstream.ts';
+import { writeFloorConfig } from './bench/floor-config.ts';
+import { cpuMs, loadTest, median, peakRssMb, streamTimings, type Target } from './bench/measure.ts';
+import { profileUnderLoad } from './bench/profile.ts';
+import { renderReport, type BenchReport, type PathResult } from './bench/report.ts';
+import { buildAll, ROOT } from './lib/build.ts';
+import { freePort } from './lib/free-port.ts';
+import { migrateDatabase } from './lib/migrate.ts';
+import { findSystemPostgres, startEmbeddedPostgres, startSystemPostgres } from './lib/postgres.ts';
+import { WELL_KNOWN_ENV } from './lib/stack.ts';
+import { generateWorkerdConfig } from './lib/workerd-config.ts';
+import { startWorkerd } from './lib/workerd-process.ts';
+import { startWsProxy } from './lib/wsproxy.ts';
+import { createHash } from 'node:crypto';
+
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '3' },
+    c1: { type: 'string', default: '5' },
+    c50: { type: 'string', default: '10' },
+    streams: { type: 'string', default: '10' },
+    profile: { type: 'boolean', default: false },
+  },
+});
+const RUNS = Number(values.runs);
+const C1_S = Number(values.c1);
+const C50_S = Number(values.c50);
+const STREAMS = Number(values.streams);
+
+const MASTER_KEY = 'sk-bench-master-key-000000000000';
+const VIRTUAL_KEY = 'sk-bench-virtual-key-00000000000';
+const cleanups: (() => Promise<unknown>)[] = [];
+const work = mkdtempSync(join(tmpdir(), 'tollgate-bench-'));
+cleanups.push(async () => rmSync(work, { recursive: true, force: true }));
+
+async function main() {
+  const upstream = await startBenchUpstream();
+  cleanups.push(upstream.close);
+
+  const bin = findSystemPostgres();
+  // Postgres must be able to reach its directory: not inside this process's private temp dir.
+  const pgDir = mkdtempSync(join(tmpdir(), 'tollgate-bench-pg-'));
+  cleanups.push(async () => rmSync(pgDir, { recursive: true, force: true }));
+  const db = bin ? await startSystemPostgres(bin, pgDir) : await startEmbeddedPostgres(join(work, 'pglite'));
+  cleanups.push(db.stop);
+  await migrateDatabase(db.url);
+  const proxy = await startWsProxy({ allow: [db.address] });
+  cleanups.push(proxy.close);
+  await seedBenchKey(db.url);
+
+  const configFile = join(work, 'config.yaml');
+  writeFileSync(configFile, `model_list:
+  - model_name: bench-gpt
+    litellm_params: {model: openai/gpt-4o, api_base: "${upstream.url}/v1", api_key: sk-bench-upstream-key}
+general_settings:
+  master_key: os.environ/LITELLM_MASTER_KEY
+`);
+  const env = { LITELLM_MASTER_KEY: MASTER_KEY, DATABASE_URL: db.url, DATABASE_WSPROXY: proxy.url };
+  const build = await buildAll(configFile, join(work, 'build'), env);
+  const gatewayConfig = join(work, 'gateway.capnp');
+  let capnp = generateWorkerdConfig({
+    gatewayScript: build.scripts.gateway,
+    adminScript: build.scripts.admin,
+    envNames: [...new Set([...WELL_KNOWN_ENV, 'DATABASE_URL', 'DATABASE_WSPROXY'])],
+    configDir: work,
+  });
+  if (process.env.BENCH_EXPERIMENT_NO_QUEUE) capnp = capnp.replace('name = "SPEND_LOG_QUEUE"', 'name = "UNUSED_QUEUE"');
+  writeFileSync(gatewayConfig, capnp);
+  const gateway = await startWorkerd({ configFile: gatewayConfig, env, port: await freePort(), storageDir: join(work, 'gateway-state') });
+  cleanups.push(gateway.stop);
+  const floorConfig = writeFloorConfig(work);
+  const floor = await startWorkerd({ configFile: floorConfig, env: { UPSTREAM: upstream.url }, port: await freePort(), storageDir: join(work, 'floor-state') });
+  cleanups.push(floor.stop);
+
+  const body = (stream: boolean) => JSON.stringify({ model: 'bench-gpt', stream, messages: [{ role: 'user', content: 'Hello, how are you today?' }] });
+  const targets: Record<'direct' | 'floor' | 'gateway', { plain: Target; stream: Target; pid?: number }> = {
+    direct: { plain: { url: `${upstream.url}/v1/chat/completions`, body: body(false), headers: {} }, stream: { url: `${upstream.url}/v1/chat/completions`, body: body(true), headers: {} } },
+    floor: { plain: { url: `${floor.url}/v1/chat/completions`, body: body(false), headers: {} }, stream: { url: `${floor.url}/v1/chat/completions`, body: body(true), headers: {} }, pid: floor.pid },
+    gateway: {
+      plain: { url: `${gateway.url}/v1/chat/completions`, body: body(false), headers: { authorization: `Bearer ${VIRTUAL_KEY}` } },
+      stream: { url: `${gateway.url}/v1/chat/completions`, body: body(true), headers: { authorization: `Bearer ${VIRTUAL_KEY}` } },
+      pid: gateway.pid,
+    },
+  };
+
+  const check = await fetch(targets.gateway.plain.url, { method: 'POST', headers: targets.gateway.plain.headers, body: targets.gateway.plain.body });
+  if (!check.ok) throw new Error(`gateway check call failed: HTTP ${check.status} ${await check.text()}`);
+
+  console.log(`Warming up ...`);
+  for (const t of Object.values(targets)) await loadTest(t.plain, 10, 2);
+
+  const samples: Record<string, PathResult[]> = { direct: [], floor: [], gateway: [] };
+  for (let run = 1; run <= RUNS; run++) {
+    for (const [name, t] of Object.entries(targets)) {
+      process.stdout.write(`run ${run}/${RUNS} ${name} ... `);
+      const c1 = await loadTest(t.plain, 1, C1_S);
+      const cpuBefore = t.pid ? cpuMs(t.pid) : 0;
+      const c50 = await loadTest(t.plain, 50, C50_S);
+      const cpuPerRequest = t.pid && c50.requests ? (cpuMs(t.pid) - cpuBefore) / c50.requests : undefined;
+      const stream = await streamTimings(t.stream, STREAMS);
+      samples[name]?.push({ c1, c50, stream, cpuPerRequestMs: cpuPerRequest, peakRssMb: t.pid ? peakRssMb(t.pid) : undefined });
+      console.log(`${c50.rps.toFixed(0)} req/s at c=50, p50 ${c1.p50} ms at c=1`);
+    }
+  }
+
+  const report: BenchReport = {
+    date: new Date().toISOString(),
+    machine: { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, workerd: await workerdVersion(), postgres: db.kind },
+    method: { runs: RUNS, c1Seconds: C1_S, c50Seconds: C50_S, streams: STREAMS },
+    paths: Object.fromEntries(Object.entries(samples).map(([name, list]) => [name, medianOf(list)])) as BenchReport['paths'],
+  };
+  const text = renderReport(report);
+  console.log(`\n${text}`);
+  mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
+  writeFileSync(join(ROOT, 'bench', 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(ROOT, 'bench', 'results', `${report.date.replace(/[:.]/g, '-')}.json`), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(ROOT, 'bench', 'latest.md'), `${text}\n`);
+
+  if (values.profile || text.includes('MISSED')) {
+    console.log('\nProfiling the gateway under load (where its time goes) ...');
+    await gateway.stop();
+    const profiled = await startWorkerd({ configFile: gatewayConfig, env, port: await freePort(), storageDir: join(work, 'gateway-state'), inspectorPort: await freePort() });
+    cleanups.push(profiled.stop);
+    const summary = await profileUnderLoad(profiled, { ...targets.gateway.plain, url: `${profiled.url}/v1/chat/completions` });
+    console.log(summary);
+    writeFileSync(join(ROOT, 'bench', 'latest-profile.txt'), `${summary}\n`);
+  }
+}
+
+function medianOf(list: PathResult[]): PathResult {
+  const m = (pick: (r: PathResult) => number | undefined) => {
+    const values = list.map(pick).filter((v): v is number => v !== undefined);
+    return values.length ? median(values) : undefined;
+  };
+  return {
+    c1: { rps: m((r) => r.c1.rps) ?? 0, p50: m((r) => r.c1.p50) ?? 0, p99: m((r) => r.c1.p99) ?? 0, requests: m((r) => r.c1.requests) ?? 0, errors: Math.max(...list.map((r) => r.c1.errors)), non2xx: Math.max(...list.map((r) => r.c1.non2xx)) },
+    c50: { rps: m((r) => r.c50.rps) ?? 0, p50: m((r) => r.c50.p50) ?? 0, p99: m((r) => r.c50.p99) ?? 0, requests: m((r) => r.c50.requests) ?? 0, errors: Math.max(...list.map((r) => r.c50.errors)), non2xx: Math.max(...list.map((r) => r.c50.non2xx)) },
+    stream: { ttft: m((r) => r.stream.ttft) ?? 0, total: m((r) => r.stream.total) ?? 0, chunksSeen: Math.min(...list.map((r) => r.stream.chunksSeen)) },
+    cpuPerRequestMs: m((r) => r.cpuPerRequestMs),
+    peakRssMb: m((r) => r.peakRssMb),
+  };
+}
+
+/** The bench key: RPM/TPM limits and a budget set high enough never to refuse. */
+async function seedBenchKey(url: string) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  await client.query(`INSERT INTO "LiteLLM_VerificationToken" (token, key_name, key_alias, rpm_limit, tpm_limit, max_budget)
+    VALUES ($1, 'sk-...0000', 'bench', 100000000, 1000000000, 1000000)`, [createHash('sha256').update(VIRTUAL_KEY).digest('hex')]);
+  await client.end();
+}
+
+async function workerdVersion(): Promise<string> {
+  const { default: pkg } = await import('workerd/package.json', { with: { type: 'json' } }) as { default: { version: string } };
+  return pkg.version;
+}
+
+try {
+  await main();
+} catch (err) {
+  console.error('benchmark failed:', err instanceof Error ? err.stack ?? err.message : err);
+  process.exitCode = 1;
+} finally {
+  for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+}

@@ -1,0 +1,37 @@
+import { copyFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const FLOOR_WORKER = fileURLToPath(new URL('./floor-worker.js', import.meta.url));
+
+/**
+ * Writes the floor Worker's workerd config into `dir` (capnp embeds files
+ * relative to the config) and returns its path. Same runtime and network rules
+ * as the gateway's generated config.
+ */
+export function writeFloorConfig(dir: string): string {
+  copyFileSync(FLOOR_WORKER, join(dir, 'floor-worker.js'));
+  const file = join(dir, 'floor.capnp');
+  writeFileSync(file, floorWorkerdConfig());
+  return file;
+}
+
+function floorWorkerdConfig(): string {
+  return `using Workerd = import "/workerd/workerd.capnp";
+
+const config :Workerd.Config = (
+  services = [
+    (name = "floor", worker = (
+      modules = [(name = "floor-worker.js", esModule = embed "floor-worker.js")],
+      compatibilityDate = "2026-11-01",
+      bindings = [(name = "UPSTREAM", fromEnvironment = "UPSTREAM")],
+    )),
+    (name = "internet", network = (allow = ["public", "private", "local"])),
+    # Unused here; present so the floor runs with the same command line as the gateway.
+    (name = "do-storage", disk = (path = "/tmp", writable = false)),
+    (name = "queue-storage", disk = (path = "/tmp", writable = false)),
+  ],
+  sockets = [(name = "http", address = "127.0.0.1:8080", http = (), service = "floor")],
+);
+`;
+}

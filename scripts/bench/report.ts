@@ -1,0 +1,61 @@
+import type { LoadResult, StreamResult } from './measure.ts';
+
+export interface PathResult {
+  c1: LoadResult;
+  c50: LoadResult;
+  stream: StreamResult;
+  cpuPerRequestMs?: number;
+  peakRssMb?: number;
+}
+
+export interface BenchReport {
+  date: string;
+  machine: { cores: number; cpu: string; node: string; workerd: string; postgres: string };
+  method: { runs: number; c1Seconds: number; c50Seconds: number; streams: number };
+  paths: { direct: PathResult; floor: PathResult; gateway: PathResult };
+}
+
+/** The bar of issue #4, checked on one run's medians. */
+export function checkBar(r: BenchReport): { name: string; ok: boolean; detail: string }[] {
+  const { floor, gateway } = r.paths;
+  const ratio = gateway.c50.rps / floor.c50.rps;
+  return [
+    { name: 'throughput at c=50 ≥ 60% of floor', ok: ratio >= 0.6, detail: `${(ratio * 100).toFixed(0)}%` },
+    { name: 'p50 at c=1 ≤ floor + 1 ms', ok: gateway.c1.p50 <= floor.c1.p50 + 1, detail: `+${(gateway.c1.p50 - floor.c1.p50).toFixed(2)} ms` },
+    { name: 'p99 at c=1 ≤ floor + 3 ms', ok: gateway.c1.p99 <= floor.c1.p99 + 3, detail: `+${(gateway.c1.p99 - floor.c1.p99).toFixed(2)} ms` },
+    { name: 'stream TTFT ≤ floor + 2 ms', ok: gateway.stream.ttft <= floor.stream.ttft + 2, detail: `+${(gateway.stream.ttft - floor.stream.ttft).toFixed(2)} ms` },
+    { name: 'no chunk held back (64 of 64, total ≤ floor + 2 ms)', ok: gateway.stream.chunksSeen === 64 && gateway.stream.total <= floor.stream.total + 2, detail: `${gateway.stream.chunksSeen} chunks, +${(gateway.stream.total - floor.stream.total).toFixed(2)} ms` },
+    { name: 'no errors under load', ok: gateway.c50.errors + gateway.c50.non2xx + gateway.c1.errors + gateway.c1.non2xx === 0, detail: `${gateway.c50.errors} errors, ${gateway.c50.non2xx} non-2xx` },
+  ];
+}
+
+const f = (v: number | undefined, digits = 2) => (v === undefined ? '–' : v.toFixed(digits));
+const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || !b ? '–' : `${(a / b).toFixed(2)}×`);
+
+/** The Markdown table the README shows, with the bar under it. */
+export function renderReport(r: BenchReport): string {
+  const { direct, floor, gateway } = r.paths;
+  const rows: [string, (p: PathResult) => number | undefined, number][] = [
+    ['c=1 p50 latency (ms)', (p) => p.c1.p50, 2],
+    ['c=1 p99 latency (ms)', (p) => p.c1.p99, 2],
+    ['c=50 throughput (req/s)', (p) => p.c50.rps, 0],
+    ['c=50 p50 latency (ms)', (p) => p.c50.p50, 2],
+    ['c=50 p99 latency (ms)', (p) => p.c50.p99, 2],
+    ['stream: time to first token (ms)', (p) => p.stream.ttft, 2],
+    ['stream: total, 64 chunks 10 ms apart (ms)', (p) => p.stream.total, 1],
+    ['CPU per request (ms, whole workerd process)', (p) => p.cpuPerRequestMs, 3],
+    ['peak memory (MiB, workerd RSS)', (p) => p.peakRssMb, 0],
+  ];
+  const lines = [
+    '| measure | direct | floor | gateway | gateway/floor | gateway/direct |',
+    '|---|---:|---:|---:|---:|---:|',
+    ...rows.map(([label, pick, digits]) =>
+      `| ${label} | ${f(pick(direct), digits)} | ${f(pick(floor), digits)} | ${f(pick(gateway), digits)} | ${ratio(pick(gateway), pick(floor))} | ${ratio(pick(gateway), pick(direct))} |`),
+    '',
+    ...checkBar(r).map((b) => `- ${b.ok ? 'PASS' : 'MISSED'}: ${b.name} (${b.detail})`),
+    '',
+    `${r.date}; ${r.machine.cores} cores (${r.machine.cpu}); Node ${r.machine.node}; workerd ${r.machine.workerd}; ` +
+    `medians of ${r.method.runs} runs (c=1 for ${r.method.c1Seconds} s, c=50 for ${r.method.c50Seconds} s, ${r.method.streams} streams each).`,
+  ];
+  return lines.join('\n');
+}
