@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { startBenchUpstream } from './bench/upstream.ts';
 import { writeFloorConfig } from './bench/floor-config.ts';
-import { cpuMs, loadTest, median, peakRssMb, streamTimings, type Target } from './bench/measure.ts';
+import { cpuMs, loadTest, median, peakRssMb, sequentialLatency, streamTimings, type Target } from './bench/measure.ts';
 import { profileUnderLoad } from './bench/profile.ts';
 import { renderReport, type BenchReport, type PathResult } from './bench/report.ts';
 import { buildAll, ROOT } from './lib/build.ts';
@@ -109,7 +109,7 @@ general_settings:
   for (let run = 1; run <= RUNS; run++) {
     for (const [name, t] of Object.entries(targets)) {
       process.stdout.write(`run ${run}/${RUNS} ${name} ... `);
-      const c1 = await loadTest(t.plain, 1, C1_S);
+      const c1 = await sequentialLatency(t.plain, C1_S);
       const cpuBefore = t.pid ? cpuMs(t.pid) : 0;
       const c50 = await loadTest(t.plain, 50, C50_S);
       const cpuPerRequest = t.pid && c50.requests ? (cpuMs(t.pid) - cpuBefore) / c50.requests : undefined;
@@ -151,7 +151,12 @@ function medianOf(list: PathResult[]): PathResult {
   return {
     c1: { rps: m((r) => r.c1.rps) ?? 0, p50: m((r) => r.c1.p50) ?? 0, p99: m((r) => r.c1.p99) ?? 0, requests: m((r) => r.c1.requests) ?? 0, errors: Math.max(...list.map((r) => r.c1.errors)), non2xx: Math.max(...list.map((r) => r.c1.non2xx)) },
     c50: { rps: m((r) => r.c50.rps) ?? 0, p50: m((r) => r.c50.p50) ?? 0, p99: m((r) => r.c50.p99) ?? 0, requests: m((r) => r.c50.requests) ?? 0, errors: Math.max(...list.map((r) => r.c50.errors)), non2xx: Math.max(...list.map((r) => r.c50.non2xx)) },
-    stream: { ttft: m((r) => r.stream.ttft) ?? 0, total: m((r) => r.stream.total) ?? 0, chunksSeen: Math.min(...list.map((r) => r.stream.chunksSeen)) },
+    stream: {
+      ttft: m((r) => r.stream.ttft) ?? 0,
+      total: m((r) => r.stream.total) ?? 0,
+      chunksSeen: Math.min(...list.map((r) => r.stream.chunksSeen)),
+      arrivals: (list[0]?.stream.arrivals ?? []).map((_, i) => median(list.map((r) => r.stream.arrivals[i] ?? 0))),
+    },
     cpuPerRequestMs: m((r) => r.cpuPerRequestMs),
     peakRssMb: m((r) => r.peakRssMb),
   };

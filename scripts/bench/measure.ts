@@ -37,39 +37,80 @@ export async function loadTest(target: Target, connections: number, durationS: n
   };
 }
 
+/**
+ * One connection, one request at a time, timed with performance.now():
+ * autocannon rounds latencies to whole milliseconds, too coarse for c=1.
+ */
+export async function sequentialLatency(target: Target, durationS: number): Promise<LoadResult> {
+  const times: number[] = [];
+  let errors = 0;
+  let non2xx = 0;
+  const headers = { 'content-type': 'application/json', ...target.headers };
+  const deadline = performance.now() + durationS * 1000;
+  const started = performance.now();
+  while (performance.now() < deadline) {
+    const t0 = performance.now();
+    try {
+      const res = await fetch(target.url, { method: 'POST', headers, body: target.body });
+      await res.arrayBuffer();
+      if (!res.ok) non2xx++;
+      times.push(performance.now() - t0);
+    } catch {
+      errors++;
+    }
+  }
+  const sorted = times.sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+  return {
+    rps: times.length / ((performance.now() - started) / 1000),
+    p50: at(0.5),
+    p99: at(0.99),
+    requests: times.length,
+    errors,
+    non2xx,
+  };
+}
+
 export interface StreamResult {
-  /** Median ms to the first body bytes. */
+  /** Median ms to the first content chunk. */
   ttft: number;
   /** Median ms to the end of the stream. */
   total: number;
   chunksSeen: number;
+  /** Median arrival time (ms after the request) of each content chunk, for the held-back check. */
+  arrivals: number[];
 }
 
 /** Sequential streamed calls: time to first token and to the end, medians over `count`. */
 export async function streamTimings(target: Target, count: number): Promise<StreamResult> {
   const ttfts: number[] = [];
   const totals: number[] = [];
+  const arrivalRuns: number[][] = [];
   let chunksSeen = 0;
   for (let i = 0; i < count; i++) {
     const started = performance.now();
     const res = await fetch(target.url, { method: 'POST', headers: { 'content-type': 'application/json', ...target.headers }, body: target.body });
     if (!res.ok || !res.body) throw new Error(`stream call failed: HTTP ${res.status} ${await res.text()}`);
     const reader = res.body.getReader();
-    let first = 0;
     let text = '';
+    const arrivals: number[] = [];
     const decoder = new TextDecoder();
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
       const piece = decoder.decode(value, { stream: true });
-      if (!first && piece.includes('"content"')) first = performance.now();
+      const at = performance.now() - started;
+      for (let n = (piece.match(/"content":"w\d+ "/g) ?? []).length; n > 0; n--) arrivals.push(at);
       text += piece;
     }
     totals.push(performance.now() - started);
-    ttfts.push(first - started);
-    chunksSeen = (text.match(/"content":"w\d+ "/g) ?? []).length;
+    ttfts.push(arrivals[0] ?? 0);
+    arrivalRuns.push(arrivals);
+    chunksSeen = arrivals.length;
   }
-  return { ttft: median(ttfts), total: median(totals), chunksSeen };
+  const width = Math.min(...arrivalRuns.map((a) => a.length));
+  const arrivals = Array.from({ length: width }, (_, i) => median(arrivalRuns.map((a) => a[i] ?? 0)));
+  return { ttft: median(ttfts), total: median(totals), chunksSeen, arrivals };
 }
 
 export function median(values: number[]): number {

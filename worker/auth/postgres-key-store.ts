@@ -19,6 +19,8 @@ export interface WaitUntil {
 }
 
 const cache = new Map<string, { policy: KeyPolicy | null; until: number }>();
+/** Lookups in flight, so a burst of requests for a cold key makes one query, not one each. */
+const inFlight = new Map<string, Promise<KeyPolicy | null>>();
 
 /** Key lookups against Postgres, one query per cold key per isolate. */
 export class PostgresKeyStore implements KeyStore {
@@ -35,10 +37,25 @@ export class PostgresKeyStore implements KeyStore {
   async lookup(token: string): Promise<KeyPolicy | null> {
     const hit = cache.get(token);
     if (hit && hit.until > this.#now()) return hit.policy;
-    const policy = await this.#query(token);
-    if (cache.size >= KEY_CACHE_MAX) cache.delete(cache.keys().next().value as string);
-    cache.set(token, { policy, until: this.#now() + KEY_CACHE_TTL_MS });
-    return policy;
+    const pending = inFlight.get(token);
+    if (pending) {
+      // Another request's query; if it fails (that request was cancelled, say), query for ourselves.
+      try {
+        return await pending;
+      } catch {
+        // fall through
+      }
+    }
+    const query = this.#query(token);
+    inFlight.set(token, query);
+    try {
+      const policy = await query;
+      if (cache.size >= KEY_CACHE_MAX) cache.delete(cache.keys().next().value as string);
+      cache.set(token, { policy, until: this.#now() + KEY_CACHE_TTL_MS });
+      return policy;
+    } finally {
+      if (inFlight.get(token) === query) inFlight.delete(token);
+    }
   }
 
   async #query(token: string): Promise<KeyPolicy | null> {

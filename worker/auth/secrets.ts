@@ -1,7 +1,17 @@
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+const encoder = new TextEncoder();
+
+/** Lower-case hex of bytes (a table lookup per byte: this runs on every request). */
+export function toHex(bytes: ArrayBuffer): string {
+  const view = new Uint8Array(bytes);
+  let out = '';
+  for (let i = 0; i < view.length; i++) out += HEX[view[i] as number];
+  return out;
+}
+
 /** SHA-256 hex of a key: how LiteLLM (and Tollgate) store virtual keys. */
 export async function hashKey(key: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(key));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+  return toHex(await crypto.subtle.digest('SHA-256', encoder.encode(key)));
 }
 
 /**

@@ -1,3 +1,4 @@
+import { toHex } from '../auth/secrets.ts';
 import { type ProviderId, parseModelRef } from '../config/providers.ts';
 import type { Deployment, TollgateConfig } from '../config/schema.ts';
 
@@ -47,8 +48,7 @@ export async function buildCatalog(config: TollgateConfig): Promise<ModelCatalog
 
 async function deploymentHash(entry: Deployment): Promise<string> {
   const text = JSON.stringify([entry.model_name, entry.litellm_params]);
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+  return toHex(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
 }
 
 /**

@@ -49,8 +49,8 @@ export interface ProviderCall {
 export interface ProviderAnswer {
   status: number;
   contentType: string;
-  /** JSON text, or an SSE stream already in OpenAI's chunk format. */
-  body: string | ReadableStream<Uint8Array>;
+  /** A JSON answer (text or bytes), or an SSE stream already in OpenAI's chunk format. */
+  body: string | ArrayBuffer | ReadableStream<Uint8Array>;
   /** Settles when the body has been delivered or cut short. Never rejects. */
   outcome: Promise<CallOutcome>;
   /** The upstream base URL without query (`x-litellm-model-api-base`). */

@@ -99,7 +99,7 @@ export async function handleModelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodT
   const headers = callHeaders(ctx, answer.apiBase);
   headers['content-type'] = answer.contentType;
 
-  if (typeof answer.body === 'string') {
+  if (!(answer.body instanceof ReadableStream)) {
     const outcome = await answer.outcome;
     const cost = costOfCall(deployment, outcome.usage);
     headers['x-litellm-response-cost'] = String(cost);

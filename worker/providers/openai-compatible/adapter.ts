@@ -39,11 +39,24 @@ export function envString(env: Record<string, unknown>, name: string): string | 
 
 /** The shared base every OpenAI-wire-format provider is configuration over. */
 export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapter {
+  // A deployment's target depends only on config and env: built once per isolate, not per request.
+  let targets: { env: object; byKey: Map<string, UpstreamTarget & { apiBase: string }> } | undefined;
+  const targetOf = (call: ProviderCall) => {
+    if (targets?.env !== call.env) targets = { env: call.env, byKey: new Map() };
+    const key = `${call.deployment.id}|${call.endpoint}`;
+    let target = targets.byKey.get(key);
+    if (!target) {
+      const built = flavor.target(call.deployment, call.endpoint, call.env);
+      target = { ...built, apiBase: displayBase(built.url) };
+      targets.byKey.set(key, target);
+    }
+    return target;
+  };
   return {
     id: flavor.id,
     endpoints: new Set(flavor.endpoints),
     async call(call: ProviderCall): Promise<ProviderAnswer> {
-      const target = flavor.target(call.deployment, call.endpoint, call.env);
+      const target = targetOf(call);
       const fields = providerFields(call.body, flavor.supported?.[call.endpoint], call.dropParams, flavor.id);
       fields.model = call.deployment.model;
       if (call.stream) {
@@ -69,7 +82,7 @@ export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapte
       }
       if (timer) clearTimeout(timer);
       if (!res.ok) throw await upstreamError(res, flavor.label, flavor.id, [target.secret]);
-      const apiBase = displayBase(target.url);
+      const { apiBase } = target;
       if (call.stream && res.body) {
         const relay = relayOpenAIStream(res.body, {
           clientWantsUsage: call.clientWantsUsage,
@@ -81,20 +94,31 @@ export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapte
         });
         return { status: 200, contentType: 'text/event-stream', body: relay.body, outcome: relay.outcome, apiBase };
       }
-      let text: string;
+      // The answer is passed on as the provider's bytes; only its usage is read (see usageObject).
+      let bytes: ArrayBuffer;
       try {
-        text = await res.text();
+        bytes = await res.arrayBuffer();
       } catch (err) {
         throw signal.aborted ? timeoutError(flavor.label, flavor.id, call.timeoutMs) : connectionError(flavor.label, flavor.id, err);
       }
-      return { status: 200, contentType: 'application/json', body: text, outcome: Promise.resolve(jsonOutcome(text, call)), apiBase };
+      return { status: 200, contentType: 'application/json', body: bytes, outcome: Promise.resolve(jsonOutcome(bytes, call)), apiBase };
     },
   };
 }
 
-function jsonOutcome(text: string, call: ProviderCall): CallOutcome {
+const decoder = new TextDecoder();
+/** OpenAI puts `usage` at the end of an answer: its last bytes are usually all that need decoding. */
+const TAIL_BYTES = 2048;
+
+function jsonOutcome(bytes: ArrayBuffer, call: ProviderCall): CallOutcome {
   const estimate = { promptTokens: call.promptTokenEstimate, completionTokens: 0, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: false };
-  if (!call.keepText) return { usage: readOpenAIUsage(usageObject(text) as never) ?? estimate, finishedAt: Date.now() };
+  if (!call.keepText) {
+    const view = new Uint8Array(bytes);
+    let usage = view.length > TAIL_BYTES ? usageObject(decoder.decode(view.subarray(view.length - TAIL_BYTES))) : undefined;
+    usage ??= usageObject(decoder.decode(view));
+    return { usage: readOpenAIUsage(usage as never) ?? estimate, finishedAt: Date.now() };
+  }
+  const text = decoder.decode(bytes);
   let parsed: { usage?: unknown; choices?: { message?: { content?: unknown }; text?: unknown }[] } = {};
   try {
     parsed = JSON.parse(text) as typeof parsed;
