@@ -1,20 +1,29 @@
 import { Hono } from 'hono';
-import { authenticate } from '../worker/auth/authenticate.ts';
-import { gatewayState } from '../worker/state.ts';
 import { errorResponse, GatewayError } from '../worker/errors.ts';
-import type { AdminEnv } from './env.ts';
+import { adminAuth } from './lib/auth.ts';
+import type { AdminBindings } from './lib/context.ts';
+import { budgetsRoutes } from './routes/budgets.ts';
+import { customersRoutes } from './routes/customers.ts';
+import { keysRoutes } from './routes/keys.ts';
+import { modelsRoutes } from './routes/models.ts';
+import { organizationsRoutes } from './routes/organizations.ts';
+import { spendRoutes } from './routes/spend.ts';
+import { teamsRoutes } from './routes/teams.ts';
+import { usersRoutes } from './routes/users.ts';
 
-export const app = new Hono<{ Bindings: AdminEnv }>();
+export const app = new Hono<AdminBindings>();
 
-// Every admin route needs a caller; the management API itself lands with its own issue.
-app.use('*', async (c, next) => {
-  const { masterKeyHash } = await gatewayState(c.env);
-  await authenticate(c.req.raw.headers, { masterKeyHash });
-  await next();
-});
+// Public: the API description (generated from the same zod schemas that validate requests).
+app.get('/openapi.json', async (c) => c.json((await import('./lib/openapi.ts')).openApiDocument()));
+
+app.use('*', adminAuth);
+
+for (const routes of [keysRoutes, teamsRoutes, usersRoutes, customersRoutes, organizationsRoutes, budgetsRoutes, modelsRoutes, spendRoutes]) {
+  app.route('/', routes);
+}
 
 app.all('*', (c) => {
-  throw new GatewayError(`Route not found: ${c.req.method} ${c.req.path}`, { status: 404, type: 'not_found_error' });
+  throw new GatewayError(`Route not found: ${c.req.method} ${c.req.path.slice(0, 200)}`, { status: 404, type: 'not_found_error' });
 });
 
 app.onError((err) => errorResponse(err));

@@ -1,7 +1,8 @@
 import type { DatabaseEnv } from '../worker/db/client.ts';
+import type { LimiterEnv } from '../worker/limits/client.ts';
 
 /** Bindings of the admin Worker (admin-worker/wrangler.toml) plus the variables config.yaml refers to. */
-export interface AdminEnv extends DatabaseEnv {
+export interface AdminEnv extends DatabaseEnv, LimiterEnv {
   LITELLM_MASTER_KEY?: string;
   /** Encrypts model credentials stored through /model/new. */
   LITELLM_SALT_KEY?: string;

@@ -9,6 +9,7 @@ import { getModel, listModels } from './routes/models.ts';
 export const ADMIN_PREFIXES = [
   '/key/', '/team/', '/user/', '/organization/', '/customer/', '/end_user/', '/budget/', '/model/',
   '/v1/model/', '/v2/model/', '/model_group/', '/spend/', '/global/', '/audit', '/cache/',
+  '/openapi.json', '/docs',
 ];
 
 export function isAdminPath(path: string): boolean {

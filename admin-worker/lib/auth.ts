@@ -1,0 +1,55 @@
+import { createMiddleware } from 'hono/factory';
+import { authenticate, type Caller } from '../../worker/auth/authenticate.ts';
+import { PostgresKeyStore } from '../../worker/auth/postgres-key-store.ts';
+import { openDatabase, type Database } from '../../worker/db/client.ts';
+import { GatewayError } from '../../worker/errors.ts';
+import { gatewayState } from '../../worker/state.ts';
+import type { AdminBindings, AdminContext, AdminRole } from './context.ts';
+
+const ADMIN_ROLES: ReadonlySet<string> = new Set(['proxy_admin']);
+
+/**
+ * Authenticates every admin request (master key or virtual key) and opens
+ * the database on first use; the pool is closed after the response.
+ */
+export const adminAuth = createMiddleware<AdminBindings>(async function adminAuth(c, next) {
+  const state = await gatewayState(c.env);
+  let database: Database | undefined;
+  c.set('db', () => (database ??= openDatabase(c.env)));
+  try {
+    const caller = await authenticate(c.req.raw.headers, { masterKeyHash: state.masterKeyHash, keys: new PostgresKeyStore(c.env, c.executionCtx) });
+    c.set('caller', caller);
+    c.set('role', caller.kind === 'master' ? 'proxy_admin' : await roleOf(c, caller));
+    await next();
+  } finally {
+    if (database) c.executionCtx.waitUntil(database.close());
+  }
+});
+
+async function roleOf(c: AdminContext, caller: Caller): Promise<AdminRole> {
+  if (caller.kind !== 'key' || !caller.policy.userId) return 'internal_user';
+  const { rows } = await c.get('db')().pool.query<{ user_role: string | null }>(
+    'SELECT user_role FROM "LiteLLM_UserTable" WHERE user_id = $1', [caller.policy.userId]);
+  const role = rows[0]?.user_role;
+  return (role && ['proxy_admin', 'proxy_admin_viewer', 'internal_user', 'internal_user_viewer', 'team', 'customer', 'org_admin'].includes(role)
+    ? role : 'internal_user') as AdminRole;
+}
+
+/** True for the master key and for keys of users with the proxy_admin role. */
+export function isProxyAdmin(c: AdminContext): boolean {
+  return ADMIN_ROLES.has(c.get('role'));
+}
+
+/** Refuses anyone but a proxy admin, in LiteLLM's words. */
+export function requireProxyAdmin(c: AdminContext, what: string): void {
+  if (!isProxyAdmin(c)) {
+    throw new GatewayError(`Only proxy admins can ${what}. Your role=${c.get('role')}`, { status: 403, type: 'auth_error' });
+  }
+}
+
+/** Proxy admins and proxy admin viewers may read everything. */
+export function requireAdminReader(c: AdminContext, what: string): void {
+  if (!isProxyAdmin(c) && c.get('role') !== 'proxy_admin_viewer') {
+    throw new GatewayError(`Only proxy admins can ${what}. Your role=${c.get('role')}`, { status: 403, type: 'auth_error' });
+  }
+}

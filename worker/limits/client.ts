@@ -1,0 +1,39 @@
+/**
+ * How other code reaches the limiter Durable Objects: one object per limited
+ * entity, named `<kind>:<id>` (never one object every request goes through).
+ */
+export type EntityKind = 'key' | 'team' | 'org' | 'user' | 'end_user' | 'global';
+
+export function limiterName(kind: EntityKind, id: string): string {
+  return `${kind}:${id}`;
+}
+
+/** The RPC surface the admin Worker uses; the class is worker/limits/entity-limiter.ts. */
+export interface LimiterAdminApi {
+  /** Re-reads the entity's policy from Postgres (after an admin change) and returns its view. */
+  reload(): Promise<unknown>;
+  /** Zeroes the current window's spend (LiteLLM's reset_spend). */
+  resetSpend(): Promise<void>;
+}
+
+export interface LimiterEnv {
+  LIMITER?: DurableObjectNamespace;
+}
+
+/**
+ * Tells an entity's limiter that its policy changed in Postgres, so the very
+ * next request anywhere sees the change (block, delete, new limits, raised
+ * budget). Call it after the transaction commits. A deployment without the
+ * limiter binding (tests of the admin API alone) skips it.
+ */
+export async function refreshLimiter(env: LimiterEnv, kind: EntityKind, id: string): Promise<void> {
+  if (!env.LIMITER) return;
+  const stub = env.LIMITER.get(env.LIMITER.idFromName(limiterName(kind, id))) as unknown as LimiterAdminApi;
+  await stub.reload();
+}
+
+export async function resetLimiterSpend(env: LimiterEnv, kind: EntityKind, id: string): Promise<void> {
+  if (!env.LIMITER) return;
+  const stub = env.LIMITER.get(env.LIMITER.idFromName(limiterName(kind, id))) as unknown as LimiterAdminApi;
+  await stub.resetSpend();
+}
