@@ -6,6 +6,7 @@ import { costOfCall } from '../cost/deployment-cost.ts';
 import type { GatewayEnv } from '../env.ts';
 import { errorResponse, GatewayError } from '../errors.ts';
 import { authorizeModel } from '../models/access.ts';
+import { currentCatalog } from '../models/catalog.ts';
 import { pickDeployment } from '../models/deployments.ts';
 import { promptText } from '../openai/request-schemas.ts';
 import { readJsonBody } from '../openai/read-body.ts';
@@ -43,8 +44,9 @@ export async function handleModelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodT
     keys: new PostgresKeyStore(c.env, c.executionCtx),
   });
   const group = body.model as string;
-  authorizeModel(caller, group, state.catalog);
-  const deployment = pickDeployment(state.catalog.groups.get(group) ?? []);
+  const catalog = await currentCatalog(state, c.env, c.executionCtx, { missing: group });
+  authorizeModel(caller, group, catalog);
+  const deployment = pickDeployment(catalog.groups.get(group) ?? []);
   if (!deployment) {
     throw new GatewayError(`Invalid model name passed in model=${group}. Call \`/v1/models\` to view available models for your key.`, {
       status: 400, type: 'bad_request_error', param: 'model',

@@ -4,6 +4,7 @@ import { PostgresKeyStore } from '../auth/postgres-key-store.ts';
 import type { GatewayEnv } from '../env.ts';
 import { GatewayError } from '../errors.ts';
 import { mayCall } from '../models/access.ts';
+import { currentCatalog } from '../models/catalog.ts';
 import { gatewayState } from '../state.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
@@ -15,7 +16,8 @@ const modelObject = (id: string) => ({ id, object: 'model', created: CREATED, ow
 async function callableGroups(c: Ctx): Promise<string[]> {
   const state = await gatewayState(c.env);
   const caller = await authenticate(c.req.raw.headers, { masterKeyHash: state.masterKeyHash, keys: new PostgresKeyStore(c.env, c.executionCtx) });
-  return [...state.catalog.groups.keys()].filter((group) => mayCall(caller, group, state.catalog));
+  const catalog = await currentCatalog(state, c.env, c.executionCtx);
+  return [...catalog.groups.keys()].filter((group) => mayCall(caller, group, catalog));
 }
 
 /** `GET /v1/models`: the model groups the calling key may use. */
