@@ -4,6 +4,7 @@ import { errorResponse, GatewayError } from './errors.ts';
 import { liveliness, readiness } from './routes/health.ts';
 import { chatCompletions, completions, embeddings } from './routes/model-calls.ts';
 import { getModel, listModels } from './routes/models.ts';
+import { setTestClock } from './routes/test-clock.ts';
 
 /** Path prefixes the admin Worker serves; the gateway forwards them over the service binding. */
 export const ADMIN_PREFIXES = [
@@ -32,6 +33,8 @@ app.get('/v1/models', listModels);
 app.get('/models', listModels);
 app.get('/v1/models/*', getModel);
 app.get('/models/*', getModel);
+
+app.post('/__tollgate/test/clock', setTestClock);
 
 app.all('*', async (c) => {
   if (isAdminPath(c.req.path) && c.env.ADMIN) return c.env.ADMIN.fetch(c.req.raw);

@@ -8,6 +8,10 @@ export interface GatewayEnv {
   /** The admin Worker, which serves /key/*, /team/*, ... on the same base URL. */
   ADMIN?: Fetcher;
   TOLLGATE_VERSION?: string;
+  /** One limiter Durable Object per key, team, organization, user and end user (limits/entity-limiter.ts). */
+  LIMITER?: DurableObjectNamespace;
+  /** Set only by the test suite: exposes the route that moves the limiters' clock. */
+  TOLLGATE_TEST_MODE?: string;
   /** Spend-log records, consumed by the admin Worker (see telemetry/spend-log.ts). */
   SPEND_LOG_QUEUE?: Queue<unknown>;
   /** Anything config.yaml names with `os.environ/NAME`. */

@@ -1,6 +1,8 @@
 import { app } from './app.ts';
 import type { GatewayEnv } from './env.ts';
 
+export { EntityLimiter } from './limits/entity-limiter.ts';
+
 export default {
   fetch: (request, env, ctx) => app.fetch(request, env, ctx),
 } satisfies ExportedHandler<GatewayEnv>;

@@ -1,6 +1,6 @@
 import { createMiddleware } from 'hono/factory';
 import { authenticate, type Caller } from '../../worker/auth/authenticate.ts';
-import { PostgresKeyStore } from '../../worker/auth/postgres-key-store.ts';
+import { LimiterKeyStore } from '../../worker/limits/key-store.ts';
 import { openDatabase, type Database } from '../../worker/db/client.ts';
 import { GatewayError } from '../../worker/errors.ts';
 import { gatewayState } from '../../worker/state.ts';
@@ -17,7 +17,7 @@ export const adminAuth = createMiddleware<AdminBindings>(async function adminAut
   let database: Database | undefined;
   c.set('db', () => (database ??= openDatabase(c.env)));
   try {
-    const caller = await authenticate(c.req.raw.headers, { masterKeyHash: state.masterKeyHash, keys: new PostgresKeyStore(c.env, c.executionCtx) });
+    const caller = await authenticate(c.req.raw.headers, { masterKeyHash: state.masterKeyHash, keys: new LimiterKeyStore(c.env) });
     c.set('caller', caller);
     c.set('role', caller.kind === 'master' ? 'proxy_admin' : await roleOf(c, caller));
     await next();

@@ -38,6 +38,8 @@ export interface Stack {
   databaseUrl: string;
   databaseKind: 'postgres' | 'pglite' | 'external';
   warnings: string[];
+  /** Stops both Workers and starts them again on the same port and state (what a crash and restart keeps). */
+  restartRuntime(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -72,17 +74,23 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const bindings = { ...workerBindings(build.compiled.config, options.env), ...options.runtimeOnlyEnv };
     bindings.DATABASE_URL = databaseUrl;
     if (proxy) bindings.DATABASE_WSPROXY = proxy.url;
-    const runtime = await startRuntime({
+    const runtimeOptions = {
       build,
       host: options.host,
       port: options.port,
       persistDir: join(options.dataDir, 'state'),
       bindings,
       logLevel: options.logLevel,
-    });
-    cleanups.push(runtime.stop);
+    };
+    let runtime = await startRuntime(runtimeOptions);
+    cleanups.push(() => runtime.stop());
     return {
       url: runtime.url,
+      restartRuntime: async () => {
+        // Same port and the same Durable Object / Queue state on disk: what a process restart keeps.
+        await runtime.stop();
+        runtime = await startRuntime({ ...runtimeOptions, port: Number(new URL(runtime.url).port) });
+      },
       masterKey: effectiveMasterKey(build.compiled.config, bindings),
       databaseUrl,
       databaseKind: options.databaseUrl ? 'external' : (pg?.kind ?? 'external'),

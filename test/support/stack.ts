@@ -27,7 +27,7 @@ export async function startTestStack(options: { configYaml: string; env?: Record
       port: 0,
       databaseUrl: db.url,
       env: { LITELLM_MASTER_KEY: TEST_MASTER_KEY, ...options.env },
-      runtimeOnlyEnv: options.runtimeOnlyEnv,
+      runtimeOnlyEnv: { TOLLGATE_TEST_MODE: '1', ...options.runtimeOnlyEnv },
       logLevel: process.env.TOLLGATE_TEST_LOG === '1' ? 'info' : 'error',
     });
     return {

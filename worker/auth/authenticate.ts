@@ -15,25 +15,34 @@ export interface AuthOptions {
   now?: () => number;
 }
 
+/** The presented key's hash, and whether it is the master key. Throws a 401 when no key was sent. */
+export async function identify(headers: Headers, masterKeyHash: string | undefined): Promise<{ token: string; master: boolean; shown: string }> {
+  const key = presentedKey(headers);
+  if (!key) {
+    throw new GatewayError('Authentication Error, No api key passed in.', { status: 401, type: 'auth_error', param: 'key' });
+  }
+  const token = await hashKey(key);
+  return { token, master: !!masterKeyHash && digestsEqual(token, masterKeyHash), shown: abbreviateKey(key) };
+}
+
+/** LiteLLM's 401 for a key that is not in the database: the key shown only as `sk-...ABCD`. */
+export function unknownKey(shown: string, token: string): GatewayError {
+  return new GatewayError(
+    `Authentication Error, Invalid proxy server token passed. Received API Key = ${shown}, Key Hash (Token) =${token}. Unable to find token in cache or \`LiteLLM_VerificationTokenTable\``,
+    { status: 401, type: 'token_not_found_in_db', param: 'key' },
+  );
+}
+
 /**
  * Who is calling: the master key (its hash compared in constant time) or a virtual
  * key, found by its SHA-256 hash. Refusals use LiteLLM's error types; no
  * message ever carries more of a key than `sk-...ABCD`.
  */
 export async function authenticate(headers: Headers, options: AuthOptions): Promise<Caller> {
-  const key = presentedKey(headers);
-  if (!key) {
-    throw new GatewayError('Authentication Error, No api key passed in.', { status: 401, type: 'auth_error', param: 'key' });
-  }
-  const token = await hashKey(key);
-  if (options.masterKeyHash && digestsEqual(token, options.masterKeyHash)) return { kind: 'master', token };
+  const { token, master, shown } = await identify(headers, options.masterKeyHash);
+  if (master) return { kind: 'master', token };
   const policy = options.keys ? await options.keys.lookup(token) : null;
-  if (!policy) {
-    throw new GatewayError(
-      `Authentication Error, Invalid proxy server token passed. Received API Key = ${abbreviateKey(key)}, Key Hash (Token) =${token}. Unable to find token in cache or \`LiteLLM_VerificationTokenTable\``,
-      { status: 401, type: 'token_not_found_in_db', param: 'key' },
-    );
-  }
+  if (!policy) throw unknownKey(shown, token);
   checkUsable(policy, options.now?.() ?? Date.now());
   return { kind: 'key', token, policy };
 }

@@ -26,9 +26,17 @@ export function openDatabase(env: DatabaseEnv): Database {
   }
   if (env.DATABASE_WSPROXY) useWebSocketProxy(env.DATABASE_WSPROXY);
   const pool = new Pool({ connectionString: env.DATABASE_URL, max: 4, connectionTimeoutMillis: 5000 });
-  // An idle client's socket error must not become an unhandled rejection.
-  pool.on('error', (err: Error) => console.error('database pool error:', err.message));
-  return { db: drizzle(pool), pool, close: () => pool.end().catch(() => undefined) };
+  let closing = false;
+  // An idle client's socket error must not become an unhandled rejection; once we close, the socket's end is expected.
+  pool.on('error', (err: Error) => closing || console.error('database pool error:', err.message));
+  return {
+    db: drizzle(pool),
+    pool,
+    close: () => {
+      closing = true;
+      return pool.end().catch(() => undefined);
+    },
+  };
 }
 
 /** Points the Neon driver at a WebSocket-to-TCP proxy (`ws://host:port/v1`) in front of a plain Postgres. */

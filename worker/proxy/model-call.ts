@@ -1,13 +1,13 @@
 import type { Context } from 'hono';
 import type { z } from 'zod';
-import { authenticate } from '../auth/authenticate.ts';
-import { PostgresKeyStore } from '../auth/postgres-key-store.ts';
+import { type Caller, identify, unknownKey } from '../auth/authenticate.ts';
 import { costOfCall } from '../cost/deployment-cost.ts';
 import type { GatewayEnv } from '../env.ts';
 import { errorResponse, GatewayError } from '../errors.ts';
 import { authorizeModel } from '../models/access.ts';
 import { currentCatalog } from '../models/catalog.ts';
-import { pickDeployment } from '../models/deployments.ts';
+import { type DeploymentRef, pickDeployment } from '../models/deployments.ts';
+import { type Admission, admitCall } from '../limits/admission.ts';
 import { promptText } from '../openai/request-schemas.ts';
 import { readJsonBody } from '../openai/read-body.ts';
 import { estimateTokens } from '../providers/openai-compatible/usage.ts';
@@ -17,7 +17,7 @@ import type { Endpoint, ProviderAnswer } from '../providers/types.ts';
 import { gatewayState, type GatewayState } from '../state.ts';
 import { recordSpend } from '../telemetry/spend-log.ts';
 import pkg from '../../package.json';
-import type { CallContext } from './call-context.ts';
+import { type CallContext, endUserOf } from './call-context.ts';
 import { type CallResult, spendRecord } from './spend-record.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
@@ -39,21 +39,31 @@ export async function handleModelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodT
     ...(sizeMb ? { maxBytes: sizeMb * 1024 * 1024 } : {}),
     ...(modelFromPath ? { overrides: { model: modelFromPath } } : {}),
   });
-  const caller = await authenticate(c.req.raw.headers, {
-    masterKeyHash: state.masterKeyHash,
-    keys: new PostgresKeyStore(c.env, c.executionCtx),
-  });
+  const who = await identify(c.req.raw.headers, state.masterKeyHash);
   const group = body.model as string;
   const catalog = await currentCatalog(state, c.env, c.executionCtx, { missing: group });
-  authorizeModel(caller, group, catalog);
-  const deployment = pickDeployment(catalog.groups.get(group) ?? []);
-  if (!deployment) {
-    throw new GatewayError(`Invalid model name passed in model=${group}. Call \`/v1/models\` to view available models for your key.`, {
-      status: 400, type: 'bad_request_error', param: 'model',
-    });
+  const picked = pickDeployment(catalog.groups.get(group) ?? []);
+  const callId = crypto.randomUUID();
+  const promptTokens = estimateTokens(promptText(body).length);
+  const estimate = reservationEstimate(picked, promptTokens, body, endpoint);
+  const endUser = endUserOf({ body, headers: c.req.raw.headers });
+  // One parallel round of limiter calls (key, team, org or user, end user); the master key has no limits of its own.
+  const admission = !who.master || endUser ? await admit(c.env, who, { requestId: callId, model: group, endUser, ...estimate }) : undefined;
+  const caller: Caller = who.master || !admission?.policy ? { kind: 'master', token: who.token } : { kind: 'key', token: admission.policy.token, policy: admission.policy };
+  try {
+    authorizeModel(caller, group, catalog);
+    if (!picked) {
+      throw new GatewayError(`Invalid model name passed in model=${group}. Call \`/v1/models\` to view available models for your key.`, {
+        status: 400, type: 'bad_request_error', param: 'model',
+      });
+    }
+  } catch (err) {
+    if (admission) c.executionCtx.waitUntil(admission.release());
+    throw err;
   }
+  const deployment = picked;
   const ctx: CallContext = {
-    callId: crypto.randomUUID(),
+    callId,
     startedAt,
     endpoint,
     caller,
@@ -63,7 +73,11 @@ export async function handleModelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodT
     headers: c.req.raw.headers,
     keepText: state.config.general_settings.store_prompts_in_spend_logs === true,
   };
-  const settle = (result: CallResult) => recordSpend(c.env, c.executionCtx, spendRecord(ctx, result));
+  const settle = (result: CallResult) => {
+    recordSpend(c.env, c.executionCtx, spendRecord(ctx, result));
+    const tokens = (result.outcome?.usage.promptTokens ?? 0) + (result.outcome?.usage.completionTokens ?? 0);
+    if (admission) c.executionCtx.waitUntil(admission.settle(result.cost, tokens).catch((err: unknown) => console.error('limiter settle failed:', err instanceof Error ? err.message : String(err))));
+  };
 
   const upstreamStartedAt = Date.now();
   let answer: ProviderAnswer;
@@ -88,7 +102,7 @@ export async function handleModelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodT
       dropParams: state.config.litellm_settings.drop_params === true,
       env: c.env,
       timeoutMs: timeoutMs(state, deployment.params, ctx.stream),
-      promptTokenEstimate: estimateTokens(promptText(body).length),
+      promptTokenEstimate: promptTokens,
       keepText: ctx.keepText,
     });
   } catch (err) {
@@ -98,7 +112,7 @@ export async function handleModelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodT
     return errorResponse(error, callHeaders(ctx, ''));
   }
   const upstreamMs = Date.now() - upstreamStartedAt;
-  const headers = callHeaders(ctx, answer.apiBase);
+  const headers = { ...admission?.headers, ...callHeaders(ctx, answer.apiBase) };
   headers['content-type'] = answer.contentType;
 
   if (!(answer.body instanceof ReadableStream)) {
@@ -144,4 +158,28 @@ function timeoutMs(state: GatewayState, params: { timeout?: number; stream_timeo
   const seconds = (stream ? params.stream_timeout ?? router.stream_timeout : undefined)
     ?? params.timeout ?? router.timeout ?? state.config.litellm_settings.request_timeout ?? DEFAULT_TIMEOUT_S;
   return Math.max(1, seconds * 1000);
+}
+
+/** Output tokens reserved when a request names no `max_tokens`, and the most ever reserved: a huge `max_tokens` cannot lock a budget. */
+export const DEFAULT_RESERVED_OUTPUT_TOKENS = 512;
+export const MAX_RESERVED_OUTPUT_TOKENS = 4096;
+
+/** What admission reserves: the prompt (estimated from its text) plus the answer it may get, at the deployment's prices. */
+function reservationEstimate(deployment: DeploymentRef | undefined, promptTokens: number, body: Record<string, unknown>, endpoint: Endpoint): { estCost: number; estTokens: number } {
+  const asked = Number(body.max_completion_tokens ?? body.max_tokens ?? DEFAULT_RESERVED_OUTPUT_TOKENS);
+  const output = endpoint === 'embedding' ? 0 : Math.min(Number.isFinite(asked) && asked > 0 ? asked : DEFAULT_RESERVED_OUTPUT_TOKENS, MAX_RESERVED_OUTPUT_TOKENS);
+  const estCost = deployment
+    ? costOfCall(deployment, { promptTokens, completionTokens: output, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: false })
+    : 0;
+  return { estCost, estTokens: promptTokens + output };
+}
+
+async function admit(env: GatewayEnv, who: { token: string; master: boolean; shown: string }, input: { requestId: string; model: string; endUser: string | null; estCost: number; estTokens: number }): Promise<Admission> {
+  try {
+    return await admitCall(env, { token: who.token, master: who.master, ...input });
+  } catch (err) {
+    // The limiter does not know the key itself; the 401 shows it as sk-...ABCD with its hash, as LiteLLM does.
+    if (err instanceof GatewayError && err.type === 'token_not_found_in_db') throw unknownKey(who.shown, who.token);
+    throw err;
+  }
 }

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import { authenticate } from '../auth/authenticate.ts';
-import { PostgresKeyStore } from '../auth/postgres-key-store.ts';
+import { LimiterKeyStore } from '../limits/key-store.ts';
 import type { GatewayEnv } from '../env.ts';
 import { GatewayError } from '../errors.ts';
 import { mayCall } from '../models/access.ts';
@@ -15,7 +15,7 @@ const modelObject = (id: string) => ({ id, object: 'model', created: CREATED, ow
 
 async function callableGroups(c: Ctx): Promise<string[]> {
   const state = await gatewayState(c.env);
-  const caller = await authenticate(c.req.raw.headers, { masterKeyHash: state.masterKeyHash, keys: new PostgresKeyStore(c.env, c.executionCtx) });
+  const caller = await authenticate(c.req.raw.headers, { masterKeyHash: state.masterKeyHash, keys: new LimiterKeyStore(c.env) });
   const catalog = await currentCatalog(state, c.env, c.executionCtx);
   return [...catalog.groups.keys()].filter((group) => mayCall(caller, group, catalog));
 }

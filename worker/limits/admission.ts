@@ -1,0 +1,218 @@
+import type { GatewayEnv } from '../env.ts';
+import type { KeyPolicy } from '../auth/key-policy.ts';
+import { GatewayError } from '../errors.ts';
+import { limiterName, type EntityKind } from './client.ts';
+import { now } from './clock.ts';
+import type { AdmitRequest, AdmitResult, EntityLimiter, EntityView, Settlement } from './entity-limiter.ts';
+import { type Refusal, toGatewayError } from './refusals.ts';
+
+type LimiterStub = Pick<EntityLimiter, 'admit' | 'settle' | 'release' | 'describe'>;
+
+export function limiter(env: GatewayEnv, kind: EntityKind, id: string): LimiterStub {
+  const ns = env.LIMITER;
+  if (!ns) throw new Error('LIMITER Durable Object binding is missing');
+  return ns.get(ns.idFromName(limiterName(kind, id))) as unknown as LimiterStub;
+}
+
+interface Route { teamId: string | null; organizationId: string | null; userId: string | null }
+
+/**
+ * Which other entities apply to a key: learnt from its limiter's answers and
+ * kept per isolate, so warm requests ask all of them in one parallel round.
+ * The key's limiter reports the current route on every answer; a change
+ * (a key moved to another team) is followed at once.
+ */
+const routes = new Map<string, Route>();
+const redirects = new Map<string, { token: string; until: number }>();
+const ROUTES_MAX = 50_000;
+
+const ORDER: EntityKind[] = ['key', 'team', 'org', 'user', 'end_user', 'global'];
+
+export interface AdmissionInput {
+  token: string;
+  master: boolean;
+  requestId: string;
+  model: string;
+  endUser: string | null;
+  estCost: number;
+  estTokens: number;
+}
+
+export interface Admission {
+  /** The key's policy as its limiter and its team's hold it (null for the master key). */
+  policy: KeyPolicy | null;
+  /** `x-ratelimit-*` headers of the tightest limit that applied. */
+  headers: Record<string, string>;
+  /** After the response: actual cost and tokens into every entity that admitted the request. */
+  settle(cost: number, tokens: number): Promise<void>;
+  /** The request will not run after all (refused later, e.g. model access): undo the admissions. */
+  release(): Promise<void>;
+}
+
+type Target = { kind: EntityKind; id: string };
+
+/** The entities a key's route brings in: its team (and the team's org), else its user. */
+function linked(route: Route | undefined, team: EntityView | undefined): Target[] {
+  if (!route) return [];
+  const out: Target[] = [];
+  if (route.teamId) out.push({ kind: 'team', id: route.teamId });
+  const org = route.organizationId ?? team?.organizationId ?? null;
+  if (org) out.push({ kind: 'org', id: org });
+  // LiteLLM: a key in a team is held to the team's budget, not its user's personal one.
+  if (route.userId && !route.teamId) out.push({ kind: 'user', id: route.userId });
+  return out;
+}
+
+/**
+ * Admission in one parallel round of limiter calls: the key's, and its team's,
+ * organization's or user's, and the end user's. Every one must admit; the
+ * most restrictive answer wins (in LiteLLM's order: key, team, org, user, end
+ * user), and the others' admissions are undone. Throws the refusal.
+ */
+export async function admitCall(env: GatewayEnv, input: AdmissionInput, depth = 0): Promise<Admission> {
+  let token = input.token;
+  const redirect = redirects.get(token);
+  if (redirect && redirect.until > now()) token = redirect.token;
+  else if (redirect) redirects.delete(token);
+  const request = (t: Target): AdmitRequest => ({ ...t, requestId: input.requestId, model: input.model, estCost: input.estCost, estTokens: input.estTokens });
+  const results = new Map<string, { target: Target; result: AdmitResult }>();
+  const ask = async (targets: Target[]) => {
+    const fresh = targets.filter((t) => !results.has(`${t.kind}:${t.id}`));
+    const answers = await Promise.all(fresh.map((t) => bounded(limiter(env, t.kind, t.id).admit(request(t)), t)));
+    fresh.forEach((t, i) => results.set(`${t.kind}:${t.id}`, { target: t, result: answers[i] as AdmitResult }));
+  };
+
+  const first: Target[] = [];
+  if (!input.master) first.push({ kind: 'key', id: token }, ...linked(routes.get(token), undefined));
+  if (input.endUser) first.push({ kind: 'end_user', id: input.endUser });
+  await ask(first);
+
+  if (!input.master) {
+    const keyResult = results.get(`key:${token}`)?.result;
+    if (keyResult?.ok === 'redirect' && depth === 0) {
+      // A rotated key in its grace period: the limits are those of the key that replaced it.
+      redirects.set(input.token, { token: keyResult.token, until: keyResult.until });
+      await undo(env, input.requestId, results);
+      return admitCall(env, input, depth + 1);
+    }
+    const keyView = viewOf(results, 'key', token);
+    if (keyView?.exists) {
+      const route: Route = { teamId: keyView.teamId, organizationId: keyView.organizationId, userId: keyView.userId };
+      if (routes.size >= ROUTES_MAX) routes.delete(routes.keys().next().value as string);
+      routes.set(token, route);
+      // A cold isolate (or a changed route) needs a second round for the entities the key brings in.
+      const teamView = viewOf(results, 'team', route.teamId);
+      const wanted = linked(route, teamView);
+      await ask(wanted);
+      const orgFromTeam = linked(route, viewOf(results, 'team', route.teamId));
+      await ask(orgFromTeam);
+      // Entities asked under a stale route no longer apply.
+      for (const [name, { target }] of results) {
+        if (target.kind === 'team' || target.kind === 'org' || target.kind === 'user') {
+          if (!orgFromTeam.some((t) => t.kind === target.kind && t.id === target.id)) {
+            const r = results.get(name)?.result;
+            if (r?.ok === true) void limiter(env, target.kind, target.id).release(target.kind, target.id, input.requestId);
+            results.delete(name);
+          }
+        }
+      }
+    }
+  }
+
+  const refusal = firstRefusal(results);
+  if (refusal) {
+    await undo(env, input.requestId, results);
+    throw toGatewayError(refusal);
+  }
+  const admitted = [...results.values()].filter((r) => r.result.ok === true).map((r) => r.target);
+  const keyView = viewOf(results, 'key', input.master ? null : token);
+  const teamView = viewOf(results, 'team', keyView?.teamId ?? null);
+  return {
+    policy: keyView ? keyPolicy(token, keyView, teamView) : null,
+    headers: rateLimitHeaders(results),
+    settle: async (cost, tokens) => {
+      await Promise.all(admitted.map((t) => limiter(env, t.kind, t.id).settle({ ...t, requestId: input.requestId, model: input.model, cost, tokens } satisfies Settlement)));
+    },
+    release: () => undo(env, input.requestId, results),
+  };
+}
+
+/** A limiter that does not answer in time, or says it is overloaded, is a fast 503: never a hang. */
+export const LIMITER_TIMEOUT_MS = 5_000;
+
+async function bounded<T>(call: Promise<T>, target: Target): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('timeout')), LIMITER_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([call, timeout]);
+  } catch (err) {
+    const overloaded = err instanceof Error && ((err as { overloaded?: boolean }).overloaded || err.message === 'timeout');
+    console.error(`limiter ${target.kind}:${target.id} failed:`, err instanceof Error ? err.message : String(err));
+    throw new GatewayError(
+      overloaded ? `Rate limiter for ${target.kind} is overloaded; retry shortly` : `Rate limiter for ${target.kind} is unavailable; retry shortly`,
+      { status: 503, type: 'service_unavailable', retryable: true, headers: { 'retry-after': '1' } },
+    );
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
+}
+
+function viewOf(results: Map<string, { result: AdmitResult }>, kind: EntityKind, id: string | null): EntityView | undefined {
+  if (!id) return undefined;
+  const r = results.get(`${kind}:${id}`)?.result;
+  return r && r.ok !== 'redirect' ? r.view : undefined;
+}
+
+function firstRefusal(results: Map<string, { target: Target; result: AdmitResult }>): Refusal | undefined {
+  const refused = [...results.values()].filter((r) => r.result.ok === false);
+  refused.sort((a, b) => ORDER.indexOf(a.target.kind) - ORDER.indexOf(b.target.kind));
+  const first = refused[0]?.result;
+  return first && first.ok === false ? first.refusal : undefined;
+}
+
+async function undo(env: GatewayEnv, requestId: string, results: Map<string, { target: Target; result: AdmitResult }>): Promise<void> {
+  await Promise.all([...results.values()].filter((r) => r.result.ok === true)
+    .map(({ target }) => limiter(env, target.kind, target.id).release(target.kind, target.id, requestId)));
+}
+
+export function keyPolicy(token: string, key: EntityView, team: EntityView | undefined): KeyPolicy {
+  return {
+    token,
+    keyName: key.keyName,
+    keyAlias: key.alias,
+    userId: key.userId,
+    organizationId: key.organizationId ?? team?.organizationId ?? null,
+    models: key.models,
+    blocked: key.blocked,
+    expires: key.expires === null ? null : new Date(key.expires),
+    spend: key.spend,
+    maxBudget: key.maxBudget,
+    metadata: key.metadata,
+    tags: key.tags,
+    team: team?.exists
+      ? { id: team.id, alias: team.alias, models: team.models, blocked: team.blocked, organizationId: team.organizationId, metadata: team.metadata }
+      : null,
+  };
+}
+
+/** LiteLLM's `x-ratelimit-*` headers: the key's limits if it has them, else the tightest of the others. */
+function rateLimitHeaders(results: Map<string, { target: Target; result: AdmitResult }>): Record<string, string> {
+  const views = [...results.values()]
+    .sort((a, b) => ORDER.indexOf(a.target.kind) - ORDER.indexOf(b.target.kind))
+    .map((r) => (r.result.ok === true ? r.result.view.remaining : undefined))
+    .filter((r): r is EntityView['remaining'] => !!r && (r.limitRequests !== undefined || r.limitTokens !== undefined));
+  const first = views[0];
+  if (!first) return {};
+  const headers: Record<string, string> = {};
+  if (first.limitRequests !== undefined) {
+    headers['x-ratelimit-limit-requests'] = String(first.limitRequests);
+    headers['x-ratelimit-remaining-requests'] = String(first.requests ?? 0);
+  }
+  if (first.limitTokens !== undefined) {
+    headers['x-ratelimit-limit-tokens'] = String(first.limitTokens);
+    headers['x-ratelimit-remaining-tokens'] = String(first.tokens ?? 0);
+  }
+  return headers;
+}

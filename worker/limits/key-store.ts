@@ -1,0 +1,32 @@
+import type { KeyPolicy, KeyStore } from '../auth/key-policy.ts';
+import type { GatewayEnv } from '../env.ts';
+import { keyPolicy, limiter } from './admission.ts';
+import type { AdmitResult, EntityView } from './entity-limiter.ts';
+
+const view = (r: AdmitResult): EntityView | undefined => (r.ok === 'redirect' ? undefined : r.view);
+
+/**
+ * Key lookups for routes that read a key without admitting a model call
+ * (`/v1/models`, the admin API): the key's limiter is the source of truth, so
+ * there is no cache to go stale after a block, delete or rotation.
+ */
+export class LimiterKeyStore implements KeyStore {
+  readonly #env: GatewayEnv;
+
+  constructor(env: GatewayEnv) {
+    this.#env = env;
+  }
+
+  async lookup(token: string): Promise<KeyPolicy | null> {
+    let answer = await limiter(this.#env, 'key', token).describe('key', token);
+    let active = token;
+    if (answer.ok === 'redirect') {
+      active = answer.token;
+      answer = await limiter(this.#env, 'key', active).describe('key', active);
+    }
+    const key = view(answer);
+    if (!key?.exists) return null;
+    const team = key.teamId ? view(await limiter(this.#env, 'team', key.teamId).describe('team', key.teamId)) : undefined;
+    return keyPolicy(active, key, team);
+  }
+}
