@@ -1,5 +1,45 @@
 import { Hono } from 'hono';
 import type { AdminBindings } from '../lib/context.ts';
+import { describeRoute } from '../lib/openapi.ts';
+import { deleteKeys } from './keys/delete.ts';
+import { generateKey, regenerateKey } from './keys/generate.ts';
+import { keyInfo, keyInfoV2, listKeys } from './keys/read.ts';
+import {
+  blockKeySchema, deleteKeysSchema, generateKeySchema, keyInfoQuery, keyInfoV2Schema, listKeysQuery, regenerateKeySchema, updateKeySchema,
+} from './keys/schemas.ts';
+import { blockKey, unblockKey, updateKey } from './keys/update.ts';
 
 /** The keys routes of the management API (LiteLLM-compatible shapes). */
 export const keysRoutes = new Hono<AdminBindings>();
+
+const tag = 'keys';
+
+keysRoutes.post('/key/generate', generateKey);
+describeRoute({ method: 'post', path: '/key/generate', tag, body: generateKeySchema, summary: 'Create a virtual key; the plain key is returned once (GenerateKeyResponse)' });
+
+keysRoutes.post('/key/update', updateKey);
+describeRoute({ method: 'post', path: '/key/update', tag, body: updateKeySchema, summary: 'Change a key named by key or key_alias; null clears a field' });
+
+keysRoutes.post('/key/delete', deleteKeys);
+describeRoute({ method: 'post', path: '/key/delete', tag, body: deleteKeysSchema, summary: 'Delete keys (by key or hash, or by alias); copied to LiteLLM_DeletedVerificationToken' });
+
+keysRoutes.get('/key/info', keyInfo);
+describeRoute({ method: 'get', path: '/key/info', tag, query: keyInfoQuery, summary: 'A key and its budget; without key, the calling key' });
+
+keysRoutes.post('/v2/key/info', keyInfoV2);
+describeRoute({ method: 'post', path: '/v2/key/info', tag, body: keyInfoV2Schema, summary: 'Several keys at once' });
+
+keysRoutes.get('/key/list', listKeys);
+describeRoute({ method: 'get', path: '/key/list', tag, query: listKeysQuery, summary: 'Key hashes (or objects with return_full_object), paginated' });
+
+keysRoutes.post('/key/regenerate', regenerateKey);
+describeRoute({ method: 'post', path: '/key/regenerate', tag, body: regenerateKeySchema, summary: 'Rotate a key (named in the body): same row, new key, optional grace_period for the old one' });
+
+keysRoutes.post('/key/:key/regenerate', regenerateKey);
+describeRoute({ method: 'post', path: '/key/:key/regenerate', tag, body: regenerateKeySchema, summary: 'Rotate the key named in the path' });
+
+keysRoutes.post('/key/block', blockKey);
+describeRoute({ method: 'post', path: '/key/block', tag, body: blockKeySchema, summary: 'Block a key (returns the updated row)' });
+
+keysRoutes.post('/key/unblock', unblockKey);
+describeRoute({ method: 'post', path: '/key/unblock', tag, body: blockKeySchema, summary: 'Unblock a key (returns the updated row)' });

@@ -3,10 +3,10 @@ import type { KeyPolicy } from '../auth/key-policy.ts';
 import { GatewayError } from '../errors.ts';
 import { limiterName, type EntityKind } from './client.ts';
 import { now } from './clock.ts';
-import type { AdmitRequest, AdmitResult, EntityLimiter, EntityView, Settlement } from './entity-limiter.ts';
+import type { AdmitRequest, AdmitResult, EntityLimiter, EntityView, LeaseGrant, Settlement } from './entity-limiter.ts';
 import { type Refusal, toGatewayError } from './refusals.ts';
 
-type LimiterStub = Pick<EntityLimiter, 'admit' | 'settle' | 'release' | 'describe'>;
+type LimiterStub = Pick<EntityLimiter, 'admit' | 'settle' | 'release' | 'describe' | 'returnLease'>;
 
 export function limiter(env: GatewayEnv, kind: EntityKind, id: string): LimiterStub {
   const ns = env.LIMITER;
@@ -36,6 +36,8 @@ export interface AdmissionInput {
   endUser: string | null;
   estCost: number;
   estTokens: number;
+  /** Keeps the isolate alive until a lease granted to this request has been returned. */
+  waitUntil(promise: Promise<unknown>): void;
 }
 
 export interface Admission {
@@ -50,6 +52,64 @@ export interface Admission {
 }
 
 type Target = { kind: EntityKind; id: string };
+
+/**
+ * A lease held by this isolate (see LeaseGrant): what is left of it, what
+ * requests under it have used, and how many are still running. It is
+ * returned to its object once it is retired (expired or replaced) and its
+ * last request has settled.
+ */
+interface LocalLease {
+  target: Target;
+  grant: LeaseGrant;
+  view: EntityView;
+  left: { requests: number; tokens: number; cost: number };
+  used: { requests: number; tokens: number; cost: number };
+  inFlight: number;
+  retired: boolean;
+}
+
+const leases = new Map<string, LocalLease>();
+/** A lease this close to its end is not used for a new request: its object may already count it as spent. */
+const LEASE_MARGIN_MS = 100;
+
+function fromLease(name: string, estCost: number, estTokens: number): LocalLease | undefined {
+  const lease = leases.get(name);
+  if (!lease) return undefined;
+  if (lease.grant.expiresAt - now() < LEASE_MARGIN_MS) {
+    leases.delete(name);
+    lease.retired = true;
+    return undefined;
+  }
+  if (lease.left.requests < 1 || lease.left.tokens < estTokens || lease.left.cost < estCost) return undefined;
+  lease.left.requests -= 1;
+  lease.left.tokens -= estTokens;
+  lease.left.cost -= estCost;
+  lease.used.requests += 1;
+  lease.inFlight += 1;
+  return lease;
+}
+
+function keepLease(target: Target, grant: LeaseGrant, view: EntityView): LocalLease {
+  const name = `${target.kind}:${target.id}`;
+  const old = leases.get(name);
+  if (old) old.retired = true;
+  const lease: LocalLease = {
+    target, grant, view, inFlight: 0, retired: false,
+    left: { requests: grant.requests, tokens: grant.tokens, cost: grant.cost },
+    used: { requests: 0, tokens: 0, cost: 0 },
+  };
+  leases.set(name, lease);
+  return lease;
+}
+
+/** Hands a retired, drained lease back: its use becomes spend, the rest goes back to the object's buckets. */
+async function maybeReturn(env: GatewayEnv, lease: LocalLease): Promise<void> {
+  if (!lease.retired || lease.inFlight > 0) return;
+  lease.inFlight = -1; // returned once
+  const { kind, id } = lease.target;
+  await limiter(env, kind, id).returnLease(kind, id, { leaseId: lease.grant.leaseId, ...lease.used });
+}
 
 /** The entities a key's route brings in: its team (and the team's org), else its user. */
 function linked(route: Route | undefined, team: EntityView | undefined): Target[] {
@@ -76,10 +136,34 @@ export async function admitCall(env: GatewayEnv, input: AdmissionInput, depth = 
   else if (redirect) redirects.delete(token);
   const request = (t: Target): AdmitRequest => ({ ...t, requestId: input.requestId, model: input.model, estCost: input.estCost, estTokens: input.estTokens });
   const results = new Map<string, { target: Target; result: AdmitResult }>();
+  const leased = new Map<string, LocalLease>();
   const ask = async (targets: Target[]) => {
     const fresh = targets.filter((t) => !results.has(`${t.kind}:${t.id}`));
-    const answers = await Promise.all(fresh.map((t) => bounded(limiter(env, t.kind, t.id).admit(request(t)), t)));
-    fresh.forEach((t, i) => results.set(`${t.kind}:${t.id}`, { target: t, result: answers[i] as AdmitResult }));
+    const remote: Target[] = [];
+    for (const t of fresh) {
+      // A hot entity's lease admits here, without a call.
+      const lease = fromLease(`${t.kind}:${t.id}`, input.estCost, input.estTokens);
+      if (lease) {
+        leased.set(`${t.kind}:${t.id}`, lease);
+        results.set(`${t.kind}:${t.id}`, { target: t, result: { ok: true, view: lease.view } });
+      } else {
+        remote.push(t);
+      }
+    }
+    const answers = await Promise.all(remote.map((t) => bounded(limiter(env, t.kind, t.id).admit(request(t)), t)));
+    remote.forEach((t, i) => {
+      const answer = answers[i] as AdmitResult;
+      results.set(`${t.kind}:${t.id}`, { target: t, result: answer });
+      if (answer.ok === true && answer.lease) {
+        const lease = keepLease(t, answer.lease, answer.view);
+        // Returned at its end even if no other request comes to notice it expired.
+        input.waitUntil(new Promise((r) => setTimeout(r, Math.max(0, answer.lease!.expiresAt - now()))).then(() => {
+          if (leases.get(`${t.kind}:${t.id}`) === lease) leases.delete(`${t.kind}:${t.id}`);
+          lease.retired = true;
+          return maybeReturn(env, lease);
+        }));
+      }
+    });
   };
 
   const first: Target[] = [];
@@ -92,7 +176,7 @@ export async function admitCall(env: GatewayEnv, input: AdmissionInput, depth = 
     if (keyResult?.ok === 'redirect' && depth === 0) {
       // A rotated key in its grace period: the limits are those of the key that replaced it.
       redirects.set(input.token, { token: keyResult.token, until: keyResult.until });
-      await undo(env, input.requestId, results);
+      await undo(env, input.requestId, results, leased, input);
       return admitCall(env, input, depth + 1);
     }
     const keyView = viewOf(results, 'key', token);
@@ -111,7 +195,10 @@ export async function admitCall(env: GatewayEnv, input: AdmissionInput, depth = 
         if (target.kind === 'team' || target.kind === 'org' || target.kind === 'user') {
           if (!orgFromTeam.some((t) => t.kind === target.kind && t.id === target.id)) {
             const r = results.get(name)?.result;
-            if (r?.ok === true) void limiter(env, target.kind, target.id).release(target.kind, target.id, input.requestId);
+            const lease = leased.get(name);
+            if (lease) unuse(lease, input);
+            else if (r?.ok === true) void limiter(env, target.kind, target.id).release(target.kind, target.id, input.requestId);
+            leased.delete(name);
             results.delete(name);
           }
         }
@@ -121,20 +208,42 @@ export async function admitCall(env: GatewayEnv, input: AdmissionInput, depth = 
 
   const refusal = firstRefusal(results);
   if (refusal) {
-    await undo(env, input.requestId, results);
+    await undo(env, input.requestId, results, leased, input);
     throw toGatewayError(refusal);
   }
-  const admitted = [...results.values()].filter((r) => r.result.ok === true).map((r) => r.target);
+  const admitted = [...results.entries()].filter(([name, r]) => r.result.ok === true && !leased.has(name)).map(([, r]) => r.target);
   const keyView = viewOf(results, 'key', input.master ? null : token);
   const teamView = viewOf(results, 'team', keyView?.teamId ?? null);
   return {
     policy: keyView ? keyPolicy(token, keyView, teamView) : null,
     headers: rateLimitHeaders(results),
     settle: async (cost, tokens) => {
-      await Promise.all(admitted.map((t) => limiter(env, t.kind, t.id).settle({ ...t, requestId: input.requestId, model: input.model, cost, tokens } satisfies Settlement)));
+      const returns: Promise<void>[] = [];
+      for (const lease of leased.values()) {
+        // Settled locally: the difference from the estimate goes back into (or comes out of) the lease.
+        lease.left.cost += input.estCost - cost;
+        lease.left.tokens += input.estTokens - tokens;
+        lease.used.cost += cost;
+        lease.used.tokens += tokens;
+        lease.inFlight -= 1;
+        returns.push(maybeReturn(env, lease));
+      }
+      await Promise.all([
+        ...returns,
+        ...admitted.map((t) => limiter(env, t.kind, t.id).settle({ ...t, requestId: input.requestId, model: input.model, cost, tokens } satisfies Settlement)),
+      ]);
     },
-    release: () => undo(env, input.requestId, results),
+    release: () => undo(env, input.requestId, results, leased, input),
   };
+}
+
+/** A request admitted under a lease that will not run: its share goes back into the lease. */
+function unuse(lease: LocalLease, input: AdmissionInput): void {
+  lease.left.requests += 1;
+  lease.left.tokens += input.estTokens;
+  lease.left.cost += input.estCost;
+  lease.used.requests -= 1;
+  lease.inFlight -= 1;
 }
 
 /** A limiter that does not answer in time, or says it is overloaded, is a fast 503: never a hang. */
@@ -172,9 +281,19 @@ function firstRefusal(results: Map<string, { target: Target; result: AdmitResult
   return first && first.ok === false ? first.refusal : undefined;
 }
 
-async function undo(env: GatewayEnv, requestId: string, results: Map<string, { target: Target; result: AdmitResult }>): Promise<void> {
-  await Promise.all([...results.values()].filter((r) => r.result.ok === true)
-    .map(({ target }) => limiter(env, target.kind, target.id).release(target.kind, target.id, requestId)));
+async function undo(env: GatewayEnv, requestId: string, results: Map<string, { target: Target; result: AdmitResult }>, leased: Map<string, LocalLease>, input: AdmissionInput): Promise<void> {
+  const calls: Promise<void>[] = [];
+  for (const [name, { target, result }] of results) {
+    const lease = leased.get(name);
+    if (lease) {
+      unuse(lease, input);
+      calls.push(maybeReturn(env, lease));
+    } else if (result.ok === true) {
+      calls.push(limiter(env, target.kind, target.id).release(target.kind, target.id, requestId));
+    }
+  }
+  leased.clear();
+  await Promise.all(calls);
 }
 
 export function keyPolicy(token: string, key: EntityView, team: EntityView | undefined): KeyPolicy {

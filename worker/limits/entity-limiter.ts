@@ -16,7 +16,7 @@ export const PERSIST_EVERY_MS = 100;
 /** A policy older than this is re-read in the background, in case a change reached Postgres without reaching us. */
 const POLICY_REFRESH_MS = 60_000;
 
-interface Reservation { cost: number; tokens: number; model: string; expiresAt: number }
+interface Reservation { cost: number; tokens: number; model: string; expiresAt: number; requests?: number }
 
 interface Counters {
   windowSpend: number;
@@ -36,7 +36,37 @@ export interface AdmitRequest {
   model: string;
   estCost: number;
   estTokens: number;
+  /** A lease this isolate is done with: what it used of it. */
+  returning?: LeaseReturn;
 }
+
+/**
+ * A slice of an entity's limits handed to one isolate, spent there without
+ * asking the object, for entities hotter than one object should serve
+ * request by request. Its size is at most a tenth of what is left of every
+ * limit, and it lives LEASE_MS: that bounds both the overshoot and how late a
+ * block is seen (see README, "Limits").
+ */
+export interface LeaseGrant {
+  leaseId: string;
+  requests: number;
+  tokens: number;
+  cost: number;
+  expiresAt: number;
+}
+
+export interface LeaseReturn {
+  leaseId: string;
+  requests: number;
+  tokens: number;
+  cost: number;
+}
+
+/** An entity is hot above this many admissions a second; only then does it hand out leases. */
+export const HOT_RPS = 50;
+export const LEASE_MS = 1_000;
+/** A lease never takes more than this share of what is left of a limit. */
+const LEASE_SHARE = 0.1;
 
 /** What the gateway learns about an admitted entity. */
 export interface EntityView {
@@ -61,7 +91,7 @@ export interface EntityView {
 }
 
 export type AdmitResult =
-  | { ok: true; view: EntityView }
+  | { ok: true; view: EntityView; lease?: LeaseGrant }
   | { ok: false; refusal: Refusal; view?: EntityView }
   | { ok: 'redirect'; token: string; until: number };
 
@@ -97,10 +127,71 @@ export class EntityLimiter extends DurableObject<GatewayEnv> {
     if (t - this.#policyAt > POLICY_REFRESH_MS) this.ctx.waitUntil(this.#reload());
     if (policy.redirect && policy.redirect.until > t) return { ok: 'redirect', token: policy.redirect.token, until: policy.redirect.until };
     this.#roll(c, policy, t);
+    if (req.returning) this.#takeBack(c, policy, req.returning);
+    this.#countRate(t);
     const refusal = this.#check(policy, c, req, t);
     if (refusal) return { ok: false, refusal, view: this.#view() };
     this.#reserve(policy, c, req, t);
-    return { ok: true, view: this.#view() };
+    const lease = this.#lease(policy, c, req, t);
+    return lease ? { ok: true, view: this.#view(), lease } : { ok: true, view: this.#view() };
+  }
+
+  /** A lease returned on its own (it expired with nothing more to admit). */
+  async returnLease(kind: EntityKind, id: string, returning: LeaseReturn): Promise<void> {
+    await this.#ensure(kind, id);
+    this.#takeBack(this.#counters as Counters, this.#policy as EntityPolicy, returning);
+  }
+
+  #second = 0;
+  #inSecond = 0;
+  #rate = 0;
+
+  #countRate(t: number): void {
+    const second = Math.floor(t / 1000);
+    if (second !== this.#second) {
+      this.#rate = second === this.#second + 1 ? this.#inSecond : 0;
+      this.#second = second;
+      this.#inSecond = 0;
+    }
+    this.#inSecond++;
+  }
+
+  /** Leases go only to hot entities whose limits are loose enough that a tenth of what is left covers a lease. */
+  #lease(policy: EntityPolicy, c: Counters, req: AdmitRequest, t: number): LeaseGrant | undefined {
+    const rate = Math.max(this.#rate, this.#inSecond);
+    if (rate < HOT_RPS) return undefined;
+    if (policy.maxParallel !== null || Object.keys(policy.modelRpm).length || Object.keys(policy.modelTpm).length || Object.keys(policy.modelMaxBudget).length) return undefined;
+    // Enough for this isolate's share of a second of traffic; the object sees at most a few calls a second per isolate.
+    let requests = Math.ceil((rate * LEASE_MS) / 1000 / 2);
+    let tokens = requests * Math.max(1, req.estTokens);
+    let cost = requests * req.estCost;
+    if (policy.rpmLimit !== null) requests = Math.min(requests, Math.floor((c.requests?.level ?? 0) * LEASE_SHARE));
+    if (policy.tpmLimit !== null) tokens = Math.min(tokens, Math.floor((c.tokens?.level ?? 0) * LEASE_SHARE));
+    if (policy.maxBudget !== null) {
+      const held = Object.values(c.reservations).reduce((sum, r) => sum + r.cost, 0);
+      cost = Math.min(cost, (policy.maxBudget - c.windowSpend - held) * LEASE_SHARE);
+    }
+    if (requests < 2 || tokens < req.estTokens || cost < req.estCost) return undefined;
+    const leaseId = `lease-${crypto.randomUUID()}`;
+    if (policy.rpmLimit !== null && c.requests) c.requests.level -= requests;
+    if (policy.tpmLimit !== null && c.tokens) c.tokens.level -= tokens;
+    c.reservations[leaseId] = { cost, tokens, requests, model: req.model, expiresAt: t + LEASE_MS * 3 };
+    this.#dirty();
+    return { leaseId, requests, tokens, cost, expiresAt: t + LEASE_MS };
+  }
+
+  /** What an isolate used of a lease becomes spend; what it did not use goes back to the buckets. */
+  #takeBack(c: Counters, policy: EntityPolicy, back: LeaseReturn): void {
+    const held = c.reservations[back.leaseId];
+    delete c.reservations[back.leaseId];
+    c.windowSpend += Math.max(0, back.cost);
+    if (held) {
+      if (policy.tpmLimit !== null && c.tokens) c.tokens.level = Math.min(policy.tpmLimit, c.tokens.level + held.tokens - back.tokens);
+      if (policy.rpmLimit !== null && c.requests) c.requests.level = Math.min(policy.rpmLimit, c.requests.level + (held.requests ?? 0) - back.requests);
+    } else if (policy.tpmLimit !== null && c.tokens) {
+      c.tokens.level -= back.tokens;
+    }
+    this.#dirty();
   }
 
   /** The entity as the admin API or `/v1/models` needs it, without admitting anything. */
@@ -213,6 +304,10 @@ export class EntityLimiter extends DurableObject<GatewayEnv> {
       if (c && (fresh.budgetDuration !== old?.budgetDuration || (fresh.budgetResetAt ?? 0) > (c.windowResetAt ?? 0))) {
         c.windowResetAt = fresh.budgetResetAt ?? this.#windowEnd(fresh, now());
         if (fresh.spend < c.windowSpend && fresh.budgetResetAt !== old?.budgetResetAt) c.windowSpend = fresh.spend;
+      } else if (c && fresh.spend > c.windowSpend && (fresh.budgetResetAt ?? null) === c.windowResetAt) {
+        // Postgres (written from the spend logs) knows of spend in this same window that this object
+        // missed: a lease whose isolate died before returning it.
+        c.windowSpend = fresh.spend;
       }
       this.#dirty();
     }).catch((err: unknown) => {
@@ -292,6 +387,7 @@ export class EntityLimiter extends DurableObject<GatewayEnv> {
       return { status: 401, type: 'expired_key', param: 'key', message: `Authentication Error - Expired Key. Key Expiry time ${new Date(policy.expires).toISOString()} and current time ${new Date(t).toISOString()}` };
     }
     const reserved = Object.values(c.reservations);
+    const requestsInFlight = reserved.filter((r) => r.requests === undefined).length;
     if (policy.maxBudget !== null) {
       const held = reserved.reduce((sum, r) => sum + r.cost, 0);
       // Admit while the budget has room for this request's estimate; with nothing in flight, admit while any budget is left.
@@ -308,7 +404,7 @@ export class EntityLimiter extends DurableObject<GatewayEnv> {
       }
     }
     const descriptor = policy.kind === 'key' ? 'api_key' : policy.kind;
-    if (policy.maxParallel !== null && reserved.length >= policy.maxParallel) {
+    if (policy.maxParallel !== null && requestsInFlight >= policy.maxParallel) {
       return rateLimited(descriptor, policy.id, 'max_parallel_requests', policy.maxParallel, 1000, t);
     }
     if (policy.rpmLimit !== null) {

@@ -7,7 +7,7 @@ import { errorResponse, GatewayError } from '../errors.ts';
 import { authorizeModel } from '../models/access.ts';
 import { currentCatalog } from '../models/catalog.ts';
 import { type DeploymentRef, pickDeployment } from '../models/deployments.ts';
-import { type Admission, admitCall } from '../limits/admission.ts';
+import { type Admission, type AdmissionInput, admitCall } from '../limits/admission.ts';
 import { promptText } from '../openai/request-schemas.ts';
 import { readJsonBody } from '../openai/read-body.ts';
 import { estimateTokens } from '../providers/openai-compatible/usage.ts';
@@ -48,7 +48,9 @@ export async function handleModelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodT
   const estimate = reservationEstimate(picked, promptTokens, body, endpoint);
   const endUser = endUserOf({ body, headers: c.req.raw.headers });
   // One parallel round of limiter calls (key, team, org or user, end user); the master key has no limits of its own.
-  const admission = !who.master || endUser ? await admit(c.env, who, { requestId: callId, model: group, endUser, ...estimate }) : undefined;
+  const admission = !who.master || endUser
+    ? await admit(c.env, who, { requestId: callId, model: group, endUser, ...estimate, waitUntil: (p) => c.executionCtx.waitUntil(p) })
+    : undefined;
   const caller: Caller = who.master || !admission?.policy ? { kind: 'master', token: who.token } : { kind: 'key', token: admission.policy.token, policy: admission.policy };
   try {
     authorizeModel(caller, group, catalog);
@@ -174,7 +176,7 @@ function reservationEstimate(deployment: DeploymentRef | undefined, promptTokens
   return { estCost, estTokens: promptTokens + output };
 }
 
-async function admit(env: GatewayEnv, who: { token: string; master: boolean; shown: string }, input: { requestId: string; model: string; endUser: string | null; estCost: number; estTokens: number }): Promise<Admission> {
+async function admit(env: GatewayEnv, who: { token: string; master: boolean; shown: string }, input: Omit<AdmissionInput, 'token' | 'master'>): Promise<Admission> {
   try {
     return await admitCall(env, { token: who.token, master: who.master, ...input });
   } catch (err) {

@@ -1,0 +1,88 @@
+/**
+ * Who may do what to a key, following LiteLLM's rules: proxy admins
+ * everything; a team admin (the calling key's user is in the team's `admins`
+ * or an `admin` in `members_with_roles`) the keys of that team; a key may read
+ * itself, and a user the keys that carry their user_id.
+ */
+import { eq, inArray, sql } from 'drizzle-orm';
+import type { KeyRow } from '../../../drizzle/schema/keys.ts';
+import { teams, type TeamRow } from '../../../drizzle/schema/teams.ts';
+import { GatewayError } from '../../../worker/errors.ts';
+import { isProxyAdmin } from '../../lib/auth.ts';
+import type { AdminContext } from '../../lib/context.ts';
+import type { Runner } from './store.ts';
+
+/** The calling key's user, if the caller is a virtual key with one. */
+export function callerUserId(c: AdminContext): string | null {
+  const caller = c.get('caller');
+  return caller.kind === 'key' ? caller.policy.userId : null;
+}
+
+/** `litellm-changed-by`: who a change is made on behalf of (LiteLLM's header), for the audit log. */
+export function changedBy(c: AdminContext): string | null {
+  const value = c.req.header('litellm-changed-by')?.trim();
+  return value ? value.slice(0, 200) : null;
+}
+
+/** What goes in created_by / updated_by: LiteLLM writes the caller's user_id, `default_user_id` for the master key. */
+export function actor(c: AdminContext): string | null {
+  return c.get('caller').kind === 'master' ? 'default_user_id' : callerUserId(c);
+}
+
+export function isTeamAdmin(team: Pick<TeamRow, 'admins' | 'members_with_roles'>, userId: string | null): boolean {
+  if (!userId) return false;
+  if (team.admins.includes(userId)) return true;
+  return team.members_with_roles.some((m) => m.role === 'admin' && m.user_id === userId);
+}
+
+export async function loadTeams(db: Runner, ids: (string | null | undefined)[]): Promise<Map<string, TeamRow>> {
+  const wanted = [...new Set(ids.filter((id): id is string => !!id))];
+  if (wanted.length === 0) return new Map();
+  const rows = wanted.length === 1
+    ? await db.select().from(teams).where(eq(teams.team_id, wanted[0] as string))
+    : await db.select().from(teams).where(inArray(teams.team_id, wanted));
+  return new Map(rows.map((t) => [t.team_id, t]));
+}
+
+export function forbidden(message: string): GatewayError {
+  return new GatewayError(message, { status: 403, type: 'auth_error' });
+}
+
+/**
+ * Refuses a change to `teamIds` (the key's team before and after) unless the
+ * caller is a proxy admin or an admin of every one of those teams. A key
+ * without a team belongs to no team admin, so only proxy admins manage it.
+ */
+export async function requireKeyManager(c: AdminContext, db: Runner, teamIds: (string | null | undefined)[], what: string): Promise<void> {
+  if (isProxyAdmin(c)) return;
+  const userId = callerUserId(c);
+  const ids = [...new Set(teamIds)];
+  const found = await loadTeams(db, ids);
+  const ok = userId !== null && ids.length > 0 && ids.every((id) => {
+    const team = id ? found.get(id) : undefined;
+    return team !== undefined && isTeamAdmin(team, userId);
+  });
+  if (!ok) {
+    throw forbidden(`Only proxy admins, or admins of the key's team, can ${what}. Your role=${c.get('role')}`);
+  }
+}
+
+/** Whether the caller may read this key (`/key/info`). */
+export async function mayReadKey(c: AdminContext, db: Runner, row: KeyRow): Promise<boolean> {
+  if (isProxyAdmin(c) || c.get('role') === 'proxy_admin_viewer') return true;
+  const caller = c.get('caller');
+  if (caller.token === row.token) return true;
+  const userId = callerUserId(c);
+  if (userId !== null && row.user_id === userId) return true;
+  if (!row.team_id || userId === null) return false;
+  const team = (await loadTeams(db, [row.team_id])).get(row.team_id);
+  return team !== undefined && isTeamAdmin(team, userId);
+}
+
+/** Teams whose keys the caller administers (for `/key/list?include_team_keys=true`). */
+export async function adminTeamIds(db: Runner, userId: string): Promise<string[]> {
+  const asMember = JSON.stringify([{ role: 'admin', user_id: userId }]);
+  const rows = await db.select({ team_id: teams.team_id }).from(teams)
+    .where(sql`${userId} = ANY(${teams.admins}) OR ${teams.members_with_roles} @> ${asMember}::jsonb`);
+  return rows.map((t) => t.team_id);
+}

@@ -1,0 +1,146 @@
+/**
+ * POST /key/generate and POST /key/regenerate (/key/{key}/regenerate): the
+ * two routes that hand out a plain key, once, in LiteLLM's GenerateKeyResponse.
+ */
+import { eq, sql } from 'drizzle-orm';
+import type { BudgetRow } from '../../../drizzle/schema/budgets.ts';
+import { deprecatedVerificationTokens, type KeyRow, verificationTokens } from '../../../drizzle/schema/keys.ts';
+import { abbreviateKey, hashKey } from '../../../worker/auth/secrets.ts';
+import { durationSeconds } from '../../../worker/limits/windows.ts';
+import { writeAudit } from '../../lib/audit.ts';
+import { isProxyAdmin } from '../../lib/auth.ts';
+import type { AdminContext } from '../../lib/context.ts';
+import { badRequest, notFound, parseBody } from '../../lib/validation.ts';
+import { actor, callerUserId, changedBy, forbidden, requireKeyManager } from './access.ts';
+import { budgetTimeZone, checkAliasFree, checkReferences, checkValues, keyColumns, requestOnlyFields } from './fields.ts';
+import { generateKeySchema, type KeyFieldsInput, regenerateKeySchema } from './schemas.ts';
+import { budgetsById, findKey, keyObject, newKey, refreshKeys, tokenOf } from './store.ts';
+
+const TABLE = 'LiteLLM_VerificationToken';
+
+/** A custom key must look like a LiteLLM key; the message never repeats the value. */
+function checkCustomKey(value: string | null | undefined, field: 'key' | 'new_key'): void {
+  if (value != null && (!value.startsWith('sk-') || value.length < 8)) {
+    throw badRequest(`Invalid ${field} format. LiteLLM Virtual Key must start with 'sk-' (and be at least 8 characters).`, field);
+  }
+}
+
+/** GenerateKeyResponse: the row (no plain key in it) plus the plain key, shown this once. */
+function generateResponse(plain: string, row: KeyRow, budget: BudgetRow | undefined, data: Omit<KeyFieldsInput, 'key'>): Record<string, unknown> {
+  const object = keyObject(row, budget, { withToken: false });
+  return {
+    key: plain,
+    token: row.token,
+    token_id: row.token,
+    key_name: row.key_name,
+    expires: object.expires,
+    user_id: row.user_id,
+    team_id: row.team_id,
+    ...requestOnlyFields(data),
+    ...object,
+  };
+}
+
+export async function generateKey(c: AdminContext): Promise<Response> {
+  const data = await parseBody(c, generateKeySchema);
+  checkValues(data);
+  checkCustomKey(data.key, 'key');
+  const { db } = c.get('db')();
+  const admin = isProxyAdmin(c);
+  if (!admin) {
+    // Team admins may mint keys for their own team only (LiteLLM's team key generation rule).
+    if (!data.team_id) throw forbidden(`Only proxy admins can create keys without a team_id. Your role=${c.get('role')}`);
+    await requireKeyManager(c, db, [data.team_id], 'create keys for this team');
+  }
+  await checkReferences(db, data);
+  const plain = data.key ?? newKey();
+  const token = await hashKey(plain);
+  const now = new Date();
+  const columns = keyColumns(data, { now, timeZone: await budgetTimeZone(c) });
+  const by = actor(c);
+  // LiteLLM gives a key without a user a fresh user_id; a team admin's key is theirs.
+  const userId = columns.user_id ?? (admin ? crypto.randomUUID() : callerUserId(c) ?? crypto.randomUUID());
+
+  const row = await db.transaction(async (tx) => {
+    await checkAliasFree(tx, columns.key_alias, null);
+    const [inserted] = await tx.insert(verificationTokens)
+      .values({ blocked: false, ...columns, user_id: userId, token, key_name: abbreviateKey(plain), created_by: by, updated_by: by })
+      .onConflictDoNothing()
+      .returning();
+    // Only a custom key can collide (a generated one has 128 random bits).
+    if (!inserted) throw badRequest('A key with this value already exists', 'key');
+    await tx.delete(deprecatedVerificationTokens).where(eq(deprecatedVerificationTokens.token, token));
+    await writeAudit(tx, { caller: c.get('caller'), changedBy: changedBy(c), action: 'created', table: TABLE, objectId: token, after: keyObject(inserted, undefined, { withToken: false }) });
+    return inserted;
+  });
+  await refreshKeys(c.env, [token]);
+  const budget = (await budgetsById(db, [row.budget_id])).get(row.budget_id ?? '');
+  return c.json(generateResponse(plain, row, budget, data));
+}
+
+/**
+ * Same row, new hash: spend and settings carry over. With `grace_period` the
+ * old hash stays in LiteLLM_DeprecatedVerificationToken until `revoke_at`;
+ * without it the old key stops working at once.
+ */
+export async function regenerateKey(c: AdminContext): Promise<Response> {
+  const data = await parseBody(c, regenerateKeySchema);
+  const pathKey = c.req.param('key');
+  const named = pathKey ?? data.key;
+  if (!named) throw badRequest('key is required: POST /key/{key}/regenerate, or "key" in the body of /key/regenerate', 'key');
+  if (data.new_master_key != null) {
+    throw badRequest('new_master_key is not supported: rotate the master key by changing the LITELLM_MASTER_KEY secret', 'new_master_key');
+  }
+  checkCustomKey(data.new_key, 'new_key');
+  checkValues(data);
+  const oldToken = await tokenOf(named);
+  const plain = data.new_key ?? newKey();
+  const newToken = await hashKey(plain);
+  if (newToken === oldToken) throw badRequest('new_key must differ from the current key', 'new_key');
+  const graceSeconds = data.grace_period ? durationSeconds(data.grace_period) ?? 0 : 0;
+  const timeZone = await budgetTimeZone(c);
+  const { db } = c.get('db')();
+  const by = actor(c);
+
+  const { before, row, graced } = await db.transaction(async (tx) => {
+    const existing = await findKey(tx, oldToken, true);
+    if (!existing) throw notFound('Key not found in database');
+    const fields = { ...data, key: undefined };
+    await requireKeyManager(c, tx, [existing.team_id, ...(data.team_id !== undefined ? [data.team_id] : [])], 'regenerate keys');
+    await checkReferences(tx, fields);
+    const now = new Date();
+    const columns = keyColumns(fields, { existing, now, timeZone });
+    if (columns.key_alias !== undefined && columns.key_alias !== existing.key_alias) await checkAliasFree(tx, columns.key_alias, oldToken);
+    if (await findKey(tx, newToken)) throw badRequest('A key with this value already exists', 'new_key');
+    const [updated] = await tx.update(verificationTokens)
+      .set({
+        ...columns, token: newToken, key_name: abbreviateKey(plain), updated_by: by,
+        rotation_count: sql`${verificationTokens.rotation_count} + 1`, last_rotation_at: now,
+      })
+      .where(eq(verificationTokens.token, oldToken))
+      .returning();
+    if (!updated) throw notFound('Key not found in database');
+    // Hashes still in their grace period from earlier rotations now lead to the new hash.
+    const graced = await tx.update(deprecatedVerificationTokens).set({ active_token_id: newToken })
+      .where(eq(deprecatedVerificationTokens.active_token_id, oldToken))
+      .returning({ token: deprecatedVerificationTokens.token });
+    await tx.delete(deprecatedVerificationTokens).where(eq(deprecatedVerificationTokens.token, newToken));
+    if (graceSeconds > 0) {
+      const revokeAt = new Date(now.getTime() + graceSeconds * 1000);
+      await tx.insert(deprecatedVerificationTokens)
+        .values({ token: oldToken, active_token_id: newToken, revoke_at: revokeAt })
+        .onConflictDoUpdate({ target: deprecatedVerificationTokens.token, set: { active_token_id: newToken, revoke_at: revokeAt } });
+    } else {
+      await tx.delete(deprecatedVerificationTokens).where(eq(deprecatedVerificationTokens.token, oldToken));
+    }
+    await writeAudit(tx, {
+      caller: c.get('caller'), changedBy: changedBy(c), action: 'regenerated', table: TABLE, objectId: newToken,
+      before: keyObject(existing, undefined, { withToken: false }),
+      after: { ...keyObject(updated, undefined, { withToken: false }), grace_period: data.grace_period ?? null },
+    });
+    return { before: existing, row: updated, graced: graced.map((g) => g.token) };
+  });
+  await refreshKeys(c.env, [before.token, row.token, ...graced]);
+  const budget = (await budgetsById(db, [row.budget_id])).get(row.budget_id ?? '');
+  return c.json(generateResponse(plain, row, budget, data));
+}

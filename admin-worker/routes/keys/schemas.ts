@@ -1,0 +1,134 @@
+/**
+ * Request schemas of the key routes, as LiteLLM's pydantic models define them
+ * (GenerateKeyRequest, UpdateKeyRequest, RegenerateKeyRequest, ...). Unknown
+ * fields are stripped, as pydantic ignores them. Budgets are plain numbers
+ * here: a negative one is LiteLLM's 400, checked by the handler, not a 422.
+ */
+import { z } from 'zod';
+import { DURATION } from '../../../worker/config/fields.ts';
+
+const str = z.string();
+const strList = z.array(z.string());
+const obj = z.record(z.string(), z.unknown());
+const limit = z.number().int().nonnegative();
+const intMap = z.record(z.string(), z.number().int().nonnegative());
+const duration = z.string().regex(DURATION, 'expected a duration like "30s", "30m", "30h", "30d", "1w" or "1mo"');
+
+/** Nullable and optional: absent leaves a field alone, null clears it (LiteLLM's update semantics). */
+const opt = <T extends z.ZodType>(t: T) => t.nullable().optional();
+
+/** Request fields Tollgate stores in a column of LiteLLM_VerificationToken (or maps onto one). */
+export const keyColumnFields = {
+  key_alias: opt(str),
+  duration: opt(duration),
+  models: opt(strList),
+  spend: opt(z.number().nonnegative()),
+  max_budget: opt(z.number()),
+  budget_duration: opt(duration),
+  soft_budget: opt(z.number()),
+  user_id: opt(str),
+  team_id: opt(str),
+  organization_id: opt(str),
+  budget_id: opt(str),
+  max_parallel_requests: opt(limit),
+  tpm_limit: opt(limit),
+  rpm_limit: opt(limit),
+  model_rpm_limit: opt(intMap),
+  model_tpm_limit: opt(intMap),
+  model_max_budget: opt(obj),
+  metadata: opt(obj),
+  tags: opt(strList),
+  aliases: opt(z.record(z.string(), z.string())),
+  config: opt(obj),
+  permissions: opt(obj),
+  allowed_cache_controls: opt(strList),
+  allowed_routes: opt(strList),
+  blocked: opt(z.boolean()),
+  key_type: opt(z.enum(['llm_api', 'management', 'read_only', 'default'])),
+};
+
+/**
+ * LiteLLM fields without a column here: accepted and kept in the key's
+ * `metadata` under their own names (LiteLLM itself keeps guardrails, tags,
+ * enforced_params and the temp budget there), so nothing sent is lost.
+ */
+export const keyMetadataFields = {
+  guardrails: opt(strList),
+  policies: opt(strList),
+  prompts: opt(strList),
+  enforced_params: opt(strList),
+  rpm_limit_type: opt(z.enum(['best_effort_throughput', 'guaranteed_throughput', 'dynamic'])),
+  tpm_limit_type: opt(z.enum(['best_effort_throughput', 'guaranteed_throughput', 'dynamic'])),
+  allowed_passthrough_routes: opt(strList),
+  disable_global_guardrails: opt(z.boolean()),
+  object_permission: opt(obj),
+  router_settings: opt(obj),
+  access_group_ids: opt(strList),
+  auto_rotate: opt(z.boolean()),
+  rotation_interval: opt(duration),
+  project_id: opt(str),
+  agent_id: opt(str),
+  budget_limits: opt(z.array(obj)),
+};
+export const METADATA_FIELD_NAMES = Object.keys(keyMetadataFields) as (keyof typeof keyMetadataFields)[];
+
+const keyFields = { ...keyColumnFields, ...keyMetadataFields, send_invite_email: opt(z.boolean()) };
+
+/** A key as a caller names it: the plain `sk-...` key or its SHA-256 hex. */
+const keyRef = z.string().min(1);
+
+export const generateKeySchema = z.object({
+  ...keyFields,
+  /** A custom key value; must start with `sk-` (checked by the handler: LiteLLM's 400). */
+  key: opt(str),
+});
+
+export const updateKeySchema = z.object({
+  ...keyFields,
+  key: opt(keyRef),
+  temp_budget_increase: opt(z.number()),
+  temp_budget_expiry: opt(z.union([z.iso.datetime({ offset: true, local: true }), z.iso.date()])),
+}).refine((b) => b.key != null || b.key_alias != null, { message: 'key or key_alias is required', path: ['key'] });
+
+export const regenerateKeySchema = z.object({
+  ...keyFields,
+  /** The key to rotate (for `/key/regenerate`; the path names it in `/key/{key}/regenerate`). */
+  key: opt(keyRef),
+  new_key: opt(str),
+  new_master_key: opt(str),
+  grace_period: opt(duration),
+});
+
+export const deleteKeysSchema = z.object({
+  keys: opt(z.array(keyRef)),
+  key_aliases: opt(z.array(str)),
+}).refine((b) => (b.keys?.length ?? 0) + (b.key_aliases?.length ?? 0) > 0, { message: 'keys or key_aliases is required', path: ['keys'] });
+
+export const blockKeySchema = z.object({ key: keyRef });
+
+export const keyInfoQuery = z.object({ key: keyRef.optional() });
+
+export const keyInfoV2Schema = z.object({ keys: z.array(keyRef).min(1) });
+
+const queryBool = z.enum(['true', 'false', 'True', 'False', '1', '0']).transform((v) => v === 'true' || v === 'True' || v === '1');
+
+export const SORT_COLUMNS = ['created_at', 'updated_at', 'spend', 'max_budget', 'key_alias', 'key_name', 'expires', 'user_id', 'team_id', 'last_active'] as const;
+
+export const listKeysQuery = z.object({
+  page: z.coerce.number().int().min(1).default(1),
+  size: z.coerce.number().int().min(1).max(100).default(10),
+  user_id: str.optional(),
+  team_id: str.optional(),
+  organization_id: str.optional(),
+  key_hash: str.optional(),
+  key_alias: str.optional(),
+  return_full_object: queryBool.default(false),
+  include_team_keys: queryBool.default(false),
+  sort_by: z.enum(SORT_COLUMNS).optional(),
+  sort_order: z.enum(['asc', 'desc']).default('desc'),
+});
+
+export type KeyFieldsInput = z.output<typeof generateKeySchema>;
+export type UpdateKeyInput = z.output<typeof updateKeySchema>;
+export type RegenerateKeyInput = z.output<typeof regenerateKeySchema>;
+export type ListKeysQuery = z.output<typeof listKeysQuery>;

@@ -1,0 +1,85 @@
+/** POST /key/update, /key/block and /key/unblock: change one key row in place. */
+import { eq } from 'drizzle-orm';
+import { type KeyRow, verificationTokens } from '../../../drizzle/schema/keys.ts';
+import { writeAudit } from '../../lib/audit.ts';
+import type { AdminContext } from '../../lib/context.ts';
+import { badRequest, notFound, parseBody } from '../../lib/validation.ts';
+import { actor, changedBy, requireKeyManager } from './access.ts';
+import { budgetTimeZone, checkAliasFree, checkReferences, checkValues, keyColumns } from './fields.ts';
+import { blockKeySchema, updateKeySchema } from './schemas.ts';
+import { findKey, findKeysByAlias, keyObjectWithBudget, refreshKeys, type Tx, tokenOf } from './store.ts';
+
+const TABLE = 'LiteLLM_VerificationToken';
+
+/**
+ * The key an update names: by `key` (plain or hash) when given, where
+ * `key_alias` is then the new alias; by `key_alias` alone otherwise.
+ */
+async function lockNamedKey(tx: Tx, key: string | null | undefined, alias: string | null | undefined): Promise<KeyRow> {
+  if (key) {
+    const row = await findKey(tx, await tokenOf(key), true);
+    if (!row) throw notFound('Key not found in database');
+    return row;
+  }
+  const rows = await findKeysByAlias(tx, alias ? [alias] : [], true);
+  if (rows.length === 0) throw notFound(`Key not found in database: key_alias=${alias}`);
+  if (rows.length > 1) throw badRequest(`More than one key has key_alias=${alias}; name the key with "key"`, 'key_alias');
+  return rows[0] as KeyRow;
+}
+
+/** Returns the updated key object; tests read `response.json()[field]`, as in LiteLLM. */
+export async function updateKey(c: AdminContext): Promise<Response> {
+  const data = await parseBody(c, updateKeySchema);
+  checkValues(data);
+  const timeZone = await budgetTimeZone(c);
+  const { db } = c.get('db')();
+  const { key: named, ...fields } = data;
+  // Named by alias: the alias identifies the key and is not a change.
+  if (!named) delete fields.key_alias;
+  const row = await db.transaction(async (tx) => {
+    const existing = await lockNamedKey(tx, named, data.key_alias);
+    await requireKeyManager(c, tx, [existing.team_id, ...(fields.team_id !== undefined ? [fields.team_id] : [])], 'update keys');
+    await checkReferences(tx, fields);
+    const columns = keyColumns(fields, { existing, now: new Date(), timeZone });
+    if (columns.key_alias !== undefined && columns.key_alias !== existing.key_alias) await checkAliasFree(tx, columns.key_alias, existing.token);
+    const [updated] = await tx.update(verificationTokens)
+      .set({ ...columns, updated_by: actor(c) })
+      .where(eq(verificationTokens.token, existing.token))
+      .returning();
+    if (!updated) throw notFound('Key not found in database');
+    await writeAudit(tx, {
+      caller: c.get('caller'), changedBy: changedBy(c), action: 'updated', table: TABLE, objectId: existing.token,
+      before: await keyObjectWithBudget(tx, existing, false), after: await keyObjectWithBudget(tx, updated, false),
+    });
+    return updated;
+  });
+  await refreshKeys(c.env, [row.token]);
+  // `key` is the hash (LiteLLM echoes what was passed; a plain key is never sent back after /key/generate).
+  return c.json({ key: row.token, ...(await keyObjectWithBudget(db, row, true)) });
+}
+
+async function setBlocked(c: AdminContext, blocked: boolean): Promise<Response> {
+  const data = await parseBody(c, blockKeySchema);
+  const token = await tokenOf(data.key);
+  const { db } = c.get('db')();
+  const row = await db.transaction(async (tx) => {
+    const existing = await findKey(tx, token, true);
+    if (!existing) throw notFound('Key not found in database');
+    await requireKeyManager(c, tx, [existing.team_id], blocked ? 'block keys' : 'unblock keys');
+    const [updated] = await tx.update(verificationTokens)
+      .set({ blocked, updated_by: actor(c) })
+      .where(eq(verificationTokens.token, token))
+      .returning();
+    if (!updated) throw notFound('Key not found in database');
+    await writeAudit(tx, {
+      caller: c.get('caller'), changedBy: changedBy(c), action: blocked ? 'blocked' : 'unblocked', table: TABLE, objectId: token,
+      before: { blocked: existing.blocked }, after: { blocked },
+    });
+    return updated;
+  });
+  await refreshKeys(c.env, [token]);
+  return c.json(await keyObjectWithBudget(db, row, true));
+}
+
+export const blockKey = (c: AdminContext) => setBlocked(c, true);
+export const unblockKey = (c: AdminContext) => setBlocked(c, false);
