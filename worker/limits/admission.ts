@@ -36,6 +36,8 @@ export interface AdmissionInput {
   endUser: string | null;
   estCost: number;
   estTokens: number;
+  /** The config sets a proxy-wide budget (general_settings.max_budget): it applies to every request, the master key's too. */
+  globalBudget: boolean;
   /** Keeps the isolate alive until a lease granted to this request has been returned. */
   waitUntil(promise: Promise<unknown>): void;
 }
@@ -169,6 +171,7 @@ export async function admitCall(env: GatewayEnv, input: AdmissionInput, depth = 
   const first: Target[] = [];
   if (!input.master) first.push({ kind: 'key', id: token }, ...linked(routes.get(token), undefined));
   if (input.endUser) first.push({ kind: 'end_user', id: input.endUser });
+  if (input.globalBudget) first.push({ kind: 'global', id: 'proxy' });
   await ask(first);
 
   if (!input.master) {

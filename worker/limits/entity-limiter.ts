@@ -7,7 +7,7 @@ import type { EntityKind } from './client.ts';
 import { now } from './clock.ts';
 import { type EntityPolicy, loadPolicy, missingPolicy } from './policy.ts';
 import { budgetExceeded, KIND_LABEL, rateLimited, type Refusal } from './refusals.ts';
-import { nextBudgetReset } from './windows.ts';
+import { budgetWindowStart, nextBudgetReset } from './windows.ts';
 
 /** A reservation expires after this, so a request that crashed cannot hold budget forever (LiteLLM's timeout is 600 s). */
 export const RESERVATION_TTL_MS = 15 * 60_000;
@@ -65,6 +65,8 @@ export interface LeaseReturn {
 /** An entity is hot above this many admissions a second; only then does it hand out leases. */
 export const HOT_RPS = 50;
 export const LEASE_MS = 1_000;
+/** Requests per lease of the proxy-wide cap (it has no request limit; only its budget share bounds a lease). */
+const GLOBAL_LEASE_REQUESTS = 10_000;
 /** A lease never takes more than this share of what is left of a limit. */
 const LEASE_SHARE = 0.1;
 
@@ -159,10 +161,11 @@ export class EntityLimiter extends DurableObject<GatewayEnv> {
   /** Leases go only to hot entities whose limits are loose enough that a tenth of what is left covers a lease. */
   #lease(policy: EntityPolicy, c: Counters, req: AdmitRequest, t: number): LeaseGrant | undefined {
     const rate = Math.max(this.#rate, this.#inSecond);
-    if (rate < HOT_RPS) return undefined;
+    // The proxy-wide cap is one object for the whole deployment: it always leases, so it never sees every request.
+    if (rate < HOT_RPS && policy.kind !== 'global') return undefined;
     if (policy.maxParallel !== null || Object.keys(policy.modelRpm).length || Object.keys(policy.modelTpm).length || Object.keys(policy.modelMaxBudget).length) return undefined;
     // Enough for this isolate's share of a second of traffic; the object sees at most a few calls a second per isolate.
-    let requests = Math.ceil((rate * LEASE_MS) / 1000 / 2);
+    let requests = policy.kind === 'global' ? GLOBAL_LEASE_REQUESTS : Math.ceil((rate * LEASE_MS) / 1000 / 2);
     let tokens = requests * Math.max(1, req.estTokens);
     let cost = requests * req.estCost;
     if (policy.rpmLimit !== null) requests = Math.min(requests, Math.floor((c.requests?.level ?? 0) * LEASE_SHARE));
@@ -318,12 +321,29 @@ export class EntityLimiter extends DurableObject<GatewayEnv> {
     return this.#reloading;
   }
 
+  /**
+   * The proxy-wide cap (`general_settings.max_budget` / `budget_duration`, or
+   * LiteLLM's `litellm_settings` pair). Its spend so far is what the spend
+   * logs hold for the window open now; from then on, isolates spend it
+   * through leases (see HOT_RPS: the global object always leases).
+   */
   async #globalPolicy(id: string): Promise<EntityPolicy> {
     const { config } = await gatewayState(this.env);
     const general = config.general_settings;
     const litellm = config.litellm_settings;
     const maxBudget = general.max_budget ?? litellm.max_budget ?? null;
-    return { ...missingPolicy('global', id), exists: true, maxBudget, budgetDuration: general.budget_duration ?? litellm.budget_duration ?? null };
+    const budgetDuration = general.budget_duration ?? litellm.budget_duration ?? null;
+    const t = now();
+    const start = budgetDuration ? budgetWindowStart(budgetDuration, new Date(t), this.#timeZone()) : undefined;
+    const end = budgetDuration ? nextBudgetReset(budgetDuration, new Date(t), this.#timeZone()) : undefined;
+    const database = openDatabase(this.env);
+    try {
+      const { rows } = await database.pool.query<{ spend: number | string | null }>(
+        'SELECT COALESCE(SUM(spend), 0) AS spend FROM "LiteLLM_SpendLogs" WHERE "startTime" >= $1', [start ?? new Date(0)]);
+      return { ...missingPolicy('global', id), exists: true, maxBudget, budgetDuration, budgetResetAt: end?.getTime() ?? null, spend: Number(rows[0]?.spend ?? 0) };
+    } finally {
+      await database.close();
+    }
   }
 
   /** An end user without a budget of its own gets `litellm_settings.max_end_user_budget`, as in LiteLLM. */

@@ -13,6 +13,18 @@ describe('durationSeconds', () => {
   });
 });
 
+describe('budgetWindowStart', () => {
+  it('finds the start of the window open now', async () => {
+    const { budgetWindowStart } = await import('./windows.ts');
+    const now = new Date('2026-11-25T15:30:00Z');
+    expect(budgetWindowStart('1d', now)?.toISOString()).toBe('2026-11-25T00:00:00.000Z');
+    expect(budgetWindowStart('7d', now)?.toISOString()).toBe('2026-11-23T00:00:00.000Z');
+    expect(budgetWindowStart('30d', now)?.toISOString()).toBe('2026-11-01T00:00:00.000Z');
+    expect(budgetWindowStart('30d', now, 'Asia/Dubai')?.toISOString()).toBe('2026-10-31T20:00:00.000Z');
+    expect(budgetWindowStart('2h', now)?.toISOString()).toBe('2026-11-25T13:30:00.000Z');
+  });
+});
+
 describe('nextBudgetReset', () => {
   const now = new Date('2026-11-25T15:30:00Z'); // a Wednesday
 

@@ -59,3 +59,19 @@ export function nextBudgetReset(duration: string, now: Date, timeZone = 'UTC'): 
   }
   return new Date(now.getTime() + seconds * 1000);
 }
+
+/** When the budget window open at `now` began: the calendar-aligned counterpart of nextBudgetReset. */
+export function budgetWindowStart(duration: string, now: Date, timeZone = 'UTC'): Date | undefined {
+  const seconds = durationSeconds(duration);
+  if (!seconds) return undefined;
+  const local = zonedParts(now, timeZone);
+  const d = duration.trim();
+  if (d === '1d' || d === '24h') return zonedMidnight(local.year, local.month, local.day, timeZone);
+  if (d === '7d' || d === '1w') {
+    const back = (local.weekday + 6) % 7;
+    const start = new Date(Date.UTC(local.year, local.month - 1, local.day - back));
+    return zonedMidnight(start.getUTCFullYear(), start.getUTCMonth() + 1, start.getUTCDate(), timeZone);
+  }
+  if (d === '30d' || d === '1mo') return zonedMidnight(local.year, local.month, 1, timeZone);
+  return new Date(now.getTime() - seconds * 1000);
+}

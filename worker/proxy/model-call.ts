@@ -48,8 +48,10 @@ export async function handleModelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodT
   const estimate = reservationEstimate(picked, promptTokens, body, endpoint);
   const endUser = endUserOf({ body, headers: c.req.raw.headers });
   // One parallel round of limiter calls (key, team, org or user, end user); the master key has no limits of its own.
-  const admission = !who.master || endUser
-    ? await admit(c.env, who, { requestId: callId, model: group, endUser, ...estimate, waitUntil: (p) => c.executionCtx.waitUntil(p) })
+  const general = state.config.general_settings;
+  const globalBudget = (general.max_budget ?? state.config.litellm_settings.max_budget) !== undefined;
+  const admission = !who.master || endUser || globalBudget
+    ? await admit(c.env, who, { requestId: callId, model: group, endUser, globalBudget, ...estimate, waitUntil: (p) => c.executionCtx.waitUntil(p) })
     : undefined;
   const caller: Caller = who.master || !admission?.policy ? { kind: 'master', token: who.token } : { kind: 'key', token: admission.policy.token, policy: admission.policy };
   try {
