@@ -4,6 +4,7 @@ import { adminAuth } from './lib/auth.ts';
 import type { AdminBindings } from './lib/context.ts';
 import { budgetsRoutes } from './routes/budgets.ts';
 import { customersRoutes } from './routes/customers.ts';
+import { docsRoutes } from './routes/docs.ts';
 import { keysRoutes } from './routes/keys.ts';
 import { modelsRoutes } from './routes/models.ts';
 import { organizationsRoutes } from './routes/organizations.ts';
@@ -15,6 +16,7 @@ export const app = new Hono<AdminBindings>();
 
 // Public: the API description (generated from the same zod schemas that validate requests).
 app.get('/openapi.json', async (c) => c.json((await import('./lib/openapi.ts')).openApiDocument()));
+app.route('/', docsRoutes);
 
 app.use('*', adminAuth);
 

@@ -1,5 +1,79 @@
 import { Hono } from 'hono';
-import type { AdminBindings } from '../lib/context.ts';
+import { GatewayError } from '../../worker/errors.ts';
+import { isProxyAdmin, requireAdminReader } from '../lib/auth.ts';
+import type { AdminBindings, AdminContext } from '../lib/context.ts';
+import { describeRoute } from '../lib/openapi.ts';
+import { badRequest, parseQuery } from '../lib/validation.ts';
+import { dayRange, DAY_SQL, daysOf, keyHash, keysQuery, rangeOrLast30Days, reportQuery, spendLogsQuery, teamsQuery, Where } from './spend/query.ts';
+import { spendPerTeam, spendReport, topKeys } from './spend/report.ts';
 
-/** The spend routes of the management API (LiteLLM-compatible shapes). */
+/**
+ * The spend routes of the management API (LiteLLM-compatible shapes), read
+ * from LiteLLM_SpendLogs. `/spend/logs` answers any key (a virtual key sees
+ * its own rows only); the `/global/spend/*` reports are for proxy admins and
+ * proxy admin viewers.
+ */
 export const spendRoutes = new Hono<AdminBindings>();
+
+const DEFAULT_ROW_LIMIT = 1000;
+
+const seesEverything = (c: AdminContext) => isProxyAdmin(c) || c.get('role') === 'proxy_admin_viewer';
+
+describeRoute({ method: 'get', path: '/spend/logs', summary: 'Spend log rows (by request_id, api_key, user_id, date range); a virtual key sees its own', tag: 'spend', query: spendLogsQuery });
+spendRoutes.get('/spend/logs', async (c) => {
+  const q = parseQuery(c, spendLogsQuery);
+  let apiKey = q.api_key ? await keyHash(q.api_key) : undefined;
+  if (!seesEverything(c)) {
+    const own = c.get('caller').token;
+    if (apiKey && apiKey !== own) throw new GatewayError('You can only view the spend logs of your own key.', { status: 403, type: 'auth_error', param: 'api_key' });
+    apiKey = own;
+  }
+  const where = new Where();
+  if (q.request_id) where.add('s.request_id = ?', q.request_id);
+  if (apiKey) where.add('s.api_key = ?', apiKey);
+  if (q.user_id) where.add('s."user" = ?', q.user_id);
+  const range = q.start_date || q.end_date ? dayRange(q.start_date ?? '1970-01-01', q.end_date ?? '9999-12-30') : undefined;
+  where.range('s."startTime"', range);
+  const { pool } = c.get('db')();
+
+  // LiteLLM's legacy default: with both dates, spend per day unless summarize=false.
+  if (q.start_date && q.end_date && q.summarize !== false && range) {
+    const { rows } = await pool.query<{ day: string; api_key: string; user: string | null; model: string; spend: number }>(`
+      SELECT ${DAY_SQL} AS day, s.api_key, s."user", s.model, SUM(s.spend)::float8 AS spend
+      FROM "LiteLLM_SpendLogs" s ${where} GROUP BY 1, 2, 3, 4 ORDER BY 1`, where.args);
+    const days = new Map(daysOf(range).map((d) => [d, { startTime: d, spend: 0, users: {} as Record<string, number>, models: {} as Record<string, number> } as Record<string, unknown>]));
+    for (const r of rows) {
+      const day = days.get(r.day) as { spend: number; users: Record<string, number>; models: Record<string, number> } & Record<string, unknown>;
+      if (!day) continue;
+      day.spend += r.spend;
+      day[r.api_key] = ((day[r.api_key] as number | undefined) ?? 0) + r.spend;
+      day.users[r.user ?? ''] = (day.users[r.user ?? ''] ?? 0) + r.spend;
+      day.models[r.model] = (day.models[r.model] ?? 0) + r.spend;
+    }
+    return c.json([...days.values()]);
+  }
+  const { rows } = await pool.query(`SELECT s.* FROM "LiteLLM_SpendLogs" s ${where} ORDER BY s."startTime" DESC, s.request_id LIMIT ${q.limit ?? DEFAULT_ROW_LIMIT}`, where.args);
+  return c.json(rows);
+});
+
+describeRoute({ method: 'get', path: '/global/spend/report', summary: 'Spend per day by team (default), customer, api_key, key, model or day', tag: 'spend', query: reportQuery });
+spendRoutes.get('/global/spend/report', async (c) => {
+  requireAdminReader(c, 'view global spend reports');
+  const q = parseQuery(c, reportQuery);
+  if (!q.start_date || !q.end_date) throw badRequest('Please provide start_date and end_date');
+  return c.json(await spendReport(c.get('db')().pool, q, dayRange(q.start_date, q.end_date)));
+});
+
+describeRoute({ method: 'get', path: '/global/spend/teams', summary: 'Daily spend per team (last 30 days unless a range is given)', tag: 'spend', query: teamsQuery });
+spendRoutes.get('/global/spend/teams', async (c) => {
+  requireAdminReader(c, 'view global spend reports');
+  const q = parseQuery(c, teamsQuery);
+  return c.json(await spendPerTeam(c.get('db')().pool, rangeOrLast30Days(q.start_date, q.end_date)));
+});
+
+describeRoute({ method: 'get', path: '/global/spend/keys', summary: 'Top keys by spend (last 30 days unless a range is given)', tag: 'spend', query: keysQuery });
+spendRoutes.get('/global/spend/keys', async (c) => {
+  requireAdminReader(c, 'view global spend reports');
+  const q = parseQuery(c, keysQuery);
+  return c.json(await topKeys(c.get('db')().pool, rangeOrLast30Days(q.start_date, q.end_date), q.limit));
+});

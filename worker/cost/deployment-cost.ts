@@ -6,16 +6,17 @@ import { findPrice, type ModelPrice, priceCandidates } from './prices.ts';
 /** Providers whose models are the operator's own: they cost what the config says, 0 by default. */
 const SELF_PRICED: ReadonlySet<string> = new Set(['mock', 'hosted_vllm', 'vllm', 'openai_compatible', 'litellm_proxy']);
 
-const priceByDeployment = new Map<string, ModelPrice | undefined>();
+// Keyed by the deployment object: a model changed through the admin API is a new object, so a new lookup.
+const priceByDeployment = new WeakMap<DeploymentRef, ModelPrice | undefined>();
 
 /** The bundled price of a deployment (its `base_model` first), looked up once per isolate. */
 export function deploymentPrice(deployment: DeploymentRef): ModelPrice | undefined {
-  if (priceByDeployment.has(deployment.id)) return priceByDeployment.get(deployment.id);
+  if (priceByDeployment.has(deployment)) return priceByDeployment.get(deployment);
   const base = deployment.info.base_model;
   const price = SELF_PRICED.has(deployment.provider) && !base
     ? undefined
     : findPrice(priceCandidates(deployment.provider, deployment.model, base));
-  priceByDeployment.set(deployment.id, price);
+  priceByDeployment.set(deployment, price);
   return price;
 }
 

@@ -40,15 +40,17 @@ export function envString(env: Record<string, unknown>, name: string): string | 
 /** The shared base every OpenAI-wire-format provider is configuration over. */
 export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapter {
   // A deployment's target depends only on config and env: built once per isolate, not per request.
-  let targets: { env: object; byKey: Map<string, UpstreamTarget & { apiBase: string }> } | undefined;
+  // Keyed by the deployment object: a model changed through the admin API is a new object, so a new target.
+  let targets: { env: object; byDeployment: WeakMap<DeploymentRef, Map<Endpoint, UpstreamTarget & { apiBase: string }>> } | undefined;
   const targetOf = (call: ProviderCall) => {
-    if (targets?.env !== call.env) targets = { env: call.env, byKey: new Map() };
-    const key = `${call.deployment.id}|${call.endpoint}`;
-    let target = targets.byKey.get(key);
+    if (targets?.env !== call.env) targets = { env: call.env, byDeployment: new WeakMap() };
+    let byEndpoint = targets.byDeployment.get(call.deployment);
+    if (!byEndpoint) targets.byDeployment.set(call.deployment, (byEndpoint = new Map()));
+    let target = byEndpoint.get(call.endpoint);
     if (!target) {
       const built = flavor.target(call.deployment, call.endpoint, call.env);
       target = { ...built, apiBase: displayBase(built.url) };
-      targets.byKey.set(key, target);
+      byEndpoint.set(call.endpoint, target);
     }
     return target;
   };

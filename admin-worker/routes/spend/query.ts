@@ -1,0 +1,104 @@
+/**
+ * Query parameters and SQL building blocks shared by the spend routes. Days
+ * are UTC calendar days; a range's end date is included (LiteLLM compares
+ * with midnight of the end date, which leaves that day out).
+ */
+import { z } from 'zod';
+import { hashKey } from '../../../worker/auth/secrets.ts';
+import { bool, posInt } from '../../../worker/config/fields.ts';
+import { badRequest } from '../../lib/validation.ts';
+
+const DAY_MS = 86_400_000;
+
+export const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date as YYYY-MM-DD')
+  .refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && new Date(`${s}T00:00:00Z`).toISOString().startsWith(s), 'not a calendar date');
+
+const keyParam = z.string().min(1).describe('a virtual key (sk-...) or its SHA-256 hash');
+
+export const spendLogsQuery = z.object({
+  request_id: z.string().min(1).optional(),
+  api_key: keyParam.optional(),
+  user_id: z.string().min(1).optional(),
+  start_date: isoDate.optional(),
+  end_date: isoDate.optional(),
+  summarize: bool.optional().describe('with start_date and end_date: true (default, as LiteLLM) gives spend per day, false the rows'),
+  limit: posInt.pipe(z.number().min(1).max(10_000)).optional().describe('rows at most, newest first (default 1000)'),
+});
+
+export const reportQuery = z.object({
+  start_date: isoDate.optional(),
+  end_date: isoDate.optional(),
+  group_by: z.enum(['team', 'customer', 'api_key', 'key', 'model', 'day']).default('team'),
+  api_key: keyParam.optional(),
+  internal_user_id: z.string().min(1).optional(),
+  team_id: z.string().min(1).optional(),
+  customer_id: z.string().min(1).optional(),
+});
+
+export const teamsQuery = z.object({ start_date: isoDate.optional(), end_date: isoDate.optional() });
+
+export const keysQuery = z.object({
+  limit: posInt.pipe(z.number().min(1, 'must be greater than 0').max(10_000)).optional(),
+  start_date: isoDate.optional(),
+  end_date: isoDate.optional(),
+});
+
+/** LiteLLM's api_key parameters take the key itself or its hash. */
+export async function keyHash(value: string): Promise<string> {
+  return value.startsWith('sk-') ? hashKey(value) : value;
+}
+
+export interface DayRange {
+  /** Inclusive. */
+  from: Date;
+  /** Exclusive: midnight after the end date. */
+  to: Date;
+}
+
+/** [start 00:00, end + 1 day 00:00) in UTC; a 400 when the range is backwards. */
+export function dayRange(start: string, end: string): DayRange {
+  const from = new Date(`${start}T00:00:00Z`);
+  const to = new Date(Date.parse(`${end}T00:00:00Z`) + DAY_MS);
+  if (to <= from) throw badRequest('end_date must not be before start_date', 'end_date');
+  return { from, to };
+}
+
+/** The range given, else the last 30 days and today (LiteLLM's views cover 30 days). */
+export function rangeOrLast30Days(start: string | undefined, end: string | undefined): DayRange {
+  const today = new Date().toISOString().slice(0, 10);
+  const endDay = end ?? today;
+  const startDay = start ?? new Date(Date.parse(`${endDay}T00:00:00Z`) - 30 * DAY_MS).toISOString().slice(0, 10);
+  return dayRange(startDay, endDay);
+}
+
+/** Every day of a range, as YYYY-MM-DD. */
+export function daysOf(range: DayRange): string[] {
+  const days: string[] = [];
+  for (let t = range.from.getTime(); t < range.to.getTime() && days.length <= 3660; t += DAY_MS) days.push(new Date(t).toISOString().slice(0, 10));
+  return days;
+}
+
+/** `WHERE` clauses with numbered parameters, built up condition by condition. */
+export class Where {
+  readonly args: unknown[] = [];
+  readonly #clauses: string[] = [];
+
+  /** `clause` with `?` standing for the value's parameter. */
+  add(clause: string, value: unknown): this {
+    this.args.push(value);
+    this.#clauses.push(clause.replace('?', `$${this.args.length}`));
+    return this;
+  }
+
+  range(column: string, range: DayRange | undefined): this {
+    if (!range) return this;
+    return this.add(`${column} >= ?`, range.from).add(`${column} < ?`, range.to);
+  }
+
+  toString(): string {
+    return this.#clauses.length ? `WHERE ${this.#clauses.join(' AND ')}` : '';
+  }
+}
+
+/** A UTC day of "startTime" as YYYY-MM-DD, in SQL. */
+export const DAY_SQL = `to_char(s."startTime" AT TIME ZONE 'UTC', 'YYYY-MM-DD')`;

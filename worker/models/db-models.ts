@@ -1,0 +1,220 @@
+/**
+ * Models stored in LiteLLM_ProxyModelTable (`/model/new`): how their
+ * credentials are sealed, and how the gateway turns the rows back into
+ * deployments. The admin Worker writes with the same functions, so the two
+ * cannot disagree on the format.
+ */
+import { eq } from 'drizzle-orm';
+import { proxyModels } from '../../drizzle/schema/admin.ts';
+import { resolveEnvRefs } from '../config/env-ref.ts';
+import { parseModelRef } from '../config/providers.ts';
+import { deploymentSchema, type TollgateConfig } from '../config/schema.ts';
+import { openDatabase, type DatabaseEnv } from '../db/client.ts';
+import type { DeploymentRef, ModelCatalog } from './deployments.ts';
+
+/** Marks a sealed value; anything else in a row is stored as given (plain settings, `os.environ/NAME`). */
+export const SEALED_PREFIX = 'tg:v1:';
+
+/** `general_settings.store_model_in_db`, or `STORE_MODEL_IN_DB=True` in the Worker's env (LiteLLM reads both). */
+export function storeModelInDb(config: TollgateConfig, env: Record<string, unknown>): boolean {
+  if (config.general_settings.store_model_in_db === true) return true;
+  const flag = env.STORE_MODEL_IN_DB;
+  return flag === true || (typeof flag === 'string' && flag.trim().toLowerCase() === 'true');
+}
+
+/** The secret credentials are sealed under: LITELLM_SALT_KEY, else the master key (LiteLLM's fallback). */
+export function sealingSecret(env: Record<string, unknown>, masterKey: string | undefined): string | undefined {
+  const salt = env.LITELLM_SALT_KEY;
+  return typeof salt === 'string' && salt !== '' ? salt : masterKey;
+}
+
+const CREDENTIAL_NAME = /key|secret|token|credential|password/i;
+const SENSITIVE_HEADER = /auth|key|secret|token|cookie|password|credential/i;
+
+/**
+ * Whether a `litellm_params` field holds a credential: api_key,
+ * aws_secret_access_key, aws_session_token, vertex_credentials, and anything
+ * named like one. Only strings are credentials: `input_cost_per_token` is a
+ * number and stays readable.
+ */
+export function isCredentialField(name: string, value: unknown): boolean {
+  return typeof value === 'string' && CREDENTIAL_NAME.test(name);
+}
+
+export function isSensitiveHeader(name: string): boolean {
+  return SENSITIVE_HEADER.test(name);
+}
+
+const encoder = new TextEncoder();
+let derived: { secret: string; key: Promise<CryptoKey> } | undefined;
+
+/**
+ * AES-256-GCM key from the secret by HKDF-SHA-256. Derived once per isolate
+ * (WebCrypto keeps it non-extractable); a changed secret derives again.
+ */
+export function sealingKey(secret: string): Promise<CryptoKey> {
+  if (derived?.secret !== secret) {
+    const key = crypto.subtle.importKey('raw', encoder.encode(secret), 'HKDF', false, ['deriveKey']).then((base) =>
+      crypto.subtle.deriveKey(
+        { name: 'HKDF', hash: 'SHA-256', salt: encoder.encode('tollgate/LiteLLM_ProxyModelTable'), info: encoder.encode('litellm_params credentials v1') },
+        base, { name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt'],
+      ));
+    derived = { secret, key };
+  }
+  return derived.key;
+}
+
+function toBase64Url(bytes: Uint8Array): string {
+  let text = '';
+  for (const b of bytes) text += String.fromCharCode(b);
+  return btoa(text).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+function fromBase64Url(text: string): Uint8Array {
+  const raw = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
+  const out = new Uint8Array(raw.length);
+  for (let i = 0; i < raw.length; i++) out[i] = raw.charCodeAt(i);
+  return out;
+}
+
+/**
+ * `tg:v1:` + base64url(iv ‖ ciphertext+tag). The field name is the
+ * additional data, so a sealed api_key cannot be passed off as another field.
+ */
+export async function seal(key: CryptoKey, field: string, plaintext: string): Promise<string> {
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  const sealed = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: encoder.encode(field) }, key, encoder.encode(plaintext)));
+  const out = new Uint8Array(iv.length + sealed.length);
+  out.set(iv);
+  out.set(sealed, iv.length);
+  return SEALED_PREFIX + toBase64Url(out);
+}
+
+export async function unseal(key: CryptoKey, field: string, stored: string): Promise<string> {
+  const bytes = fromBase64Url(stored.slice(SEALED_PREFIX.length));
+  const plain = await crypto.subtle.decrypt({ name: 'AES-GCM', iv: bytes.slice(0, 12), additionalData: encoder.encode(field) }, key, bytes.slice(12));
+  return new TextDecoder().decode(plain);
+}
+
+export const isSealed = (value: unknown): value is string => typeof value === 'string' && value.startsWith(SEALED_PREFIX);
+
+/** Every sealed value of stored `litellm_params` opened (top level and extra_headers); throws if the key is wrong. */
+export async function unsealParams(key: CryptoKey, params: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(params)) {
+    if (isSealed(value)) out[name] = await unseal(key, name, value);
+    else if (name === 'extra_headers' && value && typeof value === 'object') {
+      const headers: Record<string, unknown> = {};
+      for (const [h, v] of Object.entries(value)) headers[h] = isSealed(v) ? await unseal(key, `extra_headers.${h}`, v) : v;
+      out[name] = headers;
+    } else out[name] = value;
+  }
+  return out;
+}
+
+export interface StoredModel {
+  model_id: string;
+  model_name: string;
+  litellm_params: Record<string, unknown>;
+  model_info: Record<string, unknown> | null;
+}
+
+/**
+ * A row as the gateway calls it: credentials opened, `os.environ/NAME`
+ * resolved from this Worker's env, checked with config.yaml's schema.
+ * Undefined (with a log line naming the model, never a value) when it cannot be served.
+ */
+export async function deploymentOf(row: StoredModel, key: CryptoKey | undefined, env: Record<string, unknown>): Promise<DeploymentRef | undefined> {
+  let params = row.litellm_params;
+  if (Object.values(params).some(isSealed) || Object.values((params.extra_headers ?? {}) as object).some(isSealed)) {
+    if (!key) {
+      console.error(`model ${row.model_id} (${row.model_name}): credentials are sealed but neither LITELLM_SALT_KEY nor a master key is set; not served`);
+      return undefined;
+    }
+    try {
+      params = await unsealParams(key, params);
+    } catch {
+      console.error(`model ${row.model_id} (${row.model_name}): credentials do not open with this LITELLM_SALT_KEY; not served`);
+      return undefined;
+    }
+  }
+  const parsed = deploymentSchema.safeParse({
+    model_name: row.model_name,
+    litellm_params: resolveEnvRefs(params, env).value,
+    model_info: row.model_info ?? undefined,
+  });
+  if (!parsed.success) {
+    console.error(`model ${row.model_id} (${row.model_name}): invalid in the database (${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}); not served`);
+    return undefined;
+  }
+  const ref = parseModelRef(parsed.data.litellm_params.model);
+  if (!ref.ok) return undefined;
+  return {
+    id: row.model_id,
+    group: parsed.data.model_name,
+    provider: ref.provider,
+    model: ref.model,
+    params: parsed.data.litellm_params,
+    info: { ...parsed.data.model_info, id: row.model_id },
+  };
+}
+
+/**
+ * config.yaml's catalog plus DB deployments: a DB model with a config
+ * group's name adds a deployment to that group (as in LiteLLM); one whose id
+ * is a config deployment's is ignored, so config models are never disturbed.
+ */
+export function mergeCatalog(base: ModelCatalog, extra: readonly DeploymentRef[]): ModelCatalog {
+  if (extra.length === 0) return base;
+  const configIds = new Set<string>();
+  for (const list of base.groups.values()) for (const d of list) configIds.add(d.id);
+  const groups = new Map(base.groups);
+  const accessGroups = new Map([...base.accessGroups].map(([name, members]) => [name, new Set(members)]));
+  for (const d of extra) {
+    if (configIds.has(d.id)) continue;
+    groups.set(d.group, [...(groups.get(d.group) ?? []), d]);
+    for (const access of d.info.access_groups ?? []) {
+      accessGroups.set(access, (accessGroups.get(access) ?? new Set()).add(d.group));
+    }
+  }
+  return { groups, accessGroups };
+}
+
+/** Opened rows by model_id, reused while the row is unchanged: a refresh every few seconds decrypts only what changed. */
+const opened = new Map<string, { stamp: string; ref: DeploymentRef | undefined }>();
+
+/**
+ * Reads every unblocked DB model and returns the servable deployments. The
+ * pool is this call's own and is closed through `waitUntil`.
+ */
+export async function loadDbDeployments(
+  env: Record<string, unknown> & DatabaseEnv,
+  secret: string | undefined,
+  ctx: { waitUntil(p: Promise<unknown>): void },
+): Promise<DeploymentRef[]> {
+  const database = openDatabase(env);
+  let rows: StoredModel[];
+  try {
+    rows = await database.db
+      .select({ model_id: proxyModels.model_id, model_name: proxyModels.model_name, litellm_params: proxyModels.litellm_params, model_info: proxyModels.model_info })
+      .from(proxyModels)
+      .where(eq(proxyModels.blocked, false));
+  } finally {
+    ctx.waitUntil(database.close());
+  }
+  const key = secret ? await sealingKey(secret) : undefined;
+  const seen = new Set<string>();
+  const out: DeploymentRef[] = [];
+  for (const row of rows) {
+    seen.add(row.model_id);
+    const stamp = JSON.stringify([row.model_name, row.litellm_params, row.model_info, secret !== undefined]);
+    let entry = opened.get(row.model_id);
+    if (entry?.stamp !== stamp) {
+      entry = { stamp, ref: await deploymentOf(row, key, env) };
+      opened.set(row.model_id, entry);
+    }
+    if (entry.ref) out.push(entry.ref);
+  }
+  for (const id of opened.keys()) if (!seen.has(id)) opened.delete(id);
+  return out;
+}
