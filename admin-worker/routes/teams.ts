@@ -1,5 +1,11 @@
 import { Hono } from 'hono';
 import type { AdminBindings } from '../lib/context.ts';
+import { teamDeleteRoutes } from './teams/delete.ts';
+import { teamMemberRoutes } from './teams/members.ts';
+import { teamReadRoutes } from './teams/read.ts';
+import { teamWriteRoutes } from './teams/write.ts';
 
 /** The teams routes of the management API (LiteLLM-compatible shapes). */
 export const teamsRoutes = new Hono<AdminBindings>();
+
+for (const routes of [teamWriteRoutes, teamMemberRoutes, teamDeleteRoutes, teamReadRoutes]) teamsRoutes.route('/', routes);

@@ -1,0 +1,72 @@
+/** `/team/member_add` and `/team/member_delete`: proxy admins and the team's own admins. */
+import { and, eq, sql } from 'drizzle-orm';
+import { Hono } from 'hono';
+import { users } from '../../../drizzle/schema/principals.ts';
+import { teamMemberships, type TeamRow, teams } from '../../../drizzle/schema/teams.ts';
+import type { AdminBindings } from '../../lib/context.ts';
+import { describeRoute } from '../../lib/openapi.ts';
+import { teamJson, userJson } from '../../lib/serialize.ts';
+import { badRequest, parseBody } from '../../lib/validation.ts';
+import { requireTeamAdmin } from '../principals/access.ts';
+import { assertNonNegative } from '../principals/fields.ts';
+import { actorName, commit } from '../principals/mutation.ts';
+import { anyOf } from '../principals/sql.ts';
+import { addTeamMembers, dropTeamsFromUsers } from './membership.ts';
+import { memberAddBody, memberDeleteBody } from './schemas.ts';
+import { findTeam } from './store.ts';
+
+export const teamMemberRoutes = new Hono<AdminBindings>();
+const TAG = 'team management';
+
+describeRoute({ method: 'post', path: '/team/member_add', summary: 'Add users to a team (creating missing users)', tag: TAG, body: memberAddBody });
+teamMemberRoutes.post('/team/member_add', async (c) => {
+  const body = await parseBody(c, memberAddBody);
+  assertNonNegative(body, ['max_budget_in_team']);
+  const result = await commit(c, async (tx, changes) => {
+    const existing = await findTeam(tx, body.team_id, { forUpdate: true });
+    requireTeamAdmin(c, existing, '/team/member_add');
+    const added = await addTeamMembers(tx, changes, existing, body.member, { maxBudgetInTeam: body.max_budget_in_team, actor: actorName(c) });
+    const [row] = await tx.update(teams).set({ members_with_roles: added.members }).where(eq(teams.team_id, existing.team_id)).returning() as [TeamRow];
+    await changes.audit({ action: 'updated', table: 'LiteLLM_TeamTable', objectId: row.team_id, before: teamJson(existing), after: teamJson(row) });
+    changes.refresh('team', row.team_id);
+    return { row, added };
+  });
+  return c.json({
+    ...teamJson(result.row),
+    updated_users: result.added.users.map(userJson),
+    updated_team_memberships: result.added.memberships,
+  });
+});
+
+describeRoute({ method: 'post', path: '/team/member_delete', summary: 'Remove a user from a team', tag: TAG, body: memberDeleteBody });
+teamMemberRoutes.post('/team/member_delete', async (c) => {
+  const body = await parseBody(c, memberDeleteBody);
+  if (!body.user_id && !body.user_email) throw badRequest('Either user_id or user_email needs to be passed in', 'user_id');
+  const team = await commit(c, async (tx, changes) => {
+    const existing = await findTeam(tx, body.team_id, { forUpdate: true });
+    requireTeamAdmin(c, existing, '/team/member_delete');
+    const leaving = existing.members_with_roles.filter((m) =>
+      (body.user_id && m.user_id === body.user_id) || (body.user_email && m.user_email === body.user_email));
+    if (leaving.length === 0) throw badRequest('User not found in team', body.user_id ? 'user_id' : 'user_email');
+    const remaining = existing.members_with_roles.filter((m) => !leaving.includes(m));
+    const leavingIds = leaving.map((m) => m.user_id).filter((id): id is string => Boolean(id));
+    const [row] = await tx.update(teams).set({
+      members_with_roles: remaining,
+      admins: existing.admins.filter((id) => !leavingIds.includes(id)),
+      members: existing.members.filter((id) => !leavingIds.includes(id)),
+    }).where(eq(teams.team_id, existing.team_id)).returning() as [TeamRow];
+    if (leavingIds.length) {
+      await dropTeamsFromUsers(tx, [existing.team_id], leavingIds);
+      await tx.delete(teamMemberships).where(and(eq(teamMemberships.team_id, existing.team_id), anyOf(teamMemberships.user_id, leavingIds)));
+      for (const id of leavingIds) changes.refresh('user', id);
+    }
+    if (body.user_email && !body.user_id) {
+      // A member added by email only: the user row is found by that email.
+      await tx.update(users).set({ teams: sql`array_remove(${users.teams}, ${existing.team_id}::text)` }).where(eq(users.user_email, body.user_email));
+    }
+    await changes.audit({ action: 'updated', table: 'LiteLLM_TeamTable', objectId: row.team_id, before: teamJson(existing), after: teamJson(row) });
+    changes.refresh('team', row.team_id);
+    return row;
+  });
+  return c.json(teamJson(team));
+});

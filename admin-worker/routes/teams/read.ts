@@ -1,0 +1,54 @@
+/** `/team/info` and `/team/list`. */
+import { and, asc, eq, isNull, type SQL } from 'drizzle-orm';
+import { Hono } from 'hono';
+import { teams } from '../../../drizzle/schema/teams.ts';
+import type { AdminBindings } from '../../lib/context.ts';
+import { describeRoute } from '../../lib/openapi.ts';
+import { teamJson } from '../../lib/serialize.ts';
+import { parseQuery } from '../../lib/validation.ts';
+import { callerTeamId, callerUserId, forbidden, isAdminReader, isTeamMember } from '../principals/access.ts';
+import { membersInclude } from '../principals/sql.ts';
+import { teamInfoQuery, teamListQuery } from './schemas.ts';
+import { findTeam, keysByTeam, membershipsByTeam } from './store.ts';
+
+export const teamReadRoutes = new Hono<AdminBindings>();
+const TAG = 'team management';
+
+/** LiteLLM's special organization_id filter: teams that belong to no organization. */
+const DEFAULT_ORGANIZATION = 'default_organization';
+
+describeRoute({ method: 'get', path: '/team/info', summary: 'A team with its keys and memberships', tag: TAG, query: teamInfoQuery });
+teamReadRoutes.get('/team/info', async (c) => {
+  const { team_id: teamId } = parseQuery(c, teamInfoQuery);
+  const { db } = c.get('db')();
+  const team = await findTeam(db, teamId);
+  // Admins see every team; a key of the team, and the team's members, see their own (LiteLLM's validate_membership).
+  if (!isAdminReader(c) && callerTeamId(c) !== teamId && !isTeamMember(c, team)) {
+    throw forbidden(`User=${callerUserId(c)} not authorized to access this team=${teamId}`);
+  }
+  const [keys, memberships] = await Promise.all([keysByTeam(db, [teamId]), membershipsByTeam(db, [teamId])]);
+  return c.json({
+    team_id: teamId,
+    team_info: { ...teamJson(team), team_member_budget_table: null },
+    keys: keys.get(teamId) ?? [],
+    team_memberships: memberships.get(teamId) ?? [],
+  });
+});
+
+describeRoute({ method: 'get', path: '/team/list', summary: 'Teams, optionally those of a user or an organization', tag: TAG, query: teamListQuery });
+teamReadRoutes.get('/team/list', async (c) => {
+  const query = parseQuery(c, teamListQuery);
+  // Anyone may list the teams they belong to; all teams, or another user's, are for admins.
+  if (!isAdminReader(c) && (!query.user_id || query.user_id !== callerUserId(c))) {
+    throw forbidden(`Only admin users can query all teams/other teams. Your user role=${c.get('role')}`);
+  }
+  const filters: SQL[] = [];
+  if (query.user_id) filters.push(membersInclude(teams.members_with_roles, query.user_id));
+  if (query.organization_id === DEFAULT_ORGANIZATION) filters.push(isNull(teams.organization_id));
+  else if (query.organization_id) filters.push(eq(teams.organization_id, query.organization_id));
+  const { db } = c.get('db')();
+  const rows = await db.select().from(teams).where(and(...filters)).orderBy(asc(teams.team_alias), asc(teams.team_id));
+  const ids = rows.map((r) => r.team_id);
+  const [keys, memberships] = await Promise.all([keysByTeam(db, ids), membershipsByTeam(db, ids, query.user_id)]);
+  return c.json(rows.map((row) => ({ ...teamJson(row), keys: keys.get(row.team_id) ?? [], team_memberships: memberships.get(row.team_id) ?? [] })));
+});

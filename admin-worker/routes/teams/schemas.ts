@@ -1,0 +1,59 @@
+/** Request bodies and queries of `/team/*` (LiteLLM's NewTeamRequest, UpdateTeamRequest, ...). */
+import { z } from 'zod';
+import { duration, flag, id, idList, jsonObject, limit, modelLimits, money, oneOrMany, stringList, teamMember, text } from '../principals/fields.ts';
+
+/** Fields a team can be created with and updated; `null` on update clears one. */
+const teamFields = {
+  team_alias: text.nullish(),
+  organization_id: id.nullish(),
+  metadata: jsonObject.nullish(),
+  tpm_limit: limit.nullish(),
+  rpm_limit: limit.nullish(),
+  max_parallel_requests: limit.nullish(),
+  max_budget: money.nullish(),
+  soft_budget: money.nullish(),
+  budget_duration: duration.nullish(),
+  models: stringList.nullish(),
+  blocked: flag.nullish(),
+  model_aliases: z.record(text, text, { error: 'expected {"<alias>": "<model>"}' }).nullish(),
+  /** LiteLLM keeps these two in `metadata`. */
+  tags: stringList.nullish(),
+  guardrails: stringList.nullish(),
+  model_rpm_limit: modelLimits.nullish(),
+  model_tpm_limit: modelLimits.nullish(),
+  model_max_budget: jsonObject.nullish(),
+};
+
+export const TEAM_MONEY_FIELDS = ['max_budget', 'soft_budget'] as const;
+
+export const newTeamBody = z.object({
+  team_id: id.optional(),
+  admins: stringList.nullish(),
+  members: stringList.nullish(),
+  members_with_roles: z.array(teamMember, { error: 'expected a list of {role, user_id | user_email}' }).nullish(),
+  ...teamFields,
+});
+export type NewTeamBody = z.output<typeof newTeamBody>;
+
+export const updateTeamBody = z.object({ team_id: id, ...teamFields });
+export type UpdateTeamBody = z.output<typeof updateTeamBody>;
+
+export const teamIdBody = z.object({ team_id: id });
+
+export const deleteTeamsBody = z.object({ team_ids: idList.min(1, 'at least one team id') });
+
+export const memberAddBody = z.object({
+  team_id: id,
+  member: oneOrMany(teamMember),
+  max_budget_in_team: money.nullish(),
+});
+
+export const memberDeleteBody = z.object({
+  team_id: id,
+  user_id: id.nullish(),
+  user_email: text.nullish(),
+});
+
+export const teamInfoQuery = z.object({ team_id: id });
+
+export const teamListQuery = z.object({ user_id: id.optional(), organization_id: id.optional() });

@@ -1,0 +1,58 @@
+/** Team request fields → LiteLLM_TeamTable columns. */
+import type { NewTeamRow, TeamRow } from '../../../drizzle/schema/teams.ts';
+import { resetAt } from '../budgets/rows.ts';
+import type { NewTeamBody, UpdateTeamBody } from './schemas.ts';
+
+type TeamFields = Omit<UpdateTeamBody, 'team_id'>;
+
+/** Columns a request field maps onto one to one; `null` clears them. */
+const NULLABLE = ['team_alias', 'organization_id', 'tpm_limit', 'rpm_limit', 'max_parallel_requests', 'max_budget', 'soft_budget',
+  'model_aliases', 'model_rpm_limit', 'model_tpm_limit'] as const;
+
+/** `tags` and `guardrails` live in `metadata`, as LiteLLM stores them. */
+function withMetadataFields(metadata: Record<string, unknown>, body: Pick<TeamFields, 'tags' | 'guardrails'>): Record<string, unknown> {
+  const out = { ...metadata };
+  for (const field of ['tags', 'guardrails'] as const) {
+    const value = body[field];
+    if (value === null) delete out[field];
+    else if (value !== undefined) out[field] = value;
+  }
+  return out;
+}
+
+export function newTeamRow(body: NewTeamBody, teamId: string, timeZone: string): NewTeamRow {
+  const row: NewTeamRow = {
+    team_id: teamId,
+    admins: body.admins ?? [],
+    members: body.members ?? [],
+    metadata: withMetadataFields(body.metadata ?? {}, body),
+    models: body.models ?? [],
+    blocked: body.blocked ?? false,
+    model_max_budget: body.model_max_budget ?? {},
+    budget_duration: body.budget_duration ?? null,
+    budget_reset_at: resetAt(body.budget_duration, timeZone),
+  };
+  for (const field of NULLABLE) (row as Record<string, unknown>)[field] = body[field] ?? null;
+  return row;
+}
+
+/** Only the fields the request named; a new `budget_duration` starts a new window. */
+export function teamPatch(body: TeamFields, existing: TeamRow, timeZone: string): Partial<NewTeamRow> {
+  const patch: Partial<NewTeamRow> = {};
+  for (const field of NULLABLE) if (body[field] !== undefined) (patch as Record<string, unknown>)[field] = body[field];
+  if (body.models !== undefined) patch.models = body.models ?? [];
+  if (body.blocked !== undefined) patch.blocked = body.blocked ?? false;
+  if (body.model_max_budget !== undefined) patch.model_max_budget = body.model_max_budget ?? {};
+  if (body.metadata !== undefined || body.tags !== undefined || body.guardrails !== undefined) {
+    const base = body.metadata === undefined ? existing.metadata : body.metadata ?? {};
+    patch.metadata = withMetadataFields(base, body);
+  }
+  if (body.budget_duration !== undefined) {
+    patch.budget_duration = body.budget_duration;
+    patch.budget_reset_at = resetAt(body.budget_duration, timeZone);
+  }
+  return patch;
+}
+
+/** Fields a team admin may not change on their own team: who owns it and whether it may be used. */
+export const ADMIN_ONLY_TEAM_FIELDS = ['organization_id', 'blocked'] as const;

@@ -1,0 +1,81 @@
+/** `/user/info` and `/user/list`. */
+import { and, asc, count, desc, eq, or, type SQL, sql } from 'drizzle-orm';
+import { Hono } from 'hono';
+import { verificationTokens } from '../../../drizzle/schema/keys.ts';
+import { users } from '../../../drizzle/schema/principals.ts';
+import { teams } from '../../../drizzle/schema/teams.ts';
+import type { AdminBindings } from '../../lib/context.ts';
+import { describeRoute } from '../../lib/openapi.ts';
+import { keyJson, teamJson, userJson } from '../../lib/serialize.ts';
+import { badRequest, notFound, parseQuery } from '../../lib/validation.ts';
+import { callerUserId, forbidden, isAdminReader } from '../principals/access.ts';
+import { anyOf, membersInclude } from '../principals/sql.ts';
+import { userInfoQuery, userListQuery } from './schemas.ts';
+import { findUser } from './store.ts';
+
+export const userReadRoutes = new Hono<AdminBindings>();
+const TAG = 'Internal User management';
+
+describeRoute({ method: 'get', path: '/user/info', summary: 'A user with its keys and teams', tag: TAG, query: userInfoQuery });
+userReadRoutes.get('/user/info', async (c) => {
+  const query = parseQuery(c, userInfoQuery);
+  const own = callerUserId(c);
+  const userId = query.user_id ?? own;
+  if (!userId) throw badRequest('user_id is required (the calling key belongs to no user)', 'user_id');
+  if (!isAdminReader(c) && userId !== own) throw forbidden(`User=${own} not allowed to view user=${userId}. Only proxy admins can view other users.`);
+  const { db } = c.get('db')();
+  const user = await findUser(db, userId);
+  if (!user) throw notFound(`User ${userId} not found`);
+  const [teamRows, keyRows] = await Promise.all([
+    db.select().from(teams)
+      .where(or(membersInclude(teams.members_with_roles, userId), user.teams.length ? anyOf(teams.team_id, user.teams) : undefined))
+      .orderBy(asc(teams.team_alias)),
+    db.select().from(verificationTokens).where(eq(verificationTokens.user_id, userId)).orderBy(verificationTokens.created_at),
+  ]);
+  const alias = new Map(teamRows.map((t) => [t.team_id, t.team_alias]));
+  return c.json({
+    user_id: userId,
+    user_info: userJson(user),
+    // LiteLLM adds each key's team alias ("None" for a personal key, as its Python str() gives).
+    keys: keyRows.map((k) => ({ ...keyJson(k), team_alias: k.team_id ? alias.get(k.team_id) ?? null : 'None' })),
+    teams: teamRows.map(teamJson),
+  });
+});
+
+const SORTABLE = { user_id: users.user_id, user_email: users.user_email, created_at: users.created_at, spend: users.spend, user_alias: users.user_alias, user_role: users.user_role };
+
+describeRoute({ method: 'get', path: '/user/list', summary: 'Users, paginated', tag: TAG, query: userListQuery });
+userReadRoutes.get('/user/list', async (c) => {
+  if (!isAdminReader(c)) throw forbidden('Only proxy admins and organization admins can list users.');
+  const q = parseQuery(c, userListQuery);
+  const filters: SQL[] = [];
+  if (q.role) filters.push(eq(users.user_role, q.role));
+  const ids = q.user_ids?.split(',').map((s) => s.trim()).filter(Boolean) ?? [];
+  // One id is a substring search, several an exact list (LiteLLM's behaviour).
+  if (ids.length === 1) filters.push(sql`${users.user_id} ILIKE ${`%${escapeLike(ids[0]!)}%`}`);
+  else if (ids.length > 1) filters.push(anyOf(users.user_id, ids));
+  if (q.user_email) filters.push(sql`${users.user_email} ILIKE ${`%${escapeLike(q.user_email)}%`}`);
+  if (q.team) filters.push(sql`${q.team}::text = ANY(${users.teams})`);
+  const where = and(...filters);
+  const order = q.sort_by ? (q.sort_order === 'desc' ? desc : asc)(SORTABLE[q.sort_by]) : desc(users.created_at);
+  const { db } = c.get('db')();
+  const [rows, [{ total } = { total: 0 }]] = await Promise.all([
+    db.select().from(users).where(where).orderBy(order, asc(users.user_id)).limit(q.page_size).offset((q.page - 1) * q.page_size),
+    db.select({ total: count() }).from(users).where(where),
+  ]);
+  const counts = new Map<string, number>();
+  if (rows.length) {
+    const keyCounts = await db.select({ user_id: verificationTokens.user_id, n: count() }).from(verificationTokens)
+      .where(anyOf(verificationTokens.user_id, rows.map((r) => r.user_id))).groupBy(verificationTokens.user_id);
+    for (const { user_id, n } of keyCounts) counts.set(user_id as string, n);
+  }
+  return c.json({
+    users: rows.map((r) => ({ ...userJson(r), key_count: counts.get(r.user_id) ?? 0 })),
+    total,
+    page: q.page,
+    page_size: q.page_size,
+    total_pages: Math.ceil(total / q.page_size),
+  });
+});
+
+const escapeLike = (s: string) => s.replace(/[\\%_]/g, (ch) => `\\${ch}`);

@@ -1,0 +1,69 @@
+/** User request fields → LiteLLM_UserTable columns, and the personal key /user/new creates. */
+import type { NewKeyRow } from '../../../drizzle/schema/keys.ts';
+import type { NewUserRow, UserRow } from '../../../drizzle/schema/principals.ts';
+import { abbreviateKey, hashKey } from '../../../worker/auth/secrets.ts';
+import { durationSeconds } from '../../../worker/limits/windows.ts';
+import { resetAt } from '../budgets/rows.ts';
+import type { NewUserBody, UpdateUserBody } from './schemas.ts';
+
+type UserFields = Omit<UpdateUserBody, 'user_id'>;
+
+const NULLABLE = ['user_alias', 'user_email', 'max_budget', 'tpm_limit', 'rpm_limit', 'max_parallel_requests'] as const;
+
+export function newUserRow(body: NewUserBody, userId: string, timeZone: string): NewUserRow {
+  const row: NewUserRow = {
+    user_id: userId,
+    user_role: body.user_role ?? 'internal_user',
+    teams: [],
+    models: body.models ?? [],
+    metadata: body.metadata ?? {},
+    model_max_budget: body.model_max_budget ?? {},
+    allowed_cache_controls: body.allowed_cache_controls ?? [],
+    spend: body.spend ?? 0,
+    budget_duration: body.budget_duration ?? null,
+    budget_reset_at: resetAt(body.budget_duration, timeZone),
+  };
+  for (const field of NULLABLE) (row as Record<string, unknown>)[field] = body[field] ?? null;
+  return row;
+}
+
+/** Only the fields the request named; `null` clears (lists and objects back to empty). */
+export function userPatch(body: UserFields, timeZone: string): Partial<NewUserRow> {
+  const patch: Partial<NewUserRow> = {};
+  for (const field of NULLABLE) if (body[field] !== undefined) (patch as Record<string, unknown>)[field] = body[field];
+  if (body.user_role !== undefined) patch.user_role = body.user_role ?? 'internal_user';
+  if (body.models !== undefined) patch.models = body.models ?? [];
+  if (body.metadata !== undefined) patch.metadata = body.metadata ?? {};
+  if (body.model_max_budget !== undefined) patch.model_max_budget = body.model_max_budget ?? {};
+  if (body.allowed_cache_controls !== undefined) patch.allowed_cache_controls = body.allowed_cache_controls ?? [];
+  if (body.spend !== undefined) patch.spend = body.spend ?? 0;
+  if (body.budget_duration !== undefined) {
+    patch.budget_duration = body.budget_duration;
+    patch.budget_reset_at = resetAt(body.budget_duration, timeZone);
+  }
+  return patch;
+}
+
+/** Fields a user may change on their own row; budgets, limits, models and roles are for proxy admins. */
+export const SELF_SERVICE_FIELDS: ReadonlySet<string> = new Set(['user_alias', 'user_email', 'metadata']);
+
+/** A LiteLLM key: `sk-` and 16 random bytes, base64url (what `secrets.token_urlsafe(16)` gives). */
+export function newPlainKey(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return `sk-${btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')}`;
+}
+
+/** The personal key /user/new creates (`auto_create_key`); only its hash is stored. */
+export async function personalKeyRow(plain: string, user: UserRow, body: NewUserBody, actor: string, now = new Date()): Promise<NewKeyRow> {
+  const seconds = body.duration ? durationSeconds(body.duration) : undefined;
+  return {
+    token: await hashKey(plain),
+    key_name: abbreviateKey(plain),
+    key_alias: body.key_alias ?? null,
+    user_id: user.user_id,
+    models: body.models ?? [],
+    expires: seconds ? new Date(now.getTime() + seconds * 1000) : null,
+    created_by: actor,
+    updated_by: actor,
+  };
+}

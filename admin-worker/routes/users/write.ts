@@ -1,0 +1,109 @@
+/** `/user/new` and `/user/update`. */
+import { eq } from 'drizzle-orm';
+import { Hono } from 'hono';
+import { verificationTokens } from '../../../drizzle/schema/keys.ts';
+import { organizationMemberships, users, type UserRow } from '../../../drizzle/schema/principals.ts';
+import { type TeamRow, teams } from '../../../drizzle/schema/teams.ts';
+import { isProxyAdmin, requireProxyAdmin } from '../../lib/auth.ts';
+import type { AdminBindings } from '../../lib/context.ts';
+import { describeRoute } from '../../lib/openapi.ts';
+import { keyJson, teamJson, userJson } from '../../lib/serialize.ts';
+import { badRequest, notFound, parseBody } from '../../lib/validation.ts';
+import { budgetTimeZone } from '../budgets/rows.ts';
+import { callerUserId, forbidden } from '../principals/access.ts';
+import { assertNonNegative } from '../principals/fields.ts';
+import { actorName, commit } from '../principals/mutation.ts';
+import { addTeamMembers } from '../teams/membership.ts';
+import { requireOrganization } from '../teams/store.ts';
+import { newUserBody, type NewUserBody, USER_MONEY_FIELDS, updateUserBody } from './schemas.ts';
+import { assertUserIsNew, findUser, findUserByEmail } from './store.ts';
+import { newPlainKey, newUserRow, personalKeyRow, SELF_SERVICE_FIELDS, userPatch } from './values.ts';
+
+export const userWriteRoutes = new Hono<AdminBindings>();
+const TAG = 'Internal User management';
+const TABLE = 'LiteLLM_UserTable';
+
+/** The teams /user/new joins: `teams` plus the deprecated `team_id`, each once. */
+function requestedTeams(body: NewUserBody) {
+  const all = [...(body.teams ?? []), ...(body.team_id ? [{ team_id: body.team_id, max_budget_in_team: null, user_role: 'user' as const }] : [])];
+  return all.filter((t, i) => all.findIndex((o) => o.team_id === t.team_id) === i);
+}
+
+describeRoute({ method: 'post', path: '/user/new', summary: 'Create a user (and, by default, a key for it)', tag: TAG, body: newUserBody });
+userWriteRoutes.post('/user/new', async (c) => {
+  requireProxyAdmin(c, 'create users');
+  const body = await parseBody(c, newUserBody);
+  assertNonNegative(body, USER_MONEY_FIELDS);
+  const joins = requestedTeams(body);
+  for (const t of joins) assertNonNegative(t, ['max_budget_in_team']);
+  const timeZone = await budgetTimeZone(c);
+  const userId = body.user_id ?? crypto.randomUUID();
+  const plain = body.auto_create_key ? newPlainKey() : null;
+  const actor = actorName(c);
+  const result = await commit(c, async (tx, changes) => {
+    await assertUserIsNew(tx, body.user_id, body.user_email);
+    const joinRows: TeamRow[] = [];
+    for (const { team_id: teamId } of joins) {
+      const [row] = await tx.select().from(teams).where(eq(teams.team_id, teamId)).for('update');
+      if (!row) throw badRequest(`Team not found, passed team_id=${teamId}`, 'teams');
+      joinRows.push(row);
+    }
+    for (const organizationId of body.organizations ?? []) await requireOrganization(tx, organizationId);
+
+    const [created] = await tx.insert(users).values(newUserRow(body, userId, timeZone)).returning() as [UserRow];
+    await changes.audit({ action: 'created', table: TABLE, objectId: userId, after: userJson(created) });
+    changes.refresh('user', userId);
+    for (const [i, team] of joinRows.entries()) {
+      const join = joins[i]!;
+      const added = await addTeamMembers(tx, changes, team, [{ role: join.user_role, user_id: userId, user_email: body.user_email }], {
+        maxBudgetInTeam: join.max_budget_in_team, actor,
+      });
+      const [updated] = await tx.update(teams).set({ members_with_roles: added.members }).where(eq(teams.team_id, team.team_id)).returning() as [TeamRow];
+      await changes.audit({ action: 'updated', table: 'LiteLLM_TeamTable', objectId: team.team_id, before: teamJson(team), after: teamJson(updated) });
+      changes.refresh('team', team.team_id);
+    }
+    for (const organizationId of new Set(body.organizations ?? [])) {
+      await tx.insert(organizationMemberships).values({ user_id: userId, organization_id: organizationId, user_role: 'internal_user' }).onConflictDoNothing();
+    }
+    let key = null;
+    if (plain) {
+      [key] = await tx.insert(verificationTokens).values(await personalKeyRow(plain, created, body, actor)).returning();
+      await changes.audit({ action: 'created', table: 'LiteLLM_VerificationToken', objectId: key!.token, after: keyJson(key!) });
+    }
+    return { user: (await findUser(tx, userId)) as UserRow, key };
+  }, { onDuplicate: () => badRequest(`User with id ${userId} already exists`, 'user_id') });
+  return c.json({
+    ...userJson(result.user),
+    key: plain,
+    key_alias: result.key?.key_alias ?? null,
+    expires: result.key?.expires ?? null,
+  });
+});
+
+describeRoute({ method: 'post', path: '/user/update', summary: 'Update a user (only the given fields; null clears)', tag: TAG, body: updateUserBody });
+userWriteRoutes.post('/user/update', async (c) => {
+  const body = await parseBody(c, updateUserBody);
+  if (!body.user_id && !body.user_email) throw badRequest('Either user_id or user_email must be provided', 'user_id');
+  assertNonNegative(body, USER_MONEY_FIELDS);
+  const timeZone = await budgetTimeZone(c);
+  const { user_id: userId, ...fields } = body;
+  // Found by email, the email identifies the user; it is not a change.
+  if (!userId) delete fields.user_email;
+  const user = await commit(c, async (tx, changes) => {
+    const existing = userId ? await findUser(tx, userId, { forUpdate: true }) : await findUserByEmail(tx, body.user_email as string);
+    if (!existing) throw notFound(`User not found, passed ${userId ? `user_id=${userId}` : `user_email=${body.user_email}`}`);
+    if (!isProxyAdmin(c)) {
+      if (callerUserId(c) !== existing.user_id) throw forbidden('User does not have permission to update this user. Only PROXY_ADMIN can update other users.');
+      if (fields.user_role !== undefined) throw forbidden('Only proxy admins can modify user roles.');
+      const other = Object.keys(fields).find((f) => fields[f as keyof typeof fields] !== undefined && !SELF_SERVICE_FIELDS.has(f));
+      if (other) throw forbidden(`Only proxy admins can change ${other} of a user.`);
+    }
+    const patch = userPatch(fields, timeZone);
+    if (Object.keys(patch).length === 0) return existing;
+    const [row] = await tx.update(users).set(patch).where(eq(users.user_id, existing.user_id)).returning() as [UserRow];
+    await changes.audit({ action: 'updated', table: TABLE, objectId: row.user_id, before: userJson(existing), after: userJson(row) });
+    changes.refresh('user', row.user_id);
+    return row;
+  });
+  return c.json({ user_id: user.user_id, data: userJson(user) });
+});

@@ -1,0 +1,176 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { query } from './support/pg-client.ts';
+import { seedKey, sha256 } from './support/keys.ts';
+import { startTestStack, TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
+
+const CONFIG = `
+model_list:
+  - model_name: mock-gpt
+    litellm_params: {model: mock/mock-gpt, mock_response: "pong"}
+litellm_settings: {timezone: UTC}
+general_settings:
+  master_key: os.environ/LITELLM_MASTER_KEY
+`;
+
+type Json = Record<string, any>;
+let stack: TestStack;
+
+async function call(path: string, body?: unknown, key: string | null = TEST_MASTER_KEY, headers: Record<string, string> = {}) {
+  const res = await fetch(`${stack.url}${path}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), 'content-type': 'application/json', ...headers },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return { status: res.status, body: await res.json() as Json };
+}
+async function ok(path: string, body?: unknown, key: string | null = TEST_MASTER_KEY, headers: Record<string, string> = {}) {
+  const res = await call(path, body, key, headers);
+  expect(res.status, `${path}: ${JSON.stringify(res.body)}`).toBe(200);
+  return res.body;
+}
+const rows = (sql: string, params: unknown[] = []) => query<Json>(stack.databaseUrl, sql, params);
+const audits = (objectId: string) => rows('SELECT * FROM "LiteLLM_AuditLog" WHERE object_id = $1 ORDER BY updated_at', [objectId]);
+const count = async (table: string) => Number((await rows(`SELECT count(*) AS n FROM "${table}"`))[0]?.n);
+const firstOfNextMonth = () => {
+  const now = new Date();
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1)).toISOString();
+};
+
+const TEAM_FIELDS = [
+  'admins', 'blocked', 'budget_duration', 'budget_id', 'budget_reset_at', 'created_at', 'max_budget', 'max_parallel_requests', 'members',
+  'members_with_roles', 'metadata', 'model_aliases', 'model_max_budget', 'model_rpm_limit', 'model_spend', 'model_tpm_limit', 'models',
+  'organization_id', 'rpm_limit', 'soft_budget', 'spend', 'team_alias', 'team_id', 'tpm_limit', 'updated_at',
+];
+
+beforeAll(async () => {
+  stack = await startTestStack({ configYaml: CONFIG });
+  await rows(`INSERT INTO "LiteLLM_UserTable" (user_id, user_role) VALUES ('root', 'proxy_admin'), ('alice', 'internal_user'), ('carol', 'internal_user')`);
+  await rows(`INSERT INTO "LiteLLM_OrganizationTable" (organization_id, organization_alias) VALUES ('org-1', 'Org One')`);
+});
+afterAll(async () => stack?.stop());
+
+describe('POST /team/new', () => {
+  it("creates the reference guide's team with spend 0 and a monthly reset on the 1st", async () => {
+    const body = await ok('/team/new', {
+      team_alias: 'customer-support', max_budget: 2000, budget_duration: '30d', tpm_limit: 100000, rpm_limit: 1000,
+      models: ['gpt-4o-uae-primary', 'claude-sonnet-bedrock-me'],
+    });
+    expect(Object.keys(body).sort()).toEqual(TEAM_FIELDS);
+    expect(body).toMatchObject({
+      team_alias: 'customer-support', max_budget: 2000, budget_duration: '30d', tpm_limit: 100000, rpm_limit: 1000,
+      models: ['gpt-4o-uae-primary', 'claude-sonnet-bedrock-me'], spend: 0, blocked: false, admins: [], members: [],
+      members_with_roles: [], metadata: {}, organization_id: null, max_parallel_requests: null, budget_reset_at: firstOfNextMonth(),
+    });
+    expect(body.team_id).toMatch(/^[0-9a-f-]{36}$/);
+    const [row] = await rows('SELECT team_spend, team_created_at FROM "LiteLLM_TeamTable" WHERE team_id = $1', [body.team_id]);
+    expect(row).toMatchObject({ team_spend: 0 });
+    expect(new Date(row!.team_created_at).toISOString()).toBe(body.created_at);
+    const [audit] = await audits(body.team_id);
+    expect(audit).toMatchObject({ action: 'created', table_name: 'LiteLLM_TeamTable', changed_by: 'master_key', changed_by_api_key: sha256(TEST_MASTER_KEY) });
+    expect(audit!.updated_values).toMatchObject({ team_alias: 'customer-support', spend: 0 });
+  });
+
+  it('takes a team id, members (creating their users), tags and an organization', async () => {
+    const body = await ok('/team/new', {
+      team_id: 'team-members', team_alias: 'members', organization_id: 'org-1', tags: ['support'], metadata: { cost_center: 'cs' },
+      members_with_roles: [{ role: 'admin', user_id: 'alice' }, { role: 'user', user_email: 'new@example.com' }],
+    }, TEST_MASTER_KEY, { 'litellm-changed-by': 'ops-bot' });
+    expect(body).toMatchObject({ team_id: 'team-members', organization_id: 'org-1', metadata: { cost_center: 'cs', tags: ['support'] } });
+    expect(body.members_with_roles).toEqual([
+      { role: 'admin', user_id: 'alice', user_email: null },
+      { role: 'user', user_id: expect.stringMatching(/^[0-9a-f-]{36}$/), user_email: 'new@example.com' },
+    ]);
+    const users = await rows(`SELECT user_id, user_email, user_role, teams FROM "LiteLLM_UserTable" WHERE user_id = $1 OR user_email = 'new@example.com' ORDER BY user_email NULLS FIRST`, ['alice']);
+    expect(users).toEqual([
+      { user_id: 'alice', user_email: null, user_role: 'internal_user', teams: ['team-members'] },
+      { user_id: body.members_with_roles[1].user_id, user_email: 'new@example.com', user_role: 'internal_user', teams: ['team-members'] },
+    ]);
+    expect((await audits('team-members'))[0]).toMatchObject({ changed_by: 'ops-bot' });
+  });
+
+  it('refuses bad input with 422 per field or LiteLLM 400s, writing nothing', async () => {
+    await ok('/team/new', { team_id: 'team-dup' });
+    const before = await count('LiteLLM_TeamTable');
+    const auditsBefore = await count('LiteLLM_AuditLog');
+    for (const [field, value] of [['max_budget', 'lots'], ['models', 'mock-gpt'], ['tpm_limit', -1], ['rpm_limit', 1.5], ['budget_duration', 'monthly'],
+      ['metadata', [1]], ['blocked', 'yes'], ['members_with_roles', [{ role: 'owner', user_id: 'x' }]], ['model_rpm_limit', { a: 'b' }]] as const) {
+      const res = await call('/team/new', { [field]: value });
+      expect(res.status, field).toBe(422);
+      expect(res.body.error).toMatchObject({ type: 'validation_error', code: '422' });
+      expect(res.body.error.param, field).toMatch(new RegExp(`^${field}`));
+    }
+    const two = await call('/team/new', { max_budget: 'x', tpm_limit: 'y' });
+    expect(two.body.error.message).toContain('max_budget');
+    expect(two.body.error.message).toContain('tpm_limit');
+    for (const [body, param] of [[{ max_budget: -1 }, 'max_budget'], [{ soft_budget: -0.01 }, 'soft_budget'], [{ team_id: 'team-dup' }, 'team_id'],
+      [{ organization_id: 'no-such-org' }, 'organization_id']] as const) {
+      const res = await call('/team/new', body);
+      expect(res.status, param).toBe(400);
+      expect(res.body.error).toMatchObject({ type: 'bad_request_error', param, code: '400' });
+    }
+    expect((await call('/team/new', { team_id: 'team-dup' })).body.error.message).toBe('Team id = team-dup already exists. Please use a different team id.');
+    expect((await call('/team/new', '{"team_alias": ')).status).toBe(400);
+    expect(await count('LiteLLM_TeamTable')).toBe(before);
+    expect(await count('LiteLLM_AuditLog')).toBe(auditsBefore);
+  });
+
+  it('creates 10 teams in parallel', async () => {
+    const bodies = await Promise.all(Array.from({ length: 10 }, (_, i) => ok('/team/new', { team_alias: `parallel-${i}`, metadata: { batch: 'p' } })));
+    expect(new Set(bodies.map((b) => b.team_id)).size).toBe(10);
+    expect((await rows(`SELECT team_id FROM "LiteLLM_TeamTable" WHERE metadata->>'batch' = 'p'`)).length).toBe(10);
+  });
+
+  it('is for proxy admins only; a proxy_admin user becomes admin of its new team', async () => {
+    expect((await call('/team/new', {}, null)).status).toBe(401);
+    const carol = await seedKey(stack.databaseUrl, { userId: 'carol' });
+    const refused = await call('/team/new', {}, carol);
+    expect(refused.status).toBe(403);
+    expect(refused.body.error).toMatchObject({ type: 'auth_error', code: '403' });
+    const root = await seedKey(stack.databaseUrl, { userId: 'root' });
+    const body = await ok('/team/new', { team_alias: 'by-root' }, root);
+    expect(body.members_with_roles).toEqual([{ role: 'admin', user_id: 'root', user_email: null }]);
+  });
+});
+
+describe('POST /team/update', () => {
+  it('changes only the given fields and answers {"data": team}', async () => {
+    const created = await ok('/team/new', { team_alias: 'before', max_budget: 50, budget_duration: '1d', models: ['mock-gpt'], tpm_limit: 10 });
+    const updated = await ok('/team/update', { team_id: created.team_id, team_alias: 'after' });
+    expect(Object.keys(updated).sort()).toEqual(['data', 'team_id']);
+    const { updated_at: _a, ...was } = created;
+    const { updated_at: _b, ...now } = updated.data;
+    expect(now).toEqual({ ...was, team_alias: 'after' });
+    expect(Date.parse(updated.data.updated_at)).toBeGreaterThanOrEqual(Date.parse(created.updated_at));
+    const cleared = await ok('/team/update', { team_id: created.team_id, max_budget: null, tpm_limit: null, models: null, tags: ['x'] });
+    expect(cleared.data).toMatchObject({ max_budget: null, tpm_limit: null, models: [], team_alias: 'after', metadata: { tags: ['x'] } });
+    const audit = (await audits(created.team_id)).filter((a) => a.action === 'updated');
+    expect(audit).toHaveLength(2);
+    expect(audit[0]!.before_value).toMatchObject({ team_alias: 'before' });
+    expect(audit[0]!.updated_values).toMatchObject({ team_alias: 'after' });
+  });
+
+  it('refuses unknown teams, bad fields and negative money', async () => {
+    const missing = await call('/team/update', { team_id: 'nope', team_alias: 'x' });
+    expect(missing.status).toBe(404);
+    expect(missing.body.error).toMatchObject({ type: 'not_found_error', code: '404' });
+    expect((await call('/team/update', { team_alias: 'x' })).body.error).toMatchObject({ code: '422', param: 'team_id' });
+    expect((await call('/team/update', { team_id: 'team-dup', rpm_limit: 'many' })).body.error).toMatchObject({ code: '422', param: 'rpm_limit' });
+    expect((await call('/team/update', { team_id: 'team-dup', max_budget: -3 })).body.error).toMatchObject({ code: '400', param: 'max_budget' });
+    expect((await call('/team/update', { team_id: 'team-dup', organization_id: 'nope' })).body.error).toMatchObject({ code: '400', param: 'organization_id' });
+  });
+
+  it("lets a team admin edit their own team, but not raise its budget, and nobody else's", async () => {
+    await ok('/team/new', { team_id: 'team-admin-edit', max_budget: 5, members_with_roles: [{ role: 'admin', user_id: 'alice' }, { role: 'user', user_id: 'carol' }] });
+    const alice = await seedKey(stack.databaseUrl, { userId: 'alice' });
+    const carol = await seedKey(stack.databaseUrl, { userId: 'carol' });
+    expect((await ok('/team/update', { team_id: 'team-admin-edit', team_alias: 'renamed', rpm_limit: 50, max_budget: 4 }, alice)).data)
+      .toMatchObject({ team_alias: 'renamed', rpm_limit: 50, max_budget: 4 });
+    const raise = await call('/team/update', { team_id: 'team-admin-edit', max_budget: 20 }, alice);
+    expect(raise.status).toBe(403);
+    expect(raise.body.error.message).toBe("Only a proxy admin can raise a team's max_budget. Team's current max_budget=4.0, requested=20.0.");
+    expect((await call('/team/update', { team_id: 'team-admin-edit', blocked: true }, alice)).status).toBe(403);
+    expect((await call('/team/update', { team_id: 'team-admin-edit', team_alias: 'x' }, carol)).status).toBe(403);
+    expect((await call('/team/update', { team_id: 'team-dup', team_alias: 'x' }, alice)).status).toBe(403);
+    expect((await call('/team/update', { team_id: 'team-dup', team_alias: 'x' }, null)).status).toBe(401);
+  });
+});
