@@ -1,12 +1,21 @@
 import { app } from './app.ts';
 import type { AdminEnv } from './env.ts';
-import { consumeSpendLogs, SPEND_LOG_QUEUE } from './queues/spend-logs.ts';
+import { SCHEDULED_JOBS } from './jobs/index.ts';
+import { QUEUE_CONSUMERS } from './queues/index.ts';
 
 export default {
   fetch: (request, env, ctx) => app.fetch(request, env, ctx),
   async queue(batch, env, ctx) {
-    if (batch.queue === SPEND_LOG_QUEUE) return consumeSpendLogs(batch, env, ctx);
+    const consumer = QUEUE_CONSUMERS[batch.queue];
+    if (consumer) return consumer(batch, env, ctx);
     console.error(`no consumer for queue ${batch.queue}; retrying`);
     batch.retryAll();
+  },
+  async scheduled(controller, env, ctx) {
+    // Jobs run independently: one failing must not stop the others.
+    const results = await Promise.allSettled(SCHEDULED_JOBS.map((job) => job.run(env, ctx, controller.scheduledTime)));
+    results.forEach((r, i) => {
+      if (r.status === 'rejected') console.error(`scheduled job ${SCHEDULED_JOBS[i]?.name} failed:`, r.reason instanceof Error ? r.reason.message : String(r.reason));
+    });
   },
 } satisfies ExportedHandler<AdminEnv, unknown>;

@@ -15,7 +15,8 @@ import { mock } from '../providers/mock/index.ts';
 import { PROVIDERS } from '../providers/registry.ts';
 import type { Endpoint, ProviderAnswer } from '../providers/types.ts';
 import { gatewayState, type GatewayState } from '../state.ts';
-import { recordSpend } from '../telemetry/spend-log.ts';
+import { emitCall } from '../telemetry/emit.ts';
+import '../telemetry/sinks.ts';
 import pkg from '../../package.json';
 import { type CallContext, endUserOf } from './call-context.ts';
 import { type CallResult, spendRecord } from './spend-record.ts';
@@ -77,8 +78,12 @@ export async function handleModelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodT
     headers: c.req.raw.headers,
     keepText: state.config.general_settings.store_prompts_in_spend_logs === true,
   };
+  let overheadMs: number | undefined;
   const settle = (result: CallResult) => {
-    recordSpend(c.env, c.executionCtx, spendRecord(ctx, result));
+    emitCall(c.env, c.executionCtx, {
+      record: spendRecord(ctx, result), endpoint, caller, deployment, body, stream: ctx.stream, outcome: result.outcome,
+      error: result.error ?? result.outcome?.error, headers: c.req.raw.headers, startedAt, finishedAt: result.finishedAt, overheadMs,
+    });
     const tokens = (result.outcome?.usage.promptTokens ?? 0) + (result.outcome?.usage.completionTokens ?? 0);
     if (admission) c.executionCtx.waitUntil(admission.settle(result.cost, tokens).catch((err: unknown) => console.error('limiter settle failed:', err instanceof Error ? err.message : String(err))));
   };
@@ -124,7 +129,7 @@ export async function handleModelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodT
     const cost = costOfCall(deployment, outcome.usage);
     headers['x-litellm-response-cost'] = String(cost);
     if (caller.kind === 'key') headers['x-litellm-key-spend'] = String(caller.policy.spend + cost);
-    timingHeaders(headers, startedAt, upstreamMs);
+    overheadMs = timingHeaders(headers, startedAt, upstreamMs);
     settle({ outcome, cost, apiBase: answer.apiBase, finishedAt: outcome.finishedAt });
     return new Response(answer.body, { status: answer.status, headers });
   }
@@ -134,7 +139,7 @@ export async function handleModelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodT
   }));
   headers['cache-control'] = 'no-cache';
   if (caller.kind === 'key') headers['x-litellm-key-spend'] = String(caller.policy.spend);
-  timingHeaders(headers, startedAt, upstreamMs);
+  overheadMs = timingHeaders(headers, startedAt, upstreamMs);
   return new Response(answer.body, { status: answer.status, headers });
 }
 
@@ -149,11 +154,13 @@ function callHeaders(ctx: CallContext, apiBase: string): Record<string, string> 
   return headers;
 }
 
-/** Total time to the response headers, and the part of it that was Tollgate's own work. */
-function timingHeaders(headers: Record<string, string>, startedAt: number, upstreamMs: number): void {
+/** Total time to the response headers, and the part of it that was Tollgate's own work (returned). */
+function timingHeaders(headers: Record<string, string>, startedAt: number, upstreamMs: number): number {
   const total = Date.now() - startedAt;
+  const overhead = Math.max(0, total - upstreamMs);
   headers['x-litellm-response-duration-ms'] = String(total);
-  headers['x-litellm-overhead-duration-ms'] = String(Math.max(0, total - upstreamMs));
+  headers['x-litellm-overhead-duration-ms'] = String(overhead);
+  return overhead;
 }
 
 /** Per-deployment `timeout` (or `stream_timeout` for the first byte of a stream), else the router's, else LiteLLM's default. */
