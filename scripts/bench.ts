@@ -4,7 +4,9 @@
  *
  *   direct   load generator → fake upstream
  *   floor    load generator → pass-through Worker (standalone workerd) → fake upstream
- *   gateway  load generator → Tollgate (standalone workerd, generated config) → fake upstream
+ *   gateway  load generator → Tollgate (standalone workerd, generated config) → fake upstream,
+ *            with a virtual key that has limits and a budget
+ * and, to isolate the cost of admission, the same gateway called with the master key (no limiter call).
  *
  * Options: --runs N (3), --c1 SECONDS (5), --c50 SECONDS (10), --streams N (10), --profile, --out FILE.
  * Writes bench/latest.json (and bench/results/<time>.json) and prints the table the README shows.
@@ -89,12 +91,17 @@ general_settings:
   cleanups.push(floor.stop);
 
   const body = (stream: boolean) => JSON.stringify({ model: 'bench-gpt', stream, messages: [{ role: 'user', content: 'Hello, how are you today?' }] });
-  const targets: Record<'direct' | 'floor' | 'gateway', { plain: Target; stream: Target; pid?: number }> = {
+  const targets: Record<'direct' | 'floor' | 'gateway' | 'gatewayMaster', { plain: Target; stream: Target; pid?: number }> = {
     direct: { plain: { url: `${upstream.url}/v1/chat/completions`, body: body(false), headers: {} }, stream: { url: `${upstream.url}/v1/chat/completions`, body: body(true), headers: {} } },
     floor: { plain: { url: `${floor.url}/v1/chat/completions`, body: body(false), headers: {} }, stream: { url: `${floor.url}/v1/chat/completions`, body: body(true), headers: {} }, pid: floor.pid },
     gateway: {
       plain: { url: `${gateway.url}/v1/chat/completions`, body: body(false), headers: { authorization: `Bearer ${VIRTUAL_KEY}` } },
       stream: { url: `${gateway.url}/v1/chat/completions`, body: body(true), headers: { authorization: `Bearer ${VIRTUAL_KEY}` } },
+      pid: gateway.pid,
+    },
+    gatewayMaster: {
+      plain: { url: `${gateway.url}/v1/chat/completions`, body: body(false), headers: { authorization: `Bearer ${MASTER_KEY}` } },
+      stream: { url: `${gateway.url}/v1/chat/completions`, body: body(true), headers: { authorization: `Bearer ${MASTER_KEY}` } },
       pid: gateway.pid,
     },
   };
@@ -105,7 +112,7 @@ general_settings:
   console.log(`Warming up ...`);
   for (const t of Object.values(targets)) await loadTest(t.plain, 10, 2);
 
-  const samples: Record<string, PathResult[]> = { direct: [], floor: [], gateway: [] };
+  const samples: Record<string, PathResult[]> = { direct: [], floor: [], gateway: [], gatewayMaster: [] };
   for (let run = 1; run <= RUNS; run++) {
     for (const [name, t] of Object.entries(targets)) {
       process.stdout.write(`run ${run}/${RUNS} ${name} ... `);

@@ -11,7 +11,8 @@ import { generateWorkerdConfig, q, readWranglerConfig, workerdEnvNames } from '.
 import { startWorkerd, WORKERD_BIN, type WorkerdProcess } from '../scripts/lib/workerd-process.ts';
 import { startWsProxy, type WsProxy } from '../scripts/lib/wsproxy.ts';
 import { freshDatabase, type TestDatabase } from './support/database.ts';
-import { eventually, spendLogRow } from './support/keys.ts';
+import { eventually, seedKey, sha256, spendLogRow } from './support/keys.ts';
+import { query } from './support/pg-client.ts';
 import { TEST_MASTER_KEY } from './support/stack.ts';
 
 const execFile = promisify(execFileCb);
@@ -236,6 +237,20 @@ describe('the generated config in real workerd', () => {
     expect(again.data.choices[0]?.message.content).toBeTruthy();
     await eventually(() => spendLogRow(db.url, lastId));
     await eventually(() => spendLogRow(db.url, again.response.headers.get('x-litellm-call-id') ?? ''));
+  });
+
+  it('enforces a key\'s limits through Durable Objects on local disk, across a restart', async () => {
+    const key = await seedKey(db.url);
+    await query(db.url, 'UPDATE "LiteLLM_VerificationToken" SET rpm_limit = 3 WHERE token = $1', [sha256(key)]);
+    const keyClient = new OpenAI({ baseURL: `${workerd?.url}/v1`, apiKey: key, maxRetries: 0 });
+    for (let i = 0; i < 3; i++) await keyClient.chat.completions.create({ model: 'mock-gpt', messages });
+    await expect(keyClient.chat.completions.create({ model: 'mock-gpt', messages })).rejects.toBeInstanceOf(OpenAI.RateLimitError);
+    await new Promise((r) => setTimeout(r, 300)); // counters are written to disk at most every 100 ms
+    expect(await workerd?.stop()).toEqual({ code: 0, signal: null });
+    workerd = await startWorkerd({ configFile: capnp, env: env(), storageDir });
+    const again = new OpenAI({ baseURL: `${workerd.url}/v1`, apiKey: key, maxRetries: 0 });
+    await expect(again.chat.completions.create({ model: 'mock-gpt', messages })).rejects.toBeInstanceOf(OpenAI.RateLimitError);
+    expect(readdirSync(join(storageDir, 'do')).length).toBeGreaterThan(0);
   });
 
   it('fails to start with workerd\'s own message when the config is broken', async () => {

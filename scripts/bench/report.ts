@@ -12,7 +12,8 @@ export interface BenchReport {
   date: string;
   machine: { cores: number; cpu: string; node: string; workerd: string; postgres: string };
   method: { runs: number; c1Seconds: number; c50Seconds: number; streams: number };
-  paths: { direct: PathResult; floor: PathResult; gateway: PathResult };
+  /** gatewayMaster: the same gateway with the master key, which has no limits of its own: the difference is admission. */
+  paths: { direct: PathResult; floor: PathResult; gateway: PathResult; gatewayMaster?: PathResult };
 }
 
 /** The bar of issue #4, checked on one run's medians. */
@@ -44,7 +45,7 @@ const ratio = (a: number | undefined, b: number | undefined) => (a === undefined
 
 /** The Markdown table the README shows, with the bar under it. */
 export function renderReport(r: BenchReport): string {
-  const { direct, floor, gateway } = r.paths;
+  const { direct, floor, gateway, gatewayMaster } = r.paths;
   const rows: [string, (p: PathResult) => number | undefined, number][] = [
     ['c=1 p50 latency (ms)', (p) => p.c1.p50, 2],
     ['c=1 p99 latency (ms)', (p) => p.c1.p99, 2],
@@ -57,12 +58,13 @@ export function renderReport(r: BenchReport): string {
     ['peak memory (MiB, workerd RSS)', (p) => p.peakRssMb, 0],
   ];
   const lines = [
-    '| measure | direct | floor | gateway | gateway/floor | gateway/direct |',
-    '|---|---:|---:|---:|---:|---:|',
+    '| measure | direct | floor | gateway | gateway/floor | gateway/direct | gateway, master key (no limiter) |',
+    '|---|---:|---:|---:|---:|---:|---:|',
     ...rows.map(([label, pick, digits]) =>
-      `| ${label} | ${f(pick(direct), digits)} | ${f(pick(floor), digits)} | ${f(pick(gateway), digits)} | ${ratio(pick(gateway), pick(floor))} | ${ratio(pick(gateway), pick(direct))} |`),
+      `| ${label} | ${f(pick(direct), digits)} | ${f(pick(floor), digits)} | ${f(pick(gateway), digits)} | ${ratio(pick(gateway), pick(floor))} | ${ratio(pick(gateway), pick(direct))} | ${gatewayMaster ? f(pick(gatewayMaster), digits) : '–'} |`),
     '',
     ...checkBar(r).map((b) => `- ${b.ok ? 'PASS' : 'MISSED'}: ${b.name} (${b.detail})`),
+    ...(gatewayMaster ? [`- admission (the virtual key's limiter round vs the master key's none): +${(gateway.c1.p50 - gatewayMaster.c1.p50).toFixed(2)} ms p50 at c=1; at c=50 the key is hot and admits through leases (${(gateway.c50.rps / gatewayMaster.c50.rps * 100).toFixed(0)}% of the master key's throughput)`] : []),
     '',
     `${r.date}; ${r.machine.cores} cores (${r.machine.cpu}); Node ${r.machine.node}; workerd ${r.machine.workerd}; ` +
     `medians of ${r.method.runs} runs (c=1 for ${r.method.c1Seconds} s, c=50 for ${r.method.c50Seconds} s, ${r.method.streams} streams each).`,
