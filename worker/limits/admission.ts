@@ -252,10 +252,10 @@ function unuse(lease: LocalLease, input: AdmissionInput): void {
 /** A limiter that does not answer in time, or says it is overloaded, is a fast 503: never a hang. */
 export const LIMITER_TIMEOUT_MS = 5_000;
 
-async function bounded<T>(call: Promise<T>, target: Target): Promise<T> {
+export async function bounded<T>(call: Promise<T>, target: Target, timeoutMs = LIMITER_TIMEOUT_MS): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error('timeout')), LIMITER_TIMEOUT_MS);
+    timer = setTimeout(() => reject(new Error('timeout')), timeoutMs);
   });
   try {
     return await Promise.race([call, timeout]);
