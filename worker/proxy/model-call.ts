@@ -32,14 +32,27 @@ const DEFAULT_TIMEOUT_S = 600;
  * stream or return its answer with LiteLLM's headers, and settle the spend
  * record after the response (`waitUntil`), for failures too.
  */
-export async function handleModelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<string, unknown>>, modelFromPath?: string): Promise<Response> {
+export interface ModelCallOptions {
+  /** Azure-style paths name the model group in the path. */
+  modelFromPath?: string;
+  /**
+   * An OpenAI-format body another route already read and translated (the
+   * Anthropic-format /v1/messages); it is validated like a client's.
+   */
+  body?: Record<string, unknown>;
+}
+
+export async function handleModelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<string, unknown>>, options: ModelCallOptions = {}): Promise<Response> {
   const startedAt = Date.now();
   const state = await gatewayState(c.env);
   const sizeMb = state.config.general_settings.max_request_size_mb;
-  const body = await readJsonBody(c.req.raw, schema, {
-    ...(sizeMb ? { maxBytes: sizeMb * 1024 * 1024 } : {}),
-    ...(modelFromPath ? { overrides: { model: modelFromPath } } : {}),
-  });
+  const { modelFromPath } = options;
+  const body = options.body
+    ? validated(schema, modelFromPath ? { ...options.body, model: modelFromPath } : options.body)
+    : await readJsonBody(c.req.raw, schema, {
+      ...(sizeMb ? { maxBytes: sizeMb * 1024 * 1024 } : {}),
+      ...(modelFromPath ? { overrides: { model: modelFromPath } } : {}),
+    });
   const who = await identify(c.req.raw.headers, state.masterKeyHash);
   const group = body.model as string;
   const catalog = await currentCatalog(state, c.env, c.executionCtx, { missing: group });
@@ -141,6 +154,15 @@ export async function handleModelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodT
   if (caller.kind === 'key') headers['x-litellm-key-spend'] = String(caller.policy.spend);
   overheadMs = timingHeaders(headers, startedAt, upstreamMs);
   return new Response(answer.body, { status: answer.status, headers });
+}
+
+function validated(schema: z.ZodType<Record<string, unknown>>, body: Record<string, unknown>): Record<string, unknown> {
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const first = parsed.error.issues[0];
+  throw new GatewayError(parsed.error.issues.map((i) => `${i.path.map(String).join('.') || 'body'}: ${i.message}`).join('; '), {
+    status: 400, type: 'bad_request_error', param: first?.path.length ? first.path.map(String).join('.') : null,
+  });
 }
 
 function callHeaders(ctx: CallContext, apiBase: string): Record<string, string> {

@@ -6,8 +6,8 @@ import { handleModelCall } from '../proxy/model-call.ts';
 type Ctx = Context<{ Bindings: GatewayEnv }>;
 
 /** `POST /v1/chat/completions`; on Azure-style paths the deployment in the path names the model group. */
-export const chatCompletions = (c: Ctx) => handleModelCall(c, 'chat', chatRequestSchema, c.req.param('model'));
+export const chatCompletions = (c: Ctx) => handleModelCall(c, 'chat', chatRequestSchema, { modelFromPath: c.req.param('model') });
 /** `POST /v1/completions` (legacy text completions). */
-export const completions = (c: Ctx) => handleModelCall(c, 'completion', completionRequestSchema, c.req.param('model'));
+export const completions = (c: Ctx) => handleModelCall(c, 'completion', completionRequestSchema, { modelFromPath: c.req.param('model') });
 /** `POST /v1/embeddings`. */
-export const embeddings = (c: Ctx) => handleModelCall(c, 'embedding', embeddingRequestSchema, c.req.param('model'));
+export const embeddings = (c: Ctx) => handleModelCall(c, 'embedding', embeddingRequestSchema, { modelFromPath: c.req.param('model') });
