@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../errors.ts';
-import { bounded } from './admission.ts';
+import { bounded } from './bounded.ts';
 
 const target = { kind: 'key' as const, id: 'abc' };
 

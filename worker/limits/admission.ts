@@ -1,6 +1,6 @@
 import type { GatewayEnv } from '../env.ts';
 import type { KeyPolicy } from '../auth/key-policy.ts';
-import { GatewayError } from '../errors.ts';
+import { bounded } from './bounded.ts';
 import { limiterName, type EntityKind } from './client.ts';
 import { now } from './clock.ts';
 import type { AdmitRequest, AdmitResult, EntityLimiter, EntityView, LeaseGrant, Settlement } from './entity-limiter.ts';
@@ -247,28 +247,6 @@ function unuse(lease: LocalLease, input: AdmissionInput): void {
   lease.left.cost += input.estCost;
   lease.used.requests -= 1;
   lease.inFlight -= 1;
-}
-
-/** A limiter that does not answer in time, or says it is overloaded, is a fast 503: never a hang. */
-export const LIMITER_TIMEOUT_MS = 5_000;
-
-export async function bounded<T>(call: Promise<T>, target: Target, timeoutMs = LIMITER_TIMEOUT_MS): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error('timeout')), timeoutMs);
-  });
-  try {
-    return await Promise.race([call, timeout]);
-  } catch (err) {
-    const overloaded = err instanceof Error && ((err as { overloaded?: boolean }).overloaded || err.message === 'timeout');
-    console.error(`limiter ${target.kind}:${target.id} failed:`, err instanceof Error ? err.message : String(err));
-    throw new GatewayError(
-      overloaded ? `Rate limiter for ${target.kind} is overloaded; retry shortly` : `Rate limiter for ${target.kind} is unavailable; retry shortly`,
-      { status: 503, type: 'service_unavailable', retryable: true, headers: { 'retry-after': '1' } },
-    );
-  } finally {
-    if (timer) clearTimeout(timer);
-  }
 }
 
 function viewOf(results: Map<string, { result: AdmitResult }>, kind: EntityKind, id: string | null): EntityView | undefined {
