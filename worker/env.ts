@@ -10,10 +10,14 @@ export interface GatewayEnv {
   TOLLGATE_VERSION?: string;
   /** One limiter Durable Object per key, team, organization, user and end user (limits/entity-limiter.ts). */
   LIMITER?: DurableObjectNamespace;
+  /** One health object per model group: cooldowns and latency shared by every isolate (router/health-object.ts). */
+  ROUTER_HEALTH?: DurableObjectNamespace;
   /** Set only by the test suite: exposes the route that moves the limiters' clock. */
   TOLLGATE_TEST_MODE?: string;
   /** Spend-log records, consumed by the admin Worker (see telemetry/spend-log.ts). */
   SPEND_LOG_QUEUE?: Queue<unknown>;
+  /** Callback events (Langfuse), consumed by the admin Worker (see telemetry/langfuse/). */
+  CALLBACK_QUEUE?: Queue<unknown>;
   /** Anything config.yaml names with `os.environ/NAME`. */
   [name: string]: unknown;
 }

@@ -2,6 +2,7 @@ import { app } from './app.ts';
 import type { GatewayEnv } from './env.ts';
 
 export { EntityLimiter } from './limits/entity-limiter.ts';
+export { DeploymentHealth } from './router/health-object.ts';
 
 export default {
   fetch: (request, env, ctx) => app.fetch(request, env, ctx),

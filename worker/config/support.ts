@@ -4,15 +4,6 @@
  * setting is never silently ignored. Remove an entry when its feature lands.
  */
 export const PENDING_KEYS: Record<string, string> = {
-  'router_settings.routing_strategy': 'only simple-shuffle (weighted by weight or rpm) is implemented yet',
-  'router_settings.fallbacks': 'fallbacks are not implemented yet',
-  'router_settings.context_window_fallbacks': 'fallbacks are not implemented yet',
-  'router_settings.content_policy_fallbacks': 'fallbacks are not implemented yet',
-  'router_settings.default_fallbacks': 'fallbacks are not implemented yet',
-  'router_settings.num_retries': 'retries are not implemented yet',
-  'router_settings.allowed_fails': 'cooldowns are not implemented yet',
-  'router_settings.cooldown_time': 'cooldowns are not implemented yet',
-  'router_settings.retry_policy': 'retries are not implemented yet',
   'litellm_settings.success_callback': 'callbacks (Langfuse) are not implemented yet',
   'litellm_settings.failure_callback': 'callbacks (Langfuse) are not implemented yet',
   'litellm_settings.callbacks': 'callbacks are not implemented yet',

@@ -6,7 +6,9 @@ import type { GatewayEnv } from '../env.ts';
 import { errorResponse, GatewayError } from '../errors.ts';
 import { authorizeModel } from '../models/access.ts';
 import { currentCatalog } from '../models/catalog.ts';
-import { type DeploymentRef, pickDeployment } from '../models/deployments.ts';
+import type { DeploymentRef } from '../models/deployments.ts';
+import { resolveGroup } from '../router/resolve-group.ts';
+import { routeCall } from '../router/route-call.ts';
 import { type Admission, type AdmissionInput, admitCall } from '../limits/admission.ts';
 import { promptText } from '../openai/request-schemas.ts';
 import { readJsonBody } from '../openai/read-body.ts';
@@ -56,7 +58,8 @@ export async function handleModelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodT
   const who = await identify(c.req.raw.headers, state.masterKeyHash);
   const group = body.model as string;
   const catalog = await currentCatalog(state, c.env, c.executionCtx, { missing: group });
-  const picked = pickDeployment(catalog.groups.get(group) ?? []);
+  const resolved = resolveGroup(state.config, catalog, group);
+  const picked = resolved.deployments[0];
   const callId = crypto.randomUUID();
   const promptTokens = estimateTokens(promptText(body).length);
   const estimate = reservationEstimate(picked, promptTokens, body, endpoint);
@@ -79,7 +82,7 @@ export async function handleModelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodT
     if (admission) c.executionCtx.waitUntil(admission.release());
     throw err;
   }
-  const deployment = picked;
+  let deployment = picked;
   const ctx: CallContext = {
     callId,
     startedAt,
@@ -94,7 +97,7 @@ export async function handleModelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodT
   let overheadMs: number | undefined;
   const settle = (result: CallResult) => {
     emitCall(c.env, c.executionCtx, {
-      record: spendRecord(ctx, result), endpoint, caller, deployment, body, stream: ctx.stream, outcome: result.outcome,
+      record: spendRecord(ctx, result), endpoint, caller, deployment: ctx.deployment, body, stream: ctx.stream, outcome: result.outcome,
       error: result.error ?? result.outcome?.error, headers: c.req.raw.headers, startedAt, finishedAt: result.finishedAt, overheadMs,
     });
     const tokens = (result.outcome?.usage.promptTokens ?? 0) + (result.outcome?.usage.completionTokens ?? 0);
@@ -102,31 +105,47 @@ export async function handleModelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodT
   };
 
   const upstreamStartedAt = Date.now();
-  let answer: ProviderAnswer;
-  try {
-    const adapter = typeof body.mock_response === 'string' ? mock : PROVIDERS.get(deployment.provider);
+  const callProvider = (d: DeploymentRef, timeout: number): Promise<ProviderAnswer> => {
+    const adapter = typeof body.mock_response === 'string' ? mock : PROVIDERS.get(d.provider);
     if (!adapter) {
-      throw new GatewayError(`Provider "${deployment.provider}" is not implemented yet (model group ${group})`, {
-        status: 501, type: 'not_implemented_error', provider: deployment.provider,
-      });
+      return Promise.reject(new GatewayError(`Provider "${d.provider}" is not implemented yet (model group ${d.group})`, {
+        status: 501, type: 'not_implemented_error', provider: d.provider,
+      }));
     }
     if (!adapter.endpoints.has(endpoint)) {
-      throw new GatewayError(`Model group ${group} (${deployment.provider}) does not serve /${endpoint === 'chat' ? 'chat/completions' : `${endpoint}s`}`, {
+      return Promise.reject(new GatewayError(`Model group ${d.group} (${d.provider}) does not serve /${endpoint === 'chat' ? 'chat/completions' : `${endpoint}s`}`, {
         status: 400, type: 'bad_request_error', param: 'model',
-      });
+      }));
     }
-    answer = await adapter.call({
+    deployment = d;
+    ctx.deployment = d;
+    return adapter.call({
       endpoint,
-      deployment,
+      deployment: d,
       body,
       stream: ctx.stream,
       clientWantsUsage: (body.stream_options as { include_usage?: boolean } | null | undefined)?.include_usage === true,
       dropParams: state.config.litellm_settings.drop_params === true,
       env: c.env,
-      timeoutMs: timeoutMs(state, deployment.params, ctx.stream),
+      timeoutMs: timeout,
       promptTokenEstimate: promptTokens,
       keepText: ctx.keepText,
     });
+  };
+  let answer: ProviderAnswer;
+  let routing: { retries: number; fallbacks: number };
+  try {
+    const requestTimeoutS = state.config.litellm_settings.request_timeout ?? DEFAULT_TIMEOUT_S;
+    const routed = await routeCall({
+      env: c.env, ctx: c.executionCtx, state, catalog, requested: group, stream: ctx.stream, promptTokens,
+      clientFallbacks: Array.isArray(body.fallbacks) ? body.fallbacks.filter((f): f is string => typeof f === 'string') : undefined,
+      deadline: startedAt + requestTimeoutS * 1000,
+      call: callProvider,
+    });
+    answer = routed.answer;
+    deployment = routed.deployment;
+    ctx.deployment = routed.deployment;
+    routing = { retries: routed.attemptedRetries, fallbacks: routed.attemptedFallbacks };
   } catch (err) {
     const error = err instanceof GatewayError ? err : new GatewayError('Internal server error', { status: 500, type: 'internal_server_error' });
     if (!(err instanceof GatewayError)) console.error('model call failed', err instanceof Error ? err.stack ?? err.message : String(err));
@@ -134,7 +153,12 @@ export async function handleModelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodT
     return errorResponse(error, callHeaders(ctx, ''));
   }
   const upstreamMs = Date.now() - upstreamStartedAt;
-  const headers = { ...admission?.headers, ...callHeaders(ctx, answer.apiBase) };
+  const headers: Record<string, string> = {
+    ...admission?.headers,
+    ...callHeaders(ctx, answer.apiBase),
+    'x-litellm-attempted-retries': String(routing.retries),
+    'x-litellm-attempted-fallbacks': String(routing.fallbacks),
+  };
   headers['content-type'] = answer.contentType;
 
   if (!(answer.body instanceof ReadableStream)) {

@@ -1,0 +1,91 @@
+import { DurableObject } from 'cloudflare:workers';
+import type { GatewayEnv } from '../env.ts';
+
+/** One call's outcome on one deployment, as isolates report it. */
+export interface DeploymentReport {
+  deploymentId: string;
+  ok: boolean;
+  /** Whole-call latency, or for streams the time to the first chunk. */
+  latencyMs?: number;
+  tokens?: number;
+  at: number;
+}
+
+export interface CooldownSettings {
+  allowedFails: number;
+  cooldownSeconds: number;
+  disabled: boolean;
+}
+
+/** What every isolate routes with: cooldowns, latency and this minute's usage per deployment. */
+export interface HealthSnapshot {
+  cooldowns: Record<string, number>;
+  latencyMs: Record<string, number>;
+  usage: Record<string, { minute: number; requests: number; tokens: number }>;
+  at: number;
+}
+
+const FAIL_WINDOW_MS = 60_000;
+/** Weight of the newest latency in the moving average. */
+const LATENCY_ALPHA = 0.3;
+
+/**
+ * The shared health of one model group's deployments (one object per
+ * group): failures within a minute past `allowed_fails` put a deployment in
+ * cooldown for `cooldown_time`, seen by every isolate on its next refresh;
+ * latency and per-minute usage feed the latency- and usage-based strategies.
+ * Cooldowns are stored, so a restarted object keeps them.
+ */
+export class DeploymentHealth extends DurableObject<GatewayEnv> {
+  #fails = new Map<string, number[]>();
+  #cooldowns: Record<string, number> | undefined;
+  #latency: Record<string, number> = {};
+  #usage: HealthSnapshot['usage'] = {};
+
+  async report(reports: DeploymentReport[], settings: CooldownSettings, now = Date.now()): Promise<HealthSnapshot> {
+    const cooldowns = await this.#loadCooldowns();
+    let cooled = false;
+    for (const r of reports) {
+      const minute = Math.floor(r.at / 60_000);
+      const usage = this.#usage[r.deploymentId];
+      if (!usage || usage.minute !== minute) this.#usage[r.deploymentId] = { minute, requests: 1, tokens: r.tokens ?? 0 };
+      else {
+        usage.requests += 1;
+        usage.tokens += r.tokens ?? 0;
+      }
+      if (r.ok) {
+        if (r.latencyMs !== undefined) {
+          const old = this.#latency[r.deploymentId];
+          this.#latency[r.deploymentId] = old === undefined ? r.latencyMs : old + LATENCY_ALPHA * (r.latencyMs - old);
+        }
+        continue;
+      }
+      const recent = (this.#fails.get(r.deploymentId) ?? []).filter((t) => t > now - FAIL_WINDOW_MS);
+      recent.push(r.at);
+      this.#fails.set(r.deploymentId, recent);
+      if (!settings.disabled && recent.length >= settings.allowedFails && !(cooldowns[r.deploymentId]! > now)) {
+        cooldowns[r.deploymentId] = now + settings.cooldownSeconds * 1000;
+        this.#fails.set(r.deploymentId, []);
+        cooled = true;
+      }
+    }
+    if (cooled) await this.ctx.storage.put('cooldowns', cooldowns);
+    return this.#snapshot(now);
+  }
+
+  async snapshot(now = Date.now()): Promise<HealthSnapshot> {
+    await this.#loadCooldowns();
+    return this.#snapshot(now);
+  }
+
+  async #loadCooldowns(): Promise<Record<string, number>> {
+    this.#cooldowns ??= (await this.ctx.storage.get<Record<string, number>>('cooldowns')) ?? {};
+    return this.#cooldowns;
+  }
+
+  #snapshot(now: number): HealthSnapshot {
+    const cooldowns: Record<string, number> = {};
+    for (const [id, until] of Object.entries(this.#cooldowns ?? {})) if (until > now) cooldowns[id] = until;
+    return { cooldowns, latencyMs: { ...this.#latency }, usage: { ...this.#usage }, at: now };
+  }
+}

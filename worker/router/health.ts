@@ -1,0 +1,101 @@
+import type { TollgateConfig } from '../config/schema.ts';
+import type { GatewayEnv } from '../env.ts';
+import type { CooldownSettings, DeploymentHealth, DeploymentReport, HealthSnapshot } from './health-object.ts';
+
+interface WaitUntil { waitUntil(p: Promise<unknown>): void }
+
+/** How stale an isolate's copy of a group's health may get before it refreshes (in the background). */
+export const HEALTH_REFRESH_MS = 1_000;
+/** A cold isolate waits at most this long for the shared health before routing without it. */
+const COLD_WAIT_MS = 250;
+
+interface GroupHealth {
+  snapshot: HealthSnapshot;
+  /** Failures this isolate saw, applied at once without waiting for the shared object. */
+  localFails: Map<string, number[]>;
+  pending: DeploymentReport[];
+  fetching: Promise<void> | undefined;
+}
+
+const groups = new Map<string, GroupHealth>();
+const inFlight = new Map<string, number>();
+
+export function cooldownSettings(config: TollgateConfig): CooldownSettings {
+  const r = config.router_settings;
+  return { allowedFails: r.allowed_fails ?? 3, cooldownSeconds: r.cooldown_time ?? 5, disabled: r.disable_cooldowns === true };
+}
+
+function stub(env: GatewayEnv, group: string): Pick<DeploymentHealth, 'report' | 'snapshot'> | undefined {
+  const ns = env.ROUTER_HEALTH;
+  return ns ? ns.get(ns.idFromName(group)) as unknown as Pick<DeploymentHealth, 'report' | 'snapshot'> : undefined;
+}
+
+/**
+ * The group's health as this isolate knows it: answered from memory, with a
+ * refresh from the shared object in the background once it is a second old.
+ * Only an isolate that has never seen the group waits (briefly) for it.
+ */
+export async function groupHealth(env: GatewayEnv, ctx: WaitUntil, config: TollgateConfig, group: string): Promise<HealthSnapshot> {
+  let entry = groups.get(group);
+  if (!entry) {
+    entry = { snapshot: { cooldowns: {}, latencyMs: {}, usage: {}, at: 0 }, localFails: new Map(), pending: [], fetching: undefined };
+    groups.set(group, entry);
+    const first = refresh(env, config, group, entry);
+    ctx.waitUntil(first);
+    await Promise.race([first, new Promise((r) => setTimeout(r, COLD_WAIT_MS))]);
+  } else if (Date.now() - entry.snapshot.at > HEALTH_REFRESH_MS && !entry.fetching) {
+    ctx.waitUntil(refresh(env, config, group, entry));
+  }
+  return entry.snapshot;
+}
+
+function refresh(env: GatewayEnv, config: TollgateConfig, group: string, entry: GroupHealth): Promise<void> {
+  const object = stub(env, group);
+  if (!object) return Promise.resolve();
+  const reports = entry.pending.splice(0);
+  entry.fetching = object.report(reports, cooldownSettings(config)).then((snapshot) => {
+    entry.snapshot = { ...snapshot, cooldowns: { ...snapshot.cooldowns, ...localCooldowns(entry, snapshot.at) } };
+  }).catch((err: unknown) => {
+    entry.pending.unshift(...reports);
+    console.error(`router health for ${group} unavailable:`, err instanceof Error ? err.message : String(err));
+  }).finally(() => {
+    entry.fetching = undefined;
+  });
+  return entry.fetching;
+}
+
+function localCooldowns(entry: GroupHealth, now: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [id, until] of Object.entries(entry.snapshot.cooldowns)) if (until > now) out[id] = until;
+  return out;
+}
+
+/**
+ * Reports a call's outcome. A failure counts at once in this isolate (so it
+ * stops choosing the deployment without waiting) and is sent to the shared
+ * object right away; successes travel with the next refresh.
+ */
+export function reportOutcome(env: GatewayEnv, ctx: WaitUntil, config: TollgateConfig, group: string, report: DeploymentReport): void {
+  const entry = groups.get(group);
+  if (!entry) return;
+  entry.pending.push(report);
+  if (report.ok) return;
+  const settings = cooldownSettings(config);
+  const recent = (entry.localFails.get(report.deploymentId) ?? []).filter((t) => t > report.at - 60_000);
+  recent.push(report.at);
+  entry.localFails.set(report.deploymentId, recent);
+  if (!settings.disabled && recent.length >= settings.allowedFails) {
+    entry.snapshot = { ...entry.snapshot, cooldowns: { ...entry.snapshot.cooldowns, [report.deploymentId]: report.at + settings.cooldownSeconds * 1000 } };
+    entry.localFails.set(report.deploymentId, []);
+  }
+  if (!entry.fetching) ctx.waitUntil(refresh(env, config, group, entry));
+}
+
+/** Requests this isolate has in flight per deployment (least-busy routing). */
+export function busy(deploymentId: string): number {
+  return inFlight.get(deploymentId) ?? 0;
+}
+
+export function trackInFlight(deploymentId: string, delta: 1 | -1): void {
+  inFlight.set(deploymentId, Math.max(0, (inFlight.get(deploymentId) ?? 0) + delta));
+}

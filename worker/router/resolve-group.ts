@@ -1,0 +1,62 @@
+import { parseModelRef } from '../config/providers.ts';
+import type { TollgateConfig } from '../config/schema.ts';
+import type { DeploymentRef, ModelCatalog } from '../models/deployments.ts';
+
+/** `model_group_alias` target: a plain group name, or `{model, hidden}`. */
+function aliasTarget(config: TollgateConfig, name: string): string | undefined {
+  const alias = config.router_settings.model_group_alias?.[name];
+  if (!alias) return undefined;
+  return typeof alias === 'string' ? alias : alias.model;
+}
+
+/** Hidden aliases still route, but `/v1/models` does not list them (LiteLLM's `hidden`). */
+export function visibleAliases(config: TollgateConfig): string[] {
+  return Object.entries(config.router_settings.model_group_alias ?? {})
+    .filter(([, target]) => typeof target === 'string' || !target.hidden)
+    .map(([name]) => name);
+}
+
+/**
+ * The deployments a requested model name reaches: its group, else the group
+ * a `model_group_alias` names, else a wildcard group (`openai/*`, `*`) whose
+ * deployment model takes the part the `*` matched (`openai/*` with
+ * `openai/gpt-4o` → the OpenAI model `gpt-4o`), as LiteLLM routes them.
+ */
+export function resolveGroup(config: TollgateConfig, catalog: ModelCatalog, requested: string): { group: string; deployments: DeploymentRef[] } {
+  const direct = catalog.groups.get(requested);
+  if (direct?.length) return { group: requested, deployments: direct };
+  const aliased = aliasTarget(config, requested);
+  if (aliased && catalog.groups.get(aliased)?.length) return { group: aliased, deployments: catalog.groups.get(aliased) ?? [] };
+  // The most specific wildcard wins: `openai/*` before `*`.
+  const wildcards = [...catalog.groups.keys()].filter((name) => name.includes('*')).sort((a, b) => b.length - a.length);
+  for (const pattern of wildcards) {
+    const matched = matchWildcard(pattern, requested);
+    if (matched === undefined) continue;
+    const deployments = (catalog.groups.get(pattern) ?? []).flatMap((d) => expand(d, matched, requested));
+    if (deployments.length) return { group: pattern, deployments };
+  }
+  return { group: requested, deployments: [] };
+}
+
+function matchWildcard(pattern: string, name: string): string | undefined {
+  const star = pattern.indexOf('*');
+  const prefix = pattern.slice(0, star);
+  const suffix = pattern.slice(star + 1);
+  if (!name.startsWith(prefix) || !name.endsWith(suffix) || name.length < prefix.length + suffix.length) return undefined;
+  return name.slice(prefix.length, name.length - suffix.length);
+}
+
+/** A wildcard deployment made concrete for one requested name. */
+function expand(d: DeploymentRef, matched: string, requested: string): DeploymentRef[] {
+  if (!d.params.model.includes('*')) return [d];
+  if (d.params.model === '*') {
+    // `*` alone: the requested name says which provider, as a bare or prefixed model name.
+    const ref = parseModelRef(requested);
+    if (!ref.ok) return [];
+    return [{ ...d, id: `${d.id}:${requested}`, provider: ref.provider, model: ref.model, params: { ...d.params, model: requested } }];
+  }
+  const concrete = d.params.model.replace('*', matched);
+  const ref = parseModelRef(concrete);
+  if (!ref.ok) return [];
+  return [{ ...d, id: `${d.id}:${matched}`, provider: ref.provider, model: ref.model, params: { ...d.params, model: concrete } }];
+}

@@ -1,0 +1,43 @@
+import type { TollgateConfig } from '../config/schema.ts';
+import { GatewayError } from '../errors.ts';
+
+/** LiteLLM's retry_policy keys, by the error class they cover. */
+function policyKey(err: GatewayError): string {
+  if (err.type === 'content_policy_violation') return 'ContentPolicyViolationErrorRetries';
+  if (err.status === 401 || err.status === 403) return 'AuthenticationErrorRetries';
+  if (err.status === 408 || err.type === 'timeout_error') return 'TimeoutErrorRetries';
+  if (err.status === 429) return 'RateLimitErrorRetries';
+  if (err.status === 400 || err.status === 422) return 'BadRequestErrorRetries';
+  return 'InternalServerErrorRetries';
+}
+
+/** How many retries an error earns: `retry_policy` for its class, else `num_retries` (0 unless configured). */
+export function retriesFor(config: TollgateConfig, err: GatewayError): number {
+  const policy = config.router_settings.retry_policy?.[policyKey(err)];
+  if (policy !== undefined) return policy;
+  if (!err.retryable) return 0;
+  return config.router_settings.num_retries ?? config.litellm_settings.num_retries ?? 0;
+}
+
+const BASE_BACKOFF_MS = 250;
+const MAX_BACKOFF_MS = 8_000;
+
+/**
+ * Exponential backoff with jitter (±25%), never shorter than the upstream's
+ * `retry-after` (or LiteLLM's `retry_after` setting) and never past the deadline.
+ */
+export function backoffMs(attempt: number, err: GatewayError, config: TollgateConfig, msLeft: number, random: () => number = Math.random): number {
+  const exponential = Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** attempt) * (0.75 + random() * 0.5);
+  const retryAfterHeader = Number(err.headers['retry-after-ms'] ?? NaN) || Number(err.headers['retry-after'] ?? NaN) * 1000;
+  const floor = Math.max(Number.isFinite(retryAfterHeader) ? retryAfterHeader : 0, (config.router_settings.retry_after ?? 0) * 1000);
+  return Math.max(0, Math.min(Math.max(exponential, floor), msLeft));
+}
+
+/** Errors that are the request's own fault: no other deployment or model would answer it differently. */
+export function isRequestError(err: GatewayError): boolean {
+  return (err.status === 400 || err.status === 413 || err.status === 422) && err.type !== 'content_policy_violation' && !isContextWindowError(err);
+}
+
+export function isContextWindowError(err: GatewayError): boolean {
+  return err.type === 'context_window_exceeded' || /context.length|context_length_exceeded|maximum context length|too many tokens/i.test(err.message);
+}

@@ -1,0 +1,171 @@
+import { deploymentPrice } from '../cost/deployment-cost.ts';
+import type { GatewayEnv } from '../env.ts';
+import { GatewayError } from '../errors.ts';
+import type { DeploymentRef, ModelCatalog } from '../models/deployments.ts';
+import type { ProviderAnswer } from '../providers/types.ts';
+import type { GatewayState } from '../state.ts';
+import { type FallbackReason, fallbacksFor, maxFallbacks } from './fallbacks.ts';
+import { groupHealth, reportOutcome, trackInFlight } from './health.ts';
+import { resolveGroup } from './resolve-group.ts';
+import { backoffMs, isContextWindowError, isRequestError, retriesFor } from './retry-policy.ts';
+import { choose, type RoutingStrategy, underDeploymentLimits } from './strategies.ts';
+
+interface WaitUntil { waitUntil(p: Promise<unknown>): void }
+
+export interface RouteInput {
+  env: GatewayEnv;
+  ctx: WaitUntil;
+  state: GatewayState;
+  catalog: ModelCatalog;
+  requested: string;
+  /** The client's own `fallbacks` (LiteLLM's request-body field). */
+  clientFallbacks?: string[];
+  stream: boolean;
+  promptTokens: number;
+  /** ms epoch of the deadline for the whole request, retries and fallbacks included. */
+  deadline: number;
+  call(deployment: DeploymentRef, timeoutMs: number): Promise<ProviderAnswer>;
+  random?: () => number;
+}
+
+export interface Routed {
+  answer: ProviderAnswer;
+  deployment: DeploymentRef;
+  attemptedRetries: number;
+  attemptedFallbacks: number;
+}
+
+/** The most input a deployment takes, when known (`model_info.max_input_tokens`, else the price table). */
+function contextWindow(d: DeploymentRef): number | undefined {
+  return d.info.max_input_tokens ?? deploymentPrice(d)?.maxInputTokens;
+}
+
+function attemptTimeoutMs(state: GatewayState, d: DeploymentRef, stream: boolean, msLeft: number): number {
+  const r = state.config.router_settings;
+  const seconds = (stream ? d.params.stream_timeout ?? r.stream_timeout : undefined) ?? d.params.timeout ?? r.timeout
+    ?? state.config.litellm_settings.request_timeout ?? 600;
+  return Math.max(1, Math.min(seconds * 1000, msLeft));
+}
+
+/** Failures that say something about the deployment (and so count towards its cooldown). */
+function countsAgainst(err: GatewayError): boolean {
+  return err.retryable || err.status === 401 || err.status === 403 || err.status === 404;
+}
+
+function withAttempts(err: GatewayError, retries: number, fallbacks: number): GatewayError {
+  return new GatewayError(err.message, {
+    status: err.status, type: err.type, param: err.param, provider: err.provider, upstreamStatus: err.upstreamStatus, retryable: err.retryable,
+    headers: { ...err.headers, 'x-litellm-attempted-retries': String(retries), 'x-litellm-attempted-fallbacks': String(fallbacks) },
+  });
+}
+
+/**
+ * Serves a request from its model group, as LiteLLM's router does: skips
+ * deployments in cooldown (shared by every isolate), picks one by the
+ * routing strategy, retries with backoff (preferring deployments not tried
+ * yet, honouring `retry-after`), bounds each attempt by its timeout (a wedged
+ * provider is cut off, not waited on), and falls back to other groups
+ * (chained, up to `max_fallbacks`): `context_window_fallbacks` before
+ * calling a deployment whose context a prompt cannot fit,
+ * `content_policy_fallbacks` on a content-policy refusal, else `fallbacks`.
+ * A stream falls back only before its first byte: once an answer is
+ * returned, routing is over.
+ */
+export async function routeCall(input: RouteInput): Promise<Routed> {
+  const { state, env, ctx } = input;
+  const config = state.config;
+  const strategy = (config.router_settings.routing_strategy ?? 'simple-shuffle') as RoutingStrategy;
+  const queue: { group: string; reason: FallbackReason }[] = [{ group: input.requested, reason: 'error' }];
+  const visited = new Set<string>();
+  let attempts = 0;
+  let groupsTried = 0;
+  let lastError: GatewayError | undefined;
+  let soonestRetry: number | undefined;
+  const fallBack = (group: string, reason: FallbackReason) => {
+    const next = fallbacksFor(config, group, reason, group === input.requested ? input.clientFallbacks : undefined);
+    for (const target of next) if (!visited.has(target)) queue.push({ group: target, reason });
+  };
+
+  while (queue.length && groupsTried <= maxFallbacks(config)) {
+    const { group: requested } = queue.shift() as { group: string; reason: FallbackReason };
+    if (visited.has(requested)) continue;
+    visited.add(requested);
+    const { group, deployments } = resolveGroup(config, input.catalog, requested);
+    if (!deployments.length) {
+      lastError ??= new GatewayError(`Invalid model name passed in model=${requested}. Call \`/v1/models\` to view available models for your key.`, { status: 400, type: 'bad_request_error', param: 'model' });
+      continue;
+    }
+    groupsTried++;
+    const fitting = deployments.filter((d) => {
+      const window = contextWindow(d);
+      return window === undefined || input.promptTokens <= window;
+    });
+    if (!fitting.length) {
+      lastError = new GatewayError(`Context window exceeded: the prompt (about ${input.promptTokens} tokens) does not fit model group ${group}`, {
+        status: 400, type: 'context_window_exceeded', param: 'messages',
+      });
+      fallBack(requested, 'context_window');
+      continue;
+    }
+    const health = await groupHealth(env, ctx, config, group);
+    const now = Date.now();
+    // As in LiteLLM, a group's only deployment is not cooled down unless there is somewhere to fall back to:
+    // cooling it would only turn every request into a 429.
+    const coolable = deployments.length > 1 || fallbacksFor(config, requested, 'error', requested === input.requested ? input.clientFallbacks : undefined).length > 0;
+    let available = coolable ? fitting.filter((d) => !(health.cooldowns[d.id]! > now)) : fitting;
+    if (strategy.startsWith('usage-based')) available = underDeploymentLimits(available, health, now);
+    if (!available.length) {
+      const until = Math.min(...fitting.map((d) => health.cooldowns[d.id] ?? now + 60_000));
+      soonestRetry = Math.min(soonestRetry ?? until, until);
+      lastError = noDeployments(requested, group, until, now);
+      fallBack(requested, 'error');
+      continue;
+    }
+    const tried = new Set<string>();
+    for (let attempt = 0; ; attempt++) {
+      const pool = available.filter((d) => !tried.has(d.id));
+      const deployment = choose(strategy, pool.length ? pool : available, health, input.random) as DeploymentRef;
+      const msLeft = input.deadline - Date.now();
+      if (msLeft <= 0) throw withAttempts(lastError ?? new GatewayError('Request timed out', { status: 408, type: 'timeout_error' }), attempts - groupsTried + 1, groupsTried - 1);
+      attempts++;
+      const started = Date.now();
+      trackInFlight(deployment.id, 1);
+      try {
+        const answer = await input.call(deployment, attemptTimeoutMs(state, deployment, input.stream, msLeft));
+        reportOutcome(env, ctx, config, group, { deploymentId: deployment.id, ok: true, latencyMs: Date.now() - started, at: Date.now() });
+        return { answer, deployment, attemptedRetries: attempts - groupsTried, attemptedFallbacks: groupsTried - 1 };
+      } catch (caught) {
+        const err = caught instanceof GatewayError ? caught : new GatewayError('Internal server error', { status: 500, type: 'internal_server_error', retryable: true });
+        lastError = err;
+        if (countsAgainst(err)) reportOutcome(env, ctx, config, group, { deploymentId: deployment.id, ok: false, at: Date.now() });
+        tried.add(deployment.id);
+        if (isRequestError(err)) throw withAttempts(err, attempts - groupsTried, groupsTried - 1);
+        if (err.type === 'content_policy_violation') {
+          fallBack(requested, 'content_policy');
+          break;
+        }
+        if (isContextWindowError(err)) {
+          fallBack(requested, 'context_window');
+          break;
+        }
+        if (attempt >= retriesFor(config, err)) {
+          fallBack(requested, 'error');
+          break;
+        }
+        await new Promise((r) => setTimeout(r, backoffMs(attempt, err, config, input.deadline - Date.now(), input.random)));
+      } finally {
+        trackInFlight(deployment.id, -1);
+      }
+    }
+  }
+  const final = lastError ?? noDeployments(input.requested, input.requested, soonestRetry ?? Date.now() + 60_000, Date.now());
+  throw withAttempts(final, Math.max(0, attempts - groupsTried), Math.max(0, groupsTried - 1));
+}
+
+/** LiteLLM's 429 when every deployment of a group is cooling down, with the cooldown's `retry-after`. */
+function noDeployments(requested: string, group: string, until: number, now: number): GatewayError {
+  const seconds = Math.max(1, Math.ceil((until - now) / 1000));
+  return new GatewayError(`No deployments available for selected model, Try again in ${seconds} seconds. Passed model=${requested}. model_group=${group}`, {
+    status: 429, type: 'rate_limit_error', retryable: true, headers: { 'retry-after': String(seconds) },
+  });
+}
