@@ -50,7 +50,7 @@ router_settings:
   num_retries: 2
   retry_policy: {BadRequestErrorRetries: 0}
   allowed_fails: 3
-  cooldown_time: 3
+  cooldown_time: 8
   fallbacks:
     - gpt-4o-uae-primary: [claude-sonnet-bedrock-me]
     - claude-sonnet-bedrock-me: [claude-sonnet-fallback]
@@ -165,7 +165,7 @@ describe('cooldowns', () => {
     expect(primary.requests).toHaveLength(before);
 
     primary.setDefault({ kind: 'echo' });
-    await new Promise((r) => setTimeout(r, 3200));
+    await new Promise((r) => setTimeout(r, 8200));
     await eventually(async () => {
       await ask('flaky');
       return primary.requests.length > before ? true : undefined;
@@ -183,7 +183,7 @@ describe('cooldowns', () => {
     expect(Number(err.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     primary.setDefault({ kind: 'echo' });
     secondary.setDefault({ kind: 'echo' });
-    await new Promise((r) => setTimeout(r, 3200));
+    await new Promise((r) => setTimeout(r, 8200));
   }, 30_000);
 });
 

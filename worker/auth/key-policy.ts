@@ -26,6 +26,8 @@ export interface KeyPolicy {
   maxBudget: number | null;
   metadata: Record<string, unknown>;
   tags: string[];
+  /** Which `cache` controls a request may use ([] = any). */
+  allowedCacheControls: string[];
   team: TeamPolicy | null;
 }
 

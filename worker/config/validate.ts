@@ -54,8 +54,10 @@ function settingWarnings(raw: unknown): string[] {
   }
   const cache = (raw as { litellm_settings?: { cache_params?: Record<string, unknown> } }).litellm_settings?.cache_params;
   if (cache && cache.type === 'redis' && ('host' in cache || 'port' in cache) && !('url' in cache)) {
-    out.push('litellm_settings.cache_params: Redis is reached over its REST API (Upstash): set url and token ' +
-      '(or UPSTASH_REDIS_REST_URL / UPSTASH_REDIS_REST_TOKEN); host, port and password are not used');
+    out.push('litellm_settings.cache_params: Redis is reached over its REST API (Upstash), not host/port/password: ' +
+      'set `url: https://<your-redis-rest-host>` and `token: os.environ/UPSTASH_REDIS_REST_TOKEN` (or the env vars ' +
+      'UPSTASH_REDIS_REST_URL / UPSTASH_REDIS_REST_TOKEN; in-region, `npm run redis:bridge` serves that API in front of ' +
+      'a plain Redis). Until then the response cache is off');
   }
   return out;
 }

@@ -291,6 +291,7 @@ export function keyPolicy(token: string, key: EntityView, team: EntityView | und
     maxBudget: key.maxBudget,
     metadata: key.metadata,
     tags: key.tags,
+    allowedCacheControls: key.allowedCacheControls ?? [],
     team: team?.exists
       ? { id: team.id, alias: team.alias, models: team.models, blocked: team.blocked, organizationId: team.organizationId, metadata: team.metadata }
       : null,

@@ -86,6 +86,7 @@ export interface EntityView {
   keyName: string | null;
   metadata: Record<string, unknown>;
   tags: string[];
+  allowedCacheControls: string[];
   spend: number;
   maxBudget: number | null;
   /** Remaining requests/tokens this minute and the limits, when the entity has them. */
@@ -475,7 +476,7 @@ export class EntityLimiter extends DurableObject<GatewayEnv> {
     }
     return {
       kind: p.kind, id: p.id, exists: p.exists, blocked: p.blocked, expires: p.expires, alias: p.alias, models: p.models, teamId: p.teamId,
-      organizationId: p.organizationId, userId: p.userId, keyName: p.keyName, metadata: p.metadata, tags: p.tags,
+      organizationId: p.organizationId, userId: p.userId, keyName: p.keyName, metadata: p.metadata, tags: p.tags, allowedCacheControls: p.allowedCacheControls ?? [],
       spend: c.windowSpend, maxBudget: p.maxBudget, remaining,
     };
   }

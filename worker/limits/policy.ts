@@ -37,6 +37,8 @@ export interface EntityPolicy {
   modelMaxBudget: Record<string, ModelBudget>;
   metadata: Record<string, unknown>;
   tags: string[];
+  /** Keys: which `cache` controls a request may use ([] = any). */
+  allowedCacheControls: string[];
   /** Keys: the entities whose limits also apply. */
   teamId: string | null;
   organizationId: string | null;
@@ -50,7 +52,7 @@ export function missingPolicy(kind: EntityKind, id: string): EntityPolicy {
   return {
     kind, id, exists: false, alias: null, blocked: false, expires: null, models: [], maxBudget: null, softBudget: null,
     budgetDuration: null, budgetResetAt: null, spend: 0, rpmLimit: null, tpmLimit: null, maxParallel: null,
-    modelRpm: {}, modelTpm: {}, modelMaxBudget: {}, metadata: {}, tags: [], teamId: null, organizationId: null,
+    modelRpm: {}, modelTpm: {}, modelMaxBudget: {}, metadata: {}, tags: [], allowedCacheControls: [], teamId: null, organizationId: null,
     userId: null, keyName: null, redirect: null,
   };
 }
@@ -111,6 +113,7 @@ export async function loadPolicy(pool: Pool, kind: EntityKind, id: string, now: 
         alias: str(row.key_alias),
         expires: ms(row.expires),
         tags: list(row.tags),
+        allowedCacheControls: list(row.allowed_cache_controls),
         teamId: str(row.team_id),
         organizationId: str(row.organization_id),
         userId: str(row.user_id),

@@ -25,8 +25,10 @@ export interface CallOutcome {
   error?: GatewayError;
   /** The client went away before the end. */
   aborted?: boolean;
-  /** The answer's text, kept only when prompts and responses are stored in spend logs. */
+  /** The answer's content, kept only when asked for (spend logs that store responses, the response cache). */
   responseText?: string;
+  /** The streamed answer carried tool calls (its kept text is then not the whole answer). */
+  toolCalls?: boolean;
 }
 
 export interface ProviderCall {

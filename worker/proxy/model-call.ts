@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import type { z } from 'zod';
-import { type Caller, identify, unknownKey } from '../auth/authenticate.ts';
+import { type Caller, identify } from '../auth/authenticate.ts';
 import { costOfCall } from '../cost/deployment-cost.ts';
 import type { GatewayEnv } from '../env.ts';
 import { errorResponse, GatewayError } from '../errors.ts';
@@ -9,24 +9,24 @@ import { currentCatalog } from '../models/catalog.ts';
 import type { DeploymentRef } from '../models/deployments.ts';
 import { resolveGroup } from '../router/resolve-group.ts';
 import { routeCall } from '../router/route-call.ts';
-import { type Admission, type AdmissionInput, admitCall } from '../limits/admission.ts';
 import { promptText } from '../openai/request-schemas.ts';
 import { readJsonBody } from '../openai/read-body.ts';
 import { estimateTokens } from '../providers/openai-compatible/usage.ts';
 import { mock } from '../providers/mock/index.ts';
 import { PROVIDERS } from '../providers/registry.ts';
 import type { Endpoint, ProviderAnswer } from '../providers/types.ts';
-import { gatewayState, type GatewayState } from '../state.ts';
+import { gatewayState } from '../state.ts';
+import { replayAsStream } from '../cache/replay.ts';
+import { lead, lookup, planCache } from '../cache/response-cache.ts';
+import { cacheSettings } from '../cache/settings.ts';
 import { emitCall } from '../telemetry/emit.ts';
 import '../telemetry/sinks.ts';
-import pkg from '../../package.json';
 import { type CallContext, endUserOf } from './call-context.ts';
+import { admit, callHeaders, DEFAULT_TIMEOUT_S, reservationEstimate, storeAnswer, timingHeaders, validated } from './call-helpers.ts';
 import { type CallResult, spendRecord } from './spend-record.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
 
-/** LiteLLM's `request_timeout` default (seconds). */
-const DEFAULT_TIMEOUT_S = 600;
 
 /**
  * One model call, the hot path of ARCHITECTURE.md: validate the body,
@@ -82,6 +82,11 @@ export async function handleModelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodT
     if (admission) c.executionCtx.waitUntil(admission.release());
     throw err;
   }
+  const cache = await planCache(cacheSettings(state.config, c.env), endpoint, resolved.group, body, caller.kind === 'key' ? caller.policy.allowedCacheControls : undefined)
+    .catch((err: unknown) => {
+      if (admission) c.executionCtx.waitUntil(admission.release());
+      throw err;
+    });
   let deployment = picked;
   const ctx: CallContext = {
     callId,
@@ -104,6 +109,21 @@ export async function handleModelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodT
     if (admission) c.executionCtx.waitUntil(admission.settle(result.cost, tokens).catch((err: unknown) => console.error('limiter settle failed:', err instanceof Error ? err.message : String(err))));
   };
 
+  if (cache) {
+    const requestTimeoutS = state.config.litellm_settings.request_timeout ?? DEFAULT_TIMEOUT_S;
+    const hit = await lookup(cache, requestTimeoutS * 1000);
+    if (hit) {
+      const headers = { ...admission?.headers, ...callHeaders(ctx, ''), 'x-litellm-cache-key': cache.key, 'x-litellm-response-cost': '0' };
+      overheadMs = timingHeaders(headers, startedAt, 0);
+      settle({ outcome: { usage: hit.usage, finishedAt: Date.now() }, cost: 0, apiBase: '', finishedAt: Date.now(), cacheKey: cache.key });
+      const includeUsage = (body.stream_options as { include_usage?: boolean } | null | undefined)?.include_usage === true;
+      return ctx.stream
+        ? new Response(replayAsStream(hit, includeUsage), { headers: { ...headers, 'content-type': 'text/event-stream', 'cache-control': 'no-cache' } })
+        : new Response(hit.json, { headers: { ...headers, 'content-type': 'application/json' } });
+    }
+  }
+  // This request fills the cache for the key; identical requests arriving meanwhile wait for it.
+  const settleLeader = cache?.save ? lead(cache) : undefined;
   const upstreamStartedAt = Date.now();
   const callProvider = (d: DeploymentRef, timeout: number): Promise<ProviderAnswer> => {
     const adapter = typeof body.mock_response === 'string' ? mock : PROVIDERS.get(d.provider);
@@ -129,7 +149,7 @@ export async function handleModelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodT
       env: c.env,
       timeoutMs: timeout,
       promptTokenEstimate: promptTokens,
-      keepText: ctx.keepText,
+      keepText: ctx.keepText || (settleLeader !== undefined && ctx.stream),
     });
   };
   let answer: ProviderAnswer;
@@ -149,6 +169,7 @@ export async function handleModelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodT
   } catch (err) {
     const error = err instanceof GatewayError ? err : new GatewayError('Internal server error', { status: 500, type: 'internal_server_error' });
     if (!(err instanceof GatewayError)) console.error('model call failed', err instanceof Error ? err.stack ?? err.message : String(err));
+    settleLeader?.(undefined);
     settle({ error, cost: 0, apiBase: deployment.params.api_base ?? '', finishedAt: Date.now() });
     return errorResponse(error, callHeaders(ctx, ''));
   }
@@ -163,6 +184,7 @@ export async function handleModelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodT
 
   if (!(answer.body instanceof ReadableStream)) {
     const outcome = await answer.outcome;
+    if (cache && settleLeader) c.executionCtx.waitUntil(storeAnswer(cache, settleLeader, endpoint, answer.body, outcome));
     const cost = costOfCall(deployment, outcome.usage);
     headers['x-litellm-response-cost'] = String(cost);
     if (caller.kind === 'key') headers['x-litellm-key-spend'] = String(caller.policy.spend + cost);
@@ -171,8 +193,9 @@ export async function handleModelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodT
     return new Response(answer.body, { status: answer.status, headers });
   }
   // A stream's cost is known only at its end: it goes to the spend log, not the headers.
-  c.executionCtx.waitUntil(answer.outcome.then((outcome) => {
+  c.executionCtx.waitUntil(answer.outcome.then(async (outcome) => {
     settle({ outcome, cost: costOfCall(deployment, outcome.usage), apiBase: answer.apiBase, finishedAt: outcome.finishedAt });
+    if (cache && settleLeader) await storeAnswer(cache, settleLeader, endpoint, undefined, outcome, deployment.model);
   }));
   headers['cache-control'] = 'no-cache';
   if (caller.kind === 'key') headers['x-litellm-key-spend'] = String(caller.policy.spend);
@@ -180,63 +203,3 @@ export async function handleModelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodT
   return new Response(answer.body, { status: answer.status, headers });
 }
 
-function validated(schema: z.ZodType<Record<string, unknown>>, body: Record<string, unknown>): Record<string, unknown> {
-  const parsed = schema.safeParse(body);
-  if (parsed.success) return parsed.data;
-  const first = parsed.error.issues[0];
-  throw new GatewayError(parsed.error.issues.map((i) => `${i.path.map(String).join('.') || 'body'}: ${i.message}`).join('; '), {
-    status: 400, type: 'bad_request_error', param: first?.path.length ? first.path.map(String).join('.') : null,
-  });
-}
-
-function callHeaders(ctx: CallContext, apiBase: string): Record<string, string> {
-  const headers: Record<string, string> = {
-    'x-litellm-call-id': ctx.callId,
-    'x-litellm-model-id': ctx.deployment.id,
-    'x-litellm-model-group': ctx.deployment.group,
-    'x-litellm-version': pkg.version,
-  };
-  if (apiBase) headers['x-litellm-model-api-base'] = apiBase;
-  return headers;
-}
-
-/** Total time to the response headers, and the part of it that was Tollgate's own work (returned). */
-function timingHeaders(headers: Record<string, string>, startedAt: number, upstreamMs: number): number {
-  const total = Date.now() - startedAt;
-  const overhead = Math.max(0, total - upstreamMs);
-  headers['x-litellm-response-duration-ms'] = String(total);
-  headers['x-litellm-overhead-duration-ms'] = String(overhead);
-  return overhead;
-}
-
-/** Per-deployment `timeout` (or `stream_timeout` for the first byte of a stream), else the router's, else LiteLLM's default. */
-function timeoutMs(state: GatewayState, params: { timeout?: number; stream_timeout?: number }, stream: boolean): number {
-  const router = state.config.router_settings;
-  const seconds = (stream ? params.stream_timeout ?? router.stream_timeout : undefined)
-    ?? params.timeout ?? router.timeout ?? state.config.litellm_settings.request_timeout ?? DEFAULT_TIMEOUT_S;
-  return Math.max(1, seconds * 1000);
-}
-
-/** Output tokens reserved when a request names no `max_tokens`, and the most ever reserved: a huge `max_tokens` cannot lock a budget. */
-export const DEFAULT_RESERVED_OUTPUT_TOKENS = 512;
-export const MAX_RESERVED_OUTPUT_TOKENS = 4096;
-
-/** What admission reserves: the prompt (estimated from its text) plus the answer it may get, at the deployment's prices. */
-function reservationEstimate(deployment: DeploymentRef | undefined, promptTokens: number, body: Record<string, unknown>, endpoint: Endpoint): { estCost: number; estTokens: number } {
-  const asked = Number(body.max_completion_tokens ?? body.max_tokens ?? DEFAULT_RESERVED_OUTPUT_TOKENS);
-  const output = endpoint === 'embedding' ? 0 : Math.min(Number.isFinite(asked) && asked > 0 ? asked : DEFAULT_RESERVED_OUTPUT_TOKENS, MAX_RESERVED_OUTPUT_TOKENS);
-  const estCost = deployment
-    ? costOfCall(deployment, { promptTokens, completionTokens: output, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: false })
-    : 0;
-  return { estCost, estTokens: promptTokens + output };
-}
-
-async function admit(env: GatewayEnv, who: { token: string; master: boolean; shown: string }, input: Omit<AdmissionInput, 'token' | 'master'>): Promise<Admission> {
-  try {
-    return await admitCall(env, { token: who.token, master: who.master, ...input });
-  } catch (err) {
-    // The limiter does not know the key itself; the 401 shows it as sk-...ABCD with its hash, as LiteLLM does.
-    if (err instanceof GatewayError && err.type === 'token_not_found_in_db') throw unknownKey(who.shown, who.token);
-    throw err;
-  }
-}

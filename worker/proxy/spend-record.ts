@@ -5,6 +5,8 @@ import { CALL_TYPES, type CallContext, endUserOf, requestTags } from './call-con
 
 export interface CallResult {
   outcome?: CallOutcome;
+  /** Served from the response cache (`x-litellm-cache-key`). */
+  cacheKey?: string;
   error?: GatewayError;
   cost: number;
   apiBase: string;
@@ -65,8 +67,8 @@ export function spendRecord(ctx: CallContext, result: CallResult): SpendLogRecor
     api_base: result.apiBase,
     user: policy?.userId ?? '',
     metadata,
-    cache_hit: false,
-    cache_key: null,
+    cache_hit: result.cacheKey !== undefined,
+    cache_key: result.cacheKey ?? null,
     request_tags: requestTags(ctx),
     team_id: policy?.team?.id ?? null,
     organization_id: policy?.organizationId ?? null,

@@ -15,7 +15,7 @@ export interface StreamOptions {
 
 const EVENT_END = /\r?\n\r?\n/;
 // Content and tool-call argument text, for an estimate when the stream ends without usage.
-const TEXT_FIELDS = /"(?:content|arguments|text)":"((?:[^"\\]|\\.)*)"/g;
+const TEXT_FIELDS = /"(content|arguments|text)":"((?:[^"\\]|\\.)*)"/g;
 
 /**
  * Passes an OpenAI-format SSE stream through event by event as it arrives
@@ -36,6 +36,7 @@ export function relayOpenAIStream(upstream: ReadableStream<Uint8Array>, options:
   let firstChunkAt: number | undefined;
   let completionChars = 0;
   let text = '';
+  let toolCalls = false;
   let settle!: (outcome: CallOutcome) => void;
   const outcome = new Promise<CallOutcome>((resolve) => (settle = resolve));
   let settled = false;
@@ -47,6 +48,7 @@ export function relayOpenAIStream(upstream: ReadableStream<Uint8Array>, options:
       firstChunkAt,
       finishedAt: Date.now(),
       ...(options.keepText ? { responseText: text } : {}),
+      ...(toolCalls ? { toolCalls } : {}),
       ...extra,
     });
   };
@@ -56,9 +58,11 @@ export function relayOpenAIStream(upstream: ReadableStream<Uint8Array>, options:
     if (!data || data === '[DONE]') return event;
     firstChunkAt ??= Date.now();
     for (const match of data.matchAll(TEXT_FIELDS)) {
-      completionChars += match[1]?.length ?? 0;
-      if (options.keepText) text += JSON.parse(`"${match[1]}"`) as string;
+      completionChars += match[2]?.length ?? 0;
+      // The kept text is the answer's content only; tool calls are flagged, not mixed in.
+      if (options.keepText && match[1] !== 'arguments') text += JSON.parse(`"${match[2]}"`) as string;
     }
+    if (!toolCalls && data.includes('"tool_calls"')) toolCalls = true;
     if (data.includes('"usage":{')) {
       try {
         const chunk = JSON.parse(data) as { choices?: unknown[]; usage?: unknown };

@@ -1,0 +1,108 @@
+import { Redis } from '@upstash/redis/cloudflare';
+import type { Endpoint, UsageReport } from '../providers/types.ts';
+import type { CacheSettings } from './settings.ts';
+
+/** A cached answer: the provider's non-streamed answer (OpenAI JSON), which a stream hit replays as chunks. */
+export interface CachedAnswer {
+  endpoint: Endpoint;
+  json: string;
+  usage: UsageReport;
+  storedAt: number;
+}
+
+export interface CacheStore {
+  get(key: string): Promise<CachedAnswer | undefined>;
+  set(key: string, value: CachedAnswer, ttlSeconds: number): Promise<void>;
+}
+
+/** Redis answers within this or the request goes on uncached: a slow cache must never slow a request much. */
+export const REDIS_TIMEOUT_MS = 150;
+
+/** The embedded default: a bounded, per-isolate LRU (no Redis needed). */
+export class LocalCache implements CacheStore {
+  readonly #max: number;
+  readonly #entries = new Map<string, { value: CachedAnswer; expiresAt: number }>();
+
+  constructor(maxEntries: number) {
+    this.#max = Math.max(1, maxEntries);
+  }
+
+  async get(key: string): Promise<CachedAnswer | undefined> {
+    const hit = this.#entries.get(key);
+    if (!hit) return undefined;
+    this.#entries.delete(key);
+    if (hit.expiresAt <= Date.now()) return undefined;
+    this.#entries.set(key, hit); // most recently used last
+    return hit.value;
+  }
+
+  async set(key: string, value: CachedAnswer, ttlSeconds: number): Promise<void> {
+    this.#entries.delete(key);
+    this.#entries.set(key, { value, expiresAt: Date.now() + ttlSeconds * 1000 });
+    while (this.#entries.size > this.#max) this.#entries.delete(this.#entries.keys().next().value as string);
+  }
+}
+
+/** Cache health, for readiness and metrics: Redis errors and timeouts since the isolate started. */
+export const cacheHealth = { errors: 0, timeouts: 0, lastError: '' };
+
+async function bounded<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([work, new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error('timeout')), ms); })]);
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
+}
+
+/** Redis through Upstash's REST API (`@upstash/redis`); every failure is a miss, never an error. */
+export class RedisCache implements CacheStore {
+  readonly #redis: Redis;
+
+  constructor(url: string, token: string) {
+    this.#redis = new Redis({ url, token, retry: false, automaticDeserialization: false });
+  }
+
+  async get(key: string): Promise<CachedAnswer | undefined> {
+    try {
+      const raw = await bounded(this.#redis.get<string>(key), REDIS_TIMEOUT_MS);
+      return typeof raw === 'string' ? JSON.parse(raw) as CachedAnswer : undefined;
+    } catch (err) {
+      noteFailure(err);
+      return undefined;
+    }
+  }
+
+  async set(key: string, value: CachedAnswer, ttlSeconds: number): Promise<void> {
+    try {
+      await bounded(this.#redis.set(key, JSON.stringify(value), { ex: Math.max(1, Math.round(ttlSeconds)) }), REDIS_TIMEOUT_MS * 4);
+    } catch (err) {
+      noteFailure(err);
+    }
+  }
+
+  raw(): Redis {
+    return this.#redis;
+  }
+}
+
+function noteFailure(err: unknown): void {
+  const message = err instanceof Error ? err.message : String(err);
+  if (message === 'timeout') cacheHealth.timeouts++;
+  else cacheHealth.errors++;
+  cacheHealth.lastError = message.slice(0, 200);
+  console.warn('cache unavailable, serving uncached:', cacheHealth.lastError);
+}
+
+let cached: { settings: CacheSettings; store: CacheStore } | undefined;
+
+/** The isolate's store for these settings (one LRU or one Redis client per isolate). */
+export function cacheStore(settings: CacheSettings): CacheStore {
+  if (cached?.settings !== settings) {
+    cached = {
+      settings,
+      store: settings.type === 'redis' && settings.url && settings.token ? new RedisCache(settings.url, settings.token) : new LocalCache(settings.maxEntries),
+    };
+  }
+  return cached.store;
+}

@@ -1,0 +1,85 @@
+import type { z } from 'zod';
+import { unknownKey } from '../auth/authenticate.ts';
+import { assembleAnswer } from '../cache/replay.ts';
+import type { CachePlan } from '../cache/response-cache.ts';
+import type { CachedAnswer } from '../cache/store.ts';
+import { costOfCall } from '../cost/deployment-cost.ts';
+import type { GatewayEnv } from '../env.ts';
+import { GatewayError } from '../errors.ts';
+import { type Admission, type AdmissionInput, admitCall } from '../limits/admission.ts';
+import type { DeploymentRef } from '../models/deployments.ts';
+import type { CallOutcome, Endpoint } from '../providers/types.ts';
+import pkg from '../../package.json';
+import type { CallContext } from './call-context.ts';
+
+/** LiteLLM's `request_timeout` default (seconds). */
+export const DEFAULT_TIMEOUT_S = 600;
+
+/**
+ * Puts a complete answer in the cache and hands it to requests waiting on the
+ * same key. A stream is stored as the answer it assembled; a stream cut
+ * short, failed, or carrying tool calls is not stored.
+ */
+export async function storeAnswer(plan: CachePlan, settleLeader: (a: CachedAnswer | undefined) => void, endpoint: Endpoint, body: string | ArrayBuffer | undefined, outcome: CallOutcome, model = ''): Promise<void> {
+  let json: string | undefined;
+  if (body !== undefined) json = typeof body === 'string' ? body : new TextDecoder().decode(body);
+  else if (!outcome.error && !outcome.aborted && !outcome.toolCalls && outcome.responseText !== undefined && endpoint !== 'embedding') {
+    json = assembleAnswer(endpoint, model, outcome.responseText, outcome.usage);
+  }
+  const answer = json === undefined ? undefined : { endpoint, json, usage: outcome.usage, storedAt: Date.now() };
+  settleLeader(answer);
+  if (answer) await plan.store.set(plan.key, answer, plan.ttlSeconds);
+}
+
+export function validated(schema: z.ZodType<Record<string, unknown>>, body: Record<string, unknown>): Record<string, unknown> {
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const first = parsed.error.issues[0];
+  throw new GatewayError(parsed.error.issues.map((i) => `${i.path.map(String).join('.') || 'body'}: ${i.message}`).join('; '), {
+    status: 400, type: 'bad_request_error', param: first?.path.length ? first.path.map(String).join('.') : null,
+  });
+}
+
+export function callHeaders(ctx: CallContext, apiBase: string): Record<string, string> {
+  const headers: Record<string, string> = {
+    'x-litellm-call-id': ctx.callId,
+    'x-litellm-model-id': ctx.deployment.id,
+    'x-litellm-model-group': ctx.deployment.group,
+    'x-litellm-version': pkg.version,
+  };
+  if (apiBase) headers['x-litellm-model-api-base'] = apiBase;
+  return headers;
+}
+
+/** Total time to the response headers, and the part of it that was Tollgate's own work (returned). */
+export function timingHeaders(headers: Record<string, string>, startedAt: number, upstreamMs: number): number {
+  const total = Date.now() - startedAt;
+  const overhead = Math.max(0, total - upstreamMs);
+  headers['x-litellm-response-duration-ms'] = String(total);
+  headers['x-litellm-overhead-duration-ms'] = String(overhead);
+  return overhead;
+}
+
+/** Output tokens reserved when a request names no `max_tokens`, and the most ever reserved: a huge `max_tokens` cannot lock a budget. */
+export const DEFAULT_RESERVED_OUTPUT_TOKENS = 512;
+export const MAX_RESERVED_OUTPUT_TOKENS = 4096;
+
+/** What admission reserves: the prompt (estimated from its text) plus the answer it may get, at the deployment's prices. */
+export function reservationEstimate(deployment: DeploymentRef | undefined, promptTokens: number, body: Record<string, unknown>, endpoint: Endpoint): { estCost: number; estTokens: number } {
+  const asked = Number(body.max_completion_tokens ?? body.max_tokens ?? DEFAULT_RESERVED_OUTPUT_TOKENS);
+  const output = endpoint === 'embedding' ? 0 : Math.min(Number.isFinite(asked) && asked > 0 ? asked : DEFAULT_RESERVED_OUTPUT_TOKENS, MAX_RESERVED_OUTPUT_TOKENS);
+  const estCost = deployment
+    ? costOfCall(deployment, { promptTokens, completionTokens: output, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: false })
+    : 0;
+  return { estCost, estTokens: promptTokens + output };
+}
+
+export async function admit(env: GatewayEnv, who: { token: string; master: boolean; shown: string }, input: Omit<AdmissionInput, 'token' | 'master'>): Promise<Admission> {
+  try {
+    return await admitCall(env, { token: who.token, master: who.master, ...input });
+  } catch (err) {
+    // The limiter does not know the key itself; the 401 shows it as sk-...ABCD with its hash, as LiteLLM does.
+    if (err instanceof GatewayError && err.type === 'token_not_found_in_db') throw unknownKey(who.shown, who.token);
+    throw err;
+  }
+}
