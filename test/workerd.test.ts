@@ -77,6 +77,7 @@ describe('generated workerd config', () => {
     expect(consumer).toBeDefined();
     expect(t).toContain(q(`${JSON.stringify('tollgate-spend-logs')}:${JSON.stringify({
       consumer: 'tollgate-admin', maxBatchSize: consumer?.max_batch_size, maxBatchTimeout: consumer?.max_batch_timeout, maxRetries: consumer?.max_retries,
+      deadLetterQueue: consumer?.dead_letter_queue,
     })}`).slice(1, -1));
     expect(t).toContain('(name = "tollgate-admin", service = "tollgate-admin")');
     expect(t).toContain('(name = "queues.js", bundled = "/workerd/queues.js")');

@@ -1,31 +1,32 @@
-import { sql } from 'drizzle-orm';
 import { openDatabase } from '../../worker/db/client.ts';
 import type { SpendLogMessage, SpendLogRecord } from '../../worker/telemetry/spend-log.ts';
 import type { AdminEnv } from '../env.ts';
+import { writeSpendLogs } from './spend-logs/write.ts';
 
 export const SPEND_LOG_QUEUE = 'tollgate-spend-logs';
+/** Where a batch goes once the spend-log consumer has failed it SPEND_LOG_MAX_RETRIES + 1 times (wrangler.toml). */
+export const SPEND_LOG_DLQ = 'tollgate-spend-logs-dlq';
+/** `max_retries` of the spend-log consumer in admin-worker/wrangler.toml; only for the log line. */
+const SPEND_LOG_MAX_RETRIES = 3;
+/**
+ * The dead-letter consumer retries a failing batch itself this many times
+ * (its `max_retries` in wrangler.toml is higher, so the runtime never drops
+ * it first), then puts it back on the dead-letter queue as new messages, so
+ * an outage longer than the retries still loses nothing.
+ */
+const DLQ_REQUEUE_AFTER = 20;
+/** Longest wait between two tries of a dead-letter batch: how late spend lands once Postgres is back. */
+const DLQ_MAX_DELAY_S = 900;
 
-/** Column name → Postgres array type of the parameter that carries it. */
-const COLUMNS: [keyof SpendLogRecord, string][] = [
-  ['request_id', 'text'], ['call_type', 'text'], ['api_key', 'text'], ['spend', 'float8'],
-  ['total_tokens', 'int4'], ['prompt_tokens', 'int4'], ['completion_tokens', 'int4'],
-  ['cache_read_input_tokens', 'int4'], ['cache_creation_input_tokens', 'int4'],
-  ['startTime', 'timestamptz'], ['endTime', 'timestamptz'], ['completionStartTime', 'timestamptz'],
-  ['request_duration_ms', 'int4'], ['model', 'text'], ['model_id', 'text'], ['model_group', 'text'],
-  ['custom_llm_provider', 'text'], ['api_base', 'text'], ['user', 'text'], ['metadata', 'jsonb'],
-  ['cache_hit', 'bool'], ['cache_key', 'text'], ['request_tags', 'jsonb'], ['team_id', 'text'],
-  ['organization_id', 'text'], ['end_user', 'text'], ['messages', 'jsonb'], ['response', 'jsonb'],
-  ['session_id', 'text'], ['status', 'text'], ['error_type', 'text'],
-];
-const JSON_COLUMNS = new Set(COLUMNS.filter(([, type]) => type === 'jsonb').map(([name]) => name));
-const COLUMN_LIST = sql.raw(COLUMNS.map(([name]) => `"${name}"`).join(', '));
+/** The dead-letter queue's producer binding on the admin Worker (wrangler.toml), for putting dead letters back. */
+type DlqEnv = AdminEnv & { SPEND_LOG_DLQ?: Queue<unknown> };
 
 /**
- * Writes one batch of spend-log messages: one insert for every record in it
- * (a column per array parameter, so the statement has 31 parameters however
- * many rows), idempotent on request_id (a redelivered message never counts
- * twice), and each entity's spend bumped once per batch, only for rows that
- * were new, all in one transaction. A failing batch is retried with backoff.
+ * Writes one batch of spend-log messages (see writeSpendLogs: one statement,
+ * idempotent on request_id, rollups and entity spend from the new rows only)
+ * and acks it. A failing batch (Postgres down) is retried with exponential
+ * backoff (2, 4, 8 s); after `max_retries` the runtime moves it to the
+ * dead-letter queue, whose consumer keeps trying.
  */
 export async function consumeSpendLogs(batch: MessageBatch<unknown>, env: AdminEnv, ctx: ExecutionContext): Promise<void> {
   const records = batch.messages.flatMap((m) => recordsOf(m.body));
@@ -33,49 +34,82 @@ export async function consumeSpendLogs(batch: MessageBatch<unknown>, env: AdminE
     batch.ackAll();
     return;
   }
-  const database = openDatabase(env);
   try {
-    await database.db.transaction(async (tx) => {
-      const arrays = COLUMNS.map(([name, type]) => {
-        const values = records.map((r) => (JSON_COLUMNS.has(name) ? jsonText(r[name]) : r[name] ?? null));
-        // sql.param: one array parameter (a bare JS array would expand to a list).
-        return sql`${sql.param(values)}::${sql.raw(JSON_COLUMNS.has(name) ? 'text' : type)}[]`;
-      });
-      const selectList = sql.raw(COLUMNS.map(([name, type]) => (type === 'jsonb' ? `"${name}"::jsonb` : `"${name}"`)).join(', '));
-      const inserted = await tx.execute<{ request_id: string }>(sql`
-        INSERT INTO "LiteLLM_SpendLogs" (${COLUMN_LIST})
-        SELECT ${selectList} FROM unnest(${sql.join(arrays, sql`, `)}) AS t(${COLUMN_LIST})
-        ON CONFLICT (request_id) DO NOTHING
-        RETURNING request_id`);
-      const fresh = new Set(inserted.rows.map((r) => r.request_id));
-      const totals = entityTotals(records.filter((r) => fresh.has(r.request_id)));
-      for (const [token, amount] of totals.keys) {
-        await tx.execute(sql`UPDATE "LiteLLM_VerificationToken" SET spend = spend + ${amount}, last_active = now() WHERE token = ${token}`);
-      }
-      for (const [id, amount] of totals.teams) {
-        await tx.execute(sql`UPDATE "LiteLLM_TeamTable" SET team_spend = team_spend + ${amount} WHERE team_id = ${id}`);
-      }
-      for (const [id, amount] of totals.users) {
-        await tx.execute(sql`UPDATE "LiteLLM_UserTable" SET spend = spend + ${amount} WHERE user_id = ${id}`);
-      }
-      for (const [id, amount] of totals.orgs) {
-        await tx.execute(sql`UPDATE "LiteLLM_OrganizationTable" SET spend = spend + ${amount} WHERE organization_id = ${id}`);
-      }
-      for (const [id, amount] of totals.endUsers) {
-        // LiteLLM creates an end user the first time a request names it.
-        await tx.execute(sql`INSERT INTO "LiteLLM_EndUserTable" (user_id, spend) VALUES (${id}, ${amount})
-          ON CONFLICT (user_id) DO UPDATE SET spend = "LiteLLM_EndUserTable".spend + EXCLUDED.spend`);
-      }
-    });
+    await write(env, ctx, records);
     batch.ackAll();
   } catch (err) {
-    const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : err instanceof Error ? err.message : String(err);
-    console.error(`spend-log batch of ${records.length} records failed, retrying: ${cause}`);
-    const attempts = Math.max(...batch.messages.map((m) => m.attempts));
-    batch.retryAll({ delaySeconds: Math.min(300, 2 ** attempts) });
+    const attempts = attemptsOf(batch);
+    const delaySeconds = Math.min(300, 2 ** attempts);
+    const next = attempts > SPEND_LOG_MAX_RETRIES ? `moving to dead-letter queue ${SPEND_LOG_DLQ}` : `retrying in ${delaySeconds} s`;
+    console.error(`spend-log batch of ${records.length} records failed (attempt ${attempts}), ${next}: ${causeOf(err)}`);
+    batch.retryAll({ delaySeconds });
+  }
+}
+
+/**
+ * The dead-letter queue's consumer: writes exactly as consumeSpendLogs does
+ * (a batch partly written before is fine: request ids already there are
+ * skipped), and never acks a batch it could not write. It retries with a
+ * longer backoff (15 s doubling to 15 min), says so loudly each time, and
+ * after DLQ_REQUEUE_AFTER tries sends the messages back to this queue
+ * (acking only once they are there), so nothing expires unwritten.
+ */
+export async function consumeDeadSpendLogs(batch: MessageBatch<unknown>, env: DlqEnv, ctx: ExecutionContext): Promise<void> {
+  const records = batch.messages.flatMap((m) => recordsOf(m.body));
+  if (records.length === 0) {
+    batch.ackAll();
+    return;
+  }
+  try {
+    const { received, written } = await write(env, ctx, records);
+    console.warn(`spend-log dead-letter batch written: ${written} of ${received} records new, ${received - written} already written`);
+    batch.ackAll();
+    return;
+  } catch (err) {
+    const attempts = attemptsOf(batch);
+    const delaySeconds = Math.min(DLQ_MAX_DELAY_S, 15 * 2 ** (attempts - 1));
+    const ids = records.slice(0, 3).map((r) => r.request_id).join(', ');
+    console.error(`SPEND LOGS NOT WRITTEN YET: dead-letter batch of ${records.length} records (${ids}${records.length > 3 ? ', ...' : ''}) `
+      + `failed on attempt ${attempts}; trying again in ${delaySeconds} s: ${causeOf(err)}`);
+    if (attempts >= DLQ_REQUEUE_AFTER && env.SPEND_LOG_DLQ) {
+      try {
+        await requeue(env.SPEND_LOG_DLQ, batch.messages.map((m) => m.body), delaySeconds);
+        console.error(`spend-log dead-letter batch of ${records.length} records put back on ${SPEND_LOG_DLQ} after ${attempts} attempts`);
+        batch.ackAll();
+        return;
+      } catch (sendErr) {
+        console.error(`spend-log dead-letter batch could not be put back on ${SPEND_LOG_DLQ}: ${causeOf(sendErr)}`);
+      }
+    }
+    batch.retryAll({ delaySeconds });
+  }
+}
+
+async function write(env: AdminEnv, ctx: ExecutionContext, records: SpendLogRecord[]) {
+  const database = openDatabase(env);
+  try {
+    return await writeSpendLogs(database.db, records);
   } finally {
     ctx.waitUntil(database.close());
   }
+}
+
+/** Sends message bodies as new messages, within a batch's limits (100 messages, 256 KB). */
+async function requeue(queue: Queue<unknown>, bodies: unknown[], delaySeconds: number): Promise<void> {
+  let chunk: unknown[] = [];
+  let bytes = 0;
+  const flush = async () => {
+    if (chunk.length) await queue.sendBatch(chunk.map((body) => ({ body, contentType: 'json' as const, delaySeconds })));
+    chunk = [];
+    bytes = 0;
+  };
+  for (const body of bodies) {
+    const size = JSON.stringify(body).length;
+    if (chunk.length === 100 || (chunk.length && bytes + size > 240 * 1024)) await flush();
+    chunk.push(body);
+    bytes += size;
+  }
+  await flush();
 }
 
 /** A message holds a pack of records (SpendLogMessage); a lone record is accepted too. */
@@ -85,25 +119,11 @@ function recordsOf(body: unknown): SpendLogRecord[] {
   return isRecord(body) ? [body] : [];
 }
 
-function jsonText(value: unknown): string | null {
-  return value === null || value === undefined ? null : JSON.stringify(value);
+function attemptsOf(batch: MessageBatch<unknown>): number {
+  return Math.max(1, ...batch.messages.map((m) => m.attempts));
 }
 
-function entityTotals(records: SpendLogRecord[]) {
-  const totals = {
-    keys: new Map<string, number>(), teams: new Map<string, number>(), users: new Map<string, number>(),
-    orgs: new Map<string, number>(), endUsers: new Map<string, number>(),
-  };
-  const add = (map: Map<string, number>, id: string | null | undefined, amount: number) => {
-    if (id) map.set(id, (map.get(id) ?? 0) + amount);
-  };
-  for (const r of records) {
-    if (!(r.spend > 0)) continue;
-    add(totals.keys, r.api_key, r.spend);
-    add(totals.teams, r.team_id, r.spend);
-    add(totals.users, r.user, r.spend);
-    add(totals.orgs, r.organization_id, r.spend);
-    add(totals.endUsers, r.end_user, r.spend);
-  }
-  return totals;
+function causeOf(err: unknown): string {
+  if (err instanceof Error && err.cause instanceof Error) return err.cause.message;
+  return err instanceof Error ? err.message : String(err);
 }

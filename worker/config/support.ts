@@ -8,7 +8,6 @@ export const PENDING_KEYS: Record<string, string> = {
   'litellm_settings.failure_callback': 'callbacks (Langfuse) are not implemented yet',
   'litellm_settings.callbacks': 'callbacks are not implemented yet',
   'general_settings.alerting': 'alerting is not implemented yet',
-  'general_settings.maximum_spend_logs_retention_period': 'spend-log retention is not implemented yet',
 };
 
 /**

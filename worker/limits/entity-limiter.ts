@@ -251,10 +251,16 @@ export class EntityLimiter extends DurableObject<GatewayEnv> {
     return this.#view();
   }
 
-  /** Zeroes the current window's spend (LiteLLM's reset_spend, the budget reset job). */
-  async resetSpend(): Promise<void> {
+  /**
+   * Zeroes the current window's spend (LiteLLM's reset_spend). The budget
+   * reset job passes the end of the window it closes: an object that rolled
+   * into the next window by itself already did, and keeps what it has
+   * counted since.
+   */
+  async resetSpend(closingWindowEnd?: number): Promise<void> {
     if (!this.#counters) await this.#restore();
     if (!this.#counters) return;
+    if (closingWindowEnd !== undefined && this.#counters.windowResetAt !== null && this.#counters.windowResetAt > closingWindowEnd) return;
     this.#counters.windowSpend = 0;
     this.#counters.modelSpend = {};
     this.#dirty();

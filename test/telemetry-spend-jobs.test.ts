@@ -1,0 +1,120 @@
+/**
+ * The admin Worker's scheduled jobs (admin-worker/jobs/), called directly (in
+ * Node) against a real database through the same driver and WebSocket proxy
+ * the Workers use: spend-log retention and the budget reset.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrateDatabase } from '../scripts/lib/migrate.ts';
+import { startWsProxy, type WsProxy } from '../scripts/lib/wsproxy.ts';
+import { freshDatabase, type TestDatabase } from './support/database.ts';
+import { sha256 } from './support/keys.ts';
+import { exec, query } from './support/pg-client.ts';
+
+// The Worker modules are typed against @cloudflare/workers-types, which this Node-side tsconfig does not
+// load; they are imported by a computed path (so tsc does not follow them) and typed here.
+type Env = { DATABASE_URL: string; DATABASE_WSPROXY: string };
+const workerModule = <T>(path: string): Promise<T> => import(/* @vite-ignore */ new URL(path, import.meta.url).href);
+const retention = () => workerModule<{ deleteOldSpendLogs(env: Env, o: { before: Date; chunk?: number }): Promise<{ deleted: number; more: boolean }> }>('../admin-worker/jobs/spend-log-retention.ts');
+const budgetReset = () => workerModule<{ resetDueBudgets(env: Env, o: { now: Date; timeZone?: string; batchSize?: number }): Promise<Record<string, number>> }>('../admin-worker/jobs/budget-reset.ts');
+
+let db: TestDatabase;
+let proxy: WsProxy;
+let env: Env;
+
+beforeAll(async () => {
+  db = await freshDatabase();
+  proxy = await startWsProxy({ allow: [db.address] });
+  // Also points the Neon driver at `ws` (Node), as the Workers' runtime has WebSocket built in.
+  await migrateDatabase(db.url, proxy.url);
+  env = { DATABASE_URL: db.url, DATABASE_WSPROXY: proxy.url };
+});
+afterAll(async () => {
+  await proxy?.close();
+  await db?.drop().catch(() => undefined);
+});
+
+const one = async (sql: string, params: unknown[] = []) => (await query(db.url, sql, params))[0] ?? {};
+const num = (v: unknown) => Number(v ?? 0);
+
+describe('spend-log retention', () => {
+  it('deletes rows older than the period in bounded chunks and keeps the rest and the rollups', async () => {
+    const { deleteOldSpendLogs } = await retention();
+    const now = Date.now();
+    const day = 86_400_000;
+    const apiKey = sha256('sk-retention');
+    const insert = (ids: string[], daysAgo: (i: number) => number) => query(db.url, `INSERT INTO "LiteLLM_SpendLogs" (request_id, api_key, spend, "startTime", "endTime")
+      SELECT id, $2, 0.01, t, t FROM unnest($1::text[], $3::timestamptz[]) AS u(id, t)`,
+    [ids, apiKey, ids.map((_, i) => new Date(now - daysAgo(i) * day).toISOString())]);
+    const old = Array.from({ length: 7 }, (_, i) => `old-${i}`);
+    const recent = Array.from({ length: 3 }, (_, i) => `recent-${i}`);
+    await insert(old, (i) => 31 + i);
+    await insert(recent, (i) => 29 - i * 10);
+    await query(db.url, `INSERT INTO "LiteLLM_DailyKeySpend" (api_key, date, spend, api_requests) VALUES ($1, '2026-10-01', 0.07, 7)`, [apiKey]);
+    const count = async () => num((await one('SELECT count(*) AS n FROM "LiteLLM_SpendLogs" WHERE api_key = $1', [apiKey])).n);
+    expect(await count()).toBe(10);
+
+    const result = await deleteOldSpendLogs(env, { before: new Date(now - 30 * day), chunk: 3 });
+    expect(result).toEqual({ deleted: 7, more: false });
+    const left = await query(db.url, 'SELECT request_id FROM "LiteLLM_SpendLogs" WHERE api_key = $1 ORDER BY 1', [apiKey]);
+    expect(left.map((r) => r.request_id)).toEqual(recent);
+    // The daily rollups keep the history.
+    expect(await one('SELECT api_requests FROM "LiteLLM_DailyKeySpend" WHERE api_key = $1', [apiKey])).toEqual({ api_requests: '7' });
+    expect(await deleteOldSpendLogs(env, { before: new Date(now - 30 * day) })).toEqual({ deleted: 0, more: false });
+    expect(await count()).toBe(3);
+  });
+});
+
+describe('budget reset job', () => {
+  it('zeroes the spend of every entity whose window ended and sets its next reset; leaves the others', async () => {
+    const { resetDueBudgets } = await budgetReset();
+    const now = new Date('2026-11-25T14:30:00Z');
+    const past = '2026-11-25T00:00:00Z';
+    const future = '2026-11-26T00:00:00Z';
+    const [due, notDue, inherits] = [sha256('sk-reset-due'), sha256('sk-reset-later'), sha256('sk-reset-budget')];
+    await query(db.url, `INSERT INTO "LiteLLM_BudgetTable" (budget_id, max_budget, budget_duration, budget_reset_at)
+      VALUES ('tier-daily', 10, '1d', $1), ('tier-later', 10, '1d', $2)`, [past, future]);
+    await query(db.url, `INSERT INTO "LiteLLM_VerificationToken" (token, spend, budget_duration, budget_reset_at, budget_id) VALUES
+      ($1, 5, '1d', $4, NULL), ($2, 5, '1d', $5, NULL), ($3, 5, NULL, NULL, 'tier-daily')`, [due, notDue, inherits, past, future]);
+    await query(db.url, `INSERT INTO "LiteLLM_TeamTable" (team_id, team_spend, budget_duration, budget_reset_at) VALUES
+      ('reset-team', 7, '7d', $1), ('later-team', 7, '7d', $2)`, [past, future]);
+    await query(db.url, `INSERT INTO "LiteLLM_UserTable" (user_id, spend, budget_duration, budget_reset_at) VALUES
+      ('reset-user', 3, '30d', $1), ('odd-user', 3, 'weekly', $1)`, [past]);
+    await exec(db.url, `INSERT INTO "LiteLLM_EndUserTable" (user_id, spend, budget_id) VALUES
+      ('reset-cust-1', 2, 'tier-daily'), ('reset-cust-2', 4, 'tier-daily'), ('reset-cust-3', 0, 'tier-daily'), ('later-cust', 2, 'tier-later');
+      INSERT INTO "LiteLLM_OrganizationTable" (organization_id, spend, budget_id) VALUES ('reset-org', 9, 'tier-daily'), ('later-org', 9, 'tier-later');
+      INSERT INTO "LiteLLM_TeamMembership" (user_id, team_id, spend, budget_id) VALUES ('reset-user', 'reset-team', 1, 'tier-daily');`);
+
+    const counts = await resetDueBudgets(env, { now, timeZone: 'Asia/Dubai', batchSize: 1 });
+    expect(counts).toEqual({ key: 2, team: 1, user: 2, org: 1, end_user: 2, team_member: 1, budget: 1 });
+
+    const spendOf = async (table: string, id: string, value: string, column = 'spend') =>
+      num((await one(`SELECT ${column} AS spend FROM "${table}" WHERE ${id} = $1`, [value])).spend);
+    const resetAt = async (table: string, id: string, value: string) =>
+      (await one(`SELECT budget_reset_at FROM "${table}" WHERE ${id} = $1`, [value])).budget_reset_at as Date | null;
+    // Windows aligned as LiteLLM aligns them, in litellm_settings.timezone (Dubai: UTC+4).
+    expect(await spendOf('LiteLLM_VerificationToken', 'token', due)).toBe(0);
+    expect((await resetAt('LiteLLM_VerificationToken', 'token', due))?.toISOString()).toBe('2026-11-25T20:00:00.000Z');
+    expect(await spendOf('LiteLLM_TeamTable', 'team_id', 'reset-team', 'team_spend')).toBe(0);
+    expect((await resetAt('LiteLLM_TeamTable', 'team_id', 'reset-team'))?.toISOString()).toBe('2026-11-29T20:00:00.000Z');
+    expect(await spendOf('LiteLLM_UserTable', 'user_id', 'reset-user')).toBe(0);
+    expect((await resetAt('LiteLLM_UserTable', 'user_id', 'reset-user'))?.toISOString()).toBe('2026-11-30T20:00:00.000Z');
+    // A duration that cannot be read ends the window and stops the resets.
+    expect(await spendOf('LiteLLM_UserTable', 'user_id', 'odd-user')).toBe(0);
+    expect(await resetAt('LiteLLM_UserTable', 'user_id', 'odd-user')).toBeNull();
+    // Through the budget row: its end users, organizations, members and budget-less keys, then the row itself.
+    for (const id of ['reset-cust-1', 'reset-cust-2']) expect(await spendOf('LiteLLM_EndUserTable', 'user_id', id)).toBe(0);
+    expect(await spendOf('LiteLLM_OrganizationTable', 'organization_id', 'reset-org')).toBe(0);
+    expect(await spendOf('LiteLLM_VerificationToken', 'token', inherits)).toBe(0);
+    expect(num((await one(`SELECT spend FROM "LiteLLM_TeamMembership" WHERE user_id = 'reset-user'`)).spend)).toBe(0);
+    expect((await resetAt('LiteLLM_BudgetTable', 'budget_id', 'tier-daily'))?.toISOString()).toBe('2026-11-25T20:00:00.000Z');
+    // Not due yet: untouched.
+    expect(await spendOf('LiteLLM_VerificationToken', 'token', notDue)).toBe(5);
+    expect(await spendOf('LiteLLM_TeamTable', 'team_id', 'later-team', 'team_spend')).toBe(7);
+    expect(await spendOf('LiteLLM_EndUserTable', 'user_id', 'later-cust')).toBe(2);
+    expect(await spendOf('LiteLLM_OrganizationTable', 'organization_id', 'later-org')).toBe(9);
+    expect((await resetAt('LiteLLM_BudgetTable', 'budget_id', 'tier-later'))?.toISOString()).toBe('2026-11-26T00:00:00.000Z');
+
+    // Nothing is due any more.
+    expect(Object.values(await resetDueBudgets(env, { now })).every((n) => n === 0)).toBe(true);
+  });
+});
