@@ -6,5 +6,8 @@ export interface AdminEnv extends DatabaseEnv, LimiterEnv {
   LITELLM_MASTER_KEY?: string;
   /** Encrypts model credentials stored through /model/new. */
   LITELLM_SALT_KEY?: string;
+  /** The gateway's metrics shards (script_name tollgate): callback failures are counted and alerted there. */
+  METRICS?: DurableObjectNamespace;
+  SLACK_WEBHOOK_URL?: string;
   [name: string]: unknown;
 }

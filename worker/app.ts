@@ -2,9 +2,11 @@ import { Hono } from 'hono';
 import type { GatewayEnv } from './env.ts';
 import { errorResponse, GatewayError } from './errors.ts';
 import { liveliness, readiness } from './routes/health.ts';
+import { countTokens, messages } from './routes/messages.ts';
 import { chatCompletions, completions, embeddings } from './routes/model-calls.ts';
 import { getModel, listModels } from './routes/models.ts';
 import { setTestClock } from './routes/test-clock.ts';
+import { metricsRoute } from './telemetry/metrics/route.ts';
 
 /** Path prefixes the admin Worker serves; the gateway forwards them over the service binding. */
 export const ADMIN_PREFIXES = [
@@ -22,6 +24,8 @@ export const app = new Hono<{ Bindings: GatewayEnv }>();
 app.get('/health/liveliness', liveliness);
 app.get('/health/liveness', liveliness);
 app.get('/health/readiness', readiness);
+// Prometheus metrics, public as LiteLLM serves them (telemetry/metrics/).
+app.get('/metrics', metricsRoute);
 
 // Each OpenAI route with and without /v1, plus the Azure-style deployment paths, as LiteLLM serves them.
 for (const prefix of ['', '/v1', '/openai/deployments/:model', '/engines/:model']) {
@@ -29,6 +33,9 @@ for (const prefix of ['', '/v1', '/openai/deployments/:model', '/engines/:model'
   app.post(`${prefix}/completions`, completions);
   app.post(`${prefix}/embeddings`, embeddings);
 }
+// Anthropic's Messages API, for any model (translated to and from a chat call).
+app.post('/v1/messages', messages);
+app.post('/v1/messages/count_tokens', countTokens);
 app.get('/v1/models', listModels);
 app.get('/models', listModels);
 app.get('/v1/models/*', getModel);

@@ -16,6 +16,12 @@ export interface GatewayEnv {
   TOLLGATE_TEST_MODE?: string;
   /** Spend-log records, consumed by the admin Worker (see telemetry/spend-log.ts). */
   SPEND_LOG_QUEUE?: Queue<unknown>;
+  /** The shards that aggregate Prometheus metrics and send Slack alerts (telemetry/metrics/aggregator.ts). */
+  METRICS?: DurableObjectNamespace;
+  /** Slack incoming webhook for `general_settings.alerting: ["slack"]` (a secret). */
+  SLACK_WEBHOOK_URL?: string;
+  /** Most label sets per Prometheus metric (default 10,000); beyond, updates are dropped and counted. */
+  TOLLGATE_METRICS_MAX_SERIES?: string;
   /** Callback events (Langfuse), consumed by the admin Worker (see telemetry/langfuse/). */
   CALLBACK_QUEUE?: Queue<unknown>;
   /** Anything config.yaml names with `os.environ/NAME`. */

@@ -15,8 +15,9 @@ export type ProviderId = (typeof KNOWN_PROVIDERS)[number];
 
 /** Providers with an adapter in worker/providers/. A test keeps this equal to the registry. */
 export const IMPLEMENTED_PROVIDERS: ReadonlySet<ProviderId> = new Set<ProviderId>([
-  'openai', 'text-completion-openai', 'azure', 'hosted_vllm', 'vllm', 'openai_compatible', 'litellm_proxy', 'mock',
+  'openai', 'text-completion-openai', 'azure', 'anthropic', 'hosted_vllm', 'vllm', 'openai_compatible', 'litellm_proxy', 'mock',
   'groq', 'together_ai', 'deepseek', 'mistral', 'fireworks_ai', 'xai', 'perplexity', 'openrouter', 'deepinfra', 'cerebras',
+  'bedrock', 'vertex_ai', 'gemini',
 ]);
 
 const known: ReadonlySet<string> = new Set(KNOWN_PROVIDERS);

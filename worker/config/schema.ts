@@ -124,6 +124,8 @@ export const litellmSettingsSchema = z.object({
   context_window_fallbacks: fallbackList.optional(),
   content_policy_fallbacks: fallbackList.optional(),
   store_audit_logs: bool.optional(),
+  /** LiteLLM reads it here too; general_settings.redact_messages_in_exceptions is the other spelling. */
+  redact_messages_in_exceptions: bool.optional(),
 });
 
 export const generalSettingsSchema = z.object({

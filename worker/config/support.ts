@@ -4,10 +4,6 @@
  * setting is never silently ignored. Remove an entry when its feature lands.
  */
 export const PENDING_KEYS: Record<string, string> = {
-  'litellm_settings.success_callback': 'callbacks (Langfuse) are not implemented yet',
-  'litellm_settings.failure_callback': 'callbacks (Langfuse) are not implemented yet',
-  'litellm_settings.callbacks': 'callbacks are not implemented yet',
-  'general_settings.alerting': 'alerting is not implemented yet',
 };
 
 /**

@@ -62,8 +62,17 @@ function settingWarnings(raw: unknown): string[] {
   return out;
 }
 
+/** Callbacks Tollgate serves; LiteLLM has many more (datadog, otel, s3, ...). */
+const SUPPORTED_CALLBACKS = new Set(['langfuse', 'prometheus']);
+
 function crossReferenceWarnings(config: TollgateConfig): string[] {
   const out: string[] = [];
+  const l = config.litellm_settings;
+  for (const [field, list] of [['success_callback', l.success_callback], ['failure_callback', l.failure_callback], ['callbacks', l.callbacks]] as const) {
+    for (const name of list ?? []) {
+      if (!SUPPORTED_CALLBACKS.has(name)) out.push(`litellm_settings.${field}: callback "${name}" is not supported by Tollgate yet (ignored; supported: langfuse, prometheus)`);
+    }
+  }
   const groups = new Set(config.model_list.map((d) => d.model_name));
   const wildcard = config.model_list.some((d) => d.model_name.includes('*'));
   const check = (list: Record<string, string[]>[] | undefined, where: string) => {

@@ -46,6 +46,8 @@ export interface ProviderCall {
   /** Estimated prompt tokens, used when a stream ends before the provider reports usage. */
   promptTokenEstimate: number;
   keepText: boolean;
+  /** The client's request headers, for the few a provider passes on (Anthropic's `anthropic-beta`); never its credentials. */
+  headers?: Headers;
 }
 
 export interface ProviderAnswer {

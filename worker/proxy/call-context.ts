@@ -20,7 +20,10 @@ export interface CallContext {
   body: Record<string, unknown>;
   stream: boolean;
   headers: Headers;
+  /** Keep the answer's text (for the spend log with store_prompts_in_spend_logs, or for Langfuse). */
   keepText: boolean;
+  /** `store_prompts_in_spend_logs`: prompts and answers go into the spend log. */
+  storePrompts: boolean;
 }
 
 /** Request tags: the body's `tags`, `metadata.tags` and the `x-litellm-tags` header, de-duplicated and bounded. */

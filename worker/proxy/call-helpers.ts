@@ -83,3 +83,12 @@ export async function admit(env: GatewayEnv, who: { token: string; master: boole
     throw err;
   }
 }
+
+const CREDENTIAL_HEADERS = ['authorization', 'x-api-key', 'api-key', 'cookie', 'x-litellm-api-key', 'x-goog-api-key', 'ocp-apim-subscription-key'];
+
+/** The request's headers without any credential: what providers and telemetry sinks may read. */
+export function withoutCredentials(headers: Headers): Headers {
+  const out = new Headers(headers);
+  for (const name of CREDENTIAL_HEADERS) out.delete(name);
+  return out;
+}

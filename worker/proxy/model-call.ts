@@ -20,9 +20,11 @@ import { replayAsStream } from '../cache/replay.ts';
 import { lead, lookup, planCache } from '../cache/response-cache.ts';
 import { cacheSettings } from '../cache/settings.ts';
 import { emitCall } from '../telemetry/emit.ts';
+import { recordCacheLookup, recordRejectedCall } from '../telemetry/metrics/hooks.ts';
+import { langfuseWantsText } from '../telemetry/langfuse/logging-settings.ts';
 import '../telemetry/sinks.ts';
 import { type CallContext, endUserOf } from './call-context.ts';
-import { admit, callHeaders, DEFAULT_TIMEOUT_S, reservationEstimate, storeAnswer, timingHeaders, validated } from './call-helpers.ts';
+import { admit, callHeaders, DEFAULT_TIMEOUT_S, reservationEstimate, storeAnswer, timingHeaders, validated, withoutCredentials } from './call-helpers.ts';
 import { type CallResult, spendRecord } from './spend-record.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
@@ -44,7 +46,30 @@ export interface ModelCallOptions {
   body?: Record<string, unknown>;
 }
 
+/**
+ * A refusal before any provider is called (bad body, unknown key, limits,
+ * model access, unknown model) produces no CallEvent; it still counts in the
+ * proxy's request metrics, as LiteLLM counts it.
+ */
 export async function handleModelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<string, unknown>>, options: ModelCallOptions = {}): Promise<Response> {
+  const seen: Seen = {};
+  try {
+    return await modelCall(c, endpoint, schema, options, seen);
+  } catch (err) {
+    if (err instanceof GatewayError) {
+      recordRejectedCall(c.env, c.executionCtx, { caller: seen.caller, endpoint, group: seen.group, known: seen.known ?? new Map(), error: err });
+    }
+    throw err;
+  }
+}
+
+interface Seen {
+  caller?: Caller;
+  group?: unknown;
+  known?: ReadonlyMap<string, unknown>;
+}
+
+async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<string, unknown>>, options: ModelCallOptions, seen: Seen): Promise<Response> {
   const startedAt = Date.now();
   const state = await gatewayState(c.env);
   const sizeMb = state.config.general_settings.max_request_size_mb;
@@ -57,7 +82,9 @@ export async function handleModelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodT
     });
   const who = await identify(c.req.raw.headers, state.masterKeyHash);
   const group = body.model as string;
+  seen.group = group;
   const catalog = await currentCatalog(state, c.env, c.executionCtx, { missing: group });
+  seen.known = catalog.groups;
   const resolved = resolveGroup(state.config, catalog, group);
   const picked = resolved.deployments[0];
   const callId = crypto.randomUUID();
@@ -71,6 +98,7 @@ export async function handleModelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodT
     ? await admit(c.env, who, { requestId: callId, model: group, endUser, globalBudget, ...estimate, waitUntil: (p) => c.executionCtx.waitUntil(p) })
     : undefined;
   const caller: Caller = who.master || !admission?.policy ? { kind: 'master', token: who.token } : { kind: 'key', token: admission.policy.token, policy: admission.policy };
+  seen.caller = caller;
   try {
     authorizeModel(caller, group, catalog);
     if (!picked) {
@@ -97,13 +125,14 @@ export async function handleModelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodT
     body,
     stream: body.stream === true && endpoint !== 'embedding',
     headers: c.req.raw.headers,
-    keepText: state.config.general_settings.store_prompts_in_spend_logs === true,
+    keepText: state.config.general_settings.store_prompts_in_spend_logs === true || langfuseWantsText(state.config, caller),
+    storePrompts: state.config.general_settings.store_prompts_in_spend_logs === true,
   };
   let overheadMs: number | undefined;
   const settle = (result: CallResult) => {
     emitCall(c.env, c.executionCtx, {
       record: spendRecord(ctx, result), endpoint, caller, deployment: ctx.deployment, body, stream: ctx.stream, outcome: result.outcome,
-      error: result.error ?? result.outcome?.error, headers: c.req.raw.headers, startedAt, finishedAt: result.finishedAt, overheadMs,
+      error: result.error ?? result.outcome?.error, headers: withoutCredentials(c.req.raw.headers), startedAt, finishedAt: result.finishedAt, overheadMs,
     });
     const tokens = (result.outcome?.usage.promptTokens ?? 0) + (result.outcome?.usage.completionTokens ?? 0);
     if (admission) c.executionCtx.waitUntil(admission.settle(result.cost, tokens).catch((err: unknown) => console.error('limiter settle failed:', err instanceof Error ? err.message : String(err))));
@@ -112,6 +141,7 @@ export async function handleModelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodT
   if (cache) {
     const requestTimeoutS = state.config.litellm_settings.request_timeout ?? DEFAULT_TIMEOUT_S;
     const hit = await lookup(cache, requestTimeoutS * 1000);
+    if (cache.lookup) recordCacheLookup(c.env, c.executionCtx, { caller, group: resolved.group, known: catalog.groups, hit: !!hit, cachedTokens: hit ? hit.usage.promptTokens + hit.usage.completionTokens : 0 });
     if (hit) {
       const headers = { ...admission?.headers, ...callHeaders(ctx, ''), 'x-litellm-cache-key': cache.key, 'x-litellm-response-cost': '0' };
       overheadMs = timingHeaders(headers, startedAt, 0);
@@ -124,6 +154,7 @@ export async function handleModelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodT
   }
   // This request fills the cache for the key; identical requests arriving meanwhile wait for it.
   const settleLeader = cache?.save ? lead(cache) : undefined;
+  const safeHeaders = withoutCredentials(c.req.raw.headers);
   const upstreamStartedAt = Date.now();
   const callProvider = (d: DeploymentRef, timeout: number): Promise<ProviderAnswer> => {
     const adapter = typeof body.mock_response === 'string' ? mock : PROVIDERS.get(d.provider);
@@ -150,6 +181,7 @@ export async function handleModelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodT
       timeoutMs: timeout,
       promptTokenEstimate: promptTokens,
       keepText: ctx.keepText || (settleLeader !== undefined && ctx.stream),
+      headers: safeHeaders,
     });
   };
   let answer: ProviderAnswer;
@@ -157,7 +189,7 @@ export async function handleModelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodT
   try {
     const requestTimeoutS = state.config.litellm_settings.request_timeout ?? DEFAULT_TIMEOUT_S;
     const routed = await routeCall({
-      env: c.env, ctx: c.executionCtx, state, catalog, requested: group, stream: ctx.stream, promptTokens,
+      env: c.env, ctx: c.executionCtx, state, catalog, requested: group, stream: ctx.stream, promptTokens, caller,
       clientFallbacks: Array.isArray(body.fallbacks) ? body.fallbacks.filter((f): f is string => typeof f === 'string') : undefined,
       deadline: startedAt + requestTimeoutS * 1000,
       call: callProvider,

@@ -1,5 +1,7 @@
 import type { TollgateConfig } from '../config/schema.ts';
 import type { GatewayEnv } from '../env.ts';
+import type { DeploymentRef } from '../models/deployments.ts';
+import { recordDeploymentCooldown } from '../telemetry/metrics/hooks.ts';
 import type { CooldownSettings, DeploymentHealth, DeploymentReport, HealthSnapshot } from './health-object.ts';
 
 interface WaitUntil { waitUntil(p: Promise<unknown>): void }
@@ -75,7 +77,7 @@ function localCooldowns(entry: GroupHealth, now: number): Record<string, number>
  * stops choosing the deployment without waiting) and is sent to the shared
  * object right away; successes travel with the next refresh.
  */
-export function reportOutcome(env: GatewayEnv, ctx: WaitUntil, config: TollgateConfig, group: string, report: DeploymentReport): void {
+export function reportOutcome(env: GatewayEnv, ctx: WaitUntil, config: TollgateConfig, group: string, report: DeploymentReport, failure?: { deployment: DeploymentRef; status: number; reason: string }): void {
   const entry = groups.get(group);
   if (!entry) return;
   entry.pending.push(report);
@@ -87,6 +89,8 @@ export function reportOutcome(env: GatewayEnv, ctx: WaitUntil, config: TollgateC
   if (!settings.disabled && recent.length >= settings.allowedFails) {
     entry.snapshot = { ...entry.snapshot, cooldowns: { ...entry.snapshot.cooldowns, [report.deploymentId]: report.at + settings.cooldownSeconds * 1000 } };
     entry.localFails.set(report.deploymentId, []);
+    // Metrics and the "Deployment Cooldown" alert (deduplicated across isolates by the aggregator).
+    if (failure) recordDeploymentCooldown(env, ctx, { deployment: failure.deployment, status: failure.status, cooldownSeconds: settings.cooldownSeconds, reason: failure.reason });
   }
   if (!entry.fetching) ctx.waitUntil(refresh(env, config, group, entry));
 }

@@ -1,4 +1,6 @@
+import type { Caller } from '../auth/authenticate.ts';
 import { deploymentPrice } from '../cost/deployment-cost.ts';
+import { recordFallback } from '../telemetry/metrics/hooks.ts';
 import type { GatewayEnv } from '../env.ts';
 import { GatewayError } from '../errors.ts';
 import type { DeploymentRef, ModelCatalog } from '../models/deployments.ts';
@@ -13,6 +15,8 @@ import { choose, type RoutingStrategy, underDeploymentLimits } from './strategie
 interface WaitUntil { waitUntil(p: Promise<unknown>): void }
 
 export interface RouteInput {
+  /** Who is calling, for the fallback metrics' labels. */
+  caller: Caller;
   env: GatewayEnv;
   ctx: WaitUntil;
   state: GatewayState;
@@ -133,11 +137,14 @@ export async function routeCall(input: RouteInput): Promise<Routed> {
       try {
         const answer = await input.call(deployment, attemptTimeoutMs(state, deployment, input.stream, msLeft));
         reportOutcome(env, ctx, config, group, { deploymentId: deployment.id, ok: true, latencyMs: Date.now() - started, at: Date.now() });
+        if (groupsTried > 1) {
+          recordFallback(env, ctx, { caller: input.caller, requestedModel: input.requested, fallbackModel: group, known: input.catalog.groups, error: lastError, provider: deployment.provider, success: true });
+        }
         return { answer, deployment, attemptedRetries: attempts - groupsTried, attemptedFallbacks: groupsTried - 1 };
       } catch (caught) {
         const err = caught instanceof GatewayError ? caught : new GatewayError('Internal server error', { status: 500, type: 'internal_server_error', retryable: true });
         lastError = err;
-        if (countsAgainst(err)) reportOutcome(env, ctx, config, group, { deploymentId: deployment.id, ok: false, at: Date.now() });
+        if (countsAgainst(err)) reportOutcome(env, ctx, config, group, { deploymentId: deployment.id, ok: false, at: Date.now() }, { deployment, status: err.status, reason: err.message });
         tried.add(deployment.id);
         if (isRequestError(err)) throw withAttempts(err, attempts - groupsTried, groupsTried - 1);
         if (err.type === 'content_policy_violation') {
@@ -159,6 +166,9 @@ export async function routeCall(input: RouteInput): Promise<Routed> {
     }
   }
   const final = lastError ?? noDeployments(input.requested, input.requested, soonestRetry ?? Date.now() + 60_000, Date.now());
+  if (groupsTried > 1) {
+    recordFallback(env, ctx, { caller: input.caller, requestedModel: input.requested, fallbackModel: [...visited].at(-1) ?? input.requested, known: input.catalog.groups, error: final, success: false });
+  }
   throw withAttempts(final, Math.max(0, attempts - groupsTried), Math.max(0, groupsTried - 1));
 }
 

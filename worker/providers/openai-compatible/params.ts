@@ -6,6 +6,7 @@ export const GATEWAY_PARAMS: ReadonlySet<string> = new Set([
   'model', 'mock_response', 'mock_timeout', 'mock_testing_fallbacks', 'metadata', 'litellm_metadata', 'tags',
   'fallbacks', 'context_window_fallback_dict', 'num_retries', 'cache', 'caching', 'timeout', 'stream_timeout',
   'guardrails', 'no-log', 'api_key', 'api_base', 'base_url', 'api_version', 'custom_llm_provider',
+  'turn_off_message_logging',
 ]);
 
 /** What OpenAI's API takes, per endpoint. */

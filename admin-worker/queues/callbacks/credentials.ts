@@ -1,0 +1,97 @@
+import { sql } from 'drizzle-orm';
+import { envRefName } from '../../../worker/config/env-ref.ts';
+import { openDatabase } from '../../../worker/db/client.ts';
+import { type DynamicLangfuse, keyLangfuse, teamLangfuse } from '../../../worker/telemetry/langfuse/logging-settings.ts';
+import type { LangfuseDestination } from '../../../worker/telemetry/langfuse/types.ts';
+import type { AdminEnv } from '../../env.ts';
+
+/** LiteLLM's default when LANGFUSE_HOST is unset. */
+export const DEFAULT_LANGFUSE_HOST = 'https://cloud.langfuse.com';
+
+export interface LangfuseCredentials {
+  /** Base URL without a trailing slash. */
+  host: string;
+  publicKey: string;
+  secretKey: string;
+}
+
+export type Resolved = { ok: true; credentials: LangfuseCredentials } | { ok: false; reason: string };
+
+export const destinationKey = (d: LangfuseDestination): string =>
+  d.source === 'env' ? 'env' : d.source === 'key' ? `key:${d.token}` : `team:${d.teamId}`;
+
+const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+
+/** A stored value, or the variable an `os.environ/NAME` value names (LiteLLM's `get_secret`). */
+function fromEnv(value: string | undefined, env: AdminEnv): string | undefined {
+  const name = envRefName(value);
+  return name ? text(env[name]) : value;
+}
+
+/** LiteLLM's normalisation: a host without a scheme is reached over http (a private network). */
+export function normaliseHost(host: string): string {
+  const withScheme = /^https?:\/\//i.test(host) ? host : `http://${host}`;
+  return withScheme.replace(/\/+$/, '');
+}
+
+/**
+ * Credentials from a key's or team's Langfuse settings, each missing one
+ * taken from the admin Worker's LANGFUSE_* variables, as LiteLLM's
+ * `LangFuseLogger` falls back to the environment.
+ */
+export function credentialsOf(vars: DynamicLangfuse['vars'] | undefined, env: AdminEnv): Resolved {
+  const publicKey = fromEnv(vars?.publicKey, env) ?? text(env.LANGFUSE_PUBLIC_KEY);
+  const secretKey = fromEnv(vars?.secretKey, env) ?? text(env.LANGFUSE_SECRET_KEY);
+  const host = fromEnv(vars?.host, env) ?? text(env.LANGFUSE_HOST) ?? DEFAULT_LANGFUSE_HOST;
+  if (!publicKey || !secretKey) return { ok: false, reason: 'no Langfuse public and secret key (LANGFUSE_PUBLIC_KEY / LANGFUSE_SECRET_KEY)' };
+  let url: URL;
+  try {
+    url = new URL(normaliseHost(host));
+  } catch {
+    return { ok: false, reason: `invalid Langfuse host ${JSON.stringify(host)}` };
+  }
+  if (url.username || url.password || url.search || url.hash) return { ok: false, reason: 'the Langfuse host must be a plain http(s) URL' };
+  return { ok: true, credentials: { host: normaliseHost(host), publicKey, secretKey } };
+}
+
+/**
+ * Credentials for each destination of a batch: the environment's, or those
+ * the key's or team's metadata holds now (one query per kind). The secret
+ * never travels on the Queue; a key or team that no longer names Langfuse
+ * credentials resolves to a failure, so its events wait (and end in the dead
+ * letter queue) rather than go to the default project.
+ */
+export async function resolveDestinations(destinations: LangfuseDestination[], env: AdminEnv, ctx: ExecutionContext): Promise<Map<string, Resolved>> {
+  const out = new Map<string, Resolved>();
+  const tokens = new Set<string>();
+  const teams = new Set<string>();
+  for (const d of destinations) {
+    if (d.source === 'env') out.set('env', credentialsOf(undefined, env));
+    else if (d.source === 'key') tokens.add(d.token);
+    else teams.add(d.teamId);
+  }
+  if (tokens.size === 0 && teams.size === 0) return out;
+  const database = openDatabase(env);
+  try {
+    if (tokens.size) {
+      const rows = await database.db.execute<{ token: string; metadata: unknown }>(
+        sql`SELECT token, metadata FROM "LiteLLM_VerificationToken" WHERE token = ANY(${sql.param([...tokens])}::text[])`);
+      const found = new Map(rows.rows.map((r) => [r.token, keyLangfuse(r.metadata)]));
+      for (const token of tokens) out.set(`key:${token}`, fromSettings(found.get(token), env, 'key'));
+    }
+    if (teams.size) {
+      const rows = await database.db.execute<{ team_id: string; metadata: unknown }>(
+        sql`SELECT team_id, metadata FROM "LiteLLM_TeamTable" WHERE team_id = ANY(${sql.param([...teams])}::text[])`);
+      const found = new Map(rows.rows.map((r) => [r.team_id, teamLangfuse(r.metadata)]));
+      for (const id of teams) out.set(`team:${id}`, fromSettings(found.get(id), env, 'team'));
+    }
+  } finally {
+    ctx.waitUntil(database.close());
+  }
+  return out;
+}
+
+function fromSettings(settings: DynamicLangfuse | undefined, env: AdminEnv, kind: 'key' | 'team'): Resolved {
+  if (!settings || Object.keys(settings.vars).length === 0) return { ok: false, reason: `the ${kind} no longer names Langfuse credentials` };
+  return credentialsOf(settings.vars, env);
+}

@@ -1,0 +1,198 @@
+import { describe, expect, it } from 'vitest';
+import { retryDelay, RETRY_DELAYS_S } from '../admin-worker/queues/callbacks/retry.ts';
+import { WORKERS } from '../scripts/lib/build.ts';
+import { readWranglerConfig } from '../scripts/lib/workerd-config.ts';
+import type { Caller } from '../worker/auth/authenticate.ts';
+import type { KeyPolicy } from '../worker/auth/key-policy.ts';
+import { configSchema } from '../worker/config/schema.ts';
+import { GatewayError } from '../worker/errors.ts';
+import { buildLangfuseEvents, type LangfuseCall, type LangfuseOptions } from '../worker/telemetry/langfuse/events.ts';
+import { langfuseDestination } from '../worker/telemetry/langfuse/logging-settings.ts';
+import { fitItem, packMessages } from '../worker/telemetry/langfuse/packing.ts';
+import type { CallbackItem, GenerationBody, TraceBody } from '../worker/telemetry/langfuse/types.ts';
+import { generationBodySchema, ingestionEventSchema, traceBodySchema } from './fakes/langfuse.ts';
+
+const OPTIONS: LangfuseOptions = { turnOffMessageLogging: false, redactUserApiKeyInfo: false, redactMessagesInExceptions: false, defaultTags: [] };
+
+function policy(overrides: Partial<KeyPolicy> = {}): KeyPolicy {
+  const base = {
+    token: 'hash-of-key', keyName: 'sk-...abcd', keyAlias: 'my-key', userId: 'user-1', organizationId: null, models: [],
+    blocked: false, expires: null, spend: 0, maxBudget: null, metadata: {}, tags: [],
+    team: { id: 'team-1', alias: 'Team One', models: [], blocked: false, organizationId: null, metadata: {} },
+  };
+  // KeyPolicy grows fields (limits, cache controls) these tests do not read.
+  return { ...base, ...overrides } as KeyPolicy;
+}
+
+function record(overrides: Partial<LangfuseCall['record']> = {}): LangfuseCall['record'] {
+  return {
+    request_id: 'call-1', call_type: 'acompletion', api_key: 'hash-of-key', spend: 0.0001, total_tokens: 10, prompt_tokens: 6,
+    completion_tokens: 4, cache_read_input_tokens: 0, cache_creation_input_tokens: 0, startTime: '2026-11-25T10:00:00.000Z',
+    endTime: '2026-11-25T10:00:01.000Z', completionStartTime: null, model: 'gpt-4o', model_id: 'model-id',
+    model_group: 'gpt-4o', custom_llm_provider: 'openai', api_base: 'https://api.openai.com/v1/chat/completions',
+    metadata: { user_api_key_alias: 'my-key', user_api_key_user_id: 'user-1', user_api_key_team_id: 'team-1', user_api_key_team_alias: 'Team One', user_api_key_org_id: null },
+    cache_hit: false, cache_key: null, request_tags: [], end_user: null, session_id: null,
+    ...overrides,
+  };
+}
+
+function callEvent(overrides: Partial<LangfuseCall> = {}): LangfuseCall {
+  return {
+    record: record(),
+    endpoint: 'chat',
+    body: { model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] },
+    outcome: { responseText: 'hello' },
+    headers: new Headers(),
+    finishedAt: Date.parse('2026-11-25T10:00:01.000Z'),
+    ...overrides,
+  };
+}
+
+const build = (event: LangfuseCall, options: Partial<LangfuseOptions> = {}) => {
+  const events = buildLangfuseEvents(event, { ...OPTIONS, ...options });
+  // Whatever is built must pass Langfuse's schema.
+  for (const e of events) expect(ingestionEventSchema.safeParse(e).error?.issues ?? []).toEqual([]);
+  return {
+    events,
+    trace: events.find((e) => e.type === 'trace-create')?.body as TraceBody | undefined,
+    generation: events.find((e) => e.type === 'generation-create')?.body as GenerationBody,
+  };
+};
+
+describe('the Langfuse events of a call', () => {
+  it('with turn_off_message_logging, carry LiteLLM\'s redacted messages, but not for a request that disables redaction', () => {
+    const { trace, generation } = build(callEvent(), { turnOffMessageLogging: true });
+    expect(generation.input).toEqual({ messages: [{ role: 'user', content: 'redacted-by-litellm' }] });
+    expect(generation.output).toEqual({ role: 'assistant', content: 'redacted-by-litellm' });
+    expect(trace?.input).toEqual(generation.input);
+    expect(trace?.output).toEqual(generation.output);
+    const optedOut = build(callEvent({ headers: new Headers({ 'litellm-disable-message-redaction': 'true' }) }), { turnOffMessageLogging: true });
+    expect(optedOut.generation.output).toEqual({ role: 'assistant', content: 'hello' });
+  });
+
+  it('with redact_user_api_key_info, carry no user_api_key_* metadata, tags or key-alias name', () => {
+    const { trace, generation } = build(callEvent(), { redactUserApiKeyInfo: true, defaultTags: ['user_api_key_alias', 'model_group'] });
+    expect(Object.keys(generation.metadata as object).filter((k) => k.startsWith('user_api_key'))).toEqual([]);
+    expect(generation.name).toBe('litellm-acompletion');
+    expect(trace?.tags).toEqual(['model_group:gpt-4o']);
+  });
+
+  it('with redact_messages_in_exceptions, keep only the error class in the status message', () => {
+    const error = new GatewayError('litellm.BadRequestError: OpenAIException - your prompt "my secret" is too long', { status: 400, type: 'bad_request_error' });
+    const { trace, generation } = build(callEvent({ error, outcome: undefined }), { redactMessagesInExceptions: true });
+    expect(generation).toMatchObject({ level: 'ERROR', statusMessage: 'litellm.BadRequestError: OpenAIException - redacted-by-litellm' });
+    expect(generation.output).toBe(generation.statusMessage);
+    expect(generation.usage).toBeUndefined();
+    expect(trace?.output).toBeUndefined();
+  });
+
+  it('log a text completion\'s answer as text and an embedding\'s as nothing', () => {
+    const completion = build(callEvent({ endpoint: 'completion', body: { model: 'gpt-4o', prompt: 'Say this', max_tokens: 5 }, record: record({ call_type: 'atext_completion' }) }));
+    expect(completion.generation).toMatchObject({ name: 'litellm:my-key', input: { messages: 'Say this' }, output: 'hello', modelParameters: { max_tokens: 5 } });
+    expect(completion.trace?.name).toBe('litellm-atext_completion');
+    const embedding = build(callEvent({ endpoint: 'embedding', body: { model: 'e', input: ['a', 'b'] }, record: record({ call_type: 'aembedding' }) }));
+    expect(embedding.generation.input).toEqual({ messages: ['a', 'b'] });
+    expect(embedding.generation.output).toBeUndefined();
+  });
+
+  it('mark a stream the client left as a warning, with the estimated usage it had', () => {
+    const { generation } = build(callEvent({ outcome: { aborted: true }, record: record({ completionStartTime: '2026-11-25T10:00:00.500Z', metadata: { usage_estimated: true, client_disconnected: true } }) }));
+    expect(generation).toMatchObject({ level: 'WARNING', completionStartTime: '2026-11-25T10:00:00.500Z', statusMessage: expect.stringContaining('disconnected') });
+    expect(generation.metadata).toMatchObject({ usage_estimated: true, client_disconnected: true });
+  });
+
+  it('pass tools into the input and non-scalar parameters as JSON text', () => {
+    const tools = [{ type: 'function', function: { name: 'f', parameters: {} } }];
+    const { generation } = build(callEvent({ body: { model: 'gpt-4o', messages: [], tools, stop: ['a', 'b'], response_format: { type: 'json_object' }, seed: 3, tags: ['t'], mock_response: 'x' } }));
+    expect(generation.input).toEqual({ messages: [], tools });
+    expect(generation.modelParameters).toEqual({ stop: ['a', 'b'], response_format: '{"type":"json_object"}', seed: 3 });
+  });
+
+  it('add default tags from the proxy metadata and PROXY_BASE_URL, and never log credentials a client sends', () => {
+    const body = { model: 'gpt-4o', messages: [], metadata: { langfuse_secret_key: 'sk-lf-oops', langfuse_public_key: 'pk', app: 'x' } };
+    const { trace, generation } = build(callEvent({ body, record: record({ request_tags: ['a'] }) }), {
+      defaultTags: ['user_api_key_alias', 'user_api_key_team_alias', 'cache_hit', 'proxy_base_url', 'app'], proxyBaseUrl: 'https://gw.example',
+    });
+    expect(trace?.tags).toEqual(['a', 'user_api_key_alias:my-key', 'user_api_key_team_alias:Team One', 'cache_hit:False', 'proxy_base_url:https://gw.example', 'app:x']);
+    expect(JSON.stringify(generation)).not.toContain('sk-lf-oops');
+  });
+
+  it('validate against the trace and generation schemas of the fake', () => {
+    const { trace, generation } = build(callEvent());
+    expect(traceBodySchema.parse(trace)).toBeTruthy();
+    expect(generationBodySchema.parse(generation)).toBeTruthy();
+  });
+});
+
+describe('which calls go to Langfuse, and whose project', () => {
+  const config = (litellm: Record<string, unknown>) => configSchema.parse({ litellm_settings: litellm });
+  const master: Caller = { kind: 'master', token: 'm' };
+  const keyCaller = (p: Partial<KeyPolicy>): Caller => ({ kind: 'key', token: 'hash-of-key', policy: policy(p) });
+  const logging = (type: string | undefined, vars: Record<string, string> = {}) => ({ logging: [{ callback_name: 'langfuse', ...(type ? { callback_type: type } : {}), callback_vars: vars }] });
+
+  it('follow success_callback, failure_callback and callbacks', () => {
+    expect(langfuseDestination(config({ success_callback: ['langfuse'] }), master, false)).toEqual({ source: 'env' });
+    expect(langfuseDestination(config({ success_callback: ['langfuse'] }), master, true)).toBeUndefined();
+    expect(langfuseDestination(config({ failure_callback: ['langfuse'] }), master, false)).toBeUndefined();
+    expect(langfuseDestination(config({ failure_callback: ['langfuse'] }), master, true)).toEqual({ source: 'env' });
+    expect(langfuseDestination(config({ callbacks: ['langfuse'] }), master, true)).toEqual({ source: 'env' });
+    expect(langfuseDestination(config({ success_callback: ['prometheus'] }), master, false)).toBeUndefined();
+  });
+
+  it('follow a key\'s metadata.logging, sending to its project when it names credentials', () => {
+    const off = config({});
+    expect(langfuseDestination(off, keyCaller({ metadata: logging('success', { langfuse_public_key: 'pk' }) }), false)).toEqual({ source: 'key', token: 'hash-of-key' });
+    expect(langfuseDestination(off, keyCaller({ metadata: logging('success', { langfuse_public_key: 'pk' }) }), true)).toBeUndefined();
+    expect(langfuseDestination(off, keyCaller({ metadata: logging(undefined) }), true)).toEqual({ source: 'env' });
+    // Globally on: the key's credentials still win, for failures too.
+    expect(langfuseDestination(config({ failure_callback: ['langfuse'] }), keyCaller({ metadata: logging('success', { langfuse_secret_key: 's' }) }), true))
+      .toEqual({ source: 'key', token: 'hash-of-key' });
+  });
+
+  it('follow a team\'s logging or callback_settings, unless the key has its own logging', () => {
+    const team = (metadata: Record<string, unknown>) => ({ id: 'team-1', alias: null, models: [], blocked: false, organizationId: null, metadata });
+    const off = config({});
+    expect(langfuseDestination(off, keyCaller({ team: team(logging('success_and_failure', { langfuse_public_key: 'pk' })) }), true)).toEqual({ source: 'team', teamId: 'team-1' });
+    const legacy = { callback_settings: { success_callback: ['langfuse'], callback_vars: { langfuse_public_key: 'pk', langfuse_secret: 's' } } };
+    expect(langfuseDestination(off, keyCaller({ team: team(legacy) }), false)).toEqual({ source: 'team', teamId: 'team-1' });
+    expect(langfuseDestination(off, keyCaller({ team: team(legacy) }), true)).toBeUndefined();
+    const shadowed = keyCaller({ metadata: { logging: [{ callback_name: 'otel' }] }, team: team(legacy) });
+    expect(langfuseDestination(off, shadowed, false)).toBeUndefined();
+  });
+});
+
+describe('queue messages', () => {
+  const item = (callId: string, text: string): CallbackItem => ({
+    callback: 'langfuse', callId, destination: { source: 'env' },
+    events: build(callEvent({ body: { model: 'gpt-4o', messages: [{ role: 'user', content: text }] }, outcome: { responseText: text } })).events,
+  });
+
+  it('fit a huge prompt by cutting the prompt and answer fields, marked as truncated', () => {
+    const fitted = fitItem(item('big', 'é'.repeat(300_000)));
+    expect(fitted).not.toBeNull();
+    expect(fitted!.bytes).toBeLessThanOrEqual(100 * 1024);
+    expect(new TextEncoder().encode(JSON.stringify(fitted!.item)).length).toBe(fitted!.bytes);
+    const gen = fitted!.item.events.find((e) => e.type === 'generation-create')!.body as GenerationBody;
+    expect(gen.input).toMatchObject({ truncated: true, original_chars: expect.any(Number) });
+    expect(gen.usage).toMatchObject({ input: 6, output: 4 });
+  });
+
+  it('are packed to at most 100 KB, in batches of at most 240 KB', () => {
+    const items = Array.from({ length: 30 }, (_, i) => fitItem(item(`c${i}`, 'x'.repeat(15_000)))!);
+    const batches = packMessages(items);
+    const sizes = batches.flat().map((m) => new TextEncoder().encode(JSON.stringify({ v: 1, items: m })).length);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(100 * 1024 + 16);
+    for (const batch of batches) expect(batch.reduce((n, m) => n + new TextEncoder().encode(JSON.stringify(m)).length, 0)).toBeLessThanOrEqual(240 * 1024);
+    expect(batches.flat(2).map((i) => i.callId)).toEqual(items.map((i) => i.item.callId));
+  });
+});
+
+describe('the callback consumer\'s retries', () => {
+  it('wait longer each time, then leave the message to the dead-letter queue after max_retries', () => {
+    expect([1, 2, 3, 4, 5, 9].map(retryDelay)).toEqual([2, 30, 120, 600, 3600, 3600]);
+    const admin = readWranglerConfig(WORKERS.admin);
+    expect(admin.queues.consumers?.find((c) => c.queue === 'tollgate-callbacks')).toMatchObject({ max_retries: RETRY_DELAYS_S.length, dead_letter_queue: 'tollgate-callbacks-dlq' });
+    const gateway = readWranglerConfig(WORKERS.gateway);
+    expect(gateway.queues.producers?.find((p) => p.binding === 'CALLBACK_QUEUE')).toMatchObject({ queue: 'tollgate-callbacks' });
+  });
+});

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { fixtureSse } from '../../../test/fakes/anthropic.ts';
+import { GatewayError } from '../../errors.ts';
+import { type AnthropicStreamOptions, openAnthropicStream } from './sse-stream.ts';
+
+const options: AnthropicStreamOptions = { clientWantsUsage: false, jsonMode: false, created: 1_700_000_000, secrets: [], promptTokenEstimate: 7, keepText: true };
+
+/** Feeds `text` in pieces of `size` bytes (mid-event, mid-UTF-8 where it falls); optionally fails after `failAfter` bytes. */
+function source(text: string, size: number, failAfter?: number): ReadableStream<Uint8Array> {
+  const bytes = new TextEncoder().encode(text);
+  let offset = 0;
+  return new ReadableStream({
+    pull(controller) {
+      if (failAfter !== undefined && offset >= failAfter) return controller.error(new Error('socket closed'));
+      if (offset >= bytes.length) return controller.close();
+      controller.enqueue(bytes.slice(offset, offset + size));
+      offset += size;
+    },
+  });
+}
+
+describe('openAnthropicStream', () => {
+  it.each([1, 13, 10_000])('relays the whole answer and its usage (%i-byte reads)', async (size) => {
+    const { body, outcome } = await openAnthropicStream(source(fixtureSse('tool-use'), size), options);
+    const text = await new Response(body).text();
+    expect(text.endsWith('data: [DONE]\n\n')).toBe(true);
+    expect(text).toContain('"finish_reason":"tool_calls"');
+    const result = await outcome;
+    expect(result.usage).toEqual({ promptTokens: 472 + 2000 + 100, completionTokens: 89, cachedPromptTokens: 2000, cacheCreationTokens: 100, reported: true });
+    expect(result.responseText).toBe('Okay, let\'s check both cities.{"location": "San Francisco, CA"}{"location": "New York, NY"}');
+    expect(result.firstChunkAt).toBeGreaterThan(0);
+    expect(result.error).toBeUndefined();
+  });
+
+  it('throws an error event that comes first as the call\'s error, with its status', async () => {
+    const error = await openAnthropicStream(source(fixtureSse('overloaded-first'), 5), options).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(GatewayError);
+    expect(error).toMatchObject({ status: 529, retryable: true, message: 'litellm.InternalServerError: AnthropicException - Overloaded' });
+  });
+
+  it('ends a broken upstream with an error event and counts what it saw', async () => {
+    const sse = fixtureSse('text');
+    const { body, outcome } = await openAnthropicStream(source(sse, 40, sse.indexOf('event: message_delta')), options);
+    const text = await new Response(body).text();
+    expect(text).toMatch(/data: \{"error":\{"message":"litellm\.APIConnectionError: AnthropicException - the upstream stream ended unexpectedly","type":"api_connection_error","param":null,"code":"502"\}\}\n\n$/);
+    const result = await outcome;
+    expect(result.error?.status).toBe(502);
+    // Input tokens are known from message_start; the output is estimated from the text seen.
+    expect(result.usage).toMatchObject({ promptTokens: 25, completionTokens: 4, reported: false });
+  });
+
+  it('settles as aborted when the client cancels, and cancels the upstream', async () => {
+    let cancelled = false;
+    const first = fixtureSse('text').split('event: content_block_stop')[0] ?? '';
+    const upstream = new ReadableStream<Uint8Array>({
+      start(controller) { controller.enqueue(new TextEncoder().encode(first)); },
+      cancel() { cancelled = true; },
+    });
+    const { body, outcome } = await openAnthropicStream(upstream, options);
+    const reader = body.getReader();
+    await reader.read();
+    await reader.cancel('client went away');
+    const result = await outcome;
+    expect(cancelled).toBe(true);
+    expect(result.aborted).toBe(true);
+    expect(result.usage.reported).toBe(false);
+  });
+});

@@ -1,0 +1,92 @@
+import type { Context } from 'hono';
+import { authenticate } from '../auth/authenticate.ts';
+import type { GatewayEnv } from '../env.ts';
+import { GatewayError } from '../errors.ts';
+import { LimiterKeyStore } from '../limits/key-store.ts';
+import { authorizeModel } from '../models/access.ts';
+import { currentCatalog } from '../models/catalog.ts';
+import { readJsonBody } from '../openai/read-body.ts';
+import { chatRequestSchema } from '../openai/request-schemas.ts';
+import { handleModelCall } from '../proxy/model-call.ts';
+import { gatewayState, type GatewayState } from '../state.ts';
+import { estimateInputTokens } from './messages/count-tokens.ts';
+import { anthropicErrorBody, anthropicErrorResponse, envelopeMessage } from './messages/errors.ts';
+import { messagesRequestSchema } from './messages/request-schema.ts';
+import { chatCompletionSchema, toAnthropicMessage } from './messages/to-anthropic-response.ts';
+import { toAnthropicStream } from './messages/to-anthropic-stream.ts';
+import { toOpenAIChatRequest } from './messages/to-openai-request.ts';
+
+type Ctx = Context<{ Bindings: GatewayEnv }>;
+
+/**
+ * `POST /v1/messages`: Anthropic's Messages API in front of every configured
+ * model. The request is translated into a chat body and runs the same call as
+ * /v1/chat/completions (keys, limits, budgets, routing, spend logs); the
+ * answer, plain or streamed, and any error come back in Anthropic's format.
+ */
+export async function messages(c: Ctx): Promise<Response> {
+  try {
+    const state = await gatewayState(c.env);
+    const request = await readJsonBody(c.req.raw, messagesRequestSchema, bodyLimit(state));
+    const anthropicTarget = await servedByAnthropic(c, state, request.model);
+    const body = toOpenAIChatRequest(request, { anthropicTarget });
+    return await toAnthropicAnswer(await handleModelCall(c, 'chat', chatRequestSchema, { body }));
+  } catch (err) {
+    return anthropicErrorResponse(err);
+  }
+}
+
+/** `POST /v1/messages/count_tokens`: `{"input_tokens": N}`, estimated, for a model the key may call. */
+export async function countTokens(c: Ctx): Promise<Response> {
+  try {
+    const state = await gatewayState(c.env);
+    const caller = await authenticate(c.req.raw.headers, { masterKeyHash: state.masterKeyHash, keys: new LimiterKeyStore(c.env) });
+    const request = await readJsonBody(c.req.raw, messagesRequestSchema, bodyLimit(state));
+    const catalog = await currentCatalog(state, c.env, c.executionCtx, { missing: request.model });
+    authorizeModel(caller, request.model, catalog);
+    if (!catalog.groups.has(request.model)) {
+      throw new GatewayError(`Invalid model name passed in model=${request.model}. Call \`/v1/models\` to view available models for your key.`, {
+        status: 400, type: 'bad_request_error', param: 'model',
+      });
+    }
+    return Response.json({ input_tokens: estimateInputTokens(request) });
+  } catch (err) {
+    return anthropicErrorResponse(err);
+  }
+}
+
+function bodyLimit(state: GatewayState): { maxBytes?: number } {
+  const sizeMb = state.config.general_settings.max_request_size_mb;
+  return sizeMb ? { maxBytes: sizeMb * 1024 * 1024 } : {};
+}
+
+/** Whether every deployment of the group is Anthropic's, so Anthropic-only detail may ride along (see TranslationOptions). */
+async function servedByAnthropic(c: Ctx, state: GatewayState, group: string): Promise<boolean> {
+  const deployments = (await currentCatalog(state, c.env, c.executionCtx, { missing: group })).groups.get(group) ?? [];
+  return deployments.length > 0 && deployments.every((d) => d.provider === 'anthropic');
+}
+
+/** The chat call's response in Anthropic's format, its status and LiteLLM headers kept. */
+async function toAnthropicAnswer(res: Response): Promise<Response> {
+  const headers = new Headers(res.headers);
+  headers.delete('content-length');
+  if (res.status >= 400) {
+    headers.set('content-type', 'application/json');
+    return new Response(JSON.stringify(anthropicErrorBody(res.status, envelopeMessage(await res.text()))), { status: res.status, headers });
+  }
+  if (res.body && (res.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
+    return new Response(toAnthropicStream(res.body), { status: res.status, headers });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(await res.text());
+  } catch {
+    json = undefined;
+  }
+  const parsed = chatCompletionSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new GatewayError('The provider\'s answer could not be read as a chat completion', { status: 502, type: 'api_connection_error' });
+  }
+  headers.set('content-type', 'application/json');
+  return new Response(JSON.stringify(toAnthropicMessage(parsed.data)), { status: res.status, headers });
+}

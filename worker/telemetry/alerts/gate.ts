@@ -1,0 +1,46 @@
+import type { AlertType } from './types.ts';
+
+/**
+ * Deduplication, as pure functions the aggregating object applies to the
+ * state it keeps per dedupe key (persisted, so a restart does not repeat
+ * an alert).
+ */
+
+/** A budget alert fires when spend reaches these shares of the budget: once each per window. */
+export const BUDGET_THRESHOLDS: readonly number[] = [0.8, 1.0];
+
+/** At most one alert of these types per dedupe key (deployment, callback) per window; the next one says how many were held back. */
+export const ALERT_WINDOW_MS: Record<Exclude<AlertType, 'budget_alerts'>, number> = {
+  llm_too_slow: 60_000,
+  cooldown_deployment: 60_000,
+  callback_failure: 5 * 60_000,
+};
+
+export interface GateState {
+  lastAt: number;
+  suppressed: number;
+}
+
+/** Whether an alert goes out now, and the key's next state. `suppressed` counts the alerts held back since the last one sent. */
+export function passGate(state: GateState | undefined, now: number, windowMs: number): { send: boolean; suppressed: number; next: GateState } {
+  if (state && now - state.lastAt < windowMs) {
+    return { send: false, suppressed: state.suppressed + 1, next: { lastAt: state.lastAt, suppressed: state.suppressed + 1 } };
+  }
+  return { send: true, suppressed: state?.suppressed ?? 0, next: { lastAt: now, suppressed: 0 } };
+}
+
+/** Spend within this share of a threshold counts as reaching it (sums of float costs land a hair below). */
+const EPSILON = 1e-9;
+
+/**
+ * The thresholds a budget has reached, and which of them are new (to
+ * announce, lowest first). Spend only falls when a window restarts (or the
+ * budget is raised): thresholds it fell back under are forgotten, so each
+ * is announced once per window. A request that jumps over both announces
+ * both.
+ */
+export function budgetCrossings(crossed: readonly number[], spend: number, maxBudget: number): { announce: number[]; next: number[] } {
+  if (!(maxBudget > 0)) return { announce: [], next: [] };
+  const reached = BUDGET_THRESHOLDS.filter((t) => spend >= t * maxBudget * (1 - EPSILON));
+  return { announce: reached.filter((t) => !crossed.includes(t)), next: reached };
+}

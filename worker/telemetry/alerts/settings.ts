@@ -1,0 +1,68 @@
+import { runtimeConfig } from '../../config/runtime.ts';
+import type { AlertType } from './types.ts';
+
+/** LiteLLM's default `alerting_threshold` (seconds). */
+export const DEFAULT_ALERTING_THRESHOLD_S = 300;
+
+export interface AlertSettings {
+  /** `general_settings.alerting` names "slack" and a webhook URL is set. */
+  slack: boolean;
+  webhookUrl: string | undefined;
+  /** `general_settings.alerting_threshold`: a request slower than this (seconds) is a slow request. */
+  thresholdS: number;
+  /** `general_settings.alert_types`, when set: only these are sent. */
+  types: ReadonlySet<string> | null;
+  /** The config sets a proxy-wide budget (checked like a key's). */
+  globalBudget: boolean;
+}
+
+const OFF: AlertSettings = { slack: false, webhookUrl: undefined, thresholdS: DEFAULT_ALERTING_THRESHOLD_S, types: null, globalBudget: false };
+
+const cache = new WeakMap<object, AlertSettings>();
+
+/**
+ * Alerting as the config and environment set it: `alerting: ["slack"]`,
+ * `SLACK_WEBHOOK_URL` (a Worker secret, else `environment_variables` in
+ * config.yaml, as LiteLLM's docs show it), `alerting_threshold`,
+ * `alert_types`. Read once per isolate; a config that does not load turns
+ * alerting off (every request fails then anyway).
+ */
+export function alertSettings(env: Record<string, unknown>): AlertSettings {
+  const known = cache.get(env);
+  if (known) return known;
+  let settings = OFF;
+  try {
+    const { config } = runtimeConfig(env);
+    const general = config.general_settings;
+    const fromEnv = typeof env.SLACK_WEBHOOK_URL === 'string' && env.SLACK_WEBHOOK_URL ? env.SLACK_WEBHOOK_URL : undefined;
+    const fromConfig = config.environment_variables?.SLACK_WEBHOOK_URL;
+    const webhookUrl = validWebhook(fromEnv ?? (typeof fromConfig === 'string' ? fromConfig : undefined));
+    const wantsSlack = (general.alerting ?? []).includes('slack');
+    if (wantsSlack && !webhookUrl) console.warn('general_settings.alerting names "slack" but SLACK_WEBHOOK_URL is not set (or not an http(s) URL): no Slack alerts will be sent');
+    settings = {
+      slack: wantsSlack && webhookUrl !== undefined,
+      webhookUrl,
+      thresholdS: general.alerting_threshold ?? DEFAULT_ALERTING_THRESHOLD_S,
+      types: general.alert_types?.length ? new Set(general.alert_types) : null,
+      globalBudget: (general.max_budget ?? config.litellm_settings.max_budget) !== undefined,
+    };
+  } catch {
+    settings = OFF;
+  }
+  cache.set(env, settings);
+  return settings;
+}
+
+export function alertEnabled(settings: AlertSettings, type: AlertType): boolean {
+  return settings.slack && (settings.types === null || settings.types.has(type));
+}
+
+function validWebhook(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    const u = new URL(url);
+    return u.protocol === 'https:' || u.protocol === 'http:' ? u.toString() : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,242 @@
+import { GATEWAY_PARAMS } from '../../providers/openai-compatible/params.ts';
+import type { Endpoint } from '../../providers/types.ts';
+import { messageLoggingOff, REDACTED_INPUT, redactedErrorMessage } from './redaction.ts';
+import { requestLangfuseMetadata } from './request-metadata.ts';
+import { type GenerationBody, type IngestionEvent, type ObservationLevel, REDACTED, type TraceBody } from './types.ts';
+
+/** The settings of config.yaml (and the environment) that shape the events. */
+export interface LangfuseOptions {
+  /** `litellm_settings.turn_off_message_logging`. */
+  turnOffMessageLogging: boolean;
+  /** `litellm_settings.redact_user_api_key_info`: no `user_api_key*` metadata or tags. */
+  redactUserApiKeyInfo: boolean;
+  /** `general_settings.redact_messages_in_exceptions`. */
+  redactMessagesInExceptions: boolean;
+  /** `litellm_settings.langfuse_default_tags`. */
+  defaultTags: string[];
+  /** `PROXY_BASE_URL`, for the `proxy_base_url` default tag. */
+  proxyBaseUrl?: string;
+}
+
+type Json = Record<string, unknown>;
+
+/**
+ * What the events are made of: the part of a finished call's CallEvent
+ * (telemetry/call-event.ts) they read, spelt out so this module stays free of
+ * the Worker's bindings.
+ */
+export interface LangfuseCall {
+  record: {
+    request_id: string;
+    call_type: string;
+    api_key: string;
+    spend: number;
+    prompt_tokens: number;
+    completion_tokens: number;
+    total_tokens: number;
+    cache_read_input_tokens: number;
+    cache_creation_input_tokens: number;
+    startTime: string;
+    endTime: string;
+    completionStartTime: string | null;
+    model: string;
+    model_id: string;
+    model_group: string;
+    custom_llm_provider: string;
+    api_base: string;
+    metadata: Json;
+    cache_hit: boolean;
+    cache_key: string | null;
+    request_tags: string[];
+    end_user: string | null;
+    session_id: string | null;
+  };
+  endpoint: Endpoint;
+  body: Json;
+  headers: Headers;
+  outcome?: { responseText?: string; aborted?: boolean };
+  error?: { message: string; type: string };
+  finishedAt: number;
+  overheadMs?: number;
+}
+
+/** Fields that are the prompt itself (logged as input) rather than model parameters. */
+const PROMPT_FIELDS = new Set(['messages', 'prompt', 'input', 'tools', 'functions', 'turn_off_message_logging']);
+
+/** trace_* metadata keys (prefix stripped) → the trace body's field. */
+const TRACE_FIELDS: Record<string, keyof TraceBody> = {
+  user_id: 'userId', session_id: 'sessionId', metadata: 'metadata', release: 'release', version: 'version',
+  public: 'public', tags: 'tags', name: 'name', input: 'input', output: 'output',
+};
+
+/**
+ * The Langfuse events of one finished call, as LiteLLM's Langfuse logger
+ * makes them (`_log_langfuse_v2`): a `trace-create` (none, or an update of
+ * the listed keys, when the client continues a trace with
+ * `existing_trace_id`) and a `generation-create`.
+ */
+export function buildLangfuseEvents(event: LangfuseCall, options: LangfuseOptions): IngestionEvent[] {
+  const { record, body, outcome } = event;
+  const meta = requestLangfuseMetadata(body, event.headers);
+  const failed = !!event.error;
+  const callType = record.call_type;
+  const startTime = record.startTime;
+  const endTime = record.endTime;
+  const now = new Date(event.finishedAt).toISOString();
+
+  const loggingOff = messageLoggingOff(body, event.headers, options.turnOffMessageLogging);
+  let statusMessage: string | undefined;
+  if (event.error) {
+    statusMessage = options.redactMessagesInExceptions ? redactedErrorMessage(event.error.message, event.error.type) : event.error.message;
+  }
+  const input = meta.maskInput ? REDACTED : loggingOff ? REDACTED_INPUT : promptOf(event);
+  const answer = failed ? statusMessage : loggingOff ? redactedAnswer(event) : answerOf(event);
+  const output = meta.maskOutput ? REDACTED : answer;
+
+  // LiteLLM's proxy metadata (user_api_key_*), then what the call produced.
+  const keyInfo: Json = {
+    user_api_key: record.api_key,
+    user_api_key_hash: record.api_key,
+    user_api_key_alias: record.metadata.user_api_key_alias ?? null,
+    user_api_key_user_id: record.metadata.user_api_key_user_id ?? null,
+    user_api_key_team_id: record.metadata.user_api_key_team_id ?? null,
+    user_api_key_team_alias: record.metadata.user_api_key_team_alias ?? null,
+    user_api_key_org_id: record.metadata.user_api_key_org_id ?? null,
+    user_api_key_end_user_id: record.end_user,
+  };
+  const visibleKeyInfo = options.redactUserApiKeyInfo ? {} : keyInfo;
+  const generationMetadata: Json = {
+    ...visibleKeyInfo,
+    model_group: record.model_group,
+    api_base: record.api_base || undefined,
+    litellm_response_cost: record.spend,
+    cache_hit: record.cache_hit,
+    hidden_params: {
+      model_id: record.model_id,
+      api_base: record.api_base || null,
+      response_cost: record.spend,
+      custom_llm_provider: record.custom_llm_provider,
+      litellm_model_name: record.model,
+      cache_key: record.cache_key,
+      ...(event.overheadMs !== undefined ? { litellm_overhead_time_ms: event.overheadMs } : {}),
+    },
+    ...(record.metadata.usage_estimated ? { usage_estimated: true } : {}),
+    ...(record.metadata.client_disconnected ? { client_disconnected: true } : {}),
+    requester_metadata: meta.requester,
+  };
+
+  const tags = [...record.request_tags];
+  const tagSource: Json = { ...visibleKeyInfo, model_group: record.model_group };
+  for (const name of options.defaultTags) {
+    if (name === 'cache_hit') tags.push(`cache_hit:${record.cache_hit ? 'True' : 'False'}`);
+    else if (name === 'proxy_base_url') {
+      if (options.proxyBaseUrl) tags.push(`proxy_base_url:${options.proxyBaseUrl}`);
+    } else if (name === 'cache_key') {
+      if (record.cache_key) tags.push(`cache_key:${record.cache_key}`);
+    } else {
+      const value = tagSource[name] ?? meta.requester[name];
+      if (value !== null && value !== undefined && typeof value !== 'object') tags.push(`${name}:${String(value)}`);
+    }
+  }
+
+  const traceId = meta.existingTraceId ?? meta.traceId ?? record.request_id;
+  const events: IngestionEvent[] = [];
+  if (meta.existingTraceId) {
+    // Continuing someone's trace: only the keys the client asked to update, never its name or timestamp.
+    const update: TraceBody = { id: meta.existingTraceId };
+    for (const key of meta.updateTraceKeys) {
+      if (key === 'input') update.input = input;
+      else if (key === 'output') update.output = output;
+      else setTraceField(update, key.replace(/^trace_/, ''), meta.requester[key]);
+    }
+    if (Object.keys(update).length > 1) events.push({ id: crypto.randomUUID(), timestamp: now, type: 'trace-create', body: update });
+  } else {
+    const trace: TraceBody = { id: traceId, timestamp: startTime, name: meta.traceName ?? `litellm-${callType}` };
+    const userId = record.end_user ?? undefined;
+    if (userId) trace.userId = userId;
+    const sessionId = meta.sessionId ?? record.session_id ?? undefined;
+    if (sessionId) trace.sessionId = sessionId;
+    if (meta.version) trace.version = meta.version;
+    for (const [key, value] of Object.entries(meta.traceFields)) setTraceField(trace, key, value);
+    if (input !== undefined) trace.input = input;
+    if (!failed && output !== undefined) trace.output = output;
+    if (meta.debug) trace.metadata = { ...(isObject(trace.metadata) ? trace.metadata : {}), metadata_passed_to_litellm: meta.requester };
+    trace.tags = tags;
+    events.push({ id: crypto.randomUUID(), timestamp: now, type: 'trace-create', body: trace });
+  }
+
+  const alias = visibleKeyInfo.user_api_key_alias;
+  const level: ObservationLevel = failed ? 'ERROR' : outcome?.aborted ? 'WARNING' : 'DEFAULT';
+  const generation: GenerationBody = {
+    id: meta.generationId ?? record.request_id,
+    traceId,
+    name: meta.generationName ?? (typeof alias === 'string' && alias ? `litellm:${alias}` : `litellm-${callType}`),
+    startTime,
+    endTime,
+    model: record.model,
+    modelParameters: modelParameters(body),
+    metadata: generationMetadata,
+    level,
+  };
+  if (!failed) generation.completionStartTime = record.completionStartTime ?? endTime;
+  if (input !== undefined) generation.input = input;
+  if (output !== undefined) generation.output = output;
+  if (outcome) {
+    generation.usage = { input: record.prompt_tokens, output: record.completion_tokens, total: record.total_tokens, unit: 'TOKENS', totalCost: record.spend };
+    generation.usageDetails = {
+      input: record.prompt_tokens, output: record.completion_tokens, total: record.total_tokens,
+      cache_creation_input_tokens: record.cache_creation_input_tokens, cache_read_input_tokens: record.cache_read_input_tokens,
+    };
+  }
+  if (statusMessage !== undefined) generation.statusMessage = statusMessage;
+  else if (outcome?.aborted) generation.statusMessage = 'client disconnected before the end of the stream';
+  if (meta.version) generation.version = meta.version;
+  if (meta.parentObservationId) generation.parentObservationId = meta.parentObservationId;
+  events.push({ id: crypto.randomUUID(), timestamp: now, type: 'generation-create', body: generation });
+  return events;
+}
+
+const isObject = (v: unknown): v is Json => !!v && typeof v === 'object' && !Array.isArray(v);
+
+function setTraceField(trace: TraceBody, key: string, value: unknown): void {
+  const field = TRACE_FIELDS[key];
+  if (!field || value === undefined || value === null) return;
+  if (field === 'public') trace.public = value === true || value === 'true';
+  else if (field === 'tags') {
+    if (Array.isArray(value)) trace.tags = value.filter((t): t is string => typeof t === 'string');
+  } else if (field === 'metadata' || field === 'input' || field === 'output') trace[field] = value;
+  else if (typeof value === 'string' || typeof value === 'number') trace[field] = String(value);
+}
+
+/** LiteLLM's prompt object: the messages (the prompt or input on the other endpoints), with tools and functions. */
+function promptOf(event: LangfuseCall): Json {
+  const { body } = event;
+  const prompt: Json = { messages: body.messages ?? body.prompt ?? body.input ?? null };
+  if (body.functions !== undefined) prompt.functions = body.functions;
+  if (body.tools !== undefined) prompt.tools = body.tools;
+  return prompt;
+}
+
+/** The answer as LiteLLM logs it: the assistant message for chat, the text for completions, nothing for embeddings. */
+function answerOf(event: LangfuseCall): unknown {
+  const text = event.outcome?.responseText;
+  if (event.endpoint === 'embedding' || text === undefined) return undefined;
+  return event.endpoint === 'chat' ? { role: 'assistant', content: text } : text;
+}
+
+function redactedAnswer(event: LangfuseCall): unknown {
+  if (event.endpoint === 'embedding') return undefined;
+  return event.endpoint === 'chat' ? { role: 'assistant', content: REDACTED } : REDACTED;
+}
+
+/** The request's model parameters as Langfuse takes them: scalars and string lists as they are, anything else as JSON text. */
+function modelParameters(body: Json): Record<string, string | number | boolean | string[]> {
+  const out: Record<string, string | number | boolean | string[]> = {};
+  for (const [key, value] of Object.entries(body)) {
+    if (value === null || value === undefined || GATEWAY_PARAMS.has(key) || PROMPT_FIELDS.has(key)) continue;
+    if (typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))) out[key] = value;
+    else if (Array.isArray(value) && value.every((v) => typeof v === 'string')) out[key] = value as string[];
+    else out[key] = JSON.stringify(value);
+  }
+  return out;
+}

@@ -1,0 +1,57 @@
+import type { GatewayEnv } from '../../env.ts';
+import { SPEND_LOG_FLUSH_MS } from '../spend-log.ts';
+import { fitItem, packMessages } from './packing.ts';
+import type { CallbackItem, CallbackMessage } from './types.ts';
+
+/** A call whose events are built at flush time, off the request's own path. */
+type PendingItem = () => CallbackItem;
+
+let buffered: PendingItem[] = [];
+let flushScheduled = false;
+let warnedNoQueue = false;
+
+/**
+ * Queues one call's Langfuse events for the admin Worker, as spend logs are
+ * queued: gathered per isolate for SPEND_LOG_FLUSH_MS, packed into messages
+ * of at most 100 KB, shipped with one `sendBatch`. Never a Queue send per
+ * request, and never a wait on Langfuse: the consumer talks to it. The
+ * events themselves are built when the window closes, so a request pays
+ * only for a push.
+ */
+export function enqueueCallback(env: GatewayEnv, ctx: { waitUntil(p: Promise<unknown>): void }, build: PendingItem): void {
+  buffered.push(build);
+  if (flushScheduled) return;
+  flushScheduled = true;
+  ctx.waitUntil(new Promise((resolve) => setTimeout(resolve, SPEND_LOG_FLUSH_MS)).then(() => flushCallbacks(env)));
+}
+
+/** Builds and ships everything buffered. Never throws: a failure is logged with the call ids it concerns. */
+export async function flushCallbacks(env: GatewayEnv): Promise<void> {
+  const pending = buffered;
+  buffered = [];
+  flushScheduled = false;
+  if (pending.length === 0) return;
+  const queue = env.CALLBACK_QUEUE;
+  if (!queue) {
+    if (!warnedNoQueue) console.warn(`no CALLBACK_QUEUE binding: Langfuse events are not sent (${pending.length} calls in this flush)`);
+    warnedNoQueue = true;
+    return;
+  }
+  const items: { item: CallbackItem; bytes: number }[] = [];
+  for (const build of pending) {
+    try {
+      const fitted = fitItem(build());
+      if (fitted) items.push(fitted);
+    } catch (err) {
+      console.error('Langfuse events could not be built:', err instanceof Error ? err.message : String(err));
+    }
+  }
+  for (const batch of packMessages(items)) {
+    try {
+      await queue.sendBatch(batch.map((messageItems) => ({ body: { v: 1, items: messageItems } satisfies CallbackMessage, contentType: 'json' as const })));
+    } catch (err) {
+      const ids = batch.flat().map((i) => i.callId);
+      console.error(`callback send failed for ${ids.length} calls (${ids.slice(0, 5).join(', ')}...):`, err instanceof Error ? err.message : String(err));
+    }
+  }
+}

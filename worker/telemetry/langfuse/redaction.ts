@@ -1,0 +1,33 @@
+import { REDACTED } from './types.ts';
+import { truthy } from './request-metadata.ts';
+
+/**
+ * Whether a call's messages and answer are withheld from Langfuse, in
+ * LiteLLM's order (`should_redact_message_logging`): the
+ * `litellm-disable-message-redaction` header wins, then the request's own
+ * `turn_off_message_logging`, then the `x-litellm-enable-message-redaction`
+ * header, then `litellm_settings.turn_off_message_logging`.
+ */
+export function messageLoggingOff(body: Record<string, unknown>, headers: Headers, global: boolean): boolean {
+  if (truthy(headers.get('litellm-disable-message-redaction'))) return false;
+  const dynamic = body.turn_off_message_logging;
+  if (typeof dynamic === 'boolean') return dynamic;
+  if (typeof dynamic === 'string') return truthy(dynamic);
+  if (truthy(headers.get('x-litellm-enable-message-redaction')) || truthy(headers.get('litellm-enable-message-redaction'))) return true;
+  return global;
+}
+
+/** What LiteLLM logs as the input of a redacted call. */
+export const REDACTED_INPUT = { messages: [{ role: 'user', content: REDACTED }] };
+
+/**
+ * An error's message with anything after its class withheld
+ * (`redact_messages_in_exceptions`): provider errors may quote the prompt.
+ * `litellm.BadRequestError: OpenAIException - <upstream text>` keeps
+ * `litellm.BadRequestError: OpenAIException`.
+ */
+export function redactedErrorMessage(message: string, type: string): string {
+  const cut = message.indexOf(' - ');
+  const head = cut > 0 ? message.slice(0, cut) : type;
+  return `${head} - ${REDACTED}`;
+}

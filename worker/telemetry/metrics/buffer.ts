@@ -1,0 +1,155 @@
+import { type AlertCandidate, type BudgetCheck, budgetEntityKey } from '../alerts/types.ts';
+import type { MetricsAggregator, ShardBatch } from './aggregator.ts';
+import {
+  bucketIndex, type Delta, labelValuesOf, LATENCY_BUCKETS, M, MAX_PENDING_SERIES, type MetricDef, METRIC_SHARDS,
+  METRICS_FIRST_FLUSH_MS, METRICS_FLUSH_EVERY_MS, seriesKey, shardName, shardOf,
+} from './registry.ts';
+
+/** The bindings metrics need: the aggregating objects (worker/telemetry/metrics/aggregator.ts). */
+export interface MetricsEnv {
+  METRICS?: DurableObjectNamespace;
+}
+
+export interface WaitUntil {
+  waitUntil(promise: Promise<unknown>): void;
+}
+
+/**
+ * Per-isolate buffer of metric deltas, budget checks and alert candidates.
+ * Every update is a map lookup and an addition: nothing is sent per request.
+ * The buffer is shipped to the aggregating objects METRICS_FIRST_FLUSH_MS
+ * after the first update of a quiet isolate, and at most every
+ * METRICS_FLUSH_EVERY_MS under traffic, one call per shard with something
+ * to say. So a request shows in `/metrics` within about a second of its
+ * end (the documented bound is 2 s).
+ */
+let pending = new Map<string, Delta>();
+let budgets = new Map<string, BudgetCheck>();
+let alerts = new Map<string, AlertCandidate>();
+let droppedLocally = 0;
+let flushScheduled = false;
+let lastFlushAt = 0;
+let warnedUnbound = false;
+
+function slot<T extends Delta>(def: MetricDef, values: Record<string, string>, make: (l: string[]) => T): T | undefined {
+  const l = labelValuesOf(def, values);
+  const key = seriesKey(def.name, l);
+  const existing = pending.get(key);
+  if (existing) return existing as T;
+  if (pending.size >= MAX_PENDING_SERIES) {
+    droppedLocally++;
+    return undefined;
+  }
+  const created = make(l);
+  pending.set(key, created);
+  return created;
+}
+
+export function inc(def: MetricDef, values: Record<string, string>, by = 1): void {
+  if (!(by >= 0) || !Number.isFinite(by)) return;
+  const d = slot(def, values, (l): Extract<Delta, { k: 'c' }> => ({ k: 'c', m: def.name, l, v: 0 }));
+  if (d) d.v += by;
+}
+
+/** Records one observation, in seconds. */
+export function observe(def: MetricDef, values: Record<string, string>, seconds: number): void {
+  if (!Number.isFinite(seconds) || seconds < 0) return;
+  const d = slot(def, values, (l): Extract<Delta, { k: 'h' }> => ({ k: 'h', m: def.name, l, b: new Array<number>(LATENCY_BUCKETS.length).fill(0), s: 0, n: 0 }));
+  if (!d) return;
+  const i = bucketIndex(seconds);
+  d.b[i] = (d.b[i] ?? 0) + 1;
+  d.s += seconds;
+  d.n += 1;
+}
+
+/** A success or failure of a deployment, or its cooldown (`cooldownUntil`, ms), for litellm_deployment_state. */
+export function health(def: MetricDef, values: Record<string, string>, change: { ok?: number; fail?: number; cooldownUntil?: number }): void {
+  const d = slot(def, values, (l): Extract<Delta, { k: 's' }> => ({ k: 's', m: def.name, l, ok: 0, fail: 0, at: Date.now() }));
+  if (!d) return;
+  d.ok += change.ok ?? 0;
+  d.fail += change.fail ?? 0;
+  d.at = Date.now();
+  if (change.cooldownUntil !== undefined) d.cu = Math.max(d.cu ?? 0, change.cooldownUntil);
+}
+
+export function checkBudget(check: BudgetCheck): void {
+  const key = budgetEntityKey(check.kind, check.id);
+  if (budgets.size >= MAX_PENDING_SERIES && !budgets.has(key)) return;
+  budgets.set(key, check);
+}
+
+/** One candidate per dedupe key per flush is enough: the aggregator dedupes across isolates. */
+export function raiseAlert(candidate: AlertCandidate): void {
+  if (alerts.size >= 1_000) return;
+  if (!alerts.has(candidate.dedupe)) alerts.set(candidate.dedupe, candidate);
+}
+
+/** Ships what is buffered, soon (see above). The request that opens a window keeps it alive through `waitUntil`. */
+export function scheduleFlush(env: MetricsEnv, ctx: WaitUntil): void {
+  if (flushScheduled) return;
+  flushScheduled = true;
+  const now = Date.now();
+  const delay = Math.max(METRICS_FIRST_FLUSH_MS, lastFlushAt + METRICS_FLUSH_EVERY_MS - now);
+  ctx.waitUntil(new Promise((resolve) => setTimeout(resolve, delay)).then(() => flushMetrics(env)));
+}
+
+function stub(ns: DurableObjectNamespace, shard: number): Pick<MetricsAggregator, 'ingest' | 'snapshot'> {
+  return ns.get(ns.idFromName(shardName(shard))) as unknown as Pick<MetricsAggregator, 'ingest' | 'snapshot'>;
+}
+
+export function aggregatorStub(env: MetricsEnv, shard: number): Pick<MetricsAggregator, 'ingest' | 'snapshot'> | undefined {
+  return env.METRICS ? stub(env.METRICS, shard) : undefined;
+}
+
+/** How long a shard that failed an ingest gets before its batch is sent once more. */
+const RETRY_AFTER_MS = 1_000;
+
+/**
+ * Sends every buffered delta to the shard that owns its series, in
+ * parallel. A shard that fails gets the same batch once more a second
+ * later; a second failure drops it, logged. Never throws.
+ */
+export async function flushMetrics(env: MetricsEnv): Promise<void> {
+  flushScheduled = false;
+  lastFlushAt = Date.now();
+  const deltas = pending;
+  const checks = budgets;
+  const candidates = alerts;
+  const dropped = droppedLocally;
+  pending = new Map();
+  budgets = new Map();
+  alerts = new Map();
+  droppedLocally = 0;
+  if (dropped > 0) {
+    const l = [M.droppedSeries.name];
+    deltas.set(seriesKey(M.droppedSeries.name, l), { k: 'c', m: M.droppedSeries.name, l, v: dropped });
+  }
+  if (deltas.size === 0 && checks.size === 0 && candidates.size === 0) return;
+  const ns = env.METRICS;
+  if (!ns) {
+    if (!warnedUnbound) console.warn('no METRICS Durable Object binding: metrics and alerts are not aggregated');
+    warnedUnbound = true;
+    return;
+  }
+  const batches: ShardBatch[] = Array.from({ length: METRIC_SHARDS }, () => ({ deltas: [], budgets: [], alerts: [] }));
+  for (const [key, d] of deltas) batches[shardOf(key)]?.deltas.push(d);
+  for (const [key, c] of checks) batches[shardOf(key)]?.budgets.push(c);
+  for (const [key, a] of candidates) batches[shardOf(key)]?.alerts.push(a);
+  await Promise.all(batches.map(async (batch, shard) => {
+    if (!batch.deltas.length && !batch.budgets.length && !batch.alerts.length) return;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await stub(ns, shard).ingest(batch);
+        return;
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        if (attempt >= 2) {
+          console.error(`metrics shard ${shard}: ingest failed twice, ${batch.deltas.length} series updates dropped:`, message);
+          return;
+        }
+        console.warn(`metrics shard ${shard}: ingest failed, retrying in ${RETRY_AFTER_MS} ms:`, message);
+        await new Promise((resolve) => setTimeout(resolve, RETRY_AFTER_MS));
+      }
+    }
+  }));
+}
