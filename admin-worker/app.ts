@@ -3,6 +3,7 @@ import { errorResponse, GatewayError } from '../worker/errors.ts';
 import { adminAuth } from './lib/auth.ts';
 import type { AdminBindings } from './lib/context.ts';
 import { budgetsRoutes } from './routes/budgets.ts';
+import { cacheRoutes } from './routes/cache.ts';
 import { customersRoutes } from './routes/customers.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { keysRoutes } from './routes/keys.ts';
@@ -20,7 +21,7 @@ app.route('/', docsRoutes);
 
 app.use('*', adminAuth);
 
-for (const routes of [keysRoutes, teamsRoutes, usersRoutes, customersRoutes, organizationsRoutes, budgetsRoutes, modelsRoutes, spendRoutes]) {
+for (const routes of [keysRoutes, teamsRoutes, usersRoutes, customersRoutes, organizationsRoutes, budgetsRoutes, modelsRoutes, spendRoutes, cacheRoutes]) {
   app.route('/', routes);
 }
 
