@@ -16,7 +16,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { startBenchUpstream } from './bench/upstream.ts';
+import { startBenchUpstream, startLangfuseSink } from './bench/upstream.ts';
 import { writeFloorConfig } from './bench/floor-config.ts';
 import { cpuMs, loadTest, median, peakRssMb, sequentialLatency, streamTimings, type Target } from './bench/measure.ts';
 import { profileUnderLoad } from './bench/profile.ts';
@@ -67,13 +67,22 @@ async function main() {
   await seedBenchKey(db.url);
 
   const configFile = join(work, 'config.yaml');
+  // Callbacks on: Langfuse ingestion goes to a sink on loopback that answers as Langfuse does (207).
+  const langfuse = await startLangfuseSink();
+  cleanups.push(langfuse.close);
   writeFileSync(configFile, `model_list:
   - model_name: bench-gpt
     litellm_params: {model: openai/gpt-4o, api_base: "${upstream.url}/v1", api_key: sk-bench-upstream-key}
+litellm_settings:
+  success_callback: ["langfuse"]
+  failure_callback: ["langfuse"]
 general_settings:
   master_key: os.environ/LITELLM_MASTER_KEY
 `);
-  const env = { LITELLM_MASTER_KEY: MASTER_KEY, DATABASE_URL: db.url, DATABASE_WSPROXY: proxy.url };
+  const env = {
+    LITELLM_MASTER_KEY: MASTER_KEY, DATABASE_URL: db.url, DATABASE_WSPROXY: proxy.url,
+    LANGFUSE_PUBLIC_KEY: 'pk-lf-bench', LANGFUSE_SECRET_KEY: 'sk-lf-bench', LANGFUSE_HOST: langfuse.url,
+  };
   const build = await buildAll(configFile, join(work, 'build'), env);
   const gatewayConfig = join(work, 'gateway.capnp');
   let capnp = generateWorkerdConfig({

@@ -171,7 +171,8 @@ describe('queue messages', () => {
     const fitted = fitItem(item('big', 'é'.repeat(300_000)));
     expect(fitted).not.toBeNull();
     expect(fitted!.bytes).toBeLessThanOrEqual(100 * 1024);
-    expect(new TextEncoder().encode(JSON.stringify(fitted!.item)).length).toBe(fitted!.bytes);
+    // `bytes` is an upper bound of the encoded size (it is computed without encoding).
+    expect(new TextEncoder().encode(JSON.stringify(fitted!.item)).length).toBeLessThanOrEqual(fitted!.bytes);
     const gen = fitted!.item.events.find((e) => e.type === 'generation-create')!.body as GenerationBody;
     expect(gen.input).toMatchObject({ truncated: true, original_chars: expect.any(Number) });
     expect(gen.usage).toMatchObject({ input: 6, output: 4 });

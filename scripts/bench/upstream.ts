@@ -62,3 +62,34 @@ export async function startBenchUpstream(): Promise<{ url: string; server: Serve
     }),
   };
 }
+
+/** A Langfuse stand-in that takes ingestion batches and answers 207 like Langfuse, counting events. */
+export async function startLangfuseSink(): Promise<{ url: string; events: () => number; close(): Promise<void> }> {
+  let events = 0;
+  const server = createServer((req, res) => {
+    const parts: Buffer[] = [];
+    req.on('data', (d: Buffer) => parts.push(d));
+    req.on('end', () => {
+      try {
+        const body = JSON.parse(Buffer.concat(parts).toString()) as { batch?: { id: string }[] };
+        const batch = body.batch ?? [];
+        events += batch.length;
+        res.writeHead(207, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ successes: batch.map((e) => ({ id: e.id, status: 201 })), errors: [] }));
+      } catch {
+        res.writeHead(400).end();
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = address && typeof address === 'object' ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    events: () => events,
+    close: () => new Promise((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}

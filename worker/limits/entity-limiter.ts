@@ -393,6 +393,9 @@ export class EntityLimiter extends DurableObject<GatewayEnv> {
       c.windowResetAt = this.#windowEnd(policy, t);
       this.#dirty();
     }
+    // Expired reservations and ended model windows are swept at most once a second: this runs on every admission.
+    if (t < this.#nextSweep) return;
+    this.#nextSweep = t + 1_000;
     for (const [model, s] of Object.entries(c.modelSpend)) {
       if (s.resetAt !== null && t >= s.resetAt) c.modelSpend[model] = { spend: 0, resetAt: this.#modelWindowEnd(policy, model, t) };
     }
@@ -400,6 +403,8 @@ export class EntityLimiter extends DurableObject<GatewayEnv> {
       if (r.expiresAt <= t) delete c.reservations[id];
     }
   }
+
+  #nextSweep = 0;
 
   #check(policy: EntityPolicy, c: Counters, req: AdmitRequest, t: number): Refusal | undefined {
     const label = policy.kind === 'key' ? policy.alias ?? policy.keyName ?? policy.id : policy.id;

@@ -88,7 +88,9 @@ const CREDENTIAL_HEADERS = ['authorization', 'x-api-key', 'api-key', 'cookie', '
 
 /** The request's headers without any credential: what providers and telemetry sinks may read. */
 export function withoutCredentials(headers: Headers): Headers {
-  const out = new Headers(headers);
-  for (const name of CREDENTIAL_HEADERS) out.delete(name);
+  const out = new Headers();
+  headers.forEach((value, name) => {
+    if (!CREDENTIAL_HEADERS.includes(name)) out.append(name, value);
+  });
   return out;
 }

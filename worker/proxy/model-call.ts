@@ -129,10 +129,12 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
     storePrompts: state.config.general_settings.store_prompts_in_spend_logs === true,
   };
   let overheadMs: number | undefined;
+  // The client's headers without its credentials, for providers (anthropic-beta) and telemetry (langfuse_*): built once.
+  const safeHeaders = withoutCredentials(c.req.raw.headers);
   const settle = (result: CallResult) => {
     emitCall(c.env, c.executionCtx, {
       record: spendRecord(ctx, result), endpoint, caller, deployment: ctx.deployment, body, stream: ctx.stream, outcome: result.outcome,
-      error: result.error ?? result.outcome?.error, headers: withoutCredentials(c.req.raw.headers), startedAt, finishedAt: result.finishedAt, overheadMs,
+      error: result.error ?? result.outcome?.error, headers: safeHeaders, startedAt, finishedAt: result.finishedAt, overheadMs,
     });
     const tokens = (result.outcome?.usage.promptTokens ?? 0) + (result.outcome?.usage.completionTokens ?? 0);
     if (admission) c.executionCtx.waitUntil(admission.settle(result.cost, tokens).catch((err: unknown) => console.error('limiter settle failed:', err instanceof Error ? err.message : String(err))));
@@ -154,7 +156,6 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   }
   // This request fills the cache for the key; identical requests arriving meanwhile wait for it.
   const settleLeader = cache?.save ? lead(cache) : undefined;
-  const safeHeaders = withoutCredentials(c.req.raw.headers);
   const upstreamStartedAt = Date.now();
   const callProvider = (d: DeploymentRef, timeout: number): Promise<ProviderAnswer> => {
     const adapter = typeof body.mock_response === 'string' ? mock : PROVIDERS.get(d.provider);
