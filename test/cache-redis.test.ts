@@ -1,5 +1,6 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type FakeSlack, startFakeSlack } from './fakes/slack.ts';
 import { type FakeUpstream, startFakeUpstream } from './fakes/upstream.ts';
 import { freshRedis, hasRedis, type TestRedis } from './support/redis.ts';
 import { startTestStack, TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
@@ -7,12 +8,14 @@ import { startTestStack, TEST_MASTER_KEY, type TestStack } from './support/stack
 // The Redis cache through @upstash/redis and the REST bridge, in front of a real redis-server.
 describe.skipIf(!hasRedis())('the Redis response cache', () => {
   let fake: FakeUpstream;
+  let slack: FakeSlack;
   let redis: TestRedis;
   let stack: TestStack;
   let client: OpenAI;
 
   beforeAll(async () => {
     fake = await startFakeUpstream();
+    slack = await startFakeSlack();
     redis = await freshRedis();
     stack = await startTestStack({
       configYaml: `
@@ -22,8 +25,10 @@ model_list:
 litellm_settings:
   cache: true
   cache_params: {type: redis, url: os.environ/UPSTASH_REDIS_REST_URL, token: os.environ/UPSTASH_REDIS_REST_TOKEN, ttl: 600, namespace: team-a}
+general_settings:
+  alerting: ["slack"]
 `,
-      env: redis.env,
+      env: { ...redis.env, SLACK_WEBHOOK_URL: slack.url },
     });
     client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: TEST_MASTER_KEY, maxRetries: 0 });
   });
@@ -31,6 +36,7 @@ litellm_settings:
     await stack?.stop();
     await redis?.close();
     await fake?.close();
+    await slack?.close();
   });
   beforeEach(() => fake.reset());
 
@@ -77,7 +83,7 @@ litellm_settings:
     expect(bad.status).toBe(422);
   });
 
-  it('serves requests uncached while Redis is down, and caches again once it is back', async () => {
+  it('serves requests uncached while Redis is down, says so in a metric and an alert, and caches again once it is back', async () => {
     await redis.stopRedis();
     try {
       const started = Date.now();
@@ -87,12 +93,26 @@ litellm_settings:
       expect(second.response.headers.get('x-litellm-cache-key')).toBeNull();
       expect(fake.requests).toHaveLength(2);
       expect(Date.now() - started).toBeLessThan(3000);
+      // Operators hear about it: a counter on /metrics and one Slack alert (not one per request).
+      const alerts = await slack.waitFor(/Cache Unavailable/, 1, 10_000);
+      expect(alerts[0]?.text).toContain('requests are served uncached');
+      expect(alerts[0]?.text).not.toContain(redis.env.UPSTASH_REDIS_REST_TOKEN);
+      let failures = 0;
+      for (let i = 0; i < 50 && failures < 2; i++) {
+        const text = await (await fetch(`${stack.url}/metrics`)).text();
+        failures = [...text.matchAll(/^tollgate_cache_errors_total\{reason="(?:error|timeout)"\} (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
+        if (failures < 2) await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(failures).toBeGreaterThanOrEqual(2);
+      await ask('redis down');
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(slack.matching(/Cache Unavailable/)).toHaveLength(1);
     } finally {
       await redis.startRedis();
     }
     await ask('redis back');
     const again = await ask('redis back');
     expect(again.response.headers.get('x-litellm-cache-key')).not.toBeNull();
-    expect(fake.requests).toHaveLength(3);
+    expect(fake.requests).toHaveLength(4); // three while Redis was down, one to fill the cache after
   });
 });

@@ -174,7 +174,7 @@ describe('Azure OpenAI → Bedrock → Anthropic, real adapters', () => {
     expect(err).toBeInstanceOf(OpenAI.APIError);
     const apiError = err as InstanceType<typeof OpenAI.APIError>;
     expect(apiError.status).toBe(529);
-    expect(apiError.headers.get('x-litellm-attempted-fallbacks')).toBe('2');
+    expect(apiError.headers?.get('x-litellm-attempted-fallbacks')).toBe('2');
     expect(apiError.message.toLowerCase()).toContain('overloaded');
     expect(JSON.stringify(apiError.error)).not.toContain('sk-ant-chain-secret');
     expect([azure.requests.length, bedrock.requests.length, anthropic.requests.length]).toEqual([1, 1, 1]);

@@ -46,6 +46,17 @@ export class LocalCache implements CacheStore {
 /** Cache health, for readiness and metrics: Redis errors and timeouts since the isolate started. */
 export const cacheHealth = { errors: 0, timeouts: 0, lastError: '' };
 
+/** Failures not yet counted in metrics (a store has no request context; the next request reports them). */
+let unreported = { errors: 0, timeouts: 0 };
+
+/** The failures since the last call, for metrics and alerts; undefined when there were none. */
+export function takeCacheFailures(): { errors: number; timeouts: number; lastError: string } | undefined {
+  if (unreported.errors === 0 && unreported.timeouts === 0) return undefined;
+  const taken = { ...unreported, lastError: cacheHealth.lastError };
+  unreported = { errors: 0, timeouts: 0 };
+  return taken;
+}
+
 async function bounded<T>(work: Promise<T>, ms: number): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
@@ -88,8 +99,13 @@ export class RedisCache implements CacheStore {
 
 function noteFailure(err: unknown): void {
   const message = err instanceof Error ? err.message : String(err);
-  if (message === 'timeout') cacheHealth.timeouts++;
-  else cacheHealth.errors++;
+  if (message === 'timeout') {
+    cacheHealth.timeouts++;
+    unreported.timeouts++;
+  } else {
+    cacheHealth.errors++;
+    unreported.errors++;
+  }
   cacheHealth.lastError = message.slice(0, 200);
   console.warn('cache unavailable, serving uncached:', cacheHealth.lastError);
 }

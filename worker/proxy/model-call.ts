@@ -19,8 +19,9 @@ import { gatewayState } from '../state.ts';
 import { replayAsStream } from '../cache/replay.ts';
 import { lead, lookup, planCache } from '../cache/response-cache.ts';
 import { cacheSettings } from '../cache/settings.ts';
+import { takeCacheFailures } from '../cache/store.ts';
 import { emitCall } from '../telemetry/emit.ts';
-import { recordCacheLookup, recordRejectedCall } from '../telemetry/metrics/hooks.ts';
+import { recordCacheFailures, recordCacheLookup, recordRejectedCall } from '../telemetry/metrics/hooks.ts';
 import { langfuseWantsText } from '../telemetry/langfuse/logging-settings.ts';
 import '../telemetry/sinks.ts';
 import { type CallContext, endUserOf } from './call-context.ts';
@@ -144,6 +145,9 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
     const requestTimeoutS = state.config.litellm_settings.request_timeout ?? DEFAULT_TIMEOUT_S;
     const hit = await lookup(cache, requestTimeoutS * 1000);
     if (cache.lookup) recordCacheLookup(c.env, c.executionCtx, { caller, group: resolved.group, known: catalog.groups, hit: !!hit, cachedTokens: hit ? hit.usage.promptTokens + hit.usage.completionTokens : 0 });
+    // Redis failures (this lookup's, or earlier writes') become a metric and an alert here, where there is a request context.
+    const cacheFailures = takeCacheFailures();
+    if (cacheFailures) recordCacheFailures(c.env, c.executionCtx, cacheFailures);
     if (hit) {
       const headers = { ...admission?.headers, ...callHeaders(ctx, ''), 'x-litellm-cache-key': cache.key, 'x-litellm-response-cost': '0' };
       overheadMs = timingHeaders(headers, startedAt, 0);

@@ -14,6 +14,7 @@ export const ALERT_WINDOW_MS: Record<Exclude<AlertType, 'budget_alerts'>, number
   llm_too_slow: 60_000,
   cooldown_deployment: 60_000,
   callback_failure: 5 * 60_000,
+  cache_unavailable: 5 * 60_000,
 };
 
 export interface GateState {

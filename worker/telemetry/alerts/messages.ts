@@ -65,5 +65,13 @@ export function candidateText(c: AlertCandidate, thresholdS: number, suppressed:
         `Error: \`${c.error}\``,
         ...held(suppressed, 'failures of this callback'),
       ].join('\n');
+    case 'cache_unavailable':
+      return [
+        '*Cache Unavailable*',
+        'The response cache (Redis) is failing: requests are served uncached until it answers again.',
+        `Timeouts: \`${c.timeouts}\`, errors: \`${c.errors}\``,
+        `Last error: \`${c.error}\``,
+        ...held(suppressed, 'cache failure reports'),
+      ].join('\n');
   }
 }

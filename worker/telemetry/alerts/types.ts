@@ -5,8 +5,8 @@
  * into budget gauges and threshold alerts.
  */
 
-/** LiteLLM's `alert_types` names; `callback_failure` is Tollgate's own. */
-export type AlertType = 'budget_alerts' | 'llm_too_slow' | 'cooldown_deployment' | 'callback_failure';
+/** LiteLLM's `alert_types` names; `callback_failure` and `cache_unavailable` are Tollgate's own. */
+export type AlertType = 'budget_alerts' | 'llm_too_slow' | 'cooldown_deployment' | 'callback_failure' | 'cache_unavailable';
 
 export type AlertCandidate =
   | {
@@ -34,6 +34,14 @@ export type AlertCandidate =
     type: 'callback_failure';
     dedupe: string;
     callback: string;
+    error: string;
+  }
+  | {
+    /** The response cache's Redis failed or timed out: requests went on uncached. */
+    type: 'cache_unavailable';
+    dedupe: string;
+    timeouts: number;
+    errors: number;
     error: string;
   };
 

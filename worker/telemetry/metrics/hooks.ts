@@ -137,6 +137,24 @@ export function recordCacheLookup(env: MetricsEnv, ctx: WaitUntil, c: {
 }
 
 /**
+ * The response cache's Redis failed or timed out since the last report
+ * (requests went on uncached): counts tollgate_cache_errors by reason and
+ * raises a "Cache Unavailable" alert (at most one per 5 minutes).
+ */
+export function recordCacheFailures(env: MetricsEnv, ctx: WaitUntil, f: { errors: number; timeouts: number; lastError: string }): void {
+  try {
+    if (f.timeouts) inc(M.cacheErrors, { reason: 'timeout' }, f.timeouts);
+    if (f.errors) inc(M.cacheErrors, { reason: 'error' }, f.errors);
+    if (alertEnabled(alertSettings(env as Record<string, unknown>), 'cache_unavailable')) {
+      raiseAlert({ type: 'cache_unavailable', dedupe: 'cache', timeouts: f.timeouts, errors: f.errors, error: scrubSecrets(f.lastError, []).slice(0, 300) || 'n/a' });
+    }
+    scheduleFlush(env, ctx);
+  } catch (err) {
+    console.error('recordCacheFailures failed:', err instanceof Error ? err.message : String(err));
+  }
+}
+
+/**
  * A logging callback (Langfuse, ...) failed to deliver: counts
  * litellm_callback_logging_failures_metric and raises a "Callback Failed"
  * alert (one per callback per 5 minutes). Works from the admin Worker too
