@@ -71,16 +71,43 @@ export function imagePlan(options: { values: Values; configFile: string; tag?: s
   const toolsImage = options.toolsTag ?? ref(values.toolsImage);
   const platform = options.platform ? ['--platform', options.platform] : [];
   const contextConfig = relative(ROOT, resolve(options.configFile)).split('\\').join('/');
+  const clusterArgs = clusterConfigArgs(values);
+  const workerdArgs = clusterArgs.length ? ['--build-arg', `WORKERD_CONFIG_ARGS=${clusterArgs.join(' ')}`] : [];
   return {
     config,
     configHash: configHash(config),
     image,
     toolsImage,
     commands: [
-      ['docker', 'build', ...platform, '-f', 'deploy/Dockerfile', '--build-arg', `CONFIG=${contextConfig}`, '-t', image, '.'],
+      ['docker', 'build', ...platform, '-f', 'deploy/Dockerfile', '--build-arg', `CONFIG=${contextConfig}`, ...workerdArgs, '-t', image, '.'],
       ['docker', 'build', ...platform, '-f', 'deploy/Dockerfile.tools', '-t', toolsImage, '.'],
     ],
   };
+}
+
+/** Where the chart mounts the cluster key and the bucket's credentials (templates/deployment.yaml). */
+export const CLUSTER_MOUNTS = { key: '/app/cluster/key', credentials: '/app/cluster/credentials' } as const;
+/** The key as config.capnp embeds it: relative to /app/config.capnp, so it resolves wherever the config was generated. */
+const CLUSTER_KEY_EMBED = 'cluster/key';
+
+/**
+ * `npm run workerd:config` flags for the values' cluster mode (none when `cluster.enabled` is off), so
+ * the image's config.capnp has the `cluster` section the chart's pods expect.
+ */
+export function clusterConfigArgs(values: Values): string[] {
+  const cluster = isMap(values.cluster) ? values.cluster : {};
+  if (cluster.enabled !== true) return [];
+  const bucket = isMap(cluster.bucket) ? cluster.bucket : {};
+  const name = String(bucket.name ?? '');
+  if (!/^(s3|gs):\/\/[^/\s]+(\/\S*)?$/.test(name)) throw new Error(`cluster.bucket.name must be s3://bucket/prefix or gs://bucket/prefix, not "${name}"`);
+  const args = ['--cluster-bucket', name, '--cluster-key-file', CLUSTER_KEY_EMBED];
+  if (name.startsWith('s3://')) {
+    if (!bucket.region) throw new Error('cluster.bucket.region is required for an s3:// bucket (auto for R2)');
+    args.push('--cluster-region', String(bucket.region), '--cluster-credentials-file', CLUSTER_MOUNTS.credentials);
+    if (bucket.endpoint) args.push('--cluster-endpoint', String(bucket.endpoint));
+  }
+  for (const a of args) if (/\s/.test(a)) throw new Error(`cluster values may not contain spaces: "${a}"`);
+  return args;
 }
 
 function dockerEngineAvailable(): boolean {

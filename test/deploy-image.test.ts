@@ -17,12 +17,14 @@ import { dockerignoreFor, execForm, ignored, lintDockerfile, parseDockerfile, re
 import { type ImageLayout, layoutImage } from '../deploy/tools/image-layout.ts';
 import { postgresAddress, wsProxyCliOptions } from '../deploy/tools/wsproxy.ts';
 import { ROOT } from '../scripts/lib/build.ts';
-import { chartValues, imagePlan } from '../scripts/image-build.ts';
+import { chartValues, clusterConfigArgs, imagePlan } from '../scripts/image-build.ts';
+import { writeClusterKey } from '../scripts/lib/workerd-cluster.ts';
 
 const execFile = promisify(execFileCb);
 const DOCKERFILE = join(ROOT, 'deploy', 'Dockerfile');
 const TOOLS = join(ROOT, 'deploy', 'Dockerfile.tools');
 const GUIDE_CONFIG = join(ROOT, 'test', 'fixtures', 'reference-guide.yaml');
+const GUIDE_VALUES = join(ROOT, 'deploy', 'helm', 'tollgate', 'values-guide.yaml');
 const dir = mkdtempSync(join(tmpdir(), 'tollgate-image-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -84,7 +86,11 @@ describe('the images laid out from their Dockerfiles', () => {
 
   beforeAll(() => {
     gateway = layoutImage({ dockerfile: DOCKERFILE, context: ROOT, dir: join(dir, 'gateway') });
-    guide = layoutImage({ dockerfile: DOCKERFILE, context: ROOT, dir: join(dir, 'guide'), buildArgs: { CONFIG: relative(ROOT, GUIDE_CONFIG) } });
+    // The guide's values run cluster mode: its image is built with the cluster flags image:build passes.
+    guide = layoutImage({
+      dockerfile: DOCKERFILE, context: ROOT, dir: join(dir, 'guide'),
+      buildArgs: { CONFIG: relative(ROOT, GUIDE_CONFIG), WORKERD_CONFIG_ARGS: clusterConfigArgs(chartValues([GUIDE_VALUES])).join(' ') },
+    });
     tools = layoutImage({ dockerfile: TOOLS, context: ROOT, dir: join(dir, 'tools') });
   }, 120_000);
 
@@ -107,6 +113,25 @@ describe('the images laid out from their Dockerfiles', () => {
     const entry = execForm(parseDockerfile(DOCKERFILE).stages[1]!.instructions.find((i) => i.keyword === 'ENTRYPOINT')!.args)!;
     for (const path of entry.filter((a) => a.startsWith('/app/'))) expect(existsSync(join(gateway.root, path)), path).toBe(true);
     await execFile(join(app, 'workerd'), ['compile', join(app, 'config.capnp'), '--config-only'], { cwd: app, maxBuffer: 64 * 1024 * 1024 });
+  });
+
+  it('a cluster image: config.capnp joins the values\' bucket with the chart-mounted key and credentials, and parses once the key is there', async () => {
+    const app = join(guide.root, 'app');
+    const capnp = readFileSync(join(app, 'config.capnp'), 'utf8');
+    expect(capnp).toContain('bucket = "s3://llm-gateway-tollgate-cluster/prod"');
+    expect(capnp).toContain('"aws_endpoint=https://s3.me-south-1.amazonaws.com", "aws_region=me-south-1", "aws_credentials_file=/app/cluster/credentials"');
+    // The key is the file the chart mounts at /app/cluster/key, embedded relative to the config; never its value.
+    expect(capnp).toContain('key = embed "cluster/key"');
+    expect(existsSync(join(app, 'cluster'))).toBe(false);
+    await expect(execFile(join(app, 'workerd'), ['compile', join(app, 'config.capnp'), '--config-only'], { cwd: app })).rejects.toThrow();
+    writeClusterKey(join(app, 'cluster', 'key'));
+    try {
+      await execFile(join(app, 'workerd'), ['compile', join(app, 'config.capnp'), '--config-only'], { cwd: app, maxBuffer: 64 * 1024 * 1024 });
+    } finally {
+      rmSync(join(app, 'cluster'), { recursive: true, force: true });
+    }
+    // Single-replica values build without any of it.
+    expect(readFileSync(join(gateway.root, 'app', 'config.capnp'), 'utf8')).not.toContain('cluster');
   });
 
   it('the image carries the fingerprint of the config it was built from, as the chart computes it', () => {
@@ -162,10 +187,18 @@ describe('tools', () => {
   });
 
   it('image:build plans the two docker builds from the values, the config from proxy_config', () => {
-    const plan = imagePlan({ values: chartValues([join(ROOT, 'deploy', 'helm', 'tollgate', 'values-guide.yaml')]), configFile: join(ROOT, 'deploy', '.build', 'config.yaml') });
+    const plan = imagePlan({ values: chartValues([GUIDE_VALUES]), configFile: join(ROOT, 'deploy', '.build', 'config.yaml') });
     expect(plan.image).toBe('registry.example.ae/llm-gateway/tollgate:0.1.0');
     expect(plan.toolsImage).toBe('registry.example.ae/llm-gateway/tollgate-tools:0.1.0');
-    expect(plan.commands[0]).toEqual(['docker', 'build', '-f', 'deploy/Dockerfile', '--build-arg', 'CONFIG=deploy/.build/config.yaml', '-t', plan.image, '.']);
+    expect(plan.commands[0]).toEqual(['docker', 'build', '-f', 'deploy/Dockerfile', '--build-arg', 'CONFIG=deploy/.build/config.yaml',
+      '--build-arg', 'WORKERD_CONFIG_ARGS=--cluster-bucket s3://llm-gateway-tollgate-cluster/prod --cluster-key-file cluster/key --cluster-region me-south-1 --cluster-credentials-file /app/cluster/credentials --cluster-endpoint https://s3.me-south-1.amazonaws.com',
+      '-t', plan.image, '.']);
+    // Default values: single-replica, no cluster flags; cluster values that cannot work are refused.
+    expect(imagePlan({ values: chartValues(), configFile: 'x.yaml' }).commands[0]?.some((a) => a.startsWith('WORKERD_CONFIG_ARGS'))).toBe(false);
+    expect(clusterConfigArgs(chartValues())).toEqual([]);
+    expect(() => clusterConfigArgs({ cluster: { enabled: true, bucket: { name: 'llm-gateway' } } })).toThrow(/s3:\/\/bucket/);
+    expect(() => clusterConfigArgs({ cluster: { enabled: true, bucket: { name: 's3://b/p' } } })).toThrow(/region is required/);
+    expect(clusterConfigArgs({ cluster: { enabled: true, bucket: { name: 'gs://b/p' } } })).toEqual(['--cluster-bucket', 'gs://b/p', '--cluster-key-file', 'cluster/key']);
     expect(plan.commands[1]).toEqual(['docker', 'build', '-f', 'deploy/Dockerfile.tools', '-t', plan.toolsImage, '.']);
     expect(plan.configHash).toBe(configHash(readConfigYaml(GUIDE_CONFIG)));
     expect(imagePlan({ values: chartValues(), configFile: 'x.yaml', tag: 'r/t:1' }).image).toBe('r/t:1');
