@@ -34,6 +34,7 @@ ${oa('flaky', secondary)}
     model_info: {id: flaky-secondary}
 ${oa('hangs', primary, ', timeout: 1')}
 ${oa('slow-start', primary, ', stream_timeout: 1')}
+${oa('stall-start', primary, ', stream_timeout: 1')}
 ${oa('rescue', tertiary)}
   - model_name: weighted
     litellm_params: {model: mock/a, mock_response: "A", weight: 1}
@@ -56,6 +57,7 @@ router_settings:
     - claude-sonnet-bedrock-me: [claude-sonnet-fallback]
     - hangs: [rescue]
     - slow-start: [rescue]
+    - stall-start: [rescue]
   context_window_fallbacks:
     - small-context: [big-context]
   model_group_alias: {gpt-latest: claude-sonnet-fallback}
@@ -120,6 +122,20 @@ describe('retries and fallbacks', () => {
     for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
     expect(text).toBe('echo: go');
     expect(Date.now() - started).toBeLessThan(4000 * 3);
+    expect(tertiary.requests).toHaveLength(1);
+  });
+
+  it('fall back when a stream answers 200 at once but its first event is slower than stream_timeout', async () => {
+    primary.setDefault({ kind: 'sse', firstEventDelayMs: 4000, events: [...openaiChatChunks({ model: 'gpt-4o', pieces: ['late'], promptTokens: 3, completionTokens: 1, includeUsage: true }), '[DONE]'] });
+    const started = Date.now();
+    const { data: stream, response } = await client.chat.completions.create({ model: 'stall-start', stream: true, messages: [{ role: 'user', content: 'go' }] }).withResponse();
+    let text = '';
+    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+    expect(text).toBe('echo: go');
+    expect(response.headers.get('x-litellm-model-group')).toBe('rescue');
+    // Each attempt is cut at stream_timeout (1 s) after its headers arrived, not left to stall for 4 s.
+    expect(Date.now() - started).toBeLessThan(3 * 4000);
+    expect(primary.requests.length).toBeGreaterThanOrEqual(1);
     expect(tertiary.requests).toHaveLength(1);
   });
 

@@ -54,6 +54,8 @@ export type Behaviour =
       intervalMs?: number;
       /** Pause before anything, headers included, is sent. */
       firstByteDelayMs?: number;
+      /** Pause after the headers (200 already sent) before the first event: a provider that stalls after answering. */
+      firstEventDelayMs?: number;
       /** Destroy the socket after this many events, without ending the response: a dropped stream. */
       dropAfter?: number;
       status?: number;
@@ -279,6 +281,7 @@ async function sendSse(ctx: Ctx, b: Extract<Behaviour, { kind: 'sse' }>): Promis
   const headers = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-request-id': fakeId('req_') };
   res.writeHead(b.status ?? 200, { ...headers, ...lower(b.headers ?? {}) });
   res.flushHeaders();
+  if (!(await pause(ctx, b.firstEventDelayMs))) return;
   for (let i = 0; i < b.events.length; i++) {
     if (b.dropAfter !== undefined && i >= b.dropAfter) break;
     if (i > 0 && !(await pause(ctx, b.intervalMs))) return;

@@ -51,13 +51,18 @@ async function deploymentHash(entry: Deployment): Promise<string> {
   return toHex(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
 }
 
+const SHUFFLE_WEIGHTS = ['weight', 'rpm', 'tpm'] as const;
+
 /**
- * Picks a deployment of the group: weighted by `weight`, else by `rpm`, else
- * uniformly (LiteLLM's simple-shuffle). `random` is injectable for tests.
+ * Picks a deployment of the group (LiteLLM's simple-shuffle): weighted by
+ * `weight` when the group sets it, else by `rpm`, else by `tpm` (a deployment
+ * without the chosen field weighs 0, as in LiteLLM), else uniformly.
+ * `random` is injectable for tests.
  */
 export function pickDeployment(deployments: readonly DeploymentRef[], random: () => number = Math.random): DeploymentRef | undefined {
   if (deployments.length <= 1) return deployments[0];
-  const weights = deployments.map((d) => d.params.weight ?? d.params.rpm ?? 1);
+  const by = SHUFFLE_WEIGHTS.find((field) => deployments.some((d) => typeof d.params[field] === 'number'));
+  const weights = deployments.map((d) => (by ? Number(d.params[by] ?? 0) : 1));
   const total = weights.reduce((a, b) => a + b, 0);
   if (total <= 0) return deployments[Math.floor(random() * deployments.length)];
   let roll = random() * total;

@@ -1,9 +1,10 @@
 /**
  * One POST to a translated provider, bounded the way the OpenAI-compatible
  * base bounds its calls: a plain call by the timeout as a whole, a stream
- * only until its response headers. Provider-neutral.
+ * until its first body byte. Provider-neutral.
  */
 import { GatewayError } from '../../errors.ts';
+import { withFirstChunk } from '../first-chunk.ts';
 import { connectionError, timeoutError } from '../openai-compatible/errors.ts';
 
 export interface UpstreamPost {
@@ -32,6 +33,9 @@ export async function postUpstream(post: UpstreamPost): Promise<UpstreamReply> {
   let res: Response;
   try {
     res = await fetch(post.url, { method: 'POST', headers: post.headers, body: post.body, signal });
+    if (res.ok && post.stream && res.body) {
+      res = new Response(await withFirstChunk(res.body), { status: res.status, statusText: res.statusText, headers: res.headers });
+    }
   } catch (err) {
     throw signal.aborted ? timeoutError(post.label, post.provider, post.timeoutMs) : connectionError(post.label, post.provider, err);
   } finally {

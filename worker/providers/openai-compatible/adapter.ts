@@ -2,6 +2,7 @@ import type { ProviderId } from '../../config/providers.ts';
 import type { DeploymentRef } from '../../models/deployments.ts';
 import type { CallOutcome, Endpoint, ProviderAdapter, ProviderAnswer, ProviderCall } from '../types.ts';
 import { displayBase } from '../upstream-url.ts';
+import { withFirstChunk } from '../first-chunk.ts';
 import { connectionError, timeoutError, upstreamError } from './errors.ts';
 import { providerFields } from './params.ts';
 import { relayOpenAIStream } from './sse-stream.ts';
@@ -66,7 +67,7 @@ export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapte
         const asked = (fields.stream_options ?? {}) as Record<string, unknown>;
         fields.stream_options = { ...asked, include_usage: true };
       }
-      // A plain call is bounded as a whole (a native timer); a stream only until its first byte, so its timer is cleared then.
+      // A plain call is bounded as a whole (a native timer); a stream until its first body byte, so its timer is cleared then.
       const streamGuard = call.stream ? new AbortController() : undefined;
       const timer = streamGuard ? setTimeout(() => streamGuard.abort(), call.timeoutMs) : undefined;
       const signal = streamGuard?.signal ?? AbortSignal.timeout(call.timeoutMs);
@@ -82,11 +83,21 @@ export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapte
         if (timer) clearTimeout(timer);
         throw signal.aborted ? timeoutError(flavor.label, flavor.id, call.timeoutMs) : connectionError(flavor.label, flavor.id, err);
       }
-      if (timer) clearTimeout(timer);
-      if (!res.ok) throw await upstreamError(res, flavor.label, flavor.id, [target.secret]);
+      if (!res.ok || !call.stream || !res.body) {
+        if (timer) clearTimeout(timer);
+        if (!res.ok) throw await upstreamError(res, flavor.label, flavor.id, [target.secret]);
+      }
       const { apiBase } = target;
       if (call.stream && res.body) {
-        const relay = relayOpenAIStream(res.body, {
+        let body: ReadableStream<Uint8Array>;
+        try {
+          body = await withFirstChunk(res.body);
+        } catch (err) {
+          throw signal.aborted ? timeoutError(flavor.label, flavor.id, call.timeoutMs) : connectionError(flavor.label, flavor.id, err);
+        } finally {
+          if (timer) clearTimeout(timer);
+        }
+        const relay = relayOpenAIStream(body, {
           clientWantsUsage: call.clientWantsUsage,
           usageInjected: true,
           promptTokenEstimate: call.promptTokenEstimate,
