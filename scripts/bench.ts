@@ -125,12 +125,22 @@ general_settings:
   for (let run = 1; run <= RUNS; run++) {
     for (const [name, t] of Object.entries(targets)) {
       process.stdout.write(`run ${run}/${RUNS} ${name} ... `);
+      const gatewayPath = name === 'gateway' || name === 'gatewayMaster';
+      const callsBefore = gatewayPath ? await limiterCalls(gateway.url) : undefined;
       const c1 = await sequentialLatency(t.plain, C1_S);
+      const callsAfterC1 = gatewayPath ? await limiterCalls(gateway.url) : undefined;
       const cpuBefore = t.pid ? cpuMs(t.pid) : 0;
       const c50 = await loadTest(t.plain, 50, C50_S);
       const cpuPerRequest = t.pid && c50.requests ? (cpuMs(t.pid) - cpuBefore) / c50.requests : undefined;
+      const callsAfterC50 = gatewayPath ? await limiterCalls(gateway.url) : undefined;
+      const perRequest = (from: number | undefined, to: number | undefined, requests: number) =>
+        from !== undefined && to !== undefined && requests > 0 ? (to - from) / requests : undefined;
       const stream = await streamTimings(t.stream, STREAMS);
-      samples[name]?.push({ c1, c50, stream, cpuPerRequestMs: cpuPerRequest, peakRssMb: t.pid ? peakRssMb(t.pid) : undefined });
+      samples[name]?.push({
+        c1, c50, stream, cpuPerRequestMs: cpuPerRequest, peakRssMb: t.pid ? peakRssMb(t.pid) : undefined,
+        limiterCallsC1: perRequest(callsBefore, callsAfterC1, c1.requests),
+        limiterCallsC50: perRequest(callsAfterC1, callsAfterC50, c50.requests),
+      });
       console.log(`${c50.rps.toFixed(0)} req/s at c=50, p50 ${c1.p50} ms at c=1`);
     }
   }
@@ -175,7 +185,20 @@ function medianOf(list: PathResult[]): PathResult {
     },
     cpuPerRequestMs: m((r) => r.cpuPerRequestMs),
     peakRssMb: m((r) => r.peakRssMb),
+    limiterCallsC1: m((r) => r.limiterCallsC1),
+    limiterCallsC50: m((r) => r.limiterCallsC50),
   };
+}
+
+/**
+ * The gateway's count of limiter Durable Object calls so far (tollgate_limiter_calls_total on
+ * /metrics), read once the isolates have flushed their counts (at most once a second).
+ */
+async function limiterCalls(gatewayUrl: string): Promise<number | undefined> {
+  await new Promise((r) => setTimeout(r, 1500));
+  const text = await (await fetch(`${gatewayUrl}/metrics`)).text();
+  const m = /^tollgate_limiter_calls_total (\d+(?:\.\d+)?)$/m.exec(text);
+  return m ? Number(m[1]) : 0;
 }
 
 /** The bench key: RPM/TPM limits and a budget set high enough never to refuse. */

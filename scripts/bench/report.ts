@@ -6,6 +6,9 @@ export interface PathResult {
   stream: StreamResult;
   cpuPerRequestMs?: number;
   peakRssMb?: number;
+  /** Limiter Durable Object calls per request (the gateway's tollgate_limiter_calls_total over the phase). */
+  limiterCallsC1?: number;
+  limiterCallsC50?: number;
 }
 
 export interface BenchReport {
@@ -56,6 +59,8 @@ export function renderReport(r: BenchReport): string {
     ['stream: total, 64 chunks 10 ms apart (ms)', (p) => p.stream.total, 1],
     ['CPU per request (ms, whole workerd process)', (p) => p.cpuPerRequestMs, 3],
     ['peak memory (MiB, workerd RSS)', (p) => p.peakRssMb, 0],
+    ['limiter DO calls per request, c=1 (warm key)', (p) => p.limiterCallsC1, 2],
+    ['limiter DO calls per request, c=50 (hot key: leases)', (p) => p.limiterCallsC50, 3],
   ];
   const lines = [
     '| measure | direct | floor | gateway | gateway/floor | gateway/direct | gateway, master key (no limiter) |',

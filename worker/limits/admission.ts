@@ -5,12 +5,16 @@ import { limiterName, type EntityKind } from './client.ts';
 import { now } from './clock.ts';
 import type { AdmitRequest, AdmitResult, EntityLimiter, EntityView, LeaseGrant, Settlement } from './entity-limiter.ts';
 import { type Refusal, toGatewayError } from './refusals.ts';
+import { inc } from '../telemetry/metrics/buffer.ts';
+import { M } from '../telemetry/metrics/registry.ts';
 
 type LimiterStub = Pick<EntityLimiter, 'admit' | 'settle' | 'release' | 'describe' | 'returnLease'>;
 
+/** One stub per call: every Durable Object call of admission goes through here, and is counted. */
 export function limiter(env: GatewayEnv, kind: EntityKind, id: string): LimiterStub {
   const ns = env.LIMITER;
   if (!ns) throw new Error('LIMITER Durable Object binding is missing');
+  inc(M.limiterCalls, {});
   return ns.get(ns.idFromName(limiterName(kind, id))) as unknown as LimiterStub;
 }
 

@@ -1,4 +1,5 @@
 import type { GatewayEnv } from '../env.ts';
+import { SEND_ATTEMPTS, sendWithRetry } from './send-retry.ts';
 
 /**
  * One request's row of LiteLLM_SpendLogs, as it travels on the spend-log
@@ -92,11 +93,11 @@ export async function flushSpendLogs(env: GatewayEnv): Promise<void> {
     return;
   }
   for (const batch of pack(pending)) {
-    try {
-      await queue.sendBatch(batch.map((records) => ({ body: { records } satisfies SpendLogMessage, contentType: 'json' as const })));
-    } catch (err) {
+    const messages = batch.map((records) => ({ body: { records } satisfies SpendLogMessage, contentType: 'json' as const }));
+    const err = await sendWithRetry(() => queue.sendBatch(messages));
+    if (err !== undefined) {
       const ids = batch.flat().map((r) => r.request_id);
-      console.error(`spend log send failed for ${ids.length} records (${ids.slice(0, 5).join(', ')}...):`, err instanceof Error ? err.message : String(err));
+      console.error(`spend log send failed ${SEND_ATTEMPTS} times for ${ids.length} records (${ids.slice(0, 5).join(', ')}...):`, err instanceof Error ? err.message : String(err));
     }
   }
 }

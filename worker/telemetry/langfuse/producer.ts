@@ -1,4 +1,5 @@
 import type { GatewayEnv } from '../../env.ts';
+import { SEND_ATTEMPTS, sendWithRetry } from '../send-retry.ts';
 import { SPEND_LOG_FLUSH_MS } from '../spend-log.ts';
 import { fitItem, packMessages } from './packing.ts';
 import type { CallbackItem, CallbackMessage } from './types.ts';
@@ -47,11 +48,11 @@ export async function flushCallbacks(env: GatewayEnv): Promise<void> {
     }
   }
   for (const batch of packMessages(items)) {
-    try {
-      await queue.sendBatch(batch.map((messageItems) => ({ body: { v: 1, items: messageItems } satisfies CallbackMessage, contentType: 'json' as const })));
-    } catch (err) {
+    const messages = batch.map((messageItems) => ({ body: { v: 1, items: messageItems } satisfies CallbackMessage, contentType: 'json' as const }));
+    const err = await sendWithRetry(() => queue.sendBatch(messages));
+    if (err !== undefined) {
       const ids = batch.flat().map((i) => i.callId);
-      console.error(`callback send failed for ${ids.length} calls (${ids.slice(0, 5).join(', ')}...):`, err instanceof Error ? err.message : String(err));
+      console.error(`callback send failed ${SEND_ATTEMPTS} times for ${ids.length} calls (${ids.slice(0, 5).join(', ')}...):`, err instanceof Error ? err.message : String(err));
     }
   }
 }

@@ -88,6 +88,7 @@ export const M = {
   remainingKeyBudget: def('litellm_remaining_api_key_budget_metric', 'gauge', 'Remaining budget for api key', ['hashed_api_key', 'api_key_alias']),
   keyMaxBudget: def('litellm_api_key_max_budget_metric', 'gauge', 'Maximum budget set for api key', ['hashed_api_key', 'api_key_alias']),
   callbackFailures: def('litellm_callback_logging_failures_metric', 'counter', 'Total number of failures when emitting logs to callbacks', ['callback_name']),
+  limiterCalls: def('tollgate_limiter_calls', 'counter', 'Calls from the gateway to limiter Durable Objects (admit, settle, release, lease return): the admission cost the benchmark reports per request', []),
   cacheErrors: def('tollgate_cache_errors', 'counter', 'Response cache reads and writes that failed or timed out; the request went on uncached', ['reason']),
   droppedSeries: def('tollgate_metrics_series_dropped', 'counter', 'Updates dropped because their metric already had the most label sets allowed (MAX_SERIES_PER_METRIC)', ['metric']),
 } as const satisfies Record<string, MetricDef>;
