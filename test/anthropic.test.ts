@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { errorFixture, jsonFixture, startFakeAnthropic, streamFixture } from './fakes/anthropic.ts';
 import type { FakeUpstream } from './fakes/upstream.ts';
 import { eventually, spendLogRow } from './support/keys.ts';
+import { collectToolCalls } from './support/streams.ts';
 import { startTestStack, TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
 
 // claude-sonnet-4-5's prices in the bundled table (LiteLLM's map), USD per token; 64,000 output tokens at most.
@@ -145,19 +146,7 @@ describe('the openai client against an anthropic/ model', () => {
     const { data: stream, response } = await client.chat.completions.create({
       model: 'claude', stream: true, stream_options: { include_usage: true }, tools: [weatherTool], messages: [{ role: 'user', content: 'SF and NYC?' }],
     }).withResponse();
-    const calls: { id?: string; name?: string; arguments: string }[] = [];
-    let usage: OpenAI.CompletionUsage | null | undefined;
-    let finish: string | null | undefined;
-    for await (const chunk of stream) {
-      for (const delta of chunk.choices[0]?.delta.tool_calls ?? []) {
-        const call = (calls[delta.index] ??= { arguments: '' });
-        if (delta.id) call.id = delta.id;
-        if (delta.function?.name) call.name = delta.function.name;
-        call.arguments += delta.function?.arguments ?? '';
-      }
-      finish = chunk.choices[0]?.finish_reason ?? finish;
-      usage = chunk.usage ?? usage;
-    }
+    const { calls, finish, usage } = await collectToolCalls(stream);
     expect(calls).toEqual([
       { id: 'toolu_01T1x1fJ34qAmk2tNTrN7Up6', name: 'get_weather', arguments: '{"location": "San Francisco, CA"}' },
       { id: 'toolu_01V2y2gK45rBnl3uOsSoO8Vq7', name: 'get_weather', arguments: '{"location": "New York, NY"}' },

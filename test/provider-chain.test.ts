@@ -14,6 +14,7 @@ import { signedBedrock } from './fakes/bedrock.ts';
 import { openaiError } from './fakes/openai-format.ts';
 import { type FakeUpstream, startFakeUpstream } from './fakes/upstream.ts';
 import { eventually, spendLogRow } from './support/keys.ts';
+import { collectToolCalls } from './support/streams.ts';
 import { startTestStack, TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
 
 const AWS = { accessKeyId: 'AKIACHAINTEST0000001', secretAccessKey: 'chain/Secret+0123456789abcdefghijklmnop' };
@@ -144,17 +145,7 @@ describe('Azure OpenAI → Bedrock → Anthropic, real adapters', () => {
       tools: [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { location: { type: 'string' } }, required: ['location'] } } }],
       messages: [{ role: 'user', content: 'SF and NYC?' }],
     });
-    const calls: { id?: string; name?: string; arguments: string }[] = [];
-    let finish: string | null | undefined;
-    for await (const chunk of stream) {
-      for (const delta of chunk.choices[0]?.delta.tool_calls ?? []) {
-        const call = (calls[delta.index] ??= { arguments: '' });
-        if (delta.id) call.id = delta.id;
-        if (delta.function?.name) call.name = delta.function.name;
-        call.arguments += delta.function?.arguments ?? '';
-      }
-      finish = chunk.choices[0]?.finish_reason ?? finish;
-    }
+    const { calls, finish } = await collectToolCalls(stream);
     expect(calls.map((c) => [c.name, JSON.parse(c.arguments)])).toEqual([
       ['get_weather', { location: 'San Francisco, CA' }],
       ['get_weather', { location: 'New York, NY' }],
