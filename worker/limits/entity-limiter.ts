@@ -240,6 +240,9 @@ export class EntityLimiter extends DurableObject<GatewayEnv> {
     const mr = c.modelRequests[r.model];
     const modelRpm = policy.modelRpm[r.model];
     if (mr && modelRpm) mr.level = Math.min(modelRpm, mr.level + 1);
+    const mt = c.modelTokens[r.model];
+    const modelTpm = policy.modelTpm[r.model];
+    if (mt && modelTpm) mt.level = Math.min(modelTpm, mt.level + r.tokens);
     this.#dirty();
   }
 
@@ -461,8 +464,9 @@ export class EntityLimiter extends DurableObject<GatewayEnv> {
   }
 
   #reserve(policy: EntityPolicy, c: Counters, req: AdmitRequest, t: number): void {
-    const needsReservation = policy.maxBudget !== null || policy.maxParallel !== null || policy.tpmLimit !== null
-      || req.model in policy.modelMaxBudget || req.model in policy.modelTpm;
+    // Anything taken from a bucket is reserved too, so that release() can give it back when another entity refuses.
+    const needsReservation = policy.maxBudget !== null || policy.maxParallel !== null || policy.tpmLimit !== null || policy.rpmLimit !== null
+      || req.model in policy.modelMaxBudget || req.model in policy.modelTpm || req.model in policy.modelRpm;
     if (policy.rpmLimit !== null && c.requests) c.requests.level -= 1;
     if (policy.tpmLimit !== null && c.tokens) c.tokens.level -= req.estTokens;
     const mr = c.modelRequests[req.model];
