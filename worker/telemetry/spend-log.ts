@@ -1,4 +1,5 @@
 import type { GatewayEnv } from '../env.ts';
+import { packForQueue } from './queue-packing.ts';
 import { SEND_ATTEMPTS, sendWithRetry } from './send-retry.ts';
 
 /**
@@ -51,10 +52,6 @@ export interface SpendLogRecord {
  * does), or records of the last 20 ms before the signal are lost.
  */
 export const SPEND_LOG_FLUSH_MS = 20;
-// Cloudflare caps a message at 128 KB and a batch at 100 messages and 256 KB.
-const MAX_MESSAGE_BYTES = 100 * 1024;
-const MAX_BATCH_MESSAGES = 100;
-const MAX_BATCH_BYTES = 240 * 1024;
 /** A record without prompts or client metadata is well under this. */
 const BASE_RECORD_BYTES = 1024;
 
@@ -92,7 +89,7 @@ export async function flushSpendLogs(env: GatewayEnv): Promise<void> {
     console.warn(`no SPEND_LOG_QUEUE binding: ${pending.length} spend logs not recorded`);
     return;
   }
-  for (const batch of pack(pending)) {
+  for (const batch of packForQueue(pending, (e) => e.record)) {
     const messages = batch.map((records) => ({ body: { records } satisfies SpendLogMessage, contentType: 'json' as const }));
     const err = await sendWithRetry(() => queue.sendBatch(messages));
     if (err !== undefined) {
@@ -109,33 +106,4 @@ function recordBytes(r: SpendLogRecord): number {
   if (r.messages) bytes += JSON.stringify(r.messages).length;
   if (typeof r.response === 'string') bytes += r.response.length * 2;
   return bytes;
-}
-
-/** Records → messages (≤ 100 KB each) → batches (≤ 100 messages, ≤ 240 KB each). */
-function pack(items: { record: SpendLogRecord; bytes: number }[]): SpendLogRecord[][][] {
-  const messages: { records: SpendLogRecord[]; bytes: number }[] = [];
-  let current = { records: [] as SpendLogRecord[], bytes: 0 };
-  for (const item of items) {
-    if (current.records.length && current.bytes + item.bytes > MAX_MESSAGE_BYTES) {
-      messages.push(current);
-      current = { records: [], bytes: 0 };
-    }
-    current.records.push(item.record);
-    current.bytes += item.bytes;
-  }
-  if (current.records.length) messages.push(current);
-  const batches: SpendLogRecord[][][] = [];
-  let batch: SpendLogRecord[][] = [];
-  let size = 0;
-  for (const message of messages) {
-    if (batch.length && (batch.length >= MAX_BATCH_MESSAGES || size + message.bytes > MAX_BATCH_BYTES)) {
-      batches.push(batch);
-      batch = [];
-      size = 0;
-    }
-    batch.push(message.records);
-    size += message.bytes;
-  }
-  if (batch.length) batches.push(batch);
-  return batches;
 }

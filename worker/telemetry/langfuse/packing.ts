@@ -1,9 +1,6 @@
+import { MAX_MESSAGE_BYTES, packForQueue } from '../queue-packing.ts';
 import type { CallbackItem, IngestionEvent } from './types.ts';
 
-// Cloudflare caps a message at 128 KB and a batch at 100 messages and 256 KB (see spend-log.ts).
-const MAX_MESSAGE_BYTES = 100 * 1024;
-const MAX_BATCH_MESSAGES = 100;
-const MAX_BATCH_BYTES = 240 * 1024;
 /** Each of a call's (up to four) input and output fields is cut to this when the call would not fit in a message. */
 const MAX_FIELD_CHARS = 20 * 1024;
 /** Metadata (the client's) is cut to this when the call still does not fit. */
@@ -56,29 +53,5 @@ function bounded(value: unknown, max: number): unknown {
 
 /** Items → messages (≤ 100 KB each) → batches (≤ 100 messages, ≤ 240 KB each). */
 export function packMessages(items: { item: CallbackItem; bytes: number }[]): CallbackItem[][][] {
-  const messages: { items: CallbackItem[]; bytes: number }[] = [];
-  let current = { items: [] as CallbackItem[], bytes: 0 };
-  for (const entry of items) {
-    if (current.items.length && current.bytes + entry.bytes > MAX_MESSAGE_BYTES) {
-      messages.push(current);
-      current = { items: [], bytes: 0 };
-    }
-    current.items.push(entry.item);
-    current.bytes += entry.bytes;
-  }
-  if (current.items.length) messages.push(current);
-  const batches: CallbackItem[][][] = [];
-  let batch: CallbackItem[][] = [];
-  let size = 0;
-  for (const message of messages) {
-    if (batch.length && (batch.length >= MAX_BATCH_MESSAGES || size + message.bytes > MAX_BATCH_BYTES)) {
-      batches.push(batch);
-      batch = [];
-      size = 0;
-    }
-    batch.push(message.items);
-    size += message.bytes;
-  }
-  if (batch.length) batches.push(batch);
-  return batches;
+  return packForQueue(items, (e) => e.item);
 }

@@ -1,0 +1,38 @@
+/**
+ * Cloudflare Queues cap a message at 128 KB and a batch at 100 messages and
+ * 256 KB; the telemetry producers (spend logs, callbacks) pack what an
+ * isolate gathered into as few messages and `sendBatch` calls as fit under
+ * these, with room to spare for the envelope.
+ */
+export const MAX_MESSAGE_BYTES = 100 * 1024;
+const MAX_BATCH_MESSAGES = 100;
+const MAX_BATCH_BYTES = 240 * 1024;
+
+/** Entries (each with its size bound) → messages (≤ 100 KB each) → batches (≤ 100 messages, ≤ 240 KB each), in order. */
+export function packForQueue<E extends { bytes: number }, T>(entries: readonly E[], valueOf: (entry: E) => T): T[][][] {
+  const messages: { values: T[]; bytes: number }[] = [];
+  let current = { values: [] as T[], bytes: 0 };
+  for (const entry of entries) {
+    if (current.values.length && current.bytes + entry.bytes > MAX_MESSAGE_BYTES) {
+      messages.push(current);
+      current = { values: [], bytes: 0 };
+    }
+    current.values.push(valueOf(entry));
+    current.bytes += entry.bytes;
+  }
+  if (current.values.length) messages.push(current);
+  const batches: T[][][] = [];
+  let batch: T[][] = [];
+  let size = 0;
+  for (const message of messages) {
+    if (batch.length && (batch.length >= MAX_BATCH_MESSAGES || size + message.bytes > MAX_BATCH_BYTES)) {
+      batches.push(batch);
+      batch = [];
+      size = 0;
+    }
+    batch.push(message.values);
+    size += message.bytes;
+  }
+  if (batch.length) batches.push(batch);
+  return batches;
+}
