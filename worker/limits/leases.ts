@@ -1,0 +1,93 @@
+import type { AdmitRequest, Counters } from './counters.ts';
+import type { EntityPolicy } from './policy.ts';
+
+/**
+ * A slice of an entity's limits handed to one isolate, spent there without
+ * asking the object, for entities hotter than one object should serve
+ * request by request. Its size is at most a tenth of what is left of every
+ * limit, and it lives LEASE_MS: that bounds both the overshoot and how late a
+ * block is seen (see README, "Limits").
+ */
+export interface LeaseGrant {
+  leaseId: string;
+  requests: number;
+  tokens: number;
+  cost: number;
+  expiresAt: number;
+}
+
+export interface LeaseReturn {
+  leaseId: string;
+  requests: number;
+  tokens: number;
+  cost: number;
+}
+
+/** An entity is hot above this many admissions a second; only then does it hand out leases. */
+export const HOT_RPS = 50;
+export const LEASE_MS = 1_000;
+/** Requests per lease of the proxy-wide cap (it has no request limit; only its budget share bounds a lease). */
+const GLOBAL_LEASE_REQUESTS = 10_000;
+/** A lease never takes more than this share of what is left of a limit. */
+const LEASE_SHARE = 0.1;
+
+/** Admissions per second: the last whole second's count, or this second's so far if higher. */
+export class AdmissionRate {
+  #second = 0;
+  #inSecond = 0;
+  #rate = 0;
+
+  count(t: number): void {
+    const second = Math.floor(t / 1000);
+    if (second !== this.#second) {
+      this.#rate = second === this.#second + 1 ? this.#inSecond : 0;
+      this.#second = second;
+      this.#inSecond = 0;
+    }
+    this.#inSecond++;
+  }
+
+  current(): number {
+    return Math.max(this.#rate, this.#inSecond);
+  }
+}
+
+/**
+ * Leases go only to hot entities whose limits are loose enough that a tenth
+ * of what is left covers a lease. A lease granted is taken from `c` (buckets
+ * and a reservation) here.
+ */
+export function grantLease(policy: EntityPolicy, c: Counters, req: AdmitRequest, t: number, rate: number): LeaseGrant | undefined {
+  // The proxy-wide cap is one object for the whole deployment: it always leases, so it never sees every request.
+  if (rate < HOT_RPS && policy.kind !== 'global') return undefined;
+  if (policy.maxParallel !== null || Object.keys(policy.modelRpm).length || Object.keys(policy.modelTpm).length || Object.keys(policy.modelMaxBudget).length) return undefined;
+  // Enough for this isolate's share of a second of traffic; the object sees at most a few calls a second per isolate.
+  let requests = policy.kind === 'global' ? GLOBAL_LEASE_REQUESTS : Math.ceil((rate * LEASE_MS) / 1000 / 2);
+  let tokens = requests * Math.max(1, req.estTokens);
+  let cost = requests * req.estCost;
+  if (policy.rpmLimit !== null) requests = Math.min(requests, Math.floor((c.requests?.level ?? 0) * LEASE_SHARE));
+  if (policy.tpmLimit !== null) tokens = Math.min(tokens, Math.floor((c.tokens?.level ?? 0) * LEASE_SHARE));
+  if (policy.maxBudget !== null) {
+    const held = Object.values(c.reservations).reduce((sum, r) => sum + r.cost, 0);
+    cost = Math.min(cost, (policy.maxBudget - c.windowSpend - held) * LEASE_SHARE);
+  }
+  if (requests < 2 || tokens < req.estTokens || cost < req.estCost) return undefined;
+  const leaseId = `lease-${crypto.randomUUID()}`;
+  if (policy.rpmLimit !== null && c.requests) c.requests.level -= requests;
+  if (policy.tpmLimit !== null && c.tokens) c.tokens.level -= tokens;
+  c.reservations[leaseId] = { cost, tokens, requests, model: req.model, expiresAt: t + LEASE_MS * 3 };
+  return { leaseId, requests, tokens, cost, expiresAt: t + LEASE_MS };
+}
+
+/** What an isolate used of a lease becomes spend; what it did not use goes back to the buckets. */
+export function takeBackLease(c: Counters, policy: EntityPolicy, back: LeaseReturn): void {
+  const held = c.reservations[back.leaseId];
+  delete c.reservations[back.leaseId];
+  c.windowSpend += Math.max(0, back.cost);
+  if (held) {
+    if (policy.tpmLimit !== null && c.tokens) c.tokens.level = Math.min(policy.tpmLimit, c.tokens.level + held.tokens - back.tokens);
+    if (policy.rpmLimit !== null && c.requests) c.requests.level = Math.min(policy.rpmLimit, c.requests.level + (held.requests ?? 0) - back.requests);
+  } else if (policy.tpmLimit !== null && c.tokens) {
+    c.tokens.level -= back.tokens;
+  }
+}

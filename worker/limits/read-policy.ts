@@ -1,0 +1,53 @@
+import { openDatabase } from '../db/client.ts';
+import type { GatewayEnv } from '../env.ts';
+import { gatewayState } from '../state.ts';
+import type { EntityKind } from './client.ts';
+import { now } from './clock.ts';
+import { type EntityPolicy, loadPolicy, missingPolicy } from './policy.ts';
+import { budgetWindowStart, nextBudgetReset } from './windows.ts';
+
+/** An entity's policy as Postgres (and, for the proxy-wide cap and end-user defaults, the config) has it now. */
+export async function readPolicy(env: GatewayEnv, kind: EntityKind, id: string, timeZone: string): Promise<EntityPolicy> {
+  if (kind === 'global') return globalPolicy(env, id, timeZone);
+  const database = openDatabase(env);
+  try {
+    const policy = await loadPolicy(database.pool, kind, id, now());
+    return kind === 'end_user' ? await endUserDefaults(env, policy) : policy;
+  } finally {
+    // Closed before answering: an object's socket must not outlive the call that opened it.
+    await database.close();
+  }
+}
+
+/**
+ * The proxy-wide cap (`general_settings.max_budget` / `budget_duration`, or
+ * LiteLLM's `litellm_settings` pair). Its spend so far is what the spend
+ * logs hold for the window open now; from then on, isolates spend it
+ * through leases (see HOT_RPS: the global object always leases).
+ */
+async function globalPolicy(env: GatewayEnv, id: string, timeZone: string): Promise<EntityPolicy> {
+  const { config } = await gatewayState(env);
+  const general = config.general_settings;
+  const litellm = config.litellm_settings;
+  const maxBudget = general.max_budget ?? litellm.max_budget ?? null;
+  const budgetDuration = general.budget_duration ?? litellm.budget_duration ?? null;
+  const t = now();
+  const start = budgetDuration ? budgetWindowStart(budgetDuration, new Date(t), timeZone) : undefined;
+  const end = budgetDuration ? nextBudgetReset(budgetDuration, new Date(t), timeZone) : undefined;
+  const database = openDatabase(env);
+  try {
+    const { rows } = await database.pool.query<{ spend: number | string | null }>(
+      'SELECT COALESCE(SUM(spend), 0) AS spend FROM "LiteLLM_SpendLogs" WHERE "startTime" >= $1', [start ?? new Date(0)]);
+    return { ...missingPolicy('global', id), exists: true, maxBudget, budgetDuration, budgetResetAt: end?.getTime() ?? null, spend: Number(rows[0]?.spend ?? 0) };
+  } finally {
+    await database.close();
+  }
+}
+
+/** An end user without a budget of its own gets `litellm_settings.max_end_user_budget`, as in LiteLLM. */
+async function endUserDefaults(env: GatewayEnv, policy: EntityPolicy): Promise<EntityPolicy> {
+  if (policy.maxBudget !== null) return policy;
+  const { config } = await gatewayState(env);
+  const fallback = config.litellm_settings.max_end_user_budget;
+  return fallback === undefined ? policy : { ...policy, maxBudget: fallback };
+}
