@@ -1,0 +1,142 @@
+import OpenAI, { AzureOpenAI } from 'openai';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { FakeUpstream } from './fakes/upstream.ts';
+import { startDataPathStack } from './support/data-path.ts';
+import { TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
+
+// Each endpoint through the official clients: what upstream is sent exactly, and what comes back.
+
+// gpt-4o's prices in the bundled table (LiteLLM's map): $2.50 / 1M input, $10 / 1M output tokens.
+const GPT4O_IN = 2.5e-6;
+const GPT4O_OUT = 1e-5;
+
+let fake: FakeUpstream;
+let stack: TestStack;
+let client: OpenAI;
+
+beforeAll(async () => {
+  ({ fake, stack, client } = await startDataPathStack());
+});
+afterAll(async () => {
+  await stack?.stop();
+  await fake?.close();
+});
+beforeEach(() => fake.reset());
+
+describe('chat completions through the openai client', () => {
+  it('sends OpenAI exactly what it takes, and returns its answer with LiteLLM headers and cost', async () => {
+    const { data, response } = await client.chat.completions.create({
+      model: 'gpt-4o',
+      messages: [{ role: 'user', content: 'Hello there gateway' }],
+      temperature: 0.5,
+      user: 'end-user-7',
+      // @ts-expect-error LiteLLM extensions the gateway must consume, not forward
+      metadata: { session_id: 'sess-1' }, mock_testing_fallbacks: false, tags: ['team-a'],
+    }).withResponse();
+    expect(data.choices[0]?.message.content).toBe('echo: Hello there gateway');
+    const [sent] = fake.requests;
+    expect(sent?.path).toBe('/v1/chat/completions');
+    expect(sent?.headers.authorization).toBe('Bearer sk-upstream-openai-secret-0001');
+    expect(sent?.body).toEqual({ model: 'gpt-4o', messages: [{ role: 'user', content: 'Hello there gateway' }], temperature: 0.5, user: 'end-user-7' });
+
+    // prompt: 3 words + 3 per message = 6 tokens; completion: 4 words.
+    expect(data.usage).toMatchObject({ prompt_tokens: 6, completion_tokens: 4 });
+    const cost = Number(response.headers.get('x-litellm-response-cost'));
+    expect(cost).toBeCloseTo(6 * GPT4O_IN + 4 * GPT4O_OUT, 12);
+    expect(response.headers.get('x-litellm-call-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(response.headers.get('x-litellm-model-group')).toBe('gpt-4o');
+    expect(response.headers.get('x-litellm-model-id')).toMatch(/^[0-9a-f]{64}$/);
+    expect(response.headers.get('x-litellm-model-api-base')).toBe(`${fake.url}/v1/chat/completions`);
+    expect(Number(response.headers.get('x-litellm-overhead-duration-ms'))).toBeGreaterThanOrEqual(0);
+    expect(Number(response.headers.get('x-litellm-response-duration-ms'))).toBeGreaterThanOrEqual(0);
+    let headerBytes = 0;
+    response.headers.forEach((v, k) => (headerBytes += k.length + v.length + 4));
+    expect(headerBytes).toBeLessThan(4096);
+  });
+
+  it('streams, asking upstream for usage and hiding it from a client that did not ask', async () => {
+    const stream = await client.chat.completions.create({ model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: 'one two three' }] });
+    const chunks = [];
+    for await (const chunk of stream) chunks.push(chunk);
+    expect(chunks.map((c) => c.choices[0]?.delta.content ?? '').join('')).toBe('echo: one two three');
+    expect(chunks.some((c) => c.usage)).toBe(false);
+    expect(chunks.every((c) => c.choices.length > 0)).toBe(true);
+    expect(fake.requests[0]?.body).toMatchObject({ stream: true, stream_options: { include_usage: true } });
+  });
+
+  it('streams the usage chunk to a client that asked for it', async () => {
+    const stream = await client.chat.completions.create({
+      model: 'gpt-4o', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'one two three' }],
+    });
+    const chunks = [];
+    for await (const chunk of stream) chunks.push(chunk);
+    expect(chunks.at(-1)?.usage).toMatchObject({ prompt_tokens: 6, completion_tokens: 4, total_tokens: 10 });
+  });
+
+  it('calls Azure at its deployment URL with api-version and an api-key header', async () => {
+    const data = await client.chat.completions.create({ model: 'azure-gpt', messages: [{ role: 'user', content: 'hi azure' }] });
+    expect(data.choices[0]?.message.content).toBe('echo: hi azure');
+    const [sent] = fake.requests;
+    expect(sent?.path).toBe('/openai/deployments/prod-gpt4o/chat/completions');
+    expect(sent?.query).toEqual({ 'api-version': '2024-08-01-preview' });
+    expect(sent?.headers['api-key']).toBe('azure-upstream-secret-0002');
+    expect(sent?.headers.authorization).toBeUndefined();
+    expect(sent?.body).toEqual({ model: 'prod-gpt4o', messages: [{ role: 'user', content: 'hi azure' }] });
+  });
+
+  it('streams from Azure, whose stream opens with a chunk without choices', async () => {
+    const stream = await client.chat.completions.create({ model: 'azure-gpt', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'azure stream' }] });
+    const chunks = [];
+    for await (const chunk of stream) chunks.push(chunk);
+    expect(chunks.map((c) => c.choices[0]?.delta.content ?? '').join('')).toBe('echo: azure stream');
+    expect(chunks.at(-1)?.usage).toMatchObject({ prompt_tokens: 5, completion_tokens: 3 });
+  });
+
+  it('serves Azure-style paths to the AzureOpenAI client, with the virtual key in api-key', async () => {
+    const azureClient = new AzureOpenAI({ endpoint: stack.url, apiKey: TEST_MASTER_KEY, apiVersion: '2024-08-01-preview', deployment: 'gpt-4o', maxRetries: 0 });
+    const data = await azureClient.chat.completions.create({ model: 'ignored-by-azure', messages: [{ role: 'user', content: 'via azure sdk' }] });
+    expect(data.choices[0]?.message.content).toBe('echo: via azure sdk');
+    expect(fake.requests[0]?.body).toMatchObject({ model: 'gpt-4o' });
+  });
+
+  it('calls a self-hosted vLLM without credentials and passes vLLM sampling fields through', async () => {
+    const { response } = await client.chat.completions.create({
+      model: 'llama', messages: [{ role: 'user', content: 'x' }],
+      // @ts-expect-error vLLM's own sampling field
+      top_k: 5,
+    }).withResponse();
+    // Priced by model_info (self-hosted models are not in the table): 4 prompt, 2 completion tokens.
+    expect(Number(response.headers.get('x-litellm-response-cost'))).toBeCloseTo(4 * 0.000001 + 2 * 0.000002, 12);
+    const [sent] = fake.requests;
+    expect(sent?.path).toBe('/v1/chat/completions');
+    expect(sent?.headers.authorization).toBeUndefined();
+    expect(sent?.body).toEqual({ model: 'meta-llama/Llama-3.1-8B-Instruct', messages: [{ role: 'user', content: 'x' }], top_k: 5 });
+  });
+});
+
+describe('routes without /v1', () => {
+  it('serve the same calls', async () => {
+    const bare = new OpenAI({ baseURL: stack.url, apiKey: TEST_MASTER_KEY, maxRetries: 0 });
+    const data = await bare.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'no prefix' }] });
+    expect(data.choices[0]?.message.content).toBe('echo: no prefix');
+    expect((await bare.models.list()).data.length).toBe(6);
+    expect((await bare.embeddings.create({ model: 'embedder', input: 'x' })).data).toHaveLength(1);
+  });
+});
+
+describe('completions and embeddings', () => {
+  it('serves legacy text completions', async () => {
+    const data = await client.completions.create({ model: 'instruct', prompt: 'Say this' });
+    expect(data.object).toBe('text_completion');
+    expect(fake.requests[0]?.path).toBe('/v1/completions');
+    expect(fake.requests[0]?.body).toEqual({ model: 'gpt-3.5-turbo-instruct', prompt: 'Say this' });
+  });
+
+  it('serves embeddings, in the base64 encoding the SDK asks for', async () => {
+    const data = await client.embeddings.create({ model: 'embedder', input: ['alpha', 'beta'] });
+    expect(data.data).toHaveLength(2);
+    expect(data.data[0]?.embedding.length).toBe(8);
+    expect(fake.requests[0]?.path).toBe('/v1/embeddings');
+    expect(fake.requests[0]?.body).toMatchObject({ model: 'text-embedding-3-small', input: ['alpha', 'beta'], encoding_format: 'base64' });
+  });
+});

@@ -1,0 +1,105 @@
+import OpenAI from 'openai';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { FakeUpstream } from './fakes/upstream.ts';
+import { startDataPathStack } from './support/data-path.ts';
+import { eventually, seedKey, seedTeam, sha256, spendLogRow } from './support/keys.ts';
+import { query } from './support/pg-client.ts';
+import { TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
+
+// Virtual keys on the data path: model access, refusals, the auth headers, spend records.
+
+let fake: FakeUpstream;
+let stack: TestStack;
+
+beforeAll(async () => {
+  ({ fake, stack } = await startDataPathStack());
+});
+afterAll(async () => {
+  await stack?.stop();
+  await fake?.close();
+});
+beforeEach(() => fake.reset());
+
+describe('virtual keys', () => {
+  it('list only the models a key may use; access groups and team lists apply', async () => {
+    const only = await seedKey(stack.db.url, { models: ['gpt-4o'] });
+    const beta = await seedKey(stack.db.url, { models: ['beta-models'] });
+    await seedTeam(stack.db.url, { id: 'team-narrow', models: ['embedder', 'gpt-4o'] });
+    const teamKey = await seedKey(stack.db.url, { teamId: 'team-narrow', models: [] });
+    const ids = async (key: string) => (await new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: key }).models.list()).data.map((m) => m.id).sort();
+    expect(await ids(only)).toEqual(['gpt-4o']);
+    expect(await ids(beta)).toEqual(['llama']);
+    expect(await ids(teamKey)).toEqual(['embedder', 'gpt-4o']);
+    expect(await ids(TEST_MASTER_KEY)).toEqual(['azure-gpt', 'embedder', 'gpt-4o', 'instruct', 'llama', 'unreachable']);
+    const one = await fetch(`${stack.url}/v1/models/gpt-4o`, { headers: { authorization: `Bearer ${only}` } });
+    expect(await one.json()).toMatchObject({ id: 'gpt-4o', object: 'model' });
+    const hidden = await fetch(`${stack.url}/v1/models/llama`, { headers: { authorization: `Bearer ${only}` } });
+    expect(hidden.status).toBe(404);
+  });
+
+  it('are refused with LiteLLM\'s error types, never echoing the key', async () => {
+    const keyClient = (key: string) => new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: key, maxRetries: 0 });
+    const ask = (key: string, model = 'gpt-4o') => keyClient(key).chat.completions.create({ model, messages: [{ role: 'user', content: 'x' }] });
+
+    const unknown = 'sk-this-key-does-not-exist-9999';
+    const err401 = await ask(unknown).catch((e: unknown) => e);
+    expect(err401).toBeInstanceOf(OpenAI.AuthenticationError);
+    expect((err401 as InstanceType<typeof OpenAI.AuthenticationError>).error).toMatchObject({ type: 'token_not_found_in_db', code: '401' });
+    expect(JSON.stringify((err401 as InstanceType<typeof OpenAI.AuthenticationError>).error)).not.toContain(unknown);
+
+    const blocked = await seedKey(stack.db.url, { blocked: true });
+    await expect(ask(blocked)).rejects.toBeInstanceOf(OpenAI.PermissionDeniedError);
+
+    const expired = await seedKey(stack.db.url, { expires: new Date(Date.now() - 60_000) });
+    const errExpired = await ask(expired).catch((e: unknown) => e) as InstanceType<typeof OpenAI.AuthenticationError>;
+    expect(errExpired).toBeInstanceOf(OpenAI.AuthenticationError);
+    expect(errExpired.error).toMatchObject({ type: 'expired_key' });
+
+    const narrow = await seedKey(stack.db.url, { models: ['llama'] });
+    const denied = await ask(narrow, 'gpt-4o').catch((e: unknown) => e) as InstanceType<typeof OpenAI.AuthenticationError>;
+    expect(denied).toBeInstanceOf(OpenAI.AuthenticationError);
+    expect(denied.error).toMatchObject({ type: 'key_model_access_denied' });
+
+    await seedTeam(stack.db.url, { id: 'team-llama', models: ['llama'] });
+    const inTeam = await seedKey(stack.db.url, { teamId: 'team-llama', models: ['gpt-4o', 'llama'] });
+    const teamDenied = await ask(inTeam, 'gpt-4o').catch((e: unknown) => e) as InstanceType<typeof OpenAI.AuthenticationError>;
+    expect(teamDenied.error).toMatchObject({ type: 'team_model_access_denied' });
+
+    await seedTeam(stack.db.url, { id: 'team-blocked', blocked: true });
+    const blockedTeam = await seedKey(stack.db.url, { teamId: 'team-blocked' });
+    await expect(ask(blockedTeam)).rejects.toBeInstanceOf(OpenAI.PermissionDeniedError);
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  it('also authenticate through x-api-key and api-key headers', async () => {
+    const key = await seedKey(stack.db.url, { models: ['gpt-4o'] });
+    for (const header of ['x-api-key', 'api-key']) {
+      const res = await fetch(`${stack.url}/v1/models`, { headers: { [header]: key } });
+      expect(res.status).toBe(200);
+    }
+  });
+
+  it('record each call in LiteLLM_SpendLogs and add its cost to the key', async () => {
+    await seedTeam(stack.db.url, { id: 'team-spend', alias: 'spenders' });
+    const key = await seedKey(stack.db.url, { teamId: 'team-spend', userId: 'user-42', alias: 'spend-key' });
+    const keyClient = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: key, maxRetries: 0 });
+    const { response } = await keyClient.chat.completions.create({
+      model: 'gpt-4o', user: 'customer-9', messages: [{ role: 'user', content: 'count my spend' }],
+    }).withResponse();
+    const callId = response.headers.get('x-litellm-call-id') ?? '';
+    const cost = Number(response.headers.get('x-litellm-response-cost'));
+    const row = await eventually(() => spendLogRow(stack.db.url, callId));
+    expect(row).toMatchObject({
+      request_id: callId, call_type: 'acompletion', api_key: sha256(key), team_id: 'team-spend', user: 'user-42',
+      end_user: 'customer-9', model: 'gpt-4o', model_group: 'gpt-4o', custom_llm_provider: 'openai',
+      prompt_tokens: 6, completion_tokens: 4, total_tokens: 10, status: 'success', cache_hit: false,
+      messages: null, response: null,
+    });
+    expect(row.spend).toBeCloseTo(cost, 12);
+    expect(row.metadata).toMatchObject({ user_api_key_alias: 'spend-key', user_api_key_team_alias: 'spenders' });
+    const [keyRow] = await query<{ spend: number }>(stack.db.url, 'SELECT spend FROM "LiteLLM_VerificationToken" WHERE token = $1', [sha256(key)]);
+    expect(keyRow?.spend).toBeCloseTo(cost, 12);
+    const [teamRow] = await query<{ team_spend: number }>(stack.db.url, 'SELECT team_spend FROM "LiteLLM_TeamTable" WHERE team_id = $1', ['team-spend']);
+    expect(teamRow?.team_spend).toBeCloseTo(cost, 12);
+  });
+});

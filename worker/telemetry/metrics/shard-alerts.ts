@@ -1,0 +1,114 @@
+import type { GatewayEnv } from '../../env.ts';
+import { ALERT_WINDOW_MS, type GateState, passGate } from '../alerts/gate.ts';
+import { candidateText } from '../alerts/messages.ts';
+import { alertEnabled, alertSettings } from '../alerts/settings.ts';
+import { backoffMs, postToSlack, SLACK_MAX_ATTEMPTS } from '../alerts/slack.ts';
+import type { AlertCandidate } from '../alerts/types.ts';
+
+const MAX_ALERT_KEYS = 10_000;
+/** Undelivered Slack messages kept at most; beyond, new alerts are dropped (logged). */
+const MAX_OUTBOX = 1_000;
+
+type Row = Record<string, SqlStorageValue>;
+
+/**
+ * The alerting of one metrics shard: per-key dedupe state (`alert_state`) and
+ * an outbox of Slack messages (`outbox`) that the alarm delivers with retries,
+ * so nothing is sent from a request's path.
+ */
+export class ShardAlerts {
+  readonly #storage: DurableObjectStorage;
+  readonly #env: GatewayEnv;
+  #state = new Map<string, unknown>();
+
+  constructor(storage: DurableObjectStorage, env: GatewayEnv) {
+    this.#storage = storage;
+    this.#env = env;
+  }
+
+  /** Creates the tables and reads back the dedupe state. */
+  load(): void {
+    const sql = this.#storage.sql;
+    sql.exec('CREATE TABLE IF NOT EXISTS alert_state (key TEXT PRIMARY KEY, data TEXT NOT NULL)');
+    sql.exec('CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, text TEXT NOT NULL, attempts INTEGER NOT NULL, due INTEGER NOT NULL)');
+    for (const row of sql.exec<{ key: string; data: string }>('SELECT key, data FROM alert_state')) {
+      try {
+        this.#state.set(row.key, JSON.parse(row.data));
+      } catch {
+        // ignore
+      }
+    }
+  }
+
+  /** A slow-request, cooldown or callback alert: sent once per dedupe key per window, the rest counted as suppressed. */
+  candidate(a: AlertCandidate, thresholdS: number): void {
+    if (!a || typeof a.dedupe !== 'string' || !(a.type in ALERT_WINDOW_MS)) return;
+    const settings = alertSettings(this.#env);
+    if (!alertEnabled(settings, a.type)) return;
+    const key = `alert:${a.dedupe}`;
+    const gate = passGate(this.#state.get(key) as GateState | undefined, Date.now(), ALERT_WINDOW_MS[a.type]);
+    if (!gate.send) {
+      this.#state.set(key, gate.next);
+      return;
+    }
+    this.save(key, gate.next);
+    this.enqueue(candidateText(a, thresholdS, gate.suppressed));
+  }
+
+  /** The dedupe state kept under `key` (undefined when none). */
+  get(key: string): unknown {
+    return this.#state.get(key);
+  }
+
+  /** Keeps `state` under `key`, in memory and storage; past MAX_ALERT_KEYS the oldest key goes. */
+  save(key: string, state: unknown): void {
+    if (!this.#state.has(key) && this.#state.size >= MAX_ALERT_KEYS) {
+      const oldest = this.#state.keys().next().value as string;
+      this.#state.delete(oldest);
+      this.#storage.sql.exec('DELETE FROM alert_state WHERE key = ?', oldest);
+    }
+    this.#state.set(key, state);
+    this.#storage.sql.exec('INSERT OR REPLACE INTO alert_state (key, data) VALUES (?, ?)', key, JSON.stringify(state));
+  }
+
+  /** Puts a message in the outbox and wakes the alarm to deliver it. */
+  enqueue(text: string): void {
+    const sql = this.#storage.sql;
+    const queued = Number(sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM outbox').one().n);
+    if (queued >= MAX_OUTBOX) {
+      console.error(`alerts: outbox full (${queued} undelivered), alert dropped: ${text.split('\n')[0]}`);
+      return;
+    }
+    const now = Date.now();
+    sql.exec('INSERT INTO outbox (text, attempts, due) VALUES (?, 0, ?)', text, now);
+    void this.#storage.setAlarm(now);
+  }
+
+  /** Delivers the due messages of the outbox, in order; failures are retried with backoff, then dropped (logged). */
+  async deliver(): Promise<void> {
+    const sql = this.#storage.sql;
+    const { webhookUrl } = alertSettings(this.#env);
+    const rows = sql.exec<Row>('SELECT id, text, attempts, due FROM outbox ORDER BY id').toArray();
+    for (const row of rows) {
+      const id = Number(row.id);
+      const attempts = Number(row.attempts);
+      const now = Date.now();
+      if (Number(row.due) > now) continue;
+      if (!webhookUrl) {
+        sql.exec('DELETE FROM outbox WHERE id = ?', id);
+        continue;
+      }
+      const result = await postToSlack(webhookUrl, String(row.text));
+      if (result.ok) {
+        sql.exec('DELETE FROM outbox WHERE id = ?', id);
+      } else if (result.permanent || attempts + 1 >= SLACK_MAX_ATTEMPTS) {
+        console.error(`alerts: Slack refused an alert after ${attempts + 1} attempt(s) (${result.detail}); dropped: ${String(row.text).split('\n')[0]}`);
+        sql.exec('DELETE FROM outbox WHERE id = ?', id);
+      } else {
+        sql.exec('UPDATE outbox SET attempts = ?, due = ? WHERE id = ?', attempts + 1, Date.now() + (result.retryAfterMs ?? backoffMs(attempts + 1)), id);
+      }
+    }
+    const next = sql.exec<{ due: number | null }>('SELECT MIN(due) AS due FROM outbox').one().due;
+    if (next !== null && next !== undefined) await this.#storage.setAlarm(Math.max(Number(next), Date.now() + 10));
+  }
+}

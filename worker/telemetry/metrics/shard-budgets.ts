@@ -1,0 +1,144 @@
+import type { GatewayEnv } from '../../env.ts';
+import { limiterName } from '../../limits/client.ts';
+import type { EntityLimiter, EntityView } from '../../limits/entity-limiter.ts';
+import { budgetCrossings } from '../alerts/gate.ts';
+import { budgetText } from '../alerts/messages.ts';
+import { alertEnabled, alertSettings } from '../alerts/settings.ts';
+import { type BudgetCheck, budgetEntityKey } from '../alerts/types.ts';
+import { bounded } from './labels.ts';
+import { M } from './registry.ts';
+import type { ShardAlerts } from './shard-alerts.ts';
+import type { ShardSeries } from './shard-series.ts';
+
+/** An entity's budget is read from its limiter at most this often per shard (a burst is coalesced into one more read after it). */
+const BUDGET_SPACING_MS = 250;
+/** A team (or user, org) without a budget is asked again after this, in case one was set. */
+const NO_BUDGET_RECHECK_MS = 60_000;
+const LIMITER_TIMEOUT_MS = 5_000;
+const MAX_TRACKED_ENTITIES = 50_000;
+
+interface BudgetTrack {
+  check: BudgetCheck;
+  running: boolean;
+  again: boolean;
+  lastAt: number;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  /** The budget last read (undefined before the first read). */
+  maxBudget: number | null | undefined;
+}
+
+/**
+ * The budget checks of one metrics shard: the entity's limiter is asked for
+ * its spend, which feeds the budget gauges and the 80% / 100% alerts, once
+ * each per budget window.
+ */
+export class ShardBudgets {
+  readonly #env: GatewayEnv;
+  readonly #series: ShardSeries;
+  readonly #alerts: ShardAlerts;
+  #budgets = new Map<string, BudgetTrack>();
+
+  constructor(env: GatewayEnv, series: ShardSeries, alerts: ShardAlerts) {
+    this.#env = env;
+    this.#series = series;
+    this.#alerts = alerts;
+  }
+
+  /** Reads the entity's budget now (returned), or once after the read in flight or the spacing; null when nothing to do. */
+  queue(check: BudgetCheck): Promise<void> | undefined {
+    if (!check || typeof check.id !== 'string' || !['key', 'team', 'org', 'user', 'global'].includes(check.kind)) return undefined;
+    if (check.kind === 'key' && check.maxBudget === null) {
+      // A key without a budget: nothing to read or alert on; LiteLLM reports its remaining budget as +Inf.
+      this.#keyGauges(check.id, check.alias ?? null, null, 0);
+      return undefined;
+    }
+    const key = budgetEntityKey(check.kind, check.id);
+    let track = this.#budgets.get(key);
+    if (!track) {
+      if (this.#budgets.size >= MAX_TRACKED_ENTITIES) {
+        const oldest = this.#budgets.keys().next().value as string;
+        this.#budgets.delete(oldest);
+      }
+      track = { check, running: false, again: false, lastAt: 0, timer: undefined, maxBudget: undefined };
+      this.#budgets.set(key, track);
+    }
+    track.check = check;
+    const now = Date.now();
+    if (check.kind !== 'key' && track.maxBudget === null && now - track.lastAt < NO_BUDGET_RECHECK_MS) return undefined;
+    if (track.running || track.timer) {
+      track.again = true;
+      return undefined;
+    }
+    const wait = track.lastAt + BUDGET_SPACING_MS - now;
+    if (wait > 0) {
+      const t = track;
+      t.timer = setTimeout(() => {
+        t.timer = undefined;
+        void this.#read(t);
+      }, wait);
+      return undefined;
+    }
+    return this.#read(track);
+  }
+
+  async #read(track: BudgetTrack): Promise<void> {
+    track.running = true;
+    track.again = false;
+    const { kind, id } = track.check;
+    try {
+      const view = await this.#describe(kind, id);
+      if (view?.exists) {
+        track.maxBudget = view.maxBudget;
+        this.#apply(track.check, view);
+      }
+    } catch (err) {
+      console.error(`metrics shard: reading the budget of ${kind} ${kind === 'key' ? id.slice(0, 12) : id} failed:`, err instanceof Error ? err.message : String(err));
+    } finally {
+      track.running = false;
+      track.lastAt = Date.now();
+      if (track.again) void this.queue(track.check);
+    }
+  }
+
+  async #describe(kind: BudgetCheck['kind'], id: string): Promise<EntityView | undefined> {
+    const ns = this.#env.LIMITER;
+    if (!ns) return undefined;
+    const stub = ns.get(ns.idFromName(limiterName(kind, id))) as unknown as Pick<EntityLimiter, 'describe'>;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      const answer = await Promise.race([
+        stub.describe(kind, id),
+        new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('limiter timeout')), LIMITER_TIMEOUT_MS))),
+      ]);
+      return answer.ok === true ? answer.view : undefined;
+    } finally {
+      if (timer) clearTimeout(timer);
+    }
+  }
+
+  #keyGauges(hash: string, alias: string | null, maxBudget: number | null, spend: number): void {
+    const labels = { hashed_api_key: hash, api_key_alias: bounded(alias) };
+    this.#series.setGauge(M.remainingKeyBudget, labels, maxBudget === null ? Infinity : maxBudget - spend);
+    if (maxBudget !== null) this.#series.setGauge(M.keyMaxBudget, labels, maxBudget);
+    else this.#series.dropGauge(M.keyMaxBudget, labels);
+  }
+
+  #apply(check: BudgetCheck, view: EntityView): void {
+    const { spend, maxBudget } = view;
+    if (check.kind === 'key') this.#keyGauges(check.id, view.alias, maxBudget, spend);
+    if (check.kind === 'team') {
+      const labels = { team: bounded(check.id), team_alias: bounded(view.alias) };
+      this.#series.setGauge(M.remainingTeamBudget, labels, maxBudget === null ? Infinity : maxBudget - spend);
+      if (maxBudget !== null) this.#series.setGauge(M.teamMaxBudget, labels, maxBudget);
+      else this.#series.dropGauge(M.teamMaxBudget, labels);
+    }
+    if (maxBudget === null) return;
+    const settings = alertSettings(this.#env);
+    if (!alertEnabled(settings, 'budget_alerts')) return;
+    const key = budgetEntityKey(check.kind, check.id);
+    const crossed = (this.#alerts.get(key) as number[] | undefined) ?? [];
+    const { announce, next } = budgetCrossings(crossed, spend, maxBudget);
+    if (next.length !== crossed.length || next.some((t, i) => t !== crossed[i])) this.#alerts.save(key, next);
+    for (const threshold of announce) this.#alerts.enqueue(budgetText(check.kind, check.id, view.alias, spend, maxBudget, threshold));
+  }
+}
