@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { query } from './support/pg-client.ts';
+import { BUDGET_FIELDS, adminClient, type Json } from './support/admin.ts';
 import { seedKey } from './support/keys.ts';
-import { startTestStack, TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
+import { startTestStack, type TestStack } from './support/stack.ts';
 
 const CONFIG = `
 model_list:
@@ -12,28 +12,8 @@ general_settings:
   master_key: os.environ/LITELLM_MASTER_KEY
 `;
 
-type Json = Record<string, any>;
 let stack: TestStack;
-
-async function call(path: string, body?: unknown, key: string | null = TEST_MASTER_KEY) {
-  const res = await fetch(`${stack.url}${path}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), 'content-type': 'application/json' },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  return { status: res.status, body: await res.json() as Json };
-}
-async function ok(path: string, body?: unknown, key: string | null = TEST_MASTER_KEY) {
-  const res = await call(path, body, key);
-  expect(res.status, `${path}: ${JSON.stringify(res.body)}`).toBe(200);
-  return res.body;
-}
-const rows = (sql: string, params: unknown[] = []) => query<Json>(stack.databaseUrl, sql, params);
-const audits = (objectId: string) => rows('SELECT * FROM "LiteLLM_AuditLog" WHERE object_id = $1 ORDER BY updated_at', [objectId]);
-const count = async (table: string) => Number((await rows(`SELECT count(*) AS n FROM "${table}"`))[0]?.n);
-
-const BUDGET_FIELDS = ['allowed_models', 'budget_duration', 'budget_id', 'budget_reset_at', 'created_at', 'created_by', 'max_budget', 'max_parallel_requests',
-  'model_max_budget', 'rpm_limit', 'soft_budget', 'tpm_limit', 'updated_at', 'updated_by'];
+const { call, ok, rows, audits, count } = adminClient(() => stack);
 
 /** Midnight tomorrow in Dubai (UTC+4, no DST) as an instant. */
 function dubaiMidnightTomorrow(): string {

@@ -1,43 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { query } from './support/pg-client.ts';
+import { ADMIN_CONFIG, BUDGET_FIELDS, adminClient, type Json } from './support/admin.ts';
 import { seedKey } from './support/keys.ts';
-import { startTestStack, TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
+import { startTestStack, type TestStack } from './support/stack.ts';
 
-const CONFIG = `
-model_list:
-  - model_name: mock-gpt
-    litellm_params: {model: mock/mock-gpt, mock_response: "pong"}
-litellm_settings: {timezone: UTC}
-general_settings:
-  master_key: os.environ/LITELLM_MASTER_KEY
-`;
-
-type Json = Record<string, any>;
 let stack: TestStack;
-
-async function call(path: string, body?: unknown, key: string | null = TEST_MASTER_KEY, headers: Record<string, string> = {}) {
-  const res = await fetch(`${stack.url}${path}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), 'content-type': 'application/json', ...headers },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  return { status: res.status, body: await res.json() as Json };
-}
-async function ok(path: string, body?: unknown, key: string | null = TEST_MASTER_KEY, headers: Record<string, string> = {}) {
-  const res = await call(path, body, key, headers);
-  expect(res.status, `${path}: ${JSON.stringify(res.body)}`).toBe(200);
-  return res.body;
-}
-const rows = (sql: string, params: unknown[] = []) => query<Json>(stack.databaseUrl, sql, params);
-const audits = (objectId: string) => rows('SELECT * FROM "LiteLLM_AuditLog" WHERE object_id = $1 ORDER BY updated_at', [objectId]);
-const count = async (table: string) => Number((await rows(`SELECT count(*) AS n FROM "${table}"`))[0]?.n);
+const { call, ok, rows, audits, count } = adminClient(() => stack);
 
 const CUSTOMER_FIELDS = ['alias', 'allowed_model_region', 'blocked', 'budget_id', 'created_at', 'default_model', 'litellm_budget_table', 'metadata', 'spend', 'updated_at', 'user_id'];
-const BUDGET_FIELDS = ['allowed_models', 'budget_duration', 'budget_id', 'budget_reset_at', 'created_at', 'created_by', 'max_budget', 'max_parallel_requests',
-  'model_max_budget', 'rpm_limit', 'soft_budget', 'tpm_limit', 'updated_at', 'updated_by'];
 
 beforeAll(async () => {
-  stack = await startTestStack({ configYaml: CONFIG });
+  stack = await startTestStack({ configYaml: ADMIN_CONFIG });
   await rows(`INSERT INTO "LiteLLM_BudgetTable" (budget_id, max_budget, created_by, updated_by) VALUES ('free_tier', 1, 'seed', 'seed')`);
 });
 afterAll(async () => stack?.stop());

@@ -1,45 +1,17 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { query } from './support/pg-client.ts';
+import { ADMIN_CONFIG, adminClient, type Json } from './support/admin.ts';
 import { seedKey, sha256 } from './support/keys.ts';
 import { startTestStack, TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
 
-const CONFIG = `
-model_list:
-  - model_name: mock-gpt
-    litellm_params: {model: mock/mock-gpt, mock_response: "pong"}
-litellm_settings: {timezone: UTC}
-general_settings:
-  master_key: os.environ/LITELLM_MASTER_KEY
-`;
-
-type Json = Record<string, any>;
 let stack: TestStack;
-
-async function call(path: string, body?: unknown, key: string | null = TEST_MASTER_KEY, method?: string) {
-  const res = await fetch(`${stack.url}${path}`, {
-    method: method ?? (body === undefined ? 'GET' : 'POST'),
-    headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), 'content-type': 'application/json' },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  return { status: res.status, body: await res.json() as Json };
-}
-async function ok(path: string, body?: unknown, key: string | null = TEST_MASTER_KEY, method?: string) {
-  const res = await call(path, body, key, method);
-  expect(res.status, `${path}: ${JSON.stringify(res.body)}`).toBe(200);
-  return res.body;
-}
-const rows = (sql: string, params: unknown[] = []) => query<Json>(stack.databaseUrl, sql, params);
-const audits = (objectId: string) => rows('SELECT * FROM "LiteLLM_AuditLog" WHERE object_id = $1 ORDER BY updated_at', [objectId]);
-const count = async (table: string) => Number((await rows(`SELECT count(*) AS n FROM "${table}"`))[0]?.n);
-const chat = (key: string) => new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: key, maxRetries: 0 })
-  .chat.completions.create({ model: 'mock-gpt', messages: [{ role: 'user', content: 'ping' }] });
+const { call, ok, rows, audits, count, chat } = adminClient(() => stack);
 
 const ORG_FIELDS = ['budget_id', 'created_at', 'created_by', 'litellm_budget_table', 'metadata', 'model_spend', 'models', 'organization_alias',
   'organization_id', 'spend', 'updated_at', 'updated_by'];
 
 beforeAll(async () => {
-  stack = await startTestStack({ configYaml: CONFIG });
+  stack = await startTestStack({ configYaml: ADMIN_CONFIG });
   await rows(`INSERT INTO "LiteLLM_BudgetTable" (budget_id, max_budget, created_by, updated_by) VALUES ('shared', 99, 'seed', 'seed')`);
   await rows(`INSERT INTO "LiteLLM_UserTable" (user_id, user_role, user_email) VALUES ('existing', 'internal_user', 'existing@example.com')`);
 });
@@ -130,7 +102,7 @@ describe('organization members, info, list and update', () => {
 
   it('updates (PATCH or POST) only the given fields, editing its budget row', async () => {
     const before = await ok('/organization/info?organization_id=org-m');
-    const body = await ok('/organization/update', { organization_id: 'org-m', organization_alias: 'Renamed', max_budget: 50 }, TEST_MASTER_KEY, 'PATCH');
+    const body = await ok('/organization/update', { organization_id: 'org-m', organization_alias: 'Renamed', max_budget: 50 }, TEST_MASTER_KEY, { method: 'PATCH' });
     expect(body).toMatchObject({ organization_id: 'org-m', organization_alias: 'Renamed', budget_id: before.budget_id, litellm_budget_table: { max_budget: 50 } });
     expect(body.members).toHaveLength(3);
     const posted = await ok('/organization/update', { organization_id: 'org-m', models: ['mock-gpt'] });
@@ -150,12 +122,12 @@ describe('DELETE /organization/delete', () => {
     await ok('/organization/member_add', { organization_id: 'org-del', member: { role: 'internal_user', user_id: 'del-member' } });
     const teamKey = await seedKey(stack.databaseUrl, { teamId: 'team-of-del' });
     expect((await chat(teamKey)).choices[0]?.message.content).toBe('pong');
-    expect((await call('/organization/delete', { organization_ids: ['org-del', 'nope'] }, TEST_MASTER_KEY, 'DELETE')).status).toBe(404);
+    expect((await call('/organization/delete', { organization_ids: ['org-del', 'nope'] }, TEST_MASTER_KEY, { method: 'DELETE' })).status).toBe(404);
     expect(await count('LiteLLM_OrganizationTable')).toBeGreaterThan(0);
     const plain = await seedKey(stack.databaseUrl, { userId: 'existing' });
-    expect((await call('/organization/delete', { organization_ids: ['org-del'] }, plain, 'DELETE')).status).toBe(403);
+    expect((await call('/organization/delete', { organization_ids: ['org-del'] }, plain, { method: 'DELETE' })).status).toBe(403);
 
-    const body = await ok('/organization/delete', { organization_ids: ['org-del'] }, TEST_MASTER_KEY, 'DELETE');
+    const body = await ok('/organization/delete', { organization_ids: ['org-del'] }, TEST_MASTER_KEY, { method: 'DELETE' });
     expect(body).toEqual([expect.objectContaining({ organization_id: 'org-del', teams: [expect.objectContaining({ team_id: 'team-of-del' })], members: [expect.objectContaining({ user_id: 'del-member' })] })]);
     expect(await rows(`SELECT * FROM "LiteLLM_OrganizationTable" WHERE organization_id = 'org-del'`)).toEqual([]);
     expect(await rows(`SELECT * FROM "LiteLLM_TeamTable" WHERE team_id = 'team-of-del'`)).toEqual([]);

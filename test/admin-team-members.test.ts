@@ -1,48 +1,14 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { query } from './support/pg-client.ts';
+import { ADMIN_CONFIG, TEAM_FIELDS, adminClient, type Json } from './support/admin.ts';
 import { seedKey, sha256 } from './support/keys.ts';
 import { startTestStack, TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
 
-const CONFIG = `
-model_list:
-  - model_name: mock-gpt
-    litellm_params: {model: mock/mock-gpt, mock_response: "pong"}
-litellm_settings: {timezone: UTC}
-general_settings:
-  master_key: os.environ/LITELLM_MASTER_KEY
-`;
-
-type Json = Record<string, any>;
 let stack: TestStack;
-
-async function call(path: string, body?: unknown, key: string | null = TEST_MASTER_KEY, headers: Record<string, string> = {}) {
-  const res = await fetch(`${stack.url}${path}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), 'content-type': 'application/json', ...headers },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  return { status: res.status, body: await res.json() as Json };
-}
-async function ok(path: string, body?: unknown, key: string | null = TEST_MASTER_KEY, headers: Record<string, string> = {}) {
-  const res = await call(path, body, key, headers);
-  expect(res.status, `${path}: ${JSON.stringify(res.body)}`).toBe(200);
-  return res.body;
-}
-const rows = (sql: string, params: unknown[] = []) => query<Json>(stack.databaseUrl, sql, params);
-const audits = (objectId: string) => rows('SELECT * FROM "LiteLLM_AuditLog" WHERE object_id = $1 ORDER BY updated_at', [objectId]);
-const count = async (table: string) => Number((await rows(`SELECT count(*) AS n FROM "${table}"`))[0]?.n);
-const chat = (key: string) => new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: key, maxRetries: 0 })
-  .chat.completions.create({ model: 'mock-gpt', messages: [{ role: 'user', content: 'ping' }] });
-
-const TEAM_FIELDS = [
-  'admins', 'blocked', 'budget_duration', 'budget_id', 'budget_reset_at', 'created_at', 'max_budget', 'max_parallel_requests', 'members',
-  'members_with_roles', 'metadata', 'model_aliases', 'model_max_budget', 'model_rpm_limit', 'model_spend', 'model_tpm_limit', 'models',
-  'organization_id', 'rpm_limit', 'soft_budget', 'spend', 'team_alias', 'team_id', 'tpm_limit', 'updated_at',
-];
+const { call, ok, rows, audits, count, chat } = adminClient(() => stack);
 
 beforeAll(async () => {
-  stack = await startTestStack({ configYaml: CONFIG });
+  stack = await startTestStack({ configYaml: ADMIN_CONFIG });
   await rows(`INSERT INTO "LiteLLM_UserTable" (user_id, user_role) VALUES ('alice', 'internal_user'), ('carol', 'internal_user')`);
   await rows(`INSERT INTO "LiteLLM_OrganizationTable" (organization_id, organization_alias) VALUES ('org-1', 'Org One')`);
   await ok('/team/new', { team_id: 'team-dup' });
@@ -163,7 +129,7 @@ describe('block, unblock and delete', () => {
     expect((await call('/team/delete', { team_ids: ['team-del-1'] }, carol)).status).toBe(403);
     expect((await call('/team/delete', { team_ids: [] })).status).toBe(422);
 
-    expect(await ok('/team/delete', { team_ids: ['team-del-1', 'team-del-2'] }, TEST_MASTER_KEY, { 'litellm-changed-by': 'ops' }))
+    expect(await ok('/team/delete', { team_ids: ['team-del-1', 'team-del-2'] }, TEST_MASTER_KEY, { headers: { 'litellm-changed-by': 'ops' } }))
       .toEqual({ deleted_teams: ['team-del-1', 'team-del-2'] });
     const hashes = keys.map(sha256);
     expect(await rows('SELECT token FROM "LiteLLM_VerificationToken" WHERE token = ANY($1)', [hashes])).toEqual([]);

@@ -1,49 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { query } from './support/pg-client.ts';
+import { ADMIN_CONFIG, TEAM_FIELDS, adminClient } from './support/admin.ts';
 import { seedKey, sha256 } from './support/keys.ts';
 import { startTestStack, TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
 
-const CONFIG = `
-model_list:
-  - model_name: mock-gpt
-    litellm_params: {model: mock/mock-gpt, mock_response: "pong"}
-litellm_settings: {timezone: UTC}
-general_settings:
-  master_key: os.environ/LITELLM_MASTER_KEY
-`;
-
-type Json = Record<string, any>;
 let stack: TestStack;
-
-async function call(path: string, body?: unknown, key: string | null = TEST_MASTER_KEY, headers: Record<string, string> = {}) {
-  const res = await fetch(`${stack.url}${path}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), 'content-type': 'application/json', ...headers },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  return { status: res.status, body: await res.json() as Json };
-}
-async function ok(path: string, body?: unknown, key: string | null = TEST_MASTER_KEY, headers: Record<string, string> = {}) {
-  const res = await call(path, body, key, headers);
-  expect(res.status, `${path}: ${JSON.stringify(res.body)}`).toBe(200);
-  return res.body;
-}
-const rows = (sql: string, params: unknown[] = []) => query<Json>(stack.databaseUrl, sql, params);
-const audits = (objectId: string) => rows('SELECT * FROM "LiteLLM_AuditLog" WHERE object_id = $1 ORDER BY updated_at', [objectId]);
-const count = async (table: string) => Number((await rows(`SELECT count(*) AS n FROM "${table}"`))[0]?.n);
+const { call, ok, rows, audits, count } = adminClient(() => stack);
 const firstOfNextMonth = () => {
   const now = new Date();
   return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1)).toISOString();
 };
 
-const TEAM_FIELDS = [
-  'admins', 'blocked', 'budget_duration', 'budget_id', 'budget_reset_at', 'created_at', 'max_budget', 'max_parallel_requests', 'members',
-  'members_with_roles', 'metadata', 'model_aliases', 'model_max_budget', 'model_rpm_limit', 'model_spend', 'model_tpm_limit', 'models',
-  'organization_id', 'rpm_limit', 'soft_budget', 'spend', 'team_alias', 'team_id', 'tpm_limit', 'updated_at',
-];
-
 beforeAll(async () => {
-  stack = await startTestStack({ configYaml: CONFIG });
+  stack = await startTestStack({ configYaml: ADMIN_CONFIG });
   await rows(`INSERT INTO "LiteLLM_UserTable" (user_id, user_role) VALUES ('root', 'proxy_admin'), ('alice', 'internal_user'), ('carol', 'internal_user')`);
   await rows(`INSERT INTO "LiteLLM_OrganizationTable" (organization_id, organization_alias) VALUES ('org-1', 'Org One')`);
 });
@@ -74,7 +42,7 @@ describe('POST /team/new', () => {
     const body = await ok('/team/new', {
       team_id: 'team-members', team_alias: 'members', organization_id: 'org-1', tags: ['support'], metadata: { cost_center: 'cs' },
       members_with_roles: [{ role: 'admin', user_id: 'alice' }, { role: 'user', user_email: 'new@example.com' }],
-    }, TEST_MASTER_KEY, { 'litellm-changed-by': 'ops-bot' });
+    }, TEST_MASTER_KEY, { headers: { 'litellm-changed-by': 'ops-bot' } });
     expect(body).toMatchObject({ team_id: 'team-members', organization_id: 'org-1', metadata: { cost_center: 'cs', tags: ['support'] } });
     expect(body.members_with_roles).toEqual([
       { role: 'admin', user_id: 'alice', user_email: null },

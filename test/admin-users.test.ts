@@ -1,39 +1,11 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { query } from './support/pg-client.ts';
+import { ADMIN_CONFIG, adminClient, type Json } from './support/admin.ts';
 import { seedKey, sha256 } from './support/keys.ts';
 import { startTestStack, TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
 
-const CONFIG = `
-model_list:
-  - model_name: mock-gpt
-    litellm_params: {model: mock/mock-gpt, mock_response: "pong"}
-litellm_settings: {timezone: UTC}
-general_settings:
-  master_key: os.environ/LITELLM_MASTER_KEY
-`;
-
-type Json = Record<string, any>;
 let stack: TestStack;
-
-async function call(path: string, body?: unknown, key: string | null = TEST_MASTER_KEY, headers: Record<string, string> = {}) {
-  const res = await fetch(`${stack.url}${path}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), 'content-type': 'application/json', ...headers },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  return { status: res.status, body: await res.json() as Json };
-}
-async function ok(path: string, body?: unknown, key: string | null = TEST_MASTER_KEY, headers: Record<string, string> = {}) {
-  const res = await call(path, body, key, headers);
-  expect(res.status, `${path}: ${JSON.stringify(res.body)}`).toBe(200);
-  return res.body;
-}
-const rows = (sql: string, params: unknown[] = []) => query<Json>(stack.databaseUrl, sql, params);
-const audits = (objectId: string) => rows('SELECT * FROM "LiteLLM_AuditLog" WHERE object_id = $1 ORDER BY updated_at', [objectId]);
-const count = async (table: string) => Number((await rows(`SELECT count(*) AS n FROM "${table}"`))[0]?.n);
-const chat = (key: string) => new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: key, maxRetries: 0 })
-  .chat.completions.create({ model: 'mock-gpt', messages: [{ role: 'user', content: 'ping' }] });
+const { call, ok, rows, audits, count, chat } = adminClient(() => stack);
 
 const USER_FIELDS = [
   'allowed_cache_controls', 'budget_duration', 'budget_reset_at', 'created_at', 'max_budget', 'max_parallel_requests', 'metadata', 'model_max_budget',
@@ -42,7 +14,7 @@ const USER_FIELDS = [
 ];
 
 beforeAll(async () => {
-  stack = await startTestStack({ configYaml: CONFIG });
+  stack = await startTestStack({ configYaml: ADMIN_CONFIG });
   await rows(`INSERT INTO "LiteLLM_TeamTable" (team_id, team_alias) VALUES ('team-u', 'U'), ('team-v', 'V')`);
   await rows(`INSERT INTO "LiteLLM_OrganizationTable" (organization_id, organization_alias) VALUES ('org-u', 'Org U')`);
   await rows(`INSERT INTO "LiteLLM_UserTable" (user_id, user_role) VALUES ('root', 'proxy_admin'), ('viewer', 'proxy_admin_viewer')`);
@@ -146,7 +118,7 @@ describe('GET /user/info', () => {
 describe('POST /user/update', () => {
   it('changes only the given fields and answers {"user_id", "data"}', async () => {
     await ok('/user/new', { user_id: 'u-upd', user_email: 'upd@example.com', max_budget: 10, models: ['mock-gpt'], auto_create_key: false });
-    const body = await ok('/user/update', { user_id: 'u-upd', user_alias: 'Updated', max_budget: null }, TEST_MASTER_KEY, { 'litellm-changed-by': 'hr' });
+    const body = await ok('/user/update', { user_id: 'u-upd', user_alias: 'Updated', max_budget: null }, TEST_MASTER_KEY, { headers: { 'litellm-changed-by': 'hr' } });
     expect(Object.keys(body).sort()).toEqual(['data', 'user_id']);
     expect(body.data).toMatchObject({ user_id: 'u-upd', user_alias: 'Updated', max_budget: null, models: ['mock-gpt'], user_email: 'upd@example.com' });
     expect(body.data).not.toHaveProperty('password');
