@@ -8,7 +8,8 @@
  *            with a virtual key that has limits and a budget
  * and, to isolate the cost of admission, the same gateway called with the master key (no limiter call).
  *
- * Options: --runs N (3), --c1 SECONDS (5), --c50 SECONDS (10), --streams N (10), --profile, --out FILE.
+ * Options: --runs N (3), --c1 SECONDS (5), --c50 SECONDS (10), --streams N (10), --profile,
+ * --profile-only (no measured runs: only where the gateway's time goes, printed).
  * Writes bench/latest.json (and bench/results/<time>.json) and prints the table the README shows.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -38,6 +39,7 @@ const { values } = parseArgs({
     c50: { type: 'string', default: '10' },
     streams: { type: 'string', default: '10' },
     profile: { type: 'boolean', default: false },
+    'profile-only': { type: 'boolean', default: false },
   },
 });
 const RUNS = Number(values.runs);
@@ -73,10 +75,10 @@ async function main() {
   writeFileSync(configFile, `model_list:
   - model_name: bench-gpt
     litellm_params: {model: openai/gpt-4o, api_base: "${upstream.url}/v1", api_key: sk-bench-upstream-key}
-litellm_settings:
+${process.env.BENCH_EXPERIMENT_NO_LANGFUSE ? '' : `litellm_settings:
   success_callback: ["langfuse"]
   failure_callback: ["langfuse"]
-general_settings:
+`}general_settings:
   master_key: os.environ/LITELLM_MASTER_KEY
 `);
   const env = {
@@ -122,6 +124,7 @@ general_settings:
   for (const t of Object.values(targets)) await loadTest(t.plain, 10, 2);
 
   const samples: Record<string, PathResult[]> = { direct: [], floor: [], gateway: [], gatewayMaster: [] };
+  if (values['profile-only']) return profile(gateway, gatewayConfig, env, targets.gateway.plain);
   for (let run = 1; run <= RUNS; run++) {
     for (const [name, t] of Object.entries(targets)) {
       process.stdout.write(`run ${run}/${RUNS} ${name} ... `);
@@ -145,8 +148,10 @@ general_settings:
     }
   }
 
+  const delivery = await deliveryCheck(gateway.url, db.url, langfuse.traces);
   const report: BenchReport = {
     date: new Date().toISOString(),
+    delivery,
     machine: { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, workerd: await workerdVersion(), postgres: db.kind },
     method: { runs: RUNS, c1Seconds: C1_S, c50Seconds: C50_S, streams: STREAMS },
     paths: Object.fromEntries(Object.entries(samples).map(([name, list]) => [name, medianOf(list)])) as BenchReport['paths'],
@@ -158,15 +163,18 @@ general_settings:
   writeFileSync(join(ROOT, 'bench', 'results', `${report.date.replace(/[:.]/g, '-')}.json`), `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(join(ROOT, 'bench', 'latest.md'), `${text}\n`);
 
-  if (values.profile || text.includes('MISSED')) {
-    console.log('\nProfiling the gateway under load (where its time goes) ...');
-    await gateway.stop();
-    const profiled = await startWorkerd({ configFile: gatewayConfig, env, port: await freePort(), storageDir: join(work, 'gateway-state'), inspectorPort: await freePort() });
-    cleanups.push(profiled.stop);
-    const summary = await profileUnderLoad(profiled, { ...targets.gateway.plain, url: `${profiled.url}/v1/chat/completions` });
-    console.log(summary);
-    writeFileSync(join(ROOT, 'bench', 'latest-profile.txt'), `${summary}\n`);
-  }
+  if (values.profile || text.includes('MISSED')) await profile(gateway, gatewayConfig, env, targets.gateway.plain);
+}
+
+/** A CPU profile of the gateway under load, in a fresh workerd with its inspector on: where the time goes. */
+async function profile(gateway: { stop(): Promise<unknown> }, configFile: string, env: Record<string, string>, target: Target) {
+  console.log('\nProfiling the gateway under load (where its time goes) ...');
+  await gateway.stop();
+  const profiled = await startWorkerd({ configFile, env, port: await freePort(), storageDir: join(work, 'gateway-state'), inspectorPort: await freePort() });
+  cleanups.push(profiled.stop);
+  const summary = await profileUnderLoad(profiled, { ...target, url: `${profiled.url}/v1/chat/completions` });
+  console.log(summary);
+  if (!values['profile-only']) writeFileSync(join(ROOT, 'bench', 'latest-profile.txt'), `${summary}\n`);
 }
 
 function medianOf(list: PathResult[]): PathResult {
@@ -188,6 +196,33 @@ function medianOf(list: PathResult[]): PathResult {
     limiterCallsC1: m((r) => r.limiterCallsC1),
     limiterCallsC50: m((r) => r.limiterCallsC50),
   };
+}
+
+/**
+ * Every request the gateway served must have its spend-log row in Postgres and
+ * its Langfuse trace at the sink, however hard it was pushed: waits (up to
+ * 60 s) until both stop growing, then compares them with the gateway's own
+ * request count (litellm_proxy_total_requests_metric on /metrics).
+ */
+async function deliveryCheck(gatewayUrl: string, dbUrl: string, traces: () => number): Promise<BenchReport['delivery']> {
+  const client = new pg.Client({ connectionString: dbUrl });
+  await client.connect();
+  try {
+    const rows = async () => Number((await client.query('SELECT count(*) AS n FROM "LiteLLM_SpendLogs"')).rows[0].n);
+    let last = { rows: -1, traces: -1 };
+    for (const deadline = Date.now() + 60_000; Date.now() < deadline;) {
+      await new Promise((r) => setTimeout(r, 2000));
+      const now = { rows: await rows(), traces: traces() };
+      if (now.rows === last.rows && now.traces === last.traces) break;
+      last = now;
+    }
+    const text = await (await fetch(`${gatewayUrl}/metrics`)).text();
+    let requests = 0;
+    for (const m of text.matchAll(/^litellm_proxy_total_requests_metric_total(?:\{[^}]*\})? (\d+(?:\.\d+)?)$/gm)) requests += Number(m[1]);
+    return { requests, spendRows: last.rows, langfuseTraces: last.traces };
+  } finally {
+    await client.end();
+  }
 }
 
 /**

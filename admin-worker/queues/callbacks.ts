@@ -1,5 +1,6 @@
 import { reportCallbackFailure } from '../../worker/telemetry/metrics/hooks.ts';
 import type { CallbackItem, CallbackMessage, IngestionEvent, LangfuseDestination } from '../../worker/telemetry/langfuse/types.ts';
+import { decodePack } from '../../worker/telemetry/queue-packing.ts';
 import type { AdminEnv } from '../env.ts';
 import { destinationKey, type LangfuseCredentials, type Resolved, resolveDestinations } from './callbacks/credentials.ts';
 import { chunkEvents, postIngestion } from './callbacks/ingestion.ts';
@@ -24,7 +25,7 @@ type Message = CallbackMessage['items'];
  * are not duplicated.
  */
 export async function consumeCallbacks(batch: MessageBatch<unknown>, env: AdminEnv, ctx: ExecutionContext): Promise<void> {
-  const messages = batch.messages.map((m) => ({ message: m, items: itemsOf(m.body) }));
+  const messages = await Promise.all(batch.messages.map(async (m) => ({ message: m, items: await itemsOf(m.body) })));
   const failed = new Set<number>();
   const retry = (index: number) => failed.add(index);
 
@@ -95,8 +96,15 @@ function timeoutOf(env: AdminEnv): number {
   return (Number.isFinite(seconds) && seconds > 0 ? seconds : DEFAULT_TIMEOUT_S) * 1000;
 }
 
-/** The items of a message; anything that is not a CallbackMessage holds none (and is acked). */
-function itemsOf(body: unknown): Message {
+/** The items of a message (compressed as the gateway sends it, or plain); anything that is not a CallbackMessage holds none (and is acked). */
+async function itemsOf(raw: unknown): Promise<Message> {
+  let body: unknown;
+  try {
+    body = await decodePack(raw);
+  } catch (err) {
+    console.error(`Langfuse callbacks: dropping a message that does not decode: ${err instanceof Error ? err.message : String(err)}`);
+    return [];
+  }
   if (!body || typeof body !== 'object' || !Array.isArray((body as CallbackMessage).items)) {
     console.error('Langfuse callbacks: dropping a message that is not a callback message');
     return [];

@@ -1,4 +1,5 @@
 import { openDatabase } from '../../worker/db/client.ts';
+import { decodePack } from '../../worker/telemetry/queue-packing.ts';
 import type { SpendLogMessage, SpendLogRecord } from '../../worker/telemetry/spend-log.ts';
 import type { AdminEnv } from '../env.ts';
 import { writeSpendLogs } from './spend-logs/write.ts';
@@ -29,7 +30,7 @@ type DlqEnv = AdminEnv & { SPEND_LOG_DLQ?: Queue<unknown> };
  * dead-letter queue, whose consumer keeps trying.
  */
 export async function consumeSpendLogs(batch: MessageBatch<unknown>, env: AdminEnv, ctx: ExecutionContext): Promise<void> {
-  const records = batch.messages.flatMap((m) => recordsOf(m.body));
+  const records = (await Promise.all(batch.messages.map((m) => recordsOf(m.body)))).flat();
   if (records.length === 0) {
     batch.ackAll();
     return;
@@ -55,7 +56,7 @@ export async function consumeSpendLogs(batch: MessageBatch<unknown>, env: AdminE
  * (acking only once they are there), so nothing expires unwritten.
  */
 export async function consumeDeadSpendLogs(batch: MessageBatch<unknown>, env: DlqEnv, ctx: ExecutionContext): Promise<void> {
-  const records = batch.messages.flatMap((m) => recordsOf(m.body));
+  const records = (await Promise.all(batch.messages.map((m) => recordsOf(m.body)))).flat();
   if (records.length === 0) {
     batch.ackAll();
     return;
@@ -99,12 +100,12 @@ async function requeue(queue: Queue<unknown>, bodies: unknown[], delaySeconds: n
   let chunk: unknown[] = [];
   let bytes = 0;
   const flush = async () => {
-    if (chunk.length) await queue.sendBatch(chunk.map((body) => ({ body, contentType: 'json' as const, delaySeconds })));
+    if (chunk.length) await queue.sendBatch(chunk.map((body) => ({ body, contentType: isBytes(body) ? 'bytes' as const : 'json' as const, delaySeconds })));
     chunk = [];
     bytes = 0;
   };
   for (const body of bodies) {
-    const size = JSON.stringify(body).length;
+    const size = isBytes(body) ? body.byteLength : JSON.stringify(body).length;
     if (chunk.length === 100 || (chunk.length && bytes + size > 240 * 1024)) await flush();
     chunk.push(body);
     bytes += size;
@@ -112,8 +113,21 @@ async function requeue(queue: Queue<unknown>, bodies: unknown[], delaySeconds: n
   await flush();
 }
 
-/** A message holds a pack of records (SpendLogMessage); a lone record is accepted too. */
-function recordsOf(body: unknown): SpendLogRecord[] {
+const isBytes = (body: unknown): body is ArrayBuffer | ArrayBufferView => body instanceof ArrayBuffer || ArrayBuffer.isView(body);
+
+/**
+ * A message holds a pack of records (SpendLogMessage), compressed as the
+ * gateway sends it or plain; a lone record is accepted too. A body that does
+ * not decode holds none (logged).
+ */
+async function recordsOf(raw: unknown): Promise<SpendLogRecord[]> {
+  let body: unknown;
+  try {
+    body = await decodePack(raw);
+  } catch (err) {
+    console.error(`spend logs: dropping a message that does not decode: ${err instanceof Error ? err.message : String(err)}`);
+    return [];
+  }
   const isRecord = (v: unknown): v is SpendLogRecord => !!v && typeof v === 'object' && typeof (v as SpendLogRecord).request_id === 'string';
   if (body && typeof body === 'object' && Array.isArray((body as SpendLogMessage).records)) return (body as SpendLogMessage).records.filter(isRecord);
   return isRecord(body) ? [body] : [];

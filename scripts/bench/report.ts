@@ -17,6 +17,8 @@ export interface BenchReport {
   method: { runs: number; c1Seconds: number; c50Seconds: number; streams: number };
   /** gatewayMaster: the same gateway with the master key, which has no limits of its own: the difference is admission. */
   paths: { direct: PathResult; floor: PathResult; gateway: PathResult; gatewayMaster?: PathResult };
+  /** After the runs: requests the gateway counted, and the spend-log rows and Langfuse traces that reached their stores. */
+  delivery?: { requests: number; spendRows: number; langfuseTraces: number };
 }
 
 /** The bar of issue #4, checked on one run's medians. */
@@ -29,6 +31,11 @@ export function checkBar(r: BenchReport): { name: string; ok: boolean; detail: s
     { name: 'p99 at c=1 ≤ floor + 3 ms', ok: gateway.c1.p99 <= floor.c1.p99 + 3, detail: `+${(gateway.c1.p99 - floor.c1.p99).toFixed(2)} ms` },
     { name: 'stream TTFT ≤ floor + 2 ms', ok: gateway.stream.ttft <= floor.stream.ttft + 2, detail: `+${(gateway.stream.ttft - floor.stream.ttft).toFixed(2)} ms` },
     { name: 'no chunk held back (all 64 arrive, none later than the floor\'s by more than the first one was + 2 ms)', ok: gateway.stream.chunksSeen === 64 && heldBack(r) <= 2, detail: `${gateway.stream.chunksSeen} chunks, worst extra delay ${heldBack(r).toFixed(2)} ms` },
+    ...(r.delivery ? [{
+      name: 'every request the gateway served has its spend-log row and its Langfuse trace',
+      ok: r.delivery.requests > 0 && r.delivery.spendRows === r.delivery.requests && r.delivery.langfuseTraces === r.delivery.requests,
+      detail: `${r.delivery.requests} requests, ${r.delivery.spendRows} rows, ${r.delivery.langfuseTraces} traces`,
+    }] : []),
     { name: 'no errors under load', ok: gateway.c50.errors + gateway.c50.non2xx + gateway.c1.errors + gateway.c1.non2xx === 0, detail: `${gateway.c50.errors} errors, ${gateway.c50.non2xx} non-2xx` },
   ];
 }

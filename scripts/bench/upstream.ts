@@ -63,17 +63,19 @@ export async function startBenchUpstream(): Promise<{ url: string; server: Serve
   };
 }
 
-/** A Langfuse stand-in that takes ingestion batches and answers 207 like Langfuse, counting events. */
-export async function startLangfuseSink(): Promise<{ url: string; events: () => number; close(): Promise<void> }> {
+/** A Langfuse stand-in that takes ingestion batches and answers 207 like Langfuse, counting events and distinct traces. */
+export async function startLangfuseSink(): Promise<{ url: string; events: () => number; traces: () => number; close(): Promise<void> }> {
   let events = 0;
+  const traces = new Set<string>();
   const server = createServer((req, res) => {
     const parts: Buffer[] = [];
     req.on('data', (d: Buffer) => parts.push(d));
     req.on('end', () => {
       try {
-        const body = JSON.parse(Buffer.concat(parts).toString()) as { batch?: { id: string }[] };
+        const body = JSON.parse(Buffer.concat(parts).toString()) as { batch?: { id: string; type?: string; body?: { id?: string } }[] };
         const batch = body.batch ?? [];
         events += batch.length;
+        for (const e of batch) if (e.type === 'trace-create' && e.body?.id) traces.add(e.body.id);
         res.writeHead(207, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ successes: batch.map((e) => ({ id: e.id, status: 201 })), errors: [] }));
       } catch {
@@ -87,6 +89,7 @@ export async function startLangfuseSink(): Promise<{ url: string; events: () => 
   return {
     url: `http://127.0.0.1:${port}`,
     events: () => events,
+    traces: () => traces.size,
     close: () => new Promise((resolve) => {
       server.closeAllConnections();
       server.close(() => resolve());

@@ -36,3 +36,22 @@ export function packForQueue<E extends { bytes: number }, T>(entries: readonly E
   if (batch.length) batches.push(batch);
   return batches;
 }
+
+/**
+ * A pack's body on the Queue: its JSON, gzip-compressed, sent as `bytes`.
+ * Measured with `npm run bench`: in workerd the Queue's cost grows with the
+ * bytes it moves (its Worker decodes each message byte by byte and stores it
+ * in SQLite), and a pack of similar records shrinks about tenfold. zlib is
+ * native, so compressing costs less than the bytes it saves.
+ */
+export async function encodePack(json: string): Promise<Uint8Array> {
+  return new Uint8Array(await new Response(new Blob([json]).stream().pipeThrough(new CompressionStream('gzip'))).arrayBuffer());
+}
+
+/** A message body as its producer meant it: a compressed pack decoded, anything else (a `json` message) as it is. */
+export async function decodePack(body: unknown): Promise<unknown> {
+  if (!(body instanceof ArrayBuffer) && !ArrayBuffer.isView(body)) return body;
+  const bytes = body instanceof ArrayBuffer ? body : new Uint8Array(body.buffer as ArrayBuffer, body.byteOffset, body.byteLength);
+  const text = await new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'))).text();
+  return JSON.parse(text) as unknown;
+}

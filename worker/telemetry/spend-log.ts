@@ -1,5 +1,5 @@
 import type { GatewayEnv } from '../env.ts';
-import { packForQueue } from './queue-packing.ts';
+import { encodePack, packForQueue } from './queue-packing.ts';
 import { SEND_ATTEMPTS, sendWithRetry } from './send-retry.ts';
 
 /**
@@ -90,8 +90,13 @@ export async function flushSpendLogs(env: GatewayEnv): Promise<void> {
     return;
   }
   for (const batch of packForQueue(pending, (e) => e.record)) {
-    const messages = batch.map((records) => ({ body: { records } satisfies SpendLogMessage, contentType: 'json' as const }));
-    const err = await sendWithRetry(() => queue.sendBatch(messages));
+    let err: unknown;
+    try {
+      const messages = await Promise.all(batch.map(async (records) => ({ body: await encodePack(JSON.stringify({ records } satisfies SpendLogMessage)), contentType: 'bytes' as const })));
+      err = await sendWithRetry(() => queue.sendBatch(messages));
+    } catch (e) {
+      err = e;
+    }
     if (err !== undefined) {
       const ids = batch.flat().map((r) => r.request_id);
       console.error(`spend log send failed ${SEND_ATTEMPTS} times for ${ids.length} records (${ids.slice(0, 5).join(', ')}...):`, err instanceof Error ? err.message : String(err));

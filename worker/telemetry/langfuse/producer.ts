@@ -1,4 +1,5 @@
 import type { GatewayEnv } from '../../env.ts';
+import { encodePack } from '../queue-packing.ts';
 import { SEND_ATTEMPTS, sendWithRetry } from '../send-retry.ts';
 import { SPEND_LOG_FLUSH_MS } from '../spend-log.ts';
 import { fitItem, packMessages } from './packing.ts';
@@ -48,8 +49,13 @@ export async function flushCallbacks(env: GatewayEnv): Promise<void> {
     }
   }
   for (const batch of packMessages(items)) {
-    const messages = batch.map((messageItems) => ({ body: { v: 1, items: messageItems } satisfies CallbackMessage, contentType: 'json' as const }));
-    const err = await sendWithRetry(() => queue.sendBatch(messages));
+    let err: unknown;
+    try {
+      const messages = await Promise.all(batch.map(async (messageItems) => ({ body: await encodePack(JSON.stringify({ v: 1, items: messageItems } satisfies CallbackMessage)), contentType: 'bytes' as const })));
+      err = await sendWithRetry(() => queue.sendBatch(messages));
+    } catch (e) {
+      err = e;
+    }
     if (err !== undefined) {
       const ids = batch.flat().map((i) => i.callId);
       console.error(`callback send failed ${SEND_ATTEMPTS} times for ${ids.length} calls (${ids.slice(0, 5).join(', ')}...):`, err instanceof Error ? err.message : String(err));
