@@ -8,7 +8,8 @@ import { configSchema } from '../worker/config/schema.ts';
 import { GatewayError } from '../worker/errors.ts';
 import { buildLangfuseEvents, type LangfuseCall, type LangfuseOptions } from '../worker/telemetry/langfuse/events.ts';
 import { langfuseDestination } from '../worker/telemetry/langfuse/logging-settings.ts';
-import { fitItem, packMessages } from '../worker/telemetry/langfuse/packing.ts';
+import { fitItem } from '../worker/telemetry/langfuse/packing.ts';
+import { packForQueue } from '../worker/telemetry/queue-packing.ts';
 import type { CallbackItem, GenerationBody, TraceBody } from '../worker/telemetry/langfuse/types.ts';
 import { generationBodySchema, ingestionEventSchema, traceBodySchema } from './fakes/langfuse.ts';
 
@@ -173,6 +174,7 @@ describe('queue messages', () => {
     expect(fitted!.bytes).toBeLessThanOrEqual(100 * 1024);
     // `bytes` is an upper bound of the encoded size (it is computed without encoding).
     expect(new TextEncoder().encode(JSON.stringify(fitted!.item)).length).toBeLessThanOrEqual(fitted!.bytes);
+    expect(JSON.parse(fitted!.json)).toEqual(fitted!.item);
     const gen = fitted!.item.events.find((e) => e.type === 'generation-create')!.body as GenerationBody;
     expect(gen.input).toMatchObject({ truncated: true, original_chars: expect.any(Number) });
     expect(gen.usage).toMatchObject({ input: 6, output: 4 });
@@ -180,7 +182,7 @@ describe('queue messages', () => {
 
   it('are packed to at most 100 KB, in batches of at most 240 KB', () => {
     const items = Array.from({ length: 30 }, (_, i) => fitItem(item(`c${i}`, 'x'.repeat(15_000)))!);
-    const batches = packMessages(items);
+    const batches = packForQueue(items, (e) => e.item);
     const sizes = batches.flat().map((m) => new TextEncoder().encode(JSON.stringify({ v: 1, items: m })).length);
     expect(Math.max(...sizes)).toBeLessThanOrEqual(100 * 1024 + 16);
     for (const batch of batches) expect(batch.reduce((n, m) => n + new TextEncoder().encode(JSON.stringify(m)).length, 0)).toBeLessThanOrEqual(240 * 1024);

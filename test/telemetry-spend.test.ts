@@ -168,3 +168,20 @@ describe('spend-log consumer', () => {
     expect(num((await one('SELECT count(*) AS n FROM "LiteLLM_SpendLogs" WHERE request_id = $1', [r.request_id])).n)).toBe(1);
   });
 });
+
+describe('spend-log messages', () => {
+  it('reads packs compressed as the gateway sends them beside plain ones, and drops a body that does not decode', async () => {
+    const { consumeSpendLogs } = await consumers();
+    const { encodePack } = await workerModule<{ encodePack(json: string): Uint8Array }>('../worker/telemetry/queue-packing.ts');
+    const packed = [record(), record({ messages: [{ role: 'user', content: 'héllo ✓' }] })];
+    const plain = record();
+    const body = encodePack(JSON.stringify({ records: packed }));
+    expect(body.byteLength).toBeLessThan(JSON.stringify({ records: packed }).length);
+    const { batch, outcome } = fakeBatch([body, { records: [plain] }, new Uint8Array([31, 139, 8, 0, 1, 2, 3])]);
+    await consume(consumeSpendLogs, batch);
+    expect(outcome).toEqual({ acked: true });
+    const rows = await query(db.url, 'SELECT request_id, messages FROM "LiteLLM_SpendLogs" WHERE request_id = ANY($1) ORDER BY request_id', [[...packed, plain].map((r) => r.request_id)]);
+    expect(rows.map((r) => r.request_id).sort()).toEqual([...packed, plain].map((r) => r.request_id).sort());
+    expect(rows.find((r) => r.request_id === packed[1]?.request_id)?.messages).toEqual([{ role: 'user', content: 'héllo ✓' }]);
+  });
+});

@@ -25,7 +25,7 @@ type Message = CallbackMessage['items'];
  * are not duplicated.
  */
 export async function consumeCallbacks(batch: MessageBatch<unknown>, env: AdminEnv, ctx: ExecutionContext): Promise<void> {
-  const messages = await Promise.all(batch.messages.map(async (m) => ({ message: m, items: await itemsOf(m.body) })));
+  const messages = batch.messages.map((m) => ({ message: m, items: itemsOf(m.body) }));
   const failed = new Set<number>();
   const retry = (index: number) => failed.add(index);
 
@@ -67,9 +67,10 @@ export async function consumeCallbacks(batch: MessageBatch<unknown>, env: AdminE
   }
 
   const timeoutMs = timeoutOf(env);
-  const posts = [...groups.values()].flatMap((group) => chunkEvents(group.events).map((events) => ({ group, events })));
-  await Promise.all(posts.map(async ({ group, events }) => {
-    const result = await postIngestion(group.credentials, events, timeoutMs);
+  const posts = [...groups.values()].flatMap((group) => chunkEvents(group.events).map((chunk) => ({ group, chunk })));
+  await Promise.all(posts.map(async ({ group, chunk }) => {
+    const { events } = chunk;
+    const result = await postIngestion(group.credentials, chunk, timeoutMs);
     const where = `${group.credentials.host} (${group.credentials.publicKey})`;
     if (!result.ok) {
       console.error(`Langfuse ingestion at ${where} failed for ${events.length} events, retrying: ${result.reason}`);
@@ -97,10 +98,10 @@ function timeoutOf(env: AdminEnv): number {
 }
 
 /** The items of a message (compressed as the gateway sends it, or plain); anything that is not a CallbackMessage holds none (and is acked). */
-async function itemsOf(raw: unknown): Promise<Message> {
+function itemsOf(raw: unknown): Message {
   let body: unknown;
   try {
-    body = await decodePack(raw);
+    body = decodePack(raw);
   } catch (err) {
     console.error(`Langfuse callbacks: dropping a message that does not decode: ${err instanceof Error ? err.message : String(err)}`);
     return [];

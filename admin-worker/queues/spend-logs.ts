@@ -30,7 +30,7 @@ type DlqEnv = AdminEnv & { SPEND_LOG_DLQ?: Queue<unknown> };
  * dead-letter queue, whose consumer keeps trying.
  */
 export async function consumeSpendLogs(batch: MessageBatch<unknown>, env: AdminEnv, ctx: ExecutionContext): Promise<void> {
-  const records = (await Promise.all(batch.messages.map((m) => recordsOf(m.body)))).flat();
+  const records = batch.messages.flatMap((m) => recordsOf(m.body));
   if (records.length === 0) {
     batch.ackAll();
     return;
@@ -56,7 +56,7 @@ export async function consumeSpendLogs(batch: MessageBatch<unknown>, env: AdminE
  * (acking only once they are there), so nothing expires unwritten.
  */
 export async function consumeDeadSpendLogs(batch: MessageBatch<unknown>, env: DlqEnv, ctx: ExecutionContext): Promise<void> {
-  const records = (await Promise.all(batch.messages.map((m) => recordsOf(m.body)))).flat();
+  const records = batch.messages.flatMap((m) => recordsOf(m.body));
   if (records.length === 0) {
     batch.ackAll();
     return;
@@ -120,10 +120,10 @@ const isBytes = (body: unknown): body is ArrayBuffer | ArrayBufferView => body i
  * gateway sends it or plain; a lone record is accepted too. A body that does
  * not decode holds none (logged).
  */
-async function recordsOf(raw: unknown): Promise<SpendLogRecord[]> {
+function recordsOf(raw: unknown): SpendLogRecord[] {
   let body: unknown;
   try {
-    body = await decodePack(raw);
+    body = decodePack(raw);
   } catch (err) {
     console.error(`spend logs: dropping a message that does not decode: ${err instanceof Error ? err.message : String(err)}`);
     return [];

@@ -1,5 +1,5 @@
 import type { GatewayEnv } from '../env.ts';
-import { encodePack, packForQueue } from './queue-packing.ts';
+import { encodePack, packForQueue, utf8Bound } from './queue-packing.ts';
 import { SEND_ATTEMPTS, sendWithRetry } from './send-retry.ts';
 
 /**
@@ -52,15 +52,13 @@ export interface SpendLogRecord {
  * does), or records of the last 20 ms before the signal are lost.
  */
 export const SPEND_LOG_FLUSH_MS = 20;
-/** A record without prompts or client metadata is well under this. */
-const BASE_RECORD_BYTES = 1024;
 
 /** One Queue message: the records an isolate gathered, so the Queue moves tens of records per message, not one. */
 export interface SpendLogMessage {
   records: SpendLogRecord[];
 }
 
-let buffered: { record: SpendLogRecord; bytes: number }[] = [];
+let buffered: { id: string; json: string; bytes: number }[] = [];
 let flushScheduled = false;
 
 /**
@@ -72,7 +70,9 @@ let flushScheduled = false;
  * requests in the window only add to it.
  */
 export function recordSpend(env: GatewayEnv, ctx: { waitUntil(p: Promise<unknown>): void }, record: SpendLogRecord): void {
-  buffered.push({ record, bytes: recordBytes(record) });
+  // Serialised once, here: its length is its size for packing, and the message is these joined.
+  const json = JSON.stringify(record);
+  buffered.push({ id: record.request_id, json, bytes: utf8Bound(json) });
   if (flushScheduled) return;
   flushScheduled = true;
   ctx.waitUntil(new Promise((resolve) => setTimeout(resolve, SPEND_LOG_FLUSH_MS)).then(() => flushSpendLogs(env)));
@@ -89,26 +89,18 @@ export async function flushSpendLogs(env: GatewayEnv): Promise<void> {
     console.warn(`no SPEND_LOG_QUEUE binding: ${pending.length} spend logs not recorded`);
     return;
   }
-  for (const batch of packForQueue(pending, (e) => e.record)) {
+  for (const batch of packForQueue(pending, (e) => e)) {
     let err: unknown;
     try {
-      const messages = await Promise.all(batch.map(async (records) => ({ body: await encodePack(JSON.stringify({ records } satisfies SpendLogMessage)), contentType: 'bytes' as const })));
+      // The SpendLogMessage `{records}`, from the records' own JSON.
+      const messages = batch.map((entries) => ({ body: encodePack(`{"records":[${entries.map((e) => e.json).join(',')}]}`), contentType: 'bytes' as const }));
       err = await sendWithRetry(() => queue.sendBatch(messages));
     } catch (e) {
       err = e;
     }
     if (err !== undefined) {
-      const ids = batch.flat().map((r) => r.request_id);
+      const ids = batch.flat().map((e) => e.id);
       console.error(`spend log send failed ${SEND_ATTEMPTS} times for ${ids.length} records (${ids.slice(0, 5).join(', ')}...):`, err instanceof Error ? err.message : String(err));
     }
   }
-}
-
-/** A size bound without serialising the record: only the parts a client controls vary much. */
-function recordBytes(r: SpendLogRecord): number {
-  let bytes = BASE_RECORD_BYTES;
-  if (r.metadata.requester_metadata) bytes += JSON.stringify(r.metadata.requester_metadata).length;
-  if (r.messages) bytes += JSON.stringify(r.messages).length;
-  if (typeof r.response === 'string') bytes += r.response.length * 2;
-  return bytes;
 }

@@ -1,4 +1,5 @@
 import type { IngestionEvent } from '../../../worker/telemetry/langfuse/types.ts';
+import { utf8Bound } from '../../../worker/telemetry/queue-packing.ts';
 import pkg from '../../../package.json';
 import type { LangfuseCredentials } from './credentials.ts';
 
@@ -20,22 +21,30 @@ function basicAuth(publicKey: string, secretKey: string): string {
   return `Basic ${btoa(binary)}`;
 }
 
+/** Events bound for one request, with each one's JSON (serialised once: the request body is made of it). */
+export interface EventChunk {
+  events: IngestionEvent[];
+  jsons: string[];
+}
+
 /** Events → request bodies of at most MAX_POST_BYTES and MAX_POST_EVENTS each. */
-export function chunkEvents(events: IngestionEvent[]): IngestionEvent[][] {
-  const chunks: IngestionEvent[][] = [];
-  let current: IngestionEvent[] = [];
+export function chunkEvents(events: IngestionEvent[]): EventChunk[] {
+  const chunks: EventChunk[] = [];
+  let current: EventChunk = { events: [], jsons: [] };
   let bytes = 0;
   for (const event of events) {
-    const size = encoder.encode(JSON.stringify(event)).length;
-    if (current.length && (bytes + size > MAX_POST_BYTES || current.length >= MAX_POST_EVENTS)) {
+    const json = JSON.stringify(event);
+    const size = utf8Bound(json);
+    if (current.events.length && (bytes + size > MAX_POST_BYTES || current.events.length >= MAX_POST_EVENTS)) {
       chunks.push(current);
-      current = [];
+      current = { events: [], jsons: [] };
       bytes = 0;
     }
-    current.push(event);
+    current.events.push(event);
+    current.jsons.push(json);
     bytes += size;
   }
-  if (current.length) chunks.push(current);
+  if (current.events.length) chunks.push(current);
   return chunks;
 }
 
@@ -45,7 +54,7 @@ export function chunkEvents(events: IngestionEvent[]): IngestionEvent[][] {
  * `errors` per event; a 4xx for one event (it will never be valid) is only
  * reported, a 5xx or 429 for one event marks it for another try.
  */
-export async function postIngestion(credentials: LangfuseCredentials, events: IngestionEvent[], timeoutMs: number): Promise<IngestionResult> {
+export async function postIngestion(credentials: LangfuseCredentials, chunk: EventChunk, timeoutMs: number): Promise<IngestionResult> {
   let res: Response;
   try {
     res = await fetch(`${credentials.host}/api/public/ingestion`, {
@@ -57,10 +66,10 @@ export async function postIngestion(credentials: LangfuseCredentials, events: In
         'x-langfuse-sdk-version': pkg.version,
         'x-langfuse-public-key': credentials.publicKey,
       },
-      body: JSON.stringify({
-        batch: events,
-        metadata: { batch_size: events.length, sdk_integration: 'litellm', sdk_name: 'tollgate', sdk_version: pkg.version, public_key: credentials.publicKey },
-      }),
+      // `{batch, metadata}`, the batch from the events' own JSON.
+      body: `{"batch":[${chunk.jsons.join(',')}],"metadata":${JSON.stringify({
+        batch_size: chunk.events.length, sdk_integration: 'litellm', sdk_name: 'tollgate', sdk_version: pkg.version, public_key: credentials.publicKey,
+      })}}`,
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (err) {

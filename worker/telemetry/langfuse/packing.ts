@@ -1,4 +1,4 @@
-import { MAX_MESSAGE_BYTES, packForQueue } from '../queue-packing.ts';
+import { MAX_MESSAGE_BYTES, utf8Bound } from '../queue-packing.ts';
 import type { CallbackItem, IngestionEvent } from './types.ts';
 
 /** Each of a call's (up to four) input and output fields is cut to this when the call would not fit in a message. */
@@ -6,11 +6,10 @@ const MAX_FIELD_CHARS = 20 * 1024;
 /** Metadata (the client's) is cut to this when the call still does not fit. */
 const MAX_METADATA_CHARS = 8 * 1024;
 
-/** UTF-8 bytes of the value's JSON, what the Queue counts. */
-/** An upper bound of the UTF-8 size, without encoding: ASCII text is its length, anything else at most 3 bytes a unit. */
-const sizeOf = (value: unknown): number => {
-  const json = JSON.stringify(value);
-  return /[^\x00-\x7f]/.test(json) ? json.length * 3 : json.length;
+/** The item's JSON (serialised once: the message is made of it) and an upper bound of its UTF-8 size. */
+const serialise = (item: CallbackItem): { item: CallbackItem; json: string; bytes: number } => {
+  const json = JSON.stringify(item);
+  return { item, json, bytes: utf8Bound(json) };
 };
 
 /**
@@ -19,16 +18,15 @@ const sizeOf = (value: unknown): number => {
  * head}`), then the client's metadata, tighter each round. Null (logged) when
  * even that does not fit.
  */
-export function fitItem(item: CallbackItem): { item: CallbackItem; bytes: number } | null {
-  let bytes = sizeOf(item);
-  if (bytes <= MAX_MESSAGE_BYTES) return { item, bytes };
+export function fitItem(item: CallbackItem): { item: CallbackItem; json: string; bytes: number } | null {
+  let fitted = serialise(item);
+  if (fitted.bytes <= MAX_MESSAGE_BYTES) return fitted;
   for (const chars of [MAX_FIELD_CHARS, MAX_FIELD_CHARS / 8, 256]) {
     const events = item.events.map((e) => ({ ...e, body: cutBody(e.body as unknown as Record<string, unknown>, chars) })) as unknown as IngestionEvent[];
-    const fitted: CallbackItem = { ...item, events };
-    bytes = sizeOf(fitted);
-    if (bytes <= MAX_MESSAGE_BYTES) return { item: fitted, bytes };
+    fitted = serialise({ ...item, events });
+    if (fitted.bytes <= MAX_MESSAGE_BYTES) return fitted;
   }
-  console.error(`Langfuse events of call ${item.callId} do not fit in a queue message (${bytes} bytes); not sent`);
+  console.error(`Langfuse events of call ${item.callId} do not fit in a queue message (${fitted.bytes} bytes); not sent`);
   return null;
 }
 
@@ -49,9 +47,4 @@ function bounded(value: unknown, max: number): unknown {
   const json = typeof value === 'string' ? value : JSON.stringify(value);
   if (json.length <= max) return value;
   return { truncated: true, original_chars: json.length, head: json.slice(0, max) };
-}
-
-/** Items → messages (≤ 100 KB each) → batches (≤ 100 messages, ≤ 240 KB each). */
-export function packMessages(items: { item: CallbackItem; bytes: number }[]): CallbackItem[][][] {
-  return packForQueue(items, (e) => e.item);
 }

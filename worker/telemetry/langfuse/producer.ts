@@ -1,9 +1,9 @@
 import type { GatewayEnv } from '../../env.ts';
-import { encodePack } from '../queue-packing.ts';
+import { encodePack, packForQueue } from '../queue-packing.ts';
 import { SEND_ATTEMPTS, sendWithRetry } from '../send-retry.ts';
 import { SPEND_LOG_FLUSH_MS } from '../spend-log.ts';
-import { fitItem, packMessages } from './packing.ts';
-import type { CallbackItem, CallbackMessage } from './types.ts';
+import { fitItem } from './packing.ts';
+import type { CallbackItem } from './types.ts';
 
 /** A call whose events are built at flush time, off the request's own path. */
 type PendingItem = () => CallbackItem;
@@ -39,7 +39,7 @@ export async function flushCallbacks(env: GatewayEnv): Promise<void> {
     warnedNoQueue = true;
     return;
   }
-  const items: { item: CallbackItem; bytes: number }[] = [];
+  const items: { item: CallbackItem; json: string; bytes: number }[] = [];
   for (const build of pending) {
     try {
       const fitted = fitItem(build());
@@ -48,16 +48,17 @@ export async function flushCallbacks(env: GatewayEnv): Promise<void> {
       console.error('Langfuse events could not be built:', err instanceof Error ? err.message : String(err));
     }
   }
-  for (const batch of packMessages(items)) {
+  for (const batch of packForQueue(items, (e) => e)) {
     let err: unknown;
     try {
-      const messages = await Promise.all(batch.map(async (messageItems) => ({ body: await encodePack(JSON.stringify({ v: 1, items: messageItems } satisfies CallbackMessage)), contentType: 'bytes' as const })));
+      // The CallbackMessage `{v: 1, items}`, from the items' own JSON.
+      const messages = batch.map((entries) => ({ body: encodePack(`{"v":1,"items":[${entries.map((e) => e.json).join(',')}]}`), contentType: 'bytes' as const }));
       err = await sendWithRetry(() => queue.sendBatch(messages));
     } catch (e) {
       err = e;
     }
     if (err !== undefined) {
-      const ids = batch.flat().map((i) => i.callId);
+      const ids = batch.flat().map((e) => e.item.callId);
       console.error(`callback send failed ${SEND_ATTEMPTS} times for ${ids.length} calls (${ids.slice(0, 5).join(', ')}...):`, err instanceof Error ? err.message : String(err));
     }
   }
