@@ -93,6 +93,7 @@ ${process.env.BENCH_EXPERIMENT_NO_LANGFUSE ? '' : `litellm_settings:
     envNames: [...new Set([...WELL_KNOWN_ENV, 'DATABASE_URL', 'DATABASE_WSPROXY'])],
     configDir: work,
   });
+  if (process.env.BENCH_V8_FLAGS) capnp = capnp.replace('const config :Workerd.Config = (', `const config :Workerd.Config = (v8Flags = [${process.env.BENCH_V8_FLAGS.split(' ').map((f) => JSON.stringify(f)).join(', ')}], `);
   if (process.env.BENCH_EXPERIMENT_NO_QUEUE) capnp = capnp.replace('name = "SPEND_LOG_QUEUE"', 'name = "UNUSED_QUEUE"');
   writeFileSync(gatewayConfig, capnp);
   const gateway = await startWorkerd({ configFile: gatewayConfig, env, port: await freePort(), storageDir: join(work, 'gateway-state') });

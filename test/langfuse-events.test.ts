@@ -9,7 +9,8 @@ import { GatewayError } from '../worker/errors.ts';
 import { buildLangfuseEvents, type LangfuseCall, type LangfuseOptions } from '../worker/telemetry/langfuse/events.ts';
 import { langfuseDestination } from '../worker/telemetry/langfuse/logging-settings.ts';
 import { fitItem } from '../worker/telemetry/langfuse/packing.ts';
-import { packForQueue } from '../worker/telemetry/queue-packing.ts';
+import { randomBytes } from 'node:crypto';
+import { decodePack, packForQueue } from '../worker/telemetry/queue-packing.ts';
 import type { CallbackItem, GenerationBody, TraceBody } from '../worker/telemetry/langfuse/types.ts';
 import { generationBodySchema, ingestionEventSchema, traceBodySchema } from './fakes/langfuse.ts';
 
@@ -180,13 +181,34 @@ describe('queue messages', () => {
     expect(gen.usage).toMatchObject({ input: 6, output: 4 });
   });
 
-  it('are packed to at most 100 KB, in batches of at most 240 KB', () => {
-    const items = Array.from({ length: 30 }, (_, i) => fitItem(item(`c${i}`, 'x'.repeat(15_000)))!);
-    const batches = packForQueue(items, (e) => e.item);
-    const sizes = batches.flat().map((m) => new TextEncoder().encode(JSON.stringify({ v: 1, items: m })).length);
-    expect(Math.max(...sizes)).toBeLessThanOrEqual(100 * 1024 + 16);
-    for (const batch of batches) expect(batch.reduce((n, m) => n + new TextEncoder().encode(JSON.stringify(m)).length, 0)).toBeLessThanOrEqual(240 * 1024);
-    expect(batches.flat(2).map((i) => i.callId)).toEqual(items.map((i) => i.item.callId));
+  it('are packed compressed: messages of at most 100 KB, batches of at most 100 messages and 240 KB, in order', () => {
+    const items = Array.from({ length: 30 }, (_, i) => fitItem(item(`c${i}`, 'x'.repeat(3_000)))!);
+    const { batches, tooLarge } = packForQueue(items, (joined) => `{"v":1,"items":[${joined}]}`);
+    expect(tooLarge).toEqual([]);
+    // Similar items compress: one message holds them all, far under the cap.
+    expect(batches.flat()).toHaveLength(1);
+    const decoded = batches.flat().flatMap((m) => (decodePack(m.body) as { items: CallbackItem[] }).items);
+    expect(decoded.map((i) => i.callId)).toEqual(items.map((i) => i.item.callId));
+    expect(decoded[3]).toEqual(items[3]?.item);
+  });
+
+  it('split what does not compress until each message fits, and leave out an entry too large alone', () => {
+    // Text that does not compress: each entry ~60 KB of random hex.
+    const noise = (n: number) => randomBytes(n / 2).toString('hex');
+    const entries = Array.from({ length: 12 }, (_, i) => ({ id: `e${i}`, json: JSON.stringify({ id: `e${i}`, text: noise(60_000) }) }));
+    const huge = { id: 'huge', json: JSON.stringify({ id: 'huge', text: noise(300_000) }) };
+    const { batches, tooLarge } = packForQueue([...entries.slice(0, 6), huge, ...entries.slice(6)], (joined) => `{"records":[${joined}]}`);
+    expect(tooLarge.map((e) => e.id)).toEqual(['huge']);
+    const messages = batches.flat();
+    for (const m of messages) expect(m.body.byteLength).toBeLessThanOrEqual(100 * 1024);
+    for (const batch of batches) {
+      expect(batch.length).toBeLessThanOrEqual(100);
+      expect(batch.reduce((n, m) => n + m.body.byteLength, 0)).toBeLessThanOrEqual(240 * 1024);
+    }
+    expect(batches.length).toBeGreaterThan(1);
+    const ids = messages.flatMap((m) => (decodePack(m.body) as { records: { id: string }[] }).records.map((r) => r.id));
+    expect(ids).toEqual(entries.map((e) => e.id));
+    expect(messages.flatMap((m) => m.entries.map((e) => e.id))).toEqual(ids);
   });
 });
 

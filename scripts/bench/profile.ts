@@ -8,6 +8,7 @@ interface CpuProfile { nodes: ProfileNode[]; samples: number[]; timeDeltas: numb
 
 /** Samples that are not this isolate running JavaScript (or collecting its garbage). */
 const NOT_BUSY = new Set(['(idle)', '(program)', '(root)']);
+const SAMPLE_US = 100;
 
 /**
  * Where the gateway's CPU time goes: V8 CPU profiles of every isolate in the
@@ -23,7 +24,7 @@ export async function profileUnderLoad(workerd: { inspectorUrl?: string }, targe
   const sessions = await Promise.all(list.map(async (t) => ({ name: t.title ?? t.id ?? t.webSocketDebuggerUrl, session: await inspect(t.webSocketDebuggerUrl) })));
   for (const { session } of sessions) {
     await session.send('Profiler.enable');
-    await session.send('Profiler.setSamplingInterval', { interval: 100 });
+    await session.send('Profiler.setSamplingInterval', { interval: SAMPLE_US });
   }
   for (const { session } of sessions) await session.send('Profiler.start');
   const load = await loadTest(target, 50, seconds);
@@ -38,7 +39,7 @@ export async function profileUnderLoad(workerd: { inspectorUrl?: string }, targe
   const lines = [
     `CPU profiles of the workerd process: ${load.requests} requests at c=50 for ${seconds} s (${load.rps.toFixed(0)} req/s).`,
     'busy time per request by isolate (JavaScript and its garbage collection; the rest is workerd itself and idle):',
-    ...profiles.sort((a, b) => b.busyUs - a.busyUs).map((p) => `  ${ms(p.busyUs).padStart(9)}  ${p.name}  (GC ${ms(p.gcUs)})`),
+    ...profiles.sort((a, b) => b.busyUs - a.busyUs).map((p) => `  ${ms(p.busyUs).padStart(9)}  ${p.name}  (GC ${ms(p.gcUs)}; in workerd's native code for it ${ms(p.selfUs.get('(program)') ?? 0)})`),
   ];
   const top = (map: Map<string, number>, n: number) => [...map.entries()].filter(([name]) => !NOT_BUSY.has(name)).sort((a, b) => b[1] - a[1]).slice(0, n);
   for (const p of profiles) {
@@ -90,9 +91,10 @@ function summarise(profile: CpuProfile) {
   const totalUs = new Map<string, number>();
   let busyUs = 0;
   let gcUs = 0;
-  profile.samples.forEach((id, i) => {
-    // A sample's time is the gap to the next one.
-    const us = profile.timeDeltas[i + 1] ?? 0;
+  profile.samples.forEach((id) => {
+    // One sample per interval while this isolate is the one running; the gaps between
+    // samples hold the other isolates' turns, so each sample counts as one interval.
+    const us = SAMPLE_US;
     const node = byId.get(id);
     if (!node) return;
     const name = label(node);

@@ -1,6 +1,5 @@
 import type { GatewayEnv } from '../env.ts';
-import { encodePack, packForQueue, utf8Bound } from './queue-packing.ts';
-import { SEND_ATTEMPTS, sendWithRetry } from './send-retry.ts';
+import { shipPacks } from './queue-packing.ts';
 
 /**
  * One request's row of LiteLLM_SpendLogs, as it travels on the spend-log
@@ -58,7 +57,7 @@ export interface SpendLogMessage {
   records: SpendLogRecord[];
 }
 
-let buffered: { id: string; json: string; bytes: number }[] = [];
+let buffered: { id: string; json: string }[] = [];
 let flushScheduled = false;
 
 /**
@@ -70,9 +69,8 @@ let flushScheduled = false;
  * requests in the window only add to it.
  */
 export function recordSpend(env: GatewayEnv, ctx: { waitUntil(p: Promise<unknown>): void }, record: SpendLogRecord): void {
-  // Serialised once, here: its length is its size for packing, and the message is these joined.
-  const json = JSON.stringify(record);
-  buffered.push({ id: record.request_id, json, bytes: utf8Bound(json) });
+  // Serialised once, here: the message is these texts joined.
+  buffered.push({ id: record.request_id, json: JSON.stringify(record) });
   if (flushScheduled) return;
   flushScheduled = true;
   ctx.waitUntil(new Promise((resolve) => setTimeout(resolve, SPEND_LOG_FLUSH_MS)).then(() => flushSpendLogs(env)));
@@ -89,18 +87,6 @@ export async function flushSpendLogs(env: GatewayEnv): Promise<void> {
     console.warn(`no SPEND_LOG_QUEUE binding: ${pending.length} spend logs not recorded`);
     return;
   }
-  for (const batch of packForQueue(pending, (e) => e)) {
-    let err: unknown;
-    try {
-      // The SpendLogMessage `{records}`, from the records' own JSON.
-      const messages = batch.map((entries) => ({ body: encodePack(`{"records":[${entries.map((e) => e.json).join(',')}]}`), contentType: 'bytes' as const }));
-      err = await sendWithRetry(() => queue.sendBatch(messages));
-    } catch (e) {
-      err = e;
-    }
-    if (err !== undefined) {
-      const ids = batch.flat().map((e) => e.id);
-      console.error(`spend log send failed ${SEND_ATTEMPTS} times for ${ids.length} records (${ids.slice(0, 5).join(', ')}...):`, err instanceof Error ? err.message : String(err));
-    }
-  }
+  // The SpendLogMessage `{records}`, from the records' own JSON.
+  await shipPacks(queue, pending, (joined) => `{"records":[${joined}]}`, { noun: 'spend log', idOf: (e) => e.id });
 }

@@ -6,10 +6,13 @@ const MAX_FIELD_CHARS = 20 * 1024;
 /** Metadata (the client's) is cut to this when the call still does not fit. */
 const MAX_METADATA_CHARS = 8 * 1024;
 
-/** The item's JSON (serialised once: the message is made of it) and an upper bound of its UTF-8 size. */
+/** Room left in a message for its envelope and for gzip's overhead on text that does not compress. */
+const ITEM_BYTES = MAX_MESSAGE_BYTES - 1024;
+
+/** The item's JSON (serialised once: the message is made of it) and an upper bound of its UTF-8 size (scanned only when the size could matter). */
 const serialise = (item: CallbackItem): { item: CallbackItem; json: string; bytes: number } => {
   const json = JSON.stringify(item);
-  return { item, json, bytes: utf8Bound(json) };
+  return { item, json, bytes: json.length * 3 <= ITEM_BYTES ? json.length * 3 : utf8Bound(json) };
 };
 
 /**
@@ -20,11 +23,11 @@ const serialise = (item: CallbackItem): { item: CallbackItem; json: string; byte
  */
 export function fitItem(item: CallbackItem): { item: CallbackItem; json: string; bytes: number } | null {
   let fitted = serialise(item);
-  if (fitted.bytes <= MAX_MESSAGE_BYTES) return fitted;
+  if (fitted.bytes <= ITEM_BYTES) return fitted;
   for (const chars of [MAX_FIELD_CHARS, MAX_FIELD_CHARS / 8, 256]) {
     const events = item.events.map((e) => ({ ...e, body: cutBody(e.body as unknown as Record<string, unknown>, chars) })) as unknown as IngestionEvent[];
     fitted = serialise({ ...item, events });
-    if (fitted.bytes <= MAX_MESSAGE_BYTES) return fitted;
+    if (fitted.bytes <= ITEM_BYTES) return fitted;
   }
   console.error(`Langfuse events of call ${item.callId} do not fit in a queue message (${fitted.bytes} bytes); not sent`);
   return null;

@@ -1,6 +1,5 @@
 import type { GatewayEnv } from '../../env.ts';
-import { encodePack, packForQueue } from '../queue-packing.ts';
-import { SEND_ATTEMPTS, sendWithRetry } from '../send-retry.ts';
+import { shipPacks } from '../queue-packing.ts';
 import { SPEND_LOG_FLUSH_MS } from '../spend-log.ts';
 import { fitItem } from './packing.ts';
 import type { CallbackItem } from './types.ts';
@@ -39,7 +38,7 @@ export async function flushCallbacks(env: GatewayEnv): Promise<void> {
     warnedNoQueue = true;
     return;
   }
-  const items: { item: CallbackItem; json: string; bytes: number }[] = [];
+  const items: { item: CallbackItem; json: string }[] = [];
   for (const build of pending) {
     try {
       const fitted = fitItem(build());
@@ -48,18 +47,6 @@ export async function flushCallbacks(env: GatewayEnv): Promise<void> {
       console.error('Langfuse events could not be built:', err instanceof Error ? err.message : String(err));
     }
   }
-  for (const batch of packForQueue(items, (e) => e)) {
-    let err: unknown;
-    try {
-      // The CallbackMessage `{v: 1, items}`, from the items' own JSON.
-      const messages = batch.map((entries) => ({ body: encodePack(`{"v":1,"items":[${entries.map((e) => e.json).join(',')}]}`), contentType: 'bytes' as const }));
-      err = await sendWithRetry(() => queue.sendBatch(messages));
-    } catch (e) {
-      err = e;
-    }
-    if (err !== undefined) {
-      const ids = batch.flat().map((e) => e.item.callId);
-      console.error(`callback send failed ${SEND_ATTEMPTS} times for ${ids.length} calls (${ids.slice(0, 5).join(', ')}...):`, err instanceof Error ? err.message : String(err));
-    }
-  }
+  // The CallbackMessage `{v: 1, items}`, from the items' own JSON.
+  await shipPacks(queue, items, (joined) => `{"v":1,"items":[${joined}]}`, { noun: 'Langfuse callback', idOf: (e) => e.item.callId });
 }
