@@ -125,9 +125,10 @@ ${process.env.BENCH_EXPERIMENT_NO_LANGFUSE ? '' : `litellm_settings:
   for (const t of Object.values(targets)) await loadTest(t.plain, 10, 2);
 
   const samples: Record<string, PathResult[]> = { direct: [], floor: [], gateway: [], gatewayMaster: [] };
-  if (values['profile-only']) return profile(gateway, gatewayConfig, env, targets.gateway.plain);
+  if (values['profile-only']) return profile(gateway, gatewayConfig, env, process.env.BENCH_PROFILE_KEY === 'master' ? targets.gatewayMaster.plain : targets.gateway.plain);
   for (let run = 1; run <= RUNS; run++) {
     for (const [name, t] of Object.entries(targets)) {
+      if (process.env.BENCH_ONLY && !process.env.BENCH_ONLY.split(',').includes(name)) continue;
       process.stdout.write(`run ${run}/${RUNS} ${name} ... `);
       const gatewayPath = name === 'gateway' || name === 'gatewayMaster';
       const callsBefore = gatewayPath ? await limiterCalls(gateway.url) : undefined;

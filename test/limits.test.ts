@@ -86,6 +86,57 @@ describe('rate limits', () => {
   });
 });
 
+/** Runs `count` calls with `concurrency` in flight at a time; their statuses. */
+async function burst(key: string, count: number, concurrency: number): Promise<number[]> {
+  const statuses: number[] = [];
+  let next = 0;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < count) {
+      next++;
+      const res = await chat(key);
+      statuses.push(res.status);
+      await res.arrayBuffer();
+    }
+  }));
+  return statuses;
+}
+
+/** tollgate_limiter_calls_total once the isolates' counts have reached /metrics (they flush at most once a second). */
+async function limiterCalls(): Promise<number> {
+  const read = async () => Number(/^tollgate_limiter_calls_total (\d+)/m.exec(await (await fetch(`${stack.url}/metrics`)).text())?.[1] ?? 0);
+  let last = await read();
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 1500));
+    const now = await read();
+    if (now === last) return now;
+    last = now;
+  }
+}
+
+describe('hot keys', () => {
+  it('admit through leases: far fewer limiter calls than requests, and a burst gets no more than rpm_limit', async () => {
+    const loose = await keyWith({ rpm_limit: 1_000_000 });
+    const before = await limiterCalls();
+    const statuses = await burst(loose, 2000, 40);
+    expect(statuses.every((s) => s === 200)).toBe(true);
+    // The first 50 admissions of a second go to the key's object one by one (and settle there); then the
+    // isolate leases half a second's traffic at a time, one lease in use, its requests waiting for the next.
+    const perRequest = (await limiterCalls() - before) / 2000;
+    expect(perRequest).toBeLessThan(0.12);
+
+    const tight = await keyWith({ rpm_limit: 300 });
+    const started = Date.now();
+    const tightStatuses = await burst(tight, 600, 40);
+    const refill = Math.ceil(((Date.now() - started) / 60_000) * 300) + 1;
+    const admitted = tightStatuses.filter((s) => s === 200).length;
+    // Leases come out of the bucket when granted, so they never add to what it admits; what a lease
+    // still held when the bucket ran dry is at most a tenth of what was left then.
+    expect(admitted).toBeLessThanOrEqual(300 + refill);
+    expect(admitted).toBeGreaterThanOrEqual(270);
+    expect(tightStatuses.filter((s) => s !== 200).every((s) => s === 429)).toBe(true);
+  });
+});
+
 describe('budgets', () => {
   it('hold concurrent spend to the budget plus at most one request, and reopen in the next window', async () => {
     const key = await keyWith({ max_budget: 0.01, budget_duration: '1d' });

@@ -76,6 +76,27 @@ interface LocalLease {
 }
 
 const leases = new Map<string, LocalLease>();
+/** Entities that granted this isolate a lease lately: until when their next lease is worth waiting for, and the last one's id. */
+const hot = new Map<string, { until: number; leaseId: string }>();
+/** A hot entity's object being asked by a request of this isolate: settles once its answer (and lease) is in. */
+const refills = new Map<string, Promise<void>>();
+const HOT_MAX = 10_000;
+
+function isHot(name: string): boolean {
+  const until = hot.get(name)?.until;
+  if (until === undefined) return false;
+  if (until > now()) return true;
+  hot.delete(name);
+  return false;
+}
+let isolate: string | undefined;
+/** This isolate's random id, the holder of its leases (made on first use: not allowed at load). */
+function isolateId(): string {
+  return (isolate ??= crypto.randomUUID());
+}
+
+/** How long after its last lease ends an entity still counts as hot here. */
+const LEASE_HOT_MS = 2_000;
 /** A lease this close to its end is not used for a new request: its object may already count it as spent. */
 const LEASE_MARGIN_MS = 100;
 
@@ -106,6 +127,8 @@ function keepLease(target: Target, grant: LeaseGrant, view: EntityView): LocalLe
     used: { requests: 0, tokens: 0, cost: 0 },
   };
   leases.set(name, lease);
+  if (hot.size >= HOT_MAX && !hot.has(name)) hot.delete(hot.keys().next().value as string);
+  hot.set(name, { until: grant.expiresAt + LEASE_HOT_MS, leaseId: grant.leaseId });
   return lease;
 }
 
@@ -140,36 +163,48 @@ export async function admitCall(env: GatewayEnv, input: AdmissionInput, depth = 
   const redirect = redirects.get(token);
   if (redirect && redirect.until > now()) token = redirect.token;
   else if (redirect) redirects.delete(token);
-  const request = (t: Target): AdmitRequest => ({ ...t, requestId: input.requestId, model: input.model, estCost: input.estCost, estTokens: input.estTokens });
+  const request = (t: Target): AdmitRequest => ({ ...t, requestId: input.requestId, model: input.model, estCost: input.estCost, estTokens: input.estTokens, holder: isolateId(), replacing: hot.get(`${t.kind}:${t.id}`)?.leaseId });
   const results = new Map<string, { target: Target; result: AdmitResult }>();
   const leased = new Map<string, LocalLease>();
+  const answered = (t: Target, answer: AdmitResult) => {
+    results.set(`${t.kind}:${t.id}`, { target: t, result: answer });
+    if (answer.ok === true && answer.lease) {
+      const lease = keepLease(t, answer.lease, answer.view);
+      // Returned at its end even if no other request comes to notice it expired.
+      input.waitUntil(new Promise((r) => setTimeout(r, Math.max(0, answer.lease!.expiresAt - now()))).then(() => {
+        if (leases.get(`${t.kind}:${t.id}`) === lease) leases.delete(`${t.kind}:${t.id}`);
+        lease.retired = true;
+        return maybeReturn(env, lease);
+      }));
+    }
+  };
+  const takeLease = (t: Target): boolean => {
+    const name = `${t.kind}:${t.id}`;
+    const lease = fromLease(name, input.estCost, input.estTokens);
+    if (!lease) return false;
+    leased.set(name, lease);
+    results.set(name, { target: t, result: { ok: true, view: lease.view } });
+    return true;
+  };
   const ask = async (targets: Target[]) => {
     const fresh = targets.filter((t) => !results.has(`${t.kind}:${t.id}`));
-    const remote: Target[] = [];
-    for (const t of fresh) {
-      // A hot entity's lease admits here, without a call.
-      const lease = fromLease(`${t.kind}:${t.id}`, input.estCost, input.estTokens);
-      if (lease) {
-        leased.set(`${t.kind}:${t.id}`, lease);
-        results.set(`${t.kind}:${t.id}`, { target: t, result: { ok: true, view: lease.view } });
-      } else {
-        remote.push(t);
-      }
+    // A hot entity's lease admits here, without a call.
+    let remote = fresh.filter((t) => !takeLease(t));
+    // A hot entity whose lease ran out while this isolate already asks its object (and will get the next
+    // lease): wait for that answer rather than every request in flight calling the object at once.
+    const refilling = remote.filter((t) => refills.has(`${t.kind}:${t.id}`));
+    if (refilling.length) {
+      await Promise.all(refilling.map((t) => refills.get(`${t.kind}:${t.id}`)));
+      remote = remote.filter((t) => !takeLease(t));
     }
-    const answers = await Promise.all(remote.map((t) => bounded(limiter(env, t.kind, t.id).admit(request(t)), t)));
-    remote.forEach((t, i) => {
-      const answer = answers[i] as AdmitResult;
-      results.set(`${t.kind}:${t.id}`, { target: t, result: answer });
-      if (answer.ok === true && answer.lease) {
-        const lease = keepLease(t, answer.lease, answer.view);
-        // Returned at its end even if no other request comes to notice it expired.
-        input.waitUntil(new Promise((r) => setTimeout(r, Math.max(0, answer.lease!.expiresAt - now()))).then(() => {
-          if (leases.get(`${t.kind}:${t.id}`) === lease) leases.delete(`${t.kind}:${t.id}`);
-          lease.retired = true;
-          return maybeReturn(env, lease);
-        }));
+    await Promise.all(remote.map((t) => {
+      const name = `${t.kind}:${t.id}`;
+      const call = bounded(limiter(env, t.kind, t.id).admit(request(t)), t).then((answer) => answered(t, answer as AdmitResult));
+      if (isHot(name) && !refills.has(name)) {
+        refills.set(name, call.catch(() => undefined).then(() => void refills.delete(name)));
       }
-    });
+      return call;
+    }));
   };
 
   const first: Target[] = [];

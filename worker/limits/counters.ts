@@ -9,7 +9,16 @@ import { nextBudgetReset } from './windows.ts';
 export const RESERVATION_TTL_MS = 15 * 60_000;
 
 /** Budget and tokens held for an admitted request (or, with `requests`, a lease) until it settles. */
-export interface Reservation { cost: number; tokens: number; model: string; expiresAt: number; requests?: number }
+export interface Reservation {
+  cost: number;
+  tokens: number;
+  model: string;
+  expiresAt: number;
+  requests?: number;
+  /** A lease's: the isolate holding it (AdmitRequest.holder) and the end of its use. */
+  holder?: string;
+  leaseUntil?: number;
+}
 
 /** One entity's current-window counters, as its limiter object holds and persists them. */
 export interface Counters {
@@ -32,6 +41,10 @@ export interface AdmitRequest {
   estTokens: number;
   /** A lease this isolate is done with: what it used of it. */
   returning?: LeaseReturn;
+  /** The asking isolate (random, per isolate): it holds at most one live lease of an entity at a time. */
+  holder?: string;
+  /** The isolate's lease of this entity that ran out (or is about to end): no longer in use, so another may be granted. */
+  replacing?: string;
 }
 
 export interface Settlement {

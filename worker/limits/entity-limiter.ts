@@ -75,6 +75,7 @@ export class EntityLimiter extends DurableObject<GatewayEnv> {
 
   #takeBack(c: Counters, policy: EntityPolicy, back: LeaseReturn): void {
     takeBackLease(c, policy, back);
+    this.#rate.count(now(), Math.max(0, back.requests));
     this.#dirty();
   }
 

@@ -31,20 +31,25 @@ const GLOBAL_LEASE_REQUESTS = 10_000;
 /** A lease never takes more than this share of what is left of a limit. */
 const LEASE_SHARE = 0.1;
 
-/** Admissions per second: the last whole second's count, or this second's so far if higher. */
+/**
+ * Admissions per second: the last whole second's count, or this second's so
+ * far if higher. Requests admitted under a lease count too, when the lease
+ * comes back: an entity kept hot by its leases must stay hot, or its next
+ * lease would shrink to nothing and every request would come back here.
+ */
 export class AdmissionRate {
   #second = 0;
   #inSecond = 0;
   #rate = 0;
 
-  count(t: number): void {
+  count(t: number, admissions = 1): void {
     const second = Math.floor(t / 1000);
     if (second !== this.#second) {
       this.#rate = second === this.#second + 1 ? this.#inSecond : 0;
       this.#second = second;
       this.#inSecond = 0;
     }
-    this.#inSecond++;
+    this.#inSecond += admissions;
   }
 
   current(): number {
@@ -61,6 +66,11 @@ export function grantLease(policy: EntityPolicy, c: Counters, req: AdmitRequest,
   // The proxy-wide cap is one object for the whole deployment: it always leases, so it never sees every request.
   if (rate < HOT_RPS && policy.kind !== 'global') return undefined;
   if (policy.maxParallel !== null || Object.keys(policy.modelRpm).length || Object.keys(policy.modelTpm).length || Object.keys(policy.modelMaxBudget).length) return undefined;
+  // An isolate holds one lease in use at a time: its requests in flight when the lease ran out all ask at
+  // once, and the first gets the next lease while the rest are admitted one by one.
+  const replaced = req.replacing ? c.reservations[req.replacing] : undefined;
+  if (replaced && replaced.holder === req.holder) replaced.leaseUntil = t;
+  if (req.holder && Object.values(c.reservations).some((r) => r.holder === req.holder && (r.leaseUntil ?? 0) > t)) return undefined;
   // Enough for this isolate's share of a second of traffic; the object sees at most a few calls a second per isolate.
   let requests = policy.kind === 'global' ? GLOBAL_LEASE_REQUESTS : Math.ceil((rate * LEASE_MS) / 1000 / 2);
   let tokens = requests * Math.max(1, req.estTokens);
@@ -75,7 +85,7 @@ export function grantLease(policy: EntityPolicy, c: Counters, req: AdmitRequest,
   const leaseId = `lease-${crypto.randomUUID()}`;
   if (policy.rpmLimit !== null && c.requests) c.requests.level -= requests;
   if (policy.tpmLimit !== null && c.tokens) c.tokens.level -= tokens;
-  c.reservations[leaseId] = { cost, tokens, requests, model: req.model, expiresAt: t + LEASE_MS * 3 };
+  c.reservations[leaseId] = { cost, tokens, requests, model: req.model, expiresAt: t + LEASE_MS * 3, leaseUntil: t + LEASE_MS, ...(req.holder ? { holder: req.holder } : {}) };
   return { leaseId, requests, tokens, cost, expiresAt: t + LEASE_MS };
 }
 
