@@ -184,4 +184,14 @@ describe('spend-log messages', () => {
     expect(rows.map((r) => r.request_id).sort()).toEqual([...packed, plain].map((r) => r.request_id).sort());
     expect(rows.find((r) => r.request_id === packed[1]?.request_id)?.messages).toEqual([{ role: 'user', content: 'héllo ✓' }]);
   });
+
+  it('keep sums clean: a count or cost that is not a number is written as 0 (a duration as null), a fraction rounded', async () => {
+    const { consumeSpendLogs } = await consumers();
+    const odd = record({ api_key: 'not-a-key', team_id: null, organization_id: null, user: '', end_user: null, spend: Number.NaN, prompt_tokens: Number.POSITIVE_INFINITY, completion_tokens: 3.6, request_duration_ms: Number.NaN });
+    const { batch, outcome } = fakeBatch([{ records: [odd] }]);
+    await consume(consumeSpendLogs, batch);
+    expect(outcome).toEqual({ acked: true });
+    const row = await one('SELECT spend, prompt_tokens, completion_tokens, request_duration_ms FROM "LiteLLM_SpendLogs" WHERE request_id = $1', [odd.request_id]);
+    expect({ ...row, spend: num(row.spend) }).toEqual({ spend: 0, prompt_tokens: 0, completion_tokens: 4, request_duration_ms: null });
+  });
 });

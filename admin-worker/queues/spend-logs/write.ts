@@ -1,8 +1,8 @@
-import { type SQL, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { NeonDatabase } from 'drizzle-orm/neon-serverless';
 import type { SpendLogRecord } from '../../../worker/telemetry/spend-log.ts';
 
-/** Column name → Postgres array type of the parameter that carries it. */
+/** Column name → its Postgres type. */
 const COLUMNS: [keyof SpendLogRecord, string][] = [
   ['request_id', 'text'], ['call_type', 'text'], ['api_key', 'text'], ['spend', 'float8'],
   ['total_tokens', 'int4'], ['prompt_tokens', 'int4'], ['completion_tokens', 'int4'],
@@ -14,11 +14,22 @@ const COLUMNS: [keyof SpendLogRecord, string][] = [
   ['organization_id', 'text'], ['end_user', 'text'], ['messages', 'jsonb'], ['response', 'jsonb'],
   ['session_id', 'text'], ['status', 'text'], ['error_type', 'text'],
 ];
-const JSON_COLUMNS = new Set(COLUMNS.filter(([, type]) => type === 'jsonb').map(([name]) => name));
-const NUMBER_COLUMNS = new Set(COLUMNS.filter(([, type]) => type === 'float8' || type === 'int4').map(([name]) => name));
 const COLUMN_LIST = COLUMNS.map(([name]) => `"${name}"`).join(', ');
-// JSON travels as text[] (a jsonb[] parameter would need every element quoted twice) and is cast per row.
-const SELECT_LIST = COLUMNS.map(([name, type]) => (type === 'jsonb' ? `"${name}"::jsonb` : `"${name}"`)).join(', ');
+const isNumber = (type: string) => type === 'float8' || type === 'int4';
+/**
+ * The records travel as one JSON array (one parameter, serialised natively,
+ * expanded by Postgres) rather than an array parameter per column, which the
+ * driver would build element by element in JavaScript. Numbers are read as
+ * JSON and kept only when they are numbers: a NaN or infinite count or cost
+ * (JSON null) must not poison the sums.
+ */
+const RECORD_TYPES = COLUMNS.map(([name, type]) => `"${name}" ${isNumber(type) ? 'jsonb' : type}`).join(', ');
+const SELECT_LIST = COLUMNS.map(([name, type]) => {
+  if (!isNumber(type)) return `"${name}"`;
+  const value = type === 'int4' ? `round(("${name}")::numeric)::int4` : `("${name}")::float8`;
+  const otherwise = name === 'request_duration_ms' ? 'NULL' : '0';
+  return `CASE WHEN jsonb_typeof("${name}") = 'number' THEN ${value} ELSE ${otherwise} END AS "${name}"`;
+}).join(', ');
 
 /** The LiteLLM route of a call type: the daily tables' `endpoint`. */
 const ENDPOINT_OF = `CASE call_type WHEN 'acompletion' THEN '/chat/completions' WHEN 'atext_completion' THEN '/completions'
@@ -111,8 +122,8 @@ export interface WriteResult {
 
 /**
  * Writes a batch of spend-log records with one statement: a multi-row insert
- * into LiteLLM_SpendLogs (one array parameter per column, so 31 parameters
- * however many rows) that skips request ids already written, and, from the
+ * into LiteLLM_SpendLogs (the records as one JSON parameter, however many
+ * rows) that skips request ids already written, and, from the
  * rows that were new only, the daily rollups per key, user, team,
  * organization, end user and tag (each with its model and provider) upserted
  * and the spend of each key, team, user, organization and end user
@@ -122,22 +133,9 @@ export async function writeSpendLogs(db: NeonDatabase, batch: SpendLogRecord[]):
   // The same request twice in one batch (a redelivery beside the original) is one row.
   const records = [...new Map(batch.map((r) => [r.request_id, r])).values()];
   if (records.length === 0) return { received: 0, written: 0 };
-  const arrays: SQL[] = COLUMNS.map(([name, type]) => {
-    const values = records.map((r) => columnValue(r, name));
-    // sql.param: one array parameter (a bare JS array would expand to a list).
-    return sql`${sql.param(values)}::${sql.raw(JSON_COLUMNS.has(name) ? 'text' : type)}[]`;
-  });
   const result = await db.execute<{ written: number }>(sql`
     WITH input AS (
-      SELECT ${sql.raw(SELECT_LIST)} FROM unnest(${sql.join(arrays, sql`, `)}) AS t(${sql.raw(COLUMN_LIST)})
+      SELECT ${sql.raw(SELECT_LIST)} FROM jsonb_to_recordset(${JSON.stringify(records)}::jsonb) AS t(${sql.raw(RECORD_TYPES)})
     ),${sql.raw(AFTER_INSERT)}`);
   return { received: records.length, written: Number(result.rows[0]?.written ?? 0) };
-}
-
-function columnValue(r: SpendLogRecord, name: keyof SpendLogRecord): unknown {
-  const value = r[name];
-  if (JSON_COLUMNS.has(name)) return value === null || value === undefined ? null : JSON.stringify(value);
-  // A NaN or infinite count or cost must not poison the sums.
-  if (NUMBER_COLUMNS.has(name)) return typeof value === 'number' && Number.isFinite(value) ? value : name === 'request_duration_ms' ? null : 0;
-  return value ?? null;
 }
