@@ -1,8 +1,15 @@
 import type { GatewayEnv } from '../../env.ts';
 import { shipPacks } from '../queue-packing.ts';
-import { SPEND_LOG_FLUSH_MS } from '../spend-log.ts';
 import { fitItem } from './packing.ts';
 import type { CallbackItem } from './types.ts';
+
+/**
+ * How long an isolate gathers calls' events before shipping them: longer
+ * than spend logs' window (fewer, larger Queue messages; each message costs
+ * the Queue the same work whatever it holds), as nothing waits on them. Like
+ * spend logs, the chart's preStop lets the last window ship before SIGTERM.
+ */
+export const CALLBACK_FLUSH_MS = 100;
 
 /** A call whose events are built at flush time, off the request's own path. */
 type PendingItem = () => CallbackItem;
@@ -13,7 +20,7 @@ let warnedNoQueue = false;
 
 /**
  * Queues one call's Langfuse events for the admin Worker, as spend logs are
- * queued: gathered per isolate for SPEND_LOG_FLUSH_MS, packed into messages
+ * queued: gathered per isolate for CALLBACK_FLUSH_MS, packed into messages
  * of at most 100 KB, shipped with one `sendBatch`. Never a Queue send per
  * request, and never a wait on Langfuse: the consumer talks to it. The
  * events themselves are built when the window closes, so a request pays
@@ -23,7 +30,7 @@ export function enqueueCallback(env: GatewayEnv, ctx: { waitUntil(p: Promise<unk
   buffered.push(build);
   if (flushScheduled) return;
   flushScheduled = true;
-  ctx.waitUntil(new Promise((resolve) => setTimeout(resolve, SPEND_LOG_FLUSH_MS)).then(() => flushCallbacks(env)));
+  ctx.waitUntil(new Promise((resolve) => setTimeout(resolve, CALLBACK_FLUSH_MS)).then(() => flushCallbacks(env)));
 }
 
 /** Builds and ships everything buffered. Never throws: a failure is logged with the call ids it concerns. */

@@ -45,6 +45,67 @@ function slot<T extends Delta>(def: MetricDef, values: Record<string, string>, m
   return created;
 }
 
+/**
+ * The per-call fast path: `sig` identifies a set of label values (the
+ * caller's, the deployment's, the route's); the series key of each metric
+ * under it is worked out once per isolate and remembered, so a call costs a
+ * map lookup per metric, not a label list and a string join each. `values`
+ * is only called on the first use of a signature.
+ */
+const bySignature = new Map<string, Map<string, string>>();
+const MAX_SIGNATURES = 10_000;
+
+function slotFor<T extends Delta>(def: MetricDef, sig: string, values: () => Record<string, string>, make: (l: string[]) => T): T | undefined {
+  let keys = bySignature.get(sig);
+  if (!keys) {
+    if (bySignature.size >= MAX_SIGNATURES) bySignature.clear();
+    bySignature.set(sig, (keys = new Map()));
+  }
+  const key = keys.get(def.name);
+  const existing = key === undefined ? undefined : pending.get(key);
+  if (existing) return existing as T;
+  const l = labelValuesOf(def, values());
+  const created = key ?? seriesKey(def.name, l);
+  if (key === undefined) keys.set(def.name, created);
+  if (pending.size >= MAX_PENDING_SERIES) {
+    droppedLocally++;
+    return undefined;
+  }
+  const d = make(l);
+  pending.set(created, d);
+  return d;
+}
+
+/** inc() for label values known by their signature (see slotFor). */
+export function incFor(def: MetricDef, sig: string, values: () => Record<string, string>, by = 1): void {
+  if (!(by >= 0) || !Number.isFinite(by)) return;
+  const d = slotFor(def, sig, values, (l): Extract<Delta, { k: 'c' }> => ({ k: 'c', m: def.name, l, v: 0 }));
+  if (d) d.v += by;
+}
+
+/** observe() for label values known by their signature. */
+export function observeFor(def: MetricDef, sig: string, values: () => Record<string, string>, seconds: number): void {
+  if (!Number.isFinite(seconds) || seconds < 0) return;
+  const d = slotFor(def, sig, values, (l): Extract<Delta, { k: 'h' }> => ({ k: 'h', m: def.name, l, b: new Array<number>(LATENCY_BUCKETS.length).fill(0), s: 0, n: 0 }));
+  if (d) histogramAdd(d, seconds);
+}
+
+/** health() for label values known by their signature. */
+export function healthFor(def: MetricDef, sig: string, values: () => Record<string, string>, change: { ok?: number; fail?: number }): void {
+  const d = slotFor(def, sig, values, (l): Extract<Delta, { k: 's' }> => ({ k: 's', m: def.name, l, ok: 0, fail: 0, at: Date.now() }));
+  if (!d) return;
+  d.ok += change.ok ?? 0;
+  d.fail += change.fail ?? 0;
+  d.at = Date.now();
+}
+
+function histogramAdd(d: Extract<Delta, { k: 'h' }>, seconds: number): void {
+  const i = bucketIndex(seconds);
+  d.b[i] = (d.b[i] ?? 0) + 1;
+  d.s += seconds;
+  d.n += 1;
+}
+
 export function inc(def: MetricDef, values: Record<string, string>, by = 1): void {
   if (!(by >= 0) || !Number.isFinite(by)) return;
   const d = slot(def, values, (l): Extract<Delta, { k: 'c' }> => ({ k: 'c', m: def.name, l, v: 0 }));
@@ -55,11 +116,7 @@ export function inc(def: MetricDef, values: Record<string, string>, by = 1): voi
 export function observe(def: MetricDef, values: Record<string, string>, seconds: number): void {
   if (!Number.isFinite(seconds) || seconds < 0) return;
   const d = slot(def, values, (l): Extract<Delta, { k: 'h' }> => ({ k: 'h', m: def.name, l, b: new Array<number>(LATENCY_BUCKETS.length).fill(0), s: 0, n: 0 }));
-  if (!d) return;
-  const i = bucketIndex(seconds);
-  d.b[i] = (d.b[i] ?? 0) + 1;
-  d.s += seconds;
-  d.n += 1;
+  if (d) histogramAdd(d, seconds);
 }
 
 /** A success or failure of a deployment, or its cooldown (`cooldownUntil`, ms), for litellm_deployment_state. */
