@@ -9,6 +9,8 @@ export interface DeploymentReport {
   latencyMs?: number;
   tokens?: number;
   at: number;
+  /** Successes an isolate gathered into this one report (their mean latency, summed tokens); 1 when absent. */
+  count?: number;
 }
 
 export interface CooldownSettings {
@@ -48,9 +50,10 @@ export class DeploymentHealth extends DurableObject<GatewayEnv> {
     for (const r of reports) {
       const minute = Math.floor(r.at / 60_000);
       const usage = this.#usage[r.deploymentId];
-      if (!usage || usage.minute !== minute) this.#usage[r.deploymentId] = { minute, requests: 1, tokens: r.tokens ?? 0 };
+      const count = Math.max(1, r.count ?? 1);
+      if (!usage || usage.minute !== minute) this.#usage[r.deploymentId] = { minute, requests: count, tokens: r.tokens ?? 0 };
       else {
-        usage.requests += 1;
+        usage.requests += count;
         usage.tokens += r.tokens ?? 0;
       }
       if (r.ok) {

@@ -16,6 +16,8 @@ interface GroupHealth {
   /** Failures this isolate saw, applied at once without waiting for the shared object. */
   localFails: Map<string, number[]>;
   pending: DeploymentReport[];
+  /** Successes since the last refresh, one report per deployment and minute (count, mean latency, tokens). */
+  successes: Map<string, DeploymentReport>;
   fetching: Promise<void> | undefined;
 }
 
@@ -40,7 +42,7 @@ function stub(env: GatewayEnv, group: string): Pick<DeploymentHealth, 'report' |
 export async function groupHealth(env: GatewayEnv, ctx: WaitUntil, config: TollgateConfig, group: string): Promise<HealthSnapshot> {
   let entry = groups.get(group);
   if (!entry) {
-    entry = { snapshot: { cooldowns: {}, latencyMs: {}, usage: {}, at: 0 }, localFails: new Map(), pending: [], fetching: undefined };
+    entry = { snapshot: { cooldowns: {}, latencyMs: {}, usage: {}, at: 0 }, localFails: new Map(), pending: [], successes: new Map(), fetching: undefined };
     groups.set(group, entry);
     const first = refresh(env, config, group, entry);
     ctx.waitUntil(first);
@@ -54,7 +56,8 @@ export async function groupHealth(env: GatewayEnv, ctx: WaitUntil, config: Tollg
 function refresh(env: GatewayEnv, config: TollgateConfig, group: string, entry: GroupHealth): Promise<void> {
   const object = stub(env, group);
   if (!object) return Promise.resolve();
-  const reports = entry.pending.splice(0);
+  const reports = [...entry.pending.splice(0), ...entry.successes.values()];
+  entry.successes.clear();
   entry.fetching = object.report(reports, cooldownSettings(config)).then((snapshot) => {
     entry.snapshot = { ...snapshot, cooldowns: { ...snapshot.cooldowns, ...localCooldowns(entry, snapshot.at) } };
   }).catch((err: unknown) => {
@@ -75,13 +78,17 @@ function localCooldowns(entry: GroupHealth, now: number): Record<string, number>
 /**
  * Reports a call's outcome. A failure counts at once in this isolate (so it
  * stops choosing the deployment without waiting) and is sent to the shared
- * object right away; successes travel with the next refresh.
+ * object right away; successes are summed per deployment and minute and
+ * travel with the next refresh (one report for a second's calls, not one each).
  */
 export function reportOutcome(env: GatewayEnv, ctx: WaitUntil, config: TollgateConfig, group: string, report: DeploymentReport, failure?: { deployment: DeploymentRef; status: number; reason: string }): void {
   const entry = groups.get(group);
   if (!entry) return;
+  if (report.ok) {
+    addSuccess(entry.successes, report);
+    return;
+  }
   entry.pending.push(report);
-  if (report.ok) return;
   const settings = cooldownSettings(config);
   const recent = (entry.localFails.get(report.deploymentId) ?? []).filter((t) => t > report.at - 60_000);
   recent.push(report.at);
@@ -93,6 +100,20 @@ export function reportOutcome(env: GatewayEnv, ctx: WaitUntil, config: TollgateC
     if (failure) recordDeploymentCooldown(env, ctx, { deployment: failure.deployment, status: failure.status, cooldownSeconds: settings.cooldownSeconds, reason: failure.reason });
   }
   if (!entry.fetching) ctx.waitUntil(refresh(env, config, group, entry));
+}
+
+function addSuccess(successes: Map<string, DeploymentReport>, report: DeploymentReport): void {
+  const key = `${report.deploymentId}\u0001${Math.floor(report.at / 60_000)}`;
+  const sum = successes.get(key);
+  if (!sum) {
+    successes.set(key, { ...report, count: 1 });
+    return;
+  }
+  const count = (sum.count ?? 1) + 1;
+  if (report.latencyMs !== undefined) sum.latencyMs = sum.latencyMs === undefined ? report.latencyMs : sum.latencyMs + (report.latencyMs - sum.latencyMs) / count;
+  if (report.tokens !== undefined) sum.tokens = (sum.tokens ?? 0) + report.tokens;
+  sum.count = count;
+  sum.at = report.at;
 }
 
 /** Requests this isolate has in flight per deployment (least-busy routing). */
