@@ -47,7 +47,7 @@ export interface ProviderCall {
   promptTokenEstimate: number;
   keepText: boolean;
   /** The client's request headers, for the few a provider passes on (Anthropic's `anthropic-beta`); never its credentials. */
-  headers?: Headers;
+  headers?: RequestHeaders;
 }
 
 export interface ProviderAnswer {
@@ -66,4 +66,10 @@ export interface ProviderAdapter {
   id: ProviderId;
   endpoints: ReadonlySet<Endpoint>;
   call(call: ProviderCall): Promise<ProviderAnswer>;
+}
+
+/** Read access to a request's headers (lower-case names), as providers and telemetry get them: without credentials. */
+export interface RequestHeaders {
+  get(name: string): string | null;
+  forEach(each: (value: string, name: string) => void): void;
 }

@@ -8,7 +8,7 @@ import type { GatewayEnv } from '../env.ts';
 import { GatewayError } from '../errors.ts';
 import { type Admission, type AdmissionInput, admitCall } from '../limits/admission.ts';
 import type { DeploymentRef } from '../models/deployments.ts';
-import type { CallOutcome, Endpoint } from '../providers/types.ts';
+import type { CallOutcome, Endpoint, RequestHeaders } from '../providers/types.ts';
 import pkg from '../../package.json';
 import type { CallContext } from './call-context.ts';
 
@@ -86,11 +86,16 @@ export async function admit(env: GatewayEnv, who: { token: string; master: boole
 
 const CREDENTIAL_HEADERS = ['authorization', 'x-api-key', 'api-key', 'cookie', 'x-litellm-api-key', 'x-goog-api-key', 'ocp-apim-subscription-key'];
 
-/** The request's headers without any credential: what providers and telemetry sinks may read. */
-export function withoutCredentials(headers: Headers): Headers {
-  const out = new Headers();
-  headers.forEach((value, name) => {
-    if (!CREDENTIAL_HEADERS.includes(name)) out.append(name, value);
-  });
-  return out;
+/**
+ * The request's headers without any credential: what providers and telemetry
+ * sinks may read. A view over the request's own headers (nothing copied: a
+ * copy per request is measurable), which never shows a credential.
+ */
+export function withoutCredentials(headers: Headers): RequestHeaders {
+  return {
+    get: (name) => (CREDENTIAL_HEADERS.includes(name.toLowerCase()) ? null : headers.get(name)),
+    forEach: (each) => headers.forEach((value, name) => {
+      if (!CREDENTIAL_HEADERS.includes(name)) each(value, name);
+    }),
+  };
 }

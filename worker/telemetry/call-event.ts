@@ -1,7 +1,7 @@
 import type { Caller } from '../auth/authenticate.ts';
 import type { GatewayError } from '../errors.ts';
 import type { DeploymentRef } from '../models/deployments.ts';
-import type { CallOutcome, Endpoint } from '../providers/types.ts';
+import type { CallOutcome, Endpoint, RequestHeaders } from '../providers/types.ts';
 import type { SpendLogRecord } from './spend-log.ts';
 
 /**
@@ -21,7 +21,7 @@ export interface CallEvent {
   outcome?: CallOutcome;
   error?: GatewayError;
   /** Request headers the sinks may read (`langfuse_*`, `x-litellm-*`); never authorization. */
-  headers: Headers;
+  headers: RequestHeaders;
   startedAt: number;
   finishedAt: number;
   /** Time to the response headers, and the part of it that was Tollgate's own work (ms). */

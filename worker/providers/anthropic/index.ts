@@ -13,16 +13,6 @@ import { usageReport } from './usage.ts';
 
 const PROVIDER = 'anthropic';
 
-/**
- * The client's request headers, for `anthropic-beta`. ProviderCall does not
- * carry them yet (a shared change: `headers` on ProviderCall, set by
- * handleModelCall); until it does, only the deployment's betas are sent.
- */
-function clientHeaders(call: ProviderCall): Headers | undefined {
-  const headers = (call as ProviderCall & { headers?: unknown }).headers;
-  return headers instanceof Headers ? headers : undefined;
-}
-
 // A deployment's target depends only on config and env: built once per isolate, keyed by the deployment object.
 let targets: { env: object; byDeployment: WeakMap<DeploymentRef, AnthropicTarget> } | undefined;
 function targetOf(call: ProviderCall): AnthropicTarget {
@@ -52,7 +42,7 @@ export const anthropic: ProviderAdapter = {
       accept: call.stream ? 'text/event-stream' : 'application/json',
       ...target.headers,
     };
-    const beta = betaHeader(target.headers['anthropic-beta'], clientHeaders(call)?.get('anthropic-beta'));
+    const beta = betaHeader(target.headers['anthropic-beta'], call.headers?.get('anthropic-beta'));
     if (beta) headers['anthropic-beta'] = beta;
     const secrets = [target.secret];
 

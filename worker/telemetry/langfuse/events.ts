@@ -1,5 +1,5 @@
 import { GATEWAY_PARAMS } from '../../providers/openai-compatible/params.ts';
-import type { Endpoint } from '../../providers/types.ts';
+import type { Endpoint, RequestHeaders } from '../../providers/types.ts';
 import { messageLoggingOff, REDACTED_INPUT, redactedErrorMessage } from './redaction.ts';
 import { requestLangfuseMetadata } from './request-metadata.ts';
 import { type GenerationBody, type IngestionEvent, type ObservationLevel, REDACTED, type TraceBody } from './types.ts';
@@ -53,7 +53,7 @@ export interface LangfuseCall {
   };
   endpoint: Endpoint;
   body: Json;
-  headers: Headers;
+  headers: RequestHeaders;
   outcome?: { responseText?: string; aborted?: boolean };
   error?: { message: string; type: string };
   finishedAt: number;

@@ -1,3 +1,4 @@
+import type { RequestHeaders } from '../../providers/types.ts';
 import { REDACTED } from './types.ts';
 import { truthy } from './request-metadata.ts';
 
@@ -8,7 +9,7 @@ import { truthy } from './request-metadata.ts';
  * `turn_off_message_logging`, then the `x-litellm-enable-message-redaction`
  * header, then `litellm_settings.turn_off_message_logging`.
  */
-export function messageLoggingOff(body: Record<string, unknown>, headers: Headers, global: boolean): boolean {
+export function messageLoggingOff(body: Record<string, unknown>, headers: RequestHeaders, global: boolean): boolean {
   if (truthy(headers.get('litellm-disable-message-redaction'))) return false;
   const dynamic = body.turn_off_message_logging;
   if (typeof dynamic === 'boolean') return dynamic;

@@ -1,3 +1,4 @@
+import type { RequestHeaders } from '../../providers/types.ts';
 /**
  * The Langfuse controls a client sends in its request `metadata` (LiteLLM's
  * names: generation_name, trace_id, existing_trace_id, session_id, mask_input,
@@ -40,7 +41,7 @@ const text = (v: unknown, max = 800): string | undefined => {
 export const truthy = (v: unknown): boolean => v === true || (typeof v === 'string' && v.trim().toLowerCase() === 'true');
 
 /** The client metadata of a request (`metadata`, or `litellm_metadata` on routes that use it) plus `langfuse_*` headers. */
-export function requestLangfuseMetadata(body: Json, headers: Headers): RequestLangfuseMetadata {
+export function requestLangfuseMetadata(body: Json, headers: RequestHeaders): RequestLangfuseMetadata {
   const fromBody = isObject(body.metadata) ? body.metadata : isObject(body.litellm_metadata) ? body.litellm_metadata : {};
   const merged: Json = {};
   for (const [k, v] of Object.entries(fromBody)) if (!SECRET_KEYS.has(k)) merged[k] = v;
