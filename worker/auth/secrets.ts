@@ -1,17 +1,27 @@
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-const encoder = new TextEncoder();
+import { createHash } from 'node:crypto';
 
-/** Lower-case hex of bytes (a table lookup per byte: this runs on every request). */
+/** The ASCII codes of each byte's two hex digits. */
+const HEX_CODES = new TextEncoder().encode(Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0')).join(''));
+const decoder = new TextDecoder();
+
+/** Lower-case hex of bytes, built as one string (not a concatenation per byte). */
 export function toHex(bytes: ArrayBuffer): string {
   const view = new Uint8Array(bytes);
-  let out = '';
-  for (let i = 0; i < view.length; i++) out += HEX[view[i] as number];
-  return out;
+  const out = new Uint8Array(view.length * 2);
+  for (let i = 0; i < view.length; i++) {
+    const at = (view[i] as number) * 2;
+    out[i * 2] = HEX_CODES[at] as number;
+    out[i * 2 + 1] = HEX_CODES[at + 1] as number;
+  }
+  return decoder.decode(out);
 }
 
-/** SHA-256 hex of a key: how LiteLLM (and Tollgate) store virtual keys. */
+/**
+ * SHA-256 hex of a key: how LiteLLM (and Tollgate) store virtual keys. Runs
+ * on every request: node:crypto's hash (native, hex included) in one call.
+ */
 export async function hashKey(key: string): Promise<string> {
-  return toHex(await crypto.subtle.digest('SHA-256', encoder.encode(key)));
+  return createHash('sha256').update(key).digest('hex');
 }
 
 /**

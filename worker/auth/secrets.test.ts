@@ -1,0 +1,14 @@
+import { describe, expect, it } from 'vitest';
+import { hashKey, toHex } from './secrets.ts';
+
+describe('key hashing', () => {
+  it('is the SHA-256 hex LiteLLM stores', async () => {
+    expect(await hashKey('sk-1234')).toBe('88dc28d0f030c55ed4ab77ed8faf098196cb1c05df778539800c9f1243fe6b4b');
+    expect(await hashKey('')).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+  });
+
+  it('writes bytes as lower-case hex, two digits each', () => {
+    expect(toHex(new Uint8Array([0, 1, 15, 16, 171, 255]).buffer)).toBe('00010f10abff');
+    expect(toHex(new ArrayBuffer(0))).toBe('');
+  });
+});

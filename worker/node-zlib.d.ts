@@ -1,9 +1,0 @@
-/**
- * The part of node:zlib the Workers use (nodejs_compat provides it, natively).
- * Declared here rather than pulling @types/node into the Workers' types,
- * whose globals differ from the runtime's.
- */
-declare module 'node:zlib' {
-  export function gzipSync(data: string | Uint8Array, options?: { level?: number }): Uint8Array;
-  export function gunzipSync(data: Uint8Array): Uint8Array & { toString(encoding: 'utf8'): string };
-}
