@@ -7,11 +7,3 @@ declare module 'node:zlib' {
   export function gzipSync(data: string | Uint8Array, options?: { level?: number }): Uint8Array;
   export function gunzipSync(data: Uint8Array): Uint8Array & { toString(encoding: 'utf8'): string };
 }
-
-declare module 'node:crypto' {
-  interface Hash {
-    update(data: string): Hash;
-    digest(encoding: 'hex'): string;
-  }
-  export function createHash(algorithm: 'sha256'): Hash;
-}

@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-
 /** The ASCII codes of each byte's two hex digits. */
 const HEX_CODES = new TextEncoder().encode(Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0')).join(''));
 const decoder = new TextDecoder();
@@ -16,12 +14,11 @@ export function toHex(bytes: ArrayBuffer): string {
   return decoder.decode(out);
 }
 
-/**
- * SHA-256 hex of a key: how LiteLLM (and Tollgate) store virtual keys. Runs
- * on every request: node:crypto's hash (native, hex included) in one call.
- */
+const encoder = new TextEncoder();
+
+/** SHA-256 hex of a key: how LiteLLM (and Tollgate) store virtual keys. */
 export async function hashKey(key: string): Promise<string> {
-  return createHash('sha256').update(key).digest('hex');
+  return toHex(await crypto.subtle.digest('SHA-256', encoder.encode(key)));
 }
 
 /**
