@@ -121,8 +121,11 @@ describe('hot keys', () => {
     expect(statuses.every((s) => s === 200)).toBe(true);
     // The first 50 admissions of a second go to the key's object one by one (and settle there); then the
     // isolate leases half a second's traffic at a time, one lease in use, its requests waiting for the next.
+    // Measured ~0.1 alone, ~0.13 with the rest of the suite running (a slower burst spends longer ramping
+    // up); every request calling the object (admit and settle) would be 2, the herd without one lease in
+    // use about 0.4.
     const perRequest = (await limiterCalls() - before) / 2000;
-    expect(perRequest).toBeLessThan(0.12);
+    expect(perRequest).toBeLessThan(0.2);
 
     const tight = await keyWith({ rpm_limit: 300 });
     const started = Date.now();
@@ -149,7 +152,7 @@ describe('budgets', () => {
     expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(5);
     const refusal = await (await chat(key)).json() as { error: { type: string; message: string; code: string } };
     expect(refusal.error).toMatchObject({ type: 'budget_exceeded', code: '429' });
-    expect(refusal.error.message).toMatch(/^Budget has been exceeded! Key=sk-\.\.\.\w{4} Current cost: [\d.]+, Max budget: 0\.01$/);
+    expect(refusal.error.message).toMatch(/^Budget has been exceeded! Key=sk-\.\.\.[\w-]{4} Current cost: [\d.]+, Max budget: 0\.01$/);
     const spent = await eventually(async () => {
       const [row] = await query<{ total: number; n: string }>(stack.db.url, 'SELECT SUM(spend) AS total, COUNT(*) AS n FROM "LiteLLM_SpendLogs" WHERE api_key = $1 AND status = \'success\'', [sha256(key)]);
       return Number(row?.n) === statuses.filter((s) => s === 200).length ? Number(row?.total) : undefined;
