@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { badRequest, GatewayError } from '../errors.ts';
+import { parseRequest } from './request-schemas.ts';
 
 /** LiteLLM's default `max_request_size_mb` is unlimited; a gateway at the edge needs a bound (config can change it). */
 export const DEFAULT_MAX_BODY_BYTES = 20 * 1024 * 1024;
@@ -27,7 +28,7 @@ export async function readJsonBody<S extends z.ZodType>(
   }
   if (!json || typeof json !== 'object' || Array.isArray(json)) throw badRequest('Request body must be a JSON object');
   if (options.overrides) Object.assign(json, options.overrides);
-  const parsed = schema.safeParse(json);
+  const parsed = parseRequest(schema, json);
   if (!parsed.success) {
     const first = parsed.error.issues[0];
     const param = first?.path.length ? first.path.map(String).join('.') : null;

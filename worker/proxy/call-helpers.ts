@@ -10,6 +10,7 @@ import { type Admission, type AdmissionInput, admitCall } from '../limits/admiss
 import type { DeploymentRef } from '../models/deployments.ts';
 import type { CallOutcome, Endpoint, RequestHeaders } from '../providers/types.ts';
 import pkg from '../../package.json';
+import { parseRequest } from '../openai/request-schemas.ts';
 import type { CallContext } from './call-context.ts';
 
 /** LiteLLM's `request_timeout` default (seconds). */
@@ -32,7 +33,7 @@ export async function storeAnswer(plan: CachePlan, settleLeader: (a: CachedAnswe
 }
 
 export function validated(schema: z.ZodType<Record<string, unknown>>, body: Record<string, unknown>): Record<string, unknown> {
-  const parsed = schema.safeParse(body);
+  const parsed = parseRequest(schema, body);
   if (parsed.success) return parsed.data;
   const first = parsed.error.issues[0];
   throw new GatewayError(parsed.error.issues.map((i) => `${i.path.map(String).join('.') || 'body'}: ${i.message}`).join('; '), {
