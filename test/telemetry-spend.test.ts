@@ -194,4 +194,21 @@ describe('spend-log messages', () => {
     const row = await one('SELECT spend, prompt_tokens, completion_tokens, request_duration_ms FROM "LiteLLM_SpendLogs" WHERE request_id = $1', [odd.request_id]);
     expect({ ...row, spend: num(row.spend) }).toEqual({ spend: 0, prompt_tokens: 0, completion_tokens: 4, request_duration_ms: null });
   });
+
+  it('write a batch larger than one statement takes, each record once, delivered twice', async () => {
+    const { consumeSpendLogs } = await consumers();
+    const many = Array.from({ length: 1_200 }, () => record({ api_key: 'bulk-key', team_id: null, organization_id: null, user: '', end_user: null, request_tags: [], spend: 0.001 }));
+    const bodies = [{ records: many.slice(0, 700) }, { records: many.slice(700) }];
+    for (let delivery = 1; delivery <= 2; delivery++) {
+      const { batch, outcome } = fakeBatch(bodies, delivery);
+      await consume(consumeSpendLogs, batch);
+      expect(outcome).toEqual({ acked: true });
+    }
+    const rows = await one('SELECT count(*) AS n, sum(spend) AS s FROM "LiteLLM_SpendLogs" WHERE api_key = $1', ['bulk-key']);
+    expect(num(rows.n)).toBe(1_200);
+    expect(num(rows.s)).toBeCloseTo(1.2, 6);
+    const daily = await one('SELECT sum(api_requests) AS n, sum(spend) AS s FROM "LiteLLM_DailyKeySpend" WHERE api_key = $1', ['bulk-key']);
+    expect(num(daily.n)).toBe(1_200);
+    expect(num(daily.s)).toBeCloseTo(1.2, 6);
+  });
 });

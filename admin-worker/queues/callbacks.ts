@@ -1,9 +1,10 @@
 import { reportCallbackFailure } from '../../worker/telemetry/metrics/hooks.ts';
 import type { CallbackItem, CallbackMessage, IngestionEvent, LangfuseDestination } from '../../worker/telemetry/langfuse/types.ts';
 import { decodePack } from '../../worker/telemetry/queue-packing.ts';
+import { inSlices } from '../../worker/telemetry/yield.ts';
 import type { AdminEnv } from '../env.ts';
 import { destinationKey, type LangfuseCredentials, type Resolved, resolveDestinations } from './callbacks/credentials.ts';
-import { chunkEvents, postIngestion } from './callbacks/ingestion.ts';
+import { chunkEvents, type EventChunk, postIngestion } from './callbacks/ingestion.ts';
 import { retryDelay } from './callbacks/retry.ts';
 
 export const CALLBACK_QUEUE = 'tollgate-callbacks';
@@ -11,7 +12,7 @@ export const CALLBACK_QUEUE = 'tollgate-callbacks';
 /** How long Langfuse gets to answer one ingestion request (`LANGFUSE_TIMEOUT`, seconds, overrides it). */
 const DEFAULT_TIMEOUT_S = 10;
 
-type Message = CallbackMessage['items'];
+type Items = CallbackMessage['items'];
 
 /**
  * Posts the Langfuse events of one Queue batch: every message's items are
@@ -25,7 +26,9 @@ type Message = CallbackMessage['items'];
  * are not duplicated.
  */
 export async function consumeCallbacks(batch: MessageBatch<unknown>, env: AdminEnv, ctx: ExecutionContext): Promise<void> {
-  const messages = batch.messages.map((m) => ({ message: m, items: itemsOf(m.body) }));
+  // Decoded one message at a time, with a turn for requests between them (a batch can be a second of traffic).
+  const messages: { message: Message<unknown>; items: CallbackItem[] }[] = [];
+  await inSlices(batch.messages, 1, (m) => messages.push({ message: m, items: itemsOf(m.body) }));
   const failed = new Set<number>();
   const retry = (index: number) => failed.add(index);
 
@@ -67,7 +70,8 @@ export async function consumeCallbacks(batch: MessageBatch<unknown>, env: AdminE
   }
 
   const timeoutMs = timeoutOf(env);
-  const posts = [...groups.values()].flatMap((group) => chunkEvents(group.events).map((chunk) => ({ group, chunk })));
+  const posts: { group: { credentials: LangfuseCredentials; events: IngestionEvent[]; origin: Map<string, number> }; chunk: EventChunk }[] = [];
+  for (const group of groups.values()) for (const chunk of await chunkEvents(group.events)) posts.push({ group, chunk });
   await Promise.all(posts.map(async ({ group, chunk }) => {
     const { events } = chunk;
     const result = await postIngestion(group.credentials, chunk, timeoutMs);
@@ -98,7 +102,7 @@ function timeoutOf(env: AdminEnv): number {
 }
 
 /** The items of a message (compressed as the gateway sends it, or plain); anything that is not a CallbackMessage holds none (and is acked). */
-function itemsOf(raw: unknown): Message {
+function itemsOf(raw: unknown): Items {
   let body: unknown;
   try {
     body = decodePack(raw);

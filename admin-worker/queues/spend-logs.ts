@@ -1,5 +1,6 @@
 import { openDatabase } from '../../worker/db/client.ts';
 import { decodePack } from '../../worker/telemetry/queue-packing.ts';
+import { yieldToRequests } from '../../worker/telemetry/yield.ts';
 import type { SpendLogMessage, SpendLogRecord } from '../../worker/telemetry/spend-log.ts';
 import type { AdminEnv } from '../env.ts';
 import { writeSpendLogs } from './spend-logs/write.ts';
@@ -16,6 +17,8 @@ const SPEND_LOG_MAX_RETRIES = 3;
  * an outage longer than the retries still loses nothing.
  */
 const DLQ_REQUEUE_AFTER = 20;
+/** Records per insert statement: a statement's JSON is built at once, on the thread requests share. */
+const WRITE_CHUNK = 500;
 /** Longest wait between two tries of a dead-letter batch: how late spend lands once Postgres is back. */
 const DLQ_MAX_DELAY_S = 900;
 
@@ -23,14 +26,14 @@ const DLQ_MAX_DELAY_S = 900;
 type DlqEnv = AdminEnv & { SPEND_LOG_DLQ?: Queue<unknown> };
 
 /**
- * Writes one batch of spend-log messages (see writeSpendLogs: one statement,
- * idempotent on request_id, rollups and entity spend from the new rows only)
- * and acks it. A failing batch (Postgres down) is retried with exponential
+ * Writes one batch of spend-log messages (see writeSpendLogs: statements of
+ * up to 500 records, idempotent on request_id, rollups and entity spend from
+ * the new rows only) and acks it. A failing batch (Postgres down) is retried with exponential
  * backoff (2, 4, 8 s); after `max_retries` the runtime moves it to the
  * dead-letter queue, whose consumer keeps trying.
  */
 export async function consumeSpendLogs(batch: MessageBatch<unknown>, env: AdminEnv, ctx: ExecutionContext): Promise<void> {
-  const records = batch.messages.flatMap((m) => recordsOf(m.body));
+  const records = await recordsOfBatch(batch);
   if (records.length === 0) {
     batch.ackAll();
     return;
@@ -56,7 +59,7 @@ export async function consumeSpendLogs(batch: MessageBatch<unknown>, env: AdminE
  * (acking only once they are there), so nothing expires unwritten.
  */
 export async function consumeDeadSpendLogs(batch: MessageBatch<unknown>, env: DlqEnv, ctx: ExecutionContext): Promise<void> {
-  const records = batch.messages.flatMap((m) => recordsOf(m.body));
+  const records = await recordsOfBatch(batch);
   if (records.length === 0) {
     batch.ackAll();
     return;
@@ -86,13 +89,38 @@ export async function consumeDeadSpendLogs(batch: MessageBatch<unknown>, env: Dl
   }
 }
 
-async function write(env: AdminEnv, ctx: ExecutionContext, records: SpendLogRecord[]) {
+/**
+ * Writes the records in statements of WRITE_CHUNK, yielding to requests
+ * between them (a batch can hold a second of a busy gateway's records). Each
+ * statement is idempotent on request_id, so a batch that fails part way and
+ * is retried writes only what is missing.
+ */
+async function write(env: AdminEnv, ctx: ExecutionContext, batch: SpendLogRecord[]) {
+  // The same request twice in one batch (a redelivery beside the original) is one row.
+  const records = [...new Map(batch.map((r) => [r.request_id, r])).values()];
   const database = openDatabase(env);
   try {
-    return await writeSpendLogs(database.db, records);
+    const total = { received: 0, written: 0 };
+    for (let i = 0; i < records.length; i += WRITE_CHUNK) {
+      if (i > 0) await yieldToRequests();
+      const done = await writeSpendLogs(database.db, records.slice(i, i + WRITE_CHUNK));
+      total.received += done.received;
+      total.written += done.written;
+    }
+    return total;
   } finally {
     ctx.waitUntil(database.close());
   }
+}
+
+/** Every message's records, decoded one message at a time with a turn for requests between them. */
+async function recordsOfBatch(batch: MessageBatch<unknown>): Promise<SpendLogRecord[]> {
+  const records: SpendLogRecord[] = [];
+  for (const [i, m] of batch.messages.entries()) {
+    if (i > 0) await yieldToRequests();
+    records.push(...recordsOf(m.body));
+  }
+  return records;
 }
 
 /** Sends message bodies as new messages, within a batch's limits (100 messages, 256 KB). */

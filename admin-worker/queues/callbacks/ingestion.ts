@@ -1,11 +1,14 @@
 import type { IngestionEvent } from '../../../worker/telemetry/langfuse/types.ts';
 import { utf8Bound } from '../../../worker/telemetry/queue-packing.ts';
+import { yieldToRequests } from '../../../worker/telemetry/yield.ts';
 import pkg from '../../../package.json';
 import type { LangfuseCredentials } from './credentials.ts';
 
 /** Langfuse takes a few MB per ingestion request; 1 MB keeps every request well inside that. */
 export const MAX_POST_BYTES = 1024 * 1024;
 const MAX_POST_EVENTS = 500;
+/** Events serialised between two turns of the event loop. */
+const SERIALISE_SLICE = 200;
 
 export type IngestionResult =
   /** Langfuse took the request: `retry` holds the events it failed with a retryable status (5xx, 429) in its 207. */
@@ -27,12 +30,13 @@ export interface EventChunk {
   jsons: string[];
 }
 
-/** Events → request bodies of at most MAX_POST_BYTES and MAX_POST_EVENTS each. */
-export function chunkEvents(events: IngestionEvent[]): EventChunk[] {
+/** Events → request bodies of at most MAX_POST_BYTES and MAX_POST_EVENTS each (serialised in slices, yielding to requests between them). */
+export async function chunkEvents(events: IngestionEvent[]): Promise<EventChunk[]> {
   const chunks: EventChunk[] = [];
   let current: EventChunk = { events: [], jsons: [] };
   let bytes = 0;
-  for (const event of events) {
+  for (const [i, event] of events.entries()) {
+    if (i > 0 && i % SERIALISE_SLICE === 0) await yieldToRequests();
     const json = JSON.stringify(event);
     const size = utf8Bound(json);
     if (current.events.length && (bytes + size > MAX_POST_BYTES || current.events.length >= MAX_POST_EVENTS)) {

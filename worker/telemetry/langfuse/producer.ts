@@ -1,5 +1,6 @@
 import type { GatewayEnv } from '../../env.ts';
 import { shipPacks } from '../queue-packing.ts';
+import { inSlices } from '../yield.ts';
 import { fitItem } from './packing.ts';
 import type { CallbackItem } from './types.ts';
 
@@ -10,6 +11,9 @@ import type { CallbackItem } from './types.ts';
  * spend logs, the chart's preStop lets the last window ship before SIGTERM.
  */
 export const CALLBACK_FLUSH_MS = 100;
+
+/** Calls whose events are built between two turns of the event loop (yield.ts): about half a millisecond. */
+const BUILD_SLICE = 20;
 
 /** A call whose events are built at flush time, off the request's own path. */
 type PendingItem = () => CallbackItem;
@@ -46,14 +50,14 @@ export async function flushCallbacks(env: GatewayEnv): Promise<void> {
     return;
   }
   const items: { item: CallbackItem; json: string }[] = [];
-  for (const build of pending) {
+  await inSlices(pending, BUILD_SLICE, (build) => {
     try {
       const fitted = fitItem(build());
       if (fitted) items.push(fitted);
     } catch (err) {
       console.error('Langfuse events could not be built:', err instanceof Error ? err.message : String(err));
     }
-  }
+  });
   // The CallbackMessage `{v: 1, items}`, from the items' own JSON.
   await shipPacks(queue, items, (joined) => `{"v":1,"items":[${joined}]}`, { noun: 'Langfuse callback', idOf: (e) => e.item.callId });
 }
