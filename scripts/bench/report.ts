@@ -6,6 +6,8 @@ export interface PathResult {
   stream: StreamResult;
   cpuPerRequestMs?: number;
   peakRssMb?: number;
+  /** Seconds after the c=50 run ended until its last spend-log row was written. */
+  telemetryLagS?: number;
   /** Limiter Durable Object calls per request (the gateway's tollgate_limiter_calls_total over the phase). */
   limiterCallsC1?: number;
   limiterCallsC50?: number;
@@ -64,7 +66,8 @@ export function renderReport(r: BenchReport): string {
     ['c=50 p99 latency (ms)', (p) => p.c50.p99, 2],
     ['stream: time to first token (ms)', (p) => p.stream.ttft, 2],
     ['stream: total, 64 chunks 10 ms apart (ms)', (p) => p.stream.total, 1],
-    ['CPU per request (ms, whole workerd process)', (p) => p.cpuPerRequestMs, 3],
+    ['CPU per request (ms, whole workerd process, telemetry written included)', (p) => p.cpuPerRequestMs, 3],
+    ['c=50 run\'s last spend-log row written (s after the run)', (p) => p.telemetryLagS, 1],
     ['peak memory (MiB, workerd RSS)', (p) => p.peakRssMb, 0],
     ['limiter DO calls per request, c=1 (warm key)', (p) => p.limiterCallsC1, 2],
     ['limiter DO calls per request, c=50 (hot key: leases)', (p) => p.limiterCallsC50, 3],
