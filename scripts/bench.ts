@@ -10,18 +10,22 @@
  *
  * Options: --runs N (3), --c1 SECONDS (5), --c50 SECONDS (10), --streams N (10), --profile,
  * --profile-only (no measured runs: only where the gateway's time goes, printed).
+ * For investigations (never in the published numbers): BENCH_ONLY=floor,gateway runs only those
+ * paths; BENCH_PROFILE_KEY=master profiles the master key's path; BENCH_V8_FLAGS passes V8 flags to
+ * the gateway's workerd (e.g. "--perf-basic-prof" for `perf record`); BENCH_EXPERIMENT_NO_LANGFUSE and
+ * BENCH_EXPERIMENT_NO_QUEUE turn Langfuse callbacks or the spend-log Queue off.
  * Writes bench/latest.json (and bench/results/<time>.json) and prints the table the README shows.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { startBenchUpstream, startLangfuseSink } from './bench/upstream.ts';
 import { writeFloorConfig } from './bench/floor-config.ts';
-import { cpuMs, loadTest, median, peakRssMb, sequentialLatency, streamTimings, type Target } from './bench/measure.ts';
+import { cpuMs, loadTest, peakRssMb, sequentialLatency, streamTimings, type Target } from './bench/measure.ts';
 import { profileUnderLoad } from './bench/profile.ts';
-import { renderReport, type BenchReport, type PathResult } from './bench/report.ts';
+import { deliveryCheck, limiterCalls, seedBenchKey, telemetryDrained } from './bench/gateway-state.ts';
+import { medianOf, renderReport, type BenchReport, type PathResult } from './bench/report.ts';
 import { buildAll, ROOT } from './lib/build.ts';
 import { freePort } from './lib/free-port.ts';
 import { migrateDatabase } from './lib/migrate.ts';
@@ -30,7 +34,6 @@ import { WELL_KNOWN_ENV } from './lib/stack.ts';
 import { generateWorkerdConfig } from './lib/workerd-config.ts';
 import { startWorkerd } from './lib/workerd-process.ts';
 import { startWsProxy } from './lib/wsproxy.ts';
-import { createHash } from 'node:crypto';
 
 const { values } = parseArgs({
   options: {
@@ -66,7 +69,7 @@ async function main() {
   await migrateDatabase(db.url);
   const proxy = await startWsProxy({ allow: [db.address] });
   cleanups.push(proxy.close);
-  await seedBenchKey(db.url);
+  await seedBenchKey(db.url, VIRTUAL_KEY);
 
   const configFile = join(work, 'config.yaml');
   // Callbacks on: Langfuse ingestion goes to a sink on loopback that answers as Langfuse does (207).
@@ -183,101 +186,6 @@ async function profile(gateway: { stop(): Promise<unknown> }, configFile: string
   const summary = await profileUnderLoad(profiled, { ...target, url: `${profiled.url}/v1/chat/completions` });
   console.log(summary);
   if (!values['profile-only']) writeFileSync(join(ROOT, 'bench', 'latest-profile.txt'), `${summary}\n`);
-}
-
-function medianOf(list: PathResult[]): PathResult {
-  const m = (pick: (r: PathResult) => number | undefined) => {
-    const values = list.map(pick).filter((v): v is number => v !== undefined);
-    return values.length ? median(values) : undefined;
-  };
-  return {
-    c1: { rps: m((r) => r.c1.rps) ?? 0, p50: m((r) => r.c1.p50) ?? 0, p99: m((r) => r.c1.p99) ?? 0, requests: m((r) => r.c1.requests) ?? 0, errors: Math.max(...list.map((r) => r.c1.errors)), non2xx: Math.max(...list.map((r) => r.c1.non2xx)) },
-    c50: { rps: m((r) => r.c50.rps) ?? 0, p50: m((r) => r.c50.p50) ?? 0, p99: m((r) => r.c50.p99) ?? 0, requests: m((r) => r.c50.requests) ?? 0, errors: Math.max(...list.map((r) => r.c50.errors)), non2xx: Math.max(...list.map((r) => r.c50.non2xx)) },
-    stream: {
-      ttft: m((r) => r.stream.ttft) ?? 0,
-      total: m((r) => r.stream.total) ?? 0,
-      chunksSeen: Math.min(...list.map((r) => r.stream.chunksSeen)),
-      arrivals: (list[0]?.stream.arrivals ?? []).map((_, i) => median(list.map((r) => r.stream.arrivals[i] ?? 0))),
-    },
-    cpuPerRequestMs: m((r) => r.cpuPerRequestMs),
-    peakRssMb: m((r) => r.peakRssMb),
-    limiterCallsC1: m((r) => r.limiterCallsC1),
-    telemetryLagS: m((r) => r.telemetryLagS),
-    limiterCallsC50: m((r) => r.limiterCallsC50),
-  };
-}
-
-/**
- * Waits (up to 60 s) until the spend-log rows have stopped growing for
- * 1.5 s (the Queue consumers are idle); answers when the count last grew.
- */
-async function telemetryDrained(dbUrl: string): Promise<number> {
-  const client = new pg.Client({ connectionString: dbUrl });
-  await client.connect();
-  try {
-    let last = -1;
-    let grewAt = Date.now();
-    for (const deadline = Date.now() + 60_000; Date.now() < deadline;) {
-      const rows = Number((await client.query('SELECT count(*) AS n FROM "LiteLLM_SpendLogs"')).rows[0].n);
-      if (rows !== last) {
-        last = rows;
-        grewAt = Date.now();
-      } else if (Date.now() - grewAt >= 1500) {
-        break;
-      }
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    return grewAt;
-  } finally {
-    await client.end();
-  }
-}
-
-/**
- * Every request the gateway served must have its spend-log row in Postgres and
- * its Langfuse trace at the sink, however hard it was pushed: waits (up to
- * 60 s) until both stop growing, then compares them with the gateway's own
- * request count (litellm_proxy_total_requests_metric on /metrics).
- */
-async function deliveryCheck(gatewayUrl: string, dbUrl: string, traces: () => number): Promise<BenchReport['delivery']> {
-  const client = new pg.Client({ connectionString: dbUrl });
-  await client.connect();
-  try {
-    const rows = async () => Number((await client.query('SELECT count(*) AS n FROM "LiteLLM_SpendLogs"')).rows[0].n);
-    let last = { rows: -1, traces: -1 };
-    for (const deadline = Date.now() + 60_000; Date.now() < deadline;) {
-      await new Promise((r) => setTimeout(r, 2000));
-      const now = { rows: await rows(), traces: traces() };
-      if (now.rows === last.rows && now.traces === last.traces) break;
-      last = now;
-    }
-    const text = await (await fetch(`${gatewayUrl}/metrics`)).text();
-    let requests = 0;
-    for (const m of text.matchAll(/^litellm_proxy_total_requests_metric_total(?:\{[^}]*\})? (\d+(?:\.\d+)?)$/gm)) requests += Number(m[1]);
-    return { requests, spendRows: last.rows, langfuseTraces: last.traces };
-  } finally {
-    await client.end();
-  }
-}
-
-/**
- * The gateway's count of limiter Durable Object calls so far (tollgate_limiter_calls_total on
- * /metrics), read once the isolates have flushed their counts (at most once a second).
- */
-async function limiterCalls(gatewayUrl: string): Promise<number | undefined> {
-  await new Promise((r) => setTimeout(r, 1500));
-  const text = await (await fetch(`${gatewayUrl}/metrics`)).text();
-  const m = /^tollgate_limiter_calls_total (\d+(?:\.\d+)?)$/m.exec(text);
-  return m ? Number(m[1]) : 0;
-}
-
-/** The bench key: RPM/TPM limits and a budget set high enough never to refuse. */
-async function seedBenchKey(url: string) {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  await client.query(`INSERT INTO "LiteLLM_VerificationToken" (token, key_name, key_alias, rpm_limit, tpm_limit, max_budget)
-    VALUES ($1, 'sk-...0000', 'bench', 100000000, 1000000000, 1000000)`, [createHash('sha256').update(VIRTUAL_KEY).digest('hex')]);
-  await client.end();
 }
 
 async function workerdVersion(): Promise<string> {

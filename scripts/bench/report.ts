@@ -1,4 +1,4 @@
-import type { LoadResult, StreamResult } from './measure.ts';
+import { type LoadResult, median, type StreamResult } from './measure.ts';
 
 export interface PathResult {
   c1: LoadResult;
@@ -85,4 +85,27 @@ export function renderReport(r: BenchReport): string {
     `medians of ${r.method.runs} runs (c=1 for ${r.method.c1Seconds} s, c=50 for ${r.method.c50Seconds} s, ${r.method.streams} streams each).`,
   ];
   return lines.join('\n');
+}
+
+/** Each measure's median over the runs (errors: the worst run; chunks seen: the fewest). */
+export function medianOf(list: PathResult[]): PathResult {
+  const m = (pick: (r: PathResult) => number | undefined) => {
+    const values = list.map(pick).filter((v): v is number => v !== undefined);
+    return values.length ? median(values) : undefined;
+  };
+  return {
+    c1: { rps: m((r) => r.c1.rps) ?? 0, p50: m((r) => r.c1.p50) ?? 0, p99: m((r) => r.c1.p99) ?? 0, requests: m((r) => r.c1.requests) ?? 0, errors: Math.max(...list.map((r) => r.c1.errors)), non2xx: Math.max(...list.map((r) => r.c1.non2xx)) },
+    c50: { rps: m((r) => r.c50.rps) ?? 0, p50: m((r) => r.c50.p50) ?? 0, p99: m((r) => r.c50.p99) ?? 0, requests: m((r) => r.c50.requests) ?? 0, errors: Math.max(...list.map((r) => r.c50.errors)), non2xx: Math.max(...list.map((r) => r.c50.non2xx)) },
+    stream: {
+      ttft: m((r) => r.stream.ttft) ?? 0,
+      total: m((r) => r.stream.total) ?? 0,
+      chunksSeen: Math.min(...list.map((r) => r.stream.chunksSeen)),
+      arrivals: (list[0]?.stream.arrivals ?? []).map((_, i) => median(list.map((r) => r.stream.arrivals[i] ?? 0))),
+    },
+    cpuPerRequestMs: m((r) => r.cpuPerRequestMs),
+    peakRssMb: m((r) => r.peakRssMb),
+    limiterCallsC1: m((r) => r.limiterCallsC1),
+    telemetryLagS: m((r) => r.telemetryLagS),
+    limiterCallsC50: m((r) => r.limiterCallsC50),
+  };
 }

@@ -1,22 +1,12 @@
 import type { GatewayEnv } from '../env.ts';
 import type { KeyPolicy } from '../auth/key-policy.ts';
+import { firstRefusal, keyPolicy, rateLimitHeaders, viewOf } from './admission-answer.ts';
 import { bounded } from './bounded.ts';
-import { limiterName, type EntityKind } from './client.ts';
+import type { EntityKind } from './client.ts';
 import { now } from './clock.ts';
-import type { AdmitRequest, AdmitResult, EntityLimiter, EntityView, LeaseGrant, Settlement } from './entity-limiter.ts';
-import { type Refusal, toGatewayError } from './refusals.ts';
-import { inc } from '../telemetry/metrics/buffer.ts';
-import { M } from '../telemetry/metrics/registry.ts';
-
-type LimiterStub = Pick<EntityLimiter, 'admit' | 'settle' | 'release' | 'describe' | 'returnLease'>;
-
-/** One stub per call: every Durable Object call of admission goes through here, and is counted. */
-export function limiter(env: GatewayEnv, kind: EntityKind, id: string): LimiterStub {
-  const ns = env.LIMITER;
-  if (!ns) throw new Error('LIMITER Durable Object binding is missing');
-  inc(M.limiterCalls, {});
-  return ns.get(ns.idFromName(limiterName(kind, id))) as unknown as LimiterStub;
-}
+import type { AdmitRequest, AdmitResult, EntityView, Settlement } from './entity-limiter.ts';
+import { endLease, fromLease, isHot, isolateId, keepLease, lastLeaseId, limiter, type LocalLease, maybeReturn, refills, type Target, unuse } from './local-leases.ts';
+import { toGatewayError } from './refusals.ts';
 
 interface Route { teamId: string | null; organizationId: string | null; userId: string | null }
 
@@ -29,8 +19,6 @@ interface Route { teamId: string | null; organizationId: string | null; userId: 
 const routes = new Map<string, Route>();
 const redirects = new Map<string, { token: string; until: number }>();
 const ROUTES_MAX = 50_000;
-
-const ORDER: EntityKind[] = ['key', 'team', 'org', 'user', 'end_user', 'global'];
 
 export interface AdmissionInput {
   token: string;
@@ -57,89 +45,6 @@ export interface Admission {
   release(): Promise<void>;
 }
 
-type Target = { kind: EntityKind; id: string };
-
-/**
- * A lease held by this isolate (see LeaseGrant): what is left of it, what
- * requests under it have used, and how many are still running. It is
- * returned to its object once it is retired (expired or replaced) and its
- * last request has settled.
- */
-interface LocalLease {
-  target: Target;
-  grant: LeaseGrant;
-  view: EntityView;
-  left: { requests: number; tokens: number; cost: number };
-  used: { requests: number; tokens: number; cost: number };
-  inFlight: number;
-  retired: boolean;
-}
-
-const leases = new Map<string, LocalLease>();
-/** Entities that granted this isolate a lease lately: until when their next lease is worth waiting for, and the last one's id. */
-const hot = new Map<string, { until: number; leaseId: string }>();
-/** A hot entity's object being asked by a request of this isolate: settles once its answer (and lease) is in. */
-const refills = new Map<string, Promise<void>>();
-const HOT_MAX = 10_000;
-
-function isHot(name: string): boolean {
-  const until = hot.get(name)?.until;
-  if (until === undefined) return false;
-  if (until > now()) return true;
-  hot.delete(name);
-  return false;
-}
-let isolate: string | undefined;
-/** This isolate's random id, the holder of its leases (made on first use: not allowed at load). */
-function isolateId(): string {
-  return (isolate ??= crypto.randomUUID());
-}
-
-/** How long after its last lease ends an entity still counts as hot here. */
-const LEASE_HOT_MS = 2_000;
-/** A lease this close to its end is not used for a new request: its object may already count it as spent. */
-const LEASE_MARGIN_MS = 100;
-
-function fromLease(name: string, estCost: number, estTokens: number): LocalLease | undefined {
-  const lease = leases.get(name);
-  if (!lease) return undefined;
-  if (lease.grant.expiresAt - now() < LEASE_MARGIN_MS) {
-    leases.delete(name);
-    lease.retired = true;
-    return undefined;
-  }
-  if (lease.left.requests < 1 || lease.left.tokens < estTokens || lease.left.cost < estCost) return undefined;
-  lease.left.requests -= 1;
-  lease.left.tokens -= estTokens;
-  lease.left.cost -= estCost;
-  lease.used.requests += 1;
-  lease.inFlight += 1;
-  return lease;
-}
-
-function keepLease(target: Target, grant: LeaseGrant, view: EntityView): LocalLease {
-  const name = `${target.kind}:${target.id}`;
-  const old = leases.get(name);
-  if (old) old.retired = true;
-  const lease: LocalLease = {
-    target, grant, view, inFlight: 0, retired: false,
-    left: { requests: grant.requests, tokens: grant.tokens, cost: grant.cost },
-    used: { requests: 0, tokens: 0, cost: 0 },
-  };
-  leases.set(name, lease);
-  if (hot.size >= HOT_MAX && !hot.has(name)) hot.delete(hot.keys().next().value as string);
-  hot.set(name, { until: grant.expiresAt + LEASE_HOT_MS, leaseId: grant.leaseId });
-  return lease;
-}
-
-/** Hands a retired, drained lease back: its use becomes spend, the rest goes back to the object's buckets. */
-async function maybeReturn(env: GatewayEnv, lease: LocalLease): Promise<void> {
-  if (!lease.retired || lease.inFlight > 0) return;
-  lease.inFlight = -1; // returned once
-  const { kind, id } = lease.target;
-  await limiter(env, kind, id).returnLease(kind, id, { leaseId: lease.grant.leaseId, ...lease.used });
-}
-
 /** The entities a key's route brings in: its team (and the team's org), else its user. */
 function linked(route: Route | undefined, team: EntityView | undefined): Target[] {
   if (!route) return [];
@@ -163,7 +68,7 @@ export async function admitCall(env: GatewayEnv, input: AdmissionInput, depth = 
   const redirect = redirects.get(token);
   if (redirect && redirect.until > now()) token = redirect.token;
   else if (redirect) redirects.delete(token);
-  const request = (t: Target): AdmitRequest => ({ ...t, requestId: input.requestId, model: input.model, estCost: input.estCost, estTokens: input.estTokens, holder: isolateId(), replacing: hot.get(`${t.kind}:${t.id}`)?.leaseId });
+  const request = (t: Target): AdmitRequest => ({ ...t, requestId: input.requestId, model: input.model, estCost: input.estCost, estTokens: input.estTokens, holder: isolateId(), replacing: lastLeaseId(`${t.kind}:${t.id}`) });
   const results = new Map<string, { target: Target; result: AdmitResult }>();
   const leased = new Map<string, LocalLease>();
   const answered = (t: Target, answer: AdmitResult) => {
@@ -171,11 +76,7 @@ export async function admitCall(env: GatewayEnv, input: AdmissionInput, depth = 
     if (answer.ok === true && answer.lease) {
       const lease = keepLease(t, answer.lease, answer.view);
       // Returned at its end even if no other request comes to notice it expired.
-      input.waitUntil(new Promise((r) => setTimeout(r, Math.max(0, answer.lease!.expiresAt - now()))).then(() => {
-        if (leases.get(`${t.kind}:${t.id}`) === lease) leases.delete(`${t.kind}:${t.id}`);
-        lease.retired = true;
-        return maybeReturn(env, lease);
-      }));
+      input.waitUntil(new Promise((r) => setTimeout(r, Math.max(0, answer.lease!.expiresAt - now()))).then(() => endLease(env, lease)));
     }
   };
   const takeLease = (t: Target): boolean => {
@@ -279,28 +180,6 @@ export async function admitCall(env: GatewayEnv, input: AdmissionInput, depth = 
   };
 }
 
-/** A request admitted under a lease that will not run: its share goes back into the lease. */
-function unuse(lease: LocalLease, input: AdmissionInput): void {
-  lease.left.requests += 1;
-  lease.left.tokens += input.estTokens;
-  lease.left.cost += input.estCost;
-  lease.used.requests -= 1;
-  lease.inFlight -= 1;
-}
-
-function viewOf(results: Map<string, { result: AdmitResult }>, kind: EntityKind, id: string | null): EntityView | undefined {
-  if (!id) return undefined;
-  const r = results.get(`${kind}:${id}`)?.result;
-  return r && r.ok !== 'redirect' ? r.view : undefined;
-}
-
-function firstRefusal(results: Map<string, { target: Target; result: AdmitResult }>): Refusal | undefined {
-  const refused = [...results.values()].filter((r) => r.result.ok === false);
-  refused.sort((a, b) => ORDER.indexOf(a.target.kind) - ORDER.indexOf(b.target.kind));
-  const first = refused[0]?.result;
-  return first && first.ok === false ? first.refusal : undefined;
-}
-
 async function undo(env: GatewayEnv, requestId: string, results: Map<string, { target: Target; result: AdmitResult }>, leased: Map<string, LocalLease>, input: AdmissionInput): Promise<void> {
   const calls: Promise<void>[] = [];
   for (const [name, { target, result }] of results) {
@@ -314,45 +193,4 @@ async function undo(env: GatewayEnv, requestId: string, results: Map<string, { t
   }
   leased.clear();
   await Promise.all(calls);
-}
-
-export function keyPolicy(token: string, key: EntityView, team: EntityView | undefined): KeyPolicy {
-  return {
-    token,
-    keyName: key.keyName,
-    keyAlias: key.alias,
-    userId: key.userId,
-    organizationId: key.organizationId ?? team?.organizationId ?? null,
-    models: key.models,
-    blocked: key.blocked,
-    expires: key.expires === null ? null : new Date(key.expires),
-    spend: key.spend,
-    maxBudget: key.maxBudget,
-    metadata: key.metadata,
-    tags: key.tags,
-    allowedCacheControls: key.allowedCacheControls ?? [],
-    team: team?.exists
-      ? { id: team.id, alias: team.alias, models: team.models, blocked: team.blocked, organizationId: team.organizationId, metadata: team.metadata }
-      : null,
-  };
-}
-
-/** LiteLLM's `x-ratelimit-*` headers: the key's limits if it has them, else the tightest of the others. */
-function rateLimitHeaders(results: Map<string, { target: Target; result: AdmitResult }>): Record<string, string> {
-  const views = [...results.values()]
-    .sort((a, b) => ORDER.indexOf(a.target.kind) - ORDER.indexOf(b.target.kind))
-    .map((r) => (r.result.ok === true ? r.result.view.remaining : undefined))
-    .filter((r): r is EntityView['remaining'] => !!r && (r.limitRequests !== undefined || r.limitTokens !== undefined));
-  const first = views[0];
-  if (!first) return {};
-  const headers: Record<string, string> = {};
-  if (first.limitRequests !== undefined) {
-    headers['x-ratelimit-limit-requests'] = String(first.limitRequests);
-    headers['x-ratelimit-remaining-requests'] = String(first.requests ?? 0);
-  }
-  if (first.limitTokens !== undefined) {
-    headers['x-ratelimit-limit-tokens'] = String(first.limitTokens);
-    headers['x-ratelimit-remaining-tokens'] = String(first.tokens ?? 0);
-  }
-  return headers;
 }

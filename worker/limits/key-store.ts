@@ -1,6 +1,7 @@
 import type { KeyPolicy, KeyStore } from '../auth/key-policy.ts';
 import type { GatewayEnv } from '../env.ts';
-import { keyPolicy, limiter } from './admission.ts';
+import { keyPolicy } from './admission-answer.ts';
+import { limiter } from './local-leases.ts';
 import type { AdmitResult, EntityView } from './entity-limiter.ts';
 
 const view = (r: AdmitResult): EntityView | undefined => (r.ok === 'redirect' ? undefined : r.view);

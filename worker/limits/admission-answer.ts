@@ -1,0 +1,63 @@
+import type { KeyPolicy } from '../auth/key-policy.ts';
+import type { EntityKind } from './client.ts';
+import type { AdmitResult, EntityView } from './entity-limiter.ts';
+import type { Target } from './local-leases.ts';
+import type { Refusal } from './refusals.ts';
+
+/** What admission answers, from the entities' results: the refusal that wins, the key's policy, the rate-limit headers. */
+
+const ORDER: EntityKind[] = ['key', 'team', 'org', 'user', 'end_user', 'global'];
+
+export function viewOf(results: Map<string, { result: AdmitResult }>, kind: EntityKind, id: string | null): EntityView | undefined {
+  if (!id) return undefined;
+  const r = results.get(`${kind}:${id}`)?.result;
+  return r && r.ok !== 'redirect' ? r.view : undefined;
+}
+
+export function firstRefusal(results: Map<string, { target: Target; result: AdmitResult }>): Refusal | undefined {
+  const refused = [...results.values()].filter((r) => r.result.ok === false);
+  refused.sort((a, b) => ORDER.indexOf(a.target.kind) - ORDER.indexOf(b.target.kind));
+  const first = refused[0]?.result;
+  return first && first.ok === false ? first.refusal : undefined;
+}
+
+export function keyPolicy(token: string, key: EntityView, team: EntityView | undefined): KeyPolicy {
+  return {
+    token,
+    keyName: key.keyName,
+    keyAlias: key.alias,
+    userId: key.userId,
+    organizationId: key.organizationId ?? team?.organizationId ?? null,
+    models: key.models,
+    blocked: key.blocked,
+    expires: key.expires === null ? null : new Date(key.expires),
+    spend: key.spend,
+    maxBudget: key.maxBudget,
+    metadata: key.metadata,
+    tags: key.tags,
+    allowedCacheControls: key.allowedCacheControls ?? [],
+    team: team?.exists
+      ? { id: team.id, alias: team.alias, models: team.models, blocked: team.blocked, organizationId: team.organizationId, metadata: team.metadata }
+      : null,
+  };
+}
+
+/** LiteLLM's `x-ratelimit-*` headers: the key's limits if it has them, else the tightest of the others. */
+export function rateLimitHeaders(results: Map<string, { target: Target; result: AdmitResult }>): Record<string, string> {
+  const views = [...results.values()]
+    .sort((a, b) => ORDER.indexOf(a.target.kind) - ORDER.indexOf(b.target.kind))
+    .map((r) => (r.result.ok === true ? r.result.view.remaining : undefined))
+    .filter((r): r is EntityView['remaining'] => !!r && (r.limitRequests !== undefined || r.limitTokens !== undefined));
+  const first = views[0];
+  if (!first) return {};
+  const headers: Record<string, string> = {};
+  if (first.limitRequests !== undefined) {
+    headers['x-ratelimit-limit-requests'] = String(first.limitRequests);
+    headers['x-ratelimit-remaining-requests'] = String(first.requests ?? 0);
+  }
+  if (first.limitTokens !== undefined) {
+    headers['x-ratelimit-limit-tokens'] = String(first.limitTokens);
+    headers['x-ratelimit-remaining-tokens'] = String(first.tokens ?? 0);
+  }
+  return headers;
+}
