@@ -1,0 +1,87 @@
+/**
+ * Langfuse callbacks' delivery: credentials in a key's metadata, Langfuse down or hanging, and
+ * Langfuse's per-event answers (207).
+ */
+import OpenAI from 'openai';
+import { describe, expect, it } from 'vitest';
+import { useLangfuseStack } from './support/langfuse-stack.ts';
+
+const l = useLangfuseStack();
+const { generation, trace, keyWithTeam, chatCallId } = l;
+
+describe('credentials in key metadata', () => {
+  it('send that key\'s calls to its own Langfuse project, and only there', async () => {
+    const key = await keyWithTeam({
+      alias: 'team-b-key', team: 'team-b', teamAlias: 'Team B',
+      metadata: {
+        logging: [{
+          callback_name: 'langfuse', callback_type: 'success_and_failure',
+          callback_vars: { langfuse_public_key: 'pk-lf-team', langfuse_secret_key: 'os.environ/TEAM_LANGFUSE_SECRET', langfuse_host: l.teamLangfuse.url },
+        }],
+      },
+    });
+    const keyClient = new OpenAI({ baseURL: `${l.stack.url}/v1`, apiKey: key, maxRetries: 0 });
+    const { response } = await keyClient.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'for team b' }] }).withResponse();
+    const callId = response.headers.get('x-litellm-call-id') ?? '';
+    const gen = await generation(l.teamLangfuse, callId);
+    expect(gen).toMatchObject({ name: 'litellm:team-b-key', output: { role: 'assistant', content: 'echo: for team b' } });
+    expect(l.teamLangfuse.requests.every((r) => r.authorized)).toBe(true);
+    // The queue message named the key, not the secret; the default project never saw the call.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(l.langfuse.events.find((e) => e.body.id === callId)).toBeUndefined();
+  });
+});
+
+describe('Langfuse down', () => {
+  it('never affects requests; the events land once it is back', async () => {
+    l.langfuse.setMode({ kind: 'fail', status: 500 });
+    const seen = l.langfuse.requests.length;
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const started = Date.now();
+      ids.push(await chatCallId({ metadata: { run: `down-${i}` } }));
+      expect(Date.now() - started).toBeLessThan(2000);
+    }
+    // The consumer tried and was refused...
+    await l.langfuse.waitFor((f) => (f.requests.slice(seen).some((r) => r.status === 500) ? true : undefined));
+    expect(l.langfuse.generations().filter((g) => ids.includes(g.id))).toEqual([]);
+    // ...and sends them again once Langfuse answers.
+    l.langfuse.setMode({ kind: 'ok' });
+    for (const id of ids) await generation(l.langfuse, id);
+  });
+
+  it('when Langfuse hangs, requests go on; the consumer gives up after LANGFUSE_TIMEOUT and tries again', async () => {
+    l.langfuse.setMode({ kind: 'hang' });
+    const seen = l.langfuse.requests.length;
+    const callId = await chatCallId({ metadata: { run: 'hang' } });
+    // Requests are served while the consumer waits on Langfuse.
+    expect(await chatCallId({ metadata: { run: 'during-hang' } })).toMatch(/^[0-9a-f-]{36}$/);
+    // Timed out after 2 s (LANGFUSE_TIMEOUT), retried 2 s later: a second request while it still hangs.
+    await l.langfuse.waitFor((f) => (f.requests.length >= seen + 2 ? true : undefined));
+    l.langfuse.setMode({ kind: 'ok' });
+    await generation(l.langfuse, callId);
+  });
+});
+
+describe('Langfuse\'s per-event answers (207)', () => {
+  it('an event Langfuse rejects as invalid is logged, not retried; the rest of the batch lands', async () => {
+    l.langfuse.failEvent((e) => e.type === 'trace-create' && e.body.name === 'reject-me', 400);
+    const callId = await chatCallId({ metadata: { trace_name: 'reject-me' } });
+    await generation(l.langfuse, callId);
+    // A retry would come 2 s after the batch, plus up to 1 s of batching.
+    await new Promise((r) => setTimeout(r, 4000));
+    const sent = l.langfuse.requests.filter((r) => JSON.stringify(r.body).includes(callId));
+    expect(sent).toHaveLength(1);
+    expect(l.langfuse.traces().find((t) => t.id === callId)).toBeUndefined();
+  });
+
+  it('an event Langfuse fails with a 5xx is sent again', async () => {
+    l.langfuse.failEvent((e) => e.type === 'generation-create' && e.body.name === 'fail-once', 500);
+    const callId = await chatCallId({ metadata: { generation_name: 'fail-once' } });
+    await generation(l.langfuse, callId);
+    expect(l.langfuse.requests.filter((r) => JSON.stringify(r.body).includes(callId)).length).toBeGreaterThanOrEqual(2);
+    // Sent again whole: Langfuse upserts the trace by its id.
+    expect(l.langfuse.traces().filter((t) => t.id === callId).length).toBeGreaterThanOrEqual(1);
+  });
+});
+
