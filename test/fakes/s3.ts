@@ -20,9 +20,11 @@
  * credentials from their environment. Anything else is 501 NotImplemented, logged, so that a newer
  * workerd that needs more shows up as a failed test rather than as a silent misbehaviour.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { checkSignature, header, S3Error } from './s3-auth.ts';
+import { listV2, type S3Object, xml } from './s3-list.ts';
 
 export interface FakeS3Options {
   /** Buckets that exist from the start (default none: CreateBucket is a PUT on `/<bucket>`). */
@@ -71,22 +73,6 @@ export interface FakeS3 {
   /** Change the credentials accepted from now on. */
   setCredentials(credentials: S3Credentials[]): void;
   close(): Promise<void>;
-}
-
-interface S3Object {
-  body: Buffer;
-  etag: string;
-  modified: Date;
-}
-
-class S3Error extends Error {
-  readonly status: number;
-  readonly code: string;
-  constructor(status: number, code: string, message: string) {
-    super(message);
-    this.status = status;
-    this.code = code;
-  }
 }
 
 export async function startFakeS3(options: FakeS3Options = {}): Promise<FakeS3> {
@@ -224,58 +210,8 @@ export async function startFakeS3(options: FakeS3Options = {}): Promise<FakeS3> 
   };
 }
 
-function header(req: IncomingMessage, name: string): string | undefined {
-  const v = req.headers[name];
-  return Array.isArray(v) ? v.join(',') : v;
-}
-
 function etagMatches(condition: string, etag: string): boolean {
   return condition.split(',').map((t) => t.trim().replace(/^W\//, '')).some((t) => t === '*' || t === etag || `"${t}"` === etag);
-}
-
-function listV2(name: string, bucket: Map<string, S3Object>, params: URLSearchParams): string {
-  const prefix = params.get('prefix') ?? '';
-  const delimiter = params.get('delimiter') ?? '';
-  const maxKeys = Math.min(Number(params.get('max-keys') ?? 1000) || 1000, 1000);
-  const token = params.get('continuation-token');
-  const after = token ? Buffer.from(token, 'base64url').toString('utf8') : (params.get('start-after') ?? '');
-  const contents: [string, S3Object][] = [];
-  const prefixes: string[] = [];
-  let truncated = false;
-  let last = '';
-  for (const key of [...bucket.keys()].filter((k) => k.startsWith(prefix) && k > after).sort()) {
-    let common: string | undefined;
-    if (delimiter) {
-      const i = key.indexOf(delimiter, prefix.length);
-      if (i >= 0) common = key.slice(0, i + delimiter.length);
-    }
-    if (common !== undefined && prefixes.includes(common)) continue;
-    if (contents.length + prefixes.length >= maxKeys) {
-      truncated = true;
-      break;
-    }
-    if (common !== undefined) prefixes.push(common);
-    else contents.push([key, bucket.get(key) as S3Object]);
-    last = common ?? key;
-  }
-  // A common prefix is skipped whole on the next page.
-  const nextAfter = delimiter && prefixes.includes(last) ? `${last}\uffff` : last;
-  return [
-    '<?xml version="1.0" encoding="UTF-8"?>',
-    '<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">',
-    `<Name>${xml(name)}</Name><Prefix>${xml(prefix)}</Prefix>`,
-    delimiter ? `<Delimiter>${xml(delimiter)}</Delimiter>` : '',
-    `<KeyCount>${contents.length + prefixes.length}</KeyCount><MaxKeys>${maxKeys}</MaxKeys><IsTruncated>${truncated}</IsTruncated>`,
-    token ? `<ContinuationToken>${xml(token)}</ContinuationToken>` : '',
-    truncated ? `<NextContinuationToken>${Buffer.from(nextAfter, 'utf8').toString('base64url')}</NextContinuationToken>` : '',
-    ...contents.map(([key, o]) => `<Contents><Key>${xml(key)}</Key><LastModified>${o.modified.toISOString()}</LastModified><ETag>${xml(o.etag)}</ETag><Size>${o.body.length}</Size><StorageClass>STANDARD</StorageClass></Contents>`),
-    ...prefixes.map((p) => `<CommonPrefixes><Prefix>${xml(p)}</Prefix></CommonPrefixes>`),
-    '</ListBucketResult>',
-  ].join('');
-}
-
-function xml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
 function send(res: ServerResponse, call: S3Call, status: number, headers: Record<string, string> = {}, body?: Buffer | string, length?: number): void {
@@ -292,36 +228,3 @@ function sendError(res: ServerResponse, e: S3Error, head: boolean): void {
   res.end(head ? undefined : body);
 }
 
-const AUTH = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/s3\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$/;
-const sha256hex = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
-const hmac = (key: string | Buffer, data: string) => createHmac('sha256', key).update(data, 'utf8').digest();
-const uriEncode = (value: string) => [...Buffer.from(value, 'utf8')]
-  .map((b) => (/[A-Za-z0-9\-_.~]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`))
-  .join('');
-
-/** S3's SigV4: the path's segments encoded once, `x-amz-content-sha256` the payload's hash or `UNSIGNED-PAYLOAD`. Answers the key id. */
-function checkSignature(req: IncomingMessage, url: URL, body: Buffer, accepted: S3Credentials[]): string {
-  const denied = (why: string) => new S3Error(403, 'SignatureDoesNotMatch', why);
-  const m = AUTH.exec(header(req, 'authorization') ?? '');
-  if (!m) throw new S3Error(403, 'AccessDenied', 'missing or malformed Authorization');
-  const [, keyId, date, region, signedList, signature] = m as unknown as string[];
-  const creds = accepted.find((c) => c.accessKeyId === keyId);
-  if (!creds) throw new S3Error(403, 'InvalidAccessKeyId', `unknown access key ${keyId}`);
-  const amzDate = header(req, 'x-amz-date') ?? '';
-  if (amzDate.slice(0, 8) !== date) throw denied('x-amz-date does not match the credential date');
-  const declared = header(req, 'x-amz-content-sha256') ?? '';
-  if (declared !== 'UNSIGNED-PAYLOAD' && declared !== sha256hex(body)) throw new S3Error(400, 'XAmzContentSHA256Mismatch', 'payload hash mismatch');
-  const signed = signedList!.split(';');
-  if (!signed.includes('host')) throw denied('host is not signed');
-  const path = url.pathname.split('/').map((s) => uriEncode(decodeURIComponent(s))).join('/');
-  const query = [...url.searchParams].map(([k, v]) => [uriEncode(k), uriEncode(v)] as const)
-    .sort(([a, x], [b, y]) => (a < b ? -1 : a > b ? 1 : x < y ? -1 : x > y ? 1 : 0)).map(([k, v]) => `${k}=${v}`).join('&');
-  const headers = signed.map((n) => `${n}:${(header(req, n) ?? '').trim().replace(/\s+/g, ' ')}\n`).join('');
-  const canonical = [req.method, path, query, headers, signedList, declared || sha256hex(body)].join('\n');
-  const toSign = ['AWS4-HMAC-SHA256', amzDate, `${date}/${region}/s3/aws4_request`, sha256hex(canonical)].join('\n');
-  const key = hmac(hmac(hmac(hmac(`AWS4${creds.secretAccessKey}`, date!), region!), 's3'), 'aws4_request');
-  const expected = hmac(key, toSign);
-  const given = Buffer.from(signature!, 'hex');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw denied('signature mismatch');
-  return creds.accessKeyId;
-}
