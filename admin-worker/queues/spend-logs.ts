@@ -1,6 +1,6 @@
 import { openDatabase } from '../../worker/db/client.ts';
 import { decodePack } from '../../worker/telemetry/queue-packing.ts';
-import { yieldToRequests } from '../../worker/telemetry/yield.ts';
+import { inSlices, yieldToRequests } from '../../worker/telemetry/yield.ts';
 import type { SpendLogMessage, SpendLogRecord } from '../../worker/telemetry/spend-log.ts';
 import type { AdminEnv } from '../env.ts';
 import { writeSpendLogs } from './spend-logs/write.ts';
@@ -116,10 +116,7 @@ async function write(env: AdminEnv, ctx: ExecutionContext, batch: SpendLogRecord
 /** Every message's records, decoded one message at a time with a turn for requests between them. */
 async function recordsOfBatch(batch: MessageBatch<unknown>): Promise<SpendLogRecord[]> {
   const records: SpendLogRecord[] = [];
-  for (const [i, m] of batch.messages.entries()) {
-    if (i > 0) await yieldToRequests();
-    records.push(...recordsOf(m.body));
-  }
+  await inSlices(batch.messages, 1, (m) => records.push(...recordsOf(m.body)));
   return records;
 }
 

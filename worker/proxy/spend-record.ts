@@ -2,6 +2,7 @@ import type { GatewayError } from '../errors.ts';
 import type { CallOutcome } from '../providers/types.ts';
 import type { SpendLogRecord } from '../telemetry/spend-log.ts';
 import { CALL_TYPES, type CallContext, endUserOf, requestTags } from './call-context.ts';
+import { boundedJson } from '../telemetry/bounded-json.ts';
 
 export interface CallResult {
   outcome?: CallOutcome;
@@ -17,14 +18,6 @@ export interface CallResult {
 const MAX_METADATA_CHARS = 8 * 1024;
 const MAX_STORED_TEXT_CHARS = 32 * 1024;
 
-/** The value itself when its JSON fits, else its JSON cut to `max` characters and marked. */
-function bounded(value: unknown, max: number): unknown {
-  if (value === null || value === undefined) return null;
-  const json = typeof value === 'string' ? value : JSON.stringify(value);
-  if (json.length <= max) return value;
-  return { truncated: true, original_chars: json.length, head: json.slice(0, max) };
-}
-
 /** The spend-log row of one call, success or failure. */
 export function spendRecord(ctx: CallContext, result: CallResult): SpendLogRecord {
   const usage = result.outcome?.usage;
@@ -38,7 +31,7 @@ export function spendRecord(ctx: CallContext, result: CallResult): SpendLogRecor
     user_api_key_team_alias: policy?.team?.alias ?? null,
     user_api_key_org_id: policy?.organizationId ?? null,
   };
-  if (requester) metadata.requester_metadata = bounded(requester, MAX_METADATA_CHARS);
+  if (requester) metadata.requester_metadata = boundedJson(requester, MAX_METADATA_CHARS);
   if (usage && !usage.reported) metadata.usage_estimated = true;
   if (result.outcome?.aborted) metadata.client_disconnected = true;
   if (error) {
@@ -73,8 +66,8 @@ export function spendRecord(ctx: CallContext, result: CallResult): SpendLogRecor
     team_id: policy?.team?.id ?? null,
     organization_id: policy?.organizationId ?? null,
     end_user: endUserOf(ctx),
-    messages: ctx.storePrompts ? bounded(prompt ?? null, MAX_STORED_TEXT_CHARS) : null,
-    response: ctx.storePrompts ? bounded(result.outcome?.responseText ?? null, MAX_STORED_TEXT_CHARS) : null,
+    messages: ctx.storePrompts ? boundedJson(prompt ?? null, MAX_STORED_TEXT_CHARS) : null,
+    response: ctx.storePrompts ? boundedJson(result.outcome?.responseText ?? null, MAX_STORED_TEXT_CHARS) : null,
     session_id: typeof session === 'string' ? session.slice(0, 256) : null,
     status: error ? 'failure' : 'success',
     error_type: error ? error.type : null,

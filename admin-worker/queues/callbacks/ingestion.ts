@@ -1,6 +1,6 @@
 import type { IngestionEvent } from '../../../worker/telemetry/langfuse/types.ts';
 import { utf8Bound } from '../../../worker/telemetry/queue-packing.ts';
-import { yieldToRequests } from '../../../worker/telemetry/yield.ts';
+import { inSlices } from '../../../worker/telemetry/yield.ts';
 import pkg from '../../../package.json';
 import type { LangfuseCredentials } from './credentials.ts';
 
@@ -35,8 +35,7 @@ export async function chunkEvents(events: IngestionEvent[]): Promise<EventChunk[
   const chunks: EventChunk[] = [];
   let current: EventChunk = { events: [], jsons: [] };
   let bytes = 0;
-  for (const [i, event] of events.entries()) {
-    if (i > 0 && i % SERIALISE_SLICE === 0) await yieldToRequests();
+  await inSlices(events, SERIALISE_SLICE, (event) => {
     const json = JSON.stringify(event);
     const size = utf8Bound(json);
     if (current.events.length && (bytes + size > MAX_POST_BYTES || current.events.length >= MAX_POST_EVENTS)) {
@@ -47,7 +46,7 @@ export async function chunkEvents(events: IngestionEvent[]): Promise<EventChunk[
     current.events.push(event);
     current.jsons.push(json);
     bytes += size;
-  }
+  });
   if (current.events.length) chunks.push(current);
   return chunks;
 }

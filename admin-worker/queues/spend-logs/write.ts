@@ -114,7 +114,7 @@ const AFTER_INSERT = `
 SELECT count(*)::int AS written FROM inserted`;
 
 export interface WriteResult {
-  /** Distinct records in the batch. */
+  /** Records in the batch (distinct request ids). */
   received: number;
   /** Of those, rows that were new; the rest were written by an earlier delivery. */
   written: number;
@@ -127,11 +127,10 @@ export interface WriteResult {
  * rows that were new only, the daily rollups per key, user, team,
  * organization, end user and tag (each with its model and provider) upserted
  * and the spend of each key, team, user, organization and end user
- * incremented once. A redelivered batch changes nothing.
+ * incremented once. A redelivered batch changes nothing. The records have
+ * distinct request ids (the consumer makes them so for the whole batch).
  */
-export async function writeSpendLogs(db: NeonDatabase, batch: SpendLogRecord[]): Promise<WriteResult> {
-  // The same request twice in one batch (a redelivery beside the original) is one row.
-  const records = [...new Map(batch.map((r) => [r.request_id, r])).values()];
+export async function writeSpendLogs(db: NeonDatabase, records: SpendLogRecord[]): Promise<WriteResult> {
   if (records.length === 0) return { received: 0, written: 0 };
   const result = await db.execute<{ written: number }>(sql`
     WITH input AS (

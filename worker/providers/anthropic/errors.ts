@@ -1,5 +1,5 @@
 import { GatewayError } from '../../errors.ts';
-import { isRetryableStatus, scrubSecrets } from '../openai-compatible/errors.ts';
+import { envelopeType, exceptionClassOfStatus, isRetryableStatus, scrubSecrets } from '../openai-compatible/errors.ts';
 
 export const LABEL = 'Anthropic';
 const PROVIDER = 'anthropic';
@@ -29,26 +29,8 @@ export function statusOfErrorType(type: string): number {
 function errorClass(status: number, message: string): string {
   if (/prompt is too long|prompt: length/i.test(message)) return 'ContextWindowExceededError';
   if (/content filtering policy/i.test(message)) return 'ContentPolicyViolationError';
-  if (status === 400 || status === 413) return 'BadRequestError';
-  if (status === 401) return 'AuthenticationError';
-  if (status === 403) return 'PermissionDeniedError';
-  if (status === 404) return 'NotFoundError';
-  if (status === 408) return 'Timeout';
-  if (status === 429) return 'RateLimitError';
-  if (status === 503) return 'ServiceUnavailableError';
-  if (status >= 500) return 'InternalServerError';
-  return 'APIError';
-}
-
-/** The OpenAI envelope's `type`, by status, as the OpenAI base words it. */
-function envelopeType(status: number, errorClassName: string): string {
-  if (errorClassName === 'ContentPolicyViolationError') return 'content_policy_violation';
-  if (status === 429) return 'rate_limit_error';
-  if (status === 401) return 'authentication_error';
-  if (status === 403) return 'permission_denied_error';
-  if (status === 404) return 'not_found_error';
-  if (status >= 500) return 'internal_server_error';
-  return 'invalid_request_error';
+  if (status === 413) return 'BadRequestError';
+  return exceptionClassOfStatus(status) ?? 'APIError';
 }
 
 /**
@@ -62,7 +44,7 @@ export function anthropicError(status: number, message: string, secrets: readonl
   const className = errorClass(status, clean);
   return new GatewayError(`litellm.${className}: ${LABEL}Exception - ${clean}`, {
     status,
-    type: envelopeType(status, className),
+    type: envelopeType(status, className === 'ContentPolicyViolationError'),
     provider: PROVIDER,
     upstreamStatus: status,
     retryable: isRetryableStatus(status),

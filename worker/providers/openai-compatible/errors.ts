@@ -3,9 +3,8 @@ import { GatewayError } from '../../errors.ts';
 const MAX_ERROR_BODY = 64 * 1024;
 const MAX_MESSAGE = 1_000;
 
-/** LiteLLM's exception class names, by upstream status; clients and dashboards match on them. */
-function errorClass(status: number, code: string | undefined): string {
-  if (code === 'content_filter' || code === 'content_policy_violation') return 'ContentPolicyViolationError';
+/** LiteLLM's exception class for an HTTP status (its exception mapping); undefined for a status it names none for. */
+export function exceptionClassOfStatus(status: number): string | undefined {
   if (status === 400) return 'BadRequestError';
   if (status === 401) return 'AuthenticationError';
   if (status === 403) return 'PermissionDeniedError';
@@ -15,11 +14,17 @@ function errorClass(status: number, code: string | undefined): string {
   if (status === 429) return 'RateLimitError';
   if (status === 503) return 'ServiceUnavailableError';
   if (status >= 500) return 'InternalServerError';
-  return 'APIError';
+  return undefined;
+}
+
+/** LiteLLM's exception class names, by upstream status; clients and dashboards match on them. */
+function errorClass(status: number, code: string | undefined): string {
+  if (code === 'content_filter' || code === 'content_policy_violation') return 'ContentPolicyViolationError';
+  return exceptionClassOfStatus(status) ?? 'APIError';
 }
 
 /** The envelope's `type`, by status: providers' own types vary (OpenAI says "tokens" for a rate limit). */
-function errorType(status: number, contentPolicy: boolean): string {
+export function envelopeType(status: number, contentPolicy: boolean): string {
   if (contentPolicy) return 'content_policy_violation';
   if (status === 429) return 'rate_limit_error';
   if (status === 401) return 'authentication_error';
@@ -78,7 +83,7 @@ export async function upstreamError(res: Response, label: string, provider: stri
   }
   return new GatewayError(`litellm.${errorClass(status, code)}: ${label}Exception - ${clean}`, {
     status,
-    type: errorType(status, code === 'content_filter' || code === 'content_policy_violation'),
+    type: envelopeType(status, code === 'content_filter' || code === 'content_policy_violation'),
     param,
     provider,
     upstreamStatus: res.status,

@@ -1,5 +1,6 @@
 import { MAX_MESSAGE_BYTES, utf8Bound } from '../queue-packing.ts';
 import type { CallbackItem, IngestionEvent } from './types.ts';
+import { boundedJson } from '../bounded-json.ts';
 
 /** Each of a call's (up to four) input and output fields is cut to this when the call would not fit in a message. */
 const MAX_FIELD_CHARS = 20 * 1024;
@@ -36,18 +37,12 @@ export function fitItem(item: CallbackItem): { item: CallbackItem; json: string;
 /** A copy of an event body with input and output cut to `chars`, and its metadata too once that is tight. */
 function cutBody(body: Record<string, unknown>, chars: number): Record<string, unknown> {
   const out = { ...body };
-  for (const field of ['input', 'output']) if (out[field] !== undefined) out[field] = bounded(out[field], chars);
+  for (const field of ['input', 'output']) if (out[field] !== undefined) out[field] = boundedJson(out[field], chars);
   if (chars < MAX_FIELD_CHARS && out.metadata && typeof out.metadata === 'object') {
     const metadata = { ...(out.metadata as Record<string, unknown>) };
-    for (const key of ['requester_metadata', 'metadata_passed_to_litellm']) if (metadata[key] !== undefined) metadata[key] = bounded(metadata[key], chars);
-    out.metadata = bounded(metadata, Math.max(chars, MAX_METADATA_CHARS));
+    for (const key of ['requester_metadata', 'metadata_passed_to_litellm']) if (metadata[key] !== undefined) metadata[key] = boundedJson(metadata[key], chars);
+    out.metadata = boundedJson(metadata, Math.max(chars, MAX_METADATA_CHARS));
   }
   return out;
 }
 
-/** The value itself when its JSON fits, else its JSON cut to `max` characters and marked (as spend logs bound theirs). */
-function bounded(value: unknown, max: number): unknown {
-  const json = typeof value === 'string' ? value : JSON.stringify(value);
-  if (json.length <= max) return value;
-  return { truncated: true, original_chars: json.length, head: json.slice(0, max) };
-}

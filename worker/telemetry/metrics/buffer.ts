@@ -31,72 +31,56 @@ let flushScheduled = false;
 let lastFlushAt = 0;
 let warnedUnbound = false;
 
-function slot<T extends Delta>(def: MetricDef, values: Record<string, string>, make: (l: string[]) => T): T | undefined {
-  const l = labelValuesOf(def, values);
-  const key = seriesKey(def.name, l);
+/**
+ * Label values known by a signature: what they are made of (the caller, the
+ * deployment, the route) as one string. The per-call fast path: the series
+ * key of each metric under a signature is worked out once per isolate and
+ * remembered, so a call costs a map lookup per metric, not a label list and
+ * a string join each; `values` is only called when a key is first needed.
+ */
+export class SignedLabels {
+  readonly sig: string;
+  readonly values: () => Record<string, string>;
+  constructor(sig: string, values: () => Record<string, string>) {
+    this.sig = sig;
+    this.values = values;
+  }
+}
+
+/** Label values by name, or known by their signature. */
+export type Labels = Record<string, string> | SignedLabels;
+
+const bySignature = new Map<string, Map<string, string>>();
+const MAX_SIGNATURES = 10_000;
+
+function slot<T extends Delta>(def: MetricDef, labels: Labels, make: (l: string[]) => T): T | undefined {
+  let l: string[] | undefined;
+  let key: string | undefined;
+  if (labels instanceof SignedLabels) {
+    let keys = bySignature.get(labels.sig);
+    if (!keys) {
+      if (bySignature.size >= MAX_SIGNATURES) bySignature.clear();
+      bySignature.set(labels.sig, (keys = new Map()));
+    }
+    key = keys.get(def.name);
+    if (key === undefined) {
+      l = labelValuesOf(def, labels.values());
+      key = seriesKey(def.name, l);
+      keys.set(def.name, key);
+    }
+  } else {
+    l = labelValuesOf(def, labels);
+    key = seriesKey(def.name, l);
+  }
   const existing = pending.get(key);
   if (existing) return existing as T;
   if (pending.size >= MAX_PENDING_SERIES) {
     droppedLocally++;
     return undefined;
   }
-  const created = make(l);
+  const created = make(l ?? labelValuesOf(def, (labels as SignedLabels).values()));
   pending.set(key, created);
   return created;
-}
-
-/**
- * The per-call fast path: `sig` identifies a set of label values (the
- * caller's, the deployment's, the route's); the series key of each metric
- * under it is worked out once per isolate and remembered, so a call costs a
- * map lookup per metric, not a label list and a string join each. `values`
- * is only called on the first use of a signature.
- */
-const bySignature = new Map<string, Map<string, string>>();
-const MAX_SIGNATURES = 10_000;
-
-function slotFor<T extends Delta>(def: MetricDef, sig: string, values: () => Record<string, string>, make: (l: string[]) => T): T | undefined {
-  let keys = bySignature.get(sig);
-  if (!keys) {
-    if (bySignature.size >= MAX_SIGNATURES) bySignature.clear();
-    bySignature.set(sig, (keys = new Map()));
-  }
-  const key = keys.get(def.name);
-  const existing = key === undefined ? undefined : pending.get(key);
-  if (existing) return existing as T;
-  const l = labelValuesOf(def, values());
-  const created = key ?? seriesKey(def.name, l);
-  if (key === undefined) keys.set(def.name, created);
-  if (pending.size >= MAX_PENDING_SERIES) {
-    droppedLocally++;
-    return undefined;
-  }
-  const d = make(l);
-  pending.set(created, d);
-  return d;
-}
-
-/** inc() for label values known by their signature (see slotFor). */
-export function incFor(def: MetricDef, sig: string, values: () => Record<string, string>, by = 1): void {
-  if (!(by >= 0) || !Number.isFinite(by)) return;
-  const d = slotFor(def, sig, values, (l): Extract<Delta, { k: 'c' }> => ({ k: 'c', m: def.name, l, v: 0 }));
-  if (d) d.v += by;
-}
-
-/** observe() for label values known by their signature. */
-export function observeFor(def: MetricDef, sig: string, values: () => Record<string, string>, seconds: number): void {
-  if (!Number.isFinite(seconds) || seconds < 0) return;
-  const d = slotFor(def, sig, values, (l): Extract<Delta, { k: 'h' }> => ({ k: 'h', m: def.name, l, b: new Array<number>(LATENCY_BUCKETS.length).fill(0), s: 0, n: 0 }));
-  if (d) histogramAdd(d, seconds);
-}
-
-/** health() for label values known by their signature. */
-export function healthFor(def: MetricDef, sig: string, values: () => Record<string, string>, change: { ok?: number; fail?: number }): void {
-  const d = slotFor(def, sig, values, (l): Extract<Delta, { k: 's' }> => ({ k: 's', m: def.name, l, ok: 0, fail: 0, at: Date.now() }));
-  if (!d) return;
-  d.ok += change.ok ?? 0;
-  d.fail += change.fail ?? 0;
-  d.at = Date.now();
 }
 
 function histogramAdd(d: Extract<Delta, { k: 'h' }>, seconds: number): void {
@@ -106,22 +90,22 @@ function histogramAdd(d: Extract<Delta, { k: 'h' }>, seconds: number): void {
   d.n += 1;
 }
 
-export function inc(def: MetricDef, values: Record<string, string>, by = 1): void {
+export function inc(def: MetricDef, labels: Labels, by = 1): void {
   if (!(by >= 0) || !Number.isFinite(by)) return;
-  const d = slot(def, values, (l): Extract<Delta, { k: 'c' }> => ({ k: 'c', m: def.name, l, v: 0 }));
+  const d = slot(def, labels, (l): Extract<Delta, { k: 'c' }> => ({ k: 'c', m: def.name, l, v: 0 }));
   if (d) d.v += by;
 }
 
 /** Records one observation, in seconds. */
-export function observe(def: MetricDef, values: Record<string, string>, seconds: number): void {
+export function observe(def: MetricDef, labels: Labels, seconds: number): void {
   if (!Number.isFinite(seconds) || seconds < 0) return;
-  const d = slot(def, values, (l): Extract<Delta, { k: 'h' }> => ({ k: 'h', m: def.name, l, b: new Array<number>(LATENCY_BUCKETS.length).fill(0), s: 0, n: 0 }));
+  const d = slot(def, labels, (l): Extract<Delta, { k: 'h' }> => ({ k: 'h', m: def.name, l, b: new Array<number>(LATENCY_BUCKETS.length).fill(0), s: 0, n: 0 }));
   if (d) histogramAdd(d, seconds);
 }
 
 /** A success or failure of a deployment, or its cooldown (`cooldownUntil`, ms), for litellm_deployment_state. */
-export function health(def: MetricDef, values: Record<string, string>, change: { ok?: number; fail?: number; cooldownUntil?: number }): void {
-  const d = slot(def, values, (l): Extract<Delta, { k: 's' }> => ({ k: 's', m: def.name, l, ok: 0, fail: 0, at: Date.now() }));
+export function health(def: MetricDef, labels: Labels, change: { ok?: number; fail?: number; cooldownUntil?: number }): void {
+  const d = slot(def, labels, (l): Extract<Delta, { k: 's' }> => ({ k: 's', m: def.name, l, ok: 0, fail: 0, at: Date.now() }));
   if (!d) return;
   d.ok += change.ok ?? 0;
   d.fail += change.fail ?? 0;

@@ -1,6 +1,7 @@
 import type { Caller } from '../../auth/authenticate.ts';
 import type { GatewayError } from '../../errors.ts';
 import type { DeploymentRef } from '../../models/deployments.ts';
+import { exceptionClassOfStatus } from '../../providers/openai-compatible/errors.ts';
 import type { Endpoint } from '../../providers/types.ts';
 import { MAX_LABEL_CHARS, NONE } from './registry.ts';
 
@@ -89,19 +90,6 @@ const BY_TYPE: Record<string, string> = {
   internal_server_error: 'InternalServerError',
 };
 
-function byStatus(status: number): string {
-  if (status === 400) return 'BadRequestError';
-  if (status === 401) return 'AuthenticationError';
-  if (status === 403) return 'PermissionDeniedError';
-  if (status === 404) return 'NotFoundError';
-  if (status === 408) return 'Timeout';
-  if (status === 422) return 'UnprocessableEntityError';
-  if (status === 429) return 'RateLimitError';
-  if (status === 503) return 'ServiceUnavailableError';
-  if (status >= 500) return 'InternalServerError';
-  return 'ProxyException';
-}
-
 /** Python's str.capitalize(): "openai" → "Openai", "hosted_vllm" → "Hosted_vllm". */
 function capitalize(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1).toLowerCase();
@@ -115,7 +103,7 @@ function capitalize(s: string): string {
  */
 export function exceptionClass(error: GatewayError, provider: string | undefined): string {
   const prefixed = /^litellm\.([A-Za-z]+):/.exec(error.message)?.[1];
-  const cls = prefixed && CLASSES.has(prefixed) ? prefixed : BY_TYPE[error.type] ?? byStatus(error.status);
+  const cls = prefixed && CLASSES.has(prefixed) ? prefixed : BY_TYPE[error.type] ?? exceptionClassOfStatus(error.status) ?? 'ProxyException';
   const from = error.provider ?? (error.upstreamStatus !== undefined ? provider : undefined);
   return from && /^[a-z0-9_]{1,40}$/.test(from) ? `${capitalize(from)}.${cls}` : cls;
 }

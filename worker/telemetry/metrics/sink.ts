@@ -2,7 +2,7 @@ import type { GatewayEnv } from '../../env.ts';
 import { alertEnabled, alertSettings } from '../alerts/settings.ts';
 import type { CallEvent } from '../call-event.ts';
 import { addCallSink, type WaitUntil } from '../emit.ts';
-import { checkBudget, health, healthFor, inc, incFor, observeFor, raiseAlert, scheduleFlush } from './buffer.ts';
+import { checkBudget, health, inc, observe, raiseAlert, scheduleFlush, SignedLabels } from './buffer.ts';
 import { callerLabels, deploymentLabels, exceptionClass, isDeploymentFailure, type LabelValues, ROUTES, statusLabel } from './labels.ts';
 import { M } from './registry.ts';
 
@@ -16,37 +16,38 @@ import { M } from './registry.ts';
 export function recordCall(env: GatewayEnv, ctx: WaitUntil, event: CallEvent): void {
   const error = event.error;
   const record = event.record;
-  // The label values of every series below, identified by what they are made of (see incFor).
+  // The label values of every series below, known by what they are made of (see SignedLabels).
   const sig = signature(event);
-  let labels: LabelValues | undefined;
-  const base = () => (labels ??= { ...callerLabels(event.caller), ...deploymentLabels(event.deployment), route: ROUTES[event.endpoint] });
-  const deployment = () => deploymentLabels(event.deployment);
+  let values: LabelValues | undefined;
+  const base = new SignedLabels(sig, () => (values ??= { ...callerLabels(event.caller), ...deploymentLabels(event.deployment), route: ROUTES[event.endpoint] }));
+  const deployment = new SignedLabels(sig, () => deploymentLabels(event.deployment));
+  const status = error ? error.status : 200;
 
-  incFor(M.proxyTotal, `${sig}\u0001${error ? error.status : 200}`, () => ({ ...base(), status_code: statusLabel(error ? error.status : 200) }));
-  incFor(M.deploymentTotal, sig, base);
+  inc(M.proxyTotal, new SignedLabels(`${sig}\u0001${status}`, () => ({ ...base.values(), status_code: statusLabel(status) })));
+  inc(M.deploymentTotal, base);
   if (error) {
-    const failure = { ...base(), exception_status: statusLabel(error.status), exception_class: exceptionClass(error, event.deployment.provider) };
+    const failure = { ...base.values(), exception_status: statusLabel(error.status), exception_class: exceptionClass(error, event.deployment.provider) };
     inc(M.proxyFailed, failure);
     inc(M.deploymentFailure, failure);
-    if (isDeploymentFailure(error)) health(M.deploymentState, deployment(), { fail: 1 });
+    if (isDeploymentFailure(error)) health(M.deploymentState, deployment, { fail: 1 });
   } else {
-    incFor(M.deploymentSuccess, sig, base);
-    healthFor(M.deploymentState, sig, deployment, { ok: 1 });
+    inc(M.deploymentSuccess, base);
+    health(M.deploymentState, deployment, { ok: 1 });
   }
-  incFor(M.spend, sig, base, record.spend);
-  incFor(M.totalTokens, sig, base, record.total_tokens);
-  incFor(M.inputTokens, sig, base, record.prompt_tokens);
-  incFor(M.outputTokens, sig, base, record.completion_tokens);
+  inc(M.spend, base, record.spend);
+  inc(M.totalTokens, base, record.total_tokens);
+  inc(M.inputTokens, base, record.prompt_tokens);
+  inc(M.outputTokens, base, record.completion_tokens);
 
   const totalMs = Math.max(0, event.finishedAt - event.startedAt);
   const overheadMs = event.overheadMs;
   if (!error) {
     // LiteLLM observes latencies of successful calls only.
-    observeFor(M.requestLatency, sig, base, totalMs / 1000);
-    observeFor(M.llmLatency, sig, base, Math.max(0, totalMs - (overheadMs ?? 0)) / 1000);
-    if (overheadMs !== undefined) observeFor(M.overhead, sig, base, overheadMs / 1000);
+    observe(M.requestLatency, base, totalMs / 1000);
+    observe(M.llmLatency, base, Math.max(0, totalMs - (overheadMs ?? 0)) / 1000);
+    if (overheadMs !== undefined) observe(M.overhead, base, overheadMs / 1000);
     const firstChunkAt = event.outcome?.firstChunkAt;
-    if (event.stream && firstChunkAt) observeFor(M.ttft, sig, base, Math.max(0, firstChunkAt - event.startedAt - (overheadMs ?? 0)) / 1000);
+    if (event.stream && firstChunkAt) observe(M.ttft, base, Math.max(0, firstChunkAt - event.startedAt - (overheadMs ?? 0)) / 1000);
   }
 
   if (event.caller.kind === 'key') {
@@ -60,13 +61,14 @@ export function recordCall(env: GatewayEnv, ctx: WaitUntil, event: CallEvent): v
   const settings = alertSettings(env);
   if (settings.globalBudget) checkBudget({ kind: 'global', id: 'proxy' });
   if (!error && alertEnabled(settings, 'llm_too_slow') && totalMs > settings.thresholdS * 1000) {
+    const d = deploymentLabels(event.deployment);
     raiseAlert({
       type: 'llm_too_slow',
-      dedupe: `slow:${deployment().model_id}`,
-      group: deployment().model_group as string,
-      model: deployment().litellm_model_name as string,
-      deploymentId: deployment().model_id as string,
-      apiBase: deployment().api_base as string,
+      dedupe: `slow:${d.model_id}`,
+      group: d.model_group as string,
+      model: d.litellm_model_name as string,
+      deploymentId: d.model_id as string,
+      apiBase: d.api_base as string,
       seconds: totalMs / 1000,
     });
   }
