@@ -1,0 +1,135 @@
+/**
+ * `node scripts/bench/ab.ts [--base REF] [--rounds N] [--seconds S] [--b-v8-flags "..."]`: the
+ * gateway at REF (default HEAD, from a git worktree) against the working
+ * tree, side by side on one machine, for judging a change smaller than this
+ * machine's run-to-run noise (±10%). Both gateways run at once on the same
+ * Postgres, upstream and Langfuse sink; the c=50 load alternates between
+ * them in short rounds (A, B, B, A, ...), so a slow spell of the host falls
+ * on both. Reports each side's throughput and CPU per request (its workerd
+ * process, telemetry written included: measured until both have drained).
+ * An investigation tool, not the published benchmark (`npm run bench`).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ROOT } from '../lib/build.ts';
+import { freePort } from '../lib/free-port.ts';
+import { migrateDatabase } from '../lib/migrate.ts';
+import { findSystemPostgres, startEmbeddedPostgres, startSystemPostgres } from '../lib/postgres.ts';
+import { WELL_KNOWN_ENV } from '../lib/stack.ts';
+import { startWorkerd } from '../lib/workerd-process.ts';
+import { startWsProxy } from '../lib/wsproxy.ts';
+import { seedBenchKey, telemetryDrained } from './gateway-state.ts';
+import { cpuMs, loadTest, type Target } from './measure.ts';
+import { startBenchUpstream, startLangfuseSink } from './upstream.ts';
+
+const { values } = parseArgs({
+  options: {
+    base: { type: 'string', default: 'HEAD' },
+    rounds: { type: 'string', default: '8' },
+    seconds: { type: 'string', default: '3' },
+    'b-v8-flags': { type: 'string' },
+  },
+});
+const KEY = 'sk-bench-virtual-key-00000000000';
+const work = mkdtempSync(join(tmpdir(), 'tollgate-ab-'));
+const cleanups: (() => Promise<unknown>)[] = [async () => rmSync(work, { recursive: true, force: true })];
+
+/** Bundles and a workerd config built by the checkout at `root` with its own build code. */
+function buildAt(root: string, configFile: string, out: string, env: Record<string, string>): string {
+  const script = `
+    import { writeFileSync } from 'node:fs';
+    const { buildAll } = await import(${JSON.stringify(join(root, 'scripts/lib/build.ts'))});
+    const { generateWorkerdConfig } = await import(${JSON.stringify(join(root, 'scripts/lib/workerd-config.ts'))});
+    const build = await buildAll(${JSON.stringify(configFile)}, ${JSON.stringify(join(out, 'build'))}, ${JSON.stringify(env)});
+    writeFileSync(${JSON.stringify(join(out, 'gateway.capnp'))}, generateWorkerdConfig({
+      gatewayScript: build.scripts.gateway, adminScript: build.scripts.admin,
+      envNames: ${JSON.stringify([...new Set([...WELL_KNOWN_ENV, 'DATABASE_URL', 'DATABASE_WSPROXY'])])}, configDir: ${JSON.stringify(out)},
+    }));`;
+  execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, stdio: 'inherit' });
+  return join(out, 'gateway.capnp');
+}
+
+async function main() {
+  const upstream = await startBenchUpstream();
+  cleanups.push(upstream.close);
+  const bin = findSystemPostgres();
+  const pgDir = mkdtempSync(join(tmpdir(), 'tollgate-ab-pg-'));
+  cleanups.push(async () => rmSync(pgDir, { recursive: true, force: true }));
+  const db = bin ? await startSystemPostgres(bin, pgDir) : await startEmbeddedPostgres(join(work, 'pglite'));
+  cleanups.push(db.stop);
+  await migrateDatabase(db.url);
+  const proxy = await startWsProxy({ allow: [db.address] });
+  cleanups.push(proxy.close);
+  await seedBenchKey(db.url, KEY);
+  const langfuse = await startLangfuseSink();
+  cleanups.push(langfuse.close);
+  const configFile = join(work, 'config.yaml');
+  writeFileSync(configFile, `model_list:
+  - model_name: bench-gpt
+    litellm_params: {model: openai/gpt-4o, api_base: "${upstream.url}/v1", api_key: sk-bench-upstream-key}
+litellm_settings:
+  success_callback: ["langfuse"]
+  failure_callback: ["langfuse"]
+general_settings:
+  master_key: os.environ/LITELLM_MASTER_KEY
+`);
+  const env = {
+    LITELLM_MASTER_KEY: 'sk-bench-master-key-000000000000', DATABASE_URL: db.url, DATABASE_WSPROXY: proxy.url,
+    LANGFUSE_PUBLIC_KEY: 'pk-lf-bench', LANGFUSE_SECRET_KEY: 'sk-lf-bench', LANGFUSE_HOST: langfuse.url,
+  };
+
+  const baseTree = join(work, 'base-tree');
+  execFileSync('git', ['worktree', 'add', '--detach', baseTree, values.base], { cwd: ROOT, stdio: 'ignore' });
+  cleanups.push(async () => execFileSync('git', ['worktree', 'remove', '--force', baseTree], { cwd: ROOT, stdio: 'ignore' }));
+  execFileSync('ln', ['-s', join(ROOT, 'node_modules'), join(baseTree, 'node_modules')]);
+  const sides = [
+    { name: `A (${values.base})`, capnp: buildAt(baseTree, configFile, join(work, 'a'), env), dir: 'a' },
+    { name: 'B (working tree)', capnp: buildAt(ROOT, configFile, join(work, 'b'), env), dir: 'b' },
+  ];
+  // B's workerd with V8 flags (--b-v8-flags "--flag ..."), for trying the runtime's settings.
+  if (values['b-v8-flags']) {
+    const b = sides[1] as { capnp: string };
+    const flags = values['b-v8-flags'].split(' ').map((f) => JSON.stringify(f)).join(', ');
+    writeFileSync(b.capnp, readFileSync(b.capnp, 'utf8').replace('const config :Workerd.Config = (', `const config :Workerd.Config = (v8Flags = [${flags}], `));
+  }
+  const body = JSON.stringify({ model: 'bench-gpt', messages: [{ role: 'user', content: 'Hello, how are you today?' }] });
+  const running = [];
+  for (const side of sides) {
+    const w = await startWorkerd({ configFile: side.capnp, env, port: await freePort(), storageDir: join(work, `${side.dir}-state`) });
+    cleanups.push(w.stop);
+    const target: Target = { url: `${w.url}/v1/chat/completions`, body, headers: { authorization: `Bearer ${KEY}` } };
+    running.push({ ...side, pid: w.pid, target, requests: 0, seconds: 0, cpu: 0 });
+  }
+  console.log('Warming up ...');
+  for (const r of running) await loadTest(r.target, 50, 3);
+  await telemetryDrained(db.url);
+  const cpuStart = running.map((r) => cpuMs(r.pid));
+  const rounds = Number(values.rounds);
+  const seconds = Number(values.seconds);
+  for (let i = 0; i < rounds; i++) {
+    for (const r of i % 2 === 0 ? running : [...running].reverse()) {
+      const result = await loadTest(r.target, 50, seconds);
+      r.requests += result.requests;
+      r.seconds += seconds;
+      if (result.errors || result.non2xx) console.warn(`${r.name}: ${result.errors} errors, ${result.non2xx} non-2xx`);
+    }
+    process.stdout.write('.');
+  }
+  await telemetryDrained(db.url);
+  console.log('');
+  running.forEach((r, i) => {
+    r.cpu = cpuMs(r.pid) - (cpuStart[i] as number);
+    console.log(`${r.name}: ${(r.requests / r.seconds).toFixed(0)} req/s at c=50, CPU ${(r.cpu / r.requests).toFixed(4)} ms a request (${r.requests} requests)`);
+  });
+  const [a, b] = running as [typeof running[0], typeof running[0]];
+  console.log(`B/A: throughput ${((b.requests / a.requests) * 100).toFixed(1)}%, CPU a request ${(((b.cpu / b.requests) / (a.cpu / a.requests)) * 100).toFixed(1)}%`);
+}
+
+try {
+  await main();
+} finally {
+  for (const c of cleanups.reverse()) await c().catch(() => undefined);
+}
