@@ -9,7 +9,8 @@ import { GatewayError } from '../worker/errors.ts';
 import { buildLangfuseEvents, type LangfuseCall, type LangfuseOptions } from '../worker/telemetry/langfuse/events.ts';
 import { langfuseDestination } from '../worker/telemetry/langfuse/logging-settings.ts';
 import { fitItem } from '../worker/telemetry/langfuse/packing.ts';
-import { decodePack, packForQueue } from '../worker/telemetry/queue-packing.ts';
+import { inflatePack, packForQueue } from '../worker/telemetry/queue-packing.ts';
+import { CALLBACK_MESSAGE_CHARS, callbackMessageText } from '../worker/telemetry/langfuse/message.ts';
 import type { CallbackItem, GenerationBody, TraceBody } from '../worker/telemetry/langfuse/types.ts';
 import { generationBodySchema, ingestionEventSchema, traceBodySchema } from './fakes/langfuse.ts';
 
@@ -173,22 +174,25 @@ describe('queue messages', () => {
     expect(fitted).not.toBeNull();
     expect(fitted!.bytes).toBeLessThanOrEqual(100 * 1024);
     // `bytes` is an upper bound of the encoded size (it is computed without encoding).
-    expect(new TextEncoder().encode(JSON.stringify(fitted!.item)).length).toBeLessThanOrEqual(fitted!.bytes);
-    expect(JSON.parse(fitted!.json)).toEqual(fitted!.item);
+    expect(new TextEncoder().encode(fitted!.json).length).toBeLessThanOrEqual(fitted!.bytes);
+    // The events' JSON, comma-separated: what the message's event array is made of.
+    expect(JSON.parse(`[${fitted!.json}]`)).toEqual(fitted!.item.events);
     const gen = fitted!.item.events.find((e) => e.type === 'generation-create')!.body as GenerationBody;
     expect(gen.input).toMatchObject({ truncated: true, original_chars: expect.any(Number) });
     expect(gen.usage).toMatchObject({ input: 6, output: 4 });
   });
 
-  it('are packed compressed: messages of at most 100 KB, batches of at most 100 messages and 240 KB, in order', () => {
+  it('are packed compressed, a header line and the events as Langfuse takes them, in order', () => {
     const items = Array.from({ length: 30 }, (_, i) => fitItem(item(`c${i}`, 'x'.repeat(3_000)))!);
-    const { batches, tooLarge } = packForQueue(items, (joined) => `{"v":1,"items":[${joined}]}`);
+    const events = items.flatMap((f) => f.item.events);
+    const { batches, tooLarge } = packForQueue(items, (joined, group) => callbackMessageText({ source: 'env' }, group.reduce((n, f) => n + f.item.events.length, 0), joined), CALLBACK_MESSAGE_CHARS);
     expect(tooLarge).toEqual([]);
     // Similar items compress: one message holds them all, far under the cap.
     expect(batches.flat()).toHaveLength(1);
-    const decoded = batches.flat().flatMap((m) => (decodePack(m.body) as { items: CallbackItem[] }).items);
-    expect(decoded.map((i) => i.callId)).toEqual(items.map((i) => i.item.callId));
-    expect(decoded[3]).toEqual(items[3]?.item);
+    const text = new TextDecoder().decode(inflatePack(batches.flat()[0]!.body));
+    const [header, array] = [text.slice(0, text.indexOf('\n')), text.slice(text.indexOf('\n') + 1)];
+    expect(JSON.parse(header)).toEqual({ v: 2, destination: { source: 'env' }, events: events.length });
+    expect(JSON.parse(array)).toEqual(events);
   });
 
 });

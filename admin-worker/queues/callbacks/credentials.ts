@@ -17,8 +17,7 @@ export interface LangfuseCredentials {
 
 export type Resolved = { ok: true; credentials: LangfuseCredentials } | { ok: false; reason: string };
 
-export const destinationKey = (d: LangfuseDestination): string =>
-  d.source === 'env' ? 'env' : d.source === 'key' ? `key:${d.token}` : `team:${d.teamId}`;
+export { destinationKey } from '../../../worker/telemetry/langfuse/message.ts';
 
 const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
 

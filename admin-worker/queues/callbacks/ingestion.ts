@@ -1,14 +1,12 @@
-import type { IngestionEvent } from '../../../worker/telemetry/langfuse/types.ts';
-import { utf8Bound } from '../../../worker/telemetry/queue-packing.ts';
-import { inSlices } from '../../../worker/telemetry/yield.ts';
 import pkg from '../../../package.json';
 import type { LangfuseCredentials } from './credentials.ts';
 
-/** Langfuse takes a few MB per ingestion request; 1 MB keeps every request well inside that. */
-export const MAX_POST_BYTES = 1024 * 1024;
-const MAX_POST_EVENTS = 500;
-/** Events serialised between two turns of the event loop. */
-const SERIALISE_SLICE = 200;
+/**
+ * Bytes of events per ingestion request: Langfuse takes 3.5 MB a request.
+ * Segments are gathered up to this; one message's segment, never taken
+ * apart, is at most 3 MB (CALLBACK_MESSAGE_CHARS) and goes alone.
+ */
+export const MAX_POST_BYTES = 3 * 1024 * 1024;
 
 export type IngestionResult =
   /** Langfuse took the request: `retry` holds the events it failed with a retryable status (5xx, 429) in its 207. */
@@ -24,31 +22,48 @@ function basicAuth(publicKey: string, secretKey: string): string {
   return `Basic ${btoa(binary)}`;
 }
 
-/** Events bound for one request, with each one's JSON (serialised once: the request body is made of it). */
-export interface EventChunk {
-  events: IngestionEvent[];
-  jsons: string[];
+/** Events of one message for one destination: their JSON, comma-separated, as UTF-8 (forwarded as they are). */
+export interface EventSegment {
+  bytes: Uint8Array;
+  events: number;
 }
 
-/** Events → request bodies of at most MAX_POST_BYTES and MAX_POST_EVENTS each (serialised in slices, yielding to requests between them). */
-export async function chunkEvents(events: IngestionEvent[]): Promise<EventChunk[]> {
-  const chunks: EventChunk[] = [];
-  let current: EventChunk = { events: [], jsons: [] };
+/** Segments → ingestion requests of at most MAX_POST_BYTES of events each (a larger segment alone), in order. */
+export function chunkSegments<S extends EventSegment>(segments: readonly S[]): S[][] {
+  const chunks: S[][] = [];
+  let current: S[] = [];
   let bytes = 0;
-  await inSlices(events, SERIALISE_SLICE, (event) => {
-    const json = JSON.stringify(event);
-    const size = utf8Bound(json);
-    if (current.events.length && (bytes + size > MAX_POST_BYTES || current.events.length >= MAX_POST_EVENTS)) {
+  for (const segment of segments) {
+    if (current.length && bytes + segment.bytes.byteLength + 1 > MAX_POST_BYTES) {
       chunks.push(current);
-      current = { events: [], jsons: [] };
+      current = [];
       bytes = 0;
     }
-    current.events.push(event);
-    current.jsons.push(json);
-    bytes += size;
-  });
-  if (current.events.length) chunks.push(current);
+    current.push(segment);
+    bytes += segment.bytes.byteLength + 1;
+  }
+  if (current.length) chunks.push(current);
   return chunks;
+}
+
+/** The request body `{batch, metadata}`, its batch the segments' bytes joined, unparsed. */
+function ingestionBody(segments: readonly EventSegment[], publicKey: string): Uint8Array {
+  const events = segments.reduce((n, s) => n + s.events, 0);
+  const head = encoder.encode('{"batch":[');
+  const tail = encoder.encode(`],"metadata":${JSON.stringify({
+    batch_size: events, sdk_integration: 'litellm', sdk_name: 'tollgate', sdk_version: pkg.version, public_key: publicKey,
+  })}}`);
+  const size = head.byteLength + tail.byteLength + segments.reduce((n, s) => n + s.bytes.byteLength, 0) + Math.max(0, segments.length - 1);
+  const body = new Uint8Array(size);
+  body.set(head, 0);
+  let at = head.byteLength;
+  segments.forEach((s, i) => {
+    if (i > 0) body[at++] = 44; // ','
+    body.set(s.bytes, at);
+    at += s.bytes.byteLength;
+  });
+  body.set(tail, at);
+  return body;
 }
 
 /**
@@ -57,7 +72,7 @@ export async function chunkEvents(events: IngestionEvent[]): Promise<EventChunk[
  * `errors` per event; a 4xx for one event (it will never be valid) is only
  * reported, a 5xx or 429 for one event marks it for another try.
  */
-export async function postIngestion(credentials: LangfuseCredentials, chunk: EventChunk, timeoutMs: number): Promise<IngestionResult> {
+export async function postIngestion(credentials: LangfuseCredentials, segments: readonly EventSegment[], timeoutMs: number): Promise<IngestionResult> {
   let res: Response;
   try {
     res = await fetch(`${credentials.host}/api/public/ingestion`, {
@@ -69,10 +84,7 @@ export async function postIngestion(credentials: LangfuseCredentials, chunk: Eve
         'x-langfuse-sdk-version': pkg.version,
         'x-langfuse-public-key': credentials.publicKey,
       },
-      // `{batch, metadata}`, the batch from the events' own JSON.
-      body: `{"batch":[${chunk.jsons.join(',')}],"metadata":${JSON.stringify({
-        batch_size: chunk.events.length, sdk_integration: 'litellm', sdk_name: 'tollgate', sdk_version: pkg.version, public_key: credentials.publicKey,
-      })}}`,
+      body: ingestionBody(segments, credentials.publicKey),
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (err) {

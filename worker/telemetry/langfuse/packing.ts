@@ -10,19 +10,26 @@ const MAX_METADATA_CHARS = 8 * 1024;
 /** Room left in a message for its envelope and for gzip's overhead on text that does not compress. */
 const ITEM_BYTES = MAX_MESSAGE_BYTES - 1024;
 
-/** The item's JSON (serialised once: the message is made of it) and an upper bound of its UTF-8 size (scanned only when the size could matter). */
-const serialise = (item: CallbackItem): { item: CallbackItem; json: string; bytes: number } => {
-  const json = JSON.stringify(item);
+/** A call's events fitted for a message: their JSON, comma-separated (serialised once: the message is made of it), and an upper bound of its UTF-8 size. */
+export interface FittedItem {
+  item: CallbackItem;
+  json: string;
+  bytes: number;
+}
+
+/** The item's events' JSON and an upper bound of its UTF-8 size (scanned only when the size could matter). */
+const serialise = (item: CallbackItem): FittedItem => {
+  const json = item.events.map((e) => JSON.stringify(e)).join(',');
   return { item, json, bytes: json.length * 3 <= ITEM_BYTES ? json.length * 3 : utf8Bound(json) };
 };
 
 /**
- * The item with its size, cut down when it would not fit in a message: the
+ * The item's events with their size, cut down when it would not fit in a message: the
  * prompt and answer fields first (kept as `{truncated, original_chars,
  * head}`), then the client's metadata, tighter each round. Null (logged) when
  * even that does not fit.
  */
-export function fitItem(item: CallbackItem): { item: CallbackItem; json: string; bytes: number } | null {
+export function fitItem(item: CallbackItem): FittedItem | null {
   let fitted = serialise(item);
   if (fitted.bytes <= ITEM_BYTES) return fitted;
   for (const chars of [MAX_FIELD_CHARS, MAX_FIELD_CHARS / 8, 256]) {

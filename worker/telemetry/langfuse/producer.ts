@@ -1,14 +1,15 @@
 import type { GatewayEnv } from '../../env.ts';
 import { shipPacks } from '../queue-packing.ts';
 import { inSlices } from '../yield.ts';
-import { fitItem } from './packing.ts';
+import { CALLBACK_MESSAGE_CHARS, callbackMessageText, destinationKey } from './message.ts';
+import { type FittedItem, fitItem } from './packing.ts';
 import type { CallbackItem } from './types.ts';
 
 /**
- * How long an isolate gathers calls' events before shipping them: longer
- * than spend logs' window (fewer, larger Queue messages; each message costs
- * the Queue the same work whatever it holds), as nothing waits on them. Like
- * spend logs, the chart's preStop lets the last window ship before SIGTERM.
+ * How long an isolate gathers calls' events before shipping them, as for
+ * spend logs (fewer, larger Queue messages; each message costs the Queue the
+ * same work whatever it holds). The chart's preStop lets the last window ship
+ * before SIGTERM.
  */
 export const CALLBACK_FLUSH_MS = 100;
 
@@ -24,11 +25,12 @@ let warnedNoQueue = false;
 
 /**
  * Queues one call's Langfuse events for the admin Worker, as spend logs are
- * queued: gathered per isolate for CALLBACK_FLUSH_MS, packed into messages
- * of at most 100 KB, shipped with one `sendBatch`. Never a Queue send per
- * request, and never a wait on Langfuse: the consumer talks to it. The
- * events themselves are built when the window closes, so a request pays
- * only for a push.
+ * queued: gathered per isolate for CALLBACK_FLUSH_MS, packed per Langfuse
+ * destination into messages of at most 100 KB compressed (message.ts: a
+ * header line and the events as Langfuse takes them, forwarded by the
+ * consumer unparsed). Never a Queue send per request, and never a wait on
+ * Langfuse: the consumer talks to it. The events themselves are built when
+ * the window closes, so a request pays only for a push.
  */
 export function enqueueCallback(env: GatewayEnv, ctx: { waitUntil(p: Promise<unknown>): void }, build: PendingItem): void {
   buffered.push(build);
@@ -49,15 +51,23 @@ export async function flushCallbacks(env: GatewayEnv): Promise<void> {
     warnedNoQueue = true;
     return;
   }
-  const items: { item: CallbackItem; json: string }[] = [];
+  // Per destination (nearly always one: config.yaml's Langfuse), as a message goes to one Langfuse project.
+  const byDestination = new Map<string, FittedItem[]>();
   await inSlices(pending, BUILD_SLICE, (build) => {
     try {
       const fitted = fitItem(build());
-      if (fitted) items.push(fitted);
+      if (!fitted) return;
+      const key = destinationKey(fitted.item.destination);
+      const list = byDestination.get(key);
+      if (list) list.push(fitted);
+      else byDestination.set(key, [fitted]);
     } catch (err) {
       console.error('Langfuse events could not be built:', err instanceof Error ? err.message : String(err));
     }
   });
-  // The CallbackMessage `{v: 1, items}`, from the items' own JSON.
-  await shipPacks(queue, items, (joined) => `{"v":1,"items":[${joined}]}`, { noun: 'Langfuse callback', idOf: (e) => e.item.callId });
+  for (const items of byDestination.values()) {
+    const destination = (items[0] as FittedItem).item.destination;
+    const wrap = (joined: string, group: readonly FittedItem[]) => callbackMessageText(destination, group.reduce((n, f) => n + f.item.events.length, 0), joined);
+    await shipPacks(queue, items, wrap, { noun: 'Langfuse callback', idOf: (e) => e.item.callId, messageChars: CALLBACK_MESSAGE_CHARS });
+  }
 }

@@ -1,0 +1,32 @@
+import type { LangfuseDestination } from './types.ts';
+
+/**
+ * A callback Queue message (v2), compressed like every telemetry pack: one
+ * Langfuse destination's events, as two lines. The first is the header
+ * `{"v":2,"destination":…,"events":N}`; the second the events' JSON array,
+ * made by the gateway exactly as Langfuse's ingestion `batch` takes it, so the
+ * consumer forwards those bytes without parsing them. JSON text holds no raw
+ * newline, so the first newline ends the header.
+ */
+export interface CallbackHeader {
+  v: 2;
+  destination: LangfuseDestination;
+  /** How many events the array holds. */
+  events: number;
+}
+
+/** The message text: the header, a newline, the events (`joined`: their JSON, comma-separated) as an array. */
+export function callbackMessageText(destination: LangfuseDestination, events: number, joined: string): string {
+  return `${JSON.stringify({ v: 2, destination, events } satisfies CallbackHeader)}\n[${joined}]`;
+}
+
+/**
+ * Characters of event JSON per message: one message is one ingestion request
+ * (its events are never taken apart again), and Langfuse takes 3.5 MB a
+ * request; this many characters are at most 3 MB of UTF-8.
+ */
+export const CALLBACK_MESSAGE_CHARS = 1024 * 1024;
+
+/** One string per Langfuse destination, for grouping. */
+export const destinationKey = (d: LangfuseDestination): string =>
+  d.source === 'env' ? 'env' : d.source === 'key' ? `key:${d.token}` : `team:${d.teamId}`;
