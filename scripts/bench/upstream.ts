@@ -37,11 +37,14 @@ export async function startBenchUpstream(): Promise<{ url: string; server: Serve
       }
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
       let i = 0;
+      // Chunk i is due STREAM_INTERVAL_MS * i after the first, on an absolute schedule: a timer that fires
+      // late (this process also runs the load generator's client side) does not push every later chunk back.
+      const started = performance.now();
       const send = () => {
         if (res.destroyed) return;
         if (i < STREAM_CHUNKS) {
           res.write(chunk(i++));
-          setTimeout(send, STREAM_INTERVAL_MS);
+          setTimeout(send, Math.max(0, started + i * STREAM_INTERVAL_MS - performance.now()));
         } else {
           res.end(`${usageChunk}data: [DONE]\n\n`);
         }
