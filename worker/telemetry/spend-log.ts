@@ -42,8 +42,8 @@ export interface SpendLogRecord {
 }
 
 /**
- * How long an isolate gathers records before shipping them, as long as
- * Langfuse events are gathered. Measured with `npm run bench`: a send per
+ * How long an isolate gathers records before shipping them (Langfuse
+ * events: CALLBACK_FLUSH_MS, later). Measured with `npm run bench`: a send per
  * request costs more than the rest of the request, and each message costs
  * the Queue and its consumer about the same whatever it holds (100 ms
  * rather than 20 ms cut the gateway's CPU a request by 5% at c=50). On

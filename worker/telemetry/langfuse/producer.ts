@@ -6,12 +6,15 @@ import { type FittedItem, fitItem } from './packing.ts';
 import type { CallbackItem } from './types.ts';
 
 /**
- * How long an isolate gathers calls' events before shipping them, as for
- * spend logs (fewer, larger Queue messages; each message costs the Queue the
- * same work whatever it holds). The chart's preStop lets the last window ship
- * before SIGTERM.
+ * How long an isolate gathers calls' events before shipping them: fewer,
+ * larger Queue messages, as for spend logs (each message costs the Queue the
+ * same work whatever it holds), and half as long again as their window, so a
+ * call's two sends do not land together. In workerd each send holds the
+ * thread requests share for about a millisecond (measured with `npm run
+ * bench`: both at once held a stream's chunk back 2 ms, apart 1.5 ms at
+ * most). The chart's preStop lets the last window ship before SIGTERM.
  */
-export const CALLBACK_FLUSH_MS = 100;
+export const CALLBACK_FLUSH_MS = 150;
 
 /** Calls whose events are built between two turns of the event loop (yield.ts): about half a millisecond. */
 const BUILD_SLICE = 20;
