@@ -20,20 +20,17 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startBenchUpstream, startLangfuseSink } from './bench/upstream.ts';
+import { MASTER_KEY, startBenchStack, VIRTUAL_KEY } from './bench/stack.ts';
 import { writeFloorConfig } from './bench/floor-config.ts';
 import { cpuMs, loadTest, peakRssMb, sequentialLatency, streamTimings, type Target } from './bench/measure.ts';
 import { profileUnderLoad } from './bench/profile.ts';
-import { deliveryCheck, limiterCalls, seedBenchKey, telemetryDrained } from './bench/gateway-state.ts';
+import { deliveryCheck, limiterCalls, telemetryDrained } from './bench/gateway-state.ts';
 import { medianOf, renderReport, type BenchReport, type PathResult } from './bench/report.ts';
 import { buildAll, ROOT } from './lib/build.ts';
 import { freePort } from './lib/free-port.ts';
-import { migrateDatabase } from './lib/migrate.ts';
-import { findSystemPostgres, startEmbeddedPostgres, startSystemPostgres } from './lib/postgres.ts';
 import { WELL_KNOWN_ENV } from './lib/stack.ts';
 import { generateWorkerdConfig } from './lib/workerd-config.ts';
 import { startWorkerd } from './lib/workerd-process.ts';
-import { startWsProxy } from './lib/wsproxy.ts';
 
 const { values } = parseArgs({
   options: {
@@ -50,44 +47,13 @@ const C1_S = Number(values.c1);
 const C50_S = Number(values.c50);
 const STREAMS = Number(values.streams);
 
-const MASTER_KEY = 'sk-bench-master-key-000000000000';
-const VIRTUAL_KEY = 'sk-bench-virtual-key-00000000000';
 const cleanups: (() => Promise<unknown>)[] = [];
 const work = mkdtempSync(join(tmpdir(), 'tollgate-bench-'));
 cleanups.push(async () => rmSync(work, { recursive: true, force: true }));
 
 async function main() {
-  const upstream = await startBenchUpstream();
-  cleanups.push(upstream.close);
-
-  const bin = findSystemPostgres();
-  // Postgres must be able to reach its directory: not inside this process's private temp dir.
-  const pgDir = mkdtempSync(join(tmpdir(), 'tollgate-bench-pg-'));
-  cleanups.push(async () => rmSync(pgDir, { recursive: true, force: true }));
-  const db = bin ? await startSystemPostgres(bin, pgDir) : await startEmbeddedPostgres(join(work, 'pglite'));
-  cleanups.push(db.stop);
-  await migrateDatabase(db.url);
-  const proxy = await startWsProxy({ allow: [db.address] });
-  cleanups.push(proxy.close);
-  await seedBenchKey(db.url, VIRTUAL_KEY);
-
-  const configFile = join(work, 'config.yaml');
   // Callbacks on: Langfuse ingestion goes to a sink on loopback that answers as Langfuse does (207).
-  const langfuse = await startLangfuseSink();
-  cleanups.push(langfuse.close);
-  writeFileSync(configFile, `model_list:
-  - model_name: bench-gpt
-    litellm_params: {model: openai/gpt-4o, api_base: "${upstream.url}/v1", api_key: sk-bench-upstream-key}
-${process.env.BENCH_EXPERIMENT_NO_LANGFUSE ? '' : `litellm_settings:
-  success_callback: ["langfuse"]
-  failure_callback: ["langfuse"]
-`}general_settings:
-  master_key: os.environ/LITELLM_MASTER_KEY
-`);
-  const env = {
-    LITELLM_MASTER_KEY: MASTER_KEY, DATABASE_URL: db.url, DATABASE_WSPROXY: proxy.url,
-    LANGFUSE_PUBLIC_KEY: 'pk-lf-bench', LANGFUSE_SECRET_KEY: 'sk-lf-bench', LANGFUSE_HOST: langfuse.url,
-  };
+  const { upstream, db, langfuse, configFile, env } = await startBenchStack(work, cleanups, { langfuse: !process.env.BENCH_EXPERIMENT_NO_LANGFUSE });
   const build = await buildAll(configFile, join(work, 'build'), env);
   const gatewayConfig = join(work, 'gateway.capnp');
   let capnp = generateWorkerdConfig({

@@ -16,14 +16,11 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROOT } from '../lib/build.ts';
 import { freePort } from '../lib/free-port.ts';
-import { migrateDatabase } from '../lib/migrate.ts';
-import { findSystemPostgres, startEmbeddedPostgres, startSystemPostgres } from '../lib/postgres.ts';
 import { WELL_KNOWN_ENV } from '../lib/stack.ts';
 import { startWorkerd } from '../lib/workerd-process.ts';
-import { startWsProxy } from '../lib/wsproxy.ts';
-import { seedBenchKey, telemetryDrained } from './gateway-state.ts';
+import { telemetryDrained } from './gateway-state.ts';
 import { cpuMs, loadTest, type Target } from './measure.ts';
-import { startBenchUpstream, startLangfuseSink } from './upstream.ts';
+import { startBenchStack, VIRTUAL_KEY } from './stack.ts';
 
 const { values } = parseArgs({
   options: {
@@ -33,7 +30,6 @@ const { values } = parseArgs({
     'b-v8-flags': { type: 'string' },
   },
 });
-const KEY = 'sk-bench-virtual-key-00000000000';
 const work = mkdtempSync(join(tmpdir(), 'tollgate-ab-'));
 const cleanups: (() => Promise<unknown>)[] = [async () => rmSync(work, { recursive: true, force: true })];
 
@@ -53,33 +49,7 @@ function buildAt(root: string, configFile: string, out: string, env: Record<stri
 }
 
 async function main() {
-  const upstream = await startBenchUpstream();
-  cleanups.push(upstream.close);
-  const bin = findSystemPostgres();
-  const pgDir = mkdtempSync(join(tmpdir(), 'tollgate-ab-pg-'));
-  cleanups.push(async () => rmSync(pgDir, { recursive: true, force: true }));
-  const db = bin ? await startSystemPostgres(bin, pgDir) : await startEmbeddedPostgres(join(work, 'pglite'));
-  cleanups.push(db.stop);
-  await migrateDatabase(db.url);
-  const proxy = await startWsProxy({ allow: [db.address] });
-  cleanups.push(proxy.close);
-  await seedBenchKey(db.url, KEY);
-  const langfuse = await startLangfuseSink();
-  cleanups.push(langfuse.close);
-  const configFile = join(work, 'config.yaml');
-  writeFileSync(configFile, `model_list:
-  - model_name: bench-gpt
-    litellm_params: {model: openai/gpt-4o, api_base: "${upstream.url}/v1", api_key: sk-bench-upstream-key}
-litellm_settings:
-  success_callback: ["langfuse"]
-  failure_callback: ["langfuse"]
-general_settings:
-  master_key: os.environ/LITELLM_MASTER_KEY
-`);
-  const env = {
-    LITELLM_MASTER_KEY: 'sk-bench-master-key-000000000000', DATABASE_URL: db.url, DATABASE_WSPROXY: proxy.url,
-    LANGFUSE_PUBLIC_KEY: 'pk-lf-bench', LANGFUSE_SECRET_KEY: 'sk-lf-bench', LANGFUSE_HOST: langfuse.url,
-  };
+  const { db, configFile, env } = await startBenchStack(work, cleanups, { langfuse: true });
 
   const baseTree = join(work, 'base-tree');
   execFileSync('git', ['worktree', 'add', '--detach', baseTree, values.base], { cwd: ROOT, stdio: 'ignore' });
@@ -100,7 +70,7 @@ general_settings:
   for (const side of sides) {
     const w = await startWorkerd({ configFile: side.capnp, env, port: await freePort(), storageDir: join(work, `${side.dir}-state`) });
     cleanups.push(w.stop);
-    const target: Target = { url: `${w.url}/v1/chat/completions`, body, headers: { authorization: `Bearer ${KEY}` } };
+    const target: Target = { url: `${w.url}/v1/chat/completions`, body, headers: { authorization: `Bearer ${VIRTUAL_KEY}` } };
     running.push({ ...side, pid: w.pid, target, requests: 0, seconds: 0, cpu: 0 });
   }
   console.log('Warming up ...');
