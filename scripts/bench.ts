@@ -13,7 +13,8 @@
  * For investigations (never in the published numbers): BENCH_ONLY=floor,gateway runs only those
  * paths; BENCH_PROFILE_KEY=master profiles the master key's path; BENCH_V8_FLAGS passes V8 flags to
  * the gateway's workerd (e.g. "--perf-basic-prof" for `perf record`); BENCH_EXPERIMENT_NO_LANGFUSE and
- * BENCH_EXPERIMENT_NO_QUEUE turn Langfuse callbacks or the spend-log Queue off.
+ * BENCH_EXPERIMENT_NO_QUEUE turn Langfuse callbacks or the spend-log Queue off. Such a run prints its
+ * table and writes nothing under bench/.
  * Writes bench/latest.json (and bench/results/<time>.json) and prints the table the README shows.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -43,6 +44,8 @@ const { values } = parseArgs({
   },
 });
 const RUNS = Number(values.runs);
+/** The investigation settings in force, if any: such a run is printed, never written under bench/ as a result. */
+const INVESTIGATION = ['BENCH_ONLY', 'BENCH_V8_FLAGS', 'BENCH_EXPERIMENT_NO_LANGFUSE', 'BENCH_EXPERIMENT_NO_QUEUE'].filter((name) => process.env[name]).join(', ');
 const C1_S = Number(values.c1);
 const C50_S = Number(values.c50);
 const STREAMS = Number(values.streams);
@@ -135,6 +138,10 @@ async function main() {
   };
   const text = renderReport(report);
   console.log(`\n${text}`);
+  if (INVESTIGATION) {
+    console.log(`\nInvestigation run (${INVESTIGATION}): nothing written under bench/; the bar lines compare against paths that may not have run.`);
+    return;
+  }
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
   writeFileSync(join(ROOT, 'bench', 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(join(ROOT, 'bench', 'results', `${report.date.replace(/[:.]/g, '-')}.json`), `${JSON.stringify(report, null, 2)}\n`);

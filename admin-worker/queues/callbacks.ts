@@ -1,10 +1,10 @@
 import { reportCallbackFailure } from '../../worker/telemetry/metrics/hooks.ts';
-import type { CallbackHeader } from '../../worker/telemetry/langfuse/message.ts';
+import { type CallbackHeader, destinationKey } from '../../worker/telemetry/langfuse/message.ts';
 import type { CallbackItem, CallbackMessage, LangfuseDestination } from '../../worker/telemetry/langfuse/types.ts';
 import { inflatePack } from '../../worker/telemetry/queue-packing.ts';
 import { inSlices } from '../../worker/telemetry/yield.ts';
 import type { AdminEnv } from '../env.ts';
-import { destinationKey, type LangfuseCredentials, type Resolved, resolveDestinations } from './callbacks/credentials.ts';
+import { type LangfuseCredentials, type Resolved, resolveDestinations } from './callbacks/credentials.ts';
 import { chunkSegments, type EventSegment, postIngestion } from './callbacks/ingestion.ts';
 import { retryDelay } from './callbacks/retry.ts';
 
@@ -12,12 +12,6 @@ export const CALLBACK_QUEUE = 'tollgate-callbacks';
 
 /** How long Langfuse gets to answer one ingestion request (`LANGFUSE_TIMEOUT`, seconds, overrides it). */
 const DEFAULT_TIMEOUT_S = 10;
-
-/** One message's events for one destination, and the message (its index in the batch) they came from. */
-interface Segment extends EventSegment {
-  destination: LangfuseDestination;
-  origin: number;
-}
 
 /** One message's events for one destination, and the message (its index in the batch) they came from. */
 interface Segment extends EventSegment {

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { envRefName } from '../../../worker/config/env-ref.ts';
 import { openDatabase } from '../../../worker/db/client.ts';
 import { type DynamicLangfuse, keyLangfuse, teamLangfuse } from '../../../worker/telemetry/langfuse/logging-settings.ts';
+import { destinationKey } from '../../../worker/telemetry/langfuse/message.ts';
 import type { LangfuseDestination } from '../../../worker/telemetry/langfuse/types.ts';
 import type { AdminEnv } from '../../env.ts';
 
@@ -16,8 +17,6 @@ export interface LangfuseCredentials {
 }
 
 export type Resolved = { ok: true; credentials: LangfuseCredentials } | { ok: false; reason: string };
-
-export { destinationKey } from '../../../worker/telemetry/langfuse/message.ts';
 
 const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
 
@@ -65,7 +64,7 @@ export async function resolveDestinations(destinations: LangfuseDestination[], e
   const tokens = new Set<string>();
   const teams = new Set<string>();
   for (const d of destinations) {
-    if (d.source === 'env') out.set('env', credentialsOf(undefined, env));
+    if (d.source === 'env') out.set(destinationKey(d), credentialsOf(undefined, env));
     else if (d.source === 'key') tokens.add(d.token);
     else teams.add(d.teamId);
   }
@@ -76,13 +75,13 @@ export async function resolveDestinations(destinations: LangfuseDestination[], e
       const rows = await database.db.execute<{ token: string; metadata: unknown }>(
         sql`SELECT token, metadata FROM "LiteLLM_VerificationToken" WHERE token = ANY(${sql.param([...tokens])}::text[])`);
       const found = new Map(rows.rows.map((r) => [r.token, keyLangfuse(r.metadata)]));
-      for (const token of tokens) out.set(`key:${token}`, fromSettings(found.get(token), env, 'key'));
+      for (const token of tokens) out.set(destinationKey({ source: 'key', token }), fromSettings(found.get(token), env, 'key'));
     }
     if (teams.size) {
       const rows = await database.db.execute<{ team_id: string; metadata: unknown }>(
         sql`SELECT team_id, metadata FROM "LiteLLM_TeamTable" WHERE team_id = ANY(${sql.param([...teams])}::text[])`);
       const found = new Map(rows.rows.map((r) => [r.team_id, teamLangfuse(r.metadata)]));
-      for (const id of teams) out.set(`team:${id}`, fromSettings(found.get(id), env, 'team'));
+      for (const id of teams) out.set(destinationKey({ source: 'team', teamId: id }), fromSettings(found.get(id), env, 'team'));
     }
   } finally {
     ctx.waitUntil(database.close());
