@@ -9,7 +9,10 @@
  * and, to isolate the cost of admission, the same gateway called with the master key (no limiter call).
  *
  * Options: --runs N (3), --c1 SECONDS (5), --c50 SECONDS (10), --streams N (10), --profile,
- * --profile-only (no measured runs: only where the gateway's time goes, printed).
+ * --profile-only (no measured runs: only where the gateway's time goes, printed),
+ * --breakdown-rounds N (4; 0 skips it): where the throughput goes, layer by layer (bench/breakdown.ts:
+ * the floor, the least any usage-counting gateway adds, Tollgate with its Queue messages leaving the
+ * process, Tollgate), c=50 alternating between them.
  * For investigations (never in the published numbers): BENCH_ONLY=floor,gateway runs only those
  * paths; BENCH_PROFILE_KEY=master profiles the master key's path; BENCH_V8_FLAGS passes V8 flags to
  * the gateway's workerd (e.g. "--perf-basic-prof" for `perf record`); BENCH_EXPERIMENT_NO_LANGFUSE and
@@ -22,7 +25,8 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MASTER_KEY, startBenchStack, VIRTUAL_KEY } from './bench/stack.ts';
-import { writeFloorConfig } from './bench/floor-config.ts';
+import { throughputBreakdown, queuesElsewhere, startQueueSink } from './bench/breakdown.ts';
+import { writeFloorConfig, writeLeastGatewayConfig } from './bench/floor-config.ts';
 import { cpuMs, loadTest, peakRssMb, sequentialLatency, streamTimings, type Target } from './bench/measure.ts';
 import { profileUnderLoad } from './bench/profile.ts';
 import { deliveryCheck, limiterCalls, telemetryDrained } from './bench/gateway-state.ts';
@@ -41,6 +45,7 @@ const { values } = parseArgs({
     streams: { type: 'string', default: '10' },
     profile: { type: 'boolean', default: false },
     'profile-only': { type: 'boolean', default: false },
+    'breakdown-rounds': { type: 'string', default: '4' },
   },
 });
 const RUNS = Number(values.runs);
@@ -128,10 +133,36 @@ async function main() {
     }
   }
 
+  // Where the throughput goes, layer by layer (scripts/bench/breakdown.ts), before the delivery check so
+  // the gateway's requests in it are checked too.
+  let breakdown: BenchReport['breakdown'];
+  if (!process.env.BENCH_ONLY && Number(values['breakdown-rounds']) > 0) {
+    console.log('Throughput breakdown (floor, least gateway, queue elsewhere, gateway) ...');
+    const sink = await startQueueSink();
+    cleanups.push(sink.close);
+    const elsewhereConfig = join(work, 'gateway-queue-elsewhere.capnp');
+    writeFileSync(elsewhereConfig, queuesElsewhere(capnp, sink.address));
+    const elsewhere = await startWorkerd({ configFile: elsewhereConfig, env, port: await freePort(), storageDir: join(work, 'elsewhere-state') });
+    cleanups.push(elsewhere.stop);
+    const least = await startWorkerd({ configFile: writeLeastGatewayConfig(work), env: { UPSTREAM: upstream.url }, port: await freePort(), storageDir: join(work, 'least-state') });
+    cleanups.push(least.stop);
+    const plain = (url: string, headers: Record<string, string>): Target => ({ url: `${url}/v1/chat/completions`, body: body(false), headers });
+    breakdown = await throughputBreakdown([
+      { name: 'floor (pass-through Worker)', target: targets.floor.plain, pid: floor.pid },
+      { name: 'least gateway (parse, re-serialise, read usage, LiteLLM headers)', target: plain(least.url, {}), pid: least.pid },
+      { name: 'Tollgate, its Queue messages sent out of the process', target: plain(elsewhere.url, targets.gateway.plain.headers), pid: elsewhere.pid },
+      { name: 'Tollgate in-region (Queue and consumers on its thread)', target: targets.gateway.plain, pid: gateway.pid },
+    ], db.url, Number(values['breakdown-rounds']));
+    if (sink.messages() === 0) throw new Error('the queue-elsewhere gateway sent no Queue messages: the breakdown measured nothing');
+    await elsewhere.stop();
+    await least.stop();
+  }
+
   const delivery = await deliveryCheck(gateway.url, db.url, langfuse.traces);
   const report: BenchReport = {
     date: new Date().toISOString(),
     delivery,
+    breakdown,
     machine: { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, workerd: await workerdVersion(), postgres: db.kind },
     method: { runs: RUNS, c1Seconds: C1_S, c50Seconds: C50_S, streams: STREAMS },
     paths: Object.fromEntries(Object.entries(samples).map(([name, list]) => [name, medianOf(list)])) as BenchReport['paths'],

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const FLOOR_WORKER = fileURLToPath(new URL('./floor-worker.js', import.meta.url));
+const LEAST_GATEWAY_WORKER = fileURLToPath(new URL('./least-gateway-worker.js', import.meta.url));
 
 /**
  * Writes the floor Worker's workerd config into `dir` (capnp embeds files
@@ -10,19 +11,29 @@ const FLOOR_WORKER = fileURLToPath(new URL('./floor-worker.js', import.meta.url)
  * as the gateway's generated config.
  */
 export function writeFloorConfig(dir: string): string {
-  copyFileSync(FLOOR_WORKER, join(dir, 'floor-worker.js'));
-  const file = join(dir, 'floor.capnp');
-  writeFileSync(file, floorWorkerdConfig());
+  return writeReferenceConfig(dir, FLOOR_WORKER, 'floor');
+}
+
+/** The same for the least-gateway Worker (least-gateway-worker.js), a reference point of the throughput breakdown. */
+export function writeLeastGatewayConfig(dir: string): string {
+  return writeReferenceConfig(dir, LEAST_GATEWAY_WORKER, 'least-gateway');
+}
+
+function writeReferenceConfig(dir: string, worker: string, name: string): string {
+  const module = `${name}-worker.js`;
+  copyFileSync(worker, join(dir, module));
+  const file = join(dir, `${name}.capnp`);
+  writeFileSync(file, referenceWorkerdConfig(module));
   return file;
 }
 
-function floorWorkerdConfig(): string {
+function referenceWorkerdConfig(module: string): string {
   return `using Workerd = import "/workerd/workerd.capnp";
 
 const config :Workerd.Config = (
   services = [
     (name = "floor", worker = (
-      modules = [(name = "floor-worker.js", esModule = embed "floor-worker.js")],
+      modules = [(name = "${module}", esModule = embed "${module}")],
       compatibilityDate = "2026-11-01",
       bindings = [(name = "UPSTREAM", fromEnvironment = "UPSTREAM")],
     )),

@@ -1,3 +1,4 @@
+import { type BreakdownResult, renderBreakdown } from './breakdown.ts';
 import { type LoadResult, median, type StreamResult } from './measure.ts';
 
 export interface PathResult {
@@ -21,6 +22,8 @@ export interface BenchReport {
   paths: { direct: PathResult; floor: PathResult; gateway: PathResult; gatewayMaster?: PathResult };
   /** After the runs: requests the gateway counted, and the spend-log rows and Langfuse traces that reached their stores. */
   delivery?: { requests: number; spendRows: number; langfuseTraces: number };
+  /** Where the throughput goes, layer by layer (breakdown.ts): floor, least gateway, Tollgate with its Queue elsewhere, Tollgate. */
+  breakdown?: BreakdownResult[];
 }
 
 /** The bar of issue #4, checked on one run's medians. */
@@ -80,6 +83,7 @@ export function renderReport(r: BenchReport): string {
     '',
     ...checkBar(r).map((b) => `- ${b.ok ? 'PASS' : 'MISSED'}: ${b.name} (${b.detail})`),
     ...(gatewayMaster ? [`- admission (the virtual key's limiter round vs the master key's none): +${(gateway.c1.p50 - gatewayMaster.c1.p50).toFixed(2)} ms p50 at c=1; at c=50 the key is hot and admits through leases (${(gateway.c50.rps / gatewayMaster.c50.rps * 100).toFixed(0)}% of the master key's throughput)`] : []),
+    ...(r.breakdown ? ['', 'Where the throughput goes (c=50, the paths alternating in 3 s rounds in one phase):', '', renderBreakdown(r.breakdown)] : []),
     '',
     `${r.date}; ${r.machine.cores} cores (${r.machine.cpu}); Node ${r.machine.node}; workerd ${r.machine.workerd}; ` +
     `medians of ${r.method.runs} runs (c=1 for ${r.method.c1Seconds} s, c=50 for ${r.method.c50Seconds} s, ${r.method.streams} streams each).`,
