@@ -29,7 +29,7 @@ export interface BreakdownResult {
   cpuPerRequestMs: number;
 }
 
-/** Rounds of `seconds` at c=50 per path, alternating order; CPU a request counted until the gateway's telemetry is written. */
+/** Rounds of `seconds` at c=50 per path, alternating order, each starting once the telemetry of the last is written; CPU a request counted until then. */
 export async function throughputBreakdown(paths: BreakdownPath[], dbUrl: string, rounds = 4, seconds = 3): Promise<BreakdownResult[]> {
   for (const p of paths) await loadTest(p.target, 50, 2);
   await telemetryDrained(dbUrl);
@@ -40,6 +40,9 @@ export async function throughputBreakdown(paths: BreakdownPath[], dbUrl: string,
       if (result.errors || result.non2xx) throw new Error(`${t.name}: ${result.errors} errors, ${result.non2xx} non-2xx under load`);
       t.requests += result.requests;
       t.seconds += seconds;
+      // The in-region gateway writes its telemetry after its round: let it finish before the next path's
+      // round, so that work neither slows the next path nor escapes this one's clock.
+      await telemetryDrained(dbUrl);
     }
   }
   await telemetryDrained(dbUrl);
