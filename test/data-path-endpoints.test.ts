@@ -119,8 +119,34 @@ describe('routes without /v1', () => {
     const bare = new OpenAI({ baseURL: stack.url, apiKey: TEST_MASTER_KEY, maxRetries: 0 });
     const data = await bare.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'no prefix' }] });
     expect(data.choices[0]?.message.content).toBe('echo: no prefix');
-    expect((await bare.models.list()).data.length).toBe(6);
+    expect((await bare.models.list()).data.length).toBe(7);
     expect((await bare.embeddings.create({ model: 'embedder', input: 'x' })).data).toHaveLength(1);
+    const text = await bare.completions.create({ model: 'instruct', prompt: 'bare completion' });
+    expect(text.object).toBe('text_completion');
+    expect(fake.requests.at(-1)?.path).toBe('/v1/completions');
+  });
+});
+
+describe('model names and mock answers', () => {
+  it('serves a deployment whose model names no provider, as OpenAI (LiteLLM infers it)', async () => {
+    const { data, response } = await client.chat.completions.create({ model: 'bare-name', messages: [{ role: 'user', content: 'no provider' }] }).withResponse();
+    expect(data.choices[0]?.message.content).toBe('echo: no provider');
+    expect(fake.requests[0]?.path).toBe('/v1/chat/completions');
+    expect(fake.requests[0]?.body).toMatchObject({ model: 'gpt-4o-mini' });
+    expect(fake.requests[0]?.headers.authorization).toBe('Bearer sk-upstream-openai-secret-0001');
+    // Priced from the table as gpt-4o-mini.
+    expect(Number(response.headers.get('x-litellm-response-cost'))).toBeGreaterThan(0);
+  });
+
+  it('answers mock_response on a real model without calling its provider', async () => {
+    const { data, response } = await client.chat.completions.create({
+      model: 'gpt-4o', messages: [{ role: 'user', content: 'do not call upstream' }],
+      // @ts-expect-error LiteLLM's mock_response
+      mock_response: 'a canned answer',
+    }).withResponse();
+    expect(data.choices[0]?.message.content).toBe('a canned answer');
+    expect(response.headers.get('x-litellm-model-group')).toBe('gpt-4o');
+    expect(fake.requests).toHaveLength(0);
   });
 });
 
@@ -130,6 +156,14 @@ describe('completions and embeddings', () => {
     expect(data.object).toBe('text_completion');
     expect(fake.requests[0]?.path).toBe('/v1/completions');
     expect(fake.requests[0]?.body).toEqual({ model: 'gpt-3.5-turbo-instruct', prompt: 'Say this' });
+  });
+
+  it('serves embeddings on the Azure-style path to the AzureOpenAI client', async () => {
+    const azureClient = new AzureOpenAI({ endpoint: stack.url, apiKey: TEST_MASTER_KEY, apiVersion: '2024-08-01-preview', deployment: 'embedder', maxRetries: 0 });
+    const data = await azureClient.embeddings.create({ model: 'ignored-by-azure', input: 'azure embeds' });
+    expect(data.data).toHaveLength(1);
+    expect(fake.requests[0]?.path).toBe('/v1/embeddings');
+    expect(fake.requests[0]?.body).toMatchObject({ model: 'text-embedding-3-small', input: 'azure embeds' });
   });
 
   it('serves embeddings, in the base64 encoding the SDK asks for', async () => {

@@ -30,7 +30,7 @@ describe('virtual keys', () => {
     expect(await ids(only)).toEqual(['gpt-4o']);
     expect(await ids(beta)).toEqual(['llama']);
     expect(await ids(teamKey)).toEqual(['embedder', 'gpt-4o']);
-    expect(await ids(TEST_MASTER_KEY)).toEqual(['azure-gpt', 'embedder', 'gpt-4o', 'instruct', 'llama', 'unreachable']);
+    expect(await ids(TEST_MASTER_KEY)).toEqual(['azure-gpt', 'bare-name', 'embedder', 'gpt-4o', 'instruct', 'llama', 'unreachable']);
     const one = await fetch(`${stack.url}/v1/models/gpt-4o`, { headers: { authorization: `Bearer ${only}` } });
     expect(await one.json()).toMatchObject({ id: 'gpt-4o', object: 'model' });
     const hidden = await fetch(`${stack.url}/v1/models/llama`, { headers: { authorization: `Bearer ${only}` } });

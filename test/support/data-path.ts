@@ -2,7 +2,7 @@ import OpenAI from 'openai';
 import { type FakeUpstream, startFakeUpstream } from '../fakes/upstream.ts';
 import { startTestStack, TEST_MASTER_KEY, type TestStack } from './stack.ts';
 
-/** The model list the data-path suites share: OpenAI, Azure, a self-hosted vLLM, embeddings, legacy completions, a dead upstream. */
+/** The model list the data-path suites share: OpenAI, Azure, a self-hosted vLLM, embeddings, legacy completions, a model named without its provider, a dead upstream. */
 const config = (upstream: string) => `
 model_list:
   - model_name: gpt-4o
@@ -16,6 +16,8 @@ model_list:
     litellm_params: {model: openai/text-embedding-3-small, api_base: "${upstream}/v1", api_key: os.environ/FAKE_OPENAI_KEY}
   - model_name: instruct
     litellm_params: {model: openai/gpt-3.5-turbo-instruct, api_base: "${upstream}/v1", api_key: os.environ/FAKE_OPENAI_KEY}
+  - model_name: bare-name
+    litellm_params: {model: gpt-4o-mini, api_base: "${upstream}/v1", api_key: os.environ/FAKE_OPENAI_KEY}
   - model_name: unreachable
     litellm_params: {model: openai/gpt-4o, api_base: "http://127.0.0.1:9/v1", api_key: os.environ/FAKE_OPENAI_KEY}
 litellm_settings:
