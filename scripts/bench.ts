@@ -10,7 +10,7 @@
  *
  * Options: --runs N (3), --c1 SECONDS (5), --c50 SECONDS (10), --streams N (10), --profile,
  * --profile-only (no measured runs: only where the gateway's time goes, printed),
- * --breakdown-rounds N (4; 0 skips it): where the throughput goes, layer by layer (bench/breakdown.ts:
+ * --breakdown-rounds N (4; 0 skips it): where the throughput goes, layer by layer (scripts/bench/breakdown.ts:
  * the floor, the least any usage-counting gateway adds, Tollgate with its Queue messages leaving the
  * process, Tollgate), c=50 alternating between them.
  * For investigations (never in the published numbers): BENCH_ONLY=floor,gateway runs only those
