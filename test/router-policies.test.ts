@@ -181,3 +181,38 @@ router_settings:
     expect(dear.requests).toHaveLength(0);
   }, 30_000);
 });
+
+describe('allowed_fails and allowed_fails_policy', () => {
+  let stack: TestStack;
+  afterAll(async () => stack?.stop());
+
+  it('cool a deployment down at the failure past its error class\'s allowance', async () => {
+    const { slow: throttled, quick: healthy, cheap: broken, dear: steady } = upstreams;
+    throttled.setDefault(failing(429, null, { 'retry-after': '0' }));
+    broken.setDefault(failing(500));
+    stack = await startTestStack({
+      configYaml: `
+model_list:
+${deployment('throttling', throttled, '\n    model_info: {id: throttling-bad}')}
+${deployment('throttling', healthy, '\n    model_info: {id: throttling-good}')}
+${deployment('breaking', broken, '\n    model_info: {id: breaking-bad}')}
+${deployment('breaking', steady, '\n    model_info: {id: breaking-good}')}
+router_settings:
+  num_retries: 1
+  allowed_fails: 1
+  allowed_fails_policy: {RateLimitErrorAllowedFails: 4}
+  cooldown_time: 30
+`,
+    });
+    const client = clientOf(stack);
+    // Each failure is retried on the group's other deployment, so every call succeeds.
+    for (let i = 0; i < 40; i++) {
+      expect((await ask(client, 'throttling')).response.headers.get('x-litellm-model-id')).toBe('throttling-good');
+      expect((await ask(client, 'breaking')).response.headers.get('x-litellm-model-id')).toBe('breaking-good');
+    }
+    // 429s are allowed 4 a minute: the fifth cools the deployment down (for the rest of the test).
+    expect(throttled.requests).toHaveLength(5);
+    // 500s fall under allowed_fails: 1: the second cools it down.
+    expect(broken.requests).toHaveLength(2);
+  }, 60_000);
+});

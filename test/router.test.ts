@@ -170,9 +170,10 @@ describe('cooldowns', () => {
       const { response } = await ask('flaky');
       if (response.headers.get('x-litellm-model-id') === 'flaky-secondary') served++;
     }
-    // At most allowed_fails (3) calls reach the failing deployment (fewer if earlier tests' failures are still within the minute).
+    // At most allowed_fails + 1 (4) calls reach the failing deployment: as in LiteLLM, the failure past
+    // allowed_fails cools it down (fewer if earlier tests' failures are still within the minute).
     expect(primary.requests.length).toBeGreaterThanOrEqual(1);
-    expect(primary.requests.length).toBeLessThanOrEqual(3);
+    expect(primary.requests.length).toBeLessThanOrEqual(4);
     const before = primary.requests.length;
     for (let i = 0; i < 6; i++) expect((await ask('flaky')).response.headers.get('x-litellm-model-id')).toBe('flaky-secondary');
     expect(primary.requests).toHaveLength(before);

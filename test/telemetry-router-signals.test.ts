@@ -101,7 +101,7 @@ ${openai('echo-gpt', 'gpt-4o', good, 'echo-gpt-1')}
 router_settings:
   routing_strategy: latency-based-routing
   num_retries: 1
-  allowed_fails: 1
+  allowed_fails: 0
   cooldown_time: 1
   fallbacks:
     - fb-primary: [fb-backup]

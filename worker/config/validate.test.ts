@@ -147,6 +147,18 @@ describe('config warnings', () => {
     expect(result.warnings).toContain('router_settings.fallbacks[0]: model group "b" is not in model_list (it must be added through /model/new)');
   });
 
+  it('warns about retry_policy and allowed_fails_policy keys that name no LiteLLM error class', () => {
+    const raw = {
+      model_list: [{ model_name: 'a', litellm_params: { model: 'mock/a' } }],
+      router_settings: { retry_policy: { RateLimitErrorRetries: 2, RateLimitRetries: 1 }, allowed_fails_policy: { TimeoutErrorAllowedFails: 5, TimeoutAllowedFails: 5 } },
+    };
+    const result = validateConfig(raw, {});
+    const policyWarnings = result.warnings.filter((w) => w.includes('_policy'));
+    expect(policyWarnings).toHaveLength(2);
+    expect(policyWarnings[0]).toMatch(/^router_settings\.retry_policy\.RateLimitRetries: not a LiteLLM error class \(ignored; expected one of BadRequestErrorRetries, .*RateLimitErrorRetries/);
+    expect(policyWarnings[1]).toMatch(/^router_settings\.allowed_fails_policy\.TimeoutAllowedFails: not a LiteLLM error class/);
+  });
+
   it('accepts an empty file', () => {
     expect(validateConfig(null, {})).toMatchObject({ ok: true, config: { model_list: [] } });
   });

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { resolveEnvRefs } from './env-ref.ts';
 import { configSchema, type TollgateConfig } from './schema.ts';
 import { PENDING_KEYS, UNNEEDED_KEYS } from './support.ts';
+import { LITELLM_ERROR_CLASSES } from '../router/retry-policy.ts';
 
 export type ConfigResult =
   | { ok: true; config: TollgateConfig; warnings: string[] }
@@ -89,6 +90,14 @@ function crossReferenceWarnings(config: TollgateConfig): string[] {
   check(config.router_settings.fallbacks, 'router_settings.fallbacks');
   check(config.router_settings.context_window_fallbacks, 'router_settings.context_window_fallbacks');
   check(config.router_settings.content_policy_fallbacks, 'router_settings.content_policy_fallbacks');
+  // LiteLLM's error classes, as retry_policy (`…Retries`) and allowed_fails_policy (`…AllowedFails`) name them.
+  for (const [field, suffix] of [['retry_policy', 'Retries'], ['allowed_fails_policy', 'AllowedFails']] as const) {
+    for (const key of Object.keys(config.router_settings[field] ?? {})) {
+      if (!LITELLM_ERROR_CLASSES.some((c) => `${c}${suffix}` === key)) {
+        out.push(`router_settings.${field}.${key}: not a LiteLLM error class (ignored; expected one of ${LITELLM_ERROR_CLASSES.map((c) => `${c}${suffix}`).join(', ')})`);
+      }
+    }
+  }
   return out;
 }
 

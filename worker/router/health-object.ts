@@ -11,6 +11,8 @@ export interface DeploymentReport {
   at: number;
   /** Successes an isolate gathered into this one report (their mean latency, summed tokens); 1 when absent. */
   count?: number;
+  /** A failure's own threshold (allowed_fails_policy for its error class); CooldownSettings.allowedFails when absent. */
+  allowedFails?: number;
 }
 
 export interface CooldownSettings {
@@ -33,7 +35,8 @@ const LATENCY_ALPHA = 0.3;
 
 /**
  * The shared health of one model group's deployments (one object per
- * group): failures within a minute past `allowed_fails` put a deployment in
+ * group): a failure past `allowed_fails` within a minute (or its error class's
+ * `allowed_fails_policy`) puts a deployment in
  * cooldown for `cooldown_time`, seen by every isolate on its next refresh;
  * latency and per-minute usage feed the latency- and usage-based strategies.
  * Cooldowns are stored, so a restarted object keeps them.
@@ -66,7 +69,7 @@ export class DeploymentHealth extends DurableObject<GatewayEnv> {
       const recent = (this.#fails.get(r.deploymentId) ?? []).filter((t) => t > now - FAIL_WINDOW_MS);
       recent.push(r.at);
       this.#fails.set(r.deploymentId, recent);
-      if (!settings.disabled && recent.length >= settings.allowedFails && !(cooldowns[r.deploymentId]! > now)) {
+      if (!settings.disabled && recent.length > (r.allowedFails ?? settings.allowedFails) && !(cooldowns[r.deploymentId]! > now)) {
         cooldowns[r.deploymentId] = now + settings.cooldownSeconds * 1000;
         this.#fails.set(r.deploymentId, []);
         cooled = true;

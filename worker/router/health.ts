@@ -3,6 +3,7 @@ import type { GatewayEnv } from '../env.ts';
 import type { DeploymentRef } from '../models/deployments.ts';
 import { recordDeploymentCooldown } from '../telemetry/metrics/hooks.ts';
 import type { CooldownSettings, DeploymentHealth, DeploymentReport, HealthSnapshot } from './health-object.ts';
+import { DEFAULT_ALLOWED_FAILS } from './retry-policy.ts';
 
 interface WaitUntil { waitUntil(p: Promise<unknown>): void }
 
@@ -26,7 +27,7 @@ const inFlight = new Map<string, number>();
 
 export function cooldownSettings(config: TollgateConfig): CooldownSettings {
   const r = config.router_settings;
-  return { allowedFails: r.allowed_fails ?? 3, cooldownSeconds: r.cooldown_time ?? 5, disabled: r.disable_cooldowns === true };
+  return { allowedFails: r.allowed_fails ?? DEFAULT_ALLOWED_FAILS, cooldownSeconds: r.cooldown_time ?? 5, disabled: r.disable_cooldowns === true };
 }
 
 function stub(env: GatewayEnv, group: string): Pick<DeploymentHealth, 'report' | 'snapshot'> | undefined {
@@ -93,7 +94,7 @@ export function reportOutcome(env: GatewayEnv, ctx: WaitUntil, config: TollgateC
   const recent = (entry.localFails.get(report.deploymentId) ?? []).filter((t) => t > report.at - 60_000);
   recent.push(report.at);
   entry.localFails.set(report.deploymentId, recent);
-  if (!settings.disabled && recent.length >= settings.allowedFails) {
+  if (!settings.disabled && recent.length > (report.allowedFails ?? settings.allowedFails)) {
     entry.snapshot = { ...entry.snapshot, cooldowns: { ...entry.snapshot.cooldowns, [report.deploymentId]: report.at + settings.cooldownSeconds * 1000 } };
     entry.localFails.set(report.deploymentId, []);
     // Metrics and the "Deployment Cooldown" alert (deduplicated across isolates by the aggregator).

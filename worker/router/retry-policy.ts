@@ -1,15 +1,35 @@
 import type { TollgateConfig } from '../config/schema.ts';
 import { GatewayError } from '../errors.ts';
 
-/** LiteLLM's retry_policy keys, by the error class they cover. */
-function policyKey(err: GatewayError): string {
-  if (err.type === 'content_policy_violation') return 'ContentPolicyViolationErrorRetries';
-  if (err.status === 401 || err.status === 403) return 'AuthenticationErrorRetries';
-  if (err.status === 408 || err.type === 'timeout_error') return 'TimeoutErrorRetries';
-  if (err.status === 429) return 'RateLimitErrorRetries';
-  if (err.status === 400 || err.status === 422) return 'BadRequestErrorRetries';
-  return 'InternalServerErrorRetries';
+/** LiteLLM's error classes, as its retry_policy (`…Retries`) and allowed_fails_policy (`…AllowedFails`) keys spell them. */
+export const LITELLM_ERROR_CLASSES = ['BadRequestError', 'AuthenticationError', 'TimeoutError', 'RateLimitError', 'ContentPolicyViolationError', 'InternalServerError'] as const;
+
+/** The class of LITELLM_ERROR_CLASSES an error falls in. */
+function errorClass(err: GatewayError): typeof LITELLM_ERROR_CLASSES[number] {
+  if (err.type === 'content_policy_violation') return 'ContentPolicyViolationError';
+  if (err.status === 401 || err.status === 403) return 'AuthenticationError';
+  if (err.status === 408 || err.type === 'timeout_error') return 'TimeoutError';
+  if (err.status === 429) return 'RateLimitError';
+  if (err.status === 400 || err.status === 422) return 'BadRequestError';
+  return 'InternalServerError';
 }
+
+function policyKey(err: GatewayError): string {
+  return `${errorClass(err)}Retries`;
+}
+
+/**
+ * How many failures a minute a deployment may have before it cools down, for
+ * this error's class: `allowed_fails_policy` (e.g. `RateLimitErrorAllowedFails`),
+ * else `allowed_fails` (3). As in LiteLLM, the failure past that number cools it.
+ */
+export function allowedFailsFor(config: TollgateConfig, err: GatewayError): number {
+  const r = config.router_settings;
+  return r.allowed_fails_policy?.[`${errorClass(err)}AllowedFails`] ?? r.allowed_fails ?? DEFAULT_ALLOWED_FAILS;
+}
+
+/** LiteLLM's default `allowed_fails`. */
+export const DEFAULT_ALLOWED_FAILS = 3;
 
 /** How many retries an error earns: `retry_policy` for its class, else `num_retries` (0 unless configured). */
 export function retriesFor(config: TollgateConfig, err: GatewayError): number {

@@ -9,7 +9,7 @@ import type { GatewayState } from '../state.ts';
 import { type FallbackReason, fallbacksFor, maxFallbacks } from './fallbacks.ts';
 import { groupHealth, reportOutcome, trackInFlight } from './health.ts';
 import { resolveGroup } from './resolve-group.ts';
-import { backoffMs, isContextWindowError, isRequestError, retriesFor } from './retry-policy.ts';
+import { allowedFailsFor, backoffMs, isContextWindowError, isRequestError, retriesFor } from './retry-policy.ts';
 import { choose, type RoutingStrategy, underDeploymentLimits } from './strategies.ts';
 
 interface WaitUntil { waitUntil(p: Promise<unknown>): void }
@@ -144,7 +144,7 @@ export async function routeCall(input: RouteInput): Promise<Routed> {
       } catch (caught) {
         const err = caught instanceof GatewayError ? caught : new GatewayError('Internal server error', { status: 500, type: 'internal_server_error', retryable: true });
         lastError = err;
-        if (countsAgainst(err)) reportOutcome(env, ctx, config, group, { deploymentId: deployment.id, ok: false, at: Date.now() }, { deployment, status: err.status, reason: err.message });
+        if (countsAgainst(err)) reportOutcome(env, ctx, config, group, { deploymentId: deployment.id, ok: false, at: Date.now(), allowedFails: allowedFailsFor(config, err) }, { deployment, status: err.status, reason: err.message });
         tried.add(deployment.id);
         if (isRequestError(err)) throw withAttempts(err, attempts - groupsTried, groupsTried - 1);
         if (err.type === 'content_policy_violation') {
