@@ -216,3 +216,34 @@ router_settings:
     expect(broken.requests).toHaveLength(2);
   }, 60_000);
 });
+
+describe('usage-based routing', () => {
+  let stack: TestStack;
+  afterAll(async () => stack?.stop());
+
+  it('sends each call to the deployment with the fewest tokens this minute, and none past a deployment\'s tpm', async () => {
+    const { cheap: capped, dear: open } = upstreams;
+    stack = await startTestStack({
+      configYaml: `
+model_list:
+  - model_name: metered
+    litellm_params: {model: openai/gpt-4o, api_base: "${capped.url}/v1", api_key: sk-capped, tpm: 20}
+    model_info: {id: metered-capped}
+${deployment('metered', open, '\n    model_info: {id: metered-open}')}
+router_settings:
+  routing_strategy: usage-based-routing-v2
+`,
+    });
+    const client = clientOf(stack);
+    // The counts are per minute: start well inside one.
+    const intoMinute = Date.now() % 60_000;
+    if (intoMinute > 45_000) await new Promise((r) => setTimeout(r, 60_500 - intoMinute));
+    const picks: string[] = [];
+    for (let i = 0; i < 12; i++) picks.push((await ask(client, 'metered')).response.headers.get('x-litellm-model-id') ?? '');
+    // Each call is 8 tokens (5 prompt, 3 completion): the fewer-tokens deployment takes the next call, so the
+    // two alternate until the capped one has used 24 of its tpm 20 (let in at 16); then only the open one.
+    expect(capped.requests).toHaveLength(3);
+    expect(open.requests).toHaveLength(9);
+    for (let i = 0; i + 1 < 4; i += 2) expect(picks[i]).not.toBe(picks[i + 1]);
+  }, 60_000);
+});

@@ -9,6 +9,8 @@ import { currentCatalog } from '../models/catalog.ts';
 import type { DeploymentRef } from '../models/deployments.ts';
 import { resolveGroup } from '../router/resolve-group.ts';
 import { routeCall } from '../router/route-call.ts';
+import { countTokens } from '../router/health.ts';
+import { usageBased } from '../router/strategies.ts';
 import { promptText } from '../openai/request-schemas.ts';
 import { readJsonBody } from '../openai/read-body.ts';
 import { estimateTokens } from '../providers/openai-compatible/usage.ts';
@@ -138,6 +140,8 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
       error: result.error ?? result.outcome?.error, headers: safeHeaders, startedAt, finishedAt: result.finishedAt, overheadMs,
     });
     const tokens = (result.outcome?.usage.promptTokens ?? 0) + (result.outcome?.usage.completionTokens ?? 0);
+    // Usage-based routing weighs each deployment's tokens this minute (and its tpm).
+    if (tokens && usageBased(state.config.router_settings.routing_strategy)) countTokens(ctx.deployment.group, ctx.deployment.id, tokens, Date.now());
     if (admission) c.executionCtx.waitUntil(admission.settle(result.cost, tokens).catch((err: unknown) => console.error('limiter settle failed:', err instanceof Error ? err.message : String(err))));
   };
 

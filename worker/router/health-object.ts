@@ -9,7 +9,7 @@ export interface DeploymentReport {
   latencyMs?: number;
   tokens?: number;
   at: number;
-  /** Successes an isolate gathered into this one report (their mean latency, summed tokens); 1 when absent. */
+  /** Successes an isolate gathered into this one report (their mean latency, summed tokens); 1 when absent, 0 for tokens alone. */
   count?: number;
   /** A failure's own threshold (allowed_fails_policy for its error class); CooldownSettings.allowedFails when absent. */
   allowedFails?: number;
@@ -53,7 +53,8 @@ export class DeploymentHealth extends DurableObject<GatewayEnv> {
     for (const r of reports) {
       const minute = Math.floor(r.at / 60_000);
       const usage = this.#usage[r.deploymentId];
-      const count = Math.max(1, r.count ?? 1);
+      // A report of tokens alone (count 0) adds to the minute's tokens, not its requests.
+      const count = Math.max(0, r.count ?? 1);
       if (!usage || usage.minute !== minute) this.#usage[r.deploymentId] = { minute, requests: count, tokens: r.tokens ?? 0 };
       else {
         usage.requests += count;

@@ -103,6 +103,35 @@ export function reportOutcome(env: GatewayEnv, ctx: WaitUntil, config: TollgateC
   if (!entry.fetching) ctx.waitUntil(refresh(env, config, group, entry));
 }
 
+/**
+ * Usage-based routing's counts, kept in this isolate at once rather than only
+ * once the shared object has them (it answers a second later): a call counts
+ * against its deployment's `rpm` when it is sent, as in LiteLLM, and its
+ * tokens against `tpm` as soon as its answer tells them. The tokens travel
+ * to the shared object with the next refresh.
+ */
+export function countCall(group: string, deploymentId: string, at: number): void {
+  const entry = groups.get(group);
+  if (entry) bumpUsage(entry, deploymentId, at, 1, 0);
+}
+
+export function countTokens(group: string, deploymentId: string, tokens: number, at: number): void {
+  const entry = groups.get(group);
+  if (!entry || !(tokens > 0)) return;
+  bumpUsage(entry, deploymentId, at, 0, tokens);
+  const key = `${deploymentId}\u0001${Math.floor(at / 60_000)}`;
+  const sum = entry.successes.get(key);
+  if (sum) sum.tokens = (sum.tokens ?? 0) + tokens;
+  else entry.successes.set(key, { deploymentId, ok: true, at, count: 0, tokens });
+}
+
+function bumpUsage(entry: GroupHealth, deploymentId: string, at: number, requests: number, tokens: number): void {
+  const minute = Math.floor(at / 60_000);
+  const u = entry.snapshot.usage[deploymentId];
+  const next = u && u.minute === minute ? { minute, requests: u.requests + requests, tokens: u.tokens + tokens } : { minute, requests, tokens };
+  entry.snapshot = { ...entry.snapshot, usage: { ...entry.snapshot.usage, [deploymentId]: next } };
+}
+
 function addSuccess(successes: Map<string, DeploymentReport>, report: DeploymentReport): void {
   const key = `${report.deploymentId}\u0001${Math.floor(report.at / 60_000)}`;
   const sum = successes.get(key);
@@ -111,7 +140,7 @@ function addSuccess(successes: Map<string, DeploymentReport>, report: Deployment
     return;
   }
   const count = (sum.count ?? 1) + 1;
-  if (report.latencyMs !== undefined) sum.latencyMs = sum.latencyMs === undefined ? report.latencyMs : sum.latencyMs + (report.latencyMs - sum.latencyMs) / count;
+  if (report.latencyMs !== undefined) sum.latencyMs = sum.latencyMs === undefined || count === 1 ? report.latencyMs : sum.latencyMs + (report.latencyMs - sum.latencyMs) / count;
   if (report.tokens !== undefined) sum.tokens = (sum.tokens ?? 0) + report.tokens;
   sum.count = count;
   sum.at = report.at;

@@ -7,10 +7,10 @@ import type { DeploymentRef, ModelCatalog } from '../models/deployments.ts';
 import type { ProviderAnswer } from '../providers/types.ts';
 import type { GatewayState } from '../state.ts';
 import { type FallbackReason, fallbacksFor, maxFallbacks } from './fallbacks.ts';
-import { groupHealth, reportOutcome, trackInFlight } from './health.ts';
+import { countCall, groupHealth, reportOutcome, trackInFlight } from './health.ts';
 import { resolveGroup } from './resolve-group.ts';
 import { allowedFailsFor, backoffMs, isContextWindowError, isRequestError, retriesFor } from './retry-policy.ts';
-import { choose, type RoutingStrategy, underDeploymentLimits } from './strategies.ts';
+import { choose, type RoutingStrategy, underDeploymentLimits, usageBased } from './strategies.ts';
 
 interface WaitUntil { waitUntil(p: Promise<unknown>): void }
 
@@ -117,7 +117,7 @@ export async function routeCall(input: RouteInput): Promise<Routed> {
     // cooling it would only turn every request into a 429.
     const coolable = deployments.length > 1 || fallbacksFor(config, requested, 'error', requested === input.requested ? input.clientFallbacks : undefined).length > 0;
     let available = coolable ? fitting.filter((d) => !(health.cooldowns[d.id]! > now)) : fitting;
-    if (strategy.startsWith('usage-based')) available = underDeploymentLimits(available, health, now);
+    if (usageBased(strategy)) available = underDeploymentLimits(available, health, now);
     if (!available.length) {
       const until = Math.min(...fitting.map((d) => health.cooldowns[d.id] ?? now + 60_000));
       soonestRetry = Math.min(soonestRetry ?? until, until);
@@ -134,6 +134,7 @@ export async function routeCall(input: RouteInput): Promise<Routed> {
       attempts++;
       const started = Date.now();
       trackInFlight(deployment.id, 1);
+      if (usageBased(strategy)) countCall(group, deployment.id, started);
       try {
         const answer = await input.call(deployment, attemptTimeoutMs(state, deployment, input.stream, msLeft));
         reportOutcome(env, ctx, config, group, { deploymentId: deployment.id, ok: true, latencyMs: Date.now() - started, at: Date.now() });

@@ -6,6 +6,11 @@ import { busy } from './health.ts';
 
 export type RoutingStrategy = 'simple-shuffle' | 'least-busy' | 'usage-based-routing' | 'usage-based-routing-v2' | 'latency-based-routing' | 'cost-based-routing';
 
+/** Whether the router counts each deployment's requests and tokens a minute (usage-based routing). */
+export function usageBased(strategy: string | undefined): boolean {
+  return strategy?.startsWith('usage-based') === true;
+}
+
 /** Deployments whose own `rpm`/`tpm` this minute's usage has not reached (usage-based routing respects them). */
 export function underDeploymentLimits(deployments: DeploymentRef[], health: HealthSnapshot, now: number): DeploymentRef[] {
   const minute = Math.floor(now / 60_000);
