@@ -237,7 +237,9 @@ describe('store_prompts_in_spend_logs and request tags', () => {
     const row = await eventually(() => spendLogRow(stack.db.url, callId));
     expect(row).toMatchObject({ request_id: callId, model_group: 'echo-gpt', status: 'success', api_key: sha256(key), team_id: 'team-prompts' });
     expect(row.messages).toEqual(messages);
-    expect(JSON.stringify(row.response)).toContain(answer);
+    // LiteLLM's shape: the response object, its answer at choices[0].message.content.
+    expect(row.response).toMatchObject({ object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: answer } }] });
+    expect((row.response as { usage: { completion_tokens: number } }).usage.completion_tokens).toBe((data as OpenAI.ChatCompletion).usage?.completion_tokens);
     // Top-level tags, metadata.tags and the x-litellm-tags header, once each.
     expect([...(row.request_tags as string[])].sort()).toEqual(['body-tag', 'header-tag', 'metadata-tag']);
 
@@ -264,7 +266,7 @@ describe('store_prompts_in_spend_logs and request tags', () => {
     expect(text).toBe('echo: stream these words back');
     const row = await eventually(() => spendLogRow(stack.db.url, response.headers.get('x-litellm-call-id') ?? ''));
     expect(row.messages).toEqual(messages);
-    expect(JSON.stringify(row.response)).toContain(text);
+    expect(row.response).toMatchObject({ object: 'chat.completion', choices: [{ message: { role: 'assistant', content: text } }] });
     expect(row.request_tags).toEqual([]);
   });
 });

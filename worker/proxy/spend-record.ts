@@ -67,9 +67,27 @@ export function spendRecord(ctx: CallContext, result: CallResult): SpendLogRecor
     organization_id: policy?.organizationId ?? null,
     end_user: endUserOf(ctx),
     messages: ctx.storePrompts ? boundedJson(prompt ?? null, MAX_STORED_TEXT_CHARS) : null,
-    response: ctx.storePrompts ? boundedJson(result.outcome?.responseText ?? null, MAX_STORED_TEXT_CHARS) : null,
+    response: ctx.storePrompts ? storedResponse(ctx, result) : null,
     session_id: typeof session === 'string' ? session.slice(0, 256) : null,
     status: error ? 'failure' : 'success',
     error_type: error ? error.type : null,
   };
+}
+
+/**
+ * The answer as LiteLLM stores it in `response` (store_prompts_in_spend_logs):
+ * the response object's shape, so `response->'choices'->0->'message'->>'content'`
+ * reads it for chat and `->'choices'->0->>'text'` for completions; its text
+ * bounded (a Queue message has room for so much), its usage from the call.
+ * Null when there is no text (a failure, embeddings).
+ */
+function storedResponse(ctx: CallContext, result: CallResult): unknown {
+  const text = result.outcome?.responseText;
+  if (text === undefined || (ctx.endpoint !== 'chat' && ctx.endpoint !== 'completion')) return null;
+  const content = text.length <= MAX_STORED_TEXT_CHARS ? text : boundedJson(text, MAX_STORED_TEXT_CHARS);
+  const u = result.outcome?.usage;
+  const usage = { prompt_tokens: u?.promptTokens ?? 0, completion_tokens: u?.completionTokens ?? 0, total_tokens: (u?.promptTokens ?? 0) + (u?.completionTokens ?? 0) };
+  return ctx.endpoint === 'chat'
+    ? { object: 'chat.completion', model: ctx.deployment.model, choices: [{ index: 0, message: { role: 'assistant', content } }], usage }
+    : { object: 'text_completion', model: ctx.deployment.model, choices: [{ index: 0, text: content }], usage };
 }
