@@ -98,4 +98,13 @@ describe('admin changes reach the very next gateway request', () => {
     expect((await chat(old)).status).toBe(200);
     expect((await chat(regenerated.key as string)).status).toBe(200);
   });
+
+  it('regenerate with a grace period: the old key is refused once it ends', async () => {
+    const old = await newKey();
+    const regenerated = await admin('/key/regenerate', { key: old, grace_period: '2s' });
+    expect((await chat(old)).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 2_500));
+    expect((await chat(old)).status).toBe(401);
+    expect((await chat(regenerated.key as string)).status).toBe(200);
+  });
 });
