@@ -108,3 +108,24 @@ describe('admin changes reach the very next gateway request', () => {
     expect((await chat(regenerated.key as string)).status).toBe(200);
   });
 });
+
+describe('team changes reach its keys\' very next request', () => {
+  it('block and unblock, a lowered and a raised budget, a narrowed model list', async () => {
+    const team = (await admin('/team/new', { team_alias: 'effects-team' })).team_id as string;
+    const key = await newKey({ team_id: team });
+    expect((await chat(key)).status).toBe(200);
+    await admin('/team/block', { team_id: team });
+    expect((await chat(key)).status).toBe(403);
+    await admin('/team/unblock', { team_id: team });
+    expect((await chat(key)).status).toBe(200); // the team has now spent 0.004 through this key
+    await admin('/team/update', { team_id: team, max_budget: 0.001 });
+    const over = await chat(key);
+    expect(over.status).toBe(429);
+    expect(await over.json()).toMatchObject({ error: { type: 'budget_exceeded' } });
+    await admin('/team/update', { team_id: team, max_budget: 100 });
+    expect((await chat(key)).status).toBe(200);
+    await admin('/team/update', { team_id: team, models: ['other-model'] });
+    expect((await chat(key, 'mock-gpt')).status).toBe(401);
+    expect((await chat(key, 'other-model')).status).toBe(200);
+  });
+});
