@@ -1,7 +1,7 @@
 import { msUntil, refill } from './buckets.ts';
 import type { AdmitRequest, Counters } from './counters.ts';
 import type { EntityPolicy } from './policy.ts';
-import { budgetExceeded, KIND_LABEL, rateLimited, type Refusal } from './refusals.ts';
+import { budgetExceeded, KIND_LABEL, modelBudgetExceeded, rateLimited, type Refusal } from './refusals.ts';
 
 /**
  * Why the entity refuses this request, or undefined to admit it: blocked or
@@ -35,7 +35,7 @@ export function checkAdmission(policy: EntityPolicy, c: Counters, req: AdmitRequ
     const held = reserved.filter((r) => r.model === req.model).reduce((sum, r) => sum + r.cost, 0);
     const anyInFlight = reserved.some((r) => r.model === req.model);
     if (!(spent + held + req.estCost <= modelBudget.budget_limit || (!anyInFlight && spent < modelBudget.budget_limit))) {
-      return budgetExceeded(policy.kind, label, spent, modelBudget.budget_limit, c.modelSpend[req.model]?.resetAt ?? null, req.model);
+      return modelBudgetExceeded(policy.kind, policy.id, policy.alias, req.model, c.modelSpend[req.model]?.resetAt ?? null);
     }
   }
   const descriptor = policy.kind === 'key' ? 'api_key' : policy.kind;

@@ -24,12 +24,28 @@ export function toGatewayError(refusal: Refusal): GatewayError {
 const money = (v: number) => String(Math.round(v * 1e8) / 1e8);
 
 /** LiteLLM's budget message, naming which budget (and for a key, which key) with its spend and limit. */
-export function budgetExceeded(kind: EntityKind, name: string, spend: number, max: number, resetAt: number | null, model?: string): Refusal {
-  const scope = model ? ` for model=${model}` : '';
+export function budgetExceeded(kind: EntityKind, name: string, spend: number, max: number, resetAt: number | null): Refusal {
   return {
     status: 429,
     type: 'budget_exceeded',
-    message: `Budget has been exceeded! ${KIND_LABEL[kind]}=${name}${scope} Current cost: ${money(spend)}, Max budget: ${money(max)}`,
+    message: `Budget has been exceeded! ${KIND_LABEL[kind]}=${name} Current cost: ${money(spend)}, Max budget: ${money(max)}`,
+    param: null,
+    ...(resetAt ? { retryAfterSeconds: Math.max(1, (resetAt - Date.now()) / 1000) } : {}),
+  };
+}
+
+/**
+ * A per-model budget (`model_max_budget`) spent, in LiteLLM's words for it
+ * (its model_max_budget limiter): "LiteLLM Virtual Key: <key hash>, key_alias:
+ * <alias>, exceeded budget for model=<model>" for a key, "LiteLLM User: <id>,
+ * ..." and "LiteLLM End User: <id>, ..." for the others.
+ */
+export function modelBudgetExceeded(kind: EntityKind, id: string, alias: string | null, model: string, resetAt: number | null): Refusal {
+  const who = kind === 'key' ? `LiteLLM Virtual Key: ${id}, key_alias: ${alias ?? 'None'}` : `LiteLLM ${KIND_LABEL[kind]}: ${id}`;
+  return {
+    status: 429,
+    type: 'budget_exceeded',
+    message: `${who}, exceeded budget for model=${model}`,
     param: null,
     ...(resetAt ? { retryAfterSeconds: Math.max(1, (resetAt - Date.now()) / 1000) } : {}),
   };
