@@ -18,8 +18,7 @@ import { ROOT } from '../lib/build.ts';
 import { freePort } from '../lib/free-port.ts';
 import { WELL_KNOWN_ENV } from '../lib/stack.ts';
 import { startWorkerd } from '../lib/workerd-process.ts';
-import { telemetryDrained } from './gateway-state.ts';
-import { cpuMs, loadTest, type Target } from './measure.ts';
+import { type BreakdownPath, type BreakdownResult, throughputBreakdown } from './breakdown.ts';
 import { startBenchStack, VIRTUAL_KEY } from './stack.ts';
 
 const { values } = parseArgs({
@@ -66,36 +65,16 @@ async function main() {
     writeFileSync(b.capnp, readFileSync(b.capnp, 'utf8').replace('const config :Workerd.Config = (', `const config :Workerd.Config = (v8Flags = [${flags}], `));
   }
   const body = JSON.stringify({ model: 'bench-gpt', messages: [{ role: 'user', content: 'Hello, how are you today?' }] });
-  const running = [];
+  const paths: BreakdownPath[] = [];
   for (const side of sides) {
     const w = await startWorkerd({ configFile: side.capnp, env, port: await freePort(), storageDir: join(work, `${side.dir}-state`) });
     cleanups.push(w.stop);
-    const target: Target = { url: `${w.url}/v1/chat/completions`, body, headers: { authorization: `Bearer ${VIRTUAL_KEY}` } };
-    running.push({ ...side, pid: w.pid, target, requests: 0, seconds: 0, cpu: 0 });
+    paths.push({ name: side.name, pid: w.pid, target: { url: `${w.url}/v1/chat/completions`, body, headers: { authorization: `Bearer ${VIRTUAL_KEY}` } } });
   }
-  console.log('Warming up ...');
-  for (const r of running) await loadTest(r.target, 50, 3);
-  await telemetryDrained(db.url);
-  const cpuStart = running.map((r) => cpuMs(r.pid));
-  const rounds = Number(values.rounds);
-  const seconds = Number(values.seconds);
-  for (let i = 0; i < rounds; i++) {
-    for (const r of i % 2 === 0 ? running : [...running].reverse()) {
-      const result = await loadTest(r.target, 50, seconds);
-      r.requests += result.requests;
-      r.seconds += seconds;
-      if (result.errors || result.non2xx) console.warn(`${r.name}: ${result.errors} errors, ${result.non2xx} non-2xx`);
-    }
-    process.stdout.write('.');
-  }
-  await telemetryDrained(db.url);
-  console.log('');
-  running.forEach((r, i) => {
-    r.cpu = cpuMs(r.pid) - (cpuStart[i] as number);
-    console.log(`${r.name}: ${(r.requests / r.seconds).toFixed(0)} req/s at c=50, CPU ${(r.cpu / r.requests).toFixed(4)} ms a request (${r.requests} requests)`);
-  });
-  const [a, b] = running as [typeof running[0], typeof running[0]];
-  console.log(`B/A: throughput ${((b.requests / a.requests) * 100).toFixed(1)}%, CPU a request ${(((b.cpu / b.requests) / (a.cpu / a.requests)) * 100).toFixed(1)}%`);
+  console.log('Warming up and measuring ...');
+  const [a, b] = await throughputBreakdown(paths, db.url, Number(values.rounds), Number(values.seconds), false) as [BreakdownResult, BreakdownResult];
+  for (const r of [a, b]) console.log(`${r.name}: ${r.rps.toFixed(0)} req/s at c=50, CPU ${r.cpuPerRequestMs.toFixed(4)} ms a request`);
+  console.log(`B/A: throughput ${((b.rps / a.rps) * 100).toFixed(1)}%, CPU a request ${((b.cpuPerRequestMs / a.cpuPerRequestMs) * 100).toFixed(1)}%`);
 }
 
 try {

@@ -66,7 +66,7 @@ export function spendRecord(ctx: CallContext, result: CallResult): SpendLogRecor
     team_id: policy?.team?.id ?? null,
     organization_id: policy?.organizationId ?? null,
     end_user: endUserOf(ctx),
-    messages: ctx.storePrompts ? boundedJson(prompt ?? null, MAX_STORED_TEXT_CHARS) : null,
+    messages: ctx.storePrompts ? boundedJson(prompt, MAX_STORED_TEXT_CHARS) : null,
     response: ctx.storePrompts ? storedResponse(ctx, result) : null,
     session_id: typeof session === 'string' ? session.slice(0, 256) : null,
     status: error ? 'failure' : 'success',
@@ -84,7 +84,7 @@ export function spendRecord(ctx: CallContext, result: CallResult): SpendLogRecor
 function storedResponse(ctx: CallContext, result: CallResult): unknown {
   const text = result.outcome?.responseText;
   if (text === undefined || (ctx.endpoint !== 'chat' && ctx.endpoint !== 'completion')) return null;
-  const content = text.length <= MAX_STORED_TEXT_CHARS ? text : boundedJson(text, MAX_STORED_TEXT_CHARS);
+  const content = boundedJson(text, MAX_STORED_TEXT_CHARS);
   const u = result.outcome?.usage;
   const usage = { prompt_tokens: u?.promptTokens ?? 0, completion_tokens: u?.completionTokens ?? 0, total_tokens: (u?.promptTokens ?? 0) + (u?.completionTokens ?? 0) };
   return ctx.endpoint === 'chat'

@@ -103,6 +103,9 @@ export function reportOutcome(env: GatewayEnv, ctx: WaitUntil, config: TollgateC
   if (!entry.fetching) ctx.waitUntil(refresh(env, config, group, entry));
 }
 
+/** Successes are summed per deployment and minute. */
+const successKey = (deploymentId: string, at: number) => `${deploymentId}\u0001${Math.floor(at / 60_000)}`;
+
 /**
  * Usage-based routing's counts, kept in this isolate at once rather than only
  * once the shared object has them (it answers a second later): a call counts
@@ -119,7 +122,7 @@ export function countTokens(group: string, deploymentId: string, tokens: number,
   const entry = groups.get(group);
   if (!entry || !(tokens > 0)) return;
   bumpUsage(entry, deploymentId, at, 0, tokens);
-  const key = `${deploymentId}\u0001${Math.floor(at / 60_000)}`;
+  const key = successKey(deploymentId, at);
   const sum = entry.successes.get(key);
   if (sum) sum.tokens = (sum.tokens ?? 0) + tokens;
   else entry.successes.set(key, { deploymentId, ok: true, at, count: 0, tokens });
@@ -133,7 +136,7 @@ function bumpUsage(entry: GroupHealth, deploymentId: string, at: number, request
 }
 
 function addSuccess(successes: Map<string, DeploymentReport>, report: DeploymentReport): void {
-  const key = `${report.deploymentId}\u0001${Math.floor(report.at / 60_000)}`;
+  const key = successKey(report.deploymentId, report.at);
   const sum = successes.get(key);
   if (!sum) {
     successes.set(key, { ...report, count: 1 });
