@@ -11,7 +11,7 @@ import { langfuseDestination } from '../worker/telemetry/langfuse/logging-settin
 import { fitItem } from '../worker/telemetry/langfuse/packing.ts';
 import { inflatePack, packForQueue } from '../worker/telemetry/queue-packing.ts';
 import { CALLBACK_MESSAGE_CHARS, callbackMessageText } from '../worker/telemetry/langfuse/message.ts';
-import type { CallbackItem, GenerationBody, TraceBody } from '../worker/telemetry/langfuse/types.ts';
+import type { CallbackItem, GenerationBody, IngestionEvent, TraceBody } from '../worker/telemetry/langfuse/types.ts';
 import { generationBodySchema, ingestionEventSchema, traceBodySchema } from './fakes/langfuse.ts';
 
 const OPTIONS: LangfuseOptions = { turnOffMessageLogging: false, redactUserApiKeyInfo: false, redactMessagesInExceptions: false, defaultTags: [] };
@@ -176,16 +176,17 @@ describe('queue messages', () => {
     // `bytes` is an upper bound of the encoded size (it is computed without encoding).
     expect(new TextEncoder().encode(fitted!.json).length).toBeLessThanOrEqual(fitted!.bytes);
     // The events' JSON, comma-separated: what the message's event array is made of.
-    expect(JSON.parse(`[${fitted!.json}]`)).toEqual(fitted!.item.events);
-    const gen = fitted!.item.events.find((e) => e.type === 'generation-create')!.body as GenerationBody;
+    const events = JSON.parse(`[${fitted!.json}]`) as IngestionEvent[];
+    expect(fitted!.events).toBe(events.length);
+    const gen = events.find((e) => e.type === 'generation-create')!.body as GenerationBody;
     expect(gen.input).toMatchObject({ truncated: true, original_chars: expect.any(Number) });
     expect(gen.usage).toMatchObject({ input: 6, output: 4 });
   });
 
   it('are packed compressed, a header line and the events as Langfuse takes them, in order', () => {
     const items = Array.from({ length: 30 }, (_, i) => fitItem(item(`c${i}`, 'x'.repeat(3_000)))!);
-    const events = items.flatMap((f) => f.item.events);
-    const { batches, tooLarge } = packForQueue(items, (joined, group) => callbackMessageText({ source: 'env' }, group.reduce((n, f) => n + f.item.events.length, 0), joined), CALLBACK_MESSAGE_CHARS);
+    const events = items.flatMap((f) => JSON.parse(`[${f.json}]`) as IngestionEvent[]);
+    const { batches, tooLarge } = packForQueue(items, (joined, group) => callbackMessageText({ source: 'env' }, group.reduce((n, f) => n + f.events, 0), joined), CALLBACK_MESSAGE_CHARS);
     expect(tooLarge).toEqual([]);
     // Similar items compress: one message holds them all, far under the cap.
     expect(batches.flat()).toHaveLength(1);

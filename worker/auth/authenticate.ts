@@ -1,7 +1,7 @@
 import { GatewayError } from '../errors.ts';
 import { presentedKey } from './credentials.ts';
 import type { KeyPolicy, KeyStore } from './key-policy.ts';
-import { abbreviateKey, digestsEqual, hashKey } from './secrets.ts';
+import { abbreviateKey, digestsEqual, hashPresentedKey } from './secrets.ts';
 
 export type Caller =
   | { kind: 'master'; token: string }
@@ -21,7 +21,7 @@ export async function identify(headers: Headers, masterKeyHash: string | undefin
   if (!key) {
     throw new GatewayError('Authentication Error, No api key passed in.', { status: 401, type: 'auth_error', param: 'key' });
   }
-  const token = await hashKey(key);
+  const token = await hashPresentedKey(key);
   return { token, master: !!masterKeyHash && digestsEqual(token, masterKeyHash), shown: abbreviateKey(key) };
 }
 

@@ -10,9 +10,15 @@ const MAX_METADATA_CHARS = 8 * 1024;
 /** Room left in a message for its envelope and for gzip's overhead on text that does not compress. */
 const ITEM_BYTES = MAX_MESSAGE_BYTES - 1024;
 
-/** A call's events fitted for a message: their JSON, comma-separated (serialised once: the message is made of it), and an upper bound of its UTF-8 size. */
+/**
+ * A call's events fitted for a message: their JSON, comma-separated (serialised once: the message is
+ * made of it), how many there are, and an upper bound of its UTF-8 size. Only text: what waits for
+ * the flush window holds no object of the call (see producer.ts).
+ */
 export interface FittedItem {
-  item: CallbackItem;
+  callId: string;
+  destination: CallbackItem['destination'];
+  events: number;
   json: string;
   bytes: number;
 }
@@ -20,7 +26,7 @@ export interface FittedItem {
 /** The item's events' JSON and an upper bound of its UTF-8 size (scanned only when the size could matter). */
 const serialise = (item: CallbackItem): FittedItem => {
   const json = item.events.map((e) => JSON.stringify(e)).join(',');
-  return { item, json, bytes: json.length * 3 <= ITEM_BYTES ? json.length * 3 : utf8Bound(json) };
+  return { callId: item.callId, destination: item.destination, events: item.events.length, json, bytes: json.length * 3 <= ITEM_BYTES ? json.length * 3 : utf8Bound(json) };
 };
 
 /**

@@ -1,6 +1,5 @@
 import type { GatewayEnv } from '../../env.ts';
 import { shipPacks } from '../queue-packing.ts';
-import { inSlices } from '../yield.ts';
 import { CALLBACK_MESSAGE_CHARS, callbackMessageText, destinationKey } from './message.ts';
 import { type FittedItem, fitItem } from './packing.ts';
 import type { CallbackItem } from './types.ts';
@@ -16,13 +15,7 @@ import type { CallbackItem } from './types.ts';
  */
 export const CALLBACK_FLUSH_MS = 150;
 
-/** Calls whose events are built between two turns of the event loop (yield.ts): about half a millisecond. */
-const BUILD_SLICE = 20;
-
-/** A call whose events are built at flush time, off the request's own path. */
-type PendingItem = () => CallbackItem;
-
-let buffered: PendingItem[] = [];
+let buffered: FittedItem[] = [];
 let flushScheduled = false;
 let warnedNoQueue = false;
 
@@ -32,17 +25,22 @@ let warnedNoQueue = false;
  * destination into messages of at most 100 KB compressed (message.ts: a
  * header line and the events as Langfuse takes them, forwarded by the
  * consumer unparsed). Never a Queue send per request, and never a wait on
- * Langfuse: the consumer talks to it. The events themselves are built when
- * the window closes, so a request pays only for a push.
+ * Langfuse: the consumer talks to it. The events are serialised here, once
+ * the call is over, so what waits for the window is text: holding each call's
+ * objects (body, headers, answer) until the flush made the isolate's young
+ * generation survive into the old one (measured with `npm run bench:ab`, see
+ * the README's benchmark section).
  */
-export function enqueueCallback(env: GatewayEnv, ctx: { waitUntil(p: Promise<unknown>): void }, build: PendingItem): void {
-  buffered.push(build);
+export function enqueueCallback(env: GatewayEnv, ctx: { waitUntil(p: Promise<unknown>): void }, item: CallbackItem): void {
+  const fitted = fitItem(item);
+  if (!fitted) return;
+  buffered.push(fitted);
   if (flushScheduled) return;
   flushScheduled = true;
   ctx.waitUntil(new Promise((resolve) => setTimeout(resolve, CALLBACK_FLUSH_MS)).then(() => flushCallbacks(env)));
 }
 
-/** Builds and ships everything buffered. Never throws: a failure is logged with the call ids it concerns. */
+/** Ships everything buffered. Never throws: a failure is logged with the call ids it concerns. */
 export async function flushCallbacks(env: GatewayEnv): Promise<void> {
   const pending = buffered;
   buffered = [];
@@ -56,21 +54,15 @@ export async function flushCallbacks(env: GatewayEnv): Promise<void> {
   }
   // Per destination (nearly always one: config.yaml's Langfuse), as a message goes to one Langfuse project.
   const byDestination = new Map<string, FittedItem[]>();
-  await inSlices(pending, BUILD_SLICE, (build) => {
-    try {
-      const fitted = fitItem(build());
-      if (!fitted) return;
-      const key = destinationKey(fitted.item.destination);
-      const list = byDestination.get(key);
-      if (list) list.push(fitted);
-      else byDestination.set(key, [fitted]);
-    } catch (err) {
-      console.error('Langfuse events could not be built:', err instanceof Error ? err.message : String(err));
-    }
-  });
+  for (const fitted of pending) {
+    const key = destinationKey(fitted.destination);
+    const list = byDestination.get(key);
+    if (list) list.push(fitted);
+    else byDestination.set(key, [fitted]);
+  }
   for (const items of byDestination.values()) {
-    const destination = (items[0] as FittedItem).item.destination;
-    const wrap = (joined: string, group: readonly FittedItem[]) => callbackMessageText(destination, group.reduce((n, f) => n + f.item.events.length, 0), joined);
-    await shipPacks(queue, items, wrap, { noun: 'Langfuse callback', idOf: (e) => e.item.callId, messageChars: CALLBACK_MESSAGE_CHARS });
+    const destination = (items[0] as FittedItem).destination;
+    const wrap = (joined: string, group: readonly FittedItem[]) => callbackMessageText(destination, group.reduce((n, f) => n + f.events, 0), joined);
+    await shipPacks(queue, items, wrap, { noun: 'Langfuse callback', idOf: (e) => e.callId, messageChars: CALLBACK_MESSAGE_CHARS });
   }
 }

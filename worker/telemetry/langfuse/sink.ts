@@ -26,9 +26,8 @@ function optionsOf(config: TollgateConfig, env: GatewayEnv): LangfuseOptions {
 /**
  * The Langfuse callback (`success_callback` / `failure_callback` /
  * `callbacks: ["langfuse"]`, or a key's or team's `metadata.logging`): builds
- * the call's trace and generation and queues them. The request pays for the
- * routing decision and a push; the events are built when the isolate's flush
- * window closes, in `waitUntil`. Langfuse itself is only ever reached by the admin
+ * the call's trace and generation and queues them as text, once the call is
+ * over. Langfuse itself is only ever reached by the admin
  * Worker's consumer, so its being slow or down never touches a request.
  */
 export function langfuseSink(env: GatewayEnv, ctx: WaitUntil, event: CallEvent): void {
@@ -36,7 +35,7 @@ export function langfuseSink(env: GatewayEnv, ctx: WaitUntil, event: CallEvent):
   const destination = langfuseDestination(config, event.caller, !!event.error);
   if (!destination) return;
   const options = optionsOf(config, env);
-  enqueueCallback(env, ctx, () => ({ callback: 'langfuse', callId: event.record.request_id, destination, events: buildLangfuseEvents(event, options) }));
+  enqueueCallback(env, ctx, { callback: 'langfuse', callId: event.record.request_id, destination, events: buildLangfuseEvents(event, options) });
 }
 
 addCallSink(langfuseSink);
