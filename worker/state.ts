@@ -6,6 +6,8 @@ export interface GatewayState extends RuntimeConfig {
   catalog: ModelCatalog;
   /** SHA-256 hex of the master key, computed once per isolate. */
   masterKeyHash: string | undefined;
+  /** `general_settings.litellm_key_header_name`, lower-cased: where keys may come besides the usual headers. */
+  keyHeader: string | undefined;
 }
 
 let cached: { env: object; state: Promise<GatewayState> } | undefined;
@@ -19,7 +21,7 @@ export function gatewayState(env: Record<string, unknown>): Promise<GatewayState
   if (cached?.env === env) return cached.state;
   const runtime = runtimeConfig(env);
   const state = Promise.all([buildCatalog(runtime.config), runtime.masterKey ? hashKey(runtime.masterKey) : undefined])
-    .then(([catalog, masterKeyHash]) => ({ ...runtime, catalog, masterKeyHash }));
+    .then(([catalog, masterKeyHash]) => ({ ...runtime, catalog, masterKeyHash, keyHeader: runtime.config.general_settings.litellm_key_header_name?.toLowerCase() || undefined }));
   cached = { env, state };
   return state;
 }

@@ -24,6 +24,7 @@ litellm_settings:
   drop_params: false
 general_settings:
   max_request_size_mb: 1
+  litellm_key_header_name: X-Tollgate-Key
 `;
 
 export interface DataPathStack {

@@ -10,14 +10,16 @@ export type Caller =
 export interface AuthOptions {
   /** SHA-256 hex of the master key (see `masterKeyHash` in state.ts). */
   masterKeyHash: string | undefined;
+  /** `general_settings.litellm_key_header_name`: a header the key may come in, before the usual ones. */
+  keyHeader?: string;
   /** Virtual keys; without a store only the master key is accepted (the admin Worker's case). */
   keys?: KeyStore;
   now?: () => number;
 }
 
 /** The presented key's hash, and whether it is the master key. Throws a 401 when no key was sent. */
-export async function identify(headers: Headers, masterKeyHash: string | undefined): Promise<{ token: string; master: boolean; shown: string }> {
-  const key = presentedKey(headers);
+export async function identify(headers: Headers, masterKeyHash: string | undefined, keyHeader?: string): Promise<{ token: string; master: boolean; shown: string }> {
+  const key = presentedKey(headers, keyHeader);
   if (!key) {
     throw new GatewayError('Authentication Error, No api key passed in.', { status: 401, type: 'auth_error', param: 'key' });
   }
@@ -39,7 +41,7 @@ export function unknownKey(shown: string, token: string): GatewayError {
  * message ever carries more of a key than `sk-...ABCD`.
  */
 export async function authenticate(headers: Headers, options: AuthOptions): Promise<Caller> {
-  const { token, master, shown } = await identify(headers, options.masterKeyHash);
+  const { token, master, shown } = await identify(headers, options.masterKeyHash, options.keyHeader);
   if (master) return { kind: 'master', token };
   const policy = options.keys ? await options.keys.lookup(token) : null;
   if (!policy) throw unknownKey(shown, token);

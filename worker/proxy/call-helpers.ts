@@ -92,11 +92,12 @@ const CREDENTIAL_HEADERS = ['authorization', 'x-api-key', 'api-key', 'cookie', '
  * sinks may read. A view over the request's own headers (nothing copied: a
  * copy per request is measurable), which never shows a credential.
  */
-export function withoutCredentials(headers: Headers): RequestHeaders {
+export function withoutCredentials(headers: Headers, keyHeader?: string): RequestHeaders {
+  const secret = (name: string) => CREDENTIAL_HEADERS.includes(name) || name === keyHeader;
   return {
-    get: (name) => (CREDENTIAL_HEADERS.includes(name.toLowerCase()) ? null : headers.get(name)),
+    get: (name) => (secret(name.toLowerCase()) ? null : headers.get(name)),
     forEach: (each) => headers.forEach((value, name) => {
-      if (!CREDENTIAL_HEADERS.includes(name)) each(value, name);
+      if (!secret(name)) each(value, name);
     }),
   };
 }

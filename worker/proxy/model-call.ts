@@ -83,7 +83,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
       ...(sizeMb ? { maxBytes: sizeMb * 1024 * 1024 } : {}),
       ...(modelFromPath ? { overrides: { model: modelFromPath } } : {}),
     });
-  const who = await identify(c.req.raw.headers, state.masterKeyHash);
+  const who = await identify(c.req.raw.headers, state.masterKeyHash, state.keyHeader);
   const group = body.model as string;
   seen.group = group;
   const catalog = await currentCatalog(state, c.env, c.executionCtx, { missing: group });
@@ -133,7 +133,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   };
   let overheadMs: number | undefined;
   // The client's headers without its credentials, for providers (anthropic-beta) and telemetry (langfuse_*): built once.
-  const safeHeaders = withoutCredentials(c.req.raw.headers);
+  const safeHeaders = withoutCredentials(c.req.raw.headers, state.keyHeader);
   const settle = (result: CallResult) => {
     emitCall(c.env, c.executionCtx, {
       record: spendRecord(ctx, result), endpoint, caller, deployment: ctx.deployment, body, stream: ctx.stream, outcome: result.outcome,

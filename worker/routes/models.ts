@@ -15,7 +15,7 @@ const modelObject = (id: string) => ({ id, object: 'model', created: CREATED, ow
 
 async function callableGroups(c: Ctx): Promise<string[]> {
   const state = await gatewayState(c.env);
-  const caller = await authenticate(c.req.raw.headers, { masterKeyHash: state.masterKeyHash, keys: new LimiterKeyStore(c.env) });
+  const caller = await authenticate(c.req.raw.headers, { masterKeyHash: state.masterKeyHash, keyHeader: state.keyHeader, keys: new LimiterKeyStore(c.env) });
   const catalog = await currentCatalog(state, c.env, c.executionCtx);
   return [...catalog.groups.keys()].filter((group) => mayCall(caller, group, catalog));
 }
