@@ -60,7 +60,7 @@ router_settings:
     - stall-start: [rescue]
   context_window_fallbacks:
     - small-context: [big-context]
-  model_group_alias: {gpt-latest: claude-sonnet-fallback}
+  model_group_alias: {gpt-latest: claude-sonnet-fallback, gpt-internal: {model: claude-sonnet-fallback, hidden: true}}
 `,
   });
   client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: TEST_MASTER_KEY, maxRetries: 0 });
@@ -228,6 +228,21 @@ describe('routing', () => {
     expect(tertiary.requests[0]?.body).toMatchObject({ model: 'gpt-4.1-mini' });
     const aliased = await ask('gpt-latest');
     expect(aliased.response.headers.get('x-litellm-model-group')).toBe('claude-sonnet-fallback');
+    // A hidden alias routes too, but only the visible one is listed as a model.
+    expect((await ask('gpt-internal')).response.headers.get('x-litellm-model-group')).toBe('claude-sonnet-fallback');
+    const listed = (await client.models.list()).data.map((m) => m.id);
+    expect(listed).toContain('gpt-latest');
+    expect(listed).not.toContain('gpt-internal');
+    expect((await client.models.retrieve('gpt-latest')).id).toBe('gpt-latest');
+    // Anthropic's token count takes what /v1/messages serves: aliases and wildcard matches, not only group names.
+    for (const model of ['gpt-latest', 'openai/gpt-4.1-mini']) {
+      const res = await fetch(`${stack.url}/v1/messages/count_tokens`, {
+        method: 'POST', headers: { 'x-api-key': TEST_MASTER_KEY, 'content-type': 'application/json' },
+        body: JSON.stringify({ model, messages: [{ role: 'user', content: 'How many tokens is this?' }] }),
+      });
+      expect(res.status, model).toBe(200);
+      expect(((await res.json()) as { input_tokens: number }).input_tokens).toBeGreaterThan(0);
+    }
   });
 
   it('records the deployment that served in the spend log', async () => {

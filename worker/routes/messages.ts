@@ -4,6 +4,7 @@ import type { GatewayEnv } from '../env.ts';
 import { GatewayError } from '../errors.ts';
 import { LimiterKeyStore } from '../limits/key-store.ts';
 import { authorizeModel } from '../models/access.ts';
+import { resolveGroup } from '../router/resolve-group.ts';
 import { currentCatalog } from '../models/catalog.ts';
 import { readJsonBody } from '../openai/read-body.ts';
 import { chatRequestSchema } from '../openai/request-schemas.ts';
@@ -44,7 +45,8 @@ export async function countTokens(c: Ctx): Promise<Response> {
     const request = await readJsonBody(c.req.raw, messagesRequestSchema, bodyLimit(state));
     const catalog = await currentCatalog(state, c.env, c.executionCtx, { missing: request.model });
     authorizeModel(caller, request.model, catalog);
-    if (!catalog.groups.has(request.model)) {
+    // Whatever /v1/messages would serve: a group, a model_group_alias, a wildcard group's match.
+    if (!resolveGroup(state.config, catalog, request.model).deployments.length) {
       throw new GatewayError(`Invalid model name passed in model=${request.model}. Call \`/v1/models\` to view available models for your key.`, {
         status: 400, type: 'bad_request_error', param: 'model',
       });
@@ -62,7 +64,7 @@ function bodyLimit(state: GatewayState): { maxBytes?: number } {
 
 /** Whether every deployment of the group is Anthropic's, so Anthropic-only detail may ride along (see TranslationOptions). */
 async function servedByAnthropic(c: Ctx, state: GatewayState, group: string): Promise<boolean> {
-  const deployments = (await currentCatalog(state, c.env, c.executionCtx, { missing: group })).groups.get(group) ?? [];
+  const { deployments } = resolveGroup(state.config, await currentCatalog(state, c.env, c.executionCtx, { missing: group }), group);
   return deployments.length > 0 && deployments.every((d) => d.provider === 'anthropic');
 }
 

@@ -5,6 +5,7 @@ import type { GatewayEnv } from '../env.ts';
 import { GatewayError } from '../errors.ts';
 import { mayCall } from '../models/access.ts';
 import { currentCatalog } from '../models/catalog.ts';
+import { resolveGroup, visibleAliases } from '../router/resolve-group.ts';
 import { gatewayState } from '../state.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
@@ -17,7 +18,9 @@ async function callableGroups(c: Ctx): Promise<string[]> {
   const state = await gatewayState(c.env);
   const caller = await authenticate(c.req.raw.headers, { masterKeyHash: state.masterKeyHash, keyHeader: state.keyHeader, keys: new LimiterKeyStore(c.env) });
   const catalog = await currentCatalog(state, c.env, c.executionCtx);
-  return [...catalog.groups.keys()].filter((group) => mayCall(caller, group, catalog));
+  // model_group_alias names are listed as models (LiteLLM's router lists them), unless `hidden`, once their group exists.
+  const aliases = visibleAliases(state.config).filter((name) => !catalog.groups.has(name) && resolveGroup(state.config, catalog, name).deployments.length > 0);
+  return [...catalog.groups.keys(), ...aliases].filter((group) => mayCall(caller, group, catalog));
 }
 
 /** `GET /v1/models`: the model groups the calling key may use. */
