@@ -4,7 +4,7 @@ import type { FakeUpstream } from './fakes/upstream.ts';
 import { startDataPathStack } from './support/data-path.ts';
 import { eventually, seedKey, seedTeam, sha256, spendLogRow } from './support/keys.ts';
 import { query } from './support/pg-client.ts';
-import { TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
+import { startTestStack, TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
 
 // Virtual keys on the data path: model access, refusals, the auth headers, spend records.
 
@@ -120,5 +120,37 @@ describe('virtual keys', () => {
     expect(keyRow?.spend).toBeCloseTo(cost, 12);
     const [teamRow] = await query<{ team_spend: number }>(stack.db.url, 'SELECT team_spend FROM "LiteLLM_TeamTable" WHERE team_id = $1', ['team-spend']);
     expect(teamRow?.team_spend).toBeCloseTo(cost, 12);
+  });
+});
+
+describe('general_settings.enforce_user_param', () => {
+  let strict: TestStack;
+  beforeAll(async () => {
+    strict = await startTestStack({
+      configYaml: `
+model_list:
+  - model_name: gpt-4o
+    litellm_params: {model: openai/gpt-4o, api_base: "${fake.url}/v1", api_key: upstream-key}
+general_settings:
+  enforce_user_param: true
+`,
+    });
+  });
+  afterAll(async () => {
+    await strict?.stop();
+  });
+
+  it('refuses a virtual key\'s call that names no end user (401, nothing sent upstream), and lets one that does through', async () => {
+    const key = await seedKey(strict.db.url, { models: [] });
+    const client = new OpenAI({ baseURL: `${strict.url}/v1`, apiKey: key, maxRetries: 0 });
+    const refused = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(OpenAI.AuthenticationError);
+    expect((refused as InstanceType<typeof OpenAI.APIError>).error).toMatchObject({ message: expect.stringContaining("'user' param not passed in"), type: 'auth_error' });
+    expect(fake.requests).toHaveLength(0);
+    const served = await client.chat.completions.create({ model: 'gpt-4o', user: 'customer-7', messages: [{ role: 'user', content: 'hi' }] });
+    expect(served.choices[0]?.message.content).toBeTruthy();
+    // The master key is not held to it, as in LiteLLM.
+    const admin = new OpenAI({ baseURL: `${strict.url}/v1`, apiKey: TEST_MASTER_KEY, maxRetries: 0 });
+    expect((await admin.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] })).choices).toHaveLength(1);
   });
 });

@@ -67,6 +67,27 @@ describe('the reference guide config', () => {
     // The secrets the environment supplied never appear in a warning.
     for (const w of result.warnings) expect(w).not.toMatch(/secret|sk-master/);
   });
+
+  it('names each LiteLLM setting it takes but does not act on, and stays quiet about the ones it does', () => {
+    const config = {
+      ...model({ model: 'openai/gpt-4o' }),
+      router_settings: { enable_pre_call_checks: true, routing_strategy_args: { ttl: 60 } },
+      litellm_settings: { store_audit_logs: false },
+      general_settings: { disable_spend_logs: true, public_routes: ['/v1/models'], background_health_checks: true, health_check_interval: 300, alerting: ['slack', 'email'] },
+      environment_variables: { SLACK_WEBHOOK_URL: 'https://hooks.slack.invalid/x', LANGFUSE_PUBLIC_KEY: 'pk-lf-1' },
+    };
+    const result = validateConfig(config, {});
+    expect(result.ok).toBe(true);
+    for (const path of ['router_settings.enable_pre_call_checks', 'router_settings.routing_strategy_args', 'general_settings.disable_spend_logs',
+      'general_settings.public_routes', 'general_settings.background_health_checks', 'general_settings.health_check_interval',
+      'general_settings.alerting', 'litellm_settings.store_audit_logs', 'environment_variables.LANGFUSE_PUBLIC_KEY']) {
+      expect(result.warnings.filter((w) => w.startsWith(`${path}: `)), path).toHaveLength(1);
+    }
+    expect(result.warnings.filter((w) => w.startsWith('environment_variables.SLACK_WEBHOOK_URL'))).toEqual([]);
+    expect(result.warnings.join('\n')).not.toContain('"slack"');
+    const quiet = validateConfig({ ...model({ model: 'openai/gpt-4o' }), litellm_settings: { store_audit_logs: true }, general_settings: { alerting: ['slack'], enforce_user_param: true, litellm_key_header_name: 'X-Key' } }, {});
+    expect(quiet.ok && quiet.warnings).toEqual([]);
+  });
 });
 
 describe('config errors', () => {

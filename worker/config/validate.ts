@@ -74,6 +74,15 @@ function crossReferenceWarnings(config: TollgateConfig): string[] {
       if (!SUPPORTED_CALLBACKS.has(name)) out.push(`litellm_settings.${field}: callback "${name}" is not supported by Tollgate yet (ignored; supported: langfuse, prometheus)`);
     }
   }
+  for (const kind of config.general_settings.alerting ?? []) {
+    if (kind !== 'slack') out.push(`general_settings.alerting: "${kind}" alerts are not supported by Tollgate yet (ignored; supported: slack)`);
+  }
+  if (l.store_audit_logs === false) out.push('litellm_settings.store_audit_logs: false is not acted on: every admin change is written to LiteLLM_AuditLog');
+  for (const name of Object.keys(config.environment_variables ?? {})) {
+    if (name !== 'SLACK_WEBHOOK_URL') {
+      out.push(`environment_variables.${name}: not read from the config (only SLACK_WEBHOOK_URL is); set it in the Worker's environment (a secret or var; the container's environment in-region)`);
+    }
+  }
   const groups = new Set(config.model_list.map((d) => d.model_name));
   const wildcard = config.model_list.some((d) => d.model_name.includes('*'));
   const check = (list: Record<string, string[]>[] | undefined, where: string) => {

@@ -104,6 +104,10 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   seen.caller = caller;
   try {
     authorizeModel(caller, group, catalog);
+    // LiteLLM's enforce_user_param: a virtual key's calls must name their end user (`user`).
+    if (general.enforce_user_param === true && caller.kind === 'key' && body.user === undefined) {
+      throw new GatewayError('Authentication Error, \'user\' param not passed in. \'enforce_user_param\'=True', { status: 401, type: 'auth_error', param: 'user' });
+    }
     if (!picked) {
       throw new GatewayError(`Invalid model name passed in model=${group}. Call \`/v1/models\` to view available models for your key.`, {
         status: 400, type: 'bad_request_error', param: 'model',
