@@ -71,6 +71,33 @@ describe('virtual keys', () => {
     expect(fake.requests).toHaveLength(0);
   });
 
+  it('record a refused call of a known key as a failed spend-log row, with no spend; an unknown key\'s request is not a call', async () => {
+    const narrow = await seedKey(stack.db.url, { models: ['llama'] });
+    const client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: narrow, maxRetries: 0 });
+    await expect(client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }] })).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
+    const open = await seedKey(stack.db.url, { models: [] });
+    await expect(new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: open, maxRetries: 0 }).chat.completions.create({ model: 'no-such-model', messages: [{ role: 'user', content: 'x' }] }))
+      .rejects.toBeInstanceOf(OpenAI.BadRequestError);
+    const rows = await eventually(async () => {
+      const found = await query(stack.db.url, 'SELECT * FROM "LiteLLM_SpendLogs" WHERE api_key = ANY($1) ORDER BY model_group', [[sha256(narrow), sha256(open)]]);
+      return found.length === 2 ? found : undefined;
+    });
+    expect(rows.map((r) => [r.model_group, r.status, Number(r.spend)])).toEqual([['gpt-4o', 'failure', 0], ['no-such-model', 'failure', 0]]);
+    expect(rows.map((r) => (r.metadata as { error_information?: { error_code?: string } }).error_information?.error_code)).toEqual(['401', '400']);
+    expect(rows[0]?.metadata).toMatchObject({ error_information: { error_class: 'key_model_access_denied' } });
+    const [key] = await query(stack.db.url, 'SELECT spend FROM "LiteLLM_VerificationToken" WHERE token = $1', [sha256(narrow)]);
+    expect(Number(key?.spend)).toBe(0);
+
+    const unknown = 'sk-never-issued-key-4242';
+    await expect(new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: unknown, maxRetries: 0 }).chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }] }))
+      .rejects.toBeInstanceOf(OpenAI.AuthenticationError);
+    // Written after the refusals above: had the unknown key's request been recorded, it would be there by now.
+    const later = await seedKey(stack.db.url, { models: ['llama'] });
+    await expect(new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: later, maxRetries: 0 }).chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }] })).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
+    await eventually(async () => (await query(stack.db.url, 'SELECT 1 FROM "LiteLLM_SpendLogs" WHERE api_key = $1', [sha256(later)]))[0]);
+    expect(await query(stack.db.url, 'SELECT 1 FROM "LiteLLM_SpendLogs" WHERE api_key = $1', [sha256(unknown)])).toEqual([]);
+  });
+
   it('also authenticate through every header LiteLLM reads a key from, and the configured litellm_key_header_name', async () => {
     const key = await seedKey(stack.db.url, { models: ['gpt-4o'] });
     for (const header of ['x-api-key', 'api-key', 'x-litellm-api-key', 'x-goog-api-key', 'Ocp-Apim-Subscription-Key', 'X-Tollgate-Key']) {

@@ -23,6 +23,7 @@ import { lead, lookup, planCache } from '../cache/response-cache.ts';
 import { cacheSettings } from '../cache/settings.ts';
 import { takeCacheFailures } from '../cache/store.ts';
 import { emitCall } from '../telemetry/emit.ts';
+import { recordSpend } from '../telemetry/spend-log.ts';
 import { recordCacheFailures, recordCacheLookup, recordRejectedCall } from '../telemetry/metrics/hooks.ts';
 import { langfuseWantsText } from '../telemetry/langfuse/logging-settings.ts';
 import '../telemetry/sinks.ts';
@@ -61,6 +62,7 @@ export async function handleModelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodT
   } catch (err) {
     if (err instanceof GatewayError) {
       recordRejectedCall(c.env, c.executionCtx, { caller: seen.caller, endpoint, group: seen.group, known: seen.known ?? new Map(), error: err });
+      recordRefusal(c, endpoint, seen, err);
     }
     throw err;
   }
@@ -70,6 +72,30 @@ interface Seen {
   caller?: Caller;
   group?: unknown;
   known?: ReadonlyMap<string, unknown>;
+  /** Once the key is known: the call as far as it got, for its spend-log row. */
+  call?: { token: string; body: Record<string, unknown>; startedAt: number; storePrompts: boolean; deployment?: DeploymentRef };
+}
+
+/**
+ * The spend-log row of a call refused before any provider (limits, budget, model access, an unknown
+ * model, enforce_user_param), as LiteLLM logs its proxy's own errors: status failure, no spend, the
+ * error in metadata. Only once the key is known to be one (an unknown key's request is not a call).
+ */
+function recordRefusal(c: Ctx, endpoint: Endpoint, seen: Seen, error: GatewayError): void {
+  const call = seen.call;
+  if (!call || error.type === 'token_not_found_in_db') return;
+  try {
+    const group = typeof seen.group === 'string' ? seen.group : '';
+    const now = Date.now();
+    const record = spendRecord({
+      callId: crypto.randomUUID(), startedAt: call.startedAt, endpoint, caller: seen.caller ?? { kind: 'master', token: call.token },
+      deployment: call.deployment ?? { id: '', group, provider: '' as DeploymentRef['provider'], model: group },
+      body: call.body, headers: c.req.raw.headers, storePrompts: call.storePrompts,
+    }, { error, cost: 0, apiBase: '', finishedAt: now });
+    recordSpend(c.env, c.executionCtx, record);
+  } catch (err) {
+    console.error('spend log of a refused call failed:', err instanceof Error ? err.message : String(err));
+  }
 }
 
 async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<string, unknown>>, options: ModelCallOptions, seen: Seen): Promise<Response> {
@@ -86,10 +112,12 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   const who = await identify(c.req.raw.headers, state.masterKeyHash, state.keyHeader);
   const group = body.model as string;
   seen.group = group;
+  seen.call = { token: who.token, body, startedAt, storePrompts: state.config.general_settings.store_prompts_in_spend_logs === true };
   const catalog = await currentCatalog(state, c.env, c.executionCtx, { missing: group });
   seen.known = catalog.groups;
   const resolved = resolveGroup(state.config, catalog, group);
   const picked = resolved.deployments[0];
+  seen.call.deployment = picked;
   const callId = crypto.randomUUID();
   const promptTokens = estimateTokens(promptText(body).length);
   const estimate = reservationEstimate(picked, promptTokens, body, endpoint);

@@ -1,4 +1,5 @@
 import type { GatewayError } from '../errors.ts';
+import type { DeploymentRef } from '../models/deployments.ts';
 import type { CallOutcome } from '../providers/types.ts';
 import type { SpendLogRecord } from '../telemetry/spend-log.ts';
 import { CALL_TYPES, type CallContext, endUserOf, requestTags } from './call-context.ts';
@@ -18,8 +19,11 @@ export interface CallResult {
 const MAX_METADATA_CHARS = 8 * 1024;
 const MAX_STORED_TEXT_CHARS = 32 * 1024;
 
+/** What a spend-log row reads of a call: a refused call has no deployment, only the model it asked for. */
+export type RecordedCall = Omit<CallContext, 'deployment' | 'stream' | 'keepText'> & { deployment: Pick<DeploymentRef, 'id' | 'group' | 'provider' | 'model'> };
+
 /** The spend-log row of one call, success or failure. */
-export function spendRecord(ctx: CallContext, result: CallResult): SpendLogRecord {
+export function spendRecord(ctx: RecordedCall, result: CallResult): SpendLogRecord {
   const usage = result.outcome?.usage;
   const policy = ctx.caller.kind === 'key' ? ctx.caller.policy : undefined;
   const requester = ctx.body.metadata && typeof ctx.body.metadata === 'object' ? ctx.body.metadata as Record<string, unknown> : undefined;
@@ -81,7 +85,7 @@ export function spendRecord(ctx: CallContext, result: CallResult): SpendLogRecor
  * bounded (a Queue message has room for so much), its usage from the call.
  * Null when there is no text (a failure, embeddings).
  */
-function storedResponse(ctx: CallContext, result: CallResult): unknown {
+function storedResponse(ctx: RecordedCall, result: CallResult): unknown {
   const text = result.outcome?.responseText;
   if (text === undefined || (ctx.endpoint !== 'chat' && ctx.endpoint !== 'completion')) return null;
   const content = boundedJson(text, MAX_STORED_TEXT_CHARS);
