@@ -17,7 +17,7 @@ export const adminAuth = createMiddleware<AdminBindings>(async function adminAut
   let database: Database | undefined;
   c.set('db', () => (database ??= openDatabase(c.env)));
   try {
-    const caller = await authenticate(c.req.raw.headers, { masterKeyHash: state.masterKeyHash, keyHeader: state.keyHeader, keys: new LimiterKeyStore(c.env) });
+    const caller = await authenticate(c.req.raw.headers, { masterKeyHash: state.masterKeyHash, keyHeader: state.keyHeader, path: c.req.path, keys: new LimiterKeyStore(c.env) });
     c.set('caller', caller);
     c.set('role', caller.kind === 'master' ? 'proxy_admin' : await roleOf(c, caller));
     await next();

@@ -1,5 +1,6 @@
 import { GatewayError } from '../errors.ts';
 import { presentedKey } from './credentials.ts';
+import { checkRoute } from './routes.ts';
 import type { KeyPolicy, KeyStore } from './key-policy.ts';
 import { abbreviateKey, digestsEqual, hashPresentedKey } from './secrets.ts';
 
@@ -12,6 +13,8 @@ export interface AuthOptions {
   masterKeyHash: string | undefined;
   /** `general_settings.litellm_key_header_name`: a header the key may come in, before the usual ones. */
   keyHeader?: string;
+  /** The route called, held to the key's `allowed_routes`. */
+  path?: string;
   /** Virtual keys; without a store only the master key is accepted (the admin Worker's case). */
   keys?: KeyStore;
   now?: () => number;
@@ -46,6 +49,7 @@ export async function authenticate(headers: Headers, options: AuthOptions): Prom
   const policy = options.keys ? await options.keys.lookup(token) : null;
   if (!policy) throw unknownKey(shown, token);
   checkUsable(policy, options.now?.() ?? Date.now());
+  if (options.path !== undefined && policy.allowedRoutes.length) checkRoute(policy.allowedRoutes, options.path);
   return { kind: 'key', token, policy };
 }
 

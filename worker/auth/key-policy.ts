@@ -28,6 +28,8 @@ export interface KeyPolicy {
   tags: string[];
   /** Which `cache` controls a request may use ([] = any). */
   allowedCacheControls: string[];
+  /** `allowed_routes` (set by `key_type` too): the routes or LiteLLM route groups the key may call ([] = any). */
+  allowedRoutes: string[];
   team: TeamPolicy | null;
 }
 

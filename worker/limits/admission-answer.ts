@@ -36,6 +36,7 @@ export function keyPolicy(token: string, key: EntityView, team: EntityView | und
     metadata: key.metadata,
     tags: key.tags,
     allowedCacheControls: key.allowedCacheControls ?? [],
+    allowedRoutes: key.allowedRoutes ?? [],
     team: team?.exists
       ? { id: team.id, alias: team.alias, models: team.models, blocked: team.blocked, organizationId: team.organizationId, metadata: team.metadata }
       : null,

@@ -39,6 +39,8 @@ export interface EntityPolicy {
   tags: string[];
   /** Keys: which `cache` controls a request may use ([] = any). */
   allowedCacheControls: string[];
+  /** Keys: the routes (or LiteLLM route groups) the key may call ([] = any); absent in policies stored before it. */
+  allowedRoutes?: string[];
   /** Keys: the entities whose limits also apply. */
   teamId: string | null;
   organizationId: string | null;
@@ -52,7 +54,7 @@ export function missingPolicy(kind: EntityKind, id: string): EntityPolicy {
   return {
     kind, id, exists: false, alias: null, blocked: false, expires: null, models: [], maxBudget: null, softBudget: null,
     budgetDuration: null, budgetResetAt: null, spend: 0, rpmLimit: null, tpmLimit: null, maxParallel: null,
-    modelRpm: {}, modelTpm: {}, modelMaxBudget: {}, metadata: {}, tags: [], allowedCacheControls: [], teamId: null, organizationId: null,
+    modelRpm: {}, modelTpm: {}, modelMaxBudget: {}, metadata: {}, tags: [], allowedCacheControls: [], allowedRoutes: [], teamId: null, organizationId: null,
     userId: null, keyName: null, redirect: null,
   };
 }
@@ -114,6 +116,7 @@ export async function loadPolicy(pool: Pool, kind: EntityKind, id: string, now: 
         expires: ms(row.expires),
         tags: list(row.tags),
         allowedCacheControls: list(row.allowed_cache_controls),
+        allowedRoutes: list(row.allowed_routes),
         teamId: str(row.team_id),
         organizationId: str(row.organization_id),
         userId: str(row.user_id),

@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import type { z } from 'zod';
 import { type Caller, identify } from '../auth/authenticate.ts';
+import { checkRoute } from '../auth/routes.ts';
 import { costOfCall } from '../cost/deployment-cost.ts';
 import type { GatewayEnv } from '../env.ts';
 import { errorResponse, GatewayError } from '../errors.ts';
@@ -131,6 +132,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   const caller: Caller = who.master || !admission?.policy ? { kind: 'master', token: who.token } : { kind: 'key', token: admission.policy.token, policy: admission.policy };
   seen.caller = caller;
   try {
+    if (caller.kind === 'key' && caller.policy.allowedRoutes.length) checkRoute(caller.policy.allowedRoutes, c.req.path);
     authorizeModel(caller, group, catalog);
     // LiteLLM's enforce_user_param: a virtual key's calls must name their end user (`user`).
     if (general.enforce_user_param === true && caller.kind === 'key' && body.user === undefined) {

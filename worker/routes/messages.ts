@@ -41,7 +41,7 @@ export async function messages(c: Ctx): Promise<Response> {
 export async function countTokens(c: Ctx): Promise<Response> {
   try {
     const state = await gatewayState(c.env);
-    const caller = await authenticate(c.req.raw.headers, { masterKeyHash: state.masterKeyHash, keyHeader: state.keyHeader, keys: new LimiterKeyStore(c.env) });
+    const caller = await authenticate(c.req.raw.headers, { masterKeyHash: state.masterKeyHash, keyHeader: state.keyHeader, path: c.req.path, keys: new LimiterKeyStore(c.env) });
     const request = await readJsonBody(c.req.raw, messagesRequestSchema, bodyLimit(state));
     const catalog = await currentCatalog(state, c.env, c.executionCtx, { missing: request.model });
     authorizeModel(caller, request.model, catalog);

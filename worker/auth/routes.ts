@@ -1,0 +1,50 @@
+import { GatewayError } from '../errors.ts';
+
+/**
+ * LiteLLM's route groups (`LiteLLMRoutes` in its `_types.py`), as far as
+ * Tollgate serves their routes: what a key's `allowed_routes` may name
+ * besides routes themselves. `key_type` sets them at generation:
+ * llm_api → llm_api_routes, management → management_routes, read_only →
+ * info_routes.
+ */
+const MODEL_CALL = /^(\/v1|\/openai\/deployments\/[^/]+|\/engines\/[^/]+)?\/(chat\/completions|completions|embeddings)$/;
+const MODELS = /^(\/v1)?\/models(\/.+)?$/;
+const MESSAGES = /^\/v1\/messages(\/count_tokens)?$/;
+
+const INFO_ROUTES = new Set([
+  '/key/info', '/v2/key/info', '/key/list', '/team/info', '/team/list', '/user/info', '/user/list', '/organization/info', '/organization/list',
+  '/model/info', '/v1/model/info', '/v2/model/info', '/model_group/info', '/customer/info', '/end_user/info', '/budget/info', '/budget/list',
+  '/spend/logs', '/global/spend/keys', '/global/spend/teams', '/global/spend/report', '/models', '/v1/models',
+]);
+
+/** The admin API's writes and reads: keys, users, teams, organizations, customers, budgets, models. */
+const MANAGEMENT = /^\/(key|v2\/key|user|team|organization|customer|end_user|budget|model|v1\/model|v2\/model)\//;
+
+const GROUPS: Record<string, (path: string) => boolean> = {
+  llm_api_routes: (path) => MODEL_CALL.test(path) || MODELS.test(path) || MESSAGES.test(path),
+  openai_routes: (path) => MODEL_CALL.test(path) || MODELS.test(path),
+  anthropic_routes: (path) => MESSAGES.test(path),
+  info_routes: (path) => INFO_ROUTES.has(path),
+  management_routes: (path) => MANAGEMENT.test(path),
+  spend_tracking_routes: (path) => path.startsWith('/spend/') || path.startsWith('/global/spend/'),
+  global_spend_tracking_routes: (path) => path.startsWith('/global/spend/'),
+};
+
+/** Whether a key whose `allowed_routes` is `allowed` may call `path`: [] allows all; entries are group names, routes, or `prefix*` patterns. */
+export function routeAllowed(allowed: readonly string[], path: string): boolean {
+  if (allowed.length === 0) return true;
+  for (const entry of allowed) {
+    const group = GROUPS[entry];
+    if (group ? group(path) : entry === path || (entry.endsWith('*') && path.startsWith(entry.slice(0, -1)))) return true;
+  }
+  return false;
+}
+
+/** LiteLLM's refusal of a route a key's `allowed_routes` does not list (401, `Authentication Error, Virtual key is not allowed ...`). */
+export function checkRoute(allowed: readonly string[], path: string): void {
+  if (routeAllowed(allowed, path)) return;
+  const listed = `[${allowed.map((r) => `'${r}'`).join(', ')}]`;
+  throw new GatewayError(`Authentication Error, Virtual key is not allowed to call this route. Only allowed to call routes: ${listed}. Tried to call route: ${path}`, {
+    status: 401, type: 'auth_error', param: 'None',
+  });
+}
