@@ -210,3 +210,27 @@ describe('key_type and allowed_routes', () => {
     expect((await chat(key)).choices[0]?.message.content).toBe('pong');
   });
 });
+
+describe('model aliases', () => {
+  it('route a key\'s aliases and its team\'s model_aliases to the group they name, within the key\'s model access', async () => {
+    const key = (await generate({ aliases: { small: 'mock-gpt' } })).key as string;
+    const { data, response } = await new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: key, maxRetries: 0 })
+      .chat.completions.create({ model: 'small', messages: [{ role: 'user', content: 'ping' }] }).withResponse();
+    expect(data.choices[0]?.message.content).toBe('pong');
+    expect(response.headers.get('x-litellm-model-group')).toBe('mock-gpt');
+
+    const team = await ok('/team/new', { team_alias: 'aliased', model_aliases: { 'team-cheap': 'mock-gpt' } });
+    const teamKey = (await generate({ team_id: team.team_id })).key as string;
+    const viaTeam = await new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: teamKey, maxRetries: 0 })
+      .chat.completions.create({ model: 'team-cheap', messages: [{ role: 'user', content: 'ping' }] }).withResponse();
+    expect(viaTeam.response.headers.get('x-litellm-model-group')).toBe('mock-gpt');
+
+    // Listed by name, the alias is callable; a key whose list names neither it nor its group is refused.
+    const byName = (await generate({ models: ['small'], aliases: { small: 'mock-gpt' } })).key as string;
+    expect((await chat(byName, 'small')).choices[0]?.message.content).toBe('pong');
+    const narrow = (await generate({ models: ['other-model'], aliases: { small: 'mock-gpt' } })).key as string;
+    await expect(chat(narrow, 'small')).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
+    // Without the alias the name means nothing.
+    await expect(chat((await generate({})).key as string, 'small')).rejects.toBeInstanceOf(OpenAI.BadRequestError);
+  });
+});

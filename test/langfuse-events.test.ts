@@ -152,7 +152,7 @@ describe('which calls go to Langfuse, and whose project', () => {
   });
 
   it('follow a team\'s logging or callback_settings, unless the key has its own logging', () => {
-    const team = (metadata: Record<string, unknown>) => ({ id: 'team-1', alias: null, models: [], blocked: false, organizationId: null, metadata });
+    const team = (metadata: Record<string, unknown>) => ({ id: 'team-1', alias: null, models: [], blocked: false, organizationId: null, metadata, modelAliases: {} });
     const off = config({});
     expect(langfuseDestination(off, keyCaller({ team: team(logging('success_and_failure', { langfuse_public_key: 'pk' })) }), true)).toEqual({ source: 'team', teamId: 'team-1' });
     const legacy = { callback_settings: { success_callback: ['langfuse'], callback_vars: { langfuse_public_key: 'pk', langfuse_secret: 's' } } };

@@ -10,6 +10,8 @@ export interface TeamPolicy {
   blocked: boolean;
   organizationId: string | null;
   metadata: Record<string, unknown>;
+  /** `model_aliases`: names the team's keys may call that stand for a model group. */
+  modelAliases: Record<string, string>;
 }
 
 export interface KeyPolicy {
@@ -30,6 +32,8 @@ export interface KeyPolicy {
   allowedCacheControls: string[];
   /** `allowed_routes` (set by `key_type` too): the routes or LiteLLM route groups the key may call ([] = any). */
   allowedRoutes: string[];
+  /** `aliases`: names the key may call that stand for a model group (before its team's `model_aliases`). */
+  aliases: Record<string, string>;
   team: TeamPolicy | null;
 }
 

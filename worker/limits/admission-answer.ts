@@ -37,8 +37,9 @@ export function keyPolicy(token: string, key: EntityView, team: EntityView | und
     tags: key.tags,
     allowedCacheControls: key.allowedCacheControls ?? [],
     allowedRoutes: key.allowedRoutes ?? [],
+    aliases: key.modelAliases ?? {},
     team: team?.exists
-      ? { id: team.id, alias: team.alias, models: team.models, blocked: team.blocked, organizationId: team.organizationId, metadata: team.metadata }
+      ? { id: team.id, alias: team.alias, models: team.models, blocked: team.blocked, organizationId: team.organizationId, metadata: team.metadata, modelAliases: team.modelAliases ?? {} }
       : null,
   };
 }

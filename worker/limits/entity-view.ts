@@ -22,6 +22,7 @@ export interface EntityView {
   tags: string[];
   allowedCacheControls: string[];
   allowedRoutes: string[];
+  modelAliases: Record<string, string>;
   spend: number;
   maxBudget: number | null;
   /** Remaining requests/tokens this minute and the limits, when the entity has them. */
@@ -45,7 +46,7 @@ export function entityView(p: EntityPolicy, c: Counters): EntityView {
   }
   return {
     kind: p.kind, id: p.id, exists: p.exists, blocked: p.blocked, expires: p.expires, alias: p.alias, models: p.models, teamId: p.teamId,
-    organizationId: p.organizationId, userId: p.userId, keyName: p.keyName, metadata: p.metadata, tags: p.tags, allowedCacheControls: p.allowedCacheControls ?? [], allowedRoutes: p.allowedRoutes ?? [],
+    organizationId: p.organizationId, userId: p.userId, keyName: p.keyName, metadata: p.metadata, tags: p.tags, allowedCacheControls: p.allowedCacheControls ?? [], allowedRoutes: p.allowedRoutes ?? [], modelAliases: p.modelAliases ?? {},
     spend: c.windowSpend, maxBudget: p.maxBudget, remaining,
   };
 }

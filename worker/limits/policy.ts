@@ -41,6 +41,8 @@ export interface EntityPolicy {
   allowedCacheControls: string[];
   /** Keys: the routes (or LiteLLM route groups) the key may call ([] = any); absent in policies stored before it. */
   allowedRoutes?: string[];
+  /** Keys' `aliases`, teams' `model_aliases`: model names that stand for a model group; absent in policies stored before them. */
+  modelAliases?: Record<string, string>;
   /** Keys: the entities whose limits also apply. */
   teamId: string | null;
   organizationId: string | null;
@@ -87,8 +89,12 @@ function fromRow(kind: EntityKind, id: string, row: Row, budget: Row | undefined
     modelTpm: obj<number>(row.model_tpm_limit),
     modelMaxBudget: obj<ModelBudget>(pick('model_max_budget')),
     metadata: obj<unknown>(row.metadata),
+    modelAliases: stringsOnly(obj<unknown>(kind === 'team' ? row.model_aliases : row.aliases)),
   };
 }
+
+const stringsOnly = (o: Record<string, unknown>): Record<string, string> =>
+  Object.fromEntries(Object.entries(o).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1] !== ''));
 
 async function one(pool: Pool, sql: string, params: unknown[]): Promise<Row | undefined> {
   const { rows } = await pool.query<Row>(sql, params);

@@ -5,7 +5,7 @@ import { checkRoute } from '../auth/routes.ts';
 import { costOfCall } from '../cost/deployment-cost.ts';
 import type { GatewayEnv } from '../env.ts';
 import { errorResponse, GatewayError } from '../errors.ts';
-import { authorizeModel } from '../models/access.ts';
+import { authorizeModel, mayCall } from '../models/access.ts';
 import { currentCatalog } from '../models/catalog.ts';
 import type { DeploymentRef } from '../models/deployments.ts';
 import { resolveGroup } from '../router/resolve-group.ts';
@@ -116,12 +116,11 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   seen.call = { token: who.token, body, startedAt, storePrompts: state.config.general_settings.store_prompts_in_spend_logs === true };
   const catalog = await currentCatalog(state, c.env, c.executionCtx, { missing: group });
   seen.known = catalog.groups;
-  const resolved = resolveGroup(state.config, catalog, group);
-  const picked = resolved.deployments[0];
-  seen.call.deployment = picked;
+  const named = resolveGroup(state.config, catalog, group);
+  seen.call.deployment = named.deployments[0];
   const callId = crypto.randomUUID();
   const promptTokens = estimateTokens(promptText(body).length);
-  const estimate = reservationEstimate(picked, promptTokens, body, endpoint);
+  const estimate = reservationEstimate(named.deployments[0], promptTokens, body, endpoint);
   const endUser = endUserOf({ body, headers: c.req.raw.headers });
   // One parallel round of limiter calls (key, team, org or user, end user); the master key has no limits of its own.
   const general = state.config.general_settings;
@@ -131,9 +130,16 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
     : undefined;
   const caller: Caller = who.master || !admission?.policy ? { kind: 'master', token: who.token } : { kind: 'key', token: admission.policy.token, policy: admission.policy };
   seen.caller = caller;
+  // A key's `aliases`, else its team's `model_aliases`, name the group a name stands for (LiteLLM's key and team model aliases).
+  const aliased = caller.kind === 'key' ? caller.policy.aliases[group] ?? caller.policy.team?.modelAliases[group] : undefined;
+  const routedName = aliased ?? group;
+  const resolved = aliased ? resolveGroup(state.config, catalog, aliased) : named;
+  const picked = resolved.deployments[0];
+  if (aliased) seen.call.deployment = picked;
   try {
     if (caller.kind === 'key' && caller.policy.allowedRoutes.length) checkRoute(caller.policy.allowedRoutes, c.req.path);
-    authorizeModel(caller, group, catalog);
+    // An alias is callable when its name is on the key's list or the group it stands for is.
+    if (!aliased || !mayCall(caller, group, catalog)) authorizeModel(caller, routedName, catalog);
     // LiteLLM's enforce_user_param: a virtual key's calls must name their end user (`user`).
     if (general.enforce_user_param === true && caller.kind === 'key' && body.user === undefined) {
       throw new GatewayError('Authentication Error, \'user\' param not passed in. \'enforce_user_param\'=True', { status: 401, type: 'auth_error', param: 'user' });
@@ -232,7 +238,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   try {
     const requestTimeoutS = state.config.litellm_settings.request_timeout ?? DEFAULT_TIMEOUT_S;
     const routed = await routeCall({
-      env: c.env, ctx: c.executionCtx, state, catalog, requested: group, stream: ctx.stream, promptTokens, caller,
+      env: c.env, ctx: c.executionCtx, state, catalog, requested: routedName, stream: ctx.stream, promptTokens, caller,
       clientFallbacks: Array.isArray(body.fallbacks) ? body.fallbacks.filter((f): f is string => typeof f === 'string') : undefined,
       deadline: startedAt + requestTimeoutS * 1000,
       call: callProvider,
