@@ -36,6 +36,8 @@ ${oa('hangs', primary, ', timeout: 1')}
 ${oa('slow-start', primary, ', stream_timeout: 1')}
 ${oa('stall-start', primary, ', stream_timeout: 1')}
 ${oa('rescue', tertiary)}
+${oa('overridable', primary, ', timeout: 1')}
+    model_info: {id: overridable-primary}
   - model_name: weighted
     litellm_params: {model: mock/a, mock_response: "A", weight: 1}
     model_info: {id: weighted-a}
@@ -56,6 +58,7 @@ router_settings:
     - gpt-4o-uae-primary: [claude-sonnet-bedrock-me]
     - claude-sonnet-bedrock-me: [claude-sonnet-fallback]
     - hangs: [rescue]
+    - overridable: [rescue]
     - slow-start: [rescue]
     - stall-start: [rescue]
   context_window_fallbacks:
@@ -112,6 +115,32 @@ describe('retries and fallbacks', () => {
     // One second per attempt (timeout: 1), three attempts (num_retries: 2), then the fallback: never 60 s.
     expect(took).toBeLessThan(6000);
     expect(tertiary.requests).toHaveLength(1);
+  });
+
+  it('take the request\'s own num_retries and timeout, from the body or x-litellm-* headers, over the config\'s', async () => {
+    primary.setDefault(failure(500));
+    const once = await ask('overridable', { num_retries: 0 });
+    expect(once.data.choices[0]?.message.content).toBe('echo: hello there');
+    expect(primary.requests).toHaveLength(1);
+    expect(once.response.headers.get('x-litellm-attempted-retries')).toBe('0');
+    primary.reset();
+    primary.setDefault(failure(500));
+    const twice = await client.chat.completions.create({ model: 'overridable', messages: [{ role: 'user', content: 'hi' }] }, { headers: { 'x-litellm-num-retries': '1' } }).withResponse();
+    expect(primary.requests).toHaveLength(2);
+    expect(twice.response.headers.get('x-litellm-attempted-retries')).toBe('1');
+
+    // The deployment's timeout is 1 s; the request's 0.3 s cuts a hanging provider sooner.
+    primary.reset();
+    primary.setDefault({ kind: 'hang' });
+    const started = Date.now();
+    const cut = await client.chat.completions.create({ model: 'overridable', messages: [{ role: 'user', content: 'hi' }] }, { headers: { 'x-litellm-timeout': '0.3', 'x-litellm-num-retries': '0' } });
+    expect(cut.choices[0]?.message.content).toBe('echo: hi');
+    expect(Date.now() - started).toBeLessThan(950);
+    expect(primary.requests).toHaveLength(1);
+
+    const bad = await client.chat.completions.create({ model: 'overridable', messages: [{ role: 'user', content: 'hi' }] }, { headers: { 'x-litellm-timeout': 'soon' } }).catch((e: unknown) => e);
+    expect(bad).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((bad as InstanceType<typeof OpenAI.APIError>).message).toContain('x-litellm-timeout');
   });
 
   it('fall back when a stream\'s first byte is slower than stream_timeout', async () => {

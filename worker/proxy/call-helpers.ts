@@ -11,6 +11,7 @@ import type { DeploymentRef } from '../models/deployments.ts';
 import type { CallOutcome, Endpoint, RequestHeaders } from '../providers/types.ts';
 import pkg from '../../package.json';
 import { parseRequest } from '../openai/request-schemas.ts';
+import type { CallOverrides } from '../router/route-call.ts';
 import type { CallContext } from './call-context.ts';
 
 /** LiteLLM's `request_timeout` default (seconds). */
@@ -83,6 +84,31 @@ export async function admit(env: GatewayEnv, who: { token: string; master: boole
     if (err instanceof GatewayError && err.type === 'token_not_found_in_db') throw unknownKey(who.shown, who.token);
     throw err;
   }
+}
+
+/**
+ * The request's own timeout, stream timeout (seconds) and retries: LiteLLM's body fields `timeout`,
+ * `stream_timeout`, `num_retries`, or its headers `x-litellm-timeout`, `x-litellm-stream-timeout`,
+ * `x-litellm-num-retries` (a header wins). A value that is not a non-negative number is a 400.
+ */
+export function callOverrides(body: Record<string, unknown>, headers: Headers): CallOverrides | undefined {
+  const read = (field: string, header: string, integer: boolean): number | undefined => {
+    const raw: unknown = headers.get(header) ?? body[field];
+    if (raw === undefined || raw === null || raw === '') return undefined;
+    const value = typeof raw === 'number' ? raw : typeof raw === 'string' ? Number(raw.trim()) : Number.NaN;
+    if (!Number.isFinite(value) || value < 0 || (integer && !Number.isInteger(value)) || (!integer && value === 0)) {
+      const from = headers.get(header) !== null ? `header ${header}` : field;
+      throw new GatewayError(`${from}: expected ${integer ? 'a whole number of retries, 0 or more' : 'a number of seconds above 0'}, got ${JSON.stringify(raw).slice(0, 40)}`, {
+        status: 400, type: 'bad_request_error', param: field,
+      });
+    }
+    return value;
+  };
+  const timeoutS = read('timeout', 'x-litellm-timeout', false);
+  const streamTimeoutS = read('stream_timeout', 'x-litellm-stream-timeout', false);
+  const numRetries = read('num_retries', 'x-litellm-num-retries', true);
+  if (timeoutS === undefined && streamTimeoutS === undefined && numRetries === undefined) return undefined;
+  return { timeoutS, streamTimeoutS, numRetries };
 }
 
 const CREDENTIAL_HEADERS = ['authorization', 'x-api-key', 'api-key', 'cookie', 'x-litellm-api-key', 'x-goog-api-key', 'ocp-apim-subscription-key'];

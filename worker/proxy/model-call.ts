@@ -29,7 +29,7 @@ import { recordCacheFailures, recordCacheLookup, recordRejectedCall } from '../t
 import { langfuseWantsText } from '../telemetry/langfuse/logging-settings.ts';
 import '../telemetry/sinks.ts';
 import { type CallContext, endUserOf } from './call-context.ts';
-import { admit, callHeaders, DEFAULT_TIMEOUT_S, reservationEstimate, storeAnswer, timingHeaders, validated, withoutCredentials } from './call-helpers.ts';
+import { admit, callHeaders, callOverrides, DEFAULT_TIMEOUT_S, reservationEstimate, storeAnswer, timingHeaders, validated, withoutCredentials } from './call-helpers.ts';
 import { type CallResult, spendRecord } from './spend-record.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
@@ -111,6 +111,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
       ...(modelFromPath ? { overrides: { model: modelFromPath } } : {}),
     });
   const who = await identify(c.req.raw.headers, state.masterKeyHash, state.keyHeader);
+  const overrides = callOverrides(body, c.req.raw.headers);
   const group = body.model as string;
   seen.group = group;
   seen.call = { token: who.token, body, startedAt, storePrompts: state.config.general_settings.store_prompts_in_spend_logs === true };
@@ -240,7 +241,8 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
     const routed = await routeCall({
       env: c.env, ctx: c.executionCtx, state, catalog, requested: routedName, stream: ctx.stream, promptTokens, caller,
       clientFallbacks: Array.isArray(body.fallbacks) ? body.fallbacks.filter((f): f is string => typeof f === 'string') : undefined,
-      deadline: startedAt + requestTimeoutS * 1000,
+      deadline: startedAt + Math.max(requestTimeoutS, overrides?.timeoutS ?? 0) * 1000,
+      overrides,
       call: callProvider,
     });
     answer = routed.answer;

@@ -32,11 +32,11 @@ export function allowedFailsFor(config: TollgateConfig, err: GatewayError): numb
 export const DEFAULT_ALLOWED_FAILS = 3;
 
 /** How many retries an error earns: `retry_policy` for its class, else `num_retries` (0 unless configured). */
-export function retriesFor(config: TollgateConfig, err: GatewayError): number {
+export function retriesFor(config: TollgateConfig, err: GatewayError, requested?: number): number {
   const policy = config.router_settings.retry_policy?.[policyKey(err)];
   if (policy !== undefined) return policy;
   if (!err.retryable) return 0;
-  return config.router_settings.num_retries ?? config.litellm_settings.num_retries ?? 0;
+  return requested ?? config.router_settings.num_retries ?? config.litellm_settings.num_retries ?? 0;
 }
 
 const BASE_BACKOFF_MS = 250;

@@ -28,6 +28,8 @@ export interface RouteInput {
   promptTokens: number;
   /** ms epoch of the deadline for the whole request, retries and fallbacks included. */
   deadline: number;
+  /** The request's own `timeout`, `stream_timeout` (seconds) and `num_retries` (body or `x-litellm-*` headers), over the config's. */
+  overrides?: CallOverrides;
   call(deployment: DeploymentRef, timeoutMs: number): Promise<ProviderAnswer>;
   random?: () => number;
 }
@@ -44,9 +46,15 @@ function contextWindow(d: DeploymentRef): number | undefined {
   return d.info.max_input_tokens ?? deploymentPrice(d)?.maxInputTokens;
 }
 
-function attemptTimeoutMs(state: GatewayState, d: DeploymentRef, stream: boolean, msLeft: number): number {
+export interface CallOverrides {
+  timeoutS?: number;
+  streamTimeoutS?: number;
+  numRetries?: number;
+}
+
+function attemptTimeoutMs(state: GatewayState, d: DeploymentRef, stream: boolean, msLeft: number, o: CallOverrides | undefined): number {
   const r = state.config.router_settings;
-  const seconds = (stream ? d.params.stream_timeout ?? r.stream_timeout : undefined) ?? d.params.timeout ?? r.timeout
+  const seconds = (stream ? o?.streamTimeoutS ?? d.params.stream_timeout ?? r.stream_timeout : undefined) ?? o?.timeoutS ?? d.params.timeout ?? r.timeout
     ?? state.config.litellm_settings.request_timeout ?? 600;
   return Math.max(1, Math.min(seconds * 1000, msLeft));
 }
@@ -136,7 +144,7 @@ export async function routeCall(input: RouteInput): Promise<Routed> {
       trackInFlight(deployment.id, 1);
       if (usageBased(strategy)) countCall(group, deployment.id, started);
       try {
-        const answer = await input.call(deployment, attemptTimeoutMs(state, deployment, input.stream, msLeft));
+        const answer = await input.call(deployment, attemptTimeoutMs(state, deployment, input.stream, msLeft, input.overrides));
         reportOutcome(env, ctx, config, group, { deploymentId: deployment.id, ok: true, latencyMs: Date.now() - started, at: Date.now() });
         if (groupsTried > 1) {
           recordFallback(env, ctx, { caller: input.caller, requestedModel: input.requested, fallbackModel: group, known: input.catalog.groups, error: lastError, provider: deployment.provider, success: true });
@@ -156,7 +164,7 @@ export async function routeCall(input: RouteInput): Promise<Routed> {
           fallBack(requested, 'context_window');
           break;
         }
-        if (attempt >= retriesFor(config, err)) {
+        if (attempt >= retriesFor(config, err, input.overrides?.numRetries)) {
           fallBack(requested, 'error');
           break;
         }
