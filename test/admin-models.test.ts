@@ -163,6 +163,28 @@ describe('GET /model/info', () => {
     expect(res.status).toBe(200);
     expect(res.json.data.map((d: { model_name: string }) => d.model_name).sort()).toEqual(['config-gpt', 'grouped-gpt']);
   });
+
+  it('/v2/model/info lists them by model group; /model_group/info sums each group up, both within what the key may call', async () => {
+    await addModel('pair-gpt', { model: 'openai/gpt-4o', api_base: `${fakeA.url}/v1`, api_key: DB_SECRET, rpm: 100, tpm: 1000 });
+    await addModel('pair-gpt', { model: 'openai/gpt-4o-mini', api_base: `${fakeB.url}/v1`, rpm: 50 });
+    const v2 = await api('/v2/model/info?model=pair-gpt');
+    expect(v2.status).toBe(200);
+    expect(v2.text).not.toContain(DB_SECRET);
+    expect(v2.json.data.map((d: { model_name: string; litellm_params: { model: string } }) => [d.model_name, d.litellm_params.model]).sort())
+      .toEqual([['pair-gpt', 'openai/gpt-4o'], ['pair-gpt', 'openai/gpt-4o-mini']]);
+    const groups = await api('/model_group/info');
+    expect(groups.status).toBe(200);
+    const pair = groups.json.data.find((g: { model_group: string }) => g.model_group === 'pair-gpt');
+    expect(pair).toEqual({
+      model_group: 'pair-gpt', providers: ['openai'], max_input_tokens: 128000, max_output_tokens: 16384,
+      input_cost_per_token: 2.5e-6, output_cost_per_token: 1e-5, mode: 'chat', tpm: 1000, rpm: 150,
+    });
+    expect((await api('/model_group/info?model_group=config-gpt')).json.data.map((g: { model_group: string }) => g.model_group)).toEqual(['config-gpt']);
+    const key = await seedKey(stack.db.url, { models: ['config-gpt'] });
+    const mine = await api('/model_group/info', undefined, { key });
+    expect(mine.json.data.map((g: { model_group: string }) => g.model_group)).toEqual(['config-gpt']);
+    expect((await api('/v2/model/info', undefined, { key })).json.data.map((d: { model_name: string }) => d.model_name)).toEqual(['config-gpt']);
+  });
 });
 
 describe('changing and deleting DB models', () => {

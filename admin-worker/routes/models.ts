@@ -10,9 +10,9 @@ import type { AdminBindings, AdminContext } from '../lib/context.ts';
 import { sealCredentials, writeKey } from '../lib/crypto.ts';
 import { describeRoute } from '../lib/openapi.ts';
 import { badRequest, notFound, parseBody } from '../lib/validation.ts';
-import { modelInfo } from './models/info.ts';
+import { modelGroupInfo, modelInfo, modelInfoV2 } from './models/info.ts';
 import {
-  actorOf, type CheckedDeployment, checkedDeployment, deleteModelBody, mergeFields, modelInfoQuery, newModelBody,
+  actorOf, type CheckedDeployment, checkedDeployment, deleteModelBody, mergeFields, modelGroupInfoQuery, modelInfoQuery, modelInfoV2Query, newModelBody,
   patchModelBody, publicRow, requireStoreModelInDb, updateModelBody,
 } from './models/store.ts';
 
@@ -135,3 +135,7 @@ for (const path of ['/model/info', '/v1/model/info']) {
   describeRoute({ method: 'get', path, summary: "Every deployment the caller may call (config.yaml's and the database's), without credentials", tag: 'models', query: modelInfoQuery });
   modelsRoutes.get(path, modelInfo);
 }
+describeRoute({ method: 'get', path: '/v2/model/info', summary: 'The deployments the caller may call, optionally of one model group', tag: 'models', query: modelInfoV2Query });
+modelsRoutes.get('/v2/model/info', modelInfoV2);
+describeRoute({ method: 'get', path: '/model_group/info', summary: 'One entry per model group the caller may call: providers, context, prices, mode, tpm/rpm', tag: 'models', query: modelGroupInfoQuery });
+modelsRoutes.get('/model_group/info', modelGroupInfo);

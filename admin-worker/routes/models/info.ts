@@ -14,7 +14,7 @@ import { isProxyAdmin } from '../../lib/auth.ts';
 import type { AdminContext } from '../../lib/context.ts';
 import { publicParams } from '../../lib/crypto.ts';
 import { parseQuery } from '../../lib/validation.ts';
-import { modelInfoQuery } from './store.ts';
+import { modelGroupInfoQuery, modelInfoQuery, modelInfoV2Query } from './store.ts';
 
 const COST_FIELDS = ['input_cost_per_token', 'output_cost_per_token', 'cache_read_input_token_cost', 'cache_creation_input_token_cost'] as const;
 
@@ -68,6 +68,59 @@ function entry({ deployment: d, params, db }: Listed) {
 
 export async function modelInfo(c: AdminContext) {
   const query = parseQuery(c, modelInfoQuery);
+  let visible = await visibleModels(c);
+  if (query.litellm_model_id !== undefined) visible = visible.filter((l) => l.deployment.id === query.litellm_model_id);
+  return c.json({ data: visible.map(entry) });
+}
+
+/** `GET /v2/model/info`: the same entries, optionally for one model group (`?model=`). */
+export async function modelInfoV2(c: AdminContext) {
+  const query = parseQuery(c, modelInfoV2Query);
+  let visible = await visibleModels(c);
+  if (query.model !== undefined) visible = visible.filter((l) => l.deployment.group === query.model);
+  return c.json({ data: visible.map(entry) });
+}
+
+/**
+ * `GET /model_group/info` (`?model_group=`): one entry per model group the caller may call, as
+ * LiteLLM's ModelGroupInfo: its providers, the largest context and output of its deployments, the
+ * first known prices, its mode, and the sums of its deployments' `tpm` / `rpm` (null when none sets them).
+ */
+export async function modelGroupInfo(c: AdminContext) {
+  const query = parseQuery(c, modelGroupInfoQuery);
+  const groups = new Map<string, ReturnType<typeof entry>[]>();
+  for (const listed of await visibleModels(c)) {
+    if (query.model_group !== undefined && listed.deployment.group !== query.model_group) continue;
+    const list = groups.get(listed.deployment.group) ?? [];
+    list.push(entry(listed));
+    groups.set(listed.deployment.group, list);
+  }
+  const data = [...groups].map(([group, entries]) => {
+    const info = entries.map((e) => e.model_info as Record<string, unknown>);
+    const numbers = (field: string) => info.map((i) => i[field]).filter((v): v is number => typeof v === 'number');
+    const most = (field: string) => (numbers(field).length ? Math.max(...numbers(field)) : null);
+    const first = (field: string) => numbers(field)[0] ?? null;
+    const sum = (field: string) => {
+      const set = entries.map((e) => e.litellm_params[field]).filter((v): v is number => typeof v === 'number');
+      return set.length ? set.reduce((a, b) => a + b, 0) : null;
+    };
+    return {
+      model_group: group,
+      providers: [...new Set(info.map((i) => String(i.litellm_provider)))],
+      max_input_tokens: most('max_input_tokens'),
+      max_output_tokens: most('max_output_tokens'),
+      input_cost_per_token: first('input_cost_per_token'),
+      output_cost_per_token: first('output_cost_per_token'),
+      mode: info.map((i) => i.mode).find((m) => typeof m === 'string') ?? null,
+      tpm: sum('tpm'),
+      rpm: sum('rpm'),
+    };
+  });
+  return c.json({ data });
+}
+
+/** Every deployment (config.yaml's, and the database's with store_model_in_db) the caller may see. */
+async function visibleModels(c: AdminContext): Promise<Listed[]> {
   const state = await gatewayState(c.env);
   const listed: Listed[] = [];
   for (const deployments of state.catalog.groups.values()) {
@@ -85,6 +138,5 @@ export async function modelInfo(c: AdminContext) {
     const caller = c.get('caller');
     visible = listed.filter((l) => mayCall(caller, l.deployment.group, catalog));
   }
-  if (query.litellm_model_id !== undefined) visible = visible.filter((l) => l.deployment.id === query.litellm_model_id);
-  return c.json({ data: visible.map(entry) });
+  return visible;
 }

@@ -49,6 +49,8 @@ export const patchModelBody = z.object({
 export const deleteModelBody = z.object({ id: z.string({ error: 'expected a string' }).min(1) });
 
 export const modelInfoQuery = z.object({ litellm_model_id: z.string().optional() });
+export const modelInfoV2Query = z.object({ model: z.string().optional() });
+export const modelGroupInfoQuery = z.object({ model_group: z.string().optional() });
 
 export interface CheckedDeployment {
   model_name: string;
