@@ -234,3 +234,18 @@ describe('model aliases', () => {
     await expect(chat((await generate({})).key as string, 'small')).rejects.toBeInstanceOf(OpenAI.BadRequestError);
   });
 });
+
+describe('temp_budget_increase', () => {
+  it('lets a key past its spent budget until temp_budget_expiry, then holds it to max_budget again', async () => {
+    const key = (await generate({ max_budget: 1, spend: 2 })).key as string;
+    const spent = await chat(key).catch((e: unknown) => e);
+    expect(spent).toBeInstanceOf(OpenAI.RateLimitError);
+    expect((spent as InstanceType<typeof OpenAI.APIError>).error).toMatchObject({ type: 'budget_exceeded' });
+
+    await ok('/key/update', { key, temp_budget_increase: 5, temp_budget_expiry: new Date(Date.now() + 3_600_000).toISOString() });
+    expect((await chat(key)).choices[0]?.message.content).toBe('pong');
+
+    await ok('/key/update', { key, temp_budget_increase: 5, temp_budget_expiry: new Date(Date.now() - 1000).toISOString() });
+    await expect(chat(key)).rejects.toBeInstanceOf(OpenAI.RateLimitError);
+  });
+});

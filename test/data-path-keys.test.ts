@@ -71,6 +71,14 @@ describe('virtual keys', () => {
     expect(fake.requests).toHaveLength(0);
   });
 
+  it('are asked for before the body is read: no key and a malformed body is a 401, a key and a malformed body a 400', async () => {
+    const post = (headers: Record<string, string>) => fetch(`${stack.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{"model": "gpt-4o", "messages": ' });
+    const anonymous = await post({});
+    expect(anonymous.status).toBe(401);
+    expect(await anonymous.json()).toMatchObject({ error: { type: 'auth_error', message: expect.stringContaining('No api key passed in') } });
+    expect((await post({ authorization: `Bearer ${TEST_MASTER_KEY}` })).status).toBe(400);
+  });
+
   it('record a refused call of a known key as a failed spend-log row, with no spend; an unknown key\'s request is not a call', async () => {
     const narrow = await seedKey(stack.db.url, { models: ['llama'] });
     const client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: narrow, maxRetries: 0 });

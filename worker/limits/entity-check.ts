@@ -1,6 +1,6 @@
 import { msUntil, refill } from './buckets.ts';
 import type { AdmitRequest, Counters } from './counters.ts';
-import type { EntityPolicy } from './policy.ts';
+import { budgetCap, type EntityPolicy } from './policy.ts';
 import { budgetExceeded, KIND_LABEL, modelBudgetExceeded, rateLimited, type Refusal } from './refusals.ts';
 
 /**
@@ -23,11 +23,12 @@ export function checkAdmission(policy: EntityPolicy, c: Counters, req: AdmitRequ
   }
   const reserved = Object.values(c.reservations);
   const requestsInFlight = reserved.filter((r) => r.requests === undefined).length;
-  if (policy.maxBudget !== null) {
+  const cap = budgetCap(policy, t);
+  if (cap !== null) {
     const held = reserved.reduce((sum, r) => sum + r.cost, 0);
     // Admit while the budget has room for this request's estimate; with nothing in flight, admit while any budget is left.
-    const fits = c.windowSpend + held + req.estCost <= policy.maxBudget || (reserved.length === 0 && c.windowSpend < policy.maxBudget);
-    if (!fits) return budgetExceeded(policy.kind, label, c.windowSpend, policy.maxBudget, c.windowResetAt);
+    const fits = c.windowSpend + held + req.estCost <= cap || (reserved.length === 0 && c.windowSpend < cap);
+    if (!fits) return budgetExceeded(policy.kind, label, c.windowSpend, cap, c.windowResetAt);
   }
   const modelBudget = policy.modelMaxBudget[req.model];
   if (modelBudget) {

@@ -1,5 +1,5 @@
 import type { AdmitRequest, Counters } from './counters.ts';
-import type { EntityPolicy } from './policy.ts';
+import { budgetCap, type EntityPolicy } from './policy.ts';
 
 /**
  * A slice of an entity's limits handed to one isolate, spent there without
@@ -77,9 +77,10 @@ export function grantLease(policy: EntityPolicy, c: Counters, req: AdmitRequest,
   let cost = requests * req.estCost;
   if (policy.rpmLimit !== null) requests = Math.min(requests, Math.floor((c.requests?.level ?? 0) * LEASE_SHARE));
   if (policy.tpmLimit !== null) tokens = Math.min(tokens, Math.floor((c.tokens?.level ?? 0) * LEASE_SHARE));
-  if (policy.maxBudget !== null) {
+  const cap = budgetCap(policy, t);
+  if (cap !== null) {
     const held = Object.values(c.reservations).reduce((sum, r) => sum + r.cost, 0);
-    cost = Math.min(cost, (policy.maxBudget - c.windowSpend - held) * LEASE_SHARE);
+    cost = Math.min(cost, (cap - c.windowSpend - held) * LEASE_SHARE);
   }
   if (requests < 2 || tokens < req.estTokens || cost < req.estCost) return undefined;
   const leaseId = `lease-${crypto.randomUUID()}`;

@@ -41,6 +41,8 @@ export interface EntityPolicy {
   allowedCacheControls: string[];
   /** Keys: the routes (or LiteLLM route groups) the key may call ([] = any); absent in policies stored before it. */
   allowedRoutes?: string[];
+  /** Keys: `temp_budget_increase` until `temp_budget_expiry` (ms epoch), added to `maxBudget` while it lasts. */
+  tempBudget?: { increase: number; until: number } | null;
   /** Keys' `aliases`, teams' `model_aliases`: model names that stand for a model group; absent in policies stored before them. */
   modelAliases?: Record<string, string>;
   /** Keys: the entities whose limits also apply. */
@@ -93,6 +95,20 @@ function fromRow(kind: EntityKind, id: string, row: Row, budget: Row | undefined
   };
 }
 
+/** A key's temporary budget increase (stored in its metadata by /key/update, as LiteLLM stores it). */
+function tempBudgetOf(metadata: Record<string, unknown>): EntityPolicy['tempBudget'] {
+  const increase = num(metadata.temp_budget_increase);
+  const until = typeof metadata.temp_budget_expiry === 'string' ? Date.parse(metadata.temp_budget_expiry) : Number.NaN;
+  return increase !== null && increase > 0 && Number.isFinite(until) ? { increase, until } : null;
+}
+
+/** The budget an entity is held to at `t`: `max_budget`, plus a key's temporary increase until it expires (LiteLLM's rule). */
+export function budgetCap(policy: Pick<EntityPolicy, 'maxBudget' | 'tempBudget'>, t: number): number | null {
+  if (policy.maxBudget === null) return null;
+  const temp = policy.tempBudget;
+  return temp && temp.until > t ? policy.maxBudget + temp.increase : policy.maxBudget;
+}
+
 const stringsOnly = (o: Record<string, unknown>): Record<string, string> =>
   Object.fromEntries(Object.entries(o).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1] !== ''));
 
@@ -123,6 +139,7 @@ export async function loadPolicy(pool: Pool, kind: EntityKind, id: string, now: 
         tags: list(row.tags),
         allowedCacheControls: list(row.allowed_cache_controls),
         allowedRoutes: list(row.allowed_routes),
+        tempBudget: tempBudgetOf(obj<unknown>(row.metadata)),
         teamId: str(row.team_id),
         organizationId: str(row.organization_id),
         userId: str(row.user_id),

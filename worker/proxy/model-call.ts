@@ -104,13 +104,14 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   const state = await gatewayState(c.env);
   const sizeMb = state.config.general_settings.max_request_size_mb;
   const { modelFromPath } = options;
+  // A request without a key is refused before its body is read, as LiteLLM authenticates first.
+  const who = await identify(c.req.raw.headers, state.masterKeyHash, state.keyHeader);
   const body = options.body
     ? validated(schema, modelFromPath ? { ...options.body, model: modelFromPath } : options.body)
     : await readJsonBody(c.req.raw, schema, {
       ...(sizeMb ? { maxBytes: sizeMb * 1024 * 1024 } : {}),
       ...(modelFromPath ? { overrides: { model: modelFromPath } } : {}),
     });
-  const who = await identify(c.req.raw.headers, state.masterKeyHash, state.keyHeader);
   const overrides = callOverrides(body, c.req.raw.headers);
   const group = body.model as string;
   seen.group = group;
