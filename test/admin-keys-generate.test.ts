@@ -248,4 +248,14 @@ describe('temp_budget_increase', () => {
     await ok('/key/update', { key, temp_budget_increase: 5, temp_budget_expiry: new Date(Date.now() - 1000).toISOString() });
     await expect(chat(key)).rejects.toBeInstanceOf(OpenAI.RateLimitError);
   });
+
+  it('a spent budget does not refuse a model priced at zero (LiteLLM skips budgets for them); its rate limit still applies', async () => {
+    const key = (await generate({ max_budget: 1, spend: 2, rpm_limit: 2 })).key as string;
+    await expect(chat(key)).rejects.toBeInstanceOf(OpenAI.RateLimitError);
+    expect((await chat(key, 'free-gpt')).choices[0]?.message.content).toBe('free');
+    expect((await chat(key, 'free-gpt')).choices[0]?.message.content).toBe('free');
+    const limited = await chat(key, 'free-gpt').catch((e: unknown) => e);
+    expect(limited).toBeInstanceOf(OpenAI.RateLimitError);
+    expect((limited as InstanceType<typeof OpenAI.APIError>).error).not.toMatchObject({ type: 'budget_exceeded' });
+  });
 });

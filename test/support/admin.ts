@@ -24,6 +24,8 @@ model_list:
     litellm_params: {model: mock/mock-gpt, mock_response: "pong"}
   - model_name: other-model
     litellm_params: {model: mock/other-model}
+  - model_name: free-gpt
+    litellm_params: {model: mock/free-gpt, mock_response: "free", input_cost_per_token: 0, output_cost_per_token: 0}
 litellm_settings: {timezone: UTC}
 general_settings:
   master_key: os.environ/LITELLM_MASTER_KEY

@@ -28,6 +28,8 @@ export interface AdmissionInput {
   endUser: string | null;
   estCost: number;
   estTokens: number;
+  /** Every deployment of the model is free: budgets do not apply (LiteLLM skips them for zero-cost models); limits do. */
+  free?: boolean;
   /** The config sets a proxy-wide budget (general_settings.max_budget): it applies to every request, the master key's too. */
   globalBudget: boolean;
   /** Keeps the isolate alive until a lease granted to this request has been returned. */
@@ -68,7 +70,7 @@ export async function admitCall(env: GatewayEnv, input: AdmissionInput, depth = 
   const redirect = redirects.get(token);
   if (redirect && redirect.until > now()) token = redirect.token;
   else if (redirect) redirects.delete(token);
-  const request = (t: Target): AdmitRequest => ({ ...t, requestId: input.requestId, model: input.model, estCost: input.estCost, estTokens: input.estTokens, holder: isolateId(), replacing: lastLeaseId(`${t.kind}:${t.id}`) });
+  const request = (t: Target): AdmitRequest => ({ ...t, requestId: input.requestId, model: input.model, estCost: input.estCost, estTokens: input.estTokens, ...(input.free ? { free: true } : {}), holder: isolateId(), replacing: lastLeaseId(`${t.kind}:${t.id}`) });
   const results = new Map<string, { target: Target; result: AdmitResult }>();
   const leased = new Map<string, LocalLease>();
   const answered = (t: Target, answer: AdmitResult) => {

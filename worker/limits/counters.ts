@@ -39,6 +39,8 @@ export interface AdmitRequest {
   model: string;
   estCost: number;
   estTokens: number;
+  /** A zero-cost model: no budget refuses it (rate and parallel limits still do). */
+  free?: boolean;
   /** A lease this isolate is done with: what it used of it. */
   returning?: LeaseReturn;
   /** The asking isolate (random, per isolate): it holds at most one live lease of an entity at a time. */

@@ -23,14 +23,14 @@ export function checkAdmission(policy: EntityPolicy, c: Counters, req: AdmitRequ
   }
   const reserved = Object.values(c.reservations);
   const requestsInFlight = reserved.filter((r) => r.requests === undefined).length;
-  const cap = budgetCap(policy, t);
+  const cap = req.free ? null : budgetCap(policy, t);
   if (cap !== null) {
     const held = reserved.reduce((sum, r) => sum + r.cost, 0);
     // Admit while the budget has room for this request's estimate; with nothing in flight, admit while any budget is left.
     const fits = c.windowSpend + held + req.estCost <= cap || (reserved.length === 0 && c.windowSpend < cap);
     if (!fits) return budgetExceeded(policy.kind, label, c.windowSpend, cap, c.windowResetAt);
   }
-  const modelBudget = policy.modelMaxBudget[req.model];
+  const modelBudget = req.free ? undefined : policy.modelMaxBudget[req.model];
   if (modelBudget) {
     const spent = c.modelSpend[req.model]?.spend ?? 0;
     const held = reserved.filter((r) => r.model === req.model).reduce((sum, r) => sum + r.cost, 0);

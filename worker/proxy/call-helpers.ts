@@ -3,7 +3,7 @@ import { unknownKey } from '../auth/authenticate.ts';
 import { assembleAnswer } from '../cache/replay.ts';
 import type { CachePlan } from '../cache/response-cache.ts';
 import type { CachedAnswer } from '../cache/store.ts';
-import { costOfCall } from '../cost/deployment-cost.ts';
+import { costOfCall, deploymentPrice } from '../cost/deployment-cost.ts';
 import type { GatewayEnv } from '../env.ts';
 import { GatewayError } from '../errors.ts';
 import { type Admission, type AdmissionInput, admitCall } from '../limits/admission.ts';
@@ -74,6 +74,22 @@ export function reservationEstimate(deployment: DeploymentRef | undefined, promp
     ? costOfCall(deployment, { promptTokens, completionTokens: output, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: false })
     : 0;
   return { estCost, estTokens: promptTokens + output };
+}
+
+/**
+ * Whether every deployment is known to be free: its input and output prices are set to 0 (in
+ * litellm_params or model_info, else the price table). LiteLLM holds calls to such a model to no
+ * budget; a model with no known price (a self-hosted one priced nowhere) is not free.
+ */
+export function freeModel(deployments: readonly DeploymentRef[]): boolean {
+  const priced = (d: DeploymentRef, field: 'input_cost_per_token' | 'output_cost_per_token', table: number | undefined) => {
+    const set = [d.info, d.params].map((s) => (s as Record<string, unknown>)[field]).find((v) => typeof v === 'number');
+    return set ?? table;
+  };
+  return deployments.length > 0 && deployments.every((d) => {
+    const price = deploymentPrice(d);
+    return priced(d, 'input_cost_per_token', price?.inputCostPerToken) === 0 && priced(d, 'output_cost_per_token', price?.outputCostPerToken) === 0;
+  });
 }
 
 export async function admit(env: GatewayEnv, who: { token: string; master: boolean; shown: string }, input: Omit<AdmissionInput, 'token' | 'master'>): Promise<Admission> {

@@ -29,7 +29,7 @@ import { recordCacheFailures, recordCacheLookup, recordRejectedCall } from '../t
 import { langfuseWantsText } from '../telemetry/langfuse/logging-settings.ts';
 import '../telemetry/sinks.ts';
 import { type CallContext, endUserOf } from './call-context.ts';
-import { admit, callHeaders, callOverrides, DEFAULT_TIMEOUT_S, reservationEstimate, storeAnswer, timingHeaders, validated, withoutCredentials } from './call-helpers.ts';
+import { admit, callHeaders, callOverrides, freeModel, DEFAULT_TIMEOUT_S, reservationEstimate, storeAnswer, timingHeaders, validated, withoutCredentials } from './call-helpers.ts';
 import { type CallResult, spendRecord } from './spend-record.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
@@ -128,7 +128,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   const general = state.config.general_settings;
   const globalBudget = (general.max_budget ?? state.config.litellm_settings.max_budget) !== undefined;
   const admission = !who.master || endUser || globalBudget
-    ? await admit(c.env, who, { requestId: callId, model: group, endUser, globalBudget, ...estimate, waitUntil: (p) => c.executionCtx.waitUntil(p) })
+    ? await admit(c.env, who, { requestId: callId, model: group, endUser, globalBudget, ...estimate, free: estimate.estCost === 0 && freeModel(named.deployments), waitUntil: (p) => c.executionCtx.waitUntil(p) })
     : undefined;
   const caller: Caller = who.master || !admission?.policy ? { kind: 'master', token: who.token } : { kind: 'key', token: admission.policy.token, policy: admission.policy };
   seen.caller = caller;
