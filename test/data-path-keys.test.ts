@@ -71,6 +71,27 @@ describe('virtual keys', () => {
     expect(fake.requests).toHaveLength(0);
   });
 
+  it('hold a personal key to its user\'s model list and any key to its organization\'s (LiteLLM\'s user_ and org_model_access_denied)', async () => {
+    await query(stack.db.url, `INSERT INTO "LiteLLM_UserTable" (user_id, models) VALUES ('user-llama-only', '{llama}')`);
+    const personal = await seedKey(stack.db.url, { userId: 'user-llama-only', models: [] });
+    const ask = (key: string, model: string) => new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: key, maxRetries: 0 }).chat.completions.create({ model, messages: [{ role: 'user', content: 'x' }] });
+    const byUser = await ask(personal, 'gpt-4o').catch((e: unknown) => e) as InstanceType<typeof OpenAI.AuthenticationError>;
+    expect(byUser).toBeInstanceOf(OpenAI.AuthenticationError);
+    expect(byUser.error).toMatchObject({ type: 'user_model_access_denied', message: 'user not allowed to access model. This user can only access models=["llama"]. Tried to access gpt-4o' });
+    expect((await ask(personal, 'llama')).choices[0]?.message.content).toBeTruthy();
+    // In a team, the team's list applies instead of the user's.
+    await seedTeam(stack.db.url, { id: 'team-open', models: [] });
+    const inTeam = await seedKey(stack.db.url, { userId: 'user-llama-only', teamId: 'team-open', models: [] });
+    expect((await ask(inTeam, 'gpt-4o')).choices[0]?.message.content).toBeTruthy();
+
+    await query(stack.db.url, `INSERT INTO "LiteLLM_OrganizationTable" (organization_id, organization_alias, models) VALUES ('org-gpt-only', 'GPT only', '{gpt-4o}')`);
+    const orgKey = await seedKey(stack.db.url, { models: [] });
+    await query(stack.db.url, `UPDATE "LiteLLM_VerificationToken" SET organization_id = 'org-gpt-only' WHERE token = $1`, [sha256(orgKey)]);
+    const byOrg = await ask(orgKey, 'llama').catch((e: unknown) => e) as InstanceType<typeof OpenAI.AuthenticationError>;
+    expect(byOrg.error).toMatchObject({ type: 'org_model_access_denied' });
+    expect((await ask(orgKey, 'gpt-4o')).choices[0]?.message.content).toBeTruthy();
+  });
+
   it('are asked for before the body is read: no key and a malformed body is a 401, a key and a malformed body a 400', async () => {
     const post = (headers: Record<string, string>) => fetch(`${stack.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{"model": "gpt-4o", "messages": ' });
     const anonymous = await post({});

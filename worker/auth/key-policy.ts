@@ -34,6 +34,10 @@ export interface KeyPolicy {
   allowedRoutes: string[];
   /** `aliases`: names the key may call that stand for a model group (before its team's `model_aliases`). */
   aliases: Record<string, string>;
+  /** The models its user may call ([] = any): a personal key (no team) is held to them. Empty where the user's limiter was not asked. */
+  userModels: string[];
+  /** The models its organization may call ([] = any). */
+  orgModels: string[];
   team: TeamPolicy | null;
 }
 

@@ -21,7 +21,7 @@ export function firstRefusal(results: Map<string, { target: Target; result: Admi
   return first && first.ok === false ? first.refusal : undefined;
 }
 
-export function keyPolicy(token: string, key: EntityView, team: EntityView | undefined): KeyPolicy {
+export function keyPolicy(token: string, key: EntityView, team: EntityView | undefined, owners: { user?: EntityView; org?: EntityView } = {}): KeyPolicy {
   return {
     token,
     keyName: key.keyName,
@@ -38,6 +38,8 @@ export function keyPolicy(token: string, key: EntityView, team: EntityView | und
     allowedCacheControls: key.allowedCacheControls ?? [],
     allowedRoutes: key.allowedRoutes ?? [],
     aliases: key.modelAliases ?? {},
+    userModels: owners.user?.exists ? owners.user.models : [],
+    orgModels: owners.org?.exists ? owners.org.models : [],
     team: team?.exists
       ? { id: team.id, alias: team.alias, models: team.models, blocked: team.blocked, organizationId: team.organizationId, metadata: team.metadata, modelAliases: team.modelAliases ?? {} }
       : null,

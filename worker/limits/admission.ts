@@ -160,7 +160,11 @@ export async function admitCall(env: GatewayEnv, input: AdmissionInput, depth = 
   const keyView = viewOf(results, 'key', input.master ? null : token);
   const teamView = viewOf(results, 'team', keyView?.teamId ?? null);
   return {
-    policy: keyView ? keyPolicy(token, keyView, teamView) : null,
+    policy: keyView ? keyPolicy(token, keyView, teamView, {
+      // A personal key (no team) is held to its user's model list; any key to its organization's.
+      user: keyView.teamId ? undefined : viewOf(results, 'user', keyView.userId),
+      org: viewOf(results, 'org', keyView.organizationId ?? teamView?.organizationId ?? null),
+    }) : null,
     headers: rateLimitHeaders(results),
     settle: async (cost, tokens) => {
       const returns: Promise<void>[] = [];

@@ -21,13 +21,15 @@ export function listAllows(allowed: readonly string[], group: string, catalog: M
 }
 
 /** Which list refuses `group` for this caller: the key's, its team's, or none. */
-function refusedBy(caller: Caller, group: string, catalog: ModelCatalog): { by: 'key' | 'team'; allowed: string[] } | null {
+function refusedBy(caller: Caller, group: string, catalog: ModelCatalog): { by: 'key' | 'team' | 'user' | 'org'; allowed: string[] } | null {
   if (caller.kind === 'master') return null;
   const { policy } = caller;
   const teamModels = policy.team?.models ?? [];
   const keyModels = policy.models.includes(ALL_TEAM_MODELS) ? teamModels : policy.models;
   if (!listAllows(keyModels, group, catalog)) return { by: 'key', allowed: keyModels };
   if (!listAllows(teamModels, group, catalog)) return { by: 'team', allowed: teamModels };
+  if (!listAllows(policy.userModels ?? [], group, catalog)) return { by: 'user', allowed: policy.userModels };
+  if (!listAllows(policy.orgModels ?? [], group, catalog)) return { by: 'org', allowed: policy.orgModels };
   return null;
 }
 
@@ -44,6 +46,13 @@ export function authorizeModel(caller: Caller, group: string, catalog: ModelCata
     throw new GatewayError(
       `key not allowed to access model. This key can only access models=${JSON.stringify(refused.allowed)}. Tried to access ${group}`,
       { status: 401, type: 'key_model_access_denied', param: 'model' },
+    );
+  }
+  if (refused.by === 'user' || refused.by === 'org') {
+    // LiteLLM's words for an object's model list (`_can_object_call_model`).
+    throw new GatewayError(
+      `${refused.by} not allowed to access model. This ${refused.by} can only access models=${JSON.stringify(refused.allowed)}. Tried to access ${group}`,
+      { status: 401, type: `${refused.by}_model_access_denied`, param: 'model' },
     );
   }
   const teamId = caller.kind === 'key' ? caller.policy.team?.id : undefined;
