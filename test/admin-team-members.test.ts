@@ -56,6 +56,21 @@ describe('team members', () => {
     expect((await call('/team/member_delete', { team_id: 'team-m', user_id: 'alice' }, carol)).status).toBe(403);
     expect((await call('/team/member_add', { team_id: 'team-dup', member: { role: 'user', user_id: 'x' } }, alice)).status).toBe(403);
   });
+
+  it('member_update changes a member\'s role and budget in the team, and refuses a stranger', async () => {
+    await ok('/team/new', { team_id: 'team-u', members_with_roles: [{ role: 'user', user_id: 'u-1' }] });
+    const updated = await ok('/team/member_update', { team_id: 'team-u', user_id: 'u-1', role: 'admin', max_budget_in_team: 12 });
+    expect(updated).toEqual({ team_id: 'team-u', user_id: 'u-1', user_email: null, role: 'admin', max_budget_in_team: 12 });
+    const info = await ok('/team/info?team_id=team-u');
+    expect(info.team_info.members_with_roles).toEqual([expect.objectContaining({ user_id: 'u-1', role: 'admin' })]);
+    expect(info.team_info.admins).toContain('u-1');
+    expect(info.team_memberships).toEqual([expect.objectContaining({ user_id: 'u-1', litellm_budget_table: expect.objectContaining({ max_budget: 12 }) })]);
+    const back = await ok('/team/member_update', { team_id: 'team-u', user_id: 'u-1', role: 'user' });
+    expect(back.role).toBe('user');
+    expect((await ok('/team/info?team_id=team-u')).team_info.admins).not.toContain('u-1');
+    expect((await call('/team/member_update', { team_id: 'team-u', user_id: 'nobody', role: 'admin' })).status).toBe(400);
+    expect((await call('/team/member_update', { team_id: 'team-u', user_id: 'u-1', role: 'boss' })).status).toBe(422);
+  });
 });
 
 describe('GET /team/info and /team/list', () => {

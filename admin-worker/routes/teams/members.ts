@@ -11,8 +11,8 @@ import { requireTeamAdmin } from '../principals/access.ts';
 import { assertNonNegative } from '../principals/fields.ts';
 import { actorName, commit } from '../principals/mutation.ts';
 import { anyOf } from '../principals/sql.ts';
-import { addTeamMembers, dropTeamsFromUsers } from './membership.ts';
-import { memberAddBody, memberDeleteBody } from './schemas.ts';
+import { addTeamMembers, dropTeamsFromUsers, setMemberBudget } from './membership.ts';
+import { memberAddBody, memberDeleteBody, memberUpdateBody } from './schemas.ts';
 import { findTeam } from './store.ts';
 
 export const teamMemberRoutes = new Hono<AdminBindings>();
@@ -36,6 +36,35 @@ teamMemberRoutes.post('/team/member_add', async (c) => {
     updated_users: result.added.users.map(userJson),
     updated_team_memberships: result.added.memberships,
   });
+});
+
+describeRoute({ method: 'post', path: '/team/member_update', summary: "Change a member's role or budget in the team", tag: TAG, body: memberUpdateBody });
+teamMemberRoutes.post('/team/member_update', async (c) => {
+  const body = await parseBody(c, memberUpdateBody);
+  if (!body.user_id && !body.user_email) throw badRequest('Either user_id or user_email needs to be passed in', 'user_id');
+  assertNonNegative(body, ['max_budget_in_team']);
+  const result = await commit(c, async (tx, changes) => {
+    const existing = await findTeam(tx, body.team_id, { forUpdate: true });
+    requireTeamAdmin(c, existing, '/team/member_update');
+    const member = existing.members_with_roles.find((m) =>
+      (body.user_id && m.user_id === body.user_id) || (!body.user_id && body.user_email && m.user_email === body.user_email));
+    if (!member) throw badRequest('User not found in team', body.user_id ? 'user_id' : 'user_email');
+    const role = body.role ?? member.role;
+    const members = existing.members_with_roles.map((m) => (m === member ? { ...m, role } : m));
+    const userId = member.user_id;
+    const admins = userId && role === 'admin' ? [...new Set([...existing.admins, userId])] : existing.admins.filter((a) => a !== userId);
+    const [row] = await tx.update(teams).set({ members_with_roles: members, admins }).where(eq(teams.team_id, existing.team_id)).returning() as [TeamRow];
+    let maxBudget: number | null = null;
+    if (userId && body.max_budget_in_team !== undefined && body.max_budget_in_team !== null) {
+      maxBudget = body.max_budget_in_team;
+      await setMemberBudget(tx, changes, existing.team_id, userId, maxBudget, actorName(c));
+    }
+    await changes.audit({ action: 'updated', table: 'LiteLLM_TeamTable', objectId: row.team_id, before: teamJson(existing), after: teamJson(row) });
+    changes.refresh('team', row.team_id);
+    return { userId, email: member.user_email ?? null, role, maxBudget };
+  });
+  // LiteLLM's TeamMemberUpdateResponse.
+  return c.json({ team_id: body.team_id, user_id: result.userId, user_email: result.email, role: result.role, max_budget_in_team: result.maxBudget });
 });
 
 describeRoute({ method: 'post', path: '/team/member_delete', summary: 'Remove a user from a team', tag: TAG, body: memberDeleteBody });

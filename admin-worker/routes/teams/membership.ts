@@ -75,7 +75,7 @@ export async function addTeamMembers(
     if (members.some((m) => m.user_id === user.user_id)) throw memberAlreadyInTeam({ ...member, user_id: user.user_id }, team.team_id);
     members.push({ role: member.role, user_id: user.user_id, user_email: member.user_email ?? user.user_email ?? null });
     out.users.push(user);
-    if (options.maxBudgetInTeam != null) out.memberships.push(await memberBudget(tx, changes, team.team_id, user.user_id, options.maxBudgetInTeam, options.actor));
+    if (options.maxBudgetInTeam != null) out.memberships.push(await setMemberBudget(tx, changes, team.team_id, user.user_id, options.maxBudgetInTeam, options.actor));
   }
   return out;
 }
@@ -87,7 +87,7 @@ function memberAlreadyInTeam(member: TeamMemberInput, teamId: string) {
 }
 
 /** A budget of `maxBudget` for one member inside the team (LiteLLM's `max_budget_in_team`). */
-async function memberBudget(tx: Tx, changes: Changes, teamId: string, userId: string, maxBudget: number, actor: string): Promise<Json> {
+export async function setMemberBudget(tx: Tx, changes: Changes, teamId: string, userId: string, maxBudget: number, actor: string): Promise<Json> {
   const budget = await createBudget(tx, changes, { max_budget: maxBudget }, actor);
   const [membership] = await tx.insert(teamMemberships)
     .values({ team_id: teamId, user_id: userId, budget_id: budget.budget_id })

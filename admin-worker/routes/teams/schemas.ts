@@ -48,6 +48,14 @@ export const memberAddBody = z.object({
   max_budget_in_team: money.nullish(),
 });
 
+export const memberUpdateBody = z.object({
+  team_id: id,
+  user_id: id.nullish(),
+  user_email: text.nullish(),
+  role: z.enum(['admin', 'user'], { error: 'expected "admin" or "user"' }).nullish(),
+  max_budget_in_team: money.nullish(),
+});
+
 export const memberDeleteBody = z.object({
   team_id: id,
   user_id: id.nullish(),
