@@ -177,6 +177,17 @@ describe('virtual keys', () => {
     const [teamRow] = await query<{ team_spend: number }>(stack.db.url, 'SELECT team_spend FROM "LiteLLM_TeamTable" WHERE team_id = $1', ['team-spend']);
     expect(teamRow?.team_spend).toBeCloseTo(cost, 12);
   });
+
+  it('keep a call\'s spend_logs_metadata, from the x-litellm-spend-logs-metadata header or the body\'s metadata', async () => {
+    const key = await seedKey(stack.db.url, {});
+    const keyClient = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: key, maxRetries: 0 });
+    const viaHeader = await keyClient.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }] },
+      { headers: { 'x-litellm-spend-logs-metadata': '{"ticket": "T-1", "cost_center": 42}' } }).withResponse();
+    const viaBody = await keyClient.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }], metadata: { spend_logs_metadata: { ticket: 'T-2' } } } as never).withResponse();
+    const rowOf = (r: { response: Response }) => eventually(() => spendLogRow(stack.db.url, r.response.headers.get('x-litellm-call-id') ?? ''));
+    expect((await rowOf(viaHeader))?.metadata).toMatchObject({ spend_logs_metadata: { ticket: 'T-1', cost_center: 42 } });
+    expect((await rowOf(viaBody))?.metadata).toMatchObject({ spend_logs_metadata: { ticket: 'T-2' } });
+  });
 });
 
 describe('general_settings.enforce_user_param', () => {

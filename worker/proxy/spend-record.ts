@@ -36,6 +36,9 @@ export function spendRecord(ctx: RecordedCall, result: CallResult): SpendLogReco
     user_api_key_org_id: policy?.organizationId ?? null,
   };
   if (requester) metadata.requester_metadata = boundedJson(requester, MAX_METADATA_CHARS);
+  // LiteLLM's spend_logs_metadata: the x-litellm-spend-logs-metadata header (JSON), else the body's metadata.spend_logs_metadata.
+  const spendLogsMetadata = headerJson(ctx.headers.get('x-litellm-spend-logs-metadata')) ?? requester?.spend_logs_metadata;
+  if (spendLogsMetadata !== undefined && spendLogsMetadata !== null) metadata.spend_logs_metadata = boundedJson(spendLogsMetadata, MAX_METADATA_CHARS);
   if (usage && !usage.reported) metadata.usage_estimated = true;
   if (result.outcome?.aborted) metadata.client_disconnected = true;
   if (error) {
@@ -76,6 +79,16 @@ export function spendRecord(ctx: RecordedCall, result: CallResult): SpendLogReco
     status: error ? 'failure' : 'success',
     error_type: error ? error.type : null,
   };
+}
+
+/** A header's JSON value; its text when it is not JSON; undefined when absent. */
+function headerJson(value: string | null): unknown {
+  if (value === null) return undefined;
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    return value;
+  }
 }
 
 /**
