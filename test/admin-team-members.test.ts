@@ -164,3 +164,19 @@ describe('block, unblock and delete', () => {
     expect(err).toBeInstanceOf(OpenAI.AuthenticationError);
   });
 });
+
+describe('max_budget_in_team', () => {
+  it('holds a team key\'s user to the member budget inside the team, and follows member_update at once', async () => {
+    await ok('/team/new', { team_id: 'team-mb', members_with_roles: [{ role: 'user', user_id: 'mb-rich' }] });
+    await ok('/team/member_add', { team_id: 'team-mb', member: { role: 'user', user_id: 'mb-user' }, max_budget_in_team: 1 });
+    await rows(`UPDATE "LiteLLM_TeamMembership" SET spend = 2 WHERE team_id = 'team-mb' AND user_id = 'mb-user'`);
+    const capped = (await ok('/key/generate', { team_id: 'team-mb', user_id: 'mb-user' })).key as string;
+    const other = (await ok('/key/generate', { team_id: 'team-mb', user_id: 'mb-rich' })).key as string;
+    const refused = await chat(capped).catch((e: unknown) => e) as InstanceType<typeof OpenAI.APIError>;
+    expect(refused).toBeInstanceOf(OpenAI.RateLimitError);
+    expect(refused.error).toMatchObject({ type: 'budget_exceeded', message: expect.stringContaining('Budget has been exceeded! User=mb-user in Team=team-mb Current cost: 2, Max budget: 1') });
+    expect((await chat(other)).choices[0]?.message.content).toBeTruthy();
+    await ok('/team/member_update', { team_id: 'team-mb', user_id: 'mb-user', max_budget_in_team: 10 });
+    expect((await chat(capped)).choices[0]?.message.content).toBeTruthy();
+  });
+});

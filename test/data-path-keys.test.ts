@@ -156,6 +156,9 @@ describe('virtual keys', () => {
 
   it('record each call in LiteLLM_SpendLogs and add its cost to the key', async () => {
     await seedTeam(stack.db.url, { id: 'team-spend', alias: 'spenders' });
+    // user-42's own budget inside the team (max_budget_in_team): its spend there counts too.
+    await query(stack.db.url, `INSERT INTO "LiteLLM_BudgetTable" (budget_id, max_budget) VALUES ('member-budget-42', 100)`);
+    await query(stack.db.url, `INSERT INTO "LiteLLM_TeamMembership" (user_id, team_id, budget_id) VALUES ('user-42', 'team-spend', 'member-budget-42')`);
     const key = await seedKey(stack.db.url, { teamId: 'team-spend', userId: 'user-42', alias: 'spend-key' });
     const keyClient = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: key, maxRetries: 0 });
     const { response } = await keyClient.chat.completions.create({
@@ -176,6 +179,8 @@ describe('virtual keys', () => {
     expect(keyRow?.spend).toBeCloseTo(cost, 12);
     const [teamRow] = await query<{ team_spend: number }>(stack.db.url, 'SELECT team_spend FROM "LiteLLM_TeamTable" WHERE team_id = $1', ['team-spend']);
     expect(teamRow?.team_spend).toBeCloseTo(cost, 12);
+    const [memberRow] = await query<{ spend: number }>(stack.db.url, 'SELECT spend FROM "LiteLLM_TeamMembership" WHERE user_id = $1 AND team_id = $2', ['user-42', 'team-spend']);
+    expect(memberRow?.spend).toBeCloseTo(cost, 12);
   });
 
   it('keep a call\'s spend_logs_metadata, from the x-litellm-spend-logs-metadata header or the body\'s metadata', async () => {

@@ -118,7 +118,7 @@ async function resetMembers(db: NeonDatabase, env: LimiterEnv, budgetId: string,
           LIMIT ${batchSize} FOR UPDATE SKIP LOCKED))
         RETURNING ${sql.raw(member.id)} AS id`);
       counts[member.kind] += result.rows.length;
-      if (member.kind !== 'team_member') await resetLimiters(env, member.kind, result.rows.map((r) => r.id));
+      await resetLimiters(env, member.kind, result.rows.map((r) => r.id));
       if (result.rows.length < batchSize) break;
       if (Date.now() >= deadline) return false;
     }

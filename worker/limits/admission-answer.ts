@@ -6,7 +6,7 @@ import type { Refusal } from './refusals.ts';
 
 /** What admission answers, from the entities' results: the refusal that wins, the key's policy, the rate-limit headers. */
 
-const ORDER: EntityKind[] = ['key', 'team', 'org', 'user', 'end_user', 'global'];
+const ORDER: EntityKind[] = ['key', 'team', 'org', 'user', 'team_member', 'end_user', 'global'];
 
 export function viewOf(results: Map<string, { result: AdmitResult }>, kind: EntityKind, id: string | null): EntityView | undefined {
   if (!id) return undefined;

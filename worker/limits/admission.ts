@@ -2,13 +2,20 @@ import type { GatewayEnv } from '../env.ts';
 import type { KeyPolicy } from '../auth/key-policy.ts';
 import { firstRefusal, keyPolicy, rateLimitHeaders, viewOf } from './admission-answer.ts';
 import { bounded } from './bounded.ts';
-import type { EntityKind } from './client.ts';
+import { type EntityKind, teamMemberId } from './client.ts';
 import { now } from './clock.ts';
 import type { AdmitRequest, AdmitResult, EntityView, Settlement } from './entity-limiter.ts';
 import { endLease, fromLease, isHot, isolateId, keepLease, lastLeaseId, limiter, type LocalLease, maybeReturn, refills, type Target, unuse } from './local-leases.ts';
 import { toGatewayError } from './refusals.ts';
 
-interface Route { teamId: string | null; organizationId: string | null; userId: string | null }
+interface Route {
+  teamId: string | null;
+  organizationId: string | null;
+  userId: string | null;
+  /** Learnt from the team's answer: its organization, and whether its members have budgets of their own. */
+  teamOrg?: string | null;
+  memberBudgets?: boolean;
+}
 
 /**
  * Which other entities apply to a key: learnt from its limiter's answers and
@@ -52,8 +59,10 @@ function linked(route: Route | undefined, team: EntityView | undefined): Target[
   if (!route) return [];
   const out: Target[] = [];
   if (route.teamId) out.push({ kind: 'team', id: route.teamId });
-  const org = route.organizationId ?? team?.organizationId ?? null;
+  const org = route.organizationId ?? (team ? team.organizationId : route.teamOrg) ?? null;
   if (org) out.push({ kind: 'org', id: org });
+  // `max_budget_in_team`: the key's user inside its team, when the team has member budgets.
+  if (route.teamId && route.userId && (team ? team.memberBudgets : route.memberBudgets)) out.push({ kind: 'team_member', id: teamMemberId(route.userId, route.teamId) });
   // LiteLLM: a key in a team is held to the team's budget, not its user's personal one.
   if (route.userId && !route.teamId) out.push({ kind: 'user', id: route.userId });
   return out;
@@ -133,11 +142,15 @@ export async function admitCall(env: GatewayEnv, input: AdmissionInput, depth = 
       const teamView = viewOf(results, 'team', route.teamId);
       const wanted = linked(route, teamView);
       await ask(wanted);
-      const orgFromTeam = linked(route, viewOf(results, 'team', route.teamId));
+      const finalTeam = viewOf(results, 'team', route.teamId);
+      const orgFromTeam = linked(route, finalTeam);
       await ask(orgFromTeam);
+      // What the team said, so the next request asks its organization and member in the first round.
+      route.teamOrg = finalTeam?.organizationId ?? null;
+      route.memberBudgets = finalTeam?.memberBudgets ?? false;
       // Entities asked under a stale route no longer apply.
       for (const [name, { target }] of results) {
-        if (target.kind === 'team' || target.kind === 'org' || target.kind === 'user') {
+        if (target.kind === 'team' || target.kind === 'org' || target.kind === 'user' || target.kind === 'team_member') {
           if (!orgFromTeam.some((t) => t.kind === target.kind && t.id === target.id)) {
             const r = results.get(name)?.result;
             const lease = leased.get(name);

@@ -2,7 +2,10 @@
  * How other code reaches the limiter Durable Objects: one object per limited
  * entity, named `<kind>:<id>` (never one object every request goes through).
  */
-export type EntityKind = 'key' | 'team' | 'org' | 'user' | 'end_user' | 'global';
+export type EntityKind = 'key' | 'team' | 'org' | 'user' | 'team_member' | 'end_user' | 'global';
+
+/** A team member's limiter id (`max_budget_in_team`): as the budget reset job names LiteLLM_TeamMembership rows. */
+export const teamMemberId = (userId: string, teamId: string): string => `${userId}:${teamId}`;
 
 export function limiterName(kind: EntityKind, id: string): string {
   return `${kind}:${id}`;

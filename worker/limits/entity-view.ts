@@ -23,6 +23,7 @@ export interface EntityView {
   allowedCacheControls: string[];
   allowedRoutes: string[];
   modelAliases: Record<string, string>;
+  memberBudgets: boolean;
   spend: number;
   maxBudget: number | null;
   /** Remaining requests/tokens this minute and the limits, when the entity has them. */
@@ -46,7 +47,7 @@ export function entityView(p: EntityPolicy, c: Counters): EntityView {
   }
   return {
     kind: p.kind, id: p.id, exists: p.exists, blocked: p.blocked, expires: p.expires, alias: p.alias, models: p.models, teamId: p.teamId,
-    organizationId: p.organizationId, userId: p.userId, keyName: p.keyName, metadata: p.metadata, tags: p.tags, allowedCacheControls: p.allowedCacheControls ?? [], allowedRoutes: p.allowedRoutes ?? [], modelAliases: p.modelAliases ?? {},
+    organizationId: p.organizationId, userId: p.userId, keyName: p.keyName, metadata: p.metadata, tags: p.tags, allowedCacheControls: p.allowedCacheControls ?? [], allowedRoutes: p.allowedRoutes ?? [], modelAliases: p.modelAliases ?? {}, memberBudgets: p.memberBudgets ?? false,
     spend: c.windowSpend, maxBudget: p.maxBudget, remaining,
   };
 }

@@ -43,6 +43,8 @@ export interface EntityPolicy {
   allowedRoutes?: string[];
   /** Keys: `temp_budget_increase` until `temp_budget_expiry` (ms epoch), added to `maxBudget` while it lasts. */
   tempBudget?: { increase: number; until: number } | null;
+  /** Teams: whether any member has a budget of its own in the team (so its keys' members are asked too). */
+  memberBudgets?: boolean;
   /** Keys' `aliases`, teams' `model_aliases`: model names that stand for a model group; absent in policies stored before them. */
   modelAliases?: Record<string, string>;
   /** Keys: the entities whose limits also apply. */
@@ -149,7 +151,19 @@ export async function loadPolicy(pool: Pool, kind: EntityKind, id: string, now: 
     case 'team': {
       const row = await one(pool, 'SELECT * FROM "LiteLLM_TeamTable" WHERE team_id = $1', [id]);
       if (!row) return missingPolicy(kind, id);
-      return { ...fromRow(kind, id, row, await budgetRow(pool, row.budget_id), 'team_spend'), alias: str(row.team_alias), organizationId: str(row.organization_id) };
+      const members = await one(pool, 'SELECT EXISTS (SELECT 1 FROM "LiteLLM_TeamMembership" WHERE team_id = $1 AND budget_id IS NOT NULL) AS any', [id]);
+      return {
+        ...fromRow(kind, id, row, await budgetRow(pool, row.budget_id), 'team_spend'), alias: str(row.team_alias), organizationId: str(row.organization_id),
+        memberBudgets: members?.any === true,
+      };
+    }
+    case 'team_member': {
+      // `max_budget_in_team`: the membership's budget row (its max_budget, duration, tpm/rpm).
+      const row = await one(pool, 'SELECT * FROM "LiteLLM_TeamMembership" WHERE user_id || \':\' || team_id = $1', [id]);
+      const budget = row ? await budgetRow(pool, row.budget_id) : undefined;
+      if (!row || !budget) return missingPolicy(kind, id);
+      // LiteLLM's words for it: "Budget has been exceeded! User=<user> in Team=<team> ...".
+      return { ...fromRow(kind, id, { ...row, models: [] }, budget), alias: `${String(row.user_id)} in Team=${String(row.team_id)}` };
     }
     case 'user': {
       const row = await one(pool, 'SELECT * FROM "LiteLLM_UserTable" WHERE user_id = $1', [id]);

@@ -105,6 +105,12 @@ const AFTER_INSERT = `
   ${entitySpend('team_spend', 'LiteLLM_TeamTable', 'team_id', 'team_spend', 'team_id')},
   ${entitySpend('user_spend', 'LiteLLM_UserTable', 'user_id', 'spend', 'user_id')},
   ${entitySpend('org_spend', 'LiteLLM_OrganizationTable', 'organization_id', 'spend', 'organization_id')},
+  -- max_budget_in_team: what a team's key spends, its user spends inside the team.
+  member_spend AS (
+    UPDATE "LiteLLM_TeamMembership" m SET spend = m.spend + d.spend
+    FROM (SELECT team_id, user_id, sum(spend) AS spend FROM facts WHERE team_id IS NOT NULL AND user_id IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2) d
+    WHERE m.team_id = d.team_id AND m.user_id = d.user_id
+    RETURNING 1),
   -- LiteLLM creates an end user the first time a request names it.
   end_user_spend AS (
     INSERT INTO "LiteLLM_EndUserTable" (user_id, spend)

@@ -12,6 +12,7 @@ import { badRequest } from '../../lib/validation.ts';
 import { createBudget } from '../budgets/rows.ts';
 import type { TeamMemberInput } from '../principals/fields.ts';
 import { textArray } from '../principals/sql.ts';
+import { teamMemberId } from '../../../worker/limits/client.ts';
 import type { Changes, Tx } from '../principals/mutation.ts';
 
 export interface AddedMembers {
@@ -93,6 +94,7 @@ export async function setMemberBudget(tx: Tx, changes: Changes, teamId: string, 
     .values({ team_id: teamId, user_id: userId, budget_id: budget.budget_id })
     .onConflictDoUpdate({ target: [teamMemberships.user_id, teamMemberships.team_id], set: { budget_id: budget.budget_id } })
     .returning();
+  changes.refresh('team_member', teamMemberId(userId, teamId));
   return teamMembershipJson(membership!, budget);
 }
 
