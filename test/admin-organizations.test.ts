@@ -83,6 +83,22 @@ describe('organization members, info, list and update', () => {
     expect((await call('/organization/member_add', { organization_id: 'org-a', member: { role: 'internal_user', user_id: 'x' } }, boss)).status).toBe(403);
   });
 
+  it('updates a member\'s role and budget and removes a member, for proxy and org admins only', async () => {
+    await ok('/organization/new', { organization_id: 'org-u', organization_alias: 'U' });
+    await ok('/organization/member_add', { organization_id: 'org-u', member: [{ role: 'org_admin', user_id: 'u-boss' }, { role: 'internal_user', user_id: 'u-member' }] });
+    const updated = await ok('/organization/member_update', { organization_id: 'org-u', user_id: 'u-member', role: 'internal_user_viewer', max_budget_in_organization: 3 });
+    expect(updated).toMatchObject({ user_id: 'u-member', organization_id: 'org-u', user_role: 'internal_user_viewer', budget_id: expect.any(String) });
+    expect(await rows(`SELECT b.max_budget FROM "LiteLLM_OrganizationMembership" m JOIN "LiteLLM_BudgetTable" b USING (budget_id) WHERE m.user_id = 'u-member'`)).toEqual([{ max_budget: 3 }]);
+    const member = await seedKey(stack.databaseUrl, { userId: 'u-member' });
+    expect((await call('/organization/member_update', { organization_id: 'org-u', user_id: 'u-boss', role: 'internal_user' }, member)).status).toBe(403);
+    expect((await call('/organization/member_update', { organization_id: 'org-u', user_id: 'nobody', role: 'internal_user' })).status).toBe(404);
+    const boss = await seedKey(stack.databaseUrl, { userId: 'u-boss' });
+    const removed = await ok('/organization/member_delete', { organization_id: 'org-u', user_id: 'u-member' }, boss);
+    expect(removed).toMatchObject({ user_id: 'u-member', organization_id: 'org-u' });
+    expect((await ok('/organization/info?organization_id=org-u')).members.map((m: Json) => m.user_id)).toEqual(['u-boss']);
+    expect((await call('/organization/member_delete', { organization_id: 'org-u', user_id: 'u-member' })).status).toBe(404);
+  });
+
   it('shows an organization with its budget, members and teams', async () => {
     await rows(`INSERT INTO "LiteLLM_TeamTable" (team_id, organization_id) VALUES ('team-in-m', 'org-m')`);
     const body = await ok('/organization/info?organization_id=org-m');

@@ -131,6 +131,37 @@ describe('GET /global/spend/teams and /global/spend/keys', () => {
   });
 });
 
+describe('GET /spend/keys, /spend/users and /spend/tags', () => {
+  it('list keys and users with their spend for admins, a key\'s own user for it, and spend per request tag', async () => {
+    const allKeys = await get('/spend/keys');
+    expect(allKeys.status).toBe(200);
+    const tokens = (allKeys.body as unknown as { token: string }[]).map((k) => k.token);
+    for (const name of ['a1', 'a2', 'b', 'none'] as const) expect(tokens).toContain(hash(name));
+    for (const plain of Object.values(keys)) expect(JSON.stringify(allKeys.body)).not.toContain(plain);
+    expect((await get('/spend/keys', keys.viewer)).status).toBe(200);
+    expect((await get('/spend/keys', keys.a1)).status).toBe(403);
+
+    const users = await get('/spend/users');
+    expect((users.body as unknown as { user_id: string }[]).map((u) => u.user_id)).toContain('viewer-user');
+    await query(stack.db.url, `INSERT INTO "LiteLLM_UserTable" (user_id, spend) VALUES ('u1', 3), ('u2', 0.5) ON CONFLICT DO NOTHING`);
+    const own = await get('/spend/users', keys.a1);
+    expect(own.status).toBe(200);
+    expect(own.body).toEqual([expect.objectContaining({ user_id: 'u1', spend: 3 })]);
+    expect((await get('/spend/users?user_id=u2', keys.a1)).status).toBe(403);
+
+    await query(stack.db.url, `UPDATE "LiteLLM_SpendLogs" SET request_tags = CASE request_id
+      WHEN 'r1' THEN '["prod", "chat"]'::jsonb WHEN 'r2' THEN '["prod"]'::jsonb WHEN 'r4' THEN '["prod"]'::jsonb WHEN 'r6' THEN '["batch"]'::jsonb ELSE '[]'::jsonb END`);
+    const inRange = await get(`/spend/tags?${RANGE}`);
+    expect(inRange.body).toEqual([
+      { individual_request_tag: 'prod', log_count: 3, total_spend: 3.5 },
+      { individual_request_tag: 'chat', log_count: 1, total_spend: 1 },
+    ]);
+    const all = await get('/spend/tags');
+    expect((all.body as unknown as { individual_request_tag: string }[]).map((t) => t.individual_request_tag)).toEqual(['batch', 'prod', 'chat']);
+    await query(stack.db.url, `UPDATE "LiteLLM_SpendLogs" SET request_tags = '[]'::jsonb`);
+  });
+});
+
 describe('GET /docs', () => {
   it('renders /openapi.json as a self-contained /docs page: path, method, summary, body schema', async () => {
     const doc = await (await fetch(`${stack.url}/openapi.json`)).json() as Record<string, unknown>;

@@ -4,7 +4,10 @@ import { isProxyAdmin, requireAdminReader } from '../lib/auth.ts';
 import type { AdminBindings, AdminContext } from '../lib/context.ts';
 import { describeRoute } from '../lib/openapi.ts';
 import { badRequest, parseQuery } from '../lib/validation.ts';
-import { dayRange, DAY_SQL, daysOf, keyHash, keysQuery, rangeOrLast30Days, reportQuery, spendLogsQuery, teamsQuery, Where } from './spend/query.ts';
+import { dayRange, DAY_SQL, daysOf, keyHash, keysQuery, rangeOrLast30Days, reportQuery, spendLogsQuery, spendUsersQuery, teamsQuery, Where } from './spend/query.ts';
+import type { KeyRow } from '../../drizzle/schema/keys.ts';
+import type { UserRow } from '../../drizzle/schema/principals.ts';
+import { keyJson, userJson } from '../lib/serialize.ts';
 import { spendPerTeam, spendReport, topKeys } from './spend/report.ts';
 
 /**
@@ -76,4 +79,39 @@ spendRoutes.get('/global/spend/keys', async (c) => {
   requireAdminReader(c, 'view global spend reports');
   const q = parseQuery(c, keysQuery);
   return c.json(await topKeys(c.get('db')().pool, rangeOrLast30Days(q.start_date, q.end_date), q.limit));
+});
+
+describeRoute({ method: 'get', path: '/spend/keys', summary: 'Every key with its spend (proxy admins and viewers)', tag: 'spend' });
+spendRoutes.get('/spend/keys', async (c) => {
+  requireAdminReader(c, 'view the spend of every key');
+  const { rows } = await c.get('db')().pool.query<KeyRow>('SELECT * FROM "LiteLLM_VerificationToken" ORDER BY spend DESC, token');
+  return c.json(rows.map(keyJson));
+});
+
+describeRoute({ method: 'get', path: '/spend/users', summary: 'Every user (or `?user_id=`) with its spend; a virtual key sees its own user', tag: 'spend', query: spendUsersQuery });
+spendRoutes.get('/spend/users', async (c) => {
+  const q = parseQuery(c, spendUsersQuery);
+  let userId = q.user_id;
+  if (!seesEverything(c)) {
+    const caller = c.get('caller');
+    const own = caller.kind === 'key' ? caller.policy.userId : null;
+    if (!own || (userId && userId !== own)) throw new GatewayError('You can only view the spend of your own user.', { status: 403, type: 'auth_error', param: 'user_id' });
+    userId = own;
+  }
+  const { rows } = await c.get('db')().pool.query<UserRow>(
+    `SELECT * FROM "LiteLLM_UserTable" ${userId ? 'WHERE user_id = $1' : ''} ORDER BY spend DESC, user_id`, userId ? [userId] : []);
+  return c.json(rows.map(userJson));
+});
+
+describeRoute({ method: 'get', path: '/spend/tags', summary: 'Spend and calls per request tag, from the spend logs (optionally in a date range)', tag: 'spend', query: teamsQuery });
+spendRoutes.get('/spend/tags', async (c) => {
+  requireAdminReader(c, 'view spend per tag');
+  const q = parseQuery(c, teamsQuery);
+  const where = new Where();
+  if (q.start_date || q.end_date) where.range('s."startTime"', dayRange(q.start_date ?? '1970-01-01', q.end_date ?? '9999-12-30'));
+  const { rows } = await c.get('db')().pool.query<{ individual_request_tag: string; log_count: number; total_spend: number }>(`
+    SELECT t.tag AS individual_request_tag, COUNT(*)::int AS log_count, SUM(s.spend)::float8 AS total_spend
+    FROM "LiteLLM_SpendLogs" s CROSS JOIN LATERAL jsonb_array_elements_text(CASE WHEN jsonb_typeof(s.request_tags) = 'array' THEN s.request_tags ELSE '[]'::jsonb END) AS t(tag)
+    ${where} GROUP BY 1 ORDER BY 3 DESC, 1`, where.args);
+  return c.json(rows);
 });

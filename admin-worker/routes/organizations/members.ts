@@ -6,15 +6,15 @@ import { and, eq, sql } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { type OrganizationMembershipRow, organizationMemberships, users, type UserRow } from '../../../drizzle/schema/principals.ts';
 import { isProxyAdmin } from '../../lib/auth.ts';
-import type { AdminBindings } from '../../lib/context.ts';
+import type { AdminBindings, AdminContext } from '../../lib/context.ts';
 import { describeRoute } from '../../lib/openapi.ts';
 import { organizationMembershipJson, userJson } from '../../lib/serialize.ts';
-import { badRequest, parseBody } from '../../lib/validation.ts';
+import { badRequest, notFound, parseBody } from '../../lib/validation.ts';
 import { createBudget } from '../budgets/rows.ts';
 import { callerUserId, forbidden } from '../principals/access.ts';
 import { assertNonNegative } from '../principals/fields.ts';
 import { actorName, type Changes, commit, type Tx } from '../principals/mutation.ts';
-import { type OrganizationMemberInput, organizationMemberAddBody } from './schemas.ts';
+import { type OrganizationMemberInput, organizationMemberAddBody, organizationMemberDeleteBody, organizationMemberUpdateBody } from './schemas.ts';
 import { findOrganization, membershipsOf } from './store.ts';
 
 export const organizationMemberRoutes = new Hono<AdminBindings>();
@@ -37,18 +37,77 @@ async function memberUser(tx: Tx, changes: Changes, member: OrganizationMemberIn
   return created;
 }
 
+/** Org admins manage their own organization's members (LiteLLM's org_admin role); proxy admins any. */
+async function requireOrgAdmin(c: AdminContext, organizationId: string, action: string): Promise<void> {
+  if (isProxyAdmin(c)) return;
+  const mine = await membershipsOf(c.get('db')().db, callerUserId(c));
+  if (!mine.some((m) => m.organization_id === organizationId && m.user_role === 'org_admin')) {
+    throw forbidden(`Only proxy admins or org admins of organization=${organizationId} can ${action}.`);
+  }
+}
+
+/** The membership a member_update / member_delete names (by user_id, else user_email), locked; 404 when there is none. */
+async function findMembership(tx: Tx, body: { organization_id: string; user_id?: string | null; user_email?: string | null }): Promise<OrganizationMembershipRow> {
+  let userId = body.user_id ?? undefined;
+  if (!userId && body.user_email) {
+    const found = await tx.select({ id: users.user_id }).from(users).where(sql`lower(${users.user_email}) = lower(${body.user_email})`).limit(2);
+    if (found.length > 1) throw badRequest("Multiple users with this email found in db. Please use 'user_id' instead.", 'user_email');
+    userId = found[0]?.id;
+  }
+  const [membership] = userId
+    ? await tx.select().from(organizationMemberships)
+      .where(and(eq(organizationMemberships.user_id, userId), eq(organizationMemberships.organization_id, body.organization_id))).limit(1).for('update')
+    : [];
+  if (!membership) throw notFound(`User=${userId ?? body.user_email} is not a member of organization=${body.organization_id}`);
+  return membership;
+}
+
+describeRoute({ method: 'post', path: '/organization/member_update', summary: "Change a member's role or budget in the organization", tag: 'organization management', body: organizationMemberUpdateBody });
+organizationMemberRoutes.post('/organization/member_update', async (c) => {
+  const body = await parseBody(c, organizationMemberUpdateBody);
+  if (!body.user_id && !body.user_email) throw badRequest('Either user_id or user_email needs to be passed in', 'user_id');
+  assertNonNegative(body, ['max_budget_in_organization']);
+  await requireOrgAdmin(c, body.organization_id, 'update members');
+  const row = await commit(c, async (tx, changes) => {
+    await findOrganization(tx, body.organization_id, { forUpdate: true });
+    const before = await findMembership(tx, body);
+    const set: Partial<OrganizationMembershipRow> = { updated_at: new Date() };
+    if (body.role) set.user_role = body.role;
+    if (body.max_budget_in_organization != null) {
+      set.budget_id = (await createBudget(tx, changes, { max_budget: body.max_budget_in_organization }, actorName(c))).budget_id;
+    }
+    const [after] = await tx.update(organizationMemberships).set(set)
+      .where(and(eq(organizationMemberships.user_id, before.user_id), eq(organizationMemberships.organization_id, body.organization_id))).returning() as [OrganizationMembershipRow];
+    await changes.audit({ action: 'updated', table: 'LiteLLM_OrganizationMembership', objectId: `${before.user_id}:${body.organization_id}`, before, after });
+    changes.refresh('user', before.user_id);
+    return after;
+  });
+  return c.json(organizationMembershipJson(row));
+});
+
+describeRoute({ method: 'post', path: '/organization/member_delete', summary: 'Remove a user from an organization', tag: 'organization management', body: organizationMemberDeleteBody });
+organizationMemberRoutes.post('/organization/member_delete', async (c) => {
+  const body = await parseBody(c, organizationMemberDeleteBody);
+  if (!body.user_id && !body.user_email) throw badRequest('Either user_id or user_email needs to be passed in', 'user_id');
+  await requireOrgAdmin(c, body.organization_id, 'remove members');
+  const row = await commit(c, async (tx, changes) => {
+    await findOrganization(tx, body.organization_id, { forUpdate: true });
+    const membership = await findMembership(tx, body);
+    await tx.delete(organizationMemberships)
+      .where(and(eq(organizationMemberships.user_id, membership.user_id), eq(organizationMemberships.organization_id, body.organization_id)));
+    await changes.audit({ action: 'deleted', table: 'LiteLLM_OrganizationMembership', objectId: `${membership.user_id}:${body.organization_id}`, before: membership });
+    changes.refresh('user', membership.user_id);
+    changes.refresh('org', body.organization_id);
+    return membership;
+  });
+  return c.json(organizationMembershipJson(row));
+});
+
 describeRoute({ method: 'post', path: '/organization/member_add', summary: 'Add users to an organization', tag: 'organization management', body: organizationMemberAddBody });
 organizationMemberRoutes.post('/organization/member_add', async (c) => {
   const body = await parseBody(c, organizationMemberAddBody);
   assertNonNegative(body, ['max_budget_in_organization']);
-  const { db } = c.get('db')();
-  if (!isProxyAdmin(c)) {
-    // Org admins manage their own organization's members (LiteLLM's org_admin role).
-    const mine = await membershipsOf(db, callerUserId(c));
-    if (!mine.some((m) => m.organization_id === body.organization_id && m.user_role === 'org_admin')) {
-      throw forbidden(`Only proxy admins or org admins of organization=${body.organization_id} can add members.`);
-    }
-  }
+  await requireOrgAdmin(c, body.organization_id, 'add members');
   const result = await commit(c, async (tx, changes) => {
     await findOrganization(tx, body.organization_id, { forUpdate: true });
     const out = { users: [] as UserRow[], memberships: [] as OrganizationMembershipRow[] };

@@ -42,3 +42,18 @@ export const organizationMemberAddBody = z.object({
   member: oneOrMany(organizationMember),
   max_budget_in_organization: money.nullish(),
 });
+
+/** `/organization/member_update`: a member's role and budget in the organization. */
+export const organizationMemberUpdateBody = z.object({
+  organization_id: z.string().min(1),
+  user_id: z.string().min(1).nullish(),
+  user_email: z.string().min(1).nullish(),
+  role: z.enum(ORG_ROLES, { error: `expected one of ${ORG_ROLES.join(', ')}` }).nullish(),
+  max_budget_in_organization: z.number().nullish(),
+});
+
+export const organizationMemberDeleteBody = z.object({
+  organization_id: z.string().min(1),
+  user_id: z.string().min(1).nullish(),
+  user_email: z.string().min(1).nullish(),
+});

@@ -37,6 +37,8 @@ export const reportQuery = z.object({
 
 export const teamsQuery = z.object({ start_date: isoDate.optional(), end_date: isoDate.optional() });
 
+export const spendUsersQuery = z.object({ user_id: z.string().min(1).optional() });
+
 export const keysQuery = z.object({
   limit: posInt.pipe(z.number().min(1, 'must be greater than 0').max(10_000)).optional(),
   start_date: isoDate.optional(),
