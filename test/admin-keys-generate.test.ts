@@ -259,3 +259,20 @@ describe('temp_budget_increase', () => {
     expect((limited as InstanceType<typeof OpenAI.APIError>).error).not.toMatchObject({ type: 'budget_exceeded' });
   });
 });
+
+describe('POST /key/{key}/reset_spend', () => {
+  it('sets a key\'s spend to reset_to in Postgres and its limiter, within its current spend', async () => {
+    const body = await generate({ max_budget: 1, spend: 2 });
+    const key = body.key as string;
+    await expect(chat(key)).rejects.toBeInstanceOf(OpenAI.RateLimitError);
+    expect((await call(`/key/${key}/reset_spend`, { reset_to: 3 })).status).toBe(400);
+    expect((await call(`/key/${key}/reset_spend`, { reset_to: -1 })).status).toBe(400);
+    expect((await call(`/key/${key}/reset_spend`, { reset_to: 0 }, key)).status).toBe(403);
+    const reset = await ok(`/key/${body.token}/reset_spend`, { reset_to: 0.5 });
+    expect(reset).toMatchObject({ key_hash: body.token, spend: 0.5, previous_spend: 2, max_budget: 1 });
+    expect((await rows('SELECT spend FROM "LiteLLM_VerificationToken" WHERE token = $1', [body.token]))[0]?.spend).toBe(0.5);
+    // The limiter took the new spend at once: the key has budget left again.
+    expect((await chat(key)).choices[0]?.message.content).toBe('pong');
+    expect((await call('/key/sk-not-a-key-0000/reset_spend', { reset_to: 0 })).status).toBe(404);
+  });
+});

@@ -5,9 +5,9 @@ import { deleteKeys } from './keys/delete.ts';
 import { generateKey, regenerateKey } from './keys/generate.ts';
 import { keyInfo, keyInfoV2, listKeys } from './keys/read.ts';
 import {
-  blockKeySchema, deleteKeysSchema, generateKeySchema, keyInfoQuery, keyInfoV2Schema, listKeysQuery, regenerateKeySchema, updateKeySchema,
+  blockKeySchema, deleteKeysSchema, resetKeySpendSchema, generateKeySchema, keyInfoQuery, keyInfoV2Schema, listKeysQuery, regenerateKeySchema, updateKeySchema,
 } from './keys/schemas.ts';
-import { blockKey, unblockKey, updateKey } from './keys/update.ts';
+import { blockKey, resetKeySpend, unblockKey, updateKey } from './keys/update.ts';
 
 /** The keys routes of the management API (LiteLLM-compatible shapes). */
 export const keysRoutes = new Hono<AdminBindings>();
@@ -37,6 +37,9 @@ describeRoute({ method: 'post', path: '/key/regenerate', tag, body: regenerateKe
 
 keysRoutes.post('/key/:key/regenerate', regenerateKey);
 describeRoute({ method: 'post', path: '/key/:key/regenerate', tag, body: regenerateKeySchema, summary: 'Rotate the key named in the path' });
+
+keysRoutes.post('/key/:key/reset_spend', resetKeySpend);
+describeRoute({ method: 'post', path: '/key/:key/reset_spend', tag, body: resetKeySpendSchema, summary: "Set the key's spend to reset_to (at most its current spend)" });
 
 keysRoutes.post('/key/block', blockKey);
 describeRoute({ method: 'post', path: '/key/block', tag, body: blockKeySchema, summary: 'Block a key (returns the updated row)' });

@@ -15,8 +15,8 @@ export function limiterName(kind: EntityKind, id: string): string {
 export interface LimiterAdminApi {
   /** Re-reads the entity's policy from Postgres (after an admin change) and returns its view. */
   reload(): Promise<unknown>;
-  /** Zeroes the current window's spend (LiteLLM's reset_spend); see EntityLimiter.resetSpend. */
-  resetSpend(closingWindowEnd?: number): Promise<void>;
+  /** Zeroes the current window's spend (LiteLLM's reset_spend), or sets it to `to`; see EntityLimiter.resetSpend. */
+  resetSpend(closingWindowEnd?: number, to?: number): Promise<void>;
 }
 
 export interface LimiterEnv {
@@ -35,8 +35,8 @@ export async function refreshLimiter(env: LimiterEnv, kind: EntityKind, id: stri
   await stub.reload();
 }
 
-export async function resetLimiterSpend(env: LimiterEnv, kind: EntityKind, id: string, closingWindowEnd?: number): Promise<void> {
+export async function resetLimiterSpend(env: LimiterEnv, kind: EntityKind, id: string, closingWindowEnd?: number, to?: number): Promise<void> {
   if (!env.LIMITER) return;
   const stub = env.LIMITER.get(env.LIMITER.idFromName(limiterName(kind, id))) as unknown as LimiterAdminApi;
-  await stub.resetSpend(closingWindowEnd);
+  await stub.resetSpend(closingWindowEnd, to);
 }

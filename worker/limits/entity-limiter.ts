@@ -118,12 +118,13 @@ export class EntityLimiter extends DurableObject<GatewayEnv> {
    * into the next window by itself already did, and keeps what it has
    * counted since.
    */
-  async resetSpend(closingWindowEnd?: number): Promise<void> {
+  async resetSpend(closingWindowEnd?: number, to?: number): Promise<void> {
     if (!this.#counters) await this.#restore();
     if (!this.#counters) return;
     if (closingWindowEnd !== undefined && this.#counters.windowResetAt !== null && this.#counters.windowResetAt > closingWindowEnd) return;
-    this.#counters.windowSpend = 0;
-    this.#counters.modelSpend = {};
+    // `/key/{key}/reset_spend` sets the spend to a value (`to`); the budget reset job zeroes it with the per-model spend.
+    this.#counters.windowSpend = to ?? 0;
+    if (to === undefined) this.#counters.modelSpend = {};
     this.#dirty();
   }
 

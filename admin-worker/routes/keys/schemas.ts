@@ -106,6 +106,8 @@ export const deleteKeysSchema = z.object({
 
 export const blockKeySchema = z.object({ key: keyRef });
 
+export const resetKeySpendSchema = z.object({ reset_to: z.number({ error: 'reset_to must be a number' }) });
+
 export const keyInfoQuery = z.object({ key: keyRef.optional() });
 
 export const keyInfoV2Schema = z.object({ keys: z.array(keyRef).min(1) });

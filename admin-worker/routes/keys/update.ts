@@ -6,7 +6,8 @@ import type { AdminContext } from '../../lib/context.ts';
 import { badRequest, notFound, parseBody } from '../../lib/validation.ts';
 import { actor, changedBy, requireKeyManager } from './access.ts';
 import { budgetTimeZone, checkAliasFree, checkReferences, checkValues, keyColumns } from './fields.ts';
-import { blockKeySchema, updateKeySchema } from './schemas.ts';
+import { blockKeySchema, resetKeySpendSchema, updateKeySchema } from './schemas.ts';
+import { resetLimiterSpend } from '../../../worker/limits/client.ts';
 import { findKey, findKeysByAlias, keyObjectWithBudget, refreshKeys, type Tx, tokenOf } from './store.ts';
 
 const TABLE = 'LiteLLM_VerificationToken';
@@ -83,3 +84,30 @@ async function setBlocked(c: AdminContext, blocked: boolean): Promise<Response> 
 
 export const blockKey = (c: AdminContext) => setBlocked(c, true);
 export const unblockKey = (c: AdminContext) => setBlocked(c, false);
+
+/**
+ * `POST /key/{key}/reset_spend` `{reset_to}`: sets the key's spend to `reset_to` (0 or more, at most its
+ * current spend and its max_budget), in Postgres and in its limiter, for proxy admins and the key's team
+ * admins, as LiteLLM does.
+ */
+export async function resetKeySpend(c: AdminContext): Promise<Response> {
+  const data = await parseBody(c, resetKeySpendSchema);
+  const token = await tokenOf(c.req.param('key') ?? '');
+  const { db } = c.get('db')();
+  const before = await db.transaction(async (tx) => {
+    const existing = await findKey(tx, token, true);
+    if (!existing) throw notFound('Key not found in database');
+    await requireKeyManager(c, tx, [existing.team_id], 'reset key spend');
+    if (data.reset_to < 0) throw badRequest('reset_to must be >= 0', 'reset_to');
+    if (data.reset_to > existing.spend) throw badRequest(`reset_to (${data.reset_to}) must be <= current spend (${existing.spend})`, 'reset_to');
+    if (existing.max_budget !== null && data.reset_to > existing.max_budget) throw badRequest(`reset_to (${data.reset_to}) must be <= max_budget (${existing.max_budget})`, 'reset_to');
+    await tx.update(verificationTokens).set({ spend: data.reset_to, updated_by: actor(c) }).where(eq(verificationTokens.token, token));
+    await writeAudit(tx, {
+      caller: c.get('caller'), changedBy: changedBy(c), action: 'updated', table: TABLE, objectId: token,
+      before: { spend: existing.spend }, after: { spend: data.reset_to },
+    });
+    return existing;
+  });
+  await resetLimiterSpend(c.env, 'key', token, undefined, data.reset_to);
+  return c.json({ key_hash: token, spend: data.reset_to, previous_spend: before.spend, max_budget: before.max_budget, budget_reset_at: before.budget_reset_at });
+}
