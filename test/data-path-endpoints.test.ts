@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { FakeUpstream } from './fakes/upstream.ts';
 import { startDataPathStack } from './support/data-path.ts';
 import { TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
+import { seedKey } from './support/keys.ts';
 
 // Each endpoint through the official clients: what upstream is sent exactly, and what comes back.
 
@@ -172,5 +173,28 @@ describe('completions and embeddings', () => {
     expect(data.data[0]?.embedding.length).toBe(8);
     expect(fake.requests[0]?.path).toBe('/v1/embeddings');
     expect(fake.requests[0]?.body).toMatchObject({ model: 'text-embedding-3-small', input: ['alpha', 'beta'], encoding_format: 'base64' });
+  });
+});
+
+describe('GET /health', () => {
+  it('probes every deployment the key may call with one tiny real call, healthy or not, never showing a credential', async () => {
+    const res = await fetch(`${stack.url}/health`, { headers: { authorization: `Bearer ${TEST_MASTER_KEY}` } });
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    for (const secret of ['sk-upstream-openai-secret-0001', 'azure-upstream-secret-0002']) expect(text).not.toContain(secret);
+    const body = JSON.parse(text) as { healthy_endpoints: { model_group: string }[]; unhealthy_endpoints: { model_group: string; error: string }[]; healthy_count: number; unhealthy_count: number };
+    expect(body.healthy_endpoints.map((e) => e.model_group).sort()).toEqual(['azure-gpt', 'bare-name', 'embedder', 'gpt-4o', 'instruct', 'llama']);
+    expect(body.unhealthy_endpoints).toEqual([expect.objectContaining({ model_group: 'unreachable', model: 'openai/gpt-4o', error: expect.any(String) })]);
+    expect([body.healthy_count, body.unhealthy_count]).toEqual([6, 1]);
+    // Each probe is the smallest call of its kind: an embedding for the embedding model, one token otherwise.
+    expect(fake.requests.find((r) => r.path === '/v1/embeddings')?.body).toMatchObject({ input: ['ping'] });
+    expect(fake.requests.find((r) => r.path === '/v1/chat/completions')?.body).toMatchObject({ max_tokens: 1 });
+
+    const one = await (await fetch(`${stack.url}/health?model=gpt-4o`, { headers: { authorization: `Bearer ${TEST_MASTER_KEY}` } })).json() as typeof body;
+    expect(one.healthy_endpoints.map((e) => e.model_group)).toEqual(['gpt-4o']);
+    const key = await seedKey(stack.db.url, { models: ['llama'] });
+    const mine = await (await fetch(`${stack.url}/health`, { headers: { authorization: `Bearer ${key}` } })).json() as typeof body;
+    expect(mine.healthy_endpoints.map((e) => e.model_group)).toEqual(['llama']);
+    expect((await fetch(`${stack.url}/health`)).status).toBe(401);
   });
 });

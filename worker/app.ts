@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import type { GatewayEnv } from './env.ts';
 import { errorResponse, GatewayError } from './errors.ts';
 import { liveliness, readiness } from './routes/health.ts';
+import { modelHealth } from './routes/model-health.ts';
 import { countTokens, messages } from './routes/messages.ts';
 import { chatCompletions, completions, embeddings } from './routes/model-calls.ts';
 import { getModel, listModels } from './routes/models.ts';
@@ -24,6 +25,8 @@ export const app = new Hono<{ Bindings: GatewayEnv }>();
 app.get('/health/liveliness', liveliness);
 app.get('/health/liveness', liveliness);
 app.get('/health/readiness', readiness);
+// LiteLLM's model health check: a tiny real call to every deployment the key may call.
+app.get('/health', modelHealth);
 // Prometheus metrics, public as LiteLLM serves them (telemetry/metrics/).
 app.get('/metrics', metricsRoute);
 

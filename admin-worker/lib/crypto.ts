@@ -41,18 +41,3 @@ export async function sealCredentials(key: CryptoKey, params: Record<string, unk
   return out;
 }
 
-/**
- * What a response, a log line or an audit row may show of `litellm_params`:
- * credential fields and auth headers are left out entirely (sealed or not,
- * config models carry theirs resolved), as LiteLLM's /model/info does.
- */
-export function publicParams(params: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(params)) {
-    if (isCredentialField(name, value) || isSealed(value)) continue;
-    if (name === 'extra_headers' && value && typeof value === 'object') {
-      out[name] = Object.fromEntries(Object.entries(value).filter(([h, v]) => !isSensitiveHeader(h) && !isSealed(v)));
-    } else out[name] = value;
-  }
-  return out;
-}

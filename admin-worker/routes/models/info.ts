@@ -12,7 +12,7 @@ import type { DeploymentRef } from '../../../worker/models/deployments.ts';
 import { gatewayState } from '../../../worker/state.ts';
 import { isProxyAdmin } from '../../lib/auth.ts';
 import type { AdminContext } from '../../lib/context.ts';
-import { publicParams } from '../../lib/crypto.ts';
+import { publicParams } from '../../../worker/models/db-models.ts';
 import { parseQuery } from '../../lib/validation.ts';
 import { modelGroupInfoQuery, modelInfoQuery, modelInfoV2Query } from './store.ts';
 
