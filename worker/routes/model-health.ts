@@ -17,13 +17,14 @@ type Ctx = Context<{ Bindings: GatewayEnv }>;
 
 /** How long one deployment gets to answer its probe. */
 const PROBE_TIMEOUT_MS = 10_000;
+const PARALLEL_PROBES = 6;
 
 const NO_HEADERS = { get: () => null, forEach: () => undefined };
 
 /**
  * `GET /health` (`?model=<group>`): LiteLLM's model health check. Every
  * deployment the caller may call (wildcard groups aside) gets one tiny real
- * call, all at once: a one-token chat completion, or an embedding of one word
+ * call, six at a time: a one-token chat completion, or an embedding of one word
  * for embedding models. Answers `{healthy_endpoints, unhealthy_endpoints,
  * healthy_count, unhealthy_count}`, each endpoint its litellm_params without
  * credentials (an unhealthy one with the error). Probes are not calls: they
@@ -42,7 +43,17 @@ export async function modelHealth(c: Ctx): Promise<Response> {
   if (only !== undefined && deployments.length === 0) {
     throw new GatewayError(`Invalid model name passed in model=${only}. Call \`/v1/models\` to view available models for your key.`, { status: 400, type: 'bad_request_error', param: 'model' });
   }
-  const probes = await Promise.all(deployments.map(async (d) => ({ d, error: await probe(c, d, state.config.litellm_settings.drop_params === true) })));
+  // At most PARALLEL_PROBES at a time: a Worker invocation opens six connections at once and queues the rest,
+  // and a probe's timeout runs from its call, so a queued probe could time out before it was sent.
+  const probes: { d: DeploymentRef; error: string | undefined }[] = [];
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(PARALLEL_PROBES, deployments.length) }, async () => {
+    while (next < deployments.length) {
+      const i = next++;
+      const d = deployments[i] as DeploymentRef;
+      probes[i] = { d, error: await probe(c, d, state.config.litellm_settings.drop_params === true) };
+    }
+  }));
   const endpoint = (d: DeploymentRef) => ({ ...publicParams(d.params), model_group: d.group, model_id: d.id });
   const healthy = probes.filter((p) => p.error === undefined).map((p) => endpoint(p.d));
   const unhealthy = probes.filter((p) => p.error !== undefined).map((p) => ({ ...endpoint(p.d), error: p.error }));
