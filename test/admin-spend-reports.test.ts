@@ -160,6 +160,17 @@ describe('GET /spend/keys, /spend/users and /spend/tags', () => {
     expect((all.body as unknown as { individual_request_tag: string }[]).map((t) => t.individual_request_tag)).toEqual(['batch', 'prod', 'chat']);
     await query(stack.db.url, `UPDATE "LiteLLM_SpendLogs" SET request_tags = '[]'::jsonb`);
   });
+
+  it('/global/spend sums every call and /global/spend/models ranks the models, for admins only', async () => {
+    const [{ total, mini }] = await query<{ total: number; mini: number }>(stack.db.url,
+      `SELECT SUM(spend)::float8 AS total, (SUM(spend) FILTER (WHERE model = 'gpt-4o-mini'))::float8 AS mini FROM "LiteLLM_SpendLogs"`) as [{ total: number; mini: number }];
+    expect(await get('/global/spend')).toMatchObject({ status: 200, body: { spend: total, max_budget: null } });
+    const models = await get('/global/spend/models');
+    expect(models.body).toEqual([{ model: 'gpt-4o', total_spend: total - mini }, { model: 'gpt-4o-mini', total_spend: mini }]);
+    expect((await get('/global/spend/models?limit=1')).body).toHaveLength(1);
+    expect((await get('/global/spend', keys.a1)).status).toBe(403);
+    expect((await get('/global/spend/models', keys.viewer)).status).toBe(200);
+  });
 });
 
 describe('GET /docs', () => {

@@ -4,7 +4,8 @@ import { isProxyAdmin, requireAdminReader } from '../lib/auth.ts';
 import type { AdminBindings, AdminContext } from '../lib/context.ts';
 import { describeRoute } from '../lib/openapi.ts';
 import { badRequest, parseQuery } from '../lib/validation.ts';
-import { dayRange, DAY_SQL, daysOf, keyHash, keysQuery, rangeOrLast30Days, reportQuery, spendLogsQuery, spendUsersQuery, teamsQuery, Where } from './spend/query.ts';
+import { dayRange, DAY_SQL, daysOf, keyHash, keysQuery, rangeOrLast30Days, reportQuery, spendLogsQuery, spendUsersQuery, teamsQuery, topModelsQuery, Where } from './spend/query.ts';
+import { gatewayState } from '../../worker/state.ts';
 import type { KeyRow } from '../../drizzle/schema/keys.ts';
 import type { UserRow } from '../../drizzle/schema/principals.ts';
 import { keyJson, userJson } from '../lib/serialize.ts';
@@ -113,5 +114,22 @@ spendRoutes.get('/spend/tags', async (c) => {
     SELECT t.tag AS individual_request_tag, COUNT(*)::int AS log_count, SUM(s.spend)::float8 AS total_spend
     FROM "LiteLLM_SpendLogs" s CROSS JOIN LATERAL jsonb_array_elements_text(CASE WHEN jsonb_typeof(s.request_tags) = 'array' THEN s.request_tags ELSE '[]'::jsonb END) AS t(tag)
     ${where} GROUP BY 1 ORDER BY 3 DESC, 1`, where.args);
+  return c.json(rows);
+});
+
+describeRoute({ method: 'get', path: '/global/spend', summary: "Total spend of every call, and the proxy-wide budget", tag: 'spend' });
+spendRoutes.get('/global/spend', async (c) => {
+  requireAdminReader(c, 'view global spend');
+  const { rows } = await c.get('db')().pool.query<{ spend: number }>('SELECT COALESCE(SUM(spend), 0)::float8 AS spend FROM "LiteLLM_SpendLogs"');
+  const { config } = await gatewayState(c.env);
+  return c.json({ spend: rows[0]?.spend ?? 0, max_budget: config.general_settings.max_budget ?? config.litellm_settings.max_budget ?? null });
+});
+
+describeRoute({ method: 'get', path: '/global/spend/models', summary: 'The models with the most spend (`?limit=`, 5 by default)', tag: 'spend', query: topModelsQuery });
+spendRoutes.get('/global/spend/models', async (c) => {
+  requireAdminReader(c, 'view global spend reports');
+  const q = parseQuery(c, topModelsQuery);
+  const { rows } = await c.get('db')().pool.query(
+    'SELECT model, SUM(spend)::float8 AS total_spend FROM "LiteLLM_SpendLogs" GROUP BY model ORDER BY total_spend DESC, model LIMIT $1', [q.limit ?? 5]);
   return c.json(rows);
 });

@@ -39,6 +39,8 @@ export const teamsQuery = z.object({ start_date: isoDate.optional(), end_date: i
 
 export const spendUsersQuery = z.object({ user_id: z.string().min(1).optional() });
 
+export const topModelsQuery = z.object({ limit: posInt.pipe(z.number().min(1, 'must be greater than 0').max(1000)).optional() });
+
 export const keysQuery = z.object({
   limit: posInt.pipe(z.number().min(1, 'must be greater than 0').max(10_000)).optional(),
   start_date: isoDate.optional(),
