@@ -4,6 +4,7 @@
  */
 import { and, eq, sql } from 'drizzle-orm';
 import { Hono } from 'hono';
+import type { z } from 'zod';
 import { type OrganizationMembershipRow, organizationMemberships, users, type UserRow } from '../../../drizzle/schema/principals.ts';
 import { isProxyAdmin } from '../../lib/auth.ts';
 import type { AdminBindings, AdminContext } from '../../lib/context.ts';
@@ -62,46 +63,51 @@ async function findMembership(tx: Tx, body: { organization_id: string; user_id?:
   return membership;
 }
 
-describeRoute({ method: 'post', path: '/organization/member_update', summary: "Change a member's role or budget in the organization", tag: 'organization management', body: organizationMemberUpdateBody });
-organizationMemberRoutes.post('/organization/member_update', async (c) => {
-  const body = await parseBody(c, organizationMemberUpdateBody);
+/**
+ * A member_update or member_delete: the body read (naming the member by user_id or user_email), the
+ * caller an admin of the organization, the organization and the membership locked; `change` returns the
+ * membership row to answer with.
+ */
+async function changeMembership<B extends { organization_id: string; user_id?: string | null; user_email?: string | null }>(
+  c: AdminContext,
+  schema: z.ZodType<B>,
+  action: string,
+  change: (tx: Tx, changes: Changes, body: B, membership: OrganizationMembershipRow) => Promise<OrganizationMembershipRow>,
+): Promise<Response> {
+  const body = await parseBody(c, schema);
   if (!body.user_id && !body.user_email) throw badRequest('Either user_id or user_email needs to be passed in', 'user_id');
-  assertNonNegative(body, ['max_budget_in_organization']);
-  await requireOrgAdmin(c, body.organization_id, 'update members');
+  await requireOrgAdmin(c, body.organization_id, action);
   const row = await commit(c, async (tx, changes) => {
     await findOrganization(tx, body.organization_id, { forUpdate: true });
-    const before = await findMembership(tx, body);
-    const set: Partial<OrganizationMembershipRow> = { updated_at: new Date() };
-    if (body.role) set.user_role = body.role;
-    if (body.max_budget_in_organization != null) {
-      set.budget_id = (await createBudget(tx, changes, { max_budget: body.max_budget_in_organization }, actorName(c))).budget_id;
-    }
-    const [after] = await tx.update(organizationMemberships).set(set)
-      .where(and(eq(organizationMemberships.user_id, before.user_id), eq(organizationMemberships.organization_id, body.organization_id))).returning() as [OrganizationMembershipRow];
-    await changes.audit({ action: 'updated', table: 'LiteLLM_OrganizationMembership', objectId: `${before.user_id}:${body.organization_id}`, before, after });
-    changes.refresh('user', before.user_id);
-    return after;
+    return change(tx, changes, body, await findMembership(tx, body));
   });
   return c.json(organizationMembershipJson(row));
-});
+}
+
+describeRoute({ method: 'post', path: '/organization/member_update', summary: "Change a member's role or budget in the organization", tag: 'organization management', body: organizationMemberUpdateBody });
+organizationMemberRoutes.post('/organization/member_update', (c) => changeMembership(c, organizationMemberUpdateBody, 'update members', async (tx, changes, body, before) => {
+  assertNonNegative(body, ['max_budget_in_organization']);
+  const set: Partial<OrganizationMembershipRow> = { updated_at: new Date() };
+  if (body.role) set.user_role = body.role;
+  if (body.max_budget_in_organization != null) {
+    set.budget_id = (await createBudget(tx, changes, { max_budget: body.max_budget_in_organization }, actorName(c))).budget_id;
+  }
+  const [after] = await tx.update(organizationMemberships).set(set)
+    .where(and(eq(organizationMemberships.user_id, before.user_id), eq(organizationMemberships.organization_id, body.organization_id))).returning() as [OrganizationMembershipRow];
+  await changes.audit({ action: 'updated', table: 'LiteLLM_OrganizationMembership', objectId: `${before.user_id}:${body.organization_id}`, before, after });
+  changes.refresh('user', before.user_id);
+  return after;
+}));
 
 describeRoute({ method: 'post', path: '/organization/member_delete', summary: 'Remove a user from an organization', tag: 'organization management', body: organizationMemberDeleteBody });
-organizationMemberRoutes.post('/organization/member_delete', async (c) => {
-  const body = await parseBody(c, organizationMemberDeleteBody);
-  if (!body.user_id && !body.user_email) throw badRequest('Either user_id or user_email needs to be passed in', 'user_id');
-  await requireOrgAdmin(c, body.organization_id, 'remove members');
-  const row = await commit(c, async (tx, changes) => {
-    await findOrganization(tx, body.organization_id, { forUpdate: true });
-    const membership = await findMembership(tx, body);
-    await tx.delete(organizationMemberships)
-      .where(and(eq(organizationMemberships.user_id, membership.user_id), eq(organizationMemberships.organization_id, body.organization_id)));
-    await changes.audit({ action: 'deleted', table: 'LiteLLM_OrganizationMembership', objectId: `${membership.user_id}:${body.organization_id}`, before: membership });
-    changes.refresh('user', membership.user_id);
-    changes.refresh('org', body.organization_id);
-    return membership;
-  });
-  return c.json(organizationMembershipJson(row));
-});
+organizationMemberRoutes.post('/organization/member_delete', (c) => changeMembership(c, organizationMemberDeleteBody, 'remove members', async (tx, changes, body, membership) => {
+  await tx.delete(organizationMemberships)
+    .where(and(eq(organizationMemberships.user_id, membership.user_id), eq(organizationMemberships.organization_id, body.organization_id)));
+  await changes.audit({ action: 'deleted', table: 'LiteLLM_OrganizationMembership', objectId: `${membership.user_id}:${body.organization_id}`, before: membership });
+  changes.refresh('user', membership.user_id);
+  changes.refresh('org', body.organization_id);
+  return membership;
+}));
 
 describeRoute({ method: 'post', path: '/organization/member_add', summary: 'Add users to an organization', tag: 'organization management', body: organizationMemberAddBody });
 organizationMemberRoutes.post('/organization/member_add', async (c) => {
