@@ -1,6 +1,6 @@
 import { createMiddleware } from 'hono/factory';
-import { authenticate, type Caller } from '../../worker/auth/authenticate.ts';
-import { LimiterKeyStore } from '../../worker/limits/key-store.ts';
+import type { Caller } from '../../worker/auth/authenticate.ts';
+import { authenticateRoute } from '../../worker/limits/key-store.ts';
 import { openDatabase, type Database } from '../../worker/db/client.ts';
 import { GatewayError } from '../../worker/errors.ts';
 import { gatewayState } from '../../worker/state.ts';
@@ -17,7 +17,7 @@ export const adminAuth = createMiddleware<AdminBindings>(async function adminAut
   let database: Database | undefined;
   c.set('db', () => (database ??= openDatabase(c.env)));
   try {
-    const caller = await authenticate(c.req.raw.headers, { masterKeyHash: state.masterKeyHash, keyHeader: state.keyHeader, path: c.req.path, keys: new LimiterKeyStore(c.env) });
+    const caller = await authenticateRoute(c, state);
     c.set('caller', caller);
     c.set('role', caller.kind === 'master' ? 'proxy_admin' : await roleOf(c, caller));
     await next();

@@ -54,6 +54,9 @@ export interface Admission {
   release(): Promise<void>;
 }
 
+/** The kinds linked() brings in. */
+const LINKED_KINDS: ReadonlySet<EntityKind> = new Set(['team', 'org', 'team_member', 'user']);
+
 /** The entities a key's route brings in: its team (and the team's org), else its user. */
 function linked(route: Route | undefined, team: EntityView | undefined): Target[] {
   if (!route) return [];
@@ -150,7 +153,7 @@ export async function admitCall(env: GatewayEnv, input: AdmissionInput, depth = 
       route.memberBudgets = finalTeam?.memberBudgets ?? false;
       // Entities asked under a stale route no longer apply.
       for (const [name, { target }] of results) {
-        if (target.kind === 'team' || target.kind === 'org' || target.kind === 'user' || target.kind === 'team_member') {
+        if (LINKED_KINDS.has(target.kind)) {
           if (!orgFromTeam.some((t) => t.kind === target.kind && t.id === target.id)) {
             const r = results.get(name)?.result;
             const lease = leased.get(name);

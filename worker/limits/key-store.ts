@@ -1,4 +1,6 @@
+import { authenticate, type Caller } from '../auth/authenticate.ts';
 import type { KeyPolicy, KeyStore } from '../auth/key-policy.ts';
+import type { GatewayState } from '../state.ts';
 import type { GatewayEnv } from '../env.ts';
 import { keyPolicy } from './admission-answer.ts';
 import { limiter } from './local-leases.ts';
@@ -30,4 +32,13 @@ export class LimiterKeyStore implements KeyStore {
     const team = key.teamId ? view(await limiter(this.#env, 'team', key.teamId).describe('team', key.teamId)) : undefined;
     return keyPolicy(active, key, team);
   }
+}
+
+/**
+ * Who calls a route that is not a model call (`/v1/models`, `/health`, the admin API): the master key, or
+ * a virtual key read from its limiter, held to its `allowed_routes`; the key found where LiteLLM looks
+ * (`general_settings.litellm_key_header_name` included).
+ */
+export function authenticateRoute(c: { req: { raw: Request; path: string }; env: GatewayEnv }, state: Pick<GatewayState, 'masterKeyHash' | 'keyHeader'>): Promise<Caller> {
+  return authenticate(c.req.raw.headers, { masterKeyHash: state.masterKeyHash, keyHeader: state.keyHeader, path: c.req.path, keys: new LimiterKeyStore(c.env) });
 }

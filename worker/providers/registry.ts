@@ -7,7 +7,10 @@ import { hostedVllm, litellmProxy, openaiCompatible, vllm } from './hosted_vllm/
 import { mock } from './mock/index.ts';
 import { openai, textCompletionOpenai } from './openai/index.ts';
 import { hostedOpenAICompatible } from './openai-compatible/hosted.ts';
-import type { ProviderAdapter } from './types.ts';
+import { GatewayError } from '../errors.ts';
+import type { DeploymentRef } from '../models/deployments.ts';
+import { ENDPOINT_PATHS } from './openai-compatible/adapter.ts';
+import type { Endpoint, ProviderAdapter } from './types.ts';
 import { vertexAi } from './vertex_ai/index.ts';
 
 /** Every provider with an adapter. `IMPLEMENTED_PROVIDERS` in config/providers.ts must name the same set (a test checks). */
@@ -15,3 +18,22 @@ export const PROVIDERS: ReadonlyMap<ProviderId, ProviderAdapter> = new Map(
   [openai, textCompletionOpenai, azure, anthropic, hostedVllm, vllm, openaiCompatible, litellmProxy, mock, ...hostedOpenAICompatible, bedrock, vertexAi, gemini]
     .map((adapter) => [adapter.id, adapter]),
 );
+
+/**
+ * The adapter that serves `endpoint` for a deployment: the mock one for a `mock_response` call, else its
+ * provider's. Throws the 501 of a provider without an adapter, or the 400 of an endpoint it does not serve.
+ */
+export function providerFor(d: DeploymentRef, endpoint: Endpoint, mocked: boolean): ProviderAdapter {
+  const adapter = mocked ? mock : PROVIDERS.get(d.provider);
+  if (!adapter) {
+    throw new GatewayError(`Provider "${d.provider}" has no adapter in Tollgate (model group ${d.group})`, {
+      status: 501, type: 'not_implemented_error', provider: d.provider,
+    });
+  }
+  if (!adapter.endpoints.has(endpoint)) {
+    throw new GatewayError(`Model group ${d.group} (${d.provider}) does not serve /${ENDPOINT_PATHS[endpoint]}`, {
+      status: 400, type: 'bad_request_error', param: 'model',
+    });
+  }
+  return adapter;
+}

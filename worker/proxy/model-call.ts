@@ -1,11 +1,9 @@
 import type { Context } from 'hono';
 import type { z } from 'zod';
 import { type Caller, identify } from '../auth/authenticate.ts';
-import { checkRoute } from '../auth/routes.ts';
 import { costOfCall } from '../cost/deployment-cost.ts';
 import type { GatewayEnv } from '../env.ts';
 import { errorResponse, GatewayError } from '../errors.ts';
-import { authorizeModel, mayCall } from '../models/access.ts';
 import { currentCatalog } from '../models/catalog.ts';
 import type { DeploymentRef } from '../models/deployments.ts';
 import { resolveGroup } from '../router/resolve-group.ts';
@@ -15,8 +13,7 @@ import { usageBased } from '../router/strategies.ts';
 import { promptText } from '../openai/request-schemas.ts';
 import { readJsonBody } from '../openai/read-body.ts';
 import { estimateTokens } from '../providers/openai-compatible/usage.ts';
-import { mock } from '../providers/mock/index.ts';
-import { PROVIDERS } from '../providers/registry.ts';
+import { providerFor } from '../providers/registry.ts';
 import type { Endpoint, ProviderAnswer } from '../providers/types.ts';
 import { gatewayState } from '../state.ts';
 import { replayAsStream } from '../cache/replay.ts';
@@ -24,11 +21,12 @@ import { lead, lookup, planCache } from '../cache/response-cache.ts';
 import { cacheSettings } from '../cache/settings.ts';
 import { takeCacheFailures } from '../cache/store.ts';
 import { emitCall } from '../telemetry/emit.ts';
-import { recordSpend } from '../telemetry/spend-log.ts';
-import { recordCacheFailures, recordCacheLookup, recordRejectedCall } from '../telemetry/metrics/hooks.ts';
+import { recordCacheFailures, recordCacheLookup } from '../telemetry/metrics/hooks.ts';
 import { langfuseWantsText } from '../telemetry/langfuse/logging-settings.ts';
 import '../telemetry/sinks.ts';
+import { aliasOf, authorizeCall } from './call-access.ts';
 import { type CallContext, endUserOf } from './call-context.ts';
+import { recordRefusedCall, type Seen } from './refused-call.ts';
 import { admit, callHeaders, callOverrides, freeModel, DEFAULT_TIMEOUT_S, reservationEstimate, storeAnswer, timingHeaders, validated, withoutCredentials } from './call-helpers.ts';
 import { type CallResult, spendRecord } from './spend-record.ts';
 
@@ -51,51 +49,14 @@ export interface ModelCallOptions {
   body?: Record<string, unknown>;
 }
 
-/**
- * A refusal before any provider is called (bad body, unknown key, limits,
- * model access, unknown model) produces no CallEvent; it still counts in the
- * proxy's request metrics, as LiteLLM counts it.
- */
+/** A model call; a refusal before any provider is recorded by recordRefusedCall (refused-call.ts). */
 export async function handleModelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<string, unknown>>, options: ModelCallOptions = {}): Promise<Response> {
   const seen: Seen = {};
   try {
     return await modelCall(c, endpoint, schema, options, seen);
   } catch (err) {
-    if (err instanceof GatewayError) {
-      recordRejectedCall(c.env, c.executionCtx, { caller: seen.caller, endpoint, group: seen.group, known: seen.known ?? new Map(), error: err });
-      recordRefusal(c, endpoint, seen, err);
-    }
+    if (err instanceof GatewayError) recordRefusedCall(c, endpoint, seen, err);
     throw err;
-  }
-}
-
-interface Seen {
-  caller?: Caller;
-  group?: unknown;
-  known?: ReadonlyMap<string, unknown>;
-  /** Once the key is known: the call as far as it got, for its spend-log row. */
-  call?: { token: string; body: Record<string, unknown>; startedAt: number; storePrompts: boolean; deployment?: DeploymentRef };
-}
-
-/**
- * The spend-log row of a call refused before any provider (limits, budget, model access, an unknown
- * model, enforce_user_param), as LiteLLM logs its proxy's own errors: status failure, no spend, the
- * error in metadata. Only once the key is known to be one (an unknown key's request is not a call).
- */
-function recordRefusal(c: Ctx, endpoint: Endpoint, seen: Seen, error: GatewayError): void {
-  const call = seen.call;
-  if (!call || error.type === 'token_not_found_in_db') return;
-  try {
-    const group = typeof seen.group === 'string' ? seen.group : '';
-    const now = Date.now();
-    const record = spendRecord({
-      callId: crypto.randomUUID(), startedAt: call.startedAt, endpoint, caller: seen.caller ?? { kind: 'master', token: call.token },
-      deployment: call.deployment ?? { id: '', group, provider: '' as DeploymentRef['provider'], model: group },
-      body: call.body, headers: c.req.raw.headers, storePrompts: call.storePrompts,
-    }, { error, cost: 0, apiBase: '', finishedAt: now });
-    recordSpend(c.env, c.executionCtx, record);
-  } catch (err) {
-    console.error('spend log of a refused call failed:', err instanceof Error ? err.message : String(err));
   }
 }
 
@@ -132,25 +93,13 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
     : undefined;
   const caller: Caller = who.master || !admission?.policy ? { kind: 'master', token: who.token } : { kind: 'key', token: admission.policy.token, policy: admission.policy };
   seen.caller = caller;
-  // A key's `aliases`, else its team's `model_aliases`, name the group a name stands for (LiteLLM's key and team model aliases).
-  const aliased = caller.kind === 'key' ? caller.policy.aliases[group] ?? caller.policy.team?.modelAliases[group] : undefined;
+  const aliased = aliasOf(caller, group);
   const routedName = aliased ?? group;
   const resolved = aliased ? resolveGroup(state.config, catalog, aliased) : named;
-  const picked = resolved.deployments[0];
-  if (aliased) seen.call.deployment = picked;
+  if (aliased) seen.call.deployment = resolved.deployments[0];
+  let picked: DeploymentRef;
   try {
-    if (caller.kind === 'key' && caller.policy.allowedRoutes.length) checkRoute(caller.policy.allowedRoutes, c.req.path);
-    // An alias is callable when its name is on the key's list or the group it stands for is.
-    if (!aliased || !mayCall(caller, group, catalog)) authorizeModel(caller, routedName, catalog);
-    // LiteLLM's enforce_user_param: a virtual key's calls must name their end user (`user`).
-    if (general.enforce_user_param === true && caller.kind === 'key' && body.user === undefined) {
-      throw new GatewayError('Authentication Error, \'user\' param not passed in. \'enforce_user_param\'=True', { status: 401, type: 'auth_error', param: 'user' });
-    }
-    if (!picked) {
-      throw new GatewayError(`Invalid model name passed in model=${group}. Call \`/v1/models\` to view available models for your key.`, {
-        status: 400, type: 'bad_request_error', param: 'model',
-      });
-    }
+    picked = authorizeCall({ caller, requested: group, aliased, picked: resolved.deployments[0], catalog, path: c.req.path, body, enforceUser: general.enforce_user_param === true });
   } catch (err) {
     if (admission) c.executionCtx.waitUntil(admission.release());
     throw err;
@@ -207,18 +156,8 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   // This request fills the cache for the key; identical requests arriving meanwhile wait for it.
   const settleLeader = cache?.save ? lead(cache) : undefined;
   const upstreamStartedAt = Date.now();
-  const callProvider = (d: DeploymentRef, timeout: number): Promise<ProviderAnswer> => {
-    const adapter = typeof body.mock_response === 'string' ? mock : PROVIDERS.get(d.provider);
-    if (!adapter) {
-      return Promise.reject(new GatewayError(`Provider "${d.provider}" is not implemented yet (model group ${d.group})`, {
-        status: 501, type: 'not_implemented_error', provider: d.provider,
-      }));
-    }
-    if (!adapter.endpoints.has(endpoint)) {
-      return Promise.reject(new GatewayError(`Model group ${d.group} (${d.provider}) does not serve /${endpoint === 'chat' ? 'chat/completions' : `${endpoint}s`}`, {
-        status: 400, type: 'bad_request_error', param: 'model',
-      }));
-    }
+  const callProvider = async (d: DeploymentRef, timeout: number): Promise<ProviderAnswer> => {
+    const adapter = providerFor(d, endpoint, typeof body.mock_response === 'string');
     deployment = d;
     ctx.deployment = d;
     return adapter.call({

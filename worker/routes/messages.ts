@@ -1,8 +1,7 @@
 import type { Context } from 'hono';
-import { authenticate } from '../auth/authenticate.ts';
 import type { GatewayEnv } from '../env.ts';
 import { GatewayError } from '../errors.ts';
-import { LimiterKeyStore } from '../limits/key-store.ts';
+import { authenticateRoute } from '../limits/key-store.ts';
 import { authorizeModel } from '../models/access.ts';
 import { resolveGroup } from '../router/resolve-group.ts';
 import { currentCatalog } from '../models/catalog.ts';
@@ -41,7 +40,7 @@ export async function messages(c: Ctx): Promise<Response> {
 export async function countTokens(c: Ctx): Promise<Response> {
   try {
     const state = await gatewayState(c.env);
-    const caller = await authenticate(c.req.raw.headers, { masterKeyHash: state.masterKeyHash, keyHeader: state.keyHeader, path: c.req.path, keys: new LimiterKeyStore(c.env) });
+    const caller = await authenticateRoute(c, state);
     const request = await readJsonBody(c.req.raw, messagesRequestSchema, bodyLimit(state));
     const catalog = await currentCatalog(state, c.env, c.executionCtx, { missing: request.model });
     authorizeModel(caller, request.model, catalog);

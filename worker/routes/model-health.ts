@@ -1,15 +1,13 @@
 import type { Context } from 'hono';
-import { authenticate } from '../auth/authenticate.ts';
 import { deploymentPrice } from '../cost/deployment-cost.ts';
 import type { GatewayEnv } from '../env.ts';
 import { GatewayError } from '../errors.ts';
-import { LimiterKeyStore } from '../limits/key-store.ts';
+import { authenticateRoute } from '../limits/key-store.ts';
 import { mayCall } from '../models/access.ts';
 import { currentCatalog } from '../models/catalog.ts';
 import { publicParams } from '../models/db-models.ts';
 import type { DeploymentRef } from '../models/deployments.ts';
-import { mock } from '../providers/mock/index.ts';
-import { PROVIDERS } from '../providers/registry.ts';
+import { providerFor } from '../providers/registry.ts';
 import type { Endpoint } from '../providers/types.ts';
 import { gatewayState } from '../state.ts';
 
@@ -32,7 +30,7 @@ const NO_HEADERS = { get: () => null, forEach: () => undefined };
  */
 export async function modelHealth(c: Ctx): Promise<Response> {
   const state = await gatewayState(c.env);
-  const caller = await authenticate(c.req.raw.headers, { masterKeyHash: state.masterKeyHash, keyHeader: state.keyHeader, path: c.req.path, keys: new LimiterKeyStore(c.env) });
+  const caller = await authenticateRoute(c, state);
   const only = c.req.query('model');
   const catalog = await currentCatalog(state, c.env, c.executionCtx, only ? { missing: only } : {});
   const deployments: DeploymentRef[] = [];
@@ -67,10 +65,8 @@ async function probe(c: Ctx, d: DeploymentRef, dropParams: boolean): Promise<str
   const body: Record<string, unknown> = endpoint === 'embedding'
     ? { model: d.group, input: ['ping'] }
     : endpoint === 'completion' ? { model: d.group, prompt: 'ping', max_tokens: 1 } : { model: d.group, messages: [{ role: 'user', content: 'ping' }], max_tokens: 1 };
-  const adapter = typeof d.params.mock_response === 'string' ? mock : PROVIDERS.get(d.provider);
-  if (!adapter) return `Provider "${d.provider}" is not implemented yet`;
-  if (!adapter.endpoints.has(endpoint)) return `${d.provider} does not serve /${endpoint === 'chat' ? 'chat/completions' : `${endpoint}s`}`;
   try {
+    const adapter = providerFor(d, endpoint, typeof d.params.mock_response === 'string');
     const answer = await adapter.call({
       endpoint, deployment: d, body: typeof d.params.mock_response === 'string' ? { ...body, mock_response: d.params.mock_response } : body,
       stream: false, clientWantsUsage: false, dropParams, env: c.env, timeoutMs: PROBE_TIMEOUT_MS, promptTokenEstimate: 1, keepText: false, headers: NO_HEADERS,

@@ -1,6 +1,5 @@
 import type { Context } from 'hono';
-import { authenticate } from '../auth/authenticate.ts';
-import { LimiterKeyStore } from '../limits/key-store.ts';
+import { authenticateRoute } from '../limits/key-store.ts';
 import type { GatewayEnv } from '../env.ts';
 import { GatewayError } from '../errors.ts';
 import { mayCall } from '../models/access.ts';
@@ -16,7 +15,7 @@ const modelObject = (id: string) => ({ id, object: 'model', created: CREATED, ow
 
 async function callableGroups(c: Ctx): Promise<string[]> {
   const state = await gatewayState(c.env);
-  const caller = await authenticate(c.req.raw.headers, { masterKeyHash: state.masterKeyHash, keyHeader: state.keyHeader, path: c.req.path, keys: new LimiterKeyStore(c.env) });
+  const caller = await authenticateRoute(c, state);
   const catalog = await currentCatalog(state, c.env, c.executionCtx);
   // model_group_alias names are listed as models (LiteLLM's router lists them), unless `hidden`, once their group exists.
   const aliases = visibleAliases(state.config).filter((name) => !catalog.groups.has(name) && resolveGroup(state.config, catalog, name).deployments.length > 0);

@@ -1,0 +1,52 @@
+import type { Context } from 'hono';
+import type { Caller } from '../auth/authenticate.ts';
+import type { GatewayEnv } from '../env.ts';
+import type { GatewayError } from '../errors.ts';
+import type { DeploymentRef } from '../models/deployments.ts';
+import type { Endpoint } from '../providers/types.ts';
+import { recordRejectedCall } from '../telemetry/metrics/hooks.ts';
+import { recordSpend } from '../telemetry/spend-log.ts';
+import { spendRecord } from './spend-record.ts';
+
+type Ctx = Context<{ Bindings: GatewayEnv }>;
+
+/** What a model call had learnt when it was refused, for the refusal's metrics and spend-log row. */
+export interface Seen {
+  caller?: Caller;
+  group?: unknown;
+  known?: ReadonlyMap<string, unknown>;
+  /** Once the key is known: the call as far as it got, for its spend-log row. */
+  call?: { token: string; body: Record<string, unknown>; startedAt: number; storePrompts: boolean; deployment?: DeploymentRef };
+}
+
+/**
+ * The spend-log row of a call refused before any provider (limits, budget, model access, an unknown
+ * model, enforce_user_param), as LiteLLM logs its proxy's own errors: status failure, no spend, the
+ * error in metadata. Only once the key is known to be one (an unknown key's request is not a call).
+ */
+function recordRefusal(c: Ctx, endpoint: Endpoint, seen: Seen, error: GatewayError): void {
+  const call = seen.call;
+  if (!call || error.type === 'token_not_found_in_db') return;
+  try {
+    const group = typeof seen.group === 'string' ? seen.group : '';
+    const now = Date.now();
+    const record = spendRecord({
+      callId: crypto.randomUUID(), startedAt: call.startedAt, endpoint, caller: seen.caller ?? { kind: 'master', token: call.token },
+      deployment: call.deployment ?? { id: '', group, provider: '' as DeploymentRef['provider'], model: group },
+      body: call.body, headers: c.req.raw.headers, storePrompts: call.storePrompts,
+    }, { error, cost: 0, apiBase: '', finishedAt: now });
+    recordSpend(c.env, c.executionCtx, record);
+  } catch (err) {
+    console.error('spend log of a refused call failed:', err instanceof Error ? err.message : String(err));
+  }
+}
+
+/**
+ * A call refused before any provider (bad body, unknown key, limits, model access, unknown model)
+ * produces no CallEvent; it counts in the proxy's request metrics, as LiteLLM counts it, and once the
+ * key is known, gets its spend-log row.
+ */
+export function recordRefusedCall(c: Ctx, endpoint: Endpoint, seen: Seen, error: GatewayError): void {
+  recordRejectedCall(c.env, c.executionCtx, { caller: seen.caller, endpoint, group: seen.group, known: seen.known ?? new Map(), error });
+  recordRefusal(c, endpoint, seen, error);
+}
