@@ -1,46 +1,25 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type FakeUpstream, startFakeUpstream } from './fakes/upstream.ts';
+import type { FakeUpstream } from './fakes/upstream.ts';
+import { CONFIG_SECRET, DB_SECRET, modelsApi, NEW_SECRET, startModelsStacks } from './support/admin-models.ts';
 import { eventually, seedKey } from './support/keys.ts';
 import { query } from './support/pg-client.ts';
-import { startTestStack, TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
-
-const CONFIG_SECRET = 'sk-config-upstream-secret-0001';
-const DB_SECRET = 'sk-db-upstream-secret-0002';
-const NEW_SECRET = 'sk-db-upstream-rotated-0003';
+import { TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
 
 let fakeA: FakeUpstream;
 let fakeB: FakeUpstream;
 let stack: TestStack;
-let plain: TestStack;
+let plain: TestStack | undefined;
 let client: OpenAI;
 
 beforeAll(async () => {
-  [fakeA, fakeB] = await Promise.all([startFakeUpstream(), startFakeUpstream()]);
-  const models = `
-model_list:
-  - model_name: config-gpt
-    litellm_params: {model: openai/gpt-4o, api_base: "${fakeA.url}/v1", api_key: os.environ/CONFIG_KEY}
-    model_info: {id: config-gpt-1}
-`;
-  [stack, plain] = await Promise.all([
-    startTestStack({ configYaml: `${models}general_settings:\n  store_model_in_db: true\n`, env: { CONFIG_KEY: CONFIG_SECRET, LITELLM_SALT_KEY: 'test-salt-key-0123456789' } }),
-    startTestStack({ configYaml: models, env: { CONFIG_KEY: CONFIG_SECRET } }),
-  ]);
+  ({ fakeA, fakeB, stack, plain } = await startModelsStacks({ plain: true }));
   client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: TEST_MASTER_KEY, maxRetries: 0 });
 });
 afterAll(() => Promise.all([stack?.stop(), plain?.stop(), fakeA?.close(), fakeB?.close()]));
 beforeEach(() => [fakeA, fakeB].forEach((f) => f.reset()));
 
-async function api(path: string, body?: unknown, options: { key?: string; method?: string; on?: TestStack } = {}) {
-  const res = await fetch(`${(options.on ?? stack).url}${path}`, {
-    method: options.method ?? (body === undefined ? 'GET' : 'POST'),
-    headers: { authorization: `Bearer ${options.key ?? TEST_MASTER_KEY}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, text, json: JSON.parse(text) as Record<string, any> };
-}
+const { api, addModel } = modelsApi(() => stack);
 
 const chatTo = (model: string) => client.chat.completions.create({ model, messages: [{ role: 'user', content: 'hello db model' }] }).withResponse();
 
@@ -51,11 +30,6 @@ async function storedParams(id: string): Promise<Record<string, unknown>> {
   return row?.litellm_params as Record<string, unknown>;
 }
 
-async function addModel(name: string, params: Record<string, unknown>, info: Record<string, unknown> = {}) {
-  const res = await api('/model/new', { model_name: name, litellm_params: params, model_info: info });
-  expect(res.status, res.text).toBe(200);
-  return res.json;
-}
 
 describe('POST /model/new', () => {
   it('stores the model with its key encrypted and serves it at once, no restart', async () => {
@@ -129,61 +103,6 @@ describe('POST /model/new', () => {
     expect(res.json.error.message).toBe("Set 'STORE_MODEL_IN_DB='True'' in your env to enable this feature.");
     const info = await api('/model/info', undefined, { on: plain });
     expect(info.json.data.map((d: { model_name: string }) => d.model_name)).toEqual(['config-gpt']);
-  });
-});
-
-describe('GET /model/info', () => {
-  it("lists config.yaml's models and the database's, never a credential", async () => {
-    const row = await addModel('info-gpt', { model: 'openai/gpt-4o', api_base: `${fakeB.url}/v1`, api_key: DB_SECRET, aws_secret_access_key: 'aws-secret-0004', extra_headers: { 'x-team': 'a', authorization: 'Bearer hdr-secret-0005' } });
-    for (const path of ['/model/info', '/v1/model/info']) {
-      const res = await api(path);
-      expect(res.status).toBe(200);
-      for (const secret of [CONFIG_SECRET, DB_SECRET, 'aws-secret-0004', 'hdr-secret-0005', 'tg:v1:']) expect(res.text).not.toContain(secret);
-      const byId = new Map(res.json.data.map((d: { model_info: { id: string } }) => [d.model_info.id, d]));
-      expect(byId.get('config-gpt-1')).toEqual({
-        model_name: 'config-gpt',
-        litellm_params: { model: 'openai/gpt-4o', api_base: `${fakeA.url}/v1` },
-        model_info: expect.objectContaining({ id: 'config-gpt-1', db_model: false, mode: 'chat', input_cost_per_token: 2.5e-6, output_cost_per_token: 1e-5, max_input_tokens: 128000 }),
-      });
-      expect(byId.get(row.model_id)).toEqual({
-        model_name: 'info-gpt',
-        litellm_params: { model: 'openai/gpt-4o', api_base: `${fakeB.url}/v1`, extra_headers: { 'x-team': 'a' } },
-        model_info: expect.objectContaining({ id: row.model_id, db_model: true, mode: 'chat' }),
-      });
-    }
-    const one = await api(`/model/info?litellm_model_id=${row.model_id}`);
-    expect(one.json.data).toHaveLength(1);
-  });
-
-  it('shows a virtual key only the models it may call', async () => {
-    await addModel('hidden-gpt', { model: 'openai/gpt-4o', api_base: `${fakeB.url}/v1` });
-    await addModel('grouped-gpt', { model: 'openai/gpt-4o', api_base: `${fakeB.url}/v1` }, { access_groups: ['beta'] });
-    const key = await seedKey(stack.db.url, { models: ['config-gpt', 'beta'] });
-    const res = await api('/model/info', undefined, { key });
-    expect(res.status).toBe(200);
-    expect(res.json.data.map((d: { model_name: string }) => d.model_name).sort()).toEqual(['config-gpt', 'grouped-gpt']);
-  });
-
-  it('/v2/model/info lists them by model group; /model_group/info sums each group up, both within what the key may call', async () => {
-    await addModel('pair-gpt', { model: 'openai/gpt-4o', api_base: `${fakeA.url}/v1`, api_key: DB_SECRET, rpm: 100, tpm: 1000 });
-    await addModel('pair-gpt', { model: 'openai/gpt-4o-mini', api_base: `${fakeB.url}/v1`, rpm: 50 });
-    const v2 = await api('/v2/model/info?model=pair-gpt');
-    expect(v2.status).toBe(200);
-    expect(v2.text).not.toContain(DB_SECRET);
-    expect(v2.json.data.map((d: { model_name: string; litellm_params: { model: string } }) => [d.model_name, d.litellm_params.model]).sort())
-      .toEqual([['pair-gpt', 'openai/gpt-4o'], ['pair-gpt', 'openai/gpt-4o-mini']]);
-    const groups = await api('/model_group/info');
-    expect(groups.status).toBe(200);
-    const pair = groups.json.data.find((g: { model_group: string }) => g.model_group === 'pair-gpt');
-    expect(pair).toEqual({
-      model_group: 'pair-gpt', providers: ['openai'], max_input_tokens: 128000, max_output_tokens: 16384,
-      input_cost_per_token: 2.5e-6, output_cost_per_token: 1e-5, mode: 'chat', tpm: 1000, rpm: 150,
-    });
-    expect((await api('/model_group/info?model_group=config-gpt')).json.data.map((g: { model_group: string }) => g.model_group)).toEqual(['config-gpt']);
-    const key = await seedKey(stack.db.url, { models: ['config-gpt'] });
-    const mine = await api('/model_group/info', undefined, { key });
-    expect(mine.json.data.map((g: { model_group: string }) => g.model_group)).toEqual(['config-gpt']);
-    expect((await api('/v2/model/info', undefined, { key })).json.data.map((d: { model_name: string }) => d.model_name)).toEqual(['config-gpt']);
   });
 });
 

@@ -1,7 +1,7 @@
 import OpenAI, { AzureOpenAI } from 'openai';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { FakeUpstream } from './fakes/upstream.ts';
-import { startDataPathStack } from './support/data-path.ts';
+import { useDataPathStack } from './support/data-path.ts';
 import { TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
 import { seedKey } from './support/keys.ts';
 
@@ -15,14 +15,7 @@ let fake: FakeUpstream;
 let stack: TestStack;
 let client: OpenAI;
 
-beforeAll(async () => {
-  ({ fake, stack, client } = await startDataPathStack());
-});
-afterAll(async () => {
-  await stack?.stop();
-  await fake?.close();
-});
-beforeEach(() => fake.reset());
+useDataPathStack((s) => ({ fake, stack, client } = s));
 
 describe('chat completions through the openai client', () => {
   it('sends OpenAI exactly what it takes, and returns its answer with LiteLLM headers and cost', async () => {

@@ -1,9 +1,9 @@
 import { request as httpRequest } from 'node:http';
 import OpenAI from 'openai';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openaiRateLimitError } from './fakes/openai-format.ts';
 import type { FakeUpstream } from './fakes/upstream.ts';
-import { startDataPathStack } from './support/data-path.ts';
+import { useDataPathStack } from './support/data-path.ts';
 import { eventually, sha256, spendLogRow } from './support/keys.ts';
 import { TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
 
@@ -13,14 +13,7 @@ let fake: FakeUpstream;
 let stack: TestStack;
 let client: OpenAI;
 
-beforeAll(async () => {
-  ({ fake, stack, client } = await startDataPathStack());
-});
-afterAll(async () => {
-  await stack?.stop();
-  await fake?.close();
-});
-beforeEach(() => fake.reset());
+useDataPathStack((s) => ({ fake, stack, client } = s));
 
 describe('upstream failures', () => {
   it('keep the upstream status; a 429 keeps its retry-after', async () => {

@@ -1,4 +1,5 @@
 import OpenAI from 'openai';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { type FakeUpstream, startFakeUpstream } from '../fakes/upstream.ts';
 import { startTestStack, TEST_MASTER_KEY, type TestStack } from './stack.ts';
 
@@ -49,4 +50,21 @@ export async function startDataPathStack(): Promise<DataPathStack> {
   }
   const client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: TEST_MASTER_KEY, maxRetries: 0 });
   return { fake, stack, client };
+}
+
+/**
+ * A suite's data-path stack: started before its tests (handed to `set`), its fake reset before each
+ * test, both stopped after them.
+ */
+export function useDataPathStack(set: (s: DataPathStack) => void): void {
+  let started: DataPathStack | undefined;
+  beforeAll(async () => {
+    started = await startDataPathStack();
+    set(started);
+  });
+  afterAll(async () => {
+    await started?.stack.stop();
+    await started?.fake.close();
+  });
+  beforeEach(() => started?.fake.reset());
 }
