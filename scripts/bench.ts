@@ -9,7 +9,8 @@
  * and, to isolate the cost of admission, the same gateway called with the master key (no limiter call).
  *
  * Options: --runs N (3), --c1 SECONDS (5), --c50 SECONDS (10), --streams N (10), --profile,
- * --profile-only (no measured runs: only where the gateway's time goes, printed),
+ * --profile-only (no measured runs: only where the gateway's time goes, printed), --native-only (no
+ * measured runs: only the native profile of floor, least gateway and gateway, printed; needs perf),
  * --breakdown-rounds N (4; 0 skips it): where the throughput goes, layer by layer (scripts/bench/breakdown.ts:
  * the floor, the least any usage-counting gateway adds, Tollgate with its Queue messages leaving the
  * process, Tollgate), c=50 alternating between them.
@@ -29,6 +30,7 @@ import { throughputBreakdown, queuesElsewhere, startQueueSink } from './bench/br
 import { writeFloorConfig, writeLeastGatewayConfig } from './bench/floor-config.ts';
 import { cpuMs, loadTest, peakRssMb, sequentialLatency, streamTimings, type Target } from './bench/measure.ts';
 import { profileUnderLoad } from './bench/profile.ts';
+import { nativeProfiles, perfAvailable, renderNativeProfiles } from './bench/native-profile.ts';
 import { deliveryCheck, limiterCalls, telemetryDrained } from './bench/gateway-state.ts';
 import { medianOf, renderReport, type BenchReport, type PathResult } from './bench/report.ts';
 import { buildAll, ROOT } from './lib/build.ts';
@@ -45,6 +47,7 @@ const { values } = parseArgs({
     streams: { type: 'string', default: '10' },
     profile: { type: 'boolean', default: false },
     'profile-only': { type: 'boolean', default: false },
+    'native-only': { type: 'boolean', default: false },
     'breakdown-rounds': { type: 'string', default: '4' },
   },
 });
@@ -104,6 +107,13 @@ async function main() {
 
   const samples: Record<string, PathResult[]> = { direct: [], floor: [], gateway: [], gatewayMaster: [] };
   if (values['profile-only']) return profile(gateway, gatewayConfig, env, process.env.BENCH_PROFILE_KEY === 'master' ? targets.gatewayMaster.plain : targets.gateway.plain);
+  if (values['native-only']) {
+    const least = await startWorkerd({ configFile: writeLeastGatewayConfig(work), env: { UPSTREAM: upstream.url }, port: await freePort(), storageDir: join(work, 'least-state') });
+    cleanups.push(least.stop);
+    const paths = await nativeProfilePaths(targets.floor.plain, floor.pid, least, targets.gateway.plain, gateway.pid);
+    if (paths) console.log(`\n${renderNativeProfiles(await nativeProfiles(paths))}`);
+    return;
+  }
   for (let run = 1; run <= RUNS; run++) {
     for (const [name, t] of Object.entries(targets)) {
       if (process.env.BENCH_ONLY && !process.env.BENCH_ONLY.split(',').includes(name)) continue;
@@ -136,6 +146,7 @@ async function main() {
   // Where the throughput goes, layer by layer (scripts/bench/breakdown.ts), before the delivery check so
   // the gateway's requests in it are checked too.
   let breakdown: BenchReport['breakdown'];
+  let nativeProfile: { profiles: BenchReport['nativeProfile']; text: string } | undefined;
   if (!process.env.BENCH_ONLY && Number(values['breakdown-rounds']) > 0) {
     console.log('Throughput breakdown (floor, least gateway, queue elsewhere, gateway) ...');
     const sink = await startQueueSink();
@@ -154,6 +165,13 @@ async function main() {
       { name: 'Tollgate in-region (Queue and consumers on its thread)', target: targets.gateway.plain, pid: gateway.pid },
     ], db.url, Number(values['breakdown-rounds']));
     if (sink.messages() === 0) throw new Error('the queue-elsewhere gateway sent no Queue messages: the breakdown measured nothing');
+    // Below JavaScript: the same paths under perf, by category of workerd's native code (native-profile.ts).
+    const paths = await nativeProfilePaths(targets.floor.plain, floor.pid, least, targets.gateway.plain, gateway.pid);
+    if (paths) {
+      const profiles = await nativeProfiles(paths);
+      nativeProfile = { profiles: profiles.map(({ bySymbolUs: _, ...rest }) => rest), text: renderNativeProfiles(profiles) };
+      await telemetryDrained(db.url);
+    }
     await elsewhere.stop();
     await least.stop();
   }
@@ -163,12 +181,14 @@ async function main() {
     date: new Date().toISOString(),
     delivery,
     breakdown,
+    nativeProfile: nativeProfile?.profiles,
     machine: { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, workerd: await workerdVersion(), postgres: db.kind },
     method: { runs: RUNS, c1Seconds: C1_S, c50Seconds: C50_S, streams: STREAMS },
     paths: Object.fromEntries(Object.entries(samples).map(([name, list]) => [name, medianOf(list)])) as BenchReport['paths'],
   };
   const text = renderReport(report);
   console.log(`\n${text}`);
+  if (nativeProfile) console.log(`\n${nativeProfile.text}`);
   if (INVESTIGATION) {
     console.log(`\nInvestigation run (${INVESTIGATION}): nothing written under bench/; the bar lines compare against paths that may not have run.`);
     return;
@@ -177,6 +197,7 @@ async function main() {
   writeFileSync(join(ROOT, 'bench', 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(join(ROOT, 'bench', 'results', `${report.date.replace(/[:.]/g, '-')}.json`), `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(join(ROOT, 'bench', 'latest.md'), `${text}\n`);
+  if (nativeProfile) writeFileSync(join(ROOT, 'bench', 'latest-native-profile.txt'), `${nativeProfile.text}\n`);
 
   if (values.profile || text.includes('MISSED')) await profile(gateway, gatewayConfig, env, targets.gateway.plain);
 }
@@ -190,6 +211,21 @@ async function profile(gateway: { stop(): Promise<unknown> }, configFile: string
   const summary = await profileUnderLoad(profiled, { ...target, url: `${profiled.url}/v1/chat/completions` });
   console.log(summary);
   if (!values['profile-only']) writeFileSync(join(ROOT, 'bench', 'latest-profile.txt'), `${summary}\n`);
+}
+
+/** The paths the native profile compares, or undefined (said loudly) where perf cannot record. */
+async function nativeProfilePaths(floorTarget: Target, floorPid: number, least: { url: string; pid: number }, gatewayTarget: Target, gatewayPid: number) {
+  const noPerf = await perfAvailable();
+  if (noPerf) {
+    console.warn(`\n!!! native profile SKIPPED: ${noPerf}\n`);
+    return undefined;
+  }
+  console.log('Native profile (perf) of floor, least gateway and gateway ...');
+  return [
+    { name: 'floor', pid: floorPid, target: floorTarget },
+    { name: 'least gateway', pid: least.pid, target: { url: `${least.url}/v1/chat/completions`, body: floorTarget.body, headers: {} } },
+    { name: 'Tollgate', pid: gatewayPid, target: gatewayTarget },
+  ];
 }
 
 async function workerdVersion(): Promise<string> {

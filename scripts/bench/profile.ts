@@ -47,7 +47,6 @@ export async function profileUnderLoad(workerd: { inspectorUrl?: string }, targe
     lines.push(`${p.name}: self time by function (share of its busy time):`, ...top(p.selfUs, 10).map(([name, us]) => `  ${pct(us, p.busyUs)}  ${name}`));
   }
   if (gateway) {
-    const _unused = (map: Map<string, number>, n: number) => [...map.entries()].filter(([name]) => !NOT_BUSY.has(name)).sort((a, b) => b[1] - a[1]).slice(0, n);
     lines.push(
       `${gateway.name}: self time by function (share of its busy time):`,
       ...top(gateway.selfUs, 25).map(([name, us]) => `  ${pct(us, gateway.busyUs)}  ${name}`),

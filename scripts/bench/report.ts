@@ -1,4 +1,5 @@
 import { type BreakdownResult, renderBreakdown } from './breakdown.ts';
+import type { NativeProfile } from './native-profile.ts';
 import { type LoadResult, median, type StreamResult } from './measure.ts';
 
 export interface PathResult {
@@ -24,6 +25,8 @@ export interface BenchReport {
   delivery?: { requests: number; spendRows: number; langfuseTraces: number };
   /** Where the throughput goes, layer by layer (breakdown.ts): floor, least gateway, Tollgate with its Queue elsewhere, Tollgate. */
   breakdown?: BreakdownResult[];
+  /** µs of CPU a request by category of native code, per path (native-profile.ts); absent where perf does not work. */
+  nativeProfile?: Omit<NativeProfile, 'bySymbolUs'>[];
 }
 
 /** The bar of issue #4, checked on one run's medians. */
