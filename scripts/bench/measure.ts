@@ -42,33 +42,45 @@ export async function loadTest(target: Target, connections: number, durationS: n
  * autocannon rounds latencies to whole milliseconds, too coarse for c=1.
  */
 export async function sequentialLatency(target: Target, durationS: number): Promise<LoadResult> {
-  const times: number[] = [];
-  let errors = 0;
-  let non2xx = 0;
-  const headers = { 'content-type': 'application/json', ...target.headers };
-  const deadline = performance.now() + durationS * 1000;
-  const started = performance.now();
-  while (performance.now() < deadline) {
-    const t0 = performance.now();
-    try {
-      const res = await fetch(target.url, { method: 'POST', headers, body: target.body });
-      await res.arrayBuffer();
-      if (!res.ok) non2xx++;
-      times.push(performance.now() - t0);
-    } catch {
-      errors++;
+  const [result] = await interleavedLatency([target], durationS);
+  return result!;
+}
+
+/**
+ * c=1 latency of several targets taking turns in `sliceMs` slices until each
+ * has had `durationS` seconds, so a slow spell of the host (this machine's
+ * c=1 p99 moves by milliseconds from one minute to the next) falls on all of
+ * them alike; percentiles over each target's pooled requests.
+ */
+export async function interleavedLatency(targets: Target[], durationS: number, sliceMs = 250): Promise<LoadResult[]> {
+  const tallies = targets.map(() => ({ times: [] as number[], errors: 0, non2xx: 0, ms: 0 }));
+  const totalMs = durationS * 1000;
+  for (let turn = 0; tallies.some((t) => t.ms < totalMs); turn++) {
+    const i = turn % targets.length;
+    const target = targets[i]!;
+    const tally = tallies[i]!;
+    if (tally.ms >= totalMs) continue;
+    const headers = { 'content-type': 'application/json', ...target.headers };
+    const sliceStart = performance.now();
+    const sliceEnd = sliceStart + Math.min(sliceMs, totalMs - tally.ms);
+    while (performance.now() < sliceEnd) {
+      const t0 = performance.now();
+      try {
+        const res = await fetch(target.url, { method: 'POST', headers, body: target.body });
+        await res.arrayBuffer();
+        if (!res.ok) tally.non2xx++;
+        tally.times.push(performance.now() - t0);
+      } catch {
+        tally.errors++;
+      }
     }
+    tally.ms += performance.now() - sliceStart;
   }
-  const sorted = times.sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
-  return {
-    rps: times.length / ((performance.now() - started) / 1000),
-    p50: at(0.5),
-    p99: at(0.99),
-    requests: times.length,
-    errors,
-    non2xx,
-  };
+  return tallies.map(({ times, errors, non2xx, ms }) => {
+    const sorted = times.sort((a, b) => a - b);
+    const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+    return { rps: times.length / (ms / 1000), p50: at(0.5), p99: at(0.99), requests: times.length, errors, non2xx };
+  });
 }
 
 export interface StreamResult {

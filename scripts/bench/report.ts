@@ -35,9 +35,9 @@ export function checkBar(r: BenchReport): { name: string; ok: boolean; detail: s
   const ratio = gateway.c50.rps / floor.c50.rps;
   return [
     { name: 'throughput at c=50 ≥ 60% of floor', ok: ratio >= 0.6, detail: `${(ratio * 100).toFixed(0)}%` },
-    { name: 'p50 at c=1 ≤ floor + 1 ms', ok: gateway.c1.p50 <= floor.c1.p50 + 1, detail: `+${(gateway.c1.p50 - floor.c1.p50).toFixed(2)} ms` },
-    { name: 'p99 at c=1 ≤ floor + 3 ms', ok: gateway.c1.p99 <= floor.c1.p99 + 3, detail: `+${(gateway.c1.p99 - floor.c1.p99).toFixed(2)} ms` },
-    { name: 'stream TTFT ≤ floor + 2 ms', ok: gateway.stream.ttft <= floor.stream.ttft + 2, detail: `+${(gateway.stream.ttft - floor.stream.ttft).toFixed(2)} ms` },
+    { name: 'p50 at c=1 ≤ floor + 1 ms', ok: gateway.c1.p50 <= floor.c1.p50 + 1, detail: `${signed(gateway.c1.p50 - floor.c1.p50)} ms` },
+    { name: 'p99 at c=1 ≤ floor + 3 ms', ok: gateway.c1.p99 <= floor.c1.p99 + 3, detail: `${signed(gateway.c1.p99 - floor.c1.p99)} ms` },
+    { name: 'stream TTFT ≤ floor + 2 ms', ok: gateway.stream.ttft <= floor.stream.ttft + 2, detail: `${signed(gateway.stream.ttft - floor.stream.ttft)} ms` },
     { name: 'no chunk held back (all 64 arrive, none later than the floor\'s by more than the first one was + 2 ms)', ok: gateway.stream.chunksSeen === 64 && heldBack(r) <= 2, detail: `${gateway.stream.chunksSeen} chunks, worst extra delay ${heldBack(r).toFixed(2)} ms` },
     ...(r.delivery ? [{
       name: 'every request the gateway served has its spend-log row and its Langfuse trace',
@@ -60,6 +60,9 @@ function heldBack(r: BenchReport): number {
 
 const f = (v: number | undefined, digits = 2) => (v === undefined ? '–' : v.toFixed(digits));
 const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || !b ? '–' : `${(a / b).toFixed(2)}×`);
+
+/** A difference with its sign: +0.30, -0.91. */
+const signed = (ms: number) => `${ms >= 0 ? '+' : ''}${ms.toFixed(2)}`;
 
 /** The Markdown table the README shows, with the bar under it. */
 export function renderReport(r: BenchReport): string {
@@ -89,7 +92,7 @@ export function renderReport(r: BenchReport): string {
     ...(r.breakdown ? ['', 'Where the throughput goes (c=50, the paths alternating in 3 s rounds in one phase):', '', renderBreakdown(r.breakdown)] : []),
     '',
     `${r.date}; ${r.machine.cores} cores (${r.machine.cpu}); Node ${r.machine.node}; workerd ${r.machine.workerd}; ` +
-    `medians of ${r.method.runs} runs (c=1 for ${r.method.c1Seconds} s, c=50 for ${r.method.c50Seconds} s, ${r.method.streams} streams each).`,
+    `medians of ${r.method.runs} runs (c=1 for ${r.method.c1Seconds} s a path, the paths taking turns in 250 ms slices; c=50 for ${r.method.c50Seconds} s, ${r.method.streams} streams each).`,
   ];
   return lines.join('\n');
 }
