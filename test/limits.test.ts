@@ -64,6 +64,27 @@ describe('rate limits', () => {
     expect(Number(res.headers.get('x-ratelimit-remaining-tokens'))).toBeLessThan(100000);
   });
 
+  it("carry LiteLLM's x-litellm-key-* headers: the key's spend, and its max budget and limits only where it has them", async () => {
+    const limited = await keyWith({ rpm_limit: 100, tpm_limit: 100000, max_budget: 5, spend: 1.25 });
+    const res = await chat(limited);
+    expect(res.status).toBe(200);
+    const cost = Number(res.headers.get('x-litellm-response-cost'));
+    expect(cost).toBeGreaterThan(0);
+    expect(Number(res.headers.get('x-litellm-key-spend'))).toBeCloseTo(1.25 + cost, 9);
+    expect(res.headers.get('x-litellm-key-max-budget')).toBe('5');
+    expect(res.headers.get('x-litellm-key-tpm-limit')).toBe('100000');
+    expect(res.headers.get('x-litellm-key-rpm-limit')).toBe('100');
+    const streamed = await chat(limited, { stream: true });
+    expect(streamed.headers.get('x-litellm-key-rpm-limit')).toBe('100');
+    expect(streamed.headers.get('x-litellm-key-max-budget')).toBe('5');
+    await streamed.text();
+
+    const plain = await chat(await keyWith({}));
+    expect(plain.status).toBe(200);
+    expect(plain.headers.get('x-litellm-key-spend')).not.toBeNull();
+    for (const name of ['x-litellm-key-max-budget', 'x-litellm-key-tpm-limit', 'x-litellm-key-rpm-limit']) expect(plain.headers.get(name), name).toBeNull();
+  });
+
   it('refuse a third concurrent stream under max_parallel_requests 2, and admit again when one ends', async () => {
     const key = await keyWith({ max_parallel_requests: 2 });
     const paced = { kind: 'sse' as const, intervalMs: 150, events: [...openaiChatChunks({ model: 'gpt-4o', pieces: ['a', 'b', 'c', 'd', 'e'], promptTokens: 3, completionTokens: 5, includeUsage: true }), '[DONE]'] };

@@ -26,6 +26,9 @@ export interface KeyPolicy {
   expires: Date | null;
   spend: number;
   maxBudget: number | null;
+  /** The key's own tokens and requests a minute (null: none), for LiteLLM's x-litellm-key-*-limit headers. */
+  tpmLimit: number | null;
+  rpmLimit: number | null;
   metadata: Record<string, unknown>;
   tags: string[];
   /** Which `cache` controls a request may use ([] = any). */

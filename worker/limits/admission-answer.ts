@@ -33,6 +33,8 @@ export function keyPolicy(token: string, key: EntityView, team: EntityView | und
     expires: key.expires === null ? null : new Date(key.expires),
     spend: key.spend,
     maxBudget: key.maxBudget,
+    tpmLimit: key.remaining.limitTokens ?? null,
+    rpmLimit: key.remaining.limitRequests ?? null,
     metadata: key.metadata,
     tags: key.tags,
     allowedCacheControls: key.allowedCacheControls ?? [],

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { unknownKey } from '../auth/authenticate.ts';
+import type { KeyPolicy } from '../auth/key-policy.ts';
 import { assembleAnswer } from '../cache/replay.ts';
 import type { CachePlan } from '../cache/response-cache.ts';
 import type { CachedAnswer } from '../cache/store.ts';
@@ -51,6 +52,17 @@ export function callHeaders(ctx: CallContext, apiBase: string): Record<string, s
   };
   if (apiBase) headers['x-litellm-model-api-base'] = apiBase;
   return headers;
+}
+
+/**
+ * LiteLLM's x-litellm-key-* headers: the key's spend, and its max budget and
+ * its own tpm/rpm limits where it has them (LiteLLM leaves out empty ones).
+ */
+export function keyHeaders(headers: Record<string, string>, policy: KeyPolicy, spend: number): void {
+  headers['x-litellm-key-spend'] = String(spend);
+  if (policy.maxBudget !== null) headers['x-litellm-key-max-budget'] = String(policy.maxBudget);
+  if (policy.tpmLimit !== null) headers['x-litellm-key-tpm-limit'] = String(policy.tpmLimit);
+  if (policy.rpmLimit !== null) headers['x-litellm-key-rpm-limit'] = String(policy.rpmLimit);
 }
 
 /** Total time to the response headers, and the part of it that was Tollgate's own work (returned). */

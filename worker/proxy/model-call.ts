@@ -27,7 +27,7 @@ import '../telemetry/sinks.ts';
 import { aliasOf, authorizeCall } from './call-access.ts';
 import { type CallContext, endUserOf } from './call-context.ts';
 import { recordRefusedCall, type Seen } from './refused-call.ts';
-import { admit, callHeaders, callOverrides, freeModel, DEFAULT_TIMEOUT_S, reservationEstimate, storeAnswer, timingHeaders, validated, withoutCredentials } from './call-helpers.ts';
+import { admit, callHeaders, callOverrides, freeModel, DEFAULT_TIMEOUT_S, keyHeaders, reservationEstimate, storeAnswer, timingHeaders, validated, withoutCredentials } from './call-helpers.ts';
 import { type CallResult, spendRecord } from './spend-record.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
@@ -210,7 +210,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
     if (cache && settleLeader) c.executionCtx.waitUntil(storeAnswer(cache, settleLeader, endpoint, answer.body, outcome));
     const cost = costOfCall(deployment, outcome.usage);
     headers['x-litellm-response-cost'] = String(cost);
-    if (caller.kind === 'key') headers['x-litellm-key-spend'] = String(caller.policy.spend + cost);
+    if (caller.kind === 'key') keyHeaders(headers, caller.policy, caller.policy.spend + cost);
     overheadMs = timingHeaders(headers, startedAt, upstreamMs);
     settle({ outcome, cost, apiBase: answer.apiBase, finishedAt: outcome.finishedAt });
     return new Response(answer.body, { status: answer.status, headers });
@@ -221,7 +221,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
     if (cache && settleLeader) await storeAnswer(cache, settleLeader, endpoint, undefined, outcome, deployment.model);
   }));
   headers['cache-control'] = 'no-cache';
-  if (caller.kind === 'key') headers['x-litellm-key-spend'] = String(caller.policy.spend);
+  if (caller.kind === 'key') keyHeaders(headers, caller.policy, caller.policy.spend);
   overheadMs = timingHeaders(headers, startedAt, upstreamMs);
   return new Response(answer.body, { status: answer.status, headers });
 }
