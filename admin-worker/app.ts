@@ -10,6 +10,7 @@ import { keysRoutes } from './routes/keys.ts';
 import { modelsRoutes } from './routes/models.ts';
 import { organizationsRoutes } from './routes/organizations.ts';
 import { spendRoutes } from './routes/spend.ts';
+import { activityRoutes } from './routes/spend/activity.ts';
 import { teamsRoutes } from './routes/teams.ts';
 import { usersRoutes } from './routes/users.ts';
 
@@ -21,7 +22,7 @@ app.route('/', docsRoutes);
 
 app.use('*', adminAuth);
 
-for (const routes of [keysRoutes, teamsRoutes, usersRoutes, customersRoutes, organizationsRoutes, budgetsRoutes, modelsRoutes, spendRoutes, cacheRoutes]) {
+for (const routes of [keysRoutes, teamsRoutes, usersRoutes, customersRoutes, organizationsRoutes, budgetsRoutes, modelsRoutes, spendRoutes, activityRoutes, cacheRoutes]) {
   app.route('/', routes);
 }
 
