@@ -76,3 +76,47 @@ describe('GET /spend/logs', () => {
     await query(stack.db.url, 'DELETE FROM "LiteLLM_SpendLogs" WHERE request_id = $1', [callId]);
   });
 });
+
+describe('GET /spend/logs/ui', () => {
+  const ui = (params: string, key?: string) => get(`/spend/logs/ui?start_date=2026-01-01%2000:00:00&end_date=2026-01-02%2023:59:59${params}`, key);
+
+  it('pages through the rows of a time range, newest first, with the totals LiteLLM\'s UI reads', async () => {
+    const first = await ui('&page_size=2');
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ total: 5, page: 1, page_size: 2, total_pages: 3 });
+    expect(ids(first.body.data)).toEqual(['r5', 'r4']);
+    expect(first.body.data[0]).toMatchObject({ request_id: 'r5', api_key: hash('none'), spend: 0.125, user: 'u4' });
+    expect(ids((await ui('&page_size=2&page=2')).body.data)).toEqual(['r2', 'r3']);
+    expect(ids((await ui('&page_size=2&page=3')).body.data)).toEqual(['r1']);
+    expect((await ui('&page=4')).body).toMatchObject({ data: [], total: 5, total_pages: 1 });
+    expect(ids((await get('/spend/logs/ui?start_date=2026-01-01%2010:00:01&end_date=2026-01-02%2000:00:00')).body.data)).toEqual(['r4', 'r2', 'r3']);
+  });
+
+  it('filters by team, key, user, request and spend', async () => {
+    expect(ids((await ui('&team_id=team-a')).body.data)).toEqual(['r4', 'r2', 'r1']);
+    expect(ids((await ui(`&api_key=${keys.a1}`)).body.data)).toEqual(['r4', 'r1']);
+    expect(ids((await ui('&user_id=u3')).body.data)).toEqual(['r3']);
+    expect(ids((await ui('&request_id=r2')).body.data)).toEqual(['r2']);
+    expect(ids((await ui('&min_spend=0.5')).body.data)).toEqual(['r4', 'r2', 'r1']);
+    expect(ids((await ui('&max_spend=0.25')).body.data)).toEqual(['r5', 'r3']);
+  });
+
+  it("shows an internal user's key its user's rows only", async () => {
+    const own = await ui('', keys.b);
+    expect(own.body).toMatchObject({ total: 1 });
+    expect(ids(own.body.data)).toEqual(['r3']);
+    expect((await ui('&user_id=u1', keys.b)).status).toBe(403);
+    expect((await ui('', keys.viewer)).body.total).toBe(5);
+  });
+
+  it('requires both dates (400) and refuses malformed ones and page sizes (422)', async () => {
+    const missing = await get('/spend/logs/ui?start_date=2026-01-01%2000:00:00');
+    expect(missing.status).toBe(400);
+    expect(missing.body.error.message).toBe('Start date and end date are required');
+    expect((await get('/spend/logs/ui?start_date=2026-01-01&end_date=2026-01-02')).body.error.param).toBe('start_date');
+    expect((await get('/spend/logs/ui?start_date=2026-02-30%2000:00:00&end_date=2026-03-01%2000:00:00')).status).toBe(422);
+    expect((await ui('&page_size=101')).status).toBe(422);
+    expect((await ui('&page=0')).status).toBe(422);
+    expect((await ui('&min_spend=cheap')).status).toBe(422);
+  });
+});

@@ -4,7 +4,7 @@ import { isProxyAdmin, requireAdminReader } from '../lib/auth.ts';
 import type { AdminBindings, AdminContext } from '../lib/context.ts';
 import { describeRoute } from '../lib/openapi.ts';
 import { badRequest, parseQuery } from '../lib/validation.ts';
-import { dayRange, DAY_SQL, daysOf, keyHash, keysQuery, rangeOrLast30Days, reportQuery, spendLogsQuery, spendUsersQuery, teamsQuery, topModelsQuery, Where } from './spend/query.ts';
+import { dayRange, DAY_SQL, daysOf, keyHash, keysQuery, rangeOrLast30Days, reportQuery, spendLogsQuery, spendLogsUiQuery, spendUsersQuery, teamsQuery, topModelsQuery, utcInstant, Where } from './spend/query.ts';
 import { gatewayState } from '../../worker/state.ts';
 import type { KeyRow } from '../../drizzle/schema/keys.ts';
 import type { UserRow } from '../../drizzle/schema/principals.ts';
@@ -58,6 +58,40 @@ spendRoutes.get('/spend/logs', async (c) => {
   }
   const { rows } = await pool.query(`SELECT s.* FROM "LiteLLM_SpendLogs" s ${where} ORDER BY s."startTime" DESC, s.request_id LIMIT ${q.limit ?? DEFAULT_ROW_LIMIT}`, where.args);
   return c.json(rows);
+});
+
+describeRoute({ method: 'get', path: '/spend/logs/ui', summary: "Spend log rows a page at a time, newest first, for LiteLLM's UI (start_date and end_date required); an internal user sees its own", tag: 'spend', query: spendLogsUiQuery });
+spendRoutes.get('/spend/logs/ui', async (c) => {
+  const q = parseQuery(c, spendLogsUiQuery);
+  if (!q.start_date || !q.end_date) throw badRequest('Start date and end date are required');
+  const where = new Where().add('s."startTime" >= ?', utcInstant(q.start_date)).add('s."startTime" <= ?', utcInstant(q.end_date));
+  let apiKey = q.api_key ? await keyHash(q.api_key) : undefined;
+  let userId = q.user_id;
+  if (!seesEverything(c)) {
+    // A user's key sees its user's rows (LiteLLM's internal users); a key without a user, its own.
+    const caller = c.get('caller');
+    const own = caller.kind === 'key' ? { user: caller.policy.userId, token: caller.token } : { user: null, token: caller.token };
+    if (own.user) {
+      if (userId && userId !== own.user) throw new GatewayError('You can only view the spend logs of your own user.', { status: 403, type: 'auth_error', param: 'user_id' });
+      userId = own.user;
+    } else {
+      if (apiKey && apiKey !== own.token) throw new GatewayError('You can only view the spend logs of your own key.', { status: 403, type: 'auth_error', param: 'api_key' });
+      apiKey = own.token;
+    }
+  }
+  if (apiKey) where.add('s.api_key = ?', apiKey);
+  if (userId) where.add('s."user" = ?', userId);
+  if (q.request_id) where.add('s.request_id = ?', q.request_id);
+  if (q.team_id) where.add('s.team_id = ?', q.team_id);
+  if (q.min_spend !== undefined) where.add('s.spend >= ?', q.min_spend);
+  if (q.max_spend !== undefined) where.add('s.spend <= ?', q.max_spend);
+  const { pool } = c.get('db')();
+  const [{ rows: counted }, { rows }] = await Promise.all([
+    pool.query<{ total: number }>(`SELECT COUNT(*)::int AS total FROM "LiteLLM_SpendLogs" s ${where}`, where.args),
+    pool.query(`SELECT s.* FROM "LiteLLM_SpendLogs" s ${where} ORDER BY s."startTime" DESC, s.request_id LIMIT ${q.page_size} OFFSET ${(q.page - 1) * q.page_size}`, where.args),
+  ]);
+  const total = counted[0]?.total ?? 0;
+  return c.json({ data: rows, total, page: q.page, page_size: q.page_size, total_pages: Math.ceil(total / q.page_size) });
 });
 
 describeRoute({ method: 'get', path: '/global/spend/report', summary: 'Spend per day by team (default), customer, api_key, key, model or day', tag: 'spend', query: reportQuery });

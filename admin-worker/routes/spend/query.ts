@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { hashKey } from '../../../worker/auth/secrets.ts';
-import { bool, posInt } from '../../../worker/config/fields.ts';
+import { bool, nonNegative, posInt } from '../../../worker/config/fields.ts';
 import { badRequest } from '../../lib/validation.ts';
 
 const DAY_MS = 86_400_000;
@@ -23,6 +23,26 @@ export const spendLogsQuery = z.object({
   end_date: isoDate.optional(),
   summarize: bool.optional().describe('with start_date and end_date: true (default, as LiteLLM) gives spend per day, false the rows'),
   limit: posInt.pipe(z.number().min(1).max(10_000)).optional().describe('rows at most, newest first (default 1000)'),
+});
+
+/** LiteLLM's UI sends date-times as `YYYY-MM-DD HH:MM:SS`, in UTC. */
+const uiDateTime = z.string().regex(/^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}$/, 'expected a date-time as "YYYY-MM-DD HH:MM:SS" (UTC)')
+  .refine((s) => isoDate.safeParse(s.slice(0, 10)).success && !Number.isNaN(Date.parse(`${s.replace(' ', 'T')}Z`)), 'not a calendar date-time');
+
+/** A `YYYY-MM-DD HH:MM:SS` of uiDateTime as the instant it names (UTC). */
+export const utcInstant = (s: string) => new Date(`${s.replace(' ', 'T')}Z`);
+
+export const spendLogsUiQuery = z.object({
+  start_date: uiDateTime.optional(),
+  end_date: uiDateTime.optional(),
+  api_key: keyParam.optional(),
+  user_id: z.string().min(1).optional(),
+  request_id: z.string().min(1).optional(),
+  team_id: z.string().min(1).optional(),
+  min_spend: nonNegative.optional(),
+  max_spend: nonNegative.optional(),
+  page: posInt.pipe(z.number().min(1, 'must be at least 1')).default(1),
+  page_size: posInt.pipe(z.number().min(1, 'must be at least 1').max(100, 'must be at most 100')).default(50),
 });
 
 export const reportQuery = z.object({
