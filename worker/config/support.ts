@@ -8,7 +8,6 @@ export const PENDING_KEYS: Record<string, string> = {
   'general_settings.public_routes': 'not acted on yet: every route but the health checks needs a key',
   'general_settings.background_health_checks': 'not acted on yet: deployments are not probed in the background; failing ones are cooled down from real traffic',
   'general_settings.health_check_interval': 'not acted on yet: deployments are not probed in the background; failing ones are cooled down from real traffic',
-  'router_settings.enable_pre_call_checks': 'not acted on yet: deployments are not filtered by context window before the call (context_window_fallbacks still apply to the provider\'s refusal)',
   'router_settings.routing_strategy_args': 'not acted on yet: each routing strategy uses its defaults',
 };
 

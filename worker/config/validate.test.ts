@@ -78,12 +78,16 @@ describe('the reference guide config', () => {
     };
     const result = validateConfig(config, {});
     expect(result.ok).toBe(true);
-    for (const path of ['router_settings.enable_pre_call_checks', 'router_settings.routing_strategy_args', 'general_settings.disable_spend_logs',
+    for (const path of ['router_settings.routing_strategy_args', 'general_settings.disable_spend_logs',
       'general_settings.public_routes', 'general_settings.background_health_checks', 'general_settings.health_check_interval',
       'general_settings.alerting', 'litellm_settings.store_audit_logs', 'environment_variables.LANGFUSE_PUBLIC_KEY']) {
       expect(result.warnings.filter((w) => w.startsWith(`${path}: `)), path).toHaveLength(1);
     }
     expect(result.warnings.filter((w) => w.startsWith('environment_variables.SLACK_WEBHOOK_URL'))).toEqual([]);
+    // Context windows are always checked before a call: `true` is acted on, `false` is named.
+    expect(result.warnings.filter((w) => w.startsWith('router_settings.enable_pre_call_checks'))).toEqual([]);
+    const unchecked = validateConfig({ ...model({ model: 'openai/gpt-4o' }), router_settings: { enable_pre_call_checks: false } }, {});
+    expect(unchecked.ok && unchecked.warnings.filter((w) => w.startsWith('router_settings.enable_pre_call_checks: always on'))).toHaveLength(1);
     expect(result.warnings.join('\n')).not.toContain('"slack"');
     const quiet = validateConfig({ ...model({ model: 'openai/gpt-4o' }), litellm_settings: { store_audit_logs: true }, general_settings: { alerting: ['slack'], enforce_user_param: true, litellm_key_header_name: 'X-Key' } }, {});
     expect(quiet.ok && quiet.warnings).toEqual([]);

@@ -53,6 +53,11 @@ function settingWarnings(raw: unknown): string[] {
     const block = (raw as Record<string, unknown>)[section];
     if (block && typeof block === 'object' && key in block) out.push(`${path}: ${why}`);
   }
+  // Tollgate always checks context windows before a call: `true` is what it does, `false` is not.
+  if ((raw as { router_settings?: Record<string, unknown> }).router_settings?.enable_pre_call_checks === false) {
+    out.push('router_settings.enable_pre_call_checks: always on in Tollgate: a deployment whose known context window the prompt ' +
+      '(estimated at 4 characters a token) does not fit is skipped before the call, and context_window_fallbacks apply');
+  }
   const cache = (raw as { litellm_settings?: { cache_params?: Record<string, unknown> } }).litellm_settings?.cache_params;
   if (cache && cache.type === 'redis' && ('host' in cache || 'port' in cache) && !('url' in cache)) {
     out.push('litellm_settings.cache_params: Redis is reached over its REST API (Upstash), not host/port/password: ' +
