@@ -193,13 +193,13 @@ async function main() {
     nativeProfile: nativeProfile?.profiles,
     machine: { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, workerd: await workerdVersion(), postgres: db.kind },
     method: { runs: RUNS, c1Seconds: C1_S, c50Seconds: C50_S, streams: STREAMS },
-    paths: Object.fromEntries(Object.entries(samples).map(([name, list]) => [name, medianOf(list)])) as BenchReport['paths'],
+    paths: Object.fromEntries(Object.entries(samples).filter(([, list]) => list.length > 0).map(([name, list]) => [name, medianOf(list)])) as BenchReport['paths'],
   };
   const text = renderReport(report);
   console.log(`\n${text}`);
   if (nativeProfile) console.log(`\n${nativeProfile.text}`);
   if (INVESTIGATION) {
-    console.log(`\nInvestigation run (${INVESTIGATION}): nothing written under bench/; the bar lines compare against paths that may not have run.`);
+    console.log(`\nInvestigation run (${INVESTIGATION}): nothing written under bench/.`);
     return;
   }
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });

@@ -20,7 +20,8 @@ export interface BenchReport {
   machine: { cores: number; cpu: string; node: string; workerd: string; postgres: string };
   method: { runs: number; c1Seconds: number; c50Seconds: number; streams: number };
   /** gatewayMaster: the same gateway with the master key, which has no limits of its own: the difference is admission. */
-  paths: { direct: PathResult; floor: PathResult; gateway: PathResult; gatewayMaster?: PathResult };
+  /** Every path that ran (an investigation run with BENCH_ONLY may leave some out). */
+  paths: { direct?: PathResult; floor?: PathResult; gateway?: PathResult; gatewayMaster?: PathResult };
   /** After the runs: requests the gateway counted, and the spend-log rows and Langfuse traces that reached their stores. */
   delivery?: { requests: number; spendRows: number; langfuseTraces: number };
   /** Where the throughput goes, layer by layer (breakdown.ts): floor, least gateway, Tollgate with its Queue elsewhere, Tollgate. */
@@ -32,6 +33,7 @@ export interface BenchReport {
 /** The bar of issue #4, checked on one run's medians. */
 export function checkBar(r: BenchReport): { name: string; ok: boolean; detail: string }[] {
   const { floor, gateway } = r.paths;
+  if (!floor || !gateway) return [];
   const ratio = gateway.c50.rps / floor.c50.rps;
   return [
     { name: 'throughput at c=50 ≥ 60% of floor', ok: ratio >= 0.6, detail: `${(ratio * 100).toFixed(0)}%` },
@@ -50,8 +52,9 @@ export function checkBar(r: BenchReport): { name: string; ok: boolean; detail: s
 
 /** The most any content chunk arrived later through the gateway than through the floor, beyond the first chunk's difference. */
 function heldBack(r: BenchReport): number {
-  const g = r.paths.gateway.stream.arrivals;
-  const fl = r.paths.floor.stream.arrivals;
+  const g = r.paths.gateway?.stream.arrivals;
+  const fl = r.paths.floor?.stream.arrivals;
+  if (!g || !fl) return 0;
   const base = (g[0] ?? 0) - (fl[0] ?? 0);
   let worst = 0;
   for (let i = 0; i < Math.min(g.length, fl.length); i++) worst = Math.max(worst, (g[i] ?? 0) - (fl[i] ?? 0) - base);
@@ -60,6 +63,8 @@ function heldBack(r: BenchReport): number {
 
 const f = (v: number | undefined, digits = 2) => (v === undefined ? '–' : v.toFixed(digits));
 const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || !b ? '–' : `${(a / b).toFixed(2)}×`);
+/** A path's measure, or – for a path that did not run. */
+const at = (p: PathResult | undefined, pick: (p: PathResult) => number | undefined) => (p ? pick(p) : undefined);
 
 /** A difference with its sign: +0.30, -0.91. */
 const signed = (ms: number) => `${ms >= 0 ? '+' : ''}${ms.toFixed(2)}`;
@@ -85,10 +90,10 @@ export function renderReport(r: BenchReport): string {
     '| measure | direct | floor | gateway | gateway/floor | gateway/direct | gateway, master key (no limiter) |',
     '|---|---:|---:|---:|---:|---:|---:|',
     ...rows.map(([label, pick, digits]) =>
-      `| ${label} | ${f(pick(direct), digits)} | ${f(pick(floor), digits)} | ${f(pick(gateway), digits)} | ${ratio(pick(gateway), pick(floor))} | ${ratio(pick(gateway), pick(direct))} | ${gatewayMaster ? f(pick(gatewayMaster), digits) : '–'} |`),
+      `| ${label} | ${f(at(direct, pick), digits)} | ${f(at(floor, pick), digits)} | ${f(at(gateway, pick), digits)} | ${ratio(at(gateway, pick), at(floor, pick))} | ${ratio(at(gateway, pick), at(direct, pick))} | ${f(at(gatewayMaster, pick), digits)} |`),
     '',
-    ...checkBar(r).map((b) => `- ${b.ok ? 'PASS' : 'MISSED'}: ${b.name} (${b.detail})`),
-    ...(gatewayMaster ? [`- admission (the virtual key's limiter round vs the master key's none): +${(gateway.c1.p50 - gatewayMaster.c1.p50).toFixed(2)} ms p50 at c=1; at c=50 the key is hot and admits through leases (${(gateway.c50.rps / gatewayMaster.c50.rps * 100).toFixed(0)}% of the master key's throughput)`] : []),
+    ...(floor && gateway ? checkBar(r).map((b) => `- ${b.ok ? 'PASS' : 'MISSED'}: ${b.name} (${b.detail})`) : ['- the bar is not checked: the floor or the gateway did not run']),
+    ...(gateway && gatewayMaster ? [`- admission (the virtual key's limiter round vs the master key's none): +${(gateway.c1.p50 - gatewayMaster.c1.p50).toFixed(2)} ms p50 at c=1; at c=50 the key is hot and admits through leases (${(gateway.c50.rps / gatewayMaster.c50.rps * 100).toFixed(0)}% of the master key's throughput)`] : []),
     ...(r.breakdown ? ['', 'Where the throughput goes (c=50, the paths alternating in 3 s rounds in one phase):', '', renderBreakdown(r.breakdown)] : []),
     '',
     `${r.date}; ${r.machine.cores} cores (${r.machine.cpu}); Node ${r.machine.node}; workerd ${r.machine.workerd}; ` +
