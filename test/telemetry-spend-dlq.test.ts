@@ -145,7 +145,7 @@ describe('spend logs while Postgres is down', () => {
 });
 
 describe('the queue settings in the generated workerd config', () => {
-  it('carries the dead-letter queue, its consumer and the cron trigger, and workerd accepts it', async () => {
+  it('carries the dead-letter queue, its consumer and the cron triggers, and workerd accepts it', async () => {
     const admin = readWranglerConfig(WORKERS.admin);
     const consumer = (queue: string) => admin.queues.consumers?.find((c) => c.queue === queue);
     expect(consumer('tollgate-spend-logs')).toMatchObject({ max_retries: 3, dead_letter_queue: 'tollgate-spend-logs-dlq' });
@@ -159,7 +159,9 @@ describe('the queue settings in the generated workerd config', () => {
     const parsed = JSON.parse(JSON.parse(consumers.replace(/\\x([0-9a-f]{2})/g, (_, h: string) => `\\u00${h}`)) as string) as Record<string, Record<string, unknown>>;
     expect(parsed['tollgate-spend-logs']).toMatchObject({ consumer: 'tollgate-admin', maxRetries: 3, deadLetterQueue: 'tollgate-spend-logs-dlq' });
     expect(parsed['tollgate-spend-logs-dlq']).toMatchObject({ consumer: 'tollgate-admin', maxRetries: 100 });
-    expect(flat).toContain(`(name = "CRONS", json = ${q(JSON.stringify({ 'tollgate-admin': ['* * * * *'] }))})`);
+    // Both Workers tick each minute: the admin Worker's jobs, the gateway's background health checks.
+    expect(readWranglerConfig(WORKERS.gateway).triggers.crons).toEqual(['* * * * *']);
+    expect(flat).toContain(`(name = "CRONS", json = ${q(JSON.stringify({ tollgate: ['* * * * *'], 'tollgate-admin': ['* * * * *'] }))})`);
     expect(flat).toContain(`name = "SPEND_LOG_DLQ", queue = (name = "queues", props = (json = ${q('{"queue":"tollgate-spend-logs-dlq"}')}))`);
     const file = join(dir, 'workerd', 'config.capnp');
     writeFileSync(file, text);

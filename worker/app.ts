@@ -6,7 +6,7 @@ import { modelHealth } from './routes/model-health.ts';
 import { countTokens, messages } from './routes/messages.ts';
 import { chatCompletions, completions, embeddings } from './routes/model-calls.ts';
 import { getModel, listModels } from './routes/models.ts';
-import { setTestClock } from './routes/test-clock.ts';
+import { runTestSchedule, setTestClock } from './routes/test-clock.ts';
 import { metricsRoute } from './telemetry/metrics/route.ts';
 
 /** Path prefixes the admin Worker serves; the gateway forwards them over the service binding. */
@@ -45,6 +45,7 @@ app.get('/v1/models/*', getModel);
 app.get('/models/*', getModel);
 
 app.post('/__tollgate/test/clock', setTestClock);
+app.post('/__tollgate/test/scheduled', runTestSchedule);
 
 app.all('*', async (c) => {
   if (isAdminPath(c.req.path) && c.env.ADMIN) return c.env.ADMIN.fetch(c.req.raw);

@@ -1,6 +1,6 @@
 /** DB-stored models, DB-stored config and the audit log. */
-import { boolean, index, jsonb, pgTable, text } from 'drizzle-orm/pg-core';
-import { createdAt, json, type Json, updatedAt, uuidPk } from './columns.ts';
+import { boolean, doublePrecision, index, integer, jsonb, pgTable, text } from 'drizzle-orm/pg-core';
+import { createdAt, json, type Json, ts, updatedAt, uuidPk } from './columns.ts';
 
 /** Models added through /model/new; secrets inside `litellm_params` are stored encrypted. */
 export const proxyModels = pgTable(
@@ -43,6 +43,36 @@ export const auditLog = pgTable(
   (t) => [
     index('LiteLLM_AuditLog_object_id_idx').on(t.object_id),
     index('LiteLLM_AuditLog_updated_at_idx').on(t.updated_at),
+  ],
+);
+
+/**
+ * Background health checks (`general_settings.background_health_checks`): one
+ * row per deployment per run, LiteLLM's LiteLLM_HealthCheckTable; GET /health
+ * answers from each deployment's latest row. Rows older than a week are deleted
+ * by the job.
+ */
+export const healthChecks = pgTable(
+  'LiteLLM_HealthCheckTable',
+  {
+    health_check_id: uuidPk(),
+    model_name: text().notNull(),
+    model_id: text(),
+    /** 'healthy' | 'unhealthy' */
+    status: text().notNull(),
+    healthy_count: integer().notNull().default(0),
+    unhealthy_count: integer().notNull().default(0),
+    error_message: text(),
+    response_time_ms: doublePrecision(),
+    details: json(),
+    checked_by: text(),
+    checked_at: ts().notNull().defaultNow(),
+    created_at: createdAt(),
+    updated_at: updatedAt(),
+  },
+  (t) => [
+    index('LiteLLM_HealthCheckTable_model_id_checked_at_idx').on(t.model_id, t.checked_at),
+    index('LiteLLM_HealthCheckTable_checked_at_idx').on(t.checked_at),
   ],
 );
 

@@ -79,13 +79,12 @@ describe('the reference guide config', () => {
     const result = validateConfig(config, {});
     expect(result.ok).toBe(true);
     for (const path of ['router_settings.routing_strategy_args', 'general_settings.disable_spend_logs',
-      'general_settings.public_routes', 'general_settings.background_health_checks', 'general_settings.health_check_interval',
-      'general_settings.alerting', 'litellm_settings.store_audit_logs', 'environment_variables.LANGFUSE_PUBLIC_KEY']) {
+      'general_settings.public_routes', 'general_settings.alerting', 'litellm_settings.store_audit_logs', 'environment_variables.LANGFUSE_PUBLIC_KEY']) {
       expect(result.warnings.filter((w) => w.startsWith(`${path}: `)), path).toHaveLength(1);
     }
     expect(result.warnings.filter((w) => w.startsWith('environment_variables.SLACK_WEBHOOK_URL'))).toEqual([]);
     // Context windows are always checked before a call: `true` is acted on, `false` is named.
-    expect(result.warnings.filter((w) => w.startsWith('router_settings.enable_pre_call_checks'))).toEqual([]);
+    expect(result.warnings.filter((w) => w.startsWith('router_settings.enable_pre_call_checks') || w.includes('health_check'))).toEqual([]);
     const unchecked = validateConfig({ ...model({ model: 'openai/gpt-4o' }), router_settings: { enable_pre_call_checks: false } }, {});
     expect(unchecked.ok && unchecked.warnings.filter((w) => w.startsWith('router_settings.enable_pre_call_checks: always on'))).toHaveLength(1);
     expect(result.warnings.join('\n')).not.toContain('"slack"');

@@ -1,0 +1,118 @@
+import { deploymentPrice } from '../cost/deployment-cost.ts';
+import { openDatabase, type DatabaseEnv } from '../db/client.ts';
+import { providerFor } from '../providers/registry.ts';
+import type { Endpoint } from '../providers/types.ts';
+import { publicParams } from './db-models.ts';
+import type { DeploymentRef } from './deployments.ts';
+
+/**
+ * LiteLLM's model health check: one tiny real call per deployment, six at a
+ * time (a one-token chat completion, or an embedding of one word for embedding
+ * models). Run by `GET /health`, or in the background every
+ * `health_check_interval` (jobs/background-health.ts), whose results are kept
+ * in LiteLLM_HealthCheckTable for `GET /health` to answer from. Probes are not
+ * calls: they write no spend log and count against no budget or limit.
+ */
+export interface ProbeResult {
+  deployment: DeploymentRef;
+  /** The failure's message; undefined when the deployment answered. */
+  error?: string;
+  ms: number;
+}
+
+/** LiteLLM's answer: endpoints are litellm_params without credentials, an unhealthy one with its error. */
+export interface HealthReport {
+  healthy_endpoints: Record<string, unknown>[];
+  unhealthy_endpoints: Record<string, unknown>[];
+  healthy_count: number;
+  unhealthy_count: number;
+}
+
+/** How long one deployment gets to answer its probe. */
+const PROBE_TIMEOUT_MS = 10_000;
+const PARALLEL_PROBES = 6;
+const NO_HEADERS = { get: () => null, forEach: () => undefined };
+
+export async function probeDeployments(env: Record<string, unknown>, deployments: DeploymentRef[], dropParams: boolean): Promise<ProbeResult[]> {
+  // At most PARALLEL_PROBES at a time: a Worker invocation opens six connections at once and queues the rest,
+  // and a probe's timeout runs from its call, so a queued probe could time out before it was sent.
+  const results: ProbeResult[] = [];
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(PARALLEL_PROBES, deployments.length) }, async () => {
+    while (next < deployments.length) {
+      const i = next++;
+      const deployment = deployments[i] as DeploymentRef;
+      const started = Date.now();
+      const error = await probe(env, deployment, dropParams);
+      results[i] = { deployment, ms: Date.now() - started, ...(error === undefined ? {} : { error }) };
+    }
+  }));
+  return results;
+}
+
+/** One tiny call to the deployment; the error's message when it fails. */
+async function probe(env: Record<string, unknown>, d: DeploymentRef, dropParams: boolean): Promise<string | undefined> {
+  const mode = d.info.mode ?? deploymentPrice(d)?.mode;
+  const endpoint: Endpoint = mode === 'embedding' ? 'embedding' : mode === 'completion' ? 'completion' : 'chat';
+  const body: Record<string, unknown> = endpoint === 'embedding'
+    ? { model: d.group, input: ['ping'] }
+    : endpoint === 'completion' ? { model: d.group, prompt: 'ping', max_tokens: 1 } : { model: d.group, messages: [{ role: 'user', content: 'ping' }], max_tokens: 1 };
+  try {
+    const adapter = providerFor(d, endpoint, typeof d.params.mock_response === 'string');
+    const answer = await adapter.call({
+      endpoint, deployment: d, body: typeof d.params.mock_response === 'string' ? { ...body, mock_response: d.params.mock_response } : body,
+      stream: false, clientWantsUsage: false, dropParams, env, timeoutMs: PROBE_TIMEOUT_MS, promptTokenEstimate: 1, keepText: false, headers: NO_HEADERS,
+    });
+    const outcome = await answer.outcome;
+    return outcome.error ? outcome.error.message : undefined;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+}
+
+export function healthReport(results: Pick<ProbeResult, 'deployment' | 'error'>[]): HealthReport {
+  const endpoint = (d: DeploymentRef) => ({ ...publicParams(d.params), model_group: d.group, model_id: d.id });
+  const healthy = results.filter((r) => r.error === undefined).map((r) => endpoint(r.deployment));
+  const unhealthy = results.filter((r) => r.error !== undefined).map((r) => ({ ...endpoint(r.deployment), error: r.error }));
+  return { healthy_endpoints: healthy, unhealthy_endpoints: unhealthy, healthy_count: healthy.length, unhealthy_count: unhealthy.length };
+}
+
+/** How long rows of LiteLLM_HealthCheckTable are kept. */
+const KEEP_DAYS = 7;
+
+/** One row per deployment into LiteLLM_HealthCheckTable, in one statement; rows past KEEP_DAYS go. */
+export async function storeHealthChecks(env: DatabaseEnv, results: ProbeResult[], checkedBy: string): Promise<void> {
+  if (results.length === 0) return;
+  const rows = results.map((r) => ({
+    model_name: r.deployment.group, model_id: r.deployment.id, status: r.error === undefined ? 'healthy' : 'unhealthy',
+    healthy_count: r.error === undefined ? 1 : 0, unhealthy_count: r.error === undefined ? 0 : 1,
+    error_message: r.error?.slice(0, 2000) ?? null, response_time_ms: r.ms, details: { model_group: r.deployment.group },
+  }));
+  const database = openDatabase(env);
+  try {
+    await database.pool.query(`
+      INSERT INTO "LiteLLM_HealthCheckTable" (model_name, model_id, status, healthy_count, unhealthy_count, error_message, response_time_ms, details, checked_by)
+      SELECT model_name, model_id, status, healthy_count, unhealthy_count, error_message, response_time_ms, details, $2
+      FROM jsonb_to_recordset($1::jsonb) AS t(model_name text, model_id text, status text, healthy_count int, unhealthy_count int,
+        error_message text, response_time_ms float8, details jsonb)`, [JSON.stringify(rows), checkedBy]);
+    await database.pool.query(`DELETE FROM "LiteLLM_HealthCheckTable" WHERE checked_at < now() - interval '${KEEP_DAYS} days'`);
+  } finally {
+    await database.close();
+  }
+}
+
+/** Each deployment's latest stored check (by model_id): its error, or undefined when it was healthy. */
+export async function latestHealthChecks(env: DatabaseEnv, deploymentIds: string[]): Promise<Map<string, { error: string | undefined; checkedAt: Date }>> {
+  const out = new Map<string, { error: string | undefined; checkedAt: Date }>();
+  if (deploymentIds.length === 0) return out;
+  const database = openDatabase(env);
+  try {
+    const { rows } = await database.pool.query<{ model_id: string; status: string; error_message: string | null; checked_at: Date }>(`
+      SELECT DISTINCT ON (model_id) model_id, status, error_message, checked_at FROM "LiteLLM_HealthCheckTable"
+      WHERE model_id = ANY($1) ORDER BY model_id, checked_at DESC`, [deploymentIds]);
+    for (const r of rows) out.set(r.model_id, { error: r.status === 'healthy' ? undefined : r.error_message ?? 'unhealthy', checkedAt: r.checked_at });
+    return out;
+  } finally {
+    await database.close();
+  }
+}
