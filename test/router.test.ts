@@ -148,4 +148,36 @@ router_settings:
     const later = picks.slice(10);
     expect(later.filter((p) => p === 'fast').length).toBeGreaterThanOrEqual(18);
   }, 60_000);
+
+  it('shares the load among deployments within routing_strategy_args.lowest_latency_buffer of the fastest', async () => {
+    // 100 ms against 120 ms: within 50% of each other, so neither is preferred.
+    fast.setDefault({ kind: 'echo', delayMs: 100 });
+    const buffered = await startTestStack({
+      configYaml: `
+model_list:
+  - model_name: lb
+    litellm_params: {model: openai/gpt-4o, api_base: "${fast.url}/v1", api_key: sk-a}
+    model_info: {id: fast}
+  - model_name: lb
+    litellm_params: {model: openai/gpt-4o, api_base: "${slow.url}/v1", api_key: sk-b}
+    model_info: {id: slow}
+router_settings:
+  routing_strategy: latency-based-routing
+  routing_strategy_args: {lowest_latency_buffer: 0.5}
+`,
+    });
+    try {
+      const lb = new OpenAI({ baseURL: `${buffered.url}/v1`, apiKey: TEST_MASTER_KEY, maxRetries: 0 });
+      const picks: string[] = [];
+      for (let i = 0; i < 30; i++) {
+        const { response } = await lb.chat.completions.create({ model: 'lb', messages: [{ role: 'user', content: 'x' }] }).withResponse();
+        picks.push(response.headers.get('x-litellm-model-id') as string);
+      }
+      const later = picks.slice(10);
+      expect(later.filter((p) => p === 'fast').length).toBeGreaterThanOrEqual(3);
+      expect(later.filter((p) => p === 'slow').length).toBeGreaterThanOrEqual(3);
+    } finally {
+      await buffered.stop();
+    }
+  }, 60_000);
 });

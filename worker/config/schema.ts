@@ -66,7 +66,8 @@ const routingStrategy = z.enum([
 
 export const routerSettingsSchema = z.object({
   routing_strategy: routingStrategy.optional(),
-  routing_strategy_args: z.record(str, z.unknown()).optional(),
+  // lowest_latency_buffer is acted on (latency-based routing); other keys load with a warning (validate.ts).
+  routing_strategy_args: z.object({ lowest_latency_buffer: nonNegative.optional() }).catchall(z.unknown()).optional(),
   fallbacks: fallbackList.optional(),
   context_window_fallbacks: fallbackList.optional(),
   content_policy_fallbacks: fallbackList.optional(),

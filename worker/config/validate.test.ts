@@ -71,20 +71,22 @@ describe('the reference guide config', () => {
   it('names each LiteLLM setting it takes but does not act on, and stays quiet about the ones it does', () => {
     const config = {
       ...model({ model: 'openai/gpt-4o' }),
-      router_settings: { enable_pre_call_checks: true, routing_strategy_args: { ttl: 60 } },
+      router_settings: { enable_pre_call_checks: true, routing_strategy_args: { ttl: 60, lowest_latency_buffer: 0.5 } },
       litellm_settings: { store_audit_logs: false },
       general_settings: { disable_spend_logs: true, public_routes: ['/v1/models'], background_health_checks: true, health_check_interval: 300, alerting: ['slack', 'email'] },
       environment_variables: { SLACK_WEBHOOK_URL: 'https://hooks.slack.invalid/x', LANGFUSE_PUBLIC_KEY: 'pk-lf-1' },
     };
     const result = validateConfig(config, {});
     expect(result.ok).toBe(true);
-    for (const path of ['router_settings.routing_strategy_args', 'general_settings.disable_spend_logs',
+    for (const path of ['router_settings.routing_strategy_args.ttl', 'general_settings.disable_spend_logs',
       'general_settings.public_routes', 'general_settings.alerting', 'litellm_settings.store_audit_logs', 'environment_variables.LANGFUSE_PUBLIC_KEY']) {
       expect(result.warnings.filter((w) => w.startsWith(`${path}: `)), path).toHaveLength(1);
     }
     expect(result.warnings.filter((w) => w.startsWith('environment_variables.SLACK_WEBHOOK_URL'))).toEqual([]);
     // Context windows are always checked before a call: `true` is acted on, `false` is named.
-    expect(result.warnings.filter((w) => w.startsWith('router_settings.enable_pre_call_checks') || w.includes('health_check'))).toEqual([]);
+    expect(result.warnings.filter((w) => w.startsWith('router_settings.enable_pre_call_checks') || w.includes('health_check') || w.includes('lowest_latency_buffer:'))).toEqual([]);
+    const badBuffer = validateConfig({ ...model({ model: 'openai/gpt-4o' }), router_settings: { routing_strategy_args: { lowest_latency_buffer: 'wide' } } }, {});
+    expect(badBuffer.ok).toBe(false);
     const unchecked = validateConfig({ ...model({ model: 'openai/gpt-4o' }), router_settings: { enable_pre_call_checks: false } }, {});
     expect(unchecked.ok && unchecked.warnings.filter((w) => w.startsWith('router_settings.enable_pre_call_checks: always on'))).toHaveLength(1);
     expect(result.warnings.join('\n')).not.toContain('"slack"');

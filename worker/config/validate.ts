@@ -53,6 +53,13 @@ function settingWarnings(raw: unknown): string[] {
     const block = (raw as Record<string, unknown>)[section];
     if (block && typeof block === 'object' && key in block) out.push(`${path}: ${why}`);
   }
+  // routing_strategy_args: lowest_latency_buffer is acted on; LiteLLM's other strategy arguments are not.
+  const strategyArgs = (raw as { router_settings?: { routing_strategy_args?: unknown } }).router_settings?.routing_strategy_args;
+  if (strategyArgs && typeof strategyArgs === 'object') {
+    for (const key of Object.keys(strategyArgs)) {
+      if (key !== 'lowest_latency_buffer') out.push(`router_settings.routing_strategy_args.${key}: not acted on yet (of the strategy arguments only lowest_latency_buffer is)`);
+    }
+  }
   // Tollgate always checks context windows before a call: `true` is what it does, `false` is not.
   if ((raw as { router_settings?: Record<string, unknown> }).router_settings?.enable_pre_call_checks === false) {
     out.push('router_settings.enable_pre_call_checks: always on in Tollgate: a deployment whose known context window the prompt ' +

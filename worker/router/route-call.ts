@@ -136,7 +136,7 @@ export async function routeCall(input: RouteInput): Promise<Routed> {
     const tried = new Set<string>();
     for (let attempt = 0; ; attempt++) {
       const pool = available.filter((d) => !tried.has(d.id));
-      const deployment = choose(strategy, pool.length ? pool : available, health, input.random) as DeploymentRef;
+      const deployment = choose(strategy, pool.length ? pool : available, health, input.random, config.router_settings.routing_strategy_args) as DeploymentRef;
       const msLeft = input.deadline - Date.now();
       if (msLeft <= 0) throw withAttempts(lastError ?? new GatewayError('Request timed out', { status: 408, type: 'timeout_error' }), attempts - groupsTried + 1, groupsTried - 1);
       attempts++;

@@ -36,19 +36,37 @@ function lowest(deployments: DeploymentRef[], score: (d: DeploymentRef) => numbe
   return best[Math.floor(random() * best.length)];
 }
 
+/** `router_settings.routing_strategy_args` Tollgate acts on. */
+export interface StrategyArgs {
+  /** Latency-based: choose at random among deployments within this fraction of the lowest latency (0.5 = 50% above it). */
+  lowest_latency_buffer?: number;
+}
+
+/** The fastest deployments: those within `buffer` (a fraction) of the lowest moving average; an unmeasured one first. */
+function nearLowestLatency(deployments: DeploymentRef[], health: HealthSnapshot, buffer: number, random: () => number): DeploymentRef | undefined {
+  const unmeasured = deployments.filter((d) => health.latencyMs[d.id] === undefined);
+  const pool = unmeasured.length ? unmeasured : (() => {
+    const least = Math.min(...deployments.map((d) => health.latencyMs[d.id] as number));
+    return deployments.filter((d) => (health.latencyMs[d.id] as number) <= least * (1 + buffer));
+  })();
+  return pool[Math.floor(random() * pool.length)];
+}
+
 /**
  * Chooses a deployment with the group's `routing_strategy`: simple-shuffle
  * (weighted by `weight`, else `rpm`), least-busy (fewest requests in flight
- * here), latency-based (lowest moving average; a deployment not measured yet
- * is tried first), usage-based (least tokens this minute, within each
- * deployment's rpm/tpm), cost-based (cheapest per token).
+ * here), latency-based (lowest moving average, or at random within
+ * `lowest_latency_buffer` of it; a deployment not measured yet is tried
+ * first), usage-based (least tokens this minute, within each deployment's
+ * rpm/tpm), cost-based (cheapest per token).
  */
-export function choose(strategy: RoutingStrategy, deployments: DeploymentRef[], health: HealthSnapshot, random: () => number = Math.random): DeploymentRef | undefined {
+export function choose(strategy: RoutingStrategy, deployments: DeploymentRef[], health: HealthSnapshot, random: () => number = Math.random, args: StrategyArgs = {}): DeploymentRef | undefined {
   if (deployments.length <= 1) return deployments[0];
   switch (strategy) {
     case 'least-busy':
       return lowest(deployments, (d) => busy(d.id), random);
     case 'latency-based-routing':
+      if (args.lowest_latency_buffer) return nearLowestLatency(deployments, health, args.lowest_latency_buffer, random);
       return lowest(deployments, (d) => health.latencyMs[d.id] ?? -1, random);
     case 'usage-based-routing':
     case 'usage-based-routing-v2':
