@@ -123,10 +123,8 @@ describe('routing', () => {
 describe('latency-based routing', () => {
   let latencyStack: TestStack;
   afterAll(async () => latencyStack?.stop());
-
-  it('prefers the faster of two upstreams', async () => {
-    latencyStack = await startTestStack({
-      configYaml: `
+  /** Group lb: the fast and the slow fake, latency-based, with `extra` router settings. */
+  const latencyConfig = (extra = '') => `
 model_list:
   - model_name: lb
     litellm_params: {model: openai/gpt-4o, api_base: "${fast.url}/v1", api_key: sk-a}
@@ -136,8 +134,10 @@ model_list:
     model_info: {id: slow}
 router_settings:
   routing_strategy: latency-based-routing
-`,
-    });
+${extra}`;
+
+  it('prefers the faster of two upstreams', async () => {
+    latencyStack = await startTestStack({ configYaml: latencyConfig() });
     const lb = new OpenAI({ baseURL: `${latencyStack.url}/v1`, apiKey: TEST_MASTER_KEY, maxRetries: 0 });
     const picks: string[] = [];
     for (let i = 0; i < 30; i++) {
@@ -152,20 +152,7 @@ router_settings:
   it('shares the load among deployments within routing_strategy_args.lowest_latency_buffer of the fastest', async () => {
     // 100 ms against 120 ms: within 50% of each other, so neither is preferred.
     fast.setDefault({ kind: 'echo', delayMs: 100 });
-    const buffered = await startTestStack({
-      configYaml: `
-model_list:
-  - model_name: lb
-    litellm_params: {model: openai/gpt-4o, api_base: "${fast.url}/v1", api_key: sk-a}
-    model_info: {id: fast}
-  - model_name: lb
-    litellm_params: {model: openai/gpt-4o, api_base: "${slow.url}/v1", api_key: sk-b}
-    model_info: {id: slow}
-router_settings:
-  routing_strategy: latency-based-routing
-  routing_strategy_args: {lowest_latency_buffer: 0.5}
-`,
-    });
+    const buffered = await startTestStack({ configYaml: latencyConfig('  routing_strategy_args: {lowest_latency_buffer: 0.5}\n') });
     try {
       const lb = new OpenAI({ baseURL: `${buffered.url}/v1`, apiKey: TEST_MASTER_KEY, maxRetries: 0 });
       const picks: string[] = [];
