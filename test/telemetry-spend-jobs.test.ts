@@ -14,7 +14,10 @@ import { exec, query } from './support/pg-client.ts';
 // load; they are imported by a computed path (so tsc does not follow them) and typed here.
 type Env = { DATABASE_URL: string; DATABASE_WSPROXY: string };
 const workerModule = <T>(path: string): Promise<T> => import(/* @vite-ignore */ new URL(path, import.meta.url).href);
-const retention = () => workerModule<{ deleteOldSpendLogs(env: Env, o: { before: Date; chunk?: number }): Promise<{ deleted: number; more: boolean }> }>('../admin-worker/jobs/spend-log-retention.ts');
+const retention = () => workerModule<{
+  deleteOldSpendLogs(env: Env, o: { before: Date; chunk?: number }): Promise<{ deleted: number; more: boolean }>;
+  deleteOldSpendLogIds(env: Env, o: { now: Date; chunk?: number }): Promise<{ deleted: number; more: boolean }>;
+}>('../admin-worker/jobs/spend-log-retention.ts');
 const budgetReset = () => workerModule<{ resetDueBudgets(env: Env, o: { now: Date; timeZone?: string; batchSize?: number }): Promise<Record<string, number>> }>('../admin-worker/jobs/budget-reset.ts');
 
 let db: TestDatabase;
@@ -61,6 +64,22 @@ describe('spend-log retention', () => {
     expect(await one('SELECT api_requests FROM "LiteLLM_DailyKeySpend" WHERE api_key = $1', [apiKey])).toEqual({ api_requests: '7' });
     expect(await deleteOldSpendLogs(env, { before: new Date(now - 30 * day) })).toEqual({ deleted: 0, more: false });
     expect(await count()).toBe(3);
+  });
+});
+
+describe('spend-log id retention (disable_spend_logs)', () => {
+  it('forgets request ids written more than a week ago, in chunks, and keeps the rest', async () => {
+    const now = new Date('2026-11-20T12:00:00Z');
+    const day = 86_400_000;
+    const ids = Array.from({ length: 7 }, (_, i) => [`old-${i}`, new Date(now.getTime() - 8 * day - i * 1000)] as const);
+    await query(db.url, `INSERT INTO "Tollgate_SpendLogIds" (request_id, written_at)
+      SELECT * FROM unnest($1::text[], $2::timestamptz[])`, [
+      [...ids.map(([id]) => id), 'recent-1', 'recent-2'],
+      [...ids.map(([, at]) => at.toISOString()), new Date(now.getTime() - 6 * day).toISOString(), now.toISOString()],
+    ]);
+    const { deleteOldSpendLogIds } = await retention();
+    expect(await deleteOldSpendLogIds(env, { now, chunk: 3 })).toEqual({ deleted: 7, more: false });
+    expect((await query(db.url, 'SELECT request_id FROM "Tollgate_SpendLogIds" ORDER BY 1')).map((r) => r.request_id)).toEqual(['recent-1', 'recent-2']);
   });
 });
 

@@ -85,6 +85,26 @@ describe('spend-log consumer', () => {
       INSERT INTO "LiteLLM_OrganizationTable" (organization_id) VALUES ('unit-org');`);
   });
 
+  it('with disable_spend_logs (messages marked rows: false) keeps no rows, yet counts spend and rollups once when delivered twice', async () => {
+    const { consumeSpendLogs } = await consumers();
+    const key = sha256('sk-unit-norows');
+    // Its own key and no team, user, org, customer or tag: the other tests' totals stay theirs.
+    const alone = { team_id: null, user: '', organization_id: null, end_user: null, request_tags: [] };
+    await query(db.url, `INSERT INTO "LiteLLM_VerificationToken" (token, key_name) VALUES ($1, 'sk-...r')`, [key]);
+    const records = [record({ api_key: key, spend: 0.25, ...alone }), record({ api_key: key, spend: 0.5, ...alone })];
+    for (let delivery = 1; delivery <= 2; delivery++) {
+      const { batch, outcome } = fakeBatch([{ rows: false, records }], delivery);
+      await consume(consumeSpendLogs, batch);
+      expect(outcome).toEqual({ acked: true });
+    }
+    const ids = records.map((r) => r.request_id);
+    expect(num((await one('SELECT count(*) AS n FROM "LiteLLM_SpendLogs" WHERE request_id = ANY($1)', [ids])).n)).toBe(0);
+    expect(num((await one('SELECT count(*) AS n FROM "Tollgate_SpendLogIds" WHERE request_id = ANY($1)', [ids])).n)).toBe(2);
+    expect(num((await one('SELECT spend FROM "LiteLLM_VerificationToken" WHERE token = $1', [key])).spend)).toBeCloseTo(0.75, 12);
+    const daily = await one('SELECT sum(api_requests) AS n, sum(spend) AS spend FROM "LiteLLM_DailyKeySpend" WHERE api_key = $1', [key]);
+    expect([num(daily.n), num(daily.spend)]).toEqual([2, 0.75]);
+  });
+
   it('writes a batch delivered twice once: one row per request, spend and rollups counted once', async () => {
     const { consumeSpendLogs } = await consumers();
     const records = [

@@ -2,7 +2,7 @@ import { durationSeconds } from '../../worker/limits/windows.ts';
 import { gatewayState } from '../../worker/state.ts';
 import type { AdminEnv } from '../env.ts';
 import { resetDueBudgets } from './budget-reset.ts';
-import { deleteOldSpendLogs } from './spend-log-retention.ts';
+import { deleteOldSpendLogIds, deleteOldSpendLogs } from './spend-log-retention.ts';
 
 export type ScheduledJob = (env: AdminEnv, ctx: ExecutionContext, scheduledTime: number) => Promise<void>;
 
@@ -40,8 +40,15 @@ export const budgetResetJob: ScheduledJob = async (env) => {
   if (done.length) console.log(`budget reset: ${done.map(([kind, n]) => `${n} ${kind}`).join(', ')}`);
 };
 
+/** disable_spend_logs keeps written request ids instead of rows, for a week: older ones go, every tick (an index probe when none are due). */
+export const spendLogIdRetentionJob: ScheduledJob = async (env, _ctx, scheduledTime) => {
+  const { deleted, more } = await deleteOldSpendLogIds(env, { now: new Date(scheduledTime), timeBudgetMs: JOB_TIME_BUDGET_MS });
+  if (deleted > 0) console.log(`spend-log ids: deleted ${deleted} request ids older than a week${more ? '; more remain, continuing at the next run' : ''}`);
+};
+
 /** Jobs run on every cron tick of admin-worker/wrangler.toml; each decides for itself whether it is due. */
 export const SCHEDULED_JOBS: { name: string; run: ScheduledJob }[] = [
   { name: 'spend-log retention', run: spendLogRetentionJob },
   { name: 'budget reset', run: budgetResetJob },
+  { name: 'spend-log id retention', run: spendLogIdRetentionJob },
 ];

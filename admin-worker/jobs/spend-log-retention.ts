@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import { type DatabaseEnv, openDatabase } from '../../worker/db/client.ts';
 
 export interface RetentionOptions {
@@ -23,16 +23,32 @@ export interface RetentionResult {
  * rollups are kept.
  */
 export async function deleteOldSpendLogs(env: DatabaseEnv, options: RetentionOptions): Promise<RetentionResult> {
+  const before = options.before.toISOString();
+  return deleteInChunks(env, options, (chunk) => sql`
+    DELETE FROM "LiteLLM_SpendLogs" WHERE request_id IN (
+      SELECT request_id FROM "LiteLLM_SpendLogs" WHERE "startTime" < ${before}::timestamptz LIMIT ${chunk})`);
+}
+
+/** How long Tollgate_SpendLogIds keeps a request id (disable_spend_logs): far past any redelivery of a batch written. */
+const SPEND_LOG_ID_DAYS = 7;
+
+/** Deletes request ids past SPEND_LOG_ID_DAYS from Tollgate_SpendLogIds, in chunks, as deleteOldSpendLogs does rows. */
+export async function deleteOldSpendLogIds(env: DatabaseEnv, options: { now: Date; chunk?: number; timeBudgetMs?: number }): Promise<RetentionResult> {
+  const before = new Date(options.now.getTime() - SPEND_LOG_ID_DAYS * 86_400_000).toISOString();
+  return deleteInChunks(env, options, (chunk) => sql`
+    DELETE FROM "Tollgate_SpendLogIds" WHERE request_id IN (
+      SELECT request_id FROM "Tollgate_SpendLogIds" WHERE written_at < ${before}::timestamptz LIMIT ${chunk})`);
+}
+
+/** Runs `statement` (deleting at most `chunk` rows) until it deletes fewer, or the time budget is spent. */
+async function deleteInChunks(env: DatabaseEnv, options: { chunk?: number; timeBudgetMs?: number }, statement: (chunk: number) => SQL): Promise<RetentionResult> {
   const chunk = options.chunk ?? 5000;
   const deadline = Date.now() + (options.timeBudgetMs ?? 20_000);
   const database = openDatabase(env);
   let deleted = 0;
   try {
     for (;;) {
-      const result = await database.db.execute(sql`
-        DELETE FROM "LiteLLM_SpendLogs" WHERE request_id IN (
-          SELECT request_id FROM "LiteLLM_SpendLogs" WHERE "startTime" < ${options.before.toISOString()}::timestamptz LIMIT ${chunk})`);
-      const n = result.rowCount ?? 0;
+      const n = (await database.db.execute(statement(chunk))).rowCount ?? 0;
       deleted += n;
       if (n < chunk) return { deleted, more: false };
       if (Date.now() >= deadline) return { deleted, more: true };

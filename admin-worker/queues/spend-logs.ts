@@ -34,7 +34,7 @@ type DlqEnv = AdminEnv & { SPEND_LOG_DLQ?: Queue<unknown> };
  */
 export async function consumeSpendLogs(batch: MessageBatch<unknown>, env: AdminEnv, ctx: ExecutionContext): Promise<void> {
   const records = await recordsOfBatch(batch);
-  if (records.length === 0) {
+  if (records.all.length === 0) {
     batch.ackAll();
     return;
   }
@@ -45,7 +45,7 @@ export async function consumeSpendLogs(batch: MessageBatch<unknown>, env: AdminE
     const attempts = attemptsOf(batch);
     const delaySeconds = Math.min(300, 2 ** attempts);
     const next = attempts > SPEND_LOG_MAX_RETRIES ? `moving to dead-letter queue ${SPEND_LOG_DLQ}` : `retrying in ${delaySeconds} s`;
-    console.error(`spend-log batch of ${records.length} records failed (attempt ${attempts}), ${next}: ${causeOf(err)}`);
+    console.error(`spend-log batch of ${records.all.length} records failed (attempt ${attempts}), ${next}: ${causeOf(err)}`);
     batch.retryAll({ delaySeconds });
   }
 }
@@ -60,7 +60,7 @@ export async function consumeSpendLogs(batch: MessageBatch<unknown>, env: AdminE
  */
 export async function consumeDeadSpendLogs(batch: MessageBatch<unknown>, env: DlqEnv, ctx: ExecutionContext): Promise<void> {
   const records = await recordsOfBatch(batch);
-  if (records.length === 0) {
+  if (records.all.length === 0) {
     batch.ackAll();
     return;
   }
@@ -72,13 +72,13 @@ export async function consumeDeadSpendLogs(batch: MessageBatch<unknown>, env: Dl
   } catch (err) {
     const attempts = attemptsOf(batch);
     const delaySeconds = Math.min(DLQ_MAX_DELAY_S, 15 * 2 ** (attempts - 1));
-    const ids = records.slice(0, 3).map((r) => r.request_id).join(', ');
-    console.error(`SPEND LOGS NOT WRITTEN YET: dead-letter batch of ${records.length} records (${ids}${records.length > 3 ? ', ...' : ''}) `
+    const ids = records.all.slice(0, 3).map((r) => r.request_id).join(', ');
+    console.error(`SPEND LOGS NOT WRITTEN YET: dead-letter batch of ${records.all.length} records (${ids}${records.all.length > 3 ? ', ...' : ''}) `
       + `failed on attempt ${attempts}; trying again in ${delaySeconds} s: ${causeOf(err)}`);
     if (attempts >= DLQ_REQUEUE_AFTER && env.SPEND_LOG_DLQ) {
       try {
         await requeue(env.SPEND_LOG_DLQ, batch.messages.map((m) => m.body), delaySeconds);
-        console.error(`spend-log dead-letter batch of ${records.length} records put back on ${SPEND_LOG_DLQ} after ${attempts} attempts`);
+        console.error(`spend-log dead-letter batch of ${records.all.length} records put back on ${SPEND_LOG_DLQ} after ${attempts} attempts`);
         batch.ackAll();
         return;
       } catch (sendErr) {
@@ -95,17 +95,19 @@ export async function consumeDeadSpendLogs(batch: MessageBatch<unknown>, env: Dl
  * statement is idempotent on request_id, so a batch that fails part way and
  * is retried writes only what is missing.
  */
-async function write(env: AdminEnv, ctx: ExecutionContext, batch: SpendLogRecord[]) {
-  // The same request twice in one batch (a redelivery beside the original) is one row.
-  const records = [...new Map(batch.map((r) => [r.request_id, r])).values()];
+async function write(env: AdminEnv, ctx: ExecutionContext, batch: BatchRecords) {
   const database = openDatabase(env);
   try {
     const total = { received: 0, written: 0 };
-    for (let i = 0; i < records.length; i += WRITE_CHUNK) {
-      if (i > 0) await yieldToRequests();
-      const done = await writeSpendLogs(database.db, records.slice(i, i + WRITE_CHUNK));
-      total.received += done.received;
-      total.written += done.written;
+    for (const [list, keepRows] of [[batch.rows, true], [batch.noRows, false]] as const) {
+      // The same request twice in one batch (a redelivery beside the original) is one row.
+      const records = [...new Map(list.map((r) => [r.request_id, r])).values()];
+      for (let i = 0; i < records.length; i += WRITE_CHUNK) {
+        if (total.received > 0) await yieldToRequests();
+        const done = await writeSpendLogs(database.db, records.slice(i, i + WRITE_CHUNK), { keepRows });
+        total.received += done.received;
+        total.written += done.written;
+      }
     }
     return total;
   } finally {
@@ -113,11 +115,22 @@ async function write(env: AdminEnv, ctx: ExecutionContext, batch: SpendLogRecord
   }
 }
 
+/** A batch's records: those to keep as LiteLLM_SpendLogs rows, and those sent with `disable_spend_logs` (rows: false). */
+interface BatchRecords {
+  rows: SpendLogRecord[];
+  noRows: SpendLogRecord[];
+  all: SpendLogRecord[];
+}
+
 /** Every message's records, decoded one message at a time with a turn for requests between them. */
-async function recordsOfBatch(batch: MessageBatch<unknown>): Promise<SpendLogRecord[]> {
-  const records: SpendLogRecord[] = [];
-  await inSlices(batch.messages, 1, (m) => records.push(...recordsOf(m.body)));
-  return records;
+async function recordsOfBatch(batch: MessageBatch<unknown>): Promise<BatchRecords> {
+  const out: BatchRecords = { rows: [], noRows: [], all: [] };
+  await inSlices(batch.messages, 1, (m) => {
+    const { records, rows } = recordsOf(m.body);
+    (rows ? out.rows : out.noRows).push(...records);
+    out.all.push(...records);
+  });
+  return out;
 }
 
 /** Sends message bodies as new messages, within a batch's limits (100 messages, 256 KB). */
@@ -145,17 +158,19 @@ const isBytes = (body: unknown): body is ArrayBuffer | ArrayBufferView => body i
  * gateway sends it or plain; a lone record is accepted too. A body that does
  * not decode holds none (logged).
  */
-function recordsOf(raw: unknown): SpendLogRecord[] {
+function recordsOf(raw: unknown): { records: SpendLogRecord[]; rows: boolean } {
   let body: unknown;
   try {
     body = decodePack(raw);
   } catch (err) {
     console.error(`spend logs: dropping a message that does not decode: ${err instanceof Error ? err.message : String(err)}`);
-    return [];
+    return { records: [], rows: true };
   }
   const isRecord = (v: unknown): v is SpendLogRecord => !!v && typeof v === 'object' && typeof (v as SpendLogRecord).request_id === 'string';
-  if (body && typeof body === 'object' && Array.isArray((body as SpendLogMessage).records)) return (body as SpendLogMessage).records.filter(isRecord);
-  return isRecord(body) ? [body] : [];
+  if (body && typeof body === 'object' && Array.isArray((body as SpendLogMessage).records)) {
+    return { records: (body as SpendLogMessage).records.filter(isRecord), rows: (body as SpendLogMessage).rows !== false };
+  }
+  return { records: isRecord(body) ? [body] : [], rows: true };
 }
 
 function attemptsOf(batch: MessageBatch<unknown>): number {

@@ -59,3 +59,17 @@ export const spendLogs = pgTable(
 
 export type SpendLogRow = typeof spendLogs.$inferSelect;
 export type NewSpendLogRow = typeof spendLogs.$inferInsert;
+
+/**
+ * Tollgate's own: with `general_settings.disable_spend_logs` no LiteLLM_SpendLogs
+ * row is kept, yet a redelivered batch must not add its spend twice; the
+ * request ids written go here instead (a week, pruned by a scheduled job).
+ */
+export const spendLogIds = pgTable(
+  'Tollgate_SpendLogIds',
+  {
+    request_id: text().primaryKey(),
+    written_at: createdAt(),
+  },
+  (t) => [index('Tollgate_SpendLogIds_written_at_idx').on(t.written_at)],
+);

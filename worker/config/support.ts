@@ -4,7 +4,6 @@
  * setting is never silently ignored. Remove an entry when its feature lands.
  */
 export const PENDING_KEYS: Record<string, string> = {
-  'general_settings.disable_spend_logs': 'not acted on yet: every call still gets its LiteLLM_SpendLogs row (key, team and user spend are summed from those rows)',
   'general_settings.public_routes': 'not acted on yet: every route but the health checks needs a key',
 };
 

@@ -1,4 +1,5 @@
 import type { GatewayEnv } from '../env.ts';
+import { gatewayState } from '../state.ts';
 import { shipPacks } from './queue-packing.ts';
 
 /**
@@ -57,6 +58,11 @@ export const SPEND_LOG_FLUSH_MS = 100;
 /** One Queue message: the records an isolate gathered, so the Queue moves tens of records per message, not one. */
 export interface SpendLogMessage {
   records: SpendLogRecord[];
+  /**
+   * false with `general_settings.disable_spend_logs`: the consumer adds the spend to keys, teams, ...
+   * and the daily rollups, but keeps no LiteLLM_SpendLogs row.
+   */
+  rows?: boolean;
 }
 
 let buffered: { id: string; json: string }[] = [];
@@ -89,6 +95,8 @@ export async function flushSpendLogs(env: GatewayEnv): Promise<void> {
     console.warn(`no SPEND_LOG_QUEUE binding: ${pending.length} spend logs not recorded`);
     return;
   }
+  // A config that cannot load keeps the rows: a record is never dropped for it.
+  const rows = await gatewayState(env).then((state) => state.config.general_settings.disable_spend_logs !== true, () => true);
   // The SpendLogMessage `{records}`, from the records' own JSON.
-  await shipPacks(queue, pending, (joined) => `{"records":[${joined}]}`, { noun: 'spend log', idOf: (e) => e.id });
+  await shipPacks(queue, pending, (joined) => (rows ? `{"records":[${joined}]}` : `{"rows":false,"records":[${joined}]}`), { noun: 'spend log', idOf: (e) => e.id });
 }

@@ -72,19 +72,30 @@ function entitySpend(name: string, table: string, id: string, spendColumn: strin
     RETURNING 1)`;
 }
 
+/** `inserted`: the rows that were new, kept in LiteLLM_SpendLogs (a redelivered request id is not among them). */
+const INSERT_ROWS = `
+  inserted AS (
+    INSERT INTO "LiteLLM_SpendLogs" (${COLUMN_LIST})
+    SELECT ${COLUMN_LIST} FROM input
+    ON CONFLICT (request_id) DO NOTHING
+    RETURNING *),`;
+
+/** `inserted` with `disable_spend_logs`: the new records, known new by their request id alone (Tollgate_SpendLogIds). */
+const INSERT_IDS = `
+  new_ids AS (
+    INSERT INTO "Tollgate_SpendLogIds" (request_id)
+    SELECT request_id FROM input
+    ON CONFLICT (request_id) DO NOTHING
+    RETURNING request_id),
+  inserted AS (SELECT input.* FROM input JOIN new_ids USING (request_id)),`;
+
 /**
- * After the insert: `inserted` is the rows that were new (a redelivered
- * request id is not among them), `facts` their rollup dimensions. Every
+ * After the insert: `facts` are the new records' rollup dimensions. Every
  * other CTE writes from `facts`; Postgres runs each data-modifying CTE once,
  * to completion, in the one statement, so the whole batch is one transaction
  * and one round trip.
  */
 const AFTER_INSERT = `
-  inserted AS (
-    INSERT INTO "LiteLLM_SpendLogs" (${COLUMN_LIST})
-    SELECT ${COLUMN_LIST} FROM input
-    ON CONFLICT (request_id) DO NOTHING
-    RETURNING *),
   facts AS MATERIALIZED (
     SELECT to_char("startTime" AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS date,
       api_key, COALESCE(model, '') AS model, NULLIF(model_group, '') AS model_group,
@@ -127,7 +138,9 @@ export interface WriteResult {
 }
 
 /**
- * Writes a batch of spend-log records with one statement: a multi-row insert
+ * Writes a batch of spend-log records with one statement (`keepRows: false`,
+ * for `disable_spend_logs`: everything but the LiteLLM_SpendLogs rows, their
+ * request ids kept instead so a redelivery still changes nothing): a multi-row insert
  * into LiteLLM_SpendLogs (the records as one JSON parameter, however many
  * rows) that skips request ids already written, and, from the
  * rows that were new only, the daily rollups per key, user, team,
@@ -136,11 +149,11 @@ export interface WriteResult {
  * incremented once. A redelivered batch changes nothing. The records have
  * distinct request ids (the consumer makes them so for the whole batch).
  */
-export async function writeSpendLogs(db: NeonDatabase, records: SpendLogRecord[]): Promise<WriteResult> {
+export async function writeSpendLogs(db: NeonDatabase, records: SpendLogRecord[], options: { keepRows?: boolean } = {}): Promise<WriteResult> {
   if (records.length === 0) return { received: 0, written: 0 };
   const result = await db.execute<{ written: number }>(sql`
     WITH input AS (
       SELECT ${sql.raw(SELECT_LIST)} FROM jsonb_to_recordset(${JSON.stringify(records)}::jsonb) AS t(${sql.raw(RECORD_TYPES)})
-    ),${sql.raw(AFTER_INSERT)}`);
+    ),${sql.raw(options.keepRows === false ? INSERT_IDS : INSERT_ROWS)}${sql.raw(AFTER_INSERT)}`);
   return { received: records.length, written: Number(result.rows[0]?.written ?? 0) };
 }
