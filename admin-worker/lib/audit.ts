@@ -16,8 +16,15 @@ export function withoutSecrets(value: unknown): unknown {
   return out;
 }
 
+/** `litellm_settings.store_audit_logs: false` turns the audit log off; set from the config on every admin request (adminAuth). */
+let storeAuditLogs = true;
+export function setAuditLogging(on: boolean): void {
+  storeAuditLogs = on;
+}
+
 /**
- * One row of LiteLLM_AuditLog per mutation, in the mutation's transaction:
+ * One row of LiteLLM_AuditLog per mutation, in the mutation's transaction
+ * (none with `store_audit_logs: false`):
  * who (the caller's key hash, or the `litellm-changed-by` header), what
  * object, and its value before and after, without secrets.
  */
@@ -30,6 +37,7 @@ export async function writeAudit(tx: Tx, entry: {
   before?: unknown;
   after?: unknown;
 }): Promise<void> {
+  if (!storeAuditLogs) return;
   await tx.insert(auditLog).values({
     changed_by: entry.changedBy ?? (entry.caller.kind === 'master' ? 'master_key' : entry.caller.policy.userId ?? entry.caller.token),
     changed_by_api_key: entry.caller.token,

@@ -4,6 +4,7 @@ import { authenticateRoute } from '../../worker/limits/key-store.ts';
 import { openDatabase, type Database } from '../../worker/db/client.ts';
 import { GatewayError } from '../../worker/errors.ts';
 import { gatewayState } from '../../worker/state.ts';
+import { setAuditLogging } from './audit.ts';
 import type { AdminBindings, AdminContext, AdminRole } from './context.ts';
 
 const ADMIN_ROLES: ReadonlySet<string> = new Set(['proxy_admin']);
@@ -14,6 +15,7 @@ const ADMIN_ROLES: ReadonlySet<string> = new Set(['proxy_admin']);
  */
 export const adminAuth = createMiddleware<AdminBindings>(async function adminAuth(c, next) {
   const state = await gatewayState(c.env);
+  setAuditLogging(state.config.litellm_settings.store_audit_logs !== false);
   let database: Database | undefined;
   c.set('db', () => (database ??= openDatabase(c.env)));
   try {

@@ -79,12 +79,12 @@ describe('the reference guide config', () => {
     const result = validateConfig(config, {});
     expect(result.ok).toBe(true);
     for (const path of ['router_settings.routing_strategy_args.ttl',
-      'general_settings.public_routes', 'general_settings.alerting', 'litellm_settings.store_audit_logs', 'environment_variables.LANGFUSE_PUBLIC_KEY']) {
+      'general_settings.public_routes', 'general_settings.alerting', 'environment_variables.LANGFUSE_PUBLIC_KEY']) {
       expect(result.warnings.filter((w) => w.startsWith(`${path}: `)), path).toHaveLength(1);
     }
     expect(result.warnings.filter((w) => w.startsWith('environment_variables.SLACK_WEBHOOK_URL'))).toEqual([]);
     // Context windows are always checked before a call: `true` is acted on, `false` is named.
-    expect(result.warnings.filter((w) => w.startsWith('router_settings.enable_pre_call_checks') || w.includes('health_check') || w.includes('lowest_latency_buffer:') || w.includes('disable_spend_logs'))).toEqual([]);
+    expect(result.warnings.filter((w) => w.startsWith('router_settings.enable_pre_call_checks') || w.includes('health_check') || w.includes('lowest_latency_buffer:') || w.includes('disable_spend_logs') || w.includes('store_audit_logs'))).toEqual([]);
     const badBuffer = validateConfig({ ...model({ model: 'openai/gpt-4o' }), router_settings: { routing_strategy_args: { lowest_latency_buffer: 'wide' } } }, {});
     expect(badBuffer.ok).toBe(false);
     const unchecked = validateConfig({ ...model({ model: 'openai/gpt-4o' }), router_settings: { enable_pre_call_checks: false } }, {});

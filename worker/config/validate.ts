@@ -89,7 +89,6 @@ function crossReferenceWarnings(config: TollgateConfig): string[] {
   for (const kind of config.general_settings.alerting ?? []) {
     if (kind !== 'slack') out.push(`general_settings.alerting: "${kind}" alerts are not supported by Tollgate yet (ignored; supported: slack)`);
   }
-  if (l.store_audit_logs === false) out.push('litellm_settings.store_audit_logs: false is not acted on: every admin change is written to LiteLLM_AuditLog');
   for (const name of Object.keys(config.environment_variables ?? {})) {
     if (name !== 'SLACK_WEBHOOK_URL') {
       out.push(`environment_variables.${name}: not read from the config (only SLACK_WEBHOOK_URL is); set it in the Worker's environment (a secret or var; the container's environment in-region)`);

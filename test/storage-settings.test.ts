@@ -2,15 +2,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SPEND_CONFIG } from './support/admin.ts';
 import { eventually, seedKey, sha256 } from './support/keys.ts';
 import { query } from './support/pg-client.ts';
-import { startTestStack, type TestStack } from './support/stack.ts';
+import { startTestStack, TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
 
-// general_settings.disable_spend_logs: calls keep no LiteLLM_SpendLogs row, and their spend still
-// reaches the key (and the daily rollups), through the gateway's Queue and the admin Worker's consumer.
+// Settings that turn storage off. general_settings.disable_spend_logs: calls keep no LiteLLM_SpendLogs
+// row, and their spend still reaches the key (and the daily rollups), through the gateway's Queue and the
+// admin Worker's consumer. litellm_settings.store_audit_logs: false: admin changes leave no audit row.
 
 let stack: TestStack;
 
 beforeAll(async () => {
-  stack = await startTestStack({ configYaml: `${SPEND_CONFIG}general_settings:\n  disable_spend_logs: true\n` });
+  stack = await startTestStack({ configYaml: `${SPEND_CONFIG}general_settings:\n  disable_spend_logs: true\nlitellm_settings:\n  store_audit_logs: false\n` });
 });
 afterAll(() => stack?.stop());
 
@@ -40,5 +41,20 @@ describe('disable_spend_logs', () => {
     expect(rows?.n).toBe(0);
     const [written] = await query(stack.db.url, 'SELECT count(*)::int AS n FROM "Tollgate_SpendLogIds" WHERE request_id = ANY($1)', [ids]);
     expect(written?.n).toBe(3);
+  });
+});
+
+describe('store_audit_logs: false', () => {
+  it('writes no LiteLLM_AuditLog row for admin changes, which still apply', async () => {
+    const res = await fetch(`${stack.url}/key/generate`, {
+      method: 'POST', headers: { authorization: `Bearer ${TEST_MASTER_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ key_alias: 'unaudited', max_budget: 3 }),
+    });
+    expect(res.status).toBe(200);
+    const { key } = await res.json() as { key: string };
+    const [stored] = await query(stack.db.url, 'SELECT key_alias, max_budget FROM "LiteLLM_VerificationToken" WHERE token = $1', [sha256(key)]);
+    expect(stored).toEqual({ key_alias: 'unaudited', max_budget: 3 });
+    const [audit] = await query(stack.db.url, 'SELECT count(*)::int AS n FROM "LiteLLM_AuditLog"');
+    expect(audit?.n).toBe(0);
   });
 });
