@@ -108,6 +108,18 @@ describe('the local response cache', () => {
     expect((err as Error).message).toContain('Not allowed to set no-store as a cache control');
   });
 
+  it("answers a key's hit with its x-litellm-key-* headers, the spend unchanged by the free hit", async () => {
+    const key = await seedKey(stack.db.url, { spend: 1.5 });
+    await query(stack.db.url, 'UPDATE "LiteLLM_VerificationToken" SET max_budget = 10, rpm_limit = 50 WHERE token = $1', [sha256(key)]);
+    const keyClient = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: key, maxRetries: 0 });
+    await keyClient.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hit headers' }] });
+    const { response } = await keyClient.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hit headers' }] }).withResponse();
+    expect(response.headers.get('x-litellm-cache-key')).not.toBeNull();
+    expect(Number(response.headers.get('x-litellm-key-spend'))).toBeGreaterThanOrEqual(1.5);
+    expect(response.headers.get('x-litellm-key-max-budget')).toBe('10');
+    expect(response.headers.get('x-litellm-key-rpm-limit')).toBe('50');
+  });
+
   it('caches embeddings', async () => {
     await client.embeddings.create({ model: 'embedder', input: ['same text'] });
     const again = await client.embeddings.create({ model: 'embedder', input: ['same text'] });

@@ -144,7 +144,8 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
     const cacheFailures = takeCacheFailures();
     if (cacheFailures) recordCacheFailures(c.env, c.executionCtx, cacheFailures);
     if (hit) {
-      const headers = { ...admission?.headers, ...callHeaders(ctx, ''), 'x-litellm-cache-key': cache.key, 'x-litellm-response-cost': '0' };
+      const headers: Record<string, string> = { ...admission?.headers, ...callHeaders(ctx, ''), 'x-litellm-cache-key': cache.key, 'x-litellm-response-cost': '0' };
+      if (caller.kind === 'key') keyHeaders(headers, caller.policy, caller.policy.spend);
       overheadMs = timingHeaders(headers, startedAt, 0);
       settle({ outcome: { usage: hit.usage, finishedAt: Date.now() }, cost: 0, apiBase: '', finishedAt: Date.now(), cacheKey: cache.key });
       const includeUsage = (body.stream_options as { include_usage?: boolean } | null | undefined)?.include_usage === true;
