@@ -99,6 +99,17 @@ describe('POST /key/generate', () => {
     expect(teamKey).toMatchObject({ team_id: 'team-a', user_id: 'alice', created_by: 'alice' });
     const bob = await seedKey(stack.databaseUrl, { userId: 'bob' });
     expect((await generate({ team_id: 'team-b', user_id: 'dave' }, bob)).team_id).toBe('team-b');
+    // A team admin gives keys to its team's members or to new users, never to another existing user
+    // (the key would read that user's spend) or to a proxy admin (the key would carry that role).
+    expect((await generate({ team_id: 'team-b', user_id: 'alice' }, bob)).user_id).toBe('alice');
+    const other = await call('/key/generate', { team_id: 'team-b', user_id: 'carol' }, bob);
+    expect(other.status).toBe(403);
+    expect(other.body.error.message).toContain("user_id must be your own, a member of the key's team, or a new user");
+    expect((await call('/key/generate', { team_id: 'team-b', user_id: 'root' }, bob)).status).toBe(403);
+    const bobsKey = await generate({ team_id: 'team-b' }, bob);
+    expect((await call('/key/update', { key: bobsKey.key, user_id: 'root' }, bob)).status).toBe(403);
+    expect((await call('/key/update', { key: bobsKey.key, user_id: 'carol' }, bob)).status).toBe(403);
+    expect((await rows('SELECT user_id FROM "LiteLLM_VerificationToken" WHERE token = $1', [sha256(bobsKey.key)]))[0]?.user_id).toBe('bob');
     const root = await seedKey(stack.databaseUrl, { userId: 'root' });
     expect((await generate({}, root)).created_by).toBe('root');
   });

@@ -91,4 +91,9 @@ describe('background health checks', () => {
     expect(mine.unhealthy_endpoints.map((e) => e.model_group)).toEqual(['good']);
     expect(mine.healthy_count + mine.unhealthy_count).toBe(1);
   });
+
+  it('stop reporting results older than two intervals, as when the cron has stopped', async () => {
+    await query(stack.db.url, `UPDATE "LiteLLM_HealthCheckTable" SET checked_at = now() - interval '1 hour'`);
+    expect(await health()).toEqual({ healthy_endpoints: [], unhealthy_endpoints: [], healthy_count: 0, unhealthy_count: 0 });
+  });
 });

@@ -11,7 +11,7 @@ import { startTestStack, TEST_MASTER_KEY, type TestStack } from './support/stack
 let stack: TestStack;
 
 beforeAll(async () => {
-  stack = await startTestStack({ configYaml: `${SPEND_CONFIG}general_settings:\n  disable_spend_logs: true\nlitellm_settings:\n  store_audit_logs: false\n` });
+  stack = await startTestStack({ configYaml: `${SPEND_CONFIG}general_settings:\n  disable_spend_logs: true\n  max_budget: 100\nlitellm_settings:\n  store_audit_logs: false\n` });
 });
 afterAll(() => stack?.stop());
 
@@ -41,6 +41,11 @@ describe('disable_spend_logs', () => {
     expect(rows?.n).toBe(0);
     const [written] = await query(stack.db.url, 'SELECT count(*)::int AS n FROM "Tollgate_SpendLogIds" WHERE request_id = ANY($1)', [ids]);
     expect(written?.n).toBe(3);
+    // The proxy-wide total (and the proxy-wide budget's limiter) read the daily rollups when there are no rows.
+    const global = await fetch(`${stack.url}/global/spend`, { headers: { authorization: `Bearer ${TEST_MASTER_KEY}` } });
+    const body = await global.json() as { spend: number; max_budget: number };
+    expect(body.max_budget).toBe(100);
+    expect(body.spend).toBeCloseTo(total, 9);
   });
 });
 

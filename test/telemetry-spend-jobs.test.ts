@@ -68,14 +68,14 @@ describe('spend-log retention', () => {
 });
 
 describe('spend-log id retention (disable_spend_logs)', () => {
-  it('forgets request ids written more than a week ago, in chunks, and keeps the rest', async () => {
+  it('forgets request ids written more than 30 days ago, in chunks, and keeps the rest', async () => {
     const now = new Date('2026-11-20T12:00:00Z');
     const day = 86_400_000;
-    const ids = Array.from({ length: 7 }, (_, i) => [`old-${i}`, new Date(now.getTime() - 8 * day - i * 1000)] as const);
+    const ids = Array.from({ length: 7 }, (_, i) => [`old-${i}`, new Date(now.getTime() - 31 * day - i * 1000)] as const);
     await query(db.url, `INSERT INTO "Tollgate_SpendLogIds" (request_id, written_at)
       SELECT * FROM unnest($1::text[], $2::timestamptz[])`, [
       [...ids.map(([id]) => id), 'recent-1', 'recent-2'],
-      [...ids.map(([, at]) => at.toISOString()), new Date(now.getTime() - 6 * day).toISOString(), now.toISOString()],
+      [...ids.map(([, at]) => at.toISOString()), new Date(now.getTime() - 29 * day).toISOString(), now.toISOString()],
     ]);
     const { deleteOldSpendLogIds } = await retention();
     expect(await deleteOldSpendLogIds(env, { now, chunk: 3 })).toEqual({ deleted: 7, more: false });

@@ -40,10 +40,10 @@ export const budgetResetJob: ScheduledJob = async (env) => {
   if (done.length) console.log(`budget reset: ${done.map(([kind, n]) => `${n} ${kind}`).join(', ')}`);
 };
 
-/** disable_spend_logs keeps written request ids instead of rows, for a week: older ones go, every tick (an index probe when none are due). */
+/** disable_spend_logs keeps written request ids instead of rows, for 30 days: older ones go, every tick (an index probe when none are due). */
 export const spendLogIdRetentionJob: ScheduledJob = async (env, _ctx, scheduledTime) => {
   const { deleted, more } = await deleteOldSpendLogIds(env, { now: new Date(scheduledTime), timeBudgetMs: JOB_TIME_BUDGET_MS });
-  if (deleted > 0) console.log(`spend-log ids: deleted ${deleted} request ids older than a week${more ? '; more remain, continuing at the next run' : ''}`);
+  if (deleted > 0) console.log(`spend-log ids: deleted ${deleted} request ids older than 30 days${more ? '; more remain, continuing at the next run' : ''}`);
 };
 
 /** Jobs run on every cron tick of admin-worker/wrangler.toml; each decides for itself whether it is due. */

@@ -29,8 +29,12 @@ export async function deleteOldSpendLogs(env: DatabaseEnv, options: RetentionOpt
       SELECT request_id FROM "LiteLLM_SpendLogs" WHERE "startTime" < ${before}::timestamptz LIMIT ${chunk})`);
 }
 
-/** How long Tollgate_SpendLogIds keeps a request id (disable_spend_logs): far past any redelivery of a batch written. */
-const SPEND_LOG_ID_DAYS = 7;
+/**
+ * How long Tollgate_SpendLogIds keeps a request id (disable_spend_logs): past any redelivery of a batch
+ * written, including one whose later chunk keeps failing in the dead-letter queue for weeks (its
+ * written chunk must not be counted again when it finally goes through).
+ */
+const SPEND_LOG_ID_DAYS = 30;
 
 /** Deletes request ids past SPEND_LOG_ID_DAYS from Tollgate_SpendLogIds, in chunks, as deleteOldSpendLogs does rows. */
 export async function deleteOldSpendLogIds(env: DatabaseEnv, options: { now: Date; chunk?: number; timeBudgetMs?: number }): Promise<RetentionResult> {

@@ -154,8 +154,10 @@ spendRoutes.get('/spend/tags', async (c) => {
 describeRoute({ method: 'get', path: '/global/spend', summary: "Total spend of every call, and the proxy-wide budget", tag: 'spend' });
 spendRoutes.get('/global/spend', async (c) => {
   requireAdminReader(c, 'view global spend');
-  const { rows } = await c.get('db')().pool.query<{ spend: number }>('SELECT COALESCE(SUM(spend), 0)::float8 AS spend FROM "LiteLLM_SpendLogs"');
   const { config } = await gatewayState(c.env);
+  // With disable_spend_logs there are no rows; the daily key rollups hold every call's spend.
+  const table = config.general_settings.disable_spend_logs === true ? 'LiteLLM_DailyKeySpend' : 'LiteLLM_SpendLogs';
+  const { rows } = await c.get('db')().pool.query<{ spend: number }>(`SELECT COALESCE(SUM(spend), 0)::float8 AS spend FROM "${table}"`);
   return c.json({ spend: rows[0]?.spend ?? 0, max_budget: config.general_settings.max_budget ?? config.litellm_settings.max_budget ?? null });
 });
 

@@ -63,7 +63,7 @@ export type NewSpendLogRow = typeof spendLogs.$inferInsert;
 /**
  * Tollgate's own: with `general_settings.disable_spend_logs` no LiteLLM_SpendLogs
  * row is kept, yet a redelivered batch must not add its spend twice; the
- * request ids written go here instead (a week, pruned by a scheduled job).
+ * request ids written go here instead (30 days, pruned by a scheduled job).
  */
 export const spendLogIds = pgTable(
   'Tollgate_SpendLogIds',

@@ -34,6 +34,8 @@ export interface NativeProfile {
 }
 
 const FREQUENCY_HZ = 2000;
+/** cpu-clock: a sample's period is CPU time in ns on every host (a hardware `cycles` event would count cycles). */
+const PERF_EVENT = ['-e', 'cpu-clock', '-F', String(FREQUENCY_HZ)];
 
 /** Ordered: the first category whose test matches a sample's symbol takes it. */
 const CATEGORIES: [string, (dso: string, sym: string) => boolean][] = [
@@ -56,7 +58,7 @@ const CATEGORIES: [string, (dso: string, sym: string) => boolean][] = [
 export async function perfAvailable(): Promise<string | undefined> {
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-perf-check-'));
   try {
-    await run('perf', ['record', '-F', String(FREQUENCY_HZ), '-o', join(dir, 'check.data'), '--', 'true']);
+    await run('perf', ['record', ...PERF_EVENT, '-o', join(dir, 'check.data'), '--', 'true']);
     return undefined;
   } catch (err) {
     const message = err instanceof Error ? err.message.split('\n')[0] ?? err.message : String(err);
@@ -73,13 +75,17 @@ export async function nativeProfiles(paths: NativePath[], seconds = 8): Promise<
     const results: NativeProfile[] = [];
     for (const path of paths) {
       const file = join(dir, `${results.length}.data`);
-      const perf = spawn('perf', ['record', '-F', String(FREQUENCY_HZ), '-p', String(path.pid), '-o', file], { stdio: 'ignore' });
+      const perf = spawn('perf', ['record', ...PERF_EVENT, '-p', String(path.pid), '-o', file], { stdio: 'ignore' });
       const exited = new Promise((resolve) => perf.once('exit', resolve));
-      // perf attaches to every thread of the process before the load starts.
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      const load = await loadTest(path.target, 50, seconds);
-      perf.kill('SIGINT');
-      await exited;
+      let load: Awaited<ReturnType<typeof loadTest>>;
+      try {
+        // perf attaches to every thread of the process before the load starts.
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        load = await loadTest(path.target, 50, seconds);
+      } finally {
+        perf.kill('SIGINT');
+        await exited;
+      }
       if (load.errors || load.non2xx) throw new Error(`${path.name}: ${load.errors} errors, ${load.non2xx} non-2xx under load while profiling`);
       results.push(await summarise(path.name, file, load.requests));
     }

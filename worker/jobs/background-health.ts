@@ -1,10 +1,7 @@
 import type { GatewayEnv } from '../env.ts';
 import { currentCatalog } from '../models/catalog.ts';
-import { probeDeployments, storeHealthChecks } from '../models/health-probes.ts';
+import { checkedInBackground, healthCheckIntervalMs, probeDeployments, storeHealthChecks } from '../models/health-probes.ts';
 import { gatewayState } from '../state.ts';
-
-/** LiteLLM's default `health_check_interval`, in seconds. */
-const DEFAULT_INTERVAL_S = 300;
 
 /**
  * `general_settings.background_health_checks`: every `health_check_interval`
@@ -18,13 +15,13 @@ export async function backgroundHealthChecks(env: GatewayEnv, ctx: ExecutionCont
   const state = await gatewayState(env);
   const general = state.config.general_settings;
   if (general.background_health_checks !== true) return;
-  const intervalMs = (general.health_check_interval ?? DEFAULT_INTERVAL_S) * 1000;
+  const intervalMs = healthCheckIntervalMs(general);
   if (intervalMs > 60_000 && scheduledTime % intervalMs >= 60_000) return;
   const catalog = await currentCatalog(state, env, ctx);
   const deployments = [...catalog.groups]
     .filter(([group]) => !group.includes('*'))
     .flatMap(([, list]) => list)
-    .filter((d) => (d.info as Record<string, unknown>).disable_background_health_check !== true);
+    .filter(checkedInBackground);
   const results = await probeDeployments(env, deployments, state.config.litellm_settings.drop_params === true);
   await storeHealthChecks(env, results, 'background');
   const unhealthy = results.filter((r) => r.error !== undefined);

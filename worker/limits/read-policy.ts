@@ -36,8 +36,13 @@ async function globalPolicy(env: GatewayEnv, id: string, timeZone: string): Prom
   const end = budgetDuration ? nextBudgetReset(budgetDuration, new Date(t), timeZone) : undefined;
   const database = openDatabase(env);
   try {
-    const { rows } = await database.pool.query<{ spend: number | string | null }>(
-      'SELECT COALESCE(SUM(spend), 0) AS spend FROM "LiteLLM_SpendLogs" WHERE "startTime" >= $1', [start ?? new Date(0)]);
+    // With disable_spend_logs there are no rows: the daily key rollups hold the spend, by UTC day (the window's
+    // first day counts whole, which can only make the budget stricter).
+    const { rows } = general.disable_spend_logs === true
+      ? await database.pool.query<{ spend: number | string | null }>(
+        'SELECT COALESCE(SUM(spend), 0) AS spend FROM "LiteLLM_DailyKeySpend" WHERE date >= $1', [(start ?? new Date(0)).toISOString().slice(0, 10)])
+      : await database.pool.query<{ spend: number | string | null }>(
+        'SELECT COALESCE(SUM(spend), 0) AS spend FROM "LiteLLM_SpendLogs" WHERE "startTime" >= $1', [start ?? new Date(0)]);
     return { ...missingPolicy('global', id), exists: true, maxBudget, budgetDuration, budgetResetAt: end?.getTime() ?? null, spend: Number(rows[0]?.spend ?? 0) };
   } finally {
     await database.close();

@@ -28,6 +28,19 @@ export interface HealthReport {
   unhealthy_count: number;
 }
 
+/** LiteLLM's default `health_check_interval`, in seconds. */
+const DEFAULT_INTERVAL_S = 300;
+
+/** The background checks' interval (`general_settings.health_check_interval`), in ms. */
+export function healthCheckIntervalMs(general: { health_check_interval?: number }): number {
+  return (general.health_check_interval ?? DEFAULT_INTERVAL_S) * 1000;
+}
+
+/** Whether the background checks probe this deployment (`model_info.disable_background_health_check` opts out). */
+export function checkedInBackground(d: DeploymentRef): boolean {
+  return (d.info as Record<string, unknown>).disable_background_health_check !== true;
+}
+
 /** How long one deployment gets to answer its probe. */
 const PROBE_TIMEOUT_MS = 10_000;
 const PARALLEL_PROBES = 6;
@@ -107,10 +120,10 @@ export async function latestHealthChecks(env: DatabaseEnv, deploymentIds: string
   if (deploymentIds.length === 0) return out;
   const database = openDatabase(env);
   try {
-    const { rows } = await database.pool.query<{ model_id: string; status: string; error_message: string | null; checked_at: Date }>(`
+    const { rows } = await database.pool.query<{ model_id: string; status: string; error_message: string | null; checked_at: Date | string }>(`
       SELECT DISTINCT ON (model_id) model_id, status, error_message, checked_at FROM "LiteLLM_HealthCheckTable"
       WHERE model_id = ANY($1) ORDER BY model_id, checked_at DESC`, [deploymentIds]);
-    for (const r of rows) out.set(r.model_id, { error: r.status === 'healthy' ? undefined : r.error_message ?? 'unhealthy', checkedAt: r.checked_at });
+    for (const r of rows) out.set(r.model_id, { error: r.status === 'healthy' ? undefined : r.error_message ?? 'unhealthy', checkedAt: new Date(r.checked_at) });
     return out;
   } finally {
     await database.close();

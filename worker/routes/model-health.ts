@@ -5,7 +5,7 @@ import { authenticateRoute } from '../limits/key-store.ts';
 import { mayCall } from '../models/access.ts';
 import { currentCatalog } from '../models/catalog.ts';
 import type { DeploymentRef } from '../models/deployments.ts';
-import { healthReport, latestHealthChecks, probeDeployments } from '../models/health-probes.ts';
+import { checkedInBackground, healthCheckIntervalMs, healthReport, latestHealthChecks, probeDeployments } from '../models/health-probes.ts';
 import { gatewayState } from '../state.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
@@ -30,10 +30,15 @@ export async function modelHealth(c: Ctx): Promise<Response> {
   if (only !== undefined && deployments.length === 0) {
     throw new GatewayError(`Invalid model name passed in model=${only}. Call \`/v1/models\` to view available models for your key.`, { status: 400, type: 'bad_request_error', param: 'model' });
   }
-  if (state.config.general_settings.background_health_checks === true) {
-    // Checked in the background (jobs/background-health.ts): each deployment's latest stored result, none before its first check.
-    const stored = await latestHealthChecks(c.env, deployments.map((d) => d.id));
-    return c.json(healthReport(deployments.filter((d) => stored.has(d.id)).map((d) => ({ deployment: d, error: stored.get(d.id)?.error }))));
+  const general = state.config.general_settings;
+  if (general.background_health_checks === true) {
+    // Checked in the background (jobs/background-health.ts): each deployment's latest stored result, none before its
+    // first check, and none older than two intervals (a stopped cron must not keep reporting the last state).
+    const checked = deployments.filter(checkedInBackground);
+    const stored = await latestHealthChecks(c.env, checked.map((d) => d.id));
+    const since = Date.now() - 2 * healthCheckIntervalMs(general) - 60_000;
+    const fresh = checked.filter((d) => (stored.get(d.id)?.checkedAt.getTime() ?? 0) >= since);
+    return c.json(healthReport(fresh.map((d) => ({ deployment: d, error: stored.get(d.id)?.error }))));
   }
   return c.json(healthReport(await probeDeployments(c.env, deployments, state.config.litellm_settings.drop_params === true)));
 }

@@ -5,7 +5,8 @@
  * itself, and a user the keys that carry their user_id.
  */
 import { eq, inArray, sql } from 'drizzle-orm';
-import type { KeyRow } from '../../../drizzle/schema/keys.ts';
+import { type KeyRow, verificationTokens } from '../../../drizzle/schema/keys.ts';
+import { users } from '../../../drizzle/schema/principals.ts';
 import { teams, type TeamRow } from '../../../drizzle/schema/teams.ts';
 import { GatewayError } from '../../../worker/errors.ts';
 import { isProxyAdmin } from '../../lib/auth.ts';
@@ -64,6 +65,26 @@ export async function requireKeyManager(c: AdminContext, db: Runner, teamIds: (s
   });
   if (!ok) {
     throw forbidden(`Only proxy admins, or admins of the key's team, can ${what}. Your role=${c.get('role')}`);
+  }
+}
+
+/** Roles a team admin may not hand a key to: a key carries its user's role into the admin API. */
+const PRIVILEGED_ROLES: ReadonlySet<string> = new Set(['proxy_admin', 'proxy_admin_viewer']);
+
+/**
+ * Whom a caller other than a proxy admin may give a key (its `user_id`): itself, a member of the key's
+ * team (whose admin it is, requireKeyManager), or a user id nobody has yet; never a proxy admin or
+ * viewer. Anything else would let a team admin act as another user through the key: read that user's
+ * spend and prompts, or take a proxy admin's role.
+ */
+export async function requireAssignableUser(c: AdminContext, db: Runner, userId: string | null | undefined, teamId: string | null | undefined): Promise<void> {
+  if (isProxyAdmin(c) || userId == null || userId === callerUserId(c)) return;
+  const team = teamId ? (await loadTeams(db, [teamId])).get(teamId) : undefined;
+  const member = team !== undefined && (team.members.includes(userId) || team.admins.includes(userId) || team.members_with_roles.some((m) => m.user_id === userId));
+  const [user] = await db.select({ role: users.user_role }).from(users).where(eq(users.user_id, userId));
+  const known = user !== undefined || (await db.select({ token: verificationTokens.token }).from(verificationTokens).where(eq(verificationTokens.user_id, userId)).limit(1)).length > 0;
+  if (PRIVILEGED_ROLES.has(user?.role ?? '') || (!member && known)) {
+    throw forbidden(`A key's user_id must be your own, a member of the key's team, or a new user, and not a proxy admin. Your role=${c.get('role')}`);
   }
 }
 

@@ -11,7 +11,7 @@ import { writeAudit } from '../../lib/audit.ts';
 import { isProxyAdmin } from '../../lib/auth.ts';
 import type { AdminContext } from '../../lib/context.ts';
 import { badRequest, notFound, parseBody } from '../../lib/validation.ts';
-import { actor, callerUserId, changedBy, forbidden, requireKeyManager } from './access.ts';
+import { actor, callerUserId, changedBy, forbidden, requireAssignableUser, requireKeyManager } from './access.ts';
 import { budgetTimeZone, checkAliasFree, checkReferences, checkValues, keyColumns, requestOnlyFields } from './fields.ts';
 import { generateKeySchema, type KeyFieldsInput, regenerateKeySchema } from './schemas.ts';
 import { budgetsById, findKey, keyObject, newKey, refreshKeys, tokenOf } from './store.ts';
@@ -51,6 +51,7 @@ export async function generateKey(c: AdminContext): Promise<Response> {
     // Team admins may mint keys for their own team only (LiteLLM's team key generation rule).
     if (!data.team_id) throw forbidden(`Only proxy admins can create keys without a team_id. Your role=${c.get('role')}`);
     await requireKeyManager(c, db, [data.team_id], 'create keys for this team');
+    await requireAssignableUser(c, db, data.user_id, data.team_id);
   }
   await checkReferences(db, data);
   const plain = data.key ?? newKey();

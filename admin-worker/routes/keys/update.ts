@@ -4,7 +4,7 @@ import { type KeyRow, verificationTokens } from '../../../drizzle/schema/keys.ts
 import { writeAudit } from '../../lib/audit.ts';
 import type { AdminContext } from '../../lib/context.ts';
 import { badRequest, notFound, parseBody } from '../../lib/validation.ts';
-import { actor, changedBy, requireKeyManager } from './access.ts';
+import { actor, changedBy, requireAssignableUser, requireKeyManager } from './access.ts';
 import { budgetTimeZone, checkAliasFree, checkReferences, checkValues, keyColumns } from './fields.ts';
 import { blockKeySchema, resetKeySpendSchema, updateKeySchema } from './schemas.ts';
 import { resetLimiterSpend } from '../../../worker/limits/client.ts';
@@ -40,6 +40,7 @@ export async function updateKey(c: AdminContext): Promise<Response> {
   const row = await db.transaction(async (tx) => {
     const existing = await lockNamedKey(tx, named, data.key_alias);
     await requireKeyManager(c, tx, [existing.team_id, ...(fields.team_id !== undefined ? [fields.team_id] : [])], 'update keys');
+    if (fields.user_id !== undefined) await requireAssignableUser(c, tx, fields.user_id, fields.team_id !== undefined ? fields.team_id : existing.team_id);
     await checkReferences(tx, fields);
     const columns = keyColumns(fields, { existing, now: new Date(), timeZone });
     if (columns.key_alias !== undefined && columns.key_alias !== existing.key_alias) await checkAliasFree(tx, columns.key_alias, existing.token);

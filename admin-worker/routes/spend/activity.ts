@@ -60,7 +60,7 @@ describeRoute({ method: 'get', path: '/global/activity', summary: 'Requests and 
 activityRoutes.get('/global/activity', async (c) => {
   const where = rowsInRange(c, 'view activity');
   const { rows } = await c.get('db')().pool.query<DayCount>(`
-    SELECT ${DAY_SQL} AS day, COUNT(*)::int AS api_requests, COALESCE(SUM(s.total_tokens), 0)::int AS total_tokens
+    SELECT ${DAY_SQL} AS day, COUNT(*)::int AS api_requests, COALESCE(SUM(s.total_tokens), 0)::float8 AS total_tokens
     FROM "LiteLLM_SpendLogs" s ${where} GROUP BY 1 ORDER BY 1`, where.args);
   return c.json({
     daily_data: rows.map((r) => ({ date: chartDay(r.day), api_requests: r.api_requests, total_tokens: r.total_tokens })),
@@ -73,7 +73,7 @@ describeRoute({ method: 'get', path: '/global/activity/model', summary: 'Request
 activityRoutes.get('/global/activity/model', async (c) => {
   const where = rowsInRange(c, 'view activity');
   const { rows } = await c.get('db')().pool.query<DayCount & { model_group: string | null }>(`
-    SELECT s.model_group, ${DAY_SQL} AS day, COUNT(*)::int AS api_requests, COALESCE(SUM(s.total_tokens), 0)::int AS total_tokens
+    SELECT s.model_group, ${DAY_SQL} AS day, COUNT(*)::int AS api_requests, COALESCE(SUM(s.total_tokens), 0)::float8 AS total_tokens
     FROM "LiteLLM_SpendLogs" s ${where} GROUP BY 1, 2 ORDER BY 2, 1`, where.args);
   const groups = new Map<string | null, { model: string | null; daily_data: unknown[]; sum_api_requests: number; sum_total_tokens: number }>();
   for (const r of rows) {
