@@ -70,6 +70,10 @@ describe('background health checks', () => {
     expect([after.healthy_count, after.unhealthy_count]).toEqual([1, 1]);
     expect(probesSent()).toBe(1);
 
+    // Another tick of the same interval (another replica's cron) finds the run done and probes no one.
+    await tick(INTERVAL_MS * 1000 + 30_000);
+    expect(probesSent()).toBe(1);
+
     // Each run is kept as LiteLLM keeps it, one row per deployment.
     const rows = await query(stack.db.url, 'SELECT model_name, status, checked_by, error_message IS NOT NULL AS failed FROM "LiteLLM_HealthCheckTable" ORDER BY model_name');
     expect(rows).toEqual([

@@ -1,6 +1,6 @@
 import type { GatewayEnv } from '../env.ts';
 import { currentCatalog } from '../models/catalog.ts';
-import { checkedInBackground, healthCheckIntervalMs, probeDeployments, storeHealthChecks } from '../models/health-probes.ts';
+import { checkedInBackground, claimHealthRun, healthCheckIntervalMs, probeDeployments, storeHealthChecks } from '../models/health-probes.ts';
 import { gatewayState } from '../state.ts';
 
 /**
@@ -9,7 +9,8 @@ import { gatewayState } from '../state.ts';
  * from the epoch) every deployment is probed, wildcard groups and those with
  * `model_info.disable_background_health_check` aside, and the results are
  * stored for `GET /health`. It runs in the gateway Worker, which holds the
- * providers' credentials.
+ * providers' credentials; with several replicas the first to claim an
+ * interval's slot runs it (claimHealthRun), the others skip it.
  */
 export async function backgroundHealthChecks(env: GatewayEnv, ctx: ExecutionContext, scheduledTime: number): Promise<void> {
   const state = await gatewayState(env);
@@ -17,13 +18,22 @@ export async function backgroundHealthChecks(env: GatewayEnv, ctx: ExecutionCont
   if (general.background_health_checks !== true) return;
   const intervalMs = healthCheckIntervalMs(general);
   if (intervalMs > 60_000 && scheduledTime % intervalMs >= 60_000) return;
-  const catalog = await currentCatalog(state, env, ctx);
-  const deployments = [...catalog.groups]
-    .filter(([group]) => !group.includes('*'))
-    .flatMap(([, list]) => list)
-    .filter(checkedInBackground);
-  const results = await probeDeployments(env, deployments, state.config.litellm_settings.drop_params === true);
-  await storeHealthChecks(env, results, 'background');
+  // One run per interval for the whole deployment: every replica's cron ticks, the first to claim the slot probes.
+  const slot = Math.floor(scheduledTime / intervalMs);
+  const claim = await claimHealthRun(env, slot);
+  if (!claim) return;
+  let results;
+  try {
+    const catalog = await currentCatalog(state, env, ctx);
+    const deployments = [...catalog.groups]
+      .filter(([group]) => !group.includes('*'))
+      .flatMap(([, list]) => list)
+      .filter(checkedInBackground);
+    results = await probeDeployments(env, deployments, state.config.litellm_settings.drop_params === true);
+    await storeHealthChecks(env, results, 'background', slot);
+  } finally {
+    await claim.release();
+  }
   const unhealthy = results.filter((r) => r.error !== undefined);
   if (unhealthy.length) console.warn(`background health checks: ${unhealthy.length} of ${results.length} deployments unhealthy: ${unhealthy.map((r) => `${r.deployment.group} (${r.deployment.id})`).join(', ')}`);
 }

@@ -93,13 +93,52 @@ export function healthReport(results: Pick<ProbeResult, 'deployment' | 'error'>[
 /** How long rows of LiteLLM_HealthCheckTable are kept. */
 const KEEP_DAYS = 7;
 
+/** The advisory lock one background run holds (hashtext of a fixed name), so replicas do not probe at once. */
+const RUN_LOCK_SQL = `hashtext('tollgate:background-health-checks')`;
+
+/**
+ * Claims the background run of interval slot `slot` for this replica: the advisory lock (no other run
+ * going) and no run of the same slot stored yet (another replica did it). The claim holds one
+ * connection until `release`; undefined when another replica has it.
+ */
+export async function claimHealthRun(env: DatabaseEnv, slot: number): Promise<{ release(): Promise<void> } | undefined> {
+  const database = openDatabase(env);
+  const client = await database.pool.connect().catch(async (err: unknown) => {
+    await database.close();
+    throw err;
+  });
+  const done = async (unlock: boolean) => {
+    if (unlock) await client.query(`SELECT pg_advisory_unlock(${RUN_LOCK_SQL})`).catch(() => undefined);
+    client.release();
+    await database.close();
+  };
+  try {
+    const { rows: [lock] } = await client.query<{ ok: boolean }>(`SELECT pg_try_advisory_lock(${RUN_LOCK_SQL}) AS ok`);
+    if (!lock?.ok) {
+      await done(false);
+      return undefined;
+    }
+    const { rows: [seen] } = await client.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM "LiteLLM_HealthCheckTable" WHERE checked_by = 'background' AND details->>'slot' = $1 AND checked_at > now() - interval '1 day'`, [String(slot)]);
+    if ((seen?.n ?? 0) > 0) {
+      await done(true);
+      return undefined;
+    }
+    return { release: () => done(true) };
+  } catch (err) {
+    await done(true);
+    throw err;
+  }
+}
+
 /** One row per deployment into LiteLLM_HealthCheckTable, in one statement; rows past KEEP_DAYS go. */
-export async function storeHealthChecks(env: DatabaseEnv, results: ProbeResult[], checkedBy: string): Promise<void> {
+export async function storeHealthChecks(env: DatabaseEnv, results: ProbeResult[], checkedBy: string, slot?: number): Promise<void> {
   if (results.length === 0) return;
   const rows = results.map((r) => ({
     model_name: r.deployment.group, model_id: r.deployment.id, status: r.error === undefined ? 'healthy' : 'unhealthy',
     healthy_count: r.error === undefined ? 1 : 0, unhealthy_count: r.error === undefined ? 0 : 1,
-    error_message: r.error?.slice(0, 2000) ?? null, response_time_ms: r.ms, details: { model_group: r.deployment.group },
+    error_message: r.error?.slice(0, 2000) ?? null, response_time_ms: r.ms,
+    details: { model_group: r.deployment.group, ...(slot === undefined ? {} : { slot: String(slot) }) },
   }));
   const database = openDatabase(env);
   try {
