@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { resolveEnvRefs } from './env-ref.ts';
 import { configSchema, type TollgateConfig } from './schema.ts';
+import { configEnvVars } from './env-vars.ts';
 import { PENDING_KEYS, UNNEEDED_KEYS } from './support.ts';
 import { LITELLM_ERROR_CLASSES } from '../router/retry-policy.ts';
 
@@ -26,7 +27,8 @@ export function formatPath(path: readonly PropertyKey[]): string {
 export function validateConfig(raw: unknown, env: Record<string, unknown>): ConfigResult {
   const warnings: string[] = [];
   if (raw === null || raw === undefined) raw = {};
-  const resolved = resolveEnvRefs(raw, env);
+  // `os.environ/NAME` finds config.yaml's environment_variables too, under the environment's own (env-vars.ts).
+  const resolved = resolveEnvRefs(raw, { ...configEnvVars(raw), ...env });
   for (const m of resolved.missing) warnings.push(`${m.path}: os.environ/${m.name} is not set`);
 
   warnings.push(...unknownKeyWarnings(resolved.value, configSchema, []));
@@ -89,9 +91,10 @@ function crossReferenceWarnings(config: TollgateConfig): string[] {
   for (const kind of config.general_settings.alerting ?? []) {
     if (kind !== 'slack') out.push(`general_settings.alerting: "${kind}" alerts are not supported by Tollgate yet (ignored; supported: slack)`);
   }
+  // Applied (env-vars.ts); a credential there is compiled into the Worker bundle, so it is named.
   for (const name of Object.keys(config.environment_variables ?? {})) {
-    if (name !== 'SLACK_WEBHOOK_URL') {
-      out.push(`environment_variables.${name}: not read from the config (only SLACK_WEBHOOK_URL is); set it in the Worker's environment (a secret or var; the container's environment in-region)`);
+    if (/KEY|SECRET|TOKEN|PASSWORD|CREDENTIAL/i.test(name)) {
+      out.push(`environment_variables.${name}: applied, but compiled into the Worker bundle in plain text; a secret (wrangler secret put, or the container's environment in-region) keeps it out`);
     }
   }
   const groups = new Set(config.model_list.map((d) => d.model_name));

@@ -12,6 +12,7 @@ import { type AdmitResult, entityView, type EntityView } from './entity-view.ts'
 import { AdmissionRate, grantLease, type LeaseGrant, type LeaseReturn, takeBackLease } from './leases.ts';
 import type { EntityPolicy } from './policy.ts';
 import { readPolicy } from './read-policy.ts';
+import { withConfigEnv } from '../config/config-env.ts';
 
 export { RESERVATION_TTL_MS } from './counters.ts';
 export type { AdmitRequest, Settlement } from './counters.ts';
@@ -41,6 +42,11 @@ export class EntityLimiter extends DurableObject<GatewayEnv> {
   #rate = new AdmissionRate();
   #nextSweep = 0;
   #tz: string | undefined;
+
+  constructor(ctx: DurableObjectState, env: GatewayEnv) {
+    // config.yaml's environment_variables, as the Workers' handlers see them (config-env.ts).
+    super(ctx, withConfigEnv(env));
+  }
 
   /** Admission: blocked or expired, budget (with a reservation), RPM/TPM buckets, parallel requests, per-model limits. */
   async admit(req: AdmitRequest): Promise<AdmitResult> {

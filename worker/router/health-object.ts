@@ -1,5 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { GatewayEnv } from '../env.ts';
+import { withConfigEnv } from '../config/config-env.ts';
 
 /** One call's outcome on one deployment, as isolates report it. */
 export interface DeploymentReport {
@@ -46,6 +47,11 @@ export class DeploymentHealth extends DurableObject<GatewayEnv> {
   #cooldowns: Record<string, number> | undefined;
   #latency: Record<string, number> = {};
   #usage: HealthSnapshot['usage'] = {};
+
+  constructor(ctx: DurableObjectState, env: GatewayEnv) {
+    // config.yaml's environment_variables, as the Workers' handlers see them (config-env.ts).
+    super(ctx, withConfigEnv(env));
+  }
 
   async report(reports: DeploymentReport[], settings: CooldownSettings, now = Date.now()): Promise<HealthSnapshot> {
     const cooldowns = await this.#loadCooldowns();

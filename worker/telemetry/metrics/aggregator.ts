@@ -6,6 +6,7 @@ import type { Delta, Series } from './registry.ts';
 import { ShardAlerts } from './shard-alerts.ts';
 import { ShardBudgets } from './shard-budgets.ts';
 import { ShardSeries } from './shard-series.ts';
+import { withConfigEnv } from '../../config/config-env.ts';
 
 export { HEALTH_WINDOW_MS } from './shard-series.ts';
 
@@ -40,8 +41,10 @@ export class MetricsAggregator extends DurableObject<GatewayEnv> {
   readonly #alerts: ShardAlerts;
   readonly #budgets: ShardBudgets;
 
-  constructor(ctx: DurableObjectState, env: GatewayEnv) {
-    super(ctx, env);
+  constructor(ctx: DurableObjectState, raw: GatewayEnv) {
+    // config.yaml's environment_variables, as the Workers' handlers see them (config-env.ts).
+    super(ctx, withConfigEnv(raw));
+    const env = this.env;
     this.#series = new ShardSeries(ctx.storage, env);
     this.#alerts = new ShardAlerts(ctx.storage, env);
     this.#budgets = new ShardBudgets(env, this.#series, this.#alerts);
