@@ -3,6 +3,7 @@ import { BUDGET_THRESHOLDS, budgetCrossings, passGate } from '../worker/telemetr
 import { budgetText } from '../worker/telemetry/alerts/messages.ts';
 import { type FakeSlack, startFakeSlack } from './fakes/slack.ts';
 import { type FakeUpstream, startFakeUpstream } from './fakes/upstream.ts';
+import { type FakeWebhook, startFakeWebhook } from './fakes/webhook.ts';
 import { seedKey, sha256 } from './support/keys.ts';
 import { query } from './support/pg-client.ts';
 import { startTestStack, type TestStack } from './support/stack.ts';
@@ -44,6 +45,7 @@ describe('alert deduplication', () => {
 
 let fake: FakeUpstream;
 let slack: FakeSlack;
+let webhook: FakeWebhook;
 let stack: TestStack;
 
 const chat = (key: string, model: string) => fetch(`${stack.url}/v1/chat/completions`, {
@@ -56,6 +58,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 beforeAll(async () => {
   fake = await startFakeUpstream({ default: { kind: 'echo', delayMs: 500 } });
   slack = await startFakeSlack();
+  webhook = await startFakeWebhook();
   stack = await startTestStack({
     // Each mock call costs 1 output token at $0.0625; the slow models answer after 500 ms, over the 0.2 s threshold.
     configYaml: `
@@ -67,16 +70,17 @@ model_list:
   - model_name: slow-gpt-2
     litellm_params: {model: openai/gpt-4o-mini, api_base: "${fake.url}/v1", api_key: sk-upstream-fake-0001}
 general_settings:
-  alerting: ["slack"]
+  alerting: ["slack", "webhook"]
   alerting_threshold: 0.2
 `,
-    env: { SLACK_WEBHOOK_URL: slack.url },
+    env: { SLACK_WEBHOOK_URL: slack.url, WEBHOOK_URL: webhook.url },
   });
 });
 afterAll(async () => {
   await stack?.stop();
   await fake?.close();
   await slack?.close();
+  await webhook?.close();
 });
 
 describe('Slack alerts', () => {
@@ -119,6 +123,16 @@ describe('Slack alerts', () => {
     await sleep(3_000);
     expect(slack.matching(eighty)).toHaveLength(1);
     expect(slack.matching(full)).toHaveLength(1);
+
+    // The same two crossings as LiteLLM's webhook events, once each, the key by its hash only.
+    const ofKey = (e: Record<string, unknown>) => e.token === sha256(key);
+    const events = await webhook.waitFor(ofKey, 2);
+    expect(events.map((e) => [e.event, e.event_group, e.key_alias, e.max_budget])).toEqual([
+      ['threshold_crossed', 'key', 'budget-alert-key', 1.25], ['budget_crossed', 'key', 'budget-alert-key', 1.25],
+    ]);
+    expect(events[0]?.event_message).toBe('Key Budget: 80% Threshold Crossed');
+    expect(events[1]).toMatchObject({ spend: 1.25, event_message: 'Key Budget: Budget Crossed' });
+    expect(JSON.stringify(webhook.events)).not.toContain(key);
   });
 
   it('sends one slow-request alert for calls over alerting_threshold', async () => {
@@ -129,6 +143,8 @@ describe('Slack alerts', () => {
     expect(alert?.text).toMatch(/Alerting threshold: `0.2s`/);
     await sleep(2_500);
     expect(slack.matching(slow)).toHaveLength(1);
+    // The webhook carries budget events only, as LiteLLM's does.
+    expect(webhook.events.every((e) => e.event === 'threshold_crossed' || e.event === 'budget_crossed')).toBe(true);
   });
 
   it('retries a message Slack failed to take', async () => {

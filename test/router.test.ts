@@ -141,6 +141,10 @@ ${extra}`;
     const lb = new OpenAI({ baseURL: `${latencyStack.url}/v1`, apiKey: TEST_MASTER_KEY, maxRetries: 0 });
     const picks: string[] = [];
     for (let i = 0; i < 30; i++) {
+      // Both measured by now: their latencies reach the group's shared health object and come back in its
+      // snapshot (refreshed each second) before the 20 picks that count. A busy host delays that (CI saw
+      // an unmeasured slow deployment still tried first after ten calls).
+      if (i === 10) await new Promise((r) => setTimeout(r, 2_500));
       const { response } = await lb.chat.completions.create({ model: 'lb', messages: [{ role: 'user', content: 'x' }] }).withResponse();
       picks.push(response.headers.get('x-litellm-model-id') as string);
       await new Promise((r) => setTimeout(r, 40));

@@ -20,6 +20,8 @@ export interface GatewayEnv {
   METRICS?: DurableObjectNamespace;
   /** Slack incoming webhook for `general_settings.alerting: ["slack"]` (a secret). */
   SLACK_WEBHOOK_URL?: string;
+  /** `alerting: ["webhook"]`: where budget events are posted as JSON. */
+  WEBHOOK_URL?: string;
   /** Most label sets per Prometheus metric (default 10,000); beyond, updates are dropped and counted. */
   TOLLGATE_METRICS_MAX_SERIES?: string;
   /** Callback events (Langfuse), consumed by the admin Worker (see telemetry/langfuse/). */

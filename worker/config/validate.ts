@@ -89,7 +89,7 @@ function crossReferenceWarnings(config: TollgateConfig): string[] {
     }
   }
   for (const kind of config.general_settings.alerting ?? []) {
-    if (kind !== 'slack') out.push(`general_settings.alerting: "${kind}" alerts are not supported by Tollgate yet (ignored; supported: slack)`);
+    if (kind !== 'slack' && kind !== 'webhook') out.push(`general_settings.alerting: "${kind}" alerts are not supported by Tollgate yet (ignored; supported: slack, webhook)`);
   }
   // Applied (env-vars.ts); a credential there is compiled into the Worker bundle, so it is named.
   for (const name of Object.keys(config.environment_variables ?? {})) {

@@ -32,6 +32,34 @@ export function budgetText(kind: BudgetEntityKind, id: string, alias: string | n
   ].join('\n');
 }
 
+/** LiteLLM's `event_group` of each budget entity. */
+const EVENT_GROUP: Record<BudgetEntityKind, string> = { key: 'key', team: 'team', org: 'organization', user: 'internal_user', global: 'proxy' };
+
+/**
+ * A budget crossing as LiteLLM's webhook alerting sends it (its WebhookEvent): the entity's spend and
+ * budget, `event` threshold_crossed or budget_crossed, `event_group`, and the ids it knows (a key by its
+ * hash, never the key).
+ */
+export function budgetWebhookEvent(kind: BudgetEntityKind, id: string, view: { alias: string | null; userId: string | null; teamId: string | null; organizationId: string | null }, spend: number, maxBudget: number, threshold: number): string {
+  const crossed = threshold >= 1;
+  return JSON.stringify({
+    spend, max_budget: maxBudget,
+    token: kind === 'key' ? id : null,
+    customer_id: null,
+    user_id: kind === 'user' ? id : view.userId,
+    team_id: kind === 'team' ? id : view.teamId,
+    team_alias: kind === 'team' ? view.alias : null,
+    organization_id: kind === 'org' ? id : view.organizationId,
+    user_email: null,
+    key_alias: kind === 'key' ? view.alias : null,
+    projected_exceeded_date: null,
+    projected_spend: null,
+    event: crossed ? 'budget_crossed' : 'threshold_crossed',
+    event_group: EVENT_GROUP[kind],
+    event_message: `${ENTITY[kind]} Budget: ${crossed ? 'Budget Crossed' : `${Math.round(threshold * 100)}% Threshold Crossed`}`,
+  });
+}
+
 function held(suppressed: number, what: string): string[] {
   return suppressed > 0 ? [`(${suppressed} more ${what} since the last alert)`] : [];
 }

@@ -8,6 +8,9 @@ export interface AlertSettings {
   /** `general_settings.alerting` names "slack" and a webhook URL is set. */
   slack: boolean;
   webhookUrl: string | undefined;
+  /** `general_settings.alerting` names "webhook" and WEBHOOK_URL is set: budget events as JSON (LiteLLM's WebhookEvent). */
+  webhook: boolean;
+  genericWebhookUrl: string | undefined;
   /** `general_settings.alerting_threshold`: a request slower than this (seconds) is a slow request. */
   thresholdS: number;
   /** `general_settings.alert_types`, when set: only these are sent. */
@@ -16,7 +19,7 @@ export interface AlertSettings {
   globalBudget: boolean;
 }
 
-const OFF: AlertSettings = { slack: false, webhookUrl: undefined, thresholdS: DEFAULT_ALERTING_THRESHOLD_S, types: null, globalBudget: false };
+const OFF: AlertSettings = { slack: false, webhookUrl: undefined, webhook: false, genericWebhookUrl: undefined, thresholdS: DEFAULT_ALERTING_THRESHOLD_S, types: null, globalBudget: false };
 
 const cache = new WeakMap<object, AlertSettings>();
 
@@ -39,9 +42,14 @@ export function alertSettings(env: Record<string, unknown>): AlertSettings {
     const webhookUrl = validWebhook(fromEnv ?? (typeof fromConfig === 'string' ? fromConfig : undefined));
     const wantsSlack = (general.alerting ?? []).includes('slack');
     if (wantsSlack && !webhookUrl) console.warn('general_settings.alerting names "slack" but SLACK_WEBHOOK_URL is not set (or not an http(s) URL): no Slack alerts will be sent');
+    const genericWebhookUrl = validWebhook(typeof env.WEBHOOK_URL === 'string' ? env.WEBHOOK_URL : undefined);
+    const wantsWebhook = (general.alerting ?? []).includes('webhook');
+    if (wantsWebhook && !genericWebhookUrl) console.warn('general_settings.alerting names "webhook" but WEBHOOK_URL is not set (or not an http(s) URL): no webhook alerts will be sent');
     settings = {
       slack: wantsSlack && webhookUrl !== undefined,
       webhookUrl,
+      webhook: wantsWebhook && genericWebhookUrl !== undefined,
+      genericWebhookUrl,
       thresholdS: general.alerting_threshold ?? DEFAULT_ALERTING_THRESHOLD_S,
       types: general.alert_types?.length ? new Set(general.alert_types) : null,
       globalBudget: (general.max_budget ?? config.litellm_settings.max_budget) !== undefined,
@@ -55,6 +63,11 @@ export function alertSettings(env: Record<string, unknown>): AlertSettings {
 
 export function alertEnabled(settings: AlertSettings, type: AlertType): boolean {
   return settings.slack && (settings.types === null || settings.types.has(type));
+}
+
+/** Whether budget events go to WEBHOOK_URL (LiteLLM's webhook alerting carries budget events only). */
+export function webhookEnabled(settings: AlertSettings): boolean {
+  return settings.webhook && (settings.types === null || settings.types.has('budget_alerts'));
 }
 
 function validWebhook(url: string | undefined): string | undefined {

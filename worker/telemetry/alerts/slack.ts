@@ -12,12 +12,17 @@ const MAX_TEXT_CHARS = 3_000;
 
 export type PostResult = { ok: true } | { ok: false; retryAfterMs?: number; permanent: boolean; detail: string };
 
-export async function postToSlack(webhookUrl: string, text: string): Promise<PostResult> {
+export function postToSlack(webhookUrl: string, text: string): Promise<PostResult> {
+  return postJson(webhookUrl, JSON.stringify({ text: text.length > MAX_TEXT_CHARS ? `${text.slice(0, MAX_TEXT_CHARS)}...` : text }));
+}
+
+/** POSTs a JSON body (a Slack message, or a webhook event as it is) and says whether to try again. */
+export async function postJson(url: string, body: string): Promise<PostResult> {
   try {
-    const res = await fetch(webhookUrl, {
+    const res = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ text: text.length > MAX_TEXT_CHARS ? `${text.slice(0, MAX_TEXT_CHARS)}...` : text }),
+      body,
       signal: AbortSignal.timeout(POST_TIMEOUT_MS),
     });
     await res.body?.cancel().catch(() => undefined);

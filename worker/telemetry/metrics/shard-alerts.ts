@@ -2,7 +2,7 @@ import type { GatewayEnv } from '../../env.ts';
 import { ALERT_WINDOW_MS, type GateState, passGate } from '../alerts/gate.ts';
 import { candidateText } from '../alerts/messages.ts';
 import { alertEnabled, alertSettings } from '../alerts/settings.ts';
-import { backoffMs, postToSlack, SLACK_MAX_ATTEMPTS } from '../alerts/slack.ts';
+import { backoffMs, postJson, postToSlack, SLACK_MAX_ATTEMPTS } from '../alerts/slack.ts';
 import type { AlertCandidate } from '../alerts/types.ts';
 
 const MAX_ALERT_KEYS = 10_000;
@@ -31,6 +31,9 @@ export class ShardAlerts {
     const sql = this.#storage.sql;
     sql.exec('CREATE TABLE IF NOT EXISTS alert_state (key TEXT PRIMARY KEY, data TEXT NOT NULL)');
     sql.exec('CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, text TEXT NOT NULL, attempts INTEGER NOT NULL, due INTEGER NOT NULL)');
+    // Where a message goes: 'slack' (its text) or 'webhook' (a JSON event); outboxes from before it are Slack's.
+    const columns = sql.exec<{ name: string }>('PRAGMA table_info(outbox)').toArray().map((c) => c.name);
+    if (!columns.includes('kind')) sql.exec("ALTER TABLE outbox ADD COLUMN kind TEXT NOT NULL DEFAULT 'slack'");
     for (const row of sql.exec<{ key: string; data: string }>('SELECT key, data FROM alert_state')) {
       try {
         this.#state.set(row.key, JSON.parse(row.data));
@@ -71,8 +74,8 @@ export class ShardAlerts {
     this.#storage.sql.exec('INSERT OR REPLACE INTO alert_state (key, data) VALUES (?, ?)', key, JSON.stringify(state));
   }
 
-  /** Puts a message in the outbox and wakes the alarm to deliver it. */
-  enqueue(text: string): void {
+  /** Puts a message in the outbox (a Slack text, or a webhook event's JSON) and wakes the alarm to deliver it. */
+  enqueue(text: string, kind: 'slack' | 'webhook' = 'slack'): void {
     const sql = this.#storage.sql;
     const queued = Number(sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM outbox').one().n);
     if (queued >= MAX_OUTBOX) {
@@ -80,29 +83,31 @@ export class ShardAlerts {
       return;
     }
     const now = Date.now();
-    sql.exec('INSERT INTO outbox (text, attempts, due) VALUES (?, 0, ?)', text, now);
+    sql.exec('INSERT INTO outbox (text, attempts, due, kind) VALUES (?, 0, ?, ?)', text, now, kind);
     void this.#storage.setAlarm(now);
   }
 
   /** Delivers the due messages of the outbox, in order; failures are retried with backoff, then dropped (logged). */
   async deliver(): Promise<void> {
     const sql = this.#storage.sql;
-    const { webhookUrl } = alertSettings(this.#env);
-    const rows = sql.exec<Row>('SELECT id, text, attempts, due FROM outbox ORDER BY id').toArray();
+    const { webhookUrl, genericWebhookUrl } = alertSettings(this.#env);
+    const rows = sql.exec<Row>('SELECT id, text, attempts, due, kind FROM outbox ORDER BY id').toArray();
     for (const row of rows) {
       const id = Number(row.id);
       const attempts = Number(row.attempts);
       const now = Date.now();
       if (Number(row.due) > now) continue;
-      if (!webhookUrl) {
+      const toWebhook = row.kind === 'webhook';
+      const url = toWebhook ? genericWebhookUrl : webhookUrl;
+      if (!url) {
         sql.exec('DELETE FROM outbox WHERE id = ?', id);
         continue;
       }
-      const result = await postToSlack(webhookUrl, String(row.text));
+      const result = toWebhook ? await postJson(url, String(row.text)) : await postToSlack(url, String(row.text));
       if (result.ok) {
         sql.exec('DELETE FROM outbox WHERE id = ?', id);
       } else if (result.permanent || attempts + 1 >= SLACK_MAX_ATTEMPTS) {
-        console.error(`alerts: Slack refused an alert after ${attempts + 1} attempt(s) (${result.detail}); dropped: ${String(row.text).split('\n')[0]}`);
+        console.error(`alerts: ${toWebhook ? 'the webhook' : 'Slack'} refused an alert after ${attempts + 1} attempt(s) (${result.detail}); dropped: ${(String(row.text).split('\n')[0] ?? '').slice(0, 200)}`);
         sql.exec('DELETE FROM outbox WHERE id = ?', id);
       } else {
         sql.exec('UPDATE outbox SET attempts = ?, due = ? WHERE id = ?', attempts + 1, Date.now() + (result.retryAfterMs ?? backoffMs(attempts + 1)), id);

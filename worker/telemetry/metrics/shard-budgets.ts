@@ -2,8 +2,8 @@ import type { GatewayEnv } from '../../env.ts';
 import { limiterName } from '../../limits/client.ts';
 import type { EntityLimiter, EntityView } from '../../limits/entity-limiter.ts';
 import { budgetCrossings } from '../alerts/gate.ts';
-import { budgetText } from '../alerts/messages.ts';
-import { alertEnabled, alertSettings } from '../alerts/settings.ts';
+import { budgetText, budgetWebhookEvent } from '../alerts/messages.ts';
+import { alertEnabled, alertSettings, webhookEnabled } from '../alerts/settings.ts';
 import { type BudgetCheck, budgetEntityKey } from '../alerts/types.ts';
 import { bounded } from './labels.ts';
 import { M } from './registry.ts';
@@ -134,11 +134,16 @@ export class ShardBudgets {
     }
     if (maxBudget === null) return;
     const settings = alertSettings(this.#env);
-    if (!alertEnabled(settings, 'budget_alerts')) return;
+    const slack = alertEnabled(settings, 'budget_alerts');
+    const webhook = webhookEnabled(settings);
+    if (!slack && !webhook) return;
     const key = budgetEntityKey(check.kind, check.id);
     const crossed = (this.#alerts.get(key) as number[] | undefined) ?? [];
     const { announce, next } = budgetCrossings(crossed, spend, maxBudget);
     if (next.length !== crossed.length || next.some((t, i) => t !== crossed[i])) this.#alerts.save(key, next);
-    for (const threshold of announce) this.#alerts.enqueue(budgetText(check.kind, check.id, view.alias, spend, maxBudget, threshold));
+    for (const threshold of announce) {
+      if (slack) this.#alerts.enqueue(budgetText(check.kind, check.id, view.alias, spend, maxBudget, threshold));
+      if (webhook) this.#alerts.enqueue(budgetWebhookEvent(check.kind, check.id, view, spend, maxBudget, threshold), 'webhook');
+    }
   }
 }
