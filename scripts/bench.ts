@@ -25,14 +25,16 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { MASTER_KEY, startBenchStack, VIRTUAL_KEY } from './bench/stack.ts';
-import { throughputBreakdown, queuesElsewhere, startQueueSink } from './bench/breakdown.ts';
-import { writeFloorConfig, writeLeastGatewayConfig } from './bench/floor-config.ts';
-import { cpuMs, interleavedLatency, loadTest, peakRssMb, streamTimings, type Target } from './bench/measure.ts';
+import { startBenchStack } from './bench/stack.ts';
+import { writeFloorConfig } from './bench/floor-config.ts';
+import { loadTest, type Target } from './bench/measure.ts';
 import { profileUnderLoad } from './bench/profile.ts';
-import { nativeProfiles, perfAvailable, renderNativeProfiles } from './bench/native-profile.ts';
-import { deliveryCheck, limiterCalls, telemetryDrained } from './bench/gateway-state.ts';
-import { medianOf, renderReport, type BenchReport, type PathResult } from './bench/report.ts';
+import { nativeProfilePaths, nativeProfiles, renderNativeProfiles } from './bench/native-profile.ts';
+import { deliveryCheck } from './bench/gateway-state.ts';
+import { type Layers, startLeastGateway, whereThroughputGoes } from './bench/layers.ts';
+import { medianOf, renderReport, type BenchReport } from './bench/report.ts';
+import { measureRuns } from './bench/runs.ts';
+import { benchTargets } from './bench/targets.ts';
 import { buildAll, ROOT } from './lib/build.ts';
 import { freePort } from './lib/free-port.ts';
 import { WELL_KNOWN_ENV } from './lib/stack.ts';
@@ -78,25 +80,9 @@ async function main() {
   writeFileSync(gatewayConfig, capnp);
   const gateway = await startWorkerd({ configFile: gatewayConfig, env, port: await freePort(), storageDir: join(work, 'gateway-state') });
   cleanups.push(gateway.stop);
-  const floorConfig = writeFloorConfig(work);
-  const floor = await startWorkerd({ configFile: floorConfig, env: { UPSTREAM: upstream.url }, port: await freePort(), storageDir: join(work, 'floor-state') });
+  const floor = await startWorkerd({ configFile: writeFloorConfig(work), env: { UPSTREAM: upstream.url }, port: await freePort(), storageDir: join(work, 'floor-state') });
   cleanups.push(floor.stop);
-
-  const body = (stream: boolean) => JSON.stringify({ model: 'bench-gpt', stream, messages: [{ role: 'user', content: 'Hello, how are you today?' }] });
-  const targets: Record<'direct' | 'floor' | 'gateway' | 'gatewayMaster', { plain: Target; stream: Target; pid?: number }> = {
-    direct: { plain: { url: `${upstream.url}/v1/chat/completions`, body: body(false), headers: {} }, stream: { url: `${upstream.url}/v1/chat/completions`, body: body(true), headers: {} } },
-    floor: { plain: { url: `${floor.url}/v1/chat/completions`, body: body(false), headers: {} }, stream: { url: `${floor.url}/v1/chat/completions`, body: body(true), headers: {} }, pid: floor.pid },
-    gateway: {
-      plain: { url: `${gateway.url}/v1/chat/completions`, body: body(false), headers: { authorization: `Bearer ${VIRTUAL_KEY}` } },
-      stream: { url: `${gateway.url}/v1/chat/completions`, body: body(true), headers: { authorization: `Bearer ${VIRTUAL_KEY}` } },
-      pid: gateway.pid,
-    },
-    gatewayMaster: {
-      plain: { url: `${gateway.url}/v1/chat/completions`, body: body(false), headers: { authorization: `Bearer ${MASTER_KEY}` } },
-      stream: { url: `${gateway.url}/v1/chat/completions`, body: body(true), headers: { authorization: `Bearer ${MASTER_KEY}` } },
-      pid: gateway.pid,
-    },
-  };
+  const targets = benchTargets(upstream.url, floor, gateway);
 
   const check = await fetch(targets.gateway.plain.url, { method: 'POST', headers: targets.gateway.plain.headers, body: targets.gateway.plain.body });
   if (!check.ok) throw new Error(`gateway check call failed: HTTP ${check.status} ${await check.text()}`);
@@ -105,104 +91,37 @@ async function main() {
   // JIT, heap and the key's limiter state reach their steady state before anything is measured.
   for (const t of Object.values(targets)) await loadTest(t.plain, 50, 3);
 
-  const samples: Record<string, PathResult[]> = { direct: [], floor: [], gateway: [], gatewayMaster: [] };
   if (values['profile-only']) return profile(gateway, gatewayConfig, env, process.env.BENCH_PROFILE_KEY === 'master' ? targets.gatewayMaster.plain : targets.gateway.plain);
   if (values['native-only']) {
-    const least = await startWorkerd({ configFile: writeLeastGatewayConfig(work), env: { UPSTREAM: upstream.url }, port: await freePort(), storageDir: join(work, 'least-state') });
-    cleanups.push(least.stop);
-    const paths = await nativeProfilePaths(targets.floor.plain, floor.pid, least, targets.gateway.plain, gateway.pid);
+    const paths = await nativeProfilePaths(targets, await startLeastGateway(work, upstream.url, cleanups));
     if (paths) console.log(`\n${renderNativeProfiles(await nativeProfiles(paths))}`);
     return;
   }
-  for (let run = 1; run <= RUNS; run++) {
-    const names = (Object.keys(targets) as (keyof typeof targets)[])
-      .filter((name) => !process.env.BENCH_ONLY || process.env.BENCH_ONLY.split(',').includes(name));
-    // c=1 first, every path taking turns in short slices (interleavedLatency): the paths are compared
-    // within milliseconds, which a slow minute of the host would otherwise bias.
-    process.stdout.write(`run ${run}/${RUNS} c=1, paths taking turns ... `);
-    const callsBeforeC1 = await limiterCalls(gateway.url);
-    const c1s = await interleavedLatency(names.map((name) => targets[name].plain), C1_S);
-    const callsAfterC1 = await limiterCalls(gateway.url);
-    console.log(names.map((name, i) => `${name} p50 ${c1s[i]!.p50.toFixed(2)} ms`).join(', '));
-    for (const [i, name] of names.entries()) {
-      const t = targets[name];
-      process.stdout.write(`run ${run}/${RUNS} ${name} ... `);
-      const gatewayPath = name === 'gateway' || name === 'gatewayMaster';
-      const c1 = c1s[i]!;
-      const callsBefore = gatewayPath ? await limiterCalls(gateway.url) : undefined;
-      const cpuBefore = t.pid ? cpuMs(t.pid) : 0;
-      const c50 = await loadTest(t.plain, 50, C50_S);
-      const c50EndedAt = Date.now();
-      const callsAfterC50 = gatewayPath ? await limiterCalls(gateway.url) : undefined;
-      const perRequest = (from: number | undefined, to: number | undefined, requests: number) =>
-        from !== undefined && to !== undefined && requests > 0 ? (to - from) / requests : undefined;
-      // The c=50 run leaves telemetry to write (in the same workerd): its CPU counts toward the run's
-      // requests, and streams are timed once it is written.
-      const lastWriteAt = gatewayPath ? await telemetryDrained(db.url) : undefined;
-      const cpuPerRequest = t.pid && c50.requests ? (cpuMs(t.pid) - cpuBefore) / c50.requests : undefined;
-      const stream = await streamTimings(t.stream, STREAMS);
-      samples[name]?.push({
-        c1, c50, stream, cpuPerRequestMs: cpuPerRequest, peakRssMb: t.pid ? peakRssMb(t.pid) : undefined,
-        telemetryLagS: lastWriteAt === undefined ? undefined : Math.max(0, lastWriteAt - c50EndedAt) / 1000,
-        // The c=1 phase's limiter calls are the virtual key's (the master key's calls make none).
-        limiterCallsC1: name === 'gateway' ? perRequest(callsBeforeC1, callsAfterC1, c1.requests) : undefined,
-        limiterCallsC50: perRequest(callsBefore, callsAfterC50, c50.requests),
-      });
-      console.log(`${c50.rps.toFixed(0)} req/s at c=50`);
-    }
-  }
+  const samples = await measureRuns(targets, {
+    runs: RUNS, c1Seconds: C1_S, c50Seconds: C50_S, streams: STREAMS, only: process.env.BENCH_ONLY?.split(','), gatewayUrl: gateway.url, dbUrl: db.url,
+  });
 
-  // Where the throughput goes, layer by layer (scripts/bench/breakdown.ts), before the delivery check so
-  // the gateway's requests in it are checked too.
-  let breakdown: BenchReport['breakdown'];
-  let nativeProfile: { profiles: BenchReport['nativeProfile']; text: string } | undefined;
+  // Where the throughput goes, layer by layer (bench/layers.ts), before the delivery check so the gateway's
+  // requests in it are checked too.
+  let layers: Layers | undefined;
   if (!process.env.BENCH_ONLY && Number(values['breakdown-rounds']) > 0) {
-    console.log('Throughput breakdown (floor, least gateway, queue elsewhere, gateway) ...');
-    const sink = await startQueueSink();
-    cleanups.push(sink.close);
-    const elsewhereConfig = join(work, 'gateway-queue-elsewhere.capnp');
-    writeFileSync(elsewhereConfig, queuesElsewhere(capnp, sink.address));
-    const elsewhere = await startWorkerd({ configFile: elsewhereConfig, env, port: await freePort(), storageDir: join(work, 'elsewhere-state') });
-    cleanups.push(elsewhere.stop);
-    const least = await startWorkerd({ configFile: writeLeastGatewayConfig(work), env: { UPSTREAM: upstream.url }, port: await freePort(), storageDir: join(work, 'least-state') });
-    cleanups.push(least.stop);
-    const plain = (url: string, headers: Record<string, string>): Target => ({ url: `${url}/v1/chat/completions`, body: body(false), headers });
-    breakdown = await throughputBreakdown([
-      { name: 'floor (pass-through Worker)', target: targets.floor.plain, pid: floor.pid },
-      { name: 'least gateway (parse, re-serialise, read usage, LiteLLM headers)', target: plain(least.url, {}), pid: least.pid },
-      { name: 'Tollgate, its Queue messages sent out of the process', target: plain(elsewhere.url, targets.gateway.plain.headers), pid: elsewhere.pid },
-      { name: 'Tollgate in-region (Queue and consumers on its thread)', target: targets.gateway.plain, pid: gateway.pid },
-    ], db.url, Number(values['breakdown-rounds']));
-    if (sink.messages() === 0) throw new Error('the queue-elsewhere gateway sent no Queue messages: the breakdown measured nothing');
-    // Below JavaScript: the same paths under perf, by category of workerd's native code (native-profile.ts).
-    const paths = await nativeProfilePaths(targets.floor.plain, floor.pid, least, targets.gateway.plain, gateway.pid);
-    if (paths) {
-      try {
-        const profiles = await nativeProfiles(paths);
-        nativeProfile = { profiles: profiles.map(({ bySymbolUs: _, ...rest }) => rest), text: renderNativeProfiles(profiles) };
-      } catch (err) {
-        // The measured runs are worth more than the profile: they are written without it.
-        console.warn(`\n!!! native profile FAILED, left out: ${err instanceof Error ? err.message : String(err)}\n`);
-      }
-      await telemetryDrained(db.url);
-    }
-    await elsewhere.stop();
-    await least.stop();
+    layers = await whereThroughputGoes({ work, cleanups, capnp, env, upstreamUrl: upstream.url, targets, dbUrl: db.url, rounds: Number(values['breakdown-rounds']) });
   }
 
   const delivery = await deliveryCheck(gateway.url, db.url, langfuse.traces);
   const report: BenchReport = {
     date: new Date().toISOString(),
     delivery,
-    breakdown,
-    nativeProfile: nativeProfile?.profiles,
+    breakdown: layers?.breakdown,
+    nativeProfile: layers?.nativeProfile?.profiles,
     machine: { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, workerd: await workerdVersion(), postgres: db.kind },
     method: { runs: RUNS, c1Seconds: C1_S, c50Seconds: C50_S, streams: STREAMS },
     paths: Object.fromEntries(Object.entries(samples).filter(([, list]) => list.length > 0).map(([name, list]) => [name, medianOf(list)])) as BenchReport['paths'],
   };
   const text = renderReport(report);
+  const nativeText = layers?.nativeProfile?.text;
   console.log(`\n${text}`);
-  if (nativeProfile) console.log(`\n${nativeProfile.text}`);
+  if (nativeText) console.log(`\n${nativeText}`);
   if (INVESTIGATION) {
     console.log(`\nInvestigation run (${INVESTIGATION}): nothing written under bench/.`);
     return;
@@ -211,7 +130,7 @@ async function main() {
   writeFileSync(join(ROOT, 'bench', 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(join(ROOT, 'bench', 'results', `${report.date.replace(/[:.]/g, '-')}.json`), `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(join(ROOT, 'bench', 'latest.md'), `${text}\n`);
-  if (nativeProfile) writeFileSync(join(ROOT, 'bench', 'latest-native-profile.txt'), `${nativeProfile.text}\n`);
+  if (nativeText) writeFileSync(join(ROOT, 'bench', 'latest-native-profile.txt'), `${nativeText}\n`);
 
   if (values.profile || text.includes('MISSED')) await profile(gateway, gatewayConfig, env, targets.gateway.plain);
 }
@@ -225,21 +144,6 @@ async function profile(gateway: { stop(): Promise<unknown> }, configFile: string
   const summary = await profileUnderLoad(profiled, { ...target, url: `${profiled.url}/v1/chat/completions` });
   console.log(summary);
   if (!values['profile-only']) writeFileSync(join(ROOT, 'bench', 'latest-profile.txt'), `${summary}\n`);
-}
-
-/** The paths the native profile compares, or undefined (said loudly) where perf cannot record. */
-async function nativeProfilePaths(floorTarget: Target, floorPid: number, least: { url: string; pid: number }, gatewayTarget: Target, gatewayPid: number) {
-  const noPerf = await perfAvailable();
-  if (noPerf) {
-    console.warn(`\n!!! native profile SKIPPED: ${noPerf}\n`);
-    return undefined;
-  }
-  console.log('Native profile (perf) of floor, least gateway and gateway ...');
-  return [
-    { name: 'floor', pid: floorPid, target: floorTarget },
-    { name: 'least gateway', pid: least.pid, target: { url: `${least.url}/v1/chat/completions`, body: floorTarget.body, headers: {} } },
-    { name: 'Tollgate', pid: gatewayPid, target: gatewayTarget },
-  ];
 }
 
 async function workerdVersion(): Promise<string> {

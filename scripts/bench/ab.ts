@@ -20,6 +20,7 @@ import { WELL_KNOWN_ENV } from '../lib/stack.ts';
 import { startWorkerd } from '../lib/workerd-process.ts';
 import { type BreakdownPath, type BreakdownResult, throughputBreakdown } from './breakdown.ts';
 import { startBenchStack, VIRTUAL_KEY } from './stack.ts';
+import { chatTarget } from './targets.ts';
 
 const { values } = parseArgs({
   options: {
@@ -64,12 +65,11 @@ async function main() {
     const flags = values['b-v8-flags'].split(' ').map((f) => JSON.stringify(f)).join(', ');
     writeFileSync(b.capnp, readFileSync(b.capnp, 'utf8').replace('const config :Workerd.Config = (', `const config :Workerd.Config = (v8Flags = [${flags}], `));
   }
-  const body = JSON.stringify({ model: 'bench-gpt', messages: [{ role: 'user', content: 'Hello, how are you today?' }] });
   const paths: BreakdownPath[] = [];
   for (const side of sides) {
     const w = await startWorkerd({ configFile: side.capnp, env, port: await freePort(), storageDir: join(work, `${side.dir}-state`) });
     cleanups.push(w.stop);
-    paths.push({ name: side.name, pid: w.pid, target: { url: `${w.url}/v1/chat/completions`, body, headers: { authorization: `Bearer ${VIRTUAL_KEY}` } } });
+    paths.push({ name: side.name, pid: w.pid, target: chatTarget(w.url, { authorization: `Bearer ${VIRTUAL_KEY}` }) });
   }
   console.log('Warming up and measuring ...');
   const [a, b] = await throughputBreakdown(paths, db.url, Number(values.rounds), Number(values.seconds), false) as [BreakdownResult, BreakdownResult];

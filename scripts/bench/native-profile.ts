@@ -68,6 +68,21 @@ export async function perfAvailable(): Promise<string | undefined> {
   }
 }
 
+/** The paths the native profile compares (floor, least gateway, Tollgate), or undefined (said loudly) where perf cannot record. */
+export async function nativeProfilePaths(targets: Record<'floor' | 'gateway', { plain: Target; pid?: number }>, least: { url: string; pid: number }): Promise<NativePath[] | undefined> {
+  const noPerf = await perfAvailable();
+  if (noPerf) {
+    console.warn(`\n!!! native profile SKIPPED: ${noPerf}\n`);
+    return undefined;
+  }
+  console.log('Native profile (perf) of floor, least gateway and gateway ...');
+  return [
+    { name: 'floor', pid: targets.floor.pid as number, target: targets.floor.plain },
+    { name: 'least gateway', pid: least.pid, target: { ...targets.floor.plain, url: `${least.url}/v1/chat/completions` } },
+    { name: 'Tollgate', pid: targets.gateway.pid as number, target: targets.gateway.plain },
+  ];
+}
+
 /** Records each path's workerd for `seconds` of c=50 load, one after the other. */
 export async function nativeProfiles(paths: NativePath[], seconds = 8): Promise<NativeProfile[]> {
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-perf-'));
