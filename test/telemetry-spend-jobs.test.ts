@@ -3,41 +3,19 @@
  * Node) against a real database through the same driver and WebSocket proxy
  * the Workers use: spend-log retention and the budget reset.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrateDatabase } from '../scripts/lib/migrate.ts';
-import { startWsProxy, type WsProxy } from '../scripts/lib/wsproxy.ts';
-import { freshDatabase, type TestDatabase } from './support/database.ts';
+import { describe, expect, it } from 'vitest';
 import { sha256 } from './support/keys.ts';
 import { exec, query } from './support/pg-client.ts';
+import { num, useWorkerDatabase, type WorkerDbEnv as Env, workerModule } from './support/worker-database.ts';
 
-// The Worker modules are typed against @cloudflare/workers-types, which this Node-side tsconfig does not
-// load; they are imported by a computed path (so tsc does not follow them) and typed here.
-type Env = { DATABASE_URL: string; DATABASE_WSPROXY: string };
-const workerModule = <T>(path: string): Promise<T> => import(/* @vite-ignore */ new URL(path, import.meta.url).href);
 const retention = () => workerModule<{
   deleteOldSpendLogs(env: Env, o: { before: Date; chunk?: number }): Promise<{ deleted: number; more: boolean }>;
   deleteOldSpendLogIds(env: Env, o: { now: Date; chunk?: number }): Promise<{ deleted: number; more: boolean }>;
-}>('../admin-worker/jobs/spend-log-retention.ts');
-const budgetReset = () => workerModule<{ resetDueBudgets(env: Env, o: { now: Date; timeZone?: string; batchSize?: number }): Promise<Record<string, number>> }>('../admin-worker/jobs/budget-reset.ts');
+}>('admin-worker/jobs/spend-log-retention.ts');
+const budgetReset = () => workerModule<{ resetDueBudgets(env: Env, o: { now: Date; timeZone?: string; batchSize?: number }): Promise<Record<string, number>> }>('admin-worker/jobs/budget-reset.ts');
 
-let db: TestDatabase;
-let proxy: WsProxy;
-let env: Env;
-
-beforeAll(async () => {
-  db = await freshDatabase();
-  proxy = await startWsProxy({ allow: [db.address] });
-  // Also points the Neon driver at `ws` (Node), as the Workers' runtime has WebSocket built in.
-  await migrateDatabase(db.url, proxy.url);
-  env = { DATABASE_URL: db.url, DATABASE_WSPROXY: proxy.url };
-});
-afterAll(async () => {
-  await proxy?.close();
-  await db?.drop().catch(() => undefined);
-});
-
-const one = async (sql: string, params: unknown[] = []) => (await query(db.url, sql, params))[0] ?? {};
-const num = (v: unknown) => Number(v ?? 0);
+const db = useWorkerDatabase();
+const one = db.one;
 
 describe('spend-log retention', () => {
   it('deletes rows older than the period in bounded chunks and keeps the rest and the rollups', async () => {
@@ -56,13 +34,13 @@ describe('spend-log retention', () => {
     const count = async () => num((await one('SELECT count(*) AS n FROM "LiteLLM_SpendLogs" WHERE api_key = $1', [apiKey])).n);
     expect(await count()).toBe(10);
 
-    const result = await deleteOldSpendLogs(env, { before: new Date(now - 30 * day), chunk: 3 });
+    const result = await deleteOldSpendLogs(db.env, { before: new Date(now - 30 * day), chunk: 3 });
     expect(result).toEqual({ deleted: 7, more: false });
     const left = await query(db.url, 'SELECT request_id FROM "LiteLLM_SpendLogs" WHERE api_key = $1 ORDER BY 1', [apiKey]);
     expect(left.map((r) => r.request_id)).toEqual(recent);
     // The daily rollups keep the history.
     expect(await one('SELECT api_requests FROM "LiteLLM_DailyKeySpend" WHERE api_key = $1', [apiKey])).toEqual({ api_requests: '7' });
-    expect(await deleteOldSpendLogs(env, { before: new Date(now - 30 * day) })).toEqual({ deleted: 0, more: false });
+    expect(await deleteOldSpendLogs(db.env, { before: new Date(now - 30 * day) })).toEqual({ deleted: 0, more: false });
     expect(await count()).toBe(3);
   });
 });
@@ -78,7 +56,7 @@ describe('spend-log id retention (disable_spend_logs)', () => {
       [...ids.map(([, at]) => at.toISOString()), new Date(now.getTime() - 29 * day).toISOString(), now.toISOString()],
     ]);
     const { deleteOldSpendLogIds } = await retention();
-    expect(await deleteOldSpendLogIds(env, { now, chunk: 3 })).toEqual({ deleted: 7, more: false });
+    expect(await deleteOldSpendLogIds(db.env, { now, chunk: 3 })).toEqual({ deleted: 7, more: false });
     expect((await query(db.url, 'SELECT request_id FROM "Tollgate_SpendLogIds" ORDER BY 1')).map((r) => r.request_id)).toEqual(['recent-1', 'recent-2']);
   });
 });
@@ -103,7 +81,7 @@ describe('budget reset job', () => {
       INSERT INTO "LiteLLM_OrganizationTable" (organization_id, spend, budget_id) VALUES ('reset-org', 9, 'tier-daily'), ('later-org', 9, 'tier-later');
       INSERT INTO "LiteLLM_TeamMembership" (user_id, team_id, spend, budget_id) VALUES ('reset-user', 'reset-team', 1, 'tier-daily');`);
 
-    const counts = await resetDueBudgets(env, { now, timeZone: 'Asia/Dubai', batchSize: 1 });
+    const counts = await resetDueBudgets(db.env, { now, timeZone: 'Asia/Dubai', batchSize: 1 });
     expect(counts).toEqual({ key: 2, team: 1, user: 2, org: 1, end_user: 2, team_member: 1, budget: 1 });
 
     const spendOf = async (table: string, id: string, value: string, column = 'spend') =>
@@ -134,6 +112,6 @@ describe('budget reset job', () => {
     expect((await resetAt('LiteLLM_BudgetTable', 'budget_id', 'tier-later'))?.toISOString()).toBe('2026-11-26T00:00:00.000Z');
 
     // Nothing is due any more.
-    expect(Object.values(await resetDueBudgets(env, { now })).every((n) => n === 0)).toBe(true);
+    expect(Object.values(await resetDueBudgets(db.env, { now })).every((n) => n === 0)).toBe(true);
   });
 });

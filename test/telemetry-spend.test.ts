@@ -1,81 +1,20 @@
 /**
- * The spend-log consumers, called directly (in Node) with a fake MessageBatch
+ * The spend-log consumer, called directly (in Node) with a fake MessageBatch
  * against a real database, through the same driver and WebSocket proxy the
- * Workers use. The scheduled jobs are in telemetry-spend-jobs; the
- * gateway-to-Postgres paths in telemetry-spend-load and telemetry-spend-dlq.
+ * Workers use: idempotent writes, rollups, retries and the dead-letter queue.
+ * How it reads messages is in telemetry-spend-messages; the scheduled jobs in
+ * telemetry-spend-jobs; the gateway-to-Postgres paths in telemetry-spend-load
+ * and telemetry-spend-dlq.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrateDatabase } from '../scripts/lib/migrate.ts';
-import { startWsProxy, type WsProxy } from '../scripts/lib/wsproxy.ts';
-import { freshDatabase, type TestDatabase } from './support/database.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { sha256 } from './support/keys.ts';
 import { exec, query } from './support/pg-client.ts';
+import { consume as consumeWith, consumers, fakeBatch, type Consumer, type ConsumerEnv, type FakeBatch, record } from './support/spend-consumer.ts';
+import { num, useWorkerDatabase } from './support/worker-database.ts';
 
-// The Worker modules are typed against @cloudflare/workers-types, which this Node-side tsconfig does not
-// load; they are imported by a computed path (so tsc does not follow them) and typed here.
-type Env = { DATABASE_URL: string; DATABASE_WSPROXY: string; SPEND_LOG_DLQ?: { sendBatch(m: { body: unknown }[]): Promise<void> } };
-type Consumer = (batch: FakeBatch, env: Env, ctx: { waitUntil(p: Promise<unknown>): void }) => Promise<void>;
-const workerModule = <T>(path: string): Promise<T> => import(/* @vite-ignore */ new URL(path, import.meta.url).href);
-const consumers = () => workerModule<{ consumeSpendLogs: Consumer; consumeDeadSpendLogs: Consumer }>('../admin-worker/queues/spend-logs.ts');
-
-let db: TestDatabase;
-let proxy: WsProxy;
-let env: Env;
-
-beforeAll(async () => {
-  db = await freshDatabase();
-  proxy = await startWsProxy({ allow: [db.address] });
-  // Also points the Neon driver at `ws` (Node), as the Workers' runtime has WebSocket built in.
-  await migrateDatabase(db.url, proxy.url);
-  env = { DATABASE_URL: db.url, DATABASE_WSPROXY: proxy.url };
-});
-afterAll(async () => {
-  await proxy?.close();
-  await db?.drop().catch(() => undefined);
-});
-
-interface FakeBatch {
-  queue: string;
-  messages: { id: string; timestamp: Date; body: unknown; attempts: number; ack(): void; retry(): void }[];
-  ackAll(): void;
-  retryAll(options?: { delaySeconds?: number }): void;
-}
-
-/** A MessageBatch as the runtime hands it over, recording what the consumer answered. */
-function fakeBatch(bodies: unknown[], attempts = 1) {
-  const outcome: { acked: boolean; retry?: { delaySeconds?: number } } = { acked: false };
-  const batch: FakeBatch = {
-    queue: 'tollgate-spend-logs',
-    messages: bodies.map((body, i) => ({ id: `m${i}`, timestamp: new Date(), body, attempts, ack() {}, retry() {} })),
-    ackAll: () => void (outcome.acked = true),
-    retryAll: (options) => void (outcome.retry = options ?? {}),
-  };
-  return { batch, outcome };
-}
-
-async function consume(consumer: Consumer, batch: FakeBatch, e: Env = env) {
-  const pending: Promise<unknown>[] = [];
-  await consumer(batch, e, { waitUntil: (p) => void pending.push(p) });
-  await Promise.all(pending);
-}
-
-let seq = 0;
-/** A spend-log record as the gateway sends it (worker/telemetry/spend-log.ts). */
-function record(fields: Record<string, unknown> = {}) {
-  const t = new Date('2026-11-20T10:00:00Z').getTime() + seq * 1000;
-  return {
-    request_id: `req-${++seq}-${Math.random().toString(36).slice(2, 8)}`, call_type: 'acompletion', api_key: sha256('sk-unit-a'),
-    spend: 0.001, total_tokens: 15, prompt_tokens: 10, completion_tokens: 5, cache_read_input_tokens: 2, cache_creation_input_tokens: 1,
-    startTime: new Date(t).toISOString(), endTime: new Date(t + 50).toISOString(), completionStartTime: null, request_duration_ms: 50,
-    model: 'gpt-4o', model_id: 'dep-1', model_group: 'gpt-4o', custom_llm_provider: 'openai', api_base: 'https://api.openai.com/v1',
-    user: 'unit-user', metadata: { user_api_key_alias: null }, cache_hit: false, cache_key: null, request_tags: ['alpha'],
-    team_id: 'unit-team', organization_id: 'unit-org', end_user: 'unit-cust', messages: null, response: null, session_id: null,
-    status: 'success', error_type: null, ...fields,
-  };
-}
-
-const one = async (sql: string, params: unknown[] = []) => (await query(db.url, sql, params))[0] ?? {};
-const num = (v: unknown) => Number(v ?? 0);
+const db = useWorkerDatabase();
+const one = db.one;
+const consume = (consumer: Consumer, batch: FakeBatch, env: ConsumerEnv = db.env) => consumeWith(consumer, batch, env);
 
 describe('spend-log consumer', () => {
   beforeAll(async () => {
@@ -159,7 +98,7 @@ describe('spend-log consumer', () => {
 
   it('retries a batch it cannot write with growing delays, and the dead-letter consumer with longer ones', async () => {
     const { consumeSpendLogs, consumeDeadSpendLogs } = await consumers();
-    const down = { DATABASE_URL: 'postgres://postgres@127.0.0.1:9/postgres', DATABASE_WSPROXY: proxy.url };
+    const down = { DATABASE_URL: 'postgres://postgres@127.0.0.1:9/postgres', DATABASE_WSPROXY: db.proxyUrl };
     const r = record();
     for (const [attempts, delaySeconds] of [[1, 2], [2, 4], [3, 8]]) {
       const { batch, outcome } = fakeBatch([{ records: [r] }], attempts);
@@ -186,49 +125,5 @@ describe('spend-log consumer', () => {
     await consume(consumeDeadSpendLogs, again);
     expect(written).toEqual({ acked: true });
     expect(num((await one('SELECT count(*) AS n FROM "LiteLLM_SpendLogs" WHERE request_id = $1', [r.request_id])).n)).toBe(1);
-  });
-});
-
-describe('spend-log messages', () => {
-  it('reads packs compressed as the gateway sends them beside plain ones, and drops a body that does not decode', async () => {
-    const { consumeSpendLogs } = await consumers();
-    const { encodePack } = await workerModule<{ encodePack(json: string): Uint8Array }>('../worker/telemetry/queue-packing.ts');
-    const packed = [record(), record({ messages: [{ role: 'user', content: 'héllo ✓' }] })];
-    const plain = record();
-    const body = encodePack(JSON.stringify({ records: packed }));
-    expect(body.byteLength).toBeLessThan(JSON.stringify({ records: packed }).length);
-    const { batch, outcome } = fakeBatch([body, { records: [plain] }, new Uint8Array([31, 139, 8, 0, 1, 2, 3])]);
-    await consume(consumeSpendLogs, batch);
-    expect(outcome).toEqual({ acked: true });
-    const rows = await query(db.url, 'SELECT request_id, messages FROM "LiteLLM_SpendLogs" WHERE request_id = ANY($1) ORDER BY request_id', [[...packed, plain].map((r) => r.request_id)]);
-    expect(rows.map((r) => r.request_id).sort()).toEqual([...packed, plain].map((r) => r.request_id).sort());
-    expect(rows.find((r) => r.request_id === packed[1]?.request_id)?.messages).toEqual([{ role: 'user', content: 'héllo ✓' }]);
-  });
-
-  it('keep sums clean: a count or cost that is not a number is written as 0 (a duration as null), a fraction rounded', async () => {
-    const { consumeSpendLogs } = await consumers();
-    const odd = record({ api_key: 'not-a-key', team_id: null, organization_id: null, user: '', end_user: null, spend: Number.NaN, prompt_tokens: Number.POSITIVE_INFINITY, completion_tokens: 3.6, request_duration_ms: Number.NaN });
-    const { batch, outcome } = fakeBatch([{ records: [odd] }]);
-    await consume(consumeSpendLogs, batch);
-    expect(outcome).toEqual({ acked: true });
-    const row = await one('SELECT spend, prompt_tokens, completion_tokens, request_duration_ms FROM "LiteLLM_SpendLogs" WHERE request_id = $1', [odd.request_id]);
-    expect({ ...row, spend: num(row.spend) }).toEqual({ spend: 0, prompt_tokens: 0, completion_tokens: 4, request_duration_ms: null });
-  });
-
-  it('write a batch larger than one statement takes, each record once, delivered twice', async () => {
-    const { consumeSpendLogs } = await consumers();
-    const many = Array.from({ length: 1_200 }, () => record({ api_key: 'bulk-key', team_id: null, organization_id: null, user: '', end_user: null, request_tags: [], spend: 0.001 }));
-    const bodies = [{ records: many.slice(0, 700) }, { records: many.slice(700) }];
-    for (let delivery = 1; delivery <= 2; delivery++) {
-      const { batch, outcome } = fakeBatch(bodies, delivery);
-      await consume(consumeSpendLogs, batch);
-      expect(outcome).toEqual({ acked: true });
-    }
-    const rows = await one('SELECT count(*) AS n, sum(spend) AS s FROM "LiteLLM_SpendLogs" WHERE api_key = $1', ['bulk-key']);
-    expect(num(rows.n)).toBe(1_200);
-    expect(num(rows.s)).toBeCloseTo(1.2, 6);
-    const daily = await one('SELECT sum(api_requests) AS n, sum(spend) AS s FROM "LiteLLM_DailyKeySpend" WHERE api_key = $1', ['bulk-key']);
-    expect(num(daily.n)).toBe(1_200);
-    expect(num(daily.s)).toBeCloseTo(1.2, 6);
   });
 });
