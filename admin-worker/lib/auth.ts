@@ -49,9 +49,14 @@ export function requireProxyAdmin(c: AdminContext, what: string): void {
   }
 }
 
-/** Proxy admins and proxy admin viewers may read everything. */
+/** Proxy admins and proxy admin viewers read every row (keys, spend, reports). */
+export function isAdminReader(c: AdminContext): boolean {
+  return isProxyAdmin(c) || c.get('role') === 'proxy_admin_viewer';
+}
+
+/** Refuses anyone but an admin reader (isAdminReader). */
 export function requireAdminReader(c: AdminContext, what: string): void {
-  if (!isProxyAdmin(c) && c.get('role') !== 'proxy_admin_viewer') {
+  if (!isAdminReader(c)) {
     throw new GatewayError(`Only proxy admins can ${what}. Your role=${c.get('role')}`, { status: 403, type: 'auth_error' });
   }
 }

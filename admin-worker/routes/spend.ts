@@ -1,15 +1,16 @@
 import { Hono } from 'hono';
 import { GatewayError } from '../../worker/errors.ts';
-import { isProxyAdmin, requireAdminReader } from '../lib/auth.ts';
+import { isAdminReader, requireAdminReader } from '../lib/auth.ts';
 import type { AdminBindings, AdminContext } from '../lib/context.ts';
 import { describeRoute } from '../lib/openapi.ts';
 import { badRequest, parseQuery } from '../lib/validation.ts';
-import { dayRange, DAY_SQL, daysOf, keyHash, keysQuery, rangeOrLast30Days, reportQuery, spendLogsQuery, spendLogsUiQuery, spendUsersQuery, teamsQuery, topModelsQuery, utcInstant, Where } from './spend/query.ts';
+import { dayRange, DAY_SQL, daysOf, keyHash, keysQuery, outsideScope, rangeOrLast30Days, readerScope, reportQuery, spendLogsQuery, spendLogsUiQuery, spendUsersQuery, teamsQuery, topModelsQuery, utcInstant, Where } from './spend/query.ts';
 import { gatewayState } from '../../worker/state.ts';
 import type { KeyRow } from '../../drizzle/schema/keys.ts';
 import type { UserRow } from '../../drizzle/schema/principals.ts';
 import { keyJson, userJson } from '../lib/serialize.ts';
 import { spendPerTeam, spendReport, topKeys } from './spend/report.ts';
+import { proxySpend } from '../../worker/limits/read-policy.ts';
 
 /**
  * The spend routes of the management API (LiteLLM-compatible shapes), read
@@ -21,13 +22,11 @@ export const spendRoutes = new Hono<AdminBindings>();
 
 const DEFAULT_ROW_LIMIT = 1000;
 
-const seesEverything = (c: AdminContext) => isProxyAdmin(c) || c.get('role') === 'proxy_admin_viewer';
-
 describeRoute({ method: 'get', path: '/spend/logs', summary: 'Spend log rows (by request_id, api_key, user_id, date range); a virtual key sees its own', tag: 'spend', query: spendLogsQuery });
 spendRoutes.get('/spend/logs', async (c) => {
   const q = parseQuery(c, spendLogsQuery);
   let apiKey = q.api_key ? await keyHash(q.api_key) : undefined;
-  if (!seesEverything(c)) {
+  if (!isAdminReader(c)) {
     const own = c.get('caller').token;
     if (apiKey && apiKey !== own) throw new GatewayError('You can only view the spend logs of your own key.', { status: 403, type: 'auth_error', param: 'api_key' });
     apiKey = own;
@@ -67,17 +66,13 @@ spendRoutes.get('/spend/logs/ui', async (c) => {
   const where = new Where().add('s."startTime" >= ?', utcInstant(q.start_date)).add('s."startTime" <= ?', utcInstant(q.end_date));
   let apiKey = q.api_key ? await keyHash(q.api_key) : undefined;
   let userId = q.user_id;
-  if (!seesEverything(c)) {
-    // A user's key sees its user's rows (LiteLLM's internal users); a key without a user, its own.
-    const caller = c.get('caller');
-    const own = caller.kind === 'key' ? { user: caller.policy.userId, token: caller.token } : { user: null, token: caller.token };
-    if (own.user) {
-      if (userId && userId !== own.user) throw new GatewayError('You can only view the spend logs of your own user.', { status: 403, type: 'auth_error', param: 'user_id' });
-      userId = own.user;
-    } else {
-      if (apiKey && apiKey !== own.token) throw new GatewayError('You can only view the spend logs of your own key.', { status: 403, type: 'auth_error', param: 'api_key' });
-      apiKey = own.token;
-    }
+  const scope = readerScope(c);
+  if ('userId' in scope) {
+    if (userId && userId !== scope.userId) throw outsideScope('spend logs of your own user', 'user_id');
+    userId = scope.userId;
+  } else if ('token' in scope) {
+    if (apiKey && apiKey !== scope.token) throw outsideScope('spend logs of your own key', 'api_key');
+    apiKey = scope.token;
   }
   if (apiKey) where.add('s.api_key = ?', apiKey);
   if (userId) where.add('s."user" = ?', userId);
@@ -127,7 +122,7 @@ describeRoute({ method: 'get', path: '/spend/users', summary: 'Every user (or `?
 spendRoutes.get('/spend/users', async (c) => {
   const q = parseQuery(c, spendUsersQuery);
   let userId = q.user_id;
-  if (!seesEverything(c)) {
+  if (!isAdminReader(c)) {
     const caller = c.get('caller');
     const own = caller.kind === 'key' ? caller.policy.userId : null;
     if (!own || (userId && userId !== own)) throw new GatewayError('You can only view the spend of your own user.', { status: 403, type: 'auth_error', param: 'user_id' });
@@ -155,10 +150,8 @@ describeRoute({ method: 'get', path: '/global/spend', summary: "Total spend of e
 spendRoutes.get('/global/spend', async (c) => {
   requireAdminReader(c, 'view global spend');
   const { config } = await gatewayState(c.env);
-  // With disable_spend_logs there are no rows; the daily key rollups hold every call's spend.
-  const table = config.general_settings.disable_spend_logs === true ? 'LiteLLM_DailyKeySpend' : 'LiteLLM_SpendLogs';
-  const { rows } = await c.get('db')().pool.query<{ spend: number }>(`SELECT COALESCE(SUM(spend), 0)::float8 AS spend FROM "${table}"`);
-  return c.json({ spend: rows[0]?.spend ?? 0, max_budget: config.general_settings.max_budget ?? config.litellm_settings.max_budget ?? null });
+  const spend = await proxySpend(c.get('db')().pool, config.general_settings.disable_spend_logs === true);
+  return c.json({ spend, max_budget: config.general_settings.max_budget ?? config.litellm_settings.max_budget ?? null });
 });
 
 describeRoute({ method: 'get', path: '/global/spend/models', summary: 'The models with the most spend (`?limit=`, 5 by default)', tag: 'spend', query: topModelsQuery });

@@ -30,7 +30,7 @@ export async function backgroundHealthChecks(env: GatewayEnv, ctx: ExecutionCont
       .flatMap(([, list]) => list)
       .filter(checkedInBackground);
     results = await probeDeployments(env, deployments, state.config.litellm_settings.drop_params === true);
-    await storeHealthChecks(env, results, 'background', slot);
+    await storeHealthChecks(claim.db, results, 'background', slot);
   } finally {
     await claim.release();
   }

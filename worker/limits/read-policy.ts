@@ -1,3 +1,4 @@
+import type { Pool } from '@neondatabase/serverless';
 import { openDatabase } from '../db/client.ts';
 import type { GatewayEnv } from '../env.ts';
 import { gatewayState } from '../state.ts';
@@ -36,17 +37,23 @@ async function globalPolicy(env: GatewayEnv, id: string, timeZone: string): Prom
   const end = budgetDuration ? nextBudgetReset(budgetDuration, new Date(t), timeZone) : undefined;
   const database = openDatabase(env);
   try {
-    // With disable_spend_logs there are no rows: the daily key rollups hold the spend, by UTC day (the window's
-    // first day counts whole, which can only make the budget stricter).
-    const { rows } = general.disable_spend_logs === true
-      ? await database.pool.query<{ spend: number | string | null }>(
-        'SELECT COALESCE(SUM(spend), 0) AS spend FROM "LiteLLM_DailyKeySpend" WHERE date >= $1', [(start ?? new Date(0)).toISOString().slice(0, 10)])
-      : await database.pool.query<{ spend: number | string | null }>(
-        'SELECT COALESCE(SUM(spend), 0) AS spend FROM "LiteLLM_SpendLogs" WHERE "startTime" >= $1', [start ?? new Date(0)]);
-    return { ...missingPolicy('global', id), exists: true, maxBudget, budgetDuration, budgetResetAt: end?.getTime() ?? null, spend: Number(rows[0]?.spend ?? 0) };
+    const spend = await proxySpend(database.pool, general.disable_spend_logs === true, start);
+    return { ...missingPolicy('global', id), exists: true, maxBudget, budgetDuration, budgetResetAt: end?.getTime() ?? null, spend };
   } finally {
     await database.close();
   }
+}
+
+/**
+ * Every call's spend since `since` (all time without): summed from the spend-log rows, or with
+ * `disable_spend_logs` (no rows) from the daily key rollups, by UTC day (the first day counts whole,
+ * which can only make a budget stricter).
+ */
+export async function proxySpend(pool: Pick<Pool, 'query'>, disableSpendLogs: boolean, since = new Date(0)): Promise<number> {
+  const { rows } = disableSpendLogs
+    ? await pool.query<{ spend: number | string | null }>('SELECT COALESCE(SUM(spend), 0) AS spend FROM "LiteLLM_DailyKeySpend" WHERE date >= $1', [since.toISOString().slice(0, 10)])
+    : await pool.query<{ spend: number | string | null }>('SELECT COALESCE(SUM(spend), 0) AS spend FROM "LiteLLM_SpendLogs" WHERE "startTime" >= $1', [since]);
+  return Number(rows[0]?.spend ?? 0);
 }
 
 /** An end user without a budget of its own gets `litellm_settings.max_end_user_budget`, as in LiteLLM. */

@@ -99,9 +99,10 @@ const RUN_LOCK_SQL = `hashtext('tollgate:background-health-checks')`;
 /**
  * Claims the background run of interval slot `slot` for this replica: the advisory lock (no other run
  * going) and no run of the same slot stored yet (another replica did it). The claim holds one
- * connection until `release`; undefined when another replica has it.
+ * connection until `release` (the run's results are stored through it); undefined when another
+ * replica has it.
  */
-export async function claimHealthRun(env: DatabaseEnv, slot: number): Promise<{ release(): Promise<void> } | undefined> {
+export async function claimHealthRun(env: DatabaseEnv, slot: number): Promise<{ db: Queryable; release(): Promise<void> } | undefined> {
   const database = openDatabase(env);
   const client = await database.pool.connect().catch(async (err: unknown) => {
     await database.close();
@@ -124,15 +125,18 @@ export async function claimHealthRun(env: DatabaseEnv, slot: number): Promise<{ 
       await done(true);
       return undefined;
     }
-    return { release: () => done(true) };
+    return { db: client, release: () => done(true) };
   } catch (err) {
     await done(true);
     throw err;
   }
 }
 
+/** What storing needs of a connection (the claim's). */
+type Queryable = { query(sql: string, params?: unknown[]): Promise<unknown> };
+
 /** One row per deployment into LiteLLM_HealthCheckTable, in one statement; rows past KEEP_DAYS go. */
-export async function storeHealthChecks(env: DatabaseEnv, results: ProbeResult[], checkedBy: string, slot?: number): Promise<void> {
+export async function storeHealthChecks(db: Queryable, results: ProbeResult[], checkedBy: string, slot?: number): Promise<void> {
   if (results.length === 0) return;
   const rows = results.map((r) => ({
     model_name: r.deployment.group, model_id: r.deployment.id, status: r.error === undefined ? 'healthy' : 'unhealthy',
@@ -140,17 +144,12 @@ export async function storeHealthChecks(env: DatabaseEnv, results: ProbeResult[]
     error_message: r.error?.slice(0, 2000) ?? null, response_time_ms: r.ms,
     details: { model_group: r.deployment.group, ...(slot === undefined ? {} : { slot: String(slot) }) },
   }));
-  const database = openDatabase(env);
-  try {
-    await database.pool.query(`
-      INSERT INTO "LiteLLM_HealthCheckTable" (model_name, model_id, status, healthy_count, unhealthy_count, error_message, response_time_ms, details, checked_by)
-      SELECT model_name, model_id, status, healthy_count, unhealthy_count, error_message, response_time_ms, details, $2
-      FROM jsonb_to_recordset($1::jsonb) AS t(model_name text, model_id text, status text, healthy_count int, unhealthy_count int,
-        error_message text, response_time_ms float8, details jsonb)`, [JSON.stringify(rows), checkedBy]);
-    await database.pool.query(`DELETE FROM "LiteLLM_HealthCheckTable" WHERE checked_at < now() - interval '${KEEP_DAYS} days'`);
-  } finally {
-    await database.close();
-  }
+  await db.query(`
+    INSERT INTO "LiteLLM_HealthCheckTable" (model_name, model_id, status, healthy_count, unhealthy_count, error_message, response_time_ms, details, checked_by)
+    SELECT model_name, model_id, status, healthy_count, unhealthy_count, error_message, response_time_ms, details, $2
+    FROM jsonb_to_recordset($1::jsonb) AS t(model_name text, model_id text, status text, healthy_count int, unhealthy_count int,
+      error_message text, response_time_ms float8, details jsonb)`, [JSON.stringify(rows), checkedBy]);
+  await db.query(`DELETE FROM "LiteLLM_HealthCheckTable" WHERE checked_at < now() - interval '${KEEP_DAYS} days'`);
 }
 
 /** Each deployment's latest stored check (by model_id): its error, or undefined when it was healthy. */

@@ -9,7 +9,7 @@ import { type KeyRow, verificationTokens } from '../../../drizzle/schema/keys.ts
 import { users } from '../../../drizzle/schema/principals.ts';
 import { teams, type TeamRow } from '../../../drizzle/schema/teams.ts';
 import { GatewayError } from '../../../worker/errors.ts';
-import { isProxyAdmin } from '../../lib/auth.ts';
+import { isAdminReader, isProxyAdmin } from '../../lib/auth.ts';
 import type { AdminContext } from '../../lib/context.ts';
 import type { Runner } from './store.ts';
 
@@ -90,7 +90,7 @@ export async function requireAssignableUser(c: AdminContext, db: Runner, userId:
 
 /** Whether the caller may read this key (`/key/info`). */
 export async function mayReadKey(c: AdminContext, db: Runner, row: KeyRow): Promise<boolean> {
-  if (isProxyAdmin(c) || c.get('role') === 'proxy_admin_viewer') return true;
+  if (isAdminReader(c)) return true;
   const caller = c.get('caller');
   if (caller.token === row.token) return true;
   const userId = callerUserId(c);

@@ -1,7 +1,7 @@
 /** GET /key/info, POST /v2/key/info and GET /key/list. */
 import { and, asc, count, desc, eq, inArray, or, type SQL } from 'drizzle-orm';
 import { verificationTokens } from '../../../drizzle/schema/keys.ts';
-import { isProxyAdmin } from '../../lib/auth.ts';
+import { isAdminReader } from '../../lib/auth.ts';
 import type { AdminContext } from '../../lib/context.ts';
 import { notFound, parseBody, parseQuery } from '../../lib/validation.ts';
 import { adminTeamIds, callerUserId, forbidden, isTeamAdmin, loadTeams, mayReadKey } from './access.ts';
@@ -52,7 +52,7 @@ export async function listKeys(c: AdminContext): Promise<Response> {
   if (q.key_hash) filters.push(eq(t.token, await tokenOf(q.key_hash)));
   if (q.key_alias) filters.push(eq(t.key_alias, q.key_alias));
 
-  if (!isProxyAdmin(c) && c.get('role') !== 'proxy_admin_viewer') {
+  if (!isAdminReader(c)) {
     const me = callerUserId(c);
     const team = q.team_id ? (await loadTeams(db, [q.team_id])).get(q.team_id) : undefined;
     if (!(team && isTeamAdmin(team, me))) {

@@ -10,7 +10,7 @@ import { mayCall } from '../../../worker/models/access.ts';
 import { mergeCatalog, storeModelInDb } from '../../../worker/models/db-models.ts';
 import type { DeploymentRef } from '../../../worker/models/deployments.ts';
 import { gatewayState } from '../../../worker/state.ts';
-import { isProxyAdmin } from '../../lib/auth.ts';
+import { isAdminReader } from '../../lib/auth.ts';
 import type { AdminContext } from '../../lib/context.ts';
 import { publicParams } from '../../../worker/models/db-models.ts';
 import { parseQuery } from '../../lib/validation.ts';
@@ -133,7 +133,7 @@ async function visibleModels(c: AdminContext): Promise<Listed[]> {
     for (const row of rows) if (!configIds.has(row.model_id)) listed.push(listedRow(row));
   }
   let visible = listed;
-  if (!isProxyAdmin(c) && c.get('role') !== 'proxy_admin_viewer') {
+  if (!isAdminReader(c)) {
     const catalog = mergeCatalog(state.catalog, listed.filter((l) => l.db).map((l) => l.deployment as DeploymentRef));
     const caller = c.get('caller');
     visible = listed.filter((l) => mayCall(caller, l.deployment.group, catalog));

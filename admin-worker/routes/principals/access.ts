@@ -4,6 +4,9 @@ import type { AdminContext } from '../../lib/context.ts';
 import { isProxyAdmin } from '../../lib/auth.ts';
 import { GatewayError } from '../../../worker/errors.ts';
 
+/** Proxy admins and viewers read everything (one predicate, in lib/auth.ts). */
+export { isAdminReader } from '../../lib/auth.ts';
+
 export function forbidden(message: string): GatewayError {
   return new GatewayError(message, { status: 403, type: 'auth_error' });
 }
@@ -18,10 +21,6 @@ export function callerUserId(c: AdminContext): string | null {
 export function callerTeamId(c: AdminContext): string | null {
   const caller = c.get('caller');
   return caller.kind === 'key' ? caller.policy.team?.id ?? null : null;
-}
-
-export function isAdminReader(c: AdminContext): boolean {
-  return isProxyAdmin(c) || c.get('role') === 'proxy_admin_viewer';
 }
 
 /** The caller's user is an admin of the team: in `members_with_roles` as admin, or in the legacy `admins` list. */

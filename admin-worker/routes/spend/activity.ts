@@ -10,11 +10,11 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { GatewayError } from '../../../worker/errors.ts';
-import { isProxyAdmin, requireAdminReader } from '../../lib/auth.ts';
+import { requireAdminReader } from '../../lib/auth.ts';
 import type { AdminBindings, AdminContext } from '../../lib/context.ts';
 import { describeRoute } from '../../lib/openapi.ts';
 import { badRequest, parseBody, parseQuery } from '../../lib/validation.ts';
-import { DAY_SQL, dayRange, type DayRange, isoDate, keyHash, rangeOrLast30Days, Where } from './query.ts';
+import { DAY_SQL, dayRange, type DayRange, isoDate, keyHash, rangeOrLast30Days, readerScope, Where } from './query.ts';
 
 export const activityRoutes = new Hono<AdminBindings>();
 
@@ -47,11 +47,10 @@ function rowsInRange(c: AdminContext, what: string): Where {
 
 /** undefined for proxy admins and viewers (every row); else the caller's own user, whose rows it may see. */
 function ownUser(c: AdminContext, what: string): string | undefined {
-  if (isProxyAdmin(c) || c.get('role') === 'proxy_admin_viewer') return undefined;
-  const caller = c.get('caller');
-  const userId = caller.kind === 'key' ? caller.policy.userId : null;
-  if (!userId) throw new GatewayError(`Only proxy admins, or keys of a user, can ${what}.`, { status: 403, type: 'auth_error' });
-  return userId;
+  const scope = readerScope(c);
+  if ('all' in scope) return undefined;
+  if ('userId' in scope) return scope.userId;
+  throw new GatewayError(`Only proxy admins, or keys of a user, can ${what}.`, { status: 403, type: 'auth_error' });
 }
 
 interface DayCount { day: string; api_requests: number; total_tokens: number }

@@ -6,6 +6,9 @@
 import { z } from 'zod';
 import { hashKey } from '../../../worker/auth/secrets.ts';
 import { bool, nonNegative, posInt } from '../../../worker/config/fields.ts';
+import { GatewayError } from '../../../worker/errors.ts';
+import { isAdminReader } from '../../lib/auth.ts';
+import type { AdminContext } from '../../lib/context.ts';
 import { badRequest } from '../../lib/validation.ts';
 
 const DAY_MS = 86_400_000;
@@ -66,6 +69,24 @@ export const keysQuery = z.object({
   start_date: isoDate.optional(),
   end_date: isoDate.optional(),
 });
+
+/**
+ * Whose spend rows a caller reads: every row (proxy admins and viewers), its user's (a key with a user,
+ * as LiteLLM scopes its internal users), else its own key's.
+ */
+export type ReaderScope = { all: true } | { userId: string } | { token: string };
+
+export function readerScope(c: AdminContext): ReaderScope {
+  if (isAdminReader(c)) return { all: true };
+  const caller = c.get('caller');
+  const userId = caller.kind === 'key' ? caller.policy.userId : null;
+  return userId ? { userId } : { token: caller.token };
+}
+
+/** A 403 for a caller asking for rows outside its scope. */
+export function outsideScope(what: string, param: string): GatewayError {
+  return new GatewayError(`You can only view the ${what}.`, { status: 403, type: 'auth_error', param });
+}
 
 /** LiteLLM's api_key parameters take the key itself or its hash. */
 export async function keyHash(value: string): Promise<string> {

@@ -25,8 +25,8 @@ const cache = new WeakMap<object, AlertSettings>();
 
 /**
  * Alerting as the config and environment set it: `alerting: ["slack"]`,
- * `SLACK_WEBHOOK_URL` (a Worker secret, else `environment_variables` in
- * config.yaml, as LiteLLM's docs show it), `alerting_threshold`,
+ * `SLACK_WEBHOOK_URL` (a Worker secret, or `environment_variables` in
+ * config.yaml, which config-env.ts puts in every env), `alerting_threshold`,
  * `alert_types`. Read once per isolate; a config that does not load turns
  * alerting off (every request fails then anyway).
  */
@@ -37,9 +37,7 @@ export function alertSettings(env: Record<string, unknown>): AlertSettings {
   try {
     const { config } = runtimeConfig(env);
     const general = config.general_settings;
-    const fromEnv = typeof env.SLACK_WEBHOOK_URL === 'string' && env.SLACK_WEBHOOK_URL ? env.SLACK_WEBHOOK_URL : undefined;
-    const fromConfig = config.environment_variables?.SLACK_WEBHOOK_URL;
-    const webhookUrl = validWebhook(fromEnv ?? (typeof fromConfig === 'string' ? fromConfig : undefined));
+    const webhookUrl = validWebhook(typeof env.SLACK_WEBHOOK_URL === 'string' ? env.SLACK_WEBHOOK_URL : undefined);
     const wantsSlack = (general.alerting ?? []).includes('slack');
     if (wantsSlack && !webhookUrl) console.warn('general_settings.alerting names "slack" but SLACK_WEBHOOK_URL is not set (or not an http(s) URL): no Slack alerts will be sent');
     const genericWebhookUrl = validWebhook(typeof env.WEBHOOK_URL === 'string' ? env.WEBHOOK_URL : undefined);
