@@ -9,7 +9,7 @@ import { GatewayError } from '../worker/errors.ts';
 import { buildLangfuseEvents, type LangfuseCall, type LangfuseOptions } from '../worker/telemetry/langfuse/events.ts';
 import { langfuseDestination } from '../worker/telemetry/langfuse/logging-settings.ts';
 import { fitItem } from '../worker/telemetry/langfuse/packing.ts';
-import { inflatePack, packForQueue } from '../worker/telemetry/queue-packing.ts';
+import { inflatePack, packMessages } from '../worker/telemetry/queue-packing.ts';
 import { CALLBACK_MESSAGE_CHARS, callbackMessageText } from '../worker/telemetry/langfuse/message.ts';
 import type { CallbackItem, GenerationBody, IngestionEvent, TraceBody } from '../worker/telemetry/langfuse/types.ts';
 import { generationBodySchema, ingestionEventSchema, traceBodySchema } from './fakes/langfuse.ts';
@@ -186,11 +186,10 @@ describe('queue messages', () => {
   it('are packed compressed, a header line and the events as Langfuse takes them, in order', () => {
     const items = Array.from({ length: 30 }, (_, i) => fitItem(item(`c${i}`, 'x'.repeat(3_000)))!);
     const events = items.flatMap((f) => JSON.parse(`[${f.json}]`) as IngestionEvent[]);
-    const { batches, tooLarge } = packForQueue(items, (joined, group) => callbackMessageText({ source: 'env' }, group.reduce((n, f) => n + f.events, 0), joined), CALLBACK_MESSAGE_CHARS);
-    expect(tooLarge).toEqual([]);
+    const packed = [...packMessages(items, (joined, group) => callbackMessageText({ source: 'env' }, group.reduce((n, f) => n + f.events, 0), joined), CALLBACK_MESSAGE_CHARS)];
     // Similar items compress: one message holds them all, far under the cap.
-    expect(batches.flat()).toHaveLength(1);
-    const text = new TextDecoder().decode(inflatePack(batches.flat()[0]!.body));
+    expect(packed).toHaveLength(1);
+    const text = new TextDecoder().decode(inflatePack((packed[0] as { body: Uint8Array }).body));
     const [header, array] = [text.slice(0, text.indexOf('\n')), text.slice(text.indexOf('\n') + 1)];
     expect(JSON.parse(header)).toEqual({ v: 2, destination: { source: 'env' }, events: events.length });
     expect(JSON.parse(array)).toEqual(events);

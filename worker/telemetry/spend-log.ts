@@ -47,13 +47,14 @@ export interface SpendLogRecord {
  * events: CALLBACK_FLUSH_MS, later). Measured with `npm run bench`: a send per
  * request costs more than the rest of the request, and each message costs
  * the Queue and its consumer about the same whatever it holds (100 ms
- * rather than 20 ms cut the gateway's CPU a request by 5% at c=50). On
- * Cloudflare `waitUntil` outlives the response by far more. In-region,
- * workerd's graceful stop does not wait for a timer in `waitUntil`: stop
- * sending traffic before SIGTERM (the Helm chart's preStop does), or records
- * of the last 100 ms before the signal are lost.
+ * rather than 20 ms cut the gateway's CPU a request by 5% at c=50; 400 ms
+ * rather than 100 ms, with Langfuse's window, 3-10% more). On Cloudflare
+ * `waitUntil` outlives the response by far more. In-region, workerd's
+ * graceful stop does not wait for a timer in `waitUntil`: stop sending
+ * traffic before SIGTERM (the Helm chart's preStop does), or records of the
+ * last 400 ms before the signal are lost.
  */
-export const SPEND_LOG_FLUSH_MS = 100;
+export const SPEND_LOG_FLUSH_MS = 400;
 
 /** One Queue message: the records an isolate gathered, so the Queue moves tens of records per message, not one. */
 export interface SpendLogMessage {

@@ -13,7 +13,7 @@ import type { CallbackItem } from './types.ts';
  * bench`: both at once held a stream's chunk back 2 ms, apart 1.5 ms at
  * most). The chart's preStop lets the last window ship before SIGTERM.
  */
-export const CALLBACK_FLUSH_MS = 150;
+export const CALLBACK_FLUSH_MS = 600;
 
 let buffered: FittedItem[] = [];
 let flushScheduled = false;
