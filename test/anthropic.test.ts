@@ -23,6 +23,9 @@ beforeAll(async () => {
 model_list:
   - model_name: claude
     litellm_params: {model: anthropic/claude-sonnet-4-5, api_base: "${fake.url}", api_key: os.environ/FAKE_ANTHROPIC_KEY}
+# One attempt: these suites are about how a failed call looks (the router suites test retries).
+router_settings:
+  num_retries: 0
 litellm_settings:
   drop_params: false
 `,

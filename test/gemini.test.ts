@@ -26,6 +26,9 @@ model_list:
     litellm_params: {model: gemini/gemini-2.0-flash, api_base: "${api.url}", api_key: os.environ/TEST_GEMINI_KEY}
   - model_name: gemini-embed
     litellm_params: {model: gemini/text-embedding-004, api_base: "${api.url}", api_key: os.environ/TEST_GEMINI_KEY}
+# One attempt: these suites are about how a failed call looks (the router suites test retries).
+router_settings:
+  num_retries: 0
 litellm_settings:
   drop_params: false
 `,

@@ -30,6 +30,9 @@ model_list:
     litellm_params: {model: openai/gpt-4o, api_base: "${fake.url}/v1", api_key: sk-upstream-fake-0001}
   - model_name: mock-gpt
     litellm_params: {model: mock/mock-gpt, mock_response: "hello there", input_cost_per_token: 0.001, output_cost_per_token: 0.002}
+# One attempt: these suites are about how a failed call looks (the router suites test retries).
+router_settings:
+  num_retries: 0
 `,
   });
 });

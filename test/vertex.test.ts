@@ -40,6 +40,9 @@ model_list:
     litellm_params: {model: vertex_ai/gemini-2.0-flash-001, api_base: "${api.url}", vertex_credentials: os.environ/TEST_VERTEX_STRANGER}
   - model_name: claude-vertex
     litellm_params: {model: "vertex_ai/claude-3-5-sonnet-v2@20241022", api_base: "${api.url}", vertex_location: us-east5, vertex_credentials: os.environ/TEST_VERTEX_CREDENTIALS}
+# One attempt: these suites are about how a failed call looks (the router suites test retries).
+router_settings:
+  num_retries: 0
 `,
     env: { TEST_VERTEX_CREDENTIALS: account.json, TEST_VERTEX_STRANGER: stranger.json },
   });

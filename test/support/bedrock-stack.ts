@@ -35,6 +35,9 @@ model_list:
     litellm_params: {model: "bedrock/amazon.titan-embed-text-v2:0", api_base: "${upstream}", aws_region_name: eu-west-1}
   - model_name: cohere
     litellm_params: {model: "bedrock/cohere.embed-english-v3", api_base: "${upstream}", aws_region_name: eu-west-1}
+# One attempt: these suites are about how a failed call looks (the router suites test retries).
+router_settings:
+  num_retries: 0
 `;
 
 export function useBedrockStack() {

@@ -21,6 +21,9 @@ model_list:
     litellm_params: {model: gpt-4o-mini, api_base: "${upstream}/v1", api_key: os.environ/FAKE_OPENAI_KEY}
   - model_name: unreachable
     litellm_params: {model: openai/gpt-4o, api_base: "http://127.0.0.1:9/v1", api_key: os.environ/FAKE_OPENAI_KEY}
+# One attempt: these suites are about how a failed call looks (the router suites test retries).
+router_settings:
+  num_retries: 0
 litellm_settings:
   drop_params: false
 general_settings:

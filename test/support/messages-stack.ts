@@ -26,6 +26,9 @@ model_list:
     litellm_params: {model: anthropic/claude-sonnet-4-5, api_base: "${anthropicFake.url}", api_key: sk-ant-upstream-0001}
   - model_name: gpt-4o
     litellm_params: {model: openai/gpt-4o, api_base: "${openaiFake.url}/v1", api_key: sk-openai-upstream-0002}
+# One attempt: these suites are about how a failed call looks (the router suites test retries).
+router_settings:
+  num_retries: 0
 litellm_settings:
   drop_params: false
 `,

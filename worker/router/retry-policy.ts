@@ -31,25 +31,35 @@ export function allowedFailsFor(config: TollgateConfig, err: GatewayError): numb
 /** LiteLLM's default `allowed_fails`. */
 export const DEFAULT_ALLOWED_FAILS = 3;
 
-/** How many retries an error earns: `retry_policy` for its class, else `num_retries` (0 unless configured). */
+/**
+ * LiteLLM's router retries a failed call twice unless told otherwise
+ * (`num_retries` falls back to the OpenAI SDK's DEFAULT_MAX_RETRIES, 2).
+ */
+export const DEFAULT_NUM_RETRIES = 2;
+
+/** How many retries an error earns: `retry_policy` for its class, else `num_retries` (DEFAULT_NUM_RETRIES unless configured). */
 export function retriesFor(config: TollgateConfig, err: GatewayError, requested?: number): number {
   const policy = config.router_settings.retry_policy?.[policyKey(err)];
   if (policy !== undefined) return policy;
   if (!err.retryable) return 0;
-  return requested ?? config.router_settings.num_retries ?? config.litellm_settings.num_retries ?? 0;
+  return requested ?? config.router_settings.num_retries ?? config.litellm_settings.num_retries ?? DEFAULT_NUM_RETRIES;
 }
 
 const BASE_BACKOFF_MS = 250;
 const MAX_BACKOFF_MS = 8_000;
 
+/** The longest upstream `retry-after` a retry waits for, as in LiteLLM; a longer one (a quota spent for the day) gets the exponential backoff. */
+const MAX_HONOURED_RETRY_AFTER_MS = 60_000;
+
 /**
  * Exponential backoff with jitter (±25%), never shorter than the upstream's
- * `retry-after` (or LiteLLM's `retry_after` setting) and never past the deadline.
+ * `retry-after` up to a minute (or LiteLLM's `retry_after` setting) and never past the deadline.
  */
 export function backoffMs(attempt: number, err: GatewayError, config: TollgateConfig, msLeft: number, random: () => number = Math.random): number {
   const exponential = Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** attempt) * (0.75 + random() * 0.5);
   const retryAfterHeader = Number(err.headers['retry-after-ms'] ?? NaN) || Number(err.headers['retry-after'] ?? NaN) * 1000;
-  const floor = Math.max(Number.isFinite(retryAfterHeader) ? retryAfterHeader : 0, (config.router_settings.retry_after ?? 0) * 1000);
+  const honoured = Number.isFinite(retryAfterHeader) && retryAfterHeader <= MAX_HONOURED_RETRY_AFTER_MS ? retryAfterHeader : 0;
+  const floor = Math.max(honoured, (config.router_settings.retry_after ?? 0) * 1000);
   return Math.max(0, Math.min(Math.max(exponential, floor), msLeft));
 }
 

@@ -168,7 +168,8 @@ export async function routeCall(input: RouteInput): Promise<Routed> {
           fallBack(requested, 'error');
           break;
         }
-        await new Promise((r) => setTimeout(r, backoffMs(attempt, err, config, input.deadline - Date.now(), input.random)));
+        // As in LiteLLM: a deployment not tried yet is tried at once; the same one again after a backoff.
+        if (available.every((d) => tried.has(d.id))) await new Promise((r) => setTimeout(r, backoffMs(attempt, err, config, input.deadline - Date.now(), input.random)));
       } finally {
         trackInFlight(deployment.id, -1);
       }
