@@ -54,3 +54,38 @@ describe('POST /key/{key}/reset_spend', () => {
     expect((await call('/key/sk-not-a-key-0000/reset_spend', { reset_to: 0 })).status).toBe(404);
   });
 });
+
+describe('POST /global/spend/reset', () => {
+  it('zeroes every key\'s and team\'s spend, in Postgres and their limiters, for the master key only; spend logs stay', async () => {
+    const team = await ok('/team/new', { team_alias: 'spent-team', max_budget: 1 });
+    const teamId = team.team_id as string;
+    await rows('UPDATE "LiteLLM_TeamTable" SET team_spend = 5 WHERE team_id = $1', [teamId]);
+    const teamKey = (await generate({ team_id: teamId })).key as string;
+    const spentKey = await generate({ max_budget: 1, spend: 2 });
+    await ok('/user/new', { user_id: 'reset-admin', user_role: 'proxy_admin' });
+    const adminKey = (await generate({ user_id: 'reset-admin' })).key as string;
+    // The spend that counts against each: both keys are refused.
+    await expect(chat(teamKey)).rejects.toBeInstanceOf(OpenAI.RateLimitError);
+    await expect(chat(spentKey.key as string)).rejects.toBeInstanceOf(OpenAI.RateLimitError);
+    const logs = (await rows('SELECT count(*)::int AS n FROM "LiteLLM_SpendLogs"'))[0]?.n;
+
+    // A proxy admin's key is not the master key; nothing changes.
+    const refused = await call('/global/spend/reset', {}, adminKey);
+    expect(refused.status).toBe(403);
+    expect(refused.body).toMatchObject({ error: { type: 'auth_error' } });
+    expect((await rows('SELECT team_spend FROM "LiteLLM_TeamTable" WHERE team_id = $1', [teamId]))[0]?.team_spend).toBe(5);
+
+    expect(await ok('/global/spend/reset', {})).toEqual({ message: 'Spend for all API Keys and Teams reset successfully', status: 'success' });
+    expect(await rows('SELECT token FROM "LiteLLM_VerificationToken" WHERE spend <> 0')).toEqual([]);
+    expect(await rows('SELECT team_id FROM "LiteLLM_TeamTable" WHERE team_spend <> 0')).toEqual([]);
+    // The limiters took it at once: both keys have budget again.
+    expect((await chat(teamKey)).choices[0]?.message.content).toBe('pong');
+    expect((await chat(spentKey.key as string)).choices[0]?.message.content).toBe('pong');
+    expect((await rows('SELECT count(*)::int AS n FROM "LiteLLM_SpendLogs"'))[0]?.n).toBeGreaterThanOrEqual(logs as number);
+    const audit = await rows('SELECT table_name, before_value FROM "LiteLLM_AuditLog" WHERE object_id = $1 ORDER BY table_name', ['*']);
+    expect(audit).toEqual([
+      { table_name: 'LiteLLM_TeamTable', before_value: { entities: 1, spend: 5 } },
+      { table_name: 'LiteLLM_VerificationToken', before_value: { entities: expect.any(Number), spend: expect.any(Number) } },
+    ]);
+  });
+});
