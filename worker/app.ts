@@ -4,7 +4,7 @@ import { errorResponse, GatewayError } from './errors.ts';
 import { liveliness, readiness } from './routes/health.ts';
 import { modelHealth } from './routes/model-health.ts';
 import { countTokens, messages } from './routes/messages.ts';
-import { chatCompletions, completions, embeddings } from './routes/model-calls.ts';
+import { chatCompletions, completions, embeddings, responses } from './routes/model-calls.ts';
 import { getModel, listModels } from './routes/models.ts';
 import { runTestSchedule, setTestClock } from './routes/test-clock.ts';
 import { metricsRoute } from './telemetry/metrics/route.ts';
@@ -36,6 +36,9 @@ for (const prefix of ['', '/v1', '/openai/deployments/:model', '/engines/:model'
   app.post(`${prefix}/completions`, completions);
   app.post(`${prefix}/embeddings`, embeddings);
 }
+// OpenAI's Responses API, passed through to providers that speak it.
+app.post('/v1/responses', responses);
+app.post('/responses', responses);
 // Anthropic's Messages API, for any model (translated to and from a chat call).
 app.post('/v1/messages', messages);
 app.post('/v1/messages/count_tokens', countTokens);

@@ -15,7 +15,7 @@ export interface CachePlan {
   sMaxAge?: number;
 }
 
-const CALL_TYPE: Record<Endpoint, CallType> = { chat: 'acompletion', completion: 'atext_completion', embedding: 'aembedding' };
+const CALL_TYPE: Record<Endpoint, CallType> = { chat: 'acompletion', completion: 'atext_completion', embedding: 'aembedding', responses: 'aresponses' };
 
 /**
  * Whether and how a request uses the cache: the call type must be one of
@@ -24,7 +24,8 @@ const CALL_TYPE: Record<Endpoint, CallType> = { chat: 'acompletion', completion:
  */
 export async function planCache(settings: CacheSettings | undefined, endpoint: Endpoint, group: string, body: Record<string, unknown>, allowedControls: readonly string[] | undefined): Promise<CachePlan | undefined> {
   const controls: CacheControls = readControls(body, allowedControls);
-  if (!settings || !settings.callTypes.has(CALL_TYPE[endpoint])) return undefined;
+  // Responses are not cached: a response can continue a stored conversation (previous_response_id), and a replay would be chat-shaped.
+  if (!settings || endpoint === 'responses' || !settings.callTypes.has(CALL_TYPE[endpoint])) return undefined;
   if (settings.defaultOff ? controls.useCache !== true : controls.useCache === false) return undefined;
   if (controls.noCache && controls.noStore) return undefined;
   return {

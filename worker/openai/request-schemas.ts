@@ -47,6 +47,15 @@ export const embeddingRequestSchema = z.looseObject({
   dimensions: z.number().int().positive().optional(),
 });
 
+/** `/v1/responses`: the gateway reads the model, the input (for estimates and logs) and whether it streams. */
+export const responsesRequestSchema = z.looseObject({
+  ...common,
+  input: z.union([z.string(), z.array(z.looseObject({}), { error: 'input items must be objects' })], { error: 'input must be a string or a list of input items' }),
+  instructions: z.string({ error: 'instructions must be a string' }).nullable().optional(),
+  stream: z.boolean({ error: 'stream must be true or false' }).nullable().optional(),
+  max_output_tokens: z.number({ error: 'max_output_tokens must be a number' }).int().positive().nullable().optional(),
+});
+
 export type ChatRequest = z.output<typeof chatRequestSchema>;
 
 const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool', 'function']);
@@ -104,7 +113,12 @@ export function promptText(body: Record<string, unknown>): string {
     }).join('\n');
   }
   const value = body.prompt ?? body.input;
-  if (typeof value === 'string') return value;
+  // A Responses API input: a string, or items whose content is a string or parts with text.
+  if (Array.isArray(value) && value.some((v) => typeof v === 'object' && v !== null && !Array.isArray(v))) {
+    const instructions = typeof body.instructions === 'string' ? `${body.instructions}\n` : '';
+    return instructions + promptText({ messages: value.filter((v) => typeof v === 'object' && v !== null) });
+  }
+  if (typeof value === 'string') return typeof body.instructions === 'string' ? `${body.instructions}\n${value}` : value;
   if (Array.isArray(value)) return value.map((v) => (typeof v === 'string' ? v : ' '.repeat(4 * (Array.isArray(v) ? v.length : 1)))).join('\n');
   return '';
 }

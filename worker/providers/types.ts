@@ -2,7 +2,7 @@ import type { ProviderId } from '../config/providers.ts';
 import type { GatewayError } from '../errors.ts';
 import type { DeploymentRef } from '../models/deployments.ts';
 
-export type Endpoint = 'chat' | 'completion' | 'embedding';
+export type Endpoint = 'chat' | 'completion' | 'embedding' | 'responses';
 
 /** Token counts of one call. `reported` is false when they were estimated (a stream cut short). */
 export interface UsageReport {

@@ -2,12 +2,13 @@ import type { Caller } from '../auth/authenticate.ts';
 import type { DeploymentRef } from '../models/deployments.ts';
 import type { Endpoint } from '../providers/types.ts';
 
-export type CallType = 'acompletion' | 'atext_completion' | 'aembedding';
+export type CallType = 'acompletion' | 'atext_completion' | 'aembedding' | 'aresponses';
 
 export const CALL_TYPES: Record<Endpoint, CallType> = {
   chat: 'acompletion',
   completion: 'atext_completion',
   embedding: 'aembedding',
+  responses: 'aresponses',
 };
 
 /** Everything known about one model call once it is admitted, for headers and the spend log. */

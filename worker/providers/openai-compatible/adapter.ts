@@ -12,6 +12,7 @@ export const ENDPOINT_PATHS: Record<Endpoint, string> = {
   chat: 'chat/completions',
   completion: 'completions',
   embedding: 'embeddings',
+  responses: 'responses',
 };
 
 export interface UpstreamTarget {
@@ -62,8 +63,9 @@ export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapte
       const target = targetOf(call);
       const fields = providerFields(call.body, flavor.supported?.[call.endpoint], call.dropParams, flavor.id);
       fields.model = call.deployment.model;
-      if (call.stream) {
-        // Usage is always counted: ask for it, and hide it from a client that did not.
+      const responsesApi = call.endpoint === 'responses';
+      if (call.stream && !responsesApi) {
+        // Usage is always counted: ask for it, and hide it from a client that did not (the Responses API always sends it).
         const asked = (fields.stream_options ?? {}) as Record<string, unknown>;
         fields.stream_options = { ...asked, include_usage: true };
       }
@@ -98,8 +100,9 @@ export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapte
           if (timer) clearTimeout(timer);
         }
         const relay = relayOpenAIStream(body, {
-          clientWantsUsage: call.clientWantsUsage,
-          usageInjected: true,
+          responsesApi,
+          clientWantsUsage: responsesApi || call.clientWantsUsage,
+          usageInjected: !responsesApi,
           promptTokenEstimate: call.promptTokenEstimate,
           keepText: call.keepText,
           label: flavor.label,
@@ -132,19 +135,32 @@ function jsonOutcome(bytes: ArrayBuffer, call: ProviderCall): CallOutcome {
     return { usage: readOpenAIUsage(usage as never) ?? estimate, finishedAt: Date.now() };
   }
   const text = decoder.decode(bytes);
-  let parsed: { usage?: unknown; choices?: { message?: { content?: unknown }; text?: unknown }[] } = {};
+  let parsed: { usage?: unknown; choices?: { message?: { content?: unknown }; text?: unknown }[]; output?: unknown } = {};
   try {
     parsed = JSON.parse(text) as typeof parsed;
   } catch {
     // a 200 that is not JSON: counted as unknown usage
   }
   const first = parsed.choices?.[0];
-  const answer = first?.message?.content ?? first?.text;
+  const answer = first?.message?.content ?? first?.text ?? responsesOutputText(parsed.output);
   return {
     usage: readOpenAIUsage(parsed.usage as never) ?? estimate,
     finishedAt: Date.now(),
     ...(typeof answer === 'string' ? { responseText: answer } : {}),
   };
+}
+
+/** A Responses API answer's text: its `output_text` parts, joined (the SDKs' `output_text`); undefined without any. */
+function responsesOutputText(output: unknown): string | undefined {
+  if (!Array.isArray(output)) return undefined;
+  const parts: string[] = [];
+  for (const item of output as { type?: unknown; content?: unknown }[]) {
+    if (item?.type !== 'message' || !Array.isArray(item.content)) continue;
+    for (const part of item.content as { type?: unknown; text?: unknown }[]) {
+      if (part?.type === 'output_text' && typeof part.text === 'string') parts.push(part.text);
+    }
+  }
+  return parts.length ? parts.join('') : undefined;
 }
 
 /**

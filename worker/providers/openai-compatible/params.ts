@@ -23,6 +23,12 @@ export const OPENAI_PARAMS: Record<Endpoint, ReadonlySet<string>> = {
     'presence_penalty', 'seed', 'stop', 'stream', 'stream_options', 'suffix', 'temperature', 'top_p', 'user',
   ]),
   embedding: new Set(['input', 'encoding_format', 'dimensions', 'user']),
+  responses: new Set([
+    'input', 'instructions', 'background', 'conversation', 'include', 'max_output_tokens', 'max_tool_calls',
+    'parallel_tool_calls', 'previous_response_id', 'prompt', 'prompt_cache_key', 'reasoning', 'safety_identifier',
+    'service_tier', 'store', 'stream', 'stream_options', 'temperature', 'text', 'tool_choice', 'tools',
+    'top_logprobs', 'top_p', 'truncation', 'user',
+  ]),
 };
 
 /** vLLM's OpenAI server takes OpenAI's fields plus its sampling and guided-decoding extras. */
@@ -37,6 +43,7 @@ export const VLLM_PARAMS: Record<Endpoint, ReadonlySet<string>> = {
   chat: new Set([...OPENAI_PARAMS.chat, ...VLLM_EXTRAS]),
   completion: new Set([...OPENAI_PARAMS.completion, ...VLLM_EXTRAS]),
   embedding: new Set([...OPENAI_PARAMS.embedding, 'truncate_prompt_tokens']),
+  responses: new Set([...OPENAI_PARAMS.responses, ...VLLM_EXTRAS]),
 };
 
 /**

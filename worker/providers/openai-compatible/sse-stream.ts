@@ -3,6 +3,11 @@ import type { CallOutcome, UsageReport } from '../types.ts';
 import { estimatedUsage, readOpenAIUsage } from './usage.ts';
 
 export interface StreamOptions {
+  /**
+   * A Responses API stream (`/v1/responses`): typed events, text in `response.output_text.delta`, usage in
+   * the final `response.completed` (or `.incomplete`, `.failed`) event's response, always the client's too.
+   */
+  responsesApi?: boolean;
   /** The client asked for `stream_options.include_usage`. */
   clientWantsUsage: boolean;
   /** The gateway added `include_usage` itself, so the usage chunk and `"usage":null` fields are not the client's. */
@@ -14,6 +19,9 @@ export interface StreamOptions {
 }
 
 const EVENT_END = /\r?\n\r?\n/;
+// The event's own type; nested items have types too, but none starting with "response.".
+const RESPONSES_EVENT_TYPE = /"type"\s*:\s*"(response\.[a-z_.]+)"/;
+const RESPONSES_DELTA = /"delta":"((?:[^"\\]|\\.)*)"/;
 // Content and tool-call argument text, for an estimate when the stream ends without usage.
 const TEXT_FIELDS = /"(content|arguments|text)":"((?:[^"\\]|\\.)*)"/g;
 
@@ -53,10 +61,31 @@ export function relayOpenAIStream(upstream: ReadableStream<Uint8Array>, options:
     });
   };
 
+  // A Responses API event: nothing is changed, only read.
+  const readResponsesEvent = (data: string) => {
+    const type = RESPONSES_EVENT_TYPE.exec(data)?.[1];
+    if (type === 'response.output_text.delta' || type === 'response.function_call_arguments.delta') {
+      const delta = RESPONSES_DELTA.exec(data)?.[1] ?? '';
+      completionChars += delta.length;
+      if (type === 'response.function_call_arguments.delta') toolCalls = true;
+      else if (options.keepText) text += JSON.parse(`"${delta}"`) as string;
+    } else if (type === 'response.completed' || type === 'response.incomplete' || type === 'response.failed') {
+      try {
+        usage = readOpenAIUsage((JSON.parse(data) as { response?: { usage?: never } }).response?.usage) ?? usage;
+      } catch {
+        // not JSON: the estimate stands
+      }
+    }
+  };
+
   const relayEvent = (event: string): string | null => {
     const data = event.split(/\r?\n/).filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trimStart()).join('\n');
     if (!data || data === '[DONE]') return event;
     firstChunkAt ??= Date.now();
+    if (options.responsesApi) {
+      readResponsesEvent(data);
+      return event;
+    }
     for (const match of data.matchAll(TEXT_FIELDS)) {
       completionChars += match[2]?.length ?? 0;
       // The kept text is the answer's content only; tool calls are flagged, not mixed in.

@@ -1,9 +1,13 @@
 import type { UsageReport } from '../types.ts';
 
+/** Chat and completions say prompt/completion tokens; the Responses API input/output tokens. */
 interface OpenAIUsage {
   prompt_tokens?: unknown;
   completion_tokens?: unknown;
   prompt_tokens_details?: { cached_tokens?: unknown } | null;
+  input_tokens?: unknown;
+  output_tokens?: unknown;
+  input_tokens_details?: { cached_tokens?: unknown } | null;
 }
 
 const count = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.floor(v) : 0);
@@ -12,9 +16,9 @@ const count = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v 
 export function readOpenAIUsage(usage: OpenAIUsage | null | undefined): UsageReport | undefined {
   if (!usage || typeof usage !== 'object') return undefined;
   return {
-    promptTokens: count(usage.prompt_tokens),
-    completionTokens: count(usage.completion_tokens),
-    cachedPromptTokens: count(usage.prompt_tokens_details?.cached_tokens),
+    promptTokens: count(usage.prompt_tokens ?? usage.input_tokens),
+    completionTokens: count(usage.completion_tokens ?? usage.output_tokens),
+    cachedPromptTokens: count(usage.prompt_tokens_details?.cached_tokens ?? usage.input_tokens_details?.cached_tokens),
     cacheCreationTokens: 0,
     reported: true,
   };

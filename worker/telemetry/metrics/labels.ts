@@ -29,6 +29,7 @@ export const ROUTES: Record<Endpoint, string> = {
   chat: '/chat/completions',
   completion: '/completions',
   embedding: '/embeddings',
+  responses: '/responses',
 };
 
 /** hashed_api_key, api_key_alias, team, team_alias, user of the caller. */

@@ -1,0 +1,72 @@
+import { fakeId } from './openai-format.ts';
+
+/**
+ * OpenAI's Responses API on the wire (`POST /v1/responses`): the response
+ * object and the typed SSE events of a streamed one, as api.openai.com sends
+ * them (`event:` line, then `data:` with the same `type`).
+ */
+
+export function responsesUsage(inputTokens: number, outputTokens: number, cachedTokens = 0) {
+  return {
+    input_tokens: inputTokens,
+    input_tokens_details: { cached_tokens: cachedTokens },
+    output_tokens: outputTokens,
+    output_tokens_details: { reasoning_tokens: 0 },
+    total_tokens: inputTokens + outputTokens,
+  };
+}
+
+function messageItem(id: string, text: string, status: 'in_progress' | 'completed') {
+  return { id, type: 'message', status, role: 'assistant', content: status === 'completed' ? [{ type: 'output_text', text, annotations: [], logprobs: [] }] : [] };
+}
+
+/** A response object; `output` holds one assistant message with `text` (and usage once completed). */
+export function responseObject(model: string, text: string, usage: ReturnType<typeof responsesUsage> | null, ids = { response: fakeId('resp_'), message: fakeId('msg_') }, status: 'in_progress' | 'completed' = 'completed') {
+  return {
+    id: ids.response,
+    object: 'response',
+    created_at: Math.floor(Date.now() / 1000),
+    status,
+    background: false,
+    error: null,
+    incomplete_details: null,
+    instructions: null,
+    max_output_tokens: null,
+    model,
+    output: status === 'completed' ? [messageItem(ids.message, text, 'completed')] : [],
+    parallel_tool_calls: true,
+    previous_response_id: null,
+    reasoning: { effort: null, summary: null },
+    store: true,
+    temperature: 1,
+    text: { format: { type: 'text' }, verbosity: 'medium' },
+    tool_choice: 'auto',
+    tools: [],
+    top_p: 1,
+    truncation: 'disabled',
+    usage,
+    user: null,
+    metadata: {},
+  };
+}
+
+/** The SSE events of a streamed response whose text arrives in `pieces`, as `sse` behaviour strings. */
+export function responseStreamEvents(model: string, pieces: string[], usage: ReturnType<typeof responsesUsage>): string[] {
+  const ids = { response: fakeId('resp_'), message: fakeId('msg_') };
+  const text = pieces.join('');
+  let sequence = 0;
+  const event = (type: string, fields: Record<string, unknown>) =>
+    `event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: sequence++, ...fields })}\n\n`;
+  const at = { item_id: ids.message, output_index: 0, content_index: 0 };
+  return [
+    event('response.created', { response: responseObject(model, '', null, ids, 'in_progress') }),
+    event('response.in_progress', { response: responseObject(model, '', null, ids, 'in_progress') }),
+    event('response.output_item.added', { output_index: 0, item: messageItem(ids.message, '', 'in_progress') }),
+    event('response.content_part.added', { ...at, part: { type: 'output_text', text: '', annotations: [], logprobs: [] } }),
+    ...pieces.map((delta) => event('response.output_text.delta', { ...at, delta, logprobs: [] })),
+    event('response.output_text.done', { ...at, text, logprobs: [] }),
+    event('response.content_part.done', { ...at, part: { type: 'output_text', text, annotations: [], logprobs: [] } }),
+    event('response.output_item.done', { output_index: 0, item: messageItem(ids.message, text, 'completed') }),
+    event('response.completed', { response: responseObject(model, text, usage, ids) }),
+  ];
+}

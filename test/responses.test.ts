@@ -1,0 +1,92 @@
+import OpenAI from 'openai';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { responseObject, responseStreamEvents, responsesUsage } from './fakes/openai-responses.ts';
+import { type FakeUpstream, startFakeUpstream } from './fakes/upstream.ts';
+import { eventually, spendLogRow } from './support/keys.ts';
+import { startTestStack, TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
+
+/**
+ * `POST /v1/responses` (OpenAI's Responses API) with the official openai
+ * client: passed through to a provider that speaks it, plain and streamed,
+ * with the call counted like any other (spend-log row from the provider's
+ * usage), and a clear 400 for a model whose provider does not.
+ */
+
+let fake: FakeUpstream;
+let stack: TestStack;
+let client: OpenAI;
+
+beforeAll(async () => {
+  fake = await startFakeUpstream();
+  stack = await startTestStack({
+    configYaml: `
+model_list:
+  - model_name: gpt-4o
+    litellm_params: {model: openai/gpt-4o, api_base: "${fake.url}/v1", api_key: sk-upstream-responses-0001}
+  - model_name: claude
+    litellm_params: {model: anthropic/claude-sonnet-4-5, api_base: "${fake.url}", api_key: sk-ant-upstream-0002}
+`,
+  });
+  client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: TEST_MASTER_KEY, maxRetries: 0 });
+});
+afterAll(async () => {
+  await stack?.stop();
+  await fake?.close();
+});
+beforeEach(() => fake.reset());
+
+describe('/v1/responses', () => {
+  it('passes a response through to the provider and records its usage', async () => {
+    fake.enqueue({ kind: 'json', body: responseObject('gpt-4o-2024-08-06', 'Hello there!', responsesUsage(12, 3)) });
+    const { data, response } = await client.responses.create({ model: 'gpt-4o', instructions: 'Be brief.', input: 'Say hello', max_output_tokens: 50 }).withResponse();
+    expect(data.output_text).toBe('Hello there!');
+    expect(data.usage).toMatchObject({ input_tokens: 12, output_tokens: 3 });
+
+    const [sent] = fake.requests;
+    expect(sent!.path).toBe('/v1/responses');
+    expect(sent!.headers.authorization).toBe('Bearer sk-upstream-responses-0001');
+    expect(sent!.body).toEqual({ model: 'gpt-4o', instructions: 'Be brief.', input: 'Say hello', max_output_tokens: 50 });
+
+    const callId = response.headers.get('x-litellm-call-id') ?? '';
+    expect(callId).not.toBe('');
+    const row = await eventually(() => spendLogRow(stack.db.url, callId));
+    expect(row).toMatchObject({ call_type: 'aresponses', model_group: 'gpt-4o', prompt_tokens: 12, completion_tokens: 3, status: 'success' });
+    expect(row.spend as number).toBeGreaterThan(0);
+  });
+
+  it('streams the provider\'s events as they are, and counts the usage of its response.completed', async () => {
+    fake.enqueue({ kind: 'sse', events: responseStreamEvents('gpt-4o-2024-08-06', ['Hel', 'lo ', 'there'], responsesUsage(20, 5)), intervalMs: 5 });
+    const { data: stream, response } = await client.responses.create({ model: 'gpt-4o', input: [{ role: 'user', content: 'Say hello' }], stream: true }).withResponse();
+    const types: string[] = [];
+    let text = '';
+    let completed: OpenAI.Responses.Response | undefined;
+    for await (const event of stream) {
+      types.push(event.type);
+      if (event.type === 'response.output_text.delta') text += event.delta;
+      if (event.type === 'response.completed') completed = event.response;
+    }
+    expect(text).toBe('Hello there');
+    expect(types[0]).toBe('response.created');
+    expect(types.at(-1)).toBe('response.completed');
+    expect(completed?.usage).toMatchObject({ input_tokens: 20, output_tokens: 5 });
+    // Nothing added to the provider's request: the Responses API always reports usage when it streams.
+    expect(fake.requests[0]!.body).toEqual({ model: 'gpt-4o', input: [{ role: 'user', content: 'Say hello' }], stream: true });
+
+    const row = await eventually(() => spendLogRow(stack.db.url, response.headers.get('x-litellm-call-id') ?? ''));
+    expect(row).toMatchObject({ call_type: 'aresponses', prompt_tokens: 20, completion_tokens: 5, status: 'success' });
+  });
+
+  it('refuses a model whose provider does not speak the Responses API, and bad input, with a 400 and no upstream call', async () => {
+    const refused = await client.responses.create({ model: 'claude', input: 'hi' }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((refused as InstanceType<typeof OpenAI.APIError>).message).toContain('does not serve /responses');
+
+    const bad = await fetch(`${stack.url}/v1/responses`, {
+      method: 'POST', headers: { authorization: `Bearer ${TEST_MASTER_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o', input: 42 }),
+    });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ error: { message: expect.stringContaining('input must be a string or a list of input items'), param: 'input' } });
+    expect(fake.requests).toHaveLength(0);
+  });
+});
