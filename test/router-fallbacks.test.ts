@@ -116,6 +116,9 @@ describe('retries and fallbacks', () => {
     expect(primary.requests).toHaveLength(0);
     expect(secondary.requests).toHaveLength(1);
     expect(response.headers.get('x-litellm-model-group')).toBe('big-context');
+    // No call retried: the group it skipped is one fallback, not a retry (nor minus one).
+    expect(response.headers.get('x-litellm-attempted-retries')).toBe('0');
+    expect(response.headers.get('x-litellm-attempted-fallbacks')).toBe('1');
   });
 
   it('honour the client\'s own fallbacks, and not retry a request the provider calls bad', async () => {

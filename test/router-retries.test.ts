@@ -25,7 +25,8 @@ beforeAll(async () => {
   - model_name: ${group}
     litellm_params: {model: openai/gpt-4o, api_base: "${upstream.url}/v1", api_key: sk-${group}}`;
   stack = await startTestStack({
-    // No router_settings: the defaults are what is tested. No fallbacks, so the pair's failing deployment is never cooled down early.
+    // No router_settings: the defaults are what is tested. The pair's failing deployment fails at most twice a
+    // test, under the four failures a minute that would cool it; `single` has no fallbacks, so it is never cooled.
     configYaml: `model_list:${deployment('single', single)}${deployment('pair', shaky)}${deployment('pair', steady)}\n`,
   });
   client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: TEST_MASTER_KEY, maxRetries: 0 });
@@ -91,5 +92,60 @@ describe('retries by default', () => {
     expect(shaky.requests.length).toBeGreaterThanOrEqual(2);
     // Every call was answered by the steady deployment, first or straight after the shaky one's 429.
     expect(steady.requests).toHaveLength(calls);
+  });
+});
+
+describe('retries and cooldowns', () => {
+  let left: FakeUpstream;
+  let right: FakeUpstream;
+  let stuck: FakeUpstream;
+  let cooling: TestStack;
+  beforeAll(async () => {
+    [left, right, stuck] = await Promise.all([startFakeUpstream(), startFakeUpstream(), startFakeUpstream({ default: { kind: 'hang' } })]) as [FakeUpstream, FakeUpstream, FakeUpstream];
+    cooling = await startTestStack({
+      configYaml: `model_list:
+  - model_name: fragile
+    litellm_params: {model: openai/gpt-4o, api_base: "${left.url}/v1", api_key: sk-left}
+  - model_name: fragile
+    litellm_params: {model: openai/gpt-4o, api_base: "${right.url}/v1", api_key: sk-right}
+  - model_name: stuck
+    litellm_params: {model: openai/gpt-4o, api_base: "${stuck.url}/v1", api_key: sk-stuck}
+router_settings:
+  allowed_fails: 0
+litellm_settings:
+  request_timeout: 2
+`,
+    });
+  });
+  afterAll(async () => {
+    await cooling?.stop();
+    await Promise.all([left, right, stuck].map((u) => u?.close()));
+  });
+
+  it('do not go back to a deployment the request itself has cooled down: with none left, the error comes at once', async () => {
+    for (const u of [left, right]) u.setDefault(failing(429, { 'retry-after': '5' }));
+    const started = Date.now();
+    const res = await fetch(`${cooling.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TEST_MASTER_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'fragile', messages: [{ role: 'user', content: 'hello there' }] }),
+    });
+    expect(res.status).toBe(429);
+    // Each deployment once (the first failure cools each, allowed_fails: 0), no wait for the 5 s retry-after.
+    expect(left.requests.length + right.requests.length).toBe(2);
+    expect(left.requests).toHaveLength(1);
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(res.headers.get('x-litellm-attempted-retries')).toBe('1');
+  });
+
+  it('count no retry that never happened when the request\'s time runs out in its first attempt', async () => {
+    const res = await fetch(`${cooling.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TEST_MASTER_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'stuck', messages: [{ role: 'user', content: 'hello there' }] }),
+    });
+    expect(res.status).toBe(408);
+    expect(stuck.requests).toHaveLength(1);
+    expect(res.headers.get('x-litellm-attempted-retries')).toBe('0');
   });
 });

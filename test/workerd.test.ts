@@ -225,7 +225,7 @@ describe('the generated config in real workerd', () => {
     const { response } = await client().chat.completions.create({ model: 'mock-gpt', messages }).withResponse();
     const lastId = response.headers.get('x-litellm-call-id') ?? '';
     // Stop once the record is on disk in the queue, before its batch (max_batch_timeout = 1 s) is delivered.
-    // (A SIGTERM within the gateway's 100 ms send window loses it: workerd exits without awaiting waitUntil.)
+    // (A SIGTERM within the gateway's 400 ms send window loses it: workerd exits without awaiting waitUntil.)
     await eventually(async () => ((await queuedMessages(storageDir)) > 0 ? true : undefined), 5_000);
     const first = workerd;
     const exit = await first?.stop();

@@ -89,7 +89,8 @@ export async function routeCall(input: RouteInput): Promise<Routed> {
   const strategy = (config.router_settings.routing_strategy ?? 'simple-shuffle') as RoutingStrategy;
   const queue: { group: string; reason: FallbackReason }[] = [{ group: input.requested, reason: 'error' }];
   const visited = new Set<string>();
-  let attempts = 0;
+  // Attempts after a group's first (x-litellm-attempted-retries); groups tried after the first are the fallbacks.
+  let retries = 0;
   let groupsTried = 0;
   let lastError: GatewayError | undefined;
   let soonestRetry: number | undefined;
@@ -138,10 +139,11 @@ export async function routeCall(input: RouteInput): Promise<Routed> {
       const pool = available.filter((d) => !tried.has(d.id));
       const deployment = choose(strategy, pool.length ? pool : available, health, input.random, config.router_settings.routing_strategy_args) as DeploymentRef;
       const msLeft = input.deadline - Date.now();
-      if (msLeft <= 0) throw withAttempts(lastError ?? new GatewayError('Request timed out', { status: 408, type: 'timeout_error' }), attempts - groupsTried + 1, groupsTried - 1);
-      attempts++;
+      if (msLeft <= 0) throw withAttempts(lastError ?? new GatewayError('Request timed out', { status: 408, type: 'timeout_error' }), retries, groupsTried - 1);
+      if (attempt > 0) retries++;
       const started = Date.now();
       trackInFlight(deployment.id, 1);
+      let inFlight = true;
       if (usageBased(strategy)) countCall(group, deployment.id, started);
       try {
         const answer = await input.call(deployment, attemptTimeoutMs(state, deployment, input.stream, msLeft, input.overrides));
@@ -149,13 +151,13 @@ export async function routeCall(input: RouteInput): Promise<Routed> {
         if (groupsTried > 1) {
           recordFallback(env, ctx, { caller: input.caller, requestedModel: input.requested, fallbackModel: group, known: input.catalog.groups, error: lastError, provider: deployment.provider, success: true });
         }
-        return { answer, deployment, attemptedRetries: attempts - groupsTried, attemptedFallbacks: groupsTried - 1 };
+        return { answer, deployment, attemptedRetries: retries, attemptedFallbacks: groupsTried - 1 };
       } catch (caught) {
         const err = caught instanceof GatewayError ? caught : new GatewayError('Internal server error', { status: 500, type: 'internal_server_error', retryable: true });
         lastError = err;
         if (countsAgainst(err)) reportOutcome(env, ctx, config, group, { deploymentId: deployment.id, ok: false, at: Date.now(), allowedFails: allowedFailsFor(config, err) }, { deployment, status: err.status, reason: err.message });
         tried.add(deployment.id);
-        if (isRequestError(err)) throw withAttempts(err, attempts - groupsTried, groupsTried - 1);
+        if (isRequestError(err)) throw withAttempts(err, retries, groupsTried - 1);
         if (err.type === 'content_policy_violation') {
           fallBack(requested, 'content_policy');
           break;
@@ -168,10 +170,23 @@ export async function routeCall(input: RouteInput): Promise<Routed> {
           fallBack(requested, 'error');
           break;
         }
+        trackInFlight(deployment.id, -1);
+        inFlight = false;
+        // This failure (or another request's) may have cooled a deployment: as LiteLLM re-reads the healthy
+        // deployments before a retry, what is left is read again, and with none left the group is done.
+        if (coolable) {
+          const fresh = await groupHealth(env, ctx, config, group);
+          const at = Date.now();
+          available = available.filter((d) => !(fresh.cooldowns[d.id]! > at));
+          if (!available.length) {
+            fallBack(requested, 'error');
+            break;
+          }
+        }
         // As in LiteLLM: a deployment not tried yet is tried at once; the same one again after a backoff.
         if (available.every((d) => tried.has(d.id))) await new Promise((r) => setTimeout(r, backoffMs(attempt, err, config, input.deadline - Date.now(), input.random)));
       } finally {
-        trackInFlight(deployment.id, -1);
+        if (inFlight) trackInFlight(deployment.id, -1);
       }
     }
   }
@@ -179,7 +194,7 @@ export async function routeCall(input: RouteInput): Promise<Routed> {
   if (groupsTried > 1) {
     recordFallback(env, ctx, { caller: input.caller, requestedModel: input.requested, fallbackModel: [...visited].at(-1) ?? input.requested, known: input.catalog.groups, error: final, success: false });
   }
-  throw withAttempts(final, Math.max(0, attempts - groupsTried), Math.max(0, groupsTried - 1));
+  throw withAttempts(final, retries, Math.max(0, groupsTried - 1));
 }
 
 /** LiteLLM's 429 when every deployment of a group is cooling down, with the cooldown's `retry-after`. */

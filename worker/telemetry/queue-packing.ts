@@ -68,38 +68,46 @@ export interface PackQueue {
   send(body: Uint8Array, options: { contentType: 'bytes' }): Promise<unknown>;
 }
 
+/** How long a flush may keep sending (and retrying) before it gives up on the rest, logged: inside `waitUntil`'s 30 s. */
+export const SHIP_BUDGET_MS = 20_000;
+
 /**
  * Packs the entries (packMessages) and sends each message with its own
  * `send`, retried (sendWithRetry), before packing the next. Not `sendBatch`:
  * in workerd a batch's bodies travel as base64 in JSON that its Queue Worker
  * decodes byte by byte (bench:ab: 3% of the gateway's throughput), where
  * `send` hands its bytes over as they are; on Cloudflare both cost the same
- * operations per 64 KB, and a flush (in `waitUntil`) has time for a few
- * round trips. Never throws: what could not be sent is logged with the ids
- * it concerns (`what` names them: "spend log", "request").
+ * operations per 64 KB. A flush runs in `waitUntil`, which Cloudflare ends
+ * after 30 s: past `budgetMs` (SHIP_BUDGET_MS; a Queue failing every send
+ * costs each message about 2 s of retries) the rest is not tried. Never
+ * throws: what could not be sent is logged as it is given up on, with every
+ * id it concerns (`what` names them: "spend log", "request").
  */
-export async function shipPacks<E extends PackEntry>(queue: PackQueue, entries: readonly E[], wrap: (joined: string, group: readonly E[]) => string, what: { noun: string; idOf(entry: E): string; messageChars?: number }): Promise<void> {
-  const ids = (list: readonly E[]) => `${list.length} (${list.slice(0, 5).map(what.idOf).join(', ')}${list.length > 5 ? ', ...' : ''})`;
-  const messages = packMessages(entries, wrap, what.messageChars);
-  const tooLarge: E[] = [];
-  let sent = 0;
+export async function shipPacks<E extends PackEntry>(queue: PackQueue, entries: readonly E[], wrap: (joined: string, group: readonly E[]) => string, what: { noun: string; idOf(entry: E): string; messageChars?: number; budgetMs?: number }): Promise<void> {
+  const ids = (list: readonly E[]) => `${list.length} (${list.map(what.idOf).join(', ')})`;
+  const giveUpAt = Date.now() + (what.budgetMs ?? SHIP_BUDGET_MS);
+  // Messages come in the entries' order: what was sent or given up on so far is a prefix of them.
+  let done = 0;
   try {
-    for (const packed of messages) {
+    for (const packed of packMessages(entries, wrap, what.messageChars)) {
       if ('tooLarge' in packed) {
-        tooLarge.push(packed.tooLarge);
+        console.error(`${what.noun}: ${ids([packed.tooLarge])} too large for a queue message even compressed; not sent`);
+        done++;
         continue;
+      }
+      if (Date.now() >= giveUpAt) {
+        console.error(`${what.noun} send given up: ${ids(entries.slice(done))} not sent, the flush's ${what.budgetMs ?? SHIP_BUDGET_MS} ms are spent`);
+        return;
       }
       const err = await sendWithRetry(() => queue.send(packed.body, { contentType: 'bytes' }));
       if (err !== undefined) {
         console.error(`${what.noun} send failed ${SEND_ATTEMPTS} times for ${ids(packed.entries)}:`, err instanceof Error ? err.message : String(err));
       }
-      sent += packed.entries.length;
+      done += packed.entries.length;
     }
   } catch (err) {
-    // Messages come in the entries' order: what was sent or left out so far is a prefix of them.
-    console.error(`${what.noun} send failed: ${ids(entries.slice(sent + tooLarge.length))} could not be packed:`, err instanceof Error ? err.message : String(err));
+    console.error(`${what.noun} send failed: ${ids(entries.slice(done))} could not be packed:`, err instanceof Error ? err.message : String(err));
   }
-  if (tooLarge.length) console.error(`${what.noun}: ${ids(tooLarge)} too large for a queue message even compressed; not sent`);
 }
 
 /** An upper bound of a JSON text's UTF-8 size without encoding it: ASCII is its length, anything else at most 3 bytes a unit. */
