@@ -20,51 +20,64 @@ const ENTITIES: { kind: EntityKind; table: string; id: string; spend: string }[]
 /** Limiters told at once. */
 const LIMITER_PARALLELISM = 16;
 
+interface Zeroed { entity: typeof ENTITIES[number]; id: string; spend: number }
+
 describeRoute({ method: 'post', path: '/global/spend/reset', summary: "Every key's and team's spend back to 0 (master key only); spend logs are kept", tag: 'spend' });
 spendResetRoutes.post('/global/spend/reset', async (c) => {
   if (c.get('caller').kind !== 'master') {
     throw new GatewayError('Only the master key can reset the global spend (/global/spend/reset).', { status: 403, type: 'auth_error' });
   }
-  const { db, pool } = c.get('db')();
-  // Each limiter is told first (it holds the spend the gateway enforces); only the entities whose limiter took
-  // it are zeroed in Postgres, so a limiter that could not be reached keeps its row's spend and the next call
-  // of this route picks it up again: no entity ends up reset in one place and not the other.
-  const reset = new Map<EntityKind, { ids: string[]; spend: number }>();
-  let failed = 0;
-  for (const entity of ENTITIES) {
-    const { rows } = await pool.query<{ id: string; spend: number }>(`SELECT "${entity.id}"::text AS id, "${entity.spend}" AS spend FROM "${entity.table}" WHERE "${entity.spend}" <> 0`);
-    const done: string[] = [];
-    let spend = 0;
-    for (let i = 0; i < rows.length; i += LIMITER_PARALLELISM) {
-      const slice = rows.slice(i, i + LIMITER_PARALLELISM);
-      const results = await Promise.allSettled(slice.map((r) => resetLimiterSpend(c.env, entity.kind, r.id, undefined, 0)));
-      results.forEach((result, j) => {
-        const row = slice[j]!;
-        if (result.status === 'fulfilled') {
-          done.push(row.id);
-          spend += row.spend;
-        } else {
-          failed++;
-          console.error(`global spend reset: limiter ${entity.kind}:${entity.kind === 'key' ? `${row.id.slice(0, 8)}...` : row.id} not reset:`, result.reason instanceof Error ? result.reason.message : String(result.reason));
-        }
-      });
+  const { db } = c.get('db')();
+  // Postgres first, a statement a table (the rows locked, so spend the consumer adds meanwhile lands after
+  // the reset, not into it). A limiter that reads Postgres from now on finds 0 and keeps its own count,
+  // which is higher, until it is told below; one told first could read the old spend back.
+  const zeroed: Zeroed[] = await db.transaction(async (tx) => {
+    const all: Zeroed[] = [];
+    for (const entity of ENTITIES) {
+      const [table, id, spend] = [`"${entity.table}"`, `"${entity.id}"`, `"${entity.spend}"`].map((name) => sql.raw(name));
+      const { rows } = await tx.execute<{ id: string; spend: number }>(sql`
+        WITH old AS (SELECT ${id} AS id, ${spend} AS spend FROM ${table} WHERE ${spend} <> 0 FOR UPDATE)
+        UPDATE ${table} t SET ${spend} = 0 FROM old WHERE t.${id} = old.id
+        RETURNING old.id::text AS id, old.spend::float8 AS spend`);
+      all.push(...rows.map((r) => ({ entity, id: r.id, spend: Number(r.spend) })));
     }
-    reset.set(entity.kind, { ids: done, spend });
+    return all;
+  });
+  const failed: Zeroed[] = [];
+  for (let i = 0; i < zeroed.length; i += LIMITER_PARALLELISM) {
+    const slice = zeroed.slice(i, i + LIMITER_PARALLELISM);
+    const results = await Promise.allSettled(slice.map((z) => resetLimiterSpend(c.env, z.entity.kind, z.id, undefined, 0)));
+    results.forEach((result, j) => {
+      if (result.status === 'fulfilled') return;
+      const z = slice[j]!;
+      failed.push(z);
+      console.error(`global spend reset: limiter ${z.entity.kind}:${z.entity.kind === 'key' ? `${z.id.slice(0, 8)}...` : z.id} not reset:`, result.reason instanceof Error ? result.reason.message : String(result.reason));
+    });
   }
   await db.transaction(async (tx) => {
+    // An entity whose limiter could not be told gets its spend back (plus what landed since), so the
+    // limiter and Postgres agree and the next call of this route finds it again.
     for (const entity of ENTITIES) {
-      const { ids, spend } = reset.get(entity.kind)!;
-      if (!ids.length) continue;
-      await tx.execute(sql`UPDATE ${sql.raw(`"${entity.table}"`)} SET ${sql.raw(`"${entity.spend}"`)} = 0 WHERE ${sql.raw(`"${entity.id}"`)}::text = ANY(${sql.param(ids)}::text[])`);
+      const back = failed.filter((z) => z.entity === entity);
+      if (back.length) {
+        const [table, id, spend] = [`"${entity.table}"`, `"${entity.id}"`, `"${entity.spend}"`].map((name) => sql.raw(name));
+        await tx.execute(sql`
+          UPDATE ${table} t SET ${spend} = t.${spend} + b.spend
+          FROM unnest(${sql.param(back.map((z) => z.id))}::text[], ${sql.param(back.map((z) => z.spend))}::float8[]) AS b(id, spend)
+          WHERE t.${id}::text = b.id`);
+      }
+      const done = zeroed.filter((z) => z.entity === entity && !back.includes(z));
       // One audit row a table: the reset may touch thousands of rows.
-      await writeAudit(tx, {
-        caller: c.get('caller'), action: 'updated', table: entity.table, objectId: '*',
-        before: { entities: ids.length, spend }, after: { spend: 0 },
-      });
+      if (done.length) {
+        await writeAudit(tx, {
+          caller: c.get('caller'), action: 'updated', table: entity.table, objectId: '*',
+          before: { entities: done.length, spend: done.reduce((n, z) => n + z.spend, 0) }, after: { spend: 0 },
+        });
+      }
     }
   });
-  if (failed) {
-    throw new GatewayError(`Spend reset for all but ${failed} keys and teams, whose limiters could not be reached; their spend is unchanged. Call /global/spend/reset again.`, { status: 503, type: 'service_unavailable' });
+  if (failed.length) {
+    throw new GatewayError(`Spend reset for all but ${failed.length} keys and teams, whose limiters could not be reached; their spend is unchanged. Call /global/spend/reset again.`, { status: 503, type: 'service_unavailable' });
   }
   return c.json({ message: 'Spend for all API Keys and Teams reset successfully', status: 'success' });
 });
