@@ -25,6 +25,10 @@ model_list:
     litellm_params: {model: openai/gpt-4o, api_base: "${fake.url}/v1", api_key: sk-upstream-responses-0001}
   - model_name: claude
     litellm_params: {model: anthropic/claude-sonnet-4-5, api_base: "${fake.url}", api_key: sk-ant-upstream-0002}
+  - model_name: mixed
+    litellm_params: {model: anthropic/claude-sonnet-4-5, api_base: "${fake.url}", api_key: sk-ant-upstream-0003}
+  - model_name: mixed
+    litellm_params: {model: openai/gpt-4o-mini, api_base: "${fake.url}/v1", api_key: sk-upstream-responses-0004}
 `,
   });
   client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: TEST_MASTER_KEY, maxRetries: 0 });
@@ -37,20 +41,26 @@ beforeEach(() => fake.reset());
 
 describe('/v1/responses', () => {
   it('passes a response through to the provider and records its usage', async () => {
-    fake.enqueue({ kind: 'json', body: responseObject('gpt-4o-2024-08-06', 'Hello there!', responsesUsage(12, 3)) });
-    const { data, response } = await client.responses.create({ model: 'gpt-4o', instructions: 'Be brief.', input: 'Say hello', max_output_tokens: 50 }).withResponse();
+    // The answer echoes the client's user and metadata after its usage, as OpenAI's does: neither may pass for it.
+    fake.enqueue({ kind: 'json', body: { ...responseObject('gpt-4o-2024-08-06', 'Hello there!', responsesUsage(12, 3)), user: 'usage', metadata: { usage: '{"input_tokens":1}' } } });
+    const { data, response } = await client.responses.create({
+      model: 'gpt-4o', instructions: 'Be brief.', input: 'Say hello', max_output_tokens: 50, user: 'usage', metadata: { usage: '{"input_tokens":1}' },
+      // @ts-expect-error LiteLLM's field for the gateway's own metadata on this API
+      litellm_metadata: { tags: ['responses-test'] },
+    }).withResponse();
     expect(data.output_text).toBe('Hello there!');
     expect(data.usage).toMatchObject({ input_tokens: 12, output_tokens: 3 });
 
     const [sent] = fake.requests;
     expect(sent!.path).toBe('/v1/responses');
     expect(sent!.headers.authorization).toBe('Bearer sk-upstream-responses-0001');
-    expect(sent!.body).toEqual({ model: 'gpt-4o', instructions: 'Be brief.', input: 'Say hello', max_output_tokens: 50 });
+    // The request's own metadata is the provider's on this API (stored with the response); litellm_metadata is the gateway's.
+    expect(sent!.body).toEqual({ model: 'gpt-4o', instructions: 'Be brief.', input: 'Say hello', max_output_tokens: 50, user: 'usage', metadata: { usage: '{"input_tokens":1}' } });
 
     const callId = response.headers.get('x-litellm-call-id') ?? '';
     expect(callId).not.toBe('');
     const row = await eventually(() => spendLogRow(stack.db.url, callId));
-    expect(row).toMatchObject({ call_type: 'aresponses', model_group: 'gpt-4o', prompt_tokens: 12, completion_tokens: 3, status: 'success' });
+    expect(row).toMatchObject({ call_type: 'aresponses', model_group: 'gpt-4o', prompt_tokens: 12, completion_tokens: 3, status: 'success', request_tags: ['responses-test'] });
     expect(row.spend as number).toBeGreaterThan(0);
   });
 
@@ -76,6 +86,25 @@ describe('/v1/responses', () => {
     expect(row).toMatchObject({ call_type: 'aresponses', prompt_tokens: 20, completion_tokens: 5, status: 'success' });
   });
 
+  it('records a stream the provider ends with response.failed as a failure', async () => {
+    const events = responseStreamEvents('gpt-4o-2024-08-06', ['Hel'], responsesUsage(20, 1));
+    const failedResponse = { ...responseObject('gpt-4o-2024-08-06', '', responsesUsage(20, 1)), status: 'failed', error: { code: 'server_error', message: 'The model had an error' } };
+    events[events.length - 1] = `event: response.failed\ndata: ${JSON.stringify({ type: 'response.failed', sequence_number: 99, response: failedResponse })}\n\n`;
+    fake.enqueue({ kind: 'sse', events });
+    const { data: stream, response } = await client.responses.create({ model: 'gpt-4o', input: 'Say hello', stream: true }).withResponse();
+    const types: string[] = [];
+    for await (const event of stream) types.push(event.type);
+    expect(types.at(-1)).toBe('response.failed');
+    const row = await eventually(() => spendLogRow(stack.db.url, response.headers.get('x-litellm-call-id') ?? ''));
+    expect(row).toMatchObject({ call_type: 'aresponses', status: 'failure', prompt_tokens: 20 });
+  });
+
+  it('sends a group of mixed providers to the deployments that speak it', async () => {
+    for (let i = 0; i < 6; i++) fake.enqueue({ kind: 'json', body: responseObject('gpt-4o-mini', `answer ${i}`, responsesUsage(5, 2)) });
+    for (let i = 0; i < 6; i++) expect((await client.responses.create({ model: 'mixed', input: 'hi' })).output_text).toBe(`answer ${i}`);
+    expect(fake.requests.map((r) => r.path)).toEqual(Array(6).fill('/v1/responses'));
+  });
+
   it('refuses a model whose provider does not speak the Responses API, and bad input, with a 400 and no upstream call', async () => {
     const refused = await client.responses.create({ model: 'claude', input: 'hi' }).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(OpenAI.BadRequestError);
@@ -87,6 +116,10 @@ describe('/v1/responses', () => {
     });
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ error: { message: expect.stringContaining('input must be a string or a list of input items'), param: 'input' } });
+    // A background response would be answered later, through a route the gateway does not serve: it could not be counted.
+    const background = await client.responses.create({ model: 'gpt-4o', input: 'hi', background: true }).catch((e: unknown) => e);
+    expect(background).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((background as InstanceType<typeof OpenAI.APIError>).message).toContain('background: true is not supported');
     expect(fake.requests).toHaveLength(0);
   });
 });

@@ -99,7 +99,7 @@ export const cacheParamsSchema = z.object({
   namespace: str.optional(),
   ttl: nonNegative.optional(),
   max_size: posInt.optional(),
-  supported_call_types: z.array(z.enum(['acompletion', 'atext_completion', 'aembedding', 'completion', 'text_completion', 'embedding'])).optional(),
+  supported_call_types: z.array(z.enum(['acompletion', 'atext_completion', 'aembedding', 'completion', 'text_completion', 'embedding', 'aresponses', 'responses'])).optional(),
   mode: z.enum(['default_on', 'default_off']).optional(),
 });
 

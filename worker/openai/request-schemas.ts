@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PROVIDER_METADATA } from '../providers/types.ts';
 
 /**
  * The parts of OpenAI request bodies the gateway reads. Everything else is
@@ -50,11 +51,27 @@ export const embeddingRequestSchema = z.looseObject({
 /** `/v1/responses`: the gateway reads the model, the input (for estimates and logs) and whether it streams. */
 export const responsesRequestSchema = z.looseObject({
   ...common,
-  input: z.union([z.string(), z.array(z.looseObject({}), { error: 'input items must be objects' })], { error: 'input must be a string or a list of input items' }),
+  // Optional, as in OpenAI's API: a stored prompt (`prompt`) or a conversation can stand in for it.
+  input: z.union([z.string(), z.array(z.looseObject({}), { error: 'input items must be objects' })], { error: 'input must be a string or a list of input items' }).optional(),
+  // The answer would come later, from GET /v1/responses/{id}, which the gateway does not serve: it could not count it.
+  background: z.union([z.literal(false), z.null()], { error: 'background: true is not supported through the gateway (its usage could not be counted); send the request without it' }).optional(),
   instructions: z.string({ error: 'instructions must be a string' }).nullable().optional(),
   stream: z.boolean({ error: 'stream must be true or false' }).nullable().optional(),
   max_output_tokens: z.number({ error: 'max_output_tokens must be a number' }).int().positive().nullable().optional(),
 });
+
+/**
+ * A Responses API body as the gateway reads it: `litellm_metadata` is its `metadata` (tags, spend-log
+ * metadata, Langfuse fields), and the request's own `metadata`, the provider's, rides under
+ * PROVIDER_METADATA for the adapter to send on.
+ */
+export function responsesGatewayView(body: Record<string, unknown>): Record<string, unknown> {
+  const { metadata, litellm_metadata: gateway, ...rest } = body;
+  const view: Record<string | symbol, unknown> = { ...rest };
+  if (gateway !== undefined) view.metadata = gateway;
+  if (metadata !== undefined) view[PROVIDER_METADATA] = metadata;
+  return view as Record<string, unknown>;
+}
 
 export type ChatRequest = z.output<typeof chatRequestSchema>;
 
@@ -112,7 +129,7 @@ export function promptText(body: Record<string, unknown>): string {
       return '';
     }).join('\n');
   }
-  const value = body.prompt ?? body.input;
+  const value = typeof body.prompt === 'string' || Array.isArray(body.prompt) ? body.prompt : body.input;
   // A Responses API input: a string, or items whose content is a string or parts with text.
   if (Array.isArray(value) && value.some((v) => typeof v === 'object' && v !== null && !Array.isArray(v))) {
     const instructions = typeof body.instructions === 'string' ? `${body.instructions}\n` : '';

@@ -30,10 +30,20 @@ export function providerFor(d: DeploymentRef, endpoint: Endpoint, mocked: boolea
       status: 501, type: 'not_implemented_error', provider: d.provider,
     });
   }
-  if (!adapter.endpoints.has(endpoint)) {
-    throw new GatewayError(`Model group ${d.group} (${d.provider}) does not serve /${ENDPOINT_PATHS[endpoint]}`, {
-      status: 400, type: 'bad_request_error', param: 'model',
-    });
-  }
+  const refused = endpointRefusal(d, endpoint, mocked);
+  if (refused) throw refused;
   return adapter;
+}
+
+/**
+ * The 400 of a deployment whose adapter does not serve `endpoint` (the router skips such deployments of a
+ * group, and a group with none for its fallbacks); undefined when it does, or has no adapter at all.
+ */
+export function endpointRefusal(d: DeploymentRef, endpoint: Endpoint, mocked: boolean): GatewayError | undefined {
+  const adapter = mocked ? mock : PROVIDERS.get(d.provider);
+  if (!adapter || adapter.endpoints.has(endpoint)) return undefined;
+  const who = mocked ? 'mock_response' : `${d.provider}`;
+  return new GatewayError(`Model group ${d.group} (${who}) does not serve /${ENDPOINT_PATHS[endpoint]}`, {
+    status: 400, type: 'bad_request_error', param: 'model',
+  });
 }

@@ -4,6 +4,13 @@ import type { DeploymentRef } from '../models/deployments.ts';
 
 export type Endpoint = 'chat' | 'completion' | 'embedding' | 'responses';
 
+/**
+ * A Responses API request's own `metadata` (the provider stores it with the response), kept under this
+ * key of the body the gateway reads, where `metadata` is the gateway's (`litellm_metadata` on that API,
+ * as in LiteLLM). A symbol: JSON and Object.entries never see it, so it reaches only the adapter.
+ */
+export const PROVIDER_METADATA = Symbol('provider metadata');
+
 /** Token counts of one call. `reported` is false when they were estimated (a stream cut short). */
 export interface UsageReport {
   promptTokens: number;

@@ -10,10 +10,10 @@ import { resolveGroup } from '../router/resolve-group.ts';
 import { routeCall } from '../router/route-call.ts';
 import { countTokens } from '../router/health.ts';
 import { usageBased } from '../router/strategies.ts';
-import { promptText } from '../openai/request-schemas.ts';
+import { promptText, responsesGatewayView } from '../openai/request-schemas.ts';
 import { readJsonBody } from '../openai/read-body.ts';
 import { estimateTokens } from '../providers/openai-compatible/usage.ts';
-import { providerFor } from '../providers/registry.ts';
+import { endpointRefusal, providerFor } from '../providers/registry.ts';
 import type { Endpoint, ProviderAnswer } from '../providers/types.ts';
 import { gatewayState } from '../state.ts';
 import { replayAsStream } from '../cache/replay.ts';
@@ -67,12 +67,13 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   const { modelFromPath } = options;
   // A request without a key is refused before its body is read, as LiteLLM authenticates first.
   const who = await identify(c.req.raw.headers, state.masterKeyHash, state.keyHeader);
-  const body = options.body
+  const read = options.body
     ? validated(schema, modelFromPath ? { ...options.body, model: modelFromPath } : options.body)
     : await readJsonBody(c.req.raw, schema, {
       ...(sizeMb ? { maxBytes: sizeMb * 1024 * 1024 } : {}),
       ...(modelFromPath ? { overrides: { model: modelFromPath } } : {}),
     });
+  const body = endpoint === 'responses' ? responsesGatewayView(read) : read;
   const overrides = callOverrides(body, c.req.raw.headers);
   const group = body.model as string;
   seen.group = group;
@@ -157,8 +158,9 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   // This request fills the cache for the key; identical requests arriving meanwhile wait for it.
   const settleLeader = cache?.save ? lead(cache) : undefined;
   const upstreamStartedAt = Date.now();
+  const mocked = typeof body.mock_response === 'string';
   const callProvider = async (d: DeploymentRef, timeout: number): Promise<ProviderAnswer> => {
-    const adapter = providerFor(d, endpoint, typeof body.mock_response === 'string');
+    const adapter = providerFor(d, endpoint, mocked);
     deployment = d;
     ctx.deployment = d;
     return adapter.call({
@@ -181,6 +183,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
     const requestTimeoutS = state.config.litellm_settings.request_timeout ?? DEFAULT_TIMEOUT_S;
     const routed = await routeCall({
       env: c.env, ctx: c.executionCtx, state, catalog, requested: routedName, stream: ctx.stream, promptTokens, caller,
+      refusal: (d) => endpointRefusal(d, endpoint, mocked),
       clientFallbacks: Array.isArray(body.fallbacks) ? body.fallbacks.filter((f): f is string => typeof f === 'string') : undefined,
       deadline: startedAt + Math.max(requestTimeoutS, overrides?.timeoutS ?? 0) * 1000,
       overrides,

@@ -45,7 +45,10 @@ export function spendRecord(ctx: RecordedCall, result: CallResult): SpendLogReco
     metadata.error_information = { error_class: error.type, error_code: String(error.status), error_message: error.message.slice(0, 500) };
   }
   const session = (requester?.session_id ?? ctx.headers.get('x-litellm-session-id')) as unknown;
-  const prompt = ctx.body.messages ?? ctx.body.prompt ?? ctx.body.input;
+  // A Responses API call's prompt is its instructions and input (its `prompt` is a stored template's reference).
+  const prompt = ctx.endpoint === 'responses'
+    ? { instructions: ctx.body.instructions ?? null, input: ctx.body.input ?? null }
+    : ctx.body.messages ?? ctx.body.prompt ?? ctx.body.input;
   return {
     request_id: ctx.callId,
     call_type: CALL_TYPES[ctx.endpoint],
@@ -100,10 +103,17 @@ function headerJson(value: string | null): unknown {
  */
 function storedResponse(ctx: RecordedCall, result: CallResult): unknown {
   const text = result.outcome?.responseText;
-  if (text === undefined || (ctx.endpoint !== 'chat' && ctx.endpoint !== 'completion')) return null;
+  if (text === undefined || ctx.endpoint === 'embedding') return null;
   const content = boundedJson(text, MAX_STORED_TEXT_CHARS);
   const u = result.outcome?.usage;
   const usage = { prompt_tokens: u?.promptTokens ?? 0, completion_tokens: u?.completionTokens ?? 0, total_tokens: (u?.promptTokens ?? 0) + (u?.completionTokens ?? 0) };
+  if (ctx.endpoint === 'responses') {
+    return {
+      object: 'response', model: ctx.deployment.model,
+      output: [{ type: 'message', role: 'assistant', content: [{ type: 'output_text', text: content }] }],
+      usage: { input_tokens: usage.prompt_tokens, output_tokens: usage.completion_tokens, total_tokens: usage.total_tokens },
+    };
+  }
   return ctx.endpoint === 'chat'
     ? { object: 'chat.completion', model: ctx.deployment.model, choices: [{ index: 0, message: { role: 'assistant', content } }], usage }
     : { object: 'text_completion', model: ctx.deployment.model, choices: [{ index: 0, text: content }], usage };

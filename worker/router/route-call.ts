@@ -22,6 +22,8 @@ export interface RouteInput {
   state: GatewayState;
   catalog: ModelCatalog;
   requested: string;
+  /** Why a deployment cannot serve this call's endpoint (a provider without /responses), undefined when it can: such deployments are skipped. */
+  refusal?: (d: DeploymentRef) => GatewayError | undefined;
   /** The client's own `fallbacks` (LiteLLM's request-body field). */
   clientFallbacks?: string[];
   stream: boolean;
@@ -120,15 +122,24 @@ export async function routeCall(input: RouteInput): Promise<Routed> {
       fallBack(requested, 'context_window');
       continue;
     }
+    // A group of mixed providers serves an endpoint only some of them speak through those.
+    const refusals = input.refusal ? fitting.map((d) => input.refusal!(d)) : [];
+    const serving = refusals.some(Boolean) ? fitting.filter((_, k) => !refusals[k]) : fitting;
+    if (!serving.length) {
+      // A fallback group that cannot serve it does not hide the error that sent the request there.
+      lastError ??= refusals.find(Boolean);
+      fallBack(requested, 'error');
+      continue;
+    }
     const health = await groupHealth(env, ctx, config, group);
     const now = Date.now();
     // As in LiteLLM, a group's only deployment is not cooled down unless there is somewhere to fall back to:
     // cooling it would only turn every request into a 429.
     const coolable = deployments.length > 1 || fallbacksFor(config, requested, 'error', requested === input.requested ? input.clientFallbacks : undefined).length > 0;
-    let available = coolable ? fitting.filter((d) => !(health.cooldowns[d.id]! > now)) : fitting;
+    let available = coolable ? serving.filter((d) => !(health.cooldowns[d.id]! > now)) : serving;
     if (usageBased(strategy)) available = underDeploymentLimits(available, health, now);
     if (!available.length) {
-      const until = Math.min(...fitting.map((d) => health.cooldowns[d.id] ?? now + 60_000));
+      const until = Math.min(...serving.map((d) => health.cooldowns[d.id] ?? now + 60_000));
       soonestRetry = Math.min(soonestRetry ?? until, until);
       lastError = noDeployments(requested, group, until, now);
       fallBack(requested, 'error');

@@ -1,6 +1,6 @@
 import type { ProviderId } from '../../config/providers.ts';
 import type { DeploymentRef } from '../../models/deployments.ts';
-import type { CallOutcome, Endpoint, ProviderAdapter, ProviderAnswer, ProviderCall } from '../types.ts';
+import { type CallOutcome, type Endpoint, PROVIDER_METADATA, type ProviderAdapter, type ProviderAnswer, type ProviderCall } from '../types.ts';
 import { displayBase } from '../upstream-url.ts';
 import { withFirstChunk } from '../first-chunk.ts';
 import { connectionError, timeoutError, upstreamError } from './errors.ts';
@@ -64,6 +64,8 @@ export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapte
       const fields = providerFields(call.body, flavor.supported?.[call.endpoint], call.dropParams, flavor.id);
       fields.model = call.deployment.model;
       const responsesApi = call.endpoint === 'responses';
+      const ownMetadata = responsesApi ? (call.body as Record<symbol, unknown>)[PROVIDER_METADATA] : undefined;
+      if (ownMetadata !== undefined) fields.metadata = ownMetadata;
       if (call.stream && !responsesApi) {
         // Usage is always counted: ask for it, and hide it from a client that did not (the Responses API always sends it).
         const asked = (fields.stream_options ?? {}) as Record<string, unknown>;
@@ -128,7 +130,8 @@ const TAIL_BYTES = 2048;
 
 function jsonOutcome(bytes: ArrayBuffer, call: ProviderCall): CallOutcome {
   const estimate = { promptTokens: call.promptTokenEstimate, completionTokens: 0, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: false };
-  if (!call.keepText) {
+  // A Responses API answer echoes the client's `user` and `metadata` after its usage: only a full parse finds the real one.
+  if (!call.keepText && call.endpoint !== 'responses') {
     const view = new Uint8Array(bytes);
     let usage = view.length > TAIL_BYTES ? usageObject(decoder.decode(view.subarray(view.length - TAIL_BYTES))) : undefined;
     usage ??= usageObject(decoder.decode(view));

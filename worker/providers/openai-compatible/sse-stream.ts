@@ -21,7 +21,8 @@ export interface StreamOptions {
 const EVENT_END = /\r?\n\r?\n/;
 // The event's own type; nested items have types too, but none starting with "response.".
 const RESPONSES_EVENT_TYPE = /"type"\s*:\s*"(response\.[a-z_.]+)"/;
-const RESPONSES_DELTA = /"delta":"((?:[^"\\]|\\.)*)"/;
+const RESPONSES_DELTA = /"delta"\s*:\s*"((?:[^"\\]|\\.)*)"/;
+const RESPONSES_ERROR_EVENT = /^\{\s*"type"\s*:\s*"error"/;
 // Content and tool-call argument text, for an estimate when the stream ends without usage.
 const TEXT_FIELDS = /"(content|arguments|text)":"((?:[^"\\]|\\.)*)"/g;
 
@@ -71,12 +72,27 @@ export function relayOpenAIStream(upstream: ReadableStream<Uint8Array>, options:
       else if (options.keepText) text += JSON.parse(`"${delta}"`) as string;
     } else if (type === 'response.completed' || type === 'response.incomplete' || type === 'response.failed') {
       try {
-        usage = readOpenAIUsage((JSON.parse(data) as { response?: { usage?: never } }).response?.usage) ?? usage;
+        const response = (JSON.parse(data) as { response?: { usage?: never; error?: { message?: unknown } | null } }).response;
+        usage = readOpenAIUsage(response?.usage) ?? usage;
+        if (type === 'response.failed') failed = providerFailure(response?.error?.message);
       } catch {
         // not JSON: the estimate stands
       }
+    } else if (RESPONSES_ERROR_EVENT.test(data)) {
+      try {
+        failed = providerFailure((JSON.parse(data) as { message?: unknown }).message);
+      } catch {
+        failed = providerFailure(undefined);
+      }
     }
   };
+  // The provider ended the response with a failure of its own (`response.failed`, an `error` event): passed on as it
+  // came, and recorded as the call's error (spend log, metrics, the deployment's health).
+  let failed: GatewayError | undefined;
+  const providerFailure = (message: unknown) => new GatewayError(
+    `litellm.APIError: ${options.label}Exception - ${typeof message === 'string' ? message.slice(0, 500) : 'the response failed'}`,
+    { status: 500, type: 'api_error', provider: options.provider },
+  );
 
   const relayEvent = (event: string): string | null => {
     const data = event.split(/\r?\n/).filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trimStart()).join('\n');
@@ -139,7 +155,11 @@ export function relayOpenAIStream(upstream: ReadableStream<Uint8Array>, options:
             { status: 502, type: 'api_connection_error', provider: options.provider, retryable: true },
           );
           const tail = drain(true);
-          controller.enqueue(encoder.encode(`${tail}data: ${JSON.stringify(errorEnvelope(error))}\n\n`));
+          // A Responses API client dispatches on event types: the break is an `error` event there.
+          const told = options.responsesApi
+            ? `event: error\ndata: ${JSON.stringify({ type: 'error', code: error.type, message: error.message, param: null })}\n\n`
+            : `data: ${JSON.stringify(errorEnvelope(error))}\n\n`;
+          controller.enqueue(encoder.encode(`${tail}${told}`));
           controller.close();
           finish({ error });
           void cause;
@@ -150,7 +170,7 @@ export function relayOpenAIStream(upstream: ReadableStream<Uint8Array>, options:
           const tail = drain(true);
           if (tail) controller.enqueue(encoder.encode(tail));
           controller.close();
-          finish({});
+          finish(failed ? { error: failed } : {});
           return;
         }
         buffer += decoder.decode(result.value, { stream: true });

@@ -61,7 +61,7 @@ export interface LangfuseCall {
 }
 
 /** Fields that are the prompt itself (logged as input) rather than model parameters. */
-const PROMPT_FIELDS = new Set(['messages', 'prompt', 'input', 'tools', 'functions', 'turn_off_message_logging']);
+const PROMPT_FIELDS = new Set(['messages', 'prompt', 'input', 'instructions', 'tools', 'functions', 'turn_off_message_logging']);
 
 /** trace_* metadata keys (prefix stripped) → the trace body's field. */
 const TRACE_FIELDS: Record<string, keyof TraceBody> = {
@@ -212,6 +212,8 @@ function setTraceField(trace: TraceBody, key: string, value: unknown): void {
 function promptOf(event: LangfuseCall): Json {
   const { body } = event;
   const prompt: Json = { messages: body.messages ?? body.prompt ?? body.input ?? null };
+  // The Responses API's system prompt.
+  if (body.instructions !== undefined) prompt.instructions = body.instructions;
   if (body.functions !== undefined) prompt.functions = body.functions;
   if (body.tools !== undefined) prompt.tools = body.tools;
   return prompt;
