@@ -29,6 +29,9 @@ model_list:
     litellm_params: {model: anthropic/claude-sonnet-4-5, api_base: "${fake.url}", api_key: sk-ant-upstream-0003}
   - model_name: mixed
     litellm_params: {model: openai/gpt-4o-mini, api_base: "${fake.url}/v1", api_key: sk-upstream-responses-0004}
+  - model_name: codex
+    litellm_params: {model: openai/gpt-5-codex, api_base: "${fake.url}/v1", api_key: sk-upstream-responses-0005}
+    model_info: {mode: responses}
 `,
   });
   client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: TEST_MASTER_KEY, maxRetries: 0 });
@@ -121,5 +124,12 @@ describe('/v1/responses', () => {
     expect(background).toBeInstanceOf(OpenAI.BadRequestError);
     expect((background as InstanceType<typeof OpenAI.APIError>).message).toContain('background: true is not supported');
     expect(fake.requests).toHaveLength(0);
+  });
+
+  it('has GET /health probe a Responses-only model through the Responses API', async () => {
+    fake.enqueue({ kind: 'json', body: responseObject('gpt-5-codex', 'pong', responsesUsage(1, 1)) });
+    const res = await fetch(`${stack.url}/health?model=codex`, { headers: { authorization: `Bearer ${TEST_MASTER_KEY}` } });
+    expect(await res.json()).toMatchObject({ healthy_count: 1, unhealthy_count: 0 });
+    expect(fake.requests.map((r) => [r.path, r.body])).toEqual([['/v1/responses', { model: 'gpt-5-codex', input: 'ping', max_output_tokens: 16 }]]);
   });
 });

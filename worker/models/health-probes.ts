@@ -1,6 +1,6 @@
 import { deploymentPrice } from '../cost/deployment-cost.ts';
 import { openDatabase, type DatabaseEnv } from '../db/client.ts';
-import { providerFor } from '../providers/registry.ts';
+import { endpointRefusal, providerFor } from '../providers/registry.ts';
 import type { Endpoint } from '../providers/types.ts';
 import { publicParams } from './db-models.ts';
 import type { DeploymentRef } from './deployments.ts';
@@ -66,14 +66,20 @@ export async function probeDeployments(env: Record<string, unknown>, deployments
 /** One tiny call to the deployment; the error's message when it fails. */
 async function probe(env: Record<string, unknown>, d: DeploymentRef, dropParams: boolean): Promise<string | undefined> {
   const mode = d.info.mode ?? deploymentPrice(d)?.mode;
-  const endpoint: Endpoint = mode === 'embedding' ? 'embedding' : mode === 'completion' ? 'completion' : 'chat';
+  const mocked = typeof d.params.mock_response === 'string';
+  // A model served only through the Responses API (o1-pro, gpt-5-codex, ...) is probed there, where its provider speaks it.
+  const responses = mode === 'responses' && !mocked && !endpointRefusal(d, 'responses', false);
+  const endpoint: Endpoint = mode === 'embedding' ? 'embedding' : mode === 'completion' ? 'completion' : responses ? 'responses' : 'chat';
   const body: Record<string, unknown> = endpoint === 'embedding'
     ? { model: d.group, input: ['ping'] }
-    : endpoint === 'completion' ? { model: d.group, prompt: 'ping', max_tokens: 1 } : { model: d.group, messages: [{ role: 'user', content: 'ping' }], max_tokens: 1 };
+    : endpoint === 'completion' ? { model: d.group, prompt: 'ping', max_tokens: 1 }
+      // 16: the least max_output_tokens OpenAI takes.
+      : endpoint === 'responses' ? { model: d.group, input: 'ping', max_output_tokens: 16 }
+        : { model: d.group, messages: [{ role: 'user', content: 'ping' }], max_tokens: 1 };
   try {
-    const adapter = providerFor(d, endpoint, typeof d.params.mock_response === 'string');
+    const adapter = providerFor(d, endpoint, mocked);
     const answer = await adapter.call({
-      endpoint, deployment: d, body: typeof d.params.mock_response === 'string' ? { ...body, mock_response: d.params.mock_response } : body,
+      endpoint, deployment: d, body: mocked ? { ...body, mock_response: d.params.mock_response } : body,
       stream: false, clientWantsUsage: false, dropParams, env, timeoutMs: PROBE_TIMEOUT_MS, promptTokenEstimate: 1, keepText: false, headers: NO_HEADERS,
     });
     const outcome = await answer.outcome;
