@@ -29,6 +29,8 @@ model_list:
     litellm_params: {model: anthropic/claude-sonnet-4-5, api_base: "${fake.url}", api_key: sk-ant-upstream-0003}
   - model_name: mixed
     litellm_params: {model: openai/gpt-4o-mini, api_base: "${fake.url}/v1", api_key: sk-upstream-responses-0004}
+  - model_name: azure-4o
+    litellm_params: {model: azure/my-gpt-4o-deployment, api_base: "${fake.url}", api_key: azure-upstream-0006}
   - model_name: codex
     litellm_params: {model: openai/gpt-5-codex, api_base: "${fake.url}/v1", api_key: sk-upstream-responses-0005}
     model_info: {mode: responses}
@@ -131,5 +133,13 @@ describe('/v1/responses', () => {
     const res = await fetch(`${stack.url}/health?model=codex`, { headers: { authorization: `Bearer ${TEST_MASTER_KEY}` } });
     expect(await res.json()).toMatchObject({ healthy_count: 1, unhealthy_count: 0 });
     expect(fake.requests.map((r) => [r.path, r.body])).toEqual([['/v1/responses', { model: 'gpt-5-codex', input: 'ping', max_output_tokens: 16 }]]);
+  });
+
+  it('calls Azure OpenAI\'s Responses API with its deployment as the model and an api-key header', async () => {
+    fake.enqueue({ kind: 'json', body: responseObject('gpt-4o', 'from azure', responsesUsage(4, 2)) });
+    expect((await client.responses.create({ model: 'azure-4o', input: 'hi' })).output_text).toBe('from azure');
+    const [sent] = fake.requests;
+    expect([sent!.path, sent!.query['api-version'], sent!.headers['api-key'], sent!.headers.authorization]).toEqual(['/openai/responses', '2025-03-01-preview', 'azure-upstream-0006', undefined]);
+    expect(sent!.body).toEqual({ model: 'my-gpt-4o-deployment', input: 'hi' });
   });
 });

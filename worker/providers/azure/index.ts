@@ -6,14 +6,18 @@ import { upstreamUrl } from '../upstream-url.ts';
 /** Used when neither the deployment nor AZURE_API_VERSION names one (a GA version). */
 export const DEFAULT_AZURE_API_VERSION = '2024-10-21';
 
+/** The Responses API's first api-version on Azure: the default when none is configured (DEFAULT_AZURE_API_VERSION predates it). */
+export const AZURE_RESPONSES_API_VERSION = '2025-03-01-preview';
+
 /**
  * `azure/<deployment>`: `{api_base}/openai/deployments/{deployment}/{path}?api-version=...`
- * with the key in an `api-key` header, as Azure OpenAI expects.
+ * with the key in an `api-key` header, as Azure OpenAI expects; the Responses API at
+ * `{api_base}/openai/responses?api-version=...`, the deployment named in the body's `model`.
  */
 export const azureFlavor: OpenAICompatibleFlavor = {
   id: 'azure',
   label: 'Azure',
-  endpoints: ['chat', 'completion', 'embedding'],
+  endpoints: ['chat', 'completion', 'embedding', 'responses'],
   supported: OPENAI_PARAMS,
   target(deployment, endpoint, env) {
     const base = deployment.params.api_base ?? envString(env, 'AZURE_API_BASE');
@@ -23,8 +27,9 @@ export const azureFlavor: OpenAICompatibleFlavor = {
       });
     }
     const key = deployment.params.api_key ?? envString(env, 'AZURE_API_KEY');
-    const version = deployment.params.api_version ?? envString(env, 'AZURE_API_VERSION') ?? DEFAULT_AZURE_API_VERSION;
-    const path = `openai/deployments/${encodeURIComponent(deployment.model)}/${ENDPOINT_PATHS[endpoint]}`;
+    const configured = deployment.params.api_version ?? envString(env, 'AZURE_API_VERSION');
+    const version = configured ?? (endpoint === 'responses' ? AZURE_RESPONSES_API_VERSION : DEFAULT_AZURE_API_VERSION);
+    const path = endpoint === 'responses' ? 'openai/responses' : `openai/deployments/${encodeURIComponent(deployment.model)}/${ENDPOINT_PATHS[endpoint]}`;
     const headers: Record<string, string> = { ...deployment.params.extra_headers };
     if (key) headers['api-key'] = key;
     return { url: upstreamUrl(base, path, { 'api-version': version }), headers, secret: key };
