@@ -11,6 +11,7 @@ import { modelsRoutes } from './routes/models.ts';
 import { organizationsRoutes } from './routes/organizations.ts';
 import { spendRoutes } from './routes/spend.ts';
 import { activityRoutes } from './routes/spend/activity.ts';
+import { spendCalculateRoutes } from './routes/spend/calculate.ts';
 import { spendResetRoutes } from './routes/spend/reset.ts';
 import { teamsRoutes } from './routes/teams.ts';
 import { usersRoutes } from './routes/users.ts';
@@ -23,7 +24,7 @@ app.route('/', docsRoutes);
 
 app.use('*', adminAuth);
 
-for (const routes of [keysRoutes, teamsRoutes, usersRoutes, customersRoutes, organizationsRoutes, budgetsRoutes, modelsRoutes, spendRoutes, activityRoutes, spendResetRoutes, cacheRoutes]) {
+for (const routes of [keysRoutes, teamsRoutes, usersRoutes, customersRoutes, organizationsRoutes, budgetsRoutes, modelsRoutes, spendRoutes, activityRoutes, spendResetRoutes, spendCalculateRoutes, cacheRoutes]) {
   app.route('/', routes);
 }
 
