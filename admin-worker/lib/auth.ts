@@ -49,6 +49,12 @@ export function requireProxyAdmin(c: AdminContext, what: string): void {
   }
 }
 
+/** The user behind the calling virtual key, if any (the master key has none). */
+export function callerUserId(c: AdminContext): string | null {
+  const caller = c.get('caller');
+  return caller.kind === 'key' ? caller.policy.userId : null;
+}
+
 /** Proxy admins and proxy admin viewers read every row (keys, spend, reports). */
 export function isAdminReader(c: AdminContext): boolean {
   return isProxyAdmin(c) || c.get('role') === 'proxy_admin_viewer';

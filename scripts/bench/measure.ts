@@ -38,16 +38,8 @@ export async function loadTest(target: Target, connections: number, durationS: n
 }
 
 /**
- * One connection, one request at a time, timed with performance.now():
- * autocannon rounds latencies to whole milliseconds, too coarse for c=1.
- */
-export async function sequentialLatency(target: Target, durationS: number): Promise<LoadResult> {
-  const [result] = await interleavedLatency([target], durationS);
-  return result!;
-}
-
-/**
- * c=1 latency of several targets taking turns in `sliceMs` slices until each
+ * c=1 latency (one connection, one request at a time, timed with performance.now():
+ * autocannon rounds latencies to whole milliseconds, too coarse for c=1) of several targets taking turns in `sliceMs` slices until each
  * has had `durationS` seconds, so a slow spell of the host (this machine's
  * c=1 p99 moves by milliseconds from one minute to the next) falls on all of
  * them alike; percentiles over each target's pooled requests.

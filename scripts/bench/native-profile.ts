@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { loadTest, type Target } from './measure.ts';
+import { chatTarget } from './targets.ts';
 
 const run = promisify(execFile);
 
@@ -78,7 +79,7 @@ export async function nativeProfilePaths(targets: Record<'floor' | 'gateway', { 
   console.log('Native profile (perf) of floor, least gateway and gateway ...');
   return [
     { name: 'floor', pid: targets.floor.pid as number, target: targets.floor.plain },
-    { name: 'least gateway', pid: least.pid, target: { ...targets.floor.plain, url: `${least.url}/v1/chat/completions` } },
+    { name: 'least gateway', pid: least.pid, target: chatTarget(least.url) },
     { name: 'Tollgate', pid: targets.gateway.pid as number, target: targets.gateway.plain },
   ];
 }

@@ -12,7 +12,7 @@ export interface PathTarget {
 }
 
 /** The chat request every path is sent. */
-export function benchBody(stream: boolean): string {
+function benchBody(stream: boolean): string {
   return JSON.stringify({ model: 'bench-gpt', stream, messages: [{ role: 'user', content: 'Hello, how are you today?' }] });
 }
 

@@ -123,11 +123,10 @@ export async function routeCall(input: RouteInput): Promise<Routed> {
       continue;
     }
     // A group of mixed providers serves an endpoint only some of them speak through those.
-    const refusals = input.refusal ? fitting.map((d) => input.refusal!(d)) : [];
-    const serving = refusals.some(Boolean) ? fitting.filter((_, k) => !refusals[k]) : fitting;
+    const serving = input.refusal ? fitting.filter((d) => !input.refusal!(d)) : fitting;
     if (!serving.length) {
       // A fallback group that cannot serve it does not hide the error that sent the request there.
-      lastError ??= refusals.find(Boolean);
+      lastError ??= input.refusal?.(fitting[0]!);
       fallBack(requested, 'error');
       continue;
     }

@@ -37,7 +37,7 @@ function lowest(deployments: DeploymentRef[], score: (d: DeploymentRef) => numbe
 }
 
 /** `router_settings.routing_strategy_args` Tollgate acts on. */
-export interface StrategyArgs {
+interface StrategyArgs {
   /** Latency-based: choose at random among deployments within this fraction of the lowest latency (0.5 = 50% above it). */
   lowest_latency_buffer?: number;
 }

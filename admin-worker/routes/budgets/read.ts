@@ -1,12 +1,13 @@
 /** `/budget/info`, `/budget/list`, `/budget/settings`: proxy admins and admin viewers. */
 import { asc, eq } from 'drizzle-orm';
+import { isAdminReader } from '../../lib/auth.ts';
 import { Hono } from 'hono';
 import { budgets } from '../../../drizzle/schema/budgets.ts';
 import type { AdminBindings, AdminContext } from '../../lib/context.ts';
 import { describeRoute } from '../../lib/openapi.ts';
 import { budgetJson } from '../../lib/serialize.ts';
 import { badRequest, notFound, parseBody, parseQuery } from '../../lib/validation.ts';
-import { forbidden, isAdminReader } from '../principals/access.ts';
+import { forbidden } from '../principals/access.ts';
 import { anyOf } from '../principals/sql.ts';
 import { budgetInfoBody, budgetSettingsQuery } from './schemas.ts';
 

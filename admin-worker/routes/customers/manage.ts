@@ -1,10 +1,10 @@
 /** `/customer/delete`, `/customer/block`, `/customer/unblock`, `/customer/info`, `/customer/list` (also under `/end_user/`). */
 import { type EndUserRow, endUsers } from '../../../drizzle/schema/principals.ts';
-import { requireProxyAdmin } from '../../lib/auth.ts';
+import { isAdminReader, requireProxyAdmin } from '../../lib/auth.ts';
 import type { AdminContext } from '../../lib/context.ts';
 import { endUserJson } from '../../lib/serialize.ts';
 import { notFound, parseBody, parseQuery } from '../../lib/validation.ts';
-import { forbidden, isAdminReader } from '../principals/access.ts';
+import { forbidden } from '../principals/access.ts';
 import { pyList } from '../principals/fields.ts';
 import { commit, type Tx } from '../principals/mutation.ts';
 import { anyOf } from '../principals/sql.ts';

@@ -9,15 +9,9 @@ import { type KeyRow, verificationTokens } from '../../../drizzle/schema/keys.ts
 import { users } from '../../../drizzle/schema/principals.ts';
 import { teams, type TeamRow } from '../../../drizzle/schema/teams.ts';
 import { GatewayError } from '../../../worker/errors.ts';
-import { isAdminReader, isProxyAdmin } from '../../lib/auth.ts';
+import { callerUserId, isAdminReader, isProxyAdmin } from '../../lib/auth.ts';
 import type { AdminContext } from '../../lib/context.ts';
 import type { Runner } from './store.ts';
-
-/** The calling key's user, if the caller is a virtual key with one. */
-export function callerUserId(c: AdminContext): string | null {
-  const caller = c.get('caller');
-  return caller.kind === 'key' ? caller.policy.userId : null;
-}
 
 /** `litellm-changed-by`: who a change is made on behalf of (LiteLLM's header), for the audit log. */
 export function changedBy(c: AdminContext): string | null {

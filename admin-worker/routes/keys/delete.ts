@@ -4,12 +4,13 @@
  * a grace period that lead to a deleted key go with it.
  */
 import { inArray } from 'drizzle-orm';
+import { callerUserId } from '../../lib/auth.ts';
 import { deletedVerificationTokens, deprecatedVerificationTokens, type KeyRow, verificationTokens } from '../../../drizzle/schema/keys.ts';
 import { abbreviateKey } from '../../../worker/auth/secrets.ts';
 import { writeAudit } from '../../lib/audit.ts';
 import type { AdminContext } from '../../lib/context.ts';
 import { notFound, parseBody } from '../../lib/validation.ts';
-import { callerUserId, changedBy, requireKeyManager } from './access.ts';
+import { changedBy, requireKeyManager } from './access.ts';
 import { deleteKeysSchema } from './schemas.ts';
 import { findKeysByAlias, keyObject, refreshKeys, tokenOf } from './store.ts';
 

@@ -8,10 +8,10 @@ import { deprecatedVerificationTokens, type KeyRow, verificationTokens } from '.
 import { abbreviateKey, hashKey } from '../../../worker/auth/secrets.ts';
 import { durationSeconds } from '../../../worker/limits/windows.ts';
 import { writeAudit } from '../../lib/audit.ts';
-import { isProxyAdmin } from '../../lib/auth.ts';
+import { callerUserId, isProxyAdmin } from '../../lib/auth.ts';
 import type { AdminContext } from '../../lib/context.ts';
 import { badRequest, notFound, parseBody } from '../../lib/validation.ts';
-import { actor, callerUserId, changedBy, forbidden, requireAssignableUser, requireKeyManager } from './access.ts';
+import { actor, changedBy, forbidden, requireAssignableUser, requireKeyManager } from './access.ts';
 import { budgetTimeZone, checkAliasFree, checkReferences, checkValues, keyColumns, requestOnlyFields } from './fields.ts';
 import { generateKeySchema, type KeyFieldsInput, regenerateKeySchema } from './schemas.ts';
 import { budgetsById, findKey, keyObject, newKey, refreshKeys, tokenOf } from './store.ts';

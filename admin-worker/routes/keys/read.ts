@@ -1,10 +1,10 @@
 /** GET /key/info, POST /v2/key/info and GET /key/list. */
 import { and, asc, count, desc, eq, inArray, or, type SQL } from 'drizzle-orm';
 import { verificationTokens } from '../../../drizzle/schema/keys.ts';
-import { isAdminReader } from '../../lib/auth.ts';
+import { callerUserId, isAdminReader } from '../../lib/auth.ts';
 import type { AdminContext } from '../../lib/context.ts';
 import { notFound, parseBody, parseQuery } from '../../lib/validation.ts';
-import { adminTeamIds, callerUserId, forbidden, isTeamAdmin, loadTeams, mayReadKey } from './access.ts';
+import { adminTeamIds, forbidden, isTeamAdmin, loadTeams, mayReadKey } from './access.ts';
 import { keyInfoQuery, keyInfoV2Schema, listKeysQuery } from './schemas.ts';
 import { budgetsById, findKey, keyObject, keyObjectWithBudget, tokenOf } from './store.ts';
 

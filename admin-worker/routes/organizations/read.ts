@@ -1,10 +1,11 @@
 /** `/organization/info` and `/organization/list`. */
 import { Hono } from 'hono';
+import { callerUserId, isAdminReader } from '../../lib/auth.ts';
 import { organizations } from '../../../drizzle/schema/principals.ts';
 import type { AdminBindings } from '../../lib/context.ts';
 import { describeRoute } from '../../lib/openapi.ts';
 import { parseQuery } from '../../lib/validation.ts';
-import { callerUserId, forbidden, isAdminReader } from '../principals/access.ts';
+import { forbidden } from '../principals/access.ts';
 import { anyOf } from '../principals/sql.ts';
 import { organizationInfoQuery } from './schemas.ts';
 import { findOrganization, membershipsOf, organizationDetail, organizationsJson } from './store.ts';

@@ -1,20 +1,11 @@
 /** Who may act on a team or organization, beyond the proxy-admin roles (LiteLLM's RBAC). */
 import type { TeamRow } from '../../../drizzle/schema/teams.ts';
 import type { AdminContext } from '../../lib/context.ts';
-import { isProxyAdmin } from '../../lib/auth.ts';
+import { callerUserId, isProxyAdmin } from '../../lib/auth.ts';
 import { GatewayError } from '../../../worker/errors.ts';
-
-/** Proxy admins and viewers read everything (one predicate, in lib/auth.ts). */
-export { isAdminReader } from '../../lib/auth.ts';
 
 export function forbidden(message: string): GatewayError {
   return new GatewayError(message, { status: 403, type: 'auth_error' });
-}
-
-/** The user behind the calling virtual key, if any (the master key has none). */
-export function callerUserId(c: AdminContext): string | null {
-  const caller = c.get('caller');
-  return caller.kind === 'key' ? caller.policy.userId : null;
 }
 
 /** The team of the calling virtual key, if any. */

@@ -6,7 +6,7 @@ import { findPrice } from '../../../worker/cost/prices.ts';
 import { GatewayError } from '../../../worker/errors.ts';
 import { currentCatalog } from '../../../worker/models/catalog.ts';
 import { promptText } from '../../../worker/openai/request-schemas.ts';
-import { estimateTokens, readOpenAIUsage } from '../../../worker/providers/openai-compatible/usage.ts';
+import { estimatedUsage, estimateTokens, readOpenAIUsage } from '../../../worker/providers/openai-compatible/usage.ts';
 import type { UsageReport } from '../../../worker/providers/types.ts';
 import { resolveGroup } from '../../../worker/router/resolve-group.ts';
 import { gatewayState } from '../../../worker/state.ts';
@@ -40,8 +40,8 @@ spendCalculateRoutes.post('/spend/calculate', async (c) => {
   const model = body.model ?? body.completion_response?.model;
   if (!model) throw new GatewayError('completion_response has no model: send model too', { status: 400, type: 'bad_request_error', param: 'model' });
   const usage: UsageReport = body.completion_response
-    ? readOpenAIUsage(body.completion_response.usage as never) ?? { promptTokens: 0, completionTokens: 0, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: false }
-    : { promptTokens: estimateTokens(promptText({ messages: body.messages }).length), completionTokens: 0, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: false };
+    ? readOpenAIUsage(body.completion_response.usage as never) ?? estimatedUsage(0, 0)
+    : estimatedUsage(estimateTokens(promptText({ messages: body.messages }).length), 0);
   const state = await gatewayState(c.env);
   const catalog = await currentCatalog(state, c.env, c.executionCtx, { missing: model });
   const deployment = resolveGroup(state.config, catalog, model).deployments[0];

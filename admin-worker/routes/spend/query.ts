@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { hashKey } from '../../../worker/auth/secrets.ts';
 import { bool, nonNegative, posInt } from '../../../worker/config/fields.ts';
 import { GatewayError } from '../../../worker/errors.ts';
-import { isAdminReader } from '../../lib/auth.ts';
+import { callerUserId, isAdminReader } from '../../lib/auth.ts';
 import type { AdminContext } from '../../lib/context.ts';
 import { badRequest } from '../../lib/validation.ts';
 
@@ -78,9 +78,8 @@ export type ReaderScope = { all: true } | { userId: string } | { token: string }
 
 export function readerScope(c: AdminContext): ReaderScope {
   if (isAdminReader(c)) return { all: true };
-  const caller = c.get('caller');
-  const userId = caller.kind === 'key' ? caller.policy.userId : null;
-  return userId ? { userId } : { token: caller.token };
+  const userId = callerUserId(c);
+  return userId ? { userId } : { token: c.get('caller').token };
 }
 
 /** A 403 for a caller asking for rows outside its scope. */

@@ -22,6 +22,9 @@ const LIMITER_PARALLELISM = 16;
 
 interface Zeroed { entity: typeof ENTITIES[number]; id: string; spend: number }
 
+/** An entity's table, id and spend column names, quoted for SQL. */
+const columnsOf = (entity: typeof ENTITIES[number]) => [entity.table, entity.id, entity.spend].map((name) => sql.raw(`"${name}"`));
+
 describeRoute({ method: 'post', path: '/global/spend/reset', summary: "Every key's and team's spend back to 0 (master key only); spend logs are kept", tag: 'spend' });
 spendResetRoutes.post('/global/spend/reset', async (c) => {
   if (c.get('caller').kind !== 'master') {
@@ -34,7 +37,7 @@ spendResetRoutes.post('/global/spend/reset', async (c) => {
   const zeroed: Zeroed[] = await db.transaction(async (tx) => {
     const all: Zeroed[] = [];
     for (const entity of ENTITIES) {
-      const [table, id, spend] = [`"${entity.table}"`, `"${entity.id}"`, `"${entity.spend}"`].map((name) => sql.raw(name));
+      const [table, id, spend] = columnsOf(entity);
       const { rows } = await tx.execute<{ id: string; spend: number }>(sql`
         WITH old AS (SELECT ${id} AS id, ${spend} AS spend FROM ${table} WHERE ${spend} <> 0 FOR UPDATE)
         UPDATE ${table} t SET ${spend} = 0 FROM old WHERE t.${id} = old.id
@@ -60,7 +63,7 @@ spendResetRoutes.post('/global/spend/reset', async (c) => {
     for (const entity of ENTITIES) {
       const back = failed.filter((z) => z.entity === entity);
       if (back.length) {
-        const [table, id, spend] = [`"${entity.table}"`, `"${entity.id}"`, `"${entity.spend}"`].map((name) => sql.raw(name));
+        const [table, id, spend] = columnsOf(entity);
         await tx.execute(sql`
           UPDATE ${table} t SET ${spend} = t.${spend} + b.spend
           FROM unnest(${sql.param(back.map((z) => z.id))}::text[], ${sql.param(back.map((z) => z.spend))}::float8[]) AS b(id, spend)

@@ -1,12 +1,13 @@
 /** `/team/info` and `/team/list`. */
 import { and, asc, eq, isNull, type SQL } from 'drizzle-orm';
+import { callerUserId, isAdminReader } from '../../lib/auth.ts';
 import { Hono } from 'hono';
 import { teams } from '../../../drizzle/schema/teams.ts';
 import type { AdminBindings } from '../../lib/context.ts';
 import { describeRoute } from '../../lib/openapi.ts';
 import { teamJson } from '../../lib/serialize.ts';
 import { parseQuery } from '../../lib/validation.ts';
-import { callerTeamId, callerUserId, forbidden, isAdminReader, isTeamMember } from '../principals/access.ts';
+import { callerTeamId, forbidden, isTeamMember } from '../principals/access.ts';
 import { membersInclude } from '../principals/sql.ts';
 import { teamInfoQuery, teamListQuery } from './schemas.ts';
 import { findTeam, keysByTeam, membershipsByTeam } from './store.ts';

@@ -2,13 +2,13 @@
 import { eq } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { type TeamRow, teams } from '../../../drizzle/schema/teams.ts';
-import { isProxyAdmin, requireProxyAdmin } from '../../lib/auth.ts';
+import { callerUserId, isProxyAdmin, requireProxyAdmin } from '../../lib/auth.ts';
 import type { AdminBindings, AdminContext } from '../../lib/context.ts';
 import { describeRoute } from '../../lib/openapi.ts';
 import { teamJson } from '../../lib/serialize.ts';
 import { badRequest, parseBody } from '../../lib/validation.ts';
 import { budgetTimeZone } from '../budgets/rows.ts';
-import { callerUserId, forbidden, requireTeamAdmin } from '../principals/access.ts';
+import { forbidden, requireTeamAdmin } from '../principals/access.ts';
 import { assertNonNegative } from '../principals/fields.ts';
 import { actorName, commit } from '../principals/mutation.ts';
 import { addTeamMembers } from './membership.ts';

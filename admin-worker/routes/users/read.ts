@@ -1,5 +1,6 @@
 /** `/user/info` and `/user/list`. */
 import { and, asc, count, desc, eq, or, type SQL, sql } from 'drizzle-orm';
+import { callerUserId, isAdminReader } from '../../lib/auth.ts';
 import { Hono } from 'hono';
 import { verificationTokens } from '../../../drizzle/schema/keys.ts';
 import { users } from '../../../drizzle/schema/principals.ts';
@@ -8,7 +9,7 @@ import type { AdminBindings } from '../../lib/context.ts';
 import { describeRoute } from '../../lib/openapi.ts';
 import { keyJson, teamJson, userJson } from '../../lib/serialize.ts';
 import { badRequest, notFound, parseQuery } from '../../lib/validation.ts';
-import { callerUserId, forbidden, isAdminReader } from '../principals/access.ts';
+import { forbidden } from '../principals/access.ts';
 import { anyOf, membersInclude } from '../principals/sql.ts';
 import { userInfoQuery, userListQuery } from './schemas.ts';
 import { findUser } from './store.ts';

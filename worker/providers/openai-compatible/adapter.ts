@@ -103,7 +103,7 @@ export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapte
         }
         const relay = relayOpenAIStream(body, {
           responsesApi,
-          clientWantsUsage: responsesApi || call.clientWantsUsage,
+          clientWantsUsage: call.clientWantsUsage,
           usageInjected: !responsesApi,
           promptTokenEstimate: call.promptTokenEstimate,
           keepText: call.keepText,

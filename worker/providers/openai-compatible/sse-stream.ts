@@ -5,7 +5,8 @@ import { estimatedUsage, readOpenAIUsage } from './usage.ts';
 export interface StreamOptions {
   /**
    * A Responses API stream (`/v1/responses`): typed events, text in `response.output_text.delta`, usage in
-   * the final `response.completed` (or `.incomplete`, `.failed`) event's response, always the client's too.
+   * the final `response.completed` (or `.incomplete`, `.failed`) event's response, always the client's too;
+   * every event passes unchanged, so the usage options below do not apply.
    */
   responsesApi?: boolean;
   /** The client asked for `stream_options.include_usage`. */
