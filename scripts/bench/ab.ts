@@ -1,5 +1,5 @@
 /**
- * `node scripts/bench/ab.ts [--base REF] [--rounds N] [--seconds S] [--b-v8-flags "..."]`: the
+ * `node scripts/bench/ab.ts [--base REF] [--rounds N] [--seconds S] [--b-v8-flags "..."] [--b-master]`: the
  * gateway at REF (default HEAD, from a git worktree) against the working
  * tree, side by side on one machine, for judging a change smaller than this
  * machine's run-to-run noise (±10%). Both gateways run at once on the same
@@ -19,7 +19,7 @@ import { freePort } from '../lib/free-port.ts';
 import { WELL_KNOWN_ENV } from '../lib/stack.ts';
 import { startWorkerd } from '../lib/workerd-process.ts';
 import { type BreakdownPath, type BreakdownResult, throughputBreakdown } from './breakdown.ts';
-import { startBenchStack, VIRTUAL_KEY } from './stack.ts';
+import { MASTER_KEY, startBenchStack, VIRTUAL_KEY } from './stack.ts';
 import { chatTarget } from './targets.ts';
 
 const { values } = parseArgs({
@@ -28,6 +28,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '8' },
     seconds: { type: 'string', default: '3' },
     'b-v8-flags': { type: 'string' },
+    'b-master': { type: 'boolean', default: false },
   },
 });
 const work = mkdtempSync(join(tmpdir(), 'tollgate-ab-'));
@@ -69,7 +70,9 @@ async function main() {
   for (const side of sides) {
     const w = await startWorkerd({ configFile: side.capnp, env, port: await freePort(), storageDir: join(work, `${side.dir}-state`) });
     cleanups.push(w.stop);
-    paths.push({ name: side.name, pid: w.pid, target: chatTarget(w.url, { authorization: `Bearer ${VIRTUAL_KEY}` }) });
+    // --b-master: B is called with the master key (no limiter), for what the virtual key's admission costs.
+    const key = side.dir === 'b' && values['b-master'] ? MASTER_KEY : VIRTUAL_KEY;
+    paths.push({ name: side.name, pid: w.pid, target: chatTarget(w.url, { authorization: `Bearer ${key}` }) });
   }
   console.log('Warming up and measuring ...');
   const [a, b] = await throughputBreakdown(paths, db.url, Number(values.rounds), Number(values.seconds), false) as [BreakdownResult, BreakdownResult];

@@ -48,8 +48,11 @@ export interface Admission {
   policy: KeyPolicy | null;
   /** `x-ratelimit-*` headers of the tightest limit that applied. */
   headers: Record<string, string>;
-  /** After the response: actual cost and tokens into every entity that admitted the request. */
-  settle(cost: number, tokens: number): Promise<void>;
+  /**
+   * After the response: actual cost and tokens into every entity that admitted the request.
+   * Undefined when that was all done here, in the isolate's leases, with nothing left to wait for.
+   */
+  settle(cost: number, tokens: number): Promise<void> | undefined;
   /** The request will not run after all (refused later, e.g. model access): undo the admissions. */
   release(): Promise<void>;
 }
@@ -82,6 +85,8 @@ export async function admitCall(env: GatewayEnv, input: AdmissionInput, depth = 
   const redirect = redirects.get(token);
   if (redirect && redirect.until > now()) token = redirect.token;
   else if (redirect) redirects.delete(token);
+  const fromLeases = input.master ? undefined : admitFromLeases(env, input, token);
+  if (fromLeases) return fromLeases;
   const request = (t: Target): AdmitRequest => ({ ...t, requestId: input.requestId, model: input.model, estCost: input.estCost, estTokens: input.estTokens, ...(input.free ? { free: true } : {}), holder: isolateId(), replacing: lastLeaseId(`${t.kind}:${t.id}`) });
   const results = new Map<string, { target: Target; result: AdmitResult }>();
   const leased = new Map<string, LocalLease>();
@@ -173,32 +178,101 @@ export async function admitCall(env: GatewayEnv, input: AdmissionInput, depth = 
     throw toGatewayError(refusal);
   }
   const admitted = [...results.entries()].filter(([name, r]) => r.result.ok === true && !leased.has(name)).map(([, r]) => r.target);
-  const keyView = viewOf(results, 'key', input.master ? null : token);
+  return {
+    ...policyAndHeaders(input.master ? null : token, results),
+    settle: async (cost, tokens) => {
+      await Promise.all([
+        ...[...leased.values()].map((lease) => settleLease(env, lease, input, cost, tokens)),
+        ...admitted.map((t) => limiter(env, t.kind, t.id).settle({ ...t, requestId: input.requestId, model: input.model, cost, tokens } satisfies Settlement)),
+      ]);
+    },
+    release: () => undo(env, input.requestId, results, leased, input),
+  };
+}
+
+/** The key's policy (null for none) and the rate-limit headers, from every entity's answer. */
+function policyAndHeaders(token: string | null, results: Map<string, { target: Target; result: AdmitResult }>): Pick<Admission, 'policy' | 'headers'> {
+  const keyView = viewOf(results, 'key', token);
   const teamView = viewOf(results, 'team', keyView?.teamId ?? null);
   return {
-    policy: keyView ? keyPolicy(token, keyView, teamView, {
+    policy: token && keyView ? keyPolicy(token, keyView, teamView, {
       // A personal key (no team) is held to its user's model list; any key to its organization's.
       user: keyView.teamId ? undefined : viewOf(results, 'user', keyView.userId),
       org: viewOf(results, 'org', keyView.organizationId ?? teamView?.organizationId ?? null),
     }) : null,
     headers: rateLimitHeaders(results),
-    settle: async (cost, tokens) => {
-      const returns: Promise<void>[] = [];
-      for (const lease of leased.values()) {
-        // Settled locally: the difference from the estimate goes back into (or comes out of) the lease.
-        lease.left.cost += input.estCost - cost;
-        lease.left.tokens += input.estTokens - tokens;
-        lease.used.cost += cost;
-        lease.used.tokens += tokens;
-        lease.inFlight -= 1;
-        returns.push(maybeReturn(env, lease));
+  };
+}
+
+/**
+ * A request admitted under a lease, settled locally: the difference from its estimate goes back
+ * into (or comes out of) the lease, which is handed back if it was retired and this was its last.
+ */
+function settleLease(env: GatewayEnv, lease: LocalLease, input: AdmissionInput, cost: number, tokens: number): Promise<void> | undefined {
+  lease.left.cost += input.estCost - cost;
+  lease.left.tokens += input.estTokens - tokens;
+  lease.used.cost += cost;
+  lease.used.tokens += tokens;
+  lease.inFlight -= 1;
+  return lease.retired && lease.inFlight === 0 ? maybeReturn(env, lease) : undefined;
+}
+
+/**
+ * The policy and headers admitFromLeases answered last, per key view: a lease's views stay the same
+ * for its life, so a hot key's policy and headers are built once a lease, not once a request.
+ */
+const leaseAnswers = new WeakMap<EntityView, { token: string; views: EntityView[]; answer: Pick<Admission, 'policy' | 'headers'> }>();
+
+/**
+ * A hot key's steady state: every entity that applies (the key, those its route brings in, the end
+ * user, the proxy-wide budget) admits from a lease this isolate holds, with no limiter call and no
+ * await. Undefined, with nothing taken, unless each has a lease here with room and the key's view
+ * still names the route its entities were chosen by; admitCall then asks their objects.
+ */
+function admitFromLeases(env: GatewayEnv, input: AdmissionInput, token: string): Admission | undefined {
+  const route = routes.get(token);
+  if (!route) return undefined;
+  const brought = linked(route, undefined);
+  const targets: Target[] = [{ kind: 'key', id: token }, ...brought];
+  if (input.endUser) targets.push({ kind: 'end_user', id: input.endUser });
+  if (input.globalBudget) targets.push({ kind: 'global', id: 'proxy' });
+  const taken: LocalLease[] = [];
+  const giveBack = () => Promise.all(taken.map((lease) => {
+    unuse(lease, input);
+    return maybeReturn(env, lease);
+  })).then(() => undefined);
+  const fallBack = () => {
+    if (taken.length) input.waitUntil(giveBack());
+    return undefined;
+  };
+  for (const t of targets) {
+    const lease = fromLease(`${t.kind}:${t.id}`, input.estCost, input.estTokens);
+    if (!lease) return fallBack();
+    taken.push(lease);
+  }
+  const keyView = (taken[0] as LocalLease).view;
+  const teamView = route.teamId ? taken[1]?.view : undefined;
+  // The key's own view decides its route (a key moved to another team): it must bring in the entities taken.
+  const current = keyView.exists ? linked({ teamId: keyView.teamId, organizationId: keyView.organizationId, userId: keyView.userId }, teamView) : undefined;
+  if (!current || current.length !== brought.length || current.some((t, i) => t.kind !== brought[i]?.kind || t.id !== brought[i]?.id)) return fallBack();
+  const views = taken.map((l) => l.view);
+  let known = leaseAnswers.get(keyView);
+  if (!known || known.token !== token || known.views.length !== views.length || known.views.some((v, i) => v !== views[i])) {
+    const results = new Map(targets.map((t, i) => [`${t.kind}:${t.id}`, { target: t, result: { ok: true, view: views[i] } as AdmitResult }]));
+    known = { token, views, answer: policyAndHeaders(token, results) };
+    leaseAnswers.set(keyView, known);
+  }
+  return {
+    ...known.answer,
+    settle: (cost, tokens) => {
+      let returns: Promise<void>[] | undefined;
+      for (const lease of taken) {
+        const returned = settleLease(env, lease, input, cost, tokens);
+        if (returned) (returns ??= []).push(returned);
       }
-      await Promise.all([
-        ...returns,
-        ...admitted.map((t) => limiter(env, t.kind, t.id).settle({ ...t, requestId: input.requestId, model: input.model, cost, tokens } satisfies Settlement)),
-      ]);
+      return returns && Promise.all(returns).then(() => undefined);
     },
-    release: () => undo(env, input.requestId, results, leased, input),
+    release: giveBack,
   };
 }
 

@@ -134,7 +134,8 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
     const tokens = (result.outcome?.usage.promptTokens ?? 0) + (result.outcome?.usage.completionTokens ?? 0);
     // Usage-based routing weighs each deployment's tokens this minute (and its tpm).
     if (tokens && usageBased(state.config.router_settings.routing_strategy)) countTokens(ctx.deployment.group, ctx.deployment.id, tokens, Date.now());
-    if (admission) c.executionCtx.waitUntil(admission.settle(result.cost, tokens).catch((err: unknown) => console.error('limiter settle failed:', err instanceof Error ? err.message : String(err))));
+    const settling = admission?.settle(result.cost, tokens);
+    if (settling) c.executionCtx.waitUntil(settling.catch((err: unknown) => console.error('limiter settle failed:', err instanceof Error ? err.message : String(err))));
   };
 
   if (cache) {
