@@ -192,7 +192,11 @@ describe('hot keys in a team', () => {
       expect(a.headers.get('x-litellm-key-max-budget')).toBe('100');
       expect(a.headers.get('x-litellm-key-rpm-limit')).toBe('1000000');
       expect(Number(a.headers.get('x-litellm-key-spend'))).toBeGreaterThanOrEqual(0);
+      expect(a.headers.get('x-litellm-response-cost')).toBe('0.002');
+      expect(a.headers.get('x-litellm-model-group')).toBe('mock-gpt');
     }
+    // The headers every answer shares are built once; each answer still has its own call id.
+    expect(new Set(answers.map((a) => a.headers.get('x-litellm-call-id'))).size).toBe(answers.length);
   });
 
   it("hold the team's budget under a burst, naming the team", async () => {

@@ -48,6 +48,8 @@ export interface Admission {
   policy: KeyPolicy | null;
   /** `x-ratelimit-*` headers of the tightest limit that applied. */
   headers: Record<string, string>;
+  /** Answered from leases alone: `headers` is then the same object for every request the leases admit. */
+  leased: boolean;
   /**
    * After the response: actual cost and tokens into every entity that admitted the request.
    * Undefined when that was all done here, in the isolate's leases, with nothing left to wait for.
@@ -180,6 +182,7 @@ export async function admitCall(env: GatewayEnv, input: AdmissionInput, depth = 
   const admitted = [...results.entries()].filter(([name, r]) => r.result.ok === true && !leased.has(name)).map(([, r]) => r.target);
   return {
     ...policyAndHeaders(input.master ? null : token, results),
+    leased: false,
     settle: async (cost, tokens) => {
       await Promise.all([
         ...[...leased.values()].map((lease) => settleLease(env, lease, input, cost, tokens)),
@@ -264,6 +267,7 @@ function admitFromLeases(env: GatewayEnv, input: AdmissionInput, token: string):
   }
   return {
     ...known.answer,
+    leased: true,
     settle: (cost, tokens) => {
       let returns: Promise<void>[] | undefined;
       for (const lease of taken) {

@@ -29,6 +29,7 @@ import { type CallContext, endUserOf } from './call-context.ts';
 import { recordRefusedCall, type Seen } from './refused-call.ts';
 import { admit, callHeaders, callOverrides, freeModel, DEFAULT_TIMEOUT_S, keyHeaders, reservationEstimate, storeAnswer, timingHeaders, validated, withoutCredentials } from './call-helpers.ts';
 import { type CallResult, spendRecord } from './spend-record.ts';
+import { answerResponse } from './answer-headers.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
 
@@ -201,33 +202,28 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
     settle({ error, cost: 0, apiBase: deployment.params.api_base ?? '', finishedAt: Date.now() });
     return errorResponse(error, callHeaders(ctx, ''));
   }
-  const upstreamMs = Date.now() - upstreamStartedAt;
-  const headers: Record<string, string> = {
-    ...admission?.headers,
-    ...callHeaders(ctx, answer.apiBase),
-    'x-litellm-attempted-retries': String(routing.retries),
-    'x-litellm-attempted-fallbacks': String(routing.fallbacks),
+  const policy = caller.kind === 'key' ? caller.policy : undefined;
+  const answerHeaders = {
+    callId, deployment, apiBase: answer.apiBase, contentType: answer.contentType, stream: answer.body instanceof ReadableStream, admission, policy,
+    retries: routing.retries, fallbacks: routing.fallbacks, startedAt, upstreamMs: Date.now() - upstreamStartedAt,
   };
-  headers['content-type'] = answer.contentType;
 
   if (!(answer.body instanceof ReadableStream)) {
     const outcome = await answer.outcome;
     if (cache && settleLeader) c.executionCtx.waitUntil(storeAnswer(cache, settleLeader, endpoint, answer.body, outcome));
     const cost = costOfCall(deployment, outcome.usage);
-    headers['x-litellm-response-cost'] = String(cost);
-    if (caller.kind === 'key') keyHeaders(headers, caller.policy, caller.policy.spend + cost);
-    overheadMs = timingHeaders(headers, startedAt, upstreamMs);
+    const answered = answerResponse(answer.body, answer.status, { ...answerHeaders, cost });
+    overheadMs = answered.overheadMs;
     settle({ outcome, cost, apiBase: answer.apiBase, finishedAt: outcome.finishedAt });
-    return new Response(answer.body, { status: answer.status, headers });
+    return answered.response;
   }
   // A stream's cost is known only at its end: it goes to the spend log, not the headers.
   c.executionCtx.waitUntil(answer.outcome.then(async (outcome) => {
     settle({ outcome, cost: costOfCall(deployment, outcome.usage), apiBase: answer.apiBase, finishedAt: outcome.finishedAt });
     if (cache && settleLeader) await storeAnswer(cache, settleLeader, endpoint, undefined, outcome, deployment.model);
   }));
-  headers['cache-control'] = 'no-cache';
-  if (caller.kind === 'key') keyHeaders(headers, caller.policy, caller.policy.spend);
-  overheadMs = timingHeaders(headers, startedAt, upstreamMs);
-  return new Response(answer.body, { status: answer.status, headers });
+  const answered = answerResponse(answer.body, answer.status, answerHeaders);
+  overheadMs = answered.overheadMs;
+  return answered.response;
 }
 
