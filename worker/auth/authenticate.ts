@@ -1,4 +1,5 @@
 import { GatewayError } from '../errors.ts';
+import type { RequestHeaders } from '../providers/types.ts';
 import { presentedKey } from './credentials.ts';
 import { checkRoute } from './routes.ts';
 import type { KeyPolicy, KeyStore } from './key-policy.ts';
@@ -21,7 +22,7 @@ export interface AuthOptions {
 }
 
 /** The presented key's hash, and whether it is the master key. Throws a 401 when no key was sent. */
-export async function identify(headers: Headers, masterKeyHash: string | undefined, keyHeader?: string): Promise<{ token: string; master: boolean; shown: string }> {
+export async function identify(headers: RequestHeaders, masterKeyHash: string | undefined, keyHeader?: string): Promise<{ token: string; master: boolean; shown: string }> {
   const key = presentedKey(headers, keyHeader);
   if (!key) {
     throw new GatewayError('Authentication Error, No api key passed in.', { status: 401, type: 'auth_error', param: 'key' });

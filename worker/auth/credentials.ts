@@ -1,3 +1,5 @@
+import type { RequestHeaders } from '../providers/types.ts';
+
 /**
  * The key a client presented, where LiteLLM looks for it: the header named by
  * `general_settings.litellm_key_header_name` when one is configured, else
@@ -6,7 +8,7 @@
  * SDK), `x-goog-api-key` (Google SDKs), `Ocp-Apim-Subscription-Key` (Azure
  * API Management).
  */
-export function presentedKey(headers: Headers, customHeader?: string): string | undefined {
+export function presentedKey(headers: RequestHeaders, customHeader?: string): string | undefined {
   if (customHeader) {
     const custom = bearerless(headers.get(customHeader));
     if (custom) return custom;

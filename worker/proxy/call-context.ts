@@ -1,6 +1,6 @@
 import type { Caller } from '../auth/authenticate.ts';
 import type { DeploymentRef } from '../models/deployments.ts';
-import type { Endpoint } from '../providers/types.ts';
+import type { Endpoint, RequestHeaders } from '../providers/types.ts';
 
 export type CallType = 'acompletion' | 'atext_completion' | 'aembedding' | 'aresponses';
 
@@ -20,7 +20,7 @@ export interface CallContext {
   deployment: DeploymentRef;
   body: Record<string, unknown>;
   stream: boolean;
-  headers: Headers;
+  headers: RequestHeaders;
   /** Keep the answer's text (for the spend log with store_prompts_in_spend_logs, or for Langfuse). */
   keepText: boolean;
   /** `store_prompts_in_spend_logs`: prompts and answers go into the spend log. */

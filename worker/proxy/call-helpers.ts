@@ -119,7 +119,7 @@ export async function admit(env: GatewayEnv, who: { token: string; master: boole
  * `stream_timeout`, `num_retries`, or its headers `x-litellm-timeout`, `x-litellm-stream-timeout`,
  * `x-litellm-num-retries` (a header wins). A value that is not a non-negative number is a 400.
  */
-export function callOverrides(body: Record<string, unknown>, headers: Headers): CallOverrides | undefined {
+export function callOverrides(body: Record<string, unknown>, headers: RequestHeaders): CallOverrides | undefined {
   const read = (field: string, header: string, integer: boolean): number | undefined => {
     const raw: unknown = headers.get(header) ?? body[field];
     if (raw === undefined || raw === null || raw === '') return undefined;
@@ -142,11 +142,27 @@ export function callOverrides(body: Record<string, unknown>, headers: Headers): 
 const CREDENTIAL_HEADERS = ['authorization', 'x-api-key', 'api-key', 'cookie', 'x-litellm-api-key', 'x-goog-api-key', 'ocp-apim-subscription-key'];
 
 /**
+ * The request's headers read once, into a Map: each Headers.get() is a call
+ * into workerd (the name and the value converted, a lookup), and a model call
+ * reads about fifteen (its key, overrides, end user, tags, spend-log and
+ * Langfuse headers) and walks them all once for Langfuse.
+ */
+export function headerSnapshot(headers: Headers): RequestHeaders {
+  const byName = new Map<string, string>();
+  // Names come lower-cased, a repeated header's values joined as get() joins them.
+  headers.forEach((value, name) => byName.set(name, value));
+  return {
+    get: (name) => byName.get(name.toLowerCase()) ?? null,
+    forEach: (each) => byName.forEach(each),
+  };
+}
+
+/**
  * The request's headers without any credential: what providers and telemetry
  * sinks may read. A view over the request's own headers (nothing copied: a
  * copy per request is measurable), which never shows a credential.
  */
-export function withoutCredentials(headers: Headers, keyHeader?: string): RequestHeaders {
+export function withoutCredentials(headers: RequestHeaders, keyHeader?: string): RequestHeaders {
   const secret = (name: string) => CREDENTIAL_HEADERS.includes(name) || name === keyHeader;
   return {
     get: (name) => (secret(name.toLowerCase()) ? null : headers.get(name)),

@@ -27,7 +27,7 @@ import '../telemetry/sinks.ts';
 import { aliasOf, authorizeCall } from './call-access.ts';
 import { type CallContext, endUserOf } from './call-context.ts';
 import { recordRefusedCall, type Seen } from './refused-call.ts';
-import { admit, callHeaders, callOverrides, freeModel, DEFAULT_TIMEOUT_S, keyHeaders, reservationEstimate, storeAnswer, timingHeaders, validated, withoutCredentials } from './call-helpers.ts';
+import { admit, callHeaders, callOverrides, freeModel, DEFAULT_TIMEOUT_S, headerSnapshot, keyHeaders, reservationEstimate, storeAnswer, timingHeaders, validated, withoutCredentials } from './call-helpers.ts';
 import { type CallResult, spendRecord } from './spend-record.ts';
 import { answerResponse } from './answer-headers.ts';
 
@@ -66,8 +66,9 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   const state = await gatewayState(c.env);
   const sizeMb = state.config.general_settings.max_request_size_mb;
   const { modelFromPath } = options;
+  const requestHeaders = headerSnapshot(c.req.raw.headers);
   // A request without a key is refused before its body is read, as LiteLLM authenticates first.
-  const who = await identify(c.req.raw.headers, state.masterKeyHash, state.keyHeader);
+  const who = await identify(requestHeaders, state.masterKeyHash, state.keyHeader);
   const read = options.body
     ? validated(schema, modelFromPath ? { ...options.body, model: modelFromPath } : options.body)
     : await readJsonBody(c.req.raw, schema, {
@@ -75,7 +76,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
       ...(modelFromPath ? { overrides: { model: modelFromPath } } : {}),
     });
   const body = endpoint === 'responses' ? responsesGatewayView(read) : read;
-  const overrides = callOverrides(body, c.req.raw.headers);
+  const overrides = callOverrides(body, requestHeaders);
   const group = body.model as string;
   seen.group = group;
   seen.call = { token: who.token, body, startedAt, storePrompts: state.config.general_settings.store_prompts_in_spend_logs === true };
@@ -86,7 +87,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   const callId = crypto.randomUUID();
   const promptTokens = estimateTokens(promptText(body).length);
   const estimate = reservationEstimate(named.deployments[0], promptTokens, body, endpoint);
-  const endUser = endUserOf({ body, headers: c.req.raw.headers });
+  const endUser = endUserOf({ body, headers: requestHeaders });
   // One parallel round of limiter calls (key, team, org or user, end user); the master key has no limits of its own.
   const general = state.config.general_settings;
   const globalBudget = (general.max_budget ?? state.config.litellm_settings.max_budget) !== undefined;
@@ -120,13 +121,13 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
     deployment,
     body,
     stream: body.stream === true && endpoint !== 'embedding',
-    headers: c.req.raw.headers,
+    headers: requestHeaders,
     keepText: state.config.general_settings.store_prompts_in_spend_logs === true || langfuseWantsText(state.config, caller),
     storePrompts: state.config.general_settings.store_prompts_in_spend_logs === true,
   };
   let overheadMs: number | undefined;
   // The client's headers without its credentials, for providers (anthropic-beta) and telemetry (langfuse_*): built once.
-  const safeHeaders = withoutCredentials(c.req.raw.headers, state.keyHeader);
+  const safeHeaders = withoutCredentials(requestHeaders, state.keyHeader);
   const settle = (result: CallResult) => {
     emitCall(c.env, c.executionCtx, {
       record: spendRecord(ctx, result), endpoint, caller, deployment: ctx.deployment, body, stream: ctx.stream, outcome: result.outcome,

@@ -73,7 +73,9 @@ const TRACE_FIELDS: Record<string, keyof TraceBody> = {
  * The Langfuse events of one finished call, as LiteLLM's Langfuse logger
  * makes them (`_log_langfuse_v2`): a `trace-create` (none, or an update of
  * the listed keys, when the client continues a trace with
- * `existing_trace_id`) and a `generation-create`.
+ * `existing_trace_id`) and a `generation-create`. Their event ids are the
+ * call's id with the event's kind (LiteLLM draws a uuid4 for each; Langfuse
+ * needs them unique, and a redelivered event then keeps its id).
  */
 export function buildLangfuseEvents(event: LangfuseCall, options: LangfuseOptions): IngestionEvent[] {
   const { record, body, outcome } = event;
@@ -149,7 +151,7 @@ export function buildLangfuseEvents(event: LangfuseCall, options: LangfuseOption
       else if (key === 'output') update.output = output;
       else setTraceField(update, key.replace(/^trace_/, ''), meta.requester[key]);
     }
-    if (Object.keys(update).length > 1) events.push({ id: crypto.randomUUID(), timestamp: now, type: 'trace-create', body: update });
+    if (Object.keys(update).length > 1) events.push({ id: `${record.request_id}-trace`, timestamp: now, type: 'trace-create', body: update });
   } else {
     const trace: TraceBody = { id: traceId, timestamp: startTime, name: meta.traceName ?? `litellm-${callType}` };
     const userId = record.end_user ?? undefined;
@@ -162,7 +164,7 @@ export function buildLangfuseEvents(event: LangfuseCall, options: LangfuseOption
     if (!failed && output !== undefined) trace.output = output;
     if (meta.debug) trace.metadata = { ...(isObject(trace.metadata) ? trace.metadata : {}), metadata_passed_to_litellm: meta.requester };
     trace.tags = tags;
-    events.push({ id: crypto.randomUUID(), timestamp: now, type: 'trace-create', body: trace });
+    events.push({ id: `${record.request_id}-trace`, timestamp: now, type: 'trace-create', body: trace });
   }
 
   const alias = visibleKeyInfo.user_api_key_alias;
@@ -192,7 +194,7 @@ export function buildLangfuseEvents(event: LangfuseCall, options: LangfuseOption
   else if (outcome?.aborted) generation.statusMessage = 'client disconnected before the end of the stream';
   if (meta.version) generation.version = meta.version;
   if (meta.parentObservationId) generation.parentObservationId = meta.parentObservationId;
-  events.push({ id: crypto.randomUUID(), timestamp: now, type: 'generation-create', body: generation });
+  events.push({ id: `${record.request_id}-generation`, timestamp: now, type: 'generation-create', body: generation });
   return events;
 }
 
