@@ -12,6 +12,7 @@ import type { DeploymentRef } from '../models/deployments.ts';
 import { ENDPOINT_PATHS } from './openai-compatible/adapter.ts';
 import type { Endpoint, ProviderAdapter } from './types.ts';
 import { vertexAi } from './vertex_ai/index.ts';
+import { bridgeResponses } from './responses-bridge/index.ts';
 
 /** Every provider with an adapter. `IMPLEMENTED_PROVIDERS` in config/providers.ts must name the same set (a test checks). */
 export const PROVIDERS: ReadonlyMap<ProviderId, ProviderAdapter> = new Map(
@@ -32,16 +33,17 @@ export function providerFor(d: DeploymentRef, endpoint: Endpoint, mocked: boolea
   }
   const refused = endpointRefusal(d, endpoint, mocked);
   if (refused) throw refused;
-  return adapter;
+  return endpoint === 'responses' && !adapter.endpoints.has('responses') ? bridgeResponses(adapter) : adapter;
 }
 
 /**
  * The 400 of a deployment whose adapter does not serve `endpoint` (the router skips such deployments of a
  * group, and a group with none for its fallbacks); undefined when it does, or has no adapter at all.
+ * A provider that speaks chat serves the Responses API through it (responses-bridge/).
  */
 export function endpointRefusal(d: DeploymentRef, endpoint: Endpoint, mocked: boolean): GatewayError | undefined {
   const adapter = mocked ? mock : PROVIDERS.get(d.provider);
-  if (!adapter || adapter.endpoints.has(endpoint)) return undefined;
+  if (!adapter || adapter.endpoints.has(endpoint) || (endpoint === 'responses' && adapter.endpoints.has('chat'))) return undefined;
   const who = mocked ? 'mock_response' : `${d.provider}`;
   return new GatewayError(`Model group ${d.group} (${who}) does not serve /${ENDPOINT_PATHS[endpoint]}`, {
     status: 400, type: 'bad_request_error', param: 'model',
