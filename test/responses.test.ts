@@ -64,7 +64,7 @@ describe('/v1/responses', () => {
     expect(row.spend as number).toBeGreaterThan(0);
   });
 
-  it('streams the provider\'s events as they are, and counts the usage of its response.completed', async () => {
+  it('streams the provider\'s events as they come (their response id aside: responses-stored.test.ts), and counts the usage of its response.completed', async () => {
     fake.enqueue({ kind: 'sse', events: responseStreamEvents('gpt-4o-2024-08-06', ['Hel', 'lo ', 'there'], responsesUsage(20, 5)), intervalMs: 5 });
     const { data: stream, response } = await client.responses.create({ model: 'gpt-4o', input: [{ role: 'user', content: 'Say hello' }], stream: true }).withResponse();
     const types: string[] = [];

@@ -7,6 +7,7 @@ import { countTokens, messages } from './routes/messages.ts';
 import { chatCompletions, completions, embeddings, responses } from './routes/model-calls.ts';
 import { getModel, listModels } from './routes/models.ts';
 import { runTestSchedule, setTestClock } from './routes/test-clock.ts';
+import { storedResponse } from './routes/stored-responses.ts';
 import { metricsRoute } from './telemetry/metrics/route.ts';
 
 /** Path prefixes the admin Worker serves; the gateway forwards them over the service binding. */
@@ -39,6 +40,13 @@ for (const prefix of ['', '/v1', '/openai/deployments/:model', '/engines/:model'
 // OpenAI's Responses API, passed through to providers that speak it.
 app.post('/v1/responses', responses);
 app.post('/responses', responses);
+// A stored response, by the id the gateway gave it: sent to the deployment that stored it.
+for (const prefix of ['/v1', '']) {
+  app.get(`${prefix}/responses/:id`, storedResponse('GET', ''));
+  app.delete(`${prefix}/responses/:id`, storedResponse('DELETE', ''));
+  app.get(`${prefix}/responses/:id/input_items`, storedResponse('GET', '/input_items'));
+  app.post(`${prefix}/responses/:id/cancel`, storedResponse('POST', '/cancel'));
+}
 // Anthropic's Messages API, for any model (translated to and from a chat call).
 app.post('/v1/messages', messages);
 app.post('/v1/messages/count_tokens', countTokens);

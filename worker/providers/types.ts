@@ -73,6 +73,24 @@ export interface ProviderAdapter {
   id: ProviderId;
   endpoints: ReadonlySet<Endpoint>;
   call(call: ProviderCall): Promise<ProviderAnswer>;
+  /**
+   * A response the provider stored (the Responses API's GET, DELETE, input_items and cancel), for providers that
+   * keep them. Its answer as the provider gave it; a refusal throws GatewayError as a call's does.
+   */
+  storedResponse?(request: StoredResponseRequest): Promise<Response>;
+}
+
+export interface StoredResponseRequest {
+  deployment: DeploymentRef;
+  env: Record<string, unknown>;
+  method: 'GET' | 'DELETE' | 'POST';
+  /** The provider's own id of the response. */
+  responseId: string;
+  /** After the id: '' for the response itself, '/input_items', '/cancel'. */
+  suffix: '' | '/input_items' | '/cancel';
+  /** The client's query (input_items' `limit`, `after`, `order`, `include`). */
+  query: [string, string][];
+  timeoutMs: number;
 }
 
 /** Read access to a request's headers (lower-case names), as providers and telemetry get them: without credentials. */

@@ -1,6 +1,7 @@
 import type { ProviderId } from '../../config/providers.ts';
 import type { DeploymentRef } from '../../models/deployments.ts';
-import { type CallOutcome, type Endpoint, PROVIDER_METADATA, type ProviderAdapter, type ProviderAnswer, type ProviderCall } from '../types.ts';
+import { type CallOutcome, type Endpoint, PROVIDER_METADATA, type ProviderAdapter, type ProviderAnswer, type ProviderCall, type StoredResponseRequest } from '../types.ts';
+import { decodeResponseId, managedResponseId } from '../response-ids.ts';
 import { displayBase } from '../upstream-url.ts';
 import { withFirstChunk } from '../first-chunk.ts';
 import { connectionError, timeoutError, upstreamError } from './errors.ts';
@@ -66,6 +67,11 @@ export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapte
       const responsesApi = call.endpoint === 'responses';
       const ownMetadata = responsesApi ? (call.body as Record<symbol, unknown>)[PROVIDER_METADATA] : undefined;
       if (ownMetadata !== undefined) fields.metadata = ownMetadata;
+      // A follow-up names the response by the id the gateway gave it: the provider knows its own.
+      if (responsesApi && typeof fields.previous_response_id === 'string') {
+        fields.previous_response_id = decodeResponseId(fields.previous_response_id)?.responseId ?? fields.previous_response_id;
+      }
+      const clientId = (id: string) => managedResponseId(flavor.id, call.deployment.id, id);
       if (call.stream && !responsesApi) {
         // Usage is always counted: ask for it, and hide it from a client that did not (the Responses API always sends it).
         const asked = (fields.stream_options ?? {}) as Record<string, unknown>;
@@ -109,6 +115,7 @@ export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapte
           keepText: call.keepText,
           label: flavor.label,
           provider: flavor.id,
+          ...(responsesApi ? { responseId: clientId } : {}),
         });
         return { status: 200, contentType: 'text/event-stream', body: relay.body, outcome: relay.outcome, apiBase };
       }
@@ -119,9 +126,46 @@ export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapte
       } catch (err) {
         throw signal.aborted ? timeoutError(flavor.label, flavor.id, call.timeoutMs) : connectionError(flavor.label, flavor.id, err);
       }
+      if (responsesApi) return { status: 200, contentType: 'application/json', apiBase, ...responsesAnswer(bytes, call, clientId) };
       return { status: 200, contentType: 'application/json', body: bytes, outcome: Promise.resolve(jsonOutcome(bytes, call)), apiBase };
     },
+    async storedResponse(request: StoredResponseRequest): Promise<Response> {
+      const target = targetOf({ env: request.env, deployment: request.deployment, endpoint: 'responses' } as ProviderCall);
+      const url = new URL(target.url);
+      url.pathname = `${url.pathname.replace(/\/$/, '')}/${encodeURIComponent(request.responseId)}${request.suffix}`;
+      for (const [name, value] of request.query) url.searchParams.append(name, value);
+      let res: Response;
+      try {
+        res = await fetch(url, {
+          method: request.method,
+          headers: { accept: 'application/json', ...target.headers, ...(request.method === 'POST' ? { 'content-type': 'application/json' } : {}) },
+          ...(request.method === 'POST' ? { body: '{}' } : {}),
+          signal: AbortSignal.timeout(request.timeoutMs),
+        });
+      } catch (err) {
+        throw connectionError(flavor.label, flavor.id, err);
+      }
+      if (!res.ok) throw await upstreamError(res, flavor.label, flavor.id, [target.secret]);
+      return res;
+    },
   };
+}
+
+/** A Responses API answer: its usage and text read from the whole of it, and its id the one the client is to see. */
+function responsesAnswer(bytes: ArrayBuffer, call: ProviderCall, clientId: (id: string) => string): Pick<ProviderAnswer, 'body' | 'outcome'> {
+  const text = decoder.decode(bytes);
+  let parsed: { id?: unknown; usage?: unknown; output?: unknown } | undefined;
+  try {
+    parsed = JSON.parse(text) as typeof parsed;
+  } catch {
+    // a 200 that is not JSON: passed on, counted as unknown usage
+  }
+  const estimate = { promptTokens: call.promptTokenEstimate, completionTokens: 0, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: false };
+  const answer = responsesOutputText(parsed?.output);
+  const outcome: CallOutcome = { usage: readOpenAIUsage(parsed?.usage as never) ?? estimate, finishedAt: Date.now(), ...(typeof answer === 'string' ? { responseText: answer } : {}) };
+  if (!parsed || typeof parsed.id !== 'string') return { body: bytes, outcome: Promise.resolve(outcome) };
+  parsed.id = clientId(parsed.id);
+  return { body: JSON.stringify(parsed), outcome: Promise.resolve(outcome) };
 }
 
 const decoder = new TextDecoder();
@@ -130,22 +174,21 @@ const TAIL_BYTES = 2048;
 
 function jsonOutcome(bytes: ArrayBuffer, call: ProviderCall): CallOutcome {
   const estimate = { promptTokens: call.promptTokenEstimate, completionTokens: 0, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: false };
-  // A Responses API answer echoes the client's `user` and `metadata` after its usage: only a full parse finds the real one.
-  if (!call.keepText && call.endpoint !== 'responses') {
+  if (!call.keepText) {
     const view = new Uint8Array(bytes);
     let usage = view.length > TAIL_BYTES ? usageObject(decoder.decode(view.subarray(view.length - TAIL_BYTES))) : undefined;
     usage ??= usageObject(decoder.decode(view));
     return { usage: readOpenAIUsage(usage as never) ?? estimate, finishedAt: Date.now() };
   }
   const text = decoder.decode(bytes);
-  let parsed: { usage?: unknown; choices?: { message?: { content?: unknown }; text?: unknown }[]; output?: unknown } = {};
+  let parsed: { usage?: unknown; choices?: { message?: { content?: unknown }; text?: unknown }[] } = {};
   try {
     parsed = JSON.parse(text) as typeof parsed;
   } catch {
     // a 200 that is not JSON: counted as unknown usage
   }
   const first = parsed.choices?.[0];
-  const answer = first?.message?.content ?? first?.text ?? responsesOutputText(parsed.output);
+  const answer = first?.message?.content ?? first?.text;
   return {
     usage: readOpenAIUsage(parsed.usage as never) ?? estimate,
     finishedAt: Date.now(),

@@ -9,6 +9,8 @@ export interface StreamOptions {
    * every event passes unchanged, so the usage options below do not apply.
    */
   responsesApi?: boolean;
+  /** The Responses API: the id the client sees for the provider's response id (the gateway's, naming the deployment). */
+  responseId?: (upstreamId: string) => string;
   /** The client asked for `stream_options.include_usage`. */
   clientWantsUsage: boolean;
   /** The gateway added `include_usage` itself, so the usage chunk and `"usage":null` fields are not the client's. */
@@ -24,6 +26,8 @@ const EVENT_END = /\r?\n\r?\n/;
 const RESPONSES_EVENT_TYPE = /"type"\s*:\s*"(response\.[a-z_.]+)"/;
 const RESPONSES_DELTA = /"delta"\s*:\s*"((?:[^"\\]|\\.)*)"/;
 const RESPONSES_ERROR_EVENT = /^\{\s*"type"\s*:\s*"error"/;
+/** The Responses API's events that carry the whole response (and so its id). */
+const RESPONSE_EVENTS = new Set(['response.created', 'response.queued', 'response.in_progress', 'response.completed', 'response.incomplete', 'response.failed']);
 // Content and tool-call argument text, for an estimate when the stream ends without usage.
 const TEXT_FIELDS = /"(content|arguments|text)":"((?:[^"\\]|\\.)*)"/g;
 
@@ -63,8 +67,8 @@ export function relayOpenAIStream(upstream: ReadableStream<Uint8Array>, options:
     });
   };
 
-  // A Responses API event: nothing is changed, only read.
-  const readResponsesEvent = (data: string) => {
+  // A Responses API event: read; its type returned.
+  const readResponsesEvent = (data: string): string | undefined => {
     const type = RESPONSES_EVENT_TYPE.exec(data)?.[1];
     if (type === 'response.output_text.delta' || type === 'response.function_call_arguments.delta') {
       const delta = RESPONSES_DELTA.exec(data)?.[1] ?? '';
@@ -86,6 +90,20 @@ export function relayOpenAIStream(upstream: ReadableStream<Uint8Array>, options:
         failed = providerFailure(undefined);
       }
     }
+    return type;
+  };
+  // An event carrying the response, with the id the client is to see; any other passes as it came.
+  const withResponseId = (event: string, data: string, type: string | undefined): string => {
+    if (!options.responseId || !type || !RESPONSE_EVENTS.has(type)) return event;
+    try {
+      const parsed = JSON.parse(data) as { response?: { id?: unknown } };
+      if (typeof parsed.response?.id !== 'string') return event;
+      parsed.response.id = options.responseId(parsed.response.id);
+      const other = event.split(/\r?\n/).filter((l) => !l.startsWith('data:'));
+      return [...other, `data: ${JSON.stringify(parsed)}`].join('\n');
+    } catch {
+      return event;
+    }
   };
   // The provider ended the response with a failure of its own (`response.failed`, an `error` event): passed on as it
   // came, and recorded as the call's error (spend log, metrics, the deployment's health).
@@ -99,10 +117,7 @@ export function relayOpenAIStream(upstream: ReadableStream<Uint8Array>, options:
     const data = event.split(/\r?\n/).filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trimStart()).join('\n');
     if (!data || data === '[DONE]') return event;
     firstChunkAt ??= Date.now();
-    if (options.responsesApi) {
-      readResponsesEvent(data);
-      return event;
-    }
+    if (options.responsesApi) return withResponseId(event, data, readResponsesEvent(data));
     for (const match of data.matchAll(TEXT_FIELDS)) {
       completionChars += match[2]?.length ?? 0;
       // The kept text is the answer's content only; tool calls are flagged, not mixed in.

@@ -1,0 +1,137 @@
+import OpenAI from 'openai';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { responseObject, responseStreamEvents, responsesUsage } from './fakes/openai-responses.ts';
+import { type FakeUpstream, startFakeUpstream } from './fakes/upstream.ts';
+import { seedKey } from './support/keys.ts';
+import { startTestStack, TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
+
+/**
+ * The Responses API's ids as LiteLLM gives them out (the provider's id with
+ * the deployment that stored it, base64-encoded behind `resp_`), so a
+ * follow-up (`previous_response_id`) reaches that deployment in a group of
+ * several, and GET, DELETE, input_items and cancel reach it by the id alone,
+ * all through the official openai client.
+ */
+
+let fake: FakeUpstream;
+let stack: TestStack;
+let client: OpenAI;
+
+beforeAll(async () => {
+  fake = await startFakeUpstream();
+  stack = await startTestStack({
+    configYaml: `
+model_list:
+  - model_name: pair
+    litellm_params: {model: openai/gpt-4o, api_base: "${fake.url}/a/v1", api_key: sk-upstream-a-0001}
+    model_info: {id: deployment-a}
+  - model_name: pair
+    litellm_params: {model: openai/gpt-4o, api_base: "${fake.url}/b/v1", api_key: sk-upstream-b-0002}
+    model_info: {id: deployment-b}
+  - model_name: azure-4o
+    litellm_params: {model: azure/my-4o, api_base: "${fake.url}", api_key: azure-upstream-0003, api_version: "2025-04-01-preview"}
+    model_info: {id: deployment-azure}
+  - model_name: other
+    litellm_params: {model: openai/gpt-4o-mini, api_base: "${fake.url}/c/v1", api_key: sk-upstream-c-0004}
+    model_info: {id: deployment-c}
+router_settings:
+  num_retries: 0
+`,
+  });
+  client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: TEST_MASTER_KEY, maxRetries: 0 });
+});
+afterAll(async () => {
+  await stack?.stop();
+  await fake?.close();
+});
+beforeEach(() => fake.reset());
+
+const decoded = (id: string) => Buffer.from(id.slice('resp_'.length), 'base64url').toString('utf8');
+
+describe('Responses API ids', () => {
+  it('name the deployment that answered, plain and streamed', async () => {
+    fake.enqueue({ kind: 'json', body: responseObject('gpt-4o', 'first', responsesUsage(5, 1), { response: 'resp_upstream_plain', message: 'msg_1' }) });
+    const plain = await client.responses.create({ model: 'pair', input: 'hi' });
+    const at = fake.requests[0]!.path.startsWith('/a/') ? 'deployment-a' : 'deployment-b';
+    expect(decoded(plain.id)).toBe(`litellm:custom_llm_provider:openai;model_id:${at};response_id:resp_upstream_plain`);
+
+    fake.enqueue({ kind: 'sse', events: responseStreamEvents('gpt-4o', ['Hel', 'lo'], responsesUsage(5, 2)) });
+    const stream = await client.responses.create({ model: 'pair', input: 'hi', stream: true });
+    const ids = new Set<string>();
+    for await (const event of stream) if ('response' in event) ids.add(event.response.id);
+    expect(ids.size).toBe(1);
+    expect(decoded([...ids][0]!)).toMatch(/^litellm:custom_llm_provider:openai;model_id:deployment-[ab];response_id:resp_/);
+  });
+
+  it('send a follow-up to the deployment that stored the response, with the provider\'s own id', async () => {
+    fake.enqueue({ kind: 'json', body: responseObject('gpt-4o', 'first', responsesUsage(5, 1), { response: 'resp_upstream_1', message: 'msg_1' }) });
+    const first = await client.responses.create({ model: 'pair', input: 'Remember 42' });
+    const home = fake.requests[0]!.path;
+    for (let i = 0; i < 6; i++) fake.enqueue({ kind: 'json', body: responseObject('gpt-4o', `next ${i}`, responsesUsage(9, 1)) });
+    for (let i = 0; i < 6; i++) {
+      expect((await client.responses.create({ model: 'pair', input: 'What number?', previous_response_id: first.id })).output_text).toBe(`next ${i}`);
+    }
+    const followUps = fake.requests.slice(1);
+    expect(followUps.map((r) => r.path)).toEqual(Array(6).fill(home));
+    expect(followUps.every((r) => (r.body as { previous_response_id?: string }).previous_response_id === 'resp_upstream_1')).toBe(true);
+
+    // A response of another group's deployment cannot be continued through this one.
+    const foreign = await client.responses.create({ model: 'other', input: 'x', previous_response_id: first.id }).catch((e: unknown) => e);
+    expect(foreign).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((foreign as InstanceType<typeof OpenAI.APIError>).message).toContain('previous_response_id');
+    expect(fake.requests).toHaveLength(7);
+  });
+
+  it('reach the stored response by id alone: retrieve, input items, delete, cancel', async () => {
+    fake.enqueue({ kind: 'json', body: responseObject('gpt-4o', 'stored', responsesUsage(5, 1), { response: 'resp_upstream_2', message: 'msg_2' }) });
+    const created = await client.responses.create({ model: 'pair', input: 'Keep this' });
+    const home = fake.requests[0]!.path.replace(/\/responses$/, '');
+    const key = fake.requests[0]!.headers.authorization;
+
+    fake.enqueue({ kind: 'json', body: responseObject('gpt-4o', 'stored', responsesUsage(5, 1), { response: 'resp_upstream_2', message: 'msg_2' }) });
+    const retrieved = await client.responses.retrieve(created.id);
+    expect(retrieved.id).toBe(created.id);
+    expect(retrieved.output_text).toBe('stored');
+
+    fake.enqueue({ kind: 'json', body: { object: 'list', data: [{ id: 'msg_in_1', type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Keep this' }] }], first_id: 'msg_in_1', last_id: 'msg_in_1', has_more: false } });
+    const items = await client.responses.inputItems.list(created.id, { limit: 5 });
+    expect(items.data.map((i) => i.id)).toEqual(['msg_in_1']);
+
+    fake.enqueue({ kind: 'json', body: { id: 'resp_upstream_2', object: 'response.deleted', deleted: true } });
+    await client.responses.delete(created.id);
+
+    fake.enqueue({ kind: 'json', body: responseObject('gpt-4o', 'stored', null, { response: 'resp_upstream_2', message: 'msg_2' }) });
+    const cancelled = await client.responses.cancel(created.id);
+    expect(cancelled.id).toBe(created.id);
+
+    expect(fake.requests.slice(1).map((r) => [r.method, r.path, r.headers.authorization])).toEqual([
+      ['GET', `${home}/responses/resp_upstream_2`, key],
+      ['GET', `${home}/responses/resp_upstream_2/input_items`, key],
+      ['DELETE', `${home}/responses/resp_upstream_2`, key],
+      ['POST', `${home}/responses/resp_upstream_2/cancel`, key],
+    ]);
+    expect(fake.requests[2]!.query).toMatchObject({ limit: '5' });
+  });
+
+  it('reach Azure\'s stored responses under /openai/responses with its api-version', async () => {
+    fake.enqueue({ kind: 'json', body: responseObject('gpt-4o', 'azure', responsesUsage(5, 1), { response: 'resp_azure_1', message: 'msg_3' }) });
+    const created = await client.responses.create({ model: 'azure-4o', input: 'hi' });
+    fake.enqueue({ kind: 'json', body: responseObject('gpt-4o', 'azure', responsesUsage(5, 1), { response: 'resp_azure_1', message: 'msg_3' }) });
+    expect((await client.responses.retrieve(created.id)).output_text).toBe('azure');
+    const get = fake.requests[1]!;
+    expect([get.method, get.path, get.query['api-version'], get.headers['api-key']]).toEqual(['GET', '/openai/responses/resp_azure_1', '2025-04-01-preview', 'azure-upstream-0003']);
+  });
+
+  it('answer 404 for an id the gateway did not give out, and refuse a key that may not call its group', async () => {
+    const unknown = await client.responses.retrieve('resp_not_ours').catch((e: unknown) => e);
+    expect(unknown).toBeInstanceOf(OpenAI.NotFoundError);
+
+    fake.enqueue({ kind: 'json', body: responseObject('gpt-4o', 'private', responsesUsage(5, 1), { response: 'resp_upstream_3', message: 'msg_4' }) });
+    const created = await client.responses.create({ model: 'pair', input: 'hi' });
+    const limited = await seedKey(stack.db.url, { models: ['other'] });
+    const outsider = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: limited, maxRetries: 0 });
+    const refused = await outsider.responses.retrieve(created.id).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(OpenAI.AuthenticationError);
+    expect(fake.requests).toHaveLength(1);
+  });
+});

@@ -1,0 +1,16 @@
+import { GatewayError } from '../errors.ts';
+import type { DeploymentRef } from '../models/deployments.ts';
+import { decodeResponseId } from '../providers/response-ids.ts';
+
+/**
+ * A Responses API follow-up (`previous_response_id` the gateway gave out) goes to the deployment that
+ * stored the response it continues, as in LiteLLM: the 400 for every other deployment of the group (the
+ * router skips them, and a group without it answers the first such 400). Undefined for any other request.
+ */
+export function followUpRefusal(d: DeploymentRef, body: Record<string, unknown>): GatewayError | undefined {
+  const previous = typeof body.previous_response_id === 'string' ? decodeResponseId(body.previous_response_id) : undefined;
+  if (!previous || previous.deploymentId === d.id) return undefined;
+  return new GatewayError(`previous_response_id ${body.previous_response_id as string} was stored by deployment ${previous.deploymentId}, which model group ${d.group} does not have`, {
+    status: 400, type: 'bad_request_error', param: 'previous_response_id',
+  });
+}

@@ -1,0 +1,57 @@
+import type { Context } from 'hono';
+import type { GatewayEnv } from '../env.ts';
+import { GatewayError } from '../errors.ts';
+import { authenticateRoute } from '../limits/key-store.ts';
+import { authorizeModel } from '../models/access.ts';
+import { currentCatalog } from '../models/catalog.ts';
+import { DEFAULT_TIMEOUT_S } from '../proxy/call-helpers.ts';
+import { decodeResponseId, managedResponseId } from '../providers/response-ids.ts';
+import { PROVIDERS } from '../providers/registry.ts';
+import type { StoredResponseRequest } from '../providers/types.ts';
+import { gatewayState } from '../state.ts';
+
+type Ctx = Context<{ Bindings: GatewayEnv }>;
+
+/**
+ * A response a provider stored, by the id the gateway gave it (response-ids.ts), as LiteLLM serves them:
+ * `GET /v1/responses/{id}`, `DELETE /v1/responses/{id}`, `GET /v1/responses/{id}/input_items` and
+ * `POST /v1/responses/{id}/cancel`, each sent to the deployment the id names, with its credentials,
+ * for a key that may call that deployment's model group. The answer is the provider's, the response's
+ * own id the gateway's again. Not counted: no tokens change hands.
+ */
+export function storedResponse(method: StoredResponseRequest['method'], suffix: StoredResponseRequest['suffix']) {
+  return async (c: Ctx): Promise<Response> => {
+    const state = await gatewayState(c.env);
+    const caller = await authenticateRoute(c, state);
+    const id = c.req.param('id') ?? '';
+    const decoded = decodeResponseId(id);
+    const notFound = () => new GatewayError(`Response with id '${id.slice(0, 200)}' not found: the gateway did not give out this id`, {
+      status: 404, type: 'not_found_error', param: 'response_id',
+    });
+    if (!decoded) throw notFound();
+    const catalog = await currentCatalog(state, c.env, c.executionCtx);
+    const deployment = [...catalog.groups.values()].flat().find((d) => d.id === decoded.deploymentId);
+    if (!deployment) throw notFound();
+    authorizeModel(caller, deployment.group, catalog);
+    const adapter = PROVIDERS.get(deployment.provider);
+    if (!adapter?.storedResponse) {
+      throw new GatewayError(`Model group ${deployment.group} (${deployment.provider}) keeps no stored responses`, { status: 404, type: 'not_found_error', param: 'response_id' });
+    }
+    const res = await adapter.storedResponse({
+      deployment, env: c.env as unknown as Record<string, unknown>, method, responseId: decoded.responseId, suffix,
+      query: [...new URL(c.req.url).searchParams], timeoutMs: (state.config.litellm_settings.request_timeout ?? DEFAULT_TIMEOUT_S) * 1000,
+    });
+    const text = await res.text();
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return new Response(text, { status: res.status, headers: { 'content-type': res.headers.get('content-type') ?? 'application/json' } });
+    }
+    // The response itself (or its deletion) names it by the provider's id: the client knows the gateway's.
+    if (body && typeof body === 'object' && (body as { id?: unknown }).id === decoded.responseId) {
+      (body as { id: string }).id = managedResponseId(deployment.provider, deployment.id, decoded.responseId);
+    }
+    return Response.json(body, { status: res.status, headers: { 'x-litellm-model-id': deployment.id, 'x-litellm-model-group': deployment.group } });
+  };
+}
