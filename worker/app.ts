@@ -4,7 +4,7 @@ import { errorResponse, GatewayError } from './errors.ts';
 import { liveliness, readiness } from './routes/health.ts';
 import { modelHealth } from './routes/model-health.ts';
 import { countTokens, messages } from './routes/messages.ts';
-import { chatCompletions, completions, embeddings, responses } from './routes/model-calls.ts';
+import { chatCompletions, completions, embeddings, moderations, responses } from './routes/model-calls.ts';
 import { getModel, listModels } from './routes/models.ts';
 import { runTestSchedule, setTestClock } from './routes/test-clock.ts';
 import { storedResponse } from './routes/stored-responses.ts';
@@ -38,6 +38,8 @@ for (const prefix of ['', '/v1', '/openai/deployments/:model', '/engines/:model'
   app.post(`${prefix}/embeddings`, embeddings);
 }
 // OpenAI's Responses API, passed through to providers that speak it.
+app.post('/v1/moderations', moderations);
+app.post('/moderations', moderations);
 app.post('/v1/responses', responses);
 app.post('/responses', responses);
 // A stored response, by the id the gateway gave it: sent to the deployment that stored it.

@@ -48,6 +48,16 @@ export const embeddingRequestSchema = z.looseObject({
   dimensions: z.number().int().positive().optional(),
 });
 
+/**
+ * `/v1/moderations`: text (a string or strings) or multimodal parts. `model` may be left out, as in
+ * LiteLLM: the route names the config's moderation model group (moderationGroup in routes/model-calls.ts).
+ */
+export const moderationRequestSchema = z.looseObject({
+  ...common,
+  model: model.optional(),
+  input: z.union([z.string(), z.array(z.string()), z.array(z.looseObject({ type: z.string() }))], { error: 'input must be a string, a list of strings or a list of parts' }),
+});
+
 /** `/v1/responses`: the gateway reads the model, the input (for estimates and logs) and whether it streams. */
 export const responsesRequestSchema = z.looseObject({
   ...common,

@@ -2,7 +2,7 @@ import type { ProviderId } from '../config/providers.ts';
 import type { GatewayError } from '../errors.ts';
 import type { DeploymentRef } from '../models/deployments.ts';
 
-export type Endpoint = 'chat' | 'completion' | 'embedding' | 'responses';
+export type Endpoint = 'chat' | 'completion' | 'embedding' | 'responses' | 'moderation';
 
 /**
  * A Responses API request's own `metadata` (the provider stores it with the response), kept under this

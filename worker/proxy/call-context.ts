@@ -2,13 +2,14 @@ import type { Caller } from '../auth/authenticate.ts';
 import type { DeploymentRef } from '../models/deployments.ts';
 import type { Endpoint, RequestHeaders } from '../providers/types.ts';
 
-export type CallType = 'acompletion' | 'atext_completion' | 'aembedding' | 'aresponses';
+export type CallType = 'acompletion' | 'atext_completion' | 'aembedding' | 'aresponses' | 'amoderation';
 
 export const CALL_TYPES: Record<Endpoint, CallType> = {
   chat: 'acompletion',
   completion: 'atext_completion',
   embedding: 'aembedding',
   responses: 'aresponses',
+  moderation: 'amoderation',
 };
 
 /** Everything known about one model call once it is admitted, for headers and the spend log. */

@@ -26,7 +26,7 @@ export const DEFAULT_TIMEOUT_S = 600;
 export async function storeAnswer(plan: CachePlan, settleLeader: (a: CachedAnswer | undefined) => void, endpoint: Endpoint, body: string | ArrayBuffer | undefined, outcome: CallOutcome, model = ''): Promise<void> {
   let json: string | undefined;
   if (body !== undefined) json = typeof body === 'string' ? body : new TextDecoder().decode(body);
-  else if (!outcome.error && !outcome.aborted && !outcome.toolCalls && outcome.responseText !== undefined && endpoint !== 'embedding' && endpoint !== 'responses') {
+  else if (!outcome.error && !outcome.aborted && !outcome.toolCalls && outcome.responseText !== undefined && (endpoint === 'chat' || endpoint === 'completion')) {
     json = assembleAnswer(endpoint, model, outcome.responseText, outcome.usage);
   }
   const answer = json === undefined ? undefined : { endpoint, json, usage: outcome.usage, storedAt: Date.now() };
@@ -81,7 +81,7 @@ export const MAX_RESERVED_OUTPUT_TOKENS = 4096;
 /** What admission reserves: the prompt (estimated from its text) plus the answer it may get, at the deployment's prices. */
 export function reservationEstimate(deployment: DeploymentRef | undefined, promptTokens: number, body: Record<string, unknown>, endpoint: Endpoint): { estCost: number; estTokens: number } {
   const asked = Number(body.max_completion_tokens ?? body.max_tokens ?? body.max_output_tokens ?? DEFAULT_RESERVED_OUTPUT_TOKENS);
-  const output = endpoint === 'embedding' ? 0 : Math.min(Number.isFinite(asked) && asked > 0 ? asked : DEFAULT_RESERVED_OUTPUT_TOKENS, MAX_RESERVED_OUTPUT_TOKENS);
+  const output = endpoint === 'embedding' || endpoint === 'moderation' ? 0 : Math.min(Number.isFinite(asked) && asked > 0 ? asked : DEFAULT_RESERVED_OUTPUT_TOKENS, MAX_RESERVED_OUTPUT_TOKENS);
   const estCost = deployment
     ? costOfCall(deployment, { promptTokens, completionTokens: output, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: false })
     : 0;

@@ -15,7 +15,8 @@ import { readJsonBody } from '../openai/read-body.ts';
 import { estimateTokens } from '../providers/openai-compatible/usage.ts';
 import { endpointRefusal, providerFor } from '../providers/registry.ts';
 import type { Endpoint, ProviderAnswer } from '../providers/types.ts';
-import { gatewayState } from '../state.ts';
+import { gatewayState, type GatewayState } from '../state.ts';
+import { ENDPOINT_PATHS } from '../providers/openai-compatible/adapter.ts';
 import { replayAsStream } from '../cache/replay.ts';
 import { lead, lookup, planCache } from '../cache/response-cache.ts';
 import { cacheSettings } from '../cache/settings.ts';
@@ -49,6 +50,8 @@ export interface ModelCallOptions {
    * Anthropic-format /v1/messages); it is validated like a client's.
    */
   body?: Record<string, unknown>;
+  /** The model group of a request that names none (moderations, as in LiteLLM); a 400 when there is none either. */
+  defaultModel?: (config: GatewayState['config']) => string | undefined;
 }
 
 /** A model call; a refusal before any provider is recorded by recordRefusedCall (refused-call.ts). */
@@ -77,6 +80,11 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
       ...(modelFromPath ? { overrides: { model: modelFromPath } } : {}),
     });
   const body = endpoint === 'responses' ? responsesGatewayView(read) : read;
+  if (body.model === undefined && options.defaultModel) {
+    const fallback = options.defaultModel(state.config);
+    if (!fallback) throw new GatewayError(`model is required: no model group of config.yaml serves /${ENDPOINT_PATHS[endpoint]} by default (e.g. one of openai/omni-moderation-latest)`, { status: 400, type: 'bad_request_error', param: 'model' });
+    body.model = fallback;
+  }
   const overrides = callOverrides(body, requestHeaders);
   const group = body.model as string;
   seen.group = group;
@@ -121,7 +129,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
     caller,
     deployment,
     body,
-    stream: body.stream === true && endpoint !== 'embedding',
+    stream: body.stream === true && endpoint !== 'embedding' && endpoint !== 'moderation',
     headers: requestHeaders,
     keepText: state.config.general_settings.store_prompts_in_spend_logs === true || langfuseWantsText(state.config, caller),
     storePrompts: state.config.general_settings.store_prompts_in_spend_logs === true,

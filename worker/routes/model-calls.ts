@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import type { GatewayEnv } from '../env.ts';
-import { chatRequestSchema, completionRequestSchema, embeddingRequestSchema, responsesRequestSchema } from '../openai/request-schemas.ts';
+import type { TollgateConfig } from '../config/schema.ts';
+import { chatRequestSchema, completionRequestSchema, embeddingRequestSchema, moderationRequestSchema, responsesRequestSchema } from '../openai/request-schemas.ts';
 import { handleModelCall } from '../proxy/model-call.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
@@ -13,3 +14,13 @@ export const completions = (c: Ctx) => handleModelCall(c, 'completion', completi
 export const embeddings = (c: Ctx) => handleModelCall(c, 'embedding', embeddingRequestSchema, { modelFromPath: c.req.param('model') });
 /** `POST /v1/responses` (OpenAI's Responses API), for providers that speak it (OpenAI, vLLM and other OpenAI-compatible servers). */
 export const responses = (c: Ctx) => handleModelCall(c, 'responses', responsesRequestSchema);
+/** `POST /v1/moderations` (OpenAI's moderation models); without a model, the config's moderation model group. */
+export const moderations = (c: Ctx) => handleModelCall(c, 'moderation', moderationRequestSchema, { defaultModel: moderationGroup });
+
+/**
+ * The model group a moderation without `model` goes to, as LiteLLM sends it to OpenAI's default moderation
+ * model: the first of config.yaml's groups whose deployment is an OpenAI moderation model.
+ */
+function moderationGroup(config: TollgateConfig): string | undefined {
+  return config.model_list.find((m) => /^(openai\/)?(omni|text)-moderation/.test(m.litellm_params.model))?.model_name;
+}

@@ -14,6 +14,7 @@ export const ENDPOINT_PATHS: Record<Endpoint, string> = {
   completion: 'completions',
   embedding: 'embeddings',
   responses: 'responses',
+  moderation: 'moderations',
 };
 
 export interface UpstreamTarget {
@@ -173,6 +174,8 @@ const decoder = new TextDecoder();
 const TAIL_BYTES = 2048;
 
 function jsonOutcome(bytes: ArrayBuffer, call: ProviderCall): CallOutcome {
+  // A moderation is free and its answer has no usage: no tokens are charged.
+  if (call.endpoint === 'moderation') return { usage: { promptTokens: 0, completionTokens: 0, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: true }, finishedAt: Date.now() };
   const estimate = { promptTokens: call.promptTokenEstimate, completionTokens: 0, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: false };
   if (!call.keepText) {
     const view = new Uint8Array(bytes);

@@ -29,6 +29,7 @@ export const OPENAI_PARAMS: Record<Endpoint, ReadonlySet<string>> = {
     'service_tier', 'store', 'stream', 'stream_options', 'temperature', 'text', 'tool_choice', 'tools',
     'top_logprobs', 'top_p', 'truncation', 'user',
   ]),
+  moderation: new Set(['input']),
 };
 
 /** vLLM's OpenAI server takes OpenAI's fields plus its sampling and guided-decoding extras. */
@@ -44,6 +45,7 @@ export const VLLM_PARAMS: Record<Endpoint, ReadonlySet<string>> = {
   completion: new Set([...OPENAI_PARAMS.completion, ...VLLM_EXTRAS]),
   embedding: new Set([...OPENAI_PARAMS.embedding, 'truncate_prompt_tokens']),
   responses: new Set([...OPENAI_PARAMS.responses, ...VLLM_EXTRAS]),
+  moderation: OPENAI_PARAMS.moderation,
 };
 
 /**

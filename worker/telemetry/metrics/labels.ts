@@ -30,6 +30,7 @@ export const ROUTES: Record<Endpoint, string> = {
   completion: '/completions',
   embedding: '/embeddings',
   responses: '/responses',
+  moderation: '/moderations',
 };
 
 /** hashed_api_key, api_key_alias, team, team_alias, user of the caller. */
