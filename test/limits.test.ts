@@ -163,13 +163,13 @@ describe('hot keys', () => {
 
 describe('hot keys in a team', () => {
   /** `count` calls with 40 in flight, each answer's status, headers and body. */
-  const answersOf = async (key: string, count: number) => {
+  const answersOf = async (key: string, count: number, extra: Record<string, unknown> = {}) => {
     const answers: { status: number; headers: Headers; body: string }[] = [];
     let next = 0;
     await Promise.all(Array.from({ length: 40 }, async () => {
       while (next < count) {
         next++;
-        const res = await chat(key);
+        const res = await chat(key, extra);
         answers.push({ status: res.status, headers: res.headers, body: await res.text() });
       }
     }));
@@ -197,6 +197,20 @@ describe('hot keys in a team', () => {
     }
     // The headers every answer shares are built once; each answer still has its own call id.
     expect(new Set(answers.map((a) => a.headers.get('x-litellm-call-id'))).size).toBe(answers.length);
+  });
+
+  it('admit a hot key\'s requests for one end user from the key\'s and the end user\'s leases together, and a refused model gives its lease share back', async () => {
+    const key = await keyWith({ rpm_limit: 1_000_000, models: ['mock-gpt'] });
+    const before = await limiterCalls();
+    const answers = await answersOf(key, 2000, { user: 'customer-hot' });
+    expect(answers.every((a) => a.status === 200)).toBe(true);
+    expect((await limiterCalls() - before) / answers.length).toBeLessThan(0.5);
+    // Admitted from the leases, then refused the model: the admission is undone, and the leases keep serving.
+    const mixed = await Promise.all(Array.from({ length: 200 }, (_, i) => chat(key, { user: 'customer-hot', ...(i % 4 === 0 ? { model: 'slow-stream' } : {}) })));
+    expect(mixed.filter((r) => r.status === 401)).toHaveLength(50);
+    expect(mixed.filter((r) => r.status === 200)).toHaveLength(150);
+    const after = await answersOf(key, 400, { user: 'customer-hot' });
+    expect(after.every((a) => a.status === 200)).toBe(true);
   });
 
   it("hold the team's budget under a burst, naming the team", async () => {

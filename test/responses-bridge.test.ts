@@ -181,6 +181,27 @@ describe('/v1/responses on a chat-only provider', () => {
     expect(openai.requests.every((r) => r.path === '/v1/responses')).toBe(true);
   });
 
+  it('sends what only OpenAI\'s servers can do, in a mixed group, to its OpenAI deployment only', async () => {
+    for (let i = 0; i < 6; i++) openai.enqueue({ kind: 'json', body: responseObject('gpt-4o-mini', `native ${i}`, responsesUsage(5, 2)) });
+    for (let i = 0; i < 3; i++) {
+      expect((await client.responses.create({ model: 'both', input: 'search', tools: [{ type: 'web_search_preview' }] })).output_text).toBe(`native ${i * 2}`);
+      expect((await client.responses.create({ model: 'both', input: 'go on', previous_response_id: 'resp_openai_own_1' })).output_text).toBe(`native ${i * 2 + 1}`);
+    }
+    expect(anthropic.requests).toHaveLength(0);
+    expect(openai.requests.map((r) => (r.body as { previous_response_id?: string }).previous_response_id ?? null)).toEqual([null, 'resp_openai_own_1', null, 'resp_openai_own_1', null, 'resp_openai_own_1']);
+  });
+
+  it('marks an answer cut off at max_output_tokens incomplete, and its message too', async () => {
+    anthropic.enqueue({ kind: 'json', body: {
+      id: 'msg_cut', type: 'message', role: 'assistant', model: 'claude-sonnet-4-5', content: [{ type: 'text', text: 'Once upon a' }],
+      stop_reason: 'max_tokens', stop_sequence: null, usage: { input_tokens: 9, output_tokens: 3 },
+    } });
+    const data = await client.responses.create({ model: 'claude', input: 'Tell a story', max_output_tokens: 3 });
+    expect(data.status).toBe('incomplete');
+    expect(data.incomplete_details).toEqual({ reason: 'max_output_tokens' });
+    expect(data.output[0]).toMatchObject({ type: 'message', status: 'incomplete', content: [{ type: 'output_text', text: 'Once upon a' }] });
+  });
+
   it('refuses what only OpenAI\'s servers can do with a 400 and no upstream call', async () => {
     const refusal = async (body: Record<string, unknown>) => {
       const err = await client.responses.create({ model: 'claude', input: 'hi', ...body } as never).catch((e: unknown) => e);

@@ -2,7 +2,8 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { responseObject, responseStreamEvents, responsesUsage } from './fakes/openai-responses.ts';
 import { type FakeUpstream, startFakeUpstream } from './fakes/upstream.ts';
-import { seedKey } from './support/keys.ts';
+import { seedKey, sha256 } from './support/keys.ts';
+import { query } from './support/pg-client.ts';
 import { startTestStack, TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
 
 /**
@@ -125,6 +126,12 @@ describe('Responses API ids', () => {
   it('answer 404 for an id the gateway did not give out, and refuse a key that may not call its group', async () => {
     const unknown = await client.responses.retrieve('resp_not_ours').catch((e: unknown) => e);
     expect(unknown).toBeInstanceOf(OpenAI.NotFoundError);
+    // An id naming a path segment of its own (`..`) is not one the gateway gave out: it never reaches a URL.
+    const climbing = `resp_${Buffer.from('litellm:custom_llm_provider:openai;model_id:deployment-a;response_id:..').toString('base64url')}`;
+    expect(await client.responses.delete(climbing).catch((e: unknown) => e)).toBeInstanceOf(OpenAI.NotFoundError);
+    // A stored response's stream is a background response's: not served.
+    const streamed = await fetch(`${stack.url}/v1/responses/${climbing}?stream=true`, { headers: { authorization: `Bearer ${TEST_MASTER_KEY}` } });
+    expect(streamed.status).toBe(400);
 
     fake.enqueue({ kind: 'json', body: responseObject('gpt-4o', 'private', responsesUsage(5, 1), { response: 'resp_upstream_3', message: 'msg_4' }) });
     const created = await client.responses.create({ model: 'pair', input: 'hi' });
@@ -132,6 +139,22 @@ describe('Responses API ids', () => {
     const outsider = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: limited, maxRetries: 0 });
     const refused = await outsider.responses.retrieve(created.id).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(OpenAI.AuthenticationError);
+
+    // A personal key is held to its user's models here too, as on a model call.
+    await query(stack.db.url, 'INSERT INTO "LiteLLM_UserTable" (user_id, models) VALUES ($1, $2)', ['u-stored', ['other']]);
+    const personal = await seedKey(stack.db.url, { userId: 'u-stored' });
+    const byUser = await new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: personal, maxRetries: 0 }).responses.retrieve(created.id).catch((e: unknown) => e);
+    expect(byUser).toBeInstanceOf(OpenAI.AuthenticationError);
     expect(fake.requests).toHaveLength(1);
+  });
+
+  it('are reachable with a key limited to the LLM API routes', async () => {
+    fake.enqueue({ kind: 'json', body: responseObject('gpt-4o', 'mine', responsesUsage(5, 1), { response: 'resp_upstream_4', message: 'msg_5' }) });
+    const key = await seedKey(stack.db.url);
+    await query(stack.db.url, 'UPDATE "LiteLLM_VerificationToken" SET allowed_routes = $2 WHERE token = $1', [sha256(key), ['llm_api_routes']]);
+    const llm = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: key, maxRetries: 0 });
+    const created = await llm.responses.create({ model: 'pair', input: 'hi' });
+    fake.enqueue({ kind: 'json', body: responseObject('gpt-4o', 'mine', responsesUsage(5, 1), { response: 'resp_upstream_4', message: 'msg_5' }) });
+    expect((await llm.responses.retrieve(created.id)).output_text).toBe('mine');
   });
 });

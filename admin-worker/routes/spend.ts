@@ -122,10 +122,11 @@ describeRoute({ method: 'get', path: '/spend/users', summary: 'Every user (or `?
 spendRoutes.get('/spend/users', async (c) => {
   const q = parseQuery(c, spendUsersQuery);
   let userId = q.user_id;
-  if (!isAdminReader(c)) {
-    const caller = c.get('caller');
-    const own = caller.kind === 'key' ? caller.policy.userId : null;
-    if (!own || (userId && userId !== own)) throw new GatewayError('You can only view the spend of your own user.', { status: 403, type: 'auth_error', param: 'user_id' });
+  const scope = readerScope(c);
+  if (!('all' in scope)) {
+    // A key without a user has no user's spend to read.
+    const own = 'userId' in scope ? scope.userId : null;
+    if (!own || (userId && userId !== own)) throw outsideScope('spend of your own user', 'user_id');
     userId = own;
   }
   const { rows } = await c.get('db')().pool.query<UserRow>(

@@ -221,10 +221,12 @@ function settleLease(env: GatewayEnv, lease: LocalLease, input: AdmissionInput, 
 }
 
 /**
- * The policy and headers admitFromLeases answered last, per key view: a lease's views stay the same
- * for its life, so a hot key's policy and headers are built once a lease, not once a request.
+ * The policies and headers admitFromLeases answered, per key view, one per set of the other entities'
+ * views (a hot key's requests may name several end users): a lease's views stay the same for its life,
+ * so a hot key's policy and headers are built once a lease, not once a request.
  */
-const leaseAnswers = new WeakMap<EntityView, { token: string; views: EntityView[]; answer: Pick<Admission, 'policy' | 'headers'> }>();
+const leaseAnswers = new WeakMap<EntityView, { token: string; views: EntityView[]; answer: Pick<Admission, 'policy' | 'headers'> }[]>();
+const ANSWERS_PER_KEY = 16;
 
 /**
  * A hot key's steady state: every entity that applies (the key, those its route brings in, the end
@@ -259,11 +261,14 @@ function admitFromLeases(env: GatewayEnv, input: AdmissionInput, token: string):
   const current = keyView.exists ? linked({ teamId: keyView.teamId, organizationId: keyView.organizationId, userId: keyView.userId }, teamView) : undefined;
   if (!current || current.length !== brought.length || current.some((t, i) => t.kind !== brought[i]?.kind || t.id !== brought[i]?.id)) return fallBack();
   const views = taken.map((l) => l.view);
-  let known = leaseAnswers.get(keyView);
-  if (!known || known.token !== token || known.views.length !== views.length || known.views.some((v, i) => v !== views[i])) {
+  let answers = leaseAnswers.get(keyView);
+  if (!answers) leaseAnswers.set(keyView, (answers = []));
+  let known = answers.find((a) => a.token === token && a.views.length === views.length && a.views.every((v, i) => v === views[i]));
+  if (!known) {
     const results = new Map(targets.map((t, i) => [`${t.kind}:${t.id}`, { target: t, result: { ok: true, view: views[i] } as AdmitResult }]));
     known = { token, views, answer: policyAndHeaders(token, results) };
-    leaseAnswers.set(keyView, known);
+    if (answers.length >= ANSWERS_PER_KEY) answers.shift();
+    answers.push(known);
   }
   return {
     ...known.answer,

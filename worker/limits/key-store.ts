@@ -29,8 +29,11 @@ export class LimiterKeyStore implements KeyStore {
     }
     const key = view(answer);
     if (!key?.exists) return null;
-    const team = key.teamId ? view(await limiter(this.#env, 'team', key.teamId).describe('team', key.teamId)) : undefined;
-    return keyPolicy(active, key, team);
+    const describe = async (kind: 'team' | 'user' | 'org', id: string | null) => (id ? view(await limiter(this.#env, kind, id).describe(kind, id)) : undefined);
+    // As admission holds a key: a personal key to its user's model list, any key to its organization's.
+    const [team, user] = await Promise.all([describe('team', key.teamId), key.teamId ? undefined : describe('user', key.userId)]);
+    const org = await describe('org', key.organizationId ?? team?.organizationId ?? null);
+    return keyPolicy(active, key, team, { user, org });
   }
 }
 

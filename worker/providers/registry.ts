@@ -37,6 +37,13 @@ export function providerFor(d: DeploymentRef, endpoint: Endpoint, mocked: boolea
 }
 
 /**
+ * Whether a deployment's adapter serves the Responses API itself (else through chat, responses-bridge/).
+ */
+export function speaksResponses(d: DeploymentRef, mocked: boolean): boolean {
+  return (mocked ? mock : PROVIDERS.get(d.provider))?.endpoints.has('responses') === true;
+}
+
+/**
  * The 400 of a deployment whose adapter does not serve `endpoint` (the router skips such deployments of a
  * group, and a group with none for its fallbacks); undefined when it does, or has no adapter at all.
  * A provider that speaks chat serves the Responses API through it (responses-bridge/).

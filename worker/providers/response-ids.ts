@@ -16,6 +16,8 @@ export interface ManagedResponseId {
 }
 
 const ASSEMBLED = /^litellm:custom_llm_provider:(.*?);model_id:(.*?);response_id:(.+)$/s;
+/** A provider's response id as it may go into a URL path (no `/`, no `.` or `..` segment). */
+const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
@@ -38,5 +40,5 @@ export function decodeResponseId(id: string): ManagedResponseId | undefined {
     return undefined;
   }
   const match = ASSEMBLED.exec(text);
-  return match ? { provider: match[1]!, deploymentId: match[2]!, responseId: match[3]! } : undefined;
+  return match && SAFE_ID.test(match[3]!) ? { provider: match[1]!, deploymentId: match[2]!, responseId: match[3]! } : undefined;
 }

@@ -1,5 +1,7 @@
 import { GatewayError } from '../errors.ts';
 import type { DeploymentRef } from '../models/deployments.ts';
+import { bridgeRefusal } from '../providers/responses-bridge/index.ts';
+import { speaksResponses } from '../providers/registry.ts';
 import { decodeResponseId } from '../providers/response-ids.ts';
 
 /**
@@ -7,6 +9,22 @@ import { decodeResponseId } from '../providers/response-ids.ts';
  * stored the response it continues, as in LiteLLM: the 400 for every other deployment of the group (the
  * router skips them, and a group without it answers the first such 400). Undefined for any other request.
  */
+/**
+ * What keeps a deployment of the group from serving this Responses API request: a follow-up stored by
+ * another deployment (followUpRefusal), or, for a deployment reached through chat, what only OpenAI's
+ * servers can do (checked once a request). The router skips such deployments and answers the first
+ * refusal only when none is left, so a group mixing providers serves each request where it can.
+ */
+export function responsesRefusal(body: Record<string, unknown>, mocked: boolean): (d: DeploymentRef) => GatewayError | undefined {
+  let bridged: { error: GatewayError | undefined } | undefined;
+  return (d) => {
+    const followUp = followUpRefusal(d, body);
+    if (followUp || speaksResponses(d, mocked)) return followUp;
+    bridged ??= { error: bridgeRefusal(body) };
+    return bridged.error;
+  };
+}
+
 export function followUpRefusal(d: DeploymentRef, body: Record<string, unknown>): GatewayError | undefined {
   const previous = typeof body.previous_response_id === 'string' ? decodeResponseId(body.previous_response_id) : undefined;
   if (!previous || previous.deploymentId === d.id) return undefined;

@@ -30,7 +30,7 @@ import { type CallContext, endUserOf } from './call-context.ts';
 import { recordRefusedCall, type Seen } from './refused-call.ts';
 import { admit, callHeaders, callOverrides, freeModel, DEFAULT_TIMEOUT_S, headerSnapshot, keyHeaders, reservationEstimate, storeAnswer, timingHeaders, validated, withoutCredentials } from './call-helpers.ts';
 import { type CallResult, spendRecord } from './spend-record.ts';
-import { followUpRefusal } from './follow-up.ts';
+import { responsesRefusal } from './follow-up.ts';
 import { answerResponse } from './answer-headers.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
@@ -171,6 +171,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   const settleLeader = cache?.save ? lead(cache) : undefined;
   const upstreamStartedAt = Date.now();
   const mocked = typeof body.mock_response === 'string';
+  const responses = endpoint === 'responses' ? responsesRefusal(body, mocked) : undefined;
   const callProvider = async (d: DeploymentRef, timeout: number): Promise<ProviderAnswer> => {
     const adapter = providerFor(d, endpoint, mocked);
     deployment = d;
@@ -195,7 +196,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
     const requestTimeoutS = state.config.litellm_settings.request_timeout ?? DEFAULT_TIMEOUT_S;
     const routed = await routeCall({
       env: c.env, ctx: c.executionCtx, state, catalog, requested: routedName, stream: ctx.stream, promptTokens, caller,
-      refusal: (d) => endpointRefusal(d, endpoint, mocked) ?? (endpoint === 'responses' ? followUpRefusal(d, body) : undefined),
+      refusal: (d) => endpointRefusal(d, endpoint, mocked) ?? responses?.(d),
       clientFallbacks: Array.isArray(body.fallbacks) ? body.fallbacks.filter((f): f is string => typeof f === 'string') : undefined,
       deadline: startedAt + Math.max(requestTimeoutS, overrides?.timeoutS ?? 0) * 1000,
       overrides,

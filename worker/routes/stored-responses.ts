@@ -24,6 +24,10 @@ export function storedResponse(method: StoredResponseRequest['method'], suffix: 
     const state = await gatewayState(c.env);
     const caller = await authenticateRoute(c, state);
     const id = c.req.param('id') ?? '';
+    const query = [...new URL(c.req.url).searchParams];
+    if (query.some(([name, value]) => name === 'stream' && value !== 'false')) {
+      throw new GatewayError('stream is not supported here: it streams a background response, and background responses are not served through the gateway', { status: 400, type: 'bad_request_error', param: 'stream' });
+    }
     const decoded = decodeResponseId(id);
     const notFound = () => new GatewayError(`Response with id '${id.slice(0, 200)}' not found: the gateway did not give out this id`, {
       status: 404, type: 'not_found_error', param: 'response_id',
@@ -39,7 +43,7 @@ export function storedResponse(method: StoredResponseRequest['method'], suffix: 
     }
     const res = await adapter.storedResponse({
       deployment, env: c.env as unknown as Record<string, unknown>, method, responseId: decoded.responseId, suffix,
-      query: [...new URL(c.req.url).searchParams], timeoutMs: (state.config.litellm_settings.request_timeout ?? DEFAULT_TIMEOUT_S) * 1000,
+      query, timeoutMs: (state.config.litellm_settings.request_timeout ?? DEFAULT_TIMEOUT_S) * 1000,
     });
     const text = await res.text();
     let body: unknown;

@@ -136,15 +136,16 @@ export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapte
       url.pathname = `${url.pathname.replace(/\/$/, '')}/${encodeURIComponent(request.responseId)}${request.suffix}`;
       for (const [name, value] of request.query) url.searchParams.append(name, value);
       let res: Response;
+      const signal = AbortSignal.timeout(request.timeoutMs);
       try {
         res = await fetch(url, {
           method: request.method,
           headers: { accept: 'application/json', ...target.headers, ...(request.method === 'POST' ? { 'content-type': 'application/json' } : {}) },
           ...(request.method === 'POST' ? { body: '{}' } : {}),
-          signal: AbortSignal.timeout(request.timeoutMs),
+          signal,
         });
       } catch (err) {
-        throw connectionError(flavor.label, flavor.id, err);
+        throw signal.aborted ? timeoutError(flavor.label, flavor.id, request.timeoutMs) : connectionError(flavor.label, flavor.id, err);
       }
       if (!res.ok) throw await upstreamError(res, flavor.label, flavor.id, [target.secret]);
       return res;
@@ -155,7 +156,7 @@ export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapte
 /** A Responses API answer: its usage and text read from the whole of it, and its id the one the client is to see. */
 function responsesAnswer(bytes: ArrayBuffer, call: ProviderCall, clientId: (id: string) => string): Pick<ProviderAnswer, 'body' | 'outcome'> {
   const text = decoder.decode(bytes);
-  let parsed: { id?: unknown; usage?: unknown; output?: unknown } | undefined;
+  let parsed: { id?: unknown; previous_response_id?: unknown; usage?: unknown; output?: unknown } | undefined;
   try {
     parsed = JSON.parse(text) as typeof parsed;
   } catch {
@@ -166,6 +167,7 @@ function responsesAnswer(bytes: ArrayBuffer, call: ProviderCall, clientId: (id: 
   const outcome: CallOutcome = { usage: readOpenAIUsage(parsed?.usage as never) ?? estimate, finishedAt: Date.now(), ...(typeof answer === 'string' ? { responseText: answer } : {}) };
   if (!parsed || typeof parsed.id !== 'string') return { body: bytes, outcome: Promise.resolve(outcome) };
   parsed.id = clientId(parsed.id);
+  if (typeof parsed.previous_response_id === 'string') parsed.previous_response_id = clientId(parsed.previous_response_id);
   return { body: JSON.stringify(parsed), outcome: Promise.resolve(outcome) };
 }
 

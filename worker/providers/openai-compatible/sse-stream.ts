@@ -96,10 +96,11 @@ export function relayOpenAIStream(upstream: ReadableStream<Uint8Array>, options:
   const withResponseId = (event: string, data: string, type: string | undefined): string => {
     if (!options.responseId || !type || !RESPONSE_EVENTS.has(type)) return event;
     try {
-      const parsed = JSON.parse(data) as { response?: { id?: unknown } };
+      const parsed = JSON.parse(data) as { response?: { id?: unknown; previous_response_id?: unknown } };
       if (typeof parsed.response?.id !== 'string') return event;
       parsed.response.id = options.responseId(parsed.response.id);
-      const other = event.split(/\r?\n/).filter((l) => !l.startsWith('data:'));
+      if (typeof parsed.response.previous_response_id === 'string') parsed.response.previous_response_id = options.responseId(parsed.response.previous_response_id);
+      const other = event.split(/\r?\n/).filter((l) => l.trim() !== '' && !l.startsWith('data:'));
       return [...other, `data: ${JSON.stringify(parsed)}`].join('\n');
     } catch {
       return event;

@@ -1,3 +1,4 @@
+import { GatewayError } from '../../errors.ts';
 import type { ProviderAdapter, ProviderAnswer, ProviderCall } from '../types.ts';
 import { toChatRequest } from './to-chat-request.ts';
 import { newShell, toResponse } from './to-response.ts';
@@ -25,6 +26,20 @@ export function bridgeResponses(adapter: ProviderAdapter): ProviderAdapter {
     bridged.set(adapter, known);
   }
   return known;
+}
+
+/**
+ * The 400 the bridge gives this request (what only OpenAI's servers can do), or undefined when it can
+ * be served through chat: the router skips bridged deployments of a mixed group for such a request.
+ */
+export function bridgeRefusal(body: Record<string, unknown>): GatewayError | undefined {
+  try {
+    toChatRequest(body);
+    return undefined;
+  } catch (err) {
+    if (err instanceof GatewayError) return err;
+    throw err;
+  }
 }
 
 async function callThroughChat(adapter: ProviderAdapter, call: ProviderCall): Promise<ProviderAnswer> {

@@ -146,7 +146,8 @@ export class ResponsesEventWriter {
   private toolCall(call: ToolCallDelta): string {
     const toolIndex = typeof call.index === 'number' ? call.index : 0;
     let out = '';
-    if (this.open?.kind !== 'function_call' || this.open.toolIndex !== toolIndex) {
+    // A new call: another index, or (from hosts that send no index) another id.
+    if (this.open?.kind !== 'function_call' || this.open.toolIndex !== toolIndex || (str(call.id) !== '' && str(call.id) !== this.open.callId)) {
       out += this.close();
       const item: OpenItem = { kind: 'function_call', id: itemId('fc'), index: this.output.length, text: '', toolIndex, callId: str(call.id), name: str(call.function?.name) };
       this.open = item;
@@ -171,7 +172,8 @@ export class ResponsesEventWriter {
       const part = { type: 'output_text', text: item.text, annotations: [] };
       out += this.sse('response.output_text.done', { ...at, content_index: 0, text: item.text, logprobs: [] });
       out += this.sse('response.content_part.done', { ...at, content_index: 0, part });
-      done = messageItem(item.id, item.text);
+      // An answer cut off (max_output_tokens) leaves its message incomplete, as OpenAI marks it.
+      done = messageItem(item.id, item.text, incompleteReason(this.finishReason) ? 'incomplete' : 'completed');
     } else if (item.kind === 'reasoning') {
       const part = { type: 'summary_text', text: item.text };
       out += this.sse('response.reasoning_summary_text.done', { ...at, summary_index: 0, text: item.text });

@@ -88,7 +88,7 @@ export function responseObject(shell: ResponseShell, model: string, status: stri
 }
 
 export const messageItem = (id: string, text: string, status = 'completed'): Json => ({
-  type: 'message', id, status, role: 'assistant', content: text === '' && status !== 'completed' ? [] : [{ type: 'output_text', text, annotations: [] }],
+  type: 'message', id, status, role: 'assistant', content: text === '' && status === 'in_progress' ? [] : [{ type: 'output_text', text, annotations: [] }],
 });
 
 export const reasoningItem = (id: string, text: string): Json => ({ type: 'reasoning', id, summary: text ? [{ type: 'summary_text', text }] : [] });
@@ -109,10 +109,10 @@ export function toResponse(chat: ChatCompletion, shell: ResponseShell): Json {
   const message = choice?.message ?? {};
   const output: Json[] = [];
   if (str(message.reasoning_content)) output.push(reasoningItem(itemId('rs'), str(message.reasoning_content)));
-  if (str(message.content)) output.push(messageItem(itemId('msg'), str(message.content)));
+  const incomplete = incompleteReason(choice?.finish_reason);
+  if (str(message.content)) output.push(messageItem(itemId('msg'), str(message.content), incomplete ? 'incomplete' : 'completed'));
   for (const call of message.tool_calls ?? []) {
     output.push(functionCallItem(itemId('fc'), str(call.id), str(call.function?.name), str(call.function?.arguments)));
   }
-  const incomplete = incompleteReason(choice?.finish_reason);
   return responseObject(shell, str(chat.model), incomplete ? 'incomplete' : 'completed', output, responsesUsage(chat.usage), incomplete ? { incomplete } : {});
 }
