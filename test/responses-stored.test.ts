@@ -54,7 +54,8 @@ describe('Responses API ids', () => {
     fake.enqueue({ kind: 'json', body: responseObject('gpt-4o', 'first', responsesUsage(5, 1), { response: 'resp_upstream_plain', message: 'msg_1' }) });
     const plain = await client.responses.create({ model: 'pair', input: 'hi' });
     const at = fake.requests[0]!.path.startsWith('/a/') ? 'deployment-a' : 'deployment-b';
-    expect(decoded(plain.id)).toBe(`litellm:custom_llm_provider:openai;model_id:${at};response_id:resp_upstream_plain`);
+    // The master key's responses are its own (owner:master): see the last test for keys'.
+    expect(decoded(plain.id)).toBe(`litellm:custom_llm_provider:openai;model_id:${at};response_id:resp_upstream_plain;owner:master`);
 
     fake.enqueue({ kind: 'sse', events: responseStreamEvents('gpt-4o', ['Hel', 'lo'], responsesUsage(5, 2)) });
     const stream = await client.responses.create({ model: 'pair', input: 'hi', stream: true });
@@ -133,19 +134,40 @@ describe('Responses API ids', () => {
     const streamed = await fetch(`${stack.url}/v1/responses/${climbing}?stream=true`, { headers: { authorization: `Bearer ${TEST_MASTER_KEY}` } });
     expect(streamed.status).toBe(400);
 
+    // The owner's own key, once its key or its user may no longer call the group: refused as a call would be.
+    await query(stack.db.url, 'INSERT INTO "LiteLLM_UserTable" (user_id) VALUES ($1)', ['u-stored']);
+    const [first, narrowed] = await Promise.all([seedKey(stack.db.url, { userId: 'u-stored' }), seedKey(stack.db.url, { userId: 'u-stored', models: ['other'] })]);
+    const as = (key: string) => new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: key, maxRetries: 0 });
     fake.enqueue({ kind: 'json', body: responseObject('gpt-4o', 'private', responsesUsage(5, 1), { response: 'resp_upstream_3', message: 'msg_4' }) });
-    const created = await client.responses.create({ model: 'pair', input: 'hi' });
-    const limited = await seedKey(stack.db.url, { models: ['other'] });
-    const outsider = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: limited, maxRetries: 0 });
-    const refused = await outsider.responses.retrieve(created.id).catch((e: unknown) => e);
-    expect(refused).toBeInstanceOf(OpenAI.AuthenticationError);
-
-    // A personal key is held to its user's models here too, as on a model call.
-    await query(stack.db.url, 'INSERT INTO "LiteLLM_UserTable" (user_id, models) VALUES ($1, $2)', ['u-stored', ['other']]);
-    const personal = await seedKey(stack.db.url, { userId: 'u-stored' });
-    const byUser = await new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: personal, maxRetries: 0 }).responses.retrieve(created.id).catch((e: unknown) => e);
-    expect(byUser).toBeInstanceOf(OpenAI.AuthenticationError);
+    const created = await as(first).responses.create({ model: 'pair', input: 'hi' });
+    expect(await as(narrowed).responses.retrieve(created.id).catch((e: unknown) => e)).toBeInstanceOf(OpenAI.AuthenticationError);
+    const update = await fetch(`${stack.url}/user/update`, {
+      method: 'POST', headers: { authorization: `Bearer ${TEST_MASTER_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ user_id: 'u-stored', models: ['other'] }),
+    });
+    expect(update.status).toBe(200);
+    expect(await as(first).responses.retrieve(created.id).catch((e: unknown) => e)).toBeInstanceOf(OpenAI.AuthenticationError);
     expect(fake.requests).toHaveLength(1);
+  });
+
+  it('belong to the team, user or key that created them: no other key reads, deletes or continues them', async () => {
+    await query(stack.db.url, 'INSERT INTO "LiteLLM_UserTable" (user_id) VALUES ($1), ($2)', ['u-owner', 'u-stranger']);
+    const [mine, mineToo, stranger] = await Promise.all([seedKey(stack.db.url, { userId: 'u-owner' }), seedKey(stack.db.url, { userId: 'u-owner' }), seedKey(stack.db.url, { userId: 'u-stranger' })]);
+    const as = (key: string) => new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: key, maxRetries: 0 });
+    fake.enqueue({ kind: 'json', body: responseObject('gpt-4o', 'secret plans', responsesUsage(5, 2), { response: 'resp_upstream_owned', message: 'msg_6' }) });
+    const created = await as(mine).responses.create({ model: 'pair', input: 'my secret' });
+    expect(decoded(created.id)).toMatch(/;owner:user:u-owner$/);
+
+    expect(await as(stranger).responses.retrieve(created.id).catch((e: unknown) => e)).toBeInstanceOf(OpenAI.NotFoundError);
+    expect(await as(stranger).responses.delete(created.id).catch((e: unknown) => e)).toBeInstanceOf(OpenAI.NotFoundError);
+    expect(await as(stranger).responses.create({ model: 'pair', input: 'repeat it', previous_response_id: created.id }).catch((e: unknown) => e)).toBeInstanceOf(OpenAI.NotFoundError);
+    expect(fake.requests).toHaveLength(1);
+
+    // The same user's other key, and the master key, may.
+    fake.enqueue({ kind: 'json', body: responseObject('gpt-4o', 'secret plans', responsesUsage(5, 2), { response: 'resp_upstream_owned', message: 'msg_6' }) });
+    expect((await as(mineToo).responses.retrieve(created.id)).output_text).toBe('secret plans');
+    fake.enqueue({ kind: 'json', body: responseObject('gpt-4o', 'go on', responsesUsage(9, 2)) });
+    expect((await client.responses.create({ model: 'pair', input: 'continue', previous_response_id: created.id })).output_text).toBe('go on');
   });
 
   it('are reachable with a key limited to the LLM API routes', async () => {

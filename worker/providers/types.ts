@@ -55,6 +55,8 @@ export interface ProviderCall {
   keepText: boolean;
   /** The client's request headers, for the few a provider passes on (Anthropic's `anthropic-beta`); never its credentials. */
   headers?: RequestHeaders;
+  /** The Responses API: who the response belongs to, written into the id the client gets (response-ids.ts). */
+  responseOwner?: string;
 }
 
 export interface ProviderAnswer {

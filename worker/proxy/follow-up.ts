@@ -2,7 +2,8 @@ import { GatewayError } from '../errors.ts';
 import type { DeploymentRef } from '../models/deployments.ts';
 import { bridgeRefusal } from '../providers/responses-bridge/index.ts';
 import { speaksResponses } from '../providers/registry.ts';
-import { decodeResponseId } from '../providers/response-ids.ts';
+import type { Caller } from '../auth/authenticate.ts';
+import { decodeResponseId, ownsResponse } from '../providers/response-ids.ts';
 
 /**
  * A Responses API follow-up (`previous_response_id` the gateway gave out) goes to the deployment that
@@ -23,6 +24,14 @@ export function responsesRefusal(body: Record<string, unknown>, mocked: boolean)
     bridged ??= { error: bridgeRefusal(body) };
     return bridged.error;
   };
+}
+
+/** A follow-up of someone else's response (another team, user or key): a 404, as for an id never given out. */
+export function requireOwnPrevious(caller: Caller, body: Record<string, unknown>): void {
+  const previous = typeof body.previous_response_id === 'string' ? decodeResponseId(body.previous_response_id) : undefined;
+  if (previous && !ownsResponse(caller, previous)) {
+    throw new GatewayError(`Previous response with id '${(body.previous_response_id as string).slice(0, 200)}' not found.`, { status: 404, type: 'not_found_error', param: 'previous_response_id' });
+  }
 }
 
 export function followUpRefusal(d: DeploymentRef, body: Record<string, unknown>): GatewayError | undefined {

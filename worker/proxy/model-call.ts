@@ -30,7 +30,8 @@ import { type CallContext, endUserOf } from './call-context.ts';
 import { recordRefusedCall, type Seen } from './refused-call.ts';
 import { admit, callHeaders, callOverrides, freeModel, DEFAULT_TIMEOUT_S, headerSnapshot, keyHeaders, reservationEstimate, storeAnswer, timingHeaders, validated, withoutCredentials } from './call-helpers.ts';
 import { type CallResult, spendRecord } from './spend-record.ts';
-import { responsesRefusal } from './follow-up.ts';
+import { requireOwnPrevious, responsesRefusal } from './follow-up.ts';
+import { responseOwner } from '../providers/response-ids.ts';
 import { answerResponse } from './answer-headers.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
@@ -112,6 +113,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   let picked: DeploymentRef;
   try {
     picked = authorizeCall({ caller, requested: group, aliased, picked: resolved.deployments[0], catalog, path: c.req.path, body, enforceUser: general.enforce_user_param === true });
+    if (endpoint === 'responses') requireOwnPrevious(caller, body);
   } catch (err) {
     if (admission) c.executionCtx.waitUntil(admission.release());
     throw err;
@@ -188,6 +190,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
       promptTokenEstimate: promptTokens,
       keepText: ctx.keepText || (settleLeader !== undefined && ctx.stream),
       headers: safeHeaders,
+      ...(endpoint === 'responses' ? { responseOwner: responseOwner(caller) } : {}),
     });
   };
   let answer: ProviderAnswer;

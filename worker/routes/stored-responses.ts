@@ -5,7 +5,7 @@ import { authenticateRoute } from '../limits/key-store.ts';
 import { authorizeModel } from '../models/access.ts';
 import { currentCatalog } from '../models/catalog.ts';
 import { DEFAULT_TIMEOUT_S } from '../proxy/call-helpers.ts';
-import { decodeResponseId, managedResponseId } from '../providers/response-ids.ts';
+import { decodeResponseId, managedResponseId, ownsResponse } from '../providers/response-ids.ts';
 import { PROVIDERS } from '../providers/registry.ts';
 import type { StoredResponseRequest } from '../providers/types.ts';
 import { gatewayState } from '../state.ts';
@@ -33,6 +33,8 @@ export function storedResponse(method: StoredResponseRequest['method'], suffix: 
       status: 404, type: 'not_found_error', param: 'response_id',
     });
     if (!decoded) throw notFound();
+    // Someone else's response (another team, user or key) is not found, as an id never given out.
+    if (!ownsResponse(caller, decoded)) throw notFound();
     const catalog = await currentCatalog(state, c.env, c.executionCtx);
     const deployment = [...catalog.groups.values()].flat().find((d) => d.id === decoded.deploymentId);
     if (!deployment) throw notFound();
@@ -54,7 +56,7 @@ export function storedResponse(method: StoredResponseRequest['method'], suffix: 
     }
     // The response itself (or its deletion) names it by the provider's id: the client knows the gateway's.
     if (body && typeof body === 'object' && (body as { id?: unknown }).id === decoded.responseId) {
-      (body as { id: string }).id = managedResponseId(deployment.provider, deployment.id, decoded.responseId);
+      (body as { id: string }).id = managedResponseId(deployment.provider, deployment.id, decoded.responseId, decoded.owner);
     }
     return Response.json(body, { status: res.status, headers: { 'x-litellm-model-id': deployment.id, 'x-litellm-model-group': deployment.group } });
   };

@@ -72,7 +72,7 @@ export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapte
       if (responsesApi && typeof fields.previous_response_id === 'string') {
         fields.previous_response_id = decodeResponseId(fields.previous_response_id)?.responseId ?? fields.previous_response_id;
       }
-      const clientId = (id: string) => managedResponseId(flavor.id, call.deployment.id, id);
+      const clientId = (id: string) => managedResponseId(flavor.id, call.deployment.id, id, call.responseOwner);
       if (call.stream && !responsesApi) {
         // Usage is always counted: ask for it, and hide it from a client that did not (the Responses API always sends it).
         const asked = (fields.stream_options ?? {}) as Record<string, unknown>;
