@@ -4,7 +4,7 @@ import { errorResponse, GatewayError } from './errors.ts';
 import { liveliness, readiness } from './routes/health.ts';
 import { modelHealth } from './routes/model-health.ts';
 import { countTokens, messages } from './routes/messages.ts';
-import { chatCompletions, completions, embeddings, moderations, responses } from './routes/model-calls.ts';
+import { chatCompletions, completions, embeddings, imageGenerations, moderations, responses } from './routes/model-calls.ts';
 import { getModel, listModels } from './routes/models.ts';
 import { runTestSchedule, setTestClock } from './routes/test-clock.ts';
 import { storedResponse } from './routes/stored-responses.ts';
@@ -36,6 +36,7 @@ for (const prefix of ['', '/v1', '/openai/deployments/:model', '/engines/:model'
   app.post(`${prefix}/chat/completions`, chatCompletions);
   app.post(`${prefix}/completions`, completions);
   app.post(`${prefix}/embeddings`, embeddings);
+  app.post(`${prefix}/images/generations`, imageGenerations);
 }
 // OpenAI's Responses API, passed through to providers that speak it.
 app.post('/v1/moderations', moderations);

@@ -24,6 +24,8 @@ export const litellmParamsSchema = z.object({
   output_cost_per_token: nonNegative.optional(),
   cache_read_input_token_cost: nonNegative.optional(),
   cache_creation_input_token_cost: nonNegative.optional(),
+  /** Image generation: the price of one image (LiteLLM's price-map field), on top of any token prices. */
+  output_cost_per_image: nonNegative.optional(),
   mock_response: str.optional(),
   tags: strList.optional(),
   region_name: str.optional(),
@@ -50,6 +52,7 @@ export const modelInfoSchema = z.looseObject({
   output_cost_per_token: nonNegative.optional(),
   cache_read_input_token_cost: nonNegative.optional(),
   cache_creation_input_token_cost: nonNegative.optional(),
+  output_cost_per_image: nonNegative.optional(),
   team_id: str.optional(),
 });
 

@@ -31,10 +31,14 @@ export function costOfCall(deployment: DeploymentRef, usage: UsageReport): numbe
       if (typeof source[field] === 'number') overrides[field] = source[field] as number;
     }
   }
-  return computeCost({
+  const tokens = computeCost({
     promptTokens: usage.promptTokens,
     completionTokens: usage.completionTokens,
     cachedPromptTokens: usage.cachedPromptTokens,
     cacheCreationTokens: usage.cacheCreationTokens,
   }, deploymentPrice(deployment), overrides);
+  if (!usage.images) return tokens;
+  // Generated images: `output_cost_per_image` of litellm_params, else model_info (the price table has no image models).
+  const perImage = [deployment.params, deployment.info].map((s) => (s as Record<string, unknown>).output_cost_per_image).find((v) => typeof v === 'number') as number | undefined;
+  return tokens + usage.images * (perImage ?? 0);
 }

@@ -69,9 +69,12 @@ async function probe(env: Record<string, unknown>, d: DeploymentRef, dropParams:
   const mocked = typeof d.params.mock_response === 'string';
   // A model served only through the Responses API (o1-pro, gpt-5-codex, ...) is probed there, where its provider speaks it.
   const responses = mode === 'responses' && !mocked && !endpointRefusal(d, 'responses', false);
-  const endpoint: Endpoint = mode === 'embedding' ? 'embedding' : mode === 'completion' ? 'completion' : responses ? 'responses' : 'chat';
+  // An image model is probed with one image, as LiteLLM probes it (a real generation, priced as one).
+  const image = mode === 'image_generation' && !mocked;
+  const endpoint: Endpoint = mode === 'embedding' ? 'embedding' : mode === 'completion' ? 'completion' : responses ? 'responses' : image ? 'image_generation' : 'chat';
   const body: Record<string, unknown> = endpoint === 'embedding'
     ? { model: d.group, input: ['ping'] }
+    : endpoint === 'image_generation' ? { model: d.group, prompt: 'test from litellm', n: 1 }
     : endpoint === 'completion' ? { model: d.group, prompt: 'ping', max_tokens: 1 }
       // 16: the least max_output_tokens OpenAI takes.
       : endpoint === 'responses' ? { model: d.group, input: 'ping', max_output_tokens: 16 }

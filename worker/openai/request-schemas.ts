@@ -58,6 +58,14 @@ export const moderationRequestSchema = z.looseObject({
   input: z.union([z.string(), z.array(z.string()), z.array(z.looseObject({ type: z.string() }))], { error: 'input must be a string, a list of strings or a list of parts' }),
 });
 
+/** `/v1/images/generations`: the prompt, and how many images (each priced; a stream of partial images is not served). */
+export const imageGenerationRequestSchema = z.looseObject({
+  ...common,
+  prompt: z.string({ error: 'prompt must be a string' }).min(1, 'prompt must not be empty'),
+  n: z.number({ error: 'n must be a number' }).int().min(1).max(10).nullable().optional(),
+  stream: z.union([z.literal(false), z.null()], { error: 'stream: true (partial images) is not supported through the gateway' }).optional(),
+});
+
 /** `/v1/responses`: the gateway reads the model, the input (for estimates and logs) and whether it streams. */
 export const responsesRequestSchema = z.looseObject({
   ...common,

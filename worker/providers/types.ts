@@ -2,7 +2,7 @@ import type { ProviderId } from '../config/providers.ts';
 import type { GatewayError } from '../errors.ts';
 import type { DeploymentRef } from '../models/deployments.ts';
 
-export type Endpoint = 'chat' | 'completion' | 'embedding' | 'responses' | 'moderation';
+export type Endpoint = 'chat' | 'completion' | 'embedding' | 'responses' | 'moderation' | 'image_generation';
 
 /**
  * A Responses API request's own `metadata` (the provider stores it with the response), kept under this
@@ -19,6 +19,8 @@ export interface UsageReport {
   cachedPromptTokens: number;
   /** Tokens written to the provider's prompt cache (Anthropic). */
   cacheCreationTokens: number;
+  /** Images generated (priced per image: `output_cost_per_image`). */
+  images?: number;
   reported: boolean;
 }
 

@@ -81,9 +81,9 @@ export const MAX_RESERVED_OUTPUT_TOKENS = 4096;
 /** What admission reserves: the prompt (estimated from its text) plus the answer it may get, at the deployment's prices. */
 export function reservationEstimate(deployment: DeploymentRef | undefined, promptTokens: number, body: Record<string, unknown>, endpoint: Endpoint): { estCost: number; estTokens: number } {
   const asked = Number(body.max_completion_tokens ?? body.max_tokens ?? body.max_output_tokens ?? DEFAULT_RESERVED_OUTPUT_TOKENS);
-  const output = endpoint === 'embedding' || endpoint === 'moderation' ? 0 : Math.min(Number.isFinite(asked) && asked > 0 ? asked : DEFAULT_RESERVED_OUTPUT_TOKENS, MAX_RESERVED_OUTPUT_TOKENS);
+  const output = endpoint === 'embedding' || endpoint === 'moderation' || endpoint === 'image_generation' ? 0 : Math.min(Number.isFinite(asked) && asked > 0 ? asked : DEFAULT_RESERVED_OUTPUT_TOKENS, MAX_RESERVED_OUTPUT_TOKENS);
   const estCost = deployment
-    ? costOfCall(deployment, { promptTokens, completionTokens: output, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: false })
+    ? costOfCall(deployment, { promptTokens, completionTokens: output, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: false, ...(endpoint === 'image_generation' ? { images: typeof body.n === 'number' ? body.n : 1 } : {}) })
     : 0;
   return { estCost, estTokens: promptTokens + output };
 }

@@ -131,7 +131,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
     caller,
     deployment,
     body,
-    stream: body.stream === true && endpoint !== 'embedding' && endpoint !== 'moderation',
+    stream: body.stream === true && (endpoint === 'chat' || endpoint === 'completion' || endpoint === 'responses'),
     headers: requestHeaders,
     keepText: state.config.general_settings.store_prompts_in_spend_logs === true || langfuseWantsText(state.config, caller),
     storePrompts: state.config.general_settings.store_prompts_in_spend_logs === true,

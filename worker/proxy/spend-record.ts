@@ -103,7 +103,7 @@ function headerJson(value: string | null): unknown {
  */
 function storedResponse(ctx: RecordedCall, result: CallResult): unknown {
   const text = result.outcome?.responseText;
-  if (text === undefined || ctx.endpoint === 'embedding' || ctx.endpoint === 'moderation') return null;
+  if (text === undefined || (ctx.endpoint !== 'chat' && ctx.endpoint !== 'completion' && ctx.endpoint !== 'responses')) return null;
   const content = boundedJson(text, MAX_STORED_TEXT_CHARS);
   const u = result.outcome?.usage;
   const usage = { prompt_tokens: u?.promptTokens ?? 0, completion_tokens: u?.completionTokens ?? 0, total_tokens: (u?.promptTokens ?? 0) + (u?.completionTokens ?? 0) };

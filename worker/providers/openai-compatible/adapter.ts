@@ -15,6 +15,7 @@ export const ENDPOINT_PATHS: Record<Endpoint, string> = {
   embedding: 'embeddings',
   responses: 'responses',
   moderation: 'moderations',
+  image_generation: 'images/generations',
 };
 
 export interface UpstreamTarget {
@@ -178,6 +179,13 @@ const TAIL_BYTES = 2048;
 function jsonOutcome(bytes: ArrayBuffer, call: ProviderCall): CallOutcome {
   // A moderation is free and its answer has no usage: no tokens are charged.
   if (call.endpoint === 'moderation') return { usage: { promptTokens: 0, completionTokens: 0, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: true }, finishedAt: Date.now() };
+  if (call.endpoint === 'image_generation') {
+    // Priced per image (as many as asked for), plus tokens where the model reports them (gpt-image-1); the images are most of the answer.
+    const view = new Uint8Array(bytes);
+    const tokens = readOpenAIUsage(usageObject(decoder.decode(view.length > TAIL_BYTES ? view.subarray(view.length - TAIL_BYTES) : view)) as never);
+    const images = typeof call.body.n === 'number' ? call.body.n : 1;
+    return { usage: { ...(tokens ?? { promptTokens: 0, completionTokens: 0, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: true }), images }, finishedAt: Date.now() };
+  }
   const estimate = { promptTokens: call.promptTokenEstimate, completionTokens: 0, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: false };
   if (!call.keepText) {
     const view = new Uint8Array(bytes);

@@ -30,6 +30,9 @@ export const OPENAI_PARAMS: Record<Endpoint, ReadonlySet<string>> = {
     'top_logprobs', 'top_p', 'truncation', 'user',
   ]),
   moderation: new Set(['input']),
+  image_generation: new Set([
+    'prompt', 'background', 'moderation', 'n', 'output_compression', 'output_format', 'quality', 'response_format', 'size', 'style', 'user',
+  ]),
 };
 
 /** vLLM's OpenAI server takes OpenAI's fields plus its sampling and guided-decoding extras. */
@@ -46,6 +49,7 @@ export const VLLM_PARAMS: Record<Endpoint, ReadonlySet<string>> = {
   embedding: new Set([...OPENAI_PARAMS.embedding, 'truncate_prompt_tokens']),
   responses: new Set([...OPENAI_PARAMS.responses, ...VLLM_EXTRAS]),
   moderation: OPENAI_PARAMS.moderation,
+  image_generation: OPENAI_PARAMS.image_generation,
 };
 
 /**

@@ -224,12 +224,12 @@ function promptOf(event: LangfuseCall): Json {
 /** The answer as LiteLLM logs it: the assistant message for chat, the text for completions, nothing for embeddings. */
 function answerOf(event: LangfuseCall): unknown {
   const text = event.outcome?.responseText;
-  if (event.endpoint === 'embedding' || event.endpoint === 'moderation' || text === undefined) return undefined;
+  if ((event.endpoint !== 'chat' && event.endpoint !== 'completion' && event.endpoint !== 'responses') || text === undefined) return undefined;
   return event.endpoint === 'chat' ? { role: 'assistant', content: text } : text;
 }
 
 function redactedAnswer(event: LangfuseCall): unknown {
-  if (event.endpoint === 'embedding' || event.endpoint === 'moderation') return undefined;
+  if (event.endpoint !== 'chat' && event.endpoint !== 'completion' && event.endpoint !== 'responses') return undefined;
   return event.endpoint === 'chat' ? { role: 'assistant', content: REDACTED } : REDACTED;
 }
 

@@ -31,6 +31,7 @@ export const ROUTES: Record<Endpoint, string> = {
   embedding: '/embeddings',
   responses: '/responses',
   moderation: '/moderations',
+  image_generation: '/images/generations',
 };
 
 /** hashed_api_key, api_key_alias, team, team_alias, user of the caller. */
