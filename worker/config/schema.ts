@@ -26,6 +26,8 @@ export const litellmParamsSchema = z.object({
   cache_creation_input_token_cost: nonNegative.optional(),
   /** Image generation: the price of one image (LiteLLM's price-map field), on top of any token prices. */
   output_cost_per_image: nonNegative.optional(),
+  /** Text to speech: the price of one character of input (LiteLLM's price-map field). */
+  input_cost_per_character: nonNegative.optional(),
   mock_response: str.optional(),
   tags: strList.optional(),
   region_name: str.optional(),
@@ -53,6 +55,7 @@ export const modelInfoSchema = z.looseObject({
   cache_read_input_token_cost: nonNegative.optional(),
   cache_creation_input_token_cost: nonNegative.optional(),
   output_cost_per_image: nonNegative.optional(),
+  input_cost_per_character: nonNegative.optional(),
   team_id: str.optional(),
 });
 

@@ -37,8 +37,8 @@ export function costOfCall(deployment: DeploymentRef, usage: UsageReport): numbe
     cachedPromptTokens: usage.cachedPromptTokens,
     cacheCreationTokens: usage.cacheCreationTokens,
   }, deploymentPrice(deployment), overrides);
-  if (!usage.images) return tokens;
-  // Generated images: `output_cost_per_image` of litellm_params, else model_info (the price table has no image models).
-  const perImage = [deployment.params, deployment.info].map((s) => (s as Record<string, unknown>).output_cost_per_image).find((v) => typeof v === 'number') as number | undefined;
-  return tokens + usage.images * (perImage ?? 0);
+  if (!usage.images && !usage.characters) return tokens;
+  // Images made and characters spoken: priced in litellm_params, else model_info (the price table has neither kind of model).
+  const price = (field: string) => ([deployment.params, deployment.info].map((s) => (s as Record<string, unknown>)[field]).find((v) => typeof v === 'number') as number | undefined) ?? 0;
+  return tokens + (usage.images ?? 0) * price('output_cost_per_image') + (usage.characters ?? 0) * price('input_cost_per_character');
 }

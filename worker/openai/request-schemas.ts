@@ -66,6 +66,14 @@ export const imageGenerationRequestSchema = z.looseObject({
   stream: z.union([z.literal(false), z.null()], { error: 'stream: true (partial images) is not supported through the gateway' }).optional(),
 });
 
+/** `/v1/audio/speech`: the text to speak (priced per character) and the voice. */
+export const speechRequestSchema = z.looseObject({
+  ...common,
+  input: z.string({ error: 'input must be a string' }).min(1, 'input must not be empty').max(4096, 'input must be at most 4096 characters'),
+  voice: z.union([z.string(), z.looseObject({ id: z.string() })], { error: 'voice is required (a voice name)' }),
+  stream: z.union([z.literal(false), z.null()], { error: 'stream: true is not supported here; the audio is streamed as it comes' }).optional(),
+});
+
 /** `/v1/responses`: the gateway reads the model, the input (for estimates and logs) and whether it streams. */
 export const responsesRequestSchema = z.looseObject({
   ...common,

@@ -2,7 +2,7 @@ import type { ProviderId } from '../config/providers.ts';
 import type { GatewayError } from '../errors.ts';
 import type { DeploymentRef } from '../models/deployments.ts';
 
-export type Endpoint = 'chat' | 'completion' | 'embedding' | 'responses' | 'moderation' | 'image_generation';
+export type Endpoint = 'chat' | 'completion' | 'embedding' | 'responses' | 'moderation' | 'image_generation' | 'speech';
 
 /**
  * A Responses API request's own `metadata` (the provider stores it with the response), kept under this
@@ -21,6 +21,8 @@ export interface UsageReport {
   cacheCreationTokens: number;
   /** Images generated (priced per image: `output_cost_per_image`). */
   images?: number;
+  /** Characters spoken (text to speech, priced per character: `input_cost_per_character`). */
+  characters?: number;
   reported: boolean;
 }
 

@@ -2,7 +2,7 @@ import type { Caller } from '../auth/authenticate.ts';
 import type { DeploymentRef } from '../models/deployments.ts';
 import type { Endpoint, RequestHeaders } from '../providers/types.ts';
 
-export type CallType = 'acompletion' | 'atext_completion' | 'aembedding' | 'aresponses' | 'amoderation' | 'aimage_generation';
+export type CallType = 'acompletion' | 'atext_completion' | 'aembedding' | 'aresponses' | 'amoderation' | 'aimage_generation' | 'aspeech';
 
 export const CALL_TYPES: Record<Endpoint, CallType> = {
   chat: 'acompletion',
@@ -11,6 +11,7 @@ export const CALL_TYPES: Record<Endpoint, CallType> = {
   responses: 'aresponses',
   moderation: 'amoderation',
   image_generation: 'aimage_generation',
+  speech: 'aspeech',
 };
 
 /** Everything known about one model call once it is admitted, for headers and the spend log. */

@@ -74,6 +74,13 @@ export function timingHeaders(headers: Record<string, string>, startedAt: number
   return overhead;
 }
 
+/** What an image or speech call is priced by besides tokens: the images asked for, the characters to speak. */
+function extraUnits(endpoint: Endpoint, body: Record<string, unknown>): { images?: number; characters?: number } {
+  if (endpoint === 'image_generation') return { images: typeof body.n === 'number' ? body.n : 1 };
+  if (endpoint === 'speech') return { characters: typeof body.input === 'string' ? body.input.length : 0 };
+  return {};
+}
+
 /** Output tokens reserved when a request names no `max_tokens`, and the most ever reserved: a huge `max_tokens` cannot lock a budget. */
 export const DEFAULT_RESERVED_OUTPUT_TOKENS = 512;
 export const MAX_RESERVED_OUTPUT_TOKENS = 4096;
@@ -81,9 +88,9 @@ export const MAX_RESERVED_OUTPUT_TOKENS = 4096;
 /** What admission reserves: the prompt (estimated from its text) plus the answer it may get, at the deployment's prices. */
 export function reservationEstimate(deployment: DeploymentRef | undefined, promptTokens: number, body: Record<string, unknown>, endpoint: Endpoint): { estCost: number; estTokens: number } {
   const asked = Number(body.max_completion_tokens ?? body.max_tokens ?? body.max_output_tokens ?? DEFAULT_RESERVED_OUTPUT_TOKENS);
-  const output = endpoint === 'embedding' || endpoint === 'moderation' || endpoint === 'image_generation' ? 0 : Math.min(Number.isFinite(asked) && asked > 0 ? asked : DEFAULT_RESERVED_OUTPUT_TOKENS, MAX_RESERVED_OUTPUT_TOKENS);
+  const output = endpoint !== 'chat' && endpoint !== 'completion' && endpoint !== 'responses' ? 0 : Math.min(Number.isFinite(asked) && asked > 0 ? asked : DEFAULT_RESERVED_OUTPUT_TOKENS, MAX_RESERVED_OUTPUT_TOKENS);
   const estCost = deployment
-    ? costOfCall(deployment, { promptTokens, completionTokens: output, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: false, ...(endpoint === 'image_generation' ? { images: typeof body.n === 'number' ? body.n : 1 } : {}) })
+    ? costOfCall(deployment, { promptTokens, completionTokens: output, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: false, ...extraUnits(endpoint, body) })
     : 0;
   return { estCost, estTokens: promptTokens + output };
 }

@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import type { GatewayEnv } from '../env.ts';
 import type { TollgateConfig } from '../config/schema.ts';
-import { chatRequestSchema, completionRequestSchema, embeddingRequestSchema, imageGenerationRequestSchema, moderationRequestSchema, responsesRequestSchema } from '../openai/request-schemas.ts';
+import { chatRequestSchema, completionRequestSchema, embeddingRequestSchema, imageGenerationRequestSchema, moderationRequestSchema, responsesRequestSchema, speechRequestSchema } from '../openai/request-schemas.ts';
 import { handleModelCall } from '../proxy/model-call.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
@@ -16,6 +16,8 @@ export const embeddings = (c: Ctx) => handleModelCall(c, 'embedding', embeddingR
 export const responses = (c: Ctx) => handleModelCall(c, 'responses', responsesRequestSchema);
 /** `POST /v1/images/generations` (OpenAI, Azure OpenAI); on Azure-style paths the deployment in the path names the model group. */
 export const imageGenerations = (c: Ctx) => handleModelCall(c, 'image_generation', imageGenerationRequestSchema, { modelFromPath: c.req.param('model') });
+/** `POST /v1/audio/speech` (text to speech: OpenAI, Azure OpenAI); on Azure-style paths the deployment in the path names the model group. */
+export const speech = (c: Ctx) => handleModelCall(c, 'speech', speechRequestSchema, { modelFromPath: c.req.param('model') });
 /** `POST /v1/moderations` (OpenAI's moderation models); without a model, the config's moderation model group. */
 export const moderations = (c: Ctx) => handleModelCall(c, 'moderation', moderationRequestSchema, { defaultModel: moderationGroup });
 

@@ -16,6 +16,7 @@ export const ENDPOINT_PATHS: Record<Endpoint, string> = {
   responses: 'responses',
   moderation: 'moderations',
   image_generation: 'images/generations',
+  speech: 'audio/speech',
 };
 
 export interface UpstreamTarget {
@@ -129,6 +130,12 @@ export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapte
         throw signal.aborted ? timeoutError(flavor.label, flavor.id, call.timeoutMs) : connectionError(flavor.label, flavor.id, err);
       }
       if (responsesApi) return { status: 200, contentType: 'application/json', apiBase, ...responsesAnswer(bytes, call, clientId) };
+      if (call.endpoint === 'speech') {
+        // Audio, passed on with its type; priced per character of the text spoken.
+        const characters = typeof call.body.input === 'string' ? call.body.input.length : 0;
+        const usage = { promptTokens: 0, completionTokens: 0, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: true, characters };
+        return { status: 200, contentType: res.headers.get('content-type') ?? 'audio/mpeg', body: bytes, outcome: Promise.resolve({ usage, finishedAt: Date.now() }), apiBase };
+      }
       return { status: 200, contentType: 'application/json', body: bytes, outcome: Promise.resolve(jsonOutcome(bytes, call)), apiBase };
     },
     async storedResponse(request: StoredResponseRequest): Promise<Response> {

@@ -33,6 +33,7 @@ export const OPENAI_PARAMS: Record<Endpoint, ReadonlySet<string>> = {
   image_generation: new Set([
     'prompt', 'background', 'moderation', 'n', 'output_compression', 'output_format', 'quality', 'response_format', 'size', 'style', 'user',
   ]),
+  speech: new Set(['input', 'voice', 'instructions', 'response_format', 'speed']),
 };
 
 /** vLLM's OpenAI server takes OpenAI's fields plus its sampling and guided-decoding extras. */
@@ -50,6 +51,7 @@ export const VLLM_PARAMS: Record<Endpoint, ReadonlySet<string>> = {
   responses: new Set([...OPENAI_PARAMS.responses, ...VLLM_EXTRAS]),
   moderation: OPENAI_PARAMS.moderation,
   image_generation: OPENAI_PARAMS.image_generation,
+  speech: OPENAI_PARAMS.speech,
 };
 
 /**

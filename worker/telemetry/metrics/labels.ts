@@ -32,6 +32,7 @@ export const ROUTES: Record<Endpoint, string> = {
   responses: '/responses',
   moderation: '/moderations',
   image_generation: '/images/generations',
+  speech: '/audio/speech',
 };
 
 /** hashed_api_key, api_key_alias, team, team_alias, user of the caller. */
