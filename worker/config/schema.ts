@@ -28,6 +28,8 @@ export const litellmParamsSchema = z.object({
   output_cost_per_image: nonNegative.optional(),
   /** Text to speech: the price of one character of input (LiteLLM's price-map field). */
   input_cost_per_character: nonNegative.optional(),
+  /** Transcription: the price of one second of audio (LiteLLM's price-map field). */
+  input_cost_per_second: nonNegative.optional(),
   mock_response: str.optional(),
   tags: strList.optional(),
   region_name: str.optional(),
@@ -56,6 +58,7 @@ export const modelInfoSchema = z.looseObject({
   cache_creation_input_token_cost: nonNegative.optional(),
   output_cost_per_image: nonNegative.optional(),
   input_cost_per_character: nonNegative.optional(),
+  input_cost_per_second: nonNegative.optional(),
   team_id: str.optional(),
 });
 

@@ -63,6 +63,26 @@ export async function probeDeployments(env: Record<string, unknown>, deployments
   return results;
 }
 
+/** A tenth of a second of silence as a WAV file (8 kHz, 16-bit mono): what a transcription model is probed with. */
+function silence(): File {
+  const samples = 800;
+  const wav = new DataView(new ArrayBuffer(44 + samples * 2));
+  const text = (at: number, s: string) => [...s].forEach((ch, i) => wav.setUint8(at + i, ch.charCodeAt(0)));
+  text(0, 'RIFF');
+  wav.setUint32(4, 36 + samples * 2, true);
+  text(8, 'WAVEfmt ');
+  wav.setUint32(16, 16, true);
+  wav.setUint16(20, 1, true);
+  wav.setUint16(22, 1, true);
+  wav.setUint32(24, 8000, true);
+  wav.setUint32(28, 16000, true);
+  wav.setUint16(32, 2, true);
+  wav.setUint16(34, 16, true);
+  text(36, 'data');
+  wav.setUint32(40, samples * 2, true);
+  return new File([wav.buffer], 'ping.wav', { type: 'audio/wav' });
+}
+
 /** One tiny call to the deployment; the error's message when it fails. */
 async function probe(env: Record<string, unknown>, d: DeploymentRef, dropParams: boolean): Promise<string | undefined> {
   const mode = d.info.mode ?? deploymentPrice(d)?.mode;
@@ -72,11 +92,12 @@ async function probe(env: Record<string, unknown>, d: DeploymentRef, dropParams:
   // An image model is probed with one image, as LiteLLM probes it (a real generation, priced as one).
   const image = mode === 'image_generation' && !mocked;
   const endpoint: Endpoint = mode === 'embedding' ? 'embedding' : mode === 'completion' ? 'completion' : responses ? 'responses' : image ? 'image_generation'
-    : mode === 'audio_speech' && !mocked ? 'speech' : 'chat';
+    : mode === 'audio_speech' && !mocked ? 'speech' : mode === 'audio_transcription' && !mocked ? 'transcription' : 'chat';
   const body: Record<string, unknown> = endpoint === 'embedding'
     ? { model: d.group, input: ['ping'] }
     : endpoint === 'image_generation' ? { model: d.group, prompt: 'test from litellm', n: 1 }
     : endpoint === 'speech' ? { model: d.group, input: 'ping', voice: 'alloy' }
+    : endpoint === 'transcription' ? { model: d.group, file: silence() }
     : endpoint === 'completion' ? { model: d.group, prompt: 'ping', max_tokens: 1 }
       // 16: the least max_output_tokens OpenAI takes.
       : endpoint === 'responses' ? { model: d.group, input: 'ping', max_output_tokens: 16 }

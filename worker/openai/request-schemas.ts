@@ -74,6 +74,17 @@ export const speechRequestSchema = z.looseObject({
   stream: z.union([z.literal(false), z.null()], { error: 'stream: true is not supported here; the audio is streamed as it comes' }).optional(),
 });
 
+/** `/v1/audio/transcriptions` (multipart/form-data, read by read-form.ts): the audio file and the fields around it. */
+export const transcriptionRequestSchema = z.looseObject({
+  ...common,
+  file: z.custom<File>((v) => v instanceof File, { error: 'file is required: the audio, as a file part of multipart/form-data' }),
+  language: z.string({ error: 'language must be a string' }).optional(),
+  prompt: z.string({ error: 'prompt must be a string' }).optional(),
+  response_format: z.enum(['json', 'text', 'srt', 'verbose_json', 'vtt'], { error: 'response_format must be json, text, srt, verbose_json or vtt' }).optional(),
+  temperature: z.number({ error: 'temperature must be a number' }).min(0).max(1).optional(),
+  stream: z.union([z.literal(false), z.literal('false')], { error: 'stream: true is not supported through the gateway' }).optional(),
+});
+
 /** `/v1/responses`: the gateway reads the model, the input (for estimates and logs) and whether it streams. */
 export const responsesRequestSchema = z.looseObject({
   ...common,

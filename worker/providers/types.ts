@@ -2,7 +2,7 @@ import type { ProviderId } from '../config/providers.ts';
 import type { GatewayError } from '../errors.ts';
 import type { DeploymentRef } from '../models/deployments.ts';
 
-export type Endpoint = 'chat' | 'completion' | 'embedding' | 'responses' | 'moderation' | 'image_generation' | 'speech';
+export type Endpoint = 'chat' | 'completion' | 'embedding' | 'responses' | 'moderation' | 'image_generation' | 'speech' | 'transcription';
 
 /**
  * A Responses API request's own `metadata` (the provider stores it with the response), kept under this
@@ -23,6 +23,8 @@ export interface UsageReport {
   images?: number;
   /** Characters spoken (text to speech, priced per character: `input_cost_per_character`). */
   characters?: number;
+  /** Seconds of audio transcribed (priced per second: `input_cost_per_second`). */
+  seconds?: number;
   reported: boolean;
 }
 

@@ -11,7 +11,7 @@ import { routeCall } from '../router/route-call.ts';
 import { countTokens } from '../router/health.ts';
 import { usageBased } from '../router/strategies.ts';
 import { promptText, responsesGatewayView } from '../openai/request-schemas.ts';
-import { readJsonBody } from '../openai/read-body.ts';
+import { DEFAULT_MAX_BODY_BYTES, readJsonBody } from '../openai/read-body.ts';
 import { estimateTokens } from '../providers/openai-compatible/usage.ts';
 import { endpointRefusal, providerFor } from '../providers/registry.ts';
 import type { Endpoint, ProviderAnswer } from '../providers/types.ts';
@@ -51,6 +51,8 @@ export interface ModelCallOptions {
    * Anthropic-format /v1/messages); it is validated like a client's.
    */
   body?: Record<string, unknown>;
+  /** A body that is not JSON (a transcription's multipart form), read after the key is checked; validated like a client's. */
+  readBody?: (request: Request, maxBytes: number) => Promise<Record<string, unknown>>;
   /** The model group of a request that names none (moderations, as in LiteLLM); a 400 when there is none either. */
   defaultModel?: (config: GatewayState['config']) => string | undefined;
 }
@@ -74,8 +76,9 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   const requestHeaders = headerSnapshot(c.req.raw.headers);
   // A request without a key is refused before its body is read, as LiteLLM authenticates first.
   const who = await identify(requestHeaders, state.masterKeyHash, state.keyHeader);
-  const read = options.body
-    ? validated(schema, modelFromPath ? { ...options.body, model: modelFromPath } : options.body)
+  const given = options.body ?? (options.readBody ? await options.readBody(c.req.raw, sizeMb ? sizeMb * 1024 * 1024 : DEFAULT_MAX_BODY_BYTES) : undefined);
+  const read = given
+    ? validated(schema, modelFromPath ? { ...given, model: modelFromPath } : given)
     : await readJsonBody(c.req.raw, schema, {
       ...(sizeMb ? { maxBytes: sizeMb * 1024 * 1024 } : {}),
       ...(modelFromPath ? { overrides: { model: modelFromPath } } : {}),

@@ -1,7 +1,8 @@
 import type { Context } from 'hono';
 import type { GatewayEnv } from '../env.ts';
 import type { TollgateConfig } from '../config/schema.ts';
-import { chatRequestSchema, completionRequestSchema, embeddingRequestSchema, imageGenerationRequestSchema, moderationRequestSchema, responsesRequestSchema, speechRequestSchema } from '../openai/request-schemas.ts';
+import { chatRequestSchema, completionRequestSchema, embeddingRequestSchema, imageGenerationRequestSchema, moderationRequestSchema, responsesRequestSchema, speechRequestSchema, transcriptionRequestSchema } from '../openai/request-schemas.ts';
+import { readFormBody } from '../openai/read-form.ts';
 import { handleModelCall } from '../proxy/model-call.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
@@ -18,6 +19,8 @@ export const responses = (c: Ctx) => handleModelCall(c, 'responses', responsesRe
 export const imageGenerations = (c: Ctx) => handleModelCall(c, 'image_generation', imageGenerationRequestSchema, { modelFromPath: c.req.param('model') });
 /** `POST /v1/audio/speech` (text to speech: OpenAI, Azure OpenAI); on Azure-style paths the deployment in the path names the model group. */
 export const speech = (c: Ctx) => handleModelCall(c, 'speech', speechRequestSchema, { modelFromPath: c.req.param('model') });
+/** `POST /v1/audio/transcriptions` (speech to text, multipart/form-data: OpenAI, Azure OpenAI). */
+export const transcriptions = (c: Ctx) => handleModelCall(c, 'transcription', transcriptionRequestSchema, { modelFromPath: c.req.param('model'), readBody: readFormBody });
 /** `POST /v1/moderations` (OpenAI's moderation models); without a model, the config's moderation model group. */
 export const moderations = (c: Ctx) => handleModelCall(c, 'moderation', moderationRequestSchema, { defaultModel: moderationGroup });
 

@@ -17,6 +17,7 @@ export const ENDPOINT_PATHS: Record<Endpoint, string> = {
   moderation: 'moderations',
   image_generation: 'images/generations',
   speech: 'audio/speech',
+  transcription: 'audio/transcriptions',
 };
 
 export interface UpstreamTarget {
@@ -75,6 +76,10 @@ export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapte
         fields.previous_response_id = decodeResponseId(fields.previous_response_id)?.responseId ?? fields.previous_response_id;
       }
       const clientId = (id: string) => managedResponseId(flavor.id, call.deployment.id, id, call.responseOwner);
+      // Whisper prices by the second, which only its verbose_json answer says: asked for in place of json (the client still gets json).
+      const transcription = call.endpoint === 'transcription';
+      const upgraded = transcription && (fields.response_format ?? 'json') === 'json' && /whisper/i.test(call.deployment.model);
+      if (upgraded) fields.response_format = 'verbose_json';
       if (call.stream && !responsesApi) {
         // Usage is always counted: ask for it, and hide it from a client that did not (the Responses API always sends it).
         const asked = (fields.stream_options ?? {}) as Record<string, unknown>;
@@ -88,8 +93,9 @@ export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapte
       try {
         res = await fetch(target.url, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', accept: call.stream ? 'text/event-stream' : 'application/json', ...target.headers },
-          body: JSON.stringify(fields),
+          headers: transcription ? { accept: 'application/json', ...target.headers } : { 'content-type': 'application/json', accept: call.stream ? 'text/event-stream' : 'application/json', ...target.headers },
+          // A transcription goes as multipart/form-data with its file (fetch writes the boundary).
+          body: transcription ? formBody(fields) : JSON.stringify(fields),
           signal,
         });
       } catch (err) {
@@ -130,6 +136,7 @@ export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapte
         throw signal.aborted ? timeoutError(flavor.label, flavor.id, call.timeoutMs) : connectionError(flavor.label, flavor.id, err);
       }
       if (responsesApi) return { status: 200, contentType: 'application/json', apiBase, ...responsesAnswer(bytes, call, clientId) };
+      if (transcription) return { status: 200, apiBase, ...transcriptionAnswer(bytes, res.headers.get('content-type') ?? 'application/json', upgraded) };
       if (call.endpoint === 'speech') {
         // Audio, passed on with its type; priced per character of the text spoken.
         const characters = typeof call.body.input === 'string' ? call.body.input.length : 0;
@@ -159,6 +166,44 @@ export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapte
       return res;
     },
   };
+}
+
+/** A transcription's fields as the form its provider takes: files as files, lists as `name[]`. */
+function formBody(fields: Record<string, unknown>): FormData {
+  const form = new FormData();
+  for (const [name, value] of Object.entries(fields)) {
+    if (value === undefined || value === null) continue;
+    if (value instanceof File) form.append(name, value, value.name || 'audio');
+    else if (Array.isArray(value)) for (const item of value) form.append(`${name}[]`, String(item));
+    else form.append(name, typeof value === 'object' ? JSON.stringify(value) : String(value));
+  }
+  return form;
+}
+
+/**
+ * A transcription's answer: its text kept, its usage read (gpt-4o-transcribe's tokens, or the seconds
+ * of audio a verbose_json answer or a `duration` usage gives), and, where the gateway asked for
+ * verbose_json in place of json, the json the client asked for: `{text}` (and `usage`).
+ */
+function transcriptionAnswer(bytes: ArrayBuffer, contentType: string, upgraded: boolean): Pick<ProviderAnswer, 'body' | 'outcome' | 'contentType'> {
+  const text = decoder.decode(bytes);
+  const none = { promptTokens: 0, completionTokens: 0, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: true };
+  let parsed: { text?: unknown; duration?: unknown; usage?: { type?: unknown; seconds?: unknown } | null } | undefined;
+  if (/json/i.test(contentType)) {
+    try {
+      parsed = JSON.parse(text) as typeof parsed;
+    } catch {
+      // a 200 that is not JSON: passed on, counted as no usage
+    }
+  }
+  if (!parsed) return { body: bytes, contentType, outcome: Promise.resolve({ usage: none, finishedAt: Date.now(), responseText: text }) };
+  const seconds = typeof parsed.duration === 'number' ? parsed.duration
+    : parsed.usage?.type === 'duration' && typeof parsed.usage.seconds === 'number' ? parsed.usage.seconds : undefined;
+  const tokens = parsed.usage?.type === 'duration' ? undefined : readOpenAIUsage(parsed.usage as never);
+  const usage = { ...(tokens ?? none), ...(seconds !== undefined ? { seconds } : {}) };
+  const answer = typeof parsed.text === 'string' ? parsed.text : undefined;
+  const body = upgraded ? JSON.stringify({ text: answer ?? '', ...(parsed.usage ? { usage: parsed.usage } : {}) }) : bytes;
+  return { body, contentType: 'application/json', outcome: Promise.resolve({ usage, finishedAt: Date.now(), ...(answer !== undefined ? { responseText: answer } : {}) }) };
 }
 
 /** A Responses API answer: its usage and text read from the whole of it, and its id the one the client is to see. */

@@ -34,6 +34,7 @@ export const OPENAI_PARAMS: Record<Endpoint, ReadonlySet<string>> = {
     'prompt', 'background', 'moderation', 'n', 'output_compression', 'output_format', 'quality', 'response_format', 'size', 'style', 'user',
   ]),
   speech: new Set(['input', 'voice', 'instructions', 'response_format', 'speed']),
+  transcription: new Set(['file', 'language', 'prompt', 'response_format', 'temperature', 'timestamp_granularities', 'include', 'chunking_strategy']),
 };
 
 /** vLLM's OpenAI server takes OpenAI's fields plus its sampling and guided-decoding extras. */
@@ -52,6 +53,7 @@ export const VLLM_PARAMS: Record<Endpoint, ReadonlySet<string>> = {
   moderation: OPENAI_PARAMS.moderation,
   image_generation: OPENAI_PARAMS.image_generation,
   speech: OPENAI_PARAMS.speech,
+  transcription: OPENAI_PARAMS.transcription,
 };
 
 /**

@@ -33,6 +33,7 @@ export const ROUTES: Record<Endpoint, string> = {
   moderation: '/moderations',
   image_generation: '/images/generations',
   speech: '/audio/speech',
+  transcription: '/audio/transcriptions',
 };
 
 /** hashed_api_key, api_key_alias, team, team_alias, user of the caller. */
