@@ -1,7 +1,8 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type FakeUpstream, startFakeUpstream } from './fakes/upstream.ts';
-import { eventually, spendLogRow } from './support/keys.ts';
+import { eventually, seedKey, sha256, spendLogRow } from './support/keys.ts';
+import { query } from './support/pg-client.ts';
 import { startTestStack, TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
 
 /**
@@ -74,6 +75,14 @@ describe('/v1/images/generations', () => {
     expect(res.headers.get('x-litellm-response-cost')).toBe('0.08');
     const [sent] = fake.requests;
     expect([sent!.path, sent!.query['api-version'], sent!.headers['api-key']]).toEqual(['/openai/deployments/my-dalle/images/generations', '2024-10-21', 'azure-img-0003']);
+  });
+
+  it('is among the LLM API routes a key may be limited to', async () => {
+    fake.enqueue({ kind: 'json', body: { created: 1_700_000_000, data: [{ url: 'https://images.example/k.png' }] } });
+    const key = await seedKey(stack.db.url);
+    await query(stack.db.url, 'UPDATE "LiteLLM_VerificationToken" SET allowed_routes = $2 WHERE token = $1', [sha256(key), ['llm_api_routes']]);
+    const limited = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: key, maxRetries: 0 });
+    expect((await limited.images.generate({ model: 'dall-e-3', prompt: 'a fox' })).data?.[0]?.url).toBe('https://images.example/k.png');
   });
 
   it('refuses a provider without images, a stream and a missing prompt, with no upstream call', async () => {

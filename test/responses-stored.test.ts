@@ -54,8 +54,8 @@ describe('Responses API ids', () => {
     fake.enqueue({ kind: 'json', body: responseObject('gpt-4o', 'first', responsesUsage(5, 1), { response: 'resp_upstream_plain', message: 'msg_1' }) });
     const plain = await client.responses.create({ model: 'pair', input: 'hi' });
     const at = fake.requests[0]!.path.startsWith('/a/') ? 'deployment-a' : 'deployment-b';
-    // The master key's responses are its own (owner:master): see the last test for keys'.
-    expect(decoded(plain.id)).toBe(`litellm:custom_llm_provider:openai;model_id:${at};response_id:resp_upstream_plain;owner:master`);
+    // The master key's responses are its own (owner:master), signed by the gateway: see the owners' test for keys'.
+    expect(decoded(plain.id)).toMatch(new RegExp(`^litellm:custom_llm_provider:openai;model_id:${at};response_id:resp_upstream_plain;owner:master;sig:[\\w-]{32}$`));
 
     fake.enqueue({ kind: 'sse', events: responseStreamEvents('gpt-4o', ['Hel', 'lo'], responsesUsage(5, 2)) });
     const stream = await client.responses.create({ model: 'pair', input: 'hi', stream: true });
@@ -156,11 +156,16 @@ describe('Responses API ids', () => {
     const as = (key: string) => new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: key, maxRetries: 0 });
     fake.enqueue({ kind: 'json', body: responseObject('gpt-4o', 'secret plans', responsesUsage(5, 2), { response: 'resp_upstream_owned', message: 'msg_6' }) });
     const created = await as(mine).responses.create({ model: 'pair', input: 'my secret' });
-    expect(decoded(created.id)).toMatch(/;owner:user:u-owner$/);
+    expect(decoded(created.id)).toMatch(/;owner:user:u-owner;sig:[\w-]{32}$/);
 
     expect(await as(stranger).responses.retrieve(created.id).catch((e: unknown) => e)).toBeInstanceOf(OpenAI.NotFoundError);
     expect(await as(stranger).responses.delete(created.id).catch((e: unknown) => e)).toBeInstanceOf(OpenAI.NotFoundError);
     expect(await as(stranger).responses.create({ model: 'pair', input: 'repeat it', previous_response_id: created.id }).catch((e: unknown) => e)).toBeInstanceOf(OpenAI.NotFoundError);
+    // base64 hides nothing: neither the id re-encoded with the stranger as owner, nor the provider's own id read out of it, gets through.
+    const forged = `resp_${Buffer.from(decoded(created.id).replace('owner:user:u-owner', 'owner:user:u-stranger')).toString('base64url')}`;
+    expect(await as(stranger).responses.retrieve(forged).catch((e: unknown) => e)).toBeInstanceOf(OpenAI.NotFoundError);
+    expect(await as(stranger).responses.create({ model: 'pair', input: 'repeat it', previous_response_id: forged }).catch((e: unknown) => e)).toBeInstanceOf(OpenAI.NotFoundError);
+    expect(await as(stranger).responses.create({ model: 'pair', input: 'repeat it', previous_response_id: 'resp_upstream_owned' }).catch((e: unknown) => e)).toBeInstanceOf(OpenAI.NotFoundError);
     expect(fake.requests).toHaveLength(1);
 
     // The same user's other key, and the master key, may.

@@ -48,7 +48,8 @@ beforeEach(() => fake.reset());
 describe('/v1/audio/speech', () => {
   it('passes the audio back with its type and prices the characters spoken', async () => {
     fake.enqueue(audio());
-    const res = await client.audio.speech.create({ model: 'tts', input: 'Hello world', voice: 'alloy', response_format: 'mp3', speed: 1.25 });
+    // `user` and `stream: false` are the gateway's here (OpenAI's speech API takes neither).
+    const res = await client.audio.speech.create({ model: 'tts', input: 'Hello world', voice: 'alloy', response_format: 'mp3', speed: 1.25, ...{ user: 'end-user-1', stream: false } });
     expect(res.headers.get('content-type')).toBe('audio/mpeg');
     expect(Buffer.from(await res.arrayBuffer())).toEqual(AUDIO);
     const [sent] = fake.requests;

@@ -61,7 +61,7 @@ describe('/v1/audio/transcriptions', () => {
     expect(row.spend as number).toBeCloseTo(12.5 * 0.0001, 12);
   });
 
-  it('prices gpt-4o-transcribe by its tokens, and passes other formats through', async () => {
+  it('prices gpt-4o-transcribe by its tokens, its answer as it came', async () => {
     const usage = { type: 'tokens', input_tokens: 120, output_tokens: 8, total_tokens: 128, input_token_details: { text_tokens: 0, audio_tokens: 120 } };
     fake.enqueue({ kind: 'json', body: { text: 'bonjour', usage } });
     const { data, response } = await client.audio.transcriptions.create({ model: 'gpt-4o-transcribe', file: await toFile(AUDIO, 'fr.mp3') }).withResponse();
@@ -71,13 +71,39 @@ describe('/v1/audio/transcriptions', () => {
     expect(row).toMatchObject({ prompt_tokens: 120, completion_tokens: 8 });
     expect(row.spend as number).toBeCloseTo(120 * 0.0000025 + 8 * 0.00001, 12);
 
-    fake.enqueue({ kind: 'handler', handle: (_req, res) => {
-      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
-      res.end('1\n00:00:00,000 --> 00:00:01,000\nhello\n');
-    } });
-    const srt = await client.audio.transcriptions.create({ model: 'whisper', file: await toFile(AUDIO, 'a.wav'), response_format: 'srt' });
-    expect(srt).toContain('00:00:00,000 --> 00:00:01,000');
-    expect(field(fake.requests[1]!.rawBody, 'response_format')).toBe('srt');
+  });
+
+  it('makes subtitles and plain text from the verbose_json it asks whisper for, so every format is priced', async () => {
+    const verbose = { task: 'transcribe', language: 'english', duration: 4.2, text: 'Hello there. General Kenobi.', segments: [{ id: 0, start: 0, end: 1.5, text: ' Hello there.' }, { id: 1, start: 1.5, end: 4.2, text: ' General Kenobi.' }] };
+    fake.enqueue({ kind: 'json', body: verbose });
+    const { data: srt, response } = await client.audio.transcriptions.create({ model: 'whisper', file: await toFile(AUDIO, 'a.wav'), response_format: 'srt' }).withResponse();
+    expect(srt).toBe('1\n00:00:00,000 --> 00:00:01,500\nHello there.\n\n2\n00:00:01,500 --> 00:00:04,200\nGeneral Kenobi.\n');
+    expect(field(fake.requests[0]!.rawBody, 'response_format')).toBe('verbose_json');
+    const row = await eventually(() => spendLogRow(stack.db.url, response.headers.get('x-litellm-call-id') ?? ''));
+    expect(row.spend as number).toBeCloseTo(4.2 * 0.0001, 12);
+
+    fake.enqueue({ kind: 'json', body: verbose });
+    const vtt = await client.audio.transcriptions.create({ model: 'whisper', file: await toFile(AUDIO, 'a.wav'), response_format: 'vtt' });
+    expect(vtt).toBe('WEBVTT\n\n00:00:00.000 --> 00:00:01.500\nHello there.\n\n00:00:01.500 --> 00:00:04.200\nGeneral Kenobi.\n');
+    fake.enqueue({ kind: 'json', body: verbose });
+    expect(await client.audio.transcriptions.create({ model: 'whisper', file: await toFile(AUDIO, 'a.wav'), response_format: 'text' })).toBe('Hello there. General Kenobi.');
+  });
+
+  it('reads the SDKs\' nested fields and keeps user and stream: false to itself', async () => {
+    fake.enqueue({ kind: 'json', body: { text: 'ok', usage: { type: 'tokens', input_tokens: 10, output_tokens: 1, total_tokens: 11 } } });
+    const form = new FormData();
+    form.append('model', 'gpt-4o-transcribe');
+    form.append('file', new File([AUDIO], 'a.wav', { type: 'audio/wav' }));
+    form.append('chunking_strategy[type]', 'server_vad');
+    form.append('timestamp_granularities[]', 'word');
+    form.append('user', 'end-user-7');
+    form.append('stream', 'false');
+    const res = await fetch(`${stack.url}/v1/audio/transcriptions`, { method: 'POST', headers: { authorization: `Bearer ${TEST_MASTER_KEY}` }, body: form });
+    expect(res.status).toBe(200);
+    const raw = fake.requests[0]!.rawBody;
+    expect([field(raw, 'chunking_strategy[type]'), field(raw, 'timestamp_granularities[]'), field(raw, 'user'), field(raw, 'stream')]).toEqual(['server_vad', 'word', undefined, undefined]);
+    const row = await eventually(() => spendLogRow(stack.db.url, res.headers.get('x-litellm-call-id') ?? ''));
+    expect(row).toMatchObject({ end_user: 'end-user-7' });
   });
 
   it('reaches Azure OpenAI\'s deployment path', async () => {

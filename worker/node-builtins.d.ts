@@ -7,3 +7,11 @@ declare module 'node:zlib' {
   export function gzipSync(data: string | Uint8Array, options?: { level?: number }): Uint8Array;
   export function gunzipSync(data: Uint8Array): Uint8Array & { toString(encoding: 'utf8'): string };
 }
+
+declare module 'node:crypto' {
+  interface Hmac {
+    update(data: string): Hmac;
+    digest(encoding: 'base64url' | 'hex'): string;
+  }
+  export function createHmac(algorithm: 'sha256', key: string): Hmac;
+}

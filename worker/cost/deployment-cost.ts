@@ -38,7 +38,7 @@ export function costOfCall(deployment: DeploymentRef, usage: UsageReport): numbe
     cacheCreationTokens: usage.cacheCreationTokens,
   }, deploymentPrice(deployment), overrides);
   if (!usage.images && !usage.characters && !usage.seconds) return tokens;
-  // Images made and characters spoken: priced in litellm_params, else model_info (the price table has neither kind of model).
-  const price = (field: string) => ([deployment.params, deployment.info].map((s) => (s as Record<string, unknown>)[field]).find((v) => typeof v === 'number') as number | undefined) ?? 0;
+  // Images, characters and seconds: priced in model_info, else litellm_params, as token prices are (the price table has none of these models).
+  const price = (field: string) => ([deployment.info, deployment.params].map((s) => (s as Record<string, unknown>)[field]).find((v) => typeof v === 'number') as number | undefined) ?? 0;
   return tokens + (usage.images ?? 0) * price('output_cost_per_image') + (usage.characters ?? 0) * price('input_cost_per_character') + (usage.seconds ?? 0) * price('input_cost_per_second');
 }

@@ -63,9 +63,9 @@ export async function probeDeployments(env: Record<string, unknown>, deployments
   return results;
 }
 
-/** A tenth of a second of silence as a WAV file (8 kHz, 16-bit mono): what a transcription model is probed with. */
+/** A second of silence as a WAV file (8 kHz, 16-bit mono; OpenAI takes no less than 0.1 s): what a transcription model is probed with. */
 function silence(): File {
-  const samples = 800;
+  const samples = 8000;
   const wav = new DataView(new ArrayBuffer(44 + samples * 2));
   const text = (at: number, s: string) => [...s].forEach((ch, i) => wav.setUint8(at + i, ch.charCodeAt(0)));
   text(0, 'RIFF');

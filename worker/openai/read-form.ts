@@ -1,37 +1,82 @@
 import { badRequest, GatewayError } from '../errors.ts';
 
 /**
- * A multipart/form-data body (`/v1/audio/transcriptions`) as the fields the gateway reads: each
- * file as its File, `name[]` fields as a list under `name`, numbers where the field is numeric,
- * the rest as strings. Bounded by `max_request_size_mb` like a JSON body; a 400 for any other body.
+ * A multipart/form-data body (`/v1/audio/transcriptions`) as the fields the gateway reads: each file
+ * as its File; `name[]` fields as a list under `name` and `name[key]` fields as an object (the way the
+ * official SDKs write lists and objects); numbers where the field is numeric; `metadata` sent as JSON
+ * text as its object; the rest as strings. Bounded like a JSON body (`max_request_size_mb`; a chunked
+ * upload is counted as it is read); a 400 for any other kind of body.
  */
 const NUMERIC = new Set(['temperature']);
+/** OpenAI takes audio files up to 25 MB: the bound when max_request_size_mb sets none. */
+export const DEFAULT_MAX_FORM_BYTES = 26 * 1024 * 1024;
 
 export async function readFormBody(request: Request, maxBytes: number): Promise<Record<string, unknown>> {
   const type = request.headers.get('content-type') ?? '';
   if (!/^multipart\/form-data/i.test(type)) throw badRequest('Request body must be multipart/form-data (the audio file and its fields)');
   const declared = Number(request.headers.get('content-length') ?? NaN);
-  if (!(declared <= maxBytes)) {
-    throw new GatewayError(`Request body too large or of unknown length (limit ${+(maxBytes / 1024 / 1024).toFixed(2)} MB, general_settings.max_request_size_mb)`, {
-      status: 413, type: 'bad_request_error',
-    });
-  }
+  if (declared > maxBytes) throw tooLarge(maxBytes);
   let form: FormData;
   try {
-    form = await request.formData();
-  } catch {
+    // A declared length within the bound is enforced by the runtime; a chunked upload is read with a count.
+    form = Number.isFinite(declared) ? await request.formData() : await new Response(await readBounded(request, maxBytes), { headers: { 'content-type': type } }).formData();
+  } catch (err) {
+    if (err instanceof GatewayError) throw err;
     throw badRequest('Invalid multipart/form-data body');
   }
   const body: Record<string, unknown> = {};
   for (const [name, value] of form) {
-    if (name.endsWith('[]')) {
-      const key = name.slice(0, -2);
+    const nested = /^([^[\]]+)\[([^[\]]*)\]$/.exec(name);
+    if (nested && nested[2] === '') {
+      const key = nested[1]!;
       body[key] = [...(Array.isArray(body[key]) ? body[key] as unknown[] : []), value];
+    } else if (nested) {
+      const key = nested[1]!;
+      const object = body[key] && typeof body[key] === 'object' && !Array.isArray(body[key]) && !(body[key] instanceof File) ? body[key] as Record<string, unknown> : {};
+      object[nested[2]!] = value;
+      body[key] = object;
     } else if (typeof value === 'string' && NUMERIC.has(name) && value.trim() !== '' && Number.isFinite(Number(value))) {
       body[name] = Number(value);
+    } else if (typeof value === 'string' && name === 'metadata') {
+      try {
+        body[name] = JSON.parse(value) as unknown;
+      } catch {
+        body[name] = value;
+      }
     } else {
       body[name] = value;
     }
   }
   return body;
+}
+
+function tooLarge(maxBytes: number): GatewayError {
+  return new GatewayError(`Request body too large (limit ${+(maxBytes / 1024 / 1024).toFixed(2)} MB, general_settings.max_request_size_mb)`, {
+    status: 413, type: 'bad_request_error',
+  });
+}
+
+/** The body's bytes, stopping as soon as they pass `maxBytes`. */
+async function readBounded(request: Request, maxBytes: number): Promise<Uint8Array> {
+  if (!request.body) return new Uint8Array();
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge(maxBytes);
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return out;
 }

@@ -71,7 +71,7 @@ export const speechRequestSchema = z.looseObject({
   ...common,
   input: z.string({ error: 'input must be a string' }).min(1, 'input must not be empty').max(4096, 'input must be at most 4096 characters'),
   voice: z.union([z.string(), z.looseObject({ id: z.string() })], { error: 'voice is required (a voice name)' }),
-  stream: z.union([z.literal(false), z.null()], { error: 'stream: true is not supported here; the audio is streamed as it comes' }).optional(),
+  stream: z.union([z.literal(false), z.null()], { error: 'stream: true is not supported through the gateway: the audio comes whole' }).optional(),
 });
 
 /** `/v1/audio/transcriptions` (multipart/form-data, read by read-form.ts): the audio file and the fields around it. */

@@ -1,3 +1,5 @@
+import { createHmac } from 'node:crypto';
+
 /**
  * The Responses API ids clients see, as LiteLLM makes them: the provider's
  * response id together with the provider and the deployment that answered
@@ -9,29 +11,48 @@
  * reads both alphabets, so ids LiteLLM made read too.
  *
  * Tollgate adds the response's owner (`;owner:team:<id>`, `user:<id>`,
- * `key:<hash prefix>` or `master`, from the key that created it): only the
- * master key or a key of the same team, user or key reads, deletes or
- * continues it, as newer LiteLLM versions tie a response to its user and
- * team. An id without an owner (made by LiteLLM) is anyone's allowed on its
- * model group.
+ * `key:<hash prefix>` or `master`, from the key that created it) and a
+ * signature over the whole (`;sig:`, an HMAC keyed by the master key's hash):
+ * only the master key, or a key of the same team, user or key, reads,
+ * deletes, cancels or continues the response, as newer LiteLLM versions tie a
+ * response to its user and team. base64 hides nothing, so a key may not name
+ * an unsigned id either (a forged one, or the provider's own id read out of
+ * one): only the master key may.
  */
 
 export interface ManagedResponseId {
   provider: string;
   deploymentId: string;
   responseId: string;
-  /** Who created it; undefined for the master key's (and LiteLLM's) ids. */
+  /** Who created it, and the signature over the id that says so (undefined in ids LiteLLM made). */
   owner?: string;
+  sig?: string;
+  /** The text the signature covers. */
+  signed?: string;
 }
 
-const ASSEMBLED = /^litellm:custom_llm_provider:(.*?);model_id:(.*?);response_id:([^;]+)(?:;owner:(.+))?$/s;
+/** Who may use an id, as the gateway writes it into the ids it gives out. */
+export interface ResponseIdOwner {
+  owner: string;
+  /** The HMAC key: the master key's hash. */
+  key: string;
+}
+
+const ASSEMBLED = /^(litellm:custom_llm_provider:(.*?);model_id:(.*?);response_id:([^;]+)(?:;owner:([^;]+))?)(?:;sig:([A-Za-z0-9_-]+))?$/s;
 /** A provider's response id as it may go into a URL path (no `/`, no `.` or `..` segment). */
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
-export function managedResponseId(provider: string, deploymentId: string, responseId: string, owner?: string): string {
-  const bytes = encoder.encode(`litellm:custom_llm_provider:${provider};model_id:${deploymentId};response_id:${responseId}${owner ? `;owner:${owner}` : ''}`);
+const signature = (key: string, text: string) => createHmac('sha256', key).update(text).digest('base64url').slice(0, 32);
+
+export function managedResponseId(provider: string, deploymentId: string, responseId: string, owner?: ResponseIdOwner): string {
+  let text = `litellm:custom_llm_provider:${provider};model_id:${deploymentId};response_id:${responseId}`;
+  if (owner) {
+    text += `;owner:${owner.owner}`;
+    text += `;sig:${signature(owner.key, text)}`;
+  }
+  const bytes = encoder.encode(text);
   let binary = '';
   for (const b of bytes) binary += String.fromCharCode(b);
   return `resp_${btoa(binary).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '')}`;
@@ -49,18 +70,28 @@ export function decodeResponseId(id: string): ManagedResponseId | undefined {
     return undefined;
   }
   const match = ASSEMBLED.exec(text);
-  if (!match || !SAFE_ID.test(match[3]!)) return undefined;
-  return { provider: match[1]!, deploymentId: match[2]!, responseId: match[3]!, ...(match[4] ? { owner: match[4] } : {}) };
+  if (!match || !SAFE_ID.test(match[4]!)) return undefined;
+  return {
+    provider: match[2]!, deploymentId: match[3]!, responseId: match[4]!,
+    ...(match[5] && match[6] ? { owner: match[5], sig: match[6], signed: match[1]! } : {}),
+  };
 }
 
 /** Who a caller's responses belong to: the master key's to it; a key's to its team, else its user, else the key (a prefix of its hash). */
 export function responseOwner(caller: { kind: 'master' } | { kind: 'key'; token: string; policy: { userId: string | null; team: { id: string } | null } }): string {
   if (caller.kind === 'master') return 'master';
-  if (caller.policy.team) return `team:${caller.policy.team.id}`;
-  return caller.policy.userId ? `user:${caller.policy.userId}` : `key:${caller.token.slice(0, 24)}`;
+  // Team and user ids are the operator's: escaped, so none can end the owner field early.
+  if (caller.policy.team) return `team:${encodeURIComponent(caller.policy.team.id)}`;
+  return caller.policy.userId ? `user:${encodeURIComponent(caller.policy.userId)}` : `key:${caller.token.slice(0, 24)}`;
 }
 
-/** Whether the caller may read, delete or continue a response: the master key any; a key its owner's (and any id without one, as LiteLLM made them). */
-export function ownsResponse(caller: Parameters<typeof responseOwner>[0], id: ManagedResponseId): boolean {
-  return caller.kind === 'master' || id.owner === undefined || responseOwner(caller) === id.owner;
+/** Whether the caller may read, delete or continue a response: the master key any; a key only one its owner's, signed by the gateway. */
+export function ownsResponse(caller: Parameters<typeof responseOwner>[0], id: ManagedResponseId | undefined, key: string): boolean {
+  if (caller.kind === 'master') return true;
+  if (!id?.owner || !id.sig || id.signed === undefined || responseOwner(caller) !== id.owner) return false;
+  const expected = signature(key, id.signed);
+  // Compared in constant time.
+  let diff = expected.length ^ id.sig.length;
+  for (let i = 0; i < expected.length; i++) diff |= expected.charCodeAt(i) ^ (id.sig.charCodeAt(i) || 0);
+  return diff === 0;
 }

@@ -1,3 +1,4 @@
+import type { ResponseIdOwner } from './response-ids.ts';
 import type { ProviderId } from '../config/providers.ts';
 import type { GatewayError } from '../errors.ts';
 import type { DeploymentRef } from '../models/deployments.ts';
@@ -61,8 +62,8 @@ export interface ProviderCall {
   keepText: boolean;
   /** The client's request headers, for the few a provider passes on (Anthropic's `anthropic-beta`); never its credentials. */
   headers?: RequestHeaders;
-  /** The Responses API: who the response belongs to, written into the id the client gets (response-ids.ts). */
-  responseOwner?: string;
+  /** The Responses API: who the response belongs to, written (signed) into the id the client gets (response-ids.ts). */
+  responseOwner?: ResponseIdOwner;
 }
 
 export interface ProviderAnswer {

@@ -105,9 +105,14 @@ export function freeModel(deployments: readonly DeploymentRef[]): boolean {
     const set = [d.info, d.params].map((s) => (s as Record<string, unknown>)[field]).find((v) => typeof v === 'number');
     return set ?? table;
   };
+  // Priced per image, character or second: not free, whatever its token prices.
+  const perUnit = (d: DeploymentRef) => ['output_cost_per_image', 'input_cost_per_character', 'input_cost_per_second'].some((field) => {
+    const value = priced(d, field as 'input_cost_per_token', undefined);
+    return typeof value === 'number' && value > 0;
+  });
   return deployments.length > 0 && deployments.every((d) => {
     const price = deploymentPrice(d);
-    return priced(d, 'input_cost_per_token', price?.inputCostPerToken) === 0 && priced(d, 'output_cost_per_token', price?.outputCostPerToken) === 0;
+    return priced(d, 'input_cost_per_token', price?.inputCostPerToken) === 0 && priced(d, 'output_cost_per_token', price?.outputCostPerToken) === 0 && !perUnit(d);
   });
 }
 

@@ -26,10 +26,14 @@ export function responsesRefusal(body: Record<string, unknown>, mocked: boolean)
   };
 }
 
-/** A follow-up of someone else's response (another team, user or key): a 404, as for an id never given out. */
-export function requireOwnPrevious(caller: Caller, body: Record<string, unknown>): void {
-  const previous = typeof body.previous_response_id === 'string' ? decodeResponseId(body.previous_response_id) : undefined;
-  if (previous && !ownsResponse(caller, previous)) {
+/**
+ * A follow-up of a response that is not the caller's (another team's, user's or key's, or an id the gateway
+ * did not sign: a forged one, or the provider's own id read out of one): a 404, as for an id never given
+ * out. The master key may continue any.
+ */
+export function requireOwnPrevious(caller: Caller, body: Record<string, unknown>, key: string): void {
+  if (typeof body.previous_response_id !== 'string') return;
+  if (!ownsResponse(caller, decodeResponseId(body.previous_response_id), key)) {
     throw new GatewayError(`Previous response with id '${(body.previous_response_id as string).slice(0, 200)}' not found.`, { status: 404, type: 'not_found_error', param: 'previous_response_id' });
   }
 }

@@ -11,7 +11,8 @@ import { routeCall } from '../router/route-call.ts';
 import { countTokens } from '../router/health.ts';
 import { usageBased } from '../router/strategies.ts';
 import { promptText, responsesGatewayView } from '../openai/request-schemas.ts';
-import { DEFAULT_MAX_BODY_BYTES, readJsonBody } from '../openai/read-body.ts';
+import { readJsonBody } from '../openai/read-body.ts';
+import { DEFAULT_MAX_FORM_BYTES } from '../openai/read-form.ts';
 import { estimateTokens } from '../providers/openai-compatible/usage.ts';
 import { endpointRefusal, providerFor } from '../providers/registry.ts';
 import type { Endpoint, ProviderAnswer } from '../providers/types.ts';
@@ -76,7 +77,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   const requestHeaders = headerSnapshot(c.req.raw.headers);
   // A request without a key is refused before its body is read, as LiteLLM authenticates first.
   const who = await identify(requestHeaders, state.masterKeyHash, state.keyHeader);
-  const given = options.body ?? (options.readBody ? await options.readBody(c.req.raw, sizeMb ? sizeMb * 1024 * 1024 : DEFAULT_MAX_BODY_BYTES) : undefined);
+  const given = options.body ?? (options.readBody ? await options.readBody(c.req.raw, sizeMb ? sizeMb * 1024 * 1024 : DEFAULT_MAX_FORM_BYTES) : undefined);
   const read = given
     ? validated(schema, modelFromPath ? { ...given, model: modelFromPath } : given)
     : await readJsonBody(c.req.raw, schema, {
@@ -116,7 +117,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   let picked: DeploymentRef;
   try {
     picked = authorizeCall({ caller, requested: group, aliased, picked: resolved.deployments[0], catalog, path: c.req.path, body, enforceUser: general.enforce_user_param === true });
-    if (endpoint === 'responses') requireOwnPrevious(caller, body);
+    if (endpoint === 'responses') requireOwnPrevious(caller, body, state.masterKeyHash ?? '');
   } catch (err) {
     if (admission) c.executionCtx.waitUntil(admission.release());
     throw err;
@@ -193,7 +194,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
       promptTokenEstimate: promptTokens,
       keepText: ctx.keepText || (settleLeader !== undefined && ctx.stream),
       headers: safeHeaders,
-      ...(endpoint === 'responses' ? { responseOwner: responseOwner(caller) } : {}),
+      ...(endpoint === 'responses' ? { responseOwner: { owner: responseOwner(caller), key: state.masterKeyHash ?? '' } } : {}),
     });
   };
   let answer: ProviderAnswer;

@@ -34,7 +34,7 @@ export function storedResponse(method: StoredResponseRequest['method'], suffix: 
     });
     if (!decoded) throw notFound();
     // Someone else's response (another team, user or key) is not found, as an id never given out.
-    if (!ownsResponse(caller, decoded)) throw notFound();
+    if (!ownsResponse(caller, decoded, state.masterKeyHash ?? '')) throw notFound();
     const catalog = await currentCatalog(state, c.env, c.executionCtx);
     const deployment = [...catalog.groups.values()].flat().find((d) => d.id === decoded.deploymentId);
     if (!deployment) throw notFound();
@@ -56,7 +56,12 @@ export function storedResponse(method: StoredResponseRequest['method'], suffix: 
     }
     // The response itself (or its deletion) names it by the provider's id: the client knows the gateway's.
     if (body && typeof body === 'object' && (body as { id?: unknown }).id === decoded.responseId) {
-      (body as { id: string }).id = managedResponseId(deployment.provider, deployment.id, decoded.responseId, decoded.owner);
+      const response = body as { id: string; previous_response_id?: unknown };
+      response.id = id;
+      // The response it continued is the same owner's, named as the gateway names it.
+      if (typeof response.previous_response_id === 'string' && decoded.owner) {
+        response.previous_response_id = managedResponseId(deployment.provider, deployment.id, response.previous_response_id, { owner: decoded.owner, key: state.masterKeyHash ?? '' });
+      }
     }
     return Response.json(body, { status: res.status, headers: { 'x-litellm-model-id': deployment.id, 'x-litellm-model-group': deployment.group } });
   };

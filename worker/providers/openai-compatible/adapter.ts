@@ -66,7 +66,7 @@ export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapte
     endpoints: new Set(flavor.endpoints),
     async call(call: ProviderCall): Promise<ProviderAnswer> {
       const target = targetOf(call);
-      const fields = providerFields(call.body, flavor.supported?.[call.endpoint], call.dropParams, flavor.id);
+      const fields = providerFields(withoutUnsent(call.endpoint, call.body), flavor.supported?.[call.endpoint], call.dropParams, flavor.id);
       fields.model = call.deployment.model;
       const responsesApi = call.endpoint === 'responses';
       const ownMetadata = responsesApi ? (call.body as Record<symbol, unknown>)[PROVIDER_METADATA] : undefined;
@@ -76,9 +76,12 @@ export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapte
         fields.previous_response_id = decodeResponseId(fields.previous_response_id)?.responseId ?? fields.previous_response_id;
       }
       const clientId = (id: string) => managedResponseId(flavor.id, call.deployment.id, id, call.responseOwner);
-      // Whisper prices by the second, which only its verbose_json answer says: asked for in place of json (the client still gets json).
+      // Whisper prices by the second, which only its verbose_json answer says: asked for in place of json, text, srt or vtt,
+      // and the format the client asked for made from it (a whisper model by name, or any priced by the second).
       const transcription = call.endpoint === 'transcription';
-      const upgraded = transcription && (fields.response_format ?? 'json') === 'json' && /whisper/i.test(call.deployment.model);
+      const asked = String(fields.response_format ?? 'json');
+      const perSecond = [call.deployment.info, call.deployment.params].some((s) => typeof (s as Record<string, unknown>).input_cost_per_second === 'number');
+      const upgraded = transcription && asked !== 'verbose_json' && UPGRADABLE.has(asked) && (perSecond || /whisper/i.test(call.deployment.model)) ? asked : undefined;
       if (upgraded) fields.response_format = 'verbose_json';
       if (call.stream && !responsesApi) {
         // Usage is always counted: ask for it, and hide it from a client that did not (the Responses API always sends it).
@@ -168,27 +171,72 @@ export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapte
   };
 }
 
-/** A transcription's fields as the form its provider takes: files as files, lists as `name[]`. */
+/**
+ * What LiteLLM drops silently where OpenAI's API takes no such field: `user` on moderations, speech and
+ * transcriptions (the gateway has read it: end user, enforce_user_param), and the `stream: false` a
+ * client may send where nothing streams.
+ */
+const UNSENT: Partial<Record<Endpoint, readonly string[]>> = {
+  moderation: ['user'], speech: ['user', 'stream'], transcription: ['user', 'stream'], image_generation: ['stream'],
+};
+function withoutUnsent(endpoint: Endpoint, body: Record<string, unknown>): Record<string, unknown> {
+  const unsent = UNSENT[endpoint];
+  if (!unsent?.some((name) => name in body)) return body;
+  const out = { ...body };
+  for (const name of unsent) delete out[name];
+  return out;
+}
+
+function appendField(form: FormData, name: string, value: unknown): void {
+  if (value === undefined || value === null) return;
+  if (value instanceof File) form.append(name, value, value.name || 'audio');
+  else if (Array.isArray(value)) for (const item of value) appendField(form, `${name}[]`, item);
+  else if (typeof value === 'object') for (const [key, inner] of Object.entries(value)) appendField(form, `${name}[${key}]`, inner);
+  else form.append(name, String(value));
+}
+
+/** A transcription's fields as the form its provider takes: files as files, lists as `name[]`, objects as `name[key]`. */
 function formBody(fields: Record<string, unknown>): FormData {
   const form = new FormData();
   for (const [name, value] of Object.entries(fields)) {
     if (value === undefined || value === null) continue;
-    if (value instanceof File) form.append(name, value, value.name || 'audio');
-    else if (Array.isArray(value)) for (const item of value) form.append(`${name}[]`, String(item));
-    else form.append(name, typeof value === 'object' ? JSON.stringify(value) : String(value));
+    appendField(form, name, value);
   }
   return form;
+}
+
+/** The formats made from a verbose_json answer when the gateway asked for it in their place. */
+const UPGRADABLE = new Set(['json', 'text', 'srt', 'vtt']);
+
+interface Segment { start?: unknown; end?: unknown; text?: unknown }
+
+/** `{text}` (and usage), plain text, or subtitles (SubRip, WebVTT) from a verbose_json answer's segments. */
+function fromVerbose(format: string, parsed: { text?: unknown; duration?: unknown; segments?: unknown; usage?: unknown }): { body: string; contentType: string } {
+  const text = typeof parsed.text === 'string' ? parsed.text : '';
+  if (format === 'json') return { body: JSON.stringify({ text, ...(parsed.usage ? { usage: parsed.usage } : {}) }), contentType: 'application/json' };
+  if (format === 'text') return { body: text, contentType: 'text/plain; charset=utf-8' };
+  const segments = Array.isArray(parsed.segments) && parsed.segments.length
+    ? parsed.segments as Segment[]
+    : [{ start: 0, end: typeof parsed.duration === 'number' ? parsed.duration : 0, text }];
+  const time = (seconds: unknown, separator: string) => {
+    const ms = Math.round((typeof seconds === 'number' ? seconds : 0) * 1000);
+    const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+    return `${pad(Math.floor(ms / 3_600_000))}:${pad(Math.floor(ms / 60_000) % 60)}:${pad(Math.floor(ms / 1000) % 60)}${separator}${pad(ms % 1000, 3)}`;
+  };
+  const cue = (s: Segment, sep: string) => `${time(s.start, sep)} --> ${time(s.end, sep)}\n${String(s.text ?? '').trim()}\n`;
+  if (format === 'srt') return { body: segments.map((s, i) => `${i + 1}\n${cue(s, ',')}`).join('\n'), contentType: 'text/plain; charset=utf-8' };
+  return { body: `WEBVTT\n\n${segments.map((s) => cue(s, '.')).join('\n')}`, contentType: 'text/plain; charset=utf-8' };
 }
 
 /**
  * A transcription's answer: its text kept, its usage read (gpt-4o-transcribe's tokens, or the seconds
  * of audio a verbose_json answer or a `duration` usage gives), and, where the gateway asked for
- * verbose_json in place of json, the json the client asked for: `{text}` (and `usage`).
+ * verbose_json in place of another format (`upgraded`), that format made from it.
  */
-function transcriptionAnswer(bytes: ArrayBuffer, contentType: string, upgraded: boolean): Pick<ProviderAnswer, 'body' | 'outcome' | 'contentType'> {
+function transcriptionAnswer(bytes: ArrayBuffer, contentType: string, upgraded: string | undefined): Pick<ProviderAnswer, 'body' | 'outcome' | 'contentType'> {
   const text = decoder.decode(bytes);
   const none = { promptTokens: 0, completionTokens: 0, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: true };
-  let parsed: { text?: unknown; duration?: unknown; usage?: { type?: unknown; seconds?: unknown } | null } | undefined;
+  let parsed: { text?: unknown; duration?: unknown; segments?: unknown; usage?: { type?: unknown; seconds?: unknown } | null } | undefined;
   if (/json/i.test(contentType)) {
     try {
       parsed = JSON.parse(text) as typeof parsed;
@@ -202,8 +250,8 @@ function transcriptionAnswer(bytes: ArrayBuffer, contentType: string, upgraded: 
   const tokens = parsed.usage?.type === 'duration' ? undefined : readOpenAIUsage(parsed.usage as never);
   const usage = { ...(tokens ?? none), ...(seconds !== undefined ? { seconds } : {}) };
   const answer = typeof parsed.text === 'string' ? parsed.text : undefined;
-  const body = upgraded ? JSON.stringify({ text: answer ?? '', ...(parsed.usage ? { usage: parsed.usage } : {}) }) : bytes;
-  return { body, contentType: 'application/json', outcome: Promise.resolve({ usage, finishedAt: Date.now(), ...(answer !== undefined ? { responseText: answer } : {}) }) };
+  const made = upgraded ? fromVerbose(upgraded, parsed) : undefined;
+  return { body: made?.body ?? bytes, contentType: made?.contentType ?? 'application/json', outcome: Promise.resolve({ usage, finishedAt: Date.now(), ...(answer !== undefined ? { responseText: answer } : {}) }) };
 }
 
 /** A Responses API answer: its usage and text read from the whole of it, and its id the one the client is to see. */

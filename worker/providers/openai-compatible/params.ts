@@ -33,7 +33,7 @@ export const OPENAI_PARAMS: Record<Endpoint, ReadonlySet<string>> = {
   image_generation: new Set([
     'prompt', 'background', 'moderation', 'n', 'output_compression', 'output_format', 'quality', 'response_format', 'size', 'style', 'user',
   ]),
-  speech: new Set(['input', 'voice', 'instructions', 'response_format', 'speed']),
+  speech: new Set(['input', 'voice', 'instructions', 'response_format', 'speed', 'stream_format']),
   transcription: new Set(['file', 'language', 'prompt', 'response_format', 'temperature', 'timestamp_granularities', 'include', 'chunking_strategy']),
 };
 
