@@ -1,4 +1,4 @@
-import OpenAI from 'openai';
+import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type FakeUpstream, startFakeUpstream } from './fakes/upstream.ts';
 import { eventually, seedKey, sha256, spendLogRow } from './support/keys.ts';
@@ -101,5 +101,45 @@ describe('/v1/images/generations', () => {
     const res = await fetch(`${stack.url}/health?model=dall-e-3`, { headers: { authorization: `Bearer ${TEST_MASTER_KEY}` } });
     expect(await res.json()).toMatchObject({ healthy_count: 1, unhealthy_count: 0 });
     expect(fake.requests.map((r) => [r.path, r.body])).toEqual([['/v1/images/generations', { model: 'dall-e-3', prompt: 'test from litellm', n: 1 }]]);
+  });
+});
+
+describe('/v1/images/edits', () => {
+  it('sends the image, the mask and the prompt on as a form, and prices each image', async () => {
+    fake.enqueue({ kind: 'json', body: { created: 1_700_000_000, data: [{ b64_json: PNG }], usage: { input_tokens: 300, output_tokens: 1000, total_tokens: 1300 } } });
+    const { data, response } = await client.images.edit({
+      model: 'gpt-image-1', prompt: 'add a hat', image: await toFile(Buffer.from('source png'), 'fox.png', { type: 'image/png' }),
+      mask: await toFile(Buffer.from('mask png'), 'mask.png', { type: 'image/png' }), size: '1024x1024',
+    }).withResponse();
+    expect(data.data?.[0]?.b64_json).toBe(PNG);
+    const [sent] = fake.requests;
+    expect(sent!.path).toBe('/v1/images/edits');
+    expect(sent!.headers['content-type']).toMatch(/^multipart\/form-data/);
+    for (const part of ['filename="fox.png"', 'source png', 'filename="mask.png"', 'mask png', 'add a hat', 'gpt-image-1']) expect(sent!.rawBody).toContain(part);
+    const row = await eventually(() => spendLogRow(stack.db.url, response.headers.get('x-litellm-call-id') ?? ''));
+    expect(row).toMatchObject({ call_type: 'aimage_edit', prompt_tokens: 300, completion_tokens: 1000 });
+    expect(row.spend as number).toBeCloseTo(300 * 0.000005 + 1000 * 0.00004, 10);
+  });
+
+  it('prices by the image where the deployment does, and refuses an edit without an image', async () => {
+    fake.enqueue({ kind: 'json', body: { created: 1_700_000_000, data: [{ url: 'https://images.example/e1.png' }, { url: 'https://images.example/e2.png' }] } });
+    const form = new FormData();
+    form.append('model', 'dall-e-3');
+    form.append('prompt', 'make it blue');
+    form.append('n', '2');
+    form.append('image[]', new File([Buffer.from('one')], 'one.png', { type: 'image/png' }));
+    form.append('image[]', new File([Buffer.from('two')], 'two.png', { type: 'image/png' }));
+    const res = await fetch(`${stack.url}/v1/images/edits`, { method: 'POST', headers: { authorization: `Bearer ${TEST_MASTER_KEY}` }, body: form });
+    expect(res.status).toBe(200);
+    expect(Number(res.headers.get('x-litellm-response-cost'))).toBeCloseTo(0.08, 10);
+    expect(fake.requests[0]!.rawBody.match(/name="image\[\]"; filename="(one|two)\.png"/g)).toHaveLength(2);
+
+    const noImage = new FormData();
+    noImage.append('model', 'dall-e-3');
+    noImage.append('prompt', 'make it blue');
+    const refused = await fetch(`${stack.url}/v1/images/edits`, { method: 'POST', headers: { authorization: `Bearer ${TEST_MASTER_KEY}` }, body: noImage });
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toContain('image is required');
+    expect(fake.requests).toHaveLength(1);
   });
 });

@@ -4,7 +4,7 @@ import { errorResponse, GatewayError } from './errors.ts';
 import { liveliness, readiness } from './routes/health.ts';
 import { modelHealth } from './routes/model-health.ts';
 import { countTokens, messages } from './routes/messages.ts';
-import { chatCompletions, completions, embeddings, imageGenerations, moderations, responses, speech, transcriptions } from './routes/model-calls.ts';
+import { chatCompletions, completions, embeddings, imageGenerations, imageEdits, moderations, responses, speech, transcriptions } from './routes/model-calls.ts';
 import { getModel, listModels } from './routes/models.ts';
 import { runTestSchedule, setTestClock } from './routes/test-clock.ts';
 import { storedResponse } from './routes/stored-responses.ts';
@@ -37,6 +37,7 @@ for (const prefix of ['', '/v1', '/openai/deployments/:model', '/engines/:model'
   app.post(`${prefix}/completions`, completions);
   app.post(`${prefix}/embeddings`, embeddings);
   app.post(`${prefix}/images/generations`, imageGenerations);
+  app.post(`${prefix}/images/edits`, imageEdits);
   app.post(`${prefix}/audio/speech`, speech);
   app.post(`${prefix}/audio/transcriptions`, transcriptions);
 }

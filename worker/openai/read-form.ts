@@ -7,7 +7,7 @@ import { badRequest, GatewayError } from '../errors.ts';
  * text as its object; the rest as strings. Bounded like a JSON body (`max_request_size_mb`; a chunked
  * upload is counted as it is read); a 400 for any other kind of body.
  */
-const NUMERIC = new Set(['temperature']);
+const NUMERIC = new Set(['temperature', 'n', 'output_compression']);
 /** OpenAI takes audio files up to 25 MB: the bound when max_request_size_mb sets none. */
 export const DEFAULT_MAX_FORM_BYTES = 26 * 1024 * 1024;
 

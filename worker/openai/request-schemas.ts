@@ -85,6 +85,17 @@ export const transcriptionRequestSchema = z.looseObject({
   stream: z.union([z.literal(false), z.literal('false')], { error: 'stream: true is not supported through the gateway' }).optional(),
 });
 
+/** `/v1/images/edits` (multipart/form-data): the image or images (`image[]`), an optional mask, the prompt, how many images. */
+const imageFile = z.custom<File>((v) => v instanceof File, { error: 'image must be a file part' });
+export const imageEditRequestSchema = z.looseObject({
+  ...common,
+  image: z.union([imageFile, z.array(imageFile).min(1)], { error: 'image is required: the image (or images, as image[]) to edit, as file parts of multipart/form-data' }),
+  mask: imageFile.optional(),
+  prompt: z.string({ error: 'prompt must be a string' }).min(1, 'prompt must not be empty'),
+  n: z.number({ error: 'n must be a number' }).int().min(1).max(10).optional(),
+  stream: z.union([z.literal(false), z.literal('false')], { error: 'stream: true (partial images) is not supported through the gateway' }).optional(),
+});
+
 /** `/v1/responses`: the gateway reads the model, the input (for estimates and logs) and whether it streams. */
 export const responsesRequestSchema = z.looseObject({
   ...common,

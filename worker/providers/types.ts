@@ -3,7 +3,7 @@ import type { ProviderId } from '../config/providers.ts';
 import type { GatewayError } from '../errors.ts';
 import type { DeploymentRef } from '../models/deployments.ts';
 
-export type Endpoint = 'chat' | 'completion' | 'embedding' | 'responses' | 'moderation' | 'image_generation' | 'speech' | 'transcription';
+export type Endpoint = 'chat' | 'completion' | 'embedding' | 'responses' | 'moderation' | 'image_generation' | 'speech' | 'transcription' | 'image_edit';
 
 /**
  * A Responses API request's own `metadata` (the provider stores it with the response), kept under this

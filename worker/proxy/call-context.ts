@@ -2,7 +2,7 @@ import type { Caller } from '../auth/authenticate.ts';
 import type { DeploymentRef } from '../models/deployments.ts';
 import type { Endpoint, RequestHeaders } from '../providers/types.ts';
 
-export type CallType = 'acompletion' | 'atext_completion' | 'aembedding' | 'aresponses' | 'amoderation' | 'aimage_generation' | 'aspeech' | 'atranscription';
+export type CallType = 'acompletion' | 'atext_completion' | 'aembedding' | 'aresponses' | 'amoderation' | 'aimage_generation' | 'aspeech' | 'atranscription' | 'aimage_edit';
 
 export const CALL_TYPES: Record<Endpoint, CallType> = {
   chat: 'acompletion',
@@ -13,6 +13,7 @@ export const CALL_TYPES: Record<Endpoint, CallType> = {
   image_generation: 'aimage_generation',
   speech: 'aspeech',
   transcription: 'atranscription',
+  image_edit: 'aimage_edit',
 };
 
 /** Everything known about one model call once it is admitted, for headers and the spend log. */

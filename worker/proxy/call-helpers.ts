@@ -76,7 +76,7 @@ export function timingHeaders(headers: Record<string, string>, startedAt: number
 
 /** What an image or speech call is priced by besides tokens: the images asked for, the characters to speak. */
 function extraUnits(endpoint: Endpoint, body: Record<string, unknown>): { images?: number; characters?: number } {
-  if (endpoint === 'image_generation') return { images: typeof body.n === 'number' ? body.n : 1 };
+  if (endpoint === 'image_generation' || endpoint === 'image_edit') return { images: typeof body.n === 'number' ? body.n : 1 };
   if (endpoint === 'speech') return { characters: typeof body.input === 'string' ? body.input.length : 0 };
   return {};
 }

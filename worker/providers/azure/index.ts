@@ -17,7 +17,7 @@ export const AZURE_RESPONSES_API_VERSION = '2025-03-01-preview';
 export const azureFlavor: OpenAICompatibleFlavor = {
   id: 'azure',
   label: 'Azure',
-  endpoints: ['chat', 'completion', 'embedding', 'responses', 'image_generation', 'speech', 'transcription'],
+  endpoints: ['chat', 'completion', 'embedding', 'responses', 'image_generation', 'speech', 'transcription', 'image_edit'],
   supported: OPENAI_PARAMS,
   target(deployment, endpoint, env) {
     const base = deployment.params.api_base ?? envString(env, 'AZURE_API_BASE');

@@ -18,6 +18,7 @@ export const ENDPOINT_PATHS: Record<Endpoint, string> = {
   image_generation: 'images/generations',
   speech: 'audio/speech',
   transcription: 'audio/transcriptions',
+  image_edit: 'images/edits',
 };
 
 export interface UpstreamTarget {
@@ -79,6 +80,8 @@ export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapte
       // Whisper prices by the second, which only its verbose_json answer says: asked for in place of json, text, srt or vtt,
       // and the format the client asked for made from it (a whisper model by name, or any priced by the second).
       const transcription = call.endpoint === 'transcription';
+      // Transcriptions and image edits carry files: sent as multipart/form-data.
+      const multipart = transcription || call.endpoint === 'image_edit';
       const asked = String(fields.response_format ?? 'json');
       const perSecond = [call.deployment.info, call.deployment.params].some((s) => typeof (s as Record<string, unknown>).input_cost_per_second === 'number');
       const upgraded = transcription && asked !== 'verbose_json' && UPGRADABLE.has(asked) && (perSecond || /whisper/i.test(call.deployment.model)) ? asked : undefined;
@@ -96,9 +99,9 @@ export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapte
       try {
         res = await fetch(target.url, {
           method: 'POST',
-          headers: transcription ? { accept: 'application/json', ...target.headers } : { 'content-type': 'application/json', accept: call.stream ? 'text/event-stream' : 'application/json', ...target.headers },
-          // A transcription goes as multipart/form-data with its file (fetch writes the boundary).
-          body: transcription ? formBody(fields) : JSON.stringify(fields),
+          headers: multipart ? { accept: 'application/json', ...target.headers } : { 'content-type': 'application/json', accept: call.stream ? 'text/event-stream' : 'application/json', ...target.headers },
+          // A transcription or an image edit goes as multipart/form-data with its files (fetch writes the boundary).
+          body: multipart ? formBody(fields) : JSON.stringify(fields),
           signal,
         });
       } catch (err) {
@@ -177,7 +180,7 @@ export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapte
  * client may send where nothing streams.
  */
 const UNSENT: Partial<Record<Endpoint, readonly string[]>> = {
-  moderation: ['user'], speech: ['user', 'stream'], transcription: ['user', 'stream'], image_generation: ['stream'],
+  moderation: ['user'], speech: ['user', 'stream'], transcription: ['user', 'stream'], image_generation: ['stream'], image_edit: ['stream'],
 };
 function withoutUnsent(endpoint: Endpoint, body: Record<string, unknown>): Record<string, unknown> {
   const unsent = UNSENT[endpoint];
@@ -279,7 +282,7 @@ const TAIL_BYTES = 2048;
 function jsonOutcome(bytes: ArrayBuffer, call: ProviderCall): CallOutcome {
   // A moderation is free and its answer has no usage: no tokens are charged.
   if (call.endpoint === 'moderation') return { usage: { promptTokens: 0, completionTokens: 0, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: true }, finishedAt: Date.now() };
-  if (call.endpoint === 'image_generation') {
+  if (call.endpoint === 'image_generation' || call.endpoint === 'image_edit') {
     // Priced per image (as many as asked for), plus tokens where the model reports them (gpt-image-1); the images are most of the answer.
     const view = new Uint8Array(bytes);
     const tokens = readOpenAIUsage(usageObject(decoder.decode(view.length > TAIL_BYTES ? view.subarray(view.length - TAIL_BYTES) : view)) as never);

@@ -35,6 +35,9 @@ export const OPENAI_PARAMS: Record<Endpoint, ReadonlySet<string>> = {
   ]),
   speech: new Set(['input', 'voice', 'instructions', 'response_format', 'speed', 'stream_format']),
   transcription: new Set(['file', 'language', 'prompt', 'response_format', 'temperature', 'timestamp_granularities', 'include', 'chunking_strategy']),
+  image_edit: new Set([
+    'image', 'mask', 'prompt', 'background', 'input_fidelity', 'n', 'output_compression', 'output_format', 'quality', 'response_format', 'size', 'user',
+  ]),
 };
 
 /** vLLM's OpenAI server takes OpenAI's fields plus its sampling and guided-decoding extras. */
@@ -54,6 +57,7 @@ export const VLLM_PARAMS: Record<Endpoint, ReadonlySet<string>> = {
   image_generation: OPENAI_PARAMS.image_generation,
   speech: OPENAI_PARAMS.speech,
   transcription: OPENAI_PARAMS.transcription,
+  image_edit: OPENAI_PARAMS.image_edit,
 };
 
 /**

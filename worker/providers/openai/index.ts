@@ -8,7 +8,7 @@ export const OPENAI_API_BASE = 'https://api.openai.com/v1';
 export const openaiFlavor: OpenAICompatibleFlavor = {
   id: 'openai',
   label: 'OpenAI',
-  endpoints: ['chat', 'completion', 'embedding', 'responses', 'moderation', 'image_generation', 'speech', 'transcription'],
+  endpoints: ['chat', 'completion', 'embedding', 'responses', 'moderation', 'image_generation', 'speech', 'transcription', 'image_edit'],
   supported: OPENAI_PARAMS,
   target(deployment, endpoint, env) {
     const key = deployment.params.api_key ?? envString(env, 'OPENAI_API_KEY');

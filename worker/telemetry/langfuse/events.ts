@@ -61,7 +61,7 @@ export interface LangfuseCall {
 }
 
 /** Fields that are the prompt itself (logged as input) rather than model parameters. */
-const PROMPT_FIELDS = new Set(['messages', 'prompt', 'input', 'instructions', 'tools', 'functions', 'turn_off_message_logging', 'file']);
+const PROMPT_FIELDS = new Set(['messages', 'prompt', 'input', 'instructions', 'tools', 'functions', 'turn_off_message_logging', 'file', 'image', 'mask']);
 
 /** trace_* metadata keys (prefix stripped) → the trace body's field. */
 const TRACE_FIELDS: Record<string, keyof TraceBody> = {

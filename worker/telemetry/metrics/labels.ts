@@ -34,6 +34,7 @@ export const ROUTES: Record<Endpoint, string> = {
   image_generation: '/images/generations',
   speech: '/audio/speech',
   transcription: '/audio/transcriptions',
+  image_edit: '/images/edits',
 };
 
 /** hashed_api_key, api_key_alias, team, team_alias, user of the caller. */
