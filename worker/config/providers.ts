@@ -17,7 +17,7 @@ export type ProviderId = (typeof KNOWN_PROVIDERS)[number];
 export const IMPLEMENTED_PROVIDERS: ReadonlySet<ProviderId> = new Set<ProviderId>([
   'openai', 'text-completion-openai', 'azure', 'anthropic', 'hosted_vllm', 'vllm', 'openai_compatible', 'litellm_proxy', 'mock',
   'groq', 'together_ai', 'deepseek', 'mistral', 'fireworks_ai', 'xai', 'perplexity', 'openrouter', 'deepinfra', 'cerebras',
-  'bedrock', 'vertex_ai', 'gemini',
+  'bedrock', 'vertex_ai', 'gemini', 'cohere',
 ]);
 
 const known: ReadonlySet<string> = new Set(KNOWN_PROVIDERS);

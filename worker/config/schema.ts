@@ -30,6 +30,8 @@ export const litellmParamsSchema = z.object({
   input_cost_per_character: nonNegative.optional(),
   /** Transcription: the price of one second of audio (LiteLLM's price-map field). */
   input_cost_per_second: nonNegative.optional(),
+  /** Rerank: the price of one search (LiteLLM's price-map field). */
+  input_cost_per_query: nonNegative.optional(),
   mock_response: str.optional(),
   tags: strList.optional(),
   region_name: str.optional(),
@@ -59,6 +61,7 @@ export const modelInfoSchema = z.looseObject({
   output_cost_per_image: nonNegative.optional(),
   input_cost_per_character: nonNegative.optional(),
   input_cost_per_second: nonNegative.optional(),
+  input_cost_per_query: nonNegative.optional(),
   team_id: str.optional(),
 });
 

@@ -37,8 +37,9 @@ export function costOfCall(deployment: DeploymentRef, usage: UsageReport): numbe
     cachedPromptTokens: usage.cachedPromptTokens,
     cacheCreationTokens: usage.cacheCreationTokens,
   }, deploymentPrice(deployment), overrides);
-  if (!usage.images && !usage.characters && !usage.seconds) return tokens;
+  if (!usage.images && !usage.characters && !usage.seconds && !usage.searches) return tokens;
   // Images, characters and seconds: priced in model_info, else litellm_params, as token prices are (the price table has none of these models).
   const price = (field: string) => ([deployment.info, deployment.params].map((s) => (s as Record<string, unknown>)[field]).find((v) => typeof v === 'number') as number | undefined) ?? 0;
-  return tokens + (usage.images ?? 0) * price('output_cost_per_image') + (usage.characters ?? 0) * price('input_cost_per_character') + (usage.seconds ?? 0) * price('input_cost_per_second');
+  return tokens + (usage.images ?? 0) * price('output_cost_per_image') + (usage.characters ?? 0) * price('input_cost_per_character') + (usage.seconds ?? 0) * price('input_cost_per_second')
+    + (usage.searches ?? 0) * price('input_cost_per_query');
 }

@@ -96,6 +96,14 @@ export const imageEditRequestSchema = z.looseObject({
   stream: z.union([z.literal(false), z.literal('false')], { error: 'stream: true (partial images) is not supported through the gateway' }).optional(),
 });
 
+/** `/rerank` (Cohere's format, as LiteLLM serves it): a query and the documents to rank (text, or objects). */
+export const rerankRequestSchema = z.looseObject({
+  ...common,
+  query: z.string({ error: 'query must be a string' }).min(1, 'query must not be empty'),
+  documents: z.array(z.union([z.string(), z.record(z.string(), z.unknown())]), { error: 'documents must be a list of texts or objects' }).min(1, 'documents must not be empty'),
+  top_n: z.number({ error: 'top_n must be a number' }).int().positive().optional(),
+});
+
 /** `/v1/responses`: the gateway reads the model, the input (for estimates and logs) and whether it streams. */
 export const responsesRequestSchema = z.looseObject({
   ...common,

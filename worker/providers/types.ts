@@ -3,7 +3,7 @@ import type { ProviderId } from '../config/providers.ts';
 import type { GatewayError } from '../errors.ts';
 import type { DeploymentRef } from '../models/deployments.ts';
 
-export type Endpoint = 'chat' | 'completion' | 'embedding' | 'responses' | 'moderation' | 'image_generation' | 'speech' | 'transcription' | 'image_edit';
+export type Endpoint = 'chat' | 'completion' | 'embedding' | 'responses' | 'moderation' | 'image_generation' | 'speech' | 'transcription' | 'image_edit' | 'rerank';
 
 /**
  * A Responses API request's own `metadata` (the provider stores it with the response), kept under this
@@ -26,6 +26,8 @@ export interface UsageReport {
   characters?: number;
   /** Seconds of audio transcribed (priced per second: `input_cost_per_second`). */
   seconds?: number;
+  /** Rerank searches (Cohere's search units; priced per query: `input_cost_per_query`). */
+  searches?: number;
   reported: boolean;
 }
 

@@ -2,7 +2,7 @@ import type { Caller } from '../auth/authenticate.ts';
 import type { DeploymentRef } from '../models/deployments.ts';
 import type { Endpoint, RequestHeaders } from '../providers/types.ts';
 
-export type CallType = 'acompletion' | 'atext_completion' | 'aembedding' | 'aresponses' | 'amoderation' | 'aimage_generation' | 'aspeech' | 'atranscription' | 'aimage_edit';
+export type CallType = 'acompletion' | 'atext_completion' | 'aembedding' | 'aresponses' | 'amoderation' | 'aimage_generation' | 'aspeech' | 'atranscription' | 'aimage_edit' | 'arerank';
 
 export const CALL_TYPES: Record<Endpoint, CallType> = {
   chat: 'acompletion',
@@ -14,6 +14,7 @@ export const CALL_TYPES: Record<Endpoint, CallType> = {
   speech: 'aspeech',
   transcription: 'atranscription',
   image_edit: 'aimage_edit',
+  rerank: 'arerank',
 };
 
 /** Everything known about one model call once it is admitted, for headers and the spend log. */

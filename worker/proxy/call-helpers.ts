@@ -75,8 +75,9 @@ export function timingHeaders(headers: Record<string, string>, startedAt: number
 }
 
 /** What an image or speech call is priced by besides tokens: the images asked for, the characters to speak. */
-function extraUnits(endpoint: Endpoint, body: Record<string, unknown>): { images?: number; characters?: number } {
+function extraUnits(endpoint: Endpoint, body: Record<string, unknown>): { images?: number; characters?: number; searches?: number } {
   if (endpoint === 'image_generation' || endpoint === 'image_edit') return { images: typeof body.n === 'number' ? body.n : 1 };
+  if (endpoint === 'rerank') return { searches: 1 };
   if (endpoint === 'speech') return { characters: typeof body.input === 'string' ? body.input.length : 0 };
   return {};
 }
@@ -106,7 +107,7 @@ export function freeModel(deployments: readonly DeploymentRef[]): boolean {
     return set ?? table;
   };
   // Priced per image, character or second: not free, whatever its token prices.
-  const perUnit = (d: DeploymentRef) => ['output_cost_per_image', 'input_cost_per_character', 'input_cost_per_second'].some((field) => {
+  const perUnit = (d: DeploymentRef) => ['output_cost_per_image', 'input_cost_per_character', 'input_cost_per_second', 'input_cost_per_query'].some((field) => {
     const value = priced(d, field as 'input_cost_per_token', undefined);
     return typeof value === 'number' && value > 0;
   });

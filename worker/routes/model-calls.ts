@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import type { GatewayEnv } from '../env.ts';
 import type { TollgateConfig } from '../config/schema.ts';
-import { chatRequestSchema, completionRequestSchema, embeddingRequestSchema, imageGenerationRequestSchema, moderationRequestSchema, imageEditRequestSchema, responsesRequestSchema, speechRequestSchema, transcriptionRequestSchema } from '../openai/request-schemas.ts';
+import { chatRequestSchema, completionRequestSchema, embeddingRequestSchema, imageGenerationRequestSchema, moderationRequestSchema, imageEditRequestSchema, rerankRequestSchema, responsesRequestSchema, speechRequestSchema, transcriptionRequestSchema } from '../openai/request-schemas.ts';
 import { readFormBody } from '../openai/read-form.ts';
 import { handleModelCall } from '../proxy/model-call.ts';
 
@@ -23,6 +23,8 @@ export const speech = (c: Ctx) => handleModelCall(c, 'speech', speechRequestSche
 export const transcriptions = (c: Ctx) => handleModelCall(c, 'transcription', transcriptionRequestSchema, { modelFromPath: c.req.param('model'), readBody: readFormBody });
 /** `POST /v1/images/edits` (multipart/form-data: OpenAI, Azure OpenAI). */
 export const imageEdits = (c: Ctx) => handleModelCall(c, 'image_edit', imageEditRequestSchema, { modelFromPath: c.req.param('model'), readBody: readFormBody });
+/** `POST /rerank`, `/v1/rerank`, `/v2/rerank` (Cohere's format: Cohere, vLLM and OpenAI-compatible servers). */
+export const rerank = (c: Ctx) => handleModelCall(c, 'rerank', rerankRequestSchema);
 /** `POST /v1/moderations` (OpenAI's moderation models); without a model, the config's moderation model group. */
 export const moderations = (c: Ctx) => handleModelCall(c, 'moderation', moderationRequestSchema, { defaultModel: moderationGroup });
 

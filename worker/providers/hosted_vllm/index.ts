@@ -7,7 +7,7 @@ import { upstreamUrl } from '../upstream-url.ts';
 export const hostedVllmFlavor: OpenAICompatibleFlavor = {
   id: 'hosted_vllm',
   label: 'Hosted_vllm',
-  endpoints: ['chat', 'completion', 'embedding', 'responses'],
+  endpoints: ['chat', 'completion', 'embedding', 'responses', 'rerank'],
   supported: VLLM_PARAMS,
   target(deployment, endpoint) {
     const base = deployment.params.api_base;

@@ -19,6 +19,7 @@ export const ENDPOINT_PATHS: Record<Endpoint, string> = {
   speech: 'audio/speech',
   transcription: 'audio/transcriptions',
   image_edit: 'images/edits',
+  rerank: 'rerank',
 };
 
 export interface UpstreamTarget {
@@ -282,6 +283,18 @@ const TAIL_BYTES = 2048;
 function jsonOutcome(bytes: ArrayBuffer, call: ProviderCall): CallOutcome {
   // A moderation is free and its answer has no usage: no tokens are charged.
   if (call.endpoint === 'moderation') return { usage: { promptTokens: 0, completionTokens: 0, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: true }, finishedAt: Date.now() };
+  if (call.endpoint === 'rerank') {
+    // Tokens where the server reports them (vLLM, Jina), and the searches Cohere bills (one a request where it does not say).
+    let parsed: { usage?: { total_tokens?: unknown } | null; meta?: { billed_units?: { search_units?: unknown } | null } | null } = {};
+    try {
+      parsed = JSON.parse(decoder.decode(bytes)) as typeof parsed;
+    } catch {
+      // a 200 that is not JSON: one search, no tokens
+    }
+    const tokens = typeof parsed.usage?.total_tokens === 'number' ? parsed.usage.total_tokens : 0;
+    const units = parsed.meta?.billed_units?.search_units;
+    return { usage: { promptTokens: tokens, completionTokens: 0, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: true, searches: typeof units === 'number' ? units : 1 }, finishedAt: Date.now() };
+  }
   if (call.endpoint === 'image_generation' || call.endpoint === 'image_edit') {
     // Priced per image (as many as asked for), plus tokens where the model reports them (gpt-image-1); the images are most of the answer.
     const view = new Uint8Array(bytes);

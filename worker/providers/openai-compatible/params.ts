@@ -38,6 +38,8 @@ export const OPENAI_PARAMS: Record<Endpoint, ReadonlySet<string>> = {
   image_edit: new Set([
     'image', 'mask', 'prompt', 'background', 'input_fidelity', 'n', 'output_compression', 'output_format', 'quality', 'response_format', 'size', 'user',
   ]),
+  // OpenAI has no rerank API: the fields of the Cohere/Jina format vLLM serves.
+  rerank: new Set(['query', 'documents', 'top_n', 'return_documents', 'max_tokens_per_doc', 'max_chunks_per_doc', 'rank_fields']),
 };
 
 /** vLLM's OpenAI server takes OpenAI's fields plus its sampling and guided-decoding extras. */
@@ -58,6 +60,7 @@ export const VLLM_PARAMS: Record<Endpoint, ReadonlySet<string>> = {
   speech: OPENAI_PARAMS.speech,
   transcription: OPENAI_PARAMS.transcription,
   image_edit: OPENAI_PARAMS.image_edit,
+  rerank: new Set([...OPENAI_PARAMS.rerank, 'truncate_prompt_tokens', 'user']),
 };
 
 /**

@@ -35,6 +35,7 @@ export const ROUTES: Record<Endpoint, string> = {
   speech: '/audio/speech',
   transcription: '/audio/transcriptions',
   image_edit: '/images/edits',
+  rerank: '/rerank',
 };
 
 /** hashed_api_key, api_key_alias, team, team_alias, user of the caller. */
