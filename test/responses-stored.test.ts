@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { responseObject, responseStreamEvents, responsesUsage } from './fakes/openai-responses.ts';
@@ -166,6 +167,10 @@ describe('Responses API ids', () => {
     expect(await as(stranger).responses.retrieve(forged).catch((e: unknown) => e)).toBeInstanceOf(OpenAI.NotFoundError);
     expect(await as(stranger).responses.create({ model: 'pair', input: 'repeat it', previous_response_id: forged }).catch((e: unknown) => e)).toBeInstanceOf(OpenAI.NotFoundError);
     expect(await as(stranger).responses.create({ model: 'pair', input: 'repeat it', previous_response_id: 'resp_upstream_owned' }).catch((e: unknown) => e)).toBeInstanceOf(OpenAI.NotFoundError);
+    // Nor one signed with the master key's hash, which is public (its token in /metrics and the spend logs).
+    const unsigned = decoded(created.id).replace(/;sig:.*$/, '').replace('owner:user:u-owner', 'owner:user:u-stranger');
+    const withPublicKey = `resp_${Buffer.from(`${unsigned};sig:${createHmac('sha256', sha256(TEST_MASTER_KEY)).update(unsigned).digest('base64url').slice(0, 32)}`).toString('base64url')}`;
+    expect(await as(stranger).responses.retrieve(withPublicKey).catch((e: unknown) => e)).toBeInstanceOf(OpenAI.NotFoundError);
     expect(fake.requests).toHaveLength(1);
 
     // The same user's other key, and the master key, may.

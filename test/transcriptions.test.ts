@@ -77,16 +77,17 @@ describe('/v1/audio/transcriptions', () => {
     const verbose = { task: 'transcribe', language: 'english', duration: 4.2, text: 'Hello there. General Kenobi.', segments: [{ id: 0, start: 0, end: 1.5, text: ' Hello there.' }, { id: 1, start: 1.5, end: 4.2, text: ' General Kenobi.' }] };
     fake.enqueue({ kind: 'json', body: verbose });
     const { data: srt, response } = await client.audio.transcriptions.create({ model: 'whisper', file: await toFile(AUDIO, 'a.wav'), response_format: 'srt' }).withResponse();
-    expect(srt).toBe('1\n00:00:00,000 --> 00:00:01,500\nHello there.\n\n2\n00:00:01,500 --> 00:00:04,200\nGeneral Kenobi.\n');
+    // As whisper's own writers make them (and OpenAI answers): a blank line after every cue.
+    expect(srt).toBe('1\n00:00:00,000 --> 00:00:01,500\nHello there.\n\n2\n00:00:01,500 --> 00:00:04,200\nGeneral Kenobi.\n\n');
     expect(field(fake.requests[0]!.rawBody, 'response_format')).toBe('verbose_json');
     const row = await eventually(() => spendLogRow(stack.db.url, response.headers.get('x-litellm-call-id') ?? ''));
     expect(row.spend as number).toBeCloseTo(4.2 * 0.0001, 12);
 
     fake.enqueue({ kind: 'json', body: verbose });
     const vtt = await client.audio.transcriptions.create({ model: 'whisper', file: await toFile(AUDIO, 'a.wav'), response_format: 'vtt' });
-    expect(vtt).toBe('WEBVTT\n\n00:00:00.000 --> 00:00:01.500\nHello there.\n\n00:00:01.500 --> 00:00:04.200\nGeneral Kenobi.\n');
+    expect(vtt).toBe('WEBVTT\n\n00:00:00.000 --> 00:00:01.500\nHello there.\n\n00:00:01.500 --> 00:00:04.200\nGeneral Kenobi.\n\n');
     fake.enqueue({ kind: 'json', body: verbose });
-    expect(await client.audio.transcriptions.create({ model: 'whisper', file: await toFile(AUDIO, 'a.wav'), response_format: 'text' })).toBe('Hello there. General Kenobi.');
+    expect(await client.audio.transcriptions.create({ model: 'whisper', file: await toFile(AUDIO, 'a.wav'), response_format: 'text' })).toBe('Hello there. General Kenobi.\n');
   });
 
   it('reads the SDKs\' nested fields and keeps user and stream: false to itself', async () => {

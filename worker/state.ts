@@ -8,6 +8,12 @@ export interface GatewayState extends RuntimeConfig {
   masterKeyHash: string | undefined;
   /** `general_settings.litellm_key_header_name`, lower-cased: where keys may come besides the usual headers. */
   keyHeader: string | undefined;
+  /**
+   * The key Responses API ids are signed with (response-ids.ts): derived from the master key itself (or
+   * LITELLM_SALT_KEY), never from its hash, which is the master key's public token (metrics, spend logs).
+   * '' without either: ids are then signed with a key anyone can compute (the README says so).
+   */
+  responseIdKey: string;
 }
 
 let cached: { env: object; state: Promise<GatewayState> } | undefined;
@@ -20,8 +26,14 @@ let cached: { env: object; state: Promise<GatewayState> } | undefined;
 export function gatewayState(env: Record<string, unknown>): Promise<GatewayState> {
   if (cached?.env === env) return cached.state;
   const runtime = runtimeConfig(env);
-  const state = Promise.all([buildCatalog(runtime.config), runtime.masterKey ? hashKey(runtime.masterKey) : undefined])
-    .then(([catalog, masterKeyHash]) => ({ ...runtime, catalog, masterKeyHash, keyHeader: runtime.config.general_settings.litellm_key_header_name?.toLowerCase() || undefined }));
+  const salt = typeof env.LITELLM_SALT_KEY === 'string' && env.LITELLM_SALT_KEY ? env.LITELLM_SALT_KEY : runtime.masterKey;
+  const state = Promise.all([
+    buildCatalog(runtime.config),
+    runtime.masterKey ? hashKey(runtime.masterKey) : undefined,
+    salt ? hashKey(`tollgate:response-ids\n${salt}`) : '',
+  ]).then(([catalog, masterKeyHash, responseIdKey]) => ({
+    ...runtime, catalog, masterKeyHash, responseIdKey, keyHeader: runtime.config.general_settings.litellm_key_header_name?.toLowerCase() || undefined,
+  }));
   cached = { env, state };
   return state;
 }

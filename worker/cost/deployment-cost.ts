@@ -25,6 +25,11 @@ export function deploymentPrice(deployment: DeploymentRef): ModelPrice | undefin
  * `litellm_params` and then `model_info` in config.yaml overriding it.
  */
 export function costOfCall(deployment: DeploymentRef, usage: UsageReport): number {
+  // A rerank is priced per query where its model is, else by its tokens (LiteLLM's calculate_rerank_cost).
+  if (usage.searches) {
+    const perQuery = [deployment.info, deployment.params].map((s) => (s as Record<string, unknown>).input_cost_per_query).find((v) => typeof v === 'number') as number | undefined;
+    if (perQuery !== undefined) return usage.searches * perQuery;
+  }
   const overrides: PriceOverride = {};
   for (const source of [deployment.params, deployment.info] as Record<string, unknown>[]) {
     for (const field of ['input_cost_per_token', 'output_cost_per_token', 'cache_read_input_token_cost', 'cache_creation_input_token_cost'] as const) {
@@ -37,9 +42,8 @@ export function costOfCall(deployment: DeploymentRef, usage: UsageReport): numbe
     cachedPromptTokens: usage.cachedPromptTokens,
     cacheCreationTokens: usage.cacheCreationTokens,
   }, deploymentPrice(deployment), overrides);
-  if (!usage.images && !usage.characters && !usage.seconds && !usage.searches) return tokens;
+  if (!usage.images && !usage.characters && !usage.seconds) return tokens;
   // Images, characters and seconds: priced in model_info, else litellm_params, as token prices are (the price table has none of these models).
   const price = (field: string) => ([deployment.info, deployment.params].map((s) => (s as Record<string, unknown>)[field]).find((v) => typeof v === 'number') as number | undefined) ?? 0;
-  return tokens + (usage.images ?? 0) * price('output_cost_per_image') + (usage.characters ?? 0) * price('input_cost_per_character') + (usage.seconds ?? 0) * price('input_cost_per_second')
-    + (usage.searches ?? 0) * price('input_cost_per_query');
+  return tokens + (usage.images ?? 0) * price('output_cost_per_image') + (usage.characters ?? 0) * price('input_cost_per_character') + (usage.seconds ?? 0) * price('input_cost_per_second');
 }

@@ -12,7 +12,7 @@ import { createHmac } from 'node:crypto';
  *
  * Tollgate adds the response's owner (`;owner:team:<id>`, `user:<id>`,
  * `key:<hash prefix>` or `master`, from the key that created it) and a
- * signature over the whole (`;sig:`, an HMAC keyed by the master key's hash):
+ * signature over the whole (`;sig:`, an HMAC keyed by a secret derived from the master key, state.ts):
  * only the master key, or a key of the same team, user or key, reads,
  * deletes, cancels or continues the response, as newer LiteLLM versions tie a
  * response to its user and team. base64 hides nothing, so a key may not name
@@ -34,7 +34,7 @@ export interface ManagedResponseId {
 /** Who may use an id, as the gateway writes it into the ids it gives out. */
 export interface ResponseIdOwner {
   owner: string;
-  /** The HMAC key: the master key's hash. */
+  /** The HMAC key (GatewayState.responseIdKey). */
   key: string;
 }
 

@@ -117,7 +117,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   let picked: DeploymentRef;
   try {
     picked = authorizeCall({ caller, requested: group, aliased, picked: resolved.deployments[0], catalog, path: c.req.path, body, enforceUser: general.enforce_user_param === true });
-    if (endpoint === 'responses') requireOwnPrevious(caller, body, state.masterKeyHash ?? '');
+    if (endpoint === 'responses') requireOwnPrevious(caller, body, state.responseIdKey);
   } catch (err) {
     if (admission) c.executionCtx.waitUntil(admission.release());
     throw err;
@@ -194,7 +194,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
       promptTokenEstimate: promptTokens,
       keepText: ctx.keepText || (settleLeader !== undefined && ctx.stream),
       headers: safeHeaders,
-      ...(endpoint === 'responses' ? { responseOwner: { owner: responseOwner(caller), key: state.masterKeyHash ?? '' } } : {}),
+      ...(endpoint === 'responses' ? { responseOwner: { owner: responseOwner(caller), key: state.responseIdKey } } : {}),
     });
   };
   let answer: ProviderAnswer;

@@ -34,7 +34,7 @@ export function storedResponse(method: StoredResponseRequest['method'], suffix: 
     });
     if (!decoded) throw notFound();
     // Someone else's response (another team, user or key) is not found, as an id never given out.
-    if (!ownsResponse(caller, decoded, state.masterKeyHash ?? '')) throw notFound();
+    if (!ownsResponse(caller, decoded, state.responseIdKey)) throw notFound();
     const catalog = await currentCatalog(state, c.env, c.executionCtx);
     const deployment = [...catalog.groups.values()].flat().find((d) => d.id === decoded.deploymentId);
     if (!deployment) throw notFound();
@@ -60,7 +60,7 @@ export function storedResponse(method: StoredResponseRequest['method'], suffix: 
       response.id = id;
       // The response it continued is the same owner's, named as the gateway names it.
       if (typeof response.previous_response_id === 'string' && decoded.owner) {
-        response.previous_response_id = managedResponseId(deployment.provider, deployment.id, response.previous_response_id, { owner: decoded.owner, key: state.masterKeyHash ?? '' });
+        response.previous_response_id = managedResponseId(deployment.provider, deployment.id, response.previous_response_id, { owner: decoded.owner, key: state.responseIdKey });
       }
     }
     return Response.json(body, { status: res.status, headers: { 'x-litellm-model-id': deployment.id, 'x-litellm-model-group': deployment.group } });

@@ -9,6 +9,9 @@ export const DEFAULT_AZURE_API_VERSION = '2024-10-21';
 /** The Responses API's first api-version on Azure: the default when none is configured (DEFAULT_AZURE_API_VERSION predates it). */
 export const AZURE_RESPONSES_API_VERSION = '2025-03-01-preview';
 
+/** Image edits' api-version when none is configured (earlier versions have no images/edits route). */
+export const AZURE_IMAGE_EDIT_API_VERSION = '2025-04-01-preview';
+
 /**
  * `azure/<deployment>`: `{api_base}/openai/deployments/{deployment}/{path}?api-version=...`
  * with the key in an `api-key` header, as Azure OpenAI expects; the Responses API at
@@ -28,7 +31,8 @@ export const azureFlavor: OpenAICompatibleFlavor = {
     }
     const key = deployment.params.api_key ?? envString(env, 'AZURE_API_KEY');
     const configured = deployment.params.api_version ?? envString(env, 'AZURE_API_VERSION');
-    const version = configured ?? (endpoint === 'responses' ? AZURE_RESPONSES_API_VERSION : DEFAULT_AZURE_API_VERSION);
+    // The Responses API and image edits (gpt-image-1) came with 2025 preview versions: the default for them.
+    const version = configured ?? (endpoint === 'responses' ? AZURE_RESPONSES_API_VERSION : endpoint === 'image_edit' ? AZURE_IMAGE_EDIT_API_VERSION : DEFAULT_AZURE_API_VERSION);
     const path = endpoint === 'responses' ? 'openai/responses' : `openai/deployments/${encodeURIComponent(deployment.model)}/${ENDPOINT_PATHS[endpoint]}`;
     const headers: Record<string, string> = { ...deployment.params.extra_headers };
     if (key) headers['api-key'] = key;

@@ -79,14 +79,19 @@ export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapte
       }
       const clientId = (id: string) => managedResponseId(flavor.id, call.deployment.id, id, call.responseOwner);
       // Whisper prices by the second, which only its verbose_json answer says: asked for in place of json, text, srt or vtt,
-      // and the format the client asked for made from it (a whisper model by name, or any priced by the second).
+      // and the format the client asked for made from it (whisper only: the gpt-4o transcribe models take no verbose_json).
       const transcription = call.endpoint === 'transcription';
       // Transcriptions and image edits carry files: sent as multipart/form-data.
       const multipart = transcription || call.endpoint === 'image_edit';
       const asked = String(fields.response_format ?? 'json');
-      const perSecond = [call.deployment.info, call.deployment.params].some((s) => typeof (s as Record<string, unknown>).input_cost_per_second === 'number');
-      const upgraded = transcription && asked !== 'verbose_json' && UPGRADABLE.has(asked) && (perSecond || /whisper/i.test(call.deployment.model)) ? asked : undefined;
-      if (upgraded) fields.response_format = 'verbose_json';
+      const whisper = /whisper/i.test(`${call.deployment.model} ${call.deployment.info.base_model ?? ''}`);
+      const upgraded = transcription && whisper && asked !== 'verbose_json' && UPGRADABLE.has(asked) ? asked : undefined;
+      if (upgraded) {
+        fields.response_format = 'verbose_json';
+        // Subtitles are made from segments: asked for when the client named only word timestamps.
+        const granularities = fields.timestamp_granularities;
+        if (Array.isArray(granularities) && !granularities.includes('segment')) fields.timestamp_granularities = [...granularities, 'segment'];
+      }
       if (call.stream && !responsesApi) {
         // Usage is always counted: ask for it, and hide it from a client that did not (the Responses API always sends it).
         const asked = (fields.stream_options ?? {}) as Record<string, unknown>;
@@ -218,18 +223,17 @@ interface Segment { start?: unknown; end?: unknown; text?: unknown }
 function fromVerbose(format: string, parsed: { text?: unknown; duration?: unknown; segments?: unknown; usage?: unknown }): { body: string; contentType: string } {
   const text = typeof parsed.text === 'string' ? parsed.text : '';
   if (format === 'json') return { body: JSON.stringify({ text, ...(parsed.usage ? { usage: parsed.usage } : {}) }), contentType: 'application/json' };
-  if (format === 'text') return { body: text, contentType: 'text/plain; charset=utf-8' };
-  const segments = Array.isArray(parsed.segments) && parsed.segments.length
-    ? parsed.segments as Segment[]
-    : [{ start: 0, end: typeof parsed.duration === 'number' ? parsed.duration : 0, text }];
+  if (format === 'text') return { body: `${text}\n`, contentType: 'text/plain; charset=utf-8' };
+  // As whisper's own SRT and WebVTT writers make them: each cue its text stripped, `-->` escaped, and a blank line after it.
+  const segments = Array.isArray(parsed.segments) ? parsed.segments as Segment[] : [];
   const time = (seconds: unknown, separator: string) => {
     const ms = Math.round((typeof seconds === 'number' ? seconds : 0) * 1000);
     const pad = (n: number, w = 2) => String(n).padStart(w, '0');
     return `${pad(Math.floor(ms / 3_600_000))}:${pad(Math.floor(ms / 60_000) % 60)}:${pad(Math.floor(ms / 1000) % 60)}${separator}${pad(ms % 1000, 3)}`;
   };
-  const cue = (s: Segment, sep: string) => `${time(s.start, sep)} --> ${time(s.end, sep)}\n${String(s.text ?? '').trim()}\n`;
-  if (format === 'srt') return { body: segments.map((s, i) => `${i + 1}\n${cue(s, ',')}`).join('\n'), contentType: 'text/plain; charset=utf-8' };
-  return { body: `WEBVTT\n\n${segments.map((s) => cue(s, '.')).join('\n')}`, contentType: 'text/plain; charset=utf-8' };
+  const cue = (s: Segment, sep: string) => `${time(s.start, sep)} --> ${time(s.end, sep)}\n${String(s.text ?? '').trim().replaceAll('-->', '->')}\n\n`;
+  if (format === 'srt') return { body: segments.map((s, i) => `${i + 1}\n${cue(s, ',')}`).join(''), contentType: 'text/plain; charset=utf-8' };
+  return { body: `WEBVTT\n\n${segments.map((s) => cue(s, '.')).join('')}`, contentType: 'text/plain; charset=utf-8' };
 }
 
 /**
