@@ -7,9 +7,12 @@
  *
  * Kept: entries whose `litellm_provider` is one Tollgate serves (see SERVED;
  * every `vertex_ai-*` and `fireworks_ai-*` family counts, as LiteLLM's own
- * provider match does) and whose `mode` is chat, completion, embedding or
- * responses. Entries without a mode are kept when they carry token prices
- * (Fireworks' size-tier rows); their mode is inferred (see inferMode).
+ * provider match does) and whose `mode` is chat, completion, embedding,
+ * responses, moderation, image_generation, audio_speech, audio_transcription
+ * or rerank. Entries without a mode are kept when they carry token prices
+ * (Fireworks' size-tier rows); their mode is inferred (see inferMode). Rows
+ * priced per image, character, second or query carry those prices after the
+ * first eight fields; a row's trailing nulls past those eight are left out.
  *
  * Output format (version 1), one model per line so a price update reads as a diff:
  *
@@ -50,6 +53,11 @@ export const FIELDS = [
   'max_output_tokens',
   'litellm_provider',
   'mode',
+  // Per-unit prices (images: LiteLLM's output_cost_per_image, else its per-image input_cost_per_image, as dall-e-3 has it).
+  'cost_per_image',
+  'input_cost_per_character',
+  'input_cost_per_second',
+  'input_cost_per_query',
 ] as const;
 
 /** `litellm_provider` values of the providers Tollgate serves. */
@@ -62,12 +70,13 @@ const SERVED = new Set([
 // azure_text is LiteLLM's name for Azure's completion models (keys azure/gpt-35-turbo-instruct...);
 // the prefixed families hold Vertex partner models and Fireworks embeddings under the same routes.
 const SERVED_FAMILIES = ['vertex_ai-', 'fireworks_ai-'];
-const MODES = new Set(['chat', 'completion', 'embedding', 'responses']);
+const MODES = new Set(['chat', 'completion', 'embedding', 'responses', 'moderation', 'image_generation', 'audio_speech', 'audio_transcription', 'rerank']);
 
 /** One prices.json row, in FIELDS order. */
 export type PriceRow = [
   number | null, number | null, number | null, number | null,
   number | null, number | null, string, string,
+  ...(number | null)[],
 ];
 
 /** The whole prices.json document. */
@@ -124,6 +133,9 @@ export function buildPriceFile(upstream: Record<string, unknown>): PriceFile {
       e.litellm_provider,
       mode,
     ];
+    const perUnit = [num(e.output_cost_per_image) ?? num(e.input_cost_per_image), num(e.input_cost_per_character), num(e.input_cost_per_second), num(e.input_cost_per_query)];
+    while (perUnit.length && perUnit[perUnit.length - 1] === null) perUnit.pop();
+    models[key]!.push(...perUnit);
   }
   const updated = typeof upstream.last_updated === 'string' ? upstream.last_updated : null;
   return { version: 1, source: UPSTREAM, license: 'MIT', updated, fields: FIELDS, models };

@@ -23,6 +23,8 @@ model_list:
   - model_name: cohere-rerank
     litellm_params: {model: cohere/rerank-v3.5, api_base: "${fake.url}/v2", api_key: co-upstream-0001}
     model_info: {mode: rerank, input_cost_per_query: 0.002}
+  - model_name: cohere-english
+    litellm_params: {model: cohere/rerank-english-v3.0, api_base: "${fake.url}/v2", api_key: co-upstream-0002}
   - model_name: vllm-rerank
     litellm_params: {model: hosted_vllm/BAAI/bge-reranker-v2-m3, api_base: "${fake.url}/v1", input_cost_per_token: 0.00000002}
   - model_name: gpt-4o
@@ -53,6 +55,12 @@ describe('/rerank', () => {
     const row = await eventually(() => spendLogRow(stack.db.url, res.headers.get('x-litellm-call-id') ?? ''));
     expect(row).toMatchObject({ call_type: 'arerank', model_group: 'cohere-rerank', custom_llm_provider: 'cohere', status: 'success' });
     expect(row.spend as number).toBeCloseTo(0.002, 12);
+  });
+
+  it('prices a Cohere model the config does not price from the bundled price table', async () => {
+    fake.enqueue({ kind: 'json', body: ranked({ meta: { billed_units: { search_units: 2 } } }) });
+    const res = await rerank('/rerank', { model: 'cohere-english', query: 'q', documents: ['a', 'b'] });
+    expect(Number(res.headers.get('x-litellm-response-cost'))).toBeCloseTo(2 * 0.002, 12);
   });
 
   it('sends a vLLM server its rerank request and prices the tokens it reports, on every path', async () => {

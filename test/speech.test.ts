@@ -31,6 +31,8 @@ model_list:
   - model_name: tts
     litellm_params: {model: openai/tts-1, api_base: "${fake.url}/v1", api_key: sk-upstream-tts-0001}
     model_info: {mode: audio_speech, input_cost_per_character: 0.000015}
+  - model_name: tts-hd
+    litellm_params: {model: openai/tts-1-hd, api_base: "${fake.url}/v1", api_key: sk-upstream-tts-0004}
   - model_name: azure-tts
     litellm_params: {model: azure/my-tts, api_base: "${fake.url}", api_key: azure-tts-0002, api_version: "2025-03-01-preview", input_cost_per_character: 0.00003}
   - model_name: claude
@@ -59,6 +61,12 @@ describe('/v1/audio/speech', () => {
     const row = await eventually(() => spendLogRow(stack.db.url, res.headers.get('x-litellm-call-id') ?? ''));
     expect(row).toMatchObject({ call_type: 'aspeech', model_group: 'tts', prompt_tokens: 0, completion_tokens: 0, status: 'success' });
     expect(row.spend as number).toBeCloseTo(11 * 0.000015, 12);
+  });
+
+  it('prices a model the config does not price from the bundled price table (LiteLLM\'s)', async () => {
+    fake.enqueue(audio());
+    const res = await client.audio.speech.create({ model: 'tts-hd', input: 'Hello', voice: 'alloy' });
+    expect(Number(res.headers.get('x-litellm-response-cost'))).toBeCloseTo(5 * 0.00003, 12);
   });
 
   it('reaches Azure OpenAI\'s deployment path', async () => {

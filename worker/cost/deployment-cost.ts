@@ -27,7 +27,7 @@ export function deploymentPrice(deployment: DeploymentRef): ModelPrice | undefin
 export function costOfCall(deployment: DeploymentRef, usage: UsageReport): number {
   // A rerank is priced per query where its model is, else by its tokens (LiteLLM's calculate_rerank_cost).
   if (usage.searches) {
-    const perQuery = [deployment.info, deployment.params].map((s) => (s as Record<string, unknown>).input_cost_per_query).find((v) => typeof v === 'number') as number | undefined;
+    const perQuery = unitPrice(deployment, 'input_cost_per_query');
     if (perQuery !== undefined) return usage.searches * perQuery;
   }
   const overrides: PriceOverride = {};
@@ -43,7 +43,20 @@ export function costOfCall(deployment: DeploymentRef, usage: UsageReport): numbe
     cacheCreationTokens: usage.cacheCreationTokens,
   }, deploymentPrice(deployment), overrides);
   if (!usage.images && !usage.characters && !usage.seconds) return tokens;
-  // Images, characters and seconds: priced in model_info, else litellm_params, as token prices are (the price table has none of these models).
-  const price = (field: string) => ([deployment.info, deployment.params].map((s) => (s as Record<string, unknown>)[field]).find((v) => typeof v === 'number') as number | undefined) ?? 0;
+  const price = (field: UnitPriceField) => unitPrice(deployment, field) ?? 0;
   return tokens + (usage.images ?? 0) * price('output_cost_per_image') + (usage.characters ?? 0) * price('input_cost_per_character') + (usage.seconds ?? 0) * price('input_cost_per_second');
+}
+
+export type UnitPriceField = 'output_cost_per_image' | 'input_cost_per_character' | 'input_cost_per_second' | 'input_cost_per_query';
+const TABLE_FIELD = {
+  output_cost_per_image: 'costPerImage', input_cost_per_character: 'costPerCharacter', input_cost_per_second: 'costPerSecond', input_cost_per_query: 'costPerQuery',
+} as const;
+
+/**
+ * A price per image, character, second or query: model_info's, else litellm_params', as token prices
+ * are, else the price table's (dall-e-3, tts-1, whisper-1, rerank-v3.5, ...); undefined where none.
+ */
+export function unitPrice(deployment: DeploymentRef, field: UnitPriceField): number | undefined {
+  const configured = [deployment.info, deployment.params].map((s) => (s as Record<string, unknown>)[field]).find((v) => typeof v === 'number') as number | undefined;
+  return configured ?? deploymentPrice(deployment)?.[TABLE_FIELD[field]];
 }

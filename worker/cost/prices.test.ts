@@ -34,9 +34,12 @@ describe('findPrice', () => {
     expect(findPrice(['constructor', '__proto__', 'toString', 'hasOwnProperty'])).toBeUndefined();
   });
 
-  it('keeps only served providers and token-priced modes', () => {
-    expect(findPrice(['dall-e-3'])).toBeUndefined(); // image_generation
-    expect(findPrice(['whisper-1'])).toBeUndefined(); // audio_transcription
+  it('keeps only served providers and the modes the gateway serves, with their per-unit prices', () => {
+    expect(findPrice(['dall-e-3'])).toMatchObject({ mode: 'image_generation', costPerImage: 0.04, inputCostPerToken: 0 });
+    expect(findPrice(['whisper-1'])).toMatchObject({ mode: 'audio_transcription', costPerSecond: 0.0001 });
+    expect(findPrice(['tts-1'])).toMatchObject({ mode: 'audio_speech', costPerCharacter: 0.000015 });
+    expect(findPrice(['rerank-v3.5'])).toMatchObject({ mode: 'rerank', costPerQuery: 0.002, provider: 'cohere' });
+    expect(findPrice(['omni-moderation-latest'])).toMatchObject({ mode: 'moderation', inputCostPerToken: 0 });
     expect(findPrice(['sample_spec', 'last_updated', 'fallback_generalizations'])).toBeUndefined();
     expect(findPrice(['ollama/llama3'])).toBeUndefined(); // provider not bundled
     expect(findPrice(['text-embedding-3-small'])).toMatchObject({ inputCostPerToken: 2e-8, outputCostPerToken: 0, mode: 'embedding' });
@@ -46,6 +49,8 @@ describe('findPrice', () => {
     expect(findPrice(['medlm-large'])).toEqual({
       inputCostPerToken: 0, outputCostPerToken: 0, maxInputTokens: 8192, maxOutputTokens: 1024,
       provider: 'vertex_ai-language-models', mode: 'chat',
+      // Upstream prices this PaLM model per character; only speech is priced so here.
+      costPerCharacter: 0.000005,
     });
     // Embeddings have no output price upstream; max_tokens stands in for max_output_tokens.
     expect(findPrice(['mistral/mistral-embed'])).toMatchObject({ inputCostPerToken: 1e-7, outputCostPerToken: 0, maxOutputTokens: 8192 });

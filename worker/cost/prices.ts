@@ -16,8 +16,13 @@ export interface ModelPrice {
   maxOutputTokens?: number;
   /** LiteLLM's `litellm_provider`, e.g. `azure`, `bedrock_converse`, `vertex_ai-anthropic_models`. */
   provider: string;
-  /** `chat`, `completion`, `embedding` or `responses`. */
+  /** `chat`, `completion`, `embedding`, `responses`, `moderation`, `image_generation`, `audio_speech`, `audio_transcription` or `rerank`. */
   mode: string;
+  /** USD per image, character of speech, second of audio, rerank query (models priced so). */
+  costPerImage?: number;
+  costPerCharacter?: number;
+  costPerSecond?: number;
+  costPerQuery?: number;
 }
 
 // Row layout fixed by scripts/build-prices.ts (its `fields` list); null = not in upstream.
@@ -48,6 +53,8 @@ function decode(row: Row): ModelPrice {
   if (cacheCreation !== undefined) price.cacheCreationCostPerToken = cacheCreation;
   if (maxInput !== undefined) price.maxInputTokens = maxInput;
   if (maxOutput !== undefined) price.maxOutputTokens = maxOutput;
+  const perUnit = [['costPerImage', row[8]], ['costPerCharacter', row[9]], ['costPerSecond', row[10]], ['costPerQuery', row[11]]] as const;
+  for (const [field, value] of perUnit) if (typeof value === 'number') price[field] = value;
   // Shared between requests, so nobody may change it in place.
   return Object.freeze(price);
 }

@@ -92,13 +92,14 @@ async function probe(env: Record<string, unknown>, d: DeploymentRef, dropParams:
   // An image model is probed with one image, as LiteLLM probes it (a real generation, priced as one).
   const image = mode === 'image_generation' && !mocked;
   const endpoint: Endpoint = mode === 'embedding' ? 'embedding' : mode === 'completion' ? 'completion' : responses ? 'responses' : image ? 'image_generation'
-    : mode === 'audio_speech' && !mocked ? 'speech' : mode === 'audio_transcription' && !mocked ? 'transcription' : mode === 'rerank' && !mocked ? 'rerank' : 'chat';
+    : mode === 'audio_speech' && !mocked ? 'speech' : mode === 'audio_transcription' && !mocked ? 'transcription' : mode === 'rerank' && !mocked ? 'rerank' : mode === 'moderation' && !mocked ? 'moderation' : 'chat';
   const body: Record<string, unknown> = endpoint === 'embedding'
     ? { model: d.group, input: ['ping'] }
     : endpoint === 'image_generation' ? { model: d.group, prompt: 'test from litellm', n: 1 }
     : endpoint === 'speech' ? { model: d.group, input: 'ping', voice: 'alloy' }
     : endpoint === 'transcription' ? { model: d.group, file: silence() }
     : endpoint === 'rerank' ? { model: d.group, query: 'ping', documents: ['ping'] }
+    : endpoint === 'moderation' ? { model: d.group, input: 'ping' }
     : endpoint === 'completion' ? { model: d.group, prompt: 'ping', max_tokens: 1 }
       // 16: the least max_output_tokens OpenAI takes.
       : endpoint === 'responses' ? { model: d.group, input: 'ping', max_output_tokens: 16 }

@@ -4,7 +4,7 @@ import type { KeyPolicy } from '../auth/key-policy.ts';
 import { assembleAnswer } from '../cache/replay.ts';
 import type { CachePlan } from '../cache/response-cache.ts';
 import type { CachedAnswer } from '../cache/store.ts';
-import { costOfCall, deploymentPrice } from '../cost/deployment-cost.ts';
+import { costOfCall, deploymentPrice, unitPrice } from '../cost/deployment-cost.ts';
 import type { GatewayEnv } from '../env.ts';
 import { GatewayError } from '../errors.ts';
 import { type Admission, type AdmissionInput, admitCall } from '../limits/admission.ts';
@@ -107,10 +107,8 @@ export function freeModel(deployments: readonly DeploymentRef[]): boolean {
     return set ?? table;
   };
   // Priced per image, character or second: not free, whatever its token prices.
-  const perUnit = (d: DeploymentRef) => ['output_cost_per_image', 'input_cost_per_character', 'input_cost_per_second', 'input_cost_per_query'].some((field) => {
-    const value = priced(d, field as 'input_cost_per_token', undefined);
-    return typeof value === 'number' && value > 0;
-  });
+  const perUnit = (d: DeploymentRef) => (['output_cost_per_image', 'input_cost_per_character', 'input_cost_per_second', 'input_cost_per_query'] as const)
+    .some((field) => (unitPrice(d, field) ?? 0) > 0);
   return deployments.length > 0 && deployments.every((d) => {
     const price = deploymentPrice(d);
     return priced(d, 'input_cost_per_token', price?.inputCostPerToken) === 0 && priced(d, 'output_cost_per_token', price?.outputCostPerToken) === 0 && !perUnit(d);
