@@ -67,3 +67,49 @@ export function rateLimitHeaders(results: Map<string, { target: Target; result: 
   }
   return headers;
 }
+
+export interface AdmissionInput {
+  token: string;
+  master: boolean;
+  requestId: string;
+  model: string;
+  endUser: string | null;
+  estCost: number;
+  estTokens: number;
+  /** Every deployment of the model is free: budgets do not apply (LiteLLM skips them for zero-cost models); limits do. */
+  free?: boolean;
+  /** The config sets a proxy-wide budget (general_settings.max_budget): it applies to every request, the master key's too. */
+  globalBudget: boolean;
+  /** Keeps the isolate alive until a lease granted to this request has been returned. */
+  waitUntil(promise: Promise<unknown>): void;
+}
+
+export interface Admission {
+  /** The key's policy as its limiter and its team's hold it (null for the master key). */
+  policy: KeyPolicy | null;
+  /** `x-ratelimit-*` headers of the tightest limit that applied. */
+  headers: Record<string, string>;
+  /** Answered from leases alone: `headers` is then the same object for every request the leases admit. */
+  leased: boolean;
+  /**
+   * After the response: actual cost and tokens into every entity that admitted the request.
+   * Undefined when that was all done here, in the isolate's leases, with nothing left to wait for.
+   */
+  settle(cost: number, tokens: number): Promise<void> | undefined;
+  /** The request will not run after all (refused later, e.g. model access): undo the admissions. */
+  release(): Promise<void>;
+}
+
+/** The key's policy (null for none) and the rate-limit headers, from every entity's answer. */
+export function policyAndHeaders(token: string | null, results: Map<string, { target: Target; result: AdmitResult }>): Pick<Admission, 'policy' | 'headers'> {
+  const keyView = viewOf(results, 'key', token);
+  const teamView = viewOf(results, 'team', keyView?.teamId ?? null);
+  return {
+    policy: token && keyView ? keyPolicy(token, keyView, teamView, {
+      // A personal key (no team) is held to its user's model list; any key to its organization's.
+      user: keyView.teamId ? undefined : viewOf(results, 'user', keyView.userId),
+      org: viewOf(results, 'org', keyView.organizationId ?? teamView?.organizationId ?? null),
+    }) : null,
+    headers: rateLimitHeaders(results),
+  };
+}

@@ -1,5 +1,5 @@
 import type { KeyPolicy } from '../auth/key-policy.ts';
-import type { Admission } from '../limits/admission.ts';
+import type { Admission } from '../limits/admission-answer.ts';
 import type { DeploymentRef } from '../models/deployments.ts';
 import pkg from '../../package.json';
 
