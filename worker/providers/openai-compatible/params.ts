@@ -93,3 +93,19 @@ export function providerFields(
   }
   return out;
 }
+
+/**
+ * What LiteLLM drops silently where OpenAI's API takes no such field: `user` on moderations, speech and
+ * transcriptions (the gateway has read it: end user, enforce_user_param), and the `stream: false` a
+ * client may send where nothing streams.
+ */
+const UNSENT: Partial<Record<Endpoint, readonly string[]>> = {
+  moderation: ['user'], speech: ['user', 'stream'], transcription: ['user', 'stream'], image_generation: ['stream'], image_edit: ['stream'],
+};
+export function withoutUnsent(endpoint: Endpoint, body: Record<string, unknown>): Record<string, unknown> {
+  const unsent = UNSENT[endpoint];
+  if (!unsent?.some((name) => name in body)) return body;
+  const out = { ...body };
+  for (const name of unsent) delete out[name];
+  return out;
+}
