@@ -18,7 +18,7 @@ export async function readJsonBody<S extends z.ZodType>(
   const declared = Number(request.headers.get('content-length') ?? NaN);
   if (declared > maxBytes) throw tooLarge(maxBytes);
   // A declared length within the limit lets the runtime read the body natively; otherwise count as we read.
-  const text = Number.isFinite(declared) ? await request.text() : await readBounded(request, maxBytes);
+  const text = Number.isFinite(declared) ? await request.text() : new TextDecoder().decode(await readBoundedBytes(request, maxBytes));
   if (text.length > maxBytes) throw tooLarge(maxBytes);
   let json: unknown;
   try {
@@ -38,15 +38,16 @@ export async function readJsonBody<S extends z.ZodType>(
   return parsed.data;
 }
 
-function tooLarge(maxBytes: number) {
+/** The 413 of a body past `max_request_size_mb`. */
+export function tooLarge(maxBytes: number): GatewayError {
   return new GatewayError(`Request body too large (limit ${+(maxBytes / 1024 / 1024).toFixed(2)} MB, general_settings.max_request_size_mb)`, {
     status: 413, type: 'bad_request_error',
   });
 }
 
-/** Reads the body as text, stopping as soon as it passes `maxBytes` (a chunked upload has no length to check first). */
-async function readBounded(request: Request, maxBytes: number): Promise<string> {
-  if (!request.body) return '';
+/** Reads the body's bytes, stopping as soon as they pass `maxBytes` (a chunked upload has no length to check first). */
+export async function readBoundedBytes(request: Request, maxBytes: number): Promise<Uint8Array> {
+  if (!request.body) return new Uint8Array();
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -66,5 +67,5 @@ async function readBounded(request: Request, maxBytes: number): Promise<string> 
     bytes.set(chunk, offset);
     offset += chunk.byteLength;
   }
-  return new TextDecoder().decode(bytes);
+  return bytes;
 }

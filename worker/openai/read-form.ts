@@ -1,4 +1,5 @@
 import { badRequest, GatewayError } from '../errors.ts';
+import { readBoundedBytes, tooLarge } from './read-body.ts';
 
 /**
  * A multipart/form-data body (`/v1/audio/transcriptions`) as the fields the gateway reads: each file
@@ -19,7 +20,7 @@ export async function readFormBody(request: Request, maxBytes: number): Promise<
   let form: FormData;
   try {
     // A declared length within the bound is enforced by the runtime; a chunked upload is read with a count.
-    form = Number.isFinite(declared) ? await request.formData() : await new Response(await readBounded(request, maxBytes), { headers: { 'content-type': type } }).formData();
+    form = Number.isFinite(declared) ? await request.formData() : await new Response(await readBoundedBytes(request, maxBytes), { headers: { 'content-type': type } }).formData();
   } catch (err) {
     if (err instanceof GatewayError) throw err;
     throw badRequest('Invalid multipart/form-data body');
@@ -48,35 +49,4 @@ export async function readFormBody(request: Request, maxBytes: number): Promise<
     }
   }
   return body;
-}
-
-function tooLarge(maxBytes: number): GatewayError {
-  return new GatewayError(`Request body too large (limit ${+(maxBytes / 1024 / 1024).toFixed(2)} MB, general_settings.max_request_size_mb)`, {
-    status: 413, type: 'bad_request_error',
-  });
-}
-
-/** The body's bytes, stopping as soon as they pass `maxBytes`. */
-async function readBounded(request: Request, maxBytes: number): Promise<Uint8Array> {
-  if (!request.body) return new Uint8Array();
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      throw tooLarge(maxBytes);
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return out;
 }

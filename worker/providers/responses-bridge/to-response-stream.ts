@@ -1,3 +1,4 @@
+import { SseTranslator } from '../../openai/sse-translator.ts';
 import { functionCallItem, incompleteReason, itemId, messageItem, reasoningItem, responseObject, type ChatUsage, type ResponseShell, responsesUsage } from './to-response.ts';
 
 /**
@@ -13,7 +14,6 @@ import { functionCallItem, incompleteReason, itemId, messageItem, reasoningItem,
  */
 
 type Json = Record<string, unknown>;
-const EVENT_END = /\r?\n\r?\n/;
 const str = (v: unknown) => (typeof v === 'string' ? v : '');
 
 interface Chunk {
@@ -39,9 +39,7 @@ interface OpenItem {
   name?: string;
 }
 
-export class ResponsesEventWriter {
-  done = false;
-  private buffer = '';
+export class ResponsesEventWriter extends SseTranslator {
   private started = false;
   private sequence = 0;
   private model = '';
@@ -53,40 +51,19 @@ export class ResponsesEventWriter {
   private readonly shell: ResponseShell;
 
   constructor(shell: ResponseShell) {
+    super();
     this.shell = shell;
   }
 
-  push(text: string): string {
-    if (this.done) return '';
-    this.buffer += text;
-    let out = '';
-    for (;;) {
-      const match = EVENT_END.exec(this.buffer);
-      if (!match) break;
-      const raw = this.buffer.slice(0, match.index);
-      this.buffer = this.buffer.slice(match.index + match[0].length);
-      out += this.event(raw);
-      if (this.done) break;
-    }
-    return out;
-  }
-
-  /** The chat stream ended; without `[DONE]` or an error chunk it broke. */
-  end(): string {
-    if (this.done) return '';
-    const out = this.buffer.trim() ? this.event(this.buffer) : '';
-    this.buffer = '';
-    return this.done ? out : out + this.fail('upstream_error', 'the upstream stream ended unexpectedly');
+  protected broken(): string {
+    return this.fail('upstream_error', 'the upstream stream ended unexpectedly');
   }
 
   private sse(type: string, data: Json): string {
     return `event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: this.sequence++, ...data })}\n\n`;
   }
 
-  private event(raw: string): string {
-    const data = raw.split(/\r?\n/).filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trimStart()).join('\n');
-    if (!data) return '';
-    if (data === '[DONE]') return this.finish();
+  protected chunk(data: string): string {
     let chunk: Chunk;
     try {
       chunk = JSON.parse(data) as Chunk;
@@ -187,7 +164,7 @@ export class ResponsesEventWriter {
     return out + this.sse('response.output_item.done', { output_index: item.index, item: done });
   }
 
-  private finish(): string {
+  protected finish(): string {
     let out = this.start({});
     out += this.close();
     this.done = true;

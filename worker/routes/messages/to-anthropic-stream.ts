@@ -1,8 +1,8 @@
+import { SseTranslator } from '../../openai/sse-translator.ts';
 import { anthropicErrorBody } from './errors.ts';
 import { anthropicUsage, type ChatUsage, stopReasonOf } from './to-anthropic-response.ts';
 
 type Json = Record<string, unknown>;
-const EVENT_END = /\r?\n\r?\n/;
 
 interface ChunkDelta {
   content?: unknown;
@@ -36,9 +36,7 @@ const str = (v: unknown) => (typeof v === 'string' ? v : '');
  * with the stop reason and the usage, then message_stop. An error event
  * becomes Anthropic's `error` event. Pure: feed text, send what comes out.
  */
-export class AnthropicEventWriter {
-  done = false;
-  private buffer = '';
+export class AnthropicEventWriter extends SseTranslator {
   private started = false;
   private nextIndex = 0;
   private open: { kind: 'text' | 'thinking' | 'tool'; index: number } | undefined;
@@ -47,27 +45,8 @@ export class AnthropicEventWriter {
   private stopSequence: string | null = null;
   private usage: ChatUsage | null = null;
 
-  push(text: string): string {
-    if (this.done) return '';
-    this.buffer += text;
-    let out = '';
-    for (;;) {
-      const match = EVENT_END.exec(this.buffer);
-      if (!match) break;
-      const raw = this.buffer.slice(0, match.index);
-      this.buffer = this.buffer.slice(match.index + match[0].length);
-      out += this.event(raw);
-      if (this.done) break;
-    }
-    return out;
-  }
-
-  /** The chat stream ended; without `[DONE]` or an error event it broke. */
-  end(): string {
-    if (this.done) return '';
-    const out = this.buffer.trim() ? this.event(this.buffer) : '';
-    this.buffer = '';
-    return this.done ? out : out + this.fail(502, 'the upstream stream ended unexpectedly');
+  protected broken(): string {
+    return this.fail(502, 'the upstream stream ended unexpectedly');
   }
 
   fail(status: number, message: string): string {
@@ -76,10 +55,7 @@ export class AnthropicEventWriter {
     return sse('error', anthropicErrorBody(status, message));
   }
 
-  private event(raw: string): string {
-    const data = raw.split(/\r?\n/).filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trimStart()).join('\n');
-    if (!data) return '';
-    if (data === '[DONE]') return this.finish();
+  protected chunk(data: string): string {
     let chunk: Chunk;
     try {
       chunk = JSON.parse(data) as Chunk;
@@ -174,7 +150,7 @@ export class AnthropicEventWriter {
     return sse('content_block_stop', { type: 'content_block_stop', index });
   }
 
-  private finish(): string {
+  protected finish(): string {
     this.done = true;
     const out = this.start({}) + this.close();
     const stopReason = stopReasonOf(this.finishReason, this.stopSequence);
