@@ -89,6 +89,8 @@ export interface Admission {
   policy: KeyPolicy | null;
   /** `x-ratelimit-*` headers of the tightest limit that applied. */
   headers: Record<string, string>;
+  /** The end user's `allowed_model_region`: only deployments with that `region_name` may serve the call. */
+  modelRegion?: string;
   /** Answered from leases alone: `headers` is then the same object for every request the leases admit. */
   leased: boolean;
   /**
@@ -100,11 +102,13 @@ export interface Admission {
   release(): Promise<void>;
 }
 
-/** The key's policy (null for none) and the rate-limit headers, from every entity's answer. */
-export function policyAndHeaders(token: string | null, results: Map<string, { target: Target; result: AdmitResult }>): Pick<Admission, 'policy' | 'headers'> {
+/** The key's policy (null for none), the rate-limit headers and the end user's region, from every entity's answer. */
+export function policyAndHeaders(token: string | null, results: Map<string, { target: Target; result: AdmitResult }>, endUser: string | null): Pick<Admission, 'policy' | 'headers' | 'modelRegion'> {
   const keyView = viewOf(results, 'key', token);
   const teamView = viewOf(results, 'team', keyView?.teamId ?? null);
+  const modelRegion = viewOf(results, 'end_user', endUser)?.allowedModelRegion;
   return {
+    ...(modelRegion ? { modelRegion } : {}),
     policy: token && keyView ? keyPolicy(token, keyView, teamView, {
       // A personal key (no team) is held to its user's model list; any key to its organization's.
       user: keyView.teamId ? undefined : viewOf(results, 'user', keyView.userId),

@@ -114,7 +114,7 @@ export async function admitCall(env: GatewayEnv, input: AdmissionInput, depth = 
   }
   const admitted = [...results.entries()].filter(([name, r]) => r.result.ok === true && !leased.has(name)).map(([, r]) => r.target);
   return {
-    ...policyAndHeaders(input.master ? null : token, results),
+    ...policyAndHeaders(input.master ? null : token, results, input.endUser),
     leased: false,
     settle: async (cost, tokens) => {
       await Promise.all([

@@ -24,6 +24,8 @@ export interface EntityView {
   allowedRoutes: string[];
   modelAliases: Record<string, string>;
   memberBudgets: boolean;
+  /** End users: the region their calls must stay in (LiteLLM's `allowed_model_region`). */
+  allowedModelRegion?: string;
   spend: number;
   maxBudget: number | null;
   /** Remaining requests/tokens this minute and the limits, when the entity has them. */
@@ -45,9 +47,11 @@ export function entityView(p: EntityPolicy, c: Counters): EntityView {
     remaining.limitTokens = p.tpmLimit;
     remaining.tokens = Math.max(0, Math.floor(c.tokens?.level ?? p.tpmLimit));
   }
-  return {
+  const view: EntityView = {
     kind: p.kind, id: p.id, exists: p.exists, blocked: p.blocked, expires: p.expires, alias: p.alias, models: p.models, teamId: p.teamId,
     organizationId: p.organizationId, userId: p.userId, keyName: p.keyName, metadata: p.metadata, tags: p.tags, allowedCacheControls: p.allowedCacheControls ?? [], allowedRoutes: p.allowedRoutes ?? [], modelAliases: p.modelAliases ?? {}, memberBudgets: p.memberBudgets ?? false,
     spend: c.windowSpend, maxBudget: p.maxBudget, remaining,
   };
+  if (p.allowedModelRegion) view.allowedModelRegion = p.allowedModelRegion;
+  return view;
 }

@@ -63,7 +63,7 @@ export function admitFromLeases(env: GatewayEnv, input: AdmissionInput, token: s
   let known = answers.find((a) => a.token === token && a.views.length === views.length && a.views.every((v, i) => v === views[i]));
   if (!known) {
     const results = new Map(targets.map((t, i) => [`${t.kind}:${t.id}`, { target: t, result: { ok: true, view: views[i] } as AdmitResult }]));
-    known = { token, views, answer: policyAndHeaders(token, results) };
+    known = { token, views, answer: policyAndHeaders(token, results, input.endUser) };
     if (answers.length >= ANSWERS_PER_KEY) answers.shift();
     answers.push(known);
   }

@@ -47,6 +47,8 @@ export interface EntityPolicy {
   memberBudgets?: boolean;
   /** Keys' `aliases`, teams' `model_aliases`: model names that stand for a model group; absent in policies stored before them. */
   modelAliases?: Record<string, string>;
+  /** End users (customers): the region (`eu`, `us`) their calls must stay in; absent in policies stored before it. */
+  allowedModelRegion?: string | null;
   /** Keys: the entities whose limits also apply. */
   teamId: string | null;
   organizationId: string | null;
@@ -175,7 +177,7 @@ export async function loadPolicy(pool: Pool, kind: EntityKind, id: string, now: 
     }
     case 'end_user': {
       const row = await one(pool, 'SELECT * FROM "LiteLLM_EndUserTable" WHERE user_id = $1', [id]);
-      return row ? { ...fromRow(kind, id, row, await budgetRow(pool, row.budget_id)), alias: str(row.alias) } : missingPolicy(kind, id);
+      return row ? { ...fromRow(kind, id, row, await budgetRow(pool, row.budget_id)), alias: str(row.alias), allowedModelRegion: str(row.allowed_model_region) } : missingPolicy(kind, id);
     }
     case 'global':
       return missingPolicy(kind, id);

@@ -31,6 +31,8 @@ export interface AnswerHeaders {
   cost?: number;
   startedAt: number;
   upstreamMs: number;
+  /** The end user's allowed region, for `x-litellm-model-region`. */
+  region?: string | undefined;
 }
 
 /** Headers with no per-lease part: under one key for every admission not answered from a lease, and for the master key's. */
@@ -77,6 +79,7 @@ export function answerResponse(body: BodyInit, status: number, call: AnswerHeade
   h.append('x-litellm-attempted-fallbacks', String(call.fallbacks));
   if (call.cost !== undefined) h.append('x-litellm-response-cost', String(call.cost));
   if (call.policy) h.append('x-litellm-key-spend', String(call.policy.spend + (call.cost ?? 0)));
+  if (call.region) h.append('x-litellm-model-region', call.region);
   const total = Date.now() - call.startedAt;
   const overheadMs = Math.max(0, total - call.upstreamMs);
   h.append('x-litellm-response-duration-ms', String(total));

@@ -31,6 +31,8 @@ export interface CallContext {
   keepText: boolean;
   /** `store_prompts_in_spend_logs`: prompts and answers go into the spend log. */
   storePrompts: boolean;
+  /** The end user's `allowed_model_region` (x-litellm-model-region); only deployments of that `region_name` serve the call. */
+  modelRegion?: string;
 }
 
 /** Request tags: the body's `tags`, `metadata.tags` and the `x-litellm-tags` header, de-duplicated and bounded. */

@@ -52,6 +52,7 @@ export function callHeaders(ctx: CallContext, apiBase: string): Record<string, s
     'x-litellm-version': pkg.version,
   };
   if (apiBase) headers['x-litellm-model-api-base'] = apiBase;
+  if (ctx.modelRegion) headers['x-litellm-model-region'] = ctx.modelRegion;
   return headers;
 }
 

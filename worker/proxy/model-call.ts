@@ -139,6 +139,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
     headers: requestHeaders,
     keepText: state.config.general_settings.store_prompts_in_spend_logs === true || langfuseWantsText(state.config, caller),
     storePrompts: state.config.general_settings.store_prompts_in_spend_logs === true,
+    ...(admission?.modelRegion ? { modelRegion: admission.modelRegion } : {}),
   };
   let overheadMs: number | undefined;
   // The client's headers without its credentials, for providers (anthropic-beta) and telemetry (langfuse_*): built once.
@@ -202,7 +203,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   try {
     const requestTimeoutS = state.config.litellm_settings.request_timeout ?? DEFAULT_TIMEOUT_S;
     const routed = await routeCall({
-      env: c.env, ctx: c.executionCtx, state, catalog, requested: routedName, stream: ctx.stream, promptTokens, caller,
+      env: c.env, ctx: c.executionCtx, state, catalog, requested: routedName, stream: ctx.stream, promptTokens, caller, region: ctx.modelRegion,
       refusal: (d) => endpointRefusal(d, endpoint, mocked) ?? responses?.(d),
       clientFallbacks: Array.isArray(body.fallbacks) ? body.fallbacks.filter((f): f is string => typeof f === 'string') : undefined,
       deadline: startedAt + Math.max(requestTimeoutS, overrides?.timeoutS ?? 0) * 1000,
@@ -223,7 +224,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   const policy = caller.kind === 'key' ? caller.policy : undefined;
   const answerHeaders = {
     callId, deployment, apiBase: answer.apiBase, contentType: answer.contentType, stream: answer.body instanceof ReadableStream, admission, policy,
-    retries: routing.retries, fallbacks: routing.fallbacks, startedAt, upstreamMs: Date.now() - upstreamStartedAt,
+    retries: routing.retries, fallbacks: routing.fallbacks, startedAt, upstreamMs: Date.now() - upstreamStartedAt, region: ctx.modelRegion,
   };
 
   if (!(answer.body instanceof ReadableStream)) {

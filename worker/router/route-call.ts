@@ -24,6 +24,8 @@ export interface RouteInput {
   requested: string;
   /** Why a deployment cannot serve this call's endpoint (a provider without /responses), undefined when it can: such deployments are skipped. */
   refusal?: (d: DeploymentRef) => GatewayError | undefined;
+  /** The end user's `allowed_model_region`: only deployments whose `region_name` is this one may serve the call. */
+  region?: string | undefined;
   /** The client's own `fallbacks` (LiteLLM's request-body field). */
   clientFallbacks?: string[];
   stream: boolean;
@@ -111,7 +113,16 @@ export async function routeCall(input: RouteInput): Promise<Routed> {
       continue;
     }
     groupsTried++;
-    const fitting = deployments.filter((d) => {
+    const inRegion = input.region ? deployments.filter((d) => d.params.region_name === input.region) : deployments;
+    if (!inRegion.length) {
+      // As LiteLLM's pre-call checks do: a deployment outside the end user's region is never called, whatever else is left.
+      lastError = new GatewayError(`No deployment of model group ${group} is in the end user's allowed region (allowed_model_region=${input.region}): set region_name on its deployments`, {
+        status: 400, type: 'bad_request_error', param: 'model',
+      });
+      fallBack(requested, 'error');
+      continue;
+    }
+    const fitting = inRegion.filter((d) => {
       const window = contextWindow(d);
       return window === undefined || input.promptTokens <= window;
     });

@@ -1,0 +1,119 @@
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from './support/keys.ts';
+import { startTestStack, TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
+
+/**
+ * A customer's (end user's) `allowed_model_region`, as LiteLLM's region-based
+ * routing has it: a call naming the customer (`user`, or the
+ * x-litellm-end-user-id header) is served only by deployments whose
+ * `region_name` is that region, and its answer says the region in
+ * `x-litellm-model-region`. Each deployment answers with its own region, so
+ * which one served a call is read from the answer itself.
+ */
+
+const CONFIG = `
+model_list:
+  - model_name: chat
+    litellm_params: {model: mock/chat-eu, mock_response: "served in eu", region_name: eu}
+    model_info: {id: chat-eu}
+  - model_name: chat
+    litellm_params: {model: mock/chat-us, mock_response: "served in us", region_name: us}
+    model_info: {id: chat-us}
+  - model_name: chat
+    litellm_params: {model: mock/chat-anywhere, mock_response: "served anywhere"}
+    model_info: {id: chat-anywhere}
+  - model_name: us-only
+    litellm_params: {model: mock/us-only, mock_response: "served in us"}
+    model_info: {id: us-only}
+  - model_name: us-only-with-fallback
+    litellm_params: {model: mock/us-only-2, mock_response: "served in us", region_name: us}
+router_settings:
+  fallbacks: [{us-only-with-fallback: [chat]}]
+general_settings:
+  master_key: os.environ/LITELLM_MASTER_KEY
+`;
+
+type Json = Record<string, any>;
+let stack: TestStack;
+let key: string;
+
+beforeAll(async () => {
+  stack = await startTestStack({ configYaml: CONFIG });
+  key = (await admin('/key/generate', {})).key as string;
+});
+afterAll(async () => stack?.stop());
+
+async function admin(path: string, body: unknown): Promise<Json> {
+  const res = await fetch(`${stack.url}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TEST_MASTER_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const json = await res.json() as Json;
+  expect(res.status, `${path}: ${JSON.stringify(json)}`).toBe(200);
+  return json;
+}
+
+interface Served { text: string | null | undefined; region: string | null; modelId: string | null; fallbacks: string | null }
+
+async function chat(apiKey: string, options: { user?: string; model?: string; headers?: Record<string, string> } = {}): Promise<Served> {
+  const client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey, maxRetries: 0, defaultHeaders: options.headers });
+  const { data, response } = await client.chat.completions
+    .create({ model: options.model ?? 'chat', messages: [{ role: 'user', content: 'hi' }], ...(options.user ? { user: options.user } : {}) })
+    .withResponse();
+  const h = response.headers;
+  return { text: data.choices[0]?.message.content, region: h.get('x-litellm-model-region'), modelId: h.get('x-litellm-model-id'), fallbacks: h.get('x-litellm-attempted-fallbacks') };
+}
+
+async function servedBy(n: number, call: () => Promise<Served>): Promise<Set<string>> {
+  const texts = new Set<string>();
+  for (let i = 0; i < n; i++) texts.add(String((await call()).text));
+  return texts;
+}
+
+describe('a customer\'s allowed_model_region', () => {
+  it('keeps every call naming the customer on deployments of its region, with x-litellm-model-region, for virtual and master keys', async () => {
+    await admin('/end_user/new', { user_id: 'acme-eu', allowed_model_region: 'eu' });
+    for (const apiKey of [key, TEST_MASTER_KEY]) {
+      const first = await chat(apiKey, { user: 'acme-eu' });
+      expect(first).toMatchObject({ text: 'served in eu', region: 'eu', modelId: 'chat-eu' });
+      expect(await servedBy(15, () => chat(apiKey, { user: 'acme-eu' }))).toEqual(new Set(['served in eu']));
+      // The end user named by header instead of `user`.
+      expect(await chat(apiKey, { headers: { 'x-litellm-end-user-id': 'acme-eu' } })).toMatchObject({ text: 'served in eu', region: 'eu' });
+    }
+  });
+
+  it('leaves calls without a customer, or with a customer without a region, to the whole group, with no region header', async () => {
+    await admin('/customer/new', { user_id: 'acme-any' });
+    for (const user of [undefined, 'acme-any', 'never-registered']) {
+      const seen = await servedBy(30, () => chat(key, user ? { user } : {}));
+      expect(seen, String(user)).toEqual(new Set(['served in eu', 'served in us', 'served anywhere']));
+    }
+    expect((await chat(key, { user: 'acme-any' })).region).toBeNull();
+  });
+
+  it('refuses a group with no deployment in the region with a 400 (no call is made), unless a fallback group has one', async () => {
+    const client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: key, maxRetries: 0 });
+    const err = await client.chat.completions.create({ model: 'us-only', messages: [{ role: 'user', content: 'hi' }], user: 'acme-eu' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+    const { error } = err as InstanceType<typeof OpenAI.BadRequestError>;
+    expect(error).toMatchObject({ type: 'bad_request_error', param: 'model' });
+    expect((error as { message: string }).message).toContain('allowed_model_region=eu');
+    // The group's own deployment is not in the region; its fallback group has one.
+    expect(await chat(key, { model: 'us-only-with-fallback', user: 'acme-eu' })).toMatchObject({ text: 'served in eu', region: 'eu', fallbacks: '1' });
+    // Without the customer the group serves as before.
+    expect((await chat(key, { model: 'us-only' })).text).toBe('served in us');
+  });
+
+  it('follows /customer/update: a changed region applies to the next calls', async () => {
+    await admin('/customer/new', { user_id: 'acme-moving', allowed_model_region: 'eu' });
+    expect((await chat(key, { user: 'acme-moving' })).text).toBe('served in eu');
+    await admin('/customer/update', { user_id: 'acme-moving', allowed_model_region: 'us' });
+    await eventually(async () => {
+      const served = await chat(key, { user: 'acme-moving' });
+      return served.text === 'served in us' && served.region === 'us' ? served : undefined;
+    }, 10_000);
+    expect(await servedBy(10, () => chat(key, { user: 'acme-moving' }))).toEqual(new Set(['served in us']));
+  });
+});
