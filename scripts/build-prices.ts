@@ -12,7 +12,7 @@
  * or rerank. Entries without a mode are kept when they carry token prices
  * (Fireworks' size-tier rows); their mode is inferred (see inferMode). Rows
  * priced per image, character, second or query carry those prices after the
- * first eight fields; a row's trailing nulls past those eight are left out.
+ * first eight fields, then image-token prices; a row's trailing nulls past those eight are left out.
  *
  * Output format (version 1), one model per line so a price update reads as a diff:
  *
@@ -58,6 +58,9 @@ export const FIELDS = [
   'input_cost_per_character',
   'input_cost_per_second',
   'input_cost_per_query',
+  // Image tokens (gpt-image-1's input images and the images it makes; Gemini's image output), priced apart from text tokens.
+  'input_cost_per_image_token',
+  'output_cost_per_image_token',
 ] as const;
 
 /** `litellm_provider` values of the providers Tollgate serves. */
@@ -133,7 +136,10 @@ export function buildPriceFile(upstream: Record<string, unknown>): PriceFile {
       e.litellm_provider,
       mode,
     ];
-    const perUnit = [num(e.output_cost_per_image) ?? num(e.input_cost_per_image), num(e.input_cost_per_character), num(e.input_cost_per_second), num(e.input_cost_per_query)];
+    const perUnit = [
+      num(e.output_cost_per_image) ?? num(e.input_cost_per_image), num(e.input_cost_per_character), num(e.input_cost_per_second), num(e.input_cost_per_query),
+      num(e.input_cost_per_image_token), num(e.output_cost_per_image_token),
+    ];
     while (perUnit.length && perUnit[perUnit.length - 1] === null) perUnit.pop();
     models[key]!.push(...perUnit);
   }

@@ -27,7 +27,7 @@ model_list:
     litellm_params: {model: openai/dall-e-3, api_base: "${fake.url}/v1", api_key: sk-upstream-img-0001}
     model_info: {mode: image_generation, output_cost_per_image: 0.04}
   - model_name: gpt-image-1
-    litellm_params: {model: openai/gpt-image-1, api_base: "${fake.url}/v1", api_key: sk-upstream-img-0002, input_cost_per_token: 0.000005, output_cost_per_token: 0.00004}
+    litellm_params: {model: openai/gpt-image-1, api_base: "${fake.url}/v1", api_key: sk-upstream-img-0002}
     model_info: {mode: image_generation}
   - model_name: azure-dalle
     litellm_params: {model: azure/my-dalle, api_base: "${fake.url}", api_key: azure-img-0003, api_version: "2024-10-21", output_cost_per_image: 0.08}
@@ -57,12 +57,13 @@ describe('/v1/images/generations', () => {
     expect(row.spend as number).toBeCloseTo(0.08, 10);
   });
 
-  it('prices a model that reports tokens by its tokens', async () => {
+  it('prices a model that reports tokens by its tokens, image tokens at the price table\'s image-token prices', async () => {
     fake.enqueue({ kind: 'json', body: { created: 1_700_000_000, data: [{ b64_json: PNG }], usage: { input_tokens: 50, output_tokens: 4160, total_tokens: 4210, input_tokens_details: { text_tokens: 50, image_tokens: 0 } } } });
     const { data, response } = await client.images.generate({ model: 'gpt-image-1', prompt: 'a fox' }).withResponse();
     expect(data.data?.[0]?.b64_json).toBe(PNG);
     const row = await eventually(() => spendLogRow(stack.db.url, response.headers.get('x-litellm-call-id') ?? ''));
     expect(row).toMatchObject({ prompt_tokens: 50, completion_tokens: 4160 });
+    // gpt-image-1 from the price table: text in 5e-6, image out 4e-5 (it has no text-out price).
     expect(row.spend as number).toBeCloseTo(50 * 0.000005 + 4160 * 0.00004, 10);
   });
 
@@ -105,8 +106,8 @@ describe('/v1/images/generations', () => {
 });
 
 describe('/v1/images/edits', () => {
-  it('sends the image, the mask and the prompt on as a form, and prices each image', async () => {
-    fake.enqueue({ kind: 'json', body: { created: 1_700_000_000, data: [{ b64_json: PNG }], usage: { input_tokens: 300, output_tokens: 1000, total_tokens: 1300 } } });
+  it('sends the image, the mask and the prompt on as a form, and prices its text and image tokens', async () => {
+    fake.enqueue({ kind: 'json', body: { created: 1_700_000_000, data: [{ b64_json: PNG }], usage: { input_tokens: 300, output_tokens: 1000, total_tokens: 1300, input_tokens_details: { text_tokens: 50, image_tokens: 250 } } } });
     const { data, response } = await client.images.edit({
       model: 'gpt-image-1', prompt: 'add a hat', image: await toFile(Buffer.from('source png'), 'fox.png', { type: 'image/png' }),
       mask: await toFile(Buffer.from('mask png'), 'mask.png', { type: 'image/png' }), size: '1024x1024',
@@ -118,7 +119,8 @@ describe('/v1/images/edits', () => {
     for (const part of ['filename="fox.png"', 'source png', 'filename="mask.png"', 'mask png', 'add a hat', 'gpt-image-1']) expect(sent!.rawBody).toContain(part);
     const row = await eventually(() => spendLogRow(stack.db.url, response.headers.get('x-litellm-call-id') ?? ''));
     expect(row).toMatchObject({ call_type: 'aimage_edit', prompt_tokens: 300, completion_tokens: 1000 });
-    expect(row.spend as number).toBeCloseTo(300 * 0.000005 + 1000 * 0.00004, 10);
+    // The source image's tokens at gpt-image-1's image-input price (1e-5), the prompt's at its text price.
+    expect(row.spend as number).toBeCloseTo(50 * 0.000005 + 250 * 0.00001 + 1000 * 0.00004, 10);
   });
 
   it('prices by the image where the deployment does, and refuses an edit without an image', async () => {

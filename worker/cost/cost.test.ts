@@ -99,6 +99,26 @@ describe('computeCost', () => {
     expect(computeCost({ promptTokens: 100, completionTokens: 0, cachedPromptTokens: 300 }, gpt4o)).toBe(0.000375);
   });
 
+  it('prices image tokens at the model\'s image-token prices, text tokens at its token prices', () => {
+    const image = price('openai', 'gpt-image-1'); // 5e-6 text in, 1e-5 image in, 4e-5 image out, no text-out price
+    // 50 text × 5e-6 + 250 image × 1e-5 + 1000 image out × 4e-5
+    expect(computeCost({ promptTokens: 300, completionTokens: 1000, imagePromptTokens: 250, imageCompletionTokens: 1000 }, image)).toBe(0.04275);
+    // Gemini's image output: text out at its token price, image tokens at 3e-5.
+    const gemini = price('gemini', 'gemini-2.5-flash-image'); // 3e-7 in, 2.5e-6 out, 3e-5 image out
+    expect(computeCost({ promptTokens: 10, completionTokens: 1300, imageCompletionTokens: 1290 }, gemini)).toBe(10 * 3e-7 + 10 * 2.5e-6 + 1290 * 3e-5);
+    // A model without image-token prices bills them as text; an override wins as for any other field.
+    const gpt4o = price('openai', 'gpt-4o');
+    expect(computeCost({ promptTokens: 1000, completionTokens: 500, imagePromptTokens: 600 }, gpt4o)).toBe(0.0075);
+    expect(computeCost({ promptTokens: 0, completionTokens: 100, imageCompletionTokens: 100 }, image, { output_cost_per_image_token: 1e-4 })).toBe(0.01);
+  });
+
+  it('never bills more image tokens than the call had', () => {
+    const image = price('openai', 'gpt-image-1');
+    // 300 image-in reported of 100 prompt tokens (20 cached): 80 at the image price, 20 at the cache price; 50 out, all image.
+    expect(computeCost({ promptTokens: 100, completionTokens: 50, cachedPromptTokens: 20, imagePromptTokens: 300, imageCompletionTokens: 900 }, image))
+      .toBe(Math.round((80 * 1e-5 + 20 * 1.25e-6 + 50 * 4e-5) * 1e12) / 1e12);
+  });
+
   it('rounds away binary noise at 1e-12 USD', () => {
     const gpt4o = price('openai', 'gpt-4o');
     expect(3 * 2.5e-6 + 7 * 1e-5).not.toBe(0.0000775); // the float sum is noisy…

@@ -19,6 +19,10 @@ export interface TokenUsage {
    * promptTokens, as LiteLLM adds Anthropic's cache reads and writes to prompt_tokens.
    */
   cacheCreationTokens?: number;
+  /** Image tokens among promptTokens (an edit's input images; OpenAI's input_tokens_details.image_tokens). */
+  imagePromptTokens?: number;
+  /** Image tokens among completionTokens (the images gpt-image-1 or Gemini make). */
+  imageCompletionTokens?: number;
 }
 
 /** Per-deployment prices from config.yaml (`model_info` or `litellm_params`), USD per token. */
@@ -27,6 +31,8 @@ export interface PriceOverride {
   output_cost_per_token?: number;
   cache_read_input_token_cost?: number;
   cache_creation_input_token_cost?: number;
+  input_cost_per_image_token?: number;
+  output_cost_per_image_token?: number;
 }
 
 /** A usable count or price: finite and not negative. Anything else (NaN, -1, a string) is no value. */
@@ -44,8 +50,9 @@ function tokens(value: number | undefined): number {
 const PICO = 1e12;
 
 /**
- * Cost in USD: uncached input × input price + cache reads × cache-read price
- * + cache writes × cache-creation price + completion × output price. Cache
+ * Cost in USD: uncached text input × input price + cache reads × cache-read price
+ * + cache writes × cache-creation price + input image tokens × their price
+ * + text completion × output price + image completion tokens × their price. Cache
  * prices fall back to the input price when the model has none. Each override
  * field replaces the table's field of the same name. No price and no override
  * costs 0 (self-hosted and mock models). Negative or NaN counts count as 0.
@@ -57,15 +64,21 @@ export function computeCost(usage: TokenUsage, price: ModelPrice | undefined, ov
   const output = pick(overrides?.output_cost_per_token, price?.outputCostPerToken) ?? 0;
   const cacheRead = pick(overrides?.cache_read_input_token_cost, price?.cacheReadCostPerToken) ?? input;
   const cacheCreation = pick(overrides?.cache_creation_input_token_cost, price?.cacheCreationCostPerToken) ?? input;
+  // Image tokens at their own prices where the model has them (as LiteLLM's generic_cost_per_token), else as text tokens.
+  const imageInput = pick(overrides?.input_cost_per_image_token, price?.inputCostPerImageToken) ?? input;
+  const imageOutput = pick(overrides?.output_cost_per_image_token, price?.outputCostPerImageToken) ?? output;
 
   const prompt = tokens(usage.promptTokens);
   const cached = tokens(usage.cachedPromptTokens);
   const created = tokens(usage.cacheCreationTokens);
-  // Clamped: a provider reporting more cached than prompt tokens must not earn a credit.
-  const uncached = Math.max(0, prompt - cached - created);
+  const completion = tokens(usage.completionTokens);
+  // Clamped: a provider reporting more cached (or image) than prompt tokens must not earn a credit.
+  const imageIn = Math.min(tokens(usage.imagePromptTokens), Math.max(0, prompt - cached - created));
+  const uncached = Math.max(0, prompt - cached - created - imageIn);
+  const imageOut = Math.min(tokens(usage.imageCompletionTokens), completion);
 
-  const total =
-    uncached * input + cached * cacheRead + created * cacheCreation + tokens(usage.completionTokens) * output;
+  const total = uncached * input + cached * cacheRead + created * cacheCreation + imageIn * imageInput
+    + (completion - imageOut) * output + imageOut * imageOutput;
   return Math.round(total * PICO) / PICO;
 }
 

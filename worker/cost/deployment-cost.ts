@@ -32,7 +32,7 @@ export function costOfCall(deployment: DeploymentRef, usage: UsageReport): numbe
   }
   const overrides: PriceOverride = {};
   for (const source of [deployment.params, deployment.info] as Record<string, unknown>[]) {
-    for (const field of ['input_cost_per_token', 'output_cost_per_token', 'cache_read_input_token_cost', 'cache_creation_input_token_cost'] as const) {
+    for (const field of ['input_cost_per_token', 'output_cost_per_token', 'cache_read_input_token_cost', 'cache_creation_input_token_cost', 'input_cost_per_image_token', 'output_cost_per_image_token'] as const) {
       if (typeof source[field] === 'number') overrides[field] = source[field] as number;
     }
   }
@@ -41,6 +41,8 @@ export function costOfCall(deployment: DeploymentRef, usage: UsageReport): numbe
     completionTokens: usage.completionTokens,
     cachedPromptTokens: usage.cachedPromptTokens,
     cacheCreationTokens: usage.cacheCreationTokens,
+    imagePromptTokens: usage.imagePromptTokens,
+    imageCompletionTokens: usage.imageCompletionTokens,
   }, deploymentPrice(deployment), overrides);
   if (!usage.images && !usage.characters && !usage.seconds) return tokens;
   const price = (field: UnitPriceField) => unitPrice(deployment, field) ?? 0;

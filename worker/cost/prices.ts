@@ -23,6 +23,9 @@ export interface ModelPrice {
   costPerCharacter?: number;
   costPerSecond?: number;
   costPerQuery?: number;
+  /** USD per image token in and out (gpt-image-1, Gemini's image output), where they differ from text tokens. */
+  inputCostPerImageToken?: number;
+  outputCostPerImageToken?: number;
 }
 
 // Row layout fixed by scripts/build-prices.ts (its `fields` list); null = not in upstream.
@@ -53,7 +56,8 @@ function decode(row: Row): ModelPrice {
   if (cacheCreation !== undefined) price.cacheCreationCostPerToken = cacheCreation;
   if (maxInput !== undefined) price.maxInputTokens = maxInput;
   if (maxOutput !== undefined) price.maxOutputTokens = maxOutput;
-  const perUnit = [['costPerImage', row[8]], ['costPerCharacter', row[9]], ['costPerSecond', row[10]], ['costPerQuery', row[11]]] as const;
+  const perUnit = [['costPerImage', row[8]], ['costPerCharacter', row[9]], ['costPerSecond', row[10]], ['costPerQuery', row[11]],
+    ['inputCostPerImageToken', row[12]], ['outputCostPerImageToken', row[13]]] as const;
   for (const [field, value] of perUnit) if (typeof value === 'number') price[field] = value;
   // Shared between requests, so nobody may change it in place.
   return Object.freeze(price);

@@ -20,6 +20,9 @@ export interface UsageReport {
   cachedPromptTokens: number;
   /** Tokens written to the provider's prompt cache (Anthropic). */
   cacheCreationTokens: number;
+  /** Image tokens among promptTokens and among completionTokens (priced at `input/output_cost_per_image_token`). */
+  imagePromptTokens?: number;
+  imageCompletionTokens?: number;
   /** Images generated (priced per image: `output_cost_per_image`). */
   images?: number;
   /** Characters spoken (text to speech, priced per character: `input_cost_per_character`). */

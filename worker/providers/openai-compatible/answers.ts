@@ -45,6 +45,8 @@ export function jsonOutcome(bytes: ArrayBuffer, call: ProviderCall): CallOutcome
     // Priced per image (as many as asked for), plus tokens where the model reports them (gpt-image-1); the images are most of the answer.
     const view = new Uint8Array(bytes);
     const tokens = readOpenAIUsage(usageObject(decoder.decode(view.length > TAIL_BYTES ? view.subarray(view.length - TAIL_BYTES) : view)) as never);
+    // What an image model makes is images: its output tokens are image tokens unless it says otherwise (as LiteLLM prices gpt-image-1).
+    if (tokens && tokens.imageCompletionTokens === undefined && tokens.completionTokens) tokens.imageCompletionTokens = tokens.completionTokens;
     const images = typeof call.body.n === 'number' ? call.body.n : 1;
     return { usage: { ...(tokens ?? { promptTokens: 0, completionTokens: 0, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: true }), images }, finishedAt: Date.now() };
   }

@@ -4,10 +4,12 @@ import type { UsageReport } from '../types.ts';
 interface OpenAIUsage {
   prompt_tokens?: unknown;
   completion_tokens?: unknown;
-  prompt_tokens_details?: { cached_tokens?: unknown } | null;
+  prompt_tokens_details?: { cached_tokens?: unknown; image_tokens?: unknown } | null;
+  completion_tokens_details?: { image_tokens?: unknown } | null;
   input_tokens?: unknown;
   output_tokens?: unknown;
-  input_tokens_details?: { cached_tokens?: unknown } | null;
+  input_tokens_details?: { cached_tokens?: unknown; image_tokens?: unknown } | null;
+  output_tokens_details?: { image_tokens?: unknown } | null;
 }
 
 const count = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.floor(v) : 0);
@@ -15,13 +17,19 @@ const count = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v 
 /** OpenAI's `usage` object as the gateway counts it. */
 export function readOpenAIUsage(usage: OpenAIUsage | null | undefined): UsageReport | undefined {
   if (!usage || typeof usage !== 'object') return undefined;
-  return {
+  const report: UsageReport = {
     promptTokens: count(usage.prompt_tokens ?? usage.input_tokens),
     completionTokens: count(usage.completion_tokens ?? usage.output_tokens),
     cachedPromptTokens: count(usage.prompt_tokens_details?.cached_tokens ?? usage.input_tokens_details?.cached_tokens),
     cacheCreationTokens: 0,
     reported: true,
   };
+  // Image tokens (gpt-image-1's input images and output; a chat model's image output), priced apart where the model says.
+  const imageIn = count(usage.prompt_tokens_details?.image_tokens ?? usage.input_tokens_details?.image_tokens);
+  const imageOut = count(usage.completion_tokens_details?.image_tokens ?? usage.output_tokens_details?.image_tokens);
+  if (imageIn) report.imagePromptTokens = imageIn;
+  if (imageOut) report.imageCompletionTokens = imageOut;
+  return report;
 }
 
 /** About four characters a token: the stand-in when a provider never said (a stream cut short). */
