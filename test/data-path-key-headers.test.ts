@@ -1,8 +1,10 @@
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
+import { openaiChatChunks, openaiChatCompletion } from './fakes/openai-format.ts';
 import type { FakeUpstream } from './fakes/upstream.ts';
 import { useDataPathStack } from './support/data-path.ts';
 import { eventually, seedKey, sha256, spendLogRow } from './support/keys.ts';
+import { query } from './support/pg-client.ts';
 import { TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
 
 // Where a key comes from: every header LiteLLM reads it from, the configured one, none at all.
@@ -46,5 +48,42 @@ describe('virtual keys', () => {
       const row = await eventually(() => spendLogRow(stack.db.url, requestId));
       expect(row?.api_key).toBe(sha256(key));
     }
+  });
+});
+
+describe('the provider\'s x-ratelimit-* headers', () => {
+  const OPENAI_LIMITS = {
+    'x-ratelimit-limit-requests': '10000', 'x-ratelimit-remaining-requests': '9999', 'x-ratelimit-reset-requests': '6ms',
+    'x-ratelimit-limit-tokens': '30000000', 'x-ratelimit-remaining-tokens': '29999980', 'x-ratelimit-reset-tokens': '0s',
+  };
+  const answer = { model: 'gpt-4o', content: 'hi', promptTokens: 3, completionTokens: 1 };
+
+  it('are passed on, plain and streamed, where no limit of a key (or its team, user, end user) applies, as LiteLLM does', async () => {
+    const key = await seedKey(stack.db.url, { models: ['gpt-4o'] });
+    for (const apiKey of [key, TEST_MASTER_KEY]) {
+      const client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey, maxRetries: 0 });
+      fake.enqueue({ kind: 'json', body: openaiChatCompletion(answer), headers: { ...OPENAI_LIMITS, 'openai-processing-ms': '120' } });
+      const { response } = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }).withResponse();
+      for (const [name, value] of Object.entries(OPENAI_LIMITS)) expect(response.headers.get(name), name).toBe(value);
+      // Only the rate limits: the provider's other headers stay with the provider.
+      expect(response.headers.get('openai-processing-ms')).toBeNull();
+
+      fake.enqueue({ kind: 'sse', events: [...openaiChatChunks({ ...answer, pieces: ['hi'], includeUsage: true }), '[DONE]'], headers: OPENAI_LIMITS });
+      const streamed = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }], stream: true }).withResponse();
+      for await (const _ of streamed.data) { /* drained */ }
+      expect(streamed.response.headers.get('x-ratelimit-remaining-tokens')).toBe('29999980');
+    }
+  });
+
+  it('give way to a key\'s own limits', async () => {
+    const key = await seedKey(stack.db.url, { models: ['gpt-4o'] });
+    await query(stack.db.url, 'UPDATE "LiteLLM_VerificationToken" SET rpm_limit = 50 WHERE token = $1', [sha256(key)]);
+    fake.enqueue({ kind: 'json', body: openaiChatCompletion(answer), headers: OPENAI_LIMITS });
+    const client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: key, maxRetries: 0 });
+    const { response } = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }).withResponse();
+    expect(response.headers.get('x-ratelimit-limit-requests')).toBe('50');
+    expect(response.headers.get('x-ratelimit-remaining-requests')).toBe('49');
+    expect(response.headers.get('x-ratelimit-limit-tokens')).toBeNull();
+    expect(response.headers.get('x-ratelimit-reset-requests')).toBeNull();
   });
 });

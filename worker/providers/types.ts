@@ -80,6 +80,8 @@ export interface ProviderAnswer {
   outcome: Promise<CallOutcome>;
   /** The upstream base URL without query (`x-litellm-model-api-base`). */
   apiBase: string;
+  /** The provider's own response headers, passed on as LiteLLM does (`llm_provider-*`, and its x-ratelimit-* where no limit of ours applies). */
+  providerHeaders?: Headers;
 }
 
 /** One provider: where to send, how to translate, how to read usage and errors. Throws GatewayError before the body. */

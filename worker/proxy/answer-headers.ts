@@ -31,9 +31,14 @@ export interface AnswerHeaders {
   cost?: number;
   startedAt: number;
   upstreamMs: number;
+  /** The provider's response headers: its x-ratelimit-* are passed on where no limit of the gateway's applies. */
+  providerHeaders?: Headers | undefined;
   /** The end user's allowed region, for `x-litellm-model-region`. */
   region?: string | undefined;
 }
+
+/** OpenAI's rate-limit headers (Azure OpenAI and most OpenAI-compatible servers send the same). */
+const PROVIDER_RATE_HEADERS = ['x-ratelimit-limit-requests', 'x-ratelimit-remaining-requests', 'x-ratelimit-reset-requests', 'x-ratelimit-limit-tokens', 'x-ratelimit-remaining-tokens', 'x-ratelimit-reset-tokens'];
 
 /** Headers with no per-lease part: under one key for every admission not answered from a lease, and for the master key's. */
 const NO_LEASE = {};
@@ -80,6 +85,13 @@ export function answerResponse(body: BodyInit, status: number, call: AnswerHeade
   if (call.cost !== undefined) h.append('x-litellm-response-cost', String(call.cost));
   if (call.policy) h.append('x-litellm-key-spend', String(call.policy.spend + (call.cost ?? 0)));
   if (call.region) h.append('x-litellm-model-region', call.region);
+  // LiteLLM's rule: the x-ratelimit-* of the key's (or its team's...) limits where any applies, else the provider's own.
+  if (call.providerHeaders && !call.admission?.headers['x-ratelimit-limit-requests'] && !call.admission?.headers['x-ratelimit-limit-tokens']) {
+    for (const name of PROVIDER_RATE_HEADERS) {
+      const value = call.providerHeaders.get(name);
+      if (value !== null) h.append(name, value);
+    }
+  }
   const total = Date.now() - call.startedAt;
   const overheadMs = Math.max(0, total - call.upstreamMs);
   h.append('x-litellm-response-duration-ms', String(total));

@@ -111,6 +111,7 @@ export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapte
         if (!res.ok) throw await upstreamError(res, flavor.label, flavor.id, [target.secret]);
       }
       const { apiBase } = target;
+      const providerHeaders = res.headers;
       if (call.stream && res.body) {
         let body: ReadableStream<Uint8Array>;
         try {
@@ -130,7 +131,7 @@ export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapte
           provider: flavor.id,
           ...(responsesApi ? { responseId: clientId } : {}),
         });
-        return { status: 200, contentType: 'text/event-stream', body: relay.body, outcome: relay.outcome, apiBase };
+        return { status: 200, contentType: 'text/event-stream', body: relay.body, outcome: relay.outcome, apiBase, providerHeaders };
       }
       // The answer is passed on as the provider's bytes; only its usage is read (see usageObject).
       let bytes: ArrayBuffer;
@@ -139,15 +140,15 @@ export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapte
       } catch (err) {
         throw signal.aborted ? timeoutError(flavor.label, flavor.id, call.timeoutMs) : connectionError(flavor.label, flavor.id, err);
       }
-      if (responsesApi) return { status: 200, contentType: 'application/json', apiBase, ...responsesAnswer(bytes, call, clientId) };
-      if (transcription) return { status: 200, apiBase, ...transcriptionAnswer(bytes, res.headers.get('content-type') ?? 'application/json', upgraded) };
+      if (responsesApi) return { status: 200, contentType: 'application/json', apiBase, providerHeaders, ...responsesAnswer(bytes, call, clientId) };
+      if (transcription) return { status: 200, apiBase, providerHeaders, ...transcriptionAnswer(bytes, res.headers.get('content-type') ?? 'application/json', upgraded) };
       if (call.endpoint === 'speech') {
         // Audio, passed on with its type; priced per character of the text spoken.
         const characters = typeof call.body.input === 'string' ? call.body.input.length : 0;
         const usage = { promptTokens: 0, completionTokens: 0, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: true, characters };
-        return { status: 200, contentType: res.headers.get('content-type') ?? 'audio/mpeg', body: bytes, outcome: Promise.resolve({ usage, finishedAt: Date.now() }), apiBase };
+        return { status: 200, contentType: res.headers.get('content-type') ?? 'audio/mpeg', body: bytes, outcome: Promise.resolve({ usage, finishedAt: Date.now() }), apiBase, providerHeaders };
       }
-      return { status: 200, contentType: 'application/json', body: bytes, outcome: Promise.resolve(jsonOutcome(bytes, call)), apiBase };
+      return { status: 200, contentType: 'application/json', body: bytes, outcome: Promise.resolve(jsonOutcome(bytes, call)), apiBase, providerHeaders };
     },
     async storedResponse(request: StoredResponseRequest): Promise<Response> {
       const target = targetOf({ env: request.env, deployment: request.deployment, endpoint: 'responses' } as ProviderCall);
