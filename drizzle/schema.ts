@@ -7,7 +7,7 @@
  * The migration in drizzle/migrations is generated from this with
  * `npx drizzle-kit generate` (see drizzle.config.ts).
  */
-export type { Json } from './schema/columns.ts';
+export type { BudgetLimit, Json } from './schema/columns.ts';
 export * from './schema/budgets.ts';
 export * from './schema/keys.ts';
 export * from './schema/teams.ts';

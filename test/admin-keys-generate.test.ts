@@ -27,7 +27,7 @@ describe('POST /key/generate', () => {
       allowed_cache_controls: ['no-cache'], guardrails: ['g1'], key_type: 'llm_api', not_a_litellm_field: 1,
     });
     expect(Object.keys(body).sort()).toEqual([
-      'aliases', 'allowed_cache_controls', 'allowed_routes', 'blocked', 'budget_duration', 'budget_id', 'budget_reset_at', 'config',
+      'aliases', 'allowed_cache_controls', 'allowed_routes', 'blocked', 'budget_duration', 'budget_id', 'budget_limits', 'budget_reset_at', 'config',
       'created_at', 'created_by', 'duration', 'expires', 'guardrails', 'key', 'key_alias', 'key_name', 'key_type', 'last_active',
       'last_rotation_at', 'litellm_budget_table', 'max_budget', 'max_parallel_requests', 'metadata', 'model_max_budget',
       'model_rpm_limit', 'model_spend', 'model_tpm_limit', 'models', 'organization_id', 'permissions', 'rotation_count',

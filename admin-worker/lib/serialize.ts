@@ -8,6 +8,7 @@ import type { BudgetRow } from '../../drizzle/schema/budgets.ts';
 import type { KeyRow } from '../../drizzle/schema/keys.ts';
 import type { EndUserRow, OrganizationMembershipRow, OrganizationRow, UserRow } from '../../drizzle/schema/principals.ts';
 import type { TeamMembershipRow, TeamRow } from '../../drizzle/schema/teams.ts';
+import { type BudgetClock, currentBudgetLimits } from './budget-limits.ts';
 
 export type Json = Record<string, unknown>;
 
@@ -15,15 +16,18 @@ export type Json = Record<string, unknown>;
  * A team as LiteLLM shows it. The table names its spend and creation time
  * `team_spend` / `team_created_at` (so the finance query's unqualified
  * `spend` / `created_at` mean the spend log's); the API says `spend` / `created_at`.
+ * With a `clock` (answers), each of `budget_limits`' `reset_at` is the end of
+ * the window open then; without one (audit rows) the list is as stored.
  */
-export function teamJson(row: TeamRow): Json {
+export function teamJson(row: TeamRow, clock?: BudgetClock): Json {
   const { team_spend, team_created_at, ...rest } = row;
-  return { ...rest, spend: team_spend, created_at: team_created_at };
+  const limits = clock ? { budget_limits: currentBudgetLimits(row.budget_limits, clock) } : {};
+  return { ...rest, ...limits, spend: team_spend, created_at: team_created_at };
 }
 
-/** A key row, hash (`token`) included, as LiteLLM lists a team's or user's keys. */
-export function keyJson(row: KeyRow): Json {
-  return { ...row };
+/** A key row, hash (`token`) included, as LiteLLM lists a team's or user's keys; `clock` as for teamJson. */
+export function keyJson(row: KeyRow, clock?: BudgetClock): Json {
+  return clock ? { ...row, budget_limits: currentBudgetLimits(row.budget_limits, clock) } : { ...row };
 }
 
 /** A user row; the password hash never leaves the database. */
@@ -57,6 +61,6 @@ export function organizationJson(
   const out: Json = { ...row };
   if ('budget' in related) out.litellm_budget_table = related.budget ? budgetJson(related.budget) : null;
   if (related.members) out.members = related.members.map(organizationMembershipJson);
-  if (related.teams) out.teams = related.teams.map(teamJson);
+  if (related.teams) out.teams = related.teams.map((team) => teamJson(team));
   return out;
 }

@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { GatewayError } from '../../worker/errors.ts';
 import { isAdminReader, requireAdminReader } from '../lib/auth.ts';
 import type { AdminBindings, AdminContext } from '../lib/context.ts';
+import { budgetClock } from '../lib/budget-limits.ts';
 import { describeRoute } from '../lib/openapi.ts';
 import { badRequest, parseQuery } from '../lib/validation.ts';
 import { dayRange, DAY_SQL, daysOf, keyHash, keysQuery, outsideScope, rangeOrLast30Days, readerScope, reportQuery, spendLogsQuery, spendLogsUiQuery, spendUsersQuery, teamsQuery, topModelsQuery, utcInstant, Where } from './spend/query.ts';
@@ -115,7 +116,8 @@ describeRoute({ method: 'get', path: '/spend/keys', summary: 'Every key with its
 spendRoutes.get('/spend/keys', async (c) => {
   requireAdminReader(c, 'view the spend of every key');
   const { rows } = await c.get('db')().pool.query<KeyRow>('SELECT * FROM "LiteLLM_VerificationToken" ORDER BY spend DESC, token');
-  return c.json(rows.map(keyJson));
+  const clock = await budgetClock(c);
+  return c.json(rows.map((row) => keyJson(row, clock)));
 });
 
 describeRoute({ method: 'get', path: '/spend/users', summary: 'Every user (or `?user_id=`) with its spend; a virtual key sees its own user', tag: 'spend', query: spendUsersQuery });

@@ -4,6 +4,17 @@ import { bigint, doublePrecision, jsonb, text, timestamp } from 'drizzle-orm/pg-
 
 export type Json = Record<string, unknown>;
 
+/**
+ * One of LiteLLM's concurrent budget windows (`budget_limits` on keys and
+ * teams): at most `max_budget` USD per `budget_duration`. `reset_at` (ISO
+ * 8601) is set by the server, the next boundary of that window when written.
+ */
+export interface BudgetLimit {
+  budget_duration: string;
+  max_budget: number;
+  reset_at: string;
+}
+
 /** `timestamptz(3)`, like Prisma's DateTime on Postgres. */
 export const ts = () => timestamp({ withTimezone: true, precision: 3 });
 /** `timestamptz(3) NOT NULL DEFAULT now()`. */

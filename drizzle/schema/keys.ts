@@ -2,7 +2,7 @@
 import { sql } from 'drizzle-orm';
 import { boolean, check, index, integer, pgTable, text } from 'drizzle-orm/pg-core';
 import { budgetFk } from './budgets.ts';
-import { createdAt, json, jsonObject, limit, money, spend, textList, ts, updatedAt, uuidPk } from './columns.ts';
+import { type BudgetLimit, createdAt, json, jsonObject, limit, money, spend, textList, ts, updatedAt, uuidPk } from './columns.ts';
 
 /** `{ "<model>": <usd> }` */
 export type ModelSpend = Record<string, number>;
@@ -28,6 +28,8 @@ const tokenColumns = () => ({
   max_budget: money(),
   budget_duration: text(),
   budget_reset_at: ts(),
+  /** Budget windows beside `max_budget`/`budget_duration`, each with its own reset (LiteLLM's `budget_limits`). */
+  budget_limits: json<BudgetLimit[]>(),
   /** Kept in LiteLLM_BudgetTable by LiteLLM; stored on the key here too. */
   soft_budget: money(),
   soft_budget_cooldown: boolean().notNull().default(false),

@@ -1,7 +1,7 @@
 /** LiteLLM_TeamTable, LiteLLM_DeletedTeamTable and LiteLLM_TeamMembership. */
 import { boolean, index, integer, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
 import { budgetFk } from './budgets.ts';
-import { createdAt, json, jsonArray, jsonObject, limit, money, spend, textList, ts, updatedAt, uuidPk } from './columns.ts';
+import { type BudgetLimit, createdAt, json, jsonArray, jsonObject, limit, money, spend, textList, ts, updatedAt, uuidPk } from './columns.ts';
 import type { ModelSpend } from './keys.ts';
 
 export type TeamMember = { role: 'admin' | 'user'; user_id?: string | null; user_email?: string | null };
@@ -31,6 +31,8 @@ const teamColumns = () => ({
   rpm_limit: limit(),
   budget_duration: text(),
   budget_reset_at: ts(),
+  /** Budget windows beside `max_budget`/`budget_duration`, each with its own reset (LiteLLM's `budget_limits`). */
+  budget_limits: json<BudgetLimit[]>(),
   blocked: boolean().notNull().default(false),
   model_spend: jsonObject<ModelSpend>(),
   model_max_budget: jsonObject(),

@@ -33,7 +33,7 @@ general_settings:
 
 /** The keys of a LiteLLM_TeamTable row as /team/new, /team/update and /team/block answer it. */
 export const TEAM_FIELDS = [
-  'admins', 'blocked', 'budget_duration', 'budget_id', 'budget_reset_at', 'created_at', 'max_budget', 'max_parallel_requests', 'members',
+  'admins', 'blocked', 'budget_duration', 'budget_id', 'budget_limits', 'budget_reset_at', 'created_at', 'max_budget', 'max_parallel_requests', 'members',
   'members_with_roles', 'metadata', 'model_aliases', 'model_max_budget', 'model_rpm_limit', 'model_spend', 'model_tpm_limit', 'models',
   'organization_id', 'rpm_limit', 'soft_budget', 'spend', 'team_alias', 'team_id', 'tpm_limit', 'updated_at',
 ];

@@ -1,5 +1,5 @@
 import type { KeyPolicy } from '../auth/key-policy.ts';
-import type { EntityKind } from './client.ts';
+import type { EntityKind } from './entity-kind.ts';
 import type { AdmitResult, EntityView } from './entity-limiter.ts';
 import type { Target } from './local-leases.ts';
 import type { Refusal } from './refusals.ts';

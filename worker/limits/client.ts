@@ -2,7 +2,9 @@
  * How other code reaches the limiter Durable Objects: one object per limited
  * entity, named `<kind>:<id>` (never one object every request goes through).
  */
-export type EntityKind = 'key' | 'team' | 'org' | 'user' | 'team_member' | 'end_user' | 'global';
+import type { EntityKind } from './entity-kind.ts';
+
+export type { EntityKind };
 
 /** A team member's limiter id (`max_budget_in_team`): as the budget reset job names LiteLLM_TeamMembership rows. */
 export const teamMemberId = (userId: string, teamId: string): string => `${userId}:${teamId}`;

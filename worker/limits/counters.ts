@@ -1,5 +1,6 @@
 import type { Bucket } from './buckets.ts';
-import type { EntityKind } from './client.ts';
+import { adoptLimitWindows, closeLimitWindows, freshLimitWindows, spendInWindows } from './budget-limits.ts';
+import type { EntityKind } from './entity-kind.ts';
 import { now } from './clock.ts';
 import type { LeaseReturn } from './leases.ts';
 import type { EntityPolicy } from './policy.ts';
@@ -30,6 +31,8 @@ export interface Counters {
   modelTokens: Record<string, Bucket>;
   modelSpend: Record<string, { spend: number; resetAt: number | null }>;
   reservations: Record<string, Reservation>;
+  /** `budget_limits` windows by duration: spend in the window open now, and its end (budget-limits.ts). */
+  limitWindows?: Record<string, { spend: number; resetAt: number | null }>;
 }
 
 export interface AdmitRequest {
@@ -62,11 +65,14 @@ export interface Settlement {
 export function freshCounters(policy: EntityPolicy, timeZone: string): Counters {
   const t = now();
   const stillOpen = policy.budgetResetAt === null || policy.budgetResetAt > t;
-  return {
+  const counters: Counters = {
     windowSpend: stillOpen ? policy.spend : 0,
     windowResetAt: stillOpen && policy.budgetResetAt !== null ? policy.budgetResetAt : budgetWindowEnd(policy, t, timeZone),
     modelRequests: {}, modelTokens: {}, modelSpend: {}, reservations: {},
   };
+  const windows = freshLimitWindows(policy);
+  if (windows) counters.limitWindows = windows;
+  return counters;
 }
 
 export function budgetWindowEnd(policy: EntityPolicy, t: number, timeZone: string): number | null {
@@ -81,7 +87,8 @@ export function modelWindowEnd(policy: EntityPolicy, model: string, t: number, t
 
 /** Closes the budget window if it has ended; true when it did. */
 export function closeBudgetWindow(c: Counters, policy: EntityPolicy, t: number, timeZone: string): boolean {
-  if (c.windowResetAt === null || t < c.windowResetAt) return false;
+  const limitsClosed = c.limitWindows ? closeLimitWindows(c, t, timeZone) : false;
+  if (c.windowResetAt === null || t < c.windowResetAt) return limitsClosed;
   c.windowSpend = 0;
   c.windowResetAt = budgetWindowEnd(policy, t, timeZone);
   return true;
@@ -116,6 +123,7 @@ export function settleReservation(c: Counters, policy: EntityPolicy, s: Settleme
   const r = c.reservations[s.requestId];
   delete c.reservations[s.requestId];
   c.windowSpend += Math.max(0, s.cost);
+  spendInWindows(c, s.cost);
   const ms = (c.modelSpend[s.model] ??= { spend: 0, resetAt: modelWindowEnd(policy, s.model, t, timeZone) });
   ms.spend += Math.max(0, s.cost);
   // Tokens were taken from the buckets at the estimate; put back (or take) the difference.
@@ -153,4 +161,5 @@ export function adoptPolicy(c: Counters, old: EntityPolicy | undefined, fresh: E
     // missed: a lease whose isolate died before returning it.
     c.windowSpend = fresh.spend;
   }
+  if (fresh.budgetLimits?.length || c.limitWindows) adoptLimitWindows(c, fresh);
 }

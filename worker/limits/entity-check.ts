@@ -1,4 +1,5 @@
 import { msUntil, refill } from './buckets.ts';
+import { limitRefusal } from './budget-limits.ts';
 import type { AdmitRequest, Counters } from './counters.ts';
 import { budgetCap, type EntityPolicy } from './policy.ts';
 import { budgetExceeded, KIND_LABEL, modelBudgetExceeded, rateLimited, type Refusal } from './refusals.ts';
@@ -29,6 +30,10 @@ export function checkAdmission(policy: EntityPolicy, c: Counters, req: AdmitRequ
     // Admit while the budget has room for this request's estimate; with nothing in flight, admit while any budget is left.
     const fits = c.windowSpend + held + req.estCost <= cap || (reserved.length === 0 && c.windowSpend < cap);
     if (!fits) return budgetExceeded(policy.kind, label, c.windowSpend, cap, c.windowResetAt);
+  }
+  if (policy.budgetLimits?.length) {
+    const refused = limitRefusal(policy, c, req, reserved.reduce((sum, r) => sum + r.cost, 0), reserved.length > 0, label);
+    if (refused) return refused;
   }
   const modelBudget = req.free ? undefined : policy.modelMaxBudget[req.model];
   if (modelBudget) {

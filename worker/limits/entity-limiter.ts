@@ -131,6 +131,8 @@ export class EntityLimiter extends DurableObject<GatewayEnv> {
     // `/key/{key}/reset_spend` sets the spend to a value (`to`); the budget reset job zeroes it with the per-model spend.
     this.#counters.windowSpend = to ?? 0;
     if (to === undefined) this.#counters.modelSpend = {};
+    // A reset through the admin API (not the budget reset job's) starts every budget_limits window again, as LiteLLM's reset_spend does.
+    if (closingWindowEnd === undefined) for (const w of Object.values(this.#counters.limitWindows ?? {})) w.spend = 0;
     this.#dirty();
   }
 

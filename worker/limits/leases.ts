@@ -1,3 +1,4 @@
+import { limitRoom, spendInWindows } from './budget-limits.ts';
 import type { AdmitRequest, Counters } from './counters.ts';
 import { budgetCap, type EntityPolicy } from './policy.ts';
 
@@ -82,6 +83,10 @@ export function grantLease(policy: EntityPolicy, c: Counters, req: AdmitRequest,
     const held = Object.values(c.reservations).reduce((sum, r) => sum + r.cost, 0);
     cost = Math.min(cost, (cap - c.windowSpend - held) * LEASE_SHARE);
   }
+  if (policy.budgetLimits?.length && !req.free) {
+    const held = Object.values(c.reservations).reduce((sum, r) => sum + r.cost, 0);
+    cost = Math.min(cost, limitRoom(policy, c, held) * LEASE_SHARE);
+  }
   if (requests < 2 || tokens < req.estTokens || cost < req.estCost) return undefined;
   const leaseId = `lease-${crypto.randomUUID()}`;
   if (policy.rpmLimit !== null && c.requests) c.requests.level -= requests;
@@ -95,6 +100,7 @@ export function takeBackLease(c: Counters, policy: EntityPolicy, back: LeaseRetu
   const held = c.reservations[back.leaseId];
   delete c.reservations[back.leaseId];
   c.windowSpend += Math.max(0, back.cost);
+  spendInWindows(c, back.cost);
   if (held) {
     if (policy.tpmLimit !== null && c.tokens) c.tokens.level = Math.min(policy.tpmLimit, c.tokens.level + held.tokens - back.tokens);
     if (policy.rpmLimit !== null && c.requests) c.requests.level = Math.min(policy.rpmLimit, c.requests.level + (held.requests ?? 0) - back.requests);

@@ -1,5 +1,6 @@
 import type { Pool } from '@neondatabase/serverless';
-import type { EntityKind } from './client.ts';
+import { type BudgetLimit, parseBudgetLimits } from './budget-limits.ts';
+import type { EntityKind } from './entity-kind.ts';
 
 /** A per-model budget as LiteLLM writes it in `model_max_budget`. */
 export interface ModelBudget {
@@ -47,6 +48,8 @@ export interface EntityPolicy {
   memberBudgets?: boolean;
   /** Keys' `aliases`, teams' `model_aliases`: model names that stand for a model group; absent in policies stored before them. */
   modelAliases?: Record<string, string>;
+  /** Keys and teams: LiteLLM's `budget_limits`, budgets over windows of their own (budget-limits.ts); absent in policies stored before them. */
+  budgetLimits?: BudgetLimit[];
   /** End users (customers): the region (`eu`, `us`) their calls must stay in; absent in policies stored before it. */
   allowedModelRegion?: string | null;
   /** Keys: the entities whose limits also apply. */
@@ -126,7 +129,7 @@ async function budgetRow(pool: Pool, budgetId: unknown): Promise<Row | undefined
 }
 
 /** Reads an entity's policy from Postgres (LiteLLM's tables). */
-export async function loadPolicy(pool: Pool, kind: EntityKind, id: string, now: number): Promise<EntityPolicy> {
+export async function loadPolicy(pool: Pool, kind: EntityKind, id: string, now: number, timeZone = 'UTC'): Promise<EntityPolicy> {
   switch (kind) {
     case 'key': {
       const row = await one(pool, 'SELECT * FROM "LiteLLM_VerificationToken" WHERE token = $1', [id]);
@@ -148,6 +151,7 @@ export async function loadPolicy(pool: Pool, kind: EntityKind, id: string, now: 
         organizationId: str(row.organization_id),
         userId: str(row.user_id),
         keyName: str(row.key_name),
+        budgetLimits: parseBudgetLimits(row.budget_limits, now, timeZone),
       };
     }
     case 'team': {
@@ -157,6 +161,7 @@ export async function loadPolicy(pool: Pool, kind: EntityKind, id: string, now: 
       return {
         ...fromRow(kind, id, row, await budgetRow(pool, row.budget_id), 'team_spend'), alias: str(row.team_alias), organizationId: str(row.organization_id),
         memberBudgets: members?.any === true,
+        budgetLimits: parseBudgetLimits(row.budget_limits, now, timeZone),
       };
     }
     case 'team_member': {

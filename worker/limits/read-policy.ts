@@ -1,5 +1,6 @@
 import type { Pool } from '@neondatabase/serverless';
 import { openDatabase } from '../db/client.ts';
+import { withWindowSpend } from './budget-limits.ts';
 import type { GatewayEnv } from '../env.ts';
 import { gatewayState } from '../state.ts';
 import type { EntityKind } from './client.ts';
@@ -12,8 +13,12 @@ export async function readPolicy(env: GatewayEnv, kind: EntityKind, id: string, 
   if (kind === 'global') return globalPolicy(env, id, timeZone);
   const database = openDatabase(env);
   try {
-    const policy = await loadPolicy(database.pool, kind, id, now());
-    return kind === 'end_user' ? await endUserDefaults(env, policy) : policy;
+    const t = now();
+    const policy = await loadPolicy(database.pool, kind, id, t, timeZone);
+    if (kind === 'end_user') return await endUserDefaults(env, policy);
+    if (!policy.budgetLimits?.length) return policy;
+    const { config } = await gatewayState(env);
+    return await withWindowSpend(database.pool, policy, t, timeZone, config.general_settings.disable_spend_logs === true);
   } finally {
     // Closed before answering: an object's socket must not outlive the call that opened it.
     await database.close();

@@ -1,5 +1,5 @@
 import { GatewayError } from '../errors.ts';
-import type { EntityKind } from './client.ts';
+import type { EntityKind } from './entity-kind.ts';
 
 /** A refusal as it crosses the RPC boundary (plain data), turned into a GatewayError by the gateway. */
 export interface Refusal {

@@ -7,8 +7,7 @@ import { eq, sql } from 'drizzle-orm';
 import { budgets } from '../../../drizzle/schema/budgets.ts';
 import { type KeyRow, type NewKeyRow, verificationTokens } from '../../../drizzle/schema/keys.ts';
 import { durationSeconds, nextBudgetReset } from '../../../worker/limits/windows.ts';
-import { gatewayState } from '../../../worker/state.ts';
-import type { AdminContext } from '../../lib/context.ts';
+import { budgetLimitsColumn } from '../../lib/budget-limits.ts';
 import { badRequest } from '../../lib/validation.ts';
 import { loadTeams } from './access.ts';
 import { type KeyFieldsInput, METADATA_FIELD_NAMES, type UpdateKeyInput } from './schemas.ts';
@@ -22,21 +21,6 @@ const KEY_TYPE_ROUTES: Record<string, string[]> = {
   management: ['management_routes'],
   read_only: ['info_routes'],
 };
-
-/** `litellm_settings.timezone` from the config: budget windows align to midnight there (LiteLLM's default UTC). */
-export async function budgetTimeZone(c: AdminContext): Promise<string> {
-  const { config } = await gatewayState(c.env);
-  const zone = config.litellm_settings.timezone;
-  if (!zone) return 'UTC';
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return zone;
-  } catch {
-    // The config schema takes any string; a zone Intl does not know must not turn key writes into 500s.
-    console.warn(`litellm_settings.timezone "${zone.slice(0, 64)}" is not a known time zone; budget windows use UTC`);
-    return 'UTC';
-  }
-}
 
 /** LiteLLM's 400s for values that are well-typed but unusable; checked before anything is written. */
 export function checkValues(data: Fields): void {
@@ -100,6 +84,9 @@ export function keyColumns(data: Fields, options: { existing?: KeyRow; now: Date
   if (present(data, 'budget_duration')) {
     out.budget_duration = data.budget_duration ?? null;
     out.budget_reset_at = data.budget_duration ? nextBudgetReset(data.budget_duration, now, options.timeZone) ?? null : null;
+  }
+  if (present(data, 'budget_limits')) {
+    out.budget_limits = budgetLimitsColumn(data.budget_limits ?? null, options.existing?.budget_limits, options);
   }
   const metadata = metadataColumn(data, options.existing?.metadata);
   if (metadata) out.metadata = metadata;

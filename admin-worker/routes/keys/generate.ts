@@ -9,10 +9,11 @@ import { abbreviateKey, hashKey } from '../../../worker/auth/secrets.ts';
 import { durationSeconds } from '../../../worker/limits/windows.ts';
 import { writeAudit } from '../../lib/audit.ts';
 import { callerUserId, isProxyAdmin } from '../../lib/auth.ts';
+import { type BudgetClock, budgetClock } from '../../lib/budget-limits.ts';
 import type { AdminContext } from '../../lib/context.ts';
 import { badRequest, notFound, parseBody } from '../../lib/validation.ts';
 import { actor, changedBy, forbidden, requireAssignableUser, requireKeyManager } from './access.ts';
-import { budgetTimeZone, checkAliasFree, checkReferences, checkValues, keyColumns, requestOnlyFields } from './fields.ts';
+import { checkAliasFree, checkReferences, checkValues, keyColumns, requestOnlyFields } from './fields.ts';
 import { generateKeySchema, type KeyFieldsInput, regenerateKeySchema } from './schemas.ts';
 import { budgetsById, findKey, keyObject, newKey, refreshKeys, tokenOf } from './store.ts';
 
@@ -26,8 +27,8 @@ function checkCustomKey(value: string | null | undefined, field: 'key' | 'new_ke
 }
 
 /** GenerateKeyResponse: the row (no plain key in it) plus the plain key, shown this once. */
-function generateResponse(plain: string, row: KeyRow, budget: BudgetRow | undefined, data: Omit<KeyFieldsInput, 'key'>): Record<string, unknown> {
-  const object = keyObject(row, budget, { withToken: false });
+function generateResponse(plain: string, row: KeyRow, budget: BudgetRow | undefined, data: Omit<KeyFieldsInput, 'key'>, clock: BudgetClock): Record<string, unknown> {
+  const object = keyObject(row, budget, { withToken: false, clock });
   return {
     key: plain,
     token: row.token,
@@ -56,8 +57,8 @@ export async function generateKey(c: AdminContext): Promise<Response> {
   await checkReferences(db, data);
   const plain = data.key ?? newKey();
   const token = await hashKey(plain);
-  const now = new Date();
-  const columns = keyColumns(data, { now, timeZone: await budgetTimeZone(c) });
+  const clock = await budgetClock(c);
+  const columns = keyColumns(data, clock);
   const by = actor(c);
   // LiteLLM gives a key without a user a fresh user_id; a team admin's key is theirs.
   const userId = columns.user_id ?? (admin ? crypto.randomUUID() : callerUserId(c) ?? crypto.randomUUID());
@@ -76,7 +77,7 @@ export async function generateKey(c: AdminContext): Promise<Response> {
   });
   await refreshKeys(c.env, [token]);
   const budget = (await budgetsById(db, [row.budget_id])).get(row.budget_id ?? '');
-  return c.json(generateResponse(plain, row, budget, data));
+  return c.json(generateResponse(plain, row, budget, data, clock));
 }
 
 /**
@@ -99,7 +100,7 @@ export async function regenerateKey(c: AdminContext): Promise<Response> {
   const newToken = await hashKey(plain);
   if (newToken === oldToken) throw badRequest('new_key must differ from the current key', 'new_key');
   const graceSeconds = data.grace_period ? durationSeconds(data.grace_period) ?? 0 : 0;
-  const timeZone = await budgetTimeZone(c);
+  const clock = await budgetClock(c);
   const { db } = c.get('db')();
   const by = actor(c);
 
@@ -109,8 +110,8 @@ export async function regenerateKey(c: AdminContext): Promise<Response> {
     const fields = { ...data, key: undefined };
     await requireKeyManager(c, tx, [existing.team_id, ...(data.team_id !== undefined ? [data.team_id] : [])], 'regenerate keys');
     await checkReferences(tx, fields);
-    const now = new Date();
-    const columns = keyColumns(fields, { existing, now, timeZone });
+    const { now } = clock;
+    const columns = keyColumns(fields, { existing, ...clock });
     if (columns.key_alias !== undefined && columns.key_alias !== existing.key_alias) await checkAliasFree(tx, columns.key_alias, oldToken);
     if (await findKey(tx, newToken)) throw badRequest('A key with this value already exists', 'new_key');
     const [updated] = await tx.update(verificationTokens)
@@ -143,5 +144,5 @@ export async function regenerateKey(c: AdminContext): Promise<Response> {
   });
   await refreshKeys(c.env, [before.token, row.token, ...graced]);
   const budget = (await budgetsById(db, [row.budget_id])).get(row.budget_id ?? '');
-  return c.json(generateResponse(plain, row, budget, data));
+  return c.json(generateResponse(plain, row, budget, data, clock));
 }

@@ -2,6 +2,7 @@
 import { and, asc, count, desc, eq, inArray, or, type SQL } from 'drizzle-orm';
 import { verificationTokens } from '../../../drizzle/schema/keys.ts';
 import { callerUserId, isAdminReader } from '../../lib/auth.ts';
+import { budgetClock } from '../../lib/budget-limits.ts';
 import type { AdminContext } from '../../lib/context.ts';
 import { notFound, parseBody, parseQuery } from '../../lib/validation.ts';
 import { adminTeamIds, forbidden, isTeamAdmin, loadTeams, mayReadKey } from './access.ts';
@@ -19,7 +20,7 @@ export async function keyInfo(c: AdminContext): Promise<Response> {
   const row = await findKey(db, await tokenOf(passed));
   if (!row) throw notFound('Key not found in database');
   if (!(await mayReadKey(c, db, row))) throw notAllowed();
-  return c.json({ key: passed, info: await keyObjectWithBudget(db, row, false) });
+  return c.json({ key: passed, info: await keyObjectWithBudget(db, row, false, await budgetClock(c)) });
 }
 
 /** `{"key": [as passed], "info": [rows]}`: the keys found, each of which the caller must be allowed to read. */
@@ -33,7 +34,8 @@ export async function keyInfoV2(c: AdminContext): Promise<Response> {
   const order = new Map(tokens.map((t, i) => [t, i]));
   found.sort((a, b) => (order.get(a.token) ?? 0) - (order.get(b.token) ?? 0));
   const budgets = await budgetsById(db, found.map((r) => r.budget_id));
-  return c.json({ key: data.keys, info: found.map((r) => keyObject(r, budgets.get(r.budget_id ?? ''), { withToken: false })) });
+  const clock = await budgetClock(c);
+  return c.json({ key: data.keys, info: found.map((r) => keyObject(r, budgets.get(r.budget_id ?? ''), { withToken: false, clock })) });
 }
 
 /**
@@ -70,8 +72,9 @@ export async function listKeys(c: AdminContext): Promise<Response> {
     .orderBy(direction(column), asc(t.token))
     .limit(q.size).offset((q.page - 1) * q.size);
   const budgets = q.return_full_object ? await budgetsById(db, rows.map((r) => r.budget_id)) : new Map();
+  const clock = await budgetClock(c);
   return c.json({
-    keys: q.return_full_object ? rows.map((r) => keyObject(r, budgets.get(r.budget_id ?? ''), { withToken: true })) : rows.map((r) => r.token),
+    keys: q.return_full_object ? rows.map((r) => keyObject(r, budgets.get(r.budget_id ?? ''), { withToken: true, clock })) : rows.map((r) => r.token),
     total_count: total,
     current_page: q.page,
     total_pages: Math.ceil(total / q.size),

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { DURATION } from '../../../worker/config/fields.ts';
+import { budgetLimits } from '../principals/fields.ts';
 
 const str = z.string();
 const strList = z.array(z.string());
@@ -25,6 +26,8 @@ export const keyColumnFields = {
   spend: opt(z.number().nonnegative()),
   max_budget: opt(z.number()),
   budget_duration: opt(duration),
+  /** LiteLLM's several budget windows at once; each entry's `reset_at` is the server's. */
+  budget_limits: opt(budgetLimits),
   soft_budget: opt(z.number()),
   user_id: opt(str),
   team_id: opt(str),
@@ -68,7 +71,6 @@ export const keyMetadataFields = {
   rotation_interval: opt(duration),
   project_id: opt(str),
   agent_id: opt(str),
-  budget_limits: opt(z.array(obj)),
 };
 export const METADATA_FIELD_NAMES = Object.keys(keyMetadataFields) as (keyof typeof keyMetadataFields)[];
 

@@ -9,6 +9,7 @@ import { type KeyRow, verificationTokens } from '../../../drizzle/schema/keys.ts
 import { hashKey } from '../../../worker/auth/secrets.ts';
 import type { Database } from '../../../worker/db/client.ts';
 import { type LimiterEnv, refreshLimiter } from '../../../worker/limits/client.ts';
+import { type BudgetClock, currentBudgetLimits } from '../../lib/budget-limits.ts';
 
 type Db = Database['db'];
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
@@ -59,20 +60,23 @@ export function serialize<T extends object>(row: T): Record<string, unknown> {
 /**
  * A key row as the API shows it, with its budget row (`litellm_budget_table`,
  * null unless the key has a budget_id). `token` (the hash) is left out for
- * `/key/info`, as LiteLLM drops it there.
+ * `/key/info`, as LiteLLM drops it there. With a `clock` (answers), each of
+ * `budget_limits`' `reset_at` is the end of the window open then; without
+ * one (audit rows) the list is as stored.
  */
-export function keyObject(row: KeyRow, budget: BudgetRow | undefined, options: { withToken: boolean }): Record<string, unknown> {
+export function keyObject(row: KeyRow, budget: BudgetRow | undefined, options: { withToken: boolean; clock?: BudgetClock }): Record<string, unknown> {
   const { token, ...rest } = serialize(row);
   return {
     ...(options.withToken ? { token } : {}),
     ...rest,
+    ...(options.clock ? { budget_limits: currentBudgetLimits(row.budget_limits, options.clock) } : {}),
     litellm_budget_table: budget ? serialize(budget) : null,
   };
 }
 
-export async function keyObjectWithBudget(db: Runner, row: KeyRow, withToken: boolean): Promise<Record<string, unknown>> {
+export async function keyObjectWithBudget(db: Runner, row: KeyRow, withToken: boolean, clock?: BudgetClock): Promise<Record<string, unknown>> {
   const budget = row.budget_id ? (await budgetsById(db, [row.budget_id])).get(row.budget_id) : undefined;
-  return keyObject(row, budget, { withToken });
+  return keyObject(row, budget, { withToken, clock });
 }
 
 /**

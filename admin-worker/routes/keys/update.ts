@@ -2,10 +2,11 @@
 import { eq } from 'drizzle-orm';
 import { type KeyRow, verificationTokens } from '../../../drizzle/schema/keys.ts';
 import { writeAudit } from '../../lib/audit.ts';
+import { budgetClock } from '../../lib/budget-limits.ts';
 import type { AdminContext } from '../../lib/context.ts';
 import { badRequest, notFound, parseBody } from '../../lib/validation.ts';
 import { actor, changedBy, requireAssignableUser, requireKeyManager } from './access.ts';
-import { budgetTimeZone, checkAliasFree, checkReferences, checkValues, keyColumns } from './fields.ts';
+import { checkAliasFree, checkReferences, checkValues, keyColumns } from './fields.ts';
 import { blockKeySchema, resetKeySpendSchema, updateKeySchema } from './schemas.ts';
 import { resetLimiterSpend } from '../../../worker/limits/client.ts';
 import { findKey, findKeysByAlias, keyObjectWithBudget, refreshKeys, type Tx, tokenOf } from './store.ts';
@@ -32,7 +33,7 @@ async function lockNamedKey(tx: Tx, key: string | null | undefined, alias: strin
 export async function updateKey(c: AdminContext): Promise<Response> {
   const data = await parseBody(c, updateKeySchema);
   checkValues(data);
-  const timeZone = await budgetTimeZone(c);
+  const clock = await budgetClock(c);
   const { db } = c.get('db')();
   const { key: named, ...fields } = data;
   // Named by alias: the alias identifies the key and is not a change.
@@ -42,7 +43,7 @@ export async function updateKey(c: AdminContext): Promise<Response> {
     await requireKeyManager(c, tx, [existing.team_id, ...(fields.team_id !== undefined ? [fields.team_id] : [])], 'update keys');
     if (fields.user_id !== undefined) await requireAssignableUser(c, tx, fields.user_id, fields.team_id !== undefined ? fields.team_id : existing.team_id);
     await checkReferences(tx, fields);
-    const columns = keyColumns(fields, { existing, now: new Date(), timeZone });
+    const columns = keyColumns(fields, { existing, ...clock });
     if (columns.key_alias !== undefined && columns.key_alias !== existing.key_alias) await checkAliasFree(tx, columns.key_alias, existing.token);
     const [updated] = await tx.update(verificationTokens)
       .set({ ...columns, updated_by: actor(c) })
@@ -57,7 +58,7 @@ export async function updateKey(c: AdminContext): Promise<Response> {
   });
   await refreshKeys(c.env, [row.token]);
   // `key` is the hash (LiteLLM echoes what was passed; a plain key is never sent back after /key/generate).
-  return c.json({ key: row.token, ...(await keyObjectWithBudget(db, row, true)) });
+  return c.json({ key: row.token, ...(await keyObjectWithBudget(db, row, true, clock)) });
 }
 
 async function setBlocked(c: AdminContext, blocked: boolean): Promise<Response> {
@@ -80,7 +81,7 @@ async function setBlocked(c: AdminContext, blocked: boolean): Promise<Response> 
     return updated;
   });
   await refreshKeys(c.env, [token]);
-  return c.json(await keyObjectWithBudget(db, row, true));
+  return c.json(await keyObjectWithBudget(db, row, true, await budgetClock(c)));
 }
 
 export const blockKey = (c: AdminContext) => setBlocked(c, true);

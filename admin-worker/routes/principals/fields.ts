@@ -1,10 +1,12 @@
 /**
  * zod building blocks shared by the principals routes. Wrong types are 422s
  * naming the field (parseBody); negative money is LiteLLM's 400, checked
- * after parsing by `assertNonNegative`.
+ * after parsing by `assertNonNegative`, except inside `budget_limits`, whose
+ * entries are checked whole here (a 422 naming `budget_limits.<i>.<field>`).
  */
 import { z } from 'zod';
 import { DURATION } from '../../../worker/config/fields.ts';
+import { durationSeconds } from '../../../worker/limits/windows.ts';
 import { badRequest } from '../../lib/validation.ts';
 
 export const text = z.string({ error: 'expected a string' });
@@ -21,6 +23,44 @@ export const flag = z.boolean({ error: 'expected true or false' });
 export const dateTime = text
   .refine((s) => !Number.isNaN(Date.parse(s)), 'expected an ISO 8601 date-time')
   .transform((s) => new Date(s));
+
+/** More windows than anyone sets by hand; each costs the limiter a spend query when it loads the entity. */
+export const MAX_BUDGET_LIMITS = 10;
+/** The longest window: ten years (a longer one's end would soon be past what a Date holds). */
+const MAX_WINDOW_SECONDS = 3650 * 86_400;
+
+/**
+ * One of LiteLLM's `budget_limits` windows. A `reset_at` the client sends is
+ * dropped: the server sets it (admin-worker/lib/budget-limits.ts).
+ */
+export const budgetLimit = z.object({
+  // A zero-length window could never be spent in nor reset.
+  budget_duration: duration
+    .refine((d) => durationSeconds(d) !== 0, 'must be longer than 0')
+    .refine((d) => (durationSeconds(d) ?? 0) <= MAX_WINDOW_SECONDS, 'must be at most 10 years (3650d)'),
+  max_budget: money.refine((n) => n >= 0, 'must not be negative'),
+}, { error: 'expected {"budget_duration": "<duration>", "max_budget": <number>}' });
+
+/** Durations nextBudgetReset aligns to the same calendar boundary: one window under two names. */
+const CALENDAR_WINDOWS: Record<string, string> = { '1d': 'day', '24h': 'day', '7d': 'week', '1w': 'week', '30d': 'month', '1mo': 'month' };
+const windowOf = (duration: string) => CALENDAR_WINDOWS[duration] ?? `${durationSeconds(duration)}s`;
+
+/** `budget_limits`: at most MAX_BUDGET_LIMITS windows, no two the same (`null` clears the list on update). */
+export const budgetLimits = z.array(budgetLimit, { error: 'expected a list of {"budget_duration", "max_budget"}' })
+  .max(MAX_BUDGET_LIMITS, `at most ${MAX_BUDGET_LIMITS} budget limits`)
+  .superRefine((list, ctx) => {
+    const seen = new Map<string, string>();
+    list.forEach((entry, i) => {
+      if (typeof entry?.budget_duration !== 'string') return;
+      const window = windowOf(entry.budget_duration);
+      const earlier = seen.get(window);
+      if (earlier !== undefined) {
+        const same = earlier === entry.budget_duration ? '' : ` (the same window as "${earlier}")`;
+        ctx.addIssue({ code: 'custom', path: [i, 'budget_duration'], message: `duplicate budget_duration "${entry.budget_duration}"${same}` });
+      } else seen.set(window, entry.budget_duration);
+    });
+  });
+export type BudgetLimitInput = z.output<typeof budgetLimit>;
 
 /** A team member as LiteLLM writes one: a role and a user id or email (or both). */
 export const teamMember = z.object({

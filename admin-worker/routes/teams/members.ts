@@ -3,6 +3,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { users } from '../../../drizzle/schema/principals.ts';
 import { teamMemberships, type TeamRow, teams } from '../../../drizzle/schema/teams.ts';
+import { budgetClock } from '../../lib/budget-limits.ts';
 import type { AdminBindings } from '../../lib/context.ts';
 import { describeRoute } from '../../lib/openapi.ts';
 import { teamJson, userJson } from '../../lib/serialize.ts';
@@ -32,7 +33,7 @@ teamMemberRoutes.post('/team/member_add', async (c) => {
     return { row, added };
   });
   return c.json({
-    ...teamJson(result.row),
+    ...teamJson(result.row, await budgetClock(c)),
     updated_users: result.added.users.map(userJson),
     updated_team_memberships: result.added.memberships,
   });
@@ -97,5 +98,5 @@ teamMemberRoutes.post('/team/member_delete', async (c) => {
     changes.refresh('team', row.team_id);
     return row;
   });
-  return c.json(teamJson(team));
+  return c.json(teamJson(team, await budgetClock(c)));
 });

@@ -3,6 +3,7 @@ import { and, asc, eq, isNull, type SQL } from 'drizzle-orm';
 import { callerUserId, isAdminReader } from '../../lib/auth.ts';
 import { Hono } from 'hono';
 import { teams } from '../../../drizzle/schema/teams.ts';
+import { budgetClock } from '../../lib/budget-limits.ts';
 import type { AdminBindings } from '../../lib/context.ts';
 import { describeRoute } from '../../lib/openapi.ts';
 import { teamJson } from '../../lib/serialize.ts';
@@ -27,10 +28,11 @@ teamReadRoutes.get('/team/info', async (c) => {
   if (!isAdminReader(c) && callerTeamId(c) !== teamId && !isTeamMember(c, team)) {
     throw forbidden(`User=${callerUserId(c)} not authorized to access this team=${teamId}`);
   }
-  const [keys, memberships] = await Promise.all([keysByTeam(db, [teamId]), membershipsByTeam(db, [teamId])]);
+  const clock = await budgetClock(c);
+  const [keys, memberships] = await Promise.all([keysByTeam(db, [teamId], clock), membershipsByTeam(db, [teamId])]);
   return c.json({
     team_id: teamId,
-    team_info: { ...teamJson(team), team_member_budget_table: null },
+    team_info: { ...teamJson(team, clock), team_member_budget_table: null },
     keys: keys.get(teamId) ?? [],
     team_memberships: memberships.get(teamId) ?? [],
   });
@@ -50,6 +52,7 @@ teamReadRoutes.get('/team/list', async (c) => {
   const { db } = c.get('db')();
   const rows = await db.select().from(teams).where(and(...filters)).orderBy(asc(teams.team_alias), asc(teams.team_id));
   const ids = rows.map((r) => r.team_id);
-  const [keys, memberships] = await Promise.all([keysByTeam(db, ids), membershipsByTeam(db, ids, query.user_id)]);
-  return c.json(rows.map((row) => ({ ...teamJson(row), keys: keys.get(row.team_id) ?? [], team_memberships: memberships.get(row.team_id) ?? [] })));
+  const clock = await budgetClock(c);
+  const [keys, memberships] = await Promise.all([keysByTeam(db, ids, clock), membershipsByTeam(db, ids, query.user_id)]);
+  return c.json(rows.map((row) => ({ ...teamJson(row, clock), keys: keys.get(row.team_id) ?? [], team_memberships: memberships.get(row.team_id) ?? [] })));
 });

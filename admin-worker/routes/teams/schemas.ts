@@ -1,6 +1,6 @@
 /** Request bodies and queries of `/team/*` (LiteLLM's NewTeamRequest, UpdateTeamRequest, ...). */
 import { z } from 'zod';
-import { duration, flag, id, idList, jsonObject, limit, modelLimits, money, oneOrMany, stringList, teamMember, text } from '../principals/fields.ts';
+import { budgetLimits, duration, flag, id, idList, jsonObject, limit, modelLimits, money, oneOrMany, stringList, teamMember, text } from '../principals/fields.ts';
 
 /** Fields a team can be created with and updated; `null` on update clears one. */
 const teamFields = {
@@ -13,6 +13,8 @@ const teamFields = {
   max_budget: money.nullish(),
   soft_budget: money.nullish(),
   budget_duration: duration.nullish(),
+  /** LiteLLM's several budget windows at once; each entry's `reset_at` is the server's. */
+  budget_limits: budgetLimits.nullish(),
   models: stringList.nullish(),
   blocked: flag.nullish(),
   model_aliases: z.record(text, text, { error: 'expected {"<alias>": "<model>"}' }).nullish(),

@@ -5,6 +5,7 @@ import { budgets } from '../../../drizzle/schema/budgets.ts';
 import { verificationTokens } from '../../../drizzle/schema/keys.ts';
 import { organizations } from '../../../drizzle/schema/principals.ts';
 import { teamMemberships, type TeamRow, teams } from '../../../drizzle/schema/teams.ts';
+import type { BudgetClock } from '../../lib/budget-limits.ts';
 import { type Json, keyJson, teamMembershipJson } from '../../lib/serialize.ts';
 import { badRequest, notFound } from '../../lib/validation.ts';
 import type { Tx } from '../principals/mutation.ts';
@@ -29,13 +30,13 @@ export async function requireOrganization(db: Reader, organizationId: string): P
   if (!row) throw badRequest(`Organization not found, passed organization_id=${organizationId}`, 'organization_id');
 }
 
-/** Keys of these teams, grouped by team id. */
-export async function keysByTeam(db: Reader, teamIds: string[]): Promise<Map<string, Json[]>> {
+/** Keys of these teams, grouped by team id, as an answer shows them (`clock`: see keyJson). */
+export async function keysByTeam(db: Reader, teamIds: string[], clock: BudgetClock): Promise<Map<string, Json[]>> {
   const out = new Map<string, Json[]>(teamIds.map((id) => [id, []]));
   if (teamIds.length === 0) return out;
   const rows = await db.select().from(verificationTokens).where(anyOf(verificationTokens.team_id, teamIds))
     .orderBy(verificationTokens.created_at);
-  for (const row of rows) out.get(row.team_id as string)?.push(keyJson(row));
+  for (const row of rows) out.get(row.team_id as string)?.push(keyJson(row, clock));
   return out;
 }
 

@@ -1,5 +1,6 @@
 /** Team request fields → LiteLLM_TeamTable columns. */
 import type { NewTeamRow, TeamRow } from '../../../drizzle/schema/teams.ts';
+import { type BudgetClock, budgetLimitsColumn } from '../../lib/budget-limits.ts';
 import { resetAt } from '../budgets/rows.ts';
 import type { NewTeamBody, UpdateTeamBody } from './schemas.ts';
 
@@ -20,7 +21,7 @@ function withMetadataFields(metadata: Record<string, unknown>, body: Pick<TeamFi
   return out;
 }
 
-export function newTeamRow(body: NewTeamBody, teamId: string, timeZone: string): NewTeamRow {
+export function newTeamRow(body: NewTeamBody, teamId: string, clock: BudgetClock): NewTeamRow {
   const row: NewTeamRow = {
     team_id: teamId,
     admins: body.admins ?? [],
@@ -30,14 +31,15 @@ export function newTeamRow(body: NewTeamBody, teamId: string, timeZone: string):
     blocked: body.blocked ?? false,
     model_max_budget: body.model_max_budget ?? {},
     budget_duration: body.budget_duration ?? null,
-    budget_reset_at: resetAt(body.budget_duration, timeZone),
+    budget_reset_at: resetAt(body.budget_duration, clock.timeZone, clock.now),
+    budget_limits: budgetLimitsColumn(body.budget_limits ?? null, null, clock),
   };
   for (const field of NULLABLE) (row as Record<string, unknown>)[field] = body[field] ?? null;
   return row;
 }
 
-/** Only the fields the request named; a new `budget_duration` starts a new window. */
-export function teamPatch(body: TeamFields, existing: TeamRow, timeZone: string): Partial<NewTeamRow> {
+/** Only the fields the request named; a new `budget_duration` starts a new window, as does a new `budget_limits` window. */
+export function teamPatch(body: TeamFields, existing: TeamRow, clock: BudgetClock): Partial<NewTeamRow> {
   const patch: Partial<NewTeamRow> = {};
   for (const field of NULLABLE) if (body[field] !== undefined) (patch as Record<string, unknown>)[field] = body[field];
   if (body.models !== undefined) patch.models = body.models ?? [];
@@ -49,8 +51,9 @@ export function teamPatch(body: TeamFields, existing: TeamRow, timeZone: string)
   }
   if (body.budget_duration !== undefined) {
     patch.budget_duration = body.budget_duration;
-    patch.budget_reset_at = resetAt(body.budget_duration, timeZone);
+    patch.budget_reset_at = resetAt(body.budget_duration, clock.timeZone, clock.now);
   }
+  if (body.budget_limits !== undefined) patch.budget_limits = budgetLimitsColumn(body.budget_limits, existing.budget_limits, clock);
   return patch;
 }
 

@@ -3,11 +3,11 @@ import { eq } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { type TeamRow, teams } from '../../../drizzle/schema/teams.ts';
 import { callerUserId, isProxyAdmin, requireProxyAdmin } from '../../lib/auth.ts';
+import { budgetClock } from '../../lib/budget-limits.ts';
 import type { AdminBindings, AdminContext } from '../../lib/context.ts';
 import { describeRoute } from '../../lib/openapi.ts';
 import { teamJson } from '../../lib/serialize.ts';
 import { badRequest, parseBody } from '../../lib/validation.ts';
-import { budgetTimeZone } from '../budgets/rows.ts';
 import { forbidden, requireTeamAdmin } from '../principals/access.ts';
 import { assertNonNegative } from '../principals/fields.ts';
 import { actorName, commit } from '../principals/mutation.ts';
@@ -25,7 +25,7 @@ teamWriteRoutes.post('/team/new', async (c) => {
   requireProxyAdmin(c, 'create teams');
   const body = await parseBody(c, newTeamBody);
   assertNonNegative(body, TEAM_MONEY_FIELDS);
-  const timeZone = await budgetTimeZone(c);
+  const clock = await budgetClock(c);
   const teamId = body.team_id ?? crypto.randomUUID();
   const duplicate = () => badRequest(`Team id = ${teamId} already exists. Please use a different team id.`, 'team_id');
   const team = await commit(c, async (tx, changes) => {
@@ -38,7 +38,7 @@ teamWriteRoutes.post('/team/new', async (c) => {
     const members = [...(body.members_with_roles ?? [])];
     const creator = callerUserId(c);
     if (creator && !members.some((m) => m.user_id === creator)) members.push({ role: 'admin', user_id: creator });
-    const [created] = await tx.insert(teams).values(newTeamRow(body, teamId, timeZone)).returning();
+    const [created] = await tx.insert(teams).values(newTeamRow(body, teamId, clock)).returning();
     let row = created as TeamRow;
     if (members.length) {
       const added = await addTeamMembers(tx, changes, row, members, { actor: actorName(c) });
@@ -48,28 +48,28 @@ teamWriteRoutes.post('/team/new', async (c) => {
     changes.refresh('team', teamId);
     return row;
   }, { onDuplicate: duplicate });
-  return c.json(teamJson(team));
+  return c.json(teamJson(team, clock));
 });
 
 describeRoute({ method: 'post', path: '/team/update', summary: 'Update a team (only the given fields; null clears)', tag: TAG, body: updateTeamBody });
 teamWriteRoutes.post('/team/update', async (c) => {
   const body = await parseBody(c, updateTeamBody);
   assertNonNegative(body, TEAM_MONEY_FIELDS);
-  const timeZone = await budgetTimeZone(c);
+  const clock = await budgetClock(c);
   const { team_id: teamId, ...fields } = body;
   const team = await commit(c, async (tx, changes) => {
     const existing = await findTeam(tx, teamId, { forUpdate: true });
     requireTeamAdmin(c, existing, '/team/update');
     if (!isProxyAdmin(c)) checkTeamAdminUpdate(fields, existing);
     if (fields.organization_id) await requireOrganization(tx, fields.organization_id);
-    const patch = teamPatch(fields, existing, timeZone);
+    const patch = teamPatch(fields, existing, clock);
     if (Object.keys(patch).length === 0) return existing;
     const [row] = await tx.update(teams).set(patch).where(eq(teams.team_id, teamId)).returning() as [TeamRow];
     await changes.audit({ action: 'updated', table: TABLE, objectId: teamId, before: teamJson(existing), after: teamJson(row) });
     changes.refresh('team', teamId);
     return row;
   });
-  return c.json({ team_id: team.team_id, data: teamJson(team) });
+  return c.json({ team_id: team.team_id, data: teamJson(team, clock) });
 });
 
 const pyFloat = (n: number) => (Number.isInteger(n) ? n.toFixed(1) : String(n));
@@ -78,6 +78,8 @@ const pyFloat = (n: number) => (Number.isInteger(n) ? n.toFixed(1) : String(n));
  * What a team admin may not do to their own team (current LiteLLM): move it
  * to another organization, block it, raise its max_budget or remove the cap.
  * Keeping or lowering the budget, and limits, models, alias and metadata, are theirs.
+ * The same holds for each `budget_limits` window: a team admin may add windows
+ * and lower them, not raise or drop one.
  */
 function checkTeamAdminUpdate(body: Omit<UpdateTeamBody, 'team_id'>, existing: TeamRow): void {
   for (const field of ADMIN_ONLY_TEAM_FIELDS) {
@@ -89,6 +91,14 @@ function checkTeamAdminUpdate(body: Omit<UpdateTeamBody, 'team_id'>, existing: T
   }
   if (typeof body.max_budget === 'number' && current !== null && body.max_budget > current) {
     throw forbidden(`Only a proxy admin can raise a team's max_budget. Team's current max_budget=${pyFloat(current)}, requested=${pyFloat(body.max_budget)}.`);
+  }
+  if (body.budget_limits === undefined) return;
+  for (const window of existing.budget_limits ?? []) {
+    const kept = body.budget_limits?.find((w) => w.budget_duration === window.budget_duration);
+    if (!kept) throw forbidden(`Only a proxy admin can remove a team's ${window.budget_duration} budget limit (max_budget=${pyFloat(window.max_budget)}).`);
+    if (kept.max_budget > window.max_budget) {
+      throw forbidden(`Only a proxy admin can raise a team's ${window.budget_duration} budget limit. Current max_budget=${pyFloat(window.max_budget)}, requested=${pyFloat(kept.max_budget)}.`);
+    }
   }
 }
 
@@ -107,5 +117,5 @@ async function setBlocked(c: AdminContext, blocked: boolean): Promise<Response> 
     changes.refresh('team', teamId);
     return row;
   });
-  return c.json(teamJson(team));
+  return c.json(teamJson(team, await budgetClock(c)));
 }

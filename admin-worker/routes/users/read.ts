@@ -5,6 +5,7 @@ import { Hono } from 'hono';
 import { verificationTokens } from '../../../drizzle/schema/keys.ts';
 import { users } from '../../../drizzle/schema/principals.ts';
 import { teams } from '../../../drizzle/schema/teams.ts';
+import { budgetClock } from '../../lib/budget-limits.ts';
 import type { AdminBindings } from '../../lib/context.ts';
 import { describeRoute } from '../../lib/openapi.ts';
 import { keyJson, teamJson, userJson } from '../../lib/serialize.ts';
@@ -34,12 +35,13 @@ userReadRoutes.get('/user/info', async (c) => {
     db.select().from(verificationTokens).where(eq(verificationTokens.user_id, userId)).orderBy(verificationTokens.created_at),
   ]);
   const alias = new Map(teamRows.map((t) => [t.team_id, t.team_alias]));
+  const clock = await budgetClock(c);
   return c.json({
     user_id: userId,
     user_info: userJson(user),
     // LiteLLM adds each key's team alias ("None" for a personal key, as its Python str() gives).
-    keys: keyRows.map((k) => ({ ...keyJson(k), team_alias: k.team_id ? alias.get(k.team_id) ?? null : 'None' })),
-    teams: teamRows.map(teamJson),
+    keys: keyRows.map((k) => ({ ...keyJson(k, clock), team_alias: k.team_id ? alias.get(k.team_id) ?? null : 'None' })),
+    teams: teamRows.map((t) => teamJson(t, clock)),
   });
 });
 
