@@ -69,6 +69,36 @@ describe('/v1/audio/speech', () => {
     expect(Number(res.headers.get('x-litellm-response-cost'))).toBeCloseTo(5 * 0.00003, 12);
   });
 
+  it('streams the audio as the provider sends it: the first bytes reach the client before the provider has finished', async () => {
+    let finished = 0;
+    let release: () => void = () => undefined;
+    const rest = new Promise<void>((resolve) => (release = resolve));
+    fake.enqueue({
+      kind: 'handler',
+      handle: async (_req, res) => {
+        res.writeHead(200, { 'content-type': 'audio/mpeg' });
+        res.write(AUDIO.subarray(0, 4));
+        await rest;
+        finished = Date.now();
+        res.end(AUDIO.subarray(4));
+      },
+    });
+    const res = await client.audio.speech.create({ model: 'tts', input: 'Hello', voice: 'alloy' });
+    // Headers and the price are there before the rest of the audio exists.
+    expect(Number(res.headers.get('x-litellm-response-cost'))).toBeCloseTo(5 * 0.000015, 12);
+    const reader = res.body!.getReader();
+    const first = await reader.read();
+    expect(Buffer.from(first.value!)).toEqual(AUDIO.subarray(0, 4));
+    expect(finished).toBe(0);
+    release();
+    const chunks = [Buffer.from(first.value!)];
+    for (let next = await reader.read(); !next.done; next = await reader.read()) chunks.push(Buffer.from(next.value));
+    expect(Buffer.concat(chunks)).toEqual(AUDIO);
+    const row = await eventually(() => spendLogRow(stack.db.url, res.headers.get('x-litellm-call-id') ?? ''));
+    expect(row).toMatchObject({ call_type: 'aspeech', status: 'success' });
+    expect(row.spend as number).toBeCloseTo(5 * 0.000015, 12);
+  });
+
   it('reaches Azure OpenAI\'s deployment path', async () => {
     fake.enqueue(audio('audio/wav'));
     const res = await client.audio.speech.create({ model: 'azure-tts', input: 'Hi', voice: 'nova', response_format: 'wav' });

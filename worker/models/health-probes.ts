@@ -110,6 +110,8 @@ async function probe(env: Record<string, unknown>, d: DeploymentRef, dropParams:
       endpoint, deployment: d, body: mocked ? { ...body, mock_response: d.params.mock_response } : body,
       stream: false, clientWantsUsage: false, dropParams, env, timeoutMs: PROBE_TIMEOUT_MS, promptTokenEstimate: 1, keepText: false, headers: NO_HEADERS,
     });
+    // A body passed on as it arrives (speech) is read to its end: its outcome is known only then.
+    if (answer.body instanceof ReadableStream) await new Response(answer.body).arrayBuffer();
     const outcome = await answer.outcome;
     return outcome.error ? outcome.error.message : undefined;
   } catch (err) {

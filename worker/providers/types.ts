@@ -80,6 +80,8 @@ export interface ProviderAnswer {
   outcome: Promise<CallOutcome>;
   /** The upstream base URL without query (`x-litellm-model-api-base`). */
   apiBase: string;
+  /** Usage known before the body is read (speech: priced by the text it speaks), for the answer's cost header on a streamed body. */
+  usage?: UsageReport;
   /** The provider's own response headers, passed on as LiteLLM does (`llm_provider-*`, and its x-ratelimit-* where no limit of ours applies). */
   providerHeaders?: Headers;
 }

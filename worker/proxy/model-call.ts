@@ -236,12 +236,13 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
     settle({ outcome, cost, apiBase: answer.apiBase, finishedAt: outcome.finishedAt });
     return answered.response;
   }
-  // A stream's cost is known only at its end: it goes to the spend log, not the headers.
+  // A stream's cost is known only at its end: it goes to the spend log, not the headers (unless known before, as a speech's).
   c.executionCtx.waitUntil(answer.outcome.then(async (outcome) => {
     settle({ outcome, cost: costOfCall(deployment, outcome.usage), apiBase: answer.apiBase, finishedAt: outcome.finishedAt });
     if (cache && settleLeader) await storeAnswer(cache, settleLeader, endpoint, undefined, outcome, deployment.model);
   }));
-  const answered = answerResponse(answer.body, answer.status, answerHeaders);
+  // A streamed body priced before it is read (speech) still says its cost.
+  const answered = answerResponse(answer.body, answer.status, answer.usage ? { ...answerHeaders, cost: costOfCall(deployment, answer.usage) } : answerHeaders);
   overheadMs = answered.overheadMs;
   return answered.response;
 }

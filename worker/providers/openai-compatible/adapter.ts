@@ -4,6 +4,7 @@ import { type Endpoint, PROVIDER_METADATA, type ProviderAdapter, type ProviderAn
 import { decodeResponseId, managedResponseId } from '../response-ids.ts';
 import { displayBase } from '../upstream-url.ts';
 import { withFirstChunk } from '../first-chunk.ts';
+import { relayBytes } from '../relay-bytes.ts';
 import { connectionError, timeoutError, upstreamError } from './errors.ts';
 import { jsonOutcome, responsesAnswer } from './answers.ts';
 import { formBody } from './form-body.ts';
@@ -133,6 +134,16 @@ export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapte
         });
         return { status: 200, contentType: 'text/event-stream', body: relay.body, outcome: relay.outcome, apiBase, providerHeaders };
       }
+      if (call.endpoint === 'speech' && res.body) {
+        // Audio, passed on as it arrives (a voice app plays the first bytes at once) with its type; priced per character spoken.
+        const characters = typeof call.body.input === 'string' ? call.body.input.length : 0;
+        const usage = { promptTokens: 0, completionTokens: 0, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: true, characters };
+        const relay = relayBytes(res.body);
+        const outcome = relay.ended.then(({ error }) => ({
+          usage, finishedAt: Date.now(), ...(error ? { error: signal.aborted ? timeoutError(flavor.label, flavor.id, call.timeoutMs) : connectionError(flavor.label, flavor.id, error) } : {}),
+        }));
+        return { status: 200, contentType: res.headers.get('content-type') ?? 'audio/mpeg', body: relay.body, usage, outcome, apiBase, providerHeaders };
+      }
       // The answer is passed on as the provider's bytes; only its usage is read (see usageObject).
       let bytes: ArrayBuffer;
       try {
@@ -142,12 +153,6 @@ export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapte
       }
       if (responsesApi) return { status: 200, contentType: 'application/json', apiBase, providerHeaders, ...responsesAnswer(bytes, call, clientId) };
       if (transcription) return { status: 200, apiBase, providerHeaders, ...transcriptionAnswer(bytes, res.headers.get('content-type') ?? 'application/json', upgraded) };
-      if (call.endpoint === 'speech') {
-        // Audio, passed on with its type; priced per character of the text spoken.
-        const characters = typeof call.body.input === 'string' ? call.body.input.length : 0;
-        const usage = { promptTokens: 0, completionTokens: 0, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: true, characters };
-        return { status: 200, contentType: res.headers.get('content-type') ?? 'audio/mpeg', body: bytes, outcome: Promise.resolve({ usage, finishedAt: Date.now() }), apiBase, providerHeaders };
-      }
       return { status: 200, contentType: 'application/json', body: bytes, outcome: Promise.resolve(jsonOutcome(bytes, call)), apiBase, providerHeaders };
     },
     async storedResponse(request: StoredResponseRequest): Promise<Response> {
