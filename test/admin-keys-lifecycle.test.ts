@@ -110,7 +110,12 @@ describe('POST /key/regenerate', () => {
     expect(res.body.key).not.toBe(k.key);
     expect(res.body.last_rotation_at).toBeTruthy();
     expect(await keyRow(k.token)).toBeUndefined();
-    expect(await rows('SELECT * FROM "LiteLLM_DeprecatedVerificationToken" WHERE token = $1', [k.token])).toHaveLength(0);
+    // Without a grace period the old hash is revoked at once; its row stays, pointing at the new hash
+    // (the gateway's limiter counts what the key spent under it in its budget_limits windows).
+    const [old] = await rows('SELECT active_token_id, revoke_at FROM "LiteLLM_DeprecatedVerificationToken" WHERE token = $1', [k.token]);
+    expect(old?.active_token_id).toBe(res.body.token);
+    expect(new Date(old?.revoke_at as string).getTime()).toBeLessThanOrEqual(Date.now());
+    expect((await fetch(`${stack.url}/v1/models`, { headers: { authorization: `Bearer ${k.key}` } })).status).toBe(401);
     expect(await keyRow(res.body.token)).toMatchObject({ spend: 1.5, key_alias: 'rot', created_at: new Date(k.created_at) });
     expect((await chat(res.body.key)).choices[0]?.message.content).toBe('pong');
     expect((await audits(res.body.token))[0]).toMatchObject({ action: 'regenerated' });

@@ -88,6 +88,17 @@ describe('Gemini answer → OpenAI', () => {
     expect(geminiUsage(response.usageMetadata)).toMatchObject({ promptTokens: 95, completionTokens: 59 });
   });
 
+  it('reads the image tokens of an image model\'s usage by modality, for their own prices', () => {
+    const usage = geminiResponseSchema.parse({
+      usageMetadata: {
+        promptTokenCount: 270, candidatesTokenCount: 1300, totalTokenCount: 1570,
+        promptTokensDetails: [{ modality: 'TEXT', tokenCount: 12 }, { modality: 'IMAGE', tokenCount: 258 }],
+        candidatesTokensDetails: [{ modality: 'TEXT', tokenCount: 10 }, { modality: 'IMAGE', tokenCount: 1290 }],
+      },
+    }).usageMetadata;
+    expect(geminiUsage(usage)).toEqual({ promptTokens: 270, completionTokens: 1300, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: true, imagePromptTokens: 258, imageCompletionTokens: 1290 });
+  });
+
   it('maps safety blocks to content_filter, for the prompt and for an answer', () => {
     expect(geminiChoices(geminiResponseSchema.parse(json('generate-content-blocked.json')))).toEqual([{ message: { role: 'assistant', content: null }, finishReason: 'content_filter' }]);
     for (const reason of ['SAFETY', 'RECITATION', 'BLOCKLIST', 'PROHIBITED_CONTENT']) {

@@ -29,6 +29,8 @@ model_list:
   - model_name: gpt-image-1
     litellm_params: {model: openai/gpt-image-1, api_base: "${fake.url}/v1", api_key: sk-upstream-img-0002}
     model_info: {mode: image_generation}
+  - model_name: gpt-image-1-negotiated
+    litellm_params: {model: openai/gpt-image-1, api_base: "${fake.url}/v1", api_key: sk-upstream-img-0005, input_cost_per_token: 0.000004, output_cost_per_token: 0.00003}
   - model_name: azure-dalle
     litellm_params: {model: azure/my-dalle, api_base: "${fake.url}", api_key: azure-img-0003, api_version: "2024-10-21", output_cost_per_image: 0.08}
   - model_name: claude
@@ -65,6 +67,11 @@ describe('/v1/images/generations', () => {
     expect(row).toMatchObject({ prompt_tokens: 50, completion_tokens: 4160 });
     // gpt-image-1 from the price table: text in 5e-6, image out 4e-5 (it has no text-out price).
     expect(row.spend as number).toBeCloseTo(50 * 0.000005 + 4160 * 0.00004, 10);
+
+    // A deployment priced in its config pays its own prices for image tokens too.
+    fake.enqueue({ kind: 'json', body: { created: 1_700_000_000, data: [{ b64_json: PNG }], usage: { input_tokens: 300, output_tokens: 4160, total_tokens: 4460, input_tokens_details: { text_tokens: 50, image_tokens: 250 } } } });
+    const negotiated = await client.images.generate({ model: 'gpt-image-1-negotiated', prompt: 'a fox' }).withResponse();
+    expect(Number(negotiated.response.headers.get('x-litellm-response-cost'))).toBeCloseTo(300 * 0.000004 + 4160 * 0.00003, 10);
   });
 
   it('reaches Azure OpenAI\'s deployment path, also by the Azure-style route', async () => {

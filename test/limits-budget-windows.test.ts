@@ -55,6 +55,14 @@ async function chat(key: string): Promise<Outcome> {
   }
 }
 
+/** Waits until the spend logs hold `spend` under the key's hash (refused calls have rows too, at 0). */
+async function loggedSpend(key: string, spend: number): Promise<void> {
+  await eventually(async () => {
+    const [row] = await query<{ spend: string }>(stack.db.url, 'SELECT COALESCE(SUM(spend), 0)::text AS spend FROM "LiteLLM_SpendLogs" WHERE api_key = $1', [sha256(key)]);
+    return Number(row?.spend) === spend ? true : undefined;
+  });
+}
+
 /** The refusal once the last admitted call's settlement has reached the limiter (its "Current cost" can lag). */
 async function settledRefusal(key: string, message: string): Promise<Outcome> {
   return eventually(async () => {
@@ -93,6 +101,33 @@ describe('budget_limits', () => {
     expect((await chat(sibling)).error?.message).toBe(message);
   });
 
+  it('hold concurrent calls of a key with no other budget to its window: what is in flight counts', async () => {
+    const { key } = await admin('/key/generate', { key_alias: 'windowed-only', budget_limits: [{ budget_duration: '1d', max_budget: 1 }] });
+    const outcomes = await Promise.all(Array.from({ length: 8 }, () => chat(key)));
+    // Each call is estimated at what it costs (0.5): two fit the window at once, the rest are refused.
+    expect(outcomes.filter((o) => o.status === 200)).toHaveLength(2);
+    expect(outcomes.filter((o) => o.status === 429).every((o) => o.error?.message.startsWith('Budget has been exceeded! Key over 1d budget: Key=windowed-only'))).toBe(true);
+  });
+
+  it('start the windows again on a reset to 0, and keep it when the limiter re-reads the key; a regenerated key keeps its spend', async () => {
+    const { key } = await admin('/key/generate', { key_alias: 'rotating', max_budget: 100, budget_limits: [{ budget_duration: '1d', max_budget: 1 }] });
+    expect((await chat(key)).status).toBe(200);
+    expect((await chat(key)).status).toBe(200);
+    await settledRefusal(key, 'Budget has been exceeded! Key over 1d budget: Key=rotating Current cost: 1, Max budget: 1');
+    // Both calls are in the spend logs before the key is rotated.
+    await loggedSpend(key, 1);
+    const rotated = (await admin('/key/regenerate', { key })).key as string;
+    expect((await chat(rotated)).error?.message).toBe('Budget has been exceeded! Key over 1d budget: Key=rotating Current cost: 1, Max budget: 1');
+
+    await admin(`/key/${rotated}/reset_spend`, { reset_to: 0 });
+    expect((await chat(rotated)).status).toBe(200);
+    expect((await chat(rotated)).status).toBe(200);
+    await loggedSpend(rotated, 1);
+    // An admin change makes the limiter re-read the key and the spend logs (2 under each hash): the reset stands.
+    await admin('/key/update', { key: rotated, metadata: { touched: true } });
+    await settledRefusal(rotated, 'Budget has been exceeded! Key over 1d budget: Key=rotating Current cost: 1, Max budget: 1');
+  });
+
   it('count what the spend logs already hold for the window when the limiter first loads the key', async () => {
     const key = 'sk-windows-preloaded-0001';
     // Spent earlier today (in another isolate's life, say): a full day's budget.
@@ -113,7 +148,7 @@ describe('a window\'s spend read from Postgres', () => {
       `INSERT INTO "LiteLLM_DailyKeySpend" (date, api_key, model, spend) VALUES ('${date}', '${hash}', 'm-${date}', ${spend})`);
     await log('w-before', '2026-11-22T23:00:00Z', 100); // before the week began (Monday the 23rd)
     await log('w-first', '2026-11-23T10:00:00Z', 1);
-    await rollup('2026-11-23', 1); // the first day's own rollup: its rows are counted instead
+    await rollup('2026-11-23', 101); // the first day's own rollup (its rows in the window are counted instead)
     await rollup('2026-11-24', 2);
     await log('w-today', '2026-11-25T09:00:00Z', 4);
     await rollup('2026-11-25', 4); // today's rollup: today's rows are counted instead
@@ -121,7 +156,8 @@ describe('a window\'s spend read from Postgres', () => {
     const policy = { ...missingPolicy('key', hash), budgetLimits: [{ duration: '7d', maxBudget: 10, spend: 0, resetAt: Date.parse('2026-11-30T00:00:00Z') }] };
     const counted = await withWindowSpend(pool as never, policy, Date.parse('2026-11-25T15:30:00Z'), 'UTC', false);
     expect(counted.budgetLimits?.[0]?.spend).toBe(7);
+    // With disable_spend_logs there are only the rollups: the first day counts whole.
     const rollupsOnly = await withWindowSpend(pool as never, policy, Date.parse('2026-11-25T15:30:00Z'), 'UTC', true);
-    expect(rollupsOnly.budgetLimits?.[0]?.spend).toBe(7);
+    expect(rollupsOnly.budgetLimits?.[0]?.spend).toBe(107);
   });
 });

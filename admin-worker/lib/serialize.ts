@@ -56,11 +56,11 @@ export function organizationMembershipJson(row: OrganizationMembershipRow): Json
 /** An organization with whatever relations the route loaded (`litellm_budget_table`, `members`, `teams`). */
 export function organizationJson(
   row: OrganizationRow,
-  related: { budget?: BudgetRow | null; members?: OrganizationMembershipRow[]; teams?: TeamRow[] } = {},
+  related: { budget?: BudgetRow | null; members?: OrganizationMembershipRow[]; teams?: TeamRow[]; clock?: BudgetClock } = {},
 ): Json {
   const out: Json = { ...row };
   if ('budget' in related) out.litellm_budget_table = related.budget ? budgetJson(related.budget) : null;
   if (related.members) out.members = related.members.map(organizationMembershipJson);
-  if (related.teams) out.teams = related.teams.map((team) => teamJson(team));
+  if (related.teams) out.teams = related.teams.map((team) => teamJson(team, related.clock));
   return out;
 }

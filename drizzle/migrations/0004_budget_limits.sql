@@ -2,6 +2,7 @@ ALTER TABLE "LiteLLM_DeletedVerificationToken" ADD COLUMN "budget_limits" jsonb;
 ALTER TABLE "LiteLLM_VerificationToken" ADD COLUMN "budget_limits" jsonb;--> statement-breakpoint
 ALTER TABLE "LiteLLM_DeletedTeamTable" ADD COLUMN "budget_limits" jsonb;--> statement-breakpoint
 ALTER TABLE "LiteLLM_TeamTable" ADD COLUMN "budget_limits" jsonb;--> statement-breakpoint
+CREATE INDEX "LiteLLM_SpendLogs_team_id_startTime_idx" ON "LiteLLM_SpendLogs" USING btree ("team_id","startTime");--> statement-breakpoint
 -- Written by hand: keys kept budget_limits in metadata before this column (accepted, never enforced).
 -- Each well-formed window moves here (a duration of up to ten years, max_budget a number >= 0, the
 -- first of two that name the same window), with its next end in UTC (SQL does not know the config's

@@ -49,6 +49,8 @@ export const spendLogs = pgTable(
     index('LiteLLM_SpendLogs_startTime_idx').on(t.startTime),
     index('LiteLLM_SpendLogs_api_key_startTime_idx').on(t.api_key, t.startTime),
     index('LiteLLM_SpendLogs_team_id_created_at_idx').on(t.team_id, t.created_at),
+    // A team's budget_limits windows are summed by startTime (worker/limits/budget-limits.ts).
+    index('LiteLLM_SpendLogs_team_id_startTime_idx').on(t.team_id, t.startTime),
     index('LiteLLM_SpendLogs_created_at_idx').on(t.created_at),
     index('LiteLLM_SpendLogs_end_user_idx').on(t.end_user),
     index('LiteLLM_SpendLogs_session_id_idx').on(t.session_id),

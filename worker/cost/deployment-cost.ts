@@ -36,6 +36,10 @@ export function costOfCall(deployment: DeploymentRef, usage: UsageReport): numbe
       if (typeof source[field] === 'number') overrides[field] = source[field] as number;
     }
   }
+  // A deployment priced in config is priced so throughout (LiteLLM's custom pricing replaces the table's entry):
+  // its token prices stand for image tokens too, unless it prices those itself.
+  overrides.input_cost_per_image_token ??= overrides.input_cost_per_token;
+  overrides.output_cost_per_image_token ??= overrides.output_cost_per_token;
   const tokens = computeCost({
     promptTokens: usage.promptTokens,
     completionTokens: usage.completionTokens,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { adoptLimitWindows, parseBudgetLimits, withWindowSpend } from './budget-limits.ts';
-import { type AdmitRequest, closeBudgetWindow, type Counters, freshCounters, settleReservation } from './counters.ts';
+import { type AdmitRequest, closeBudgetWindow, type Counters, freshCounters, reserve, settleReservation } from './counters.ts';
 import { checkAdmission } from './entity-check.ts';
 import { grantLease } from './leases.ts';
 import { type EntityPolicy, missingPolicy } from './policy.ts';
@@ -45,11 +45,14 @@ describe('admission under budget_limits', () => {
     const c = freshCounters(policy, 'UTC');
     expect(c.limitWindows).toEqual({ '24h': { spend: 0.9, resetAt: DAY_END }, '30d': { spend: 4, resetAt: MONTH_END } });
     // Nothing in flight and money left: admitted, though its estimate does not fit (as a single max_budget admits).
-    expect(checkAdmission(policy, c, request(0.5), NOW)).toBeUndefined();
-    c.reservations.r0 = { cost: 0.05, tokens: 1, model: 'gpt', expiresAt: NOW + 60_000 };
-    // In flight: the estimate must fit every window.
+    expect(checkAdmission(policy, c, request(0.05, 'r0'), NOW)).toBeUndefined();
+    // Admitted: its estimate is held (the entity has no other limit that would reserve it).
+    reserve(policy, c, request(0.05, 'r0'), NOW);
+    expect(c.reservations.r0?.cost).toBe(0.05);
+    // In flight: the estimate must fit every window on top of what is held.
     expect(checkAdmission(policy, c, request(0.5), NOW)?.message).toBe('Budget has been exceeded! Key over 24h budget: Key=sk-...abcd Current cost: 0.9, Max budget: 1');
-    expect(checkAdmission(policy, c, request(0.01), NOW)).toBeUndefined();
+    expect(checkAdmission(policy, c, request(0.05), NOW)).toBeUndefined();
+    expect(checkAdmission(policy, c, request(0.06), NOW)).toBeDefined();
     delete c.reservations.r0;
     c.limitWindows!['30d']!.spend = 5;
     const refused = checkAdmission(policy, c, request(0.01), NOW);
@@ -95,6 +98,8 @@ describe('withWindowSpend', () => {
     const queries: { sql: string; params: unknown[] }[] = [];
     const pool = {
       query: async (sql: string, params: unknown[]) => {
+        // A key regenerated once: its earlier hash points at this one.
+        if (sql.includes('Deprecated')) return { rows: params[0] === 'hash-1' ? [{ token: 'old-hash' }] : [] };
         queries.push({ sql, params });
         return { rows: [{ spend: sql.includes('Daily') ? 10 : 1 }] };
       },
@@ -103,17 +108,18 @@ describe('withWindowSpend', () => {
     const counted = await withWindowSpend(pool as never, policy, NOW, 'UTC', false);
     expect(counted.budgetLimits?.map((l) => l.spend)).toEqual([1, 12]);
     const fmt = (q: { sql: string; params: unknown[] }) => [q.sql.includes('Daily') ? 'daily' : 'logs', ...q.params.map((p) => (p instanceof Date ? p.toISOString() : p))];
+    const ids = ['hash-1', 'old-hash'];
     expect(queries.map(fmt)).toEqual([
-      ['logs', 'hash-1', '2026-11-25T00:00:00.000Z'],
-      ['logs', 'hash-1', '2026-11-23T00:00:00.000Z', '2026-11-24T00:00:00.000Z'],
-      ['daily', 'hash-1', '2026-11-24', '2026-11-25'],
-      ['logs', 'hash-1', '2026-11-25T00:00:00.000Z'],
+      ['logs', ids, '2026-11-25T00:00:00.000Z'],
+      ['logs', ids, '2026-11-23T00:00:00.000Z', '2026-11-24T00:00:00.000Z'],
+      ['daily', ids, '2026-11-24', '2026-11-25'],
+      ['logs', ids, '2026-11-25T00:00:00.000Z'],
     ]);
-    expect(queries[0]?.sql).toContain('api_key = $1');
+    expect(queries[0]?.sql).toContain('api_key = ANY($1)');
     // Teams by team_id; with disable_spend_logs, the rollups alone.
     queries.length = 0;
     const team = { ...policy, kind: 'team' as const, id: 'team-1' };
     expect((await withWindowSpend(pool as never, team, NOW, 'UTC', true)).budgetLimits?.map((l) => l.spend)).toEqual([10, 10]);
-    expect(queries.every((q) => q.sql.includes('"LiteLLM_DailyTeamSpend"') && q.sql.includes('team_id = $1'))).toBe(true);
+    expect(queries.every((q) => q.sql.includes('"LiteLLM_DailyTeamSpend"') && q.sql.includes('team_id = ANY($1)') && (q.params[0] as string[]).join() === 'team-1')).toBe(true);
   });
 });

@@ -72,14 +72,18 @@ export async function withWindowSpend(pool: Pick<Pool, 'query'>, policy: EntityP
   if (!limits?.length || (policy.kind !== 'key' && policy.kind !== 'team')) return policy;
   const column = policy.kind === 'key' ? 'api_key' : 'team_id';
   const daily = policy.kind === 'key' ? '"LiteLLM_DailyKeySpend"' : '"LiteLLM_DailyTeamSpend"';
+  // A regenerated key spent under its earlier hashes too (LiteLLM_DeprecatedVerificationToken points them at this one).
+  const ids = policy.kind === 'key'
+    ? [policy.id, ...(await pool.query<{ token: string }>('SELECT token FROM "LiteLLM_DeprecatedVerificationToken" WHERE active_token_id = $1', [policy.id])).rows.map((r) => r.token)]
+    : [policy.id];
   const sum = async (sql: string, params: unknown[]) => Number((await pool.query<{ spend: number | string | null }>(sql, params)).rows[0]?.spend ?? 0);
   const logs = (from: Date, to?: Date) => sum(
-    `SELECT COALESCE(SUM(spend), 0) AS spend FROM "LiteLLM_SpendLogs" WHERE ${column} = $1 AND "startTime" >= $2${to ? ' AND "startTime" < $3' : ''}`,
-    to ? [policy.id, from, to] : [policy.id, from],
+    `SELECT COALESCE(SUM(spend), 0) AS spend FROM "LiteLLM_SpendLogs" WHERE ${column} = ANY($1) AND "startTime" >= $2${to ? ' AND "startTime" < $3' : ''}`,
+    to ? [ids, from, to] : [ids, from],
   );
   const days = (from: string, to?: string) => sum(
-    `SELECT COALESCE(SUM(spend), 0) AS spend FROM ${daily} WHERE ${column} = $1 AND date >= $2${to ? ' AND date < $3' : ''}`,
-    to ? [policy.id, from, to] : [policy.id, from],
+    `SELECT COALESCE(SUM(spend), 0) AS spend FROM ${daily} WHERE ${column} = ANY($1) AND date >= $2${to ? ' AND date < $3' : ''}`,
+    to ? [ids, from, to] : [ids, from],
   );
   const today = new Date(Math.floor(t / DAY_MS) * DAY_MS);
   const counted = await Promise.all(limits.map(async (limit) => {
@@ -106,6 +110,7 @@ export function closeLimitWindows(c: Counters, t: number, timeZone: string): boo
     if (w.resetAt === null || t < w.resetAt) continue;
     w.spend = 0;
     w.resetAt = nextBudgetReset(duration, new Date(t), timeZone)?.getTime() ?? null;
+    delete w.reset;
     closed = true;
   }
   return closed;
@@ -126,7 +131,7 @@ export function limitRefusal(policy: EntityPolicy, c: Counters, req: AdmitReques
 }
 
 /** A settled call's (or a returned lease's) cost counts in every window. */
-export function spendInWindows(c: Counters, cost: number): void {
+export function spendInWindows(c: Pick<Counters, 'limitWindows'>, cost: number): void {
   for (const w of Object.values(c.limitWindows ?? {})) w.spend += Math.max(0, cost);
 }
 
@@ -150,9 +155,10 @@ export function adoptLimitWindows(c: Counters, fresh: EntityPolicy): void {
   const windows: NonNullable<Counters['limitWindows']> = {};
   for (const limit of fresh.budgetLimits) {
     const known = c.limitWindows?.[limit.duration];
-    // The object's own count of a window it has open stands (it rolls windows itself); Postgres's only adds missed spend.
+    // The object's own count of a window it has open stands (it rolls windows itself); Postgres's only adds missed
+    // spend, and not to a window reset through the admin API (the spend logs still hold what was spent before).
     windows[limit.duration] = !known ? { spend: limit.spend, resetAt: limit.resetAt }
-      : known.resetAt === limit.resetAt ? { spend: Math.max(known.spend, limit.spend), resetAt: known.resetAt }
+      : known.resetAt === limit.resetAt && !known.reset ? { spend: Math.max(known.spend, limit.spend), resetAt: known.resetAt }
       : known;
   }
   c.limitWindows = windows;

@@ -21,6 +21,13 @@ export interface Reservation {
   leaseUntil?: number;
 }
 
+/** A `budget_limits` window's spend and end; `reset` once zeroed through the admin API (Postgres's spend no longer applies to it). */
+export interface LimitWindow {
+  spend: number;
+  resetAt: number | null;
+  reset?: true;
+}
+
 /** One entity's current-window counters, as its limiter object holds and persists them. */
 export interface Counters {
   windowSpend: number;
@@ -32,7 +39,7 @@ export interface Counters {
   modelSpend: Record<string, { spend: number; resetAt: number | null }>;
   reservations: Record<string, Reservation>;
   /** `budget_limits` windows by duration: spend in the window open now, and its end (budget-limits.ts). */
-  limitWindows?: Record<string, { spend: number; resetAt: number | null }>;
+  limitWindows?: Record<string, LimitWindow>;
 }
 
 export interface AdmitRequest {
@@ -107,7 +114,7 @@ export function sweepExpired(c: Counters, policy: EntityPolicy, t: number, timeZ
 /** Takes an admitted request's estimate from the buckets and reserves it. */
 export function reserve(policy: EntityPolicy, c: Counters, req: AdmitRequest, t: number): void {
   // Anything taken from a bucket is reserved too, so that release() can give it back when another entity refuses.
-  const needsReservation = policy.maxBudget !== null || policy.maxParallel !== null || policy.tpmLimit !== null || policy.rpmLimit !== null
+  const needsReservation = policy.maxBudget !== null || policy.maxParallel !== null || policy.tpmLimit !== null || policy.rpmLimit !== null || !!policy.budgetLimits?.length
     || req.model in policy.modelMaxBudget || req.model in policy.modelTpm || req.model in policy.modelRpm;
   if (policy.rpmLimit !== null && c.requests) c.requests.level -= 1;
   if (policy.tpmLimit !== null && c.tokens) c.tokens.level -= req.estTokens;

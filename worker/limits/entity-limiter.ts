@@ -7,6 +7,7 @@ import {
   type AdmitRequest, adoptPolicy, closeBudgetWindow, type Counters, freshCounters, releaseReservation, reserve, type Settlement,
   settleReservation, sweepExpired,
 } from './counters.ts';
+import { adoptLimitWindows } from './budget-limits.ts';
 import { checkAdmission } from './entity-check.ts';
 import { type AdmitResult, entityView, type EntityView } from './entity-view.ts';
 import { AdmissionRate, grantLease, type LeaseGrant, type LeaseReturn, takeBackLease } from './leases.ts';
@@ -131,8 +132,10 @@ export class EntityLimiter extends DurableObject<GatewayEnv> {
     // `/key/{key}/reset_spend` sets the spend to a value (`to`); the budget reset job zeroes it with the per-model spend.
     this.#counters.windowSpend = to ?? 0;
     if (to === undefined) this.#counters.modelSpend = {};
-    // A reset through the admin API (not the budget reset job's) starts every budget_limits window again, as LiteLLM's reset_spend does.
-    if (closingWindowEnd === undefined) for (const w of Object.values(this.#counters.limitWindows ?? {})) w.spend = 0;
+    // A reset to 0 through the admin API (not the budget reset job's) starts every budget_limits window again, as LiteLLM's reset_spend does.
+    if (closingWindowEnd === undefined && !to) {
+      for (const w of Object.values(this.#counters.limitWindows ?? {})) Object.assign(w, { spend: 0, reset: true });
+    }
     this.#dirty();
   }
 
@@ -149,6 +152,8 @@ export class EntityLimiter extends DurableObject<GatewayEnv> {
       });
       this.#policyAt = now();
       this.#counters = stored?.counters ?? freshCounters(this.#policy, this.#timeZone());
+      // Counters stored before the policy had (or changed) its budget_limits windows take them up now.
+      if (stored && (this.#policy.budgetLimits?.length || this.#counters.limitWindows)) adoptLimitWindows(this.#counters, this.#policy);
     });
   }
 

@@ -24,8 +24,6 @@ export interface EntityView {
   allowedRoutes: string[];
   modelAliases: Record<string, string>;
   memberBudgets: boolean;
-  /** Keys and teams with `budget_limits`: each window's spend so far, by duration (LiteLLM's `budget_limits_usage`). */
-  budgetLimitsUsage?: Record<string, { current_spend: number }>;
   /** End users: the region their calls must stay in (LiteLLM's `allowed_model_region`). */
   allowedModelRegion?: string;
   spend: number;
@@ -55,6 +53,5 @@ export function entityView(p: EntityPolicy, c: Counters): EntityView {
     spend: c.windowSpend, maxBudget: p.maxBudget, remaining,
   };
   if (p.allowedModelRegion) view.allowedModelRegion = p.allowedModelRegion;
-  if (c.limitWindows) view.budgetLimitsUsage = Object.fromEntries(Object.entries(c.limitWindows).map(([d, w]) => [d, { current_spend: Math.round(w.spend * 1e4) / 1e4 }]));
   return view;
 }

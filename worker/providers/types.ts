@@ -82,7 +82,7 @@ export interface ProviderAnswer {
   apiBase: string;
   /** Usage known before the body is read (speech: priced by the text it speaks), for the answer's cost header on a streamed body. */
   usage?: UsageReport;
-  /** The provider's own response headers, passed on as LiteLLM does (`llm_provider-*`, and its x-ratelimit-* where no limit of ours applies). */
+  /** The provider's own response headers: its x-ratelimit-* are passed on where no limit of the gateway's applies. */
   providerHeaders?: Headers;
 }
 

@@ -18,7 +18,6 @@ import { endpointRefusal, providerFor } from '../providers/registry.ts';
 import type { Endpoint, ProviderAnswer } from '../providers/types.ts';
 import { gatewayState, type GatewayState } from '../state.ts';
 import { ENDPOINT_PATHS } from '../providers/openai-compatible/adapter.ts';
-import { replayAsStream } from '../cache/replay.ts';
 import { lead, lookup, planCache } from '../cache/response-cache.ts';
 import { cacheSettings } from '../cache/settings.ts';
 import { takeCacheFailures } from '../cache/store.ts';
@@ -29,7 +28,8 @@ import '../telemetry/sinks.ts';
 import { aliasOf, authorizeCall } from './call-access.ts';
 import { type CallContext, endUserOf } from './call-context.ts';
 import { recordRefusedCall, type Seen } from './refused-call.ts';
-import { admit, callHeaders, callOverrides, freeModel, DEFAULT_TIMEOUT_S, headerSnapshot, keyHeaders, reservationEstimate, storeAnswer, timingHeaders, validated, withoutCredentials } from './call-helpers.ts';
+import { admit, callHeaders, callOverrides, freeModel, DEFAULT_TIMEOUT_S, headerSnapshot, reservationEstimate, storeAnswer, validated, withoutCredentials } from './call-helpers.ts';
+import { cachedAnswer } from './cached-answer.ts';
 import { type CallResult, spendRecord } from './spend-record.ts';
 import { requireOwnPrevious, responsesRefusal } from './follow-up.ts';
 import { responseOwner } from '../providers/response-ids.ts';
@@ -122,12 +122,14 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
     if (admission) c.executionCtx.waitUntil(admission.release());
     throw err;
   }
-  const cache = await planCache(cacheSettings(state.config, c.env), endpoint, resolved.group, body, caller.kind === 'key' ? caller.policy.allowedCacheControls : undefined)
+  // A customer held to a region is answered from answers made in that region only: its own cache keys.
+  const region = admission?.modelRegion;
+  const cache = await planCache(cacheSettings(state.config, c.env), endpoint, region ? `${resolved.group}\nregion=${region}` : resolved.group, body, caller.kind === 'key' ? caller.policy.allowedCacheControls : undefined)
     .catch((err: unknown) => {
       if (admission) c.executionCtx.waitUntil(admission.release());
       throw err;
     });
-  let deployment = picked;
+  let deployment = (region && resolved.deployments.find((d) => d.params.region_name === region)) || picked;
   const ctx: CallContext = {
     callId,
     startedAt,
@@ -139,7 +141,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
     headers: requestHeaders,
     keepText: state.config.general_settings.store_prompts_in_spend_logs === true || langfuseWantsText(state.config, caller),
     storePrompts: state.config.general_settings.store_prompts_in_spend_logs === true,
-    ...(admission?.modelRegion ? { modelRegion: admission.modelRegion } : {}),
+    ...(region ? { modelRegion: region } : {}),
   };
   let overheadMs: number | undefined;
   // The client's headers without its credentials, for providers (anthropic-beta) and telemetry (langfuse_*): built once.
@@ -164,14 +166,10 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
     const cacheFailures = takeCacheFailures();
     if (cacheFailures) recordCacheFailures(c.env, c.executionCtx, cacheFailures);
     if (hit) {
-      const headers: Record<string, string> = { ...admission?.headers, ...callHeaders(ctx, ''), 'x-litellm-cache-key': cache.key, 'x-litellm-response-cost': '0' };
-      if (caller.kind === 'key') keyHeaders(headers, caller.policy, caller.policy.spend);
-      overheadMs = timingHeaders(headers, startedAt, 0);
+      const answered = cachedAnswer(ctx, hit, cache.key, admission);
+      overheadMs = answered.overheadMs;
       settle({ outcome: { usage: hit.usage, finishedAt: Date.now() }, cost: 0, apiBase: '', finishedAt: Date.now(), cacheKey: cache.key });
-      const includeUsage = (body.stream_options as { include_usage?: boolean } | null | undefined)?.include_usage === true;
-      return ctx.stream
-        ? new Response(replayAsStream(hit, includeUsage), { headers: { ...headers, 'content-type': 'text/event-stream', 'cache-control': 'no-cache' } })
-        : new Response(hit.json, { headers: { ...headers, 'content-type': 'application/json' } });
+      return answered.response;
     }
   }
   // This request fills the cache for the key; identical requests arriving meanwhile wait for it.

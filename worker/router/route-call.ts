@@ -145,7 +145,7 @@ export async function routeCall(input: RouteInput): Promise<Routed> {
     const now = Date.now();
     // As in LiteLLM, a group's only deployment is not cooled down unless there is somewhere to fall back to:
     // cooling it would only turn every request into a 429.
-    const coolable = deployments.length > 1 || fallbacksFor(config, requested, 'error', requested === input.requested ? input.clientFallbacks : undefined).length > 0;
+    const coolable = inRegion.length > 1 || fallbacksFor(config, requested, 'error', requested === input.requested ? input.clientFallbacks : undefined).length > 0;
     let available = coolable ? serving.filter((d) => !(health.cooldowns[d.id]! > now)) : serving;
     if (usageBased(strategy)) available = underDeploymentLimits(available, health, now);
     if (!available.length) {

@@ -8,10 +8,8 @@ import { budgets, type BudgetRow, type NewBudgetRow } from '../../../drizzle/sch
 import { verificationTokens } from '../../../drizzle/schema/keys.ts';
 import { endUsers, organizations } from '../../../drizzle/schema/principals.ts';
 import { teams } from '../../../drizzle/schema/teams.ts';
-import type { AdminContext } from '../../lib/context.ts';
 import { badRequest } from '../../lib/validation.ts';
 import { nextBudgetReset } from '../../../worker/limits/windows.ts';
-import { gatewayState } from '../../../worker/state.ts';
 import { dateTime, duration, jsonObject, limit, money } from '../principals/fields.ts';
 import type { Changes, Tx } from '../principals/mutation.ts';
 
@@ -31,10 +29,8 @@ export const MONEY_FIELDS = ['max_budget', 'soft_budget'] as const;
 
 type BudgetInput = { [K in keyof typeof budgetFields]?: NewBudgetRow[K] | null };
 
-/** `litellm_settings.timezone`: budget windows align to midnight there, as LiteLLM's do. */
-export async function budgetTimeZone(c: AdminContext): Promise<string> {
-  return (await gatewayState(c.env)).config.litellm_settings.timezone ?? 'UTC';
-}
+/** `litellm_settings.timezone` (UTC where it is not a zone Intl knows): one rule for every budget the admin API writes. */
+export { budgetTimeZone } from '../../lib/budget-limits.ts';
 
 /** When a window of `duration` opened now ends, or null without a duration. */
 export function resetAt(duration: string | null | undefined, timeZone: string, now = new Date()): Date | null {

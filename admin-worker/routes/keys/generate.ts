@@ -81,9 +81,9 @@ export async function generateKey(c: AdminContext): Promise<Response> {
 }
 
 /**
- * Same row, new hash: spend and settings carry over. With `grace_period` the
- * old hash stays in LiteLLM_DeprecatedVerificationToken until `revoke_at`;
- * without it the old key stops working at once.
+ * Same row, new hash: spend and settings carry over. The old hash goes to
+ * LiteLLM_DeprecatedVerificationToken, pointing at the new one: it keeps
+ * working until `revoke_at` with `grace_period`, stops at once without.
  */
 export async function regenerateKey(c: AdminContext): Promise<Response> {
   const data = await parseBody(c, regenerateKeySchema);
@@ -127,14 +127,12 @@ export async function regenerateKey(c: AdminContext): Promise<Response> {
       .where(eq(deprecatedVerificationTokens.active_token_id, oldToken))
       .returning({ token: deprecatedVerificationTokens.token });
     await tx.delete(deprecatedVerificationTokens).where(eq(deprecatedVerificationTokens.token, newToken));
-    if (graceSeconds > 0) {
-      const revokeAt = new Date(now.getTime() + graceSeconds * 1000);
-      await tx.insert(deprecatedVerificationTokens)
-        .values({ token: oldToken, active_token_id: newToken, revoke_at: revokeAt })
-        .onConflictDoUpdate({ target: deprecatedVerificationTokens.token, set: { active_token_id: newToken, revoke_at: revokeAt } });
-    } else {
-      await tx.delete(deprecatedVerificationTokens).where(eq(deprecatedVerificationTokens.token, oldToken));
-    }
+    // Without a grace period the old hash is revoked at once; its row stays, pointing at the new hash, so the
+    // gateway's limiter still counts what the key spent under its earlier hashes in its budget_limits windows.
+    const revokeAt = new Date(now.getTime() + graceSeconds * 1000);
+    await tx.insert(deprecatedVerificationTokens)
+      .values({ token: oldToken, active_token_id: newToken, revoke_at: revokeAt })
+      .onConflictDoUpdate({ target: deprecatedVerificationTokens.token, set: { active_token_id: newToken, revoke_at: revokeAt } });
     await writeAudit(tx, {
       caller: c.get('caller'), changedBy: changedBy(c), action: 'regenerated', table: TABLE, objectId: newToken,
       before: keyObject(existing, undefined, { withToken: false }),

@@ -1,4 +1,5 @@
 /** Reading organizations with their budget, memberships and teams. */
+import type { BudgetClock } from '../../lib/budget-limits.ts';
 import { eq, type SQL } from 'drizzle-orm';
 import type { NeonDatabase } from 'drizzle-orm/neon-serverless';
 import { budgets } from '../../../drizzle/schema/budgets.ts';
@@ -21,7 +22,7 @@ export async function findOrganization(db: Reader, id: string, options: { forUpd
 }
 
 /** Organizations matching `where`, each with `litellm_budget_table`, `members` and `teams` (LiteLLM_OrganizationTableWithMembers). */
-export async function organizationsJson(db: Reader, where?: SQL): Promise<Json[]> {
+export async function organizationsJson(db: Reader, where?: SQL, clock?: BudgetClock): Promise<Json[]> {
   const rows = await db.select({ org: organizations, budget: budgets }).from(organizations)
     .leftJoin(budgets, eq(budgets.budget_id, organizations.budget_id))
     .where(where).orderBy(organizations.created_at, organizations.organization_id);
@@ -34,11 +35,12 @@ export async function organizationsJson(db: Reader, where?: SQL): Promise<Json[]
     budget,
     members: members.filter((m) => m.organization_id === org.organization_id),
     teams: teamRows.filter((t) => t.organization_id === org.organization_id),
+    ...(clock ? { clock } : {}),
   }));
 }
 
-export async function organizationDetail(db: Reader, id: string): Promise<Json> {
-  const [row] = await organizationsJson(db, eq(organizations.organization_id, id));
+export async function organizationDetail(db: Reader, id: string, clock?: BudgetClock): Promise<Json> {
+  const [row] = await organizationsJson(db, eq(organizations.organization_id, id), clock);
   if (!row) throw organizationNotFound(id);
   return row;
 }

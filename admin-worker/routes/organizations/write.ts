@@ -1,4 +1,5 @@
 /** `/organization/new`, `/organization/update`, `/organization/delete`. */
+import { budgetClock } from '../../lib/budget-limits.ts';
 import { eq } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { verificationTokens } from '../../../drizzle/schema/keys.ts';
@@ -81,7 +82,7 @@ async function updateOrganization(c: AdminContext): Promise<Response> {
     await changes.audit({ action: 'updated', table: TABLE, objectId: row.organization_id, before: organizationJson(existing), after: organizationJson(row) });
     changes.refresh('org', row.organization_id);
   });
-  return c.json(await organizationDetail(c.get('db')().db, body.organization_id));
+  return c.json(await organizationDetail(c.get('db')().db, body.organization_id, await budgetClock(c)));
 }
 
 /**

@@ -17,12 +17,18 @@ export const candidateSchema = z.looseObject({
   index: z.number().int().nonnegative().optional(),
 });
 
+const modalityCounts = z.array(z.looseObject({ modality: z.string().optional(), tokenCount: count })).catch([]).optional();
+
 export const usageMetadataSchema = z.looseObject({
   promptTokenCount: count,
   candidatesTokenCount: count,
   cachedContentTokenCount: count,
   thoughtsTokenCount: count,
+  promptTokensDetails: modalityCounts,
+  candidatesTokensDetails: modalityCounts,
 });
+
+const imageTokens = (details: z.output<typeof modalityCounts>) => (details ?? []).filter((d) => d.modality === 'IMAGE').reduce((sum, d) => sum + (d.tokenCount ?? 0), 0);
 
 /** The parts of a GenerateContentResponse we read (one SSE event of a stream has the same shape). */
 export const geminiResponseSchema = z.looseObject({
@@ -46,7 +52,13 @@ export function finishReasonOf(reason: string | undefined, calledTools: boolean)
 /** promptTokenCount already includes cached tokens; thinking tokens are billed as output, as LiteLLM counts them. */
 export function geminiUsage(usage: z.output<typeof usageMetadataSchema> | undefined): UsageReport | undefined {
   if (!usage) return undefined;
-  return reportedUsage(usage.promptTokenCount ?? 0, (usage.candidatesTokenCount ?? 0) + (usage.thoughtsTokenCount ?? 0), usage.cachedContentTokenCount ?? 0);
+  const report = reportedUsage(usage.promptTokenCount ?? 0, (usage.candidatesTokenCount ?? 0) + (usage.thoughtsTokenCount ?? 0), usage.cachedContentTokenCount ?? 0);
+  // Images in and out (gemini-2.5-flash-image's) are priced at the model's image-token prices.
+  const imageIn = imageTokens(usage.promptTokensDetails);
+  const imageOut = imageTokens(usage.candidatesTokensDetails);
+  if (imageIn) report.imagePromptTokens = imageIn;
+  if (imageOut) report.imageCompletionTokens = imageOut;
+  return report;
 }
 
 export function geminiUsageExtras(usage: z.output<typeof usageMetadataSchema> | undefined): UsageExtras {
