@@ -30,6 +30,8 @@ model_list:
     litellm_params: {model: mock/us-only-2, mock_response: "served in us", region_name: us}
 router_settings:
   fallbacks: [{us-only-with-fallback: [chat]}]
+litellm_settings:
+  cache: true
 general_settings:
   master_key: os.environ/LITELLM_MASTER_KEY
 `;
@@ -55,15 +57,21 @@ async function admin(path: string, body: unknown): Promise<Json> {
   return json;
 }
 
-interface Served { text: string | null | undefined; region: string | null; modelId: string | null; fallbacks: string | null }
+interface Served { text: string | null | undefined; region: string | null; modelId: string | null; fallbacks: string | null; cacheKey: string | null }
 
-async function chat(apiKey: string, options: { user?: string; model?: string; headers?: Record<string, string> } = {}): Promise<Served> {
+let prompts = 0;
+
+/** One chat call; each with a prompt of its own (the cache is on) unless one is given. */
+async function chat(apiKey: string, options: { user?: string; model?: string; headers?: Record<string, string>; prompt?: string } = {}): Promise<Served> {
   const client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey, maxRetries: 0, defaultHeaders: options.headers });
   const { data, response } = await client.chat.completions
-    .create({ model: options.model ?? 'chat', messages: [{ role: 'user', content: 'hi' }], ...(options.user ? { user: options.user } : {}) })
+    .create({ model: options.model ?? 'chat', messages: [{ role: 'user', content: options.prompt ?? `hi ${++prompts}` }], ...(options.user ? { user: options.user } : {}) })
     .withResponse();
   const h = response.headers;
-  return { text: data.choices[0]?.message.content, region: h.get('x-litellm-model-region'), modelId: h.get('x-litellm-model-id'), fallbacks: h.get('x-litellm-attempted-fallbacks') };
+  return {
+    text: data.choices[0]?.message.content, region: h.get('x-litellm-model-region'), modelId: h.get('x-litellm-model-id'),
+    fallbacks: h.get('x-litellm-attempted-fallbacks'), cacheKey: h.get('x-litellm-cache-key'),
+  };
 }
 
 async function servedBy(n: number, call: () => Promise<Served>): Promise<Set<string>> {
@@ -104,6 +112,20 @@ describe('a customer\'s allowed_model_region', () => {
     expect(await chat(key, { model: 'us-only-with-fallback', user: 'acme-eu' })).toMatchObject({ text: 'served in eu', region: 'eu', fallbacks: '1' });
     // Without the customer the group serves as before.
     expect((await chat(key, { model: 'us-only' })).text).toBe('served in us');
+  });
+
+  it('never serves a region-bound call an answer cached from outside the region; its own answers are cached by region', async () => {
+    // An answer made outside the EU, cached for calls without a region.
+    let prompt = '';
+    for (let i = 0; i < 50 && !prompt; i++) {
+      const candidate = `cached question ${i}`;
+      if ((await chat(key, { prompt: candidate })).text !== 'served in eu') prompt = candidate;
+    }
+    expect(prompt).not.toBe('');
+    expect((await chat(key, { prompt })).cacheKey).not.toBeNull();
+    // The EU customer's same question is a miss, answered in the EU, then a hit of its own.
+    expect(await chat(key, { prompt, user: 'acme-eu' })).toMatchObject({ text: 'served in eu', cacheKey: null });
+    expect(await chat(key, { prompt, user: 'acme-eu' })).toMatchObject({ text: 'served in eu', region: 'eu', modelId: 'chat-eu', cacheKey: expect.any(String) });
   });
 
   it('follows /customer/update: a changed region applies to the next calls', async () => {
