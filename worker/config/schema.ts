@@ -96,6 +96,9 @@ export const routerSettingsSchema = z.object({
   allowed_fails_policy: z.record(str, posInt).optional(),
   model_group_alias: z.record(str, z.union([str, z.object({ model: str, hidden: bool.optional() })])).optional(),
   enable_pre_call_checks: bool.optional(),
+  /** Tag-based routing (router/eligible-deployments.ts): a request's tags pick the deployments with matching `tags`. */
+  enable_tag_filtering: bool.optional(),
+  tag_filtering_match_any: bool.optional(),
   redis_host: str.optional(),
   redis_port: posInt.optional(),
   redis_password: str.optional(),

@@ -1,6 +1,7 @@
 import type { Caller } from '../auth/authenticate.ts';
 import type { DeploymentRef } from '../models/deployments.ts';
 import type { Endpoint, RequestHeaders } from '../providers/types.ts';
+import type { GatewayState } from '../state.ts';
 
 export type CallType = 'acompletion' | 'atext_completion' | 'aembedding' | 'aresponses' | 'amoderation' | 'aimage_generation' | 'aspeech' | 'atranscription' | 'aimage_edit' | 'arerank';
 
@@ -50,4 +51,19 @@ export function requestTags(ctx: Pick<CallContext, 'body' | 'headers'>): string[
 export function endUserOf(ctx: Pick<CallContext, 'body' | 'headers'>): string | null {
   const user = typeof ctx.body.user === 'string' && ctx.body.user ? ctx.body.user : ctx.headers.get('x-litellm-end-user-id');
   return user ? user.slice(0, 256) : null;
+}
+
+/** How a route calls the model-call path (model-call.ts handleModelCall). */
+export interface ModelCallOptions {
+  /** Azure-style paths name the model group in the path. */
+  modelFromPath?: string;
+  /**
+   * An OpenAI-format body another route already read and translated (the
+   * Anthropic-format /v1/messages); it is validated like a client's.
+   */
+  body?: Record<string, unknown>;
+  /** A body that is not JSON (a transcription's multipart form), read after the key is checked; validated like a client's. */
+  readBody?: (request: Request, maxBytes: number) => Promise<Record<string, unknown>>;
+  /** The model group of a request that names none (moderations, as in LiteLLM); a 400 when there is none either. */
+  defaultModel?: (config: GatewayState['config']) => string | undefined;
 }

@@ -16,7 +16,7 @@ import { DEFAULT_MAX_FORM_BYTES } from '../openai/read-form.ts';
 import { estimateTokens } from '../providers/openai-compatible/usage.ts';
 import { endpointRefusal, providerFor } from '../providers/registry.ts';
 import type { Endpoint, ProviderAnswer } from '../providers/types.ts';
-import { gatewayState, type GatewayState } from '../state.ts';
+import { gatewayState } from '../state.ts';
 import { ENDPOINT_PATHS } from '../providers/openai-compatible/adapter.ts';
 import { lead, lookup, planCache } from '../cache/response-cache.ts';
 import { cacheSettings } from '../cache/settings.ts';
@@ -26,7 +26,8 @@ import { recordCacheFailures, recordCacheLookup } from '../telemetry/metrics/hoo
 import { langfuseWantsText } from '../telemetry/langfuse/logging-settings.ts';
 import '../telemetry/sinks.ts';
 import { aliasOf, authorizeCall } from './call-access.ts';
-import { type CallContext, endUserOf } from './call-context.ts';
+import { type CallContext, endUserOf, type ModelCallOptions, requestTags } from './call-context.ts';
+import { routingTags } from '../router/eligible-deployments.ts';
 import { recordRefusedCall, type Seen } from './refused-call.ts';
 import { admit, callHeaders, callOverrides, freeModel, DEFAULT_TIMEOUT_S, headerSnapshot, reservationEstimate, storeAnswer, validated, withoutCredentials } from './call-helpers.ts';
 import { cachedAnswer } from './cached-answer.ts';
@@ -36,29 +37,15 @@ import { responseOwner } from '../providers/response-ids.ts';
 import { answerResponse } from './answer-headers.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
-
+export type { ModelCallOptions };
 
 /**
  * One model call, the hot path of ARCHITECTURE.md: validate the body,
  * authenticate, check model access, pick a deployment, call the provider,
  * stream or return its answer with LiteLLM's headers, and settle the spend
- * record after the response (`waitUntil`), for failures too.
+ * record after the response (`waitUntil`), for failures too. A refusal
+ * before any provider is recorded by recordRefusedCall (refused-call.ts).
  */
-export interface ModelCallOptions {
-  /** Azure-style paths name the model group in the path. */
-  modelFromPath?: string;
-  /**
-   * An OpenAI-format body another route already read and translated (the
-   * Anthropic-format /v1/messages); it is validated like a client's.
-   */
-  body?: Record<string, unknown>;
-  /** A body that is not JSON (a transcription's multipart form), read after the key is checked; validated like a client's. */
-  readBody?: (request: Request, maxBytes: number) => Promise<Record<string, unknown>>;
-  /** The model group of a request that names none (moderations, as in LiteLLM); a 400 when there is none either. */
-  defaultModel?: (config: GatewayState['config']) => string | undefined;
-}
-
-/** A model call; a refusal before any provider is recorded by recordRefusedCall (refused-call.ts). */
 export async function handleModelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<string, unknown>>, options: ModelCallOptions = {}): Promise<Response> {
   const seen: Seen = {};
   try {
@@ -202,6 +189,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
     const requestTimeoutS = state.config.litellm_settings.request_timeout ?? DEFAULT_TIMEOUT_S;
     const routed = await routeCall({
       env: c.env, ctx: c.executionCtx, state, catalog, requested: routedName, stream: ctx.stream, promptTokens, caller, region: ctx.modelRegion,
+      tags: state.config.router_settings.enable_tag_filtering ? routingTags(requestTags(ctx), caller.kind === 'key' ? caller.policy : undefined) : undefined,
       refusal: (d) => endpointRefusal(d, endpoint, mocked) ?? responses?.(d),
       clientFallbacks: Array.isArray(body.fallbacks) ? body.fallbacks.filter((f): f is string => typeof f === 'string') : undefined,
       deadline: startedAt + Math.max(requestTimeoutS, overrides?.timeoutS ?? 0) * 1000,

@@ -11,6 +11,7 @@ import { countCall, groupHealth, reportOutcome, trackInFlight } from './health.t
 import { resolveGroup } from './resolve-group.ts';
 import { allowedFailsFor, backoffMs, isContextWindowError, isRequestError, retriesFor } from './retry-policy.ts';
 import { choose, type RoutingStrategy, underDeploymentLimits, usageBased } from './strategies.ts';
+import { eligibleDeployments } from './eligible-deployments.ts';
 
 interface WaitUntil { waitUntil(p: Promise<unknown>): void }
 
@@ -24,6 +25,8 @@ export interface RouteInput {
   requested: string;
   /** Why a deployment cannot serve this call's endpoint (a provider without /responses), undefined when it can: such deployments are skipped. */
   refusal?: (d: DeploymentRef) => GatewayError | undefined;
+  /** The call's tags (its own, its key's and team's), for tag-based routing when `enable_tag_filtering` is on. */
+  tags?: readonly string[] | undefined;
   /** The end user's `allowed_model_region`: only deployments whose `region_name` is this one may serve the call. */
   region?: string | undefined;
   /** The client's own `fallbacks` (LiteLLM's request-body field). */
@@ -113,16 +116,13 @@ export async function routeCall(input: RouteInput): Promise<Routed> {
       continue;
     }
     groupsTried++;
-    const inRegion = input.region ? deployments.filter((d) => d.params.region_name === input.region) : deployments;
-    if (!inRegion.length) {
-      // As LiteLLM's pre-call checks do: a deployment outside the end user's region is never called, whatever else is left.
-      lastError = new GatewayError(`No deployment of model group ${group} is in the end user's allowed region (allowed_model_region=${input.region}): set region_name on its deployments`, {
-        status: 400, type: 'bad_request_error', param: 'model',
-      });
+    const eligible = eligibleDeployments(deployments, input, config.router_settings, requested, group);
+    if (eligible instanceof GatewayError) {
+      lastError = eligible;
       fallBack(requested, 'error');
       continue;
     }
-    const fitting = inRegion.filter((d) => {
+    const fitting = eligible.filter((d) => {
       const window = contextWindow(d);
       return window === undefined || input.promptTokens <= window;
     });
@@ -145,7 +145,7 @@ export async function routeCall(input: RouteInput): Promise<Routed> {
     const now = Date.now();
     // As in LiteLLM, a group's only deployment is not cooled down unless there is somewhere to fall back to:
     // cooling it would only turn every request into a 429.
-    const coolable = inRegion.length > 1 || fallbacksFor(config, requested, 'error', requested === input.requested ? input.clientFallbacks : undefined).length > 0;
+    const coolable = eligible.length > 1 || fallbacksFor(config, requested, 'error', requested === input.requested ? input.clientFallbacks : undefined).length > 0;
     let available = coolable ? serving.filter((d) => !(health.cooldowns[d.id]! > now)) : serving;
     if (usageBased(strategy)) available = underDeploymentLimits(available, health, now);
     if (!available.length) {
