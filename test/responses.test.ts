@@ -106,10 +106,10 @@ describe('/v1/responses', () => {
     });
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ error: { message: expect.stringContaining('input must be a string or a list of input items'), param: 'input' } });
-    // A background response is counted when fetched finished; streamed as well, it would be counted twice.
-    const background = await client.responses.create({ model: 'gpt-4o', input: 'hi', background: true, stream: true }).catch((e: unknown) => e);
+    // A background response would be answered later, through a route the gateway does not serve: it could not be counted.
+    const background = await client.responses.create({ model: 'gpt-4o', input: 'hi', background: true }).catch((e: unknown) => e);
     expect(background).toBeInstanceOf(OpenAI.BadRequestError);
-    expect((background as InstanceType<typeof OpenAI.APIError>).message).toContain('background: true with stream: true is not supported');
+    expect((background as InstanceType<typeof OpenAI.APIError>).message).toContain('background: true is not supported');
     expect(fake.requests).toHaveLength(0);
   });
 

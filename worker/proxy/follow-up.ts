@@ -32,11 +32,6 @@ export function responsesRefusal(body: Record<string, unknown>, mocked: boolean)
  * out. The master key may continue any.
  */
 export function requireOwnPrevious(caller: Caller, body: Record<string, unknown>, key: string): void {
-  // A background response is counted when it is fetched finished (routes/background-responses.ts); streamed as it is
-  // made, it would be counted twice (its stream's usage, then a fetch's): that combination is not served.
-  if (body.background === true && body.stream === true) {
-    throw new GatewayError('background: true with stream: true is not supported through the gateway: create the response in the background, then fetch it with GET /v1/responses/{id}', { status: 400, type: 'bad_request_error', param: 'stream' });
-  }
   if (typeof body.previous_response_id !== 'string') return;
   if (!ownsResponse(caller, decodeResponseId(body.previous_response_id), key)) {
     throw new GatewayError(`Previous response with id '${(body.previous_response_id as string).slice(0, 200)}' not found.`, { status: 404, type: 'not_found_error', param: 'previous_response_id' });

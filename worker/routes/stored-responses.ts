@@ -9,7 +9,6 @@ import { decodeResponseId, managedResponseId, ownsResponse } from '../providers/
 import { PROVIDERS } from '../providers/registry.ts';
 import type { StoredResponseRequest } from '../providers/types.ts';
 import { gatewayState } from '../state.ts';
-import { recordFinishedBackground } from './background-responses.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
 
@@ -18,8 +17,7 @@ type Ctx = Context<{ Bindings: GatewayEnv }>;
  * `GET /v1/responses/{id}`, `DELETE /v1/responses/{id}`, `GET /v1/responses/{id}/input_items` and
  * `POST /v1/responses/{id}/cancel`, each sent to the deployment the id names, with its credentials,
  * for a key that may call that deployment's model group. The answer is the provider's, the response's
- * own id the gateway's again. Not counted (no tokens change hands), but for a background response's first
- * fetch that finds it finished (background-responses.ts).
+ * own id the gateway's again. Not counted: no tokens change hands.
  */
 export function storedResponse(method: StoredResponseRequest['method'], suffix: StoredResponseRequest['suffix']) {
   return async (c: Ctx): Promise<Response> => {
@@ -28,7 +26,7 @@ export function storedResponse(method: StoredResponseRequest['method'], suffix: 
     const id = c.req.param('id') ?? '';
     const query = [...new URL(c.req.url).searchParams];
     if (query.some(([name, value]) => name === 'stream' && value !== 'false')) {
-      throw new GatewayError('stream is not supported here: fetch the background response whole (it is counted when fetched finished)', { status: 400, type: 'bad_request_error', param: 'stream' });
+      throw new GatewayError('stream is not supported here: it streams a background response, and background responses are not served through the gateway', { status: 400, type: 'bad_request_error', param: 'stream' });
     }
     const decoded = decodeResponseId(id);
     const notFound = () => new GatewayError(`Response with id '${id.slice(0, 200)}' not found: the gateway did not give out this id`, {
@@ -59,8 +57,6 @@ export function storedResponse(method: StoredResponseRequest['method'], suffix: 
     // The response itself (or its deletion) names it by the provider's id: the client knows the gateway's.
     if (body && typeof body === 'object' && (body as { id?: unknown }).id === decoded.responseId) {
       const response = body as { id: string; previous_response_id?: unknown };
-      // A background response fetched finished: its usage is counted now (once; see background-responses.ts).
-      if (method === 'GET' && suffix === '' && res.ok) recordFinishedBackground(c, state, caller, deployment, id, body as Record<string, unknown>);
       response.id = id;
       // The response it continued is the same owner's, named as the gateway names it.
       if (typeof response.previous_response_id === 'string' && decoded.owner) {

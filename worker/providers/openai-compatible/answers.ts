@@ -8,17 +8,13 @@ const decoder = new TextDecoder();
 /** A Responses API answer: its usage and text read from the whole of it, and its id the one the client is to see. */
 export function responsesAnswer(bytes: ArrayBuffer, call: ProviderCall, clientId: (id: string) => string): Pick<ProviderAnswer, 'body' | 'outcome'> {
   const text = decoder.decode(bytes);
-  let parsed: { id?: unknown; previous_response_id?: unknown; usage?: unknown; output?: unknown; background?: unknown; status?: unknown } | undefined;
+  let parsed: { id?: unknown; previous_response_id?: unknown; usage?: unknown; output?: unknown } | undefined;
   try {
     parsed = JSON.parse(text) as typeof parsed;
   } catch {
     // a 200 that is not JSON: passed on, counted as unknown usage
   }
-  // A background response comes back queued: nothing is spent yet (its usage is counted when it is fetched finished).
-  const queued = parsed?.background === true && (parsed.status === 'queued' || parsed.status === 'in_progress');
-  const estimate = queued
-    ? { promptTokens: 0, completionTokens: 0, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: true }
-    : { promptTokens: call.promptTokenEstimate, completionTokens: 0, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: false };
+  const estimate = { promptTokens: call.promptTokenEstimate, completionTokens: 0, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: false };
   const answer = responsesOutputText(parsed?.output);
   const outcome: CallOutcome = { usage: readOpenAIUsage(parsed?.usage as never) ?? estimate, finishedAt: Date.now(), ...(typeof answer === 'string' ? { responseText: answer } : {}) };
   if (!parsed || typeof parsed.id !== 'string') return { body: bytes, outcome: Promise.resolve(outcome) };
@@ -78,7 +74,7 @@ export function jsonOutcome(bytes: ArrayBuffer, call: ProviderCall): CallOutcome
 }
 
 /** A Responses API answer's text: its `output_text` parts, joined (the SDKs' `output_text`); undefined without any. */
-export function responsesOutputText(output: unknown): string | undefined {
+function responsesOutputText(output: unknown): string | undefined {
   if (!Array.isArray(output)) return undefined;
   const parts: string[] = [];
   for (const item of output as { type?: unknown; content?: unknown }[]) {
