@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { adoptLimitWindows, parseBudgetLimits, withWindowSpend } from './budget-limits.ts';
-import { type AdmitRequest, closeBudgetWindow, type Counters, freshCounters, reserve, settleReservation, sweepExpired } from './counters.ts';
+import { type AdmitRequest, closeBudgetWindow, type Counters, freshCounters, reserve, settleReservation } from './counters.ts';
 import { checkAdmission } from './entity-check.ts';
 import { grantLease } from './leases.ts';
 import { type EntityPolicy, missingPolicy } from './policy.ts';
@@ -78,16 +78,6 @@ describe('admission under budget_limits', () => {
     expect(lease?.cost).toBeCloseTo(0.01, 10);
     c.limitWindows!['24h']!.spend = 0.999;
     expect(grantLease(policy, c, { ...request(0.001, 'r3'), holder: 'other' }, NOW, 200)).toBeUndefined();
-  });
-
-  it('holds a lease against the window until it comes back, however long its requests run', () => {
-    const c: Counters = freshCounters(policy, 'UTC');
-    const first = grantLease(policy, c, { ...request(0.001, 'r4'), holder: 'a' }, NOW, 200);
-    expect(first?.cost).toBeCloseTo(0.01, 10);
-    // A minute on (a long stream still running under the lease), the lease is still held: the next one is sized on what is left after it.
-    sweepExpired(c, policy, NOW + 60_000, 'UTC');
-    const second = grantLease(policy, c, { ...request(0.001, 'r5'), holder: 'b' }, NOW + 60_000, 200);
-    expect(second?.cost).toBeCloseTo((0.1 - 0.01) * 0.1, 10);
   });
 });
 

@@ -1,5 +1,5 @@
 import { limitRoom, spendInWindows } from './budget-limits.ts';
-import { type AdmitRequest, type Counters, RESERVATION_TTL_MS } from './counters.ts';
+import type { AdmitRequest, Counters } from './counters.ts';
 import { budgetCap, type EntityPolicy } from './policy.ts';
 
 /**
@@ -91,10 +91,7 @@ export function grantLease(policy: EntityPolicy, c: Counters, req: AdmitRequest,
   const leaseId = `lease-${crypto.randomUUID()}`;
   if (policy.rpmLimit !== null && c.requests) c.requests.level -= requests;
   if (policy.tpmLimit !== null && c.tokens) c.tokens.level -= tokens;
-  // Held against the limits until it comes back, which is when the last request admitted under it is done (a long
-  // stream's minutes later): a lease forgotten earlier would let the next ones take the same room again. Only an
-  // isolate that died never returns its lease; that hold ends with any request's (RESERVATION_TTL_MS).
-  c.reservations[leaseId] = { cost, tokens, requests, model: req.model, expiresAt: t + RESERVATION_TTL_MS, leaseUntil: t + LEASE_MS, ...(req.holder ? { holder: req.holder } : {}) };
+  c.reservations[leaseId] = { cost, tokens, requests, model: req.model, expiresAt: t + LEASE_MS * 3, leaseUntil: t + LEASE_MS, ...(req.holder ? { holder: req.holder } : {}) };
   return { leaseId, requests, tokens, cost, expiresAt: t + LEASE_MS };
 }
 
