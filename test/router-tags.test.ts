@@ -27,6 +27,8 @@ model_list:
     litellm_params: {model: mock/y, mock_response: "untagged"}
 router_settings:
   enable_tag_filtering: true
+litellm_settings:
+  cache: true
 general_settings:
   master_key: os.environ/LITELLM_MASTER_KEY
 `;
@@ -48,18 +50,23 @@ async function admin(path: string, body: unknown): Promise<Json> {
   return json;
 }
 
-async function served(apiKey: string, options: { model?: string; tags?: string[] } = {}, times = 8): Promise<{ texts: Set<string>; ids: Set<string> }> {
+let prompts = 0;
+
+/** `times` calls, each with a prompt of its own (the cache is on) unless one is given; what served them. */
+async function served(apiKey: string, options: { model?: string; tags?: string[]; prompt?: string } = {}, times = 8): Promise<{ texts: Set<string>; ids: Set<string>; cacheKeys: Set<string | null> }> {
   const client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey, maxRetries: 0 });
   const texts = new Set<string>();
   const ids = new Set<string>();
+  const cacheKeys = new Set<string | null>();
   for (let i = 0; i < times; i++) {
     const { data, response } = await client.chat.completions.create({
-      model: options.model ?? 'fake-openai-endpoint', messages: [{ role: 'user', content: 'hi' }], ...(options.tags ? { metadata: { tags: options.tags } } as never : {}),
+      model: options.model ?? 'fake-openai-endpoint', messages: [{ role: 'user', content: options.prompt ?? `hi ${++prompts}` }], ...(options.tags ? { metadata: { tags: options.tags } } as never : {}),
     }).withResponse();
     texts.add(String(data.choices[0]?.message.content));
     ids.add(response.headers.get('x-litellm-model-id') ?? '');
+    cacheKeys.add(response.headers.get('x-litellm-cache-key'));
   }
-  return { texts, ids };
+  return { texts, ids, cacheKeys };
 }
 
 describe('tag-based routing', () => {
@@ -82,6 +89,14 @@ describe('tag-based routing', () => {
     expect((err as InstanceType<typeof OpenAI.APIError>).message).toContain('Not allowed to access model due to tags configuration. Passed model=no-default and tags=["teamC"]');
     expect((await served(TEST_MASTER_KEY, { model: 'no-default', tags: ['teamA'] })).texts).toEqual(new Set(['team a only']));
     expect((await served(TEST_MASTER_KEY, { model: 'no-default' }, 30)).texts).toEqual(new Set(['team a only', 'untagged']));
+  });
+
+  it('keeps cached answers apart by tags: a team is never answered from another team\'s deployment', async () => {
+    expect(await served(TEST_MASTER_KEY, { tags: ['teamA'], prompt: 'shared question' }, 1)).toMatchObject({ texts: new Set(['team a']), cacheKeys: new Set([null]) });
+    expect(await served(TEST_MASTER_KEY, { tags: ['teamB'], prompt: 'shared question' }, 1)).toMatchObject({ texts: new Set(['team b']), cacheKeys: new Set([null]) });
+    const again = await served(TEST_MASTER_KEY, { tags: ['teamB'], prompt: 'shared question' }, 1);
+    expect(again).toMatchObject({ texts: new Set(['team b']), ids: new Set(['team-b-model']) });
+    expect([...again.cacheKeys][0]).toEqual(expect.any(String));
   });
 
   it('routes by a team\'s tags (its metadata) and a key\'s own tags, for every key of the team', async () => {

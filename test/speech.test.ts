@@ -31,6 +31,9 @@ model_list:
   - model_name: tts
     litellm_params: {model: openai/tts-1, api_base: "${fake.url}/v1", api_key: sk-upstream-tts-0001}
     model_info: {mode: audio_speech, input_cost_per_character: 0.000015}
+  - model_name: tts-quick
+    litellm_params: {model: openai/tts-1, api_base: "${fake.url}/v1", api_key: sk-upstream-tts-0005, timeout: 1}
+    model_info: {input_cost_per_character: 0.000015}
   - model_name: tts-hd
     litellm_params: {model: openai/tts-1-hd, api_base: "${fake.url}/v1", api_key: sk-upstream-tts-0004}
   - model_name: azure-tts
@@ -97,6 +100,46 @@ describe('/v1/audio/speech', () => {
     const row = await eventually(() => spendLogRow(stack.db.url, res.headers.get('x-litellm-call-id') ?? ''));
     expect(row).toMatchObject({ call_type: 'aspeech', status: 'success' });
     expect(row.spend as number).toBeCloseTo(5 * 0.000015, 12);
+  });
+
+  it('bounds the wait for the audio\'s first bytes by the timeout, not how long the rest takes to play', async () => {
+    // The rest comes after more than the deployment's 1 s timeout: a client reading at playback pace gets it all.
+    fake.enqueue({
+      kind: 'handler',
+      handle: async (_req, res) => {
+        res.writeHead(200, { 'content-type': 'audio/mpeg' });
+        res.write(AUDIO.subarray(0, 4));
+        await new Promise((r) => setTimeout(r, 1_500));
+        res.end(AUDIO.subarray(4));
+      },
+    });
+    const res = await client.audio.speech.create({ model: 'tts-quick', input: 'Hello', voice: 'alloy' });
+    expect(Buffer.from(await res.arrayBuffer())).toEqual(AUDIO);
+    // A provider whose first byte is later than that is cut off: a timeout.
+    fake.enqueue({ kind: 'handler', handle: async (_req, res) => { res.writeHead(200, { 'content-type': 'audio/mpeg' }); await new Promise((r) => setTimeout(r, 2_500)); res.end(AUDIO); } });
+    const late = await client.audio.speech.create({ model: 'tts-quick', input: 'Hello', voice: 'alloy' }, { headers: { 'x-litellm-num-retries': '0' } }).catch((e: unknown) => e);
+    expect(late).toBeInstanceOf(OpenAI.APIError);
+    expect((late as InstanceType<typeof OpenAI.APIError>).status).toBe(408);
+  });
+
+  it('records a speech the client stopped listening to, priced as a whole', async () => {
+    fake.enqueue({
+      kind: 'handler',
+      handle: async (_req, res) => {
+        res.writeHead(200, { 'content-type': 'audio/mpeg' });
+        res.write(AUDIO.subarray(0, 4));
+        await new Promise((r) => setTimeout(r, 500));
+        res.end(AUDIO.subarray(4));
+      },
+    });
+    const controller = new AbortController();
+    const res = await client.audio.speech.create({ model: 'tts', input: 'Hello there', voice: 'alloy' }, { signal: controller.signal });
+    await res.body!.getReader().read();
+    controller.abort();
+    // The text was spoken (the provider charges for it): the call is priced by its characters all the same.
+    const row = await eventually(() => spendLogRow(stack.db.url, res.headers.get('x-litellm-call-id') ?? ''));
+    expect(row).toMatchObject({ call_type: 'aspeech', status: 'success' });
+    expect(row.spend as number).toBeCloseTo(11 * 0.000015, 12);
   });
 
   it('reaches Azure OpenAI\'s deployment path', async () => {

@@ -1,12 +1,12 @@
 /**
  * A provider's body passed on as it arrives (audio, say), pulled as the
  * client reads (nothing read ahead); `ended` settles once, when the body has
- * been delivered, broke (with the error) or the client stopped reading.
+ * been delivered, broke (with the error) or the client stopped reading (aborted).
  */
-export function relayBytes(body: ReadableStream<Uint8Array>): { body: ReadableStream<Uint8Array>; ended: Promise<{ error?: unknown }> } {
+export function relayBytes(body: ReadableStream<Uint8Array>): { body: ReadableStream<Uint8Array>; ended: Promise<{ error?: unknown; aborted?: true }> } {
   const reader = body.getReader();
-  let settle: (end: { error?: unknown }) => void = () => undefined;
-  const ended = new Promise<{ error?: unknown }>((resolve) => {
+  let settle: (end: { error?: unknown; aborted?: true }) => void = () => undefined;
+  const ended = new Promise<{ error?: unknown; aborted?: true }>((resolve) => {
     settle = (end) => {
       settle = () => undefined;
       resolve(end);
@@ -30,7 +30,7 @@ export function relayBytes(body: ReadableStream<Uint8Array>): { body: ReadableSt
       }
     },
     cancel(reason) {
-      settle({});
+      settle({ aborted: true });
       return reader.cancel(reason);
     },
   }, { highWaterMark: 0 });

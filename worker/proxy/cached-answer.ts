@@ -1,4 +1,7 @@
 import { replayAsStream } from '../cache/replay.ts';
+import type { TollgateConfig } from '../config/schema.ts';
+import type { DeploymentRef } from '../models/deployments.ts';
+import { eligibleDeployments } from '../router/eligible-deployments.ts';
 import type { CachedAnswer } from '../cache/store.ts';
 import type { Admission } from '../limits/admission-answer.ts';
 import { callHeaders, keyHeaders, timingHeaders } from './call-helpers.ts';
@@ -18,4 +21,20 @@ export function cachedAnswer(ctx: CallContext, hit: CachedAnswer, cacheKey: stri
     ? new Response(replayAsStream(hit, includeUsage), { headers: { ...headers, 'content-type': 'text/event-stream', 'cache-control': 'no-cache' } })
     : new Response(hit.json, { headers: { ...headers, 'content-type': 'application/json' } });
   return { response, overheadMs };
+}
+
+/**
+ * Where a call held to a region or routed by tags may be answered from: the
+ * cache group its answers are kept under (a region's and a tag set's apart,
+ * so none is served an answer made by a deployment it may not use), and the
+ * first deployment it may use, named by a cache hit's headers.
+ */
+export function routingScope(
+  resolved: { group: string; deployments: DeploymentRef[] }, region: string | undefined, tags: readonly string[] | undefined,
+  settings: Pick<TollgateConfig['router_settings'], 'enable_tag_filtering' | 'tag_filtering_match_any'>,
+): { cacheGroup: string; first?: DeploymentRef } {
+  if (!region && !tags) return { cacheGroup: resolved.group };
+  const eligible = eligibleDeployments(resolved.deployments, { region, tags }, settings, resolved.group, resolved.group);
+  const cacheGroup = `${resolved.group}${region ? `\nregion=${region}` : ''}${tags ? `\ntags=${[...tags].sort().join(',')}` : ''}`;
+  return Array.isArray(eligible) && eligible[0] ? { cacheGroup, first: eligible[0] } : { cacheGroup };
 }

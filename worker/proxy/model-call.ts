@@ -30,7 +30,7 @@ import { type CallContext, endUserOf, type ModelCallOptions, requestTags } from 
 import { routingTags } from '../router/eligible-deployments.ts';
 import { recordRefusedCall, type Seen } from './refused-call.ts';
 import { admit, callHeaders, callOverrides, freeModel, DEFAULT_TIMEOUT_S, headerSnapshot, reservationEstimate, storeAnswer, validated, withoutCredentials } from './call-helpers.ts';
-import { cachedAnswer } from './cached-answer.ts';
+import { cachedAnswer, routingScope } from './cached-answer.ts';
 import { type CallResult, spendRecord } from './spend-record.ts';
 import { requireOwnPrevious, responsesRefusal } from './follow-up.ts';
 import { responseOwner } from '../providers/response-ids.ts';
@@ -111,12 +111,14 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   }
   // A customer held to a region is answered from answers made in that region only: its own cache keys.
   const region = admission?.modelRegion;
-  const cache = await planCache(cacheSettings(state.config, c.env), endpoint, region ? `${resolved.group}\nregion=${region}` : resolved.group, body, caller.kind === 'key' ? caller.policy.allowedCacheControls : undefined)
+  const tags = state.config.router_settings.enable_tag_filtering ? routingTags(requestTags({ body, headers: requestHeaders }), caller.kind === 'key' ? caller.policy : undefined) : undefined;
+  const scope = routingScope(resolved, region, tags, state.config.router_settings);
+  const cache = await planCache(cacheSettings(state.config, c.env), endpoint, scope.cacheGroup, body, caller.kind === 'key' ? caller.policy.allowedCacheControls : undefined)
     .catch((err: unknown) => {
       if (admission) c.executionCtx.waitUntil(admission.release());
       throw err;
     });
-  let deployment = (region && resolved.deployments.find((d) => d.params.region_name === region)) || picked;
+  let deployment = scope.first ?? picked;
   const ctx: CallContext = {
     callId,
     startedAt,
@@ -189,7 +191,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
     const requestTimeoutS = state.config.litellm_settings.request_timeout ?? DEFAULT_TIMEOUT_S;
     const routed = await routeCall({
       env: c.env, ctx: c.executionCtx, state, catalog, requested: routedName, stream: ctx.stream, promptTokens, caller, region: ctx.modelRegion,
-      tags: state.config.router_settings.enable_tag_filtering ? routingTags(requestTags(ctx), caller.kind === 'key' ? caller.policy : undefined) : undefined,
+      tags,
       refusal: (d) => endpointRefusal(d, endpoint, mocked) ?? responses?.(d),
       clientFallbacks: Array.isArray(body.fallbacks) ? body.fallbacks.filter((f): f is string => typeof f === 'string') : undefined,
       deadline: startedAt + Math.max(requestTimeoutS, overrides?.timeoutS ?? 0) * 1000,

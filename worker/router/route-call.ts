@@ -118,7 +118,8 @@ export async function routeCall(input: RouteInput): Promise<Routed> {
     groupsTried++;
     const eligible = eligibleDeployments(deployments, input, config.router_settings, requested, group);
     if (eligible instanceof GatewayError) {
-      lastError = eligible;
+      // A fallback group no deployment of which may serve the call does not hide the error that sent it there.
+      lastError ??= eligible;
       fallBack(requested, 'error');
       continue;
     }

@@ -90,8 +90,10 @@ export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapte
         const asked = (fields.stream_options ?? {}) as Record<string, unknown>;
         fields.stream_options = { ...asked, include_usage: true };
       }
-      // A plain call is bounded as a whole (a native timer); a stream until its first body byte, so its timer is cleared then.
-      const streamGuard = call.stream ? new AbortController() : undefined;
+      // A plain call is bounded as a whole (a native timer); a stream, and speech (audio passed on as it comes, at the
+      // client's pace), until its first body byte, so its timer is cleared then.
+      const relayed = call.stream || call.endpoint === 'speech';
+      const streamGuard = relayed ? new AbortController() : undefined;
       const timer = streamGuard ? setTimeout(() => streamGuard.abort(), call.timeoutMs) : undefined;
       const signal = streamGuard?.signal ?? AbortSignal.timeout(call.timeoutMs);
       let res: Response;
@@ -107,7 +109,7 @@ export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapte
         if (timer) clearTimeout(timer);
         throw signal.aborted ? timeoutError(flavor.label, flavor.id, call.timeoutMs) : connectionError(flavor.label, flavor.id, err);
       }
-      if (!res.ok || !call.stream || !res.body) {
+      if (!res.ok || !relayed || !res.body) {
         if (timer) clearTimeout(timer);
         if (!res.ok) throw await upstreamError(res, flavor.label, flavor.id, [target.secret]);
       }
@@ -136,11 +138,19 @@ export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapte
       }
       if (call.endpoint === 'speech' && res.body) {
         // Audio, passed on as it arrives (a voice app plays the first bytes at once) with its type; priced per character spoken.
+        let first: ReadableStream<Uint8Array>;
+        try {
+          first = await withFirstChunk(res.body);
+        } catch (err) {
+          throw signal.aborted ? timeoutError(flavor.label, flavor.id, call.timeoutMs) : connectionError(flavor.label, flavor.id, err);
+        } finally {
+          if (timer) clearTimeout(timer);
+        }
         const characters = typeof call.body.input === 'string' ? call.body.input.length : 0;
         const usage = { promptTokens: 0, completionTokens: 0, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: true, characters };
-        const relay = relayBytes(res.body);
-        const outcome = relay.ended.then(({ error }) => ({
-          usage, finishedAt: Date.now(), ...(error ? { error: signal.aborted ? timeoutError(flavor.label, flavor.id, call.timeoutMs) : connectionError(flavor.label, flavor.id, error) } : {}),
+        const relay = relayBytes(first);
+        const outcome = relay.ended.then(({ error, aborted }) => ({
+          usage, finishedAt: Date.now(), ...(aborted ? { aborted } : {}), ...(error ? { error: connectionError(flavor.label, flavor.id, error) } : {}),
         }));
         return { status: 200, contentType: res.headers.get('content-type') ?? 'audio/mpeg', body: relay.body, usage, outcome, apiBase, providerHeaders };
       }
