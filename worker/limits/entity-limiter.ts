@@ -81,8 +81,9 @@ export class EntityLimiter extends DurableObject<GatewayEnv> {
   }
 
   #takeBack(c: Counters, policy: EntityPolicy, back: LeaseReturn): void {
-    takeBackLease(c, policy, back);
-    this.#rate.count(now(), Math.max(0, back.requests));
+    const t = now();
+    takeBackLease(c, policy, back, t);
+    this.#rate.count(t, Math.max(0, back.requests));
     this.#dirty();
   }
 

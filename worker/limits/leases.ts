@@ -1,5 +1,5 @@
 import { limitRoom, spendInWindows } from './budget-limits.ts';
-import type { AdmitRequest, Counters } from './counters.ts';
+import { type AdmitRequest, type Counters, RESERVATION_TTL_MS } from './counters.ts';
 import { budgetCap, type EntityPolicy } from './policy.ts';
 
 /**
@@ -22,6 +22,12 @@ export interface LeaseReturn {
   requests: number;
   tokens: number;
   cost: number;
+  /**
+   * A lease retired while requests admitted under it still run (a long stream's): the estimates they
+   * hold, which stay reserved until the rest of the lease comes back (with what they used beyond what
+   * this return said). Without it, the whole lease is back.
+   */
+  pending?: { cost: number; tokens: number };
 }
 
 /** An entity is hot above this many admissions a second; only then does it hand out leases. */
@@ -95,12 +101,23 @@ export function grantLease(policy: EntityPolicy, c: Counters, req: AdmitRequest,
   return { leaseId, requests, tokens, cost, expiresAt: t + LEASE_MS };
 }
 
-/** What an isolate used of a lease becomes spend; what it did not use goes back to the buckets. */
-export function takeBackLease(c: Counters, policy: EntityPolicy, back: LeaseReturn): void {
+/**
+ * What an isolate used of a lease becomes spend; what it did not use goes back to the buckets. A lease
+ * coming back in part (`pending`) keeps its running requests' estimates reserved, as long as a
+ * request's reservation lasts, so the next leases are not sized on room those requests will spend.
+ */
+export function takeBackLease(c: Counters, policy: EntityPolicy, back: LeaseReturn, t = Date.now()): void {
   const held = c.reservations[back.leaseId];
   delete c.reservations[back.leaseId];
   c.windowSpend += Math.max(0, back.cost);
   spendInWindows(c, back.cost);
+  if (held && back.pending) {
+    const pending = { cost: Math.max(0, back.pending.cost), tokens: Math.max(0, back.pending.tokens) };
+    if (policy.tpmLimit !== null && c.tokens) c.tokens.level = Math.min(policy.tpmLimit, c.tokens.level + held.tokens - back.tokens - pending.tokens);
+    if (policy.rpmLimit !== null && c.requests) c.requests.level = Math.min(policy.rpmLimit, c.requests.level + (held.requests ?? 0) - back.requests);
+    c.reservations[back.leaseId] = { ...held, ...pending, requests: 0, expiresAt: t + RESERVATION_TTL_MS };
+    return;
+  }
   if (held) {
     if (policy.tpmLimit !== null && c.tokens) c.tokens.level = Math.min(policy.tpmLimit, c.tokens.level + held.tokens - back.tokens);
     if (policy.rpmLimit !== null && c.requests) c.requests.level = Math.min(policy.rpmLimit, c.requests.level + (held.requests ?? 0) - back.requests);

@@ -2,6 +2,7 @@ import type { GatewayEnv } from '../env.ts';
 import { limiterName, type EntityKind } from './client.ts';
 import { now } from './clock.ts';
 import type { EntityLimiter, EntityView, LeaseGrant } from './entity-limiter.ts';
+import { type LocalLease, nextReturn, type Target } from './lease-return.ts';
 import { inc } from '../telemetry/metrics/buffer.ts';
 import { M } from '../telemetry/metrics/registry.ts';
 
@@ -21,23 +22,7 @@ export function limiter(env: GatewayEnv, kind: EntityKind, id: string): LimiterS
   return ns.get(ns.idFromName(limiterName(kind, id))) as unknown as LimiterStub;
 }
 
-export type Target = { kind: EntityKind; id: string };
-
-/**
- * A lease held by this isolate (see LeaseGrant): what is left of it, what
- * requests under it have used, and how many are still running. It is
- * returned to its object once it is retired (expired or replaced) and its
- * last request has settled.
- */
-export interface LocalLease {
-  target: Target;
-  grant: LeaseGrant;
-  view: EntityView;
-  left: { requests: number; tokens: number; cost: number };
-  used: { requests: number; tokens: number; cost: number };
-  inFlight: number;
-  retired: boolean;
-}
+export type { LocalLease, Target };
 
 const leases = new Map<string, LocalLease>();
 /** Entities that granted this isolate a lease lately: until when their next lease is worth waiting for, and the last one's id. */
@@ -109,12 +94,19 @@ export function endLease(env: GatewayEnv, lease: LocalLease): Promise<void> {
   return maybeReturn(env, lease);
 }
 
-/** Hands a retired, drained lease back: its use becomes spend, the rest goes back to the object's buckets. */
+/** Hands a retired lease back, in one part or two (lease-return.ts); the second only after the first has arrived. */
 export async function maybeReturn(env: GatewayEnv, lease: LocalLease): Promise<void> {
-  if (!lease.retired || lease.inFlight > 0) return;
-  lease.inFlight = -1; // returned once
+  const first = lease.returned;
+  const back = nextReturn(lease);
+  if (!back) return;
   const { kind, id } = lease.target;
-  await limiter(env, kind, id).returnLease(kind, id, { leaseId: lease.grant.leaseId, ...lease.used });
+  if (back.pending) {
+    const sent = limiter(env, kind, id).returnLease(kind, id, back);
+    (lease.returned as NonNullable<LocalLease['returned']>).sent = sent.catch(() => undefined);
+    return sent;
+  }
+  if (first?.sent) await first.sent;
+  await limiter(env, kind, id).returnLease(kind, id, back);
 }
 
 /** A request admitted under a lease that will not run: its share goes back into the lease. */
