@@ -25,8 +25,12 @@ model_list:
     litellm_params: {model: mock/x, mock_response: "team a only", tags: [teamA]}
   - model_name: no-default
     litellm_params: {model: mock/y, mock_response: "untagged"}
+  - model_name: unreachable
+    litellm_params: {model: openai/gpt-4o, api_base: "http://127.0.0.1:9/v1", api_key: sk-nowhere-0001, tags: [teamC]}
 router_settings:
   enable_tag_filtering: true
+  num_retries: 0
+  fallbacks: [{unreachable: [no-default]}]
 litellm_settings:
   cache: true
 general_settings:
@@ -88,6 +92,11 @@ describe('tag-based routing', () => {
     expect(err).toBeInstanceOf(OpenAI.BadRequestError);
     expect((err as InstanceType<typeof OpenAI.APIError>).message).toContain('Not allowed to access model due to tags configuration. Passed model=no-default and tags=["teamC"]');
     expect((await served(TEST_MASTER_KEY, { model: 'no-default', tags: ['teamA'] })).texts).toEqual(new Set(['team a only']));
+    // A fallback group that refuses the tags does not hide the error that sent the call there.
+    const failed = await client.chat.completions.create({ model: 'unreachable', messages: [{ role: 'user', content: 'hi' }], metadata: { tags: ['teamC'] } } as never).catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(OpenAI.APIError);
+    expect((failed as InstanceType<typeof OpenAI.APIError>).status).not.toBe(400);
+    expect((failed as InstanceType<typeof OpenAI.APIError>).message).not.toContain('tags configuration');
     expect((await served(TEST_MASTER_KEY, { model: 'no-default' }, 30)).texts).toEqual(new Set(['team a only', 'untagged']));
   });
 
