@@ -84,6 +84,9 @@ describe('budget_limits', () => {
     // Retry when the window ends: next midnight UTC.
     const untilMidnight = (Date.parse(`${new Date().toISOString().slice(0, 10)}T00:00:00Z`) + 86_400_000 - Date.now()) / 1000;
     expect(Math.abs(Number(refused.retryAfter) - untilMidnight)).toBeLessThan(5);
+    // /key/info shows each window's spend, as LiteLLM's budget_limits_usage.
+    const info = await (await fetch(`${stack.url}/key/info?key=${key}`, { headers: { authorization: `Bearer ${TEST_MASTER_KEY}` } })).json() as Json;
+    expect(info.info.budget_limits_usage).toEqual({ '30d': { current_spend: 1 }, '24h': { current_spend: 1 } });
 
     // Raising the window through /key/update lets the key spend again; spend so far stays counted.
     await admin('/key/update', { key, budget_limits: [{ budget_duration: '30d', max_budget: 100 }, { budget_duration: '24h', max_budget: 2 }] });

@@ -19,6 +19,8 @@ export interface LimiterAdminApi {
   reload(): Promise<unknown>;
   /** Zeroes the current window's spend (LiteLLM's reset_spend), or sets it to `to`; see EntityLimiter.resetSpend. */
   resetSpend(closingWindowEnd?: number, to?: number): Promise<void>;
+  /** Each `budget_limits` window's spend so far, by duration (LiteLLM's `budget_limits_usage`). */
+  budgetLimitsUsage(kind: EntityKind, id: string): Promise<Record<string, { current_spend: number }>>;
 }
 
 export interface LimiterEnv {
@@ -41,4 +43,11 @@ export async function resetLimiterSpend(env: LimiterEnv, kind: EntityKind, id: s
   if (!env.LIMITER) return;
   const stub = env.LIMITER.get(env.LIMITER.idFromName(limiterName(kind, id))) as unknown as LimiterAdminApi;
   await stub.resetSpend(closingWindowEnd, to);
+}
+
+/** What an entity's limiter counts in each of its `budget_limits` windows; undefined without the binding. */
+export async function limiterWindowSpend(env: LimiterEnv, kind: EntityKind, id: string): Promise<Record<string, { current_spend: number }> | undefined> {
+  if (!env.LIMITER) return undefined;
+  const stub = env.LIMITER.get(env.LIMITER.idFromName(limiterName(kind, id))) as unknown as LimiterAdminApi;
+  return await stub.budgetLimitsUsage(kind, id);
 }

@@ -95,6 +95,14 @@ export class EntityLimiter extends DurableObject<GatewayEnv> {
     return { ok: true, view: this.#view() };
   }
 
+  /** Each `budget_limits` window's spend so far, by duration, rounded as LiteLLM's `budget_limits_usage` (/key/info). */
+  async budgetLimitsUsage(kind: EntityKind, id: string): Promise<Record<string, { current_spend: number }>> {
+    await this.#ensure(kind, id);
+    const c = this.#counters as Counters;
+    this.#roll(c, this.#policy as EntityPolicy, now());
+    return Object.fromEntries(Object.entries(c.limitWindows ?? {}).map(([duration, w]) => [duration, { current_spend: Math.round(w.spend * 1e4) / 1e4 }]));
+  }
+
   /** After the response: the actual cost and tokens replace the reservation. */
   async settle(s: Settlement): Promise<void> {
     await this.#ensure(s.kind, s.id);

@@ -2,6 +2,7 @@
 import { and, asc, count, desc, eq, inArray, or, type SQL } from 'drizzle-orm';
 import { verificationTokens } from '../../../drizzle/schema/keys.ts';
 import { callerUserId, isAdminReader } from '../../lib/auth.ts';
+import { limiterWindowSpend } from '../../../worker/limits/client.ts';
 import { budgetClock } from '../../lib/budget-limits.ts';
 import type { AdminContext } from '../../lib/context.ts';
 import { notFound, parseBody, parseQuery } from '../../lib/validation.ts';
@@ -20,7 +21,13 @@ export async function keyInfo(c: AdminContext): Promise<Response> {
   const row = await findKey(db, await tokenOf(passed));
   if (!row) throw notFound('Key not found in database');
   if (!(await mayReadKey(c, db, row))) throw notAllowed();
-  return c.json({ key: passed, info: await keyObjectWithBudget(db, row, false, await budgetClock(c)) });
+  const info = await keyObjectWithBudget(db, row, false, await budgetClock(c));
+  // LiteLLM's budget_limits_usage: each window's spend so far, as the key's limiter counts it (left out if it cannot be asked).
+  if (row.budget_limits?.length) {
+    const usage = await limiterWindowSpend(c.env, 'key', row.token).catch(() => undefined);
+    if (usage) info.budget_limits_usage = usage;
+  }
+  return c.json({ key: passed, info });
 }
 
 /** `{"key": [as passed], "info": [rows]}`: the keys found, each of which the caller must be allowed to read. */
