@@ -1,6 +1,7 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from './support/keys.ts';
+import { adminClient } from './support/admin.ts';
 import { startTestStack, TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
 
 /**
@@ -36,8 +37,8 @@ general_settings:
   master_key: os.environ/LITELLM_MASTER_KEY
 `;
 
-type Json = Record<string, any>;
 let stack: TestStack;
+const { ok: admin } = adminClient(() => stack);
 let key: string;
 
 beforeAll(async () => {
@@ -45,17 +46,6 @@ beforeAll(async () => {
   key = (await admin('/key/generate', {})).key as string;
 });
 afterAll(async () => stack?.stop());
-
-async function admin(path: string, body: unknown): Promise<Json> {
-  const res = await fetch(`${stack.url}${path}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${TEST_MASTER_KEY}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  const json = await res.json() as Json;
-  expect(res.status, `${path}: ${JSON.stringify(json)}`).toBe(200);
-  return json;
-}
 
 interface Served { text: string | null | undefined; region: string | null; modelId: string | null; fallbacks: string | null; cacheKey: string | null }
 

@@ -4,6 +4,7 @@ import { withWindowSpend } from '../worker/limits/budget-limits.ts';
 import { missingPolicy } from '../worker/limits/policy.ts';
 import { eventually, sha256 } from './support/keys.ts';
 import { exec, query } from './support/pg-client.ts';
+import { adminClient, type Json } from './support/admin.ts';
 import { startTestStack, TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
 
 /**
@@ -23,26 +24,15 @@ general_settings:
   master_key: os.environ/LITELLM_MASTER_KEY
 `;
 
-type Json = Record<string, any>;
 interface Outcome { status: number; error?: { message: string; type: string }; retryAfter?: string | null }
 
 let stack: TestStack;
+const { ok: admin } = adminClient(() => stack);
 
 beforeAll(async () => {
   stack = await startTestStack({ configYaml: CONFIG });
 });
 afterAll(async () => stack?.stop());
-
-async function admin(path: string, body: unknown): Promise<Json> {
-  const res = await fetch(`${stack.url}${path}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${TEST_MASTER_KEY}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  const json = await res.json() as Json;
-  expect(res.status, `${path}: ${JSON.stringify(json)}`).toBe(200);
-  return json;
-}
 
 async function chat(key: string): Promise<Outcome> {
   const client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: key, maxRetries: 0 });

@@ -1,7 +1,8 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, sha256 } from './support/keys.ts';
-import { startTestStack, TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
+import { adminClient } from './support/admin.ts';
+import { startTestStack, type TestStack } from './support/stack.ts';
 
 /**
  * Budgets and limits of the entities a key brings in (its team's organization,
@@ -31,27 +32,16 @@ general_settings:
   master_key: os.environ/LITELLM_MASTER_KEY
 `;
 
-type Json = Record<string, any>;
 interface ErrorBody { message: string; type: string; param: string | null; code: string }
 interface Outcome { status: number; cost?: string | null; error?: ErrorBody; retryAfter?: string | null }
 
 let stack: TestStack;
+const { ok: admin } = adminClient(() => stack);
 
 beforeAll(async () => {
   stack = await startTestStack({ configYaml: CONFIG });
 });
 afterAll(async () => stack?.stop());
-
-async function admin(path: string, body: unknown): Promise<Json> {
-  const res = await fetch(`${stack.url}${path}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${TEST_MASTER_KEY}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  const json = await res.json() as Json;
-  expect(res.status, `${path}: ${JSON.stringify(json)}`).toBe(200);
-  return json;
-}
 
 /** One chat call with the official client; a refusal comes back as its status and error body. */
 async function chat(key: string, model = 'mock-gpt'): Promise<Outcome> {

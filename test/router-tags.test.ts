@@ -1,5 +1,6 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminClient } from './support/admin.ts';
 import { startTestStack, TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
 
 /**
@@ -37,22 +38,13 @@ general_settings:
   master_key: os.environ/LITELLM_MASTER_KEY
 `;
 
-type Json = Record<string, any>;
 let stack: TestStack;
+const { ok: admin } = adminClient(() => stack);
 
 beforeAll(async () => {
   stack = await startTestStack({ configYaml: CONFIG });
 });
 afterAll(async () => stack?.stop());
-
-async function admin(path: string, body: unknown): Promise<Json> {
-  const res = await fetch(`${stack.url}${path}`, {
-    method: 'POST', headers: { authorization: `Bearer ${TEST_MASTER_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
-  });
-  const json = await res.json() as Json;
-  expect(res.status, `${path}: ${JSON.stringify(json)}`).toBe(200);
-  return json;
-}
 
 let prompts = 0;
 

@@ -9,7 +9,7 @@
  * `duration` from now for others), so an answer never shows a past reset.
  */
 import type { BudgetLimit } from '../../drizzle/schema/columns.ts';
-import { nextBudgetReset } from '../../worker/limits/windows.ts';
+import { currentWindowEnd } from '../../worker/limits/budget-limits.ts';
 import { gatewayState } from '../../worker/state.ts';
 import type { AdminContext } from './context.ts';
 
@@ -42,9 +42,8 @@ export async function budgetClock(c: AdminContext): Promise<BudgetClock> {
 }
 
 function currentResetAt(entry: BudgetLimit, { now, timeZone }: BudgetClock): string {
-  const stored = typeof entry.reset_at === 'string' ? Date.parse(entry.reset_at) : Number.NaN;
-  if (stored > now.getTime()) return new Date(stored).toISOString();
-  return nextBudgetReset(entry.budget_duration, now, timeZone)?.toISOString() ?? entry.reset_at;
+  const end = currentWindowEnd(entry.budget_duration, entry.reset_at, now.getTime(), timeZone);
+  return end === null ? entry.reset_at : new Date(end).toISOString();
 }
 
 /** The stored list as the API shows it: every `reset_at` the end of the window open now; null stays null. */

@@ -39,12 +39,18 @@ export function parseBudgetLimits(value: unknown, t: number, timeZone: string): 
     const maxBudget = Number(e?.max_budget);
     if (!duration || !durationSeconds(duration) || e?.max_budget === null || !Number.isFinite(maxBudget) || maxBudget < 0) continue;
     if (limits.some((l) => l.duration === duration)) continue;
-    // The stored end while it is still ahead (it fixes when a window of a plain duration, e.g. 2h, began); else the next one.
-    const stored = typeof e.reset_at === 'string' ? Date.parse(e.reset_at) : Number.NaN;
-    const resetAt = Number.isFinite(stored) && stored > t ? stored : nextBudgetReset(duration, new Date(t), timeZone)?.getTime() ?? null;
-    limits.push({ duration, maxBudget, spend: 0, resetAt });
+    limits.push({ duration, maxBudget, spend: 0, resetAt: currentWindowEnd(duration, e.reset_at, t, timeZone) });
   }
   return limits;
+}
+
+/**
+ * The end of a window open at `t`: its stored end while that is still ahead (it fixes when a window of a
+ * plain duration, e.g. 2h, began), else the next boundary. The admin API shows the same (`reset_at`).
+ */
+export function currentWindowEnd(duration: string, storedResetAt: unknown, t: number, timeZone: string): number | null {
+  const stored = typeof storedResetAt === 'string' ? Date.parse(storedResetAt) : Number.NaN;
+  return Number.isFinite(stored) && stored > t ? stored : nextBudgetReset(duration, new Date(t), timeZone)?.getTime() ?? null;
 }
 
 /** When the window ending at `resetAt` began. */

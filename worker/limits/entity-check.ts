@@ -25,14 +25,15 @@ export function checkAdmission(policy: EntityPolicy, c: Counters, req: AdmitRequ
   const reserved = Object.values(c.reservations);
   const requestsInFlight = reserved.filter((r) => r.requests === undefined).length;
   const cap = req.free ? null : budgetCap(policy, t);
+  // What admitted requests (and leases) hold against every budget of the entity.
+  const held = cap !== null || policy.budgetLimits?.length ? reserved.reduce((sum, r) => sum + r.cost, 0) : 0;
   if (cap !== null) {
-    const held = reserved.reduce((sum, r) => sum + r.cost, 0);
     // Admit while the budget has room for this request's estimate; with nothing in flight, admit while any budget is left.
     const fits = c.windowSpend + held + req.estCost <= cap || (reserved.length === 0 && c.windowSpend < cap);
     if (!fits) return budgetExceeded(policy.kind, label, c.windowSpend, cap, c.windowResetAt);
   }
   if (policy.budgetLimits?.length) {
-    const refused = limitRefusal(policy, c, req, reserved.reduce((sum, r) => sum + r.cost, 0), reserved.length > 0, label);
+    const refused = limitRefusal(policy, c, req, held, reserved.length > 0, label);
     if (refused) return refused;
   }
   const modelBudget = req.free ? undefined : policy.modelMaxBudget[req.model];

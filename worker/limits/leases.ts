@@ -85,14 +85,10 @@ export function grantLease(policy: EntityPolicy, c: Counters, req: AdmitRequest,
   if (policy.rpmLimit !== null) requests = Math.min(requests, Math.floor((c.requests?.level ?? 0) * LEASE_SHARE));
   if (policy.tpmLimit !== null) tokens = Math.min(tokens, Math.floor((c.tokens?.level ?? 0) * LEASE_SHARE));
   const cap = budgetCap(policy, t);
-  if (cap !== null) {
-    const held = Object.values(c.reservations).reduce((sum, r) => sum + r.cost, 0);
-    cost = Math.min(cost, (cap - c.windowSpend - held) * LEASE_SHARE);
-  }
-  if (policy.budgetLimits?.length && !req.free) {
-    const held = Object.values(c.reservations).reduce((sum, r) => sum + r.cost, 0);
-    cost = Math.min(cost, limitRoom(policy, c, held) * LEASE_SHARE);
-  }
+  const windows = policy.budgetLimits?.length && !req.free;
+  const held = cap !== null || windows ? Object.values(c.reservations).reduce((sum, r) => sum + r.cost, 0) : 0;
+  if (cap !== null) cost = Math.min(cost, (cap - c.windowSpend - held) * LEASE_SHARE);
+  if (windows) cost = Math.min(cost, limitRoom(policy, c, held) * LEASE_SHARE);
   if (requests < 2 || tokens < req.estTokens || cost < req.estCost) return undefined;
   const leaseId = `lease-${crypto.randomUUID()}`;
   if (policy.rpmLimit !== null && c.requests) c.requests.level -= requests;

@@ -115,16 +115,19 @@ export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapte
       }
       const { apiBase } = target;
       const providerHeaders = res.headers;
-      if (call.stream && res.body) {
-        let body: ReadableStream<Uint8Array>;
+      // A relayed body is handed on once its first chunk is in, while the attempt's timer can still cut it off.
+      let first: ReadableStream<Uint8Array> | undefined;
+      if (relayed && res.body) {
         try {
-          body = await withFirstChunk(res.body);
+          first = await withFirstChunk(res.body);
         } catch (err) {
           throw signal.aborted ? timeoutError(flavor.label, flavor.id, call.timeoutMs) : connectionError(flavor.label, flavor.id, err);
         } finally {
           if (timer) clearTimeout(timer);
         }
-        const relay = relayOpenAIStream(body, {
+      }
+      if (call.stream && first) {
+        const relay = relayOpenAIStream(first, {
           responsesApi,
           clientWantsUsage: call.clientWantsUsage,
           usageInjected: !responsesApi,
@@ -136,16 +139,8 @@ export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapte
         });
         return { status: 200, contentType: 'text/event-stream', body: relay.body, outcome: relay.outcome, apiBase, providerHeaders };
       }
-      if (call.endpoint === 'speech' && res.body) {
+      if (call.endpoint === 'speech' && first) {
         // Audio, passed on as it arrives (a voice app plays the first bytes at once) with its type; priced per character spoken.
-        let first: ReadableStream<Uint8Array>;
-        try {
-          first = await withFirstChunk(res.body);
-        } catch (err) {
-          throw signal.aborted ? timeoutError(flavor.label, flavor.id, call.timeoutMs) : connectionError(flavor.label, flavor.id, err);
-        } finally {
-          if (timer) clearTimeout(timer);
-        }
         const characters = typeof call.body.input === 'string' ? call.body.input.length : 0;
         const usage = { promptTokens: 0, completionTokens: 0, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: true, characters };
         const relay = relayBytes(first);
