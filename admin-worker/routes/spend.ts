@@ -12,6 +12,9 @@ import type { UserRow } from '../../drizzle/schema/principals.ts';
 import { keyJson, userJson } from '../lib/serialize.ts';
 import { spendPerTeam, spendReport, topKeys } from './spend/report.ts';
 import { proxySpend } from '../../worker/limits/read-policy.ts';
+import { limiterSpend } from '../../worker/limits/client.ts';
+import { PROVIDER_PREFIX, providerBudget } from '../../worker/limits/router-budgets.ts';
+import { nextBudgetReset } from '../../worker/limits/windows.ts';
 
 /**
  * The spend routes of the management API (LiteLLM-compatible shapes), read
@@ -155,6 +158,23 @@ spendRoutes.get('/global/spend', async (c) => {
   const { config } = await gatewayState(c.env);
   const spend = await proxySpend(c.get('db')().pool, config.general_settings.disable_spend_logs === true);
   return c.json({ spend, max_budget: config.general_settings.max_budget ?? config.litellm_settings.max_budget ?? null });
+});
+
+describeRoute({ method: 'get', path: '/provider/budgets', summary: "Each provider budget of router_settings.provider_budget_config: its limit, window, spend so far and next reset", tag: 'spend' });
+spendRoutes.get('/provider/budgets', async (c) => {
+  requireAdminReader(c, 'view provider budgets');
+  const { config } = await gatewayState(c.env);
+  const timeZone = config.litellm_settings.timezone ?? 'UTC';
+  const providers: Record<string, { budget_limit: number; time_period: string | null; spend: number | null; budget_reset_at: string | null }> = {};
+  await Promise.all(Object.keys(config.router_settings.provider_budget_config ?? {}).map(async (provider) => {
+    const budget = providerBudget(config, provider);
+    if (!budget) return;
+    // The spend its limiter counts (calls settled so far, in the window open now); null when the limiter cannot be asked.
+    const spend = await limiterSpend(c.env, 'global', PROVIDER_PREFIX + provider).catch(() => undefined);
+    const resetAt = budget.duration ? nextBudgetReset(budget.duration, new Date(), timeZone) : undefined;
+    providers[provider] = { budget_limit: budget.maxBudget, time_period: budget.duration, spend: spend ?? null, budget_reset_at: resetAt ? resetAt.toISOString() : null };
+  }));
+  return c.json({ providers });
 });
 
 describeRoute({ method: 'get', path: '/global/spend/models', summary: 'The models with the most spend (`?limit=`, 5 by default)', tag: 'spend', query: topModelsQuery });

@@ -43,6 +43,9 @@ export const litellmParamsSchema = z.object({
   vertex_location: str.optional(),
   vertex_credentials: str.optional(),
   extra_headers: z.record(str, str).optional(),
+  /** A budget of this deployment (LiteLLM's budget routing): once spent, the router sends its calls elsewhere. */
+  max_budget: nonNegative.optional(),
+  budget_duration: duration.optional(),
 });
 
 /** `model_info`: known fields are checked, any other key is kept (LiteLLM returns them from /model/info). */
@@ -70,6 +73,18 @@ export const deploymentSchema = z.object({
   litellm_params: litellmParamsSchema,
   model_info: modelInfoSchema.optional(),
 });
+
+/**
+ * One budget of LiteLLM's budget routing: `budget_limit` and `time_period`
+ * (provider_budget_config's spelling) or `max_budget` and `budget_duration`
+ * (tag_budget_config's); read as `{ maxBudget, duration }` by router-budgets.ts.
+ */
+const routerBudget = z.object({
+  budget_limit: nonNegative.optional(),
+  time_period: duration.optional(),
+  max_budget: nonNegative.optional(),
+  budget_duration: duration.optional(),
+}).refine((b) => b.budget_limit !== undefined || b.max_budget !== undefined, { message: 'expected budget_limit (or max_budget)' });
 
 const routingStrategy = z.enum([
   'simple-shuffle', 'least-busy', 'usage-based-routing', 'usage-based-routing-v2',
@@ -99,6 +114,8 @@ export const routerSettingsSchema = z.object({
   /** Tag-based routing (router/eligible-deployments.ts): a request's tags pick the deployments with matching `tags`. */
   enable_tag_filtering: bool.optional(),
   tag_filtering_match_any: bool.optional(),
+  /** Budgets of providers (LiteLLM's budget routing): a provider whose budget is spent serves no calls until its window ends. */
+  provider_budget_config: z.record(str, routerBudget).optional(),
   redis_host: str.optional(),
   redis_port: posInt.optional(),
   redis_password: str.optional(),
@@ -142,6 +159,8 @@ export const litellmSettingsSchema = z.object({
   store_audit_logs: bool.optional(),
   /** LiteLLM reads it here too; general_settings.redact_messages_in_exceptions is the other spelling. */
   redact_messages_in_exceptions: bool.optional(),
+  /** Budgets of request tags (LiteLLM's tag budgets): a call carrying a tag whose budget is spent is refused. */
+  tag_budget_config: z.record(str, routerBudget).optional(),
 });
 
 export const generalSettingsSchema = z.object({

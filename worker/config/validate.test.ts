@@ -185,6 +185,22 @@ describe('config warnings', () => {
     expect(policyWarnings[1]).toMatch(/^router_settings\.allowed_fails_policy\.TimeoutAllowedFails: not a LiteLLM error class/);
   });
 
+  it('takes budget routing as LiteLLM writes it (provider, deployment and tag budgets), quietly, and names a budget without a limit', () => {
+    const config = {
+      model_list: [{ model_name: 'm', litellm_params: { model: 'openai/gpt-4o', max_budget: 10, budget_duration: '1d' } }],
+      router_settings: { provider_budget_config: { openai: { budget_limit: 100, time_period: '1d' }, azure: { budget_limit: '0.5', time_period: '1mo' } } },
+      litellm_settings: { tag_budget_config: { 'product:chat-bot': { max_budget: 10, budget_duration: '7d' } } },
+    };
+    const result = validateConfig(config, {});
+    if (!result.ok) throw new Error(result.errors.join('\n'));
+    expect(result.warnings).toEqual([]);
+    expect(result.config.router_settings.provider_budget_config?.azure).toEqual({ budget_limit: 0.5, time_period: '1mo' });
+    expect(errorsOf({ ...model({ model: 'openai/gpt-4o' }), router_settings: { provider_budget_config: { openai: { time_period: '1d' } } } }))
+      .toEqual(['router_settings.provider_budget_config.openai: expected budget_limit (or max_budget)']);
+    expect(errorsOf({ ...model({ model: 'openai/gpt-4o', max_budget: 1, budget_duration: 'daily' }) }))
+      .toEqual(['model_list[0].litellm_params.budget_duration: expected a duration like "30s", "30m", "30h", "30d", "1w" or "1mo"']);
+  });
+
   it('accepts an empty file', () => {
     expect(validateConfig(null, {})).toMatchObject({ ok: true, config: { model_list: [] } });
   });

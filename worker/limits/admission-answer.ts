@@ -80,6 +80,8 @@ export interface AdmissionInput {
   free?: boolean;
   /** The config sets a proxy-wide budget (general_settings.max_budget): it applies to every request, the master key's too. */
   globalBudget: boolean;
+  /** Limiter ids (kind `global`) of the call's tags' budgets (`tag_budget_config`, router-budgets.ts); they apply to the master key's calls too. */
+  budgets?: string[];
   /** Keeps the isolate alive until a lease granted to this request has been returned. */
   waitUntil(promise: Promise<unknown>): void;
 }

@@ -21,6 +21,8 @@ export interface LimiterAdminApi {
   resetSpend(closingWindowEnd?: number, to?: number): Promise<void>;
   /** Each `budget_limits` window's spend so far, by duration (LiteLLM's `budget_limits_usage`). */
   budgetLimitsUsage(kind: EntityKind, id: string): Promise<Record<string, { current_spend: number }>>;
+  /** The entity's view (spend in its window, budget), admitting nothing. */
+  describe(kind: EntityKind, id: string): Promise<{ ok: unknown; view?: { spend: number } }>;
 }
 
 export interface LimiterEnv {
@@ -50,4 +52,11 @@ export async function limiterWindowSpend(env: LimiterEnv, kind: EntityKind, id: 
   if (!env.LIMITER) return undefined;
   const stub = env.LIMITER.get(env.LIMITER.idFromName(limiterName(kind, id))) as unknown as LimiterAdminApi;
   return await stub.budgetLimitsUsage(kind, id);
+}
+
+/** What an entity's limiter counts as spent in its current window; undefined without the binding. */
+export async function limiterSpend(env: LimiterEnv, kind: EntityKind, id: string): Promise<number | undefined> {
+  if (!env.LIMITER) return undefined;
+  const stub = env.LIMITER.get(env.LIMITER.idFromName(limiterName(kind, id))) as unknown as LimiterAdminApi;
+  return (await stub.describe(kind, id)).view?.spend;
 }

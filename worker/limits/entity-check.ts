@@ -2,7 +2,7 @@ import { msUntil, refill } from './buckets.ts';
 import { limitRefusal } from './budget-limits.ts';
 import type { AdmitRequest, Counters } from './counters.ts';
 import { budgetCap, type EntityPolicy } from './policy.ts';
-import { budgetExceeded, KIND_LABEL, modelBudgetExceeded, rateLimited, type Refusal } from './refusals.ts';
+import { budgetExceeded, KIND_LABEL, modelBudgetExceeded, rateLimited, type Refusal, routerBudgetExceeded } from './refusals.ts';
 
 /**
  * Why the entity refuses this request, or undefined to admit it: blocked or
@@ -30,7 +30,11 @@ export function checkAdmission(policy: EntityPolicy, c: Counters, req: AdmitRequ
   if (cap !== null) {
     // Admit while the budget has room for this request's estimate; with nothing in flight, admit while any budget is left.
     const fits = c.windowSpend + held + req.estCost <= cap || (reserved.length === 0 && c.windowSpend < cap);
-    if (!fits) return budgetExceeded(policy.kind, label, c.windowSpend, cap, c.windowResetAt);
+    if (!fits) {
+      return policy.kind === 'global' && policy.id !== 'proxy'
+        ? routerBudgetExceeded(policy.id, policy.alias ?? policy.id, c.windowSpend, cap, c.windowResetAt)
+        : budgetExceeded(policy.kind, label, c.windowSpend, cap, c.windowResetAt);
+    }
   }
   if (policy.budgetLimits?.length) {
     const refused = limitRefusal(policy, c, req, held, reserved.length > 0, label);

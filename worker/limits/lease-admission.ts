@@ -8,7 +8,7 @@ import { fromLease, type LocalLease, maybeReturn, type Target, unuse } from './l
  * A request admitted under a lease, settled locally: the difference from its estimate goes back
  * into (or comes out of) the lease, which is handed back if it was retired and this was its last.
  */
-export function settleLease(env: GatewayEnv, lease: LocalLease, input: AdmissionInput, cost: number, tokens: number): Promise<void> | undefined {
+export function settleLease(env: GatewayEnv, lease: LocalLease, input: Pick<AdmissionInput, 'estCost' | 'estTokens'>, cost: number, tokens: number): Promise<void> | undefined {
   lease.left.cost += input.estCost - cost;
   lease.left.tokens += input.estTokens - tokens;
   lease.used.cost += cost;
@@ -38,6 +38,7 @@ export function admitFromLeases(env: GatewayEnv, input: AdmissionInput, token: s
   const targets: Target[] = [{ kind: 'key', id: token }, ...brought];
   if (input.endUser) targets.push({ kind: 'end_user', id: input.endUser });
   if (input.globalBudget) targets.push({ kind: 'global', id: 'proxy' });
+  if (input.budgets) for (const id of input.budgets) targets.push({ kind: 'global', id });
   const taken: LocalLease[] = [];
   const giveBack = () => Promise.all(taken.map((lease) => {
     unuse(lease, input);

@@ -2,7 +2,11 @@ import type { Pool } from '@neondatabase/serverless';
 import { openDatabase } from '../db/client.ts';
 import { withWindowSpend } from './budget-limits.ts';
 import type { GatewayEnv } from '../env.ts';
-import { gatewayState } from '../state.ts';
+import { type GatewayState, gatewayState } from '../state.ts';
+import type { TollgateConfig } from '../config/schema.ts';
+import { currentCatalog } from '../models/catalog.ts';
+import type { DeploymentRef } from '../models/deployments.ts';
+import { DEPLOYMENT_PREFIX, deploymentBudget, PROVIDER_PREFIX, providerBudget, type RouterBudget, TAG_PREFIX, tagBudget } from './router-budgets.ts';
 import type { EntityKind } from './client.ts';
 import { now } from './clock.ts';
 import { type EntityPolicy, loadPolicy, missingPolicy } from './policy.ts';
@@ -26,27 +30,82 @@ export async function readPolicy(env: GatewayEnv, kind: EntityKind, id: string, 
 }
 
 /**
- * The proxy-wide cap (`general_settings.max_budget` / `budget_duration`, or
- * LiteLLM's `litellm_settings` pair). Its spend so far is what the spend
- * logs hold for the window open now; from then on, isolates spend it
- * through leases (see HOT_RPS: the global object always leases).
+ * The proxy-wide cap (id `proxy`: `general_settings.max_budget` /
+ * `budget_duration`, or LiteLLM's `litellm_settings` pair), or a budget of
+ * budget routing (router-budgets.ts: a provider's, a deployment's, a tag's).
+ * Its spend so far is what the spend logs hold for the window open now; from
+ * then on, isolates spend it through leases (see HOT_RPS: these objects
+ * always lease).
  */
 async function globalPolicy(env: GatewayEnv, id: string, timeZone: string): Promise<EntityPolicy> {
-  const { config } = await gatewayState(env);
+  const state = await gatewayState(env);
+  const { config } = state;
   const general = config.general_settings;
-  const litellm = config.litellm_settings;
-  const maxBudget = general.max_budget ?? litellm.max_budget ?? null;
-  const budgetDuration = general.budget_duration ?? litellm.budget_duration ?? null;
+  const budget = id === 'proxy' ? proxyBudget(config) : await routerBudgetOf(env, state, id);
   const t = now();
-  const start = budgetDuration ? budgetWindowStart(budgetDuration, new Date(t), timeZone) : undefined;
-  const end = budgetDuration ? nextBudgetReset(budgetDuration, new Date(t), timeZone) : undefined;
+  const start = budget?.duration ? budgetWindowStart(budget.duration, new Date(t), timeZone) : undefined;
+  const end = budget?.duration ? nextBudgetReset(budget.duration, new Date(t), timeZone) : undefined;
   const database = openDatabase(env);
   try {
-    const spend = await proxySpend(database.pool, general.disable_spend_logs === true, start);
-    return { ...missingPolicy('global', id), exists: true, maxBudget, budgetDuration, budgetResetAt: end?.getTime() ?? null, spend };
+    const disableSpendLogs = general.disable_spend_logs === true;
+    const spend = id === 'proxy' ? await proxySpend(database.pool, disableSpendLogs, start) : await routerBudgetSpend(database.pool, disableSpendLogs, id, budget?.deployment, start);
+    return {
+      ...missingPolicy('global', id), exists: true, alias: budget?.label ?? null, maxBudget: budget?.maxBudget ?? null,
+      budgetDuration: budget?.duration ?? null, budgetResetAt: end?.getTime() ?? null, spend,
+    };
   } finally {
     await database.close();
   }
+}
+
+type GlobalBudget = RouterBudget & { label?: string; deployment?: DeploymentRef };
+
+function proxyBudget(config: TollgateConfig): GlobalBudget | undefined {
+  const maxBudget = config.general_settings.max_budget ?? config.litellm_settings.max_budget;
+  return maxBudget === undefined ? undefined : { maxBudget, duration: config.general_settings.budget_duration ?? config.litellm_settings.budget_duration ?? null };
+}
+
+/** A provider's, deployment's (config.yaml's or the DB's) or tag's budget, by its limiter id; undefined once it is no longer configured. */
+async function routerBudgetOf(env: GatewayEnv, state: GatewayState, id: string): Promise<GlobalBudget | undefined> {
+  if (id.startsWith(PROVIDER_PREFIX)) return providerBudget(state.config, id.slice(PROVIDER_PREFIX.length));
+  if (id.startsWith(TAG_PREFIX)) return tagBudget(state.config, id.slice(TAG_PREFIX.length));
+  if (!id.startsWith(DEPLOYMENT_PREFIX)) return undefined;
+  const modelId = id.slice(DEPLOYMENT_PREFIX.length);
+  const catalog = await currentCatalog(state, env as unknown as Record<string, unknown>, { waitUntil: () => undefined });
+  for (const deployments of catalog.groups.values()) {
+    const d = deployments.find((x) => x.id === modelId);
+    const budget = d && deploymentBudget(d);
+    if (d && budget) return { ...budget, deployment: d, label: `model_name: ${d.group}, litellm_params.model: ${d.params.model}, model_id: ${d.id}` };
+  }
+  return undefined;
+}
+
+/**
+ * A budget of budget routing's spend since `since`, from the spend-log rows (by provider, deployment id,
+ * or tag), or with `disable_spend_logs` from the daily rollups (a deployment's: its model's at its
+ * provider, which can only make it stricter).
+ */
+async function routerBudgetSpend(pool: Pick<Pool, 'query'>, disableSpendLogs: boolean, id: string, deployment: DeploymentRef | undefined, since = new Date(0)): Promise<number> {
+  const day = since.toISOString().slice(0, 10);
+  let query: [string, unknown[]] | undefined;
+  if (id.startsWith(PROVIDER_PREFIX)) {
+    const provider = id.slice(PROVIDER_PREFIX.length);
+    query = disableSpendLogs
+      ? ['SELECT COALESCE(SUM(spend), 0) AS spend FROM "LiteLLM_DailyKeySpend" WHERE date >= $1 AND custom_llm_provider = $2', [day, provider]]
+      : ['SELECT COALESCE(SUM(spend), 0) AS spend FROM "LiteLLM_SpendLogs" WHERE "startTime" >= $1 AND custom_llm_provider = $2', [since, provider]];
+  } else if (id.startsWith(TAG_PREFIX)) {
+    const tag = id.slice(TAG_PREFIX.length);
+    query = disableSpendLogs
+      ? ['SELECT COALESCE(SUM(spend), 0) AS spend FROM "LiteLLM_DailyTagSpend" WHERE date >= $1 AND tag = $2', [day, tag]]
+      : ['SELECT COALESCE(SUM(spend), 0) AS spend FROM "LiteLLM_SpendLogs" WHERE "startTime" >= $1 AND request_tags ? $2', [since, tag]];
+  } else if (deployment) {
+    query = disableSpendLogs
+      ? ['SELECT COALESCE(SUM(spend), 0) AS spend FROM "LiteLLM_DailyKeySpend" WHERE date >= $1 AND model = $2 AND custom_llm_provider = $3', [day, deployment.model, deployment.provider]]
+      : ['SELECT COALESCE(SUM(spend), 0) AS spend FROM "LiteLLM_SpendLogs" WHERE "startTime" >= $1 AND model_id = $2', [since, deployment.id]];
+  }
+  if (!query) return 0;
+  const { rows } = await pool.query<{ spend: number | string | null }>(query[0], query[1]);
+  return Number(rows[0]?.spend ?? 0);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { GatewayError } from '../errors.ts';
 import type { EntityKind } from './entity-kind.ts';
+import { CROSSED_BUDGET, crossedBudgetDetail } from './router-budgets.ts';
 
 /** A refusal as it crosses the RPC boundary (plain data), turned into a GatewayError by the gateway. */
 export interface Refusal {
@@ -9,6 +10,8 @@ export interface Refusal {
   param?: string | null;
   retryAfterSeconds?: number;
   headers?: Record<string, string>;
+  /** A budget of budget routing: which one is spent, for the router to name it among others (router-budgets.ts). */
+  detail?: string;
 }
 
 export const KIND_LABEL: Record<EntityKind, string> = {
@@ -30,6 +33,19 @@ export function budgetExceeded(kind: EntityKind, name: string, spend: number, ma
     type: 'budget_exceeded',
     message: `Budget has been exceeded! ${KIND_LABEL[kind]}=${name} Current cost: ${money(spend)}, Max budget: ${money(max)}`,
     param: null,
+    ...(resetAt ? { retryAfterSeconds: Math.max(1, (resetAt - Date.now()) / 1000) } : {}),
+  };
+}
+
+/** A budget of budget routing spent (a provider's, a deployment's, a tag's): LiteLLM's 429 for it. */
+export function routerBudgetExceeded(id: string, label: string, spend: number, max: number, resetAt: number | null): Refusal {
+  const detail = crossedBudgetDetail(id, label, spend, max);
+  return {
+    status: 429,
+    type: 'budget_exceeded',
+    message: `${CROSSED_BUDGET}: ${detail}`,
+    param: null,
+    detail,
     ...(resetAt ? { retryAfterSeconds: Math.max(1, (resetAt - Date.now()) / 1000) } : {}),
   };
 }

@@ -35,6 +35,8 @@ import { type CallResult, spendRecord } from './spend-record.ts';
 import { requireOwnPrevious, responsesRefusal } from './follow-up.ts';
 import { responseOwner } from '../providers/response-ids.ts';
 import { answerResponse } from './answer-headers.ts';
+import { type BudgetHold, holdBudgets } from '../limits/budget-hold.ts';
+import { deploymentBudgetIds, tagBudgetIds } from '../limits/router-budgets.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
 export type { ModelCallOptions };
@@ -92,8 +94,10 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   // One parallel round of limiter calls (key, team, org or user, end user); the master key has no limits of its own.
   const general = state.config.general_settings;
   const globalBudget = (general.max_budget ?? state.config.litellm_settings.max_budget) !== undefined;
-  const admission = !who.master || endUser || globalBudget
-    ? await admit(c.env, who, { requestId: callId, model: group, endUser, globalBudget, ...estimate, free: estimate.estCost === 0 && freeModel(named.deployments), waitUntil: (p) => c.executionCtx.waitUntil(p) })
+  // Budgets of the call's tags (tag_budget_config) apply to every caller, as the proxy-wide one.
+  const budgets = state.config.litellm_settings.tag_budget_config ? tagBudgetIds(state.config, requestTags({ body, headers: requestHeaders })) : undefined;
+  const admission = !who.master || endUser || globalBudget || budgets?.length
+    ? await admit(c.env, who, { requestId: callId, model: group, endUser, globalBudget, ...(budgets?.length ? { budgets } : {}), ...estimate, free: estimate.estCost === 0 && freeModel(named.deployments), waitUntil: (p) => c.executionCtx.waitUntil(p) })
     : undefined;
   const caller: Caller = who.master || !admission?.policy ? { kind: 'master', token: who.token } : { kind: 'key', token: admission.policy.token, policy: admission.policy };
   seen.caller = caller;
@@ -145,7 +149,10 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
     if (tokens && usageBased(state.config.router_settings.routing_strategy)) countTokens(ctx.deployment.group, ctx.deployment.id, tokens, Date.now());
     const settling = admission?.settle(result.cost, tokens);
     if (settling) c.executionCtx.waitUntil(settling.catch((err: unknown) => console.error('limiter settle failed:', err instanceof Error ? err.message : String(err))));
+    if (budgetHold) c.executionCtx.waitUntil(budgetHold.settle(result.cost, tokens).catch((err: unknown) => console.error('budget settle failed:', err instanceof Error ? err.message : String(err))));
   };
+  /** The room held in the serving deployment's budgets (budget routing), settled with the call. */
+  let budgetHold: BudgetHold | undefined;
 
   if (cache) {
     const requestTimeoutS = state.config.litellm_settings.request_timeout ?? DEFAULT_TIMEOUT_S;
@@ -197,7 +204,12 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
       deadline: startedAt + Math.max(requestTimeoutS, overrides?.timeoutS ?? 0) * 1000,
       overrides,
       call: callProvider,
+      hold: (d) => {
+        const ids = deploymentBudgetIds(state.config, d);
+        return ids.length ? holdBudgets(c.env, ids, { requestId: callId, model: d.group, ...estimate, waitUntil: (p) => c.executionCtx.waitUntil(p) }) : undefined;
+      },
     });
+    budgetHold = routed.hold;
     answer = routed.answer;
     deployment = routed.deployment;
     ctx.deployment = routed.deployment;

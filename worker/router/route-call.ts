@@ -12,6 +12,8 @@ import { resolveGroup } from './resolve-group.ts';
 import { allowedFailsFor, backoffMs, isContextWindowError, isRequestError, retriesFor } from './retry-policy.ts';
 import { choose, type RoutingStrategy, underDeploymentLimits, usageBased } from './strategies.ts';
 import { eligibleDeployments } from './eligible-deployments.ts';
+import type { BudgetHold } from '../limits/budget-hold.ts';
+import { CROSSED_BUDGET } from '../limits/router-budgets.ts';
 
 interface WaitUntil { waitUntil(p: Promise<unknown>): void }
 
@@ -38,6 +40,12 @@ export interface RouteInput {
   /** The request's own `timeout`, `stream_timeout` (seconds) and `num_retries` (body or `x-litellm-*` headers), over the config's. */
   overrides?: CallOverrides;
   call(deployment: DeploymentRef, timeoutMs: number): Promise<ProviderAnswer>;
+  /**
+   * Holds room for the call in the deployment's budgets (a provider's, its own: budget routing,
+   * limits/router-budgets.ts); undefined, at once, when none applies. A deployment whose budget is
+   * spent is passed over like one cooling down.
+   */
+  hold?(deployment: DeploymentRef): Promise<BudgetHold | { refused: string }> | undefined;
   random?: () => number;
 }
 
@@ -46,6 +54,8 @@ export interface Routed {
   deployment: DeploymentRef;
   attemptedRetries: number;
   attemptedFallbacks: number;
+  /** The room held in the serving deployment's budgets, to settle with the call's cost. */
+  hold?: BudgetHold;
 }
 
 /** The most input a deployment takes, when known (`model_info.max_input_tokens`, else the price table). */
@@ -101,6 +111,8 @@ export async function routeCall(input: RouteInput): Promise<Routed> {
   let groupsTried = 0;
   let lastError: GatewayError | undefined;
   let soonestRetry: number | undefined;
+  /** Why deployments were passed over for their spent budgets (budget routing), in LiteLLM's words. */
+  const crossed: string[] = [];
   const fallBack = (group: string, reason: FallbackReason) => {
     const next = fallbacksFor(config, group, reason, group === input.requested ? input.clientFallbacks : undefined);
     for (const target of next) if (!visited.has(target)) queue.push({ group: target, reason });
@@ -158,10 +170,31 @@ export async function routeCall(input: RouteInput): Promise<Routed> {
     }
     const tried = new Set<string>();
     for (let attempt = 0; ; attempt++) {
-      const pool = available.filter((d) => !tried.has(d.id));
-      const deployment = choose(strategy, pool.length ? pool : available, health, input.random, config.router_settings.routing_strategy_args) as DeploymentRef;
+      const pick = () => {
+        const pool = available.filter((d) => !tried.has(d.id));
+        return choose(strategy, pool.length ? pool : available, health, input.random, config.router_settings.routing_strategy_args) as DeploymentRef;
+      };
+      let deployment = pick();
       const msLeft = input.deadline - Date.now();
       if (msLeft <= 0) throw withAttempts(lastError ?? new GatewayError('Request timed out', { status: 408, type: 'timeout_error' }), retries, groupsTried - 1);
+      // Budget routing: a deployment whose provider's or own budget is spent is passed over (no attempt counted).
+      let hold: BudgetHold | undefined;
+      for (let held = input.hold?.(deployment); held; held = input.hold!(deployment)) {
+        const answer = await held;
+        if (!('refused' in answer)) {
+          hold = answer;
+          break;
+        }
+        crossed.push(answer.refused);
+        available = available.filter((d) => d.id !== deployment.id);
+        if (!available.length) break;
+        deployment = pick();
+      }
+      if (!available.length) {
+        lastError = crossedBudget(crossed);
+        fallBack(requested, 'error');
+        break;
+      }
       if (attempt > 0) retries++;
       const started = Date.now();
       trackInFlight(deployment.id, 1);
@@ -173,8 +206,9 @@ export async function routeCall(input: RouteInput): Promise<Routed> {
         if (groupsTried > 1) {
           recordFallback(env, ctx, { caller: input.caller, requestedModel: input.requested, fallbackModel: group, known: input.catalog.groups, error: lastError, provider: deployment.provider, success: true });
         }
-        return { answer, deployment, attemptedRetries: retries, attemptedFallbacks: groupsTried - 1 };
+        return { answer, deployment, attemptedRetries: retries, attemptedFallbacks: groupsTried - 1, ...(hold ? { hold } : {}) };
       } catch (caught) {
+        if (hold) ctx.waitUntil(hold.release());
         const err = caught instanceof GatewayError ? caught : new GatewayError('Internal server error', { status: 500, type: 'internal_server_error', retryable: true });
         lastError = err;
         if (countsAgainst(err)) reportOutcome(env, ctx, config, group, { deploymentId: deployment.id, ok: false, at: Date.now(), allowedFails: allowedFailsFor(config, err) }, { deployment, status: err.status, reason: err.message });
@@ -217,6 +251,11 @@ export async function routeCall(input: RouteInput): Promise<Routed> {
     recordFallback(env, ctx, { caller: input.caller, requestedModel: input.requested, fallbackModel: [...visited].at(-1) ?? input.requested, known: input.catalog.groups, error: final, success: false });
   }
   throw withAttempts(final, retries, Math.max(0, groupsTried - 1));
+}
+
+/** LiteLLM's 429 when every deployment left has a spent budget (a provider's, its own): which, one a line. */
+function crossedBudget(crossed: string[]): GatewayError {
+  return new GatewayError(`${CROSSED_BUDGET}: ${[...new Set(crossed)].join('\n')}`, { status: 429, type: 'budget_exceeded' });
 }
 
 /** LiteLLM's 429 when every deployment of a group is cooling down, with the cooldown's `retry-after`. */
