@@ -2,6 +2,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeUpstream, startFakeUpstream } from './fakes/upstream.ts';
 import { exec } from './support/pg-client.ts';
+import { until, valueOf } from './support/prometheus.ts';
 import { startTestStack, TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
 
 /**
@@ -44,6 +45,9 @@ model_list:
     model_info: {id: alone-deployment}
   - model_name: burst
     litellm_params: {model: hosted_vllm/burst, ${api}, ${PRICES}, max_budget: 0.05, budget_duration: 1d}
+  - model_name: "wild/*"
+    litellm_params: {model: "hosted_vllm/*", ${api}, ${PRICES}, max_budget: 0.000001, budget_duration: 1d}
+    model_info: {id: wild-deployment}
   - model_name: preloaded
     litellm_params: {model: vllm/earlier, ${api}, ${PRICES}}
 router_settings:
@@ -123,6 +127,10 @@ describe('provider budgets (router_settings.provider_budget_config)', () => {
     const tomorrow = new Date();
     tomorrow.setUTCHours(24, 0, 0, 0);
     expect(providers.openai!.budget_reset_at).toBe(tomorrow.toISOString());
+    // LiteLLM's gauge of what is left (negative once overspent by the call that spent it).
+    await until(stack.url, ({ families }) => {
+      expect(valueOf(families, 'litellm_provider_remaining_budget_metric', { api_provider: 'openai' })).toBeCloseTo(1e-12 - providers.openai!.spend, 9);
+    });
   });
 });
 
@@ -141,6 +149,15 @@ describe('deployment budgets (litellm_params.max_budget)', () => {
     expect((refused as { message: string }).message).toMatch(
       /crossed budget: Exceeded budget for deployment model_name: capped-only, litellm_params\.model: hosted_vllm\/alone, model_id: alone-deployment: [\d.e-]+ >= 0\.000001$/,
     );
+  });
+});
+
+describe('a wildcard deployment\'s budget', () => {
+  it('is one budget for every model its calls name', async () => {
+    expect(await call('wild/first')).toEqual({ id: 'wild-deployment:first' });
+    const refused = await call('wild/second');
+    expect(refused).toMatchObject({ status: 429, type: 'budget_exceeded' });
+    expect((refused as { message: string }).message).toContain('model_id: wild-deployment:');
   });
 });
 

@@ -195,6 +195,22 @@ describe('config warnings', () => {
     if (!result.ok) throw new Error(result.errors.join('\n'));
     expect(result.warnings).toEqual([]);
     expect(result.config.router_settings.provider_budget_config?.azure).toEqual({ budget_limit: 0.5, time_period: '1mo' });
+    // Misspelt fields, providers Tollgate does not serve, and budgets that never reset are named.
+    const odd = validateConfig({
+      model_list: [{ model_name: 'm', litellm_params: { model: 'openai/gpt-4o', budget_duration: '1d' } }, { model_name: 'n', litellm_params: { model: 'openai/gpt-4o', max_budget: 5 } }],
+      router_settings: { provider_budget_config: { open_ai: { budget_limit: 1, time_period: '1d' }, openai: { budget_limit: 1, timeperiod: '1d' } } },
+      litellm_settings: { tag_budget_config: { team: { max_budget: 1 } } },
+    }, {});
+    if (!odd.ok) throw new Error(odd.errors.join('\n'));
+    expect(odd.warnings).toHaveLength(6);
+    expect(odd.warnings).toEqual(expect.arrayContaining([
+      'litellm_settings.tag_budget_config.team: no budget_duration: this budget never resets',
+      'model_list[0].litellm_params.budget_duration: no max_budget beside it (ignored)',
+      'model_list[1].litellm_params.max_budget: no budget_duration: this deployment\'s budget never resets',
+      expect.stringMatching(/^router_settings\.provider_budget_config\.open_ai: not a provider Tollgate serves \(ignored: no deployment's calls count in it; expected one of openai, /),
+      'router_settings.provider_budget_config.openai.timeperiod: not supported by Tollgate yet (ignored)',
+      'router_settings.provider_budget_config.openai: no time_period: this budget never resets (LiteLLM requires one, e.g. 1d or 30d)',
+    ]));
     expect(errorsOf({ ...model({ model: 'openai/gpt-4o' }), router_settings: { provider_budget_config: { openai: { time_period: '1d' } } } }))
       .toEqual(['router_settings.provider_budget_config.openai: expected budget_limit (or max_budget)']);
     expect(errorsOf({ ...model({ model: 'openai/gpt-4o', max_budget: 1, budget_duration: 'daily' }) }))

@@ -4,6 +4,7 @@ import { configSchema, type TollgateConfig } from './schema.ts';
 import { configEnvVars } from './env-vars.ts';
 import { PENDING_KEYS, UNNEEDED_KEYS } from './support.ts';
 import { LITELLM_ERROR_CLASSES } from '../router/retry-policy.ts';
+import { IMPLEMENTED_PROVIDERS, type ProviderId } from './providers.ts';
 
 export type ConfigResult =
   | { ok: true; config: TollgateConfig; warnings: string[] }
@@ -113,6 +114,20 @@ function crossReferenceWarnings(config: TollgateConfig): string[] {
   check(config.router_settings.fallbacks, 'router_settings.fallbacks');
   check(config.router_settings.context_window_fallbacks, 'router_settings.context_window_fallbacks');
   check(config.router_settings.content_policy_fallbacks, 'router_settings.content_policy_fallbacks');
+  // Budget routing (limits/router-budgets.ts): a budget that can never apply, or never resets, is named.
+  for (const [provider, budget] of Object.entries(config.router_settings.provider_budget_config ?? {})) {
+    const at = `router_settings.provider_budget_config.${provider}`;
+    if (!IMPLEMENTED_PROVIDERS.has(provider as ProviderId)) out.push(`${at}: not a provider Tollgate serves (ignored: no deployment's calls count in it; expected one of ${[...IMPLEMENTED_PROVIDERS].join(', ')})`);
+    if (!budget.time_period && !budget.budget_duration) out.push(`${at}: no time_period: this budget never resets (LiteLLM requires one, e.g. 1d or 30d)`);
+  }
+  for (const [tag, budget] of Object.entries(config.litellm_settings.tag_budget_config ?? {})) {
+    if (!budget.time_period && !budget.budget_duration) out.push(`litellm_settings.tag_budget_config.${tag}: no budget_duration: this budget never resets`);
+  }
+  config.model_list.forEach((d, i) => {
+    const p = d.litellm_params;
+    if (p.budget_duration !== undefined && p.max_budget === undefined) out.push(`model_list[${i}].litellm_params.budget_duration: no max_budget beside it (ignored)`);
+    if (p.max_budget !== undefined && p.budget_duration === undefined) out.push(`model_list[${i}].litellm_params.max_budget: no budget_duration: this deployment's budget never resets`);
+  });
   // LiteLLM's error classes, as retry_policy (`…Retries`) and allowed_fails_policy (`…AllowedFails`) name them.
   for (const [field, suffix] of [['retry_policy', 'Retries'], ['allowed_fails_policy', 'AllowedFails']] as const) {
     for (const key of Object.keys(config.router_settings[field] ?? {})) {
@@ -147,6 +162,10 @@ function unknownKeyWarnings(value: unknown, schema: z.ZodType, path: PropertyKey
     case 'array':
       return Array.isArray(value) && def.element
         ? value.flatMap((item, i) => unknownKeyWarnings(item, def.element as z.ZodType, [...path, i]))
+        : [];
+    case 'record':
+      return value && typeof value === 'object' && def.valueType
+        ? Object.entries(value).flatMap(([key, item]) => unknownKeyWarnings(item, def.valueType as z.ZodType, [...path, key]))
         : [];
     case 'object': {
       if (!value || typeof value !== 'object' || !def.shape) return [];

@@ -39,7 +39,8 @@ export class AdmissionRound {
       await Promise.all(refilling.map((t) => refills.get(`${t.kind}:${t.id}`)));
       remote = remote.filter((t) => !this.#takeLease(t));
     }
-    await Promise.all(remote.map((t) => {
+    // Every call lands before a failure is thrown: an admission answered after it would be held and never undone.
+    const settled = await Promise.allSettled(remote.map((t) => {
       const name = `${t.kind}:${t.id}`;
       const call = bounded(limiter(this.#env, t.kind, t.id).admit(this.#request(t)), t).then((answer) => this.#answered(t, answer as AdmitResult));
       if (isHot(name) && !refills.has(name)) {
@@ -47,6 +48,8 @@ export class AdmissionRound {
       }
       return call;
     }));
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   /** Forgets an entity asked under a stale route: its admission is undone. */

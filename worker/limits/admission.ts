@@ -24,13 +24,18 @@ export async function admitCall(env: GatewayEnv, input: AdmissionInput, depth = 
   if (fromLeases) return fromLeases;
   const round = new AdmissionRound(env, input);
   const { results } = round;
+  // A limiter that fails (503): what the others admitted is undone, in the background.
+  const ask = (targets: Target[]) => round.ask(targets).catch((err: unknown) => {
+    input.waitUntil(round.undo());
+    throw err;
+  });
 
   const first: Target[] = [];
   if (!input.master) first.push({ kind: 'key', id: token }, ...linked(routes.get(token), undefined));
   if (input.endUser) first.push({ kind: 'end_user', id: input.endUser });
   if (input.globalBudget) first.push({ kind: 'global', id: 'proxy' });
   if (input.budgets) for (const id of input.budgets) first.push({ kind: 'global', id });
-  await round.ask(first);
+  await ask(first);
 
   if (!input.master) {
     const keyResult = results.get(`key:${token}`)?.result;
@@ -47,10 +52,10 @@ export async function admitCall(env: GatewayEnv, input: AdmissionInput, depth = 
       // A cold isolate (or a changed route) needs a second round for the entities the key brings in.
       const teamView = viewOf(results, 'team', route.teamId);
       const wanted = linked(route, teamView);
-      await round.ask(wanted);
+      await ask(wanted);
       const finalTeam = viewOf(results, 'team', route.teamId);
       const orgFromTeam = linked(route, finalTeam);
-      await round.ask(orgFromTeam);
+      await ask(orgFromTeam);
       // What the team said, so the next request asks its organization and member in the first round.
       route.teamOrg = finalTeam?.organizationId ?? null;
       route.memberBudgets = finalTeam?.memberBudgets ?? false;

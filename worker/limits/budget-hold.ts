@@ -9,13 +9,19 @@ export interface BudgetHold {
   release(): Promise<void>;
 }
 
+/** A spent budget: which, in LiteLLM's words, and when its window ends (s from now), if it does. */
+export interface BudgetRefusal {
+  refused: string;
+  retryAfterSeconds?: number;
+}
+
 /**
  * Holds the call's estimate in each of the budgets (limiter ids of kind
  * `global`, router-budgets.ts) a deployment's calls count in, from this
  * isolate's leases or the budgets' objects. A spent one refuses: nothing is
  * held then, and `refused` says which, in LiteLLM's words.
  */
-export async function holdBudgets(env: GatewayEnv, ids: string[], input: Pick<AdmissionInput, 'requestId' | 'model' | 'estCost' | 'estTokens' | 'waitUntil'>): Promise<BudgetHold | { refused: string }> {
+export async function holdBudgets(env: GatewayEnv, ids: string[], input: Pick<AdmissionInput, 'requestId' | 'model' | 'estCost' | 'estTokens' | 'waitUntil'>): Promise<BudgetHold | BudgetRefusal> {
   const round = new AdmissionRound(env, input);
   try {
     await round.ask(ids.map((id) => ({ kind: 'global', id })));
@@ -27,7 +33,7 @@ export async function holdBudgets(env: GatewayEnv, ids: string[], input: Pick<Ad
   const refusal = firstRefusal(round.results);
   if (refusal) {
     input.waitUntil(round.undo());
-    return { refused: refusal.detail ?? refusal.message };
+    return { refused: refusal.detail ?? refusal.message, ...(refusal.retryAfterSeconds !== undefined ? { retryAfterSeconds: refusal.retryAfterSeconds } : {}) };
   }
   return { settle: (cost, tokens) => round.settle(cost, tokens), release: () => round.undo() };
 }

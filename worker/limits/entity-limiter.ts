@@ -92,6 +92,8 @@ export class EntityLimiter extends DurableObject<GatewayEnv> {
     await this.#ensure(kind, id);
     const policy = this.#policy as EntityPolicy;
     if (policy.redirect && policy.redirect.until > now()) return { ok: 'redirect', token: policy.redirect.token, until: policy.redirect.until };
+    // The window open now: a budget whose window ended shows its new spend.
+    this.#roll(this.#counters as Counters, policy, now());
     return { ok: true, view: this.#view() };
   }
 

@@ -101,7 +101,8 @@ async function routerBudgetSpend(pool: Pick<Pool, 'query'>, disableSpendLogs: bo
   } else if (deployment) {
     query = disableSpendLogs
       ? ['SELECT COALESCE(SUM(spend), 0) AS spend FROM "LiteLLM_DailyKeySpend" WHERE date >= $1 AND model = $2 AND custom_llm_provider = $3', [day, deployment.model, deployment.provider]]
-      : ['SELECT COALESCE(SUM(spend), 0) AS spend FROM "LiteLLM_SpendLogs" WHERE "startTime" >= $1 AND model_id = $2', [since, deployment.id]];
+      // A wildcard entry's calls are logged under `<its id>:<model>`.
+      : ['SELECT COALESCE(SUM(spend), 0) AS spend FROM "LiteLLM_SpendLogs" WHERE "startTime" >= $1 AND (model_id = $2 OR starts_with(model_id, $2 || \':\'))', [since, deployment.id]];
   }
   if (!query) return 0;
   const { rows } = await pool.query<{ spend: number | string | null }>(query[0], query[1]);

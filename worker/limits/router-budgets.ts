@@ -42,10 +42,11 @@ export function tagBudget(config: TollgateConfig, tag: string): RouterBudget | u
 }
 
 /** The limiter ids of the budgets a deployment's calls count in: its provider's, its own; none for most. */
-export function deploymentBudgetIds(config: TollgateConfig, d: Pick<DeploymentRef, 'id' | 'provider' | 'params'>): string[] {
+export function deploymentBudgetIds(config: TollgateConfig, d: Pick<DeploymentRef, 'id' | 'provider' | 'params' | 'baseId'>): string[] {
   const ids: string[] = [];
   if (config.router_settings.provider_budget_config?.[d.provider]) ids.push(PROVIDER_PREFIX + d.provider);
-  if (d.params.max_budget !== undefined) ids.push(DEPLOYMENT_PREFIX + d.id);
+  // A wildcard deployment's budget is its config entry's, whichever model a call names.
+  if (d.params.max_budget !== undefined) ids.push(DEPLOYMENT_PREFIX + (d.baseId ?? d.id));
   return ids;
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type DeploymentRef, pickDeployment } from './deployments.ts';
+import type { TollgateConfig } from '../config/schema.ts';
+import { buildCatalog, type DeploymentRef, pickDeployment } from './deployments.ts';
 
 const deployment = (id: string, params: Record<string, unknown>): DeploymentRef =>
   ({ id, group: 'g', provider: 'openai', model: 'gpt-4o', params: { model: 'openai/gpt-4o', ...params }, info: {} }) as unknown as DeploymentRef;
@@ -28,5 +29,19 @@ describe('simple-shuffle', () => {
     const only = deployment('only', { weight: 0 });
     expect(pickDeployment([only])).toBe(only);
     expect(pickDeployment([])).toBeUndefined();
+  });
+});
+
+describe('deployment ids', () => {
+  it('are LiteLLM-style hashes of the entry, which a budget changed in config.yaml leaves as they were', async () => {
+    const idOf = async (params: Record<string, unknown>) => {
+      const catalog = await buildCatalog({ model_list: [{ model_name: 'g', litellm_params: { model: 'openai/gpt-4o', ...params } }] } as unknown as TollgateConfig);
+      return catalog.groups.get('g')![0]!.id;
+    };
+    const plain = await idOf({});
+    // The spend counted under a deployment's budget stays its own when the budget is raised or lowered.
+    expect(await idOf({ max_budget: 10, budget_duration: '1d' })).toBe(plain);
+    expect(await idOf({ max_budget: 20, budget_duration: '30d' })).toBe(plain);
+    expect(await idOf({ api_base: 'https://elsewhere.example/v1' })).not.toBe(plain);
   });
 });

@@ -12,6 +12,8 @@ export interface DeploymentRef {
   model: string;
   params: Deployment['litellm_params'];
   info: NonNullable<Deployment['model_info']>;
+  /** A wildcard deployment made concrete for one requested name (id `<entry's id>:<name>`): the config entry's id. */
+  baseId?: string;
 }
 
 export interface ModelCatalog {
@@ -47,7 +49,9 @@ export async function buildCatalog(config: TollgateConfig): Promise<ModelCatalog
 }
 
 async function deploymentHash(entry: Deployment): Promise<string> {
-  const text = JSON.stringify([entry.model_name, entry.litellm_params]);
+  // A deployment's budget is not part of what it is: changing it keeps the id, so the spend counted under it still applies.
+  const { max_budget: _budget, budget_duration: _window, ...params } = entry.litellm_params;
+  const text = JSON.stringify([entry.model_name, params]);
   return toHex(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
 }
 

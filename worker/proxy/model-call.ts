@@ -194,6 +194,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   };
   let answer: ProviderAnswer;
   let routing: { retries: number; fallbacks: number };
+  let holds = 0;
   try {
     const requestTimeoutS = state.config.litellm_settings.request_timeout ?? DEFAULT_TIMEOUT_S;
     const routed = await routeCall({
@@ -206,7 +207,10 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
       call: callProvider,
       hold: (d) => {
         const ids = deploymentBudgetIds(state.config, d);
-        return ids.length ? holdBudgets(c.env, ids, { requestId: callId, model: d.group, ...estimate, waitUntil: (p) => c.executionCtx.waitUntil(p) }) : undefined;
+        // Each attempt's hold is its own reservation, priced at the deployment it is for.
+        return ids.length
+          ? holdBudgets(c.env, ids, { requestId: `${callId}:${holds++}`, model: d.group, ...reservationEstimate(d, promptTokens, body, endpoint), waitUntil: (p) => c.executionCtx.waitUntil(p) })
+          : undefined;
       },
     });
     budgetHold = routed.hold;

@@ -53,10 +53,10 @@ function expand(d: DeploymentRef, matched: string, requested: string): Deploymen
     // `*` alone: the requested name says which provider, as a bare or prefixed model name.
     const ref = parseModelRef(requested);
     if (!ref.ok) return [];
-    return [{ ...d, id: `${d.id}:${requested}`, provider: ref.provider, model: ref.model, params: { ...d.params, model: requested } }];
+    return [{ ...d, id: `${d.id}:${requested}`, baseId: d.id, provider: ref.provider, model: ref.model, params: { ...d.params, model: requested } }];
   }
   const concrete = d.params.model.replace('*', matched);
   const ref = parseModelRef(concrete);
   if (!ref.ok) return [];
-  return [{ ...d, id: `${d.id}:${matched}`, provider: ref.provider, model: ref.model, params: { ...d.params, model: concrete } }];
+  return [{ ...d, id: `${d.id}:${matched}`, baseId: d.id, provider: ref.provider, model: ref.model, params: { ...d.params, model: concrete } }];
 }

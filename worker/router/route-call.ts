@@ -12,7 +12,7 @@ import { resolveGroup } from './resolve-group.ts';
 import { allowedFailsFor, backoffMs, isContextWindowError, isRequestError, retriesFor } from './retry-policy.ts';
 import { choose, type RoutingStrategy, underDeploymentLimits, usageBased } from './strategies.ts';
 import { eligibleDeployments } from './eligible-deployments.ts';
-import type { BudgetHold } from '../limits/budget-hold.ts';
+import type { BudgetHold, BudgetRefusal } from '../limits/budget-hold.ts';
 import { CROSSED_BUDGET } from '../limits/router-budgets.ts';
 
 interface WaitUntil { waitUntil(p: Promise<unknown>): void }
@@ -45,7 +45,7 @@ export interface RouteInput {
    * limits/router-budgets.ts); undefined, at once, when none applies. A deployment whose budget is
    * spent is passed over like one cooling down.
    */
-  hold?(deployment: DeploymentRef): Promise<BudgetHold | { refused: string }> | undefined;
+  hold?(deployment: DeploymentRef): Promise<BudgetHold | BudgetRefusal> | undefined;
   random?: () => number;
 }
 
@@ -112,7 +112,7 @@ export async function routeCall(input: RouteInput): Promise<Routed> {
   let lastError: GatewayError | undefined;
   let soonestRetry: number | undefined;
   /** Why deployments were passed over for their spent budgets (budget routing), in LiteLLM's words. */
-  const crossed: string[] = [];
+  const crossed: BudgetRefusal[] = [];
   const fallBack = (group: string, reason: FallbackReason) => {
     const next = fallbacksFor(config, group, reason, group === input.requested ? input.clientFallbacks : undefined);
     for (const target of next) if (!visited.has(target)) queue.push({ group: target, reason });
@@ -175,8 +175,8 @@ export async function routeCall(input: RouteInput): Promise<Routed> {
         return choose(strategy, pool.length ? pool : available, health, input.random, config.router_settings.routing_strategy_args) as DeploymentRef;
       };
       let deployment = pick();
-      const msLeft = input.deadline - Date.now();
-      if (msLeft <= 0) throw withAttempts(lastError ?? new GatewayError('Request timed out', { status: 408, type: 'timeout_error' }), retries, groupsTried - 1);
+      const timedOut = () => withAttempts(lastError ?? new GatewayError('Request timed out', { status: 408, type: 'timeout_error' }), retries, groupsTried - 1);
+      if (input.deadline <= Date.now()) throw timedOut();
       // Budget routing: a deployment whose provider's or own budget is spent is passed over (no attempt counted).
       let hold: BudgetHold | undefined;
       for (let held = input.hold?.(deployment); held; held = input.hold!(deployment)) {
@@ -185,7 +185,7 @@ export async function routeCall(input: RouteInput): Promise<Routed> {
           hold = answer;
           break;
         }
-        crossed.push(answer.refused);
+        crossed.push(answer);
         available = available.filter((d) => d.id !== deployment.id);
         if (!available.length) break;
         deployment = pick();
@@ -194,6 +194,12 @@ export async function routeCall(input: RouteInput): Promise<Routed> {
         lastError = crossedBudget(crossed);
         fallBack(requested, 'error');
         break;
+      }
+      // Measured after the hold, which may have waited for a budget's limiter.
+      const msLeft = input.deadline - Date.now();
+      if (msLeft <= 0) {
+        if (hold) ctx.waitUntil(hold.release());
+        throw timedOut();
       }
       if (attempt > 0) retries++;
       const started = Date.now();
@@ -254,8 +260,13 @@ export async function routeCall(input: RouteInput): Promise<Routed> {
 }
 
 /** LiteLLM's 429 when every deployment left has a spent budget (a provider's, its own): which, one a line. */
-function crossedBudget(crossed: string[]): GatewayError {
-  return new GatewayError(`${CROSSED_BUDGET}: ${[...new Set(crossed)].join('\n')}`, { status: 429, type: 'budget_exceeded' });
+function crossedBudget(crossed: BudgetRefusal[]): GatewayError {
+  const waits = crossed.map((c) => c.retryAfterSeconds).filter((s): s is number => s !== undefined);
+  return new GatewayError(`${CROSSED_BUDGET}: ${[...new Set(crossed.map((c) => c.refused))].join('\n')}`, {
+    status: 429, type: 'budget_exceeded',
+    // When the first of the spent budgets starts again (none when one never resets).
+    ...(waits.length === crossed.length && waits.length ? { headers: { 'retry-after': String(Math.max(1, Math.ceil(Math.min(...waits)))) } } : {}),
+  });
 }
 
 /** LiteLLM's 429 when every deployment of a group is cooling down, with the cooldown's `retry-after`. */

@@ -87,6 +87,7 @@ export const M = {
   teamMaxBudget: def('litellm_team_max_budget_metric', 'gauge', 'Maximum budget set for team', ['team', 'team_alias']),
   remainingKeyBudget: def('litellm_remaining_api_key_budget_metric', 'gauge', 'Remaining budget for api key', ['hashed_api_key', 'api_key_alias']),
   keyMaxBudget: def('litellm_api_key_max_budget_metric', 'gauge', 'Maximum budget set for api key', ['hashed_api_key', 'api_key_alias']),
+  remainingProviderBudget: def('litellm_provider_remaining_budget_metric', 'gauge', 'Remaining budget for provider - used for provider budget routing', ['api_provider']),
   callbackFailures: def('litellm_callback_logging_failures_metric', 'counter', 'Total number of failures when emitting logs to callbacks', ['callback_name']),
   limiterCalls: def('tollgate_limiter_calls', 'counter', 'Calls from the gateway to limiter Durable Objects (admit, settle, release, lease return): the admission cost the benchmark reports per request', []),
   cacheErrors: def('tollgate_cache_errors', 'counter', 'Response cache reads and writes that failed or timed out; the request went on uncached', ['reason']),

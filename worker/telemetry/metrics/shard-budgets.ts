@@ -5,6 +5,7 @@ import { budgetCrossings } from '../alerts/gate.ts';
 import { budgetText, budgetWebhookEvent } from '../alerts/messages.ts';
 import { alertEnabled, alertSettings, webhookEnabled } from '../alerts/settings.ts';
 import { type BudgetCheck, budgetEntityKey } from '../alerts/types.ts';
+import { PROVIDER_PREFIX } from '../../limits/router-budgets.ts';
 import { bounded } from './labels.ts';
 import { M } from './registry.ts';
 import type { ShardAlerts } from './shard-alerts.ts';
@@ -131,6 +132,11 @@ export class ShardBudgets {
       this.#series.setGauge(M.remainingTeamBudget, labels, maxBudget === null ? Infinity : maxBudget - spend);
       if (maxBudget !== null) this.#series.setGauge(M.teamMaxBudget, labels, maxBudget);
       else this.#series.dropGauge(M.teamMaxBudget, labels);
+    }
+    if (check.kind === 'global' && check.id.startsWith(PROVIDER_PREFIX)) {
+      // A provider's budget has a gauge, as in LiteLLM, and no budget alerts.
+      if (maxBudget !== null) this.#series.setGauge(M.remainingProviderBudget, { api_provider: bounded(check.id.slice(PROVIDER_PREFIX.length)) }, maxBudget - spend);
+      return;
     }
     if (maxBudget === null) return;
     const settings = alertSettings(this.#env);

@@ -5,6 +5,8 @@ import { addCallSink, type WaitUntil } from '../emit.ts';
 import { checkBudget, health, inc, observe, raiseAlert, scheduleFlush, SignedLabels } from './buffer.ts';
 import { callerLabels, deploymentLabels, exceptionClass, isDeploymentFailure, type LabelValues, ROUTES, statusLabel } from './labels.ts';
 import { M } from './registry.ts';
+import { runtimeConfig } from '../../config/runtime.ts';
+import { PROVIDER_PREFIX, providerBudget } from '../../limits/router-budgets.ts';
 
 /**
  * The metrics and alerts sink: one finished call becomes a handful of
@@ -60,6 +62,8 @@ export function recordCall(env: GatewayEnv, ctx: WaitUntil, event: CallEvent): v
   }
   const settings = alertSettings(env);
   if (settings.globalBudget) checkBudget({ kind: 'global', id: 'proxy' });
+  // A provider budget (budget routing) the call counted in: litellm_provider_remaining_budget_metric.
+  if (providerBudget(runtimeConfig(env).config, event.deployment.provider)) checkBudget({ kind: 'global', id: PROVIDER_PREFIX + event.deployment.provider });
   if (!error && alertEnabled(settings, 'llm_too_slow') && totalMs > settings.thresholdS * 1000) {
     const d = deploymentLabels(event.deployment);
     raiseAlert({
