@@ -13,6 +13,7 @@ import { spendRoutes } from './routes/spend.ts';
 import { activityRoutes } from './routes/spend/activity.ts';
 import { spendCalculateRoutes } from './routes/spend/calculate.ts';
 import { spendResetRoutes } from './routes/spend/reset.ts';
+import { tagsRoutes } from './routes/tags.ts';
 import { teamsRoutes } from './routes/teams.ts';
 import { usersRoutes } from './routes/users.ts';
 
@@ -24,7 +25,7 @@ app.route('/', docsRoutes);
 
 app.use('*', adminAuth);
 
-for (const routes of [keysRoutes, teamsRoutes, usersRoutes, customersRoutes, organizationsRoutes, budgetsRoutes, modelsRoutes, spendRoutes, activityRoutes, spendResetRoutes, spendCalculateRoutes, cacheRoutes]) {
+for (const routes of [keysRoutes, teamsRoutes, usersRoutes, customersRoutes, organizationsRoutes, budgetsRoutes, modelsRoutes, spendRoutes, activityRoutes, spendResetRoutes, spendCalculateRoutes, cacheRoutes, tagsRoutes]) {
   app.route('/', routes);
 }
 

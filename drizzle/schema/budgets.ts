@@ -28,3 +28,28 @@ export const budgetFk = (table: string, column: AnyPgColumn) =>
   foreignKey({ name: `${table}_budget_id_fkey`, columns: [column], foreignColumns: [budgets.budget_id] }).onDelete(
     'set null',
   );
+
+/**
+ * LiteLLM_TagTable: request tags managed through `/tag/*`, each with an
+ * optional budget row (its `max_budget` / `budget_duration` hold the calls
+ * carrying the tag, as `tag_budget_config` does). `models` and `model_info`
+ * are kept as LiteLLM writes them.
+ */
+export const tags = pgTable(
+  'LiteLLM_TagTable',
+  {
+    tag_name: text().primaryKey(),
+    description: text(),
+    models: textList(),
+    model_info: json(),
+    spend: money().notNull().default(0),
+    budget_id: text(),
+    created_at: createdAt(),
+    created_by: text(),
+    updated_at: updatedAt(),
+    updated_by: text(),
+  },
+  (t) => [budgetFk('LiteLLM_TagTable', t.budget_id)],
+);
+
+export type TagRow = typeof tags.$inferSelect;

@@ -41,12 +41,12 @@ async function globalPolicy(env: GatewayEnv, id: string, timeZone: string): Prom
   const state = await gatewayState(env);
   const { config } = state;
   const general = config.general_settings;
-  const budget = id === 'proxy' ? proxyBudget(config) : await routerBudgetOf(env, state, id);
-  const t = now();
-  const start = budget?.duration ? budgetWindowStart(budget.duration, new Date(t), timeZone) : undefined;
-  const end = budget?.duration ? nextBudgetReset(budget.duration, new Date(t), timeZone) : undefined;
   const database = openDatabase(env);
   try {
+    const budget = id === 'proxy' ? proxyBudget(config) : await routerBudgetOf(env, state, id, database.pool);
+    const t = now();
+    const start = budget?.duration ? budgetWindowStart(budget.duration, new Date(t), timeZone) : undefined;
+    const end = budget?.duration ? nextBudgetReset(budget.duration, new Date(t), timeZone) : undefined;
     const disableSpendLogs = general.disable_spend_logs === true;
     const spend = id === 'proxy' ? await proxySpend(database.pool, disableSpendLogs, start) : await routerBudgetSpend(database.pool, disableSpendLogs, id, budget?.deployment, start);
     return {
@@ -65,10 +65,17 @@ function proxyBudget(config: TollgateConfig): GlobalBudget | undefined {
   return maxBudget === undefined ? undefined : { maxBudget, duration: config.general_settings.budget_duration ?? config.litellm_settings.budget_duration ?? null };
 }
 
-/** A provider's, deployment's (config.yaml's or the DB's) or tag's budget, by its limiter id; undefined once it is no longer configured. */
-async function routerBudgetOf(env: GatewayEnv, state: GatewayState, id: string): Promise<GlobalBudget | undefined> {
+/**
+ * A provider's, deployment's (config.yaml's or the DB's) or tag's budget (config.yaml's
+ * `tag_budget_config`, else the budget row of the tag's `/tag/new` entry), by its limiter id;
+ * undefined once it is no longer configured.
+ */
+async function routerBudgetOf(env: GatewayEnv, state: GatewayState, id: string, pool: Pick<Pool, 'query'>): Promise<GlobalBudget | undefined> {
   if (id.startsWith(PROVIDER_PREFIX)) return providerBudget(state.config, id.slice(PROVIDER_PREFIX.length));
-  if (id.startsWith(TAG_PREFIX)) return tagBudget(state.config, id.slice(TAG_PREFIX.length));
+  if (id.startsWith(TAG_PREFIX)) {
+    const tag = id.slice(TAG_PREFIX.length);
+    return tagBudget(state.config, tag) ?? await storedTagBudget(pool, tag);
+  }
   if (!id.startsWith(DEPLOYMENT_PREFIX)) return undefined;
   const modelId = id.slice(DEPLOYMENT_PREFIX.length);
   const catalog = await currentCatalog(state, env as unknown as Record<string, unknown>, { waitUntil: () => undefined });
@@ -78,6 +85,14 @@ async function routerBudgetOf(env: GatewayEnv, state: GatewayState, id: string):
     if (d && budget) return { ...budget, deployment: d, label: `model_name: ${d.group}, litellm_params.model: ${d.params.model}, model_id: ${d.id}` };
   }
   return undefined;
+}
+
+/** A tag's budget from LiteLLM_TagTable and its budget row (`/tag/new` with `max_budget`). */
+async function storedTagBudget(pool: Pick<Pool, 'query'>, tag: string): Promise<RouterBudget | undefined> {
+  const { rows } = await pool.query<{ max_budget: number | string | null; budget_duration: string | null }>(
+    'SELECT b.max_budget, b.budget_duration FROM "LiteLLM_TagTable" t JOIN "LiteLLM_BudgetTable" b ON b.budget_id = t.budget_id WHERE t.tag_name = $1', [tag]);
+  const row = rows[0];
+  return row && row.max_budget !== null ? { maxBudget: Number(row.max_budget), duration: row.budget_duration } : undefined;
 }
 
 /**

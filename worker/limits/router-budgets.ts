@@ -50,10 +50,10 @@ export function deploymentBudgetIds(config: TollgateConfig, d: Pick<DeploymentRe
   return ids;
 }
 
-/** The limiter ids of the budgets of a call's tags (those `tag_budget_config` names). */
-export function tagBudgetIds(config: TollgateConfig, tags: readonly string[]): string[] {
+/** The limiter ids of the budgets of a call's tags: those `tag_budget_config` names, and those `stored` (`/tag/new`'s with a budget). */
+export function tagBudgetIds(config: TollgateConfig, tags: readonly string[], stored: ReadonlySet<string>): string[] {
   const budgets = config.litellm_settings.tag_budget_config;
-  return budgets ? tags.filter((t) => budgets[t] !== undefined).map((t) => TAG_PREFIX + t) : [];
+  return tags.filter((t) => budgets?.[t] !== undefined || stored.has(t)).map((t) => TAG_PREFIX + t);
 }
 
 /**

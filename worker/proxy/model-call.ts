@@ -37,6 +37,7 @@ import { responseOwner } from '../providers/response-ids.ts';
 import { answerResponse } from './answer-headers.ts';
 import { type BudgetHold, holdBudgets } from '../limits/budget-hold.ts';
 import { deploymentBudgetIds, tagBudgetIds } from '../limits/router-budgets.ts';
+import { budgetedTags } from '../limits/stored-tags.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
 export type { ModelCallOptions };
@@ -94,8 +95,9 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   // One parallel round of limiter calls (key, team, org or user, end user); the master key has no limits of its own.
   const general = state.config.general_settings;
   const globalBudget = (general.max_budget ?? state.config.litellm_settings.max_budget) !== undefined;
-  // Budgets of the call's tags (tag_budget_config) apply to every caller, as the proxy-wide one.
-  const budgets = state.config.litellm_settings.tag_budget_config ? tagBudgetIds(state.config, requestTags({ body, headers: requestHeaders })) : undefined;
+  // Budgets of the call's tags (tag_budget_config, /tag/new) apply to every caller, as the proxy-wide one.
+  const callTags = requestTags({ body, headers: requestHeaders });
+  const budgets = callTags.length ? tagBudgetIds(state.config, callTags, await budgetedTags(c.env, c.executionCtx)) : undefined;
   const admission = !who.master || endUser || globalBudget || budgets?.length
     ? await admit(c.env, who, { requestId: callId, model: group, endUser, globalBudget, ...(budgets?.length ? { budgets } : {}), ...estimate, free: estimate.estCost === 0 && freeModel(named.deployments), waitUntil: (p) => c.executionCtx.waitUntil(p) })
     : undefined;

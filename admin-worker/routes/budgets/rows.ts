@@ -4,7 +4,8 @@
  * and get a budget row created (or updated) for them.
  */
 import { eq } from 'drizzle-orm';
-import { budgets, type BudgetRow, type NewBudgetRow } from '../../../drizzle/schema/budgets.ts';
+import { budgets, type BudgetRow, type NewBudgetRow, tags } from '../../../drizzle/schema/budgets.ts';
+import { TAG_PREFIX } from '../../../worker/limits/router-budgets.ts';
 import { verificationTokens } from '../../../drizzle/schema/keys.ts';
 import { endUsers, organizations } from '../../../drizzle/schema/principals.ts';
 import { teams } from '../../../drizzle/schema/teams.ts';
@@ -83,6 +84,32 @@ export async function applyBudgetFields(tx: Tx, changes: Changes, budgetId: stri
   return null;
 }
 
+/** A budget is either linked (`budget_id`) or described inline, not both (LiteLLM's rule, made explicit). */
+export function assertOneBudgetSource(body: { budget_id?: string | null }, inline: boolean): void {
+  if (body.budget_id && inline) throw badRequest('Pass either budget_id or budget fields (max_budget, tpm_limit, ...), not both.', 'budget_id');
+}
+
+/**
+ * The budget an update leaves an entity linked to: the `budget_id` it names (which must exist; null
+ * unlinks), or its inline budget fields applied to the entity's row (a new row when it has none).
+ * Undefined when the link does not change.
+ */
+export async function updatedBudgetLink(
+  tx: Tx, changes: Changes, body: { budget_id?: string | null }, existingBudgetId: string | null, inline: Partial<NewBudgetRow>, actor: string,
+): Promise<string | null | undefined> {
+  assertOneBudgetSource(body, Object.keys(inline).length > 0);
+  let link: string | null | undefined;
+  if (body.budget_id !== undefined) {
+    if (body.budget_id) await requireBudget(tx, body.budget_id);
+    link = body.budget_id;
+  }
+  if (Object.keys(inline).length) {
+    const created = await applyBudgetFields(tx, changes, existingBudgetId, inline, actor);
+    if (created) link = created;
+  }
+  return link;
+}
+
 /** A `budget_id` a request refers to must exist (LiteLLM would fail on the foreign key). */
 export async function requireBudget(tx: Tx, budgetId: string): Promise<BudgetRow> {
   const row = await findBudget(tx, budgetId);
@@ -105,4 +132,6 @@ export async function refreshBudgetHolders(tx: Tx, changes: Changes, budgetId: s
   for (const { id } of teamRows) changes.refresh('team', id);
   for (const { id } of orgRows) changes.refresh('org', id);
   for (const { id } of customerRows) changes.refresh('end_user', id);
+  const tagRows = await tx.select({ id: tags.tag_name }).from(tags).where(eq(tags.budget_id, budgetId));
+  for (const { id } of tagRows) changes.refresh('global', TAG_PREFIX + id);
 }

@@ -4,9 +4,8 @@ import type { NeonDatabase } from 'drizzle-orm/neon-serverless';
 import { budgets } from '../../../drizzle/schema/budgets.ts';
 import { endUsers } from '../../../drizzle/schema/principals.ts';
 import { endUserJson, type Json } from '../../lib/serialize.ts';
-import { badRequest, notFound } from '../../lib/validation.ts';
+import { notFound } from '../../lib/validation.ts';
 import type { Tx } from '../principals/mutation.ts';
-import type { UpdateCustomerBody } from './schemas.ts';
 
 type Reader = Tx | NeonDatabase;
 
@@ -24,11 +23,4 @@ export async function customerJson(db: Reader, userId: string): Promise<Json> {
   const [row] = await customersJson(db, eq(endUsers.user_id, userId));
   if (!row) throw customerNotFound(userId);
   return row;
-}
-
-/** A budget is either linked (`budget_id`) or described inline, not both (LiteLLM's rule, made explicit). */
-export function assertOneBudgetSource(body: Partial<UpdateCustomerBody>, inline: boolean): void {
-  if (body.budget_id && inline) {
-    throw badRequest('Pass either budget_id or budget fields (max_budget, tpm_limit, ...), not both.', 'budget_id');
-  }
 }

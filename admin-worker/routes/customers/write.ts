@@ -8,11 +8,11 @@ import { requireProxyAdmin } from '../../lib/auth.ts';
 import type { AdminContext } from '../../lib/context.ts';
 import { endUserJson } from '../../lib/serialize.ts';
 import { badRequest, parseBody } from '../../lib/validation.ts';
-import { applyBudgetFields, budgetPatch, budgetTimeZone, createBudget, hasBudgetFields, requireBudget } from '../budgets/rows.ts';
+import { assertOneBudgetSource, budgetPatch, budgetTimeZone, createBudget, hasBudgetFields, requireBudget, updatedBudgetLink } from '../budgets/rows.ts';
 import { assertNonNegative } from '../principals/fields.ts';
 import { actorName, commit } from '../principals/mutation.ts';
 import { CUSTOMER_MONEY_FIELDS, newCustomerBody, updateCustomerBody } from './schemas.ts';
-import { assertOneBudgetSource, customerJson, customerNotFound } from './store.ts';
+import { customerJson, customerNotFound } from './store.ts';
 
 const TABLE = 'LiteLLM_EndUserTable';
 
@@ -74,14 +74,8 @@ export async function updateCustomer(c: AdminContext): Promise<Response> {
     }
     if (body.blocked !== undefined) patch.blocked = body.blocked ?? false;
     if (body.spend !== undefined) patch.spend = body.spend ?? 0;
-    if (body.budget_id !== undefined) {
-      if (body.budget_id) await requireBudget(tx, body.budget_id);
-      patch.budget_id = body.budget_id;
-    }
-    if (inline) {
-      const created = await applyBudgetFields(tx, changes, existing.budget_id, budgetValues, actorName(c));
-      if (created) patch.budget_id = created;
-    }
+    const link = await updatedBudgetLink(tx, changes, body, existing.budget_id, budgetValues, actorName(c));
+    if (link !== undefined) patch.budget_id = link;
     const [row] = Object.keys(patch).length
       ? await tx.update(endUsers).set(patch).where(eq(endUsers.user_id, existing.user_id)).returning() as [EndUserRow]
       : [existing];

@@ -10,7 +10,7 @@ import type { AdminBindings, AdminContext } from '../../lib/context.ts';
 import { describeRoute } from '../../lib/openapi.ts';
 import { organizationJson } from '../../lib/serialize.ts';
 import { badRequest, parseBody } from '../../lib/validation.ts';
-import { applyBudgetFields, budgetPatch, budgetTimeZone, createBudget, hasBudgetFields, MONEY_FIELDS, requireBudget } from '../budgets/rows.ts';
+import { budgetPatch, budgetTimeZone, createBudget, hasBudgetFields, MONEY_FIELDS, requireBudget, updatedBudgetLink } from '../budgets/rows.ts';
 import { assertNonNegative } from '../principals/fields.ts';
 import { actorName, commit } from '../principals/mutation.ts';
 import { removeKeys } from '../principals/remove-keys.ts';
@@ -70,14 +70,8 @@ async function updateOrganization(c: AdminContext): Promise<Response> {
     if (body.organization_alias !== undefined) patch.organization_alias = body.organization_alias;
     if (body.models !== undefined) patch.models = body.models ?? [];
     if (body.metadata !== undefined) patch.metadata = body.metadata ?? {};
-    if (body.budget_id !== undefined) {
-      if (body.budget_id) await requireBudget(tx, body.budget_id);
-      patch.budget_id = body.budget_id;
-    }
-    if (inline) {
-      const created = await applyBudgetFields(tx, changes, existing.budget_id, budgetValues, actor);
-      if (created) patch.budget_id = created;
-    }
+    const link = await updatedBudgetLink(tx, changes, body, existing.budget_id, budgetValues, actor);
+    if (link !== undefined) patch.budget_id = link;
     const [row] = await tx.update(organizations).set(patch).where(eq(organizations.organization_id, existing.organization_id)).returning() as [OrganizationRow];
     await changes.audit({ action: 'updated', table: TABLE, objectId: row.organization_id, before: organizationJson(existing), after: organizationJson(row) });
     changes.refresh('org', row.organization_id);

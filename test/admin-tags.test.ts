@@ -1,0 +1,101 @@
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminClient } from './support/admin.ts';
+import { eventually, seedKey } from './support/keys.ts';
+import { startTestStack, TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
+
+/**
+ * LiteLLM's tag management (`/tag/new`, `/tag/update`, `/tag/info`,
+ * `/tag/list`, `/tag/delete`) and its tag budgets (docs: proxy/tag_budgets):
+ * a tag whose budget is spent refuses the calls carrying it. Each call here
+ * costs far more than the tiny budget, so one call spends it. Its own stack:
+ * the gateway reads which tags have budgets when it first sees a tagged call.
+ */
+
+let stack: TestStack;
+const { call: admin, ok } = adminClient(() => stack);
+
+beforeAll(async () => {
+  stack = await startTestStack({
+    configYaml: `
+model_list:
+  - model_name: mock-gpt
+    litellm_params: {model: mock/mock-gpt, mock_response: "pong", input_cost_per_token: 0.001, output_cost_per_token: 0.001}
+    model_info: {id: mock-deployment}
+litellm_settings: {timezone: UTC}
+general_settings:
+  master_key: os.environ/LITELLM_MASTER_KEY
+`,
+  });
+});
+afterAll(async () => stack?.stop());
+
+/** A call carrying `tags`; its status and, when refused, the error's message. */
+async function chat(tags: string[] | undefined): Promise<{ status: number; message?: string }> {
+  const client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: TEST_MASTER_KEY, maxRetries: 0 });
+  try {
+    await client.chat.completions.create({ model: 'mock-gpt', messages: [{ role: 'user', content: 'hi' }], ...(tags ? { metadata: { tags } } as never : {}) });
+    return { status: 200 };
+  } catch (err) {
+    if (!(err instanceof OpenAI.APIError)) throw err;
+    return { status: err.status ?? 0, message: err.message };
+  }
+}
+
+describe('tag management', () => {
+  it('creates a tag with a budget, and refuses a second one by that name', async () => {
+    const created = await ok('/tag/new', { name: 'team:search', description: 'Search team', models: ['mock-deployment'], max_budget: 0.000000001, budget_duration: '1d' });
+    expect(created.message).toBe('Tag team:search created successfully');
+    expect(created.tag).toMatchObject({ name: 'team:search', description: 'Search team', models: ['mock-deployment'], model_info: { 'mock-deployment': 'mock-gpt' }, created_by: 'default_user_id' });
+    const again = await admin('/tag/new', { name: 'team:search' });
+    expect(again.status).toBe(400);
+    expect(again.body.error.message).toBe('Tag team:search already exists');
+    const bad = await admin('/tag/new', { name: 'x', max_budget: -1 });
+    expect(bad.status).toBe(400);
+  });
+
+  it('shows tags with their budgets on /tag/info, and names the ones it does not know', async () => {
+    const info = await ok('/tag/info', { names: ['team:search'] });
+    expect(info['team:search'].litellm_budget_table).toMatchObject({ max_budget: 0.000000001, budget_duration: '1d' });
+    const missing = await admin('/tag/info', { names: ['team:search', 'nope'] });
+    expect(missing.status).toBe(404);
+    expect(missing.body.error.message).toBe("Tags not found: ['nope']");
+  });
+
+  it('holds the calls carrying a budgeted tag to its budget, the master key\'s too, and only those', async () => {
+    expect(await chat(['team:search'])).toEqual({ status: 200 });
+    const refused = await chat(['team:search', 'other']);
+    expect(refused.status).toBe(429);
+    expect(refused.message).toMatch(/crossed budget: Exceeded budget for tag='team:search', tag_spend=[\d.e-]+, tag_budget_limit=1e-9$/);
+    expect(await chat(['other'])).toEqual({ status: 200 });
+    expect(await chat(undefined)).toEqual({ status: 200 });
+  });
+
+  it('applies a raised budget to the very next call', async () => {
+    const updated = await ok('/tag/update', { name: 'team:search', max_budget: 100 });
+    expect(updated.message).toBe('Tag team:search updated successfully');
+    expect(await chat(['team:search'])).toEqual({ status: 200 });
+    expect((await ok('/tag/info', { names: ['team:search'] }))['team:search'].litellm_budget_table.max_budget).toBe(100);
+  });
+
+  it('lists the tags created here, then those calls only carried', async () => {
+    await eventually(async () => {
+      const list = await ok('/tag/list') as unknown as { name: string; description: string | null; litellm_budget_table?: { max_budget: number } }[];
+      const other = list.find((t) => t.name === 'other');
+      if (!other) return undefined;
+      expect(list[0]).toMatchObject({ name: 'team:search', litellm_budget_table: { max_budget: 100 } });
+      expect(other.description).toBe('This is just a spend tag that was passed dynamically in a request. It does not control any LLM models.');
+      return true;
+    });
+  });
+
+  it('lets only admins change tags, and deletes one so that its calls are no longer held', async () => {
+    const key = await seedKey(stack.db.url);
+    expect((await admin('/tag/new', { name: 'mine' }, key)).status).toBe(403);
+    await ok('/tag/update', { name: 'team:search', max_budget: 0.000000001 });
+    expect((await chat(['team:search'])).status).toBe(429);
+    expect((await ok('/tag/delete', { name: 'team:search' })).message).toBe('Tag team:search deleted successfully');
+    expect(await chat(['team:search'])).toEqual({ status: 200 });
+    expect((await admin('/tag/delete', { name: 'team:search' })).status).toBe(404);
+  });
+});
