@@ -93,7 +93,8 @@ describe('tag management', () => {
     const key = await seedKey(stack.db.url);
     expect((await admin('/tag/new', { name: 'mine' }, key)).status).toBe(403);
     await ok('/tag/update', { name: 'team:search', max_budget: 0.000000001 });
-    expect((await chat(['team:search'])).status).toBe(429);
+    // A lease this isolate took under the raised budget may admit calls for up to a second more.
+    await eventually(async () => ((await chat(['team:search'])).status === 429 ? true : undefined), 5_000);
     expect((await ok('/tag/delete', { name: 'team:search' })).message).toBe('Tag team:search deleted successfully');
     expect(await chat(['team:search'])).toEqual({ status: 200 });
     expect((await admin('/tag/delete', { name: 'team:search' })).status).toBe(404);

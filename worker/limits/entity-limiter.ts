@@ -126,6 +126,8 @@ export class EntityLimiter extends DurableObject<GatewayEnv> {
   async reload(kind?: EntityKind, id?: string): Promise<EntityView | undefined> {
     if (kind && id) await this.#ensure(kind, id);
     if (!this.#policy) return undefined;
+    // A read already running may have begun before the change it is told of: a fresh one follows it.
+    if (this.#reloading) await this.#reloading;
     await this.#reload();
     return this.#view();
   }
