@@ -14,6 +14,7 @@ import { activityRoutes } from './routes/spend/activity.ts';
 import { spendCalculateRoutes } from './routes/spend/calculate.ts';
 import { spendResetRoutes } from './routes/spend/reset.ts';
 import { tagsRoutes } from './routes/tags.ts';
+import { dailyActivityRoutes } from './routes/spend/daily-activity.ts';
 import { teamsRoutes } from './routes/teams.ts';
 import { usersRoutes } from './routes/users.ts';
 
@@ -25,7 +26,7 @@ app.route('/', docsRoutes);
 
 app.use('*', adminAuth);
 
-for (const routes of [keysRoutes, teamsRoutes, usersRoutes, customersRoutes, organizationsRoutes, budgetsRoutes, modelsRoutes, spendRoutes, activityRoutes, spendResetRoutes, spendCalculateRoutes, cacheRoutes, tagsRoutes]) {
+for (const routes of [dailyActivityRoutes, keysRoutes, teamsRoutes, usersRoutes, customersRoutes, organizationsRoutes, budgetsRoutes, modelsRoutes, spendRoutes, activityRoutes, spendResetRoutes, spendCalculateRoutes, cacheRoutes, tagsRoutes]) {
   app.route('/', routes);
 }
 

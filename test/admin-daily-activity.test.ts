@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminClient, ADMIN_CONFIG } from './support/admin.ts';
+import { eventually, seedKey, seedTeam, sha256 } from './support/keys.ts';
+import { query } from './support/pg-client.ts';
+import { startTestStack, TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
+
+/**
+ * LiteLLM's daily activity reports (the admin UI's usage pages) from the
+ * daily rollups the spend-log consumer writes: per day, the metrics and the
+ * breakdowns by model, provider, key and entity, paged over rollup rows.
+ */
+
+let stack: TestStack;
+const { call: admin, ok } = adminClient(() => stack);
+const today = new Date().toISOString().slice(0, 10);
+let key: string;
+let cost = 0;
+
+beforeAll(async () => {
+  stack = await startTestStack({ configYaml: ADMIN_CONFIG.replace('mock_response: "pong"}', 'mock_response: "pong", input_cost_per_token: 0.001, output_cost_per_token: 0.001}') });
+  await seedTeam(stack.db.url, { id: 'team-search', alias: 'Search' });
+  await query(stack.db.url, `INSERT INTO "LiteLLM_UserTable" (user_id, user_role) VALUES ('u-ann', 'internal_user')`);
+  key = await seedKey(stack.db.url, { alias: 'ann-key', teamId: 'team-search', userId: 'u-ann' });
+  for (let i = 0; i < 2; i++) {
+    const res = await fetch(`${stack.url}/v1/chat/completions`, {
+      method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'mock-gpt', messages: [{ role: 'user', content: `hello ${i}` }], user: 'cust-1', metadata: { tags: ['search-ui'] } }),
+    });
+    expect(res.status).toBe(200);
+    cost += Number(res.headers.get('x-litellm-response-cost'));
+  }
+  // The rollups are written by the spend-log consumer, after the calls.
+  await eventually(async () => ((await admin(`/team/daily/activity?start_date=${today}&end_date=${today}`)).body.metadata?.total_api_requests === 2 ? true : undefined));
+});
+afterAll(async () => stack?.stop());
+
+const range = `start_date=${today}&end_date=${today}`;
+
+describe('daily activity', () => {
+  it('folds a team\'s day into metrics and breakdowns by model, provider, key and team, as LiteLLM\'s usage page reads them', async () => {
+    const body = await ok(`/team/daily/activity?${range}&team_ids=team-search`);
+    expect(body.results).toHaveLength(1);
+    const [day] = body.results;
+    expect(day.date).toBe(today);
+    expect(day.metrics).toMatchObject({ api_requests: 2, successful_requests: 2, failed_requests: 0 });
+    expect(day.metrics.spend).toBeCloseTo(cost, 10);
+    expect(day.metrics.total_tokens).toBe(day.metrics.prompt_tokens + day.metrics.completion_tokens);
+    expect(day.breakdown.entities['team-search']).toMatchObject({ metadata: { team_alias: 'Search' }, metrics: { api_requests: 2 } });
+    expect(day.breakdown.api_keys[sha256(key)]).toMatchObject({ metadata: { key_alias: 'ann-key', team_id: 'team-search', user_id: 'u-ann', key_exists: true }, metrics: { api_requests: 2 } });
+    expect(day.breakdown.model_groups['mock-gpt'].api_key_breakdown[sha256(key)].metrics.api_requests).toBe(2);
+    expect(day.breakdown.providers.mock.metrics.spend).toBeCloseTo(cost, 10);
+    expect(body.metadata).toMatchObject({ total_api_requests: 2, total_successful_requests: 2, page: 1, total_pages: 1, has_more: false });
+    expect(body.metadata.total_spend).toBeCloseTo(cost, 10);
+  });
+
+  it('reports tags, customers (also as /end_user) and organizations from their own rollups, filtered by id', async () => {
+    expect((await ok(`/tag/daily/activity?${range}&tags=search-ui`)).metadata.total_api_requests).toBe(2);
+    expect((await ok(`/tag/daily/activity?${range}&tags=other`)).results).toEqual([]);
+    for (const path of ['/customer/daily/activity', '/end_user/daily/activity']) {
+      const body = await ok(`${path}?${range}&end_user_ids=cust-1`);
+      expect(body.results[0].breakdown.entities['cust-1'].metrics.api_requests).toBe(2);
+    }
+    expect((await ok(`/organization/daily/activity?${range}`)).results).toEqual([]);
+  });
+
+  it('pages over rollup rows, and wants both dates', async () => {
+    // The master key's call is a second rollup row of the tag's day (another api_key).
+    await fetch(`${stack.url}/v1/chat/completions`, {
+      method: 'POST', headers: { authorization: `Bearer ${TEST_MASTER_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'mock-gpt', messages: [{ role: 'user', content: 'hi' }], metadata: { tags: ['search-ui'] } }),
+    });
+    await eventually(async () => ((await ok(`/tag/daily/activity?${range}`)).metadata.total_api_requests === 3 ? true : undefined));
+    const first = await ok(`/tag/daily/activity?${range}&page_size=1`);
+    expect(first.metadata).toMatchObject({ page: 1, total_pages: 2, has_more: true });
+    const second = await ok(`/tag/daily/activity?${range}&page_size=1&page=2`);
+    expect(second.metadata).toMatchObject({ page: 2, has_more: false });
+    expect(first.metadata.total_api_requests + second.metadata.total_api_requests).toBe(3);
+    const missing = await admin('/tag/daily/activity?start_date=2026-01-01');
+    expect(missing.status).toBe(400);
+    expect(missing.body.error.message).toBe('Please provide start_date and end_date');
+  });
+
+  it('shows an internal user its own activity only', async () => {
+    const own = await ok(`/user/daily/activity?${range}`, undefined, key);
+    expect(Object.keys(own.results[0].breakdown.entities)).toEqual(['u-ann']);
+    expect((await admin(`/user/daily/activity?${range}&user_id=someone-else`, undefined, key)).status).toBe(403);
+    expect((await admin(`/team/daily/activity?${range}`, undefined, key)).status).toBe(403);
+  });
+});
