@@ -75,6 +75,10 @@ describe('daily activity', () => {
     const second = await ok(`/tag/daily/activity?${range}&page_size=1&page=2`);
     expect(second.metadata).toMatchObject({ page: 2, has_more: false });
     expect(first.metadata.total_api_requests + second.metadata.total_api_requests).toBe(3);
+    // The aggregated report (LiteLLM's newer usage pages): the whole range at once, whatever page_size says.
+    const whole = await ok(`/tag/daily/activity/aggregated?${range}&page_size=1`);
+    expect(whole.metadata).toMatchObject({ total_api_requests: 3, page: 1, total_pages: 1, has_more: false });
+    expect(whole.results[0].metrics.api_requests).toBe(3);
     const missing = await admin('/tag/daily/activity?start_date=2026-01-01');
     expect(missing.status).toBe(400);
     expect(missing.body.error.message).toBe('Please provide start_date and end_date');
@@ -85,5 +89,12 @@ describe('daily activity', () => {
     expect(Object.keys(own.results[0].breakdown.entities)).toEqual(['u-ann']);
     expect((await admin(`/user/daily/activity?${range}&user_id=someone-else`, undefined, key)).status).toBe(403);
     expect((await admin(`/team/daily/activity?${range}`, undefined, key)).status).toBe(403);
+    expect((await admin(`/tag/daily/activity/aggregated?${range}`, undefined, key)).status).toBe(403);
+    // Another key's activity is not its own user's: nothing.
+    expect((await ok(`/user/daily/activity?${range}&api_key=${sha256(TEST_MASTER_KEY)}`, undefined, key)).results).toEqual([]);
+    // A key of no user sees no user's activity.
+    const userless = await seedKey(stack.db.url);
+    expect((await admin(`/user/daily/activity?${range}`, undefined, userless)).status).toBe(403);
+    expect((await admin(`/tag/daily/activity?${range}&page=1e17`)).status).toBe(422);
   });
 });

@@ -22,6 +22,11 @@ model_list:
   - model_name: mock-gpt
     litellm_params: {model: mock/mock-gpt, mock_response: "pong", input_cost_per_token: 0.001, output_cost_per_token: 0.001}
     model_info: {id: mock-deployment}
+  - model_name: mock-gpt
+    litellm_params: {model: mock/mock-default, mock_response: "pong", input_cost_per_token: 0.001, output_cost_per_token: 0.001, tags: [default]}
+    model_info: {id: default-deployment}
+router_settings:
+  enable_tag_filtering: true
 litellm_settings: {timezone: UTC}
 general_settings:
   master_key: os.environ/LITELLM_MASTER_KEY
@@ -30,12 +35,12 @@ general_settings:
 });
 afterAll(async () => stack?.stop());
 
-/** A call carrying `tags`; its status and, when refused, the error's message. */
-async function chat(tags: string[] | undefined): Promise<{ status: number; message?: string }> {
+/** A call carrying `tags`; its status and the deployment that served it or, when refused, the error's message. */
+async function chat(tags: string[] | undefined): Promise<{ status: number; message?: string; id?: string }> {
   const client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: TEST_MASTER_KEY, maxRetries: 0 });
   try {
-    await client.chat.completions.create({ model: 'mock-gpt', messages: [{ role: 'user', content: 'hi' }], ...(tags ? { metadata: { tags } } as never : {}) });
-    return { status: 200 };
+    const { response } = await client.chat.completions.create({ model: 'mock-gpt', messages: [{ role: 'user', content: 'hi' }], ...(tags ? { metadata: { tags } } as never : {}) }).withResponse();
+    return { status: 200, id: response.headers.get('x-litellm-model-id') ?? '' };
   } catch (err) {
     if (!(err instanceof OpenAI.APIError)) throw err;
     return { status: err.status ?? 0, message: err.message };
@@ -63,19 +68,26 @@ describe('tag management', () => {
   });
 
   it('holds the calls carrying a budgeted tag to its budget, the master key\'s too, and only those', async () => {
-    expect(await chat(['team:search'])).toEqual({ status: 200 });
+    expect(await chat(['team:search'])).toMatchObject({ status: 200 });
     const refused = await chat(['team:search', 'other']);
     expect(refused.status).toBe(429);
     expect(refused.message).toMatch(/crossed budget: Exceeded budget for tag='team:search', tag_spend=[\d.e-]+, tag_budget_limit=1e-9$/);
-    expect(await chat(['other'])).toEqual({ status: 200 });
-    expect(await chat(undefined)).toEqual({ status: 200 });
+    expect(await chat(['other'])).toMatchObject({ status: 200 });
+    expect(await chat(undefined)).toMatchObject({ status: 200 });
   });
 
   it('applies a raised budget to the very next call', async () => {
     const updated = await ok('/tag/update', { name: 'team:search', max_budget: 100 });
     expect(updated.message).toBe('Tag team:search updated successfully');
-    expect(await chat(['team:search'])).toEqual({ status: 200 });
+    expect(await chat(['team:search'])).toMatchObject({ status: 200 });
     expect((await ok('/tag/info', { names: ['team:search'] }))['team:search'].litellm_budget_table.max_budget).toBe(100);
+  });
+
+  it('sends the calls carrying a tag to the models it names, with tag-based routing on (LiteLLM tags those deployments)', async () => {
+    // mock-deployment has no tags of its own: /tag/new's models gave it team:search.
+    expect(await chat(['team:search'])).toEqual({ status: 200, id: 'mock-deployment' });
+    expect(await chat(['other'])).toEqual({ status: 200, id: 'default-deployment' });
+    expect(await chat(undefined)).toEqual({ status: 200, id: 'default-deployment' });
   });
 
   it('lists the tags created here, then those calls only carried', async () => {
@@ -96,7 +108,7 @@ describe('tag management', () => {
     // A lease this isolate took under the raised budget may admit calls for up to a second more.
     await eventually(async () => ((await chat(['team:search'])).status === 429 ? true : undefined), 5_000);
     expect((await ok('/tag/delete', { name: 'team:search' })).message).toBe('Tag team:search deleted successfully');
-    expect(await chat(['team:search'])).toEqual({ status: 200 });
+    expect(await chat(['team:search'])).toMatchObject({ status: 200 });
     expect((await admin('/tag/delete', { name: 'team:search' })).status).toBe(404);
   });
 });

@@ -8,34 +8,40 @@ const STALE_MS = 2 * STORED_TAGS_REFRESH_MS;
 const WAIT_MS = 2_000;
 /** A read still running after this is taken for lost (its request gone), and another may start. */
 const LOST_READ_MS = 15_000;
-const NONE: ReadonlySet<string> = new Set();
+/** The tags created through `/tag/new`: those with a budget, and the tags each model (a deployment id or a model group) is given by its tags' `models`. */
+export interface StoredTags {
+  budgeted: ReadonlySet<string>;
+  byModel: ReadonlyMap<string, readonly string[]>;
+}
+const NONE: StoredTags = { budgeted: new Set(), byModel: new Map() };
 
 interface Known {
-  names: ReadonlySet<string>;
+  names: StoredTags;
   /** Date.now() when the set was last read (or a read failed); 0 before the first. */
   at: number;
   reading: { done: Promise<void>; since: number } | undefined;
 }
 
 /**
- * The tags with a budget of their own in Postgres (LiteLLM_TagTable rows whose budget row sets
- * `max_budget`), as this isolate last read them: a call carrying one is held to that budget
- * (router-budgets.ts). Read again in the background once the set is STORED_TAGS_REFRESH_MS old;
+ * The tags of LiteLLM_TagTable, as this isolate last read them: those whose budget row sets
+ * `max_budget` hold the calls carrying them (router-budgets.ts), and with tag-based routing a
+ * tag's `models` (deployment ids or model groups) serve the calls carrying it, as LiteLLM's
+ * `/tag/new` adds the tag to those deployments. Read again in the background once the set is STORED_TAGS_REFRESH_MS old;
  * the call that finds it older than STALE_MS (the isolate's first tagged call, or a quiet
  * isolate's) waits for the read, WAIT_MS at most. A failed or slow read keeps the last set. A
  * budget changed on a tag that has one applies without this (its limiter re-reads it).
  */
-export const budgetedTags = storedTagsReader(readStoredTags);
+export const storedTags = storedTagsReader(readStoredTags);
 
 type WaitUntil = { waitUntil(p: Promise<unknown>): void };
 
-/** budgetedTags over any way of reading the set (tests give one that hangs or fails). */
-export function storedTagsReader(read: (env: DatabaseEnv) => Promise<ReadonlySet<string>>): (env: DatabaseEnv, ctx: WaitUntil) => Promise<ReadonlySet<string>> {
+/** storedTags over any way of reading the set (tests give one that hangs or fails). */
+export function storedTagsReader(read: (env: DatabaseEnv) => Promise<StoredTags>): (env: DatabaseEnv, ctx: WaitUntil) => Promise<StoredTags> {
   let known: Known | undefined;
   let warned = false;
   return async (env, ctx) => {
     if (!env.DATABASE_URL) {
-      if (!warned) console.warn('no DATABASE_URL: budgets of tags created through /tag/new do not apply (tag_budget_config in config.yaml does)');
+      if (!warned) console.warn('no DATABASE_URL: tags created through /tag/new (their budgets and models) do not apply (tag_budget_config in config.yaml does)');
       warned = true;
       return NONE;
     }
@@ -67,12 +73,18 @@ function waitAtMost(p: Promise<void>, ms: number): Promise<void> {
   });
 }
 
-async function readStoredTags(env: DatabaseEnv): Promise<ReadonlySet<string>> {
+async function readStoredTags(env: DatabaseEnv): Promise<StoredTags> {
   const database = openDatabase(env);
   try {
-    const { rows } = await database.pool.query<{ tag_name: string }>(
-      'SELECT t.tag_name FROM "LiteLLM_TagTable" t JOIN "LiteLLM_BudgetTable" b ON b.budget_id = t.budget_id WHERE b.max_budget IS NOT NULL');
-    return new Set(rows.map((r) => r.tag_name));
+    const { rows } = await database.pool.query<{ tag_name: string; models: string[] | null; budgeted: boolean }>(
+      'SELECT t.tag_name, t.models, b.max_budget IS NOT NULL AS budgeted FROM "LiteLLM_TagTable" t LEFT JOIN "LiteLLM_BudgetTable" b ON b.budget_id = t.budget_id');
+    const budgeted = new Set<string>();
+    const byModel = new Map<string, string[]>();
+    for (const row of rows) {
+      if (row.budgeted) budgeted.add(row.tag_name);
+      for (const model of row.models ?? []) byModel.set(model, [...(byModel.get(model) ?? []), row.tag_name]);
+    }
+    return { budgeted, byModel };
   } finally {
     await database.close();
   }

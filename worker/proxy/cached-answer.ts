@@ -31,10 +31,10 @@ export function cachedAnswer(ctx: CallContext, hit: CachedAnswer, cacheKey: stri
  */
 export function routingScope(
   resolved: { group: string; deployments: DeploymentRef[] }, region: string | undefined, tags: readonly string[] | undefined,
-  settings: Pick<TollgateConfig['router_settings'], 'enable_tag_filtering' | 'tag_filtering_match_any'>,
+  settings: Pick<TollgateConfig['router_settings'], 'enable_tag_filtering' | 'tag_filtering_match_any'>, modelTags?: ReadonlyMap<string, readonly string[]>,
 ): { cacheGroup: string; first?: DeploymentRef } {
   if (!region && !tags) return { cacheGroup: resolved.group };
-  const eligible = eligibleDeployments(resolved.deployments, { region, tags }, settings, resolved.group, resolved.group);
+  const eligible = eligibleDeployments(resolved.deployments, { region, tags, modelTags }, settings, resolved.group, resolved.group);
   const cacheGroup = `${resolved.group}${region ? `\nregion=${region}` : ''}${tags ? `\ntags=${[...tags].sort().join(',')}` : ''}`;
   return Array.isArray(eligible) && eligible[0] ? { cacheGroup, first: eligible[0] } : { cacheGroup };
 }

@@ -37,7 +37,7 @@ import { responseOwner } from '../providers/response-ids.ts';
 import { answerResponse } from './answer-headers.ts';
 import { type BudgetHold, holdBudgets } from '../limits/budget-hold.ts';
 import { deploymentBudgetIds, tagBudgetIds } from '../limits/router-budgets.ts';
-import { budgetedTags } from '../limits/stored-tags.ts';
+import { storedTags } from '../limits/stored-tags.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
 export type { ModelCallOptions };
@@ -97,7 +97,11 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   const globalBudget = (general.max_budget ?? state.config.litellm_settings.max_budget) !== undefined;
   // Budgets of the call's tags (tag_budget_config, /tag/new) apply to every caller, as the proxy-wide one.
   const callTags = requestTags({ body, headers: requestHeaders });
-  const budgets = callTags.length ? tagBudgetIds(state.config, callTags, await budgetedTags(c.env, c.executionCtx)) : undefined;
+  const tagFiltering = state.config.router_settings.enable_tag_filtering === true;
+  // The tags created through /tag/new: their budgets, and (tag-based routing) the models they name.
+  const stored = callTags.length || tagFiltering ? await storedTags(c.env, c.executionCtx) : undefined;
+  const budgets = stored && callTags.length ? tagBudgetIds(state.config, callTags, stored.budgeted) : undefined;
+  const modelTags = stored?.byModel.size ? stored.byModel : undefined;
   const admission = !who.master || endUser || globalBudget || budgets?.length
     ? await admit(c.env, who, { requestId: callId, model: group, endUser, globalBudget, ...(budgets?.length ? { budgets } : {}), ...estimate, free: estimate.estCost === 0 && freeModel(named.deployments), waitUntil: (p) => c.executionCtx.waitUntil(p) })
     : undefined;
@@ -117,8 +121,8 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   }
   // A customer held to a region is answered from answers made in that region only: its own cache keys.
   const region = admission?.modelRegion;
-  const tags = state.config.router_settings.enable_tag_filtering ? routingTags(requestTags({ body, headers: requestHeaders }), caller.kind === 'key' ? caller.policy : undefined) : undefined;
-  const scope = routingScope(resolved, region, tags, state.config.router_settings);
+  const tags = tagFiltering ? routingTags(callTags, caller.kind === 'key' ? caller.policy : undefined) : undefined;
+  const scope = routingScope(resolved, region, tags, state.config.router_settings, modelTags);
   const cache = await planCache(cacheSettings(state.config, c.env), endpoint, scope.cacheGroup, body, caller.kind === 'key' ? caller.policy.allowedCacheControls : undefined)
     .catch((err: unknown) => {
       if (admission) c.executionCtx.waitUntil(admission.release());
@@ -202,6 +206,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
     const routed = await routeCall({
       env: c.env, ctx: c.executionCtx, state, catalog, requested: routedName, stream: ctx.stream, promptTokens, caller, region: ctx.modelRegion,
       tags,
+      modelTags,
       refusal: (d) => endpointRefusal(d, endpoint, mocked) ?? responses?.(d),
       clientFallbacks: Array.isArray(body.fallbacks) ? body.fallbacks.filter((f): f is string => typeof f === 'string') : undefined,
       deadline: startedAt + Math.max(requestTimeoutS, overrides?.timeoutS ?? 0) * 1000,

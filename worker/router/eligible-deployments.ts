@@ -8,7 +8,7 @@ import type { DeploymentRef } from '../models/deployments.ts';
  * pick; else why none may serve it (the router then falls back as after an error).
  */
 export function eligibleDeployments(
-  deployments: DeploymentRef[], call: { region?: string | undefined; tags?: readonly string[] | undefined },
+  deployments: DeploymentRef[], call: { region?: string | undefined; tags?: readonly string[] | undefined; modelTags?: ReadonlyMap<string, readonly string[]> | undefined },
   settings: Pick<TollgateConfig['router_settings'], 'enable_tag_filtering' | 'tag_filtering_match_any'>, requested: string, group: string,
 ): DeploymentRef[] | GatewayError {
   const regional = call.region ? deployments.filter((d) => d.params.region_name === call.region) : deployments;
@@ -19,7 +19,7 @@ export function eligibleDeployments(
     });
   }
   if (!settings.enable_tag_filtering) return regional;
-  const tagged = deploymentsForTags(regional, call.tags ?? [], settings.tag_filtering_match_any !== false);
+  const tagged = deploymentsForTags(regional, call.tags ?? [], settings.tag_filtering_match_any !== false, call.modelTags);
   // LiteLLM's words (RouterErrors.no_deployments_with_tag_routing).
   return tagged ?? new GatewayError(`Not allowed to access model due to tags configuration. Passed model=${requested} and tags=${JSON.stringify(call.tags ?? [])}`, {
     status: 400, type: 'bad_request_error', param: 'model',
@@ -34,15 +34,25 @@ export function eligibleDeployments(
  * request no deployment matches, and every untagged request when the group
  * has any. Undefined when none can serve it.
  */
-export function deploymentsForTags(deployments: DeploymentRef[], tags: readonly string[], matchAny: boolean): DeploymentRef[] | undefined {
-  const defaults = deployments.filter((d) => d.params.tags?.includes('default'));
+export function deploymentsForTags(deployments: DeploymentRef[], tags: readonly string[], matchAny: boolean, modelTags?: ReadonlyMap<string, readonly string[]>): DeploymentRef[] | undefined {
+  const tagsOf = modelTags ? (d: DeploymentRef) => deploymentTags(d, modelTags) : (d: DeploymentRef) => d.params.tags ?? [];
+  const defaults = deployments.filter((d) => tagsOf(d).includes('default'));
   if (!tags.length) return defaults.length ? defaults : deployments;
   const matching = deployments.filter((d) => {
-    const own = d.params.tags ?? [];
+    const own = tagsOf(d);
     return matchAny ? tags.some((t) => own.includes(t)) : tags.every((t) => own.includes(t));
   });
   if (matching.length) return matching;
   return defaults.length ? defaults : undefined;
+}
+
+/**
+ * A deployment's tags: its `litellm_params.tags`, and those of the tags created through `/tag/new`
+ * whose `models` name it, by its id (a wildcard's by its entry's) or its model group (LiteLLM adds them to it).
+ */
+function deploymentTags(d: DeploymentRef, modelTags: ReadonlyMap<string, readonly string[]>): readonly string[] {
+  const given = [d.id, d.baseId, d.group].flatMap((name) => (name ? modelTags.get(name) ?? [] : []));
+  return given.length ? [...(d.params.tags ?? []), ...given] : d.params.tags ?? [];
 }
 
 /** The tags that route a call: the request's (body `tags`, `metadata.tags`, `x-litellm-tags`), then its key's and its team's. */

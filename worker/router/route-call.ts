@@ -29,6 +29,8 @@ export interface RouteInput {
   refusal?: (d: DeploymentRef) => GatewayError | undefined;
   /** The call's tags (its own, its key's and team's), for tag-based routing when `enable_tag_filtering` is on. */
   tags?: readonly string[] | undefined;
+  /** Tags that `/tag/new` gave models (deployment ids or groups), for tag-based routing. */
+  modelTags?: ReadonlyMap<string, readonly string[]> | undefined;
   /** The end user's `allowed_model_region`: only deployments whose `region_name` is this one may serve the call. */
   region?: string | undefined;
   /** The client's own `fallbacks` (LiteLLM's request-body field). */

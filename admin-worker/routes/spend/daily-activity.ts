@@ -40,7 +40,7 @@ const activityQuery = (filter: string) => z.object({
   end_date: isoDate.optional(),
   model: z.string().min(1).optional(),
   api_key: z.string().min(1).optional().describe('a virtual key (sk-...) or its SHA-256 hash'),
-  page: z.coerce.number({ error: 'expected a whole number' }).int('expected a whole number').min(1, 'must be at least 1').optional(),
+  page: z.coerce.number({ error: 'expected a whole number' }).int('expected a whole number').min(1, 'must be at least 1').max(1_000_000, 'at most 1000000').optional(),
   page_size: z.coerce.number({ error: 'expected a whole number' }).int('expected a whole number').min(1, 'must be at least 1').max(1000, 'at most 1000').optional(),
   [filter]: z.string().min(1).optional(),
 });
@@ -108,14 +108,23 @@ async function entityAliases(c: AdminContext, entity: Entity, ids: string[]): Pr
   return out;
 }
 
-async function dailyActivity(c: AdminContext, entity: Entity): Promise<Response> {
+/** Rows an `/aggregated` report reads at most: its whole range at once, unpaged. */
+const AGGREGATED_MAX_ROWS = 20_000;
+
+/**
+ * One report: a page of rollup rows (`page`, `page_size`), or with `aggregated` (LiteLLM's
+ * `/daily/activity/aggregated`, which its newer usage pages call) every row of the range.
+ */
+async function dailyActivity(c: AdminContext, entity: Entity, aggregated = false): Promise<Response> {
   const q = parseQuery(c, activityQuery(entity.filter)) as Record<string, string | number | undefined>;
   if (!q.start_date || !q.end_date) throw badRequest('Please provide start_date and end_date');
   if (String(q.end_date) < String(q.start_date)) throw badRequest('end_date must not be before start_date', 'end_date');
-  const page = Number(q.page ?? 1);
-  const pageSize = Number(q.page_size ?? 10);
+  const page = aggregated ? 1 : Number(q.page ?? 1);
+  const pageSize = aggregated ? AGGREGATED_MAX_ROWS : Number(q.page_size ?? 10);
   const where = new Where().add('date >= ?', q.start_date).add('date <= ?', q.end_date);
-  let ids = typeof q[entity.filter] === 'string' ? String(q[entity.filter]).split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+  const named = q[entity.filter];
+  // Lists are comma-separated; a user id is one id, commas and all.
+  let ids = typeof named === 'string' ? (entity.filter === 'user_id' ? [named] : named.split(',').map((s) => s.trim()).filter(Boolean)) : undefined;
   if (!isAdminReader(c)) {
     // An internal user's key: its own user's activity, nothing else (LiteLLM's scope for these reports).
     const scope = readerScope(c);
@@ -128,8 +137,14 @@ async function dailyActivity(c: AdminContext, entity: Entity): Promise<Response>
   if (q.model) where.add('model = ?', q.model);
   if (q.api_key) where.add('api_key = ?', await keyHash(String(q.api_key)));
   const { pool } = c.get('db')();
+  const counted = pool.query<{ n: string }>(`SELECT COUNT(*) AS n FROM "${entity.table}" ${where}`, where.args);
+  // The whole range is read only once it is known to fit.
+  if (aggregated) {
+    const n = Number((await counted).rows[0]?.n ?? 0);
+    if (n > AGGREGATED_MAX_ROWS) throw badRequest(`The range holds ${n} rollup rows, more than ${AGGREGATED_MAX_ROWS} at once: ask for fewer days, or page through ${entity.path[0]}`, 'start_date');
+  }
   const [count, page_] = await Promise.all([
-    pool.query<{ n: string }>(`SELECT COUNT(*) AS n FROM "${entity.table}" ${where}`, where.args),
+    counted,
     pool.query<Row>(`SELECT "${entity.column}" AS entity, date, api_key, model, model_group, custom_llm_provider, endpoint, prompt_tokens, completion_tokens,
         cache_read_input_tokens, cache_creation_input_tokens, spend, api_requests, successful_requests, failed_requests
       FROM "${entity.table}" ${where} ORDER BY date DESC, id ASC LIMIT ${pageSize} OFFSET ${(page - 1) * pageSize}`, where.args),
@@ -170,12 +185,16 @@ async function dailyActivity(c: AdminContext, entity: Entity): Promise<Response>
       total_tokens: totals.total_tokens, total_api_requests: totals.api_requests, total_successful_requests: totals.successful_requests,
       total_failed_requests: totals.failed_requests, total_cache_read_input_tokens: totals.cache_read_input_tokens,
       total_cache_creation_input_tokens: totals.cache_creation_input_tokens,
-      page, total_pages: Math.ceil(total / pageSize), has_more: page * pageSize < total,
+      page, total_pages: aggregated ? 1 : Math.ceil(total / pageSize), has_more: !aggregated && page * pageSize < total,
     },
   });
 }
 
 for (const entity of ENTITIES) {
   describeRoute({ method: 'get', path: entity.path[0]!, summary: `Spend, tokens and requests per day from ${entity.table}, broken down by model, provider, key and ${entity.column} (LiteLLM's usage page); a page of rollup rows`, tag: 'spend', query: activityQuery(entity.filter) });
-  for (const path of entity.path) dailyActivityRoutes.get(path, (c) => dailyActivity(c, entity));
+  describeRoute({ method: 'get', path: `${entity.path[0]!}/aggregated`, summary: `The same for the whole range at once (${AGGREGATED_MAX_ROWS} rollup rows at most)`, tag: 'spend', query: activityQuery(entity.filter) });
+  for (const path of entity.path) {
+    dailyActivityRoutes.get(path, (c) => dailyActivity(c, entity));
+    dailyActivityRoutes.get(`${path}/aggregated`, (c) => dailyActivity(c, entity, true));
+  }
 }
