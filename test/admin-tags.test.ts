@@ -1,7 +1,8 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminClient } from './support/admin.ts';
-import { eventually, seedKey } from './support/keys.ts';
+import { eventually, seedKey, sha256 } from './support/keys.ts';
+import { query } from './support/pg-client.ts';
 import { startTestStack, TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
 
 /**
@@ -13,7 +14,7 @@ import { startTestStack, TEST_MASTER_KEY, type TestStack } from './support/stack
  */
 
 let stack: TestStack;
-const { call: admin, ok } = adminClient(() => stack);
+const { call: admin, ok, generate } = adminClient(() => stack);
 
 beforeAll(async () => {
   stack = await startTestStack({
@@ -57,6 +58,8 @@ describe('tag management', () => {
     expect(again.body.error.message).toBe('Tag team:search already exists');
     const bad = await admin('/tag/new', { name: 'x', max_budget: -1 });
     expect(bad.status).toBe(400);
+    // A tag keys carry (below), created before the gateway first reads the tags.
+    await ok('/tag/new', { name: 'cost-center:42', max_budget: 0.000000001, budget_duration: '1d' });
   });
 
   it('shows tags with their budgets on /tag/info, and names the ones it does not know', async () => {
@@ -90,12 +93,33 @@ describe('tag management', () => {
     expect(await chat(undefined)).toEqual({ status: 200, id: 'default-deployment' });
   });
 
+  it('counts a key\'s tags as its calls\' own: against their budgets, and in the spend-log row with the serving deployment\'s', async () => {
+    const { key } = await generate({ tags: ['cost-center:42'] });
+    const keyed = async () => {
+      const res = await fetch(`${stack.url}/v1/chat/completions`, {
+        method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'mock-gpt', messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      return { status: res.status, body: await res.json() as { error?: { message: string } } };
+    };
+    expect((await keyed()).status).toBe(200);
+    const refused = await keyed();
+    expect(refused.status).toBe(429);
+    expect(refused.body.error?.message).toMatch(/crossed budget: Exceeded budget for tag='cost-center:42'/);
+    const row = await eventually(async () => (await query<{ request_tags: string[] }>(stack.db.url,
+      'SELECT request_tags FROM "LiteLLM_SpendLogs" WHERE api_key = $1 AND status = $2', [sha256(key), 'success']))[0]);
+    // The key's tag routed the call to the default deployment (tag-based routing is on), whose tag it carries too.
+    expect(row.request_tags).toEqual(['cost-center:42', 'default']);
+  });
+
   it('lists the tags created here, then those calls only carried', async () => {
     await eventually(async () => {
       const list = await ok('/tag/list') as unknown as { name: string; description: string | null; litellm_budget_table?: { max_budget: number } }[];
       const other = list.find((t) => t.name === 'other');
       if (!other) return undefined;
-      expect(list[0]).toMatchObject({ name: 'team:search', litellm_budget_table: { max_budget: 100 } });
+      // Those created here first (by name), then the tags only calls carried.
+      expect(list.slice(0, 2).map((t) => t.name)).toEqual(['cost-center:42', 'team:search']);
+      expect(list[1]).toMatchObject({ name: 'team:search', litellm_budget_table: { max_budget: 100 } });
       expect(other.description).toBe('This is just a spend tag that was passed dynamically in a request. It does not control any LLM models.');
       return true;
     });

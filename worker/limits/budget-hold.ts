@@ -1,5 +1,7 @@
 import type { GatewayEnv } from '../env.ts';
-import type { AdmissionInput } from './admission-answer.ts';
+import { GatewayError } from '../errors.ts';
+import type { Admission, AdmissionInput } from './admission-answer.ts';
+import { CROSSED_BUDGET } from './router-budgets.ts';
 import { AdmissionRound } from './admission-round.ts';
 import { firstRefusal } from './admission-answer.ts';
 
@@ -36,4 +38,32 @@ export async function holdBudgets(env: GatewayEnv, ids: string[], input: Pick<Ad
     return { refused: refusal.detail ?? refusal.message, ...(refusal.retryAfterSeconds !== undefined ? { retryAfterSeconds: refusal.retryAfterSeconds } : {}) };
   }
   return { settle: (cost, tokens) => round.settle(cost, tokens), release: () => round.undo() };
+}
+
+/**
+ * The budgets of the tags a call carries through its key or team (known once the key is admitted):
+ * held as the router's are, and settled or released with the admission. A spent one refuses the call
+ * (LiteLLM's 429, as a request tag's), the admission undone.
+ */
+export async function holdKeyTagBudgets(env: GatewayEnv, admission: Admission, ids: string[], input: Pick<AdmissionInput, 'requestId' | 'model' | 'estCost' | 'estTokens' | 'waitUntil'>): Promise<Admission> {
+  let held: BudgetHold | BudgetRefusal;
+  try {
+    held = await holdBudgets(env, ids, input);
+  } catch (err) {
+    input.waitUntil(admission.release());
+    throw err;
+  }
+  if ('refused' in held) {
+    input.waitUntil(admission.release());
+    const wait = held.retryAfterSeconds;
+    throw new GatewayError(`${CROSSED_BUDGET}: ${held.refused}`, {
+      status: 429, type: 'budget_exceeded', ...(wait !== undefined ? { headers: { 'retry-after': String(Math.max(1, Math.ceil(wait))) } } : {}),
+    });
+  }
+  const hold = held;
+  return {
+    ...admission,
+    settle: (cost, tokens) => Promise.all([admission.settle(cost, tokens), hold.settle(cost, tokens)]).then(() => undefined),
+    release: () => Promise.all([admission.release(), hold.release()]).then(() => undefined),
+  };
 }

@@ -34,6 +34,8 @@ export interface CallContext {
   storePrompts: boolean;
   /** The end user's `allowed_model_region` (x-litellm-model-region); only deployments of that `region_name` serve the call. */
   modelRegion?: string;
+  /** The call's tags: the request's, then its key's and team's (LiteLLM merges those into the request's); absent: the request's. */
+  tags?: readonly string[];
 }
 
 /** Request tags: the body's `tags`, `metadata.tags` and the `x-litellm-tags` header, de-duplicated and bounded. */
@@ -45,6 +47,16 @@ export function requestTags(ctx: Pick<CallContext, 'body' | 'headers'>): string[
   if (Array.isArray(metadata?.tags)) metadata.tags.forEach(add);
   ctx.headers.get('x-litellm-tags')?.split(',').forEach(add);
   return [...tags].slice(0, 32);
+}
+
+/**
+ * A call's tags as its spend-log row (`request_tags`), tag budgets and Langfuse see them: the call's
+ * own, its key's and team's, and those of the deployment that served it (LiteLLM's request tags for spend tracking).
+ */
+export function callTags(ctx: Pick<CallContext, 'body' | 'headers' | 'tags'> & { deployment: { params?: { tags?: readonly string[] | undefined } } }): string[] {
+  const own = ctx.tags ?? requestTags(ctx);
+  const given = ctx.deployment.params?.tags;
+  return given?.length ? [...new Set([...own, ...given])].slice(0, 32) : [...own];
 }
 
 /** The end user: the body's `user`, else the `x-litellm-end-user-id` header. */

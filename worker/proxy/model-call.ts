@@ -35,7 +35,7 @@ import { type CallResult, spendRecord } from './spend-record.ts';
 import { requireOwnPrevious, responsesRefusal } from './follow-up.ts';
 import { responseOwner } from '../providers/response-ids.ts';
 import { answerResponse } from './answer-headers.ts';
-import { type BudgetHold, holdBudgets } from '../limits/budget-hold.ts';
+import { type BudgetHold, holdBudgets, holdKeyTagBudgets } from '../limits/budget-hold.ts';
 import { deploymentBudgetIds, tagBudgetIds } from '../limits/router-budgets.ts';
 import { storedTags } from '../limits/stored-tags.ts';
 
@@ -102,11 +102,18 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   const stored = callTags.length || tagFiltering ? await storedTags(c.env, c.executionCtx) : undefined;
   const budgets = stored && callTags.length ? tagBudgetIds(state.config, callTags, stored.budgeted) : undefined;
   const modelTags = stored?.byModel.size ? stored.byModel : undefined;
-  const admission = !who.master || endUser || globalBudget || budgets?.length
+  let admission = !who.master || endUser || globalBudget || budgets?.length
     ? await admit(c.env, who, { requestId: callId, model: group, endUser, globalBudget, ...(budgets?.length ? { budgets } : {}), ...estimate, free: estimate.estCost === 0 && freeModel(named.deployments), waitUntil: (p) => c.executionCtx.waitUntil(p) })
     : undefined;
   const caller: Caller = who.master || !admission?.policy ? { kind: 'master', token: who.token } : { kind: 'key', token: admission.policy.token, policy: admission.policy };
   seen.caller = caller;
+  // The key's and team's tags are the call's too (LiteLLM merges them into the request's): for routing, spend and budgets.
+  const keyedTags = caller.kind === 'key' ? routingTags(callTags, caller.policy) : callTags;
+  if (keyedTags.length > callTags.length && admission) {
+    const known = stored ?? await storedTags(c.env, c.executionCtx);
+    const more = tagBudgetIds(state.config, keyedTags.filter((t) => !callTags.includes(t)), known.budgeted);
+    if (more.length) admission = await holdKeyTagBudgets(c.env, admission, more, { requestId: `${callId}:tags`, model: group, ...estimate, waitUntil: (p) => c.executionCtx.waitUntil(p) });
+  }
   const aliased = aliasOf(caller, group);
   const routedName = aliased ?? group;
   const resolved = aliased ? resolveGroup(state.config, catalog, aliased) : named;
@@ -121,7 +128,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   }
   // A customer held to a region is answered from answers made in that region only: its own cache keys.
   const region = admission?.modelRegion;
-  const tags = tagFiltering ? routingTags(callTags, caller.kind === 'key' ? caller.policy : undefined) : undefined;
+  const tags = tagFiltering ? keyedTags : undefined;
   const scope = routingScope(resolved, region, tags, state.config.router_settings, modelTags);
   const cache = await planCache(cacheSettings(state.config, c.env), endpoint, scope.cacheGroup, body, caller.kind === 'key' ? caller.policy.allowedCacheControls : undefined)
     .catch((err: unknown) => {
@@ -141,6 +148,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
     keepText: state.config.general_settings.store_prompts_in_spend_logs === true || langfuseWantsText(state.config, caller),
     storePrompts: state.config.general_settings.store_prompts_in_spend_logs === true,
     ...(region ? { modelRegion: region } : {}),
+    ...(keyedTags !== callTags ? { tags: keyedTags } : {}),
   };
   let overheadMs: number | undefined;
   // The client's headers without its credentials, for providers (anthropic-beta) and telemetry (langfuse_*): built once.

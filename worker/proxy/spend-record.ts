@@ -2,7 +2,7 @@ import type { GatewayError } from '../errors.ts';
 import type { DeploymentRef } from '../models/deployments.ts';
 import type { CallOutcome } from '../providers/types.ts';
 import type { SpendLogRecord } from '../telemetry/spend-log.ts';
-import { CALL_TYPES, type CallContext, endUserOf, requestTags } from './call-context.ts';
+import { CALL_TYPES, type CallContext, callTags, endUserOf } from './call-context.ts';
 import { boundedJson } from '../telemetry/bounded-json.ts';
 
 export interface CallResult {
@@ -20,7 +20,7 @@ const MAX_METADATA_CHARS = 8 * 1024;
 const MAX_STORED_TEXT_CHARS = 32 * 1024;
 
 /** What a spend-log row reads of a call: a refused call has no deployment, only the model it asked for. */
-export type RecordedCall = Omit<CallContext, 'deployment' | 'stream' | 'keepText'> & { deployment: Pick<DeploymentRef, 'id' | 'group' | 'provider' | 'model'> };
+export type RecordedCall = Omit<CallContext, 'deployment' | 'stream' | 'keepText'> & { deployment: Pick<DeploymentRef, 'id' | 'group' | 'provider' | 'model'> & { params?: Pick<DeploymentRef['params'], 'tags'> } };
 
 /** The spend-log row of one call, success or failure. */
 export function spendRecord(ctx: RecordedCall, result: CallResult): SpendLogRecord {
@@ -72,7 +72,7 @@ export function spendRecord(ctx: RecordedCall, result: CallResult): SpendLogReco
     metadata,
     cache_hit: result.cacheKey !== undefined,
     cache_key: result.cacheKey ?? null,
-    request_tags: requestTags(ctx),
+    request_tags: callTags(ctx),
     team_id: policy?.team?.id ?? null,
     organization_id: policy?.organizationId ?? null,
     end_user: endUserOf(ctx),
