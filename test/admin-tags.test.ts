@@ -26,6 +26,10 @@ model_list:
   - model_name: mock-gpt
     litellm_params: {model: mock/mock-default, mock_response: "pong", input_cost_per_token: 0.001, output_cost_per_token: 0.001, tags: [default]}
     model_info: {id: default-deployment}
+  - model_name: free-gpt
+    litellm_params: {model: mock/free, mock_response: "free", input_cost_per_token: 0, output_cost_per_token: 0, tags: [default]}
+  - model_name: paid-gpt
+    litellm_params: {model: mock/paid, mock_response: "paid", input_cost_per_token: 0.001, output_cost_per_token: 0.001, tags: [default, paid]}
 router_settings:
   enable_tag_filtering: true
 litellm_settings: {timezone: UTC}
@@ -37,10 +41,10 @@ general_settings:
 afterAll(async () => stack?.stop());
 
 /** A call carrying `tags`; its status and the deployment that served it or, when refused, the error's message. */
-async function chat(tags: string[] | undefined): Promise<{ status: number; message?: string; id?: string }> {
+async function chat(tags: string[] | undefined, model = 'mock-gpt'): Promise<{ status: number; message?: string; id?: string }> {
   const client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: TEST_MASTER_KEY, maxRetries: 0 });
   try {
-    const { response } = await client.chat.completions.create({ model: 'mock-gpt', messages: [{ role: 'user', content: 'hi' }], ...(tags ? { metadata: { tags } } as never : {}) }).withResponse();
+    const { response } = await client.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }], ...(tags ? { metadata: { tags } } as never : {}) }).withResponse();
     return { status: 200, id: response.headers.get('x-litellm-model-id') ?? '' };
   } catch (err) {
     if (!(err instanceof OpenAI.APIError)) throw err;
@@ -60,6 +64,8 @@ describe('tag management', () => {
     expect(bad.status).toBe(400);
     // A tag keys carry (below), created before the gateway first reads the tags.
     await ok('/tag/new', { name: 'cost-center:42', max_budget: 0.000000001, budget_duration: '1d' });
+    // A tag a deployment carries (paid-gpt's), with a budget of its own.
+    await ok('/tag/new', { name: 'paid', max_budget: 0.000000001, budget_duration: '1d' });
   });
 
   it('shows tags with their budgets on /tag/info, and names the ones it does not know', async () => {
@@ -95,10 +101,10 @@ describe('tag management', () => {
 
   it('counts a key\'s tags as its calls\' own: against their budgets, and in the spend-log row with the serving deployment\'s', async () => {
     const { key } = await generate({ tags: ['cost-center:42'] });
-    const keyed = async () => {
+    const keyed = async (model = 'mock-gpt') => {
       const res = await fetch(`${stack.url}/v1/chat/completions`, {
         method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ model: 'mock-gpt', messages: [{ role: 'user', content: 'hi' }] }),
+        body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
       });
       return { status: res.status, body: await res.json() as { error?: { message: string } } };
     };
@@ -110,6 +116,19 @@ describe('tag management', () => {
       'SELECT request_tags FROM "LiteLLM_SpendLogs" WHERE api_key = $1 AND status = $2', [sha256(key), 'success']))[0]);
     // The key's tag routed the call to the default deployment (tag-based routing is on), whose tag it carries too.
     expect(row.request_tags).toEqual(['cost-center:42', 'default']);
+    // The refused call's row carries the call's tags, no deployment's.
+    const refusedRow = await eventually(async () => (await query<{ request_tags: string[] }>(stack.db.url,
+      'SELECT request_tags FROM "LiteLLM_SpendLogs" WHERE api_key = $1 AND status = $2', [sha256(key), 'failure']))[0]);
+    expect(refusedRow.request_tags).toEqual(['cost-center:42']);
+    // A free model is held to no budget, as LiteLLM skips budgets for zero-cost models.
+    expect((await keyed('free-gpt')).status).toBe(200);
+  });
+
+  it('holds a call to the budget of a tag its deployment carries, and passes the deployment over once it is spent', async () => {
+    expect(await chat(undefined, 'paid-gpt')).toMatchObject({ status: 200 });
+    const refused = await chat(undefined, 'paid-gpt');
+    expect(refused.status).toBe(429);
+    expect(refused.message).toMatch(/crossed budget: Exceeded budget for tag='paid'/);
   });
 
   it('lists the tags created here, then those calls only carried', async () => {
@@ -118,8 +137,8 @@ describe('tag management', () => {
       const other = list.find((t) => t.name === 'other');
       if (!other) return undefined;
       // Those created here first (by name), then the tags only calls carried.
-      expect(list.slice(0, 2).map((t) => t.name)).toEqual(['cost-center:42', 'team:search']);
-      expect(list[1]).toMatchObject({ name: 'team:search', litellm_budget_table: { max_budget: 100 } });
+      expect(list.slice(0, 3).map((t) => t.name)).toEqual(['cost-center:42', 'paid', 'team:search']);
+      expect(list[2]).toMatchObject({ name: 'team:search', litellm_budget_table: { max_budget: 100 } });
       expect(other.description).toBe('This is just a spend tag that was passed dynamically in a request. It does not control any LLM models.');
       return true;
     });

@@ -11,6 +11,9 @@ export interface BudgetHold {
   release(): Promise<void>;
 }
 
+/** Nothing held (no budget applied after all): settling and releasing it do nothing. */
+export const NO_HOLD: BudgetHold = { settle: () => Promise.resolve(), release: () => Promise.resolve() };
+
 /** A spent budget: which, in LiteLLM's words, and when its window ends (s from now), if it does. */
 export interface BudgetRefusal {
   refused: string;
@@ -23,7 +26,7 @@ export interface BudgetRefusal {
  * isolate's leases or the budgets' objects. A spent one refuses: nothing is
  * held then, and `refused` says which, in LiteLLM's words.
  */
-export async function holdBudgets(env: GatewayEnv, ids: string[], input: Pick<AdmissionInput, 'requestId' | 'model' | 'estCost' | 'estTokens' | 'waitUntil'>): Promise<BudgetHold | BudgetRefusal> {
+export async function holdBudgets(env: GatewayEnv, ids: string[], input: Pick<AdmissionInput, 'requestId' | 'model' | 'estCost' | 'estTokens' | 'free' | 'waitUntil'>): Promise<BudgetHold | BudgetRefusal> {
   const round = new AdmissionRound(env, input);
   try {
     await round.ask(ids.map((id) => ({ kind: 'global', id })));
@@ -45,7 +48,7 @@ export async function holdBudgets(env: GatewayEnv, ids: string[], input: Pick<Ad
  * held as the router's are, and settled or released with the admission. A spent one refuses the call
  * (LiteLLM's 429, as a request tag's), the admission undone.
  */
-export async function holdKeyTagBudgets(env: GatewayEnv, admission: Admission, ids: string[], input: Pick<AdmissionInput, 'requestId' | 'model' | 'estCost' | 'estTokens' | 'waitUntil'>): Promise<Admission> {
+export async function holdKeyTagBudgets(env: GatewayEnv, admission: Admission, ids: string[], input: Pick<AdmissionInput, 'requestId' | 'model' | 'estCost' | 'estTokens' | 'free' | 'waitUntil'>): Promise<Admission> {
   let held: BudgetHold | BudgetRefusal;
   try {
     held = await holdBudgets(env, ids, input);

@@ -54,9 +54,10 @@ export function requestTags(ctx: Pick<CallContext, 'body' | 'headers'>): string[
  * own, its key's and team's, and those of the deployment that served it (LiteLLM's request tags for spend tracking).
  */
 export function callTags(ctx: Pick<CallContext, 'body' | 'headers' | 'tags'> & { deployment: { params?: { tags?: readonly string[] | undefined } } }): string[] {
+  // The request's own are bounded (requestTags); its key's, team's and deployment's are the admins' and all kept.
   const own = ctx.tags ?? requestTags(ctx);
   const given = ctx.deployment.params?.tags;
-  return given?.length ? [...new Set([...own, ...given])].slice(0, 32) : [...own];
+  return given?.length ? [...new Set([...own, ...given])] : [...own];
 }
 
 /** The end user: the body's `user`, else the `x-litellm-end-user-id` header. */

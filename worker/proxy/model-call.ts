@@ -35,7 +35,7 @@ import { type CallResult, spendRecord } from './spend-record.ts';
 import { requireOwnPrevious, responsesRefusal } from './follow-up.ts';
 import { responseOwner } from '../providers/response-ids.ts';
 import { answerResponse } from './answer-headers.ts';
-import { type BudgetHold, holdBudgets, holdKeyTagBudgets } from '../limits/budget-hold.ts';
+import { type BudgetHold, holdBudgets, holdKeyTagBudgets, NO_HOLD } from '../limits/budget-hold.ts';
 import { deploymentBudgetIds, tagBudgetIds } from '../limits/router-budgets.ts';
 import { storedTags } from '../limits/stored-tags.ts';
 
@@ -109,10 +109,12 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   seen.caller = caller;
   // The key's and team's tags are the call's too (LiteLLM merges them into the request's): for routing, spend and budgets.
   const keyedTags = caller.kind === 'key' ? routingTags(callTags, caller.policy) : callTags;
+  seen.call.tags = keyedTags;
+  const free = estimate.estCost === 0 && freeModel(named.deployments);
   if (keyedTags.length > callTags.length && admission) {
     const known = stored ?? await storedTags(c.env, c.executionCtx);
     const more = tagBudgetIds(state.config, keyedTags.filter((t) => !callTags.includes(t)), known.budgeted);
-    if (more.length) admission = await holdKeyTagBudgets(c.env, admission, more, { requestId: `${callId}:tags`, model: group, ...estimate, waitUntil: (p) => c.executionCtx.waitUntil(p) });
+    if (more.length) admission = await holdKeyTagBudgets(c.env, admission, more, { requestId: `${callId}:tags`, model: group, ...estimate, free, waitUntil: (p) => c.executionCtx.waitUntil(p) });
   }
   const aliased = aliasOf(caller, group);
   const routedName = aliased ?? group;
@@ -222,10 +224,18 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
       call: callProvider,
       hold: (d) => {
         const ids = deploymentBudgetIds(state.config, d);
-        // Each attempt's hold is its own reservation, priced at the deployment it is for.
-        return ids.length
-          ? holdBudgets(c.env, ids, { requestId: `${callId}:${holds++}`, model: d.group, ...reservationEstimate(d, promptTokens, body, endpoint), waitUntil: (p) => c.executionCtx.waitUntil(p) })
-          : undefined;
+        // The deployment's own tags are the call's once it serves it (its spend-log row carries them): their budgets too.
+        const given = d.params.tags?.filter((t) => !keyedTags.includes(t));
+        if (!ids.length && !given?.length) return undefined;
+        return (async () => {
+          const tagIds = given?.length ? tagBudgetIds(state.config, given, (stored ?? await storedTags(c.env, c.executionCtx)).budgeted) : [];
+          if (!ids.length && !tagIds.length) return NO_HOLD;
+          // Each attempt's hold is its own reservation, priced at the deployment it is for.
+          const priced = reservationEstimate(d, promptTokens, body, endpoint);
+          return holdBudgets(c.env, [...ids, ...tagIds], {
+            requestId: `${callId}:${holds++}`, model: d.group, ...priced, free: priced.estCost === 0 && freeModel([d]), waitUntil: (p) => c.executionCtx.waitUntil(p),
+          });
+        })();
       },
     });
     budgetHold = routed.hold;

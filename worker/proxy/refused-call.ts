@@ -16,7 +16,7 @@ export interface Seen {
   group?: unknown;
   known?: ReadonlyMap<string, unknown>;
   /** Once the key is known: the call as far as it got, for its spend-log row. */
-  call?: { token: string; body: Record<string, unknown>; startedAt: number; storePrompts: boolean; deployment?: DeploymentRef };
+  call?: { token: string; body: Record<string, unknown>; startedAt: number; storePrompts: boolean; deployment?: DeploymentRef; tags?: readonly string[] };
 }
 
 /**
@@ -32,8 +32,9 @@ function recordRefusal(c: Ctx, endpoint: Endpoint, seen: Seen, error: GatewayErr
     const now = Date.now();
     const record = spendRecord({
       callId: crypto.randomUUID(), startedAt: call.startedAt, endpoint, caller: seen.caller ?? { kind: 'master', token: call.token },
-      deployment: call.deployment ?? { id: '', group, provider: '' as DeploymentRef['provider'], model: group },
-      body: call.body, headers: c.req.raw.headers, storePrompts: call.storePrompts,
+      // No deployment served it: the row carries the call's own tags (its key's and team's once known), none of a deployment's.
+      deployment: call.deployment ? { id: call.deployment.id, group: call.deployment.group, provider: call.deployment.provider, model: call.deployment.model } : { id: '', group, provider: '' as DeploymentRef['provider'], model: group },
+      body: call.body, headers: c.req.raw.headers, storePrompts: call.storePrompts, ...(call.tags ? { tags: call.tags } : {}),
     }, { error, cost: 0, apiBase: '', finishedAt: now });
     recordSpend(c.env, c.executionCtx, record);
   } catch (err) {
