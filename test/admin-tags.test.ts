@@ -66,6 +66,8 @@ describe('tag management', () => {
     await ok('/tag/new', { name: 'cost-center:42', max_budget: 0.000000001, budget_duration: '1d' });
     // A tag a deployment carries (paid-gpt's), with a budget of its own.
     await ok('/tag/new', { name: 'paid', max_budget: 0.000000001, budget_duration: '1d' });
+    // A tag given to a model group through its models (LiteLLM adds it to those deployments).
+    await ok('/tag/new', { name: 'via-models', models: ['paid-gpt'] });
   });
 
   it('shows tags with their budgets on /tag/info, and names the ones it does not know', async () => {
@@ -129,6 +131,10 @@ describe('tag management', () => {
     const refused = await chat(undefined, 'paid-gpt');
     expect(refused.status).toBe(429);
     expect(refused.message).toMatch(/crossed budget: Exceeded budget for tag='paid'/);
+    // The served call's row carries the deployment's tags, those its tags' models gave it too.
+    const row = await eventually(async () => (await query<{ request_tags: string[] }>(stack.db.url,
+      'SELECT request_tags FROM "LiteLLM_SpendLogs" WHERE model_group = $1 AND status = $2', ['paid-gpt', 'success']))[0]);
+    expect(row.request_tags).toEqual(['default', 'paid', 'via-models']);
   });
 
   it('lists the tags created here, then those calls only carried', async () => {

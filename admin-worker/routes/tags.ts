@@ -2,8 +2,9 @@
  * `/tag/*`, LiteLLM's tag management: tags with a description, the models
  * they name, and a budget row. A tag whose budget sets `max_budget` holds
  * every call carrying it (the gateway's budget routing, limits/router-budgets.ts),
- * as `tag_budget_config` does; a call's tags are its body's `tags` /
- * `metadata.tags` and its `x-litellm-tags` header.
+ * as `tag_budget_config` does. A call's tags are its body's `tags` /
+ * `metadata.tags`, its `x-litellm-tags` header, its key's and team's tags and
+ * its deployment's (proxy/call-context.ts callTags).
  */
 import { Hono } from 'hono';
 import { asc, eq } from 'drizzle-orm';
@@ -28,7 +29,7 @@ const TABLE = 'LiteLLM_TagTable';
 const name = z.string({ error: 'expected a string' }).trim().min(1, 'must not be empty').max(128, 'at most 128 characters');
 const tagFields = {
   description: z.string({ error: 'expected a string' }).nullish(),
-  /** Model ids or model group names (LiteLLM's); kept and listed, not routed by. */
+  /** Model ids or model group names (LiteLLM's): with tag-based routing they carry the tag (router/eligible-deployments.ts). */
   models: z.array(z.string({ error: 'expected a string' }), { error: 'expected a list of model ids or names' }).nullish(),
   /** An existing budget to link; or give budget fields, and a budget row is created for the tag. */
   budget_id: z.string({ error: 'expected a string' }).min(1).nullish(),

@@ -1,7 +1,11 @@
 import type { GatewayEnv } from '../env.ts';
-import { GatewayError } from '../errors.ts';
 import type { Admission, AdmissionInput } from './admission-answer.ts';
-import { CROSSED_BUDGET } from './router-budgets.ts';
+import type { TollgateConfig } from '../config/schema.ts';
+import type { DeploymentRef } from '../models/deployments.ts';
+import { deploymentTags } from '../router/eligible-deployments.ts';
+import { deploymentBudgetIds, tagBudgetIds } from './router-budgets.ts';
+import type { StoredTags } from './stored-tags.ts';
+import { type Refusal, toGatewayError } from './refusals.ts';
 import { AdmissionRound } from './admission-round.ts';
 import { firstRefusal } from './admission-answer.ts';
 
@@ -18,6 +22,8 @@ export const NO_HOLD: BudgetHold = { settle: () => Promise.resolve(), release: (
 export interface BudgetRefusal {
   refused: string;
   retryAfterSeconds?: number;
+  /** The limiter's own answer, for a caller that refuses the call with it. */
+  refusal: Refusal;
 }
 
 /**
@@ -38,7 +44,7 @@ export async function holdBudgets(env: GatewayEnv, ids: string[], input: Pick<Ad
   const refusal = firstRefusal(round.results);
   if (refusal) {
     input.waitUntil(round.undo());
-    return { refused: refusal.detail ?? refusal.message, ...(refusal.retryAfterSeconds !== undefined ? { retryAfterSeconds: refusal.retryAfterSeconds } : {}) };
+    return { refused: refusal.detail ?? refusal.message, refusal, ...(refusal.retryAfterSeconds !== undefined ? { retryAfterSeconds: refusal.retryAfterSeconds } : {}) };
   }
   return { settle: (cost, tokens) => round.settle(cost, tokens), release: () => round.undo() };
 }
@@ -58,10 +64,7 @@ export async function holdKeyTagBudgets(env: GatewayEnv, admission: Admission, i
   }
   if ('refused' in held) {
     input.waitUntil(admission.release());
-    const wait = held.retryAfterSeconds;
-    throw new GatewayError(`${CROSSED_BUDGET}: ${held.refused}`, {
-      status: 429, type: 'budget_exceeded', ...(wait !== undefined ? { headers: { 'retry-after': String(Math.max(1, Math.ceil(wait))) } } : {}),
-    });
+    throw toGatewayError(held.refusal);
   }
   const hold = held;
   return {
@@ -69,4 +72,30 @@ export async function holdKeyTagBudgets(env: GatewayEnv, admission: Admission, i
     settle: (cost, tokens) => Promise.all([admission.settle(cost, tokens), hold.settle(cost, tokens)]).then(() => undefined),
     release: () => Promise.all([admission.release(), hold.release()]).then(() => undefined),
   };
+}
+
+/**
+ * The router's hold of one deployment (RouteInput.hold): its provider's and own budgets, and those of
+ * the tags it carries that the call does not already (its `litellm_params.tags` and `/tag/new`'s models'),
+ * whose budgets `loadStored` says. Undefined, at once, when none of those can apply.
+ */
+export function holdDeploymentBudgets(
+  env: GatewayEnv, config: TollgateConfig, d: DeploymentRef,
+  call: {
+    callTags: readonly string[];
+    modelTags: ReadonlyMap<string, readonly string[]> | undefined;
+    loadStored(): Promise<StoredTags>;
+    waitUntil(p: Promise<unknown>): void;
+    requestId(): string;
+    price(): Pick<AdmissionInput, 'estCost' | 'estTokens' | 'free'>;
+  },
+): Promise<BudgetHold | BudgetRefusal> | undefined {
+  const ids = deploymentBudgetIds(config, d);
+  const given = deploymentTags(d, call.modelTags).filter((t) => !call.callTags.includes(t));
+  if (!ids.length && !given.length) return undefined;
+  return (async () => {
+    const tagIds = given.length ? tagBudgetIds(config, given, (await call.loadStored()).budgeted) : [];
+    if (!ids.length && !tagIds.length) return NO_HOLD;
+    return holdBudgets(env, [...ids, ...tagIds], { requestId: call.requestId(), model: d.group, ...call.price(), waitUntil: call.waitUntil });
+  })();
 }

@@ -36,27 +36,24 @@ export interface LimiterEnv {
  * limiter binding (tests of the admin API alone) skips it.
  */
 export async function refreshLimiter(env: LimiterEnv, kind: EntityKind, id: string): Promise<void> {
-  if (!env.LIMITER) return;
-  const stub = env.LIMITER.get(env.LIMITER.idFromName(limiterName(kind, id))) as unknown as LimiterAdminApi;
-  await stub.reload();
+  await adminStub(env, kind, id)?.reload();
+}
+
+/** The entity's limiter as the admin Worker calls it; undefined without the binding. */
+function adminStub(env: LimiterEnv, kind: EntityKind, id: string): LimiterAdminApi | undefined {
+  return env.LIMITER ? env.LIMITER.get(env.LIMITER.idFromName(limiterName(kind, id))) as unknown as LimiterAdminApi : undefined;
 }
 
 export async function resetLimiterSpend(env: LimiterEnv, kind: EntityKind, id: string, closingWindowEnd?: number, to?: number): Promise<void> {
-  if (!env.LIMITER) return;
-  const stub = env.LIMITER.get(env.LIMITER.idFromName(limiterName(kind, id))) as unknown as LimiterAdminApi;
-  await stub.resetSpend(closingWindowEnd, to);
+  await adminStub(env, kind, id)?.resetSpend(closingWindowEnd, to);
 }
 
 /** What an entity's limiter counts in each of its `budget_limits` windows; undefined without the binding. */
 export async function limiterWindowSpend(env: LimiterEnv, kind: EntityKind, id: string): Promise<Record<string, { current_spend: number }> | undefined> {
-  if (!env.LIMITER) return undefined;
-  const stub = env.LIMITER.get(env.LIMITER.idFromName(limiterName(kind, id))) as unknown as LimiterAdminApi;
-  return await stub.budgetLimitsUsage(kind, id);
+  return await adminStub(env, kind, id)?.budgetLimitsUsage(kind, id);
 }
 
 /** What an entity's limiter counts as spent in its current window; undefined without the binding. */
 export async function limiterSpend(env: LimiterEnv, kind: EntityKind, id: string): Promise<number | undefined> {
-  if (!env.LIMITER) return undefined;
-  const stub = env.LIMITER.get(env.LIMITER.idFromName(limiterName(kind, id))) as unknown as LimiterAdminApi;
-  return (await stub.describe(kind, id)).view?.spend;
+  return (await adminStub(env, kind, id)?.describe(kind, id))?.view?.spend;
 }

@@ -36,6 +36,8 @@ export interface CallContext {
   modelRegion?: string;
   /** The call's tags: the request's, then its key's and team's (LiteLLM merges those into the request's); absent: the request's. */
   tags?: readonly string[];
+  /** Once a deployment is called: its tags (`litellm_params.tags`, and those `/tag/new`'s models give it). */
+  servedTags?: readonly string[];
 }
 
 /** Request tags: the body's `tags`, `metadata.tags` and the `x-litellm-tags` header, de-duplicated and bounded. */
@@ -53,10 +55,10 @@ export function requestTags(ctx: Pick<CallContext, 'body' | 'headers'>): string[
  * A call's tags as its spend-log row (`request_tags`), tag budgets and Langfuse see them: the call's
  * own, its key's and team's, and those of the deployment that served it (LiteLLM's request tags for spend tracking).
  */
-export function callTags(ctx: Pick<CallContext, 'body' | 'headers' | 'tags'> & { deployment: { params?: { tags?: readonly string[] | undefined } } }): string[] {
+export function callTags(ctx: Pick<CallContext, 'body' | 'headers' | 'tags' | 'servedTags'>): string[] {
   // The request's own are bounded (requestTags); its key's, team's and deployment's are the admins' and all kept.
   const own = ctx.tags ?? requestTags(ctx);
-  const given = ctx.deployment.params?.tags;
+  const given = ctx.servedTags;
   return given?.length ? [...new Set([...own, ...given])] : [...own];
 }
 

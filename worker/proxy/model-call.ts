@@ -27,7 +27,7 @@ import { langfuseWantsText } from '../telemetry/langfuse/logging-settings.ts';
 import '../telemetry/sinks.ts';
 import { aliasOf, authorizeCall } from './call-access.ts';
 import { type CallContext, endUserOf, type ModelCallOptions, requestTags } from './call-context.ts';
-import { routingTags } from '../router/eligible-deployments.ts';
+import { deploymentTags, routingTags } from '../router/eligible-deployments.ts';
 import { recordRefusedCall, type Seen } from './refused-call.ts';
 import { admit, callHeaders, callOverrides, freeModel, DEFAULT_TIMEOUT_S, headerSnapshot, reservationEstimate, storeAnswer, validated, withoutCredentials } from './call-helpers.ts';
 import { cachedAnswer, routingScope } from './cached-answer.ts';
@@ -35,9 +35,9 @@ import { type CallResult, spendRecord } from './spend-record.ts';
 import { requireOwnPrevious, responsesRefusal } from './follow-up.ts';
 import { responseOwner } from '../providers/response-ids.ts';
 import { answerResponse } from './answer-headers.ts';
-import { type BudgetHold, holdBudgets, holdKeyTagBudgets, NO_HOLD } from '../limits/budget-hold.ts';
-import { deploymentBudgetIds, tagBudgetIds } from '../limits/router-budgets.ts';
-import { storedTags } from '../limits/stored-tags.ts';
+import { type BudgetHold, holdDeploymentBudgets, holdKeyTagBudgets } from '../limits/budget-hold.ts';
+import { tagBudgetIds } from '../limits/router-budgets.ts';
+import { type StoredTags, storedTags } from '../limits/stored-tags.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
 export type { ModelCallOptions };
@@ -95,26 +95,28 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   // One parallel round of limiter calls (key, team, org or user, end user); the master key has no limits of its own.
   const general = state.config.general_settings;
   const globalBudget = (general.max_budget ?? state.config.litellm_settings.max_budget) !== undefined;
-  // Budgets of the call's tags (tag_budget_config, /tag/new) apply to every caller, as the proxy-wide one.
-  const callTags = requestTags({ body, headers: requestHeaders });
+  const free = estimate.estCost === 0 && freeModel(named.deployments);
+  const waitUntil = (p: Promise<unknown>) => c.executionCtx.waitUntil(p);
+  // Tags: the request's own, its key's and team's, then the serving deployment's. Each set's budgets
+  // (tag_budget_config, /tag/new) are held once known: at admission, after it, and in the router.
+  const ownTags = requestTags({ body, headers: requestHeaders });
   const tagFiltering = state.config.router_settings.enable_tag_filtering === true;
-  // The tags created through /tag/new: their budgets, and (tag-based routing) the models they name.
-  const stored = callTags.length || tagFiltering ? await storedTags(c.env, c.executionCtx) : undefined;
-  const budgets = stored && callTags.length ? tagBudgetIds(state.config, callTags, stored.budgeted) : undefined;
+  let storedRead: Promise<StoredTags> | undefined;
+  const loadStored = () => (storedRead ??= storedTags(c.env, c.executionCtx));
+  const stored = ownTags.length || tagFiltering ? await loadStored() : undefined;
+  const budgets = stored && ownTags.length ? tagBudgetIds(state.config, ownTags, stored.budgeted) : undefined;
   const modelTags = stored?.byModel.size ? stored.byModel : undefined;
   let admission = !who.master || endUser || globalBudget || budgets?.length
-    ? await admit(c.env, who, { requestId: callId, model: group, endUser, globalBudget, ...(budgets?.length ? { budgets } : {}), ...estimate, free: estimate.estCost === 0 && freeModel(named.deployments), waitUntil: (p) => c.executionCtx.waitUntil(p) })
+    ? await admit(c.env, who, { requestId: callId, model: group, endUser, globalBudget, ...(budgets?.length ? { budgets } : {}), ...estimate, free, waitUntil })
     : undefined;
   const caller: Caller = who.master || !admission?.policy ? { kind: 'master', token: who.token } : { kind: 'key', token: admission.policy.token, policy: admission.policy };
   seen.caller = caller;
   // The key's and team's tags are the call's too (LiteLLM merges them into the request's): for routing, spend and budgets.
-  const keyedTags = caller.kind === 'key' ? routingTags(callTags, caller.policy) : callTags;
+  const keyedTags = caller.kind === 'key' ? routingTags(ownTags, caller.policy) : ownTags;
   seen.call.tags = keyedTags;
-  const free = estimate.estCost === 0 && freeModel(named.deployments);
-  if (keyedTags.length > callTags.length && admission) {
-    const known = stored ?? await storedTags(c.env, c.executionCtx);
-    const more = tagBudgetIds(state.config, keyedTags.filter((t) => !callTags.includes(t)), known.budgeted);
-    if (more.length) admission = await holdKeyTagBudgets(c.env, admission, more, { requestId: `${callId}:tags`, model: group, ...estimate, free, waitUntil: (p) => c.executionCtx.waitUntil(p) });
+  if (keyedTags.length > ownTags.length && admission) {
+    const more = tagBudgetIds(state.config, keyedTags.filter((t) => !ownTags.includes(t)), (await loadStored()).budgeted);
+    if (more.length) admission = await holdKeyTagBudgets(c.env, admission, more, { requestId: `${callId}:tags`, model: group, ...estimate, free, waitUntil });
   }
   const aliased = aliasOf(caller, group);
   const routedName = aliased ?? group;
@@ -150,11 +152,13 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
     keepText: state.config.general_settings.store_prompts_in_spend_logs === true || langfuseWantsText(state.config, caller),
     storePrompts: state.config.general_settings.store_prompts_in_spend_logs === true,
     ...(region ? { modelRegion: region } : {}),
-    ...(keyedTags !== callTags ? { tags: keyedTags } : {}),
+    tags: keyedTags,
   };
   let overheadMs: number | undefined;
   // The client's headers without its credentials, for providers (anthropic-beta) and telemetry (langfuse_*): built once.
   const safeHeaders = withoutCredentials(requestHeaders, state.keyHeader);
+  /** The room held in the serving deployment's budgets (budget routing), settled with the call. */
+  let budgetHold: BudgetHold | undefined;
   const settle = (result: CallResult) => {
     emitCall(c.env, c.executionCtx, {
       record: spendRecord(ctx, result), endpoint, caller, deployment: ctx.deployment, body, stream: ctx.stream, outcome: result.outcome,
@@ -167,8 +171,6 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
     if (settling) c.executionCtx.waitUntil(settling.catch((err: unknown) => console.error('limiter settle failed:', err instanceof Error ? err.message : String(err))));
     if (budgetHold) c.executionCtx.waitUntil(budgetHold.settle(result.cost, tokens).catch((err: unknown) => console.error('budget settle failed:', err instanceof Error ? err.message : String(err))));
   };
-  /** The room held in the serving deployment's budgets (budget routing), settled with the call. */
-  let budgetHold: BudgetHold | undefined;
 
   if (cache) {
     const requestTimeoutS = state.config.litellm_settings.request_timeout ?? DEFAULT_TIMEOUT_S;
@@ -193,6 +195,8 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
     const adapter = providerFor(d, endpoint, mocked);
     deployment = d;
     ctx.deployment = d;
+    // The deployment's tags are the call's once it is called (its spend-log row carries them).
+    ctx.servedTags = deploymentTags(d, modelTags);
     return adapter.call({
       endpoint,
       deployment: d,
@@ -222,21 +226,14 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
       deadline: startedAt + Math.max(requestTimeoutS, overrides?.timeoutS ?? 0) * 1000,
       overrides,
       call: callProvider,
-      hold: (d) => {
-        const ids = deploymentBudgetIds(state.config, d);
-        // The deployment's own tags are the call's once it serves it (its spend-log row carries them): their budgets too.
-        const given = d.params.tags?.filter((t) => !keyedTags.includes(t));
-        if (!ids.length && !given?.length) return undefined;
-        return (async () => {
-          const tagIds = given?.length ? tagBudgetIds(state.config, given, (stored ?? await storedTags(c.env, c.executionCtx)).budgeted) : [];
-          if (!ids.length && !tagIds.length) return NO_HOLD;
-          // Each attempt's hold is its own reservation, priced at the deployment it is for.
+      // Each attempt's hold is its own reservation, priced at the deployment it is for.
+      hold: (d) => holdDeploymentBudgets(c.env, state.config, d, {
+        callTags: keyedTags, modelTags, loadStored, waitUntil, requestId: () => `${callId}:${holds++}`,
+        price: () => {
           const priced = reservationEstimate(d, promptTokens, body, endpoint);
-          return holdBudgets(c.env, [...ids, ...tagIds], {
-            requestId: `${callId}:${holds++}`, model: d.group, ...priced, free: priced.estCost === 0 && freeModel([d]), waitUntil: (p) => c.executionCtx.waitUntil(p),
-          });
-        })();
-      },
+          return { ...priced, free: priced.estCost === 0 && freeModel([d]) };
+        },
+      }),
     });
     budgetHold = routed.hold;
     answer = routed.answer;

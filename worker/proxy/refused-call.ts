@@ -32,8 +32,8 @@ function recordRefusal(c: Ctx, endpoint: Endpoint, seen: Seen, error: GatewayErr
     const now = Date.now();
     const record = spendRecord({
       callId: crypto.randomUUID(), startedAt: call.startedAt, endpoint, caller: seen.caller ?? { kind: 'master', token: call.token },
-      // No deployment served it: the row carries the call's own tags (its key's and team's once known), none of a deployment's.
-      deployment: call.deployment ? { id: call.deployment.id, group: call.deployment.group, provider: call.deployment.provider, model: call.deployment.model } : { id: '', group, provider: '' as DeploymentRef['provider'], model: group },
+      // No deployment was called: the row carries the call's own tags (its key's and team's once known), none of a deployment's.
+      deployment: call.deployment ?? { id: '', group, provider: '' as DeploymentRef['provider'], model: group },
       body: call.body, headers: c.req.raw.headers, storePrompts: call.storePrompts, ...(call.tags ? { tags: call.tags } : {}),
     }, { error, cost: 0, apiBase: '', finishedAt: now });
     recordSpend(c.env, c.executionCtx, record);

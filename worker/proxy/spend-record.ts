@@ -20,7 +20,7 @@ const MAX_METADATA_CHARS = 8 * 1024;
 const MAX_STORED_TEXT_CHARS = 32 * 1024;
 
 /** What a spend-log row reads of a call: a refused call has no deployment, only the model it asked for. */
-export type RecordedCall = Omit<CallContext, 'deployment' | 'stream' | 'keepText'> & { deployment: Pick<DeploymentRef, 'id' | 'group' | 'provider' | 'model'> & { params?: Pick<DeploymentRef['params'], 'tags'> } };
+export type RecordedCall = Omit<CallContext, 'deployment' | 'stream' | 'keepText'> & { deployment: Pick<DeploymentRef, 'id' | 'group' | 'provider' | 'model'> };
 
 /** The spend-log row of one call, success or failure. */
 export function spendRecord(ctx: RecordedCall, result: CallResult): SpendLogRecord {

@@ -35,7 +35,7 @@ export function eligibleDeployments(
  * has any. Undefined when none can serve it.
  */
 export function deploymentsForTags(deployments: DeploymentRef[], tags: readonly string[], matchAny: boolean, modelTags?: ReadonlyMap<string, readonly string[]>): DeploymentRef[] | undefined {
-  const tagsOf = modelTags ? (d: DeploymentRef) => deploymentTags(d, modelTags) : (d: DeploymentRef) => d.params.tags ?? [];
+  const tagsOf = (d: DeploymentRef) => deploymentTags(d, modelTags);
   const defaults = deployments.filter((d) => tagsOf(d).includes('default'));
   if (!tags.length) return defaults.length ? defaults : deployments;
   const matching = deployments.filter((d) => {
@@ -50,7 +50,8 @@ export function deploymentsForTags(deployments: DeploymentRef[], tags: readonly 
  * A deployment's tags: its `litellm_params.tags`, and those of the tags created through `/tag/new`
  * whose `models` name it, by its id (a wildcard's by its entry's) or its model group (LiteLLM adds them to it).
  */
-function deploymentTags(d: DeploymentRef, modelTags: ReadonlyMap<string, readonly string[]>): readonly string[] {
+export function deploymentTags(d: DeploymentRef, modelTags: ReadonlyMap<string, readonly string[]> | undefined): readonly string[] {
+  if (!modelTags) return d.params.tags ?? [];
   const given = [d.id, d.baseId, d.group].flatMap((name) => (name ? modelTags.get(name) ?? [] : []));
   return given.length ? [...(d.params.tags ?? []), ...given] : d.params.tags ?? [];
 }
