@@ -19,6 +19,8 @@ let cost = 0;
 beforeAll(async () => {
   stack = await startTestStack({ configYaml: ADMIN_CONFIG.replace('mock_response: "pong"}', 'mock_response: "pong", input_cost_per_token: 0.001, output_cost_per_token: 0.001}') });
   await seedTeam(stack.db.url, { id: 'team-search', alias: 'Search' });
+  await query(stack.db.url, `UPDATE "LiteLLM_TeamTable" SET members_with_roles = '[{"user_id": "u-ann", "role": "user"}]' WHERE team_id = 'team-search'`);
+  await seedTeam(stack.db.url, { id: 'team-other', alias: 'Other' });
   await query(stack.db.url, `INSERT INTO "LiteLLM_UserTable" (user_id, user_role) VALUES ('u-ann', 'internal_user')`);
   key = await seedKey(stack.db.url, { alias: 'ann-key', teamId: 'team-search', userId: 'u-ann' });
   for (let i = 0; i < 2; i++) {
@@ -84,11 +86,14 @@ describe('daily activity', () => {
     expect(missing.body.error.message).toBe('Please provide start_date and end_date');
   });
 
-  it('shows an internal user its own activity only', async () => {
+  it('shows an internal user its own activity and its own teams\' only', async () => {
     const own = await ok(`/user/daily/activity?${range}`, undefined, key);
     expect(Object.keys(own.results[0].breakdown.entities)).toEqual(['u-ann']);
     expect((await admin(`/user/daily/activity?${range}&user_id=someone-else`, undefined, key)).status).toBe(403);
-    expect((await admin(`/team/daily/activity?${range}`, undefined, key)).status).toBe(403);
+    const teams = await ok(`/team/daily/activity?${range}`, undefined, key);
+    expect(Object.keys(teams.results[0].breakdown.entities)).toEqual(['team-search']);
+    expect((await admin(`/team/daily/activity?${range}&team_ids=team-search,team-other`, undefined, key)).status).toBe(403);
+    expect((await admin(`/organization/daily/activity?${range}`, undefined, key)).status).toBe(403);
     expect((await admin(`/tag/daily/activity/aggregated?${range}`, undefined, key)).status).toBe(403);
     // Another key's activity is not its own user's: nothing.
     expect((await ok(`/user/daily/activity?${range}&api_key=${sha256(TEST_MASTER_KEY)}`, undefined, key)).results).toEqual([]);

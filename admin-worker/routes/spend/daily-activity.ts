@@ -5,7 +5,7 @@
  * newest day first, folded per day into metrics and breakdowns by model,
  * model group, provider, endpoint, key and entity, in LiteLLM's
  * SpendAnalyticsPaginatedResponse shape. Proxy admins and viewers see every
- * entity; an internal user's key sees its own user's activity only.
+ * entity; an internal user's key sees its own user's activity and its own teams'.
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
@@ -99,6 +99,13 @@ async function keyMetadata(c: AdminContext, keys: string[]): Promise<Map<string,
   return out;
 }
 
+/** The teams a user is a member of (LiteLLM_TeamTable.members_with_roles). */
+async function memberTeams(c: AdminContext, userId: string): Promise<string[]> {
+  const { rows } = await c.get('db')().pool.query<{ team_id: string }>(
+    'SELECT team_id FROM "LiteLLM_TeamTable" WHERE members_with_roles @> $1::jsonb', [JSON.stringify([{ user_id: userId }])]);
+  return rows.map((r) => r.team_id);
+}
+
 async function entityAliases(c: AdminContext, entity: Entity, ids: string[]): Promise<Map<string, Record<string, unknown>>> {
   const out = new Map<string, Record<string, unknown>>();
   if (!entity.alias || !ids.length) return out;
@@ -126,12 +133,13 @@ async function dailyActivity(c: AdminContext, entity: Entity, aggregated = false
   // Lists are comma-separated; a user id is one id, commas and all.
   let ids = typeof named === 'string' ? (entity.filter === 'user_id' ? [named] : named.split(',').map((s) => s.trim()).filter(Boolean)) : undefined;
   if (!isAdminReader(c)) {
-    // An internal user's key: its own user's activity, nothing else (LiteLLM's scope for these reports).
+    // An internal user's key: its own user's activity, and its own teams' (LiteLLM's scope for these reports).
     const scope = readerScope(c);
-    if (entity.column !== 'user_id' || !('userId' in scope)) requireAdminReader(c, `view ${entity.path[0]}`);
-    const own = (scope as { userId: string }).userId;
-    if (ids && ids.some((id) => id !== own)) throw outsideScope('activity of your own user', entity.filter);
-    ids = [own];
+    const own = 'userId' in scope ? scope.userId : undefined;
+    if (!own || (entity.column !== 'user_id' && entity.column !== 'team_id')) requireAdminReader(c, `view ${entity.path[0]}`);
+    const allowed = entity.column === 'user_id' ? [own!] : await memberTeams(c, own!);
+    if (ids && ids.some((id) => !allowed.includes(id))) throw outsideScope(entity.column === 'user_id' ? 'activity of your own user' : 'activity of your own teams', entity.filter);
+    ids ??= allowed;
   }
   if (ids) where.add(`"${entity.column}" = ANY(?::text[])`, ids);
   if (q.model) where.add('model = ?', q.model);
