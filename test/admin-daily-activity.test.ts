@@ -93,7 +93,13 @@ describe('daily activity', () => {
     const teams = await ok(`/team/daily/activity?${range}`, undefined, key);
     expect(Object.keys(teams.results[0].breakdown.entities)).toEqual(['team-search']);
     expect((await admin(`/team/daily/activity?${range}&team_ids=team-search,team-other`, undefined, key)).status).toBe(403);
-    expect((await admin(`/organization/daily/activity?${range}`, undefined, key)).status).toBe(403);
+    // An organization it administers (none here: nothing to see), and no other.
+    expect((await ok(`/organization/daily/activity?${range}`, undefined, key)).results).toEqual([]);
+    await query(stack.db.url, `INSERT INTO "LiteLLM_OrganizationTable" (organization_id, organization_alias) VALUES ('org-1', 'One'), ('org-2', 'Two')`);
+    await query(stack.db.url, `INSERT INTO "LiteLLM_OrganizationMembership" (user_id, organization_id, user_role) VALUES ('u-ann', 'org-1', 'org_admin'), ('u-ann', 'org-2', 'internal_user')`);
+    expect((await ok(`/organization/daily/activity?${range}&organization_ids=org-1`, undefined, key)).results).toEqual([]);
+    expect((await admin(`/organization/daily/activity?${range}&organization_ids=org-2`, undefined, key)).status).toBe(403);
+    expect((await admin(`/customer/daily/activity?${range}`, undefined, key)).status).toBe(403);
     expect((await admin(`/tag/daily/activity/aggregated?${range}`, undefined, key)).status).toBe(403);
     // Another key's activity is not its own user's: nothing.
     expect((await ok(`/user/daily/activity?${range}&api_key=${sha256(TEST_MASTER_KEY)}`, undefined, key)).results).toEqual([]);

@@ -5,7 +5,8 @@
  * newest day first, folded per day into metrics and breakdowns by model,
  * model group, provider, endpoint, key and entity, in LiteLLM's
  * SpendAnalyticsPaginatedResponse shape. Proxy admins and viewers see every
- * entity; an internal user's key sees its own user's activity and its own teams'.
+ * entity; another user's key sees its own user's activity, its own teams' and
+ * its administered organizations'.
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
@@ -99,6 +100,20 @@ async function keyMetadata(c: AdminContext, keys: string[]): Promise<Map<string,
   return out;
 }
 
+/** What a user that is no admin may see of each report: its own user, the teams it is a member of, the organizations it administers. */
+const SCOPES: Record<string, { what: string; allowed(c: AdminContext, userId: string): Promise<string[]> }> = {
+  user_id: { what: 'activity of your own user', allowed: async (_c, userId) => [userId] },
+  team_id: { what: 'activity of your own teams', allowed: memberTeams },
+  organization_id: { what: 'activity of the organizations you administer', allowed: adminOrganizations },
+};
+
+/** The organizations a user administers (LiteLLM_OrganizationMembership with user_role org_admin). */
+async function adminOrganizations(c: AdminContext, userId: string): Promise<string[]> {
+  const { rows } = await c.get('db')().pool.query<{ organization_id: string }>(
+    `SELECT organization_id FROM "LiteLLM_OrganizationMembership" WHERE user_id = $1 AND user_role = 'org_admin'`, [userId]);
+  return rows.map((r) => r.organization_id);
+}
+
 /** The teams a user is a member of (LiteLLM_TeamTable.members_with_roles). */
 async function memberTeams(c: AdminContext, userId: string): Promise<string[]> {
   const { rows } = await c.get('db')().pool.query<{ team_id: string }>(
@@ -136,9 +151,10 @@ async function dailyActivity(c: AdminContext, entity: Entity, aggregated = false
     // An internal user's key: its own user's activity, and its own teams' (LiteLLM's scope for these reports).
     const scope = readerScope(c);
     const own = 'userId' in scope ? scope.userId : undefined;
-    if (!own || (entity.column !== 'user_id' && entity.column !== 'team_id')) requireAdminReader(c, `view ${entity.path[0]}`);
-    const allowed = entity.column === 'user_id' ? [own!] : await memberTeams(c, own!);
-    if (ids && ids.some((id) => !allowed.includes(id))) throw outsideScope(entity.column === 'user_id' ? 'activity of your own user' : 'activity of your own teams', entity.filter);
+    const scoped = SCOPES[entity.column];
+    if (!own || !scoped) requireAdminReader(c, `view ${entity.path[0]}`);
+    const allowed = await scoped!.allowed(c, own!);
+    if (ids && ids.some((id) => !allowed.includes(id))) throw outsideScope(scoped!.what, entity.filter);
     ids ??= allowed;
   }
   if (ids) where.add(`"${entity.column}" = ANY(?::text[])`, ids);
