@@ -16,6 +16,7 @@ import { findSystemPostgres, type PostgresServer, startEmbeddedPostgres, startSy
 import { type Stack, startStack } from '../scripts/lib/stack.ts';
 import { generateWorkerdConfig, q, readWranglerConfig, workerdEnvNames } from '../scripts/lib/workerd-config.ts';
 import { WORKERD_BIN } from '../scripts/lib/workerd-process.ts';
+import { freeStablePort } from '../scripts/lib/free-port.ts';
 import { eventually } from './support/keys.ts';
 import { query } from './support/pg-client.ts';
 import { TEST_MASTER_KEY } from './support/stack.ts';
@@ -41,22 +42,34 @@ async function ownPostgres(): Promise<OwnPostgres> {
   const bin = findSystemPostgres();
   if (!bin) {
     const data = join(dir, 'pglite');
-    let server: PostgresServer = await startEmbeddedPostgres(data);
+    let server: PostgresServer = await startEmbeddedPostgres(data, await freeStablePort());
     const port = Number(new URL(server.url).port);
     const stop = () => server.stop();
     return { url: server.url, stop, dispose: stop, start: async () => void (server = await startEmbeddedPostgres(data, port)) };
   }
   // Its own temp dir: startSystemPostgres hands it to the postgres user, who must reach it from /tmp.
   const pgDir = mkdtempSync(join(tmpdir(), 'tollgate-dlq-pg-'));
-  const server = await startSystemPostgres(bin, pgDir);
+  // Restarted on its port: one no other test's server can be given while it is down.
+  const server = await startSystemPostgres(bin, pgDir, await freeStablePort());
   const port = new URL(server.url).port;
   const asRoot = process.getuid?.() === 0;
   // As startSystemPostgres starts it (scripts/lib/postgres.ts), on the port it picked.
   const args = ['-D', join(pgDir, 'data'), '-l', join(pgDir, 'log'), '-w', '-t', '60',
     '-o', `-p ${port} -k ${pgDir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`, 'start'];
-  const start = async () => {
+  const startOnce = async () => {
     if (asRoot) await execFile('runuser', ['-u', 'postgres', '--', join(bin, 'pg_ctl'), ...args]);
     else await execFile(join(bin, 'pg_ctl'), args);
+  };
+  // A start refused at once (the old server's socket still closing) is tried again, twice, a second apart.
+  const start = async () => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await startOnce();
+      } catch (err) {
+        if (attempt === 3) throw err;
+        await new Promise((r) => setTimeout(r, 1_000));
+      }
+    }
   };
   return {
     url: server.url, start, stop: server.stop,

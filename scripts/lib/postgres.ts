@@ -54,7 +54,7 @@ export function findSystemPostgres(): string | undefined {
  * the `postgres` user (Postgres refuses to run as root), so `dir`'s parents
  * must be traversable by that user (a fresh `mkdtemp` in /tmp is).
  */
-export async function startSystemPostgres(binDir: string, dir: string): Promise<PostgresServer> {
+export async function startSystemPostgres(binDir: string, dir: string, port?: number): Promise<PostgresServer> {
   const asRoot = process.getuid?.() === 0;
   mkdirSync(dir, { recursive: true });
   if (asRoot) {
@@ -69,15 +69,15 @@ export async function startSystemPostgres(binDir: string, dir: string): Promise<
   if (!existsSync(join(data, 'PG_VERSION'))) {
     await run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
   }
-  const port = await freePort();
+  const listenPort = port ?? (await freePort());
   await run('pg_ctl', [
     '-D', data, '-l', join(dir, 'log'), '-w', '-t', '60',
-    '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`, 'start',
+    '-o', `-p ${listenPort} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`, 'start',
   ]);
   return {
     kind: 'postgres',
-    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
-    address: `127.0.0.1:${port}`,
+    url: `postgres://postgres@127.0.0.1:${listenPort}/postgres`,
+    address: `127.0.0.1:${listenPort}`,
     stop: async () => {
       await run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']).catch(() => undefined);
     },
