@@ -18,7 +18,7 @@ import type { AdminBindings, AdminContext } from '../lib/context.ts';
 import { describeRoute } from '../lib/openapi.ts';
 import { budgetJson, type Json } from '../lib/serialize.ts';
 import { badRequest, notFound, parseBody } from '../lib/validation.ts';
-import { assertOneBudgetSource, budgetFields, budgetPatch, budgetTimeZone, createBudget, hasBudgetFields, MONEY_FIELDS, requireBudget, updatedBudgetLink } from './budgets/rows.ts';
+import { assertOneBudgetSource, budgetFields, budgetPatch, budgetTimeZone, hasBudgetFields, MONEY_FIELDS, newBudgetLink, updatedBudgetLink } from './budgets/rows.ts';
 import { assertNonNegative } from './principals/fields.ts';
 import { actorName, commit } from './principals/mutation.ts';
 import { anyOf } from './principals/sql.ts';
@@ -79,9 +79,7 @@ tagsRoutes.post('/tag/new', async (c) => {
   const row = await commit(c, async (tx, changes) => {
     const [existing] = await tx.select({ name: tags.tag_name }).from(tags).where(eq(tags.tag_name, body.name)).limit(1);
     if (existing) throw duplicate();
-    let budgetId = body.budget_id ?? null;
-    if (budgetId) await requireBudget(tx, budgetId);
-    if (inline) budgetId = (await createBudget(tx, changes, budgetPatch(body, timeZone), actorName(c))).budget_id;
+    const budgetId = await newBudgetLink(tx, changes, body, inline ? budgetPatch(body, timeZone) : undefined, actorName(c));
     const [created] = await tx.insert(tags).values({
       tag_name: body.name, description: body.description ?? null, models: body.models ?? [], model_info: info,
       budget_id: budgetId, created_by: actorName(c), updated_by: actorName(c),

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import type { z } from 'zod';
-import { type Caller, identify } from '../auth/authenticate.ts';
+import { identify } from '../auth/authenticate.ts';
 import { costOfCall } from '../cost/deployment-cost.ts';
 import type { GatewayEnv } from '../env.ts';
 import { errorResponse, GatewayError } from '../errors.ts';
@@ -10,14 +10,11 @@ import { resolveGroup } from '../router/resolve-group.ts';
 import { routeCall } from '../router/route-call.ts';
 import { countTokens } from '../router/health.ts';
 import { usageBased } from '../router/strategies.ts';
-import { promptText, responsesGatewayView } from '../openai/request-schemas.ts';
-import { readJsonBody } from '../openai/read-body.ts';
-import { DEFAULT_MAX_FORM_BYTES } from '../openai/read-form.ts';
+import { promptText } from '../openai/request-schemas.ts';
 import { estimateTokens } from '../providers/openai-compatible/usage.ts';
 import { endpointRefusal, providerFor } from '../providers/registry.ts';
 import type { Endpoint, ProviderAnswer } from '../providers/types.ts';
 import { gatewayState } from '../state.ts';
-import { ENDPOINT_PATHS } from '../providers/openai-compatible/adapter.ts';
 import { lead, lookup, planCache } from '../cache/response-cache.ts';
 import { cacheSettings } from '../cache/settings.ts';
 import { takeCacheFailures } from '../cache/store.ts';
@@ -27,17 +24,17 @@ import { langfuseWantsText } from '../telemetry/langfuse/logging-settings.ts';
 import '../telemetry/sinks.ts';
 import { aliasOf, authorizeCall } from './call-access.ts';
 import { type CallContext, endUserOf, type ModelCallOptions, requestTags } from './call-context.ts';
-import { deploymentTags, routingTags } from '../router/eligible-deployments.ts';
+import { deploymentTags } from '../router/eligible-deployments.ts';
+import { type BudgetHold, holdDeploymentBudgets } from '../limits/budget-hold.ts';
 import { recordRefusedCall, type Seen } from './refused-call.ts';
-import { admit, callHeaders, callOverrides, freeModel, DEFAULT_TIMEOUT_S, headerSnapshot, reservationEstimate, storeAnswer, validated, withoutCredentials } from './call-helpers.ts';
+import { callHeaders, callOverrides, freeModel, DEFAULT_TIMEOUT_S, headerSnapshot, reservationEstimate, storeAnswer, withoutCredentials } from './call-helpers.ts';
+import { readCallBody } from './call-body.ts';
+import { admitModelCall } from './call-admission.ts';
 import { cachedAnswer, routingScope } from './cached-answer.ts';
 import { type CallResult, spendRecord } from './spend-record.ts';
 import { requireOwnPrevious, responsesRefusal } from './follow-up.ts';
 import { responseOwner } from '../providers/response-ids.ts';
 import { answerResponse } from './answer-headers.ts';
-import { type BudgetHold, holdDeploymentBudgets, holdKeyTagBudgets } from '../limits/budget-hold.ts';
-import { tagBudgetIds } from '../limits/router-budgets.ts';
-import { type StoredTags, storedTags } from '../limits/stored-tags.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
 export type { ModelCallOptions };
@@ -62,24 +59,10 @@ export async function handleModelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodT
 async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<string, unknown>>, options: ModelCallOptions, seen: Seen): Promise<Response> {
   const startedAt = Date.now();
   const state = await gatewayState(c.env);
-  const sizeMb = state.config.general_settings.max_request_size_mb;
-  const { modelFromPath } = options;
   const requestHeaders = headerSnapshot(c.req.raw.headers);
   // A request without a key is refused before its body is read, as LiteLLM authenticates first.
   const who = await identify(requestHeaders, state.masterKeyHash, state.keyHeader);
-  const given = options.body ?? (options.readBody ? await options.readBody(c.req.raw, sizeMb ? sizeMb * 1024 * 1024 : DEFAULT_MAX_FORM_BYTES) : undefined);
-  const read = given
-    ? validated(schema, modelFromPath ? { ...given, model: modelFromPath } : given)
-    : await readJsonBody(c.req.raw, schema, {
-      ...(sizeMb ? { maxBytes: sizeMb * 1024 * 1024 } : {}),
-      ...(modelFromPath ? { overrides: { model: modelFromPath } } : {}),
-    });
-  const body = endpoint === 'responses' ? responsesGatewayView(read) : read;
-  if (body.model === undefined && options.defaultModel) {
-    const fallback = options.defaultModel(state.config);
-    if (!fallback) throw new GatewayError(`model is required: no model group of config.yaml serves /${ENDPOINT_PATHS[endpoint]} by default (e.g. one of openai/omni-moderation-latest)`, { status: 400, type: 'bad_request_error', param: 'model' });
-    body.model = fallback;
-  }
+  const body = await readCallBody(c.req.raw, endpoint, schema, options, state.config);
   const overrides = callOverrides(body, requestHeaders);
   const group = body.model as string;
   seen.group = group;
@@ -91,40 +74,18 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   const callId = crypto.randomUUID();
   const promptTokens = estimateTokens(promptText(body).length);
   const estimate = reservationEstimate(named.deployments[0], promptTokens, body, endpoint);
-  const endUser = endUserOf({ body, headers: requestHeaders });
-  // One parallel round of limiter calls (key, team, org or user, end user); the master key has no limits of its own.
-  const general = state.config.general_settings;
-  const globalBudget = (general.max_budget ?? state.config.litellm_settings.max_budget) !== undefined;
   const free = estimate.estCost === 0 && freeModel(named.deployments);
   const waitUntil = (p: Promise<unknown>) => c.executionCtx.waitUntil(p);
-  // Tags: the request's own, its key's and team's, then the serving deployment's. Each set's budgets
-  // (tag_budget_config, /tag/new) are held once known: at admission, after it, and in the router.
-  const ownTags = requestTags({ body, headers: requestHeaders });
-  const tagFiltering = state.config.router_settings.enable_tag_filtering === true;
-  let storedRead: Promise<StoredTags> | undefined;
-  const loadStored = () => (storedRead ??= storedTags(c.env, c.executionCtx));
-  const stored = ownTags.length || tagFiltering ? await loadStored() : undefined;
-  const budgets = stored && ownTags.length ? tagBudgetIds(state.config, ownTags, stored.budgeted) : undefined;
-  const modelTags = stored?.byModel.size ? stored.byModel : undefined;
-  let admission = !who.master || endUser || globalBudget || budgets?.length
-    ? await admit(c.env, who, { requestId: callId, model: group, endUser, globalBudget, ...(budgets?.length ? { budgets } : {}), ...estimate, free, waitUntil })
-    : undefined;
-  const caller: Caller = who.master || !admission?.policy ? { kind: 'master', token: who.token } : { kind: 'key', token: admission.policy.token, policy: admission.policy };
-  seen.caller = caller;
-  // The key's and team's tags are the call's too (LiteLLM merges them into the request's): for routing, spend and budgets.
-  const keyedTags = caller.kind === 'key' ? routingTags(ownTags, caller.policy) : ownTags;
-  seen.call.tags = keyedTags;
-  if (keyedTags.length > ownTags.length && admission) {
-    const more = tagBudgetIds(state.config, keyedTags.filter((t) => !ownTags.includes(t)), (await loadStored()).budgeted);
-    if (more.length) admission = await holdKeyTagBudgets(c.env, admission, more, { requestId: `${callId}:tags`, model: group, ...estimate, free, waitUntil });
-  }
+  const { admission, caller, tags: keyedTags, modelTags, loadStored, tagFiltering } = await admitModelCall(c.env, c.executionCtx, state.config, {
+    who, requestId: callId, group, endUser: endUserOf({ body, headers: requestHeaders }), ownTags: requestTags({ body, headers: requestHeaders }), estimate, free, seen,
+  });
   const aliased = aliasOf(caller, group);
   const routedName = aliased ?? group;
   const resolved = aliased ? resolveGroup(state.config, catalog, aliased) : named;
   if (aliased) seen.call.deployment = resolved.deployments[0];
   let picked: DeploymentRef;
   try {
-    picked = authorizeCall({ caller, requested: group, aliased, picked: resolved.deployments[0], catalog, path: c.req.path, body, enforceUser: general.enforce_user_param === true });
+    picked = authorizeCall({ caller, requested: group, aliased, picked: resolved.deployments[0], catalog, path: c.req.path, body, enforceUser: state.config.general_settings.enforce_user_param === true });
     if (endpoint === 'responses') requireOwnPrevious(caller, body, state.responseIdKey);
   } catch (err) {
     if (admission) c.executionCtx.waitUntil(admission.release());

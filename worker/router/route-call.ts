@@ -1,4 +1,3 @@
-import type { Caller } from '../auth/authenticate.ts';
 import { deploymentPrice } from '../cost/deployment-cost.ts';
 import { recordFallback } from '../telemetry/metrics/hooks.ts';
 import type { GatewayEnv } from '../env.ts';
@@ -13,81 +12,14 @@ import { allowedFailsFor, backoffMs, isContextWindowError, isRequestError, retri
 import { choose, type RoutingStrategy, underDeploymentLimits, usageBased } from './strategies.ts';
 import { eligibleDeployments } from './eligible-deployments.ts';
 import type { BudgetHold, BudgetRefusal } from '../limits/budget-hold.ts';
-import { CROSSED_BUDGET } from '../limits/router-budgets.ts';
+import { attemptTimeoutMs, type RouteInput, type Routed } from './route-input.ts';
+import { countsAgainst, crossedBudget, noDeployments, withAttempts } from './route-errors.ts';
 
-interface WaitUntil { waitUntil(p: Promise<unknown>): void }
-
-export interface RouteInput {
-  /** Who is calling, for the fallback metrics' labels. */
-  caller: Caller;
-  env: GatewayEnv;
-  ctx: WaitUntil;
-  state: GatewayState;
-  catalog: ModelCatalog;
-  requested: string;
-  /** Why a deployment cannot serve this call's endpoint (a provider without /responses), undefined when it can: such deployments are skipped. */
-  refusal?: (d: DeploymentRef) => GatewayError | undefined;
-  /** The call's tags (its own, its key's and team's), for tag-based routing when `enable_tag_filtering` is on. */
-  tags?: readonly string[] | undefined;
-  /** Tags that `/tag/new` gave models (deployment ids or groups), for tag-based routing. */
-  modelTags?: ReadonlyMap<string, readonly string[]> | undefined;
-  /** The end user's `allowed_model_region`: only deployments whose `region_name` is this one may serve the call. */
-  region?: string | undefined;
-  /** The client's own `fallbacks` (LiteLLM's request-body field). */
-  clientFallbacks?: string[];
-  stream: boolean;
-  promptTokens: number;
-  /** ms epoch of the deadline for the whole request, retries and fallbacks included. */
-  deadline: number;
-  /** The request's own `timeout`, `stream_timeout` (seconds) and `num_retries` (body or `x-litellm-*` headers), over the config's. */
-  overrides?: CallOverrides;
-  call(deployment: DeploymentRef, timeoutMs: number): Promise<ProviderAnswer>;
-  /**
-   * Holds room for the call in the deployment's budgets (a provider's, its own: budget routing,
-   * limits/router-budgets.ts); undefined, at once, when none applies. A deployment whose budget is
-   * spent is passed over like one cooling down.
-   */
-  hold?(deployment: DeploymentRef): Promise<BudgetHold | BudgetRefusal> | undefined;
-  random?: () => number;
-}
-
-export interface Routed {
-  answer: ProviderAnswer;
-  deployment: DeploymentRef;
-  attemptedRetries: number;
-  attemptedFallbacks: number;
-  /** The room held in the serving deployment's budgets, to settle with the call's cost. */
-  hold?: BudgetHold;
-}
+export type { CallOverrides, RouteInput, Routed } from './route-input.ts';
 
 /** The most input a deployment takes, when known (`model_info.max_input_tokens`, else the price table). */
 function contextWindow(d: DeploymentRef): number | undefined {
   return d.info.max_input_tokens ?? deploymentPrice(d)?.maxInputTokens;
-}
-
-export interface CallOverrides {
-  timeoutS?: number;
-  streamTimeoutS?: number;
-  numRetries?: number;
-}
-
-function attemptTimeoutMs(state: GatewayState, d: DeploymentRef, stream: boolean, msLeft: number, o: CallOverrides | undefined): number {
-  const r = state.config.router_settings;
-  const seconds = (stream ? o?.streamTimeoutS ?? d.params.stream_timeout ?? r.stream_timeout : undefined) ?? o?.timeoutS ?? d.params.timeout ?? r.timeout
-    ?? state.config.litellm_settings.request_timeout ?? 600;
-  return Math.max(1, Math.min(seconds * 1000, msLeft));
-}
-
-/** Failures that say something about the deployment (and so count towards its cooldown). */
-function countsAgainst(err: GatewayError): boolean {
-  return err.retryable || err.status === 401 || err.status === 403 || err.status === 404;
-}
-
-function withAttempts(err: GatewayError, retries: number, fallbacks: number): GatewayError {
-  return new GatewayError(err.message, {
-    status: err.status, type: err.type, param: err.param, provider: err.provider, upstreamStatus: err.upstreamStatus, retryable: err.retryable,
-    headers: { ...err.headers, 'x-litellm-attempted-retries': String(retries), 'x-litellm-attempted-fallbacks': String(fallbacks) },
-  });
 }
 
 /**
@@ -261,20 +193,3 @@ export async function routeCall(input: RouteInput): Promise<Routed> {
   throw withAttempts(final, retries, Math.max(0, groupsTried - 1));
 }
 
-/** LiteLLM's 429 when every deployment left has a spent budget (a provider's, its own): which, one a line. */
-function crossedBudget(crossed: BudgetRefusal[]): GatewayError {
-  const waits = crossed.map((c) => c.retryAfterSeconds).filter((s): s is number => s !== undefined);
-  return new GatewayError(`${CROSSED_BUDGET}: ${[...new Set(crossed.map((c) => c.refused))].join('\n')}`, {
-    status: 429, type: 'budget_exceeded',
-    // When the first of the spent budgets starts again (none when one never resets).
-    ...(waits.length === crossed.length && waits.length ? { headers: { 'retry-after': String(Math.max(1, Math.ceil(Math.min(...waits)))) } } : {}),
-  });
-}
-
-/** LiteLLM's 429 when every deployment of a group is cooling down, with the cooldown's `retry-after`. */
-function noDeployments(requested: string, group: string, until: number, now: number): GatewayError {
-  const seconds = Math.max(1, Math.ceil((until - now) / 1000));
-  return new GatewayError(`No deployments available for selected model, Try again in ${seconds} seconds. Passed model=${requested}. model_group=${group}`, {
-    status: 429, type: 'rate_limit_error', retryable: true, headers: { 'retry-after': String(seconds) },
-  });
-}

@@ -90,6 +90,16 @@ export function assertOneBudgetSource(body: { budget_id?: string | null }, inlin
 }
 
 /**
+ * The budget a new entity is linked to: the `budget_id` it names (which must exist), or a new row of
+ * its inline budget fields (`inline`, from budgetPatch), or none.
+ */
+export async function newBudgetLink(tx: Tx, changes: Changes, body: { budget_id?: string | null }, inline: Partial<NewBudgetRow> | undefined, actor: string): Promise<string | null> {
+  if (inline) return (await createBudget(tx, changes, inline, actor)).budget_id;
+  if (body.budget_id) await requireBudget(tx, body.budget_id);
+  return body.budget_id ?? null;
+}
+
+/**
  * The budget an update leaves an entity linked to: the `budget_id` it names (which must exist; null
  * unlinks), or its inline budget fields applied to the entity's row (a new row when it has none).
  * Undefined when the link does not change.

@@ -8,7 +8,7 @@ import { requireProxyAdmin } from '../../lib/auth.ts';
 import type { AdminContext } from '../../lib/context.ts';
 import { endUserJson } from '../../lib/serialize.ts';
 import { badRequest, parseBody } from '../../lib/validation.ts';
-import { assertOneBudgetSource, budgetPatch, budgetTimeZone, createBudget, hasBudgetFields, requireBudget, updatedBudgetLink } from '../budgets/rows.ts';
+import { assertOneBudgetSource, budgetPatch, budgetTimeZone, hasBudgetFields, newBudgetLink, updatedBudgetLink } from '../budgets/rows.ts';
 import { assertNonNegative } from '../principals/fields.ts';
 import { actorName, commit } from '../principals/mutation.ts';
 import { CUSTOMER_MONEY_FIELDS, newCustomerBody, updateCustomerBody } from './schemas.ts';
@@ -38,9 +38,7 @@ export async function newCustomer(c: AdminContext): Promise<Response> {
   await commit(c, async (tx, changes) => {
     const [existing] = await tx.select({ id: endUsers.user_id }).from(endUsers).where(eq(endUsers.user_id, body.user_id)).limit(1);
     if (existing) throw duplicate();
-    let budgetId = body.budget_id ?? null;
-    if (budgetId) await requireBudget(tx, budgetId);
-    if (inline) budgetId = (await createBudget(tx, changes, budgetPatch(body, timeZone), actorName(c))).budget_id;
+    const budgetId = await newBudgetLink(tx, changes, body, inline ? budgetPatch(body, timeZone) : undefined, actorName(c));
     const [row] = await tx.insert(endUsers).values({
       user_id: body.user_id,
       alias: body.alias ?? null,

@@ -1,0 +1,62 @@
+import type { Caller } from '../auth/authenticate.ts';
+import type { TollgateConfig } from '../config/schema.ts';
+import type { GatewayEnv } from '../env.ts';
+import type { Admission } from '../limits/admission-answer.ts';
+import { holdKeyTagBudgets } from '../limits/budget-hold.ts';
+import { tagBudgetIds } from '../limits/router-budgets.ts';
+import { type StoredTags, storedTags } from '../limits/stored-tags.ts';
+import { routingTags } from '../router/eligible-deployments.ts';
+import { admit } from './call-helpers.ts';
+import type { Seen } from './refused-call.ts';
+
+interface WaitUntil { waitUntil(p: Promise<unknown>): void }
+
+export interface AdmittedCall {
+  /** Undefined for a master-key call no end-user, proxy-wide or tag budget applies to. */
+  admission: Admission | undefined;
+  caller: Caller;
+  /** The call's tags: the request's own, then its key's and team's (LiteLLM merges those into the request's). */
+  tags: string[];
+  /** The tags `/tag/new`'s models give deployments (tag-based routing), when any. */
+  modelTags: ReadonlyMap<string, readonly string[]> | undefined;
+  tagFiltering: boolean;
+  /** The stored tags (`/tag/new`), read at most once a call. */
+  loadStored(): Promise<StoredTags>;
+}
+
+/**
+ * Who may make the call, and what holds it: one parallel round of limiter calls (key, team, org or
+ * user, end user, the proxy-wide budget, the budgets of the request's tags; the master key has no
+ * limits of its own), then the budgets of the tags its key and team bring. The router holds the
+ * serving deployment's. A refusal throws, with what was admitted undone.
+ */
+export async function admitModelCall(
+  env: GatewayEnv, ctx: WaitUntil, config: TollgateConfig,
+  call: {
+    who: { token: string; master: boolean; shown: string }; requestId: string; group: string; endUser: string | null; ownTags: string[];
+    estimate: { estCost: number; estTokens: number }; free: boolean; seen: Seen;
+  },
+): Promise<AdmittedCall> {
+  const { who, ownTags } = call;
+  const waitUntil = (p: Promise<unknown>) => ctx.waitUntil(p);
+  const globalBudget = (config.general_settings.max_budget ?? config.litellm_settings.max_budget) !== undefined;
+  const tagFiltering = config.router_settings.enable_tag_filtering === true;
+  let storedRead: Promise<StoredTags> | undefined;
+  const loadStored = () => (storedRead ??= storedTags(env, ctx));
+  const stored = ownTags.length || tagFiltering ? await loadStored() : undefined;
+  const budgets = stored && ownTags.length ? tagBudgetIds(config, ownTags, stored.budgeted) : undefined;
+  let admission = !who.master || call.endUser || globalBudget || budgets?.length
+    ? await admit(env, who, {
+      requestId: call.requestId, model: call.group, endUser: call.endUser, globalBudget, ...(budgets?.length ? { budgets } : {}), ...call.estimate, free: call.free, waitUntil,
+    })
+    : undefined;
+  const caller: Caller = who.master || !admission?.policy ? { kind: 'master', token: who.token } : { kind: 'key', token: admission.policy.token, policy: admission.policy };
+  const tags = caller.kind === 'key' ? routingTags(ownTags, caller.policy) : ownTags;
+  call.seen.caller = caller;
+  if (call.seen.call) call.seen.call.tags = tags;
+  if (tags.length > ownTags.length && admission) {
+    const more = tagBudgetIds(config, tags.filter((t) => !ownTags.includes(t)), (await loadStored()).budgeted);
+    if (more.length) admission = await holdKeyTagBudgets(env, admission, more, { requestId: `${call.requestId}:tags`, model: call.group, ...call.estimate, free: call.free, waitUntil });
+  }
+  return { admission, caller, tags, modelTags: stored?.byModel.size ? stored.byModel : undefined, tagFiltering, loadStored };
+}
