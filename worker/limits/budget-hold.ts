@@ -16,7 +16,7 @@ export interface BudgetHold {
 }
 
 /** Nothing held (no budget applied after all): settling and releasing it do nothing. */
-export const NO_HOLD: BudgetHold = { settle: () => Promise.resolve(), release: () => Promise.resolve() };
+const NO_HOLD: BudgetHold = { settle: () => Promise.resolve(), release: () => Promise.resolve() };
 
 /** A spent budget: which, in LiteLLM's words, and when its window ends (s from now), if it does. */
 export interface BudgetRefusal {
@@ -32,7 +32,7 @@ export interface BudgetRefusal {
  * isolate's leases or the budgets' objects. A spent one refuses: nothing is
  * held then, and `refused` says which, in LiteLLM's words.
  */
-export async function holdBudgets(env: GatewayEnv, ids: string[], input: Pick<AdmissionInput, 'requestId' | 'model' | 'estCost' | 'estTokens' | 'free' | 'waitUntil'>): Promise<BudgetHold | BudgetRefusal> {
+async function holdBudgets(env: GatewayEnv, ids: string[], input: Pick<AdmissionInput, 'requestId' | 'model' | 'estCost' | 'estTokens' | 'free' | 'waitUntil'>): Promise<BudgetHold | BudgetRefusal> {
   const round = new AdmissionRound(env, input);
   try {
     await round.ask(ids.map((id) => ({ kind: 'global', id })));
