@@ -85,6 +85,14 @@ describe('tag management', () => {
     expect(refused.message).toMatch(/crossed budget: Exceeded budget for tag='team:search', tag_spend=[\d.e-]+, tag_budget_limit=1e-9$/);
     expect(await chat(['other'])).toMatchObject({ status: 200 });
     expect(await chat(undefined)).toMatchObject({ status: 200 });
+    // The served call's spend reaches the tag's row, as /tag/info shows it (the refused one spent nothing).
+    const spent = await eventually(async () => {
+      const { spend } = (await ok('/tag/info', { names: ['team:search'] }))['team:search'] as { spend: number };
+      return spend > 0 ? spend : undefined;
+    });
+    const row = await eventually(async () => (await query<{ spend: number }>(stack.db.url,
+      `SELECT spend FROM "LiteLLM_SpendLogs" WHERE request_tags ? 'team:search' AND status = 'success'`))[0]);
+    expect(spent).toBeCloseTo(row.spend, 12);
   });
 
   it('applies a raised budget to the very next call', async () => {

@@ -79,10 +79,11 @@ describe('budget reset job', () => {
     await exec(db.url, `INSERT INTO "LiteLLM_EndUserTable" (user_id, spend, budget_id) VALUES
       ('reset-cust-1', 2, 'tier-daily'), ('reset-cust-2', 4, 'tier-daily'), ('reset-cust-3', 0, 'tier-daily'), ('later-cust', 2, 'tier-later');
       INSERT INTO "LiteLLM_OrganizationTable" (organization_id, spend, budget_id) VALUES ('reset-org', 9, 'tier-daily'), ('later-org', 9, 'tier-later');
-      INSERT INTO "LiteLLM_TeamMembership" (user_id, team_id, spend, budget_id) VALUES ('reset-user', 'reset-team', 1, 'tier-daily');`);
+      INSERT INTO "LiteLLM_TeamMembership" (user_id, team_id, spend, budget_id) VALUES ('reset-user', 'reset-team', 1, 'tier-daily');
+      INSERT INTO "LiteLLM_TagTable" (tag_name, spend, budget_id) VALUES ('reset-tag', 6, 'tier-daily'), ('later-tag', 6, 'tier-later');`);
 
     const counts = await resetDueBudgets(db.env, { now, timeZone: 'Asia/Dubai', batchSize: 1 });
-    expect(counts).toEqual({ key: 2, team: 1, user: 2, org: 1, end_user: 2, team_member: 1, budget: 1 });
+    expect(counts).toEqual({ key: 2, team: 1, user: 2, org: 1, end_user: 2, team_member: 1, tag: 1, budget: 1 });
 
     const spendOf = async (table: string, id: string, value: string, column = 'spend') =>
       num((await one(`SELECT ${column} AS spend FROM "${table}" WHERE ${id} = $1`, [value])).spend);
@@ -101,6 +102,7 @@ describe('budget reset job', () => {
     // Through the budget row: its end users, organizations, members and budget-less keys, then the row itself.
     for (const id of ['reset-cust-1', 'reset-cust-2']) expect(await spendOf('LiteLLM_EndUserTable', 'user_id', id)).toBe(0);
     expect(await spendOf('LiteLLM_OrganizationTable', 'organization_id', 'reset-org')).toBe(0);
+    expect(await spendOf('LiteLLM_TagTable', 'tag_name', 'reset-tag')).toBe(0);
     expect(await spendOf('LiteLLM_VerificationToken', 'token', inherits)).toBe(0);
     expect(num((await one(`SELECT spend FROM "LiteLLM_TeamMembership" WHERE user_id = 'reset-user'`)).spend)).toBe(0);
     expect((await resetAt('LiteLLM_BudgetTable', 'budget_id', 'tier-daily'))?.toISOString()).toBe('2026-11-25T20:00:00.000Z');
@@ -109,6 +111,7 @@ describe('budget reset job', () => {
     expect(await spendOf('LiteLLM_TeamTable', 'team_id', 'later-team', 'team_spend')).toBe(7);
     expect(await spendOf('LiteLLM_EndUserTable', 'user_id', 'later-cust')).toBe(2);
     expect(await spendOf('LiteLLM_OrganizationTable', 'organization_id', 'later-org')).toBe(9);
+    expect(await spendOf('LiteLLM_TagTable', 'tag_name', 'later-tag')).toBe(6);
     expect((await resetAt('LiteLLM_BudgetTable', 'budget_id', 'tier-later'))?.toISOString()).toBe('2026-11-26T00:00:00.000Z');
 
     // Nothing is due any more.

@@ -21,7 +21,8 @@ describe('spend-log consumer', () => {
     await query(db.url, `INSERT INTO "LiteLLM_VerificationToken" (token, key_name) VALUES ($1, 'sk-...a')`, [sha256('sk-unit-a')]);
     await exec(db.url, `INSERT INTO "LiteLLM_TeamTable" (team_id) VALUES ('unit-team');
       INSERT INTO "LiteLLM_UserTable" (user_id) VALUES ('unit-user');
-      INSERT INTO "LiteLLM_OrganizationTable" (organization_id) VALUES ('unit-org');`);
+      INSERT INTO "LiteLLM_OrganizationTable" (organization_id) VALUES ('unit-org');
+      INSERT INTO "LiteLLM_TagTable" (tag_name) VALUES ('beta');`);
   });
 
   it('with disable_spend_logs (messages marked rows: false) keeps no rows, yet counts spend and rollups once when delivered twice', async () => {
@@ -94,6 +95,9 @@ describe('spend-log consumer', () => {
     const tags = await query(db.url, 'SELECT tag, sum(spend) AS spend, sum(api_requests) AS requests FROM "LiteLLM_DailyTagSpend" GROUP BY tag ORDER BY tag');
     expect(tags.map((t) => [t.tag, t.requests])).toEqual([['alpha', '5'], ['beta', '1']]);
     expect(num(tags[1]?.spend)).toBeCloseTo(0.002, 12);
+    // A tag managed through /tag/* counts its calls' spend once; one only calls carried gets no row.
+    expect(num((await one(`SELECT spend FROM "LiteLLM_TagTable" WHERE tag_name = 'beta'`)).spend)).toBeCloseTo(0.002, 12);
+    expect(await query(db.url, `SELECT 1 FROM "LiteLLM_TagTable" WHERE tag_name = 'alpha'`)).toEqual([]);
   });
 
   it('retries a batch it cannot write with growing delays, and the dead-letter consumer with longer ones', async () => {

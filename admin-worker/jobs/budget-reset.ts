@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { NeonDatabase } from 'drizzle-orm/neon-serverless';
 import { type DatabaseEnv, openDatabase } from '../../worker/db/client.ts';
 import { type EntityKind, type LimiterEnv, resetLimiterSpend } from '../../worker/limits/client.ts';
+import { TAG_PREFIX } from '../../worker/limits/router-budgets.ts';
 import { nextBudgetReset } from '../../worker/limits/windows.ts';
 
 export interface BudgetResetOptions {
@@ -14,7 +15,7 @@ export interface BudgetResetOptions {
   timeBudgetMs?: number;
 }
 
-export type BudgetResetCounts = Record<Exclude<EntityKind, 'global'> | 'team_member' | 'budget', number>;
+export type BudgetResetCounts = Record<Exclude<EntityKind, 'global'> | 'team_member' | 'tag' | 'budget', number>;
 
 /** Entities with budget columns of their own. Keys and teams may take the duration from their budget row. */
 const OWN = [
@@ -25,8 +26,9 @@ const OWN = [
 
 /**
  * Entities whose window is their budget row's (LiteLLM_BudgetTable.budget_reset_at):
- * end users and organizations, team memberships, and keys and teams that have
- * no budget window of their own. `id` is what their limiter is named by.
+ * end users and organizations, team memberships, tags, and keys and teams that
+ * have no budget window of their own. `id` is what their limiter is named by
+ * (a tag's with TAG_PREFIX).
  */
 const MEMBERS = [
   { kind: 'end_user', table: 'LiteLLM_EndUserTable', id: 'user_id', spend: 'spend', where: '' },
@@ -34,13 +36,15 @@ const MEMBERS = [
   { kind: 'key', table: 'LiteLLM_VerificationToken', id: 'token', spend: 'spend', where: 'AND budget_reset_at IS NULL AND budget_duration IS NULL' },
   { kind: 'team', table: 'LiteLLM_TeamTable', id: 'team_id', spend: 'team_spend', where: 'AND budget_reset_at IS NULL AND budget_duration IS NULL' },
   { kind: 'team_member', table: 'LiteLLM_TeamMembership', id: "user_id || ':' || team_id", spend: 'spend', where: '' },
+  // A tag's spend as /tag/info shows it; its limiter (global:tag:<name>) is told like the others'.
+  { kind: 'tag', table: 'LiteLLM_TagTable', id: 'tag_name', spend: 'spend', where: '' },
 ] as const;
 
 /**
  * LiteLLM's reset_budget_job: every key, team and user whose budget_reset_at
  * has passed gets spend 0 and its next reset time (nextBudgetReset of its
  * budget_duration, from now, in `timeZone`); so do the end users,
- * organizations, team memberships and budget-less keys and teams of every
+ * organizations, team memberships, tags and budget-less keys and teams of every
  * budget row whose budget_reset_at has passed, and then the row itself.
  * Postgres's spend column so stays the current window's spend.
  *
@@ -55,7 +59,7 @@ export async function resetDueBudgets(env: DatabaseEnv & LimiterEnv, options: Bu
   const deadline = Date.now() + (options.timeBudgetMs ?? 20_000);
   const now = options.now;
   const timeZone = options.timeZone ?? 'UTC';
-  const counts: BudgetResetCounts = { key: 0, team: 0, user: 0, org: 0, end_user: 0, team_member: 0, budget: 0 };
+  const counts: BudgetResetCounts = { key: 0, team: 0, user: 0, org: 0, end_user: 0, team_member: 0, tag: 0, budget: 0 };
   const nextReset = (duration: string) => (duration ? nextBudgetReset(duration, now, timeZone) ?? null : null);
   const database = openDatabase(env);
   try {
@@ -118,7 +122,9 @@ async function resetMembers(db: NeonDatabase, env: LimiterEnv, budgetId: string,
           LIMIT ${batchSize} FOR UPDATE SKIP LOCKED))
         RETURNING ${sql.raw(member.id)} AS id`);
       counts[member.kind] += result.rows.length;
-      await resetLimiters(env, member.kind, result.rows.map((r) => r.id));
+      // A tag's limiter is a global one, named by the tag (router-budgets.ts).
+      if (member.kind === 'tag') await resetLimiters(env, 'global', result.rows.map((r) => TAG_PREFIX + r.id));
+      else await resetLimiters(env, member.kind, result.rows.map((r) => r.id));
       if (result.rows.length < batchSize) break;
       if (Date.now() >= deadline) return false;
     }

@@ -62,6 +62,9 @@ function tagJson(row: TagRow, budget?: BudgetRow | null): Json {
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
     created_by: row.created_by,
+    // What the calls carrying the tag have spent (in its budget's window, reset with it), as the spend-log consumer counts it.
+    spend: row.spend,
+    budget_id: row.budget_id,
     ...(budget ? { litellm_budget_table: budgetJson(budget) } : {}),
   };
 }

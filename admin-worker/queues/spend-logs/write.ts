@@ -122,6 +122,13 @@ const AFTER_INSERT = `
     FROM (SELECT team_id, user_id, sum(spend) AS spend FROM facts WHERE team_id IS NOT NULL AND user_id IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2) d
     WHERE m.team_id = d.team_id AND m.user_id = d.user_id
     RETURNING 1),
+  -- A tag managed through /tag/* (LiteLLM_TagTable) counts the spend of the calls carrying it, each call once; tags without a row get none (LiteLLM's too).
+  tag_spend AS (
+    UPDATE "LiteLLM_TagTable" t SET spend = t.spend + d.spend
+    FROM (SELECT tags.tag, sum(spend) AS spend FROM facts CROSS JOIN LATERAL (SELECT DISTINCT jsonb_array_elements_text(facts.request_tags) AS tag) tags
+      WHERE tags.tag <> '' GROUP BY 1 ORDER BY 1) d
+    WHERE t.tag_name = d.tag
+    RETURNING 1),
   -- LiteLLM creates an end user the first time a request names it.
   end_user_spend AS (
     INSERT INTO "LiteLLM_EndUserTable" (user_id, spend)
@@ -145,8 +152,8 @@ export interface WriteResult {
  * rows) that skips request ids already written, and, from the
  * rows that were new only, the daily rollups per key, user, team,
  * organization, end user and tag (each with its model and provider) upserted
- * and the spend of each key, team, user, organization and end user
- * incremented once. A redelivered batch changes nothing. The records have
+ * and the spend of each key, team, user, organization, end user and managed
+ * tag incremented once. A redelivered batch changes nothing. The records have
  * distinct request ids (the consumer makes them so for the whole batch).
  */
 export async function writeSpendLogs(db: NeonDatabase, records: SpendLogRecord[], options: { keepRows?: boolean } = {}): Promise<WriteResult> {
