@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { errorResponse, GatewayError } from '../worker/errors.ts';
 import { adminAuth } from './lib/auth.ts';
 import type { AdminBindings } from './lib/context.ts';
+import { auditRoutes } from './routes/audit.ts';
 import { budgetsRoutes } from './routes/budgets.ts';
 import { cacheRoutes } from './routes/cache.ts';
 import { customersRoutes } from './routes/customers.ts';
@@ -26,7 +27,7 @@ app.route('/', docsRoutes);
 
 app.use('*', adminAuth);
 
-for (const routes of [dailyActivityRoutes, keysRoutes, teamsRoutes, usersRoutes, customersRoutes, organizationsRoutes, budgetsRoutes, modelsRoutes, spendRoutes, activityRoutes, spendResetRoutes, spendCalculateRoutes, cacheRoutes, tagsRoutes]) {
+for (const routes of [dailyActivityRoutes, keysRoutes, teamsRoutes, usersRoutes, customersRoutes, organizationsRoutes, budgetsRoutes, modelsRoutes, spendRoutes, activityRoutes, spendResetRoutes, spendCalculateRoutes, cacheRoutes, tagsRoutes, auditRoutes]) {
   app.route('/', routes);
 }
 
