@@ -119,6 +119,14 @@ describe('routes without /v1', () => {
     expect(text.object).toBe('text_completion');
     expect(fake.requests.at(-1)?.path).toBe('/v1/completions');
   });
+
+  it('serve LiteLLM\'s priority-queue chat route, taking its priority rather than forwarding it', async () => {
+    const queued = new OpenAI({ baseURL: `${stack.url}/queue`, apiKey: TEST_MASTER_KEY, maxRetries: 0 });
+    // @ts-expect-error LiteLLM's scheduler field
+    const data = await queued.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'queued call' }], priority: 0 });
+    expect(data.choices[0]?.message.content).toBe('echo: queued call');
+    expect(fake.requests.at(-1)?.body).toEqual({ model: 'gpt-4o', messages: [{ role: 'user', content: 'queued call' }] });
+  });
 });
 
 describe('model names and mock answers', () => {

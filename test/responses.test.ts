@@ -64,6 +64,18 @@ describe('/v1/responses', () => {
     expect(row.spend as number).toBeGreaterThan(0);
   });
 
+  it('answers on LiteLLM\'s /openai/v1 form of the route too, and reads the stored response there', async () => {
+    fake.enqueue({ kind: 'json', body: responseObject('gpt-4o-2024-08-06', 'Via openai/v1', responsesUsage(4, 2)) });
+    const openaiV1 = new OpenAI({ baseURL: `${stack.url}/openai/v1`, apiKey: TEST_MASTER_KEY, maxRetries: 0 });
+    const created = await openaiV1.responses.create({ model: 'gpt-4o', input: 'hi' });
+    expect(created.output_text).toBe('Via openai/v1');
+    expect(fake.requests[0]!.path).toBe('/v1/responses');
+    fake.enqueue({ kind: 'json', body: responseObject('gpt-4o-2024-08-06', 'Via openai/v1', responsesUsage(4, 2)) });
+    const stored = await openaiV1.responses.retrieve(created.id);
+    expect(stored.output_text).toBe('Via openai/v1');
+    expect(fake.requests[1]!.path).toMatch(/^\/v1\/responses\/[^/]+$/);
+  });
+
   it('streams the provider\'s events as they come (their response id aside: responses-stored.test.ts), and counts the usage of its response.completed', async () => {
     fake.enqueue({ kind: 'sse', events: responseStreamEvents('gpt-4o-2024-08-06', ['Hel', 'lo ', 'there'], responsesUsage(20, 5)), intervalMs: 5 });
     const { data: stream, response } = await client.responses.create({ model: 'gpt-4o', input: [{ role: 'user', content: 'Say hello' }], stream: true }).withResponse();

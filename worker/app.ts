@@ -41,14 +41,15 @@ for (const prefix of ['', '/v1', '/openai/deployments/:model', '/engines/:model'
   app.post(`${prefix}/audio/speech`, speech);
   app.post(`${prefix}/audio/transcriptions`, transcriptions);
 }
-// OpenAI's Responses API, passed through to providers that speak it.
+// LiteLLM's priority-queue route: a chat call like any other here (`priority` is taken, not forwarded; calls are not queued).
+app.post('/queue/chat/completions', chatCompletions);
 for (const path of ['/rerank', '/v1/rerank', '/v2/rerank']) app.post(path, rerank);
 app.post('/v1/moderations', moderations);
 app.post('/moderations', moderations);
-app.post('/v1/responses', responses);
-app.post('/responses', responses);
+// OpenAI's Responses API, passed through to providers that speak it (LiteLLM's `/openai/v1` form too).
+for (const prefix of ['/v1', '', '/openai/v1']) app.post(`${prefix}/responses`, responses);
 // A stored response, by the id the gateway gave it: sent to the deployment that stored it.
-for (const prefix of ['/v1', '']) {
+for (const prefix of ['/v1', '', '/openai/v1']) {
   app.get(`${prefix}/responses/:id`, storedResponse('GET', ''));
   app.delete(`${prefix}/responses/:id`, storedResponse('DELETE', ''));
   app.get(`${prefix}/responses/:id/input_items`, storedResponse('GET', '/input_items'));
