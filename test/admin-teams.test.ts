@@ -4,7 +4,7 @@ import { seedKey, sha256 } from './support/keys.ts';
 import { startTestStack, TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
 
 let stack: TestStack;
-const { call, ok, rows, audits, count } = adminClient(() => stack);
+const { call, ok, rows, audits, count, chat } = adminClient(() => stack);
 const firstOfNextMonth = () => {
   const now = new Date();
   return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1)).toISOString();
@@ -140,5 +140,37 @@ describe('POST /team/update', () => {
     expect((await call('/team/update', { team_id: 'team-admin-edit', team_alias: 'x' }, carol)).status).toBe(403);
     expect((await call('/team/update', { team_id: 'team-dup', team_alias: 'x' }, alice)).status).toBe(403);
     expect((await call('/team/update', { team_id: 'team-dup', team_alias: 'x' }, null)).status).toBe(401);
+  });
+});
+
+describe('POST /team/model/add and /team/model/delete', () => {
+  it("change the team's model list, answered with the team, and its keys' very next calls follow it", async () => {
+    await ok('/team/new', { team_id: 'team-models', models: ['other-model'], members_with_roles: [{ role: 'admin', user_id: 'alice' }, { role: 'user', user_id: 'carol' }] });
+    const key = await seedKey(stack.databaseUrl, { teamId: 'team-models' });
+    await expect(chat(key)).rejects.toMatchObject({ status: 401 });
+
+    const added = await ok('/team/model/add', { team_id: 'team-models', models: ['mock-gpt', 'other-model'] });
+    expect(added).toMatchObject({ team_id: 'team-models', models: ['other-model', 'mock-gpt'] });
+    expect((await chat(key)).choices[0]?.message.content).toBe('pong');
+    const [audit] = (await audits('team-models')).slice(-1);
+    expect(audit).toMatchObject({ action: 'updated', before_value: { models: ['other-model'] }, updated_values: { models: ['other-model', 'mock-gpt'] } });
+
+    // A team admin may change their team's models; a member may not.
+    const alice = await seedKey(stack.databaseUrl, { userId: 'alice' });
+    const carol = await seedKey(stack.databaseUrl, { userId: 'carol' });
+    expect((await call('/team/model/delete', { team_id: 'team-models', models: ['mock-gpt'] }, carol)).status).toBe(403);
+    expect(await ok('/team/model/delete', { team_id: 'team-models', models: ['mock-gpt', 'never-there'] }, alice)).toMatchObject({ models: ['other-model'] });
+    await expect(chat(key)).rejects.toMatchObject({ status: 401 });
+  });
+
+  it('refuses to take out the last model (an empty list would mean every model), unknown teams and bad bodies', async () => {
+    await ok('/team/new', { team_id: 'team-one-model', models: ['mock-gpt'] });
+    const last = await call('/team/model/delete', { team_id: 'team-one-model', models: ['mock-gpt'] });
+    expect(last.status).toBe(400);
+    expect(last.body.error.param).toBe('models');
+    expect((await rows(`SELECT models FROM "LiteLLM_TeamTable" WHERE team_id = 'team-one-model'`))[0]?.models).toEqual(['mock-gpt']);
+    expect((await call('/team/model/add', { team_id: 'no-such-team', models: ['mock-gpt'] })).status).toBe(404);
+    expect((await call('/team/model/add', { team_id: 'team-one-model', models: [] })).status).toBe(422);
+    expect((await call('/team/model/add', { team_id: 'team-one-model' })).status).toBe(422);
   });
 });

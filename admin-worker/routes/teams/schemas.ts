@@ -42,6 +42,9 @@ export type UpdateTeamBody = z.output<typeof updateTeamBody>;
 
 export const teamIdBody = z.object({ team_id: id });
 
+/** `/team/model/add` and `/team/model/delete`: model groups (or access groups) to add to or take from a team's list. */
+export const teamModelsBody = z.object({ team_id: id, models: z.array(z.string().min(1)).min(1, 'at least one model') });
+
 export const deleteTeamsBody = z.object({ team_ids: idList.min(1, 'at least one team id') });
 
 export const memberAddBody = z.object({

@@ -12,7 +12,7 @@ import { forbidden, requireTeamAdmin } from '../principals/access.ts';
 import { assertNonNegative } from '../principals/fields.ts';
 import { actorName, commit } from '../principals/mutation.ts';
 import { addTeamMembers } from './membership.ts';
-import { newTeamBody, TEAM_MONEY_FIELDS, teamIdBody, updateTeamBody, type UpdateTeamBody } from './schemas.ts';
+import { newTeamBody, TEAM_MONEY_FIELDS, teamIdBody, teamModelsBody, updateTeamBody, type UpdateTeamBody } from './schemas.ts';
 import { findTeam, requireOrganization } from './store.ts';
 import { ADMIN_ONLY_TEAM_FIELDS, newTeamRow, teamPatch } from './values.ts';
 
@@ -71,6 +71,36 @@ teamWriteRoutes.post('/team/update', async (c) => {
   });
   return c.json({ team_id: team.team_id, data: teamJson(team, clock) });
 });
+
+/**
+ * LiteLLM's `/team/model/add` and `/team/model/delete`: the team's model list
+ * with the given models added or taken out, by whoever may update the team,
+ * answered with the team. As in LiteLLM, adding to a team that may call every
+ * model (`models: []`) leaves it the added ones only. Taking out the last
+ * model is refused, since an empty list would let the team call everything.
+ */
+for (const [path, adding] of [['/team/model/add', true], ['/team/model/delete', false]] as const) {
+  describeRoute({ method: 'post', path, summary: adding ? "Add models to a team's list" : "Take models out of a team's list", tag: TAG, body: teamModelsBody });
+  teamWriteRoutes.post(path, async (c) => {
+    const { team_id: teamId, models } = await parseBody(c, teamModelsBody);
+    const clock = await budgetClock(c);
+    const team = await commit(c, async (tx, changes) => {
+      const existing = await findTeam(tx, teamId, { forUpdate: true });
+      requireTeamAdmin(c, existing, path);
+      const next = adding ? [...new Set([...existing.models, ...models])] : existing.models.filter((m) => !models.includes(m));
+      if (!adding && next.length === 0 && existing.models.length > 0) {
+        throw badRequest(`Taking out every model of team ${teamId} would let it call all models (an empty list means all); use /team/update with "models": [] to do that`, 'models');
+      }
+      if (next.length === existing.models.length && next.every((m, i) => m === existing.models[i])) return existing;
+      if (!isProxyAdmin(c)) checkTeamAdminUpdate({ models: next }, existing);
+      const [row] = await tx.update(teams).set(teamPatch({ models: next }, existing, clock)).where(eq(teams.team_id, teamId)).returning() as [TeamRow];
+      await changes.audit({ action: 'updated', table: TABLE, objectId: teamId, before: teamJson(existing), after: teamJson(row) });
+      changes.refresh('team', teamId);
+      return row;
+    });
+    return c.json(teamJson(team, clock));
+  });
+}
 
 const pyFloat = (n: number) => (Number.isInteger(n) ? n.toFixed(1) : String(n));
 
