@@ -20,7 +20,10 @@ beforeAll(async () => {
   await rows(`INSERT INTO "LiteLLM_UserTable" (user_id, user_role) VALUES ('viewer', 'proxy_admin_viewer'), ('plain', 'internal_user')`);
   started = new Date(Date.now() - 1000).toISOString();
   teamId = (await ok('/team/new', { team_alias: 'audited' })).team_id;
-  key = (await generate({ team_id: teamId, key_alias: 'audited-key' })).key;
+  key = (await generate({
+    team_id: teamId, key_alias: 'audited-key',
+    metadata: { logging: [{ callback_name: 'langfuse', callback_vars: { langfuse_public_key: 'pk-lf-audit', langfuse_secret_key: 'sk-lf-audit-secret' } }] },
+  })).key;
   await ok('/key/update', { key, max_budget: 5 }, undefined, { headers: { 'litellm-changed-by': 'alice@example.com' } });
   await ok('/key/block', { key });
 });
@@ -43,6 +46,9 @@ describe('GET /audit', () => {
     // The entries carry no key, plain or hashed, in their values.
     const text = JSON.stringify(all);
     for (const plain of plainKeys) expect(text).not.toContain(plain);
+    // Nor the key's own Langfuse secret.
+    expect(text).toContain('pk-lf-audit');
+    expect(text).not.toContain('sk-lf-audit-secret');
   });
 
   it('filters by action, table, object, who changed it, its key and its team', async () => {
@@ -71,15 +77,21 @@ describe('GET /audit', () => {
   it('filters by when: an instant, or a whole day', async () => {
     expect((await audit(`?start_date=${encodeURIComponent(started)}`)).total).toBe(4);
     expect((await audit(`?end_date=${encodeURIComponent(started)}`)).total).toBe(0);
-    const today = new Date().toISOString().slice(0, 10);
-    const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+    // The entries' day (the suite may cross midnight UTC: each day is the day of `started` or the one after).
+    const today = new Date(Date.now()).toISOString().slice(0, 10);
+    const yesterday = new Date(Date.parse(started) - 86_400_000).toISOString().slice(0, 10);
     expect((await audit(`?end_date=${today}`)).total).toBe(4);
     expect((await audit(`?start_date=${yesterday}&end_date=${yesterday}`)).total).toBe(0);
     expect((await audit(`?start_date=${new Date(Date.now() + 60_000).toISOString()}`)).total).toBe(0);
+    // An offset moves the instant: the same moment four hours ahead on the clock in UTC+4.
+    const inDubai = new Date(Date.parse(started) + 4 * 3_600_000).toISOString().slice(0, 19);
+    expect((await audit(`?start_date=${encodeURIComponent(`${inDubai}+04:00`)}`)).total).toBe(4);
+    expect((await audit(`?end_date=${encodeURIComponent(`${inDubai}+04:00`)}`)).total).toBe(0);
   });
 
   it('refuses bad parameters with a 422 naming them', async () => {
-    for (const [query, param] of [['?page_size=1000', 'page_size'], ['?page=0', 'page'], ['?sort_by=password', 'sort_by'], ['?start_date=yesterday', 'start_date']]) {
+    for (const [query, param] of [['?page_size=1000', 'page_size'], ['?page=0', 'page'], ['?sort_by=password', 'sort_by'], ['?start_date=yesterday', 'start_date'],
+      ['?start_date=1', 'start_date'], ['?end_date=2026-02-30', 'end_date'], ['?end_date=March%207%2C%202026', 'end_date'], ['?page=1000000000000000000', 'page']]) {
       const res = await call(`/audit${query}`);
       expect(res.status, query).toBe(422);
       expect(res.body.error.param).toBe(param);

@@ -3,6 +3,7 @@
  * Node) against a real database through the same driver and WebSocket proxy
  * the Workers use: spend-log retention and the budget reset.
  */
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { sha256 } from './support/keys.ts';
 import { exec, query } from './support/pg-client.ts';
@@ -116,5 +117,28 @@ describe('budget reset job', () => {
 
     // Nothing is due any more.
     expect(Object.values(await resetDueBudgets(db.env, { now })).every((n) => n === 0)).toBe(true);
+  });
+
+  it('waits for a member a spend write holds, rather than leaving it its old spend for a whole window', async () => {
+    const { resetDueBudgets } = await budgetReset();
+    const now = new Date('2026-11-25T14:30:00Z');
+    await exec(db.url, `INSERT INTO "LiteLLM_BudgetTable" (budget_id, max_budget, budget_duration, budget_reset_at) VALUES ('tier-held', 10, '1d', '2026-11-25T00:00:00Z');
+      INSERT INTO "LiteLLM_TagTable" (tag_name, spend, budget_id) VALUES ('held-tag', 3, 'tier-held');
+      INSERT INTO "LiteLLM_EndUserTable" (user_id, spend, budget_id) VALUES ('held-cust', 2, 'tier-held');`);
+    // A spend-log write in flight holds the tag's row (as the consumer's statement does), adding to the closing window.
+    const writer = new pg.Client({ connectionString: db.url });
+    await writer.connect();
+    try {
+      await writer.query('BEGIN');
+      await writer.query(`UPDATE "LiteLLM_TagTable" SET spend = spend + 1 WHERE tag_name = 'held-tag'`);
+      const reset = resetDueBudgets(db.env, { now });
+      await new Promise((r) => setTimeout(r, 300));
+      await writer.query('COMMIT');
+      expect(await reset).toMatchObject({ tag: 1, end_user: 1, budget: 1 });
+    } finally {
+      await writer.end();
+    }
+    expect(num((await one(`SELECT spend FROM "LiteLLM_TagTable" WHERE tag_name = 'held-tag'`)).spend)).toBe(0);
+    expect(num((await one(`SELECT spend FROM "LiteLLM_EndUserTable" WHERE user_id = 'held-cust'`)).spend)).toBe(0);
   });
 });

@@ -13,6 +13,8 @@ export interface BudgetResetOptions {
   batchSize?: number;
   /** Stop starting new batches after this long; what is left is still due at the next tick. */
   timeBudgetMs?: number;
+  /** `litellm_settings.tag_budget_config`'s tags: their limiters keep the config's budget, not their rows'. */
+  configTagBudgets?: ReadonlySet<string>;
 }
 
 export type BudgetResetCounts = Record<Exclude<EntityKind, 'global'> | 'team_member' | 'tag' | 'budget', number>;
@@ -49,10 +51,11 @@ const MEMBERS = [
  * Postgres's spend column so stays the current window's spend.
  *
  * Each statement resets a bounded batch and commits on its own; after it
- * commits, each reset entity's limiter is told (resetLimiterSpend). Rows are
- * taken with SKIP LOCKED, so overlapping runs split the work. A budget row
- * is advanced only once all its members are reset, so a run cut short by
- * its time budget is finished by the next one.
+ * commits, each reset entity's limiter is told (resetLimiterSpend). Entities
+ * with windows of their own are taken with SKIP LOCKED, so overlapping runs
+ * split the work (one skipped stays due). A budget row is advanced only once
+ * all its members are reset (waiting for those a spend write holds), so a
+ * run cut short by its time budget is finished by the next one.
  */
 export async function resetDueBudgets(env: DatabaseEnv & LimiterEnv, options: BudgetResetOptions): Promise<BudgetResetCounts> {
   const batchSize = options.batchSize ?? 500;
@@ -96,7 +99,7 @@ export async function resetDueBudgets(env: DatabaseEnv & LimiterEnv, options: Bu
       SELECT budget_id, COALESCE(budget_duration, '') AS duration FROM "LiteLLM_BudgetTable"
       WHERE budget_reset_at <= ${now.toISOString()}::timestamptz ORDER BY budget_reset_at LIMIT ${batchSize}`);
     for (const budget of budgets.rows) {
-      if (!(await resetMembers(db, env, budget.budget_id, batchSize, deadline, counts))) return counts;
+      if (!(await resetMembers(db, env, budget.budget_id, batchSize, deadline, counts, options.configTagBudgets))) return counts;
       const advanced = await db.execute(sql`
         UPDATE "LiteLLM_BudgetTable" SET budget_reset_at = ${nextReset(budget.duration)?.toISOString() ?? null}::timestamptz
         WHERE budget_id = ${budget.budget_id} AND budget_reset_at <= ${now.toISOString()}::timestamptz`);
@@ -110,20 +113,25 @@ export async function resetDueBudgets(env: DatabaseEnv & LimiterEnv, options: Bu
 }
 
 /** Zeroes the spend of a budget row's members, a batch per statement; false when the time budget ran out first. */
-async function resetMembers(db: NeonDatabase, env: LimiterEnv, budgetId: string, batchSize: number, deadline: number, counts: BudgetResetCounts): Promise<boolean> {
+async function resetMembers(db: NeonDatabase, env: LimiterEnv, budgetId: string, batchSize: number, deadline: number, counts: BudgetResetCounts, configTags?: ReadonlySet<string>): Promise<boolean> {
   for (const member of MEMBERS) {
     const table = sql.raw(`"${member.table}"`);
     for (;;) {
       // Only members with spend: the rest have nothing to reset, and this way a cut-short run resumes where it stopped.
+      // Not SKIP LOCKED: the budget row moves on once its members are done, so a member a spend-log write
+      // holds for a moment is waited for, not left with its old spend for a whole window. Locked in id
+      // order, as those writes lock them.
+      // By id, not ctid: a row a writer changed meanwhile has a new ctid, which the update's own snapshot does not see.
       const result = await db.execute<{ id: string }>(sql`
         UPDATE ${table} SET ${sql.raw(member.spend)} = 0
-        WHERE ctid = ANY(ARRAY(
-          SELECT ctid FROM ${table} WHERE budget_id = ${budgetId} AND ${sql.raw(member.spend)} <> 0 ${sql.raw(member.where)}
-          LIMIT ${batchSize} FOR UPDATE SKIP LOCKED))
+        WHERE budget_id = ${budgetId} AND (${sql.raw(member.id)}) = ANY(ARRAY(
+          SELECT ${sql.raw(member.id)} FROM ${table} WHERE budget_id = ${budgetId} AND ${sql.raw(member.spend)} <> 0 ${sql.raw(member.where)}
+          ORDER BY ${sql.raw(member.id)} LIMIT ${batchSize} FOR UPDATE))
         RETURNING ${sql.raw(member.id)} AS id`);
       counts[member.kind] += result.rows.length;
-      // A tag's limiter is a global one, named by the tag (router-budgets.ts).
-      if (member.kind === 'tag') await resetLimiters(env, 'global', result.rows.map((r) => TAG_PREFIX + r.id));
+      // A tag's limiter is a global one, named by the tag (router-budgets.ts); one whose budget config.yaml
+      // sets (tag_budget_config, which wins) keeps that budget's own window.
+      if (member.kind === 'tag') await resetLimiters(env, 'global', result.rows.filter((r) => !configTags?.has(r.id)).map((r) => TAG_PREFIX + r.id));
       else await resetLimiters(env, member.kind, result.rows.map((r) => r.id));
       if (result.rows.length < batchSize) break;
       if (Date.now() >= deadline) return false;

@@ -35,7 +35,10 @@ export const spendLogRetentionJob: ScheduledJob = async (env, _ctx, scheduledTim
 /** LiteLLM's reset_budget_job: see resetDueBudgets. */
 export const budgetResetJob: ScheduledJob = async (env) => {
   const { config } = await gatewayState(env);
-  const counts = await resetDueBudgets(env, { now: new Date(), timeZone: config.litellm_settings.timezone, timeBudgetMs: JOB_TIME_BUDGET_MS });
+  const counts = await resetDueBudgets(env, {
+    now: new Date(), timeZone: config.litellm_settings.timezone, timeBudgetMs: JOB_TIME_BUDGET_MS,
+    configTagBudgets: new Set(Object.keys(config.litellm_settings.tag_budget_config ?? {})),
+  });
   const done = Object.entries(counts).filter(([, n]) => n > 0);
   if (done.length) console.log(`budget reset: ${done.map(([kind, n]) => `${n} ${kind}`).join(', ')}`);
 };

@@ -5,7 +5,7 @@ import { requireAdminReader } from '../lib/auth.ts';
 import type { AdminBindings } from '../lib/context.ts';
 import { describeRoute } from '../lib/openapi.ts';
 import { notFound, parseQuery } from '../lib/validation.ts';
-import { keyHash, Where } from './spend/query.ts';
+import { isoDate, keyHash, Where } from './spend/query.ts';
 
 /**
  * LiteLLM's audit-log reads (`GET /audit`, `GET /audit/{id}`: its
@@ -16,7 +16,9 @@ import { keyHash, Where } from './spend/query.ts';
 export const auditRoutes = new Hono<AdminBindings>();
 
 /** An instant as ISO 8601 (`2026-11-26T10:00:00Z`, `2026-11-26 10:00:00`, taken as UTC without an offset) or a day (`2026-11-26`). */
-const instant = z.string().refine((s) => !Number.isNaN(parsedInstant(s).getTime()), 'expected an ISO 8601 date or date-time');
+const INSTANT = /^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+const instant = z.string()
+  .refine((s) => INSTANT.test(s) && isoDate.safeParse(s.slice(0, 10)).success && !Number.isNaN(parsedInstant(s).getTime()), 'expected an ISO 8601 date or date-time');
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 function parsedInstant(s: string): Date {
@@ -27,7 +29,7 @@ function parsedInstant(s: string): Date {
 const SORTABLE = ['updated_at', 'action', 'table_name', 'object_id', 'changed_by', 'changed_by_api_key'] as const;
 
 const auditQuery = z.object({
-  page: posInt.pipe(z.number().min(1, 'must be at least 1')).default(1),
+  page: posInt.pipe(z.number().min(1, 'must be at least 1').max(1_000_000, 'must be at most 1000000')).default(1),
   page_size: posInt.pipe(z.number().min(1, 'must be at least 1').max(100, 'must be at most 100')).default(10),
   changed_by: z.string().min(1).optional().describe('the user (or `master_key`, or the litellm-changed-by header) that made the change'),
   changed_by_api_key: z.string().min(1).optional().describe('the key (sk-...) or key hash that made the change'),
