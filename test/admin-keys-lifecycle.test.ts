@@ -44,6 +44,25 @@ describe('GET /key/list', () => {
   });
 });
 
+describe('GET /key/aliases', () => {
+  it('pages the distinct aliases of the keys the caller may list, searched in any case', async () => {
+    for (const [alias, user] of [['Zeta_Search', 'aliaser'], ['alpha-search', 'aliaser'], ['gamma-search', 'other-aliaser'], ['beta%search', 'other-aliaser']]) {
+      await generate({ key_alias: alias, user_id: user });
+    }
+    const searched = await call('/key/aliases?search=SEARCH&size=3');
+    expect(searched).toMatchObject({ status: 200, body: { aliases: ['alpha-search', 'beta%search', 'gamma-search'], total_count: 4, current_page: 1, total_pages: 2 } });
+    expect((await call('/key/aliases?search=SEARCH&size=3&page=2')).body.aliases).toEqual(['Zeta_Search']);
+    // LIKE's own characters are themselves: `%` matches only a percent sign, `_` only an underscore.
+    expect((await call('/key/aliases?search=%25')).body.aliases).toEqual(['beta%search']);
+    expect((await call('/key/aliases?search=a_s')).body.aliases).toEqual(['Zeta_Search']);
+    // Another user's key sees the aliases of its own user's keys only.
+    const own = (await generate({ user_id: 'aliaser' })).key;
+    expect((await call('/key/aliases?search=search', undefined, own)).body.aliases).toEqual(['alpha-search', 'Zeta_Search']);
+    expect((await call('/key/aliases?team_id=team-a', undefined, own)).body.aliases).toEqual([]);
+    expect((await call('/key/aliases?size=101')).status).toBe(422);
+  });
+});
+
 describe('POST /key/update', () => {
   it('changes fields, clears nulls, and audits with litellm-changed-by', async () => {
     const k = await generate({ key_alias: 'upd', rpm_limit: 10, max_budget: 1, metadata: { a: 1 } });

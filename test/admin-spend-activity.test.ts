@@ -119,6 +119,16 @@ describe('end users', () => {
   });
 });
 
+describe('GET /global/spend/all_tag_names', () => {
+  it('names every tag calls carried, from the daily tag rollups, for admins and viewers', async () => {
+    await query(stack.db.url, `INSERT INTO "LiteLLM_DailyTagSpend" (tag, date, api_key, model, custom_llm_provider, endpoint, spend, api_requests)
+      VALUES ('zeta', '2026-01-01', 'k', 'm', 'openai', '/chat/completions', 1, 1), ('alpha', '2026-01-01', 'k', 'm', 'openai', '/chat/completions', 1, 1),
+        ('alpha', '2026-01-02', 'k', 'm', 'openai', '/chat/completions', 1, 1)`);
+    expect((await call('/global/spend/all_tag_names')).body).toEqual({ tag_names: ['alpha', 'zeta'] });
+    expect((await call('/global/spend/all_tag_names', undefined, keys.a1)).status).toBe(403);
+  });
+});
+
 describe('GET /global/spend/tags', () => {
   it('sums spend and calls per tag in a range, all tags or the ones asked for', async () => {
     expect((await call(`/global/spend/tags?${RANGE}`)).body).toEqual({ spend_per_tag: [

@@ -3,9 +3,9 @@ import type { AdminBindings } from '../lib/context.ts';
 import { describeRoute } from '../lib/openapi.ts';
 import { deleteKeys } from './keys/delete.ts';
 import { generateKey, regenerateKey } from './keys/generate.ts';
-import { keyInfo, keyInfoV2, listKeys } from './keys/read.ts';
+import { keyAliases, keyInfo, keyInfoV2, listKeys } from './keys/read.ts';
 import {
-  blockKeySchema, deleteKeysSchema, resetKeySpendSchema, generateKeySchema, keyInfoQuery, keyInfoV2Schema, listKeysQuery, regenerateKeySchema, updateKeySchema,
+  blockKeySchema, deleteKeysSchema, resetKeySpendSchema, generateKeySchema, keyAliasesQuery, keyInfoQuery, keyInfoV2Schema, listKeysQuery, regenerateKeySchema, updateKeySchema,
 } from './keys/schemas.ts';
 import { blockKey, resetKeySpend, unblockKey, updateKey } from './keys/update.ts';
 
@@ -31,6 +31,8 @@ describeRoute({ method: 'post', path: '/v2/key/info', tag, body: keyInfoV2Schema
 
 keysRoutes.get('/key/list', listKeys);
 describeRoute({ method: 'get', path: '/key/list', tag, query: listKeysQuery, summary: 'Key hashes (or objects with return_full_object), paginated' });
+keysRoutes.get('/key/aliases', keyAliases);
+describeRoute({ method: 'get', path: '/key/aliases', tag, query: keyAliasesQuery, summary: 'The aliases of the keys the caller may list, paginated, optionally searched' });
 
 keysRoutes.post('/key/regenerate', regenerateKey);
 describeRoute({ method: 'post', path: '/key/regenerate', tag, body: regenerateKeySchema, summary: 'Rotate a key (named in the body): same row, new key, optional grace_period for the old one' });

@@ -1,5 +1,5 @@
-/** GET /key/info, POST /v2/key/info and GET /key/list. */
-import { and, asc, count, desc, eq, inArray, or, type SQL } from 'drizzle-orm';
+/** GET /key/info, POST /v2/key/info, GET /key/list and GET /key/aliases. */
+import { and, asc, count, countDistinct, desc, eq, ilike, inArray, isNotNull, ne, or, sql, type SQL } from 'drizzle-orm';
 import { verificationTokens } from '../../../drizzle/schema/keys.ts';
 import { callerUserId, isAdminReader } from '../../lib/auth.ts';
 import { limiterWindowSpend } from '../../../worker/limits/client.ts';
@@ -7,7 +7,7 @@ import { budgetClock } from '../../lib/budget-limits.ts';
 import type { AdminContext } from '../../lib/context.ts';
 import { notFound, parseBody, parseQuery } from '../../lib/validation.ts';
 import { adminTeamIds, forbidden, isTeamAdmin, loadTeams, mayReadKey } from './access.ts';
-import { keyInfoQuery, keyInfoV2Schema, listKeysQuery } from './schemas.ts';
+import { keyAliasesQuery, keyInfoQuery, keyInfoV2Schema, listKeysQuery } from './schemas.ts';
 import { budgetsById, findKey, keyObject, keyObjectWithBudget, tokenOf } from './store.ts';
 
 const notAllowed = () => forbidden('You are not allowed to access this key\'s info. Only proxy admins, the key itself, its user and its team\'s admins can.');
@@ -46,10 +46,24 @@ export async function keyInfoV2(c: AdminContext): Promise<Response> {
 }
 
 /**
- * Proxy admins (and viewers) list any keys; a team admin their team's; any
- * other caller only the keys of its own user (plus, with include_team_keys,
- * those of the teams it administers), as LiteLLM scopes /key/list.
+ * Which keys a caller may list (undefined: any): proxy admins (and viewers)
+ * any; a team admin their team's (`team_id`); any other caller only the keys
+ * of its own user (plus, with include_team_keys, those of the teams it
+ * administers), as LiteLLM scopes /key/list.
  */
+async function listScope(c: AdminContext, q: { team_id?: string; user_id?: string; include_team_keys?: boolean }): Promise<SQL | undefined> {
+  if (isAdminReader(c)) return undefined;
+  const { db } = c.get('db')();
+  const t = verificationTokens;
+  const me = callerUserId(c);
+  const team = q.team_id ? (await loadTeams(db, [q.team_id])).get(q.team_id) : undefined;
+  if (team && isTeamAdmin(team, me)) return undefined;
+  if (me === null) throw forbidden('Only proxy admins, team admins and keys with a user_id can list keys');
+  if (q.user_id && q.user_id !== me) throw forbidden(`You can only list your own keys (user_id=${me})`);
+  const teams = q.include_team_keys ? await adminTeamIds(db, me) : [];
+  return teams.length ? or(eq(t.user_id, me), inArray(t.team_id, teams)) : eq(t.user_id, me);
+}
+
 export async function listKeys(c: AdminContext): Promise<Response> {
   const q = parseQuery(c, listKeysQuery);
   const { db } = c.get('db')();
@@ -61,16 +75,7 @@ export async function listKeys(c: AdminContext): Promise<Response> {
   if (q.key_hash) filters.push(eq(t.token, await tokenOf(q.key_hash)));
   if (q.key_alias) filters.push(eq(t.key_alias, q.key_alias));
 
-  if (!isAdminReader(c)) {
-    const me = callerUserId(c);
-    const team = q.team_id ? (await loadTeams(db, [q.team_id])).get(q.team_id) : undefined;
-    if (!(team && isTeamAdmin(team, me))) {
-      if (me === null) throw forbidden('Only proxy admins, team admins and keys with a user_id can list keys');
-      if (q.user_id && q.user_id !== me) throw forbidden(`You can only list your own keys (user_id=${me})`);
-      const teams = q.include_team_keys ? await adminTeamIds(db, me) : [];
-      filters.push(teams.length ? or(eq(t.user_id, me), inArray(t.team_id, teams)) : eq(t.user_id, me));
-    }
-  }
+  filters.push(await listScope(c, q));
   const where = and(...filters);
   const [{ total } = { total: 0 }] = await db.select({ total: count() }).from(t).where(where);
   const column = t[q.sort_by ?? 'created_at'];
@@ -86,4 +91,27 @@ export async function listKeys(c: AdminContext): Promise<Response> {
     current_page: q.page,
     total_pages: Math.ceil(total / q.size),
   });
+}
+
+/**
+ * LiteLLM's `/key/aliases` (the admin UI's key filter): the distinct aliases
+ * of the keys the caller may list (as /key/list), `search` matching any part
+ * of one (case-insensitive), optionally of one team's keys, a page at a time
+ * in alphabetical order.
+ */
+export async function keyAliases(c: AdminContext): Promise<Response> {
+  const q = parseQuery(c, keyAliasesQuery);
+  const { db } = c.get('db')();
+  const t = verificationTokens;
+  const filters: (SQL | undefined)[] = [isNotNull(t.key_alias), ne(t.key_alias, '')];
+  if (q.team_id) filters.push(eq(t.team_id, q.team_id));
+  // LIKE's own characters in the search are matched as themselves.
+  if (q.search) filters.push(ilike(t.key_alias, `%${q.search.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`));
+  filters.push(await listScope(c, q));
+  const where = and(...filters);
+  const [{ total } = { total: 0 }] = await db.select({ total: countDistinct(t.key_alias) }).from(t).where(where);
+  // Alphabetical whatever the database's collation: case aside first.
+  const rows = await db.selectDistinct({ alias: t.key_alias, folded: sql<string>`lower(${t.key_alias})` }).from(t).where(where)
+    .orderBy(sql`lower(${t.key_alias})`, asc(t.key_alias)).limit(q.size).offset((q.page - 1) * q.size);
+  return c.json({ aliases: rows.map((r) => r.alias), total_count: total, current_page: q.page, total_pages: Math.ceil(total / q.size) });
 }

@@ -132,6 +132,13 @@ export const listKeysQuery = z.object({
   sort_order: z.enum(['asc', 'desc']).default('desc'),
 });
 
+export const keyAliasesQuery = z.object({
+  page: z.coerce.number().int().min(1).max(1_000_000).default(1),
+  size: z.coerce.number().int().min(1).max(100).default(50),
+  search: z.string().max(200).optional().describe('part of an alias, any case'),
+  team_id: str.optional(),
+});
+
 export type KeyFieldsInput = z.output<typeof generateKeySchema>;
 export type UpdateKeyInput = z.output<typeof updateKeySchema>;
 export type RegenerateKeyInput = z.output<typeof regenerateKeySchema>;

@@ -135,6 +135,14 @@ activityRoutes.get('/global/all_end_users', async (c) => {
   return c.json({ end_users: rows.map((r) => r.end_user) });
 });
 
+describeRoute({ method: 'get', path: '/global/spend/all_tag_names', summary: 'Every request tag calls carried', tag: 'spend' });
+activityRoutes.get('/global/spend/all_tag_names', async (c) => {
+  requireAdminReader(c, 'view tag names');
+  // From the daily tag rollups (every call's tags, with disable_spend_logs and past the spend logs' retention too), not a scan of the spend logs.
+  const { rows } = await c.get('db')().pool.query<{ tag: string }>(`SELECT DISTINCT tag FROM "LiteLLM_DailyTagSpend" WHERE tag <> '' ORDER BY 1`);
+  return c.json({ tag_names: rows.map((r) => r.tag) });
+});
+
 describeRoute({ method: 'get', path: '/global/spend/tags', summary: 'Spend and calls per request tag (start_date and end_date required; `tags` to pick some)', tag: 'spend', query: tagsQuery });
 activityRoutes.get('/global/spend/tags', async (c) => {
   requireAdminReader(c, 'view spend per tag');
