@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_CONFIG, TEAM_FIELDS, adminClient } from './support/admin.ts';
+import { ADMIN_CONFIG, TEAM_FIELDS, adminClient, type Json } from './support/admin.ts';
 import { seedKey, sha256 } from './support/keys.ts';
 import { startTestStack, TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
 
@@ -172,5 +172,31 @@ describe('POST /team/model/add and /team/model/delete', () => {
     expect((await call('/team/model/add', { team_id: 'no-such-team', models: ['mock-gpt'] })).status).toBe(404);
     expect((await call('/team/model/add', { team_id: 'team-one-model', models: [] })).status).toBe(422);
     expect((await call('/team/model/add', { team_id: 'team-one-model' })).status).toBe(422);
+  });
+});
+
+describe('GET /v2/team/list', () => {
+  it('pages the teams, filtered and sorted, with LiteLLM\'s totals; a user sees its own teams only', async () => {
+    for (const [id, alias, budget, org] of [['v2-a', 'V2 Alpha', 10, 'org-1'], ['v2-b', 'v2 beta', 30, null], ['v2-c', 'V2_Gamma', 20, 'org-1']] as const) {
+      await ok('/team/new', { team_id: id, team_alias: alias, max_budget: budget, ...(org ? { organization_id: org } : {}), members_with_roles: id === 'v2-b' ? [{ role: 'user', user_id: 'carol' }] : [] });
+    }
+    const page = await ok('/v2/team/list?team_alias=v2&sort_by=max_budget&sort_order=desc&page_size=2');
+    expect(page).toMatchObject({ total: 3, page: 1, page_size: 2, total_pages: 2 });
+    expect(page.teams.map((t: Json) => t.team_id)).toEqual(['v2-b', 'v2-c']);
+    expect(Object.keys(page.teams[0]).sort()).toEqual(TEAM_FIELDS);
+    expect((await ok('/v2/team/list?team_alias=v2&sort_by=max_budget&sort_order=desc&page_size=2&page=2')).teams.map((t: Json) => t.team_id)).toEqual(['v2-a']);
+    // `_` in the alias filter is an underscore, not any character.
+    expect((await ok('/v2/team/list?team_alias=v2_')).teams.map((t: Json) => t.team_id)).toEqual(['v2-c']);
+    expect((await ok('/v2/team/list?team_alias=v2&organization_id=org-1&sort_by=team_id')).teams.map((t: Json) => t.team_id)).toEqual(['v2-a', 'v2-c']);
+    expect((await ok('/v2/team/list?team_alias=v2&organization_id=default_organization')).teams.map((t: Json) => t.team_id)).toEqual(['v2-b']);
+    expect((await ok('/v2/team/list?team_id=v2-a')).total).toBe(1);
+    expect((await ok('/v2/team/list?status=deleted')).total).toBe(0);
+
+    const carol = await seedKey(stack.databaseUrl, { userId: 'carol' });
+    const own = await ok('/v2/team/list?team_alias=v2', undefined, carol);
+    expect(own.teams.map((t: Json) => t.team_id)).toEqual(['v2-b']);
+    expect((await call('/v2/team/list?user_id=alice', undefined, carol)).status).toBe(403);
+    expect((await call('/v2/team/list?page_size=101')).status).toBe(422);
+    expect((await call('/v2/team/list?sort_by=team_spend')).status).toBe(422);
   });
 });

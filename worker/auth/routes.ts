@@ -18,7 +18,7 @@ const INFO_ROUTES = new Set([
 ]);
 
 /** The admin API's writes and reads: keys, users, teams, organizations, customers, budgets, models. */
-const MANAGEMENT = /^\/(key|v2\/key|user|team|organization|customer|end_user|budget|tag|model|v1\/model|v2\/model)\//;
+const MANAGEMENT = /^\/(key|v2\/key|v2\/team|v2\/user|user|team|organization|customer|end_user|budget|tag|model|v1\/model|v2\/model)\//;
 
 const GROUPS: Record<string, (path: string) => boolean> = {
   llm_api_routes: (path) => MODEL_CALL.test(path) || MODELS.test(path) || MESSAGES.test(path),

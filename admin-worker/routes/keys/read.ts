@@ -5,6 +5,7 @@ import { callerUserId, isAdminReader } from '../../lib/auth.ts';
 import { limiterWindowSpend } from '../../../worker/limits/client.ts';
 import { budgetClock } from '../../lib/budget-limits.ts';
 import type { AdminContext } from '../../lib/context.ts';
+import { containing } from '../../lib/sql-text.ts';
 import { notFound, parseBody, parseQuery } from '../../lib/validation.ts';
 import { adminTeamIds, forbidden, isTeamAdmin, loadTeams, mayReadKey } from './access.ts';
 import { keyAliasesQuery, keyInfoQuery, keyInfoV2Schema, listKeysQuery } from './schemas.ts';
@@ -105,8 +106,7 @@ export async function keyAliases(c: AdminContext): Promise<Response> {
   const t = verificationTokens;
   const filters: (SQL | undefined)[] = [isNotNull(t.key_alias), ne(t.key_alias, '')];
   if (q.team_id) filters.push(eq(t.team_id, q.team_id));
-  // LIKE's own characters in the search are matched as themselves.
-  if (q.search) filters.push(ilike(t.key_alias, `%${q.search.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`));
+  if (q.search) filters.push(ilike(t.key_alias, containing(q.search)));
   filters.push(await listScope(c, q));
   const where = and(...filters);
   const [{ total } = { total: 0 }] = await db.select({ total: countDistinct(t.key_alias) }).from(t).where(where);

@@ -70,3 +70,16 @@ export const memberDeleteBody = z.object({
 export const teamInfoQuery = z.object({ team_id: id });
 
 export const teamListQuery = z.object({ user_id: id.optional(), organization_id: id.optional() });
+
+/** `/v2/team/list`: the admin UI's paged, filtered, sorted team list. */
+export const teamListV2Query = z.object({
+  team_id: id.optional(),
+  team_alias: z.string().min(1).max(200).optional().describe('part of the alias, any case'),
+  user_id: id.optional(),
+  organization_id: id.optional(),
+  page: z.coerce.number().int().min(1).max(1_000_000).default(1),
+  page_size: z.coerce.number().int().min(1).max(100).default(10),
+  sort_by: z.enum(['team_alias', 'team_id', 'created_at', 'updated_at', 'spend', 'max_budget']).optional(),
+  sort_order: z.enum(['asc', 'desc']).default('asc'),
+  status: z.enum(['active', 'deleted']).optional().describe('deleted: none, as Tollgate keeps no deleted teams'),
+});
