@@ -91,6 +91,38 @@ describe('POST /key/update', () => {
   });
 });
 
+describe('POST /key/bulk_update', () => {
+  it('applies each update on its own, naming the ones refused and why, and the keys\' next calls follow', async () => {
+    const [a, b, c] = [await generate({ max_budget: 1 }), await generate({ max_budget: 1 }), await generate({ max_budget: 1 })];
+    expect((await chat(a.key)).choices[0]?.message.content).toBe('pong');
+    const res = await call('/key/bulk_update', { keys: [
+      { key: a.key, models: ['other-model'], max_budget: 5 },
+      { key: 'sk-missing-000000', max_budget: 2 },
+      { key: b.token, max_budget: -1 },
+      { key: c.key, tags: ['bulk'] },
+    ] });
+    expect(res.status).toBe(200);
+    expect(res.body.total_requested).toBe(4);
+    expect(res.body.successful_updates.map((u: Json) => [u.key, u.key_info.max_budget, u.key_info.tags])).toEqual([[a.token, 5, []], [c.token, 1, ['bulk']]]);
+    expect(res.body.failed_updates).toEqual([
+      { key: sha256('sk-missing-000000'), key_info: null, failed_reason: 'Key not found in database' },
+      { key: b.token, key_info: null, failed_reason: expect.stringMatching(/max_budget/) },
+    ]);
+    expect(JSON.stringify(res.body)).not.toContain(a.key);
+    expect((await keyRow(a.token))?.max_budget).toBe(5);
+    expect((await keyRow(b.token))?.max_budget).toBe(1);
+    expect((await audits(a.token)).at(-1)).toMatchObject({ action: 'updated', updated_values: { max_budget: 5 } });
+    // The key's limiter was told: its next call is held to its new model list.
+    await expect(chat(a.key)).rejects.toMatchObject({ status: 401 });
+    expect((await call('/key/bulk_update', { keys: [] })).status).toBe(422);
+    expect((await call('/key/bulk_update', { keys: [{ max_budget: 1 }] })).status).toBe(422);
+    const plain = await seedKey(stack.databaseUrl, { userId: 'carol' });
+    const refused = await call('/key/bulk_update', { keys: [{ key: c.key, max_budget: 9 }] }, plain);
+    expect(refused.body.failed_updates).toHaveLength(1);
+    expect((await keyRow(c.token))?.max_budget).toBe(1);
+  });
+});
+
 describe('POST /key/delete', () => {
   it('moves rows to the deleted table in one transaction', async () => {
     const a = await generate({ key_alias: 'del-a' });

@@ -5,9 +5,9 @@ import { deleteKeys } from './keys/delete.ts';
 import { generateKey, regenerateKey } from './keys/generate.ts';
 import { keyAliases, keyInfo, keyInfoV2, listKeys } from './keys/read.ts';
 import {
-  blockKeySchema, deleteKeysSchema, resetKeySpendSchema, generateKeySchema, keyAliasesQuery, keyInfoQuery, keyInfoV2Schema, listKeysQuery, regenerateKeySchema, updateKeySchema,
+  blockKeySchema, bulkUpdateKeysSchema, deleteKeysSchema, resetKeySpendSchema, generateKeySchema, keyAliasesQuery, keyInfoQuery, keyInfoV2Schema, listKeysQuery, regenerateKeySchema, updateKeySchema,
 } from './keys/schemas.ts';
-import { blockKey, resetKeySpend, unblockKey, updateKey } from './keys/update.ts';
+import { blockKey, bulkUpdateKeys, resetKeySpend, unblockKey, updateKey } from './keys/update.ts';
 
 /** The keys routes of the management API (LiteLLM-compatible shapes). */
 export const keysRoutes = new Hono<AdminBindings>();
@@ -19,6 +19,8 @@ describeRoute({ method: 'post', path: '/key/generate', tag, body: generateKeySch
 
 keysRoutes.post('/key/update', updateKey);
 describeRoute({ method: 'post', path: '/key/update', tag, body: updateKeySchema, summary: 'Change a key named by key or key_alias; null clears a field' });
+keysRoutes.post('/key/bulk_update', bulkUpdateKeys);
+describeRoute({ method: 'post', path: '/key/bulk_update', tag, body: bulkUpdateKeysSchema, summary: 'Up to 500 key updates, each on its own: {total_requested, successful_updates, failed_updates}' });
 
 keysRoutes.post('/key/delete', deleteKeys);
 describeRoute({ method: 'post', path: '/key/delete', tag, body: deleteKeysSchema, summary: 'Delete keys (by key or hash, or by alias); copied to LiteLLM_DeletedVerificationToken' });

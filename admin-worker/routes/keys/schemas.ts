@@ -85,12 +85,20 @@ export const generateKeySchema = z.object({
   key: opt(str),
 });
 
-export const updateKeySchema = z.object({
+const updateKeyFields = {
   ...keyFields,
   key: opt(keyRef),
   temp_budget_increase: opt(z.number()),
   temp_budget_expiry: opt(z.union([z.iso.datetime({ offset: true, local: true }), z.iso.date()])),
-}).refine((b) => b.key != null || b.key_alias != null, { message: 'key or key_alias is required', path: ['key'] });
+};
+
+export const updateKeySchema = z.object(updateKeyFields)
+  .refine((b) => b.key != null || b.key_alias != null, { message: 'key or key_alias is required', path: ['key'] });
+
+/** `/key/bulk_update`: up to 500 updates, each naming its key (plain or hash) and changing what /key/update would. */
+export const bulkUpdateKeysSchema = z.object({
+  keys: z.array(z.object({ ...updateKeyFields, key: keyRef })).min(1, 'at least one key').max(500, 'at most 500 keys'),
+});
 
 export const regenerateKeySchema = z.object({
   ...keyFields,

@@ -1,4 +1,4 @@
-/** POST /key/update, /key/block and /key/unblock: change one key row in place. */
+/** POST /key/update, /key/bulk_update, /key/block and /key/unblock: change key rows in place. */
 import { eq } from 'drizzle-orm';
 import { type KeyRow, verificationTokens } from '../../../drizzle/schema/keys.ts';
 import { writeAudit } from '../../lib/audit.ts';
@@ -7,7 +7,8 @@ import type { AdminContext } from '../../lib/context.ts';
 import { badRequest, notFound, parseBody } from '../../lib/validation.ts';
 import { actor, changedBy, requireAssignableUser, requireKeyManager } from './access.ts';
 import { checkAliasFree, checkReferences, checkValues, keyColumns } from './fields.ts';
-import { blockKeySchema, resetKeySpendSchema, updateKeySchema } from './schemas.ts';
+import { blockKeySchema, bulkUpdateKeysSchema, resetKeySpendSchema, type UpdateKeyInput, updateKeySchema } from './schemas.ts';
+import { GatewayError } from '../../../worker/errors.ts';
 import { resetLimiterSpend } from '../../../worker/limits/client.ts';
 import { findKey, findKeysByAlias, keyObjectWithBudget, refreshKeys, type Tx, tokenOf } from './store.ts';
 
@@ -32,13 +33,45 @@ async function lockNamedKey(tx: Tx, key: string | null | undefined, alias: strin
 /** Returns the updated key object; tests read `response.json()[field]`, as in LiteLLM. */
 export async function updateKey(c: AdminContext): Promise<Response> {
   const data = await parseBody(c, updateKeySchema);
-  checkValues(data);
   const clock = await budgetClock(c);
+  const row = await applyKeyUpdate(c, data, clock);
+  await refreshKeys(c.env, [row.token]);
+  // `key` is the hash (LiteLLM echoes what was passed; a plain key is never sent back after /key/generate).
+  return c.json({ key: row.token, ...(await keyObjectWithBudget(c.get('db')().db, row, true, clock)) });
+}
+
+/**
+ * LiteLLM's `/key/bulk_update`: each update applied as /key/update applies
+ * one, in a transaction of its own, so one refused (with its reason) leaves
+ * the others done. Keys are named by their hash in the answer.
+ */
+export async function bulkUpdateKeys(c: AdminContext): Promise<Response> {
+  const { keys } = await parseBody(c, bulkUpdateKeysSchema);
+  const clock = await budgetClock(c);
+  const { db } = c.get('db')();
+  const successful: { key: string; key_info: Record<string, unknown> }[] = [];
+  const failed: { key: string; key_info: null; failed_reason: string }[] = [];
+  for (const update of keys) {
+    try {
+      const row = await applyKeyUpdate(c, update, clock);
+      successful.push({ key: row.token, key_info: await keyObjectWithBudget(db, row, false, clock) });
+    } catch (err) {
+      if (!(err instanceof GatewayError)) throw err;
+      failed.push({ key: await tokenOf(update.key), key_info: null, failed_reason: err.message });
+    }
+  }
+  await refreshKeys(c.env, successful.map((s) => s.key));
+  return c.json({ total_requested: keys.length, successful_updates: successful, failed_updates: failed });
+}
+
+/** One key's update, checked and written in its own transaction with its audit row; the updated row. */
+async function applyKeyUpdate(c: AdminContext, data: UpdateKeyInput, clock: Awaited<ReturnType<typeof budgetClock>>): Promise<KeyRow> {
+  checkValues(data);
   const { db } = c.get('db')();
   const { key: named, ...fields } = data;
   // Named by alias: the alias identifies the key and is not a change.
   if (!named) delete fields.key_alias;
-  const row = await db.transaction(async (tx) => {
+  return await db.transaction(async (tx) => {
     const existing = await lockNamedKey(tx, named, data.key_alias);
     await requireKeyManager(c, tx, [existing.team_id, ...(fields.team_id !== undefined ? [fields.team_id] : [])], 'update keys');
     if (fields.user_id !== undefined) await requireAssignableUser(c, tx, fields.user_id, fields.team_id !== undefined ? fields.team_id : existing.team_id);
@@ -56,9 +89,6 @@ export async function updateKey(c: AdminContext): Promise<Response> {
     });
     return updated;
   });
-  await refreshKeys(c.env, [row.token]);
-  // `key` is the hash (LiteLLM echoes what was passed; a plain key is never sent back after /key/generate).
-  return c.json({ key: row.token, ...(await keyObjectWithBudget(db, row, true, clock)) });
 }
 
 async function setBlocked(c: AdminContext, blocked: boolean): Promise<Response> {
