@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { errorResponse, GatewayError } from '../worker/errors.ts';
 import { adminAuth } from './lib/auth.ts';
+import { badValueError } from './lib/pg-error.ts';
 import type { AdminBindings } from './lib/context.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { budgetsRoutes } from './routes/budgets.ts';
@@ -35,4 +36,4 @@ app.all('*', (c) => {
   throw new GatewayError(`Route not found: ${c.req.method} ${c.req.path.slice(0, 200)}`, { status: 404, type: 'not_found_error' });
 });
 
-app.onError((err) => errorResponse(err));
+app.onError((err) => errorResponse(badValueError(err) ?? err));

@@ -60,6 +60,10 @@ describe('GET /key/aliases', () => {
     expect((await call('/key/aliases?search=search', undefined, own)).body.aliases).toEqual(['alpha-search', 'Zeta_Search']);
     expect((await call('/key/aliases?team_id=team-a', undefined, own)).body.aliases).toEqual([]);
     expect((await call('/key/aliases?size=101')).status).toBe(422);
+    // A value Postgres cannot take (a NUL in a text) is the request's fault: a 400, not a 500.
+    const nul = await call('/key/aliases?search=a%00b');
+    expect(nul.status).toBe(400);
+    expect(nul.body.error.message).toMatch(/^Invalid value in the request: .*0x00/);
   });
 });
 

@@ -96,15 +96,15 @@ describe('chat completions through the openai client', () => {
   it('calls a self-hosted vLLM without credentials and passes vLLM sampling fields through', async () => {
     const { response } = await client.chat.completions.create({
       model: 'llama', messages: [{ role: 'user', content: 'x' }],
-      // @ts-expect-error vLLM's own sampling field
-      top_k: 5,
+      // @ts-expect-error vLLM's own sampling and scheduling fields
+      top_k: 5, priority: 2,
     }).withResponse();
     // Priced by model_info (self-hosted models are not in the table): 4 prompt, 2 completion tokens.
     expect(Number(response.headers.get('x-litellm-response-cost'))).toBeCloseTo(4 * 0.000001 + 2 * 0.000002, 12);
     const [sent] = fake.requests;
     expect(sent?.path).toBe('/v1/chat/completions');
     expect(sent?.headers.authorization).toBeUndefined();
-    expect(sent?.body).toEqual({ model: 'meta-llama/Llama-3.1-8B-Instruct', messages: [{ role: 'user', content: 'x' }], top_k: 5 });
+    expect(sent?.body).toEqual({ model: 'meta-llama/Llama-3.1-8B-Instruct', messages: [{ role: 'user', content: 'x' }], top_k: 5, priority: 2 });
   });
 });
 

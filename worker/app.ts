@@ -4,7 +4,7 @@ import { errorResponse, GatewayError } from './errors.ts';
 import { liveliness, readiness } from './routes/health.ts';
 import { modelHealth } from './routes/model-health.ts';
 import { countTokens, messages } from './routes/messages.ts';
-import { chatCompletions, completions, embeddings, imageGenerations, imageEdits, moderations, rerank, responses, speech, transcriptions } from './routes/model-calls.ts';
+import { chatCompletions, queuedChatCompletions, completions, embeddings, imageGenerations, imageEdits, moderations, rerank, responses, speech, transcriptions } from './routes/model-calls.ts';
 import { getModel, listModels } from './routes/models.ts';
 import { runTestSchedule, setTestClock } from './routes/test-clock.ts';
 import { storedResponse } from './routes/stored-responses.ts';
@@ -42,7 +42,7 @@ for (const prefix of ['', '/v1', '/openai/deployments/:model', '/engines/:model'
   app.post(`${prefix}/audio/transcriptions`, transcriptions);
 }
 // LiteLLM's priority-queue route: a chat call like any other here (`priority` is taken, not forwarded; calls are not queued).
-app.post('/queue/chat/completions', chatCompletions);
+app.post('/queue/chat/completions', queuedChatCompletions);
 for (const path of ['/rerank', '/v1/rerank', '/v2/rerank']) app.post(path, rerank);
 app.post('/v1/moderations', moderations);
 app.post('/moderations', moderations);

@@ -49,18 +49,23 @@ export async function bulkUpdateKeys(c: AdminContext): Promise<Response> {
   const { keys } = await parseBody(c, bulkUpdateKeysSchema);
   const clock = await budgetClock(c);
   const { db } = c.get('db')();
-  const successful: { key: string; key_info: Record<string, unknown> }[] = [];
+  const applied: KeyRow[] = [];
   const failed: { key: string; key_info: null; failed_reason: string }[] = [];
-  for (const update of keys) {
-    try {
-      const row = await applyKeyUpdate(c, update, clock);
-      successful.push({ key: row.token, key_info: await keyObjectWithBudget(db, row, false, clock) });
-    } catch (err) {
-      if (!(err instanceof GatewayError)) throw err;
-      failed.push({ key: await tokenOf(update.key), key_info: null, failed_reason: err.message });
+  try {
+    for (const update of keys) {
+      try {
+        applied.push(await applyKeyUpdate(c, update, clock));
+      } catch (err) {
+        // Anything else (Postgres gone) is this key's failure too: the keys done before it stay done and are named.
+        if (!(err instanceof GatewayError)) console.error('key bulk update failed:', err instanceof Error ? err.message : String(err));
+        failed.push({ key: await tokenOf(update.key), key_info: null, failed_reason: err instanceof GatewayError ? err.message : 'Internal error: the update could not be written' });
+      }
     }
+  } finally {
+    // The limiters of the keys changed learn it whatever happens after.
+    await refreshKeys(c.env, applied.map((r) => r.token));
   }
-  await refreshKeys(c.env, successful.map((s) => s.key));
+  const successful = await Promise.all(applied.map(async (row) => ({ key: row.token, key_info: await keyObjectWithBudget(db, row, false, clock) })));
   return c.json({ total_requested: keys.length, successful_updates: successful, failed_updates: failed });
 }
 

@@ -8,6 +8,7 @@ import type { AdminContext } from '../../lib/context.ts';
 import type { Database } from '../../../worker/db/client.ts';
 import type { GatewayError } from '../../../worker/errors.ts';
 import { type EntityKind, refreshLimiter } from '../../../worker/limits/client.ts';
+import { pgCode } from '../../lib/pg-error.ts';
 
 export type Tx = Parameters<Parameters<Database['db']['transaction']>[0]>[0];
 
@@ -89,11 +90,3 @@ async function refreshAll(c: AdminContext, entities: [EntityKind, string][]): Pr
   });
 }
 
-/** The Postgres error code, through drizzle's wrapping. */
-function pgCode(err: unknown): string | undefined {
-  for (let e: unknown = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-  }
-  return undefined;
-}

@@ -7,8 +7,6 @@ export const GATEWAY_PARAMS: ReadonlySet<string> = new Set([
   'fallbacks', 'context_window_fallback_dict', 'num_retries', 'cache', 'caching', 'timeout', 'stream_timeout',
   'guardrails', 'no-log', 'api_key', 'api_base', 'base_url', 'api_version', 'custom_llm_provider',
   'turn_off_message_logging',
-  // LiteLLM's scheduler priority (/queue/chat/completions): the router's, never the provider's.
-  'priority',
 ]);
 
 /** What OpenAI's API takes, per endpoint. */

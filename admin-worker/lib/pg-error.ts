@@ -1,0 +1,24 @@
+import { GatewayError } from '../../worker/errors.ts';
+
+/** The Postgres error code, through drizzle's wrapping. */
+export function pgCode(err: unknown): string | undefined {
+  for (let e: unknown = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+  }
+  return undefined;
+}
+
+/**
+ * A value Postgres could not take (class 22, data exception: a NUL in a text,
+ * a number out of range, ...) came from the request: a 400 naming Postgres's
+ * reason, not a 500. The statement failed, so nothing was written.
+ */
+export function badValueError(err: unknown): GatewayError | undefined {
+  if (!pgCode(err)?.startsWith('22')) return undefined;
+  let reason = '';
+  for (let e: unknown = err, depth = 0; e && depth < 4 && !reason; e = (e as { cause?: unknown }).cause, depth++) {
+    if ((e as { code?: unknown }).code !== undefined && e instanceof Error) reason = e.message;
+  }
+  return new GatewayError(`Invalid value in the request: ${reason.slice(0, 200)}`, { status: 400, type: 'bad_request_error' });
+}
