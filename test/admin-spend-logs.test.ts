@@ -113,10 +113,52 @@ describe('GET /spend/logs/ui', () => {
     const missing = await get('/spend/logs/ui?start_date=2026-01-01%2000:00:00');
     expect(missing.status).toBe(400);
     expect(missing.body.error.message).toBe('Start date and end date are required');
-    expect((await get('/spend/logs/ui?start_date=2026-01-01&end_date=2026-01-02')).body.error.param).toBe('start_date');
+    expect((await get('/spend/logs/ui?start_date=01/01/2026&end_date=2026-01-02')).body.error.param).toBe('start_date');
+    // A day is taken whole.
+    expect(ids((await get('/spend/logs/ui?start_date=2026-01-02&end_date=2026-01-02')).body.data)).toEqual(['r5', 'r4']);
     expect((await get('/spend/logs/ui?start_date=2026-02-30%2000:00:00&end_date=2026-03-01%2000:00:00')).status).toBe(422);
     expect((await ui('&page_size=101')).status).toBe(422);
     expect((await ui('&page=0')).status).toBe(422);
     expect((await ui('&min_spend=cheap')).status).toBe(422);
+  });
+});
+
+describe('GET /spend/logs/v2', () => {
+  it('pages rows as /spend/logs/ui does, filtered by status, model, key alias, end user, session and error', async () => {
+    const rows = [
+      ['v2-ok', 'success', 'gpt-4o', 'bench-gpt', 'dep-1', { user_api_key_alias: 'v2-alias' }, 'cust-1', 'sess-1', '2026-03-01T10:00:00Z'],
+      ['v2-429', 'failure', 'gpt-4o', 'bench-gpt', 'dep-1', { user_api_key_alias: 'v2-alias', error_information: { error_code: '429', error_message: 'Rate limit exceeded for key: x' } }, null, 'sess-1', '2026-03-01T11:00:00Z'],
+      ['v2-500', 'failure', 'claude', 'other-group', 'dep-2', { error_information: { error_code: '500', error_message: 'Upstream 100% broken' } }, null, null, '2026-03-02T09:00:00Z'],
+    ] as const;
+    for (const [id, status, model, group, modelId, metadata, endUser, session, at] of rows) {
+      await query(stack.db.url, `INSERT INTO "LiteLLM_SpendLogs" (request_id, call_type, api_key, spend, "startTime", "endTime", model, model_group, model_id, status, metadata, end_user, session_id)
+        VALUES ($1, 'acompletion', 'v2-key-hash', 0.01, $2, $2, $3, $4, $5, $6, $7::jsonb, $8, $9)`, [id, at, model, group, modelId, status, JSON.stringify(metadata), endUser, session]);
+    }
+    const v2 = async (params: string) => {
+      const res = await get(`/spend/logs/v2?start_date=2026-03-01&end_date=2026-03-02${params}`);
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      return res.body;
+    };
+    expect(await v2('&page_size=2')).toMatchObject({ total: 3, page: 1, page_size: 2, total_pages: 2 });
+    expect(ids((await v2('')).data)).toEqual(['v2-500', 'v2-429', 'v2-ok']);
+    expect(ids((await v2('&status_filter=failure')).data)).toEqual(['v2-500', 'v2-429']);
+    expect(ids((await v2('&model=bench-gpt')).data)).toEqual(['v2-429', 'v2-ok']);
+    expect(ids((await v2('&model=claude')).data)).toEqual(['v2-500']);
+    expect(ids((await v2('&model_id=dep-2')).data)).toEqual(['v2-500']);
+    expect(ids((await v2('&key_alias=v2-alias')).data)).toEqual(['v2-429', 'v2-ok']);
+    expect(ids((await v2('&end_user=cust-1')).data)).toEqual(['v2-ok']);
+    expect(ids((await v2('&session_id=sess-1')).data)).toEqual(['v2-429', 'v2-ok']);
+    expect(ids((await v2('&error_code=429')).data)).toEqual(['v2-429']);
+    // Any part of the message, any case; `%` is a percent sign.
+    expect(ids((await v2('&error_message=RATE%20LIMIT')).data)).toEqual(['v2-429']);
+    expect(ids((await v2('&error_message=100%25')).data)).toEqual(['v2-500']);
+    expect(ids((await v2('&exclude_internal_health_checks=true')).data)).toHaveLength(3);
+    // Date-times as the UI sends them; the end day alone is taken whole.
+    expect(ids((await get('/spend/logs/v2?start_date=2026-03-01%2010:30:00&end_date=2026-03-01')).body.data)).toEqual(['v2-429']);
+    expect((await get('/spend/logs/v2?start_date=2026-03-01&end_date=2026-03-02&status_filter=pending')).status).toBe(422);
+    expect((await get('/spend/logs/v2?start_date=2026-03-01')).status).toBe(400);
+    // An internal user's key sees its own user's rows only.
+    expect((await get('/spend/logs/v2?start_date=2026-03-01&end_date=2026-03-02', keys.b)).body.total).toBe(0);
+    await query(stack.db.url, `DELETE FROM "LiteLLM_SpendLogs" WHERE api_key = 'v2-key-hash'`);
   });
 });

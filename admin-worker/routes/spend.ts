@@ -5,7 +5,8 @@ import type { AdminBindings, AdminContext } from '../lib/context.ts';
 import { budgetClock } from '../lib/budget-limits.ts';
 import { describeRoute } from '../lib/openapi.ts';
 import { badRequest, parseQuery } from '../lib/validation.ts';
-import { dayRange, DAY_SQL, daysOf, keyHash, keysQuery, outsideScope, rangeOrLast30Days, readerScope, reportQuery, spendLogsQuery, spendLogsUiQuery, spendUsersQuery, teamsQuery, topModelsQuery, utcInstant, Where } from './spend/query.ts';
+import { dayRange, DAY_SQL, daysOf, keyHash, keysQuery, outsideScope, rangeOrLast30Days, readerScope, reportQuery, spendLogsQuery, spendLogsUiQuery, spendUsersQuery, teamsQuery, topModelsQuery, uiRange, Where } from './spend/query.ts';
+import { containing } from '../lib/sql-text.ts';
 import { gatewayState } from '../../worker/state.ts';
 import type { KeyRow } from '../../drizzle/schema/keys.ts';
 import type { UserRow } from '../../drizzle/schema/principals.ts';
@@ -63,11 +64,16 @@ spendRoutes.get('/spend/logs', async (c) => {
   return c.json(rows);
 });
 
-describeRoute({ method: 'get', path: '/spend/logs/ui', summary: "Spend log rows a page at a time, newest first, for LiteLLM's UI (start_date and end_date required); an internal user sees its own", tag: 'spend', query: spendLogsUiQuery });
-spendRoutes.get('/spend/logs/ui', async (c) => {
+for (const path of ['/spend/logs/ui', '/spend/logs/v2']) {
+  describeRoute({ method: 'get', path, summary: "Spend log rows a page at a time, newest first, for LiteLLM's UI (start_date and end_date required); an internal user sees its own", tag: 'spend', query: spendLogsUiQuery });
+  spendRoutes.get(path, spendLogsPage);
+}
+
+async function spendLogsPage(c: AdminContext): Promise<Response> {
   const q = parseQuery(c, spendLogsUiQuery);
   if (!q.start_date || !q.end_date) throw badRequest('Start date and end date are required');
-  const where = new Where().add('s."startTime" >= ?', utcInstant(q.start_date)).add('s."startTime" <= ?', utcInstant(q.end_date));
+  const range = uiRange(q.start_date, q.end_date);
+  const where = new Where().add('s."startTime" >= ?', range.from).add(range.toIncluded ? 's."startTime" <= ?' : 's."startTime" < ?', range.to);
   let apiKey = q.api_key ? await keyHash(q.api_key) : undefined;
   let userId = q.user_id;
   const scope = readerScope(c);
@@ -84,6 +90,14 @@ spendRoutes.get('/spend/logs/ui', async (c) => {
   if (q.team_id) where.add('s.team_id = ?', q.team_id);
   if (q.min_spend !== undefined) where.add('s.spend >= ?', q.min_spend);
   if (q.max_spend !== undefined) where.add('s.spend <= ?', q.max_spend);
+  if (q.session_id) where.add('s.session_id = ?', q.session_id);
+  if (q.status_filter) where.add('s.status = ?', q.status_filter);
+  if (q.model) where.add('? IN (s.model_group, s.model)', q.model);
+  if (q.model_id) where.add('s.model_id = ?', q.model_id);
+  if (q.key_alias) where.add(`s.metadata->>'user_api_key_alias' = ?`, q.key_alias);
+  if (q.end_user) where.add('s.end_user = ?', q.end_user);
+  if (q.error_code) where.add(`s.metadata->'error_information'->>'error_code' = ?`, q.error_code);
+  if (q.error_message) where.add(`s.metadata->'error_information'->>'error_message' ILIKE ?`, containing(q.error_message));
   const { pool } = c.get('db')();
   const [{ rows: counted }, { rows }] = await Promise.all([
     pool.query<{ total: number }>(`SELECT COUNT(*)::int AS total FROM "LiteLLM_SpendLogs" s ${where}`, where.args),
@@ -91,7 +105,7 @@ spendRoutes.get('/spend/logs/ui', async (c) => {
   ]);
   const total = counted[0]?.total ?? 0;
   return c.json({ data: rows, total, page: q.page, page_size: q.page_size, total_pages: Math.ceil(total / q.page_size) });
-});
+}
 
 describeRoute({ method: 'get', path: '/global/spend/report', summary: 'Spend per day by team (default), customer, api_key, key, model or day', tag: 'spend', query: reportQuery });
 spendRoutes.get('/global/spend/report', async (c) => {

@@ -35,16 +35,39 @@ const uiDateTime = z.string().regex(/^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}$/, 
 /** A `YYYY-MM-DD HH:MM:SS` of uiDateTime as the instant it names (UTC). */
 export const utcInstant = (s: string) => new Date(`${s.replace(' ', 'T')}Z`);
 
+/** A `YYYY-MM-DD HH:MM:SS` (UTC) instant, or a day taken whole (`YYYY-MM-DD`). */
+const uiDateTimeOrDay = z.union([uiDateTime, isoDate]);
+
+/** The instants a spend-log page's dates name: a day starts at its midnight and ends at the next (excluded). */
+export function uiRange(start: string, end: string): { from: Date; to: Date; toIncluded: boolean } {
+  const day = (s: string) => s.length === 10;
+  return {
+    from: day(start) ? new Date(`${start}T00:00:00Z`) : utcInstant(start),
+    to: day(end) ? new Date(Date.parse(`${end}T00:00:00Z`) + DAY_MS) : utcInstant(end),
+    toIncluded: !day(end),
+  };
+}
+
+/** `/spend/logs/ui` and `/spend/logs/v2` (the admin UI's logs page, and what tools read rows with). */
 export const spendLogsUiQuery = z.object({
-  start_date: uiDateTime.optional(),
-  end_date: uiDateTime.optional(),
+  start_date: uiDateTimeOrDay.optional(),
+  end_date: uiDateTimeOrDay.optional(),
   api_key: keyParam.optional(),
   user_id: z.string().min(1).optional(),
   request_id: z.string().min(1).optional(),
+  session_id: z.string().min(1).optional(),
   team_id: z.string().min(1).optional(),
   min_spend: nonNegative.optional(),
   max_spend: nonNegative.optional(),
-  page: posInt.pipe(z.number().min(1, 'must be at least 1')).default(1),
+  status_filter: z.enum(['success', 'failure']).optional(),
+  model: z.string().min(1).optional().describe('the model group called or the provider model that served'),
+  model_id: z.string().min(1).optional(),
+  key_alias: z.string().min(1).optional(),
+  end_user: z.string().min(1).optional(),
+  error_code: z.string().min(1).optional().describe('the HTTP status of a failed call (429, 500, ...)'),
+  error_message: z.string().min(1).max(500).optional().describe('part of a failed call\'s error message, any case'),
+  exclude_internal_health_checks: bool.optional().describe('health checks write no spend-log rows here: nothing to exclude'),
+  page: posInt.pipe(z.number().min(1, 'must be at least 1').max(1_000_000, 'must be at most 1000000')).default(1),
   page_size: posInt.pipe(z.number().min(1, 'must be at least 1').max(100, 'must be at most 100')).default(50),
 });
 
