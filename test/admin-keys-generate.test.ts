@@ -161,6 +161,29 @@ describe('GET /key/info and POST /v2/key/info', () => {
   });
 });
 
+describe('POST /key/service-account/generate', () => {
+  it("mints a team's key that belongs to no user, held to the team, by proxy or team admins", async () => {
+    const res = await call('/key/service-account/generate', { team_id: 'team-a', key_alias: 'ci-bot', user_id: 'ignored-user', max_budget: 3 });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    plainKeys.push(res.body.key);
+    expect(res.body).toMatchObject({ team_id: 'team-a', user_id: null, key_alias: 'ci-bot', max_budget: 3 });
+    expect((await rows('SELECT user_id, team_id FROM "LiteLLM_VerificationToken" WHERE token = $1', [sha256(res.body.key)]))[0]).toEqual({ user_id: null, team_id: 'team-a' });
+    expect((await chat(res.body.key)).choices[0]?.message.content).toBe('pong');
+
+    const missing = await call('/key/service-account/generate', { key_alias: 'no-team' });
+    expect(missing.status).toBe(400);
+    expect(missing.body.error).toMatchObject({ param: 'team_id', message: expect.stringMatching(/^team_id is required for service account keys/) });
+    expect((await call('/key/service-account/generate', { team_id: 'no-such-team' })).status).toBe(400);
+    // alice administers team-a (admins), and is only a member of team-b.
+    const alice = await seedKey(stack.databaseUrl, { userId: 'alice' });
+    const own = await call('/key/service-account/generate', { team_id: 'team-a' }, alice);
+    expect(own.status).toBe(200);
+    plainKeys.push(own.body.key);
+    expect(own.body.user_id).toBeNull();
+    expect((await call('/key/service-account/generate', { team_id: 'team-b' }, alice)).status).toBe(403);
+  });
+});
+
 describe('audit log and OpenAPI', () => {
   // Runs last in this file: the generate and info tests above mint the 21 keys it looks for.
   it('never stores a plain key in the audit log', async () => {

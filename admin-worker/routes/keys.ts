@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import type { AdminBindings } from '../lib/context.ts';
 import { describeRoute } from '../lib/openapi.ts';
 import { deleteKeys } from './keys/delete.ts';
-import { generateKey, regenerateKey } from './keys/generate.ts';
+import { generateKey, generateServiceAccountKey, regenerateKey } from './keys/generate.ts';
 import { keyAliases, keyInfo, keyInfoV2, listKeys } from './keys/read.ts';
 import {
   blockKeySchema, bulkUpdateKeysSchema, deleteKeysSchema, resetKeySpendSchema, generateKeySchema, keyAliasesQuery, keyInfoQuery, keyInfoV2Schema, listKeysQuery, regenerateKeySchema, updateKeySchema,
@@ -16,6 +16,8 @@ const tag = 'keys';
 
 keysRoutes.post('/key/generate', generateKey);
 describeRoute({ method: 'post', path: '/key/generate', tag, body: generateKeySchema, summary: 'Create a virtual key; the plain key is returned once (GenerateKeyResponse)' });
+keysRoutes.post('/key/service-account/generate', generateServiceAccountKey);
+describeRoute({ method: 'post', path: '/key/service-account/generate', tag, body: generateKeySchema, summary: "Create a team's key that belongs to no user (team_id required; user_id ignored)" });
 
 keysRoutes.post('/key/update', updateKey);
 describeRoute({ method: 'post', path: '/key/update', tag, body: updateKeySchema, summary: 'Change a key named by key or key_alias; null clears a field' });

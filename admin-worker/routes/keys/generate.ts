@@ -1,6 +1,7 @@
 /**
- * POST /key/generate and POST /key/regenerate (/key/{key}/regenerate): the
- * two routes that hand out a plain key, once, in LiteLLM's GenerateKeyResponse.
+ * POST /key/generate, /key/service-account/generate and /key/regenerate
+ * (/key/{key}/regenerate): the routes that hand out a plain key, once, in
+ * LiteLLM's GenerateKeyResponse.
  */
 import { eq, sql } from 'drizzle-orm';
 import type { BudgetRow } from '../../../drizzle/schema/budgets.ts';
@@ -42,8 +43,21 @@ function generateResponse(plain: string, row: KeyRow, budget: BudgetRow | undefi
   };
 }
 
-export async function generateKey(c: AdminContext): Promise<Response> {
+export const generateKey = (c: AdminContext) => generate(c, false);
+
+/**
+ * LiteLLM's `/key/service-account/generate`: a key that belongs to its team
+ * (required, and must exist) and to no user, so it outlives any user and is
+ * held to the team's limits, not a member's. A `user_id` given is ignored.
+ */
+export const generateServiceAccountKey = (c: AdminContext) => generate(c, true);
+
+async function generate(c: AdminContext, serviceAccount: boolean): Promise<Response> {
   const data = await parseBody(c, generateKeySchema);
+  if (serviceAccount) {
+    if (!data.team_id) throw badRequest('team_id is required for service account keys. Please specify `team_id` in the request body.', 'team_id');
+    data.user_id = null;
+  }
   checkValues(data);
   checkCustomKey(data.key, 'key');
   const { db } = c.get('db')();
@@ -52,7 +66,7 @@ export async function generateKey(c: AdminContext): Promise<Response> {
     // Team admins may mint keys for their own team only (LiteLLM's team key generation rule).
     if (!data.team_id) throw forbidden(`Only proxy admins can create keys without a team_id. Your role=${c.get('role')}`);
     await requireKeyManager(c, db, [data.team_id], 'create keys for this team');
-    await requireAssignableUser(c, db, data.user_id, data.team_id);
+    if (!serviceAccount) await requireAssignableUser(c, db, data.user_id, data.team_id);
   }
   await checkReferences(db, data);
   const plain = data.key ?? newKey();
@@ -60,8 +74,8 @@ export async function generateKey(c: AdminContext): Promise<Response> {
   const clock = await budgetClock(c);
   const columns = keyColumns(data, clock);
   const by = actor(c);
-  // LiteLLM gives a key without a user a fresh user_id; a team admin's key is theirs.
-  const userId = columns.user_id ?? (admin ? crypto.randomUUID() : callerUserId(c) ?? crypto.randomUUID());
+  // LiteLLM gives a key without a user a fresh user_id; a team admin's key is theirs; a service account's is no one's.
+  const userId = serviceAccount ? null : columns.user_id ?? (admin ? crypto.randomUUID() : callerUserId(c) ?? crypto.randomUUID());
 
   const row = await db.transaction(async (tx) => {
     await checkAliasFree(tx, columns.key_alias, null);
