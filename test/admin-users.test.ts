@@ -141,6 +141,18 @@ describe('POST /user/update', () => {
   });
 });
 
+describe('GET /user/available_roles', () => {
+  it("names the roles LiteLLM's admin UI offers, each with its label and description", async () => {
+    const roles = await ok('/user/available_roles');
+    expect(Object.keys(roles)).toEqual(['proxy_admin', 'proxy_admin_viewer', 'internal_user', 'internal_user_viewer']);
+    for (const role of Object.values(roles) as { description: string; ui_label: string }[]) {
+      expect(role.description.length).toBeGreaterThan(10);
+      expect(role.ui_label.length).toBeGreaterThan(3);
+    }
+    expect((await call('/user/available_roles', undefined, null)).status).toBe(401);
+  });
+});
+
 describe('GET /user/list', () => {
   it('pages users with filters', async () => {
     const total = await count('LiteLLM_UserTable');

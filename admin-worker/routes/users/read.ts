@@ -1,4 +1,4 @@
-/** `/user/info` and `/user/list`. */
+/** `/user/info`, `/user/list` and `/user/available_roles`. */
 import { and, asc, count, desc, eq, or, type SQL, sql } from 'drizzle-orm';
 import { callerUserId, isAdminReader } from '../../lib/auth.ts';
 import { Hono } from 'hono';
@@ -17,6 +17,17 @@ import { findUser } from './store.ts';
 
 export const userReadRoutes = new Hono<AdminBindings>();
 const TAG = 'Internal User management';
+
+/** The roles a user can be given, as LiteLLM's admin UI offers them (`/user/available_roles`), with what each may do here. */
+const AVAILABLE_ROLES = {
+  proxy_admin: { description: 'Can do everything: every key, user, team, organization, model and setting.', ui_label: 'Admin (All Permissions)' },
+  proxy_admin_viewer: { description: 'Can read everything (keys, users, teams, spend, audit log) and change nothing.', ui_label: 'Admin (View Only)' },
+  internal_user: { description: "Can call models with their keys and read their own keys, spend and teams; as a team's admin, manages its keys and members.", ui_label: 'Internal User (Create/Delete/View)' },
+  internal_user_viewer: { description: 'Can call models with their keys and read their own keys, spend and teams.', ui_label: 'Internal User (View Only)' },
+} as const;
+
+describeRoute({ method: 'get', path: '/user/available_roles', summary: 'The roles a user can be given, each with its label and what it may do', tag: TAG });
+userReadRoutes.get('/user/available_roles', (c) => c.json(AVAILABLE_ROLES));
 
 describeRoute({ method: 'get', path: '/user/info', summary: 'A user with its keys and teams', tag: TAG, query: userInfoQuery });
 userReadRoutes.get('/user/info', async (c) => {
