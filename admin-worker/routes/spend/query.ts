@@ -36,7 +36,8 @@ const uiDateTime = z.string().regex(/^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}$/, 
 export const utcInstant = (s: string) => new Date(`${s.replace(' ', 'T')}Z`);
 
 /** A `YYYY-MM-DD HH:MM:SS` (UTC) instant, or a day taken whole (`YYYY-MM-DD`). */
-const uiDateTimeOrDay = z.union([uiDateTime, isoDate]);
+const uiDateTimeOrDay = z.string()
+  .refine((s) => (s.length === 10 ? isoDate : uiDateTime).safeParse(s).success, 'expected "YYYY-MM-DD HH:MM:SS" (UTC) or a day, YYYY-MM-DD');
 
 /** The instants a spend-log page's dates name: a day starts at its midnight and ends at the next (excluded). */
 export function uiRange(start: string, end: string): { from: Date; to: Date; toIncluded: boolean } {
