@@ -8,6 +8,7 @@ import { budgetsRoutes } from './routes/budgets.ts';
 import { cacheRoutes } from './routes/cache.ts';
 import { customersRoutes } from './routes/customers.ts';
 import { docsRoutes } from './routes/docs.ts';
+import { healthServicesRoutes } from './routes/health-services.ts';
 import { keysRoutes } from './routes/keys.ts';
 import { modelsRoutes } from './routes/models.ts';
 import { organizationsRoutes } from './routes/organizations.ts';
@@ -28,7 +29,7 @@ app.route('/', docsRoutes);
 
 app.use('*', adminAuth);
 
-for (const routes of [dailyActivityRoutes, keysRoutes, teamsRoutes, usersRoutes, customersRoutes, organizationsRoutes, budgetsRoutes, modelsRoutes, spendRoutes, activityRoutes, spendResetRoutes, spendCalculateRoutes, cacheRoutes, tagsRoutes, auditRoutes]) {
+for (const routes of [dailyActivityRoutes, keysRoutes, teamsRoutes, usersRoutes, customersRoutes, organizationsRoutes, budgetsRoutes, modelsRoutes, spendRoutes, activityRoutes, spendResetRoutes, spendCalculateRoutes, cacheRoutes, tagsRoutes, auditRoutes, healthServicesRoutes]) {
   app.route('/', routes);
 }
 

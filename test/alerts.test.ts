@@ -6,7 +6,7 @@ import { type FakeUpstream, startFakeUpstream } from './fakes/upstream.ts';
 import { type FakeWebhook, startFakeWebhook } from './fakes/webhook.ts';
 import { seedKey, sha256 } from './support/keys.ts';
 import { query } from './support/pg-client.ts';
-import { startTestStack, type TestStack } from './support/stack.ts';
+import { startTestStack, TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
 
 describe('alert deduplication', () => {
   it('announces each budget threshold once, and again only after spend fell back (a new window)', () => {
@@ -158,5 +158,43 @@ describe('Slack alerts', () => {
     expect(slack.attempts - attemptsBefore).toBeGreaterThanOrEqual(3);
     await sleep(1_500);
     expect(slack.matching(slow)).toHaveLength(1);
+  });
+});
+
+describe('GET /health/services', () => {
+  const services = async (query: string, key = TEST_MASTER_KEY) => {
+    const res = await fetch(`${stack.url}/health/services${query}`, { headers: { authorization: `Bearer ${key}` } });
+    return { status: res.status, body: await res.json() as { status?: string; message?: string; alert_types?: string[]; error?: { message: string; param: string | null } } };
+  };
+
+  it('sends Slack a test alert now, and the alert webhook a test budget event', async () => {
+    const slackRes = await services('?service=slack');
+    expect(slackRes).toMatchObject({ status: 200, body: { status: 'success', message: 'Mock Slack Alert sent, verify Slack Alert Received on your channel' } });
+    expect(slackRes.body.alert_types).toContain('budget_alerts');
+    await slack.waitFor(/This is a test slack alert message/, 1, 5_000);
+    expect((await services('?service=slack_budget_alerts')).status).toBe(200);
+
+    expect(await services('?service=webhook')).toMatchObject({ status: 200, body: { status: 'success' } });
+    const [event] = await webhook.waitFor((e) => e.key_alias === 'health-check test', 1, 5_000);
+    expect(event).toMatchObject({ event: 'budget_crossed', spend: 1, max_budget: 0, token: sha256(TEST_MASTER_KEY) });
+  });
+
+  it('answers 503 with what the service said, never its URL, when it refuses', async () => {
+    slack.failNext(1, 404);
+    const refused = await services('?service=slack');
+    expect(refused.status).toBe(503);
+    expect(refused.body.error?.message).toBe('Slack did not take the test alert: HTTP 404');
+    expect(JSON.stringify(refused.body)).not.toContain(new URL(slack.url).pathname);
+  });
+
+  it('wants a service it can test, and a proxy admin', async () => {
+    expect((await services('')).status).toBe(400);
+    const datadog = await services('?service=datadog');
+    expect(datadog.status).toBe(400);
+    expect(datadog.body.error?.message).toBe('Service datadog is not one Tollgate can test; it tests langfuse, slack, slack_budget_alerts, webhook');
+    // No Langfuse credentials in this stack.
+    expect((await services('?service=langfuse')).status).toBe(422);
+    const key = await seedKey(stack.db.url, { alias: 'not-admin' });
+    expect((await services('?service=slack', key)).status).toBe(403);
   });
 });

@@ -5,6 +5,7 @@
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { useLangfuseStack } from './support/langfuse-stack.ts';
+import { TEST_MASTER_KEY } from './support/stack.ts';
 
 const l = useLangfuseStack();
 const { generation, trace, keyWithTeam, chatCallId } = l;
@@ -85,3 +86,27 @@ describe('Langfuse\'s per-event answers (207)', () => {
   });
 });
 
+
+describe('GET /health/services?service=langfuse', () => {
+  const check = async () => {
+    const res = await fetch(`${l.stack.url}/health/services?service=langfuse`, { headers: { authorization: `Bearer ${TEST_MASTER_KEY}` } });
+    return { status: res.status, body: await res.json() as { status?: string; message?: string; error?: { message: string } } };
+  };
+
+  it('sends the configured Langfuse project a test trace now, and says so when Langfuse refuses it', async () => {
+    const ok = await check();
+    expect(ok).toMatchObject({ status: 200, body: { status: 'success' } });
+    const id = /Test trace ([0-9a-f-]{36}) sent - check langfuse\./.exec(ok.body.message ?? '')?.[1];
+    expect(id).toBeDefined();
+    expect(await trace(l.langfuse, id as string)).toMatchObject({ name: 'litellm-health-check', tags: ['health-check'] });
+    l.langfuse.setMode({ kind: 'fail', status: 500 });
+    try {
+      const down = await check();
+      expect(down.status).toBe(503);
+      expect(down.body.error?.message).toMatch(/^Langfuse did not take the test trace: HTTP 500/);
+      expect(JSON.stringify(down.body)).not.toContain(l.langfuse.secretKey);
+    } finally {
+      l.langfuse.setMode({ kind: 'ok' });
+    }
+  });
+});

@@ -1,0 +1,73 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { GatewayError } from '../../worker/errors.ts';
+import { alertSettings } from '../../worker/telemetry/alerts/settings.ts';
+import { budgetWebhookEvent } from '../../worker/telemetry/alerts/messages.ts';
+import { postJson, postToSlack } from '../../worker/telemetry/alerts/slack.ts';
+import type { AlertType } from '../../worker/telemetry/alerts/types.ts';
+import { requireProxyAdmin } from '../lib/auth.ts';
+import type { AdminBindings } from '../lib/context.ts';
+import { describeRoute } from '../lib/openapi.ts';
+import { badRequest, parseQuery } from '../lib/validation.ts';
+import { credentialsOf } from '../queues/callbacks/credentials.ts';
+import { postIngestion } from '../queues/callbacks/ingestion.ts';
+
+/**
+ * LiteLLM's `GET /health/services?service=...` (admin only): proves a
+ * logging or alerting service is set up by sending it something now, from
+ * the admin Worker, as the consumers and alerting reach it: Langfuse a test
+ * trace, Slack a test alert, the alert webhook a test budget event. What a
+ * service answers comes back as a 503; its URL and credentials never do.
+ */
+export const healthServicesRoutes = new Hono<AdminBindings>();
+
+const SERVED = ['langfuse', 'slack', 'slack_budget_alerts', 'webhook'] as const;
+const ALERT_TYPES: AlertType[] = ['budget_alerts', 'llm_too_slow', 'cooldown_deployment', 'callback_failure', 'cache_unavailable'];
+const TEST_TIMEOUT_MS = 10_000;
+
+const servicesQuery = z.object({ service: z.string().max(100).optional().describe(`one of ${SERVED.join(', ')}`) });
+
+const unavailable = (message: string) => new GatewayError(message, { status: 503, type: 'service_unavailable' });
+
+describeRoute({ method: 'get', path: '/health/services', summary: 'Send a logging or alerting service a test event now (langfuse, slack, slack_budget_alerts, webhook)', tag: 'health', query: servicesQuery });
+healthServicesRoutes.get('/health/services', async (c) => {
+  requireProxyAdmin(c, 'test logging and alerting services');
+  const { service } = parseQuery(c, servicesQuery);
+  if (!service) throw badRequest('Service must be specified.', 'service');
+  const env = c.env as Record<string, unknown>;
+  if (service === 'langfuse') {
+    const resolved = credentialsOf(undefined, c.env);
+    if (!resolved.ok) throw new GatewayError(`"langfuse" is not set up: ${resolved.reason}. Unable to test this.`, { status: 422, type: 'bad_request_error', param: 'service' });
+    const id = crypto.randomUUID();
+    const now = new Date().toISOString();
+    const event = {
+      id: `${id}-trace`, timestamp: now, type: 'trace-create',
+      body: { id, timestamp: now, name: 'litellm-health-check', input: 'Test trace from /health/services', output: 'This is a mock response', tags: ['health-check'] },
+    };
+    const result = await postIngestion(resolved.credentials, [{ bytes: new TextEncoder().encode(JSON.stringify(event)), events: 1 }], TEST_TIMEOUT_MS);
+    if (!result.ok) throw unavailable(`Langfuse did not take the test trace: ${result.reason}`);
+    const refused = result.rejected[0];
+    if (refused || result.retry.size) throw unavailable(`Langfuse did not take the test trace: ${refused ? `${refused.status} ${refused.message}` : 'a retryable error'}`);
+    return c.json({ status: 'success', message: `Test trace ${id} sent - check langfuse.` });
+  }
+  const settings = alertSettings(env);
+  if (service === 'slack' || service === 'slack_budget_alerts') {
+    if (!settings.slack || !settings.webhookUrl) throw new GatewayError(`"${service}" not in proxy config: general_settings. Unable to test this.`, { status: 422, type: 'bad_request_error', param: 'service' });
+    const sent = await postToSlack(settings.webhookUrl, 'This is a test slack alert message (from /health/services)');
+    if (!sent.ok) throw unavailable(`Slack did not take the test alert: ${sent.detail}`);
+    return c.json({
+      status: 'success',
+      alert_types: settings.types ? [...settings.types] : ALERT_TYPES,
+      message: 'Mock Slack Alert sent, verify Slack Alert Received on your channel',
+    });
+  }
+  if (service === 'webhook') {
+    if (!settings.webhook || !settings.genericWebhookUrl) throw new GatewayError('"webhook" not in proxy config: general_settings. Unable to test this.', { status: 422, type: 'bad_request_error', param: 'service' });
+    // LiteLLM's test: a budget event for the calling key, spend 1 against a budget of 0.
+    const event = budgetWebhookEvent('key', c.get('caller').token, { alias: 'health-check test', userId: null, teamId: null, organizationId: null }, 1, 0, 1);
+    const sent = await postJson(settings.genericWebhookUrl, event);
+    if (!sent.ok) throw unavailable(`The webhook did not take the test event: ${sent.detail}`);
+    return c.json({ status: 'success', message: 'Mock webhook event sent, verify it was received' });
+  }
+  throw badRequest(`Service ${service.slice(0, 100)} is not one Tollgate can test; it tests ${SERVED.join(', ')}`, 'service');
+});
