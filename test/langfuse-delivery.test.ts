@@ -110,3 +110,43 @@ describe('GET /health/services?service=langfuse', () => {
     }
   });
 });
+
+describe('POST /key/health', () => {
+  const health = async (key: string) => {
+    const res = await fetch(`${l.stack.url}/key/health`, { method: 'POST', headers: { authorization: `Bearer ${key}` } });
+    return { status: res.status, body: await res.json() as { key: string; logging_callbacks: { callbacks: string[]; status: string; details: string } | null } };
+  };
+  const logging = (vars: Record<string, string>, name = 'langfuse') => ({ logging: [{ callback_name: name, callback_vars: vars }] });
+
+  it("sends a test trace to the key's own Langfuse project and says whether it was taken", async () => {
+    const key = await keyWithTeam({
+      alias: 'health-key', team: 'team-health', teamAlias: 'Health',
+      metadata: logging({ langfuse_public_key: 'pk-lf-team', langfuse_secret_key: 'os.environ/TEAM_LANGFUSE_SECRET', langfuse_host: l.teamLangfuse.url }),
+    });
+    const before = l.teamLangfuse.traces().filter((t) => t.name === 'litellm-health-check').length;
+    expect(await health(key)).toMatchObject({ status: 200, body: { key: 'healthy', logging_callbacks: { callbacks: ['langfuse'], status: 'healthy' } } });
+    expect(l.teamLangfuse.traces().filter((t) => t.name === 'litellm-health-check')).toHaveLength(before + 1);
+
+    l.teamLangfuse.setMode({ kind: 'fail', status: 500 });
+    try {
+      const down = await health(key);
+      expect(down.body).toMatchObject({ key: 'unhealthy', logging_callbacks: { status: 'unhealthy', details: expect.stringMatching(/langfuse: the test trace was not taken: HTTP 500/) } });
+      expect(JSON.stringify(down.body)).not.toContain(l.teamLangfuse.secretKey);
+    } finally {
+      l.teamLangfuse.setMode({ kind: 'ok' });
+    }
+  });
+
+  it('names what is wrong: a missing secret, a callback Tollgate does not serve; a key without logging of its own is healthy', async () => {
+    const noSecret = await keyWithTeam({ alias: 'health-nosecret', team: 'team-h2', teamAlias: 'H2', metadata: logging({ langfuse_public_key: 'pk-x', langfuse_secret_key: 'os.environ/NO_SUCH_SECRET', langfuse_host: l.teamLangfuse.url }) });
+    // The environment's secret stands in for a missing one only at the environment's own host: never sent to the key's.
+    const seen = l.teamLangfuse.requests.length;
+    const answer = await health(noSecret);
+    expect(answer.body).toMatchObject({ key: 'unhealthy', logging_callbacks: { details: expect.stringMatching(/langfuse: no Langfuse public and secret key of its own for its langfuse_host/) } });
+    expect(l.teamLangfuse.requests).toHaveLength(seen);
+    const other = await keyWithTeam({ alias: 'health-datadog', team: 'team-h3', teamAlias: 'H3', metadata: logging({}, 'datadog') });
+    expect((await health(other)).body.logging_callbacks?.details).toMatch(/datadog: not a callback Tollgate sends a key's events to/);
+    const plain = await keyWithTeam({ alias: 'health-plain', team: 'team-h4', teamAlias: 'H4' });
+    expect(await health(plain)).toEqual({ status: 200, body: { key: 'healthy', logging_callbacks: null } });
+  });
+});

@@ -9,7 +9,7 @@ import { requireProxyAdmin } from '../lib/auth.ts';
 import type { AdminBindings } from '../lib/context.ts';
 import { describeRoute } from '../lib/openapi.ts';
 import { badRequest, parseQuery } from '../lib/validation.ts';
-import { credentialsOf } from '../queues/callbacks/credentials.ts';
+import { credentialsOf, type LangfuseCredentials } from '../queues/callbacks/credentials.ts';
 import { postIngestion } from '../queues/callbacks/ingestion.ts';
 
 /**
@@ -27,6 +27,21 @@ const TEST_TIMEOUT_MS = 10_000;
 
 const servicesQuery = z.object({ service: z.string().max(100).optional().describe(`one of ${SERVED.join(', ')}`) });
 
+/** One test trace (`litellm-health-check`) to a Langfuse project, with its id, or why Langfuse did not take it. */
+export async function sendTestTrace(credentials: LangfuseCredentials, from: string): Promise<{ ok: true; id: string } | { ok: false; reason: string }> {
+  const id = crypto.randomUUID();
+  const now = new Date().toISOString();
+  const event = {
+    id: `${id}-trace`, timestamp: now, type: 'trace-create',
+    body: { id, timestamp: now, name: 'litellm-health-check', input: `Test trace from ${from}`, output: 'This is a mock response', tags: ['health-check'] },
+  };
+  const result = await postIngestion(credentials, [{ bytes: new TextEncoder().encode(JSON.stringify(event)), events: 1 }], TEST_TIMEOUT_MS);
+  if (!result.ok) return result;
+  const refused = result.rejected[0];
+  if (refused || result.retry.size) return { ok: false, reason: refused ? `${refused.status} ${refused.message}` : 'a retryable error' };
+  return { ok: true, id };
+}
+
 const unavailable = (message: string) => new GatewayError(message, { status: 503, type: 'service_unavailable' });
 
 describeRoute({ method: 'get', path: '/health/services', summary: 'Send a logging or alerting service a test event now (langfuse, slack, slack_budget_alerts, webhook)', tag: 'health', query: servicesQuery });
@@ -38,17 +53,9 @@ healthServicesRoutes.get('/health/services', async (c) => {
   if (service === 'langfuse') {
     const resolved = credentialsOf(undefined, c.env);
     if (!resolved.ok) throw new GatewayError(`"langfuse" is not set up: ${resolved.reason}. Unable to test this.`, { status: 422, type: 'bad_request_error', param: 'service' });
-    const id = crypto.randomUUID();
-    const now = new Date().toISOString();
-    const event = {
-      id: `${id}-trace`, timestamp: now, type: 'trace-create',
-      body: { id, timestamp: now, name: 'litellm-health-check', input: 'Test trace from /health/services', output: 'This is a mock response', tags: ['health-check'] },
-    };
-    const result = await postIngestion(resolved.credentials, [{ bytes: new TextEncoder().encode(JSON.stringify(event)), events: 1 }], TEST_TIMEOUT_MS);
-    if (!result.ok) throw unavailable(`Langfuse did not take the test trace: ${result.reason}`);
-    const refused = result.rejected[0];
-    if (refused || result.retry.size) throw unavailable(`Langfuse did not take the test trace: ${refused ? `${refused.status} ${refused.message}` : 'a retryable error'}`);
-    return c.json({ status: 'success', message: `Test trace ${id} sent - check langfuse.` });
+    const sent = await sendTestTrace(resolved.credentials, '/health/services');
+    if (!sent.ok) throw unavailable(`Langfuse did not take the test trace: ${sent.reason}`);
+    return c.json({ status: 'success', message: `Test trace ${sent.id} sent - check langfuse.` });
   }
   const settings = alertSettings(env);
   if (service === 'slack' || service === 'slack_budget_alerts') {

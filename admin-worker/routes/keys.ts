@@ -4,6 +4,7 @@ import { describeRoute } from '../lib/openapi.ts';
 import { deleteKeys } from './keys/delete.ts';
 import { generateKey, generateServiceAccountKey, regenerateKey } from './keys/generate.ts';
 import { keyAliases, keyInfo, keyInfoV2, listKeys } from './keys/read.ts';
+import { keyHealth } from './keys/health.ts';
 import {
   blockKeySchema, bulkUpdateKeysSchema, deleteKeysSchema, resetKeySpendSchema, generateKeySchema, keyAliasesQuery, keyInfoQuery, keyInfoV2Schema, listKeysQuery, regenerateKeySchema, updateKeySchema,
 } from './keys/schemas.ts';
@@ -35,6 +36,8 @@ describeRoute({ method: 'post', path: '/v2/key/info', tag, body: keyInfoV2Schema
 
 keysRoutes.get('/key/list', listKeys);
 describeRoute({ method: 'get', path: '/key/list', tag, query: listKeysQuery, summary: 'Key hashes (or objects with return_full_object), paginated' });
+keysRoutes.post('/key/health', keyHealth);
+describeRoute({ method: 'post', path: '/key/health', tag, summary: "Whether the calling key's own logging (metadata.logging) works: a test event to each callback" });
 keysRoutes.get('/key/aliases', keyAliases);
 describeRoute({ method: 'get', path: '/key/aliases', tag, query: keyAliasesQuery, summary: 'The aliases of the keys the caller may list, paginated, optionally searched' });
 

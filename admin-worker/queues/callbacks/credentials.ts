@@ -26,6 +26,14 @@ function fromEnv(value: string | undefined, env: AdminEnv): string | undefined {
   return name ? text(env[name]) : value;
 }
 
+function sameHost(a: string, b: string): boolean {
+  try {
+    return new URL(normaliseHost(a)).origin === new URL(normaliseHost(b)).origin;
+  } catch {
+    return false;
+  }
+}
+
 /** LiteLLM's normalisation: a host without a scheme is reached over http (a private network). */
 export function normaliseHost(host: string): string {
   const withScheme = /^https?:\/\//i.test(host) ? host : `http://${host}`;
@@ -35,13 +43,25 @@ export function normaliseHost(host: string): string {
 /**
  * Credentials from a key's or team's Langfuse settings, each missing one
  * taken from the admin Worker's LANGFUSE_* variables, as LiteLLM's
- * `LangFuseLogger` falls back to the environment.
+ * `LangFuseLogger` falls back to the environment: but only when the host is
+ * the environment's own, so a metadata host never receives its secret.
  */
 export function credentialsOf(vars: DynamicLangfuse['vars'] | undefined, env: AdminEnv): Resolved {
-  const publicKey = fromEnv(vars?.publicKey, env) ?? text(env.LANGFUSE_PUBLIC_KEY);
-  const secretKey = fromEnv(vars?.secretKey, env) ?? text(env.LANGFUSE_SECRET_KEY);
-  const host = fromEnv(vars?.host, env) ?? text(env.LANGFUSE_HOST) ?? DEFAULT_LANGFUSE_HOST;
-  if (!publicKey || !secretKey) return { ok: false, reason: 'no Langfuse public and secret key (LANGFUSE_PUBLIC_KEY / LANGFUSE_SECRET_KEY)' };
+  const envHost = text(env.LANGFUSE_HOST) ?? DEFAULT_LANGFUSE_HOST;
+  const host = fromEnv(vars?.host, env) ?? envHost;
+  // The environment's keys go only to the environment's host: a key's or team's metadata naming another
+  // host without a secret of its own would otherwise be sent the proxy's Langfuse secret.
+  const envKeysApply = sameHost(host, envHost);
+  const publicKey = fromEnv(vars?.publicKey, env) ?? (envKeysApply ? text(env.LANGFUSE_PUBLIC_KEY) : undefined);
+  const secretKey = fromEnv(vars?.secretKey, env) ?? (envKeysApply ? text(env.LANGFUSE_SECRET_KEY) : undefined);
+  if (!publicKey || !secretKey) {
+    return {
+      ok: false,
+      reason: envKeysApply
+        ? 'no Langfuse public and secret key (LANGFUSE_PUBLIC_KEY / LANGFUSE_SECRET_KEY)'
+        : 'no Langfuse public and secret key of its own for its langfuse_host (the environment\'s are sent only to LANGFUSE_HOST)',
+    };
+  }
   let url: URL;
   try {
     url = new URL(normaliseHost(host));
