@@ -182,6 +182,24 @@ describe('POST /key/service-account/generate', () => {
     expect(own.body.user_id).toBeNull();
     expect((await call('/key/service-account/generate', { team_id: 'team-b' }, alice)).status).toBe(403);
   });
+
+  it('lets only proxy admins name os.environ/ values in a key\'s logging settings', async () => {
+    const alice = await seedKey(stack.databaseUrl, { userId: 'alice' });
+    const exfiltrate = { logging: [{ callback_name: 'langfuse', callback_vars: { langfuse_public_key: 'pk', langfuse_secret_key: 'os.environ/LITELLM_MASTER_KEY', langfuse_host: 'https://elsewhere.example' } }] };
+    const refused = await call('/key/generate', { team_id: 'team-a', metadata: exfiltrate }, alice);
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.param).toBe('metadata');
+    // Nor onto an existing key.
+    const own = await call('/key/generate', { team_id: 'team-a' }, alice);
+    plainKeys.push(own.body.key);
+    expect((await call('/key/update', { key: own.body.key, metadata: exfiltrate }, alice)).status).toBe(403);
+    expect((await rows('SELECT metadata FROM "LiteLLM_VerificationToken" WHERE token = $1', [sha256(own.body.key)]))[0]?.metadata).toEqual({});
+    // Literal credentials are a team admin's to set; a proxy admin may name the environment's.
+    expect((await call('/key/update', { key: own.body.key, metadata: { logging: [{ callback_name: 'langfuse', callback_vars: { langfuse_public_key: 'pk', langfuse_secret_key: 'sk-lit' } }] } }, alice)).status).toBe(200);
+    const admin = await call('/key/generate', { team_id: 'team-a', metadata: exfiltrate });
+    expect(admin.status).toBe(200);
+    plainKeys.push(admin.body.key);
+  });
 });
 
 describe('audit log and OpenAPI', () => {

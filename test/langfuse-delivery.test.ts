@@ -2,6 +2,8 @@
  * Langfuse callbacks' delivery: credentials in a key's metadata, Langfuse down or hanging, and
  * Langfuse's per-event answers (207).
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { useLangfuseStack } from './support/langfuse-stack.ts';
@@ -148,5 +150,23 @@ describe('POST /key/health', () => {
     expect((await health(other)).body.logging_callbacks?.details).toMatch(/datadog: not a callback Tollgate sends a key's events to/);
     const plain = await keyWithTeam({ alias: 'health-plain', team: 'team-h4', teamAlias: 'H4' });
     expect(await health(plain)).toEqual({ status: 200, body: { key: 'healthy', logging_callbacks: null } });
+  });
+
+  it('follows no redirect from a key\'s host, and shows the caller only the status of what it answered', async () => {
+    const seen = l.teamLangfuse.requests.length;
+    const redirector = createServer((req, res) => {
+      res.writeHead(req.url === '/api/public/ingestion' ? 302 : 500, { location: `${l.teamLangfuse.url}/api/public/ingestion`, 'content-type': 'text/plain' });
+      res.end('internal page: secret-looking text');
+    });
+    await new Promise<void>((resolve) => redirector.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = redirector.address() as AddressInfo;
+      const key = await keyWithTeam({ alias: 'health-redirect', team: 'team-h5', teamAlias: 'H5', metadata: logging({ langfuse_public_key: 'pk-lf-team', langfuse_secret_key: 'sk-literal', langfuse_host: `http://127.0.0.1:${port}` }) });
+      const answer = await health(key);
+      expect(answer.body.logging_callbacks?.details).toBe('Logging test failed: langfuse: the test trace was not taken: HTTP 302 (a redirect, not followed)');
+      expect(l.teamLangfuse.requests).toHaveLength(seen);
+    } finally {
+      await new Promise((resolve) => redirector.close(resolve));
+    }
   });
 });

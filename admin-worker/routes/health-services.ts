@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { runtimeConfig } from '../../worker/config/runtime.ts';
 import { GatewayError } from '../../worker/errors.ts';
 import { alertSettings } from '../../worker/telemetry/alerts/settings.ts';
 import { budgetWebhookEvent } from '../../worker/telemetry/alerts/messages.ts';
@@ -42,6 +43,20 @@ export async function sendTestTrace(credentials: LangfuseCredentials, from: stri
   return { ok: true, id };
 }
 
+/** LiteLLM's 422 for a service the config does not turn on; naming the variable when it is on but the admin Worker lacks it. */
+function notSetUp(service: string, alerting: 'slack' | 'webhook', variable: string, env: Record<string, unknown>): GatewayError {
+  let on = false;
+  try {
+    on = (runtimeConfig(env).config.general_settings.alerting ?? []).includes(alerting);
+  } catch {
+    // no config: not on
+  }
+  const message = on
+    ? `"${service}" is in general_settings.alerting, but ${variable} is not set (or not an http(s) URL) for the admin Worker. Unable to test this.`
+    : `"${service}" not in proxy config: general_settings. Unable to test this.`;
+  return new GatewayError(message, { status: 422, type: 'bad_request_error', param: 'service' });
+}
+
 const unavailable = (message: string) => new GatewayError(message, { status: 503, type: 'service_unavailable' });
 
 describeRoute({ method: 'get', path: '/health/services', summary: 'Send a logging or alerting service a test event now (langfuse, slack, slack_budget_alerts, webhook)', tag: 'health', query: servicesQuery });
@@ -59,7 +74,7 @@ healthServicesRoutes.get('/health/services', async (c) => {
   }
   const settings = alertSettings(env);
   if (service === 'slack' || service === 'slack_budget_alerts') {
-    if (!settings.slack || !settings.webhookUrl) throw new GatewayError(`"${service}" not in proxy config: general_settings. Unable to test this.`, { status: 422, type: 'bad_request_error', param: 'service' });
+    if (!settings.slack || !settings.webhookUrl) throw notSetUp(service, 'slack', 'SLACK_WEBHOOK_URL', env);
     const sent = await postToSlack(settings.webhookUrl, 'This is a test slack alert message (from /health/services)');
     if (!sent.ok) throw unavailable(`Slack did not take the test alert: ${sent.detail}`);
     return c.json({
@@ -69,7 +84,7 @@ healthServicesRoutes.get('/health/services', async (c) => {
     });
   }
   if (service === 'webhook') {
-    if (!settings.webhook || !settings.genericWebhookUrl) throw new GatewayError('"webhook" not in proxy config: general_settings. Unable to test this.', { status: 422, type: 'bad_request_error', param: 'service' });
+    if (!settings.webhook || !settings.genericWebhookUrl) throw notSetUp(service, 'webhook', 'WEBHOOK_URL', env);
     // LiteLLM's test: a budget event for the calling key, spend 1 against a budget of 0.
     const event = budgetWebhookEvent('key', c.get('caller').token, { alias: 'health-check test', userId: null, teamId: null, organizationId: null }, 1, 0, 1);
     const sent = await postJson(settings.genericWebhookUrl, event);

@@ -66,7 +66,8 @@ export function credentialsOf(vars: DynamicLangfuse['vars'] | undefined, env: Ad
   try {
     url = new URL(normaliseHost(host));
   } catch {
-    return { ok: false, reason: `invalid Langfuse host ${JSON.stringify(host)}` };
+    // The value as stored (an os.environ/ name stays a name): what it resolves to is never echoed.
+    return { ok: false, reason: `invalid Langfuse host ${vars?.host !== undefined ? JSON.stringify(vars.host.slice(0, 200)) : 'in LANGFUSE_HOST'}` };
   }
   if (url.username || url.password || url.search || url.hash) return { ok: false, reason: 'the Langfuse host must be a plain http(s) URL' };
   return { ok: true, credentials: { host: normaliseHost(host), publicKey, secretKey } };

@@ -86,10 +86,16 @@ export async function postIngestion(credentials: LangfuseCredentials, segments: 
       },
       body: ingestionBody(segments, credentials.publicKey),
       signal: AbortSignal.timeout(timeoutMs),
+      // A redirect is not followed: it would turn the POST into a GET to wherever it points.
+      redirect: 'manual',
     });
   } catch (err) {
     const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
     return { ok: false, reason: timedOut ? `no answer within ${timeoutMs} ms` : `unreachable (${err instanceof Error ? err.message : String(err)})` };
+  }
+  if (res.status >= 300 && res.status < 400) {
+    await res.body?.cancel().catch(() => undefined);
+    return { ok: false, reason: `HTTP ${res.status} (a redirect, not followed)` };
   }
   const text = await res.text().catch(() => '');
   if (res.status !== 207 && (res.status < 200 || res.status > 299)) {

@@ -37,10 +37,18 @@ export async function keyHealth(c: AdminContext): Promise<Response> {
       continue;
     }
     const sent = await sendTestTrace(resolved.credentials, '/key/health');
-    if (!sent.ok) problems.push(`langfuse: the test trace was not taken: ${sent.reason}`);
+    if (!sent.ok) problems.push(`langfuse: the test trace was not taken: ${brief(sent.reason)}`);
   }
   const status: LoggingStatus = problems.length
     ? { callbacks, status: 'unhealthy', details: `Logging test failed: ${problems.join('; ')}` }
     : { callbacks, status: 'healthy', details: `A test trace was sent to each; check that it arrived in ${JSON.stringify(callbacks)}` };
   return c.json({ key: status.status, logging_callbacks: status });
+}
+
+/**
+ * What went wrong, without what the host answered: the host is the key's own, and its answer
+ * (an error page of whatever it points at) is not for the caller to read through the gateway.
+ */
+function brief(reason: string): string {
+  return /^(HTTP \d+( \(a redirect, not followed\))?|no answer within \d+ ms|unreachable|\d{3})/.exec(reason)?.[0] ?? 'failed';
 }

@@ -2,6 +2,7 @@
 import { eq } from 'drizzle-orm';
 import { type KeyRow, verificationTokens } from '../../../drizzle/schema/keys.ts';
 import { writeAudit } from '../../lib/audit.ts';
+import { requireAdminForEnvRefs } from '../../lib/env-refs.ts';
 import { budgetClock } from '../../lib/budget-limits.ts';
 import type { AdminContext } from '../../lib/context.ts';
 import { badRequest, notFound, parseBody } from '../../lib/validation.ts';
@@ -72,6 +73,7 @@ export async function bulkUpdateKeys(c: AdminContext): Promise<Response> {
 /** One key's update, checked and written in its own transaction with its audit row; the updated row. */
 async function applyKeyUpdate(c: AdminContext, data: UpdateKeyInput, clock: Awaited<ReturnType<typeof budgetClock>>): Promise<KeyRow> {
   checkValues(data);
+  requireAdminForEnvRefs(c, data.metadata);
   const { db } = c.get('db')();
   const { key: named, ...fields } = data;
   // Named by alias: the alias identifies the key and is not a change.

@@ -1,0 +1,27 @@
+import { isProxyAdmin } from './auth.ts';
+import type { AdminContext } from './context.ts';
+import { GatewayError } from '../../worker/errors.ts';
+
+/** Whether a value holds an `os.environ/NAME` reference anywhere in it. */
+function holdsEnvRef(value: unknown, depth = 0): boolean {
+  if (depth > 8) return false;
+  if (typeof value === 'string') return value.trim().toLowerCase().startsWith('os.environ/');
+  if (Array.isArray(value)) return value.some((v) => holdsEnvRef(v, depth + 1));
+  if (value && typeof value === 'object') return Object.values(value).some((v) => holdsEnvRef(v, depth + 1));
+  return false;
+}
+
+/**
+ * A key's or team's logging settings (`metadata.logging`, `metadata.callback_settings`) may name
+ * `os.environ/NAME` values, which the admin Worker resolves from its own environment when it sends
+ * the events. Only a proxy admin may write them: anyone else could name any of the proxy's secrets
+ * (LITELLM_MASTER_KEY, DATABASE_URL, a provider's key) as a Langfuse credential and have it sent to
+ * a host of their choosing.
+ */
+export function requireAdminForEnvRefs(c: AdminContext, metadata: unknown): void {
+  if (isProxyAdmin(c) || !metadata || typeof metadata !== 'object') return;
+  const { logging, callback_settings: callbackSettings } = metadata as Record<string, unknown>;
+  if (holdsEnvRef(logging) || holdsEnvRef(callbackSettings)) {
+    throw new GatewayError('Only proxy admins can name os.environ/ values in metadata.logging or metadata.callback_settings', { status: 403, type: 'auth_error', param: 'metadata' });
+  }
+}
