@@ -127,6 +127,32 @@ describe('POST /key/bulk_update', () => {
   });
 });
 
+describe('POST /team/key/bulk_update', () => {
+  it("applies one update to the named keys of a team, or all of them, by the team's admins; a key outside it is refused", async () => {
+    // team-a's admin is alice (admins); bob administers team-b.
+    await rows(`INSERT INTO "LiteLLM_TeamTable" (team_id, team_alias, admins) VALUES ('team-bulk', 'Bulk', '{alice}') ON CONFLICT DO NOTHING`);
+    const [k1, k2] = [await generate({ team_id: 'team-bulk', max_budget: 1 }), await generate({ team_id: 'team-bulk', max_budget: 1 })];
+    const other = await generate({ team_id: 'team-b', max_budget: 1 });
+    const alice = await seedKey(stack.databaseUrl, { userId: 'alice' });
+    const all = await call('/team/key/bulk_update', { team_id: 'team-bulk', all_keys_in_team: true, update_fields: { max_budget: 7, tags: ['bulk'] } }, alice);
+    expect(all.status, JSON.stringify(all.body)).toBe(200);
+    expect(all.body.total_requested).toBe(2);
+    expect(all.body.successful_updates.map((u: Json) => u.key).sort()).toEqual([k1.token, k2.token].sort());
+    for (const k of [k1, k2]) expect(await keyRow(k.token)).toMatchObject({ max_budget: 7 });
+
+    const named = await call('/team/key/bulk_update', { team_id: 'team-bulk', key_ids: [k1.key, other.token], update_fields: { rpm_limit: 5 } }, alice);
+    expect(named.body.successful_updates.map((u: Json) => u.key)).toEqual([k1.token]);
+    expect(named.body.failed_updates).toEqual([{ key: other.token, key_info: null, failed_reason: 'Key not found in team team-bulk' }]);
+    expect((await keyRow(other.token))?.rpm_limit).toBeNull();
+
+    // Never a key's team, owner or identity; one selection; the team's admins only.
+    expect((await call('/team/key/bulk_update', { team_id: 'team-bulk', all_keys_in_team: true, update_fields: { team_id: 'team-b' } }, alice)).status).toBe(422);
+    expect((await call('/team/key/bulk_update', { team_id: 'team-bulk', all_keys_in_team: true, update_fields: {} })).status).toBe(422);
+    expect((await call('/team/key/bulk_update', { team_id: 'team-bulk', key_ids: [k1.key], all_keys_in_team: true, update_fields: { rpm_limit: 1 } })).status).toBe(422);
+    expect((await call('/team/key/bulk_update', { team_id: 'team-b', all_keys_in_team: true, update_fields: { rpm_limit: 1 } }, alice)).status).toBe(403);
+  });
+});
+
 describe('POST /key/delete', () => {
   it('moves rows to the deleted table in one transaction', async () => {
     const a = await generate({ key_alias: 'del-a' });

@@ -6,9 +6,9 @@ import { generateKey, generateServiceAccountKey, regenerateKey } from './keys/ge
 import { keyAliases, keyInfo, keyInfoV2, listKeys } from './keys/read.ts';
 import { keyHealth } from './keys/health.ts';
 import {
-  blockKeySchema, bulkUpdateKeysSchema, deleteKeysSchema, resetKeySpendSchema, generateKeySchema, keyAliasesQuery, keyInfoQuery, keyInfoV2Schema, listKeysQuery, regenerateKeySchema, updateKeySchema,
+  blockKeySchema, bulkUpdateKeysSchema, bulkUpdateTeamKeysSchema, deleteKeysSchema, resetKeySpendSchema, generateKeySchema, keyAliasesQuery, keyInfoQuery, keyInfoV2Schema, listKeysQuery, regenerateKeySchema, updateKeySchema,
 } from './keys/schemas.ts';
-import { blockKey, bulkUpdateKeys, resetKeySpend, unblockKey, updateKey } from './keys/update.ts';
+import { blockKey, bulkUpdateKeys, bulkUpdateTeamKeys, resetKeySpend, unblockKey, updateKey } from './keys/update.ts';
 
 /** The keys routes of the management API (LiteLLM-compatible shapes). */
 export const keysRoutes = new Hono<AdminBindings>();
@@ -24,6 +24,8 @@ keysRoutes.post('/key/update', updateKey);
 describeRoute({ method: 'post', path: '/key/update', tag, body: updateKeySchema, summary: 'Change a key named by key or key_alias; null clears a field' });
 keysRoutes.post('/key/bulk_update', bulkUpdateKeys);
 describeRoute({ method: 'post', path: '/key/bulk_update', tag, body: bulkUpdateKeysSchema, summary: 'Up to 500 key updates, each on its own: {total_requested, successful_updates, failed_updates}' });
+keysRoutes.post('/team/key/bulk_update', bulkUpdateTeamKeys);
+describeRoute({ method: 'post', path: '/team/key/bulk_update', tag, body: bulkUpdateTeamKeysSchema, summary: "One update (budgets, limits, models, expiry, tags, metadata) for the named keys of a team, or all of them (up to 500)" });
 
 keysRoutes.post('/key/delete', deleteKeys);
 describeRoute({ method: 'post', path: '/key/delete', tag, body: deleteKeysSchema, summary: 'Delete keys (by key or hash, or by alias); copied to LiteLLM_DeletedVerificationToken' });

@@ -95,6 +95,30 @@ const updateKeyFields = {
 export const updateKeySchema = z.object(updateKeyFields)
   .refine((b) => b.key != null || b.key_alias != null, { message: 'key or key_alias is required', path: ['key'] });
 
+/**
+ * `/team/key/bulk_update`'s `update_fields`: what may be set on many of a team's keys at once
+ * (LiteLLM's KeyUpdateFields): budgets, limits, models, expiry, tags and metadata; never a key's
+ * identity, owner or team, nor its routes or type.
+ */
+export const teamKeyUpdateFields = z.strictObject({
+  max_budget: keyColumnFields.max_budget, soft_budget: keyColumnFields.soft_budget, budget_id: keyColumnFields.budget_id,
+  budget_duration: keyColumnFields.budget_duration, budget_limits: keyColumnFields.budget_limits, model_max_budget: keyColumnFields.model_max_budget,
+  tpm_limit: keyColumnFields.tpm_limit, rpm_limit: keyColumnFields.rpm_limit, max_parallel_requests: keyColumnFields.max_parallel_requests,
+  model_rpm_limit: keyColumnFields.model_rpm_limit, model_tpm_limit: keyColumnFields.model_tpm_limit, models: keyColumnFields.models,
+  duration: keyColumnFields.duration, tags: keyColumnFields.tags, metadata: keyColumnFields.metadata,
+  temp_budget_increase: updateKeyFields.temp_budget_increase, temp_budget_expiry: updateKeyFields.temp_budget_expiry,
+}).refine((f) => Object.keys(f).length > 0, { message: 'update_fields must specify at least one field to update.' });
+
+/** `/team/key/bulk_update`: one update for the named keys of a team, or all of them (up to 500). */
+export const bulkUpdateTeamKeysSchema = z.object({
+  team_id: str,
+  key_ids: z.array(keyRef).max(500, 'at most 500 keys').optional(),
+  all_keys_in_team: z.boolean().default(false),
+  update_fields: teamKeyUpdateFields,
+}).refine((b) => (b.key_ids?.length ?? 0) > 0 !== b.all_keys_in_team, {
+  message: 'Provide either `key_ids` (non-empty) or `all_keys_in_team=true`, not both.', path: ['key_ids'],
+});
+
 /** `/key/bulk_update`: up to 500 updates, each naming its key (plain or hash) and changing what /key/update would. */
 export const bulkUpdateKeysSchema = z.object({
   keys: z.array(z.object({ ...updateKeyFields, key: keyRef })).min(1, 'at least one key').max(500, 'at most 500 keys'),

@@ -1,5 +1,5 @@
 /** POST /key/update, /key/bulk_update, /key/block and /key/unblock: change key rows in place. */
-import { eq } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import { type KeyRow, verificationTokens } from '../../../drizzle/schema/keys.ts';
 import { writeAudit } from '../../lib/audit.ts';
 import { requireAdminForEnvRefs } from '../../lib/env-refs.ts';
@@ -8,7 +8,7 @@ import type { AdminContext } from '../../lib/context.ts';
 import { badRequest, notFound, parseBody } from '../../lib/validation.ts';
 import { actor, changedBy, requireAssignableUser, requireKeyManager } from './access.ts';
 import { checkAliasFree, checkReferences, checkValues, keyColumns } from './fields.ts';
-import { blockKeySchema, bulkUpdateKeysSchema, resetKeySpendSchema, type UpdateKeyInput, updateKeySchema } from './schemas.ts';
+import { blockKeySchema, bulkUpdateKeysSchema, bulkUpdateTeamKeysSchema, resetKeySpendSchema, type UpdateKeyInput, updateKeySchema } from './schemas.ts';
 import { GatewayError } from '../../../worker/errors.ts';
 import { resetLimiterSpend } from '../../../worker/limits/client.ts';
 import { findKey, findKeysByAlias, keyObjectWithBudget, refreshKeys, type Tx, tokenOf } from './store.ts';
@@ -48,12 +48,47 @@ export async function updateKey(c: AdminContext): Promise<Response> {
  */
 export async function bulkUpdateKeys(c: AdminContext): Promise<Response> {
   const { keys } = await parseBody(c, bulkUpdateKeysSchema);
+  return c.json(await applyEach(c, keys, []));
+}
+
+/**
+ * LiteLLM's `/team/key/bulk_update`: one update (`update_fields`: budgets,
+ * limits, models, expiry, tags, metadata) for the named keys of a team, or
+ * every key of it, by a proxy admin or the team's admins; each key on its
+ * own as in /key/bulk_update. A named key outside the team is refused.
+ */
+export async function bulkUpdateTeamKeys(c: AdminContext): Promise<Response> {
+  const body = await parseBody(c, bulkUpdateTeamKeysSchema);
+  const { db } = c.get('db')();
+  await requireKeyManager(c, db, [body.team_id], "update this team's keys");
+  const t = verificationTokens;
+  let tokens: string[];
+  if (body.all_keys_in_team) {
+    const rows = await db.select({ token: t.token }).from(t).where(eq(t.team_id, body.team_id)).orderBy(t.created_at, t.token).limit(501);
+    if (rows.length > 500) throw badRequest(`Team ${body.team_id} has more than 500 keys: name at most 500 with key_ids`, 'all_keys_in_team');
+    tokens = rows.map((r) => r.token);
+  } else {
+    tokens = [...new Set(await Promise.all((body.key_ids ?? []).map(tokenOf)))];
+  }
+  const inTeam = new Set(tokens.length
+    ? (await db.select({ token: t.token }).from(t).where(and(eq(t.team_id, body.team_id), inArray(t.token, tokens)))).map((r) => r.token)
+    : []);
+  const outside = tokens.filter((token) => !inTeam.has(token))
+    .map((token) => ({ key: token, key_info: null, failed_reason: `Key not found in team ${body.team_id}` }));
+  const updates = tokens.filter((token) => inTeam.has(token)).map((token) => ({ ...body.update_fields, key: token }));
+  return c.json(await applyEach(c, updates, outside));
+}
+
+type FailedUpdate = { key: string; key_info: null; failed_reason: string };
+
+/** Each update on its own (applyKeyUpdate), the refused ones named with their reason; the limiters of the keys changed told whatever happens. */
+async function applyEach(c: AdminContext, updates: (UpdateKeyInput & { key: string })[], refused: FailedUpdate[]) {
   const clock = await budgetClock(c);
   const { db } = c.get('db')();
   const applied: KeyRow[] = [];
-  const failed: { key: string; key_info: null; failed_reason: string }[] = [];
+  const failed = [...refused];
   try {
-    for (const update of keys) {
+    for (const update of updates) {
       try {
         applied.push(await applyKeyUpdate(c, update, clock));
       } catch (err) {
@@ -63,11 +98,10 @@ export async function bulkUpdateKeys(c: AdminContext): Promise<Response> {
       }
     }
   } finally {
-    // The limiters of the keys changed learn it whatever happens after.
     await refreshKeys(c.env, applied.map((r) => r.token));
   }
   const successful = await Promise.all(applied.map(async (row) => ({ key: row.token, key_info: await keyObjectWithBudget(db, row, false, clock) })));
-  return c.json({ total_requested: keys.length, successful_updates: successful, failed_updates: failed });
+  return { total_requested: updates.length + refused.length, successful_updates: successful, failed_updates: failed };
 }
 
 /** One key's update, checked and written in its own transaction with its audit row; the updated row. */
