@@ -129,6 +129,25 @@ describe('routes without /v1', () => {
   });
 });
 
+describe('POST /utils/token_counter', () => {
+  const count = (body: unknown, key = TEST_MASTER_KEY) => fetch(`${stack.url}/utils/token_counter`, {
+    method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
+  });
+
+  it('estimates a call\'s prompt tokens for a model the key may call, saying the count is an estimate', async () => {
+    const text = 'How many tokens is this sentence, roughly?';
+    const res = await count({ model: 'gpt-4o', messages: [{ role: 'user', content: text }] });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ total_tokens: Math.ceil(text.length / 4), request_model: 'gpt-4o', model_used: 'gpt-4o', tokenizer_type: 'tollgate_estimate' });
+    expect(fake.requests).toHaveLength(0);
+    const bad = await count({ model: 'no-such-model', messages: [{ role: 'user', content: 'x' }] });
+    expect(bad.status).toBe(400);
+    expect((await count({ model: 'gpt-4o' })).status).toBe(400);
+    const narrow = await seedKey(stack.db.url, { models: ['embedder'] });
+    expect((await count({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }] }, narrow)).status).toBe(401);
+  });
+});
+
 describe('model names and mock answers', () => {
   it('serves a deployment whose model names no provider, as OpenAI (LiteLLM infers it)', async () => {
     const { data, response } = await client.chat.completions.create({ model: 'bare-name', messages: [{ role: 'user', content: 'no provider' }] }).withResponse();

@@ -9,6 +9,7 @@ import { getModel, listModels } from './routes/models.ts';
 import { runTestSchedule, setTestClock } from './routes/test-clock.ts';
 import { storedResponse } from './routes/stored-responses.ts';
 import { metricsRoute } from './telemetry/metrics/route.ts';
+import { tokenCounter } from './routes/token-counter.ts';
 
 /** Path prefixes the admin Worker serves; the gateway forwards them over the service binding. */
 export const ADMIN_PREFIXES = [
@@ -58,6 +59,7 @@ for (const prefix of ['/v1', '', '/openai/v1']) {
 // Anthropic's Messages API, for any model (translated to and from a chat call).
 app.post('/v1/messages', messages);
 app.post('/v1/messages/count_tokens', countTokens);
+app.post('/utils/token_counter', tokenCounter);
 app.get('/v1/models', listModels);
 app.get('/models', listModels);
 app.get('/v1/models/*', getModel);

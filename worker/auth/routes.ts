@@ -22,7 +22,7 @@ const INFO_ROUTES = new Set([
 const MANAGEMENT = /^\/(key|v2\/key|v2\/team|v2\/user|user|team|organization|customer|end_user|budget|tag|model|v1\/model|v2\/model)\//;
 
 const GROUPS: Record<string, (path: string) => boolean> = {
-  llm_api_routes: (path) => MODEL_CALL.test(path) || MODELS.test(path) || MESSAGES.test(path),
+  llm_api_routes: (path) => MODEL_CALL.test(path) || MODELS.test(path) || MESSAGES.test(path) || path === '/utils/token_counter',
   openai_routes: (path) => MODEL_CALL.test(path) || MODELS.test(path),
   anthropic_routes: (path) => MESSAGES.test(path),
   info_routes: (path) => INFO_ROUTES.has(path),

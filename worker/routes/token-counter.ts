@@ -1,0 +1,51 @@
+import type { Context } from 'hono';
+import { z } from 'zod';
+import type { GatewayEnv } from '../env.ts';
+import { errorResponse, GatewayError } from '../errors.ts';
+import { authenticateRoute } from '../limits/key-store.ts';
+import { authorizeModel } from '../models/access.ts';
+import { currentCatalog } from '../models/catalog.ts';
+import { readJsonBody } from '../openai/read-body.ts';
+import { promptText } from '../openai/request-schemas.ts';
+import { estimateTokens } from '../providers/openai-compatible/usage.ts';
+import { resolveGroup } from '../router/resolve-group.ts';
+import { gatewayState } from '../state.ts';
+
+type Ctx = Context<{ Bindings: GatewayEnv }>;
+
+/** LiteLLM's TokenCountRequest: a model and the messages (or a prompt) to count. */
+const tokenCounterSchema = z.object({
+  model: z.string().min(1),
+  messages: z.array(z.record(z.string(), z.unknown())).optional(),
+  prompt: z.union([z.string(), z.array(z.string())]).optional(),
+}).refine((b) => b.messages !== undefined || b.prompt !== undefined, { message: 'messages or prompt is required', path: ['messages'] });
+
+/**
+ * LiteLLM's `POST /utils/token_counter`: `{total_tokens, request_model,
+ * model_used, tokenizer_type}` for a model group the key may call. Tollgate
+ * has no model tokenizers: the count is its own estimate (four characters of
+ * the messages' text a token), the one it reserves budgets with, and
+ * `tokenizer_type` says so (`tollgate_estimate`).
+ */
+export async function tokenCounter(c: Ctx): Promise<Response> {
+  try {
+    const state = await gatewayState(c.env);
+    const caller = await authenticateRoute(c, state);
+    const sizeMb = state.config.general_settings.max_request_size_mb;
+    const body = await readJsonBody(c.req.raw, tokenCounterSchema, sizeMb ? { maxBytes: sizeMb * 1024 * 1024 } : {});
+    const catalog = await currentCatalog(state, c.env, c.executionCtx, { missing: body.model });
+    authorizeModel(caller, body.model, catalog);
+    const deployment = resolveGroup(state.config, catalog, body.model).deployments[0];
+    if (!deployment) {
+      throw new GatewayError(`Invalid model name passed in model=${body.model.slice(0, 200)}. Call \`/v1/models\` to view available models for your key.`, { status: 400, type: 'bad_request_error', param: 'model' });
+    }
+    return Response.json({
+      total_tokens: estimateTokens(promptText(body).length),
+      request_model: body.model,
+      model_used: deployment.model,
+      tokenizer_type: 'tollgate_estimate',
+    });
+  } catch (err) {
+    return errorResponse(err);
+  }
+}
