@@ -159,6 +159,13 @@ describe('GET /spend/logs/v2', () => {
     expect((await get('/spend/logs/v2?start_date=2026-03-01')).status).toBe(400);
     // An internal user's key sees its own user's rows only.
     expect((await get('/spend/logs/v2?start_date=2026-03-01&end_date=2026-03-02', keys.b)).body.total).toBe(0);
+    // A session's rows, in the order they were made, without dates.
+    const sessionPage = await get('/spend/logs/session/ui?session_id=sess-1&page_size=1&page=2');
+    expect(sessionPage.body).toMatchObject({ total: 2, page: 2, page_size: 1, total_pages: 2 });
+    expect(ids(sessionPage.body.data)).toEqual(['v2-429']);
+    expect(ids((await get('/spend/logs/session/ui?session_id=sess-1')).body.data)).toEqual(['v2-ok', 'v2-429']);
+    for (const path of ['/spend/logs/session/ui', '/spend/logs/session/ui?session_id=']) expect((await get(path)).status, path).toBe(400);
+    expect((await get('/spend/logs/session/ui?session_id=sess-1', keys.b)).body.total).toBe(0);
     await query(stack.db.url, `DELETE FROM "LiteLLM_SpendLogs" WHERE api_key = 'v2-key-hash'`);
   });
 });

@@ -66,14 +66,21 @@ spendRoutes.get('/spend/logs', async (c) => {
 
 for (const path of ['/spend/logs/ui', '/spend/logs/v2']) {
   describeRoute({ method: 'get', path, summary: "Spend log rows a page at a time, newest first, for LiteLLM's UI (start_date and end_date required); an internal user sees its own", tag: 'spend', query: spendLogsUiQuery });
-  spendRoutes.get(path, spendLogsPage);
+  spendRoutes.get(path, (c) => spendLogsPage(c, false));
 }
+describeRoute({ method: 'get', path: '/spend/logs/session/ui', summary: "A session's spend log rows a page at a time, in the order they were made (session_id required; the other filters of /spend/logs/ui optional)", tag: 'spend', query: spendLogsUiQuery });
+spendRoutes.get('/spend/logs/session/ui', (c) => spendLogsPage(c, true));
 
-async function spendLogsPage(c: AdminContext): Promise<Response> {
+/** A page of spend-log rows: a time range's, newest first; or (`session`) one session's, in the order they were made. */
+async function spendLogsPage(c: AdminContext, session: boolean): Promise<Response> {
+  if (session && !c.req.query('session_id')) throw badRequest('session_id is required', 'session_id');
   const q = parseQuery(c, spendLogsUiQuery);
-  if (!q.start_date || !q.end_date) throw badRequest('Start date and end date are required');
-  const range = uiRange(q.start_date, q.end_date);
-  const where = new Where().add('s."startTime" >= ?', range.from).add(range.toIncluded ? 's."startTime" <= ?' : 's."startTime" < ?', range.to);
+  if (!session && (!q.start_date || !q.end_date)) throw badRequest('Start date and end date are required');
+  const where = new Where();
+  if (q.start_date && q.end_date) {
+    const range = uiRange(q.start_date, q.end_date);
+    where.add('s."startTime" >= ?', range.from).add(range.toIncluded ? 's."startTime" <= ?' : 's."startTime" < ?', range.to);
+  }
   let apiKey = q.api_key ? await keyHash(q.api_key) : undefined;
   let userId = q.user_id;
   const scope = readerScope(c);
@@ -101,7 +108,7 @@ async function spendLogsPage(c: AdminContext): Promise<Response> {
   const { pool } = c.get('db')();
   const [{ rows: counted }, { rows }] = await Promise.all([
     pool.query<{ total: number }>(`SELECT COUNT(*)::int AS total FROM "LiteLLM_SpendLogs" s ${where}`, where.args),
-    pool.query(`SELECT s.* FROM "LiteLLM_SpendLogs" s ${where} ORDER BY s."startTime" DESC, s.request_id LIMIT ${q.page_size} OFFSET ${(q.page - 1) * q.page_size}`, where.args),
+    pool.query(`SELECT s.* FROM "LiteLLM_SpendLogs" s ${where} ORDER BY s."startTime" ${session ? 'ASC' : 'DESC'}, s.request_id LIMIT ${q.page_size} OFFSET ${(q.page - 1) * q.page_size}`, where.args),
   ]);
   const total = counted[0]?.total ?? 0;
   return c.json({ data: rows, total, page: q.page, page_size: q.page_size, total_pages: Math.ceil(total / q.page_size) });
