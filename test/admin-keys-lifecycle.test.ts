@@ -118,6 +118,9 @@ describe('POST /key/bulk_update', () => {
     expect((await audits(a.token)).at(-1)).toMatchObject({ action: 'updated', updated_values: { max_budget: 5 } });
     // The key's limiter was told: its next call is held to its new model list.
     await expect(chat(a.key)).rejects.toMatchObject({ status: 401 });
+    // A value Postgres cannot take is that key's 400 reason, not an internal error.
+    const nul = await call('/key/bulk_update', { keys: [{ key: c.key, key_alias: 'a\u0000b' }] });
+    expect(nul.body.failed_updates[0]?.failed_reason).toMatch(/^Invalid value in the request: /);
     expect((await call('/key/bulk_update', { keys: [] })).status).toBe(422);
     expect((await call('/key/bulk_update', { keys: [{ max_budget: 1 }] })).status).toBe(422);
     const plain = await seedKey(stack.databaseUrl, { userId: 'carol' });

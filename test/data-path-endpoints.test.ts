@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { FakeUpstream } from './fakes/upstream.ts';
 import { useDataPathStack } from './support/data-path.ts';
 import { TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
-import { seedKey } from './support/keys.ts';
+import { seedKey, sha256 } from './support/keys.ts';
+import { query } from './support/pg-client.ts';
 
 // Each endpoint through the official clients: what upstream is sent exactly, and what comes back.
 
@@ -145,6 +146,12 @@ describe('POST /utils/token_counter', () => {
     expect((await count({ model: 'gpt-4o' })).status).toBe(400);
     const narrow = await seedKey(stack.db.url, { models: ['embedder'] });
     expect((await count({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }] }, narrow)).status).toBe(401);
+    // A key's alias counts as the group it stands for, as a call through it would go.
+    const aliased = await seedKey(stack.db.url, { models: ['my-4o'] });
+    await query(stack.db.url, `UPDATE "LiteLLM_VerificationToken" SET aliases = '{"my-4o": "gpt-4o"}'::jsonb WHERE token = $1`, [sha256(aliased)]);
+    const viaAlias = await count({ model: 'my-4o', messages: [{ role: 'user', content: 'abcd' }] }, aliased);
+    expect(viaAlias.status).toBe(200);
+    expect(await viaAlias.json()).toMatchObject({ total_tokens: 1, request_model: 'my-4o', model_used: 'gpt-4o' });
   });
 });
 

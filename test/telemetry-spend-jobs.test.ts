@@ -132,7 +132,12 @@ describe('budget reset job', () => {
       await writer.query('BEGIN');
       await writer.query(`UPDATE "LiteLLM_TagTable" SET spend = spend + 1 WHERE tag_name = 'held-tag'`);
       const reset = resetDueBudgets(db.env, { now });
-      await new Promise((r) => setTimeout(r, 300));
+      // Commit only once the reset is waiting for the row (so skipping it, as before, would be seen).
+      const deadline = Date.now() + 10_000;
+      while (Number((await one(`SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%LiteLLM_TagTable%'`)).n) === 0) {
+        if (Date.now() > deadline) throw new Error('the reset never waited for the held row');
+        await new Promise((r) => setTimeout(r, 20));
+      }
       await writer.query('COMMIT');
       expect(await reset).toMatchObject({ tag: 1, end_user: 1, budget: 1 });
     } finally {

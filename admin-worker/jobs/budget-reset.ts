@@ -33,13 +33,14 @@ const OWN = [
  * (a tag's with TAG_PREFIX).
  */
 const MEMBERS = [
-  { kind: 'end_user', table: 'LiteLLM_EndUserTable', id: 'user_id', spend: 'spend', where: '' },
-  { kind: 'org', table: 'LiteLLM_OrganizationTable', id: 'organization_id', spend: 'spend', where: '' },
-  { kind: 'key', table: 'LiteLLM_VerificationToken', id: 'token', spend: 'spend', where: 'AND budget_reset_at IS NULL AND budget_duration IS NULL' },
-  { kind: 'team', table: 'LiteLLM_TeamTable', id: 'team_id', spend: 'team_spend', where: 'AND budget_reset_at IS NULL AND budget_duration IS NULL' },
-  { kind: 'team_member', table: 'LiteLLM_TeamMembership', id: "user_id || ':' || team_id", spend: 'spend', where: '' },
+  { kind: 'end_user', table: 'LiteLLM_EndUserTable', id: 'user_id', order: 'user_id', spend: 'spend', where: '' },
+  { kind: 'org', table: 'LiteLLM_OrganizationTable', id: 'organization_id', order: 'organization_id', spend: 'spend', where: '' },
+  { kind: 'key', table: 'LiteLLM_VerificationToken', id: 'token', order: 'token', spend: 'spend', where: 'AND budget_reset_at IS NULL AND budget_duration IS NULL' },
+  { kind: 'team', table: 'LiteLLM_TeamTable', id: 'team_id', order: 'team_id', spend: 'team_spend', where: 'AND budget_reset_at IS NULL AND budget_duration IS NULL' },
+  // Locked in (team_id, user_id) order, as the spend-log write updates memberships.
+  { kind: 'team_member', table: 'LiteLLM_TeamMembership', id: "user_id || ':' || team_id", order: 'team_id, user_id', spend: 'spend', where: '' },
   // A tag's spend as /tag/info shows it; its limiter (global:tag:<name>) is told like the others'.
-  { kind: 'tag', table: 'LiteLLM_TagTable', id: 'tag_name', spend: 'spend', where: '' },
+  { kind: 'tag', table: 'LiteLLM_TagTable', id: 'tag_name', order: 'tag_name', spend: 'spend', where: '' },
 ] as const;
 
 /**
@@ -119,14 +120,14 @@ async function resetMembers(db: NeonDatabase, env: LimiterEnv, budgetId: string,
     for (;;) {
       // Only members with spend: the rest have nothing to reset, and this way a cut-short run resumes where it stopped.
       // Not SKIP LOCKED: the budget row moves on once its members are done, so a member a spend-log write
-      // holds for a moment is waited for, not left with its old spend for a whole window. Locked in id
-      // order, as those writes lock them.
+      // holds for a moment is waited for, not left with its old spend for a whole window. Locked in the
+      // order those writes lock them (`order`).
       // By id, not ctid: a row a writer changed meanwhile has a new ctid, which the update's own snapshot does not see.
       const result = await db.execute<{ id: string }>(sql`
         UPDATE ${table} SET ${sql.raw(member.spend)} = 0
         WHERE budget_id = ${budgetId} AND (${sql.raw(member.id)}) = ANY(ARRAY(
           SELECT ${sql.raw(member.id)} FROM ${table} WHERE budget_id = ${budgetId} AND ${sql.raw(member.spend)} <> 0 ${sql.raw(member.where)}
-          ORDER BY ${sql.raw(member.id)} LIMIT ${batchSize} FOR UPDATE))
+          ORDER BY ${sql.raw(member.order)} LIMIT ${batchSize} FOR UPDATE))
         RETURNING ${sql.raw(member.id)} AS id`);
       counts[member.kind] += result.rows.length;
       // A tag's limiter is a global one, named by the tag (router-budgets.ts); one whose budget config.yaml

@@ -15,7 +15,7 @@ const INFO_ROUTES = new Set([
   '/key/info', '/v2/key/info', '/key/list', '/team/info', '/team/list', '/user/info', '/user/list', '/organization/info', '/organization/list',
   '/model/info', '/v1/model/info', '/v2/model/info', '/model_group/info', '/customer/info', '/end_user/info', '/budget/info', '/budget/list',
   '/spend/logs', '/global/spend/keys', '/global/spend/teams', '/global/spend/report', '/models', '/v1/models', '/health',
-  '/key/aliases', '/v2/team/list', '/user/available_roles', '/spend/logs/ui', '/spend/logs/v2', '/spend/logs/session/ui',
+  '/key/aliases', '/v2/team/list', '/user/available_roles', '/spend/logs/ui', '/spend/logs/v2', '/spend/logs/session/ui', '/key/health',
 ]);
 
 /** The admin API's writes and reads: keys, users, teams, organizations, customers, budgets, models. */
@@ -23,7 +23,7 @@ const MANAGEMENT = /^\/(key|v2\/key|v2\/team|v2\/user|user|team|organization|cus
 
 const GROUPS: Record<string, (path: string) => boolean> = {
   llm_api_routes: (path) => MODEL_CALL.test(path) || MODELS.test(path) || MESSAGES.test(path) || path === '/utils/token_counter',
-  openai_routes: (path) => MODEL_CALL.test(path) || MODELS.test(path),
+  openai_routes: (path) => MODEL_CALL.test(path) || MODELS.test(path) || path === '/utils/token_counter',
   anthropic_routes: (path) => MESSAGES.test(path),
   info_routes: (path) => INFO_ROUTES.has(path),
   management_routes: (path) => MANAGEMENT.test(path),

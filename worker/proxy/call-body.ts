@@ -26,6 +26,7 @@ export async function readCallBody(
       ...(sizeMb ? { maxBytes: sizeMb * 1024 * 1024 } : {}),
       ...(modelFromPath ? { overrides: { model: modelFromPath } } : {}),
     });
+  for (const field of options.dropFields ?? []) delete read[field];
   const body = endpoint === 'responses' ? responsesGatewayView(read) : read;
   if (body.model === undefined && options.defaultModel) {
     const fallback = options.defaultModel(config);

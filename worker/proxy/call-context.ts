@@ -81,4 +81,6 @@ export interface ModelCallOptions {
   readBody?: (request: Request, maxBytes: number) => Promise<Record<string, unknown>>;
   /** The model group of a request that names none (moderations, as in LiteLLM); a 400 when there is none either. */
   defaultModel?: (config: GatewayState['config']) => string | undefined;
+  /** Fields of the body that are the route's own and never a provider's (`priority` on /queue/chat/completions). */
+  dropFields?: readonly string[];
 }

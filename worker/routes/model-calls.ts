@@ -2,7 +2,6 @@ import type { Context } from 'hono';
 import type { GatewayEnv } from '../env.ts';
 import type { TollgateConfig } from '../config/schema.ts';
 import { chatRequestSchema, completionRequestSchema, embeddingRequestSchema, imageGenerationRequestSchema, moderationRequestSchema, imageEditRequestSchema, rerankRequestSchema, responsesRequestSchema, speechRequestSchema, transcriptionRequestSchema } from '../openai/request-schemas.ts';
-import { readJsonBody } from '../openai/read-body.ts';
 import { readFormBody } from '../openai/read-form.ts';
 import { handleModelCall } from '../proxy/model-call.ts';
 
@@ -15,13 +14,7 @@ export const chatCompletions = (c: Ctx) => handleModelCall(c, 'chat', chatReques
  * LiteLLM's scheduler's and so is not sent on (on other routes a vLLM
  * deployment takes `priority` as its own). Calls are not queued here.
  */
-export const queuedChatCompletions = (c: Ctx) => handleModelCall(c, 'chat', chatRequestSchema, {
-  readBody: async (request, maxBytes) => {
-    const body = await readJsonBody(request, chatRequestSchema, { maxBytes });
-    delete body.priority;
-    return body;
-  },
-});
+export const queuedChatCompletions = (c: Ctx) => handleModelCall(c, 'chat', chatRequestSchema, { dropFields: ['priority'] });
 /** `POST /v1/completions` (legacy text completions). */
 export const completions = (c: Ctx) => handleModelCall(c, 'completion', completionRequestSchema, { modelFromPath: c.req.param('model') });
 /** `POST /v1/embeddings`. */

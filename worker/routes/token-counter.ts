@@ -3,7 +3,8 @@ import { z } from 'zod';
 import type { GatewayEnv } from '../env.ts';
 import { errorResponse, GatewayError } from '../errors.ts';
 import { authenticateRoute } from '../limits/key-store.ts';
-import { authorizeModel } from '../models/access.ts';
+import { authorizeModel, mayCall } from '../models/access.ts';
+import { aliasOf } from '../proxy/call-access.ts';
 import { currentCatalog } from '../models/catalog.ts';
 import { readJsonBody } from '../openai/read-body.ts';
 import { promptText } from '../openai/request-schemas.ts';
@@ -34,8 +35,10 @@ export async function tokenCounter(c: Ctx): Promise<Response> {
     const sizeMb = state.config.general_settings.max_request_size_mb;
     const body = await readJsonBody(c.req.raw, tokenCounterSchema, sizeMb ? { maxBytes: sizeMb * 1024 * 1024 } : {});
     const catalog = await currentCatalog(state, c.env, c.executionCtx, { missing: body.model });
-    authorizeModel(caller, body.model, catalog);
-    const deployment = resolveGroup(state.config, catalog, body.model).deployments[0];
+    // A name the key's or team's aliases give a group counts as it would be called (call-access.ts).
+    const aliased = aliasOf(caller, body.model);
+    if (!aliased || !mayCall(caller, body.model, catalog)) authorizeModel(caller, aliased ?? body.model, catalog);
+    const deployment = resolveGroup(state.config, catalog, aliased ?? body.model).deployments[0];
     if (!deployment) {
       throw new GatewayError(`Invalid model name passed in model=${body.model.slice(0, 200)}. Call \`/v1/models\` to view available models for your key.`, { status: 400, type: 'bad_request_error', param: 'model' });
     }

@@ -3,6 +3,7 @@ import { and, eq, inArray } from 'drizzle-orm';
 import { type KeyRow, verificationTokens } from '../../../drizzle/schema/keys.ts';
 import { writeAudit } from '../../lib/audit.ts';
 import { requireAdminForEnvRefs } from '../../lib/env-refs.ts';
+import { badValueError } from '../../lib/pg-error.ts';
 import { budgetClock } from '../../lib/budget-limits.ts';
 import type { AdminContext } from '../../lib/context.ts';
 import { badRequest, notFound, parseBody } from '../../lib/validation.ts';
@@ -92,9 +93,10 @@ async function applyEach(c: AdminContext, updates: (UpdateKeyInput & { key: stri
       try {
         applied.push(await applyKeyUpdate(c, update, clock));
       } catch (err) {
-        // Anything else (Postgres gone) is this key's failure too: the keys done before it stay done and are named.
-        if (!(err instanceof GatewayError)) console.error('key bulk update failed:', err instanceof Error ? err.message : String(err));
-        failed.push({ key: await tokenOf(update.key), key_info: null, failed_reason: err instanceof GatewayError ? err.message : 'Internal error: the update could not be written' });
+        // A value Postgres cannot take is this key's 400; anything else (Postgres gone) its failure too: the keys done before it stay done and are named.
+        const known = err instanceof GatewayError ? err : badValueError(err);
+        if (!known) console.error('key bulk update failed:', err instanceof Error ? err.message : String(err));
+        failed.push({ key: await tokenOf(update.key), key_info: null, failed_reason: known ? known.message : 'Internal error: the update could not be written' });
       }
     }
   } finally {
