@@ -140,3 +140,24 @@ describe('GET /global/spend/tags', () => {
     expect((await call(`/global/spend/tags?${RANGE}`, undefined, keys.a1)).status).toBe(403);
   });
 });
+
+describe('GET /global/activity/cache_hits', () => {
+  it('counts the calls and completion tokens the cache answered, per key alias, call type and model', async () => {
+    await query(stack.db.url, `UPDATE "LiteLLM_SpendLogs" SET cache_hit = true WHERE request_id = 'r4'`);
+    try {
+      const res = await call(`/global/activity/cache_hits?${RANGE}`);
+      expect(res.status).toBe(200);
+      const rows = [...res.body as Record<string, unknown>[]].sort((a, b) => String(a.api_key).localeCompare(String(b.api_key)));
+      expect(rows).toEqual([
+        { api_key: 'alpha-1', call_type: 'acompletion', model: 'gpt-4o', total_rows: 2, cache_hit_true_rows: 1, cached_completion_tokens: 50, generated_completion_tokens: 40 },
+        { api_key: 'bravo', call_type: 'acompletion', model: 'gpt-4o', total_rows: 1, cache_hit_true_rows: 0, cached_completion_tokens: 0, generated_completion_tokens: 10 },
+        { api_key: 'Unnamed Key', call_type: 'acompletion', model: 'gpt-4o-mini', total_rows: 2, cache_hit_true_rows: 0, cached_completion_tokens: 0, generated_completion_tokens: 25 },
+      ]);
+      // An internal user's key sees its own user's rows.
+      expect((await call(`/global/activity/cache_hits?${RANGE}`, undefined, keys.a1)).body).toEqual([rows[0]]);
+      expect((await call('/global/activity/cache_hits?start_date=2026-01-01')).status).toBe(400);
+    } finally {
+      await query(stack.db.url, `UPDATE "LiteLLM_SpendLogs" SET cache_hit = false WHERE request_id = 'r4'`);
+    }
+  });
+});

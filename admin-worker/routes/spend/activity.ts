@@ -85,6 +85,20 @@ activityRoutes.get('/global/activity/model', async (c) => {
   return c.json([...groups.values()].sort((a, b) => b.sum_api_requests - a.sum_api_requests).slice(0, 10));
 });
 
+describeRoute({ method: 'get', path: '/global/activity/cache_hits', summary: 'Calls and completion tokens answered from the cache vs by a provider, per key alias, call type and model (start_date and end_date required); an internal user sees its own', tag: 'spend', query: rangeQuery });
+activityRoutes.get('/global/activity/cache_hits', async (c) => {
+  const where = rowsInRange(c, 'view activity');
+  // LiteLLM's rows: a key by its alias ('Unnamed Key' without one), the call type and model, its calls and those the cache answered.
+  const { rows } = await c.get('db')().pool.query(`
+    SELECT COALESCE(vt.key_alias, 'Unnamed Key') AS api_key, s.call_type, s.model, COUNT(*)::int AS total_rows,
+      COUNT(*) FILTER (WHERE s.cache_hit)::int AS cache_hit_true_rows,
+      COALESCE(SUM(s.completion_tokens) FILTER (WHERE s.cache_hit), 0)::int AS cached_completion_tokens,
+      COALESCE(SUM(s.completion_tokens) FILTER (WHERE NOT s.cache_hit), 0)::int AS generated_completion_tokens
+    FROM "LiteLLM_SpendLogs" s LEFT JOIN "LiteLLM_VerificationToken" vt ON vt.token = s.api_key
+    ${where} GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`, where.args);
+  return c.json(rows);
+});
+
 describeRoute({ method: 'get', path: '/global/spend/provider', summary: 'Spend per provider (start_date and end_date required); an internal user sees its own', tag: 'spend', query: rangeQuery });
 activityRoutes.get('/global/spend/provider', async (c) => {
   const where = rowsInRange(c, 'view spend per provider');
