@@ -51,6 +51,16 @@ export type NewUserBody = z.output<typeof newUserBody>;
 export const updateUserBody = z.object({ user_id: id.nullish(), ...userFields });
 export type UpdateUserBody = z.output<typeof updateUserBody>;
 
+/** `/user/bulk_update`: a list of updates (`users`), or one (`user_updates`, naming no user) for every user (`all_users`). */
+export const bulkUpdateUsersBody = z.object({
+  users: z.array(updateUserBody).max(1000, 'at most 1000 users').optional(),
+  all_users: z.boolean().default(false),
+  user_updates: z.strictObject({ ...userFields, user_email: z.never().optional() }).optional(),
+}).refine((b) => (b.users?.length ? !b.all_users : b.all_users && b.user_updates !== undefined), {
+  message: "Must specify either 'users' for individual updates or 'all_users=true' with 'user_updates' for bulk updates, not both",
+  path: ['users'],
+});
+
 export const deleteUsersBody = z.object({ user_ids: idList.min(1, 'at least one user id') });
 
 export const userInfoQuery = z.object({ user_id: id.optional() });

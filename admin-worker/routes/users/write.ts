@@ -1,11 +1,11 @@
-/** `/user/new` and `/user/update`. */
+/** `/user/new`, `/user/update` and `/user/bulk_update`. */
 import { eq } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { verificationTokens } from '../../../drizzle/schema/keys.ts';
 import { organizationMemberships, users, type UserRow } from '../../../drizzle/schema/principals.ts';
 import { type TeamRow, teams } from '../../../drizzle/schema/teams.ts';
 import { callerUserId, isProxyAdmin, requireProxyAdmin } from '../../lib/auth.ts';
-import type { AdminBindings } from '../../lib/context.ts';
+import type { AdminBindings, AdminContext } from '../../lib/context.ts';
 import { describeRoute } from '../../lib/openapi.ts';
 import { keyJson, teamJson, userJson } from '../../lib/serialize.ts';
 import { badRequest, notFound, parseBody } from '../../lib/validation.ts';
@@ -15,7 +15,9 @@ import { assertNonNegative } from '../principals/fields.ts';
 import { actorName, commit } from '../principals/mutation.ts';
 import { addTeamMembers } from '../teams/membership.ts';
 import { requireOrganization } from '../teams/store.ts';
-import { newUserBody, type NewUserBody, USER_MONEY_FIELDS, updateUserBody } from './schemas.ts';
+import { bulkUpdateUsersBody, newUserBody, type NewUserBody, type UpdateUserBody, USER_MONEY_FIELDS, updateUserBody } from './schemas.ts';
+import { GatewayError } from '../../../worker/errors.ts';
+import { badValueError } from '../../lib/pg-error.ts';
 import { assertUserIsNew, findUser, findUserByEmail } from './store.ts';
 import { newPlainKey, newUserRow, personalKeyRow, SELF_SERVICE_FIELDS, userPatch } from './values.ts';
 
@@ -83,13 +85,49 @@ userWriteRoutes.post('/user/new', async (c) => {
 describeRoute({ method: 'post', path: '/user/update', summary: 'Update a user (only the given fields; null clears)', tag: TAG, body: updateUserBody });
 userWriteRoutes.post('/user/update', async (c) => {
   const body = await parseBody(c, updateUserBody);
+  const user = await applyUserUpdate(c, body, await budgetTimeZone(c));
+  return c.json({ user_id: user.user_id, data: userJson(user) });
+});
+
+describeRoute({ method: 'post', path: '/user/bulk_update', summary: 'Several user updates, or one update for every user (up to 1000), each on its own', tag: TAG, body: bulkUpdateUsersBody });
+userWriteRoutes.post('/user/bulk_update', async (c) => {
+  requireProxyAdmin(c, 'bulk update users');
+  const body = await parseBody(c, bulkUpdateUsersBody);
+  const timeZone = await budgetTimeZone(c);
+  let updates: UpdateUserBody[];
+  if (body.all_users) {
+    const rows = await c.get('db')().db.select({ id: users.user_id }).from(users).orderBy(users.user_id).limit(MAX_BULK_USERS + 1);
+    if (rows.length > MAX_BULK_USERS) throw badRequest(`More than ${MAX_BULK_USERS} users: update them in lists of at most ${MAX_BULK_USERS} with "users"`, 'all_users');
+    updates = rows.map((r) => ({ ...body.user_updates, user_id: r.id }));
+  } else {
+    updates = body.users ?? [];
+  }
+  const results: { user_id: string | null; user_email: string | null; success: boolean; error: string | null; updated_user: Record<string, unknown> | null }[] = [];
+  for (const update of updates) {
+    try {
+      const row = await applyUserUpdate(c, update, timeZone);
+      results.push({ user_id: row.user_id, user_email: row.user_email ?? null, success: true, error: null, updated_user: userJson(row) });
+    } catch (err) {
+      // Each update on its own: a refused one (or one Postgres could not take) is named, the others stand.
+      const known = err instanceof GatewayError ? err : badValueError(err);
+      if (!known) console.error('user bulk update failed:', err instanceof Error ? err.message : String(err));
+      results.push({ user_id: update.user_id ?? null, user_email: update.user_email ?? null, success: false, error: known ? known.message : 'Internal error: the update could not be written', updated_user: null });
+    }
+  }
+  const ok = results.filter((r) => r.success).length;
+  return c.json({ results, total_requested: updates.length, successful_updates: ok, failed_updates: results.length - ok });
+});
+
+const MAX_BULK_USERS = 1000;
+
+/** One user's update, checked (who may change what) and written in its own audited transaction; the updated row. */
+async function applyUserUpdate(c: AdminContext, body: UpdateUserBody, timeZone: string): Promise<UserRow> {
   if (!body.user_id && !body.user_email) throw badRequest('Either user_id or user_email must be provided', 'user_id');
   assertNonNegative(body, USER_MONEY_FIELDS);
-  const timeZone = await budgetTimeZone(c);
   const { user_id: userId, ...fields } = body;
   // Found by email, the email identifies the user; it is not a change.
   if (!userId) delete fields.user_email;
-  const user = await commit(c, async (tx, changes) => {
+  return await commit(c, async (tx, changes) => {
     const existing = userId ? await findUser(tx, userId, { forUpdate: true }) : await findUserByEmail(tx, body.user_email as string);
     if (!existing) throw notFound(`User not found, passed ${userId ? `user_id=${userId}` : `user_email=${body.user_email}`}`);
     if (!isProxyAdmin(c)) {
@@ -105,5 +143,4 @@ userWriteRoutes.post('/user/update', async (c) => {
     changes.refresh('user', row.user_id);
     return row;
   });
-  return c.json({ user_id: user.user_id, data: userJson(user) });
-});
+}
