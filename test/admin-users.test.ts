@@ -219,6 +219,7 @@ describe('POST /user/bulk_update', () => {
     expect((await call('/user/bulk_update', { users: [{ user_id: 'bulk-a', max_budget: 1 }], all_users: true, user_updates: {} })).status).toBe(422);
     expect((await call('/user/bulk_update', { all_users: true })).status).toBe(422);
     expect((await call('/user/bulk_update', { all_users: true, user_updates: { user_email: 'x@example.com' } })).status).toBe(422);
+    expect((await call('/user/bulk_update', { all_users: true, user_updates: { user_id: 'bulk-a' } })).status).toBe(422);
     const viewer = await seedKey(stack.databaseUrl, { userId: 'viewer' });
     expect((await call('/user/bulk_update', { users: [{ user_id: 'bulk-a', max_budget: 1 }] }, viewer)).status).toBe(403);
   });

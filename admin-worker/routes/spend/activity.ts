@@ -92,8 +92,8 @@ activityRoutes.get('/global/activity/cache_hits', async (c) => {
   const { rows } = await c.get('db')().pool.query(`
     SELECT COALESCE(vt.key_alias, 'Unnamed Key') AS api_key, s.call_type, s.model, COUNT(*)::int AS total_rows,
       COUNT(*) FILTER (WHERE s.cache_hit)::int AS cache_hit_true_rows,
-      COALESCE(SUM(s.completion_tokens) FILTER (WHERE s.cache_hit), 0)::int AS cached_completion_tokens,
-      COALESCE(SUM(s.completion_tokens) FILTER (WHERE NOT s.cache_hit), 0)::int AS generated_completion_tokens
+      COALESCE(SUM(s.completion_tokens) FILTER (WHERE s.cache_hit), 0)::float8 AS cached_completion_tokens,
+      COALESCE(SUM(s.completion_tokens) FILTER (WHERE NOT s.cache_hit), 0)::float8 AS generated_completion_tokens
     FROM "LiteLLM_SpendLogs" s LEFT JOIN "LiteLLM_VerificationToken" vt ON vt.token = s.api_key
     ${where} GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`, where.args);
   return c.json(rows);

@@ -55,7 +55,8 @@ export type UpdateUserBody = z.output<typeof updateUserBody>;
 export const bulkUpdateUsersBody = z.object({
   users: z.array(updateUserBody).max(1000, 'at most 1000 users').optional(),
   all_users: z.boolean().default(false),
-  user_updates: z.strictObject({ ...userFields, user_email: z.never().optional() }).optional(),
+  // Naming no user: a user_id or user_email here is refused (what LiteLLM's other fields are is dropped, as on /user/update).
+  user_updates: z.object({ ...userFields, user_id: z.never().optional(), user_email: z.never().optional() }).optional(),
 }).refine((b) => (b.users?.length ? !b.all_users : b.all_users && b.user_updates !== undefined), {
   message: "Must specify either 'users' for individual updates or 'all_users=true' with 'user_updates' for bulk updates, not both",
   path: ['users'],

@@ -85,7 +85,7 @@ userWriteRoutes.post('/user/new', async (c) => {
 describeRoute({ method: 'post', path: '/user/update', summary: 'Update a user (only the given fields; null clears)', tag: TAG, body: updateUserBody });
 userWriteRoutes.post('/user/update', async (c) => {
   const body = await parseBody(c, updateUserBody);
-  const user = await applyUserUpdate(c, body, await budgetTimeZone(c));
+  const user = await applyUserUpdate(c, body);
   return c.json({ user_id: user.user_id, data: userJson(user) });
 });
 
@@ -93,7 +93,6 @@ describeRoute({ method: 'post', path: '/user/bulk_update', summary: 'Several use
 userWriteRoutes.post('/user/bulk_update', async (c) => {
   requireProxyAdmin(c, 'bulk update users');
   const body = await parseBody(c, bulkUpdateUsersBody);
-  const timeZone = await budgetTimeZone(c);
   let updates: UpdateUserBody[];
   if (body.all_users) {
     const rows = await c.get('db')().db.select({ id: users.user_id }).from(users).orderBy(users.user_id).limit(MAX_BULK_USERS + 1);
@@ -105,7 +104,7 @@ userWriteRoutes.post('/user/bulk_update', async (c) => {
   const results: { user_id: string | null; user_email: string | null; success: boolean; error: string | null; updated_user: Record<string, unknown> | null }[] = [];
   for (const update of updates) {
     try {
-      const row = await applyUserUpdate(c, update, timeZone);
+      const row = await applyUserUpdate(c, update);
       results.push({ user_id: row.user_id, user_email: row.user_email ?? null, success: true, error: null, updated_user: userJson(row) });
     } catch (err) {
       // Each update on its own: a refused one (or one Postgres could not take) is named, the others stand.
@@ -121,9 +120,10 @@ userWriteRoutes.post('/user/bulk_update', async (c) => {
 const MAX_BULK_USERS = 1000;
 
 /** One user's update, checked (who may change what) and written in its own audited transaction; the updated row. */
-async function applyUserUpdate(c: AdminContext, body: UpdateUserBody, timeZone: string): Promise<UserRow> {
+async function applyUserUpdate(c: AdminContext, body: UpdateUserBody): Promise<UserRow> {
   if (!body.user_id && !body.user_email) throw badRequest('Either user_id or user_email must be provided', 'user_id');
   assertNonNegative(body, USER_MONEY_FIELDS);
+  const timeZone = await budgetTimeZone(c);
   const { user_id: userId, ...fields } = body;
   // Found by email, the email identifies the user; it is not a change.
   if (!userId) delete fields.user_email;
