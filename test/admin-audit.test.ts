@@ -1,4 +1,9 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT } from '../scripts/lib/build.ts';
+import { freshDatabase } from './support/database.ts';
+import { exec, query } from './support/pg-client.ts';
 import { ADMIN_CONFIG, adminClient, type Json } from './support/admin.ts';
 import { seedKey, sha256 } from './support/keys.ts';
 import { startTestStack, TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
@@ -123,5 +128,33 @@ describe('GET /audit/{id}', () => {
     const { paths } = await (await fetch(`${stack.url}/openapi.json`)).json() as { paths: Record<string, Record<string, Json>> };
     expect(paths['/audit/{id}']?.get).toBeDefined();
     expect((paths['/audit']?.get?.parameters as Json[]).map((p) => p.name)).toEqual(expect.arrayContaining(['page', 'page_size', 'object_key_hash', 'sort_by']));
+  });
+});
+
+describe('migration 0006_redact_audit_langfuse_secrets', () => {
+  it("replaces the Langfuse secrets earlier audit rows kept, wherever they sit, and leaves the rest", async () => {
+    const files = readdirSync(join(ROOT, 'drizzle/migrations')).filter((f) => f.endsWith('.sql')).sort();
+    const apply = (url: string, file: string) => exec(url, readFileSync(join(ROOT, 'drizzle/migrations', file), 'utf8').replaceAll('--> statement-breakpoint', ''));
+    const db = await freshDatabase();
+    try {
+      const at = files.indexOf('0006_redact_audit_langfuse_secrets.sql');
+      for (const file of files.slice(0, at)) await apply(db.url, file);
+      const logging = (secret: string) => ({ metadata: { logging: [{ callback_name: 'langfuse', callback_vars: { langfuse_public_key: 'pk-lf-1', langfuse_secret_key: secret } }] } });
+      const insert = (id: string, before: unknown, after: unknown) => query(db.url, `INSERT INTO "LiteLLM_AuditLog" (id, action, table_name, object_id, before_value, updated_values)
+        VALUES ($1, 'updated', 'LiteLLM_VerificationToken', 'obj', $2::json, $3::json)`, [id, JSON.stringify(before), JSON.stringify(after)]);
+      await insert('00000000-0000-4000-8000-000000000001', logging('sk-lf-old'), logging('sk-lf-with-"quote"-and-\\-backslash'));
+      await insert('00000000-0000-4000-8000-000000000002', { metadata: { callback_settings: { callback_vars: { langfuse_secret: 'sk-lf-team' } } } }, { max_budget: 5 });
+      await insert('00000000-0000-4000-8000-000000000003', null, { key_alias: 'langfuse_secret_key is only text here' });
+      for (const file of files.slice(at)) await apply(db.url, file);
+      const rows = await query<{ id: string; before_value: unknown; updated_values: unknown }>(db.url, 'SELECT id, before_value, updated_values FROM "LiteLLM_AuditLog" ORDER BY id');
+      expect(rows.map((r) => [r.before_value, r.updated_values])).toEqual([
+        [logging('[redacted]'), logging('[redacted]')],
+        [{ metadata: { callback_settings: { callback_vars: { langfuse_secret: '[redacted]' } } } }, { max_budget: 5 }],
+        [null, { key_alias: 'langfuse_secret_key is only text here' }],
+      ]);
+      expect(JSON.stringify(rows)).not.toMatch(/sk-lf-(old|with|team)/);
+    } finally {
+      await db.drop();
+    }
   });
 });
