@@ -94,7 +94,22 @@ export function adminClient(stack: () => TestStack) {
   const chat = (key: string, model = 'mock-gpt') => new OpenAI({ baseURL: `${stack().url}/v1`, apiKey: key, maxRetries: 0 })
     .chat.completions.create({ model, messages: [{ role: 'user', content: 'ping' }] });
 
-  return { call, ok, generate, plainKeys, rows, audits, count, keyRow, chat };
+  /** Every plain key `generate` gave out (and `extra`) is absent from the whole audit log; the log's text, for more checks. */
+  async function auditLogFreeOfPlainKeys(extra: string[] = []): Promise<string> {
+    const all = (await rows('SELECT row_to_json(a)::text AS j FROM "LiteLLM_AuditLog" a')).map((r) => r.j as string).join('\n');
+    for (const key of [...plainKeys, ...extra, TEST_MASTER_KEY]) expect(all).not.toContain(key);
+    return all;
+  }
+
+  return { call, ok, generate, plainKeys, rows, audits, count, keyRow, chat, auditLogFreeOfPlainKeys };
+}
+
+/** The teams, users and budget the key suites share (KEYS_CONFIG): team-a (admin alice), team-b (admin bob, member alice), root, alice, budget-1. */
+export async function seedKeyFixture(rows: (sql: string) => Promise<unknown>): Promise<void> {
+  await rows(`INSERT INTO "LiteLLM_TeamTable" (team_id, team_alias, admins, members_with_roles) VALUES
+    ('team-a', 'A', '{alice}', '[]'), ('team-b', 'B', '{}', '[{"role":"admin","user_id":"bob"},{"role":"user","user_id":"alice"}]')`);
+  await rows(`INSERT INTO "LiteLLM_UserTable" (user_id, user_role) VALUES ('root', 'proxy_admin'), ('alice', 'internal_user')`);
+  await rows(`INSERT INTO "LiteLLM_BudgetTable" (budget_id, max_budget) VALUES ('budget-1', 42)`);
 }
 
 // The spend-log fixture shared by the /spend/logs and /global/spend/* files.
