@@ -22,3 +22,14 @@ export function badValueError(err: unknown): GatewayError | undefined {
   }
   return new GatewayError(`Invalid value in the request: ${reason.slice(0, 200)}`, { status: 400, type: 'bad_request_error' });
 }
+
+/**
+ * Why one item of a bulk change failed, for its answer: a refusal's message, a bad value's 400 reason, or
+ * (Postgres gone, ...) an internal error, logged. The items done before it stay done.
+ */
+export function failureReason(err: unknown, what: string): string {
+  const known = err instanceof GatewayError ? err : badValueError(err);
+  if (known) return known.message;
+  console.error(`${what} failed:`, err instanceof Error ? err.message : String(err));
+  return 'Internal error: the update could not be written';
+}

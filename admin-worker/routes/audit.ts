@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { posInt } from '../../worker/config/fields.ts';
+import { queryInt } from './principals/fields.ts';
 import { requireAdminReader } from '../lib/auth.ts';
 import type { AdminBindings } from '../lib/context.ts';
 import { describeRoute } from '../lib/openapi.ts';
@@ -29,8 +29,8 @@ function parsedInstant(s: string): Date {
 const SORTABLE = ['updated_at', 'action', 'table_name', 'object_id', 'changed_by', 'changed_by_api_key'] as const;
 
 const auditQuery = z.object({
-  page: posInt.pipe(z.number().min(1, 'must be at least 1').max(1_000_000, 'must be at most 1000000')).default(1),
-  page_size: posInt.pipe(z.number().min(1, 'must be at least 1').max(100, 'must be at most 100')).default(10),
+  page: queryInt(1, 1_000_000, 1),
+  page_size: queryInt(1, 100, 10),
   changed_by: z.string().min(1).optional().describe('the user (or `master_key`, or the litellm-changed-by header) that made the change'),
   changed_by_api_key: z.string().min(1).optional().describe('the key (sk-...) or key hash that made the change'),
   action: z.string().min(1).optional().describe('created, updated, deleted, blocked, unblocked, regenerated'),

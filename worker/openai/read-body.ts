@@ -38,6 +38,12 @@ export async function readJsonBody<S extends z.ZodType>(
   return parsed.data;
 }
 
+/** readJsonBody's limit from `general_settings.max_request_size_mb` (its own default without one). */
+export function bodyLimit(config: { general_settings: { max_request_size_mb?: number } }): { maxBytes?: number } {
+  const sizeMb = config.general_settings.max_request_size_mb;
+  return sizeMb ? { maxBytes: sizeMb * 1024 * 1024 } : {};
+}
+
 /** The 413 of a body past `max_request_size_mb`. */
 export function tooLarge(maxBytes: number): GatewayError {
   return new GatewayError(`Request body too large (limit ${+(maxBytes / 1024 / 1024).toFixed(2)} MB, general_settings.max_request_size_mb)`, {

@@ -8,8 +8,7 @@ import { type StoredTags, storedTags } from '../limits/stored-tags.ts';
 import { routingTags } from '../router/eligible-deployments.ts';
 import { admit } from './call-helpers.ts';
 import type { Seen } from './refused-call.ts';
-
-interface WaitUntil { waitUntil(p: Promise<unknown>): void }
+import type { WaitUntil } from '../telemetry/emit.ts';
 
 export interface AdmittedCall {
   /** Undefined for a master-key call no end-user, proxy-wide or tag budget applies to. */
@@ -17,9 +16,8 @@ export interface AdmittedCall {
   caller: Caller;
   /** The call's tags: the request's own, then its key's and team's (LiteLLM merges those into the request's). */
   tags: string[];
-  /** The tags `/tag/new`'s models give deployments (tag-based routing), when any. */
+  /** The tags `/tag/new`'s models give deployments, with tag-based routing on (as LiteLLM adds them then), when any. */
   modelTags: ReadonlyMap<string, readonly string[]> | undefined;
-  tagFiltering: boolean;
   /** The stored tags (`/tag/new`), read at most once a call. */
   loadStored(): Promise<StoredTags>;
 }
@@ -58,5 +56,6 @@ export async function admitModelCall(
     const more = tagBudgetIds(config, tags.filter((t) => !ownTags.includes(t)), (await loadStored()).budgeted);
     if (more.length) admission = await holdKeyTagBudgets(env, admission, more, { requestId: `${call.requestId}:tags`, model: call.group, ...call.estimate, free: call.free, waitUntil });
   }
-  return { admission, caller, tags, modelTags: stored?.byModel.size ? stored.byModel : undefined, tagFiltering, loadStored };
+  // Only with tag-based routing: whether a call carries tags of its own must not change its deployment's.
+  return { admission, caller, tags, modelTags: tagFiltering && stored?.byModel.size ? stored.byModel : undefined, loadStored };
 }

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { TollgateConfig } from '../config/schema.ts';
 import { GatewayError } from '../errors.ts';
 import { responsesGatewayView } from '../openai/request-schemas.ts';
-import { readJsonBody } from '../openai/read-body.ts';
+import { bodyLimit, readJsonBody } from '../openai/read-body.ts';
 import { DEFAULT_MAX_FORM_BYTES } from '../openai/read-form.ts';
 import { ENDPOINT_PATHS } from '../providers/openai-compatible/adapter.ts';
 import type { Endpoint } from '../providers/types.ts';
@@ -17,13 +17,13 @@ import { validated } from './call-helpers.ts';
 export async function readCallBody(
   request: Request, endpoint: Endpoint, schema: z.ZodType<Record<string, unknown>>, options: ModelCallOptions, config: TollgateConfig,
 ): Promise<Record<string, unknown>> {
-  const sizeMb = config.general_settings.max_request_size_mb;
+  const limit = bodyLimit(config);
   const { modelFromPath } = options;
-  const given = options.body ?? (options.readBody ? await options.readBody(request, sizeMb ? sizeMb * 1024 * 1024 : DEFAULT_MAX_FORM_BYTES) : undefined);
+  const given = options.body ?? (options.readBody ? await options.readBody(request, limit.maxBytes ?? DEFAULT_MAX_FORM_BYTES) : undefined);
   const read = given
     ? validated(schema, modelFromPath ? { ...given, model: modelFromPath } : given)
     : await readJsonBody(request, schema, {
-      ...(sizeMb ? { maxBytes: sizeMb * 1024 * 1024 } : {}),
+      ...limit,
       ...(modelFromPath ? { overrides: { model: modelFromPath } } : {}),
     });
   for (const field of options.dropFields ?? []) delete read[field];

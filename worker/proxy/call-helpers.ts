@@ -13,7 +13,7 @@ import type { DeploymentRef } from '../models/deployments.ts';
 import type { CallOutcome, Endpoint, RequestHeaders } from '../providers/types.ts';
 import pkg from '../../package.json';
 import { parseRequest } from '../openai/request-schemas.ts';
-import type { CallOverrides } from '../router/route-call.ts';
+import type { CallOverrides } from '../router/route-input.ts';
 import type { CallContext } from './call-context.ts';
 
 /** LiteLLM's `request_timeout` default (seconds). */

@@ -76,7 +76,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   const estimate = reservationEstimate(named.deployments[0], promptTokens, body, endpoint);
   const free = estimate.estCost === 0 && freeModel(named.deployments);
   const waitUntil = (p: Promise<unknown>) => c.executionCtx.waitUntil(p);
-  const { admission, caller, tags: keyedTags, modelTags, loadStored, tagFiltering } = await admitModelCall(c.env, c.executionCtx, state.config, {
+  const { admission, caller, tags: keyedTags, modelTags, loadStored } = await admitModelCall(c.env, c.executionCtx, state.config, {
     who, requestId: callId, group, endUser: endUserOf({ body, headers: requestHeaders }), ownTags: requestTags({ body, headers: requestHeaders }), estimate, free, seen,
   });
   const aliased = aliasOf(caller, group);
@@ -93,7 +93,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   }
   // A customer held to a region is answered from answers made in that region only: its own cache keys.
   const region = admission?.modelRegion;
-  const tags = tagFiltering ? keyedTags : undefined;
+  const tags = state.config.router_settings.enable_tag_filtering === true ? keyedTags : undefined;
   const scope = routingScope(resolved, region, tags, state.config.router_settings, modelTags);
   const cache = await planCache(cacheSettings(state.config, c.env), endpoint, scope.cacheGroup, body, caller.kind === 'key' ? caller.policy.allowedCacheControls : undefined)
     .catch((err: unknown) => {

@@ -15,7 +15,6 @@ import type { BudgetHold, BudgetRefusal } from '../limits/budget-hold.ts';
 import { attemptTimeoutMs, type RouteInput, type Routed } from './route-input.ts';
 import { countsAgainst, crossedBudget, noDeployments, withAttempts } from './route-errors.ts';
 
-export type { CallOverrides, RouteInput, Routed } from './route-input.ts';
 
 /** The most input a deployment takes, when known (`model_info.max_input_tokens`, else the price table). */
 function contextWindow(d: DeploymentRef): number | undefined {

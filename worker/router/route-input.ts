@@ -5,10 +5,10 @@ import type { BudgetHold, BudgetRefusal } from '../limits/budget-hold.ts';
 import type { DeploymentRef, ModelCatalog } from '../models/deployments.ts';
 import type { ProviderAnswer } from '../providers/types.ts';
 import type { GatewayState } from '../state.ts';
+import type { WaitUntil } from '../telemetry/emit.ts';
 
 // What routeCall (route-call.ts) takes and answers, and how long one attempt may take.
 
-export interface WaitUntil { waitUntil(p: Promise<unknown>): void }
 
 export interface RouteInput {
   /** Who is calling, for the fallback metrics' labels. */

@@ -5,7 +5,7 @@ import { authenticateRoute } from '../limits/key-store.ts';
 import { authorizeModel } from '../models/access.ts';
 import { resolveGroup } from '../router/resolve-group.ts';
 import { currentCatalog } from '../models/catalog.ts';
-import { readJsonBody } from '../openai/read-body.ts';
+import { bodyLimit, readJsonBody } from '../openai/read-body.ts';
 import { chatRequestSchema } from '../openai/request-schemas.ts';
 import { handleModelCall } from '../proxy/model-call.ts';
 import { gatewayState, type GatewayState } from '../state.ts';
@@ -27,7 +27,7 @@ type Ctx = Context<{ Bindings: GatewayEnv }>;
 export async function messages(c: Ctx): Promise<Response> {
   try {
     const state = await gatewayState(c.env);
-    const request = await readJsonBody(c.req.raw, messagesRequestSchema, bodyLimit(state));
+    const request = await readJsonBody(c.req.raw, messagesRequestSchema, bodyLimit(state.config));
     const anthropicTarget = await servedByAnthropic(c, state, request.model);
     const body = toOpenAIChatRequest(request, { anthropicTarget });
     return await toAnthropicAnswer(await handleModelCall(c, 'chat', chatRequestSchema, { body }));
@@ -41,7 +41,7 @@ export async function countTokens(c: Ctx): Promise<Response> {
   try {
     const state = await gatewayState(c.env);
     const caller = await authenticateRoute(c, state);
-    const request = await readJsonBody(c.req.raw, messagesRequestSchema, bodyLimit(state));
+    const request = await readJsonBody(c.req.raw, messagesRequestSchema, bodyLimit(state.config));
     const catalog = await currentCatalog(state, c.env, c.executionCtx, { missing: request.model });
     authorizeModel(caller, request.model, catalog);
     // Whatever /v1/messages would serve: a group, a model_group_alias, a wildcard group's match.
@@ -54,11 +54,6 @@ export async function countTokens(c: Ctx): Promise<Response> {
   } catch (err) {
     return anthropicErrorResponse(err);
   }
-}
-
-function bodyLimit(state: GatewayState): { maxBytes?: number } {
-  const sizeMb = state.config.general_settings.max_request_size_mb;
-  return sizeMb ? { maxBytes: sizeMb * 1024 * 1024 } : {};
 }
 
 /** Whether every deployment of the group is Anthropic's, so Anthropic-only detail may ride along (see TranslationOptions). */

@@ -1,12 +1,11 @@
 import type { Context } from 'hono';
 import { z } from 'zod';
 import type { GatewayEnv } from '../env.ts';
-import { errorResponse, GatewayError } from '../errors.ts';
+import { errorResponse } from '../errors.ts';
 import { authenticateRoute } from '../limits/key-store.ts';
-import { authorizeModel, mayCall } from '../models/access.ts';
-import { aliasOf } from '../proxy/call-access.ts';
+import { aliasOf, authorizeCall } from '../proxy/call-access.ts';
 import { currentCatalog } from '../models/catalog.ts';
-import { readJsonBody } from '../openai/read-body.ts';
+import { bodyLimit, readJsonBody } from '../openai/read-body.ts';
 import { promptText } from '../openai/request-schemas.ts';
 import { estimateTokens } from '../providers/openai-compatible/usage.ts';
 import { resolveGroup } from '../router/resolve-group.ts';
@@ -32,16 +31,14 @@ export async function tokenCounter(c: Ctx): Promise<Response> {
   try {
     const state = await gatewayState(c.env);
     const caller = await authenticateRoute(c, state);
-    const sizeMb = state.config.general_settings.max_request_size_mb;
-    const body = await readJsonBody(c.req.raw, tokenCounterSchema, sizeMb ? { maxBytes: sizeMb * 1024 * 1024 } : {});
+    const body = await readJsonBody(c.req.raw, tokenCounterSchema, bodyLimit(state.config));
     const catalog = await currentCatalog(state, c.env, c.executionCtx, { missing: body.model });
-    // A name the key's or team's aliases give a group counts as it would be called (call-access.ts).
+    // Checked as a call of that model would be: a key's or team's alias counts as the group it names.
     const aliased = aliasOf(caller, body.model);
-    if (!aliased || !mayCall(caller, body.model, catalog)) authorizeModel(caller, aliased ?? body.model, catalog);
-    const deployment = resolveGroup(state.config, catalog, aliased ?? body.model).deployments[0];
-    if (!deployment) {
-      throw new GatewayError(`Invalid model name passed in model=${body.model.slice(0, 200)}. Call \`/v1/models\` to view available models for your key.`, { status: 400, type: 'bad_request_error', param: 'model' });
-    }
+    const deployment = authorizeCall({
+      caller, requested: body.model, aliased, picked: resolveGroup(state.config, catalog, aliased ?? body.model).deployments[0],
+      catalog, path: c.req.path, body, enforceUser: false,
+    });
     return Response.json({
       total_tokens: estimateTokens(promptText(body).length),
       request_model: body.model,

@@ -26,11 +26,11 @@ function fromEnv(value: string | undefined, env: AdminEnv): string | undefined {
   return name ? text(env[name]) : value;
 }
 
-function sameHost(a: string, b: string): boolean {
+function parsedHost(host: string): URL | undefined {
   try {
-    return new URL(normaliseHost(a)).origin === new URL(normaliseHost(b)).origin;
+    return new URL(normaliseHost(host));
   } catch {
-    return false;
+    return undefined;
   }
 }
 
@@ -49,9 +49,13 @@ export function normaliseHost(host: string): string {
 export function credentialsOf(vars: DynamicLangfuse['vars'] | undefined, env: AdminEnv): Resolved {
   const envHost = text(env.LANGFUSE_HOST) ?? DEFAULT_LANGFUSE_HOST;
   const host = fromEnv(vars?.host, env) ?? envHost;
+  const url = parsedHost(host);
+  // The value as stored (an os.environ/ name stays a name): what it resolves to is never echoed.
+  if (!url) return { ok: false, reason: `invalid Langfuse host ${vars?.host !== undefined ? JSON.stringify(vars.host.slice(0, 200)) : 'in LANGFUSE_HOST'}` };
+  if (url.username || url.password || url.search || url.hash) return { ok: false, reason: 'the Langfuse host must be a plain http(s) URL' };
   // The environment's keys go only to the environment's host: a key's or team's metadata naming another
   // host without a secret of its own would otherwise be sent the proxy's Langfuse secret.
-  const envKeysApply = sameHost(host, envHost);
+  const envKeysApply = url.origin === parsedHost(envHost)?.origin;
   const publicKey = fromEnv(vars?.publicKey, env) ?? (envKeysApply ? text(env.LANGFUSE_PUBLIC_KEY) : undefined);
   const secretKey = fromEnv(vars?.secretKey, env) ?? (envKeysApply ? text(env.LANGFUSE_SECRET_KEY) : undefined);
   if (!publicKey || !secretKey) {
@@ -62,14 +66,6 @@ export function credentialsOf(vars: DynamicLangfuse['vars'] | undefined, env: Ad
         : 'no Langfuse public and secret key of its own for its langfuse_host (the environment\'s are sent only to LANGFUSE_HOST)',
     };
   }
-  let url: URL;
-  try {
-    url = new URL(normaliseHost(host));
-  } catch {
-    // The value as stored (an os.environ/ name stays a name): what it resolves to is never echoed.
-    return { ok: false, reason: `invalid Langfuse host ${vars?.host !== undefined ? JSON.stringify(vars.host.slice(0, 200)) : 'in LANGFUSE_HOST'}` };
-  }
-  if (url.username || url.password || url.search || url.hash) return { ok: false, reason: 'the Langfuse host must be a plain http(s) URL' };
   return { ok: true, credentials: { host: normaliseHost(host), publicKey, secretKey } };
 }
 

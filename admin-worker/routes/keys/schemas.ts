@@ -100,7 +100,7 @@ export const updateKeySchema = z.object(updateKeyFields)
  * (LiteLLM's KeyUpdateFields): budgets, limits, models, expiry, tags and metadata; never a key's
  * identity, owner or team, nor its routes or type.
  */
-export const teamKeyUpdateFields = z.strictObject({
+const teamKeyUpdateFields = z.strictObject({
   max_budget: keyColumnFields.max_budget, soft_budget: keyColumnFields.soft_budget, budget_id: keyColumnFields.budget_id,
   budget_duration: keyColumnFields.budget_duration, budget_limits: keyColumnFields.budget_limits, model_max_budget: keyColumnFields.model_max_budget,
   tpm_limit: keyColumnFields.tpm_limit, rpm_limit: keyColumnFields.rpm_limit, max_parallel_requests: keyColumnFields.max_parallel_requests,

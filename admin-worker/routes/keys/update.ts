@@ -3,14 +3,13 @@ import { and, eq, inArray } from 'drizzle-orm';
 import { type KeyRow, verificationTokens } from '../../../drizzle/schema/keys.ts';
 import { writeAudit } from '../../lib/audit.ts';
 import { requireAdminForEnvRefs } from '../../lib/env-refs.ts';
-import { badValueError } from '../../lib/pg-error.ts';
+import { failureReason } from '../../lib/pg-error.ts';
 import { budgetClock } from '../../lib/budget-limits.ts';
 import type { AdminContext } from '../../lib/context.ts';
 import { badRequest, notFound, parseBody } from '../../lib/validation.ts';
 import { actor, changedBy, requireAssignableUser, requireKeyManager } from './access.ts';
 import { checkAliasFree, checkReferences, checkValues, keyColumns } from './fields.ts';
 import { blockKeySchema, bulkUpdateKeysSchema, bulkUpdateTeamKeysSchema, resetKeySpendSchema, type UpdateKeyInput, updateKeySchema } from './schemas.ts';
-import { GatewayError } from '../../../worker/errors.ts';
 import { resetLimiterSpend } from '../../../worker/limits/client.ts';
 import { findKey, findKeysByAlias, keyObjectWithBudget, refreshKeys, type Tx, tokenOf } from './store.ts';
 
@@ -63,20 +62,20 @@ export async function bulkUpdateTeamKeys(c: AdminContext): Promise<Response> {
   const { db } = c.get('db')();
   await requireKeyManager(c, db, [body.team_id], "update this team's keys");
   const t = verificationTokens;
+  // The team's keys (all of them, or those named that are in it), and the named keys outside it.
   let tokens: string[];
+  let outside: FailedUpdate[] = [];
   if (body.all_keys_in_team) {
     const rows = await db.select({ token: t.token }).from(t).where(eq(t.team_id, body.team_id)).orderBy(t.created_at, t.token).limit(501);
     if (rows.length > 500) throw badRequest(`Team ${body.team_id} has more than 500 keys: name at most 500 with key_ids`, 'all_keys_in_team');
     tokens = rows.map((r) => r.token);
   } else {
-    tokens = [...new Set(await Promise.all((body.key_ids ?? []).map(tokenOf)))];
+    const named = [...new Set(await Promise.all((body.key_ids ?? []).map(tokenOf)))];
+    const inTeam = new Set((await db.select({ token: t.token }).from(t).where(and(eq(t.team_id, body.team_id), inArray(t.token, named)))).map((r) => r.token));
+    tokens = named.filter((token) => inTeam.has(token));
+    outside = named.filter((token) => !inTeam.has(token)).map((token) => ({ key: token, key_info: null, failed_reason: `Key not found in team ${body.team_id}` }));
   }
-  const inTeam = new Set(tokens.length
-    ? (await db.select({ token: t.token }).from(t).where(and(eq(t.team_id, body.team_id), inArray(t.token, tokens)))).map((r) => r.token)
-    : []);
-  const outside = tokens.filter((token) => !inTeam.has(token))
-    .map((token) => ({ key: token, key_info: null, failed_reason: `Key not found in team ${body.team_id}` }));
-  const updates = tokens.filter((token) => inTeam.has(token)).map((token) => ({ ...body.update_fields, key: token }));
+  const updates = tokens.map((token) => ({ ...body.update_fields, key: token }));
   return c.json(await applyEach(c, updates, outside));
 }
 
@@ -93,10 +92,7 @@ async function applyEach(c: AdminContext, updates: (UpdateKeyInput & { key: stri
       try {
         applied.push(await applyKeyUpdate(c, update, clock));
       } catch (err) {
-        // A value Postgres cannot take is this key's 400; anything else (Postgres gone) its failure too: the keys done before it stay done and are named.
-        const known = err instanceof GatewayError ? err : badValueError(err);
-        if (!known) console.error('key bulk update failed:', err instanceof Error ? err.message : String(err));
-        failed.push({ key: await tokenOf(update.key), key_info: null, failed_reason: known ? known.message : 'Internal error: the update could not be written' });
+        failed.push({ key: await tokenOf(update.key), key_info: null, failed_reason: failureReason(err, 'key bulk update') });
       }
     }
   } finally {

@@ -33,7 +33,7 @@ const uiDateTime = z.string().regex(/^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}$/, 
   .refine((s) => isoDate.safeParse(s.slice(0, 10)).success && !Number.isNaN(Date.parse(`${s.replace(' ', 'T')}Z`)), 'not a calendar date-time');
 
 /** A `YYYY-MM-DD HH:MM:SS` of uiDateTime as the instant it names (UTC). */
-export const utcInstant = (s: string) => new Date(`${s.replace(' ', 'T')}Z`);
+const utcInstant = (s: string) => new Date(`${s.replace(' ', 'T')}Z`);
 
 /** A `YYYY-MM-DD HH:MM:SS` (UTC) instant, or a day taken whole (`YYYY-MM-DD`). */
 const uiDateTimeOrDay = z.string()

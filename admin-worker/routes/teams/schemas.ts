@@ -1,6 +1,6 @@
 /** Request bodies and queries of `/team/*` (LiteLLM's NewTeamRequest, UpdateTeamRequest, ...). */
 import { z } from 'zod';
-import { budgetLimits, duration, flag, id, idList, jsonObject, limit, modelLimits, money, oneOrMany, stringList, teamMember, text } from '../principals/fields.ts';
+import { budgetLimits, duration, flag, id, idList, jsonObject, limit, modelLimits, money, oneOrMany, queryInt, stringList, teamMember, text } from '../principals/fields.ts';
 
 /** Fields a team can be created with and updated; `null` on update clears one. */
 const teamFields = {
@@ -77,8 +77,8 @@ export const teamListV2Query = z.object({
   team_alias: z.string().min(1).max(200).optional().describe('part of the alias, any case'),
   user_id: id.optional(),
   organization_id: id.optional(),
-  page: z.coerce.number().int().min(1).max(1_000_000).default(1),
-  page_size: z.coerce.number().int().min(1).max(100).default(10),
+  page: queryInt(1, 1_000_000, 1),
+  page_size: queryInt(1, 100, 10),
   sort_by: z.enum(['team_alias', 'team_id', 'created_at', 'updated_at', 'spend', 'max_budget']).optional(),
   sort_order: z.enum(['asc', 'desc']).default('asc'),
   status: z.enum(['active', 'deleted']).optional().describe('deleted: none, as Tollgate keeps no deleted teams'),

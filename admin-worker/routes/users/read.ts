@@ -14,6 +14,7 @@ import { forbidden } from '../principals/access.ts';
 import { anyOf, membersInclude } from '../principals/sql.ts';
 import { userInfoQuery, userListQuery } from './schemas.ts';
 import { findUser } from './store.ts';
+import { containing } from '../../lib/sql-text.ts';
 
 export const userReadRoutes = new Hono<AdminBindings>();
 const TAG = 'Internal User management';
@@ -66,9 +67,9 @@ userReadRoutes.get('/user/list', async (c) => {
   if (q.role) filters.push(eq(users.user_role, q.role));
   const ids = q.user_ids?.split(',').map((s) => s.trim()).filter(Boolean) ?? [];
   // One id is a substring search, several an exact list (LiteLLM's behaviour).
-  if (ids.length === 1) filters.push(sql`${users.user_id} ILIKE ${`%${escapeLike(ids[0]!)}%`}`);
+  if (ids.length === 1) filters.push(sql`${users.user_id} ILIKE ${containing(ids[0]!)}`);
   else if (ids.length > 1) filters.push(anyOf(users.user_id, ids));
-  if (q.user_email) filters.push(sql`${users.user_email} ILIKE ${`%${escapeLike(q.user_email)}%`}`);
+  if (q.user_email) filters.push(sql`${users.user_email} ILIKE ${containing(q.user_email)}`);
   if (q.team) filters.push(sql`${q.team}::text = ANY(${users.teams})`);
   const where = and(...filters);
   const order = q.sort_by ? (q.sort_order === 'desc' ? desc : asc)(SORTABLE[q.sort_by]) : desc(users.created_at);
@@ -92,4 +93,3 @@ userReadRoutes.get('/user/list', async (c) => {
   });
 });
 
-const escapeLike = (s: string) => s.replace(/[\\%_]/g, (ch) => `\\${ch}`);

@@ -16,8 +16,7 @@ import { actorName, commit } from '../principals/mutation.ts';
 import { addTeamMembers } from '../teams/membership.ts';
 import { requireOrganization } from '../teams/store.ts';
 import { bulkUpdateUsersBody, newUserBody, type NewUserBody, type UpdateUserBody, USER_MONEY_FIELDS, updateUserBody } from './schemas.ts';
-import { GatewayError } from '../../../worker/errors.ts';
-import { badValueError } from '../../lib/pg-error.ts';
+import { failureReason } from '../../lib/pg-error.ts';
 import { assertUserIsNew, findUser, findUserByEmail } from './store.ts';
 import { newPlainKey, newUserRow, personalKeyRow, SELF_SERVICE_FIELDS, userPatch } from './values.ts';
 
@@ -107,10 +106,8 @@ userWriteRoutes.post('/user/bulk_update', async (c) => {
       const row = await applyUserUpdate(c, update);
       results.push({ user_id: row.user_id, user_email: row.user_email ?? null, success: true, error: null, updated_user: userJson(row) });
     } catch (err) {
-      // Each update on its own: a refused one (or one Postgres could not take) is named, the others stand.
-      const known = err instanceof GatewayError ? err : badValueError(err);
-      if (!known) console.error('user bulk update failed:', err instanceof Error ? err.message : String(err));
-      results.push({ user_id: update.user_id ?? null, user_email: update.user_email ?? null, success: false, error: known ? known.message : 'Internal error: the update could not be written', updated_user: null });
+      // Each update on its own: a refused one is named, the others stand.
+      results.push({ user_id: update.user_id ?? null, user_email: update.user_email ?? null, success: false, error: failureReason(err, 'user bulk update'), updated_user: null });
     }
   }
   const ok = results.filter((r) => r.success).length;
