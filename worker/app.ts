@@ -8,6 +8,8 @@ import { chatCompletions, queuedChatCompletions, completions, embeddings, imageG
 import { getModel, listModels } from './routes/models.ts';
 import { runTestSchedule, setTestClock } from './routes/test-clock.ts';
 import { storedResponse } from './routes/stored-responses.ts';
+import { createFile, fileById, listFiles } from './routes/files.ts';
+import { batchById, createBatch, listBatches } from './routes/batches.ts';
 import { metricsRoute } from './telemetry/metrics/route.ts';
 import { tokenCounter } from './routes/token-counter.ts';
 
@@ -57,6 +59,17 @@ for (const prefix of ['/v1', '', '/openai/v1']) {
   app.post(`${prefix}/responses/:id/cancel`, storedResponse('POST', '/cancel'));
 }
 // Anthropic's Messages API, for any model (translated to and from a chat call).
+for (const prefix of ['/v1', '', '/openai/v1']) {
+  app.post(`${prefix}/files`, createFile);
+  app.get(`${prefix}/files`, listFiles);
+  app.get(`${prefix}/files/:id`, fileById('GET', ''));
+  app.delete(`${prefix}/files/:id`, fileById('DELETE', ''));
+  app.get(`${prefix}/files/:id/content`, fileById('GET', '/content'));
+  app.post(`${prefix}/batches`, createBatch);
+  app.get(`${prefix}/batches`, listBatches);
+  app.get(`${prefix}/batches/:id`, batchById('GET', ''));
+  app.post(`${prefix}/batches/:id/cancel`, batchById('POST', '/cancel'));
+}
 app.post('/v1/messages', messages);
 app.post('/v1/messages/count_tokens', countTokens);
 app.post('/utils/token_counter', tokenCounter);

@@ -7,7 +7,7 @@ import { GatewayError } from '../errors.ts';
  * llm_api → llm_api_routes, management → management_routes, read_only →
  * info_routes.
  */
-const MODEL_CALL = /^(\/v1|\/v2|\/openai\/deployments\/[^/]+|\/engines\/[^/]+|\/openai\/v1|\/queue)?\/(chat\/completions|completions|embeddings|moderations|images\/generations|images\/edits|rerank|audio\/speech|audio\/transcriptions|responses(\/[^/]+(\/input_items|\/cancel)?)?)$/;
+const MODEL_CALL = /^(\/v1|\/v2|\/openai\/deployments\/[^/]+|\/engines\/[^/]+|\/openai\/v1|\/queue)?\/(chat\/completions|completions|embeddings|moderations|images\/generations|images\/edits|rerank|audio\/speech|audio\/transcriptions|responses(\/[^/]+(\/input_items|\/cancel)?)?|files(\/[^/]+(\/content)?)?|batches(\/[^/]+(\/cancel)?)?)$/;
 const MODELS = /^(\/v1)?\/models(\/.+)?$/;
 const MESSAGES = /^\/v1\/messages(\/count_tokens)?$/;
 

@@ -5,7 +5,7 @@ import type { EntityKind } from './client.ts';
 import { now } from './clock.ts';
 import {
   type AdmitRequest, adoptPolicy, closeBudgetWindow, type Counters, freshCounters, releaseReservation, reserve, type Settlement,
-  settleReservation, sweepExpired,
+  addOutsideSpend, settleReservation, sweepExpired,
 } from './counters.ts';
 import { adoptLimitWindows } from './budget-limits.ts';
 import { checkAdmission } from './entity-check.ts';
@@ -114,6 +114,16 @@ export class EntityLimiter extends DurableObject<GatewayEnv> {
     this.#roll(c, policy, t);
     settleReservation(c, policy, s, t, this.#timeZone());
     this.#dirty();
+  }
+
+  /** Spend of work that ran without an admission (a finished batch), counted once per `requestId`. */
+  async addSpend(s: Omit<Settlement, 'tokens'>): Promise<void> {
+    await this.#ensure(s.kind, s.id);
+    const c = this.#counters as Counters;
+    const policy = this.#policy as EntityPolicy;
+    const t = now();
+    this.#roll(c, policy, t);
+    if (addOutsideSpend(c, policy, s, t, this.#timeZone())) this.#dirty();
   }
 
   /** Undoes an admission another entity refused: the request never ran. */

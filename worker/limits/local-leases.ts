@@ -12,7 +12,7 @@ import { M } from '../telemetry/metrics/registry.ts';
  * the object's side): what is left of each, which entities are hot, and the
  * request already asking a hot entity's object for its next lease.
  */
-export type LimiterStub = Pick<EntityLimiter, 'admit' | 'settle' | 'release' | 'describe' | 'returnLease'>;
+export type LimiterStub = Pick<EntityLimiter, 'admit' | 'settle' | 'addSpend' | 'release' | 'describe' | 'returnLease'>;
 
 /** One stub per call: every Durable Object call of admission goes through here, and is counted. */
 export function limiter(env: GatewayEnv, kind: EntityKind, id: string): LimiterStub {

@@ -13,18 +13,7 @@ const NUMERIC = new Set(['temperature', 'n', 'output_compression']);
 export const DEFAULT_MAX_FORM_BYTES = 26 * 1024 * 1024;
 
 export async function readFormBody(request: Request, maxBytes: number): Promise<Record<string, unknown>> {
-  const type = request.headers.get('content-type') ?? '';
-  if (!/^multipart\/form-data/i.test(type)) throw badRequest('Request body must be multipart/form-data (the audio file and its fields)');
-  const declared = Number(request.headers.get('content-length') ?? NaN);
-  if (declared > maxBytes) throw tooLarge(maxBytes);
-  let form: FormData;
-  try {
-    // A declared length within the bound is enforced by the runtime; a chunked upload is read with a count.
-    form = Number.isFinite(declared) ? await request.formData() : await new Response(await readBoundedBytes(request, maxBytes), { headers: { 'content-type': type } }).formData();
-  } catch (err) {
-    if (err instanceof GatewayError) throw err;
-    throw badRequest('Invalid multipart/form-data body');
-  }
+  const form = await readFormData(request, maxBytes, 'the audio file and its fields');
   const body: Record<string, unknown> = {};
   for (const [name, value] of form) {
     const nested = /^([^[\]]+)\[([^[\]]*)\]$/.exec(name);
@@ -49,4 +38,19 @@ export async function readFormBody(request: Request, maxBytes: number): Promise<
     }
   }
   return body;
+}
+
+/** A multipart/form-data body as FormData, within `maxBytes`; a 400 for any other kind of body (`holding` says what it should hold). */
+export async function readFormData(request: Request, maxBytes: number, holding: string): Promise<FormData> {
+  const type = request.headers.get('content-type') ?? '';
+  if (!/^multipart\/form-data/i.test(type)) throw badRequest(`Request body must be multipart/form-data (${holding})`);
+  const declared = Number(request.headers.get('content-length') ?? NaN);
+  if (declared > maxBytes) throw tooLarge(maxBytes);
+  try {
+    // A declared length within the bound is enforced by the runtime; a chunked upload is read with a count.
+    return Number.isFinite(declared) ? await request.formData() : await new Response(await readBoundedBytes(request, maxBytes), { headers: { 'content-type': type } }).formData();
+  } catch (err) {
+    if (err instanceof GatewayError) throw err;
+    throw badRequest('Invalid multipart/form-data body');
+  }
 }

@@ -44,7 +44,7 @@ const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
-const signature = (key: string, text: string) => createHmac('sha256', key).update(text).digest('base64url').slice(0, 32);
+export const signature = (key: string, text: string): string => createHmac('sha256', key).update(text).digest('base64url').slice(0, 32);
 
 export function managedResponseId(provider: string, deploymentId: string, responseId: string, owner?: ResponseIdOwner): string {
   let text = `litellm:custom_llm_provider:${provider};model_id:${deploymentId};response_id:${responseId}`;
@@ -52,23 +52,33 @@ export function managedResponseId(provider: string, deploymentId: string, respon
     text += `;owner:${owner.owner}`;
     text += `;sig:${signature(owner.key, text)}`;
   }
+  return `resp_${base64urlText(text)}`;
+}
+
+/** UTF-8 text as unpadded base64url (no `/` to escape in a URL path). */
+export function base64urlText(text: string): string {
   const bytes = encoder.encode(text);
   let binary = '';
   for (const b of bytes) binary += String.fromCharCode(b);
-  return `resp_${btoa(binary).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '')}`;
+  return btoa(binary).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
+}
+
+/** The UTF-8 text of base64 or base64url (padded or not); undefined for anything else. */
+export function textOfBase64(encoded: string): string | undefined {
+  try {
+    const b64 = encoded.replaceAll('-', '+').replaceAll('_', '/');
+    const binary = atob(b64.padEnd(Math.ceil(b64.length / 4) * 4, '='));
+    return decoder.decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
+  } catch {
+    return undefined;
+  }
 }
 
 /** The parts of an id managedResponseId (or LiteLLM) made; undefined for any other id (a provider's own). */
 export function decodeResponseId(id: string): ManagedResponseId | undefined {
   if (!id.startsWith('resp_') || id.length > 4096) return undefined;
-  let text: string;
-  try {
-    const b64 = id.slice(5).replaceAll('-', '+').replaceAll('_', '/');
-    const binary = atob(b64.padEnd(Math.ceil(b64.length / 4) * 4, '='));
-    text = decoder.decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
-  } catch {
-    return undefined;
-  }
+  const text = textOfBase64(id.slice(5));
+  if (text === undefined) return undefined;
   const match = ASSEMBLED.exec(text);
   if (!match || !SAFE_ID.test(match[4]!)) return undefined;
   return {
@@ -86,7 +96,7 @@ export function responseOwner(caller: { kind: 'master' } | { kind: 'key'; token:
 }
 
 /** Whether the caller may read, delete or continue a response: the master key any; a key only one its owner's, signed by the gateway. */
-export function ownsResponse(caller: Parameters<typeof responseOwner>[0], id: ManagedResponseId | undefined, key: string): boolean {
+export function ownsResponse(caller: Parameters<typeof responseOwner>[0], id: Pick<ManagedResponseId, 'owner' | 'sig' | 'signed'> | undefined, key: string): boolean {
   if (caller.kind === 'master') return true;
   if (!id?.owner || !id.sig || id.signed === undefined || responseOwner(caller) !== id.owner) return false;
   const expected = signature(key, id.signed);

@@ -96,6 +96,19 @@ export interface ProviderAdapter {
    * keep them. Its answer as the provider gave it; a refusal throws GatewayError as a call's does.
    */
   storedResponse?(request: StoredResponseRequest): Promise<Response>;
+  /** The provider's Files and Batch APIs (`files`, `files/{id}/content`, `batches/{id}/cancel`, ...), where it has them. */
+  objectRequest?(request: ObjectRequest): Promise<Response>;
+}
+
+export interface ObjectRequest {
+  deployment: DeploymentRef;
+  env: Record<string, unknown>;
+  method: 'GET' | 'DELETE' | 'POST';
+  /** Below the API's base, ids already encoded: `files`, `batches/{id}/cancel`. */
+  path: string;
+  query: [string, string][];
+  body?: FormData | string;
+  timeoutMs: number;
 }
 
 export interface StoredResponseRequest {

@@ -9,7 +9,7 @@ import { shipPacks } from './queue-packing.ts';
  */
 export interface SpendLogRecord {
   request_id: string;
-  call_type: 'acompletion' | 'atext_completion' | 'aembedding' | 'aresponses' | 'amoderation' | 'aimage_generation' | 'aspeech' | 'atranscription' | 'aimage_edit' | 'arerank';
+  call_type: 'acompletion' | 'atext_completion' | 'aembedding' | 'aresponses' | 'amoderation' | 'aimage_generation' | 'aspeech' | 'atranscription' | 'aimage_edit' | 'arerank' | 'aretrieve_batch';
   api_key: string;
   spend: number;
   total_tokens: number;

@@ -1,5 +1,6 @@
 import { GatewayError } from '../../errors.ts';
-import { type OpenAICompatibleFlavor, ENDPOINT_PATHS, envString, openAICompatible } from '../openai-compatible/adapter.ts';
+import type { DeploymentRef } from '../../models/deployments.ts';
+import { type OpenAICompatibleFlavor, ENDPOINT_PATHS, envString, openAICompatible, type UpstreamTarget } from '../openai-compatible/adapter.ts';
 import { OPENAI_PARAMS } from '../openai-compatible/params.ts';
 import { upstreamUrl } from '../upstream-url.ts';
 
@@ -23,21 +24,27 @@ export const azureFlavor: OpenAICompatibleFlavor = {
   endpoints: ['chat', 'completion', 'embedding', 'responses', 'image_generation', 'speech', 'transcription', 'image_edit'],
   supported: OPENAI_PARAMS,
   target(deployment, endpoint, env) {
-    const base = deployment.params.api_base ?? envString(env, 'AZURE_API_BASE');
-    if (!base) {
-      throw new GatewayError(`Deployment misconfigured: azure/${deployment.model} needs api_base (or AZURE_API_BASE)`, {
-        status: 500, type: 'internal_server_error', provider: 'azure',
-      });
-    }
-    const key = deployment.params.api_key ?? envString(env, 'AZURE_API_KEY');
     const configured = deployment.params.api_version ?? envString(env, 'AZURE_API_VERSION');
     // The Responses API and image edits (gpt-image-1) came with 2025 preview versions: the default for them.
     const version = configured ?? (endpoint === 'responses' ? AZURE_RESPONSES_API_VERSION : endpoint === 'image_edit' ? AZURE_IMAGE_EDIT_API_VERSION : DEFAULT_AZURE_API_VERSION);
     const path = endpoint === 'responses' ? 'openai/responses' : `openai/deployments/${encodeURIComponent(deployment.model)}/${ENDPOINT_PATHS[endpoint]}`;
-    const headers: Record<string, string> = { ...deployment.params.extra_headers };
-    if (key) headers['api-key'] = key;
-    return { url: upstreamUrl(base, path, { 'api-version': version }), headers, secret: key };
+    return azureTarget(deployment, path, version, env);
   },
+  // Files and batches belong to the resource, not a deployment: `{api_base}/openai/files`, `/openai/batches` (GA in 2024-10-21).
+  objectTarget: (deployment, path, env) => azureTarget(deployment, `openai/${path}`, deployment.params.api_version ?? envString(env, 'AZURE_API_VERSION') ?? DEFAULT_AZURE_API_VERSION, env),
 };
+
+function azureTarget(deployment: DeploymentRef, path: string, version: string, env: Record<string, unknown>): UpstreamTarget {
+  const base = deployment.params.api_base ?? envString(env, 'AZURE_API_BASE');
+  if (!base) {
+    throw new GatewayError(`Deployment misconfigured: azure/${deployment.model} needs api_base (or AZURE_API_BASE)`, {
+      status: 500, type: 'internal_server_error', provider: 'azure',
+    });
+  }
+  const key = deployment.params.api_key ?? envString(env, 'AZURE_API_KEY');
+  const headers: Record<string, string> = { ...deployment.params.extra_headers };
+  if (key) headers['api-key'] = key;
+  return { url: upstreamUrl(base, path, { 'api-version': version }), headers, secret: key };
+}
 
 export const azure = openAICompatible(azureFlavor);

@@ -1,6 +1,6 @@
 import type { ProviderId } from '../../config/providers.ts';
 import type { DeploymentRef } from '../../models/deployments.ts';
-import { type Endpoint, PROVIDER_METADATA, type ProviderAdapter, type ProviderAnswer, type ProviderCall, type StoredResponseRequest } from '../types.ts';
+import { type Endpoint, PROVIDER_METADATA, type ProviderAdapter, type ProviderAnswer, type ObjectRequest, type ProviderCall, type StoredResponseRequest } from '../types.ts';
 import { decodeResponseId, managedResponseId } from '../response-ids.ts';
 import { displayBase } from '../upstream-url.ts';
 import { withFirstChunk } from '../first-chunk.ts';
@@ -41,6 +41,8 @@ export interface OpenAICompatibleFlavor {
   /** Fields the provider takes per endpoint; undefined takes anything. */
   supported?: Record<Endpoint, ReadonlySet<string>>;
   target(deployment: DeploymentRef, endpoint: Endpoint, env: Record<string, unknown>): UpstreamTarget;
+  /** Where the provider's Files and Batch APIs answer (`path` below their base, as ObjectRequest's); undefined for a provider without them. */
+  objectTarget?(deployment: DeploymentRef, path: string, env: Record<string, unknown>): UpstreamTarget;
 }
 
 /** A string from the Worker env, or undefined. */
@@ -164,21 +166,33 @@ export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapte
       const target = targetOf({ env: request.env, deployment: request.deployment, endpoint: 'responses' } as ProviderCall);
       const url = new URL(target.url);
       url.pathname = `${url.pathname.replace(/\/$/, '')}/${encodeURIComponent(request.responseId)}${request.suffix}`;
-      for (const [name, value] of request.query) url.searchParams.append(name, value);
-      let res: Response;
-      const signal = AbortSignal.timeout(request.timeoutMs);
-      try {
-        res = await fetch(url, {
-          method: request.method,
-          headers: { accept: 'application/json', ...target.headers, ...(request.method === 'POST' ? { 'content-type': 'application/json' } : {}) },
-          ...(request.method === 'POST' ? { body: '{}' } : {}),
-          signal,
-        });
-      } catch (err) {
-        throw signal.aborted ? timeoutError(flavor.label, flavor.id, request.timeoutMs) : connectionError(flavor.label, flavor.id, err);
-      }
-      if (!res.ok) throw await upstreamError(res, flavor.label, flavor.id, [target.secret]);
-      return res;
+      return await send(target, url, request.method, request.query, request.method === 'POST' ? '{}' : undefined, request.timeoutMs);
     },
+    ...(flavor.objectTarget ? {
+      async objectRequest(request: ObjectRequest): Promise<Response> {
+        const target = (flavor.objectTarget as NonNullable<OpenAICompatibleFlavor['objectTarget']>)(request.deployment, request.path, request.env);
+        return await send(target, new URL(target.url), request.method, request.query, request.body, request.timeoutMs);
+      },
+    } : {}),
   };
+
+  /** One request beside the model calls (a stored response, a file, a batch): the provider's answer, or its refusal thrown. */
+  async function send(target: UpstreamTarget, url: URL, method: string, query: [string, string][], body: FormData | string | undefined, timeoutMs: number): Promise<Response> {
+    for (const [name, value] of query) url.searchParams.append(name, value);
+    let res: Response;
+    const signal = AbortSignal.timeout(timeoutMs);
+    try {
+      res = await fetch(url, {
+        method,
+        // A FormData body sets its own multipart type.
+        headers: { accept: 'application/json', ...target.headers, ...(typeof body === 'string' ? { 'content-type': 'application/json' } : {}) },
+        ...(body !== undefined ? { body } : {}),
+        signal,
+      });
+    } catch (err) {
+      throw signal.aborted ? timeoutError(flavor.label, flavor.id, timeoutMs) : connectionError(flavor.label, flavor.id, err);
+    }
+    if (!res.ok) throw await upstreamError(res, flavor.label, flavor.id, [target.secret]);
+    return res;
+  }
 }

@@ -1,4 +1,5 @@
-import { type OpenAICompatibleFlavor, ENDPOINT_PATHS, envString, openAICompatible } from '../openai-compatible/adapter.ts';
+import type { DeploymentRef } from '../../models/deployments.ts';
+import { type OpenAICompatibleFlavor, ENDPOINT_PATHS, envString, openAICompatible, type UpstreamTarget } from '../openai-compatible/adapter.ts';
 import { OPENAI_PARAMS } from '../openai-compatible/params.ts';
 import { upstreamUrl } from '../upstream-url.ts';
 
@@ -10,15 +11,18 @@ export const openaiFlavor: OpenAICompatibleFlavor = {
   label: 'OpenAI',
   endpoints: ['chat', 'completion', 'embedding', 'responses', 'moderation', 'image_generation', 'speech', 'transcription', 'image_edit'],
   supported: OPENAI_PARAMS,
-  target(deployment, endpoint, env) {
-    const key = deployment.params.api_key ?? envString(env, 'OPENAI_API_KEY');
-    const base = deployment.params.api_base ?? envString(env, 'OPENAI_API_BASE') ?? OPENAI_API_BASE;
-    const headers: Record<string, string> = { ...deployment.params.extra_headers };
-    if (key) headers.authorization = `Bearer ${key}`;
-    if (deployment.params.organization) headers['openai-organization'] = deployment.params.organization;
-    return { url: upstreamUrl(base, ENDPOINT_PATHS[endpoint]), headers, secret: key };
-  },
+  target: (deployment, endpoint, env) => openaiTarget(deployment, ENDPOINT_PATHS[endpoint], env),
+  objectTarget: openaiTarget,
 };
+
+function openaiTarget(deployment: DeploymentRef, path: string, env: Record<string, unknown>): UpstreamTarget {
+  const key = deployment.params.api_key ?? envString(env, 'OPENAI_API_KEY');
+  const base = deployment.params.api_base ?? envString(env, 'OPENAI_API_BASE') ?? OPENAI_API_BASE;
+  const headers: Record<string, string> = { ...deployment.params.extra_headers };
+  if (key) headers.authorization = `Bearer ${key}`;
+  if (deployment.params.organization) headers['openai-organization'] = deployment.params.organization;
+  return { url: upstreamUrl(base, path), headers, secret: key };
+}
 
 export const openai = openAICompatible(openaiFlavor);
 export const textCompletionOpenai = openAICompatible({ ...openaiFlavor, id: 'text-completion-openai' });

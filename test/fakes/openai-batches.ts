@@ -1,0 +1,420 @@
+/**
+ * A stateful fake of OpenAI's (and Azure OpenAI's) Files and Batch APIs on
+ * loopback, speaking their wire format and validating as strictly as they do
+ * (unknown fields are 400s), so the gateway's batch pass-through is tested
+ * against real sockets. Any path prefix before `/v1` or `/openai` is an
+ * "account": files and batches are only visible under the prefix that made them.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { azureError, openaiError } from './openai-format.ts';
+import { sendJson } from './upstream-wire.ts';
+
+export interface FileObject {
+  object: 'file';
+  id: string;
+  bytes: number;
+  created_at: number;
+  filename: string;
+  purpose: string;
+  status: 'processed';
+  expires_at?: number;
+}
+
+/** A stored file: the wire object plus what the fake keeps beside it. */
+export interface FakeFile extends FileObject {
+  content: Buffer;
+  /** The path part before `/v1` or `/openai` it was uploaded under ('' for none). */
+  prefix: string;
+}
+
+export type BatchStatus = 'validating' | 'failed' | 'in_progress' | 'finalizing' | 'completed' | 'expired' | 'cancelling' | 'cancelled';
+
+export interface BatchObject {
+  id: string;
+  object: 'batch';
+  endpoint: string;
+  errors: null;
+  input_file_id: string;
+  completion_window: '24h';
+  status: BatchStatus;
+  output_file_id: string | null;
+  error_file_id: string | null;
+  created_at: number;
+  in_progress_at: number | null;
+  expires_at: number;
+  finalizing_at: number | null;
+  completed_at: number | null;
+  failed_at: number | null;
+  expired_at: number | null;
+  cancelling_at: number | null;
+  cancelled_at: number | null;
+  request_counts: { total: number; completed: number; failed: number };
+  metadata: Record<string, string> | null;
+}
+
+/** A stored batch: mutate it in place to move it along (e.g. `status = 'in_progress'`). */
+export interface FakeBatch extends BatchObject {
+  prefix: string;
+}
+
+export interface BatchesRequest {
+  method: string;
+  /** Path without the query string, prefix included. */
+  path: string;
+  query: Record<string, string>;
+  /** Lower-case names; repeated headers joined with ', '. */
+  headers: Record<string, string>;
+  /** Multipart bodies: the non-file fields (last value wins). */
+  form?: Record<string, string>;
+  /** JSON bodies, parsed. */
+  json?: unknown;
+}
+
+export interface FakeBatches {
+  /** http://127.0.0.1:PORT, no trailing slash. */
+  url: string;
+  requests: BatchesRequest[];
+  files: Map<string, FakeFile>;
+  batches: Map<string, FakeBatch>;
+  /** Marks a batch completed: writes an output file (purpose 'batch_output', JSONL lines given) and sets output_file_id, status 'completed', request_counts, completed_at. Returns the output file id. */
+  complete(batchId: string, outputLines: unknown[]): string;
+  /** The next `times` (default 1) requests, any route, get this answer instead (still recorded); then normal service resumes. */
+  failNext(status: number, body?: unknown, headers?: Record<string, string>, times?: number): void;
+  /** Clears requests, files, batches and queued failures. */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+const PURPOSES = ['assistants', 'batch', 'fine-tune', 'vision', 'user_data', 'evals'];
+const UPLOAD_FIELDS = new Set(['file', 'purpose', 'expires_after[anchor]', 'expires_after[seconds]']);
+const BATCH_FIELDS = new Set(['input_file_id', 'endpoint', 'completion_window', 'metadata', 'output_expires_after']);
+const OPENAI_ENDPOINTS = ['/v1/chat/completions', '/v1/embeddings', '/v1/completions', '/v1/responses'];
+// Azure's batch docs name endpoints without the version segment as well.
+const AZURE_ENDPOINTS = [...OPENAI_ENDPOINTS, '/chat/completions', '/embeddings', '/completions', '/responses'];
+/** OpenAI's bounds on `expires_after.seconds`: one hour to thirty days. */
+const MIN_EXPIRY_S = 3_600;
+const MAX_EXPIRY_S = 2_592_000;
+// Lazy prefix: the first `/v1` or `/openai` ends the account part of the path.
+const ROUTE = /^(.*?)\/(v1|openai)\/(files|batches)(?:\/([^/]+))?(?:\/(content|cancel))?$/;
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+interface Answer {
+  status: number;
+  /** A Buffer is sent raw as application/octet-stream; anything else as JSON. */
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+interface Call {
+  prefix: string;
+  azure: boolean;
+  id: string | undefined;
+  query: Record<string, string>;
+  form: FormData | undefined;
+  json: unknown;
+}
+
+function newId(prefix: string): string {
+  return prefix + Array.from(randomBytes(24), (b) => ALNUM[b % ALNUM.length]).join('');
+}
+
+function now(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function invalid(message: string, param: string | null = null, code: string | null = null, status = 400): Answer {
+  return { status, body: openaiError({ message, type: 'invalid_request_error', param, code }) };
+}
+
+const missing = (param: string) => invalid(`Missing required parameter: '${param}'.`, param, 'missing_required_parameter');
+const unrecognized = (name: string) => invalid(`Unrecognized request argument supplied: ${name}`);
+const noSuchFile = (id: string) => invalid(`No such File object: ${id}`, 'id', null, 404);
+
+function invalidValue(param: string, value: unknown, allowed: readonly string[]): Answer {
+  return invalid(`Invalid value: '${String(value)}'. Supported values are: ${allowed.map((a) => `'${a}'`).join(', ')}.`, param, 'invalid_value');
+}
+
+function expiryError(param: string, anchor: unknown, seconds: unknown): Answer | undefined {
+  if (anchor !== 'created_at') return invalidValue(`${param}.anchor`, anchor, ['created_at']);
+  const s = Number(seconds);
+  if (!Number.isInteger(s) || s < MIN_EXPIRY_S || s > MAX_EXPIRY_S) {
+    return invalid(`Invalid '${param}.seconds': expected an integer between ${MIN_EXPIRY_S} and ${MAX_EXPIRY_S}, got ${String(seconds)}.`, `${param}.seconds`);
+  }
+  return undefined;
+}
+
+function metadataError(metadata: unknown): Answer | undefined {
+  if (metadata === null || metadata === undefined) return undefined;
+  if (!isRecord(metadata)) return invalid("Invalid type for 'metadata': expected an object.", 'metadata', 'invalid_type');
+  const entries = Object.entries(metadata);
+  if (entries.length > 16) return invalid(`Invalid 'metadata': too many properties. Expected an object with at most 16 properties, but got ${entries.length} instead.`, 'metadata');
+  for (const [key, value] of entries) {
+    if (key.length > 64) return invalid(`Invalid 'metadata': key '${key}' is longer than 64 characters.`, 'metadata');
+    if (typeof value !== 'string') return invalid(`Invalid type for 'metadata.${key}': expected a string.`, `metadata.${key}`, 'invalid_type');
+    if (value.length > 512) return invalid(`Invalid 'metadata.${key}': string too long. Expected a string with maximum length 512.`, `metadata.${key}`);
+  }
+  return undefined;
+}
+
+function fileView({ content: _content, prefix: _prefix, ...file }: FakeFile): FileObject {
+  return file;
+}
+
+function batchView({ prefix: _prefix, ...batch }: FakeBatch): BatchObject {
+  return batch;
+}
+
+/** OpenAI's cursor paging over newest-first items. */
+function page<T extends { id: string }>(items: T[], query: Record<string, string>, defaultLimit: number, maxLimit: number, view: (item: T) => unknown): Answer {
+  const limit = query.limit === undefined ? defaultLimit : Number(query.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > maxLimit) return invalid(`Invalid 'limit': expected an integer between 1 and ${maxLimit}.`, 'limit');
+  const at = query.after === undefined ? -1 : items.findIndex((i) => i.id === query.after);
+  const rest = query.after !== undefined && at < 0 ? [] : items.slice(at + 1);
+  const data = rest.slice(0, limit);
+  return { status: 200, body: { object: 'list', data: data.map(view), first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: rest.length > limit } };
+}
+
+function send(res: ServerResponse, answer: Answer): void {
+  if (!Buffer.isBuffer(answer.body)) return sendJson(res, answer.status, answer.body, answer.headers);
+  res.writeHead(answer.status, { 'content-type': 'application/octet-stream', 'content-length': answer.body.length, ...answer.headers });
+  res.end(answer.body);
+}
+
+export async function startFakeBatches(): Promise<FakeBatches> {
+  const requests: BatchesRequest[] = [];
+  const files = new Map<string, FakeFile>();
+  const batches = new Map<string, FakeBatch>();
+  let failures: (Answer & { left: number })[] = [];
+
+  const visibleFile = (call: Call) => {
+    const file = call.id === undefined ? undefined : files.get(call.id);
+    return file?.prefix === call.prefix ? file : undefined;
+  };
+  const visibleBatch = (call: Call) => {
+    const batch = call.id === undefined ? undefined : batches.get(call.id);
+    return batch?.prefix === call.prefix ? batch : undefined;
+  };
+  const newestFirst = <T extends { prefix: string }>(items: Map<string, T>, prefix: string) => [...items.values()].filter((i) => i.prefix === prefix).reverse();
+
+  function storeFile(prefix: string, filename: string, purpose: string, content: Buffer, expiresIn?: number): FakeFile {
+    const created = now();
+    const file: FakeFile = { object: 'file', id: newId('file-'), bytes: content.length, created_at: created, filename, purpose, status: 'processed', content, prefix };
+    if (expiresIn !== undefined) file.expires_at = created + expiresIn;
+    files.set(file.id, file);
+    return file;
+  }
+
+  async function uploadFile(call: Call): Promise<Answer> {
+    const form = call.form;
+    if (!form) return invalid('Invalid Content-Type header, expected multipart/form-data.');
+    for (const name of form.keys()) if (!UPLOAD_FIELDS.has(name)) return unrecognized(name);
+    const file = form.get('file');
+    const purpose = form.get('purpose');
+    if (file === null || typeof file === 'string') return missing('file');
+    if (typeof purpose !== 'string') return missing('purpose');
+    if (!PURPOSES.includes(purpose)) return invalidValue('purpose', purpose, PURPOSES);
+    const anchor = form.get('expires_after[anchor]');
+    const seconds = form.get('expires_after[seconds]');
+    const expiring = anchor !== null || seconds !== null;
+    const bad = expiring ? expiryError('expires_after', anchor, seconds) : undefined;
+    if (bad) return bad;
+    const stored = storeFile(call.prefix, file.name, purpose, Buffer.from(await file.arrayBuffer()), expiring ? Number(seconds) : undefined);
+    return { status: 200, body: fileView(stored) };
+  }
+
+  function createBatch(call: Call): Answer {
+    const body = call.json;
+    if (!isRecord(body)) return invalid('We could not parse the JSON body of your request. The OpenAI API expects a JSON payload.');
+    for (const name of Object.keys(body)) if (!BATCH_FIELDS.has(name)) return unrecognized(name);
+    for (const name of ['input_file_id', 'endpoint', 'completion_window']) if (body[name] === undefined) return missing(name);
+    const endpoints = call.azure ? AZURE_ENDPOINTS : OPENAI_ENDPOINTS;
+    if (typeof body.endpoint !== 'string' || !endpoints.includes(body.endpoint)) return invalidValue('endpoint', body.endpoint, endpoints);
+    if (body.completion_window !== '24h') return invalidValue('completion_window', body.completion_window, ['24h']);
+    const input = typeof body.input_file_id === 'string' ? files.get(body.input_file_id) : undefined;
+    if (!input || input.prefix !== call.prefix) return invalid(`Invalid 'input_file_id': '${String(body.input_file_id)}'. No such file.`, 'input_file_id');
+    if (input.purpose !== 'batch') return invalid(`Invalid 'input_file_id': '${input.id}'. The file must have purpose 'batch', not '${input.purpose}'.`, 'input_file_id');
+    const bad =
+      metadataError(body.metadata) ??
+      (body.output_expires_after === undefined
+        ? undefined
+        : isRecord(body.output_expires_after)
+          ? expiryError('output_expires_after', body.output_expires_after.anchor, body.output_expires_after.seconds)
+          : invalid("Invalid type for 'output_expires_after': expected an object.", 'output_expires_after', 'invalid_type'));
+    if (bad) return bad;
+    const created = now();
+    const total = input.content.toString('utf8').split('\n').filter((line) => line.trim()).length;
+    const batch: FakeBatch = {
+      id: newId('batch_'),
+      object: 'batch',
+      endpoint: body.endpoint,
+      errors: null,
+      input_file_id: input.id,
+      completion_window: '24h',
+      status: 'validating',
+      output_file_id: null,
+      error_file_id: null,
+      created_at: created,
+      in_progress_at: null,
+      expires_at: created + 86_400,
+      finalizing_at: null,
+      completed_at: null,
+      failed_at: null,
+      expired_at: null,
+      cancelling_at: null,
+      cancelled_at: null,
+      request_counts: { total, completed: 0, failed: 0 },
+      metadata: (body.metadata as Record<string, string> | null | undefined) ?? null,
+      prefix: call.prefix,
+    };
+    batches.set(batch.id, batch);
+    return { status: 200, body: batchView(batch) };
+  }
+
+  function cancelBatch(call: Call): Answer {
+    const batch = visibleBatch(call);
+    if (!batch) return invalid(`No such batch: ${call.id}`, 'id', null, 404);
+    if (['completed', 'failed', 'expired', 'cancelled'].includes(batch.status)) return invalid(`Cannot cancel a batch with status '${batch.status}'.`);
+    if (batch.status !== 'cancelling') {
+      batch.status = 'cancelling';
+      batch.cancelling_at = now();
+    }
+    return { status: 200, body: batchView(batch) };
+  }
+
+  /** Undefined for a method and path OpenAI has no route for. */
+  async function route(method: string, collection: string, action: string | undefined, call: Call): Promise<Answer | undefined> {
+    switch (`${method} ${collection}${call.id === undefined ? '' : '/{id}'}${action ? `/${action}` : ''}`) {
+      case 'POST files':
+        return uploadFile(call);
+      case 'GET files': {
+        const all = newestFirst(files, call.prefix).filter((f) => call.query.purpose === undefined || f.purpose === call.query.purpose);
+        return page(all, call.query, 10_000, 10_000, fileView);
+      }
+      case 'GET files/{id}': {
+        const file = visibleFile(call);
+        return file ? { status: 200, body: fileView(file) } : noSuchFile(String(call.id));
+      }
+      case 'DELETE files/{id}': {
+        const file = visibleFile(call);
+        if (!file) return noSuchFile(String(call.id));
+        files.delete(file.id);
+        return { status: 200, body: { object: 'file', id: file.id, deleted: true } };
+      }
+      case 'GET files/{id}/content': {
+        const file = visibleFile(call);
+        return file ? { status: 200, body: file.content } : noSuchFile(String(call.id));
+      }
+      case 'POST batches':
+        return createBatch(call);
+      case 'GET batches':
+        return page(newestFirst(batches, call.prefix), call.query, 20, 100, batchView);
+      case 'GET batches/{id}': {
+        const batch = visibleBatch(call);
+        return batch ? { status: 200, body: batchView(batch) } : invalid(`No such batch: ${call.id}`, 'id', null, 404);
+      }
+      case 'POST batches/{id}/cancel':
+        return cancelBatch(call);
+      default:
+        return undefined;
+    }
+  }
+
+  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const raw = Buffer.concat(chunks);
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const method = req.method ?? 'GET';
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(req.headers)) if (value !== undefined) headers[name] = [value].flat().join(', ');
+    const contentType = headers['content-type'] ?? '';
+    const form = /^multipart\/form-data/i.test(contentType) ? await new Response(raw, { headers: { 'content-type': contentType } }).formData().catch(() => undefined) : undefined;
+    let json: unknown;
+    if (!form && raw.length) {
+      try {
+        json = JSON.parse(raw.toString('utf8'));
+      } catch {
+        // Left undefined: the route answers 400 as OpenAI does for an unparseable body.
+      }
+    }
+    const query = Object.fromEntries(url.searchParams);
+    const recorded: BatchesRequest = { method, path: url.pathname, query, headers };
+    if (form) recorded.form = Object.fromEntries([...form].filter((e): e is [string, string] => typeof e[1] === 'string'));
+    if (json !== undefined) recorded.json = json;
+    requests.push(recorded);
+
+    const failure = failures[0];
+    if (failure) {
+      if (--failure.left === 0) failures.shift();
+      return send(res, failure);
+    }
+    const invalidUrl = invalid(`Invalid URL (${method} ${url.pathname})`, null, null, 404);
+    const match = ROUTE.exec(url.pathname);
+    if (!match) return send(res, invalidUrl);
+    const [, prefix = '', flavour, collection = '', id, action] = match;
+    const azure = flavour === 'openai';
+    if (azure && !query['api-version']) return send(res, { status: 404, body: azureError({ code: '404', message: 'Resource not found' }) });
+    const authorized = azure ? Boolean(headers['api-key']) : /^Bearer \S/.test(headers.authorization ?? '');
+    if (!authorized) {
+      const where = azure ? "an 'api-key' header" : 'an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)';
+      return send(res, invalid(`You didn't provide an API key. You need to provide your API key in ${where}.`, null, 'invalid_api_key', 401));
+    }
+    const call: Call = { prefix, azure, id: id === undefined ? undefined : decodeURIComponent(id), query, form, json };
+    send(res, (await route(method, collection, action, call)) ?? invalidUrl);
+  }
+
+  const server = createServer((req, res) => {
+    void serve(req, res).catch((err: unknown) => {
+      // A failing handler must not take down the test run; answer 500 if still possible.
+      if (!res.headersSent && !res.destroyed) sendJson(res, 500, openaiError({ message: `fake batches: ${String(err)}`, type: 'server_error' }));
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    files,
+    batches,
+    complete(batchId, outputLines) {
+      const batch = batches.get(batchId);
+      if (!batch) throw new Error(`fake batches: no batch ${batchId}`);
+      const content = Buffer.from(outputLines.map((line) => `${JSON.stringify(line)}\n`).join(''));
+      const output = storeFile(batch.prefix, `${batchId}_output.jsonl`, 'batch_output', content);
+      const at = now();
+      batch.in_progress_at ??= at;
+      batch.finalizing_at ??= at;
+      batch.completed_at = at;
+      batch.status = 'completed';
+      batch.output_file_id = output.id;
+      batch.request_counts = { total: batch.request_counts.total, completed: outputLines.length, failed: 0 };
+      return output.id;
+    },
+    failNext(status, body, headers, times = 1) {
+      if (times < 1) return;
+      failures.push({ status, body: body ?? openaiError({ message: `fake batches: injected ${status}`, type: 'server_error' }), headers, left: times });
+    },
+    reset() {
+      requests.length = 0;
+      files.clear();
+      batches.clear();
+      failures = [];
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

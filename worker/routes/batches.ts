@@ -1,0 +1,173 @@
+import { z } from 'zod';
+import { identify } from '../auth/authenticate.ts';
+import { errorResponse, GatewayError } from '../errors.ts';
+import { authenticateRoute } from '../limits/key-store.ts';
+import { currentCatalog } from '../models/catalog.ts';
+import { bodyLimit, readJsonBody } from '../openai/read-body.ts';
+import { billBatch } from '../proxy/batch-spend.ts';
+import { admitModelCall } from '../proxy/call-admission.ts';
+import { headerSnapshot } from '../proxy/call-helpers.ts';
+import { responseOwner } from '../providers/response-ids.ts';
+import { gatewayState, type GatewayState } from '../state.ts';
+import { type Ctx, homeHeaders, homeOfGroup, homeOfId, listQuery, namedGroup, type ObjectHome } from './provider-objects.ts';
+
+/** The batch's metadata the gateway writes (and keeps from clients): who created it, for its owner's lists and its bill. */
+const OWNER_FIELD = 'tollgate_owner';
+const CREATOR_FIELD = 'tollgate_key';
+/** OpenAI takes 16 metadata pairs; the gateway's two leave 14 to the client. */
+const CLIENT_METADATA_MAX = 14;
+
+const createBatchSchema = z.object({
+  input_file_id: z.string().min(1),
+  endpoint: z.enum(['/v1/chat/completions', '/v1/embeddings', '/v1/completions', '/v1/responses']),
+  completion_window: z.string().min(1),
+  metadata: z.record(z.string(), z.string()).nullable().optional(),
+  output_expires_after: z.object({ anchor: z.string(), seconds: z.number() }).optional(),
+  // LiteLLM's routing fields: the home comes from the file's id.
+  model: z.string().optional(),
+  custom_llm_provider: z.string().optional(),
+});
+
+interface BatchObject {
+  id?: unknown;
+  status?: unknown;
+  endpoint?: unknown;
+  input_file_id?: unknown;
+  output_file_id?: unknown;
+  error_file_id?: unknown;
+  created_at?: unknown;
+  completed_at?: unknown;
+  metadata?: Record<string, unknown> | null;
+}
+
+/**
+ * `POST /v1/batches`: a batch of the file the id names, in that file's provider account, for a key that
+ * owns the file and may call its model group. The key's limits apply as to one request (a blocked key
+ * or one over its budget is refused); the batch's cost is billed to it when the batch is seen done.
+ */
+export async function createBatch(c: Ctx): Promise<Response> {
+  try {
+    const state = await gatewayState(c.env);
+    const caller = await authenticateRoute(c, state);
+    const body = await readJsonBody(c.req.raw, createBatchSchema, bodyLimit(state.config));
+    const metadata = { ...body.metadata };
+    for (const name of [OWNER_FIELD, CREATOR_FIELD]) delete metadata[name];
+    if (Object.keys(metadata).length > CLIENT_METADATA_MAX) {
+      throw new GatewayError(`metadata takes at most ${CLIENT_METADATA_MAX} pairs here: the gateway keeps two of the provider's 16 for the batch's owner`, {
+        status: 400, type: 'invalid_request_error', param: 'metadata',
+      });
+    }
+    const catalog = await currentCatalog(state, c.env, c.executionCtx);
+    const { home, upstreamId } = homeOfId(c, state, caller, catalog, 'file', body.input_file_id);
+    const release = await admitBatch(c, state, home);
+    try {
+      const res = await home.send({
+        method: 'POST', path: 'batches', query: [],
+        body: JSON.stringify({
+          input_file_id: upstreamId, endpoint: body.endpoint, completion_window: body.completion_window,
+          metadata: { ...metadata, [OWNER_FIELD]: responseOwner(caller), [CREATOR_FIELD]: caller.kind === 'master' ? 'master' : caller.token },
+          ...(body.output_expires_after ? { output_expires_after: body.output_expires_after } : {}),
+        }),
+      });
+      return batchAnswer(home, await res.json());
+    } finally {
+      release();
+    }
+  } catch (err) {
+    return errorResponse(err);
+  }
+}
+
+/** `GET /v1/batches/{id}` and `POST /v1/batches/{id}/cancel`; a batch seen done is billed (once) to the key that created it. */
+export function batchById(method: 'GET' | 'POST', suffix: '' | '/cancel') {
+  return async (c: Ctx): Promise<Response> => {
+    try {
+      const state = await gatewayState(c.env);
+      const caller = await authenticateRoute(c, state);
+      const catalog = await currentCatalog(state, c.env, c.executionCtx);
+      const { home, upstreamId } = homeOfId(c, state, caller, catalog, 'batch', c.req.param('id') ?? '');
+      const res = await home.send({ method, path: `batches/${encodeURIComponent(upstreamId)}${suffix}`, query: [], ...(method === 'POST' ? { body: '{}' } : {}) });
+      const batch = await res.json() as BatchObject;
+      if (batch.status === 'completed') billWhenDone(c, state, home, batch);
+      return batchAnswer(home, batch);
+    } catch (err) {
+      return errorResponse(err);
+    }
+  };
+}
+
+/**
+ * `GET /v1/batches?model=...`: the account's batches the caller owns (all of them for the master key),
+ * a page at a time as the provider pages them (`limit`, `after`): a page holds fewer where others' are left out.
+ */
+export async function listBatches(c: Ctx): Promise<Response> {
+  try {
+    const state = await gatewayState(c.env);
+    const caller = await authenticateRoute(c, state);
+    const catalog = await currentCatalog(state, c.env, c.executionCtx);
+    const home = homeOfGroup(c, state, caller, catalog, namedGroup(c));
+    const res = await home.send({ method: 'GET', path: 'batches', query: listQuery(c, 'batch') });
+    const list = await res.json() as { data?: BatchObject[]; first_id?: unknown; last_id?: unknown };
+    if (Array.isArray(list.data)) {
+      const owner = responseOwner(caller);
+      const last = list.data.at(-1)?.id;
+      list.data = list.data.filter((b) => caller.kind === 'master' || b?.metadata?.[OWNER_FIELD] === owner).map((b) => shownBatch(home, b));
+      // The cursor stays the provider's last, so the next page starts after what was left out too.
+      list.first_id = list.data[0]?.id ?? null;
+      list.last_id = typeof last === 'string' ? home.idFor('batch', last) : null;
+    }
+    return Response.json(list, { headers: homeHeaders(home) });
+  } catch (err) {
+    return errorResponse(err);
+  }
+}
+
+/** A key's batch counts as one request against its limits and is refused as a call would be (blocked, over budget). */
+async function admitBatch(c: Ctx, state: GatewayState, home: ObjectHome): Promise<() => void> {
+  const who = await identify(headerSnapshot(c.req.raw.headers), state.masterKeyHash, state.keyHeader);
+  const { admission } = await admitModelCall(c.env, c.executionCtx, state.config, {
+    who, requestId: crypto.randomUUID(), group: home.deployment.group, endUser: null, ownTags: [], estimate: { estCost: 0, estTokens: 0 }, free: false, seen: {},
+  });
+  return () => {
+    if (admission) c.executionCtx.waitUntil(admission.settle(0, 0) ?? Promise.resolve());
+  };
+}
+
+function billWhenDone(c: Ctx, state: GatewayState, home: ObjectHome, batch: BatchObject): void {
+  const creator = batch.metadata?.[CREATOR_FIELD];
+  const output = batch.output_file_id;
+  // A batch made outside the gateway has no creator to bill.
+  if (typeof creator !== 'string' || typeof output !== 'string' || typeof batch.id !== 'string') return;
+  const config = state.config;
+  const master = creator === 'master';
+  c.executionCtx.waitUntil(billBatch(c.env, c.executionCtx, home.deployment, {
+    upstreamId: batch.id,
+    endpoint: String(batch.endpoint ?? ''),
+    createdAt: Number(batch.created_at) || 0,
+    completedAt: Number(batch.completed_at) || Math.floor(Date.now() / 1000),
+    creator: master ? state.masterKeyHash ?? '' : creator,
+    master,
+    output: async () => (await home.send({ method: 'GET', path: `files/${encodeURIComponent(output)}/content`, query: [] })).body as ReadableStream<Uint8Array>,
+  }, (config.general_settings.max_budget ?? config.litellm_settings.max_budget) !== undefined));
+}
+
+function batchAnswer(home: ObjectHome, batch: unknown): Response {
+  return Response.json(shownBatch(home, batch as BatchObject), { headers: homeHeaders(home) });
+}
+
+/** A batch with the gateway's ids for it and its files, and without the gateway's metadata. */
+function shownBatch(home: ObjectHome, batch: BatchObject): BatchObject {
+  if (!batch || typeof batch !== 'object') return batch;
+  const fileId = (value: unknown) => (typeof value === 'string' && value !== '' ? home.idFor('file', value) : value);
+  const metadata = batch.metadata && typeof batch.metadata === 'object' ? { ...batch.metadata } : batch.metadata;
+  if (metadata) {
+    delete metadata[OWNER_FIELD];
+    delete metadata[CREATOR_FIELD];
+  }
+  return {
+    ...batch,
+    ...(typeof batch.id === 'string' ? { id: home.idFor('batch', batch.id) } : {}),
+    input_file_id: fileId(batch.input_file_id), output_file_id: fileId(batch.output_file_id), error_file_id: fileId(batch.error_file_id),
+    metadata: metadata && Object.keys(metadata).length === 0 ? null : metadata,
+  };
+}

@@ -1,0 +1,96 @@
+import { errorResponse, GatewayError } from '../errors.ts';
+import { authenticateRoute } from '../limits/key-store.ts';
+import { currentCatalog } from '../models/catalog.ts';
+import { readFormData } from '../openai/read-form.ts';
+import { bodyLimit } from '../openai/read-body.ts';
+import { gatewayState } from '../state.ts';
+import { type Ctx, homeHeaders, homeOfGroup, homeOfId, listQuery, namedGroup, type ObjectHome } from './provider-objects.ts';
+
+/** Cloudflare takes request bodies up to 100 MB on most plans: the bound when max_request_size_mb sets none. */
+const DEFAULT_MAX_FILE_BYTES = 100 * 1024 * 1024;
+/** The form fields OpenAI's `POST /files` takes; the gateway's own (`model`, `custom_llm_provider`) stay here. */
+const UPSTREAM_FIELDS = /^(file|purpose|expires_after\[(anchor|seconds)\])$/;
+
+/**
+ * `POST /v1/files`, as LiteLLM's model-based routing serves it: the file goes to the provider account of
+ * the model group named (form field `model`, `?model=` or `x-litellm-model`), for a key that may call
+ * that group, and its id comes back naming that account and the caller (object-ids.ts).
+ */
+export async function createFile(c: Ctx): Promise<Response> {
+  try {
+    const state = await gatewayState(c.env);
+    const caller = await authenticateRoute(c, state);
+    const form = await readFormData(c.req.raw, bodyLimit(state.config).maxBytes ?? DEFAULT_MAX_FILE_BYTES, 'the file and its purpose');
+    if (form.get('target_model_names') !== null) {
+      throw new GatewayError('target_model_names (one file in several providers\' accounts) is not supported: name one model group with `model`', {
+        status: 400, type: 'invalid_request_error', param: 'target_model_names',
+      });
+    }
+    const catalog = await currentCatalog(state, c.env, c.executionCtx);
+    const home = homeOfGroup(c, state, caller, catalog, namedGroup(c, form.get('model')));
+    const upstream = new FormData();
+    for (const [name, value] of form) if (UPSTREAM_FIELDS.test(name)) upstream.append(name, value);
+    const res = await home.send({ method: 'POST', path: 'files', query: [], body: upstream });
+    return withFileIds(home, await res.json());
+  } catch (err) {
+    return errorResponse(err);
+  }
+}
+
+/**
+ * `GET /v1/files?model=...`: every file of the account, so the master key's only (the gateway keeps no
+ * record of who uploaded which; a key reaches its own through the ids it was given).
+ */
+export async function listFiles(c: Ctx): Promise<Response> {
+  try {
+    const state = await gatewayState(c.env);
+    const caller = await authenticateRoute(c, state);
+    if (caller.kind !== 'master') {
+      throw new GatewayError('Listing a provider account\'s files is for the master key: they are every team\'s. A key reads its own files by the ids it was given', {
+        status: 403, type: 'permission_denied_error', param: null,
+      });
+    }
+    const catalog = await currentCatalog(state, c.env, c.executionCtx);
+    const home = homeOfGroup(c, state, caller, catalog, namedGroup(c));
+    const res = await home.send({ method: 'GET', path: 'files', query: listQuery(c, 'file') });
+    return withFileIds(home, await res.json());
+  } catch (err) {
+    return errorResponse(err);
+  }
+}
+
+/** `GET /v1/files/{id}`, `DELETE /v1/files/{id}` and `GET /v1/files/{id}/content`, by the id the gateway gave out. */
+export function fileById(method: 'GET' | 'DELETE', suffix: '' | '/content') {
+  return async (c: Ctx): Promise<Response> => {
+    try {
+      const state = await gatewayState(c.env);
+      const caller = await authenticateRoute(c, state);
+      const catalog = await currentCatalog(state, c.env, c.executionCtx);
+      const { home, upstreamId } = homeOfId(c, state, caller, catalog, 'file', c.req.param('id') ?? '');
+      const res = await home.send({ method, path: `files/${encodeURIComponent(upstreamId)}${suffix}`, query: [] });
+      if (suffix === '/content') {
+        // The bytes as the provider sends them, passed on as they arrive (a batch's output can be large).
+        return new Response(res.body, { headers: { 'content-type': res.headers.get('content-type') ?? 'application/octet-stream', ...homeHeaders(home) } });
+      }
+      return withFileIds(home, await res.json());
+    } catch (err) {
+      return errorResponse(err);
+    }
+  };
+}
+
+/** A file object, a deletion or a list with the provider's ids replaced by the gateway's. */
+function withFileIds(home: ObjectHome, body: unknown): Response {
+  const named = (value: unknown) => (typeof value === 'string' && value !== '' ? home.idFor('file', value) : value);
+  if (body && typeof body === 'object') {
+    const answer = body as { object?: unknown; id?: unknown; data?: unknown; first_id?: unknown; last_id?: unknown };
+    if (Array.isArray(answer.data)) {
+      for (const file of answer.data as { id?: unknown }[]) if (file && typeof file === 'object') file.id = named(file.id);
+      answer.first_id = named(answer.first_id);
+      answer.last_id = named(answer.last_id);
+    } else {
+      answer.id = named(answer.id);
+    }
+  }
+  return Response.json(body, { headers: homeHeaders(home) });
+}

@@ -1,0 +1,102 @@
+import type { Context } from 'hono';
+import type { Caller } from '../auth/authenticate.ts';
+import type { GatewayEnv } from '../env.ts';
+import { GatewayError } from '../errors.ts';
+import { authorizeModel } from '../models/access.ts';
+import type { DeploymentRef, ModelCatalog } from '../models/deployments.ts';
+import { DEFAULT_TIMEOUT_S } from '../proxy/call-helpers.ts';
+import { decodeObjectId, type ManagedObjectId, managedObjectId, type ObjectKind } from '../providers/object-ids.ts';
+import { PROVIDERS } from '../providers/registry.ts';
+import { ownsResponse, responseOwner } from '../providers/response-ids.ts';
+import type { ObjectRequest } from '../providers/types.ts';
+import type { GatewayState } from '../state.ts';
+
+export type Ctx = Context<{ Bindings: GatewayEnv }>;
+
+/**
+ * Files and batches live in a provider account; the gateway keeps no record
+ * of them. Which account is named by a model group (its first deployment
+ * whose provider has the Files and Batch APIs: OpenAI, Azure OpenAI, any
+ * OpenAI-compatible server), then carried in the ids the gateway gives out
+ * (object-ids.ts), signed with their owner.
+ */
+export interface ObjectHome {
+  deployment: DeploymentRef;
+  send(request: Omit<ObjectRequest, 'deployment' | 'env' | 'timeoutMs'>): Promise<Response>;
+  /** The id a client gets for the provider's id of a file or batch of this home, owned by the caller. */
+  idFor(kind: ObjectKind, upstreamId: string): string;
+}
+
+/** The model group a request names: a `model` field of its body, then its query's, then the `x-litellm-model` header (LiteLLM's). */
+export function namedGroup(c: Ctx, field?: unknown): string | undefined {
+  const named = typeof field === 'string' && field !== '' ? field : c.req.query('model') || c.req.header('x-litellm-model');
+  return named || undefined;
+}
+
+/** The home of a model group the caller may call; a 400 naming what is missing when the request names none. */
+export function homeOfGroup(c: Ctx, state: GatewayState, caller: Caller, catalog: ModelCatalog, group: string | undefined): ObjectHome {
+  if (!group) {
+    throw new GatewayError('Name the model group whose provider account keeps the files and batches: the `model` field, the `model` query parameter or the `x-litellm-model` header', {
+      status: 400, type: 'invalid_request_error', param: 'model',
+    });
+  }
+  authorizeModel(caller, group, catalog);
+  const deployment = catalog.groups.get(group)?.find((d) => PROVIDERS.get(d.provider)?.objectRequest);
+  if (!deployment) {
+    throw new GatewayError(`Model group ${group} has no deployment whose provider keeps files and batches (openai, azure, openai_compatible, litellm_proxy)`, {
+      status: 400, type: 'invalid_request_error', param: 'model',
+    });
+  }
+  return homeOf(c, state, caller, deployment);
+}
+
+/**
+ * The home of a file or batch by the id the client sent, for a caller that owns it (the same team, user
+ * or key, signed by the gateway) and may call its model group. Anyone else's, or an id the gateway did
+ * not give out, is not found; the master key may also name a provider's own id with a model group.
+ */
+export function homeOfId(c: Ctx, state: GatewayState, caller: Caller, catalog: ModelCatalog, kind: ObjectKind, id: string): { home: ObjectHome; upstreamId: string } {
+  const decoded: ManagedObjectId | undefined = decodeObjectId(kind, id);
+  const notFound = () => new GatewayError(`No such ${kind === 'file' ? 'File object' : 'batch'}: ${id.slice(0, 200)}`, {
+    status: 404, type: 'not_found_error', param: kind === 'file' ? 'file_id' : 'batch_id',
+  });
+  if (!decoded) {
+    if (caller.kind !== 'master' || !/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/.test(id)) throw notFound();
+    return { home: homeOfGroup(c, state, caller, catalog, namedGroup(c)), upstreamId: id };
+  }
+  if (!ownsResponse(caller, decoded, state.responseIdKey)) throw notFound();
+  const deployment = decoded.deploymentId
+    ? catalog.groups.get(decoded.group ?? '')?.find((d) => d.id === decoded.deploymentId)
+    : undefined;
+  if (!deployment) {
+    // An id LiteLLM made names only its group (the master key's to use).
+    if (decoded.deploymentId || !decoded.group) throw notFound();
+    return { home: homeOfGroup(c, state, caller, catalog, decoded.group), upstreamId: decoded.upstreamId };
+  }
+  authorizeModel(caller, deployment.group, catalog);
+  if (!PROVIDERS.get(deployment.provider)?.objectRequest) throw notFound();
+  return { home: homeOf(c, state, caller, deployment), upstreamId: decoded.upstreamId };
+}
+
+function homeOf(c: Ctx, state: GatewayState, caller: Caller, deployment: DeploymentRef): ObjectHome {
+  const adapter = PROVIDERS.get(deployment.provider)!;
+  const owner = { owner: responseOwner(caller), key: state.responseIdKey };
+  const timeoutMs = (state.config.litellm_settings.request_timeout ?? DEFAULT_TIMEOUT_S) * 1000;
+  return {
+    deployment,
+    send: (request) => adapter.objectRequest!({ ...request, deployment, env: c.env as unknown as Record<string, unknown>, timeoutMs }),
+    idFor: (kind, upstreamId) => managedObjectId(kind, upstreamId, deployment, owner),
+  };
+}
+
+/** The deployment's headers on an answer, as a model call's carry them. */
+export function homeHeaders(home: ObjectHome): Record<string, string> {
+  return { 'x-litellm-model-id': home.deployment.id, 'x-litellm-model-group': home.deployment.group };
+}
+
+/** A list's query for the provider: the gateway's own parameters out, an `after` cursor (an id the gateway gave out) as the provider's id. */
+export function listQuery(c: Ctx, kind: ObjectKind): [string, string][] {
+  return [...new URL(c.req.url).searchParams]
+    .filter(([name]) => name !== 'model' && name !== 'custom_llm_provider')
+    .map(([name, value]) => [name, name === 'after' ? decodeObjectId(kind, value)?.upstreamId ?? value : value]);
+}
