@@ -210,6 +210,26 @@ describe('Batches', () => {
     expect(lastUpstream(/cancel$/).path).toMatch(/^\/acct-a\/v1\/batches\/batch_\w+\/cancel$/);
   });
 
+  it('are billed when a list shows them done, or cancelled part way with an output, as when read alone', async () => {
+    const key = await newKey({ models: ['batch-a'], user_id: 'erin' });
+    const erin = client(key, { 'x-litellm-model': 'batch-a' });
+    const file = await upload(erin, 'batch-a');
+    await erin.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+    await erin.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+    const [listedDone, cancelledPartWay] = [...fake.batches.keys()];
+    fake.complete(listedDone!, OUTPUT);
+    // Cancelled after one line ran: the provider bills it, so the gateway does.
+    fake.complete(cancelledPartWay!, OUTPUT.slice(0, 1));
+    Object.assign(fake.batches.get(cancelledPartWay!)!, { status: 'cancelled' });
+    const listed = await erin.batches.list();
+    expect(listed.data.map((b) => b.status).sort()).toEqual(['cancelled', 'completed']);
+    const done = await eventually(() => spendLogRow(stack.db.url, listedDone!));
+    expect(Number(done.spend)).toBeCloseTo(BATCH_COST, 10);
+    const partial = await eventually(() => spendLogRow(stack.db.url, cancelledPartWay!));
+    expect(partial).toMatchObject({ api_key: sha256(key), prompt_tokens: 100, completion_tokens: 20 });
+    expect(Number(partial.spend)).toBeCloseTo(BATCH_COST / 2, 10);
+  });
+
   it('pass the provider\'s refusals on in the OpenAI envelope, and refuse bad input before anything is sent', async () => {
     const file = await upload(master, 'batch-a');
     fake.reset();

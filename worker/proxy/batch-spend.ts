@@ -32,6 +32,11 @@ export interface FinishedBatch {
  * budget), each counting it once however often the batch is read. Never throws: a failure is logged.
  */
 export async function billBatch(env: GatewayEnv, ctx: WaitUntil, home: DeploymentRef, batch: FinishedBatch, globalBudget: boolean): Promise<void> {
+  // Read again (a client polls; a list names it again): this isolate does not read its output twice.
+  const seen = `${home.id} ${batch.upstreamId}`;
+  if (billed.has(seen)) return;
+  if (billed.size >= BILLED_MAX) billed.delete(billed.values().next().value as string);
+  billed.add(seen);
   try {
     const total = await outputUsage(home, await batch.output());
     const targets: Target[] = [];
@@ -83,9 +88,15 @@ export async function billBatch(env: GatewayEnv, ctx: WaitUntil, home: Deploymen
     recordSpend(env, ctx, record);
     await Promise.all(targets.map((t) => limiter(env, t.kind, t.id).addSpend({ kind: t.kind, id: t.id, requestId: batch.upstreamId, model: home.group, cost: total.cost })));
   } catch (err) {
+    // Tried again when next seen.
+    billed.delete(seen);
     console.error(`batch ${batch.upstreamId}: spend not recorded:`, err instanceof Error ? err.message : String(err));
   }
 }
+
+/** Batches this isolate billed (the spend log and the limiters count each once anyway). */
+const billed = new Set<string>();
+const BILLED_MAX = 10_000;
 
 const viewIn = (result: AdmitResult): EntityView | undefined => ('view' in result ? result.view : undefined);
 

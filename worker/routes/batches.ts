@@ -78,7 +78,7 @@ export async function createBatch(c: Ctx): Promise<Response> {
   }
 }
 
-/** `GET /v1/batches/{id}` and `POST /v1/batches/{id}/cancel`; a batch seen done is billed (once) to the key that created it. */
+/** `GET /v1/batches/{id}` and `POST /v1/batches/{id}/cancel`; a batch seen over is billed (once) to the key that created it. */
 export function batchById(method: 'GET' | 'POST', suffix: '' | '/cancel') {
   return async (c: Ctx): Promise<Response> => {
     try {
@@ -88,7 +88,7 @@ export function batchById(method: 'GET' | 'POST', suffix: '' | '/cancel') {
       const { home, upstreamId } = homeOfId(c, state, caller, catalog, 'batch', c.req.param('id') ?? '');
       const res = await home.send({ method, path: `batches/${encodeURIComponent(upstreamId)}${suffix}`, query: [], ...(method === 'POST' ? { body: '{}' } : {}) });
       const batch = await res.json() as BatchObject;
-      if (batch.status === 'completed') billWhenDone(c, state, home, batch);
+      billWhenDone(c, state, home, batch);
       return batchAnswer(home, batch);
     } catch (err) {
       return errorResponse(err);
@@ -111,7 +111,10 @@ export async function listBatches(c: Ctx): Promise<Response> {
     if (Array.isArray(list.data)) {
       const owner = responseOwner(caller);
       const last = list.data.at(-1)?.id;
-      list.data = list.data.filter((b) => caller.kind === 'master' || b?.metadata?.[OWNER_FIELD] === owner).map((b) => shownBatch(home, b));
+      list.data = list.data.filter((b) => caller.kind === 'master' || b?.metadata?.[OWNER_FIELD] === owner);
+      // A list names output files too: a batch seen done here is billed as when read alone.
+      for (const batch of list.data) billWhenDone(c, state, home, batch);
+      list.data = list.data.map((b) => shownBatch(home, b));
       // The cursor stays the provider's last, so the next page starts after what was left out too.
       list.first_id = list.data[0]?.id ?? null;
       list.last_id = typeof last === 'string' ? home.idFor('batch', last) : null;
@@ -133,11 +136,14 @@ async function admitBatch(c: Ctx, state: GatewayState, home: ObjectHome): Promis
   };
 }
 
+/** A batch over with an output: done, or cancelled or expired part way (the provider bills what it ran). */
+const FINISHED = new Set(['completed', 'cancelled', 'expired']);
+
 function billWhenDone(c: Ctx, state: GatewayState, home: ObjectHome, batch: BatchObject): void {
   const creator = batch.metadata?.[CREATOR_FIELD];
   const output = batch.output_file_id;
   // A batch made outside the gateway has no creator to bill.
-  if (typeof creator !== 'string' || typeof output !== 'string' || typeof batch.id !== 'string') return;
+  if (!FINISHED.has(String(batch.status)) || typeof creator !== 'string' || typeof output !== 'string' || typeof batch.id !== 'string') return;
   const config = state.config;
   const master = creator === 'master';
   c.executionCtx.waitUntil(billBatch(c.env, c.executionCtx, home.deployment, {
