@@ -91,14 +91,16 @@ describe('Files', () => {
     expect(fake.files.size).toBe(0);
   });
 
-  it('take the group from x-litellm-model, and reach Azure OpenAI\'s resource-level Files API', async () => {
+  it('take the group from x-litellm-model (the upload streamed through), and reach Azure OpenAI\'s resource-level Files API', async () => {
     const file = await client(TEST_MASTER_KEY, { 'x-litellm-model': 'azure-batch' }).files.create({ file: await toFile(Buffer.from(INPUT), 'input.jsonl'), purpose: 'batch' });
     const sent = lastUpstream(/\/files$/);
     expect(sent.path).toBe('/az/openai/files');
     expect(sent.query['api-version']).toBe('2024-10-21');
     expect(sent.headers['api-key']).toBe('azure-upstream-0003');
     expect(decoded(file.id, 'file-')).toContain(';model,azure-batch;model_id,dep-az;');
-    expect((await master.files.retrieve(file.id)).bytes).toBe(INPUT.length);
+    // Named outside the body, the upload streamed through, each line naming the Azure deployment.
+    expect(sent.form).toEqual({ purpose: 'batch' });
+    expect(await (await master.files.content(file.id)).text()).toBe(INPUT.replaceAll('"model":"gpt-4o-mini"', '"model":"my-batch-deployment"'));
   });
 
   it('are refused with a clear 400 when no group is named or the group\'s provider keeps none, before anything is sent', async () => {
@@ -137,6 +139,26 @@ describe('Files', () => {
     // Account a's file only, under ids the master key can use.
     expect(listed.data.map((f) => decoded(f.id, 'file-'))).toEqual([expect.stringMatching(new RegExp(`^litellm:${upstreamId};model,batch-a;`))]);
     expect((await master.files.retrieve(listed.data[0]!.id)).bytes).toBe(INPUT.length);
+  });
+});
+
+describe('Batch files', () => {
+  it('name only the group\'s model: each line is set to the deployment\'s, and a batch of a line that escaped it is refused', async () => {
+    const frank = client(await newKey({ models: ['batch-a'], user_id: 'frank' }), { 'x-litellm-model': 'batch-a' });
+    const asked = [{ custom_id: 'a', method: 'POST', url: '/v1/chat/completions', body: { model: 'batch-a', messages: [] } }, { custom_id: 'b', method: 'POST', url: '/v1/chat/completions', body: { model: 'o1-pro', messages: [] } }];
+    const file = await frank.files.create({ file: await toFile(Buffer.from(asked.map((l) => JSON.stringify(l)).join('\n')), 'in.jsonl'), purpose: 'batch' });
+    const stored = [...fake.files.values()][0]!.content.toString().split('\n').map((l) => (JSON.parse(l) as { body: { model: string } }).body.model);
+    expect(stored).toEqual(['gpt-4o-mini', 'gpt-4o-mini']);
+    await frank.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+
+    // A line the gateway cannot read strictly passes the upload as it is, so the batch is refused.
+    const sly = '{"custom_id":"c","method":"POST","url":"/v1/chat/completions","body":{"model":"o1-pro","n":NaN}}';
+    const bad = await frank.files.create({ file: await toFile(Buffer.from(sly), 'in.jsonl'), purpose: 'batch' });
+    const batches = fake.batches.size;
+    const refused = await frank.batches.create({ input_file_id: bad.id, endpoint: '/v1/chat/completions', completion_window: '24h' }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((refused as Error).message).toContain('line 1 is not JSON');
+    expect(fake.batches.size).toBe(batches);
   });
 });
 
@@ -203,6 +225,12 @@ describe('Batches', () => {
     const all = await client(TEST_MASTER_KEY, { 'x-litellm-model': 'batch-a' }).batches.list();
     expect(new Set(all.data.map((b) => decoded(b.id, 'batch_').split(';')[0]))).toEqual(new Set([...fake.batches.keys()].map((id) => `litellm:${id}`)));
     expect(all.data).toHaveLength(2);
+
+    // Paging a page of one through an account of others' batches gives out only the caller's own ids.
+    for (let i = 0; i < 3; i++) await master.batches.create({ input_file_id: masterFile.id, endpoint: '/v1/embeddings', completion_window: '24h' });
+    const page = await fetch(`${stack.url}/v1/batches?model=batch-a&limit=1`, { headers: { authorization: `Bearer ${(dave as unknown as { apiKey: string }).apiKey}` } });
+    const onePage = await page.json() as { data: { id: string }[]; first_id: string; last_id: string; has_more: boolean };
+    expect(onePage).toMatchObject({ data: [{ id: daves.id }], first_id: daves.id, last_id: daves.id, has_more: false });
 
     expect(await dave.batches.cancel(masters.id).catch((e: unknown) => e)).toBeInstanceOf(OpenAI.NotFoundError);
     const cancelled = await dave.batches.cancel(daves.id);

@@ -40,8 +40,6 @@ export interface Counters {
   reservations: Record<string, Reservation>;
   /** `budget_limits` windows by duration: spend in the window open now, and its end (budget-limits.ts). */
   limitWindows?: Record<string, LimitWindow>;
-  /** Spend added outside an admission (a batch's, once it is done), by id until it may no longer come again. */
-  outside?: Record<string, number>;
 }
 
 export interface AdmitRequest {
@@ -141,22 +139,6 @@ export function settleReservation(c: Counters, policy: EntityPolicy, s: Settleme
   const modelTpm = policy.modelTpm[s.model];
   const mt = c.modelTokens[s.model];
   if (modelTpm && mt) mt.level = Math.min(modelTpm, mt.level + delta);
-}
-
-/** How long an id of spend added outside an admission is remembered: a batch's output is kept 30 days. */
-const OUTSIDE_MEMORY_MS = 31 * 86_400_000;
-
-/**
- * Spend that ran without an admission (a batch, billed when it is seen done): counted once per id,
- * however often it is seen again; false when it was counted before.
- */
-export function addOutsideSpend(c: Counters, policy: EntityPolicy, s: Omit<Settlement, 'tokens'>, t: number, timeZone: string): boolean {
-  const seen = (c.outside ??= {});
-  if (seen[s.requestId] !== undefined) return false;
-  for (const [id, until] of Object.entries(seen)) if (until < t) delete seen[id];
-  seen[s.requestId] = t + OUTSIDE_MEMORY_MS;
-  settleReservation(c, policy, { ...s, tokens: 0 }, t, timeZone);
-  return true;
 }
 
 /** Gives back what an admission took; false when there was no reservation to undo. */

@@ -5,7 +5,7 @@ import type { EntityKind } from './client.ts';
 import { now } from './clock.ts';
 import {
   type AdmitRequest, adoptPolicy, closeBudgetWindow, type Counters, freshCounters, releaseReservation, reserve, type Settlement,
-  addOutsideSpend, settleReservation, sweepExpired,
+  settleReservation, sweepExpired,
 } from './counters.ts';
 import { adoptLimitWindows } from './budget-limits.ts';
 import { checkAdmission } from './entity-check.ts';
@@ -34,6 +34,9 @@ const POLICY_REFRESH_MS = 60_000;
  * coalesced (SQLite-backed storage), never with a write awaited per request.
  * The arithmetic is in counters.ts, entity-check.ts and leases.ts.
  */
+/** How long an id of spend added outside an admission is remembered: a batch's output is kept 30 days. */
+const OUTSIDE_MEMORY_MS = 31 * 86_400_000;
+
 export class EntityLimiter extends DurableObject<GatewayEnv> {
   #policy: EntityPolicy | undefined;
   #policyAt = 0;
@@ -116,14 +119,27 @@ export class EntityLimiter extends DurableObject<GatewayEnv> {
     this.#dirty();
   }
 
-  /** Spend of work that ran without an admission (a finished batch), counted once per `requestId`. */
+  /**
+   * Spend of work that ran without an admission (a finished batch), counted once per `requestId`
+   * however often it comes: each id is kept in storage of its own for OUTSIDE_MEMORY_MS (a busy
+   * entity sees thousands a month, more than the counters' one value should hold).
+   */
   async addSpend(s: Omit<Settlement, 'tokens'>): Promise<void> {
     await this.#ensure(s.kind, s.id);
+    const seen = `outside:${s.requestId}`;
+    if (await this.ctx.storage.get(seen) !== undefined) return;
     const c = this.#counters as Counters;
     const policy = this.#policy as EntityPolicy;
     const t = now();
     this.#roll(c, policy, t);
-    if (addOutsideSpend(c, policy, s, t, this.#timeZone())) this.#dirty();
+    settleReservation(c, policy, { ...s, tokens: 0 }, t, this.#timeZone());
+    this.#dirty();
+    await this.ctx.storage.put(seen, t + OUTSIDE_MEMORY_MS);
+    // Ids past their time are dropped now and then, a bounded number at a time.
+    if (Math.random() < 0.05) {
+      const expired = [...(await this.ctx.storage.list<number>({ prefix: 'outside:', limit: 500 }))].filter(([, until]) => until < t).map(([key]) => key);
+      if (expired.length) await this.ctx.storage.delete(expired);
+    }
   }
 
   /** Undoes an admission another entity refused: the request never ran. */

@@ -107,7 +107,9 @@ export interface ObjectRequest {
   /** Below the API's base, ids already encoded: `files`, `batches/{id}/cancel`. */
   path: string;
   query: [string, string][];
-  body?: FormData | string;
+  /** JSON text, a form, or a body passed through as it arrives with its `contentType`. */
+  body?: FormData | string | ReadableStream<Uint8Array>;
+  contentType?: string;
   timeoutMs: number;
 }
 

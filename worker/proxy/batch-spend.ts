@@ -1,6 +1,7 @@
-import { costOfCall, deploymentPrice } from '../cost/deployment-cost.ts';
+import { costOfCall } from '../cost/deployment-cost.ts';
 import type { GatewayEnv } from '../env.ts';
 import type { AdmitResult, EntityView } from '../limits/entity-view.ts';
+import { forEachLine } from '../openai/batch-lines.ts';
 import { linked } from '../limits/key-routes.ts';
 import { limiter, type Target } from '../limits/local-leases.ts';
 import type { DeploymentRef } from '../models/deployments.ts';
@@ -26,8 +27,8 @@ export interface FinishedBatch {
 }
 
 /**
- * Bills a finished batch to the key that created it: the output's usage, line by line, at the batch
- * price of the model each line names, as one spend row (its Langfuse trace and metrics are not sent),
+ * Bills a finished batch to the key that created it: the output's usage, line by line, at the
+ * deployment's batch price, as one spend row (its Langfuse trace and metrics are not sent),
  * and into the limiters of the key and what it brings in (team, organization, user, the proxy-wide
  * budget), each counting it once however often the batch is read. Never throws: a failure is logged.
  */
@@ -41,18 +42,22 @@ export async function billBatch(env: GatewayEnv, ctx: WaitUntil, home: Deploymen
     const total = await outputUsage(home, await batch.output());
     const targets: Target[] = [];
     let view: EntityView | undefined;
+    let token = batch.creator;
     if (!batch.master) {
-      view = viewIn(await limiter(env, 'key', batch.creator).describe('key', batch.creator));
+      let described = await limiter(env, 'key', token).describe('key', token);
+      // A key regenerated since: its spend goes to the key that replaced it, as its calls' would.
+      if (described.ok === 'redirect') described = await limiter(env, 'key', (token = described.token)).describe('key', token);
+      view = viewIn(described);
       if (view?.exists) {
         const team = view.teamId ? viewIn(await limiter(env, 'team', view.teamId).describe('team', view.teamId)) : undefined;
-        targets.push({ kind: 'key', id: batch.creator }, ...linked({ teamId: view.teamId, organizationId: view.organizationId, userId: view.userId }, team));
+        targets.push({ kind: 'key', id: token }, ...linked({ teamId: view.teamId, organizationId: view.organizationId, userId: view.userId }, team));
       }
     }
     if (globalBudget) targets.push({ kind: 'global', id: 'proxy' });
     const record: SpendLogRecord = {
       request_id: batch.upstreamId,
       call_type: 'aretrieve_batch',
-      api_key: batch.creator,
+      api_key: token,
       spend: total.cost,
       prompt_tokens: total.usage.promptTokens,
       completion_tokens: total.usage.completionTokens,
@@ -100,53 +105,28 @@ const BILLED_MAX = 10_000;
 
 const viewIn = (result: AdmitResult): EntityView | undefined => ('view' in result ? result.view : undefined);
 
-/** The output's usage and cost, read a line at a time (an output can be far larger than a Worker's memory). */
+/** The output's usage and cost, read a line at a time; every line priced as the deployment (the upload set each line's model to its). */
 async function outputUsage(home: DeploymentRef, output: ReadableStream<Uint8Array>): Promise<{ usage: UsageReport; cost: number; lines: number }> {
   const usage: UsageReport = { promptTokens: 0, completionTokens: 0, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: true };
-  const byModel = new Map<string, DeploymentRef>();
   let cost = 0;
   let lines = 0;
-  const add = (line: string) => {
+  await forEachLine(output, (line) => {
     if (!line.trim()) return;
-    let parsed: { response?: { status_code?: unknown; body?: { model?: unknown; usage?: unknown } } | null };
+    let parsed: { response?: { status_code?: unknown; body?: { usage?: unknown } } | null };
     try {
       parsed = JSON.parse(line) as typeof parsed;
     } catch {
       return;
     }
-    const body = parsed.response?.body;
-    const report = parsed.response?.status_code === 200 ? readOpenAIUsage(body?.usage as Parameters<typeof readOpenAIUsage>[0]) : undefined;
+    const report = parsed?.response?.status_code === 200 ? readOpenAIUsage(parsed.response.body?.usage as Parameters<typeof readOpenAIUsage>[0]) : undefined;
     if (!report) return;
     lines++;
-    const model = typeof body?.model === 'string' && body.model ? body.model : home.model;
-    let priced = byModel.get(model);
-    if (!priced) byModel.set(model, (priced = linePricing(home, model)));
-    cost += batchCost(priced, report);
+    cost += batchCost(home, report);
     usage.promptTokens += report.promptTokens;
     usage.completionTokens += report.completionTokens;
     usage.cachedPromptTokens += report.cachedPromptTokens;
-  };
-  const decoder = new TextDecoder();
-  let rest = '';
-  for await (const chunk of output as unknown as AsyncIterable<Uint8Array>) {
-    const text = rest + decoder.decode(chunk, { stream: true });
-    const lines = text.split('\n');
-    rest = lines.pop() ?? '';
-    for (const line of lines) add(line);
-  }
-  add(rest + decoder.decode());
+  });
   return { usage, cost, lines };
-}
-
-/**
- * What a line is priced as: the model it names (a batch may name any model of an OpenAI account), unless
- * the deployment says what it is (`base_model`: an Azure deployment's name prices nothing) or the name
- * has no price.
- */
-function linePricing(home: DeploymentRef, model: string): DeploymentRef {
-  if (model === home.model || home.info.base_model) return home;
-  const named = { ...home, model };
-  return deploymentPrice(named) ? named : home;
 }
 
 /** A line's cost: the deployment's batch prices (`input_cost_per_token_batches`, `output_cost_per_token_batches`), else half its price. */

@@ -3,6 +3,7 @@ import { identify } from '../auth/authenticate.ts';
 import { errorResponse, GatewayError } from '../errors.ts';
 import { authenticateRoute } from '../limits/key-store.ts';
 import { currentCatalog } from '../models/catalog.ts';
+import { checkBatchInput } from '../openai/batch-lines.ts';
 import { bodyLimit, readJsonBody } from '../openai/read-body.ts';
 import { billBatch } from '../proxy/batch-spend.ts';
 import { admitModelCall } from '../proxy/call-admission.ts';
@@ -19,7 +20,8 @@ const CLIENT_METADATA_MAX = 14;
 
 const createBatchSchema = z.object({
   input_file_id: z.string().min(1),
-  endpoint: z.enum(['/v1/chat/completions', '/v1/embeddings', '/v1/completions', '/v1/responses']),
+  // Azure names them without /v1.
+  endpoint: z.enum(['/v1/chat/completions', '/v1/embeddings', '/v1/completions', '/v1/responses', '/chat/completions', '/embeddings', '/completions', '/responses']),
   completion_window: z.string().min(1),
   metadata: z.record(z.string(), z.string()).nullable().optional(),
   output_expires_after: z.object({ anchor: z.string(), seconds: z.number() }).optional(),
@@ -61,6 +63,11 @@ export async function createBatch(c: Ctx): Promise<Response> {
     const { home, upstreamId } = homeOfId(c, state, caller, catalog, 'file', body.input_file_id);
     const release = await admitBatch(c, state, home);
     try {
+      // A key's batch runs only its group's model, whatever the file says (the master key's, anything).
+      if (caller.kind !== 'master') {
+        const input = await home.send({ method: 'GET', path: `files/${encodeURIComponent(upstreamId)}/content`, query: [] });
+        await checkBatchInput(input.body ?? new ReadableStream(), home.deployment.model, body.endpoint);
+      }
       const res = await home.send({
         method: 'POST', path: 'batches', query: [],
         body: JSON.stringify({
@@ -98,7 +105,7 @@ export function batchById(method: 'GET' | 'POST', suffix: '' | '/cancel') {
 
 /**
  * `GET /v1/batches?model=...`: the account's batches the caller owns (all of them for the master key),
- * a page at a time as the provider pages them (`limit`, `after`): a page holds fewer where others' are left out.
+ * newest first, `limit` (20, at most 100) a page after `after`.
  */
 export async function listBatches(c: Ctx): Promise<Response> {
   try {
@@ -106,24 +113,41 @@ export async function listBatches(c: Ctx): Promise<Response> {
     const caller = await authenticateRoute(c, state);
     const catalog = await currentCatalog(state, c.env, c.executionCtx);
     const home = homeOfGroup(c, state, caller, catalog, namedGroup(c));
-    const res = await home.send({ method: 'GET', path: 'batches', query: listQuery(c, 'batch') });
-    const list = await res.json() as { data?: BatchObject[]; first_id?: unknown; last_id?: unknown };
-    if (Array.isArray(list.data)) {
-      const owner = responseOwner(caller);
-      const last = list.data.at(-1)?.id;
-      list.data = list.data.filter((b) => caller.kind === 'master' || b?.metadata?.[OWNER_FIELD] === owner);
-      // A list names output files too: a batch seen done here is billed as when read alone.
-      for (const batch of list.data) billWhenDone(c, state, home, batch);
-      list.data = list.data.map((b) => shownBatch(home, b));
-      // The cursor stays the provider's last, so the next page starts after what was left out too.
-      list.first_id = list.data[0]?.id ?? null;
-      list.last_id = typeof last === 'string' ? home.idFor('batch', last) : null;
+    const query = listQuery(c, 'batch');
+    const limit = Math.min(100, Math.max(1, Number(query.find(([name]) => name === 'limit')?.[1] ?? 20) || 20));
+    const owner = responseOwner(caller);
+    // A key's page is its own batches among the account's: further pages are read until it is full.
+    const own: BatchObject[] = [];
+    let after = query.find(([name]) => name === 'after')?.[1];
+    let more = true;
+    let full = false;
+    for (let pages = 0; more && !full && pages < LIST_PAGES_MAX; pages++) {
+      const page = await home.send({ method: 'GET', path: 'batches', query: [...query.filter(([name]) => name !== 'after' && name !== 'limit'), ['limit', '100'], ...(after ? [['after', after] as [string, string]] : [])] });
+      const list = await page.json() as { data?: BatchObject[]; has_more?: unknown };
+      const data = Array.isArray(list.data) ? list.data : [];
+      for (const batch of data) {
+        // One more of the account's beyond a full page: there may be more of the caller's.
+        if (own.length === limit) {
+          full = true;
+          break;
+        }
+        if (typeof batch?.id === 'string') after = batch.id;
+        if (caller.kind === 'master' || batch?.metadata?.[OWNER_FIELD] === owner) own.push(batch);
+      }
+      more = full || (list.has_more === true && data.length > 0);
     }
-    return Response.json(list, { headers: homeHeaders(home) });
+    // A list names output files too: a batch seen done here is billed as when read alone.
+    for (const batch of own) billWhenDone(c, state, home, batch);
+    const data = own.map((b) => shownBatch(home, b));
+    // Every id given out is the caller's own: the next page starts after the last of them.
+    return Response.json({ object: 'list', data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: more }, { headers: homeHeaders(home) });
   } catch (err) {
     return errorResponse(err);
   }
 }
+
+/** Provider pages (of 100) one list reads at most to fill a key's page. */
+const LIST_PAGES_MAX = 10;
 
 /** A key's batch counts as one request against its limits and is refused as a call would be (blocked, over budget). */
 async function admitBatch(c: Ctx, state: GatewayState, home: ObjectHome): Promise<() => void> {

@@ -1,25 +1,31 @@
-import { errorResponse, GatewayError } from '../errors.ts';
+import type { Caller } from '../auth/authenticate.ts';
+import { badRequest, errorResponse, GatewayError } from '../errors.ts';
 import { authenticateRoute } from '../limits/key-store.ts';
 import { currentCatalog } from '../models/catalog.ts';
+import { batchLineRewriter, rewrittenFile } from '../openai/batch-lines.ts';
+import { filterParts, multipartBoundary } from '../openai/multipart-filter.ts';
 import { readFormData } from '../openai/read-form.ts';
-import { bodyLimit } from '../openai/read-body.ts';
-import { gatewayState } from '../state.ts';
+import { bodyLimit, tooLarge } from '../openai/read-body.ts';
+import { gatewayState, type GatewayState } from '../state.ts';
 import { type Ctx, homeHeaders, homeOfGroup, homeOfId, listQuery, namedGroup, type ObjectHome } from './provider-objects.ts';
 
-/** Cloudflare takes request bodies up to 100 MB on most plans: the bound when max_request_size_mb sets none. */
-const DEFAULT_MAX_FILE_BYTES = 100 * 1024 * 1024;
+/** An upload read to find its `model` field is held in memory: the bound when max_request_size_mb sets none. */
+const DEFAULT_MAX_FILE_BYTES = 50 * 1024 * 1024;
 /** The form fields OpenAI's `POST /files` takes; the gateway's own (`model`, `custom_llm_provider`) stay here. */
 const UPSTREAM_FIELDS = /^(file|purpose|expires_after\[(anchor|seconds)\])$/;
 
 /**
  * `POST /v1/files`, as LiteLLM's model-based routing serves it: the file goes to the provider account of
  * the model group named (form field `model`, `?model=` or `x-litellm-model`), for a key that may call
- * that group, and its id comes back naming that account and the caller (object-ids.ts).
+ * that group, and its id comes back naming that account and the caller (object-ids.ts). A batch file's
+ * lines are set to the deployment's model, as LiteLLM's are.
  */
 export async function createFile(c: Ctx): Promise<Response> {
   try {
     const state = await gatewayState(c.env);
     const caller = await authenticateRoute(c, state);
+    const named = namedGroup(c);
+    if (named) return await streamedUpload(c, state, caller, named);
     const form = await readFormData(c.req.raw, bodyLimit(state.config).maxBytes ?? DEFAULT_MAX_FILE_BYTES, 'the file and its purpose');
     if (form.get('target_model_names') !== null) {
       throw new GatewayError('target_model_names (one file in several providers\' accounts) is not supported: name one model group with `model`', {
@@ -29,12 +35,33 @@ export async function createFile(c: Ctx): Promise<Response> {
     const catalog = await currentCatalog(state, c.env, c.executionCtx);
     const home = homeOfGroup(c, state, caller, catalog, namedGroup(c, form.get('model')));
     const upstream = new FormData();
-    for (const [name, value] of form) if (UPSTREAM_FIELDS.test(name)) upstream.append(name, value);
+    for (const [name, value] of form) {
+      if (!UPSTREAM_FIELDS.test(name)) continue;
+      if (name === 'file' && value instanceof File) upstream.append(name, await rewrittenFile(value, home.deployment.model), value.name);
+      else upstream.append(name, value);
+    }
     const res = await home.send({ method: 'POST', path: 'files', query: [], body: upstream });
     return withFileIds(home, await res.json());
   } catch (err) {
     return errorResponse(err);
   }
+}
+
+/**
+ * An upload whose group is named outside its body (`?model=`, `x-litellm-model`) streams through as sent:
+ * a file up to the provider's own limit (512 MB at OpenAI), never held in the Worker's memory.
+ */
+async function streamedUpload(c: Ctx, state: GatewayState, caller: Caller, group: string): Promise<Response> {
+  const type = c.req.header('content-type') ?? '';
+  const boundary = multipartBoundary(type);
+  if (!boundary || !c.req.raw.body) throw badRequest('Request body must be multipart/form-data (the file and its purpose)');
+  const { maxBytes } = bodyLimit(state.config);
+  if (maxBytes !== undefined && Number(c.req.header('content-length') ?? NaN) > maxBytes) throw tooLarge(maxBytes);
+  const home = homeOfGroup(c, state, caller, await currentCatalog(state, c.env, c.executionCtx), group);
+  // The gateway's own fields (the SDK's extra_body `model` beside the header) stay here; a batch file's lines name the deployment's model.
+  const body = filterParts(c.req.raw.body, boundary, (name) => UPSTREAM_FIELDS.test(name), (name) => (name === 'file' ? batchLineRewriter(home.deployment.model) : undefined));
+  const res = await home.send({ method: 'POST', path: 'files', query: [], body, contentType: type });
+  return withFileIds(home, await res.json());
 }
 
 /**

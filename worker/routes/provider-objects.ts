@@ -97,6 +97,7 @@ export function homeHeaders(home: ObjectHome): Record<string, string> {
 /** A list's query for the provider: the gateway's own parameters out, an `after` cursor (an id the gateway gave out) as the provider's id. */
 export function listQuery(c: Ctx, kind: ObjectKind): [string, string][] {
   return [...new URL(c.req.url).searchParams]
-    .filter(([name]) => name !== 'model' && name !== 'custom_llm_provider')
+    // Azure's api-version is the deployment's.
+    .filter(([name]) => name !== 'model' && name !== 'custom_llm_provider' && name !== 'api-version')
     .map(([name, value]) => [name, name === 'after' ? decodeObjectId(kind, value)?.upstreamId ?? value : value]);
 }

@@ -171,21 +171,22 @@ export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapte
     ...(flavor.objectTarget ? {
       async objectRequest(request: ObjectRequest): Promise<Response> {
         const target = (flavor.objectTarget as NonNullable<OpenAICompatibleFlavor['objectTarget']>)(request.deployment, request.path, request.env);
-        return await send(target, new URL(target.url), request.method, request.query, request.body, request.timeoutMs);
+        return await send(target, new URL(target.url), request.method, request.query, request.body, request.timeoutMs, request.contentType);
       },
     } : {}),
   };
 
   /** One request beside the model calls (a stored response, a file, a batch): the provider's answer, or its refusal thrown. */
-  async function send(target: UpstreamTarget, url: URL, method: string, query: [string, string][], body: FormData | string | undefined, timeoutMs: number): Promise<Response> {
+  async function send(target: UpstreamTarget, url: URL, method: string, query: [string, string][], body: ObjectRequest['body'], timeoutMs: number, contentType?: string): Promise<Response> {
     for (const [name, value] of query) url.searchParams.append(name, value);
     let res: Response;
     const signal = AbortSignal.timeout(timeoutMs);
+    // A FormData body sets its own multipart type.
+    const type = contentType ?? (typeof body === 'string' ? 'application/json' : undefined);
     try {
       res = await fetch(url, {
         method,
-        // A FormData body sets its own multipart type.
-        headers: { accept: 'application/json', ...target.headers, ...(typeof body === 'string' ? { 'content-type': 'application/json' } : {}) },
+        headers: { accept: 'application/json', ...target.headers, ...(type ? { 'content-type': type } : {}) },
         ...(body !== undefined ? { body } : {}),
         signal,
       });

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { batchLineRewriter, checkBatchInput, forEachLine } from './batch-lines.ts';
+
+const encoder = new TextEncoder();
+const request = (model: unknown, extra: Record<string, unknown> = {}) => JSON.stringify({ custom_id: 'r', method: 'POST', url: '/v1/chat/completions', body: { model, messages: [] }, ...extra });
+
+function streamOf(bytes: Uint8Array, size: number): ReadableStream<Uint8Array> {
+  return new ReadableStream({
+    start(controller) {
+      for (let i = 0; i < bytes.length; i += size) controller.enqueue(bytes.slice(i, i + size));
+      controller.close();
+    },
+  });
+}
+
+/** The rewriter's output for the bytes fed in chunks of `size`. */
+function rewritten(bytes: Uint8Array, size: number, model = 'gpt-4o-mini'): Uint8Array {
+  const rewriter = batchLineRewriter(model);
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < bytes.length; i += size) out.push(...rewriter.push(bytes.slice(i, i + size)));
+  out.push(...rewriter.end());
+  return Uint8Array.from(out.flatMap((p) => [...p]));
+}
+
+describe('batchLineRewriter', () => {
+  it('sets every request line\'s model to the deployment\'s, however the file is chunked, and leaves other lines byte for byte', async () => {
+    const text = `${request('batch-a')}\n\ufeff${request('o1-pro')}\r\n  not json {\n${request('x')}`;
+    const expected = `${request('gpt-4o-mini')}\n${request('gpt-4o-mini')}\r\n  not json {\n${request('gpt-4o-mini')}`;
+    for (const size of [1, 3, 7, 64, 10_000]) expect(new TextDecoder().decode(rewritten(encoder.encode(text), size))).toBe(expected);
+  });
+
+  it('passes a file that is no batch (binary, other JSON) unchanged', () => {
+    const binary = Uint8Array.from({ length: 5000 }, (_, i) => (i * 7919) % 256);
+    expect(rewritten(binary, 333)).toEqual(binary);
+    const json = encoder.encode('{"a": 1}\n{"custom_id": "x"}\n');
+    expect(rewritten(json, 5)).toEqual(json);
+  });
+});
+
+describe('checkBatchInput', () => {
+  const check = (text: string, endpoint = '/v1/chat/completions') => checkBatchInput(streamOf(encoder.encode(text), 5), 'gpt-4o-mini', endpoint);
+
+  it('takes a file of requests for the deployment\'s model and the batch\'s endpoint (with or without /v1)', async () => {
+    await expect(check(`${request('gpt-4o-mini')}\n\n${request('gpt-4o-mini')}\n`)).resolves.toBeUndefined();
+    await expect(check(`${request('gpt-4o-mini')}\n`, '/chat/completions')).resolves.toBeUndefined();
+  });
+
+  it('refuses, naming the line, another model, a line it cannot read strictly, another endpoint, and an empty file', async () => {
+    await expect(check(`${request('gpt-4o-mini')}\n${request('o1-pro')}`)).rejects.toThrow('line 2 names model "o1-pro"');
+    // Python's json reads NaN; a line only a lenient reader takes could name any model.
+    await expect(check('{"custom_id":"r","method":"POST","url":"/v1/chat/completions","body":{"model":"o1-pro","n":NaN}}')).rejects.toThrow('line 1 is not JSON');
+    await expect(check(request('gpt-4o-mini', { url: '/v1/embeddings' }))).rejects.toThrow('line 1 is not a POST to /v1/chat/completions');
+    await expect(check('\n\n')).rejects.toThrow('holds no requests');
+    await expect(check('{"custom_id":"r"}')).rejects.toThrow('line 1 has no request body');
+  });
+});
+
+describe('forEachLine', () => {
+  it('gives each line once, split across chunks, the last without its newline', async () => {
+    const lines: [string, number][] = [];
+    await forEachLine(streamOf(encoder.encode('a\nbé\n\nlast'), 2), (line, n) => lines.push([line, n]));
+    expect(lines).toEqual([['a', 1], ['bé', 2], ['', 3], ['last', 4]]);
+  });
+});
