@@ -76,7 +76,11 @@ export async function createBatch(c: Ctx): Promise<Response> {
           ...(body.output_expires_after ? { output_expires_after: body.output_expires_after } : {}),
         }),
       });
-      return batchAnswer(home, await res.json());
+      const batch = await res.json() as BatchObject;
+      if (batch?.metadata?.[OWNER_FIELD] === undefined) {
+        console.warn(`batch ${String(batch?.id)} of ${home.deployment.group}: the provider kept no metadata, so the batch is in no key's list and will not be billed`);
+      }
+      return batchAnswer(home, batch);
     } finally {
       release();
     }
