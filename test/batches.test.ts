@@ -33,6 +33,9 @@ model_list:
   - model_name: batch-a
     litellm_params: {model: openai/gpt-4o-mini, api_base: "${fake.url}/acct-a/v1", api_key: sk-acct-a-0001}
     model_info: {id: dep-a, input_cost_per_token: 0.000002, output_cost_per_token: 0.000008}
+  - model_name: batch-a-cheap
+    litellm_params: {model: openai/gpt-4o-mini, api_base: "${fake.url}/acct-a/v1", api_key: sk-acct-a-0001}
+    model_info: {id: dep-a-cheap, input_cost_per_token: 0, output_cost_per_token: 0}
   - model_name: batch-b
     litellm_params: {model: openai/gpt-4o-mini, api_base: "${fake.url}/acct-b/v1", api_key: sk-acct-b-0002}
     model_info: {id: dep-b}
@@ -174,7 +177,7 @@ describe('Batches', () => {
     const upstreamFile = [...fake.files.keys()][0]!;
     expect(sent.json).toEqual({
       input_file_id: upstreamFile, endpoint: '/v1/chat/completions', completion_window: '24h',
-      metadata: { run: 'nightly', tollgate_owner: 'user:carol', tollgate_key: sha256(key) },
+      metadata: { run: 'nightly', tollgate_owner: 'user:carol', tollgate_key: sha256(key), tollgate_model_id: 'dep-a' },
     });
     // The client sees its own metadata, and the gateway's ids for the batch and its file.
     expect(batch).toMatchObject({ object: 'batch', status: 'validating', input_file_id: file.id, metadata: { run: 'nightly' }, request_counts: { total: 2 } });
@@ -258,6 +261,26 @@ describe('Batches', () => {
     expect(Number(partial.spend)).toBeCloseTo(BATCH_COST / 2, 10);
   });
 
+  it('are listed and billed only through the deployment they ran on, and bill the team of a key deleted since', async () => {
+    const team = await (await fetch(`${stack.url}/team/new`, { method: 'POST', headers: { authorization: `Bearer ${TEST_MASTER_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ team_alias: 'nightly' }) })).json() as { team_id: string };
+    const key = await newKey({ models: ['batch-a', 'batch-a-cheap'], team_id: team.team_id });
+    const gina = client(key);
+    const file = await upload(gina, 'batch-a');
+    const batch = await gina.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+    fake.complete([...fake.batches.keys()][0]!, OUTPUT);
+    // The same account through a free group: the batch is not there, so not billed at its price.
+    expect((await client(key, { 'x-litellm-model': 'batch-a-cheap' }).batches.list()).data).toEqual([]);
+
+    const deleted = await fetch(`${stack.url}/key/delete`, { method: 'POST', headers: { authorization: `Bearer ${TEST_MASTER_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ keys: [key] }) });
+    expect(deleted.status).toBe(200);
+    expect((await master.batches.retrieve(batch.id)).status).toBe('completed');
+    const row = await eventually(() => spendLogRow(stack.db.url, [...fake.batches.keys()][0]!));
+    expect(row).toMatchObject({ team_id: team.team_id, api_key: sha256(key) });
+    expect(Number(row.spend)).toBeCloseTo(BATCH_COST, 10);
+    const teamSpend = async () => Number((await query(stack.db.url, 'SELECT team_spend AS spend FROM "LiteLLM_TeamTable" WHERE team_id = $1', [team.team_id]))[0]!.spend);
+    await eventually(async () => (Math.abs(await teamSpend() - BATCH_COST) < 1e-12 ? true : undefined));
+  });
+
   it('pass the provider\'s refusals on in the OpenAI envelope, and refuse bad input before anything is sent', async () => {
     const file = await upload(master, 'batch-a');
     fake.reset();
@@ -271,5 +294,14 @@ describe('Batches', () => {
     expect(limited).toBeInstanceOf(OpenAI.RateLimitError);
     expect((limited as Error).message).toContain('Enqueued token limit reached');
     expect((limited as Error).message).not.toContain('sk-acct-a-0001');
+
+    // A streamed upload that is no multipart body is the client's 400, not a provider's failure.
+    const broken = await fetch(`${stack.url}/v1/files`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TEST_MASTER_KEY}`, 'x-litellm-model': 'batch-a', 'content-type': 'multipart/form-data; boundary=xyz' },
+      body: '--xyz\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nbatch',
+    });
+    expect(broken.status).toBe(400);
+    expect(((await broken.json()) as { error: { message: string } }).error.message).toContain('Invalid multipart/form-data body');
   });
 });

@@ -34,8 +34,10 @@ const POLICY_REFRESH_MS = 60_000;
  * coalesced (SQLite-backed storage), never with a write awaited per request.
  * The arithmetic is in counters.ts, entity-check.ts and leases.ts.
  */
-/** How long an id of spend added outside an admission is remembered: a batch's output is kept 30 days. */
+/** How long an id of spend added outside an admission is remembered: a batch is billed for 30 days (routes/batches.ts). */
 const OUTSIDE_MEMORY_MS = 31 * 86_400_000;
+/** Keys `outside-expiry:<until, padded>:<id>` → the id's key: the ids in the order they expire. */
+const OUTSIDE_EXPIRY = 'outside-expiry:';
 
 export class EntityLimiter extends DurableObject<GatewayEnv> {
   #policy: EntityPolicy | undefined;
@@ -133,13 +135,12 @@ export class EntityLimiter extends DurableObject<GatewayEnv> {
     const t = now();
     this.#roll(c, policy, t);
     settleReservation(c, policy, { ...s, tokens: 0 }, t, this.#timeZone());
-    this.#dirty();
-    await this.ctx.storage.put(seen, t + OUTSIDE_MEMORY_MS);
-    // Ids past their time are dropped now and then, a bounded number at a time.
-    if (Math.random() < 0.05) {
-      const expired = [...(await this.ctx.storage.list<number>({ prefix: 'outside:', limit: 500 }))].filter(([, until]) => until < t).map(([key]) => key);
-      if (expired.length) await this.ctx.storage.delete(expired);
-    }
+    // The id and the spend it added are stored together: neither is kept without the other.
+    const until = t + OUTSIDE_MEMORY_MS;
+    await this.ctx.storage.put({ [seen]: until, [`${OUTSIDE_EXPIRY}${String(until).padStart(15, '0')}:${s.requestId}`]: seen, state: { policy, counters: c } });
+    // Ids past their time go, oldest first, a bounded number at a time (the expiry index is in time order; a delete takes 128 keys).
+    const expired = await this.ctx.storage.list<string>({ prefix: OUTSIDE_EXPIRY, end: `${OUTSIDE_EXPIRY}${String(t).padStart(15, '0')}`, limit: 60 });
+    if (expired.size) await this.ctx.storage.delete([...expired.keys(), ...expired.values()]);
   }
 
   /** Undoes an admission another entity refused: the request never ran. */

@@ -51,7 +51,25 @@ describe('checkBatchInput', () => {
     await expect(check('{"custom_id":"r","method":"POST","url":"/v1/chat/completions","body":{"model":"o1-pro","n":NaN}}')).rejects.toThrow('line 1 is not JSON');
     await expect(check(request('gpt-4o-mini', { url: '/v1/embeddings' }))).rejects.toThrow('line 1 is not a POST to /v1/chat/completions');
     await expect(check('\n\n')).rejects.toThrow('holds no requests');
-    await expect(check('{"custom_id":"r"}')).rejects.toThrow('line 1 has no request body');
+    await expect(check('{"custom_id":"r"}')).rejects.toThrow('line 1 is not a request');
+  });
+
+  it('refuses a line a provider could read as another request: a duplicate key, a CR inside it, bytes that are no UTF-8', async () => {
+    await expect(check('{"custom_id":"r","method":"POST","url":"/v1/chat/completions","body":{"model":"o1-pro","model":"gpt-4o-mini"}}')).rejects.toThrow('is not as the gateway writes it');
+    await expect(check(`{"custom_id":"a","method":"POST","url":"/v1/chat/completions","body":{"model":"gpt-4o-mini"},"x":\r${request('o1-pro')}\r}`)).rejects.toThrow('line 1');
+    const latin1 = Uint8Array.from([...encoder.encode(request('gpt-4o-mini').slice(0, -2)), 0xe9, ...encoder.encode('"}')]);
+    await expect(checkBatchInput(streamOf(latin1, 4), 'gpt-4o-mini', '/v1/chat/completions')).rejects.toThrow('input_file_id');
+    // A line as the gateway writes it, ending in CRLF, is fine.
+    await expect(check(`${request('gpt-4o-mini')}\r\n`)).resolves.toBeUndefined();
+  });
+
+  it('refuses a line naming what the provider\'s account stores (a file, a response, a conversation)', async () => {
+    const withFile = JSON.stringify({ custom_id: 'r', method: 'POST', url: '/v1/chat/completions', body: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: [{ type: 'file', file: { file_id: 'file-abc' } }] }] } });
+    await expect(check(withFile)).rejects.toThrow('names a stored file, response or conversation');
+    const followUp = JSON.stringify({ custom_id: 'r', method: 'POST', url: '/v1/responses', body: { model: 'gpt-4o-mini', input: 'hi', previous_response_id: 'resp_x' } });
+    await expect(check(followUp, '/v1/responses')).rejects.toThrow('names a stored file');
+    // The words in a message's text are not a reference.
+    await expect(check(JSON.stringify({ custom_id: 'r', method: 'POST', url: '/v1/chat/completions', body: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'what is a "file_id"?' }] } }))).resolves.toBeUndefined();
   });
 });
 

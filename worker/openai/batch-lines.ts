@@ -86,21 +86,33 @@ function startsObject(bytes: Uint8Array): boolean {
 }
 
 /**
- * Each line of a JSONL file, decoded, a chunk at a time (a batch's files can be far larger than a Worker's
- * memory); a line longer than MAX_LINE_BYTES throws.
+ * Each line of a JSONL file, decoded (strictly: bytes that are no UTF-8 throw), a chunk at a time (a
+ * batch's files can be far larger than a Worker's memory); a line longer than MAX_LINE_BYTES throws.
  */
 export async function forEachLine(stream: ReadableStream<Uint8Array>, each: (line: string, n: number) => void): Promise<void> {
-  const decoder = new TextDecoder();
-  let rest = '';
+  const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+  // The line being read, in pieces (joined once it ends), and its length in bytes.
+  let pieces: string[] = [];
+  let held = 0;
   let n = 0;
-  for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) {
-    const lines = (rest + decoder.decode(chunk, { stream: true })).split('\n');
-    rest = lines.pop() ?? '';
-    if (rest.length > MAX_LINE_BYTES) throw new Error(`line ${n + lines.length + 1} is longer than ${MAX_LINE_BYTES / 1024 / 1024} MB`);
-    for (const line of lines) each(line, ++n);
-  }
-  rest += decoder.decode();
-  if (rest) each(rest, ++n);
+  const take = (text: string, bytes: number, final: boolean) => {
+    let from = 0;
+    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', from)) {
+      pieces.push(text.slice(from, nl));
+      each(pieces.join(''), ++n);
+      pieces = [];
+      held = 0;
+      from = nl + 1;
+    }
+    if (from < text.length) {
+      pieces.push(text.slice(from));
+      held += bytes;
+      if (held > MAX_LINE_BYTES) throw new Error(`line ${n + 1} is longer than ${MAX_LINE_BYTES / 1024 / 1024} MB`);
+    }
+    if (final && pieces.length) each(pieces.join(''), ++n);
+  };
+  for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) take(decoder.decode(chunk, { stream: true }), chunk.length, false);
+  take(decoder.decode(), 0, true);
 }
 
 const NEWLINE = new Uint8Array([0x0a]);
@@ -117,25 +129,30 @@ function joined(parts: Uint8Array[]): Uint8Array {
 }
 
 /**
- * Refuses (400) a batch input a key may not run: every line a strict JSON request of the batch's
- * `endpoint` for the deployment's model (the upload set it), so no line reaches another model of the
- * provider's account, however the file was written.
+ * Refuses (400) a batch input a key may not run. Every line must be exactly as the upload wrote it (the
+ * JSON text JSON.stringify gives, so no reader of the provider's sees another request in it: no
+ * duplicate key, stray CR or odd escape), a request with a `custom_id`, a POST to the batch's `endpoint`,
+ * for the deployment's model, and name no stored file, response or conversation (a key reaches those
+ * only through the gateway's ids, checked as their owner's).
  */
 export async function checkBatchInput(input: ReadableStream<Uint8Array>, model: string, endpoint: string): Promise<void> {
   const refuse = (n: number, why: string) => new GatewayError(`input_file_id: line ${n} ${why}`, { status: 400, type: 'invalid_request_error', param: 'input_file_id' });
   let requests = 0;
   try {
-    await forEachLine(input, (line, n) => {
-      if (!line.trim()) return;
-      let request: { method?: unknown; url?: unknown; body?: { model?: unknown } | null };
+    await forEachLine(input, (text, n) => {
+      if (!text.trim()) return;
+      const line = text.endsWith('\r') ? text.slice(0, -1) : text;
+      let request: { custom_id?: unknown; method?: unknown; url?: unknown; body?: Record<string, unknown> | null };
       try {
         request = JSON.parse(line) as typeof request;
       } catch {
         throw refuse(n, 'is not JSON');
       }
-      if (!request || typeof request !== 'object' || !request.body || typeof request.body !== 'object') throw refuse(n, 'has no request body');
+      if (JSON.stringify(request) !== line) throw refuse(n, 'is not as the gateway writes it: upload the file through the gateway');
+      if (!request || typeof request !== 'object' || request.custom_id === undefined || !request.body || typeof request.body !== 'object') throw refuse(n, 'is not a request (custom_id and body)');
       if (request.body.model !== model) throw refuse(n, `names model ${JSON.stringify(request.body.model)}, not this model group's (${model}); upload the file through the gateway, which sets it`);
       if (typeof request.url !== 'string' || withoutV1(request.url) !== withoutV1(endpoint) || request.method !== 'POST') throw refuse(n, `is not a POST to ${endpoint}`);
+      if (STORED_REFERENCE.test(line)) throw refuse(n, 'names a stored file, response or conversation, which a batch of a key may not');
       requests++;
     });
   } catch (err) {
@@ -144,6 +161,9 @@ export async function checkBatchInput(input: ReadableStream<Uint8Array>, model: 
   }
   if (requests === 0) throw new GatewayError('input_file_id: the file holds no requests', { status: 400, type: 'invalid_request_error', param: 'input_file_id' });
 }
+
+/** Fields that name what the provider's account stores (JSON.stringify writes every key this way). */
+const STORED_REFERENCE = /"(file_id|previous_response_id|conversation|item_reference|vector_store_ids)"/;
 
 /** Azure names batch routes without `/v1`. */
 const withoutV1 = (path: string) => path.replace(/^\/v1(?=\/)/, '');

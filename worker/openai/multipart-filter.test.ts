@@ -20,7 +20,7 @@ async function filtered(bytes: Uint8Array, type: string, size: number, drop: str
       controller.close();
     },
   });
-  const out = filterParts(stream, multipartBoundary(type)!, (name) => !drop.includes(name));
+  const out = filterParts(stream, multipartBoundary(type)!, { keeps: (name) => !drop.includes(name) });
   return await new Response(out, { headers: { 'content-type': type } }).formData();
 }
 
@@ -51,7 +51,7 @@ describe('filterParts', () => {
 
   it('errors the stream on a body cut short or not the multipart its boundary says', async () => {
     const { bytes, type } = await encoded([['file', new Blob([content]), 'a.jsonl']]);
-    const read = (body: Uint8Array) => new Response(filterParts(new Response(body as Uint8Array<ArrayBuffer>).body!, multipartBoundary(type)!, () => true)).arrayBuffer();
+    const read = (body: Uint8Array) => new Response(filterParts(new Response(body as Uint8Array<ArrayBuffer>).body!, multipartBoundary(type)!, { keeps: () => true })).arrayBuffer();
     await expect(read(bytes.slice(0, bytes.length - 20))).rejects.toThrow('multipart body ends inside a part');
     await expect(read(new TextEncoder().encode('just text'))).rejects.toThrow('no closing delimiter');
     expect(new Uint8Array(await read(bytes))).toEqual(bytes);

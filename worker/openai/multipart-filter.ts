@@ -6,9 +6,16 @@ import type { LineRewriter } from './batch-lines.ts';
  * pass untouched, so a file of any size streams through in constant memory. Throws (erroring the
  * stream) on a body that is not the multipart its boundary says.
  */
-export function filterParts(
-  body: ReadableStream<Uint8Array>, boundary: string, keeps: (name: string) => boolean, rewrite?: (name: string) => LineRewriter | undefined,
-): ReadableStream<Uint8Array> {
+export interface PartFilter {
+  keeps(name: string): boolean;
+  /** A kept part whose lines are rewritten on the way (batch-lines.ts). */
+  rewrite?(name: string): LineRewriter | undefined;
+  /** Told why the stream failed (a body that is no multipart), before the reader is. */
+  failed?(err: Error): void;
+}
+
+export function filterParts(body: ReadableStream<Uint8Array>, boundary: string, filter: PartFilter): ReadableStream<Uint8Array> {
+  const { keeps, rewrite } = filter;
   const encoder = new TextEncoder();
   // Every delimiter is CRLF "--" boundary; the body's first has no CRLF before it, so one is assumed.
   const delimiter = encoder.encode(`\r\n--${boundary}`);
@@ -62,9 +69,11 @@ export function filterParts(
           return;
         }
         const headers = new TextDecoder().decode(buffer.slice(0, end));
-        const name = /content-disposition:[^\r\n]*?\bname="([^"]*)"/i.exec(headers)?.[1];
-        keep = keeps(name ?? '');
-        rewriter = keep ? rewrite?.(name ?? '') : undefined;
+        // The part's name: the `name` parameter of its own Content-Disposition line, not of any other header.
+        const disposition = /(?:^|\r\n)content-disposition:([^\r\n]*)/i.exec(headers)?.[1];
+        const name = disposition === undefined ? undefined : /;\s*name="([^"]*)"/i.exec(disposition)?.[1];
+        keep = keeps.call(filter, name ?? '');
+        rewriter = keep ? rewrite?.call(filter, name ?? '') : undefined;
         // A kept part goes out with the delimiter before it (the first one's CRLF is dropped again below).
         if (keep) out.enqueue(concat(sent ? delimiter : delimiter.slice(2), encoder.encode('\r\n'), buffer.slice(0, end + HEADERS_END.length)));
         if (keep) sent = true;
@@ -81,13 +90,24 @@ export function filterParts(
   return body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
     transform(chunk, out) {
       buffer = concat(buffer, chunk);
-      step(out, false);
+      told(() => step(out, false));
     },
     flush(out) {
-      step(out, true);
-      if (state !== 'done') throw new Error('multipart body has no closing delimiter');
+      told(() => {
+        step(out, true);
+        if (state !== 'done') throw new Error('multipart body has no closing delimiter');
+      });
     },
   }));
+
+  function told(run: () => void): void {
+    try {
+      run();
+    } catch (err) {
+      filter.failed?.(err instanceof Error ? err : new Error(String(err)));
+      throw err;
+    }
+  }
 }
 
 const HEADERS_END = new Uint8Array([0x0d, 0x0a, 0x0d, 0x0a]);
@@ -97,7 +117,7 @@ const MAX_HEADERS = 16 * 1024;
 /** The boundary a multipart/form-data content type names; undefined for any other type. */
 export function multipartBoundary(contentType: string): string | undefined {
   if (!/^multipart\/form-data\s*;/i.test(contentType)) return undefined;
-  const match = /;\s*boundary=(?:"([^"]{1,70})"|([^\s;"]{1,70}))/i.exec(contentType);
+  const match = /;\s*boundary=(?:"([^"]{1,70})"|([^\s;"]{1,70}))(?=[;\s]|$)/i.exec(contentType);
   return match?.[1] ?? match?.[2];
 }
 

@@ -21,6 +21,8 @@ export interface FinishedBatch {
   completedAt: number;
   /** The hash of the key that created it (the master key's included), from the batch's metadata: the spend row's api_key. */
   creator: string;
+  /** Whom it belongs to (responseOwner): billed when the key that created it is gone. */
+  owner: string;
   master: boolean;
   /** Reads the output file (JSONL), a stream. */
   output(): Promise<ReadableStream<Uint8Array>>;
@@ -42,16 +44,24 @@ export async function billBatch(env: GatewayEnv, ctx: WaitUntil, home: Deploymen
     const total = await outputUsage(home, await batch.output());
     const targets: Target[] = [];
     let view: EntityView | undefined;
+    let teamId: string | null = null;
+    let organizationId: string | null = null;
+    let userId: string | null = null;
     let token = batch.creator;
     if (!batch.master) {
       let described = await limiter(env, 'key', token).describe('key', token);
       // A key regenerated since: its spend goes to the key that replaced it, as its calls' would.
       if (described.ok === 'redirect') described = await limiter(env, 'key', (token = described.token)).describe('key', token);
       view = viewIn(described);
-      if (view?.exists) {
-        const team = view.teamId ? viewIn(await limiter(env, 'team', view.teamId).describe('team', view.teamId)) : undefined;
-        targets.push({ kind: 'key', id: token }, ...linked({ teamId: view.teamId, organizationId: view.organizationId, userId: view.userId }, team));
-      }
+      // A key deleted since: its team (or user), which it belonged to, still pays.
+      const route = view?.exists ? { teamId: view.teamId, organizationId: view.organizationId, userId: view.userId } : ownerRoute(batch.owner);
+      if (view?.exists) targets.push({ kind: 'key', id: token });
+      else view = undefined;
+      const team = route.teamId ? viewIn(await limiter(env, 'team', route.teamId).describe('team', route.teamId)) : undefined;
+      targets.push(...linked(route, team));
+      teamId = route.teamId;
+      organizationId = route.organizationId ?? team?.organizationId ?? null;
+      userId = route.userId;
     }
     if (globalBudget) targets.push({ kind: 'global', id: 'proxy' });
     const record: SpendLogRecord = {
@@ -73,16 +83,16 @@ export async function billBatch(env: GatewayEnv, ctx: WaitUntil, home: Deploymen
       model_group: home.group,
       custom_llm_provider: home.provider,
       api_base: '',
-      user: view?.userId ?? '',
+      user: userId ?? '',
       metadata: {
-        user_api_key_alias: view?.alias ?? null, user_api_key_user_id: view?.userId ?? null, user_api_key_team_id: view?.teamId ?? null,
-        user_api_key_org_id: view?.organizationId ?? null, batch_endpoint: batch.endpoint, batch_requests: total.lines,
+        user_api_key_alias: view?.alias ?? null, user_api_key_user_id: userId, user_api_key_team_id: teamId,
+        user_api_key_org_id: organizationId, batch_endpoint: batch.endpoint, batch_requests: total.lines,
       },
       cache_hit: false,
       cache_key: null,
       request_tags: [],
-      team_id: view?.teamId ?? null,
-      organization_id: view?.organizationId ?? null,
+      team_id: teamId,
+      organization_id: organizationId,
       end_user: null,
       messages: null,
       response: null,
@@ -102,6 +112,19 @@ export async function billBatch(env: GatewayEnv, ctx: WaitUntil, home: Deploymen
 /** Batches this isolate billed (the spend log and the limiters count each once anyway). */
 const billed = new Set<string>();
 const BILLED_MAX = 10_000;
+
+/** The team or user an owner (responseOwner) names. */
+function ownerRoute(owner: string): { teamId: string | null; organizationId: string | null; userId: string | null } {
+  const [kind, id] = [owner.slice(0, owner.indexOf(':')), owner.slice(owner.indexOf(':') + 1)];
+  const named = (() => {
+    try {
+      return decodeURIComponent(id);
+    } catch {
+      return null;
+    }
+  })();
+  return { teamId: kind === 'team' ? named : null, organizationId: null, userId: kind === 'user' ? named : null };
+}
 
 const viewIn = (result: AdmitResult): EntityView | undefined => ('view' in result ? result.view : undefined);
 

@@ -10,13 +10,16 @@ import { admitModelCall } from '../proxy/call-admission.ts';
 import { headerSnapshot } from '../proxy/call-helpers.ts';
 import { responseOwner } from '../providers/response-ids.ts';
 import { gatewayState, type GatewayState } from '../state.ts';
-import { type Ctx, homeHeaders, homeOfGroup, homeOfId, listQuery, namedGroup, type ObjectHome } from './provider-objects.ts';
+import { type Ctx, homeHeaders, homeOfGroup, homeOfId, listCursor, listQuery, namedGroup, type ObjectHome } from './provider-objects.ts';
 
 /** The batch's metadata the gateway writes (and keeps from clients): who created it, for its owner's lists and its bill. */
 const OWNER_FIELD = 'tollgate_owner';
 const CREATOR_FIELD = 'tollgate_key';
-/** OpenAI takes 16 metadata pairs; the gateway's two leave 14 to the client. */
-const CLIENT_METADATA_MAX = 14;
+/** The deployment it was created through: billed at its price, listed only through it. */
+const DEPLOYMENT_FIELD = 'tollgate_model_id';
+const GATEWAY_FIELDS = [OWNER_FIELD, CREATOR_FIELD, DEPLOYMENT_FIELD];
+/** OpenAI takes 16 metadata pairs; the gateway's three leave 13 to the client. */
+const CLIENT_METADATA_MAX = 16 - GATEWAY_FIELDS.length;
 
 const createBatchSchema = z.object({
   input_file_id: z.string().min(1),
@@ -53,9 +56,9 @@ export async function createBatch(c: Ctx): Promise<Response> {
     const caller = await authenticateRoute(c, state);
     const body = await readJsonBody(c.req.raw, createBatchSchema, bodyLimit(state.config));
     const metadata = { ...body.metadata };
-    for (const name of [OWNER_FIELD, CREATOR_FIELD]) delete metadata[name];
+    for (const name of GATEWAY_FIELDS) delete metadata[name];
     if (Object.keys(metadata).length > CLIENT_METADATA_MAX) {
-      throw new GatewayError(`metadata takes at most ${CLIENT_METADATA_MAX} pairs here: the gateway keeps two of the provider's 16 for the batch's owner`, {
+      throw new GatewayError(`metadata takes at most ${CLIENT_METADATA_MAX} pairs here: the gateway keeps ${GATEWAY_FIELDS.length} of the provider's 16 for the batch's owner`, {
         status: 400, type: 'invalid_request_error', param: 'metadata',
       });
     }
@@ -72,7 +75,7 @@ export async function createBatch(c: Ctx): Promise<Response> {
         method: 'POST', path: 'batches', query: [],
         body: JSON.stringify({
           input_file_id: upstreamId, endpoint: body.endpoint, completion_window: body.completion_window,
-          metadata: { ...metadata, [OWNER_FIELD]: responseOwner(caller), [CREATOR_FIELD]: caller.kind === 'master' ? 'master' : caller.token },
+          metadata: { ...metadata, [OWNER_FIELD]: responseOwner(caller), [CREATOR_FIELD]: caller.kind === 'master' ? 'master' : caller.token, [DEPLOYMENT_FIELD]: home.deployment.id },
           ...(body.output_expires_after ? { output_expires_after: body.output_expires_after } : {}),
         }),
       });
@@ -118,7 +121,7 @@ export async function listBatches(c: Ctx): Promise<Response> {
     const catalog = await currentCatalog(state, c.env, c.executionCtx);
     const home = homeOfGroup(c, state, caller, catalog, namedGroup(c));
     const query = listQuery(c, 'batch');
-    const limit = Math.min(100, Math.max(1, Number(query.find(([name]) => name === 'limit')?.[1] ?? 20) || 20));
+    const limit = Math.min(100, Math.max(1, Math.floor(Number(query.find(([name]) => name === 'limit')?.[1] ?? 20)) || 20));
     const owner = responseOwner(caller);
     // A key's page is its own batches among the account's: further pages are read until it is full.
     const own: BatchObject[] = [];
@@ -136,15 +139,18 @@ export async function listBatches(c: Ctx): Promise<Response> {
           break;
         }
         if (typeof batch?.id === 'string') after = batch.id;
-        if (caller.kind === 'master' || batch?.metadata?.[OWNER_FIELD] === owner) own.push(batch);
+        if (caller.kind === 'master' || (batch?.metadata?.[OWNER_FIELD] === owner && batch.metadata[DEPLOYMENT_FIELD] === home.deployment.id)) own.push(batch);
       }
       more = full || (list.has_more === true && data.length > 0);
     }
     // A list names output files too: a batch seen done here is billed as when read alone.
     for (const batch of own) billWhenDone(c, state, home, batch);
     const data = own.map((b) => shownBatch(home, b));
-    // Every id given out is the caller's own: the next page starts after the last of them.
-    return Response.json({ object: 'list', data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: more }, { headers: homeHeaders(home) });
+    // Every id given out is the caller's own: the next page starts after the last of them, or, where the
+    // list stopped looking before its page was full, after a cursor naming where (only `after` takes it).
+    const stopped = more && !full && after !== undefined;
+    const last = stopped ? listCursor(after as string) : data.at(-1)?.id ?? null;
+    return Response.json({ object: 'list', data, first_id: data[0]?.id ?? null, last_id: last, has_more: more }, { headers: homeHeaders(home) });
   } catch (err) {
     return errorResponse(err);
   }
@@ -167,11 +173,17 @@ async function admitBatch(c: Ctx, state: GatewayState, home: ObjectHome): Promis
 /** A batch over with an output: done, or cancelled or expired part way (the provider bills what it ran). */
 const FINISHED = new Set(['completed', 'cancelled', 'expired']);
 
+/** A batch older than this is not billed any more: the limiters remember a billed batch 31 days, and providers keep outputs 30. */
+const BILLABLE_FOR_S = 30 * 86_400;
+
 function billWhenDone(c: Ctx, state: GatewayState, home: ObjectHome, batch: BatchObject): void {
   const creator = batch.metadata?.[CREATOR_FIELD];
+  const owner = batch.metadata?.[OWNER_FIELD];
   const output = batch.output_file_id;
-  // A batch made outside the gateway has no creator to bill.
-  if (!FINISHED.has(String(batch.status)) || typeof creator !== 'string' || typeof output !== 'string' || typeof batch.id !== 'string') return;
+  // A batch made outside the gateway has no creator to bill; one is billed at the deployment it ran on, when read through it.
+  if (!FINISHED.has(String(batch.status)) || typeof creator !== 'string' || typeof owner !== 'string' || typeof output !== 'string' || typeof batch.id !== 'string') return;
+  if (batch.metadata?.[DEPLOYMENT_FIELD] !== home.deployment.id) return;
+  if (Number(batch.created_at) < Date.now() / 1000 - BILLABLE_FOR_S) return;
   const config = state.config;
   const master = creator === 'master';
   c.executionCtx.waitUntil(billBatch(c.env, c.executionCtx, home.deployment, {
@@ -180,6 +192,7 @@ function billWhenDone(c: Ctx, state: GatewayState, home: ObjectHome, batch: Batc
     createdAt: Number(batch.created_at) || 0,
     completedAt: Number(batch.completed_at) || Math.floor(Date.now() / 1000),
     creator: master ? state.masterKeyHash ?? '' : creator,
+    owner,
     master,
     output: async () => (await home.send({ method: 'GET', path: `files/${encodeURIComponent(output)}/content`, query: [] })).body as ReadableStream<Uint8Array>,
   }, (config.general_settings.max_budget ?? config.litellm_settings.max_budget) !== undefined));
@@ -194,10 +207,7 @@ function shownBatch(home: ObjectHome, batch: BatchObject): BatchObject {
   if (!batch || typeof batch !== 'object') return batch;
   const fileId = (value: unknown) => (typeof value === 'string' && value !== '' ? home.idFor('file', value) : value);
   const metadata = batch.metadata && typeof batch.metadata === 'object' ? { ...batch.metadata } : batch.metadata;
-  if (metadata) {
-    delete metadata[OWNER_FIELD];
-    delete metadata[CREATOR_FIELD];
-  }
+  if (metadata) for (const name of GATEWAY_FIELDS) delete metadata[name];
   return {
     ...batch,
     ...(typeof batch.id === 'string' ? { id: home.idFor('batch', batch.id) } : {}),

@@ -10,7 +10,7 @@ import { gatewayState, type GatewayState } from '../state.ts';
 import { type Ctx, homeHeaders, homeOfGroup, homeOfId, listQuery, namedGroup, type ObjectHome } from './provider-objects.ts';
 
 /** An upload read to find its `model` field is held in memory: the bound when max_request_size_mb sets none. */
-const DEFAULT_MAX_FILE_BYTES = 50 * 1024 * 1024;
+const DEFAULT_MAX_FILE_BYTES = 25 * 1024 * 1024;
 /** The form fields OpenAI's `POST /files` takes; the gateway's own (`model`, `custom_llm_provider`) stay here. */
 const UPSTREAM_FIELDS = /^(file|purpose|expires_after\[(anchor|seconds)\])$/;
 
@@ -58,10 +58,21 @@ async function streamedUpload(c: Ctx, state: GatewayState, caller: Caller, group
   const { maxBytes } = bodyLimit(state.config);
   if (maxBytes !== undefined && Number(c.req.header('content-length') ?? NaN) > maxBytes) throw tooLarge(maxBytes);
   const home = homeOfGroup(c, state, caller, await currentCatalog(state, c.env, c.executionCtx), group);
+  let invalid: Error | undefined;
   // The gateway's own fields (the SDK's extra_body `model` beside the header) stay here; a batch file's lines name the deployment's model.
-  const body = filterParts(c.req.raw.body, boundary, (name) => UPSTREAM_FIELDS.test(name), (name) => (name === 'file' ? batchLineRewriter(home.deployment.model) : undefined));
-  const res = await home.send({ method: 'POST', path: 'files', query: [], body, contentType: type });
-  return withFileIds(home, await res.json());
+  const body = filterParts(c.req.raw.body, boundary, {
+    keeps: (name) => UPSTREAM_FIELDS.test(name),
+    rewrite: (name) => (name === 'file' ? batchLineRewriter(home.deployment.model) : undefined),
+    failed: (err) => (invalid = err),
+  });
+  try {
+    const res = await home.send({ method: 'POST', path: 'files', query: [], body, contentType: type });
+    return withFileIds(home, await res.json());
+  } catch (err) {
+    // The body, not the provider, failed the upload.
+    if (invalid) throw badRequest(`Invalid multipart/form-data body: ${invalid.message}`);
+    throw err;
+  }
 }
 
 /**

@@ -7,7 +7,7 @@ import type { DeploymentRef, ModelCatalog } from '../models/deployments.ts';
 import { DEFAULT_TIMEOUT_S } from '../proxy/call-helpers.ts';
 import { decodeObjectId, type ManagedObjectId, managedObjectId, type ObjectKind } from '../providers/object-ids.ts';
 import { PROVIDERS } from '../providers/registry.ts';
-import { ownsResponse, responseOwner } from '../providers/response-ids.ts';
+import { base64urlText, ownsResponse, responseOwner, textOfBase64 } from '../providers/response-ids.ts';
 import type { ObjectRequest } from '../providers/types.ts';
 import type { GatewayState } from '../state.ts';
 
@@ -94,10 +94,21 @@ export function homeHeaders(home: ObjectHome): Record<string, string> {
   return { 'x-litellm-model-id': home.deployment.id, 'x-litellm-model-group': home.deployment.group };
 }
 
-/** A list's query for the provider: the gateway's own parameters out, an `after` cursor (an id the gateway gave out) as the provider's id. */
+/** A list's query for the provider: the gateway's own parameters out, an `after` cursor (an id the gateway gave out, or a listCursor) as the provider's id. */
 export function listQuery(c: Ctx, kind: ObjectKind): [string, string][] {
   return [...new URL(c.req.url).searchParams]
     // Azure's api-version is the deployment's.
     .filter(([name]) => name !== 'model' && name !== 'custom_llm_provider' && name !== 'api-version')
-    .map(([name, value]) => [name, name === 'after' ? decodeObjectId(kind, value)?.upstreamId ?? value : value]);
+    .map(([name, value]) => [name, name === 'after' ? decodeObjectId(kind, value)?.upstreamId ?? cursorPosition(value) ?? value : value]);
+}
+
+const CURSOR = 'cursor_';
+
+/** Where a list stopped looking, as a cursor only `after` takes (it names no object anyone may use). */
+export function listCursor(upstreamId: string): string {
+  return `${CURSOR}${base64urlText(upstreamId)}`;
+}
+
+function cursorPosition(value: string): string | undefined {
+  return value.startsWith(CURSOR) ? textOfBase64(value.slice(CURSOR.length)) : undefined;
 }
