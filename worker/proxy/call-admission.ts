@@ -22,6 +22,11 @@ export interface AdmittedCall {
   loadStored(): Promise<StoredTags>;
 }
 
+/** Whether a proxy-wide budget (`max_budget`) holds every call. */
+export function hasGlobalBudget(config: TollgateConfig): boolean {
+  return (config.general_settings.max_budget ?? config.litellm_settings.max_budget) !== undefined;
+}
+
 /**
  * Who may make the call, and what holds it: one parallel round of limiter calls (key, team, org or
  * user, end user, the proxy-wide budget, the budgets of the request's tags; the master key has no
@@ -37,7 +42,7 @@ export async function admitModelCall(
 ): Promise<AdmittedCall> {
   const { who, ownTags } = call;
   const waitUntil = (p: Promise<unknown>) => ctx.waitUntil(p);
-  const globalBudget = (config.general_settings.max_budget ?? config.litellm_settings.max_budget) !== undefined;
+  const globalBudget = hasGlobalBudget(config);
   const tagFiltering = config.router_settings.enable_tag_filtering === true;
   let storedRead: Promise<StoredTags> | undefined;
   const loadStored = () => (storedRead ??= storedTags(env, ctx));

@@ -5,8 +5,8 @@ import { authenticateRoute } from '../limits/key-store.ts';
 import { currentCatalog } from '../models/catalog.ts';
 import { checkBatchInput } from '../openai/batch-lines.ts';
 import { bodyLimit, readJsonBody } from '../openai/read-body.ts';
-import { billBatch } from '../proxy/batch-spend.ts';
-import { admitModelCall } from '../proxy/call-admission.ts';
+import { batchOutputUsage, billLaterWork } from '../proxy/later-spend.ts';
+import { admitModelCall, hasGlobalBudget } from '../proxy/call-admission.ts';
 import { headerSnapshot } from '../proxy/call-helpers.ts';
 import { responseOwner } from '../providers/response-ids.ts';
 import { gatewayState, type GatewayState } from '../state.ts';
@@ -184,18 +184,22 @@ function billWhenDone(c: Ctx, state: GatewayState, home: ObjectHome, batch: Batc
   if (!FINISHED.has(String(batch.status)) || typeof creator !== 'string' || typeof owner !== 'string' || typeof output !== 'string' || typeof batch.id !== 'string') return;
   if (batch.metadata?.[DEPLOYMENT_FIELD] !== home.deployment.id) return;
   if (Number(batch.created_at) < Date.now() / 1000 - BILLABLE_FOR_S) return;
-  const config = state.config;
   const master = creator === 'master';
-  c.executionCtx.waitUntil(billBatch(c.env, c.executionCtx, home.deployment, {
-    upstreamId: batch.id,
-    endpoint: String(batch.endpoint ?? ''),
+  const endpoint = String(batch.endpoint ?? '');
+  c.executionCtx.waitUntil(billLaterWork(c.env, c.executionCtx, {
+    id: batch.id,
+    callType: 'aretrieve_batch',
+    deployment: home.deployment,
     createdAt: Number(batch.created_at) || 0,
     completedAt: Number(batch.completed_at) || Math.floor(Date.now() / 1000),
     creator: master ? state.masterKeyHash ?? '' : creator,
     owner,
     master,
-    output: async () => (await home.send({ method: 'GET', path: `files/${encodeURIComponent(output)}/content`, query: [] })).body as ReadableStream<Uint8Array>,
-  }, (config.general_settings.max_budget ?? config.litellm_settings.max_budget) !== undefined));
+    globalBudget: hasGlobalBudget(state.config),
+  }, async () => {
+    const res = await home.send({ method: 'GET', path: `files/${encodeURIComponent(output)}/content`, query: [] });
+    return batchOutputUsage(home.deployment, endpoint, res.body ?? new ReadableStream());
+  }));
 }
 
 function batchAnswer(home: ObjectHome, batch: unknown): Response {

@@ -82,7 +82,9 @@ export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapte
       if (responsesApi && typeof fields.previous_response_id === 'string') {
         fields.previous_response_id = decodeResponseId(fields.previous_response_id)?.responseId ?? fields.previous_response_id;
       }
-      const clientId = (id: string) => managedResponseId(flavor.id, call.deployment.id, id, call.responseOwner);
+      // Only a background response still running names who pays for it (once it is done): no other id does.
+      const { by, ...owner } = call.responseOwner ?? { owner: '', key: '' };
+      const clientId = (id: string, running = false) => managedResponseId(flavor.id, call.deployment.id, id, call.responseOwner ? { ...owner, ...(running && by ? { by } : {}) } : undefined);
       const transcription = call.endpoint === 'transcription';
       // Transcriptions and image edits carry files: sent as multipart/form-data.
       const multipart = transcription || call.endpoint === 'image_edit';

@@ -1,0 +1,178 @@
+import { costOfCall } from '../cost/deployment-cost.ts';
+import type { GatewayEnv } from '../env.ts';
+import type { AdmitResult, EntityView } from '../limits/entity-view.ts';
+import { linked } from '../limits/key-routes.ts';
+import { limiter, type Target } from '../limits/local-leases.ts';
+import type { DeploymentRef } from '../models/deployments.ts';
+import { forEachLine } from '../openai/batch-lines.ts';
+import { readOpenAIUsage } from '../providers/openai-compatible/usage.ts';
+import type { UsageReport } from '../providers/types.ts';
+import type { WaitUntil } from '../telemetry/emit.ts';
+import { recordSpend, type SpendLogRecord } from '../telemetry/spend-log.ts';
+
+/**
+ * Work a provider finished after the call that asked for it (a batch, a background response), billed
+ * when the gateway first sees it done: one spend row, and the same cost into the limiters of the key
+ * that asked and what it brings in (team, organization, user, the proxy-wide budget).
+ */
+export interface LaterWork {
+  /** The provider's id of the work: the spend row's request_id and the limiters' once-only id. */
+  id: string;
+  callType: 'aretrieve_batch' | 'aresponses';
+  deployment: DeploymentRef;
+  /** The hash of the key that asked (the master key's included): the spend row's api_key. */
+  creator: string;
+  /** Whom it belongs to (responseOwner): billed when the key that asked is gone. */
+  owner: string;
+  master: boolean;
+  /** Epoch seconds. */
+  createdAt: number;
+  completedAt: number;
+  globalBudget: boolean;
+}
+
+/**
+ * Bills the work once `measure` has said what it used (it may read a whole output file). An isolate
+ * measures a piece of work once (a client polls); the spend log and the limiters count it once anyway,
+ * however often it is seen. Never throws: a failure is logged, and the work is tried again when next seen.
+ */
+export async function billLaterWork(env: GatewayEnv, ctx: WaitUntil, work: LaterWork, measure: () => Promise<{ usage: UsageReport; cost: number; metadata: Record<string, unknown> }>): Promise<void> {
+  const seen = `${work.deployment.id} ${work.id}`;
+  if (billed.has(seen)) return;
+  if (billed.size >= BILLED_MAX) billed.delete(billed.values().next().value as string);
+  billed.add(seen);
+  try {
+    const { usage, cost, metadata } = await measure();
+    const payer = await whoPays(env, work);
+    if (work.globalBudget) payer.targets.push({ kind: 'global', id: 'proxy' });
+    const { deployment } = work;
+    const record: SpendLogRecord = {
+      request_id: work.id,
+      call_type: work.callType,
+      api_key: payer.token,
+      spend: cost,
+      prompt_tokens: usage.promptTokens,
+      completion_tokens: usage.completionTokens,
+      total_tokens: usage.promptTokens + usage.completionTokens,
+      cache_read_input_tokens: usage.cachedPromptTokens,
+      cache_creation_input_tokens: 0,
+      startTime: new Date(work.createdAt * 1000).toISOString(),
+      endTime: new Date(work.completedAt * 1000).toISOString(),
+      completionStartTime: null,
+      request_duration_ms: Math.max(0, (work.completedAt - work.createdAt) * 1000),
+      model: deployment.model,
+      model_id: deployment.id,
+      model_group: deployment.group,
+      custom_llm_provider: deployment.provider,
+      api_base: '',
+      user: payer.userId ?? '',
+      metadata: {
+        user_api_key_alias: payer.alias, user_api_key_user_id: payer.userId, user_api_key_team_id: payer.teamId,
+        user_api_key_org_id: payer.organizationId, ...metadata,
+      },
+      cache_hit: false,
+      cache_key: null,
+      request_tags: [],
+      team_id: payer.teamId,
+      organization_id: payer.organizationId,
+      end_user: null,
+      messages: null,
+      response: null,
+      session_id: null,
+      status: 'success',
+      error_type: null,
+    };
+    recordSpend(env, ctx, record);
+    await Promise.all(payer.targets.map((t) => limiter(env, t.kind, t.id).addSpend({ kind: t.kind, id: t.id, requestId: work.id, model: deployment.group, cost })));
+  } catch (err) {
+    billed.delete(seen);
+    console.error(`${work.callType} ${work.id}: spend not recorded:`, err instanceof Error ? err.message : String(err));
+  }
+}
+
+/** Work this isolate billed. */
+const billed = new Set<string>();
+const BILLED_MAX = 10_000;
+
+interface Payer {
+  token: string;
+  alias: string | null;
+  teamId: string | null;
+  organizationId: string | null;
+  userId: string | null;
+  targets: Target[];
+}
+
+/** The key that asked, or the key that replaced it if it was regenerated since, or its team (else user) if it was deleted. */
+async function whoPays(env: GatewayEnv, work: LaterWork): Promise<Payer> {
+  let token = work.creator;
+  if (work.master) return { token, alias: null, teamId: null, organizationId: null, userId: null, targets: [] };
+  let described = await limiter(env, 'key', token).describe('key', token);
+  if (described.ok === 'redirect') described = await limiter(env, 'key', (token = described.token)).describe('key', token);
+  const key = viewIn(described);
+  const exists = key?.exists === true;
+  const route = exists ? { teamId: key.teamId, organizationId: key.organizationId, userId: key.userId } : ownerRoute(work.owner);
+  const team = route.teamId ? viewIn(await limiter(env, 'team', route.teamId).describe('team', route.teamId)) : undefined;
+  return {
+    token,
+    alias: exists ? key.alias : null,
+    teamId: route.teamId,
+    organizationId: route.organizationId ?? team?.organizationId ?? null,
+    userId: route.userId,
+    targets: [...(exists ? [{ kind: 'key', id: token } as Target] : []), ...linked(route, team)],
+  };
+}
+
+/** The team or user an owner (responseOwner) names. */
+function ownerRoute(owner: string): { teamId: string | null; organizationId: string | null; userId: string | null } {
+  const colon = owner.indexOf(':');
+  let named: string | null;
+  try {
+    named = decodeURIComponent(owner.slice(colon + 1));
+  } catch {
+    named = null;
+  }
+  const kind = owner.slice(0, colon);
+  return { teamId: kind === 'team' ? named : null, organizationId: null, userId: kind === 'user' ? named : null };
+}
+
+const viewIn = (result: AdmitResult): EntityView | undefined => ('view' in result ? result.view : undefined);
+
+/** OpenAI's and Azure's batch price: half the model's, unless the deployment prices its batches itself. */
+const BATCH_DISCOUNT = 0.5;
+
+/**
+ * A finished batch's usage and cost: its output read a line at a time (an output can be far larger than
+ * a Worker's memory), each answered line priced as the deployment (the upload set each line's model to its).
+ */
+export async function batchOutputUsage(deployment: DeploymentRef, endpoint: string, output: ReadableStream<Uint8Array>): Promise<{ usage: UsageReport; cost: number; metadata: Record<string, unknown> }> {
+  const usage: UsageReport = { promptTokens: 0, completionTokens: 0, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: true };
+  let cost = 0;
+  let lines = 0;
+  await forEachLine(output, (line) => {
+    if (!line.trim()) return;
+    let parsed: { response?: { status_code?: unknown; body?: { usage?: unknown } } | null };
+    try {
+      parsed = JSON.parse(line) as typeof parsed;
+    } catch {
+      return;
+    }
+    const report = parsed?.response?.status_code === 200 ? readOpenAIUsage(parsed.response.body?.usage as Parameters<typeof readOpenAIUsage>[0]) : undefined;
+    if (!report) return;
+    lines++;
+    cost += batchCost(deployment, report);
+    usage.promptTokens += report.promptTokens;
+    usage.completionTokens += report.completionTokens;
+    usage.cachedPromptTokens += report.cachedPromptTokens;
+  });
+  return { usage, cost, metadata: { batch_endpoint: endpoint, batch_requests: lines } };
+}
+
+/** A line's cost: the deployment's batch prices (`input_cost_per_token_batches`, `output_cost_per_token_batches`), else half its price. */
+function batchCost(deployment: DeploymentRef, usage: UsageReport): number {
+  const prices = { ...deployment.info, ...deployment.params } as Record<string, unknown>;
+  const input = prices.input_cost_per_token_batches;
+  const output = prices.output_cost_per_token_batches;
+  if (typeof input === 'number' && typeof output === 'number') return usage.promptTokens * input + usage.completionTokens * output;
+  return costOfCall(deployment, usage) * BATCH_DISCOUNT;
+}
