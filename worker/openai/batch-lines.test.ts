@@ -65,11 +65,25 @@ describe('checkBatchInput', () => {
 
   it('refuses a line naming what the provider\'s account stores (a file, a response, a conversation)', async () => {
     const withFile = JSON.stringify({ custom_id: 'r', method: 'POST', url: '/v1/chat/completions', body: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: [{ type: 'file', file: { file_id: 'file-abc' } }] }] } });
-    await expect(check(withFile)).rejects.toThrow('names a stored file, response or conversation');
+    await expect(check(withFile)).rejects.toThrow('names a stored file');
     const followUp = JSON.stringify({ custom_id: 'r', method: 'POST', url: '/v1/responses', body: { model: 'gpt-4o-mini', input: 'hi', previous_response_id: 'resp_x' } });
-    await expect(check(followUp, '/v1/responses')).rejects.toThrow('names a stored file');
-    // The words in a message's text are not a reference.
-    await expect(check(JSON.stringify({ custom_id: 'r', method: 'POST', url: '/v1/chat/completions', body: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'what is a "file_id"?' }] } }))).resolves.toBeUndefined();
+    await expect(check(followUp, '/v1/responses')).rejects.toThrow('names a stored response');
+    const container = JSON.stringify({ custom_id: 'r', method: 'POST', url: '/v1/responses', body: { model: 'gpt-4o-mini', input: 'hi', tools: [{ type: 'code_interpreter', container: { type: 'auto', file_ids: ['file-other'] } }] } });
+    await expect(check(container, '/v1/responses')).rejects.toThrow('names a stored file');
+    const reference = JSON.stringify({ custom_id: 'r', method: 'POST', url: '/v1/responses', body: { model: 'gpt-4o-mini', input: [{ type: 'item_reference', id: 'msg_x' }] } });
+    await expect(check(reference, '/v1/responses')).rejects.toThrow('names a stored response item');
+    // Words in a message, metadata, a schema's properties, a new container: no reference.
+    const words = JSON.stringify({
+      custom_id: 'r', method: 'POST', url: '/v1/chat/completions',
+      body: {
+        model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'what is a "file_id"? a conversation?' }], metadata: { conversation: 'c1' },
+        response_format: { type: 'json_schema', json_schema: { name: 'f', schema: { type: 'object', properties: { file_id: { type: 'string' } } } } },
+        tools: [{ type: 'function', function: { name: 'open', parameters: { type: 'object', properties: { conversation: { type: 'string' } } } } }],
+      },
+    });
+    await expect(check(words)).resolves.toBeUndefined();
+    const newContainer = JSON.stringify({ custom_id: 'r', method: 'POST', url: '/v1/responses', body: { model: 'gpt-4o-mini', input: 'hi', tools: [{ type: 'code_interpreter', container: { type: 'auto' } }] } });
+    await expect(check(newContainer, '/v1/responses')).resolves.toBeUndefined();
   });
 });
 

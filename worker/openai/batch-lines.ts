@@ -86,11 +86,11 @@ function startsObject(bytes: Uint8Array): boolean {
 }
 
 /**
- * Each line of a JSONL file, decoded (strictly: bytes that are no UTF-8 throw), a chunk at a time (a
+ * Each line of a JSONL file, decoded (strictly: bytes that are no UTF-8 throw, unless not `strict`), a chunk at a time (a
  * batch's files can be far larger than a Worker's memory); a line longer than MAX_LINE_BYTES throws.
  */
-export async function forEachLine(stream: ReadableStream<Uint8Array>, each: (line: string, n: number) => void): Promise<void> {
-  const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+export async function forEachLine(stream: ReadableStream<Uint8Array>, each: (line: string, n: number) => void, strict = true): Promise<void> {
+  const decoder = new TextDecoder('utf-8', { fatal: strict, ignoreBOM: false });
   // The line being read, in pieces (joined once it ends), and its length in bytes.
   let pieces: string[] = [];
   let held = 0;
@@ -152,7 +152,8 @@ export async function checkBatchInput(input: ReadableStream<Uint8Array>, model: 
       if (!request || typeof request !== 'object' || request.custom_id === undefined || !request.body || typeof request.body !== 'object') throw refuse(n, 'is not a request (custom_id and body)');
       if (request.body.model !== model) throw refuse(n, `names model ${JSON.stringify(request.body.model)}, not this model group's (${model}); upload the file through the gateway, which sets it`);
       if (typeof request.url !== 'string' || withoutV1(request.url) !== withoutV1(endpoint) || request.method !== 'POST') throw refuse(n, `is not a POST to ${endpoint}`);
-      if (STORED_REFERENCE.test(line)) throw refuse(n, 'names a stored file, response or conversation, which a batch of a key may not');
+      const stored = storedReference(request.body);
+      if (stored) throw refuse(n, `names a stored ${stored} (the account's, which a key's batch may not reach: the gateway checks those ids' owners on its own routes only)`);
       requests++;
     });
   } catch (err) {
@@ -162,8 +163,37 @@ export async function checkBatchInput(input: ReadableStream<Uint8Array>, model: 
   if (requests === 0) throw new GatewayError('input_file_id: the file holds no requests', { status: 400, type: 'invalid_request_error', param: 'input_file_id' });
 }
 
-/** Fields that name what the provider's account stores (JSON.stringify writes every key this way). */
-const STORED_REFERENCE = /"(file_id|previous_response_id|conversation|item_reference|vector_store_ids)"/;
+/** Fields whose value names what the provider's account stores. */
+const STORED: Record<string, string> = {
+  file_id: 'file', file_ids: 'file', previous_response_id: 'response', conversation: 'conversation', container: 'container',
+  vector_store_ids: 'vector store', prompt: 'prompt',
+};
+/** Subtrees that are the client's own words (schemas, metadata), not references: their keys are free. */
+const OWN_WORDS = new Set(['parameters', 'json_schema', 'schema', 'metadata']);
+
+/** What stored thing a request body names (a file, a response, ...), or undefined: keys and `item_reference` items, not text. */
+function storedReference(value: unknown, depth = 0): string | undefined {
+  if (depth > 64 || !value || typeof value !== 'object') return undefined;
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      const found = storedReference(item, depth + 1);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  const object = value as Record<string, unknown>;
+  if (object.type === 'item_reference') return 'response item';
+  for (const [key, inner] of Object.entries(object)) {
+    // A `prompt` of the Responses API names a stored template (an object), a completion's is text; a
+    // `container` names a stored one by id (a string), a new one is an object (its file_ids looked at below).
+    const names = key === 'prompt' ? typeof inner === 'object' : key === 'container' ? typeof inner === 'string' : true;
+    if (STORED[key] && inner !== null && names) return STORED[key];
+    if (OWN_WORDS.has(key)) continue;
+    const found = storedReference(inner, depth + 1);
+    if (found) return found;
+  }
+  return undefined;
+}
 
 /** Azure names batch routes without `/v1`. */
 const withoutV1 = (path: string) => path.replace(/^\/v1(?=\/)/, '');

@@ -164,7 +164,8 @@ export async function batchOutputUsage(deployment: DeploymentRef, endpoint: stri
     usage.promptTokens += report.promptTokens;
     usage.completionTokens += report.completionTokens;
     usage.cachedPromptTokens += report.cachedPromptTokens;
-  });
+    // The provider's own output: a byte it got wrong costs one line, not the batch's bill.
+  }, false);
   return { usage, cost, metadata: { batch_endpoint: endpoint, batch_requests: lines } };
 }
 

@@ -183,7 +183,7 @@ function billWhenDone(c: Ctx, state: GatewayState, home: ObjectHome, batch: Batc
   // A batch made outside the gateway has no creator to bill; one is billed at the deployment it ran on, when read through it.
   if (!FINISHED.has(String(batch.status)) || typeof creator !== 'string' || typeof owner !== 'string' || typeof output !== 'string' || typeof batch.id !== 'string') return;
   if (batch.metadata?.[DEPLOYMENT_FIELD] !== home.deployment.id) return;
-  if (Number(batch.created_at) < Date.now() / 1000 - BILLABLE_FOR_S) return;
+  if (!(Number(batch.created_at) >= Date.now() / 1000 - BILLABLE_FOR_S)) return;
   const master = creator === 'master';
   const endpoint = String(batch.endpoint ?? '');
   c.executionCtx.waitUntil(billLaterWork(c.env, c.executionCtx, {

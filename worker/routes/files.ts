@@ -26,7 +26,8 @@ export async function createFile(c: Ctx): Promise<Response> {
     const caller = await authenticateRoute(c, state);
     const named = namedGroup(c);
     if (named) return await streamedUpload(c, state, caller, named);
-    const form = await readFormData(c.req.raw, bodyLimit(state.config).maxBytes ?? DEFAULT_MAX_FILE_BYTES, 'the file and its purpose');
+    // Held whole (twice, rewritten): never past DEFAULT_MAX_FILE_BYTES, whatever max_request_size_mb allows.
+    const form = await readFormData(c.req.raw, Math.min(bodyLimit(state.config).maxBytes ?? DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_FILE_BYTES), 'the file and its purpose');
     if (form.get('target_model_names') !== null) {
       throw new GatewayError('target_model_names (one file in several providers\' accounts) is not supported: name one model group with `model`', {
         status: 400, type: 'invalid_request_error', param: 'target_model_names',

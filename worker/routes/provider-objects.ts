@@ -104,7 +104,7 @@ export function listQuery(c: Ctx, kind: ObjectKind): [string, string][] {
 
 const CURSOR = 'cursor_';
 
-/** Where a list stopped looking, as a cursor only `after` takes (it names no object anyone may use). */
+/** Where a list stopped looking, as a cursor only `after` takes (the provider's id, which no key may use on any route). */
 export function listCursor(upstreamId: string): string {
   return `${CURSOR}${base64urlText(upstreamId)}`;
 }

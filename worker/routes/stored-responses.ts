@@ -87,7 +87,7 @@ function billWhenDone(c: Ctx, state: GatewayState, deployment: DeploymentRef, de
   if (!decoded.by || !decoded.owner || !response || response.id !== decoded.responseId || !FINISHED.has(String(response.status))) return;
   const usage = readOpenAIUsage(response.usage as Parameters<typeof readOpenAIUsage>[0]);
   const createdAt = Number(response.created_at) || 0;
-  if (!usage || createdAt < Date.now() / 1000 - BILLABLE_FOR_S) return;
+  if (!usage || !(createdAt >= Date.now() / 1000 - BILLABLE_FOR_S)) return;
   const master = decoded.by === 'master';
   c.executionCtx.waitUntil(billLaterWork(c.env, c.executionCtx, {
     id: decoded.responseId,
