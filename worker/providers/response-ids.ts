@@ -26,8 +26,6 @@ export interface ManagedResponseId {
   responseId: string;
   /** Who created it, and the signature over the id that says so (undefined in ids LiteLLM made). */
   owner?: string;
-  /** A background response's: the hash of the key that asked for it (or `master`), which pays once it is done. */
-  by?: string;
   sig?: string;
   /** The text the signature covers. */
   signed?: string;
@@ -38,11 +36,9 @@ export interface ResponseIdOwner {
   owner: string;
   /** The HMAC key (GatewayState.responseIdKey). */
   key: string;
-  /** The key that asks (its hash, or `master`), written into the ids of background responses still running. */
-  by?: string;
 }
 
-const ASSEMBLED = /^(litellm:custom_llm_provider:(.*?);model_id:(.*?);response_id:([^;]+)(?:;owner:([^;]+))?(?:;by:([0-9a-f]{64}|master))?)(?:;sig:([A-Za-z0-9_-]+))?$/s;
+const ASSEMBLED = /^(litellm:custom_llm_provider:(.*?);model_id:(.*?);response_id:([^;]+)(?:;owner:([^;]+))?)(?:;sig:([A-Za-z0-9_-]+))?$/s;
 /** A provider's response id as it may go into a URL path (no `/`, no `.` or `..` segment). */
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/;
 const encoder = new TextEncoder();
@@ -54,7 +50,6 @@ export function managedResponseId(provider: string, deploymentId: string, respon
   let text = `litellm:custom_llm_provider:${provider};model_id:${deploymentId};response_id:${responseId}`;
   if (owner) {
     text += `;owner:${owner.owner}`;
-    if (owner.by) text += `;by:${owner.by}`;
     text += `;sig:${signature(owner.key, text)}`;
   }
   return `resp_${base64urlText(text)}`;
@@ -88,7 +83,7 @@ export function decodeResponseId(id: string): ManagedResponseId | undefined {
   if (!match || !SAFE_ID.test(match[4]!)) return undefined;
   return {
     provider: match[2]!, deploymentId: match[3]!, responseId: match[4]!,
-    ...(match[5] && match[7] ? { owner: match[5], sig: match[7], signed: match[1]!, ...(match[6] ? { by: match[6] } : {}) } : {}),
+    ...(match[5] && match[6] ? { owner: match[5], sig: match[6], signed: match[1]! } : {}),
   };
 }
 

@@ -11,14 +11,14 @@ import type { WaitUntil } from '../telemetry/emit.ts';
 import { recordSpend, type SpendLogRecord } from '../telemetry/spend-log.ts';
 
 /**
- * Work a provider finished after the call that asked for it (a batch, a background response), billed
- * when the gateway first sees it done: one spend row, and the same cost into the limiters of the key
+ * Work a provider finished after the call that asked for it (a batch), billed when the gateway first
+ * sees it done: one spend row, and the same cost into the limiters of the key
  * that asked and what it brings in (team, organization, user, the proxy-wide budget).
  */
 export interface LaterWork {
   /** The provider's id of the work: the spend row's request_id and the limiters' once-only id. */
   id: string;
-  callType: 'aretrieve_batch' | 'aresponses';
+  callType: 'aretrieve_batch';
   deployment: DeploymentRef;
   /** The hash of the key that asked (the master key's included): the spend row's api_key. */
   creator: string;
@@ -108,7 +108,8 @@ async function whoPays(env: GatewayEnv, work: LaterWork): Promise<Payer> {
   let token = work.creator;
   if (work.master) return { token, alias: null, teamId: null, organizationId: null, userId: null, targets: [] };
   let described = await limiter(env, 'key', token).describe('key', token);
-  if (described.ok === 'redirect') described = await limiter(env, 'key', (token = described.token)).describe('key', token);
+  // Regenerated, perhaps more than once since.
+  for (let hops = 0; described.ok === 'redirect' && hops < 5; hops++) described = await limiter(env, 'key', (token = described.token)).describe('key', token);
   const key = viewIn(described);
   const exists = key?.exists === true;
   const route = exists ? { teamId: key.teamId, organizationId: key.organizationId, userId: key.userId } : ownerRoute(work.owner);

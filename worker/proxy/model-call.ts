@@ -170,7 +170,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
       promptTokenEstimate: promptTokens,
       keepText: ctx.keepText || (settleLeader !== undefined && ctx.stream),
       headers: safeHeaders,
-      ...(endpoint === 'responses' ? { responseOwner: { owner: responseOwner(caller), key: state.responseIdKey, ...(body.background === true ? { by: caller.kind === 'master' ? 'master' : caller.token } : {}) } } : {}),
+      ...(endpoint === 'responses' ? { responseOwner: { owner: responseOwner(caller), key: state.responseIdKey } } : {}),
     });
   };
   let answer: ProviderAnswer;

@@ -5,15 +5,10 @@ import { authenticateRoute } from '../limits/key-store.ts';
 import { authorizeModel } from '../models/access.ts';
 import { currentCatalog } from '../models/catalog.ts';
 import { DEFAULT_TIMEOUT_S } from '../proxy/call-helpers.ts';
-import { decodeResponseId, type ManagedResponseId, managedResponseId, ownsResponse } from '../providers/response-ids.ts';
-import { readOpenAIUsage } from '../providers/openai-compatible/usage.ts';
-import { costOfCall } from '../cost/deployment-cost.ts';
-import type { DeploymentRef } from '../models/deployments.ts';
-import { hasGlobalBudget } from '../proxy/call-admission.ts';
-import { billLaterWork } from '../proxy/later-spend.ts';
+import { decodeResponseId, managedResponseId, ownsResponse } from '../providers/response-ids.ts';
 import { PROVIDERS } from '../providers/registry.ts';
 import type { StoredResponseRequest } from '../providers/types.ts';
-import { gatewayState, type GatewayState } from '../state.ts';
+import { gatewayState } from '../state.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
 
@@ -22,7 +17,7 @@ type Ctx = Context<{ Bindings: GatewayEnv }>;
  * `GET /v1/responses/{id}`, `DELETE /v1/responses/{id}`, `GET /v1/responses/{id}/input_items` and
  * `POST /v1/responses/{id}/cancel`, each sent to the deployment the id names, with its credentials,
  * for a key that may call that deployment's model group. The answer is the provider's, the response's
- * own id the gateway's again. Not counted, but for a background response seen done: billed then, once.
+ * own id the gateway's again. Not counted: no tokens change hands.
  */
 export function storedResponse(method: StoredResponseRequest['method'], suffix: StoredResponseRequest['suffix']) {
   return async (c: Ctx): Promise<Response> => {
@@ -31,7 +26,7 @@ export function storedResponse(method: StoredResponseRequest['method'], suffix: 
     const id = c.req.param('id') ?? '';
     const query = [...new URL(c.req.url).searchParams];
     if (query.some(([name, value]) => name === 'stream' && value !== 'false')) {
-      throw new GatewayError('stream is not supported here: read a background response without it, once it is done', { status: 400, type: 'bad_request_error', param: 'stream' });
+      throw new GatewayError('stream is not supported here: it streams a background response, and background responses are not served through the gateway', { status: 400, type: 'bad_request_error', param: 'stream' });
     }
     const decoded = decodeResponseId(id);
     const notFound = () => new GatewayError(`Response with id '${id.slice(0, 200)}' not found: the gateway did not give out this id`, {
@@ -59,7 +54,6 @@ export function storedResponse(method: StoredResponseRequest['method'], suffix: 
     } catch {
       return new Response(text, { status: res.status, headers: { 'content-type': res.headers.get('content-type') ?? 'application/json' } });
     }
-    billWhenDone(c, state, deployment, decoded, body);
     // The response itself (or its deletion) names it by the provider's id: the client knows the gateway's.
     if (body && typeof body === 'object' && (body as { id?: unknown }).id === decoded.responseId) {
       const response = body as { id: string; previous_response_id?: unknown };
@@ -71,33 +65,4 @@ export function storedResponse(method: StoredResponseRequest['method'], suffix: 
     }
     return Response.json(body, { status: res.status, headers: { 'x-litellm-model-id': deployment.id, 'x-litellm-model-group': deployment.group } });
   };
-}
-
-/** A background response over: its usage is final (a cancelled one's, what ran). */
-const FINISHED = new Set(['completed', 'incomplete', 'failed', 'cancelled']);
-/** Providers keep a stored response 30 days; the limiters remember what they billed 31. */
-const BILLABLE_FOR_S = 30 * 86_400;
-
-/**
- * A background response seen done is billed, once, to the key that asked for it (its id says which:
- * only a background response's does), at its deployment's price, as a call is.
- */
-function billWhenDone(c: Ctx, state: GatewayState, deployment: DeploymentRef, decoded: ManagedResponseId, body: unknown): void {
-  const response = body as { id?: unknown; status?: unknown; usage?: unknown; created_at?: unknown; completed_at?: unknown } | null;
-  if (!decoded.by || !decoded.owner || !response || response.id !== decoded.responseId || !FINISHED.has(String(response.status))) return;
-  const usage = readOpenAIUsage(response.usage as Parameters<typeof readOpenAIUsage>[0]);
-  const createdAt = Number(response.created_at) || 0;
-  if (!usage || !(createdAt >= Date.now() / 1000 - BILLABLE_FOR_S)) return;
-  const master = decoded.by === 'master';
-  c.executionCtx.waitUntil(billLaterWork(c.env, c.executionCtx, {
-    id: decoded.responseId,
-    callType: 'aresponses',
-    deployment,
-    creator: master ? state.masterKeyHash ?? '' : decoded.by,
-    owner: decoded.owner,
-    master,
-    createdAt,
-    completedAt: Number(response.completed_at) || Math.floor(Date.now() / 1000),
-    globalBudget: hasGlobalBudget(state.config),
-  }, async () => ({ usage, cost: costOfCall(deployment, usage), metadata: { background: true, status: response.status } })));
 }

@@ -82,9 +82,7 @@ export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapte
       if (responsesApi && typeof fields.previous_response_id === 'string') {
         fields.previous_response_id = decodeResponseId(fields.previous_response_id)?.responseId ?? fields.previous_response_id;
       }
-      // Only a background response still running names who pays for it (once it is done): no other id does.
-      const { by, ...owner } = call.responseOwner ?? { owner: '', key: '' };
-      const clientId = (id: string, running = false) => managedResponseId(flavor.id, call.deployment.id, id, call.responseOwner ? { ...owner, ...(running && by ? { by } : {}) } : undefined);
+      const clientId = (id: string) => managedResponseId(flavor.id, call.deployment.id, id, call.responseOwner);
       const transcription = call.endpoint === 'transcription';
       // Transcriptions and image edits carry files: sent as multipart/form-data.
       const multipart = transcription || call.endpoint === 'image_edit';

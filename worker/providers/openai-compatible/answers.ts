@@ -6,22 +6,19 @@ import { readOpenAIUsage } from './usage.ts';
 const decoder = new TextDecoder();
 
 /** A Responses API answer: its usage and text read from the whole of it, and its id the one the client is to see. */
-export function responsesAnswer(bytes: ArrayBuffer, call: ProviderCall, clientId: (id: string, running?: boolean) => string): Pick<ProviderAnswer, 'body' | 'outcome'> {
+export function responsesAnswer(bytes: ArrayBuffer, call: ProviderCall, clientId: (id: string) => string): Pick<ProviderAnswer, 'body' | 'outcome'> {
   const text = decoder.decode(bytes);
-  let parsed: { id?: unknown; previous_response_id?: unknown; usage?: unknown; output?: unknown; background?: unknown; status?: unknown } | undefined;
+  let parsed: { id?: unknown; previous_response_id?: unknown; usage?: unknown; output?: unknown } | undefined;
   try {
     parsed = JSON.parse(text) as typeof parsed;
   } catch {
     // a 200 that is not JSON: passed on, counted as unknown usage
   }
-  const usage = readOpenAIUsage(parsed?.usage as never);
-  // A background response still running has used nothing yet: it is billed when it is seen done (stored-responses.ts).
-  const running = !usage && parsed?.background === true && (parsed.status === 'queued' || parsed.status === 'in_progress');
-  const estimate = { promptTokens: running ? 0 : call.promptTokenEstimate, completionTokens: 0, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: running };
+  const estimate = { promptTokens: call.promptTokenEstimate, completionTokens: 0, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: false };
   const answer = responsesOutputText(parsed?.output);
-  const outcome: CallOutcome = { usage: usage ?? estimate, finishedAt: Date.now(), ...(typeof answer === 'string' ? { responseText: answer } : {}) };
+  const outcome: CallOutcome = { usage: readOpenAIUsage(parsed?.usage as never) ?? estimate, finishedAt: Date.now(), ...(typeof answer === 'string' ? { responseText: answer } : {}) };
   if (!parsed || typeof parsed.id !== 'string') return { body: bytes, outcome: Promise.resolve(outcome) };
-  parsed.id = clientId(parsed.id, running);
+  parsed.id = clientId(parsed.id);
   if (typeof parsed.previous_response_id === 'string') parsed.previous_response_id = clientId(parsed.previous_response_id);
   return { body: JSON.stringify(parsed), outcome: Promise.resolve(outcome) };
 }
