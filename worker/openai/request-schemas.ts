@@ -109,11 +109,14 @@ export const responsesRequestSchema = z.looseObject({
   ...common,
   // Optional, as in OpenAI's API: a stored prompt (`prompt`) or a conversation can stand in for it.
   input: z.union([z.string(), z.array(z.looseObject({}), { error: 'input items must be objects' })], { error: 'input must be a string or a list of input items' }).optional(),
-  // The answer would come later, from GET /v1/responses/{id}, which the gateway does not serve: it could not count it.
-  background: z.union([z.literal(false), z.null()], { error: 'background: true is not supported through the gateway (its usage could not be counted); send the request without it' }).optional(),
+  // The answer comes later: the gateway bills it once it is over (jobs/background-responses.ts).
+  background: z.boolean({ error: 'background must be true or false' }).nullable().optional(),
   instructions: z.string({ error: 'instructions must be a string' }).nullable().optional(),
   stream: z.boolean({ error: 'stream must be true or false' }).nullable().optional(),
   max_output_tokens: z.number({ error: 'max_output_tokens must be a number' }).int().positive().nullable().optional(),
+}).refine((body) => !(body.background === true && body.stream === true), {
+  message: 'background: true with stream: true is not supported through the gateway: create the response, then read it with GET /v1/responses/{id}',
+  path: ['stream'],
 });
 
 /**

@@ -11,14 +11,14 @@ import type { WaitUntil } from '../telemetry/emit.ts';
 import { recordSpend, type SpendLogRecord } from '../telemetry/spend-log.ts';
 
 /**
- * Work a provider finished after the call that asked for it (a batch), billed when the gateway first
- * sees it done: one spend row, and the same cost into the limiters of the key
+ * Work a provider finished after the call that asked for it (a batch, a background response), billed
+ * when the gateway first sees it done: one spend row, and the same cost into the limiters of the key
  * that asked and what it brings in (team, organization, user, the proxy-wide budget).
  */
 export interface LaterWork {
   /** The provider's id of the work: the spend row's request_id and the limiters' once-only id. */
   id: string;
-  callType: 'aretrieve_batch';
+  callType: 'aretrieve_batch' | 'aresponses';
   deployment: DeploymentRef;
   /** The hash of the key that asked (the master key's included): the spend row's api_key. */
   creator: string;
@@ -29,22 +29,26 @@ export interface LaterWork {
   createdAt: number;
   completedAt: number;
   globalBudget: boolean;
+  /** The call's end user and tags (a background response's), for its row and the end user's budget. */
+  endUser?: string | null;
+  tags?: string[];
 }
 
 /**
  * Bills the work once `measure` has said what it used (it may read a whole output file). An isolate
  * measures a piece of work once (a client polls); the spend log and the limiters count it once anyway,
- * however often it is seen. Never throws: a failure is logged, and the work is tried again when next seen.
+ * however often it is seen. Never throws: a failure is logged and answered false (the work is tried again when next seen).
  */
-export async function billLaterWork(env: GatewayEnv, ctx: WaitUntil, work: LaterWork, measure: () => Promise<{ usage: UsageReport; cost: number; metadata: Record<string, unknown> }>): Promise<void> {
+export async function billLaterWork(env: GatewayEnv, ctx: WaitUntil, work: LaterWork, measure: () => Promise<{ usage: UsageReport; cost: number; metadata: Record<string, unknown> }>): Promise<boolean> {
   const seen = `${work.deployment.id} ${work.id}`;
-  if (billed.has(seen)) return;
+  if (billed.has(seen)) return true;
   if (billed.size >= BILLED_MAX) billed.delete(billed.values().next().value as string);
   billed.add(seen);
   try {
     const { usage, cost, metadata } = await measure();
     const payer = await whoPays(env, work);
     if (work.globalBudget) payer.targets.push({ kind: 'global', id: 'proxy' });
+    if (work.endUser) payer.targets.push({ kind: 'end_user', id: work.endUser });
     const { deployment } = work;
     const record: SpendLogRecord = {
       request_id: work.id,
@@ -72,10 +76,10 @@ export async function billLaterWork(env: GatewayEnv, ctx: WaitUntil, work: Later
       },
       cache_hit: false,
       cache_key: null,
-      request_tags: [],
+      request_tags: work.tags ?? [],
       team_id: payer.teamId,
       organization_id: payer.organizationId,
-      end_user: null,
+      end_user: work.endUser ?? null,
       messages: null,
       response: null,
       session_id: null,
@@ -84,9 +88,11 @@ export async function billLaterWork(env: GatewayEnv, ctx: WaitUntil, work: Later
     };
     recordSpend(env, ctx, record);
     await Promise.all(payer.targets.map((t) => limiter(env, t.kind, t.id).addSpend({ kind: t.kind, id: t.id, requestId: work.id, model: deployment.group, cost })));
+    return true;
   } catch (err) {
     billed.delete(seen);
     console.error(`${work.callType} ${work.id}: spend not recorded:`, err instanceof Error ? err.message : String(err));
+    return false;
   }
 }
 

@@ -34,6 +34,7 @@ import { cachedAnswer, routingScope } from './cached-answer.ts';
 import { type CallResult, spendRecord } from './spend-record.ts';
 import { requireOwnPrevious, responsesRefusal } from './follow-up.ts';
 import { responseOwner } from '../providers/response-ids.ts';
+import { trackBackgroundResponse } from '../jobs/background-responses.ts';
 import { answerResponse } from './answer-headers.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
@@ -216,6 +217,12 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
 
   if (!(answer.body instanceof ReadableStream)) {
     const outcome = await answer.outcome;
+    if (outcome.backgroundId) {
+      await trackBackgroundResponse(c.env, {
+        deploymentId: deployment.id, responseId: outcome.backgroundId, creator: caller.token, owner: responseOwner(caller), master: caller.kind === 'master',
+        endUser: endUserOf({ body, headers: requestHeaders }), tags: keyedTags, trackedAt: Date.now(),
+      });
+    }
     if (cache && settleLeader) c.executionCtx.waitUntil(storeAnswer(cache, settleLeader, endpoint, answer.body, outcome));
     const cost = costOfCall(deployment, outcome.usage);
     const answered = answerResponse(answer.body, answer.status, { ...answerHeaders, cost });

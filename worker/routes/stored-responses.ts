@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import type { GatewayEnv } from '../env.ts';
 import { GatewayError } from '../errors.ts';
+import { backgroundResponseDeleted, backgroundResponseSeen } from '../jobs/background-responses.ts';
 import { authenticateRoute } from '../limits/key-store.ts';
 import { authorizeModel } from '../models/access.ts';
 import { currentCatalog } from '../models/catalog.ts';
@@ -17,7 +18,7 @@ type Ctx = Context<{ Bindings: GatewayEnv }>;
  * `GET /v1/responses/{id}`, `DELETE /v1/responses/{id}`, `GET /v1/responses/{id}/input_items` and
  * `POST /v1/responses/{id}/cancel`, each sent to the deployment the id names, with its credentials,
  * for a key that may call that deployment's model group. The answer is the provider's, the response's
- * own id the gateway's again. Not counted: no tokens change hands.
+ * own id the gateway's again. Not counted, but a background response seen over is billed then (once).
  */
 export function storedResponse(method: StoredResponseRequest['method'], suffix: StoredResponseRequest['suffix']) {
   return async (c: Ctx): Promise<Response> => {
@@ -26,7 +27,7 @@ export function storedResponse(method: StoredResponseRequest['method'], suffix: 
     const id = c.req.param('id') ?? '';
     const query = [...new URL(c.req.url).searchParams];
     if (query.some(([name, value]) => name === 'stream' && value !== 'false')) {
-      throw new GatewayError('stream is not supported here: it streams a background response, and background responses are not served through the gateway', { status: 400, type: 'bad_request_error', param: 'stream' });
+      throw new GatewayError('stream is not supported here: read a background response without it', { status: 400, type: 'bad_request_error', param: 'stream' });
     }
     const decoded = decodeResponseId(id);
     const notFound = () => new GatewayError(`Response with id '${id.slice(0, 200)}' not found: the gateway did not give out this id`, {
@@ -43,6 +44,8 @@ export function storedResponse(method: StoredResponseRequest['method'], suffix: 
     if (!adapter?.storedResponse) {
       throw new GatewayError(`Model group ${deployment.group} (${deployment.provider}) keeps no stored responses`, { status: 404, type: 'not_found_error', param: 'response_id' });
     }
+    // A background response cannot be read once deleted: its watcher looks a last time first.
+    if (method === 'DELETE') await backgroundResponseDeleted(c.env, deployment.id, decoded.responseId);
     const res = await adapter.storedResponse({
       deployment, env: c.env as unknown as Record<string, unknown>, method, responseId: decoded.responseId, suffix,
       query, timeoutMs: (state.config.litellm_settings.request_timeout ?? DEFAULT_TIMEOUT_S) * 1000,
@@ -54,6 +57,8 @@ export function storedResponse(method: StoredResponseRequest['method'], suffix: 
     } catch {
       return new Response(text, { status: res.status, headers: { 'content-type': res.headers.get('content-type') ?? 'application/json' } });
     }
+    // A background response seen over is billed now (its watcher would see it later).
+    if ((body as { background?: unknown } | null)?.background === true) c.executionCtx.waitUntil(backgroundResponseSeen(c.env, deployment.id, decoded.responseId, body));
     // The response itself (or its deletion) names it by the provider's id: the client knows the gateway's.
     if (body && typeof body === 'object' && (body as { id?: unknown }).id === decoded.responseId) {
       const response = body as { id: string; previous_response_id?: unknown };

@@ -8,11 +8,17 @@ const decoder = new TextDecoder();
 /** A Responses API answer: its usage and text read from the whole of it, and its id the one the client is to see. */
 export function responsesAnswer(bytes: ArrayBuffer, call: ProviderCall, clientId: (id: string) => string): Pick<ProviderAnswer, 'body' | 'outcome'> {
   const text = decoder.decode(bytes);
-  let parsed: { id?: unknown; previous_response_id?: unknown; usage?: unknown; output?: unknown } | undefined;
+  let parsed: { id?: unknown; previous_response_id?: unknown; usage?: unknown; output?: unknown; status?: unknown } | undefined;
   try {
     parsed = JSON.parse(text) as typeof parsed;
   } catch {
     // a 200 that is not JSON: passed on, counted as unknown usage
+  }
+  // A background response the request asked for, still running: nothing used yet; it is billed once it is over.
+  if (call.body.background === true && typeof parsed?.id === 'string' && (parsed.status === 'queued' || parsed.status === 'in_progress')) {
+    const outcome: CallOutcome = { usage: { promptTokens: 0, completionTokens: 0, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: true }, finishedAt: Date.now(), backgroundId: parsed.id };
+    parsed.id = clientId(parsed.id);
+    return { body: JSON.stringify(parsed), outcome: Promise.resolve(outcome) };
   }
   const estimate = { promptTokens: call.promptTokenEstimate, completionTokens: 0, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: false };
   const answer = responsesOutputText(parsed?.output);

@@ -35,6 +35,7 @@ export function toChatRequest(body: Json): Json {
   for (const [key, value] of Object.entries(body)) {
     if (value === undefined || value === null) continue;
     if (OPENAI_ONLY[key]) throw refuse(OPENAI_ONLY[key], key);
+    if (key === 'background' && value === true) throw refuse('background: true (a response stored by the provider, read later) is not supported', key);
     if (SAME_NAME.includes(key)) out[key] = value;
     else if (key === 'max_output_tokens') out.max_tokens = value;
     else if (key === 'tools') out.tools = chatTools(value);
