@@ -98,16 +98,23 @@ describe('Background responses', () => {
     expect(fake.requests.filter((r) => r.method === 'POST').length).toBe(calls);
   });
 
-  it('deleted through the gateway once over, are billed first (they cannot be read after)', async () => {
+  it('deleted through the gateway, are billed first: cancelled if still running, at an estimate when the provider reports no usage', async () => {
     const key = await newKey({ models: ['deep'] });
     fake.setDefault({ kind: 'json', body: queued('resp_bg_del', 'in_progress') });
     fake.enqueue({ kind: 'json', body: queued('resp_bg_del') });
     const created = await client(key).responses.create({ model: 'deep', input: 'Quick', background: true });
-    // The watcher's last look, then the deletion itself.
-    fake.enqueue({ kind: 'json', body: done('resp_bg_del') }, { kind: 'json', body: { id: 'resp_bg_del', object: 'response.deleted', deleted: true } });
+    // The watcher's last look (still running), its cancel (no usage reported), then the deletion itself.
+    fake.enqueue(
+      { kind: 'json', body: queued('resp_bg_del', 'in_progress') },
+      { kind: 'json', body: { ...done('resp_bg_del', 'cancelled'), usage: null } },
+      { kind: 'json', body: { id: 'resp_bg_del', object: 'response.deleted', deleted: true } },
+    );
     await client(key).responses.delete(created.id);
+    expect(fake.requests.slice(-3).map((r) => `${r.method} ${r.path}`)).toEqual(['GET /v1/responses/resp_bg_del', 'POST /v1/responses/resp_bg_del/cancel', 'DELETE /v1/responses/resp_bg_del']);
     const row = await eventually(() => spendLogRow(stack.db.url, 'resp_bg_del'));
-    expect(row).toMatchObject({ api_key: sha256(key), prompt_tokens: 1000 });
+    expect(row).toMatchObject({ api_key: sha256(key), completion_tokens: 3 });
+    expect(Number(row.prompt_tokens)).toBeGreaterThan(0);
+    expect((row.metadata as { usage_estimated?: boolean }).usage_estimated).toBe(true);
   });
 
   it('answered at once are billed as any call, and a read of them bills nothing more', async () => {

@@ -1,18 +1,23 @@
 import { DurableObject } from 'cloudflare:workers';
+import { withConfigEnv } from '../config/config-env.ts';
 import { costOfCall } from '../cost/deployment-cost.ts';
 import type { GatewayEnv } from '../env.ts';
 import { currentCatalog } from '../models/catalog.ts';
-import { readOpenAIUsage } from '../providers/openai-compatible/usage.ts';
+import type { DeploymentRef } from '../models/deployments.ts';
+import { responsesOutputText } from '../providers/openai-compatible/answers.ts';
+import { estimateTokens, readOpenAIUsage } from '../providers/openai-compatible/usage.ts';
 import { PROVIDERS } from '../providers/registry.ts';
+import type { UsageReport } from '../providers/types.ts';
+import { hasGlobalBudget } from '../proxy/call-admission.ts';
 import { DEFAULT_TIMEOUT_S } from '../proxy/call-helpers.ts';
 import { billLaterWork } from '../proxy/later-spend.ts';
-import { hasGlobalBudget } from '../proxy/call-admission.ts';
-import { flushSpendLogs } from '../telemetry/spend-log.ts';
 import { gatewayState } from '../state.ts';
+import { flushSpendLogs } from '../telemetry/spend-log.ts';
 
 /** A background response the gateway created, until it is billed. */
 export interface TrackedResponse {
   deploymentId: string;
+  group: string;
   /** The provider's id. */
   responseId: string;
   /** The hash of the key that asked (the master key's included), whom it belongs to (responseOwner), and whether it was the master key. */
@@ -21,8 +26,19 @@ export interface TrackedResponse {
   master: boolean;
   endUser: string | null;
   tags: string[];
+  /** The prompt's tokens as the gateway estimated them: billed with the output's text when the provider reports no usage. */
+  promptTokenEstimate: number;
   /** Epoch ms. */
   trackedAt: number;
+}
+
+interface ResponseBody {
+  id?: unknown;
+  status?: unknown;
+  usage?: unknown;
+  output?: unknown;
+  created_at?: unknown;
+  completed_at?: unknown;
 }
 
 /** A background response over: its usage is final (a cancelled one's, what ran). */
@@ -36,100 +52,132 @@ const GIVE_UP_MS = 30 * 86_400_000;
  * One object per background response (`background: true`) the gateway created: it asks the provider
  * (with an alarm, less often as time goes on) until the response is over, then bills its usage to the
  * key that asked, once, whether or not the client ever reads it (a follow-up could use it unread). A
- * read or cancel through the gateway that sees it over bills it at once (`seen`).
+ * read or cancel through the gateway that sees it over bills it at once (`seen`); a delete looks a last
+ * time first (`lastLook`). Its work is done one piece at a time (a read and the alarm never bill twice
+ * or drop the watch under each other), and the watch ends only once it is billed, the response is gone,
+ * or 30 days have passed.
  */
 export class BackgroundResponses extends DurableObject<GatewayEnv> {
+  #turn: Promise<unknown> = Promise.resolve();
+
+  constructor(ctx: DurableObjectState, env: GatewayEnv) {
+    // config.yaml's environment_variables, as the Workers' handlers see them (config-env.ts).
+    super(ctx, withConfigEnv(env));
+  }
+
   async track(work: TrackedResponse): Promise<void> {
-    if (await this.ctx.storage.get('work')) return;
-    await this.ctx.storage.put({ work, wait: this.#firstPoll() });
-    await this.ctx.storage.setAlarm(Date.now() + this.#firstPoll());
+    await this.#inTurn(async () => {
+      if (!(await this.ctx.storage.get('work'))) await this.ctx.storage.put({ work, wait: this.#firstPoll() });
+      if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + this.#firstPoll());
+    });
   }
 
   /** The response as a read through the gateway just got it: billed now when it is over. */
-  async seen(response: unknown): Promise<void> {
-    const work = await this.ctx.storage.get<TrackedResponse>('work');
-    if (work && (await this.#bill(work, response))) await this.ctx.storage.deleteAll();
+  async seen(response: ResponseBody): Promise<void> {
+    await this.#inTurn(async () => {
+      const work = await this.ctx.storage.get<TrackedResponse>('work');
+      if (work && (await this.#bill(work, response))) await this.#done();
+    });
   }
 
-  /** The response is about to be deleted through the gateway: billed now if it is over (it cannot be read after). */
+  /**
+   * The response is about to be deleted through the gateway, and cannot be read after: billed now if it
+   * is over, cancelled first if it is still running (its usage is then what ran). Watched on otherwise.
+   */
   async lastLook(): Promise<void> {
-    const work = await this.ctx.storage.get<TrackedResponse>('work');
-    if (!work) return;
-    const response = await this.#read(work).catch(() => undefined);
-    if (response && FINISHED.has(String((response as { status?: unknown }).status))) {
-      // Not billed this time: kept, for the alarm to try again.
-      if (!(await this.#bill(work, response))) return;
-    } else if (response) {
-      console.error(`BACKGROUND RESPONSE NOT BILLED: ${work.responseId} was deleted while still running`);
-    }
-    await this.ctx.storage.deleteAll();
+    await this.#inTurn(async () => {
+      const work = await this.ctx.storage.get<TrackedResponse>('work');
+      if (!work) return;
+      let response = await this.#ask(work, 'GET').catch(() => undefined);
+      if (response && !FINISHED.has(String(response.status))) response = await this.#ask(work, 'POST').catch(() => undefined);
+      if (response === null || (response && (await this.#bill(work, response)))) await this.#done();
+    });
   }
 
   override async alarm(): Promise<void> {
-    const work = await this.ctx.storage.get<TrackedResponse>('work');
-    if (!work) return;
-    let response: unknown;
-    try {
-      response = await this.#read(work);
-    } catch (err) {
-      console.error(`background response ${work.responseId}: could not be read, asked again later:`, err instanceof Error ? err.message : String(err));
-    }
-    if (response === null || (response !== undefined && (await this.#bill(work, response)))) {
-      await this.ctx.storage.deleteAll();
-      return;
-    }
-    if (Date.now() - work.trackedAt > GIVE_UP_MS) {
-      console.error(`BACKGROUND RESPONSE NOT BILLED: ${work.responseId} (deployment ${work.deploymentId}) was not over after 30 days`);
-      await this.ctx.storage.deleteAll();
-      return;
-    }
-    const wait = Math.min(POLL_MAX_MS, ((await this.ctx.storage.get<number>('wait')) ?? this.#firstPoll()) * 2);
-    await this.ctx.storage.put('wait', wait);
-    await this.ctx.storage.setAlarm(Date.now() + wait);
+    await this.#inTurn(async () => {
+      const work = await this.ctx.storage.get<TrackedResponse>('work');
+      if (!work) return;
+      // The next look is set first: whatever fails below, the watch goes on.
+      const wait = Math.min(POLL_MAX_MS, ((await this.ctx.storage.get<number>('wait')) ?? this.#firstPoll()) * 2);
+      await this.ctx.storage.put('wait', wait);
+      await this.ctx.storage.setAlarm(Date.now() + wait);
+      try {
+        const response = await this.#ask(work, 'GET');
+        if (response === null || (await this.#bill(work, response))) {
+          await this.#done();
+          return;
+        }
+      } catch (err) {
+        console.error(`background response ${work.responseId}: not billed yet, asked again later:`, err instanceof Error ? err.message : String(err));
+      }
+      if (Date.now() - work.trackedAt > GIVE_UP_MS) {
+        console.error(`BACKGROUND RESPONSE NOT BILLED: ${work.responseId} (deployment ${work.deploymentId}) was not seen over in 30 days`);
+        await this.#done();
+      }
+    });
   }
 
-  /** The provider's response; null when there is nothing left to bill (its deployment or the response is gone). */
-  async #read(work: TrackedResponse): Promise<unknown> {
+  /** One piece of work at a time: a read's bill and the alarm's never run together. */
+  #inTurn(run: () => Promise<void>): Promise<void> {
+    const next = this.#turn.then(run, run);
+    this.#turn = next.catch(() => undefined);
+    return next;
+  }
+
+  async #done(): Promise<void> {
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+  }
+
+  async #deployment(work: TrackedResponse): Promise<{ deployment: DeploymentRef; timeoutMs: number }> {
     const state = await gatewayState(this.env);
-    const catalog = await currentCatalog(state, this.env as unknown as Record<string, unknown>, this.ctx);
-    const deployment = [...catalog.groups.values()].flat().find((d) => d.id === work.deploymentId);
-    const adapter = deployment && PROVIDERS.get(deployment.provider);
-    if (!deployment || !adapter?.storedResponse) {
-      console.error(`BACKGROUND RESPONSE NOT BILLED: ${work.responseId}: deployment ${work.deploymentId} no longer exists`);
-      return null;
-    }
+    const catalog = await currentCatalog(state, this.env as unknown as Record<string, unknown>, this.ctx, { missing: work.group });
+    const deployment = catalog.groups.get(work.group)?.find((d) => d.id === work.deploymentId);
+    // Not found may be a model store not read yet: asked again until the watch ends.
+    if (!deployment) throw new Error(`deployment ${work.deploymentId} of ${work.group} not found`);
+    return { deployment, timeoutMs: (state.config.litellm_settings.request_timeout ?? DEFAULT_TIMEOUT_S) * 1000 };
+  }
+
+  /** The provider's response (GET), or the response cancelled (POST); null when it is gone (deleted). */
+  async #ask(work: TrackedResponse, method: 'GET' | 'POST'): Promise<ResponseBody | null> {
+    const { deployment, timeoutMs } = await this.#deployment(work);
+    const adapter = PROVIDERS.get(deployment.provider);
+    if (!adapter?.storedResponse) throw new Error(`${deployment.provider} keeps no stored responses`);
     const res = await adapter.storedResponse({
-      deployment, env: this.env as unknown as Record<string, unknown>, method: 'GET', responseId: work.responseId, suffix: '', query: [],
-      timeoutMs: (state.config.litellm_settings.request_timeout ?? DEFAULT_TIMEOUT_S) * 1000,
+      deployment, env: this.env as unknown as Record<string, unknown>, method, responseId: work.responseId, suffix: method === 'POST' ? '/cancel' : '', query: [], timeoutMs,
     }).catch((err: unknown) => {
-      // Deleted by its owner before it was seen over: nothing to read the usage from.
-      if ((err as { status?: number }).status === 404) return undefined;
+      if ((err as { status?: number }).status === 404) return null;
       throw err;
     });
     if (!res) {
       console.error(`BACKGROUND RESPONSE NOT BILLED: ${work.responseId} was deleted before it was seen over`);
       return null;
     }
-    return await res.json();
+    return await res.json() as ResponseBody;
   }
 
-  /** Bills the response if it is over; true once billed (or over with nothing to bill). */
-  async #bill(work: TrackedResponse, body: unknown): Promise<boolean> {
-    const response = body as { id?: unknown; status?: unknown; usage?: unknown; created_at?: unknown; completed_at?: unknown } | null;
-    if (!response || response.id !== work.responseId || !FINISHED.has(String(response.status))) return false;
-    const usage = readOpenAIUsage(response.usage as Parameters<typeof readOpenAIUsage>[0]);
-    if (!usage) return true;
+  /** Bills the response if it is over; true once billed. */
+  async #bill(work: TrackedResponse, response: ResponseBody): Promise<boolean> {
+    if (response.id !== work.responseId) {
+      console.error(`background response ${work.responseId}: the provider answered for ${String(response.id)}`);
+      return false;
+    }
+    if (!FINISHED.has(String(response.status))) return false;
+    const { deployment } = await this.#deployment(work);
     const state = await gatewayState(this.env);
-    const catalog = await currentCatalog(state, this.env as unknown as Record<string, unknown>, this.ctx);
-    const deployment = [...catalog.groups.values()].flat().find((d) => d.id === work.deploymentId);
-    if (!deployment) return true;
+    // No usage reported (a failed or cancelled one): the prompt and what it wrote, as the gateway estimates them.
+    const output = responsesOutputText(response.output);
+    const usage: UsageReport = readOpenAIUsage(response.usage as Parameters<typeof readOpenAIUsage>[0]) ?? {
+      promptTokens: work.promptTokenEstimate, completionTokens: estimateTokens(output?.length ?? 0), cachedPromptTokens: 0, cacheCreationTokens: 0, reported: false,
+    };
     const billed = await billLaterWork(this.env, this.ctx, {
       id: work.responseId, callType: 'aresponses', deployment, creator: work.creator, owner: work.owner, master: work.master,
       createdAt: Number(response.created_at) || Math.floor(work.trackedAt / 1000),
       completedAt: Number(response.completed_at) || Math.floor(Date.now() / 1000),
       globalBudget: hasGlobalBudget(state.config), endUser: work.endUser, tags: work.tags,
-    }, async () => ({ usage, cost: costOfCall(deployment, usage), metadata: { background: true, status: response.status } }));
-    // An object does not outlive its alarm by a timer: the spend log goes now.
+    }, async () => ({ usage, cost: costOfCall(deployment, usage), metadata: { background: true, status: response.status, ...(usage.reported ? {} : { usage_estimated: true }) } }));
+    // An object does not outlive its work by a timer: the spend log goes now.
     if (billed) await flushSpendLogs(this.env);
     return billed;
   }
@@ -148,28 +196,38 @@ function tracker(env: GatewayEnv, deploymentId: string, responseId: string): Tra
 }
 
 /**
- * Starts the watch on a background response the gateway just created; awaited before the client gets
- * its id (tried twice). A failure is logged loudly: the provider already runs it.
+ * Starts the watch on a background response the gateway just created, before the client gets its id
+ * (tried twice, each with a stub of its own). False when it could not: the caller cancels the response.
  */
-export async function trackBackgroundResponse(env: GatewayEnv, work: TrackedResponse): Promise<void> {
-  const stub = tracker(env, work.deploymentId, work.responseId);
-  if (!stub) {
-    console.error(`BACKGROUND RESPONSE NOT BILLED: ${work.responseId}: no BACKGROUND_RESPONSES binding`);
-    return;
+export async function trackBackgroundResponse(env: GatewayEnv, work: TrackedResponse): Promise<boolean> {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const stub = tracker(env, work.deploymentId, work.responseId);
+    if (!stub) break;
+    try {
+      await stub.track(work);
+      return true;
+    } catch (err) {
+      console.error(`background response ${work.responseId}: watch not started (attempt ${attempt + 1}):`, err instanceof Error ? err.message : String(err));
+    }
   }
+  return false;
+}
+
+/** A background response the gateway cannot watch is cancelled: it would run unbilled. */
+export async function cancelUnwatched(env: GatewayEnv, deployment: DeploymentRef, responseId: string, timeoutMs: number): Promise<void> {
   try {
-    await stub.track(work).catch(() => stub.track(work));
+    await PROVIDERS.get(deployment.provider)?.storedResponse?.({ deployment, env: env as unknown as Record<string, unknown>, method: 'POST', responseId, suffix: '/cancel', query: [], timeoutMs });
   } catch (err) {
-    console.error(`BACKGROUND RESPONSE NOT BILLED: ${work.responseId} could not be tracked:`, err instanceof Error ? err.message : String(err));
+    console.error(`BACKGROUND RESPONSE NOT BILLED: ${responseId} could be neither watched nor cancelled:`, err instanceof Error ? err.message : String(err));
   }
 }
 
 /** A read through the gateway saw the response: its watcher bills it now if it is over. */
-export async function backgroundResponseSeen(env: GatewayEnv, deploymentId: string, responseId: string, response: unknown): Promise<void> {
+export async function backgroundResponseSeen(env: GatewayEnv, deploymentId: string, responseId: string, response: ResponseBody): Promise<void> {
   await tracker(env, deploymentId, responseId)?.seen(response);
 }
 
-/** Before a response is deleted through the gateway: its watcher bills it if it is over. */
+/** Before a response is deleted through the gateway: its watcher bills it (cancelled first, if still running). */
 export async function backgroundResponseDeleted(env: GatewayEnv, deploymentId: string, responseId: string): Promise<void> {
   await tracker(env, deploymentId, responseId)?.lastLook().catch((err: unknown) => console.error(`background response ${responseId}: last look failed:`, err instanceof Error ? err.message : String(err)));
 }

@@ -58,7 +58,7 @@ export function storedResponse(method: StoredResponseRequest['method'], suffix: 
       return new Response(text, { status: res.status, headers: { 'content-type': res.headers.get('content-type') ?? 'application/json' } });
     }
     // A background response seen over is billed now (its watcher would see it later).
-    if ((body as { background?: unknown } | null)?.background === true) c.executionCtx.waitUntil(backgroundResponseSeen(c.env, deployment.id, decoded.responseId, body));
+    if ((body as { background?: unknown } | null)?.background === true) c.executionCtx.waitUntil(backgroundResponseSeen(c.env, deployment.id, decoded.responseId, structuredClone(body) as object));
     // The response itself (or its deletion) names it by the provider's id: the client knows the gateway's.
     if (body && typeof body === 'object' && (body as { id?: unknown }).id === decoded.responseId) {
       const response = body as { id: string; previous_response_id?: unknown };

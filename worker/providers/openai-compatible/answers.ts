@@ -80,7 +80,7 @@ export function jsonOutcome(bytes: ArrayBuffer, call: ProviderCall): CallOutcome
 }
 
 /** A Responses API answer's text: its `output_text` parts, joined (the SDKs' `output_text`); undefined without any. */
-function responsesOutputText(output: unknown): string | undefined {
+export function responsesOutputText(output: unknown): string | undefined {
   if (!Array.isArray(output)) return undefined;
   const parts: string[] = [];
   for (const item of output as { type?: unknown; content?: unknown }[]) {
