@@ -103,18 +103,36 @@ describe('Background responses', () => {
     fake.setDefault({ kind: 'json', body: queued('resp_bg_del', 'in_progress') });
     fake.enqueue({ kind: 'json', body: queued('resp_bg_del') });
     const created = await client(key).responses.create({ model: 'deep', input: 'Quick', background: true });
-    // The watcher's last look (still running), its cancel (no usage reported), then the deletion itself.
+    // The watcher's last look (still running), its cancel, its look at what the cancel left (no usage
+    // reported), then the deletion itself.
+    const cancelled = { ...done('resp_bg_del', 'cancelled'), usage: null };
     fake.enqueue(
       { kind: 'json', body: queued('resp_bg_del', 'in_progress') },
-      { kind: 'json', body: { ...done('resp_bg_del', 'cancelled'), usage: null } },
+      { kind: 'json', body: cancelled },
+      { kind: 'json', body: cancelled },
       { kind: 'json', body: { id: 'resp_bg_del', object: 'response.deleted', deleted: true } },
     );
     await client(key).responses.delete(created.id);
-    expect(fake.requests.slice(-3).map((r) => `${r.method} ${r.path}`)).toEqual(['GET /v1/responses/resp_bg_del', 'POST /v1/responses/resp_bg_del/cancel', 'DELETE /v1/responses/resp_bg_del']);
+    expect(fake.requests.slice(-4).map((r) => `${r.method} ${r.path}`)).toEqual([
+      'GET /v1/responses/resp_bg_del', 'POST /v1/responses/resp_bg_del/cancel', 'GET /v1/responses/resp_bg_del', 'DELETE /v1/responses/resp_bg_del',
+    ]);
     const row = await eventually(() => spendLogRow(stack.db.url, 'resp_bg_del'));
     expect(row).toMatchObject({ api_key: sha256(key), completion_tokens: 3 });
     expect(Number(row.prompt_tokens)).toBeGreaterThan(0);
     expect((row.metadata as { usage_estimated?: boolean }).usage_estimated).toBe(true);
+  });
+
+  it('are not deleted while they cannot be billed first (the provider unreachable): a 503, and the response kept', async () => {
+    fake.setDefault({ kind: 'json', body: queued('resp_bg_keep', 'in_progress') });
+    fake.enqueue({ kind: 'json', body: queued('resp_bg_keep') });
+    const created = await client(TEST_MASTER_KEY).responses.create({ model: 'deep', input: 'Keep', background: true });
+    fake.setDefault({ kind: 'json', status: 500, body: { error: { message: 'down', type: 'server_error' } } });
+    const refused = await client(TEST_MASTER_KEY).responses.delete(created.id).catch((e: unknown) => e);
+    expect((refused as { status?: number }).status).toBe(503);
+    expect(fake.requests.some((r) => r.method === 'DELETE')).toBe(false);
+    // Still watched: billed once the provider answers again (and no watcher is left to the next test).
+    fake.setDefault({ kind: 'json', body: done('resp_bg_keep') });
+    await eventually(() => spendLogRow(stack.db.url, 'resp_bg_keep'), 20_000);
   });
 
   it('answered at once are billed as any call, and a read of them bills nothing more', async () => {

@@ -84,14 +84,31 @@ export class BackgroundResponses extends DurableObject<GatewayEnv> {
    * The response is about to be deleted through the gateway, and cannot be read after: billed now if it
    * is over, cancelled first if it is still running (its usage is then what ran). Watched on otherwise.
    */
-  async lastLook(): Promise<void> {
+  async lastLook(): Promise<boolean> {
+    let safe = false;
     await this.#inTurn(async () => {
       const work = await this.ctx.storage.get<TrackedResponse>('work');
-      if (!work) return;
-      let response = await this.#ask(work, 'GET').catch(() => undefined);
-      if (response && !FINISHED.has(String(response.status))) response = await this.#ask(work, 'POST').catch(() => undefined);
-      if (response === null || (response && (await this.#bill(work, response)))) await this.#done();
+      if (!work) {
+        safe = true;
+        return;
+      }
+      let response = await this.#ask(work, 'GET', true).catch(() => undefined);
+      if (response && !FINISHED.has(String(response.status))) {
+        await this.#ask(work, 'POST', true).catch(() => undefined);
+        // Cancelled (or over meanwhile): read as it now is.
+        response = await this.#ask(work, 'GET', true).catch(() => undefined);
+      }
+      if (response === null || (response && (await this.#bill(work, response)))) {
+        await this.#done();
+        safe = true;
+      }
     });
+    return safe;
+  }
+
+  /** The watch on a response whose creation the client was told failed (it was cancelled): nothing to bill. */
+  async forget(): Promise<void> {
+    await this.#inTurn(() => this.#done());
   }
 
   override async alarm(): Promise<void> {
@@ -139,22 +156,22 @@ export class BackgroundResponses extends DurableObject<GatewayEnv> {
     return { deployment, timeoutMs: (state.config.litellm_settings.request_timeout ?? DEFAULT_TIMEOUT_S) * 1000 };
   }
 
-  /** The provider's response (GET), or the response cancelled (POST); null when it is gone (deleted). */
-  async #ask(work: TrackedResponse, method: 'GET' | 'POST'): Promise<ResponseBody | null> {
+  /**
+   * The provider's response (GET), or the response cancelled (POST). A 404 is taken as gone (null) only
+   * just before the gateway deletes it (`gone`); otherwise it may be a deployment's changed credentials,
+   * and is asked about again until the watch ends.
+   */
+  async #ask(work: TrackedResponse, method: 'GET' | 'POST', gone = false): Promise<ResponseBody | null> {
     const { deployment, timeoutMs } = await this.#deployment(work);
     const adapter = PROVIDERS.get(deployment.provider);
     if (!adapter?.storedResponse) throw new Error(`${deployment.provider} keeps no stored responses`);
     const res = await adapter.storedResponse({
       deployment, env: this.env as unknown as Record<string, unknown>, method, responseId: work.responseId, suffix: method === 'POST' ? '/cancel' : '', query: [], timeoutMs,
     }).catch((err: unknown) => {
-      if ((err as { status?: number }).status === 404) return null;
+      if (gone && (err as { status?: number }).status === 404) return null;
       throw err;
     });
-    if (!res) {
-      console.error(`BACKGROUND RESPONSE NOT BILLED: ${work.responseId} was deleted before it was seen over`);
-      return null;
-    }
-    return await res.json() as ResponseBody;
+    return res && await res.json() as ResponseBody;
   }
 
   /** Bills the response if it is over; true once billed. */
@@ -166,9 +183,12 @@ export class BackgroundResponses extends DurableObject<GatewayEnv> {
     if (!FINISHED.has(String(response.status))) return false;
     const { deployment } = await this.#deployment(work);
     const state = await gatewayState(this.env);
-    // No usage reported (a failed or cancelled one): the prompt and what it wrote, as the gateway estimates them.
+    // No usage reported (a failed or cancelled one): the prompt and what it wrote, as the gateway estimates
+    // them; one cancelled with nothing written may never have run, and costs nothing.
     const output = responsesOutputText(response.output);
-    const usage: UsageReport = readOpenAIUsage(response.usage as Parameters<typeof readOpenAIUsage>[0]) ?? {
+    const reported = readOpenAIUsage(response.usage as Parameters<typeof readOpenAIUsage>[0]);
+    if (!reported && response.status === 'cancelled' && !output) return true;
+    const usage: UsageReport = reported ?? {
       promptTokens: work.promptTokenEstimate, completionTokens: estimateTokens(output?.length ?? 0), cachedPromptTokens: 0, cacheCreationTokens: 0, reported: false,
     };
     const billed = await billLaterWork(this.env, this.ctx, {
@@ -188,7 +208,7 @@ export class BackgroundResponses extends DurableObject<GatewayEnv> {
   }
 }
 
-type TrackerStub = Pick<BackgroundResponses, 'track' | 'seen' | 'lastLook'>;
+type TrackerStub = Pick<BackgroundResponses, 'track' | 'seen' | 'lastLook' | 'forget'>;
 
 function tracker(env: GatewayEnv, deploymentId: string, responseId: string): TrackerStub | undefined {
   const ns = env.BACKGROUND_RESPONSES;
@@ -213,8 +233,9 @@ export async function trackBackgroundResponse(env: GatewayEnv, work: TrackedResp
   return false;
 }
 
-/** A background response the gateway cannot watch is cancelled: it would run unbilled. */
+/** A background response the gateway cannot watch is cancelled: it would run unbilled (and a watch half started is dropped). */
 export async function cancelUnwatched(env: GatewayEnv, deployment: DeploymentRef, responseId: string, timeoutMs: number): Promise<void> {
+  await tracker(env, deployment.id, responseId)?.forget().catch(() => undefined);
   try {
     await PROVIDERS.get(deployment.provider)?.storedResponse?.({ deployment, env: env as unknown as Record<string, unknown>, method: 'POST', responseId, suffix: '/cancel', query: [], timeoutMs });
   } catch (err) {
@@ -227,7 +248,15 @@ export async function backgroundResponseSeen(env: GatewayEnv, deploymentId: stri
   await tracker(env, deploymentId, responseId)?.seen(response);
 }
 
-/** Before a response is deleted through the gateway: its watcher bills it (cancelled first, if still running). */
-export async function backgroundResponseDeleted(env: GatewayEnv, deploymentId: string, responseId: string): Promise<void> {
-  await tracker(env, deploymentId, responseId)?.lastLook().catch((err: unknown) => console.error(`background response ${responseId}: last look failed:`, err instanceof Error ? err.message : String(err)));
+/**
+ * Before a response is deleted through the gateway: its watcher bills it (cancelled first, if still
+ * running). False when it could not: the response must not be deleted yet.
+ */
+export async function backgroundResponseDeleted(env: GatewayEnv, deploymentId: string, responseId: string): Promise<boolean> {
+  const stub = tracker(env, deploymentId, responseId);
+  if (!stub) return true;
+  return await stub.lastLook().catch((err: unknown) => {
+    console.error(`background response ${responseId}: last look failed:`, err instanceof Error ? err.message : String(err));
+    return false;
+  });
 }

@@ -223,9 +223,10 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
       master: caller.kind === 'master', endUser: endUserOf({ body, headers: requestHeaders }), tags: keyedTags, promptTokenEstimate: promptTokens, trackedAt: Date.now(),
     });
     if (!watched) {
-      settle({ outcome, cost: 0, apiBase: answer.apiBase, finishedAt: outcome.finishedAt });
+      const error = new GatewayError('The background response could not be watched for billing, so it was cancelled: try again', { status: 503, type: 'service_unavailable_error' });
+      settle({ outcome, cost: 0, apiBase: answer.apiBase, finishedAt: outcome.finishedAt, error });
       c.executionCtx.waitUntil(cancelUnwatched(c.env, deployment, outcome.backgroundId as string, (state.config.litellm_settings.request_timeout ?? DEFAULT_TIMEOUT_S) * 1000));
-      return errorResponse(new GatewayError('The background response could not be watched for billing, so it was cancelled: try again', { status: 503, type: 'service_unavailable_error' }));
+      return errorResponse(error, callHeaders(ctx, ''));
     }
     if (cache && settleLeader) c.executionCtx.waitUntil(storeAnswer(cache, settleLeader, endpoint, answer.body, outcome));
     const cost = costOfCall(deployment, outcome.usage);

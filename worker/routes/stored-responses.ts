@@ -45,7 +45,9 @@ export function storedResponse(method: StoredResponseRequest['method'], suffix: 
       throw new GatewayError(`Model group ${deployment.group} (${deployment.provider}) keeps no stored responses`, { status: 404, type: 'not_found_error', param: 'response_id' });
     }
     // A background response cannot be read once deleted: its watcher looks a last time first.
-    if (method === 'DELETE') await backgroundResponseDeleted(c.env, deployment.id, decoded.responseId);
+    if (method === 'DELETE' && !(await backgroundResponseDeleted(c.env, deployment.id, decoded.responseId))) {
+      throw new GatewayError('The background response could not be billed before its deletion: try again shortly', { status: 503, type: 'service_unavailable_error', param: 'response_id' });
+    }
     const res = await adapter.storedResponse({
       deployment, env: c.env as unknown as Record<string, unknown>, method, responseId: decoded.responseId, suffix,
       query, timeoutMs: (state.config.litellm_settings.request_timeout ?? DEFAULT_TIMEOUT_S) * 1000,
