@@ -2,16 +2,19 @@ import { DurableObject } from 'cloudflare:workers';
 import { withConfigEnv } from '../config/config-env.ts';
 import { costOfCall } from '../cost/deployment-cost.ts';
 import type { GatewayEnv } from '../env.ts';
+import { GatewayError } from '../errors.ts';
 import { currentCatalog } from '../models/catalog.ts';
-import type { DeploymentRef } from '../models/deployments.ts';
+import { type DeploymentRef, deploymentById } from '../models/deployments.ts';
 import { responsesOutputText } from '../providers/openai-compatible/answers.ts';
-import { estimateTokens, readOpenAIUsage } from '../providers/openai-compatible/usage.ts';
+import { estimatedUsage, readOpenAIUsage } from '../providers/openai-compatible/usage.ts';
 import { PROVIDERS } from '../providers/registry.ts';
 import type { UsageReport } from '../providers/types.ts';
+import { LATER_WORK_BILLED_FOR_MS } from '../limits/counters.ts';
 import { hasGlobalBudget } from '../proxy/call-admission.ts';
 import { DEFAULT_TIMEOUT_S } from '../proxy/call-helpers.ts';
 import { billLaterWork } from '../proxy/later-spend.ts';
 import { gatewayState } from '../state.ts';
+import type { WaitUntil } from '../telemetry/emit.ts';
 import { flushSpendLogs } from '../telemetry/spend-log.ts';
 
 /** A background response the gateway created, until it is billed. */
@@ -42,11 +45,10 @@ interface ResponseBody {
 }
 
 /** A background response over: its usage is final (a cancelled one's, what ran). */
-const FINISHED = new Set(['completed', 'incomplete', 'failed', 'cancelled']);
-/** First look after POLL_FIRST_MS, then twice as long each time up to POLL_MAX_MS; given up after GIVE_UP_MS (a provider keeps a response 30 days). */
+const RESPONSE_OVER = new Set(['completed', 'incomplete', 'failed', 'cancelled']);
+/** First look after POLL_FIRST_MS, then twice as long each time up to POLL_MAX_MS, until LATER_WORK_BILLED_FOR_MS has passed. */
 const POLL_FIRST_MS = 30_000;
 const POLL_MAX_MS = 10 * 60_000;
-const GIVE_UP_MS = 30 * 86_400_000;
 
 /**
  * One object per background response (`background: true`) the gateway created: it asks the provider
@@ -93,7 +95,7 @@ export class BackgroundResponses extends DurableObject<GatewayEnv> {
         return;
       }
       let response = await this.#ask(work, 'GET', true).catch(() => undefined);
-      if (response && !FINISHED.has(String(response.status))) {
+      if (response && !RESPONSE_OVER.has(String(response.status))) {
         await this.#ask(work, 'POST', true).catch(() => undefined);
         // Cancelled (or over meanwhile): read as it now is.
         response = await this.#ask(work, 'GET', true).catch(() => undefined);
@@ -128,7 +130,7 @@ export class BackgroundResponses extends DurableObject<GatewayEnv> {
       } catch (err) {
         console.error(`background response ${work.responseId}: not billed yet, asked again later:`, err instanceof Error ? err.message : String(err));
       }
-      if (Date.now() - work.trackedAt > GIVE_UP_MS) {
+      if (Date.now() - work.trackedAt > LATER_WORK_BILLED_FOR_MS) {
         console.error(`BACKGROUND RESPONSE NOT BILLED: ${work.responseId} (deployment ${work.deploymentId}) was not seen over in 30 days`);
         await this.#done();
       }
@@ -150,7 +152,7 @@ export class BackgroundResponses extends DurableObject<GatewayEnv> {
   async #deployment(work: TrackedResponse): Promise<{ deployment: DeploymentRef; timeoutMs: number }> {
     const state = await gatewayState(this.env);
     const catalog = await currentCatalog(state, this.env as unknown as Record<string, unknown>, this.ctx, { missing: work.group });
-    const deployment = catalog.groups.get(work.group)?.find((d) => d.id === work.deploymentId);
+    const deployment = deploymentById(catalog, work.deploymentId, work.group);
     // Not found may be a model store not read yet: asked again until the watch ends.
     if (!deployment) throw new Error(`deployment ${work.deploymentId} of ${work.group} not found`);
     return { deployment, timeoutMs: (state.config.litellm_settings.request_timeout ?? DEFAULT_TIMEOUT_S) * 1000 };
@@ -168,7 +170,7 @@ export class BackgroundResponses extends DurableObject<GatewayEnv> {
     const res = await adapter.storedResponse({
       deployment, env: this.env as unknown as Record<string, unknown>, method, responseId: work.responseId, suffix: method === 'POST' ? '/cancel' : '', query: [], timeoutMs,
     }).catch((err: unknown) => {
-      if (gone && (err as { status?: number }).status === 404) return null;
+      if (gone && err instanceof GatewayError && err.status === 404) return null;
       throw err;
     });
     return res && await res.json() as ResponseBody;
@@ -180,17 +182,15 @@ export class BackgroundResponses extends DurableObject<GatewayEnv> {
       console.error(`background response ${work.responseId}: the provider answered for ${String(response.id)}`);
       return false;
     }
-    if (!FINISHED.has(String(response.status))) return false;
+    if (!RESPONSE_OVER.has(String(response.status))) return false;
     const { deployment } = await this.#deployment(work);
     const state = await gatewayState(this.env);
     // No usage reported (a failed or cancelled one): the prompt and what it wrote, as the gateway estimates
     // them; one cancelled with nothing written may never have run, and costs nothing.
     const output = responsesOutputText(response.output);
-    const reported = readOpenAIUsage(response.usage as Parameters<typeof readOpenAIUsage>[0]);
+    const reported = readOpenAIUsage(response.usage);
     if (!reported && response.status === 'cancelled' && !output) return true;
-    const usage: UsageReport = reported ?? {
-      promptTokens: work.promptTokenEstimate, completionTokens: estimateTokens(output?.length ?? 0), cachedPromptTokens: 0, cacheCreationTokens: 0, reported: false,
-    };
+    const usage: UsageReport = reported ?? estimatedUsage(work.promptTokenEstimate, output?.length ?? 0);
     const billed = await billLaterWork(this.env, this.ctx, {
       id: work.responseId, callType: 'aresponses', deployment, creator: work.creator, owner: work.owner, master: work.master,
       createdAt: Number(response.created_at) || Math.floor(work.trackedAt / 1000),
@@ -203,8 +203,8 @@ export class BackgroundResponses extends DurableObject<GatewayEnv> {
   }
 
   #firstPoll(): number {
-    // Tests wait seconds, not minutes.
-    return Number(this.env.TOLLGATE_BACKGROUND_POLL_MS) || POLL_FIRST_MS;
+    // Tests wait seconds, not minutes (only in test mode: no config shortens it in production).
+    return (this.env.TOLLGATE_TEST_MODE === '1' && Number(this.env.TOLLGATE_BACKGROUND_POLL_MS)) || POLL_FIRST_MS;
   }
 }
 
@@ -217,24 +217,26 @@ function tracker(env: GatewayEnv, deploymentId: string, responseId: string): Tra
 
 /**
  * Starts the watch on a background response the gateway just created, before the client gets its id
- * (tried twice, each with a stub of its own). False when it could not: the caller cancels the response.
+ * (tried twice, each with a stub of its own). When it cannot, the response is cancelled (it would run
+ * unbilled) and the call's error is returned.
  */
-export async function trackBackgroundResponse(env: GatewayEnv, work: TrackedResponse): Promise<boolean> {
+export async function watchBackgroundResponse(env: GatewayEnv, ctx: WaitUntil, deployment: DeploymentRef, work: TrackedResponse, timeoutMs: number): Promise<GatewayError | undefined> {
   for (let attempt = 0; attempt < 2; attempt++) {
     const stub = tracker(env, work.deploymentId, work.responseId);
     if (!stub) break;
     try {
       await stub.track(work);
-      return true;
+      return undefined;
     } catch (err) {
       console.error(`background response ${work.responseId}: watch not started (attempt ${attempt + 1}):`, err instanceof Error ? err.message : String(err));
     }
   }
-  return false;
+  ctx.waitUntil(cancelUnwatched(env, deployment, work.responseId, timeoutMs));
+  return new GatewayError('The background response could not be watched for billing, so it was cancelled: try again', { status: 503, type: 'service_unavailable_error' });
 }
 
-/** A background response the gateway cannot watch is cancelled: it would run unbilled (and a watch half started is dropped). */
-export async function cancelUnwatched(env: GatewayEnv, deployment: DeploymentRef, responseId: string, timeoutMs: number): Promise<void> {
+/** A watch half started is dropped, and the response cancelled. */
+async function cancelUnwatched(env: GatewayEnv, deployment: DeploymentRef, responseId: string, timeoutMs: number): Promise<void> {
   await tracker(env, deployment.id, responseId)?.forget().catch(() => undefined);
   try {
     await PROVIDERS.get(deployment.provider)?.storedResponse?.({ deployment, env: env as unknown as Record<string, unknown>, method: 'POST', responseId, suffix: '/cancel', query: [], timeoutMs });

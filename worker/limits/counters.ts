@@ -141,6 +141,12 @@ export function settleReservation(c: Counters, policy: EntityPolicy, s: Settleme
   if (modelTpm && mt) mt.level = Math.min(modelTpm, mt.level + delta);
 }
 
+/**
+ * How long after it was created work that ran without an admission (a batch, a background response)
+ * is still billed: providers keep its output 30 days. The limiters remember a billed id a day longer.
+ */
+export const LATER_WORK_BILLED_FOR_MS = 30 * 86_400_000;
+
 /** Gives back what an admission took; false when there was no reservation to undo. */
 export function releaseReservation(c: Counters, policy: EntityPolicy, requestId: string): boolean {
   const r = c.reservations[requestId];

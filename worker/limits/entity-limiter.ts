@@ -4,7 +4,7 @@ import { gatewayState } from '../state.ts';
 import type { EntityKind } from './client.ts';
 import { now } from './clock.ts';
 import {
-  type AdmitRequest, adoptPolicy, closeBudgetWindow, type Counters, freshCounters, releaseReservation, reserve, type Settlement,
+  type AdmitRequest, adoptPolicy, closeBudgetWindow, type Counters, freshCounters, LATER_WORK_BILLED_FOR_MS, releaseReservation, reserve, type Settlement,
   settleReservation, sweepExpired,
 } from './counters.ts';
 import { adoptLimitWindows } from './budget-limits.ts';
@@ -26,6 +26,11 @@ export const PERSIST_EVERY_MS = 100;
 /** A policy older than this is re-read in the background, in case a change reached Postgres without reaching us. */
 const POLICY_REFRESH_MS = 60_000;
 
+/** How long an id of spend added outside an admission is remembered: a day past the time such work is billed for. */
+const OUTSIDE_MEMORY_MS = LATER_WORK_BILLED_FOR_MS + 86_400_000;
+/** Keys `outside-expiry:<until, padded>:<id>` → the id's key: the ids in the order they expire. */
+const OUTSIDE_EXPIRY = 'outside-expiry:';
+
 /**
  * One limited entity (a key, team, organization, user or end user): its
  * policy snapshot and current-window counters, answering admission in one
@@ -34,10 +39,6 @@ const POLICY_REFRESH_MS = 60_000;
  * coalesced (SQLite-backed storage), never with a write awaited per request.
  * The arithmetic is in counters.ts, entity-check.ts and leases.ts.
  */
-/** How long an id of spend added outside an admission is remembered: a batch is billed for 30 days (routes/batches.ts). */
-const OUTSIDE_MEMORY_MS = 31 * 86_400_000;
-/** Keys `outside-expiry:<until, padded>:<id>` → the id's key: the ids in the order they expire. */
-const OUTSIDE_EXPIRY = 'outside-expiry:';
 
 export class EntityLimiter extends DurableObject<GatewayEnv> {
   #policy: EntityPolicy | undefined;
@@ -122,7 +123,7 @@ export class EntityLimiter extends DurableObject<GatewayEnv> {
   }
 
   /**
-   * Spend of work that ran without an admission (a finished batch), counted once per `requestId`
+   * Spend of work that ran without an admission (a finished batch or background response), counted once per `requestId`
    * however often it comes: each id is kept in storage of its own for OUTSIDE_MEMORY_MS (a busy
    * entity sees thousands a month, more than the counters' one value should hold).
    */

@@ -1,16 +1,18 @@
 import { GatewayError } from '../errors.ts';
+import { concatBytes } from './multipart-filter.ts';
 
-/**
- * A batch input file's lines with the model each names set to the deployment's (as LiteLLM rewrites a
- * batch file for its deployment), so a client names the model group and an Azure batch its deployment.
- * Works on bytes, a chunk at a time; a line that is not a batch request (any other file, binary
- * included) passes unchanged. What a batch may run is checked when it is created (forEachLine).
- */
+/** Lines rewritten as bytes arrive: each chunk's finished lines out, the rest at the end. */
 export interface LineRewriter {
   push(chunk: Uint8Array): Uint8Array[];
   end(): Uint8Array[];
 }
 
+/**
+ * A batch input file's lines with the model each names set to the deployment's (as LiteLLM rewrites a
+ * batch file for its deployment), so a client names the model group and an Azure batch its deployment.
+ * Works on bytes, a chunk at a time; a line that is not a batch request (any other file, binary
+ * included) passes unchanged. What a batch may run is checked when it is created (checkBatchInput).
+ */
 export function batchLineRewriter(model: string): LineRewriter {
   const encoder = new TextEncoder();
   const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
@@ -43,7 +45,7 @@ export function batchLineRewriter(model: string): LineRewriter {
         if (passing) out.push(chunk.subarray(from, nl), NEWLINE);
         else {
           partial.push(chunk.subarray(from, nl));
-          out.push(line(joined(partial)), NEWLINE);
+          out.push(line(concatBytes(...partial)), NEWLINE);
         }
         partial = [];
         held = 0;
@@ -60,7 +62,7 @@ export function batchLineRewriter(model: string): LineRewriter {
       }
       if (!passing && held > MAX_LINE_BYTES) {
         // Too long to hold: streamed on as it is.
-        out.push(joined(partial));
+        out.push(concatBytes(...partial));
         partial = [];
         held = 0;
         passing = true;
@@ -68,7 +70,7 @@ export function batchLineRewriter(model: string): LineRewriter {
       return out;
     },
     end() {
-      const rest = joined(partial);
+      const rest = concatBytes(...partial);
       partial = [];
       return rest.length && !passing ? [line(rest)] : rest.length ? [rest] : [];
     },
@@ -76,7 +78,7 @@ export function batchLineRewriter(model: string): LineRewriter {
 }
 
 /** A line held whole to be rewritten; a longer one passes as it is (and a batch of it is refused: forEachLine). */
-export const MAX_LINE_BYTES = 32 * 1024 * 1024;
+const MAX_LINE_BYTES = 32 * 1024 * 1024;
 
 /** Whether the bytes begin (after a byte-order mark and JSON whitespace) a JSON object. */
 function startsObject(bytes: Uint8Array): boolean {
@@ -117,16 +119,6 @@ export async function forEachLine(stream: ReadableStream<Uint8Array>, each: (lin
 
 const NEWLINE = new Uint8Array([0x0a]);
 
-function joined(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 /**
  * Refuses (400) a batch input a key may not run. Every line must be exactly as the upload wrote it (the

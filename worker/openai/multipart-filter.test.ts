@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { multipartBoundary, filterParts } from './multipart-filter.ts';
+import { batchLineRewriter } from './batch-lines.ts';
+import { filterParts, multipartBoundary } from './multipart-filter.ts';
 
 /** A real multipart body (as fetch writes one) of the fields, with its content type. */
 async function encoded(fields: [string, string | Blob, string?][]): Promise<{ bytes: Uint8Array; type: string }> {
@@ -55,6 +56,30 @@ describe('filterParts', () => {
     await expect(read(bytes.slice(0, bytes.length - 20))).rejects.toThrow('multipart body ends inside a part');
     await expect(read(new TextEncoder().encode('just text'))).rejects.toThrow('no closing delimiter');
     expect(new Uint8Array(await read(bytes))).toEqual(bytes);
+  });
+
+  it('rewrites a part\'s lines on the way (the batch file), and tells why it failed: a body past its bound, one that is no multipart', async () => {
+    const line = JSON.stringify({ custom_id: 'r', method: 'POST', url: '/v1/chat/completions', body: { model: 'x', messages: [] } });
+    const { bytes, type } = await encoded([['purpose', 'batch'], ['file', new Blob([`${line}\n${line}`]), 'in.jsonl']]);
+    for (const size of [3, 17, bytes.length]) {
+      const stream = new Response(bytes as Uint8Array<ArrayBuffer>).body!.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, out) {
+          for (let i = 0; i < chunk.length; i += size) out.enqueue(chunk.slice(i, i + size));
+        },
+      }));
+      const out = filterParts(stream, multipartBoundary(type)!, { keeps: () => true, rewrite: (name) => (name === 'file' ? batchLineRewriter('gpt-4o-mini') : undefined) });
+      const form = await new Response(out, { headers: { 'content-type': type } }).formData();
+      expect(form.get('purpose')).toBe('batch');
+      expect((await (form.get('file') as File).text()).split('\n').map((l) => (JSON.parse(l) as { body: { model: string } }).body.model)).toEqual(['gpt-4o-mini', 'gpt-4o-mini']);
+    }
+    const told: Error[] = [];
+    const read = (body: Uint8Array, maxBytes?: number) => new Response(filterParts(new Response(body as Uint8Array<ArrayBuffer>).body!, multipartBoundary(type)!, {
+      keeps: () => true, failed: (err) => told.push(err), ...(maxBytes ? { maxBytes } : {}),
+    })).arrayBuffer();
+    await expect(read(bytes, 100)).rejects.toThrow('larger than 100 bytes');
+    expect(told.at(-1)).toBeInstanceOf(RangeError);
+    await expect(read(new TextEncoder().encode('just text'))).rejects.toThrow('no closing delimiter');
+    expect(told.at(-1)).not.toBeInstanceOf(RangeError);
   });
 
   it('reads the boundary of a multipart/form-data type only', () => {

@@ -1,19 +1,22 @@
 import type { LineRewriter } from './batch-lines.ts';
 
+/** What filterParts keeps and rewrites, and whom it tells of a failure. */
+export interface PartFilter {
+  keeps(name: string): boolean;
+  /** A kept part whose lines are rewritten on the way (batch-lines.ts). */
+  rewrite?(name: string): LineRewriter | undefined;
+  /** Told why the stream failed (a body that is no multipart: an Error; one past maxBytes: a RangeError), before the reader is. */
+  failed?(err: Error): void;
+  /** The body's bound, counted as it arrives (a chunked upload declares no length). */
+  maxBytes?: number;
+}
+
 /**
  * A multipart/form-data body passed on as it arrives, with only the parts whose name `keeps` (a
  * provider refuses the gateway's own fields): parts are cut at their boundaries, the rest of the bytes
  * pass untouched, so a file of any size streams through in constant memory. Throws (erroring the
  * stream) on a body that is not the multipart its boundary says.
  */
-export interface PartFilter {
-  keeps(name: string): boolean;
-  /** A kept part whose lines are rewritten on the way (batch-lines.ts). */
-  rewrite?(name: string): LineRewriter | undefined;
-  /** Told why the stream failed (a body that is no multipart), before the reader is. */
-  failed?(err: Error): void;
-}
-
 export function filterParts(body: ReadableStream<Uint8Array>, boundary: string, filter: PartFilter): ReadableStream<Uint8Array> {
   const { keeps, rewrite } = filter;
   const encoder = new TextEncoder();
@@ -24,6 +27,7 @@ export function filterParts(body: ReadableStream<Uint8Array>, boundary: string, 
   let keep = false;
   /** Whether a part went out yet (the first goes without the assumed CRLF). */
   let sent = false;
+  let read = 0;
   let rewriter: LineRewriter | undefined;
   const content = (out: TransformStreamDefaultController<Uint8Array>, bytes: Uint8Array) => {
     if (!keep || bytes.length === 0) return;
@@ -75,7 +79,7 @@ export function filterParts(body: ReadableStream<Uint8Array>, boundary: string, 
         keep = keeps.call(filter, name ?? '');
         rewriter = keep ? rewrite?.call(filter, name ?? '') : undefined;
         // A kept part goes out with the delimiter before it (the first one's CRLF is dropped again below).
-        if (keep) out.enqueue(concat(sent ? delimiter : delimiter.slice(2), encoder.encode('\r\n'), buffer.slice(0, end + HEADERS_END.length)));
+        if (keep) out.enqueue(concatBytes(sent ? delimiter : delimiter.slice(2), encoder.encode('\r\n'), buffer.slice(0, end + HEADERS_END.length)));
         if (keep) sent = true;
         buffer = buffer.slice(end + HEADERS_END.length);
         state = 'content';
@@ -89,8 +93,12 @@ export function filterParts(body: ReadableStream<Uint8Array>, boundary: string, 
 
   return body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
     transform(chunk, out) {
-      buffer = concat(buffer, chunk);
-      told(() => step(out, false));
+      read += chunk.length;
+      buffer = concatBytes(buffer, chunk);
+      told(() => {
+        if (filter.maxBytes !== undefined && read > filter.maxBytes) throw new RangeError(`multipart body larger than ${filter.maxBytes} bytes`);
+        step(out, false);
+      });
     },
     flush(out) {
       told(() => {
@@ -121,7 +129,9 @@ export function multipartBoundary(contentType: string): string | undefined {
   return match?.[1] ?? match?.[2];
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array {
+/** The bytes of the pieces, one after the other. */
+export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) {

@@ -1,4 +1,4 @@
-import { base64urlText, type ResponseIdOwner, signature, textOfBase64 } from './response-ids.ts';
+import { base64urlText, type ResponseIdOwner, SAFE_ID, signature, textOfBase64 } from './response-ids.ts';
 
 /**
  * The ids of files and batches clients see, as LiteLLM makes them for
@@ -13,8 +13,6 @@ export type ObjectKind = 'file' | 'batch';
 
 const PREFIX: Record<ObjectKind, string> = { file: 'file-', batch: 'batch_' };
 const ASSEMBLED = /^(litellm:([^;]+)((?:;[a-z_]+,[^;]*)*?))(?:;sig,([A-Za-z0-9_-]+))?$/s;
-/** A provider's object id as it may go into a URL path (no `/`, no `.` or `..` segment). */
-const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/;
 
 export interface ManagedObjectId {
   kind: ObjectKind;

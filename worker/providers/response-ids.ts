@@ -39,8 +39,8 @@ export interface ResponseIdOwner {
 }
 
 const ASSEMBLED = /^(litellm:custom_llm_provider:(.*?);model_id:(.*?);response_id:([^;]+)(?:;owner:([^;]+))?)(?:;sig:([A-Za-z0-9_-]+))?$/s;
-/** A provider's response id as it may go into a URL path (no `/`, no `.` or `..` segment). */
-const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/;
+/** A provider's id (of a response, file or batch) as it may go into a URL path (no `/`, no `.` or `..` segment). */
+export const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
@@ -93,6 +93,19 @@ export function responseOwner(caller: { kind: 'master' } | { kind: 'key'; token:
   // Team and user ids are the operator's: escaped, so none can end the owner field early.
   if (caller.policy.team) return `team:${encodeURIComponent(caller.policy.team.id)}`;
   return caller.policy.userId ? `user:${encodeURIComponent(caller.policy.userId)}` : `key:${caller.token.slice(0, 24)}`;
+}
+
+/** The team or user an owner (responseOwner) names; neither for a key's or the master key's. */
+export function ownerNamed(owner: string): { teamId: string | null; userId: string | null } {
+  const colon = owner.indexOf(':');
+  let named: string | null;
+  try {
+    named = decodeURIComponent(owner.slice(colon + 1));
+  } catch {
+    named = null;
+  }
+  const kind = owner.slice(0, colon);
+  return { teamId: kind === 'team' ? named : null, userId: kind === 'user' ? named : null };
 }
 
 /** Whether the caller may read, delete or continue a response: the master key any; a key only one its owner's, signed by the gateway. */

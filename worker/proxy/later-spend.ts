@@ -6,6 +6,7 @@ import { limiter, type Target } from '../limits/local-leases.ts';
 import type { DeploymentRef } from '../models/deployments.ts';
 import { forEachLine } from '../openai/batch-lines.ts';
 import { readOpenAIUsage } from '../providers/openai-compatible/usage.ts';
+import { ownerNamed } from '../providers/response-ids.ts';
 import type { UsageReport } from '../providers/types.ts';
 import type { WaitUntil } from '../telemetry/emit.ts';
 import { recordSpend, type SpendLogRecord } from '../telemetry/spend-log.ts';
@@ -118,7 +119,7 @@ async function whoPays(env: GatewayEnv, work: LaterWork): Promise<Payer> {
   for (let hops = 0; described.ok === 'redirect' && hops < 5; hops++) described = await limiter(env, 'key', (token = described.token)).describe('key', token);
   const key = viewIn(described);
   const exists = key?.exists === true;
-  const route = exists ? { teamId: key.teamId, organizationId: key.organizationId, userId: key.userId } : ownerRoute(work.owner);
+  const route = exists ? { teamId: key.teamId, organizationId: key.organizationId, userId: key.userId } : { ...ownerNamed(work.owner), organizationId: null };
   const team = route.teamId ? viewIn(await limiter(env, 'team', route.teamId).describe('team', route.teamId)) : undefined;
   return {
     token,
@@ -128,19 +129,6 @@ async function whoPays(env: GatewayEnv, work: LaterWork): Promise<Payer> {
     userId: route.userId,
     targets: [...(exists ? [{ kind: 'key', id: token } as Target] : []), ...linked(route, team)],
   };
-}
-
-/** The team or user an owner (responseOwner) names. */
-function ownerRoute(owner: string): { teamId: string | null; organizationId: string | null; userId: string | null } {
-  const colon = owner.indexOf(':');
-  let named: string | null;
-  try {
-    named = decodeURIComponent(owner.slice(colon + 1));
-  } catch {
-    named = null;
-  }
-  const kind = owner.slice(0, colon);
-  return { teamId: kind === 'team' ? named : null, organizationId: null, userId: kind === 'user' ? named : null };
 }
 
 const viewIn = (result: AdmitResult): EntityView | undefined => ('view' in result ? result.view : undefined);
@@ -164,7 +152,7 @@ export async function batchOutputUsage(deployment: DeploymentRef, endpoint: stri
     } catch {
       return;
     }
-    const report = parsed?.response?.status_code === 200 ? readOpenAIUsage(parsed.response.body?.usage as Parameters<typeof readOpenAIUsage>[0]) : undefined;
+    const report = parsed?.response?.status_code === 200 ? readOpenAIUsage(parsed.response.body?.usage) : undefined;
     if (!report) return;
     lines++;
     cost += batchCost(deployment, report);

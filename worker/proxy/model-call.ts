@@ -34,7 +34,7 @@ import { cachedAnswer, routingScope } from './cached-answer.ts';
 import { type CallResult, spendRecord } from './spend-record.ts';
 import { requireOwnPrevious, responsesRefusal } from './follow-up.ts';
 import { responseOwner } from '../providers/response-ids.ts';
-import { cancelUnwatched, trackBackgroundResponse } from '../jobs/background-responses.ts';
+import { watchBackgroundResponse } from '../jobs/background-responses.ts';
 import { answerResponse } from './answer-headers.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
@@ -218,15 +218,13 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   if (!(answer.body instanceof ReadableStream)) {
     const outcome = await answer.outcome;
     // A background response still running is billed once it is over: its watch starts before the client learns its id.
-    const watched = !outcome.backgroundId || await trackBackgroundResponse(c.env, {
+    const unwatched = outcome.backgroundId && await watchBackgroundResponse(c.env, c.executionCtx, deployment, {
       deploymentId: deployment.id, group: deployment.group, responseId: outcome.backgroundId, creator: caller.token, owner: responseOwner(caller),
       master: caller.kind === 'master', endUser: endUserOf({ body, headers: requestHeaders }), tags: keyedTags, promptTokenEstimate: promptTokens, trackedAt: Date.now(),
-    });
-    if (!watched) {
-      const error = new GatewayError('The background response could not be watched for billing, so it was cancelled: try again', { status: 503, type: 'service_unavailable_error' });
-      settle({ outcome, cost: 0, apiBase: answer.apiBase, finishedAt: outcome.finishedAt, error });
-      c.executionCtx.waitUntil(cancelUnwatched(c.env, deployment, outcome.backgroundId as string, (state.config.litellm_settings.request_timeout ?? DEFAULT_TIMEOUT_S) * 1000));
-      return errorResponse(error, callHeaders(ctx, ''));
+    }, (state.config.litellm_settings.request_timeout ?? DEFAULT_TIMEOUT_S) * 1000);
+    if (unwatched) {
+      settle({ outcome, cost: 0, apiBase: answer.apiBase, finishedAt: outcome.finishedAt, error: unwatched });
+      return errorResponse(unwatched, callHeaders(ctx, ''));
     }
     if (cache && settleLeader) c.executionCtx.waitUntil(storeAnswer(cache, settleLeader, endpoint, answer.body, outcome));
     const cost = costOfCall(deployment, outcome.usage);

@@ -6,6 +6,7 @@ import { currentCatalog } from '../models/catalog.ts';
 import { checkBatchInput } from '../openai/batch-lines.ts';
 import { bodyLimit, readJsonBody } from '../openai/read-body.ts';
 import { batchOutputUsage, billLaterWork } from '../proxy/later-spend.ts';
+import { LATER_WORK_BILLED_FOR_MS } from '../limits/counters.ts';
 import { admitModelCall, hasGlobalBudget } from '../proxy/call-admission.ts';
 import { headerSnapshot } from '../proxy/call-helpers.ts';
 import { responseOwner } from '../providers/response-ids.ts';
@@ -171,19 +172,17 @@ async function admitBatch(c: Ctx, state: GatewayState, home: ObjectHome): Promis
 }
 
 /** A batch over with an output: done, or cancelled or expired part way (the provider bills what it ran). */
-const FINISHED = new Set(['completed', 'cancelled', 'expired']);
+const BATCH_OVER = new Set(['completed', 'cancelled', 'expired']);
 
-/** A batch older than this is not billed any more: the limiters remember a billed batch 31 days, and providers keep outputs 30. */
-const BILLABLE_FOR_S = 30 * 86_400;
 
 function billWhenDone(c: Ctx, state: GatewayState, home: ObjectHome, batch: BatchObject): void {
   const creator = batch.metadata?.[CREATOR_FIELD];
   const owner = batch.metadata?.[OWNER_FIELD];
   const output = batch.output_file_id;
   // A batch made outside the gateway has no creator to bill; one is billed at the deployment it ran on, when read through it.
-  if (!FINISHED.has(String(batch.status)) || typeof creator !== 'string' || typeof owner !== 'string' || typeof output !== 'string' || typeof batch.id !== 'string') return;
+  if (!BATCH_OVER.has(String(batch.status)) || typeof creator !== 'string' || typeof owner !== 'string' || typeof output !== 'string' || typeof batch.id !== 'string') return;
   if (batch.metadata?.[DEPLOYMENT_FIELD] !== home.deployment.id) return;
-  if (!(Number(batch.created_at) >= Date.now() / 1000 - BILLABLE_FOR_S)) return;
+  if (!(Number(batch.created_at) * 1000 >= Date.now() - LATER_WORK_BILLED_FOR_MS)) return;
   const master = creator === 'master';
   const endpoint = String(batch.endpoint ?? '');
   c.executionCtx.waitUntil(billLaterWork(c.env, c.executionCtx, {

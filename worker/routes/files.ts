@@ -65,12 +65,14 @@ async function streamedUpload(c: Ctx, state: GatewayState, caller: Caller, group
     keeps: (name) => UPSTREAM_FIELDS.test(name),
     rewrite: (name) => (name === 'file' ? batchLineRewriter(home.deployment.model) : undefined),
     failed: (err) => (invalid = err),
+    ...(maxBytes !== undefined ? { maxBytes } : {}),
   });
   try {
     const res = await home.send({ method: 'POST', path: 'files', query: [], body, contentType: type });
     return withFileIds(home, await res.json());
   } catch (err) {
     // The body, not the provider, failed the upload.
+    if (invalid instanceof RangeError && maxBytes !== undefined) throw tooLarge(maxBytes);
     if (invalid) throw badRequest(`Invalid multipart/form-data body: ${invalid.message}`);
     throw err;
   }

@@ -3,11 +3,11 @@ import type { Caller } from '../auth/authenticate.ts';
 import type { GatewayEnv } from '../env.ts';
 import { GatewayError } from '../errors.ts';
 import { authorizeModel } from '../models/access.ts';
-import type { DeploymentRef, ModelCatalog } from '../models/deployments.ts';
+import { type DeploymentRef, deploymentById, type ModelCatalog } from '../models/deployments.ts';
 import { DEFAULT_TIMEOUT_S } from '../proxy/call-helpers.ts';
 import { decodeObjectId, type ManagedObjectId, managedObjectId, type ObjectKind } from '../providers/object-ids.ts';
 import { PROVIDERS } from '../providers/registry.ts';
-import { base64urlText, ownsResponse, responseOwner, textOfBase64 } from '../providers/response-ids.ts';
+import { base64urlText, ownsResponse, responseOwner, SAFE_ID, textOfBase64 } from '../providers/response-ids.ts';
 import type { ObjectRequest } from '../providers/types.ts';
 import type { GatewayState } from '../state.ts';
 
@@ -43,7 +43,8 @@ export function homeOfGroup(c: Ctx, state: GatewayState, caller: Caller, catalog
   authorizeModel(caller, group, catalog);
   const deployment = catalog.groups.get(group)?.find((d) => PROVIDERS.get(d.provider)?.objectRequest);
   if (!deployment) {
-    throw new GatewayError(`Model group ${group} has no deployment whose provider keeps files and batches (openai, azure, openai_compatible, litellm_proxy)`, {
+    const providers = [...PROVIDERS.values()].filter((a) => a.objectRequest).map((a) => a.id).join(', ');
+    throw new GatewayError(`Model group ${group} has no deployment whose provider keeps files and batches (${providers})`, {
       status: 400, type: 'invalid_request_error', param: 'model',
     });
   }
@@ -61,13 +62,11 @@ export function homeOfId(c: Ctx, state: GatewayState, caller: Caller, catalog: M
     status: 404, type: 'not_found_error', param: kind === 'file' ? 'file_id' : 'batch_id',
   });
   if (!decoded) {
-    if (caller.kind !== 'master' || !/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/.test(id)) throw notFound();
+    if (caller.kind !== 'master' || !SAFE_ID.test(id)) throw notFound();
     return { home: homeOfGroup(c, state, caller, catalog, namedGroup(c)), upstreamId: id };
   }
   if (!ownsResponse(caller, decoded, state.responseIdKey)) throw notFound();
-  const deployment = decoded.deploymentId
-    ? catalog.groups.get(decoded.group ?? '')?.find((d) => d.id === decoded.deploymentId)
-    : undefined;
+  const deployment = decoded.deploymentId ? deploymentById(catalog, decoded.deploymentId, decoded.group ?? '') : undefined;
   if (!deployment) {
     // An id LiteLLM made names only its group (the master key's to use).
     if (decoded.deploymentId || !decoded.group) throw notFound();

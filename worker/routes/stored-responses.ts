@@ -5,6 +5,7 @@ import { backgroundResponseDeleted, backgroundResponseSeen } from '../jobs/backg
 import { authenticateRoute } from '../limits/key-store.ts';
 import { authorizeModel } from '../models/access.ts';
 import { currentCatalog } from '../models/catalog.ts';
+import { deploymentById } from '../models/deployments.ts';
 import { DEFAULT_TIMEOUT_S } from '../proxy/call-helpers.ts';
 import { decodeResponseId, managedResponseId, ownsResponse } from '../providers/response-ids.ts';
 import { PROVIDERS } from '../providers/registry.ts';
@@ -37,7 +38,7 @@ export function storedResponse(method: StoredResponseRequest['method'], suffix: 
     // Someone else's response (another team, user or key) is not found, as an id never given out.
     if (!ownsResponse(caller, decoded, state.responseIdKey)) throw notFound();
     const catalog = await currentCatalog(state, c.env, c.executionCtx);
-    const deployment = [...catalog.groups.values()].flat().find((d) => d.id === decoded.deploymentId);
+    const deployment = deploymentById(catalog, decoded.deploymentId);
     if (!deployment) throw notFound();
     authorizeModel(caller, deployment.group, catalog);
     const adapter = PROVIDERS.get(deployment.provider);

@@ -53,6 +53,7 @@ export function envString(env: Record<string, unknown>, name: string): string | 
 
 /** The shared base every OpenAI-wire-format provider is configuration over. */
 export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapter {
+  const { objectTarget } = flavor;
   // A deployment's target depends only on config and env: built once per isolate, not per request.
   // Keyed by the deployment object: a model changed through the admin API is a new object, so a new target.
   let targets: { env: object; byDeployment: WeakMap<DeploymentRef, Map<Endpoint, UpstreamTarget & { apiBase: string }>> } | undefined;
@@ -168,9 +169,9 @@ export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapte
       url.pathname = `${url.pathname.replace(/\/$/, '')}/${encodeURIComponent(request.responseId)}${request.suffix}`;
       return await send(target, url, request.method, request.query, request.method === 'POST' ? '{}' : undefined, request.timeoutMs);
     },
-    ...(flavor.objectTarget ? {
+    ...(objectTarget ? {
       async objectRequest(request: ObjectRequest): Promise<Response> {
-        const target = (flavor.objectTarget as NonNullable<OpenAICompatibleFlavor['objectTarget']>)(request.deployment, request.path, request.env);
+        const target = objectTarget(request.deployment, request.path, request.env);
         return await send(target, new URL(target.url), request.method, request.query, request.body, request.timeoutMs, request.contentType);
       },
     } : {}),

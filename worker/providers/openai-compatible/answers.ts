@@ -22,7 +22,7 @@ export function responsesAnswer(bytes: ArrayBuffer, call: ProviderCall, clientId
   }
   const estimate = { promptTokens: call.promptTokenEstimate, completionTokens: 0, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: false };
   const answer = responsesOutputText(parsed?.output);
-  const outcome: CallOutcome = { usage: readOpenAIUsage(parsed?.usage as never) ?? estimate, finishedAt: Date.now(), ...(typeof answer === 'string' ? { responseText: answer } : {}) };
+  const outcome: CallOutcome = { usage: readOpenAIUsage(parsed?.usage) ?? estimate, finishedAt: Date.now(), ...(typeof answer === 'string' ? { responseText: answer } : {}) };
   if (!parsed || typeof parsed.id !== 'string') return { body: bytes, outcome: Promise.resolve(outcome) };
   parsed.id = clientId(parsed.id);
   if (typeof parsed.previous_response_id === 'string') parsed.previous_response_id = clientId(parsed.previous_response_id);
@@ -61,7 +61,7 @@ export function jsonOutcome(bytes: ArrayBuffer, call: ProviderCall): CallOutcome
     const view = new Uint8Array(bytes);
     let usage = view.length > TAIL_BYTES ? usageObject(decoder.decode(view.subarray(view.length - TAIL_BYTES))) : undefined;
     usage ??= usageObject(decoder.decode(view));
-    return { usage: readOpenAIUsage(usage as never) ?? estimate, finishedAt: Date.now() };
+    return { usage: readOpenAIUsage(usage) ?? estimate, finishedAt: Date.now() };
   }
   const text = decoder.decode(bytes);
   let parsed: { usage?: unknown; choices?: { message?: { content?: unknown }; text?: unknown }[] } = {};
@@ -73,7 +73,7 @@ export function jsonOutcome(bytes: ArrayBuffer, call: ProviderCall): CallOutcome
   const first = parsed.choices?.[0];
   const answer = first?.message?.content ?? first?.text;
   return {
-    usage: readOpenAIUsage(parsed.usage as never) ?? estimate,
+    usage: readOpenAIUsage(parsed.usage) ?? estimate,
     finishedAt: Date.now(),
     ...(typeof answer === 'string' ? { responseText: answer } : {}),
   };

@@ -128,7 +128,7 @@ export function relayOpenAIStream(upstream: ReadableStream<Uint8Array>, options:
     if (data.includes('"usage":{')) {
       try {
         const chunk = JSON.parse(data) as { choices?: unknown[]; usage?: unknown };
-        usage = readOpenAIUsage(chunk.usage as never) ?? usage;
+        usage = readOpenAIUsage(chunk.usage) ?? usage;
         if (options.clientWantsUsage) return event;
         if (Array.isArray(chunk.choices) && chunk.choices.length === 0) return null;
         delete chunk.usage;

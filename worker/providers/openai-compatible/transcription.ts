@@ -61,7 +61,7 @@ export function transcriptionAnswer(bytes: ArrayBuffer, contentType: string, upg
   if (!parsed) return { body: bytes, contentType, outcome: Promise.resolve({ usage: none, finishedAt: Date.now(), responseText: text }) };
   const seconds = typeof parsed.duration === 'number' ? parsed.duration
     : parsed.usage?.type === 'duration' && typeof parsed.usage.seconds === 'number' ? parsed.usage.seconds : undefined;
-  const tokens = parsed.usage?.type === 'duration' ? undefined : readOpenAIUsage(parsed.usage as never);
+  const tokens = parsed.usage?.type === 'duration' ? undefined : readOpenAIUsage(parsed.usage);
   const usage = { ...(tokens ?? none), ...(seconds !== undefined ? { seconds } : {}) };
   const answer = typeof parsed.text === 'string' ? parsed.text : undefined;
   const made = upgraded ? fromVerbose(upgraded, parsed) : undefined;

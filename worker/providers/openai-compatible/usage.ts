@@ -15,8 +15,9 @@ interface OpenAIUsage {
 const count = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.floor(v) : 0);
 
 /** OpenAI's `usage` object as the gateway counts it. */
-export function readOpenAIUsage(usage: OpenAIUsage | null | undefined): UsageReport | undefined {
-  if (!usage || typeof usage !== 'object') return undefined;
+export function readOpenAIUsage(given: unknown): UsageReport | undefined {
+  if (!given || typeof given !== 'object') return undefined;
+  const usage = given as OpenAIUsage;
   const report: UsageReport = {
     promptTokens: count(usage.prompt_tokens ?? usage.input_tokens),
     completionTokens: count(usage.completion_tokens ?? usage.output_tokens),
