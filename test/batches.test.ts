@@ -25,7 +25,7 @@ describe('Batches', () => {
     const upstreamFile = [...env.fake.files.keys()][0]!;
     expect(sent.json).toEqual({
       input_file_id: upstreamFile, endpoint: '/v1/chat/completions', completion_window: '24h',
-      metadata: { run: 'nightly', tollgate_owner: 'user:carol', tollgate_key: sha256(key), tollgate_model_id: 'dep-a' },
+      metadata: { run: 'nightly', tollgate_owner: 'user:carol', tollgate_model_id: 'dep-a' },
     });
     // The client sees its own metadata, and the gateway's ids for the batch and its file.
     expect(batch).toMatchObject({ object: 'batch', status: 'validating', input_file_id: file.id, metadata: { run: 'nightly' }, request_counts: { total: 2 } });
@@ -86,38 +86,41 @@ describe('Batches', () => {
     expect(lastUpstream(/cancel$/).path).toMatch(/^\/acct-a\/v1\/batches\/batch_\w+\/cancel$/);
   });
 
-  it('are billed when a list shows them done, or cancelled part way with an output, as when read alone', async () => {
+  it('are billed once over whether or not anyone reads them, cancelled part way too, and nothing for one that failed', async () => {
     const key = await newKey({ models: ['batch-a'], user_id: 'erin' });
     const erin = client(key, { 'x-litellm-model': 'batch-a' });
     const file = await upload(erin, 'batch-a');
-    await erin.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
-    await erin.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
-    const [listedDone, cancelledPartWay] = [...env.fake.batches.keys()];
-    env.fake.complete(listedDone!, OUTPUT);
+    for (let i = 0; i < 3; i++) await erin.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+    const [done, cancelledPartWay, failed] = [...env.fake.batches.keys()];
+    const readsBefore = env.fake.requests.length;
+    env.fake.complete(done!, OUTPUT);
     // Cancelled after one line ran: the provider bills it, so the gateway does.
     env.fake.complete(cancelledPartWay!, OUTPUT.slice(0, 1));
     Object.assign(env.fake.batches.get(cancelledPartWay!)!, { status: 'cancelled' });
-    const listed = await erin.batches.list();
-    expect(listed.data.map((b) => b.status).sort()).toEqual(['cancelled', 'completed']);
-    const done = await eventually(() => spendLogRow(env.stack.db.url, listedDone!));
-    expect(Number(done.spend)).toBeCloseTo(BATCH_COST, 10);
+    Object.assign(env.fake.batches.get(failed!)!, { status: 'failed' });
+    // No one reads them through the gateway: its watchers do.
+    const row = await eventually(() => spendLogRow(env.stack.db.url, done!));
+    expect(Number(row.spend)).toBeCloseTo(BATCH_COST, 10);
     const partial = await eventually(() => spendLogRow(env.stack.db.url, cancelledPartWay!));
     expect(partial).toMatchObject({ api_key: sha256(key), prompt_tokens: 100, completion_tokens: 20 });
     expect(Number(partial.spend)).toBeCloseTo(BATCH_COST / 2, 10);
+    await eventually(async () => env.fake.requests.slice(readsBefore).find((r) => r.path.endsWith(`/batches/${failed!}`)));
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await spendLogRow(env.stack.db.url, failed!)).toBeUndefined();
   });
 
-  it('are listed and billed only through the deployment they ran on, and bill the team of a key deleted since', async () => {
+  it('are listed only through the deployment they ran on, and bill the team of a key deleted since', async () => {
     const team = await (await fetch(`${env.stack.url}/team/new`, { method: 'POST', headers: { authorization: `Bearer ${TEST_MASTER_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ team_alias: 'nightly' }) })).json() as { team_id: string };
     const key = await newKey({ models: ['batch-a', 'batch-a-cheap'], team_id: team.team_id });
     const gina = client(key);
     const file = await upload(gina, 'batch-a');
     const batch = await gina.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
-    env.fake.complete([...env.fake.batches.keys()][0]!, OUTPUT);
     // The same account through a free group: the batch is not there, so not billed at its price.
     expect((await client(key, { 'x-litellm-model': 'batch-a-cheap' }).batches.list()).data).toEqual([]);
 
     const deleted = await fetch(`${env.stack.url}/key/delete`, { method: 'POST', headers: { authorization: `Bearer ${TEST_MASTER_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ keys: [key] }) });
     expect(deleted.status).toBe(200);
+    env.fake.complete([...env.fake.batches.keys()][0]!, OUTPUT);
     expect((await env.master.batches.retrieve(batch.id)).status).toBe('completed');
     const row = await eventually(() => spendLogRow(env.stack.db.url, [...env.fake.batches.keys()][0]!));
     expect(row).toMatchObject({ team_id: team.team_id, api_key: sha256(key) });

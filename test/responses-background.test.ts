@@ -30,7 +30,7 @@ router_settings:
   num_retries: 0
 `,
     // The watcher first asks after 2 s (30 s otherwise).
-    runtimeOnlyEnv: { TOLLGATE_BACKGROUND_POLL_MS: '2000' },
+    runtimeOnlyEnv: { TOLLGATE_LATER_WORK_POLL_MS: '2000' },
   });
 });
 afterAll(async () => {

@@ -12,12 +12,12 @@ export interface GatewayEnv {
   LIMITER?: DurableObjectNamespace;
   /** One health object per model group: cooldowns and latency shared by every isolate (router/health-object.ts). */
   ROUTER_HEALTH?: DurableObjectNamespace;
-  /** One object per background response until it is billed (jobs/background-responses.ts). */
-  BACKGROUND_RESPONSES?: DurableObjectNamespace;
+  /** One object per background response or batch until it is billed (jobs/later-work.ts). */
+  LATER_WORK?: DurableObjectNamespace;
   /** Set only by the test suite: exposes the route that moves the limiters' clock. */
   TOLLGATE_TEST_MODE?: string;
-  /** Set only by the test suite: how soon a background response is first asked about (ms; 30 s otherwise). */
-  TOLLGATE_BACKGROUND_POLL_MS?: string;
+  /** Set only by the test suite: how soon a background response or batch is first asked about (ms; 30 s otherwise). */
+  TOLLGATE_LATER_WORK_POLL_MS?: string;
   /** Spend-log records, consumed by the admin Worker (see telemetry/spend-log.ts). */
   SPEND_LOG_QUEUE?: Queue<unknown>;
   /** The shards that aggregate Prometheus metrics and send Slack alerts (telemetry/metrics/aggregator.ts). */

@@ -6,7 +6,7 @@ import { withConfigEnv } from './config/config-env.ts';
 export { EntityLimiter } from './limits/entity-limiter.ts';
 export { MetricsAggregator } from './telemetry/metrics/aggregator.ts';
 export { DeploymentHealth } from './router/health-object.ts';
-export { BackgroundResponses } from './jobs/background-responses.ts';
+export { LaterWork } from './jobs/later-work.ts';
 
 export default {
   // config.yaml's environment_variables sit under the Worker's own env (config-env.ts).

@@ -47,6 +47,8 @@ model_list:
 general_settings:
   master_key: os.environ/LITELLM_MASTER_KEY
 `,
+      // The watchers first ask after 1 s (30 s otherwise).
+      runtimeOnlyEnv: { TOLLGATE_LATER_WORK_POLL_MS: '1000' },
     });
     env.master = client(TEST_MASTER_KEY);
   });

@@ -109,7 +109,7 @@ export const responsesRequestSchema = z.looseObject({
   ...common,
   // Optional, as in OpenAI's API: a stored prompt (`prompt`) or a conversation can stand in for it.
   input: z.union([z.string(), z.array(z.looseObject({}), { error: 'input items must be objects' })], { error: 'input must be a string or a list of input items' }).optional(),
-  // The answer comes later: the gateway bills it once it is over (jobs/background-responses.ts).
+  // The answer comes later: the gateway bills it once it is over (jobs/later-work.ts).
   background: z.boolean({ error: 'background must be true or false' }).nullable().optional(),
   instructions: z.string({ error: 'instructions must be a string' }).nullable().optional(),
   stream: z.boolean({ error: 'stream must be true or false' }).nullable().optional(),

@@ -48,7 +48,7 @@ export interface CallOutcome {
   responseText?: string;
   /** The streamed answer carried tool calls (its kept text is then not the whole answer). */
   toolCalls?: boolean;
-  /** A background response still running: the provider's id, billed once it is over (jobs/background-responses.ts). */
+  /** A background response still running: the provider's id, billed once it is over (jobs/later-work.ts). */
   backgroundId?: string;
 }
 

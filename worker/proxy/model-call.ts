@@ -34,7 +34,7 @@ import { cachedAnswer, routingScope } from './cached-answer.ts';
 import { type CallResult, spendRecord } from './spend-record.ts';
 import { requireOwnPrevious, responsesRefusal } from './follow-up.ts';
 import { responseOwner } from '../providers/response-ids.ts';
-import { watchBackgroundResponse } from '../jobs/background-responses.ts';
+import { watchLaterWork } from '../jobs/later-work.ts';
 import { answerResponse } from './answer-headers.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
@@ -218,8 +218,8 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   if (!(answer.body instanceof ReadableStream)) {
     const outcome = await answer.outcome;
     // A background response still running is billed once it is over: its watch starts before the client learns its id.
-    const unwatched = outcome.backgroundId && await watchBackgroundResponse(c.env, c.executionCtx, deployment, {
-      deploymentId: deployment.id, group: deployment.group, responseId: outcome.backgroundId, creator: caller.token, owner: responseOwner(caller),
+    const unwatched = outcome.backgroundId && await watchLaterWork(c.env, c.executionCtx, deployment, {
+      kind: 'response', deploymentId: deployment.id, group: deployment.group, id: outcome.backgroundId, creator: caller.token, owner: responseOwner(caller),
       master: caller.kind === 'master', endUser: endUserOf({ body, headers: requestHeaders }), tags: keyedTags, promptTokenEstimate: promptTokens, trackedAt: Date.now(),
     }, (state.config.litellm_settings.request_timeout ?? DEFAULT_TIMEOUT_S) * 1000);
     if (unwatched) {

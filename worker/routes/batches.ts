@@ -1,25 +1,23 @@
 import { z } from 'zod';
 import { identify } from '../auth/authenticate.ts';
 import { errorResponse, GatewayError } from '../errors.ts';
+import { laterWorkSeen, watchLaterWork } from '../jobs/later-work.ts';
 import { authenticateRoute } from '../limits/key-store.ts';
 import { currentCatalog } from '../models/catalog.ts';
 import { checkBatchInput } from '../openai/batch-lines.ts';
 import { bodyLimit, readJsonBody } from '../openai/read-body.ts';
-import { batchOutputUsage, billLaterWork } from '../proxy/later-spend.ts';
-import { LATER_WORK_BILLED_FOR_MS } from '../limits/counters.ts';
-import { admitModelCall, hasGlobalBudget } from '../proxy/call-admission.ts';
-import { headerSnapshot } from '../proxy/call-helpers.ts';
+import { admitModelCall } from '../proxy/call-admission.ts';
+import { DEFAULT_TIMEOUT_S, headerSnapshot } from '../proxy/call-helpers.ts';
 import { responseOwner } from '../providers/response-ids.ts';
 import { gatewayState, type GatewayState } from '../state.ts';
 import { type Ctx, homeHeaders, homeOfGroup, homeOfId, listCursor, listQuery, namedGroup, type ObjectHome } from './provider-objects.ts';
 
-/** The batch's metadata the gateway writes (and keeps from clients): who created it, for its owner's lists and its bill. */
+/** The batch's metadata the gateway writes (and keeps from clients): whose it is, for its owner's lists. */
 const OWNER_FIELD = 'tollgate_owner';
-const CREATOR_FIELD = 'tollgate_key';
-/** The deployment it was created through: billed at its price, listed only through it. */
+/** The deployment it was created through: listed only through it. */
 const DEPLOYMENT_FIELD = 'tollgate_model_id';
-const GATEWAY_FIELDS = [OWNER_FIELD, CREATOR_FIELD, DEPLOYMENT_FIELD];
-/** OpenAI takes 16 metadata pairs; the gateway's three leave 13 to the client. */
+const GATEWAY_FIELDS = [OWNER_FIELD, DEPLOYMENT_FIELD];
+/** OpenAI takes 16 metadata pairs; the gateway's two leave 14 to the client. */
 const CLIENT_METADATA_MAX = 16 - GATEWAY_FIELDS.length;
 
 const createBatchSchema = z.object({
@@ -76,13 +74,21 @@ export async function createBatch(c: Ctx): Promise<Response> {
         method: 'POST', path: 'batches', query: [],
         body: JSON.stringify({
           input_file_id: upstreamId, endpoint: body.endpoint, completion_window: body.completion_window,
-          metadata: { ...metadata, [OWNER_FIELD]: responseOwner(caller), [CREATOR_FIELD]: caller.kind === 'master' ? 'master' : caller.token, [DEPLOYMENT_FIELD]: home.deployment.id },
+          metadata: { ...metadata, [OWNER_FIELD]: responseOwner(caller), [DEPLOYMENT_FIELD]: home.deployment.id },
           ...(body.output_expires_after ? { output_expires_after: body.output_expires_after } : {}),
         }),
       });
       const batch = await res.json() as BatchObject;
       if (batch?.metadata?.[OWNER_FIELD] === undefined) {
-        console.warn(`batch ${String(batch?.id)} of ${home.deployment.group}: the provider kept no metadata, so the batch is in no key's list and will not be billed`);
+        console.warn(`batch ${String(batch?.id)} of ${home.deployment.group}: the provider kept no metadata, so the batch is in no key's list`);
+      }
+      // Billed once it is over, whether or not the client reads it: the watch starts before the client learns its id.
+      if (typeof batch?.id === 'string') {
+        const unwatched = await watchLaterWork(c.env, c.executionCtx, home.deployment, {
+          kind: 'batch', deploymentId: home.deployment.id, group: home.deployment.group, id: batch.id, endpoint: body.endpoint,
+          creator: caller.token, owner: responseOwner(caller), master: caller.kind === 'master', trackedAt: Date.now(),
+        }, (state.config.litellm_settings.request_timeout ?? DEFAULT_TIMEOUT_S) * 1000);
+        if (unwatched) throw unwatched;
       }
       return batchAnswer(home, batch);
     } finally {
@@ -103,7 +109,7 @@ export function batchById(method: 'GET' | 'POST', suffix: '' | '/cancel') {
       const { home, upstreamId } = homeOfId(c, state, caller, catalog, 'batch', c.req.param('id') ?? '');
       const res = await home.send({ method, path: `batches/${encodeURIComponent(upstreamId)}${suffix}`, query: [], ...(method === 'POST' ? { body: '{}' } : {}) });
       const batch = await res.json() as BatchObject;
-      billWhenDone(c, state, home, batch);
+      billWhenDone(c, home, batch);
       return batchAnswer(home, batch);
     } catch (err) {
       return errorResponse(err);
@@ -145,7 +151,7 @@ export async function listBatches(c: Ctx): Promise<Response> {
       more = full || (list.has_more === true && data.length > 0);
     }
     // A list names output files too: a batch seen done here is billed as when read alone.
-    for (const batch of own) billWhenDone(c, state, home, batch);
+    for (const batch of own) billWhenDone(c, home, batch);
     const data = own.map((b) => shownBatch(home, b));
     // Every id given out is the caller's own: the next page starts after the last of them, or, where the
     // list stopped looking before its page was full, after a cursor naming where (only `after` takes it).
@@ -171,34 +177,10 @@ async function admitBatch(c: Ctx, state: GatewayState, home: ObjectHome): Promis
   };
 }
 
-/** A batch over with an output: done, or cancelled or expired part way (the provider bills what it ran). */
-const BATCH_OVER = new Set(['completed', 'cancelled', 'expired']);
-
-
-function billWhenDone(c: Ctx, state: GatewayState, home: ObjectHome, batch: BatchObject): void {
-  const creator = batch.metadata?.[CREATOR_FIELD];
-  const owner = batch.metadata?.[OWNER_FIELD];
-  const output = batch.output_file_id;
-  // A batch made outside the gateway has no creator to bill; one is billed at the deployment it ran on, when read through it.
-  if (!BATCH_OVER.has(String(batch.status)) || typeof creator !== 'string' || typeof owner !== 'string' || typeof output !== 'string' || typeof batch.id !== 'string') return;
-  if (batch.metadata?.[DEPLOYMENT_FIELD] !== home.deployment.id) return;
-  if (!(Number(batch.created_at) * 1000 >= Date.now() - LATER_WORK_BILLED_FOR_MS)) return;
-  const master = creator === 'master';
-  const endpoint = String(batch.endpoint ?? '');
-  c.executionCtx.waitUntil(billLaterWork(c.env, c.executionCtx, {
-    id: batch.id,
-    callType: 'aretrieve_batch',
-    deployment: home.deployment,
-    createdAt: Number(batch.created_at) || 0,
-    completedAt: Number(batch.completed_at) || Math.floor(Date.now() / 1000),
-    creator: master ? state.masterKeyHash ?? '' : creator,
-    owner,
-    master,
-    globalBudget: hasGlobalBudget(state.config),
-  }, async () => {
-    const res = await home.send({ method: 'GET', path: `files/${encodeURIComponent(output)}/content`, query: [] });
-    return batchOutputUsage(home.deployment, endpoint, res.body ?? new ReadableStream());
-  }));
+/** A read or a list that shows a batch tells its watcher, which bills it now if it is over. */
+function billWhenDone(c: Ctx, home: ObjectHome, batch: BatchObject): void {
+  if (typeof batch?.id !== 'string' || batch.metadata?.[DEPLOYMENT_FIELD] !== home.deployment.id) return;
+  c.executionCtx.waitUntil(laterWorkSeen(c.env, 'batch', home.deployment.id, batch.id, structuredClone(batch)));
 }
 
 function batchAnswer(home: ObjectHome, batch: unknown): Response {

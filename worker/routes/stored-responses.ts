@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import type { GatewayEnv } from '../env.ts';
 import { GatewayError } from '../errors.ts';
-import { backgroundResponseDeleted, backgroundResponseSeen } from '../jobs/background-responses.ts';
+import { laterWorkDeleted, laterWorkSeen } from '../jobs/later-work.ts';
 import { authenticateRoute } from '../limits/key-store.ts';
 import { authorizeModel } from '../models/access.ts';
 import { currentCatalog } from '../models/catalog.ts';
@@ -46,7 +46,7 @@ export function storedResponse(method: StoredResponseRequest['method'], suffix: 
       throw new GatewayError(`Model group ${deployment.group} (${deployment.provider}) keeps no stored responses`, { status: 404, type: 'not_found_error', param: 'response_id' });
     }
     // A background response cannot be read once deleted: its watcher looks a last time first.
-    if (method === 'DELETE' && !(await backgroundResponseDeleted(c.env, deployment.id, decoded.responseId))) {
+    if (method === 'DELETE' && !(await laterWorkDeleted(c.env, deployment.id, decoded.responseId))) {
       throw new GatewayError('The background response could not be billed before its deletion: try again shortly', { status: 503, type: 'service_unavailable_error', param: 'response_id' });
     }
     const res = await adapter.storedResponse({
@@ -61,7 +61,7 @@ export function storedResponse(method: StoredResponseRequest['method'], suffix: 
       return new Response(text, { status: res.status, headers: { 'content-type': res.headers.get('content-type') ?? 'application/json' } });
     }
     // A background response seen over is billed now (its watcher would see it later).
-    if ((body as { background?: unknown } | null)?.background === true) c.executionCtx.waitUntil(backgroundResponseSeen(c.env, deployment.id, decoded.responseId, structuredClone(body) as object));
+    if ((body as { background?: unknown } | null)?.background === true) c.executionCtx.waitUntil(laterWorkSeen(c.env, 'response', deployment.id, decoded.responseId, structuredClone(body) as object));
     // The response itself (or its deletion) names it by the provider's id: the client knows the gateway's.
     if (body && typeof body === 'object' && (body as { id?: unknown }).id === decoded.responseId) {
       const response = body as { id: string; previous_response_id?: unknown };
