@@ -64,9 +64,11 @@ interface WorkBody {
 /** A response over: its usage is final (a cancelled one's, what ran). */
 const RESPONSE_OVER = new Set(['completed', 'incomplete', 'failed', 'cancelled']);
 /** A batch over: done, failed, or cancelled or expired part way (the provider bills what it ran: its output). */
-const BATCH_OVER = new Set(['completed', 'failed', 'cancelled', 'expired']);
+export const BATCH_OVER = new Set(['completed', 'failed', 'cancelled', 'expired']);
 /** First look after POLL_FIRST_MS, then twice as long each time up to POLL_MAX_MS, until LATER_WORK_BILLED_FOR_MS has passed. */
 const POLL_FIRST_MS = 30_000;
+/** Time to read a batch's output file. */
+const OUTPUT_READ_MS = 15 * 60_000;
 const POLL_MAX_MS = 10 * 60_000;
 
 /**
@@ -229,8 +231,10 @@ export class LaterWork extends DurableObject<GatewayEnv> {
   /** A batch's usage and cost from its output file, read a line at a time; undefined when it left none. */
   async #batchUsage(work: WatchedBatch, body: WorkBody, deployment: DeploymentRef, timeoutMs: number) {
     if (typeof body.output_file_id !== 'string' || !body.output_file_id) return undefined;
+    // An output can take far longer to read than a call's request_timeout allows.
     const output = await PROVIDERS.get(deployment.provider)?.objectRequest?.({
-      deployment, env: this.env as unknown as Record<string, unknown>, method: 'GET', path: `files/${encodeURIComponent(body.output_file_id)}/content`, query: [], timeoutMs,
+      deployment, env: this.env as unknown as Record<string, unknown>, method: 'GET', path: `files/${encodeURIComponent(body.output_file_id)}/content`, query: [],
+      timeoutMs: Math.max(timeoutMs, OUTPUT_READ_MS),
     });
     return await batchOutputUsage(deployment, work.endpoint, output?.body ?? new ReadableStream());
   }

@@ -88,8 +88,9 @@ function startsObject(bytes: Uint8Array): boolean {
 }
 
 /**
- * Each line of a JSONL file, decoded (strictly: bytes that are no UTF-8 throw, unless not `strict`), a chunk at a time (a
- * batch's files can be far larger than a Worker's memory); a line longer than MAX_LINE_BYTES throws.
+ * Each line of a JSONL file, decoded, a chunk at a time (a batch's files can be far larger than a
+ * Worker's memory). `strict`: bytes that are no UTF-8, and a line longer than MAX_LINE_BYTES, throw;
+ * otherwise they are replaced, and skipped.
  */
 export async function forEachLine(stream: ReadableStream<Uint8Array>, each: (line: string, n: number) => void, strict = true): Promise<void> {
   const decoder = new TextDecoder('utf-8', { fatal: strict, ignoreBOM: false });
@@ -97,21 +98,29 @@ export async function forEachLine(stream: ReadableStream<Uint8Array>, each: (lin
   let pieces: string[] = [];
   let held = 0;
   let n = 0;
+  /** In a line too long to hold, not `strict`: skipped to its end. */
+  let skipping = false;
   const take = (text: string, bytes: number, final: boolean) => {
     let from = 0;
     for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', from)) {
       pieces.push(text.slice(from, nl));
-      each(pieces.join(''), ++n);
+      if (skipping) n++;
+      else each(pieces.join(''), ++n);
       pieces = [];
       held = 0;
+      skipping = false;
       from = nl + 1;
     }
-    if (from < text.length) {
+    if (from < text.length && !skipping) {
       pieces.push(text.slice(from));
       held += bytes;
-      if (held > MAX_LINE_BYTES) throw new Error(`line ${n + 1} is longer than ${MAX_LINE_BYTES / 1024 / 1024} MB`);
+      if (held > MAX_LINE_BYTES) {
+        if (strict) throw new Error(`line ${n + 1} is longer than ${MAX_LINE_BYTES / 1024 / 1024} MB`);
+        pieces = [];
+        skipping = true;
+      }
     }
-    if (final && pieces.length) each(pieces.join(''), ++n);
+    if (final && pieces.length && !skipping) each(pieces.join(''), ++n);
   };
   for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) take(decoder.decode(chunk, { stream: true }), chunk.length, false);
   take(decoder.decode(), 0, true);

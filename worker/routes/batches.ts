@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { identify } from '../auth/authenticate.ts';
 import { errorResponse, GatewayError } from '../errors.ts';
-import { laterWorkSeen, watchLaterWork } from '../jobs/later-work.ts';
+import { BATCH_OVER, laterWorkSeen, watchLaterWork } from '../jobs/later-work.ts';
 import { authenticateRoute } from '../limits/key-store.ts';
 import { currentCatalog } from '../models/catalog.ts';
 import { checkBatchInput } from '../openai/batch-lines.ts';
@@ -82,8 +82,9 @@ export async function createBatch(c: Ctx): Promise<Response> {
       if (batch?.metadata?.[OWNER_FIELD] === undefined) {
         console.warn(`batch ${String(batch?.id)} of ${home.deployment.group}: the provider kept no metadata, so the batch is in no key's list`);
       }
+      if (typeof batch?.id !== 'string') throw new GatewayError('The provider answered the batch without an id', { status: 502, type: 'api_error' });
       // Billed once it is over, whether or not the client reads it: the watch starts before the client learns its id.
-      if (typeof batch?.id === 'string') {
+      {
         const unwatched = await watchLaterWork(c.env, c.executionCtx, home.deployment, {
           kind: 'batch', deploymentId: home.deployment.id, group: home.deployment.group, id: batch.id, endpoint: body.endpoint,
           creator: caller.token, owner: responseOwner(caller), master: caller.kind === 'master', trackedAt: Date.now(),
@@ -109,7 +110,7 @@ export function batchById(method: 'GET' | 'POST', suffix: '' | '/cancel') {
       const { home, upstreamId } = homeOfId(c, state, caller, catalog, 'batch', c.req.param('id') ?? '');
       const res = await home.send({ method, path: `batches/${encodeURIComponent(upstreamId)}${suffix}`, query: [], ...(method === 'POST' ? { body: '{}' } : {}) });
       const batch = await res.json() as BatchObject;
-      billWhenDone(c, home, batch);
+      await billWhenOver(c, home, batch);
       return batchAnswer(home, batch);
     } catch (err) {
       return errorResponse(err);
@@ -151,7 +152,7 @@ export async function listBatches(c: Ctx): Promise<Response> {
       more = full || (list.has_more === true && data.length > 0);
     }
     // A list names output files too: a batch seen done here is billed as when read alone.
-    for (const batch of own) billWhenDone(c, home, batch);
+    await Promise.all(own.map((batch) => billWhenOver(c, home, batch)));
     const data = own.map((b) => shownBatch(home, b));
     // Every id given out is the caller's own: the next page starts after the last of them, or, where the
     // list stopped looking before its page was full, after a cursor naming where (only `after` takes it).
@@ -177,10 +178,16 @@ async function admitBatch(c: Ctx, state: GatewayState, home: ObjectHome): Promis
   };
 }
 
-/** A read or a list that shows a batch tells its watcher, which bills it now if it is over. */
-function billWhenDone(c: Ctx, home: ObjectHome, batch: BatchObject): void {
-  if (typeof batch?.id !== 'string' || batch.metadata?.[DEPLOYMENT_FIELD] !== home.deployment.id) return;
-  c.executionCtx.waitUntil(laterWorkSeen(c.env, 'batch', home.deployment.id, batch.id, structuredClone(batch)));
+/**
+ * A read or a list that shows a batch over has its watcher bill it before the client learns its output
+ * file's id (a client could otherwise delete the output before it is read). A watcher that cannot yet
+ * (the provider slow) keeps trying on its own; the answer is not held up by it.
+ */
+async function billWhenOver(c: Ctx, home: ObjectHome, batch: BatchObject): Promise<void> {
+  if (typeof batch?.id !== 'string' || !BATCH_OVER.has(String(batch.status)) || batch.metadata?.[DEPLOYMENT_FIELD] !== home.deployment.id) return;
+  await laterWorkSeen(c.env, 'batch', home.deployment.id, batch.id, structuredClone(batch)).catch((err: unknown) => {
+    console.error(`batch ${batch.id as string}: not billed before its output was shown:`, err instanceof Error ? err.message : String(err));
+  });
 }
 
 function batchAnswer(home: ObjectHome, batch: unknown): Response {
