@@ -67,8 +67,8 @@ const RESPONSE_OVER = new Set(['completed', 'incomplete', 'failed', 'cancelled']
 export const BATCH_OVER = new Set(['completed', 'failed', 'cancelled', 'expired']);
 /** First look after POLL_FIRST_MS, then twice as long each time up to POLL_MAX_MS, until LATER_WORK_BILLED_FOR_MS has passed. */
 const POLL_FIRST_MS = 30_000;
-/** Time to read a batch's output file. */
-const OUTPUT_READ_MS = 15 * 60_000;
+/** Time to read a batch's output file: within the 15 minutes an alarm may run, with room for the rest. */
+const OUTPUT_READ_MS = 11 * 60_000;
 const POLL_MAX_MS = 10 * 60_000;
 
 /**

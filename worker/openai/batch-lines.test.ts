@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { batchLineRewriter, checkBatchInput, forEachLine } from './batch-lines.ts';
+import { batchLineRewriter, checkBatchInput, cutLine, forEachLine } from './batch-lines.ts';
 
 const encoder = new TextEncoder();
 const request = (model: unknown, extra: Record<string, unknown> = {}) => JSON.stringify({ custom_id: 'r', method: 'POST', url: '/v1/chat/completions', body: { model, messages: [] }, ...extra });
@@ -88,6 +88,17 @@ describe('checkBatchInput', () => {
 });
 
 describe('forEachLine', () => {
+  it('gives a line too long to hold by its ends, where not strict: an embeddings answer keeps its status and usage', async () => {
+    const vectors = '0.0123,'.repeat(5_000_000);
+    const huge = `{"id":"req_1","custom_id":"e1","response":{"status_code":200,"body":{"object":"list","data":[{"embedding":[${vectors}0]}],"model":"text-embedding-3-large","usage":{"prompt_tokens":4096,"total_tokens":4096}}},"error":null}`;
+    const got: { line: string; cut?: { head: string; tail: string } }[] = [];
+    await forEachLine(streamOf(encoder.encode(`${huge}\n{"small":1}\n`), 1 << 20), (line, _n, cut) => got.push({ line, ...(cut ? { cut } : {}) }), false);
+    expect(got).toHaveLength(2);
+    expect(cutLine(got[0]!.cut!)).toEqual({ response: { status_code: 200, body: { usage: { prompt_tokens: 4096, total_tokens: 4096 } } } });
+    expect(got[1]).toEqual({ line: '{"small":1}' });
+    await expect(forEachLine(streamOf(encoder.encode(huge), 1 << 20), () => undefined)).rejects.toThrow('longer than 32 MB');
+  });
+
   it('gives each line once, split across chunks, the last without its newline', async () => {
     const lines: [string, number][] = [];
     await forEachLine(streamOf(encoder.encode('a\nbé\n\nlast'), 2), (line, n) => lines.push([line, n]));

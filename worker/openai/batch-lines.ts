@@ -89,45 +89,62 @@ function startsObject(bytes: Uint8Array): boolean {
 
 /**
  * Each line of a JSONL file, decoded, a chunk at a time (a batch's files can be far larger than a
- * Worker's memory). `strict`: bytes that are no UTF-8, and a line longer than MAX_LINE_BYTES, throw;
- * otherwise they are replaced, and skipped.
+ * Worker's memory). `strict`: bytes that are no UTF-8, and a line longer than MAX_LINE_BYTES, throw.
+ * Otherwise bad bytes are replaced, and a line too long to hold is given as its first and last
+ * characters (`cut`: an embeddings answer's vectors dropped, its status and usage kept).
  */
-export async function forEachLine(stream: ReadableStream<Uint8Array>, each: (line: string, n: number) => void, strict = true): Promise<void> {
+export async function forEachLine(stream: ReadableStream<Uint8Array>, each: (line: string, n: number, cut?: { head: string; tail: string }) => void, strict = true): Promise<void> {
   const decoder = new TextDecoder('utf-8', { fatal: strict, ignoreBOM: false });
   // The line being read, in pieces (joined once it ends), and its length in bytes.
   let pieces: string[] = [];
   let held = 0;
   let n = 0;
-  /** In a line too long to hold, not `strict`: skipped to its end. */
-  let skipping = false;
+  /** A line too long to hold (not `strict`): its start, and its end so far. */
+  let cut: { head: string; tail: string } | undefined;
   const take = (text: string, bytes: number, final: boolean) => {
     let from = 0;
     for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', from)) {
-      pieces.push(text.slice(from, nl));
-      if (skipping) n++;
-      else each(pieces.join(''), ++n);
+      if (cut) each('', ++n, { head: cut.head, tail: (cut.tail + text.slice(from, nl)).slice(-CUT_KEEP) });
+      else each(pieces.join('') + text.slice(from, nl), ++n);
       pieces = [];
       held = 0;
-      skipping = false;
+      cut = undefined;
       from = nl + 1;
     }
-    if (from < text.length && !skipping) {
-      pieces.push(text.slice(from));
+    const rest = text.slice(from);
+    if (cut) cut.tail = (cut.tail + rest).slice(-CUT_KEEP);
+    else if (rest) {
+      pieces.push(rest);
       held += bytes;
       if (held > MAX_LINE_BYTES) {
         if (strict) throw new Error(`line ${n + 1} is longer than ${MAX_LINE_BYTES / 1024 / 1024} MB`);
+        const line = pieces.join('');
+        cut = { head: line.slice(0, CUT_KEEP), tail: line.slice(-CUT_KEEP) };
         pieces = [];
-        skipping = true;
       }
     }
-    if (final && pieces.length && !skipping) each(pieces.join(''), ++n);
+    if (final && cut) each('', ++n, cut);
+    else if (final && pieces.length) each(pieces.join(''), ++n);
   };
   for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) take(decoder.decode(chunk, { stream: true }), chunk.length, false);
   take(decoder.decode(), 0, true);
 }
 
-const NEWLINE = new Uint8Array([0x0a]);
+/**
+ * An output line too long to hold (an embeddings answer's vectors): its status from its start, its
+ * usage (which follows the vectors) from its end.
+ */
+export function cutLine(cut: { head: string; tail: string }): { response: { status_code: number; body: { usage: unknown } } } {
+  const status = Number(/"status_code"\s*:\s*(\d+)/.exec(cut.head)?.[1]);
+  const usages = [...cut.tail.matchAll(/"usage"\s*:\s*(\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\})/g)];
+  const usage = usages.length ? JSON.parse(usages.at(-1)![1]!) as unknown : undefined;
+  return { response: { status_code: status, body: { usage } } };
+}
 
+/** Characters kept of each end of a line too long to hold. */
+const CUT_KEEP = 64 * 1024;
+
+const NEWLINE = new Uint8Array([0x0a]);
 
 /**
  * Refuses (400) a batch input a key may not run. Every line must be exactly as the upload wrote it (the

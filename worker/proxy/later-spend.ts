@@ -4,7 +4,7 @@ import type { AdmitResult, EntityView } from '../limits/entity-view.ts';
 import { linked } from '../limits/key-routes.ts';
 import { limiter, type Target } from '../limits/local-leases.ts';
 import type { DeploymentRef } from '../models/deployments.ts';
-import { forEachLine } from '../openai/batch-lines.ts';
+import { cutLine, forEachLine } from '../openai/batch-lines.ts';
 import { readOpenAIUsage } from '../providers/openai-compatible/usage.ts';
 import { ownerNamed } from '../providers/response-ids.ts';
 import type { UsageReport } from '../providers/types.ts';
@@ -144,11 +144,11 @@ export async function batchOutputUsage(deployment: DeploymentRef, endpoint: stri
   const usage: UsageReport = { promptTokens: 0, completionTokens: 0, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: true };
   let cost = 0;
   let lines = 0;
-  await forEachLine(output, (line) => {
-    if (!line.trim()) return;
+  await forEachLine(output, (line, _n, cut) => {
+    if (!cut && !line.trim()) return;
     let parsed: { response?: { status_code?: unknown; body?: { usage?: unknown } } | null };
     try {
-      parsed = JSON.parse(line) as typeof parsed;
+      parsed = cut ? cutLine(cut) : JSON.parse(line) as typeof parsed;
     } catch {
       return;
     }

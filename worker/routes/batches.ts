@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { identify } from '../auth/authenticate.ts';
 import { errorResponse, GatewayError } from '../errors.ts';
 import { BATCH_OVER, laterWorkSeen, watchLaterWork } from '../jobs/later-work.ts';
+import { LATER_WORK_BILLED_FOR_MS } from '../limits/counters.ts';
 import { authenticateRoute } from '../limits/key-store.ts';
 import { currentCatalog } from '../models/catalog.ts';
 import { checkBatchInput } from '../openai/batch-lines.ts';
@@ -179,16 +180,23 @@ async function admitBatch(c: Ctx, state: GatewayState, home: ObjectHome): Promis
 }
 
 /**
- * A read or a list that shows a batch over has its watcher bill it before the client learns its output
- * file's id (a client could otherwise delete the output before it is read). A watcher that cannot yet
- * (the provider slow) keeps trying on its own; the answer is not held up by it.
+ * A read or a list that shows a batch over has its watcher bill it before answering, so the client
+ * learns the output file's id only once it is billed (it could otherwise delete the output first). A
+ * bill that takes longer than BILL_WAIT_MS (a large output) goes on without holding the answer up.
  */
 async function billWhenOver(c: Ctx, home: ObjectHome, batch: BatchObject): Promise<void> {
-  if (typeof batch?.id !== 'string' || !BATCH_OVER.has(String(batch.status)) || batch.metadata?.[DEPLOYMENT_FIELD] !== home.deployment.id) return;
-  await laterWorkSeen(c.env, 'batch', home.deployment.id, batch.id, structuredClone(batch)).catch((err: unknown) => {
-    console.error(`batch ${batch.id as string}: not billed before its output was shown:`, err instanceof Error ? err.message : String(err));
+  // The watcher's name pins the deployment: one of another deployment's is not found, and answers at once.
+  if (typeof batch?.id !== 'string' || !BATCH_OVER.has(String(batch.status))) return;
+  if (!(Number(batch.created_at) * 1000 >= Date.now() - LATER_WORK_BILLED_FOR_MS)) return;
+  const billing = laterWorkSeen(c.env, 'batch', home.deployment.id, batch.id, structuredClone(batch)).catch((err: unknown) => {
+    console.error(`batch ${batch.id as string}: not billed when its output was shown:`, err instanceof Error ? err.message : String(err));
   });
+  c.executionCtx.waitUntil(billing);
+  await Promise.race([billing, new Promise((resolve) => setTimeout(resolve, BILL_WAIT_MS))]);
 }
+
+/** How long a read waits for its batch's bill. */
+const BILL_WAIT_MS = 20_000;
 
 function batchAnswer(home: ObjectHome, batch: unknown): Response {
   return Response.json(shownBatch(home, batch as BatchObject), { headers: homeHeaders(home) });
