@@ -1,15 +1,7 @@
 import { isProxyAdmin } from './auth.ts';
 import type { AdminContext } from './context.ts';
+import { collectEnvRefs } from '../../worker/config/env-ref.ts';
 import { GatewayError } from '../../worker/errors.ts';
-
-/** Whether a value holds an `os.environ/NAME` reference anywhere in it. */
-function holdsEnvRef(value: unknown, depth = 0): boolean {
-  if (depth > 8) return false;
-  if (typeof value === 'string') return value.trim().toLowerCase().startsWith('os.environ/');
-  if (Array.isArray(value)) return value.some((v) => holdsEnvRef(v, depth + 1));
-  if (value && typeof value === 'object') return Object.values(value).some((v) => holdsEnvRef(v, depth + 1));
-  return false;
-}
 
 /**
  * A key's or team's logging settings (`metadata.logging`, `metadata.callback_settings`) may name
@@ -21,7 +13,7 @@ function holdsEnvRef(value: unknown, depth = 0): boolean {
 export function requireAdminForEnvRefs(c: AdminContext, metadata: unknown): void {
   if (isProxyAdmin(c) || !metadata || typeof metadata !== 'object') return;
   const { logging, callback_settings: callbackSettings } = metadata as Record<string, unknown>;
-  if (holdsEnvRef(logging) || holdsEnvRef(callbackSettings)) {
+  if (collectEnvRefs(logging).size || collectEnvRefs(callbackSettings).size) {
     throw new GatewayError('Only proxy admins can name os.environ/ values in metadata.logging or metadata.callback_settings', { status: 403, type: 'auth_error', param: 'metadata' });
   }
 }

@@ -8,6 +8,22 @@ import type { AdmitResult, EntityView } from './entity-limiter.ts';
 
 const view = (r: AdmitResult): EntityView | undefined => (r.ok === 'redirect' ? undefined : r.view);
 
+/** An entity's view in its limiter, admitting nothing. */
+export async function describeEntity(env: GatewayEnv, kind: 'key' | 'team' | 'user' | 'org', id: string): Promise<EntityView | undefined> {
+  return view(await limiter(env, kind, id).describe(kind, id));
+}
+
+/** A key's view, following a regenerated key (more than once, if so) to the one that replaced it; and that key's hash. */
+export async function describeKey(env: GatewayEnv, token: string): Promise<{ token: string; key: EntityView | undefined }> {
+  let answer = await limiter(env, 'key', token).describe('key', token);
+  let active = token;
+  for (let hops = 0; answer.ok === 'redirect' && hops < 5; hops++) {
+    active = answer.token;
+    answer = await limiter(env, 'key', active).describe('key', active);
+  }
+  return { token: active, key: view(answer) };
+}
+
 /**
  * Key lookups for routes that read a key without admitting a model call
  * (`/v1/models`, the admin API): the key's limiter is the source of truth, so
@@ -21,15 +37,9 @@ export class LimiterKeyStore implements KeyStore {
   }
 
   async lookup(token: string): Promise<KeyPolicy | null> {
-    let answer = await limiter(this.#env, 'key', token).describe('key', token);
-    let active = token;
-    if (answer.ok === 'redirect') {
-      active = answer.token;
-      answer = await limiter(this.#env, 'key', active).describe('key', active);
-    }
-    const key = view(answer);
+    const { token: active, key } = await describeKey(this.#env, token);
     if (!key?.exists) return null;
-    const describe = async (kind: 'team' | 'user' | 'org', id: string | null) => (id ? view(await limiter(this.#env, kind, id).describe(kind, id)) : undefined);
+    const describe = async (kind: 'team' | 'user' | 'org', id: string | null) => (id ? describeEntity(this.#env, kind, id) : undefined);
     // As admission holds a key: a personal key to its user's model list, any key to its organization's.
     const [team, user] = await Promise.all([describe('team', key.teamId), key.teamId ? undefined : describe('user', key.userId)]);
     const org = await describe('org', key.organizationId ?? team?.organizationId ?? null);

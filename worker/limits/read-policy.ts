@@ -5,7 +5,7 @@ import type { GatewayEnv } from '../env.ts';
 import { type GatewayState, gatewayState } from '../state.ts';
 import type { TollgateConfig } from '../config/schema.ts';
 import { currentCatalog } from '../models/catalog.ts';
-import type { DeploymentRef } from '../models/deployments.ts';
+import { type DeploymentRef, deploymentById } from '../models/deployments.ts';
 import { DEPLOYMENT_PREFIX, deploymentBudget, PROVIDER_PREFIX, providerBudget, type RouterBudget, TAG_PREFIX, tagBudget } from './router-budgets.ts';
 import type { EntityKind } from './client.ts';
 import { now } from './clock.ts';
@@ -79,12 +79,9 @@ async function routerBudgetOf(env: GatewayEnv, state: GatewayState, id: string, 
   if (!id.startsWith(DEPLOYMENT_PREFIX)) return undefined;
   const modelId = id.slice(DEPLOYMENT_PREFIX.length);
   const catalog = await currentCatalog(state, env as unknown as Record<string, unknown>, { waitUntil: () => undefined });
-  for (const deployments of catalog.groups.values()) {
-    const d = deployments.find((x) => x.id === modelId);
-    const budget = d && deploymentBudget(d);
-    if (d && budget) return { ...budget, deployment: d, label: `model_name: ${d.group}, litellm_params.model: ${d.params.model}, model_id: ${d.id}` };
-  }
-  return undefined;
+  const d = deploymentById(catalog, modelId);
+  const budget = d && deploymentBudget(d);
+  return d && budget ? { ...budget, deployment: d, label: `model_name: ${d.group}, litellm_params.model: ${d.params.model}, model_id: ${d.id}` } : undefined;
 }
 
 /** A tag's budget from LiteLLM_TagTable and its budget row (`/tag/new` with `max_budget`). */

@@ -55,6 +55,12 @@ async function deploymentHash(entry: Deployment): Promise<string> {
   return toHex(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
 }
 
+/** A deployment by its id (in `group` when known: the group's list is shorter than every group's). */
+export function deploymentById(catalog: ModelCatalog, id: string, group?: string): DeploymentRef | undefined {
+  const among = group !== undefined ? catalog.groups.get(group) ?? [] : [...catalog.groups.values()].flat();
+  return among.find((d) => d.id === id);
+}
+
 const SHUFFLE_WEIGHTS = ['weight', 'rpm', 'tpm'] as const;
 
 /**
@@ -63,12 +69,6 @@ const SHUFFLE_WEIGHTS = ['weight', 'rpm', 'tpm'] as const;
  * without the chosen field weighs 0, as in LiteLLM), else uniformly.
  * `random` is injectable for tests.
  */
-/** A deployment by its id (in `group` when known: the group's list is shorter than every group's). */
-export function deploymentById(catalog: ModelCatalog, id: string, group?: string): DeploymentRef | undefined {
-  const among = group !== undefined ? catalog.groups.get(group) ?? [] : [...catalog.groups.values()].flat();
-  return among.find((d) => d.id === id);
-}
-
 export function pickDeployment(deployments: readonly DeploymentRef[], random: () => number = Math.random): DeploymentRef | undefined {
   if (deployments.length <= 1) return deployments[0];
   const by = SHUFFLE_WEIGHTS.find((field) => deployments.some((d) => typeof d.params[field] === 'number'));

@@ -53,7 +53,7 @@ export function batchLineRewriter(model: string): LineRewriter {
         from = nl + 1;
       }
       if (from < chunk.length) {
-        const rest = chunk.slice(from);
+        const rest = chunk.subarray(from);
         if (passing) out.push(rest);
         else {
           partial.push(rest);

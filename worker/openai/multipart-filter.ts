@@ -42,16 +42,16 @@ export function filterParts(body: ReadableStream<Uint8Array>, boundary: string, 
         if (at < 0) {
           // Content may end in the first bytes of a delimiter: keep those back until the next chunk.
           const safe = final ? buffer.length : Math.max(0, buffer.length - delimiter.length + 1);
-          if (state === 'content') content(out, buffer.slice(0, safe));
-          buffer = buffer.slice(safe);
+          if (state === 'content') content(out, buffer.subarray(0, safe));
+          buffer = buffer.subarray(safe);
           if (final && state === 'content') throw new Error('multipart body ends inside a part');
           return;
         }
         if (state === 'content') {
-          content(out, buffer.slice(0, at));
+          content(out, buffer.subarray(0, at));
           if (keep && rewriter) for (const piece of rewriter.end()) out.enqueue(piece);
         }
-        buffer = buffer.slice(at + delimiter.length);
+        buffer = buffer.subarray(at + delimiter.length);
         state = 'afterDelimiter';
       } else if (state === 'afterDelimiter') {
         if (buffer.length < 2) {

@@ -19,6 +19,11 @@ import type { CallContext } from './call-context.ts';
 /** LiteLLM's `request_timeout` default (seconds). */
 export const DEFAULT_TIMEOUT_S = 600;
 
+/** How long a request to a provider may take (`litellm_settings.request_timeout`), in ms. */
+export function requestTimeoutMs(config: { litellm_settings: { request_timeout?: number } }): number {
+  return (config.litellm_settings.request_timeout ?? DEFAULT_TIMEOUT_S) * 1000;
+}
+
 /**
  * Puts a complete answer in the cache and hands it to requests waiting on the
  * same key. A stream is stored as the answer it assembled; a stream cut

@@ -1,7 +1,7 @@
 import { costOfCall } from '../cost/deployment-cost.ts';
 import type { GatewayEnv } from '../env.ts';
-import type { AdmitResult, EntityView } from '../limits/entity-view.ts';
 import { linked } from '../limits/key-routes.ts';
+import { describeEntity, describeKey } from '../limits/key-store.ts';
 import { limiter, type Target } from '../limits/local-leases.ts';
 import type { DeploymentRef } from '../models/deployments.ts';
 import { cutLine, forEachLine } from '../openai/batch-lines.ts';
@@ -36,17 +36,13 @@ export interface LaterWork {
 }
 
 /**
- * Bills the work once `measure` has said what it used (it may read a whole output file). An isolate
- * measures a piece of work once (a client polls); the spend log and the limiters count it once anyway,
- * however often it is seen. Never throws: a failure is logged and answered false (the work is tried again when next seen).
+ * Bills the work as measured: its watcher (jobs/later-work.ts) calls this once the work is over, and
+ * the spend log and the limiters count an id once however often it comes. Never throws: a failure is
+ * logged and answered false (the watcher tries again).
  */
-export async function billLaterWork(env: GatewayEnv, ctx: WaitUntil, work: LaterWork, measure: () => Promise<{ usage: UsageReport; cost: number; metadata: Record<string, unknown> }>): Promise<boolean> {
-  const seen = `${work.deployment.id} ${work.id}`;
-  if (billed.has(seen)) return true;
-  if (billed.size >= BILLED_MAX) billed.delete(billed.values().next().value as string);
-  billed.add(seen);
+export async function billLaterWork(env: GatewayEnv, ctx: WaitUntil, work: LaterWork, measured: { usage: UsageReport; cost: number; metadata: Record<string, unknown> }): Promise<boolean> {
   try {
-    const { usage, cost, metadata } = await measure();
+    const { usage, cost, metadata } = measured;
     const payer = await whoPays(env, work);
     if (work.globalBudget) payer.targets.push({ kind: 'global', id: 'proxy' });
     if (work.endUser) payer.targets.push({ kind: 'end_user', id: work.endUser });
@@ -91,15 +87,10 @@ export async function billLaterWork(env: GatewayEnv, ctx: WaitUntil, work: Later
     await Promise.all(payer.targets.map((t) => limiter(env, t.kind, t.id).addSpend({ kind: t.kind, id: t.id, requestId: work.id, model: deployment.group, cost })));
     return true;
   } catch (err) {
-    billed.delete(seen);
     console.error(`${work.callType} ${work.id}: spend not recorded:`, err instanceof Error ? err.message : String(err));
     return false;
   }
 }
-
-/** Work this isolate billed. */
-const billed = new Set<string>();
-const BILLED_MAX = 10_000;
 
 interface Payer {
   token: string;
@@ -112,15 +103,11 @@ interface Payer {
 
 /** The key that asked, or the key that replaced it if it was regenerated since, or its team (else user) if it was deleted. */
 async function whoPays(env: GatewayEnv, work: LaterWork): Promise<Payer> {
-  let token = work.creator;
-  if (work.master) return { token, alias: null, teamId: null, organizationId: null, userId: null, targets: [] };
-  let described = await limiter(env, 'key', token).describe('key', token);
-  // Regenerated, perhaps more than once since.
-  for (let hops = 0; described.ok === 'redirect' && hops < 5; hops++) described = await limiter(env, 'key', (token = described.token)).describe('key', token);
-  const key = viewIn(described);
+  if (work.master) return { token: work.creator, alias: null, teamId: null, organizationId: null, userId: null, targets: [] };
+  const { token, key } = await describeKey(env, work.creator);
   const exists = key?.exists === true;
   const route = exists ? { teamId: key.teamId, organizationId: key.organizationId, userId: key.userId } : { ...ownerNamed(work.owner), organizationId: null };
-  const team = route.teamId ? viewIn(await limiter(env, 'team', route.teamId).describe('team', route.teamId)) : undefined;
+  const team = route.teamId ? await describeEntity(env, 'team', route.teamId) : undefined;
   return {
     token,
     alias: exists ? key.alias : null,
@@ -130,8 +117,6 @@ async function whoPays(env: GatewayEnv, work: LaterWork): Promise<Payer> {
     targets: [...(exists ? [{ kind: 'key', id: token } as Target] : []), ...linked(route, team)],
   };
 }
-
-const viewIn = (result: AdmitResult): EntityView | undefined => ('view' in result ? result.view : undefined);
 
 /** OpenAI's and Azure's batch price: half the model's, unless the deployment prices its batches itself. */
 const BATCH_DISCOUNT = 0.5;
@@ -166,7 +151,8 @@ export async function batchOutputUsage(deployment: DeploymentRef, endpoint: stri
 
 /** A line's cost: the deployment's batch prices (`input_cost_per_token_batches`, `output_cost_per_token_batches`), else half its price. */
 function batchCost(deployment: DeploymentRef, usage: UsageReport): number {
-  const prices = { ...deployment.info, ...deployment.params } as Record<string, unknown>;
+  // model_info over litellm_params, as costOfCall reads them.
+  const prices = { ...deployment.params, ...deployment.info } as Record<string, unknown>;
   const input = prices.input_cost_per_token_batches;
   const output = prices.output_cost_per_token_batches;
   if (typeof input === 'number' && typeof output === 'number') return usage.promptTokens * input + usage.completionTokens * output;

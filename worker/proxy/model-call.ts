@@ -1,15 +1,12 @@
 import type { Context } from 'hono';
 import type { z } from 'zod';
 import { identify } from '../auth/authenticate.ts';
-import { costOfCall } from '../cost/deployment-cost.ts';
 import type { GatewayEnv } from '../env.ts';
 import { errorResponse, GatewayError } from '../errors.ts';
 import { currentCatalog } from '../models/catalog.ts';
 import type { DeploymentRef } from '../models/deployments.ts';
 import { resolveGroup } from '../router/resolve-group.ts';
 import { routeCall } from '../router/route-call.ts';
-import { countTokens } from '../router/health.ts';
-import { usageBased } from '../router/strategies.ts';
 import { promptText } from '../openai/request-schemas.ts';
 import { estimateTokens } from '../providers/openai-compatible/usage.ts';
 import { endpointRefusal, providerFor } from '../providers/registry.ts';
@@ -18,24 +15,21 @@ import { gatewayState } from '../state.ts';
 import { lead, lookup, planCache } from '../cache/response-cache.ts';
 import { cacheSettings } from '../cache/settings.ts';
 import { takeCacheFailures } from '../cache/store.ts';
-import { emitCall } from '../telemetry/emit.ts';
 import { recordCacheFailures, recordCacheLookup } from '../telemetry/metrics/hooks.ts';
 import { langfuseWantsText } from '../telemetry/langfuse/logging-settings.ts';
 import '../telemetry/sinks.ts';
 import { aliasOf, authorizeCall } from './call-access.ts';
 import { type CallContext, endUserOf, type ModelCallOptions, requestTags } from './call-context.ts';
 import { deploymentTags } from '../router/eligible-deployments.ts';
-import { type BudgetHold, holdDeploymentBudgets } from '../limits/budget-hold.ts';
+import { holdDeploymentBudgets } from '../limits/budget-hold.ts';
 import { recordRefusedCall, type Seen } from './refused-call.ts';
-import { callHeaders, callOverrides, freeModel, DEFAULT_TIMEOUT_S, headerSnapshot, reservationEstimate, storeAnswer, withoutCredentials } from './call-helpers.ts';
+import { callHeaders, callOverrides, DEFAULT_TIMEOUT_S, freeModel, headerSnapshot, requestTimeoutMs, reservationEstimate, withoutCredentials } from './call-helpers.ts';
 import { readCallBody } from './call-body.ts';
 import { admitModelCall } from './call-admission.ts';
 import { cachedAnswer, routingScope } from './cached-answer.ts';
-import { type CallResult, spendRecord } from './spend-record.ts';
 import { requireOwnPrevious, responsesRefusal } from './follow-up.ts';
 import { responseOwner } from '../providers/response-ids.ts';
-import { watchLaterWork } from '../jobs/later-work.ts';
-import { answerResponse } from './answer-headers.ts';
+import { answerCall, callSettler } from './call-end.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
 export type { ModelCallOptions };
@@ -116,35 +110,20 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
     ...(region ? { modelRegion: region } : {}),
     tags: keyedTags,
   };
-  let overheadMs: number | undefined;
   // The client's headers without its credentials, for providers (anthropic-beta) and telemetry (langfuse_*): built once.
   const safeHeaders = withoutCredentials(requestHeaders, state.keyHeader);
-  /** The room held in the serving deployment's budgets (budget routing), settled with the call. */
-  let budgetHold: BudgetHold | undefined;
-  const settle = (result: CallResult) => {
-    emitCall(c.env, c.executionCtx, {
-      record: spendRecord(ctx, result), endpoint, caller, deployment: ctx.deployment, body, stream: ctx.stream, outcome: result.outcome,
-      error: result.error ?? result.outcome?.error, headers: safeHeaders, startedAt, finishedAt: result.finishedAt, overheadMs,
-    });
-    const tokens = (result.outcome?.usage.promptTokens ?? 0) + (result.outcome?.usage.completionTokens ?? 0);
-    // Usage-based routing weighs each deployment's tokens this minute (and its tpm).
-    if (tokens && usageBased(state.config.router_settings.routing_strategy)) countTokens(ctx.deployment.group, ctx.deployment.id, tokens, Date.now());
-    const settling = admission?.settle(result.cost, tokens);
-    if (settling) c.executionCtx.waitUntil(settling.catch((err: unknown) => console.error('limiter settle failed:', err instanceof Error ? err.message : String(err))));
-    if (budgetHold) c.executionCtx.waitUntil(budgetHold.settle(result.cost, tokens).catch((err: unknown) => console.error('budget settle failed:', err instanceof Error ? err.message : String(err))));
-  };
+  const settler = callSettler(c, state, ctx, safeHeaders, admission);
 
   if (cache) {
-    const requestTimeoutS = state.config.litellm_settings.request_timeout ?? DEFAULT_TIMEOUT_S;
-    const hit = await lookup(cache, requestTimeoutS * 1000);
+    const hit = await lookup(cache, requestTimeoutMs(state.config));
     if (cache.lookup) recordCacheLookup(c.env, c.executionCtx, { caller, group: resolved.group, known: catalog.groups, hit: !!hit, cachedTokens: hit ? hit.usage.promptTokens + hit.usage.completionTokens : 0 });
     // Redis failures (this lookup's, or earlier writes') become a metric and an alert here, where there is a request context.
     const cacheFailures = takeCacheFailures();
     if (cacheFailures) recordCacheFailures(c.env, c.executionCtx, cacheFailures);
     if (hit) {
       const answered = cachedAnswer(ctx, hit, cache.key, admission);
-      overheadMs = answered.overheadMs;
-      settle({ outcome: { usage: hit.usage, finishedAt: Date.now() }, cost: 0, apiBase: '', finishedAt: Date.now(), cacheKey: cache.key });
+      settler.overheadMs = answered.overheadMs;
+      settler.settle({ outcome: { usage: hit.usage, finishedAt: Date.now() }, cost: 0, apiBase: '', finishedAt: Date.now(), cacheKey: cache.key });
       return answered.response;
     }
   }
@@ -197,7 +176,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
         },
       }),
     });
-    budgetHold = routed.hold;
+    settler.budgetHold = routed.hold;
     answer = routed.answer;
     deployment = routed.deployment;
     ctx.deployment = routed.deployment;
@@ -206,7 +185,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
     const error = err instanceof GatewayError ? err : new GatewayError('Internal server error', { status: 500, type: 'internal_server_error' });
     if (!(err instanceof GatewayError)) console.error('model call failed', err instanceof Error ? err.stack ?? err.message : String(err));
     settleLeader?.(undefined);
-    settle({ error, cost: 0, apiBase: deployment.params.api_base ?? '', finishedAt: Date.now() });
+    settler.settle({ error, cost: 0, apiBase: deployment.params.api_base ?? '', finishedAt: Date.now() });
     return errorResponse(error, callHeaders(ctx, ''));
   }
   const policy = caller.kind === 'key' ? caller.policy : undefined;
@@ -215,32 +194,6 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
     retries: routing.retries, fallbacks: routing.fallbacks, startedAt, upstreamMs: Date.now() - upstreamStartedAt, region: ctx.modelRegion, providerHeaders: answer.providerHeaders,
   };
 
-  if (!(answer.body instanceof ReadableStream)) {
-    const outcome = await answer.outcome;
-    // A background response still running is billed once it is over: its watch starts before the client learns its id.
-    const unwatched = outcome.backgroundId && await watchLaterWork(c.env, c.executionCtx, deployment, {
-      kind: 'response', deploymentId: deployment.id, group: deployment.group, id: outcome.backgroundId, creator: caller.token, owner: responseOwner(caller),
-      master: caller.kind === 'master', endUser: endUserOf({ body, headers: requestHeaders }), tags: keyedTags, promptTokenEstimate: promptTokens, trackedAt: Date.now(),
-    }, (state.config.litellm_settings.request_timeout ?? DEFAULT_TIMEOUT_S) * 1000);
-    if (unwatched) {
-      settle({ outcome, cost: 0, apiBase: answer.apiBase, finishedAt: outcome.finishedAt, error: unwatched });
-      return errorResponse(unwatched, callHeaders(ctx, ''));
-    }
-    if (cache && settleLeader) c.executionCtx.waitUntil(storeAnswer(cache, settleLeader, endpoint, answer.body, outcome));
-    const cost = costOfCall(deployment, outcome.usage);
-    const answered = answerResponse(answer.body, answer.status, { ...answerHeaders, cost });
-    overheadMs = answered.overheadMs;
-    settle({ outcome, cost, apiBase: answer.apiBase, finishedAt: outcome.finishedAt });
-    return answered.response;
-  }
-  // A stream's cost is known only at its end: it goes to the spend log, not the headers (unless known before, as a speech's).
-  c.executionCtx.waitUntil(answer.outcome.then(async (outcome) => {
-    settle({ outcome, cost: costOfCall(deployment, outcome.usage), apiBase: answer.apiBase, finishedAt: outcome.finishedAt });
-    if (cache && settleLeader) await storeAnswer(cache, settleLeader, endpoint, undefined, outcome, deployment.model);
-  }));
-  // A streamed body priced before it is read (speech) still says its cost.
-  const answered = answerResponse(answer.body, answer.status, answer.usage ? { ...answerHeaders, cost: costOfCall(deployment, answer.usage) } : answerHeaders);
-  overheadMs = answered.overheadMs;
-  return answered.response;
+  return await answerCall(c, state, ctx, { answer, deployment, headers: answerHeaders, settler, promptTokens, cache, settleLeader });
 }
 

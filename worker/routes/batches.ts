@@ -1,17 +1,18 @@
 import { z } from 'zod';
 import { identify } from '../auth/authenticate.ts';
 import { errorResponse, GatewayError } from '../errors.ts';
-import { BATCH_OVER, laterWorkSeen, watchLaterWork } from '../jobs/later-work.ts';
+import { laterWorkSeen, watchLaterWork } from '../jobs/later-work-client.ts';
+import { BATCH_OVER } from '../jobs/provider-work.ts';
 import { LATER_WORK_BILLED_FOR_MS } from '../limits/counters.ts';
 import { authenticateRoute } from '../limits/key-store.ts';
 import { currentCatalog } from '../models/catalog.ts';
 import { checkBatchInput } from '../openai/batch-lines.ts';
 import { bodyLimit, readJsonBody } from '../openai/read-body.ts';
 import { admitModelCall } from '../proxy/call-admission.ts';
-import { DEFAULT_TIMEOUT_S, headerSnapshot } from '../proxy/call-helpers.ts';
+import { headerSnapshot, requestTimeoutMs } from '../proxy/call-helpers.ts';
 import { responseOwner } from '../providers/response-ids.ts';
 import { gatewayState, type GatewayState } from '../state.ts';
-import { type Ctx, homeHeaders, homeOfGroup, homeOfId, listCursor, listQuery, namedGroup, type ObjectHome } from './provider-objects.ts';
+import { type Ctx, homeHeaders, homeOfId, homeOfRouteGroup, homeOfRouteId, listCursor, listQuery, type ObjectHome } from './provider-objects.ts';
 
 /** The batch's metadata the gateway writes (and keeps from clients): whose it is, for its owner's lists. */
 const OWNER_FIELD = 'tollgate_owner';
@@ -89,7 +90,7 @@ export async function createBatch(c: Ctx): Promise<Response> {
         const unwatched = await watchLaterWork(c.env, c.executionCtx, home.deployment, {
           kind: 'batch', deploymentId: home.deployment.id, group: home.deployment.group, id: batch.id, endpoint: body.endpoint,
           creator: caller.token, owner: responseOwner(caller), master: caller.kind === 'master', trackedAt: Date.now(),
-        }, (state.config.litellm_settings.request_timeout ?? DEFAULT_TIMEOUT_S) * 1000);
+        }, requestTimeoutMs(state.config));
         if (unwatched) throw unwatched;
       }
       return batchAnswer(home, batch);
@@ -105,10 +106,7 @@ export async function createBatch(c: Ctx): Promise<Response> {
 export function batchById(method: 'GET' | 'POST', suffix: '' | '/cancel') {
   return async (c: Ctx): Promise<Response> => {
     try {
-      const state = await gatewayState(c.env);
-      const caller = await authenticateRoute(c, state);
-      const catalog = await currentCatalog(state, c.env, c.executionCtx);
-      const { home, upstreamId } = homeOfId(c, state, caller, catalog, 'batch', c.req.param('id') ?? '');
+      const { home, upstreamId } = await homeOfRouteId(c, 'batch');
       const res = await home.send({ method, path: `batches/${encodeURIComponent(upstreamId)}${suffix}`, query: [], ...(method === 'POST' ? { body: '{}' } : {}) });
       const batch = await res.json() as BatchObject;
       await billWhenOver(c, home, batch);
@@ -125,10 +123,7 @@ export function batchById(method: 'GET' | 'POST', suffix: '' | '/cancel') {
  */
 export async function listBatches(c: Ctx): Promise<Response> {
   try {
-    const state = await gatewayState(c.env);
-    const caller = await authenticateRoute(c, state);
-    const catalog = await currentCatalog(state, c.env, c.executionCtx);
-    const home = homeOfGroup(c, state, caller, catalog, namedGroup(c));
+    const { caller, home } = await homeOfRouteGroup(c);
     const query = listQuery(c, 'batch');
     const limit = Math.min(100, Math.max(1, Math.floor(Number(query.find(([name]) => name === 'limit')?.[1] ?? 20)) || 20));
     const owner = responseOwner(caller);
@@ -188,7 +183,7 @@ async function billWhenOver(c: Ctx, home: ObjectHome, batch: BatchObject): Promi
   // The watcher's name pins the deployment: one of another deployment's is not found, and answers at once.
   if (typeof batch?.id !== 'string' || !BATCH_OVER.has(String(batch.status))) return;
   if (!(Number(batch.created_at) * 1000 >= Date.now() - LATER_WORK_BILLED_FOR_MS)) return;
-  const billing = laterWorkSeen(c.env, 'batch', home.deployment.id, batch.id, structuredClone(batch)).catch((err: unknown) => {
+  const billing = laterWorkSeen(c.env, 'batch', home.deployment.id, batch.id, batch).catch((err: unknown) => {
     console.error(`batch ${batch.id as string}: not billed when its output was shown:`, err instanceof Error ? err.message : String(err));
   });
   c.executionCtx.waitUntil(billing);

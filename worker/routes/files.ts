@@ -7,7 +7,7 @@ import { filterParts, multipartBoundary } from '../openai/multipart-filter.ts';
 import { readFormData } from '../openai/read-form.ts';
 import { bodyLimit, tooLarge } from '../openai/read-body.ts';
 import { gatewayState, type GatewayState } from '../state.ts';
-import { type Ctx, homeHeaders, homeOfGroup, homeOfId, listQuery, namedGroup, type ObjectHome } from './provider-objects.ts';
+import { type Ctx, homeHeaders, homeOfGroup, homeOfRouteId, listQuery, namedGroup, type ObjectHome } from './provider-objects.ts';
 
 /** An upload read to find its `model` field is held in memory: the bound when max_request_size_mb sets none. */
 const DEFAULT_MAX_FILE_BYTES = 25 * 1024 * 1024;
@@ -104,10 +104,7 @@ export async function listFiles(c: Ctx): Promise<Response> {
 export function fileById(method: 'GET' | 'DELETE', suffix: '' | '/content') {
   return async (c: Ctx): Promise<Response> => {
     try {
-      const state = await gatewayState(c.env);
-      const caller = await authenticateRoute(c, state);
-      const catalog = await currentCatalog(state, c.env, c.executionCtx);
-      const { home, upstreamId } = homeOfId(c, state, caller, catalog, 'file', c.req.param('id') ?? '');
+      const { home, upstreamId } = await homeOfRouteId(c, 'file');
       const res = await home.send({ method, path: `files/${encodeURIComponent(upstreamId)}${suffix}`, query: [] });
       if (suffix === '/content') {
         // The bytes as the provider sends them, passed on as they arrive (a batch's output can be large).

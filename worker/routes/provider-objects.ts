@@ -4,12 +4,14 @@ import type { GatewayEnv } from '../env.ts';
 import { GatewayError } from '../errors.ts';
 import { authorizeModel } from '../models/access.ts';
 import { type DeploymentRef, deploymentById, type ModelCatalog } from '../models/deployments.ts';
-import { DEFAULT_TIMEOUT_S } from '../proxy/call-helpers.ts';
+import { requestTimeoutMs } from '../proxy/call-helpers.ts';
 import { decodeObjectId, type ManagedObjectId, managedObjectId, type ObjectKind } from '../providers/object-ids.ts';
 import { PROVIDERS } from '../providers/registry.ts';
 import { base64urlText, ownsResponse, responseOwner, SAFE_ID, textOfBase64 } from '../providers/response-ids.ts';
 import type { ObjectRequest } from '../providers/types.ts';
-import type { GatewayState } from '../state.ts';
+import { gatewayState, type GatewayState } from '../state.ts';
+import { authenticateRoute } from '../limits/key-store.ts';
+import { currentCatalog } from '../models/catalog.ts';
 
 export type Ctx = Context<{ Bindings: GatewayEnv }>;
 
@@ -77,10 +79,24 @@ export function homeOfId(c: Ctx, state: GatewayState, caller: Caller, catalog: M
   return { home: homeOf(c, state, caller, deployment), upstreamId: decoded.upstreamId };
 }
 
+/** The home of the file or batch the route's `:id` names, for the caller (homeOfId). */
+export async function homeOfRouteId(c: Ctx, kind: ObjectKind): Promise<{ home: ObjectHome; upstreamId: string }> {
+  const state = await gatewayState(c.env);
+  const caller = await authenticateRoute(c, state);
+  return homeOfId(c, state, caller, await currentCatalog(state, c.env, c.executionCtx), kind, c.req.param('id') ?? '');
+}
+
+/** Who calls a list, and the home of the model group it names (homeOfGroup). */
+export async function homeOfRouteGroup(c: Ctx): Promise<{ state: GatewayState; caller: Caller; home: ObjectHome }> {
+  const state = await gatewayState(c.env);
+  const caller = await authenticateRoute(c, state);
+  return { state, caller, home: homeOfGroup(c, state, caller, await currentCatalog(state, c.env, c.executionCtx), namedGroup(c)) };
+}
+
 function homeOf(c: Ctx, state: GatewayState, caller: Caller, deployment: DeploymentRef): ObjectHome {
   const adapter = PROVIDERS.get(deployment.provider)!;
   const owner = { owner: responseOwner(caller), key: state.responseIdKey };
-  const timeoutMs = (state.config.litellm_settings.request_timeout ?? DEFAULT_TIMEOUT_S) * 1000;
+  const timeoutMs = requestTimeoutMs(state.config);
   return {
     deployment,
     send: (request) => adapter.objectRequest!({ ...request, deployment, env: c.env as unknown as Record<string, unknown>, timeoutMs }),

@@ -1,12 +1,12 @@
 import type { Context } from 'hono';
 import type { GatewayEnv } from '../env.ts';
 import { GatewayError } from '../errors.ts';
-import { laterWorkDeleted, laterWorkSeen } from '../jobs/later-work.ts';
+import { laterWorkDeleted, laterWorkSeen } from '../jobs/later-work-client.ts';
 import { authenticateRoute } from '../limits/key-store.ts';
 import { authorizeModel } from '../models/access.ts';
 import { currentCatalog } from '../models/catalog.ts';
 import { deploymentById } from '../models/deployments.ts';
-import { DEFAULT_TIMEOUT_S } from '../proxy/call-helpers.ts';
+import { requestTimeoutMs } from '../proxy/call-helpers.ts';
 import { decodeResponseId, managedResponseId, ownsResponse } from '../providers/response-ids.ts';
 import { PROVIDERS } from '../providers/registry.ts';
 import type { StoredResponseRequest } from '../providers/types.ts';
@@ -51,7 +51,7 @@ export function storedResponse(method: StoredResponseRequest['method'], suffix: 
     }
     const res = await adapter.storedResponse({
       deployment, env: c.env as unknown as Record<string, unknown>, method, responseId: decoded.responseId, suffix,
-      query, timeoutMs: (state.config.litellm_settings.request_timeout ?? DEFAULT_TIMEOUT_S) * 1000,
+      query, timeoutMs: requestTimeoutMs(state.config),
     });
     const text = await res.text();
     let body: unknown;
@@ -61,16 +61,17 @@ export function storedResponse(method: StoredResponseRequest['method'], suffix: 
       return new Response(text, { status: res.status, headers: { 'content-type': res.headers.get('content-type') ?? 'application/json' } });
     }
     // A background response seen over is billed now (its watcher would see it later).
-    if ((body as { background?: unknown } | null)?.background === true) c.executionCtx.waitUntil(laterWorkSeen(c.env, 'response', deployment.id, decoded.responseId, structuredClone(body) as object));
-    // The response itself (or its deletion) names it by the provider's id: the client knows the gateway's.
+    if ((body as { background?: unknown } | null)?.background === true) c.executionCtx.waitUntil(laterWorkSeen(c.env, 'response', deployment.id, decoded.responseId, body as object));
+    // The response itself (or its deletion) names it by the provider's id: the client knows the gateway's (a copy: the watcher has the provider's).
+    let shown = body;
     if (body && typeof body === 'object' && (body as { id?: unknown }).id === decoded.responseId) {
-      const response = body as { id: string; previous_response_id?: unknown };
-      response.id = id;
+      const response = { ...body as { id: string; previous_response_id?: unknown }, id };
       // The response it continued is the same owner's, named as the gateway names it.
       if (typeof response.previous_response_id === 'string' && decoded.owner) {
         response.previous_response_id = managedResponseId(deployment.provider, deployment.id, response.previous_response_id, { owner: decoded.owner, key: state.responseIdKey });
       }
+      shown = response;
     }
-    return Response.json(body, { status: res.status, headers: { 'x-litellm-model-id': deployment.id, 'x-litellm-model-group': deployment.group } });
+    return Response.json(shown, { status: res.status, headers: { 'x-litellm-model-id': deployment.id, 'x-litellm-model-group': deployment.group } });
   };
 }

@@ -11,7 +11,7 @@ import { actor, changedBy, requireAssignableUser, requireKeyManager } from './ac
 import { checkAliasFree, checkReferences, checkValues, keyColumns } from './fields.ts';
 import { blockKeySchema, bulkUpdateKeysSchema, bulkUpdateTeamKeysSchema, resetKeySpendSchema, type UpdateKeyInput, updateKeySchema } from './schemas.ts';
 import { resetLimiterSpend } from '../../../worker/limits/client.ts';
-import { findKey, findKeysByAlias, keyObjectWithBudget, refreshKeys, type Tx, tokenOf } from './store.ts';
+import { budgetsById, findKey, findKeysByAlias, keyObject, keyObjectWithBudget, refreshKeys, type Tx, tokenOf } from './store.ts';
 
 const TABLE = 'LiteLLM_VerificationToken';
 
@@ -98,7 +98,8 @@ async function applyEach(c: AdminContext, updates: (UpdateKeyInput & { key: stri
   } finally {
     await refreshKeys(c.env, applied.map((r) => r.token));
   }
-  const successful = await Promise.all(applied.map(async (row) => ({ key: row.token, key_info: await keyObjectWithBudget(db, row, false, clock) })));
+  const budgets = await budgetsById(db, applied.map((row) => row.budget_id));
+  const successful = applied.map((row) => ({ key: row.token, key_info: keyObject(row, budgets.get(row.budget_id ?? ''), { withToken: false, clock }) }));
   return { total_requested: updates.length + refused.length, successful_updates: successful, failed_updates: failed };
 }
 

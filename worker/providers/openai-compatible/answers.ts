@@ -14,19 +14,25 @@ export function responsesAnswer(bytes: ArrayBuffer, call: ProviderCall, clientId
   } catch {
     // a 200 that is not JSON: passed on, counted as unknown usage
   }
-  // A background response the request asked for, still running: nothing used yet; it is billed once it is over.
-  if (call.body.background === true && typeof parsed?.id === 'string' && (parsed.status === 'queued' || parsed.status === 'in_progress')) {
-    const outcome: CallOutcome = { usage: { promptTokens: 0, completionTokens: 0, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: true }, finishedAt: Date.now(), backgroundId: parsed.id };
-    parsed.id = clientId(parsed.id);
-    return { body: JSON.stringify(parsed), outcome: Promise.resolve(outcome) };
-  }
-  const estimate = { promptTokens: call.promptTokenEstimate, completionTokens: 0, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: false };
-  const answer = responsesOutputText(parsed?.output);
-  const outcome: CallOutcome = { usage: readOpenAIUsage(parsed?.usage) ?? estimate, finishedAt: Date.now(), ...(typeof answer === 'string' ? { responseText: answer } : {}) };
+  const outcome = responsesOutcome(parsed, call);
   if (!parsed || typeof parsed.id !== 'string') return { body: bytes, outcome: Promise.resolve(outcome) };
   parsed.id = clientId(parsed.id);
   if (typeof parsed.previous_response_id === 'string') parsed.previous_response_id = clientId(parsed.previous_response_id);
   return { body: JSON.stringify(parsed), outcome: Promise.resolve(outcome) };
+}
+
+/**
+ * What a Responses API answer used: its usage (else the prompt as estimated) and text. A background
+ * response the request asked for, still running, has used nothing yet: it is billed once it is over
+ * (jobs/later-work.ts).
+ */
+function responsesOutcome(parsed: { id?: unknown; usage?: unknown; output?: unknown; status?: unknown } | undefined, call: ProviderCall): CallOutcome {
+  if (call.body.background === true && typeof parsed?.id === 'string' && (parsed.status === 'queued' || parsed.status === 'in_progress')) {
+    return { usage: { promptTokens: 0, completionTokens: 0, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: true }, finishedAt: Date.now(), backgroundId: parsed.id };
+  }
+  const estimate = { promptTokens: call.promptTokenEstimate, completionTokens: 0, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: false };
+  const answer = responsesOutputText(parsed?.output);
+  return { usage: readOpenAIUsage(parsed?.usage) ?? estimate, finishedAt: Date.now(), ...(typeof answer === 'string' ? { responseText: answer } : {}) };
 }
 
 /** OpenAI puts `usage` at the end of an answer: its last bytes are usually all that need decoding. */
