@@ -12,6 +12,8 @@ import { createFile, fileById, listFiles } from './routes/files.ts';
 import { batchById, createBatch, listBatches } from './routes/batches.ts';
 import { metricsRoute } from './telemetry/metrics/route.ts';
 import { tokenCounter } from './routes/token-counter.ts';
+import { configPassThrough, providerPassThrough } from './routes/pass-through.ts';
+import { PASS_THROUGH_PREFIXES } from './passthrough/providers.ts';
 
 /** Path prefixes the admin Worker serves; the gateway forwards them over the service binding. */
 export const ADMIN_PREFIXES = [
@@ -78,11 +80,17 @@ app.get('/models', listModels);
 app.get('/v1/models/*', getModel);
 app.get('/models/*', getModel);
 
+// Providers' own APIs passed through (LiteLLM's `/anthropic/...`, `/gemini/...`): after every route above, so `/openai/v1/responses` stays the gateway's.
+for (const prefix of Object.keys(PASS_THROUGH_PREFIXES)) app.all(`${prefix}/*`, providerPassThrough(prefix));
+
 app.post('/__tollgate/test/clock', setTestClock);
 app.post('/__tollgate/test/scheduled', runTestSchedule);
 
 app.all('*', async (c) => {
   if (isAdminPath(c.req.path) && c.env.ADMIN) return c.env.ADMIN.fetch(c.req.raw);
+  // config.yaml's general_settings.pass_through_endpoints.
+  const configured = await configPassThrough(c);
+  if (configured) return configured;
   throw new GatewayError(`Route not found: ${c.req.method} ${c.req.path.slice(0, 200)}`, { status: 404, type: 'not_found_error' });
 });
 

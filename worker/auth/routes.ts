@@ -10,6 +10,8 @@ import { GatewayError } from '../errors.ts';
 const MODEL_CALL = /^(\/v1|\/v2|\/openai\/deployments\/[^/]+|\/engines\/[^/]+|\/openai\/v1|\/queue)?\/(chat\/completions|completions|embeddings|moderations|images\/generations|images\/edits|rerank|audio\/speech|audio\/transcriptions|responses(\/[^/]+(\/input_items|\/cancel)?)?|files(\/[^/]+(\/content)?)?|batches(\/[^/]+(\/cancel)?)?)$/;
 const MODELS = /^(\/v1)?\/models(\/.+)?$/;
 const MESSAGES = /^\/v1\/messages(\/count_tokens)?$/;
+/** The providers' own APIs passed through (passthrough/providers.ts), LiteLLM's mapped pass-through routes. */
+const PASS_THROUGH = /^\/(anthropic|openai|openai_passthrough|azure|vllm|gemini|cohere|mistral)\//;
 
 const INFO_ROUTES = new Set([
   '/key/info', '/v2/key/info', '/key/list', '/team/info', '/team/list', '/user/info', '/user/list', '/organization/info', '/organization/list',
@@ -22,7 +24,7 @@ const INFO_ROUTES = new Set([
 const MANAGEMENT = /^\/(key|v2\/key|v2\/team|v2\/user|user|team|organization|customer|end_user|budget|tag|model|v1\/model|v2\/model)\//;
 
 const GROUPS: Record<string, (path: string) => boolean> = {
-  llm_api_routes: (path) => MODEL_CALL.test(path) || MODELS.test(path) || MESSAGES.test(path) || path === '/utils/token_counter',
+  llm_api_routes: (path) => MODEL_CALL.test(path) || MODELS.test(path) || MESSAGES.test(path) || PASS_THROUGH.test(path) || path === '/utils/token_counter',
   openai_routes: (path) => MODEL_CALL.test(path) || MODELS.test(path) || path === '/utils/token_counter',
   anthropic_routes: (path) => MESSAGES.test(path),
   info_routes: (path) => INFO_ROUTES.has(path),

@@ -15,10 +15,12 @@ export function envRefName(value: unknown): string | undefined {
   return ENV_NAME.test(name) ? name : undefined;
 }
 
-/** Every variable name the config refers to, in first-seen order. */
+// A reference inside a longer value (`Bearer os.environ/COHERE_API_KEY`, a pass-through endpoint's header).
+const EMBEDDED_REF = /os\.environ\/([A-Za-z_][A-Za-z0-9_]*)/g;
+
+/** Every variable name the config refers to (a whole value, or inside one), in first-seen order. */
 export function collectEnvRefs(value: unknown, into: Set<string> = new Set()): Set<string> {
-  const name = envRefName(value);
-  if (name) into.add(name);
+  if (typeof value === 'string') for (const ref of value.matchAll(EMBEDDED_REF)) into.add(ref[1]!);
   else if (Array.isArray(value)) for (const item of value) collectEnvRefs(item, into);
   else if (value && typeof value === 'object') for (const item of Object.values(value)) collectEnvRefs(item, into);
   return into;

@@ -46,6 +46,8 @@ export const litellmParamsSchema = z.object({
   /** A budget of this deployment (LiteLLM's budget routing): once spent, the router sends its calls elsewhere. */
   max_budget: nonNegative.optional(),
   budget_duration: duration.optional(),
+  /** This deployment's credential (and api_base) serves its provider's pass-through route (`/anthropic/...`) for any model. */
+  use_in_pass_through: bool.optional(),
 });
 
 /** `model_info`: known fields are checked, any other key is kept (LiteLLM returns them from /model/info). */
@@ -163,6 +165,30 @@ export const litellmSettingsSchema = z.object({
   tag_budget_config: z.record(str, routerBudget).optional(),
 });
 
+/**
+ * One of `general_settings.pass_through_endpoints` (LiteLLM's config-defined pass-through): requests to
+ * `path` (and below it, with `include_subpath`) go to `target` with `headers` added.
+ */
+export const passThroughEndpointSchema = z.object({
+  path: str.regex(/^\/[A-Za-z0-9._~\-/]*$/, 'must be a path such as "/bria" (letters, digits, "._~-/")').refine((p) => !p.split('/').some((s) => s === '.' || s === '..'), 'must not contain "." or ".." segments'),
+  target: str.url('expected an http(s) URL'),
+  /** Added to every request (the operator's win over the client's); values may hold `os.environ/NAME` anywhere. */
+  headers: z.record(str, str).optional(),
+  /** Send the client's headers on too (never its credentials). */
+  forward_headers: bool.optional(),
+  include_subpath: bool.optional(),
+  /** `false` makes the endpoint public; otherwise a virtual key is required, and its limits and budgets hold. */
+  auth: bool.optional(),
+  /** The spend of one call. */
+  cost_per_request: nonNegative.optional(),
+  /** The client's query parameters win over the target's (else the target's win). */
+  merge_query_params: bool.optional(),
+  methods: z.array(z.enum(['GET', 'POST', 'PUT', 'DELETE', 'PATCH'])).optional(),
+  /** Seconds to wait for the target's answer (else `pass_through_request_timeout`, else 600). */
+  timeout: nonNegative.optional(),
+  id: str.optional(),
+});
+
 export const generalSettingsSchema = z.object({
   master_key: str.startsWith('sk-', 'must start with "sk-"').optional(),
   database_url: str.optional(),
@@ -186,6 +212,8 @@ export const generalSettingsSchema = z.object({
   proxy_batch_write_at: nonNegative.optional(),
   database_connection_pool_limit: posInt.optional(),
   user_api_key_cache_ttl: nonNegative.optional(),
+  pass_through_endpoints: z.array(passThroughEndpointSchema).optional(),
+  pass_through_request_timeout: nonNegative.optional(),
 });
 
 export const configSchema = z.object({

@@ -123,6 +123,10 @@ function crossReferenceWarnings(config: TollgateConfig): string[] {
   for (const [tag, budget] of Object.entries(config.litellm_settings.tag_budget_config ?? {})) {
     if (!budget.time_period && !budget.budget_duration) out.push(`litellm_settings.tag_budget_config.${tag}: no budget_duration: this budget never resets`);
   }
+  config.general_settings.pass_through_endpoints?.forEach((e, i) => {
+    const at = `general_settings.pass_through_endpoints[${i}] (${e.path})`;
+    if (e.auth === false) out.push(`${at}: auth: false: anyone who reaches the gateway can call ${e.target} with this endpoint's headers, unlimited and unbudgeted`);
+  });
   config.model_list.forEach((d, i) => {
     const p = d.litellm_params;
     if (p.budget_duration !== undefined && p.max_budget === undefined) out.push(`model_list[${i}].litellm_params.budget_duration: no max_budget beside it (ignored)`);

@@ -5,6 +5,9 @@ import type { DeploymentRef } from '../models/deployments.ts';
 
 export type Endpoint = 'chat' | 'completion' | 'embedding' | 'responses' | 'moderation' | 'image_generation' | 'speech' | 'transcription' | 'image_edit' | 'rerank';
 
+/** What a call went to: one of the gateway's endpoints, or a provider's own API passed through as it is (passthrough/). */
+export type CallEndpoint = Endpoint | 'pass_through';
+
 /**
  * A Responses API request's own `metadata` (the provider stores it with the response), kept under this
  * key of the body the gateway reads, where `metadata` is the gateway's (`litellm_metadata` on that API,

@@ -74,7 +74,7 @@ function sharedHeaders(call: AnswerHeaders): Headers {
 }
 
 /** The answer's Response with its headers; and Tollgate's own part of the time to them (x-litellm-overhead-duration-ms). */
-export function answerResponse(body: BodyInit, status: number, call: AnswerHeaders): { response: Response; overheadMs: number } {
+export function answerResponse(body: BodyInit | null, status: number, call: AnswerHeaders): { response: Response; overheadMs: number } {
   const response = new Response(body, { status, headers: sharedHeaders(call) });
   const h = response.headers;
   // None of these is in the shared set: append (no lookup). The x-ratelimit-* of an admission not answered from a lease differ per call.

@@ -1,11 +1,11 @@
 import type { Caller } from '../auth/authenticate.ts';
 import type { DeploymentRef } from '../models/deployments.ts';
-import type { Endpoint, RequestHeaders } from '../providers/types.ts';
+import type { CallEndpoint, RequestHeaders } from '../providers/types.ts';
 import type { GatewayState } from '../state.ts';
 
-export type CallType = 'acompletion' | 'atext_completion' | 'aembedding' | 'aresponses' | 'amoderation' | 'aimage_generation' | 'aspeech' | 'atranscription' | 'aimage_edit' | 'arerank';
+export type CallType = 'acompletion' | 'atext_completion' | 'aembedding' | 'aresponses' | 'amoderation' | 'aimage_generation' | 'aspeech' | 'atranscription' | 'aimage_edit' | 'arerank' | 'pass_through_endpoint';
 
-export const CALL_TYPES: Record<Endpoint, CallType> = {
+export const CALL_TYPES: Record<CallEndpoint, CallType> = {
   chat: 'acompletion',
   completion: 'atext_completion',
   embedding: 'aembedding',
@@ -16,13 +16,14 @@ export const CALL_TYPES: Record<Endpoint, CallType> = {
   transcription: 'atranscription',
   image_edit: 'aimage_edit',
   rerank: 'arerank',
+  pass_through: 'pass_through_endpoint',
 };
 
 /** Everything known about one model call once it is admitted, for headers and the spend log. */
 export interface CallContext {
   callId: string;
   startedAt: number;
-  endpoint: Endpoint;
+  endpoint: CallEndpoint;
   caller: Caller;
   deployment: DeploymentRef;
   body: Record<string, unknown>;

@@ -3,7 +3,7 @@ import type { Caller } from '../auth/authenticate.ts';
 import type { GatewayEnv } from '../env.ts';
 import type { GatewayError } from '../errors.ts';
 import type { DeploymentRef } from '../models/deployments.ts';
-import type { Endpoint } from '../providers/types.ts';
+import type { CallEndpoint } from '../providers/types.ts';
 import { recordRejectedCall } from '../telemetry/metrics/hooks.ts';
 import { recordSpend } from '../telemetry/spend-log.ts';
 import { spendRecord } from './spend-record.ts';
@@ -24,7 +24,7 @@ export interface Seen {
  * model, enforce_user_param), as LiteLLM logs its proxy's own errors: status failure, no spend, the
  * error in metadata. Only once the key is known to be one (an unknown key's request is not a call).
  */
-function recordRefusal(c: Ctx, endpoint: Endpoint, seen: Seen, error: GatewayError): void {
+function recordRefusal(c: Ctx, endpoint: CallEndpoint, seen: Seen, error: GatewayError): void {
   const call = seen.call;
   if (!call || error.type === 'token_not_found_in_db') return;
   try {
@@ -47,7 +47,7 @@ function recordRefusal(c: Ctx, endpoint: Endpoint, seen: Seen, error: GatewayErr
  * produces no CallEvent; it counts in the proxy's request metrics, as LiteLLM counts it, and once the
  * key is known, gets its spend-log row.
  */
-export function recordRefusedCall(c: Ctx, endpoint: Endpoint, seen: Seen, error: GatewayError): void {
+export function recordRefusedCall(c: Ctx, endpoint: CallEndpoint, seen: Seen, error: GatewayError): void {
   recordRejectedCall(c.env, c.executionCtx, { caller: seen.caller, endpoint, group: seen.group, known: seen.known ?? new Map(), error });
   recordRefusal(c, endpoint, seen, error);
 }

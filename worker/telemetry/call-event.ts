@@ -1,7 +1,7 @@
 import type { Caller } from '../auth/authenticate.ts';
 import type { GatewayError } from '../errors.ts';
 import type { DeploymentRef } from '../models/deployments.ts';
-import type { CallOutcome, Endpoint, RequestHeaders } from '../providers/types.ts';
+import type { CallEndpoint, CallOutcome, RequestHeaders } from '../providers/types.ts';
 import type { SpendLogRecord } from './spend-log.ts';
 
 /**
@@ -12,7 +12,7 @@ import type { SpendLogRecord } from './spend-log.ts';
  */
 export interface CallEvent {
   record: SpendLogRecord;
-  endpoint: Endpoint;
+  endpoint: CallEndpoint;
   caller: Caller;
   deployment: DeploymentRef;
   /** The client's request body (messages, prompt or input, parameters, metadata). */

@@ -1,5 +1,5 @@
 import { GATEWAY_PARAMS } from '../../providers/openai-compatible/params.ts';
-import type { Endpoint, RequestHeaders } from '../../providers/types.ts';
+import type { CallEndpoint, RequestHeaders } from '../../providers/types.ts';
 import { messageLoggingOff, REDACTED_INPUT, redactedErrorMessage } from './redaction.ts';
 import { requestLangfuseMetadata } from './request-metadata.ts';
 import { type GenerationBody, type IngestionEvent, type ObservationLevel, REDACTED, type TraceBody } from './types.ts';
@@ -51,7 +51,7 @@ export interface LangfuseCall {
     end_user: string | null;
     session_id: string | null;
   };
-  endpoint: Endpoint;
+  endpoint: CallEndpoint;
   body: Json;
   headers: RequestHeaders;
   outcome?: { responseText?: string; aborted?: boolean };

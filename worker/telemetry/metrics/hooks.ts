@@ -4,7 +4,7 @@ import type { DeploymentRef } from '../../models/deployments.ts';
 import { scrubSecrets } from '../../providers/openai-compatible/errors.ts';
 import { alertEnabled, alertSettings } from '../alerts/settings.ts';
 import { health, inc, type MetricsEnv, raiseAlert, scheduleFlush, type WaitUntil } from './buffer.ts';
-import type { Endpoint } from '../../providers/types.ts';
+import type { CallEndpoint } from '../../providers/types.ts';
 import { callerLabels, deploymentLabels, exceptionClass, modelGroupLabel, ROUTES, statusLabel } from './labels.ts';
 import { M } from './registry.ts';
 
@@ -30,7 +30,7 @@ export interface KnownGroups {
  */
 export function recordRejectedCall(env: MetricsEnv, ctx: WaitUntil, r: {
   caller?: Caller;
-  endpoint: Endpoint;
+  endpoint: CallEndpoint;
   group: unknown;
   known: KnownGroups;
   error: GatewayError;

@@ -2,7 +2,7 @@ import type { Caller } from '../../auth/authenticate.ts';
 import type { GatewayError } from '../../errors.ts';
 import type { DeploymentRef } from '../../models/deployments.ts';
 import { exceptionClassOfStatus } from '../../providers/openai-compatible/errors.ts';
-import type { Endpoint } from '../../providers/types.ts';
+import type { CallEndpoint } from '../../providers/types.ts';
 import { MAX_LABEL_CHARS, NONE } from './registry.ts';
 
 /**
@@ -25,7 +25,7 @@ export function bounded(value: string | null | undefined): string {
 }
 
 /** The route template of an endpoint, as LiteLLM reports `route` for the unprefixed path. */
-export const ROUTES: Record<Endpoint, string> = {
+export const ROUTES: Record<CallEndpoint, string> = {
   chat: '/chat/completions',
   completion: '/completions',
   embedding: '/embeddings',
@@ -36,6 +36,8 @@ export const ROUTES: Record<Endpoint, string> = {
   transcription: '/audio/transcriptions',
   image_edit: '/images/edits',
   rerank: '/rerank',
+  // A provider's own API (passthrough/): one label for every path, as paths are the client's to choose.
+  pass_through: '/pass_through',
 };
 
 /** hashed_api_key, api_key_alias, team, team_alias, user of the caller. */

@@ -1,0 +1,86 @@
+import { badRequest } from '../errors.ts';
+import { upstreamUrl } from '../providers/upstream-url.ts';
+
+/**
+ * The upstream URL of a pass-through call: the configured base (checked as every upstream URL is: a
+ * plain http(s) origin, no credentials, query or fragment) with the client's path below it and the
+ * client's query. The path is the client's, so it may not climb out of the base (`..`, `.`, in any
+ * encoding), carry a backslash or control characters, or make an empty segment; and the result must
+ * keep the base's origin and path (Portkey's SSRF bugs came through such paths).
+ *
+ * With `dedupe`, a base that already ends in the path's first segment (`.../v1` and `v1/messages`) is not doubled;
+ * `versionPrefix` is put in front of a path that lacks it (OpenAI's, for a client whose base URL is `.../openai`).
+ */
+export function passThroughUrl(base: string, subpath: string, query: Iterable<[string, string]>, options: { versionPrefix?: string | undefined; dedupe?: boolean } = {}): URL {
+  const root = upstreamUrl(base, '');
+  const segments = pathSegments(subpath);
+  const baseSegments = root.pathname.split('/').filter(Boolean);
+  if (options.dedupe && segments.length && baseSegments.at(-1) === segments[0]) segments.shift();
+  const prefix = options.versionPrefix;
+  if (prefix && segments[0] !== prefix && baseSegments.at(-1) !== prefix) segments.unshift(prefix);
+  const url = new URL(root);
+  // No path below the base: the base as it was written, without the slash upstreamUrl ends it with.
+  const rootPath = root.pathname;
+  url.pathname = segments.length ? `${rootPath}${segments.join('/')}` : rootPath.length > 1 ? rootPath.slice(0, -1) : rootPath;
+  if (url.origin !== root.origin || !`${url.pathname}/`.startsWith(rootPath)) throw badRequest('Invalid pass-through path');
+  for (const [name, value] of query) url.searchParams.append(name, value);
+  return url;
+}
+
+/** The client's path below a pass-through prefix, as segments; a 400 for one that could leave the base (see passThroughUrl). */
+export function pathSegments(subpath: string): string[] {
+  const segments = subpath.split('/').filter((s, i, all) => !(s === '' && (i === 0 || i === all.length - 1)));
+  for (const segment of segments) {
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(segment);
+    } catch {
+      throw badRequest('Invalid pass-through path: bad percent-encoding');
+    }
+    if (segment === '' || decoded === '.' || decoded === '..' || /[\\\u0000-\u001f\u007f]/.test(decoded) || decoded.includes('/')) {
+      throw badRequest('Invalid pass-through path: it may not contain empty, "." or ".." segments, encoded slashes, backslashes or control characters');
+    }
+  }
+  return segments;
+}
+
+/** Never sent on: credentials (the gateway's key, anything meant for another hop), hop-by-hop headers, the client's address. */
+const NEVER_FORWARDED = new Set([
+  'authorization', 'x-api-key', 'api-key', 'x-goog-api-key', 'x-litellm-api-key', 'ocp-apim-subscription-key', 'cookie',
+  'proxy-authorization', 'host', 'content-length', 'connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade',
+  'proxy-connection', 'accept-encoding', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-real-ip', 'true-client-ip', 'forwarded',
+]);
+const PASS_PREFIX = 'x-pass-';
+
+/**
+ * The client's headers as a pass-through call sends them on. With `all`, every header but those never
+ * forwarded, the gateway's own (`x-litellm-*`, Cloudflare's `cf-*`) and `keyHeader` (the config's key
+ * header); without, only `content-type` and `accept`. Either way `x-pass-NAME` goes on as `NAME`
+ * (LiteLLM's rule), unless NAME is one never forwarded.
+ */
+export function forwardedHeaders(client: Headers, options: { all: boolean; keyHeader?: string | undefined }): Headers {
+  const out = new Headers();
+  const keyHeader = options.keyHeader?.toLowerCase();
+  client.forEach((value, name) => {
+    if (name.startsWith(PASS_PREFIX)) {
+      const target = name.slice(PASS_PREFIX.length);
+      if (target && !NEVER_FORWARDED.has(target) && target !== keyHeader && !target.startsWith('x-litellm-')) out.set(target, value);
+      return;
+    }
+    if (NEVER_FORWARDED.has(name) || name === keyHeader || name.startsWith('x-litellm-') || name.startsWith('cf-')) return;
+    if (options.all || name === 'content-type' || name === 'accept') {
+      if (!out.has(name)) out.set(name, value);
+    }
+  });
+  return out;
+}
+
+/** The provider's answer headers the client gets, beside the gateway's own: not its framing, encoding or cookies. */
+const NOT_RETURNED = new Set(['content-length', 'content-encoding', 'transfer-encoding', 'connection', 'keep-alive', 'set-cookie', 'content-type']);
+
+export function returnedHeaders(upstream: Headers, into: Headers): void {
+  upstream.forEach((value, name) => {
+    if (NOT_RETURNED.has(name) || name.startsWith('x-litellm-') || into.has(name)) return;
+    into.set(name, value);
+  });
+}

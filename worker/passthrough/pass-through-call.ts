@@ -1,0 +1,159 @@
+import type { Context } from 'hono';
+import type { Caller } from '../auth/authenticate.ts';
+import { identify } from '../auth/authenticate.ts';
+import { checkRoute } from '../auth/routes.ts';
+import { costOfCall } from '../cost/deployment-cost.ts';
+import type { GatewayEnv } from '../env.ts';
+import { errorResponse, GatewayError } from '../errors.ts';
+import type { DeploymentRef } from '../models/deployments.ts';
+import type { CallOutcome, RequestHeaders, UsageReport } from '../providers/types.ts';
+import { estimateTokens } from '../providers/openai-compatible/usage.ts';
+import type { GatewayState } from '../state.ts';
+import { answerResponse } from '../proxy/answer-headers.ts';
+import { admitModelCall } from '../proxy/call-admission.ts';
+import { type CallContext, endUserOf, requestTags } from '../proxy/call-context.ts';
+import { callSettler } from '../proxy/call-end.ts';
+import { freeModel, reservationEstimate, withoutCredentials } from '../proxy/call-helpers.ts';
+import type { Seen } from '../proxy/refused-call.ts';
+import { returnedHeaders } from './forward.ts';
+import { tapUsage } from './usage-tap.ts';
+import { readUsage, type UsageReading, usageOf } from './usage-reader.ts';
+
+type Ctx = Context<{ Bindings: GatewayEnv }>;
+
+/** One pass-through call, as a route has resolved it. */
+export interface PassThroughCall {
+  /** The client's headers, read once. */
+  headers: RequestHeaders;
+  /** The header the key comes in before the usual ones (a config endpoint's `litellm_user_api_key`), else the config's. */
+  keyHeader?: string | undefined;
+  /** Whether a key is required (a config endpoint with `auth: false` is public). */
+  auth: boolean;
+  /** The model the request names and the group it is held and logged under ('' for none). */
+  requested: string | undefined;
+  group: string;
+  /** The JSON body, when the body is JSON: tags, end user and the reservation's size. */
+  json: Record<string, unknown> | undefined;
+  bodyChars: number;
+  /** Whether the call generates (its reservation holds output tokens). */
+  generative: boolean;
+  /** The deployment whose prices apply; its model is replaced by the answer's when `priceByAnswer`. */
+  deployment: DeploymentRef;
+  priceByAnswer: boolean;
+  /** A config endpoint's `cost_per_request`: the call's cost, whatever it used. */
+  costPerRequest?: number | undefined;
+  /** Throws when the caller may not make this call (after its admission, which is then released). */
+  authorize(caller: Caller): void;
+  /** Sends the upstream request; throws GatewayError when it cannot be made (no credential). */
+  send(signal: AbortSignal): Promise<Response>;
+  apiBase: string;
+  timeoutMs: number;
+}
+
+/**
+ * A provider's own API (or a config endpoint's target) called for a client: its key checked and its call
+ * admitted as a model call's is (limits, budgets, one request and its estimated cost), the answer passed
+ * back as the provider gave it, status and headers included, with the gateway's headers added; the usage
+ * the answer reports priced and settled like any call's, and a spend-log row
+ * (`call_type: pass_through_endpoint`). Refusals before the upstream get the OpenAI error envelope.
+ */
+export async function passThroughCall(c: Ctx, state: GatewayState, call: PassThroughCall, seen: Seen): Promise<Response> {
+  const startedAt = Date.now();
+  const callId = crypto.randomUUID();
+  const body = call.json ?? {};
+  const who = call.auth ? await identify(call.headers, state.masterKeyHash, call.keyHeader ?? state.keyHeader) : undefined;
+  seen.group = call.group;
+  if (who) seen.call = { token: who.token, body, startedAt, storePrompts: state.config.general_settings.store_prompts_in_spend_logs === true, deployment: call.deployment };
+  const promptTokens = estimateTokens(call.bodyChars);
+  const estimate = call.costPerRequest !== undefined
+    ? { estCost: call.costPerRequest, estTokens: promptTokens }
+    : reservationEstimate(call.deployment, promptTokens, body, call.generative ? 'chat' : 'embedding');
+  const admitted = who
+    ? await admitModelCall(c.env, c.executionCtx, state.config, {
+      who, requestId: callId, group: call.group, endUser: endUserOf({ body, headers: call.headers }), ownTags: requestTags({ body, headers: call.headers }),
+      estimate, free: estimate.estCost === 0 && (call.costPerRequest === 0 || freeModel([call.deployment])), seen,
+    })
+    : undefined;
+  const admission = admitted?.admission;
+  // A public config endpoint's caller: no key, logged under the empty token.
+  const caller: Caller = admitted?.caller ?? { kind: 'master', token: '' };
+  try {
+    if (caller.kind === 'key' && caller.policy.allowedRoutes.length) checkRoute(caller.policy.allowedRoutes, c.req.path);
+    if (who) call.authorize(caller);
+  } catch (err) {
+    if (admission) c.executionCtx.waitUntil(admission.release());
+    throw err;
+  }
+  const safeHeaders = withoutCredentials(call.headers, call.keyHeader ?? state.keyHeader);
+  const ctx: CallContext = {
+    callId, startedAt, endpoint: 'pass_through', caller, deployment: call.deployment, body, stream: false, headers: safeHeaders,
+    keepText: false, storePrompts: state.config.general_settings.store_prompts_in_spend_logs === true, tags: admitted?.tags ?? [],
+  };
+  const settler = callSettler(c, state, ctx, safeHeaders, admission);
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), call.timeoutMs);
+  let upstream: Response;
+  try {
+    upstream = await call.send(abort.signal);
+  } catch (err) {
+    const error = err instanceof GatewayError ? err
+      : abort.signal.aborted
+        ? new GatewayError(`Pass-through request timed out after ${call.timeoutMs / 1000} s`, { status: 408, type: 'timeout' })
+        : new GatewayError('Pass-through request could not reach the upstream', { status: 502, type: 'internal_server_error' });
+    settler.settle({ error, cost: 0, apiBase: call.apiBase, finishedAt: Date.now() });
+    return errorResponse(error);
+  } finally {
+    clearTimeout(timer);
+  }
+  const upstreamMs = Date.now() - startedAt;
+  const contentType = upstream.headers.get('content-type') ?? '';
+  const failed = upstream.status >= 400
+    ? new GatewayError(`Upstream answered ${upstream.status}`, { status: upstream.status, type: upstream.status === 429 ? 'rate_limit_error' : 'upstream_error', upstreamStatus: upstream.status })
+    : undefined;
+  const costOf = (usage: UsageReport | undefined, model: string | undefined) => {
+    if (call.costPerRequest !== undefined) return failed ? 0 : call.costPerRequest;
+    if (!usage) return 0;
+    return costOfCall(call.priceByAnswer && model && model !== call.deployment.model ? { ...call.deployment, model } : call.deployment, usage);
+  };
+  const headersOf = (cost: number | undefined, stream: boolean) => ({
+    callId, deployment: call.deployment, apiBase: call.apiBase, contentType: contentType || 'application/octet-stream', stream, admission,
+    policy: caller.kind === 'key' ? caller.policy : undefined, retries: 0, fallbacks: 0, cost, startedAt, upstreamMs,
+  });
+  const settle = (outcome: CallOutcome, cost: number) => settler.settle({ outcome, cost, apiBase: call.apiBase, finishedAt: outcome.finishedAt, ...(failed ? { error: failed } : {}) });
+
+  if (/^application\/(.+\+)?json/i.test(contentType) && upstream.body) {
+    // A JSON answer is read whole (as the gateway's own calls are) so its cost can be in its headers.
+    const bytes = await upstream.arrayBuffer();
+    const reading: UsageReading = {};
+    try {
+      readUsage(JSON.parse(new TextDecoder().decode(bytes)) as unknown, reading);
+    } catch {
+      // Not JSON after all: no usage.
+    }
+    const usage = usageOf(reading);
+    const cost = costOf(usage, reading.model);
+    const answered = answerResponse(bytes, upstream.status, headersOf(cost, false));
+    returnedHeaders(upstream.headers, answered.response.headers);
+    settler.overheadMs = answered.overheadMs;
+    settle({ usage: usage ?? NO_USAGE, finishedAt: Date.now() }, cost);
+    return answered.response;
+  }
+  const sse = contentType.toLowerCase().startsWith('text/event-stream');
+  const tapped = upstream.body ? tapUsage(upstream.body, sse ? 'sse' : 'other') : undefined;
+  if (tapped) {
+    c.executionCtx.waitUntil(tapped.done.then((end) => {
+      const outcome: CallOutcome = { usage: end.usage ?? NO_USAGE, finishedAt: end.finishedAt, ...(end.firstChunkAt ? { firstChunkAt: end.firstChunkAt } : {}), ...(end.aborted ? { aborted: true } : {}) };
+      if (end.broken && !failed) outcome.error = new GatewayError('The upstream stream broke off', { status: 502, type: 'internal_server_error' });
+      settle(outcome, costOf(end.usage, end.model));
+    }));
+  } else {
+    settle({ usage: NO_USAGE, finishedAt: Date.now() }, costOf(undefined, undefined));
+  }
+  const answered = answerResponse(tapped?.body ?? null, upstream.status, headersOf(undefined, sse));
+  returnedHeaders(upstream.headers, answered.response.headers);
+  settler.overheadMs = answered.overheadMs;
+  return answered.response;
+}
+
+// An answer that says nothing of usage (a file, a list of models): no tokens.
+const NO_USAGE: UsageReport = { promptTokens: 0, completionTokens: 0, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: true };

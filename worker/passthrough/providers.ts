@@ -1,0 +1,91 @@
+import type { ProviderId } from '../config/providers.ts';
+
+/**
+ * A provider whose own API the gateway passes through (LiteLLM's provider pass-through routes): the
+ * client calls `/{prefix}/{the provider's path}` in the provider's own format, with its virtual key; the
+ * gateway calls the provider with the provider's credential.
+ */
+export interface PassThroughProvider {
+  /** For spend logs and prices, and which deployments' credentials serve it. */
+  provider: ProviderId;
+  /** Deployments of these providers lend their credentials. */
+  deploymentsOf: readonly ProviderId[];
+  name: string;
+  /** Environment variables of the credential and the base URL, first set wins (LiteLLM's names). */
+  keyEnv: readonly string[];
+  baseEnv: readonly string[];
+  defaultBase?: string;
+  /** The header the credential goes in upstream; `bearer` is `Authorization: Bearer`. */
+  auth: 'x-api-key' | 'bearer' | 'api-key' | 'x-goog-api-key';
+  /** Whether a call needs a credential (a self-hosted vLLM may have none). */
+  keyRequired: boolean;
+  /** Where the request names its model: the JSON body's `model`, or a path segment (`models/{m}:...`, `deployments/{m}/...`). */
+  modelIn: 'body' | 'models-path' | 'deployments-path';
+  /** OpenAI's paths are below `/v1`; a client that leaves it out (base URL `.../openai`) gets it added. */
+  versionPrefix?: string;
+}
+
+const PROVIDERS: Record<string, PassThroughProvider> = {
+  anthropic: {
+    provider: 'anthropic', deploymentsOf: ['anthropic'], name: 'Anthropic', keyEnv: ['ANTHROPIC_API_KEY'], baseEnv: ['ANTHROPIC_API_BASE'],
+    defaultBase: 'https://api.anthropic.com', auth: 'x-api-key', keyRequired: true, modelIn: 'body',
+  },
+  openai: {
+    provider: 'openai', deploymentsOf: ['openai'], name: 'OpenAI', keyEnv: ['OPENAI_API_KEY'], baseEnv: ['OPENAI_API_BASE'],
+    defaultBase: 'https://api.openai.com', auth: 'bearer', keyRequired: true, modelIn: 'body', versionPrefix: 'v1',
+  },
+  azure: {
+    provider: 'azure', deploymentsOf: ['azure'], name: 'Azure OpenAI', keyEnv: ['AZURE_API_KEY'], baseEnv: ['AZURE_API_BASE'],
+    auth: 'api-key', keyRequired: true, modelIn: 'deployments-path',
+  },
+  vllm: {
+    provider: 'hosted_vllm', deploymentsOf: ['hosted_vllm', 'vllm'], name: 'vLLM', keyEnv: ['VLLM_API_KEY', 'HOSTED_VLLM_API_KEY'],
+    baseEnv: ['VLLM_API_BASE', 'HOSTED_VLLM_API_BASE'], auth: 'bearer', keyRequired: false, modelIn: 'body',
+  },
+  gemini: {
+    provider: 'gemini', deploymentsOf: ['gemini'], name: 'Google AI Studio', keyEnv: ['GEMINI_API_KEY', 'GOOGLE_API_KEY'], baseEnv: ['GEMINI_API_BASE'],
+    // The key goes in a header, not `?key=`: a URL ends up in logs.
+    defaultBase: 'https://generativelanguage.googleapis.com', auth: 'x-goog-api-key', keyRequired: true, modelIn: 'models-path',
+  },
+  cohere: {
+    provider: 'cohere', deploymentsOf: ['cohere'], name: 'Cohere', keyEnv: ['COHERE_API_KEY'], baseEnv: ['COHERE_API_BASE'],
+    defaultBase: 'https://api.cohere.com', auth: 'bearer', keyRequired: true, modelIn: 'body',
+  },
+  mistral: {
+    provider: 'mistral', deploymentsOf: ['mistral'], name: 'Mistral', keyEnv: ['MISTRAL_API_KEY'], baseEnv: ['MISTRAL_API_BASE'],
+    defaultBase: 'https://api.mistral.ai', auth: 'bearer', keyRequired: true, modelIn: 'body',
+  },
+};
+
+/** The gateway's path prefixes of the providers' APIs (`/openai_passthrough` is LiteLLM's name clear of its own `/openai/...` routes). */
+export const PASS_THROUGH_PREFIXES: Record<string, PassThroughProvider> = {
+  '/anthropic': PROVIDERS.anthropic!,
+  '/openai': PROVIDERS.openai!,
+  '/openai_passthrough': PROVIDERS.openai!,
+  '/azure': PROVIDERS.azure!,
+  '/vllm': PROVIDERS.vllm!,
+  '/gemini': PROVIDERS.gemini!,
+  '/cohere': PROVIDERS.cohere!,
+  '/mistral': PROVIDERS.mistral!,
+};
+
+/** The model a request names, where this provider's API names it. */
+export function requestedModel(p: PassThroughProvider, subpath: string, body: Record<string, unknown> | undefined): string | undefined {
+  if (p.modelIn === 'body') return typeof body?.model === 'string' && body.model ? body.model : undefined;
+  const pattern = p.modelIn === 'models-path' ? /(?:^|\/)models\/([^/:]+)/ : /(?:^|\/)deployments\/([^/]+)/;
+  const found = pattern.exec(subpath)?.[1];
+  if (!found) return undefined;
+  try {
+    return decodeURIComponent(found);
+  } catch {
+    return found;
+  }
+}
+
+/** The path with the model it names replaced (a model group's name by its deployment's model). */
+export function withModelInPath(p: PassThroughProvider, subpath: string, model: string): string {
+  const encoded = encodeURIComponent(model);
+  return p.modelIn === 'models-path'
+    ? subpath.replace(/(^|\/)models\/[^/:]+/, `$1models/${encoded}`)
+    : subpath.replace(/(^|\/)deployments\/[^/]+/, `$1deployments/${encoded}`);
+}

@@ -1,0 +1,71 @@
+import { type AnthropicTokenCounts, mergeUsage, NO_TOKENS, usageReport } from '../providers/anthropic/usage.ts';
+import type { AnthropicUsage } from '../providers/anthropic/schemas.ts';
+import { geminiUsage, usageMetadataSchema } from '../providers/google/gemini-response.ts';
+import { readOpenAIUsage } from '../providers/openai-compatible/usage.ts';
+import type { UsageReport } from '../providers/types.ts';
+
+/**
+ * What a provider's own answer said it used, read from its JSON (a whole answer, or each event of a
+ * stream) without knowing the API it came from: a pass-through call goes to any path of the provider.
+ * Each provider's usage has a shape of its own, and they do not collide:
+ * - Anthropic's Messages: `usage` of a message (`input_tokens` beside `cache_read_input_tokens`), in a
+ *   stream `message.usage` at `message_start` and cumulative counts at `message_delta`;
+ * - OpenAI's chat, completions and embeddings (`usage.prompt_tokens`), the Responses API
+ *   (`usage.input_tokens`, a stream's `response.usage` at `response.completed`), and every
+ *   OpenAI-compatible server (vLLM, Mistral);
+ * - Gemini and Vertex AI (`usageMetadata`, cumulative in a stream: the last wins);
+ * - Cohere (`usage.billed_units` of a v2 chat; a rerank's `meta.billed_units.search_units`).
+ */
+export interface UsageReading {
+  /** Anthropic's counts, merged event by event. */
+  anthropic?: AnthropicTokenCounts;
+  /** The latest whole report of any other shape. */
+  report?: UsageReport;
+  /** The model the answer names (`model`, Gemini's `modelVersion`), for its price. */
+  model?: string;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+const count = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.floor(v) : 0);
+
+/** Reads one JSON value of an answer (the whole body, or one stream event's data) into `reading`. */
+export function readUsage(value: unknown, reading: UsageReading): void {
+  if (!isObject(value)) return;
+  const message = isObject(value.message) ? value.message : undefined;
+  const response = isObject(value.response) ? value.response : undefined;
+  const model = value.model ?? message?.model ?? response?.model ?? value.modelVersion;
+  if (typeof model === 'string' && model) reading.model = model.slice(0, 256);
+  if (isObject(value.usageMetadata)) {
+    const parsed = usageMetadataSchema.safeParse(value.usageMetadata);
+    const report = parsed.success ? geminiUsage(parsed.data) : undefined;
+    if (report) reading.report = report;
+    return;
+  }
+  const meta = isObject(value.meta) ? value.meta : undefined;
+  if (meta && isObject(meta.billed_units) && count(meta.billed_units.search_units)) {
+    reading.report = { promptTokens: 0, completionTokens: 0, cachedPromptTokens: 0, cacheCreationTokens: 0, searches: count(meta.billed_units.search_units), reported: true };
+    return;
+  }
+  const usage = isObject(value.usage) ? value.usage : isObject(message?.usage) ? message.usage : isObject(response?.usage) ? response.usage : undefined;
+  if (!usage) return;
+  if (isObject(usage.billed_units)) {
+    const billed = usage.billed_units;
+    reading.report = { promptTokens: count(billed.input_tokens), completionTokens: count(billed.output_tokens), cachedPromptTokens: 0, cacheCreationTokens: 0, reported: true };
+    return;
+  }
+  // Anthropic's alone says cache reads beside input (OpenAI's Responses API says input_tokens too, but in *_details).
+  const anthropic = value.type === 'message' || value.type === 'message_start' || value.type === 'message_delta'
+    || 'cache_read_input_tokens' in usage || 'cache_creation_input_tokens' in usage;
+  if (anthropic) {
+    reading.anthropic = mergeUsage(reading.anthropic ?? NO_TOKENS, usage as AnthropicUsage);
+    return;
+  }
+  const report = readOpenAIUsage(usage);
+  if (report) reading.report = report;
+}
+
+/** The call's usage once its answer is read; undefined when the answer never said. */
+export function usageOf(reading: UsageReading): UsageReport | undefined {
+  if (reading.anthropic) return usageReport(reading.anthropic, true);
+  return reading.report;
+}

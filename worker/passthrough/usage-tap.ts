@@ -1,0 +1,105 @@
+import type { UsageReport } from '../providers/types.ts';
+import { readUsage, type UsageReading, usageOf } from './usage-reader.ts';
+
+/** How an answer's body was read on its way to the client. */
+export interface TapResult {
+  usage: UsageReport | undefined;
+  /** The model the answer named. */
+  model: string | undefined;
+  firstChunkAt: number | undefined;
+  finishedAt: number;
+  /** The client stopped reading before the end. */
+  aborted: boolean;
+  /** The upstream body broke off. */
+  broken: boolean;
+}
+
+// A JSON answer is parsed for its usage only up to this size (a larger one, an embeddings batch, passes on unread).
+const MAX_JSON_CHARS = 16 * 1024 * 1024;
+// One SSE line longer than this is not parsed (no provider puts usage in such an event).
+const MAX_LINE_CHARS = 1024 * 1024;
+
+/**
+ * The answer's bytes passed on to the client as they arrive, read on the way for the usage the provider
+ * reports: each `data:` event of a stream (`sse`), or the whole body (`json`). Nothing is held back and
+ * nothing is changed. A client that stops reading cancels the upstream body.
+ */
+export function tapUsage(upstream: ReadableStream<Uint8Array>, kind: 'sse' | 'json' | 'other'): { body: ReadableStream<Uint8Array>; done: Promise<TapResult> } {
+  const reading: UsageReading = {};
+  const decoder = new TextDecoder();
+  let pending = '';
+  let skipping = false;
+  let json = '';
+  let firstChunkAt: number | undefined;
+  let settle!: (r: TapResult) => void;
+  const done = new Promise<TapResult>((resolve) => (settle = resolve));
+  const end = (how: { aborted?: boolean; broken?: boolean }) => {
+    if (kind === 'sse') readLine(pending + decoder.decode());
+    if (kind === 'json' && json.length <= MAX_JSON_CHARS) {
+      json += decoder.decode();
+      try {
+        readUsage(JSON.parse(json) as unknown, reading);
+      } catch {
+        // Not JSON after all (an error page): no usage.
+      }
+    }
+    settle({ usage: usageOf(reading), model: reading.model, firstChunkAt, finishedAt: Date.now(), aborted: how.aborted === true, broken: how.broken === true });
+  };
+  const readLine = (line: string) => {
+    if (!line.startsWith('data:')) return;
+    const data = line.slice(5).trim();
+    if (!data.startsWith('{')) return;
+    try {
+      readUsage(JSON.parse(data) as unknown, reading);
+    } catch {
+      // A malformed event: the client sees it as it is.
+    }
+  };
+  const take = (chunk: Uint8Array) => {
+    if (kind === 'other') return;
+    const text = decoder.decode(chunk, { stream: true });
+    if (kind === 'json') {
+      if (json.length <= MAX_JSON_CHARS) json += text;
+      return;
+    }
+    let start = 0;
+    for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
+      const piece = text.slice(start, nl);
+      if (!skipping) readLine((pending + piece).replace(/\r$/, ''));
+      pending = '';
+      skipping = false;
+      start = nl + 1;
+    }
+    if (!skipping) pending += text.slice(start);
+    if (pending.length > MAX_LINE_CHARS) {
+      pending = '';
+      skipping = true;
+    }
+  };
+  const reader = upstream.getReader();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      let next: ReadableStreamReadResult<Uint8Array>;
+      try {
+        next = await reader.read();
+      } catch (err) {
+        end({ broken: true });
+        controller.error(err);
+        return;
+      }
+      if (next.done) {
+        end({});
+        controller.close();
+        return;
+      }
+      firstChunkAt ??= Date.now();
+      take(next.value);
+      controller.enqueue(next.value);
+    },
+    cancel(reason) {
+      end({ aborted: true });
+      return reader.cancel(reason);
+    },
+  }, { highWaterMark: 0 });
+  return { body, done };
+}

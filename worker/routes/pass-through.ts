@@ -1,0 +1,224 @@
+import type { Context } from 'hono';
+import type { Caller } from '../auth/authenticate.ts';
+import type { ProviderId } from '../config/providers.ts';
+import type { TollgateConfig } from '../config/schema.ts';
+import type { GatewayEnv } from '../env.ts';
+import { GatewayError } from '../errors.ts';
+import { authorizeModel, mayCall } from '../models/access.ts';
+import { currentCatalog } from '../models/catalog.ts';
+import { type DeploymentRef, type ModelCatalog, pickDeployment } from '../models/deployments.ts';
+import { bodyLimit, readBoundedBytes } from '../openai/read-body.ts';
+import { envString } from '../providers/openai-compatible/adapter.ts';
+import { displayBase } from '../providers/upstream-url.ts';
+import type { RequestHeaders } from '../providers/types.ts';
+import { headerSnapshot } from '../proxy/call-helpers.ts';
+import { recordRefusedCall, type Seen } from '../proxy/refused-call.ts';
+import { gatewayState, type GatewayState } from '../state.ts';
+import { forwardedHeaders, passThroughUrl, pathSegments } from '../passthrough/forward.ts';
+import { passThroughCall } from '../passthrough/pass-through-call.ts';
+import { PASS_THROUGH_PREFIXES, type PassThroughProvider, requestedModel, withModelInPath } from '../passthrough/providers.ts';
+
+type Ctx = Context<{ Bindings: GatewayEnv }>;
+type ConfigEndpoint = NonNullable<TollgateConfig['general_settings']['pass_through_endpoints']>[number];
+
+const DEFAULT_TIMEOUT_S = 600;
+// What a call to the provider makes (as opposed to a list, a file, a status): its reservation holds output tokens.
+const GENERATIVE = /(messages|chat|completions|responses|generateContent|streamGenerateContent|generate)(\/|$|\?)/i;
+
+/**
+ * `/{provider}/...` (LiteLLM's provider pass-through routes): the provider's own API, any method and path,
+ * in its own format. The credential is that of the deployment the request's model names (a model group
+ * of this provider, whose model then replaces the group's name, or a deployment of that model), else of a
+ * deployment marked `use_in_pass_through`, else the provider's environment variables (LiteLLM's names).
+ * A key restricted to some models may only call those (by group or by the model a group serves).
+ */
+export function providerPassThrough(prefix: string) {
+  const provider = PASS_THROUGH_PREFIXES[prefix]!;
+  return async function passThroughRoute(c: Ctx): Promise<Response> {
+    const seen: Seen = {};
+    try {
+      const state = await gatewayState(c.env);
+      const url = new URL(c.req.url);
+      let subpath = url.pathname.slice(prefix.length);
+      // A bad path is the client's mistake, refused before anything else.
+      pathSegments(subpath);
+      let headers = headerSnapshot(c.req.raw.headers);
+      const query = [...url.searchParams];
+      // Google's SDKs put the key in `?key=`: it is the gateway's key, never sent on.
+      if (prefix === '/gemini') headers = withQueryKey(headers, url.searchParams.get('key'));
+      const client = await readBody(c.req.raw, state);
+      const requested = requestedModel(provider, subpath, client.json);
+      const catalog = await currentCatalog(state, c.env, c.executionCtx, requested ? { missing: requested } : {});
+      const lent = lender(provider, catalog, requested);
+      let bytes = client.bytes;
+      if (client.json && (lent?.byGroup || 'litellm_metadata' in client.json)) {
+        // LiteLLM's own field is not the provider's; a group's name becomes its deployment's model.
+        const { litellm_metadata: _ours, ...rest } = client.json;
+        if (lent?.byGroup && provider.modelIn === 'body') rest.model = lent.deployment.model;
+        bytes = new TextEncoder().encode(JSON.stringify(rest));
+      }
+      if (lent?.byGroup && provider.modelIn !== 'body') subpath = withModelInPath(provider, subpath, lent.deployment.model);
+      const deployment = lent?.deployment ?? unconfigured(provider.provider, requested);
+      const target = credentialOf(provider, lent?.deployment, c.env);
+      const outbound = forwardedHeaders(c.req.raw.headers, { all: true, keyHeader: state.keyHeader });
+      setCredential(outbound, provider, target.key);
+      return await passThroughCall(c, state, {
+        headers, auth: true, requested, group: lent?.deployment.group ?? requested ?? '', json: client.json, bodyChars: client.bytes?.byteLength ?? 0,
+        generative: GENERATIVE.test(subpath), deployment, priceByAnswer: !lent,
+        authorize: (caller) => authorizePassThrough(caller, requested, lent?.deployment, catalog),
+        send: async (signal) => {
+          if (target.missing) throw target.missing;
+          const upstream = passThroughUrl(target.base!, subpath, query.filter(([name]) => !(prefix === '/gemini' && name === 'key')), { versionPrefix: provider.versionPrefix, dedupe: true });
+          return fetch(upstream, { method: c.req.method, headers: outbound, ...(bytes ? { body: bytes } : {}), signal });
+        },
+        apiBase: target.base ? safeBase(target.base) : '',
+        timeoutMs: (state.config.general_settings.pass_through_request_timeout ?? state.config.litellm_settings.request_timeout ?? DEFAULT_TIMEOUT_S) * 1000,
+      }, seen);
+    } catch (err) {
+      if (err instanceof GatewayError) recordRefusedCall(c, 'pass_through', seen, err);
+      throw err;
+    }
+  };
+}
+
+/**
+ * A `general_settings.pass_through_endpoints` entry matching the request (its path, or below it with
+ * `include_subpath`; its `methods`): the request goes to its target with its headers. Undefined when none matches.
+ */
+export async function configPassThrough(c: Ctx): Promise<Response | undefined> {
+  const state = await gatewayState(c.env);
+  const endpoints = state.config.general_settings.pass_through_endpoints;
+  if (!endpoints?.length) return undefined;
+  const url = new URL(c.req.url);
+  const endpoint = endpoints.find((e) => {
+    const path = e.path.replace(/\/+$/, '') || '/';
+    const matches = url.pathname === path || url.pathname === `${path}/` || (e.include_subpath === true && url.pathname.startsWith(path === '/' ? '/' : `${path}/`));
+    return matches && (!e.methods || e.methods.includes(c.req.method as 'GET'));
+  });
+  if (!endpoint) return undefined;
+  const seen: Seen = {};
+  try {
+    return await configCall(c, state, endpoint, url, seen);
+  } catch (err) {
+    if (err instanceof GatewayError) recordRefusedCall(c, 'pass_through', seen, err);
+    throw err;
+  }
+}
+
+async function configCall(c: Ctx, state: GatewayState, endpoint: ConfigEndpoint, url: URL, seen: Seen): Promise<Response> {
+  const base = endpoint.path.replace(/\/+$/, '');
+  const subpath = url.pathname.slice(base.length);
+  pathSegments(subpath);
+  const configured = Object.entries(endpoint.headers ?? {});
+  // LiteLLM's `litellm_user_api_key: <header>` names the header the client's key comes in; it is not sent on.
+  const keyIn = configured.find(([name]) => name === 'litellm_user_api_key')?.[1]?.toLowerCase();
+  const client = await readBody(c.req.raw, state);
+  const outbound = forwardedHeaders(c.req.raw.headers, { all: endpoint.forward_headers === true, keyHeader: keyIn ?? state.keyHeader });
+  for (const [name, value] of configured) if (name !== 'litellm_user_api_key') outbound.set(name, withEnvRefs(value, c.env));
+  const target = new URL(endpoint.target);
+  const targetQuery = [...target.searchParams];
+  const clientQuery = [...url.searchParams];
+  const owned = new Set((endpoint.merge_query_params ? clientQuery : targetQuery).map(([name]) => name));
+  const query = endpoint.merge_query_params
+    ? [...targetQuery.filter(([name]) => !owned.has(name)), ...clientQuery]
+    : [...targetQuery, ...clientQuery.filter(([name]) => !owned.has(name))];
+  target.search = '';
+  const headers = headerSnapshot(c.req.raw.headers);
+  const deployment: DeploymentRef = { id: '', group: endpoint.path, provider: '' as ProviderId, model: endpoint.path, params: { model: endpoint.path }, info: {} };
+  return passThroughCall(c, state, {
+    headers, keyHeader: keyIn,
+    auth: endpoint.auth !== false, requested: undefined, group: endpoint.path, json: client.json, bodyChars: client.bytes?.byteLength ?? 0,
+    generative: false, deployment, priceByAnswer: false, costPerRequest: endpoint.cost_per_request ?? 0,
+    authorize: () => undefined,
+    send: (signal) => fetch(passThroughUrl(target.href, subpath, query), { method: c.req.method, headers: outbound, ...(client.bytes ? { body: client.bytes } : {}), signal }),
+    apiBase: safeBase(target.href),
+    timeoutMs: (endpoint.timeout ?? state.config.general_settings.pass_through_request_timeout ?? DEFAULT_TIMEOUT_S) * 1000,
+  }, seen);
+}
+
+/** The request's body, bounded by `max_request_size_mb`, and its JSON when it is a JSON object. */
+async function readBody(request: Request, state: GatewayState): Promise<{ bytes: Uint8Array | undefined; json: Record<string, unknown> | undefined }> {
+  if (request.method === 'GET' || request.method === 'HEAD' || !request.body) return { bytes: undefined, json: undefined };
+  const bytes = await readBoundedBytes(request, bodyLimit(state.config).maxBytes ?? 20 * 1024 * 1024);
+  if (!/^application\/(.+\+)?json/i.test(request.headers.get('content-type') ?? '')) return { bytes, json: undefined };
+  try {
+    const json = JSON.parse(new TextDecoder().decode(bytes)) as unknown;
+    return { bytes, json: json && typeof json === 'object' && !Array.isArray(json) ? json as Record<string, unknown> : undefined };
+  } catch {
+    // The provider judges its own body: passed on as it came.
+    return { bytes, json: undefined };
+  }
+}
+
+/** The deployment whose credential serves the call, and whether the request named its group. */
+function lender(p: PassThroughProvider, catalog: ModelCatalog, requested: string | undefined): { deployment: DeploymentRef; byGroup: boolean } | undefined {
+  const own = (d: DeploymentRef) => p.deploymentsOf.includes(d.provider);
+  if (requested) {
+    const group = catalog.groups.get(requested)?.filter(own);
+    const picked = group?.length ? pickDeployment(group) : undefined;
+    if (picked) return { deployment: picked, byGroup: picked.model !== requested };
+  }
+  const all = [...catalog.groups.values()].flat().filter(own);
+  const served = requested ? all.find((d) => d.model === requested) : undefined;
+  if (served) return { deployment: served, byGroup: false };
+  const lent = all.find((d) => d.params.use_in_pass_through === true);
+  return lent ? { deployment: lent, byGroup: false } : undefined;
+}
+
+/** A model no deployment names: priced from the price table by its name. */
+function unconfigured(provider: ProviderId, model: string | undefined): DeploymentRef {
+  return { id: '', group: model ?? '', provider, model: model ?? '', params: { model: `${provider}/${model ?? ''}` }, info: {} };
+}
+
+/** Where the call goes and with what credential: the deployment's, else the environment's; `missing` says what is not set. */
+function credentialOf(p: PassThroughProvider, deployment: DeploymentRef | undefined, env: Record<string, unknown>): { base?: string; key?: string; missing?: GatewayError } {
+  const fromEnv = (names: readonly string[]) => names.map((n) => envString(env, n)).find(Boolean);
+  const base = deployment?.params.api_base ?? fromEnv(p.baseEnv) ?? p.defaultBase;
+  const key = deployment?.params.api_key ?? fromEnv(p.keyEnv);
+  const needs = (names: readonly string[]) => new GatewayError(
+    `Required '${names[0]}' in environment to make pass-through calls to ${p.name} (or a deployment of it in config.yaml with use_in_pass_through: true).`,
+    { status: 500, type: 'internal_server_error' },
+  );
+  if (!base) return { missing: needs(p.baseEnv) };
+  if (!key && p.keyRequired) return { base, missing: needs(p.keyEnv) };
+  return { base, ...(key ? { key } : {}) };
+}
+
+function setCredential(headers: Headers, p: PassThroughProvider, key: string | undefined): void {
+  if (!key) return;
+  if (p.auth === 'bearer') headers.set('authorization', `Bearer ${key}`);
+  else headers.set(p.auth, key);
+  if (p.provider === 'anthropic' && !headers.has('anthropic-version')) headers.set('anthropic-version', '2023-06-01');
+}
+
+/**
+ * A key held to some models calls only those: the model the request names (by its name, or by the group
+ * of the deployment serving it). A request naming no model (a list, a file) is for keys held to none.
+ */
+function authorizePassThrough(caller: Caller, requested: string | undefined, deployment: DeploymentRef | undefined, catalog: ModelCatalog): void {
+  if (caller.kind === 'master') return;
+  if (requested && mayCall(caller, requested, catalog)) return;
+  if (deployment && mayCall(caller, deployment.group, catalog)) return;
+  if (!requested && mayCall(caller, '', catalog)) return;
+  authorizeModel(caller, requested ?? deployment?.group ?? '(a pass-through request that names no model)', catalog);
+  throw new GatewayError('key not allowed to access model', { status: 401, type: 'key_model_access_denied', param: 'model' });
+}
+
+/** The request's headers with Google's `?key=` as the key when no header carries one. */
+function withQueryKey(headers: RequestHeaders, key: string | null): RequestHeaders {
+  if (!key || headers.get('x-goog-api-key') || headers.get('authorization') || headers.get('x-litellm-api-key') || headers.get('x-api-key')) return headers;
+  return { get: (name) => (name.toLowerCase() === 'x-goog-api-key' ? key : headers.get(name)), forEach: headers.forEach };
+}
+
+/** `os.environ/NAME` anywhere in a header value (`Bearer os.environ/COHERE_API_KEY`), replaced by the variable. */
+function withEnvRefs(value: string, env: Record<string, unknown>): string {
+  return value.replace(/os\.environ\/([A-Za-z_][A-Za-z0-9_]*)/g, (_, name: string) => envString(env, name) ?? '');
+}
+
+function safeBase(base: string): string {
+  try {
+    return displayBase(new URL(base));
+  } catch {
+    return '';
+  }
+}
