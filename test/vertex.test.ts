@@ -3,6 +3,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { fakeTokenEndpoint, geminiSse, testServiceAccount } from './fakes/google.ts';
 import { type FakeUpstream, startFakeUpstream } from './fakes/upstream.ts';
+import { eventually, seedKey, sha256, spendLogRow } from './support/keys.ts';
 import { startTestStack, TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
 
 const read = (name: string) => readFileSync(new URL(`./fixtures/vertex/${name}`, import.meta.url), 'utf8');
@@ -212,5 +213,28 @@ describe('Vertex AI embeddings', () => {
     expect(sent?.body).toEqual({ instances: [{ content: 'hello' }, { content: 'hello world' }], parameters: { outputDimensionality: 3 } });
     expect(data.data.map((d) => [...d.embedding])).toEqual([[0.0125, -0.25, 0.5].map(Math.fround), [0.75, 0.125, -0.0625]]);
     expect(data.usage).toEqual({ prompt_tokens: 5, total_tokens: 5 });
+  });
+});
+
+describe('/vertex_ai: Vertex AI\'s own API, passed through', () => {
+  it('sends the client\'s path with the service account\'s token and the group\'s model, streams the events unchanged, and bills their usage', async () => {
+    const key = await seedKey(stack.db.url);
+    const wire = geminiSse(lines('stream-text.chunks.txt'));
+    api.enqueue({ kind: 'sse', events: wire });
+    const res = await fetch(`${stack.url}/vertex_ai${GEMINI_PATH.replace('gemini-2.0-flash-001', 'gemini-vertex')}:streamGenerateContent?alt=sse`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ contents: [{ role: 'user', parts: [{ text: 'Capital?' }] }] }),
+    });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe(wire.join(''));
+    const sent = api.requests[0]!;
+    expect(sent.path).toBe(`${GEMINI_PATH}:streamGenerateContent`);
+    expect(sent.query).toEqual({ alt: 'sse' });
+    expect(sent.headers.authorization).toMatch(/^Bearer ya29\.test-access-token-\d+$/);
+    expect(JSON.stringify(sent)).not.toContain(key);
+    expect(sent.body).toEqual({ contents: [{ role: 'user', parts: [{ text: 'Capital?' }] }] });
+    const row = await eventually(() => spendLogRow(stack.db.url, res.headers.get('x-litellm-call-id') ?? ''));
+    expect(row).toMatchObject({ call_type: 'pass_through_endpoint', api_key: sha256(key), model_group: 'gemini-vertex', custom_llm_provider: 'vertex_ai', prompt_tokens: 7, completion_tokens: 12 });
   });
 });

@@ -11,7 +11,7 @@ const MODEL_CALL = /^(\/v1|\/v2|\/openai\/deployments\/[^/]+|\/engines\/[^/]+|\/
 const MODELS = /^(\/v1)?\/models(\/.+)?$/;
 const MESSAGES = /^\/v1\/messages(\/count_tokens)?$/;
 /** The providers' own APIs passed through (passthrough/providers.ts), LiteLLM's mapped pass-through routes. */
-const PASS_THROUGH = /^\/(anthropic|openai|openai_passthrough|azure|vllm|gemini|cohere|mistral)\//;
+const PASS_THROUGH = /^\/(anthropic|openai|openai_passthrough|azure|vllm|gemini|cohere|mistral|vertex_ai|vertex-ai)\//;
 
 const INFO_ROUTES = new Set([
   '/key/info', '/v2/key/info', '/key/list', '/team/info', '/team/list', '/user/info', '/user/list', '/organization/info', '/organization/list',

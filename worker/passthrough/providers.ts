@@ -16,7 +16,7 @@ export interface PassThroughProvider {
   baseEnv: readonly string[];
   defaultBase?: string;
   /** The header the credential goes in upstream; `bearer` is `Authorization: Bearer`. */
-  auth: 'x-api-key' | 'bearer' | 'api-key' | 'x-goog-api-key';
+  auth: 'x-api-key' | 'bearer' | 'api-key' | 'x-goog-api-key' | 'google-oauth';
   /** Whether a call needs a credential (a self-hosted vLLM may have none). */
   keyRequired: boolean;
   /** Where the request names its model: the JSON body's `model`, or a path segment (`models/{m}:...`, `deployments/{m}/...`). */
@@ -51,6 +51,11 @@ const PROVIDERS: Record<string, PassThroughProvider> = {
     provider: 'cohere', deploymentsOf: ['cohere'], name: 'Cohere', keyEnv: ['COHERE_API_KEY'], baseEnv: ['COHERE_API_BASE'],
     defaultBase: 'https://api.cohere.com', auth: 'bearer', keyRequired: true, modelIn: 'body',
   },
+  vertex_ai: {
+    // An access token of the service account (vertex_credentials, else VERTEXAI_CREDENTIALS), for the location the path names.
+    provider: 'vertex_ai', deploymentsOf: ['vertex_ai'], name: 'Vertex AI', keyEnv: ['VERTEXAI_CREDENTIALS'], baseEnv: [],
+    auth: 'google-oauth', keyRequired: true, modelIn: 'models-path',
+  },
   mistral: {
     provider: 'mistral', deploymentsOf: ['mistral'], name: 'Mistral', keyEnv: ['MISTRAL_API_KEY'], baseEnv: ['MISTRAL_API_BASE'],
     defaultBase: 'https://api.mistral.ai', auth: 'bearer', keyRequired: true, modelIn: 'body',
@@ -67,6 +72,8 @@ export const PASS_THROUGH_PREFIXES: Record<string, PassThroughProvider> = {
   '/gemini': PROVIDERS.gemini!,
   '/cohere': PROVIDERS.cohere!,
   '/mistral': PROVIDERS.mistral!,
+  '/vertex_ai': PROVIDERS.vertex_ai!,
+  '/vertex-ai': PROVIDERS.vertex_ai!,
 };
 
 /** The model a request names, where this provider's API names it. */

@@ -10,6 +10,8 @@ import { type DeploymentRef, type ModelCatalog, pickDeployment } from '../models
 import { bodyLimit, readBoundedBytes } from '../openai/read-body.ts';
 import { envString } from '../providers/openai-compatible/adapter.ts';
 import { displayBase } from '../providers/upstream-url.ts';
+import { accessTokens } from '../providers/vertex_ai/index.ts';
+import { DEFAULT_VERTEX_LOCATION, VERTEX_LABEL, vertexTarget } from '../providers/vertex_ai/target.ts';
 import type { RequestHeaders } from '../providers/types.ts';
 import { headerSnapshot } from '../proxy/call-helpers.ts';
 import { recordRefusedCall, type Seen } from '../proxy/refused-call.ts';
@@ -59,7 +61,7 @@ export function providerPassThrough(prefix: string) {
       }
       if (lent?.byGroup && provider.modelIn !== 'body') subpath = withModelInPath(provider, subpath, lent.deployment.model);
       const deployment = lent?.deployment ?? unconfigured(provider.provider, requested);
-      const target = credentialOf(provider, lent?.deployment, c.env);
+      const target = provider.auth === 'google-oauth' ? vertexBase(deployment, c.env, subpath) : credentialOf(provider, lent?.deployment, c.env);
       const outbound = forwardedHeaders(c.req.raw.headers, { all: true, keyHeader: state.keyHeader });
       setCredential(outbound, provider, target.key);
       return await passThroughCall(c, state, {
@@ -68,6 +70,10 @@ export function providerPassThrough(prefix: string) {
         authorize: (caller) => authorizePassThrough(caller, requested, lent?.deployment, catalog),
         send: async (signal) => {
           if (target.missing) throw target.missing;
+          if (provider.auth === 'google-oauth') {
+            const account = vertexTarget(deployment, c.env).account;
+            outbound.set('authorization', `Bearer ${await accessTokens.token(account, VERTEX_LABEL, 'vertex_ai')}`);
+          }
           const upstream = passThroughUrl(target.base!, subpath, query.filter(([name]) => !(prefix === '/gemini' && name === 'key')), { versionPrefix: provider.versionPrefix, dedupe: true });
           return fetch(upstream, { method: c.req.method, headers: outbound, ...(bytes ? { body: bytes } : {}), signal });
         },
@@ -170,8 +176,26 @@ function unconfigured(provider: ProviderId, model: string | undefined): Deployme
   return { id: '', group: model ?? '', provider, model: model ?? '', params: { model: `${provider}/${model ?? ''}` }, info: {} };
 }
 
+/**
+ * Vertex AI's host: the deployment's `api_base`, else the regional host of the location the path names
+ * (`.../locations/{location}/...`; one of Google's names, so the host stays Google's), else the deployment's.
+ */
+function vertexBase(deployment: DeploymentRef, env: Record<string, unknown>, subpath: string): Credential {
+  if (deployment.params.api_base) return { base: deployment.params.api_base };
+  const named = /(?:^|\/)locations\/([a-z0-9-]+)(?:\/|$)/.exec(subpath)?.[1];
+  const location = named ?? deployment.params.vertex_location ?? envString(env, 'VERTEXAI_LOCATION') ?? DEFAULT_VERTEX_LOCATION;
+  if (!/^[a-z0-9-]+$/.test(location)) return { missing: new GatewayError(`"${location}" is not a Vertex AI location`, { status: 500, type: 'internal_server_error' }) };
+  return { base: location === 'global' ? 'https://aiplatform.googleapis.com' : `https://${location}-aiplatform.googleapis.com` };
+}
+
 /** Where the call goes and with what credential: the deployment's, else the environment's; `missing` says what is not set. */
-function credentialOf(p: PassThroughProvider, deployment: DeploymentRef | undefined, env: Record<string, unknown>): { base?: string; key?: string; missing?: GatewayError } {
+interface Credential {
+  base?: string;
+  key?: string;
+  missing?: GatewayError;
+}
+
+function credentialOf(p: PassThroughProvider, deployment: DeploymentRef | undefined, env: Record<string, unknown>): Credential {
   const fromEnv = (names: readonly string[]) => names.map((n) => envString(env, n)).find(Boolean);
   const base = deployment?.params.api_base ?? fromEnv(p.baseEnv) ?? p.defaultBase;
   const key = deployment?.params.api_key ?? fromEnv(p.keyEnv);
@@ -185,7 +209,7 @@ function credentialOf(p: PassThroughProvider, deployment: DeploymentRef | undefi
 }
 
 function setCredential(headers: Headers, p: PassThroughProvider, key: string | undefined): void {
-  if (!key) return;
+  if (!key || p.auth === 'google-oauth') return;
   if (p.auth === 'bearer') headers.set('authorization', `Bearer ${key}`);
   else headers.set(p.auth, key);
   if (p.provider === 'anthropic' && !headers.has('anthropic-version')) headers.set('anthropic-version', '2023-06-01');

@@ -20,7 +20,8 @@ import { VERTEX_LABEL, type VertexTarget, vertexModelUrl, vertexTarget } from '.
 // Embedding calls that run at once when the model takes one text a call.
 const EMBED_PARALLEL = 8;
 
-const accessTokens = new AccessTokens();
+/** One isolate's access tokens, shared by Vertex AI calls and its pass-through route. */
+export const accessTokens = new AccessTokens();
 
 function geminiOnVertex(call: ProviderCall, target: VertexTarget, token: string): Promise<ProviderAnswer> {
   const model = call.deployment.model;
