@@ -26,7 +26,9 @@ model_list:
   - model_name: claude
     litellm_params: {model: anthropic/claude-sonnet-4-5, api_base: "${anthropicFake.url}", api_key: sk-ant-upstream-0001}
   - model_name: gpt-4o
-    litellm_params: {model: openai/gpt-4o, api_base: "${openaiFake.url}/v1", api_key: sk-openai-upstream-0002}
+    litellm_params: {model: openai/gpt-4o, api_base: "${openaiFake.url}/v1", api_key: sk-openai-upstream-0002, use_in_pass_through: true}
+  - model_name: mistral-small
+    litellm_params: {model: mistral/mistral-small-latest, api_base: "${target.url}/v1", api_key: ms-upstream-0005, use_in_pass_through: true}
   - model_name: gemini-flash
     litellm_params: {model: gemini/gemini-2.0-flash, api_base: "${target.url}", api_key: gm-upstream-0004}
 general_settings:
@@ -165,6 +167,46 @@ describe('/openai_passthrough: OpenAI\'s own API', () => {
     expect(JSON.stringify(sent.headers)).not.toContain(key);
     const row = await eventually(() => spendLogRow(stack.db.url, callId(response.headers)));
     expect(row).toMatchObject({ call_type: 'pass_through_endpoint', model_group: 'gpt-4o', prompt_tokens: data.usage?.prompt_tokens, completion_tokens: data.usage?.completion_tokens });
+  });
+});
+
+describe('/openai_passthrough and /mistral: what is billed, and which key may call what', () => {
+  it('estimates a stream that reports no usage (no include_usage), and does not bill a stored response read back', async () => {
+    const key = await seedKey(stack.db.url);
+    const client = new OpenAI({ baseURL: `${stack.url}/openai_passthrough`, apiKey: key, maxRetries: 0 });
+    const { response } = await client.chat.completions.create({ model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: 'one two three four' }] }).withResponse();
+    await response.text();
+    const streamed = await eventually(() => spendLogRow(stack.db.url, callId(response.headers)));
+    expect(streamed).toMatchObject({ status: 'success' });
+    expect(Number(streamed.completion_tokens)).toBeGreaterThan(0);
+    expect(Number(streamed.spend)).toBeGreaterThan(0);
+    expect(streamed.metadata).toMatchObject({ usage_estimated: true });
+    openaiFake.enqueue({ kind: 'json', body: { id: 'resp_1', object: 'response', model: 'gpt-4o', usage: { input_tokens: 1000, output_tokens: 1000 } } });
+    const read = await fetch(`${stack.url}/openai_passthrough/v1/responses/resp_1`, { headers: { authorization: `Bearer ${key}` } });
+    expect(read.status).toBe(200);
+    const row = await eventually(() => spendLogRow(stack.db.url, callId(read.headers)));
+    expect(row).toMatchObject({ spend: 0, prompt_tokens: 0, completion_tokens: 0 });
+  });
+
+  it('lends a use_in_pass_through deployment\'s credential for other models, but not its key\'s permission', async () => {
+    const key = await seedKey(stack.db.url, { models: ['mistral-small'] });
+    const call = (k: string, model: string) => fetch(`${stack.url}/mistral/v1/chat/completions`, {
+      method: 'POST', headers: { authorization: `Bearer ${k}`, 'content-type': 'application/json' }, body: JSON.stringify({ model, messages: [{ role: 'user', content: 'x' }] }),
+    });
+    const refused = await call(key, 'mistral-large-latest');
+    expect(refused.status).toBe(401);
+    expect(target.requests).toHaveLength(0);
+    target.enqueue({ kind: 'json', body: { model: 'mistral-small-latest', choices: [], usage: { prompt_tokens: 4, completion_tokens: 2 } } });
+    expect((await call(key, 'mistral-small-latest')).status).toBe(200);
+    // A key held to no models calls any model with the lent credential.
+    target.enqueue({ kind: 'json', body: { model: 'mistral-large-latest', choices: [], usage: { prompt_tokens: 4, completion_tokens: 2 } } });
+    const open = await call(await seedKey(stack.db.url), 'mistral-large-latest');
+    expect(open.status).toBe(200);
+    expect(target.requests.map((r) => [r.path, r.headers.authorization])).toEqual([
+      ['/v1/chat/completions', 'Bearer ms-upstream-0005'], ['/v1/chat/completions', 'Bearer ms-upstream-0005'],
+    ]);
+    const row = await eventually(() => spendLogRow(stack.db.url, callId(open.headers)));
+    expect(row).toMatchObject({ model: 'mistral-large-latest', model_group: 'mistral-large-latest', prompt_tokens: 4, completion_tokens: 2 });
   });
 });
 

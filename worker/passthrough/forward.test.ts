@@ -35,11 +35,11 @@ describe('forwardedHeaders', () => {
   const client = new Headers({
     authorization: 'Bearer sk-virtual', 'x-api-key': 'sk-virtual', 'x-goog-api-key': 'sk-virtual', 'x-litellm-api-key': 'sk-virtual', cookie: 'a=b',
     'content-type': 'application/json', accept: 'text/event-stream', 'anthropic-version': '2023-06-01', 'anthropic-beta': 'files-api-2025-04-14',
-    'x-litellm-tags': 'a', 'x-pass-x-custom': '1', 'x-pass-authorization': 'Bearer smuggled', host: 'gateway', 'cf-connecting-ip': '1.2.3.4', 'my-key': 'sk-custom',
+    'x-litellm-tags': 'a', 'openai-organization': 'org-client', 'x-pass-x-custom': '1', 'x-pass-authorization': 'Bearer smuggled', host: 'gateway', 'cf-connecting-ip': '1.2.3.4', 'my-key': 'sk-custom',
   });
 
   it('sends the client\'s headers on but never a credential, the gateway\'s own or hop-by-hop ones', () => {
-    const out = Object.fromEntries(forwardedHeaders(client, { all: true, keyHeader: 'my-key' }));
+    const out = Object.fromEntries(forwardedHeaders(client, { all: true, keyHeaders: ['my-key', undefined] }));
     expect(out).toEqual({ 'content-type': 'application/json', accept: 'text/event-stream', 'anthropic-version': '2023-06-01', 'anthropic-beta': 'files-api-2025-04-14', 'x-custom': '1' });
   });
 

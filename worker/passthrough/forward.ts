@@ -49,25 +49,27 @@ const NEVER_FORWARDED = new Set([
   'authorization', 'x-api-key', 'api-key', 'x-goog-api-key', 'x-litellm-api-key', 'ocp-apim-subscription-key', 'cookie',
   'proxy-authorization', 'host', 'content-length', 'connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade',
   'proxy-connection', 'accept-encoding', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-real-ip', 'true-client-ip', 'forwarded',
+  // Which of an account's organizations and projects pays is the operator's choice, not the client's.
+  'openai-organization', 'openai-project',
 ]);
 const PASS_PREFIX = 'x-pass-';
 
 /**
  * The client's headers as a pass-through call sends them on. With `all`, every header but those never
- * forwarded, the gateway's own (`x-litellm-*`, Cloudflare's `cf-*`) and `keyHeader` (the config's key
- * header); without, only `content-type` and `accept`. Either way `x-pass-NAME` goes on as `NAME`
+ * forwarded, the gateway's own (`x-litellm-*`, Cloudflare's `cf-*`) and `keyHeaders` (the headers
+ * keys may come in by config); without, only `content-type` and `accept`. Either way `x-pass-NAME` goes on as `NAME`
  * (LiteLLM's rule), unless NAME is one never forwarded.
  */
-export function forwardedHeaders(client: Headers, options: { all: boolean; keyHeader?: string | undefined }): Headers {
+export function forwardedHeaders(client: Headers, options: { all: boolean; keyHeaders?: readonly (string | undefined)[] }): Headers {
   const out = new Headers();
-  const keyHeader = options.keyHeader?.toLowerCase();
+  const keyHeaders = new Set((options.keyHeaders ?? []).filter((h): h is string => !!h).map((h) => h.toLowerCase()));
   client.forEach((value, name) => {
     if (name.startsWith(PASS_PREFIX)) {
       const target = name.slice(PASS_PREFIX.length);
-      if (target && !NEVER_FORWARDED.has(target) && target !== keyHeader && !target.startsWith('x-litellm-')) out.set(target, value);
+      if (target && !NEVER_FORWARDED.has(target) && !keyHeaders.has(target) && !target.startsWith('x-litellm-')) out.set(target, value);
       return;
     }
-    if (NEVER_FORWARDED.has(name) || name === keyHeader || name.startsWith('x-litellm-') || name.startsWith('cf-')) return;
+    if (NEVER_FORWARDED.has(name) || keyHeaders.has(name) || name.startsWith('x-litellm-') || name.startsWith('cf-')) return;
     if (options.all || name === 'content-type' || name === 'accept') {
       if (!out.has(name)) out.set(name, value);
     }

@@ -1,13 +1,12 @@
 import type { Context } from 'hono';
 import type { Caller } from '../auth/authenticate.ts';
-import { identify } from '../auth/authenticate.ts';
 import { checkRoute } from '../auth/routes.ts';
 import { costOfCall } from '../cost/deployment-cost.ts';
 import type { GatewayEnv } from '../env.ts';
 import { errorResponse, GatewayError } from '../errors.ts';
 import type { DeploymentRef } from '../models/deployments.ts';
 import type { CallOutcome, RequestHeaders, UsageReport } from '../providers/types.ts';
-import { estimateTokens } from '../providers/openai-compatible/usage.ts';
+import { estimatedUsage, estimateTokens } from '../providers/openai-compatible/usage.ts';
 import type { GatewayState } from '../state.ts';
 import { answerResponse } from '../proxy/answer-headers.ts';
 import { admitModelCall } from '../proxy/call-admission.ts';
@@ -25,16 +24,21 @@ type Ctx = Context<{ Bindings: GatewayEnv }>;
 export interface PassThroughCall {
   /** The client's headers, read once. */
   headers: RequestHeaders;
-  /** The header the key comes in before the usual ones (a config endpoint's `litellm_user_api_key`), else the config's. */
-  keyHeader?: string | undefined;
-  /** Whether a key is required (a config endpoint with `auth: false` is public). */
-  auth: boolean;
-  /** The model the request names and the group it is held and logged under ('' for none). */
-  requested: string | undefined;
+  /** The headers keys came in besides the usual ones (the config's, a config endpoint's `litellm_user_api_key`): never logged. */
+  keyHeaders: (string | undefined)[];
+  /** The caller's key (identified before the body was read); undefined for a public config endpoint. */
+  who: { token: string; master: boolean; shown: string } | undefined;
+  /** The group the call is held and logged under ('' for none). */
   group: string;
   /** The JSON body, when the body is JSON: tags, end user and the reservation's size. */
   json: Record<string, unknown> | undefined;
   bodyChars: number;
+  /**
+   * Whether the call runs a model (a POST to a generating, embedding or ranking path): only then is the
+   * usage its answer reports billed (a stored response read back reports its usage again), and estimated
+   * when it reports none.
+   */
+  billed: boolean;
   /** Whether the call generates (its reservation holds output tokens). */
   generative: boolean;
   /** The deployment whose prices apply; its model is replaced by the answer's when `priceByAnswer`. */
@@ -47,8 +51,12 @@ export interface PassThroughCall {
   /** Sends the upstream request; throws GatewayError when it cannot be made (no credential). */
   send(signal: AbortSignal): Promise<Response>;
   apiBase: string;
+  /** 0: no limit. */
   timeoutMs: number;
 }
+
+// A JSON answer up to this size is read whole, so its cost can be in its headers; a larger one (or one of unknown length) streams.
+const MAX_BUFFERED_JSON = 8 * 1024 * 1024;
 
 /**
  * A provider's own API (or a config endpoint's target) called for a client: its key checked and its call
@@ -61,9 +69,10 @@ export async function passThroughCall(c: Ctx, state: GatewayState, call: PassThr
   const startedAt = Date.now();
   const callId = crypto.randomUUID();
   const body = call.json ?? {};
-  const who = call.auth ? await identify(call.headers, state.masterKeyHash, call.keyHeader ?? state.keyHeader) : undefined;
+  const { who } = call;
+  const storePrompts = state.config.general_settings.store_prompts_in_spend_logs === true;
   seen.group = call.group;
-  if (who) seen.call = { token: who.token, body, startedAt, storePrompts: state.config.general_settings.store_prompts_in_spend_logs === true, deployment: call.deployment };
+  if (who) seen.call = { token: who.token, body, startedAt, storePrompts, deployment: call.deployment };
   const promptTokens = estimateTokens(call.bodyChars);
   const estimate = call.costPerRequest !== undefined
     ? { estCost: call.costPerRequest, estTokens: promptTokens }
@@ -84,35 +93,41 @@ export async function passThroughCall(c: Ctx, state: GatewayState, call: PassThr
     if (admission) c.executionCtx.waitUntil(admission.release());
     throw err;
   }
-  const safeHeaders = withoutCredentials(call.headers, call.keyHeader ?? state.keyHeader);
+  const safeHeaders = call.keyHeaders.reduce<RequestHeaders>((h, name) => withoutCredentials(h, name), call.headers);
   const ctx: CallContext = {
     callId, startedAt, endpoint: 'pass_through', caller, deployment: call.deployment, body, stream: false, headers: safeHeaders,
-    keepText: false, storePrompts: state.config.general_settings.store_prompts_in_spend_logs === true, tags: admitted?.tags ?? [],
+    keepText: false, storePrompts, tags: admitted?.tags ?? [],
   };
   const settler = callSettler(c, state, ctx, safeHeaders, admission);
   const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(), call.timeoutMs);
+  const timer = call.timeoutMs > 0 ? setTimeout(() => abort.abort(), call.timeoutMs) : undefined;
+  const stopTimer = () => timer !== undefined && clearTimeout(timer);
+  const failure = (err: unknown) => err instanceof GatewayError ? err
+    : abort.signal.aborted
+      ? new GatewayError(`Pass-through request timed out after ${call.timeoutMs / 1000} s`, { status: 408, type: 'timeout' })
+      : new GatewayError('Pass-through request could not reach the upstream', { status: 502, type: 'internal_server_error' });
   let upstream: Response;
   try {
     upstream = await call.send(abort.signal);
   } catch (err) {
-    const error = err instanceof GatewayError ? err
-      : abort.signal.aborted
-        ? new GatewayError(`Pass-through request timed out after ${call.timeoutMs / 1000} s`, { status: 408, type: 'timeout' })
-        : new GatewayError('Pass-through request could not reach the upstream', { status: 502, type: 'internal_server_error' });
+    stopTimer();
+    const error = failure(err);
     settler.settle({ error, cost: 0, apiBase: call.apiBase, finishedAt: Date.now() });
     return errorResponse(error);
-  } finally {
-    clearTimeout(timer);
   }
   const upstreamMs = Date.now() - startedAt;
   const contentType = upstream.headers.get('content-type') ?? '';
   const failed = upstream.status >= 400
     ? new GatewayError(`Upstream answered ${upstream.status}`, { status: upstream.status, type: upstream.status === 429 ? 'rate_limit_error' : 'upstream_error', upstreamStatus: upstream.status })
     : undefined;
-  const costOf = (usage: UsageReport | undefined, model: string | undefined) => {
+  // What the call used: what the answer says, else (a model call whose answer says nothing, a stream cut short) an estimate.
+  const usageOfCall = (reported: UsageReport | undefined, answerBytes: number): UsageReport => {
+    if (!call.billed || failed) return NO_USAGE;
+    return reported ?? estimatedUsage(promptTokens, call.generative ? answerBytes : 0);
+  };
+  const costOf = (usage: UsageReport, model: string | undefined) => {
     if (call.costPerRequest !== undefined) return failed ? 0 : call.costPerRequest;
-    if (!usage) return 0;
+    if (usage === NO_USAGE) return 0;
     return costOfCall(call.priceByAnswer && model && model !== call.deployment.model ? { ...call.deployment, model } : call.deployment, usage);
   };
   const headersOf = (cost: number | undefined, stream: boolean) => ({
@@ -121,33 +136,48 @@ export async function passThroughCall(c: Ctx, state: GatewayState, call: PassThr
   });
   const settle = (outcome: CallOutcome, cost: number) => settler.settle({ outcome, cost, apiBase: call.apiBase, finishedAt: outcome.finishedAt, ...(failed ? { error: failed } : {}) });
 
-  if (/^application\/(.+\+)?json/i.test(contentType) && upstream.body) {
-    // A JSON answer is read whole (as the gateway's own calls are) so its cost can be in its headers.
-    const bytes = await upstream.arrayBuffer();
+  const length = Number(upstream.headers.get('content-length') ?? NaN);
+  if (/^application\/(.+\+)?json/i.test(contentType) && upstream.body && length <= MAX_BUFFERED_JSON) {
+    // A JSON answer of known, bounded size is read whole (as the gateway's own calls are), so its cost can be in its headers.
+    let bytes: ArrayBuffer;
+    try {
+      bytes = await upstream.arrayBuffer();
+    } catch (err) {
+      const error = failure(err);
+      settler.settle({ error, cost: 0, apiBase: call.apiBase, finishedAt: Date.now() });
+      return errorResponse(error);
+    } finally {
+      stopTimer();
+    }
     const reading: UsageReading = {};
     try {
       readUsage(JSON.parse(new TextDecoder().decode(bytes)) as unknown, reading);
     } catch {
       // Not JSON after all: no usage.
     }
-    const usage = usageOf(reading);
+    const usage = usageOfCall(usageOf(reading), bytes.byteLength);
     const cost = costOf(usage, reading.model);
     const answered = answerResponse(bytes, upstream.status, headersOf(cost, false));
     returnedHeaders(upstream.headers, answered.response.headers);
     settler.overheadMs = answered.overheadMs;
-    settle({ usage: usage ?? NO_USAGE, finishedAt: Date.now() }, cost);
+    settle({ usage, finishedAt: Date.now() }, cost);
     return answered.response;
   }
+  // A stream (or a large body) runs as long as it runs: the timeout was for the answer's headers.
+  stopTimer();
   const sse = contentType.toLowerCase().startsWith('text/event-stream');
-  const tapped = upstream.body ? tapUsage(upstream.body, sse ? 'sse' : 'other') : undefined;
+  ctx.stream = sse;
+  const tapped = upstream.body ? tapUsage(upstream.body, sse ? 'sse' : /json/i.test(contentType) ? 'json' : 'other') : undefined;
   if (tapped) {
     c.executionCtx.waitUntil(tapped.done.then((end) => {
-      const outcome: CallOutcome = { usage: end.usage ?? NO_USAGE, finishedAt: end.finishedAt, ...(end.firstChunkAt ? { firstChunkAt: end.firstChunkAt } : {}), ...(end.aborted ? { aborted: true } : {}) };
+      const usage = usageOfCall(end.usage, end.bytes);
+      const outcome: CallOutcome = { usage, finishedAt: end.finishedAt, ...(end.firstChunkAt ? { firstChunkAt: end.firstChunkAt } : {}), ...(end.aborted ? { aborted: true } : {}) };
       if (end.broken && !failed) outcome.error = new GatewayError('The upstream stream broke off', { status: 502, type: 'internal_server_error' });
-      settle(outcome, costOf(end.usage, end.model));
+      settle(outcome, costOf(usage, end.model));
     }));
   } else {
-    settle({ usage: NO_USAGE, finishedAt: Date.now() }, costOf(undefined, undefined));
+    const usage = usageOfCall(undefined, 0);
+    settle({ usage, finishedAt: Date.now() }, costOf(usage, undefined));
   }
   const answered = answerResponse(tapped?.body ?? null, upstream.status, headersOf(undefined, sse));
   returnedHeaders(upstream.headers, answered.response.headers);
@@ -155,5 +185,5 @@ export async function passThroughCall(c: Ctx, state: GatewayState, call: PassThr
   return answered.response;
 }
 
-// An answer that says nothing of usage (a file, a list of models): no tokens.
+// An answer that is not billed (a list, a file, a stored object read back, an error): no tokens.
 const NO_USAGE: UsageReport = { promptTokens: 0, completionTokens: 0, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: true };

@@ -108,3 +108,17 @@ describe('tapUsage: the bytes pass on unchanged, the usage is read on the way', 
     expect(await tapped.done).toMatchObject({ broken: true, usage: { promptTokens: 4 } });
   });
 });
+
+describe('readUsage: the rarer shapes', () => {
+  it('reads a JSON array of Gemini events (streamGenerateContent without alt=sse)', () => {
+    expect(read([{ usageMetadata: { promptTokenCount: 3, candidatesTokenCount: 1 } }, { usageMetadata: { promptTokenCount: 3, candidatesTokenCount: 9 } }]).usage)
+      .toMatchObject({ promptTokens: 3, completionTokens: 9 });
+  });
+
+  it('reads Cohere v1 meta tokens, a v1 stream-end and a v2 message-end', () => {
+    expect(read({ text: 'hi', meta: { billed_units: { input_tokens: 11, output_tokens: 4 } } }).usage).toMatchObject({ promptTokens: 11, completionTokens: 4 });
+    expect(read({ event_type: 'stream-end', response: { meta: { billed_units: { input_tokens: 6, output_tokens: 2 } } } }).usage).toMatchObject({ promptTokens: 6, completionTokens: 2 });
+    expect(read({ type: 'message-end', delta: { finish_reason: 'COMPLETE', usage: { billed_units: { input_tokens: 5, output_tokens: 8 }, tokens: { input_tokens: 70, output_tokens: 8 } } } }).usage)
+      .toMatchObject({ promptTokens: 5, completionTokens: 8 });
+  });
+});

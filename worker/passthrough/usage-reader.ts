@@ -14,7 +14,9 @@ import type { UsageReport } from '../providers/types.ts';
  *   (`usage.input_tokens`, a stream's `response.usage` at `response.completed`), and every
  *   OpenAI-compatible server (vLLM, Mistral);
  * - Gemini and Vertex AI (`usageMetadata`, cumulative in a stream: the last wins);
- * - Cohere (`usage.billed_units` of a v2 chat; a rerank's `meta.billed_units.search_units`).
+ * - Cohere (`usage.billed_units` of a v2 answer, `delta.usage` at a v2 stream's `message-end`; `meta.billed_units`
+ *   of a v1 answer, `response.meta` at a v1 stream's `stream-end`; a rerank's `search_units`).
+ * An array (Gemini's `streamGenerateContent` without `alt=sse` answers a JSON array of events) is read element by element.
  */
 export interface UsageReading {
   /** Anthropic's counts, merged event by event. */
@@ -30,6 +32,10 @@ const count = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v 
 
 /** Reads one JSON value of an answer (the whole body, or one stream event's data) into `reading`. */
 export function readUsage(value: unknown, reading: UsageReading): void {
+  if (Array.isArray(value)) {
+    for (const item of value.slice(0, 10_000)) readUsage(item, reading);
+    return;
+  }
   if (!isObject(value)) return;
   const message = isObject(value.message) ? value.message : undefined;
   const response = isObject(value.response) ? value.response : undefined;
@@ -41,12 +47,19 @@ export function readUsage(value: unknown, reading: UsageReading): void {
     if (report) reading.report = report;
     return;
   }
-  const meta = isObject(value.meta) ? value.meta : undefined;
-  if (meta && isObject(meta.billed_units) && count(meta.billed_units.search_units)) {
-    reading.report = { promptTokens: 0, completionTokens: 0, cachedPromptTokens: 0, cacheCreationTokens: 0, searches: count(meta.billed_units.search_units), reported: true };
+  const meta = isObject(value.meta) ? value.meta : isObject(response?.meta) ? response.meta : undefined;
+  if (meta && isObject(meta.billed_units)) {
+    const billed = meta.billed_units;
+    const searches = count(billed.search_units);
+    reading.report = {
+      promptTokens: count(billed.input_tokens), completionTokens: count(billed.output_tokens), cachedPromptTokens: 0, cacheCreationTokens: 0, reported: true,
+      ...(searches ? { searches } : {}),
+    };
     return;
   }
-  const usage = isObject(value.usage) ? value.usage : isObject(message?.usage) ? message.usage : isObject(response?.usage) ? response.usage : undefined;
+  const delta = isObject(value.delta) ? value.delta : undefined;
+  const usage = isObject(value.usage) ? value.usage : isObject(message?.usage) ? message.usage : isObject(response?.usage) ? response.usage
+    : isObject(delta?.usage) ? delta.usage : undefined;
   if (!usage) return;
   if (isObject(usage.billed_units)) {
     const billed = usage.billed_units;

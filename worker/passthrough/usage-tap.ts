@@ -8,6 +8,8 @@ export interface TapResult {
   model: string | undefined;
   firstChunkAt: number | undefined;
   finishedAt: number;
+  /** Bytes passed on. */
+  bytes: number;
   /** The client stopped reading before the end. */
   aborted: boolean;
   /** The upstream body broke off. */
@@ -31,6 +33,7 @@ export function tapUsage(upstream: ReadableStream<Uint8Array>, kind: 'sse' | 'js
   let skipping = false;
   let json = '';
   let firstChunkAt: number | undefined;
+  let bytes = 0;
   let settle!: (r: TapResult) => void;
   const done = new Promise<TapResult>((resolve) => (settle = resolve));
   const end = (how: { aborted?: boolean; broken?: boolean }) => {
@@ -43,7 +46,7 @@ export function tapUsage(upstream: ReadableStream<Uint8Array>, kind: 'sse' | 'js
         // Not JSON after all (an error page): no usage.
       }
     }
-    settle({ usage: usageOf(reading), model: reading.model, firstChunkAt, finishedAt: Date.now(), aborted: how.aborted === true, broken: how.broken === true });
+    settle({ usage: usageOf(reading), model: reading.model, firstChunkAt, finishedAt: Date.now(), bytes, aborted: how.aborted === true, broken: how.broken === true });
   };
   const readLine = (line: string) => {
     if (!line.startsWith('data:')) return;
@@ -93,6 +96,7 @@ export function tapUsage(upstream: ReadableStream<Uint8Array>, kind: 'sse' | 'js
         return;
       }
       firstChunkAt ??= Date.now();
+      bytes += next.value.byteLength;
       take(next.value);
       controller.enqueue(next.value);
     },

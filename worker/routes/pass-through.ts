@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import type { Caller } from '../auth/authenticate.ts';
+import { type Caller, identify } from '../auth/authenticate.ts';
 import type { ProviderId } from '../config/providers.ts';
 import type { TollgateConfig } from '../config/schema.ts';
 import type { GatewayEnv } from '../env.ts';
@@ -25,7 +25,12 @@ type ConfigEndpoint = NonNullable<TollgateConfig['general_settings']['pass_throu
 
 const DEFAULT_TIMEOUT_S = 600;
 // What a call to the provider makes (as opposed to a list, a file, a status): its reservation holds output tokens.
-const GENERATIVE = /(messages|chat|completions|responses|generateContent|streamGenerateContent|generate)(\/|$|\?)/i;
+const GENERATIVE = /(?:\/(?:messages|chat\/completions|completions|responses|chat)|:(?:generateContent|streamGenerateContent|rawPredict|streamRawPredict))$/;
+/**
+ * The paths that run a model, whose answers' usage is billed (a POST): the generating ones, embeddings and
+ * rerank. Not their neighbours: a stored response read back, a message batch, a token count.
+ */
+const BILLED = /(?:\/(?:messages|chat\/completions|completions|responses|chat|embeddings|embed|rerank)|:(?:generateContent|streamGenerateContent|embedContent|batchEmbedContents|predict|rawPredict|streamRawPredict))$/;
 
 /**
  * `/{provider}/...` (LiteLLM's provider pass-through routes): the provider's own API, any method and path,
@@ -48,30 +53,38 @@ export function providerPassThrough(prefix: string) {
       const query = [...url.searchParams];
       // Google's SDKs put the key in `?key=`: it is the gateway's key, never sent on.
       if (prefix === '/gemini') headers = withQueryKey(headers, url.searchParams.get('key'));
+      // Who is calling, before anything is read for them.
+      const who = await identify(headers, state.masterKeyHash, state.keyHeader);
       const client = await readBody(c.req.raw, state);
       const requested = requestedModel(provider, subpath, client.json);
       const catalog = await currentCatalog(state, c.env, c.executionCtx, requested ? { missing: requested } : {});
       const lent = lender(provider, catalog, requested);
+      const byGroup = lent?.kind === 'group' && lent.deployment.model !== requested;
       let bytes = client.bytes;
-      if (client.json && (lent?.byGroup || 'litellm_metadata' in client.json)) {
+      if (client.json && (byGroup || 'litellm_metadata' in client.json)) {
         // LiteLLM's own field is not the provider's; a group's name becomes its deployment's model.
         const { litellm_metadata: _ours, ...rest } = client.json;
-        if (lent?.byGroup && provider.modelIn === 'body') rest.model = lent.deployment.model;
+        if (byGroup && provider.modelIn === 'body') rest.model = lent.deployment.model;
         bytes = new TextEncoder().encode(JSON.stringify(rest));
       }
-      if (lent?.byGroup && provider.modelIn !== 'body') subpath = withModelInPath(provider, subpath, lent.deployment.model);
-      const deployment = lent?.deployment ?? unconfigured(provider.provider, requested);
-      const target = provider.auth === 'google-oauth' ? vertexBase(deployment, c.env, subpath) : credentialOf(provider, lent?.deployment, c.env);
-      const outbound = forwardedHeaders(c.req.raw.headers, { all: true, keyHeader: state.keyHeader });
+      if (byGroup && provider.modelIn !== 'body') subpath = withModelInPath(provider, subpath, lent.deployment.model);
+      // A deployment lent only for its credential does not set the price: the model asked for (or answered) does.
+      const named = lent && lent.kind !== 'lent' ? lent.deployment : undefined;
+      const deployment = named ?? unconfigured(provider.provider, requested);
+      const credentials = lent?.deployment ?? deployment;
+      const target = provider.auth === 'google-oauth' ? vertexBase(credentials, c.env, subpath) : credentialOf(provider, lent?.deployment, c.env);
+      const outbound = forwardedHeaders(c.req.raw.headers, { all: true, keyHeaders: [state.keyHeader] });
       setCredential(outbound, provider, target.key);
+      if (provider.provider === 'openai' && lent?.deployment.params.organization) outbound.set('openai-organization', lent.deployment.params.organization);
+      const billed = c.req.method === 'POST' && BILLED.test(subpath);
       return await passThroughCall(c, state, {
-        headers, auth: true, requested, group: lent?.deployment.group ?? requested ?? '', json: client.json, bodyChars: client.bytes?.byteLength ?? 0,
-        generative: GENERATIVE.test(subpath), deployment, priceByAnswer: !lent,
-        authorize: (caller) => authorizePassThrough(caller, requested, lent?.deployment, catalog),
+        headers, keyHeaders: [state.keyHeader], who, group: named?.group ?? requested ?? '', json: client.json, bodyChars: client.bytes?.byteLength ?? 0,
+        billed, generative: billed && GENERATIVE.test(subpath), deployment, priceByAnswer: !named,
+        authorize: (caller) => authorizePassThrough(caller, requested, named, catalog),
         send: async (signal) => {
           if (target.missing) throw target.missing;
           if (provider.auth === 'google-oauth') {
-            const account = vertexTarget(deployment, c.env).account;
+            const account = vertexTarget(credentials, c.env).account;
             outbound.set('authorization', `Bearer ${await accessTokens.token(account, VERTEX_LABEL, 'vertex_ai')}`);
           }
           const upstream = passThroughUrl(target.base!, subpath, query.filter(([name]) => !(prefix === '/gemini' && name === 'key')), { versionPrefix: provider.versionPrefix, dedupe: true });
@@ -116,10 +129,13 @@ async function configCall(c: Ctx, state: GatewayState, endpoint: ConfigEndpoint,
   const subpath = url.pathname.slice(base.length);
   pathSegments(subpath);
   const configured = Object.entries(endpoint.headers ?? {});
-  // LiteLLM's `litellm_user_api_key: <header>` names the header the client's key comes in; it is not sent on.
+  // LiteLLM's `litellm_user_api_key: <header>` names a header the client's key comes in; it is not sent on.
   const keyIn = configured.find(([name]) => name === 'litellm_user_api_key')?.[1]?.toLowerCase();
+  const headers = headerSnapshot(c.req.raw.headers);
+  const who = endpoint.auth !== false ? await identify(headers, state.masterKeyHash, keyIn ?? state.keyHeader) : undefined;
   const client = await readBody(c.req.raw, state);
-  const outbound = forwardedHeaders(c.req.raw.headers, { all: endpoint.forward_headers === true, keyHeader: keyIn ?? state.keyHeader });
+  const keyHeaders = [keyIn, state.keyHeader];
+  const outbound = forwardedHeaders(c.req.raw.headers, { all: endpoint.forward_headers === true, keyHeaders });
   for (const [name, value] of configured) if (name !== 'litellm_user_api_key') outbound.set(name, withEnvRefs(value, c.env));
   const target = new URL(endpoint.target);
   const targetQuery = [...target.searchParams];
@@ -129,12 +145,10 @@ async function configCall(c: Ctx, state: GatewayState, endpoint: ConfigEndpoint,
     ? [...targetQuery.filter(([name]) => !owned.has(name)), ...clientQuery]
     : [...targetQuery, ...clientQuery.filter(([name]) => !owned.has(name))];
   target.search = '';
-  const headers = headerSnapshot(c.req.raw.headers);
   const deployment: DeploymentRef = { id: '', group: endpoint.path, provider: '' as ProviderId, model: endpoint.path, params: { model: endpoint.path }, info: {} };
   return passThroughCall(c, state, {
-    headers, keyHeader: keyIn,
-    auth: endpoint.auth !== false, requested: undefined, group: endpoint.path, json: client.json, bodyChars: client.bytes?.byteLength ?? 0,
-    generative: false, deployment, priceByAnswer: false, costPerRequest: endpoint.cost_per_request ?? 0,
+    headers, keyHeaders, who, group: endpoint.path, json: client.json, bodyChars: client.bytes?.byteLength ?? 0,
+    billed: false, generative: false, deployment, priceByAnswer: false, costPerRequest: endpoint.cost_per_request ?? 0,
     authorize: () => undefined,
     send: (signal) => fetch(passThroughUrl(target.href, subpath, query), { method: c.req.method, headers: outbound, ...(client.bytes ? { body: client.bytes } : {}), signal }),
     apiBase: safeBase(target.href),
@@ -156,19 +170,22 @@ async function readBody(request: Request, state: GatewayState): Promise<{ bytes:
   }
 }
 
-/** The deployment whose credential serves the call, and whether the request named its group. */
-function lender(p: PassThroughProvider, catalog: ModelCatalog, requested: string | undefined): { deployment: DeploymentRef; byGroup: boolean } | undefined {
+/**
+ * The deployment whose credential serves the call: the one the request names by its group (`group`) or
+ * its model (`model`), else one marked `use_in_pass_through`, lent for its credential alone (`lent`).
+ */
+function lender(p: PassThroughProvider, catalog: ModelCatalog, requested: string | undefined): { deployment: DeploymentRef; kind: 'group' | 'model' | 'lent' } | undefined {
   const own = (d: DeploymentRef) => p.deploymentsOf.includes(d.provider);
   if (requested) {
     const group = catalog.groups.get(requested)?.filter(own);
     const picked = group?.length ? pickDeployment(group) : undefined;
-    if (picked) return { deployment: picked, byGroup: picked.model !== requested };
+    if (picked) return { deployment: picked, kind: 'group' };
   }
   const all = [...catalog.groups.values()].flat().filter(own);
   const served = requested ? all.find((d) => d.model === requested) : undefined;
-  if (served) return { deployment: served, byGroup: false };
+  if (served) return { deployment: served, kind: 'model' };
   const lent = all.find((d) => d.params.use_in_pass_through === true);
-  return lent ? { deployment: lent, byGroup: false } : undefined;
+  return lent ? { deployment: lent, kind: 'lent' } : undefined;
 }
 
 /** A model no deployment names: priced from the price table by its name. */
@@ -216,15 +233,16 @@ function setCredential(headers: Headers, p: PassThroughProvider, key: string | u
 }
 
 /**
- * A key held to some models calls only those: the model the request names (by its name, or by the group
- * of the deployment serving it). A request naming no model (a list, a file) is for keys held to none.
+ * A key held to some models calls only those: the model the request names, by its own name or by the
+ * group of the deployment that serves it (`named`: one the request named by group or model, never one lent
+ * for its credential alone). A request naming no model (a list, a file) is for keys held to none.
  */
-function authorizePassThrough(caller: Caller, requested: string | undefined, deployment: DeploymentRef | undefined, catalog: ModelCatalog): void {
+function authorizePassThrough(caller: Caller, requested: string | undefined, named: DeploymentRef | undefined, catalog: ModelCatalog): void {
   if (caller.kind === 'master') return;
   if (requested && mayCall(caller, requested, catalog)) return;
-  if (deployment && mayCall(caller, deployment.group, catalog)) return;
+  if (named && mayCall(caller, named.group, catalog)) return;
   if (!requested && mayCall(caller, '', catalog)) return;
-  authorizeModel(caller, requested ?? deployment?.group ?? '(a pass-through request that names no model)', catalog);
+  authorizeModel(caller, requested ?? '(a pass-through request that names no model)', catalog);
   throw new GatewayError('key not allowed to access model', { status: 401, type: 'key_model_access_denied', param: 'model' });
 }
 
