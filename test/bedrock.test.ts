@@ -2,7 +2,7 @@
 // Embeddings (Titan, Cohere) are in bedrock-embeddings.
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
-import { exceptionFrame, fixtureFrames } from './fakes/aws-eventstream.ts';
+import { concatBytes, exceptionFrame, fixtureFrames } from './fakes/aws-eventstream.ts';
 import { eventually, spendLogRow } from './support/keys.ts';
 import { CLAUDE, CLAUDE_PATH, CONFIGURED, fixture, useBedrockStack } from './support/bedrock-stack.ts';
 import { TEST_MASTER_KEY } from './support/stack.ts';
@@ -167,5 +167,42 @@ describe('Bedrock errors', () => {
     })().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.APIError);
     expect((err as Error).message).toContain('litellm.InternalServerError: BedrockException - The model stream failed.');
+  });
+});
+
+describe('/bedrock: Bedrock\'s own API, passed through', () => {
+  it('signs the client\'s Converse request with the deployment\'s credentials (the group\'s model in the path) and bills its usage', async () => {
+    b.fake.enqueue(b.useast.reply({ kind: 'json', body: fixture('converse-text.json') }));
+    const body = { messages: [{ role: 'user', content: [{ text: 'Capital of France?' }] }], inferenceConfig: { maxTokens: 100 } };
+    const res = await fetch(`${b.stack.url}/bedrock/model/claude/converse`, {
+      method: 'POST', headers: { authorization: `Bearer ${TEST_MASTER_KEY}`, 'content-type': 'application/json', 'x-amz-security-token': 'client-token' }, body: JSON.stringify(body),
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual(fixture('converse-text.json'));
+    expect(b.useast.checks).toEqual([{ ok: true }]);
+    const [sent] = b.fake.requests;
+    expect(sent?.path).toBe(`${CLAUDE_PATH}/converse`);
+    expect(sent?.headers['x-amz-security-token']).toBe(CONFIGURED.sessionToken);
+    expect(sent?.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIATESTCONFIGURED01\//);
+    expect(JSON.stringify(sent)).not.toContain(TEST_MASTER_KEY);
+    expect(sent?.body).toEqual(body);
+    const row = await eventually(() => spendLogRow(b.stack.db.url, res.headers.get('x-litellm-call-id') ?? ''));
+    expect(row).toMatchObject({ call_type: 'pass_through_endpoint', model_group: 'claude', custom_llm_provider: 'bedrock', prompt_tokens: 1321, completion_tokens: 9 });
+    expect(Number(row.spend)).toBeCloseTo(21 * 3e-6 + 1200 * 3e-7 + 100 * 3.75e-6 + 9 * 1.5e-5, 12);
+  });
+
+  it('passes a ConverseStream through byte for byte, reading the usage of its metadata frame', async () => {
+    const frames = fixtureFrames(fixture<StreamFixture>('converse-stream-text.json'));
+    b.fake.enqueue(b.useast.reply({ kind: 'eventstream', frames, pieceBytes: 7 }));
+    const res = await fetch(`${b.stack.url}/bedrock${CLAUDE_PATH}/converse-stream`, {
+      method: 'POST', headers: { authorization: `Bearer ${TEST_MASTER_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ messages: [{ role: 'user', content: [{ text: 'x' }] }] }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/vnd.amazon.eventstream');
+    expect(new Uint8Array(await res.arrayBuffer())).toEqual(concatBytes(frames));
+    expect(b.useast.checks).toEqual([{ ok: true }]);
+    const row = await eventually(() => spendLogRow(b.stack.db.url, res.headers.get('x-litellm-call-id') ?? ''));
+    expect(row).toMatchObject({ call_type: 'pass_through_endpoint', prompt_tokens: 21, completion_tokens: 9 });
+    expect(row.metadata).not.toMatchObject({ usage_estimated: true });
   });
 });

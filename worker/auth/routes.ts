@@ -13,7 +13,7 @@ const OPENAI_V1 = /^\/openai\/v1\/(responses(\/[^/]+(\/input_items|\/cancel)?)?|
 const MODELS = /^(\/v1)?\/models(\/.+)?$/;
 const MESSAGES = /^\/v1\/messages(\/count_tokens)?$/;
 /** The providers' own APIs passed through (passthrough/providers.ts), LiteLLM's mapped pass-through routes. */
-const PASS_THROUGH = /^\/(anthropic|openai|openai_passthrough|azure|vllm|gemini|cohere|mistral|vertex_ai|vertex-ai)\//;
+const PASS_THROUGH = /^\/(anthropic|openai|openai_passthrough|azure|vllm|gemini|cohere|mistral|vertex_ai|vertex-ai|bedrock)\//;
 
 const INFO_ROUTES = new Set([
   '/key/info', '/v2/key/info', '/key/list', '/team/info', '/team/list', '/user/info', '/user/list', '/organization/info', '/organization/list',

@@ -66,10 +66,11 @@ export function forwardedHeaders(client: Headers, options: { all: boolean; keyHe
   client.forEach((value, name) => {
     if (name.startsWith(PASS_PREFIX)) {
       const target = name.slice(PASS_PREFIX.length);
-      if (target && !NEVER_FORWARDED.has(target) && !keyHeaders.has(target) && !target.startsWith('x-litellm-')) out.set(target, value);
+      if (target && !NEVER_FORWARDED.has(target) && !keyHeaders.has(target) && !target.startsWith('x-litellm-') && !target.startsWith('x-amz-')) out.set(target, value);
       return;
     }
-    if (NEVER_FORWARDED.has(name) || keyHeaders.has(name) || name.startsWith('x-litellm-') || name.startsWith('cf-')) return;
+    // x-amz-*: a client's own AWS signature and session token (Bedrock's requests are signed by the gateway).
+    if (NEVER_FORWARDED.has(name) || keyHeaders.has(name) || name.startsWith('x-litellm-') || name.startsWith('cf-') || name.startsWith('x-amz-')) return;
     if (options.all || name === 'content-type' || name === 'accept') {
       if (!out.has(name)) out.set(name, value);
     }

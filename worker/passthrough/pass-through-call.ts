@@ -167,7 +167,8 @@ export async function passThroughCall(c: Ctx, state: GatewayState, call: PassThr
   stopTimer();
   const sse = contentType.toLowerCase().startsWith('text/event-stream');
   ctx.stream = sse;
-  const tapped = upstream.body ? tapUsage(upstream.body, sse ? 'sse' : /json/i.test(contentType) ? 'json' : 'other') : undefined;
+  const framing = sse ? 'sse' : /amazon\.eventstream/i.test(contentType) ? 'eventstream' : /json/i.test(contentType) ? 'json' : 'other';
+  const tapped = upstream.body ? tapUsage(upstream.body, framing) : undefined;
   if (tapped) {
     c.executionCtx.waitUntil(tapped.done.then((end) => {
       const usage = usageOfCall(end.usage, end.bytes);

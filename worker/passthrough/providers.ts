@@ -16,11 +16,11 @@ export interface PassThroughProvider {
   baseEnv: readonly string[];
   defaultBase?: string;
   /** The header the credential goes in upstream; `bearer` is `Authorization: Bearer`. */
-  auth: 'x-api-key' | 'bearer' | 'api-key' | 'x-goog-api-key' | 'google-oauth';
+  auth: 'x-api-key' | 'bearer' | 'api-key' | 'x-goog-api-key' | 'google-oauth' | 'aws-sigv4';
   /** Whether a call needs a credential (a self-hosted vLLM may have none). */
   keyRequired: boolean;
-  /** Where the request names its model: the JSON body's `model`, or a path segment (`models/{m}:...`, `deployments/{m}/...`). */
-  modelIn: 'body' | 'models-path' | 'deployments-path';
+  /** Where the request names its model: the JSON body's `model`, or a path segment (`models/{m}:...`, `deployments/{m}/...`, Bedrock's `model/{m}/...`). */
+  modelIn: 'body' | 'models-path' | 'deployments-path' | 'model-path';
   /** OpenAI's paths are below `/v1`; a client that leaves it out (base URL `.../openai`) gets it added. */
   versionPrefix?: string;
 }
@@ -56,6 +56,11 @@ const PROVIDERS: Record<string, PassThroughProvider> = {
     provider: 'vertex_ai', deploymentsOf: ['vertex_ai'], name: 'Vertex AI', keyEnv: ['VERTEXAI_CREDENTIALS'], baseEnv: [],
     auth: 'google-oauth', keyRequired: true, modelIn: 'models-path',
   },
+  bedrock: {
+    // SigV4 with the deployment's AWS credentials (else AWS_ACCESS_KEY_ID...), or a Bedrock API key; the runtime host of its region.
+    provider: 'bedrock', deploymentsOf: ['bedrock'], name: 'Bedrock', keyEnv: ['AWS_ACCESS_KEY_ID'], baseEnv: [],
+    auth: 'aws-sigv4', keyRequired: true, modelIn: 'model-path',
+  },
   mistral: {
     provider: 'mistral', deploymentsOf: ['mistral'], name: 'Mistral', keyEnv: ['MISTRAL_API_KEY'], baseEnv: ['MISTRAL_API_BASE'],
     defaultBase: 'https://api.mistral.ai', auth: 'bearer', keyRequired: true, modelIn: 'body',
@@ -74,12 +79,15 @@ export const PASS_THROUGH_PREFIXES: Record<string, PassThroughProvider> = {
   '/mistral': PROVIDERS.mistral!,
   '/vertex_ai': PROVIDERS.vertex_ai!,
   '/vertex-ai': PROVIDERS.vertex_ai!,
+  '/bedrock': PROVIDERS.bedrock!,
 };
+
+const PATH_MODEL = { 'models-path': /(?:^|\/)models\/([^/:]+)/, 'deployments-path': /(?:^|\/)deployments\/([^/]+)/, 'model-path': /^\/model\/([^/]+)\// };
 
 /** The model a request names, where this provider's API names it. */
 export function requestedModel(p: PassThroughProvider, subpath: string, body: Record<string, unknown> | undefined): string | undefined {
   if (p.modelIn === 'body') return typeof body?.model === 'string' && body.model ? body.model : undefined;
-  const pattern = p.modelIn === 'models-path' ? /(?:^|\/)models\/([^/:]+)/ : /(?:^|\/)deployments\/([^/]+)/;
+  const pattern = PATH_MODEL[p.modelIn];
   const found = pattern.exec(subpath)?.[1];
   if (!found) return undefined;
   try {
@@ -92,7 +100,7 @@ export function requestedModel(p: PassThroughProvider, subpath: string, body: Re
 /** The path with the model it names replaced (a model group's name by its deployment's model). */
 export function withModelInPath(p: PassThroughProvider, subpath: string, model: string): string {
   const encoded = encodeURIComponent(model);
-  return p.modelIn === 'models-path'
-    ? subpath.replace(/(^|\/)models\/[^/:]+/, `$1models/${encoded}`)
-    : subpath.replace(/(^|\/)deployments\/[^/]+/, `$1deployments/${encoded}`);
+  if (p.modelIn === 'models-path') return subpath.replace(/(^|\/)models\/[^/:]+/, `$1models/${encoded}`);
+  if (p.modelIn === 'model-path') return subpath.replace(/^\/model\/[^/]+\//, `/model/${encoded}/`);
+  return subpath.replace(/(^|\/)deployments\/[^/]+/, `$1deployments/${encoded}`);
 }

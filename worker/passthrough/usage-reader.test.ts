@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readUsage, type UsageReading, usageOf } from './usage-reader.ts';
 import { tapUsage } from './usage-tap.ts';
+import { concatBytes, eventFrame } from '../../test/fakes/aws-eventstream.ts';
 
 const read = (...values: unknown[]) => {
   const reading: UsageReading = {};
@@ -120,5 +121,43 @@ describe('readUsage: the rarer shapes', () => {
     expect(read({ event_type: 'stream-end', response: { meta: { billed_units: { input_tokens: 6, output_tokens: 2 } } } }).usage).toMatchObject({ promptTokens: 6, completionTokens: 2 });
     expect(read({ type: 'message-end', delta: { finish_reason: 'COMPLETE', usage: { billed_units: { input_tokens: 5, output_tokens: 8 }, tokens: { input_tokens: 70, output_tokens: 8 } } } }).usage)
       .toMatchObject({ promptTokens: 5, completionTokens: 8 });
+  });
+});
+
+describe('tapUsage on AWS event streams (Bedrock)', () => {
+  const streamOf = (bytes: Uint8Array, size: number) => new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (let i = 0; i < bytes.length; i += size) controller.enqueue(bytes.slice(i, i + size));
+      controller.close();
+    },
+  });
+
+  it('reads a ConverseStream metadata frame, frames split anywhere', async () => {
+    const wire = concatBytes([
+      eventFrame('messageStart', { role: 'assistant' }),
+      eventFrame('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'Paris' } }),
+      eventFrame('metadata', { usage: { inputTokens: 21, outputTokens: 9, totalTokens: 30 }, metrics: { latencyMs: 300 } }),
+    ]);
+    const tapped = tapUsage(streamOf(wire, 5), 'eventstream');
+    expect(new Uint8Array(await new Response(tapped.body).arrayBuffer())).toEqual(wire);
+    expect((await tapped.done).usage).toMatchObject({ promptTokens: 21, completionTokens: 9 });
+  });
+
+  it('reads the model\'s own events inside InvokeModel chunk frames (base64 bytes)', async () => {
+    const chunk = (event: unknown) => eventFrame('chunk', { bytes: Buffer.from(JSON.stringify(event)).toString('base64') });
+    const wire = concatBytes([
+      chunk({ type: 'message_start', message: { model: 'claude-x', usage: { input_tokens: 12, output_tokens: 1 } } }),
+      chunk({ type: 'message_delta', usage: { output_tokens: 40 } }),
+    ]);
+    const tapped = tapUsage(streamOf(wire, 11), 'eventstream');
+    await new Response(tapped.body).arrayBuffer();
+    expect((await tapped.done).usage).toMatchObject({ promptTokens: 12, completionTokens: 40 });
+  });
+
+  it('passes bytes it cannot frame on unchanged, reading nothing', async () => {
+    const junk = new Uint8Array(64).fill(7);
+    const tapped = tapUsage(streamOf(junk, 9), 'eventstream');
+    expect(new Uint8Array(await new Response(tapped.body).arrayBuffer())).toEqual(junk);
+    expect((await tapped.done).usage).toBeUndefined();
   });
 });

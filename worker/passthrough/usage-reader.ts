@@ -2,6 +2,7 @@ import { type AnthropicTokenCounts, mergeUsage, NO_TOKENS, usageReport } from '.
 import type { AnthropicUsage } from '../providers/anthropic/schemas.ts';
 import { geminiUsage, usageMetadataSchema } from '../providers/google/gemini-response.ts';
 import { readOpenAIUsage } from '../providers/openai-compatible/usage.ts';
+import { converseUsage, converseUsageSchema } from '../providers/bedrock/converse-response.ts';
 import type { UsageReport } from '../providers/types.ts';
 
 /**
@@ -16,6 +17,7 @@ import type { UsageReport } from '../providers/types.ts';
  * - Gemini and Vertex AI (`usageMetadata`, cumulative in a stream: the last wins);
  * - Cohere (`usage.billed_units` of a v2 answer, `delta.usage` at a v2 stream's `message-end`; `meta.billed_units`
  *   of a v1 answer, `response.meta` at a v1 stream's `stream-end`; a rerank's `search_units`).
+ * - Bedrock's Converse (`usage.inputTokens`, camel-cased; a stream's `metadata` event).
  * An array (Gemini's `streamGenerateContent` without `alt=sse` answers a JSON array of events) is read element by element.
  */
 export interface UsageReading {
@@ -64,6 +66,12 @@ export function readUsage(value: unknown, reading: UsageReading): void {
   if (isObject(usage.billed_units)) {
     const billed = usage.billed_units;
     reading.report = { promptTokens: count(billed.input_tokens), completionTokens: count(billed.output_tokens), cachedPromptTokens: 0, cacheCreationTokens: 0, reported: true };
+    return;
+  }
+  if ('inputTokens' in usage || 'outputTokens' in usage) {
+    const parsed = converseUsageSchema.safeParse(usage);
+    const report = parsed.success ? converseUsage(parsed.data) : undefined;
+    if (report) reading.report = report;
     return;
   }
   // Anthropic's alone says cache reads beside input (OpenAI's Responses API says input_tokens too, but in *_details).

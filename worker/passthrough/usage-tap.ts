@@ -1,4 +1,5 @@
 import type { UsageReport } from '../providers/types.ts';
+import { EventStreamDecoder } from '../providers/bedrock/eventstream.ts';
 import { readUsage, type UsageReading, usageOf } from './usage-reader.ts';
 
 /** How an answer's body was read on its way to the client. */
@@ -23,10 +24,12 @@ const MAX_LINE_CHARS = 1024 * 1024;
 
 /**
  * The answer's bytes passed on to the client as they arrive, read on the way for the usage the provider
- * reports: each `data:` event of a stream (`sse`), or the whole body (`json`). Nothing is held back and
+ * reports: each `data:` event of a stream (`sse`), each frame of AWS's `eventstream` (Bedrock's streams: a
+ * Converse `metadata` event, or an InvokeModel `chunk` whose `bytes` hold the model's own event), or the
+ * whole body (`json`). Nothing is held back and
  * nothing is changed. A client that stops reading cancels the upstream body.
  */
-export function tapUsage(upstream: ReadableStream<Uint8Array>, kind: 'sse' | 'json' | 'other'): { body: ReadableStream<Uint8Array>; done: Promise<TapResult> } {
+export function tapUsage(upstream: ReadableStream<Uint8Array>, kind: 'sse' | 'json' | 'eventstream' | 'other'): { body: ReadableStream<Uint8Array>; done: Promise<TapResult> } {
   const reading: UsageReading = {};
   const decoder = new TextDecoder();
   let pending = '';
@@ -58,8 +61,32 @@ export function tapUsage(upstream: ReadableStream<Uint8Array>, kind: 'sse' | 'js
       // A malformed event: the client sees it as it is.
     }
   };
+  let frames: EventStreamDecoder | undefined = kind === 'eventstream' ? new EventStreamDecoder() : undefined;
+  const readFrames = (chunk: Uint8Array) => {
+    let decoded: ReturnType<EventStreamDecoder['push']>;
+    try {
+      decoded = frames!.push(chunk);
+    } catch {
+      // Framing the gateway cannot follow: the client gets it as it is; the rest is not read.
+      frames = undefined;
+      return;
+    }
+    for (const frame of decoded) {
+      try {
+        const event = JSON.parse(new TextDecoder().decode(frame.payload)) as { bytes?: unknown };
+        readUsage(event, reading);
+        if (typeof event.bytes === 'string') readUsage(JSON.parse(atob(event.bytes)) as unknown, reading);
+      } catch {
+        // Not JSON: no usage in it.
+      }
+    }
+  };
   const take = (chunk: Uint8Array) => {
     if (kind === 'other') return;
+    if (kind === 'eventstream') {
+      if (frames) readFrames(chunk);
+      return;
+    }
     const text = decoder.decode(chunk, { stream: true });
     if (kind === 'json') {
       if (json.length <= MAX_JSON_CHARS) json += text;

@@ -12,6 +12,7 @@ import { envString } from '../providers/openai-compatible/adapter.ts';
 import { displayBase } from '../providers/upstream-url.ts';
 import { accessTokens } from '../providers/vertex_ai/index.ts';
 import { DEFAULT_VERTEX_LOCATION, VERTEX_LABEL, vertexTarget } from '../providers/vertex_ai/target.ts';
+import { authHeaders, bedrockAuth, type BedrockAuth } from '../providers/bedrock/auth.ts';
 import type { RequestHeaders } from '../providers/types.ts';
 import { headerSnapshot } from '../proxy/call-helpers.ts';
 import { recordRefusedCall, type Seen } from '../proxy/refused-call.ts';
@@ -25,12 +26,12 @@ type ConfigEndpoint = NonNullable<TollgateConfig['general_settings']['pass_throu
 
 const DEFAULT_TIMEOUT_S = 600;
 // What a call to the provider makes (as opposed to a list, a file, a status): its reservation holds output tokens.
-const GENERATIVE = /(?:\/(?:messages|chat\/completions|completions|responses|chat)|:(?:generateContent|streamGenerateContent|rawPredict|streamRawPredict))$/;
+const GENERATIVE = /(?:\/(?:messages|chat\/completions|completions|responses|chat|converse|converse-stream|invoke|invoke-with-response-stream)|:(?:generateContent|streamGenerateContent|rawPredict|streamRawPredict))$/;
 /**
  * The paths that run a model, whose answers' usage is billed (a POST): the generating ones, embeddings and
  * rerank. Not their neighbours: a stored response read back, a message batch, a token count.
  */
-const BILLED = /(?:\/(?:messages|chat\/completions|completions|responses|chat|embeddings|embed|rerank)|:(?:generateContent|streamGenerateContent|embedContent|batchEmbedContents|predict|rawPredict|streamRawPredict))$/;
+const BILLED = /(?:\/(?:messages|chat\/completions|completions|responses|chat|embeddings|embed|rerank|converse|converse-stream|invoke|invoke-with-response-stream)|:(?:generateContent|streamGenerateContent|embedContent|batchEmbedContents|predict|rawPredict|streamRawPredict))$/;
 
 /**
  * `/{provider}/...` (LiteLLM's provider pass-through routes): the provider's own API, any method and path,
@@ -72,7 +73,8 @@ export function providerPassThrough(prefix: string) {
       const named = lent && lent.kind !== 'lent' ? lent.deployment : undefined;
       const deployment = named ?? unconfigured(provider.provider, requested);
       const credentials = lent?.deployment ?? deployment;
-      const target = provider.auth === 'google-oauth' ? vertexBase(credentials, c.env, subpath) : credentialOf(provider, lent?.deployment, c.env);
+      const target = provider.auth === 'google-oauth' ? vertexBase(credentials, c.env, subpath)
+        : provider.auth === 'aws-sigv4' ? bedrockBase(credentials, c.env) : credentialOf(provider, lent?.deployment, c.env);
       const outbound = forwardedHeaders(c.req.raw.headers, { all: true, keyHeaders: [state.keyHeader] });
       setCredential(outbound, provider, target.key);
       if (provider.provider === 'openai' && lent?.deployment.params.organization) outbound.set('openai-organization', lent.deployment.params.organization);
@@ -88,7 +90,8 @@ export function providerPassThrough(prefix: string) {
             outbound.set('authorization', `Bearer ${await accessTokens.token(account, VERTEX_LABEL, 'vertex_ai')}`);
           }
           const upstream = passThroughUrl(target.base!, subpath, query.filter(([name]) => !(prefix === '/gemini' && name === 'key')), { versionPrefix: provider.versionPrefix, dedupe: true });
-          return fetch(upstream, { method: c.req.method, headers: outbound, ...(bytes ? { body: bytes } : {}), signal });
+          const sent = target.aws ? await authHeaders(target.aws, upstream, bytes, Object.fromEntries(outbound), c.req.method) : outbound;
+          return fetch(upstream, { method: c.req.method, headers: sent, ...(bytes ? { body: bytes } : {}), signal });
         },
         apiBase: target.base ? safeBase(target.base) : '',
         timeoutMs: (state.config.general_settings.pass_through_request_timeout ?? state.config.litellm_settings.request_timeout ?? DEFAULT_TIMEOUT_S) * 1000,
@@ -209,7 +212,22 @@ function vertexBase(deployment: DeploymentRef, env: Record<string, unknown>, sub
 interface Credential {
   base?: string;
   key?: string;
+  /** Bedrock's: the request is signed (or carries its API key) when sent. */
+  aws?: BedrockAuth;
   missing?: GatewayError;
+}
+
+/** Bedrock's credentials (the deployment's, else the environment's, as its calls read them) and its runtime host: `api_base`, else its region's. */
+function bedrockBase(deployment: DeploymentRef, env: Record<string, unknown>): Credential {
+  let aws: BedrockAuth;
+  try {
+    aws = bedrockAuth(deployment, env);
+  } catch (err) {
+    return { missing: err instanceof GatewayError ? err : new GatewayError('Bedrock credentials unreadable', { status: 500, type: 'internal_server_error' }) };
+  }
+  if (deployment.params.api_base) return { base: deployment.params.api_base, aws };
+  if (!/^[a-z0-9-]+$/.test(aws.region)) return { missing: new GatewayError(`"${aws.region}" is not an AWS region`, { status: 500, type: 'internal_server_error' }) };
+  return { base: `https://bedrock-runtime.${aws.region}.amazonaws.com`, aws };
 }
 
 function credentialOf(p: PassThroughProvider, deployment: DeploymentRef | undefined, env: Record<string, unknown>): Credential {
@@ -226,7 +244,7 @@ function credentialOf(p: PassThroughProvider, deployment: DeploymentRef | undefi
 }
 
 function setCredential(headers: Headers, p: PassThroughProvider, key: string | undefined): void {
-  if (!key || p.auth === 'google-oauth') return;
+  if (!key || p.auth === 'google-oauth' || p.auth === 'aws-sigv4') return;
   if (p.auth === 'bearer') headers.set('authorization', `Bearer ${key}`);
   else headers.set(p.auth, key);
   if (p.provider === 'anthropic' && !headers.has('anthropic-version')) headers.set('anthropic-version', '2023-06-01');

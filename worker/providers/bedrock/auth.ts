@@ -50,14 +50,15 @@ const MAX_SIGNING_KEYS = 64;
  * is signed as itself. Non-S3 paths are encoded twice in the canonical
  * request: the model id's `:` travels as `%3A` and is signed as `%253A`.
  */
-export async function authHeaders(auth: BedrockAuth, url: URL, body: string, headers: Record<string, string>): Promise<Record<string, string>> {
+export async function authHeaders(auth: BedrockAuth, url: URL, body: string | Uint8Array | undefined, headers: Record<string, string>, method = 'POST'): Promise<Record<string, string>> {
   if (auth.kind === 'bearer') return { ...headers, authorization: `Bearer ${auth.token}` };
   if (signingKeys.size > MAX_SIGNING_KEYS) signingKeys.clear();
   const signer = new AwsV4Signer({
-    method: 'POST',
+    method,
     url: url.toString(),
     headers,
-    body,
+    // Bytes as the request sends them (a pass-through body); typed loosely across Node's and Workers' lib types.
+    ...(body !== undefined ? { body: body as BodyInit } : {}),
     accessKeyId: auth.accessKeyId,
     secretAccessKey: auth.secretAccessKey,
     ...(auth.sessionToken ? { sessionToken: auth.sessionToken } : {}),
