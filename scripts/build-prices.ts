@@ -61,6 +61,9 @@ export const FIELDS = [
   // Image tokens (gpt-image-1's input images and the images it makes; Gemini's image output), priced apart from text tokens.
   'input_cost_per_image_token',
   'output_cost_per_image_token',
+  // Audio tokens (the realtime models'), priced apart from text tokens.
+  'input_cost_per_audio_token',
+  'output_cost_per_audio_token',
 ] as const;
 
 /** `litellm_provider` values of the providers Tollgate serves. */
@@ -73,7 +76,7 @@ const SERVED = new Set([
 // azure_text is LiteLLM's name for Azure's completion models (keys azure/gpt-35-turbo-instruct...);
 // the prefixed families hold Vertex partner models and Fireworks embeddings under the same routes.
 const SERVED_FAMILIES = ['vertex_ai-', 'fireworks_ai-'];
-const MODES = new Set(['chat', 'completion', 'embedding', 'responses', 'moderation', 'image_generation', 'audio_speech', 'audio_transcription', 'rerank']);
+const MODES = new Set(['chat', 'completion', 'embedding', 'responses', 'moderation', 'image_generation', 'audio_speech', 'audio_transcription', 'rerank', 'realtime']);
 
 /** One prices.json row, in FIELDS order. */
 export type PriceRow = [
@@ -138,7 +141,7 @@ export function buildPriceFile(upstream: Record<string, unknown>): PriceFile {
     ];
     const perUnit = [
       num(e.output_cost_per_image) ?? num(e.input_cost_per_image), num(e.input_cost_per_character), num(e.input_cost_per_second), num(e.input_cost_per_query),
-      num(e.input_cost_per_image_token), num(e.output_cost_per_image_token),
+      num(e.input_cost_per_image_token), num(e.output_cost_per_image_token), num(e.input_cost_per_audio_token), num(e.output_cost_per_audio_token),
     ];
     while (perUnit.length && perUnit[perUnit.length - 1] === null) perUnit.pop();
     models[key]!.push(...perUnit);

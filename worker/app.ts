@@ -13,6 +13,7 @@ import { batchById, createBatch, listBatches } from './routes/batches.ts';
 import { metricsRoute } from './telemetry/metrics/route.ts';
 import { tokenCounter } from './routes/token-counter.ts';
 import { configPassThrough, providerPassThrough } from './routes/pass-through.ts';
+import { realtime } from './routes/realtime.ts';
 import { PASS_THROUGH_PREFIXES } from './passthrough/providers.ts';
 
 /** Path prefixes the admin Worker serves; the gateway forwards them over the service binding. */
@@ -72,6 +73,8 @@ for (const prefix of ['/v1', '', '/openai/v1']) {
   app.get(`${prefix}/batches/:id`, batchById('GET', ''));
   app.post(`${prefix}/batches/:id/cancel`, batchById('POST', '/cancel'));
 }
+// OpenAI's Realtime API: a WebSocket session per connection.
+for (const path of ['/v1/realtime', '/realtime', '/openai/v1/realtime']) app.get(path, realtime);
 app.post('/v1/messages', messages);
 app.post('/v1/messages/count_tokens', countTokens);
 app.post('/utils/token_counter', tokenCounter);

@@ -32,6 +32,9 @@ export const litellmParamsSchema = z.object({
   input_cost_per_second: nonNegative.optional(),
   /** Rerank: the price of one search (LiteLLM's price-map field). */
   input_cost_per_query: nonNegative.optional(),
+  /** Realtime: the price of an audio token in and out (LiteLLM's price-map fields). */
+  input_cost_per_audio_token: nonNegative.optional(),
+  output_cost_per_audio_token: nonNegative.optional(),
   mock_response: str.optional(),
   tags: strList.optional(),
   region_name: str.optional(),
@@ -67,6 +70,8 @@ export const modelInfoSchema = z.looseObject({
   input_cost_per_character: nonNegative.optional(),
   input_cost_per_second: nonNegative.optional(),
   input_cost_per_query: nonNegative.optional(),
+  input_cost_per_audio_token: nonNegative.optional(),
+  output_cost_per_audio_token: nonNegative.optional(),
   team_id: str.optional(),
 });
 

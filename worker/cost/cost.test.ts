@@ -112,6 +112,15 @@ describe('computeCost', () => {
     expect(computeCost({ promptTokens: 0, completionTokens: 100, imageCompletionTokens: 100 }, image, { output_cost_per_image_token: 1e-4 })).toBe(0.01);
   });
 
+  it('prices a realtime model\'s audio tokens at its audio prices, its text and cached tokens at theirs', () => {
+    const realtime = price('openai', 'gpt-realtime'); // 4e-6 text in, 1.6e-5 text out, 4e-7 cached, 3.2e-5 audio in, 6.4e-5 audio out
+    // 1000 prompt: 200 cached, 500 audio, 300 text; 400 out: 300 audio, 100 text.
+    expect(computeCost({ promptTokens: 1000, completionTokens: 400, cachedPromptTokens: 200, audioPromptTokens: 500, audioCompletionTokens: 300 }, realtime))
+      .toBe(Math.round((300 * 4e-6 + 200 * 4e-7 + 500 * 3.2e-5 + 100 * 1.6e-5 + 300 * 6.4e-5) * 1e12) / 1e12);
+    // More audio reported than there were tokens bills no more than the tokens.
+    expect(computeCost({ promptTokens: 10, completionTokens: 5, audioPromptTokens: 99, audioCompletionTokens: 99 }, realtime)).toBe(Math.round((10 * 3.2e-5 + 5 * 6.4e-5) * 1e12) / 1e12);
+  });
+
   it('never bills more image tokens than the call had', () => {
     const image = price('openai', 'gpt-image-1');
     // 300 image-in reported of 100 prompt tokens (20 cached): 80 at the image price, 20 at the cache price; 50 out, all image.

@@ -23,6 +23,9 @@ export interface TokenUsage {
   imagePromptTokens?: number;
   /** Image tokens among completionTokens (the images gpt-image-1 or Gemini make). */
   imageCompletionTokens?: number;
+  /** Uncached audio tokens among promptTokens, and audio tokens among completionTokens (the realtime models'). */
+  audioPromptTokens?: number;
+  audioCompletionTokens?: number;
 }
 
 /** Per-deployment prices from config.yaml (`model_info` or `litellm_params`), USD per token. */
@@ -33,6 +36,8 @@ export interface PriceOverride {
   cache_creation_input_token_cost?: number;
   input_cost_per_image_token?: number;
   output_cost_per_image_token?: number;
+  input_cost_per_audio_token?: number;
+  output_cost_per_audio_token?: number;
 }
 
 /** A usable count or price: finite and not negative. Anything else (NaN, -1, a string) is no value. */
@@ -51,8 +56,8 @@ const PICO = 1e12;
 
 /**
  * Cost in USD: uncached text input × input price + cache reads × cache-read price
- * + cache writes × cache-creation price + input image tokens × their price
- * + text completion × output price + image completion tokens × their price. Cache
+ * + cache writes × cache-creation price + input image and audio tokens × their prices
+ * + text completion × output price + image and audio completion tokens × their prices. Cache
  * prices fall back to the input price when the model has none. Each override
  * field replaces the table's field of the same name. No price and no override
  * costs 0 (self-hosted and mock models). Negative or NaN counts count as 0.
@@ -67,6 +72,8 @@ export function computeCost(usage: TokenUsage, price: ModelPrice | undefined, ov
   // Image tokens at their own prices where the model has them (as LiteLLM's generic_cost_per_token), else as text tokens.
   const imageInput = pick(overrides?.input_cost_per_image_token, price?.inputCostPerImageToken) ?? input;
   const imageOutput = pick(overrides?.output_cost_per_image_token, price?.outputCostPerImageToken) ?? output;
+  const audioInput = pick(overrides?.input_cost_per_audio_token, price?.inputCostPerAudioToken) ?? input;
+  const audioOutput = pick(overrides?.output_cost_per_audio_token, price?.outputCostPerAudioToken) ?? output;
 
   const prompt = tokens(usage.promptTokens);
   const cached = tokens(usage.cachedPromptTokens);
@@ -74,11 +81,13 @@ export function computeCost(usage: TokenUsage, price: ModelPrice | undefined, ov
   const completion = tokens(usage.completionTokens);
   // Clamped: a provider reporting more cached (or image) than prompt tokens must not earn a credit.
   const imageIn = Math.min(tokens(usage.imagePromptTokens), Math.max(0, prompt - cached - created));
-  const uncached = Math.max(0, prompt - cached - created - imageIn);
+  const audioIn = Math.min(tokens(usage.audioPromptTokens), Math.max(0, prompt - cached - created - imageIn));
+  const uncached = Math.max(0, prompt - cached - created - imageIn - audioIn);
   const imageOut = Math.min(tokens(usage.imageCompletionTokens), completion);
+  const audioOut = Math.min(tokens(usage.audioCompletionTokens), completion - imageOut);
 
-  const total = uncached * input + cached * cacheRead + created * cacheCreation + imageIn * imageInput
-    + (completion - imageOut) * output + imageOut * imageOutput;
+  const total = uncached * input + cached * cacheRead + created * cacheCreation + imageIn * imageInput + audioIn * audioInput
+    + (completion - imageOut - audioOut) * output + imageOut * imageOutput + audioOut * audioOutput;
   return Math.round(total * PICO) / PICO;
 }
 

@@ -32,7 +32,7 @@ export function costOfCall(deployment: DeploymentRef, usage: UsageReport): numbe
   }
   const overrides: PriceOverride = {};
   for (const source of [deployment.params, deployment.info] as Record<string, unknown>[]) {
-    for (const field of ['input_cost_per_token', 'output_cost_per_token', 'cache_read_input_token_cost', 'cache_creation_input_token_cost', 'input_cost_per_image_token', 'output_cost_per_image_token'] as const) {
+    for (const field of ['input_cost_per_token', 'output_cost_per_token', 'cache_read_input_token_cost', 'cache_creation_input_token_cost', 'input_cost_per_image_token', 'output_cost_per_image_token', 'input_cost_per_audio_token', 'output_cost_per_audio_token'] as const) {
       if (typeof source[field] === 'number') overrides[field] = source[field] as number;
     }
   }
@@ -40,6 +40,8 @@ export function costOfCall(deployment: DeploymentRef, usage: UsageReport): numbe
   // its token prices stand for image tokens too, unless it prices those itself.
   overrides.input_cost_per_image_token ??= overrides.input_cost_per_token;
   overrides.output_cost_per_image_token ??= overrides.output_cost_per_token;
+  overrides.input_cost_per_audio_token ??= overrides.input_cost_per_token;
+  overrides.output_cost_per_audio_token ??= overrides.output_cost_per_token;
   const tokens = computeCost({
     promptTokens: usage.promptTokens,
     completionTokens: usage.completionTokens,
@@ -47,6 +49,8 @@ export function costOfCall(deployment: DeploymentRef, usage: UsageReport): numbe
     cacheCreationTokens: usage.cacheCreationTokens,
     imagePromptTokens: usage.imagePromptTokens,
     imageCompletionTokens: usage.imageCompletionTokens,
+    audioPromptTokens: usage.audioPromptTokens,
+    audioCompletionTokens: usage.audioCompletionTokens,
   }, deploymentPrice(deployment), overrides);
   if (!usage.images && !usage.characters && !usage.seconds) return tokens;
   const price = (field: UnitPriceField) => unitPrice(deployment, field) ?? 0;

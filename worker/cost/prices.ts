@@ -16,7 +16,7 @@ export interface ModelPrice {
   maxOutputTokens?: number;
   /** LiteLLM's `litellm_provider`, e.g. `azure`, `bedrock_converse`, `vertex_ai-anthropic_models`. */
   provider: string;
-  /** `chat`, `completion`, `embedding`, `responses`, `moderation`, `image_generation`, `audio_speech`, `audio_transcription` or `rerank`. */
+  /** `chat`, `completion`, `embedding`, `responses`, `moderation`, `image_generation`, `audio_speech`, `audio_transcription`, `rerank` or `realtime`. */
   mode: string;
   /** USD per image, character of speech, second of audio, rerank query (models priced so). */
   costPerImage?: number;
@@ -26,6 +26,9 @@ export interface ModelPrice {
   /** USD per image token in and out (gpt-image-1, Gemini's image output), where they differ from text tokens. */
   inputCostPerImageToken?: number;
   outputCostPerImageToken?: number;
+  /** USD per audio token in and out (the realtime models). */
+  inputCostPerAudioToken?: number;
+  outputCostPerAudioToken?: number;
 }
 
 // Row layout fixed by scripts/build-prices.ts (its `fields` list); null = not in upstream.
@@ -57,7 +60,7 @@ function decode(row: Row): ModelPrice {
   if (maxInput !== undefined) price.maxInputTokens = maxInput;
   if (maxOutput !== undefined) price.maxOutputTokens = maxOutput;
   const perUnit = [['costPerImage', row[8]], ['costPerCharacter', row[9]], ['costPerSecond', row[10]], ['costPerQuery', row[11]],
-    ['inputCostPerImageToken', row[12]], ['outputCostPerImageToken', row[13]]] as const;
+    ['inputCostPerImageToken', row[12]], ['outputCostPerImageToken', row[13]], ['inputCostPerAudioToken', row[14]], ['outputCostPerAudioToken', row[15]]] as const;
   for (const [field, value] of perUnit) if (typeof value === 'number') price[field] = value;
   // Shared between requests, so nobody may change it in place.
   return Object.freeze(price);

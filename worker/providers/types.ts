@@ -5,8 +5,8 @@ import type { DeploymentRef } from '../models/deployments.ts';
 
 export type Endpoint = 'chat' | 'completion' | 'embedding' | 'responses' | 'moderation' | 'image_generation' | 'speech' | 'transcription' | 'image_edit' | 'rerank';
 
-/** What a call went to: one of the gateway's endpoints, or a provider's own API passed through as it is (passthrough/). */
-export type CallEndpoint = Endpoint | 'pass_through';
+/** What a call went to: one of the gateway's endpoints, a provider's own API passed through as it is (passthrough/), or a Realtime session (realtime/). */
+export type CallEndpoint = Endpoint | 'pass_through' | 'realtime';
 
 /**
  * A Responses API request's own `metadata` (the provider stores it with the response), kept under this
@@ -26,6 +26,9 @@ export interface UsageReport {
   /** Image tokens among promptTokens and among completionTokens (priced at `input/output_cost_per_image_token`). */
   imagePromptTokens?: number;
   imageCompletionTokens?: number;
+  /** Uncached audio tokens among promptTokens and audio tokens among completionTokens (realtime; priced at `input/output_cost_per_audio_token`). */
+  audioPromptTokens?: number;
+  audioCompletionTokens?: number;
   /** Images generated (priced per image: `output_cost_per_image`). */
   images?: number;
   /** Characters spoken (text to speech, priced per character: `input_cost_per_character`). */

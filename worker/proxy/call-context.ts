@@ -3,7 +3,7 @@ import type { DeploymentRef } from '../models/deployments.ts';
 import type { CallEndpoint, RequestHeaders } from '../providers/types.ts';
 import type { GatewayState } from '../state.ts';
 
-export type CallType = 'acompletion' | 'atext_completion' | 'aembedding' | 'aresponses' | 'amoderation' | 'aimage_generation' | 'aspeech' | 'atranscription' | 'aimage_edit' | 'arerank' | 'pass_through_endpoint';
+export type CallType = 'acompletion' | 'atext_completion' | 'aembedding' | 'aresponses' | 'amoderation' | 'aimage_generation' | 'aspeech' | 'atranscription' | 'aimage_edit' | 'arerank' | 'pass_through_endpoint' | '_arealtime';
 
 export const CALL_TYPES: Record<CallEndpoint, CallType> = {
   chat: 'acompletion',
@@ -17,6 +17,7 @@ export const CALL_TYPES: Record<CallEndpoint, CallType> = {
   image_edit: 'aimage_edit',
   rerank: 'arerank',
   pass_through: 'pass_through_endpoint',
+  realtime: '_arealtime',
 };
 
 /** Everything known about one model call once it is admitted, for headers and the spend log. */

@@ -75,7 +75,7 @@ export async function answerCall(c: CallScope, state: GatewayState, ctx: CallCon
       settler.settle({ outcome, cost: 0, apiBase: answer.apiBase, finishedAt: outcome.finishedAt, error: unwatched });
       return errorResponse(unwatched, callHeaders(ctx, ''));
     }
-    if (cache && settleLeader && ctx.endpoint !== 'pass_through') c.executionCtx.waitUntil(storeAnswer(cache, settleLeader, ctx.endpoint, answer.body, outcome));
+    if (cache && settleLeader && ctx.endpoint !== 'pass_through' && ctx.endpoint !== 'realtime') c.executionCtx.waitUntil(storeAnswer(cache, settleLeader, ctx.endpoint, answer.body, outcome));
     const cost = costOfCall(deployment, outcome.usage);
     const answered = answerResponse(answer.body, answer.status, { ...end.headers, cost });
     settler.overheadMs = answered.overheadMs;
@@ -85,7 +85,7 @@ export async function answerCall(c: CallScope, state: GatewayState, ctx: CallCon
   // A stream's cost is known only at its end: it goes to the spend log, not the headers (unless known before, as a speech's).
   c.executionCtx.waitUntil(answer.outcome.then(async (outcome) => {
     settler.settle({ outcome, cost: costOfCall(deployment, outcome.usage), apiBase: answer.apiBase, finishedAt: outcome.finishedAt });
-    if (cache && settleLeader && ctx.endpoint !== 'pass_through') await storeAnswer(cache, settleLeader, ctx.endpoint, undefined, outcome, deployment.model);
+    if (cache && settleLeader && ctx.endpoint !== 'pass_through' && ctx.endpoint !== 'realtime') await storeAnswer(cache, settleLeader, ctx.endpoint, undefined, outcome, deployment.model);
   }));
   // A streamed body priced before it is read (speech) still says its cost.
   const answered = answerResponse(answer.body, answer.status, answer.usage ? { ...end.headers, cost: costOfCall(deployment, answer.usage) } : end.headers);

@@ -38,6 +38,7 @@ export const ROUTES: Record<CallEndpoint, string> = {
   rerank: '/rerank',
   // A provider's own API (passthrough/): one label for every path, as paths are the client's to choose.
   pass_through: '/pass_through',
+  realtime: '/realtime',
 };
 
 /** hashed_api_key, api_key_alias, team, team_alias, user of the caller. */

@@ -1,0 +1,212 @@
+import type { Context } from 'hono';
+import { identify } from '../auth/authenticate.ts';
+import { costOfCall } from '../cost/deployment-cost.ts';
+import type { GatewayEnv } from '../env.ts';
+import { badRequest, errorResponse, GatewayError } from '../errors.ts';
+import { currentCatalog } from '../models/catalog.ts';
+import { type DeploymentRef, pickDeployment } from '../models/deployments.ts';
+import type { CallOutcome, RequestHeaders, UsageReport } from '../providers/types.ts';
+import { admitModelCall } from '../proxy/call-admission.ts';
+import { aliasOf, authorizeCall } from '../proxy/call-access.ts';
+import type { CallContext } from '../proxy/call-context.ts';
+import { callSettler } from '../proxy/call-end.ts';
+import { headerSnapshot, requestTimeoutMs, reservationEstimate, withoutCredentials } from '../proxy/call-helpers.ts';
+import { recordRefusedCall, type Seen } from '../proxy/refused-call.ts';
+import { resolveGroup } from '../router/resolve-group.ts';
+import { gatewayState } from '../state.ts';
+import { addUsage, eventUsage, NO_USAGE } from '../realtime/session-usage.ts';
+import { REALTIME_PROVIDERS, realtimeTarget } from '../realtime/upstream.ts';
+import pkg from '../../package.json';
+
+type Ctx = Context<{ Bindings: GatewayEnv }>;
+
+// A browser cannot set headers on a WebSocket: OpenAI's clients put the key in a subprotocol instead.
+const KEY_PROTOCOL = 'openai-insecure-api-key.';
+const BETA_PROTOCOL = 'openai-beta.realtime-v1';
+// A deployment that does not open its socket is left for the group's next one, at most this many in all.
+const MAX_ATTEMPTS = 3;
+
+/**
+ * `GET /v1/realtime?model=<group>` with `Upgrade: websocket`: OpenAI's Realtime API, for a model group
+ * of `openai/` or `azure/` deployments. The key is checked and the session admitted as a call (limits,
+ * budgets, model access), one deployment's socket opened with the deployment's credential, and every
+ * message passed on both ways as it is. The usage of each `response.done` is added up; when either side
+ * closes, the session is priced (audio tokens at their own prices), settled and logged as one call
+ * (`call_type: _arealtime`).
+ */
+export async function realtime(c: Ctx): Promise<Response> {
+  const seen: Seen = {};
+  try {
+    return await openSession(c, seen);
+  } catch (err) {
+    if (err instanceof GatewayError) recordRefusedCall(c, 'realtime', seen, err);
+    throw err;
+  }
+}
+
+async function openSession(c: Ctx, seen: Seen): Promise<Response> {
+  const startedAt = Date.now();
+  if ((c.req.header('upgrade') ?? '').toLowerCase() !== 'websocket') {
+    throw new GatewayError('The Realtime API is a WebSocket: connect with `Upgrade: websocket`', { status: 426, type: 'bad_request_error' });
+  }
+  const state = await gatewayState(c.env);
+  const protocols = (c.req.header('sec-websocket-protocol') ?? '').split(',').map((p) => p.trim()).filter(Boolean);
+  const headers = withProtocolKey(headerSnapshot(c.req.raw.headers), protocols);
+  const who = await identify(headers, state.masterKeyHash, state.keyHeader);
+  const group = c.req.query('model');
+  if (!group) throw badRequest('Missing `model` query parameter: the model group of the Realtime session', 'model');
+  const body: Record<string, unknown> = { model: group };
+  seen.group = group;
+  const storePrompts = state.config.general_settings.store_prompts_in_spend_logs === true;
+  seen.call = { token: who.token, body, startedAt, storePrompts };
+  const catalog = await currentCatalog(state, c.env, c.executionCtx, { missing: group });
+  seen.known = catalog.groups;
+  const named = resolveGroup(state.config, catalog, group);
+  const callId = crypto.randomUUID();
+  const { admission, caller, tags } = await admitModelCall(c.env, c.executionCtx, state.config, {
+    who, requestId: callId, group, endUser: headers.get('x-litellm-end-user-id'), ownTags: [], seen,
+    estimate: reservationEstimate(named.deployments[0], 0, body, 'chat'), free: false,
+  });
+  const aliased = aliasOf(caller, group);
+  const resolved = aliased ? resolveGroup(state.config, catalog, aliased) : named;
+  let deployments: DeploymentRef[];
+  try {
+    authorizeCall({ caller, requested: group, aliased, picked: resolved.deployments[0], catalog, path: c.req.path, body, enforceUser: false });
+    deployments = resolved.deployments.filter((d) => REALTIME_PROVIDERS.has(d.provider));
+    if (!deployments.length) {
+      throw badRequest(`Model group ${group} has no deployment that serves the Realtime API (openai/ or azure/ deployments)`, 'model');
+    }
+  } catch (err) {
+    if (admission) c.executionCtx.waitUntil(admission.release());
+    throw err;
+  }
+  // The session's headers as telemetry may read them: no credential, and not the subprotocols a browser's key rides in.
+  const safeHeaders = hiding(withoutCredentials(headers, state.keyHeader), 'sec-websocket-protocol');
+  const ctx: CallContext = {
+    callId, startedAt, endpoint: 'realtime', caller, deployment: deployments[0]!, body, stream: true, headers: safeHeaders,
+    keepText: false, storePrompts, tags,
+  };
+  const settler = callSettler(c, state, ctx, safeHeaders, admission);
+  const opened = await openUpstream(c, deployments, protocols.includes(BETA_PROTOCOL), requestTimeoutMs(state.config));
+  if (!opened.socket) {
+    settler.settle({ error: opened.error, cost: 0, apiBase: opened.apiBase, finishedAt: Date.now() });
+    return errorResponse(opened.error);
+  }
+  const { socket: upstream, deployment, apiBase } = opened;
+  ctx.deployment = deployment;
+
+  const pair = new WebSocketPair();
+  const [clientEnd, ours] = [pair[0], pair[1]];
+  ours.accept();
+  let usage: UsageReport = NO_USAGE;
+  let firstEventAt: number | undefined;
+  let ended!: (how: { error?: GatewayError }) => void;
+  const over = new Promise<{ error?: GatewayError }>((resolve) => (ended = resolve));
+  ours.addEventListener('message', (event) => {
+    try {
+      upstream.send(event.data);
+    } catch {
+      ended({ error: new GatewayError('The Realtime upstream went away', { status: 502, type: 'internal_server_error' }) });
+    }
+  });
+  upstream.addEventListener('message', (event) => {
+    firstEventAt ??= Date.now();
+    if (typeof event.data === 'string') {
+      const used = eventUsage(event.data);
+      if (used) usage = addUsage(usage, used);
+    }
+    try {
+      ours.send(event.data);
+    } catch {
+      ended({});
+    }
+  });
+  const closeBoth = (code: number, reason: string) => {
+    // 1005 and 1006 say no code was sent; they may not be sent on.
+    const sendable = code >= 1000 && code !== 1005 && code !== 1006 && code < 5000 ? code : 1000;
+    for (const socket of [ours, upstream]) {
+      try {
+        socket.close(sendable, reason.slice(0, 120));
+      } catch {
+        // Already closed.
+      }
+    }
+  };
+  ours.addEventListener('close', (event) => {
+    closeBoth(event.code, event.reason);
+    ended({});
+  });
+  upstream.addEventListener('close', (event) => {
+    closeBoth(event.code, event.reason);
+    ended(event.code === 1000 || event.code === 1005 ? {} : { error: new GatewayError(`The Realtime upstream closed the session (${event.code})`, { status: 502, type: 'internal_server_error' }) });
+  });
+  for (const socket of [ours, upstream]) {
+    socket.addEventListener('error', () => {
+      closeBoth(1011, 'error');
+      ended({ error: new GatewayError('The Realtime session broke', { status: 502, type: 'internal_server_error' }) });
+    });
+  }
+  c.executionCtx.waitUntil(over.then(({ error }) => {
+    const finishedAt = Date.now();
+    const outcome: CallOutcome = { usage, finishedAt, ...(firstEventAt ? { firstChunkAt: firstEventAt } : {}), ...(error ? { error } : {}) };
+    settler.settle({ outcome, cost: costOfCall(deployment, usage), apiBase, finishedAt });
+  }));
+
+  const answer = new Headers({
+    'x-litellm-call-id': callId, 'x-litellm-model-id': deployment.id, 'x-litellm-model-group': deployment.group, 'x-litellm-version': pkg.version,
+  });
+  // A browser's client offers subprotocols and needs one chosen: the one that carries no key.
+  const chosen = protocols.find((p) => p === 'realtime') ?? protocols.find((p) => !p.startsWith(KEY_PROTOCOL));
+  if (chosen) answer.set('sec-websocket-protocol', chosen);
+  return new Response(null, { status: 101, webSocket: clientEnd, headers: answer });
+}
+
+type Opened = { socket: WebSocket; deployment: DeploymentRef; apiBase: string } | { socket?: undefined; error: GatewayError; apiBase: string };
+
+/** The first of the group's deployments (its usual pick first) whose socket opens. */
+async function openUpstream(c: Ctx, deployments: DeploymentRef[], beta: boolean, timeoutMs: number): Promise<Opened> {
+  const first = pickDeployment(deployments) ?? deployments[0]!;
+  const order = [first, ...deployments.filter((d) => d !== first)].slice(0, MAX_ATTEMPTS);
+  let last: Opened | undefined;
+  for (const deployment of order) {
+    let apiBase = '';
+    try {
+      const target = realtimeTarget(deployment, c.env);
+      apiBase = target.apiBase;
+      const res = await fetch(target.url, {
+        headers: { ...target.headers, upgrade: 'websocket', ...(beta ? { 'openai-beta': 'realtime=v1' } : {}) },
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      if (res.webSocket) {
+        res.webSocket.accept();
+        return { socket: res.webSocket, deployment, apiBase };
+      }
+      const detail = (await res.text().catch(() => '')).slice(0, 500);
+      last = {
+        apiBase,
+        error: new GatewayError(`Realtime upstream refused the session (${res.status})${detail ? `: ${detail}` : ''}`, {
+          status: res.status >= 400 ? res.status : 502, type: res.status === 429 ? 'rate_limit_error' : 'upstream_error', upstreamStatus: res.status,
+        }),
+      };
+      // The client's own mistakes are the same at every deployment.
+      if (res.status >= 400 && res.status < 500 && res.status !== 429 && res.status !== 401 && res.status !== 403) break;
+    } catch (err) {
+      last = { apiBase, error: err instanceof GatewayError ? err : new GatewayError('Realtime upstream could not be reached', { status: 502, type: 'internal_server_error' }) };
+    }
+  }
+  return last!;
+}
+
+/** The request's headers with a browser's subprotocol key as its key, when no header carries one. */
+function withProtocolKey(headers: RequestHeaders, protocols: string[]): RequestHeaders {
+  const key = protocols.find((p) => p.startsWith(KEY_PROTOCOL))?.slice(KEY_PROTOCOL.length);
+  if (!key || headers.get('authorization') || headers.get('api-key') || headers.get('x-api-key') || headers.get('x-litellm-api-key')) return headers;
+  return { get: (name) => (name.toLowerCase() === 'authorization' ? `Bearer ${key}` : headers.get(name)), forEach: headers.forEach };
+}
+
+function hiding(headers: RequestHeaders, hidden: string): RequestHeaders {
+  return {
+    get: (name) => (name.toLowerCase() === hidden ? null : headers.get(name)),
+    forEach: (each) => headers.forEach((value, name) => name !== hidden && each(value, name)),
+  };
+}
