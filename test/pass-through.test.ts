@@ -188,6 +188,22 @@ describe('/openai_passthrough and /mistral: what is billed, and which key may ca
     expect(row).toMatchObject({ spend: 0, prompt_tokens: 0, completion_tokens: 0 });
   });
 
+  it('decides what a call is on the path the provider reads (a trailing slash changes nothing), and keeps credential minting to the master key', async () => {
+    const key = await seedKey(stack.db.url);
+    const res = await fetch(`${stack.url}/openai_passthrough/v1/chat/completions/`, {
+      method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    expect(res.status).toBe(200);
+    const row = await eventually(() => spendLogRow(stack.db.url, callId(res.headers)));
+    expect(Number(row.spend)).toBeGreaterThan(0);
+    openaiFake.reset();
+    const minted = await fetch(`${stack.url}/openai_passthrough/v1/realtime/client_secrets`, {
+      method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ session: { type: 'realtime', model: 'gpt-realtime' } }),
+    });
+    expect(minted.status).toBe(403);
+    expect(openaiFake.requests).toHaveLength(0);
+  });
+
   it('lends a use_in_pass_through deployment\'s credential for other models, but not its key\'s permission', async () => {
     const key = await seedKey(stack.db.url, { models: ['mistral-small'] });
     const call = (k: string, model: string) => fetch(`${stack.url}/mistral/v1/chat/completions`, {

@@ -83,6 +83,23 @@ describe('/v1/realtime', () => {
     expect(Number(row!.spend)).toBeCloseTo(expected, 10);
   });
 
+  it('bills a response the client left in the middle of: it is cancelled and its response.done awaited', async () => {
+    const key = await seedKey(stack.db.url);
+    fake.holdResponses(true);
+    fake.queueUsage({ input_tokens: 200, output_tokens: 80, input_token_details: { text_tokens: 200 }, output_token_details: { text_tokens: 20, audio_tokens: 60 } });
+    const rt = officialClient(key, 'gpt-realtime');
+    const delta = new Promise<void>((resolve) => rt.on('response.output_text.delta', () => resolve()));
+    await new Promise<void>((resolve) => rt.socket.on('open', () => resolve()));
+    rt.send({ type: 'response.create' });
+    await delta;
+    rt.close();
+    await fake.sessions[0]!.closed;
+    expect(fake.sessions[0]!.received.map((e) => e.type)).toEqual(['response.create', 'response.cancel']);
+    const [row] = await eventually(async () => ((await spendRows(sha256(key))).length ? spendRows(sha256(key)) : undefined));
+    expect(row).toMatchObject({ prompt_tokens: 200, completion_tokens: 80 });
+    expect(Number(row!.spend)).toBeCloseTo(200 * 4e-6 + 20 * 1.6e-5 + 60 * 6.4e-5, 10);
+  });
+
   it('takes a browser\'s key from its subprotocol, never sending it on, and answers with the protocol it chose', async () => {
     const key = await seedKey(stack.db.url);
     const url = `ws://${gateway().host}/v1/realtime?model=gpt-realtime`;

@@ -237,4 +237,12 @@ describe('/vertex_ai: Vertex AI\'s own API, passed through', () => {
     const row = await eventually(() => spendLogRow(stack.db.url, res.headers.get('x-litellm-call-id') ?? ''));
     expect(row).toMatchObject({ call_type: 'pass_through_endpoint', api_key: sha256(key), model_group: 'gemini-vertex', custom_llm_provider: 'vertex_ai', prompt_tokens: 7, completion_tokens: 12 });
   });
+
+  it('refuses a path naming another Google Cloud project (who pays is the operator\'s choice)', async () => {
+    const res = await fetch(`${stack.url}/vertex_ai${GEMINI_PATH.replace('tollgate-test-project', 'someone-elses-project').replace('gemini-2.0-flash-001', 'gemini-vertex')}:generateContent`, {
+      method: 'POST', headers: { authorization: `Bearer ${TEST_MASTER_KEY}`, 'content-type': 'application/json' }, body: '{"contents":[]}',
+    });
+    expect(res.status).toBe(400);
+    expect(api.requests).toHaveLength(0);
+  });
 });

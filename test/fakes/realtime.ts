@@ -29,6 +29,8 @@ export interface FakeRealtime {
   sessions: RealtimeSession[];
   /** Usage of the next responses, in order; then a default one. */
   queueUsage(...usage: RealtimeUsage[]): void;
+  /** Until switched off, a response runs until the client sends `response.cancel` (its response.done then says cancelled). */
+  holdResponses(on: boolean): void;
   /** Refuse the next handshakes with this HTTP status and body. */
   refuseNext(status: number, body: unknown): void;
   reset(): void;
@@ -41,6 +43,7 @@ export async function startFakeRealtime(): Promise<FakeRealtime> {
   const sessions: RealtimeSession[] = [];
   let usage: RealtimeUsage[] = [];
   let refusal: { status: number; body: unknown } | undefined;
+  let holding = false;
   const server = createServer((_req, res) => {
     res.writeHead(426, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'upgrade required' } }));
   });
@@ -72,7 +75,10 @@ export async function startFakeRealtime(): Promise<FakeRealtime> {
           const id = `resp_${session.received.length}`;
           send({ type: 'response.created', response: { id, status: 'in_progress' } });
           send({ type: 'response.output_text.delta', response_id: id, item_id: 'item_1', output_index: 0, content_index: 0, delta: 'Hello' });
-          send({ type: 'response.done', response: { id, status: 'completed', usage: { total_tokens: 0, ...(usage.shift() ?? DEFAULT_USAGE) } } });
+          if (!holding) send({ type: 'response.done', response: { id, status: 'completed', usage: { total_tokens: 0, ...(usage.shift() ?? DEFAULT_USAGE) } } });
+        }
+        if (event.type === 'response.cancel') {
+          send({ type: 'response.done', response: { id: 'resp_cancelled', status: 'cancelled', usage: { total_tokens: 0, ...(usage.shift() ?? DEFAULT_USAGE) } } });
         }
       });
     });
@@ -83,11 +89,13 @@ export async function startFakeRealtime(): Promise<FakeRealtime> {
     url: `http://127.0.0.1:${port}`,
     sessions,
     queueUsage: (...u) => usage.push(...u),
+    holdResponses: (on) => (holding = on),
     refuseNext: (status, body) => (refusal = { status, body }),
     reset: () => {
       sessions.length = 0;
       usage = [];
       refusal = undefined;
+      holding = false;
     },
     close: async () => {
       for (const client of wss.clients) client.terminate();

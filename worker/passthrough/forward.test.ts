@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { forwardedHeaders, passThroughUrl, returnedHeaders } from './forward.ts';
+import { forwardedHeaders, passThroughUrl, pathSegments, readablePath, returnedHeaders } from './forward.ts';
 
 describe('passThroughUrl', () => {
   it('puts the client\'s path and query below the base', () => {
@@ -25,6 +25,19 @@ describe('passThroughUrl', () => {
     }
   });
 
+  it('lets Bedrock\'s ARNs keep an encoded slash after model/, and nowhere else', () => {
+    const arn = encodeURIComponent('arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-3-7-sonnet-20250219-v1:0');
+    expect(passThroughUrl('https://bedrock.test', `/model/${arn}/converse`, [], { encodedSlashAfter: 'model' }).pathname).toBe(`/model/${arn}/converse`);
+    expect(() => passThroughUrl('https://bedrock.test', `/model/${arn}/converse`, [])).toThrow(/pass-through path/);
+    expect(() => passThroughUrl('https://bedrock.test', `/x/${arn}/converse`, [], { encodedSlashAfter: 'model' })).toThrow(/pass-through path/);
+    expect(() => passThroughUrl('https://bedrock.test', '/model/a%2F..%2Fb/converse', [], { encodedSlashAfter: 'model' })).toThrow(/pass-through path/);
+  });
+
+  it('reads the path decoded, as the provider will (what a call is is decided on it)', () => {
+    expect(readablePath(pathSegments('/v1/chat/complet%69ons/'))).toBe('/v1/chat/completions');
+    expect(readablePath(pathSegments('/v1beta/models/gemini-flash%3AgenerateContent'))).toBe('/v1beta/models/gemini-flash:generateContent');
+  });
+
   it('refuses a base with credentials, a query or a fragment (config values are checked too)', () => {
     expect(() => passThroughUrl('https://user:pw@host', '/x', [])).toThrow();
     expect(() => passThroughUrl('ftp://host', '/x', [])).toThrow();
@@ -35,7 +48,7 @@ describe('forwardedHeaders', () => {
   const client = new Headers({
     authorization: 'Bearer sk-virtual', 'x-api-key': 'sk-virtual', 'x-goog-api-key': 'sk-virtual', 'x-litellm-api-key': 'sk-virtual', cookie: 'a=b',
     'content-type': 'application/json', accept: 'text/event-stream', 'anthropic-version': '2023-06-01', 'anthropic-beta': 'files-api-2025-04-14',
-    'x-litellm-tags': 'a', 'openai-organization': 'org-client', 'x-pass-x-custom': '1', 'x-pass-authorization': 'Bearer smuggled', host: 'gateway', 'cf-connecting-ip': '1.2.3.4', 'my-key': 'sk-custom',
+    'x-litellm-tags': 'a', 'openai-organization': 'org-client', 'x-goog-user-project': 'other-project', 'x-amz-security-token': 'client-aws', 'x-pass-x-custom': '1', 'x-pass-authorization': 'Bearer smuggled', host: 'gateway', 'cf-connecting-ip': '1.2.3.4', 'my-key': 'sk-custom',
   });
 
   it('sends the client\'s headers on but never a credential, the gateway\'s own or hop-by-hop ones', () => {

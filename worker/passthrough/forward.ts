@@ -11,9 +11,9 @@ import { upstreamUrl } from '../providers/upstream-url.ts';
  * With `dedupe`, a base that already ends in the path's first segment (`.../v1` and `v1/messages`) is not doubled;
  * `versionPrefix` is put in front of a path that lacks it (OpenAI's, for a client whose base URL is `.../openai`).
  */
-export function passThroughUrl(base: string, subpath: string, query: Iterable<[string, string]>, options: { versionPrefix?: string | undefined; dedupe?: boolean } = {}): URL {
+export function passThroughUrl(base: string, subpath: string, query: Iterable<[string, string]>, options: { versionPrefix?: string | undefined; dedupe?: boolean } & SegmentRules = {}): URL {
   const root = upstreamUrl(base, '');
-  const segments = pathSegments(subpath);
+  const segments = pathSegments(subpath, options);
   const baseSegments = root.pathname.split('/').filter(Boolean);
   if (options.dedupe && segments.length && baseSegments.at(-1) === segments[0]) segments.shift();
   const prefix = options.versionPrefix;
@@ -27,21 +27,33 @@ export function passThroughUrl(base: string, subpath: string, query: Iterable<[s
   return url;
 }
 
-/** The client's path below a pass-through prefix, as segments; a 400 for one that could leave the base (see passThroughUrl). */
-export function pathSegments(subpath: string): string[] {
+export interface SegmentRules {
+  /** Bedrock's ARNs (inference profiles) travel as one encoded segment after `model/`: an encoded slash is allowed there. */
+  encodedSlashAfter?: string | undefined;
+}
+
+/** The client's path below a pass-through prefix, as segments (still encoded); a 400 for one that could leave the base (see passThroughUrl). */
+export function pathSegments(subpath: string, rules: SegmentRules = {}): string[] {
   const segments = subpath.split('/').filter((s, i, all) => !(s === '' && (i === 0 || i === all.length - 1)));
-  for (const segment of segments) {
+  for (const [i, segment] of segments.entries()) {
     let decoded: string;
     try {
       decoded = decodeURIComponent(segment);
     } catch {
       throw badRequest('Invalid pass-through path: bad percent-encoding');
     }
-    if (segment === '' || decoded === '.' || decoded === '..' || /[\\\u0000-\u001f\u007f]/.test(decoded) || decoded.includes('/')) {
+    const slashAllowed = rules.encodedSlashAfter !== undefined && i === 1 && segments[0] === rules.encodedSlashAfter
+      && !decoded.split('/').some((part) => part === '' || part === '.' || part === '..');
+    if (segment === '' || decoded === '.' || decoded === '..' || /[\\\u0000-\u001f\u007f]/.test(decoded) || (decoded.includes('/') && !slashAllowed)) {
       throw badRequest('Invalid pass-through path: it may not contain empty, "." or ".." segments, encoded slashes, backslashes or control characters');
     }
   }
   return segments;
+}
+
+/** The path as the provider reads it (segments decoded), for deciding what a call is: `/v1/chat/completions`. */
+export function readablePath(segments: readonly string[]): string {
+  return `/${segments.map((s) => decodeURIComponent(s)).join('/')}`;
 }
 
 /** Never sent on: credentials (the gateway's key, anything meant for another hop), hop-by-hop headers, the client's address. */
@@ -50,7 +62,7 @@ const NEVER_FORWARDED = new Set([
   'proxy-authorization', 'host', 'content-length', 'connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade',
   'proxy-connection', 'accept-encoding', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-real-ip', 'true-client-ip', 'forwarded',
   // Which of an account's organizations and projects pays is the operator's choice, not the client's.
-  'openai-organization', 'openai-project',
+  'openai-organization', 'openai-project', 'x-goog-user-project',
 ]);
 const PASS_PREFIX = 'x-pass-';
 

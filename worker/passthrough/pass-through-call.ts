@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import type { Caller } from '../auth/authenticate.ts';
 import { checkRoute } from '../auth/routes.ts';
-import { costOfCall } from '../cost/deployment-cost.ts';
+import { costOfCall, deploymentPrice } from '../cost/deployment-cost.ts';
 import type { GatewayEnv } from '../env.ts';
 import { errorResponse, GatewayError } from '../errors.ts';
 import type { DeploymentRef } from '../models/deployments.ts';
@@ -16,7 +16,7 @@ import { freeModel, reservationEstimate, withoutCredentials } from '../proxy/cal
 import type { Seen } from '../proxy/refused-call.ts';
 import { returnedHeaders } from './forward.ts';
 import { tapUsage } from './usage-tap.ts';
-import { readUsage, type UsageReading, usageOf } from './usage-reader.ts';
+import { readJsonText, type UsageReading, usageOf } from './usage-reader.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
 
@@ -41,9 +41,11 @@ export interface PassThroughCall {
   billed: boolean;
   /** Whether the call generates (its reservation holds output tokens). */
   generative: boolean;
-  /** The deployment whose prices apply; its model is replaced by the answer's when `priceByAnswer`. */
+  /** The deployment whose prices apply; its model is replaced by the answer's when `priceByAnswer` (and that model has a price). */
   deployment: DeploymentRef;
   priceByAnswer: boolean;
+  /** The model the request named, if any. */
+  requested?: string | undefined;
   /** A config endpoint's `cost_per_request`: the call's cost, whatever it used. */
   costPerRequest?: number | undefined;
   /** Throws when the caller may not make this call (after its admission, which is then released). */
@@ -120,15 +122,18 @@ export async function passThroughCall(c: Ctx, state: GatewayState, call: PassThr
   const failed = upstream.status >= 400
     ? new GatewayError(`Upstream answered ${upstream.status}`, { status: upstream.status, type: upstream.status === 429 ? 'rate_limit_error' : 'upstream_error', upstreamStatus: upstream.status })
     : undefined;
-  // What the call used: what the answer says, else (a model call whose answer says nothing, a stream cut short) an estimate.
-  const usageOfCall = (reported: UsageReport | undefined, answerBytes: number): UsageReport => {
+  // What the call used: what the answer says, else (an answer that says nothing) an estimate from the text it carried; a stream
+  // cut short before its last usage event is billed at least what its text shows.
+  const usageOfCall = (reported: UsageReport | undefined, textChars: number, cut: boolean): UsageReport => {
     if (!call.billed || failed) return NO_USAGE;
-    return reported ?? estimatedUsage(promptTokens, call.generative ? answerBytes : 0);
+    const written = call.generative ? estimateTokens(textChars) : 0;
+    if (!reported) return estimatedUsage(promptTokens, call.generative ? textChars : 0);
+    return cut && written > reported.completionTokens ? { ...reported, completionTokens: written, reported: false } : reported;
   };
   const costOf = (usage: UsageReport, model: string | undefined) => {
     if (call.costPerRequest !== undefined) return failed ? 0 : call.costPerRequest;
     if (usage === NO_USAGE) return 0;
-    return costOfCall(call.priceByAnswer && model && model !== call.deployment.model ? { ...call.deployment, model } : call.deployment, usage);
+    return costOfCall(pricedAs(call, model), usage);
   };
   const headersOf = (cost: number | undefined, stream: boolean) => ({
     callId, deployment: call.deployment, apiBase: call.apiBase, contentType: contentType || 'application/octet-stream', stream, admission,
@@ -150,12 +155,8 @@ export async function passThroughCall(c: Ctx, state: GatewayState, call: PassThr
       stopTimer();
     }
     const reading: UsageReading = {};
-    try {
-      readUsage(JSON.parse(new TextDecoder().decode(bytes)) as unknown, reading);
-    } catch {
-      // Not JSON after all: no usage.
-    }
-    const usage = usageOfCall(usageOf(reading), bytes.byteLength);
+    readJsonText(new TextDecoder().decode(bytes), reading);
+    const usage = usageOfCall(usageOf(reading) ?? headerUsage(upstream.headers), reading.textChars ?? 0, false);
     const cost = costOf(usage, reading.model);
     const answered = answerResponse(bytes, upstream.status, headersOf(cost, false));
     returnedHeaders(upstream.headers, answered.response.headers);
@@ -171,19 +172,42 @@ export async function passThroughCall(c: Ctx, state: GatewayState, call: PassThr
   const tapped = upstream.body ? tapUsage(upstream.body, framing) : undefined;
   if (tapped) {
     c.executionCtx.waitUntil(tapped.done.then((end) => {
-      const usage = usageOfCall(end.usage, end.bytes);
+      const usage = usageOfCall(end.usage, end.textChars, end.aborted || end.broken || end.exception);
       const outcome: CallOutcome = { usage, finishedAt: end.finishedAt, ...(end.firstChunkAt ? { firstChunkAt: end.firstChunkAt } : {}), ...(end.aborted ? { aborted: true } : {}) };
-      if (end.broken && !failed) outcome.error = new GatewayError('The upstream stream broke off', { status: 502, type: 'internal_server_error' });
+      if ((end.broken || end.exception) && !failed) outcome.error = new GatewayError(end.exception ? 'The upstream stream ended with an error' : 'The upstream stream broke off', { status: 502, type: 'internal_server_error' });
       settle(outcome, costOf(usage, end.model));
     }));
   } else {
-    const usage = usageOfCall(undefined, 0);
+    const usage = usageOfCall(headerUsage(upstream.headers), 0, false);
     settle({ usage, finishedAt: Date.now() }, costOf(usage, undefined));
   }
   const answered = answerResponse(tapped?.body ?? null, upstream.status, headersOf(undefined, sse));
   returnedHeaders(upstream.headers, answered.response.headers);
   settler.overheadMs = answered.overheadMs;
   return answered.response;
+}
+
+/**
+ * The deployment a call is priced as: with `priceByAnswer`, the model the answer names where the price table
+ * knows it, else the one asked for (a Bedrock or Vertex answer names its model without the provider's
+ * prefix or version suffix the table keys it by).
+ */
+function pricedAs(call: PassThroughCall, answered: string | undefined): DeploymentRef {
+  if (!call.priceByAnswer) return call.deployment;
+  for (const model of [answered, call.requested]) {
+    if (!model || model === call.deployment.model) continue;
+    const candidate = { ...call.deployment, model };
+    if (deploymentPrice(candidate)) return candidate;
+  }
+  return call.deployment;
+}
+
+/** Bedrock's InvokeModel says its counts in headers (`x-amzn-bedrock-input-token-count`), for models whose answers do not. */
+function headerUsage(headers: Headers): UsageReport | undefined {
+  const input = Number(headers.get('x-amzn-bedrock-input-token-count') ?? NaN);
+  const output = Number(headers.get('x-amzn-bedrock-output-token-count') ?? NaN);
+  if (!Number.isFinite(input) && !Number.isFinite(output)) return undefined;
+  return { promptTokens: Number.isFinite(input) ? input : 0, completionTokens: Number.isFinite(output) ? output : 0, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: true };
 }
 
 // An answer that is not billed (a list, a file, a stored object read back, an error): no tokens.

@@ -82,25 +82,39 @@ export const PASS_THROUGH_PREFIXES: Record<string, PassThroughProvider> = {
   '/bedrock': PROVIDERS.bedrock!,
 };
 
-const PATH_MODEL = { 'models-path': /(?:^|\/)models\/([^/:]+)/, 'deployments-path': /(?:^|\/)deployments\/([^/]+)/, 'model-path': /^\/model\/([^/]+)\// };
+/** The segment before the one that names the model, where a provider's path names it. */
+const MODEL_MARKER = { 'models-path': 'models', 'deployments-path': 'deployments', 'model-path': 'model' } as const;
 
-/** The model a request names, where this provider's API names it. */
-export function requestedModel(p: PassThroughProvider, subpath: string, body: Record<string, unknown> | undefined): string | undefined {
-  if (p.modelIn === 'body') return typeof body?.model === 'string' && body.model ? body.model : undefined;
-  const pattern = PATH_MODEL[p.modelIn];
-  const found = pattern.exec(subpath)?.[1];
-  if (!found) return undefined;
+const decoded = (segment: string) => {
   try {
-    return decodeURIComponent(found);
+    return decodeURIComponent(segment);
   } catch {
-    return found;
+    return segment;
   }
+};
+
+/** Where the path's model is: the index of its segment, and (Google's `{model}:{method}`) the method after it. */
+function modelSegment(p: PassThroughProvider, segments: readonly string[]): { index: number; model: string; method: string } | undefined {
+  if (p.modelIn === 'body') return undefined;
+  const marker = MODEL_MARKER[p.modelIn];
+  const index = segments.findIndex((_, i) => i > 0 && decoded(segments[i - 1]!) === marker);
+  if (index < 0) return undefined;
+  const text = decoded(segments[index]!);
+  const colon = p.modelIn === 'models-path' ? text.indexOf(':') : -1;
+  return colon >= 0 ? { index, model: text.slice(0, colon), method: text.slice(colon) } : { index, model: text, method: '' };
 }
 
-/** The path with the model it names replaced (a model group's name by its deployment's model). */
-export function withModelInPath(p: PassThroughProvider, subpath: string, model: string): string {
-  const encoded = encodeURIComponent(model);
-  if (p.modelIn === 'models-path') return subpath.replace(/(^|\/)models\/[^/:]+/, `$1models/${encoded}`);
-  if (p.modelIn === 'model-path') return subpath.replace(/^\/model\/[^/]+\//, `/model/${encoded}/`);
-  return subpath.replace(/(^|\/)deployments\/[^/]+/, `$1deployments/${encoded}`);
+/** The model a request names, where this provider's API names it (the path's segments as the client sent them). */
+export function requestedModel(p: PassThroughProvider, segments: readonly string[], body: Record<string, unknown> | undefined): string | undefined {
+  if (p.modelIn === 'body') return typeof body?.model === 'string' && body.model ? body.model : undefined;
+  return modelSegment(p, segments)?.model || undefined;
+}
+
+/** The path's segments with the model it names replaced (a model group's name by its deployment's model). */
+export function withModelInPath(p: PassThroughProvider, segments: readonly string[], model: string): string[] {
+  const found = modelSegment(p, segments);
+  if (!found) return [...segments];
+  const out = [...segments];
+  out[found.index] = `${encodeURIComponent(model)}${found.method}`;
+  return out;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readUsage, type UsageReading, usageOf } from './usage-reader.ts';
+import { readJsonText, readUsage, type UsageReading, usageOf } from './usage-reader.ts';
 import { tapUsage } from './usage-tap.ts';
 import { concatBytes, eventFrame } from '../../test/fakes/aws-eventstream.ts';
 
@@ -111,6 +111,28 @@ describe('tapUsage: the bytes pass on unchanged, the usage is read on the way', 
 });
 
 describe('readUsage: the rarer shapes', () => {
+  it('reads NDJSON (Cohere v1 streams) line by line', () => {
+    const reading: UsageReading = {};
+    readJsonText('{"event_type":"text-generation","text":"Hi"}\n{"event_type":"stream-end","response":{"meta":{"billed_units":{"input_tokens":3,"output_tokens":1}}}}\n', reading);
+    expect(usageOf(reading)).toMatchObject({ promptTokens: 3, completionTokens: 1 });
+    expect(reading.textChars).toBe(2);
+  });
+
+  it('reads Bedrock\'s invocation metrics where the model\'s own events say nothing, and prefers the model\'s own', () => {
+    expect(read({ generation: 'x', 'amazon-bedrock-invocationMetrics': { inputTokenCount: 12, outputTokenCount: 30 } }).usage).toMatchObject({ promptTokens: 12, completionTokens: 30 });
+    expect(read(
+      { type: 'message_start', message: { usage: { input_tokens: 5, output_tokens: 1 } } },
+      { type: 'message_delta', usage: { output_tokens: 9 }, 'amazon-bedrock-invocationMetrics': { inputTokenCount: 5, outputTokenCount: 9 } },
+    ).usage).toMatchObject({ promptTokens: 5, completionTokens: 9 });
+  });
+
+  it('counts the text an answer carried, not its framing', () => {
+    const reading: UsageReading = {};
+    readUsage({ id: 'chatcmpl-1', object: 'chat.completion.chunk', choices: [{ index: 0, delta: { role: 'assistant', content: 'Hello' } }] }, reading);
+    readUsage({ type: 'content_block_delta', delta: { type: 'text_delta', text: ' world' } }, reading);
+    expect(reading.textChars).toBe(11);
+  });
+
   it('reads a JSON array of Gemini events (streamGenerateContent without alt=sse)', () => {
     expect(read([{ usageMetadata: { promptTokenCount: 3, candidatesTokenCount: 1 } }, { usageMetadata: { promptTokenCount: 3, candidatesTokenCount: 9 } }]).usage)
       .toMatchObject({ promptTokens: 3, completionTokens: 9 });

@@ -27,6 +27,23 @@ export interface UsageReading {
   report?: UsageReport;
   /** The model the answer names (`model`, Gemini's `modelVersion`), for its price. */
   model?: string;
+  /** Characters of text the answer carried (what the model wrote), for an estimate where usage is missing or cut short. */
+  textChars?: number;
+  /** Bedrock's own count (`amazon-bedrock-invocationMetrics`), for a model whose events carry no usage of their own. */
+  bedrockMetrics?: UsageReport;
+}
+
+// Where answers carry what the model wrote: chat deltas and messages, Anthropic's text and tool input, Gemini's parts, Responses deltas.
+const TEXT_KEYS = new Set(['text', 'content', 'partial_json', 'delta', 'thinking', 'arguments', 'refusal', 'transcript', 'outputText']);
+
+function textChars(value: unknown, depth = 0): number {
+  if (depth > 8 || !value || typeof value !== 'object') return 0;
+  let n = 0;
+  for (const [key, item] of Array.isArray(value) ? value.entries() : Object.entries(value)) {
+    if (typeof item === 'string') n += TEXT_KEYS.has(String(key)) ? item.length : 0;
+    else if (item && typeof item === 'object') n += textChars(item, depth + 1);
+  }
+  return n;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
@@ -39,6 +56,11 @@ export function readUsage(value: unknown, reading: UsageReading): void {
     return;
   }
   if (!isObject(value)) return;
+  reading.textChars = (reading.textChars ?? 0) + textChars(value);
+  const metrics = value['amazon-bedrock-invocationMetrics'];
+  if (isObject(metrics) && (count(metrics.inputTokenCount) || count(metrics.outputTokenCount))) {
+    reading.bedrockMetrics = { promptTokens: count(metrics.inputTokenCount), completionTokens: count(metrics.outputTokenCount), cachedPromptTokens: 0, cacheCreationTokens: 0, reported: true };
+  }
   const message = isObject(value.message) ? value.message : undefined;
   const response = isObject(value.response) ? value.response : undefined;
   const model = value.model ?? message?.model ?? response?.model ?? value.modelVersion;
@@ -88,5 +110,24 @@ export function readUsage(value: unknown, reading: UsageReading): void {
 /** The call's usage once its answer is read; undefined when the answer never said. */
 export function usageOf(reading: UsageReading): UsageReport | undefined {
   if (reading.anthropic) return usageReport(reading.anthropic, true);
-  return reading.report;
+  return reading.report ?? reading.bedrockMetrics;
+}
+
+/** A JSON answer's text read: one JSON value, else (Cohere's v1 streams, NDJSON) one per line. */
+export function readJsonText(text: string, reading: UsageReading): void {
+  try {
+    readUsage(JSON.parse(text) as unknown, reading);
+    return;
+  } catch {
+    // Not one value: perhaps one per line.
+  }
+  for (const line of text.split('\n')) {
+    const trimmed = line.trim();
+    if (!trimmed.startsWith('{')) continue;
+    try {
+      readUsage(JSON.parse(trimmed) as unknown, reading);
+    } catch {
+      // A line that is not JSON: nothing in it.
+    }
+  }
 }

@@ -1,6 +1,6 @@
 import type { UsageReport } from '../providers/types.ts';
 import { EventStreamDecoder } from '../providers/bedrock/eventstream.ts';
-import { readUsage, type UsageReading, usageOf } from './usage-reader.ts';
+import { readJsonText, readUsage, type UsageReading, usageOf } from './usage-reader.ts';
 
 /** How an answer's body was read on its way to the client. */
 export interface TapResult {
@@ -9,8 +9,11 @@ export interface TapResult {
   model: string | undefined;
   firstChunkAt: number | undefined;
   finishedAt: number;
-  /** Bytes passed on. */
+  /** Bytes passed on, and characters of text the model wrote in them. */
   bytes: number;
+  textChars: number;
+  /** The stream carried an error frame (Bedrock's exception message). */
+  exception: boolean;
   /** The client stopped reading before the end. */
   aborted: boolean;
   /** The upstream body broke off. */
@@ -37,19 +40,16 @@ export function tapUsage(upstream: ReadableStream<Uint8Array>, kind: 'sse' | 'js
   let json = '';
   let firstChunkAt: number | undefined;
   let bytes = 0;
+  let exception = false;
   let settle!: (r: TapResult) => void;
   const done = new Promise<TapResult>((resolve) => (settle = resolve));
   const end = (how: { aborted?: boolean; broken?: boolean }) => {
     if (kind === 'sse') readLine(pending + decoder.decode());
     if (kind === 'json' && json.length <= MAX_JSON_CHARS) {
       json += decoder.decode();
-      try {
-        readUsage(JSON.parse(json) as unknown, reading);
-      } catch {
-        // Not JSON after all (an error page): no usage.
-      }
+      readJsonText(json, reading);
     }
-    settle({ usage: usageOf(reading), model: reading.model, firstChunkAt, finishedAt: Date.now(), bytes, aborted: how.aborted === true, broken: how.broken === true });
+    settle({ usage: usageOf(reading), model: reading.model, firstChunkAt, finishedAt: Date.now(), bytes, textChars: reading.textChars ?? 0, exception, aborted: how.aborted === true, broken: how.broken === true });
   };
   const readLine = (line: string) => {
     if (!line.startsWith('data:')) return;
@@ -72,6 +72,7 @@ export function tapUsage(upstream: ReadableStream<Uint8Array>, kind: 'sse' | 'js
       return;
     }
     for (const frame of decoded) {
+      if (frame.headers[':message-type'] === 'exception') exception = true;
       try {
         const event = JSON.parse(new TextDecoder().decode(frame.payload)) as { bytes?: unknown };
         readUsage(event, reading);

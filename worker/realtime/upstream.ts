@@ -12,7 +12,12 @@ export interface RealtimeTarget {
   url: URL;
   headers: Record<string, string>;
   apiBase: string;
+  /** The credential, kept out of any error the upstream's answer becomes. */
+  secret: string | undefined;
 }
+
+// Azure's GA Realtime API (`/openai/v1/realtime?model=`) is asked for with these versions, as LiteLLM's realtime_protocol does.
+const AZURE_GA_VERSIONS = new Set(['v1', 'preview', 'latest', 'GA']);
 
 /** Providers whose deployments serve the Realtime API over a WebSocket. */
 export const REALTIME_PROVIDERS: ReadonlySet<string> = new Set(['openai', 'azure']);
@@ -21,24 +26,28 @@ export const REALTIME_PROVIDERS: ReadonlySet<string> = new Set(['openai', 'azure
  * Where a deployment's Realtime session opens: OpenAI's `{api_base}/realtime?model=` with its key as a
  * bearer token, or Azure OpenAI's `{api_base}/openai/realtime?api-version=&deployment=` with `api-key`.
  */
-export function realtimeTarget(d: DeploymentRef, env: Record<string, unknown>): RealtimeTarget {
+export function realtimeTarget(d: DeploymentRef, env: Record<string, unknown>, extra: Record<string, string> = {}): RealtimeTarget {
   const headers: Record<string, string> = {};
   let url: URL;
+  let key: string | undefined;
   if (d.provider === 'azure') {
     const base = d.params.api_base ?? envString(env, 'AZURE_API_BASE');
     if (!base) throw misconfigured(`azure/${d.model} needs api_base (or AZURE_API_BASE)`);
-    const version = d.params.api_version ?? envString(env, 'AZURE_API_VERSION') ?? AZURE_REALTIME_API_VERSION;
-    url = upstreamUrl(base, 'openai/realtime', { 'api-version': version, deployment: d.model });
-    const key = d.params.api_key ?? envString(env, 'AZURE_API_KEY');
+    // Only the deployment's own api_version: AZURE_API_VERSION is usually a chat version, which Azure's realtime route does not know.
+    const version = d.params.api_version ?? AZURE_REALTIME_API_VERSION;
+    url = AZURE_GA_VERSIONS.has(version)
+      ? upstreamUrl(base, 'openai/v1/realtime', { model: d.model, ...extra })
+      : upstreamUrl(base, 'openai/realtime', { 'api-version': version, deployment: d.model, ...extra });
+    key = d.params.api_key ?? envString(env, 'AZURE_API_KEY');
     if (key) headers['api-key'] = key;
   } else {
-    url = upstreamUrl(d.params.api_base ?? envString(env, 'OPENAI_API_BASE') ?? OPENAI_API_BASE, 'realtime', { model: d.model });
-    const key = d.params.api_key ?? envString(env, 'OPENAI_API_KEY');
+    url = upstreamUrl(d.params.api_base ?? envString(env, 'OPENAI_API_BASE') ?? OPENAI_API_BASE, 'realtime', { model: d.model, ...extra });
+    key = d.params.api_key ?? envString(env, 'OPENAI_API_KEY');
     if (key) headers.authorization = `Bearer ${key}`;
     if (d.params.organization) headers['openai-organization'] = d.params.organization;
   }
   for (const [name, value] of Object.entries(d.params.extra_headers ?? {})) headers[name.toLowerCase()] = value;
-  return { url, headers, apiBase: displayBase(url) };
+  return { url, headers, apiBase: displayBase(url), secret: key };
 }
 
 function misconfigured(message: string): GatewayError {

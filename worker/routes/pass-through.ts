@@ -3,7 +3,7 @@ import { type Caller, identify } from '../auth/authenticate.ts';
 import type { ProviderId } from '../config/providers.ts';
 import type { TollgateConfig } from '../config/schema.ts';
 import type { GatewayEnv } from '../env.ts';
-import { GatewayError } from '../errors.ts';
+import { badRequest, GatewayError } from '../errors.ts';
 import { authorizeModel, mayCall } from '../models/access.ts';
 import { currentCatalog } from '../models/catalog.ts';
 import { type DeploymentRef, type ModelCatalog, pickDeployment } from '../models/deployments.ts';
@@ -13,11 +13,12 @@ import { displayBase } from '../providers/upstream-url.ts';
 import { accessTokens } from '../providers/vertex_ai/index.ts';
 import { DEFAULT_VERTEX_LOCATION, VERTEX_LABEL, vertexTarget } from '../providers/vertex_ai/target.ts';
 import { authHeaders, bedrockAuth, type BedrockAuth } from '../providers/bedrock/auth.ts';
+import { bedrockBase, bedrockModelId } from '../providers/bedrock/index.ts';
 import type { RequestHeaders } from '../providers/types.ts';
 import { headerSnapshot } from '../proxy/call-helpers.ts';
 import { recordRefusedCall, type Seen } from '../proxy/refused-call.ts';
 import { gatewayState, type GatewayState } from '../state.ts';
-import { forwardedHeaders, passThroughUrl, pathSegments } from '../passthrough/forward.ts';
+import { forwardedHeaders, passThroughUrl, pathSegments, readablePath } from '../passthrough/forward.ts';
 import { passThroughCall } from '../passthrough/pass-through-call.ts';
 import { PASS_THROUGH_PREFIXES, type PassThroughProvider, requestedModel, withModelInPath } from '../passthrough/providers.ts';
 
@@ -42,56 +43,61 @@ const BILLED = /(?:\/(?:messages|chat\/completions|completions|responses|chat|em
  */
 export function providerPassThrough(prefix: string) {
   const provider = PASS_THROUGH_PREFIXES[prefix]!;
+  const rules = { encodedSlashAfter: provider.modelIn === 'model-path' ? 'model' : undefined };
   return async function passThroughRoute(c: Ctx): Promise<Response> {
     const seen: Seen = {};
     try {
       const state = await gatewayState(c.env);
       const url = new URL(c.req.url);
-      let subpath = url.pathname.slice(prefix.length);
-      // A bad path is the client's mistake, refused before anything else.
-      pathSegments(subpath);
+      // A bad path is the client's mistake, refused before anything else. Decisions read the decoded path.
+      let segments = pathSegments(url.pathname.slice(prefix.length), rules);
+      const readable = readablePath(segments);
       let headers = headerSnapshot(c.req.raw.headers);
-      const query = [...url.searchParams];
-      // Google's SDKs put the key in `?key=`: it is the gateway's key, never sent on.
+      // Google's SDKs put the key in `?key=`: it is the gateway's key, never sent on; `userProject` picks who pays.
+      const query = [...url.searchParams].filter(([name]) => !(provider.auth === 'x-goog-api-key' || provider.auth === 'google-oauth') || (name !== 'key' && name !== 'userProject'));
       if (prefix === '/gemini') headers = withQueryKey(headers, url.searchParams.get('key'));
       // Who is calling, before anything is read for them.
       const who = await identify(headers, state.masterKeyHash, state.keyHeader);
       const client = await readBody(c.req.raw, state);
-      const requested = requestedModel(provider, subpath, client.json);
+      const requested = requestedModel(provider, segments, client.json);
       const catalog = await currentCatalog(state, c.env, c.executionCtx, requested ? { missing: requested } : {});
       const lent = lender(provider, catalog, requested);
-      const byGroup = lent?.kind === 'group' && lent.deployment.model !== requested;
+      const lentModel = lent ? providerModel(lent.deployment) : undefined;
+      const byGroup = lent?.kind === 'group' && lentModel !== requested;
       let bytes = client.bytes;
       if (client.json && (byGroup || 'litellm_metadata' in client.json)) {
         // LiteLLM's own field is not the provider's; a group's name becomes its deployment's model.
         const { litellm_metadata: _ours, ...rest } = client.json;
-        if (byGroup && provider.modelIn === 'body') rest.model = lent.deployment.model;
+        if (byGroup && provider.modelIn === 'body') rest.model = lentModel;
         bytes = new TextEncoder().encode(JSON.stringify(rest));
       }
-      if (byGroup && provider.modelIn !== 'body') subpath = withModelInPath(provider, subpath, lent.deployment.model);
+      if (byGroup && provider.modelIn !== 'body') segments = withModelInPath(provider, segments, lentModel!);
+      const subpath = `/${segments.join('/')}`;
       // A deployment lent only for its credential does not set the price: the model asked for (or answered) does.
       const named = lent && lent.kind !== 'lent' ? lent.deployment : undefined;
       const deployment = named ?? unconfigured(provider.provider, requested);
       const credentials = lent?.deployment ?? deployment;
-      const target = provider.auth === 'google-oauth' ? vertexBase(credentials, c.env, subpath)
-        : provider.auth === 'aws-sigv4' ? bedrockBase(credentials, c.env) : credentialOf(provider, lent?.deployment, c.env);
+      const target = provider.auth === 'google-oauth' ? vertexBase(credentials, c.env, readable)
+        : provider.auth === 'aws-sigv4' ? bedrockCredential(credentials, c.env) : credentialOf(provider, lent?.deployment, c.env);
       const outbound = forwardedHeaders(c.req.raw.headers, { all: true, keyHeaders: [state.keyHeader] });
       setCredential(outbound, provider, target.key);
       if (provider.provider === 'openai' && lent?.deployment.params.organization) outbound.set('openai-organization', lent.deployment.params.organization);
-      const billed = c.req.method === 'POST' && BILLED.test(subpath);
+      const billed = c.req.method === 'POST' && BILLED.test(readable);
       return await passThroughCall(c, state, {
         headers, keyHeaders: [state.keyHeader], who, group: named?.group ?? requested ?? '', json: client.json, bodyChars: client.bytes?.byteLength ?? 0,
-        billed, generative: billed && GENERATIVE.test(subpath), deployment, priceByAnswer: !named,
-        authorize: (caller) => authorizePassThrough(caller, requested, named, catalog),
+        billed, generative: billed && GENERATIVE.test(readable), deployment, priceByAnswer: !named, requested,
+        authorize: (caller) => authorizePassThrough(caller, requested, named, catalog, readable),
         send: async (signal) => {
           if (target.missing) throw target.missing;
           if (provider.auth === 'google-oauth') {
-            const account = vertexTarget(credentials, c.env).account;
-            outbound.set('authorization', `Bearer ${await accessTokens.token(account, VERTEX_LABEL, 'vertex_ai')}`);
+            const vertex = vertexTarget(credentials, c.env);
+            const project = /(?:^|\/)projects\/([^/]+)\//.exec(readable)?.[1];
+            // The service account may reach other projects; the path may not pick one (who pays is the operator's choice).
+            if (project && project !== vertex.project) throw badRequest('The path names a Google Cloud project other than the one the gateway\'s Vertex AI credentials are for');
+            outbound.set('authorization', `Bearer ${await accessTokens.token(vertex.account, VERTEX_LABEL, 'vertex_ai')}`);
           }
-          const upstream = passThroughUrl(target.base!, subpath, query.filter(([name]) => !(prefix === '/gemini' && name === 'key')), { versionPrefix: provider.versionPrefix, dedupe: true });
-          const sent = target.aws ? await authHeaders(target.aws, upstream, bytes, Object.fromEntries(outbound), c.req.method) : outbound;
-          return fetch(upstream, { method: c.req.method, headers: sent, ...(bytes ? { body: bytes } : {}), signal });
+          const upstream = passThroughUrl(target.base!, subpath, query, { versionPrefix: provider.versionPrefix, dedupe: true, ...rules });
+          return fetch(upstream, { method: c.req.method, headers: target.aws ? await signed(target.aws, upstream, bytes, outbound, c.req.method) : outbound, ...(bytes ? { body: bytes } : {}), signal });
         },
         apiBase: target.base ? safeBase(target.base) : '',
         timeoutMs: (state.config.general_settings.pass_through_request_timeout ?? state.config.litellm_settings.request_timeout ?? DEFAULT_TIMEOUT_S) * 1000,
@@ -101,6 +107,25 @@ export function providerPassThrough(prefix: string) {
       throw err;
     }
   };
+}
+
+/** A deployment's model as its provider's API names it (Bedrock's without LiteLLM's route prefixes such as `converse/`). */
+function providerModel(d: DeploymentRef): string {
+  return d.provider === 'bedrock' ? bedrockModelId(d.model) : d.model;
+}
+
+/**
+ * Bedrock's request, signed: SigV4 covers the headers that say what the request is (`content-type`, `accept`,
+ * Bedrock's own `x-amzn-bedrock-*`); the client's others ride along unsigned, so a hop that rewrites one
+ * does not break the signature.
+ */
+async function signed(aws: BedrockAuth, url: URL, body: Uint8Array | undefined, outbound: Headers, method: string): Promise<Headers> {
+  const covered: Record<string, string> = {};
+  const rest: [string, string][] = [];
+  outbound.forEach((value, name) => (name === 'content-type' || name === 'accept' || name.startsWith('x-amzn-bedrock-') ? (covered[name] = value) : rest.push([name, value])));
+  const out = new Headers(await authHeaders(aws, url, body, covered, method));
+  for (const [name, value] of rest) if (!out.has(name)) out.set(name, value);
+  return out;
 }
 
 /**
@@ -185,7 +210,7 @@ function lender(p: PassThroughProvider, catalog: ModelCatalog, requested: string
     if (picked) return { deployment: picked, kind: 'group' };
   }
   const all = [...catalog.groups.values()].flat().filter(own);
-  const served = requested ? all.find((d) => d.model === requested) : undefined;
+  const served = requested ? all.find((d) => providerModel(d) === requested) : undefined;
   if (served) return { deployment: served, kind: 'model' };
   const lent = all.find((d) => d.params.use_in_pass_through === true);
   return lent ? { deployment: lent, kind: 'lent' } : undefined;
@@ -218,16 +243,13 @@ interface Credential {
 }
 
 /** Bedrock's credentials (the deployment's, else the environment's, as its calls read them) and its runtime host: `api_base`, else its region's. */
-function bedrockBase(deployment: DeploymentRef, env: Record<string, unknown>): Credential {
-  let aws: BedrockAuth;
+function bedrockCredential(deployment: DeploymentRef, env: Record<string, unknown>): Credential {
   try {
-    aws = bedrockAuth(deployment, env);
+    const aws = bedrockAuth(deployment, env);
+    return { base: bedrockBase(deployment, aws.region), aws };
   } catch (err) {
     return { missing: err instanceof GatewayError ? err : new GatewayError('Bedrock credentials unreadable', { status: 500, type: 'internal_server_error' }) };
   }
-  if (deployment.params.api_base) return { base: deployment.params.api_base, aws };
-  if (!/^[a-z0-9-]+$/.test(aws.region)) return { missing: new GatewayError(`"${aws.region}" is not an AWS region`, { status: 500, type: 'internal_server_error' }) };
-  return { base: `https://bedrock-runtime.${aws.region}.amazonaws.com`, aws };
 }
 
 function credentialOf(p: PassThroughProvider, deployment: DeploymentRef | undefined, env: Record<string, unknown>): Credential {
@@ -250,17 +272,23 @@ function setCredential(headers: Headers, p: PassThroughProvider, key: string | u
   if (p.provider === 'anthropic' && !headers.has('anthropic-version')) headers.set('anthropic-version', '2023-06-01');
 }
 
+// Paths that hand out a provider credential (ephemeral keys for the browser): a client holding one calls the provider directly, past every limit.
+const MINTS_CREDENTIALS = /\/realtime\/(?:client_secrets|sessions|transcription_sessions)$|\/auth_tokens$/;
+
 /**
- * A key held to some models calls only those: the model the request names, by its own name or by the
- * group of the deployment that serves it (`named`: one the request named by group or model, never one lent
- * for its credential alone). A request naming no model (a list, a file) is for keys held to none.
+ * A key held to some models calls only those: the model the request names, by its group when a deployment
+ * of its provider serves it (`named`: the group the request named, or the group of the deployment of that
+ * model; never one lent for its credential alone), else by its own name. A request naming no model (a list,
+ * a file) is for keys held to none. No key but the master key mints provider credentials.
  */
-function authorizePassThrough(caller: Caller, requested: string | undefined, named: DeploymentRef | undefined, catalog: ModelCatalog): void {
+function authorizePassThrough(caller: Caller, requested: string | undefined, named: DeploymentRef | undefined, catalog: ModelCatalog, path: string): void {
   if (caller.kind === 'master') return;
-  if (requested && mayCall(caller, requested, catalog)) return;
-  if (named && mayCall(caller, named.group, catalog)) return;
-  if (!requested && mayCall(caller, '', catalog)) return;
-  authorizeModel(caller, requested ?? '(a pass-through request that names no model)', catalog);
+  if (MINTS_CREDENTIALS.test(path)) {
+    throw new GatewayError('This path hands out a provider credential, which would escape the key\'s limits: only the master key may call it', { status: 403, type: 'auth_error' });
+  }
+  const subject = named ? named.group : requested;
+  if (subject !== undefined ? mayCall(caller, subject, catalog) : mayCall(caller, '', catalog)) return;
+  authorizeModel(caller, subject ?? '(a pass-through request that names no model)', catalog);
   throw new GatewayError('key not allowed to access model', { status: 401, type: 'key_model_access_denied', param: 'model' });
 }
 

@@ -8,11 +8,14 @@ import { type DeploymentRef, pickDeployment } from '../models/deployments.ts';
 import type { CallOutcome, RequestHeaders, UsageReport } from '../providers/types.ts';
 import { admitModelCall } from '../proxy/call-admission.ts';
 import { aliasOf, authorizeCall } from '../proxy/call-access.ts';
-import type { CallContext } from '../proxy/call-context.ts';
+import { type CallContext, requestTags } from '../proxy/call-context.ts';
 import { callSettler } from '../proxy/call-end.ts';
 import { headerSnapshot, requestTimeoutMs, reservationEstimate, withoutCredentials } from '../proxy/call-helpers.ts';
 import { recordRefusedCall, type Seen } from '../proxy/refused-call.ts';
 import { resolveGroup } from '../router/resolve-group.ts';
+import { eligibleDeployments } from '../router/eligible-deployments.ts';
+import { type BudgetHold, type BudgetRefusal, holdDeploymentBudgets } from '../limits/budget-hold.ts';
+import { upstreamError } from '../providers/openai-compatible/errors.ts';
 import { gatewayState } from '../state.ts';
 import { addUsage, eventUsage, NO_USAGE } from '../realtime/session-usage.ts';
 import { REALTIME_PROVIDERS, realtimeTarget } from '../realtime/upstream.ts';
@@ -25,6 +28,10 @@ const KEY_PROTOCOL = 'openai-insecure-api-key.';
 const BETA_PROTOCOL = 'openai-beta.realtime-v1';
 // A deployment that does not open its socket is left for the group's next one, at most this many in all.
 const MAX_ATTEMPTS = 3;
+// How long a socket may take to open (request_timeout when shorter): a client waits through every attempt.
+const HANDSHAKE_TIMEOUT_MS = 15_000;
+// How long a response cancelled for a client that left may take to report what it used.
+const CANCEL_GRACE_MS = 5_000;
 
 /**
  * `GET /v1/realtime?model=<group>` with `Upgrade: websocket`: OpenAI's Realtime API, for a model group
@@ -58,24 +65,29 @@ async function openSession(c: Ctx, seen: Seen): Promise<Response> {
   const body: Record<string, unknown> = { model: group };
   seen.group = group;
   const storePrompts = state.config.general_settings.store_prompts_in_spend_logs === true;
-  seen.call = { token: who.token, body, startedAt, storePrompts };
   const catalog = await currentCatalog(state, c.env, c.executionCtx, { missing: group });
   seen.known = catalog.groups;
   const named = resolveGroup(state.config, catalog, group);
+  seen.call = { token: who.token, body, startedAt, storePrompts, ...(named.deployments[0] ? { deployment: named.deployments[0] } : {}) };
   const callId = crypto.randomUUID();
-  const { admission, caller, tags } = await admitModelCall(c.env, c.executionCtx, state.config, {
-    who, requestId: callId, group, endUser: headers.get('x-litellm-end-user-id'), ownTags: [], seen,
-    estimate: reservationEstimate(named.deployments[0], 0, body, 'chat'), free: false,
+  const estimate = reservationEstimate(named.deployments[0], 0, body, 'chat');
+  const { admission, caller, tags, modelTags, loadStored } = await admitModelCall(c.env, c.executionCtx, state.config, {
+    who, requestId: callId, group, endUser: headers.get('x-litellm-end-user-id'), ownTags: requestTags({ body, headers }), seen, estimate, free: false,
   });
   const aliased = aliasOf(caller, group);
   const resolved = aliased ? resolveGroup(state.config, catalog, aliased) : named;
   let deployments: DeploymentRef[];
   try {
     authorizeCall({ caller, requested: group, aliased, picked: resolved.deployments[0], catalog, path: c.req.path, body, enforceUser: false });
-    deployments = resolved.deployments.filter((d) => REALTIME_PROVIDERS.has(d.provider));
-    if (!deployments.length) {
+    const served = resolved.deployments.filter((d) => REALTIME_PROVIDERS.has(d.provider));
+    if (!served.length) {
       throw badRequest(`Model group ${group} has no deployment that serves the Realtime API (openai/ or azure/ deployments)`, 'model');
     }
+    // An end user held to a region is served there only; tag routing picks as for any call.
+    const tagFiltering = state.config.router_settings.enable_tag_filtering === true;
+    const eligible = eligibleDeployments(served, { region: admission?.modelRegion, tags: tagFiltering ? tags : undefined, modelTags }, state.config.router_settings, group, resolved.group);
+    if (eligible instanceof GatewayError) throw eligible;
+    deployments = eligible;
   } catch (err) {
     if (admission) c.executionCtx.waitUntil(admission.release());
     throw err;
@@ -84,66 +96,97 @@ async function openSession(c: Ctx, seen: Seen): Promise<Response> {
   const safeHeaders = hiding(withoutCredentials(headers, state.keyHeader), 'sec-websocket-protocol');
   const ctx: CallContext = {
     callId, startedAt, endpoint: 'realtime', caller, deployment: deployments[0]!, body, stream: true, headers: safeHeaders,
-    keepText: false, storePrompts, tags,
+    keepText: false, storePrompts, tags, ...(admission?.modelRegion ? { modelRegion: admission.modelRegion } : {}),
   };
   const settler = callSettler(c, state, ctx, safeHeaders, admission);
-  const opened = await openUpstream(c, deployments, protocols.includes(BETA_PROTOCOL), requestTimeoutMs(state.config));
+  const beta = protocols.includes(BETA_PROTOCOL) || /realtime=v1/.test(headers.get('openai-beta') ?? '');
+  const intent = c.req.query('intent');
+  let holds = 0;
+  const opened = await openUpstream(c, deployments, {
+    beta, extra: intent ? { intent } : {}, timeoutMs: Math.min(HANDSHAKE_TIMEOUT_MS, requestTimeoutMs(state.config)),
+    // The deployment's own budgets (its provider's, its tags') hold the session too, priced at it.
+    hold: (d) => holdDeploymentBudgets(c.env, state.config, d, {
+      callTags: tags, modelTags, loadStored, waitUntil: (p) => c.executionCtx.waitUntil(p), requestId: () => `${callId}:${holds++}`,
+      price: () => ({ ...reservationEstimate(d, 0, body, 'chat'), free: false }),
+    }),
+  });
   if (!opened.socket) {
     settler.settle({ error: opened.error, cost: 0, apiBase: opened.apiBase, finishedAt: Date.now() });
     return errorResponse(opened.error);
   }
   const { socket: upstream, deployment, apiBase } = opened;
   ctx.deployment = deployment;
+  if (opened.hold) settler.budgetHold = opened.hold;
 
   const pair = new WebSocketPair();
   const [clientEnd, ours] = [pair[0], pair[1]];
   ours.accept();
   let usage: UsageReport = NO_USAGE;
   let firstEventAt: number | undefined;
+  // Responses started and not yet done: a client that leaves mid-response does not leave it unbilled.
+  let running = 0;
+  let leaving: ReturnType<typeof setTimeout> | undefined;
   let ended!: (how: { error?: GatewayError }) => void;
   const over = new Promise<{ error?: GatewayError }>((resolve) => (ended = resolve));
+  const finish = (how: { error?: GatewayError }, code: number, reason: string) => {
+    if (leaving !== undefined) clearTimeout(leaving);
+    closeQuietly(ours, code, reason);
+    closeQuietly(upstream, code, reason);
+    ended(how);
+  };
   ours.addEventListener('message', (event) => {
     try {
       upstream.send(event.data);
     } catch {
-      ended({ error: new GatewayError('The Realtime upstream went away', { status: 502, type: 'internal_server_error' }) });
+      finish({ error: new GatewayError('The Realtime upstream went away', { status: 502, type: 'internal_server_error' }) }, 1011, 'upstream went away');
     }
   });
   upstream.addEventListener('message', (event) => {
     firstEventAt ??= Date.now();
     if (typeof event.data === 'string') {
+      if (event.data.includes('"response.created"')) running++;
       const used = eventUsage(event.data);
-      if (used) usage = addUsage(usage, used);
+      if (used) {
+        usage = addUsage(usage, used);
+        running = Math.max(0, running - 1);
+        if (leaving !== undefined && running === 0) finish({}, 1000, '');
+      }
     }
+    if (leaving !== undefined) return;
     try {
       ours.send(event.data);
     } catch {
-      ended({});
+      // The client is gone; its close event ends the session.
     }
   });
-  const closeBoth = (code: number, reason: string) => {
-    // 1005 and 1006 say no code was sent; they may not be sent on.
-    const sendable = code >= 1000 && code !== 1005 && code !== 1006 && code < 5000 ? code : 1000;
-    for (const socket of [ours, upstream]) {
-      try {
-        socket.close(sendable, reason.slice(0, 120));
-      } catch {
-        // Already closed.
-      }
-    }
-  };
+  let clientGone = false;
   ours.addEventListener('close', (event) => {
-    closeBoth(event.code, event.reason);
-    ended({});
+    clientGone = true;
+    if (running === 0) {
+      finish({}, event.code, event.reason);
+      return;
+    }
+    // The client left mid-response: the response is cancelled and its response.done (which bills what ran) awaited a moment.
+    try {
+      upstream.send(JSON.stringify({ type: 'response.cancel' }));
+    } catch {
+      // Upstream gone too.
+    }
+    leaving = setTimeout(() => {
+      usage = { ...usage, reported: false };
+      finish({}, 1000, '');
+    }, CANCEL_GRACE_MS);
   });
   upstream.addEventListener('close', (event) => {
-    closeBoth(event.code, event.reason);
-    ended(event.code === 1000 || event.code === 1005 ? {} : { error: new GatewayError(`The Realtime upstream closed the session (${event.code})`, { status: 502, type: 'internal_server_error' }) });
+    const clean = event.code === 1000 || event.code === 1005;
+    finish(clean ? {} : { error: new GatewayError(`The Realtime upstream closed the session (${event.code})`, { status: 502, type: 'internal_server_error' }) },
+      clean ? 1000 : 1011, event.reason);
   });
   for (const socket of [ours, upstream]) {
     socket.addEventListener('error', () => {
-      closeBoth(1011, 'error');
-      ended({ error: new GatewayError('The Realtime session broke', { status: 502, type: 'internal_server_error' }) });
+      // The client's socket errs once it has gone: its close already decided how the session ends.
+      if (socket === ours && clientGone) return;
+      finish({ error: new GatewayError('The Realtime session broke', { status: 502, type: 'internal_server_error' }) }, 1011, 'error');
     });
   }
   c.executionCtx.waitUntil(over.then(({ error }) => {
@@ -161,36 +204,60 @@ async function openSession(c: Ctx, seen: Seen): Promise<Response> {
   return new Response(null, { status: 101, webSocket: clientEnd, headers: answer });
 }
 
-type Opened = { socket: WebSocket; deployment: DeploymentRef; apiBase: string } | { socket?: undefined; error: GatewayError; apiBase: string };
+/**
+ * Closes a socket with a code it may send (1005 and 1006 say none was; anything else but 1000 and the
+ * 3000-4999 range becomes 1011) and a reason within the protocol's 123 bytes; a socket already closed is left.
+ */
+function closeQuietly(socket: WebSocket, code: number, reason: string): void {
+  const sendable = code === 1000 || (code >= 3000 && code < 5000) ? code : code === 1005 ? 1000 : 1011;
+  let text = reason;
+  while (new TextEncoder().encode(text).length > 123) text = text.slice(0, -1);
+  try {
+    socket.close(sendable, text);
+  } catch {
+    try {
+      socket.close(1011);
+    } catch {
+      // Already closed.
+    }
+  }
+}
 
-/** The first of the group's deployments (its usual pick first) whose socket opens. */
-async function openUpstream(c: Ctx, deployments: DeploymentRef[], beta: boolean, timeoutMs: number): Promise<Opened> {
+type Opened =
+  | { socket: WebSocket; deployment: DeploymentRef; apiBase: string; hold: BudgetHold | undefined }
+  | { socket?: undefined; error: GatewayError; apiBase: string };
+
+/** The first of the group's deployments (its usual pick first) whose budgets have room and whose socket opens. */
+async function openUpstream(c: Ctx, deployments: DeploymentRef[], options: {
+  beta: boolean; extra: Record<string, string>; timeoutMs: number; hold(d: DeploymentRef): Promise<BudgetHold | BudgetRefusal> | undefined;
+}): Promise<Opened> {
   const first = pickDeployment(deployments) ?? deployments[0]!;
   const order = [first, ...deployments.filter((d) => d !== first)].slice(0, MAX_ATTEMPTS);
   let last: Opened | undefined;
   for (const deployment of order) {
     let apiBase = '';
+    const held = await options.hold(deployment);
+    if (held && 'refused' in held) {
+      last = { apiBase, error: new GatewayError(held.refused, { status: 429, type: 'budget_exceeded' }) };
+      continue;
+    }
     try {
-      const target = realtimeTarget(deployment, c.env);
+      const target = realtimeTarget(deployment, c.env, options.extra);
       apiBase = target.apiBase;
       const res = await fetch(target.url, {
-        headers: { ...target.headers, upgrade: 'websocket', ...(beta ? { 'openai-beta': 'realtime=v1' } : {}) },
-        signal: AbortSignal.timeout(timeoutMs),
+        headers: { ...target.headers, upgrade: 'websocket', ...(options.beta ? { 'openai-beta': 'realtime=v1' } : {}) },
+        signal: AbortSignal.timeout(options.timeoutMs),
       });
       if (res.webSocket) {
         res.webSocket.accept();
-        return { socket: res.webSocket, deployment, apiBase };
+        return { socket: res.webSocket, deployment, apiBase, hold: held };
       }
-      const detail = (await res.text().catch(() => '')).slice(0, 500);
-      last = {
-        apiBase,
-        error: new GatewayError(`Realtime upstream refused the session (${res.status})${detail ? `: ${detail}` : ''}`, {
-          status: res.status >= 400 ? res.status : 502, type: res.status === 429 ? 'rate_limit_error' : 'upstream_error', upstreamStatus: res.status,
-        }),
-      };
+      if (held) c.executionCtx.waitUntil(held.release());
+      last = { apiBase, error: await upstreamError(res, 'Realtime', deployment.provider, [target.secret]) };
       // The client's own mistakes are the same at every deployment.
       if (res.status >= 400 && res.status < 500 && res.status !== 429 && res.status !== 401 && res.status !== 403) break;
     } catch (err) {
+      if (held) c.executionCtx.waitUntil(held.release());
       last = { apiBase, error: err instanceof GatewayError ? err : new GatewayError('Realtime upstream could not be reached', { status: 502, type: 'internal_server_error' }) };
     }
   }
