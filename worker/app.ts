@@ -12,7 +12,8 @@ import { createFile, fileById, listFiles } from './routes/files.ts';
 import { batchById, createBatch, listBatches } from './routes/batches.ts';
 import { metricsRoute } from './telemetry/metrics/route.ts';
 import { tokenCounter } from './routes/token-counter.ts';
-import { configPassThrough, providerPassThrough } from './routes/pass-through.ts';
+import { providerPassThrough } from './routes/pass-through.ts';
+import { configPassThrough } from './routes/config-pass-through.ts';
 import { realtime } from './routes/realtime.ts';
 import { PASS_THROUGH_PREFIXES } from './passthrough/providers.ts';
 

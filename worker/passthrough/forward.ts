@@ -1,5 +1,5 @@
 import { badRequest } from '../errors.ts';
-import { upstreamUrl } from '../providers/upstream-url.ts';
+import { displayBase, upstreamUrl } from '../providers/upstream-url.ts';
 
 /**
  * The upstream URL of a pass-through call: the configured base (checked as every upstream URL is: a
@@ -98,4 +98,13 @@ export function returnedHeaders(upstream: Headers, into: Headers): void {
     if (NOT_RETURNED.has(name) || name.startsWith('x-litellm-') || into.has(name)) return;
     into.set(name, value);
   });
+}
+
+/** An upstream's base URL for headers and logs (`x-litellm-model-api-base`): no query, no credentials; '' when it is not a URL. */
+export function safeBase(base: string): string {
+  try {
+    return displayBase(new URL(base));
+  } catch {
+    return '';
+  }
 }

@@ -8,6 +8,7 @@ import type { DeploymentRef } from '../models/deployments.ts';
 import type { CallOutcome, RequestHeaders, UsageReport } from '../providers/types.ts';
 import { estimatedUsage, estimateTokens } from '../providers/openai-compatible/usage.ts';
 import type { GatewayState } from '../state.ts';
+import { bodyLimit, readBoundedBytes } from '../openai/read-body.ts';
 import { answerResponse } from '../proxy/answer-headers.ts';
 import { admitModelCall } from '../proxy/call-admission.ts';
 import { type CallContext, endUserOf, requestTags } from '../proxy/call-context.ts';
@@ -56,6 +57,9 @@ export interface PassThroughCall {
   /** 0: no limit. */
   timeoutMs: number;
 }
+
+/** How long a pass-through call may wait for its answer's headers, unless configured (LiteLLM's `pass_through_request_timeout`). */
+export const DEFAULT_PASS_THROUGH_TIMEOUT_S = 600;
 
 // A JSON answer up to this size is read whole, so its cost can be in its headers; a larger one (or one of unknown length) streams.
 const MAX_BUFFERED_JSON = 8 * 1024 * 1024;
@@ -212,3 +216,17 @@ function headerUsage(headers: Headers): UsageReport | undefined {
 
 // An answer that is not billed (a list, a file, a stored object read back, an error): no tokens.
 const NO_USAGE: UsageReport = { promptTokens: 0, completionTokens: 0, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: true };
+
+/** The request's body, bounded by `max_request_size_mb`, and its JSON when it is a JSON object. */
+export async function readPassThroughBody(request: Request, state: GatewayState): Promise<{ bytes: Uint8Array | undefined; json: Record<string, unknown> | undefined }> {
+  if (request.method === 'GET' || request.method === 'HEAD' || !request.body) return { bytes: undefined, json: undefined };
+  const bytes = await readBoundedBytes(request, bodyLimit(state.config).maxBytes ?? 20 * 1024 * 1024);
+  if (!/^application\/(.+\+)?json/i.test(request.headers.get('content-type') ?? '')) return { bytes, json: undefined };
+  try {
+    const json = JSON.parse(new TextDecoder().decode(bytes)) as unknown;
+    return { bytes, json: json && typeof json === 'object' && !Array.isArray(json) ? json as Record<string, unknown> : undefined };
+  } catch {
+    // The provider judges its own body: passed on as it came.
+    return { bytes, json: undefined };
+  }
+}
