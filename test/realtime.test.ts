@@ -83,6 +83,26 @@ describe('/v1/realtime', () => {
     expect(Number(row!.spend)).toBeCloseTo(expected, 10);
   });
 
+  it('bills the input audio\'s transcription at the transcription model\'s prices, beside the responses', async () => {
+    const key = await seedKey(stack.db.url);
+    const rt = officialClient(key, 'gpt-realtime');
+    const transcribed = new Promise<void>((resolve) => rt.on('conversation.item.input_audio_transcription.completed', () => resolve()));
+    const done = new Promise<void>((resolve) => rt.on('response.done', () => resolve()));
+    await new Promise<void>((resolve) => rt.on('session.created', () => resolve()));
+    const updated = new Promise<void>((resolve) => rt.on('session.updated', () => resolve()));
+    rt.send({ type: 'session.update', session: { type: 'realtime', audio: { input: { transcription: { model: 'gpt-4o-transcribe' } } } } });
+    await updated;
+    rt.send({ type: 'input_audio_buffer.commit' });
+    await transcribed;
+    rt.send({ type: 'response.create' });
+    await done;
+    rt.close();
+    await fake.sessions[0]!.closed;
+    const [row] = await eventually(async () => ((await spendRows(sha256(key))).length ? spendRows(sha256(key)) : undefined));
+    // The response (DEFAULT_USAGE: 10 text in, 5 text out at gpt-realtime's prices), then 100 audio tokens in and 10 out at gpt-4o-transcribe's.
+    expect(Number(row!.spend)).toBeCloseTo(10 * 4e-6 + 5 * 1.6e-5 + 100 * 2.5e-6 + 10 * 1e-5, 10);
+  });
+
   it('bills a response the client left in the middle of: it is cancelled and its response.done awaited', async () => {
     const key = await seedKey(stack.db.url);
     fake.holdResponses(true);

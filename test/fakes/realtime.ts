@@ -77,6 +77,12 @@ export async function startFakeRealtime(): Promise<FakeRealtime> {
           send({ type: 'response.output_text.delta', response_id: id, item_id: 'item_1', output_index: 0, content_index: 0, delta: 'Hello' });
           if (!holding) send({ type: 'response.done', response: { id, status: 'completed', usage: { total_tokens: 0, ...(usage.shift() ?? DEFAULT_USAGE) } } });
         }
+        if (event.type === 'input_audio_buffer.commit') {
+          send({
+            type: 'conversation.item.input_audio_transcription.completed', item_id: 'item_audio', content_index: 0, transcript: 'hello there',
+            usage: { type: 'tokens', input_tokens: 100, output_tokens: 10, total_tokens: 110, input_token_details: { text_tokens: 0, audio_tokens: 100 } },
+          });
+        }
         if (event.type === 'response.cancel') {
           send({ type: 'response.done', response: { id: 'resp_cancelled', status: 'cancelled', usage: { total_tokens: 0, ...(usage.shift() ?? DEFAULT_USAGE) } } });
         }

@@ -50,3 +50,43 @@ export function eventUsage(data: string): UsageReport | undefined {
     return undefined;
   }
 }
+
+/**
+ * The model a session transcribes its input audio with, as the server's `session.created` / `session.updated`
+ * says it (GA: `session.audio.input.transcription.model`; beta: `session.input_audio_transcription.model`);
+ * null when the event says transcription is off, undefined when it is another event.
+ */
+export function transcriptionModel(data: string): string | null | undefined {
+  if (!data.includes('"session.created"') && !data.includes('"session.updated"')) return undefined;
+  try {
+    const event = JSON.parse(data) as { type?: unknown; session?: Record<string, unknown> };
+    if (event.type !== 'session.created' && event.type !== 'session.updated') return undefined;
+    const session = isObject(event.session) ? event.session : {};
+    const audio = isObject(session.audio) && isObject(session.audio.input) ? session.audio.input : undefined;
+    const settings = audio && 'transcription' in audio ? audio.transcription : session.input_audio_transcription;
+    if (!isObject(settings)) return null;
+    return typeof settings.model === 'string' && settings.model ? settings.model.slice(0, 128) : null;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * What transcribing one input item used (`conversation.item.input_audio_transcription.completed`'s `usage`):
+ * tokens (gpt-4o-transcribe's audio in, text out) or seconds of audio (whisper-1's).
+ */
+export function transcriptionUsage(data: string): UsageReport | undefined {
+  if (!data.includes('"conversation.item.input_audio_transcription.completed"')) return undefined;
+  try {
+    const event = JSON.parse(data) as { type?: unknown; usage?: unknown };
+    if (event.type !== 'conversation.item.input_audio_transcription.completed' || !isObject(event.usage)) return undefined;
+    const usage = event.usage;
+    if (usage.type === 'duration') {
+      return { ...NO_USAGE, seconds: typeof usage.seconds === 'number' && usage.seconds > 0 ? usage.seconds : 0 };
+    }
+    const input = isObject(usage.input_token_details) ? usage.input_token_details : {};
+    return { ...NO_USAGE, promptTokens: count(usage.input_tokens), completionTokens: count(usage.output_tokens), audioPromptTokens: count(input.audio_tokens) };
+  } catch {
+    return undefined;
+  }
+}

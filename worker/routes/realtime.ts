@@ -4,7 +4,7 @@ import { costOfCall } from '../cost/deployment-cost.ts';
 import type { GatewayEnv } from '../env.ts';
 import { badRequest, errorResponse, GatewayError } from '../errors.ts';
 import { currentCatalog } from '../models/catalog.ts';
-import { type DeploymentRef, pickDeployment } from '../models/deployments.ts';
+import { type DeploymentRef, type ModelCatalog, pickDeployment } from '../models/deployments.ts';
 import type { CallOutcome, RequestHeaders, UsageReport } from '../providers/types.ts';
 import { admitModelCall } from '../proxy/call-admission.ts';
 import { aliasOf, authorizeCall } from '../proxy/call-access.ts';
@@ -17,7 +17,7 @@ import { eligibleDeployments } from '../router/eligible-deployments.ts';
 import { type BudgetHold, type BudgetRefusal, holdDeploymentBudgets } from '../limits/budget-hold.ts';
 import { upstreamError } from '../providers/openai-compatible/errors.ts';
 import { gatewayState } from '../state.ts';
-import { addUsage, eventUsage, NO_USAGE } from '../realtime/session-usage.ts';
+import { addUsage, eventUsage, NO_USAGE, transcriptionModel, transcriptionUsage } from '../realtime/session-usage.ts';
 import { REALTIME_PROVIDERS, realtimeTarget } from '../realtime/upstream.ts';
 import pkg from '../../package.json';
 
@@ -122,6 +122,9 @@ async function openSession(c: Ctx, seen: Seen): Promise<Response> {
   const [clientEnd, ours] = [pair[0], pair[1]];
   ours.accept();
   let usage: UsageReport = NO_USAGE;
+  // Input audio transcribed (a model of its own, billed apart): its model as the server says it, and what it cost so far.
+  let transcriber: string | null = null;
+  let transcriptionCost = 0;
   let firstEventAt: number | undefined;
   // Responses started and not yet done: a client that leaves mid-response does not leave it unbilled.
   let running = 0;
@@ -145,6 +148,10 @@ async function openSession(c: Ctx, seen: Seen): Promise<Response> {
     firstEventAt ??= Date.now();
     if (typeof event.data === 'string') {
       if (event.data.includes('"response.created"')) running++;
+      const model = transcriptionModel(event.data);
+      if (model !== undefined) transcriber = model;
+      const transcribed = transcriber ? transcriptionUsage(event.data) : undefined;
+      if (transcribed && transcriber) transcriptionCost += costOfCall(transcriptionDeployment(deployment, transcriber, catalog), transcribed);
       const used = eventUsage(event.data);
       if (used) {
         usage = addUsage(usage, used);
@@ -192,7 +199,7 @@ async function openSession(c: Ctx, seen: Seen): Promise<Response> {
   c.executionCtx.waitUntil(over.then(({ error }) => {
     const finishedAt = Date.now();
     const outcome: CallOutcome = { usage, finishedAt, ...(firstEventAt ? { firstChunkAt: firstEventAt } : {}), ...(error ? { error } : {}) };
-    settler.settle({ outcome, cost: costOfCall(deployment, usage), apiBase, finishedAt });
+    settler.settle({ outcome, cost: costOfCall(deployment, usage) + transcriptionCost, apiBase, finishedAt });
   }));
 
   const answer = new Headers({
@@ -202,6 +209,15 @@ async function openSession(c: Ctx, seen: Seen): Promise<Response> {
   const chosen = protocols.find((p) => p === 'realtime') ?? protocols.find((p) => !p.startsWith(KEY_PROTOCOL));
   if (chosen) answer.set('sec-websocket-protocol', chosen);
   return new Response(null, { status: 101, webSocket: clientEnd, headers: answer });
+}
+
+/**
+ * The deployment a session's transcription model is priced as: a deployment of the same provider serving
+ * that model in config.yaml (its prices), else the price table's entry for it.
+ */
+function transcriptionDeployment(session: DeploymentRef, model: string, catalog: ModelCatalog): DeploymentRef {
+  const configured = [...catalog.groups.values()].flat().find((d) => d.provider === session.provider && d.model === model);
+  return configured ?? { id: '', group: model, provider: session.provider, model, params: { model: `${session.provider}/${model}` }, info: {} };
 }
 
 /**
