@@ -223,6 +223,12 @@ describe('/openai_passthrough and /mistral: what is billed, and which key may ca
     ]);
     const row = await eventually(() => spendLogRow(stack.db.url, callId(open.headers)));
     expect(row).toMatchObject({ model: 'mistral-large-latest', model_group: 'mistral-large-latest', prompt_tokens: 4, completion_tokens: 2 });
+    // A model name the client chose is not a metric label (clients could mint series without end).
+    const metrics = await eventually(async () => {
+      const text = await (await fetch(`${stack.url}/metrics`)).text();
+      return /api_provider="mistral"[^\n]*model="other"|model="other"[^\n]*api_provider="mistral"/.test(text) ? text : undefined;
+    });
+    expect(metrics).not.toContain('mistral-large-latest');
   });
 });
 

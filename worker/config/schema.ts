@@ -175,7 +175,8 @@ export const litellmSettingsSchema = z.object({
  * `path` (and below it, with `include_subpath`) go to `target` with `headers` added.
  */
 export const passThroughEndpointSchema = z.object({
-  path: str.regex(/^\/[A-Za-z0-9._~\-/]*$/, 'must be a path such as "/bria" (letters, digits, "._~-/")').refine((p) => !p.split('/').some((s) => s === '.' || s === '..'), 'must not contain "." or ".." segments'),
+  path: str.regex(/^\/[A-Za-z0-9._~\-/]*$/, 'must be a path such as "/bria" (letters, digits, "._~-/")').refine((p) => !p.split('/').some((s) => s === '.' || s === '..'), 'must not contain "." or ".." segments')
+    .refine((p) => p.replace(/\/+$/, '') !== '', 'must name a path below "/" (one at the root would take every request the gateway does not serve)'),
   target: str.url('expected an http(s) URL'),
   /** Added to every request (the operator's win over the client's); values may hold `os.environ/NAME` anywhere. */
   headers: z.record(str, str).optional(),

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { resolveEnvRefs } from './env-ref.ts';
+import { collectEnvRefs, resolveEnvRefs } from './env-ref.ts';
 import { configSchema, type TollgateConfig } from './schema.ts';
 import { configEnvVars } from './env-vars.ts';
 import { PENDING_KEYS, UNNEEDED_KEYS } from './support.ts';
@@ -29,7 +29,8 @@ export function validateConfig(raw: unknown, env: Record<string, unknown>): Conf
   const warnings: string[] = [];
   if (raw === null || raw === undefined) raw = {};
   // `os.environ/NAME` finds config.yaml's environment_variables too, under the environment's own (env-vars.ts).
-  const resolved = resolveEnvRefs(raw, { ...configEnvVars(raw), ...env });
+  const lookup = { ...configEnvVars(raw), ...env };
+  const resolved = resolveEnvRefs(raw, lookup);
   for (const m of resolved.missing) warnings.push(`${m.path}: os.environ/${m.name} is not set`);
 
   warnings.push(...unknownKeyWarnings(resolved.value, configSchema, []));
@@ -39,8 +40,24 @@ export function validateConfig(raw: unknown, env: Record<string, unknown>): Conf
     return { ok: false, errors: parsed.error.issues.map((i) => describeIssue(i, resolved.value)), warnings };
   }
   warnings.push(...crossReferenceWarnings(parsed.data));
+  // A reference inside a header value (`Bearer os.environ/NAME`) is read per call; one not set fails those calls.
+  parsed.data.general_settings.pass_through_endpoints?.forEach((e, i) => {
+    for (const [header, value] of Object.entries(e.headers ?? {})) {
+      for (const name of collectEnvRefs(value)) {
+        if (lookup[name] === undefined || lookup[name] === '') warnings.push(`general_settings.pass_through_endpoints[${i}].headers.${header}: os.environ/${name} is not set (calls to ${e.path} fail until it is)`);
+      }
+    }
+  });
   return { ok: true, config: parsed.data, warnings };
 }
+
+/** The first segments of the gateway's own routes (worker/app.ts, the admin Worker's, the providers' pass-through prefixes). */
+const BUILT_IN_PREFIXES = [
+  '/v1', '/v2', '/openai', '/openai_passthrough', '/engines', '/chat', '/completions', '/embeddings', '/images', '/audio', '/rerank', '/moderations',
+  '/responses', '/files', '/batches', '/models', '/health', '/metrics', '/queue', '/utils', '/realtime', '/anthropic', '/azure', '/vllm', '/gemini',
+  '/vertex_ai', '/vertex-ai', '/bedrock', '/cohere', '/mistral', '/key', '/team', '/user', '/organization', '/customer', '/end_user', '/budget',
+  '/model', '/model_group', '/spend', '/global', '/audit', '/cache', '/provider', '/tag', '/openapi.json', '/docs',
+];
 
 function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
   let message = issue.message;
@@ -126,6 +143,9 @@ function crossReferenceWarnings(config: TollgateConfig): string[] {
   config.general_settings.pass_through_endpoints?.forEach((e, i) => {
     const at = `general_settings.pass_through_endpoints[${i}] (${e.path})`;
     if (e.auth === false) out.push(`${at}: auth: false: anyone who reaches the gateway can call ${e.target} with this endpoint's headers, unlimited and unbudgeted`);
+    const path = e.path.replace(/\/+$/, '');
+    const shadowed = BUILT_IN_PREFIXES.find((p) => path === p || path.startsWith(`${p}/`));
+    if (shadowed) out.push(`${at}: under ${shadowed}, one of the gateway's own routes: the gateway's route wins, so requests it serves never reach this endpoint`);
   });
   config.model_list.forEach((d, i) => {
     const p = d.litellm_params;

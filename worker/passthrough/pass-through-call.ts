@@ -51,6 +51,8 @@ export interface PassThroughCall {
   costPerRequest?: number | undefined;
   /** Throws when the caller may not make this call (after its admission, which is then released). */
   authorize(caller: Caller): void;
+  /** Route groups the path belongs to beyond the built-in ones (a config endpoint's: `llm_api_routes`), for `allowed_routes`. */
+  routeGroups?: readonly string[];
   /** Sends the upstream request; throws GatewayError when it cannot be made (no credential). */
   send(signal: AbortSignal): Promise<Response>;
   apiBase: string;
@@ -93,7 +95,8 @@ export async function passThroughCall(c: Ctx, state: GatewayState, call: PassThr
   // A public config endpoint's caller: no key, logged under the empty token.
   const caller: Caller = admitted?.caller ?? { kind: 'master', token: '' };
   try {
-    if (caller.kind === 'key' && caller.policy.allowedRoutes.length) checkRoute(caller.policy.allowedRoutes, c.req.path);
+    const allowed = caller.kind === 'key' ? caller.policy.allowedRoutes : [];
+    if (allowed.length && !allowed.some((r) => call.routeGroups?.includes(r))) checkRoute(allowed, c.req.path);
     if (who) call.authorize(caller);
   } catch (err) {
     if (admission) c.executionCtx.waitUntil(admission.release());

@@ -64,6 +64,8 @@ async function configCall(c: Ctx, state: GatewayState, endpoint: ConfigEndpoint,
   return passThroughCall(c, state, {
     headers, keyHeaders, who, group: endpoint.path, json: client.json, bodyChars: client.bytes?.byteLength ?? 0,
     billed: false, generative: false, deployment, priceByAnswer: false, costPerRequest: endpoint.cost_per_request ?? 0,
+    // As LiteLLM counts the endpoints it registers among the LLM API's routes (a key's allowed_routes).
+    routeGroups: ['llm_api_routes'],
     authorize: () => undefined,
     send: (signal) => fetch(passThroughUrl(target.href, subpath, query), { method: c.req.method, headers: outbound, ...(client.bytes ? { body: client.bytes } : {}), signal }),
     apiBase: safeBase(target.href),
@@ -71,7 +73,15 @@ async function configCall(c: Ctx, state: GatewayState, endpoint: ConfigEndpoint,
   }, seen);
 }
 
-/** `os.environ/NAME` anywhere in a header value (`Bearer os.environ/COHERE_API_KEY`), replaced by the variable. */
+/**
+ * `os.environ/NAME` anywhere in a header value (`Bearer os.environ/COHERE_API_KEY`), replaced by the variable
+ * (the Worker's, else config.yaml's `environment_variables`). One that is not set fails the call rather than
+ * send an empty credential.
+ */
 function withEnvRefs(value: string, env: Record<string, unknown>): string {
-  return value.replace(/os\.environ\/([A-Za-z_][A-Za-z0-9_]*)/g, (_, name: string) => envString(env, name) ?? '');
+  return value.replace(/os\.environ\/([A-Za-z_][A-Za-z0-9_]*)/g, (_, name: string) => {
+    const found = envString(env, name);
+    if (found === undefined) throw new GatewayError(`Pass-through endpoint misconfigured: os.environ/${name} is not set`, { status: 500, type: 'internal_server_error' });
+    return found;
+  });
 }

@@ -32,6 +32,8 @@ const MAX_ATTEMPTS = 3;
 const HANDSHAKE_TIMEOUT_MS = 15_000;
 // How long a response cancelled for a client that left may take to report what it used.
 const CANCEL_GRACE_MS = 5_000;
+// The longest session: OpenAI's own limit.
+const MAX_SESSION_MS = 60 * 60 * 1000;
 
 /**
  * `GET /v1/realtime?model=<group>` with `Upgrade: websocket`: OpenAI's Realtime API, for a model group
@@ -102,7 +104,8 @@ async function openSession(c: Ctx, seen: Seen): Promise<Response> {
   const beta = protocols.includes(BETA_PROTOCOL) || /realtime=v1/.test(headers.get('openai-beta') ?? '');
   const intent = c.req.query('intent');
   let holds = 0;
-  const opened = await openUpstream(c, deployments, {
+  // Kept alive past a client that gives up during the handshake: what it opens is closed and settled below.
+  const opening = openUpstream(c, deployments, {
     beta, extra: intent ? { intent } : {}, timeoutMs: Math.min(HANDSHAKE_TIMEOUT_MS, requestTimeoutMs(state.config)),
     // The deployment's own budgets (its provider's, its tags') hold the session too, priced at it.
     hold: (d) => holdDeploymentBudgets(c.env, state.config, d, {
@@ -110,6 +113,16 @@ async function openSession(c: Ctx, seen: Seen): Promise<Response> {
       price: () => ({ ...reservationEstimate(d, 0, body, 'chat'), free: false }),
     }),
   });
+  c.executionCtx.waitUntil(opening.catch(() => undefined));
+  let opened: Opened;
+  try {
+    opened = await opening;
+  } catch (err) {
+    // A deployment budget's limiter that could not be reached (a 503), or anything else: the session's own hold goes too.
+    const error = err instanceof GatewayError ? err : new GatewayError('The Realtime session could not be opened', { status: 502, type: 'internal_server_error' });
+    settler.settle({ error, cost: 0, apiBase: '', finishedAt: Date.now() });
+    return errorResponse(error);
+  }
   if (!opened.socket) {
     settler.settle({ error: opened.error, cost: 0, apiBase: opened.apiBase, finishedAt: Date.now() });
     return errorResponse(opened.error);
@@ -131,7 +144,10 @@ async function openSession(c: Ctx, seen: Seen): Promise<Response> {
   let leaving: ReturnType<typeof setTimeout> | undefined;
   let ended!: (how: { error?: GatewayError }) => void;
   const over = new Promise<{ error?: GatewayError }>((resolve) => (ended = resolve));
+  // A session ends after MAX_SESSION_MS, as OpenAI's own do (their limit is 60 minutes), so none holds its reservation forever.
+  const cap = setTimeout(() => finish({}, 1000, 'session time limit reached'), MAX_SESSION_MS);
   const finish = (how: { error?: GatewayError }, code: number, reason: string) => {
+    clearTimeout(cap);
     if (leaving !== undefined) clearTimeout(leaving);
     closeQuietly(ours, code, reason);
     closeQuietly(upstream, code, reason);

@@ -176,7 +176,8 @@ export function buildLangfuseEvents(event: LangfuseCall, options: LangfuseOption
     startTime,
     endTime,
     model: record.model,
-    modelParameters: modelParameters(body),
+    // A provider's own format keeps its prompt in fields of its own (system, contents, instances, ...): only scalars are parameters.
+    modelParameters: modelParameters(body, event.endpoint === 'pass_through'),
     metadata: generationMetadata,
     level,
   };
@@ -235,11 +236,13 @@ function redactedAnswer(event: LangfuseCall): unknown {
 }
 
 /** The request's model parameters as Langfuse takes them: scalars and string lists as they are, anything else as JSON text. */
-function modelParameters(body: Json): Record<string, string | number | boolean | string[]> {
+function modelParameters(body: Json, scalarsOnly = false): Record<string, string | number | boolean | string[]> {
   const out: Record<string, string | number | boolean | string[]> = {};
   for (const [key, value] of Object.entries(body)) {
     if (value === null || value === undefined || GATEWAY_PARAMS.has(key) || PROMPT_FIELDS.has(key)) continue;
-    if (typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))) out[key] = value;
+    if ((typeof value === 'number' && Number.isFinite(value)) || typeof value === 'boolean') out[key] = value;
+    else if (scalarsOnly) continue;
+    else if (typeof value === 'string') out[key] = value;
     else if (Array.isArray(value) && value.every((v) => typeof v === 'string')) out[key] = value as string[];
     else out[key] = JSON.stringify(value);
   }

@@ -57,16 +57,21 @@ export function callerLabels(caller: Caller): LabelValues {
   };
 }
 
-/** The deployment's labels: all from config (or the admin API's stored models), never from a request. */
+/**
+ * The deployment's labels: all from config (or the admin API's stored models), never from a request. A
+ * pass-through call to a model no deployment serves is priced under the name the client gave (id ''): it is
+ * labelled "other", so clients cannot mint series.
+ */
 export function deploymentLabels(deployment: DeploymentRef): LabelValues {
+  const named = deployment.id === '' && String(deployment.provider) !== '' ? OTHER : undefined;
   return {
-    litellm_model_name: bounded(deployment.model),
-    model: bounded(deployment.model),
+    litellm_model_name: named ?? bounded(deployment.model),
+    model: named ?? bounded(deployment.model),
     model_id: bounded(deployment.id),
     api_base: bounded(deployment.params.api_base),
     api_provider: bounded(deployment.provider),
-    requested_model: bounded(deployment.group),
-    model_group: bounded(deployment.group),
+    requested_model: named ?? bounded(deployment.group),
+    model_group: named ?? bounded(deployment.group),
   };
 }
 

@@ -43,7 +43,8 @@ export function recordCall(env: GatewayEnv, ctx: WaitUntil, event: CallEvent): v
 
   const totalMs = Math.max(0, event.finishedAt - event.startedAt);
   const overheadMs = event.overheadMs;
-  if (!error) {
+  // A Realtime session lasts as long as a conversation: its length is not a latency.
+  if (!error && event.endpoint !== 'realtime') {
     // LiteLLM observes latencies of successful calls only.
     observe(M.requestLatency, base, totalMs / 1000);
     observe(M.llmLatency, base, Math.max(0, totalMs - (overheadMs ?? 0)) / 1000);
@@ -64,7 +65,7 @@ export function recordCall(env: GatewayEnv, ctx: WaitUntil, event: CallEvent): v
   if (settings.globalBudget) checkBudget({ kind: 'global', id: 'proxy' });
   // A provider budget (budget routing) the call counted in: litellm_provider_remaining_budget_metric.
   if (providerBudget(runtimeConfig(env).config, event.deployment.provider)) checkBudget({ kind: 'global', id: PROVIDER_PREFIX + event.deployment.provider });
-  if (!error && alertEnabled(settings, 'llm_too_slow') && totalMs > settings.thresholdS * 1000) {
+  if (!error && event.endpoint !== 'realtime' && alertEnabled(settings, 'llm_too_slow') && totalMs > settings.thresholdS * 1000) {
     const d = deploymentLabels(event.deployment);
     raiseAlert({
       type: 'llm_too_slow',
