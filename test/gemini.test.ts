@@ -4,6 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { geminiSse } from './fakes/google.ts';
 import { type FakeUpstream, startFakeUpstream } from './fakes/upstream.ts';
 import { startTestStack, TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
+import { eventually, seedKey, sha256, spendLogRow } from './support/keys.ts';
 
 // AI Studio's Gemini API answers in the same wire format as Vertex: the fixtures are shared.
 const read = (name: string) => readFileSync(new URL(`./fixtures/vertex/${name}`, import.meta.url), 'utf8');
@@ -128,5 +129,45 @@ describe('Gemini API embeddings', () => {
       ],
     });
     expect(data.data.map((d) => [...d.embedding])).toEqual([[0.25, -0.125, 0.5], [-0.75, 0.0625, 0.375]]);
+  });
+});
+
+describe('Google\'s own format on /v1beta/models (the Gemini CLI, Google\'s SDKs)', () => {
+  it('serves a model group\'s generateContent and streamGenerateContent in Google\'s format, with the deployment\'s key, billing usageMetadata', async () => {
+    const key = await seedKey(stack.db.url);
+    api.enqueue({ kind: 'json', body: json('generate-content-text.json') });
+    const body = { contents: [{ role: 'user', parts: [{ text: 'Capital of France?' }] }], generationConfig: { temperature: 0.1 } };
+    const res = await fetch(`${stack.url}/v1beta/models/gemini-flash:generateContent`, {
+      method: 'POST', headers: { 'x-goog-api-key': key, 'content-type': 'application/json' }, body: JSON.stringify(body),
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual(json('generate-content-text.json'));
+    const [sent] = api.requests;
+    expect(sent?.path).toBe('/v1beta/models/gemini-2.0-flash:generateContent');
+    expect(sent?.headers['x-goog-api-key']).toBe(GEMINI_KEY);
+    expect(JSON.stringify(sent)).not.toContain(key);
+    expect(sent?.body).toEqual(body);
+    const row = await eventually(() => spendLogRow(stack.db.url, res.headers.get('x-litellm-call-id') ?? ''));
+    expect(row).toMatchObject({ call_type: 'pass_through_endpoint', api_key: sha256(key), model_group: 'gemini-flash', prompt_tokens: 1210, completion_tokens: 8 });
+    expect(Number(row.spend)).toBeGreaterThan(0);
+
+    const wire = geminiSse(lines('stream-text.chunks.txt'));
+    api.enqueue({ kind: 'sse', events: wire });
+    const stream = await fetch(`${stack.url}/v1beta/models/gemini-flash:streamGenerateContent?alt=sse&key=${key}`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
+    });
+    expect(await stream.text()).toBe(wire.join(''));
+    expect(api.requests[1]).toMatchObject({ path: '/v1beta/models/gemini-2.0-flash:streamGenerateContent', query: { alt: 'sse' } });
+    const streamed = await eventually(() => spendLogRow(stack.db.url, stream.headers.get('x-litellm-call-id') ?? ''));
+    expect(streamed).toMatchObject({ prompt_tokens: 7, completion_tokens: 12 });
+  });
+
+  it('refuses a key held to other models, and a group it does not know, before Google is called', async () => {
+    const key = await seedKey(stack.db.url, { models: ['gemini-embed'] });
+    const held = await fetch(`${stack.url}/v1beta/models/gemini-flash:generateContent`, { method: 'POST', headers: { 'x-goog-api-key': key, 'content-type': 'application/json' }, body: '{"contents":[]}' });
+    expect(held.status).toBe(401);
+    const unknown = await fetch(`${stack.url}/v1beta/models/no-such-group:generateContent`, { method: 'POST', headers: { 'x-goog-api-key': TEST_MASTER_KEY, 'content-type': 'application/json' }, body: '{"contents":[]}' });
+    expect(unknown.status).toBe(400);
+    expect(api.requests).toHaveLength(0);
   });
 });

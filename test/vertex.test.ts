@@ -246,3 +246,25 @@ describe('/vertex_ai: Vertex AI\'s own API, passed through', () => {
     expect(api.requests).toHaveLength(0);
   });
 });
+
+describe('Google\'s own format on /v1beta/models, for a Vertex AI Gemini group', () => {
+  it('calls the deployment\'s own project, location and model with its access token', async () => {
+    api.enqueue({ kind: 'json', body: json('generate-content-text.json') });
+    const res = await fetch(`${stack.url}/v1beta/models/gemini-vertex:generateContent`, {
+      method: 'POST', headers: { 'x-goog-api-key': TEST_MASTER_KEY, 'content-type': 'application/json' }, body: JSON.stringify({ contents: [{ role: 'user', parts: [{ text: 'hi' }] }] }),
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual(json('generate-content-text.json'));
+    expect(api.requests[0]?.path).toBe(`${GEMINI_PATH}:generateContent`);
+    expect(api.requests[0]?.headers.authorization).toMatch(/^Bearer ya29\.test-access-token-\d+$/);
+    expect(api.requests[0]?.headers['x-goog-api-key']).toBeUndefined();
+  });
+
+  it('refuses a group of Claude on Vertex AI (Google\'s format is Gemini\'s)', async () => {
+    const res = await fetch(`${stack.url}/v1beta/models/claude-vertex:generateContent`, {
+      method: 'POST', headers: { 'x-goog-api-key': TEST_MASTER_KEY, 'content-type': 'application/json' }, body: '{"contents":[]}',
+    });
+    expect(res.status).toBe(400);
+    expect(api.requests).toHaveLength(0);
+  });
+});

@@ -12,6 +12,8 @@ const MODEL_CALL = /^(\/v1|\/v2|\/openai\/deployments\/[^/]+|\/engines\/[^/]+|\/
 const OPENAI_V1 = /^\/openai\/v1\/(responses(\/[^/]+(\/input_items|\/cancel)?)?|files(\/[^/]+(\/content)?)?|batches(\/[^/]+(\/cancel)?)?)$/;
 const MODELS = /^(\/v1)?\/models(\/.+)?$/;
 const REALTIME = /^(\/v1|\/openai\/v1)?\/realtime$/;
+/** Google's format for Gemini model groups (LiteLLM's google_routes). */
+const GOOGLE = /^\/(v1beta|v1)\/models\/[^/]+:(generateContent|streamGenerateContent|countTokens|embedContent|batchEmbedContents)$/;
 const MESSAGES = /^\/v1\/messages(\/count_tokens)?$/;
 /** The providers' own APIs passed through (passthrough/providers.ts), LiteLLM's mapped pass-through routes. */
 const PASS_THROUGH = /^\/(anthropic|openai|openai_passthrough|azure|vllm|gemini|cohere|mistral|vertex_ai|vertex-ai|bedrock)\//;
@@ -27,9 +29,10 @@ const INFO_ROUTES = new Set([
 const MANAGEMENT = /^\/(key|v2\/key|v2\/team|v2\/user|user|team|organization|customer|end_user|budget|tag|model|v1\/model|v2\/model)\//;
 
 const GROUPS: Record<string, (path: string) => boolean> = {
-  llm_api_routes: (path) => MODEL_CALL.test(path) || OPENAI_V1.test(path) || REALTIME.test(path) || MODELS.test(path) || MESSAGES.test(path) || PASS_THROUGH.test(path) || path === '/utils/token_counter',
+  llm_api_routes: (path) => MODEL_CALL.test(path) || OPENAI_V1.test(path) || REALTIME.test(path) || GOOGLE.test(path) || MODELS.test(path) || MESSAGES.test(path) || PASS_THROUGH.test(path) || path === '/utils/token_counter',
   openai_routes: (path) => MODEL_CALL.test(path) || OPENAI_V1.test(path) || REALTIME.test(path) || MODELS.test(path) || path === '/utils/token_counter',
   anthropic_routes: (path) => MESSAGES.test(path),
+  google_routes: (path) => GOOGLE.test(path),
   info_routes: (path) => INFO_ROUTES.has(path),
   management_routes: (path) => MANAGEMENT.test(path),
   spend_tracking_routes: (path) => path.startsWith('/spend/') || path.startsWith('/global/spend/'),

@@ -5,6 +5,7 @@ import { bedrockBase } from '../providers/bedrock/index.ts';
 import { envString } from '../providers/openai-compatible/adapter.ts';
 import { DEFAULT_VERTEX_LOCATION } from '../providers/vertex_ai/target.ts';
 import type { PassThroughProvider } from './providers.ts';
+import type { RequestHeaders } from '../providers/types.ts';
 
 /*
  * How a pass-through call reaches its provider as the provider's own client would: the base URL and the
@@ -75,4 +76,10 @@ export async function signed(aws: BedrockAuth, url: URL, body: Uint8Array | unde
   const out = new Headers(await authHeaders(aws, url, body, covered, method));
   for (const [name, value] of rest) if (!out.has(name)) out.set(name, value);
   return out;
+}
+
+/** The request's headers with Google's `?key=` as the key when no header carries one. */
+export function withQueryKey(headers: RequestHeaders, key: string | null): RequestHeaders {
+  if (!key || headers.get('x-goog-api-key') || headers.get('authorization') || headers.get('x-litellm-api-key') || headers.get('x-api-key')) return headers;
+  return { get: (name) => (name.toLowerCase() === 'x-goog-api-key' ? key : headers.get(name)), forEach: headers.forEach };
 }

@@ -10,13 +10,12 @@ import { type DeploymentRef, type ModelCatalog, pickDeployment } from '../models
 import { accessTokens } from '../providers/vertex_ai/index.ts';
 import { VERTEX_LABEL, vertexTarget } from '../providers/vertex_ai/target.ts';
 import { bedrockModelId } from '../providers/bedrock/index.ts';
-import type { RequestHeaders } from '../providers/types.ts';
 import { headerSnapshot } from '../proxy/call-helpers.ts';
 import { recordRefusedCall, type Seen } from '../proxy/refused-call.ts';
 import { gatewayState } from '../state.ts';
 import { forwardedHeaders, passThroughUrl, pathSegments, readablePath, safeBase } from '../passthrough/forward.ts';
 import { DEFAULT_PASS_THROUGH_TIMEOUT_S, passThroughCall, readPassThroughBody } from '../passthrough/pass-through-call.ts';
-import { bedrockCredential, credentialOf, setCredential, signed, vertexBase } from '../passthrough/upstream-credentials.ts';
+import { bedrockCredential, credentialOf, setCredential, signed, vertexBase, withQueryKey } from '../passthrough/upstream-credentials.ts';
 import { PASS_THROUGH_PREFIXES, type PassThroughProvider, requestedModel, withModelInPath } from '../passthrough/providers.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
@@ -153,9 +152,4 @@ function authorizePassThrough(caller: Caller, requested: string | undefined, nam
   throw new GatewayError('key not allowed to access model', { status: 401, type: 'key_model_access_denied', param: 'model' });
 }
 
-/** The request's headers with Google's `?key=` as the key when no header carries one. */
-function withQueryKey(headers: RequestHeaders, key: string | null): RequestHeaders {
-  if (!key || headers.get('x-goog-api-key') || headers.get('authorization') || headers.get('x-litellm-api-key') || headers.get('x-api-key')) return headers;
-  return { get: (name) => (name.toLowerCase() === 'x-goog-api-key' ? key : headers.get(name)), forEach: headers.forEach };
-}
 
