@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { bool, duration, fallbackList, nonNegative, num, posInt, str, strList } from './fields.ts';
 import { parseModelRef } from './providers.ts';
+import { guardrailSchema } from '../guardrails/schema.ts';
 
 /** `litellm_params` of one deployment (`reference/litellm-compat.md` §2). */
 export const litellmParamsSchema = z.object({
@@ -228,6 +229,8 @@ export const configSchema = z.object({
   litellm_settings: litellmSettingsSchema.default({}),
   general_settings: generalSettingsSchema.default({}),
   environment_variables: z.record(str, z.union([str, num, bool])).optional(),
+  /** LiteLLM's guardrails (guardrails/): checks of calls' input and answers by guardrail services. */
+  guardrails: z.array(guardrailSchema).optional(),
 }, { error: 'expected a mapping with model_list, router_settings, litellm_settings, general_settings' });
 
 export type TollgateConfig = z.output<typeof configSchema>;

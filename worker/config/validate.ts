@@ -140,6 +140,10 @@ function crossReferenceWarnings(config: TollgateConfig): string[] {
   for (const [tag, budget] of Object.entries(config.litellm_settings.tag_budget_config ?? {})) {
     if (!budget.time_period && !budget.budget_duration) out.push(`litellm_settings.tag_budget_config.${tag}: no budget_duration: this budget never resets`);
   }
+  config.guardrails?.forEach((g, i) => {
+    const modes = Array.isArray(g.litellm_params.mode) ? g.litellm_params.mode : [g.litellm_params.mode];
+    if (modes.includes('logging_only')) out.push(`guardrails[${i}] (${g.guardrail_name}): mode logging_only is not acted on (it masks only what is logged; Tollgate's guardrails run on calls)`);
+  });
   config.general_settings.pass_through_endpoints?.forEach((e, i) => {
     const at = `general_settings.pass_through_endpoints[${i}] (${e.path})`;
     if (e.auth === false) out.push(`${at}: auth: false: anyone who reaches the gateway can call ${e.target} with this endpoint's headers, unlimited and unbudgeted`);

@@ -40,6 +40,8 @@ export interface CallContext {
   tags?: readonly string[];
   /** Once a deployment is called: its tags (`litellm_params.tags`, and those `/tag/new`'s models give it). */
   servedTags?: readonly string[];
+  /** The guardrails that ran on the call (config.yaml's `guardrails`), for its spend-log row and headers. */
+  appliedGuardrails?: readonly string[];
 }
 
 /** Request tags: the body's `tags`, `metadata.tags` and the `x-litellm-tags` header, de-duplicated and bounded. */

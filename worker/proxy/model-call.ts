@@ -30,6 +30,8 @@ import { cachedAnswer, routingScope } from './cached-answer.ts';
 import { requireOwnPrevious, responsesRefusal } from './follow-up.ts';
 import { responseOwner } from '../providers/response-ids.ts';
 import { answerCall, callSettler } from './call-end.ts';
+import { guardAnswer, guardRequest, guardrailsFor, requestedGuardrails } from '../guardrails/run.ts';
+import { costOfCall } from '../cost/deployment-cost.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
 export type { ModelCallOptions };
@@ -86,6 +88,18 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
     if (admission) c.executionCtx.waitUntil(admission.release());
     throw err;
   }
+  // config.yaml's guardrails (none configured: nothing to do here): the request's run now, before the cache and the provider.
+  const guards = state.config.guardrails?.length && GUARDED.has(endpoint) ? state.config.guardrails : undefined;
+  const requestedGuards = guards ? requestedGuardrails(body, caller) : undefined;
+  let appliedGuards: string[] | undefined;
+  if (guards) {
+    try {
+      appliedGuards = await guardRequest(guardrailsFor(guards, ['pre_call', 'during_call'], requestedGuards!), body, c.env, callId);
+    } catch (err) {
+      if (admission) c.executionCtx.waitUntil(admission.release());
+      throw err;
+    }
+  }
   // A customer held to a region is answered from answers made in that region only: its own cache keys.
   const region = admission?.modelRegion;
   const tags = state.config.router_settings.enable_tag_filtering === true ? keyedTags : undefined;
@@ -109,6 +123,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
     storePrompts: state.config.general_settings.store_prompts_in_spend_logs === true,
     ...(region ? { modelRegion: region } : {}),
     tags: keyedTags,
+    ...(appliedGuards?.length ? { appliedGuardrails: appliedGuards } : {}),
   };
   // The client's headers without its credentials, for providers (anthropic-beta) and telemetry (langfuse_*): built once.
   const safeHeaders = withoutCredentials(requestHeaders, state.keyHeader);
@@ -188,12 +203,32 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
     settler.settle({ error, cost: 0, apiBase: deployment.params.api_base ?? '', finishedAt: Date.now() });
     return errorResponse(error, callHeaders(ctx, ''));
   }
+  // The answer's guardrails (post_call), over a plain answer: one that blocks still leaves the call paid for.
+  const answerGuards = guards ? guardrailsFor(guards, ['post_call'], requestedGuards!) : undefined;
+  if (answerGuards?.length && !(answer.body instanceof ReadableStream)) {
+    try {
+      const guarded = await guardAnswer(answerGuards, typeof answer.body === 'string' ? answer.body : new TextDecoder().decode(answer.body), c.env, callId);
+      appliedGuards = [...(appliedGuards ?? []), ...guarded.ran];
+      ctx.appliedGuardrails = appliedGuards;
+      answer = { ...answer, body: guarded.answer };
+    } catch (err) {
+      const error = err instanceof GatewayError ? err : new GatewayError('Internal server error', { status: 500, type: 'internal_server_error' });
+      const outcome = await answer.outcome;
+      settler.settle({ outcome, cost: costOfCall(deployment, outcome.usage), apiBase: answer.apiBase, finishedAt: Date.now(), error });
+      return errorResponse(error, callHeaders(ctx, ''));
+    }
+  }
   const policy = caller.kind === 'key' ? caller.policy : undefined;
   const answerHeaders = {
     callId, deployment, apiBase: answer.apiBase, contentType: answer.contentType, stream: answer.body instanceof ReadableStream, admission, policy,
     retries: routing.retries, fallbacks: routing.fallbacks, startedAt, upstreamMs: Date.now() - upstreamStartedAt, region: ctx.modelRegion, providerHeaders: answer.providerHeaders,
   };
 
-  return await answerCall(c, state, ctx, { answer, deployment, headers: answerHeaders, settler, promptTokens, cache, settleLeader });
+  const response = await answerCall(c, state, ctx, { answer, deployment, headers: answerHeaders, settler, promptTokens, cache, settleLeader });
+  if (appliedGuards?.length) response.headers.set('x-litellm-applied-guardrails', appliedGuards.join(','));
+  return response;
 }
+
+/** The calls guardrails read (their input and answer are texts). */
+const GUARDED: ReadonlySet<Endpoint> = new Set(['chat', 'completion', 'responses']);
 

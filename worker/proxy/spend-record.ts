@@ -40,6 +40,7 @@ export function spendRecord(ctx: RecordedCall, result: CallResult): SpendLogReco
   const spendLogsMetadata = headerJson(ctx.headers.get('x-litellm-spend-logs-metadata')) ?? requester?.spend_logs_metadata;
   if (spendLogsMetadata !== undefined && spendLogsMetadata !== null) metadata.spend_logs_metadata = boundedJson(spendLogsMetadata, MAX_METADATA_CHARS);
   if (usage && !usage.reported) metadata.usage_estimated = true;
+  if (ctx.appliedGuardrails?.length) metadata.applied_guardrails = [...ctx.appliedGuardrails];
   if (result.outcome?.aborted) metadata.client_disconnected = true;
   if (error) {
     metadata.error_information = { error_class: error.type, error_code: String(error.status), error_message: error.message.slice(0, 500) };

@@ -1,0 +1,67 @@
+import type { Caller } from '../auth/authenticate.ts';
+import { GatewayError } from '../errors.ts';
+import { type GuardrailConfig, type GuardrailMode, modesOf } from './schema.ts';
+import { SERVICES } from './services.ts';
+import { answerTexts, requestTexts, type TextSlot } from './texts.ts';
+
+const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+
+/** Names a list of guardrails gives: plain names, or `{name: {...}}` entries (LiteLLM's dynamic form). */
+function names(list: unknown): string[] {
+  if (!Array.isArray(list)) return [];
+  return list.flatMap((g) => (typeof g === 'string' ? [g] : isObject(g) ? Object.keys(g) : []));
+}
+
+/**
+ * The guardrails a call asks for, by name: the request's `guardrails` (or its `metadata`'s or
+ * `litellm_metadata`'s), and those its key's and team's metadata name (`/key/generate`'s `guardrails`).
+ */
+export function requestedGuardrails(body: Record<string, unknown>, caller: Caller): Set<string> {
+  const metadata = isObject(body.metadata) ? body.metadata : {};
+  const ours = isObject(body.litellm_metadata) ? body.litellm_metadata : {};
+  const policy = caller.kind === 'key' ? caller.policy : undefined;
+  return new Set([
+    ...names(body.guardrails), ...names(metadata.guardrails), ...names(ours.guardrails),
+    ...names(policy?.metadata.guardrails), ...names(policy?.team?.metadata.guardrails),
+  ]);
+}
+
+/** The guardrails that run at this point of a call: `default_on` ones, and those the call asks for. */
+export function guardrailsFor(all: readonly GuardrailConfig[], modes: readonly GuardrailMode[], requested: Set<string>): GuardrailConfig[] {
+  return all.filter((g) => modesOf(g).some((m) => modes.includes(m)) && (g.litellm_params.default_on === true || requested.has(g.guardrail_name)));
+}
+
+/**
+ * Runs guardrails over texts, one after another (a masking one's texts are what the next sees): a block
+ * throws LiteLLM's 400; a mask rewrites the texts in place. Returns the names of those that ran.
+ */
+async function run(guardrails: GuardrailConfig[], texts: TextSlot[], source: 'INPUT' | 'OUTPUT', env: Record<string, unknown>, callId: string): Promise<string[]> {
+  const ran: string[] = [];
+  for (const g of guardrails) {
+    if (!texts.length) break;
+    const verdict = await SERVICES[g.litellm_params.guardrail](g, { source, texts, env, callId });
+    ran.push(g.guardrail_name);
+    if (verdict.action === 'block') throw new GatewayError(verdict.message, { status: 400, type: 'guardrail_violation', headers: { 'x-litellm-applied-guardrails': ran.join(',') } });
+    if (verdict.action === 'mask') verdict.texts.forEach((text, i) => texts[i]?.set(text));
+  }
+  return ran;
+}
+
+/** The request's guardrails (`pre_call`; `during_call` runs there too, before the provider is called), over its texts. */
+export function guardRequest(guardrails: GuardrailConfig[], body: Record<string, unknown>, env: Record<string, unknown>, callId: string): Promise<string[]> {
+  return run(guardrails, requestTexts(body), 'INPUT', env, callId);
+}
+
+/** The answer's guardrails (`post_call`), over a plain answer's texts: its JSON, masked where a guardrail masked it. */
+export async function guardAnswer(guardrails: GuardrailConfig[], answer: string, env: Record<string, unknown>, callId: string): Promise<{ ran: string[]; answer: string }> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(answer);
+  } catch {
+    return { ran: [], answer };
+  }
+  let changed = false;
+  const texts = answerTexts(parsed).map((slot) => ({ ...slot, set: (text: string) => { slot.set(text); changed = true; } }));
+  const ran = await run(guardrails, texts, 'OUTPUT', env, callId);
+  return { ran, answer: changed ? JSON.stringify(parsed) : answer };
+}
