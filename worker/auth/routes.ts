@@ -30,7 +30,7 @@ const MANAGEMENT = /^\/(key|v2\/key|v2\/team|v2\/user|user|team|organization|cus
 
 const GROUPS: Record<string, (path: string) => boolean> = {
   llm_api_routes: (path) => MODEL_CALL.test(path) || OPENAI_V1.test(path) || REALTIME.test(path) || GOOGLE.test(path) || MODELS.test(path) || MESSAGES.test(path) || PASS_THROUGH.test(path) || path === '/utils/token_counter',
-  openai_routes: (path) => MODEL_CALL.test(path) || OPENAI_V1.test(path) || REALTIME.test(path) || MODELS.test(path) || path === '/utils/token_counter',
+  openai_routes: (path) => MODEL_CALL.test(path) || OPENAI_V1.test(path) || REALTIME.test(path) || (MODELS.test(path) && !GOOGLE.test(path)) || path === '/utils/token_counter',
   anthropic_routes: (path) => MESSAGES.test(path),
   google_routes: (path) => GOOGLE.test(path),
   info_routes: (path) => INFO_ROUTES.has(path),

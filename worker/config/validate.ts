@@ -56,7 +56,7 @@ const BUILT_IN_PREFIXES = [
   '/v1', '/v2', '/openai', '/openai_passthrough', '/engines', '/chat', '/completions', '/embeddings', '/images', '/audio', '/rerank', '/moderations',
   '/responses', '/files', '/batches', '/models', '/health', '/metrics', '/queue', '/utils', '/realtime', '/anthropic', '/azure', '/vllm', '/gemini',
   '/vertex_ai', '/vertex-ai', '/bedrock', '/cohere', '/mistral', '/key', '/team', '/user', '/organization', '/customer', '/end_user', '/budget',
-  '/model', '/model_group', '/spend', '/global', '/audit', '/cache', '/provider', '/tag', '/openapi.json', '/docs',
+  '/model', '/model_group', '/spend', '/global', '/audit', '/cache', '/provider', '/tag', '/openapi.json', '/docs', '/v1beta', '/__tollgate',
 ];
 
 function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {

@@ -8,6 +8,7 @@ import type { DeploymentRef } from '../models/deployments.ts';
 import type { CallOutcome, RequestHeaders, UsageReport } from '../providers/types.ts';
 import { estimatedUsage, estimateTokens } from '../providers/openai-compatible/usage.ts';
 import type { GatewayState } from '../state.ts';
+import type { Admission } from '../limits/admission-answer.ts';
 import { bodyLimit, readBoundedBytes } from '../openai/read-body.ts';
 import { answerResponse } from '../proxy/answer-headers.ts';
 import { admitModelCall } from '../proxy/call-admission.ts';
@@ -49,8 +50,11 @@ export interface PassThroughCall {
   requested?: string | undefined;
   /** A config endpoint's `cost_per_request`: the call's cost, whatever it used. */
   costPerRequest?: number | undefined;
-  /** Throws when the caller may not make this call (after its admission, which is then released). */
-  authorize(caller: Caller): void;
+  /**
+   * Throws when the caller may not make this call (after its admission, which is then released). May settle
+   * `deployment` now that the caller is known (its aliases, its end user's region).
+   */
+  authorize(caller: Caller, admission: Admission | undefined): void;
   /** Route groups the path belongs to beyond the built-in ones (a config endpoint's: `llm_api_routes`), for `allowed_routes`. */
   routeGroups?: readonly string[];
   /** Sends the upstream request; throws GatewayError when it cannot be made (no credential). */
@@ -97,7 +101,7 @@ export async function passThroughCall(c: Ctx, state: GatewayState, call: PassThr
   try {
     const allowed = caller.kind === 'key' ? caller.policy.allowedRoutes : [];
     if (allowed.length && !allowed.some((r) => call.routeGroups?.includes(r))) checkRoute(allowed, c.req.path);
-    if (who) call.authorize(caller);
+    if (who) call.authorize(caller, admission);
   } catch (err) {
     if (admission) c.executionCtx.waitUntil(admission.release());
     throw err;

@@ -111,6 +111,13 @@ describe('tapUsage: the bytes pass on unchanged, the usage is read on the way', 
 });
 
 describe('readUsage: the rarer shapes', () => {
+  it('reads the whole elements of a JSON array cut short (a client gone mid-stream)', () => {
+    const reading: UsageReading = {};
+    readJsonText('[{"candidates":[{"content":{"parts":[{"text":"Hel}lo \\"x\\""}]}}],"usageMetadata":{"promptTokenCount":4,"candidatesTokenCount":2}},\n{"candidates":[{"content":{"parts":[{"text":"wor', reading);
+    expect(usageOf(reading)).toMatchObject({ promptTokens: 4, completionTokens: 2 });
+    expect(reading.textChars).toBe(10);
+  });
+
   it('reads NDJSON (Cohere v1 streams) line by line', () => {
     const reading: UsageReading = {};
     readJsonText('{"event_type":"text-generation","text":"Hi"}\n{"event_type":"stream-end","response":{"meta":{"billed_units":{"input_tokens":3,"output_tokens":1}}}}\n', reading);

@@ -33,6 +33,32 @@ export interface UsageReading {
   bedrockMetrics?: UsageReport;
 }
 
+/** The complete object elements at the top of a JSON array's text, however it ends. */
+function wholeElements(text: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let start = -1;
+  let inString = false;
+  for (let i = text.indexOf('['); i >= 0 && i < text.length; i++) {
+    const ch = text[i];
+    if (inString) {
+      if (ch === '\\') i++;
+      else if (ch === '"') inString = false;
+    } else if (ch === '"') inString = true;
+    else if (ch === '{' || ch === '[') {
+      depth++;
+      if (depth === 2 && ch === '{') start = i;
+    } else if (ch === '}' || ch === ']') {
+      if (depth === 2 && ch === '}' && start >= 0) {
+        out.push(text.slice(start, i + 1));
+        start = -1;
+      }
+      depth--;
+    }
+  }
+  return out;
+}
+
 // Where answers carry what the model wrote: chat deltas and messages, Anthropic's text and tool input, Gemini's parts, Responses deltas.
 const TEXT_KEYS = new Set(['text', 'content', 'partial_json', 'delta', 'thinking', 'arguments', 'refusal', 'transcript', 'outputText']);
 
@@ -113,13 +139,27 @@ export function usageOf(reading: UsageReading): UsageReport | undefined {
   return reading.report ?? reading.bedrockMetrics;
 }
 
-/** A JSON answer's text read: one JSON value, else (Cohere's v1 streams, NDJSON) one per line. */
+/**
+ * A JSON answer's text read: one JSON value; else a JSON array cut short (Gemini's streamGenerateContent
+ * without alt=sse, its client gone before the `]`): its whole elements; else (Cohere's v1 streams, NDJSON)
+ * one value a line.
+ */
 export function readJsonText(text: string, reading: UsageReading): void {
   try {
     readUsage(JSON.parse(text) as unknown, reading);
     return;
   } catch {
-    // Not one value: perhaps one per line.
+    // Not one value: an array cut short, or one value a line.
+  }
+  if (text.trimStart().startsWith('[')) {
+    for (const element of wholeElements(text)) {
+      try {
+        readUsage(JSON.parse(element) as unknown, reading);
+      } catch {
+        // Not JSON after all.
+      }
+    }
+    return;
   }
   for (const line of text.split('\n')) {
     const trimmed = line.trim();

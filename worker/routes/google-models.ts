@@ -2,19 +2,19 @@ import type { Context } from 'hono';
 import { identify } from '../auth/authenticate.ts';
 import type { GatewayEnv } from '../env.ts';
 import { badRequest, GatewayError } from '../errors.ts';
-import { authorizeModel } from '../models/access.ts';
 import { currentCatalog } from '../models/catalog.ts';
-import { pickDeployment } from '../models/deployments.ts';
+import { type DeploymentRef, pickDeployment } from '../models/deployments.ts';
 import { modelSegment } from '../providers/google/model-path.ts';
-import { isClaude } from '../providers/vertex_ai/anthropic.ts';
 import { accessTokens } from '../providers/vertex_ai/index.ts';
 import { VERTEX_LABEL, vertexTarget } from '../providers/vertex_ai/target.ts';
 import { headerSnapshot } from '../proxy/call-helpers.ts';
 import { recordRefusedCall, type Seen } from '../proxy/refused-call.ts';
 import { resolveGroup } from '../router/resolve-group.ts';
+import { eligibleDeployments } from '../router/eligible-deployments.ts';
+import { aliasOf, authorizeCall } from '../proxy/call-access.ts';
 import { gatewayState } from '../state.ts';
 import { forwardedHeaders, passThroughUrl, safeBase } from '../passthrough/forward.ts';
-import { DEFAULT_PASS_THROUGH_TIMEOUT_S, passThroughCall, readPassThroughBody } from '../passthrough/pass-through-call.ts';
+import { DEFAULT_PASS_THROUGH_TIMEOUT_S, type PassThroughCall, passThroughCall, readPassThroughBody } from '../passthrough/pass-through-call.ts';
 import { PASS_THROUGH_PREFIXES } from '../passthrough/providers.ts';
 import { credentialOf, setCredential, withQueryKey } from '../passthrough/upstream-credentials.ts';
 
@@ -24,6 +24,30 @@ type Ctx = Context<{ Bindings: GatewayEnv }>;
 const METHODS = new Set(['generateContent', 'streamGenerateContent', 'countTokens', 'embedContent', 'batchEmbedContents']);
 const BILLED = new Set(['generateContent', 'streamGenerateContent', 'embedContent', 'batchEmbedContents']);
 const GENERATIVE = new Set(['generateContent', 'streamGenerateContent']);
+
+/** Google's own models on Gemini's and Vertex AI's API: not a partner model (Claude, Llama, Mistral) on Vertex AI. */
+function googleModel(d: DeploymentRef): boolean {
+  if (d.provider === 'gemini') return true;
+  return d.provider === 'vertex_ai' && !d.model.includes('/') && /^(gemini|gemma|text-embedding|text-multilingual-embedding|multimodal-?embedding|embedding)/.test(d.model);
+}
+
+/** A group with no Gemini deployment: a stand-in that prices nothing, for the refusal that follows. */
+function placeholder(group: string): DeploymentRef {
+  return { id: '', group, provider: 'gemini', model: group, params: { model: `gemini/${group}` }, info: {} };
+}
+
+/**
+ * The body with the model the path now names where Google's body repeats it: each of `batchEmbedContents`'
+ * `requests[].model`, `countTokens`' `generateContentRequest.model` (Google refuses a body naming another).
+ */
+function withModelInBody(body: Record<string, unknown>, model: string): Record<string, unknown> {
+  const name = `models/${model}`;
+  const out: Record<string, unknown> = { ...body };
+  if (Array.isArray(body.requests)) out.requests = body.requests.map((r) => (r && typeof r === 'object' && 'model' in r ? { ...r, model: name } : r));
+  const inner = body.generateContentRequest;
+  if (inner && typeof inner === 'object' && 'model' in inner) out.generateContentRequest = { ...inner, model: name };
+  return out;
+}
 
 /**
  * `POST /v1beta/models/{group}:{method}` (also `/v1/...`), LiteLLM's Google-format routes: Google's own
@@ -54,33 +78,50 @@ export async function googleModelCall(c: Ctx): Promise<Response> {
     const who = await identify(headers, state.masterKeyHash, state.keyHeader);
     const client = await readPassThroughBody(c.req.raw, state);
     const catalog = await currentCatalog(state, c.env, c.executionCtx, { missing: group });
-    const gemini = resolveGroup(state.config, catalog, group).deployments
-      .filter((d) => d.provider === 'gemini' || (d.provider === 'vertex_ai' && !isClaude(d.model)));
-    const deployment = pickDeployment(gemini);
-    if (!deployment) {
-      throw badRequest(`Model group ${group} has no Gemini deployment (gemini/ or vertex_ai/): Google's format is served for those only; call /v1/chat/completions for the others`, 'model');
-    }
+    const named = resolveGroup(state.config, catalog, group).deployments.filter(googleModel);
     const outbound = forwardedHeaders(c.req.raw.headers, { all: true, keyHeaders: [state.keyHeader] });
-    const target = deployment.provider === 'gemini' ? credentialOf(PASS_THROUGH_PREFIXES['/gemini']!, deployment, c.env) : {};
-    if (deployment.provider === 'gemini') setCredential(outbound, PASS_THROUGH_PREFIXES['/gemini']!, target.key);
-    const upstream = async (): Promise<URL> => {
-      if (deployment.provider === 'gemini') {
-        if (target.missing) throw target.missing;
-        return passThroughUrl(target.base!, `/${version}/models/${modelSegment(deployment.model)}:${method}`, query);
-      }
-      const vertex = vertexTarget(deployment, c.env);
-      outbound.set('authorization', `Bearer ${await accessTokens.token(vertex.account, VERTEX_LABEL, 'vertex_ai')}`);
-      const path = `/v1/projects/${vertex.project}/locations/${vertex.location}/publishers/google/models/${modelSegment(deployment.model)}:${method}`;
-      return passThroughUrl(vertex.base, path, query);
-    };
-    return await passThroughCall(c, state, {
-      headers, keyHeaders: [state.keyHeader], who, group: deployment.group, json: client.json, bodyChars: client.bytes?.byteLength ?? 0,
-      billed: BILLED.has(method), generative: GENERATIVE.has(method), deployment, priceByAnswer: false, requested: group,
-      authorize: (caller) => authorizeModel(caller, group, catalog),
-      send: async (signal) => fetch(await upstream(), { method: 'POST', headers: outbound, ...(client.bytes ? { body: client.bytes } : {}), signal }),
-      apiBase: deployment.params.api_base ? safeBase(deployment.params.api_base) : deployment.provider === 'gemini' ? safeBase(target.base ?? '') : '',
+    const studio = PASS_THROUGH_PREFIXES['/gemini']!;
+    // The deployment is chosen once the key is known (its aliases, its end user's region); until then the group's first prices the reservation.
+    let deployment: DeploymentRef | undefined;
+    const call: PassThroughCall = {
+      headers, keyHeaders: [state.keyHeader], who, group, json: client.json, bodyChars: client.bytes?.byteLength ?? 0,
+      billed: BILLED.has(method), generative: GENERATIVE.has(method), deployment: named[0] ?? placeholder(group), priceByAnswer: false, requested: group,
+      authorize: (caller, admission) => {
+        const aliased = aliasOf(caller, group);
+        const candidates = aliased ? resolveGroup(state.config, catalog, aliased).deployments.filter(googleModel) : named;
+        authorizeCall({ caller, requested: group, aliased, picked: candidates[0], catalog, path: url.pathname, body: {}, enforceUser: false });
+        if (!candidates.length) {
+          throw badRequest(`Model group ${aliased ?? group} has no Gemini deployment (gemini/ or vertex_ai/): Google's format is served for those only; call /v1/chat/completions for the others`, 'model');
+        }
+        const tags = state.config.router_settings.enable_tag_filtering === true && caller.kind === 'key' ? caller.policy.tags : undefined;
+        const eligible = eligibleDeployments(candidates, { region: admission?.modelRegion, tags }, state.config.router_settings, group, aliased ?? group);
+        if (eligible instanceof GatewayError) throw eligible;
+        deployment = pickDeployment(eligible)!;
+        call.deployment = deployment;
+        call.group = deployment.group;
+        call.apiBase = deployment.params.api_base ? safeBase(deployment.params.api_base) : '';
+      },
+      send: async (signal) => {
+        const d = deployment!;
+        const body = client.json ? withModelInBody(client.json, d.model) : undefined;
+        const bytes = body ? new TextEncoder().encode(JSON.stringify(body)) : client.bytes;
+        let target: URL;
+        if (d.provider === 'gemini') {
+          const credential = credentialOf(studio, d, c.env);
+          if (credential.missing) throw credential.missing;
+          setCredential(outbound, studio, credential.key);
+          target = passThroughUrl(credential.base!, `/${version}/models/${modelSegment(d.model)}:${method}`, query);
+        } else {
+          const vertex = vertexTarget(d, c.env);
+          outbound.set('authorization', `Bearer ${await accessTokens.token(vertex.account, VERTEX_LABEL, 'vertex_ai')}`);
+          target = passThroughUrl(vertex.base, `/v1/projects/${vertex.project}/locations/${vertex.location}/publishers/google/models/${modelSegment(d.model)}:${method}`, query);
+        }
+        return fetch(target, { method: 'POST', headers: outbound, ...(bytes ? { body: bytes } : {}), signal });
+      },
+      apiBase: '',
       timeoutMs: (state.config.general_settings.pass_through_request_timeout ?? state.config.litellm_settings.request_timeout ?? DEFAULT_PASS_THROUGH_TIMEOUT_S) * 1000,
-    }, seen);
+    };
+    return await passThroughCall(c, state, call, seen);
   } catch (err) {
     if (err instanceof GatewayError) recordRefusedCall(c, 'pass_through', seen, err);
     throw err;

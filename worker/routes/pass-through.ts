@@ -16,7 +16,7 @@ import { gatewayState } from '../state.ts';
 import { forwardedHeaders, passThroughUrl, pathSegments, readablePath, safeBase } from '../passthrough/forward.ts';
 import { DEFAULT_PASS_THROUGH_TIMEOUT_S, passThroughCall, readPassThroughBody } from '../passthrough/pass-through-call.ts';
 import { bedrockCredential, credentialOf, setCredential, signed, vertexBase, withQueryKey } from '../passthrough/upstream-credentials.ts';
-import { PASS_THROUGH_PREFIXES, type PassThroughProvider, requestedModel, withModelInPath } from '../passthrough/providers.ts';
+import { CLIENT_NAMED, PASS_THROUGH_PREFIXES, type PassThroughProvider, requestedModel, withModelInPath } from '../passthrough/providers.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
 type ConfigEndpoint = NonNullable<TollgateConfig['general_settings']['pass_through_endpoints']>[number];
@@ -129,7 +129,7 @@ function lender(p: PassThroughProvider, catalog: ModelCatalog, requested: string
 
 /** A model no deployment names: priced from the price table by its name. */
 function unconfigured(provider: ProviderId, model: string | undefined): DeploymentRef {
-  return { id: '', group: model ?? '', provider, model: model ?? '', params: { model: `${provider}/${model ?? ''}` }, info: {} };
+  return { id: '', group: model ?? '', provider, model: model ?? '', params: { model: `${provider}/${model ?? ''}` }, info: { [CLIENT_NAMED]: true } };
 }
 
 // Paths that hand out a provider credential (ephemeral keys for the browser): a client holding one calls the provider directly, past every limit.

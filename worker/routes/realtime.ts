@@ -128,6 +128,13 @@ async function openSession(c: Ctx, seen: Seen): Promise<Response> {
     return errorResponse(opened.error);
   }
   const { socket: upstream, deployment, apiBase } = opened;
+  if (c.req.raw.signal?.aborted) {
+    // The client gave up while the socket was opening: nobody to relay to.
+    closeQuietly(upstream, 1000, 'client gone');
+    if (opened.hold) settler.budgetHold = opened.hold;
+    settler.settle({ outcome: { usage: NO_USAGE, finishedAt: Date.now(), aborted: true }, cost: 0, apiBase, finishedAt: Date.now() });
+    return new Response(null, { status: 499 });
+  }
   ctx.deployment = deployment;
   if (opened.hold) settler.budgetHold = opened.hold;
 
@@ -145,7 +152,7 @@ async function openSession(c: Ctx, seen: Seen): Promise<Response> {
   let ended!: (how: { error?: GatewayError }) => void;
   const over = new Promise<{ error?: GatewayError }>((resolve) => (ended = resolve));
   // A session ends after MAX_SESSION_MS, as OpenAI's own do (their limit is 60 minutes), so none holds its reservation forever.
-  const cap = setTimeout(() => finish({}, 1000, 'session time limit reached'), MAX_SESSION_MS);
+  const cap = setTimeout(() => leave(1000, 'session time limit reached'), MAX_SESSION_MS);
   const finish = (how: { error?: GatewayError }, code: number, reason: string) => {
     clearTimeout(cap);
     if (leaving !== undefined) clearTimeout(leaving);
@@ -172,7 +179,7 @@ async function openSession(c: Ctx, seen: Seen): Promise<Response> {
       if (used) {
         usage = addUsage(usage, used);
         running = Math.max(0, running - 1);
-        if (leaving !== undefined && running === 0) finish({}, 1000, '');
+        if (leaving !== undefined && running === 0) finish({}, 1000, 'session over');
       }
     }
     if (leaving !== undefined) return;
@@ -183,13 +190,13 @@ async function openSession(c: Ctx, seen: Seen): Promise<Response> {
     }
   });
   let clientGone = false;
-  ours.addEventListener('close', (event) => {
-    clientGone = true;
+  // The session ends: at once, or with a response still running, once it is cancelled and its response.done (which bills what ran) is in.
+  const leave = (code: number, reason: string) => {
+    if (leaving !== undefined) return;
     if (running === 0) {
-      finish({}, event.code, event.reason);
+      finish({}, code, reason);
       return;
     }
-    // The client left mid-response: the response is cancelled and its response.done (which bills what ran) awaited a moment.
     try {
       upstream.send(JSON.stringify({ type: 'response.cancel' }));
     } catch {
@@ -197,8 +204,12 @@ async function openSession(c: Ctx, seen: Seen): Promise<Response> {
     }
     leaving = setTimeout(() => {
       usage = { ...usage, reported: false };
-      finish({}, 1000, '');
+      finish({}, code, reason);
     }, CANCEL_GRACE_MS);
+  };
+  ours.addEventListener('close', (event) => {
+    clientGone = true;
+    leave(event.code, event.reason);
   });
   upstream.addEventListener('close', (event) => {
     const clean = event.code === 1000 || event.code === 1005;

@@ -3,6 +3,7 @@ import type { GatewayError } from '../../errors.ts';
 import type { DeploymentRef } from '../../models/deployments.ts';
 import { exceptionClassOfStatus } from '../../providers/openai-compatible/errors.ts';
 import type { CallEndpoint } from '../../providers/types.ts';
+import { CLIENT_NAMED } from '../../passthrough/providers.ts';
 import { MAX_LABEL_CHARS, NONE } from './registry.ts';
 
 /**
@@ -59,11 +60,11 @@ export function callerLabels(caller: Caller): LabelValues {
 
 /**
  * The deployment's labels: all from config (or the admin API's stored models), never from a request. A
- * pass-through call to a model no deployment serves is priced under the name the client gave (id ''): it is
- * labelled "other", so clients cannot mint series.
+ * pass-through call to a model no deployment serves is priced under the name the client gave (CLIENT_NAMED):
+ * it is labelled "other", so clients cannot mint series.
  */
 export function deploymentLabels(deployment: DeploymentRef): LabelValues {
-  const named = deployment.id === '' && String(deployment.provider) !== '' ? OTHER : undefined;
+  const named = (deployment.info as Record<string, unknown>)[CLIENT_NAMED] === true ? OTHER : undefined;
   return {
     litellm_model_name: named ?? bounded(deployment.model),
     model: named ?? bounded(deployment.model),
