@@ -136,6 +136,14 @@ describe('guardrails', () => {
     expect(data.choices[0]?.message.content).toContain('hello there');
   });
 
+  it('refuses a stream when a guardrail must read the whole answer, rather than let it through unchecked', async () => {
+    const err = await client().chat.completions.create({ model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: 'hi' }], guardrails: ['moderation-post'] } as never)
+      .catch((e: unknown) => e) as InstanceType<typeof OpenAI.APIError>;
+    expect(err.status).toBe(400);
+    expect(err.message).toMatch(/moderation-post.*without stream/);
+    expect(llm.requests).toHaveLength(0);
+  });
+
   it('fails the call closed when a guardrail service does not answer', async () => {
     lakeraDown = true;
     const err = await chat('hello').catch((e: unknown) => e) as InstanceType<typeof OpenAI.APIError>;

@@ -1,8 +1,8 @@
 import type { Caller } from '../auth/authenticate.ts';
-import { GatewayError } from '../errors.ts';
+import { badRequest, GatewayError } from '../errors.ts';
 import { type GuardrailConfig, type GuardrailMode, modesOf } from './schema.ts';
-import { SERVICES } from './services.ts';
-import { answerTexts, requestTexts, type TextSlot } from './texts.ts';
+import { SERVICES, type Verdict } from './services.ts';
+import { answerTexts, requestTexts, type TextSlot, unreadablePrompt } from './texts.ts';
 
 const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
@@ -35,13 +35,20 @@ export function guardrailsFor(all: readonly GuardrailConfig[], modes: readonly G
  * Runs guardrails over texts, one after another (a masking one's texts are what the next sees): a block
  * throws LiteLLM's 400; a mask rewrites the texts in place. Returns the names of those that ran.
  */
-async function run(guardrails: GuardrailConfig[], texts: TextSlot[], source: 'INPUT' | 'OUTPUT', env: Record<string, unknown>, callId: string): Promise<string[]> {
+async function run(guardrails: GuardrailConfig[], texts: TextSlot[], source: 'INPUT' | 'OUTPUT', env: Record<string, unknown>, callId: string, before: readonly string[] = []): Promise<string[]> {
   const ran: string[] = [];
+  const named = (extra: string[]) => ({ 'x-litellm-applied-guardrails': [...before, ...ran, ...extra].join(',') });
   for (const g of guardrails) {
     if (!texts.length) break;
-    const verdict = await SERVICES[g.litellm_params.guardrail](g, { source, texts, env, callId });
+    let verdict: Verdict;
+    try {
+      verdict = await SERVICES[g.litellm_params.guardrail](g, { source, texts, env, callId });
+    } catch (err) {
+      if (err instanceof GatewayError) throw new GatewayError(err.message, { status: err.status, type: err.type, headers: named([g.guardrail_name]) });
+      throw err;
+    }
     ran.push(g.guardrail_name);
-    if (verdict.action === 'block') throw new GatewayError(verdict.message, { status: 400, type: 'guardrail_violation', headers: { 'x-litellm-applied-guardrails': ran.join(',') } });
+    if (verdict.action === 'block') throw new GatewayError(verdict.message, { status: 400, type: 'guardrail_violation', headers: named([]) });
     if (verdict.action === 'mask') verdict.texts.forEach((text, i) => texts[i]?.set(text));
   }
   return ran;
@@ -49,11 +56,16 @@ async function run(guardrails: GuardrailConfig[], texts: TextSlot[], source: 'IN
 
 /** The request's guardrails (`pre_call`; `during_call` runs there too, before the provider is called), over its texts. */
 export function guardRequest(guardrails: GuardrailConfig[], body: Record<string, unknown>, env: Record<string, unknown>, callId: string): Promise<string[]> {
+  if (guardrails.length && unreadablePrompt(body)) {
+    return Promise.reject(badRequest(`The prompt is token ids, which guardrails (${guardrails.map((g) => g.guardrail_name).join(', ')}) cannot read: send it as text`, 'prompt'));
+  }
   return run(guardrails, requestTexts(body), 'INPUT', env, callId);
 }
 
 /** The answer's guardrails (`post_call`), over a plain answer's texts: its JSON, masked where a guardrail masked it. */
-export async function guardAnswer(guardrails: GuardrailConfig[], answer: string, env: Record<string, unknown>, callId: string): Promise<{ ran: string[]; answer: string }> {
+export async function guardAnswer(
+  guardrails: GuardrailConfig[], answer: string, env: Record<string, unknown>, callId: string, before: readonly string[],
+): Promise<{ ran: string[]; answer: string; maskedText?: string }> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(answer);
@@ -61,7 +73,11 @@ export async function guardAnswer(guardrails: GuardrailConfig[], answer: string,
     return { ran: [], answer };
   }
   let changed = false;
-  const texts = answerTexts(parsed).map((slot) => ({ ...slot, set: (text: string) => { slot.set(text); changed = true; } }));
-  const ran = await run(guardrails, texts, 'OUTPUT', env, callId);
-  return { ran, answer: changed ? JSON.stringify(parsed) : answer };
+  const texts = answerTexts(parsed).map((slot) => {
+    const mine: TextSlot = { ...slot, set: (text) => { slot.set(text); mine.text = text; changed = true; } };
+    return mine;
+  });
+  const ran = await run(guardrails, texts, 'OUTPUT', env, callId, before);
+  // What the logs keep of a masked answer is the masked text (spend log `response`, Langfuse output).
+  return changed ? { ran, answer: JSON.stringify(parsed), maskedText: texts.map((t) => t.text).join('') } : { ran, answer };
 }

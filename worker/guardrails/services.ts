@@ -1,6 +1,6 @@
 import { GatewayError } from '../errors.ts';
 import type { DeploymentRef } from '../models/deployments.ts';
-import { authHeaders, bedrockAuth } from '../providers/bedrock/auth.ts';
+import { authHeaders, authSecrets, bedrockAuth } from '../providers/bedrock/auth.ts';
 import { bedrockBase } from '../providers/bedrock/index.ts';
 import { envString } from '../providers/openai-compatible/adapter.ts';
 import { scrubSecrets } from '../providers/openai-compatible/errors.ts';
@@ -32,7 +32,7 @@ async function post(g: GuardrailConfig, url: URL, body: unknown, headers: Record
     throw unreachable(g, 'no answer');
   }
   const text = await res.text().catch(() => '');
-  if (!res.ok) throw unreachable(g, `HTTP ${res.status}: ${scrubSecrets(text.slice(0, 200), secrets)}`);
+  if (!res.ok) throw unreachable(g, `HTTP ${res.status}: ${scrubSecrets(text, secrets).slice(0, 200)}`);
   try {
     return JSON.parse(text) as unknown;
   } catch {
@@ -62,7 +62,7 @@ async function bedrock(g: GuardrailConfig, input: GuardInput): Promise<Verdict> 
   const url = upstreamUrl(bedrockBase(credentials, auth.region), `guardrail/${encodeURIComponent(p.guardrailIdentifier)}/version/${encodeURIComponent(p.guardrailVersion ?? 'DRAFT')}/apply`);
   const body = JSON.stringify({ source: input.source, content: input.texts.map((t) => ({ text: { text: t.text } })) });
   const headers = await authHeaders(auth, url, body, { 'content-type': 'application/json', accept: 'application/json' });
-  const answer = await post(g, url, JSON.parse(body), headers, [auth.kind === 'bearer' ? auth.token : auth.secretAccessKey]);
+  const answer = await post(g, url, JSON.parse(body), headers, authSecrets(auth));
   if (!isObject(answer) || answer.action !== 'GUARDRAIL_INTERVENED') return ALLOW;
   const outputs = (Array.isArray(answer.outputs) ? answer.outputs : Array.isArray(answer.output) ? answer.output : [])
     .map((o) => (isObject(o) && typeof o.text === 'string' ? o.text : ''));
@@ -111,7 +111,7 @@ async function presidio(g: GuardrailConfig, input: GuardInput): Promise<Verdict>
   const entities = p.pii_entities_config ? Object.keys(p.pii_entities_config) : undefined;
   const thresholds = p.presidio_score_thresholds ?? {};
   let masked = false;
-  const texts = await Promise.all(input.texts.map(async (slot) => {
+  const texts = await inTurns(input.texts, PRESIDIO_CONCURRENCY, async (slot) => {
     if (!slot.text.trim()) return slot.text;
     const found = await post(g, upstreamUrl(analyzer, 'analyze'), { text: slot.text, language: p.presidio_language ?? 'en', ...(entities ? { entities } : {}) }, {}, []);
     const results = (Array.isArray(found) ? found : []).filter((r): r is Record<string, unknown> => isObject(r)).filter((r) => {
@@ -125,8 +125,25 @@ async function presidio(g: GuardrailConfig, input: GuardInput): Promise<Verdict>
     if (!isObject(anonymized) || typeof anonymized.text !== 'string') throw unreachable(g, 'an anonymizer answer without text');
     masked = true;
     return anonymized.text;
-  }));
+  });
   return masked ? { action: 'mask', texts } : ALLOW;
+}
+
+// A Worker holds six connections at once: Presidio's calls (one or two a text) take at most four.
+const PRESIDIO_CONCURRENCY = 4;
+
+/** `each` over `items`, at most `limit` at a time, results in order. */
+async function inTurns<T, R>(items: readonly T[], limit: number, each: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await each(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
 }
 
 /** LiteLLM's generic guardrail API (`{api_base}/beta/litellm_basic_guardrail_api`): BLOCKED refuses, texts given back mask. */
@@ -136,7 +153,7 @@ async function generic(g: GuardrailConfig, input: GuardInput): Promise<Verdict> 
   if (!base) throw unreachable(g, 'no api_base configured');
   const answer = await post(g, upstreamUrl(base, 'beta/litellm_basic_guardrail_api'), {
     texts: input.texts.map((t) => t.text), input_type: input.source === 'INPUT' ? 'request' : 'response', litellm_call_id: input.callId,
-  }, { ...(p.api_key ? { authorization: `Bearer ${p.api_key}` } : {}), ...(p.headers ?? {}) }, [p.api_key]);
+  }, { ...(p.api_key ? { authorization: `Bearer ${p.api_key}` } : {}), ...(p.headers ?? {}) }, [p.api_key, ...Object.values(p.headers ?? {})]);
   if (!isObject(answer)) return ALLOW;
   if (answer.action === 'BLOCKED') return { action: 'block', message: `Violated guardrail policy (${g.guardrail_name}): ${String(answer.blocked_reason ?? 'blocked').slice(0, 500)}` };
   const texts = Array.isArray(answer.texts) && answer.texts.every((t) => typeof t === 'string') ? answer.texts as string[] : undefined;

@@ -12,16 +12,38 @@ export interface TextSlot {
 
 const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
-function contentSlots(holder: Record<string, unknown>, key: string, role: string, out: TextSlot[]): void {
+function stringSlot(holder: Record<string, unknown>, key: string, role: string, out: TextSlot[]): void {
+  if (typeof holder[key] === 'string') out.push({ role, text: holder[key], set: (text) => (holder[key] = text) });
+}
+
+/**
+ * The texts under a message or item: its content (a string, or parts: their `text`, a document's text
+ * `source.data`, nested `content`, a tool result's `output`), and the arguments of the tool calls it makes.
+ */
+function contentSlots(holder: Record<string, unknown>, key: string, role: string, out: TextSlot[], depth = 0): void {
   const content = holder[key];
   if (typeof content === 'string') {
-    out.push({ role, text: content, set: (text) => (holder[key] = text) });
-    return;
+    stringSlot(holder, key, role, out);
+  } else if (Array.isArray(content) && depth < 4) {
+    for (const part of content) {
+      if (!isObject(part)) continue;
+      stringSlot(part, 'text', role, out);
+      if (isObject(part.source) && part.source.type === 'text') stringSlot(part.source, 'data', role, out);
+      if (Array.isArray(part.content) || typeof part.content === 'string') contentSlots(part, 'content', role, out, depth + 1);
+      if (part.type === 'function_call_output' || part.type === 'tool_result') stringSlot(part, 'output', role, out);
+    }
   }
-  if (!Array.isArray(content)) return;
-  for (const part of content) {
-    if (isObject(part) && typeof part.text === 'string') out.push({ role, text: part.text, set: (text) => (part.text = text) });
+  stringSlot(holder, 'output', role, out);
+  stringSlot(holder, 'arguments', role, out);
+  if (Array.isArray(holder.tool_calls)) {
+    for (const call of holder.tool_calls) if (isObject(call) && isObject(call.function)) stringSlot(call.function, 'arguments', role, out);
   }
+}
+
+/** Whether a request carries text a guardrail cannot read (a completion's prompt as token ids). */
+export function unreadablePrompt(body: Record<string, unknown>): boolean {
+  const prompt = body.prompt;
+  return Array.isArray(prompt) && prompt.some((p) => typeof p === 'number' || Array.isArray(p));
 }
 
 export function requestTexts(body: Record<string, unknown>): TextSlot[] {

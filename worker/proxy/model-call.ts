@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import type { z } from 'zod';
 import { identify } from '../auth/authenticate.ts';
 import type { GatewayEnv } from '../env.ts';
-import { errorResponse, GatewayError } from '../errors.ts';
+import { badRequest, errorResponse, GatewayError } from '../errors.ts';
 import { currentCatalog } from '../models/catalog.ts';
 import type { DeploymentRef } from '../models/deployments.ts';
 import { resolveGroup } from '../router/resolve-group.ts';
@@ -92,8 +92,13 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   const guards = state.config.guardrails?.length && GUARDED.has(endpoint) ? state.config.guardrails : undefined;
   const requestedGuards = guards ? requestedGuardrails(body, caller) : undefined;
   let appliedGuards: string[] | undefined;
+  // The answer's guardrails (post_call) read a whole answer: not a stream's, nor a background response's, so those are refused.
+  const answerGuards = guards ? guardrailsFor(guards, ['post_call'], requestedGuards!) : undefined;
   if (guards) {
     try {
+      if (answerGuards?.length && (body.stream === true || body.background === true)) {
+        throw badRequest(`Guardrails that check the answer (${answerGuards.map((g) => g.guardrail_name).join(', ')}) read a whole answer: call without stream or background`, 'stream');
+      }
       appliedGuards = await guardRequest(guardrailsFor(guards, ['pre_call', 'during_call'], requestedGuards!), body, c.env, callId);
     } catch (err) {
       if (admission) c.executionCtx.waitUntil(admission.release());
@@ -104,7 +109,8 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   const region = admission?.modelRegion;
   const tags = state.config.router_settings.enable_tag_filtering === true ? keyedTags : undefined;
   const scope = routingScope(resolved, region, tags, state.config.router_settings, modelTags);
-  const cache = await planCache(cacheSettings(state.config, c.env), endpoint, scope.cacheGroup, body, caller.kind === 'key' ? caller.policy.allowedCacheControls : undefined)
+  // A call whose answer a guardrail checks neither takes a cached answer (which no guardrail checked) nor makes one.
+  const cache = answerGuards?.length ? undefined : await planCache(cacheSettings(state.config, c.env), endpoint, scope.cacheGroup, body, caller.kind === 'key' ? caller.policy.allowedCacheControls : undefined)
     .catch((err: unknown) => {
       if (admission) c.executionCtx.waitUntil(admission.release());
       throw err;
@@ -204,17 +210,20 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
     return errorResponse(error, callHeaders(ctx, ''));
   }
   // The answer's guardrails (post_call), over a plain answer: one that blocks still leaves the call paid for.
-  const answerGuards = guards ? guardrailsFor(guards, ['post_call'], requestedGuards!) : undefined;
   if (answerGuards?.length && !(answer.body instanceof ReadableStream)) {
     try {
-      const guarded = await guardAnswer(answerGuards, typeof answer.body === 'string' ? answer.body : new TextDecoder().decode(answer.body), c.env, callId);
+      const guarded = await guardAnswer(answerGuards, typeof answer.body === 'string' ? answer.body : new TextDecoder().decode(answer.body), c.env, callId, appliedGuards ?? []);
       appliedGuards = [...(appliedGuards ?? []), ...guarded.ran];
       ctx.appliedGuardrails = appliedGuards;
-      answer = { ...answer, body: guarded.answer };
+      const masked = guarded.maskedText;
+      answer = { ...answer, body: guarded.answer, ...(masked !== undefined ? { outcome: answer.outcome.then((o) => (o.responseText === undefined ? o : { ...o, responseText: masked })) } : {}) };
     } catch (err) {
       const error = err instanceof GatewayError ? err : new GatewayError('Internal server error', { status: 500, type: 'internal_server_error' });
+      settleLeader?.(undefined);
+      ctx.appliedGuardrails = [...(appliedGuards ?? []), ...answerGuards.map((g) => g.guardrail_name)];
       const outcome = await answer.outcome;
-      settler.settle({ outcome, cost: costOfCall(deployment, outcome.usage), apiBase: answer.apiBase, finishedAt: Date.now(), error });
+      // What the answer said is not kept: the guardrail refused it.
+      settler.settle({ outcome: { ...outcome, responseText: undefined }, cost: costOfCall(deployment, outcome.usage), apiBase: answer.apiBase, finishedAt: Date.now(), error });
       return errorResponse(error, callHeaders(ctx, ''));
     }
   }

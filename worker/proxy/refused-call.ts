@@ -34,7 +34,8 @@ function recordRefusal(c: Ctx, endpoint: CallEndpoint, seen: Seen, error: Gatewa
       callId: crypto.randomUUID(), startedAt: call.startedAt, endpoint, caller: seen.caller ?? { kind: 'master', token: call.token },
       // No deployment was called: the row carries the call's own tags (its key's and team's once known), none of a deployment's.
       deployment: call.deployment ?? { id: '', group, provider: '' as DeploymentRef['provider'], model: group },
-      body: call.body, headers: c.req.raw.headers, storePrompts: call.storePrompts, ...(call.tags ? { tags: call.tags } : {}),
+      // A guardrail's refusal keeps no prompt: what it refused (a card number, an injection) does not go to the logs.
+      body: call.body, headers: c.req.raw.headers, storePrompts: call.storePrompts && !error.type.startsWith('guardrail_'), ...(call.tags ? { tags: call.tags } : {}),
     }, { error, cost: 0, apiBase: '', finishedAt: now });
     recordSpend(c.env, c.executionCtx, record);
   } catch (err) {
