@@ -120,6 +120,22 @@ describe('/v1/realtime', () => {
     expect(Number(row!.spend)).toBeCloseTo(200 * 4e-6 + 20 * 1.6e-5 + 60 * 6.4e-5, 10);
   });
 
+  it('ends a session once what it ran spends the key\'s budget (1008), the answer that spent it delivered', async () => {
+    const { key } = await (await fetch(`${stack.url}/key/generate`, {
+      method: 'POST', headers: { authorization: `Bearer ${TEST_MASTER_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ max_budget: 0.01 }),
+    })).json() as { key: string };
+    // 300 audio tokens out at 6.4e-5: 0.0192, past the 0.01 budget.
+    fake.queueUsage({ input_tokens: 10, output_tokens: 300, input_token_details: { text_tokens: 10 }, output_token_details: { audio_tokens: 300 } });
+    const rt = officialClient(key, 'gpt-realtime');
+    const done = new Promise<void>((resolve) => rt.on('response.done', () => resolve()));
+    const closed = new Promise<number>((resolve) => rt.socket.on('close', (code: number) => resolve(code)));
+    await new Promise<void>((resolve) => rt.socket.on('open', () => resolve()));
+    rt.send({ type: 'response.create' });
+    await done;
+    expect(await closed).toBe(1008);
+    await fake.sessions[0]!.closed;
+  });
+
   it('takes a browser\'s key from its subprotocol, never sending it on, and answers with the protocol it chose', async () => {
     const key = await seedKey(stack.db.url);
     const url = `ws://${gateway().host}/v1/realtime?model=gpt-realtime`;

@@ -32,6 +32,8 @@ const MAX_ATTEMPTS = 3;
 const HANDSHAKE_TIMEOUT_MS = 15_000;
 // How long a response cancelled for a client that left may take to report what it used.
 const CANCEL_GRACE_MS = 5_000;
+// Close codes an endpoint may send (RFC 6455 §7.4.1), beside the 3000-4999 range.
+const SENDABLE_CODES = new Set([1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011]);
 // The longest session: OpenAI's own limit.
 const MAX_SESSION_MS = 60 * 60 * 1000;
 
@@ -180,6 +182,7 @@ async function openSession(c: Ctx, seen: Seen): Promise<Response> {
         usage = addUsage(usage, used);
         running = Math.max(0, running - 1);
         if (leaving !== undefined && running === 0) finish({}, 1000, 'session over');
+        else if (overBudget()) budgetSpent = true;
       }
     }
     if (leaving !== undefined) return;
@@ -188,8 +191,14 @@ async function openSession(c: Ctx, seen: Seen): Promise<Response> {
     } catch {
       // The client is gone; its close event ends the session.
     }
+    // The answer that spent the budget reaches the client; then the session ends (1008, policy).
+    if (budgetSpent) leave(1008, 'budget exceeded');
   });
   let clientGone = false;
+  // The key's budget, as it stood when the session opened, is held through the session: once what it ran spends it, it ends.
+  const policy = caller.kind === 'key' ? caller.policy : undefined;
+  let budgetSpent = false;
+  const overBudget = () => policy?.maxBudget != null && policy.spend + costOfCall(deployment, usage) + transcriptionCost >= policy.maxBudget;
   // The session ends: at once, or with a response still running, once it is cancelled and its response.done (which bills what ran) is in.
   const leave = (code: number, reason: string) => {
     if (leaving !== undefined) return;
@@ -248,11 +257,11 @@ function transcriptionDeployment(session: DeploymentRef, model: string, catalog:
 }
 
 /**
- * Closes a socket with a code it may send (1005 and 1006 say none was; anything else but 1000 and the
- * 3000-4999 range becomes 1011) and a reason within the protocol's 123 bytes; a socket already closed is left.
+ * Closes a socket with a code it may send (1005 says none was sent: 1000; 1006, 1015 and unknown codes become
+ * 1011) and a reason within the protocol's 123 bytes; a socket already closed is left.
  */
 function closeQuietly(socket: WebSocket, code: number, reason: string): void {
-  const sendable = code === 1000 || (code >= 3000 && code < 5000) ? code : code === 1005 ? 1000 : 1011;
+  const sendable = SENDABLE_CODES.has(code) || (code >= 3000 && code < 5000) ? code : code === 1005 ? 1000 : 1011;
   let text = reason;
   while (new TextEncoder().encode(text).length > 123) text = text.slice(0, -1);
   try {
