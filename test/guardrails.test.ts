@@ -144,6 +144,16 @@ describe('guardrails', () => {
     expect(llm.requests).toHaveLength(0);
   });
 
+  it('refuses a key its guardrails hold on routes no guardrail reads (a provider\'s own API, Realtime)', async () => {
+    const key = await seedKey(stack.db.url);
+    const res = await fetch(`${stack.url}/openai_passthrough/v1/chat/completions`, {
+      method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }] }),
+    });
+    expect(res.status).toBe(403);
+    expect(await res.json()).toMatchObject({ error: { type: 'guardrail_violation', message: expect.stringContaining('lakera-pre') } });
+    expect(llm.requests).toHaveLength(0);
+  });
+
   it('fails the call closed when a guardrail service does not answer', async () => {
     lakeraDown = true;
     const err = await chat('hello').catch((e: unknown) => e) as InstanceType<typeof OpenAI.APIError>;

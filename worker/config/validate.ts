@@ -30,7 +30,7 @@ export function validateConfig(raw: unknown, env: Record<string, unknown>): Conf
   if (raw === null || raw === undefined) raw = {};
   // `os.environ/NAME` finds config.yaml's environment_variables too, under the environment's own (env-vars.ts).
   const lookup = { ...configEnvVars(raw), ...env };
-  const resolved = resolveEnvRefs(raw, lookup);
+  const resolved = resolveEnvRefs(raw, lookup, '', (path) => PASS_THROUGH_HEADERS.test(path));
   for (const m of resolved.missing) warnings.push(`${m.path}: os.environ/${m.name} is not set`);
 
   warnings.push(...unknownKeyWarnings(resolved.value, configSchema, []));
@@ -40,7 +40,7 @@ export function validateConfig(raw: unknown, env: Record<string, unknown>): Conf
     return { ok: false, errors: parsed.error.issues.map((i) => describeIssue(i, resolved.value)), warnings };
   }
   warnings.push(...crossReferenceWarnings(parsed.data));
-  // A reference inside a header value (`Bearer os.environ/NAME`) is read per call; one not set fails those calls.
+  // A header's reference (whole, or inside `Bearer os.environ/NAME`) is read per call; one not set fails those calls.
   parsed.data.general_settings.pass_through_endpoints?.forEach((e, i) => {
     for (const [header, value] of Object.entries(e.headers ?? {})) {
       for (const name of collectEnvRefs(value)) {
@@ -50,6 +50,9 @@ export function validateConfig(raw: unknown, env: Record<string, unknown>): Conf
   });
   return { ok: true, config: parsed.data, warnings };
 }
+
+// Pass-through endpoints' headers keep their `os.environ/` references: each call reads them (config-pass-through.ts).
+const PASS_THROUGH_HEADERS = /^general_settings\.pass_through_endpoints\[\d+\]\.headers\./;
 
 /** The first segments of the gateway's own routes (worker/app.ts, the admin Worker's, the providers' pass-through prefixes). */
 const BUILT_IN_PREFIXES = [

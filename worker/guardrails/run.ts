@@ -26,6 +26,21 @@ export function requestedGuardrails(body: Record<string, unknown>, caller: Calle
   ]);
 }
 
+/**
+ * Refuses a caller whose calls guardrails must check (a `default_on` one, or one its key's or team's metadata
+ * names) on a route no guardrail reads (a provider's own API passed through, Google's format, Realtime):
+ * those routes would let it past them. The master key is not held.
+ */
+export function refuseUnguardedRoute(all: readonly GuardrailConfig[] | undefined, caller: Caller, route: string): void {
+  if (!all?.length || caller.kind === 'master') return;
+  const bound = requestedGuardrails({}, caller);
+  const holding = all.filter((g) => g.litellm_params.mode !== 'logging_only' && (g.litellm_params.default_on === true || bound.has(g.guardrail_name)));
+  if (!holding.length) return;
+  throw new GatewayError(`Guardrails (${holding.map((g) => g.guardrail_name).join(', ')}) check this key's calls, and ${route} is not checked by guardrails: call the gateway's own routes (/v1/chat/completions, /v1/messages, /v1/responses)`, {
+    status: 403, type: 'guardrail_violation',
+  });
+}
+
 /** The guardrails that run at this point of a call: `default_on` ones, and those the call asks for. */
 export function guardrailsFor(all: readonly GuardrailConfig[], modes: readonly GuardrailMode[], requested: Set<string>): GuardrailConfig[] {
   return all.filter((g) => modesOf(g).some((m) => modes.includes(m)) && (g.litellm_params.default_on === true || requested.has(g.guardrail_name)));

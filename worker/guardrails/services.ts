@@ -41,7 +41,7 @@ async function post(g: GuardrailConfig, url: URL, body: unknown, headers: Record
 }
 
 function unreachable(g: GuardrailConfig, why: string): GatewayError {
-  return new GatewayError(`Guardrail ${g.guardrail_name} (${g.litellm_params.guardrail}) failed to respond: ${why}. The call was not made`, { status: 502, type: 'guardrail_failed_to_respond' });
+  return new GatewayError(`Guardrail ${g.guardrail_name} (${g.litellm_params.guardrail}) failed to respond: ${why}`, { status: 502, type: 'guardrail_failed_to_respond' });
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);

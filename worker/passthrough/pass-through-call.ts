@@ -8,10 +8,10 @@ import type { DeploymentRef } from '../models/deployments.ts';
 import type { CallOutcome, RequestHeaders, UsageReport } from '../providers/types.ts';
 import { estimatedUsage, estimateTokens } from '../providers/openai-compatible/usage.ts';
 import type { GatewayState } from '../state.ts';
-import type { Admission } from '../limits/admission-answer.ts';
 import { bodyLimit, readBoundedBytes } from '../openai/read-body.ts';
 import { answerResponse } from '../proxy/answer-headers.ts';
-import { admitModelCall } from '../proxy/call-admission.ts';
+import { type AdmittedCall, admitModelCall } from '../proxy/call-admission.ts';
+import { refuseUnguardedRoute } from '../guardrails/run.ts';
 import { type CallContext, endUserOf, requestTags } from '../proxy/call-context.ts';
 import { callSettler } from '../proxy/call-end.ts';
 import { freeModel, reservationEstimate, withoutCredentials } from '../proxy/call-helpers.ts';
@@ -54,7 +54,9 @@ export interface PassThroughCall {
    * Throws when the caller may not make this call (after its admission, which is then released). May settle
    * `deployment` now that the caller is known (its aliases, its end user's region).
    */
-  authorize(caller: Caller, admission: Admission | undefined): void;
+  authorize(caller: Caller, admitted: AdmittedCall | undefined): void;
+  /** A route to a model (a provider's API, Google's format), which guardrails would check were it theirs to read; not a config endpoint's. */
+  modelRoute: boolean;
   /** Route groups the path belongs to beyond the built-in ones (a config endpoint's: `llm_api_routes`), for `allowed_routes`. */
   routeGroups?: readonly string[];
   /** Sends the upstream request; throws GatewayError when it cannot be made (no credential). */
@@ -65,7 +67,12 @@ export interface PassThroughCall {
 }
 
 /** How long a pass-through call may wait for its answer's headers, unless configured (LiteLLM's `pass_through_request_timeout`). */
-export const DEFAULT_PASS_THROUGH_TIMEOUT_S = 600;
+const DEFAULT_PASS_THROUGH_TIMEOUT_S = 600;
+
+/** A pass-through call's wait for its answer, in ms: its own (a config endpoint's `timeout`), else `pass_through_request_timeout`, else `request_timeout`, else 600 s. */
+export function passThroughTimeoutMs(config: GatewayState['config'], own?: number): number {
+  return (own ?? config.general_settings.pass_through_request_timeout ?? config.litellm_settings.request_timeout ?? DEFAULT_PASS_THROUGH_TIMEOUT_S) * 1000;
+}
 
 // A JSON answer up to this size is read whole, so its cost can be in its headers; a larger one (or one of unknown length) streams.
 const MAX_BUFFERED_JSON = 8 * 1024 * 1024;
@@ -101,7 +108,8 @@ export async function passThroughCall(c: Ctx, state: GatewayState, call: PassThr
   try {
     const allowed = caller.kind === 'key' ? caller.policy.allowedRoutes : [];
     if (allowed.length && !allowed.some((r) => call.routeGroups?.includes(r))) checkRoute(allowed, c.req.path);
-    if (who) call.authorize(caller, admission);
+    if (who && call.modelRoute) refuseUnguardedRoute(state.config.guardrails, caller, 'this pass-through route');
+    if (who) call.authorize(caller, admitted);
   } catch (err) {
     if (admission) c.executionCtx.waitUntil(admission.release());
     throw err;

@@ -3,7 +3,8 @@ import type { DeploymentRef } from '../models/deployments.ts';
 import { authHeaders, bedrockAuth, type BedrockAuth } from '../providers/bedrock/auth.ts';
 import { bedrockBase } from '../providers/bedrock/index.ts';
 import { envString } from '../providers/openai-compatible/adapter.ts';
-import { DEFAULT_VERTEX_LOCATION } from '../providers/vertex_ai/target.ts';
+import { accessTokens } from '../providers/vertex_ai/index.ts';
+import { DEFAULT_VERTEX_LOCATION, VERTEX_LABEL, type VertexTarget, vertexTarget } from '../providers/vertex_ai/target.ts';
 import type { PassThroughProvider } from './providers.ts';
 import type { RequestHeaders } from '../providers/types.ts';
 
@@ -82,4 +83,15 @@ export async function signed(aws: BedrockAuth, url: URL, body: Uint8Array | unde
 export function withQueryKey(headers: RequestHeaders, key: string | null): RequestHeaders {
   if (!key || headers.get('x-goog-api-key') || headers.get('authorization') || headers.get('x-litellm-api-key') || headers.get('x-api-key')) return headers;
   return { get: (name) => (name.toLowerCase() === 'x-goog-api-key' ? key : headers.get(name)), forEach: headers.forEach };
+}
+
+/** Vertex AI's `Authorization`: an access token of the deployment's service account (or VERTEXAI_CREDENTIALS), and the target it is for. */
+export async function vertexBearer(deployment: DeploymentRef, env: Record<string, unknown>): Promise<{ authorization: string; target: VertexTarget }> {
+  const target = vertexTarget(deployment, env);
+  return { authorization: `Bearer ${await accessTokens.token(target.account, VERTEX_LABEL, 'vertex_ai')}`, target };
+}
+
+/** A Google API call's query as sent on: without `key` (the client's key for the gateway) and `userProject` (who pays is the operator's choice). */
+export function googleQuery(url: URL): [string, string][] {
+  return [...url.searchParams].filter(([name]) => name !== 'key' && name !== 'userProject');
 }

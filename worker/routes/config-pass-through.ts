@@ -10,7 +10,7 @@ import { headerSnapshot } from '../proxy/call-helpers.ts';
 import { recordRefusedCall, type Seen } from '../proxy/refused-call.ts';
 import { gatewayState, type GatewayState } from '../state.ts';
 import { forwardedHeaders, passThroughUrl, pathSegments, safeBase } from '../passthrough/forward.ts';
-import { DEFAULT_PASS_THROUGH_TIMEOUT_S, passThroughCall, readPassThroughBody } from '../passthrough/pass-through-call.ts';
+import { passThroughCall, passThroughTimeoutMs, readPassThroughBody } from '../passthrough/pass-through-call.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
 type ConfigEndpoint = NonNullable<TollgateConfig['general_settings']['pass_through_endpoints']>[number];
@@ -63,13 +63,13 @@ async function configCall(c: Ctx, state: GatewayState, endpoint: ConfigEndpoint,
   const deployment: DeploymentRef = { id: '', group: endpoint.path, provider: '' as ProviderId, model: endpoint.path, params: { model: endpoint.path }, info: {} };
   return passThroughCall(c, state, {
     headers, keyHeaders, who, group: endpoint.path, json: client.json, bodyChars: client.bytes?.byteLength ?? 0,
-    billed: false, generative: false, deployment, priceByAnswer: false, costPerRequest: endpoint.cost_per_request ?? 0,
+    billed: false, generative: false, modelRoute: false, deployment, priceByAnswer: false, costPerRequest: endpoint.cost_per_request ?? 0,
     // As LiteLLM counts the endpoints it registers among the LLM API's routes (a key's allowed_routes).
     routeGroups: ['llm_api_routes'],
     authorize: () => undefined,
     send: (signal) => fetch(passThroughUrl(target.href, subpath, query), { method: c.req.method, headers: outbound, ...(client.bytes ? { body: client.bytes } : {}), signal }),
     apiBase: safeBase(target.href),
-    timeoutMs: (endpoint.timeout ?? state.config.general_settings.pass_through_request_timeout ?? DEFAULT_PASS_THROUGH_TIMEOUT_S) * 1000,
+    timeoutMs: passThroughTimeoutMs(state.config, endpoint.timeout),
   }, seen);
 }
 

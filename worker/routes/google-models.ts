@@ -5,18 +5,15 @@ import { badRequest, GatewayError } from '../errors.ts';
 import { currentCatalog } from '../models/catalog.ts';
 import { type DeploymentRef, pickDeployment } from '../models/deployments.ts';
 import { modelSegment } from '../providers/google/model-path.ts';
-import { accessTokens } from '../providers/vertex_ai/index.ts';
-import { VERTEX_LABEL, vertexTarget } from '../providers/vertex_ai/target.ts';
 import { headerSnapshot } from '../proxy/call-helpers.ts';
 import { recordRefusedCall, type Seen } from '../proxy/refused-call.ts';
 import { resolveGroup } from '../router/resolve-group.ts';
-import { eligibleDeployments } from '../router/eligible-deployments.ts';
-import { aliasOf, authorizeCall } from '../proxy/call-access.ts';
+import { servingDeployments } from '../router/serving-deployments.ts';
 import { gatewayState } from '../state.ts';
 import { forwardedHeaders, passThroughUrl, safeBase } from '../passthrough/forward.ts';
-import { DEFAULT_PASS_THROUGH_TIMEOUT_S, type PassThroughCall, passThroughCall, readPassThroughBody } from '../passthrough/pass-through-call.ts';
+import { type PassThroughCall, passThroughCall, passThroughTimeoutMs, readPassThroughBody } from '../passthrough/pass-through-call.ts';
 import { PASS_THROUGH_PREFIXES } from '../passthrough/providers.ts';
-import { credentialOf, setCredential, withQueryKey } from '../passthrough/upstream-credentials.ts';
+import { credentialOf, googleQuery, setCredential, vertexBearer, withQueryKey } from '../passthrough/upstream-credentials.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
 
@@ -26,7 +23,7 @@ const BILLED = new Set(['generateContent', 'streamGenerateContent', 'embedConten
 const GENERATIVE = new Set(['generateContent', 'streamGenerateContent']);
 
 /** Google's own models on Gemini's and Vertex AI's API: not a partner model (Claude, Llama, Mistral) on Vertex AI. */
-function googleModel(d: DeploymentRef): boolean {
+function isGoogleModel(d: DeploymentRef): boolean {
   if (d.provider === 'gemini') return true;
   return d.provider === 'vertex_ai' && !d.model.includes('/') && /^(gemini|gemma|text-embedding|text-multilingual-embedding|multimodal-?embedding|embedding)/.test(d.model);
 }
@@ -74,28 +71,22 @@ export async function googleModelCall(c: Ctx): Promise<Response> {
     }
     // Google's SDKs may put the key in `?key=`: the gateway's key, never sent on.
     const headers = withQueryKey(headerSnapshot(c.req.raw.headers), url.searchParams.get('key'));
-    const query = [...url.searchParams].filter(([name]) => name !== 'key' && name !== 'userProject');
+    const query = googleQuery(url);
     const who = await identify(headers, state.masterKeyHash, state.keyHeader);
     const client = await readPassThroughBody(c.req.raw, state);
     const catalog = await currentCatalog(state, c.env, c.executionCtx, { missing: group });
-    const named = resolveGroup(state.config, catalog, group).deployments.filter(googleModel);
+    const gemini = resolveGroup(state.config, catalog, group).deployments.filter(isGoogleModel);
     const outbound = forwardedHeaders(c.req.raw.headers, { all: true, keyHeaders: [state.keyHeader] });
     const studio = PASS_THROUGH_PREFIXES['/gemini']!;
     // The deployment is chosen once the key is known (its aliases, its end user's region); until then the group's first prices the reservation.
     let deployment: DeploymentRef | undefined;
     const call: PassThroughCall = {
       headers, keyHeaders: [state.keyHeader], who, group, json: client.json, bodyChars: client.bytes?.byteLength ?? 0,
-      billed: BILLED.has(method), generative: GENERATIVE.has(method), deployment: named[0] ?? placeholder(group), priceByAnswer: false, requested: group,
-      authorize: (caller, admission) => {
-        const aliased = aliasOf(caller, group);
-        const candidates = aliased ? resolveGroup(state.config, catalog, aliased).deployments.filter(googleModel) : named;
-        authorizeCall({ caller, requested: group, aliased, picked: candidates[0], catalog, path: url.pathname, body: {}, enforceUser: false });
-        if (!candidates.length) {
-          throw badRequest(`Model group ${aliased ?? group} has no Gemini deployment (gemini/ or vertex_ai/): Google's format is served for those only; call /v1/chat/completions for the others`, 'model');
-        }
-        const tags = state.config.router_settings.enable_tag_filtering === true && caller.kind === 'key' ? caller.policy.tags : undefined;
-        const eligible = eligibleDeployments(candidates, { region: admission?.modelRegion, tags }, state.config.router_settings, group, aliased ?? group);
-        if (eligible instanceof GatewayError) throw eligible;
+      billed: BILLED.has(method), generative: GENERATIVE.has(method), modelRoute: true, deployment: gemini[0] ?? placeholder(group), priceByAnswer: false, requested: group,
+      authorize: (caller, admitted) => {
+        const eligible = servingDeployments(state.config, catalog, group, admitted ?? { caller, admission: undefined, tags: [], modelTags: undefined }, {
+          path: url.pathname, serves: isGoogleModel, kind: "Google's format (gemini/ or vertex_ai/ Gemini deployments; call /v1/chat/completions for the others)",
+        });
         deployment = pickDeployment(eligible)!;
         call.deployment = deployment;
         call.group = deployment.group;
@@ -112,14 +103,14 @@ export async function googleModelCall(c: Ctx): Promise<Response> {
           setCredential(outbound, studio, credential.key);
           target = passThroughUrl(credential.base!, `/${version}/models/${modelSegment(d.model)}:${method}`, query);
         } else {
-          const vertex = vertexTarget(d, c.env);
-          outbound.set('authorization', `Bearer ${await accessTokens.token(vertex.account, VERTEX_LABEL, 'vertex_ai')}`);
+          const { authorization, target: vertex } = await vertexBearer(d, c.env);
+          outbound.set('authorization', authorization);
           target = passThroughUrl(vertex.base, `/v1/projects/${vertex.project}/locations/${vertex.location}/publishers/google/models/${modelSegment(d.model)}:${method}`, query);
         }
         return fetch(target, { method: 'POST', headers: outbound, ...(bytes ? { body: bytes } : {}), signal });
       },
       apiBase: '',
-      timeoutMs: (state.config.general_settings.pass_through_request_timeout ?? state.config.litellm_settings.request_timeout ?? DEFAULT_PASS_THROUGH_TIMEOUT_S) * 1000,
+      timeoutMs: passThroughTimeoutMs(state.config),
     };
     return await passThroughCall(c, state, call, seen);
   } catch (err) {

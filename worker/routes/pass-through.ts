@@ -1,25 +1,21 @@
 import type { Context } from 'hono';
 import { type Caller, identify } from '../auth/authenticate.ts';
 import type { ProviderId } from '../config/providers.ts';
-import type { TollgateConfig } from '../config/schema.ts';
 import type { GatewayEnv } from '../env.ts';
 import { badRequest, GatewayError } from '../errors.ts';
 import { authorizeModel, mayCall } from '../models/access.ts';
 import { currentCatalog } from '../models/catalog.ts';
 import { type DeploymentRef, type ModelCatalog, pickDeployment } from '../models/deployments.ts';
-import { accessTokens } from '../providers/vertex_ai/index.ts';
-import { VERTEX_LABEL, vertexTarget } from '../providers/vertex_ai/target.ts';
 import { bedrockModelId } from '../providers/bedrock/index.ts';
 import { headerSnapshot } from '../proxy/call-helpers.ts';
 import { recordRefusedCall, type Seen } from '../proxy/refused-call.ts';
 import { gatewayState } from '../state.ts';
 import { forwardedHeaders, passThroughUrl, pathSegments, readablePath, safeBase } from '../passthrough/forward.ts';
-import { DEFAULT_PASS_THROUGH_TIMEOUT_S, passThroughCall, readPassThroughBody } from '../passthrough/pass-through-call.ts';
-import { bedrockCredential, credentialOf, setCredential, signed, vertexBase, withQueryKey } from '../passthrough/upstream-credentials.ts';
+import { passThroughCall, passThroughTimeoutMs, readPassThroughBody } from '../passthrough/pass-through-call.ts';
+import { bedrockCredential, credentialOf, googleQuery, setCredential, signed, vertexBase, vertexBearer, withQueryKey } from '../passthrough/upstream-credentials.ts';
 import { CLIENT_NAMED, PASS_THROUGH_PREFIXES, type PassThroughProvider, requestedModel, withModelInPath } from '../passthrough/providers.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
-type ConfigEndpoint = NonNullable<TollgateConfig['general_settings']['pass_through_endpoints']>[number];
 
 // What a call to the provider makes (as opposed to a list, a file, a status): its reservation holds output tokens.
 const GENERATIVE = /(?:\/(?:messages|chat\/completions|completions|responses|chat|converse|converse-stream|invoke|invoke-with-response-stream)|:(?:generateContent|streamGenerateContent|rawPredict|streamRawPredict))$/;
@@ -49,7 +45,7 @@ export function providerPassThrough(prefix: string) {
       const readable = readablePath(segments);
       let headers = headerSnapshot(c.req.raw.headers);
       // Google's SDKs put the key in `?key=`: it is the gateway's key, never sent on; `userProject` picks who pays.
-      const query = [...url.searchParams].filter(([name]) => !(provider.auth === 'x-goog-api-key' || provider.auth === 'google-oauth') || (name !== 'key' && name !== 'userProject'));
+      const query = provider.auth === 'x-goog-api-key' || provider.auth === 'google-oauth' ? googleQuery(url) : [...url.searchParams];
       if (prefix === '/gemini') headers = withQueryKey(headers, url.searchParams.get('key'));
       // Who is calling, before anything is read for them.
       const who = await identify(headers, state.masterKeyHash, state.keyHeader);
@@ -80,22 +76,22 @@ export function providerPassThrough(prefix: string) {
       const billed = c.req.method === 'POST' && BILLED.test(readable);
       return await passThroughCall(c, state, {
         headers, keyHeaders: [state.keyHeader], who, group: named?.group ?? requested ?? '', json: client.json, bodyChars: client.bytes?.byteLength ?? 0,
-        billed, generative: billed && GENERATIVE.test(readable), deployment, priceByAnswer: !named, requested,
+        billed, generative: billed && GENERATIVE.test(readable), modelRoute: true, deployment, priceByAnswer: !named, requested,
         authorize: (caller) => authorizePassThrough(caller, requested, named, catalog, readable),
         send: async (signal) => {
           if (target.missing) throw target.missing;
           if (provider.auth === 'google-oauth') {
-            const vertex = vertexTarget(credentials, c.env);
+            const { authorization, target: vertex } = await vertexBearer(credentials, c.env);
             const project = /(?:^|\/)projects\/([^/]+)\//.exec(readable)?.[1];
             // The service account may reach other projects; the path may not pick one (who pays is the operator's choice).
             if (project && project !== vertex.project) throw badRequest('The path names a Google Cloud project other than the one the gateway\'s Vertex AI credentials are for');
-            outbound.set('authorization', `Bearer ${await accessTokens.token(vertex.account, VERTEX_LABEL, 'vertex_ai')}`);
+            outbound.set('authorization', authorization);
           }
           const upstream = passThroughUrl(target.base!, subpath, query, { versionPrefix: provider.versionPrefix, dedupe: true, ...rules });
           return fetch(upstream, { method: c.req.method, headers: target.aws ? await signed(target.aws, upstream, bytes, outbound, c.req.method) : outbound, ...(bytes ? { body: bytes } : {}), signal });
         },
         apiBase: target.base ? safeBase(target.base) : '',
-        timeoutMs: (state.config.general_settings.pass_through_request_timeout ?? state.config.litellm_settings.request_timeout ?? DEFAULT_PASS_THROUGH_TIMEOUT_S) * 1000,
+        timeoutMs: passThroughTimeoutMs(state.config),
       }, seen);
     } catch (err) {
       if (err instanceof GatewayError) recordRefusedCall(c, 'pass_through', seen, err);
@@ -133,7 +129,7 @@ function unconfigured(provider: ProviderId, model: string | undefined): Deployme
 }
 
 // Paths that hand out a provider credential (ephemeral keys for the browser): a client holding one calls the provider directly, past every limit.
-const MINTS_CREDENTIALS = /\/realtime\/(?:client_secrets|sessions|transcription_sessions)$|\/auth_tokens$/;
+const MINTS_CREDENTIALS = /\/realtime(?:api)?\/(?:client_secrets|sessions|transcription_sessions|calls)$|\/auth_tokens$/;
 
 /**
  * A key held to some models calls only those: the model the request names, by its group when a deployment

@@ -4,36 +4,30 @@ import { costOfCall } from '../cost/deployment-cost.ts';
 import type { GatewayEnv } from '../env.ts';
 import { badRequest, errorResponse, GatewayError } from '../errors.ts';
 import { currentCatalog } from '../models/catalog.ts';
-import { type DeploymentRef, type ModelCatalog, pickDeployment } from '../models/deployments.ts';
-import type { CallOutcome, RequestHeaders, UsageReport } from '../providers/types.ts';
+import type { DeploymentRef, ModelCatalog } from '../models/deployments.ts';
+import type { CallOutcome, UsageReport } from '../providers/types.ts';
 import { admitModelCall } from '../proxy/call-admission.ts';
-import { aliasOf, authorizeCall } from '../proxy/call-access.ts';
 import { type CallContext, requestTags } from '../proxy/call-context.ts';
 import { callSettler } from '../proxy/call-end.ts';
 import { headerSnapshot, requestTimeoutMs, reservationEstimate, withoutCredentials } from '../proxy/call-helpers.ts';
 import { recordRefusedCall, type Seen } from '../proxy/refused-call.ts';
 import { resolveGroup } from '../router/resolve-group.ts';
-import { eligibleDeployments } from '../router/eligible-deployments.ts';
-import { type BudgetHold, type BudgetRefusal, holdDeploymentBudgets } from '../limits/budget-hold.ts';
-import { upstreamError } from '../providers/openai-compatible/errors.ts';
+import { servingDeployments } from '../router/serving-deployments.ts';
+import { refuseUnguardedRoute } from '../guardrails/run.ts';
+import { holdDeploymentBudgets } from '../limits/budget-hold.ts';
 import { gatewayState } from '../state.ts';
 import { addUsage, eventUsage, NO_USAGE, transcriptionModel, transcriptionUsage } from '../realtime/session-usage.ts';
-import { REALTIME_PROVIDERS, realtimeTarget } from '../realtime/upstream.ts';
+import { REALTIME_PROVIDERS } from '../realtime/upstream.ts';
+import { closeQuietly, KEY_PROTOCOL, type Opened, openUpstream, withoutHeader, withProtocolKey } from '../realtime/sockets.ts';
 import pkg from '../../package.json';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
 
-// A browser cannot set headers on a WebSocket: OpenAI's clients put the key in a subprotocol instead.
-const KEY_PROTOCOL = 'openai-insecure-api-key.';
 const BETA_PROTOCOL = 'openai-beta.realtime-v1';
-// A deployment that does not open its socket is left for the group's next one, at most this many in all.
-const MAX_ATTEMPTS = 3;
 // How long a socket may take to open (request_timeout when shorter): a client waits through every attempt.
 const HANDSHAKE_TIMEOUT_MS = 15_000;
 // How long a response cancelled for a client that left may take to report what it used.
 const CANCEL_GRACE_MS = 5_000;
-// Close codes an endpoint may send (RFC 6455 §7.4.1), beside the 3000-4999 range.
-const SENDABLE_CODES = new Set([1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011]);
 // The longest session: OpenAI's own limit.
 const MAX_SESSION_MS = 60 * 60 * 1000;
 
@@ -78,26 +72,18 @@ async function openSession(c: Ctx, seen: Seen): Promise<Response> {
   const { admission, caller, tags, modelTags, loadStored } = await admitModelCall(c.env, c.executionCtx, state.config, {
     who, requestId: callId, group, endUser: headers.get('x-litellm-end-user-id'), ownTags: requestTags({ body, headers }), seen, estimate, free: false,
   });
-  const aliased = aliasOf(caller, group);
-  const resolved = aliased ? resolveGroup(state.config, catalog, aliased) : named;
   let deployments: DeploymentRef[];
   try {
-    authorizeCall({ caller, requested: group, aliased, picked: resolved.deployments[0], catalog, path: c.req.path, body, enforceUser: false });
-    const served = resolved.deployments.filter((d) => REALTIME_PROVIDERS.has(d.provider));
-    if (!served.length) {
-      throw badRequest(`Model group ${group} has no deployment that serves the Realtime API (openai/ or azure/ deployments)`, 'model');
-    }
-    // An end user held to a region is served there only; tag routing picks as for any call.
-    const tagFiltering = state.config.router_settings.enable_tag_filtering === true;
-    const eligible = eligibleDeployments(served, { region: admission?.modelRegion, tags: tagFiltering ? tags : undefined, modelTags }, state.config.router_settings, group, resolved.group);
-    if (eligible instanceof GatewayError) throw eligible;
-    deployments = eligible;
+    refuseUnguardedRoute(state.config.guardrails, caller, 'the Realtime API');
+    deployments = servingDeployments(state.config, catalog, group, { caller, admission, tags, modelTags }, {
+      path: c.req.path, serves: (d) => REALTIME_PROVIDERS.has(d.provider), kind: 'the Realtime API (openai/ or azure/ deployments)',
+    });
   } catch (err) {
     if (admission) c.executionCtx.waitUntil(admission.release());
     throw err;
   }
   // The session's headers as telemetry may read them: no credential, and not the subprotocols a browser's key rides in.
-  const safeHeaders = hiding(withoutCredentials(headers, state.keyHeader), 'sec-websocket-protocol');
+  const safeHeaders = withoutHeader(withoutCredentials(headers, state.keyHeader), 'sec-websocket-protocol');
   const ctx: CallContext = {
     callId, startedAt, endpoint: 'realtime', caller, deployment: deployments[0]!, body, stream: true, headers: safeHeaders,
     keepText: false, storePrompts, tags, ...(admission?.modelRegion ? { modelRegion: admission.modelRegion } : {}),
@@ -181,7 +167,7 @@ async function openSession(c: Ctx, seen: Seen): Promise<Response> {
       if (used) {
         usage = addUsage(usage, used);
         running = Math.max(0, running - 1);
-        if (leaving !== undefined && running === 0) finish({}, 1000, 'session over');
+        if (leaving !== undefined && running === 0) finish({}, leaveCode, leaveReason);
         else if (overBudget()) budgetSpent = true;
       }
     }
@@ -200,8 +186,12 @@ async function openSession(c: Ctx, seen: Seen): Promise<Response> {
   let budgetSpent = false;
   const overBudget = () => policy?.maxBudget != null && policy.spend + costOfCall(deployment, usage) + transcriptionCost >= policy.maxBudget;
   // The session ends: at once, or with a response still running, once it is cancelled and its response.done (which bills what ran) is in.
+  let leaveCode = 1000;
+  let leaveReason = '';
   const leave = (code: number, reason: string) => {
     if (leaving !== undefined) return;
+    leaveCode = code;
+    leaveReason = reason;
     if (running === 0) {
       finish({}, code, reason);
       return;
@@ -254,78 +244,4 @@ async function openSession(c: Ctx, seen: Seen): Promise<Response> {
 function transcriptionDeployment(session: DeploymentRef, model: string, catalog: ModelCatalog): DeploymentRef {
   const configured = [...catalog.groups.values()].flat().find((d) => d.provider === session.provider && d.model === model);
   return configured ?? { id: '', group: model, provider: session.provider, model, params: { model: `${session.provider}/${model}` }, info: {} };
-}
-
-/**
- * Closes a socket with a code it may send (1005 says none was sent: 1000; 1006, 1015 and unknown codes become
- * 1011) and a reason within the protocol's 123 bytes; a socket already closed is left.
- */
-function closeQuietly(socket: WebSocket, code: number, reason: string): void {
-  const sendable = SENDABLE_CODES.has(code) || (code >= 3000 && code < 5000) ? code : code === 1005 ? 1000 : 1011;
-  let text = reason;
-  while (new TextEncoder().encode(text).length > 123) text = text.slice(0, -1);
-  try {
-    socket.close(sendable, text);
-  } catch {
-    try {
-      socket.close(1011);
-    } catch {
-      // Already closed.
-    }
-  }
-}
-
-type Opened =
-  | { socket: WebSocket; deployment: DeploymentRef; apiBase: string; hold: BudgetHold | undefined }
-  | { socket?: undefined; error: GatewayError; apiBase: string };
-
-/** The first of the group's deployments (its usual pick first) whose budgets have room and whose socket opens. */
-async function openUpstream(c: Ctx, deployments: DeploymentRef[], options: {
-  beta: boolean; extra: Record<string, string>; timeoutMs: number; hold(d: DeploymentRef): Promise<BudgetHold | BudgetRefusal> | undefined;
-}): Promise<Opened> {
-  const first = pickDeployment(deployments) ?? deployments[0]!;
-  const order = [first, ...deployments.filter((d) => d !== first)].slice(0, MAX_ATTEMPTS);
-  let last: Opened | undefined;
-  for (const deployment of order) {
-    let apiBase = '';
-    const held = await options.hold(deployment);
-    if (held && 'refused' in held) {
-      last = { apiBase, error: new GatewayError(held.refused, { status: 429, type: 'budget_exceeded' }) };
-      continue;
-    }
-    try {
-      const target = realtimeTarget(deployment, c.env, options.extra);
-      apiBase = target.apiBase;
-      const res = await fetch(target.url, {
-        headers: { ...target.headers, upgrade: 'websocket', ...(options.beta ? { 'openai-beta': 'realtime=v1' } : {}) },
-        signal: AbortSignal.timeout(options.timeoutMs),
-      });
-      if (res.webSocket) {
-        res.webSocket.accept();
-        return { socket: res.webSocket, deployment, apiBase, hold: held };
-      }
-      if (held) c.executionCtx.waitUntil(held.release());
-      last = { apiBase, error: await upstreamError(res, 'Realtime', deployment.provider, [target.secret]) };
-      // The client's own mistakes are the same at every deployment.
-      if (res.status >= 400 && res.status < 500 && res.status !== 429 && res.status !== 401 && res.status !== 403) break;
-    } catch (err) {
-      if (held) c.executionCtx.waitUntil(held.release());
-      last = { apiBase, error: err instanceof GatewayError ? err : new GatewayError('Realtime upstream could not be reached', { status: 502, type: 'internal_server_error' }) };
-    }
-  }
-  return last!;
-}
-
-/** The request's headers with a browser's subprotocol key as its key, when no header carries one. */
-function withProtocolKey(headers: RequestHeaders, protocols: string[]): RequestHeaders {
-  const key = protocols.find((p) => p.startsWith(KEY_PROTOCOL))?.slice(KEY_PROTOCOL.length);
-  if (!key || headers.get('authorization') || headers.get('api-key') || headers.get('x-api-key') || headers.get('x-litellm-api-key')) return headers;
-  return { get: (name) => (name.toLowerCase() === 'authorization' ? `Bearer ${key}` : headers.get(name)), forEach: headers.forEach };
-}
-
-function hiding(headers: RequestHeaders, hidden: string): RequestHeaders {
-  return {
-    get: (name) => (name.toLowerCase() === hidden ? null : headers.get(name)),
-    forEach: (each) => headers.forEach((value, name) => name !== hidden && each(value, name)),
-  };
 }
