@@ -241,6 +241,12 @@ describe('general_settings.pass_through_endpoints', () => {
       .not.toEqual(expect.arrayContaining([expect.stringMatching(/TOOLS_KEY/)]));
   });
 
+  it('keeps a header\'s whole-value reference for each call to read (an unset one is warned, not dropped)', () => {
+    const result = validateConfig({ general_settings: { pass_through_endpoints: [{ path: '/bria', target: 'https://engine.test', headers: { api_token: 'os.environ/BRIA_KEY' } }] } }, {});
+    expect(result.ok && result.config.general_settings.pass_through_endpoints?.[0]?.headers).toEqual({ api_token: 'os.environ/BRIA_KEY' });
+    expect(result.warnings).toEqual(expect.arrayContaining([expect.stringMatching(/headers\.api_token: os\.environ\/BRIA_KEY is not set/)]));
+  });
+
   it('refuses a path at the root, with dot segments or odd characters, and a target that is not a URL', () => {
     for (const bad of [{ path: '/' }, { path: '/a/../b' }, { path: 'bria' }, { path: '/a b' }, { path: '/ok', target: 'not a url' }]) {
       expect(validateConfig(endpoint(bad), {}).ok, JSON.stringify(bad)).toBe(false);
