@@ -66,6 +66,13 @@ guardrails:
       pii_entities_config: {PERSON: MASK, CREDIT_CARD: BLOCK}
   - guardrail_name: moderation-post
     litellm_params: {guardrail: openai_moderation, mode: post_call, api_base: "${guard.url}/openai", api_key: sk-moderation-0003}
+  - guardrail_name: pii-out
+    litellm_params:
+      guardrail: presidio
+      mode: post_call
+      presidio_analyzer_api_base: "${guard.url}/analyzer"
+      presidio_anonymizer_api_base: "${guard.url}/anonymizer"
+      pii_entities_config: {PERSON: MASK}
 `,
   });
 });
@@ -136,12 +143,18 @@ describe('guardrails', () => {
     expect(data.choices[0]?.message.content).toContain('hello there');
   });
 
-  it('refuses a stream when a guardrail must read the whole answer, rather than let it through unchecked', async () => {
-    const err = await client().chat.completions.create({ model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: 'hi' }], guardrails: ['moderation-post'] } as never)
+  it('holds a stream a post_call guardrail reads until it is whole: refused before any chunk, or sent with its text masked', async () => {
+    const err = await client().chat.completions.create({ model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: 'I will kill the process' }], guardrails: ['moderation-post'] } as never)
       .catch((e: unknown) => e) as InstanceType<typeof OpenAI.APIError>;
     expect(err.status).toBe(400);
-    expect(err.message).toMatch(/moderation-post.*without stream/);
-    expect(llm.requests).toHaveLength(0);
+    expect(err.message).toMatch(/Violated OpenAI moderation policy/);
+    const stream = await client().chat.completions.create({ model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: 'say John Smith twice' }], guardrails: ['pii-out'] } as never) as unknown as AsyncIterable<{ choices: { delta: { content?: string | null } }[] }>;
+    let text = '';
+    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+    expect(text).toContain('<PERSON>');
+    expect(text).not.toContain('John Smith');
+    // The masked text is what the analyzer read whole: the stream's pieces assembled.
+    expect(guard.requests.filter((r) => r.path === '/analyzer/analyze').some((r) => String((r.body as { text: string }).text).includes('John Smith'))).toBe(true);
   });
 
   it('refuses a key its guardrails hold on routes no guardrail reads (a provider\'s own API, Realtime)', async () => {

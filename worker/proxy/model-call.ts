@@ -30,7 +30,8 @@ import { cachedAnswer, routingScope } from './cached-answer.ts';
 import { requireOwnPrevious, responsesRefusal } from './follow-up.ts';
 import { responseOwner } from '../providers/response-ids.ts';
 import { answerCall, callSettler } from './call-end.ts';
-import { guardAnswer, guardRequest, guardrailsFor, requestedGuardrails } from '../guardrails/run.ts';
+import { guardRequest, guardrailsFor, requestedGuardrails } from '../guardrails/run.ts';
+import { guardedAnswer } from '../guardrails/answer-check.ts';
 import { costOfCall } from '../cost/deployment-cost.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
@@ -92,12 +93,12 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   const guards = state.config.guardrails?.length && GUARDED.has(endpoint) ? state.config.guardrails : undefined;
   const requestedGuards = guards ? requestedGuardrails(body, caller) : undefined;
   let appliedGuards: string[] | undefined;
-  // The answer's guardrails (post_call) read a whole answer: not a stream's, nor a background response's, so those are refused.
+  // The answer's guardrails (post_call) read the whole answer (a stream's once it is whole); a background response has none to read yet.
   const answerGuards = guards ? guardrailsFor(guards, ['post_call'], requestedGuards!) : undefined;
   if (guards) {
     try {
-      if (answerGuards?.length && (body.stream === true || body.background === true)) {
-        throw badRequest(`Guardrails that check the answer (${answerGuards.map((g) => g.guardrail_name).join(', ')}) read a whole answer: call without stream or background`, 'stream');
+      if (answerGuards?.length && body.background === true) {
+        throw badRequest(`Guardrails that check the answer (${answerGuards.map((g) => g.guardrail_name).join(', ')}) read it when it comes: call without background`, 'background');
       }
       appliedGuards = await guardRequest(guardrailsFor(guards, ['pre_call', 'during_call'], requestedGuards!), body, c.env, callId);
     } catch (err) {
@@ -209,14 +210,13 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
     settler.settle({ error, cost: 0, apiBase: deployment.params.api_base ?? '', finishedAt: Date.now() });
     return errorResponse(error, callHeaders(ctx, ''));
   }
-  // The answer's guardrails (post_call), over a plain answer: one that blocks still leaves the call paid for.
-  if (answerGuards?.length && !(answer.body instanceof ReadableStream)) {
+  // The answer's guardrails (post_call), a stream held until whole: one that blocks still leaves the call paid for.
+  if (answerGuards?.length) {
     try {
-      const guarded = await guardAnswer(answerGuards, typeof answer.body === 'string' ? answer.body : new TextDecoder().decode(answer.body), c.env, callId, appliedGuards ?? []);
+      const guarded = await guardedAnswer(answer, answerGuards, c.env, callId, appliedGuards ?? []);
       appliedGuards = [...(appliedGuards ?? []), ...guarded.ran];
       ctx.appliedGuardrails = appliedGuards;
-      const masked = guarded.maskedText;
-      answer = { ...answer, body: guarded.answer, ...(masked !== undefined ? { outcome: answer.outcome.then((o) => (o.responseText === undefined ? o : { ...o, responseText: masked })) } : {}) };
+      answer = guarded.answer;
     } catch (err) {
       const error = err instanceof GatewayError ? err : new GatewayError('Internal server error', { status: 500, type: 'internal_server_error' });
       settleLeader?.(undefined);
