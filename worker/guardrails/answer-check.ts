@@ -1,37 +1,42 @@
 import { GatewayError } from '../errors.ts';
 import type { ProviderAnswer } from '../providers/types.ts';
-import { guardAnswer } from './run.ts';
+import { guardAnswer, run } from './run.ts';
 import type { GuardrailConfig } from './schema.ts';
+import type { TextSlot } from './texts.ts';
 
-// A streamed answer a guardrail reads is held until it is whole: at most this much of it.
-const MAX_HELD_BYTES = 16 * 1024 * 1024;
+// A streamed answer a guardrail reads is held until it is whole: at most this much of it (an isolate has 128 MB).
+const MAX_HELD_BYTES = 4 * 1024 * 1024;
 
 /**
  * A provider's answer checked by the guardrails that read answers (`post_call`): a plain answer as it is;
- * a stream (OpenAI's chunks, or the Responses API's events) held until whole, as LiteLLM holds it, its text
- * assembled and checked, then sent as it came, or with the masked text in its first text event. A refusal
- * throws (before any byte reached the client). Returns the answer to send and the guardrails that ran.
+ * a stream (OpenAI's chunks, or the Responses API's events) held until whole, as LiteLLM holds it, within
+ * `timeoutMs`. Its texts (each choice's content, each tool call's arguments, each output text) are
+ * assembled and checked; it is then sent as it came, or rewritten where a guardrail masked: the masked
+ * text in the first piece of each text and in the events that repeat it whole, the other pieces emptied.
+ * A refusal throws before any byte reached the client. Returns the answer to send and the guardrails that ran.
  */
-export async function guardedAnswer(answer: ProviderAnswer, guards: GuardrailConfig[], env: Record<string, unknown>, callId: string, before: readonly string[]): Promise<{ answer: ProviderAnswer; ran: string[] }> {
+export async function guardedAnswer(
+  answer: ProviderAnswer, guards: GuardrailConfig[], env: Record<string, unknown>, callId: string, before: readonly string[], timeoutMs: number,
+): Promise<{ answer: ProviderAnswer; ran: string[] }> {
   const body = answer.body;
   if (!(body instanceof ReadableStream)) {
     const guarded = await guardAnswer(guards, typeof body === 'string' ? body : new TextDecoder().decode(body), env, callId, before);
     return { answer: { ...answer, body: guarded.answer, ...maskedOutcome(answer, guarded.maskedText) }, ran: guarded.ran };
   }
-  const wire = await readWhole(body);
-  const events = wire.split('\n');
-  const texts = events.map(eventText);
-  const whole = texts.filter((t) => t !== undefined).join('');
-  const guarded = await guardAnswer(guards, JSON.stringify({ choices: [{ message: { role: 'assistant', content: whole } }] }), env, callId, before);
-  const masked = guarded.maskedText;
-  const out = masked === undefined ? wire : withText(events, texts, masked);
+  const chunks = await readWhole(body, timeoutMs);
+  const events = splitEvents(new TextDecoder().decode(concat(chunks)));
+  const texts = streamTexts(events);
+  const ran = await run(guards, texts.slots, 'OUTPUT', env, callId, before);
+  const masked = texts.changed();
+  // Nothing masked: the bytes as they came.
+  const out = masked ? [new TextEncoder().encode(events.map((e) => e.render()).join(''))] : chunks;
   const replay = new ReadableStream<Uint8Array>({
     start(controller) {
-      controller.enqueue(new TextEncoder().encode(out));
+      for (const chunk of out) controller.enqueue(chunk);
       controller.close();
     },
   });
-  return { answer: { ...answer, body: replay, ...maskedOutcome(answer, masked) }, ran: guarded.ran };
+  return { answer: { ...answer, body: replay, ...maskedOutcome(answer, masked ? texts.slots.map((s) => s.text).join('') : undefined) }, ran };
 }
 
 function maskedOutcome(answer: ProviderAnswer, masked: string | undefined): Partial<ProviderAnswer> {
@@ -39,56 +44,137 @@ function maskedOutcome(answer: ProviderAnswer, masked: string | undefined): Part
   return masked === undefined ? {} : { outcome: answer.outcome.then((o) => (o.responseText === undefined ? o : { ...o, responseText: masked })) };
 }
 
-async function readWhole(body: ReadableStream<Uint8Array>): Promise<string> {
+async function readWhole(body: ReadableStream<Uint8Array>, timeoutMs: number): Promise<Uint8Array[]> {
   const reader = body.getReader();
-  const decoder = new TextDecoder();
-  let text = '';
+  const chunks: Uint8Array[] = [];
   let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return text + decoder.decode();
-    size += value.byteLength;
-    if (size > MAX_HELD_BYTES) {
-      await reader.cancel();
-      throw new GatewayError('The answer is too long for the guardrails that must read it whole', { status: 502, type: 'guardrail_failed_to_respond' });
-    }
-    text += decoder.decode(value, { stream: true });
-  }
-}
-
-type Parsed = { data: Record<string, unknown>; set(text: string): void; text: string };
-
-/** A `data:` line's text: a chat chunk's `delta.content`, a completion chunk's `text`, a Responses `output_text.delta`. */
-function parse(line: string): Parsed | undefined {
-  if (!line.startsWith('data:')) return undefined;
-  const payload = line.slice(5).trim();
-  if (!payload.startsWith('{')) return undefined;
-  let data: Record<string, unknown>;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new GatewayError('The answer did not end in time for the guardrails that must read it whole', { status: 408, type: 'timeout' })), timeoutMs);
+  });
   try {
-    data = JSON.parse(payload) as Record<string, unknown>;
-  } catch {
-    return undefined;
+    for (;;) {
+      const { done, value } = await Promise.race([reader.read(), late]);
+      if (done) return chunks;
+      size += value.byteLength;
+      if (size > MAX_HELD_BYTES) throw new GatewayError('The answer is too long for the guardrails that must read it whole', { status: 502, type: 'guardrail_failed_to_respond' });
+      chunks.push(value);
+    }
+  } catch (err) {
+    await reader.cancel().catch(() => undefined);
+    throw err;
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
   }
-  if (data.type === 'response.output_text.delta' && typeof data.delta === 'string') return { data, text: data.delta, set: (t) => (data.delta = t) };
-  const choice = Array.isArray(data.choices) ? data.choices[0] as Record<string, unknown> | undefined : undefined;
-  const delta = choice?.delta as Record<string, unknown> | undefined;
-  if (delta && typeof delta.content === 'string') return { data, text: delta.content, set: (t) => (delta.content = t) };
-  if (choice && typeof choice.text === 'string') return { data, text: choice.text, set: (t) => (choice.text = t) };
-  return undefined;
 }
 
-function eventText(line: string): string | undefined {
-  return parse(line.replace(/\r$/, ''))?.text;
+function concat(chunks: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
 }
 
-/** The events with the masked text in the first that carried text, and none in the others. */
-function withText(events: string[], texts: (string | undefined)[], masked: string): string {
-  let first = true;
-  return events.map((line, i) => {
-    if (texts[i] === undefined) return line;
-    const parsed = parse(line.replace(/\r$/, ''))!;
-    parsed.set(first ? masked : '');
-    first = false;
-    return `data: ${JSON.stringify(parsed.data)}${line.endsWith('\r') ? '\r' : ''}`;
-  }).join('\n');
+/** One SSE event: its lines, its data parsed (the `data:` lines joined), and how it is written back. */
+interface StreamEvent {
+  data: Record<string, unknown> | undefined;
+  touched: boolean;
+  render(): string;
+}
+
+function splitEvents(wire: string): StreamEvent[] {
+  const parts = wire.split(/(\r?\n\r?\n)/);
+  const events: StreamEvent[] = [];
+  for (let i = 0; i < parts.length; i += 2) {
+    const raw = parts[i]!;
+    const gap = parts[i + 1] ?? '';
+    const lines = raw.split(/\r?\n/);
+    const dataLines = lines.filter((l) => l.startsWith('data:')).map((l) => l.slice(5).replace(/^ /, ''));
+    let data: Record<string, unknown> | undefined;
+    try {
+      const parsed = dataLines.length ? JSON.parse(dataLines.join('\n')) as unknown : undefined;
+      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) data = parsed as Record<string, unknown>;
+    } catch {
+      // `[DONE]`, or not JSON: passed on as it came.
+    }
+    const event: StreamEvent = {
+      data,
+      touched: false,
+      render: () => (event.touched ? `${lines.filter((l) => !l.startsWith('data:')).map((l) => `${l}\n`).join('')}data: ${JSON.stringify(event.data)}${gap || '\n\n'}` : raw + gap),
+    };
+    events.push(event);
+  }
+  return events;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * The texts a stream carried, one slot each (a choice's content or text, a tool call's arguments, a Responses
+ * output text or function call's arguments), made of its pieces; `set` puts the masked text in its first
+ * piece and in the events that repeat it whole, and empties the others.
+ */
+function streamTexts(events: StreamEvent[]): { slots: TextSlot[]; changed(): boolean } {
+  const pieces = new Map<string, { event: StreamEvent; holder: Record<string, unknown>; field: string }[]>();
+  const wholes = new Map<string, { event: StreamEvent; holder: Record<string, unknown>; field: string }[]>();
+  const add = (into: typeof pieces, key: string, event: StreamEvent, holder: Record<string, unknown>, field: string) => {
+    if (typeof holder[field] !== 'string') return;
+    const list = into.get(key) ?? [];
+    list.push({ event, holder, field });
+    into.set(key, list);
+  };
+  for (const event of events) {
+    const data = event.data;
+    if (!data) continue;
+    for (const choice of Array.isArray(data.choices) ? data.choices : []) {
+      if (!isObject(choice)) continue;
+      const index = String(choice.index ?? 0);
+      const delta = isObject(choice.delta) ? choice.delta : undefined;
+      if (delta) add(pieces, `content:${index}`, event, delta, 'content');
+      else add(pieces, `text:${index}`, event, choice, 'text');
+      for (const call of Array.isArray(delta?.tool_calls) ? delta.tool_calls : []) {
+        if (isObject(call) && isObject(call.function)) add(pieces, `tool:${index}:${String(call.index ?? 0)}`, event, call.function, 'arguments');
+      }
+    }
+    const at = `${String(data.output_index ?? 0)}:${String(data.content_index ?? 0)}`;
+    if (data.type === 'response.output_text.delta') add(pieces, `out:${at}`, event, data, 'delta');
+    if (data.type === 'response.output_text.done') add(wholes, `out:${at}`, event, data, 'text');
+    if (data.type === 'response.content_part.done' && isObject(data.part)) add(wholes, `out:${at}`, event, data.part, 'text');
+    if (data.type === 'response.function_call_arguments.delta') add(pieces, `fn:${String(data.output_index ?? 0)}`, event, data, 'delta');
+    if (data.type === 'response.function_call_arguments.done') add(wholes, `fn:${String(data.output_index ?? 0)}`, event, data, 'arguments');
+    // Events that carry whole items repeat every text: masked as a whole too.
+    const items = data.type === 'response.output_item.done' && isObject(data.item) ? [[String(data.output_index ?? 0), data.item] as const]
+      : (data.type === 'response.completed' || data.type === 'response.incomplete') && isObject(data.response) && Array.isArray(data.response.output)
+        ? data.response.output.map((item, i) => [String(i), item] as const) : [];
+    for (const [output, item] of items) {
+      if (!isObject(item)) continue;
+      if (typeof item.arguments === 'string') add(wholes, `fn:${output}`, event, item, 'arguments');
+      (Array.isArray(item.content) ? item.content : []).forEach((part, c) => isObject(part) && add(wholes, `out:${output}:${c}`, event, part, 'text'));
+    }
+  }
+  let changed = false;
+  const slots: TextSlot[] = [...pieces.entries()].map(([key, list]) => {
+    const slot: TextSlot = {
+      role: 'assistant',
+      text: list.map((p) => p.holder[p.field] as string).join(''),
+      set: (text) => {
+        if (text === slot.text) return;
+        list.forEach((p, i) => {
+          p.holder[p.field] = i === 0 ? text : '';
+          p.event.touched = true;
+        });
+        for (const w of wholes.get(key) ?? []) {
+          w.holder[w.field] = text;
+          w.event.touched = true;
+        }
+        slot.text = text;
+        changed = true;
+      },
+    };
+    return slot;
+  });
+  return { slots, changed: () => changed };
 }

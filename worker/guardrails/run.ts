@@ -47,10 +47,10 @@ export function guardrailsFor(all: readonly GuardrailConfig[], modes: readonly G
 }
 
 /**
- * Runs guardrails over texts, one after another (a masking one's texts are what the next sees): a block
+ * Runs guardrails over texts (exported for a held stream's, answer-check.ts), one after another (a masking one's texts are what the next sees): a block
  * throws LiteLLM's 400; a mask rewrites the texts in place. Returns the names of those that ran.
  */
-async function run(guardrails: GuardrailConfig[], texts: TextSlot[], source: 'INPUT' | 'OUTPUT', env: Record<string, unknown>, callId: string, before: readonly string[] = []): Promise<string[]> {
+export async function run(guardrails: GuardrailConfig[], texts: TextSlot[], source: 'INPUT' | 'OUTPUT', env: Record<string, unknown>, callId: string, before: readonly string[] = []): Promise<string[]> {
   const ran: string[] = [];
   const named = (extra: string[]) => ({ 'x-litellm-applied-guardrails': [...before, ...ran, ...extra].join(',') });
   for (const g of guardrails) {

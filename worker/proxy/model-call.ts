@@ -213,7 +213,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   // The answer's guardrails (post_call), a stream held until whole: one that blocks still leaves the call paid for.
   if (answerGuards?.length) {
     try {
-      const guarded = await guardedAnswer(answer, answerGuards, c.env, callId, appliedGuards ?? []);
+      const guarded = await guardedAnswer(answer, answerGuards, c.env, callId, appliedGuards ?? [], requestTimeoutMs(state.config));
       appliedGuards = [...(appliedGuards ?? []), ...guarded.ran];
       ctx.appliedGuardrails = appliedGuards;
       answer = guarded.answer;
