@@ -167,6 +167,17 @@ describe('guardrails', () => {
     expect(llm.requests).toHaveLength(0);
   });
 
+  it('lists the guardrails a call may name (GET /guardrails/list), without their credentials, for a key only', async () => {
+    const key = await seedKey(stack.db.url);
+    const res = await fetch(`${stack.url}/guardrails/list`, { headers: { authorization: `Bearer ${key}` } });
+    expect(res.status).toBe(200);
+    const body = await res.json() as { guardrails: { guardrail_name: string; litellm_params: Record<string, unknown> }[] };
+    expect(body.guardrails.map((g) => g.guardrail_name)).toEqual(['lakera-pre', 'pii-mask', 'moderation-post', 'pii-out']);
+    expect(body.guardrails[0]).toEqual({ guardrail_name: 'lakera-pre', litellm_params: { guardrail: 'lakera_v2', mode: 'pre_call', default_on: true }, guardrail_info: null });
+    expect(JSON.stringify(body)).not.toMatch(/lk-secret|sk-moderation|127\.0\.0\.1/);
+    expect((await fetch(`${stack.url}/guardrails/list`)).status).toBe(401);
+  });
+
   it('fails the call closed when a guardrail service does not answer', async () => {
     lakeraDown = true;
     const err = await chat('hello').catch((e: unknown) => e) as InstanceType<typeof OpenAI.APIError>;

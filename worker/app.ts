@@ -16,6 +16,7 @@ import { providerPassThrough } from './routes/pass-through.ts';
 import { configPassThrough } from './routes/config-pass-through.ts';
 import { realtime } from './routes/realtime.ts';
 import { googleModelCall } from './routes/google-models.ts';
+import { guardrailsList } from './routes/guardrails-list.ts';
 import { PASS_THROUGH_PREFIXES } from './passthrough/providers.ts';
 
 /** Path prefixes the admin Worker serves; the gateway forwards them over the service binding. */
@@ -80,6 +81,7 @@ for (const path of ['/v1/realtime', '/realtime', '/openai/v1/realtime']) app.get
 app.post('/v1/messages', messages);
 app.post('/v1/messages/count_tokens', countTokens);
 app.post('/utils/token_counter', tokenCounter);
+app.get('/guardrails/list', guardrailsList);
 // Google's own format for Gemini model groups (the Gemini CLI, Google's SDKs): `/v1beta/models/{group}:generateContent`.
 app.post('/v1beta/models/*', googleModelCall);
 app.post('/v1/models/*', googleModelCall);
