@@ -221,35 +221,3 @@ describe('config warnings', () => {
     expect(validateConfig(null, {})).toMatchObject({ ok: true, config: { model_list: [] } });
   });
 });
-
-describe('general_settings.pass_through_endpoints', () => {
-  const endpoint = (e: Record<string, unknown>) => ({ general_settings: { pass_through_endpoints: [{ target: 'https://api.example.test/v1/run', ...e }] } });
-
-  it('warns of a public endpoint, one under the gateway\'s own routes, and a header variable that is not set', () => {
-    const result = validateConfig({ general_settings: { pass_through_endpoints: [
-      { path: '/bria', target: 'https://engine.test', auth: false },
-      { path: '/v1/rerank', target: 'https://api.cohere.test/v1/rerank' },
-      { path: '/tools', target: 'https://tools.test', headers: { Authorization: 'Bearer os.environ/TOOLS_KEY' } },
-    ] } }, {});
-    expect(result.ok).toBe(true);
-    expect(result.warnings).toEqual(expect.arrayContaining([
-      expect.stringMatching(/pass_through_endpoints\[0\] \(\/bria\): auth: false/),
-      expect.stringMatching(/pass_through_endpoints\[1\] \(\/v1\/rerank\): under \/v1/),
-      expect.stringMatching(/pass_through_endpoints\[2\]\.headers\.Authorization: os\.environ\/TOOLS_KEY is not set/),
-    ]));
-    expect(validateConfig({ general_settings: { pass_through_endpoints: [{ path: '/tools', target: 'https://tools.test', headers: { Authorization: 'Bearer os.environ/TOOLS_KEY' } }] } }, { TOOLS_KEY: 'k' }).warnings)
-      .not.toEqual(expect.arrayContaining([expect.stringMatching(/TOOLS_KEY/)]));
-  });
-
-  it('keeps a header\'s whole-value reference for each call to read (an unset one is warned, not dropped)', () => {
-    const result = validateConfig({ general_settings: { pass_through_endpoints: [{ path: '/bria', target: 'https://engine.test', headers: { api_token: 'os.environ/BRIA_KEY' } }] } }, {});
-    expect(result.ok && result.config.general_settings.pass_through_endpoints?.[0]?.headers).toEqual({ api_token: 'os.environ/BRIA_KEY' });
-    expect(result.warnings).toEqual(expect.arrayContaining([expect.stringMatching(/headers\.api_token: os\.environ\/BRIA_KEY is not set/)]));
-  });
-
-  it('refuses a path at the root, with dot segments or odd characters, and a target that is not a URL', () => {
-    for (const bad of [{ path: '/' }, { path: '/a/../b' }, { path: 'bria' }, { path: '/a b' }, { path: '/ok', target: 'not a url' }]) {
-      expect(validateConfig(endpoint(bad), {}).ok, JSON.stringify(bad)).toBe(false);
-    }
-  });
-});
