@@ -3,6 +3,7 @@ import type { ProviderAnswer } from '../providers/types.ts';
 import { guardAnswer, run } from './run.ts';
 import type { GuardrailConfig } from './schema.ts';
 import type { TextSlot } from './texts.ts';
+import { isObject } from '../json.ts';
 
 // A streamed answer a guardrail reads is held until it is whole: at most this much of it (an isolate has 128 MB).
 const MAX_HELD_BYTES = 4 * 1024 * 1024;
@@ -109,8 +110,6 @@ function splitEvents(wire: string): StreamEvent[] {
   }
   return events;
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
 /**
  * The texts a stream carried, one slot each (a choice's content or text, a tool call's arguments, a Responses

@@ -3,8 +3,7 @@ import { badRequest, GatewayError } from '../errors.ts';
 import { type GuardrailConfig, type GuardrailMode, modesOf } from './schema.ts';
 import { SERVICES, type Verdict } from './services.ts';
 import { answerTexts, requestTexts, type TextSlot, unreadablePrompt } from './texts.ts';
-
-const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+import { isObject } from '../json.ts';
 
 /** Names a list of guardrails gives: plain names, or `{name: {...}}` entries (LiteLLM's dynamic form). */
 function names(list: unknown): string[] {

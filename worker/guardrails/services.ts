@@ -7,6 +7,7 @@ import { scrubSecrets } from '../providers/openai-compatible/errors.ts';
 import { upstreamUrl } from '../providers/upstream-url.ts';
 import type { GuardrailConfig } from './schema.ts';
 import type { TextSlot } from './texts.ts';
+import { isObject } from '../json.ts';
 
 /** What a guardrail says of some texts: let them through, refuse the call, or pass them masked (one text a slot, in order). */
 export type Verdict = { action: 'allow' } | { action: 'block'; message: string } | { action: 'mask'; texts: string[] };
@@ -43,8 +44,6 @@ async function post(g: GuardrailConfig, url: URL, body: unknown, headers: Record
 function unreachable(g: GuardrailConfig, why: string): GatewayError {
   return new GatewayError(`Guardrail ${g.guardrail_name} (${g.litellm_params.guardrail}) failed to respond: ${why}`, { status: 502, type: 'guardrail_failed_to_respond' });
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
 /** AWS Bedrock Guardrails' ApplyGuardrail: blocked when an assessment says BLOCKED; anonymized texts are passed masked. */
 async function bedrock(g: GuardrailConfig, input: GuardInput): Promise<Verdict> {

@@ -1,3 +1,5 @@
+import { isObject } from '../json.ts';
+
 /**
  * The texts of a request a guardrail reads, each with a way to replace it (a masking guardrail's answer):
  * a chat call's message contents (strings, or the text parts of a list), a completion's prompt, a
@@ -9,8 +11,6 @@ export interface TextSlot {
   text: string;
   set(text: string): void;
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
 function stringSlot(holder: Record<string, unknown>, key: string, role: string, out: TextSlot[]): void {
   if (typeof holder[key] === 'string') out.push({ role, text: holder[key], set: (text) => (holder[key] = text) });

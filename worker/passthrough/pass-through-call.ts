@@ -114,7 +114,7 @@ export async function passThroughCall(c: Ctx, state: GatewayState, call: PassThr
     if (admission) c.executionCtx.waitUntil(admission.release());
     throw err;
   }
-  const safeHeaders = call.keyHeaders.reduce<RequestHeaders>((h, name) => withoutCredentials(h, name), call.headers);
+  const safeHeaders = withoutCredentials(call.headers, call.keyHeaders);
   const ctx: CallContext = {
     callId, startedAt, endpoint: 'pass_through', caller, deployment: call.deployment, body, stream: false, headers: safeHeaders,
     keepText: false, storePrompts, tags: admitted?.tags ?? [],

@@ -4,6 +4,7 @@ import { geminiUsage, usageMetadataSchema } from '../providers/google/gemini-res
 import { readOpenAIUsage } from '../providers/openai-compatible/usage.ts';
 import { converseUsage, converseUsageSchema } from '../providers/bedrock/converse-response.ts';
 import type { UsageReport } from '../providers/types.ts';
+import { isObject } from '../json.ts';
 
 /**
  * What a provider's own answer said it used, read from its JSON (a whole answer, or each event of a
@@ -72,7 +73,6 @@ function textChars(value: unknown, depth = 0): number {
   return n;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 const count = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.floor(v) : 0);
 
 /** Reads one JSON value of an answer (the whole body, or one stream event's data) into `reading`. */

@@ -178,10 +178,12 @@ export function headerSnapshot(headers: Headers): RequestHeaders {
 /**
  * The request's headers without any credential: what providers and telemetry
  * sinks may read. A view over the request's own headers (nothing copied: a
- * copy per request is measurable), which never shows a credential.
+ * copy per request is measurable), which never shows a credential: the usual key headers, and the ones
+ * keys come in by config (`litellm_key_header_name`, a config endpoint's `litellm_user_api_key`) or where a
+ * browser puts one (a WebSocket's subprotocols).
  */
-export function withoutCredentials(headers: RequestHeaders, keyHeader?: string): RequestHeaders {
-  const secret = (name: string) => CREDENTIAL_HEADERS.includes(name) || name === keyHeader;
+export function withoutCredentials(headers: RequestHeaders, keyHeaders?: string | readonly (string | undefined)[]): RequestHeaders {
+  const secret = (name: string) => CREDENTIAL_HEADERS.includes(name) || (typeof keyHeaders === 'string' ? name === keyHeaders : keyHeaders?.includes(name) === true);
   return {
     get: (name) => (secret(name.toLowerCase()) ? null : headers.get(name)),
     forEach: (each) => headers.forEach((value, name) => {

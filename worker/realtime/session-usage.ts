@@ -1,7 +1,7 @@
 import type { UsageReport } from '../providers/types.ts';
+import { isObject } from '../json.ts';
 
 const count = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.floor(v) : 0);
-const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
 /**
  * The usage of one Realtime response (`response.done`'s `response.usage`): every input token of the

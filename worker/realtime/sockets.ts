@@ -82,10 +82,3 @@ export function withProtocolKey(headers: RequestHeaders, protocols: string[]): R
   if (!key || headers.get('authorization') || headers.get('api-key') || headers.get('x-api-key') || headers.get('x-litellm-api-key')) return headers;
   return { get: (name) => (name.toLowerCase() === 'authorization' ? `Bearer ${key}` : headers.get(name)), forEach: headers.forEach };
 }
-
-export function withoutHeader(headers: RequestHeaders, hidden: string): RequestHeaders {
-  return {
-    get: (name) => (name.toLowerCase() === hidden ? null : headers.get(name)),
-    forEach: (each) => headers.forEach((value, name) => name !== hidden && each(value, name)),
-  };
-}

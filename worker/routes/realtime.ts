@@ -18,7 +18,7 @@ import { holdDeploymentBudgets } from '../limits/budget-hold.ts';
 import { gatewayState } from '../state.ts';
 import { addUsage, eventUsage, NO_USAGE, transcriptionModel, transcriptionUsage } from '../realtime/session-usage.ts';
 import { REALTIME_PROVIDERS } from '../realtime/upstream.ts';
-import { closeQuietly, KEY_PROTOCOL, type Opened, openUpstream, withoutHeader, withProtocolKey } from '../realtime/sockets.ts';
+import { closeQuietly, KEY_PROTOCOL, type Opened, openUpstream, withProtocolKey } from '../realtime/sockets.ts';
 import pkg from '../../package.json';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
@@ -83,7 +83,7 @@ async function openSession(c: Ctx, seen: Seen): Promise<Response> {
     throw err;
   }
   // The session's headers as telemetry may read them: no credential, and not the subprotocols a browser's key rides in.
-  const safeHeaders = withoutHeader(withoutCredentials(headers, state.keyHeader), 'sec-websocket-protocol');
+  const safeHeaders = withoutCredentials(headers, [state.keyHeader, 'sec-websocket-protocol']);
   const ctx: CallContext = {
     callId, startedAt, endpoint: 'realtime', caller, deployment: deployments[0]!, body, stream: true, headers: safeHeaders,
     keepText: false, storePrompts, tags, ...(admission?.modelRegion ? { modelRegion: admission.modelRegion } : {}),
