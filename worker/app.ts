@@ -10,6 +10,7 @@ import { runTestSchedule, setTestClock } from './routes/test-clock.ts';
 import { storedResponse } from './routes/stored-responses.ts';
 import { createFile, fileById, listFiles } from './routes/files.ts';
 import { batchById, createBatch, listBatches } from './routes/batches.ts';
+import { isAdminPath } from './routes/admin-prefixes.ts';
 import { metricsRoute } from './telemetry/metrics/route.ts';
 import { tokenCounter } from './routes/token-counter.ts';
 import { providerPassThrough } from './routes/pass-through.ts';
@@ -18,17 +19,6 @@ import { realtime } from './routes/realtime.ts';
 import { googleModelCall } from './routes/google-models.ts';
 import { guardrailsList } from './routes/guardrails-list.ts';
 import { PASS_THROUGH_PREFIXES } from './passthrough/providers.ts';
-
-/** Path prefixes the admin Worker serves; the gateway forwards them over the service binding. */
-export const ADMIN_PREFIXES = [
-  '/key/', '/team/', '/user/', '/organization/', '/customer/', '/end_user/', '/budget/', '/model/',
-  '/v1/model/', '/v2/model/', '/model_group/', '/spend/', '/global/', '/audit', '/cache/',
-  '/v2/key/', '/v2/team/', '/v2/user/', '/provider/', '/tag/', '/openapi.json', '/docs', '/health/services',
-];
-
-export function isAdminPath(path: string): boolean {
-  return ADMIN_PREFIXES.some((p) => path.startsWith(p) || path === p.replace(/\/$/, ''));
-}
 
 export const app = new Hono<{ Bindings: GatewayEnv }>();
 

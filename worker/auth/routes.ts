@@ -1,4 +1,5 @@
 import { GatewayError } from '../errors.ts';
+import { PASS_THROUGH_PREFIXES } from '../passthrough/providers.ts';
 
 /**
  * LiteLLM's route groups (`LiteLLMRoutes` in its `_types.py`), as far as
@@ -16,7 +17,8 @@ const REALTIME = /^(\/v1|\/openai\/v1)?\/realtime$/;
 const GOOGLE = /^\/(v1beta|v1)\/models\/[^/]+:(generateContent|streamGenerateContent|countTokens|embedContent|batchEmbedContents)$/;
 const MESSAGES = /^\/v1\/messages(\/count_tokens)?$/;
 /** The providers' own APIs passed through (passthrough/providers.ts), LiteLLM's mapped pass-through routes. */
-const PASS_THROUGH = /^\/(anthropic|openai|openai_passthrough|azure|vllm|gemini|cohere|mistral|vertex_ai|vertex-ai|bedrock)\//;
+const PASS_THROUGH_PATHS = Object.keys(PASS_THROUGH_PREFIXES).map((p) => `${p}/`);
+const passThrough = (path: string) => PASS_THROUGH_PATHS.some((p) => path.startsWith(p));
 
 const INFO_ROUTES = new Set([
   '/key/info', '/v2/key/info', '/key/list', '/team/info', '/team/list', '/user/info', '/user/list', '/organization/info', '/organization/list',
@@ -29,7 +31,7 @@ const INFO_ROUTES = new Set([
 const MANAGEMENT = /^\/(key|v2\/key|v2\/team|v2\/user|user|team|organization|customer|end_user|budget|tag|model|v1\/model|v2\/model)\//;
 
 const GROUPS: Record<string, (path: string) => boolean> = {
-  llm_api_routes: (path) => MODEL_CALL.test(path) || OPENAI_V1.test(path) || REALTIME.test(path) || GOOGLE.test(path) || MODELS.test(path) || MESSAGES.test(path) || PASS_THROUGH.test(path) || path === '/utils/token_counter',
+  llm_api_routes: (path) => MODEL_CALL.test(path) || OPENAI_V1.test(path) || REALTIME.test(path) || GOOGLE.test(path) || MODELS.test(path) || MESSAGES.test(path) || passThrough(path) || path === '/utils/token_counter',
   openai_routes: (path) => MODEL_CALL.test(path) || OPENAI_V1.test(path) || REALTIME.test(path) || (MODELS.test(path) && !GOOGLE.test(path)) || path === '/utils/token_counter',
   anthropic_routes: (path) => MESSAGES.test(path),
   google_routes: (path) => GOOGLE.test(path),

@@ -18,6 +18,17 @@ export function envRefName(value: unknown): string | undefined {
 // A reference inside a longer value (`Bearer os.environ/COHERE_API_KEY`, a pass-through endpoint's header).
 const EMBEDDED_REF = /os\.environ\/([A-Za-z_][A-Za-z0-9_]*)/g;
 
+/**
+ * A value with every `os.environ/NAME` in it (whole, or inside: `Bearer os.environ/KEY`) replaced by the
+ * variable, read when it is used; `unset` says what to do about one that is not set.
+ */
+export function expandEnvRefs(value: string, env: Record<string, unknown>, unset: (name: string) => string): string {
+  return value.replace(EMBEDDED_REF, (_, name: string) => {
+    const found = env[name];
+    return typeof found === 'string' && found !== '' ? found : typeof found === 'number' || typeof found === 'boolean' ? String(found) : unset(name);
+  });
+}
+
 /** Every variable name the config refers to (a whole value, or inside one), in first-seen order. */
 export function collectEnvRefs(value: unknown, into: Set<string> = new Set()): Set<string> {
   if (typeof value === 'string') for (const ref of value.matchAll(EMBEDDED_REF)) into.add(ref[1]!);

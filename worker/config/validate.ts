@@ -1,6 +1,9 @@
 import type { z } from 'zod';
 import { collectEnvRefs, resolveEnvRefs } from './env-ref.ts';
 import { configSchema, type TollgateConfig } from './schema.ts';
+import { modesOf } from '../guardrails/schema.ts';
+import { PASS_THROUGH_PREFIXES } from '../passthrough/providers.ts';
+import { ADMIN_PREFIXES } from '../routes/admin-prefixes.ts';
 import { configEnvVars } from './env-vars.ts';
 import { PENDING_KEYS, UNNEEDED_KEYS } from './support.ts';
 import { LITELLM_ERROR_CLASSES } from '../router/retry-policy.ts';
@@ -56,10 +59,10 @@ const PASS_THROUGH_HEADERS = /^general_settings\.pass_through_endpoints\[\d+\]\.
 
 /** The first segments of the gateway's own routes (worker/app.ts, the admin Worker's, the providers' pass-through prefixes). */
 const BUILT_IN_PREFIXES = [
-  '/v1', '/v2', '/openai', '/openai_passthrough', '/engines', '/chat', '/completions', '/embeddings', '/images', '/audio', '/rerank', '/moderations',
-  '/responses', '/files', '/batches', '/models', '/health', '/metrics', '/queue', '/utils', '/realtime', '/anthropic', '/azure', '/vllm', '/gemini',
-  '/vertex_ai', '/vertex-ai', '/bedrock', '/cohere', '/mistral', '/key', '/team', '/user', '/organization', '/customer', '/end_user', '/budget',
-  '/model', '/model_group', '/spend', '/global', '/audit', '/cache', '/provider', '/tag', '/openapi.json', '/docs', '/v1beta', '/__tollgate',
+  '/v1', '/v2', '/v1beta', '/openai', '/engines', '/chat', '/completions', '/embeddings', '/images', '/audio', '/rerank', '/moderations',
+  '/responses', '/files', '/batches', '/models', '/health', '/metrics', '/queue', '/utils', '/realtime', '/guardrails', '/__tollgate',
+  ...Object.keys(PASS_THROUGH_PREFIXES),
+  ...ADMIN_PREFIXES.map((p) => p.replace(/\/$/, '')),
 ];
 
 function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
@@ -144,8 +147,7 @@ function crossReferenceWarnings(config: TollgateConfig): string[] {
     if (!budget.time_period && !budget.budget_duration) out.push(`litellm_settings.tag_budget_config.${tag}: no budget_duration: this budget never resets`);
   }
   config.guardrails?.forEach((g, i) => {
-    const modes = Array.isArray(g.litellm_params.mode) ? g.litellm_params.mode : [g.litellm_params.mode];
-    if (modes.includes('logging_only')) out.push(`guardrails[${i}] (${g.guardrail_name}): mode logging_only is not acted on (it masks only what is logged; Tollgate's guardrails run on calls)`);
+    if (modesOf(g).includes('logging_only')) out.push(`guardrails[${i}] (${g.guardrail_name}): mode logging_only is not acted on (it masks only what is logged; Tollgate's guardrails run on calls)`);
   });
   config.general_settings.pass_through_endpoints?.forEach((e, i) => {
     const at = `general_settings.pass_through_endpoints[${i}] (${e.path})`;

@@ -1,4 +1,5 @@
 import { GatewayError } from '../errors.ts';
+import { concatBytes } from '../openai/multipart-filter.ts';
 import type { ProviderAnswer } from '../providers/types.ts';
 import { guardAnswer, run } from './run.ts';
 import type { GuardrailConfig } from './schema.ts';
@@ -25,7 +26,7 @@ export async function guardedAnswer(
     return { answer: { ...answer, body: guarded.answer, ...maskedOutcome(answer, guarded.maskedText) }, ran: guarded.ran };
   }
   const chunks = await readWhole(body, timeoutMs);
-  const events = splitEvents(new TextDecoder().decode(concat(chunks)));
+  const events = splitEvents(new TextDecoder().decode(concatBytes(...chunks)));
   const texts = streamTexts(events);
   const ran = await run(guards, texts.slots, 'OUTPUT', env, callId, before);
   const masked = texts.changed();
@@ -67,16 +68,6 @@ async function readWhole(body: ReadableStream<Uint8Array>, timeoutMs: number): P
   } finally {
     if (timer !== undefined) clearTimeout(timer);
   }
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
 }
 
 /** One SSE event: its lines, its data parsed (the `data:` lines joined), and how it is written back. */

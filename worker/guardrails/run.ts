@@ -33,7 +33,7 @@ export function requestedGuardrails(body: Record<string, unknown>, caller: Calle
 export function refuseUnguardedRoute(all: readonly GuardrailConfig[] | undefined, caller: Caller, route: string): void {
   if (!all?.length || caller.kind === 'master') return;
   const bound = requestedGuardrails({}, caller);
-  const holding = all.filter((g) => g.litellm_params.mode !== 'logging_only' && (g.litellm_params.default_on === true || bound.has(g.guardrail_name)));
+  const holding = all.filter((g) => modesOf(g).some((m) => m !== 'logging_only') && (g.litellm_params.default_on === true || bound.has(g.guardrail_name)));
   if (!holding.length) return;
   throw new GatewayError(`Guardrails (${holding.map((g) => g.guardrail_name).join(', ')}) check this key's calls, and ${route} is not checked by guardrails: call the gateway's own routes (/v1/chat/completions, /v1/messages, /v1/responses)`, {
     status: 403, type: 'guardrail_violation',

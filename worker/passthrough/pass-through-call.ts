@@ -6,9 +6,9 @@ import type { GatewayEnv } from '../env.ts';
 import { errorResponse, GatewayError } from '../errors.ts';
 import type { DeploymentRef } from '../models/deployments.ts';
 import type { CallOutcome, RequestHeaders, UsageReport } from '../providers/types.ts';
-import { estimatedUsage, estimateTokens } from '../providers/openai-compatible/usage.ts';
+import { estimatedUsage, estimateTokens, NO_USAGE } from '../providers/openai-compatible/usage.ts';
 import type { GatewayState } from '../state.ts';
-import { bodyLimit, readBoundedBytes } from '../openai/read-body.ts';
+import { bodyLimit, DEFAULT_MAX_BODY_BYTES, readBoundedBytes } from '../openai/read-body.ts';
 import { answerResponse } from '../proxy/answer-headers.ts';
 import { type AdmittedCall, admitModelCall } from '../proxy/call-admission.ts';
 import { refuseUnguardedRoute } from '../guardrails/run.ts';
@@ -229,13 +229,10 @@ function headerUsage(headers: Headers): UsageReport | undefined {
   return { promptTokens: Number.isFinite(input) ? input : 0, completionTokens: Number.isFinite(output) ? output : 0, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: true };
 }
 
-// An answer that is not billed (a list, a file, a stored object read back, an error): no tokens.
-const NO_USAGE: UsageReport = { promptTokens: 0, completionTokens: 0, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: true };
-
 /** The request's body, bounded by `max_request_size_mb`, and its JSON when it is a JSON object. */
 export async function readPassThroughBody(request: Request, state: GatewayState): Promise<{ bytes: Uint8Array | undefined; json: Record<string, unknown> | undefined }> {
   if (request.method === 'GET' || request.method === 'HEAD' || !request.body) return { bytes: undefined, json: undefined };
-  const bytes = await readBoundedBytes(request, bodyLimit(state.config).maxBytes ?? 20 * 1024 * 1024);
+  const bytes = await readBoundedBytes(request, bodyLimit(state.config).maxBytes ?? DEFAULT_MAX_BODY_BYTES);
   if (!/^application\/(.+\+)?json/i.test(request.headers.get('content-type') ?? '')) return { bytes, json: undefined };
   try {
     const json = JSON.parse(new TextDecoder().decode(bytes)) as unknown;

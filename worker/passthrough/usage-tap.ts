@@ -9,8 +9,7 @@ export interface TapResult {
   model: string | undefined;
   firstChunkAt: number | undefined;
   finishedAt: number;
-  /** Bytes passed on, and characters of text the model wrote in them. */
-  bytes: number;
+  /** Characters of text the model wrote in what passed on. */
   textChars: number;
   /** The stream carried an error frame (Bedrock's exception message). */
   exception: boolean;
@@ -39,7 +38,6 @@ export function tapUsage(upstream: ReadableStream<Uint8Array>, kind: 'sse' | 'js
   let skipping = false;
   let json = '';
   let firstChunkAt: number | undefined;
-  let bytes = 0;
   let exception = false;
   let settle!: (r: TapResult) => void;
   const done = new Promise<TapResult>((resolve) => (settle = resolve));
@@ -49,7 +47,7 @@ export function tapUsage(upstream: ReadableStream<Uint8Array>, kind: 'sse' | 'js
       json += decoder.decode();
       readJsonText(json, reading);
     }
-    settle({ usage: usageOf(reading), model: reading.model, firstChunkAt, finishedAt: Date.now(), bytes, textChars: reading.textChars ?? 0, exception, aborted: how.aborted === true, broken: how.broken === true });
+    settle({ usage: usageOf(reading), model: reading.model, firstChunkAt, finishedAt: Date.now(), textChars: reading.textChars ?? 0, exception, aborted: how.aborted === true, broken: how.broken === true });
   };
   const readLine = (line: string) => {
     if (!line.startsWith('data:')) return;
@@ -124,7 +122,6 @@ export function tapUsage(upstream: ReadableStream<Uint8Array>, kind: 'sse' | 'js
         return;
       }
       firstChunkAt ??= Date.now();
-      bytes += next.value.byteLength;
       take(next.value);
       controller.enqueue(next.value);
     },

@@ -8,7 +8,7 @@ import type { Admission } from '../limits/admission-answer.ts';
 import type { BudgetHold } from '../limits/budget-hold.ts';
 import type { DeploymentRef } from '../models/deployments.ts';
 import { responseOwner } from '../providers/response-ids.ts';
-import type { ProviderAnswer, RequestHeaders } from '../providers/types.ts';
+import type { Endpoint, ProviderAnswer, RequestHeaders } from '../providers/types.ts';
 import { countTokens } from '../router/health.ts';
 import { usageBased } from '../router/strategies.ts';
 import type { GatewayState } from '../state.ts';
@@ -60,7 +60,8 @@ export function callSettler(c: CallScope, state: GatewayState, ctx: CallContext,
  * stream passed on and settled at its end. Either fills the response cache when this call leads it.
  */
 export async function answerCall(c: CallScope, state: GatewayState, ctx: CallContext, end: {
-  answer: ProviderAnswer; deployment: DeploymentRef; headers: AnswerHeaders; settler: CallSettler; promptTokens: number;
+  /** The gateway endpoint called (the cache stores answers of those only). */
+  endpoint: Endpoint; answer: ProviderAnswer; deployment: DeploymentRef; headers: AnswerHeaders; settler: CallSettler; promptTokens: number;
   cache: CachePlan | undefined; settleLeader: ((a: CachedAnswer | undefined) => void) | undefined;
 }): Promise<Response> {
   const { answer, deployment, settler, cache, settleLeader } = end;
@@ -75,7 +76,7 @@ export async function answerCall(c: CallScope, state: GatewayState, ctx: CallCon
       settler.settle({ outcome, cost: 0, apiBase: answer.apiBase, finishedAt: outcome.finishedAt, error: unwatched });
       return errorResponse(unwatched, callHeaders(ctx, ''));
     }
-    if (cache && settleLeader && ctx.endpoint !== 'pass_through' && ctx.endpoint !== 'realtime') c.executionCtx.waitUntil(storeAnswer(cache, settleLeader, ctx.endpoint, answer.body, outcome));
+    if (cache && settleLeader) c.executionCtx.waitUntil(storeAnswer(cache, settleLeader, end.endpoint, answer.body, outcome));
     const cost = costOfCall(deployment, outcome.usage);
     const answered = answerResponse(answer.body, answer.status, { ...end.headers, cost });
     settler.overheadMs = answered.overheadMs;
@@ -85,7 +86,7 @@ export async function answerCall(c: CallScope, state: GatewayState, ctx: CallCon
   // A stream's cost is known only at its end: it goes to the spend log, not the headers (unless known before, as a speech's).
   c.executionCtx.waitUntil(answer.outcome.then(async (outcome) => {
     settler.settle({ outcome, cost: costOfCall(deployment, outcome.usage), apiBase: answer.apiBase, finishedAt: outcome.finishedAt });
-    if (cache && settleLeader && ctx.endpoint !== 'pass_through' && ctx.endpoint !== 'realtime') await storeAnswer(cache, settleLeader, ctx.endpoint, undefined, outcome, deployment.model);
+    if (cache && settleLeader) await storeAnswer(cache, settleLeader, end.endpoint, undefined, outcome, deployment.model);
   }));
   // A streamed body priced before it is read (speech) still says its cost.
   const answered = answerResponse(answer.body, answer.status, answer.usage ? { ...end.headers, cost: costOfCall(deployment, answer.usage) } : end.headers);

@@ -233,7 +233,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
     retries: routing.retries, fallbacks: routing.fallbacks, startedAt, upstreamMs: Date.now() - upstreamStartedAt, region: ctx.modelRegion, providerHeaders: answer.providerHeaders,
   };
 
-  const response = await answerCall(c, state, ctx, { answer, deployment, headers: answerHeaders, settler, promptTokens, cache, settleLeader });
+  const response = await answerCall(c, state, ctx, { endpoint, answer, deployment, headers: answerHeaders, settler, promptTokens, cache, settleLeader });
   if (appliedGuards?.length) response.headers.set('x-litellm-applied-guardrails', appliedGuards.join(','));
   return response;
 }

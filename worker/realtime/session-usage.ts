@@ -1,4 +1,5 @@
 import type { UsageReport } from '../providers/types.ts';
+import { NO_USAGE } from '../providers/openai-compatible/usage.ts';
 import { isObject } from '../json.ts';
 
 const count = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.floor(v) : 0);
@@ -38,7 +39,11 @@ export function addUsage(total: UsageReport, more: UsageReport): UsageReport {
   };
 }
 
-export const NO_USAGE: UsageReport = { promptTokens: 0, completionTokens: 0, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: true };
+
+/** A server event's `type`, read from the start of its text (where OpenAI puts it) without parsing the rest. */
+export function eventType(data: string): string | undefined {
+  return /"type"\s*:\s*"([^"]+)"/.exec(data.slice(0, 256))?.[1];
+}
 
 /** The usage a server event reports: a `response.done`'s, else none. Read only when the text says it is one. */
 export function eventUsage(data: string): UsageReport | undefined {

@@ -5,7 +5,7 @@ import type { TollgateConfig } from '../config/schema.ts';
 import type { GatewayEnv } from '../env.ts';
 import { GatewayError } from '../errors.ts';
 import type { DeploymentRef } from '../models/deployments.ts';
-import { envString } from '../providers/openai-compatible/adapter.ts';
+import { expandEnvRefs } from '../config/env-ref.ts';
 import { headerSnapshot } from '../proxy/call-helpers.ts';
 import { recordRefusedCall, type Seen } from '../proxy/refused-call.ts';
 import { gatewayState, type GatewayState } from '../state.ts';
@@ -79,9 +79,7 @@ async function configCall(c: Ctx, state: GatewayState, endpoint: ConfigEndpoint,
  * send an empty credential.
  */
 function withEnvRefs(value: string, env: Record<string, unknown>): string {
-  return value.replace(/os\.environ\/([A-Za-z_][A-Za-z0-9_]*)/g, (_, name: string) => {
-    const found = envString(env, name);
-    if (found === undefined) throw new GatewayError(`Pass-through endpoint misconfigured: os.environ/${name} is not set`, { status: 500, type: 'internal_server_error' });
-    return found;
+  return expandEnvRefs(value, env, (name) => {
+    throw new GatewayError(`Pass-through endpoint misconfigured: os.environ/${name} is not set`, { status: 500, type: 'internal_server_error' });
   });
 }

@@ -16,7 +16,8 @@ import { servingDeployments } from '../router/serving-deployments.ts';
 import { refuseUnguardedRoute } from '../guardrails/run.ts';
 import { holdDeploymentBudgets } from '../limits/budget-hold.ts';
 import { gatewayState } from '../state.ts';
-import { addUsage, eventUsage, NO_USAGE, transcriptionModel, transcriptionUsage } from '../realtime/session-usage.ts';
+import { addUsage, eventType, eventUsage, transcriptionModel, transcriptionUsage } from '../realtime/session-usage.ts';
+import { NO_USAGE } from '../providers/openai-compatible/usage.ts';
 import { REALTIME_PROVIDERS } from '../realtime/upstream.ts';
 import { closeQuietly, KEY_PROTOCOL, type Opened, openUpstream, withProtocolKey } from '../realtime/sockets.ts';
 import pkg from '../../package.json';
@@ -131,7 +132,7 @@ async function openSession(c: Ctx, seen: Seen): Promise<Response> {
   ours.accept();
   let usage: UsageReport = NO_USAGE;
   // Input audio transcribed (a model of its own, billed apart): its model as the server says it, and what it cost so far.
-  let transcriber: string | null = null;
+  let transcriber: DeploymentRef | undefined;
   let transcriptionCost = 0;
   let firstEventAt: number | undefined;
   // Responses started and not yet done: a client that leaves mid-response does not leave it unbilled.
@@ -157,13 +158,17 @@ async function openSession(c: Ctx, seen: Seen): Promise<Response> {
   });
   upstream.addEventListener('message', (event) => {
     firstEventAt ??= Date.now();
-    if (typeof event.data === 'string') {
-      if (event.data.includes('"response.created"')) running++;
-      const model = transcriptionModel(event.data);
-      if (model !== undefined) transcriber = model;
-      const transcribed = transcriber ? transcriptionUsage(event.data) : undefined;
-      if (transcribed && transcriber) transcriptionCost += costOfCall(transcriptionDeployment(deployment, transcriber, catalog), transcribed);
-      const used = eventUsage(event.data);
+    // Only the few events that count are parsed (most are audio deltas, passed on unread).
+    const type = typeof event.data === 'string' ? eventType(event.data) : undefined;
+    if (type === 'response.created') running++;
+    else if (type === 'session.created' || type === 'session.updated') {
+      const model = transcriptionModel(event.data as string);
+      if (model !== undefined) transcriber = model ? transcriptionDeployment(deployment, model, catalog) : undefined;
+    } else if (type === 'conversation.item.input_audio_transcription.completed' && transcriber) {
+      const transcribed = transcriptionUsage(event.data as string);
+      if (transcribed) transcriptionCost += costOfCall(transcriber, transcribed);
+    } else if (type === 'response.done') {
+      const used = eventUsage(event.data as string);
       if (used) {
         usage = addUsage(usage, used);
         running = Math.max(0, running - 1);

@@ -33,6 +33,9 @@ export function readOpenAIUsage(given: unknown): UsageReport | undefined {
   return report;
 }
 
+/** No tokens, as reported: an answer that is not billed (a list, a file, an error), or a session before its first response. */
+export const NO_USAGE: UsageReport = Object.freeze({ promptTokens: 0, completionTokens: 0, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: true });
+
 /** About four characters a token: the stand-in when a provider never said (a stream cut short). */
 export function estimateTokens(chars: number): number {
   return chars > 0 ? Math.ceil(chars / 4) : 0;

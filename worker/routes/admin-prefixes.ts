@@ -1,0 +1,10 @@
+/** Path prefixes the admin Worker serves; the gateway forwards them over the service binding. */
+export const ADMIN_PREFIXES = [
+  '/key/', '/team/', '/user/', '/organization/', '/customer/', '/end_user/', '/budget/', '/model/',
+  '/v1/model/', '/v2/model/', '/model_group/', '/spend/', '/global/', '/audit', '/cache/',
+  '/v2/key/', '/v2/team/', '/v2/user/', '/provider/', '/tag/', '/openapi.json', '/docs', '/health/services',
+];
+
+export function isAdminPath(path: string): boolean {
+  return ADMIN_PREFIXES.some((p) => path.startsWith(p) || path === p.replace(/\/$/, ''));
+}
