@@ -55,6 +55,20 @@ async function deploymentHash(entry: Deployment): Promise<string> {
   return toHex(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
 }
 
+/** Marks (in `info`) a stand-in for a model only the client named: metric labels leave its names out. */
+export const CLIENT_NAMED = 'tollgate_client_named';
+
+/**
+ * A deployment no config entry is: a call's model priced by the price table (a pass-through model, a
+ * realtime session's transcription model), a config endpoint's path, a refusal's placeholder. Its id is ''.
+ */
+export function standInDeployment(provider: ProviderId | '', model: string, options: { group?: string; clientNamed?: boolean } = {}): DeploymentRef {
+  return {
+    id: '', group: options.group ?? model, provider: provider as ProviderId, model, params: { model: provider ? `${provider}/${model}` : model },
+    info: options.clientNamed ? { [CLIENT_NAMED]: true } : {},
+  };
+}
+
 /** A deployment by its id (in `group` when known: the group's list is shorter than every group's). */
 export function deploymentById(catalog: ModelCatalog, id: string, group?: string): DeploymentRef | undefined {
   const among = group !== undefined ? catalog.groups.get(group) ?? [] : [...catalog.groups.values()].flat();

@@ -67,9 +67,6 @@ const PROVIDERS: Record<string, PassThroughProvider> = {
   },
 };
 
-/** Marks (in `info`) a deployment made up for a model only the client named: metric labels leave its names out. */
-export const CLIENT_NAMED = 'tollgate_client_named';
-
 /** The gateway's path prefixes of the providers' APIs (`/openai_passthrough` is LiteLLM's name clear of its own `/openai/...` routes). */
 export const PASS_THROUGH_PREFIXES: Record<string, PassThroughProvider> = {
   '/anthropic': PROVIDERS.anthropic!,

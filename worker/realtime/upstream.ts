@@ -1,8 +1,8 @@
-import { GatewayError } from '../errors.ts';
 import type { DeploymentRef } from '../models/deployments.ts';
-import { envString } from '../providers/openai-compatible/adapter.ts';
-import { OPENAI_API_BASE } from '../providers/openai/index.ts';
-import { displayBase, upstreamUrl } from '../providers/upstream-url.ts';
+import type { UpstreamTarget } from '../providers/openai-compatible/adapter.ts';
+import { openaiFlavor } from '../providers/openai/index.ts';
+import { azureTarget } from '../providers/azure/index.ts';
+import { displayBase } from '../providers/upstream-url.ts';
 
 /** Azure's Realtime API version when none is configured (its WebSocket route's first). */
 export const AZURE_REALTIME_API_VERSION = '2024-10-01-preview';
@@ -27,29 +27,19 @@ export const REALTIME_PROVIDERS: ReadonlySet<string> = new Set(['openai', 'azure
  * bearer token, or Azure OpenAI's `{api_base}/openai/realtime?api-version=&deployment=` with `api-key`.
  */
 export function realtimeTarget(d: DeploymentRef, env: Record<string, unknown>, extra: Record<string, string> = {}): RealtimeTarget {
-  const headers: Record<string, string> = {};
-  let url: URL;
-  let key: string | undefined;
+  let target: UpstreamTarget;
   if (d.provider === 'azure') {
-    const base = d.params.api_base ?? envString(env, 'AZURE_API_BASE');
-    if (!base) throw misconfigured(`azure/${d.model} needs api_base (or AZURE_API_BASE)`);
     // Only the deployment's own api_version: AZURE_API_VERSION is usually a chat version, which Azure's realtime route does not know.
     const version = d.params.api_version ?? AZURE_REALTIME_API_VERSION;
-    url = AZURE_GA_VERSIONS.has(version)
-      ? upstreamUrl(base, 'openai/v1/realtime', { model: d.model, ...extra })
-      : upstreamUrl(base, 'openai/realtime', { 'api-version': version, deployment: d.model, ...extra });
-    key = d.params.api_key ?? envString(env, 'AZURE_API_KEY');
-    if (key) headers['api-key'] = key;
+    const ga = AZURE_GA_VERSIONS.has(version);
+    target = azureTarget(d, ga ? 'openai/v1/realtime' : 'openai/realtime', version, env);
+    if (ga) target.url.searchParams.delete('api-version');
+    target.url.searchParams.set(ga ? 'model' : 'deployment', d.model);
   } else {
-    url = upstreamUrl(d.params.api_base ?? envString(env, 'OPENAI_API_BASE') ?? OPENAI_API_BASE, 'realtime', { model: d.model, ...extra });
-    key = d.params.api_key ?? envString(env, 'OPENAI_API_KEY');
-    if (key) headers.authorization = `Bearer ${key}`;
-    if (d.params.organization) headers['openai-organization'] = d.params.organization;
+    target = openaiFlavor.objectTarget!(d, 'realtime', env);
+    target.url.searchParams.set('model', d.model);
   }
-  for (const [name, value] of Object.entries(d.params.extra_headers ?? {})) headers[name.toLowerCase()] = value;
-  return { url, headers, apiBase: displayBase(url), secret: key };
-}
-
-function misconfigured(message: string): GatewayError {
-  return new GatewayError(`Deployment misconfigured: ${message}`, { status: 500, type: 'internal_server_error' });
+  for (const [name, value] of Object.entries(extra)) target.url.searchParams.set(name, value);
+  const headers = Object.fromEntries(Object.entries(target.headers).map(([name, value]) => [name.toLowerCase(), value]));
+  return { url: target.url, headers, apiBase: displayBase(target.url), secret: target.secret };
 }

@@ -1,10 +1,9 @@
 import type { Context } from 'hono';
 import { identify } from '../auth/authenticate.ts';
-import type { ProviderId } from '../config/providers.ts';
 import type { TollgateConfig } from '../config/schema.ts';
 import type { GatewayEnv } from '../env.ts';
 import { GatewayError } from '../errors.ts';
-import type { DeploymentRef } from '../models/deployments.ts';
+import { standInDeployment } from '../models/deployments.ts';
 import { expandEnvRefs } from '../config/env-ref.ts';
 import { headerSnapshot } from '../proxy/call-helpers.ts';
 import { recordRefusedCall, type Seen } from '../proxy/refused-call.ts';
@@ -60,7 +59,7 @@ async function configCall(c: Ctx, state: GatewayState, endpoint: ConfigEndpoint,
     ? [...targetQuery.filter(([name]) => !owned.has(name)), ...clientQuery]
     : [...targetQuery, ...clientQuery.filter(([name]) => !owned.has(name))];
   target.search = '';
-  const deployment: DeploymentRef = { id: '', group: endpoint.path, provider: '' as ProviderId, model: endpoint.path, params: { model: endpoint.path }, info: {} };
+  const deployment = standInDeployment('', endpoint.path);
   return passThroughCall(c, state, {
     headers, keyHeaders, who, group: endpoint.path, json: client.json, bodyChars: client.bytes?.byteLength ?? 0,
     billed: false, generative: false, modelRoute: false, deployment, priceByAnswer: false, costPerRequest: endpoint.cost_per_request ?? 0,

@@ -3,7 +3,7 @@ import { identify } from '../auth/authenticate.ts';
 import type { GatewayEnv } from '../env.ts';
 import { badRequest, GatewayError } from '../errors.ts';
 import { currentCatalog } from '../models/catalog.ts';
-import { type DeploymentRef, pickDeployment } from '../models/deployments.ts';
+import { type DeploymentRef, pickDeployment, standInDeployment } from '../models/deployments.ts';
 import { modelSegment } from '../providers/google/model-path.ts';
 import { headerSnapshot } from '../proxy/call-helpers.ts';
 import { recordRefusedCall, type Seen } from '../proxy/refused-call.ts';
@@ -26,11 +26,6 @@ const GENERATIVE = new Set(['generateContent', 'streamGenerateContent']);
 function isGoogleModel(d: DeploymentRef): boolean {
   if (d.provider === 'gemini') return true;
   return d.provider === 'vertex_ai' && !d.model.includes('/') && /^(gemini|gemma|text-embedding|text-multilingual-embedding|multimodal-?embedding|embedding)/.test(d.model);
-}
-
-/** A group with no Gemini deployment: a stand-in that prices nothing, for the refusal that follows. */
-function placeholder(group: string): DeploymentRef {
-  return { id: '', group, provider: 'gemini', model: group, params: { model: `gemini/${group}` }, info: {} };
 }
 
 /**
@@ -82,7 +77,7 @@ export async function googleModelCall(c: Ctx): Promise<Response> {
     let deployment: DeploymentRef | undefined;
     const call: PassThroughCall = {
       headers, keyHeaders: [state.keyHeader], who, group, json: client.json, bodyChars: client.bytes?.byteLength ?? 0,
-      billed: BILLED.has(method), generative: GENERATIVE.has(method), modelRoute: true, deployment: gemini[0] ?? placeholder(group), priceByAnswer: false, requested: group,
+      billed: BILLED.has(method), generative: GENERATIVE.has(method), modelRoute: true, deployment: gemini[0] ?? standInDeployment('gemini', group), priceByAnswer: false, requested: group,
       authorize: (caller, admitted) => {
         const eligible = servingDeployments(state.config, catalog, group, admitted ?? { caller, admission: undefined, tags: [], modelTags: undefined }, {
           path: url.pathname, serves: isGoogleModel, kind: "Google's format (gemini/ or vertex_ai/ Gemini deployments; call /v1/chat/completions for the others)",

@@ -1,11 +1,10 @@
 import type { Context } from 'hono';
 import { type Caller, identify } from '../auth/authenticate.ts';
-import type { ProviderId } from '../config/providers.ts';
 import type { GatewayEnv } from '../env.ts';
 import { badRequest, GatewayError } from '../errors.ts';
 import { authorizeModel, mayCall } from '../models/access.ts';
 import { currentCatalog } from '../models/catalog.ts';
-import { type DeploymentRef, type ModelCatalog, pickDeployment } from '../models/deployments.ts';
+import { type DeploymentRef, type ModelCatalog, pickDeployment, standInDeployment } from '../models/deployments.ts';
 import { bedrockModelId } from '../providers/bedrock/index.ts';
 import { headerSnapshot } from '../proxy/call-helpers.ts';
 import { recordRefusedCall, type Seen } from '../proxy/refused-call.ts';
@@ -13,7 +12,7 @@ import { gatewayState } from '../state.ts';
 import { forwardedHeaders, passThroughUrl, pathSegments, readablePath, safeBase } from '../passthrough/forward.ts';
 import { passThroughCall, passThroughTimeoutMs, readPassThroughBody } from '../passthrough/pass-through-call.ts';
 import { bedrockCredential, credentialOf, googleQuery, setCredential, signed, vertexBase, vertexBearer, withQueryKey } from '../passthrough/upstream-credentials.ts';
-import { CLIENT_NAMED, PASS_THROUGH_PREFIXES, type PassThroughProvider, requestedModel, withModelInPath } from '../passthrough/providers.ts';
+import { PASS_THROUGH_PREFIXES, type PassThroughProvider, requestedModel, withModelInPath } from '../passthrough/providers.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
 
@@ -66,7 +65,7 @@ export function providerPassThrough(prefix: string) {
       const subpath = `/${segments.join('/')}`;
       // A deployment lent only for its credential does not set the price: the model asked for (or answered) does.
       const named = lent && lent.kind !== 'lent' ? lent.deployment : undefined;
-      const deployment = named ?? unconfigured(provider.provider, requested);
+      const deployment = named ?? standInDeployment(provider.provider, requested ?? '', { clientNamed: true });
       const credentials = lent?.deployment ?? deployment;
       const target = provider.auth === 'google-oauth' ? vertexBase(credentials, c.env, readable)
         : provider.auth === 'aws-sigv4' ? bedrockCredential(credentials, c.env) : credentialOf(provider, lent?.deployment, c.env);
@@ -121,11 +120,6 @@ function lender(p: PassThroughProvider, catalog: ModelCatalog, requested: string
   if (served) return { deployment: served, kind: 'model' };
   const lent = all.find((d) => d.params.use_in_pass_through === true);
   return lent ? { deployment: lent, kind: 'lent' } : undefined;
-}
-
-/** A model no deployment names: priced from the price table by its name. */
-function unconfigured(provider: ProviderId, model: string | undefined): DeploymentRef {
-  return { id: '', group: model ?? '', provider, model: model ?? '', params: { model: `${provider}/${model ?? ''}` }, info: { [CLIENT_NAMED]: true } };
 }
 
 // Paths that hand out a provider credential (ephemeral keys for the browser): a client holding one calls the provider directly, past every limit.

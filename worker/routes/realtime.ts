@@ -4,7 +4,7 @@ import { costOfCall } from '../cost/deployment-cost.ts';
 import type { GatewayEnv } from '../env.ts';
 import { badRequest, errorResponse, GatewayError } from '../errors.ts';
 import { currentCatalog } from '../models/catalog.ts';
-import type { DeploymentRef, ModelCatalog } from '../models/deployments.ts';
+import { type DeploymentRef, type ModelCatalog, standInDeployment } from '../models/deployments.ts';
 import type { CallOutcome, UsageReport } from '../providers/types.ts';
 import { admitModelCall } from '../proxy/call-admission.ts';
 import { type CallContext, requestTags } from '../proxy/call-context.ts';
@@ -248,5 +248,5 @@ async function openSession(c: Ctx, seen: Seen): Promise<Response> {
  */
 function transcriptionDeployment(session: DeploymentRef, model: string, catalog: ModelCatalog): DeploymentRef {
   const configured = [...catalog.groups.values()].flat().find((d) => d.provider === session.provider && d.model === model);
-  return configured ?? { id: '', group: model, provider: session.provider, model, params: { model: `${session.provider}/${model}` }, info: {} };
+  return configured ?? standInDeployment(session.provider, model);
 }

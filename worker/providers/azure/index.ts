@@ -34,7 +34,8 @@ export const azureFlavor: OpenAICompatibleFlavor = {
   objectTarget: (deployment, path, env) => azureTarget(deployment, `openai/${path}`, deployment.params.api_version ?? envString(env, 'AZURE_API_VERSION') ?? DEFAULT_AZURE_API_VERSION, env),
 };
 
-function azureTarget(deployment: DeploymentRef, path: string, version: string, env: Record<string, unknown>): UpstreamTarget {
+/** `{api_base}/{path}?api-version=` with the deployment's `api-key` (the Realtime API's socket too). */
+export function azureTarget(deployment: DeploymentRef, path: string, version: string, env: Record<string, unknown>): UpstreamTarget {
   const base = deployment.params.api_base ?? envString(env, 'AZURE_API_BASE');
   if (!base) {
     throw new GatewayError(`Deployment misconfigured: azure/${deployment.model} needs api_base (or AZURE_API_BASE)`, {

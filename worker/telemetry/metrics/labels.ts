@@ -3,7 +3,7 @@ import type { GatewayError } from '../../errors.ts';
 import type { DeploymentRef } from '../../models/deployments.ts';
 import { exceptionClassOfStatus } from '../../providers/openai-compatible/errors.ts';
 import type { CallEndpoint } from '../../providers/types.ts';
-import { CLIENT_NAMED } from '../../passthrough/providers.ts';
+import { CLIENT_NAMED } from '../../models/deployments.ts';
 import { MAX_LABEL_CHARS, NONE } from './registry.ts';
 
 /**
