@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -43,5 +43,43 @@ describe('offline build (wrangler deploy --dry-run)', () => {
   it('compiles config.example.yaml with no warnings beyond unset variables', () => {
     const compiled = compileConfig(join(ROOT, 'config.example.yaml'), {});
     expect(compiled.warnings.filter((w) => !w.includes('is not set'))).toEqual([]);
+  });
+});
+
+describe("config.yaml's include (LiteLLM's modular configs)", () => {
+  const write = (name: string, text: string) => { const file = join(dir, 'inc', name); writeFileSync(file, text); return file; };
+  const problemsOf = (file: string) => {
+    try { compileConfig(file, {}); } catch (e) { if (e instanceof ConfigError) return e.problems; throw e; }
+    throw new Error('expected a ConfigError');
+  };
+  it('merges the included files in order: lists joined, other sections replaced with a warning; includes nest', () => {
+    mkdirSync(join(dir, 'inc', 'models'), { recursive: true });
+    write('models/openai.yaml', 'include: [more.yaml]\nmodel_list:\n  - model_name: gpt\n    litellm_params: {model: mock/gpt}\n');
+    write('models/more.yaml', 'model_list:\n  - model_name: claude\n    litellm_params: {model: mock/claude}\n');
+    write('settings.yaml', 'general_settings:\n  max_request_size_mb: 5\n');
+    const main = write('config.yaml', [
+      'include:', '  - models/openai.yaml', '  - settings.yaml',
+      'model_list:', '  - model_name: local', '    litellm_params: {model: mock/local}',
+      'general_settings:', '  max_request_size_mb: 1',
+    ].join('\n'));
+    const compiled = compileConfig(main, {});
+    const config = compiled.config as { model_list: { model_name: string }[]; general_settings: unknown; include?: unknown };
+    expect(config.model_list.map((m) => m.model_name)).toEqual(['local', 'gpt', 'claude']);
+    expect(config.general_settings).toEqual({ max_request_size_mb: 5 });
+    expect(config.include).toBeUndefined();
+    expect(compiled.warnings).toEqual(['include settings.yaml: its general_settings replaces the one before it (only lists are joined, as in LiteLLM)']);
+    // A single file name works too.
+    expect((compileConfig(write('single.yaml', 'include: settings.yaml\n'), {}).config as { general_settings: unknown }).general_settings).toEqual({ max_request_size_mb: 5 });
+  });
+
+  it('refuses a missing file, a broken one, a cycle and a bad include value, naming the included file', () => {
+    expect(problemsOf(write('missing.yaml', 'include: [nowhere.yaml]\n'))).toEqual(['include nowhere.yaml: cannot be read (ENOENT)']);
+    write('broken.yaml', 'model_list: [\n');
+    expect(problemsOf(write('uses-broken.yaml', 'include: [broken.yaml]\n'))[0]).toMatch(/^include broken\.yaml: YAML line \d+: /);
+    write('loop-b.yaml', 'include: [loop-a.yaml]\n');
+    expect(problemsOf(write('loop-a.yaml', 'include: [loop-b.yaml]\n'))).toEqual(['include loop-a.yaml: included again by a file it includes']);
+    expect(problemsOf(write('bad-include.yaml', 'include: {a: 1}\n'))).toEqual(['include: expected a list of file paths']);
+    write('list.yaml', '- a\n');
+    expect(problemsOf(write('uses-list.yaml', 'include: [list.yaml]\n'))).toEqual(['include list.yaml: expected a mapping of config sections']);
   });
 });

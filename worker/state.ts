@@ -1,4 +1,5 @@
 import { runtimeConfig, type RuntimeConfig } from './config/runtime.ts';
+import { type CredentialSet, credentialSet } from './config/credentials.ts';
 import { hashKey } from './auth/secrets.ts';
 import { buildCatalog, type ModelCatalog } from './models/deployments.ts';
 
@@ -14,6 +15,8 @@ export interface GatewayState extends RuntimeConfig {
    * '' without either: ids are then signed with a key anyone can compute (the README says so).
    */
   responseIdKey: string;
+  /** config.yaml's credential_list by name (DB models may name these too). */
+  credentials: CredentialSet;
 }
 
 let cached: { env: object; state: Promise<GatewayState> } | undefined;
@@ -32,7 +35,7 @@ export function gatewayState(env: Record<string, unknown>): Promise<GatewayState
     runtime.masterKey ? hashKey(runtime.masterKey) : undefined,
     salt ? hashKey(`tollgate:response-ids\n${salt}`) : '',
   ]).then(([catalog, masterKeyHash, responseIdKey]) => ({
-    ...runtime, catalog, masterKeyHash, responseIdKey, keyHeader: runtime.config.general_settings.litellm_key_header_name?.toLowerCase() || undefined,
+    ...runtime, catalog, masterKeyHash, responseIdKey, credentials: credentialSet(runtime.config.credential_list), keyHeader: runtime.config.general_settings.litellm_key_header_name?.toLowerCase() || undefined,
   }));
   cached = { env, state };
   return state;

@@ -10,6 +10,7 @@ import type { AdminBindings, AdminContext } from '../lib/context.ts';
 import { sealCredentials, writeKey } from '../lib/crypto.ts';
 import { describeRoute } from '../lib/openapi.ts';
 import { badRequest, notFound, parseBody } from '../lib/validation.ts';
+import { requireCredential } from './credentials.ts';
 import { modelGroupInfo, modelInfo, modelInfoV2 } from './models/info.ts';
 import {
   actorOf, type CheckedDeployment, checkedDeployment, deleteModelBody, mergeFields, modelGroupInfoQuery, modelInfoQuery, modelInfoV2Query, newModelBody,
@@ -50,6 +51,7 @@ modelsRoutes.post('/model/new', async (c) => {
   if (configIds(state).has(modelId)) throw badRequest(`Model id=${modelId} is already defined in config.yaml`, 'model_info.id');
   const actor = actorOf(c);
   const row = await c.get('db')().db.transaction(async (tx) => {
+    await requireCredential(tx, state, checked.litellm_params.litellm_credential_name);
     const [inserted] = await tx.insert(proxyModels).values({
       model_id: modelId,
       model_name: checked.model_name,
@@ -73,6 +75,7 @@ async function updateModel(c: AdminContext, state: GatewayState, id: string, cha
     const [existing] = await tx.select().from(proxyModels).where(eq(proxyModels.model_id, id)).for('update');
     if (!existing) throw notFound(`Model with id=${id} not found in db`);
     const checked: CheckedDeployment = checkedDeployment(await change(existing), c.env);
+    await requireCredential(tx, state, checked.litellm_params.litellm_credential_name);
     const [updated] = await tx.update(proxyModels).set({
       model_name: checked.model_name,
       litellm_params: checked.litellm_params,

@@ -19,6 +19,22 @@ export const proxyModels = pgTable(
   (t) => [index('LiteLLM_ProxyModelTable_model_name_idx').on(t.model_name)],
 );
 
+/**
+ * Reusable credentials (`/credentials`), named by models' `litellm_credential_name`; secret values are
+ * sealed as in LiteLLM_ProxyModelTable (worker/models/db-models.ts).
+ */
+export const credentials = pgTable('LiteLLM_CredentialsTable', {
+  credential_id: uuidPk(),
+  credential_name: text().notNull().unique(),
+  credential_values: jsonb().$type<Json>().notNull(),
+  credential_info: json(),
+  created_at: createdAt(),
+  created_by: text(),
+  updated_at: updatedAt(),
+  updated_by: text(),
+});
+export type CredentialRow = typeof credentials.$inferSelect;
+
 /** DB-stored config (`general_settings`, encrypted `environment_variables`, ...). */
 export const litellmConfig = pgTable('LiteLLM_Config', {
   param_name: text().primaryKey(),

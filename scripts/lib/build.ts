@@ -1,6 +1,6 @@
 import { execFile as execFileCb } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { parseDocument } from 'yaml';
@@ -36,15 +36,59 @@ export interface CompiledConfig {
  * path; YAML syntax errors carry their line.
  */
 export function compileConfig(file: string, env: Record<string, unknown> = process.env): CompiledConfig {
-  const text = readFileSync(file, 'utf8');
-  const doc = parseDocument(text, { prettyErrors: true });
-  if (doc.errors.length) {
-    throw new ConfigError(file, doc.errors.map((e) => `YAML ${e.linePos?.[0] ? `line ${e.linePos[0].line}` : ''}: ${e.message.split('\n')[0]}`));
-  }
-  const raw: unknown = doc.toJS() ?? {};
+  const { raw, warnings } = readConfig(file);
   const result = validateConfig(raw, env);
   if (!result.ok) throw new ConfigError(file, result.errors);
-  return { source: basename(file), compiledAt: new Date().toISOString(), config: raw, warnings: result.warnings };
+  return { source: basename(file), compiledAt: new Date().toISOString(), config: raw, warnings: [...warnings, ...result.warnings] };
+}
+
+/**
+ * One config file with LiteLLM's `include` applied: each listed file (relative to the file naming it; a
+ * single name too) is read in order and its top-level keys merged in, a list joined to the one before
+ * it and anything else replacing it, as LiteLLM does. Included files may include others; a cycle is refused.
+ */
+function readConfig(file: string, includedBy: string[] = []): { raw: Record<string, unknown>; warnings: string[] } {
+  const root = includedBy[0] ?? file;
+  // Problems in an included file are reported against the root file, prefixed with the included one's path.
+  const prefix = includedBy.length ? `include ${relative(dirname(root), file)}: ` : '';
+  if (includedBy.includes(file)) throw new ConfigError(root, [`${prefix}included again by a file it includes`]);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if (!includedBy.length) throw err;
+    throw new ConfigError(root, [`${prefix}cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`]);
+  }
+  const doc = parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length) {
+    throw new ConfigError(root, doc.errors.map((e) => `${prefix}YAML ${e.linePos?.[0] ? `line ${e.linePos[0].line}` : ''}: ${e.message.split('\n')[0]}`));
+  }
+  const parsed: unknown = doc.toJS() ?? {};
+  // Anything but a mapping is left for the validator to name (an included one is named here).
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    if (includedBy.length) throw new ConfigError(root, [`${prefix}expected a mapping of config sections`]);
+    return { raw: parsed as Record<string, unknown>, warnings: [] };
+  }
+  const { include, ...config } = parsed as Record<string, unknown>;
+  if (include === undefined || include === null) return { raw: config, warnings: [] };
+  const files = typeof include === 'string' ? [include] : include;
+  if (!Array.isArray(files) || !files.every((f) => typeof f === 'string' && f !== '')) {
+    throw new ConfigError(root, [`${prefix}include: expected a list of file paths`]);
+  }
+  const warnings: string[] = [];
+  for (const name of files) {
+    const included = readConfig(resolve(dirname(file), name), [...includedBy, file]);
+    warnings.push(...included.warnings);
+    for (const [key, value] of Object.entries(included.raw)) {
+      const before = config[key];
+      if (Array.isArray(value) && Array.isArray(before)) config[key] = [...before, ...value];
+      else {
+        if (before !== undefined) warnings.push(`include ${name}: its ${key} replaces the one before it (only lists are joined, as in LiteLLM)`);
+        config[key] = value;
+      }
+    }
+  }
+  return { raw: config, warnings };
 }
 
 /** Writes the compiled config where the Workers' `tollgate-config` alias points. */

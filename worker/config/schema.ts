@@ -52,6 +52,8 @@ export const litellmParamsSchema = z.object({
   budget_duration: duration.optional(),
   /** This deployment's credential (and api_base) serves its provider's pass-through route (`/anthropic/...`) for any model. */
   use_in_pass_through: bool.optional(),
+  /** A credential_list entry (or a /credentials one) whose values this deployment takes where it sets none (worker/config/credentials.ts). */
+  litellm_credential_name: str.min(1, 'must not be empty').optional(),
 });
 
 /** `model_info`: known fields are checked, any other key is kept (LiteLLM returns them from /model/info). */
@@ -231,6 +233,12 @@ export const configSchema = z.object({
   environment_variables: z.record(str, z.union([str, num, bool])).optional(),
   /** LiteLLM's guardrails (guardrails/): checks of calls' input and answers by guardrail services. */
   guardrails: z.array(guardrailSchema).optional(),
+  /** LiteLLM's reusable credentials, named by deployments' `litellm_credential_name`. */
+  credential_list: z.array(z.object({
+    credential_name: str.min(1, 'must not be empty'),
+    credential_values: z.record(str, z.union([str, num, bool, z.record(str, str)]), { error: 'expected a mapping of litellm_params values' }),
+    credential_info: z.looseObject({}).optional(),
+  })).optional(),
 }, { error: 'expected a mapping with model_list, router_settings, litellm_settings, general_settings' });
 
 export type TollgateConfig = z.output<typeof configSchema>;

@@ -5,6 +5,7 @@ import { modesOf } from '../guardrails/schema.ts';
 import { PASS_THROUGH_PREFIXES } from '../passthrough/providers.ts';
 import { ADMIN_PREFIXES } from '../routes/admin-prefixes.ts';
 import { configEnvVars } from './env-vars.ts';
+import { applyConfigCredentials } from './credentials.ts';
 import { PENDING_KEYS, UNNEEDED_KEYS } from './support.ts';
 import { LITELLM_ERROR_CLASSES } from '../router/retry-policy.ts';
 import { IMPLEMENTED_PROVIDERS, type ProviderId } from './providers.ts';
@@ -36,11 +37,15 @@ export function validateConfig(raw: unknown, env: Record<string, unknown>): Conf
   const resolved = resolveEnvRefs(raw, lookup, '', (path) => PASS_THROUGH_HEADERS.test(path));
   for (const m of resolved.missing) warnings.push(`${m.path}: os.environ/${m.name} is not set`);
 
-  warnings.push(...unknownKeyWarnings(resolved.value, configSchema, []));
+  // Deployments take their credential_list credential's values before they are checked (credentials.ts).
+  const credentialed = applyConfigCredentials(resolved.value);
+  warnings.push(...credentialed.warnings);
+  warnings.push(...unknownKeyWarnings(credentialed.value, configSchema, []));
   warnings.push(...settingWarnings(raw));
-  const parsed = configSchema.safeParse(resolved.value);
-  if (!parsed.success) {
-    return { ok: false, errors: parsed.error.issues.map((i) => describeIssue(i, resolved.value)), warnings };
+  const parsed = configSchema.safeParse(credentialed.value);
+  if (!parsed.success || credentialed.errors.length) {
+    const issues = parsed.success ? [] : parsed.error.issues.map((i) => describeIssue(i, credentialed.value, resolved.value));
+    return { ok: false, errors: [...credentialed.errors, ...issues], warnings };
   }
   warnings.push(...crossReferenceWarnings(parsed.data));
   // A header's reference (whole, or inside `Bearer os.environ/NAME`) is read per call; one not set fails those calls.
@@ -65,9 +70,15 @@ const BUILT_IN_PREFIXES = [
   ...ADMIN_PREFIXES.map((p) => p.replace(/\/$/, '')),
 ];
 
-function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
+function describeIssue(issue: z.core.$ZodIssue, input: unknown, beforeCredentials: unknown): string {
   let message = issue.message;
   if (issue.code === 'invalid_type' && valueAt(input, issue.path) === undefined) message = 'is required';
+  // A value a deployment took from its credential is named as the credential's.
+  const [list, i, params, field] = issue.path;
+  if (list === 'model_list' && params === 'litellm_params' && field !== undefined && valueAt(beforeCredentials, issue.path.slice(0, 4)) === undefined) {
+    const credential = valueAt(input, ['model_list', i!, 'litellm_params', 'litellm_credential_name']);
+    if (typeof credential === 'string') message += ` (from credential_list's "${credential}")`;
+  }
   return `${formatPath(issue.path)}: ${message}`;
 }
 

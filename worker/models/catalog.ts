@@ -62,7 +62,7 @@ function refresh(entry: DbCatalog, env: Record<string, unknown>, ctx: WaitUntil)
   entry.startedAt = Date.now();
   const read = (async () => {
     try {
-      const deployments = await loadDbDeployments(env, sealingSecret(env, entry.state.masterKey), ctx);
+      const deployments = await loadDbDeployments(env, sealingSecret(env, entry.state.masterKey), ctx, entry.state.credentials);
       entry.catalog = mergeCatalog(entry.state.catalog, deployments);
     } catch (err) {
       // Postgres down or slow: keep serving the last catalog; the next interval tries again.

@@ -5,7 +5,8 @@
  * cannot disagree on the format.
  */
 import { eq } from 'drizzle-orm';
-import { proxyModels } from '../../drizzle/schema/admin.ts';
+import { credentials, proxyModels } from '../../drizzle/schema/admin.ts';
+import { type CredentialSet, withCredential } from '../config/credentials.ts';
 import { resolveEnvRefs } from '../config/env-ref.ts';
 import { parseModelRef } from '../config/providers.ts';
 import { deploymentSchema, type TollgateConfig } from '../config/schema.ts';
@@ -35,10 +36,10 @@ const SENSITIVE_HEADER = /auth|key|secret|token|cookie|password|credential/i;
  * Whether a `litellm_params` field holds a credential: api_key,
  * aws_secret_access_key, aws_session_token, vertex_credentials, and anything
  * named like one. Only strings are credentials: `input_cost_per_token` is a
- * number and stays readable.
+ * number and stays readable; so does `litellm_credential_name`, which names one.
  */
 export function isCredentialField(name: string, value: unknown): boolean {
-  return typeof value === 'string' && CREDENTIAL_NAME.test(name);
+  return typeof value === 'string' && CREDENTIAL_NAME.test(name) && name !== 'litellm_credential_name';
 }
 
 export function isSensitiveHeader(name: string): boolean {
@@ -124,19 +125,15 @@ export interface StoredModel {
  * resolved from this Worker's env, checked with config.yaml's schema.
  * Undefined (with a log line naming the model, never a value) when it cannot be served.
  */
-export async function deploymentOf(row: StoredModel, key: CryptoKey | undefined, env: Record<string, unknown>): Promise<DeploymentRef | undefined> {
-  let params = row.litellm_params;
-  if (Object.values(params).some(isSealed) || Object.values((params.extra_headers ?? {}) as object).some(isSealed)) {
-    if (!key) {
-      console.error(`model ${row.model_id} (${row.model_name}): credentials are sealed but neither LITELLM_SALT_KEY nor a master key is set; not served`);
-      return undefined;
-    }
-    try {
-      params = await unsealParams(key, params);
-    } catch {
-      console.error(`model ${row.model_id} (${row.model_name}): credentials do not open with this LITELLM_SALT_KEY; not served`);
-      return undefined;
-    }
+export async function deploymentOf(row: StoredModel, key: CryptoKey | undefined, env: Record<string, unknown>, credentials: CredentialSet = new Map()): Promise<DeploymentRef | undefined> {
+  const what = `model ${row.model_id} (${row.model_name})`;
+  const opened = await openSealed(row.litellm_params, key, what);
+  if (!opened) return undefined;
+  // Its credential's values under its own (config.yaml's credential_list, or /credentials).
+  const params = withCredential(opened, credentials);
+  if (!params) {
+    console.error(`${what}: names credential "${String(opened.litellm_credential_name)}", which neither credential_list nor /credentials has; not served`);
+    return undefined;
   }
   const parsed = deploymentSchema.safeParse({
     model_name: row.model_name,
@@ -157,6 +154,21 @@ export async function deploymentOf(row: StoredModel, key: CryptoKey | undefined,
     params: parsed.data.litellm_params,
     info: { ...parsed.data.model_info, id: row.model_id },
   };
+}
+
+/** Stored values with their sealed ones opened; undefined (logged, naming `what`, never a value) when they cannot be. */
+async function openSealed(values: Record<string, unknown>, key: CryptoKey | undefined, what: string): Promise<Record<string, unknown> | undefined> {
+  if (!Object.values(values).some(isSealed) && !Object.values((values.extra_headers ?? {}) as object).some(isSealed)) return values;
+  if (!key) {
+    console.error(`${what}: credentials are sealed but neither LITELLM_SALT_KEY nor a master key is set; not served`);
+    return undefined;
+  }
+  try {
+    return await unsealParams(key, values);
+  } catch {
+    console.error(`${what}: credentials do not open with this LITELLM_SALT_KEY; not served`);
+    return undefined;
+  }
 }
 
 /**
@@ -180,8 +192,10 @@ export function mergeCatalog(base: ModelCatalog, extra: readonly DeploymentRef[]
   return { groups, accessGroups };
 }
 
-/** Opened rows by model_id, reused while the row is unchanged: a refresh every few seconds decrypts only what changed. */
+/** Opened rows by model_id, reused while the row (and its credential) is unchanged: a refresh every few seconds decrypts only what changed. */
 const opened = new Map<string, { stamp: string; ref: DeploymentRef | undefined }>();
+/** Opened /credentials rows by name, likewise. */
+const openedCredentials = new Map<string, { stamp: string; values: Record<string, unknown> | undefined }>();
 
 /**
  * Reads every unblocked DB model and returns the servable deployments. The
@@ -191,26 +205,48 @@ export async function loadDbDeployments(
   env: Record<string, unknown> & DatabaseEnv,
   secret: string | undefined,
   ctx: { waitUntil(p: Promise<unknown>): void },
+  configCredentials: CredentialSet = new Map(),
 ): Promise<DeploymentRef[]> {
   const database = openDatabase(env);
   let rows: StoredModel[];
+  let credentialRows: { name: string; values: Record<string, unknown> }[];
   try {
-    rows = await database.db
-      .select({ model_id: proxyModels.model_id, model_name: proxyModels.model_name, litellm_params: proxyModels.litellm_params, model_info: proxyModels.model_info })
-      .from(proxyModels)
-      .where(eq(proxyModels.blocked, false));
+    [rows, credentialRows] = await Promise.all([
+      database.db
+        .select({ model_id: proxyModels.model_id, model_name: proxyModels.model_name, litellm_params: proxyModels.litellm_params, model_info: proxyModels.model_info })
+        .from(proxyModels)
+        .where(eq(proxyModels.blocked, false)),
+      database.db.select({ name: credentials.credential_name, values: credentials.credential_values }).from(credentials),
+    ]);
   } finally {
     ctx.waitUntil(database.close());
   }
   const key = secret ? await sealingKey(secret) : undefined;
+  // A /credentials row's values win over a credential_list entry of its name, as in LiteLLM; a row that does not open is left out.
+  const named = new Map(configCredentials);
+  const credentialStamps = new Map<string, string>();
+  for (const { name, values } of credentialRows) {
+    const stamp = JSON.stringify([values, secret !== undefined]);
+    let entry = openedCredentials.get(name);
+    if (entry?.stamp !== stamp) {
+      entry = { stamp, values: await openSealed(values, key, `credential ${name}`) };
+      openedCredentials.set(name, entry);
+    }
+    credentialStamps.set(name, stamp);
+    if (entry.values) named.set(name, entry.values);
+    else named.delete(name);
+  }
+  for (const name of openedCredentials.keys()) if (!credentialStamps.has(name)) openedCredentials.delete(name);
   const seen = new Set<string>();
   const out: DeploymentRef[] = [];
   for (const row of rows) {
     seen.add(row.model_id);
-    const stamp = JSON.stringify([row.model_name, row.litellm_params, row.model_info, secret !== undefined]);
+    const credential = row.litellm_params.litellm_credential_name;
+    const credentialStamp = typeof credential === 'string' ? credentialStamps.get(credential) ?? JSON.stringify(configCredentials.get(credential) ?? null) : '';
+    const stamp = JSON.stringify([row.model_name, row.litellm_params, row.model_info, secret !== undefined, credentialStamp]);
     let entry = opened.get(row.model_id);
     if (entry?.stamp !== stamp) {
-      entry = { stamp, ref: await deploymentOf(row, key, env) };
+      entry = { stamp, ref: await deploymentOf(row, key, env, named) };
       opened.set(row.model_id, entry);
     }
     if (entry.ref) out.push(entry.ref);
