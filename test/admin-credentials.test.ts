@@ -77,7 +77,7 @@ describe('/credentials', () => {
       credential_name: 'team-b/openai', credential_values: { api_key: DB_SECRET, api_base: `${fakeB.url}/v1` }, credential_info: { custom_llm_provider: 'openai' },
     });
     expect(created.json).toEqual({ success: true, message: 'Credential created successfully' });
-    const row = await credentialRow('team-b/openai');
+    const row = (await credentialRow('team-b/openai'))!;
     expect(JSON.stringify(row)).not.toContain(DB_SECRET);
     expect(row.credential_values).toEqual({ api_key: expect.stringMatching(/^tg:v1:/), api_base: `${fakeB.url}/v1` });
     expect(row.created_by).toBe('default_user_id');

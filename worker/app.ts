@@ -16,6 +16,7 @@ import { tokenCounter } from './routes/token-counter.ts';
 import { providerPassThrough } from './routes/pass-through.ts';
 import { configPassThrough } from './routes/config-pass-through.ts';
 import { realtime } from './routes/realtime.ts';
+import { mcpEndpoint, mcpMethodNotAllowed } from './routes/mcp.ts';
 import { googleModelCall } from './routes/google-models.ts';
 import { guardrailsList } from './routes/guardrails-list.ts';
 import { PASS_THROUGH_PREFIXES } from './passthrough/providers.ts';
@@ -83,6 +84,11 @@ app.get('/models/*', getModel);
 // Providers' own APIs passed through (LiteLLM's `/anthropic/...`, `/gemini/...`): after every route above, so `/openai/v1/responses` stays the gateway's.
 for (const prefix of Object.keys(PASS_THROUGH_PREFIXES)) app.all(`${prefix}/*`, providerPassThrough(prefix));
 
+// LiteLLM's MCP gateway (config.yaml's mcp_servers).
+for (const path of ['/mcp', '/mcp/', '/mcp/:servers']) {
+  app.post(path, mcpEndpoint);
+  app.on(['GET', 'DELETE'], path, mcpMethodNotAllowed);
+}
 app.post('/__tollgate/test/clock', setTestClock);
 app.post('/__tollgate/test/scheduled', runTestSchedule);
 

@@ -16,6 +16,8 @@ const REALTIME = /^(\/v1|\/openai\/v1)?\/realtime$/;
 /** Google's format for Gemini model groups (LiteLLM's google_routes). */
 const GOOGLE = /^\/(v1beta|v1)\/models\/[^/]+:(generateContent|streamGenerateContent|countTokens|embedContent|batchEmbedContents)$/;
 const MESSAGES = /^\/v1\/messages(\/count_tokens)?$/;
+/** LiteLLM's MCP gateway (mcp_routes, which its llm_api_routes include). */
+const MCP = /^\/mcp(\/[^/]*)?$/;
 /** The providers' own APIs passed through (passthrough/providers.ts), LiteLLM's mapped pass-through routes. */
 const PASS_THROUGH_PATHS = Object.keys(PASS_THROUGH_PREFIXES).map((p) => `${p}/`);
 const passThrough = (path: string) => PASS_THROUGH_PATHS.some((p) => path.startsWith(p));
@@ -31,10 +33,11 @@ const INFO_ROUTES = new Set([
 const MANAGEMENT = /^\/(key|v2\/key|v2\/team|v2\/user|user|team|organization|customer|end_user|budget|tag|model|v1\/model|v2\/model)\//;
 
 const GROUPS: Record<string, (path: string) => boolean> = {
-  llm_api_routes: (path) => MODEL_CALL.test(path) || OPENAI_V1.test(path) || REALTIME.test(path) || GOOGLE.test(path) || MODELS.test(path) || MESSAGES.test(path) || passThrough(path) || path === '/utils/token_counter',
+  llm_api_routes: (path) => MODEL_CALL.test(path) || OPENAI_V1.test(path) || REALTIME.test(path) || GOOGLE.test(path) || MODELS.test(path) || MESSAGES.test(path) || passThrough(path) || MCP.test(path) || path === '/utils/token_counter',
   openai_routes: (path) => MODEL_CALL.test(path) || OPENAI_V1.test(path) || REALTIME.test(path) || (MODELS.test(path) && !GOOGLE.test(path)) || path === '/utils/token_counter',
   anthropic_routes: (path) => MESSAGES.test(path),
   google_routes: (path) => GOOGLE.test(path),
+  mcp_routes: (path) => MCP.test(path),
   info_routes: (path) => INFO_ROUTES.has(path),
   management_routes: (path) => MANAGEMENT.test(path),
   spend_tracking_routes: (path) => path.startsWith('/spend/') || path.startsWith('/global/spend/'),

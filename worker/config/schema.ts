@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { bool, duration, fallbackList, nonNegative, num, posInt, str, strList } from './fields.ts';
 import { parseModelRef } from './providers.ts';
 import { guardrailSchema } from '../guardrails/schema.ts';
+import { mcpServersSchema } from '../mcp/schema.ts';
 
 /** `litellm_params` of one deployment (`reference/litellm-compat.md` §2). */
 export const litellmParamsSchema = z.object({
@@ -233,6 +234,8 @@ export const configSchema = z.object({
   environment_variables: z.record(str, z.union([str, num, bool])).optional(),
   /** LiteLLM's guardrails (guardrails/): checks of calls' input and answers by guardrail services. */
   guardrails: z.array(guardrailSchema).optional(),
+  /** LiteLLM's MCP gateway: MCP servers whose tools `/mcp` offers (worker/mcp/). */
+  mcp_servers: mcpServersSchema.optional(),
   /** LiteLLM's reusable credentials, named by deployments' `litellm_credential_name`. */
   credential_list: z.array(z.object({
     credential_name: str.min(1, 'must not be empty'),

@@ -261,3 +261,17 @@ describe("credential_list (LiteLLM's reusable credentials)", () => {
     expect(errorsOf({ credential_list: [{ credential_name: 'x' }] })).toEqual(['credential_list[0].credential_values: is required']);
   });
 });
+
+describe("mcp_servers (LiteLLM's MCP gateway)", () => {
+  it('loads Streamable HTTP servers, warns of the transports it does not serve, and refuses names with a -', () => {
+    const result = validateConfig({ mcp_servers: {
+      github: { url: 'https://api.example.com/mcp', auth_type: 'bearer_token', auth_value: 'os.environ/GH' },
+      legacy: { url: 'https://old.example.com/sse', transport: 'sse' },
+    } }, { GH: 'token' });
+    if (!result.ok) throw new Error(result.errors.join('\n'));
+    expect(result.config.mcp_servers?.github).toEqual({ url: 'https://api.example.com/mcp', transport: 'http', auth_type: 'bearer_token', auth_value: 'token' });
+    expect(result.warnings).toEqual(['mcp_servers.legacy: transport sse is not served (only Streamable HTTP, transport: http; most servers offer it at /mcp); its tools are not offered']);
+    expect(errorsOf({ mcp_servers: { 'my-server': { url: 'https://x.example.com/mcp' } } }))
+      .toEqual(["mcp_servers.my-server: a server name is 1-64 letters, digits, _ or . (no -, which separates it from its tools' names)"]);
+  });
+});

@@ -65,7 +65,7 @@ const PASS_THROUGH_HEADERS = /^general_settings\.pass_through_endpoints\[\d+\]\.
 /** The first segments of the gateway's own routes (worker/app.ts, the admin Worker's, the providers' pass-through prefixes). */
 const BUILT_IN_PREFIXES = [
   '/v1', '/v2', '/v1beta', '/openai', '/engines', '/chat', '/completions', '/embeddings', '/images', '/audio', '/rerank', '/moderations',
-  '/responses', '/files', '/batches', '/models', '/health', '/metrics', '/queue', '/utils', '/realtime', '/guardrails', '/__tollgate',
+  '/responses', '/files', '/batches', '/models', '/health', '/metrics', '/queue', '/utils', '/realtime', '/guardrails', '/mcp', '/__tollgate',
   ...Object.keys(PASS_THROUGH_PREFIXES),
   ...ADMIN_PREFIXES.map((p) => p.replace(/\/$/, '')),
 ];
@@ -156,6 +156,10 @@ function crossReferenceWarnings(config: TollgateConfig): string[] {
   }
   for (const [tag, budget] of Object.entries(config.litellm_settings.tag_budget_config ?? {})) {
     if (!budget.time_period && !budget.budget_duration) out.push(`litellm_settings.tag_budget_config.${tag}: no budget_duration: this budget never resets`);
+  }
+  for (const [name, server] of Object.entries(config.mcp_servers ?? {})) {
+    if (server.transport !== 'http') out.push(`mcp_servers.${name}: transport ${server.transport} is not served (only Streamable HTTP, transport: http; most servers offer it at /mcp); its tools are not offered`);
+    if (server.auth_type && server.auth_type !== 'none' && !server.auth_value) out.push(`mcp_servers.${name}: auth_type ${server.auth_type} without an auth_value: nothing is sent`);
   }
   config.guardrails?.forEach((g, i) => {
     if (modesOf(g).includes('logging_only')) out.push(`guardrails[${i}] (${g.guardrail_name}): mode logging_only is not acted on (it masks only what is logged; Tollgate's guardrails run on calls)`);

@@ -3,7 +3,7 @@ import type { DeploymentRef } from '../models/deployments.ts';
 import type { CallEndpoint, RequestHeaders } from '../providers/types.ts';
 import type { GatewayState } from '../state.ts';
 
-export type CallType = 'acompletion' | 'atext_completion' | 'aembedding' | 'aresponses' | 'amoderation' | 'aimage_generation' | 'aspeech' | 'atranscription' | 'aimage_edit' | 'arerank' | 'pass_through_endpoint' | '_arealtime';
+export type CallType = 'acompletion' | 'atext_completion' | 'aembedding' | 'aresponses' | 'amoderation' | 'aimage_generation' | 'aspeech' | 'atranscription' | 'aimage_edit' | 'arerank' | 'pass_through_endpoint' | '_arealtime' | 'call_mcp_tool';
 
 export const CALL_TYPES: Record<CallEndpoint, CallType> = {
   chat: 'acompletion',
@@ -18,6 +18,7 @@ export const CALL_TYPES: Record<CallEndpoint, CallType> = {
   rerank: 'arerank',
   pass_through: 'pass_through_endpoint',
   realtime: '_arealtime',
+  mcp: 'call_mcp_tool',
 };
 
 /** Everything known about one model call once it is admitted, for headers and the spend log. */

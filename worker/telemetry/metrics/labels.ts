@@ -40,6 +40,7 @@ export const ROUTES: Record<CallEndpoint, string> = {
   // A provider's own API (passthrough/): one label for every path, as paths are the client's to choose.
   pass_through: '/pass_through',
   realtime: '/realtime',
+  mcp: '/mcp',
 };
 
 /** hashed_api_key, api_key_alias, team, team_alias, user of the caller. */

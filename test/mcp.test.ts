@@ -1,0 +1,188 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FakeMcpServer, startFakeMcpServer } from './fakes/mcp-server.ts';
+import { eventually } from './support/keys.ts';
+import { query } from './support/pg-client.ts';
+import { startTestStack, TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
+
+// LiteLLM's MCP gateway: the official MCP SDK's client against /mcp, MCP servers built with the SDK's
+// Streamable HTTP server on loopback (one answering with SSE streams, one with JSON), Postgres for spend.
+
+const MATH_TOKEN = 'math-server-token-0001';
+
+let math: FakeMcpServer;
+let docs: FakeMcpServer;
+let stack: TestStack;
+const clients: Client[] = [];
+
+beforeAll(async () => {
+  [math, docs] = await Promise.all([startFakeMcpServer({ name: 'math', bearer: MATH_TOKEN }), startFakeMcpServer({ name: 'docs', json: true })]);
+  stack = await startTestStack({
+    configYaml: `
+model_list:
+  - model_name: mock-gpt
+    litellm_params: {model: mock/mock-gpt}
+mcp_servers:
+  math:
+    url: ${math.url}
+    auth_type: bearer_token
+    auth_value: os.environ/MATH_TOKEN
+    timeout: 2
+    mcp_info:
+      mcp_server_cost_info: {default_cost_per_query: 0.01, tool_name_to_cost_per_query: {add: 0.002}}
+  docs:
+    url: ${docs.url}
+    disallowed_tools: [admin_only]
+    allow_all_keys: true
+    timeout: 1
+`,
+    env: { MATH_TOKEN },
+  });
+});
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
+  await Promise.all([stack?.stop(), math?.close(), docs?.close()]);
+});
+
+/** The official client on a path of the gateway, its key in LiteLLM's `x-litellm-api-key: Bearer <key>`. */
+async function connect(key: string, path = '/mcp', headers: Record<string, string> = {}): Promise<Client> {
+  const client = new Client({ name: 'tollgate-test', version: '1.0.0' });
+  await client.connect(new StreamableHTTPClientTransport(new URL(`${stack.url}${path}`), {
+    requestInit: { headers: { 'x-litellm-api-key': `Bearer ${key}`, ...headers } },
+  }));
+  clients.push(client);
+  return client;
+}
+
+const toolNames = async (client: Client) => (await client.listTools()).tools.map((t) => t.name).sort();
+const text = (result: Awaited<ReturnType<Client['callTool']>>) => (result.content as { type: string; text: string }[])[0]?.text;
+
+async function generateKey(body: Record<string, unknown>): Promise<string> {
+  const res = await fetch(`${stack.url}/key/generate`, {
+    method: 'POST', headers: { authorization: `Bearer ${TEST_MASTER_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
+  });
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { key: string }).key;
+}
+
+/** One JSON-RPC message by hand; `key` '' sends none. */
+function rpc(path: string, body: unknown, key = TEST_MASTER_KEY, method = 'POST') {
+  return fetch(`${stack.url}${path}`, {
+    method,
+    headers: { ...(key ? { 'x-litellm-api-key': `Bearer ${key}` } : {}), 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+    body: method === 'POST' ? (typeof body === 'string' ? body : JSON.stringify(body)) : undefined,
+  });
+}
+
+describe('/mcp with the master key', () => {
+  it("lists every server's tools as <server>-<tool>, without the disallowed ones; calls them with the server's own credential", async () => {
+    const client = await connect(TEST_MASTER_KEY);
+    expect(client.getServerVersion()?.name).toBe('litellm-mcp-server');
+    expect(await toolNames(client)).toEqual(['docs-add', 'docs-fail', 'docs-slow', 'math-add', 'math-admin_only', 'math-fail', 'math-slow']);
+    const listed = (await client.listTools()).tools.find((t) => t.name === 'math-add');
+    expect(listed?.description).toBe('Adds two numbers');
+    expect(listed?.inputSchema.required).toEqual(['a', 'b']);
+
+    const before = math.requests.length;
+    const result = await client.callTool({ name: 'math-add', arguments: { a: 2, b: 3 } });
+    expect(text(result)).toBe('5');
+    const sent = math.requests.slice(before);
+    expect(sent.map((r) => (r.body as { method?: string }).method)).toEqual(['tools/call']);
+    expect(sent[0]?.headers.authorization).toBe(`Bearer ${MATH_TOKEN}`);
+    expect(JSON.stringify(math.requests)).not.toContain(TEST_MASTER_KEY);
+    expect((sent[0]?.body as { params: unknown }).params).toEqual({ name: 'add', arguments: { a: 2, b: 3 } });
+
+    // A failing tool is the server's answer (isError), passed back as it is.
+    const failed = await client.callTool({ name: 'docs-fail', arguments: {} });
+    expect(failed.isError).toBe(true);
+    expect(text(failed)).toContain('the tool broke');
+    // A disallowed tool is not offered, and cannot be called.
+    const before2 = docs.requests.length;
+    const disallowed = await rpc('/mcp', { jsonrpc: '2.0', id: 8, method: 'tools/call', params: { name: 'docs-admin_only', arguments: {} } });
+    expect(await disallowed.json()).toEqual({ jsonrpc: '2.0', id: 8, error: { code: -32602, message: 'Unknown tool: docs-admin_only' } });
+    expect(docs.requests.length).toBe(before2);
+  });
+
+  it('bills each tool call at its price in a spend-log row (call_type call_mcp_tool)', async () => {
+    const client = await connect(TEST_MASTER_KEY);
+    await client.callTool({ name: 'math-add', arguments: { a: 1, b: 1 } });
+    await client.callTool({ name: 'math-fail', arguments: {} });
+    const rows = await eventually(async () => {
+      const found = await query(stack.db.url, `SELECT model, model_group, spend, call_type, status, api_base FROM "LiteLLM_SpendLogs" WHERE call_type = 'call_mcp_tool' AND model_group = 'math' ORDER BY "startTime"`);
+      return found.length >= 3 ? found : undefined;
+    });
+    // The first test's add, then this one's add and fail (fail costs the server's default price).
+    expect(rows.map((r) => [r.model, r.spend, r.status])).toEqual([['math-add', 0.002, 'success'], ['math-add', 0.002, 'success'], ['math-fail', 0.01, 'success']]);
+    expect(rows[0]?.api_base).toBe(new URL(math.url).origin);
+  });
+
+  it("opens a new session when the server has forgotten the gateway's, and times out a tool at the server's timeout", async () => {
+    const client = await connect(TEST_MASTER_KEY);
+    math.forgetSessions();
+    const before = math.requests.length;
+    expect(text(await client.callTool({ name: 'math-add', arguments: { a: 40, b: 2 } }))).toBe('42');
+    expect(math.requests.slice(before).map((r) => (r.body as { method?: string }).method)).toEqual(['tools/call', 'initialize', 'notifications/initialized', 'tools/call']);
+
+    // docs answers JSON (nothing until the tool is done), math an SSE stream opened at once: both cut at their timeout.
+    const started = Date.now();
+    await Promise.all([
+      expect(client.callTool({ name: 'docs-slow', arguments: { ms: 5000 } })).rejects.toThrow(/did not answer within 1 s/),
+      expect(client.callTool({ name: 'math-slow', arguments: { ms: 5000 } })).rejects.toThrow(/did not answer within 2 s/),
+    ]);
+    expect(Date.now() - started).toBeLessThan(4500);
+  });
+});
+
+describe('which servers a key reaches', () => {
+  it("a virtual key reaches the servers its object_permission names and allow_all_keys ones; another key's narrower", async () => {
+    const mathKey = await generateKey({ object_permission: { mcp_servers: ['math'] } });
+    const plainKey = await generateKey({});
+    expect(await toolNames(await connect(mathKey))).toEqual(['docs-add', 'docs-fail', 'docs-slow', 'math-add', 'math-admin_only', 'math-fail', 'math-slow']);
+    const plain = await connect(plainKey);
+    expect(await toolNames(plain)).toEqual(['docs-add', 'docs-fail', 'docs-slow']);
+    const call = await rpc('/mcp', { jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'math-add', arguments: { a: 1, b: 2 } } }, plainKey);
+    expect(await call.json()).toEqual({ jsonrpc: '2.0', id: 9, error: { code: -32602, message: 'Unknown tool: math-add' } });
+    const refused = await rpc('/mcp/math', { jsonrpc: '2.0', id: 1, method: 'tools/list' }, plainKey);
+    expect(refused.status).toBe(403);
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toBe('This key may not use MCP server math');
+  });
+
+  it('the path and x-mcp-servers narrow the tools; with one server in scope its tools answer to their own names too', async () => {
+    expect(await toolNames(await connect(TEST_MASTER_KEY, '/mcp/docs'))).toEqual(['docs-add', 'docs-fail', 'docs-slow']);
+    const onlyMath = await connect(TEST_MASTER_KEY, '/mcp', { 'x-mcp-servers': 'math' });
+    expect(await toolNames(onlyMath)).toEqual(['math-add', 'math-admin_only', 'math-fail', 'math-slow']);
+    expect(text(await onlyMath.callTool({ name: 'add', arguments: { a: 3, b: 4 } }))).toBe('7');
+    expect((await rpc('/mcp/nowhere', { jsonrpc: '2.0', id: 1, method: 'tools/list' })).status).toBe(404);
+  });
+
+  it('a key over its budget is refused a paid tool before the server is called', async () => {
+    const broke = await generateKey({ object_permission: { mcp_servers: ['math'] }, max_budget: 0 });
+    const before = math.requests.length;
+    const res = await rpc('/mcp', { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'math-add', arguments: { a: 1, b: 1 } } }, broke);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { id: number; error: { code: number; message: string; data: { type: string } } };
+    expect(body.id).toBe(7);
+    expect(body.error.code).toBe(-32000);
+    expect(body.error.message).toMatch(/Budget has been exceeded/);
+    expect(body.error.data.type).toBe('budget_exceeded');
+    expect(math.requests.slice(before).filter((r) => (r.body as { method?: string }).method === 'tools/call')).toEqual([]);
+  });
+});
+
+describe('bad requests', () => {
+  it('answers JSON-RPC errors for bad messages, 401 without a key, 405 for GET', async () => {
+    const parse = await rpc('/mcp', '{not json');
+    expect(parse.status).toBe(400);
+    expect(((await parse.json()) as { error: { code: number } }).error.code).toBe(-32700);
+    const unknown = await rpc('/mcp', { jsonrpc: '2.0', id: 2, method: 'resources/subscribe', params: {} });
+    expect(await unknown.json()).toEqual({ jsonrpc: '2.0', id: 2, error: { code: -32601, message: 'Method not found: resources/subscribe' } });
+    const noName = await rpc('/mcp', { jsonrpc: '2.0', id: 3, method: 'tools/call', params: {} });
+    expect(((await noName.json()) as { error: { code: number } }).error.code).toBe(-32602);
+    expect((await rpc('/mcp', [{ jsonrpc: '2.0', id: 4, method: 'ping' }])).status).toBe(400);
+    expect((await rpc('/mcp', { jsonrpc: '2.0', method: 'notifications/initialized' })).status).toBe(202);
+    const noKey = await rpc('/mcp', { jsonrpc: '2.0', id: 5, method: 'tools/list' }, '');
+    expect(noKey.status).toBe(401);
+    expect((await rpc('/mcp', undefined, TEST_MASTER_KEY, 'GET')).status).toBe(405);
+  });
+});

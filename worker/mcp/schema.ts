@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import { bool, nonNegative, str, strList } from '../config/fields.ts';
+
+/**
+ * One of config.yaml's `mcp_servers` (LiteLLM's MCP gateway): an MCP server reached over Streamable HTTP,
+ * whose tools the gateway's `/mcp` endpoint offers under `<server name>-<tool name>`.
+ */
+export const mcpServerSchema = z.object({
+  url: str.url('expected an http(s) URL'),
+  /** `http` (Streamable HTTP). LiteLLM's `sse` and `stdio` servers are not served (a warning names them). */
+  transport: z.enum(['http', 'sse', 'stdio'], { error: 'expected http, sse or stdio' }).default('http'),
+  /** How the server's own credential (`auth_value`) is sent: LiteLLM's auth types. */
+  auth_type: z.enum(['none', 'api_key', 'bearer_token', 'basic', 'authorization', 'token'], { error: 'expected none, api_key, bearer_token, basic, authorization or token' }).optional(),
+  auth_value: str.optional(),
+  /** Headers sent with every request to the server (a credential of its own kind). */
+  static_headers: z.record(str, str).optional(),
+  description: str.optional(),
+  /** Only these tools are offered (by the server's own names); `disallowed_tools` are never. */
+  allowed_tools: strList.optional(),
+  disallowed_tools: strList.optional(),
+  /** LiteLLM's MCP access groups: a key whose `object_permission.mcp_access_groups` names one may use the server. */
+  access_groups: strList.optional(),
+  /** Every virtual key may use the server (else only keys it is granted to, and the master key). */
+  allow_all_keys: bool.optional(),
+  /** Seconds a tool call may take (600 unless set); listing tools waits at most 30 s. */
+  timeout: nonNegative.optional(),
+  mcp_info: z.looseObject({
+    server_name: str.optional(),
+    description: str.optional(),
+    /** LiteLLM's MCP cost tracking: what one tool call costs, by default and per tool. */
+    mcp_server_cost_info: z.object({
+      default_cost_per_query: nonNegative.optional(),
+      tool_name_to_cost_per_query: z.record(str, nonNegative).optional(),
+    }).optional(),
+  }).optional(),
+});
+
+export type McpServer = z.output<typeof mcpServerSchema>;
+
+/** Server names: letters, digits, `_` and `.` (LiteLLM's SEP-986 rule, without `-`, which separates a server's name from its tools'). */
+export const MCP_SERVER_NAME = /^[A-Za-z0-9_.]{1,64}$/;
+
+export const mcpServersSchema = z.record(str, mcpServerSchema).superRefine((servers, ctx) => {
+  for (const name of Object.keys(servers)) {
+    if (!MCP_SERVER_NAME.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: 'a server name is 1-64 letters, digits, _ or . (no -, which separates it from its tools\' names)' });
+  }
+});

@@ -1,0 +1,189 @@
+/**
+ * LiteLLM's MCP gateway: `POST /mcp` (and `/mcp/{server}[,{server}...]`) is one MCP server over Streamable
+ * HTTP whose tools are those of config.yaml's `mcp_servers` the caller's key may use, each named
+ * `<server>-<tool>`; `x-mcp-servers: a,b` narrows them as the path does. A tool call is admitted and billed
+ * as a call (the key's limits and budgets; the server's `mcp_server_cost_info` price; a spend-log row with
+ * `call_type: call_mcp_tool`) and passed to its server with the server's own credential, never the client's.
+ * The gateway is stateless towards clients: it gives no `Mcp-Session-Id` and offers no standalone stream.
+ */
+import type { Context } from 'hono';
+import type { Caller } from '../auth/authenticate.ts';
+import { identify } from '../auth/authenticate.ts';
+import { checkRoute } from '../auth/routes.ts';
+import type { GatewayEnv } from '../env.ts';
+import { GatewayError } from '../errors.ts';
+import { isObject, type Json } from '../json.ts';
+import { mcpServersFor, TOOL_SEPARATOR, toolCost, toolOffered, toolTarget } from '../mcp/access.ts';
+import type { McpServer } from '../mcp/schema.ts';
+import { callServer, GATEWAY_INFO, McpError, PROTOCOL_VERSIONS } from '../mcp/upstream.ts';
+import { standInDeployment } from '../models/deployments.ts';
+import { bodyLimit, DEFAULT_MAX_BODY_BYTES, readBoundedBytes } from '../openai/read-body.ts';
+import { NO_USAGE } from '../providers/openai-compatible/usage.ts';
+import { admitModelCall } from '../proxy/call-admission.ts';
+import { type CallContext, requestTags } from '../proxy/call-context.ts';
+import { callSettler } from '../proxy/call-end.ts';
+import { headerSnapshot, withoutCredentials } from '../proxy/call-helpers.ts';
+import { recordRefusedCall, type Seen } from '../proxy/refused-call.ts';
+import { authenticateRoute } from '../limits/key-store.ts';
+import { gatewayState, type GatewayState } from '../state.ts';
+
+type Ctx = Context<{ Bindings: GatewayEnv }>;
+
+/** How long listing a server's tools may take; a server that does not answer is left out of the list. */
+const LIST_TIMEOUT_MS = 30_000;
+const DEFAULT_CALL_TIMEOUT_S = 600;
+/** Pages of a server's tools read at most (a server that pages forever is cut off). */
+const MAX_TOOL_PAGES = 20;
+
+// JSON-RPC's error codes.
+const PARSE_ERROR = -32700;
+const INVALID_REQUEST = -32600;
+const METHOD_NOT_FOUND = -32601;
+const INVALID_PARAMS = -32602;
+const INTERNAL_ERROR = -32603;
+/** A call the gateway refused (limits, budget): the gateway's error in `data`. */
+const REFUSED = -32000;
+
+const rpcResult = (id: unknown, result: Json) => Response.json({ jsonrpc: '2.0', id, result });
+const rpcError = (id: unknown, code: number, message: string, data?: unknown, status = 200) =>
+  Response.json({ jsonrpc: '2.0', id: id ?? null, error: { code, message, ...(data !== undefined ? { data } : {}) } }, { status });
+
+/** `GET` and `DELETE`: no standalone stream, no sessions to end (MCP lets a server answer 405). */
+export function mcpMethodNotAllowed(): Response {
+  return new Response(null, { status: 405, headers: { allow: 'POST' } });
+}
+
+export async function mcpEndpoint(c: Ctx): Promise<Response> {
+  const state = await gatewayState(c.env);
+  const caller = await authenticateRoute(c, state);
+  const scope = serversInScope(c, state, caller);
+  let message: unknown;
+  try {
+    const bytes = await readBoundedBytes(c.req.raw, bodyLimit(state.config).maxBytes ?? DEFAULT_MAX_BODY_BYTES);
+    message = JSON.parse(new TextDecoder().decode(bytes));
+  } catch (err) {
+    if (err instanceof GatewayError) throw err;
+    return rpcError(null, PARSE_ERROR, 'Parse error: the body is not JSON', undefined, 400);
+  }
+  if (Array.isArray(message)) return rpcError(null, INVALID_REQUEST, 'JSON-RPC batches are not supported: send one message a request', undefined, 400);
+  if (!isObject(message) || message.jsonrpc !== '2.0') return rpcError(null, INVALID_REQUEST, 'Invalid Request: expected a JSON-RPC 2.0 message', undefined, 400);
+  // A notification, or a response to a request of ours (there are none): accepted, nothing to answer.
+  if (!('id' in message) || typeof message.method !== 'string') return new Response(null, { status: 202 });
+  const { id, method } = message;
+  const params = isObject(message.params) ? message.params : {};
+  switch (method) {
+    case 'initialize': {
+      const asked = typeof params.protocolVersion === 'string' ? params.protocolVersion : '';
+      return rpcResult(id, {
+        protocolVersion: PROTOCOL_VERSIONS.includes(asked) ? asked : PROTOCOL_VERSIONS[0]!,
+        capabilities: { tools: { listChanged: false } },
+        serverInfo: GATEWAY_INFO,
+      });
+    }
+    case 'ping':
+      return rpcResult(id, {});
+    case 'tools/list':
+      return rpcResult(id, { tools: await listTools(scope) });
+    case 'tools/call':
+      return callTool(c, state, scope, id, params);
+    default:
+      return rpcError(id, METHOD_NOT_FOUND, `Method not found: ${method}`);
+  }
+}
+
+/**
+ * The servers the caller may use, narrowed by the path (`/mcp/a,b`) and `x-mcp-servers`; naming one that
+ * does not exist is a 404, one the key may not use a 403.
+ */
+function serversInScope(c: Ctx, state: GatewayState, caller: Caller): Map<string, McpServer> {
+  const configured = state.config.mcp_servers ?? {};
+  const allowed = mcpServersFor(caller, configured);
+  const fromPath = c.req.param('servers');
+  const named = [fromPath, c.req.header('x-mcp-servers')].filter((v): v is string => !!v)
+    .map((list) => list.split(',').map((s) => s.trim()).filter(Boolean));
+  let scope = allowed;
+  for (const list of named) {
+    for (const name of list) {
+      if (!configured[name]) throw new GatewayError(`MCP server ${name} is not configured`, { status: 404, type: 'not_found_error', param: 'mcp_servers' });
+      if (!allowed.has(name)) throw new GatewayError(`This key may not use MCP server ${name}`, { status: 403, type: 'auth_error', param: 'mcp_servers' });
+    }
+    scope = new Map([...scope].filter(([name]) => list.includes(name)));
+  }
+  return scope;
+}
+
+/** Every tool of the servers in scope, named `<server>-<tool>`; a server that fails is left out (and logged). */
+async function listTools(scope: ReadonlyMap<string, McpServer>): Promise<Json[]> {
+  const lists = await Promise.all([...scope].map(async ([name, server]) => {
+    try {
+      const tools: Json[] = [];
+      let cursor: unknown;
+      for (let page = 0; page < MAX_TOOL_PAGES; page++) {
+        const result = await callServer(name, server, 'tools/list', cursor === undefined ? {} : { cursor }, LIST_TIMEOUT_MS);
+        if (Array.isArray(result.tools)) tools.push(...result.tools.filter(isObject));
+        cursor = result.nextCursor;
+        if (typeof cursor !== 'string' || !cursor) break;
+      }
+      return tools
+        .filter((t) => typeof t.name === 'string' && toolOffered(server, t.name))
+        .map((t) => ({ ...t, name: `${name}${TOOL_SEPARATOR}${String(t.name)}` }));
+    } catch (err) {
+      console.error(`MCP server ${name}: listing its tools failed: ${err instanceof Error ? err.message : String(err)}`);
+      return [];
+    }
+  }));
+  return lists.flat();
+}
+
+/** A tool call: admitted as a call of the key (its limits and budgets, the tool's price), passed on, billed. */
+async function callTool(c: Ctx, state: GatewayState, scope: ReadonlyMap<string, McpServer>, id: unknown, params: Json): Promise<Response> {
+  const name = params.name;
+  if (typeof name !== 'string' || !name) return rpcError(id, INVALID_PARAMS, 'tools/call needs the tool\'s name');
+  const target = toolTarget(scope, Object.keys(state.config.mcp_servers ?? {}), name);
+  const server = target && scope.get(target.server);
+  if (!target || !server || !toolOffered(server, target.tool)) return rpcError(id, INVALID_PARAMS, `Unknown tool: ${name}`);
+  const args = params.arguments === undefined ? {} : params.arguments;
+  if (!isObject(args)) return rpcError(id, INVALID_PARAMS, 'tools/call arguments must be an object');
+
+  const startedAt = Date.now();
+  const callId = crypto.randomUUID();
+  const headers = headerSnapshot(c.req.raw.headers);
+  const cost = toolCost(server, target.tool);
+  const body: Json = { model: `${target.server}${TOOL_SEPARATOR}${target.tool}`, mcp_server: target.server, tool: target.tool };
+  // The tool is the client's to name: its metric labels are "other" (CLIENT_NAMED).
+  const deployment = standInDeployment('', `${target.server}${TOOL_SEPARATOR}${target.tool}`, { group: target.server, clientNamed: true });
+  const storePrompts = state.config.general_settings.store_prompts_in_spend_logs === true;
+  const seen: Seen = { group: target.server };
+  const who = await identify(headers, state.masterKeyHash, state.keyHeader);
+  seen.call = { token: who.token, body, startedAt, storePrompts, deployment };
+  let admitted;
+  try {
+    admitted = await admitModelCall(c.env, c.executionCtx, state.config, {
+      who, requestId: callId, group: target.server, endUser: headers.get('x-litellm-end-user-id'), ownTags: requestTags({ body, headers }),
+      estimate: { estCost: cost, estTokens: 0 }, free: cost === 0, seen,
+    });
+    const allowed = admitted.caller.kind === 'key' ? admitted.caller.policy.allowedRoutes : [];
+    if (allowed.length) checkRoute(allowed, c.req.path);
+  } catch (err) {
+    if (!(err instanceof GatewayError)) throw err;
+    recordRefusedCall(c, 'mcp', seen, err);
+    if (admitted?.admission) c.executionCtx.waitUntil(admitted.admission.release());
+    return rpcError(id, REFUSED, err.message, { status: err.status, type: err.type });
+  }
+  const { admission, caller, tags } = admitted;
+  const safeHeaders = withoutCredentials(headers, [state.keyHeader]);
+  const ctx: CallContext = {
+    callId, startedAt, endpoint: 'mcp', caller, deployment, body, stream: false, headers: safeHeaders, keepText: false, storePrompts, tags,
+  };
+  const settler = callSettler(c, state, ctx, safeHeaders, admission);
+  const apiBase = new URL(server.url).origin;
+  try {
+    const result = await callServer(target.server, server, 'tools/call', { ...params, name: target.tool, arguments: args }, (server.timeout ?? DEFAULT_CALL_TIMEOUT_S) * 1000);
+    settler.settle({ outcome: { usage: NO_USAGE, finishedAt: Date.now() }, cost, apiBase, finishedAt: Date.now() });
+    return rpcResult(id, result);
+  } catch (err) {
+    const failed = err instanceof McpError ? err : new McpError(INTERNAL_ERROR, 'MCP tool call failed');
+    settler.settle({ error: new GatewayError(`MCP server ${target.server}: ${failed.message}`, { status: 502, type: 'upstream_error' }), cost: 0, apiBase, finishedAt: Date.now() });
+    return rpcError(id, failed.code, failed.message, failed.data);
+  }
+}
