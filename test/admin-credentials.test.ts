@@ -54,7 +54,7 @@ describe("config.yaml's credential_list", () => {
     expect(listed.status).toBe(200);
     expect(listed.json).toEqual({
       success: true,
-      credentials: [{ credential_name: 'config-cred', credential_values: { api_key: 'sk-...0001', api_base: `${fakeA.url}/v1` }, credential_info: { description: 'from config' } }],
+      credentials: [{ credential_name: 'config-cred', credential_values: { api_key: '...0001', api_base: `${fakeA.url}/v1` }, credential_info: { description: 'from config' } }],
     });
     const info = await api('/model/info');
     expect(info.json.data[0].litellm_params).toEqual({ model: 'openai/gpt-4o', litellm_credential_name: 'config-cred', api_base: `${fakeA.url}/v1` });
@@ -74,30 +74,36 @@ describe("config.yaml's credential_list", () => {
 describe('/credentials', () => {
   it('stores a credential with its secret sealed; a DB model naming it calls with it; a rotation is served within seconds', async () => {
     const created = await api('/credentials', {
-      credential_name: 'team-b/openai', credential_values: { api_key: DB_SECRET, api_base: `${fakeB.url}/v1` }, credential_info: { custom_llm_provider: 'openai' },
+      credential_name: 'team-b/openai', credential_values: { api_key: DB_SECRET, api_base: `${fakeB.url}/v1`, extra_headers: { 'X-Route': 'b', Authorization: 'Bearer header-secret-0004' } },
+      credential_info: { custom_llm_provider: 'openai' },
     });
     expect(created.json).toEqual({ success: true, message: 'Credential created successfully' });
     const row = (await credentialRow('team-b/openai'))!;
     expect(JSON.stringify(row)).not.toContain(DB_SECRET);
-    expect(row.credential_values).toEqual({ api_key: expect.stringMatching(/^tg:v1:/), api_base: `${fakeB.url}/v1` });
+    expect(row.credential_values).toEqual({
+      api_key: expect.stringMatching(/^tg:v1:/), api_base: `${fakeB.url}/v1`, extra_headers: { 'X-Route': 'b', Authorization: expect.stringMatching(/^tg:v1:/) },
+    });
+    expect(JSON.stringify(row)).not.toContain('header-secret');
     expect(row.created_by).toBe('default_user_id');
 
     const byName = await api(`/credentials/by_name/${encodeURIComponent('team-b/openai')}`);
-    expect(byName.json).toEqual({ credential_name: 'team-b/openai', credential_values: { api_key: 'sk-...0002', api_base: `${fakeB.url}/v1` }, credential_info: { custom_llm_provider: 'openai' } });
+    const shown = { api_key: '...0002', api_base: `${fakeB.url}/v1`, extra_headers: { 'X-Route': 'b', Authorization: '...0004' } };
+    expect(byName.json).toEqual({ credential_name: 'team-b/openai', credential_values: shown, credential_info: { custom_llm_provider: 'openai' } });
 
     const model = await addModel('db-gpt', { model: 'openai/gpt-4o-mini', litellm_credential_name: 'team-b/openai' });
     expect(model.litellm_params).toEqual({ model: 'openai/gpt-4o-mini', litellm_credential_name: 'team-b/openai' });
     await chat('db-gpt');
-    expect(fakeB.requests[0]?.headers.authorization).toBe(`Bearer ${DB_SECRET}`);
+    expect(fakeB.requests[0]?.headers['x-route']).toBe('b');
     expect((fakeB.requests[0]?.body as { model: string }).model).toBe('gpt-4o-mini');
 
-    // The UI sends the masked key back with a change: the stored key stays; then a real rotation.
-    const kept = await api('/credentials/team-b%2Fopenai', { credential_values: { api_key: 'sk-...0002', api_version: '2024-10-21' } }, { method: 'PATCH' });
+    // The UI sends what GET showed back with a change: the stored secrets stay, headers merge one by one; then a real rotation.
+    const kept = await api('/credentials/team-b%2Fopenai', { credential_values: { ...shown, extra_headers: { Authorization: '...0004', 'X-New': '1' }, api_version: '2024-10-21' } }, { method: 'PATCH' });
     expect(kept.json).toEqual({ success: true, message: 'Credential updated successfully' });
-    expect((await api('/credentials/by_name/team-b%2Fopenai')).json.credential_values).toEqual({ api_key: 'sk-...0002', api_base: `${fakeB.url}/v1`, api_version: '2024-10-21' });
-    await api('/credentials/team-b%2Fopenai', { credential_values: { api_key: ROTATED_SECRET, api_version: null }, credential_info: { description: 'rotated' } }, { method: 'PATCH' });
+    expect((await api('/credentials/by_name/team-b%2Fopenai')).json.credential_values).toEqual({ ...shown, extra_headers: { ...shown.extra_headers, 'X-New': '1' }, api_version: '2024-10-21' });
+    await api('/credentials/team-b%2Fopenai', { credential_values: { api_key: ROTATED_SECRET, api_version: null, extra_headers: { Authorization: null, 'X-New': null } }, credential_info: { description: 'rotated' } }, { method: 'PATCH' });
     expect((await api('/credentials/by_name/team-b%2Fopenai')).json).toEqual({
-      credential_name: 'team-b/openai', credential_values: { api_key: 'sk-...0003', api_base: `${fakeB.url}/v1` }, credential_info: { custom_llm_provider: 'openai', description: 'rotated' },
+      credential_name: 'team-b/openai', credential_values: { api_key: '...0003', api_base: `${fakeB.url}/v1`, extra_headers: { 'X-Route': 'b' } },
+      credential_info: { custom_llm_provider: 'openai', description: 'rotated' },
     });
     await eventually(async () => {
       fakeB.reset();
@@ -109,24 +115,30 @@ describe('/credentials', () => {
     const refused = await api('/credentials/team-b%2Fopenai', undefined, { method: 'DELETE' });
     expect(refused.status).toBe(400);
     expect(refused.json.error.message).toBe(`Credential team-b/openai is used by models ${model.model_id}; point them at another credential before deleting it`);
-    expect((await api('/credentials/team-b%2Fopenai', { credential_name: 'renamed' }, { method: 'PATCH' })).status).toBe(400);
+    const rename = await api('/credentials/team-b%2Fopenai', { credential_name: 'renamed' }, { method: 'PATCH' });
+    expect([rename.status, rename.json.error.message]).toEqual([400, `Credential team-b/openai is used by models ${model.model_id}; point them at another credential before renaming it`]);
     expect(await credentialRow('team-b/openai')).toBeDefined();
     await api('/model/delete', { id: model.model_id });
     expect((await api('/credentials/team-b%2Fopenai', undefined, { method: 'DELETE' })).json).toEqual({ success: true, message: 'Credential deleted successfully' });
     expect(await credentialRow('team-b/openai')).toBeUndefined();
     expect((await api('/credentials/by_name/team-b%2Fopenai')).status).toBe(404);
 
-    const audit = await query(stack.db.url, `SELECT action FROM "LiteLLM_AuditLog" WHERE table_name = 'LiteLLM_CredentialsTable' AND object_id = $1 ORDER BY updated_at`, [row.credential_id]);
+    type Audited = { action: string; before_value: { masked_values: Record<string, unknown> }; updated_values: { masked_values: Record<string, unknown> } };
+    const audit: Audited[] = await query(stack.db.url, `SELECT action, before_value, updated_values FROM "LiteLLM_AuditLog" WHERE table_name = 'LiteLLM_CredentialsTable' AND object_id = $1 ORDER BY updated_at`, [row.credential_id]);
     expect(audit.map((a) => a.action)).toEqual(['created', 'updated', 'updated', 'deleted']);
-    expect(JSON.stringify(await query(stack.db.url, 'SELECT * FROM "LiteLLM_AuditLog"'))).not.toMatch(/sk-db-credential/);
+    // What changed is in the audit log (api_version added, then removed), never a secret.
+    expect([audit[1]?.before_value.masked_values.api_version, audit[1]?.updated_values.masked_values.api_version, audit[2]?.updated_values.masked_values.api_version])
+      .toEqual([undefined, '2024-10-21', undefined]);
+    expect(audit[0]?.updated_values.masked_values.api_base).toBe(`${fakeB.url}/v1`);
+    expect(JSON.stringify(await query(stack.db.url, 'SELECT * FROM "LiteLLM_AuditLog"'))).not.toMatch(/sk-db-credential|header-secret/);
   });
 
   it("copies a model's credentials with model_id, and shows a model's with /credentials/by_model", async () => {
     expect((await api('/credentials', { credential_name: 'copied', model_id: 'config-gpt-1' })).status).toBe(200);
-    expect((await api('/credentials/by_name/copied')).json.credential_values).toEqual({ api_key: 'sk-...0001', api_base: `${fakeA.url}/v1` });
+    expect((await api('/credentials/by_name/copied')).json.credential_values).toEqual({ api_key: '...0001', api_base: `${fakeA.url}/v1` });
     expect(JSON.stringify(await credentialRow('copied'))).not.toContain(CONFIG_SECRET);
     const byModel = await api('/credentials/by_model/config-gpt-1');
-    expect(byModel.json).toEqual({ credential_name: 'config-gpt-credential-config-gpt-1', credential_values: { api_key: 'sk-...0001', api_base: `${fakeA.url}/v1` }, credential_info: {} });
+    expect(byModel.json).toEqual({ credential_name: 'config-gpt-credential-config-gpt-1', credential_values: { api_key: '...0001', api_base: `${fakeA.url}/v1` }, credential_info: {} });
     expect((await api('/credentials/by_model/nope')).status).toBe(404);
     // A model on the copy calls fake A with config.yaml's key.
     await addModel('copied-gpt', { model: 'openai/gpt-4o', litellm_credential_name: 'copied' });
@@ -140,12 +152,15 @@ describe('/credentials', () => {
       [{ credential_name: 'bad-base', credential_values: { api_base: 'not a url' } }, 422, 'Invalid request body: credential_values.api_base: expected an http(s) URL'],
       [{ credential_name: '', credential_values: { api_key: 'x' } }, 422, 'Invalid request body: credential_name: must not be empty'],
       [{ credential_name: 'list', credential_values: ['x'] }, 422, 'Invalid request body: credential_values: expected a mapping of litellm_params values'],
+      [{ credential_name: 'model', credential_values: { api_key: 'x', use_in_pass_through: true } }, 422,
+        'Invalid request body: credential_values.use_in_pass_through: not a credential field (expected one of api_key, api_base, api_version, organization, region_name, aws_access_key_id, aws_secret_access_key, aws_session_token, aws_region_name, vertex_project, vertex_location, vertex_credentials, extra_headers)'],
+      [{ credential_name: 'masked', credential_values: { api_key: '...0002' } }, 400, 'credential_values.api_key is a masked value; send the secret itself'],
     ];
     for (const [body, status, message] of cases) {
       const res = await api('/credentials', body);
       expect([res.status, res.json.error.message]).toEqual([status, message]);
     }
-    expect((await query(stack.db.url, `SELECT credential_name FROM "LiteLLM_CredentialsTable" WHERE credential_name IN ('no-values', 'bad-base', 'list')`))).toEqual([]);
+    expect((await query(stack.db.url, `SELECT credential_name FROM "LiteLLM_CredentialsTable" WHERE credential_name IN ('no-values', 'bad-base', 'list', 'model', 'masked')`))).toEqual([]);
 
     await api('/credentials', { credential_name: 'dup', credential_values: { api_key: 'x' } });
     const dup = await api('/credentials', { credential_name: 'dup', credential_values: { api_key: 'y' } });

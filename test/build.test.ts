@@ -47,13 +47,13 @@ describe('offline build (wrangler deploy --dry-run)', () => {
 });
 
 describe("config.yaml's include (LiteLLM's modular configs)", () => {
+  mkdirSync(join(dir, 'inc', 'models'), { recursive: true });
   const write = (name: string, text: string) => { const file = join(dir, 'inc', name); writeFileSync(file, text); return file; };
   const problemsOf = (file: string) => {
     try { compileConfig(file, {}); } catch (e) { if (e instanceof ConfigError) return e.problems; throw e; }
     throw new Error('expected a ConfigError');
   };
   it('merges the included files in order: lists joined, other sections replaced with a warning; includes nest', () => {
-    mkdirSync(join(dir, 'inc', 'models'), { recursive: true });
     write('models/openai.yaml', 'include: [more.yaml]\nmodel_list:\n  - model_name: gpt\n    litellm_params: {model: mock/gpt}\n');
     write('models/more.yaml', 'model_list:\n  - model_name: claude\n    litellm_params: {model: mock/claude}\n');
     write('settings.yaml', 'general_settings:\n  max_request_size_mb: 5\n');
@@ -68,6 +68,13 @@ describe("config.yaml's include (LiteLLM's modular configs)", () => {
     expect(config.general_settings).toEqual({ max_request_size_mb: 5 });
     expect(config.include).toBeUndefined();
     expect(compiled.warnings).toEqual(['include settings.yaml: its general_settings replaces the one before it (only lists are joined, as in LiteLLM)']);
+    // A file two others include is merged once.
+    write('shared.yaml', 'model_list:\n  - model_name: shared\n    litellm_params: {model: mock/shared}\n');
+    write('a.yaml', 'include: [shared.yaml]\n');
+    write('b.yaml', 'include: [shared.yaml]\n');
+    const diamond = compileConfig(write('diamond.yaml', 'include: [a.yaml, b.yaml]\n'), {});
+    expect((diamond.config as { model_list: { model_name: string }[] }).model_list.map((m) => m.model_name)).toEqual(['shared']);
+    expect(diamond.warnings).toEqual(['include shared.yaml: included more than once; merged once']);
     // A single file name works too.
     expect((compileConfig(write('single.yaml', 'include: settings.yaml\n'), {}).config as { general_settings: unknown }).general_settings).toEqual({ max_request_size_mb: 5 });
   });

@@ -170,6 +170,35 @@ describe('which servers a key reaches', () => {
   });
 });
 
+describe("LiteLLM's MCP REST API", () => {
+  const rest = async (path: string, body?: unknown, key = TEST_MASTER_KEY) => {
+    const res = await fetch(`${stack.url}${path}`, {
+      method: body === undefined ? 'GET' : 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: res.status, json: (await res.json()) as Record<string, any> };
+  };
+
+  it('lists tools by their own names with their server, and calls one by server_id or by its prefixed name', async () => {
+    const all = await rest('/mcp-rest/tools/list');
+    expect(all.json.error).toBeNull();
+    expect(all.json.tools.map((t: { name: string; mcp_info: { server_name: string } }) => `${t.mcp_info.server_name}:${t.name}`).sort())
+      .toEqual(['docs:add', 'docs:fail', 'docs:slow', 'math:add', 'math:admin_only', 'math:fail', 'math:slow']);
+    expect((await rest('/mcp-rest/tools/list?server_id=docs')).json.tools.map((t: { name: string }) => t.name).sort()).toEqual(['add', 'fail', 'slow']);
+    expect((await rest('/mcp-rest/tools/list?server_id=nowhere')).json).toEqual({ tools: [], error: 'server_not_found', message: 'Server with id nowhere not found' });
+
+    const byServer = await rest('/mcp-rest/tools/call', { server_id: 'math', name: 'add', arguments: { a: 20, b: 1 } });
+    expect([byServer.status, byServer.json.content]).toEqual([200, [{ type: 'text', text: '21' }]]);
+    expect((await rest('/mcp-rest/tools/call', { name: 'docs-add', arguments: { a: 1, b: 1 } })).json.content).toEqual([{ type: 'text', text: '2' }]);
+    const unknown = await rest('/mcp-rest/tools/call', { name: 'nothing', arguments: {} });
+    expect([unknown.status, unknown.json.error.message]).toEqual([404, 'Unknown tool: nothing']);
+    // A key sees only its servers here too.
+    const plainKey = await generateKey({});
+    expect((await rest('/mcp-rest/tools/list?server_id=math', undefined, plainKey)).json.error).toBe('server_not_found');
+    expect((await rest('/mcp-rest/tools/call', { server_id: 'math', name: 'add', arguments: { a: 1, b: 1 } }, plainKey)).status).toBe(404);
+  });
+});
+
 describe('bad requests', () => {
   it('answers JSON-RPC errors for bad messages, 401 without a key, 405 for GET', async () => {
     const parse = await rpc('/mcp', '{not json');

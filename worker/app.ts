@@ -16,7 +16,7 @@ import { tokenCounter } from './routes/token-counter.ts';
 import { providerPassThrough } from './routes/pass-through.ts';
 import { configPassThrough } from './routes/config-pass-through.ts';
 import { realtime } from './routes/realtime.ts';
-import { mcpEndpoint, mcpMethodNotAllowed } from './routes/mcp.ts';
+import { mcpEndpoint, mcpMethodNotAllowed, mcpRestCallTool, mcpRestListTools } from './routes/mcp.ts';
 import { googleModelCall } from './routes/google-models.ts';
 import { guardrailsList } from './routes/guardrails-list.ts';
 import { PASS_THROUGH_PREFIXES } from './passthrough/providers.ts';
@@ -85,6 +85,8 @@ app.get('/models/*', getModel);
 for (const prefix of Object.keys(PASS_THROUGH_PREFIXES)) app.all(`${prefix}/*`, providerPassThrough(prefix));
 
 // LiteLLM's MCP gateway (config.yaml's mcp_servers).
+app.get('/mcp-rest/tools/list', mcpRestListTools);
+app.post('/mcp-rest/tools/call', mcpRestCallTool);
 for (const path of ['/mcp', '/mcp/', '/mcp/:servers']) {
   app.post(path, mcpEndpoint);
   app.on(['GET', 'DELETE'], path, mcpMethodNotAllowed);

@@ -1,13 +1,7 @@
+import { pgCode } from '../../worker/db/pg-code.ts';
 import { GatewayError } from '../../worker/errors.ts';
 
-/** The Postgres error code, through drizzle's wrapping. */
-export function pgCode(err: unknown): string | undefined {
-  for (let e: unknown = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-  }
-  return undefined;
-}
+export { pgCode };
 
 /**
  * A value Postgres could not take (class 22, data exception: a NUL in a text,

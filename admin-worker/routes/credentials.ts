@@ -11,8 +11,8 @@ import { eq, sql } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { type CredentialRow, credentials, proxyModels } from '../../drizzle/schema/admin.ts';
-import { abbreviateKey } from '../../worker/auth/secrets.ts';
 import { envRefName, resolveEnvRefs } from '../../worker/config/env-ref.ts';
+import { CREDENTIAL_FIELDS } from '../../worker/config/credentials.ts';
 import { litellmParamsSchema } from '../../worker/config/schema.ts';
 import { GatewayError } from '../../worker/errors.ts';
 import { isObject, type Json } from '../../worker/json.ts';
@@ -30,42 +30,62 @@ export const credentialsRoutes = new Hono<AdminBindings>();
 
 const TABLE = 'LiteLLM_CredentialsTable';
 
-/** The `litellm_params` a credential made from a model (`model_id`) takes: LiteLLM's CredentialLiteLLMParams, and Tollgate's other provider credentials. */
-const CREDENTIAL_PARAMS = [
-  'api_key', 'api_base', 'api_version', 'organization', 'region_name', 'aws_access_key_id', 'aws_secret_access_key', 'aws_session_token',
-  'aws_region_name', 'vertex_project', 'vertex_location', 'vertex_credentials',
-] as const;
-
 const name = z.string({ error: 'expected a string' }).trim().min(1, 'must not be empty').max(256, 'at most 256 characters');
-const value = z.union([z.string(), z.number(), z.boolean(), z.record(z.string(), z.string())], { error: 'expected a string, number, boolean or (extra_headers) a mapping of strings' });
-const values = z.record(z.string(), value, { error: 'expected a mapping of litellm_params values' });
+const scalar = z.union([z.string(), z.number(), z.boolean()], { error: 'expected a string, number or boolean' });
+const headers = z.record(z.string(), z.string().nullable(), { error: 'expected a mapping of header names to strings' });
+/** Only the fields a credential may give (CREDENTIAL_FIELDS); `extra_headers` a mapping, the rest plain values. */
+const valuesOf = <V extends z.ZodType>(v: V) => z.record(z.string(), z.unknown(), { error: 'expected a mapping of litellm_params values' }).superRefine((values, ctx) => {
+  for (const [field, given] of Object.entries(values)) {
+    if (!CREDENTIAL_FIELDS.includes(field)) ctx.addIssue({ code: 'custom', path: [field], message: `not a credential field (expected one of ${CREDENTIAL_FIELDS.join(', ')})` });
+    else {
+      const checked = (field === 'extra_headers' ? headers : v).safeParse(given);
+      if (!checked.success) ctx.addIssue({ code: 'custom', path: [field], message: checked.error.issues[0]?.message ?? 'invalid' });
+    }
+  }
+});
 const info = z.record(z.string(), z.unknown(), { error: 'expected an object' });
 
 const newCredentialBody = z.object({
   credential_name: name,
-  credential_values: values.optional(),
+  credential_values: valuesOf(scalar).optional(),
   credential_info: info.nullish(),
   /** Take the values from this model's litellm_params instead (LiteLLM's "reuse a model's credentials"). */
   model_id: z.string().min(1).optional(),
 });
-/** Fields given are merged into the stored ones; a value `null` removes it; a masked value sent back (`sk-...ABCD`) keeps it. */
+/** Fields given are merged into the stored ones (headers one by one); `null` removes one; a masked value sent back keeps it. */
 const patchCredentialBody = z.object({
   credential_name: name.optional(),
-  credential_values: z.record(z.string(), value.nullable(), { error: 'expected a mapping of litellm_params values' }).optional(),
+  credential_values: valuesOf(scalar.nullable()).optional(),
   credential_info: info.nullish(),
 });
 
-/** The mask of a secret value: an `os.environ/NAME` reference is not one and shows as written. */
-const masked = (v: unknown): unknown => (typeof v === 'string' && envRefName(v) === undefined ? abbreviateKey(v) : v);
+/**
+ * The mask of a secret value: its last four characters (none of a short one); an `os.environ/NAME`
+ * reference is not a secret and shows as written.
+ */
+const masked = (v: unknown): unknown => (typeof v !== 'string' || envRefName(v) !== undefined ? v : v.length >= 12 ? `...${v.slice(-4)}` : '****');
+const MASK = /^(\.\.\.[\s\S]{4}|\*{4})$/;
 
-/** Values as they may leave the Worker: secrets (and auth headers) masked, the rest as stored. */
+/** Whether a field (or an `extra_headers` entry, as `extra_headers.<name>`) holds a secret. */
+const isSecret = (field: string, v: unknown) => field.startsWith('extra_headers.') ? isSensitiveHeader(field.slice(14)) : isCredentialField(field, v);
+
+/** Values as they may leave the Worker: secrets (and auth headers) masked, the rest as stored; only credential fields. */
 function maskedValues(opened: Json): Json {
   const out: Json = {};
   for (const [k, v] of Object.entries(opened)) {
-    if (k === 'extra_headers' && isObject(v)) out[k] = Object.fromEntries(Object.entries(v).map(([h, hv]) => [h, isSensitiveHeader(h) ? masked(hv) : hv]));
-    else out[k] = isCredentialField(k, v) ? masked(v) : v;
+    if (!CREDENTIAL_FIELDS.includes(k)) continue;
+    if (k === 'extra_headers' && isObject(v)) out[k] = Object.fromEntries(Object.entries(v).map(([h, hv]) => [h, isSecret(`extra_headers.${h}`, hv) ? masked(hv) : hv]));
+    else out[k] = isSecret(k, v) ? masked(v) : v;
   }
   return out;
+}
+
+/** A 400 for a secret given in its masked form (a copy of what GET shows), which would be stored as the secret. */
+function refuseMasks(values: Json): void {
+  const entries = Object.entries(values).flatMap(([k, v]) => (k === 'extra_headers' && isObject(v) ? Object.entries(v).map(([h, hv]) => [`extra_headers.${h}`, hv] as const) : [[k, v] as const]));
+  for (const [field, v] of entries) {
+    if (typeof v === 'string' && isSecret(field, v) && MASK.test(v)) throw badRequest(`credential_values.${field} is a masked value; send the secret itself`, `credential_values.${field}`);
+  }
 }
 
 /** config.yaml's credential_list, by name. */
@@ -77,15 +97,29 @@ function refuseConfigCredential(state: GatewayState, credentialName: string): vo
   if (configCredential(state, credentialName)) throw badRequest(`Credential ${credentialName} is defined in config.yaml's credential_list; change it there`, 'credential_name');
 }
 
-/** A stored row's values opened (sealed ones decrypted) with the key new ones are sealed with. */
-async function openedValues(c: AdminContext, state: GatewayState, row: CredentialRow): Promise<Json> {
+/** A stored row's values opened (sealed ones decrypted) with the key new ones are sealed with; undefined when they do not open. */
+async function openedValues(c: AdminContext, state: GatewayState, row: CredentialRow): Promise<Json | undefined> {
   const sealed = Object.values(row.credential_values).some(isSealed) || Object.values(isObject(row.credential_values.extra_headers) ? row.credential_values.extra_headers : {}).some(isSealed);
   if (!sealed) return row.credential_values;
   try {
     return await unsealParams(await writeKey(c.env, state.masterKey), row.credential_values);
   } catch {
-    throw new GatewayError(`Credential ${row.credential_name} does not open with this LITELLM_SALT_KEY`, { status: 500, type: 'internal_server_error' });
+    return undefined;
   }
+}
+
+/** openedValues, or the 500 a change of a credential that does not open is. */
+async function openedForChange(c: AdminContext, state: GatewayState, row: CredentialRow): Promise<Json> {
+  const opened = await openedValues(c, state, row);
+  if (opened) return opened;
+  throw new GatewayError(`Credential ${row.credential_name} does not open with this LITELLM_SALT_KEY`, { status: 500, type: 'internal_server_error' });
+}
+
+/** How a stored credential is listed: one that does not open shows no values and says so in its info. */
+async function listedCredential(c: AdminContext, state: GatewayState, row: CredentialRow) {
+  const opened = await openedValues(c, state, row);
+  if (opened) return publicCredential(row.credential_name, opened, row.credential_info);
+  return publicCredential(row.credential_name, {}, { ...row.credential_info, error: 'does not open with this LITELLM_SALT_KEY' });
 }
 
 /**
@@ -109,7 +143,7 @@ async function deploymentCredentials(c: AdminContext, state: GatewayState, model
     if (!d) continue;
     const params = d.params as Json;
     const picked: Json = {};
-    for (const field of CREDENTIAL_PARAMS) if (params[field] !== undefined) picked[field] = params[field];
+    for (const field of CREDENTIAL_FIELDS) if (params[field] !== undefined) picked[field] = params[field];
     return { group: d.group, values: picked };
   }
   throw notFound('Model not found');
@@ -119,8 +153,10 @@ function publicCredential(credentialName: string, opened: Json, credentialInfo: 
   return { credential_name: credentialName, credential_values: maskedValues(opened), credential_info: credentialInfo ?? {} };
 }
 
-/** A DB row as the audit log keeps it (values masked; the audit log leaves credential_values out besides). */
-const auditRow = (row: CredentialRow) => ({ credential_id: row.credential_id, credential_name: row.credential_name, credential_info: row.credential_info });
+/** A credential as the audit log keeps it: its values masked as GET shows them (`credential_values` is a name the audit log redacts whole). */
+const auditRow = (row: CredentialRow, opened: Json) => ({
+  credential_id: row.credential_id, credential_name: row.credential_name, credential_info: row.credential_info, masked_values: maskedValues(opened),
+});
 
 describeRoute({ method: 'post', path: '/credentials', summary: "Store a reusable credential (its values, or a model's with model_id); secrets are sealed", tag: 'credentials', body: newCredentialBody });
 credentialsRoutes.post('/credentials', async (c) => {
@@ -132,6 +168,7 @@ credentialsRoutes.post('/credentials', async (c) => {
   if (body.model_id) given = (await deploymentCredentials(c, state, body.model_id)).values;
   else if (body.credential_values) given = body.credential_values;
   else throw badRequest('Credential values are required. Unable to infer credential values from model ID.', 'credential_values');
+  refuseMasks(given);
   checkValues(given, c.env);
   const sealedValues = await sealCredentials(await writeKey(c.env, state.masterKey), given);
   const actor = actorName(c);
@@ -143,7 +180,7 @@ credentialsRoutes.post('/credentials', async (c) => {
       created_by: actor,
       updated_by: actor,
     }).returning();
-    await changes.audit({ action: 'created', table: TABLE, objectId: row!.credential_id, after: auditRow(row!) });
+    await changes.audit({ action: 'created', table: TABLE, objectId: row!.credential_id, after: auditRow(row!, given) });
   }, { onDuplicate: () => badRequest(`Credential ${body.credential_name} already exists`, 'credential_name') });
   return c.json({ success: true, message: 'Credential created successfully' });
 });
@@ -153,7 +190,7 @@ credentialsRoutes.get('/credentials', async (c) => {
   requireAdminReader(c, 'list credentials');
   const state = await gatewayState(c.env);
   const rows = await c.get('db')().db.select().from(credentials).orderBy(credentials.credential_name);
-  const stored = await Promise.all(rows.map(async (row) => publicCredential(row.credential_name, await openedValues(c, state, row), row.credential_info)));
+  const stored = await Promise.all(rows.map((row) => listedCredential(c, state, row)));
   const fromConfig = (state.config.credential_list ?? [])
     .filter((cfg, i, all) => all.findIndex((x) => x.credential_name === cfg.credential_name) === i)
     .map((cfg) => publicCredential(cfg.credential_name, cfg.credential_values, cfg.credential_info));
@@ -166,7 +203,7 @@ credentialsRoutes.get('/credentials/by_name/:credential_name{.+}', async (c) => 
   const credentialName = c.req.param('credential_name');
   const state = await gatewayState(c.env);
   const [row] = await c.get('db')().db.select().from(credentials).where(eq(credentials.credential_name, credentialName));
-  if (row) return c.json(publicCredential(row.credential_name, await openedValues(c, state, row), row.credential_info));
+  if (row) return c.json(await listedCredential(c, state, row));
   const cfg = configCredential(state, credentialName);
   if (cfg) return c.json(publicCredential(cfg.credential_name, cfg.credential_values, cfg.credential_info));
   throw notFound(`Credential not found. Got credential name: ${credentialName}`);
@@ -200,13 +237,9 @@ credentialsRoutes.patch('/credentials/:credential_name{.+}', async (c) => {
   const actor = actorName(c);
   await commit(c, async (tx, changes) => {
     const existing = await lockedRow(tx, state, credentialName);
-    const opened = await openedValues(c, state, existing);
-    const merged: Json = { ...opened };
-    for (const [field, v] of Object.entries(body.credential_values ?? {})) {
-      if (v === null) delete merged[field];
-      else if (isCredentialField(field, v) && opened[field] !== undefined && v === masked(opened[field])) continue; // the mask sent back
-      else merged[field] = v;
-    }
+    const opened = await openedForChange(c, state, existing);
+    const merged = mergedValues(opened, body.credential_values ?? {});
+    refuseMasks(merged);
     checkValues(merged, c.env);
     if (renamed) await refuseRenameInUse(tx, credentialName);
     const [updated] = await tx.update(credentials).set({
@@ -216,10 +249,31 @@ credentialsRoutes.patch('/credentials/:credential_name{.+}', async (c) => {
       updated_by: actor,
       updated_at: new Date(),
     }).where(eq(credentials.credential_id, existing.credential_id)).returning();
-    await changes.audit({ action: 'updated', table: TABLE, objectId: existing.credential_id, before: auditRow(existing), after: auditRow(updated!) });
+    await changes.audit({ action: 'updated', table: TABLE, objectId: existing.credential_id, before: auditRow(existing, opened), after: auditRow(updated!, merged) });
   }, { onDuplicate: () => badRequest(`Credential ${renamed} already exists`, 'credential_name') });
   return c.json({ success: true, message: 'Credential updated successfully' });
 });
+
+/**
+ * A PATCH's values over the stored ones: a field (or a header of `extra_headers`) given replaces the stored
+ * one, `null` removes it, and a secret sent back as its mask (what GET shows) is the stored one.
+ */
+function mergedValues(opened: Json, patch: Json): Json {
+  const merged: Json = { ...opened };
+  const apply = (into: Json, field: string, key: string, v: unknown, stored: unknown) => {
+    if (v === null) delete into[key];
+    else if (!(isSecret(field, v) && stored !== undefined && v === masked(stored))) into[key] = v;
+  };
+  for (const [field, v] of Object.entries(patch)) {
+    if (field === 'extra_headers' && isObject(v)) {
+      const storedHeaders = isObject(opened.extra_headers) ? opened.extra_headers : {};
+      const next: Json = { ...storedHeaders };
+      for (const [h, hv] of Object.entries(v)) apply(next, `extra_headers.${h}`, h, hv, storedHeaders[h]);
+      merged.extra_headers = next;
+    } else apply(merged, field, field, v, opened[field]);
+  }
+  return merged;
+}
 
 /** DB models naming the credential: renaming or deleting it would leave them unserved. */
 async function modelsUsing(tx: Tx, credentialName: string): Promise<string[]> {
@@ -241,12 +295,11 @@ credentialsRoutes.delete('/credentials/:credential_name{.+}', async (c) => {
   await commit(c, async (tx, changes) => {
     const existing = await lockedRow(tx, state, credentialName);
     const users = await modelsUsing(tx, credentialName);
-    // config.yaml's credential of the name serves them after the delete.
-    if (users.length && !configCredential(state, credentialName)) {
+    if (users.length) {
       throw badRequest(`Credential ${credentialName} is used by models ${users.join(', ')}; point them at another credential before deleting it`, 'credential_name');
     }
     await tx.delete(credentials).where(eq(credentials.credential_id, existing.credential_id));
-    await changes.audit({ action: 'deleted', table: TABLE, objectId: existing.credential_id, before: auditRow(existing) });
+    await changes.audit({ action: 'deleted', table: TABLE, objectId: existing.credential_id, before: auditRow(existing, (await openedValues(c, state, existing)) ?? {}) });
   });
   return c.json({ success: true, message: 'Credential deleted successfully' });
 });

@@ -36,7 +36,7 @@ export interface CompiledConfig {
  * path; YAML syntax errors carry their line.
  */
 export function compileConfig(file: string, env: Record<string, unknown> = process.env): CompiledConfig {
-  const { raw, warnings } = readConfig(file);
+  const { raw, warnings } = readConfig(resolve(file));
   const result = validateConfig(raw, env);
   if (!result.ok) throw new ConfigError(file, result.errors);
   return { source: basename(file), compiledAt: new Date().toISOString(), config: raw, warnings: [...warnings, ...result.warnings] };
@@ -45,9 +45,10 @@ export function compileConfig(file: string, env: Record<string, unknown> = proce
 /**
  * One config file with LiteLLM's `include` applied: each listed file (relative to the file naming it; a
  * single name too) is read in order and its top-level keys merged in, a list joined to the one before
- * it and anything else replacing it, as LiteLLM does. Included files may include others; a cycle is refused.
+ * it and anything else replacing it, as LiteLLM does. Included files may include others; a cycle is refused,
+ * and a file reached a second time (two files include it) is merged once, with a warning. `file` is absolute.
  */
-function readConfig(file: string, includedBy: string[] = []): { raw: Record<string, unknown>; warnings: string[] } {
+function readConfig(file: string, includedBy: string[] = [], merged = new Set<string>()): { raw: Record<string, unknown>; warnings: string[] } {
   const root = includedBy[0] ?? file;
   // Problems in an included file are reported against the root file, prefixed with the included one's path.
   const prefix = includedBy.length ? `include ${relative(dirname(root), file)}: ` : '';
@@ -77,7 +78,13 @@ function readConfig(file: string, includedBy: string[] = []): { raw: Record<stri
   }
   const warnings: string[] = [];
   for (const name of files) {
-    const included = readConfig(resolve(dirname(file), name), [...includedBy, file]);
+    const path = resolve(dirname(file), name);
+    if (merged.has(path) && !includedBy.includes(path) && path !== file) {
+      warnings.push(`include ${relative(dirname(root), path)}: included more than once; merged once`);
+      continue;
+    }
+    merged.add(path);
+    const included = readConfig(path, [...includedBy, file], merged);
     warnings.push(...included.warnings);
     for (const [key, value] of Object.entries(included.raw)) {
       const before = config[key];

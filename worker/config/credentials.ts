@@ -10,6 +10,15 @@ import { isObject, type Json } from '../json.ts';
 /** The values a credential gives (api_key, api_base, api_version, aws_*, vertex_*, ...). */
 export type CredentialValues = Json;
 
+/**
+ * The `litellm_params` a credential may give: where and as whom a deployment calls, never what it is or
+ * costs (a credential's `model`, prices, limits or `use_in_pass_through` would change every model on it).
+ */
+export const CREDENTIAL_FIELDS: readonly string[] = [
+  'api_key', 'api_base', 'api_version', 'organization', 'region_name', 'aws_access_key_id', 'aws_secret_access_key', 'aws_session_token',
+  'aws_region_name', 'vertex_project', 'vertex_location', 'vertex_credentials', 'extra_headers',
+];
+
 /** Credential name → values; the first of a name wins, as LiteLLM's lookup finds it. */
 export type CredentialSet = ReadonlyMap<string, CredentialValues>;
 
@@ -30,6 +39,7 @@ export function withCredential(params: Json, credentials: CredentialSet): Json |
   if (!values) return undefined;
   const out: Json = { ...params };
   for (const [key, value] of Object.entries(values)) {
+    if (!CREDENTIAL_FIELDS.includes(key)) continue;
     if (out[key] === undefined) out[key] = value;
     else if (key === 'extra_headers' && isObject(out[key]) && isObject(value)) out[key] = { ...value, ...out[key] };
   }
@@ -50,6 +60,9 @@ export function applyConfigCredentials(config: unknown): { value: unknown; error
   list.forEach((c, i) => {
     if (!isObject(c) || typeof c.credential_name !== 'string' || !isObject(c.credential_values)) return; // the schema names these
     if (seen.has(c.credential_name)) warnings.push(`credential_list[${i}]: a second credential named "${c.credential_name}" (the first is used, as in LiteLLM)`);
+    for (const key of Object.keys(c.credential_values)) {
+      if (!CREDENTIAL_FIELDS.includes(key)) warnings.push(`credential_list[${i}].credential_values.${key}: not a credential field (ignored; a credential gives ${CREDENTIAL_FIELDS.join(', ')})`);
+    }
     seen.add(c.credential_name);
     named.push({ credential_name: c.credential_name, credential_values: c.credential_values });
   });

@@ -11,6 +11,7 @@ import { resolveEnvRefs } from '../config/env-ref.ts';
 import { parseModelRef } from '../config/providers.ts';
 import { deploymentSchema, type TollgateConfig } from '../config/schema.ts';
 import { openDatabase, type DatabaseEnv } from '../db/client.ts';
+import { pgCode } from '../db/pg-code.ts';
 import type { DeploymentRef, ModelCatalog } from './deployments.ts';
 
 /** Marks a sealed value; anything else in a row is stored as given (plain settings, `os.environ/NAME`). */
@@ -132,7 +133,7 @@ export async function deploymentOf(row: StoredModel, key: CryptoKey | undefined,
   // Its credential's values under its own (config.yaml's credential_list, or /credentials).
   const params = withCredential(opened, credentials);
   if (!params) {
-    console.error(`${what}: names credential "${String(opened.litellm_credential_name)}", which neither credential_list nor /credentials has; not served`);
+    console.error(`${what}: names credential "${String(opened.litellm_credential_name)}", which neither credential_list nor /credentials has (or which does not open); not served`);
     return undefined;
   }
   const parsed = deploymentSchema.safeParse({
@@ -194,6 +195,7 @@ export function mergeCatalog(base: ModelCatalog, extra: readonly DeploymentRef[]
 
 /** Opened rows by model_id, reused while the row (and its credential) is unchanged: a refresh every few seconds decrypts only what changed. */
 const opened = new Map<string, { stamp: string; ref: DeploymentRef | undefined }>();
+const UNDEFINED_TABLE = '42P01';
 /** Opened /credentials rows by name, likewise. */
 const openedCredentials = new Map<string, { stamp: string; values: Record<string, unknown> | undefined }>();
 
@@ -216,13 +218,19 @@ export async function loadDbDeployments(
         .select({ model_id: proxyModels.model_id, model_name: proxyModels.model_name, litellm_params: proxyModels.litellm_params, model_info: proxyModels.model_info })
         .from(proxyModels)
         .where(eq(proxyModels.blocked, false)),
-      database.db.select({ name: credentials.credential_name, values: credentials.credential_values }).from(credentials),
+      database.db.select({ name: credentials.credential_name, values: credentials.credential_values }).from(credentials)
+        // A database not yet migrated to 0007 has no credentials table: its models are still served.
+        .catch((err: unknown) => {
+          if (pgCode(err) === UNDEFINED_TABLE) return [];
+          throw err;
+        }),
     ]);
   } finally {
     ctx.waitUntil(database.close());
   }
   const key = secret ? await sealingKey(secret) : undefined;
-  // A /credentials row's values win over a credential_list entry of its name, as in LiteLLM; a row that does not open is left out.
+  // A /credentials row's values win over a credential_list entry of its name, as in LiteLLM; a row that does not open
+  // (logged) serves no model, rather than config.yaml's credential of its name.
   const named = new Map(configCredentials);
   const credentialStamps = new Map<string, string>();
   for (const { name, values } of credentialRows) {

@@ -114,36 +114,46 @@ function serversInScope(c: Ctx, state: GatewayState, caller: Caller): Map<string
 
 /** Every tool of the servers in scope, named `<server>-<tool>`; a server that fails is left out (and logged). */
 async function listTools(scope: ReadonlyMap<string, McpServer>): Promise<Json[]> {
-  const lists = await Promise.all([...scope].map(async ([name, server]) => {
-    try {
-      const tools: Json[] = [];
-      let cursor: unknown;
-      for (let page = 0; page < MAX_TOOL_PAGES; page++) {
-        const result = await callServer(name, server, 'tools/list', cursor === undefined ? {} : { cursor }, LIST_TIMEOUT_MS);
-        if (Array.isArray(result.tools)) tools.push(...result.tools.filter(isObject));
-        cursor = result.nextCursor;
-        if (typeof cursor !== 'string' || !cursor) break;
-      }
-      return tools
-        .filter((t) => typeof t.name === 'string' && toolOffered(server, t.name))
-        .map((t) => ({ ...t, name: `${name}${TOOL_SEPARATOR}${String(t.name)}` }));
-    } catch (err) {
-      console.error(`MCP server ${name}: listing its tools failed: ${err instanceof Error ? err.message : String(err)}`);
-      return [];
-    }
-  }));
+  const lists = await Promise.all([...scope].map(async ([name, server]) =>
+    ((await serverTools(name, server)) ?? []).map((t) => ({ ...t, name: `${name}${TOOL_SEPARATOR}${String(t.name)}` }))));
   return lists.flat();
+}
+
+/** The tools a server offers (every page, by their own names, without the ones it may not offer); undefined (logged) when it fails. */
+async function serverTools(name: string, server: McpServer): Promise<Json[] | undefined> {
+  try {
+    const tools: Json[] = [];
+    let cursor: unknown;
+    for (let page = 0; page < MAX_TOOL_PAGES; page++) {
+      const result = await callServer(name, server, 'tools/list', cursor === undefined ? {} : { cursor }, LIST_TIMEOUT_MS);
+      if (Array.isArray(result.tools)) tools.push(...result.tools.filter(isObject));
+      cursor = result.nextCursor;
+      if (typeof cursor !== 'string' || !cursor) break;
+    }
+    return tools.filter((t) => typeof t.name === 'string' && toolOffered(server, t.name));
+  } catch (err) {
+    console.error(`MCP server ${name}: listing its tools failed: ${err instanceof Error ? err.message : String(err)}`);
+    return undefined;
+  }
 }
 
 /** A tool call: admitted as a call of the key (its limits and budgets, the tool's price), passed on, billed. */
 async function callTool(c: Ctx, state: GatewayState, scope: ReadonlyMap<string, McpServer>, id: unknown, params: Json): Promise<Response> {
+  const outcome = await runTool(c, state, scope, params);
+  return 'result' in outcome ? rpcResult(id, outcome.result) : rpcError(id, outcome.code, outcome.message, outcome.data);
+}
+
+/** A tool call's result, or the JSON-RPC error it ends in (`status`: the gateway's HTTP status for it, for REST). */
+type ToolOutcome = { result: Json } | { code: number; message: string; data?: unknown; status: number };
+
+async function runTool(c: Ctx, state: GatewayState, scope: ReadonlyMap<string, McpServer>, params: Json): Promise<ToolOutcome> {
   const name = params.name;
-  if (typeof name !== 'string' || !name) return rpcError(id, INVALID_PARAMS, 'tools/call needs the tool\'s name');
+  if (typeof name !== 'string' || !name) return { code: INVALID_PARAMS, message: 'tools/call needs the tool\'s name', status: 400 };
   const target = toolTarget(scope, Object.keys(state.config.mcp_servers ?? {}), name);
   const server = target && scope.get(target.server);
-  if (!target || !server || !toolOffered(server, target.tool)) return rpcError(id, INVALID_PARAMS, `Unknown tool: ${name}`);
+  if (!target || !server || !toolOffered(server, target.tool)) return { code: INVALID_PARAMS, message: `Unknown tool: ${name}`, status: 404 };
   const args = params.arguments === undefined ? {} : params.arguments;
-  if (!isObject(args)) return rpcError(id, INVALID_PARAMS, 'tools/call arguments must be an object');
+  if (!isObject(args)) return { code: INVALID_PARAMS, message: 'tools/call arguments must be an object', status: 400 };
 
   const startedAt = Date.now();
   const callId = crypto.randomUUID();
@@ -168,7 +178,7 @@ async function callTool(c: Ctx, state: GatewayState, scope: ReadonlyMap<string, 
     if (!(err instanceof GatewayError)) throw err;
     recordRefusedCall(c, 'mcp', seen, err);
     if (admitted?.admission) c.executionCtx.waitUntil(admitted.admission.release());
-    return rpcError(id, REFUSED, err.message, { status: err.status, type: err.type });
+    return { code: REFUSED, message: err.message, data: { status: err.status, type: err.type }, status: err.status };
   }
   const { admission, caller, tags } = admitted;
   const safeHeaders = withoutCredentials(headers, [state.keyHeader]);
@@ -180,10 +190,55 @@ async function callTool(c: Ctx, state: GatewayState, scope: ReadonlyMap<string, 
   try {
     const result = await callServer(target.server, server, 'tools/call', { ...params, name: target.tool, arguments: args }, (server.timeout ?? DEFAULT_CALL_TIMEOUT_S) * 1000);
     settler.settle({ outcome: { usage: NO_USAGE, finishedAt: Date.now() }, cost, apiBase, finishedAt: Date.now() });
-    return rpcResult(id, result);
+    return { result };
   } catch (err) {
     const failed = err instanceof McpError ? err : new McpError(INTERNAL_ERROR, 'MCP tool call failed');
     settler.settle({ error: new GatewayError(`MCP server ${target.server}: ${failed.message}`, { status: 502, type: 'upstream_error' }), cost: 0, apiBase, finishedAt: Date.now() });
-    return rpcError(id, failed.code, failed.message, failed.data);
+    return { code: failed.code, message: failed.message, data: failed.data, status: 502 };
   }
+}
+
+/**
+ * LiteLLM's MCP REST API. `GET /mcp-rest/tools/list` (`?server_id=`): the tools of the servers the key may
+ * use, each by its server's own name with `mcp_info.server_name`, as `{tools, error, message}`.
+ */
+export async function mcpRestListTools(c: Ctx): Promise<Response> {
+  const state = await gatewayState(c.env);
+  const caller = await authenticateRoute(c, state);
+  const allowed = mcpServersFor(caller, state.config.mcp_servers ?? {});
+  const serverId = c.req.query('server_id');
+  if (serverId && !allowed.has(serverId)) return c.json({ tools: [], error: 'server_not_found', message: `Server with id ${serverId} not found` });
+  const scope = serverId ? new Map([[serverId, allowed.get(serverId)!]]) : allowed;
+  const failed: string[] = [];
+  const tools = (await Promise.all([...scope].map(async ([name, server]) => {
+    const listed = await serverTools(name, server);
+    if (!listed) failed.push(name);
+    return (listed ?? []).map((t) => ({ ...t, mcp_info: { ...server.mcp_info, server_name: name } }));
+  }))).flat();
+  const error = failed.length && (serverId || !tools.length) ? (serverId ? 'server_error' : 'partial_failure') : null;
+  return c.json({ tools, error, message: error ? `Failed to get tools from ${failed.sort().join(', ')}` : 'Successfully retrieved tools' });
+}
+
+/** `POST /mcp-rest/tools/call` (`{name, arguments, server_id?}`): one tool call, billed as over `/mcp`; its result as the server gave it. */
+export async function mcpRestCallTool(c: Ctx): Promise<Response> {
+  const state = await gatewayState(c.env);
+  const caller = await authenticateRoute(c, state);
+  let body: unknown;
+  try {
+    body = JSON.parse(new TextDecoder().decode(await readBoundedBytes(c.req.raw, bodyLimit(state.config).maxBytes ?? DEFAULT_MAX_BODY_BYTES)));
+  } catch (err) {
+    if (err instanceof GatewayError) throw err;
+    throw new GatewayError('Invalid JSON in request body', { status: 400, type: 'bad_request_error' });
+  }
+  if (!isObject(body)) throw new GatewayError('Expected a JSON object {name, arguments, server_id}', { status: 400, type: 'bad_request_error' });
+  const allowed = mcpServersFor(caller, state.config.mcp_servers ?? {});
+  const serverId = body.server_id;
+  if (serverId !== undefined && (typeof serverId !== 'string' || !allowed.has(serverId))) {
+    throw new GatewayError(`MCP server ${String(serverId)} not found`, { status: 404, type: 'not_found_error', param: 'server_id' });
+  }
+  const scope = typeof serverId === 'string' ? new Map([[serverId, allowed.get(serverId)!]]) : allowed;
+  const { server_id: _server, ...params } = body;
+  const outcome = await runTool(c, state, scope, params);
+  if ('result' in outcome) return c.json(outcome.result);
+  throw new GatewayError(outcome.message, { status: outcome.status, type: outcome.code === REFUSED && isObject(outcome.data) ? String(outcome.data.type) : outcome.status === 502 ? 'upstream_error' : 'bad_request_error' });
 }
