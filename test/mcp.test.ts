@@ -2,8 +2,9 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeMcpServer, startFakeMcpServer } from './fakes/mcp-server.ts';
-import { eventually } from './support/keys.ts';
+import { eventually, seedKey } from './support/keys.ts';
 import { query } from './support/pg-client.ts';
+import { sha256 } from './support/keys.ts';
 import { startTestStack, TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
 
 // LiteLLM's MCP gateway: the official MCP SDK's client against /mcp, MCP servers built with the SDK's
@@ -36,6 +37,12 @@ mcp_servers:
     disallowed_tools: [admin_only]
     allow_all_keys: true
     timeout: 1
+  notes:
+    url: ${docs.url}
+    allowed_tools: [add]
+    access_groups: [eng]
+    mcp_info:
+      mcp_server_cost_info: {tool_name_to_cost_per_query: {add: 0.5}}
 `,
     env: { MATH_TOKEN },
   });
@@ -79,7 +86,7 @@ describe('/mcp with the master key', () => {
   it("lists every server's tools as <server>-<tool>, without the disallowed ones; calls them with the server's own credential", async () => {
     const client = await connect(TEST_MASTER_KEY);
     expect(client.getServerVersion()?.name).toBe('litellm-mcp-server');
-    expect(await toolNames(client)).toEqual(['docs-add', 'docs-fail', 'docs-slow', 'math-add', 'math-admin_only', 'math-fail', 'math-slow']);
+    expect(await toolNames(client)).toEqual(['docs-add', 'docs-fail', 'docs-slow', 'math-add', 'math-admin_only', 'math-fail', 'math-slow', 'notes-add']);
     const listed = (await client.listTools()).tools.find((t) => t.name === 'math-add');
     expect(listed?.description).toBe('Adds two numbers');
     expect(listed?.inputSchema.required).toEqual(['a', 'b']);
@@ -104,17 +111,41 @@ describe('/mcp with the master key', () => {
     expect(docs.requests.length).toBe(before2);
   });
 
-  it('bills each tool call at its price in a spend-log row (call_type call_mcp_tool)', async () => {
-    const client = await connect(TEST_MASTER_KEY);
+  it('bills each tool call at its price in a spend-log row (call_type call_mcp_tool), a failing tool as the answer it is', async () => {
+    const key = await generateKey({ object_permission: { mcp_servers: ['math'] } });
+    const client = await connect(key);
     await client.callTool({ name: 'math-add', arguments: { a: 1, b: 1 } });
     await client.callTool({ name: 'math-fail', arguments: {} });
     const rows = await eventually(async () => {
-      const found = await query(stack.db.url, `SELECT model, model_group, spend, call_type, status, api_base FROM "LiteLLM_SpendLogs" WHERE call_type = 'call_mcp_tool' AND model_group = 'math' ORDER BY "startTime"`);
-      return found.length >= 3 ? found : undefined;
+      const found = await query(stack.db.url, `SELECT model, model_group, spend, call_type, status, api_base FROM "LiteLLM_SpendLogs" WHERE call_type = 'call_mcp_tool' AND api_key = $1 ORDER BY "startTime"`, [sha256(key)]);
+      return found.length >= 2 ? found : undefined;
     });
-    // The first test's add, then this one's add and fail (fail costs the server's default price).
-    expect(rows.map((r) => [r.model, r.spend, r.status])).toEqual([['math-add', 0.002, 'success'], ['math-add', 0.002, 'success'], ['math-fail', 0.01, 'success']]);
+    // add at its own price; fail (the server's isError answer) at the server's default.
+    expect(rows.map((r) => [r.model, r.model_group, r.spend, r.status])).toEqual([['math-add', 'math', 0.002, 'success'], ['math-fail', 'math', 0.01, 'success']]);
     expect(rows[0]?.api_base).toBe(new URL(math.url).origin);
+    const spent = await eventually(async () => {
+      const [row] = await query(stack.db.url, 'SELECT spend FROM "LiteLLM_VerificationToken" WHERE token = $1', [sha256(key)]);
+      return Number(row?.spend) > 0.011 ? Number(row?.spend) : undefined;
+    });
+    expect(spent).toBeCloseTo(0.012, 6);
+  });
+
+  it("never prices a tool by a name off Object.prototype: the key's budget stays a number", async () => {
+    const key = await generateKey({ object_permission: { mcp_servers: ['notes'] }, max_budget: 10 });
+    for (const name of ['notes-constructor', 'notes-toString', 'notes-__proto__']) {
+      const res = await rpc('/mcp', { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: {} } }, key);
+      expect(await res.json()).toEqual({ jsonrpc: '2.0', id: 1, error: { code: -32602, message: `Unknown tool: ${name}` } });
+    }
+    const onlyDocs = await connect(TEST_MASTER_KEY, '/mcp/docs');
+    await onlyDocs.callTool({ name: 'constructor', arguments: {} });
+    const billed = await connect(key);
+    expect(text(await billed.callTool({ name: 'notes-add', arguments: { a: 1, b: 2 } }))).toBe('3');
+    const spend = await eventually(async () => {
+      const [row] = await query(stack.db.url, 'SELECT spend FROM "LiteLLM_VerificationToken" WHERE token = $1', [sha256(key)]);
+      return Number(row?.spend) > 0 ? row?.spend : undefined;
+    });
+    expect(spend).toBe(0.5);
+    expect((await rpc('/mcp/constructor', { jsonrpc: '2.0', id: 1, method: 'tools/list' })).status).toBe(404);
   });
 
   it("opens a new session when the server has forgotten the gateway's, and times out a tool at the server's timeout", async () => {
@@ -138,14 +169,43 @@ describe('which servers a key reaches', () => {
   it("a virtual key reaches the servers its object_permission names and allow_all_keys ones; another key's narrower", async () => {
     const mathKey = await generateKey({ object_permission: { mcp_servers: ['math'] } });
     const plainKey = await generateKey({});
+    const groupKey = await generateKey({ object_permission: { mcp_access_groups: ['eng'] } });
     expect(await toolNames(await connect(mathKey))).toEqual(['docs-add', 'docs-fail', 'docs-slow', 'math-add', 'math-admin_only', 'math-fail', 'math-slow']);
+    // notes by its access group, and only its allowed tool.
+    expect(await toolNames(await connect(groupKey))).toEqual(['docs-add', 'docs-fail', 'docs-slow', 'notes-add']);
+    const notAllowed = await rpc('/mcp', { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'notes-slow', arguments: { ms: 1 } } }, groupKey);
+    expect(await notAllowed.json()).toEqual({ jsonrpc: '2.0', id: 3, error: { code: -32602, message: 'Unknown tool: notes-slow' } });
     const plain = await connect(plainKey);
     expect(await toolNames(plain)).toEqual(['docs-add', 'docs-fail', 'docs-slow']);
     const call = await rpc('/mcp', { jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'math-add', arguments: { a: 1, b: 2 } } }, plainKey);
     expect(await call.json()).toEqual({ jsonrpc: '2.0', id: 9, error: { code: -32602, message: 'Unknown tool: math-add' } });
-    const refused = await rpc('/mcp/math', { jsonrpc: '2.0', id: 1, method: 'tools/list' }, plainKey);
-    expect(refused.status).toBe(403);
-    expect(((await refused.json()) as { error: { message: string } }).error.message).toBe('This key may not use MCP server math');
+    // A server the key may not use answers as one that does not exist (a key cannot learn the others' names).
+    for (const res of [await rpc('/mcp/math', { jsonrpc: '2.0', id: 1, method: 'tools/list' }, plainKey), await rpc('/mcp/nothing', { jsonrpc: '2.0', id: 1, method: 'tools/list' }, plainKey)]) {
+      expect(res.status).toBe(404);
+    }
+    const viaHeader = await fetch(`${stack.url}/mcp`, { method: 'POST', headers: { 'x-litellm-api-key': plainKey, 'x-mcp-servers': 'math', 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }) });
+    expect([viaHeader.status, ((await viaHeader.json()) as { error: { message: string } }).error.message]).toEqual([404, 'MCP server math not found']);
+  });
+
+  it("a team's grant is its keys' (a key's own grant within it), and only proxy admins grant", async () => {
+    const team = await fetch(`${stack.url}/team/new`, {
+      method: 'POST', headers: { authorization: `Bearer ${TEST_MASTER_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ team_id: 'mcp-team', admins: ['tadmin'], object_permission: { mcp_servers: ['math'] } }),
+    });
+    expect(team.status).toBe(200);
+    await query(stack.db.url, `INSERT INTO "LiteLLM_UserTable" (user_id, user_role) VALUES ('tadmin', 'internal_user')`);
+    const inherits = await generateKey({ team_id: 'mcp-team' });
+    const bounded = await generateKey({ team_id: 'mcp-team', object_permission: { mcp_servers: ['math', 'notes'] } });
+    expect((await toolNames(await connect(inherits))).filter((t) => !t.startsWith('docs-'))).toEqual(['math-add', 'math-admin_only', 'math-fail', 'math-slow']);
+    expect((await toolNames(await connect(bounded))).filter((t) => !t.startsWith('docs-'))).toEqual(['math-add', 'math-admin_only', 'math-fail', 'math-slow']);
+
+    const teamAdmin = await seedKey(stack.db.url, { userId: 'tadmin', teamId: 'mcp-team' });
+    const asTeamAdmin = (body: unknown) => fetch(`${stack.url}/key/generate`, { method: 'POST', headers: { authorization: `Bearer ${teamAdmin}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    for (const body of [{ team_id: 'mcp-team', object_permission: { mcp_servers: ['notes'] } }, { team_id: 'mcp-team', metadata: { object_permission: { mcp_servers: ['notes'] } } }]) {
+      const res = await asTeamAdmin(body);
+      expect([res.status, ((await res.json()) as { error: { message: string } }).error.message]).toEqual([403, 'Only proxy admins can set object_permission']);
+    }
+    expect((await asTeamAdmin({ team_id: 'mcp-team' })).status).toBe(200);
   });
 
   it('the path and x-mcp-servers narrow the tools; with one server in scope its tools answer to their own names too', async () => {
@@ -183,7 +243,7 @@ describe("LiteLLM's MCP REST API", () => {
     const all = await rest('/mcp-rest/tools/list');
     expect(all.json.error).toBeNull();
     expect(all.json.tools.map((t: { name: string; mcp_info: { server_name: string } }) => `${t.mcp_info.server_name}:${t.name}`).sort())
-      .toEqual(['docs:add', 'docs:fail', 'docs:slow', 'math:add', 'math:admin_only', 'math:fail', 'math:slow']);
+      .toEqual(['docs:add', 'docs:fail', 'docs:slow', 'math:add', 'math:admin_only', 'math:fail', 'math:slow', 'notes:add']);
     expect((await rest('/mcp-rest/tools/list?server_id=docs')).json.tools.map((t: { name: string }) => t.name).sort()).toEqual(['add', 'fail', 'slow']);
     expect((await rest('/mcp-rest/tools/list?server_id=nowhere')).json).toEqual({ tools: [], error: 'server_not_found', message: 'Server with id nowhere not found' });
 
@@ -213,5 +273,7 @@ describe('bad requests', () => {
     const noKey = await rpc('/mcp', { jsonrpc: '2.0', id: 5, method: 'tools/list' }, '');
     expect(noKey.status).toBe(401);
     expect((await rpc('/mcp', undefined, TEST_MASTER_KEY, 'GET')).status).toBe(405);
+    expect((await rpc('/mcp/math', undefined, TEST_MASTER_KEY, 'DELETE')).status).toBe(405);
+    expect(await (await rpc('/mcp/', { jsonrpc: '2.0', id: 6, method: 'ping' })).json()).toEqual({ jsonrpc: '2.0', id: 6, result: {} });
   });
 });

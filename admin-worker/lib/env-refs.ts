@@ -11,9 +11,28 @@ import { GatewayError } from '../../worker/errors.ts';
  * a host of their choosing.
  */
 export function requireAdminForEnvRefs(c: AdminContext, metadata: unknown): void {
+  requireAdminForGrants(c, metadata);
   if (isProxyAdmin(c) || !metadata || typeof metadata !== 'object') return;
   const { logging, callback_settings: callbackSettings } = metadata as Record<string, unknown>;
   if (collectEnvRefs(logging).size || collectEnvRefs(callbackSettings).size) {
     throw new GatewayError('Only proxy admins can name os.environ/ values in metadata.logging or metadata.callback_settings', { status: 403, type: 'auth_error', param: 'metadata' });
   }
+}
+
+/**
+ * `object_permission` (given as a field, or inside `metadata`) grants MCP servers, used with their own
+ * credentials (worker/mcp/access.ts): only a proxy admin may write one, so a team admin cannot grant their
+ * team's keys servers the team was not given.
+ */
+function requireAdminForGrants(c: AdminContext, metadata: unknown): void {
+  if (isProxyAdmin(c) || !metadata || typeof metadata !== 'object') return;
+  const permission = (metadata as Record<string, unknown>).object_permission;
+  if (permission !== undefined && permission !== null) {
+    throw new GatewayError('Only proxy admins can set object_permission', { status: 403, type: 'auth_error', param: 'object_permission' });
+  }
+}
+
+/** A request body's own `object_permission` field, held to the same rule. */
+export function requireAdminForObjectPermission(c: AdminContext, body: { object_permission?: unknown }): void {
+  requireAdminForGrants(c, body);
 }

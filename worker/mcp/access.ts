@@ -4,20 +4,30 @@ import type { McpServer } from './schema.ts';
 
 const names = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 
+/** The servers an `object_permission` grants (`mcp_servers` by name, `mcp_access_groups` by the servers' `access_groups`); undefined when it names none. */
+function granted(permission: unknown, servers: Readonly<Record<string, McpServer>>): Set<string> | undefined {
+  if (!isObject(permission)) return undefined;
+  const byName = names(permission.mcp_servers);
+  const groups = new Set(names(permission.mcp_access_groups));
+  if (!byName.length && !groups.size) return undefined;
+  const out = new Set(byName);
+  for (const [name, server] of Object.entries(servers)) if ((server.access_groups ?? []).some((g) => groups.has(g))) out.add(name);
+  return out;
+}
+
 /**
  * The MCP servers (config.yaml's `mcp_servers`, Streamable HTTP ones) a caller may use, as LiteLLM grants
- * them: the master key every one; a virtual key those its `object_permission` names (`mcp_servers`, or an
- * `mcp_access_groups` entry of the server's `access_groups`), and those with `allow_all_keys`.
+ * them: the master key every one; a virtual key those with `allow_all_keys`, and those its
+ * `object_permission` grants within its team's (a key granting none has its team's).
  */
 export function mcpServersFor(caller: Caller, servers: Readonly<Record<string, McpServer>>): Map<string, McpServer> {
   const out = new Map<string, McpServer>();
-  const permission = caller.kind === 'key' && isObject(caller.policy.metadata.object_permission) ? caller.policy.metadata.object_permission : {};
-  const granted = new Set(names(permission.mcp_servers));
-  const groups = new Set(names(permission.mcp_access_groups));
+  const ownGrant = caller.kind === 'key' ? granted(caller.policy.metadata.object_permission, servers) : undefined;
+  const teamGrant = caller.kind === 'key' ? granted(caller.policy.team?.metadata.object_permission, servers) : undefined;
   for (const [name, server] of Object.entries(servers)) {
     if (server.transport !== 'http') continue;
-    const allowed = caller.kind === 'master' || server.allow_all_keys === true || granted.has(name) || (server.access_groups ?? []).some((g) => groups.has(g));
-    if (allowed) out.set(name, server);
+    const byGrant = ownGrant ? ownGrant.has(name) && (!teamGrant || teamGrant.has(name)) : !!teamGrant?.has(name);
+    if (caller.kind === 'master' || server.allow_all_keys === true || byGrant) out.set(name, server);
   }
   return out;
 }
@@ -28,10 +38,12 @@ export function toolOffered(server: McpServer, tool: string): boolean {
   return !server.allowed_tools?.length || server.allowed_tools.includes(tool);
 }
 
-/** What one call of a tool costs: its own price, else the server's default, else 0. */
+/** What one call of a tool costs: its own price, else the server's default, else 0 (a client-named tool is never read off Object.prototype). */
 export function toolCost(server: McpServer, tool: string): number {
   const prices = server.mcp_info?.mcp_server_cost_info;
-  return prices?.tool_name_to_cost_per_query?.[tool] ?? prices?.default_cost_per_query ?? 0;
+  const own = prices?.tool_name_to_cost_per_query;
+  const price = own && Object.hasOwn(own, tool) ? own[tool] : prices?.default_cost_per_query;
+  return typeof price === 'number' && Number.isFinite(price) ? price : 0;
 }
 
 /** The separator of a server's name and its tool's in the names `/mcp` offers (LiteLLM's MCP_TOOL_PREFIX_SEPARATOR). */

@@ -23,7 +23,7 @@ export const mcpServerSchema = z.object({
   /** Every virtual key may use the server (else only keys it is granted to, and the master key). */
   allow_all_keys: bool.optional(),
   /** Seconds a tool call may take (600 unless set); listing tools waits at most 30 s. */
-  timeout: nonNegative.optional(),
+  timeout: nonNegative.refine((v) => v > 0, 'must be more than 0').optional(),
   mcp_info: z.looseObject({
     server_name: str.optional(),
     description: str.optional(),

@@ -39,6 +39,11 @@ export function callSettler(c: CallScope, state: GatewayState, ctx: CallContext,
   const logged = (what: string) => (err: unknown) => console.error(`${what} failed:`, err instanceof Error ? err.message : String(err));
   const settler: CallSettler = {
     settle(result) {
+      // A cost that is not a number of dollars would poison every limiter counter it reaches (NaN spend refuses all calls).
+      if (!(Number.isFinite(result.cost) && result.cost >= 0)) {
+        console.error(`call ${ctx.callId}: cost ${String(result.cost)} is not a number of dollars; settled as 0`);
+        result = { ...result, cost: 0 };
+      }
       emitCall(c.env, c.executionCtx, {
         record: spendRecord(ctx, result), endpoint: ctx.endpoint, caller: ctx.caller, deployment: ctx.deployment, body: ctx.body, stream: ctx.stream, outcome: result.outcome,
         error: result.error ?? result.outcome?.error, headers: safeHeaders, startedAt: ctx.startedAt, finishedAt: result.finishedAt, overheadMs: settler.overheadMs,

@@ -29,8 +29,9 @@ import { gatewayState, type GatewayState } from '../state.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
 
-/** How long listing a server's tools may take; a server that does not answer is left out of the list. */
+/** How long listing a server's tools (every page) may take; a server that does not answer in time is left out of the list. */
 const LIST_TIMEOUT_MS = 30_000;
+const LIST_CACHE_MS = 30_000;
 const DEFAULT_CALL_TIMEOUT_S = 600;
 /** Pages of a server's tools read at most (a server that pages forever is cut off). */
 const MAX_TOOL_PAGES = 20;
@@ -96,17 +97,14 @@ export async function mcpEndpoint(c: Ctx): Promise<Response> {
  * does not exist is a 404, one the key may not use a 403.
  */
 function serversInScope(c: Ctx, state: GatewayState, caller: Caller): Map<string, McpServer> {
-  const configured = state.config.mcp_servers ?? {};
-  const allowed = mcpServersFor(caller, configured);
+  const allowed = mcpServersFor(caller, state.config.mcp_servers ?? {});
   const fromPath = c.req.param('servers');
   const named = [fromPath, c.req.header('x-mcp-servers')].filter((v): v is string => !!v)
     .map((list) => list.split(',').map((s) => s.trim()).filter(Boolean));
   let scope = allowed;
   for (const list of named) {
-    for (const name of list) {
-      if (!configured[name]) throw new GatewayError(`MCP server ${name} is not configured`, { status: 404, type: 'not_found_error', param: 'mcp_servers' });
-      if (!allowed.has(name)) throw new GatewayError(`This key may not use MCP server ${name}`, { status: 403, type: 'auth_error', param: 'mcp_servers' });
-    }
+    // One answer for a server that is not configured and one the key may not use: a key cannot learn the others' names.
+    for (const name of list) if (!allowed.has(name)) throw new GatewayError(`MCP server ${name} not found`, { status: 404, type: 'not_found_error', param: 'mcp_servers' });
     scope = new Map([...scope].filter(([name]) => list.includes(name)));
   }
   return scope;
@@ -119,13 +117,32 @@ async function listTools(scope: ReadonlyMap<string, McpServer>): Promise<Json[]>
   return lists.flat();
 }
 
-/** The tools a server offers (every page, by their own names, without the ones it may not offer); undefined (logged) when it fails. */
-async function serverTools(name: string, server: McpServer): Promise<Json[] | undefined> {
+/** Each server's tools as last listed, reused for LIST_CACHE_MS: a client listing often does not list the server as often. */
+const listed = new Map<string, { at: number; tools: Promise<Json[] | undefined> }>();
+
+/**
+ * The tools a server offers (every page, within LIST_TIMEOUT_MS in all; by their own names, without the ones
+ * it may not offer); undefined (logged) when it fails.
+ */
+function serverTools(name: string, server: McpServer): Promise<Json[] | undefined> {
+  const cached = listed.get(name);
+  if (cached && Date.now() - cached.at < LIST_CACHE_MS) return cached.tools;
+  const tools = readTools(name, server);
+  listed.set(name, { at: Date.now(), tools });
+  // A failure is not kept.
+  void tools.then((t) => t === undefined && listed.get(name)?.tools === tools && listed.delete(name));
+  return tools;
+}
+
+async function readTools(name: string, server: McpServer): Promise<Json[] | undefined> {
+  const until = Date.now() + LIST_TIMEOUT_MS;
   try {
     const tools: Json[] = [];
     let cursor: unknown;
     for (let page = 0; page < MAX_TOOL_PAGES; page++) {
-      const result = await callServer(name, server, 'tools/list', cursor === undefined ? {} : { cursor }, LIST_TIMEOUT_MS);
+      const left = until - Date.now();
+      if (left <= 0) throw new McpError(INTERNAL_ERROR, `MCP server did not list its tools within ${LIST_TIMEOUT_MS / 1000} s`);
+      const result = await callServer(name, server, 'tools/list', cursor === undefined ? {} : { cursor }, left);
       if (Array.isArray(result.tools)) tools.push(...result.tools.filter(isObject));
       cursor = result.nextCursor;
       if (typeof cursor !== 'string' || !cursor) break;
@@ -187,15 +204,17 @@ async function runTool(c: Ctx, state: GatewayState, scope: ReadonlyMap<string, M
   };
   const settler = callSettler(c, state, ctx, safeHeaders, admission);
   const apiBase = new URL(server.url).origin;
+  let outcome: ToolOutcome;
   try {
-    const result = await callServer(target.server, server, 'tools/call', { ...params, name: target.tool, arguments: args }, (server.timeout ?? DEFAULT_CALL_TIMEOUT_S) * 1000);
-    settler.settle({ outcome: { usage: NO_USAGE, finishedAt: Date.now() }, cost, apiBase, finishedAt: Date.now() });
-    return { result };
+    outcome = { result: await callServer(target.server, server, 'tools/call', { ...params, name: target.tool, arguments: args }, (server.timeout ?? DEFAULT_CALL_TIMEOUT_S) * 1000) };
   } catch (err) {
     const failed = err instanceof McpError ? err : new McpError(INTERNAL_ERROR, 'MCP tool call failed');
-    settler.settle({ error: new GatewayError(`MCP server ${target.server}: ${failed.message}`, { status: 502, type: 'upstream_error' }), cost: 0, apiBase, finishedAt: Date.now() });
-    return { code: failed.code, message: failed.message, data: failed.data, status: 502 };
+    outcome = { code: failed.code, message: failed.message, data: failed.data, status: 502 };
   }
+  // A result is the server's answer, billed even when it reports the tool's own error (isError); no answer costs nothing.
+  if ('result' in outcome) settler.settle({ outcome: { usage: NO_USAGE, finishedAt: Date.now() }, cost, apiBase, finishedAt: Date.now() });
+  else settler.settle({ error: new GatewayError(`MCP server ${target.server}: ${outcome.message}`, { status: 502, type: 'upstream_error' }), cost: 0, apiBase, finishedAt: Date.now() });
+  return outcome;
 }
 
 /**

@@ -9,7 +9,7 @@ import { deprecatedVerificationTokens, type KeyRow, verificationTokens } from '.
 import { abbreviateKey, hashKey } from '../../../worker/auth/secrets.ts';
 import { durationSeconds } from '../../../worker/limits/windows.ts';
 import { writeAudit } from '../../lib/audit.ts';
-import { requireAdminForEnvRefs } from '../../lib/env-refs.ts';
+import { requireAdminForEnvRefs, requireAdminForObjectPermission } from '../../lib/env-refs.ts';
 import { callerUserId, isProxyAdmin } from '../../lib/auth.ts';
 import { type BudgetClock, budgetClock } from '../../lib/budget-limits.ts';
 import type { AdminContext } from '../../lib/context.ts';
@@ -61,6 +61,7 @@ async function generate(c: AdminContext, serviceAccount: boolean): Promise<Respo
   }
   checkValues(data);
   requireAdminForEnvRefs(c, data.metadata);
+  requireAdminForObjectPermission(c, data);
   checkCustomKey(data.key, 'key');
   const { db } = c.get('db')();
   const admin = isProxyAdmin(c);
@@ -112,6 +113,7 @@ export async function regenerateKey(c: AdminContext): Promise<Response> {
   checkCustomKey(data.new_key, 'new_key');
   checkValues(data);
   requireAdminForEnvRefs(c, data.metadata);
+  requireAdminForObjectPermission(c, data);
   const oldToken = await tokenOf(named);
   const plain = data.new_key ?? newKey();
   const newToken = await hashKey(plain);

@@ -18,9 +18,11 @@ const teamFields = {
   models: stringList.nullish(),
   blocked: flag.nullish(),
   model_aliases: z.record(text, text, { error: 'expected {"<alias>": "<model>"}' }).nullish(),
-  /** LiteLLM keeps these two in `metadata`. */
+  /** LiteLLM keeps these in `metadata`. */
   tags: stringList.nullish(),
   guardrails: stringList.nullish(),
+  /** The MCP servers the team's keys may use (`mcp_servers`, `mcp_access_groups`); proxy admins only. */
+  object_permission: jsonObject.nullish(),
   model_rpm_limit: modelLimits.nullish(),
   model_tpm_limit: modelLimits.nullish(),
   model_max_budget: jsonObject.nullish(),

@@ -10,10 +10,10 @@ type TeamFields = Omit<UpdateTeamBody, 'team_id'>;
 const NULLABLE = ['team_alias', 'organization_id', 'tpm_limit', 'rpm_limit', 'max_parallel_requests', 'max_budget', 'soft_budget',
   'model_aliases', 'model_rpm_limit', 'model_tpm_limit'] as const;
 
-/** `tags` and `guardrails` live in `metadata`, as LiteLLM stores them. */
-function withMetadataFields(metadata: Record<string, unknown>, body: Pick<TeamFields, 'tags' | 'guardrails'>): Record<string, unknown> {
+/** `tags`, `guardrails` and `object_permission` live in `metadata` (LiteLLM keeps the last in a table of its own). */
+function withMetadataFields(metadata: Record<string, unknown>, body: Pick<TeamFields, 'tags' | 'guardrails' | 'object_permission'>): Record<string, unknown> {
   const out = { ...metadata };
-  for (const field of ['tags', 'guardrails'] as const) {
+  for (const field of ['tags', 'guardrails', 'object_permission'] as const) {
     const value = body[field];
     if (value === null) delete out[field];
     else if (value !== undefined) out[field] = value;
@@ -45,7 +45,7 @@ export function teamPatch(body: TeamFields, existing: TeamRow, clock: BudgetCloc
   if (body.models !== undefined) patch.models = body.models ?? [];
   if (body.blocked !== undefined) patch.blocked = body.blocked ?? false;
   if (body.model_max_budget !== undefined) patch.model_max_budget = body.model_max_budget ?? {};
-  if (body.metadata !== undefined || body.tags !== undefined || body.guardrails !== undefined) {
+  if (body.metadata !== undefined || body.tags !== undefined || body.guardrails !== undefined || body.object_permission !== undefined) {
     const base = body.metadata === undefined ? existing.metadata : body.metadata ?? {};
     patch.metadata = withMetadataFields(base, body);
   }

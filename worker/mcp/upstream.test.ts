@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { McpError, responseFromStream } from './upstream.ts';
+
+/** An SSE body delivered in the given pieces. */
+function stream(...pieces: string[]): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  return new ReadableStream({
+    start(controller) {
+      for (const piece of pieces) controller.enqueue(encoder.encode(piece));
+      controller.close();
+    },
+  });
+}
+
+const response = { jsonrpc: '2.0', id: 7, result: { content: [{ type: 'text', text: 'ok\nwith a line' }] } };
+
+describe('responseFromStream (an SSE answer to one JSON-RPC request)', () => {
+  it('finds the response among other messages, whatever the line endings and chunking', async () => {
+    const notification = JSON.stringify({ jsonrpc: '2.0', method: 'notifications/progress', params: { progress: 1 } });
+    const other = JSON.stringify({ jsonrpc: '2.0', id: 8, result: {} });
+    const text = JSON.stringify(response);
+    for (const eol of ['\n', '\r\n', '\r']) {
+      const body = `: keep-alive${eol}${eol}event: message${eol}data: ${notification}${eol}${eol}data: ${other}${eol}${eol}id: 1${eol}data: ${text}${eol}${eol}`;
+      // Whole, and cut every 3 characters (a CRLF split across chunks included).
+      expect(await responseFromStream(stream(body), 7)).toEqual(response);
+      const pieces = body.match(/[\s\S]{1,3}/g)!;
+      expect(await responseFromStream(stream(...pieces), 7)).toEqual(response);
+    }
+  });
+
+  it('joins multi-line data and matches string ids exactly', async () => {
+    const [head, tail] = [JSON.stringify({ jsonrpc: '2.0', id: 'a', result: {} }).slice(0, 10), JSON.stringify({ jsonrpc: '2.0', id: 'a', result: {} }).slice(10)];
+    expect(await responseFromStream(stream(`data: ${head}\ndata:${tail}\n\n`), 'a')).toEqual({ jsonrpc: '2.0', id: 'a', result: {} });
+    await expect(responseFromStream(stream(`data: ${JSON.stringify({ jsonrpc: '2.0', id: '7', result: {} })}\n\n`), 7)).rejects.toThrow(McpError);
+  });
+
+  it('fails clearly when the stream ends without the response', async () => {
+    await expect(responseFromStream(stream('data: {"jsonrpc":"2.0","method":"x"}\n\n'), 1)).rejects.toThrow('MCP server ended its stream without a response');
+    await expect(responseFromStream(null, 1)).rejects.toThrow('MCP server sent an empty stream');
+  });
+});
