@@ -18,7 +18,7 @@ import { configPassThrough } from './routes/config-pass-through.ts';
 import { realtime } from './routes/realtime.ts';
 import { mcpEndpoint, mcpMethodNotAllowed, mcpRestCallTool, mcpRestListTools } from './routes/mcp.ts';
 import { googleModelCall } from './routes/google-models.ts';
-import { guardrailsList } from './routes/guardrails-list.ts';
+import { applyGuardrail, guardrailsList } from './routes/guardrails-list.ts';
 import { PASS_THROUGH_PREFIXES } from './passthrough/providers.ts';
 
 export const app = new Hono<{ Bindings: GatewayEnv }>();
@@ -73,6 +73,7 @@ app.post('/v1/messages', messages);
 app.post('/v1/messages/count_tokens', countTokens);
 app.post('/utils/token_counter', tokenCounter);
 app.get('/guardrails/list', guardrailsList);
+app.post('/guardrails/apply_guardrail', applyGuardrail);
 // Google's own format for Gemini model groups (the Gemini CLI, Google's SDKs): `/v1beta/models/{group}:generateContent`.
 app.post('/v1beta/models/*', googleModelCall);
 app.post('/v1/models/*', googleModelCall);

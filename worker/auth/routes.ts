@@ -33,7 +33,7 @@ const INFO_ROUTES = new Set([
 const MANAGEMENT = /^\/(key|v2\/key|v2\/team|v2\/user|user|team|organization|customer|end_user|budget|tag|model|v1\/model|v2\/model)\//;
 
 const GROUPS: Record<string, (path: string) => boolean> = {
-  llm_api_routes: (path) => MODEL_CALL.test(path) || OPENAI_V1.test(path) || REALTIME.test(path) || GOOGLE.test(path) || MODELS.test(path) || MESSAGES.test(path) || passThrough(path) || MCP.test(path) || path === '/utils/token_counter',
+  llm_api_routes: (path) => MODEL_CALL.test(path) || OPENAI_V1.test(path) || REALTIME.test(path) || GOOGLE.test(path) || MODELS.test(path) || MESSAGES.test(path) || passThrough(path) || MCP.test(path) || path === '/utils/token_counter' || path === '/guardrails/apply_guardrail',
   openai_routes: (path) => MODEL_CALL.test(path) || OPENAI_V1.test(path) || REALTIME.test(path) || (MODELS.test(path) && !GOOGLE.test(path)) || path === '/utils/token_counter',
   anthropic_routes: (path) => MESSAGES.test(path),
   google_routes: (path) => GOOGLE.test(path),
