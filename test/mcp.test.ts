@@ -210,6 +210,9 @@ describe('which servers a key reaches', () => {
 
   it('the path and x-mcp-servers narrow the tools; with one server in scope its tools answer to their own names too', async () => {
     expect(await toolNames(await connect(TEST_MASTER_KEY, '/mcp/docs'))).toEqual(['docs-add', 'docs-fail', 'docs-slow']);
+    // LiteLLM's other form of the same; a path naming no configured server is not the MCP gateway's.
+    expect(await toolNames(await connect(TEST_MASTER_KEY, '/docs/mcp'))).toEqual(['docs-add', 'docs-fail', 'docs-slow']);
+    expect(await (await rpc('/v2/mcp', { jsonrpc: '2.0', id: 1, method: 'ping' })).json()).toMatchObject({ error: { message: 'Route not found: POST /v2/mcp' } });
     const onlyMath = await connect(TEST_MASTER_KEY, '/mcp', { 'x-mcp-servers': 'math' });
     expect(await toolNames(onlyMath)).toEqual(['math-add', 'math-admin_only', 'math-fail', 'math-slow']);
     expect(text(await onlyMath.callTool({ name: 'add', arguments: { a: 3, b: 4 } }))).toBe('7');
@@ -231,6 +234,17 @@ describe('which servers a key reaches', () => {
 });
 
 describe("LiteLLM's MCP REST API", () => {
+  it('lists the servers a key may use (GET /v1/mcp/server), their url only to the master key', async () => {
+    const servers = (await (await fetch(`${stack.url}/v1/mcp/server`, { headers: { authorization: `Bearer ${TEST_MASTER_KEY}` } })).json()) as { server_id: string; url?: string }[];
+    expect(servers.map((s) => s.server_id)).toEqual(['math', 'docs', 'notes']);
+    expect(servers[0]).toMatchObject({ server_name: 'math', transport: 'http', auth_type: 'bearer_token', url: math.url });
+    expect(JSON.stringify(servers)).not.toContain(MATH_TOKEN);
+    const plainKey = await generateKey({});
+    const forKey = (await (await fetch(`${stack.url}/v1/mcp/server`, { headers: { authorization: `Bearer ${plainKey}` } })).json()) as { server_id: string; url?: string }[];
+    expect(forKey.map((s) => [s.server_id, s.url])).toEqual([['docs', undefined]]);
+    expect((await fetch(`${stack.url}/v1/mcp/server/math`, { headers: { authorization: `Bearer ${plainKey}` } })).status).toBe(404);
+  });
+
   const rest = async (path: string, body?: unknown, key = TEST_MASTER_KEY) => {
     const res = await fetch(`${stack.url}${path}`, {
       method: body === undefined ? 'GET' : 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },

@@ -16,7 +16,7 @@ import { tokenCounter } from './routes/token-counter.ts';
 import { providerPassThrough } from './routes/pass-through.ts';
 import { configPassThrough } from './routes/config-pass-through.ts';
 import { realtime } from './routes/realtime.ts';
-import { mcpEndpoint, mcpMethodNotAllowed, mcpRestCallTool, mcpRestListTools } from './routes/mcp.ts';
+import { mcpEndpoint, mcpMethodNotAllowed, mcpRestCallTool, mcpRestListTools, mcpServerList, mcpServerPath } from './routes/mcp.ts';
 import { googleModelCall } from './routes/google-models.ts';
 import { applyGuardrail, guardrailsList } from './routes/guardrails-list.ts';
 import { PASS_THROUGH_PREFIXES } from './passthrough/providers.ts';
@@ -92,6 +92,10 @@ for (const path of ['/mcp', '/mcp/', '/mcp/:servers']) {
   app.post(path, mcpEndpoint);
   app.on(['GET', 'DELETE'], path, mcpMethodNotAllowed);
 }
+// LiteLLM's other per-server form, `/{server}/mcp`, for configured server names only (any other path goes on).
+app.on(['POST', 'GET', 'DELETE'], '/:servers/mcp', mcpServerPath);
+app.get('/v1/mcp/server', mcpServerList);
+app.get('/v1/mcp/server/:server', mcpServerList);
 app.post('/__tollgate/test/clock', setTestClock);
 app.post('/__tollgate/test/scheduled', runTestSchedule);
 

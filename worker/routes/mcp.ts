@@ -54,6 +54,33 @@ export function mcpMethodNotAllowed(): Response {
   return new Response(null, { status: 405, headers: { allow: 'POST' } });
 }
 
+/** `/{server}/mcp` (LiteLLM's form of `/mcp/{server}`): served when every name in it is a configured server's, else passed on. */
+export async function mcpServerPath(c: Ctx, next: () => Promise<void>): Promise<Response | void> {
+  const state = await gatewayState(c.env);
+  const configured = state.config.mcp_servers ?? {};
+  if (!c.req.param('servers')?.split(',').every((name) => Object.hasOwn(configured, name.trim()))) return next();
+  return c.req.method === 'POST' ? mcpEndpoint(c) : mcpMethodNotAllowed();
+}
+
+/**
+ * `GET /v1/mcp/server` (and `/v1/mcp/server/{server}`): the MCP servers the key may use, as LiteLLM lists
+ * them (`server_id` and `server_name` are the config name); the url only to the master key.
+ */
+export async function mcpServerList(c: Ctx): Promise<Response> {
+  const state = await gatewayState(c.env);
+  const caller = await authenticateRoute(c, state);
+  const shown = [...mcpServersFor(caller, state.config.mcp_servers ?? {})].map(([name, server]) => ({
+    server_id: name, server_name: name, alias: name, description: server.description ?? server.mcp_info?.description ?? null,
+    transport: server.transport, auth_type: server.auth_type ?? 'none', allowed_tools: server.allowed_tools ?? [], mcp_access_groups: server.access_groups ?? [],
+    mcp_info: { ...server.mcp_info, server_name: name }, ...(caller.kind === 'master' ? { url: server.url } : {}),
+  }));
+  const one = c.req.param('server');
+  if (one === undefined) return c.json(shown);
+  const found = shown.find((s) => s.server_id === one);
+  if (!found) throw new GatewayError(`MCP server ${one} not found`, { status: 404, type: 'not_found_error', param: 'server_id' });
+  return c.json(found);
+}
+
 export async function mcpEndpoint(c: Ctx): Promise<Response> {
   const state = await gatewayState(c.env);
   const caller = await authenticateRoute(c, state);
