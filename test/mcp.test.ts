@@ -14,11 +14,14 @@ const MATH_TOKEN = 'math-server-token-0001';
 
 let math: FakeMcpServer;
 let docs: FakeMcpServer;
+let legacy: FakeMcpServer;
 let stack: TestStack;
 const clients: Client[] = [];
 
 beforeAll(async () => {
-  [math, docs] = await Promise.all([startFakeMcpServer({ name: 'math', bearer: MATH_TOKEN }), startFakeMcpServer({ name: 'docs', json: true })]);
+  [math, docs, legacy] = await Promise.all([
+    startFakeMcpServer({ name: 'math', bearer: MATH_TOKEN }), startFakeMcpServer({ name: 'docs', json: true }), startFakeMcpServer({ name: 'legacy', sse: true, bearer: 'legacy-token-0005' }),
+  ]);
   stack = await startTestStack({
     configYaml: `
 model_list:
@@ -43,13 +46,18 @@ mcp_servers:
     access_groups: [eng]
     mcp_info:
       mcp_server_cost_info: {tool_name_to_cost_per_query: {add: 0.5}}
+  legacy:
+    url: ${legacy.url}
+    transport: sse
+    auth_type: bearer_token
+    auth_value: legacy-token-0005
 `,
     env: { MATH_TOKEN },
   });
 });
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
-  await Promise.all([stack?.stop(), math?.close(), docs?.close()]);
+  await Promise.all([stack?.stop(), math?.close(), docs?.close(), legacy?.close()]);
 });
 
 /** The official client on a path of the gateway, its key in LiteLLM's `x-litellm-api-key: Bearer <key>`. */
@@ -86,7 +94,9 @@ describe('/mcp with the master key', () => {
   it("lists every server's tools as <server>-<tool>, without the disallowed ones; calls them with the server's own credential", async () => {
     const client = await connect(TEST_MASTER_KEY);
     expect(client.getServerVersion()?.name).toBe('litellm-mcp-server');
-    expect(await toolNames(client)).toEqual(['docs-add', 'docs-fail', 'docs-slow', 'math-add', 'math-admin_only', 'math-fail', 'math-slow', 'notes-add']);
+    expect(await toolNames(client)).toEqual([
+      'docs-add', 'docs-fail', 'docs-slow', 'legacy-add', 'legacy-admin_only', 'legacy-fail', 'legacy-slow', 'math-add', 'math-admin_only', 'math-fail', 'math-slow', 'notes-add',
+    ]);
     const listed = (await client.listTools()).tools.find((t) => t.name === 'math-add');
     expect(listed?.description).toBe('Adds two numbers');
     expect(listed?.inputSchema.required).toEqual(['a', 'b']);
@@ -146,6 +156,17 @@ describe('/mcp with the master key', () => {
     });
     expect(spend).toBe(0.5);
     expect((await rpc('/mcp/constructor', { jsonrpc: '2.0', id: 1, method: 'tools/list' })).status).toBe(404);
+  });
+
+  it("calls a server of MCP's earlier HTTP+SSE transport (transport: sse) with its credential", async () => {
+    const client = await connect(TEST_MASTER_KEY);
+    const before = legacy.requests.length;
+    expect(text(await client.callTool({ name: 'legacy-add', arguments: { a: 6, b: 7 } }))).toBe('13');
+    const sent = legacy.requests.slice(before);
+    expect(sent.map((r) => (r.body as { method?: string } | undefined)?.method ?? 'GET')).toEqual(['GET', 'initialize', 'notifications/initialized', 'tools/call']);
+    expect(sent.every((r) => r.headers.authorization === 'Bearer legacy-token-0005')).toBe(true);
+    const failed = await client.callTool({ name: 'legacy-fail', arguments: {} });
+    expect(failed.isError).toBe(true);
   });
 
   it("opens a new session when the server has forgotten the gateway's, and times out a tool at the server's timeout", async () => {
@@ -236,7 +257,7 @@ describe('which servers a key reaches', () => {
 describe("LiteLLM's MCP REST API", () => {
   it('lists the servers a key may use (GET /v1/mcp/server), their url only to the master key', async () => {
     const servers = (await (await fetch(`${stack.url}/v1/mcp/server`, { headers: { authorization: `Bearer ${TEST_MASTER_KEY}` } })).json()) as { server_id: string; url?: string }[];
-    expect(servers.map((s) => s.server_id)).toEqual(['math', 'docs', 'notes']);
+    expect(servers.map((s) => s.server_id)).toEqual(['math', 'docs', 'notes', 'legacy']);
     expect(servers[0]).toMatchObject({ server_name: 'math', transport: 'http', auth_type: 'bearer_token', url: math.url });
     expect(JSON.stringify(servers)).not.toContain(MATH_TOKEN);
     const plainKey = await generateKey({});
@@ -257,7 +278,7 @@ describe("LiteLLM's MCP REST API", () => {
     const all = await rest('/mcp-rest/tools/list');
     expect(all.json.error).toBeNull();
     expect(all.json.tools.map((t: { name: string; mcp_info: { server_name: string } }) => `${t.mcp_info.server_name}:${t.name}`).sort())
-      .toEqual(['docs:add', 'docs:fail', 'docs:slow', 'math:add', 'math:admin_only', 'math:fail', 'math:slow', 'notes:add']);
+      .toEqual(['docs:add', 'docs:fail', 'docs:slow', 'legacy:add', 'legacy:admin_only', 'legacy:fail', 'legacy:slow', 'math:add', 'math:admin_only', 'math:fail', 'math:slow', 'notes:add']);
     expect((await rest('/mcp-rest/tools/list?server_id=docs')).json.tools.map((t: { name: string }) => t.name).sort()).toEqual(['add', 'fail', 'slow']);
     expect((await rest('/mcp-rest/tools/list?server_id=nowhere')).json).toEqual({ tools: [], error: 'server_not_found', message: 'Server with id nowhere not found' });
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { z } from 'zod';
 
@@ -18,8 +19,9 @@ export interface FakeMcpServer {
   close(): Promise<void>;
 }
 
-export async function startFakeMcpServer(options: { name: string; bearer?: string; json?: boolean }): Promise<FakeMcpServer> {
+export async function startFakeMcpServer(options: { name: string; bearer?: string; json?: boolean; sse?: boolean }): Promise<FakeMcpServer> {
   const sessions = new Map<string, StreamableHTTPServerTransport>();
+  const sseSessions = new Map<string, SSEServerTransport>();
   const requests: FakeMcpServer['requests'] = [];
 
   const newServer = () => {
@@ -53,6 +55,23 @@ export async function startFakeMcpServer(options: { name: string; bearer?: strin
       res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'unauthorized' }));
       return;
     }
+    if (options.sse) {
+      // MCP's earlier HTTP+SSE transport: GET /sse opens the stream (its first event names /messages), POSTs carry the messages.
+      if (req.method === 'GET') {
+        const transport = new SSEServerTransport('/messages', res);
+        sseSessions.set(transport.sessionId, transport);
+        res.on('close', () => sseSessions.delete(transport.sessionId));
+        await newServer().connect(transport);
+        return;
+      }
+      const transport = sseSessions.get(new URL(req.url ?? '', 'http://x').searchParams.get('sessionId') ?? '');
+      if (!transport) {
+        res.writeHead(404).end('no such session');
+        return;
+      }
+      await transport.handlePostMessage(req, res, body);
+      return;
+    }
     const sessionId = req.headers['mcp-session-id'];
     let transport = typeof sessionId === 'string' ? sessions.get(sessionId) : undefined;
     if (!transport) {
@@ -73,7 +92,7 @@ export async function startFakeMcpServer(options: { name: string; bearer?: strin
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const { port } = http.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}/mcp`,
+    url: `http://127.0.0.1:${port}/${options.sse ? 'sse' : 'mcp'}`,
     requests,
     forgetSessions: () => sessions.clear(),
     close: () => new Promise<void>((resolve) => {

@@ -263,14 +263,15 @@ describe("credential_list (LiteLLM's reusable credentials)", () => {
 });
 
 describe("mcp_servers (LiteLLM's MCP gateway)", () => {
-  it('loads Streamable HTTP servers, warns of the transports it does not serve, and refuses names with a -', () => {
+  it('loads Streamable HTTP and SSE servers, warns of stdio ones, and refuses names with a -', () => {
     const result = validateConfig({ mcp_servers: {
       github: { url: 'https://api.example.com/mcp', auth_type: 'bearer_token', auth_value: 'os.environ/GH' },
       legacy: { url: 'https://old.example.com/sse', transport: 'sse' },
+      local: { url: 'http://localhost/none', transport: 'stdio' },
     } }, { GH: 'token' });
     if (!result.ok) throw new Error(result.errors.join('\n'));
     expect(result.config.mcp_servers?.github).toEqual({ url: 'https://api.example.com/mcp', transport: 'http', auth_type: 'bearer_token', auth_value: 'token' });
-    expect(result.warnings).toEqual(['mcp_servers.legacy: transport sse is not served (only Streamable HTTP, transport: http; most servers offer it at /mcp); its tools are not offered']);
+    expect(result.warnings).toEqual(['mcp_servers.local: transport stdio is not served (a Worker starts no processes: run the server behind an HTTP endpoint, transport http or sse); its tools are not offered']);
     expect(errorsOf({ mcp_servers: { 'my-server': { url: 'https://x.example.com/mcp' } } }))
       .toEqual(["mcp_servers.my-server: a server name is 1-64 letters, digits, _ or . (no -, which separates it from its tools' names)"]);
   });

@@ -158,7 +158,7 @@ function crossReferenceWarnings(config: TollgateConfig): string[] {
     if (!budget.time_period && !budget.budget_duration) out.push(`litellm_settings.tag_budget_config.${tag}: no budget_duration: this budget never resets`);
   }
   for (const [name, server] of Object.entries(config.mcp_servers ?? {})) {
-    if (server.transport !== 'http') out.push(`mcp_servers.${name}: transport ${server.transport} is not served (only Streamable HTTP, transport: http; most servers offer it at /mcp); its tools are not offered`);
+    if (server.transport === 'stdio') out.push(`mcp_servers.${name}: transport stdio is not served (a Worker starts no processes: run the server behind an HTTP endpoint, transport http or sse); its tools are not offered`);
     if (server.auth_type && server.auth_type !== 'none' && !server.auth_value) out.push(`mcp_servers.${name}: auth_type ${server.auth_type} without an auth_value: nothing is sent`);
   }
   config.guardrails?.forEach((g, i) => {

@@ -25,7 +25,7 @@ export function mcpServersFor(caller: Caller, servers: Readonly<Record<string, M
   const ownGrant = caller.kind === 'key' ? granted(caller.policy.metadata.object_permission, servers) : undefined;
   const teamGrant = caller.kind === 'key' ? granted(caller.policy.team?.metadata.object_permission, servers) : undefined;
   for (const [name, server] of Object.entries(servers)) {
-    if (server.transport !== 'http') continue;
+    if (server.transport === 'stdio') continue;
     const byGrant = ownGrant ? ownGrant.has(name) && (!teamGrant || teamGrant.has(name)) : !!teamGrant?.has(name);
     if (caller.kind === 'master' || server.allow_all_keys === true || byGrant) out.set(name, server);
   }

@@ -7,7 +7,7 @@ import { bool, nonNegative, str, strList } from '../config/fields.ts';
  */
 export const mcpServerSchema = z.object({
   url: str.url('expected an http(s) URL'),
-  /** `http` (Streamable HTTP). LiteLLM's `sse` and `stdio` servers are not served (a warning names them). */
+  /** `http` (Streamable HTTP) or `sse` (the earlier HTTP+SSE transport). `stdio` servers are not served (a warning names them). */
   transport: z.enum(['http', 'sse', 'stdio'], { error: 'expected http, sse or stdio' }).default('http'),
   /** How the server's own credential (`auth_value`) is sent: LiteLLM's auth types. */
   auth_type: z.enum(['none', 'api_key', 'bearer_token', 'basic', 'authorization', 'token'], { error: 'expected none, api_key, bearer_token, basic, authorization or token' }).optional(),

@@ -89,6 +89,7 @@ class Deadline {
 /** One JSON-RPC request to a server, in its session (opened first when need be); its `result`, or McpError. */
 export async function callServer(name: string, server: McpServer, method: string, params: Json, timeoutMs: number): Promise<Json> {
   const deadline = new Deadline(timeoutMs);
+  if (server.transport === 'sse') return callOverSse(server, method, params, deadline);
   const key = JSON.stringify([name, server.url, serverHeaders(server)]);
   for (let attempt = 0; ; attempt++) {
     const opening = openSession(key, server, deadline);
@@ -178,13 +179,70 @@ async function post(server: McpServer, session: Session, message: Json, deadline
     if (timedOut(err)) throw deadline.error();
     throw new McpError(INTERNAL_ERROR, `MCP server answered ${res.status} without a JSON-RPC response`);
   }
-  if (!isObject(reply)) throw new McpError(INTERNAL_ERROR, `MCP server answered ${res.status} without a JSON-RPC response`);
+  return resultOf(reply, res.status);
+}
+
+/** A JSON-RPC response's result; its error as McpError. */
+function resultOf(reply: unknown, status: number): Json {
+  if (!isObject(reply)) throw new McpError(INTERNAL_ERROR, `MCP server answered ${status} without a JSON-RPC response`);
   if (isObject(reply.error)) {
     const { code, message: text, data } = reply.error;
     throw new McpError(typeof code === 'number' ? code : INTERNAL_ERROR, typeof text === 'string' ? text : 'MCP server error', data);
   }
-  if (!isObject(reply.result)) throw new McpError(INTERNAL_ERROR, `MCP server answered ${res.status} without a result`);
+  if (!isObject(reply.result)) throw new McpError(INTERNAL_ERROR, `MCP server answered ${status} without a result`);
   return reply.result;
+}
+
+/**
+ * MCP's earlier HTTP+SSE transport (2024-11-05; LiteLLM's `transport: sse`): a GET opens the server's event
+ * stream, whose `endpoint` event names where messages are POSTed; answers come on the stream. One stream an
+ * operation: opened, initialized, the request answered, closed. The endpoint must be on the server's own
+ * origin (the credential goes there).
+ */
+async function callOverSse(server: McpServer, method: string, params: Json, deadline: Deadline): Promise<Json> {
+  const signal = AbortSignal.timeout(deadline.left());
+  const failed = (err: unknown) => (err instanceof McpError ? err : timedOut(err) ? deadline.error() : new McpError(INTERNAL_ERROR, 'MCP server could not be reached'));
+  let res: Response;
+  try {
+    res = await fetch(server.url, { headers: { ...serverHeaders(server), accept: 'text/event-stream' }, redirect: 'manual', signal });
+  } catch (err) {
+    throw failed(err);
+  }
+  if (!res.ok || !res.body || !/text\/event-stream/i.test(res.headers.get('content-type') ?? '')) {
+    await res.body?.cancel();
+    throw new McpError(INTERNAL_ERROR, `MCP server answered ${res.status} to the GET that opens its event stream`);
+  }
+  const events = sseEvents(res.body);
+  try {
+    let endpoint: string | undefined;
+    while (endpoint === undefined) {
+      const next = await events.next();
+      if (next.done) throw new McpError(INTERNAL_ERROR, 'MCP server ended its event stream without naming its message endpoint');
+      if (next.value.event === 'endpoint') endpoint = next.value.data.trim();
+    }
+    const target = new URL(endpoint, server.url);
+    if (target.origin !== new URL(server.url).origin) throw new McpError(INTERNAL_ERROR, 'MCP server named a message endpoint on another origin (not used: the credential would go there)');
+    const send = async (message: Json) => {
+      const posted = await fetch(target, { method: 'POST', headers: { ...serverHeaders(server), 'content-type': 'application/json' }, body: JSON.stringify(message), redirect: 'manual', signal });
+      await posted.body?.cancel();
+      if (!posted.ok) throw new McpError(INTERNAL_ERROR, `MCP server answered ${posted.status} to a message`);
+    };
+    const request = async (name: string, args: Json) => {
+      const id = nextId++;
+      await send({ jsonrpc: '2.0', id, method: name, params: args });
+      return resultOf(await responseAmong(events, id), 200);
+    };
+    const init = await request('initialize', { protocolVersion: '2024-11-05', capabilities: {}, clientInfo: GATEWAY_INFO });
+    if (typeof init.protocolVersion !== 'string' || !PROTOCOL_VERSIONS.includes(init.protocolVersion)) {
+      throw new McpError(INTERNAL_ERROR, `MCP server speaks protocol version ${String(init.protocolVersion)}, which the gateway does not`);
+    }
+    await send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    return await request(method, params);
+  } catch (err) {
+    throw failed(err);
+  } finally {
+    await events.return(undefined);
+  }
 }
 
 const tooLarge = () => new McpError(INTERNAL_ERROR, `MCP server's answer is over ${MAX_ANSWER_BYTES / 1024 / 1024} MB`);
@@ -206,12 +264,17 @@ async function boundedText(res: Response): Promise<string> {
   }
 }
 
+/** One server-sent event: its `event` name ('message' when unnamed) and its `data` lines joined. */
+interface SseEvent {
+  event: string;
+  data: string;
+}
+
 /**
- * The JSON-RPC response of `id` in an SSE stream (lines ended by CRLF, LF or CR; `data:` lines joined); the
- * rest of the stream is cancelled once it came.
+ * The events of an SSE stream as they come (lines ended by CRLF, LF or CR), up to MAX_ANSWER_BYTES of any one
+ * event; the stream is cancelled when the reader stops.
  */
-export async function responseFromStream(body: ReadableStream<Uint8Array> | null, id: unknown): Promise<unknown> {
-  if (!body) throw new McpError(INTERNAL_ERROR, 'MCP server sent an empty stream');
+async function* sseEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<SseEvent> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
   let buffer = '';
@@ -229,21 +292,41 @@ export async function responseFromStream(body: ReadableStream<Uint8Array> | null
       if (buffer.length > MAX_ANSWER_BYTES) throw tooLarge();
       let end: number;
       while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const event = buffer.slice(0, end);
+        const lines = buffer.slice(0, end).split('\n');
         buffer = buffer.slice(end + 2);
-        const data = event.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).replace(/^ /, '')).join('\n');
-        if (!data) continue;
-        let message: unknown;
-        try {
-          message = JSON.parse(data);
-        } catch {
-          continue;
-        }
-        if (isObject(message) && message.id === id && ('result' in message || 'error' in message)) return message;
+        const data = lines.filter((l) => l.startsWith('data:')).map((l) => l.slice(5).replace(/^ /, '')).join('\n');
+        const name = lines.find((l) => l.startsWith('event:'))?.slice(6).trim();
+        if (data) yield { event: name || 'message', data };
       }
     }
-    throw new McpError(INTERNAL_ERROR, 'MCP server ended its stream without a response');
   } finally {
     void reader.cancel().catch(() => undefined);
   }
+}
+
+/** The JSON-RPC response of `id` among an SSE stream's message events; the rest of the stream is cancelled once it came. */
+export async function responseFromStream(body: ReadableStream<Uint8Array> | null, id: unknown): Promise<unknown> {
+  if (!body) throw new McpError(INTERNAL_ERROR, 'MCP server sent an empty stream');
+  const events = sseEvents(body);
+  try {
+    return await responseAmong(events, id);
+  } finally {
+    await events.return(undefined);
+  }
+}
+
+/** The response of `id` among the events still to come (the stream is left open for more). */
+async function responseAmong(events: AsyncGenerator<SseEvent>, id: unknown): Promise<unknown> {
+  for (let next = await events.next(); !next.done; next = await events.next()) {
+    const { event, data } = next.value;
+    if (event !== 'message') continue;
+    let message: unknown;
+    try {
+      message = JSON.parse(data);
+    } catch {
+      continue;
+    }
+    if (isObject(message) && message.id === id && ('result' in message || 'error' in message)) return message;
+  }
+  throw new McpError(INTERNAL_ERROR, 'MCP server ended its stream without a response');
 }
