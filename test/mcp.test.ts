@@ -1,6 +1,9 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { ServerResponse } from 'node:http';
+import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FakeUpstream, type RecordedRequest, startFakeUpstream } from './fakes/upstream.ts';
 import { type FakeMcpServer, startFakeMcpServer } from './fakes/mcp-server.ts';
 import { eventually, seedKey } from './support/keys.ts';
 import { query } from './support/pg-client.ts';
@@ -15,10 +18,26 @@ const MATH_TOKEN = 'math-server-token-0001';
 let math: FakeMcpServer;
 let docs: FakeMcpServer;
 let legacy: FakeMcpServer;
+let llm: FakeUpstream;
+
+/** An OpenAI Responses API model that calls math-add once, then answers with the tool's result. */
+function responsesModel(request: RecordedRequest, res: ServerResponse): void {
+  const body = request.body as { input: { type?: string; output?: string }[]; tools?: { name?: string }[]; model: string };
+  const result = body.input.find((i) => i.type === 'function_call_output');
+  const usage = { input_tokens: 10, output_tokens: 5, total_tokens: 15 };
+  const base = { id: `resp_${request.receivedAt}${Math.random().toString(16).slice(2)}`, object: 'response', created_at: 1, status: 'completed', model: body.model, usage };
+  const output = result
+    ? [{ type: 'message', id: 'msg_1', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: `The sum is ${result.output}`, annotations: [] }] }]
+    : body.tools?.some((t) => t.name === 'math-add')
+      ? [{ type: 'function_call', id: 'fc_1', call_id: 'call_1', name: 'math-add', arguments: '{"a":2,"b":40}', status: 'completed' }]
+      : [{ type: 'message', id: 'msg_0', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: 'no tools', annotations: [] }] }];
+  res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ...base, output }));
+}
 let stack: TestStack;
 const clients: Client[] = [];
 
 beforeAll(async () => {
+  llm = await startFakeUpstream({ default: { kind: 'handler', handle: responsesModel } });
   [math, docs, legacy] = await Promise.all([
     startFakeMcpServer({ name: 'math', bearer: MATH_TOKEN }), startFakeMcpServer({ name: 'docs', json: true }), startFakeMcpServer({ name: 'legacy', sse: true, bearer: 'legacy-token-0005' }),
   ]);
@@ -27,6 +46,8 @@ beforeAll(async () => {
 model_list:
   - model_name: mock-gpt
     litellm_params: {model: mock/mock-gpt}
+  - model_name: gpt-resp
+    litellm_params: {model: openai/gpt-4o, api_base: "${llm.url}/v1", api_key: sk-llm-0006}
 mcp_servers:
   math:
     url: ${math.url}
@@ -57,7 +78,7 @@ mcp_servers:
 });
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
-  await Promise.all([stack?.stop(), math?.close(), docs?.close(), legacy?.close()]);
+  await Promise.all([stack?.stop(), math?.close(), docs?.close(), legacy?.close(), llm?.close()]);
 });
 
 /** The official client on a path of the gateway, its key in LiteLLM's `x-litellm-api-key: Bearer <key>`. */
@@ -291,6 +312,53 @@ describe("LiteLLM's MCP REST API", () => {
     const plainKey = await generateKey({});
     expect((await rest('/mcp-rest/tools/list?server_id=math', undefined, plainKey)).json.error).toBe('server_not_found');
     expect((await rest('/mcp-rest/tools/call', { server_id: 'math', name: 'add', arguments: { a: 1, b: 1 } }, plainKey)).status).toBe(404);
+  });
+});
+
+describe("MCP tools in the Responses API (server_url: litellm_proxy)", () => {
+  const openai = () => new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: TEST_MASTER_KEY, maxRetries: 0 });
+  const mcpTool = (serverUrl: string, extra: Record<string, unknown> = {}) => ({ type: 'mcp' as const, server_label: 'litellm', server_url: serverUrl, require_approval: 'never' as const, ...extra });
+
+  it('offers the tools to the model, calls the one it asks for, and answers with its next turn', async () => {
+    llm.reset();
+    const response = await openai().responses.create({ model: 'gpt-resp', input: 'add 2 and 40', tools: [mcpTool('litellm_proxy/mcp/math')] });
+    expect(response.output.map((o) => o.type)).toEqual(['mcp_list_tools', 'mcp_call', 'message']);
+    expect(response.output[1]).toMatchObject({ type: 'mcp_call', server_label: 'math', name: 'add', arguments: '{"a":2,"b":40}', output: '42', error: null });
+    expect(response.output_text).toBe('The sum is 42');
+    expect(response.usage).toMatchObject({ input_tokens: 20, output_tokens: 10, total_tokens: 30 });
+    // Two turns: the first offered math's tools as functions, the second carried the call and its output.
+    expect(llm.requests).toHaveLength(2);
+    const [first, second] = llm.requests.map((r) => r.body as { tools: { type: string; name: string; parameters?: unknown }[]; input: { type: string; output?: string }[] });
+    expect(first!.tools.map((t) => t.name).sort()).toEqual(['math-add', 'math-admin_only', 'math-fail', 'math-slow']);
+    expect(first!.tools.find((t) => t.name === 'math-add')?.parameters).toMatchObject({ type: 'object', required: ['a', 'b'] });
+    expect(second!.input.map((i) => i.type)).toEqual(['message', 'function_call', 'function_call_output']);
+    expect(second!.input[2]?.output).toBe('42');
+  });
+
+  it('streams the answer as Responses API events when asked, and honours allowed_tools', async () => {
+    llm.reset();
+    const stream = await openai().responses.create({ model: 'gpt-resp', input: 'add', stream: true, tools: [mcpTool('litellm_proxy', { allowed_tools: ['add'] })] });
+    let text = '';
+    let completed: OpenAI.Responses.Response | undefined;
+    for await (const event of stream) {
+      if (event.type === 'response.output_text.delta') text += event.delta;
+      if (event.type === 'response.completed') completed = event.response;
+    }
+    expect(text).toBe('The sum is 42');
+    expect(completed?.output.map((o) => o.type)).toEqual(['mcp_list_tools', 'mcp_list_tools', 'mcp_list_tools', 'mcp_list_tools', 'mcp_call', 'message']);
+    const offered = (llm.requests[0]?.body as { tools: { name: string }[] }).tools.map((t) => t.name).sort();
+    expect(offered).toEqual(['docs-add', 'legacy-add', 'math-add', 'notes-add']);
+  });
+
+  it('refuses approvals and servers the key may not use, before any model is called', async () => {
+    llm.reset();
+    const approval = await openai().responses.create({ model: 'gpt-resp', input: 'x', tools: [mcpTool('litellm_proxy', { require_approval: 'always' })] }).catch((e: unknown) => e) as InstanceType<typeof OpenAI.APIError>;
+    expect([approval.status, approval.message]).toEqual([400, expect.stringContaining('require_approval must be "never"')]);
+    const plainKey = await generateKey({});
+    const asKey = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: plainKey, maxRetries: 0 });
+    const denied = await asKey.responses.create({ model: 'gpt-resp', input: 'x', tools: [mcpTool('litellm_proxy/mcp/math')] }).catch((e: unknown) => e) as InstanceType<typeof OpenAI.APIError>;
+    expect([denied.status, denied.message]).toEqual([404, expect.stringContaining('MCP server math not found')]);
+    expect(llm.requests).toHaveLength(0);
   });
 });
 

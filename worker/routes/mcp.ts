@@ -151,7 +151,7 @@ const listed = new Map<string, { at: number; tools: Promise<Json[] | undefined> 
  * The tools a server offers (every page, within LIST_TIMEOUT_MS in all; by their own names, without the ones
  * it may not offer); undefined (logged) when it fails.
  */
-function serverTools(name: string, server: McpServer): Promise<Json[] | undefined> {
+export function serverTools(name: string, server: McpServer): Promise<Json[] | undefined> {
   const cached = listed.get(name);
   if (cached && Date.now() - cached.at < LIST_CACHE_MS) return cached.tools;
   const tools = readTools(name, server);
@@ -188,9 +188,9 @@ async function callTool(c: Ctx, state: GatewayState, scope: ReadonlyMap<string, 
 }
 
 /** A tool call's result, or the JSON-RPC error it ends in (`status`: the gateway's HTTP status for it, for REST). */
-type ToolOutcome = { result: Json } | { code: number; message: string; data?: unknown; status: number };
+export type ToolOutcome = { result: Json } | { code: number; message: string; data?: unknown; status: number };
 
-async function runTool(c: Ctx, state: GatewayState, scope: ReadonlyMap<string, McpServer>, params: Json): Promise<ToolOutcome> {
+export async function runTool(c: Ctx, state: GatewayState, scope: ReadonlyMap<string, McpServer>, params: Json): Promise<ToolOutcome> {
   const name = params.name;
   if (typeof name !== 'string' || !name) return { code: INVALID_PARAMS, message: 'tools/call needs the tool\'s name', status: 400 };
   const target = toolTarget(scope, Object.keys(state.config.mcp_servers ?? {}), name);

@@ -4,6 +4,14 @@ import type { TollgateConfig } from '../config/schema.ts';
 import { chatRequestSchema, completionRequestSchema, embeddingRequestSchema, imageGenerationRequestSchema, moderationRequestSchema, imageEditRequestSchema, rerankRequestSchema, responsesRequestSchema, speechRequestSchema, transcriptionRequestSchema } from '../openai/request-schemas.ts';
 import { readFormBody } from '../openai/read-form.ts';
 import { handleModelCall } from '../proxy/model-call.ts';
+import { identify } from '../auth/authenticate.ts';
+import { GatewayError } from '../errors.ts';
+import { hasProxyMcpTools } from '../mcp/responses-tools.ts';
+import { bodyLimit, readJsonBody } from '../openai/read-body.ts';
+import { headerSnapshot } from '../proxy/call-helpers.ts';
+import { recordRefusedCall } from '../proxy/refused-call.ts';
+import { gatewayState } from '../state.ts';
+import { mcpResponses } from './mcp-responses.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
 
@@ -19,8 +27,24 @@ export const queuedChatCompletions = (c: Ctx) => handleModelCall(c, 'chat', chat
 export const completions = (c: Ctx) => handleModelCall(c, 'completion', completionRequestSchema, { modelFromPath: c.req.param('model') });
 /** `POST /v1/embeddings`. */
 export const embeddings = (c: Ctx) => handleModelCall(c, 'embedding', embeddingRequestSchema, { modelFromPath: c.req.param('model') });
-/** `POST /v1/responses` (OpenAI's Responses API), for providers that speak it (OpenAI, vLLM and other OpenAI-compatible servers). */
-export const responses = (c: Ctx) => handleModelCall(c, 'responses', responsesRequestSchema);
+/**
+ * `POST /v1/responses` (OpenAI's Responses API), for providers that speak it (OpenAI, vLLM and other OpenAI-compatible servers).
+ * A request with LiteLLM's `{type: "mcp", server_url: "litellm_proxy"}` tools runs the MCP tool loop (mcp-responses.ts).
+ */
+export async function responses(c: Ctx): Promise<Response> {
+  const state = await gatewayState(c.env);
+  let body: Record<string, unknown>;
+  try {
+    // As every model call: a request without a key is refused before its body is read.
+    await identify(headerSnapshot(c.req.raw.headers), state.masterKeyHash, state.keyHeader);
+    body = await readJsonBody(c.req.raw, responsesRequestSchema, bodyLimit(state.config));
+  } catch (err) {
+    if (err instanceof GatewayError) recordRefusedCall(c, 'responses', {}, err);
+    throw err;
+  }
+  if (hasProxyMcpTools(body)) return mcpResponses(c, state, body);
+  return handleModelCall(c, 'responses', responsesRequestSchema, { body });
+}
 /** `POST /v1/images/generations` (OpenAI, Azure OpenAI); on Azure-style paths the deployment in the path names the model group. */
 export const imageGenerations = (c: Ctx) => handleModelCall(c, 'image_generation', imageGenerationRequestSchema, { modelFromPath: c.req.param('model') });
 /** `POST /v1/audio/speech` (text to speech: OpenAI, Azure OpenAI); on Azure-style paths the deployment in the path names the model group. */
