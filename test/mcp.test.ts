@@ -168,7 +168,10 @@ describe('/mcp with the master key', () => {
       expect(await res.json()).toEqual({ jsonrpc: '2.0', id: 1, error: { code: -32602, message: `Unknown tool: ${name}` } });
     }
     const onlyDocs = await connect(TEST_MASTER_KEY, '/mcp/docs');
-    await onlyDocs.callTool({ name: 'constructor', arguments: {} });
+    // A tool the server does not list is not called at all.
+    const before = docs.requests.length;
+    await expect(onlyDocs.callTool({ name: 'constructor', arguments: {} })).rejects.toThrow(/Unknown tool: constructor/);
+    expect(docs.requests.slice(before).filter((r) => (r.body as { method?: string }).method === 'tools/call')).toEqual([]);
     const billed = await connect(key);
     expect(text(await billed.callTool({ name: 'notes-add', arguments: { a: 1, b: 2 } }))).toBe('3');
     const spend = await eventually(async () => {
@@ -188,6 +191,8 @@ describe('/mcp with the master key', () => {
     expect(sent.every((r) => r.headers.authorization === 'Bearer legacy-token-0005')).toBe(true);
     const failed = await client.callTool({ name: 'legacy-fail', arguments: {} });
     expect(failed.isError).toBe(true);
+    // One event stream an operation, closed once it is answered.
+    await eventually(async () => (legacy.openStreams() === 0 ? true : undefined), 5000);
   });
 
   it("opens a new session when the server has forgotten the gateway's, and times out a tool at the server's timeout", async () => {
@@ -248,6 +253,23 @@ describe('which servers a key reaches', () => {
       expect([res.status, ((await res.json()) as { error: { message: string } }).error.message]).toEqual([403, 'Only proxy admins can set object_permission']);
     }
     expect((await asTeamAdmin({ team_id: 'mcp-team' })).status).toBe(200);
+    // Clearing a grant is granting: refused; a metadata the team admin writes keeps the team's grant.
+    const asTeamAdminOn = (path: string, body: unknown) => fetch(`${stack.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${teamAdmin}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await asTeamAdminOn('/team/update', { team_id: 'mcp-team', object_permission: null })).status).toBe(403);
+    expect((await asTeamAdminOn('/team/update', { team_id: 'mcp-team', metadata: { object_permission: null } })).status).toBe(403);
+    const replaced = await asTeamAdminOn('/team/update', { team_id: 'mcp-team', metadata: { cost_center: 'r&d' } });
+    expect(replaced.status).toBe(200);
+    const [row] = await query(stack.db.url, `SELECT metadata FROM "LiteLLM_TeamTable" WHERE team_id = 'mcp-team'`);
+    expect(row?.metadata).toEqual({ cost_center: 'r&d', object_permission: { mcp_servers: ['math'] } });
+  });
+
+  it('serves /{server}/mcp only to keys that may use the server: anything else is not the MCP gateway', async () => {
+    const plainKey = await generateKey({});
+    for (const [path, key] of [['/math/mcp', plainKey], ['/math/mcp', ''], ['/nothing/mcp', plainKey]] as const) {
+      const res = await rpc(path, { jsonrpc: '2.0', id: 1, method: 'ping' }, key);
+      expect([res.status, ((await res.json()) as { error: { message: string } }).error.message]).toEqual([404, `Route not found: POST ${path}`]);
+    }
+    expect(await (await rpc('/docs/mcp', { jsonrpc: '2.0', id: 1, method: 'ping' }, plainKey)).json()).toEqual({ jsonrpc: '2.0', id: 1, result: {} });
   });
 
   it('the path and x-mcp-servers narrow the tools; with one server in scope its tools answer to their own names too', async () => {

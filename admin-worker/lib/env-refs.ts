@@ -26,8 +26,8 @@ export function requireAdminForEnvRefs(c: AdminContext, metadata: unknown): void
  */
 function requireAdminForGrants(c: AdminContext, metadata: unknown): void {
   if (isProxyAdmin(c) || !metadata || typeof metadata !== 'object') return;
-  const permission = (metadata as Record<string, unknown>).object_permission;
-  if (permission !== undefined && permission !== null) {
+  // Clearing one (null) widens a key to its team's grant, or a team's keys to their own: as much a grant.
+  if ((metadata as Record<string, unknown>).object_permission !== undefined) {
     throw new GatewayError('Only proxy admins can set object_permission', { status: 403, type: 'auth_error', param: 'object_permission' });
   }
 }

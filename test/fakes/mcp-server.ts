@@ -16,6 +16,8 @@ export interface FakeMcpServer {
   requests: { headers: IncomingMessage['headers']; body: unknown }[];
   /** Forgets every session, as a restarted server does: their requests get 404. */
   forgetSessions(): void;
+  /** HTTP+SSE event streams open now. */
+  openStreams(): number;
   close(): Promise<void>;
 }
 
@@ -95,6 +97,7 @@ export async function startFakeMcpServer(options: { name: string; bearer?: strin
     url: `http://127.0.0.1:${port}/${options.sse ? 'sse' : 'mcp'}`,
     requests,
     forgetSessions: () => sessions.clear(),
+    openStreams: () => sseSessions.size,
     close: () => new Promise<void>((resolve) => {
       http.closeAllConnections();
       http.close(() => resolve());

@@ -268,10 +268,14 @@ describe("mcp_servers (LiteLLM's MCP gateway)", () => {
       github: { url: 'https://api.example.com/mcp', auth_type: 'bearer_token', auth_value: 'os.environ/GH' },
       legacy: { url: 'https://old.example.com/sse', transport: 'sse' },
       local: { url: 'http://localhost/none', transport: 'stdio' },
+      anthropic: { url: 'https://mcp.example.com/mcp' },
     } }, { GH: 'token' });
     if (!result.ok) throw new Error(result.errors.join('\n'));
     expect(result.config.mcp_servers?.github).toEqual({ url: 'https://api.example.com/mcp', transport: 'http', auth_type: 'bearer_token', auth_value: 'token' });
-    expect(result.warnings).toEqual(['mcp_servers.local: transport stdio is not served (a Worker starts no processes: run the server behind an HTTP endpoint, transport http or sse); its tools are not offered']);
+    expect(result.warnings).toEqual([
+      'mcp_servers.local: transport stdio is not served (a Worker starts no processes: run the server behind an HTTP endpoint, transport http or sse); its tools are not offered',
+      "mcp_servers.anthropic: /anthropic/mcp is under one of the gateway's own routes, which wins: reach this server at /mcp/anthropic",
+    ]);
     expect(errorsOf({ mcp_servers: { 'my-server': { url: 'https://x.example.com/mcp' } } }))
       .toEqual(["mcp_servers.my-server: a server name is 1-64 letters, digits, _ or . (no -, which separates it from its tools' names)"]);
   });

@@ -160,6 +160,9 @@ function crossReferenceWarnings(config: TollgateConfig): string[] {
   for (const [name, server] of Object.entries(config.mcp_servers ?? {})) {
     if (server.transport === 'stdio') out.push(`mcp_servers.${name}: transport stdio is not served (a Worker starts no processes: run the server behind an HTTP endpoint, transport http or sse); its tools are not offered`);
     if (server.auth_type && server.auth_type !== 'none' && !server.auth_value) out.push(`mcp_servers.${name}: auth_type ${server.auth_type} without an auth_value: nothing is sent`);
+    if (BUILT_IN_PREFIXES.includes(`/${name}`)) out.push(`mcp_servers.${name}: /${name}/mcp is under one of the gateway's own routes, which wins: reach this server at /mcp/${name}`);
+    const shadowed = config.general_settings.pass_through_endpoints?.find((e) => e.path.replace(/\/+$/, '') === `/${name}/mcp`);
+    if (shadowed) out.push(`mcp_servers.${name}: /${name}/mcp is also a pass-through endpoint's path: keys that may use this server reach the server there, others the endpoint`);
   }
   config.guardrails?.forEach((g, i) => {
     if (modesOf(g).includes('logging_only')) out.push(`guardrails[${i}] (${g.guardrail_name}): mode logging_only is not acted on (it masks only what is logged; Tollgate's guardrails run on calls)`);

@@ -62,3 +62,59 @@ describe('the HTTP+SSE transport (transport: sse)', () => {
     }
   });
 });
+
+/** A Streamable HTTP server by hand: `answer` gets each JSON-RPC message and writes the reply. */
+async function handServer(answer: (message: { id?: number; method: string }, res: import('node:http').ServerResponse) => void) {
+  const seen: string[] = [];
+  const server = createServer(async (req, res) => {
+    let text = '';
+    for await (const chunk of req) text += String(chunk);
+    const message = JSON.parse(text) as { id?: number; method: string };
+    seen.push(message.method);
+    answer(message, res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`;
+  return { url, seen, close: () => { server.closeAllConnections(); server.close(); } };
+}
+
+const initialized = (message: { id?: number; method: string }, res: import('node:http').ServerResponse) => {
+  if (message.method === 'initialize') {
+    res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': 's1' })
+      .end(JSON.stringify({ jsonrpc: '2.0', id: message.id, result: { protocolVersion: '2025-06-18', capabilities: {}, serverInfo: { name: 'x', version: '1' } } }));
+    return true;
+  }
+  if (message.method === 'notifications/initialized') {
+    res.writeHead(202).end();
+    return true;
+  }
+  return false;
+};
+
+describe('Streamable HTTP answers the gateway does not take as they come', () => {
+  it('a 400 carrying the error of the very request is that error, not a forgotten session', async () => {
+    const s = await handServer((message, res) => {
+      if (initialized(message, res)) return;
+      res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: message.id, error: { code: -32602, message: 'bad arguments' } }));
+    });
+    try {
+      await expect(callServer('hand400', { url: s.url, transport: 'http' }, 'tools/call', { name: 'x' }, 5000)).rejects.toThrow('bad arguments');
+      expect(s.seen).toEqual(['initialize', 'notifications/initialized', 'tools/call']);
+    } finally {
+      s.close();
+    }
+  });
+
+  it('does not follow a redirect (it would carry the credential)', async () => {
+    const elsewhere = await handServer((_, res) => res.writeHead(200).end('{}'));
+    const s = await handServer((_, res) => res.writeHead(307, { location: elsewhere.url }).end());
+    try {
+      await expect(callServer('redirects', { url: s.url, transport: 'http', auth_type: 'bearer_token', auth_value: 'secret' }, 'tools/list', {}, 5000))
+        .rejects.toThrow('MCP server answered 307 (a redirect, not followed: set its url to where it leads)');
+      expect(elsewhere.seen).toEqual([]);
+    } finally {
+      s.close();
+      elsewhere.close();
+    }
+  });
+});

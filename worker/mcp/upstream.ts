@@ -86,34 +86,50 @@ class Deadline {
   }
 }
 
+/** Requests of one session: each one's `result`, or McpError. */
+export type Requester = (method: string, params: Json) => Promise<Json>;
+
 /** One JSON-RPC request to a server, in its session (opened first when need be); its `result`, or McpError. */
-export async function callServer(name: string, server: McpServer, method: string, params: Json, timeoutMs: number): Promise<Json> {
+export function callServer(name: string, server: McpServer, method: string, params: Json, timeoutMs: number): Promise<Json> {
+  return withServer(name, server, timeoutMs, (request) => request(method, params));
+}
+
+/**
+ * `work`'s requests to a server, in one session (an HTTP+SSE server's one event stream, so a listing's
+ * pages share it), within `timeoutMs` in all.
+ */
+export async function withServer<T>(name: string, server: McpServer, timeoutMs: number, work: (request: Requester) => Promise<T>): Promise<T> {
   const deadline = new Deadline(timeoutMs);
-  if (server.transport === 'sse') return callOverSse(server, method, params, deadline);
+  if (server.transport === 'sse') return callOverSse(server, deadline, work);
   const key = JSON.stringify([name, server.url, serverHeaders(server)]);
-  for (let attempt = 0; ; attempt++) {
-    const opening = openSession(key, server, deadline);
-    const session = await deadline.race(opening);
-    try {
-      return await post(server, session, { jsonrpc: '2.0', id: nextId++, method, params }, deadline);
-    } catch (err) {
-      // A server that restarted (or expired the session) forgot it: once more, in a new one. Another call may
-      // have opened that already; only the forgotten session is dropped.
-      if (err instanceof SessionGone && attempt === 0) {
-        if (sessions.get(key) === opening) sessions.delete(key);
-        continue;
+  return work(async (method, params) => {
+    for (let attempt = 0; ; attempt++) {
+      const opening = openSession(key, server);
+      const session = await deadline.race(opening);
+      try {
+        return await post(server, session, { jsonrpc: '2.0', id: nextId++, method, params }, deadline);
+      } catch (err) {
+        // A server that restarted (or expired the session) forgot it: once more, in a new one. Another call may
+        // have opened that already; only the forgotten session is dropped.
+        if (err instanceof SessionGone && attempt === 0) {
+          if (sessions.get(key) === opening) sessions.delete(key);
+          continue;
+        }
+        throw err instanceof SessionGone ? new McpError(INTERNAL_ERROR, 'MCP server forgot its session again') : err;
       }
-      throw err;
     }
-  }
+  });
 }
 
 class SessionGone extends Error {}
 
-function openSession(key: string, server: McpServer, deadline: Deadline): Promise<Session> {
+/** How long opening a session may take, whichever call opens it (the calls waiting on it keep their own deadlines). */
+const OPEN_TIMEOUT_MS = 30_000;
+
+function openSession(key: string, server: McpServer): Promise<Session> {
   let open = sessions.get(key);
   if (!open) {
-    open = initialize(server, deadline);
+    open = initialize(server, new Deadline(OPEN_TIMEOUT_MS));
     sessions.set(key, open);
     // A failed opening is not kept: the next call tries again.
     open.catch(() => sessions.get(key) === open && sessions.delete(key));
@@ -130,7 +146,11 @@ async function initialize(server: McpServer, deadline: Deadline): Promise<Sessio
   const version = typeof result.protocolVersion === 'string' && PROTOCOL_VERSIONS.includes(result.protocolVersion) ? result.protocolVersion : undefined;
   if (!version) throw new McpError(INTERNAL_ERROR, `MCP server speaks protocol version ${String(result.protocolVersion)}, which the gateway does not`);
   pending.protocolVersion = version;
-  await post(server, pending, { jsonrpc: '2.0', method: 'notifications/initialized' }, deadline);
+  try {
+    await post(server, pending, { jsonrpc: '2.0', method: 'notifications/initialized' }, deadline);
+  } catch (err) {
+    throw err instanceof SessionGone ? new McpError(INTERNAL_ERROR, 'MCP server forgot the session it had just opened') : err;
+  }
   return pending;
 }
 
@@ -156,7 +176,14 @@ async function post(server: McpServer, session: Session, message: Json, deadline
     throw timedOut(err) ? deadline.error() : new McpError(INTERNAL_ERROR, 'MCP server could not be reached');
   }
   if (session.id && (res.status === 404 || res.status === 400)) {
-    await res.body?.cancel();
+    // The session forgotten, unless the answer is an error of this very request (a 400 for a bad one).
+    let reply: unknown;
+    try {
+      reply = JSON.parse(await boundedText(res));
+    } catch {
+      reply = undefined;
+    }
+    if ('id' in message && isObject(reply) && reply.id === message.id && isObject(reply.error)) return resultOf(reply, res.status);
     throw new SessionGone();
   }
   if (res.status >= 300 && res.status < 400) {
@@ -196,10 +223,10 @@ function resultOf(reply: unknown, status: number): Json {
 /**
  * MCP's earlier HTTP+SSE transport (2024-11-05; LiteLLM's `transport: sse`): a GET opens the server's event
  * stream, whose `endpoint` event names where messages are POSTed; answers come on the stream. One stream an
- * operation: opened, initialized, the request answered, closed. The endpoint must be on the server's own
+ * operation: opened, initialized, its requests answered, closed. The endpoint must be on the server's own
  * origin (the credential goes there).
  */
-async function callOverSse(server: McpServer, method: string, params: Json, deadline: Deadline): Promise<Json> {
+async function callOverSse<T>(server: McpServer, deadline: Deadline, work: (request: Requester) => Promise<T>): Promise<T> {
   const signal = AbortSignal.timeout(deadline.left());
   const failed = (err: unknown) => (err instanceof McpError ? err : timedOut(err) ? deadline.error() : new McpError(INTERNAL_ERROR, 'MCP server could not be reached'));
   let res: Response;
@@ -237,7 +264,7 @@ async function callOverSse(server: McpServer, method: string, params: Json, dead
       throw new McpError(INTERNAL_ERROR, `MCP server speaks protocol version ${String(init.protocolVersion)}, which the gateway does not`);
     }
     await send({ jsonrpc: '2.0', method: 'notifications/initialized' });
-    return await request(method, params);
+    return await work(request);
   } catch (err) {
     throw failed(err);
   } finally {
@@ -278,6 +305,8 @@ async function* sseEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<SseE
   const reader = body.getReader();
   const decoder = new TextDecoder();
   let buffer = '';
+  // Where the search for an event's end goes on from: what was searched already holds none.
+  let searched = 0;
   // A CR at the end of a chunk may be the first half of a CRLF: held until the next chunk says.
   let heldCr = false;
   try {
@@ -291,13 +320,15 @@ async function* sseEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<SseE
       buffer += text.replace(/\r\n?/g, '\n');
       if (buffer.length > MAX_ANSWER_BYTES) throw tooLarge();
       let end: number;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
+      while ((end = buffer.indexOf('\n\n', searched)) >= 0) {
         const lines = buffer.slice(0, end).split('\n');
         buffer = buffer.slice(end + 2);
+        searched = 0;
         const data = lines.filter((l) => l.startsWith('data:')).map((l) => l.slice(5).replace(/^ /, '')).join('\n');
         const name = lines.find((l) => l.startsWith('event:'))?.slice(6).trim();
         if (data) yield { event: name || 'message', data };
       }
+      searched = Math.max(0, buffer.length - 1);
     }
   } finally {
     void reader.cancel().catch(() => undefined);

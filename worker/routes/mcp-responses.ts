@@ -111,7 +111,7 @@ async function toolLoop(c: Ctx, state: GatewayState, request: Json): Promise<Res
       } catch {
         args = undefined;
       }
-      const outcome = isObject(args) ? await runTool(c, state, scope, { name, arguments: args }) : { code: -32602, message: 'the arguments are not a JSON object', status: 400 };
+      const outcome = isObject(args) ? await runTool(c, state, scope, allowed, { name, arguments: args }) : { code: -32602, message: 'the arguments are not a JSON object', status: 400 };
       const [server, tool] = [name.slice(0, name.indexOf('-')), name.slice(name.indexOf('-') + 1)];
       const text = 'result' in outcome ? toolOutputText(outcome.result) : undefined;
       calls.push({

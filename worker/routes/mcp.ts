@@ -15,7 +15,7 @@ import { GatewayError } from '../errors.ts';
 import { isObject, type Json } from '../json.ts';
 import { mcpServersFor, TOOL_SEPARATOR, toolCost, toolOffered, toolTarget } from '../mcp/access.ts';
 import type { McpServer } from '../mcp/schema.ts';
-import { callServer, GATEWAY_INFO, McpError, PROTOCOL_VERSIONS } from '../mcp/upstream.ts';
+import { callServer, GATEWAY_INFO, McpError, PROTOCOL_VERSIONS, withServer } from '../mcp/upstream.ts';
 import { standInDeployment } from '../models/deployments.ts';
 import { bodyLimit, DEFAULT_MAX_BODY_BYTES, readBoundedBytes } from '../openai/read-body.ts';
 import { NO_USAGE } from '../providers/openai-compatible/usage.ts';
@@ -54,11 +54,23 @@ export function mcpMethodNotAllowed(): Response {
   return new Response(null, { status: 405, headers: { allow: 'POST' } });
 }
 
-/** `/{server}/mcp` (LiteLLM's form of `/mcp/{server}`): served when every name in it is a configured server's, else passed on. */
+/**
+ * `/{server}/mcp` (LiteLLM's form of `/mcp/{server}`): served when the caller's key may use every server it
+ * names; anything else (no key, a server it may not use or that does not exist) goes on to the other routes,
+ * so the path tells nobody which servers exist.
+ */
 export async function mcpServerPath(c: Ctx, next: () => Promise<void>): Promise<Response | void> {
   const state = await gatewayState(c.env);
   const configured = state.config.mcp_servers ?? {};
-  if (!c.req.param('servers')?.split(',').every((name) => Object.hasOwn(configured, name.trim()))) return next();
+  const names = (c.req.param('servers') ?? '').split(',').map((n) => n.trim());
+  if (!names.every((name) => Object.hasOwn(configured, name))) return next();
+  let allowed: Map<string, McpServer>;
+  try {
+    allowed = mcpServersFor(await authenticateRoute(c, state), configured);
+  } catch {
+    return next();
+  }
+  if (!names.every((name) => allowed.has(name))) return next();
   return c.req.method === 'POST' ? mcpEndpoint(c) : mcpMethodNotAllowed();
 }
 
@@ -84,7 +96,8 @@ export async function mcpServerList(c: Ctx): Promise<Response> {
 export async function mcpEndpoint(c: Ctx): Promise<Response> {
   const state = await gatewayState(c.env);
   const caller = await authenticateRoute(c, state);
-  const scope = serversInScope(c, state, caller);
+  const allowed = mcpServersFor(caller, state.config.mcp_servers ?? {});
+  const scope = serversInScope(c, allowed);
   let message: unknown;
   try {
     const bytes = await readBoundedBytes(c.req.raw, bodyLimit(state.config).maxBytes ?? DEFAULT_MAX_BODY_BYTES);
@@ -113,7 +126,7 @@ export async function mcpEndpoint(c: Ctx): Promise<Response> {
     case 'tools/list':
       return rpcResult(id, { tools: await listTools(scope) });
     case 'tools/call':
-      return callTool(c, state, scope, id, params);
+      return callTool(c, state, scope, allowed, id, params);
     default:
       return rpcError(id, METHOD_NOT_FOUND, `Method not found: ${method}`);
   }
@@ -123,8 +136,7 @@ export async function mcpEndpoint(c: Ctx): Promise<Response> {
  * The servers the caller may use, narrowed by the path (`/mcp/a,b`) and `x-mcp-servers`; naming one that
  * does not exist is a 404, one the key may not use a 403.
  */
-function serversInScope(c: Ctx, state: GatewayState, caller: Caller): Map<string, McpServer> {
-  const allowed = mcpServersFor(caller, state.config.mcp_servers ?? {});
+function serversInScope(c: Ctx, allowed: Map<string, McpServer>): Map<string, McpServer> {
   const fromPath = c.req.param('servers');
   const named = [fromPath, c.req.header('x-mcp-servers')].filter((v): v is string => !!v)
     .map((list) => list.split(',').map((s) => s.trim()).filter(Boolean));
@@ -144,36 +156,40 @@ async function listTools(scope: ReadonlyMap<string, McpServer>): Promise<Json[]>
   return lists.flat();
 }
 
-/** Each server's tools as last listed, reused for LIST_CACHE_MS: a client listing often does not list the server as often. */
-const listed = new Map<string, { at: number; tools: Promise<Json[] | undefined> }>();
+/**
+ * Each server's tools as last listed, reused for LIST_CACHE_MS: a client listing often does not list the
+ * server as often. Kept by the config's server object, so a changed config lists afresh.
+ */
+const listed = new WeakMap<McpServer, { at: number; tools: Promise<Json[] | undefined> }>();
 
 /**
  * The tools a server offers (every page, within LIST_TIMEOUT_MS in all; by their own names, without the ones
  * it may not offer); undefined (logged) when it fails.
  */
 export function serverTools(name: string, server: McpServer): Promise<Json[] | undefined> {
-  const cached = listed.get(name);
+  const cached = listed.get(server);
   if (cached && Date.now() - cached.at < LIST_CACHE_MS) return cached.tools;
   const tools = readTools(name, server);
-  listed.set(name, { at: Date.now(), tools });
+  listed.set(server, { at: Date.now(), tools });
   // A failure is not kept.
-  void tools.then((t) => t === undefined && listed.get(name)?.tools === tools && listed.delete(name));
+  void tools.then((t) => t === undefined && listed.get(server)?.tools === tools && listed.delete(server));
   return tools;
 }
 
 async function readTools(name: string, server: McpServer): Promise<Json[] | undefined> {
-  const until = Date.now() + LIST_TIMEOUT_MS;
   try {
-    const tools: Json[] = [];
-    let cursor: unknown;
-    for (let page = 0; page < MAX_TOOL_PAGES; page++) {
-      const left = until - Date.now();
-      if (left <= 0) throw new McpError(INTERNAL_ERROR, `MCP server did not list its tools within ${LIST_TIMEOUT_MS / 1000} s`);
-      const result = await callServer(name, server, 'tools/list', cursor === undefined ? {} : { cursor }, left);
-      if (Array.isArray(result.tools)) tools.push(...result.tools.filter(isObject));
-      cursor = result.nextCursor;
-      if (typeof cursor !== 'string' || !cursor) break;
-    }
+    // Every page in one session (an HTTP+SSE server's cursors are its session's).
+    const tools = await withServer(name, server, LIST_TIMEOUT_MS, async (request) => {
+      const all: Json[] = [];
+      let cursor: unknown;
+      for (let page = 0; page < MAX_TOOL_PAGES; page++) {
+        const result = await request('tools/list', cursor === undefined ? {} : { cursor });
+        if (Array.isArray(result.tools)) all.push(...result.tools.filter(isObject));
+        cursor = result.nextCursor;
+        if (typeof cursor !== 'string' || !cursor) break;
+      }
+      return all;
+    });
     return tools.filter((t) => typeof t.name === 'string' && toolOffered(server, t.name));
   } catch (err) {
     console.error(`MCP server ${name}: listing its tools failed: ${err instanceof Error ? err.message : String(err)}`);
@@ -182,20 +198,28 @@ async function readTools(name: string, server: McpServer): Promise<Json[] | unde
 }
 
 /** A tool call: admitted as a call of the key (its limits and budgets, the tool's price), passed on, billed. */
-async function callTool(c: Ctx, state: GatewayState, scope: ReadonlyMap<string, McpServer>, id: unknown, params: Json): Promise<Response> {
-  const outcome = await runTool(c, state, scope, params);
+async function callTool(c: Ctx, state: GatewayState, scope: ReadonlyMap<string, McpServer>, allowed: ReadonlyMap<string, McpServer>, id: unknown, params: Json): Promise<Response> {
+  const outcome = await runTool(c, state, scope, allowed, params);
   return 'result' in outcome ? rpcResult(id, outcome.result) : rpcError(id, outcome.code, outcome.message, outcome.data);
 }
 
 /** A tool call's result, or the JSON-RPC error it ends in (`status`: the gateway's HTTP status for it, for REST). */
 export type ToolOutcome = { result: Json } | { code: number; message: string; data?: unknown; status: number };
 
-export async function runTool(c: Ctx, state: GatewayState, scope: ReadonlyMap<string, McpServer>, params: Json): Promise<ToolOutcome> {
+/**
+ * `scope`: the servers the call may reach; `allowed`: all the caller may use (a name's prefix is read against
+ * those, so a server it may not use is as unknown as one that does not exist). A tool the server does not
+ * list is unknown too, unless its listing fails (the server then judges the call).
+ */
+export async function runTool(c: Ctx, state: GatewayState, scope: ReadonlyMap<string, McpServer>, allowed: ReadonlyMap<string, McpServer>, params: Json): Promise<ToolOutcome> {
   const name = params.name;
   if (typeof name !== 'string' || !name) return { code: INVALID_PARAMS, message: 'tools/call needs the tool\'s name', status: 400 };
-  const target = toolTarget(scope, Object.keys(state.config.mcp_servers ?? {}), name);
+  const target = toolTarget(scope, [...allowed.keys()], name);
   const server = target && scope.get(target.server);
-  if (!target || !server || !toolOffered(server, target.tool)) return { code: INVALID_PARAMS, message: `Unknown tool: ${name}`, status: 404 };
+  const unknown = { code: INVALID_PARAMS, message: `Unknown tool: ${name}`, status: 404 };
+  if (!target || !server || !toolOffered(server, target.tool)) return unknown;
+  const listedTools = await serverTools(target.server, server);
+  if (listedTools && !listedTools.some((t) => t.name === target.tool)) return unknown;
   const args = params.arguments === undefined ? {} : params.arguments;
   if (!isObject(args)) return { code: INVALID_PARAMS, message: 'tools/call arguments must be an object', status: 400 };
 
@@ -284,7 +308,7 @@ export async function mcpRestCallTool(c: Ctx): Promise<Response> {
   }
   const scope = typeof serverId === 'string' ? new Map([[serverId, allowed.get(serverId)!]]) : allowed;
   const { server_id: _server, ...params } = body;
-  const outcome = await runTool(c, state, scope, params);
+  const outcome = await runTool(c, state, scope, allowed, params);
   if ('result' in outcome) return c.json(outcome.result);
   throw new GatewayError(outcome.message, { status: outcome.status, type: outcome.code === REFUSED && isObject(outcome.data) ? String(outcome.data.type) : outcome.status === 502 ? 'upstream_error' : 'bad_request_error' });
 }

@@ -99,13 +99,19 @@ function metadataColumn(data: Fields, existing: Record<string, unknown> | undefi
   const touched = stashed.filter((f) => present(data, f));
   if (!present(data, 'metadata') && touched.length === 0) return undefined;
   let metadata: Record<string, unknown> = { ...(existing ?? {}) };
-  if (present(data, 'metadata')) metadata = data.metadata === null ? {} : { ...metadata, ...data.metadata };
+  // `metadata: null` clears it, but for the key's object_permission, which only the field itself changes (as LiteLLM keeps it apart).
+  if (present(data, 'metadata')) metadata = data.metadata === null ? keptGrant(existing) : { ...metadata, ...data.metadata };
   for (const field of touched) {
     const value = data[field];
     if (value === null) delete metadata[field];
     else metadata[field] = value;
   }
   return metadata;
+}
+
+/** The part of old metadata a metadata replacement keeps: the MCP grant (`object_permission`). */
+export function keptGrant(existing: Record<string, unknown> | undefined | null): Record<string, unknown> {
+  return existing?.object_permission !== undefined ? { object_permission: existing.object_permission } : {};
 }
 
 /** Request fields without a column, for echoing back in GenerateKeyResponse. */

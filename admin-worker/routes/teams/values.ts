@@ -2,6 +2,7 @@
 import type { NewTeamRow, TeamRow } from '../../../drizzle/schema/teams.ts';
 import { type BudgetClock, budgetLimitsColumn } from '../../lib/budget-limits.ts';
 import { resetAt } from '../budgets/rows.ts';
+import { keptGrant } from '../keys/fields.ts';
 import type { NewTeamBody, UpdateTeamBody } from './schemas.ts';
 
 type TeamFields = Omit<UpdateTeamBody, 'team_id'>;
@@ -46,7 +47,10 @@ export function teamPatch(body: TeamFields, existing: TeamRow, clock: BudgetCloc
   if (body.blocked !== undefined) patch.blocked = body.blocked ?? false;
   if (body.model_max_budget !== undefined) patch.model_max_budget = body.model_max_budget ?? {};
   if (body.metadata !== undefined || body.tags !== undefined || body.guardrails !== undefined || body.object_permission !== undefined) {
-    const base = body.metadata === undefined ? existing.metadata : body.metadata ?? {};
+    // A new metadata keeps the team's MCP grant unless it names one itself (LiteLLM keeps object_permission apart).
+    const replaced = body.metadata ?? {};
+    const base = body.metadata === undefined ? existing.metadata
+      : 'object_permission' in replaced ? replaced : { ...keptGrant(existing.metadata), ...replaced };
     patch.metadata = withMetadataFields(base, body);
   }
   if (body.budget_duration !== undefined) {
