@@ -7,6 +7,7 @@ import { auditRoutes } from './routes/audit.ts';
 import { budgetsRoutes } from './routes/budgets.ts';
 import { cacheRoutes } from './routes/cache.ts';
 import { credentialsRoutes } from './routes/credentials.ts';
+import { mcpServersRoutes } from './routes/mcp-servers.ts';
 import { customersRoutes } from './routes/customers.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { healthServicesRoutes } from './routes/health-services.ts';
@@ -30,7 +31,7 @@ app.route('/', docsRoutes);
 
 app.use('*', adminAuth);
 
-for (const routes of [dailyActivityRoutes, keysRoutes, teamsRoutes, usersRoutes, customersRoutes, organizationsRoutes, budgetsRoutes, modelsRoutes, credentialsRoutes, spendRoutes, activityRoutes, spendResetRoutes, spendCalculateRoutes, cacheRoutes, tagsRoutes, auditRoutes, healthServicesRoutes]) {
+for (const routes of [dailyActivityRoutes, keysRoutes, teamsRoutes, usersRoutes, customersRoutes, organizationsRoutes, budgetsRoutes, modelsRoutes, credentialsRoutes, mcpServersRoutes, spendRoutes, activityRoutes, spendResetRoutes, spendCalculateRoutes, cacheRoutes, tagsRoutes, auditRoutes, healthServicesRoutes]) {
   app.route('/', routes);
 }
 

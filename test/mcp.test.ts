@@ -20,17 +20,23 @@ let docs: FakeMcpServer;
 let legacy: FakeMcpServer;
 let llm: FakeUpstream;
 
-/** An OpenAI Responses API model that calls math-add once, then answers with the tool's result. */
+/**
+ * An OpenAI Responses API model: calls math-add (twice at once when asked "twice"; every turn when asked to
+ * "loop"), then answers with the tool's result; told `tool_choice: none`, it answers "gave up".
+ */
 function responsesModel(request: RecordedRequest, res: ServerResponse): void {
-  const body = request.body as { input: { type?: string; output?: string }[]; tools?: { name?: string }[]; model: string };
+  const body = request.body as { input: { type?: string; output?: string; content?: unknown }[]; tools?: { name?: string }[]; model: string; tool_choice?: unknown };
+  const asked = JSON.stringify(body.input[0]?.content ?? '');
   const result = body.input.find((i) => i.type === 'function_call_output');
   const usage = { input_tokens: 10, output_tokens: 5, total_tokens: 15 };
   const base = { id: `resp_${request.receivedAt}${Math.random().toString(16).slice(2)}`, object: 'response', created_at: 1, status: 'completed', model: body.model, usage };
-  const output = result
-    ? [{ type: 'message', id: 'msg_1', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: `The sum is ${result.output}`, annotations: [] }] }]
-    : body.tools?.some((t) => t.name === 'math-add')
-      ? [{ type: 'function_call', id: 'fc_1', call_id: 'call_1', name: 'math-add', arguments: '{"a":2,"b":40}', status: 'completed' }]
-      : [{ type: 'message', id: 'msg_0', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: 'no tools', annotations: [] }] }];
+  const say = (text: string) => [{ type: 'message', id: `msg_${Math.random().toString(16).slice(2)}`, role: 'assistant', status: 'completed', content: [{ type: 'output_text', text, annotations: [] }] }];
+  const call = (n: number) => ({ type: 'function_call', id: `fc_${n}`, call_id: `call_${request.receivedAt}_${n}`, name: 'math-add', arguments: `{"a":2,"b":${40 + n - 1}}`, status: 'completed' });
+  const output = body.tool_choice === 'none' ? say('gave up')
+    : asked.includes('loop') ? [call(1)]
+      : result ? say(`The sum is ${result.output}`)
+        : body.tools?.some((t) => t.name === 'math-add') ? (asked.includes('twice') ? [call(1), call(2)] : [call(1)])
+          : say('no tools');
   res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ...base, output }));
 }
 let stack: TestStack;
@@ -72,8 +78,10 @@ mcp_servers:
     transport: sse
     auth_type: bearer_token
     auth_value: legacy-token-0005
+general_settings:
+  store_model_in_db: true
 `,
-    env: { MATH_TOKEN },
+    env: { MATH_TOKEN, LITELLM_SALT_KEY: 'mcp-test-salt-0123456789' },
   });
 });
 afterAll(async () => {
@@ -345,7 +353,7 @@ describe("MCP tools in the Responses API (server_url: litellm_proxy)", () => {
     llm.reset();
     const response = await openai().responses.create({ model: 'gpt-resp', input: 'add 2 and 40', tools: [mcpTool('litellm_proxy/mcp/math')] });
     expect(response.output.map((o) => o.type)).toEqual(['mcp_list_tools', 'mcp_call', 'message']);
-    expect(response.output[1]).toMatchObject({ type: 'mcp_call', server_label: 'math', name: 'add', arguments: '{"a":2,"b":40}', output: '42', error: null });
+    expect(response.output[1]).toMatchObject({ type: 'mcp_call', server_label: 'litellm', name: 'add', arguments: '{"a":2,"b":40}', output: '42', error: null, status: 'completed' });
     expect(response.output_text).toBe('The sum is 42');
     expect(response.usage).toMatchObject({ input_tokens: 20, output_tokens: 10, total_tokens: 30 });
     // Two turns: the first offered math's tools as functions, the second carried the call and its output.
@@ -372,6 +380,34 @@ describe("MCP tools in the Responses API (server_url: litellm_proxy)", () => {
     expect(offered).toEqual(['docs-add', 'legacy-add', 'math-add', 'notes-add']);
   });
 
+  it('bounds the loop: max_tool_calls leaves the rest unrun and the model answers; a model that keeps calling is stopped at 10 turns', async () => {
+    llm.reset();
+    const key = await generateKey({ object_permission: { mcp_servers: ['math'] } });
+    const asKey = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: key, maxRetries: 0 });
+    const { data: capped, response: raw } = await asKey.responses.create({ model: 'gpt-resp', input: 'add twice', max_tool_calls: 1, tools: [mcpTool('litellm_proxy/mcp/math')] }).withResponse();
+    const mcpCalls = capped.output.filter((o) => o.type === 'mcp_call');
+    expect(mcpCalls.map((m) => [m.status, m.output])).toEqual([['completed', '42'], ['incomplete', null]]);
+    expect(capped.output_text).toBe('gave up');
+    // Both calls got an output in the next turn (the unrun one saying so), which was told to answer.
+    const second = llm.requests[1]?.body as { input: { type: string; output?: string }[]; tool_choice?: string };
+    expect(second.input.filter((i) => i.type === 'function_call_output').map((i) => i.output)).toEqual(['42', "Not run: the request's max_tool_calls was reached."]);
+    expect(second.tool_choice).toBe('none');
+    // The cost header is what the rows of this request add up to: two turns and one tool call.
+    const rows = await eventually(async () => {
+      const found = await query(stack.db.url, `SELECT call_type, spend FROM "LiteLLM_SpendLogs" WHERE api_key = $1`, [sha256(key)]);
+      return found.length >= 3 ? found : undefined;
+    });
+    expect(rows.map((r) => r.call_type).sort()).toEqual(['aresponses', 'aresponses', 'call_mcp_tool']);
+    const total = rows.reduce((sum, r) => sum + Number(r.spend), 0);
+    expect(Number(raw.headers.get('x-litellm-response-cost'))).toBeCloseTo(total, 10);
+
+    llm.reset();
+    const looped = await openai().responses.create({ model: 'gpt-resp', input: 'loop', tools: [mcpTool('litellm_proxy/mcp/math')] });
+    expect(llm.requests).toHaveLength(10);
+    expect(looped.output.filter((o) => o.type === 'mcp_call')).toHaveLength(9);
+    expect(looped.output_text).toBe('gave up');
+  });
+
   it('refuses approvals and servers the key may not use, before any model is called', async () => {
     llm.reset();
     const approval = await openai().responses.create({ model: 'gpt-resp', input: 'x', tools: [mcpTool('litellm_proxy', { require_approval: 'always' })] }).catch((e: unknown) => e) as InstanceType<typeof OpenAI.APIError>;
@@ -381,6 +417,68 @@ describe("MCP tools in the Responses API (server_url: litellm_proxy)", () => {
     const denied = await asKey.responses.create({ model: 'gpt-resp', input: 'x', tools: [mcpTool('litellm_proxy/mcp/math')] }).catch((e: unknown) => e) as InstanceType<typeof OpenAI.APIError>;
     expect([denied.status, denied.message]).toEqual([404, expect.stringContaining('MCP server math not found')]);
     expect(llm.requests).toHaveLength(0);
+  });
+});
+
+describe('MCP servers stored through /v1/mcp/server (store_model_in_db)', () => {
+  const admin = async (method: string, path: string, body?: unknown, key = TEST_MASTER_KEY) => {
+    const res = await fetch(`${stack.url}${path}`, { method, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    return { status: res.status, json: (await res.json()) as Record<string, any> };
+  };
+
+  it('adds a server whose credential is sealed, serves its tools within seconds, follows changes and deletes', async () => {
+    const created = await admin('POST', '/v1/mcp/server', {
+      server_name: 'stored', url: math.url, auth_type: 'bearer_token', credentials: { auth_value: MATH_TOKEN }, static_headers: { 'X-Team': 'a' },
+      mcp_info: { mcp_server_cost_info: { default_cost_per_query: 0.25 } }, mcp_access_groups: ['ops'],
+    });
+    expect(created.status).toBe(200);
+    expect(created.json).toMatchObject({ server_name: 'stored', url: math.url, transport: 'http', auth_type: 'bearer_token', static_headers: { 'X-Team': 'a' }, mcp_access_groups: ['ops'] });
+    expect(JSON.stringify(created.json)).not.toContain(MATH_TOKEN);
+    const [row] = await query(stack.db.url, 'SELECT credentials FROM "LiteLLM_MCPServerTable" WHERE server_id = $1', [created.json.server_id]);
+    expect((row?.credentials as { auth_value: string }).auth_value).toMatch(/^tg:v1:/);
+
+    const client = await connect(TEST_MASTER_KEY);
+    await eventually(async () => ((await toolNames(client)).includes('stored-add') ? true : undefined));
+    const before = math.requests.length;
+    expect(text(await client.callTool({ name: 'stored-add', arguments: { a: 5, b: 5 } }))).toBe('10');
+    const sent = math.requests.slice(before).find((r) => (r.body as { method?: string }).method === 'tools/call');
+    expect([sent?.headers.authorization, sent?.headers['x-team']]).toEqual([`Bearer ${MATH_TOKEN}`, 'a']);
+    // A grant may name a stored server by its id; GET /v1/mcp/server lists it by id.
+    const byId = await generateKey({ object_permission: { mcp_servers: [created.json.server_id] } });
+    expect((await toolNames(await connect(byId))).filter((t) => t.startsWith('stored-'))).toEqual(['stored-add', 'stored-admin_only', 'stored-fail', 'stored-slow']);
+    const listed = await admin('GET', '/v1/mcp/server', undefined, byId);
+    expect(listed.json.map((s: { server_id: string }) => s.server_id)).toEqual(['docs', created.json.server_id]);
+
+    // Moved to the docs server (no credential there): followed within seconds.
+    const moved = await admin('PUT', '/v1/mcp/server', { server_id: created.json.server_id, url: docs.url, credentials: { auth_value: null }, auth_type: null });
+    expect(moved.status).toBe(200);
+    await eventually(async () => {
+      const beforeDocs = docs.requests.length;
+      await client.callTool({ name: 'stored-add', arguments: { a: 1, b: 1 } }).catch(() => undefined);
+      return docs.requests.slice(beforeDocs).some((r) => (r.body as { method?: string }).method === 'tools/call') ? true : undefined;
+    });
+    expect((await admin('DELETE', `/v1/mcp/server/${created.json.server_id}`)).status).toBe(202);
+    await eventually(async () => (!(await toolNames(await connect(TEST_MASTER_KEY))).includes('stored-add') ? true : undefined));
+    expect((await admin('DELETE', `/v1/mcp/server/${created.json.server_id}`)).status).toBe(404);
+  });
+
+  it('refuses bad servers with a clear 4xx and writes nothing', async () => {
+    const cases: [unknown, number, RegExp][] = [
+      [{ server_name: 'bad-name', url: math.url }, 422, /server_name: a server name is/],
+      [{ server_name: 'nourl' }, 422, /url: is required/],
+      [{ server_name: 'badurl', url: 'not a url' }, 422, /url: expected an http\(s\) URL/],
+      [{ server_name: 'math', url: math.url }, 400, /defined in config.yaml's mcp_servers/],
+    ];
+    for (const [body, status, message] of cases) {
+      const res = await admin('POST', '/v1/mcp/server', body);
+      expect(res.status).toBe(status);
+      expect(res.json.error.message).toMatch(message);
+    }
+    expect(await query(stack.db.url, `SELECT 1 FROM "LiteLLM_MCPServerTable" WHERE server_name IN ('bad-name', 'nourl', 'badurl', 'math')`)).toEqual([]);
+    await admin('POST', '/v1/mcp/server', { server_name: 'twice', url: math.url });
+    expect((await admin('POST', '/v1/mcp/server', { server_name: 'twice', url: docs.url })).status).toBe(400);
+    const key = await generateKey({});
+    expect((await admin('POST', '/v1/mcp/server', { server_name: 'mine', url: math.url }, key)).status).toBe(403);
   });
 });
 

@@ -1,6 +1,6 @@
 /** DB-stored models, DB-stored config and the audit log. */
 import { boolean, doublePrecision, index, integer, jsonb, pgTable, text } from 'drizzle-orm/pg-core';
-import { createdAt, json, type Json, ts, updatedAt, uuidPk } from './columns.ts';
+import { createdAt, json, type Json, textList, ts, updatedAt, uuidPk } from './columns.ts';
 
 /** Models added through /model/new; secrets inside `litellm_params` are stored encrypted. */
 export const proxyModels = pgTable(
@@ -34,6 +34,33 @@ export const credentials = pgTable('LiteLLM_CredentialsTable', {
   updated_by: text(),
 });
 export type CredentialRow = typeof credentials.$inferSelect;
+
+/**
+ * MCP servers added through `/v1/mcp/server` (LiteLLM's LiteLLM_MCPServerTable, the columns Tollgate serves):
+ * `server_name` is what tools are prefixed with and grants name; `credentials.auth_value` and auth headers in
+ * `static_headers` are sealed as models' credentials are.
+ */
+export const mcpServers = pgTable('LiteLLM_MCPServerTable', {
+  server_id: uuidPk(),
+  server_name: text().notNull().unique(),
+  alias: text(),
+  description: text(),
+  url: text().notNull(),
+  transport: text().notNull().default('http'),
+  auth_type: text(),
+  credentials: json(),
+  static_headers: json(),
+  mcp_info: json(),
+  mcp_access_groups: textList(),
+  allowed_tools: textList(),
+  disallowed_tools: textList(),
+  allow_all_keys: boolean().notNull().default(false),
+  created_at: createdAt(),
+  created_by: text(),
+  updated_at: updatedAt(),
+  updated_by: text(),
+});
+export type McpServerRow = typeof mcpServers.$inferSelect;
 
 /** DB-stored config (`general_settings`, encrypted `environment_variables`, ...). */
 export const litellmConfig = pgTable('LiteLLM_Config', {

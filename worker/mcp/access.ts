@@ -26,7 +26,8 @@ export function mcpServersFor(caller: Caller, servers: Readonly<Record<string, M
   const teamGrant = caller.kind === 'key' ? granted(caller.policy.team?.metadata.object_permission, servers) : undefined;
   for (const [name, server] of Object.entries(servers)) {
     if (server.transport === 'stdio') continue;
-    const byGrant = ownGrant ? ownGrant.has(name) && (!teamGrant || teamGrant.has(name)) : !!teamGrant?.has(name);
+    const grants = (grant: Set<string> | undefined) => !!grant && (grant.has(name) || (server.server_id !== undefined && grant.has(server.server_id)));
+    const byGrant = ownGrant ? grants(ownGrant) && (!teamGrant || grants(teamGrant)) : grants(teamGrant);
     if (caller.kind === 'master' || server.allow_all_keys === true || byGrant) out.set(name, server);
   }
   return out;

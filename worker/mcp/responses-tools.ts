@@ -11,8 +11,12 @@ import { isObject, type Json } from '../json.ts';
 import type { McpServer } from './schema.ts';
 import { TOOL_SEPARATOR } from './access.ts';
 
-/** The most model turns one request makes: a model that keeps calling tools is answered with its last turn. */
+/** The most model turns one request makes; the last one is asked to answer without tools. */
 export const MAX_TURNS = 10;
+/** The most tool calls one request makes unless `max_tool_calls` says fewer. */
+export const DEFAULT_MAX_TOOL_CALLS = 50;
+/** The most of one tool's result the model is sent (its text is cut there, saying so). */
+export const MAX_OUTPUT_CHARS = 100_000;
 
 /** A `tools` entry of the gateway's own MCP servers (other `mcp` entries are a provider's to call). */
 export function isProxyMcpTool(tool: unknown): tool is Json {
@@ -23,41 +27,87 @@ export function hasProxyMcpTools(body: Json): boolean {
   return Array.isArray(body.tools) && body.tools.some(isProxyMcpTool);
 }
 
-/** The server names an entry's `server_url` names: all the key may use (undefined), or those after `/mcp/`. */
-export function serversOf(tool: Json): string[] | undefined {
+/**
+ * The server names an entry's `server_url` names: all the key may use (undefined), or those after `/mcp/`;
+ * null for a `litellm_proxy` URL of another form.
+ */
+export function serversOf(tool: Json): string[] | undefined | null {
   const url = String(tool.server_url);
   if (url === 'litellm_proxy' || url === 'litellm_proxy/') return undefined;
-  const named = /^litellm_proxy\/mcp\/(.+)$/.exec(url)?.[1];
-  return named ? named.split(',').map((s) => s.trim()).filter(Boolean) : [];
+  const named = /^litellm_proxy\/mcp\/(.+)$/.exec(url)?.[1]?.split(',').map((s) => s.trim()).filter(Boolean);
+  return named?.length ? named : null;
 }
 
-/** An entry's `allowed_tools` (a list, or `{tool_names}`), by the servers' own tool names; undefined: all. */
-export function allowedToolsOf(tool: Json): Set<string> | undefined {
+/**
+ * An entry's `allowed_tools` as a test of a tool (the servers' own names): a list, `{tool_names}`, and/or
+ * `{read_only: true}` (tools that say `annotations.readOnlyHint`); undefined: every tool.
+ */
+export function toolFilterOf(tool: Json): ((t: Json) => boolean) | undefined {
   const allowed = tool.allowed_tools;
-  const list = Array.isArray(allowed) ? allowed : isObject(allowed) && Array.isArray(allowed.tool_names) ? allowed.tool_names : undefined;
-  return list ? new Set(list.filter((t): t is string => typeof t === 'string')) : undefined;
+  if (Array.isArray(allowed)) return (t) => allowed.includes(t.name);
+  if (!isObject(allowed)) return undefined;
+  const names = Array.isArray(allowed.tool_names) ? allowed.tool_names : undefined;
+  const readOnly = allowed.read_only === true;
+  if (!names && !readOnly) return undefined;
+  return (t) => (!names || names.includes(t.name)) && (!readOnly || (isObject(t.annotations) && t.annotations.readOnlyHint === true));
 }
 
-/** One server's tools as the model is offered them (functions) and as the answer lists them (`mcp_list_tools`). */
-export function offeredTools(server: string, tools: Json[]): { functions: Json[]; listing: Json } {
-  return {
-    functions: tools.map((t) => ({
-      type: 'function', name: `${server}${TOOL_SEPARATOR}${String(t.name)}`, description: typeof t.description === 'string' ? t.description : '',
+/** What the model may call a tool: providers take `^[a-zA-Z0-9_-]{1,64}$`; a name that does not fit is made to, kept unique. */
+export function functionName(server: string, tool: string, taken: ReadonlySet<string>): string {
+  const plain = `${server}${TOOL_SEPARATOR}${tool}`;
+  let name = plain.replace(/[^a-zA-Z0-9_-]/g, '_').slice(0, 64);
+  for (let i = 2; taken.has(name); i++) name = `${name.slice(0, 64 - String(i).length - 1)}_${i}`;
+  return name;
+}
+
+/** One server's tools as the model is offered them (functions, each named for `byName`) and as the answer lists them (`mcp_list_tools`). */
+export function offeredTools(server: string, label: string, tools: Json[], byName: Map<string, { server: string; tool: string; label: string }>): { functions: Json[]; listing: Json } {
+  const functions: Json[] = [];
+  for (const t of tools) {
+    const name = functionName(server, String(t.name), new Set(byName.keys()));
+    byName.set(name, { server, tool: String(t.name), label });
+    functions.push({
+      type: 'function', name, description: typeof t.description === 'string' ? t.description : '',
       parameters: isObject(t.inputSchema) ? t.inputSchema : { type: 'object', properties: {} }, strict: false,
-    })),
+    });
+  }
+  return {
+    functions,
     listing: {
-      type: 'mcp_list_tools', id: `mcpl_${crypto.randomUUID().replace(/-/g, '')}`, server_label: server,
+      type: 'mcp_list_tools', id: `mcpl_${crypto.randomUUID().replace(/-/g, '')}`, server_label: label,
       tools: tools.map((t) => ({ name: t.name, description: t.description ?? null, input_schema: t.inputSchema ?? {}, annotations: t.annotations ?? null })),
     },
   };
 }
 
-/** What a tool's result says to the model: its text parts joined, else its content as JSON. */
+/**
+ * A request's input with the MCP items of an earlier answer passed back (a client keeping its history by
+ * sending the output on): each `mcp_call` as the `function_call` and `function_call_output` the model made
+ * and got, `mcp_list_tools` dropped (the tools are offered afresh).
+ */
+export function replayedInput(items: unknown[], byTool: (label: string, tool: string) => string | undefined): unknown[] {
+  const out: unknown[] = [];
+  for (const item of items) {
+    if (isObject(item) && item.type === 'mcp_list_tools') continue;
+    if (isObject(item) && item.type === 'mcp_call') {
+      const name = byTool(String(item.server_label), String(item.name)) ?? functionName(String(item.server_label), String(item.name), new Set());
+      const callId = typeof item.id === 'string' ? item.id : `call_${crypto.randomUUID().replace(/-/g, '')}`;
+      out.push({ type: 'function_call', call_id: callId, name, arguments: typeof item.arguments === 'string' ? item.arguments : '{}' });
+      const said = typeof item.output === 'string' ? item.output : isObject(item.error) ? `Error: ${JSON.stringify(item.error)}` : '';
+      out.push({ type: 'function_call_output', call_id: callId, output: said });
+      continue;
+    }
+    out.push(item);
+  }
+  return out;
+}
+
+/** What a tool's result says to the model: its text parts joined, else its content as JSON; cut at MAX_OUTPUT_CHARS. */
 export function toolOutputText(result: Json): string {
   const content = Array.isArray(result.content) ? result.content : [];
   const texts = content.filter((p) => isObject(p) && p.type === 'text' && typeof p.text === 'string').map((p) => (p as { text: string }).text);
-  if (texts.length === content.length && texts.length) return texts.join('\n');
-  return JSON.stringify(isObject(result.structuredContent) ? result.structuredContent : content);
+  const text = texts.length === content.length && texts.length ? texts.join('\n') : JSON.stringify(isObject(result.structuredContent) ? result.structuredContent : content);
+  return text.length > MAX_OUTPUT_CHARS ? `${text.slice(0, MAX_OUTPUT_CHARS)}\n[cut: the tool's result was ${text.length} characters]` : text;
 }
 
 /** The input a request's `input` is, as a list of items (a string is one user message). */
@@ -118,6 +168,10 @@ export function responseEvents(response: Json): Json[] {
 /** Servers of an entry, as the caller may use them; the names asked for that it may not use (or that do not exist). */
 export function entryServers(tool: Json, allowed: ReadonlyMap<string, McpServer>): { servers: string[]; missing: string[] } {
   const named = serversOf(tool);
-  if (!named) return { servers: [...allowed.keys()], missing: [] };
+  if (named === undefined) return { servers: [...allowed.keys()], missing: [] };
+  if (named === null) return { servers: [], missing: [String(tool.server_url)] };
   return { servers: named.filter((n) => allowed.has(n)), missing: named.filter((n) => !allowed.has(n)) };
 }
+
+/** Adds up dollar amounts without binary noise (1e-12, as costs are rounded). */
+export const addCost = (a: number, b: number) => Math.round((a + b) * 1e12) / 1e12;

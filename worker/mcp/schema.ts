@@ -6,6 +6,8 @@ import { bool, nonNegative, str, strList } from '../config/fields.ts';
  * whose tools the gateway's `/mcp` endpoint offers under `<server name>-<tool name>`.
  */
 export const mcpServerSchema = z.object({
+  /** A stored server's id (/v1/mcp/server); a grant may name a server by it as well as by its name. */
+  server_id: str.optional(),
   url: str.url('expected an http(s) URL'),
   /** `http` (Streamable HTTP) or `sse` (the earlier HTTP+SSE transport). `stdio` servers are not served (a warning names them). */
   transport: z.enum(['http', 'sse', 'stdio'], { error: 'expected http, sse or stdio' }).default('http'),

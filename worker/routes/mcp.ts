@@ -15,6 +15,7 @@ import { GatewayError } from '../errors.ts';
 import { isObject, type Json } from '../json.ts';
 import { mcpServersFor, TOOL_SEPARATOR, toolCost, toolOffered, toolTarget } from '../mcp/access.ts';
 import type { McpServer } from '../mcp/schema.ts';
+import { mcpServers } from '../mcp/servers.ts';
 import { callServer, GATEWAY_INFO, McpError, PROTOCOL_VERSIONS, withServer } from '../mcp/upstream.ts';
 import { standInDeployment } from '../models/deployments.ts';
 import { bodyLimit, DEFAULT_MAX_BODY_BYTES, readBoundedBytes } from '../openai/read-body.ts';
@@ -61,8 +62,8 @@ export function mcpMethodNotAllowed(): Response {
  */
 export async function mcpServerPath(c: Ctx, next: () => Promise<void>): Promise<Response | void> {
   const state = await gatewayState(c.env);
-  const configured = state.config.mcp_servers ?? {};
   const names = (c.req.param('servers') ?? '').split(',').map((n) => n.trim());
+  const configured = await mcpServers(state, c.env, c.executionCtx, names);
   if (!names.every((name) => Object.hasOwn(configured, name))) return next();
   let allowed: Map<string, McpServer>;
   try {
@@ -81,8 +82,8 @@ export async function mcpServerPath(c: Ctx, next: () => Promise<void>): Promise<
 export async function mcpServerList(c: Ctx): Promise<Response> {
   const state = await gatewayState(c.env);
   const caller = await authenticateRoute(c, state);
-  const shown = [...mcpServersFor(caller, state.config.mcp_servers ?? {})].map(([name, server]) => ({
-    server_id: name, server_name: name, alias: name, description: server.description ?? server.mcp_info?.description ?? null,
+  const shown = [...mcpServersFor(caller, await mcpServers(state, c.env, c.executionCtx))].map(([name, server]) => ({
+    server_id: server.server_id ?? name, server_name: name, alias: name, description: server.description ?? server.mcp_info?.description ?? null,
     transport: server.transport, auth_type: server.auth_type ?? 'none', allowed_tools: server.allowed_tools ?? [], mcp_access_groups: server.access_groups ?? [],
     mcp_info: { ...server.mcp_info, server_name: name }, ...(caller.kind === 'master' ? { url: server.url } : {}),
   }));
@@ -96,7 +97,7 @@ export async function mcpServerList(c: Ctx): Promise<Response> {
 export async function mcpEndpoint(c: Ctx): Promise<Response> {
   const state = await gatewayState(c.env);
   const caller = await authenticateRoute(c, state);
-  const allowed = mcpServersFor(caller, state.config.mcp_servers ?? {});
+  const allowed = mcpServersFor(caller, await mcpServers(state, c.env, c.executionCtx, namedServers(c)));
   const scope = serversInScope(c, allowed);
   let message: unknown;
   try {
@@ -132,14 +133,26 @@ export async function mcpEndpoint(c: Ctx): Promise<Response> {
   }
 }
 
+/** A server by its name, or a stored server by its id (LiteLLM's UI names servers by id). */
+function serverNamed(servers: ReadonlyMap<string, McpServer>, id: string): string | undefined {
+  if (servers.has(id)) return id;
+  return [...servers].find(([, s]) => s.server_id === id)?.[0];
+}
+
+/** The lists of servers the path (`/mcp/a,b`) and `x-mcp-servers` name. */
+function namedLists(c: Ctx): string[][] {
+  return [c.req.param('servers'), c.req.header('x-mcp-servers')].filter((v): v is string => !!v)
+    .map((list) => list.split(',').map((s) => s.trim()).filter(Boolean));
+}
+
+const namedServers = (c: Ctx) => namedLists(c).flat();
+
 /**
  * The servers the caller may use, narrowed by the path (`/mcp/a,b`) and `x-mcp-servers`; naming one that
  * does not exist is a 404, one the key may not use a 403.
  */
 function serversInScope(c: Ctx, allowed: Map<string, McpServer>): Map<string, McpServer> {
-  const fromPath = c.req.param('servers');
-  const named = [fromPath, c.req.header('x-mcp-servers')].filter((v): v is string => !!v)
-    .map((list) => list.split(',').map((s) => s.trim()).filter(Boolean));
+  const named = namedLists(c);
   let scope = allowed;
   for (const list of named) {
     // One answer for a server that is not configured and one the key may not use: a key cannot learn the others' names.
@@ -203,15 +216,23 @@ async function callTool(c: Ctx, state: GatewayState, scope: ReadonlyMap<string, 
   return 'result' in outcome ? rpcResult(id, outcome.result) : rpcError(id, outcome.code, outcome.message, outcome.data);
 }
 
-/** A tool call's result, or the JSON-RPC error it ends in (`status`: the gateway's HTTP status for it, for REST). */
-export type ToolOutcome = { result: Json } | { code: number; message: string; data?: unknown; status: number };
+/** A tool call's result (and what it cost), or the JSON-RPC error it ends in (`status`: the gateway's HTTP status for it, for REST). */
+export type ToolOutcome = { result: Json; cost: number } | { code: number; message: string; data?: unknown; status: number };
+
+/** Who a tool call of a model call is made for: the model call's end user and tags (its budgets and spend rows). */
+export interface ToolAttribution {
+  endUser: string | null;
+  tags: string[];
+}
 
 /**
  * `scope`: the servers the call may reach; `allowed`: all the caller may use (a name's prefix is read against
  * those, so a server it may not use is as unknown as one that does not exist). A tool the server does not
  * list is unknown too, unless its listing fails (the server then judges the call).
  */
-export async function runTool(c: Ctx, state: GatewayState, scope: ReadonlyMap<string, McpServer>, allowed: ReadonlyMap<string, McpServer>, params: Json): Promise<ToolOutcome> {
+export async function runTool(
+  c: Ctx, state: GatewayState, scope: ReadonlyMap<string, McpServer>, allowed: ReadonlyMap<string, McpServer>, params: Json, attribution?: ToolAttribution,
+): Promise<ToolOutcome> {
   const name = params.name;
   if (typeof name !== 'string' || !name) return { code: INVALID_PARAMS, message: 'tools/call needs the tool\'s name', status: 400 };
   const target = toolTarget(scope, [...allowed.keys()], name);
@@ -237,7 +258,8 @@ export async function runTool(c: Ctx, state: GatewayState, scope: ReadonlyMap<st
   let admitted;
   try {
     admitted = await admitModelCall(c.env, c.executionCtx, state.config, {
-      who, requestId: callId, group: target.server, endUser: headers.get('x-litellm-end-user-id'), ownTags: requestTags({ body, headers }),
+      who, requestId: callId, group: target.server, endUser: attribution ? attribution.endUser : headers.get('x-litellm-end-user-id'),
+      ownTags: attribution ? attribution.tags : requestTags({ body, headers }),
       estimate: { estCost: cost, estTokens: 0 }, free: cost === 0, seen,
     });
     const allowed = admitted.caller.kind === 'key' ? admitted.caller.policy.allowedRoutes : [];
@@ -257,7 +279,7 @@ export async function runTool(c: Ctx, state: GatewayState, scope: ReadonlyMap<st
   const apiBase = new URL(server.url).origin;
   let outcome: ToolOutcome;
   try {
-    outcome = { result: await callServer(target.server, server, 'tools/call', { ...params, name: target.tool, arguments: args }, (server.timeout ?? DEFAULT_CALL_TIMEOUT_S) * 1000) };
+    outcome = { result: await callServer(target.server, server, 'tools/call', { ...params, name: target.tool, arguments: args }, (server.timeout ?? DEFAULT_CALL_TIMEOUT_S) * 1000), cost };
   } catch (err) {
     const failed = err instanceof McpError ? err : new McpError(INTERNAL_ERROR, 'MCP tool call failed');
     outcome = { code: failed.code, message: failed.message, data: failed.data, status: 502 };
@@ -275,10 +297,11 @@ export async function runTool(c: Ctx, state: GatewayState, scope: ReadonlyMap<st
 export async function mcpRestListTools(c: Ctx): Promise<Response> {
   const state = await gatewayState(c.env);
   const caller = await authenticateRoute(c, state);
-  const allowed = mcpServersFor(caller, state.config.mcp_servers ?? {});
   const serverId = c.req.query('server_id');
-  if (serverId && !allowed.has(serverId)) return c.json({ tools: [], error: 'server_not_found', message: `Server with id ${serverId} not found` });
-  const scope = serverId ? new Map([[serverId, allowed.get(serverId)!]]) : allowed;
+  const allowed = mcpServersFor(caller, await mcpServers(state, c.env, c.executionCtx, serverId ? [serverId] : []));
+  const named = serverId === undefined ? undefined : serverNamed(allowed, serverId);
+  if (serverId && !named) return c.json({ tools: [], error: 'server_not_found', message: `Server with id ${serverId} not found` });
+  const scope = named ? new Map([[named, allowed.get(named)!]]) : allowed;
   const failed: string[] = [];
   const tools = (await Promise.all([...scope].map(async ([name, server]) => {
     const listed = await serverTools(name, server);
@@ -301,12 +324,13 @@ export async function mcpRestCallTool(c: Ctx): Promise<Response> {
     throw new GatewayError('Invalid JSON in request body', { status: 400, type: 'bad_request_error' });
   }
   if (!isObject(body)) throw new GatewayError('Expected a JSON object {name, arguments, server_id}', { status: 400, type: 'bad_request_error' });
-  const allowed = mcpServersFor(caller, state.config.mcp_servers ?? {});
   const serverId = body.server_id;
-  if (serverId !== undefined && (typeof serverId !== 'string' || !allowed.has(serverId))) {
+  const allowed = mcpServersFor(caller, await mcpServers(state, c.env, c.executionCtx, typeof serverId === 'string' ? [serverId] : []));
+  const named = typeof serverId === 'string' ? serverNamed(allowed, serverId) : undefined;
+  if (serverId !== undefined && !named) {
     throw new GatewayError(`MCP server ${String(serverId)} not found`, { status: 404, type: 'not_found_error', param: 'server_id' });
   }
-  const scope = typeof serverId === 'string' ? new Map([[serverId, allowed.get(serverId)!]]) : allowed;
+  const scope = named ? new Map([[named, allowed.get(named)!]]) : allowed;
   const { server_id: _server, ...params } = body;
   const outcome = await runTool(c, state, scope, allowed, params);
   if ('result' in outcome) return c.json(outcome.result);

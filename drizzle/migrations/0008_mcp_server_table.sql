@@ -1,0 +1,21 @@
+CREATE TABLE "LiteLLM_MCPServerTable" (
+	"server_id" text PRIMARY KEY DEFAULT gen_random_uuid()::text NOT NULL,
+	"server_name" text NOT NULL,
+	"alias" text,
+	"description" text,
+	"url" text NOT NULL,
+	"transport" text DEFAULT 'http' NOT NULL,
+	"auth_type" text,
+	"credentials" jsonb,
+	"static_headers" jsonb,
+	"mcp_info" jsonb,
+	"mcp_access_groups" text[] DEFAULT '{}'::text[] NOT NULL,
+	"allowed_tools" text[] DEFAULT '{}'::text[] NOT NULL,
+	"disallowed_tools" text[] DEFAULT '{}'::text[] NOT NULL,
+	"allow_all_keys" boolean DEFAULT false NOT NULL,
+	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
+	"created_by" text,
+	"updated_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
+	"updated_by" text,
+	CONSTRAINT "LiteLLM_MCPServerTable_server_name_unique" UNIQUE("server_name")
+);
