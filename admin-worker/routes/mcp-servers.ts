@@ -8,9 +8,9 @@ import { eq } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { type McpServerRow, mcpServers } from '../../drizzle/schema/admin.ts';
-import { resolveEnvRefs } from '../../worker/config/env-ref.ts';
+import { collectEnvRefs, resolveEnvRefs } from '../../worker/config/env-ref.ts';
 import { GatewayError } from '../../worker/errors.ts';
-import { type Json } from '../../worker/json.ts';
+import { isObject, type Json } from '../../worker/json.ts';
 import { isSealed, isSensitiveHeader } from '../../worker/models/db-models.ts';
 import { MCP_SERVER_NAME, mcpServerSchema } from '../../worker/mcp/schema.ts';
 import { sealServer } from '../../worker/mcp/servers.ts';
@@ -47,7 +47,7 @@ const serverFields = {
   disallowed_tools: list.nullish(),
   allow_all_keys: z.boolean({ error: 'expected true or false' }).nullish(),
 };
-const newServerBody = z.object({ server_id: str.min(1).optional(), server_name: str.optional(), ...serverFields });
+const newServerBody = z.object({ server_id: z.uuid({ error: 'expected a UUID' }).optional(), server_name: str.optional(), ...serverFields });
 const updateServerBody = z.object({ server_id: str.min(1, 'server_id is required'), server_name: str.optional(), ...serverFields });
 
 /** A row as the API shows it: LiteLLM's fields, without the credential and auth headers. */
@@ -59,6 +59,25 @@ function publicServer(row: McpServerRow) {
     mcp_access_groups: row.mcp_access_groups, allowed_tools: row.allowed_tools, disallowed_tools: row.disallowed_tools, allow_all_keys: row.allow_all_keys,
     created_at: row.created_at, created_by: row.created_by, updated_at: row.updated_at, updated_by: row.updated_by,
   };
+}
+
+/** Variables a stored server's credential may never name: the gateway's own secrets, which would go to the server's url. */
+const GATEWAY_SECRETS = new Set(['LITELLM_MASTER_KEY', 'LITELLM_SALT_KEY', 'DATABASE_URL']);
+
+const invalid = (param: string, message: string) => new GatewayError(`Invalid request body: ${param}: ${message}`, { status: 422, type: 'validation_error', param });
+
+/**
+ * `os.environ/NAME` only in the credential and headers (any other field is shown to keys), naming a variable
+ * the gateway has and not one of its own secrets.
+ */
+function checkEnvRefs(body: Json, env: Record<string, unknown>): void {
+  const { auth_value: authValue, credentials, static_headers: headers, ...rest } = body;
+  for (const [field, value] of Object.entries(rest)) if (collectEnvRefs(value).size) throw invalid(field, 'os.environ/ references are read only in auth_value and static_headers');
+  const secrets = [authValue, isObject(credentials) ? credentials.auth_value : undefined, ...Object.values(isObject(headers) ? headers : {})];
+  for (const name of collectEnvRefs(secrets)) {
+    if (GATEWAY_SECRETS.has(name)) throw invalid('auth_value', `os.environ/${name} is one of the gateway's own secrets`);
+    if (env[name] === undefined || env[name] === '') throw invalid('auth_value', `os.environ/${name} is not set`);
+  }
 }
 
 /** The server a stored row would be, checked as config.yaml's are (`os.environ/` resolved only to check): a 422 naming each bad field. */
@@ -96,6 +115,7 @@ describeRoute({ method: 'post', path: '/v1/mcp/server', summary: 'Add an MCP ser
 mcpServersRoutes.post('/v1/mcp/server', async (c) => {
   const state = await writable(c, 'add MCP servers');
   const body = await parseBody(c, newServerBody);
+  checkEnvRefs(body, c.env);
   const name = body.server_name ?? body.alias ?? '';
   refuseConfigName(state, name);
   if (!body.url) throw new GatewayError('Invalid request body: url: is required', { status: 422, type: 'validation_error', param: 'url' });
@@ -123,6 +143,7 @@ describeRoute({ method: 'put', path: '/v1/mcp/server', summary: 'Change a stored
 mcpServersRoutes.put('/v1/mcp/server', async (c) => {
   const state = await writable(c, 'update MCP servers');
   const body = await parseBody(c, updateServerBody);
+  checkEnvRefs(body, c.env);
   const key = await writeKey(c.env, state.masterKey);
   const actor = actorName(c);
   const row = await commit(c, async (tx, changes) => {
@@ -136,17 +157,18 @@ mcpServersRoutes.put('/v1/mcp/server', async (c) => {
       mcp_access_groups: body.mcp_access_groups === undefined ? existing.mcp_access_groups : body.mcp_access_groups ?? [],
       allowed_tools: body.allowed_tools === undefined ? existing.allowed_tools : body.allowed_tools ?? [],
       disallowed_tools: body.disallowed_tools === undefined ? existing.disallowed_tools : body.disallowed_tools ?? [],
-      allow_all_keys: body.allow_all_keys ?? existing.allow_all_keys,
+      allow_all_keys: body.allow_all_keys === undefined ? existing.allow_all_keys : body.allow_all_keys ?? false,
     };
     // The stored credential and headers stay sealed unless the request replaces them.
     const given = authValueOf(body);
     const storedCredentials = (existing.credentials ?? {}) as Json;
     const credentials = given === undefined ? storedCredentials : given === null ? {} : (await sealServer(key, given, {})).credentials;
+    // Header names are case-insensitive: a header given replaces (or, null, removes) the stored one of any case.
     const headers: Json = { ...(existing.static_headers ?? {}) as Json };
     const newHeaders: Record<string, string> = {};
     for (const [h, v] of Object.entries(body.static_headers ?? {})) {
-      if (v === null) delete headers[h];
-      else newHeaders[h] = v;
+      for (const stored of Object.keys(headers)) if (stored.toLowerCase() === h.toLowerCase()) delete headers[stored];
+      if (v !== null) newHeaders[h] = v;
     }
     Object.assign(headers, (await sealServer(key, undefined, newHeaders)).static_headers);
     // Checked as a whole, the stored secrets standing in as placeholders.

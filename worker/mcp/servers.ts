@@ -18,35 +18,64 @@ import { type McpServer, mcpServerSchema, MCP_SERVER_NAME } from './schema.ts';
 export type McpServers = Readonly<Record<string, McpServer>>;
 
 const REFRESH_EVERY_MS = 2_000;
+/** A request naming a server the isolate does not know waits for a read started no sooner than this after the last. */
 const MISSING_REFRESH_AFTER_MS = 500;
+/** A list older than this (an isolate idle a while) is read afresh before it is used: a revoked server stays revoked. */
+const STALE_AFTER_MS = 15_000;
+/** The longest a request waits for a read; then it answers from the list it has. */
+const WAIT_AT_MOST_MS = 3_000;
 const UNDEFINED_TABLE = '42P01';
 
 interface WaitUntil {
   waitUntil(p: Promise<unknown>): void;
 }
 
-let cached: { state: GatewayState; servers: McpServers; startedAt: number; inFlight: Promise<void> | undefined } | undefined;
+interface Cached {
+  state: GatewayState;
+  servers: McpServers;
+  /** Date.now() when the last read started (0 before the first), and when a read last completed (0: none yet). */
+  startedAt: number;
+  loadedAt: number;
+  inFlight: Promise<void> | undefined;
+}
+let cached: Cached | undefined;
 
-/** config.yaml's servers and the stored ones; `names` a request asks for, read afresh when this isolate does not know them. */
+/** Whether the list holds a server of this name, or a stored server of this id. */
+const knows = (servers: McpServers, name: string) => Object.hasOwn(servers, name) || Object.values(servers).some((s) => s.server_id === name);
+
+/**
+ * config.yaml's servers and the stored ones. Stale-while-revalidate every REFRESH_EVERY_MS; a request waits
+ * (at most WAIT_AT_MOST_MS) for a read started after it arrived when the isolate has none yet, when its list
+ * is older than STALE_AFTER_MS, or when the request names a server (or stored server id) it does not know.
+ */
 export async function mcpServers(state: GatewayState, env: Record<string, unknown>, ctx: WaitUntil, names: readonly string[] = []): Promise<McpServers> {
   const configured = state.config.mcp_servers ?? {};
   if (!storeModelInDb(state.config, env)) return configured;
-  if (cached?.state !== state) cached = { state, servers: configured, startedAt: 0, inFlight: undefined };
+  if (cached?.state !== state) cached = { state, servers: configured, startedAt: 0, loadedAt: 0, inFlight: undefined };
   const entry = cached;
   const arrived = Date.now();
-  if (entry.startedAt === 0) {
-    await refresh(entry, env, ctx);
-  } else if (names.some((n) => !Object.hasOwn(entry.servers, n))) {
-    // A server this isolate does not know: one read at most every MISSING_REFRESH_AFTER_MS, whoever asks (names are the client's).
-    if (arrived - entry.startedAt >= MISSING_REFRESH_AFTER_MS) await refresh(entry, env, ctx);
-    else if (entry.inFlight) await entry.inFlight;
-  } else if (arrived - entry.startedAt >= REFRESH_EVERY_MS) {
-    void refresh(entry, env, ctx);
-  }
+  const mustWait = entry.loadedAt === 0 || arrived - entry.loadedAt >= STALE_AFTER_MS || names.some((n) => !knows(entry.servers, n));
+  if (mustWait) await waitAtMost(readSince(entry, env, ctx, arrived), WAIT_AT_MOST_MS);
+  else if (arrived - entry.startedAt >= REFRESH_EVERY_MS) void refresh(entry, env, ctx);
   return entry.servers;
 }
 
-function refresh(entry: NonNullable<typeof cached>, env: Record<string, unknown>, ctx: WaitUntil): Promise<void> {
+/** Waits for a read that started at or after `arrived`, starting one no sooner than MISSING_REFRESH_AFTER_MS after the last. */
+async function readSince(entry: Cached, env: Record<string, unknown>, ctx: WaitUntil, arrived: number): Promise<void> {
+  const age = arrived - entry.startedAt;
+  if (entry.loadedAt !== 0 && age < MISSING_REFRESH_AFTER_MS) await new Promise((r) => setTimeout(r, MISSING_REFRESH_AFTER_MS - age));
+  // A read that began before this request may predate the server it names: let it land, then read again.
+  if (entry.inFlight && entry.startedAt < arrived) await entry.inFlight;
+  await (entry.startedAt < arrived ? refresh(entry, env, ctx) : entry.inFlight);
+}
+
+function waitAtMost(p: Promise<void>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  return Promise.race([p, timeout]).finally(() => timer !== undefined && clearTimeout(timer));
+}
+
+function refresh(entry: Cached, env: Record<string, unknown>, ctx: WaitUntil): Promise<void> {
   if (entry.inFlight) return entry.inFlight;
   entry.startedAt = Date.now();
   const read = (async () => {
@@ -56,6 +85,7 @@ function refresh(entry: NonNullable<typeof cached>, env: Record<string, unknown>
       const servers: Record<string, McpServer> = { ...(entry.state.config.mcp_servers ?? {}) };
       for (const [name, server] of Object.entries(stored)) if (!Object.hasOwn(servers, name)) servers[name] = server;
       entry.servers = servers;
+      entry.loadedAt = Date.now();
     } catch (err) {
       console.error(`reading stored MCP servers failed, serving the last list: ${err instanceof Error ? err.message : String(err)}`);
     } finally {
@@ -81,12 +111,24 @@ async function storedServers(env: Record<string, unknown> & DatabaseEnv, secret:
   }
   const key = secret ? await sealingKey(secret) : undefined;
   const out: Record<string, McpServer> = {};
+  const seen = new Set<string>();
   for (const row of rows) {
-    const server = await openedServer(row, key, env);
-    if (server) out[row.server_name] = server;
+    seen.add(row.server_id);
+    // An unchanged row keeps its server object: its tool list (cached by that object) and session live on.
+    const stamp = JSON.stringify([row, secret !== undefined]);
+    let entry = opened.get(row.server_id);
+    if (entry?.stamp !== stamp) {
+      entry = { stamp, server: await openedServer(row, key, env) };
+      opened.set(row.server_id, entry);
+    }
+    if (entry.server) out[row.server_name] = entry.server;
   }
+  for (const id of opened.keys()) if (!seen.has(id)) opened.delete(id);
   return out;
 }
+
+/** Opened rows by server_id, reused while the row is unchanged. */
+const opened = new Map<string, { stamp: string; server: McpServer | undefined }>();
 
 /** A stored row as the gateway calls it: credentials opened, `os.environ/` resolved; undefined (logged) when it cannot be. */
 async function openedServer(row: McpServerRow, key: CryptoKey | undefined, env: Record<string, unknown>): Promise<McpServer | undefined> {
@@ -100,17 +142,19 @@ async function openedServer(row: McpServerRow, key: CryptoKey | undefined, env: 
     console.error(`${what}: credentials do not open with this LITELLM_SALT_KEY (or there is none); not served`);
     return undefined;
   }
-  const parsed = mcpServerSchema.safeParse(resolveEnvRefs({
+  // `os.environ/NAME` is read in the credential and headers only: any other field is shown to keys (GET /v1/mcp/server).
+  const secrets = resolveEnvRefs({ auth_value: credentials.auth_value, static_headers: credentials.static_headers }, env).value as Json;
+  const parsed = mcpServerSchema.safeParse({
     server_id: row.server_id, url: row.url, transport: row.transport, description: row.description ?? undefined,
     ...(row.auth_type ? { auth_type: row.auth_type } : {}),
-    ...(typeof credentials.auth_value === 'string' ? { auth_value: credentials.auth_value } : {}),
-    ...(Object.keys(credentials.static_headers as Json).length ? { static_headers: credentials.static_headers } : {}),
+    ...(typeof secrets.auth_value === 'string' ? { auth_value: secrets.auth_value } : {}),
+    ...(isObject(secrets.static_headers) && Object.keys(secrets.static_headers).length ? { static_headers: secrets.static_headers } : {}),
     ...(row.allowed_tools.length ? { allowed_tools: row.allowed_tools } : {}),
     ...(row.disallowed_tools.length ? { disallowed_tools: row.disallowed_tools } : {}),
     ...(row.mcp_access_groups.length ? { access_groups: row.mcp_access_groups } : {}),
     allow_all_keys: row.allow_all_keys,
     ...(row.mcp_info ? { mcp_info: row.mcp_info } : {}),
-  }, env).value);
+  });
   if (!parsed.success || !MCP_SERVER_NAME.test(row.server_name)) {
     console.error(`${what}: invalid in the database; not served`);
     return undefined;
