@@ -190,6 +190,18 @@ describe('/mcp with the master key', () => {
     expect((await rpc('/mcp/constructor', { jsonrpc: '2.0', id: 1, method: 'tools/list' })).status).toBe(404);
   });
 
+  it("lists and reads the servers' prompts (as <server>-<prompt>) and resources (by their URIs)", async () => {
+    const client = await connect(TEST_MASTER_KEY, '/mcp', { 'x-mcp-servers': 'math,docs' });
+    expect((await client.listPrompts()).prompts.map((p) => p.name).sort()).toEqual(['docs-greet', 'math-greet']);
+    const prompt = await client.getPrompt({ name: 'math-greet', arguments: { who: 'Ada' } });
+    expect(prompt.messages[0]?.content).toEqual({ type: 'text', text: 'Say hello to Ada from math' });
+    await expect(client.getPrompt({ name: 'math-nothing', arguments: {} })).rejects.toThrow(/Unknown prompt: math-nothing/);
+    expect((await client.listResources()).resources.map((r) => r.uri).sort()).toEqual(['memo://docs/readme', 'memo://math/readme']);
+    const read = await client.readResource({ uri: 'memo://docs/readme' });
+    expect(read.contents).toEqual([{ uri: 'memo://docs/readme', mimeType: 'text/plain', text: 'docs readme' }]);
+    await expect(client.readResource({ uri: 'memo://nowhere' })).rejects.toThrow(/Unknown resource: memo:\/\/nowhere/);
+  });
+
   it("calls a server of MCP's earlier HTTP+SSE transport (transport: sse) with its credential", async () => {
     const client = await connect(TEST_MASTER_KEY);
     const before = legacy.requests.length;

@@ -39,6 +39,12 @@ export async function startFakeMcpServer(options: { name: string; bearer?: strin
       throw new Error('the tool broke');
     });
     server.registerTool('admin_only', { description: 'Not for the gateway\'s users' }, async () => ({ content: [{ type: 'text', text: 'secret' }] }));
+    server.registerPrompt('greet', { description: 'A greeting', argsSchema: { who: z.string() } }, ({ who }) => ({
+      messages: [{ role: 'user', content: { type: 'text', text: `Say hello to ${who} from ${options.name}` } }],
+    }));
+    server.registerResource('readme', `memo://${options.name}/readme`, { description: 'The readme', mimeType: 'text/plain' }, async (uri) => ({
+      contents: [{ uri: uri.href, mimeType: 'text/plain', text: `${options.name} readme` }],
+    }));
     return server;
   };
 

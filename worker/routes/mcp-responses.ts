@@ -16,7 +16,8 @@ import { headerSnapshot } from '../proxy/call-helpers.ts';
 import { handleModelCall } from '../proxy/model-call.ts';
 import { recordRefusedCall } from '../proxy/refused-call.ts';
 import type { GatewayState } from '../state.ts';
-import { runTool, serverTools } from './mcp.ts';
+import { serverTools } from '../mcp/listings.ts';
+import { runTool } from './mcp.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
 

@@ -16,7 +16,8 @@ import { isObject, type Json } from '../json.ts';
 import { mcpServersFor, TOOL_SEPARATOR, toolCost, toolOffered, toolTarget } from '../mcp/access.ts';
 import type { McpServer } from '../mcp/schema.ts';
 import { mcpServers } from '../mcp/servers.ts';
-import { callServer, GATEWAY_INFO, McpError, PROTOCOL_VERSIONS, withServer } from '../mcp/upstream.ts';
+import { type ListKind, serverList, serverTools } from '../mcp/listings.ts';
+import { callServer, GATEWAY_INFO, McpError, PROTOCOL_VERSIONS } from '../mcp/upstream.ts';
 import { standInDeployment } from '../models/deployments.ts';
 import { bodyLimit, DEFAULT_MAX_BODY_BYTES, readBoundedBytes } from '../openai/read-body.ts';
 import { NO_USAGE } from '../providers/openai-compatible/usage.ts';
@@ -30,12 +31,9 @@ import { gatewayState, type GatewayState } from '../state.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
 
-/** How long listing a server's tools (every page) may take; a server that does not answer in time is left out of the list. */
-const LIST_TIMEOUT_MS = 30_000;
-const LIST_CACHE_MS = 30_000;
 const DEFAULT_CALL_TIMEOUT_S = 600;
-/** Pages of a server's tools read at most (a server that pages forever is cut off). */
-const MAX_TOOL_PAGES = 20;
+/** How long a prompt or resource read may take. */
+const DEFAULT_LIST_CALL_MS = 30_000;
 
 // JSON-RPC's error codes.
 const PARSE_ERROR = -32700;
@@ -118,7 +116,7 @@ export async function mcpEndpoint(c: Ctx): Promise<Response> {
       const asked = typeof params.protocolVersion === 'string' ? params.protocolVersion : '';
       return rpcResult(id, {
         protocolVersion: PROTOCOL_VERSIONS.includes(asked) ? asked : PROTOCOL_VERSIONS[0]!,
-        capabilities: { tools: { listChanged: false } },
+        capabilities: { tools: { listChanged: false }, prompts: { listChanged: false }, resources: { listChanged: false, subscribe: false } },
         serverInfo: GATEWAY_INFO,
       });
     }
@@ -128,6 +126,16 @@ export async function mcpEndpoint(c: Ctx): Promise<Response> {
       return rpcResult(id, { tools: await listTools(scope) });
     case 'tools/call':
       return callTool(c, state, scope, allowed, id, params);
+    case 'prompts/list':
+      return rpcResult(id, { prompts: await listAll(scope, 'prompts', true) });
+    case 'prompts/get':
+      return getPrompt(scope, allowed, id, params);
+    case 'resources/list':
+      return rpcResult(id, { resources: await listAll(scope, 'resources', false) });
+    case 'resources/templates/list':
+      return rpcResult(id, { resourceTemplates: await listAll(scope, 'resourceTemplates', false) });
+    case 'resources/read':
+      return readResource(scope, id, params);
     default:
       return rpcError(id, METHOD_NOT_FOUND, `Method not found: ${method}`);
   }
@@ -169,44 +177,49 @@ async function listTools(scope: ReadonlyMap<string, McpServer>): Promise<Json[]>
   return lists.flat();
 }
 
-/**
- * Each server's tools as last listed, reused for LIST_CACHE_MS: a client listing often does not list the
- * server as often. Kept by the config's server object, so a changed config lists afresh.
- */
-const listed = new WeakMap<McpServer, { at: number; tools: Promise<Json[] | undefined> }>();
-
-/**
- * The tools a server offers (every page, within LIST_TIMEOUT_MS in all; by their own names, without the ones
- * it may not offer); undefined (logged) when it fails.
- */
-export function serverTools(name: string, server: McpServer): Promise<Json[] | undefined> {
-  const cached = listed.get(server);
-  if (cached && Date.now() - cached.at < LIST_CACHE_MS) return cached.tools;
-  const tools = readTools(name, server);
-  listed.set(server, { at: Date.now(), tools });
-  // A failure is not kept.
-  void tools.then((t) => t === undefined && listed.get(server)?.tools === tools && listed.delete(server));
-  return tools;
+/** Every server's list of one kind; prompts named `<server>-<prompt>` as tools are, resources by their own URIs. */
+async function listAll(scope: ReadonlyMap<string, McpServer>, kind: ListKind, prefixed: boolean): Promise<Json[]> {
+  const lists = await Promise.all([...scope].map(async ([name, server]) =>
+    ((await serverList(name, server, kind)) ?? []).map((item) => (prefixed ? { ...item, name: `${name}${TOOL_SEPARATOR}${String(item.name)}` } : item))));
+  return lists.flat();
 }
 
-async function readTools(name: string, server: McpServer): Promise<Json[] | undefined> {
+/** `prompts/get`: the prompt of the server its name says (as tools are named), from that server; not billed. */
+async function getPrompt(scope: ReadonlyMap<string, McpServer>, allowed: ReadonlyMap<string, McpServer>, id: unknown, params: Json): Promise<Response> {
+  const name = params.name;
+  const target = typeof name === 'string' ? toolTarget(scope, [...allowed.keys()], name) : undefined;
+  const server = target && scope.get(target.server);
+  const prompts = server && (await serverList(target.server, server, 'prompts'));
+  if (!target || !server || (prompts && !prompts.some((p) => p.name === target.tool))) return rpcError(id, INVALID_PARAMS, `Unknown prompt: ${String(name)}`);
+  return relay(id, () => callServer(target.server, server, 'prompts/get', { ...params, name: target.tool }, DEFAULT_LIST_CALL_MS));
+}
+
+/**
+ * `resources/read`: from the one server in scope, else the server that lists the URI (a URI only a template
+ * of several servers matches is ambiguous: narrow to its server with the path or `x-mcp-servers`).
+ */
+async function readResource(scope: ReadonlyMap<string, McpServer>, id: unknown, params: Json): Promise<Response> {
+  const uri = params.uri;
+  if (typeof uri !== 'string' || !uri) return rpcError(id, INVALID_PARAMS, 'resources/read needs the resource\'s uri');
+  let target: [string, McpServer] | undefined = scope.size === 1 ? [...scope][0] : undefined;
+  for (const [name, server] of target ? [] : scope) {
+    if (((await serverList(name, server, 'resources')) ?? []).some((r) => r.uri === uri)) {
+      target = [name, server];
+      break;
+    }
+  }
+  if (!target) return rpcError(id, INVALID_PARAMS, `Unknown resource: ${uri} (with several servers in scope, name its server: /mcp/<server> or x-mcp-servers)`);
+  const [name, server] = target;
+  return relay(id, () => callServer(name, server, 'resources/read', { ...params, uri }, DEFAULT_LIST_CALL_MS));
+}
+
+/** A server's answer to a request passed back as it came, or its error. */
+async function relay(id: unknown, call: () => Promise<Json>): Promise<Response> {
   try {
-    // Every page in one session (an HTTP+SSE server's cursors are its session's).
-    const tools = await withServer(name, server, LIST_TIMEOUT_MS, async (request) => {
-      const all: Json[] = [];
-      let cursor: unknown;
-      for (let page = 0; page < MAX_TOOL_PAGES; page++) {
-        const result = await request('tools/list', cursor === undefined ? {} : { cursor });
-        if (Array.isArray(result.tools)) all.push(...result.tools.filter(isObject));
-        cursor = result.nextCursor;
-        if (typeof cursor !== 'string' || !cursor) break;
-      }
-      return all;
-    });
-    return tools.filter((t) => typeof t.name === 'string' && toolOffered(server, t.name));
+    return rpcResult(id, await call());
   } catch (err) {
-    console.error(`MCP server ${name}: listing its tools failed: ${err instanceof Error ? err.message : String(err)}`);
-    return undefined;
+    const failed = err instanceof McpError ? err : new McpError(INTERNAL_ERROR, 'MCP server request failed');
+    return rpcError(id, failed.code, failed.message, failed.data);
   }
 }
 
