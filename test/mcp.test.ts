@@ -238,6 +238,11 @@ describe('which servers a key reaches', () => {
     const plainKey = await generateKey({});
     const groupKey = await generateKey({ object_permission: { mcp_access_groups: ['eng'] } });
     expect(await toolNames(await connect(mathKey))).toEqual(['docs-add', 'docs-fail', 'docs-slow', 'math-add', 'math-admin_only', 'math-fail', 'math-slow']);
+    // mcp_tool_permissions: only the tools it names on that server, listed and callable.
+    const toolKey = await generateKey({ object_permission: { mcp_servers: ['math'], mcp_tool_permissions: { math: ['add'] } } });
+    expect((await toolNames(await connect(toolKey))).filter((t) => t.startsWith('math-'))).toEqual(['math-add']);
+    const limited = await rpc('/mcp', { jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'math-slow', arguments: { ms: 1 } } }, toolKey);
+    expect(await limited.json()).toEqual({ jsonrpc: '2.0', id: 4, error: { code: -32602, message: 'Unknown tool: math-slow' } });
     // notes by its access group, and only its allowed tool.
     expect(await toolNames(await connect(groupKey))).toEqual(['docs-add', 'docs-fail', 'docs-slow', 'notes-add']);
     const notAllowed = await rpc('/mcp', { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'notes-slow', arguments: { ms: 1 } } }, groupKey);

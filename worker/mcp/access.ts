@@ -15,20 +15,45 @@ function granted(permission: unknown, servers: Readonly<Record<string, McpServer
   return out;
 }
 
+/** The servers a caller may use (by name), and which of their tools (`object_permission.mcp_tool_permissions`). */
+export class GrantedServers extends Map<string, McpServer> {
+  /** Server name → the tools the caller's key and team allow on it (each set a limit; both: both limits). */
+  readonly toolLimits = new Map<string, Set<string>[]>();
+
+  /** Whether the caller may call (and see) a tool of a server, by the server's own tool name. */
+  permits(server: string, tool: string): boolean {
+    return (this.toolLimits.get(server) ?? []).every((limit) => limit.has(tool));
+  }
+}
+
+/** `mcp_tool_permissions` of an object_permission: server (name or id) → tool names. */
+function toolLimitsOf(permission: unknown): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  const limits = isObject(permission) && isObject(permission.mcp_tool_permissions) ? permission.mcp_tool_permissions : {};
+  for (const [server, tools] of Object.entries(limits)) out.set(server, new Set(names(tools)));
+  return out;
+}
+
 /**
- * The MCP servers (config.yaml's `mcp_servers`, Streamable HTTP ones) a caller may use, as LiteLLM grants
- * them: the master key every one; a virtual key those with `allow_all_keys`, and those its
- * `object_permission` grants within its team's (a key granting none has its team's).
+ * The MCP servers (config.yaml's `mcp_servers`, and stored ones) a caller may use, as LiteLLM grants them:
+ * the master key every one; a virtual key those with `allow_all_keys`, and those its `object_permission`
+ * grants within its team's (a key granting none has its team's); with the tools their
+ * `mcp_tool_permissions` allow.
  */
-export function mcpServersFor(caller: Caller, servers: Readonly<Record<string, McpServer>>): Map<string, McpServer> {
-  const out = new Map<string, McpServer>();
+export function mcpServersFor(caller: Caller, servers: Readonly<Record<string, McpServer>>): GrantedServers {
+  const out = new GrantedServers();
+  const limits = caller.kind === 'key' ? [toolLimitsOf(caller.policy.metadata.object_permission), toolLimitsOf(caller.policy.team?.metadata.object_permission)] : [];
   const ownGrant = caller.kind === 'key' ? granted(caller.policy.metadata.object_permission, servers) : undefined;
   const teamGrant = caller.kind === 'key' ? granted(caller.policy.team?.metadata.object_permission, servers) : undefined;
   for (const [name, server] of Object.entries(servers)) {
     if (server.transport === 'stdio') continue;
     const grants = (grant: Set<string> | undefined) => !!grant && (grant.has(name) || (server.server_id !== undefined && grant.has(server.server_id)));
     const byGrant = ownGrant ? grants(ownGrant) && (!teamGrant || grants(teamGrant)) : grants(teamGrant);
-    if (caller.kind === 'master' || server.allow_all_keys === true || byGrant) out.set(name, server);
+    if (caller.kind === 'master' || server.allow_all_keys === true || byGrant) {
+      out.set(name, server);
+      const own = limits.flatMap((l) => [l.get(name), server.server_id !== undefined ? l.get(server.server_id) : undefined]).filter((s): s is Set<string> => !!s);
+      if (own.length) out.toolLimits.set(name, own);
+    }
   }
   return out;
 }

@@ -83,7 +83,8 @@ async function toolLoop(c: Ctx, state: GatewayState, request: Json): Promise<Res
   const listings: Json[] = [];
   for (const [name, { label, filters }] of offered) {
     const listed = await serverTools(name, scope.get(name)!);
-    const { functions: f, listing } = offeredTools(name, label, (listed ?? []).filter((t) => !filters || filters.some((ok) => ok(t))), byName);
+    const offeredHere = (listed ?? []).filter((t) => allowed.permits(name, String(t.name)) && (!filters || filters.some((ok) => ok(t))));
+    const { functions: f, listing } = offeredTools(name, label, offeredHere, byName);
     functions.push(...f);
     listings.push(listed ? listing : { ...listing, error: `MCP server ${name} did not list its tools` });
   }

@@ -13,7 +13,7 @@ import { checkRoute } from '../auth/routes.ts';
 import type { GatewayEnv } from '../env.ts';
 import { GatewayError } from '../errors.ts';
 import { isObject, type Json } from '../json.ts';
-import { mcpServersFor, TOOL_SEPARATOR, toolCost, toolOffered, toolTarget } from '../mcp/access.ts';
+import { type GrantedServers, mcpServersFor, TOOL_SEPARATOR, toolCost, toolOffered, toolTarget } from '../mcp/access.ts';
 import type { McpServer } from '../mcp/schema.ts';
 import { mcpServers } from '../mcp/servers.ts';
 import { type ListKind, serverList, serverTools } from '../mcp/listings.ts';
@@ -123,7 +123,7 @@ export async function mcpEndpoint(c: Ctx): Promise<Response> {
     case 'ping':
       return rpcResult(id, {});
     case 'tools/list':
-      return rpcResult(id, { tools: await listTools(scope) });
+      return rpcResult(id, { tools: await listTools(scope, allowed) });
     case 'tools/call':
       return callTool(c, state, scope, allowed, id, params);
     case 'prompts/list':
@@ -171,9 +171,9 @@ function serversInScope(c: Ctx, allowed: Map<string, McpServer>): Map<string, Mc
 }
 
 /** Every tool of the servers in scope, named `<server>-<tool>`; a server that fails is left out (and logged). */
-async function listTools(scope: ReadonlyMap<string, McpServer>): Promise<Json[]> {
+async function listTools(scope: ReadonlyMap<string, McpServer>, allowed: GrantedServers): Promise<Json[]> {
   const lists = await Promise.all([...scope].map(async ([name, server]) =>
-    ((await serverTools(name, server)) ?? []).map((t) => ({ ...t, name: `${name}${TOOL_SEPARATOR}${String(t.name)}` }))));
+    ((await serverTools(name, server)) ?? []).filter((t) => allowed.permits(name, String(t.name))).map((t) => ({ ...t, name: `${name}${TOOL_SEPARATOR}${String(t.name)}` }))));
   return lists.flat();
 }
 
@@ -185,7 +185,7 @@ async function listAll(scope: ReadonlyMap<string, McpServer>, kind: ListKind, pr
 }
 
 /** `prompts/get`: the prompt of the server its name says (as tools are named), from that server; not billed. */
-async function getPrompt(scope: ReadonlyMap<string, McpServer>, allowed: ReadonlyMap<string, McpServer>, id: unknown, params: Json): Promise<Response> {
+async function getPrompt(scope: ReadonlyMap<string, McpServer>, allowed: GrantedServers, id: unknown, params: Json): Promise<Response> {
   const name = params.name;
   const target = typeof name === 'string' ? toolTarget(scope, [...allowed.keys()], name) : undefined;
   const server = target && scope.get(target.server);
@@ -224,7 +224,7 @@ async function relay(id: unknown, call: () => Promise<Json>): Promise<Response> 
 }
 
 /** A tool call: admitted as a call of the key (its limits and budgets, the tool's price), passed on, billed. */
-async function callTool(c: Ctx, state: GatewayState, scope: ReadonlyMap<string, McpServer>, allowed: ReadonlyMap<string, McpServer>, id: unknown, params: Json): Promise<Response> {
+async function callTool(c: Ctx, state: GatewayState, scope: ReadonlyMap<string, McpServer>, allowed: GrantedServers, id: unknown, params: Json): Promise<Response> {
   const outcome = await runTool(c, state, scope, allowed, params);
   return 'result' in outcome ? rpcResult(id, outcome.result) : rpcError(id, outcome.code, outcome.message, outcome.data);
 }
@@ -244,14 +244,14 @@ export interface ToolAttribution {
  * list is unknown too, unless its listing fails (the server then judges the call).
  */
 export async function runTool(
-  c: Ctx, state: GatewayState, scope: ReadonlyMap<string, McpServer>, allowed: ReadonlyMap<string, McpServer>, params: Json, attribution?: ToolAttribution,
+  c: Ctx, state: GatewayState, scope: ReadonlyMap<string, McpServer>, allowed: GrantedServers, params: Json, attribution?: ToolAttribution,
 ): Promise<ToolOutcome> {
   const name = params.name;
   if (typeof name !== 'string' || !name) return { code: INVALID_PARAMS, message: 'tools/call needs the tool\'s name', status: 400 };
   const target = toolTarget(scope, [...allowed.keys()], name);
   const server = target && scope.get(target.server);
   const unknown = { code: INVALID_PARAMS, message: `Unknown tool: ${name}`, status: 404 };
-  if (!target || !server || !toolOffered(server, target.tool)) return unknown;
+  if (!target || !server || !toolOffered(server, target.tool) || !allowed.permits(target.server, target.tool)) return unknown;
   const listedTools = await serverTools(target.server, server);
   if (listedTools && !listedTools.some((t) => t.name === target.tool)) return unknown;
   const args = params.arguments === undefined ? {} : params.arguments;
@@ -319,7 +319,7 @@ export async function mcpRestListTools(c: Ctx): Promise<Response> {
   const tools = (await Promise.all([...scope].map(async ([name, server]) => {
     const listed = await serverTools(name, server);
     if (!listed) failed.push(name);
-    return (listed ?? []).map((t) => ({ ...t, mcp_info: { ...server.mcp_info, server_name: name } }));
+    return (listed ?? []).filter((t) => allowed.permits(name, String(t.name))).map((t) => ({ ...t, mcp_info: { ...server.mcp_info, server_name: name } }));
   }))).flat();
   const error = failed.length && (serverId || !tools.length) ? (serverId ? 'server_error' : 'partial_failure') : null;
   return c.json({ tools, error, message: error ? `Failed to get tools from ${failed.sort().join(', ')}` : 'Successfully retrieved tools' });
