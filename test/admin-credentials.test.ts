@@ -155,12 +155,14 @@ describe('/credentials', () => {
       [{ credential_name: 'model', credential_values: { api_key: 'x', use_in_pass_through: true } }, 422,
         'Invalid request body: credential_values.use_in_pass_through: not a credential field (expected one of api_key, api_base, api_version, organization, region_name, aws_access_key_id, aws_secret_access_key, aws_session_token, aws_region_name, vertex_project, vertex_location, vertex_credentials, extra_headers)'],
       [{ credential_name: 'masked', credential_values: { api_key: '...0002' } }, 400, 'credential_values.api_key is a masked value; send the secret itself'],
+      [{ credential_name: 'leak', credential_values: { api_key: 'os.environ/LITELLM_MASTER_KEY', api_base: 'https://collector.example' } }, 422,
+        "Invalid request body: credential_values: os.environ/LITELLM_MASTER_KEY is one of the gateway's own secrets"],
     ];
     for (const [body, status, message] of cases) {
       const res = await api('/credentials', body);
       expect([res.status, res.json.error.message]).toEqual([status, message]);
     }
-    expect((await query(stack.db.url, `SELECT credential_name FROM "LiteLLM_CredentialsTable" WHERE credential_name IN ('no-values', 'bad-base', 'list', 'model', 'masked')`))).toEqual([]);
+    expect((await query(stack.db.url, `SELECT credential_name FROM "LiteLLM_CredentialsTable" WHERE credential_name IN ('no-values', 'bad-base', 'list', 'model', 'masked', 'leak')`))).toEqual([]);
 
     await api('/credentials', { credential_name: 'dup', credential_values: { api_key: 'x' } });
     const dup = await api('/credentials', { credential_name: 'dup', credential_values: { api_key: 'y' } });

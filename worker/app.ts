@@ -16,9 +16,10 @@ import { tokenCounter } from './routes/token-counter.ts';
 import { providerPassThrough } from './routes/pass-through.ts';
 import { configPassThrough } from './routes/config-pass-through.ts';
 import { realtime } from './routes/realtime.ts';
-import { mcpEndpoint, mcpMethodNotAllowed, mcpRestCallTool, mcpRestListTools, mcpServerList, mcpServerPath } from './routes/mcp.ts';
+import { mcpEndpoint, mcpMethodNotAllowed, mcpServerPath } from './routes/mcp.ts';
+import { mcpRestCallTool, mcpRestListTools, mcpServerList } from './routes/mcp-rest.ts';
 import { googleModelCall } from './routes/google-models.ts';
-import { applyGuardrail, guardrailsList } from './routes/guardrails-list.ts';
+import { applyGuardrail, guardrailsList } from './routes/guardrails.ts';
 import { PASS_THROUGH_PREFIXES } from './passthrough/providers.ts';
 
 export const app = new Hono<{ Bindings: GatewayEnv }>();

@@ -4,13 +4,17 @@ import { collectEnvRefs } from '../../worker/config/env-ref.ts';
 import { GatewayError } from '../../worker/errors.ts';
 
 /**
- * A key's or team's logging settings (`metadata.logging`, `metadata.callback_settings`) may name
- * `os.environ/NAME` values, which the admin Worker resolves from its own environment when it sends
- * the events. Only a proxy admin may write them: anyone else could name any of the proxy's secrets
- * (LITELLM_MASTER_KEY, DATABASE_URL, a provider's key) as a Langfuse credential and have it sent to
- * a host of their choosing.
+ * Fields of a key or team only a proxy admin may write (team admins write the rest of their team's):
+ * - logging settings (`metadata.logging`, `metadata.callback_settings`) naming `os.environ/NAME` values,
+ *   which the admin Worker resolves from its own environment when it sends the events: anyone else could
+ *   name any of the proxy's secrets (LITELLM_MASTER_KEY, DATABASE_URL, a provider's key) as a Langfuse
+ *   credential and have it sent to a host of their choosing;
+ * - `object_permission` (the field, or inside `metadata`; setting or clearing it), which grants MCP servers,
+ *   used with their own credentials (worker/mcp/access.ts).
  */
-export function requireAdminForEnvRefs(c: AdminContext, metadata: unknown): void {
+export function requireAdminForPrivilegedFields(c: AdminContext, body: { metadata?: unknown; object_permission?: unknown }): void {
+  requireAdminForGrants(c, body);
+  const metadata = body.metadata;
   requireAdminForGrants(c, metadata);
   if (isProxyAdmin(c) || !metadata || typeof metadata !== 'object') return;
   const { logging, callback_settings: callbackSettings } = metadata as Record<string, unknown>;
@@ -19,20 +23,27 @@ export function requireAdminForEnvRefs(c: AdminContext, metadata: unknown): void
   }
 }
 
-/**
- * `object_permission` (given as a field, or inside `metadata`) grants MCP servers, used with their own
- * credentials (worker/mcp/access.ts): only a proxy admin may write one, so a team admin cannot grant their
- * team's keys servers the team was not given.
- */
-function requireAdminForGrants(c: AdminContext, metadata: unknown): void {
-  if (isProxyAdmin(c) || !metadata || typeof metadata !== 'object') return;
+/** An `object_permission` in `holder` (a body, or its metadata): refused to anyone but a proxy admin. */
+function requireAdminForGrants(c: AdminContext, holder: unknown): void {
+  if (isProxyAdmin(c) || !holder || typeof holder !== 'object') return;
   // Clearing one (null) widens a key to its team's grant, or a team's keys to their own: as much a grant.
-  if ((metadata as Record<string, unknown>).object_permission !== undefined) {
+  if ((holder as Record<string, unknown>).object_permission !== undefined) {
     throw new GatewayError('Only proxy admins can set object_permission', { status: 403, type: 'auth_error', param: 'object_permission' });
   }
 }
 
-/** A request body's own `object_permission` field, held to the same rule. */
-export function requireAdminForObjectPermission(c: AdminContext, body: { object_permission?: unknown }): void {
-  requireAdminForGrants(c, body);
+/** Variables a stored credential may never name: the gateway's own secrets, which would go to a host an admin picks. */
+const GATEWAY_SECRETS = new Set(['LITELLM_MASTER_KEY', 'LITELLM_SALT_KEY', 'DATABASE_URL']);
+
+/**
+ * A 422 for an `os.environ/NAME` in stored values (a model's litellm_params, a credential's, an MCP server's)
+ * naming one of the gateway's own secrets: a proxy admin who does not hold the master key could otherwise
+ * have it sent to their own api_base or server url.
+ */
+export function refuseGatewaySecretRefs(values: unknown, param: string): void {
+  for (const name of collectEnvRefs(values)) {
+    if (GATEWAY_SECRETS.has(name)) {
+      throw new GatewayError(`Invalid request body: ${param}: os.environ/${name} is one of the gateway's own secrets`, { status: 422, type: 'validation_error', param });
+    }
+  }
 }

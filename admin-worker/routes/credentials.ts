@@ -4,7 +4,7 @@
  * that DB models take by naming it in `litellm_credential_name`
  * (worker/config/credentials.ts; the gateway re-reads them with the models,
  * worker/models/db-models.ts). Secret values are sealed as models' are and
- * never leave the Worker but as `sk-...ABCD`. config.yaml's `credential_list`
+ * never leave the Worker but masked (`...ABCD`, or `****` for a short one). config.yaml's `credential_list`
  * entries are listed beside them and changed only in config.yaml.
  */
 import { eq, sql } from 'drizzle-orm';
@@ -22,6 +22,7 @@ import { gatewayState, type GatewayState } from '../../worker/state.ts';
 import { requireAdminReader, requireProxyAdmin } from '../lib/auth.ts';
 import type { AdminBindings, AdminContext } from '../lib/context.ts';
 import { sealCredentials, writeKey } from '../lib/crypto.ts';
+import { refuseGatewaySecretRefs } from '../lib/env-refs.ts';
 import { describeRoute } from '../lib/openapi.ts';
 import { badRequest, notFound, parseBody } from '../lib/validation.ts';
 import { actorName, commit, type Tx } from './principals/mutation.ts';
@@ -169,6 +170,7 @@ credentialsRoutes.post('/credentials', async (c) => {
   else if (body.credential_values) given = body.credential_values;
   else throw badRequest('Credential values are required. Unable to infer credential values from model ID.', 'credential_values');
   refuseMasks(given);
+  refuseGatewaySecretRefs(given, 'credential_values');
   checkValues(given, c.env);
   const sealedValues = await sealCredentials(await writeKey(c.env, state.masterKey), given);
   const actor = actorName(c);
@@ -240,6 +242,7 @@ credentialsRoutes.patch('/credentials/:credential_name{.+}', async (c) => {
     const opened = await openedForChange(c, state, existing);
     const merged = mergedValues(opened, body.credential_values ?? {});
     refuseMasks(merged);
+    refuseGatewaySecretRefs(merged, 'credential_values');
     checkValues(merged, c.env);
     if (renamed) await refuseRenameInUse(tx, credentialName);
     const [updated] = await tx.update(credentials).set({

@@ -12,12 +12,13 @@ import { collectEnvRefs, resolveEnvRefs } from '../../worker/config/env-ref.ts';
 import { GatewayError } from '../../worker/errors.ts';
 import { isObject, type Json } from '../../worker/json.ts';
 import { isSealed, isSensitiveHeader } from '../../worker/models/db-models.ts';
-import { MCP_SERVER_NAME, mcpServerSchema } from '../../worker/mcp/schema.ts';
+import { AUTH_TYPES, MCP_SERVER_NAME, mcpServerSchema } from '../../worker/mcp/schema.ts';
 import { sealServer } from '../../worker/mcp/servers.ts';
 import { gatewayState, type GatewayState } from '../../worker/state.ts';
 import { requireProxyAdmin } from '../lib/auth.ts';
 import type { AdminBindings, AdminContext } from '../lib/context.ts';
 import { writeKey } from '../lib/crypto.ts';
+import { refuseGatewaySecretRefs } from '../lib/env-refs.ts';
 import { describeRoute } from '../lib/openapi.ts';
 import { badRequest, notFound, parseBody } from '../lib/validation.ts';
 import { requireStoreModelInDb } from './models/store.ts';
@@ -28,7 +29,6 @@ export const mcpServersRoutes = new Hono<AdminBindings>();
 const TABLE = 'LiteLLM_MCPServerTable';
 const str = z.string({ error: 'expected a string' });
 const list = z.array(str, { error: 'expected a list of strings' });
-const AUTH_TYPES = ['none', 'api_key', 'bearer_token', 'basic', 'authorization', 'token'] as const;
 
 const serverFields = {
   alias: str.nullish(),
@@ -61,9 +61,6 @@ function publicServer(row: McpServerRow) {
   };
 }
 
-/** Variables a stored server's credential may never name: the gateway's own secrets, which would go to the server's url. */
-const GATEWAY_SECRETS = new Set(['LITELLM_MASTER_KEY', 'LITELLM_SALT_KEY', 'DATABASE_URL']);
-
 const invalid = (param: string, message: string) => new GatewayError(`Invalid request body: ${param}: ${message}`, { status: 422, type: 'validation_error', param });
 
 /**
@@ -74,10 +71,8 @@ function checkEnvRefs(body: Json, env: Record<string, unknown>): void {
   const { auth_value: authValue, credentials, static_headers: headers, ...rest } = body;
   for (const [field, value] of Object.entries(rest)) if (collectEnvRefs(value).size) throw invalid(field, 'os.environ/ references are read only in auth_value and static_headers');
   const secrets = [authValue, isObject(credentials) ? credentials.auth_value : undefined, ...Object.values(isObject(headers) ? headers : {})];
-  for (const name of collectEnvRefs(secrets)) {
-    if (GATEWAY_SECRETS.has(name)) throw invalid('auth_value', `os.environ/${name} is one of the gateway's own secrets`);
-    if (env[name] === undefined || env[name] === '') throw invalid('auth_value', `os.environ/${name} is not set`);
-  }
+  refuseGatewaySecretRefs(secrets, 'auth_value');
+  for (const name of collectEnvRefs(secrets)) if (env[name] === undefined || env[name] === '') throw invalid('auth_value', `os.environ/${name} is not set`);
 }
 
 /** The server a stored row would be, checked as config.yaml's are (`os.environ/` resolved only to check): a 422 naming each bad field. */

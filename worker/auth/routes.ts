@@ -17,7 +17,7 @@ const REALTIME = /^(\/v1|\/openai\/v1)?\/realtime$/;
 const GOOGLE = /^\/(v1beta|v1)\/models\/[^/]+:(generateContent|streamGenerateContent|countTokens|embedContent|batchEmbedContents)$/;
 const MESSAGES = /^\/v1\/messages(\/count_tokens)?$/;
 /** LiteLLM's MCP gateway (mcp_routes, which its llm_api_routes include). */
-const MCP = /^\/mcp(\/[^/]*)?$|^\/[^/]+\/mcp$|^\/mcp-rest\/tools\/(list|call)$|^\/v1\/mcp\/server(\/[^/]+)?$/;
+const MCP = /^\/mcp(\/[^/]*)?$|^\/mcp-rest\/tools\/(list|call)$|^\/v1\/mcp\/server(\/[^/]+)?$/;
 /** The providers' own APIs passed through (passthrough/providers.ts), LiteLLM's mapped pass-through routes. */
 const PASS_THROUGH_PATHS = Object.keys(PASS_THROUGH_PREFIXES).map((p) => `${p}/`);
 const passThrough = (path: string) => PASS_THROUGH_PATHS.some((p) => path.startsWith(p));

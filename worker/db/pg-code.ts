@@ -6,3 +6,6 @@ export function pgCode(err: unknown): string | undefined {
   }
   return undefined;
 }
+
+/** Postgres's undefined_table: a database not yet migrated to the table's migration. */
+export const UNDEFINED_TABLE = '42P01';

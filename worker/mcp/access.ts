@@ -75,13 +75,16 @@ export function toolCost(server: McpServer, tool: string): number {
 /** The separator of a server's name and its tool's in the names `/mcp` offers (LiteLLM's MCP_TOOL_PREFIX_SEPARATOR). */
 export const TOOL_SEPARATOR = '-';
 
+/** The name `/mcp` offers a server's tool (or prompt) under. */
+export const toolName = (server: string, tool: string) => `${server}${TOOL_SEPARATOR}${tool}`;
+
 /**
- * The server and tool a name offered by `/mcp` stands for: `<server>-<tool>` (the longest configured server
- * name that fits; undefined when that server is not in scope), or, when only one server is in scope and the
- * name names no configured server, that server's tool of that very name.
+ * The server and tool a name offered by `/mcp` stands for: `<server>-<tool>` (the longest name of the
+ * caller's servers, `granted`, that fits; undefined when that server is not in scope), or, when only one
+ * server is in scope and the name names none of the caller's servers, that server's tool of that very name.
  */
-export function toolTarget(scope: ReadonlyMap<string, McpServer>, configured: readonly string[], name: string): { server: string; tool: string } | undefined {
-  const byLength = [...configured].sort((a, b) => b.length - a.length);
+export function toolTarget(scope: ReadonlyMap<string, McpServer>, granted: readonly string[], name: string): { server: string; tool: string } | undefined {
+  const byLength = [...granted].sort((a, b) => b.length - a.length);
   const server = byLength.find((s) => name.startsWith(`${s}${TOOL_SEPARATOR}`) && name.length > s.length + 1);
   if (server) return scope.has(server) ? { server, tool: name.slice(server.length + 1) } : undefined;
   if (scope.size === 1) return { server: [...scope.keys()][0]!, tool: name };

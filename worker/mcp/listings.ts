@@ -7,14 +7,14 @@
 import { isObject, type Json } from '../json.ts';
 import { toolOffered } from './access.ts';
 import type { McpServer } from './schema.ts';
-import { McpError, withServer } from './upstream.ts';
+import { McpError, METHOD_NOT_FOUND } from './json-rpc.ts';
+import { withServer } from './upstream.ts';
 
 /** How long listing a server (every page) may take; a server that does not answer in time is left out. */
 const LIST_TIMEOUT_MS = 30_000;
 const LIST_CACHE_MS = 30_000;
 /** Pages read at most (a server that pages forever is cut off). */
 const MAX_PAGES = 20;
-const METHOD_NOT_FOUND = -32601;
 
 export type ListKind = 'tools' | 'prompts' | 'resources' | 'resourceTemplates';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addCost, addUsage, functionName, replayedInput, serversOf, toolFilterOf, toolOutputText } from './responses-tools.ts';
+import { addCost, addUsage, functionName, replayedInput, responseEvents, serversOf, toolFilterOf, toolOutputText } from './responses-tools.ts';
 
 describe('MCP tools in the Responses API: the pieces', () => {
   it('names functions as providers take them (^[a-zA-Z0-9_-]{1,64}$), unique', () => {
@@ -44,5 +44,16 @@ describe('MCP tools in the Responses API: the pieces', () => {
     const huge = toolOutputText({ content: [{ type: 'text', text: 'x'.repeat(200_000) }] });
     expect(huge.length).toBeLessThan(100_100);
     expect(huge.endsWith("[cut: the tool's result was 200000 characters]")).toBe(true);
+  });
+
+  it('streams a finished answer as the Responses events, ending as it ended', () => {
+    const message = { type: 'message', id: 'msg_1', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: 'hi', annotations: [] }] };
+    const events = responseEvents({ id: 'resp_1', status: 'completed', output: [message] });
+    expect(events.map((e) => e.type)).toEqual([
+      'response.created', 'response.in_progress', 'response.output_item.added', 'response.content_part.added', 'response.output_text.delta',
+      'response.output_text.done', 'response.content_part.done', 'response.output_item.done', 'response.completed',
+    ]);
+    expect(events.map((e) => e.sequence_number)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(responseEvents({ id: 'resp_2', status: 'incomplete', output: [] }).at(-1)?.type).toBe('response.incomplete');
   });
 });

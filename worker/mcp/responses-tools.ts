@@ -9,7 +9,7 @@
  */
 import { isObject, type Json } from '../json.ts';
 import type { McpServer } from './schema.ts';
-import { TOOL_SEPARATOR } from './access.ts';
+import { toolName } from './access.ts';
 
 /** The most model turns one request makes; the last one is asked to answer without tools. */
 export const MAX_TURNS = 10;
@@ -54,7 +54,7 @@ export function toolFilterOf(tool: Json): ((t: Json) => boolean) | undefined {
 
 /** What the model may call a tool: providers take `^[a-zA-Z0-9_-]{1,64}$`; a name that does not fit is made to, kept unique. */
 export function functionName(server: string, tool: string, taken: ReadonlySet<string>): string {
-  const plain = `${server}${TOOL_SEPARATOR}${tool}`;
+  const plain = toolName(server, tool);
   let name = plain.replace(/[^a-zA-Z0-9_-]/g, '_').slice(0, 64);
   for (let i = 2; taken.has(name); i++) name = `${name.slice(0, 64 - String(i).length - 1)}_${i}`;
   return name;
@@ -161,7 +161,8 @@ export function responseEvents(response: Json): Json[] {
     }
     push({ type: 'response.output_item.done', ...base, item });
   });
-  push({ type: 'response.completed', response });
+  // The end event says how it ended, as the Responses stream writer's does.
+  push({ type: response.status === 'incomplete' ? 'response.incomplete' : response.status === 'failed' ? 'response.failed' : 'response.completed', response });
   return events;
 }
 

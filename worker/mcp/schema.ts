@@ -1,9 +1,13 @@
 import { z } from 'zod';
 import { bool, nonNegative, str, strList } from '../config/fields.ts';
 
+/** How a server's own credential (`auth_value`) is sent: LiteLLM's auth types (upstream.ts serverHeaders). */
+export const AUTH_TYPES = ['none', 'api_key', 'bearer_token', 'basic', 'authorization', 'token'] as const;
+
 /**
- * One of config.yaml's `mcp_servers` (LiteLLM's MCP gateway): an MCP server reached over Streamable HTTP,
- * whose tools the gateway's `/mcp` endpoint offers under `<server name>-<tool name>`.
+ * One MCP server (config.yaml's `mcp_servers`, or a stored one as the gateway reads it: servers.ts), reached
+ * over Streamable HTTP or the earlier HTTP+SSE transport, whose tools and prompts the gateway offers under
+ * `<server name>-<name>` and whose resources by their URIs.
  */
 export const mcpServerSchema = z.object({
   /** A stored server's id (/v1/mcp/server); a grant may name a server by it as well as by its name. */
@@ -12,7 +16,7 @@ export const mcpServerSchema = z.object({
   /** `http` (Streamable HTTP) or `sse` (the earlier HTTP+SSE transport). `stdio` servers are not served (a warning names them). */
   transport: z.enum(['http', 'sse', 'stdio'], { error: 'expected http, sse or stdio' }).default('http'),
   /** How the server's own credential (`auth_value`) is sent: LiteLLM's auth types. */
-  auth_type: z.enum(['none', 'api_key', 'bearer_token', 'basic', 'authorization', 'token'], { error: 'expected none, api_key, bearer_token, basic, authorization or token' }).optional(),
+  auth_type: z.enum(AUTH_TYPES, { error: `expected one of ${AUTH_TYPES.join(', ')}` }).optional(),
   auth_value: str.optional(),
   /** Headers sent with every request to the server (a credential of its own kind). */
   static_headers: z.record(str, str).optional(),

@@ -6,10 +6,9 @@
  * `sealServer` below, so both read one format.
  */
 import { mcpServers as mcpServerTable, type McpServerRow } from '../../drizzle/schema/admin.ts';
-import { resolveEnvRefs } from '../config/env-ref.ts';
-import { envRefName } from '../config/env-ref.ts';
+import { envRefName, resolveEnvRefs } from '../config/env-ref.ts';
 import { openDatabase, type DatabaseEnv } from '../db/client.ts';
-import { pgCode } from '../db/pg-code.ts';
+import { pgCode, UNDEFINED_TABLE } from '../db/pg-code.ts';
 import { isObject, type Json } from '../json.ts';
 import { isSealed, isSensitiveHeader, seal, sealingKey, sealingSecret, storeModelInDb, unseal } from '../models/db-models.ts';
 import type { GatewayState } from '../state.ts';
@@ -24,7 +23,6 @@ const MISSING_REFRESH_AFTER_MS = 500;
 const STALE_AFTER_MS = 15_000;
 /** The longest a request waits for a read; then it answers from the list it has. */
 const WAIT_AT_MOST_MS = 3_000;
-const UNDEFINED_TABLE = '42P01';
 
 interface WaitUntil {
   waitUntil(p: Promise<unknown>): void;

@@ -1,7 +1,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { callServer, McpError, responseFromStream } from './upstream.ts';
+import { McpError } from './json-rpc.ts';
+import { callServer, responseFromStream } from './upstream.ts';
 
 /** An SSE body delivered in the given pieces. */
 function stream(...pieces: string[]): ReadableStream<Uint8Array> {

@@ -1,40 +1,24 @@
 /**
- * The gateway as an MCP client of config.yaml's `mcp_servers`, over Streamable HTTP (MCP 2025-03-26 and
- * later): JSON-RPC requests POSTed with the server's own credential, answered as JSON or as an SSE stream
- * that carries the response. A session (`Mcp-Session-Id`) is opened once per isolate and server, and opened
+ * The gateway as an MCP client of its MCP servers (config.yaml's and stored ones), over Streamable HTTP (MCP
+ * 2025-03-26 and later: JSON-RPC requests POSTed with the server's own credential, answered as JSON or as an
+ * SSE stream that carries the response) or the earlier HTTP+SSE transport (callOverSse). A session (`Mcp-Session-Id`) is opened once per isolate and server, and opened
  * again when the server has forgotten it (a 404, or the 400 some servers answer an unknown session with).
  * Every operation has one deadline, whatever it takes (opening a session, retrying in a new one); answers
- * are read up to MAX_ANSWER_BYTES; redirects are not followed (they would carry the server's credential).
+ * are read up to MAX_ANSWER_CHARS; redirects are not followed (they would carry the server's credential).
  */
 import { isObject, type Json } from '../json.ts';
+import { GATEWAY_INFO, INTERNAL_ERROR, McpError, PROTOCOL_VERSIONS } from './json-rpc.ts';
 import type { McpServer } from './schema.ts';
 
-/** The protocol versions the gateway accepts from clients and servers, newest first. */
-export const PROTOCOL_VERSIONS = ['2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05'];
 /**
  * The version the gateway asks servers for: 2025-11-25 lets a server close a response stream early and
  * expect the client to resume it with a GET, which the gateway does not do.
  */
 const ASKED_VERSION = '2025-06-18';
 
-/** LiteLLM's name for its MCP server, which clients see in `initialize`. */
-export const GATEWAY_INFO = { name: 'litellm-mcp-server', version: '1.0.0' };
+/** The most of one answer (a JSON body, or one event of an SSE stream) the gateway reads, in characters. */
+const MAX_ANSWER_CHARS = 16 * 1024 * 1024;
 
-/** The most of one answer (a JSON body, or an SSE stream up to its response) the gateway reads. */
-const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
-
-/** A JSON-RPC error the server answered (or the gateway made of a failure to reach it). */
-export class McpError extends Error {
-  readonly code: number;
-  readonly data: unknown;
-  constructor(code: number, message: string, data?: unknown) {
-    super(message);
-    this.code = code;
-    this.data = data;
-  }
-}
-
-const INTERNAL_ERROR = -32603;
 
 interface Session {
   id: string | undefined;
@@ -272,7 +256,7 @@ async function callOverSse<T>(server: McpServer, deadline: Deadline, work: (requ
   }
 }
 
-const tooLarge = () => new McpError(INTERNAL_ERROR, `MCP server's answer is over ${MAX_ANSWER_BYTES / 1024 / 1024} MB`);
+const tooLarge = () => new McpError(INTERNAL_ERROR, `MCP server's answer is over ${MAX_ANSWER_CHARS / 1024 / 1024} MB`);
 
 async function boundedText(res: Response): Promise<string> {
   if (!res.body) return '';
@@ -284,7 +268,7 @@ async function boundedText(res: Response): Promise<string> {
       const { done, value } = await reader.read();
       text += decoder.decode(value, { stream: !done });
       if (done) return text;
-      if (text.length > MAX_ANSWER_BYTES) throw tooLarge();
+      if (text.length > MAX_ANSWER_CHARS) throw tooLarge();
     }
   } finally {
     void reader.cancel().catch(() => undefined);
@@ -298,7 +282,7 @@ interface SseEvent {
 }
 
 /**
- * The events of an SSE stream as they come (lines ended by CRLF, LF or CR), up to MAX_ANSWER_BYTES of any one
+ * The events of an SSE stream as they come (lines ended by CRLF, LF or CR), up to MAX_ANSWER_CHARS of any one
  * event; the stream is cancelled when the reader stops.
  */
 async function* sseEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<SseEvent> {
@@ -318,7 +302,7 @@ async function* sseEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<SseE
       heldCr = !done && text.endsWith('\r');
       if (heldCr) text = text.slice(0, -1);
       buffer += text.replace(/\r\n?/g, '\n');
-      if (buffer.length > MAX_ANSWER_BYTES) throw tooLarge();
+      if (buffer.length > MAX_ANSWER_CHARS) throw tooLarge();
       let end: number;
       while ((end = buffer.indexOf('\n\n', searched)) >= 0) {
         const lines = buffer.slice(0, end).split('\n');

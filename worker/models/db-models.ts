@@ -11,7 +11,7 @@ import { resolveEnvRefs } from '../config/env-ref.ts';
 import { parseModelRef } from '../config/providers.ts';
 import { deploymentSchema, type TollgateConfig } from '../config/schema.ts';
 import { openDatabase, type DatabaseEnv } from '../db/client.ts';
-import { pgCode } from '../db/pg-code.ts';
+import { pgCode, UNDEFINED_TABLE } from '../db/pg-code.ts';
 import type { DeploymentRef, ModelCatalog } from './deployments.ts';
 
 /** Marks a sealed value; anything else in a row is stored as given (plain settings, `os.environ/NAME`). */
@@ -195,7 +195,6 @@ export function mergeCatalog(base: ModelCatalog, extra: readonly DeploymentRef[]
 
 /** Opened rows by model_id, reused while the row (and its credential) is unchanged: a refresh every few seconds decrypts only what changed. */
 const opened = new Map<string, { stamp: string; ref: DeploymentRef | undefined }>();
-const UNDEFINED_TABLE = '42P01';
 /** Opened /credentials rows by name, likewise. */
 const openedCredentials = new Map<string, { stamp: string; values: Record<string, unknown> | undefined }>();
 

@@ -75,3 +75,16 @@ export async function readBoundedBytes(request: Request, maxBytes: number): Prom
   }
   return bytes;
 }
+
+/**
+ * A request's body as JSON, bounded by `max_request_size_mb` (over it: the 413 readBoundedBytes throws);
+ * undefined when the body is not JSON, for the route to word its refusal (a JSON-RPC parse error, a 400).
+ */
+export async function readJsonObject(request: Request, config: { general_settings: { max_request_size_mb?: number } }): Promise<{ json: unknown } | undefined> {
+  const bytes = await readBoundedBytes(request, bodyLimit(config).maxBytes ?? DEFAULT_MAX_BODY_BYTES);
+  try {
+    return { json: JSON.parse(new TextDecoder().decode(bytes)) };
+  } catch {
+    return undefined;
+  }
+}

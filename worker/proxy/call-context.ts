@@ -78,8 +78,8 @@ export interface ModelCallOptions {
   /** Azure-style paths name the model group in the path. */
   modelFromPath?: string;
   /**
-   * An OpenAI-format body another route already read and translated (the
-   * Anthropic-format /v1/messages); it is validated like a client's.
+   * An OpenAI-format body another route already read (and maybe translated: the Anthropic-format
+   * /v1/messages; /v1/responses, which reads it first for its MCP tools); it is validated like a client's.
    */
   body?: Record<string, unknown>;
   /** A body that is not JSON (a transcription's multipart form), read after the key is checked; validated like a client's. */

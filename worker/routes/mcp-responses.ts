@@ -3,7 +3,8 @@ import type { GatewayEnv } from '../env.ts';
 import { errorResponse, GatewayError } from '../errors.ts';
 import { isObject, type Json } from '../json.ts';
 import { authenticateRoute } from '../limits/key-store.ts';
-import { mcpServersFor } from '../mcp/access.ts';
+import { mcpServersFor, toolName } from '../mcp/access.ts';
+import { INVALID_PARAMS, REFUSED } from '../mcp/json-rpc.ts';
 import {
   addCost, addUsage, DEFAULT_MAX_TOOL_CALLS, entryServers, inputItems, isProxyMcpTool, MAX_TURNS, offeredTools, replayedInput, responseEvents, serversOf,
   toolFilterOf, toolOutputText,
@@ -17,7 +18,7 @@ import { handleModelCall } from '../proxy/model-call.ts';
 import { recordRefusedCall } from '../proxy/refused-call.ts';
 import type { GatewayState } from '../state.ts';
 import { serverTools } from '../mcp/listings.ts';
-import { runTool } from './mcp.ts';
+import { runTool } from '../mcp/tool-call.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
 
@@ -92,7 +93,8 @@ async function toolLoop(c: Ctx, state: GatewayState, request: Json): Promise<Res
   const otherTools = tools.filter((t) => !isProxyMcpTool(t));
   const maxCalls = typeof request.max_tool_calls === 'number' ? Math.min(request.max_tool_calls, DEFAULT_MAX_TOOL_CALLS) : DEFAULT_MAX_TOOL_CALLS;
   // The tool calls bill the request's end user and tags, as its turns do.
-  const attribution = { endUser: endUserOf({ body: request, headers: headerSnapshot(c.req.raw.headers) }), tags: requestTags({ body: request, headers: headerSnapshot(c.req.raw.headers) }) };
+  const requestHeaders = headerSnapshot(c.req.raw.headers);
+  const attribution = { endUser: endUserOf({ body: request, headers: requestHeaders }), tags: requestTags({ body: request, headers: requestHeaders }) };
   const { stream_options: _streamOptions, ...rest } = request;
 
   let input = replayedInput(inputItems(request.input), byTool);
@@ -138,7 +140,7 @@ async function toolLoop(c: Ctx, state: GatewayState, request: Json): Promise<Res
       let said: string;
       if (calls.length >= maxCalls) {
         said = 'Not run: the request\'s max_tool_calls was reached.';
-        Object.assign(mcpCall, { output: null, error: { type: 'mcp_protocol_error', code: -32000, message: said }, status: 'incomplete' });
+        Object.assign(mcpCall, { output: null, error: { type: 'mcp_protocol_error', code: REFUSED, message: said }, status: 'incomplete' });
       } else {
         let args: unknown;
         try {
@@ -147,8 +149,8 @@ async function toolLoop(c: Ctx, state: GatewayState, request: Json): Promise<Res
           args = undefined;
         }
         const outcome = isObject(args)
-          ? await runTool(c, state, scope, allowed, { name: `${target.server}-${target.tool}`, arguments: args }, attribution)
-          : { code: -32602, message: 'the arguments are not a JSON object', status: 400 };
+          ? await runTool(c, state, scope, allowed, { name: toolName(target.server, target.tool), arguments: args }, attribution)
+          : { code: INVALID_PARAMS, message: 'the arguments are not a JSON object', status: 400 };
         if ('result' in outcome) {
           cost = addCost(cost, outcome.cost);
           said = toolOutputText(outcome.result);

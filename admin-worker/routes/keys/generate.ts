@@ -9,7 +9,7 @@ import { deprecatedVerificationTokens, type KeyRow, verificationTokens } from '.
 import { abbreviateKey, hashKey } from '../../../worker/auth/secrets.ts';
 import { durationSeconds } from '../../../worker/limits/windows.ts';
 import { writeAudit } from '../../lib/audit.ts';
-import { requireAdminForEnvRefs, requireAdminForObjectPermission } from '../../lib/env-refs.ts';
+import { requireAdminForPrivilegedFields } from '../../lib/env-refs.ts';
 import { callerUserId, isProxyAdmin } from '../../lib/auth.ts';
 import { type BudgetClock, budgetClock } from '../../lib/budget-limits.ts';
 import type { AdminContext } from '../../lib/context.ts';
@@ -60,8 +60,7 @@ async function generate(c: AdminContext, serviceAccount: boolean): Promise<Respo
     data.user_id = null;
   }
   checkValues(data);
-  requireAdminForEnvRefs(c, data.metadata);
-  requireAdminForObjectPermission(c, data);
+  requireAdminForPrivilegedFields(c, data);
   checkCustomKey(data.key, 'key');
   const { db } = c.get('db')();
   const admin = isProxyAdmin(c);
@@ -112,8 +111,7 @@ export async function regenerateKey(c: AdminContext): Promise<Response> {
   }
   checkCustomKey(data.new_key, 'new_key');
   checkValues(data);
-  requireAdminForEnvRefs(c, data.metadata);
-  requireAdminForObjectPermission(c, data);
+  requireAdminForPrivilegedFields(c, data);
   const oldToken = await tokenOf(named);
   const plain = data.new_key ?? newKey();
   const newToken = await hashKey(plain);

@@ -2,7 +2,7 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import { type KeyRow, verificationTokens } from '../../../drizzle/schema/keys.ts';
 import { writeAudit } from '../../lib/audit.ts';
-import { requireAdminForEnvRefs, requireAdminForObjectPermission } from '../../lib/env-refs.ts';
+import { requireAdminForPrivilegedFields } from '../../lib/env-refs.ts';
 import { failureReason } from '../../lib/pg-error.ts';
 import { budgetClock } from '../../lib/budget-limits.ts';
 import type { AdminContext } from '../../lib/context.ts';
@@ -106,8 +106,7 @@ async function applyEach(c: AdminContext, updates: (UpdateKeyInput & { key: stri
 /** One key's update, checked and written in its own transaction with its audit row; the updated row. */
 async function applyKeyUpdate(c: AdminContext, data: UpdateKeyInput, clock: Awaited<ReturnType<typeof budgetClock>>): Promise<KeyRow> {
   checkValues(data);
-  requireAdminForEnvRefs(c, data.metadata);
-  requireAdminForObjectPermission(c, data);
+  requireAdminForPrivilegedFields(c, data);
   const { db } = c.get('db')();
   const { key: named, ...fields } = data;
   // Named by alias: the alias identifies the key and is not a change.

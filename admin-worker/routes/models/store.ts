@@ -11,6 +11,7 @@ import { GatewayError } from '../../../worker/errors.ts';
 import { storeModelInDb } from '../../../worker/models/db-models.ts';
 import type { GatewayState } from '../../../worker/state.ts';
 import { publicParams } from '../../../worker/models/db-models.ts';
+import { refuseGatewaySecretRefs } from '../../lib/env-refs.ts';
 import type { AdminContext } from '../../lib/context.ts';
 
 /** LiteLLM's words (and status) when model writes are off. */
@@ -69,6 +70,7 @@ const PARAM_FIELDS: ReadonlySet<string> = new Set(Object.keys(litellmParamsSchem
  * strings they replace.
  */
 export function checkedDeployment(candidate: { model_name?: unknown; litellm_params: Record<string, unknown>; model_info?: Record<string, unknown> | undefined }, env: Record<string, unknown>): CheckedDeployment {
+  refuseGatewaySecretRefs(candidate.litellm_params, 'litellm_params');
   const parsed = deploymentSchema.safeParse({
     model_name: candidate.model_name,
     litellm_params: resolveEnvRefs(candidate.litellm_params, env).value,

@@ -7,7 +7,7 @@ import { budgetClock } from '../../lib/budget-limits.ts';
 import type { AdminBindings, AdminContext } from '../../lib/context.ts';
 import { describeRoute } from '../../lib/openapi.ts';
 import { teamJson } from '../../lib/serialize.ts';
-import { requireAdminForEnvRefs, requireAdminForObjectPermission } from '../../lib/env-refs.ts';
+import { requireAdminForPrivilegedFields } from '../../lib/env-refs.ts';
 import { badRequest, parseBody } from '../../lib/validation.ts';
 import { forbidden, requireTeamAdmin } from '../principals/access.ts';
 import { assertNonNegative } from '../principals/fields.ts';
@@ -25,8 +25,7 @@ describeRoute({ method: 'post', path: '/team/new', summary: 'Create a team', tag
 teamWriteRoutes.post('/team/new', async (c) => {
   requireProxyAdmin(c, 'create teams');
   const body = await parseBody(c, newTeamBody);
-  requireAdminForEnvRefs(c, body.metadata);
-  requireAdminForObjectPermission(c, body);
+  requireAdminForPrivilegedFields(c, body);
   assertNonNegative(body, TEAM_MONEY_FIELDS);
   const clock = await budgetClock(c);
   const teamId = body.team_id ?? crypto.randomUUID();
@@ -57,8 +56,7 @@ teamWriteRoutes.post('/team/new', async (c) => {
 describeRoute({ method: 'post', path: '/team/update', summary: 'Update a team (only the given fields; null clears)', tag: TAG, body: updateTeamBody });
 teamWriteRoutes.post('/team/update', async (c) => {
   const body = await parseBody(c, updateTeamBody);
-  requireAdminForEnvRefs(c, body.metadata);
-  requireAdminForObjectPermission(c, body);
+  requireAdminForPrivilegedFields(c, body);
   assertNonNegative(body, TEAM_MONEY_FIELDS);
   const clock = await budgetClock(c);
   const { team_id: teamId, ...fields } = body;

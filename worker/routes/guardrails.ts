@@ -5,7 +5,7 @@ import { run } from '../guardrails/run.ts';
 import { modesOf } from '../guardrails/schema.ts';
 import { isObject } from '../json.ts';
 import { authenticateRoute } from '../limits/key-store.ts';
-import { bodyLimit, DEFAULT_MAX_BODY_BYTES, readBoundedBytes } from '../openai/read-body.ts';
+import { readJsonObject } from '../openai/read-body.ts';
 import { gatewayState } from '../state.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
@@ -33,13 +33,9 @@ export async function guardrailsList(c: Ctx): Promise<Response> {
 export async function applyGuardrail(c: Ctx): Promise<Response> {
   const state = await gatewayState(c.env);
   await authenticateRoute(c, state);
-  let body: unknown;
-  try {
-    body = JSON.parse(new TextDecoder().decode(await readBoundedBytes(c.req.raw, bodyLimit(state.config).maxBytes ?? DEFAULT_MAX_BODY_BYTES)));
-  } catch (err) {
-    if (err instanceof GatewayError) throw err;
-    throw new GatewayError('Invalid JSON in request body', { status: 400, type: 'bad_request_error' });
-  }
+  const read = await readJsonObject(c.req.raw, state.config);
+  if (!read) throw new GatewayError('Invalid JSON in request body', { status: 400, type: 'bad_request_error' });
+  const body = read.json;
   if (!isObject(body) || typeof body.guardrail_name !== 'string' || typeof body.text !== 'string') {
     throw new GatewayError('Expected {"guardrail_name": "<name>", "text": "<text>"}', { status: 400, type: 'bad_request_error', param: isObject(body) && typeof body.guardrail_name === 'string' ? 'text' : 'guardrail_name' });
   }
