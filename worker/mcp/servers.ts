@@ -8,6 +8,7 @@
 import { mcpServers as mcpServerTable, type McpServerRow } from '../../drizzle/schema/admin.ts';
 import { envRefName, resolveEnvRefs } from '../config/env-ref.ts';
 import { openDatabase, type DatabaseEnv } from '../db/client.ts';
+import { Refreshed, type WaitUntil } from '../db/refreshed.ts';
 import { pgCode, UNDEFINED_TABLE } from '../db/pg-code.ts';
 import { isObject, type Json } from '../json.ts';
 import { isSealed, isSensitiveHeader, seal, sealingKey, sealingSecret, storeModelInDb, unseal } from '../models/db-models.ts';
@@ -16,83 +17,35 @@ import { type McpServer, mcpServerSchema, MCP_SERVER_NAME } from './schema.ts';
 
 export type McpServers = Readonly<Record<string, McpServer>>;
 
-const REFRESH_EVERY_MS = 2_000;
-/** A request naming a server the isolate does not know waits for a read started no sooner than this after the last. */
-const MISSING_REFRESH_AFTER_MS = 500;
 /** A list older than this (an isolate idle a while) is read afresh before it is used: a revoked server stays revoked. */
 const STALE_AFTER_MS = 15_000;
-/** The longest a request waits for a read; then it answers from the list it has. */
-const WAIT_AT_MOST_MS = 3_000;
 
-interface WaitUntil {
-  waitUntil(p: Promise<unknown>): void;
-}
-
-interface Cached {
-  state: GatewayState;
-  servers: McpServers;
-  /** Date.now() when the last read started (0 before the first), and when a read last completed (0: none yet). */
-  startedAt: number;
-  loadedAt: number;
-  inFlight: Promise<void> | undefined;
-}
-let cached: Cached | undefined;
+let cached: { state: GatewayState; servers: Refreshed<McpServers> } | undefined;
 
 /** Whether the list holds a server of this name, or a stored server of this id. */
 const knows = (servers: McpServers, name: string) => Object.hasOwn(servers, name) || Object.values(servers).some((s) => s.server_id === name);
 
 /**
- * config.yaml's servers and the stored ones. Stale-while-revalidate every REFRESH_EVERY_MS; a request waits
- * (at most WAIT_AT_MOST_MS) for a read started after it arrived when the isolate has none yet, when its list
- * is older than STALE_AFTER_MS, or when the request names a server (or stored server id) it does not know.
+ * config.yaml's servers and the stored ones, kept as db/refreshed.ts keeps a value: a request waits for a
+ * fresh read when the isolate has none yet, when its list is older than STALE_AFTER_MS, or when the request
+ * names a server (or stored server id) it does not know.
  */
 export async function mcpServers(state: GatewayState, env: Record<string, unknown>, ctx: WaitUntil, names: readonly string[] = []): Promise<McpServers> {
   const configured = state.config.mcp_servers ?? {};
   if (!storeModelInDb(state.config, env)) return configured;
-  if (cached?.state !== state) cached = { state, servers: configured, startedAt: 0, loadedAt: 0, inFlight: undefined };
-  const entry = cached;
-  const arrived = Date.now();
-  const mustWait = entry.loadedAt === 0 || arrived - entry.loadedAt >= STALE_AFTER_MS || names.some((n) => !knows(entry.servers, n));
-  if (mustWait) await waitAtMost(readSince(entry, env, ctx, arrived), WAIT_AT_MOST_MS);
-  else if (arrived - entry.startedAt >= REFRESH_EVERY_MS) void refresh(entry, env, ctx);
-  return entry.servers;
-}
-
-/** Waits for a read that started at or after `arrived`, starting one no sooner than MISSING_REFRESH_AFTER_MS after the last. */
-async function readSince(entry: Cached, env: Record<string, unknown>, ctx: WaitUntil, arrived: number): Promise<void> {
-  const age = arrived - entry.startedAt;
-  if (entry.loadedAt !== 0 && age < MISSING_REFRESH_AFTER_MS) await new Promise((r) => setTimeout(r, MISSING_REFRESH_AFTER_MS - age));
-  // A read that began before this request may predate the server it names: let it land, then read again.
-  if (entry.inFlight && entry.startedAt < arrived) await entry.inFlight;
-  await (entry.startedAt < arrived ? refresh(entry, env, ctx) : entry.inFlight);
-}
-
-function waitAtMost(p: Promise<void>, ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
-  return Promise.race([p, timeout]).finally(() => timer !== undefined && clearTimeout(timer));
-}
-
-function refresh(entry: Cached, env: Record<string, unknown>, ctx: WaitUntil): Promise<void> {
-  if (entry.inFlight) return entry.inFlight;
-  entry.startedAt = Date.now();
-  const read = (async () => {
-    try {
+  if (cached?.state !== state) {
+    const load = async (scope: WaitUntil) => {
       // config.yaml's first, then the stored ones (a stored server never takes a config server's name).
-      const stored = await storedServers(env as Record<string, unknown> & DatabaseEnv, sealingSecret(env, entry.state.masterKey), ctx);
-      const servers: Record<string, McpServer> = { ...(entry.state.config.mcp_servers ?? {}) };
-      for (const [name, server] of Object.entries(stored)) if (!Object.hasOwn(servers, name)) servers[name] = server;
-      entry.servers = servers;
-      entry.loadedAt = Date.now();
-    } catch (err) {
-      console.error(`reading stored MCP servers failed, serving the last list: ${err instanceof Error ? err.message : String(err)}`);
-    } finally {
-      entry.inFlight = undefined;
-    }
-  })();
-  entry.inFlight = read;
-  ctx.waitUntil(read);
-  return read;
+      const stored = await storedServers(env as Record<string, unknown> & DatabaseEnv, sealingSecret(env, state.masterKey), scope);
+      const all: Record<string, McpServer> = { ...configured };
+      for (const [name, server] of Object.entries(stored)) if (!Object.hasOwn(all, name)) all[name] = server;
+      return all;
+    };
+    cached = { state, servers: new Refreshed<McpServers>(configured, 'stored MCP servers', load) };
+  }
+  const { servers } = cached;
+  const mustWait = servers.loadedAt === 0 || Date.now() - servers.loadedAt >= STALE_AFTER_MS || names.some((n) => !knows(servers.value, n));
+  return servers.current(ctx, mustWait);
 }
 
 async function storedServers(env: Record<string, unknown> & DatabaseEnv, secret: string | undefined, ctx: WaitUntil): Promise<Record<string, McpServer>> {
