@@ -6,12 +6,12 @@
  * `sealServer` below, so both read one format.
  */
 import { mcpServers as mcpServerTable, type McpServerRow } from '../../drizzle/schema/admin.ts';
-import { envRefName, resolveEnvRefs } from '../config/env-ref.ts';
+import { resolveEnvRefs } from '../config/env-ref.ts';
 import { openDatabase, type DatabaseEnv } from '../db/client.ts';
 import { Refreshed, type WaitUntil } from '../db/refreshed.ts';
 import { pgCode, UNDEFINED_TABLE } from '../db/pg-code.ts';
 import { isObject, type Json } from '../json.ts';
-import { isSealed, isSensitiveHeader, seal, sealingKey, sealingSecret, storeModelInDb, unseal } from '../models/db-models.ts';
+import { isSensitiveHeader, openValues, sealingKey, sealingSecret, sealValues, storeModelInDb } from '../models/db-models.ts';
 import type { GatewayState } from '../state.ts';
 import { type McpServer, mcpServerSchema, MCP_SERVER_NAME } from './schema.ts';
 
@@ -86,8 +86,8 @@ async function openedServer(row: McpServerRow, key: CryptoKey | undefined, env: 
   const what = `MCP server ${row.server_name} (${row.server_id})`;
   let credentials: Json;
   try {
-    credentials = await openValues(key, 'mcp.credentials', isObject(row.credentials) ? row.credentials : {});
-    const headers = await openValues(key, 'mcp.static_headers', isObject(row.static_headers) ? row.static_headers : {});
+    credentials = await openValues(key, isObject(row.credentials) ? row.credentials : {}, 'mcp.credentials');
+    const headers = await openValues(key, isObject(row.static_headers) ? row.static_headers : {}, 'mcp.static_headers');
     credentials = { ...credentials, static_headers: headers };
   } catch {
     console.error(`${what}: credentials do not open with this LITELLM_SALT_KEY (or there is none); not served`);
@@ -113,25 +113,13 @@ async function openedServer(row: McpServerRow, key: CryptoKey | undefined, env: 
   return parsed.data;
 }
 
-async function openValues(key: CryptoKey | undefined, prefix: string, values: Json): Promise<Json> {
-  const out: Json = {};
-  for (const [name, value] of Object.entries(values)) {
-    if (!isSealed(value)) out[name] = value;
-    else if (!key) throw new Error('no key');
-    else out[name] = await unseal(key, `${prefix}.${name}`, value);
-  }
-  return out;
-}
-
 /**
  * What the admin Worker stores of a server's secrets: `auth_value` and auth-like `static_headers` sealed
  * (an `os.environ/NAME` reference is stored as given), other headers as they are.
  */
 export async function sealServer(key: CryptoKey, authValue: string | undefined, headers: Record<string, string> | undefined): Promise<{ credentials: Json; static_headers: Json }> {
-  const sealIf = (prefix: string, name: string, value: string, secret: boolean) =>
-    secret && envRefName(value) === undefined && !isSealed(value) ? seal(key, `${prefix}.${name}`, value) : Promise.resolve(value);
-  const credentials: Json = authValue === undefined ? {} : { auth_value: await sealIf('mcp.credentials', 'auth_value', authValue, true) };
-  const sealedHeaders: Json = {};
-  for (const [h, v] of Object.entries(headers ?? {})) sealedHeaders[h] = await sealIf('mcp.static_headers', h, v, isSensitiveHeader(h));
-  return { credentials, static_headers: sealedHeaders };
+  return {
+    credentials: authValue === undefined ? {} : await sealValues(key, { auth_value: authValue }, 'mcp.credentials', () => true),
+    static_headers: await sealValues(key, headers ?? {}, 'mcp.static_headers', isSensitiveHeader),
+  };
 }

@@ -7,7 +7,7 @@
 import { eq } from 'drizzle-orm';
 import { credentials, proxyModels } from '../../drizzle/schema/admin.ts';
 import { type CredentialSet, withCredential } from '../config/credentials.ts';
-import { resolveEnvRefs } from '../config/env-ref.ts';
+import { envRefName, resolveEnvRefs } from '../config/env-ref.ts';
 import { parseModelRef } from '../config/providers.ts';
 import { deploymentSchema, type TollgateConfig } from '../config/schema.ts';
 import { openDatabase, type DatabaseEnv } from '../db/client.ts';
@@ -100,17 +100,35 @@ export async function unseal(key: CryptoKey, field: string, stored: string): Pro
 
 export const isSealed = (value: unknown): value is string => typeof value === 'string' && value.startsWith(SEALED_PREFIX);
 
+/** Whether a value must be sealed: a secret given in clear (an `os.environ/NAME` reference is stored as given). */
+const needsSealing = (value: unknown): value is string => typeof value === 'string' && !isSealed(value) && envRefName(value) === undefined;
+
+/**
+ * One level of stored values with the secret ones (`isSecret`) sealed, each under its name (after `prefix.`,
+ * when there is one) as the additional data. Every sealed format here (models' litellm_params, credentials,
+ * MCP servers) is written by this and opened by `openValues`.
+ */
+export async function sealValues(key: CryptoKey, values: Record<string, unknown>, prefix: string, isSecret: (name: string, value: unknown) => boolean): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(values)) out[name] = isSecret(name, value) && needsSealing(value) ? await seal(key, prefix ? `${prefix}.${name}` : name, value) : value;
+  return out;
+}
+
+/** One level of stored values with the sealed ones opened (sealValues' inverse); throws without a key, or with the wrong one. */
+export async function openValues(key: CryptoKey | undefined, values: Record<string, unknown>, prefix: string): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(values)) {
+    if (!isSealed(value)) out[name] = value;
+    else if (!key) throw new Error('sealed values but no key');
+    else out[name] = await unseal(key, prefix ? `${prefix}.${name}` : name, value);
+  }
+  return out;
+}
+
 /** Every sealed value of stored `litellm_params` opened (top level and extra_headers); throws if the key is wrong. */
 export async function unsealParams(key: CryptoKey, params: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const out: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(params)) {
-    if (isSealed(value)) out[name] = await unseal(key, name, value);
-    else if (name === 'extra_headers' && value && typeof value === 'object') {
-      const headers: Record<string, unknown> = {};
-      for (const [h, v] of Object.entries(value)) headers[h] = isSealed(v) ? await unseal(key, `extra_headers.${h}`, v) : v;
-      out[name] = headers;
-    } else out[name] = value;
-  }
+  const out = await openValues(key, params, '');
+  if (params.extra_headers && typeof params.extra_headers === 'object') out.extra_headers = await openValues(key, params.extra_headers as Record<string, unknown>, 'extra_headers');
   return out;
 }
 
