@@ -19,6 +19,7 @@ let math: FakeMcpServer;
 let docs: FakeMcpServer;
 let legacy: FakeMcpServer;
 let llm: FakeUpstream;
+let personal: FakeMcpServer;
 
 /**
  * An OpenAI Responses API model: calls math-add (twice at once when asked "twice"; every turn when asked to
@@ -44,6 +45,7 @@ const clients: Client[] = [];
 
 beforeAll(async () => {
   llm = await startFakeUpstream({ default: { kind: 'handler', handle: responsesModel } });
+  personal = await startFakeMcpServer({ name: 'personal', bearer: 'users-own-token-0008' });
   [math, docs, legacy] = await Promise.all([
     startFakeMcpServer({ name: 'math', bearer: MATH_TOKEN }), startFakeMcpServer({ name: 'docs', json: true }), startFakeMcpServer({ name: 'legacy', sse: true, bearer: 'legacy-token-0005' }),
   ]);
@@ -78,6 +80,9 @@ mcp_servers:
     transport: sse
     auth_type: bearer_token
     auth_value: legacy-token-0005
+  personal:
+    url: ${personal.url}
+    allow_all_keys: true
 general_settings:
   store_model_in_db: true
 `,
@@ -86,7 +91,7 @@ general_settings:
 });
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
-  await Promise.all([stack?.stop(), math?.close(), docs?.close(), legacy?.close(), llm?.close()]);
+  await Promise.all([stack?.stop(), math?.close(), docs?.close(), legacy?.close(), llm?.close(), personal?.close()]);
 });
 
 /** The official client on a path of the gateway, its key in LiteLLM's `x-litellm-api-key: Bearer <key>`. */
@@ -200,6 +205,19 @@ describe('/mcp with the master key', () => {
     const read = await client.readResource({ uri: 'memo://docs/readme' });
     expect(read.contents).toEqual([{ uri: 'memo://docs/readme', mimeType: 'text/plain', text: 'docs readme' }]);
     await expect(client.readResource({ uri: 'memo://nowhere' })).rejects.toThrow(/Unknown resource: memo:\/\/nowhere/);
+  });
+
+  it("sends a client's own credential for a server (x-mcp-<server>-authorization) in place of the configured one", async () => {
+    // Without it the server refuses the gateway: its tools are left out.
+    expect((await toolNames(await connect(TEST_MASTER_KEY, '/mcp/personal'))).length).toBe(0);
+    const client = await connect(TEST_MASTER_KEY, '/mcp/personal', { 'x-mcp-personal-authorization': 'Bearer users-own-token-0008', 'x-mcp-personal-x-trace': 't1' });
+    expect(await toolNames(client)).toEqual(['personal-add', 'personal-admin_only', 'personal-fail', 'personal-slow']);
+    const before = personal.requests.length;
+    expect(text(await client.callTool({ name: 'personal-add', arguments: { a: 1, b: 2 } }))).toBe('3');
+    const call = personal.requests.slice(before).find((r) => (r.body as { method?: string }).method === 'tools/call');
+    expect([call?.headers.authorization, call?.headers['x-trace']]).toEqual(['Bearer users-own-token-0008', 't1']);
+    // Another key's (or no) credential never rides on a session opened with this one.
+    expect((await toolNames(await connect(TEST_MASTER_KEY, '/mcp/personal'))).length).toBe(0);
   });
 
   it("calls a server of MCP's earlier HTTP+SSE transport (transport: sse) with its credential", async () => {
@@ -325,12 +343,12 @@ describe('which servers a key reaches', () => {
 describe("LiteLLM's MCP REST API", () => {
   it('lists the servers a key may use (GET /v1/mcp/server), their url only to the master key', async () => {
     const servers = (await (await fetch(`${stack.url}/v1/mcp/server`, { headers: { authorization: `Bearer ${TEST_MASTER_KEY}` } })).json()) as { server_id: string; url?: string }[];
-    expect(servers.map((s) => s.server_id)).toEqual(['math', 'docs', 'notes', 'legacy']);
+    expect(servers.map((s) => s.server_id)).toEqual(['math', 'docs', 'notes', 'legacy', 'personal']);
     expect(servers[0]).toMatchObject({ server_name: 'math', transport: 'http', auth_type: 'bearer_token', url: math.url });
     expect(JSON.stringify(servers)).not.toContain(MATH_TOKEN);
     const plainKey = await generateKey({});
     const forKey = (await (await fetch(`${stack.url}/v1/mcp/server`, { headers: { authorization: `Bearer ${plainKey}` } })).json()) as { server_id: string; url?: string }[];
-    expect(forKey.map((s) => [s.server_id, s.url])).toEqual([['docs', undefined]]);
+    expect(forKey.map((s) => [s.server_id, s.url])).toEqual([['docs', undefined], ['personal', undefined]]);
     expect((await fetch(`${stack.url}/v1/mcp/server/math`, { headers: { authorization: `Bearer ${plainKey}` } })).status).toBe(404);
   });
 
@@ -392,7 +410,9 @@ describe("MCP tools in the Responses API (server_url: litellm_proxy)", () => {
       if (event.type === 'response.completed') completed = event.response;
     }
     expect(text).toBe('The sum is 42');
-    expect(completed?.output.map((o) => o.type)).toEqual(['mcp_list_tools', 'mcp_list_tools', 'mcp_list_tools', 'mcp_list_tools', 'mcp_call', 'message']);
+    // One listing a server (personal's, which would not list without the user's token, says so); the tools offered are add's.
+    expect(completed?.output.map((o) => o.type)).toEqual(['mcp_list_tools', 'mcp_list_tools', 'mcp_list_tools', 'mcp_list_tools', 'mcp_list_tools', 'mcp_call', 'message']);
+    expect(completed?.output.find((o) => o.type === 'mcp_list_tools' && o.server_label === 'personal')).toMatchObject({ tools: [], error: 'MCP server personal did not list its tools' });
     const offered = (llm.requests[0]?.body as { tools: { name: string }[] }).tools.map((t) => t.name).sort();
     expect(offered).toEqual(['docs-add', 'legacy-add', 'math-add', 'notes-add']);
   });
@@ -464,7 +484,7 @@ describe('MCP servers stored through /v1/mcp/server (store_model_in_db)', () => 
     const byId = await generateKey({ object_permission: { mcp_servers: [created.json.server_id] } });
     expect((await toolNames(await connect(byId))).filter((t) => t.startsWith('stored-'))).toEqual(['stored-add', 'stored-admin_only', 'stored-fail', 'stored-slow']);
     const listed = await admin('GET', '/v1/mcp/server', undefined, byId);
-    expect(listed.json.map((s: { server_id: string }) => s.server_id)).toEqual(['docs', created.json.server_id]);
+    expect(listed.json.map((s: { server_id: string }) => s.server_id)).toEqual(['docs', 'personal', created.json.server_id]);
 
     // Moved to the docs server (no credential there): followed within seconds.
     const moved = await admin('PUT', '/v1/mcp/server', { server_id: created.json.server_id, url: docs.url, credentials: { auth_value: null }, auth_type: null });

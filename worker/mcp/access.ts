@@ -1,4 +1,5 @@
 import type { Caller } from '../auth/authenticate.ts';
+import type { RequestHeaders } from '../providers/types.ts';
 import { isObject } from '../json.ts';
 import type { McpServer } from './schema.ts';
 
@@ -40,7 +41,7 @@ function toolLimitsOf(permission: unknown): Map<string, Set<string>> {
  * grants within its team's (a key granting none has its team's); with the tools their
  * `mcp_tool_permissions` allow.
  */
-export function mcpServersFor(caller: Caller, servers: Readonly<Record<string, McpServer>>): GrantedServers {
+export function mcpServersFor(caller: Caller, servers: Readonly<Record<string, McpServer>>, headers?: RequestHeaders): GrantedServers {
   const out = new GrantedServers();
   const limits = caller.kind === 'key' ? [toolLimitsOf(caller.policy.metadata.object_permission), toolLimitsOf(caller.policy.team?.metadata.object_permission)] : [];
   const ownGrant = caller.kind === 'key' ? granted(caller.policy.metadata.object_permission, servers) : undefined;
@@ -55,7 +56,7 @@ export function mcpServersFor(caller: Caller, servers: Readonly<Record<string, M
       if (own.length) out.toolLimits.set(name, own);
     }
   }
-  return out;
+  return headers ? withClientHeaders(out, headers) : out;
 }
 
 /** Whether a server offers one of its tools (by the server's own name): `allowed_tools` when set, never `disallowed_tools`. */
@@ -89,4 +90,43 @@ export function toolTarget(scope: ReadonlyMap<string, McpServer>, granted: reado
   if (server) return scope.has(server) ? { server, tool: name.slice(server.length + 1) } : undefined;
   if (scope.size === 1) return { server: [...scope.keys()][0]!, tool: name };
   return undefined;
+}
+
+/** Headers a client may send its own credential for a server in (LiteLLM's `x-mcp-<server>-<header>`), replacing the configured one. */
+const AUTH_HEADERS = new Set(['authorization', 'x-api-key']);
+const RESERVED_HEADERS = new Set(['host', 'content-type', 'content-length', 'accept', 'connection', 'transfer-encoding', 'mcp-session-id', 'mcp-protocol-version']);
+
+/**
+ * LiteLLM's per-request MCP credentials: a request header `x-mcp-<server>-<header>: value` sends
+ * `<header>: value` to that server (a user's own token, say); an `authorization` or `x-api-key` one replaces
+ * the server's configured credential. Such a server is a new object for this request only, so its tools are
+ * listed with the client's credential (not from the shared cache) and its session is its own.
+ */
+function withClientHeaders(servers: GrantedServers, headers: RequestHeaders): GrantedServers {
+  const given = new Map<string, Record<string, string>>();
+  headers.forEach((value, name) => {
+    const lower = name.toLowerCase();
+    if (!lower.startsWith('x-mcp-') || lower === 'x-mcp-servers') return;
+    // What the gateway's own request to the server is made of is not the client's to set.
+    for (const server of servers.keys()) {
+      const prefix = `x-mcp-${server.toLowerCase()}-`;
+      if (lower.startsWith(prefix) && lower.length > prefix.length && !RESERVED_HEADERS.has(lower.slice(prefix.length))) {
+        given.set(server, { ...given.get(server), [lower.slice(prefix.length)]: value });
+      }
+    }
+  });
+  if (!given.size) return servers;
+  const out = new GrantedServers();
+  for (const [name, server] of servers) {
+    const client = given.get(name);
+    if (!client) {
+      out.set(name, server);
+      continue;
+    }
+    const ownAuth = Object.keys(client).some((h) => AUTH_HEADERS.has(h));
+    const kept = Object.fromEntries(Object.entries(server.static_headers ?? {}).filter(([h]) => !Object.hasOwn(client, h.toLowerCase())));
+    out.set(name, { ...server, static_headers: { ...kept, ...client }, ...(ownAuth ? { auth_type: 'none' as const, auth_value: undefined } : {}) });
+  }
+  for (const [name, limits] of servers.toolLimits) out.toolLimits.set(name, limits);
+  return out;
 }

@@ -110,9 +110,13 @@ class SessionGone extends Error {}
 /** How long opening a session may take, whichever call opens it (the calls waiting on it keep their own deadlines). */
 const OPEN_TIMEOUT_MS = 30_000;
 
+/** Sessions an isolate keeps at most (clients' own credentials make one each): the oldest goes first. */
+const MAX_SESSIONS = 200;
+
 function openSession(key: string, server: McpServer): Promise<Session> {
   let open = sessions.get(key);
   if (!open) {
+    if (sessions.size >= MAX_SESSIONS) sessions.delete(sessions.keys().next().value!);
     open = initialize(server, new Deadline(OPEN_TIMEOUT_MS));
     sessions.set(key, open);
     // A failed opening is not kept: the next call tries again.

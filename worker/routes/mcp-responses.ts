@@ -63,7 +63,7 @@ async function toolLoop(c: Ctx, state: GatewayState, request: Json): Promise<Res
       throw badRequest('require_approval must be "never" for litellm_proxy MCP tools: the gateway calls them as the model asks (approvals are not supported)', 'tools');
     }
   }
-  const allowed = mcpServersFor(caller, await mcpServers(state, c.env, c.executionCtx, entries.flatMap((e) => serversOf(e) ?? [])));
+  const allowed = mcpServersFor(caller, await mcpServers(state, c.env, c.executionCtx, entries.flatMap((e) => serversOf(e) ?? [])), headerSnapshot(c.req.raw.headers));
   // Which servers the entries offer, each with its entry's label and which of its tools they allow.
   const offered = new Map<string, { label: string; filters: ((t: Json) => boolean)[] | undefined }>();
   for (const entry of entries) {

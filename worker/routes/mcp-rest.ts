@@ -13,6 +13,7 @@ import { serverNamed } from '../mcp/scope.ts';
 import { mcpServers } from '../mcp/servers.ts';
 import { runTool } from '../mcp/tool-call.ts';
 import { readJsonObject } from '../openai/read-body.ts';
+import { headerSnapshot } from '../proxy/call-helpers.ts';
 import { gatewayState } from '../state.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
@@ -46,7 +47,7 @@ export async function mcpRestListTools(c: Ctx): Promise<Response> {
   const state = await gatewayState(c.env);
   const caller = await authenticateRoute(c, state);
   const serverId = c.req.query('server_id');
-  const allowed = mcpServersFor(caller, await mcpServers(state, c.env, c.executionCtx, serverId ? [serverId] : []));
+  const allowed = mcpServersFor(caller, await mcpServers(state, c.env, c.executionCtx, serverId ? [serverId] : []), headerSnapshot(c.req.raw.headers));
   const named = serverId === undefined ? undefined : serverNamed(allowed, serverId);
   if (serverId && !named) return c.json({ tools: [], error: 'server_not_found', message: `Server with id ${serverId} not found` });
   const scope = named ? new Map([[named, allowed.get(named)!]]) : allowed;
@@ -69,7 +70,7 @@ export async function mcpRestCallTool(c: Ctx): Promise<Response> {
   const body = read.json;
   if (!isObject(body)) throw new GatewayError('Expected a JSON object {name, arguments, server_id}', { status: 400, type: 'bad_request_error' });
   const serverId = body.server_id;
-  const allowed = mcpServersFor(caller, await mcpServers(state, c.env, c.executionCtx, typeof serverId === 'string' ? [serverId] : []));
+  const allowed = mcpServersFor(caller, await mcpServers(state, c.env, c.executionCtx, typeof serverId === 'string' ? [serverId] : []), headerSnapshot(c.req.raw.headers));
   const named = typeof serverId === 'string' ? serverNamed(allowed, serverId) : undefined;
   if (serverId !== undefined && !named) {
     throw new GatewayError(`MCP server ${String(serverId)} not found`, { status: 404, type: 'not_found_error', param: 'server_id' });

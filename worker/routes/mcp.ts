@@ -63,7 +63,7 @@ export async function mcpServerPath(c: Ctx, next: () => Promise<void>): Promise<
 export async function mcpEndpoint(c: Ctx): Promise<Response> {
   const state = await gatewayState(c.env);
   const caller = await authenticateRoute(c, state);
-  const allowed = mcpServersFor(caller, await mcpServers(state, c.env, c.executionCtx, namedServers(c)));
+  const allowed = mcpServersFor(caller, await mcpServers(state, c.env, c.executionCtx, namedServers(c)), headerSnapshot(c.req.raw.headers));
   const scope = serversInScope(c, allowed);
   const read = await readJsonObject(c.req.raw, state.config);
   if (!read) return rpcError(null, PARSE_ERROR, 'Parse error: the body is not JSON', undefined, 400);
