@@ -215,7 +215,8 @@ describe('/mcp with the master key', () => {
     const before = personal.requests.length;
     expect(text(await client.callTool({ name: 'personal-add', arguments: { a: 1, b: 2 } }))).toBe('3');
     const call = personal.requests.slice(before).find((r) => (r.body as { method?: string }).method === 'tools/call');
-    expect([call?.headers.authorization, call?.headers['x-trace']]).toEqual(['Bearer users-own-token-0008', 't1']);
+    // Only the credential is sent on; other x-mcp-<server>-* headers are not.
+    expect([call?.headers.authorization, call?.headers['x-trace']]).toEqual(['Bearer users-own-token-0008', undefined]);
     // Another key's (or no) credential never rides on a session opened with this one.
     expect((await toolNames(await connect(TEST_MASTER_KEY, '/mcp/personal'))).length).toBe(0);
   });

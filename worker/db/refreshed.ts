@@ -48,6 +48,8 @@ export class Refreshed<T> {
 
   /** Waits for a read that started at or after `arrived`, starting one no sooner than MISSING_REFRESH_AFTER_MS after the last. */
   private async readSince(ctx: WaitUntil, arrived: number): Promise<void> {
+    // Until a first read lands, the one running is the one to wait for.
+    if (this.loadedAt === 0 && this.inFlight) return this.inFlight;
     const age = arrived - this.startedAt;
     if (this.startedAt !== 0 && age < MISSING_REFRESH_AFTER_MS) await new Promise((r) => setTimeout(r, MISSING_REFRESH_AFTER_MS - age));
     // A read that began before this request may predate what it asks for: let it land, then read again.

@@ -1,6 +1,7 @@
 import type { Caller } from '../auth/authenticate.ts';
 import type { RequestHeaders } from '../providers/types.ts';
 import { isObject } from '../json.ts';
+import { isSensitiveHeader } from '../models/db-models.ts';
 import type { McpServer } from './schema.ts';
 
 const names = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
@@ -92,28 +93,25 @@ export function toolTarget(scope: ReadonlyMap<string, McpServer>, granted: reado
   return undefined;
 }
 
-/** Headers a client may send its own credential for a server in (LiteLLM's `x-mcp-<server>-<header>`), replacing the configured one. */
+/** The headers a client may send its own credential for a server in (LiteLLM's `x-mcp-<server>-<header>`). */
 const AUTH_HEADERS = new Set(['authorization', 'x-api-key']);
-const RESERVED_HEADERS = new Set(['host', 'content-type', 'content-length', 'accept', 'connection', 'transfer-encoding', 'mcp-session-id', 'mcp-protocol-version']);
 
 /**
- * LiteLLM's per-request MCP credentials: a request header `x-mcp-<server>-<header>: value` sends
- * `<header>: value` to that server (a user's own token, say); an `authorization` or `x-api-key` one replaces
- * the server's configured credential. Such a server is a new object for this request only, so its tools are
- * listed with the client's credential (not from the shared cache) and its session is its own.
+ * LiteLLM's per-request MCP credentials: a request header `x-mcp-<server>-authorization` (or `-x-api-key`)
+ * sends the client's own credential (a user's token, say) to that server in place of the configured one (its
+ * `auth_value` and every auth-like static header). Such a server is a new object for this request, so its
+ * tools are listed with the client's credential (not from the shared cache) and its session is its own. A
+ * header whose server name fits more than one of the caller's servers (names differing only in case) is
+ * ignored: a credential goes to one server or none. Other `x-mcp-<server>-*` headers are not sent on.
  */
 function withClientHeaders(servers: GrantedServers, headers: RequestHeaders): GrantedServers {
   const given = new Map<string, Record<string, string>>();
   headers.forEach((value, name) => {
     const lower = name.toLowerCase();
-    if (!lower.startsWith('x-mcp-') || lower === 'x-mcp-servers') return;
-    // What the gateway's own request to the server is made of is not the client's to set.
-    for (const server of servers.keys()) {
-      const prefix = `x-mcp-${server.toLowerCase()}-`;
-      if (lower.startsWith(prefix) && lower.length > prefix.length && !RESERVED_HEADERS.has(lower.slice(prefix.length))) {
-        given.set(server, { ...given.get(server), [lower.slice(prefix.length)]: value });
-      }
-    }
+    if (!lower.startsWith('x-mcp-')) return;
+    const matching = [...servers.keys()].filter((server) => lower.startsWith(`x-mcp-${server.toLowerCase()}-`));
+    const header = matching.length === 1 ? lower.slice(`x-mcp-${matching[0]!.toLowerCase()}-`.length) : '';
+    if (AUTH_HEADERS.has(header)) given.set(matching[0]!, { ...given.get(matching[0]!), [header]: value });
   });
   if (!given.size) return servers;
   const out = new GrantedServers();
@@ -123,9 +121,9 @@ function withClientHeaders(servers: GrantedServers, headers: RequestHeaders): Gr
       out.set(name, server);
       continue;
     }
-    const ownAuth = Object.keys(client).some((h) => AUTH_HEADERS.has(h));
-    const kept = Object.fromEntries(Object.entries(server.static_headers ?? {}).filter(([h]) => !Object.hasOwn(client, h.toLowerCase())));
-    out.set(name, { ...server, static_headers: { ...kept, ...client }, ...(ownAuth ? { auth_type: 'none' as const, auth_value: undefined } : {}) });
+    // The configured credential goes entirely: its auth_value and any auth-like static header.
+    const kept = Object.fromEntries(Object.entries(server.static_headers ?? {}).filter(([h]) => !isSensitiveHeader(h)));
+    out.set(name, { ...server, static_headers: { ...kept, ...client }, auth_type: 'none', auth_value: undefined });
   }
   for (const [name, limits] of servers.toolLimits) out.toolLimits.set(name, limits);
   return out;

@@ -1,7 +1,7 @@
 /**
  * One MCP tool call as a call of the gateway: the tool found among the caller's servers, admitted as a call of
  * its key (limits, budgets, the tool's `mcp_server_cost_info` price), passed to its server with the server's
- * own credential, and settled in a spend-log row (`call_type: call_mcp_tool`). `/mcp`, the REST API and the
+ * credential (or the user's own, access.ts), and settled in a spend-log row (`call_type: call_mcp_tool`). `/mcp`, the REST API and the
  * Responses API's tool loop all call tools through here.
  */
 import type { Context } from 'hono';

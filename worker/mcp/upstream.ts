@@ -110,12 +110,16 @@ class SessionGone extends Error {}
 /** How long opening a session may take, whichever call opens it (the calls waiting on it keep their own deadlines). */
 const OPEN_TIMEOUT_MS = 30_000;
 
-/** Sessions an isolate keeps at most (clients' own credentials make one each): the oldest goes first. */
+/** Sessions an isolate keeps at most (clients' own credentials make one each): the least recently used goes first. */
 const MAX_SESSIONS = 200;
 
 function openSession(key: string, server: McpServer): Promise<Session> {
   let open = sessions.get(key);
-  if (!open) {
+  if (open) {
+    // Least recently used goes first: a session in use moves to the back.
+    sessions.delete(key);
+    sessions.set(key, open);
+  } else {
     if (sessions.size >= MAX_SESSIONS) sessions.delete(sessions.keys().next().value!);
     open = initialize(server, new Deadline(OPEN_TIMEOUT_MS));
     sessions.set(key, open);

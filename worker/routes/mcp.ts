@@ -3,7 +3,7 @@
  * over Streamable HTTP whose tools, prompts and resources are those of the MCP servers (config.yaml's
  * `mcp_servers` and stored ones) the caller's key may use, tools and prompts named `<server>-<tool>`;
  * `x-mcp-servers: a,b` narrows them as the path does. Tool calls go through mcp/tool-call.ts (admitted,
- * billed, with the server's own credential, never the client's). The gateway is stateless towards clients:
+ * billed, with the server's credential or the user's own, never the client's gateway key). The gateway is stateless towards clients:
  * it gives no `Mcp-Session-Id` and offers no standalone stream.
  */
 import type { Context } from 'hono';
