@@ -510,18 +510,21 @@ describe('MCP servers stored through /v1/mcp/server (store_model_in_db)', () => 
       [{ server_name: 'leaky2', url: math.url, auth_type: 'bearer_token', auth_value: 'os.environ/LITELLM_MASTER_KEY' }, 422, /os.environ\/LITELLM_MASTER_KEY is one of the gateway's own secrets/],
       [{ server_name: 'unset', url: math.url, auth_type: 'bearer_token', auth_value: 'os.environ/NOT_SET_ANYWHERE' }, 422, /os.environ\/NOT_SET_ANYWHERE is not set/],
       [{ server_id: 'github', server_name: 'idish', url: math.url }, 422, /server_id: expected a UUID/],
+      [{ server_name: 'MATH', url: math.url }, 400, /MCP server math is defined in config.yaml's mcp_servers/],
     ];
     for (const [body, status, message] of cases) {
       const res = await admin('POST', '/v1/mcp/server', body);
       expect(res.status).toBe(status);
       expect(res.json.error.message).toMatch(message);
     }
-    expect(await query(stack.db.url, `SELECT 1 FROM "LiteLLM_MCPServerTable" WHERE server_name IN ('bad-name', 'nourl', 'badurl', 'math', 'leaky', 'leaky2', 'unset', 'idish')`)).toEqual([]);
+    expect(await query(stack.db.url, `SELECT 1 FROM "LiteLLM_MCPServerTable" WHERE server_name IN ('bad-name', 'nourl', 'badurl', 'math', 'leaky', 'leaky2', 'unset', 'idish', 'MATH')`)).toEqual([]);
     const twice = await admin('POST', '/v1/mcp/server', { server_name: 'twice', url: math.url, static_headers: { Authorization: 'Bearer hdr-secret-0007', 'X-Plain': 'p' } });
     expect(twice.json.static_headers).toEqual({ 'X-Plain': 'p' });
     const headersOf = async () => (await query(stack.db.url, `SELECT static_headers FROM "LiteLLM_MCPServerTable" WHERE server_name = 'twice'`))[0]?.static_headers as Record<string, string>;
     expect((await headersOf()).Authorization).toMatch(/^tg:v1:/);
     expect((await admin('POST', '/v1/mcp/server', { server_name: 'twice', url: docs.url })).status).toBe(400);
+    const caseTwin = await admin('POST', '/v1/mcp/server', { server_name: 'Twice', url: docs.url });
+    expect([caseTwin.status, caseTwin.json.error.message]).toEqual([400, 'An MCP server named twice already exists (names differ only in case)']);
     // A header named in another case replaces (null: removes) the stored one.
     await admin('PUT', '/v1/mcp/server', { server_id: twice.json.server_id, static_headers: { authorization: null, 'x-plain': 'q' } });
     expect(await headersOf()).toEqual({ 'x-plain': 'q' });

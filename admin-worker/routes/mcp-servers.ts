@@ -4,7 +4,7 @@
  * seconds (worker/mcp/servers.ts, which also lists them: `GET /v1/mcp/server` is the gateway's). The
  * server's credential (`auth_value`, auth-like `static_headers`) is sealed and never returned.
  */
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { type McpServerRow, mcpServers } from '../../drizzle/schema/admin.ts';
@@ -22,7 +22,7 @@ import { refuseGatewaySecretRefs } from '../lib/env-refs.ts';
 import { describeRoute } from '../lib/openapi.ts';
 import { badRequest, notFound, parseBody } from '../lib/validation.ts';
 import { requireStoreModelInDb } from './models/store.ts';
-import { actorName, commit } from './principals/mutation.ts';
+import { actorName, commit, type Tx } from './principals/mutation.ts';
 
 export const mcpServersRoutes = new Hono<AdminBindings>();
 
@@ -99,8 +99,17 @@ async function writable(c: AdminContext, what: string): Promise<GatewayState> {
   return state;
 }
 
+/** A name config.yaml has (in any case: a user's own credential header names a server case-insensitively). */
 function refuseConfigName(state: GatewayState, name: string): void {
-  if (Object.hasOwn(state.config.mcp_servers ?? {}, name)) throw badRequest(`MCP server ${name} is defined in config.yaml's mcp_servers; change it there`, 'server_name');
+  const taken = Object.keys(state.config.mcp_servers ?? {}).find((n) => n.toLowerCase() === name.toLowerCase());
+  if (taken) throw badRequest(`MCP server ${taken} is defined in config.yaml's mcp_servers; change it there`, 'server_name');
+}
+
+/** A stored server of the name in another case (the unique index holds the exact name). */
+async function refuseStoredTwin(tx: Tx, name: string, except?: string): Promise<void> {
+  const [twin] = await tx.select({ id: mcpServers.server_id, name: mcpServers.server_name }).from(mcpServers)
+    .where(sql`lower(${mcpServers.server_name}) = ${name.toLowerCase()}`);
+  if (twin && twin.id !== except && twin.name !== name) throw badRequest(`An MCP server named ${twin.name} already exists (names differ only in case)`, 'server_name');
 }
 
 const authValueOf = (body: { auth_value?: string | null | undefined; credentials?: { auth_value?: string | null | undefined } | null | undefined }) =>
@@ -124,6 +133,7 @@ mcpServersRoutes.post('/v1/mcp/server', async (c) => {
   const sealed = await sealServer(await writeKey(c.env, state.masterKey), authValue, headers);
   const actor = actorName(c);
   const row = await commit(c, async (tx, changes) => {
+    await refuseStoredTwin(tx, name);
     const [inserted] = await tx.insert(mcpServers).values({
       ...(body.server_id ? { server_id: body.server_id } : {}), server_name: name, alias: body.alias ?? null, description: body.description ?? null, ...columns,
       credentials: sealed.credentials, static_headers: sealed.static_headers, created_by: actor, updated_by: actor,
@@ -145,7 +155,10 @@ mcpServersRoutes.put('/v1/mcp/server', async (c) => {
     const [existing] = await tx.select().from(mcpServers).where(eq(mcpServers.server_id, body.server_id)).for('update');
     if (!existing) throw notFound(`MCP server ${body.server_id} not found`);
     const name = body.server_name ?? existing.server_name;
-    if (name !== existing.server_name) refuseConfigName(state, name);
+    if (name !== existing.server_name) {
+      refuseConfigName(state, name);
+      await refuseStoredTwin(tx, name, existing.server_id);
+    }
     const columns = {
       url: body.url ?? existing.url, transport: body.transport ?? existing.transport,
       auth_type: body.auth_type === undefined ? existing.auth_type : body.auth_type, mcp_info: body.mcp_info === undefined ? existing.mcp_info : body.mcp_info,

@@ -269,10 +269,13 @@ describe("mcp_servers (LiteLLM's MCP gateway)", () => {
       legacy: { url: 'https://old.example.com/sse', transport: 'sse' },
       local: { url: 'http://localhost/none', transport: 'stdio' },
       anthropic: { url: 'https://mcp.example.com/mcp' },
+      Alpha: { url: 'https://a.example.com/mcp' },
+      alpha: { url: 'https://b.example.com/mcp' },
     } }, { GH: 'token' });
     if (!result.ok) throw new Error(result.errors.join('\n'));
     expect(result.config.mcp_servers?.github).toEqual({ url: 'https://api.example.com/mcp', transport: 'http', auth_type: 'bearer_token', auth_value: 'token' });
     expect(result.warnings).toEqual([
+      "mcp_servers.Alpha: differs from alpha only in case: a user's own credential (x-mcp-<server>-authorization) names neither, and is ignored",
       'mcp_servers.local: transport stdio is not served (a Worker starts no processes: run the server behind an HTTP endpoint, transport http or sse); its tools are not offered',
       "mcp_servers.anthropic: /anthropic/mcp is under one of the gateway's own routes, which wins: reach this server at /mcp/anthropic",
     ]);

@@ -157,6 +157,11 @@ function crossReferenceWarnings(config: TollgateConfig): string[] {
   for (const [tag, budget] of Object.entries(config.litellm_settings.tag_budget_config ?? {})) {
     if (!budget.time_period && !budget.budget_duration) out.push(`litellm_settings.tag_budget_config.${tag}: no budget_duration: this budget never resets`);
   }
+  const mcpNames = Object.keys(config.mcp_servers ?? {});
+  for (const name of mcpNames) {
+    const twin = mcpNames.find((other) => other !== name && other.toLowerCase() === name.toLowerCase());
+    if (twin && name < twin) out.push(`mcp_servers.${name}: differs from ${twin} only in case: a user's own credential (x-mcp-<server>-authorization) names neither, and is ignored`);
+  }
   for (const [name, server] of Object.entries(config.mcp_servers ?? {})) {
     if (server.transport === 'stdio') out.push(`mcp_servers.${name}: transport stdio is not served (a Worker starts no processes: run the server behind an HTTP endpoint, transport http or sse); its tools are not offered`);
     if (server.auth_type && server.auth_type !== 'none' && !server.auth_value) out.push(`mcp_servers.${name}: auth_type ${server.auth_type} without an auth_value: nothing is sent`);
