@@ -9,6 +9,7 @@ import { mcpServers as mcpServerTable, type McpServerRow } from '../../drizzle/s
 import { resolveEnvRefs } from '../config/env-ref.ts';
 import { openDatabase, type DatabaseEnv } from '../db/client.ts';
 import { Refreshed, type WaitUntil } from '../db/refreshed.ts';
+import { StampedRows } from '../db/stamped.ts';
 import { pgCode, UNDEFINED_TABLE } from '../db/pg-code.ts';
 import { isObject, type Json } from '../json.ts';
 import { isSensitiveHeader, openValues, sealingKey, sealingSecret, sealValues, storeModelInDb } from '../models/db-models.ts';
@@ -62,24 +63,17 @@ async function storedServers(env: Record<string, unknown> & DatabaseEnv, secret:
   }
   const key = secret ? await sealingKey(secret) : undefined;
   const out: Record<string, McpServer> = {};
-  const seen = new Set<string>();
   for (const row of rows) {
-    seen.add(row.server_id);
     // An unchanged row keeps its server object: its tool list (cached by that object) and session live on.
-    const stamp = JSON.stringify([row, secret !== undefined]);
-    let entry = opened.get(row.server_id);
-    if (entry?.stamp !== stamp) {
-      entry = { stamp, server: await openedServer(row, key, env) };
-      opened.set(row.server_id, entry);
-    }
-    if (entry.server) out[row.server_name] = entry.server;
+    const server = await opened.get(row.server_id, JSON.stringify([row, secret !== undefined]), () => openedServer(row, key, env));
+    if (server) out[row.server_name] = server;
   }
-  for (const id of opened.keys()) if (!seen.has(id)) opened.delete(id);
+  opened.forgetUnseen();
   return out;
 }
 
 /** Opened rows by server_id, reused while the row is unchanged. */
-const opened = new Map<string, { stamp: string; server: McpServer | undefined }>();
+const opened = new StampedRows<McpServer | undefined>();
 
 /** A stored row as the gateway calls it: credentials opened, `os.environ/` resolved; undefined (logged) when it cannot be. */
 async function openedServer(row: McpServerRow, key: CryptoKey | undefined, env: Record<string, unknown>): Promise<McpServer | undefined> {

@@ -11,6 +11,7 @@ import { envRefName, resolveEnvRefs } from '../config/env-ref.ts';
 import { parseModelRef } from '../config/providers.ts';
 import { deploymentSchema, type TollgateConfig } from '../config/schema.ts';
 import { openDatabase, type DatabaseEnv } from '../db/client.ts';
+import { StampedRows } from '../db/stamped.ts';
 import { pgCode, UNDEFINED_TABLE } from '../db/pg-code.ts';
 import type { DeploymentRef, ModelCatalog } from './deployments.ts';
 
@@ -211,10 +212,10 @@ export function mergeCatalog(base: ModelCatalog, extra: readonly DeploymentRef[]
   return { groups, accessGroups };
 }
 
-/** Opened rows by model_id, reused while the row (and its credential) is unchanged: a refresh every few seconds decrypts only what changed. */
-const opened = new Map<string, { stamp: string; ref: DeploymentRef | undefined }>();
+/** Opened rows by model_id, reused while the row (and its credential) is unchanged. */
+const opened = new StampedRows<DeploymentRef | undefined>();
 /** Opened /credentials rows by name, likewise. */
-const openedCredentials = new Map<string, { stamp: string; values: Record<string, unknown> | undefined }>();
+const openedCredentials = new StampedRows<Record<string, unknown> | undefined>();
 
 /**
  * Reads every unblocked DB model and returns the servable deployments. The
@@ -249,34 +250,22 @@ export async function loadDbDeployments(
   // A /credentials row's values win over a credential_list entry of its name, as in LiteLLM; a row that does not open
   // (logged) serves no model, rather than config.yaml's credential of its name.
   const named = new Map(configCredentials);
-  const credentialStamps = new Map<string, string>();
   for (const { name, values } of credentialRows) {
-    const stamp = JSON.stringify([values, secret !== undefined]);
-    let entry = openedCredentials.get(name);
-    if (entry?.stamp !== stamp) {
-      entry = { stamp, values: await openSealed(values, key, `credential ${name}`) };
-      openedCredentials.set(name, entry);
-    }
-    credentialStamps.set(name, stamp);
-    if (entry.values) named.set(name, entry.values);
+    const opening = await openedCredentials.get(name, JSON.stringify([values, secret !== undefined]), () => openSealed(values, key, `credential ${name}`));
+    if (opening) named.set(name, opening);
     else named.delete(name);
   }
-  for (const name of openedCredentials.keys()) if (!credentialStamps.has(name)) openedCredentials.delete(name);
-  const seen = new Set<string>();
+  openedCredentials.forgetUnseen();
   const out: DeploymentRef[] = [];
   for (const row of rows) {
-    seen.add(row.model_id);
+    // A model is opened again when its row changes, or the credential it names does.
     const credential = row.litellm_params.litellm_credential_name;
-    const credentialStamp = typeof credential === 'string' ? credentialStamps.get(credential) ?? JSON.stringify(configCredentials.get(credential) ?? null) : '';
+    const credentialStamp = typeof credential === 'string' ? openedCredentials.stampOf(credential) ?? JSON.stringify(configCredentials.get(credential) ?? null) : '';
     const stamp = JSON.stringify([row.model_name, row.litellm_params, row.model_info, secret !== undefined, credentialStamp]);
-    let entry = opened.get(row.model_id);
-    if (entry?.stamp !== stamp) {
-      entry = { stamp, ref: await deploymentOf(row, key, env, named) };
-      opened.set(row.model_id, entry);
-    }
-    if (entry.ref) out.push(entry.ref);
+    const ref = await opened.get(row.model_id, stamp, () => deploymentOf(row, key, env, named));
+    if (ref) out.push(ref);
   }
-  for (const id of opened.keys()) if (!seen.has(id)) opened.delete(id);
+  opened.forgetUnseen();
   return out;
 }
 
