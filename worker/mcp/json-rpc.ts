@@ -32,3 +32,7 @@ export class McpError extends Error {
 export const rpcResult = (id: unknown, result: Json) => Response.json({ jsonrpc: '2.0', id, result });
 export const rpcError = (id: unknown, code: number, message: string, data?: unknown, status = 200) =>
   Response.json({ jsonrpc: '2.0', id: id ?? null, error: { code, message, ...(data !== undefined ? { data } : {}) } }, { status });
+
+let nextId = 1;
+/** Ids of the gateway's own requests to servers, unique in the isolate. */
+export const nextRequestId = () => nextId++;

@@ -2,7 +2,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { McpError } from './json-rpc.ts';
-import { callServer, responseFromStream } from './upstream.ts';
+import { responseFromStream } from './answers.ts';
+import { callServer } from './upstream.ts';
 
 /** An SSE body delivered in the given pieces. */
 function stream(...pieces: string[]): ReadableStream<Uint8Array> {
