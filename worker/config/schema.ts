@@ -148,6 +148,41 @@ export const cacheParamsSchema = z.object({
 
 const callbackName = str;
 
+const keyGenerateDefaults = z.object({
+  max_budget: nonNegative.optional(),
+  budget_duration: duration.optional(),
+  duration: duration.optional(),
+  user_id: str.optional(),
+  team_id: str.optional(),
+  max_parallel_requests: posInt.optional(),
+  tpm_limit: posInt.optional(),
+  rpm_limit: posInt.optional(),
+  models: strList.optional(),
+  metadata: z.record(str, z.unknown()).optional(),
+});
+
+const keyGenerateBounds = z.object({
+  max_budget: nonNegative.optional(),
+  budget_duration: duration.optional(),
+  duration: duration.optional(),
+  max_parallel_requests: posInt.optional(),
+  tpm_limit: posInt.optional(),
+  rpm_limit: posInt.optional(),
+});
+
+const keyGenerationSettings = z.object({
+  /** Team keys: which team member roles may create them (LiteLLM's default: admin and user), and the fields they must set. */
+  team_key_generation: z.object({
+    allowed_team_member_roles: z.array(z.enum(['admin', 'user'])).optional(),
+    required_params: strList.optional(),
+  }).optional(),
+  /** Keys without a team: which user roles may create them for themselves, and the fields they must set. */
+  personal_key_generation: z.object({
+    allowed_user_roles: z.array(z.enum(['proxy_admin', 'proxy_admin_viewer', 'internal_user', 'internal_user_viewer', 'team', 'customer', 'org_admin'])).optional(),
+    required_params: strList.optional(),
+  }).optional(),
+});
+
 export const litellmSettingsSchema = z.object({
   drop_params: bool.optional(),
   num_retries: posInt.optional(),
@@ -172,6 +207,15 @@ export const litellmSettingsSchema = z.object({
   redact_messages_in_exceptions: bool.optional(),
   /** Budgets of request tags (LiteLLM's tag budgets): a call carrying a tag whose budget is spent is refused. */
   tag_budget_config: z.record(str, routerBudget).optional(),
+  /** Values `/key/generate` gives a key that does not set them (LiteLLM's `default_key_generate_params`). */
+  default_key_generate_params: keyGenerateDefaults.optional(),
+  /** Ceilings on what a key may be given (LiteLLM's `upperbound_key_generate_params`); a field not set gets the ceiling. */
+  upperbound_key_generate_params: keyGenerateBounds.optional(),
+  /** Who besides proxy admins may create team and personal keys, and what they must set (LiteLLM's `key_generation_settings`). */
+  key_generation_settings: keyGenerationSettings.optional(),
+  /** The budget a user created without one gets (LiteLLM's `max_internal_user_budget`), and its window. */
+  max_internal_user_budget: nonNegative.optional(),
+  internal_user_budget_duration: duration.optional(),
 });
 
 /**
@@ -216,6 +260,14 @@ export const generalSettingsSchema = z.object({
   max_request_size_mb: nonNegative.optional(),
   litellm_key_header_name: str.optional(),
   enforce_user_param: bool.optional(),
+  /** Body fields every LLM call of a virtual key must carry (`user`, `metadata.generation_name`, ...), beside the key's own. */
+  enforced_params: strList.optional(),
+  /** Keys of service accounts (no user): fields their calls must carry. */
+  service_account_settings: z.object({ enforced_params: strList.optional() }).optional(),
+  /** Refuse tags a virtual key's call names itself (`metadata.tags`, `tags`, `x-litellm-tags`): tags come from keys and teams only. */
+  reject_clientside_metadata_tags: bool.optional(),
+  /** Refuse keys without a team to everyone but proxy admins (LiteLLM's `default_team_disabled`). */
+  default_team_disabled: bool.optional(),
   public_routes: strList.optional(),
   background_health_checks: bool.optional(),
   health_check_interval: nonNegative.optional(),

@@ -3,6 +3,8 @@ import { checkRoute } from '../auth/routes.ts';
 import { GatewayError } from '../errors.ts';
 import { authorizeModel, mayCall } from '../models/access.ts';
 import type { DeploymentRef, ModelCatalog } from '../models/deployments.ts';
+import type { TollgateConfig } from '../config/schema.ts';
+import type { RequestHeaders } from '../providers/types.ts';
 
 /** The group a requested name stands for with this caller: its key's `aliases`, else its team's `model_aliases` (LiteLLM's key and team model aliases). */
 export function aliasOf(caller: Caller, requested: string): string | undefined {
@@ -20,8 +22,11 @@ export interface CallAccess {
   /** The route called, for the key's `allowed_routes`. */
   path: string;
   body: Record<string, unknown>;
-  /** `general_settings.enforce_user_param`. */
-  enforceUser: boolean;
+  /**
+   * The call's own body checks of `general_settings` (enforce_user_param, enforced_params, service_account_settings,
+   * reject_clientside_metadata_tags), with the request's headers; none where the route checks no body.
+   */
+  bodyRules?: { settings: TollgateConfig['general_settings']; headers: RequestHeaders };
 }
 
 /**
@@ -34,13 +39,74 @@ export function authorizeCall(a: CallAccess): DeploymentRef {
   const { caller } = a;
   if (caller.kind === 'key' && caller.policy.allowedRoutes.length) checkRoute(caller.policy.allowedRoutes, a.path);
   if (!a.aliased || !mayCall(caller, a.requested, a.catalog)) authorizeModel(caller, a.aliased ?? a.requested, a.catalog);
-  if (a.enforceUser && caller.kind === 'key' && a.body.user === undefined) {
-    throw new GatewayError('Authentication Error, \'user\' param not passed in. \'enforce_user_param\'=True', { status: 401, type: 'auth_error', param: 'user' });
-  }
+  if (a.bodyRules && caller.kind === 'key') checkBody(caller, a.body, a.bodyRules.settings, a.bodyRules.headers);
   if (!a.picked) {
     throw new GatewayError(`Invalid model name passed in model=${a.requested}. Call \`/v1/models\` to view available models for your key.`, {
       status: 400, type: 'bad_request_error', param: 'model',
     });
   }
   return a.picked;
+}
+
+type KeyCaller = Extract<Caller, { kind: 'key' }>;
+
+/**
+ * A virtual key's call held to LiteLLM's body rules (the master key's is not): `enforce_user_param`, then the
+ * params `general_settings.enforced_params` and the key's own `enforced_params` name (`a` or `a.b`: a body field,
+ * or a field of a body object; 401 as LiteLLM), those of `service_account_settings.enforced_params` for a service
+ * account's key (400 as LiteLLM), then no tags of its own under `reject_clientside_metadata_tags`.
+ */
+function checkBody(caller: KeyCaller, body: Record<string, unknown>, settings: TollgateConfig['general_settings'], headers: RequestHeaders): void {
+  if (settings.enforce_user_param === true && body.user === undefined) {
+    throw new GatewayError('Authentication Error, \'user\' param not passed in. \'enforce_user_param\'=True', { status: 401, type: 'auth_error', param: 'user' });
+  }
+  if (settings.enforced_params) requireParams(body, settings.enforced_params);
+  const own = caller.policy.metadata.enforced_params;
+  if (Array.isArray(own)) requireParams(body, own);
+  const forServiceAccounts = settings.service_account_settings?.enforced_params;
+  if (forServiceAccounts && isServiceAccount(caller)) requireParams(body, forServiceAccounts, true);
+  if (settings.reject_clientside_metadata_tags === true) {
+    const metadata = body.metadata;
+    const inMetadata = typeof metadata === 'object' && metadata !== null && Object.hasOwn(metadata, 'tags');
+    if (inMetadata || body.tags !== undefined || headers.get('x-litellm-tags') !== null) {
+      throw new GatewayError('Client-side \'metadata.tags\' not allowed in request. \'reject_clientside_metadata_tags\'=True. Tags can only be set via API key metadata.', {
+        status: 400, type: 'bad_request_error', param: inMetadata ? 'metadata.tags' : body.tags !== undefined ? 'tags' : 'x-litellm-tags',
+      });
+    }
+  }
+}
+
+/** A service account's key belongs to a team and no user (/key/service-account/generate), or is marked as LiteLLM's UI marks it. */
+function isServiceAccount(caller: KeyCaller): boolean {
+  return (caller.policy.userId === null && caller.policy.team !== null) || Object.hasOwn(caller.policy.metadata, 'service_account_id');
+}
+
+/** Refuses a body without one of these params, in LiteLLM's words (its service accounts' differ). */
+function requireParams(body: Record<string, unknown>, params: readonly unknown[], serviceAccount = false): void {
+  for (const param of params) {
+    if (typeof param !== 'string') continue;
+    const missing = missingParam(body, param);
+    if (!missing) continue;
+    throw serviceAccount
+      ? new GatewayError(`BadRequest please pass param=${missing} in request body. This is a required param for service account`, {
+        status: 400, type: 'bad_request_error', param: param.slice(0, 200),
+      })
+      : new GatewayError(`Authentication Error, BadRequest please pass param=${missing} in request body. This is a required param`, {
+        status: 401, type: 'auth_error', param: param.slice(0, 200),
+      });
+  }
+}
+
+/** How LiteLLM names a missing param (`user`, `[metadata][generation_name]`), or nothing when the body has it. */
+function missingParam(body: Record<string, unknown>, param: string): string | undefined {
+  const path = param.split('.');
+  let at: unknown = body;
+  for (let i = 0; i < path.length; i++) {
+    const name = path[i]!;
+    if (typeof at !== 'object' || at === null || Array.isArray(at) || !Object.hasOwn(at, name)) {
+      return i === 0 ? name.slice(0, 200) : path.slice(0, i + 1).map((p) => `[${p.slice(0, 100)}]`).join('');
+    }
+    at = (at as Record<string, unknown>)[name];
+  }
+  return undefined;
 }

@@ -83,7 +83,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   if (aliased) seen.call.deployment = resolved.deployments[0];
   let picked: DeploymentRef;
   try {
-    picked = authorizeCall({ caller, requested: group, aliased, picked: resolved.deployments[0], catalog, path: c.req.path, body, enforceUser: state.config.general_settings.enforce_user_param === true });
+    picked = authorizeCall({ caller, requested: group, aliased, picked: resolved.deployments[0], catalog, path: c.req.path, body, bodyRules: { settings: state.config.general_settings, headers: requestHeaders } });
     if (endpoint === 'responses') requireOwnPrevious(caller, body, state.responseIdKey);
   } catch (err) {
     if (admission) c.executionCtx.waitUntil(admission.release());

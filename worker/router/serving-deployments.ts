@@ -19,7 +19,7 @@ export function servingDeployments(
   const { caller, admission } = admitted;
   const aliased = aliasOf(caller, requested);
   const resolved = resolveGroup(config, catalog, aliased ?? requested);
-  authorizeCall({ caller, requested, aliased, picked: resolved.deployments[0], catalog, path: route.path, body: {}, enforceUser: false });
+  authorizeCall({ caller, requested, aliased, picked: resolved.deployments[0], catalog, path: route.path, body: {} });
   const served = resolved.deployments.filter(route.serves);
   if (!served.length) throw badRequest(`Model group ${aliased ?? requested} has no deployment that serves ${route.kind}`, 'model');
   const tags = config.router_settings.enable_tag_filtering === true ? admitted.tags : undefined;

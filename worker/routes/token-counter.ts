@@ -37,7 +37,7 @@ export async function tokenCounter(c: Ctx): Promise<Response> {
     const aliased = aliasOf(caller, body.model);
     const deployment = authorizeCall({
       caller, requested: body.model, aliased, picked: resolveGroup(state.config, catalog, aliased ?? body.model).deployments[0],
-      catalog, path: c.req.path, body, enforceUser: false,
+      catalog, path: c.req.path, body,
     });
     return Response.json({
       total_tokens: estimateTokens(promptText(body).length),

@@ -1,0 +1,102 @@
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FakeUpstream } from './fakes/upstream.ts';
+import { useDataPathStack } from './support/data-path.ts';
+import { eventually, seedKey, seedTeam, sha256 } from './support/keys.ts';
+import { query } from './support/pg-client.ts';
+import { startTestStack, TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
+
+// general_settings' rules for the body of a virtual key's call: enforced_params (the config's, the key's, service
+// accounts'), reject_clientside_metadata_tags.
+
+let fake: FakeUpstream;
+let strict: TestStack;
+
+useDataPathStack((s) => ({ fake } = s));
+
+beforeAll(async () => {
+  strict = await startTestStack({
+    configYaml: `
+model_list:
+  - model_name: gpt-4o
+    litellm_params: {model: openai/gpt-4o, api_base: "${fake.url}/v1", api_key: upstream-key}
+general_settings:
+  enforced_params: [metadata.generation_name]
+  service_account_settings: {enforced_params: [user]}
+  reject_clientside_metadata_tags: true
+`,
+  });
+});
+afterAll(async () => {
+  await strict?.stop();
+});
+
+type ApiError = InstanceType<typeof OpenAI.APIError>;
+const clientOf = (key: string) => new OpenAI({ baseURL: `${strict.url}/v1`, apiKey: key, maxRetries: 0 });
+const refusal = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as ApiError);
+const chat = (key: string, extra: Record<string, unknown> = {}, headers?: Record<string, string>) =>
+  clientOf(key).chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }], ...extra } as never, headers ? { headers } : undefined);
+
+describe('general_settings.enforced_params', () => {
+  it('refuses a virtual key\'s call without a required param in LiteLLM\'s words (401, nothing sent upstream, a failure row kept), and serves one with it', async () => {
+    const key = await seedKey(strict.db.url, { userId: 'user-enforced' });
+    const noMetadata = await refusal(chat(key));
+    expect(noMetadata).toBeInstanceOf(OpenAI.AuthenticationError);
+    expect(noMetadata?.error).toMatchObject({ type: 'auth_error', message: 'Authentication Error, BadRequest please pass param=metadata in request body. This is a required param' });
+    const noName = await refusal(chat(key, { metadata: { other: 'x' } }));
+    expect(noName?.error).toMatchObject({ message: 'Authentication Error, BadRequest please pass param=[metadata][generation_name] in request body. This is a required param' });
+    expect(fake.requests).toHaveLength(0);
+    const served = await chat(key, { metadata: { generation_name: 'nightly-summary' } });
+    expect(served.choices[0]?.message.content).toBeTruthy();
+    expect(fake.requests).toHaveLength(1);
+    const rows = await eventually(async () => {
+      const found = await query<{ status: string }>(strict.db.url, 'SELECT status FROM "LiteLLM_SpendLogs" WHERE api_key = $1', [sha256(key)]);
+      return found.length === 3 ? found : undefined;
+    });
+    expect(rows.map((r) => r.status).sort()).toEqual(['failure', 'failure', 'success']);
+    // The master key is not held to them, as in LiteLLM.
+    expect((await chat(TEST_MASTER_KEY)).choices).toHaveLength(1);
+  });
+
+  it('adds a key\'s own enforced_params (kept in its metadata by /key/generate) to the config\'s', async () => {
+    const key = await seedKey(strict.db.url, { userId: 'user-own-params' });
+    await query(strict.db.url, 'UPDATE "LiteLLM_VerificationToken" SET metadata = $1 WHERE token = $2', [JSON.stringify({ enforced_params: ['temperature'] }), sha256(key)]);
+    const refused = await refusal(chat(key, { metadata: { generation_name: 'g' } }));
+    expect(refused).toBeInstanceOf(OpenAI.AuthenticationError);
+    expect(refused?.error).toMatchObject({ message: 'Authentication Error, BadRequest please pass param=temperature in request body. This is a required param' });
+    expect((await chat(key, { metadata: { generation_name: 'g' }, temperature: 0 })).choices).toHaveLength(1);
+  });
+
+  it('holds a service account\'s key (a team\'s, without a user) to service_account_settings.enforced_params with a 400; a person\'s key is not', async () => {
+    await seedTeam(strict.db.url, { id: 'team-robots' });
+    const robot = await seedKey(strict.db.url, { teamId: 'team-robots' });
+    const refused = await refusal(chat(robot, { metadata: { generation_name: 'g' } }));
+    expect(refused).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(refused?.error).toMatchObject({ type: 'bad_request_error', param: 'user', message: 'BadRequest please pass param=user in request body. This is a required param for service account' });
+    expect((await chat(robot, { metadata: { generation_name: 'g' }, user: 'customer-1' })).choices).toHaveLength(1);
+    const person = await seedKey(strict.db.url, { teamId: 'team-robots', userId: 'user-person' });
+    expect((await chat(person, { metadata: { generation_name: 'g' } })).choices).toHaveLength(1);
+  });
+});
+
+describe('general_settings.reject_clientside_metadata_tags', () => {
+  it('refuses tags a virtual key\'s call names itself (metadata.tags, tags, x-litellm-tags) with a 400, while the key\'s own tags still reach its spend row', async () => {
+    const key = await seedKey(strict.db.url, { userId: 'user-tags' });
+    await query(strict.db.url, 'UPDATE "LiteLLM_VerificationToken" SET tags = $1 WHERE token = $2', [['cost-center-7'], sha256(key)]);
+    const inMetadata = await refusal(chat(key, { metadata: { generation_name: 'g', tags: ['free-budget'] } }));
+    expect(inMetadata).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(inMetadata?.error).toMatchObject({
+      type: 'bad_request_error', param: 'metadata.tags',
+      message: 'Client-side \'metadata.tags\' not allowed in request. \'reject_clientside_metadata_tags\'=True. Tags can only be set via API key metadata.',
+    });
+    expect((await refusal(chat(key, { metadata: { generation_name: 'g' }, tags: ['free-budget'] })))?.error).toMatchObject({ param: 'tags' });
+    expect((await refusal(chat(key, { metadata: { generation_name: 'g' } }, { 'x-litellm-tags': 'free-budget' })))?.error).toMatchObject({ param: 'x-litellm-tags' });
+    expect(fake.requests).toHaveLength(0);
+    const { response } = await clientOf(key).chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }], metadata: { generation_name: 'g' } } as never).withResponse();
+    const callId = response.headers.get('x-litellm-call-id') ?? '';
+    const row = await eventually(async () => (await query<{ request_tags: unknown }>(strict.db.url, 'SELECT request_tags FROM "LiteLLM_SpendLogs" WHERE request_id = $1', [callId]))[0]);
+    expect(row.request_tags).toEqual(['cost-center-7']);
+    // The master key may still tag its calls.
+    expect((await chat(TEST_MASTER_KEY, { metadata: { tags: ['ops'] } })).choices).toHaveLength(1);
+  });
+});
