@@ -6,8 +6,9 @@ import { eventually, seedKey, seedTeam, sha256 } from './support/keys.ts';
 import { query } from './support/pg-client.ts';
 import { startTestStack, TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
 
-// general_settings' rules for the body of a virtual key's call: enforced_params (the config's, the key's, service
-// accounts'), reject_clientside_metadata_tags.
+// general_settings' rules for a virtual key's call: enforced_params (the config's, the key's, service accounts'),
+// reject_clientside_metadata_tags; and the client headers passed on to providers (forward_client_headers_to_llm_api,
+// forward_openai_org_id).
 
 let fake: FakeUpstream;
 let strict: TestStack;
@@ -98,5 +99,53 @@ describe('general_settings.reject_clientside_metadata_tags', () => {
     expect(row.request_tags).toEqual(['cost-center-7']);
     // The master key may still tag its calls.
     expect((await chat(TEST_MASTER_KEY, { metadata: { tags: ['ops'] } })).choices).toHaveLength(1);
+  });
+});
+
+describe('general_settings.forward_client_headers_to_llm_api and forward_openai_org_id', () => {
+  let forwarding: TestStack;
+  beforeAll(async () => {
+    forwarding = await startTestStack({
+      configYaml: `
+model_list:
+  - model_name: gpt-4o
+    litellm_params: {model: openai/gpt-4o, api_base: "${fake.url}/v1", api_key: upstream-key}
+  - model_name: gpt-4o-org
+    litellm_params: {model: openai/gpt-4o, api_base: "${fake.url}/v1", api_key: upstream-key, organization: org-deployment}
+general_settings:
+  forward_client_headers_to_llm_api: true
+  forward_openai_org_id: true
+`,
+    });
+  });
+  afterAll(async () => {
+    await forwarding?.stop();
+  });
+
+  it('passes the client\'s x- headers and OpenAI-Organization on, but never credentials, the SDK\'s, the gateway\'s own or proxies\'', async () => {
+    const key = await seedKey(forwarding.db.url, { userId: 'user-forward' });
+    const client = new OpenAI({ baseURL: `${forwarding.url}/v1`, apiKey: key, maxRetries: 0, organization: 'org-client' });
+    const headers = {
+      'x-trace-id': 'trace-77', 'x-litellm-tags': 'a', 'x-mcp-github-authorization': 'Bearer ghp-secret', 'x-forwarded-for': '10.0.0.9',
+      'x-api-key': 'sk-ant-client-secret', 'x-goog-api-key': 'goog-client-secret',
+    };
+    await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }, { headers });
+    const sent = fake.requests.at(-1)!.headers;
+    expect(sent).toMatchObject({ 'x-trace-id': 'trace-77', 'openai-organization': 'org-client', authorization: 'Bearer upstream-key' });
+    for (const name of Object.keys(sent)) expect(name).not.toMatch(/^x-(stainless|litellm|mcp|forwarded|api-key|goog-api-key)/);
+    expect(JSON.stringify(sent)).not.toContain('secret');
+    expect(JSON.stringify(sent)).not.toContain(key);
+    // A deployment's own organization wins over the client's.
+    await client.chat.completions.create({ model: 'gpt-4o-org', messages: [{ role: 'user', content: 'hi' }] }, { headers });
+    expect(fake.requests.at(-1)!.headers).toMatchObject({ 'openai-organization': 'org-deployment', 'x-trace-id': 'trace-77' });
+  });
+
+  it('passes nothing of the kind where the settings are off', async () => {
+    const key = await seedKey(strict.db.url, { userId: 'user-no-forward' });
+    const client = new OpenAI({ baseURL: `${strict.url}/v1`, apiKey: key, maxRetries: 0, organization: 'org-client' });
+    await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }], metadata: { generation_name: 'g' } } as never, { headers: { 'x-trace-id': 'trace-78' } });
+    const sent = fake.requests.at(-1)!.headers;
+    expect(sent['x-trace-id']).toBeUndefined();
+    expect(sent['openai-organization']).toBeUndefined();
   });
 });

@@ -266,6 +266,10 @@ export const generalSettingsSchema = z.object({
   service_account_settings: z.object({ enforced_params: strList.optional() }).optional(),
   /** Refuse tags a virtual key's call names itself (`metadata.tags`, `tags`, `x-litellm-tags`): tags come from keys and teams only. */
   reject_clientside_metadata_tags: bool.optional(),
+  /** Pass the client's `x-` headers on to providers (worker/proxy/call-helpers.ts forwardedHeaders). */
+  forward_client_headers_to_llm_api: bool.optional(),
+  /** Pass the client's `OpenAI-Organization` header on (a deployment's own `organization` wins). */
+  forward_openai_org_id: bool.optional(),
   /** Refuse keys without a team to everyone but proxy admins (LiteLLM's `default_team_disabled`). */
   default_team_disabled: bool.optional(),
   public_routes: strList.optional(),

@@ -75,6 +75,11 @@ export interface ProviderCall {
   keepText: boolean;
   /** The client's request headers, for the few a provider passes on (Anthropic's `anthropic-beta`); never its credentials. */
   headers?: RequestHeaders;
+  /**
+   * The client's headers the config has passed on to the provider (`forward_client_headers_to_llm_api`,
+   * `forward_openai_org_id`), beneath the provider's own (its credentials, extra_headers, content type win).
+   */
+  forwarded?: Readonly<Record<string, string>>;
   /** The Responses API: who the response belongs to, written (signed) into the id the client gets (response-ids.ts). */
   responseOwner?: ResponseIdOwner;
 }

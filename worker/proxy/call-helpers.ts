@@ -15,6 +15,7 @@ import pkg from '../../package.json';
 import { parseRequest } from '../openai/request-schemas.ts';
 import type { CallOverrides } from '../router/route-input.ts';
 import type { CallContext } from './call-context.ts';
+import type { TollgateConfig } from '../config/schema.ts';
 
 /** LiteLLM's `request_timeout` default (seconds). */
 export const DEFAULT_TIMEOUT_S = 600;
@@ -156,6 +157,28 @@ export function callOverrides(body: Record<string, unknown>, headers: RequestHea
   if (timeoutS === undefined && streamTimeoutS === undefined && numRetries === undefined) return undefined;
   return { timeoutS, streamTimeoutS, numRetries };
 }
+
+/**
+ * The client's headers a call passes on to its provider (forwardedHeaders' names, LiteLLM's): every `x-` header
+ * under `forward_client_headers_to_llm_api` (and `anthropic-beta`), but the SDK's `x-stainless-*`, the gateway's own
+ * controls (`x-litellm-*`), MCP servers' credentials (`x-mcp-*`) and what proxies add (`x-forwarded-*`, `x-real-ip`);
+ * `openai-organization` under `forward_openai_org_id`. Credentials never (the headers come through withoutCredentials).
+ */
+export function forwardedHeaders(settings: TollgateConfig['general_settings'], headers: RequestHeaders): Record<string, string> | undefined {
+  const all = settings.forward_client_headers_to_llm_api === true;
+  const org = settings.forward_openai_org_id === true;
+  if (!all && !org) return undefined;
+  let out: Record<string, string> | undefined;
+  headers.forEach((value, name) => {
+    const passed = all
+      ? (name.startsWith('x-') && !NOT_FORWARDED.test(name)) || name === 'anthropic-beta' || (org && name === 'openai-organization')
+      : name === 'openai-organization';
+    if (passed) (out ??= {})[name] = value;
+  });
+  return out;
+}
+
+const NOT_FORWARDED = /^x-(stainless|litellm|mcp-|forwarded-|real-ip$)/;
 
 const CREDENTIAL_HEADERS = ['authorization', 'x-api-key', 'api-key', 'cookie', 'x-litellm-api-key', 'x-goog-api-key', 'ocp-apim-subscription-key'];
 

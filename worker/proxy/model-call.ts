@@ -23,7 +23,7 @@ import { type CallContext, endUserOf, type ModelCallOptions, requestTags } from 
 import { deploymentTags } from '../router/eligible-deployments.ts';
 import { holdDeploymentBudgets } from '../limits/budget-hold.ts';
 import { recordRefusedCall, type Seen } from './refused-call.ts';
-import { callHeaders, callOverrides, DEFAULT_TIMEOUT_S, freeModel, headerSnapshot, requestTimeoutMs, reservationEstimate, withoutCredentials } from './call-helpers.ts';
+import { callHeaders, callOverrides, DEFAULT_TIMEOUT_S, forwardedHeaders, freeModel, headerSnapshot, requestTimeoutMs, reservationEstimate, withoutCredentials } from './call-helpers.ts';
 import { readCallBody } from './call-body.ts';
 import { admitModelCall } from './call-admission.ts';
 import { cachedAnswer, routingScope } from './cached-answer.ts';
@@ -135,6 +135,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   // The client's headers without its credentials, for providers (anthropic-beta) and telemetry (langfuse_*): built once.
   const safeHeaders = withoutCredentials(requestHeaders, state.keyHeader);
   const settler = callSettler(c, state, ctx, safeHeaders, admission);
+  const forwarded = forwardedHeaders(state.config.general_settings, safeHeaders);
 
   if (cache) {
     const hit = await lookup(cache, requestTimeoutMs(state.config));
@@ -172,6 +173,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
       promptTokenEstimate: promptTokens,
       keepText: ctx.keepText || (settleLeader !== undefined && ctx.stream),
       headers: safeHeaders,
+      ...(forwarded ? { forwarded } : {}),
       ...(endpoint === 'responses' ? { responseOwner: { owner: responseOwner(caller), key: state.responseIdKey } } : {}),
     });
   };

@@ -38,6 +38,7 @@ export const anthropic: ProviderAdapter = {
       stream: call.stream,
     });
     const headers: Record<string, string> = {
+      ...call.forwarded,
       'content-type': 'application/json',
       accept: call.stream ? 'text/event-stream' : 'application/json',
       ...target.headers,

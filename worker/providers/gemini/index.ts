@@ -57,7 +57,7 @@ async function embed(call: ProviderCall, key: string): Promise<ProviderAnswer> {
     const request = { url, stream: false, timeoutMs: call.timeoutMs, label: LABEL, provider: 'gemini' };
     const reply = await postUpstream({
       ...request,
-      headers: { ...call.deployment.params.extra_headers, 'x-goog-api-key': key, 'content-type': 'application/json' },
+      headers: { ...call.forwarded, ...call.deployment.params.extra_headers, 'x-goog-api-key': key, 'content-type': 'application/json' },
       body: JSON.stringify({ requests }),
       failure: (res) => googleError(res, LABEL, 'gemini', [key]),
     });

@@ -31,7 +31,7 @@ export async function geminiChat(call: ProviderCall, target: GoogleTarget): Prom
   const request = { url: target.url, stream: call.stream, timeoutMs: call.timeoutMs, label: target.label, provider: target.provider };
   const reply = await postUpstream({
     ...request,
-    headers: { ...call.deployment.params.extra_headers, ...target.headers, 'content-type': 'application/json' },
+    headers: { ...call.forwarded, ...call.deployment.params.extra_headers, ...target.headers, 'content-type': 'application/json' },
     body: JSON.stringify(toGeminiRequest(fields)),
     failure: (res) => googleError(res, target.label, target.provider, target.secrets),
   });

@@ -103,7 +103,9 @@ export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapte
       try {
         res = await fetch(target.url, {
           method: 'POST',
-          headers: multipart ? { accept: 'application/json', ...target.headers } : { 'content-type': 'application/json', accept: call.stream ? 'text/event-stream' : 'application/json', ...target.headers },
+          headers: multipart
+            ? { ...call.forwarded, accept: 'application/json', ...target.headers }
+            : { ...call.forwarded, 'content-type': 'application/json', accept: call.stream ? 'text/event-stream' : 'application/json', ...target.headers },
           // A transcription or an image edit goes as multipart/form-data with its files (fetch writes the boundary).
           body: multipart ? formBody(fields) : JSON.stringify(fields),
           signal,

@@ -36,7 +36,7 @@ export async function claudeChat(call: ProviderCall, target: VertexTarget, token
   const post = { url, stream: call.stream, timeoutMs: call.timeoutMs, label: VERTEX_LABEL, provider: 'vertex_ai' };
   const reply = await postUpstream({
     ...post,
-    headers: { ...call.deployment.params.extra_headers, authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    headers: { ...call.forwarded, ...call.deployment.params.extra_headers, authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     body: JSON.stringify({ anthropic_version: VERTEX_ANTHROPIC_VERSION, ...payload }),
     // Vertex's own refusals (auth, quota) come in Google's envelope, the model's in Anthropic's; both carry error.message.
     failure: (res) => googleError(res, VERTEX_LABEL, 'vertex_ai', [token]),

@@ -45,7 +45,7 @@ async function embed(call: ProviderCall, target: VertexTarget, token: string): P
     await Promise.all(batches.slice(first, first + EMBED_PARALLEL).map(async (batch, i) => {
       const reply = await postUpstream({
         ...request,
-        headers: { ...call.deployment.params.extra_headers, authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        headers: { ...call.forwarded, ...call.deployment.params.extra_headers, authorization: `Bearer ${token}`, 'content-type': 'application/json' },
         body: JSON.stringify(predictRequest(batch, dimensions)),
         failure: (res) => googleError(res, VERTEX_LABEL, 'vertex_ai', [token]),
       });
