@@ -193,9 +193,12 @@ describe('GET /health/services', () => {
     expect((await services('')).status).toBe(400);
     const datadog = await services('?service=datadog');
     expect(datadog.status).toBe(400);
-    expect(datadog.body.error?.message).toBe('Service datadog is not one Tollgate can test; it tests langfuse, slack, slack_budget_alerts, webhook');
-    // No Langfuse credentials in this stack.
+    expect(datadog.body.error?.message).toBe('Service datadog is not one Tollgate can test; it tests langfuse, otel, slack, slack_budget_alerts, webhook');
+    // No Langfuse credentials and no OpenTelemetry collector in this stack.
     expect((await services('?service=langfuse')).status).toBe(422);
+    const otel = await services('?service=otel');
+    expect(otel.status).toBe(422);
+    expect(otel.body.error?.message).toContain('OTEL_EXPORTER_OTLP_ENDPOINT');
     const key = await seedKey(stack.db.url, { alias: 'not-admin' });
     expect((await services('?service=slack', key)).status).toBe(403);
   });

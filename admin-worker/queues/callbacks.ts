@@ -1,11 +1,12 @@
 import { reportCallbackFailure } from '../../worker/telemetry/metrics/hooks.ts';
 import { type CallbackHeader, destinationKey } from '../../worker/telemetry/langfuse/message.ts';
-import type { CallbackItem, CallbackMessage, LangfuseDestination } from '../../worker/telemetry/langfuse/types.ts';
+import type { CallbackDestination, CallbackItem, CallbackMessage, LangfuseDestination } from '../../worker/telemetry/langfuse/types.ts';
 import { inflatePack } from '../../worker/telemetry/queue-packing.ts';
 import { inSlices } from '../../worker/telemetry/yield.ts';
 import type { AdminEnv } from '../env.ts';
 import { type LangfuseCredentials, type Resolved, resolveDestinations } from './callbacks/credentials.ts';
 import { chunkSegments, type EventSegment, postIngestion } from './callbacks/ingestion.ts';
+import { exportSpans } from './callbacks/otlp.ts';
 import { retryDelay } from './callbacks/retry.ts';
 
 export const CALLBACK_QUEUE = 'tollgate-callbacks';
@@ -15,9 +16,11 @@ const DEFAULT_TIMEOUT_S = 10;
 
 /** One message's events for one destination, and the message (its index in the batch) they came from. */
 interface Segment extends EventSegment {
-  destination: LangfuseDestination;
+  destination: CallbackDestination;
   origin: number;
 }
+
+type LangfuseSegment = Segment & { destination: LangfuseDestination };
 
 /**
  * Posts the Langfuse events of one Queue batch: every message's events are
@@ -33,26 +36,43 @@ interface Segment extends EventSegment {
  */
 export async function consumeCallbacks(batch: MessageBatch<unknown>, env: AdminEnv, ctx: ExecutionContext): Promise<void> {
   // Decoded one message at a time, with a turn for requests between them (a batch can be a second of traffic).
-  const segments: Segment[] = [];
+  const segments: LangfuseSegment[] = [];
+  const spans: Segment[] = [];
   await inSlices(batch.messages, 1, (m, origin) => {
-    for (const segment of segmentsOf(m.body)) segments.push({ ...segment, origin });
+    for (const segment of segmentsOf(m.body)) {
+      if (segment.destination.source === 'otel') spans.push({ ...segment, origin });
+      else segments.push({ ...segment, destination: segment.destination, origin });
+    }
   });
   const failed = new Set<number>();
   const retry = (index: number) => failed.add(index);
+  // The `otel` callback's spans go to the OTLP collector, beside (and whatever becomes of) the Langfuse events.
+  await Promise.all([
+    spans.length ? exportSpans(spans, env, ctx, retry) : undefined,
+    segments.length ? postLangfuse(segments, env, ctx, retry) : undefined,
+  ]);
 
+  batch.messages.forEach((message, index) => {
+    if (failed.has(index)) message.retry({ delaySeconds: retryDelay(message.attempts) });
+    else message.ack();
+  });
+}
+
+/** Posts Langfuse segments to their projects; `retry` marks the messages to send again. */
+async function postLangfuse(segments: LangfuseSegment[], env: AdminEnv, ctx: ExecutionContext, retry: (origin: number) => void): Promise<void> {
   const destinations = new Map<string, LangfuseDestination>();
   for (const { destination } of segments) destinations.set(destinationKey(destination), destination);
   let resolved: Map<string, Resolved>;
   try {
     resolved = await resolveDestinations([...destinations.values()], env, ctx);
   } catch (err) {
-    console.error(`Langfuse callbacks: cannot read key or team credentials, retrying ${batch.messages.length} messages: ${err instanceof Error ? err.message : String(err)}`);
-    for (const message of batch.messages) message.retry({ delaySeconds: retryDelay(message.attempts) });
+    console.error(`Langfuse callbacks: cannot read key or team credentials, retrying ${segments.length} messages' events: ${err instanceof Error ? err.message : String(err)}`);
+    for (const segment of segments) retry(segment.origin);
     return;
   }
 
   // Segments per Langfuse project.
-  const groups = new Map<string, { credentials: LangfuseCredentials; segments: Segment[] }>();
+  const groups = new Map<string, { credentials: LangfuseCredentials; segments: LangfuseSegment[] }>();
   const unresolved = new Map<string, string>();
   for (const segment of segments) {
     const key = destinationKey(segment.destination);
@@ -73,7 +93,7 @@ export async function consumeCallbacks(batch: MessageBatch<unknown>, env: AdminE
   }
 
   const timeoutMs = timeoutOf(env);
-  const posts: { credentials: LangfuseCredentials; chunk: Segment[] }[] = [];
+  const posts: { credentials: LangfuseCredentials; chunk: LangfuseSegment[] }[] = [];
   for (const group of groups.values()) for (const chunk of chunkSegments(group.segments)) posts.push({ credentials: group.credentials, chunk });
   await Promise.all(posts.map(async ({ credentials, chunk }) => {
     const events = chunk.reduce((n, s) => n + s.events, 0);
@@ -95,11 +115,6 @@ export async function consumeCallbacks(batch: MessageBatch<unknown>, env: AdminE
     }
     for (const r of result.rejected) console.error(`Langfuse ingestion at ${where} rejected event ${r.id} (${r.status}): ${r.message}`);
   }));
-
-  batch.messages.forEach((message, index) => {
-    if (failed.has(index)) message.retry({ delaySeconds: retryDelay(message.attempts) });
-    else message.ack();
-  });
 }
 
 function timeoutOf(env: AdminEnv): number {

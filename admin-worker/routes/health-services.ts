@@ -12,17 +12,19 @@ import { describeRoute } from '../lib/openapi.ts';
 import { badRequest, parseQuery } from '../lib/validation.ts';
 import { credentialsOf, type LangfuseCredentials } from '../queues/callbacks/credentials.ts';
 import { postIngestion } from '../queues/callbacks/ingestion.ts';
+import { exportTimeout, postSpans } from '../queues/callbacks/otlp.ts';
+import { otlpTarget } from '../queues/callbacks/otlp-target.ts';
 
 /**
  * LiteLLM's `GET /health/services?service=...` (admin only): proves a
  * logging or alerting service is set up by sending it something now, from
  * the admin Worker, as the consumers and alerting reach it: Langfuse a test
- * trace, Slack a test alert, the alert webhook a test budget event. What a
+ * trace, the OpenTelemetry collector a test span, Slack a test alert, the alert webhook a test budget event. What a
  * service answers comes back as a 503; its URL and credentials never do.
  */
 export const healthServicesRoutes = new Hono<AdminBindings>();
 
-const SERVED = ['langfuse', 'slack', 'slack_budget_alerts', 'webhook'] as const;
+const SERVED = ['langfuse', 'otel', 'slack', 'slack_budget_alerts', 'webhook'] as const;
 const ALERT_TYPES: AlertType[] = ['budget_alerts', 'llm_too_slow', 'cooldown_deployment', 'callback_failure', 'cache_unavailable'];
 const TEST_TIMEOUT_MS = 10_000;
 
@@ -59,7 +61,7 @@ function notSetUp(service: string, alerting: 'slack' | 'webhook', variable: stri
 
 const unavailable = (message: string) => new GatewayError(message, { status: 503, type: 'service_unavailable' });
 
-describeRoute({ method: 'get', path: '/health/services', summary: 'Send a logging or alerting service a test event now (langfuse, slack, slack_budget_alerts, webhook)', tag: 'health', query: servicesQuery });
+describeRoute({ method: 'get', path: '/health/services', summary: 'Send a logging or alerting service a test event now (langfuse, otel, slack, slack_budget_alerts, webhook)', tag: 'health', query: servicesQuery });
 healthServicesRoutes.get('/health/services', async (c) => {
   requireProxyAdmin(c, 'test logging and alerting services');
   const { service } = parseQuery(c, servicesQuery);
@@ -71,6 +73,19 @@ healthServicesRoutes.get('/health/services', async (c) => {
     const sent = await sendTestTrace(resolved.credentials, '/health/services');
     if (!sent.ok) throw unavailable(`Langfuse did not take the test trace: ${sent.reason}`);
     return c.json({ status: 'success', message: `Test trace ${sent.id} sent - check langfuse.` });
+  }
+  if (service === 'otel') {
+    const target = otlpTarget(c.env);
+    if ('error' in target) throw new GatewayError(`"otel" is not set up: ${target.error}. Unable to test this.`, { status: 422, type: 'bad_request_error', param: 'service' });
+    const traceId = crypto.randomUUID().replace(/-/g, '');
+    const now = Date.now();
+    const span = {
+      traceId, spanId: traceId.slice(16), name: 'litellm-health-check', kind: 1, startTimeUnixNano: `${now}000000`, endTimeUnixNano: `${now}000000`,
+      attributes: [{ key: 'health_check', value: { stringValue: 'Test span from /health/services' } }], status: { code: 1 },
+    };
+    const sent = await postSpans(target, [{ bytes: new TextEncoder().encode(JSON.stringify(span)), events: 1 }], Math.min(exportTimeout(c.env), TEST_TIMEOUT_MS));
+    if (!sent.ok) throw unavailable(`The OpenTelemetry collector did not take the test span: ${sent.reason}`);
+    return c.json({ status: 'success', message: `Test span (trace ${traceId}) sent - check your OpenTelemetry backend.` });
   }
   const settings = alertSettings(env);
   if (service === 'slack' || service === 'slack_budget_alerts') {

@@ -20,14 +20,14 @@ const BUILT_IN_PREFIXES = [
 ];
 
 /** Callbacks Tollgate serves; LiteLLM has many more (datadog, otel, s3, ...). */
-const SUPPORTED_CALLBACKS = new Set(['langfuse', 'prometheus']);
+const SUPPORTED_CALLBACKS = new Set(['langfuse', 'prometheus', 'otel']);
 
 export function crossReferenceWarnings(config: TollgateConfig): string[] {
   const out: string[] = [];
   const l = config.litellm_settings;
   for (const [field, list] of [['success_callback', l.success_callback], ['failure_callback', l.failure_callback], ['callbacks', l.callbacks]] as const) {
     for (const name of list ?? []) {
-      if (!SUPPORTED_CALLBACKS.has(name)) out.push(`litellm_settings.${field}: callback "${name}" is not supported by Tollgate yet (ignored; supported: langfuse, prometheus)`);
+      if (!SUPPORTED_CALLBACKS.has(name)) out.push(`litellm_settings.${field}: callback "${name}" is not supported by Tollgate yet (ignored; supported: langfuse, prometheus, otel)`);
     }
   }
   for (const kind of config.general_settings.alerting ?? []) {

@@ -17,6 +17,7 @@ import { cacheSettings } from '../cache/settings.ts';
 import { takeCacheFailures } from '../cache/store.ts';
 import { recordCacheFailures, recordCacheLookup } from '../telemetry/metrics/hooks.ts';
 import { langfuseWantsText } from '../telemetry/langfuse/logging-settings.ts';
+import { otelWantsText } from '../telemetry/otel/sink.ts';
 import '../telemetry/sinks.ts';
 import { aliasOf, authorizeCall } from './call-access.ts';
 import { type CallContext, endUserOf, type ModelCallOptions, requestTags } from './call-context.ts';
@@ -126,7 +127,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
     body,
     stream: body.stream === true && (endpoint === 'chat' || endpoint === 'completion' || endpoint === 'responses'),
     headers: requestHeaders,
-    keepText: state.config.general_settings.store_prompts_in_spend_logs === true || langfuseWantsText(state.config, caller),
+    keepText: state.config.general_settings.store_prompts_in_spend_logs === true || langfuseWantsText(state.config, caller) || otelWantsText(state.config),
     storePrompts: state.config.general_settings.store_prompts_in_spend_logs === true,
     ...(region ? { modelRegion: region } : {}),
     tags: keyedTags,

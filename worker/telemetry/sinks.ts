@@ -4,3 +4,4 @@
  */
 import './langfuse/sink.ts';
 import './metrics/sink.ts';
+import './otel/sink.ts';

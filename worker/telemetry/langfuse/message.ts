@@ -1,8 +1,8 @@
-import type { LangfuseDestination } from './types.ts';
+import type { CallbackDestination } from './types.ts';
 
 /**
  * A callback Queue message (v2), compressed like every telemetry pack: one
- * Langfuse destination's events, as two lines. The first is the header
+ * destination's events (a Langfuse project's, or OpenTelemetry spans), as two lines. The first is the header
  * `{"v":2,"destination":…,"events":N}`; the second the events' JSON array,
  * made by the gateway exactly as Langfuse's ingestion `batch` takes it, so the
  * consumer forwards those bytes without parsing them. JSON text holds no raw
@@ -10,13 +10,13 @@ import type { LangfuseDestination } from './types.ts';
  */
 export interface CallbackHeader {
   v: 2;
-  destination: LangfuseDestination;
+  destination: CallbackDestination;
   /** How many events the array holds. */
   events: number;
 }
 
 /** The message text: the header, a newline, the events (`joined`: their JSON, comma-separated) as an array. */
-export function callbackMessageText(destination: LangfuseDestination, events: number, joined: string): string {
+export function callbackMessageText(destination: CallbackDestination, events: number, joined: string): string {
   return `${JSON.stringify({ v: 2, destination, events } satisfies CallbackHeader)}\n[${joined}]`;
 }
 
@@ -27,6 +27,6 @@ export function callbackMessageText(destination: LangfuseDestination, events: nu
  */
 export const CALLBACK_MESSAGE_CHARS = 1024 * 1024;
 
-/** One string per Langfuse destination, for grouping. */
-export const destinationKey = (d: LangfuseDestination): string =>
-  d.source === 'env' ? 'env' : d.source === 'key' ? `key:${d.token}` : `team:${d.teamId}`;
+/** One string per destination, for grouping. */
+export const destinationKey = (d: CallbackDestination): string =>
+  d.source === 'env' || d.source === 'otel' ? d.source : d.source === 'key' ? `key:${d.token}` : `team:${d.teamId}`;

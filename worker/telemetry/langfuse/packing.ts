@@ -1,5 +1,5 @@
 import { MAX_MESSAGE_BYTES, utf8Bound } from '../queue-packing.ts';
-import type { CallbackItem, IngestionEvent } from './types.ts';
+import type { CallbackDestination, CallbackItem, IngestionEvent } from './types.ts';
 import { boundedJson } from '../bounded-json.ts';
 
 /** Each of a call's (up to four) input and output fields is cut to this when the call would not fit in a message. */
@@ -8,7 +8,7 @@ const MAX_FIELD_CHARS = 20 * 1024;
 const MAX_METADATA_CHARS = 8 * 1024;
 
 /** Room left in a message for its envelope and for gzip's overhead on text that does not compress. */
-const ITEM_BYTES = MAX_MESSAGE_BYTES - 1024;
+export const ITEM_BYTES = MAX_MESSAGE_BYTES - 1024;
 
 /**
  * A call's events fitted for a message: their JSON, comma-separated (serialised once: the message is
@@ -17,7 +17,7 @@ const ITEM_BYTES = MAX_MESSAGE_BYTES - 1024;
  */
 export interface FittedItem {
   callId: string;
-  destination: CallbackItem['destination'];
+  destination: CallbackDestination;
   events: number;
   json: string;
   bytes: number;

@@ -33,7 +33,11 @@ let warnedNoQueue = false;
  */
 export function enqueueCallback(env: GatewayEnv, ctx: { waitUntil(p: Promise<unknown>): void }, item: CallbackItem): void {
   const fitted = fitItem(item);
-  if (!fitted) return;
+  if (fitted) enqueueFitted(env, ctx, fitted);
+}
+
+/** Queues one call's events already serialised and fitted for a message (Langfuse's, or an OpenTelemetry span). */
+export function enqueueFitted(env: GatewayEnv, ctx: { waitUntil(p: Promise<unknown>): void }, fitted: FittedItem): void {
   buffered.push(fitted);
   if (flushScheduled) return;
   flushScheduled = true;
@@ -48,11 +52,11 @@ export async function flushCallbacks(env: GatewayEnv): Promise<void> {
   if (pending.length === 0) return;
   const queue = env.CALLBACK_QUEUE;
   if (!queue) {
-    if (!warnedNoQueue) console.warn(`no CALLBACK_QUEUE binding: Langfuse events are not sent (${pending.length} calls in this flush)`);
+    if (!warnedNoQueue) console.warn(`no CALLBACK_QUEUE binding: Langfuse events and OpenTelemetry spans are not sent (${pending.length} calls in this flush)`);
     warnedNoQueue = true;
     return;
   }
-  // Per destination (nearly always one: config.yaml's Langfuse), as a message goes to one Langfuse project.
+  // Per destination (nearly always one: config.yaml's Langfuse, and the spans of `otel`), as a message goes to one of them.
   const byDestination = new Map<string, FittedItem[]>();
   for (const fitted of pending) {
     const key = destinationKey(fitted.destination);
@@ -63,6 +67,6 @@ export async function flushCallbacks(env: GatewayEnv): Promise<void> {
   for (const items of byDestination.values()) {
     const destination = (items[0] as FittedItem).destination;
     const wrap = (joined: string, group: readonly FittedItem[]) => callbackMessageText(destination, group.reduce((n, f) => n + f.events, 0), joined);
-    await shipPacks(queue, items, wrap, { noun: 'Langfuse callback', idOf: (e) => e.callId, messageChars: CALLBACK_MESSAGE_CHARS });
+    await shipPacks(queue, items, wrap, { noun: destination.source === 'otel' ? 'OpenTelemetry span' : 'Langfuse callback', idOf: (e) => e.callId, messageChars: CALLBACK_MESSAGE_CHARS });
   }
 }

@@ -68,6 +68,9 @@ export type LangfuseDestination =
   | { source: 'key'; token: string }
   | { source: 'team'; teamId: string };
 
+/** Where a callback Queue message goes: a Langfuse project, or the OTLP collector of `callbacks: ["otel"]`. */
+export type CallbackDestination = LangfuseDestination | { source: 'otel' };
+
 /** One call's events and where they go. */
 export interface CallbackItem {
   callback: 'langfuse';

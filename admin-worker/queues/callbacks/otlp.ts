@@ -1,0 +1,101 @@
+/**
+ * The `otel` callback's export: spans the gateway queued (worker/telemetry/otel/)
+ * posted to an OTLP/HTTP collector as JSON (`POST .../v1/traces`,
+ * `Content-Type: application/json`), their bytes forwarded unparsed, to the
+ * collector otlp-target.ts reads from the environment.
+ */
+import { reportCallbackFailure } from '../../../worker/telemetry/metrics/hooks.ts';
+import type { AdminEnv } from '../../env.ts';
+import { chunkSegments, type EventSegment } from './ingestion.ts';
+import { type OtlpTarget, otlpTarget } from './otlp-target.ts';
+
+/** How long the collector gets to answer one export (`OTEL_EXPORTER_OTLP_TIMEOUT`, milliseconds, overrides it). */
+const DEFAULT_TIMEOUT_MS = 10_000;
+
+const encoder = new TextEncoder();
+
+/** ExportTraceServiceRequest: one resource, one scope, the segments' spans joined unparsed. */
+function exportBody(resource: string, segments: readonly EventSegment[]): Uint8Array {
+  const head = encoder.encode(`{"resourceSpans":[{"resource":${resource},"scopeSpans":[{"scope":{"name":"litellm"},"spans":[`);
+  const tail = encoder.encode(']}]}]}');
+  const size = head.byteLength + tail.byteLength + segments.reduce((n, s) => n + s.bytes.byteLength, 0) + Math.max(0, segments.length - 1);
+  const body = new Uint8Array(size);
+  body.set(head, 0);
+  let at = head.byteLength;
+  segments.forEach((s, i) => {
+    if (i > 0) body[at++] = 44; // ','
+    body.set(s.bytes, at);
+    at += s.bytes.byteLength;
+  });
+  body.set(tail, at);
+  return body;
+}
+
+/** A status the collector may take later (OTLP/HTTP's retryable ones, and refused credentials), as against a request it never will. */
+const retryable = (status: number) => status >= 500 || status === 429 || status === 408 || status === 401 || status === 403;
+
+export type ExportResult =
+  /** Taken; `partial` when the collector dropped some of the spans (OTLP's partial success). */
+  | { ok: true; partial?: string }
+  /** Not taken: `retry` when the collector may take it later (unreachable, slow, 429, 5xx, credentials refused). */
+  | { ok: false; retry: boolean; reason: string };
+
+/** One export request of these segments' spans, and what became of it. */
+export async function postSpans(target: OtlpTarget, segments: readonly EventSegment[], timeoutMs: number): Promise<ExportResult> {
+  try {
+    const res = await fetch(target.url, {
+      method: 'POST',
+      headers: { ...target.headers, 'content-type': 'application/json' },
+      body: exportBody(target.resource, segments),
+      signal: AbortSignal.timeout(timeoutMs),
+      redirect: 'manual',
+    });
+    const answer = await res.text().catch(() => '');
+    if (res.ok) {
+      const rejected = /"rejectedSpans"\s*:\s*"?(\d+)/.exec(answer);
+      return rejected && Number(rejected[1]) > 0 ? { ok: true, partial: `${rejected[1]} spans rejected: ${answer.slice(0, 300)}` } : { ok: true };
+    }
+    return { ok: false, retry: retryable(res.status), reason: `${res.status} ${answer.slice(0, 200)}` };
+  } catch (err) {
+    const reason = err instanceof Error && err.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : err instanceof Error ? err.message : String(err);
+    return { ok: false, retry: true, reason };
+  }
+}
+
+/** `OTEL_EXPORTER_OTLP_TIMEOUT` (milliseconds), else 10 s. */
+export function exportTimeout(env: AdminEnv): number {
+  const timeout = Number(env.OTEL_EXPORTER_OTLP_TIMEOUT);
+  return Number.isFinite(timeout) && timeout > 0 ? timeout : DEFAULT_TIMEOUT_MS;
+}
+
+/**
+ * Exports the spans of a batch's messages (at most 3 MB a request) and marks
+ * for a retry (`retry`, by message) those the collector could not take now.
+ * A request it refuses as malformed (other 4xx) is logged and dropped, as
+ * OTLP says; spans without a usable collector setting are logged and dropped,
+ * never retried.
+ */
+export async function exportSpans(segments: readonly (EventSegment & { origin: number })[], env: AdminEnv, ctx: ExecutionContext, retry: (origin: number) => void): Promise<void> {
+  const target = otlpTarget(env);
+  if ('error' in target) {
+    console.error(`OpenTelemetry callback: ${segments.reduce((n, s) => n + s.events, 0)} spans dropped: ${target.error}`);
+    return;
+  }
+  const where = new URL(target.url).origin;
+  const timeoutMs = exportTimeout(env);
+  await Promise.all(chunkSegments(segments).map(async (chunk) => {
+    const count = chunk.reduce((n, s) => n + s.events, 0);
+    const result = await postSpans(target, chunk, timeoutMs);
+    if (result.ok) {
+      if (result.partial) console.error(`OpenTelemetry collector at ${where} took ${count} spans but ${result.partial}`);
+      return;
+    }
+    if (!result.retry) {
+      console.error(`OpenTelemetry collector at ${where} refused ${count} spans, dropped: ${result.reason}`);
+      return;
+    }
+    console.error(`OpenTelemetry export to ${where} failed for ${count} spans, retrying: ${result.reason}`);
+    reportCallbackFailure(env, ctx, { callback: 'otel', error: new Error(result.reason) });
+    for (const segment of chunk) retry(segment.origin);
+  }));
+}

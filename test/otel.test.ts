@@ -1,0 +1,127 @@
+import OpenAI from 'openai';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { attributesOf, type FakeCollector, type Span, startFakeCollector } from './fakes/otel-collector.ts';
+import { type FakeUpstream, startFakeUpstream } from './fakes/upstream.ts';
+import { eventually, seedKey, sha256, spendLogRow } from './support/keys.ts';
+import { startTestStack, TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
+
+// LiteLLM's `otel` callback: each call as an OpenTelemetry span, posted by the admin Worker's consumer to an
+// OTLP/HTTP collector (a fake one on loopback, speaking the protocol's JSON encoding).
+
+let upstream: FakeUpstream;
+let collector: FakeCollector;
+let stack: TestStack;
+
+beforeAll(async () => {
+  upstream = await startFakeUpstream();
+  collector = await startFakeCollector();
+  stack = await startTestStack({
+    configYaml: `
+model_list:
+  - model_name: gpt-4o
+    litellm_params: {model: openai/gpt-4o, api_base: "${upstream.url}/v1", api_key: os.environ/FAKE_OPENAI_KEY}
+  - model_name: unreachable
+    litellm_params: {model: openai/gpt-4o, api_base: "http://127.0.0.1:9/v1", api_key: os.environ/FAKE_OPENAI_KEY}
+router_settings:
+  num_retries: 0
+litellm_settings:
+  callbacks: ["otel"]
+`,
+    env: {
+      FAKE_OPENAI_KEY: 'sk-upstream-openai-otel-0001',
+      OTEL_EXPORTER: 'otlp_http',
+      // A base URL: the consumer adds /v1/traces, as LiteLLM's exporter does.
+      OTEL_ENDPOINT: collector.url,
+      OTEL_HEADERS: 'x-honeycomb-team=hc-secret-0001,x-note=a%20b',
+      OTEL_SERVICE_NAME: 'tollgate-test',
+    },
+  });
+});
+afterAll(async () => {
+  await stack?.stop();
+  await collector?.close();
+  await upstream?.close();
+});
+afterEach(() => {
+  expect(collector.malformed).toEqual([]);
+});
+
+const spanOf = (callId: string) => eventually(async () => collector.spans().find((s) => attributesOf(s)['gen_ai.response.id'] === callId));
+
+describe('the otel callback', () => {
+  it('sends each call as a span of the caller\'s trace, with LiteLLM\'s gen_ai and metadata attributes, the prompt and the answer', async () => {
+    const key = await seedKey(stack.db.url, { userId: 'user-otel', alias: 'otel-key' });
+    const client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: key, maxRetries: 0 });
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const { data, response } = await client.chat.completions.create({
+      model: 'gpt-4o', user: 'customer-5', temperature: 0.5, messages: [{ role: 'user', content: 'what is a span?' }],
+    }, { headers: { traceparent } }).withResponse();
+    const callId = response.headers.get('x-litellm-call-id') ?? '';
+    const span = await spanOf(callId);
+    expect(span).toMatchObject({ traceId: '4bf92f3577b34da6a3ce929d0e0e4736', parentSpanId: '00f067aa0ba902b7', name: 'litellm_request', kind: 2, status: { code: 1 } });
+    const row = await eventually(() => spendLogRow(stack.db.url, callId));
+    const attrs = attributesOf(span);
+    expect(attrs).toMatchObject({
+      'gen_ai.operation.name': 'chat', 'gen_ai.system': 'openai', 'gen_ai.request.model': 'gpt-4o', 'gen_ai.response.model': 'gpt-4o',
+      'gen_ai.request.temperature': 0.5, 'llm.is_streaming': 'false', 'gen_ai.user': 'customer-5',
+      'gen_ai.usage.input_tokens': row.prompt_tokens, 'gen_ai.usage.output_tokens': row.completion_tokens, 'gen_ai.usage.total_tokens': row.total_tokens,
+      'metadata.user_api_key_hash': sha256(key), 'metadata.user_api_key_alias': 'otel-key', 'metadata.user_api_key_user_id': 'user-otel',
+      'metadata.model_group': 'gpt-4o',
+    });
+    expect(attrs['gen_ai.cost.total_cost']).toBeCloseTo(Number(response.headers.get('x-litellm-response-cost')), 12);
+    expect(JSON.parse(attrs['gen_ai.input.messages'] as string)).toEqual([{ role: 'user', content: 'what is a span?' }]);
+    expect(JSON.parse(attrs['gen_ai.output.messages'] as string)).toEqual([{ role: 'assistant', content: data.choices[0]?.message.content }]);
+    expect(BigInt(span.endTimeUnixNano) >= BigInt(span.startTimeUnixNano)).toBe(true);
+    const request = collector.requests.find((r) => r.spans.includes(span as Span))!;
+    expect(request.resource).toMatchObject({ 'service.name': 'tollgate-test', 'deployment.environment': 'production' });
+    expect(request.headers).toMatchObject({ 'x-honeycomb-team': 'hc-secret-0001', 'x-note': 'a b' });
+    // No key in any span: neither the client's nor the provider's.
+    expect(request.raw).not.toContain(key);
+    expect(request.raw).not.toContain('sk-upstream-openai-otel-0001');
+  });
+
+  it('marks a failed call\'s span as an error; a call without traceparent starts a trace of its own; withheld messages are not sent', async () => {
+    const key = await seedKey(stack.db.url, { userId: 'user-otel-2' });
+    const client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: key, maxRetries: 0 });
+    const failed = await client.chat.completions.create({ model: 'unreachable', messages: [{ role: 'user', content: 'x' }] }).withResponse().catch((e: unknown) => e as InstanceType<typeof OpenAI.APIError>);
+    expect(failed).toBeInstanceOf(OpenAI.APIError);
+    const errorSpan = await eventually(async () => collector.spans().find((s) => attributesOf(s)['metadata.user_api_key_user_id'] === 'user-otel-2'));
+    expect(errorSpan.status).toMatchObject({ code: 2, message: expect.stringContaining('Connection') });
+    expect(errorSpan.parentSpanId).toBeUndefined();
+    expect(attributesOf(errorSpan)['error.type']).toBeTruthy();
+
+    const { response } = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'keep this private' }] }, {
+      headers: { 'x-litellm-enable-message-redaction': 'true' },
+    }).withResponse();
+    const span = await spanOf(response.headers.get('x-litellm-call-id') ?? '');
+    expect(attributesOf(span)['gen_ai.input.messages']).toBeUndefined();
+    expect(attributesOf(span)['gen_ai.output.messages']).toBeUndefined();
+    expect(JSON.stringify(span)).not.toContain('keep this private');
+  });
+
+  it('never holds a request up when the collector is down; the spans land once it is back', async () => {
+    collector.failNext(503, 1);
+    const key = await seedKey(stack.db.url, { userId: 'user-otel-3' });
+    const client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: key, maxRetries: 0 });
+    const { response } = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'during an outage' }] }).withResponse();
+    expect(response.status).toBe(200);
+    const span = await spanOf(response.headers.get('x-litellm-call-id') ?? '');
+    expect(attributesOf(span)['metadata.user_api_key_user_id']).toBe('user-otel-3');
+  });
+});
+
+describe('GET /health/services?service=otel', () => {
+  it('sends the collector a test span now, and says so when the collector refuses it', async () => {
+    const check = () => fetch(`${stack.url}/health/services?service=otel`, { headers: { authorization: `Bearer ${TEST_MASTER_KEY}` } });
+    const ok = await check();
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toMatchObject({ status: 'success' });
+    expect(collector.spans().some((s) => s.name === 'litellm-health-check')).toBe(true);
+    collector.failNext(503, 1);
+    const refused = await check();
+    expect(refused.status).toBe(503);
+    const body = await refused.text();
+    expect(body).toContain('did not take the test span');
+    expect(body).not.toContain('hc-secret-0001');
+  });
+});

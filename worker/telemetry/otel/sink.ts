@@ -1,0 +1,57 @@
+import { runtimeConfig } from '../../config/runtime.ts';
+import type { TollgateConfig } from '../../config/schema.ts';
+import type { GatewayEnv } from '../../env.ts';
+import type { CallEvent } from '../call-event.ts';
+import { addCallSink, type WaitUntil } from '../emit.ts';
+import { ITEM_BYTES } from '../langfuse/packing.ts';
+import { enqueueFitted } from '../langfuse/producer.ts';
+import { utf8Bound } from '../queue-packing.ts';
+import { buildSpan, type SpanOptions } from './spans.ts';
+
+/** Characters of a call's prompt and answer a span keeps (each), then fewer while the span would not fit in a message. */
+const CONTENT_CHARS = [16 * 1024, 2 * 1024, 0];
+
+/** Whether config.yaml turns the `otel` callback on for successes (or failures): `callbacks`, `success_callback`, `failure_callback`. */
+export function otelOn(config: TollgateConfig, failed: boolean): boolean {
+  const s = config.litellm_settings;
+  return !!s.callbacks?.includes('otel') || !!(failed ? s.failure_callback : s.success_callback)?.includes('otel');
+}
+
+/** Whether a call's answer text is kept for its span (the `otel` callback on for successes or failures). */
+export const otelWantsText = (config: TollgateConfig): boolean => otelOn(config, false) || otelOn(config, true);
+
+let cached: { config: TollgateConfig; options: Omit<SpanOptions, 'contentChars'> } | undefined;
+
+function optionsOf(config: TollgateConfig): Omit<SpanOptions, 'contentChars'> {
+  if (cached?.config === config) return cached.options;
+  const options = {
+    turnOffMessageLogging: config.litellm_settings.turn_off_message_logging === true,
+    redactUserApiKeyInfo: config.litellm_settings.redact_user_api_key_info === true,
+    redactMessagesInExceptions: config.general_settings.redact_messages_in_exceptions === true || config.litellm_settings.redact_messages_in_exceptions === true,
+  };
+  cached = { config, options };
+  return options;
+}
+
+/**
+ * LiteLLM's `otel` callback: each call as one OpenTelemetry span, queued as
+ * text once the call is over and posted to the OTLP collector by the admin
+ * Worker's callback consumer (admin-worker/queues/callbacks/otlp.ts), so a
+ * slow or absent collector never touches a request.
+ */
+export function otelSink(env: GatewayEnv, ctx: WaitUntil, event: CallEvent): void {
+  const { config } = runtimeConfig(env);
+  if (!otelOn(config, !!event.error)) return;
+  const options = optionsOf(config);
+  for (const contentChars of CONTENT_CHARS) {
+    const json = buildSpan(event, { ...options, contentChars });
+    const bytes = json.length * 3 <= ITEM_BYTES ? json.length * 3 : utf8Bound(json);
+    if (bytes <= ITEM_BYTES) {
+      enqueueFitted(env, ctx, { callId: event.record.request_id, destination: { source: 'otel' }, events: 1, json, bytes });
+      return;
+    }
+  }
+  console.error(`OpenTelemetry span of call ${event.record.request_id} does not fit in a queue message; not sent`);
+}
+
+addCallSink(otelSink);
