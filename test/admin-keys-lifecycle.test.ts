@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KEYS_CONFIG, adminClient, seedKeyFixture } from './support/admin.ts';
-import { sha256 } from './support/keys.ts';
+import { seedKey, sha256 } from './support/keys.ts';
 import { startTestStack, TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
 
 // A key's life after minting: deletion, rotation, blocking, and the audit log of each.
@@ -74,6 +74,17 @@ describe('POST /key/regenerate', () => {
     expect(bad.body.error).toMatchObject({ type: 'bad_request_error', param: 'new_key', code: '400' });
     expect(await keyRow(sha256('sk-rotated-custom-0002'))).toMatchObject({ rotation_count: 1 });
     expect((await call('/key/regenerate', { key: 'sk-missing-0000000' })).status).toBe(404);
+  });
+
+  it('lets a team admin rotate a key only to a user it may give keys to, as /key/update does', async () => {
+    const bob = await seedKey(stack.databaseUrl, { userId: 'bob' });
+    const k = await generate({ team_id: 'team-b' }, bob);
+    // root is a proxy admin: a key of root's would carry that role into the admin API.
+    const res = await call(`/key/${encodeURIComponent(k.key)}/regenerate`, { user_id: 'root' }, bob);
+    expect(res.status).toBe(403);
+    expect(res.body.error.message).toContain("A key's user_id must be your own, a member of the key's team, or a new user");
+    expect(await keyRow(k.token)).toMatchObject({ user_id: 'bob', rotation_count: 0 });
+    expect((await call(`/key/${encodeURIComponent(k.key)}/regenerate`, { user_id: 'alice' }, bob)).body.user_id).toBe('alice');
   });
 });
 

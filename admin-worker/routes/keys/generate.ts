@@ -14,8 +14,9 @@ import { callerUserId, isProxyAdmin } from '../../lib/auth.ts';
 import { type BudgetClock, budgetClock } from '../../lib/budget-limits.ts';
 import type { AdminContext } from '../../lib/context.ts';
 import { badRequest, notFound, parseBody } from '../../lib/validation.ts';
-import { actor, changedBy, forbidden, requireAssignableUser, requireKeyManager } from './access.ts';
+import { actor, changedBy, requireAssignableUser, requireKeyManager } from './access.ts';
 import { checkAliasFree, checkReferences, checkValues, keyColumns, requestOnlyFields } from './fields.ts';
+import { applyKeyDefaults, enforceKeyBounds, keyGovernance, requireKeyCreator, sentFields } from './governance.ts';
 import { generateKeySchema, type KeyFieldsInput, regenerateKeySchema } from './schemas.ts';
 import { budgetsById, findKey, keyObject, newKey, refreshKeys, tokenOf } from './store.ts';
 
@@ -55,6 +56,7 @@ export const generateServiceAccountKey = (c: AdminContext) => generate(c, true);
 
 async function generate(c: AdminContext, serviceAccount: boolean): Promise<Response> {
   const data = await parseBody(c, generateKeySchema);
+  const sent = sentFields(data);
   if (serviceAccount) {
     if (!data.team_id) throw badRequest('team_id is required for service account keys. Please specify `team_id` in the request body.', 'team_id');
     data.user_id = null;
@@ -64,12 +66,11 @@ async function generate(c: AdminContext, serviceAccount: boolean): Promise<Respo
   checkCustomKey(data.key, 'key');
   const { db } = c.get('db')();
   const admin = isProxyAdmin(c);
-  if (!admin) {
-    // Team admins may mint keys for their own team only (LiteLLM's team key generation rule).
-    if (!data.team_id) throw forbidden(`Only proxy admins can create keys without a team_id. Your role=${c.get('role')}`);
-    await requireKeyManager(c, db, [data.team_id], 'create keys for this team');
-    if (!serviceAccount) await requireAssignableUser(c, db, data.user_id, data.team_id);
-  }
+  const governance = await keyGovernance(c);
+  // Defaults first, so a default team or user passes the same checks as one the caller sent.
+  applyKeyDefaults(data, governance.defaults, serviceAccount);
+  if (!admin) await requireKeyCreator(c, db, data, sent, serviceAccount, governance);
+  enforceKeyBounds(data, governance.bounds, true);
   await checkReferences(db, data);
   const plain = data.key ?? newKey();
   const token = await hashKey(plain);
@@ -120,12 +121,15 @@ export async function regenerateKey(c: AdminContext): Promise<Response> {
   const clock = await budgetClock(c);
   const { db } = c.get('db')();
   const by = actor(c);
+  const { bounds } = await keyGovernance(c);
 
   const { before, row, graced } = await db.transaction(async (tx) => {
     const existing = await findKey(tx, oldToken, true);
     if (!existing) throw notFound('Key not found in database');
     const fields = { ...data, key: undefined };
     await requireKeyManager(c, tx, [existing.team_id, ...(data.team_id !== undefined ? [data.team_id] : [])], 'regenerate keys');
+    if (fields.user_id !== undefined) await requireAssignableUser(c, tx, fields.user_id, fields.team_id !== undefined ? fields.team_id : existing.team_id);
+    enforceKeyBounds(fields, bounds, false);
     await checkReferences(tx, fields);
     const { now } = clock;
     const columns = keyColumns(fields, { existing, ...clock });

@@ -8,6 +8,7 @@ import { budgetClock } from '../../lib/budget-limits.ts';
 import type { AdminContext } from '../../lib/context.ts';
 import { badRequest, notFound, parseBody } from '../../lib/validation.ts';
 import { actor, changedBy, requireAssignableUser, requireKeyManager } from './access.ts';
+import { enforceKeyBounds, keyGovernance } from './governance.ts';
 import { checkAliasFree, checkReferences, checkValues, keyColumns } from './fields.ts';
 import { blockKeySchema, bulkUpdateKeysSchema, bulkUpdateTeamKeysSchema, resetKeySpendSchema, type UpdateKeyInput, updateKeySchema } from './schemas.ts';
 import { resetLimiterSpend } from '../../../worker/limits/client.ts';
@@ -111,9 +112,11 @@ async function applyKeyUpdate(c: AdminContext, data: UpdateKeyInput, clock: Awai
   const { key: named, ...fields } = data;
   // Named by alias: the alias identifies the key and is not a change.
   if (!named) delete fields.key_alias;
+  const { bounds } = await keyGovernance(c);
   return await db.transaction(async (tx) => {
     const existing = await lockNamedKey(tx, named, data.key_alias);
     await requireKeyManager(c, tx, [existing.team_id, ...(fields.team_id !== undefined ? [fields.team_id] : [])], 'update keys');
+    enforceKeyBounds(fields, bounds, false);
     if (fields.user_id !== undefined) await requireAssignableUser(c, tx, fields.user_id, fields.team_id !== undefined ? fields.team_id : existing.team_id);
     await checkReferences(tx, fields);
     const columns = keyColumns(fields, { existing, ...clock });

@@ -27,6 +27,21 @@ export function newUserRow(body: NewUserBody, userId: string, timeZone: string):
   return row;
 }
 
+/**
+ * LiteLLM's `max_internal_user_budget` and `internal_user_budget_duration`: the budget and window an
+ * internal user is created with when the request sets none (absent or null, as LiteLLM reads None).
+ * LiteLLM gives them to `internal_user` only, not to admins, viewers or other roles; a user created
+ * without a role is an internal_user here, so it gets them too.
+ */
+export function withInternalUserBudget(body: NewUserBody, settings: { max_internal_user_budget?: number; internal_user_budget_duration?: string }): NewUserBody {
+  if ((body.user_role ?? 'internal_user') !== 'internal_user') return body;
+  return {
+    ...body,
+    max_budget: body.max_budget ?? settings.max_internal_user_budget ?? body.max_budget,
+    budget_duration: body.budget_duration ?? settings.internal_user_budget_duration ?? body.budget_duration,
+  };
+}
+
 /** Only the fields the request named; `null` clears (lists and objects back to empty). */
 export function userPatch(body: UserFields, timeZone: string): Partial<NewUserRow> {
   const patch: Partial<NewUserRow> = {};

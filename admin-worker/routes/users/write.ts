@@ -4,6 +4,7 @@ import { Hono } from 'hono';
 import { verificationTokens } from '../../../drizzle/schema/keys.ts';
 import { organizationMemberships, users, type UserRow } from '../../../drizzle/schema/principals.ts';
 import { type TeamRow, teams } from '../../../drizzle/schema/teams.ts';
+import { gatewayState } from '../../../worker/state.ts';
 import { callerUserId, isProxyAdmin, requireProxyAdmin } from '../../lib/auth.ts';
 import type { AdminBindings, AdminContext } from '../../lib/context.ts';
 import { describeRoute } from '../../lib/openapi.ts';
@@ -18,7 +19,7 @@ import { requireOrganization } from '../teams/store.ts';
 import { bulkUpdateUsersBody, newUserBody, type NewUserBody, type UpdateUserBody, USER_MONEY_FIELDS, updateUserBody } from './schemas.ts';
 import { failureReason } from '../../lib/pg-error.ts';
 import { assertUserIsNew, findUser, findUserByEmail } from './store.ts';
-import { newPlainKey, newUserRow, personalKeyRow, SELF_SERVICE_FIELDS, userPatch } from './values.ts';
+import { newPlainKey, newUserRow, personalKeyRow, SELF_SERVICE_FIELDS, userPatch, withInternalUserBudget } from './values.ts';
 
 export const userWriteRoutes = new Hono<AdminBindings>();
 const TAG = 'Internal User management';
@@ -33,7 +34,8 @@ function requestedTeams(body: NewUserBody) {
 describeRoute({ method: 'post', path: '/user/new', summary: 'Create a user (and, by default, a key for it)', tag: TAG, body: newUserBody });
 userWriteRoutes.post('/user/new', async (c) => {
   requireProxyAdmin(c, 'create users');
-  const body = await parseBody(c, newUserBody);
+  const { config } = await gatewayState(c.env);
+  const body = withInternalUserBudget(await parseBody(c, newUserBody), config.litellm_settings);
   assertNonNegative(body, USER_MONEY_FIELDS);
   const joins = requestedTeams(body);
   for (const t of joins) assertNonNegative(t, ['max_budget_in_team']);
