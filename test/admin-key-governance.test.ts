@@ -147,8 +147,10 @@ describe('key_generation_settings: team members of role user, and personal keys 
     const legacy = await seedKey(stack.databaseUrl, { userId: 'legacy' });
     expect(await generate({ team_id: 'team-g', key_alias: 'l1' }, legacy)).toMatchObject({ team_id: 'team-g', user_id: 'legacy' });
     const before = await countKeys();
-    expectRefused(await gen({ team_id: 'team-g', key_alias: 'm3', user_id: 'someone-new' }, member), 403,
-      'User can only create keys for themselves. Got user_id=someone-new, Your ID=gmember');
+    expectRefused(await gen({ team_id: 'team-g', key_alias: 'm3', user_id: 'gadmin' }, member), 403,
+      'User can only create keys for themselves. Got user_id=gadmin, Your ID=gmember');
+    // A key's user is one of the team's, whoever asks (LiteLLM's check, before the caller's role).
+    expectRefused(await gen({ team_id: 'team-g', key_alias: 'm3', user_id: 'someone-new' }, member), 400, 'User=someone-new not assigned to team=team-g');
     expectRefused(await gen({ team_id: 'team-g' }, member), 400, 'Required param key_alias not in data');
     expect((await call('/key/service-account/generate', { team_id: 'team-g', key_alias: 's1' }, member)).status).toBe(403);
     expect(await countKeys()).toBe(before);
@@ -179,14 +181,12 @@ describe('key_generation_settings: team members of role user, and personal keys 
   });
 });
 
-describe('key_generation_settings for team admins only, default_team_disabled, and max_internal_user_budget', () => {
+describe('key_generation_settings for team admins only, and default_team_disabled', () => {
   beforeAll(async () => {
     stack = await startTestStack({ configYaml: config(`
   key_generation_settings:
     team_key_generation: {allowed_team_member_roles: [admin]}
-    personal_key_generation: {allowed_user_roles: [internal_user]}
-  max_internal_user_budget: 7.5
-  internal_user_budget_duration: 7d`, '  default_team_disabled: true') });
+    personal_key_generation: {allowed_user_roles: [internal_user]}`, '  default_team_disabled: true') });
     await rows(`INSERT INTO "LiteLLM_TeamTable" (team_id, team_alias, admins, members_with_roles) VALUES
       ('team-g', 'G', '{gadmin}', '[{"role":"user","user_id":"gmember"}]')`);
   });
@@ -207,22 +207,5 @@ describe('key_generation_settings for team admins only, default_team_disabled, a
     expect(res.body.error.message).toBe('Personal keys are disabled on this proxy (general_settings.default_team_disabled): pass a team_id to create a key for a team');
     expect(await countKeys()).toBe(before);
     expect(await generate({})).toMatchObject({ team_id: null });
-  });
-
-  it('gives an internal user created without a budget max_internal_user_budget and internal_user_budget_duration', async () => {
-    const user = async (userId: string) => (await rows('SELECT max_budget, budget_duration, budget_reset_at FROM "LiteLLM_UserTable" WHERE user_id = $1', [userId]))[0];
-    const created = await call('/user/new', { user_id: 'nu-1' });
-    expect(created.status).toBe(200);
-    expect(created.body).toMatchObject({ user_id: 'nu-1', user_role: 'internal_user', max_budget: 7.5, budget_duration: '7d' });
-    expect(await user('nu-1')).toMatchObject({ max_budget: 7.5, budget_duration: '7d' });
-    expect((await user('nu-1'))?.budget_reset_at).not.toBeNull();
-    // What the request sets wins, field by field; null is unset, as LiteLLM reads None.
-    expect((await call('/user/new', { user_id: 'nu-2', user_role: 'internal_user', max_budget: 2 })).body).toMatchObject({ max_budget: 2, budget_duration: '7d' });
-    expect((await call('/user/new', { user_id: 'nu-3', max_budget: null, budget_duration: '1d' })).body).toMatchObject({ max_budget: 7.5, budget_duration: '1d' });
-    // Other roles are left alone, as in LiteLLM.
-    for (const role of ['proxy_admin', 'internal_user_viewer']) {
-      expect((await call('/user/new', { user_id: `nu-${role}`, user_role: role })).body).toMatchObject({ max_budget: null, budget_duration: null });
-    }
-    expect(await user('nu-proxy_admin')).toMatchObject({ max_budget: null, budget_duration: null });
   });
 });

@@ -62,6 +62,17 @@ export async function requireKeyManager(c: AdminContext, db: Runner, teamIds: (s
   }
 }
 
+/** Any member of the team: in `members` (LiteLLM's legacy list), `admins` or `members_with_roles`. */
+export function isTeamMember(team: Pick<TeamRow, 'members' | 'admins' | 'members_with_roles'>, userId: string): boolean {
+  return team.members.includes(userId) || team.admins.includes(userId) || team.members_with_roles.some((m) => m.user_id === userId);
+}
+
+/** A user's role as LiteLLM_UserTable has it; null when the user has no row (or the row no role). */
+export async function storedRole(db: Runner, userId: string): Promise<string | null> {
+  const [user] = await db.select({ role: users.user_role }).from(users).where(eq(users.user_id, userId)).limit(1);
+  return user?.role ?? null;
+}
+
 /** Roles a team admin may not hand a key to: a key carries its user's role into the admin API. */
 const PRIVILEGED_ROLES: ReadonlySet<string> = new Set(['proxy_admin', 'proxy_admin_viewer']);
 
@@ -74,12 +85,43 @@ const PRIVILEGED_ROLES: ReadonlySet<string> = new Set(['proxy_admin', 'proxy_adm
 export async function requireAssignableUser(c: AdminContext, db: Runner, userId: string | null | undefined, teamId: string | null | undefined): Promise<void> {
   if (isProxyAdmin(c) || userId == null || userId === callerUserId(c)) return;
   const team = teamId ? (await loadTeams(db, [teamId])).get(teamId) : undefined;
-  const member = team !== undefined && (team.members.includes(userId) || team.admins.includes(userId) || team.members_with_roles.some((m) => m.user_id === userId));
+  const member = team !== undefined && isTeamMember(team, userId);
   const [user] = await db.select({ role: users.user_role }).from(users).where(eq(users.user_id, userId));
   const known = user !== undefined || (await db.select({ token: verificationTokens.token }).from(verificationTokens).where(eq(verificationTokens.user_id, userId)).limit(1)).length > 0;
   if (PRIVILEGED_ROLES.has(user?.role ?? '') || (!member && known)) {
     throw forbidden(`A key's user_id must be your own, a member of the key's team, or a new user, and not a proxy admin. Your role=${c.get('role')}`);
   }
+}
+
+/**
+ * Refuses a caller other than a proxy admin a new plain key (`/key/regenerate`) for a key whose user is a
+ * proxy admin or viewer, unless that user is the caller: the key would carry that role into the admin API.
+ */
+export async function requireUnprivilegedKeyUser(c: AdminContext, db: Runner, userId: string | null, what: string): Promise<void> {
+  if (isProxyAdmin(c) || userId === null || userId === callerUserId(c)) return;
+  const role = await storedRole(db, userId);
+  if (role !== null && PRIVILEGED_ROLES.has(role)) {
+    throw forbidden(`Only proxy admins can ${what} whose user is a ${role} (user_id=${userId}). Your role=${c.get('role')}`);
+  }
+}
+
+/**
+ * A key's own organization_id outranks its team's when the gateway picks the organization whose limits
+ * apply, so a caller other than a proxy admin may give a key only its team's organization, or none. With
+ * `existing` (a change to that key), the key as it will be is checked, when the change touches its team or
+ * organization.
+ */
+export async function requireKeyOrganization(
+  c: AdminContext, db: Runner, change: { organization_id?: string | null; team_id?: string | null }, existing?: Pick<KeyRow, 'organization_id' | 'team_id'>,
+): Promise<void> {
+  if (isProxyAdmin(c) || (existing && change.organization_id === undefined && change.team_id === undefined)) return;
+  const organizationId = change.organization_id !== undefined ? change.organization_id : existing?.organization_id ?? null;
+  if (organizationId == null) return;
+  const teamId = change.team_id !== undefined ? change.team_id : existing?.team_id ?? null;
+  const team = teamId ? (await loadTeams(db, [teamId])).get(teamId) : undefined;
+  if (team?.organization_id === organizationId) return;
+  throw forbidden(`A key's organization_id must be its team's (team_id=${teamId ?? 'None'}, organization_id=${team?.organization_id ?? 'None'}), `
+    + `got organization_id=${organizationId}. Only proxy admins can set another. Your role=${c.get('role')}`);
 }
 
 /** Whether the caller may read this key (`/key/info`). */

@@ -5,6 +5,7 @@
  */
 import { eq, sql } from 'drizzle-orm';
 import { budgets } from '../../../drizzle/schema/budgets.ts';
+import { organizations } from '../../../drizzle/schema/principals.ts';
 import { type KeyRow, type NewKeyRow, verificationTokens } from '../../../drizzle/schema/keys.ts';
 import { durationSeconds, nextBudgetReset } from '../../../worker/limits/windows.ts';
 import { budgetLimitsColumn } from '../../lib/budget-limits.ts';
@@ -33,11 +34,15 @@ export function checkValues(data: Fields): void {
   }
 }
 
-/** The team and budget a key points at must exist (400 otherwise, before any write). */
+/** The team, organization and budget a key points at must exist (400 otherwise, before any write). */
 export async function checkReferences(db: Runner, data: Fields): Promise<void> {
   if (data.team_id) {
     const team = (await loadTeams(db, [data.team_id])).get(data.team_id);
     if (!team) throw badRequest(`Team not found: team_id=${data.team_id}. Create it with /team/new first.`, 'team_id');
+  }
+  if (data.organization_id) {
+    const found = await db.select({ id: organizations.organization_id }).from(organizations).where(eq(organizations.organization_id, data.organization_id)).limit(1);
+    if (found.length === 0) throw badRequest(`Organization not found for organization_id=${data.organization_id}`, 'organization_id');
   }
   if (data.budget_id) {
     const found = await db.select({ id: budgets.budget_id }).from(budgets).where(eq(budgets.budget_id, data.budget_id)).limit(1);

@@ -14,9 +14,10 @@ import { callerUserId, isProxyAdmin } from '../../lib/auth.ts';
 import { type BudgetClock, budgetClock } from '../../lib/budget-limits.ts';
 import type { AdminContext } from '../../lib/context.ts';
 import { badRequest, notFound, parseBody } from '../../lib/validation.ts';
-import { actor, changedBy, requireAssignableUser, requireKeyManager } from './access.ts';
+import { actor, changedBy, requireAssignableUser, requireKeyManager, requireKeyOrganization, requireUnprivilegedKeyUser } from './access.ts';
+import { requireKeyCreator } from './creators.ts';
 import { checkAliasFree, checkReferences, checkValues, keyColumns, requestOnlyFields } from './fields.ts';
-import { applyKeyDefaults, enforceKeyBounds, keyGovernance, requireKeyCreator, sentFields } from './governance.ts';
+import { applyKeyDefaults, enforceKeyBounds, enforceTempBudgetBound, keyGovernance, sentFields } from './governance.ts';
 import { generateKeySchema, type KeyFieldsInput, regenerateKeySchema } from './schemas.ts';
 import { budgetsById, findKey, keyObject, newKey, refreshKeys, tokenOf } from './store.ts';
 
@@ -70,10 +71,15 @@ async function generate(c: AdminContext, serviceAccount: boolean): Promise<Respo
   // Defaults first, so a default team or user passes the same checks as one the caller sent.
   applyKeyDefaults(data, governance.defaults, serviceAccount);
   if (!admin) await requireKeyCreator(c, db, data, sent, serviceAccount, governance);
+  await requireKeyOrganization(c, db, data);
   enforceKeyBounds(data, governance.bounds, true);
   await checkReferences(db, data);
   const plain = data.key ?? newKey();
   const token = await hashKey(plain);
+  // LiteLLM tells a service account's key by `metadata.service_account_id` (its UI sets the alias there): the gateway's body rules do too.
+  if (serviceAccount && !Object.hasOwn(data.metadata ?? {}, 'service_account_id')) {
+    data.metadata = { ...data.metadata, service_account_id: data.key_alias ?? abbreviateKey(plain) };
+  }
   const clock = await budgetClock(c);
   const columns = keyColumns(data, clock);
   const by = actor(c);
@@ -128,8 +134,12 @@ export async function regenerateKey(c: AdminContext): Promise<Response> {
     if (!existing) throw notFound('Key not found in database');
     const fields = { ...data, key: undefined };
     await requireKeyManager(c, tx, [existing.team_id, ...(data.team_id !== undefined ? [data.team_id] : [])], 'regenerate keys');
+    // The new plain key acts as the key's user, with that user's role: not a team admin's to take for a proxy admin's key.
+    await requireUnprivilegedKeyUser(c, tx, existing.user_id, 'regenerate a key');
     if (fields.user_id !== undefined) await requireAssignableUser(c, tx, fields.user_id, fields.team_id !== undefined ? fields.team_id : existing.team_id);
+    await requireKeyOrganization(c, tx, fields, existing);
     enforceKeyBounds(fields, bounds, false);
+    enforceTempBudgetBound(fields, existing, bounds, clock.now);
     await checkReferences(tx, fields);
     const { now } = clock;
     const columns = keyColumns(fields, { existing, ...clock });

@@ -4,18 +4,16 @@
  * field it leaves unset), `upperbound_key_generate_params` (ceilings on
  * generate, update and regenerate, for every caller), `key_generation_settings`
  * (which team members and which users may create team and personal keys, and
- * the fields they must send) and `general_settings.default_team_disabled`.
+ * the fields they must send: creators.ts) and `general_settings.default_team_disabled`.
  */
+import type { KeyRow } from '../../../drizzle/schema/keys.ts';
 import type { TollgateConfig } from '../../../worker/config/schema.ts';
+import { budgetCap } from '../../../worker/limits/policy.ts';
 import { durationSeconds } from '../../../worker/limits/windows.ts';
 import { gatewayState } from '../../../worker/state.ts';
-import type { TeamRow } from '../../../drizzle/schema/teams.ts';
-import { callerUserId } from '../../lib/auth.ts';
 import type { AdminContext } from '../../lib/context.ts';
 import { badRequest } from '../../lib/validation.ts';
-import { forbidden, isTeamAdmin, loadTeams, requireAssignableUser, requireKeyManager } from './access.ts';
 import type { KeyFieldsInput } from './schemas.ts';
-import type { Runner } from './store.ts';
 
 type LitellmSettings = TollgateConfig['litellm_settings'];
 
@@ -99,82 +97,24 @@ function overCeiling(field: string, value: number | string, ceiling: number | st
   return badRequest(`${field} is over max limit set in config - user_value=${value}; max_value=${ceiling}`, field);
 }
 
-/** A list as Python prints it, as LiteLLM's messages show the configured roles. */
-const pyList = (items: readonly string[]) => `[${items.map((i) => `'${i}'`).join(', ')}]`;
-
-/** The caller's role in a team: `admin` (`admins`, or an admin in members_with_roles), `user` (any other member), or none. */
-function teamRole(team: TeamRow, userId: string | null): 'admin' | 'user' | null {
-  if (!userId) return null;
-  if (isTeamAdmin(team, userId)) return 'admin';
-  const member = team.members.includes(userId) || team.members_with_roles.some((m) => m.user_id === userId);
-  return member ? 'user' : null;
-}
-
-function requireParams(required: readonly string[] | undefined, sent: ReadonlySet<string>): void {
-  for (const param of required ?? []) {
-    if (!sent.has(param)) throw badRequest(`Required param ${param} not in data`, param);
-  }
-}
-
-/** LiteLLM's refusal of a key for someone else, in its words. */
-function requireOwnKey(c: AdminContext, userId: string | null | undefined): void {
-  const own = callerUserId(c);
-  if (userId != null && userId !== own) {
-    throw forbidden(`User can only create keys for themselves. Got user_id=${userId}, Your ID=${own ?? 'None'}`);
-  }
-}
+type TempBudget = { max_budget?: number | null; temp_budget_increase?: number | null; temp_budget_expiry?: string | null };
 
 /**
- * Who besides a proxy admin (never restricted) may create this key, with its defaults applied: a team
- * key by the team's admins, or with `team_key_generation` by members whose role it allows (a plain
- * member only for themselves, never a service account); a key of no team by nobody, or with
- * `personal_key_generation` by users of the roles it allows, for themselves, unless
- * `default_team_disabled`. `sent` is what the request set, for `required_params`.
+ * The `max_budget` ceiling holds for the budget a key is held to at once: its max_budget after the
+ * change plus its temporary increase (the one sent, else the one it has) while that lasts, as the
+ * gateway adds them (budgetCap). LiteLLM compares max_budget alone, which an increase would get round.
  */
-export async function requireKeyCreator(
-  c: AdminContext, db: Runner, data: KeyFields, sent: ReadonlySet<string>, serviceAccount: boolean, governance: KeyGovernance,
-): Promise<void> {
-  if (!data.team_id) {
-    requirePersonalKeyCreator(c, data, sent, governance);
-    return;
+export function enforceTempBudgetBound(fields: TempBudget, existing: Pick<KeyRow, 'max_budget' | 'metadata'>, bounds: KeyGovernance['bounds'], now: Date): void {
+  const ceiling = bounds?.max_budget;
+  if (ceiling === undefined) return;
+  const maxBudget = fields.max_budget !== undefined ? fields.max_budget : existing.max_budget;
+  const sent = fields.temp_budget_increase !== undefined;
+  const increase = sent ? fields.temp_budget_increase : existing.metadata.temp_budget_increase;
+  const expiry = sent ? fields.temp_budget_expiry : existing.metadata.temp_budget_expiry;
+  if (maxBudget == null || typeof increase !== 'number' || increase <= 0 || typeof expiry !== 'string') return;
+  const cap = budgetCap({ maxBudget, tempBudget: { increase, until: Date.parse(expiry) } }, now.getTime());
+  if (cap !== null && cap > ceiling) {
+    throw badRequest(`max_budget + temp_budget_increase is over max limit set in config - user_value=${maxBudget} + ${increase}; max_value=${ceiling}`,
+      sent ? 'temp_budget_increase' : 'max_budget');
   }
-  const rules = governance.generation?.team_key_generation;
-  if (!rules) {
-    await requireKeyManager(c, db, [data.team_id], 'create keys for this team');
-    if (!serviceAccount) await requireAssignableUser(c, db, data.user_id, data.team_id);
-    return;
-  }
-  const team = (await loadTeams(db, [data.team_id])).get(data.team_id);
-  if (!team) throw badRequest(`Unable to find team object in database. Team ID: ${data.team_id}`, 'team_id');
-  const userId = callerUserId(c);
-  const role = teamRole(team, userId);
-  if (!role) throw badRequest(`User=${userId ?? 'None'} not assigned to team=${team.team_id}`, 'team_id');
-  // LiteLLM's default when the list is left out: any member.
-  const allowed = rules.allowed_team_member_roles ?? ['admin', 'user'];
-  if (!allowed.includes(role)) throw badRequest(`Team member role ${role} not in allowed_team_member_roles=${pyList(allowed)}`, 'team_id');
-  if (role === 'admin') {
-    if (!serviceAccount) await requireAssignableUser(c, db, data.user_id, data.team_id);
-  } else if (serviceAccount) {
-    // A service account outlives its maker and spends as the team: an admin's call, not a member's.
-    throw forbidden(`Only proxy admins, or admins of the key's team, can create service account keys. Your team role=${role}`);
-  } else {
-    requireOwnKey(c, data.user_id);
-  }
-  requireParams(rules.required_params, sent);
-}
-
-function requirePersonalKeyCreator(c: AdminContext, data: KeyFields, sent: ReadonlySet<string>, governance: KeyGovernance): void {
-  const role = c.get('role');
-  if (governance.defaultTeamDisabled) {
-    throw forbidden('Personal keys are disabled on this proxy (general_settings.default_team_disabled): pass a team_id to create a key for a team');
-  }
-  const rules = governance.generation?.personal_key_generation;
-  if (!rules) throw forbidden(`Only proxy admins can create keys without a team_id. Your role=${role}`);
-  if (rules.allowed_user_roles && !rules.allowed_user_roles.includes(role)) {
-    throw badRequest(`Personal key creation has been restricted by admin. Allowed roles=${pyList(rules.allowed_user_roles)}. Your role=${role}`);
-  }
-  // A personal key is its user's: a calling key with no user (a service account's) would mint one outside its team's limits.
-  if (!callerUserId(c)) throw forbidden('Personal keys are created by users: the calling key has no user_id');
-  requireOwnKey(c, data.user_id);
-  requireParams(rules.required_params, sent);
 }

@@ -16,12 +16,13 @@ import { forbidden } from '../principals/access.ts';
 import { assertNonNegative } from '../principals/fields.ts';
 import { actorName, type Changes, commit, type Tx } from '../principals/mutation.ts';
 import { type OrganizationMemberInput, organizationMemberAddBody, organizationMemberDeleteBody, organizationMemberUpdateBody } from './schemas.ts';
+import { type InternalUserBudget, newInternalUserBudget } from '../users/values.ts';
 import { findOrganization, membershipsOf } from './store.ts';
 
 export const organizationMemberRoutes = new Hono<AdminBindings>();
 
-/** The member's user row, created (role internal_user) when neither its id nor its email is known. */
-async function memberUser(tx: Tx, changes: Changes, member: OrganizationMemberInput): Promise<UserRow> {
+/** The member's user row, created (role internal_user, with `newUser`'s budget) when neither its id nor its email is known. */
+async function memberUser(tx: Tx, changes: Changes, member: OrganizationMemberInput, newUser: InternalUserBudget): Promise<UserRow> {
   if (member.user_id) {
     const [found] = await tx.select().from(users).where(eq(users.user_id, member.user_id)).limit(1);
     if (found) return found;
@@ -31,7 +32,7 @@ async function memberUser(tx: Tx, changes: Changes, member: OrganizationMemberIn
     if (found[0]) return found[0];
   }
   const [created] = await tx.insert(users).values({
-    user_id: member.user_id ?? crypto.randomUUID(), user_email: member.user_email ?? null, user_role: 'internal_user',
+    ...newUser, user_id: member.user_id ?? crypto.randomUUID(), user_email: member.user_email ?? null, user_role: 'internal_user',
   }).returning() as [UserRow];
   await changes.audit({ action: 'created', table: 'LiteLLM_UserTable', objectId: created.user_id, after: userJson(created) });
   changes.refresh('user', created.user_id);
@@ -114,11 +115,12 @@ organizationMemberRoutes.post('/organization/member_add', async (c) => {
   const body = await parseBody(c, organizationMemberAddBody);
   assertNonNegative(body, ['max_budget_in_organization']);
   await requireOrgAdmin(c, body.organization_id, 'add members');
+  const newUser = await newInternalUserBudget(c);
   const result = await commit(c, async (tx, changes) => {
     await findOrganization(tx, body.organization_id, { forUpdate: true });
     const out = { users: [] as UserRow[], memberships: [] as OrganizationMembershipRow[] };
     for (const member of body.member) {
-      const user = await memberUser(tx, changes, member);
+      const user = await memberUser(tx, changes, member, newUser);
       const [taken] = await tx.select().from(organizationMemberships)
         .where(and(eq(organizationMemberships.user_id, user.user_id), eq(organizationMemberships.organization_id, body.organization_id))).limit(1);
       if (taken) throw badRequest(`User=${user.user_id} is already a member of organization=${body.organization_id}`, 'member');

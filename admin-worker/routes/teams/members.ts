@@ -12,6 +12,7 @@ import { requireTeamAdmin } from '../principals/access.ts';
 import { assertNonNegative } from '../principals/fields.ts';
 import { actorName, commit } from '../principals/mutation.ts';
 import { anyOf } from '../principals/sql.ts';
+import { newInternalUserBudget } from '../users/values.ts';
 import { addTeamMembers, dropTeamsFromUsers, setMemberBudget } from './membership.ts';
 import { memberAddBody, memberDeleteBody, memberUpdateBody } from './schemas.ts';
 import { findTeam } from './store.ts';
@@ -23,10 +24,11 @@ describeRoute({ method: 'post', path: '/team/member_add', summary: 'Add users to
 teamMemberRoutes.post('/team/member_add', async (c) => {
   const body = await parseBody(c, memberAddBody);
   assertNonNegative(body, ['max_budget_in_team']);
+  const newUser = await newInternalUserBudget(c);
   const result = await commit(c, async (tx, changes) => {
     const existing = await findTeam(tx, body.team_id, { forUpdate: true });
     requireTeamAdmin(c, existing, '/team/member_add');
-    const added = await addTeamMembers(tx, changes, existing, body.member, { maxBudgetInTeam: body.max_budget_in_team, actor: actorName(c) });
+    const added = await addTeamMembers(tx, changes, existing, body.member, { maxBudgetInTeam: body.max_budget_in_team, actor: actorName(c), newUser });
     const [row] = await tx.update(teams).set({ members_with_roles: added.members }).where(eq(teams.team_id, existing.team_id)).returning() as [TeamRow];
     await changes.audit({ action: 'updated', table: 'LiteLLM_TeamTable', objectId: row.team_id, before: teamJson(existing), after: teamJson(row) });
     changes.refresh('team', row.team_id);

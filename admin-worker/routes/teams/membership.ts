@@ -1,6 +1,6 @@
 /**
  * Adding users to a team, as LiteLLM's `add_new_member` does: the user row is
- * created when missing (role internal_user), the team id is appended to the
+ * created when missing (role internal_user, with `newUser`'s budget), the team id is appended to the
  * user's `teams`, and a per-member budget becomes a LiteLLM_TeamMembership row.
  * Shared by /team/new, /team/member_add and /user/new.
  */
@@ -14,6 +14,7 @@ import type { TeamMemberInput } from '../principals/fields.ts';
 import { textArray } from '../principals/sql.ts';
 import { teamMemberId } from '../../../worker/limits/client.ts';
 import type { Changes, Tx } from '../principals/mutation.ts';
+import type { InternalUserBudget } from '../users/values.ts';
 
 export interface AddedMembers {
   /** The members as stored in `members_with_roles`, each with its user id resolved. */
@@ -26,13 +27,13 @@ export interface AddedMembers {
 const withTeam = (teamId: string) =>
   sql`CASE WHEN ${teamId}::text = ANY(${users.teams}) THEN ${users.teams} ELSE array_append(${users.teams}, ${teamId}::text) END`;
 
-/** The user for a member, created if missing, with `teamId` in its `teams`. */
-export async function joinUserToTeam(tx: Tx, changes: Changes, teamId: string, member: TeamMemberInput): Promise<UserRow> {
+/** The user for a member, created if missing (with `newUser`), with `teamId` in its `teams`. */
+export async function joinUserToTeam(tx: Tx, changes: Changes, teamId: string, member: TeamMemberInput, newUser: InternalUserBudget = {}): Promise<UserRow> {
   if (member.user_id) {
     const [known] = await tx.select({ id: users.user_id }).from(users).where(eq(users.user_id, member.user_id)).limit(1);
     // An upsert, so that two requests adding the same new user both succeed.
     const [row] = await tx.insert(users)
-      .values({ user_id: member.user_id, user_email: member.user_email ?? null, user_role: 'internal_user', teams: [teamId] })
+      .values({ ...newUser, user_id: member.user_id, user_email: member.user_email ?? null, user_role: 'internal_user', teams: [teamId] })
       .onConflictDoUpdate({ target: users.user_id, set: { teams: withTeam(teamId), updated_at: new Date() } })
       .returning() as [UserRow];
     if (!known) await changes.audit({ action: 'created', table: 'LiteLLM_UserTable', objectId: row.user_id, after: userJson(row) });
@@ -49,7 +50,7 @@ export async function joinUserToTeam(tx: Tx, changes: Changes, teamId: string, m
     return row as UserRow;
   }
   const [row] = await tx.insert(users)
-    .values({ user_id: crypto.randomUUID(), user_email: email, user_role: 'internal_user', teams: [teamId] })
+    .values({ ...newUser, user_id: crypto.randomUUID(), user_email: email, user_role: 'internal_user', teams: [teamId] })
     .returning();
   await changes.audit({ action: 'created', table: 'LiteLLM_UserTable', objectId: (row as UserRow).user_id, after: userJson(row as UserRow) });
   return row as UserRow;
@@ -65,14 +66,14 @@ export async function addTeamMembers(
   changes: Changes,
   team: { team_id: string; members_with_roles: TeamMember[] },
   additions: TeamMemberInput[],
-  options: { maxBudgetInTeam?: number | null; actor: string },
+  options: { maxBudgetInTeam?: number | null; actor: string; newUser?: InternalUserBudget },
 ): Promise<AddedMembers> {
   const members = [...team.members_with_roles];
   const out: AddedMembers = { members, users: [], memberships: [] };
   for (const member of additions) {
     const clash = members.find((m) => (member.user_id && m.user_id === member.user_id) || (!member.user_id && member.user_email && m.user_email === member.user_email));
     if (clash) throw memberAlreadyInTeam(member, team.team_id);
-    const user = await joinUserToTeam(tx, changes, team.team_id, member);
+    const user = await joinUserToTeam(tx, changes, team.team_id, member, options.newUser);
     if (members.some((m) => m.user_id === user.user_id)) throw memberAlreadyInTeam({ ...member, user_id: user.user_id }, team.team_id);
     members.push({ role: member.role, user_id: user.user_id, user_email: member.user_email ?? user.user_email ?? null });
     out.users.push(user);

@@ -12,6 +12,7 @@ import { badRequest, parseBody } from '../../lib/validation.ts';
 import { forbidden, requireTeamAdmin } from '../principals/access.ts';
 import { assertNonNegative } from '../principals/fields.ts';
 import { actorName, commit } from '../principals/mutation.ts';
+import { newInternalUserBudget } from '../users/values.ts';
 import { addTeamMembers } from './membership.ts';
 import { newTeamBody, TEAM_MONEY_FIELDS, teamIdBody, teamModelsBody, updateTeamBody, type UpdateTeamBody } from './schemas.ts';
 import { findTeam, requireOrganization } from './store.ts';
@@ -30,6 +31,7 @@ teamWriteRoutes.post('/team/new', async (c) => {
   const clock = await budgetClock(c);
   const teamId = body.team_id ?? crypto.randomUUID();
   const duplicate = () => badRequest(`Team id = ${teamId} already exists. Please use a different team id.`, 'team_id');
+  const newUser = await newInternalUserBudget(c);
   const team = await commit(c, async (tx, changes) => {
     if (body.team_id) {
       const [existing] = await tx.select({ id: teams.team_id }).from(teams).where(eq(teams.team_id, teamId)).limit(1);
@@ -43,7 +45,7 @@ teamWriteRoutes.post('/team/new', async (c) => {
     const [created] = await tx.insert(teams).values(newTeamRow(body, teamId, clock)).returning();
     let row = created as TeamRow;
     if (members.length) {
-      const added = await addTeamMembers(tx, changes, row, members, { actor: actorName(c) });
+      const added = await addTeamMembers(tx, changes, row, members, { actor: actorName(c), newUser });
       [row] = await tx.update(teams).set({ members_with_roles: added.members }).where(eq(teams.team_id, teamId)).returning() as [TeamRow];
     }
     await changes.audit({ action: 'created', table: TABLE, objectId: teamId, after: teamJson(row) });

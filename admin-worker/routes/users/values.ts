@@ -3,7 +3,9 @@ import type { NewKeyRow } from '../../../drizzle/schema/keys.ts';
 import type { NewUserRow, UserRow } from '../../../drizzle/schema/principals.ts';
 import { abbreviateKey, hashKey } from '../../../worker/auth/secrets.ts';
 import { durationSeconds } from '../../../worker/limits/windows.ts';
-import { resetAt } from '../budgets/rows.ts';
+import { gatewayState } from '../../../worker/state.ts';
+import type { AdminContext } from '../../lib/context.ts';
+import { budgetTimeZone, resetAt } from '../budgets/rows.ts';
 import type { NewUserBody, UpdateUserBody } from './schemas.ts';
 
 type UserFields = Omit<UpdateUserBody, 'user_id'>;
@@ -39,6 +41,23 @@ export function withInternalUserBudget(body: NewUserBody, settings: { max_intern
     ...body,
     max_budget: body.max_budget ?? settings.max_internal_user_budget ?? body.max_budget,
     budget_duration: body.budget_duration ?? settings.internal_user_budget_duration ?? body.budget_duration,
+  };
+}
+
+/** The budget columns a user created by a member add starts with. */
+export type InternalUserBudget = Partial<Pick<NewUserRow, 'max_budget' | 'budget_duration' | 'budget_reset_at'>>;
+
+/**
+ * What LiteLLM's `get_new_internal_user_defaults` gives a user that /team/new, /team/member_add or
+ * /organization/member_add creates: `max_internal_user_budget` and `internal_user_budget_duration`,
+ * the window starting now.
+ */
+export async function newInternalUserBudget(c: AdminContext): Promise<InternalUserBudget> {
+  const settings = (await gatewayState(c.env)).config.litellm_settings;
+  const duration = settings.internal_user_budget_duration;
+  return {
+    ...(settings.max_internal_user_budget !== undefined ? { max_budget: settings.max_internal_user_budget } : {}),
+    ...(duration ? { budget_duration: duration, budget_reset_at: resetAt(duration, await budgetTimeZone(c)) } : {}),
   };
 }
 
