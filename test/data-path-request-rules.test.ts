@@ -25,6 +25,8 @@ general_settings:
   enforced_params: [metadata.generation_name]
   service_account_settings: {enforced_params: [user]}
   reject_clientside_metadata_tags: true
+  pass_through_endpoints:
+    - {path: /echo, target: "${fake.url}/v1/chat/completions"}
 `,
   });
 });
@@ -68,15 +70,39 @@ describe('general_settings.enforced_params', () => {
     expect((await chat(key, { metadata: { generation_name: 'g' }, temperature: 0 })).choices).toHaveLength(1);
   });
 
-  it('holds a service account\'s key (a team\'s, without a user) to service_account_settings.enforced_params with a 400; a person\'s key is not', async () => {
+  it('holds a service account\'s key (/key/service-account/generate\'s, or marked service_account_id) to service_account_settings.enforced_params with a 400; others are not', async () => {
     await seedTeam(strict.db.url, { id: 'team-robots' });
-    const robot = await seedKey(strict.db.url, { teamId: 'team-robots' });
+    const generated = await fetch(`${strict.url}/key/service-account/generate`, {
+      method: 'POST', headers: { authorization: `Bearer ${TEST_MASTER_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ team_id: 'team-robots', key_alias: 'ci-bot' }),
+    });
+    expect(generated.status).toBe(200);
+    const robot = (await generated.json() as { key: string }).key;
     const refused = await refusal(chat(robot, { metadata: { generation_name: 'g' } }));
     expect(refused).toBeInstanceOf(OpenAI.BadRequestError);
     expect(refused?.error).toMatchObject({ type: 'bad_request_error', param: 'user', message: 'BadRequest please pass param=user in request body. This is a required param for service account' });
     expect((await chat(robot, { metadata: { generation_name: 'g' }, user: 'customer-1' })).choices).toHaveLength(1);
+    const marked = await seedKey(strict.db.url, { userId: 'user-marked' });
+    await query(strict.db.url, 'UPDATE "LiteLLM_VerificationToken" SET metadata = $1 WHERE token = $2', [JSON.stringify({ service_account_id: 'etl' }), sha256(marked)]);
+    expect((await refusal(chat(marked, { metadata: { generation_name: 'g' } })))?.error).toMatchObject({ param: 'user' });
+    // As in LiteLLM, a key is a service account's by its marker only: a team's key without a user is not one.
+    const unmarked = await seedKey(strict.db.url, { teamId: 'team-robots' });
+    expect((await chat(unmarked, { metadata: { generation_name: 'g' } })).choices).toHaveLength(1);
     const person = await seedKey(strict.db.url, { teamId: 'team-robots', userId: 'user-person' });
     expect((await chat(person, { metadata: { generation_name: 'g' } })).choices).toHaveLength(1);
+  });
+
+  it('reads the body the client sent on /v1/messages (Anthropic\'s format), not its translation', async () => {
+    const key = await seedKey(strict.db.url, { userId: 'user-anthropic-format' });
+    const send = (metadata: Record<string, unknown>) => fetch(`${strict.url}/v1/messages`, {
+      method: 'POST', headers: { 'x-api-key': key, 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+      body: JSON.stringify({ model: 'gpt-4o', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }], metadata }),
+    });
+    const refused = await send({ user_id: 'u-1' });
+    expect(refused.status).toBe(401);
+    expect(await refused.json()).toMatchObject({ type: 'error', error: { message: expect.stringContaining('param=[metadata][generation_name]') } });
+    const served = await send({ user_id: 'u-1', generation_name: 'g' });
+    expect(served.status).toBe(200);
+    expect(await served.json()).toMatchObject({ type: 'message', role: 'assistant' });
   });
 });
 
@@ -100,6 +126,19 @@ describe('general_settings.reject_clientside_metadata_tags', () => {
     // The master key may still tag its calls.
     expect((await chat(TEST_MASTER_KEY, { metadata: { tags: ['ops'] } })).choices).toHaveLength(1);
   });
+
+  it('refuses them on the pass-through routes too', async () => {
+    const key = await seedKey(strict.db.url, { userId: 'user-tags-pass-through' });
+    const post = (headers: Record<string, string>) => fetch(`${strict.url}/echo`, {
+      method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...headers }, body: '{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}',
+    });
+    const refused = await post({ 'x-litellm-tags': 'free-budget' });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ error: { type: 'bad_request_error', param: 'x-litellm-tags' } });
+    expect(fake.requests).toHaveLength(0);
+    expect((await post({})).status).toBe(200);
+    expect(fake.requests).toHaveLength(1);
+  });
 });
 
 describe('general_settings.forward_client_headers_to_llm_api and forward_openai_org_id', () => {
@@ -109,7 +148,7 @@ describe('general_settings.forward_client_headers_to_llm_api and forward_openai_
       configYaml: `
 model_list:
   - model_name: gpt-4o
-    litellm_params: {model: openai/gpt-4o, api_base: "${fake.url}/v1", api_key: upstream-key}
+    litellm_params: {model: openai/gpt-4o, api_base: "${fake.url}/v1", api_key: upstream-key, extra_headers: {X-Tenant-Id: acme}}
   - model_name: gpt-4o-org
     litellm_params: {model: openai/gpt-4o, api_base: "${fake.url}/v1", api_key: upstream-key, organization: org-deployment}
 general_settings:
@@ -127,12 +166,14 @@ general_settings:
     const client = new OpenAI({ baseURL: `${forwarding.url}/v1`, apiKey: key, maxRetries: 0, organization: 'org-client' });
     const headers = {
       'x-trace-id': 'trace-77', 'x-litellm-tags': 'a', 'x-mcp-github-authorization': 'Bearer ghp-secret', 'x-forwarded-for': '10.0.0.9',
-      'x-api-key': 'sk-ant-client-secret', 'x-goog-api-key': 'goog-client-secret',
+      'x-api-key': 'sk-ant-client-secret', 'x-goog-api-key': 'goog-client-secret', 'x-goog-user-project': 'someone-elses-project',
+      'x-http-method-override': 'DELETE', 'x-tenant-id': 'evil',
     };
     await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }, { headers });
     const sent = fake.requests.at(-1)!.headers;
-    expect(sent).toMatchObject({ 'x-trace-id': 'trace-77', 'openai-organization': 'org-client', authorization: 'Bearer upstream-key' });
-    for (const name of Object.keys(sent)) expect(name).not.toMatch(/^x-(stainless|litellm|mcp|forwarded|api-key|goog-api-key)/);
+    // The deployment's own extra_headers win whatever their letter case: the provider sees one value, the admin's.
+    expect(sent).toMatchObject({ 'x-trace-id': 'trace-77', 'openai-organization': 'org-client', authorization: 'Bearer upstream-key', 'x-tenant-id': 'acme' });
+    for (const name of Object.keys(sent)) expect(name).not.toMatch(/^x-(stainless|litellm|mcp|forwarded|api-key|goog-|http-method)/);
     expect(JSON.stringify(sent)).not.toContain('secret');
     expect(JSON.stringify(sent)).not.toContain(key);
     // A deployment's own organization wins over the client's.

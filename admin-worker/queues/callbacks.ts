@@ -47,10 +47,16 @@ export async function consumeCallbacks(batch: MessageBatch<unknown>, env: AdminE
   const failed = new Set<number>();
   const retry = (index: number) => failed.add(index);
   // The `otel` callback's spans go to the OTLP collector, beside (and whatever becomes of) the Langfuse events.
-  await Promise.all([
+  // Settled each on its own: one failing must not leave the other's delivered messages unacked (and sent twice).
+  const [exported, posted] = await Promise.allSettled([
     spans.length ? exportSpans(spans, env, ctx, retry) : undefined,
     segments.length ? postLangfuse(segments, env, ctx, retry) : undefined,
   ]);
+  for (const [result, kind, list] of [[exported, 'OpenTelemetry', spans], [posted, 'Langfuse', segments]] as const) {
+    if (result.status === 'fulfilled') continue;
+    console.error(`${kind} callbacks failed, retrying their messages: ${result.reason instanceof Error ? result.reason.message : String(result.reason)}`);
+    for (const segment of list) retry(segment.origin);
+  }
 
   batch.messages.forEach((message, index) => {
     if (failed.has(index)) message.retry({ delaySeconds: retryDelay(message.attempts) });

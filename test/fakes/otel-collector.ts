@@ -61,6 +61,8 @@ export interface FakeCollector {
   spans(): Span[];
   /** Fail the next `times` requests with `status`. */
   failNext(status: number, times?: number): void;
+  /** How many requests were answered with a failNext() status. */
+  failuresServed(): number;
   close(): Promise<void>;
 }
 
@@ -82,6 +84,7 @@ export async function startFakeCollector(): Promise<FakeCollector> {
   const requests: ExportRequest[] = [];
   const malformed: FakeCollector['malformed'] = [];
   let failing: { status: number; times: number } | undefined;
+  let failed = 0;
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -95,6 +98,7 @@ export async function startFakeCollector(): Promise<FakeCollector> {
       if (!String(req.headers['content-type']).startsWith('application/json')) return answer(415, { code: 3, message: 'unsupported content type' });
       if (failing && failing.times > 0) {
         failing.times--;
+        failed++;
         return answer(failing.status, { code: 14, message: 'unavailable' });
       }
       let parsed: z.infer<typeof exportRequestSchema>;
@@ -129,6 +133,7 @@ export async function startFakeCollector(): Promise<FakeCollector> {
     failNext(status, times = 1) {
       failing = { status, times };
     },
+    failuresServed: () => failed,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

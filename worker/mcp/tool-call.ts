@@ -73,6 +73,7 @@ export async function runTool(
     admitted = await admitModelCall(c.env, c.executionCtx, state.config, {
       who, requestId: callId, group: target.server, endUser: attribution ? attribution.endUser : endUserOf({ body, headers }),
       ownTags: attribution ? attribution.tags : requestTags({ body, headers }),
+      ...(attribution ? {} : { client: { body, headers } }),
       estimate: { estCost: cost, estTokens: 0 }, free: cost === 0, seen,
     });
     const allowed = admitted.caller.kind === 'key' ? admitted.caller.policy.allowedRoutes : [];

@@ -60,11 +60,22 @@ export function readablePath(segments: readonly string[]): string {
 const NEVER_FORWARDED = new Set([
   'authorization', 'x-api-key', 'api-key', 'x-goog-api-key', 'x-litellm-api-key', 'ocp-apim-subscription-key', 'cookie',
   'proxy-authorization', 'host', 'content-length', 'connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade',
-  'proxy-connection', 'accept-encoding', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-real-ip', 'true-client-ip', 'forwarded',
+  'proxy-connection', 'accept-encoding', 'x-real-ip', 'true-client-ip', 'x-client-ip', 'x-original-forwarded-for', 'forwarded',
+  // A method other than the one the gateway sends, for servers that honour these.
+  'x-http-method-override', 'x-http-method', 'x-method-override',
   // Which of an account's organizations and projects pays is the operator's choice, not the client's.
   'openai-organization', 'openai-project', 'x-goog-user-project',
 ]);
 const PASS_PREFIX = 'x-pass-';
+
+/**
+ * Whether a client header never reaches a provider, on any route: those above, the gateway's own
+ * (`x-litellm-*`), Cloudflare's (`cf-*`), what proxies add (`x-forwarded-*`), and AWS signatures and
+ * session tokens (`x-amz-*`: Bedrock's requests are signed by the gateway). `name` is lower case.
+ */
+export function neverForwarded(name: string): boolean {
+  return NEVER_FORWARDED.has(name) || name.startsWith('x-litellm-') || name.startsWith('cf-') || name.startsWith('x-forwarded-') || name.startsWith('x-amz-');
+}
 
 /**
  * The client's headers as a pass-through call sends them on. With `all`, every header but those never
@@ -78,11 +89,10 @@ export function forwardedHeaders(client: Headers, options: { all: boolean; keyHe
   client.forEach((value, name) => {
     if (name.startsWith(PASS_PREFIX)) {
       const target = name.slice(PASS_PREFIX.length);
-      if (target && !NEVER_FORWARDED.has(target) && !keyHeaders.has(target) && !target.startsWith('x-litellm-') && !target.startsWith('x-amz-')) out.set(target, value);
+      if (target && !neverForwarded(target) && !keyHeaders.has(target)) out.set(target, value);
       return;
     }
-    // x-amz-*: a client's own AWS signature and session token (Bedrock's requests are signed by the gateway).
-    if (NEVER_FORWARDED.has(name) || keyHeaders.has(name) || name.startsWith('x-litellm-') || name.startsWith('cf-') || name.startsWith('x-amz-')) return;
+    if (neverForwarded(name) || keyHeaders.has(name)) return;
     if (options.all || name === 'content-type' || name === 'accept') {
       if (!out.has(name)) out.set(name, value);
     }

@@ -98,7 +98,7 @@ export async function passThroughCall(c: Ctx, state: GatewayState, call: PassThr
     : reservationEstimate(call.deployment, promptTokens, body, call.generative ? 'chat' : 'embedding');
   const admitted = who
     ? await admitModelCall(c.env, c.executionCtx, state.config, {
-      who, requestId: callId, group: call.group, endUser: endUserOf({ body, headers: call.headers }), ownTags: requestTags({ body, headers: call.headers }),
+      who, requestId: callId, group: call.group, endUser: endUserOf({ body, headers: call.headers }), ownTags: requestTags({ body, headers: call.headers }), client: { body, headers: call.headers },
       estimate, free: estimate.estCost === 0 && (call.costPerRequest === 0 || freeModel([call.deployment])), seen,
     })
     : undefined;

@@ -4,7 +4,6 @@ import { GatewayError } from '../errors.ts';
 import { authorizeModel, mayCall } from '../models/access.ts';
 import type { DeploymentRef, ModelCatalog } from '../models/deployments.ts';
 import type { TollgateConfig } from '../config/schema.ts';
-import type { RequestHeaders } from '../providers/types.ts';
 
 /** The group a requested name stands for with this caller: its key's `aliases`, else its team's `model_aliases` (LiteLLM's key and team model aliases). */
 export function aliasOf(caller: Caller, requested: string): string | undefined {
@@ -23,10 +22,11 @@ export interface CallAccess {
   path: string;
   body: Record<string, unknown>;
   /**
-   * The call's own body checks of `general_settings` (enforce_user_param, enforced_params, service_account_settings,
-   * reject_clientside_metadata_tags), with the request's headers; none where the route checks no body.
+   * The call's own body checks of `general_settings` (enforce_user_param on `body`; enforced_params and
+   * service_account_settings on `clientBody`, the body as the client sent it where the route translated it);
+   * none where the route checks no body.
    */
-  bodyRules?: { settings: TollgateConfig['general_settings']; headers: RequestHeaders };
+  bodyRules?: { settings: TollgateConfig['general_settings']; clientBody: Record<string, unknown> };
 }
 
 /**
@@ -39,7 +39,7 @@ export function authorizeCall(a: CallAccess): DeploymentRef {
   const { caller } = a;
   if (caller.kind === 'key' && caller.policy.allowedRoutes.length) checkRoute(caller.policy.allowedRoutes, a.path);
   if (!a.aliased || !mayCall(caller, a.requested, a.catalog)) authorizeModel(caller, a.aliased ?? a.requested, a.catalog);
-  if (a.bodyRules && caller.kind === 'key') checkBody(caller, a.body, a.bodyRules.settings, a.bodyRules.headers);
+  if (a.bodyRules && caller.kind === 'key') checkBody(caller, a.body, a.bodyRules.clientBody, a.bodyRules.settings);
   if (!a.picked) {
     throw new GatewayError(`Invalid model name passed in model=${a.requested}. Call \`/v1/models\` to view available models for your key.`, {
       status: 400, type: 'bad_request_error', param: 'model',
@@ -51,34 +51,26 @@ export function authorizeCall(a: CallAccess): DeploymentRef {
 type KeyCaller = Extract<Caller, { kind: 'key' }>;
 
 /**
- * A virtual key's call held to LiteLLM's body rules (the master key's is not): `enforce_user_param`, then the
- * params `general_settings.enforced_params` and the key's own `enforced_params` name (`a` or `a.b`: a body field,
- * or a field of a body object; 401 as LiteLLM), those of `service_account_settings.enforced_params` for a service
- * account's key (400 as LiteLLM), then no tags of its own under `reject_clientside_metadata_tags`.
+ * A virtual key's call held to LiteLLM's body rules (the master key's is not): `enforce_user_param` (the end
+ * user, in the call's body), then the params `general_settings.enforced_params` and the key's own
+ * `enforced_params` name (`a` or `a.b`: a field of the body as the client sent it, or a field of one of its
+ * objects; 401 as LiteLLM), then those of `service_account_settings.enforced_params` for a service account's key
+ * (400 as LiteLLM). `reject_clientside_metadata_tags` is held at admission (call-context.ts clientTagsRefusal).
  */
-function checkBody(caller: KeyCaller, body: Record<string, unknown>, settings: TollgateConfig['general_settings'], headers: RequestHeaders): void {
+function checkBody(caller: KeyCaller, body: Record<string, unknown>, clientBody: Record<string, unknown>, settings: TollgateConfig['general_settings']): void {
   if (settings.enforce_user_param === true && body.user === undefined) {
     throw new GatewayError('Authentication Error, \'user\' param not passed in. \'enforce_user_param\'=True', { status: 401, type: 'auth_error', param: 'user' });
   }
-  if (settings.enforced_params) requireParams(body, settings.enforced_params);
+  if (settings.enforced_params) requireParams(clientBody, settings.enforced_params);
   const own = caller.policy.metadata.enforced_params;
-  if (Array.isArray(own)) requireParams(body, own);
+  if (Array.isArray(own)) requireParams(clientBody, own);
   const forServiceAccounts = settings.service_account_settings?.enforced_params;
-  if (forServiceAccounts && isServiceAccount(caller)) requireParams(body, forServiceAccounts, true);
-  if (settings.reject_clientside_metadata_tags === true) {
-    const metadata = body.metadata;
-    const inMetadata = typeof metadata === 'object' && metadata !== null && Object.hasOwn(metadata, 'tags');
-    if (inMetadata || body.tags !== undefined || headers.get('x-litellm-tags') !== null) {
-      throw new GatewayError('Client-side \'metadata.tags\' not allowed in request. \'reject_clientside_metadata_tags\'=True. Tags can only be set via API key metadata.', {
-        status: 400, type: 'bad_request_error', param: inMetadata ? 'metadata.tags' : body.tags !== undefined ? 'tags' : 'x-litellm-tags',
-      });
-    }
-  }
+  if (forServiceAccounts && isServiceAccount(caller)) requireParams(clientBody, forServiceAccounts, true);
 }
 
-/** A service account's key belongs to a team and no user (/key/service-account/generate), or is marked as LiteLLM's UI marks it. */
+/** A service account's key, as LiteLLM tells one: its metadata has `service_account_id` (/key/service-account/generate and LiteLLM's UI set it). */
 function isServiceAccount(caller: KeyCaller): boolean {
-  return (caller.policy.userId === null && caller.policy.team !== null) || Object.hasOwn(caller.policy.metadata, 'service_account_id');
+  return Object.hasOwn(caller.policy.metadata, 'service_account_id');
 }
 
 /** Refuses a body without one of these params, in LiteLLM's words (its service accounts' differ). */

@@ -8,6 +8,7 @@ import { type StoredTags, storedTags } from '../limits/stored-tags.ts';
 import { routingTags } from '../router/eligible-deployments.ts';
 import { admit } from './call-helpers.ts';
 import type { Seen } from './refused-call.ts';
+import { type CallContext, clientTagsRefusal } from './call-context.ts';
 import type { WaitUntil } from '../telemetry/emit.ts';
 
 export interface AdmittedCall {
@@ -38,6 +39,8 @@ export async function admitModelCall(
   call: {
     who: { token: string; master: boolean; shown: string }; requestId: string; group: string; endUser: string | null; ownTags: string[];
     estimate: { estCost: number; estTokens: number }; free: boolean; seen: Seen;
+    /** The request `ownTags` come from, for `reject_clientside_metadata_tags` (absent: tags the gateway carried over). */
+    client?: Pick<CallContext, 'body' | 'headers'>;
   },
 ): Promise<AdmittedCall> {
   const { who, ownTags } = call;
@@ -54,6 +57,14 @@ export async function admitModelCall(
     })
     : undefined;
   const caller: Caller = who.master || !admission?.policy ? { kind: 'master', token: who.token } : { kind: 'key', token: admission.policy.token, policy: admission.policy };
+  if (caller.kind === 'key' && call.client && config.general_settings.reject_clientside_metadata_tags === true) {
+    const refused = clientTagsRefusal(call.client);
+    if (refused) {
+      call.seen.caller = caller;
+      if (admission) waitUntil(admission.release());
+      throw refused;
+    }
+  }
   const tags = caller.kind === 'key' ? routingTags(ownTags, caller.policy) : ownTags;
   call.seen.caller = caller;
   if (call.seen.call) call.seen.call.tags = tags;

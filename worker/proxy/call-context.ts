@@ -2,6 +2,7 @@ import type { Caller } from '../auth/authenticate.ts';
 import type { DeploymentRef } from '../models/deployments.ts';
 import type { CallEndpoint, RequestHeaders } from '../providers/types.ts';
 import type { GatewayState } from '../state.ts';
+import { GatewayError } from '../errors.ts';
 
 export type CallType = 'acompletion' | 'atext_completion' | 'aembedding' | 'aresponses' | 'amoderation' | 'aimage_generation' | 'aspeech' | 'atranscription' | 'aimage_edit' | 'arerank' | 'pass_through_endpoint' | '_arealtime' | 'call_mcp_tool';
 
@@ -45,6 +46,22 @@ export interface CallContext {
   appliedGuardrails?: readonly string[];
 }
 
+/**
+ * `general_settings.reject_clientside_metadata_tags`: LiteLLM's 400 for a call that names tags itself
+ * (`metadata.tags`, `tags` or the `x-litellm-tags` header; tags then come from keys and teams only), or
+ * nothing when it names none. For virtual keys' calls, once the key is known (call-admission.ts).
+ */
+export function clientTagsRefusal(ctx: Pick<CallContext, 'body' | 'headers'>): GatewayError | undefined {
+  const metadata = ctx.body.metadata;
+  const param = typeof metadata === 'object' && metadata !== null && Object.hasOwn(metadata, 'tags') ? 'metadata.tags'
+    : ctx.body.tags !== undefined ? 'tags'
+      : ctx.headers.get('x-litellm-tags') !== null ? 'x-litellm-tags' : undefined;
+  if (!param) return undefined;
+  return new GatewayError('Client-side \'metadata.tags\' not allowed in request. \'reject_clientside_metadata_tags\'=True. Tags can only be set via API key metadata.', {
+    status: 400, type: 'bad_request_error', param,
+  });
+}
+
 /** Request tags: the body's `tags`, `metadata.tags` and the `x-litellm-tags` header, de-duplicated and bounded. */
 export function requestTags(ctx: Pick<CallContext, 'body' | 'headers'>): string[] {
   const tags = new Set<string>();
@@ -82,6 +99,8 @@ export interface ModelCallOptions {
    * /v1/messages; /v1/responses, which reads it first for its MCP tools); it is validated like a client's.
    */
   body?: Record<string, unknown>;
+  /** The body as the client sent it, where `body` is its translation (/v1/messages): enforced_params and client tags read it. */
+  clientBody?: Record<string, unknown>;
   /** A body that is not JSON (a transcription's multipart form), read after the key is checked; validated like a client's. */
   readBody?: (request: Request, maxBytes: number) => Promise<Record<string, unknown>>;
   /** The model group of a request that names none (moderations, as in LiteLLM); a 400 when there is none either. */

@@ -16,6 +16,7 @@ import { parseRequest } from '../openai/request-schemas.ts';
 import type { CallOverrides } from '../router/route-input.ts';
 import type { CallContext } from './call-context.ts';
 import type { TollgateConfig } from '../config/schema.ts';
+import { neverForwarded } from '../passthrough/forward.ts';
 
 /** LiteLLM's `request_timeout` default (seconds). */
 export const DEFAULT_TIMEOUT_S = 600;
@@ -159,10 +160,11 @@ export function callOverrides(body: Record<string, unknown>, headers: RequestHea
 }
 
 /**
- * The client's headers a call passes on to its provider (forwardedHeaders' names, LiteLLM's): every `x-` header
- * under `forward_client_headers_to_llm_api` (and `anthropic-beta`), but the SDK's `x-stainless-*`, the gateway's own
- * controls (`x-litellm-*`), MCP servers' credentials (`x-mcp-*`) and what proxies add (`x-forwarded-*`, `x-real-ip`);
- * `openai-organization` under `forward_openai_org_id`. Credentials never (the headers come through withoutCredentials).
+ * The client's headers a call passes on to its provider (LiteLLM's): every `x-` header under
+ * `forward_client_headers_to_llm_api` (and `anthropic-beta`), but the SDK's `x-stainless-*`, MCP servers'
+ * credentials (`x-mcp-*`) and those no route ever sends on (passthrough/forward.ts neverForwarded: the gateway's
+ * own, what proxies add, AWS signatures, which Google project pays, method overrides); `openai-organization`
+ * under `forward_openai_org_id`. Credentials never (the headers come through withoutCredentials).
  */
 export function forwardedHeaders(settings: TollgateConfig['general_settings'], headers: RequestHeaders): Record<string, string> | undefined {
   const all = settings.forward_client_headers_to_llm_api === true;
@@ -170,15 +172,13 @@ export function forwardedHeaders(settings: TollgateConfig['general_settings'], h
   if (!all && !org) return undefined;
   let out: Record<string, string> | undefined;
   headers.forEach((value, name) => {
-    const passed = all
-      ? (name.startsWith('x-') && !NOT_FORWARDED.test(name)) || name === 'anthropic-beta' || (org && name === 'openai-organization')
-      : name === 'openai-organization';
+    const passed = name === 'openai-organization'
+      ? org
+      : all && (name === 'anthropic-beta' || (name.startsWith('x-') && !name.startsWith('x-stainless') && !name.startsWith('x-mcp-') && !neverForwarded(name)));
     if (passed) (out ??= {})[name] = value;
   });
   return out;
 }
-
-const NOT_FORWARDED = /^x-(stainless|litellm|mcp-|forwarded-|real-ip$)/;
 
 const CREDENTIAL_HEADERS = ['authorization', 'x-api-key', 'api-key', 'cookie', 'x-litellm-api-key', 'x-goog-api-key', 'ocp-apim-subscription-key'];
 

@@ -62,6 +62,8 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   // A request without a key is refused before its body is read, as LiteLLM authenticates first.
   const who = await identify(requestHeaders, state.masterKeyHash, state.keyHeader);
   const body = await readCallBody(c.req.raw, endpoint, schema, options, state.config);
+  // What the client sent, where the route translated it (/v1/messages), for the config's rules on a call's body and tags.
+  const rulesBody = options.clientBody ?? body;
   const overrides = callOverrides(body, requestHeaders);
   const group = body.model as string;
   seen.group = group;
@@ -76,7 +78,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   const free = estimate.estCost === 0 && freeModel(named.deployments);
   const waitUntil = (p: Promise<unknown>) => c.executionCtx.waitUntil(p);
   const { admission, caller, tags: keyedTags, modelTags, loadStored } = await admitModelCall(c.env, c.executionCtx, state.config, {
-    who, requestId: callId, group, endUser: endUserOf({ body, headers: requestHeaders }), ownTags: requestTags({ body, headers: requestHeaders }), estimate, free, seen,
+    who, requestId: callId, group, endUser: endUserOf({ body, headers: requestHeaders }), ownTags: requestTags({ body, headers: requestHeaders }), client: { body: rulesBody, headers: requestHeaders }, estimate, free, seen,
   });
   const aliased = aliasOf(caller, group);
   const routedName = aliased ?? group;
@@ -84,7 +86,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   if (aliased) seen.call.deployment = resolved.deployments[0];
   let picked: DeploymentRef;
   try {
-    picked = authorizeCall({ caller, requested: group, aliased, picked: resolved.deployments[0], catalog, path: c.req.path, body, bodyRules: { settings: state.config.general_settings, headers: requestHeaders } });
+    picked = authorizeCall({ caller, requested: group, aliased, picked: resolved.deployments[0], catalog, path: c.req.path, body, bodyRules: { settings: state.config.general_settings, clientBody: rulesBody } });
     if (endpoint === 'responses') requireOwnPrevious(caller, body, state.responseIdKey);
   } catch (err) {
     if (admission) c.executionCtx.waitUntil(admission.release());

@@ -30,7 +30,7 @@ export async function messages(c: Ctx): Promise<Response> {
     const request = await readJsonBody(c.req.raw, messagesRequestSchema, bodyLimit(state.config));
     const anthropicTarget = await servedByAnthropic(c, state, request.model);
     const body = toOpenAIChatRequest(request, { anthropicTarget });
-    return await toAnthropicAnswer(await handleModelCall(c, 'chat', chatRequestSchema, { body }));
+    return await toAnthropicAnswer(await handleModelCall(c, 'chat', chatRequestSchema, { body, clientBody: request }));
   } catch (err) {
     return anthropicErrorResponse(err);
   }

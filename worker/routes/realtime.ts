@@ -71,7 +71,7 @@ async function openSession(c: Ctx, seen: Seen): Promise<Response> {
   const callId = crypto.randomUUID();
   const estimate = reservationEstimate(named.deployments[0], 0, body, 'chat');
   const { admission, caller, tags, modelTags, loadStored } = await admitModelCall(c.env, c.executionCtx, state.config, {
-    who, requestId: callId, group, endUser: headers.get('x-litellm-end-user-id'), ownTags: requestTags({ body, headers }), seen, estimate, free: false,
+    who, requestId: callId, group, endUser: headers.get('x-litellm-end-user-id'), ownTags: requestTags({ body, headers }), client: { body, headers }, seen, estimate, free: false,
   });
   let deployments: DeploymentRef[];
   try {

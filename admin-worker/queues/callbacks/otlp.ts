@@ -71,19 +71,20 @@ export function exportTimeout(env: AdminEnv): number {
 /**
  * Exports the spans of a batch's messages (at most 3 MB a request) and marks
  * for a retry (`retry`, by message) those the collector could not take now.
- * A request it refuses as malformed (other 4xx) is logged and dropped, as
- * OTLP says; spans without a usable collector setting are logged and dropped,
- * never retried.
+ * A request it refuses as malformed (another 4xx) is sent again in halves, so
+ * only the message it cannot take is logged and dropped, as OTLP says; spans
+ * without a usable collector setting are logged and dropped, never retried.
  */
 export async function exportSpans(segments: readonly (EventSegment & { origin: number })[], env: AdminEnv, ctx: ExecutionContext, retry: (origin: number) => void): Promise<void> {
   const target = otlpTarget(env);
   if ('error' in target) {
     console.error(`OpenTelemetry callback: ${segments.reduce((n, s) => n + s.events, 0)} spans dropped: ${target.error}`);
+    reportCallbackFailure(env, ctx, { callback: 'otel', error: new Error(target.error) });
     return;
   }
   const where = new URL(target.url).origin;
   const timeoutMs = exportTimeout(env);
-  await Promise.all(chunkSegments(segments).map(async (chunk) => {
+  const send = async (chunk: readonly (EventSegment & { origin: number })[]): Promise<void> => {
     const count = chunk.reduce((n, s) => n + s.events, 0);
     const result = await postSpans(target, chunk, timeoutMs);
     if (result.ok) {
@@ -91,11 +92,19 @@ export async function exportSpans(segments: readonly (EventSegment & { origin: n
       return;
     }
     if (!result.retry) {
+      // One message's spans the collector will not take must not cost the others in the request theirs: halves, down to one message.
+      if (chunk.length > 1) {
+        const half = Math.ceil(chunk.length / 2);
+        await Promise.all([send(chunk.slice(0, half)), send(chunk.slice(half))]);
+        return;
+      }
       console.error(`OpenTelemetry collector at ${where} refused ${count} spans, dropped: ${result.reason}`);
+      reportCallbackFailure(env, ctx, { callback: 'otel', error: new Error(result.reason) });
       return;
     }
     console.error(`OpenTelemetry export to ${where} failed for ${count} spans, retrying: ${result.reason}`);
     reportCallbackFailure(env, ctx, { callback: 'otel', error: new Error(result.reason) });
     for (const segment of chunk) retry(segment.origin);
-  }));
+  };
+  await Promise.all(chunkSegments(segments).map(send));
 }

@@ -10,6 +10,7 @@ import { LABEL, streamEventError, upstreamBroke, upstreamError } from './errors.
 import { anthropicErrorSchema, anthropicMessageSchema } from './schemas.ts';
 import { openAnthropicStream } from './sse-stream.ts';
 import { usageReport } from './usage.ts';
+import { withForwarded } from '../forwarded.ts';
 
 const PROVIDER = 'anthropic';
 
@@ -37,12 +38,11 @@ export const anthropic: ProviderAdapter = {
       defaultMaxTokens: deploymentPrice(call.deployment)?.maxOutputTokens ?? DEFAULT_MAX_TOKENS,
       stream: call.stream,
     });
-    const headers: Record<string, string> = {
-      ...call.forwarded,
+    const headers = withForwarded(call.forwarded, {
       'content-type': 'application/json',
       accept: call.stream ? 'text/event-stream' : 'application/json',
       ...target.headers,
-    };
+    });
     const beta = betaHeader(target.headers['anthropic-beta'], call.headers?.get('anthropic-beta'));
     if (beta) headers['anthropic-beta'] = beta;
     const secrets = [target.secret];

@@ -17,6 +17,7 @@ import { providerFields } from '../openai-compatible/params.ts';
 import { estimateTokens } from '../openai-compatible/usage.ts';
 import type { ProviderAdapter, ProviderAnswer, ProviderCall } from '../types.ts';
 import { displayBase, upstreamUrl } from '../upstream-url.ts';
+import { withForwarded } from '../forwarded.ts';
 
 const LABEL = 'Gemini';
 /** Replaced by `api_base` (a proxy, a test server); the API path is appended to either. */
@@ -57,7 +58,7 @@ async function embed(call: ProviderCall, key: string): Promise<ProviderAnswer> {
     const request = { url, stream: false, timeoutMs: call.timeoutMs, label: LABEL, provider: 'gemini' };
     const reply = await postUpstream({
       ...request,
-      headers: { ...call.forwarded, ...call.deployment.params.extra_headers, 'x-goog-api-key': key, 'content-type': 'application/json' },
+      headers: withForwarded(call.forwarded, { ...call.deployment.params.extra_headers, 'x-goog-api-key': key, 'content-type': 'application/json' }),
       body: JSON.stringify({ requests }),
       failure: (res) => googleError(res, LABEL, 'gemini', [key]),
     });

@@ -15,6 +15,7 @@ import { GEMINI_PARAMS, toGeminiRequest } from './gemini-request.ts';
 import { geminiChoices, geminiResponseSchema, geminiUsage, geminiUsageExtras } from './gemini-response.ts';
 import { GeminiStreamTranslator } from './gemini-stream.ts';
 import { SseDecoder } from './sse-decoder.ts';
+import { withForwarded } from '../forwarded.ts';
 
 export interface GoogleTarget {
   /** `...:generateContent`, or `...:streamGenerateContent?alt=sse` for a stream. */
@@ -31,7 +32,7 @@ export async function geminiChat(call: ProviderCall, target: GoogleTarget): Prom
   const request = { url: target.url, stream: call.stream, timeoutMs: call.timeoutMs, label: target.label, provider: target.provider };
   const reply = await postUpstream({
     ...request,
-    headers: { ...call.forwarded, ...call.deployment.params.extra_headers, ...target.headers, 'content-type': 'application/json' },
+    headers: withForwarded(call.forwarded, { ...call.deployment.params.extra_headers, ...target.headers, 'content-type': 'application/json' }),
     body: JSON.stringify(toGeminiRequest(fields)),
     failure: (res) => googleError(res, target.label, target.provider, target.secrets),
   });

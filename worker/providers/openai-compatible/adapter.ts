@@ -11,6 +11,7 @@ import { formBody } from './form-body.ts';
 import { providerFields, withoutUnsent } from './params.ts';
 import { relayOpenAIStream } from './sse-stream.ts';
 import { askWhisperForVerbose, transcriptionAnswer } from './transcription.ts';
+import { withForwarded } from '../forwarded.ts';
 
 export const ENDPOINT_PATHS: Record<Endpoint, string> = {
   chat: 'chat/completions',
@@ -103,9 +104,9 @@ export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapte
       try {
         res = await fetch(target.url, {
           method: 'POST',
-          headers: multipart
-            ? { ...call.forwarded, accept: 'application/json', ...target.headers }
-            : { ...call.forwarded, 'content-type': 'application/json', accept: call.stream ? 'text/event-stream' : 'application/json', ...target.headers },
+          headers: withForwarded(call.forwarded, multipart
+            ? { accept: 'application/json', ...target.headers }
+            : { 'content-type': 'application/json', accept: call.stream ? 'text/event-stream' : 'application/json', ...target.headers }),
           // A transcription or an image edit goes as multipart/form-data with its files (fetch writes the boundary).
           body: multipart ? formBody(fields) : JSON.stringify(fields),
           signal,

@@ -17,6 +17,7 @@ import { connectionError } from '../openai-compatible/errors.ts';
 import type { CallOutcome, ProviderAnswer, ProviderCall } from '../types.ts';
 import { displayBase } from '../upstream-url.ts';
 import { VERTEX_LABEL, type VertexTarget, vertexModelUrl } from './target.ts';
+import { withForwarded } from '../forwarded.ts';
 
 export const VERTEX_ANTHROPIC_VERSION = 'vertex-2023-10-16';
 
@@ -36,7 +37,7 @@ export async function claudeChat(call: ProviderCall, target: VertexTarget, token
   const post = { url, stream: call.stream, timeoutMs: call.timeoutMs, label: VERTEX_LABEL, provider: 'vertex_ai' };
   const reply = await postUpstream({
     ...post,
-    headers: { ...call.forwarded, ...call.deployment.params.extra_headers, authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    headers: withForwarded(call.forwarded, { ...call.deployment.params.extra_headers, authorization: `Bearer ${token}`, 'content-type': 'application/json' }),
     body: JSON.stringify({ anthropic_version: VERTEX_ANTHROPIC_VERSION, ...payload }),
     // Vertex's own refusals (auth, quota) come in Google's envelope, the model's in Anthropic's; both carry error.message.
     failure: (res) => googleError(res, VERTEX_LABEL, 'vertex_ai', [token]),

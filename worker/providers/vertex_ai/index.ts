@@ -16,6 +16,7 @@ import { claudeChat, isClaude } from './anthropic.ts';
 import { EMBEDDING_PARAMS, instancesPerCall, predictRequest, predictResponseSchema, predictVectors } from './embeddings.ts';
 import { AccessTokens } from './service-account.ts';
 import { VERTEX_LABEL, type VertexTarget, vertexModelUrl, vertexTarget } from './target.ts';
+import { withForwarded } from '../forwarded.ts';
 
 // Embedding calls that run at once when the model takes one text a call.
 const EMBED_PARALLEL = 8;
@@ -45,7 +46,7 @@ async function embed(call: ProviderCall, target: VertexTarget, token: string): P
     await Promise.all(batches.slice(first, first + EMBED_PARALLEL).map(async (batch, i) => {
       const reply = await postUpstream({
         ...request,
-        headers: { ...call.forwarded, ...call.deployment.params.extra_headers, authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        headers: withForwarded(call.forwarded, { ...call.deployment.params.extra_headers, authorization: `Bearer ${token}`, 'content-type': 'application/json' }),
         body: JSON.stringify(predictRequest(batch, dimensions)),
         failure: (res) => googleError(res, VERTEX_LABEL, 'vertex_ai', [token]),
       });

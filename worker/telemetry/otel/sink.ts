@@ -6,7 +6,7 @@ import { addCallSink, type WaitUntil } from '../emit.ts';
 import { ITEM_BYTES } from '../langfuse/packing.ts';
 import { enqueueFitted } from '../langfuse/producer.ts';
 import { utf8Bound } from '../queue-packing.ts';
-import { buildSpan, type SpanOptions } from './spans.ts';
+import { buildSpan, spanContent, type SpanOptions } from './spans.ts';
 
 /** Characters of a call's prompt and answer a span keeps (each), then fewer while the span would not fit in a message. */
 const CONTENT_CHARS = [16 * 1024, 2 * 1024, 0];
@@ -17,7 +17,10 @@ export function otelOn(config: TollgateConfig, failed: boolean): boolean {
   return !!s.callbacks?.includes('otel') || !!(failed ? s.failure_callback : s.success_callback)?.includes('otel');
 }
 
-/** Whether a call's answer text is kept for its span (the `otel` callback on for successes or failures). */
+/**
+ * Whether a call's answer text is kept for its span: the `otel` callback on for successes or failures (even
+ * under `turn_off_message_logging`, which a request's `litellm-disable-message-redaction` header overrides).
+ */
 export const otelWantsText = (config: TollgateConfig): boolean => otelOn(config, false) || otelOn(config, true);
 
 let cached: { config: TollgateConfig; options: Omit<SpanOptions, 'contentChars'> } | undefined;
@@ -43,8 +46,9 @@ export function otelSink(env: GatewayEnv, ctx: WaitUntil, event: CallEvent): voi
   const { config } = runtimeConfig(env);
   if (!otelOn(config, !!event.error)) return;
   const options = optionsOf(config);
+  const content = spanContent(event);
   for (const contentChars of CONTENT_CHARS) {
-    const json = buildSpan(event, { ...options, contentChars });
+    const json = buildSpan(event, { ...options, contentChars }, content);
     const bytes = json.length * 3 <= ITEM_BYTES ? json.length * 3 : utf8Bound(json);
     if (bytes <= ITEM_BYTES) {
       enqueueFitted(env, ctx, { callId: event.record.request_id, destination: { source: 'otel' }, events: 1, json, bytes });

@@ -49,6 +49,13 @@ export interface SpanOptions {
   contentChars: number;
 }
 
+/** A call's prompt and answer as JSON text, made once (spanContent) however many times the span is built to fit. */
+export interface SpanContent {
+  input?: string;
+  instructions?: string;
+  output?: string;
+}
+
 type AnyValue = { stringValue: string } | { intValue: string } | { doubleValue: number } | { boolValue: boolean } | { arrayValue: { values: AnyValue[] } };
 interface Attribute { key: string; value: AnyValue }
 
@@ -78,20 +85,47 @@ function put(out: Attribute[], key: string, value: unknown): void {
   else if (typeof value === 'boolean') out.push({ key, value: { boolValue: value } });
   else if (typeof value === 'number') {
     if (!Number.isFinite(value)) return;
-    out.push({ key, value: Number.isInteger(value) ? { intValue: String(value) } : { doubleValue: value } });
+    // An int64 as its decimal digits; anything a client could make larger (1e21) is a double.
+    out.push({ key, value: Number.isSafeInteger(value) ? { intValue: String(value) } : { doubleValue: value } });
   } else if (Array.isArray(value) && value.every((v) => typeof v === 'string')) {
     out.push({ key, value: { arrayValue: { values: value.map((v) => ({ stringValue: v })) } } });
   } else out.push({ key, value: { stringValue: JSON.stringify(value) } });
 }
 
-/** A JSON text of at most `max` characters: the value's, or its head with a marker. */
-function boundedText(value: unknown, max: number): string {
-  const json = typeof value === 'string' ? value : JSON.stringify(value);
-  return json.length <= max ? json : `${json.slice(0, max)}...(truncated, ${json.length} characters)`;
+/** A number that is always a double (cost, temperature): a backend types an attribute by its first value. */
+function putDouble(out: Attribute[], key: string, value: unknown): void {
+  if (typeof value === 'number' && Number.isFinite(value)) out.push({ key, value: { doubleValue: value } });
 }
 
-/** The span of one call, as OTLP JSON text (serialised here: what waits for the flush window is text). */
-export function buildSpan(call: SpanCall, options: SpanOptions): string {
+/** The first `max` UTF-16 units of a text, never half of a surrogate pair (a lone one is not valid UTF-8). */
+function headOf(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const code = text.charCodeAt(max - 1);
+  return text.slice(0, code >= 0xd800 && code <= 0xdbff ? max - 1 : max);
+}
+
+/** A text of at most `max` characters (and a marker): the JSON's head when it is longer. */
+function bounded(json: string, max: number): string {
+  return json.length <= max ? json : `${headOf(json, max)}...(truncated, ${json.length} characters)`;
+}
+
+/** The call's prompt, system instructions and answer as JSON, as the span carries them (before bounding). */
+export function spanContent(call: Pick<SpanCall, 'body' | 'outcome' | 'error'>): SpanContent {
+  const { body } = call;
+  const input = body.messages ?? body.input ?? body.prompt;
+  const text = call.outcome?.responseText;
+  return {
+    ...(input !== undefined ? { input: JSON.stringify(input) } : {}),
+    ...(body.instructions !== undefined ? { instructions: JSON.stringify(body.instructions) } : {}),
+    ...(text !== undefined && !call.error ? { output: JSON.stringify([{ role: 'assistant', content: text }]) } : {}),
+  };
+}
+
+/**
+ * The span of one call, as OTLP JSON text (serialised here: what waits for the flush window is text), its
+ * prompt and answer from `content` (spanContent) cut to `options.contentChars` each.
+ */
+export function buildSpan(call: SpanCall, options: SpanOptions, content: SpanContent = spanContent(call)): string {
   const { record, body } = call;
   const parent = parentOf(call.headers);
   const id = record.request_id.replace(/-/g, '').toLowerCase();
@@ -103,15 +137,15 @@ export function buildSpan(call: SpanCall, options: SpanOptions): string {
   put(attributes, 'gen_ai.response.model', record.model);
   put(attributes, 'gen_ai.request.type', record.call_type);
   put(attributes, 'gen_ai.response.id', record.request_id);
-  for (const [param, key] of [['max_tokens', 'gen_ai.request.max_tokens'], ['max_completion_tokens', 'gen_ai.request.max_tokens'], ['temperature', 'gen_ai.request.temperature'], ['top_p', 'gen_ai.request.top_p']] as const) {
-    if (typeof body[param] === 'number' && !attributes.some((a) => a.key === key)) put(attributes, key, body[param]);
-  }
+  put(attributes, 'gen_ai.request.max_tokens', typeof body.max_tokens === 'number' ? body.max_tokens : body.max_completion_tokens);
+  putDouble(attributes, 'gen_ai.request.temperature', body.temperature);
+  putDouble(attributes, 'gen_ai.request.top_p', body.top_p);
   put(attributes, 'llm.is_streaming', String(call.stream));
   put(attributes, 'gen_ai.user', record.end_user);
   put(attributes, 'gen_ai.usage.input_tokens', record.prompt_tokens);
   put(attributes, 'gen_ai.usage.output_tokens', record.completion_tokens);
   put(attributes, 'gen_ai.usage.total_tokens', record.total_tokens);
-  put(attributes, 'gen_ai.cost.total_cost', record.spend);
+  putDouble(attributes, 'gen_ai.cost.total_cost', record.spend);
   if (!options.redactUserApiKeyInfo) {
     const m = record.metadata;
     put(attributes, 'metadata.user_api_key_hash', record.api_key);
@@ -129,23 +163,21 @@ export function buildSpan(call: SpanCall, options: SpanOptions): string {
   put(attributes, 'metadata.session_id', record.session_id);
   if (record.request_tags.length) put(attributes, 'metadata.tags', record.request_tags);
   const spendLogsMetadata = record.metadata.spend_logs_metadata;
-  if (spendLogsMetadata) put(attributes, 'metadata.spend_logs_metadata', boundedText(spendLogsMetadata, 2048));
+  if (spendLogsMetadata) put(attributes, 'metadata.spend_logs_metadata', bounded(JSON.stringify(spendLogsMetadata), 2048));
 
+  const loggingOff = messageLoggingOff(body, call.headers, options.turnOffMessageLogging);
   let status: { code: number; message?: string } = { code: STATUS_OK };
   if (call.error) {
-    const message = options.redactMessagesInExceptions ? redactedErrorMessage(call.error.message, call.error.type) : call.error.message;
-    status = { code: STATUS_ERROR, message: message.slice(0, 2048) };
+    // A provider's error may quote the prompt: withheld with it.
+    const message = options.redactMessagesInExceptions || loggingOff ? redactedErrorMessage(call.error.message, call.error.type) : call.error.message;
+    status = { code: STATUS_ERROR, message: headOf(message, 2048) };
     put(attributes, 'error.type', call.error.type);
   }
   // The prompt and the answer, as LiteLLM sets them, unless message logging is off for the call.
-  if (!messageLoggingOff(body, call.headers, options.turnOffMessageLogging) && options.contentChars > 0) {
-    const input = body.messages ?? body.input ?? body.prompt;
-    if (input !== undefined) put(attributes, 'gen_ai.input.messages', boundedText(input, options.contentChars));
-    if (body.instructions !== undefined) put(attributes, 'gen_ai.system_instructions', boundedText(body.instructions, options.contentChars));
-    const text = call.outcome?.responseText;
-    if (text !== undefined && !call.error) {
-      put(attributes, 'gen_ai.output.messages', boundedText([{ role: 'assistant', content: text }], options.contentChars));
-    }
+  if (!loggingOff && options.contentChars > 0) {
+    if (content.input !== undefined) put(attributes, 'gen_ai.input.messages', bounded(content.input, options.contentChars));
+    if (content.instructions !== undefined) put(attributes, 'gen_ai.system_instructions', bounded(content.instructions, options.contentChars));
+    if (content.output !== undefined) put(attributes, 'gen_ai.output.messages', bounded(content.output, options.contentChars));
   }
   return JSON.stringify({
     traceId: parent?.traceId ?? own,
