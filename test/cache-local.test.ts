@@ -19,6 +19,12 @@ model_list:
     litellm_params: {model: openai/gpt-4o, api_base: "${fake.url}/v1", api_key: sk-fake}
   - model_name: embedder
     litellm_params: {model: openai/text-embedding-3-small, api_base: "${fake.url}/v1", api_key: sk-fake}
+  - model_name: gpt-4o-elsewhere
+    litellm_params: {model: openai/gpt-4o, api_base: "${fake.url}/v1", api_key: sk-fake}
+  - model_name: gpt-4o-mini
+    litellm_params: {model: openai/gpt-4o-mini, api_base: "${fake.url}/v1", api_key: sk-fake}
+router_settings:
+  caching_groups: [[gpt-4o, gpt-4o-elsewhere]]
 litellm_settings:
   cache: true
   cache_params: {type: local, ttl: 600}
@@ -47,6 +53,17 @@ describe('the local response cache', () => {
     expect(second.response.headers.get('x-litellm-response-cost')).toBe('0');
     const row = await eventually(() => spendLogRow(stack.db.url, second.response.headers.get('x-litellm-call-id') ?? ''));
     expect(row).toMatchObject({ cache_hit: true, cache_key: key, spend: 0 });
+  });
+
+  it('answers a model group from the answers of the groups in its caching group, and no other', async () => {
+    const ask = (model: string) => client.chat.completions.create({ model, messages: [{ role: 'user', content: 'shared across providers' }] }).withResponse();
+    await ask('gpt-4o');
+    const shared = await ask('gpt-4o-elsewhere');
+    expect(fake.requests).toHaveLength(1);
+    expect(shared.response.headers.get('x-litellm-cache-key')).toMatch(/^tollgate:/);
+    expect(shared.response.headers.get('x-litellm-model-group')).toBe('gpt-4o-elsewhere');
+    await ask('gpt-4o-mini');
+    expect(fake.requests).toHaveLength(2);
   });
 
   it('misses when a parameter that changes the answer differs, and normalises key order and defaults', async () => {

@@ -127,6 +127,8 @@ export const routerSettingsSchema = z.object({
   tag_filtering_match_any: bool.optional(),
   /** Budgets of providers (LiteLLM's budget routing): a provider whose budget is spent serves no calls until its window ends. */
   provider_budget_config: z.record(str, routerBudget).optional(),
+  /** Model groups that may answer each other's requests from the response cache (LiteLLM's list of tuples). */
+  caching_groups: z.array(z.array(str).min(2, 'a caching group names at least two model groups')).optional(),
   redis_host: str.optional(),
   redis_port: posInt.optional(),
   redis_password: str.optional(),
@@ -205,6 +207,8 @@ export const litellmSettingsSchema = z.object({
   store_audit_logs: bool.optional(),
   /** LiteLLM reads it here too; general_settings.redact_messages_in_exceptions is the other spelling. */
   redact_messages_in_exceptions: bool.optional(),
+  /** Accepted and not needed (support.ts UNNEEDED_KEYS). */
+  force_ipv4: bool.optional(),
   /** Budgets of request tags (LiteLLM's tag budgets): a call carrying a tag whose budget is spent is refused. */
   tag_budget_config: z.record(str, routerBudget).optional(),
   /** Values `/key/generate` gives a key that does not set them (LiteLLM's `default_key_generate_params`). */
@@ -278,6 +282,11 @@ export const generalSettingsSchema = z.object({
   proxy_batch_write_at: nonNegative.optional(),
   database_connection_pool_limit: posInt.optional(),
   user_api_key_cache_ttl: nonNegative.optional(),
+  // Accepted and not needed on Tollgate's design (support.ts UNNEEDED_KEYS says why).
+  allow_requests_on_db_unavailable: bool.optional(),
+  fail_closed_budget_enforcement: bool.optional(),
+  disable_master_key_return: bool.optional(),
+  ui_access_mode: z.unknown().optional(),
   pass_through_endpoints: z.array(passThroughEndpointSchema).optional(),
   pass_through_request_timeout: nonNegative.optional(),
 });

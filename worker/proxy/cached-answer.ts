@@ -23,18 +23,41 @@ export function cachedAnswer(ctx: CallContext, hit: CachedAnswer, cacheKey: stri
   return { response, overheadMs };
 }
 
+/** Each config's `caching_groups` as model group → the name its answers are kept under. */
+const sharedGroups = new WeakMap<readonly (readonly string[])[], ReadonlyMap<string, string>>();
+
+/**
+ * The name a model group's answers are cached under: its own, or, for a group in one of
+ * `router_settings.caching_groups` (LiteLLM's: groups of model groups that may answer each other's
+ * requests from the cache, such as the same model at two providers), that caching group's.
+ */
+export function cacheName(group: string, cachingGroups: readonly (readonly string[])[] | undefined): string {
+  if (!cachingGroups?.length) return group;
+  let names = sharedGroups.get(cachingGroups);
+  if (!names) {
+    const built = new Map<string, string>();
+    for (const members of cachingGroups) {
+      const name = `caching_group:${[...new Set(members)].sort().join(',')}`;
+      for (const member of members) if (!built.has(member)) built.set(member, name);
+    }
+    sharedGroups.set(cachingGroups, (names = built));
+  }
+  return names.get(group) ?? group;
+}
+
 /**
  * Where a call held to a region or routed by tags may be answered from: the
  * cache group its answers are kept under (a region's and a tag set's apart,
- * so none is served an answer made by a deployment it may not use), and the
- * first deployment it may use, named by a cache hit's headers.
+ * so none is served an answer made by a deployment it may not use; a caching
+ * group's shared), and the first deployment it may use, named by a cache hit's headers.
  */
 export function routingScope(
   resolved: { group: string; deployments: DeploymentRef[] }, region: string | undefined, tags: readonly string[] | undefined,
-  settings: Pick<TollgateConfig['router_settings'], 'enable_tag_filtering' | 'tag_filtering_match_any'>, modelTags?: ReadonlyMap<string, readonly string[]>,
+  settings: Pick<TollgateConfig['router_settings'], 'enable_tag_filtering' | 'tag_filtering_match_any' | 'caching_groups'>, modelTags?: ReadonlyMap<string, readonly string[]>,
 ): { cacheGroup: string; first?: DeploymentRef } {
-  if (!region && !tags) return { cacheGroup: resolved.group };
+  const name = cacheName(resolved.group, settings.caching_groups);
+  if (!region && !tags) return { cacheGroup: name };
   const eligible = eligibleDeployments(resolved.deployments, { region, tags, modelTags }, settings, resolved.group, resolved.group);
-  const cacheGroup = `${resolved.group}${region ? `\nregion=${region}` : ''}${tags ? `\ntags=${[...tags].sort().join(',')}` : ''}`;
+  const cacheGroup = `${name}${region ? `\nregion=${region}` : ''}${tags ? `\ntags=${[...tags].sort().join(',')}` : ''}`;
   return Array.isArray(eligible) && eligible[0] ? { cacheGroup, first: eligible[0] } : { cacheGroup };
 }
