@@ -274,6 +274,8 @@ export const generalSettingsSchema = z.object({
   forward_client_headers_to_llm_api: bool.optional(),
   /** Pass the client's `OpenAI-Organization` header on (a deployment's own `organization` wins). */
   forward_openai_org_id: bool.optional(),
+  /** Which of a call's tokens count against tpm limits (LiteLLM's; `total` by default). */
+  token_rate_limit_type: z.enum(['input', 'output', 'total'], { error: 'expected one of input, output, total' }).optional(),
   /** Refuse keys without a team to everyone but proxy admins (LiteLLM's `default_team_disabled`). */
   default_team_disabled: bool.optional(),
   public_routes: strList.optional(),

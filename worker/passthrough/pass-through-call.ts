@@ -95,7 +95,7 @@ export async function passThroughCall(c: Ctx, state: GatewayState, call: PassThr
   const promptTokens = estimateTokens(call.bodyChars);
   const estimate = call.costPerRequest !== undefined
     ? { estCost: call.costPerRequest, estTokens: promptTokens }
-    : reservationEstimate(call.deployment, promptTokens, body, call.generative ? 'chat' : 'embedding');
+    : reservationEstimate(call.deployment, promptTokens, body, call.generative ? 'chat' : 'embedding', state.config.general_settings.token_rate_limit_type);
   const admitted = who
     ? await admitModelCall(c.env, c.executionCtx, state.config, {
       who, requestId: callId, group: call.group, endUser: endUserOf({ body, headers: call.headers }), ownTags: requestTags({ body, headers: call.headers }), client: { body, headers: call.headers },

@@ -14,7 +14,7 @@ import { usageBased } from '../router/strategies.ts';
 import type { GatewayState } from '../state.ts';
 import { emitCall } from '../telemetry/emit.ts';
 import { type AnswerHeaders, answerResponse } from './answer-headers.ts';
-import { callHeaders, requestTimeoutMs, storeAnswer } from './call-helpers.ts';
+import { callHeaders, countedTokens, requestTimeoutMs, storeAnswer } from './call-helpers.ts';
 import { type CallContext, endUserOf } from './call-context.ts';
 import { type CallResult, spendRecord } from './spend-record.ts';
 
@@ -48,10 +48,13 @@ export function callSettler(c: CallScope, state: GatewayState, ctx: CallContext,
         record: spendRecord(ctx, result), endpoint: ctx.endpoint, caller: ctx.caller, deployment: ctx.deployment, body: ctx.body, stream: ctx.stream, outcome: result.outcome,
         error: result.error ?? result.outcome?.error, headers: safeHeaders, startedAt: ctx.startedAt, finishedAt: result.finishedAt, overheadMs: settler.overheadMs,
       });
-      const tokens = (result.outcome?.usage.promptTokens ?? 0) + (result.outcome?.usage.completionTokens ?? 0);
+      const input = result.outcome?.usage.promptTokens ?? 0;
+      const output = result.outcome?.usage.completionTokens ?? 0;
+      const tokens = input + output;
       // Usage-based routing weighs each deployment's tokens this minute (and its tpm).
       if (tokens && usageBased(state.config.router_settings.routing_strategy)) countTokens(ctx.deployment.group, ctx.deployment.id, tokens, Date.now());
-      const settling = admission?.settle(result.cost, tokens);
+      // The limiters' tpm counts the tokens token_rate_limit_type names.
+      const settling = admission?.settle(result.cost, countedTokens(state.config.general_settings.token_rate_limit_type, input, output));
       if (settling) c.executionCtx.waitUntil(settling.catch(logged('limiter settle')));
       if (settler.budgetHold) c.executionCtx.waitUntil(settler.budgetHold.settle(result.cost, tokens).catch(logged('budget settle')));
     },

@@ -96,13 +96,25 @@ export const DEFAULT_RESERVED_OUTPUT_TOKENS = 512;
 export const MAX_RESERVED_OUTPUT_TOKENS = 4096;
 
 /** What admission reserves: the prompt (estimated from its text) plus the answer it may get, at the deployment's prices. */
-export function reservationEstimate(deployment: DeploymentRef | undefined, promptTokens: number, body: Record<string, unknown>, endpoint: Endpoint): { estCost: number; estTokens: number } {
+export function reservationEstimate(
+  deployment: DeploymentRef | undefined, promptTokens: number, body: Record<string, unknown>, endpoint: Endpoint, tokenType?: TokenType,
+): { estCost: number; estTokens: number } {
   const asked = Number(body.max_completion_tokens ?? body.max_tokens ?? body.max_output_tokens ?? DEFAULT_RESERVED_OUTPUT_TOKENS);
   const output = endpoint !== 'chat' && endpoint !== 'completion' && endpoint !== 'responses' ? 0 : Math.min(Number.isFinite(asked) && asked > 0 ? asked : DEFAULT_RESERVED_OUTPUT_TOKENS, MAX_RESERVED_OUTPUT_TOKENS);
   const estCost = deployment
     ? costOfCall(deployment, { promptTokens, completionTokens: output, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: false, ...extraUnits(endpoint, body) })
     : 0;
-  return { estCost, estTokens: promptTokens + output };
+  return { estCost, estTokens: countedTokens(tokenType, promptTokens, output) };
+}
+
+export type TokenType = TollgateConfig['general_settings']['token_rate_limit_type'];
+
+/**
+ * The tokens of a call that count against tpm limits (keys', teams', users', ...):
+ * `general_settings.token_rate_limit_type` `input`, `output`, or `total` (both; the default), as LiteLLM counts them.
+ */
+export function countedTokens(type: TokenType, input: number, output: number): number {
+  return type === 'output' ? output : type === 'input' ? input : input + output;
 }
 
 /**

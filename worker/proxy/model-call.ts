@@ -74,7 +74,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   seen.call.deployment = named.deployments[0];
   const callId = crypto.randomUUID();
   const promptTokens = estimateTokens(promptText(body).length);
-  const estimate = reservationEstimate(named.deployments[0], promptTokens, body, endpoint);
+  const estimate = reservationEstimate(named.deployments[0], promptTokens, body, endpoint, state.config.general_settings.token_rate_limit_type);
   const free = estimate.estCost === 0 && freeModel(named.deployments);
   const waitUntil = (p: Promise<unknown>) => c.executionCtx.waitUntil(p);
   const { admission, caller, tags: keyedTags, modelTags, loadStored } = await admitModelCall(c.env, c.executionCtx, state.config, {

@@ -69,7 +69,7 @@ async function openSession(c: Ctx, seen: Seen): Promise<Response> {
   const named = resolveGroup(state.config, catalog, group);
   seen.call = { token: who.token, body, startedAt, storePrompts, ...(named.deployments[0] ? { deployment: named.deployments[0] } : {}) };
   const callId = crypto.randomUUID();
-  const estimate = reservationEstimate(named.deployments[0], 0, body, 'chat');
+  const estimate = reservationEstimate(named.deployments[0], 0, body, 'chat', state.config.general_settings.token_rate_limit_type);
   const { admission, caller, tags, modelTags, loadStored } = await admitModelCall(c.env, c.executionCtx, state.config, {
     who, requestId: callId, group, endUser: headers.get('x-litellm-end-user-id'), ownTags: requestTags({ body, headers }), client: { body, headers }, seen, estimate, free: false,
   });
