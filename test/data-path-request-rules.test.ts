@@ -27,6 +27,8 @@ general_settings:
   reject_clientside_metadata_tags: true
   pass_through_endpoints:
     - {path: /echo, target: "${fake.url}/v1/chat/completions"}
+litellm_settings:
+  disable_end_user_cost_tracking: true
 `,
   });
 });
@@ -103,6 +105,19 @@ describe('general_settings.enforced_params', () => {
     const served = await send({ user_id: 'u-1', generation_name: 'g' });
     expect(served.status).toBe(200);
     expect(await served.json()).toMatchObject({ type: 'message', role: 'assistant' });
+  });
+});
+
+describe('litellm_settings.disable_end_user_cost_tracking', () => {
+  it('keeps the end user out of the spend-log row and the daily end-user spend, and still serves the call', async () => {
+    const key = await seedKey(strict.db.url, { userId: 'user-untracked' });
+    const { response } = await clientOf(key).chat.completions.create({
+      model: 'gpt-4o', user: 'customer-untracked', messages: [{ role: 'user', content: 'hi' }], metadata: { generation_name: 'g' },
+    } as never).withResponse();
+    const row = await eventually(async () => (await query<{ end_user: string | null; spend: number }>(strict.db.url, 'SELECT end_user, spend FROM "LiteLLM_SpendLogs" WHERE request_id = $1', [response.headers.get('x-litellm-call-id')]))[0]);
+    expect(row.end_user).toBeNull();
+    expect(row.spend).toBeGreaterThan(0);
+    expect(await query(strict.db.url, 'SELECT 1 FROM "LiteLLM_DailyEndUserSpend" WHERE end_user_id = $1', ['customer-untracked'])).toEqual([]);
   });
 });
 

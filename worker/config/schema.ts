@@ -209,6 +209,8 @@ export const litellmSettingsSchema = z.object({
   redact_messages_in_exceptions: bool.optional(),
   /** Accepted and not needed (support.ts UNNEEDED_KEYS). */
   force_ipv4: bool.optional(),
+  /** Keep end users out of spend logs, their daily rollups and customers' spend (LiteLLM's); their budgets still hold. */
+  disable_end_user_cost_tracking: bool.optional(),
   /** Budgets of request tags (LiteLLM's tag budgets): a call carrying a tag whose budget is spent is refused. */
   tag_budget_config: z.record(str, routerBudget).optional(),
   /** Values `/key/generate` gives a key that does not set them (LiteLLM's `default_key_generate_params`). */

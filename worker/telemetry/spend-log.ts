@@ -1,3 +1,4 @@
+import { runtimeConfig } from '../config/runtime.ts';
 import type { GatewayEnv } from '../env.ts';
 import { gatewayState } from '../state.ts';
 import { shipPacks } from './queue-packing.ts';
@@ -70,6 +71,18 @@ let buffered: { id: string; json: string }[] = [];
 let flushScheduled = false;
 
 /**
+ * `litellm_settings.disable_end_user_cost_tracking`: the end user is in no spend-log row, daily rollup or
+ * customer spend (its budget still holds). Never throws: the record goes whatever the config.
+ */
+function endUsersUntracked(env: GatewayEnv): boolean {
+  try {
+    return runtimeConfig(env).config.litellm_settings.disable_end_user_cost_tracking === true;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Queues the record for the admin Worker, which writes it to Postgres.
  * Records are gathered per isolate for SPEND_LOG_FLUSH_MS and shipped packed
  * into as few messages as fit (queue-packing.ts): a Queue send per request
@@ -78,8 +91,9 @@ let flushScheduled = false;
  * requests in the window only add to it.
  */
 export function recordSpend(env: GatewayEnv, ctx: { waitUntil(p: Promise<unknown>): void }, record: SpendLogRecord): void {
+  const untracked = record.end_user !== null && endUsersUntracked(env);
   // Serialised once, here: the message is these texts joined.
-  buffered.push({ id: record.request_id, json: JSON.stringify(record) });
+  buffered.push({ id: record.request_id, json: JSON.stringify(untracked ? { ...record, end_user: null } : record) });
   if (flushScheduled) return;
   flushScheduled = true;
   ctx.waitUntil(new Promise((resolve) => setTimeout(resolve, SPEND_LOG_FLUSH_MS)).then(() => flushSpendLogs(env)));
