@@ -62,8 +62,15 @@ describe('the local response cache', () => {
     expect(fake.requests).toHaveLength(1);
     expect(shared.response.headers.get('x-litellm-cache-key')).toMatch(/^tollgate:/);
     expect(shared.response.headers.get('x-litellm-model-group')).toBe('gpt-4o-elsewhere');
-    await ask('gpt-4o-mini');
+    const row = await eventually(() => spendLogRow(stack.db.url, shared.response.headers.get('x-litellm-call-id') ?? ''));
+    expect(row).toMatchObject({ cache_hit: true, spend: 0, model_group: 'gpt-4o-elsewhere' });
+    // And the other way round.
+    const back = await client.chat.completions.create({ model: 'gpt-4o-elsewhere', messages: [{ role: 'user', content: 'asked elsewhere first' }] }).withResponse();
+    expect(back.response.headers.get('x-litellm-cache-key')).toBeNull();
+    expect((await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'asked elsewhere first' }] }).withResponse()).response.headers.get('x-litellm-cache-key')).not.toBeNull();
     expect(fake.requests).toHaveLength(2);
+    await ask('gpt-4o-mini');
+    expect(fake.requests).toHaveLength(3);
   });
 
   it('misses when a parameter that changes the answer differs, and normalises key order and defaults', async () => {

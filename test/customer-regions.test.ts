@@ -31,6 +31,8 @@ model_list:
     litellm_params: {model: mock/us-only-2, mock_response: "served in us", region_name: us}
 router_settings:
   fallbacks: [{us-only-with-fallback: [chat]}]
+  # us-only answers from chat's cached answers, but never a customer held to a region it has no deployment in.
+  caching_groups: [[chat, us-only]]
 litellm_settings:
   cache: true
 general_settings:
@@ -116,6 +118,22 @@ describe('a customer\'s allowed_model_region', () => {
     // The EU customer's same question is a miss, answered in the EU, then a hit of its own.
     expect(await chat(key, { prompt, user: 'acme-eu' })).toMatchObject({ text: 'served in eu', cacheKey: null });
     expect(await chat(key, { prompt, user: 'acme-eu' })).toMatchObject({ text: 'served in eu', region: 'eu', modelId: 'chat-eu', cacheKey: expect.any(String) });
+  });
+
+  it('never answers a region-bound call from a caching group\'s answers when the group asked has no deployment in the region', async () => {
+    const prompt = 'shared between chat and us-only';
+    expect(await chat(key, { prompt, user: 'acme-eu' })).toMatchObject({ text: 'served in eu', cacheKey: null });
+    expect(await chat(key, { prompt, user: 'acme-eu' })).toMatchObject({ text: 'served in eu', cacheKey: expect.any(String) });
+    const client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: key, maxRetries: 0 });
+    const refused = await client.chat.completions.create({ model: 'us-only', messages: [{ role: 'user', content: prompt }], user: 'acme-eu' }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((refused as InstanceType<typeof OpenAI.BadRequestError>).message).toContain('allowed_model_region=eu');
+    // Without a region, the groups of the caching group answer each other's questions (here chat's, cached for no region).
+    const open = 'shared question without a region';
+    expect((await chat(key, { prompt: open })).cacheKey).toBeNull();
+    const shared = await chat(key, { prompt: open, model: 'us-only' });
+    expect(shared.cacheKey).not.toBeNull();
+    expect(shared.modelId).toBe('us-only');
   });
 
   it('follows /customer/update: a changed region applies to the next calls', async () => {

@@ -19,7 +19,7 @@ export const UNNEEDED_KEYS: Record<string, string> = {
   'general_settings.proxy_batch_write_at': 'not needed: spend is written through Queues in batches',
   'general_settings.database_connection_pool_limit': 'not needed: the hot path holds no database connections',
   'general_settings.user_api_key_cache_ttl': 'not needed: key state is never cached past the next admin change',
-  'general_settings.allow_requests_on_db_unavailable': 'not needed: with Postgres down, a key the gateway has loaded keeps working from its limiter\'s stored policy, its budgets held; a key never loaded gets a 503',
+  'general_settings.allow_requests_on_db_unavailable': 'not needed: with Postgres down, a call keeps working from its limiters\' stored policies, budgets held, as long as each limiter it needs (its key\'s, its end user\'s, a budget\'s) has loaded before; otherwise it gets a 503',
   'general_settings.fail_closed_budget_enforcement': 'not needed: budgets are always held by the limiter Durable Objects, which need no database at request time; a call whose limiters cannot be reached is refused, never let through',
   'general_settings.disable_master_key_return': 'not needed: the master key is never stored, so no key listing can return it',
   'general_settings.ui_access_mode': 'not needed: Tollgate has no admin UI',

@@ -14,7 +14,7 @@ import { type AdmittedCall, admitModelCall } from '../proxy/call-admission.ts';
 import { refuseUnguardedRoute } from '../guardrails/run.ts';
 import { type CallContext, endUserOf, requestTags } from '../proxy/call-context.ts';
 import { callSettler } from '../proxy/call-end.ts';
-import { freeModel, reservationEstimate, withoutCredentials } from '../proxy/call-helpers.ts';
+import { countedTokens, freeModel, reservationEstimate, withoutCredentials } from '../proxy/call-helpers.ts';
 import type { Seen } from '../proxy/refused-call.ts';
 import { returnedHeaders } from './forward.ts';
 import { tapUsage } from './usage-tap.ts';
@@ -94,7 +94,7 @@ export async function passThroughCall(c: Ctx, state: GatewayState, call: PassThr
   if (who) seen.call = { token: who.token, body, startedAt, storePrompts, deployment: call.deployment };
   const promptTokens = estimateTokens(call.bodyChars);
   const estimate = call.costPerRequest !== undefined
-    ? { estCost: call.costPerRequest, estTokens: promptTokens }
+    ? { estCost: call.costPerRequest, estTokens: countedTokens(state.config.general_settings.token_rate_limit_type, promptTokens, 0) }
     : reservationEstimate(call.deployment, promptTokens, body, call.generative ? 'chat' : 'embedding', state.config.general_settings.token_rate_limit_type);
   const admitted = who
     ? await admitModelCall(c.env, c.executionCtx, state.config, {

@@ -37,7 +37,7 @@ export function cacheName(group: string, cachingGroups: readonly (readonly strin
   if (!names) {
     const built = new Map<string, string>();
     for (const members of cachingGroups) {
-      const name = `caching_group:${[...new Set(members)].sort().join(',')}`;
+      const name = `caching_group:${JSON.stringify([...new Set(members)].sort())}`;
       for (const member of members) if (!built.has(member)) built.set(member, name);
     }
     sharedGroups.set(cachingGroups, (names = built));
@@ -50,14 +50,17 @@ export function cacheName(group: string, cachingGroups: readonly (readonly strin
  * cache group its answers are kept under (a region's and a tag set's apart,
  * so none is served an answer made by a deployment it may not use; a caching
  * group's shared), and the first deployment it may use, named by a cache hit's headers.
+ * None when no deployment of the group may serve the call: it is refused by
+ * routing, never answered from another group's answers (caching_groups).
  */
 export function routingScope(
   resolved: { group: string; deployments: DeploymentRef[] }, region: string | undefined, tags: readonly string[] | undefined,
   settings: Pick<TollgateConfig['router_settings'], 'enable_tag_filtering' | 'tag_filtering_match_any' | 'caching_groups'>, modelTags?: ReadonlyMap<string, readonly string[]>,
-): { cacheGroup: string; first?: DeploymentRef } {
+): { cacheGroup?: string; first?: DeploymentRef } {
   const name = cacheName(resolved.group, settings.caching_groups);
   if (!region && !tags) return { cacheGroup: name };
   const eligible = eligibleDeployments(resolved.deployments, { region, tags, modelTags }, settings, resolved.group, resolved.group);
+  if (!Array.isArray(eligible) || !eligible[0]) return {};
   const cacheGroup = `${name}${region ? `\nregion=${region}` : ''}${tags ? `\ntags=${[...tags].sort().join(',')}` : ''}`;
-  return Array.isArray(eligible) && eligible[0] ? { cacheGroup, first: eligible[0] } : { cacheGroup };
+  return { cacheGroup, first: eligible[0] };
 }

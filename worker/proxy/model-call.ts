@@ -114,7 +114,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   const tags = state.config.router_settings.enable_tag_filtering === true ? keyedTags : undefined;
   const scope = routingScope(resolved, region, tags, state.config.router_settings, modelTags);
   // A call whose answer a guardrail checks neither takes a cached answer (which no guardrail checked) nor makes one.
-  const cache = answerGuards?.length ? undefined : await planCache(cacheSettings(state.config, c.env), endpoint, scope.cacheGroup, body, caller.kind === 'key' ? caller.policy.allowedCacheControls : undefined)
+  const cache = answerGuards?.length || scope.cacheGroup === undefined ? undefined : await planCache(cacheSettings(state.config, c.env), endpoint, scope.cacheGroup, body, caller.kind === 'key' ? caller.policy.allowedCacheControls : undefined)
     .catch((err: unknown) => {
       if (admission) c.executionCtx.waitUntil(admission.release());
       throw err;
