@@ -10,6 +10,7 @@ import { runTestSchedule, setTestClock } from './routes/test-clock.ts';
 import { storedResponse } from './routes/stored-responses.ts';
 import { createFile, fileById, listFiles } from './routes/files.ts';
 import { batchById, createBatch, listBatches } from './routes/batches.ts';
+import { createFineTuningJob, fineTuningJobById, listFineTuningJobs } from './routes/fine-tuning.ts';
 import { isAdminPath } from './routes/admin-prefixes.ts';
 import { metricsRoute } from './telemetry/metrics/route.ts';
 import { tokenCounter } from './routes/token-counter.ts';
@@ -67,6 +68,12 @@ for (const prefix of ['/v1', '', '/openai/v1']) {
   app.get(`${prefix}/batches`, listBatches);
   app.get(`${prefix}/batches/:id`, batchById('GET', ''));
   app.post(`${prefix}/batches/:id/cancel`, batchById('POST', '/cancel'));
+  app.post(`${prefix}/fine_tuning/jobs`, createFineTuningJob);
+  app.get(`${prefix}/fine_tuning/jobs`, listFineTuningJobs);
+  app.get(`${prefix}/fine_tuning/jobs/:id`, fineTuningJobById('GET', ''));
+  app.post(`${prefix}/fine_tuning/jobs/:id/cancel`, fineTuningJobById('POST', '/cancel'));
+  app.get(`${prefix}/fine_tuning/jobs/:id/events`, fineTuningJobById('GET', '/events'));
+  app.get(`${prefix}/fine_tuning/jobs/:id/checkpoints`, fineTuningJobById('GET', '/checkpoints'));
 }
 // OpenAI's Realtime API: a WebSocket session per connection.
 for (const path of ['/v1/realtime', '/realtime', '/openai/v1/realtime']) app.get(path, realtime);

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { openaiError } from './openai-format.ts';
+import type { FakeJob } from './openai-fine-tuning.ts';
 
 export interface FileObject {
   object: 'file';
@@ -73,11 +74,15 @@ export interface FakeBatches {
   requests: BatchesRequest[];
   files: Map<string, FakeFile>;
   batches: Map<string, FakeBatch>;
+  /** Fine-tuning jobs (openai-fine-tuning.ts). */
+  jobs: Map<string, FakeJob>;
+  /** Finishes a fine-tuning job: succeeded, with a result file, a fine-tuned model and checkpoints. */
+  succeedJob(jobId: string): void;
   /** Marks a batch completed: writes an output file (purpose 'batch_output', JSONL lines given) and sets output_file_id, status 'completed', request_counts, completed_at. Returns the output file id. */
   complete(batchId: string, outputLines: unknown[]): string;
   /** The next `times` (default 1) requests, any route, get this answer instead (still recorded); then normal service resumes. */
   failNext(status: number, body?: unknown, headers?: Record<string, string>, times?: number): void;
-  /** Clears requests, files, batches and queued failures. */
+  /** Clears requests, files, batches, jobs and queued failures. */
   reset(): void;
   close(): Promise<void>;
 }
@@ -92,7 +97,7 @@ export const AZURE_ENDPOINTS = [...OPENAI_ENDPOINTS, '/chat/completions', '/embe
 const MIN_EXPIRY_S = 3_600;
 const MAX_EXPIRY_S = 2_592_000;
 // Lazy prefix: the first `/v1` or `/openai` ends the account part of the path.
-export const ROUTE = /^(.*?)\/(v1|openai)\/(files|batches)(?:\/([^/]+))?(?:\/(content|cancel))?$/;
+export const ROUTE = /^(.*?)\/(v1|openai)\/(files|batches|fine_tuning\/jobs)(?:\/([^/]+))?(?:\/(content|cancel|events|checkpoints))?$/;
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
 export interface Answer {

@@ -1,5 +1,5 @@
 /**
- * A stateful fake of OpenAI's (and Azure OpenAI's) Files and Batch APIs on
+ * A stateful fake of OpenAI's (and Azure OpenAI's) Files, Batch and fine-tuning jobs APIs on
  * loopback, speaking their wire format and validating as strictly as they do
  * (openai-batches-wire.ts), so the gateway's batch pass-through is tested
  * against real sockets. Any path prefix before `/v1` or `/openai` is an
@@ -8,6 +8,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { azureError, openaiError } from './openai-format.ts';
+import { fineTuningApi } from './openai-fine-tuning.ts';
 import { sendJson } from './upstream-wire.ts';
 import {
   PURPOSES, UPLOAD_FIELDS, BATCH_FIELDS, OPENAI_ENDPOINTS, AZURE_ENDPOINTS, ROUTE, newId, now, isRecord, invalid, missing, unrecognized, noSuchFile, invalidValue, expiryError, metadataError, fileView, batchView, page,
@@ -45,6 +46,7 @@ export async function startFakeBatches(): Promise<FakeBatches> {
     files.set(file.id, file);
     return file;
   }
+  const fineTuning = fineTuningApi(files, storeFile);
 
   async function uploadFile(call: Call): Promise<Answer> {
     const form = call.form;
@@ -157,7 +159,7 @@ export async function startFakeBatches(): Promise<FakeBatches> {
       case 'POST batches/{id}/cancel':
         return cancelBatch(call);
       default:
-        return undefined;
+        return collection === 'fine_tuning/jobs' ? fineTuning.route(method, action, call) : undefined;
     }
   }
 
@@ -223,6 +225,8 @@ export async function startFakeBatches(): Promise<FakeBatches> {
     requests,
     files,
     batches,
+    jobs: fineTuning.jobs,
+    succeedJob: (jobId) => fineTuning.succeed(jobId),
     complete(batchId, outputLines) {
       const batch = batches.get(batchId);
       if (!batch) throw new Error(`fake batches: no batch ${batchId}`);
@@ -245,6 +249,7 @@ export async function startFakeBatches(): Promise<FakeBatches> {
       requests.length = 0;
       files.clear();
       batches.clear();
+      fineTuning.jobs.clear();
       failures = [];
     },
     close: () =>

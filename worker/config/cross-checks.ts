@@ -14,7 +14,7 @@ import type { TollgateConfig } from './schema.ts';
 /** The first segments of the gateway's own routes (worker/app.ts, the admin Worker's, the providers' pass-through prefixes). */
 const BUILT_IN_PREFIXES = [
   '/v1', '/v2', '/v1beta', '/openai', '/engines', '/chat', '/completions', '/embeddings', '/images', '/audio', '/rerank', '/moderations',
-  '/responses', '/files', '/batches', '/models', '/health', '/metrics', '/queue', '/utils', '/realtime', '/guardrails', '/mcp', '/__tollgate',
+  '/responses', '/files', '/batches', '/fine_tuning', '/models', '/health', '/metrics', '/queue', '/utils', '/realtime', '/guardrails', '/mcp', '/__tollgate',
   ...Object.keys(PASS_THROUGH_PREFIXES),
   ...ADMIN_PREFIXES.map((p) => p.replace(/\/$/, '')),
 ];

@@ -1,17 +1,18 @@
 import { base64urlText, type ResponseIdOwner, SAFE_ID, signature, textOfBase64 } from './response-ids.ts';
 
 /**
- * The ids of files and batches clients see, as LiteLLM makes them for
- * model-based routing (`litellm:<provider's id>;model,<model group>`,
- * base64-encoded behind `file-` or `batch_`): later calls reach the account
- * that keeps the object from the id alone. Tollgate adds the deployment
+ * The ids of files, batches and fine-tuning jobs clients see, as LiteLLM
+ * makes them for model-based routing (`litellm:<provider's id>;model,<model
+ * group>`, base64-encoded behind `file-`, `batch_` or `ftjob-`, OpenAI's own
+ * prefixes): later calls reach the account that keeps the object from the id
+ * alone. Tollgate adds the deployment
  * (`;model_id,`), the owner and a signature, as for Responses ids
  * (response-ids.ts): only the master key, or a key of the same team, user or
  * key, reads, deletes, cancels or batches the object.
  */
-export type ObjectKind = 'file' | 'batch';
+export type ObjectKind = 'file' | 'batch' | 'fine_tuning_job';
 
-const PREFIX: Record<ObjectKind, string> = { file: 'file-', batch: 'batch_' };
+const PREFIX: Record<ObjectKind, string> = { file: 'file-', batch: 'batch_', fine_tuning_job: 'ftjob-' };
 const ASSEMBLED = /^(litellm:([^;]+)((?:;[a-z_]+,[^;]*)*?))(?:;sig,([A-Za-z0-9_-]+))?$/s;
 
 export interface ManagedObjectId {

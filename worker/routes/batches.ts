@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { identify } from '../auth/authenticate.ts';
 import { errorResponse, GatewayError } from '../errors.ts';
 import { laterWorkSeen, watchLaterWork } from '../jobs/later-work-client.ts';
 import { BATCH_OVER } from '../jobs/provider-work.ts';
@@ -8,19 +7,11 @@ import { authenticateRoute } from '../limits/key-store.ts';
 import { currentCatalog } from '../models/catalog.ts';
 import { checkBatchInput } from '../openai/batch-lines.ts';
 import { bodyLimit, readJsonBody } from '../openai/read-body.ts';
-import { admitModelCall } from '../proxy/call-admission.ts';
-import { headerSnapshot, requestTimeoutMs } from '../proxy/call-helpers.ts';
+import { requestTimeoutMs } from '../proxy/call-helpers.ts';
 import { responseOwner } from '../providers/response-ids.ts';
-import { gatewayState, type GatewayState } from '../state.ts';
-import { type Ctx, homeHeaders, homeOfId, homeOfRouteGroup, homeOfRouteId, listCursor, listQuery, type ObjectHome } from './provider-objects.ts';
-
-/** The batch's metadata the gateway writes (and keeps from clients): whose it is, for its owner's lists. */
-const OWNER_FIELD = 'tollgate_owner';
-/** The deployment it was created through: listed only through it. */
-const DEPLOYMENT_FIELD = 'tollgate_model_id';
-const GATEWAY_FIELDS = [OWNER_FIELD, DEPLOYMENT_FIELD];
-/** OpenAI takes 16 metadata pairs; the gateway's two leave 14 to the client. */
-const CLIENT_METADATA_MAX = 16 - GATEWAY_FIELDS.length;
+import { gatewayState } from '../state.ts';
+import { admitCreation, listOwned, ownedListAnswer, ownedMetadata, shownMetadata, warnIfUnowned } from './owned-objects.ts';
+import { type Ctx, homeHeaders, homeOfId, homeOfRouteGroup, homeOfRouteId, type ObjectHome } from './provider-objects.ts';
 
 const createBatchSchema = z.object({
   input_file_id: z.string().min(1),
@@ -56,16 +47,10 @@ export async function createBatch(c: Ctx): Promise<Response> {
     const state = await gatewayState(c.env);
     const caller = await authenticateRoute(c, state);
     const body = await readJsonBody(c.req.raw, createBatchSchema, bodyLimit(state.config));
-    const metadata = { ...body.metadata };
-    for (const name of GATEWAY_FIELDS) delete metadata[name];
-    if (Object.keys(metadata).length > CLIENT_METADATA_MAX) {
-      throw new GatewayError(`metadata takes at most ${CLIENT_METADATA_MAX} pairs here: the gateway keeps ${GATEWAY_FIELDS.length} of the provider's 16 for the batch's owner`, {
-        status: 400, type: 'invalid_request_error', param: 'metadata',
-      });
-    }
     const catalog = await currentCatalog(state, c.env, c.executionCtx);
     const { home, upstreamId } = homeOfId(c, state, caller, catalog, 'file', body.input_file_id);
-    const release = await admitBatch(c, state, home);
+    const metadata = ownedMetadata(body.metadata, caller, home, 'batch');
+    const { release } = await admitCreation(c, state, home, crypto.randomUUID());
     try {
       // A key's batch runs only its group's model, whatever the file says (the master key's, anything).
       if (caller.kind !== 'master') {
@@ -76,14 +61,12 @@ export async function createBatch(c: Ctx): Promise<Response> {
         method: 'POST', path: 'batches', query: [],
         body: JSON.stringify({
           input_file_id: upstreamId, endpoint: body.endpoint, completion_window: body.completion_window,
-          metadata: { ...metadata, [OWNER_FIELD]: responseOwner(caller), [DEPLOYMENT_FIELD]: home.deployment.id },
+          metadata,
           ...(body.output_expires_after ? { output_expires_after: body.output_expires_after } : {}),
         }),
       });
       const batch = await res.json() as BatchObject;
-      if (batch?.metadata?.[OWNER_FIELD] === undefined) {
-        console.warn(`batch ${String(batch?.id)} of ${home.deployment.group}: the provider kept no metadata, so the batch is in no key's list`);
-      }
+      warnIfUnowned(batch, home, 'batch');
       if (typeof batch?.id !== 'string') throw new GatewayError('The provider answered the batch without an id', { status: 502, type: 'api_error' });
       // Billed once it is over, whether or not the client reads it: the watch starts before the client learns its id.
       {
@@ -124,54 +107,13 @@ export function batchById(method: 'GET' | 'POST', suffix: '' | '/cancel') {
 export async function listBatches(c: Ctx): Promise<Response> {
   try {
     const { caller, home } = await homeOfRouteGroup(c);
-    const query = listQuery(c, 'batch');
-    const limit = Math.min(100, Math.max(1, Math.floor(Number(query.find(([name]) => name === 'limit')?.[1] ?? 20)) || 20));
-    const owner = responseOwner(caller);
-    // A key's page is its own batches among the account's: further pages are read until it is full.
-    const own: BatchObject[] = [];
-    let after = query.find(([name]) => name === 'after')?.[1];
-    let more = true;
-    let full = false;
-    for (let pages = 0; more && !full && pages < LIST_PAGES_MAX; pages++) {
-      const page = await home.send({ method: 'GET', path: 'batches', query: [...query.filter(([name]) => name !== 'after' && name !== 'limit'), ['limit', '100'], ...(after ? [['after', after] as [string, string]] : [])] });
-      const list = await page.json() as { data?: BatchObject[]; has_more?: unknown };
-      const data = Array.isArray(list.data) ? list.data : [];
-      for (const batch of data) {
-        // One more of the account's beyond a full page: there may be more of the caller's.
-        if (own.length === limit) {
-          full = true;
-          break;
-        }
-        if (typeof batch?.id === 'string') after = batch.id;
-        if (caller.kind === 'master' || (batch?.metadata?.[OWNER_FIELD] === owner && batch.metadata[DEPLOYMENT_FIELD] === home.deployment.id)) own.push(batch);
-      }
-      more = full || (list.has_more === true && data.length > 0);
-    }
+    const page = await listOwned<BatchObject>(c, caller, home, 'batch', 'batches');
     // A list names output files too: a batch seen done here is billed as when read alone.
-    await Promise.all(own.map((batch) => billWhenOver(c, home, batch)));
-    const data = own.map((b) => shownBatch(home, b));
-    // Every id given out is the caller's own: the next page starts after the last of them, or, where the
-    // list stopped looking before its page was full, after a cursor naming where (only `after` takes it).
-    const stopped = more && !full && after !== undefined;
-    const last = stopped ? listCursor(after as string) : data.at(-1)?.id ?? null;
-    return Response.json({ object: 'list', data, first_id: data[0]?.id ?? null, last_id: last, has_more: more }, { headers: homeHeaders(home) });
+    await Promise.all(page.own.map((batch) => billWhenOver(c, home, batch)));
+    return ownedListAnswer(home, page.own.map((b) => shownBatch(home, b)), page);
   } catch (err) {
     return errorResponse(err);
   }
-}
-
-/** Provider pages (of 100) one list reads at most to fill a key's page. */
-const LIST_PAGES_MAX = 10;
-
-/** A key's batch counts as one request against its limits and is refused as a call would be (blocked, over budget). */
-async function admitBatch(c: Ctx, state: GatewayState, home: ObjectHome): Promise<() => void> {
-  const who = await identify(headerSnapshot(c.req.raw.headers), state.masterKeyHash, state.keyHeader);
-  const { admission } = await admitModelCall(c.env, c.executionCtx, state.config, {
-    who, requestId: crypto.randomUUID(), group: home.deployment.group, endUser: null, ownTags: [], estimate: { estCost: 0, estTokens: 0 }, free: false, seen: {},
-  });
-  return () => {
-    if (admission) c.executionCtx.waitUntil(admission.settle(0, 0) ?? Promise.resolve());
-  };
 }
 
 /**
@@ -201,12 +143,10 @@ function batchAnswer(home: ObjectHome, batch: unknown): Response {
 function shownBatch(home: ObjectHome, batch: BatchObject): BatchObject {
   if (!batch || typeof batch !== 'object') return batch;
   const fileId = (value: unknown) => (typeof value === 'string' && value !== '' ? home.idFor('file', value) : value);
-  const metadata = batch.metadata && typeof batch.metadata === 'object' ? { ...batch.metadata } : batch.metadata;
-  if (metadata) for (const name of GATEWAY_FIELDS) delete metadata[name];
   return {
     ...batch,
     ...(typeof batch.id === 'string' ? { id: home.idFor('batch', batch.id) } : {}),
     input_file_id: fileId(batch.input_file_id), output_file_id: fileId(batch.output_file_id), error_file_id: fileId(batch.error_file_id),
-    metadata: metadata && Object.keys(metadata).length === 0 ? null : metadata,
+    metadata: shownMetadata(batch.metadata),
   };
 }

@@ -16,8 +16,8 @@ import { currentCatalog } from '../models/catalog.ts';
 export type Ctx = Context<{ Bindings: GatewayEnv }>;
 
 /**
- * Files and batches live in a provider account; the gateway keeps no record
- * of them. Which account is named by a model group (its first deployment
+ * Files, batches and fine-tuning jobs live in a provider account; the gateway
+ * keeps no record of them. Which account is named by a model group (its first deployment
  * whose provider has the Files and Batch APIs: OpenAI, Azure OpenAI, any
  * OpenAI-compatible server), then carried in the ids the gateway gives out
  * (object-ids.ts), signed with their owner.
@@ -25,7 +25,7 @@ export type Ctx = Context<{ Bindings: GatewayEnv }>;
 export interface ObjectHome {
   deployment: DeploymentRef;
   send(request: Omit<ObjectRequest, 'deployment' | 'env' | 'timeoutMs'>): Promise<Response>;
-  /** The id a client gets for the provider's id of a file or batch of this home, owned by the caller. */
+  /** The id a client gets for the provider's id of a file, batch or job of this home, owned by the caller. */
   idFor(kind: ObjectKind, upstreamId: string): string;
 }
 
@@ -53,15 +53,18 @@ export function homeOfGroup(c: Ctx, state: GatewayState, caller: Caller, catalog
   return homeOf(c, state, caller, deployment);
 }
 
+/** What a 404 calls an object, in OpenAI's words. */
+const NOUN: Record<ObjectKind, string> = { file: 'File object', batch: 'batch', fine_tuning_job: 'fine-tuning job' };
+
 /**
- * The home of a file or batch by the id the client sent, for a caller that owns it (the same team, user
+ * The home of a file, batch or fine-tuning job by the id the client sent, for a caller that owns it (the same team, user
  * or key, signed by the gateway) and may call its model group. Anyone else's, or an id the gateway did
  * not give out, is not found; the master key may also name a provider's own id with a model group.
  */
 export function homeOfId(c: Ctx, state: GatewayState, caller: Caller, catalog: ModelCatalog, kind: ObjectKind, id: string): { home: ObjectHome; upstreamId: string } {
   const decoded: ManagedObjectId | undefined = decodeObjectId(kind, id);
-  const notFound = () => new GatewayError(`No such ${kind === 'file' ? 'File object' : 'batch'}: ${id.slice(0, 200)}`, {
-    status: 404, type: 'not_found_error', param: kind === 'file' ? 'file_id' : 'batch_id',
+  const notFound = () => new GatewayError(`No such ${NOUN[kind]}: ${id.slice(0, 200)}`, {
+    status: 404, type: 'not_found_error', param: `${kind === 'fine_tuning_job' ? 'fine_tuning_job' : kind}_id`,
   });
   if (!decoded) {
     if (caller.kind !== 'master' || !SAFE_ID.test(id)) throw notFound();
@@ -79,7 +82,7 @@ export function homeOfId(c: Ctx, state: GatewayState, caller: Caller, catalog: M
   return { home: homeOf(c, state, caller, deployment), upstreamId: decoded.upstreamId };
 }
 
-/** The home of the file or batch the route's `:id` names, for the caller (homeOfId). */
+/** The home of the file, batch or job the route's `:id` names, for the caller (homeOfId). */
 export async function homeOfRouteId(c: Ctx, kind: ObjectKind): Promise<{ home: ObjectHome; upstreamId: string }> {
   const state = await gatewayState(c.env);
   const caller = await authenticateRoute(c, state);
@@ -93,7 +96,18 @@ export async function homeOfRouteGroup(c: Ctx): Promise<{ state: GatewayState; c
   return { state, caller, home: homeOfGroup(c, state, caller, await currentCatalog(state, c.env, c.executionCtx), namedGroup(c)) };
 }
 
-function homeOf(c: Ctx, state: GatewayState, caller: Caller, deployment: DeploymentRef): ObjectHome {
+/**
+ * Whether two deployments reach the same provider account (so an object one keeps is the other's too): the
+ * same provider, base URL, credential and organization, as `litellm_params` say (a named credential's
+ * values already in them).
+ */
+export function sameAccount(a: DeploymentRef, b: DeploymentRef): boolean {
+  const base = (d: DeploymentRef) => d.params.api_base?.replace(/\/+$/, '');
+  return a.provider === b.provider && base(a) === base(b) && a.params.api_key === b.params.api_key && a.params.organization === b.params.organization;
+}
+
+/** The home of a deployment the caller may call (its object API checked by the caller). */
+export function homeOf(c: Ctx, state: GatewayState, caller: Caller, deployment: DeploymentRef): ObjectHome {
   const adapter = PROVIDERS.get(deployment.provider)!;
   const owner = { owner: responseOwner(caller), key: state.responseIdKey };
   const timeoutMs = requestTimeoutMs(state.config);
@@ -109,11 +123,13 @@ export function homeHeaders(home: ObjectHome): Record<string, string> {
   return { 'x-litellm-model-id': home.deployment.id, 'x-litellm-model-group': home.deployment.group };
 }
 
+/** The query parameters that route a request here (LiteLLM's too): never sent on. Azure's api-version is the deployment's. */
+const GATEWAY_QUERY = new Set(['model', 'custom_llm_provider', 'target_model_names', 'api-version']);
+
 /** A list's query for the provider: the gateway's own parameters out, an `after` cursor (an id the gateway gave out, or a listCursor) as the provider's id. */
 export function listQuery(c: Ctx, kind: ObjectKind): [string, string][] {
   return [...new URL(c.req.url).searchParams]
-    // Azure's api-version is the deployment's.
-    .filter(([name]) => name !== 'model' && name !== 'custom_llm_provider' && name !== 'api-version')
+    .filter(([name]) => !GATEWAY_QUERY.has(name))
     .map(([name, value]) => [name, name === 'after' ? decodeObjectId(kind, value)?.upstreamId ?? cursorPosition(value) ?? value : value]);
 }
 
