@@ -18,9 +18,13 @@ export function requireAdminForPrivilegedFields(c: AdminContext, body: { metadat
   requireAdminForGrants(c, metadata);
   if (isProxyAdmin(c) || !metadata || typeof metadata !== 'object') return;
   const { logging, callback_settings: callbackSettings } = metadata as Record<string, unknown>;
-  if (collectEnvRefs(logging).size || collectEnvRefs(callbackSettings).size) {
-    throw new GatewayError('Only proxy admins can name os.environ/ values in metadata.logging or metadata.callback_settings', { status: 403, type: 'auth_error', param: 'metadata' });
-  }
+  requireAdminForLoggingRefs(c, [logging, callbackSettings], 'metadata');
+}
+
+/** Logging settings (or their `callback_vars`) naming `os.environ/` values: a 403 for anyone but a proxy admin (see above). */
+export function requireAdminForLoggingRefs(c: AdminContext, settings: unknown, param: string): void {
+  if (isProxyAdmin(c) || collectEnvRefs(settings).size === 0) return;
+  throw new GatewayError('Only proxy admins can name os.environ/ values in metadata.logging or metadata.callback_settings', { status: 403, type: 'auth_error', param });
 }
 
 /** An `object_permission` in `holder` (a body, or its metadata): refused to anyone but a proxy admin. */

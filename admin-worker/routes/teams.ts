@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import type { AdminBindings } from '../lib/context.ts';
+import { teamCallbackRoutes } from './teams/callbacks.ts';
 import { teamDeleteRoutes } from './teams/delete.ts';
 import { teamMemberRoutes } from './teams/members.ts';
 import { teamReadRoutes } from './teams/read.ts';
@@ -8,4 +9,4 @@ import { teamWriteRoutes } from './teams/write.ts';
 /** The teams routes of the management API (LiteLLM-compatible shapes). */
 export const teamsRoutes = new Hono<AdminBindings>();
 
-for (const routes of [teamWriteRoutes, teamMemberRoutes, teamDeleteRoutes, teamReadRoutes]) teamsRoutes.route('/', routes);
+for (const routes of [teamWriteRoutes, teamMemberRoutes, teamDeleteRoutes, teamReadRoutes, teamCallbackRoutes]) teamsRoutes.route('/', routes);

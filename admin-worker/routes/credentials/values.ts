@@ -6,11 +6,12 @@
 import { z } from 'zod';
 import type { CredentialRow } from '../../../drizzle/schema/admin.ts';
 import { CREDENTIAL_FIELDS } from '../../../worker/config/credentials.ts';
-import { envRefName, resolveEnvRefs } from '../../../worker/config/env-ref.ts';
+import { resolveEnvRefs } from '../../../worker/config/env-ref.ts';
 import { litellmParamsSchema } from '../../../worker/config/schema.ts';
 import { GatewayError } from '../../../worker/errors.ts';
 import { isObject, type Json } from '../../../worker/json.ts';
 import { isCredentialField, isSensitiveHeader } from '../../../worker/models/db-models.ts';
+import { isMask, masked } from '../../lib/secret-mask.ts';
 import { badRequest } from '../../lib/validation.ts';
 
 const name = z.string({ error: 'expected a string' }).trim().min(1, 'must not be empty').max(256, 'at most 256 characters');
@@ -42,12 +43,6 @@ export const patchCredentialBody = z.object({
   credential_info: info.nullish(),
 });
 
-/**
- * The mask of a secret value: its last four characters (none of a short one); an `os.environ/NAME`
- * reference is not a secret and shows as written.
- */
-const masked = (v: unknown): unknown => (typeof v !== 'string' || envRefName(v) !== undefined ? v : v.length >= 12 ? `...${v.slice(-4)}` : '****');
-const MASK = /^(\.\.\.[\s\S]{4}|\*{4})$/;
 
 /** Whether a field (or an `extra_headers` entry, as `extra_headers.<name>`) holds a secret. */
 const isSecret = (field: string, v: unknown) => field.startsWith('extra_headers.') ? isSensitiveHeader(field.slice(14)) : isCredentialField(field, v);
@@ -67,7 +62,7 @@ function maskedValues(opened: Json): Json {
 export function refuseMasks(values: Json): void {
   const entries = Object.entries(values).flatMap(([k, v]) => (k === 'extra_headers' && isObject(v) ? Object.entries(v).map(([h, hv]) => [`extra_headers.${h}`, hv] as const) : [[k, v] as const]));
   for (const [field, v] of entries) {
-    if (typeof v === 'string' && isSecret(field, v) && MASK.test(v)) throw badRequest(`credential_values.${field} is a masked value; send the secret itself`, `credential_values.${field}`);
+    if (typeof v === 'string' && isSecret(field, v) && isMask(v)) throw badRequest(`credential_values.${field} is a masked value; send the secret itself`, `credential_values.${field}`);
   }
 }
 

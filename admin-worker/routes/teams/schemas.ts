@@ -47,6 +47,24 @@ export const teamIdBody = z.object({ team_id: id });
 /** `/team/model/add` and `/team/model/delete`: model groups (or access groups) to add to or take from a team's list. */
 export const teamModelsBody = z.object({ team_id: id, models: z.array(z.string().min(1)).min(1, 'at least one model') });
 
+const callbackVar = text.min(1, 'must not be empty').max(2048, 'at most 2048 characters');
+
+/**
+ * `/team/{team_id}/callback` (LiteLLM's AddTeamCallback). The variables are Langfuse's: the only team
+ * callback with settings of its own here (LiteLLM's other callbacks' variables are refused as unknown).
+ */
+export const teamCallbackBody = z.object({
+  callback_name: id,
+  callback_type: z.enum(['success', 'failure', 'success_and_failure'], { error: 'expected "success", "failure" or "success_and_failure"' }).nullish(),
+  callback_vars: z.strictObject({
+    langfuse_public_key: callbackVar.optional(),
+    langfuse_secret_key: callbackVar.optional(),
+    langfuse_secret: callbackVar.optional(),
+    langfuse_host: callbackVar.optional(),
+  }, { error: 'expected {langfuse_public_key, langfuse_secret_key, langfuse_host}' }).default({}),
+});
+export type TeamCallbackBody = z.output<typeof teamCallbackBody>;
+
 export const deleteTeamsBody = z.object({ team_ids: idList.min(1, 'at least one team id') });
 
 export const memberAddBody = z.object({

@@ -1,5 +1,6 @@
 import type { Caller } from '../../auth/authenticate.ts';
 import type { TollgateConfig } from '../../config/schema.ts';
+import { teamListsCallback } from '../team-callbacks.ts';
 import type { LangfuseDestination } from './types.ts';
 
 /**
@@ -72,7 +73,9 @@ const hasVars = (d: DynamicLangfuse) => Object.keys(d.vars).length > 0;
  * on for everyone; a key's `metadata.logging` (else its team's) turns it on
  * for that key and, when it names credentials, sends its calls to that
  * project instead of the default one (never to both). A key with `logging`
- * set shadows its team's, as LiteLLM's precedence has it.
+ * set shadows its team's, as LiteLLM's precedence has it. A team whose
+ * `callback_settings` lists the event's callbacks decides alone (see
+ * teamListsCallback): without langfuse in them, the config's is off too.
  */
 export function langfuseDestination(config: TollgateConfig, caller: Caller, failed: boolean): LangfuseDestination | undefined {
   const settings = config.litellm_settings;
@@ -84,7 +87,7 @@ export function langfuseDestination(config: TollgateConfig, caller: Caller, fail
   const key = keyLangfuse(policy.metadata);
   const team = keyLogging || !policy.team ? undefined : teamLangfuse(policy.team.metadata);
   const dynamic = key ?? team;
-  const enabled = global || (!!dynamic && (failed ? dynamic.failure : dynamic.success));
+  const enabled = teamListsCallback(caller, failed, 'langfuse') ?? (global || (!!dynamic && (failed ? dynamic.failure : dynamic.success)));
   if (!enabled) return undefined;
   if (key && hasVars(key)) return { source: 'key', token: policy.token };
   if (team && hasVars(team) && policy.team) return { source: 'team', teamId: policy.team.id };

@@ -1,0 +1,128 @@
+/**
+ * A team's logging callbacks as LiteLLM's team callback endpoints read and write them: the
+ * callbacks in effect (read as the gateway reads them), one added, and the shape stored in
+ * `metadata.callback_settings`, with secrets masked for answers.
+ */
+import { isObject, type Json } from '../../../worker/json.ts';
+import { masked, isMask } from '../../lib/secret-mask.ts';
+import { badRequest } from '../../lib/validation.ts';
+import type { TeamCallbackBody } from './schemas.ts';
+
+/** LiteLLM's TeamCallbackMetadata, as stored. */
+export interface TeamCallbacks {
+  success_callback: string[];
+  failure_callback: string[];
+  callback_vars: Record<string, string>;
+}
+
+/**
+ * What the gateway does with a team's callback of each name (worker/telemetry/team-callbacks.ts).
+ * LiteLLM takes any name, but a name Tollgate does not run would be a write that silently logs nothing
+ * (and, listed, turns the config's callbacks off for the team), so others are refused.
+ */
+const SERVED: Record<string, string> = {
+  langfuse: "the team's own Langfuse project (callback_vars), or the config's without them",
+  otel: "the config's OpenTelemetry spans, kept for the team",
+};
+
+const SECRET_VAR = /secret|api_key|password|token|credential|service_account/i;
+
+const names = (v: unknown): string[] => (Array.isArray(v) ? v.filter((n): n is string => typeof n === 'string') : []);
+const addTo = (list: string[], name: string) => void (list.includes(name) || list.push(name));
+
+function stringVars(v: unknown): Record<string, string> {
+  if (!isObject(v)) return {};
+  return Object.fromEntries(Object.entries(v).filter((e): e is [string, string] => typeof e[1] === 'string'));
+}
+
+/**
+ * The callbacks in effect for a team, read as the gateway reads them: its `metadata.logging` list
+ * when it has one (each entry counted for its callback_type, both when unset), else
+ * `callback_settings` (whose `callbacks` count for both events).
+ */
+export function teamCallbacks(metadata: unknown): TeamCallbacks {
+  const out: TeamCallbacks = { success_callback: [], failure_callback: [], callback_vars: {} };
+  if (!isObject(metadata)) return out;
+  if (Array.isArray(metadata.logging)) {
+    for (const entry of metadata.logging) {
+      if (!isObject(entry) || typeof entry.callback_name !== 'string') continue;
+      const type = entry.callback_type ?? 'success_and_failure';
+      if (type === 'success' || type === 'success_and_failure') addTo(out.success_callback, entry.callback_name);
+      if (type === 'failure' || type === 'success_and_failure') addTo(out.failure_callback, entry.callback_name);
+      Object.assign(out.callback_vars, stringVars(entry.callback_vars));
+    }
+    return out;
+  }
+  const settings = metadata.callback_settings;
+  if (!isObject(settings)) return out;
+  for (const name of [...names(settings.success_callback), ...names(settings.callbacks)]) addTo(out.success_callback, name);
+  for (const name of [...names(settings.failure_callback), ...names(settings.callbacks)]) addTo(out.failure_callback, name);
+  out.callback_vars = stringVars(settings.callback_vars);
+  return out;
+}
+
+/** A 400 for a callback Tollgate does not run per team, variables `otel` has no use for, or a secret sent as its mask. */
+export function checkCallback(body: TeamCallbackBody): void {
+  const { callback_name: name, callback_vars: vars } = body;
+  if (!Object.hasOwn(SERVED, name)) {
+    const served = Object.entries(SERVED).map(([n, what]) => `"${n}" (${what})`).join(' and ');
+    throw badRequest(`callback_name = ${name} is not a callback Tollgate runs for a team; it runs ${served}`, 'callback_name');
+  }
+  if (name === 'otel' && Object.keys(vars).length > 0) {
+    throw badRequest('"otel" takes no callback_vars: its spans go to the collector the deployment configures', 'callback_vars');
+  }
+  for (const [field, value] of Object.entries(vars)) {
+    if (SECRET_VAR.test(field) && isMask(value)) throw badRequest(`callback_vars.${field} is a masked value; send the secret itself`, `callback_vars.${field}`);
+  }
+}
+
+/**
+ * The team's callbacks with `body`'s added for its events (both when callback_type is unset). Variables
+ * given replace the stored ones whole (LiteLLM merges them one by one): a `langfuse_host` a team admin
+ * sends must never pair with a secret, or an `os.environ/` reference, a proxy admin stored. None given
+ * keeps them. Like LiteLLM, a callback already listed for an event is a 400: disable logging first.
+ */
+export function withCallback(current: TeamCallbacks, body: TeamCallbackBody, teamId: string): TeamCallbacks {
+  const given = Object.fromEntries(Object.entries(body.callback_vars).filter((e): e is [string, string] => typeof e[1] === 'string'));
+  const next: TeamCallbacks = {
+    success_callback: [...current.success_callback],
+    failure_callback: [...current.failure_callback],
+    callback_vars: Object.keys(given).length > 0 ? given : { ...current.callback_vars },
+  };
+  const type = body.callback_type ?? 'success_and_failure';
+  for (const event of type === 'success_and_failure' ? ['success', 'failure'] as const : [type]) {
+    const list = next[`${event}_callback`];
+    if (list.includes(body.callback_name)) {
+      throw badRequest(`callback_name = ${body.callback_name} already exists in ${event}_callback, for team_id = ${teamId}. Existing ${event}_callback = ${JSON.stringify(list)}`, 'callback_name');
+    }
+    list.push(body.callback_name);
+  }
+  return next;
+}
+
+/**
+ * Team metadata with these callbacks as `callback_settings`. A `logging` list is folded in and
+ * dropped: the gateway reads a team's `logging` before its `callback_settings`, so leaving it would
+ * leave the write without effect.
+ */
+export function withCallbackSettings(metadata: Json, callbacks: TeamCallbacks): Json {
+  const { logging: _folded, ...rest } = metadata;
+  return { ...rest, callback_settings: { ...callbacks } };
+}
+
+/** JSON with object keys sorted, to compare metadata with what Postgres' jsonb gives back (its own key order). */
+export const canonicalJson = (value: unknown): string => JSON.stringify(value, (_key, v: unknown) => (isObject(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v));
+
+/** Callback variables as an answer shows them: secrets masked (`...ABCD`), an `os.environ/NAME` as written. */
+export function maskedVars(vars: unknown): unknown {
+  if (!isObject(vars)) return vars;
+  return Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, SECRET_VAR.test(k) ? masked(v) : v]));
+}
+
+/** Team metadata as an answer shows it: the variables of `callback_settings` and of each `logging` entry masked. */
+export function maskedMetadata(metadata: Json): Json {
+  const out: Json = { ...metadata };
+  if (isObject(out.callback_settings)) out.callback_settings = { ...out.callback_settings, callback_vars: maskedVars(out.callback_settings.callback_vars) };
+  if (Array.isArray(out.logging)) out.logging = out.logging.map((e: unknown) => (isObject(e) ? { ...e, callback_vars: maskedVars(e.callback_vars) } : e));
+  return out;
+}
