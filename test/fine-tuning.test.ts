@@ -1,8 +1,8 @@
-import OpenAI, { toFile } from 'openai';
+import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { eventually, sha256, spendLogRow } from './support/keys.ts';
 import { query } from './support/pg-client.ts';
-import { decoded, useBatchesStack } from './support/provider-objects.ts';
+import { apiKeyOf, decoded, uploadTraining, useBatchesStack } from './support/provider-objects.ts';
 import { TEST_MASTER_KEY } from './support/stack.ts';
 
 /**
@@ -13,15 +13,6 @@ import { TEST_MASTER_KEY } from './support/stack.ts';
 
 const { env, admin, client, newKey, lastUpstream } = useBatchesStack();
 
-const TRAINING = [
-  { messages: [{ role: 'system', content: 'Clippy is sarcastic.' }, { role: 'user', content: 'Capital of France?' }, { role: 'assistant', content: 'Paris, obviously.' }] },
-  { messages: [{ role: 'user', content: 'Who wrote Hamlet?' }, { role: 'assistant', content: 'Some guy called Shakespeare.' }] },
-].map((line) => JSON.stringify(line)).join('\n');
-
-/** A fine-tune file uploaded through the gateway into a model group's account. */
-const uploadTraining = async (openai: OpenAI, model: string, name = 'train.jsonl') =>
-  openai.files.create({ file: await toFile(Buffer.from(TRAINING), name), purpose: 'fine-tune', model } as unknown as OpenAI.FileCreateParams);
-const apiKeyOf = (openai: OpenAI) => (openai as unknown as { apiKey: string }).apiKey;
 /** Every provider id the fake holds (jobs, files): none may reach a client. */
 const providerIds = () => [...env.fake.jobs.keys(), ...env.fake.files.keys()];
 

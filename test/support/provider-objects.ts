@@ -19,6 +19,19 @@ export const OUTPUT = [
 /** At the deployment's prices (2e-6 and 8e-6 a token), halved for a batch. */
 export const BATCH_COST = (200 * 2e-6 + 40 * 8e-6) / 2;
 
+/** A fine-tune file of two chats. */
+export const TRAINING = [
+  { messages: [{ role: 'system', content: 'Clippy is sarcastic.' }, { role: 'user', content: 'Capital of France?' }, { role: 'assistant', content: 'Paris, obviously.' }] },
+  { messages: [{ role: 'user', content: 'Who wrote Hamlet?' }, { role: 'assistant', content: 'Some guy called Shakespeare.' }] },
+].map((line) => JSON.stringify(line)).join('\n');
+
+/** A fine-tune file uploaded through the gateway into a model group's account. */
+export const uploadTraining = async (openai: OpenAI, model: string, name = 'train.jsonl', content = TRAINING) =>
+  openai.files.create({ file: await toFile(Buffer.from(content), name), purpose: 'fine-tune', model } as unknown as OpenAI.FileCreateParams);
+
+/** The API key an openai client was made with. */
+export const apiKeyOf = (openai: OpenAI) => (openai as unknown as { apiKey: string }).apiKey;
+
 /** The id's text (base64url behind its prefix). */
 export const decoded = (id: string, prefix: string) => Buffer.from(id.slice(prefix.length), 'base64url').toString('utf8');
 

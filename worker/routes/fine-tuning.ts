@@ -9,7 +9,7 @@ import { bodyLimit, readJsonBody } from '../openai/read-body.ts';
 import { PROVIDERS } from '../providers/registry.ts';
 import { gatewayState, type GatewayState } from '../state.ts';
 import { recordCreation } from './creation-spend.ts';
-import { type FineTuningJob, shownCheckpoints, shownEvents, shownJob } from './fine-tuning-objects.ts';
+import { type FineTuningJob, jobIds, jobOf, providerJson, shownCheckpoints, shownEvents, shownJob, withClientIds } from './fine-tuning-objects.ts';
 import { admitCreation, listOwned, ownedListAnswer, ownedMetadata, warnIfUnowned } from './owned-objects.ts';
 import { type Ctx, homeHeaders, homeOf, homeOfGroup, homeOfId, homeOfRouteId, listQuery, namedGroup, type ObjectHome, sameAccount } from './provider-objects.ts';
 
@@ -36,6 +36,24 @@ const createJobSchema = z.object({
 /** The client's fields OpenAI takes as they come. */
 const PASSED = ['hyperparameters', 'method', 'suffix', 'seed', 'integrations'] as const;
 
+/** The methods a virtual key may name: neither runs a model but the one tuned. */
+const KEY_METHODS = new Set(['supervised', 'dpo']);
+
+/**
+ * Reinforcement fine-tuning's graders (`score_model`, `label_model`, nested in `multi`) run models of their
+ * own in the account, which no key's model access covers and the gateway does not bill: a virtual key
+ * makes supervised and DPO jobs only (any method OpenAI adds later too, until it is known to run none).
+ */
+function refuseGradedMethod(method: Record<string, unknown> | null | undefined): void {
+  if (!method) return;
+  const type = method.type;
+  if (typeof type === 'string' && KEY_METHODS.has(type) && !('reinforcement' in method)) return;
+  const named = typeof type === 'string' ? `method.type ${type.slice(0, 40)}` : 'A method without a type';
+  throw new GatewayError(`${named} is for the master key only: a virtual key makes supervised and dpo fine-tuning jobs (reinforcement's graders run models outside the key's models, unbilled)`, {
+    status: 400, type: 'invalid_request_error', param: 'method',
+  });
+}
+
 /**
  * `POST /v1/fine_tuning/jobs`: a job of the training file the id names (the caller's own), in that file's
  * account, its validation file the caller's too and of the same account. Counted as one request against
@@ -48,6 +66,7 @@ export async function createFineTuningJob(c: Ctx): Promise<Response> {
     const caller = await authenticateRoute(c, state);
     const body = await readJsonBody(c.req.raw, createJobSchema, bodyLimit(state.config));
     const catalog = await currentCatalog(state, c.env, c.executionCtx);
+    if (caller.kind !== 'master') refuseGradedMethod(body.method);
     const training = homeOfId(c, state, caller, catalog, 'file', body.training_file);
     const validation = body.validation_file ? homeOfId(c, state, caller, catalog, 'file', body.validation_file) : undefined;
     if (validation && !sameAccount(validation.home.deployment, training.home.deployment)) {
@@ -60,6 +79,9 @@ export async function createFineTuningJob(c: Ctx): Promise<Response> {
     const requestId = crypto.randomUUID();
     const { tags, release } = await admitCreation(c, state, home, requestId);
     const logged = { callType: 'acreate_fine_tuning_job', caller, deployment: home.deployment, model, tags, startedAt } as const;
+    // The ids the request named, as the provider's messages name them and as the client sent them.
+    const sentIds = new Map([[training.upstreamId, body.training_file]]);
+    if (validation && body.validation_file) sentIds.set(validation.upstreamId, body.validation_file);
     try {
       const passed = Object.fromEntries(PASSED.filter((name) => body[name] !== undefined).map((name) => [name, body[name]]));
       const res = await home.send({
@@ -68,14 +90,17 @@ export async function createFineTuningJob(c: Ctx): Promise<Response> {
           model, training_file: training.upstreamId, ...(validation ? { validation_file: validation.upstreamId } : {}), ...passed, metadata,
         }),
       });
-      const job = await res.json() as FineTuningJob;
-      if (typeof job?.id !== 'string') throw new GatewayError('The provider answered the fine-tuning job without an id', { status: 502, type: 'api_error' });
+      const job = jobOf(await providerJson(res, 'a new fine-tuning job'));
+      if (typeof job.id !== 'string') throw new GatewayError('The provider answered the fine-tuning job without an id', { status: 502, type: 'api_error' });
       warnIfUnowned(job, home, 'fine-tuning job');
       recordCreation(c.env, c.executionCtx, { ...logged, requestId: job.id });
       return Response.json(shownJob(home, job), { headers: homeHeaders(home) });
     } catch (err) {
-      if (err instanceof GatewayError) recordCreation(c.env, c.executionCtx, { ...logged, requestId, error: err });
-      throw err;
+      const failure = withClientIds(err, sentIds);
+      // Every failure is logged: one the gateway did not foresee as the 500 its client gets.
+      const loggedError = failure instanceof GatewayError ? failure : new GatewayError('Internal server error', { status: 500, type: 'internal_server_error' });
+      recordCreation(c.env, c.executionCtx, { ...logged, requestId, error: loggedError });
+      throw failure;
     } finally {
       release();
     }
@@ -127,20 +152,30 @@ export async function listFineTuningJobs(c: Ctx): Promise<Response> {
 
 /**
  * `GET /v1/fine_tuning/jobs/{id}`, `POST .../cancel`, `GET .../events` and `GET .../checkpoints`, by the
- * id the gateway gave out, for the job's owner (anyone else: the 404 of an unknown id).
+ * id the gateway gave out, for the job's owner (anyone else: the 404 of an unknown id). Events name the
+ * job's files, so the job is read beside them: only its own ids are shown as the gateway's.
  */
 export function fineTuningJobById(method: 'GET' | 'POST', suffix: '' | '/cancel' | '/events' | '/checkpoints') {
   return async (c: Ctx): Promise<Response> => {
+    const sentIds = new Map<string, string>();
     try {
       const { home, upstreamId } = await homeOfRouteId(c, 'fine_tuning_job');
+      sentIds.set(upstreamId, c.req.param('id') ?? upstreamId);
+      const jobPath = `fine_tuning/jobs/${encodeURIComponent(upstreamId)}`;
+      const read = async (path: string, what: string, query: [string, string][] = []) => providerJson(await home.send({ method, path, query }), what);
       // Events and checkpoints page by their own ids (`after`, `limit`), passed on.
-      const query = suffix === '/events' || suffix === '/checkpoints' ? listQuery(c, 'fine_tuning_job') : [];
-      const res = await home.send({ method, path: `fine_tuning/jobs/${encodeURIComponent(upstreamId)}${suffix}`, query });
-      const answer = await res.json() as unknown;
-      const shown = suffix === '/events' ? shownEvents(home, answer) : suffix === '/checkpoints' ? shownCheckpoints(home, answer) : shownJob(home, answer as FineTuningJob);
+      let shown: unknown;
+      if (suffix === '/events') {
+        const [jobRead, events] = await Promise.all([read(jobPath, 'a fine-tuning job'), read(`${jobPath}/events`, 'fine-tuning events', listQuery(c, 'fine_tuning_job'))]);
+        shown = shownEvents(jobIds(home, { ...jobOf(jobRead), id: upstreamId }), events);
+      } else if (suffix === '/checkpoints') {
+        shown = shownCheckpoints(home, upstreamId, await read(`${jobPath}/checkpoints`, 'fine-tuning checkpoints', listQuery(c, 'fine_tuning_job')));
+      } else {
+        shown = shownJob(home, await read(`${jobPath}${suffix}`, 'a fine-tuning job'));
+      }
       return Response.json(shown, { headers: homeHeaders(home) });
     } catch (err) {
-      return errorResponse(err);
+      return errorResponse(withClientIds(err, sentIds));
     }
   };
 }
