@@ -40,6 +40,21 @@ async function npmStart(port: number): Promise<Started> {
   return { child, output: () => output, baseUrl: field('Base URL'), masterKey: field('Master key'), databaseUrl: field('Database') };
 }
 
+/**
+ * npmStart on a free port. A port found free can be taken by another suite's server (they run in parallel)
+ * before npm start, which builds first, binds it: then it is tried again on another port.
+ */
+async function npmStartOnFreePort(): Promise<{ port: number; started: Started }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    try {
+      return { port, started: await npmStart(port) };
+    } catch (err) {
+      if (attempt >= 3 || !String(err).includes('Address already in use')) throw err;
+    }
+  }
+}
+
 async function stop(started: Started): Promise<number | null> {
   const exited = new Promise<number | null>((resolve) => started.child.on('exit', (code) => resolve(code)));
   started.child.kill('SIGINT');
@@ -55,8 +70,7 @@ function portOpen(port: number): Promise<boolean> {
 
 describe('npm start', () => {
   it('runs the whole gateway on embedded defaults, serves a mock chat completion, and stops cleanly', async () => {
-    const port = await freePort();
-    const started = await npmStart(port);
+    const { port, started } = await npmStartOnFreePort();
     try {
       expect(started.baseUrl).toBe(`http://127.0.0.1:${port}`);
       expect(started.masterKey).toMatch(/^sk-[A-Za-z0-9_-]{20,}$/);
@@ -98,7 +112,7 @@ describe('npm start', () => {
 
   it('keeps the generated master key and the database between runs', async () => {
     const saved = readFileSync(join(dataDir, 'master_key'), 'utf8').trim();
-    const started = await npmStart(await freePort());
+    const { started } = await npmStartOnFreePort();
     try {
       expect(started.masterKey).toBe(saved);
       const url = started.databaseUrl.replace('****', 'anything');

@@ -10,6 +10,7 @@ import { abbreviateKey, hashKey } from '../../../worker/auth/secrets.ts';
 import { durationSeconds } from '../../../worker/limits/windows.ts';
 import { writeAudit } from '../../lib/audit.ts';
 import { requireAdminForPrivilegedFields } from '../../lib/env-refs.ts';
+import { refuseMaskedLogging } from '../../lib/secret-mask.ts';
 import { callerUserId, isProxyAdmin } from '../../lib/auth.ts';
 import { type BudgetClock, budgetClock } from '../../lib/budget-limits.ts';
 import type { AdminContext } from '../../lib/context.ts';
@@ -64,6 +65,7 @@ async function generate(c: AdminContext, serviceAccount: boolean): Promise<Respo
   }
   checkValues(data);
   requireAdminForPrivilegedFields(c, data);
+  refuseMaskedLogging(data.metadata);
   checkCustomKey(data.key, 'key');
   const { db } = c.get('db')();
   const admin = isProxyAdmin(c);
@@ -119,6 +121,7 @@ export async function regenerateKey(c: AdminContext): Promise<Response> {
   checkCustomKey(data.new_key, 'new_key');
   checkValues(data);
   requireAdminForPrivilegedFields(c, data);
+  refuseMaskedLogging(data.metadata);
   const oldToken = await tokenOf(named);
   const plain = data.new_key ?? newKey();
   const newToken = await hashKey(plain);

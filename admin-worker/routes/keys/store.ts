@@ -10,6 +10,7 @@ import { hashKey } from '../../../worker/auth/secrets.ts';
 import type { Database } from '../../../worker/db/client.ts';
 import { type LimiterEnv, refreshLimiter } from '../../../worker/limits/client.ts';
 import { type BudgetClock, currentBudgetLimits } from '../../lib/budget-limits.ts';
+import { maskedMetadata } from '../../lib/secret-mask.ts';
 
 type Db = Database['db'];
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
@@ -62,13 +63,15 @@ export function serialize<T extends object>(row: T): Record<string, unknown> {
  * null unless the key has a budget_id). `token` (the hash) is left out for
  * `/key/info`, as LiteLLM drops it there. With a `clock` (answers), each of
  * `budget_limits`' `reset_at` is the end of the window open then; without
- * one (audit rows) the list is as stored.
+ * one (audit rows) the list is as stored. Callback secrets in `metadata`
+ * (`logging[].callback_vars`) are masked, as for a team (maskedMetadata).
  */
 export function keyObject(row: KeyRow, budget: BudgetRow | undefined, options: { withToken: boolean; clock?: BudgetClock }): Record<string, unknown> {
   const { token, ...rest } = serialize(row);
   return {
     ...(options.withToken ? { token } : {}),
     ...rest,
+    metadata: maskedMetadata(row.metadata),
     ...(options.clock ? { budget_limits: currentBudgetLimits(row.budget_limits, options.clock) } : {}),
     litellm_budget_table: budget ? serialize(budget) : null,
   };

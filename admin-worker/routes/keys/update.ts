@@ -3,6 +3,7 @@ import { and, eq, inArray } from 'drizzle-orm';
 import { type KeyRow, verificationTokens } from '../../../drizzle/schema/keys.ts';
 import { writeAudit } from '../../lib/audit.ts';
 import { requireAdminForPrivilegedFields } from '../../lib/env-refs.ts';
+import { refuseMaskedLogging } from '../../lib/secret-mask.ts';
 import { failureReason } from '../../lib/pg-error.ts';
 import { budgetClock } from '../../lib/budget-limits.ts';
 import type { AdminContext } from '../../lib/context.ts';
@@ -108,6 +109,7 @@ async function applyEach(c: AdminContext, updates: (UpdateKeyInput & { key: stri
 async function applyKeyUpdate(c: AdminContext, data: UpdateKeyInput, clock: Awaited<ReturnType<typeof budgetClock>>): Promise<KeyRow> {
   checkValues(data);
   requireAdminForPrivilegedFields(c, data);
+  refuseMaskedLogging(data.metadata);
   const { db } = c.get('db')();
   const { key: named, ...fields } = data;
   // Named by alias: the alias identifies the key and is not a change.

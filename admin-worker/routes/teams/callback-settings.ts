@@ -1,10 +1,10 @@
 /**
  * A team's logging callbacks as LiteLLM's team callback endpoints read and write them: the
- * callbacks in effect (read as the gateway reads them), one added, and the shape stored in
- * `metadata.callback_settings`, with secrets masked for answers.
+ * callbacks listed (read as the gateway reads them), one added, and the shape stored in
+ * `metadata.callback_settings`. Answers mask secrets with admin-worker/lib/secret-mask.ts.
  */
 import { isObject, type Json } from '../../../worker/json.ts';
-import { masked, isMask } from '../../lib/secret-mask.ts';
+import { refuseMaskedVars } from '../../lib/secret-mask.ts';
 import { badRequest } from '../../lib/validation.ts';
 import type { TeamCallbackBody } from './schemas.ts';
 
@@ -16,16 +16,14 @@ export interface TeamCallbacks {
 }
 
 /**
- * What the gateway does with a team's callback of each name (worker/telemetry/team-callbacks.ts).
- * LiteLLM takes any name, but a name Tollgate does not run would be a write that silently logs nothing
- * (and, listed, turns the config's callbacks off for the team), so others are refused.
+ * What the gateway does with a team's callback of each name (worker/telemetry/langfuse/logging-settings.ts).
+ * LiteLLM takes any name, but a name Tollgate does not run per team would be a write that silently logs
+ * nothing, so others are refused: `otel` among them, since the config's spans go to the deployment's
+ * collector for every call and a team can neither add nor drop them.
  */
 const SERVED: Record<string, string> = {
   langfuse: "the team's own Langfuse project (callback_vars), or the config's without them",
-  otel: "the config's OpenTelemetry spans, kept for the team",
 };
-
-const SECRET_VAR = /secret|api_key|password|token|credential|service_account/i;
 
 const names = (v: unknown): string[] => (Array.isArray(v) ? v.filter((n): n is string => typeof n === 'string') : []);
 const addTo = (list: string[], name: string) => void (list.includes(name) || list.push(name));
@@ -36,7 +34,7 @@ function stringVars(v: unknown): Record<string, string> {
 }
 
 /**
- * The callbacks in effect for a team, read as the gateway reads them: its `metadata.logging` list
+ * The team's own callbacks (the config's run besides), read as the gateway reads them: its `metadata.logging` list
  * when it has one (each entry counted for its callback_type, both when unset), else
  * `callback_settings` (whose `callbacks` count for both events).
  */
@@ -61,19 +59,14 @@ export function teamCallbacks(metadata: unknown): TeamCallbacks {
   return out;
 }
 
-/** A 400 for a callback Tollgate does not run per team, variables `otel` has no use for, or a secret sent as its mask. */
+/** A 400 for a callback Tollgate does not run per team, or a secret sent as its mask. */
 export function checkCallback(body: TeamCallbackBody): void {
   const { callback_name: name, callback_vars: vars } = body;
   if (!Object.hasOwn(SERVED, name)) {
     const served = Object.entries(SERVED).map(([n, what]) => `"${n}" (${what})`).join(' and ');
     throw badRequest(`callback_name = ${name} is not a callback Tollgate runs for a team; it runs ${served}`, 'callback_name');
   }
-  if (name === 'otel' && Object.keys(vars).length > 0) {
-    throw badRequest('"otel" takes no callback_vars: its spans go to the collector the deployment configures', 'callback_vars');
-  }
-  for (const [field, value] of Object.entries(vars)) {
-    if (SECRET_VAR.test(field) && isMask(value)) throw badRequest(`callback_vars.${field} is a masked value; send the secret itself`, `callback_vars.${field}`);
-  }
+  refuseMaskedVars(vars, 'callback_vars');
 }
 
 /**
@@ -112,17 +105,3 @@ export function withCallbackSettings(metadata: Json, callbacks: TeamCallbacks): 
 
 /** JSON with object keys sorted, to compare metadata with what Postgres' jsonb gives back (its own key order). */
 export const canonicalJson = (value: unknown): string => JSON.stringify(value, (_key, v: unknown) => (isObject(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v));
-
-/** Callback variables as an answer shows them: secrets masked (`...ABCD`), an `os.environ/NAME` as written. */
-export function maskedVars(vars: unknown): unknown {
-  if (!isObject(vars)) return vars;
-  return Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, SECRET_VAR.test(k) ? masked(v) : v]));
-}
-
-/** Team metadata as an answer shows it: the variables of `callback_settings` and of each `logging` entry masked. */
-export function maskedMetadata(metadata: Json): Json {
-  const out: Json = { ...metadata };
-  if (isObject(out.callback_settings)) out.callback_settings = { ...out.callback_settings, callback_vars: maskedVars(out.callback_settings.callback_vars) };
-  if (Array.isArray(out.logging)) out.logging = out.logging.map((e: unknown) => (isObject(e) ? { ...e, callback_vars: maskedVars(e.callback_vars) } : e));
-  return out;
-}

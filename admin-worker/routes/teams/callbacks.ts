@@ -1,8 +1,9 @@
 /**
  * LiteLLM's team-based logging: `POST /team/{team_id}/callback`, `GET /team/{team_id}/callback` and
  * `POST /team/{team_id}/disable_logging`, for proxy admins and the team's admins. The team's
- * `metadata.callback_settings` replaces the config's callbacks for its keys' calls
- * (worker/telemetry/team-callbacks.ts); the team's limiter is told, so the next call follows it.
+ * `metadata.callback_settings` adds to the config's callbacks for its keys' calls, never takes from
+ * them: Langfuse turned on, or sent to the team's own project (worker/telemetry/langfuse/logging-settings.ts).
+ * The team's limiter is told, so the next call follows it.
  */
 import { eq } from 'drizzle-orm';
 import type { NeonDatabase } from 'drizzle-orm/neon-serverless';
@@ -13,11 +14,12 @@ import { budgetClock } from '../../lib/budget-limits.ts';
 import type { AdminBindings, AdminContext } from '../../lib/context.ts';
 import { refuseGatewaySecretRefs, requireAdminForLoggingRefs } from '../../lib/env-refs.ts';
 import { describeRoute } from '../../lib/openapi.ts';
+import { maskedVars } from '../../lib/secret-mask.ts';
 import { teamJson } from '../../lib/serialize.ts';
 import { notFound, parseBody } from '../../lib/validation.ts';
 import { forbidden, requireTeamAdmin } from '../principals/access.ts';
 import { type Changes, commit, type Tx } from '../principals/mutation.ts';
-import { canonicalJson, checkCallback, maskedMetadata, maskedVars, type TeamCallbacks, teamCallbacks, withCallback, withCallbackSettings } from './callback-settings.ts';
+import { canonicalJson, checkCallback, type TeamCallbacks, teamCallbacks, withCallback, withCallbackSettings } from './callback-settings.ts';
 import { teamCallbackBody } from './schemas.ts';
 
 export const teamCallbackRoutes = new Hono<AdminBindings>();
@@ -51,7 +53,7 @@ async function storeCallbacks(tx: Tx, changes: Changes, existing: TeamRow, callb
   return row;
 }
 
-describeRoute({ method: 'post', path: '/team/:team_id/callback', summary: "Add a logging callback to a team (its Langfuse project); it replaces the config's callbacks for the team's keys", tag: TAG, body: teamCallbackBody });
+describeRoute({ method: 'post', path: '/team/:team_id/callback', summary: "Add a logging callback to a team (langfuse: its own project); the config's callbacks still run for the team's keys", tag: TAG, body: teamCallbackBody });
 teamCallbackRoutes.post('/team/:team_id{.+}/callback', async (c) => {
   const teamId = c.req.param('team_id');
   const body = await parseBody(c, teamCallbackBody);
@@ -64,7 +66,7 @@ teamCallbackRoutes.post('/team/:team_id{.+}/callback', async (c) => {
     refuseGatewaySecretRefs(body.callback_vars, 'callback_vars');
     return storeCallbacks(tx, changes, existing, withCallback(teamCallbacks(existing.metadata), body, teamId));
   });
-  return c.json({ status: 'success', data: { ...teamJson(team, clock), metadata: maskedMetadata(team.metadata) } });
+  return c.json({ status: 'success', data: teamJson(team, clock) });
 });
 
 describeRoute({ method: 'get', path: '/team/:team_id/callback', summary: "A team's logging callbacks and their variables, secrets masked", tag: TAG });
@@ -78,8 +80,8 @@ teamCallbackRoutes.get('/team/:team_id{.+}/callback', async (c) => {
   });
 });
 
-describeRoute({ method: 'post', path: '/team/:team_id/disable_logging', summary: "Log a team's calls to no callback (its callback lists emptied; its variables kept)", tag: TAG });
-teamCallbackRoutes.post('/team/:team_id/disable_logging', async (c) => {
+describeRoute({ method: 'post', path: '/team/:team_id/disable_logging', summary: "Clear a team's own callbacks (its lists emptied, its variables kept); the config's still log its keys' calls", tag: TAG });
+teamCallbackRoutes.post('/team/:team_id{.+}/disable_logging', async (c) => {
   const teamId = c.req.param('team_id');
   await commit(c, async (tx, changes) => {
     const existing = await teamFor(c, tx, teamId, DISABLE_ROUTE, true);

@@ -8,6 +8,7 @@ import type { AdminBindings, AdminContext } from '../../lib/context.ts';
 import { describeRoute } from '../../lib/openapi.ts';
 import { teamJson } from '../../lib/serialize.ts';
 import { requireAdminForPrivilegedFields } from '../../lib/env-refs.ts';
+import { refuseMaskedLogging } from '../../lib/secret-mask.ts';
 import { badRequest, parseBody } from '../../lib/validation.ts';
 import { forbidden, requireTeamAdmin } from '../principals/access.ts';
 import { assertNonNegative } from '../principals/fields.ts';
@@ -27,6 +28,7 @@ teamWriteRoutes.post('/team/new', async (c) => {
   requireProxyAdmin(c, 'create teams');
   const body = await parseBody(c, newTeamBody);
   requireAdminForPrivilegedFields(c, body);
+  refuseMaskedLogging(body.metadata);
   assertNonNegative(body, TEAM_MONEY_FIELDS);
   const clock = await budgetClock(c);
   const teamId = body.team_id ?? crypto.randomUUID();
@@ -59,6 +61,7 @@ describeRoute({ method: 'post', path: '/team/update', summary: 'Update a team (o
 teamWriteRoutes.post('/team/update', async (c) => {
   const body = await parseBody(c, updateTeamBody);
   requireAdminForPrivilegedFields(c, body);
+  refuseMaskedLogging(body.metadata);
   assertNonNegative(body, TEAM_MONEY_FIELDS);
   const clock = await budgetClock(c);
   const { team_id: teamId, ...fields } = body;

@@ -1,6 +1,5 @@
 import type { Caller } from '../../auth/authenticate.ts';
 import type { TollgateConfig } from '../../config/schema.ts';
-import { teamListsCallback } from '../team-callbacks.ts';
 import type { LangfuseDestination } from './types.ts';
 
 /**
@@ -51,7 +50,12 @@ export function keyLangfuse(metadata: unknown): DynamicLangfuse | undefined {
   return fromLoggingList(metadata.logging);
 }
 
-/** The Langfuse settings a team's metadata holds (`logging`, else the older `callback_settings`), if any. */
+/**
+ * The Langfuse settings a team's metadata holds (`logging`, else the older `callback_settings`), if any.
+ * `callback_settings` that list callbacks without langfuse (what `/team/{id}/disable_logging` leaves:
+ * empty lists, variables kept) hold none: the team's own callbacks are off, so its stored credentials
+ * send nothing anywhere, and the config's callbacks log its calls to the default project.
+ */
 export function teamLangfuse(metadata: unknown): DynamicLangfuse | undefined {
   if (!isObject(metadata)) return undefined;
   if (Array.isArray(metadata.logging)) return fromLoggingList(metadata.logging);
@@ -60,6 +64,8 @@ export function teamLangfuse(metadata: unknown): DynamicLangfuse | undefined {
   const listed = (v: unknown) => Array.isArray(v) && v.includes('langfuse');
   const success = listed(settings.success_callback) || listed(settings.callbacks);
   const failure = listed(settings.failure_callback) || listed(settings.callbacks);
+  const lists = [settings.success_callback, settings.failure_callback, settings.callbacks].some(Array.isArray);
+  if (lists && !success && !failure) return undefined;
   const vars = isObject(settings.callback_vars) ? varsOf(settings.callback_vars) : {};
   if (!success && !failure && Object.keys(vars).length === 0) return undefined;
   return { success, failure, vars };
@@ -73,9 +79,9 @@ const hasVars = (d: DynamicLangfuse) => Object.keys(d.vars).length > 0;
  * on for everyone; a key's `metadata.logging` (else its team's) turns it on
  * for that key and, when it names credentials, sends its calls to that
  * project instead of the default one (never to both). A key with `logging`
- * set shadows its team's, as LiteLLM's precedence has it. A team whose
- * `callback_settings` lists the event's callbacks decides alone (see
- * teamListsCallback): without langfuse in them, the config's is off too.
+ * set shadows its team's, as LiteLLM's precedence has it. Neither can turn
+ * the config's callback off (LiteLLM combines a team's callbacks with the
+ * config's): at most they send its calls to their own project.
  */
 export function langfuseDestination(config: TollgateConfig, caller: Caller, failed: boolean): LangfuseDestination | undefined {
   const settings = config.litellm_settings;
@@ -87,7 +93,7 @@ export function langfuseDestination(config: TollgateConfig, caller: Caller, fail
   const key = keyLangfuse(policy.metadata);
   const team = keyLogging || !policy.team ? undefined : teamLangfuse(policy.team.metadata);
   const dynamic = key ?? team;
-  const enabled = teamListsCallback(caller, failed, 'langfuse') ?? (global || (!!dynamic && (failed ? dynamic.failure : dynamic.success)));
+  const enabled = global || (!!dynamic && (failed ? dynamic.failure : dynamic.success));
   if (!enabled) return undefined;
   if (key && hasVars(key)) return { source: 'key', token: policy.token };
   if (team && hasVars(team) && policy.team) return { source: 'team', teamId: policy.team.id };

@@ -6,7 +6,7 @@ import { addCallSink, type WaitUntil } from '../emit.ts';
 import { ITEM_BYTES } from '../langfuse/packing.ts';
 import { enqueueFitted } from '../langfuse/producer.ts';
 import { utf8Bound } from '../queue-packing.ts';
-import { otelConfigured, otelOn } from './enabled.ts';
+import { otelOn } from './enabled.ts';
 import { buildSpan, spanContent, type SpanOptions } from './spans.ts';
 
 /** Characters of a call's prompt and answer a span keeps (each), then fewer while the span would not fit in a message. */
@@ -15,9 +15,8 @@ const CONTENT_CHARS = [16 * 1024, 2 * 1024, 0];
 /**
  * Whether a call's answer text is kept for its span: the `otel` callback on for successes or failures (even
  * under `turn_off_message_logging`, which a request's `litellm-disable-message-redaction` header overrides).
- * The config's alone, so the hot path reads no metadata for it.
  */
-export const otelWantsText = (config: TollgateConfig): boolean => otelConfigured(config, false) || otelConfigured(config, true);
+export const otelWantsText = (config: TollgateConfig): boolean => otelOn(config, false) || otelOn(config, true);
 
 let cached: { config: TollgateConfig; options: Omit<SpanOptions, 'contentChars'> } | undefined;
 
@@ -40,7 +39,7 @@ function optionsOf(config: TollgateConfig): Omit<SpanOptions, 'contentChars'> {
  */
 export function otelSink(env: GatewayEnv, ctx: WaitUntil, event: CallEvent): void {
   const { config } = runtimeConfig(env);
-  if (!otelOn(config, event.caller, !!event.error)) return;
+  if (!otelOn(config, !!event.error)) return;
   const options = optionsOf(config);
   const content = spanContent(event);
   for (const contentChars of CONTENT_CHARS) {
