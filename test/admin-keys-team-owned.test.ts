@@ -49,7 +49,12 @@ describe('POST /key/service-account/generate', () => {
     expect((await rows('SELECT metadata FROM "LiteLLM_VerificationToken" WHERE token = $1', [sha256(own.body.key)]))[0]?.metadata).toEqual({});
     // Literal credentials are a team admin's to set; a proxy admin may name the environment's.
     expect((await call('/key/update', { key: own.body.key, metadata: { logging: [{ callback_name: 'langfuse', callback_vars: { langfuse_public_key: 'pk', langfuse_secret_key: 'sk-lit' } }] } }, alice)).status).toBe(200);
-    const admin = await call('/key/generate', { team_id: 'team-a', metadata: exfiltrate });
+    // ...but never the gateway's own secrets (the master key would go to a Langfuse host of the admin's choosing).
+    const masterKeyOut = await call('/key/generate', { team_id: 'team-a', metadata: exfiltrate });
+    expect(masterKeyOut.status).toBe(422);
+    expect(masterKeyOut.body.error.message).toContain('os.environ/LITELLM_MASTER_KEY');
+    const fromEnvironment = { logging: [{ callback_name: 'langfuse', callback_vars: { langfuse_public_key: 'pk', langfuse_secret_key: 'os.environ/TEAM_A_LANGFUSE_SECRET' } }] };
+    const admin = await call('/key/generate', { team_id: 'team-a', metadata: fromEnvironment });
     expect(admin.status).toBe(200);
     plainKeys.push(admin.body.key);
   });

@@ -119,4 +119,15 @@ describe('/openai_passthrough: OpenAI\'s own API', () => {
     const row = await eventually(() => spendLogRow(p.stack.db.url, callId(response.headers)));
     expect(row).toMatchObject({ call_type: 'pass_through_endpoint', model_group: 'gpt-4o', prompt_tokens: data.usage?.prompt_tokens, completion_tokens: data.usage?.completion_tokens });
   });
+
+  it('refuses a key the metadata the gateway keeps on provider objects (tollgate_owner), so it cannot claim an object', async () => {
+    const key = await seedKey(p.stack.db.url);
+    const res = await fetch(`${p.stack.url}/openai_passthrough/v1/batches`, {
+      method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ input_file_id: 'file-someone-elses', endpoint: '/v1/chat/completions', completion_window: '24h', metadata: { tollgate_owner: 'key:abc' } }),
+    });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: { param: 'metadata', message: expect.stringContaining('tollgate_owner') } });
+    expect(p.openaiFake.requests).toHaveLength(0);
+  });
 });

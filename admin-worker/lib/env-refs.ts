@@ -8,7 +8,7 @@ import { GatewayError } from '../../worker/errors.ts';
  * - logging settings (`metadata.logging`, `metadata.callback_settings`) naming `os.environ/NAME` values,
  *   which the admin Worker resolves from its own environment when it sends the events: anyone else could
  *   name any of the proxy's secrets (LITELLM_MASTER_KEY, DATABASE_URL, a provider's key) as a Langfuse
- *   credential and have it sent to a host of their choosing;
+ *   credential and have it sent to a host of their choosing (and the gateway's own secrets, refuseGatewaySecretRefs, by no one);
  * - `object_permission` (the field, or inside `metadata`; setting or clearing it), which grants MCP servers,
  *   used with their own credentials (worker/mcp/access.ts).
  */
@@ -16,9 +16,11 @@ export function requireAdminForPrivilegedFields(c: AdminContext, body: { metadat
   requireAdminForGrants(c, body);
   const metadata = body.metadata;
   requireAdminForGrants(c, metadata);
-  if (isProxyAdmin(c) || !metadata || typeof metadata !== 'object') return;
+  if (!metadata || typeof metadata !== 'object') return;
   const { logging, callback_settings: callbackSettings } = metadata as Record<string, unknown>;
   requireAdminForLoggingRefs(c, [logging, callbackSettings], 'metadata');
+  // Not even a proxy admin's: the master key, the salt and the database would go to a Langfuse host of its choosing.
+  refuseGatewaySecretRefs([logging, callbackSettings], 'metadata');
 }
 
 /** Logging settings (or their `callback_vars`) naming `os.environ/` values: a 403 for anyone but a proxy admin (see above). */

@@ -110,6 +110,7 @@ export async function passThroughCall(c: Ctx, state: GatewayState, call: PassThr
     if (allowed.length && !allowed.some((r) => call.routeGroups?.includes(r))) checkRoute(allowed, c.req.path);
     if (who && call.modelRoute) refuseUnguardedRoute(state.config.guardrails, caller, 'this pass-through route');
     if (who) call.authorize(caller, admitted);
+    if (caller.kind === 'key') refuseGatewayMetadata(body);
   } catch (err) {
     if (admission) c.executionCtx.waitUntil(admission.release());
     throw err;
@@ -240,5 +241,21 @@ export async function readPassThroughBody(request: Request, state: GatewayState)
   } catch {
     // The provider judges its own body: passed on as it came.
     return { bytes, json: undefined };
+  }
+}
+
+/**
+ * A key may not write the metadata the gateway keeps on a provider's objects (`tollgate_owner`,
+ * `tollgate_model_id` on batches and fine-tuning jobs): through the pass-through it could name itself the
+ * owner of an object made of another owner's files, which the gateway's own routes would then show it.
+ */
+function refuseGatewayMetadata(body: Record<string, unknown>): void {
+  const metadata = body.metadata;
+  if (!metadata || typeof metadata !== 'object' || Array.isArray(metadata)) return;
+  const taken = Object.keys(metadata).find((name) => name.startsWith('tollgate_'));
+  if (taken) {
+    throw new GatewayError(`metadata.${taken.slice(0, 100)}: metadata keys starting with tollgate_ are the gateway's own`, {
+      status: 400, type: 'invalid_request_error', param: 'metadata',
+    });
   }
 }
