@@ -35,6 +35,32 @@ describe('credentials in key metadata', () => {
   });
 });
 
+describe('credentials in metadata naming the gateway\'s own secrets', () => {
+  it('are never sent: not the master key, nor the environment\'s Langfuse secret to another host (settings written before such names were refused)', async () => {
+    const since = Date.now();
+    for (const [alias, secret] of [['names-master-key', 'os.environ/LITELLM_MASTER_KEY'], ['names-env-langfuse', 'os.environ/LANGFUSE_SECRET_KEY']] as const) {
+      const key = await keyWithTeam({
+        alias, team: `team-${alias}`, teamAlias: alias,
+        metadata: { logging: [{ callback_name: 'langfuse', callback_vars: { langfuse_public_key: 'pk-lf-team', langfuse_secret_key: secret, langfuse_host: l.teamLangfuse.url } }] },
+      });
+      const keyClient = new OpenAI({ baseURL: `${l.stack.url}/v1`, apiKey: key, maxRetries: 0 });
+      expect((await keyClient.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: alias }] }).withResponse()).response.status).toBe(200);
+    }
+    // A key with the project's own secret, called after them: once its events have landed, the others have been handled.
+    const control = await keyWithTeam({
+      alias: 'own-secret', team: 'team-own-secret', teamAlias: 'own-secret',
+      metadata: { logging: [{ callback_name: 'langfuse', callback_vars: { langfuse_public_key: 'pk-lf-team', langfuse_secret_key: 'os.environ/TEAM_LANGFUSE_SECRET', langfuse_host: l.teamLangfuse.url } }] },
+    });
+    const { response } = await new OpenAI({ baseURL: `${l.stack.url}/v1`, apiKey: control, maxRetries: 0 }).chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'control' }] }).withResponse();
+    await generation(l.teamLangfuse, response.headers.get('x-litellm-call-id') ?? '');
+    await new Promise((r) => setTimeout(r, 1000));
+    // The host the metadata named was only ever sent its own project's credentials.
+    const received = l.teamLangfuse.requests.filter((r) => r.receivedAt >= since);
+    expect(received.length).toBeGreaterThan(0);
+    expect(received.every((r) => r.authorized)).toBe(true);
+  });
+});
+
 describe('Langfuse down', () => {
   it('never affects requests; the events land once it is back', async () => {
     l.langfuse.setMode({ kind: 'fail', status: 500 });

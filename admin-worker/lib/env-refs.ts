@@ -2,6 +2,7 @@ import { isProxyAdmin } from './auth.ts';
 import type { AdminContext } from './context.ts';
 import { collectEnvRefs } from '../../worker/config/env-ref.ts';
 import { GatewayError } from '../../worker/errors.ts';
+import { gatewaySecretNames } from '../../worker/config/runtime.ts';
 
 /**
  * Fields of a key or team only a proxy admin may write (team admins write the rest of their team's):
@@ -38,8 +39,6 @@ function requireAdminForGrants(c: AdminContext, holder: unknown): void {
   }
 }
 
-/** Variables a stored credential may never name: the gateway's own secrets, which would go to a host an admin picks. */
-const GATEWAY_SECRETS = new Set(['LITELLM_MASTER_KEY', 'LITELLM_SALT_KEY', 'DATABASE_URL']);
 
 /**
  * A 422 for an `os.environ/NAME` in stored values (a model's litellm_params, a credential's, an MCP server's)
@@ -47,8 +46,9 @@ const GATEWAY_SECRETS = new Set(['LITELLM_MASTER_KEY', 'LITELLM_SALT_KEY', 'DATA
  * have it sent to their own api_base or server url.
  */
 export function refuseGatewaySecretRefs(values: unknown, param: string): void {
+  const secrets = gatewaySecretNames();
   for (const name of collectEnvRefs(values)) {
-    if (GATEWAY_SECRETS.has(name)) {
+    if (secrets.has(name)) {
       throw new GatewayError(`Invalid request body: ${param}: os.environ/${name} is one of the gateway's own secrets`, { status: 422, type: 'validation_error', param });
     }
   }

@@ -1,7 +1,22 @@
 import compiled from 'tollgate-config';
 import { GatewayError } from '../errors.ts';
+import { envRefName } from './env-ref.ts';
 import type { TollgateConfig } from './schema.ts';
 import { validateConfig } from './validate.ts';
+
+/**
+ * The variables holding the gateway's own secrets: LiteLLM's names, and those config.yaml takes its master key
+ * and database URL from (`os.environ/NAME`). No stored setting may name them (admin-worker/lib/env-refs.ts).
+ */
+export function gatewaySecretNames(): ReadonlySet<string> {
+  const names = new Set(['LITELLM_MASTER_KEY', 'LITELLM_SALT_KEY', 'DATABASE_URL']);
+  const general = (compiled.config as { general_settings?: Record<string, unknown> } | undefined)?.general_settings;
+  for (const field of ['master_key', 'database_url']) {
+    const name = envRefName(general?.[field]);
+    if (name) names.add(name);
+  }
+  return names;
+}
 
 export interface RuntimeConfig {
   config: TollgateConfig;

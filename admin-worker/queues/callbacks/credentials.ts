@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { envRefName } from '../../../worker/config/env-ref.ts';
+import { runtimeConfig } from '../../../worker/config/runtime.ts';
 import { openDatabase } from '../../../worker/db/client.ts';
 import { type DynamicLangfuse, keyLangfuse, teamLangfuse } from '../../../worker/telemetry/langfuse/logging-settings.ts';
 import { destinationKey } from '../../../worker/telemetry/langfuse/message.ts';
@@ -41,6 +42,29 @@ export function normaliseHost(host: string): string {
 }
 
 /**
+ * Values no key's or team's Langfuse settings may have sent anywhere: the master key (wherever the config
+ * takes it from), the salt and the database URL; and the environment's Langfuse keys unless the host is the
+ * environment's own.
+ */
+function withheldValues(env: AdminEnv, envHost: boolean): Set<string> {
+  const values = new Set<string>();
+  const add = (v: unknown) => typeof v === 'string' && v !== '' && values.add(v);
+  add(env.LITELLM_MASTER_KEY);
+  add(env.LITELLM_SALT_KEY);
+  add(env.DATABASE_URL);
+  try {
+    add(runtimeConfig(env).masterKey);
+  } catch {
+    // A config that does not load: the variables above still hold.
+  }
+  if (!envHost) {
+    add(env.LANGFUSE_SECRET_KEY);
+    add(env.LANGFUSE_PUBLIC_KEY);
+  }
+  return values;
+}
+
+/**
  * Credentials from a key's or team's Langfuse settings, each missing one
  * taken from the admin Worker's LANGFUSE_* variables, as LiteLLM's
  * `LangFuseLogger` falls back to the environment: but only when the host is
@@ -56,8 +80,17 @@ export function credentialsOf(vars: DynamicLangfuse['vars'] | undefined, env: Ad
   // The environment's keys go only to the environment's host: a key's or team's metadata naming another
   // host without a secret of its own would otherwise be sent the proxy's Langfuse secret.
   const envKeysApply = url.origin === parsedHost(envHost)?.origin;
-  const publicKey = fromEnv(vars?.publicKey, env) ?? (envKeysApply ? text(env.LANGFUSE_PUBLIC_KEY) : undefined);
-  const secretKey = fromEnv(vars?.secretKey, env) ?? (envKeysApply ? text(env.LANGFUSE_SECRET_KEY) : undefined);
+  const ownPublic = fromEnv(vars?.publicKey, env);
+  const ownSecret = fromEnv(vars?.secretKey, env);
+  // Whatever a key's or team's settings name (a variable written before such names were refused, or one the
+  // config names for the master key), the gateway's own secrets are never sent, nor the environment's Langfuse
+  // keys to another host.
+  const withheld = withheldValues(env, envKeysApply);
+  if ((ownPublic && withheld.has(ownPublic)) || (ownSecret && withheld.has(ownSecret))) {
+    return { ok: false, reason: 'its Langfuse credentials name one of the gateway\'s own secrets; not sent' };
+  }
+  const publicKey = ownPublic ?? (envKeysApply ? text(env.LANGFUSE_PUBLIC_KEY) : undefined);
+  const secretKey = ownSecret ?? (envKeysApply ? text(env.LANGFUSE_SECRET_KEY) : undefined);
   if (!publicKey || !secretKey) {
     return {
       ok: false,
