@@ -128,6 +128,19 @@ describe('/openai_passthrough: OpenAI\'s own API', () => {
     });
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ error: { param: 'metadata', message: expect.stringContaining('tollgate_owner') } });
+    // Nor in a body the gateway does not read as JSON (another content type), which the provider might.
+    const opaque = await fetch(`${p.stack.url}/openai_passthrough/v1/batches`, {
+      method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'text/plain' },
+      body: JSON.stringify({ input_file_id: 'file-someone-elses', endpoint: '/v1/chat/completions', completion_window: '24h', metadata: { tollgate_owner: 'key:abc' } }),
+    });
+    expect(opaque.status).toBe(400);
     expect(p.openaiFake.requests).toHaveLength(0);
+    // Metadata of the client's own passes.
+    const own = await fetch(`${p.stack.url}/openai_passthrough/v1/batches`, {
+      method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ input_file_id: 'file-mine', endpoint: '/v1/chat/completions', completion_window: '24h', metadata: { project: 'x' } }),
+    });
+    expect(own.status).not.toBe(400);
+    expect(p.openaiFake.requests).toHaveLength(1);
   });
 });

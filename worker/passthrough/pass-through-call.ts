@@ -35,6 +35,8 @@ export interface PassThroughCall {
   /** The JSON body, when the body is JSON: tags, end user and the reservation's size. */
   json: Record<string, unknown> | undefined;
   bodyChars: number;
+  /** A body the gateway did not read as JSON that names `tollgate_` (refuseGatewayMetadata): refused for keys. */
+  opaqueGatewayMetadata?: boolean;
   /**
    * Whether the call runs a model (a POST to a generating, embedding or ranking path): only then is the
    * usage its answer reports billed (a stored response read back reports its usage again), and estimated
@@ -110,7 +112,7 @@ export async function passThroughCall(c: Ctx, state: GatewayState, call: PassThr
     if (allowed.length && !allowed.some((r) => call.routeGroups?.includes(r))) checkRoute(allowed, c.req.path);
     if (who && call.modelRoute) refuseUnguardedRoute(state.config.guardrails, caller, 'this pass-through route');
     if (who) call.authorize(caller, admitted);
-    if (caller.kind === 'key') refuseGatewayMetadata(body);
+    if (caller.kind === 'key') refuseGatewayMetadata(body, call.opaqueGatewayMetadata === true);
   } catch (err) {
     if (admission) c.executionCtx.waitUntil(admission.release());
     throw err;
@@ -231,16 +233,19 @@ function headerUsage(headers: Headers): UsageReport | undefined {
 }
 
 /** The request's body, bounded by `max_request_size_mb`, and its JSON when it is a JSON object. */
-export async function readPassThroughBody(request: Request, state: GatewayState): Promise<{ bytes: Uint8Array | undefined; json: Record<string, unknown> | undefined }> {
-  if (request.method === 'GET' || request.method === 'HEAD' || !request.body) return { bytes: undefined, json: undefined };
+export async function readPassThroughBody(request: Request, state: GatewayState): Promise<{ bytes: Uint8Array | undefined; json: Record<string, unknown> | undefined; opaqueGatewayMetadata: boolean }> {
+  if (request.method === 'GET' || request.method === 'HEAD' || !request.body) return { bytes: undefined, json: undefined, opaqueGatewayMetadata: false };
   const bytes = await readBoundedBytes(request, bodyLimit(state.config).maxBytes ?? DEFAULT_MAX_BODY_BYTES);
-  if (!/^application\/(.+\+)?json/i.test(request.headers.get('content-type') ?? '')) return { bytes, json: undefined };
+  const text = new TextDecoder().decode(bytes);
+  // A body sent compressed cannot be read at all: it is judged as naming the gateway's metadata.
+  const opaque = { bytes, json: undefined, opaqueGatewayMetadata: text.includes('tollgate_') || !!request.headers.get('content-encoding') };
+  if (!/^application\/(.+\+)?json/i.test(request.headers.get('content-type') ?? '')) return opaque;
   try {
-    const json = JSON.parse(new TextDecoder().decode(bytes)) as unknown;
-    return { bytes, json: json && typeof json === 'object' && !Array.isArray(json) ? json as Record<string, unknown> : undefined };
+    const json = JSON.parse(text) as unknown;
+    return json && typeof json === 'object' && !Array.isArray(json) ? { bytes, json: json as Record<string, unknown>, opaqueGatewayMetadata: false } : opaque;
   } catch {
     // The provider judges its own body: passed on as it came.
-    return { bytes, json: undefined };
+    return opaque;
   }
 }
 
@@ -249,7 +254,13 @@ export async function readPassThroughBody(request: Request, state: GatewayState)
  * `tollgate_model_id` on batches and fine-tuning jobs): through the pass-through it could name itself the
  * owner of an object made of another owner's files, which the gateway's own routes would then show it.
  */
-function refuseGatewayMetadata(body: Record<string, unknown>): void {
+function refuseGatewayMetadata(body: Record<string, unknown>, opaque: boolean): void {
+  // A body not read as JSON (another content type, or text JSON.parse refuses) is judged by its text.
+  if (opaque) {
+    throw new GatewayError('A body the gateway cannot read as a JSON object may not name tollgate_ metadata: send it as application/json', {
+      status: 400, type: 'invalid_request_error', param: 'metadata',
+    });
+  }
   const metadata = body.metadata;
   if (!metadata || typeof metadata !== 'object' || Array.isArray(metadata)) return;
   const taken = Object.keys(metadata).find((name) => name.startsWith('tollgate_'));
