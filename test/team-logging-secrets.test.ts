@@ -1,8 +1,8 @@
 /**
  * Team-based logging's admin API and its secrets: who may write a team's callbacks and what is refused;
  * callback secrets masked wherever a team or key is shown (the callback routes, /team/info, the team
- * lists, /key/info, /key/list), to every member; and a mask sent back refused, so a copied answer
- * never replaces the secret.
+ * lists, /key/info, /key/list), to every member; and a mask that matches nothing stored refused, so a
+ * copied answer never replaces a secret (one sent back to its own place keeps it: team-logging-sent-back).
  */
 import { describe, expect, it } from 'vitest';
 import type { Json } from './support/admin.ts';
@@ -118,8 +118,8 @@ describe("a team's callback secrets in /team/info, the team lists and /team/upda
     expect(await teamMetadata(team.id)).toEqual(secretMetadata(url));
   });
 
-  it('refuse a masked secret sent back, writing nothing, in /team/update and /team/new', async () => {
-    const team = await t.newTeam('tls-copied');
+  it('refuse a mask that matches nothing stored (another team\'s answer copied), writing nothing, in /team/update and /team/new', async () => {
+    const [team, other] = await Promise.all([t.newTeam('tls-copied'), t.newTeam('tls-copied-other')]);
     const url = t.fakes.teamLangfuse.url;
     // No os.environ/ reference, which a team admin may not send (a 403 before any mask is looked at).
     const secrets = {
@@ -131,14 +131,16 @@ describe("a team's callback secrets in /team/info, the team lists and /team/upda
     const auditsBefore = await count('LiteLLM_AuditLog');
     // The first masked secret found is named (jsonb keeps its own key order).
     for (const key of [users.alice, TEST_MASTER_KEY]) {
-      expect(await refused('/team/update', { team_id: team.id, metadata: copied }, key, 400))
+      expect(await refused('/team/update', { team_id: other.id, metadata: copied }, key, 400))
         .toMatch(/^metadata\.callback_settings\.callback_vars\.(langfuse_secret_key|datadog_api_key) is a masked value; send the secret itself$/);
     }
     const loggingOnly = { logging: copied.logging };
-    await refused('/team/update', { team_id: team.id, metadata: loggingOnly }, users.alice, 400, 'metadata.logging[0].callback_vars.langfuse_secret_key');
+    await refused('/team/update', { team_id: other.id, metadata: loggingOnly }, users.alice, 400, 'metadata.logging[0].callback_vars.langfuse_secret_key');
+    // Not the mask of the secret stored there (`...0003`).
     await refused('/team/update', { team_id: team.id, metadata: { callback_settings: { callback_vars: { datadog_api_key: '****' } } } }, users.alice, 400, 'metadata.callback_settings.callback_vars.datadog_api_key');
     await refused('/team/new', { team_id: 'tls-copied-new', metadata: loggingOnly }, TEST_MASTER_KEY, 400, 'metadata.logging[0].callback_vars.langfuse_secret_key');
     expect(await teamMetadata(team.id)).toEqual(secrets);
+    expect(await teamMetadata(other.id)).toEqual({});
     expect(await teamMetadata('tls-copied-new')).toBeUndefined();
     expect(await count('LiteLLM_AuditLog')).toBe(auditsBefore);
     // Non-secret variables as shown are fine: only masks of secrets are refused.
@@ -147,7 +149,7 @@ describe("a team's callback secrets in /team/info, the team lists and /team/upda
 });
 
 describe("a key's callback secrets", () => {
-  it('are masked in /key/info, /key/list and /team/info, and a mask sent back is refused', async () => {
+  it('are masked in /key/info, /key/list and /team/info, and a mask matching nothing stored is refused', async () => {
     const team = await t.newTeam('tls-keys');
     const logging = [{ callback_name: 'langfuse', callback_vars: { langfuse_public_key: 'pk-lf-key', langfuse_secret_key: SECRETS.logging, langfuse_host: t.fakes.teamLangfuse.url } }];
     const shown = [{ callback_name: 'langfuse', callback_vars: { ...logging[0]!.callback_vars, langfuse_secret_key: '...0002' } }];
@@ -162,8 +164,10 @@ describe("a key's callback secrets", () => {
     expectNoSecret([generated, info, list, teamInfo]);
 
     const param = 'metadata.logging[0].callback_vars.langfuse_secret_key';
-    await refused('/key/update', { key: generated.key, metadata: { logging: shown } }, users.alice, 400, param);
-    await refused('/key/generate', { team_id: team.id, metadata: { logging: shown } }, TEST_MASTER_KEY, 400, param);
+    // The team's own key has no logging stored: the mask stands for nothing.
+    expect(await refused('/key/update', { key: team.key, metadata: { logging: shown } }, users.alice, 400, param))
+      .toBe(`${param} is a masked value; send the secret itself, or leave metadata.logging out to keep the stored settings`);
+    expect(await refused('/key/generate', { team_id: team.id, metadata: { logging: shown } }, TEST_MASTER_KEY, 400, param)).toBe(`${param} is a masked value; send the secret itself`);
     const stored = await t.rows('SELECT metadata FROM "LiteLLM_VerificationToken" WHERE key_alias = $1', ['tls-keys-logged']);
     expect(stored[0]?.metadata).toEqual({ logging });
   });

@@ -24,13 +24,47 @@ const PUBLIC_VAR = /^langfuse_public_key$|_(host|project|base_url|project_name)$
 export const isPublicCallbackVar = (name: string): boolean => PUBLIC_VAR.test(name);
 
 /**
- * Callback variables as an answer shows them: all but PUBLIC_VAR's masked (`...ABCD`), an
- * `os.environ/NAME` as written, a non-text value (a service account's JSON) as `****`.
+ * A public variable's URL as shown: its userinfo and query (where a host's credentials or an `?api_key=`
+ * travel) as `****`; any other value as written. Showing it again changes nothing.
+ *
+ * @example maskedUrl('https://user:pass@lf.example/?key=k') // 'https://****@lf.example/?****'
  */
+export function maskedUrl(v: unknown): unknown {
+  if (typeof v !== 'string') return v;
+  let url: URL;
+  try {
+    url = new URL(v);
+  } catch {
+    return v;
+  }
+  const userinfo = url.username !== '' || url.password !== '';
+  if (!userinfo && url.search === '') return v;
+  const out = v.replace(/^([^:/?#]+:\/\/)[^/?#]*@/, '$1****@').replace(/\?[^#]*/, '?****');
+  // A form the URL parser reads credentials from but the pattern misses is shown not at all.
+  return userinfo && !out.includes('****@') ? '****' : out;
+}
+
+/** Whether a URL is shown masked (maskedUrl): credentials or a query as `****`. */
+const isMaskedUrl = (v: unknown): boolean => typeof v === 'string' && /^[^:/?#]+:\/\/\*{4}@|\?\*{4}(#|$)/.test(v);
+
+/**
+ * Callback variable `name` as an answer shows it: a public one as written (its URL's credentials masked),
+ * any other masked (`...ABCD`), an `os.environ/NAME` as written, a non-text value (a service account's
+ * JSON) as `****`. A mask stays as it is, so an audit row written masked reads the same.
+ */
+export function shownVar(name: string, v: unknown): unknown {
+  if (isPublicCallbackVar(name)) return maskedUrl(v);
+  if (isMask(v)) return v;
+  return v !== null && typeof v === 'object' ? '****' : masked(v);
+}
+
+/** Whether callback variable `name` holds a mask (what shownVar shows), which must never be stored. */
+const isMaskedVar = (name: string, v: unknown): boolean => (isPublicCallbackVar(name) ? isMaskedUrl(v) : isMask(v));
+
+/** Callback variables as an answer shows them (shownVar). */
 export function maskedVars(vars: unknown): unknown {
   if (!isObject(vars)) return vars;
-  const mask = (v: unknown) => (v !== null && typeof v === 'object' ? '****' : masked(v));
-  return Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, isPublicCallbackVar(k) ? v : mask(v)]));
+  return Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, shownVar(k, v)]));
 }
 
 /**
@@ -45,23 +79,39 @@ export function maskedMetadata(metadata: unknown): unknown {
   return out;
 }
 
-/** A 400 for a secret callback variable sent as its mask (an answer copied back), named `${param}.${name}`. */
-export function refuseMaskedVars(vars: unknown, param: string): void {
+/**
+ * Every `metadata` inside an audit row's value masked as maskedMetadata masks it (a key's or team's, and
+ * those nested in it): rows written before answers were masked keep their secrets in clear.
+ */
+export function maskedMetadataWithin(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(maskedMetadataWithin);
+  if (!isObject(value)) return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, k === 'metadata' ? maskedMetadata(v) : maskedMetadataWithin(v)]));
+}
+
+/**
+ * A 400 for a callback variable sent as its mask (an answer copied back), named `${param}.${name}`;
+ * `alternative` ends the message with another way out.
+ */
+export function refuseMaskedVars(vars: unknown, param: string, alternative = ''): void {
   if (!isObject(vars)) return;
   for (const [name, value] of Object.entries(vars)) {
-    if (!isPublicCallbackVar(name) && isMask(value)) throw badRequest(`${param}.${name} is a masked value; send the secret itself`, `${param}.${name}`);
+    if (isMaskedVar(name, value)) throw badRequest(`${param}.${name} is a masked value; send the secret itself${alternative}`, `${param}.${name}`);
   }
 }
 
 /**
- * A 400 for key or team metadata whose logging settings (`callback_settings`, `logging`) carry a masked
- * secret, as an answer (maskedMetadata) copied back would: stored, it would replace the secret.
+ * A 400 for key or team metadata whose logging settings (`callback_settings`, `logging`) carry a mask, as
+ * an answer (maskedMetadata) copied back would: stored, it would replace the secret. Masks of the stored
+ * values are taken back first (logging-sent-back.ts), so one left here matches nothing stored.
  */
-export function refuseMaskedLogging(metadata: unknown): void {
+export function refuseMaskedLogging(metadata: unknown, options: { merged?: boolean } = {}): void {
   if (!isObject(metadata)) return;
-  if (isObject(metadata.callback_settings)) refuseMaskedVars(metadata.callback_settings.callback_vars, 'metadata.callback_settings.callback_vars');
+  // A key's metadata is merged: a setting left out keeps the stored one.
+  const alternative = (field: string) => (options.merged ? `, or leave metadata.${field} out to keep the stored settings` : '');
+  if (isObject(metadata.callback_settings)) refuseMaskedVars(metadata.callback_settings.callback_vars, 'metadata.callback_settings.callback_vars', alternative('callback_settings'));
   if (!Array.isArray(metadata.logging)) return;
   for (const [i, entry] of metadata.logging.entries()) {
-    if (isObject(entry)) refuseMaskedVars(entry.callback_vars, `metadata.logging[${i}].callback_vars`);
+    if (isObject(entry)) refuseMaskedVars(entry.callback_vars, `metadata.logging[${i}].callback_vars`, alternative('logging'));
   }
 }

@@ -4,6 +4,7 @@ import { queryInt } from './principals/fields.ts';
 import { requireAdminReader } from '../lib/auth.ts';
 import type { AdminBindings } from '../lib/context.ts';
 import { describeRoute } from '../lib/openapi.ts';
+import { maskedMetadataWithin } from '../lib/secret-mask.ts';
 import { notFound, parseQuery } from '../lib/validation.ts';
 import { isoDate, keyHash, Where } from './spend/query.ts';
 
@@ -52,7 +53,11 @@ interface AuditRow {
   [column: string]: unknown;
 }
 
-const auditJson = (row: AuditRow) => ({ ...row, updated_at: new Date(row.updated_at).toISOString() });
+/** A row as answered: logging secrets in any metadata masked, for rows written before answers (and so audit rows) were. */
+const auditJson = (row: AuditRow) => ({
+  ...row, updated_at: new Date(row.updated_at).toISOString(),
+  before_value: maskedMetadataWithin(row.before_value), updated_values: maskedMetadataWithin(row.updated_values),
+});
 
 describeRoute({ method: 'get', path: '/audit', summary: 'Audit log entries a page at a time (newest first by default), filtered by who, what and when', tag: 'audit', query: auditQuery });
 auditRoutes.get('/audit', async (c) => {

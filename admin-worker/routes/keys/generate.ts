@@ -10,6 +10,7 @@ import { abbreviateKey, hashKey } from '../../../worker/auth/secrets.ts';
 import { durationSeconds } from '../../../worker/limits/windows.ts';
 import { writeAudit } from '../../lib/audit.ts';
 import { requireAdminForPrivilegedFields } from '../../lib/env-refs.ts';
+import { checkedSentBack } from '../../lib/logging-sent-back.ts';
 import { refuseMaskedLogging } from '../../lib/secret-mask.ts';
 import { callerUserId, isProxyAdmin } from '../../lib/auth.ts';
 import { type BudgetClock, budgetClock } from '../../lib/budget-limits.ts';
@@ -120,8 +121,6 @@ export async function regenerateKey(c: AdminContext): Promise<Response> {
   }
   checkCustomKey(data.new_key, 'new_key');
   checkValues(data);
-  requireAdminForPrivilegedFields(c, data);
-  refuseMaskedLogging(data.metadata);
   const oldToken = await tokenOf(named);
   const plain = data.new_key ?? newKey();
   const newToken = await hashKey(plain);
@@ -135,7 +134,7 @@ export async function regenerateKey(c: AdminContext): Promise<Response> {
   const { before, row, graced } = await db.transaction(async (tx) => {
     const existing = await findKey(tx, oldToken, true);
     if (!existing) throw notFound('Key not found in database');
-    const fields = { ...data, key: undefined };
+    const fields = checkedSentBack(c, { ...data, key: undefined }, existing.metadata, { merged: true });
     await requireKeyManager(c, tx, [existing.team_id, ...(data.team_id !== undefined ? [data.team_id] : [])], 'regenerate keys');
     // The new plain key acts as the key's user, with that user's role: not a team admin's to take for a proxy admin's key.
     await requireUnprivilegedKeyUser(c, tx, existing.user_id, 'regenerate a key');

@@ -2,8 +2,7 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import { type KeyRow, verificationTokens } from '../../../drizzle/schema/keys.ts';
 import { writeAudit } from '../../lib/audit.ts';
-import { requireAdminForPrivilegedFields } from '../../lib/env-refs.ts';
-import { refuseMaskedLogging } from '../../lib/secret-mask.ts';
+import { checkedSentBack } from '../../lib/logging-sent-back.ts';
 import { failureReason } from '../../lib/pg-error.ts';
 import { budgetClock } from '../../lib/budget-limits.ts';
 import type { AdminContext } from '../../lib/context.ts';
@@ -108,15 +107,15 @@ async function applyEach(c: AdminContext, updates: (UpdateKeyInput & { key: stri
 /** One key's update, checked and written in its own transaction with its audit row; the updated row. */
 async function applyKeyUpdate(c: AdminContext, data: UpdateKeyInput, clock: Awaited<ReturnType<typeof budgetClock>>): Promise<KeyRow> {
   checkValues(data);
-  requireAdminForPrivilegedFields(c, data);
-  refuseMaskedLogging(data.metadata);
   const { db } = c.get('db')();
-  const { key: named, ...fields } = data;
+  const { key: named, ...given } = data;
   // Named by alias: the alias identifies the key and is not a change.
-  if (!named) delete fields.key_alias;
+  if (!named) delete given.key_alias;
   const { bounds } = await keyGovernance(c);
   return await db.transaction(async (tx) => {
     const existing = await lockNamedKey(tx, named, data.key_alias);
+    // Logging secrets sent back masked are the stored ones (metadata is merged: one left out is kept too).
+    const fields = checkedSentBack(c, given, existing.metadata, { merged: true });
     await requireKeyManager(c, tx, [existing.team_id, ...(fields.team_id !== undefined ? [fields.team_id] : [])], 'update keys');
     enforceKeyBounds(fields, bounds, false);
     enforceTempBudgetBound(fields, existing, bounds, clock.now);

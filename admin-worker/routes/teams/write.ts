@@ -8,6 +8,7 @@ import type { AdminBindings, AdminContext } from '../../lib/context.ts';
 import { describeRoute } from '../../lib/openapi.ts';
 import { teamJson } from '../../lib/serialize.ts';
 import { requireAdminForPrivilegedFields } from '../../lib/env-refs.ts';
+import { checkedSentBack } from '../../lib/logging-sent-back.ts';
 import { refuseMaskedLogging } from '../../lib/secret-mask.ts';
 import { badRequest, parseBody } from '../../lib/validation.ts';
 import { forbidden, requireTeamAdmin } from '../principals/access.ts';
@@ -60,14 +61,14 @@ teamWriteRoutes.post('/team/new', async (c) => {
 describeRoute({ method: 'post', path: '/team/update', summary: 'Update a team (only the given fields; null clears)', tag: TAG, body: updateTeamBody });
 teamWriteRoutes.post('/team/update', async (c) => {
   const body = await parseBody(c, updateTeamBody);
-  requireAdminForPrivilegedFields(c, body);
-  refuseMaskedLogging(body.metadata);
   assertNonNegative(body, TEAM_MONEY_FIELDS);
   const clock = await budgetClock(c);
-  const { team_id: teamId, ...fields } = body;
+  const { team_id: teamId } = body;
   const team = await commit(c, async (tx, changes) => {
     const existing = await findTeam(tx, teamId, { forUpdate: true });
     requireTeamAdmin(c, existing, '/team/update');
+    // Metadata replaces the stored one (as in LiteLLM), its logging secrets sent back masked kept.
+    const fields = checkedSentBack(c, body, existing.metadata);
     if (!isProxyAdmin(c)) checkTeamAdminUpdate(fields, existing);
     if (fields.organization_id) await requireOrganization(tx, fields.organization_id);
     const patch = teamPatch(fields, existing, clock);

@@ -1,0 +1,72 @@
+/**
+ * A key's or team's logging settings sent back as an answer showed them: LiteLLM's UI reads /team/info
+ * and posts its metadata back with one change. A callback variable equal to what the answer shows for
+ * the value stored at the same place (the same variable of `callback_settings`, or of the `logging`
+ * entry at the same index with the same `callback_name`) is that stored value, as /credentials PATCH
+ * takes its masks back (routes/credentials/values.ts); only what was changed is checked.
+ */
+import type { AdminContext } from './context.ts';
+import { requireAdminForPrivilegedFields } from './env-refs.ts';
+import { refuseMaskedLogging, shownVar } from './secret-mask.ts';
+import { isObject, type Json } from '../../worker/json.ts';
+
+interface SentBack {
+  /** The metadata to store: each variable sent as shown replaced by the stored value. */
+  restored: unknown;
+  /** The metadata with those variables left out: what the caller changed. */
+  changed: unknown;
+}
+
+/** `vars` split against `stored` (the variables at the same place): restored and changed (sentBack). */
+function splitVars(vars: unknown, stored: unknown): [unknown, unknown] {
+  if (!isObject(vars)) return [vars, vars];
+  const old = isObject(stored) ? stored : {};
+  const restored: Json = {};
+  const changed: Json = {};
+  for (const [name, v] of Object.entries(vars)) {
+    const kept = Object.hasOwn(old, name) && v === shownVar(name, old[name]);
+    restored[name] = kept ? old[name] : v;
+    if (!kept) changed[name] = v;
+  }
+  return [restored, changed];
+}
+
+/** Logging settings in `metadata` against those in `stored` (see above). */
+export function sentBack(metadata: unknown, stored: unknown): SentBack {
+  if (!isObject(metadata)) return { restored: metadata, changed: metadata };
+  const old = isObject(stored) ? stored : {};
+  const restored: Json = { ...metadata };
+  const changed: Json = { ...metadata };
+  const settings = metadata.callback_settings;
+  if (isObject(settings) && settings.callback_vars !== undefined) {
+    const [r, ch] = splitVars(settings.callback_vars, isObject(old.callback_settings) ? old.callback_settings.callback_vars : undefined);
+    restored.callback_settings = { ...settings, callback_vars: r };
+    changed.callback_settings = { ...settings, callback_vars: ch };
+  }
+  if (Array.isArray(metadata.logging)) {
+    const storedLogging = Array.isArray(old.logging) ? old.logging : [];
+    const pairs = metadata.logging.map((entry: unknown, i: number) => {
+      const at: unknown = storedLogging[i];
+      if (!isObject(entry) || entry.callback_vars === undefined) return [entry, entry];
+      const same = isObject(at) && at.callback_name === entry.callback_name ? at.callback_vars : undefined;
+      const [r, ch] = splitVars(entry.callback_vars, same);
+      return [{ ...entry, callback_vars: r }, { ...entry, callback_vars: ch }];
+    });
+    restored.logging = pairs.map(([r]) => r);
+    changed.logging = pairs.map(([, ch]) => ch);
+  }
+  return { restored, changed };
+}
+
+/**
+ * An update's body with its logging settings taken back (sentBack) against the stored `metadata`, after
+ * the checks of what changed: `os.environ/` values new or changed (a 403 for anyone but a proxy admin,
+ * requireAdminForPrivilegedFields) and masks that match nothing stored (a 400). `merged` for a key, whose
+ * metadata is merged, so the refusal says a setting left out is kept.
+ */
+export function checkedSentBack<B extends { metadata?: unknown; object_permission?: unknown }>(c: AdminContext, body: B, stored: unknown, options: { merged?: boolean } = {}): B {
+  const { restored, changed } = sentBack(body.metadata, stored);
+  requireAdminForPrivilegedFields(c, { ...body, metadata: changed });
+  refuseMaskedLogging(changed, options);
+  return isObject(body.metadata) ? { ...body, metadata: restored } : body;
+}
