@@ -32,6 +32,26 @@ async function refused(path: string, body: unknown, key: string, status: number,
 }
 
 describe('/team/update with metadata read from /team/info', () => {
+  it('refuses a secret sent back as shown with another host, or beside an entry naming another host, writing nothing', async () => {
+    const team = await t.newTeam('tlsb-host-moved');
+    const own = { logging: [{ callback_name: 'langfuse', callback_vars: { langfuse_public_key: 'pk-lf-own', langfuse_secret_key: 'os.environ/TEAM_LANGFUSE_SECRET', langfuse_host: 'https://lf.corp.example' } }] };
+    await ok('/team/update', { team_id: team.id, metadata: own });
+    const shown = (await ok(`/team/info?team_id=${team.id}`, undefined, users.alice)).team_info.metadata as Json;
+    const entry = shown.logging[0];
+    const attempts: Json[] = [
+      // The same entry, another host.
+      { ...shown, logging: [{ ...entry, callback_vars: { ...entry.callback_vars, langfuse_host: 'https://evil.example' } }] },
+      // The host left out (the events would go to the default host with the team's secret).
+      { ...shown, logging: [{ ...entry, callback_vars: { langfuse_public_key: 'pk-lf-own', langfuse_secret_key: 'os.environ/TEAM_LANGFUSE_SECRET' } }] },
+      // An entry after it naming another host (LiteLLM's settings of one callback are merged).
+      { ...shown, logging: [entry, { callback_name: 'langfuse', callback_vars: { langfuse_host: 'https://evil.example' } }] },
+    ];
+    for (const metadata of attempts) {
+      expect(await refused('/team/update', { team_id: team.id, metadata }, users.alice, 400, 'metadata')).toContain('keeps the host it was stored for');
+    }
+    expect(await teamMetadata(team.id)).toEqual(own);
+  });
+
   it("keeps the stored secrets, host credentials and os.environ/ reference when a team admin changes one thing", async () => {
     const team = await t.newTeam('tlsb-round-trip');
     await ok('/team/update', { team_id: team.id, metadata: stored });
@@ -113,5 +133,17 @@ describe('/audit', () => {
     const one = await ok(`/audit/${id}`, undefined, TEST_MASTER_KEY);
     expect(one).toMatchObject(expected);
     expect(JSON.stringify([listed, one])).not.toMatch(/dd-api-key-old|lf-pass|hostkey/);
+  });
+
+  it('masks them in rows LiteLLM wrote, whose values are JSON text (json.dumps)', async () => {
+    const id = '00000000-0000-4000-8000-00000000a0d2';
+    const text = JSON.stringify({ metadata: { logging: [{ callback_name: 'langfuse', callback_vars: { langfuse_secret_key: 'sk-lf-litellm-written-0042' } }] } });
+    await t.rows(`INSERT INTO "LiteLLM_AuditLog" (id, action, table_name, object_id, before_value, updated_values)
+      VALUES ($1, 'updated', 'LiteLLM_VerificationToken', 'tlsb-audit-text', $2::json, $3::json)`,
+    // The whole value as text, and a metadata field holding its value as text.
+    [id, JSON.stringify(text), JSON.stringify({ metadata: JSON.stringify({ logging: [{ callback_name: 'langfuse', callback_vars: { langfuse_secret_key: 'sk-lf-litellm-written-0042' } }] }) })]);
+    const one = await ok(`/audit/${id}`, undefined, TEST_MASTER_KEY);
+    expect(JSON.stringify(one)).not.toContain('sk-lf-litellm-written');
+    expect(JSON.stringify(one)).toContain('...0042');
   });
 });

@@ -9,37 +9,53 @@ import type { AdminContext } from './context.ts';
 import { requireAdminForPrivilegedFields } from './env-refs.ts';
 import { refuseMaskedLogging, shownVar } from './secret-mask.ts';
 import { isObject, type Json } from '../../worker/json.ts';
+import { GatewayError } from '../../worker/errors.ts';
+import { envRefName } from '../../worker/config/env-ref.ts';
+import { keyLangfuse, teamLangfuse } from '../../worker/telemetry/langfuse/logging-settings.ts';
 
 interface SentBack {
   /** The metadata to store: each variable sent as shown replaced by the stored value. */
   restored: unknown;
   /** The metadata with those variables left out: what the caller changed. */
   changed: unknown;
+  /** Whether any stored secret was taken back. */
+  kept: boolean;
+  /** Whether a place with a value taken back names another host than the one stored there. */
+  moved: boolean;
 }
 
 /** `vars` split against `stored` (the variables at the same place): restored and changed (sentBack). */
-function splitVars(vars: unknown, stored: unknown): [unknown, unknown] {
+function splitVars(vars: unknown, stored: unknown, taken: { kept: boolean; moved: boolean }): [unknown, unknown] {
   if (!isObject(vars)) return [vars, vars];
   const old = isObject(stored) ? stored : {};
-  const restored: Json = {};
-  const changed: Json = {};
+  const restored: Json = Object.create(null) as Json;
+  const changed: Json = Object.create(null) as Json;
+  let keptHere = false;
   for (const [name, v] of Object.entries(vars)) {
     const kept = Object.hasOwn(old, name) && v === shownVar(name, old[name]);
     restored[name] = kept ? old[name] : v;
+    // A secret taken back: shown masked, or an os.environ/ reference (what it names is a secret too).
+    if (kept && (v !== old[name] || envRefName(old[name]) !== undefined)) keptHere = true;
     if (!kept) changed[name] = v;
   }
-  return [restored, changed];
+  if (keptHere) {
+    taken.kept = true;
+    // What is kept here stays with this place's host.
+    if (restored.langfuse_host !== old.langfuse_host) taken.moved = true;
+  }
+  return [{ ...restored }, { ...changed }];
 }
 
 /** Logging settings in `metadata` against those in `stored` (see above). */
 export function sentBack(metadata: unknown, stored: unknown): SentBack {
-  if (!isObject(metadata)) return { restored: metadata, changed: metadata };
+  if (!isObject(metadata)) return { restored: metadata, changed: metadata, kept: false, moved: false };
   const old = isObject(stored) ? stored : {};
+  const taken = { kept: false, moved: false };
   const restored: Json = { ...metadata };
   const changed: Json = { ...metadata };
   const settings = metadata.callback_settings;
   if (isObject(settings) && settings.callback_vars !== undefined) {
-    const [r, ch] = splitVars(settings.callback_vars, isObject(old.callback_settings) ? old.callback_settings.callback_vars : undefined);
+    const [r, ch] = splitVars(settings.callback_vars, isObject(old.callback_settings) ? old.callback_settings.callback_vars : undefined, taken);
     restored.callback_settings = { ...settings, callback_vars: r };
     changed.callback_settings = { ...settings, callback_vars: ch };
   }
@@ -49,13 +65,22 @@ export function sentBack(metadata: unknown, stored: unknown): SentBack {
       const at: unknown = storedLogging[i];
       if (!isObject(entry) || entry.callback_vars === undefined) return [entry, entry];
       const same = isObject(at) && at.callback_name === entry.callback_name ? at.callback_vars : undefined;
-      const [r, ch] = splitVars(entry.callback_vars, same);
+      const [r, ch] = splitVars(entry.callback_vars, same, taken);
       return [{ ...entry, callback_vars: r }, { ...entry, callback_vars: ch }];
     });
     restored.logging = pairs.map(([r]) => r);
     changed.logging = pairs.map(([, ch]) => ch);
   }
-  return { restored, changed };
+  return { restored, changed, kept: taken.kept, moved: taken.moved };
+}
+
+/**
+ * The Langfuse host a key's or team's metadata sends its events to (the one its credentials resolve for):
+ * a key's `logging`, else a team's `logging` / `callback_settings`.
+ */
+function effectiveHost(metadata: unknown, merged: boolean): string | null {
+  const settings = merged ? keyLangfuse(metadata) : teamLangfuse(metadata);
+  return settings?.vars.host ?? null;
 }
 
 /**
@@ -65,8 +90,18 @@ export function sentBack(metadata: unknown, stored: unknown): SentBack {
  * metadata is merged, so the refusal says a setting left out is kept.
  */
 export function checkedSentBack<B extends { metadata?: unknown; object_permission?: unknown }>(c: AdminContext, body: B, stored: unknown, options: { merged?: boolean } = {}): B {
-  const { restored, changed } = sentBack(body.metadata, stored);
+  const { restored, changed, kept, moved } = sentBack(body.metadata, stored);
   requireAdminForPrivilegedFields(c, { ...body, metadata: changed });
   refuseMaskedLogging(changed, options);
+  // A secret taken back stays with the host it was stored for: a new host (or another entry's, or none) would
+  // send it elsewhere. A key's metadata is merged, so its settings after the change are the stored ones updated.
+  if (kept) {
+    const after = options.merged && isObject(stored) && isObject(restored) ? { ...stored, ...restored } : restored;
+    if (moved || effectiveHost(after, options.merged === true) !== effectiveHost(stored, options.merged === true)) {
+      throw new GatewayError('metadata: a callback secret sent back as shown keeps the host it was stored for; to change the host, send the secret itself', {
+        status: 400, type: 'invalid_request_error', param: 'metadata',
+      });
+    }
+  }
   return isObject(body.metadata) ? { ...body, metadata: restored } : body;
 }

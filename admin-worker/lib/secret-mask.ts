@@ -85,8 +85,25 @@ export function maskedMetadata(metadata: unknown): unknown {
  */
 export function maskedMetadataWithin(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(maskedMetadataWithin);
+  // LiteLLM writes its audit values as JSON text (json.dumps): read, masked and written back as text.
+  if (typeof value === 'string' && /^\s*[[{]/.test(value)) {
+    try {
+      return JSON.stringify(maskedMetadataWithin(JSON.parse(value) as unknown));
+    } catch {
+      return value;
+    }
+  }
   if (!isObject(value)) return value;
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, k === 'metadata' ? maskedMetadata(v) : maskedMetadataWithin(v)]));
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, k === 'metadata' ? maskedMetadata(typeof v === 'string' ? parsedOr(v) : v) : maskedMetadataWithin(v)]));
+}
+
+/** A JSON text's value, or the text when it is not JSON. */
+function parsedOr(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
 }
 
 /**

@@ -10,13 +10,26 @@ import { validateConfig } from './validate.ts';
  */
 export function gatewaySecretNames(): ReadonlySet<string> {
   const names = new Set(['LITELLM_MASTER_KEY', 'LITELLM_SALT_KEY', 'DATABASE_URL']);
-  const general = (compiled.config as { general_settings?: Record<string, unknown> } | undefined)?.general_settings;
-  for (const field of ['master_key', 'database_url']) {
-    const name = envRefName(general?.[field]);
+  for (const field of SECRET_FIELDS) {
+    const name = envRefName(compiledGeneral()?.[field]);
     if (name) names.add(name);
   }
   return names;
 }
+
+/** The gateway's own secrets' values in this environment (and config.yaml's literal ones), without validating the config. */
+export function gatewaySecretValues(env: Record<string, unknown>): Set<string> {
+  const values = new Set<string>();
+  for (const name of gatewaySecretNames()) if (typeof env[name] === 'string' && env[name]) values.add(env[name]);
+  for (const field of SECRET_FIELDS) {
+    const value = compiledGeneral()?.[field];
+    if (typeof value === 'string' && value && envRefName(value) === undefined) values.add(value);
+  }
+  return values;
+}
+
+const SECRET_FIELDS = ['master_key', 'database_url'] as const;
+const compiledGeneral = () => (compiled.config as { general_settings?: Record<string, unknown> } | undefined)?.general_settings;
 
 export interface RuntimeConfig {
   config: TollgateConfig;

@@ -35,8 +35,11 @@ export interface PassThroughCall {
   /** The JSON body, when the body is JSON: tags, end user and the reservation's size. */
   json: Record<string, unknown> | undefined;
   bodyChars: number;
-  /** A body the gateway did not read as JSON that names `tollgate_` (refuseGatewayMetadata): refused for keys. */
-  opaqueGatewayMetadata?: boolean;
+  /**
+   * A body the gateway did not read as a JSON object, for a provider's own API (refuseGatewayMetadata): why,
+   * and its bytes. Absent for config endpoints, whose targets hold no objects the gateway reads back.
+   */
+  opaque?: OpaqueBody;
   /**
    * Whether the call runs a model (a POST to a generating, embedding or ranking path): only then is the
    * usage its answer reports billed (a stored response read back reports its usage again), and estimated
@@ -112,7 +115,7 @@ export async function passThroughCall(c: Ctx, state: GatewayState, call: PassThr
     if (allowed.length && !allowed.some((r) => call.routeGroups?.includes(r))) checkRoute(allowed, c.req.path);
     if (who && call.modelRoute) refuseUnguardedRoute(state.config.guardrails, caller, 'this pass-through route');
     if (who) call.authorize(caller, admitted);
-    if (caller.kind === 'key') refuseGatewayMetadata(body, call.opaqueGatewayMetadata === true);
+    if (caller.kind === 'key') refuseGatewayMetadata(body, call.opaque);
   } catch (err) {
     if (admission) c.executionCtx.waitUntil(admission.release());
     throw err;
@@ -232,20 +235,25 @@ function headerUsage(headers: Headers): UsageReport | undefined {
   return { promptTokens: Number.isFinite(input) ? input : 0, completionTokens: Number.isFinite(output) ? output : 0, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: true };
 }
 
-/** The request's body, bounded by `max_request_size_mb`, and its JSON when it is a JSON object. */
-export async function readPassThroughBody(request: Request, state: GatewayState): Promise<{ bytes: Uint8Array | undefined; json: Record<string, unknown> | undefined; opaqueGatewayMetadata: boolean }> {
-  if (request.method === 'GET' || request.method === 'HEAD' || !request.body) return { bytes: undefined, json: undefined, opaqueGatewayMetadata: false };
+/** A body the gateway did not read as a JSON object: compressed, JSON it cannot parse, or another content type. */
+export interface OpaqueBody {
+  kind: 'compressed' | 'invalid-json' | 'other';
+  bytes: Uint8Array;
+}
+
+/** The request's body, bounded by `max_request_size_mb`, its JSON when it is a JSON object, else what it is. */
+export async function readPassThroughBody(request: Request, state: GatewayState): Promise<{ bytes: Uint8Array | undefined; json: Record<string, unknown> | undefined; opaque?: OpaqueBody }> {
+  if (request.method === 'GET' || request.method === 'HEAD' || !request.body) return { bytes: undefined, json: undefined };
   const bytes = await readBoundedBytes(request, bodyLimit(state.config).maxBytes ?? DEFAULT_MAX_BODY_BYTES);
-  const text = new TextDecoder().decode(bytes);
-  // A body sent compressed cannot be read at all: it is judged as naming the gateway's metadata.
-  const opaque = { bytes, json: undefined, opaqueGatewayMetadata: text.includes('tollgate_') || !!request.headers.get('content-encoding') };
-  if (!/^application\/(.+\+)?json/i.test(request.headers.get('content-type') ?? '')) return opaque;
+  const encoding = request.headers.get('content-encoding')?.trim().toLowerCase();
+  if (encoding && encoding !== 'identity') return { bytes, json: undefined, opaque: { kind: 'compressed', bytes } };
+  if (!/^application\/(.+\+)?json/i.test(request.headers.get('content-type') ?? '')) return { bytes, json: undefined, opaque: { kind: 'other', bytes } };
   try {
-    const json = JSON.parse(text) as unknown;
-    return json && typeof json === 'object' && !Array.isArray(json) ? { bytes, json: json as Record<string, unknown>, opaqueGatewayMetadata: false } : opaque;
+    const json = JSON.parse(new TextDecoder().decode(bytes)) as unknown;
+    return json && typeof json === 'object' && !Array.isArray(json) ? { bytes, json: json as Record<string, unknown> } : { bytes, json: undefined, opaque: { kind: 'other', bytes } };
   } catch {
-    // The provider judges its own body: passed on as it came.
-    return opaque;
+    // The provider judges its own body: passed on as it came (but for keys' bodies that could name the gateway's metadata).
+    return { bytes, json: undefined, opaque: { kind: 'invalid-json', bytes } };
   }
 }
 
@@ -254,12 +262,14 @@ export async function readPassThroughBody(request: Request, state: GatewayState)
  * `tollgate_model_id` on batches and fine-tuning jobs): through the pass-through it could name itself the
  * owner of an object made of another owner's files, which the gateway's own routes would then show it.
  */
-function refuseGatewayMetadata(body: Record<string, unknown>, opaque: boolean): void {
-  // A body not read as JSON (another content type, or text JSON.parse refuses) is judged by its text.
+function refuseGatewayMetadata(body: Record<string, unknown>, opaque: OpaqueBody | undefined): void {
   if (opaque) {
-    throw new GatewayError('A body the gateway cannot read as a JSON object may not name tollgate_ metadata: send it as application/json', {
-      status: 400, type: 'invalid_request_error', param: 'metadata',
-    });
+    // What the gateway cannot read, a lenient provider might: compressed or broken JSON from a key is refused,
+    // another content type judged by its text (escapes undone).
+    const why = opaque.kind === 'compressed' ? 'a compressed body (send it uncompressed)'
+      : opaque.kind === 'invalid-json' ? 'a body that is not valid JSON'
+        : namesGatewayMetadata(opaque.bytes) ? 'a body naming tollgate_ metadata (send it as application/json)' : undefined;
+    if (why) throw new GatewayError(`The gateway does not pass on ${why} to a provider's API for a virtual key`, { status: 400, type: 'invalid_request_error', param: 'metadata' });
   }
   const metadata = body.metadata;
   if (!metadata || typeof metadata !== 'object' || Array.isArray(metadata)) return;
@@ -269,4 +279,11 @@ function refuseGatewayMetadata(body: Record<string, unknown>, opaque: boolean): 
       status: 400, type: 'invalid_request_error', param: 'metadata',
     });
   }
+}
+
+/** Whether a body's text names `tollgate_`, any `\uXXXX` escapes undone (a lenient JSON reader would undo them). */
+function namesGatewayMetadata(bytes: Uint8Array): boolean {
+  const text = new TextDecoder().decode(bytes);
+  const plain = text.includes('\\u') ? text.replace(/\\u([0-9a-fA-F]{4})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))) : text;
+  return plain.toLowerCase().includes('tollgate_');
 }

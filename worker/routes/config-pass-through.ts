@@ -61,7 +61,7 @@ async function configCall(c: Ctx, state: GatewayState, endpoint: ConfigEndpoint,
   target.search = '';
   const deployment = standInDeployment('', endpoint.path);
   return passThroughCall(c, state, {
-    headers, keyHeaders, who, group: endpoint.path, json: client.json, bodyChars: client.bytes?.byteLength ?? 0, opaqueGatewayMetadata: client.opaqueGatewayMetadata,
+    headers, keyHeaders, who, group: endpoint.path, json: client.json, bodyChars: client.bytes?.byteLength ?? 0,
     billed: false, generative: false, modelRoute: false, deployment, priceByAnswer: false, costPerRequest: endpoint.cost_per_request ?? 0,
     // As LiteLLM counts the endpoints it registers among the LLM API's routes (a key's allowed_routes).
     routeGroups: ['llm_api_routes'],

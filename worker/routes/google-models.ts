@@ -76,7 +76,7 @@ export async function googleModelCall(c: Ctx): Promise<Response> {
     // The deployment is chosen once the key is known (its aliases, its end user's region); until then the group's first prices the reservation.
     let deployment: DeploymentRef | undefined;
     const call: PassThroughCall = {
-      headers, keyHeaders: [state.keyHeader], who, group, json: client.json, bodyChars: client.bytes?.byteLength ?? 0, opaqueGatewayMetadata: client.opaqueGatewayMetadata,
+      headers, keyHeaders: [state.keyHeader], who, group, json: client.json, bodyChars: client.bytes?.byteLength ?? 0, opaque: client.opaque,
       billed: BILLED.has(method), generative: GENERATIVE.has(method), modelRoute: true, deployment: gemini[0] ?? standInDeployment('gemini', group), priceByAnswer: false, requested: group,
       authorize: (caller, admitted) => {
         const eligible = servingDeployments(state.config, catalog, group, admitted ?? { caller, admission: undefined, tags: [], modelTags: undefined }, {

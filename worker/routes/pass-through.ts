@@ -74,7 +74,7 @@ export function providerPassThrough(prefix: string) {
       if (provider.provider === 'openai' && lent?.deployment.params.organization) outbound.set('openai-organization', lent.deployment.params.organization);
       const billed = c.req.method === 'POST' && BILLED.test(readable);
       return await passThroughCall(c, state, {
-        headers, keyHeaders: [state.keyHeader], who, group: named?.group ?? requested ?? '', json: client.json, bodyChars: client.bytes?.byteLength ?? 0, opaqueGatewayMetadata: client.opaqueGatewayMetadata,
+        headers, keyHeaders: [state.keyHeader], who, group: named?.group ?? requested ?? '', json: client.json, bodyChars: client.bytes?.byteLength ?? 0, opaque: client.opaque,
         billed, generative: billed && GENERATIVE.test(readable), modelRoute: true, deployment, priceByAnswer: !named, requested,
         authorize: (caller) => authorizePassThrough(caller, requested, named, catalog, readable),
         send: async (signal) => {

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { envRefName } from '../../../worker/config/env-ref.ts';
-import { runtimeConfig } from '../../../worker/config/runtime.ts';
+import { gatewaySecretValues } from '../../../worker/config/runtime.ts';
 import { openDatabase } from '../../../worker/db/client.ts';
 import { type DynamicLangfuse, keyLangfuse, teamLangfuse } from '../../../worker/telemetry/langfuse/logging-settings.ts';
 import { destinationKey } from '../../../worker/telemetry/langfuse/message.ts';
@@ -47,19 +47,9 @@ export function normaliseHost(host: string): string {
  * environment's own.
  */
 function withheldValues(env: AdminEnv, envHost: boolean): Set<string> {
-  const values = new Set<string>();
-  const add = (v: unknown) => typeof v === 'string' && v !== '' && values.add(v);
-  add(env.LITELLM_MASTER_KEY);
-  add(env.LITELLM_SALT_KEY);
-  add(env.DATABASE_URL);
-  try {
-    add(runtimeConfig(env).masterKey);
-  } catch {
-    // A config that does not load: the variables above still hold.
-  }
+  const values = gatewaySecretValues(env);
   if (!envHost) {
-    add(env.LANGFUSE_SECRET_KEY);
-    add(env.LANGFUSE_PUBLIC_KEY);
+    for (const v of [env.LANGFUSE_SECRET_KEY, env.LANGFUSE_PUBLIC_KEY]) if (typeof v === 'string' && v) values.add(v);
   }
   return values;
 }
@@ -86,7 +76,8 @@ export function credentialsOf(vars: DynamicLangfuse['vars'] | undefined, env: Ad
   // config names for the master key), the gateway's own secrets are never sent, nor the environment's Langfuse
   // keys to another host.
   const withheld = withheldValues(env, envKeysApply);
-  if ((ownPublic && withheld.has(ownPublic)) || (ownSecret && withheld.has(ownSecret))) {
+  const named = (v: string | undefined) => v !== undefined && (withheld.has(v) || withheld.has(v.trim()));
+  if (named(ownPublic) || named(ownSecret)) {
     return { ok: false, reason: 'its Langfuse credentials name one of the gateway\'s own secrets; not sent' };
   }
   const publicKey = ownPublic ?? (envKeysApply ? text(env.LANGFUSE_PUBLIC_KEY) : undefined);

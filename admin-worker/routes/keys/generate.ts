@@ -134,8 +134,8 @@ export async function regenerateKey(c: AdminContext): Promise<Response> {
   const { before, row, graced } = await db.transaction(async (tx) => {
     const existing = await findKey(tx, oldToken, true);
     if (!existing) throw notFound('Key not found in database');
-    const fields = checkedSentBack(c, { ...data, key: undefined }, existing.metadata, { merged: true });
     await requireKeyManager(c, tx, [existing.team_id, ...(data.team_id !== undefined ? [data.team_id] : [])], 'regenerate keys');
+    const fields = checkedSentBack(c, { ...data, key: undefined }, existing.metadata, { merged: true });
     // The new plain key acts as the key's user, with that user's role: not a team admin's to take for a proxy admin's key.
     await requireUnprivilegedKeyUser(c, tx, existing.user_id, 'regenerate a key');
     if (fields.user_id !== undefined) await requireAssignableUser(c, tx, fields.user_id, fields.team_id !== undefined ? fields.team_id : existing.team_id);

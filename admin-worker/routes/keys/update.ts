@@ -115,8 +115,8 @@ async function applyKeyUpdate(c: AdminContext, data: UpdateKeyInput, clock: Awai
   return await db.transaction(async (tx) => {
     const existing = await lockNamedKey(tx, named, data.key_alias);
     // Logging secrets sent back masked are the stored ones (metadata is merged: one left out is kept too).
+    await requireKeyManager(c, tx, [existing.team_id, ...(given.team_id !== undefined ? [given.team_id] : [])], 'update keys');
     const fields = checkedSentBack(c, given, existing.metadata, { merged: true });
-    await requireKeyManager(c, tx, [existing.team_id, ...(fields.team_id !== undefined ? [fields.team_id] : [])], 'update keys');
     enforceKeyBounds(fields, bounds, false);
     enforceTempBudgetBound(fields, existing, bounds, clock.now);
     if (fields.user_id !== undefined) await requireAssignableUser(c, tx, fields.user_id, fields.team_id !== undefined ? fields.team_id : existing.team_id);
