@@ -135,12 +135,18 @@ describe('/openai_passthrough: OpenAI\'s own API', () => {
     });
     expect(opaque.status).toBe(400);
     expect(p.openaiFake.requests).toHaveLength(0);
+    // An empty body said to be JSON (an SDK's POST to .../cancel) is no body, and passes.
+    const cancel = await fetch(`${p.stack.url}/openai_passthrough/v1/batches/batch_abc/cancel`, {
+      method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: '',
+    });
+    expect(cancel.status).not.toBe(400);
+    expect(p.openaiFake.requests).toHaveLength(1);
     // Metadata of the client's own passes.
     const own = await fetch(`${p.stack.url}/openai_passthrough/v1/batches`, {
       method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
       body: JSON.stringify({ input_file_id: 'file-mine', endpoint: '/v1/chat/completions', completion_window: '24h', metadata: { project: 'x' } }),
     });
     expect(own.status).not.toBe(400);
-    expect(p.openaiFake.requests).toHaveLength(1);
+    expect(p.openaiFake.requests).toHaveLength(2);
   });
 });

@@ -52,6 +52,21 @@ describe('/team/update with metadata read from /team/info', () => {
     expect(await teamMetadata(team.id)).toEqual(own);
   });
 
+  it('never lets another callback\'s host come to stand beside the stored secret through disable_logging and /callback', async () => {
+    const team = await t.newTeam('tlsb-host-smuggled');
+    const own = { logging: [{ callback_name: 'langfuse', callback_vars: { langfuse_public_key: 'pk-lf-own', langfuse_secret_key: 'os.environ/TEAM_LANGFUSE_SECRET', langfuse_host: 'https://lf.corp.example' } }] };
+    await ok('/team/update', { team_id: team.id, metadata: own });
+    const shown = (await ok(`/team/info?team_id=${team.id}`, undefined, users.alice)).team_info.metadata as Json;
+    // Another callback's entry with a host is the team admin's to write (it sends nothing anywhere)...
+    await ok('/team/update', { team_id: team.id, metadata: { ...shown, logging: [shown.logging[0], { callback_name: 'other', callback_vars: { langfuse_host: 'https://evil.example' } }] } }, users.alice);
+    // ...but folding the settings into callback_settings keeps Langfuse's own host with Langfuse's secret.
+    await ok(`/team/${team.id}/disable_logging`, {}, users.alice);
+    await ok(`/team/${team.id}/callback`, { callback_name: 'langfuse' }, users.alice);
+    const stored = await teamMetadata(team.id) as Json;
+    expect(stored.callback_settings.callback_vars).toEqual(own.logging[0]!.callback_vars);
+    expect(JSON.stringify(stored)).not.toContain('evil.example');
+  });
+
   it("keeps the stored secrets, host credentials and os.environ/ reference when a team admin changes one thing", async () => {
     const team = await t.newTeam('tlsb-round-trip');
     await ok('/team/update', { team_id: team.id, metadata: stored });

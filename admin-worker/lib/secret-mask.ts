@@ -87,22 +87,30 @@ export function maskedMetadataWithin(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(maskedMetadataWithin);
   // LiteLLM writes its audit values as JSON text (json.dumps): read, masked and written back as text.
   if (typeof value === 'string' && /^\s*[[{]/.test(value)) {
-    try {
-      return JSON.stringify(maskedMetadataWithin(JSON.parse(value) as unknown));
-    } catch {
-      return value;
-    }
+    const parsed = pythonJson(value);
+    return parsed === undefined ? value : JSON.stringify(maskedMetadataWithin(parsed));
   }
   if (!isObject(value)) return value;
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, k === 'metadata' ? maskedMetadata(typeof v === 'string' ? parsedOr(v) : v) : maskedMetadataWithin(v)]));
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, k === 'metadata' ? maskedMetadataText(v) : maskedMetadataWithin(v)]));
 }
 
-/** A JSON text's value, or the text when it is not JSON. */
-function parsedOr(text: string): unknown {
+/** A metadata value masked, kept as JSON text when it was text (LiteLLM's json.dumps). */
+function maskedMetadataText(value: unknown): unknown {
+  if (typeof value !== 'string') return maskedMetadata(value);
+  const parsed = pythonJson(value);
+  return parsed === undefined ? value : JSON.stringify(maskedMetadata(parsed));
+}
+
+/** JSON text as Python's json.dumps writes it (NaN and Infinity read as null), or undefined. */
+function pythonJson(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    return text;
+    try {
+      return JSON.parse(text.replace(/(?<=[:,[]\s*)(?:-?Infinity|NaN)(?=\s*[,\]}])/g, 'null')) as unknown;
+    } catch {
+      return undefined;
+    }
   }
 }
 

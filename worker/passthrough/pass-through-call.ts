@@ -245,9 +245,11 @@ export interface OpaqueBody {
 export async function readPassThroughBody(request: Request, state: GatewayState): Promise<{ bytes: Uint8Array | undefined; json: Record<string, unknown> | undefined; opaque?: OpaqueBody }> {
   if (request.method === 'GET' || request.method === 'HEAD' || !request.body) return { bytes: undefined, json: undefined };
   const bytes = await readBoundedBytes(request, bodyLimit(state.config).maxBytes ?? DEFAULT_MAX_BODY_BYTES);
+  // An empty body (an SDK's POST to .../cancel says application/json and sends nothing) is no body.
+  if (bytes.every((b) => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09)) return { bytes, json: undefined };
   const encoding = request.headers.get('content-encoding')?.trim().toLowerCase();
   if (encoding && encoding !== 'identity') return { bytes, json: undefined, opaque: { kind: 'compressed', bytes } };
-  if (!/^application\/(.+\+)?json/i.test(request.headers.get('content-type') ?? '')) return { bytes, json: undefined, opaque: { kind: 'other', bytes } };
+  if (!/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(request.headers.get('content-type') ?? '')) return { bytes, json: undefined, opaque: { kind: 'other', bytes } };
   try {
     const json = JSON.parse(new TextDecoder().decode(bytes)) as unknown;
     return json && typeof json === 'object' && !Array.isArray(json) ? { bytes, json: json as Record<string, unknown> } : { bytes, json: undefined, opaque: { kind: 'other', bytes } };
@@ -283,7 +285,14 @@ function refuseGatewayMetadata(body: Record<string, unknown>, opaque: OpaqueBody
 
 /** Whether a body's text names `tollgate_`, any `\uXXXX` escapes undone (a lenient JSON reader would undo them). */
 function namesGatewayMetadata(bytes: Uint8Array): boolean {
-  const text = new TextDecoder().decode(bytes);
-  const plain = text.includes('\\u') ? text.replace(/\\u([0-9a-fA-F]{4})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))) : text;
-  return plain.toLowerCase().includes('tollgate_');
+  // In slices, so a large upload (a file, audio) is never held as a whole string: each slice overlaps the last
+  // by more than the longest escaped form of `tollgate_` (9 characters of 6 each).
+  const SLICE = 1 << 20;
+  const OVERLAP = 64;
+  for (let start = 0; start < bytes.length; start += SLICE) {
+    const text = new TextDecoder().decode(bytes.subarray(Math.max(0, start - OVERLAP), Math.min(bytes.length, start + SLICE)));
+    const plain = text.includes('\\u') ? text.replace(/\\u([0-9a-fA-F]{4})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))) : text;
+    if (/tollgate_/i.test(plain)) return true;
+  }
+  return false;
 }

@@ -28,9 +28,10 @@ const SERVED: Record<string, string> = {
 const names = (v: unknown): string[] => (Array.isArray(v) ? v.filter((n): n is string => typeof n === 'string') : []);
 const addTo = (list: string[], name: string) => void (list.includes(name) || list.push(name));
 
+/** A callback's variables as the gateway reads them (logging-settings.ts varsOf): non-empty text only. */
 function stringVars(v: unknown): Record<string, string> {
   if (!isObject(v)) return {};
-  return Object.fromEntries(Object.entries(v).filter((e): e is [string, string] => typeof e[1] === 'string'));
+  return Object.fromEntries(Object.entries(v).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1] !== ''));
 }
 
 /**
@@ -47,7 +48,9 @@ export function teamCallbacks(metadata: unknown): TeamCallbacks {
       const type = entry.callback_type ?? 'success_and_failure';
       if (type === 'success' || type === 'success_and_failure') addTo(out.success_callback, entry.callback_name);
       if (type === 'failure' || type === 'success_and_failure') addTo(out.failure_callback, entry.callback_name);
-      Object.assign(out.callback_vars, stringVars(entry.callback_vars));
+      // Only Langfuse's entries hold the variables the gateway uses (as it reads them): another entry's
+      // host must never come to stand beside a Langfuse secret.
+      if (entry.callback_name === 'langfuse') Object.assign(out.callback_vars, stringVars(entry.callback_vars));
     }
     return out;
   }
