@@ -49,10 +49,15 @@ export function chunkSegments<S extends EventSegment>(segments: readonly S[]): S
 /** The request body `{batch, metadata}`, its batch the segments' bytes joined, unparsed. */
 function ingestionBody(segments: readonly EventSegment[], publicKey: string): Uint8Array {
   const events = segments.reduce((n, s) => n + s.events, 0);
-  const head = encoder.encode('{"batch":[');
-  const tail = encoder.encode(`],"metadata":${JSON.stringify({
+  return joinedBody('{"batch":[', segments, `],"metadata":${JSON.stringify({
     batch_size: events, sdk_integration: 'litellm', sdk_name: 'tollgate', sdk_version: pkg.version, public_key: publicKey,
   })}}`);
+}
+
+/** A request body of the segments' bytes joined with commas, unparsed, between `head` and `tail` (Langfuse's, OTLP's). */
+export function joinedBody(headText: string, segments: readonly EventSegment[], tailText: string): Uint8Array {
+  const head = encoder.encode(headText);
+  const tail = encoder.encode(tailText);
   const size = head.byteLength + tail.byteLength + segments.reduce((n, s) => n + s.bytes.byteLength, 0) + Math.max(0, segments.length - 1);
   const body = new Uint8Array(size);
   body.set(head, 0);

@@ -6,29 +6,15 @@
  */
 import { reportCallbackFailure } from '../../../worker/telemetry/metrics/hooks.ts';
 import type { AdminEnv } from '../../env.ts';
-import { chunkSegments, type EventSegment } from './ingestion.ts';
+import { chunkSegments, type EventSegment, joinedBody } from './ingestion.ts';
 import { type OtlpTarget, otlpTarget } from './otlp-target.ts';
 
 /** How long the collector gets to answer one export (`OTEL_EXPORTER_OTLP_TIMEOUT`, milliseconds, overrides it). */
 const DEFAULT_TIMEOUT_MS = 10_000;
 
-const encoder = new TextEncoder();
-
 /** ExportTraceServiceRequest: one resource, one scope, the segments' spans joined unparsed. */
 function exportBody(resource: string, segments: readonly EventSegment[]): Uint8Array {
-  const head = encoder.encode(`{"resourceSpans":[{"resource":${resource},"scopeSpans":[{"scope":{"name":"litellm"},"spans":[`);
-  const tail = encoder.encode(']}]}]}');
-  const size = head.byteLength + tail.byteLength + segments.reduce((n, s) => n + s.bytes.byteLength, 0) + Math.max(0, segments.length - 1);
-  const body = new Uint8Array(size);
-  body.set(head, 0);
-  let at = head.byteLength;
-  segments.forEach((s, i) => {
-    if (i > 0) body[at++] = 44; // ','
-    body.set(s.bytes, at);
-    at += s.bytes.byteLength;
-  });
-  body.set(tail, at);
-  return body;
+  return joinedBody(`{"resourceSpans":[{"resource":${resource},"scopeSpans":[{"scope":{"name":"litellm"},"spans":[`, segments, ']}]}]}');
 }
 
 /** A status the collector may take later (OTLP/HTTP's retryable ones, and refused credentials), as against a request it never will. */
