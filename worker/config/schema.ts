@@ -3,6 +3,8 @@ import { bool, duration, fallbackList, nonNegative, num, posInt, str, strList } 
 import { parseModelRef } from './providers.ts';
 import { guardrailSchema } from '../guardrails/schema.ts';
 import { mcpServersSchema } from '../mcp/schema.ts';
+import { keyGenerateBounds, keyGenerateDefaults, keyGenerationSettings } from './key-settings-schema.ts';
+import { passThroughEndpointSchema } from './pass-through-schema.ts';
 
 /** `litellm_params` of one deployment (`reference/litellm-compat.md` §2). */
 export const litellmParamsSchema = z.object({
@@ -150,41 +152,6 @@ export const cacheParamsSchema = z.object({
 
 const callbackName = str;
 
-const keyGenerateDefaults = z.object({
-  max_budget: nonNegative.optional(),
-  budget_duration: duration.optional(),
-  duration: duration.optional(),
-  user_id: str.optional(),
-  team_id: str.optional(),
-  max_parallel_requests: posInt.optional(),
-  tpm_limit: posInt.optional(),
-  rpm_limit: posInt.optional(),
-  models: strList.optional(),
-  metadata: z.record(str, z.unknown()).optional(),
-});
-
-const keyGenerateBounds = z.object({
-  max_budget: nonNegative.optional(),
-  budget_duration: duration.optional(),
-  duration: duration.optional(),
-  max_parallel_requests: posInt.optional(),
-  tpm_limit: posInt.optional(),
-  rpm_limit: posInt.optional(),
-});
-
-const keyGenerationSettings = z.object({
-  /** Team keys: which team member roles may create them (LiteLLM's default: admin and user), and the fields they must set. */
-  team_key_generation: z.object({
-    allowed_team_member_roles: z.array(z.enum(['admin', 'user'])).optional(),
-    required_params: strList.optional(),
-  }).optional(),
-  /** Keys without a team: which user roles may create them for themselves, and the fields they must set. */
-  personal_key_generation: z.object({
-    allowed_user_roles: z.array(z.enum(['proxy_admin', 'proxy_admin_viewer', 'internal_user', 'internal_user_viewer', 'team', 'customer', 'org_admin'])).optional(),
-    required_params: strList.optional(),
-  }).optional(),
-});
-
 export const litellmSettingsSchema = z.object({
   drop_params: bool.optional(),
   num_retries: posInt.optional(),
@@ -222,31 +189,6 @@ export const litellmSettingsSchema = z.object({
   /** The budget a user created without one gets (LiteLLM's `max_internal_user_budget`), and its window. */
   max_internal_user_budget: nonNegative.optional(),
   internal_user_budget_duration: duration.optional(),
-});
-
-/**
- * One of `general_settings.pass_through_endpoints` (LiteLLM's config-defined pass-through): requests to
- * `path` (and below it, with `include_subpath`) go to `target` with `headers` added.
- */
-export const passThroughEndpointSchema = z.object({
-  path: str.regex(/^\/[A-Za-z0-9._~\-/]*$/, 'must be a path such as "/bria" (letters, digits, "._~-/")').refine((p) => !p.split('/').some((s) => s === '.' || s === '..'), 'must not contain "." or ".." segments')
-    .refine((p) => p.replace(/\/+$/, '') !== '', 'must name a path below "/" (one at the root would take every request the gateway does not serve)'),
-  target: str.url('expected an http(s) URL'),
-  /** Added to every request (the operator's win over the client's); values may hold `os.environ/NAME` anywhere. */
-  headers: z.record(str, str).optional(),
-  /** Send the client's headers on too (never its credentials). */
-  forward_headers: bool.optional(),
-  include_subpath: bool.optional(),
-  /** `false` makes the endpoint public; otherwise a virtual key is required, and its limits and budgets hold. */
-  auth: bool.optional(),
-  /** The spend of one call. */
-  cost_per_request: nonNegative.optional(),
-  /** The client's query parameters win over the target's (else the target's win). */
-  merge_query_params: bool.optional(),
-  methods: z.array(z.enum(['GET', 'POST', 'PUT', 'DELETE', 'PATCH'])).optional(),
-  /** Seconds to wait for the target's answer (else `pass_through_request_timeout`, else 600). */
-  timeout: nonNegative.optional(),
-  id: str.optional(),
 });
 
 export const generalSettingsSchema = z.object({

@@ -9,7 +9,8 @@ import { headerSnapshot } from '../proxy/call-helpers.ts';
 import { recordRefusedCall, type Seen } from '../proxy/refused-call.ts';
 import { gatewayState, type GatewayState } from '../state.ts';
 import { forwardedHeaders, passThroughUrl, pathSegments, safeBase } from '../passthrough/forward.ts';
-import { passThroughCall, passThroughTimeoutMs, readPassThroughBody } from '../passthrough/pass-through-call.ts';
+import { passThroughCall, passThroughTimeoutMs } from '../passthrough/pass-through-call.ts';
+import { readPassThroughBody } from '../passthrough/pass-through-body.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
 type ConfigEndpoint = NonNullable<TollgateConfig['general_settings']['pass_through_endpoints']>[number];

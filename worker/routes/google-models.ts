@@ -11,7 +11,8 @@ import { resolveGroup } from '../router/resolve-group.ts';
 import { servingDeployments } from '../router/serving-deployments.ts';
 import { gatewayState } from '../state.ts';
 import { forwardedHeaders, passThroughUrl, safeBase } from '../passthrough/forward.ts';
-import { type PassThroughCall, passThroughCall, passThroughTimeoutMs, readPassThroughBody } from '../passthrough/pass-through-call.ts';
+import { type PassThroughCall, passThroughCall, passThroughTimeoutMs } from '../passthrough/pass-through-call.ts';
+import { readPassThroughBody } from '../passthrough/pass-through-body.ts';
 import { PASS_THROUGH_PREFIXES } from '../passthrough/providers.ts';
 import { credentialOf, googleQuery, setCredential, vertexBearer, withQueryKey } from '../passthrough/upstream-credentials.ts';
 

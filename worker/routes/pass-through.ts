@@ -10,7 +10,8 @@ import { headerSnapshot } from '../proxy/call-helpers.ts';
 import { recordRefusedCall, type Seen } from '../proxy/refused-call.ts';
 import { gatewayState } from '../state.ts';
 import { forwardedHeaders, passThroughUrl, pathSegments, readablePath, safeBase } from '../passthrough/forward.ts';
-import { passThroughCall, passThroughTimeoutMs, readPassThroughBody } from '../passthrough/pass-through-call.ts';
+import { passThroughCall, passThroughTimeoutMs } from '../passthrough/pass-through-call.ts';
+import { readPassThroughBody } from '../passthrough/pass-through-body.ts';
 import { bedrockCredential, credentialOf, googleQuery, setCredential, signed, vertexBase, vertexBearer, withQueryKey } from '../passthrough/upstream-credentials.ts';
 import { PASS_THROUGH_PREFIXES, type PassThroughProvider, requestedModel, withModelInPath } from '../passthrough/providers.ts';
 
