@@ -9,30 +9,13 @@
  */
 import type { CallEndpoint, RequestHeaders } from '../../providers/types.ts';
 import { messageLoggingOff, redactedErrorMessage } from '../langfuse/redaction.ts';
+import type { SpendLogRecord } from '../spend-log.ts';
 
 /** What a span is made of: the part of a finished call's CallEvent it reads. */
 export interface SpanCall {
-  record: {
-    request_id: string;
-    call_type: string;
-    api_key: string;
-    spend: number;
-    prompt_tokens: number;
-    completion_tokens: number;
-    total_tokens: number;
-    startTime: string;
-    endTime: string;
-    model: string;
-    model_id: string;
-    model_group: string;
-    custom_llm_provider: string;
-    api_base: string;
-    metadata: Record<string, unknown>;
-    cache_hit: boolean;
-    request_tags: string[];
-    end_user: string | null;
-    session_id: string | null;
-  };
+  record: Pick<SpendLogRecord, 'request_id' | 'call_type' | 'api_key' | 'spend' | 'prompt_tokens' | 'completion_tokens' | 'total_tokens'
+    | 'startTime' | 'endTime' | 'model' | 'model_id' | 'model_group' | 'custom_llm_provider' | 'api_base' | 'metadata' | 'cache_hit'
+    | 'request_tags' | 'end_user' | 'session_id'>;
   endpoint: CallEndpoint;
   body: Record<string, unknown>;
   stream: boolean;
