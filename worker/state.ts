@@ -2,6 +2,7 @@ import { runtimeConfig, type RuntimeConfig } from './config/runtime.ts';
 import { type CredentialSet, credentialSet } from './config/credentials.ts';
 import { hashKey } from './auth/secrets.ts';
 import { buildCatalog, type ModelCatalog } from './models/deployments.ts';
+import { JwtAuth } from './auth/jwt-identity.ts';
 
 export interface GatewayState extends RuntimeConfig {
   catalog: ModelCatalog;
@@ -17,6 +18,8 @@ export interface GatewayState extends RuntimeConfig {
   responseIdKey: string;
   /** config.yaml's credential_list by name (DB models may name these too). */
   credentials: CredentialSet;
+  /** `enable_jwt_auth`: callers may present an OpenID provider's JWT (verified against `JWT_PUBLIC_KEY_URL`'s keys). */
+  jwt: JwtAuth | undefined;
 }
 
 let cached: { env: object; state: Promise<GatewayState> } | undefined;
@@ -36,6 +39,7 @@ export function gatewayState(env: Record<string, unknown>): Promise<GatewayState
     salt ? hashKey(`tollgate:response-ids\n${salt}`) : '',
   ]).then(([catalog, masterKeyHash, responseIdKey]) => ({
     ...runtime, catalog, masterKeyHash, responseIdKey, credentials: credentialSet(runtime.config.credential_list), keyHeader: runtime.config.general_settings.litellm_key_header_name?.toLowerCase() || undefined,
+    jwt: runtime.config.general_settings.enable_jwt_auth ? new JwtAuth(runtime.config.general_settings.litellm_jwtauth ?? {}, env) : undefined,
   }));
   cached = { env, state };
   return state;

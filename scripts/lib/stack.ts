@@ -9,7 +9,7 @@ import { startWsProxy, type WsProxy } from './wsproxy.ts';
 
 /** Variables the Workers read by name whether or not config.yaml mentions them. */
 export const WELL_KNOWN_ENV = [
-  'LITELLM_MASTER_KEY', 'LITELLM_SALT_KEY', 'STORE_MODEL_IN_DB', 'LANGFUSE_PUBLIC_KEY', 'LANGFUSE_SECRET_KEY', 'LANGFUSE_HOST',
+  'LITELLM_MASTER_KEY', 'LITELLM_SALT_KEY', 'STORE_MODEL_IN_DB', 'JWT_PUBLIC_KEY_URL', 'JWT_AUDIENCE', 'JWT_ISSUER', 'LANGFUSE_PUBLIC_KEY', 'LANGFUSE_SECRET_KEY', 'LANGFUSE_HOST',
   'LANGFUSE_TIMEOUT', 'PROXY_BASE_URL',
   // The `otel` callback's collector (the admin Worker's consumer posts the spans).
   'OTEL_EXPORTER', 'OTEL_ENDPOINT', 'OTEL_HEADERS', 'OTEL_SERVICE_NAME', 'OTEL_ENVIRONMENT_NAME', 'OTEL_RESOURCE_ATTRIBUTES',

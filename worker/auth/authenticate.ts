@@ -3,17 +3,33 @@ import type { RequestHeaders } from '../providers/types.ts';
 import { presentedKey } from './credentials.ts';
 import { checkRoute } from './routes.ts';
 import type { KeyPolicy, KeyStore } from './key-policy.ts';
+import type { JwtAuth } from './jwt-identity.ts';
+import { looksLikeJwt } from './jwt-verify.ts';
 import { abbreviateKey, digestsEqual, hashPresentedKey } from './secrets.ts';
 
 export type Caller =
   | { kind: 'master'; token: string }
   | { kind: 'key'; token: string; policy: KeyPolicy };
 
-export interface AuthOptions {
+/** What identifying a caller needs of the gateway's state (state.ts). */
+export interface AuthState {
   /** SHA-256 hex of the master key (see `masterKeyHash` in state.ts). */
   masterKeyHash: string | undefined;
   /** `general_settings.litellm_key_header_name`: a header the key may come in, before the usual ones. */
-  keyHeader?: string;
+  keyHeader?: string | undefined;
+  /** `enable_jwt_auth`: an OpenID provider's JWTs are accepted beside keys. */
+  jwt?: JwtAuth | undefined;
+}
+
+export interface Who {
+  /** The key's hash (the master key's for it and for a JWT with the admin scope), or the made-up key of a JWT's subject. */
+  token: string;
+  master: boolean;
+  /** The key as errors may show it (`sk-...ABCD`). */
+  shown: string;
+}
+
+export interface AuthOptions extends AuthState {
   /** The route called, held to the key's `allowed_routes`. */
   path?: string;
   /** Virtual keys; without a store only the master key is accepted (the admin Worker's case). */
@@ -21,14 +37,23 @@ export interface AuthOptions {
   now?: () => number;
 }
 
-/** The presented key's hash, and whether it is the master key. Throws a 401 when no key was sent. */
-export async function identify(headers: RequestHeaders, masterKeyHash: string | undefined, keyHeader?: string): Promise<{ token: string; master: boolean; shown: string }> {
+/**
+ * The presented key's hash, and whether it is the master key; with `enable_jwt_auth`, a JWT's caller
+ * (jwt-identity.ts). Throws a 401 when no key was sent, or a JWT does not verify.
+ */
+export async function identify(headers: RequestHeaders, state: AuthState, keyHeader = state.keyHeader): Promise<Who> {
   const key = presentedKey(headers, keyHeader);
   if (!key) {
     throw new GatewayError('Authentication Error, No api key passed in.', { status: 401, type: 'auth_error', param: 'key' });
   }
+  if (state.jwt && looksLikeJwt(key)) {
+    const caller = await state.jwt.caller(key);
+    // An admin's token calls as the master key does (its hash is the token spend is recorded under).
+    if (caller.admin) return { token: state.masterKeyHash ?? 'jwt-admin', master: true, shown: 'JWT' };
+    return { token: caller.token, master: false, shown: 'JWT' };
+  }
   const token = await hashPresentedKey(key);
-  return { token, master: !!masterKeyHash && digestsEqual(token, masterKeyHash), shown: abbreviateKey(key) };
+  return { token, master: !!state.masterKeyHash && digestsEqual(token, state.masterKeyHash), shown: abbreviateKey(key) };
 }
 
 /** LiteLLM's 401 for a key that is not in the database: the key shown only as `sk-...ABCD`. */
@@ -45,7 +70,7 @@ export function unknownKey(shown: string, token: string): GatewayError {
  * message ever carries more of a key than `sk-...ABCD`.
  */
 export async function authenticate(headers: Headers, options: AuthOptions): Promise<Caller> {
-  const { token, master, shown } = await identify(headers, options.masterKeyHash, options.keyHeader);
+  const { token, master, shown } = await identify(headers, options);
   if (master) return { kind: 'master', token };
   const policy = options.keys ? await options.keys.lookup(token) : null;
   if (!policy) throw unknownKey(shown, token);
@@ -55,6 +80,7 @@ export async function authenticate(headers: Headers, options: AuthOptions): Prom
 }
 
 function checkUsable(policy: KeyPolicy, now: number): void {
+  if (policy.refusal) throw new GatewayError(policy.refusal.message, { status: policy.refusal.status, type: policy.refusal.type, param: 'key' });
   if (policy.blocked) {
     throw new GatewayError('Authentication Error - Key is blocked. Update via `/key/unblock` if you\'re admin.', {
       status: 403, type: 'auth_error', param: 'key',

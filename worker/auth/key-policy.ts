@@ -42,6 +42,8 @@ export interface KeyPolicy {
   /** The models its organization may call ([] = any). */
   orgModels: string[];
   team: TeamPolicy | null;
+  /** The key a JWT's subject is admitted as: why it may not call (its team or user does not exist). */
+  refusal?: { status: number; type: string; message: string };
 }
 
 export interface KeyStore {

@@ -3,6 +3,7 @@ import { bool, duration, fallbackList, nonNegative, num, posInt, str, strList } 
 import { parseModelRef } from './providers.ts';
 import { guardrailSchema } from '../guardrails/schema.ts';
 import { mcpServersSchema } from '../mcp/schema.ts';
+import { jwtAuthSchema } from './jwt-schema.ts';
 import { keyGenerateBounds, keyGenerateDefaults, keyGenerationSettings } from './key-settings-schema.ts';
 import { passThroughEndpointSchema } from './pass-through-schema.ts';
 
@@ -223,6 +224,9 @@ export const generalSettingsSchema = z.object({
   /** Refuse keys without a team to everyone but proxy admins (LiteLLM's `default_team_disabled`). */
   default_team_disabled: bool.optional(),
   public_routes: strList.optional(),
+  /** Callers may present an OpenID provider's JWT instead of a key (worker/auth/jwt-identity.ts). */
+  enable_jwt_auth: bool.optional(),
+  litellm_jwtauth: jwtAuthSchema.optional(),
   background_health_checks: bool.optional(),
   health_check_interval: nonNegative.optional(),
   proxy_batch_write_at: nonNegative.optional(),

@@ -22,7 +22,7 @@ export function firstRefusal(results: Map<string, { target: Target; result: Admi
 }
 
 export function keyPolicy(token: string, key: EntityView, team: EntityView | undefined, owners: { user?: EntityView; org?: EntityView } = {}): KeyPolicy {
-  return {
+  const policy: KeyPolicy = {
     token,
     keyName: key.keyName,
     keyAlias: key.alias,
@@ -46,6 +46,8 @@ export function keyPolicy(token: string, key: EntityView, team: EntityView | und
       ? { id: team.id, alias: team.alias, models: team.models, blocked: team.blocked, organizationId: team.organizationId, metadata: team.metadata, modelAliases: team.modelAliases ?? {} }
       : null,
   };
+  if (key.refusal) policy.refusal = key.refusal;
+  return policy;
 }
 
 /** LiteLLM's `x-ratelimit-*` headers: the key's limits if it has them, else the tightest of the others. */

@@ -12,6 +12,7 @@ import { budgetExceeded, KIND_LABEL, modelBudgetExceeded, rateLimited, type Refu
  */
 export function checkAdmission(policy: EntityPolicy, c: Counters, req: AdmitRequest, t: number): Refusal | undefined {
   const label = policy.kind === 'key' ? policy.alias ?? policy.keyName ?? policy.id : policy.kind === 'team_member' ? policy.alias ?? policy.id : policy.id;
+  if (policy.refusal) return policy.refusal;
   if (!policy.exists && policy.kind === 'key') {
     return { status: 401, type: 'token_not_found_in_db', param: 'key', message: 'Authentication Error, Invalid proxy server token passed. Unable to find token in cache or `LiteLLM_VerificationTokenTable`' };
   }

@@ -26,6 +26,8 @@ export interface EntityView {
   memberBudgets: boolean;
   /** End users: the region their calls must stay in (LiteLLM's `allowed_model_region`). */
   allowedModelRegion?: string;
+  /** A JWT's key: why its calls are refused (policy.ts `refusal`). */
+  refusal?: Refusal;
   spend: number;
   maxBudget: number | null;
   /** Remaining requests/tokens this minute and the limits, when the entity has them. */
@@ -53,5 +55,6 @@ export function entityView(p: EntityPolicy, c: Counters): EntityView {
     spend: c.windowSpend, maxBudget: p.maxBudget, remaining,
   };
   if (p.allowedModelRegion) view.allowedModelRegion = p.allowedModelRegion;
+  if (p.refusal) view.refusal = p.refusal;
   return view;
 }

@@ -1,6 +1,7 @@
 import type { Pool } from '@neondatabase/serverless';
 import { type BudgetLimit, parseBudgetLimits } from './budget-limits.ts';
 import type { EntityKind } from './entity-kind.ts';
+import type { Refusal } from './refusals.ts';
 
 /** A per-model budget as LiteLLM writes it in `model_max_budget`. */
 export interface ModelBudget {
@@ -59,6 +60,8 @@ export interface EntityPolicy {
   keyName: string | null;
   /** A rotated key still inside its grace period: the hash of the key that replaced it, and until when. */
   redirect: { token: string; until: number } | null;
+  /** Keys a JWT's subject is admitted as (jwt-policy.ts): why its calls are refused (its team or user does not exist). */
+  refusal?: Refusal;
 }
 
 export function missingPolicy(kind: EntityKind, id: string): EntityPolicy {

@@ -1,6 +1,8 @@
 import type { Pool } from '@neondatabase/serverless';
 import { openDatabase } from '../db/client.ts';
 import { withWindowSpend } from './budget-limits.ts';
+import { JWT_TOKEN_PREFIX } from '../auth/jwt-identity.ts';
+import { jwtKeyPolicy } from './jwt-policy.ts';
 import type { GatewayEnv } from '../env.ts';
 import { type GatewayState, gatewayState } from '../state.ts';
 import type { TollgateConfig } from '../config/schema.ts';
@@ -18,6 +20,7 @@ export async function readPolicy(env: GatewayEnv, kind: EntityKind, id: string, 
   const database = openDatabase(env);
   try {
     const t = now();
+    if (kind === 'key' && id.startsWith(JWT_TOKEN_PREFIX)) return await jwtKeyPolicy(database.pool, (await gatewayState(env)).config, id);
     const policy = await loadPolicy(database.pool, kind, id, t, timeZone);
     if (kind === 'end_user') return await endUserDefaults(env, policy);
     if (!policy.budgetLimits?.length) return policy;

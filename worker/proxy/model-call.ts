@@ -60,7 +60,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   const state = await gatewayState(c.env);
   const requestHeaders = headerSnapshot(c.req.raw.headers);
   // A request without a key is refused before its body is read, as LiteLLM authenticates first.
-  const who = await identify(requestHeaders, state.masterKeyHash, state.keyHeader);
+  const who = await identify(requestHeaders, state);
   const body = await readCallBody(c.req.raw, endpoint, schema, options, state.config);
   // What the client sent, where the route translated it (/v1/messages), for the config's rules on a call's body and tags.
   const rulesBody = options.clientBody ?? body;

@@ -68,7 +68,7 @@ export async function googleModelCall(c: Ctx): Promise<Response> {
     // Google's SDKs may put the key in `?key=`: the gateway's key, never sent on.
     const headers = withQueryKey(headerSnapshot(c.req.raw.headers), url.searchParams.get('key'));
     const query = googleQuery(url);
-    const who = await identify(headers, state.masterKeyHash, state.keyHeader);
+    const who = await identify(headers, state);
     const client = await readPassThroughBody(c.req.raw, state);
     const catalog = await currentCatalog(state, c.env, c.executionCtx, { missing: group });
     const gemini = resolveGroup(state.config, catalog, group).deployments.filter(isGoogleModel);

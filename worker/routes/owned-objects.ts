@@ -110,7 +110,7 @@ export function ownedListAnswer(home: ObjectHome, data: { id?: unknown }[], page
  * anything, is billed when it is seen over.
  */
 export async function admitCreation(c: Ctx, state: GatewayState, home: ObjectHome, requestId: string): Promise<{ tags: string[]; release(): void }> {
-  const who = await identify(headerSnapshot(c.req.raw.headers), state.masterKeyHash, state.keyHeader);
+  const who = await identify(headerSnapshot(c.req.raw.headers), state);
   const { admission, tags } = await admitModelCall(c.env, c.executionCtx, state.config, {
     who, requestId, group: home.deployment.group, endUser: null, ownTags: [], estimate: { estCost: 0, estTokens: 0 }, free: false, seen: {},
   });

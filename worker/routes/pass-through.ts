@@ -48,7 +48,7 @@ export function providerPassThrough(prefix: string) {
       const query = provider.auth === 'x-goog-api-key' || provider.auth === 'google-oauth' ? googleQuery(url) : [...url.searchParams];
       if (prefix === '/gemini') headers = withQueryKey(headers, url.searchParams.get('key'));
       // Who is calling, before anything is read for them.
-      const who = await identify(headers, state.masterKeyHash, state.keyHeader);
+      const who = await identify(headers, state);
       const client = await readPassThroughBody(c.req.raw, state);
       const requested = requestedModel(provider, segments, client.json);
       const catalog = await currentCatalog(state, c.env, c.executionCtx, requested ? { missing: requested } : {});

@@ -58,7 +58,7 @@ async function openSession(c: Ctx, seen: Seen): Promise<Response> {
   const state = await gatewayState(c.env);
   const protocols = (c.req.header('sec-websocket-protocol') ?? '').split(',').map((p) => p.trim()).filter(Boolean);
   const headers = withProtocolKey(headerSnapshot(c.req.raw.headers), protocols);
-  const who = await identify(headers, state.masterKeyHash, state.keyHeader);
+  const who = await identify(headers, state);
   const group = c.req.query('model');
   if (!group) throw badRequest('Missing `model` query parameter: the model group of the Realtime session', 'model');
   const body: Record<string, unknown> = { model: group };

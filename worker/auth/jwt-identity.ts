@@ -1,0 +1,121 @@
+import type { JwtAuthSettings } from '../config/jwt-schema.ts';
+import { GatewayError } from '../errors.ts';
+import { type Claims, Jwks, verifyJwt } from './jwt-verify.ts';
+
+/**
+ * Who a verified JWT says is calling (LiteLLM's JWT auth): a proxy admin (the admin scope), or a team, a user
+ * and their organization and end user, read from the claims the config names. A caller that is not an admin
+ * is admitted as a key the gateway makes up for that identity, `jwt:` and the identity (jwtKeyPolicy in
+ * worker/limits/jwt-policy.ts gives it its policy): it has no limits of its own, so its team's, user's,
+ * organization's and end user's hold its calls, through the same limiters and spend logs as a virtual key's.
+ * A client cannot present such a token: a key it sends is hashed to hex.
+ */
+
+export interface JwtCaller {
+  admin: boolean;
+  /** The made-up key a non-admin caller is admitted as (see above). */
+  token: string;
+}
+
+export interface JwtSubject {
+  teamId: string | null;
+  userId: string | null;
+  orgId: string | null;
+}
+
+export const JWT_TOKEN_PREFIX = 'jwt:';
+export const DEFAULT_ADMIN_SCOPE = 'litellm_proxy_admin';
+export const DEFAULT_TEAM_ROUTES = ['openai_routes', 'info_routes'];
+
+/** The made-up key of a JWT's subject: its ids in a fixed order, JSON in base64url. */
+export function jwtToken(subject: JwtSubject): string {
+  const json = JSON.stringify([subject.teamId, subject.userId, subject.orgId]);
+  return JWT_TOKEN_PREFIX + btoa(String.fromCharCode(...new TextEncoder().encode(json))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+/** The subject of a made-up key, or undefined for any other token. */
+export function jwtSubject(token: string): JwtSubject | undefined {
+  if (!token.startsWith(JWT_TOKEN_PREFIX)) return undefined;
+  try {
+    const binary = atob(token.slice(JWT_TOKEN_PREFIX.length).replace(/-/g, '+').replace(/_/g, '/'));
+    const ids: unknown = JSON.parse(new TextDecoder().decode(Uint8Array.from(binary, (ch) => ch.charCodeAt(0))));
+    if (!Array.isArray(ids) || ids.length !== 3 || !ids.every((v) => v === null || typeof v === 'string')) return undefined;
+    const [teamId, userId, orgId] = ids as (string | null)[];
+    return { teamId: teamId ?? null, userId: userId ?? null, orgId: orgId ?? null };
+  } catch {
+    return undefined;
+  }
+}
+
+/** A claim by dot path (`resource_access.litellm.roles`), as LiteLLM reads nested claims. */
+function claimAt(claims: Claims, path: string | undefined): unknown {
+  if (!path) return undefined;
+  if (Object.hasOwn(claims, path)) return claims[path];
+  let value: unknown = claims;
+  for (const part of path.split('.')) {
+    if (!value || typeof value !== 'object' || !Object.hasOwn(value, part)) return undefined;
+    value = (value as Record<string, unknown>)[part];
+  }
+  return value;
+}
+
+const idOf = (value: unknown): string | null => (typeof value === 'string' && value ? value : typeof value === 'number' && Number.isFinite(value) ? String(value) : null);
+
+function scopes(claims: Claims): string[] {
+  const out: string[] = [];
+  for (const name of ['scope', 'scp']) {
+    const value = claims[name];
+    if (typeof value === 'string') out.push(...value.split(/\s+/).filter(Boolean));
+    else if (Array.isArray(value)) out.push(...value.filter((v): v is string => typeof v === 'string'));
+  }
+  return out;
+}
+
+/** The caller a token's claims name (a 401 when they name no one the settings map). */
+export function callerOf(claims: Claims, settings: JwtAuthSettings): JwtCaller {
+  if (scopes(claims).includes(settings.admin_jwt_scope ?? DEFAULT_ADMIN_SCOPE)) return { admin: true, token: '' };
+  const teams = claimAt(claims, settings.team_ids_jwt_field);
+  const teamId = idOf(claimAt(claims, settings.team_id_jwt_field))
+    ?? (Array.isArray(teams) ? teams.map(idOf).find((t) => t !== null) ?? null : idOf(teams))
+    ?? settings.team_id_default ?? null;
+  const userId = idOf(claimAt(claims, settings.user_id_jwt_field));
+  if (teamId === null && userId === null) {
+    throw new GatewayError('Authentication Error, JWT names no team, user or admin scope this gateway maps (litellm_jwtauth: team_id_jwt_field, team_ids_jwt_field, team_id_default, user_id_jwt_field, admin_jwt_scope)', {
+      status: 401, type: 'auth_error', param: 'key',
+    });
+  }
+  return { admin: false, token: jwtToken({ teamId, userId, orgId: idOf(claimAt(claims, settings.org_id_jwt_field)) }) };
+}
+
+/** Verified tokens' callers, per isolate, until the token expires (at most 5 minutes): a client sends the same token call after call. */
+const MAX_REMEMBERED = 4096;
+const REMEMBER_MS = 300_000;
+
+export class JwtAuth {
+  readonly #jwks: Jwks | undefined;
+  readonly #settings: JwtAuthSettings;
+  readonly #known = new Map<string, { caller: JwtCaller; until: number }>();
+
+  constructor(settings: JwtAuthSettings, env: Record<string, unknown>) {
+    this.#settings = settings;
+    const text = (name: string) => (typeof env[name] === 'string' && env[name] ? env[name] : undefined);
+    const urls = (text('JWT_PUBLIC_KEY_URL') ?? '').split(',').map((u) => u.trim()).filter(Boolean);
+    this.#jwks = urls.length ? new Jwks({
+      urls, ttlMs: (settings.public_key_ttl ?? 600) * 1000, audience: text('JWT_AUDIENCE'), issuer: text('JWT_ISSUER'), leewaySeconds: settings.leeway ?? 0,
+    }) : undefined;
+  }
+
+  async caller(token: string, now = Date.now()): Promise<JwtCaller> {
+    const known = this.#known.get(token);
+    if (known && known.until > now) return known.caller;
+    if (!this.#jwks) {
+      throw new GatewayError('enable_jwt_auth is on but JWT_PUBLIC_KEY_URL is not set: the gateway has no keys to verify JWTs with', { status: 500, type: 'internal_server_error' });
+    }
+    const claims = await verifyJwt(token, this.#jwks, now);
+    const caller = callerOf(claims, this.#settings);
+    const until = Math.min(now + REMEMBER_MS, typeof claims.exp === 'number' ? claims.exp * 1000 : Infinity);
+    if (this.#known.size >= MAX_REMEMBERED) this.#known.clear();
+    this.#known.set(token, { caller, until });
+    return caller;
+  }
+}
