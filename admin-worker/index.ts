@@ -3,10 +3,14 @@ import type { AdminEnv } from './env.ts';
 import { SCHEDULED_JOBS } from './jobs/index.ts';
 import { QUEUE_CONSUMERS } from './queues/index.ts';
 import { withConfigEnv } from '../worker/config/config-env.ts';
+import { noteEdge } from '../worker/auth/client-ip.ts';
 
 export default {
   // config.yaml's environment_variables sit under the Worker's own env (worker/config/config-env.ts).
-  fetch: (request, env, ctx) => app.fetch(request, withConfigEnv(env), ctx),
+  fetch: (request, env, ctx) => {
+    noteEdge(request);
+    return app.fetch(request, withConfigEnv(env), ctx);
+  },
   async queue(batch, raw, ctx) {
     const env = withConfigEnv(raw);
     const consumer = QUEUE_CONSUMERS[batch.queue];

@@ -14,6 +14,8 @@ export interface GatewayEnv {
   ROUTER_HEALTH?: DurableObjectNamespace;
   /** One object per background response or batch until it is billed (jobs/later-work.ts). */
   LATER_WORK?: DurableObjectNamespace;
+  /** Set by the local runtime (npm start, tests: Miniflare), whose requests carry a made-up `cf` object (auth/client-ip.ts). */
+  TOLLGATE_LOCAL_RUNTIME?: string;
   /** Set only by the test suite: exposes the route that moves the limiters' clock. */
   TOLLGATE_TEST_MODE?: string;
   /** Set only by the test suite: how soon a background response or batch is first asked about (ms; 30 s otherwise). */

@@ -3,6 +3,7 @@ import { type CredentialSet, credentialSet } from './config/credentials.ts';
 import { hashKey } from './auth/secrets.ts';
 import { buildCatalog, type ModelCatalog } from './models/deployments.ts';
 import { JwtAuth } from './auth/jwt-identity.ts';
+import { type AllowedIps, allowedIps } from './auth/client-ip.ts';
 
 export interface GatewayState extends RuntimeConfig {
   catalog: ModelCatalog;
@@ -20,6 +21,8 @@ export interface GatewayState extends RuntimeConfig {
   credentials: CredentialSet;
   /** `enable_jwt_auth`: callers may present an OpenID provider's JWT (verified against `JWT_PUBLIC_KEY_URL`'s keys). */
   jwt: JwtAuth | undefined;
+  /** `allowed_ips`: the addresses authenticated requests must come from. */
+  allowedIps: AllowedIps | undefined;
 }
 
 let cached: { env: object; state: Promise<GatewayState> } | undefined;
@@ -40,6 +43,7 @@ export function gatewayState(env: Record<string, unknown>): Promise<GatewayState
   ]).then(([catalog, masterKeyHash, responseIdKey]) => ({
     ...runtime, catalog, masterKeyHash, responseIdKey, credentials: credentialSet(runtime.config.credential_list), keyHeader: runtime.config.general_settings.litellm_key_header_name?.toLowerCase() || undefined,
     jwt: runtime.config.general_settings.enable_jwt_auth ? new JwtAuth(runtime.config.general_settings.litellm_jwtauth ?? {}, env) : undefined,
+    allowedIps: allowedIps(runtime.config.general_settings.allowed_ips, runtime.config.general_settings.use_x_forwarded_for, env.TOLLGATE_LOCAL_RUNTIME !== '1'),
   }));
   cached = { env, state };
   return state;

@@ -21,6 +21,12 @@ export interface Runtime {
   stop(): Promise<void>;
 }
 
+/**
+ * Miniflare gives every request a made-up `cf` object and passes a client's own CF-Connecting-IP on:
+ * the Workers must not take such a request for one through Cloudflare's edge (worker/auth/client-ip.ts).
+ */
+const LOCAL = { TOLLGATE_LOCAL_RUNTIME: '1' };
+
 const LEVELS = { debug: LogLevel.DEBUG, info: LogLevel.INFO, warn: LogLevel.WARN, error: LogLevel.ERROR, none: LogLevel.NONE };
 
 /**
@@ -47,7 +53,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         modules: true,
         scriptPath: options.build.scripts.gateway,
         modulesRoot: dirname(options.build.scripts.gateway),
-        bindings: { ...(gateway.bindings as object), ...options.bindings },
+        bindings: { ...(gateway.bindings as object), ...options.bindings, ...LOCAL },
       }),
       worker({
         ...admin,
@@ -55,7 +61,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         modules: true,
         scriptPath: options.build.scripts.admin,
         modulesRoot: dirname(options.build.scripts.admin),
-        bindings: { ...(admin.bindings as object), ...options.bindings },
+        bindings: { ...(admin.bindings as object), ...options.bindings, ...LOCAL },
       }),
     ],
   }));

@@ -5,6 +5,7 @@ import { checkRoute } from './routes.ts';
 import type { KeyPolicy, KeyStore } from './key-policy.ts';
 import type { JwtAuth } from './jwt-identity.ts';
 import { looksLikeJwt } from './jwt-verify.ts';
+import { type AllowedIps, checkClientIp } from './client-ip.ts';
 import { abbreviateKey, digestsEqual, hashPresentedKey } from './secrets.ts';
 
 export type Caller =
@@ -19,6 +20,8 @@ export interface AuthState {
   keyHeader?: string | undefined;
   /** `enable_jwt_auth`: an OpenID provider's JWTs are accepted beside keys. */
   jwt?: JwtAuth | undefined;
+  /** `allowed_ips`: where authenticated requests must come from. */
+  allowedIps?: AllowedIps | undefined;
 }
 
 export interface Who {
@@ -42,6 +45,7 @@ export interface AuthOptions extends AuthState {
  * (jwt-identity.ts). Throws a 401 when no key was sent, or a JWT does not verify.
  */
 export async function identify(headers: RequestHeaders, state: AuthState, keyHeader = state.keyHeader): Promise<Who> {
+  if (state.allowedIps) checkClientIp(headers, state.allowedIps);
   const key = presentedKey(headers, keyHeader);
   if (!key) {
     throw new GatewayError('Authentication Error, No api key passed in.', { status: 401, type: 'auth_error', param: 'key' });

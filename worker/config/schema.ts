@@ -190,6 +190,8 @@ export const litellmSettingsSchema = z.object({
   /** The budget a user created without one gets (LiteLLM's `max_internal_user_budget`), and its window. */
   max_internal_user_budget: nonNegative.optional(),
   internal_user_budget_duration: duration.optional(),
+  /** Of LiteLLM's defaults for new internal users, only `available_teams`: the teams `/team/available` offers. */
+  default_internal_user_params: z.object({ available_teams: strList.optional() }).optional(),
 });
 
 export const generalSettingsSchema = z.object({
@@ -224,6 +226,10 @@ export const generalSettingsSchema = z.object({
   /** Refuse keys without a team to everyone but proxy admins (LiteLLM's `default_team_disabled`). */
   default_team_disabled: bool.optional(),
   public_routes: strList.optional(),
+  /** Addresses (or IPv4 CIDR ranges) every authenticated request must come from (worker/auth/client-ip.ts). */
+  allowed_ips: z.array(str.regex(/^(\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$/, 'expected an IP address or an IPv4 CIDR range like "10.0.0.0/8"'), { error: 'expected a list of IP addresses' }).optional(),
+  /** The client's address is the last X-Forwarded-For entry (a proxy of your own in front), not CF-Connecting-IP. */
+  use_x_forwarded_for: bool.optional(),
   /** Callers may present an OpenID provider's JWT instead of a key (worker/auth/jwt-identity.ts). */
   enable_jwt_auth: bool.optional(),
   litellm_jwtauth: jwtAuthSchema.optional(),

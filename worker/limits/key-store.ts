@@ -52,6 +52,6 @@ export class LimiterKeyStore implements KeyStore {
  * a virtual key read from its limiter, held to its `allowed_routes`; the key found where LiteLLM looks
  * (`general_settings.litellm_key_header_name` included).
  */
-export function authenticateRoute(c: { req: { raw: Request; path: string }; env: GatewayEnv }, state: Pick<GatewayState, 'masterKeyHash' | 'keyHeader' | 'jwt'>): Promise<Caller> {
-  return authenticate(c.req.raw.headers, { masterKeyHash: state.masterKeyHash, keyHeader: state.keyHeader, jwt: state.jwt, path: c.req.path, keys: new LimiterKeyStore(c.env) });
+export function authenticateRoute(c: { req: { raw: Request; path: string }; env: GatewayEnv }, state: Pick<GatewayState, 'masterKeyHash' | 'keyHeader' | 'jwt' | 'allowedIps'>): Promise<Caller> {
+  return authenticate(c.req.raw.headers, { masterKeyHash: state.masterKeyHash, keyHeader: state.keyHeader, jwt: state.jwt, allowedIps: state.allowedIps, path: c.req.path, keys: new LimiterKeyStore(c.env) });
 }
