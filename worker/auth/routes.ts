@@ -27,6 +27,7 @@ const INFO_ROUTES = new Set([
   '/model/info', '/v1/model/info', '/v2/model/info', '/model_group/info', '/customer/info', '/end_user/info', '/budget/info', '/budget/list',
   '/spend/logs', '/global/spend/keys', '/global/spend/teams', '/global/spend/report', '/models', '/v1/models', '/health',
   '/key/aliases', '/v2/team/list', '/user/available_roles', '/spend/logs/ui', '/spend/logs/v2', '/spend/logs/session/ui', '/key/health',
+  '/v2/user/info', '/team/available',
 ]);
 
 /** The admin API's writes and reads: keys, users, teams, organizations, customers, budgets, models. */

@@ -1,16 +1,17 @@
-/** `/user/info`, `/user/list` and `/user/available_roles`. */
+/** `/user/info`, `/v2/user/info`, `/user/list` and `/user/available_roles`. */
 import { and, asc, count, desc, eq, or, type SQL, sql } from 'drizzle-orm';
+import type { NeonDatabase } from 'drizzle-orm/neon-serverless';
 import { callerUserId, isAdminReader } from '../../lib/auth.ts';
 import { Hono } from 'hono';
 import { verificationTokens } from '../../../drizzle/schema/keys.ts';
-import { users } from '../../../drizzle/schema/principals.ts';
+import { type UserRow, users } from '../../../drizzle/schema/principals.ts';
 import { teams } from '../../../drizzle/schema/teams.ts';
 import { budgetClock } from '../../lib/budget-limits.ts';
-import type { AdminBindings } from '../../lib/context.ts';
+import type { AdminBindings, AdminContext } from '../../lib/context.ts';
 import { describeRoute } from '../../lib/openapi.ts';
 import { keyJson, teamJson, userJson } from '../../lib/serialize.ts';
 import { badRequest, notFound, parseQuery } from '../../lib/validation.ts';
-import { forbidden } from '../principals/access.ts';
+import { forbidden, isTeamAdmin } from '../principals/access.ts';
 import { anyOf, membersInclude } from '../principals/sql.ts';
 import { userInfoQuery, userListQuery } from './schemas.ts';
 import { findUser } from './store.ts';
@@ -55,6 +56,38 @@ userReadRoutes.get('/user/info', async (c) => {
     keys: keyRows.map((k) => ({ ...keyJson(k, clock), team_alias: k.team_id ? alias.get(k.team_id) ?? null : 'None' })),
     teams: teamRows.map((t) => teamJson(t, clock)),
   });
+});
+
+/**
+ * Whether the caller may read this user at `/v2/user/info` (LiteLLM's `_check_user_info_v2_access`):
+ * admins and viewers any user, a user itself, and a team's admins the members of that team.
+ */
+async function mayReadUser(c: AdminContext, db: NeonDatabase, user: UserRow): Promise<boolean> {
+  if (isAdminReader(c) || callerUserId(c) === user.user_id) return true;
+  if (!callerUserId(c)) return false;
+  const theirTeams = await db.select({ admins: teams.admins, members_with_roles: teams.members_with_roles }).from(teams)
+    .where(or(membersInclude(teams.members_with_roles, user.user_id), user.teams.length ? anyOf(teams.team_id, user.teams) : undefined));
+  return theirTeams.some((team) => isTeamAdmin(c, team));
+}
+
+/** LiteLLM's UserInfoV2Response: the user row's own fields, its teams as ids, no keys. */
+function userInfoV2Json(user: UserRow) {
+  return {
+    user_id: user.user_id, user_email: user.user_email, user_alias: user.user_alias, user_role: user.user_role, spend: user.spend,
+    max_budget: user.max_budget, models: user.models, budget_duration: user.budget_duration, budget_reset_at: user.budget_reset_at,
+    metadata: user.metadata, created_at: user.created_at, updated_at: user.updated_at, sso_user_id: user.sso_user_id, teams: user.teams,
+  };
+}
+
+describeRoute({ method: 'get', path: '/v2/user/info', summary: "A user's own row, without its keys and teams expanded (the caller's user by default)", tag: TAG, query: userInfoQuery });
+userReadRoutes.get('/v2/user/info', async (c) => {
+  const userId = parseQuery(c, userInfoQuery).user_id ?? callerUserId(c);
+  if (!userId) throw badRequest('user_id is required. Either pass it as a query parameter or authenticate with a user-bound key.', 'user_id');
+  const { db } = c.get('db')();
+  const user = await findUser(db, userId);
+  // A user the caller may not read is answered as one that does not exist (LiteLLM's 404), so ids cannot be probed.
+  if (!user || !(await mayReadUser(c, db, user))) throw notFound(`User not found: ${userId}`);
+  return c.json(userInfoV2Json(user));
 });
 
 const SORTABLE = { user_id: users.user_id, user_email: users.user_email, created_at: users.created_at, spend: users.spend, user_alias: users.user_alias, user_role: users.user_role };
