@@ -14,6 +14,8 @@ import { createFineTuningJob, fineTuningJobById, listFineTuningJobs } from './ro
 import { isAdminPath } from './routes/admin-prefixes.ts';
 import { metricsRoute } from './telemetry/metrics/route.ts';
 import { tokenCounter } from './routes/token-counter.ts';
+import { supportedParams } from './routes/supported-params.ts';
+import { estimateCost } from './routes/cost-estimate.ts';
 import { providerPassThrough } from './routes/pass-through.ts';
 import { configPassThrough } from './routes/config-pass-through.ts';
 import { realtime } from './routes/realtime.ts';
@@ -80,6 +82,8 @@ for (const path of ['/v1/realtime', '/realtime', '/openai/v1/realtime']) app.get
 app.post('/v1/messages', messages);
 app.post('/v1/messages/count_tokens', countTokens);
 app.post('/utils/token_counter', tokenCounter);
+app.get('/utils/supported_openai_params', supportedParams);
+app.post('/cost/estimate', estimateCost);
 app.get('/guardrails/list', guardrailsList);
 app.post('/guardrails/apply_guardrail', applyGuardrail);
 // Google's own format for Gemini model groups (the Gemini CLI, Google's SDKs): `/v1beta/models/{group}:generateContent`.

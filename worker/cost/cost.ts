@@ -54,6 +54,40 @@ function tokens(value: number | undefined): number {
 // than 0.0020000000000000005 in spend logs and x-litellm-response-cost.
 const PICO = 1e12;
 
+/** USD per token of each kind, as computeCost prices them. */
+export interface TokenRates {
+  input: number;
+  output: number;
+  cacheRead: number;
+  cacheCreation: number;
+  imageInput: number;
+  imageOutput: number;
+  audioInput: number;
+  audioOutput: number;
+}
+
+/**
+ * The per-token prices a call is billed at: each override field replaces the table's field of the same
+ * name; cache, image and audio prices fall back to the text prices; no price at all is 0.
+ */
+export function tokenRates(price: ModelPrice | undefined, overrides?: PriceOverride): TokenRates {
+  const pick = (override: number | undefined, fromTable: number | undefined): number | undefined =>
+    valid(override) ? override : valid(fromTable) ? fromTable : undefined;
+  const input = pick(overrides?.input_cost_per_token, price?.inputCostPerToken) ?? 0;
+  const output = pick(overrides?.output_cost_per_token, price?.outputCostPerToken) ?? 0;
+  return {
+    input,
+    output,
+    cacheRead: pick(overrides?.cache_read_input_token_cost, price?.cacheReadCostPerToken) ?? input,
+    cacheCreation: pick(overrides?.cache_creation_input_token_cost, price?.cacheCreationCostPerToken) ?? input,
+    // Image tokens at their own prices where the model has them (as LiteLLM's generic_cost_per_token), else as text tokens.
+    imageInput: pick(overrides?.input_cost_per_image_token, price?.inputCostPerImageToken) ?? input,
+    imageOutput: pick(overrides?.output_cost_per_image_token, price?.outputCostPerImageToken) ?? output,
+    audioInput: pick(overrides?.input_cost_per_audio_token, price?.inputCostPerAudioToken) ?? input,
+    audioOutput: pick(overrides?.output_cost_per_audio_token, price?.outputCostPerAudioToken) ?? output,
+  };
+}
+
 /**
  * Cost in USD: uncached text input × input price + cache reads × cache-read price
  * + cache writes × cache-creation price + input image and audio tokens × their prices
@@ -63,18 +97,7 @@ const PICO = 1e12;
  * costs 0 (self-hosted and mock models). Negative or NaN counts count as 0.
  */
 export function computeCost(usage: TokenUsage, price: ModelPrice | undefined, overrides?: PriceOverride): number {
-  const pick = (override: number | undefined, fromTable: number | undefined): number | undefined =>
-    valid(override) ? override : valid(fromTable) ? fromTable : undefined;
-  const input = pick(overrides?.input_cost_per_token, price?.inputCostPerToken) ?? 0;
-  const output = pick(overrides?.output_cost_per_token, price?.outputCostPerToken) ?? 0;
-  const cacheRead = pick(overrides?.cache_read_input_token_cost, price?.cacheReadCostPerToken) ?? input;
-  const cacheCreation = pick(overrides?.cache_creation_input_token_cost, price?.cacheCreationCostPerToken) ?? input;
-  // Image tokens at their own prices where the model has them (as LiteLLM's generic_cost_per_token), else as text tokens.
-  const imageInput = pick(overrides?.input_cost_per_image_token, price?.inputCostPerImageToken) ?? input;
-  const imageOutput = pick(overrides?.output_cost_per_image_token, price?.outputCostPerImageToken) ?? output;
-  const audioInput = pick(overrides?.input_cost_per_audio_token, price?.inputCostPerAudioToken) ?? input;
-  const audioOutput = pick(overrides?.output_cost_per_audio_token, price?.outputCostPerAudioToken) ?? output;
-
+  const { input, output, cacheRead, cacheCreation, imageInput, imageOutput, audioInput, audioOutput } = tokenRates(price, overrides);
   const prompt = tokens(usage.promptTokens);
   const cached = tokens(usage.cachedPromptTokens);
   const created = tokens(usage.cacheCreationTokens);

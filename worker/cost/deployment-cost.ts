@@ -1,6 +1,6 @@
 import type { DeploymentRef } from '../models/deployments.ts';
 import type { UsageReport } from '../providers/types.ts';
-import { computeCost, type PriceOverride } from './cost.ts';
+import { computeCost, type PriceOverride, type TokenRates, tokenRates } from './cost.ts';
 import { findPrice, type ModelPrice, priceCandidates } from './prices.ts';
 
 /** Providers whose models are the operator's own: they cost what the config says, 0 by default. */
@@ -30,6 +30,28 @@ export function costOfCall(deployment: DeploymentRef, usage: UsageReport): numbe
     const perQuery = unitPrice(deployment, 'input_cost_per_query');
     if (perQuery !== undefined) return usage.searches * perQuery;
   }
+  const tokens = computeCost({
+    promptTokens: usage.promptTokens,
+    completionTokens: usage.completionTokens,
+    cachedPromptTokens: usage.cachedPromptTokens,
+    cacheCreationTokens: usage.cacheCreationTokens,
+    imagePromptTokens: usage.imagePromptTokens,
+    imageCompletionTokens: usage.imageCompletionTokens,
+    audioPromptTokens: usage.audioPromptTokens,
+    audioCompletionTokens: usage.audioCompletionTokens,
+  }, deploymentPrice(deployment), priceOverrides(deployment));
+  if (!usage.images && !usage.characters && !usage.seconds) return tokens;
+  const price = (field: UnitPriceField) => unitPrice(deployment, field) ?? 0;
+  return tokens + (usage.images ?? 0) * price('output_cost_per_image') + (usage.characters ?? 0) * price('input_cost_per_character') + (usage.seconds ?? 0) * price('input_cost_per_second');
+}
+
+/** The per-token prices a call of this deployment is billed at (what costOfCall prices tokens with). */
+export function deploymentTokenRates(deployment: DeploymentRef): TokenRates {
+  return tokenRates(deploymentPrice(deployment), priceOverrides(deployment));
+}
+
+/** Config's per-token prices of a deployment: `litellm_params`', then `model_info`'s over them. */
+function priceOverrides(deployment: DeploymentRef): PriceOverride {
   const overrides: PriceOverride = {};
   for (const source of [deployment.params, deployment.info] as Record<string, unknown>[]) {
     for (const field of ['input_cost_per_token', 'output_cost_per_token', 'cache_read_input_token_cost', 'cache_creation_input_token_cost', 'input_cost_per_image_token', 'output_cost_per_image_token', 'input_cost_per_audio_token', 'output_cost_per_audio_token'] as const) {
@@ -42,19 +64,7 @@ export function costOfCall(deployment: DeploymentRef, usage: UsageReport): numbe
   overrides.output_cost_per_image_token ??= overrides.output_cost_per_token;
   overrides.input_cost_per_audio_token ??= overrides.input_cost_per_token;
   overrides.output_cost_per_audio_token ??= overrides.output_cost_per_token;
-  const tokens = computeCost({
-    promptTokens: usage.promptTokens,
-    completionTokens: usage.completionTokens,
-    cachedPromptTokens: usage.cachedPromptTokens,
-    cacheCreationTokens: usage.cacheCreationTokens,
-    imagePromptTokens: usage.imagePromptTokens,
-    imageCompletionTokens: usage.imageCompletionTokens,
-    audioPromptTokens: usage.audioPromptTokens,
-    audioCompletionTokens: usage.audioCompletionTokens,
-  }, deploymentPrice(deployment), overrides);
-  if (!usage.images && !usage.characters && !usage.seconds) return tokens;
-  const price = (field: UnitPriceField) => unitPrice(deployment, field) ?? 0;
-  return tokens + (usage.images ?? 0) * price('output_cost_per_image') + (usage.characters ?? 0) * price('input_cost_per_character') + (usage.seconds ?? 0) * price('input_cost_per_second');
+  return overrides;
 }
 
 export type UnitPriceField = 'output_cost_per_image' | 'input_cost_per_character' | 'input_cost_per_second' | 'input_cost_per_query';
