@@ -5,6 +5,7 @@ import { adminClient } from './support/admin.ts';
 import { eventually, spendLogRow } from './support/keys.ts';
 import { query } from './support/pg-client.ts';
 import { startTestStack, type TestStack } from './support/stack.ts';
+import { chatAs, jwtConfigYaml, type Outcome } from './support/jwt-stack.ts';
 
 /**
  * Who a verified JWT makes the caller (litellm_jwtauth): a proxy admin by its
@@ -16,39 +17,13 @@ import { startTestStack, type TestStack } from './support/stack.ts';
  * 2 x 0.25 = 0.5 a call, so a max_budget of 1 admits exactly two calls.
  */
 
-const PRICE = 'input_cost_per_token: 0.25, output_cost_per_token: 0.25';
-const configYaml = (upsert: boolean) => `
-model_list:
-  - model_name: mock-gpt
-    litellm_params: {model: mock/mock-gpt, mock_response: "ok", ${PRICE}}
-  - model_name: gpt-x
-    litellm_params: {model: mock/gpt-x, mock_response: "ok", ${PRICE}}
-litellm_settings: {timezone: UTC}
-general_settings:
-  master_key: os.environ/LITELLM_MASTER_KEY
-  enable_jwt_auth: true
-  litellm_jwtauth:
-    admin_jwt_scope: litellm_proxy_admin
-    team_id_jwt_field: client_id
-    team_ids_jwt_field: groups
-    user_id_jwt_field: sub
-    org_id_jwt_field: org_id
-    user_id_upsert: ${upsert}
-    team_id_upsert: false
-    team_allowed_routes: [openai_routes, info_routes]
-    public_key_ttl: 600
-`;
-
-interface ErrorBody { message: string; type: string; param: string | null; code: string }
-interface Outcome { status: number; callId?: string | null; error?: ErrorBody }
-
 let idp: FakeIdp;
 let stack: TestStack;
 const { call, ok: admin, rows, count } = adminClient(() => stack);
 
 beforeAll(async () => {
   idp = await startFakeIdp();
-  stack = await startTestStack({ configYaml: configYaml(true), env: { JWT_PUBLIC_KEY_URL: idp.jwksUrl } });
+  stack = await startTestStack({ configYaml: jwtConfigYaml(true), env: { JWT_PUBLIC_KEY_URL: idp.jwksUrl } });
 });
 afterAll(async () => {
   await stack?.stop();
@@ -58,17 +33,7 @@ afterAll(async () => {
 const now = () => Math.floor(Date.now() / 1000);
 const jwt = (claims: Claims) => idp.sign({ iat: now(), exp: now() + 300, ...claims });
 
-/** One chat call with the official client; a refusal comes back as its status and error body. */
-async function chat(token: string, model = 'mock-gpt', on: TestStack = stack): Promise<Outcome> {
-  const client = new OpenAI({ baseURL: `${on.url}/v1`, apiKey: token, maxRetries: 0 });
-  try {
-    const { response } = await client.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }], max_tokens: 1 }).withResponse();
-    return { status: response.status, callId: response.headers.get('x-litellm-call-id') };
-  } catch (err) {
-    if (err instanceof OpenAI.APIError && err.status !== undefined) return { status: err.status, error: err.error as ErrorBody };
-    throw err;
-  }
-}
+const chat = (token: string, model = 'mock-gpt', on: TestStack = stack) => chatAs(on, token, model);
 
 /** Calls until one is refused (a settlement may reach the limiter after the next call is admitted); that refusal. */
 const refusedEventually = (send: () => Promise<Outcome>) => eventually(async () => {
@@ -171,7 +136,7 @@ describe('the user from sub', () => {
   describe('with user_id_upsert: false', () => {
     let strict: TestStack;
     beforeAll(async () => {
-      strict = await startTestStack({ configYaml: configYaml(false), env: { JWT_PUBLIC_KEY_URL: idp.jwksUrl } });
+      strict = await startTestStack({ configYaml: jwtConfigYaml(false), env: { JWT_PUBLIC_KEY_URL: idp.jwksUrl } });
     });
     afterAll(async () => strict?.stop());
 

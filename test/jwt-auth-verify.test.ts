@@ -89,6 +89,8 @@ describe('signatures', () => {
       'an unknown kid': idp.signedByStranger(claims, 'no-such-kid'),
       // A user's token raised to proxy admin by editing its payload.
       'a tampered payload': idp.tampered(adminClaims({ scope: 'openid' }), { scope: 'openid litellm_proxy_admin' }),
+      // A signature no base64url decoder takes (one character past a multiple of four).
+      'a malformed signature': `${idp.sign(claims).split('.').slice(0, 2).join('.')}.abcde`,
     };
     for (const [name, token] of Object.entries(forged)) {
       const out = await chat(stack, token);
@@ -100,7 +102,7 @@ describe('signatures', () => {
 });
 
 describe('claims', () => {
-  it('refuses expired and not-yet-valid tokens, and ones not for JWT_AUDIENCE or not from JWT_ISSUER', async () => {
+  it('refuses expired, not-yet-valid and never-expiring tokens, and ones not for JWT_AUDIENCE or not from JWT_ISSUER', async () => {
     // An hour either way, so no clock-skew leeway can admit them.
     const bad: Record<string, Claims> = {
       expired: adminClaims({ iat: now() - 7200, exp: now() - 3600 }),
@@ -108,6 +110,8 @@ describe('claims', () => {
       'another audience': adminClaims({ aud: 'someone-else' }),
       'no audience': adminClaims({ aud: undefined }),
       'another issuer': adminClaims({ iss: 'https://evil.example.test/' }),
+      // Good forever, so never revocable: refused.
+      'no expiry': adminClaims({ exp: undefined }),
     };
     for (const [name, claims] of Object.entries(bad)) {
       const token = idp.sign(claims);

@@ -1,6 +1,7 @@
 import { createMiddleware } from 'hono/factory';
 import type { Caller } from '../../worker/auth/authenticate.ts';
 import { authenticateRoute } from '../../worker/limits/key-store.ts';
+import { JWT_TOKEN_PREFIX } from '../../worker/auth/jwt-identity.ts';
 import { openDatabase, type Database } from '../../worker/db/client.ts';
 import { GatewayError } from '../../worker/errors.ts';
 import { gatewayState } from '../../worker/state.ts';
@@ -29,7 +30,8 @@ export const adminAuth = createMiddleware<AdminBindings>(async function adminAut
 });
 
 async function roleOf(c: AdminContext, caller: Caller): Promise<AdminRole> {
-  if (caller.kind !== 'key' || !caller.policy.userId) return 'internal_user';
+  // A JWT is a proxy admin by its scope only (worker/auth/jwt-identity.ts), whatever role its user has here.
+  if (caller.kind !== 'key' || !caller.policy.userId || caller.token.startsWith(JWT_TOKEN_PREFIX)) return 'internal_user';
   const { rows } = await c.get('db')().pool.query<{ user_role: string | null }>(
     'SELECT user_role FROM "LiteLLM_UserTable" WHERE user_id = $1', [caller.policy.userId]);
   const role = rows[0]?.user_role;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../errors.ts';
 import { callerOf, jwtSubject, jwtToken } from './jwt-identity.ts';
 import { looksLikeJwt } from './jwt-verify.ts';
+import { validateConfig } from '../config/validate.ts';
 
 describe('a JWT\'s caller', () => {
   const settings = { team_id_jwt_field: 'client_id', team_ids_jwt_field: 'groups', user_id_jwt_field: 'sub', org_id_jwt_field: 'tenant.org' };
@@ -57,5 +58,15 @@ describe('which credentials are JWTs', () => {
     expect(looksLikeJwt('a.b')).toBe(false);
     expect(looksLikeJwt('a.b.c.d')).toBe(false);
     expect(looksLikeJwt('a b.c.d')).toBe(false);
+  });
+});
+
+describe('litellm_jwtauth in config.yaml', () => {
+  it('refuses an empty team_allowed_routes, which would let a token call every route', () => {
+    const config = (routes: string[]) => ({ general_settings: { enable_jwt_auth: true, litellm_jwtauth: { team_allowed_routes: routes } } });
+    const empty = validateConfig(config([]), {});
+    expect(empty.ok).toBe(false);
+    expect(empty.ok ? [] : empty.errors.join('\n')).toMatch(/general_settings\.litellm_jwtauth\.team_allowed_routes: expected at least one route/);
+    expect(validateConfig(config(['openai_routes']), {}).ok).toBe(true);
   });
 });

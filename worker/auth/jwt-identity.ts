@@ -29,8 +29,9 @@ export const DEFAULT_TEAM_ROUTES = ['openai_routes', 'info_routes'];
 
 /** The made-up key of a JWT's subject: its ids in a fixed order, JSON in base64url. */
 export function jwtToken(subject: JwtSubject): string {
-  const json = JSON.stringify([subject.teamId, subject.userId, subject.orgId]);
-  return JWT_TOKEN_PREFIX + btoa(String.fromCharCode(...new TextEncoder().encode(json))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  let binary = '';
+  for (const byte of new TextEncoder().encode(JSON.stringify([subject.teamId, subject.userId, subject.orgId]))) binary += String.fromCharCode(byte);
+  return JWT_TOKEN_PREFIX + btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
 /** The subject of a made-up key, or undefined for any other token. */
@@ -87,19 +88,27 @@ export function callerOf(claims: Claims, settings: JwtAuthSettings): JwtCaller {
   return { admin: false, token: jwtToken({ teamId, userId, orgId: idOf(claimAt(claims, settings.org_id_jwt_field)) }) };
 }
 
-/** Verified tokens' callers, per isolate, until the token expires (at most 5 minutes): a client sends the same token call after call. */
-const MAX_REMEMBERED = 4096;
+/**
+ * Verified tokens' callers, per isolate, until the token expires (at most 5 minutes): a client sends the same
+ * token call after call. Bounded by the tokens' total length (tokens with group claims run to kilobytes); when
+ * full, the oldest half goes.
+ */
+const MAX_REMEMBERED_CHARS = 4_000_000;
 const REMEMBER_MS = 300_000;
 
 export class JwtAuth {
   readonly #jwks: Jwks | undefined;
   readonly #settings: JwtAuthSettings;
   readonly #known = new Map<string, { caller: JwtCaller; until: number }>();
+  #knownChars = 0;
 
   constructor(settings: JwtAuthSettings, env: Record<string, unknown>) {
     this.#settings = settings;
     const text = (name: string) => (typeof env[name] === 'string' && env[name] ? env[name] : undefined);
     const urls = (text('JWT_PUBLIC_KEY_URL') ?? '').split(',').map((u) => u.trim()).filter(Boolean);
+    if (urls.length && !text('JWT_AUDIENCE')) {
+      console.warn('enable_jwt_auth: JWT_AUDIENCE is not set, so any token the identity provider signs for any application is accepted; set it to this gateway\'s audience');
+    }
     this.#jwks = urls.length ? new Jwks({
       urls, ttlMs: (settings.public_key_ttl ?? 600) * 1000, audience: text('JWT_AUDIENCE'), issuer: text('JWT_ISSUER'), leewaySeconds: settings.leeway ?? 0,
     }) : undefined;
@@ -114,8 +123,18 @@ export class JwtAuth {
     const claims = await verifyJwt(token, this.#jwks, now);
     const caller = callerOf(claims, this.#settings);
     const until = Math.min(now + REMEMBER_MS, typeof claims.exp === 'number' ? claims.exp * 1000 : Infinity);
-    if (this.#known.size >= MAX_REMEMBERED) this.#known.clear();
+    if (this.#knownChars + token.length > MAX_REMEMBERED_CHARS) this.#forgetOldest();
+    if (!this.#known.has(token)) this.#knownChars += token.length;
     this.#known.set(token, { caller, until });
     return caller;
+  }
+
+  #forgetOldest(): void {
+    let drop = Math.ceil(this.#known.size / 2);
+    for (const token of this.#known.keys()) {
+      if (drop-- <= 0) break;
+      this.#known.delete(token);
+      this.#knownChars -= token.length;
+    }
   }
 }

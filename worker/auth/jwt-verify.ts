@@ -73,7 +73,11 @@ function jsonPart(part: string, what: string): Record<string, unknown> {
 export class Jwks {
   readonly #source: JwksSource;
   #keys: Jwk[] | undefined;
+  /** Each URL's keys as last fetched, so one provider down leaves the others' keys in use. */
+  readonly #byUrl = new Map<string, Jwk[]>();
   #fetchedAt = 0;
+  /** When every URL last failed with no keys to fall back on: requests in the next 5 s get the 503 at once. */
+  #failedAt = -Infinity;
   #fetching: Promise<Jwk[]> | undefined;
   readonly #imported = new Map<string, Promise<CryptoKey>>();
 
@@ -110,37 +114,40 @@ export class Jwks {
   }
 
   #refresh(now: number): Promise<Jwk[]> {
+    if (!this.#keys && now - this.#failedAt < 5_000) return Promise.reject(unreachable());
     this.#fetching ??= this.#fetchAll().then((keys) => {
       this.#keys = keys;
       this.#fetchedAt = now;
       return keys;
     }, (err: unknown) => {
-      // The provider unreachable: keys fetched before are used until it answers again.
-      if (this.#keys) {
-        console.error(`JWKS refresh failed, keeping the keys fetched before: ${err instanceof Error ? err.message : String(err)}`);
-        this.#fetchedAt = now;
-        return this.#keys;
-      }
-      throw new GatewayError('Service Unavailable, the identity provider\'s JWKS endpoint is unreachable, so the JWT signature could not be verified. Please retry shortly.', {
-        status: 503, type: 'auth_provider_unavailable', retryable: true,
-      });
+      this.#failedAt = now;
+      throw err;
     }).finally(() => {
       this.#fetching = undefined;
     });
     return this.#fetching;
   }
 
+  /** Every URL's keys; a URL that fails keeps the keys it gave before (a 503 only when no URL has any). */
   async #fetchAll(): Promise<Jwk[]> {
-    const sets = await Promise.all(this.#source.urls.map(async (url) => {
-      const res = await fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(10_000) });
+    const results = await Promise.allSettled(this.#source.urls.map(async (url) => {
+      const res = await fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(5_000) });
       if (!res.ok) throw new Error(`${url} answered ${res.status}`);
       const body = await res.json() as { keys?: unknown };
       if (!Array.isArray(body.keys)) throw new Error(`${url} is not a JWKS (no "keys" list)`);
-      return body.keys.filter((k): k is Jwk => !!k && typeof k === 'object' && typeof (k as Jwk).kty === 'string');
+      this.#byUrl.set(url, body.keys.filter((k): k is Jwk => !!k && typeof k === 'object' && typeof (k as Jwk).kty === 'string'));
     }));
-    return sets.flat();
+    for (const r of results) {
+      if (r.status === 'rejected') console.error(`JWKS fetch failed (keys fetched before, if any, stay in use): ${r.reason instanceof Error ? r.reason.message : String(r.reason)}`);
+    }
+    if (!this.#byUrl.size) throw unreachable();
+    return [...this.#byUrl.values()].flat();
   }
 }
+
+const unreachable = () => new GatewayError('Service Unavailable, the identity provider\'s JWKS endpoint is unreachable, so the JWT signature could not be verified. Please retry shortly.', {
+  status: 503, type: 'auth_provider_unavailable', retryable: true,
+});
 
 /** The token's claims once its signature and times (and audience, issuer) check out; a 401 otherwise. */
 export async function verifyJwt(token: string, jwks: Jwks, now: number): Promise<Claims> {
@@ -153,7 +160,12 @@ export async function verifyJwt(token: string, jwks: Jwks, now: number): Promise
   const kid = typeof header.kid === 'string' ? header.kid : undefined;
   const keys = (await jwks.candidates(kid, now)).filter((k) => k.kty === spec.kty && (!spec.crv || k.crv === spec.crv) && (k.alg === undefined || k.alg === alg) && (k.use === undefined || k.use === 'sig'));
   if (!keys.length) throw invalidJwt(kid === undefined ? 'no published key fits its algorithm' : 'its key id is not among the provider\'s published keys');
-  const signature = base64url(signaturePart);
+  let signature: Uint8Array<ArrayBuffer>;
+  try {
+    signature = base64url(signaturePart);
+  } catch {
+    throw invalidJwt('its signature is not base64url');
+  }
   const signed = new TextEncoder().encode(`${headPart}.${bodyPart}`);
   let valid = false;
   for (const jwk of keys) {
@@ -183,6 +195,8 @@ function checkTimes(claims: Claims, now: number, leeway: number): void {
   for (const name of ['exp', 'nbf', 'iat'] as const) {
     if (claims[name] !== undefined && typeof claims[name] !== 'number') throw invalidJwt(`its "${name}" claim is not a number`);
   }
-  if (typeof claims.exp === 'number' && seconds >= claims.exp + leeway) throw invalidJwt('the token has expired');
+  // A token good forever cannot be revoked: identity providers' access tokens always expire.
+  if (typeof claims.exp !== 'number') throw invalidJwt('it has no "exp" (expiry) claim');
+  if (seconds >= claims.exp + leeway) throw invalidJwt('the token has expired');
   if (typeof claims.nbf === 'number' && seconds < claims.nbf - leeway) throw invalidJwt('the token is not valid yet');
 }

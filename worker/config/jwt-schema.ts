@@ -20,7 +20,7 @@ export const jwtAuthSchema = z.object({
   user_id_upsert: bool.optional(),
   team_id_upsert: bool.optional(),
   /** Routes or LiteLLM route groups a token that is not an admin's may call (`openai_routes`, `info_routes` by default). */
-  team_allowed_routes: strList.optional(),
+  team_allowed_routes: strList.min(1, 'expected at least one route or route group (an empty list would allow every route)').optional(),
   /** Seconds the provider's keys are used before they are fetched again (600 by default). */
   public_key_ttl: nonNegative.optional(),
   /** Seconds of clock skew allowed on `exp` and `nbf` (0 by default). */

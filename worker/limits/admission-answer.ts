@@ -1,4 +1,6 @@
 import type { KeyPolicy } from '../auth/key-policy.ts';
+import { JWT_TOKEN_PREFIX } from '../auth/jwt-identity.ts';
+import { missingJwtEntity } from './jwt-policy.ts';
 import type { EntityKind } from './entity-kind.ts';
 import type { AdmitResult, EntityView } from './entity-limiter.ts';
 import type { Target } from './local-leases.ts';
@@ -47,6 +49,11 @@ export function keyPolicy(token: string, key: EntityView, team: EntityView | und
       : null,
   };
   if (key.refusal) policy.refusal = key.refusal;
+  else if (token.startsWith(JWT_TOKEN_PREFIX)) {
+    // A JWT's team (or, with no team, user) deleted since its key's policy was read: refused, never left unrestricted.
+    if (key.teamId !== null && team?.exists !== true) policy.refusal = missingJwtEntity('team', key.teamId);
+    else if (key.teamId === null && key.userId !== null && owners.user?.exists !== true) policy.refusal = missingJwtEntity('user', key.userId);
+  }
   return policy;
 }
 

@@ -25,6 +25,8 @@ export type { LeaseGrant, LeaseReturn } from './leases.ts';
 export const PERSIST_EVERY_MS = 100;
 /** A policy older than this is re-read in the background, in case a change reached Postgres without reaching us. */
 const POLICY_REFRESH_MS = 60_000;
+const REFUSAL_REFRESH_MS = 5_000;
+const OWNER_KINDS: ReadonlySet<EntityKind> = new Set(['team', 'user', 'org']);
 
 /** How long an id of spend added outside an admission is remembered: a day past the time such work is billed for. */
 const OUTSIDE_MEMORY_MS = LATER_WORK_BILLED_FOR_MS + 86_400_000;
@@ -58,10 +60,10 @@ export class EntityLimiter extends DurableObject<GatewayEnv> {
   /** Admission: blocked or expired, budget (with a reservation), RPM/TPM buckets, parallel requests, per-model limits. */
   async admit(req: AdmitRequest): Promise<AdmitResult> {
     await this.#ensure(req.kind, req.id);
+    await this.#refreshIfDue();
     const policy = this.#policy as EntityPolicy;
     const c = this.#counters as Counters;
     const t = now();
-    if (t - this.#policyAt > POLICY_REFRESH_MS) this.ctx.waitUntil(this.#reload());
     if (policy.redirect && policy.redirect.until > t) return { ok: 'redirect', token: policy.redirect.token, until: policy.redirect.until };
     this.#roll(c, policy, t);
     if (req.returning) this.#takeBack(c, policy, req.returning);
@@ -96,6 +98,7 @@ export class EntityLimiter extends DurableObject<GatewayEnv> {
   /** The entity as the admin API or `/v1/models` needs it, without admitting anything. */
   async describe(kind: EntityKind, id: string): Promise<AdmitResult> {
     await this.#ensure(kind, id);
+    await this.#refreshIfDue();
     const policy = this.#policy as EntityPolicy;
     if (policy.redirect && policy.redirect.until > now()) return { ok: 'redirect', token: policy.redirect.token, until: policy.redirect.until };
     // The window open now: a budget whose window ended shows its new spend.
@@ -204,6 +207,18 @@ export class EntityLimiter extends DurableObject<GatewayEnv> {
       this.#policy ??= stored.policy;
       this.#counters ??= stored.counters;
     }
+  }
+
+  /**
+   * The policy read again once it is a minute old, in the background; a refusal (a JWT's team or user that did
+   * not exist) read again before answering once it is 5 s old, so one created since is taken up at once; a team,
+   * user or organization that did not exist, in the background once 5 s old (a JWT may name one before it is made).
+   */
+  async #refreshIfDue(): Promise<void> {
+    const policy = this.#policy;
+    const age = now() - this.#policyAt;
+    if (policy?.refusal && age > REFUSAL_REFRESH_MS) await this.#reload();
+    else if (age > POLICY_REFRESH_MS || (policy && !policy.exists && OWNER_KINDS.has(policy.kind) && age > REFUSAL_REFRESH_MS)) this.ctx.waitUntil(this.#reload());
   }
 
   #reload(): Promise<void> {

@@ -34,18 +34,31 @@ async function missingEntity(pool: Pick<Pool, 'query'>, subject: NonNullable<Ret
     return { status: 404, type: 'not_found_error', param: 'organization_id', message: `Organization doesn't exist in db. Organization=${orgId}. Create organization via \`/organization/new\` call.` };
   }
   if (teamId !== null) {
-    if (upsert.teams) {
+    let team = (await pool.query<{ organization_id: string | null }>('SELECT organization_id FROM "LiteLLM_TeamTable" WHERE team_id = $1', [teamId])).rows[0];
+    // Upserted only if it never existed: a team an admin deleted stays deleted.
+    if (!team && upsert.teams && !await exists(pool, 'SELECT 1 FROM "LiteLLM_DeletedTeamTable" WHERE team_id = $1', teamId)) {
       await pool.query('INSERT INTO "LiteLLM_TeamTable" (team_id, organization_id) VALUES ($1, $2) ON CONFLICT (team_id) DO NOTHING', [teamId, orgId]);
-    } else if (!await exists(pool, 'SELECT 1 FROM "LiteLLM_TeamTable" WHERE team_id = $1', teamId)) {
-      return { status: 404, type: 'not_found_error', param: 'team_id', message: `Team doesn't exist in db. Team=${teamId}. Create team via \`/team/new\` call.` };
+      team = (await pool.query<{ organization_id: string | null }>('SELECT organization_id FROM "LiteLLM_TeamTable" WHERE team_id = $1', [teamId])).rows[0];
+    }
+    if (!team) return missingJwtEntity('team', teamId);
+    // The team's organization holds its calls: a token cannot name another one to escape its limits.
+    if (orgId !== null && team.organization_id !== null && team.organization_id !== orgId) {
+      return { status: 403, type: 'auth_error', param: 'organization_id', message: `Authentication Error, the JWT names organization ${orgId}, but Team=${teamId} belongs to organization ${team.organization_id}.` };
     }
   }
   if (userId !== null) {
     if (upsert.users) {
       await pool.query('INSERT INTO "LiteLLM_UserTable" (user_id, user_role) VALUES ($1, \'internal_user\') ON CONFLICT (user_id) DO NOTHING', [userId]);
     } else if (!await exists(pool, 'SELECT 1 FROM "LiteLLM_UserTable" WHERE user_id = $1', userId)) {
-      return { status: 401, type: 'auth_error', param: 'user_id', message: `Authentication Error, User doesn't exist in db. 'user_id'=${userId}. Create user via \`/user/new\` call, or set litellm_jwtauth.user_id_upsert.` };
+      return missingJwtEntity('user', userId);
     }
   }
   return undefined;
+}
+
+/** LiteLLM's refusal of a JWT naming a team (404) or user (401) the gateway does not have. */
+export function missingJwtEntity(kind: 'team' | 'user', id: string): Refusal {
+  return kind === 'team'
+    ? { status: 404, type: 'not_found_error', param: 'team_id', message: `Team doesn't exist in db. Team=${id}. Create team via \`/team/new\` call.` }
+    : { status: 401, type: 'auth_error', param: 'user_id', message: `Authentication Error, User doesn't exist in db. 'user_id'=${id}. Create user via \`/user/new\` call, or set litellm_jwtauth.user_id_upsert.` };
 }

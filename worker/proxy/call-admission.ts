@@ -1,4 +1,5 @@
 import type { Caller } from '../auth/authenticate.ts';
+import { GatewayError } from '../errors.ts';
 import type { TollgateConfig } from '../config/schema.ts';
 import type { GatewayEnv } from '../env.ts';
 import type { Admission } from '../limits/admission-answer.ts';
@@ -56,6 +57,12 @@ export async function admitModelCall(
       requestId: call.requestId, model: call.group, endUser: call.endUser, globalBudget, ...(budgets?.length ? { budgets } : {}), ...call.estimate, free: call.free, waitUntil,
     })
     : undefined;
+  const refusal = admission?.policy?.refusal;
+  if (admission && refusal) {
+    // A JWT's team or user that is gone (jwt-policy.ts): nothing it brought in applies any more.
+    waitUntil(admission.release());
+    throw new GatewayError(refusal.message, { status: refusal.status, type: refusal.type, param: 'key' });
+  }
   const caller: Caller = who.master || !admission?.policy ? { kind: 'master', token: who.token } : { kind: 'key', token: admission.policy.token, policy: admission.policy };
   if (caller.kind === 'key' && call.client && config.general_settings.reject_clientside_metadata_tags === true) {
     const refused = clientTagsRefusal(call.client);

@@ -1,0 +1,43 @@
+import OpenAI from 'openai';
+import type { TestStack } from './stack.ts';
+
+/** What the JWT suites share: the gateway's config (models priced 0.25 a token, LiteLLM's claim names) and a chat call. */
+
+const PRICE = 'input_cost_per_token: 0.25, output_cost_per_token: 0.25';
+export const jwtConfigYaml = (upsert: boolean, teamUpsert = false) => `
+model_list:
+  - model_name: mock-gpt
+    litellm_params: {model: mock/mock-gpt, mock_response: "ok", ${PRICE}}
+  - model_name: gpt-x
+    litellm_params: {model: mock/gpt-x, mock_response: "ok", ${PRICE}}
+litellm_settings: {timezone: UTC}
+general_settings:
+  master_key: os.environ/LITELLM_MASTER_KEY
+  enable_jwt_auth: true
+  litellm_jwtauth:
+    admin_jwt_scope: litellm_proxy_admin
+    team_id_jwt_field: client_id
+    team_ids_jwt_field: groups
+    user_id_jwt_field: sub
+    org_id_jwt_field: org_id
+    user_id_upsert: ${upsert}
+    team_id_upsert: ${teamUpsert}
+    team_allowed_routes: [openai_routes, info_routes]
+    public_key_ttl: 600
+`;
+
+export interface ErrorBody { message: string; type: string; param: string | null; code: string }
+export interface Outcome { status: number; callId?: string | null; error?: ErrorBody }
+
+/** One chat call with the official client; a refusal comes back as its status and error body. */
+export async function chatAs(on: TestStack, token: string, model = 'mock-gpt'): Promise<Outcome> {
+  const client = new OpenAI({ baseURL: `${on.url}/v1`, apiKey: token, maxRetries: 0 });
+  try {
+    const { response } = await client.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }], max_tokens: 1 }).withResponse();
+    return { status: response.status, callId: response.headers.get('x-litellm-call-id') };
+  } catch (err) {
+    if (err instanceof OpenAI.APIError && err.status !== undefined) return { status: err.status, error: err.error as ErrorBody };
+    throw err;
+  }
+}
+
