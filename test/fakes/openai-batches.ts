@@ -1,5 +1,5 @@
 /**
- * A stateful fake of OpenAI's (and Azure OpenAI's) Files, Batch and fine-tuning jobs APIs on
+ * A stateful fake of OpenAI's (and Azure OpenAI's) Files, Batch, fine-tuning jobs and Vector Stores APIs on
  * loopback, speaking their wire format and validating as strictly as they do
  * (openai-batches-wire.ts), so the gateway's batch pass-through is tested
  * against real sockets. Any path prefix before `/v1` or `/openai` is an
@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { azureError, openaiError } from './openai-format.ts';
 import { fineTuningApi } from './openai-fine-tuning.ts';
+import { VECTOR_STORE_ROUTE, vectorStoresApi } from './openai-vector-stores.ts';
 import { sendJson } from './upstream-wire.ts';
 import {
   PURPOSES, UPLOAD_FIELDS, BATCH_FIELDS, OPENAI_ENDPOINTS, AZURE_ENDPOINTS, ROUTE, newId, now, isRecord, invalid, missing, unrecognized, noSuchFile, invalidValue, expiryError, metadataError, fileView, batchView, page,
@@ -47,6 +48,7 @@ export async function startFakeBatches(): Promise<FakeBatches> {
     return file;
   }
   const fineTuning = fineTuningApi(files, storeFile);
+  const vectorStores = vectorStoresApi(files);
 
   async function uploadFile(call: Call): Promise<Answer> {
     const form = call.form;
@@ -193,7 +195,8 @@ export async function startFakeBatches(): Promise<FakeBatches> {
       return send(res, failure);
     }
     const invalidUrl = invalid(`Invalid URL (${method} ${url.pathname})`, null, null, 404);
-    const match = ROUTE.exec(url.pathname);
+    const vectorStore = VECTOR_STORE_ROUTE.exec(url.pathname);
+    const match = vectorStore ?? ROUTE.exec(url.pathname);
     if (!match) return send(res, invalidUrl);
     const [, prefix = '', flavour, collection = '', id, action] = match;
     const azure = flavour === 'openai';
@@ -204,7 +207,7 @@ export async function startFakeBatches(): Promise<FakeBatches> {
       return send(res, invalid(`You didn't provide an API key. You need to provide your API key in ${where}.`, null, 'invalid_api_key', 401));
     }
     const call: Call = { prefix, azure, id: id === undefined ? undefined : decodeURIComponent(id), query, form, json };
-    send(res, (await route(method, collection, action, call)) ?? invalidUrl);
+    send(res, (vectorStore ? vectorStores.route(method, vectorStore, call) : await route(method, collection, action, call)) ?? invalidUrl);
   }
 
   const server = createServer((req, res) => {
@@ -226,6 +229,7 @@ export async function startFakeBatches(): Promise<FakeBatches> {
     files,
     batches,
     jobs: fineTuning.jobs,
+    stores: vectorStores.stores,
     succeedJob: (jobId) => fineTuning.succeed(jobId),
     complete(batchId, outputLines) {
       const batch = batches.get(batchId);
@@ -250,6 +254,7 @@ export async function startFakeBatches(): Promise<FakeBatches> {
       files.clear();
       batches.clear();
       fineTuning.jobs.clear();
+      vectorStores.stores.clear();
       failures = [];
     },
     close: () =>

@@ -48,7 +48,7 @@ model_list:
     model_info: {id: dep-a, input_cost_per_token: 0.000002, output_cost_per_token: 0.000008}
   - model_name: batch-a-cheap
     litellm_params: {model: openai/gpt-4o-mini, api_base: "${env.fake.url}/acct-a/v1", api_key: sk-acct-a-0001}
-    model_info: {id: dep-a-cheap, input_cost_per_token: 0, output_cost_per_token: 0}
+    model_info: {id: dep-a-cheap, input_cost_per_token: 0, output_cost_per_token: 0, input_cost_per_query: 0.001}
   - model_name: batch-b
     litellm_params: {model: openai/gpt-4o-mini, api_base: "${env.fake.url}/acct-b/v1", api_key: sk-acct-b-0002}
     model_info: {id: dep-b}

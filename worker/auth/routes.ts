@@ -8,9 +8,9 @@ import { PASS_THROUGH_PREFIXES } from '../passthrough/providers.ts';
  * llm_api → llm_api_routes, management → management_routes, read_only →
  * info_routes.
  */
-const MODEL_CALL = /^(\/v1|\/v2|\/openai\/deployments\/[^/]+|\/engines\/[^/]+|\/queue)?\/(chat\/completions|completions|embeddings|moderations|images\/generations|images\/edits|rerank|audio\/speech|audio\/transcriptions|responses(\/[^/]+(\/input_items|\/cancel)?)?|files(\/[^/]+(\/content)?)?|batches(\/[^/]+(\/cancel)?)?|fine_tuning\/jobs(\/[^/]+(\/cancel|\/events|\/checkpoints)?)?)$/;
+const MODEL_CALL = /^(\/v1|\/v2|\/openai\/deployments\/[^/]+|\/engines\/[^/]+|\/queue)?\/(chat\/completions|completions|embeddings|moderations|images\/generations|images\/edits|rerank|audio\/speech|audio\/transcriptions|responses(\/[^/]+(\/input_items|\/cancel)?)?|files(\/[^/]+(\/content)?)?|batches(\/[^/]+(\/cancel)?)?|fine_tuning\/jobs(\/[^/]+(\/cancel|\/events|\/checkpoints)?)?|vector_stores(\/[^/]+(\/search|\/files(\/[^/]+)?|\/file_batches(\/[^/]+(\/cancel|\/files)?)?)?)?)$/;
 /** Under /openai/v1 the gateway serves only these; the rest of /openai/ is OpenAI's own API, passed through (llm_api_routes only). */
-const OPENAI_V1 = /^\/openai\/v1\/(responses(\/[^/]+(\/input_items|\/cancel)?)?|files(\/[^/]+(\/content)?)?|batches(\/[^/]+(\/cancel)?)?|fine_tuning\/jobs(\/[^/]+(\/cancel|\/events|\/checkpoints)?)?)$/;
+const OPENAI_V1 = /^\/openai\/v1\/(responses(\/[^/]+(\/input_items|\/cancel)?)?|files(\/[^/]+(\/content)?)?|batches(\/[^/]+(\/cancel)?)?|fine_tuning\/jobs(\/[^/]+(\/cancel|\/events|\/checkpoints)?)?|vector_stores(\/[^/]+(\/search|\/files(\/[^/]+)?|\/file_batches(\/[^/]+(\/cancel|\/files)?)?)?)?)$/;
 const MODELS = /^(\/v1)?\/models(\/.+)?$/;
 const REALTIME = /^(\/v1|\/openai\/v1)?\/realtime$/;
 /** Google's format for Gemini model groups (LiteLLM's google_routes). */

@@ -10,11 +10,12 @@ import { ADMIN_PREFIXES } from '../routes/admin-prefixes.ts';
 import { LITELLM_ERROR_CLASSES } from '../router/retry-policy.ts';
 import { IMPLEMENTED_PROVIDERS, type ProviderId } from './providers.ts';
 import type { TollgateConfig } from './schema.ts';
+import { teamSettingsWarnings } from './team-settings-schema.ts';
 
 /** The first segments of the gateway's own routes (worker/app.ts, the admin Worker's, the providers' pass-through prefixes). */
 const BUILT_IN_PREFIXES = [
   '/v1', '/v2', '/v1beta', '/openai', '/engines', '/chat', '/completions', '/embeddings', '/images', '/audio', '/rerank', '/moderations',
-  '/responses', '/files', '/batches', '/fine_tuning', '/models', '/health', '/metrics', '/queue', '/utils', '/realtime', '/guardrails', '/mcp', '/__tollgate',
+  '/responses', '/files', '/batches', '/fine_tuning', '/vector_stores', '/models', '/health', '/metrics', '/queue', '/utils', '/realtime', '/guardrails', '/mcp', '/__tollgate',
   ...Object.keys(PASS_THROUGH_PREFIXES),
   ...ADMIN_PREFIXES.map((p) => p.replace(/\/$/, '')),
 ];
@@ -30,6 +31,7 @@ export function crossReferenceWarnings(config: TollgateConfig): string[] {
       if (!SUPPORTED_CALLBACKS.has(name)) out.push(`litellm_settings.${field}: callback "${name}" is not supported by Tollgate yet (ignored; supported: langfuse, prometheus, otel)`);
     }
   }
+  out.push(...teamSettingsWarnings(l.default_team_settings));
   for (const kind of config.general_settings.alerting ?? []) {
     if (kind !== 'slack' && kind !== 'webhook') out.push(`general_settings.alerting: "${kind}" alerts are not supported by Tollgate yet (ignored; supported: slack, webhook)`);
   }

@@ -6,6 +6,7 @@ import { mcpServersSchema } from '../mcp/schema.ts';
 import { jwtAuthSchema } from './jwt-schema.ts';
 import { keyGenerateBounds, keyGenerateDefaults, keyGenerationSettings } from './key-settings-schema.ts';
 import { passThroughEndpointSchema } from './pass-through-schema.ts';
+import { defaultTeamSettingsSchema } from './team-settings-schema.ts';
 
 /** `litellm_params` of one deployment (`reference/litellm-compat.md` §2). */
 export const litellmParamsSchema = z.object({
@@ -192,6 +193,8 @@ export const litellmSettingsSchema = z.object({
   internal_user_budget_duration: duration.optional(),
   /** Of LiteLLM's defaults for new internal users, only `available_teams`: the teams `/team/available` offers. */
   default_internal_user_params: z.object({ available_teams: strList.optional() }).optional(),
+  /** Teams' own Langfuse projects (LiteLLM's config-defined team-based logging; team-settings-schema.ts). */
+  default_team_settings: defaultTeamSettingsSchema.optional(),
 });
 
 export const generalSettingsSchema = z.object({
@@ -200,6 +203,8 @@ export const generalSettingsSchema = z.object({
   store_model_in_db: bool.optional(),
   store_prompts_in_spend_logs: bool.optional(),
   disable_spend_logs: bool.optional(),
+  /** No spend-log row for a failed call that cost nothing (LiteLLM's; worker/telemetry/spend-log.ts). */
+  disable_error_logs: bool.optional(),
   maximum_spend_logs_retention_period: duration.optional(),
   maximum_spend_logs_retention_interval: duration.optional(),
   alerting: z.array(z.enum(['slack', 'email', 'webhook'])).optional(),

@@ -1,10 +1,11 @@
 import type { z } from 'zod';
-import { collectEnvRefs, resolveEnvRefs } from './env-ref.ts';
+import { collectEnvRefs, envRefName, resolveEnvRefs } from './env-ref.ts';
 import { configSchema, type TollgateConfig } from './schema.ts';
 import { crossReferenceWarnings } from './cross-checks.ts';
 import { configEnvVars } from './env-vars.ts';
 import { applyConfigCredentials } from './credentials.ts';
 import { PENDING_KEYS, UNNEEDED_KEYS } from './support.ts';
+import { TEAM_SETTINGS_VARS } from './team-settings-schema.ts';
 
 export type ConfigResult =
   | { ok: true; config: TollgateConfig; warnings: string[] }
@@ -30,8 +31,10 @@ export function validateConfig(raw: unknown, env: Record<string, unknown>): Conf
   if (raw === null || raw === undefined) raw = {};
   // `os.environ/NAME` finds config.yaml's environment_variables too, under the environment's own (env-vars.ts).
   const lookup = { ...configEnvVars(raw), ...env };
-  const resolved = resolveEnvRefs(raw, lookup, '', (path) => PASS_THROUGH_HEADERS.test(path));
+  const keepRaw = (path: string) => PASS_THROUGH_HEADERS.test(path) || TEAM_SETTINGS_VARS.test(path);
+  const resolved = resolveEnvRefs(raw, lookup, '', keepRaw);
   for (const m of resolved.missing) warnings.push(`${m.path}: os.environ/${m.name} is not set`);
+  warnings.push(...unsetTeamSettingsVars(raw, lookup));
 
   // Deployments take their credential_list credential's values before they are checked (credentials.ts).
   const credentialed = applyConfigCredentials(resolved.value);
@@ -57,6 +60,17 @@ export function validateConfig(raw: unknown, env: Record<string, unknown>): Conf
 
 // Pass-through endpoints' headers keep their `os.environ/` references: each call reads them (config-pass-through.ts).
 const PASS_THROUGH_HEADERS = /^general_settings\.pass_through_endpoints\[\d+\]\.headers\./;
+
+/** default_team_settings' credentials stay `os.environ/` references (read when sent); one not set is still named. */
+function unsetTeamSettingsVars(raw: unknown, lookup: Record<string, unknown>): string[] {
+  const entries = (raw as { litellm_settings?: { default_team_settings?: unknown } } | undefined)?.litellm_settings?.default_team_settings;
+  if (!Array.isArray(entries)) return [];
+  return entries.flatMap((entry: unknown, i) => Object.entries(entry && typeof entry === 'object' ? entry : {}).flatMap(([field, value]) => {
+    const name = envRefName(value);
+    const set = name !== undefined && lookup[name] !== undefined && lookup[name] !== '';
+    return name !== undefined && !set && field.startsWith('langfuse_') ? [`litellm_settings.default_team_settings[${i}].${field}: os.environ/${name} is not set`] : [];
+  }));
+}
 
 function describeIssue(issue: z.core.$ZodIssue, input: unknown, beforeCredentials: unknown): string {
   let message = issue.message;

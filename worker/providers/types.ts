@@ -123,6 +123,8 @@ export interface ObjectRequest {
   /** JSON text, a form, or a body passed through as it arrives with its `contentType`. */
   body?: FormData | string | ReadableStream<Uint8Array>;
   contentType?: string;
+  /** Headers an API asks for beside the provider's own (OpenAI's `OpenAI-Beta` on vector stores). */
+  headers?: Record<string, string>;
   timeoutMs: number;
 }
 

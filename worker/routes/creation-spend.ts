@@ -5,8 +5,8 @@ import type { WaitUntil } from '../telemetry/emit.ts';
 import { recordSpend, type SpendLogRecord } from '../telemetry/spend-log.ts';
 import type { GatewayEnv } from '../env.ts';
 
-/** LiteLLM's call types of the requests that make a provider object the gateway does not bill. */
-export type CreationCallType = 'acreate_fine_tuning_job';
+/** LiteLLM's call types of the requests on provider objects the gateway logs without token usage. */
+export type CreationCallType = 'acreate_fine_tuning_job' | 'avector_store_create' | 'avector_store_search';
 
 export interface Creation {
   callType: CreationCallType;
@@ -19,11 +19,13 @@ export interface Creation {
   /** The key's and its team's tags. */
   tags: string[];
   startedAt: number;
+  /** What the request cost the key (a vector store search at a configured price); 0 when absent. */
+  spend?: number;
   error?: GatewayError;
 }
 
 /**
- * The spend-log row of a request that made (or failed to make) a provider object at no cost to the key,
+ * The spend-log row of a request that made (or failed to make) a provider object, or searched one, with no tokens,
  * as LiteLLM logs it: the key, its team, organization and user, the deployment, and the outcome.
  */
 export function recordCreation(env: GatewayEnv, ctx: WaitUntil, creation: Creation): void {
@@ -42,7 +44,7 @@ export function recordCreation(env: GatewayEnv, ctx: WaitUntil, creation: Creati
     request_id: creation.requestId,
     call_type: creation.callType,
     api_key: caller.token,
-    spend: 0,
+    spend: creation.spend ?? 0,
     prompt_tokens: 0,
     completion_tokens: 0,
     total_tokens: 0,

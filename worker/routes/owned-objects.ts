@@ -29,6 +29,10 @@ export interface OwnedObject {
 
 /** The metadata sent to the provider: the client's own (the gateway's names dropped, at most 14 pairs), then the gateway's. */
 export function ownedMetadata(client: Record<string, string> | null | undefined, caller: Caller, home: ObjectHome, noun: string): Record<string, string> {
+  return { ...clientMetadata(client, noun), [OWNER_FIELD]: responseOwner(caller), [DEPLOYMENT_FIELD]: home.deployment.id };
+}
+
+function clientMetadata(client: Record<string, string> | null | undefined, noun: string): Record<string, string> {
   const metadata = { ...client };
   for (const name of GATEWAY_FIELDS) delete metadata[name];
   if (Object.keys(metadata).length > CLIENT_METADATA_MAX) {
@@ -36,7 +40,21 @@ export function ownedMetadata(client: Record<string, string> | null | undefined,
       status: 400, type: 'invalid_request_error', param: 'metadata',
     });
   }
-  return { ...metadata, [OWNER_FIELD]: responseOwner(caller), [DEPLOYMENT_FIELD]: home.deployment.id };
+  return metadata;
+}
+
+/**
+ * The metadata a modification sends (the provider replaces the whole set): the client's (the gateway's
+ * names dropped, at most 14 pairs), then the gateway's pairs as the object has them, so it keeps its
+ * owner and deployment whoever modifies it (the master key too).
+ */
+export function keptMetadata(client: Record<string, string> | null | undefined, current: OwnedObject['metadata'], noun: string): Record<string, string> {
+  const metadata = clientMetadata(client, noun);
+  for (const name of GATEWAY_FIELDS) {
+    const value = current?.[name];
+    if (typeof value === 'string') metadata[name] = value;
+  }
+  return metadata;
 }
 
 /** Names in the log an object whose provider dropped the gateway's metadata: it is in no key's list (the master key's only). */
@@ -106,18 +124,18 @@ export function ownedListAnswer(home: ObjectHome, data: { id?: unknown }[], page
 /**
  * Making a batch or a job counts as one request of the key against its limits, refused as a call would be
  * (blocked, over a budget of its own or of what it brings in). Answers the tags the key and its team bring
- * (for a spend row) and the release that settles the request at no cost: what the object costs, if
- * anything, is billed when it is seen over.
+ * (for a spend row) and the release that settles the request, at no cost unless told (a priced vector store
+ * search): what a batch costs is billed when it is seen over.
  */
-export async function admitCreation(c: Ctx, state: GatewayState, home: ObjectHome, requestId: string): Promise<{ tags: string[]; release(): void }> {
+export async function admitCreation(c: Ctx, state: GatewayState, home: ObjectHome, requestId: string): Promise<{ tags: string[]; release(cost?: number): void }> {
   const who = await identify(headerSnapshot(c.req.raw.headers), state);
   const { admission, tags } = await admitModelCall(c.env, c.executionCtx, state.config, {
     who, requestId, group: home.deployment.group, endUser: null, ownTags: [], estimate: { estCost: 0, estTokens: 0 }, free: false, seen: {},
   });
   return {
     tags,
-    release: () => {
-      if (admission) c.executionCtx.waitUntil(admission.settle(0, 0) ?? Promise.resolve());
+    release: (cost = 0) => {
+      if (admission) c.executionCtx.waitUntil(admission.settle(cost, 0) ?? Promise.resolve());
     },
   };
 }

@@ -54,7 +54,9 @@ export function homeOfGroup(c: Ctx, state: GatewayState, caller: Caller, catalog
 }
 
 /** What a 404 calls an object, in OpenAI's words. */
-const NOUN: Record<ObjectKind, string> = { file: 'File object', batch: 'batch', fine_tuning_job: 'fine-tuning job' };
+const NOUN: Record<ObjectKind, string> = {
+  file: 'File object', batch: 'batch', fine_tuning_job: 'fine-tuning job', vector_store: 'vector store', vector_store_file_batch: 'vector store file batch',
+};
 
 /**
  * The home of a file, batch or fine-tuning job by the id the client sent, for a caller that owns it (the same team, user
@@ -64,7 +66,7 @@ const NOUN: Record<ObjectKind, string> = { file: 'File object', batch: 'batch', 
 export function homeOfId(c: Ctx, state: GatewayState, caller: Caller, catalog: ModelCatalog, kind: ObjectKind, id: string): { home: ObjectHome; upstreamId: string } {
   const decoded: ManagedObjectId | undefined = decodeObjectId(kind, id);
   const notFound = () => new GatewayError(`No such ${NOUN[kind]}: ${id.slice(0, 200)}`, {
-    status: 404, type: 'not_found_error', param: `${kind === 'fine_tuning_job' ? 'fine_tuning_job' : kind}_id`,
+    status: 404, type: 'not_found_error', param: `${kind}_id`,
   });
   if (!decoded) {
     if (caller.kind !== 'master' || !SAFE_ID.test(id)) throw notFound();

@@ -10,7 +10,7 @@ import { shipPacks } from './queue-packing.ts';
  */
 export interface SpendLogRecord {
   request_id: string;
-  call_type: 'acompletion' | 'atext_completion' | 'aembedding' | 'aresponses' | 'amoderation' | 'aimage_generation' | 'aspeech' | 'atranscription' | 'aimage_edit' | 'arerank' | 'aretrieve_batch' | 'acreate_fine_tuning_job' | 'pass_through_endpoint' | '_arealtime' | 'call_mcp_tool';
+  call_type: 'acompletion' | 'atext_completion' | 'aembedding' | 'aresponses' | 'amoderation' | 'aimage_generation' | 'aspeech' | 'atranscription' | 'aimage_edit' | 'arerank' | 'aretrieve_batch' | 'acreate_fine_tuning_job' | 'avector_store_create' | 'avector_store_search' | 'pass_through_endpoint' | '_arealtime' | 'call_mcp_tool';
   api_key: string;
   spend: number;
   total_tokens: number;
@@ -83,6 +83,21 @@ function endUsersUntracked(env: GatewayEnv): boolean {
 }
 
 /**
+ * `general_settings.disable_error_logs`: LiteLLM then skips its failure hook's write (`_ProxyDBLogger
+ * ._should_track_errors_in_db`), the spend-log row of a failed call, which it always writes with no cost.
+ * A failed record that carries spend or tokens (a stream broken after the provider billed it) is still
+ * sent: what a call cost is never dropped. Never throws: a config that cannot load keeps the record.
+ */
+function errorLogDropped(env: GatewayEnv, record: SpendLogRecord): boolean {
+  if (record.status !== 'failure' || record.spend > 0 || record.total_tokens > 0) return false;
+  try {
+    return runtimeConfig(env).config.general_settings.disable_error_logs === true;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Queues the record for the admin Worker, which writes it to Postgres.
  * Records are gathered per isolate for SPEND_LOG_FLUSH_MS and shipped packed
  * into as few messages as fit (queue-packing.ts): a Queue send per request
@@ -91,6 +106,7 @@ function endUsersUntracked(env: GatewayEnv): boolean {
  * requests in the window only add to it.
  */
 export function recordSpend(env: GatewayEnv, ctx: { waitUntil(p: Promise<unknown>): void }, record: SpendLogRecord): void {
+  if (errorLogDropped(env, record)) return;
   const untracked = record.end_user !== null && endUsersUntracked(env);
   // Serialised once, here: the message is these texts joined.
   buffered.push({ id: record.request_id, json: JSON.stringify(untracked ? { ...record, end_user: null } : record) });

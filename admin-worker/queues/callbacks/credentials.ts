@@ -1,8 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { envRefName } from '../../../worker/config/env-ref.ts';
-import { gatewaySecretValues } from '../../../worker/config/runtime.ts';
+import { gatewaySecretValues, runtimeConfig } from '../../../worker/config/runtime.ts';
 import { openDatabase } from '../../../worker/db/client.ts';
-import { type DynamicLangfuse, keyLangfuse, teamLangfuse } from '../../../worker/telemetry/langfuse/logging-settings.ts';
+import { type DynamicLangfuse, keyLangfuse, teamLoggingSettings } from '../../../worker/telemetry/langfuse/logging-settings.ts';
 import { destinationKey } from '../../../worker/telemetry/langfuse/message.ts';
 import type { LangfuseDestination } from '../../../worker/telemetry/langfuse/types.ts';
 import type { AdminEnv } from '../../env.ts';
@@ -95,7 +95,8 @@ export function credentialsOf(vars: DynamicLangfuse['vars'] | undefined, env: Ad
 
 /**
  * Credentials for each destination of a batch: the environment's, or those
- * the key's or team's metadata holds now (one query per kind). The secret
+ * the key's or team's metadata holds now (one query per kind; a team without
+ * stored settings takes its `default_team_settings` entry). The secret
  * never travels on the Queue; a key or team that no longer names Langfuse
  * credentials resolves to a failure, so its events wait (and end in the dead
  * letter queue) rather than go to the default project.
@@ -121,8 +122,12 @@ export async function resolveDestinations(destinations: LangfuseDestination[], e
     if (teams.size) {
       const rows = await database.db.execute<{ team_id: string; metadata: unknown }>(
         sql`SELECT team_id, metadata FROM "LiteLLM_TeamTable" WHERE team_id = ANY(${sql.param([...teams])}::text[])`);
-      const found = new Map(rows.rows.map((r) => [r.team_id, teamLangfuse(r.metadata)]));
-      for (const id of teams) out.set(destinationKey({ source: 'team', teamId: id }), fromSettings(found.get(id), env, 'team'));
+      const stored = new Map(rows.rows.map((r) => [r.team_id, r.metadata]));
+      // Stored settings first, else config.yaml's default_team_settings entry (its os.environ/ values read from this env).
+      const entries = runtimeConfig(env).config.litellm_settings.default_team_settings;
+      for (const id of teams) {
+        out.set(destinationKey({ source: 'team', teamId: id }), fromSettings(teamLoggingSettings(entries, id, stored.get(id)), env, 'team'));
+      }
     }
   } finally {
     ctx.waitUntil(database.close());

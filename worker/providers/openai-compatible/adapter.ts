@@ -175,13 +175,13 @@ export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapte
     ...(objectTarget ? {
       async objectRequest(request: ObjectRequest): Promise<Response> {
         const target = objectTarget(request.deployment, request.path, request.env);
-        return await send(target, new URL(target.url), request.method, request.query, request.body, request.timeoutMs, request.contentType);
+        return await send(target, new URL(target.url), request.method, request.query, request.body, request.timeoutMs, request.contentType, request.headers);
       },
     } : {}),
   };
 
   /** One request beside the model calls (a stored response, a file, a batch): the provider's answer, or its refusal thrown. */
-  async function send(target: UpstreamTarget, url: URL, method: string, query: [string, string][], body: ObjectRequest['body'], timeoutMs: number, contentType?: string): Promise<Response> {
+  async function send(target: UpstreamTarget, url: URL, method: string, query: [string, string][], body: ObjectRequest['body'], timeoutMs: number, contentType?: string, headers: Record<string, string> = {}): Promise<Response> {
     for (const [name, value] of query) url.searchParams.append(name, value);
     let res: Response;
     const signal = AbortSignal.timeout(timeoutMs);
@@ -190,7 +190,7 @@ export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapte
     try {
       res = await fetch(url, {
         method,
-        headers: { accept: 'application/json', ...target.headers, ...(type ? { 'content-type': type } : {}) },
+        headers: { accept: 'application/json', ...headers, ...target.headers, ...(type ? { 'content-type': type } : {}) },
         ...(body !== undefined ? { body } : {}),
         signal,
       });

@@ -1,5 +1,6 @@
 import type { Caller } from '../../auth/authenticate.ts';
 import type { TollgateConfig } from '../../config/schema.ts';
+import { configTeamEntry, type TeamSettingsEntry } from '../../config/team-settings-schema.ts';
 import type { LangfuseDestination } from './types.ts';
 
 /**
@@ -71,6 +72,21 @@ export function teamLangfuse(metadata: unknown): DynamicLangfuse | undefined {
   return { success, failure, vars };
 }
 
+/**
+ * A team's Langfuse settings, with LiteLLM's precedence (`_get_dynamic_logging_metadata`): the team's stored
+ * `metadata.logging`, else its stored `metadata.callback_settings` (which `/team/{id}/callback` and
+ * `/team/{id}/disable_logging` write), else its entry in config.yaml's `litellm_settings.default_team_settings`,
+ * read as if it were stored `callback_settings`. Stored settings of any kind, even emptied ones, shadow the
+ * config's entry.
+ */
+export function teamLoggingSettings(entries: readonly TeamSettingsEntry[] | undefined, teamId: string, metadata: unknown): DynamicLangfuse | undefined {
+  if (isObject(metadata) && (Array.isArray(metadata.logging) || isObject(metadata.callback_settings))) return teamLangfuse(metadata);
+  const entry = configTeamEntry(entries, teamId);
+  if (!entry) return undefined;
+  const { team_id: _, success_callback, failure_callback, ...vars } = entry;
+  return teamLangfuse({ callback_settings: { success_callback, failure_callback, callback_vars: vars } });
+}
+
 const hasVars = (d: DynamicLangfuse) => Object.keys(d.vars).length > 0;
 
 /**
@@ -79,7 +95,8 @@ const hasVars = (d: DynamicLangfuse) => Object.keys(d.vars).length > 0;
  * on for everyone; a key's `metadata.logging` (else its team's) turns it on
  * for that key and, when it names credentials, sends its calls to that
  * project instead of the default one (never to both). A key with `logging`
- * set shadows its team's, as LiteLLM's precedence has it. Neither can turn
+ * set shadows its team's, as LiteLLM's precedence has it (and a team's stored
+ * settings its `default_team_settings` entry: teamLoggingSettings). Neither can turn
  * the config's callback off (LiteLLM combines a team's callbacks with the
  * config's): at most they send its calls to their own project.
  */
@@ -91,7 +108,7 @@ export function langfuseDestination(config: TollgateConfig, caller: Caller, fail
   const policy = caller.policy;
   const keyLogging = isObject(policy.metadata) && Array.isArray(policy.metadata.logging);
   const key = keyLangfuse(policy.metadata);
-  const team = keyLogging || !policy.team ? undefined : teamLangfuse(policy.team.metadata);
+  const team = keyLogging || !policy.team ? undefined : teamLoggingSettings(settings.default_team_settings, policy.team.id, policy.team.metadata);
   const dynamic = key ?? team;
   const enabled = global || (!!dynamic && (failed ? dynamic.failure : dynamic.success));
   if (!enabled) return undefined;
