@@ -3,10 +3,11 @@ import { bool, duration, fallbackList, nonNegative, num, posInt, str, strList } 
 import { parseModelRef } from './providers.ts';
 import { guardrailSchema } from '../guardrails/schema.ts';
 import { mcpServersSchema } from '../mcp/schema.ts';
-import { jwtAuthSchema } from './jwt-schema.ts';
 import { keyGenerateBounds, keyGenerateDefaults, keyGenerationSettings } from './key-settings-schema.ts';
-import { passThroughEndpointSchema } from './pass-through-schema.ts';
 import { defaultTeamSettingsSchema } from './team-settings-schema.ts';
+import { generalSettingsSchema } from './general-settings-schema.ts';
+
+export { generalSettingsSchema };
 
 /** `litellm_params` of one deployment (`reference/litellm-compat.md` §2). */
 export const litellmParamsSchema = z.object({
@@ -195,61 +196,6 @@ export const litellmSettingsSchema = z.object({
   default_internal_user_params: z.object({ available_teams: strList.optional() }).optional(),
   /** Teams' own Langfuse projects (LiteLLM's config-defined team-based logging; team-settings-schema.ts). */
   default_team_settings: defaultTeamSettingsSchema.optional(),
-});
-
-export const generalSettingsSchema = z.object({
-  master_key: str.startsWith('sk-', 'must start with "sk-"').optional(),
-  database_url: str.optional(),
-  store_model_in_db: bool.optional(),
-  store_prompts_in_spend_logs: bool.optional(),
-  disable_spend_logs: bool.optional(),
-  /** No spend-log row for a failed call that cost nothing (LiteLLM's; worker/telemetry/spend-log.ts). */
-  disable_error_logs: bool.optional(),
-  maximum_spend_logs_retention_period: duration.optional(),
-  maximum_spend_logs_retention_interval: duration.optional(),
-  alerting: z.array(z.enum(['slack', 'email', 'webhook'])).optional(),
-  alerting_threshold: nonNegative.optional(),
-  alert_types: strList.optional(),
-  budget_duration: duration.optional(),
-  max_budget: nonNegative.optional(),
-  redact_messages_in_exceptions: bool.optional(),
-  max_request_size_mb: nonNegative.optional(),
-  litellm_key_header_name: str.optional(),
-  enforce_user_param: bool.optional(),
-  /** Body fields every LLM call of a virtual key must carry (`user`, `metadata.generation_name`, ...), beside the key's own. */
-  enforced_params: strList.optional(),
-  /** Keys of service accounts (no user): fields their calls must carry. */
-  service_account_settings: z.object({ enforced_params: strList.optional() }).optional(),
-  /** Refuse tags a virtual key's call names itself (`metadata.tags`, `tags`, `x-litellm-tags`): tags come from keys and teams only. */
-  reject_clientside_metadata_tags: bool.optional(),
-  /** Pass the client's `x-` headers on to providers (worker/proxy/call-helpers.ts forwardedHeaders). */
-  forward_client_headers_to_llm_api: bool.optional(),
-  /** Pass the client's `OpenAI-Organization` header on (a deployment's own `organization` wins). */
-  forward_openai_org_id: bool.optional(),
-  /** Which of a call's tokens count against tpm limits (LiteLLM's; `total` by default). */
-  token_rate_limit_type: z.enum(['input', 'output', 'total'], { error: 'expected one of input, output, total' }).optional(),
-  /** Refuse keys without a team to everyone but proxy admins (LiteLLM's `default_team_disabled`). */
-  default_team_disabled: bool.optional(),
-  public_routes: strList.optional(),
-  /** Addresses (or IPv4 CIDR ranges) every authenticated request must come from (worker/auth/client-ip.ts). */
-  allowed_ips: z.array(str.regex(/^(\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$/, 'expected an IP address or an IPv4 CIDR range like "10.0.0.0/8"'), { error: 'expected a list of IP addresses' }).optional(),
-  /** The client's address is the last X-Forwarded-For entry (a proxy of your own in front), not CF-Connecting-IP. */
-  use_x_forwarded_for: bool.optional(),
-  /** Callers may present an OpenID provider's JWT instead of a key (worker/auth/jwt-identity.ts). */
-  enable_jwt_auth: bool.optional(),
-  litellm_jwtauth: jwtAuthSchema.optional(),
-  background_health_checks: bool.optional(),
-  health_check_interval: nonNegative.optional(),
-  proxy_batch_write_at: nonNegative.optional(),
-  database_connection_pool_limit: posInt.optional(),
-  user_api_key_cache_ttl: nonNegative.optional(),
-  // Accepted and not needed on Tollgate's design (support.ts UNNEEDED_KEYS says why).
-  allow_requests_on_db_unavailable: bool.optional(),
-  fail_closed_budget_enforcement: bool.optional(),
-  disable_master_key_return: bool.optional(),
-  ui_access_mode: z.unknown().optional(),
-  pass_through_endpoints: z.array(passThroughEndpointSchema).optional(),
-  pass_through_request_timeout: nonNegative.optional(),
 });
 
 export const configSchema = z.object({
