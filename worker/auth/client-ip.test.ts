@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../errors.ts';
-import { allowedIps, checkClientIp, clientIp, noteEdge } from './client-ip.ts';
+import { validateConfig } from '../config/validate.ts';
+import { allowedIps, checkClientIp, clientIp, noteEdge, parseIp, parseRange } from './client-ip.ts';
 
 const FORWARDED = { useForwardedFor: true, trustEdge: true };
 const EDGE = { useForwardedFor: false, trustEdge: true };
@@ -56,5 +57,50 @@ describe('allowed_ips', () => {
 
   it('is off when the config sets none', () => {
     expect(allowedIps(undefined, true)).toBeUndefined();
+  });
+});
+
+describe('addresses and ranges', () => {
+  const allows = (entries: string[], from: string) => {
+    try {
+      checkClientIp(headers({ 'x-forwarded-for': from }), allowedIps(entries, true)!);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  it('matches an IPv6 address in any spelling, an IPv4-mapped one in either form, and IPv6 ranges', () => {
+    expect(allows(['2001:DB8:0:0::1'], '2001:db8::1')).toBe(true);
+    expect(allows(['2001:db8::1'], '2001:0db8:0000:0000:0000:0000:0000:0001')).toBe(true);
+    expect(allows(['203.0.113.7'], '::ffff:cb00:7107')).toBe(true);
+    expect(allows(['203.0.113.7'], '::ffff:203.0.113.7')).toBe(true);
+    expect(allows(['2001:db8:abcd::/48'], '2001:db8:abcd:12::7')).toBe(true);
+    expect(allows(['2001:db8:abcd::/48'], '2001:db8:abce::7')).toBe(false);
+    expect(allows(['::/0'], '198.51.100.1')).toBe(true);
+    expect(allows(['2001:db8::1'], '2001:db8::2')).toBe(false);
+  });
+
+  it('takes the port and brackets off a forwarded address', () => {
+    expect(allows(['203.0.113.7'], '198.51.100.1, 203.0.113.7:5555')).toBe(true);
+    expect(allows(['2001:db8::1'], '[2001:db8::1]:443')).toBe(true);
+    expect(allows(['2001:db8::1'], '[2001:db8::1]')).toBe(true);
+  });
+
+  it('parses only real addresses and ranges (what config.yaml\'s allowed_ips accepts)', () => {
+    for (const bad of ['999.1.1.1', '1.2.3.4/40', '::::', '1.2.3', '2001:db8::1::2', '1.2.3.4/8/1', 'localhost', '2001:db8::/129', '1:2:3:4:5:6:7:8:9']) {
+      expect(parseRange(bad), bad).toBeUndefined();
+    }
+    for (const good of ['10.0.0.0/8', '0.0.0.0/0', '2001:db8::/32', '::1', '1:2:3:4:5:6:7:8', '::ffff:1.2.3.4']) expect(parseRange(good), good).toBeDefined();
+    expect(parseIp('0.0.0.1')).toBe((0xffffn << 32n) | 1n);
+  });
+});
+
+describe('allowed_ips in config.yaml', () => {
+  it('refuses an entry that is no address or range, naming it', () => {
+    const result = validateConfig({ general_settings: { allowed_ips: ['10.0.0.0/8', '999.1.1.1'] } }, {});
+    expect(result.ok).toBe(false);
+    expect(result.ok ? '' : result.errors.join('\n')).toMatch(/general_settings\.allowed_ips\[1\]: expected an IP address or a CIDR range/);
+    expect(validateConfig({ general_settings: { allowed_ips: ['10.0.0.0/8', '2001:db8::/32'] } }, {}).ok).toBe(true);
   });
 });

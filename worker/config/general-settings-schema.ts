@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { bool, duration, nonNegative, posInt, str, strList } from './fields.ts';
 import { jwtAuthSchema } from './jwt-schema.ts';
 import { passThroughEndpointSchema } from './pass-through-schema.ts';
+import { parseRange } from '../auth/client-ip.ts';
 
 export const generalSettingsSchema = z.object({
   master_key: str.startsWith('sk-', 'must start with "sk-"').optional(),
@@ -41,8 +42,8 @@ export const generalSettingsSchema = z.object({
   /** Refuse keys without a team to everyone but proxy admins (LiteLLM's `default_team_disabled`). */
   default_team_disabled: bool.optional(),
   public_routes: strList.optional(),
-  /** Addresses (or IPv4 CIDR ranges) every authenticated request must come from (worker/auth/client-ip.ts). */
-  allowed_ips: z.array(str.regex(/^(\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$/, 'expected an IP address or an IPv4 CIDR range like "10.0.0.0/8"'), { error: 'expected a list of IP addresses' }).optional(),
+  /** Addresses (or CIDR ranges) every authenticated request must come from (worker/auth/client-ip.ts). */
+  allowed_ips: z.array(str.refine((entry) => parseRange(entry) !== undefined, 'expected an IP address or a CIDR range like "10.0.0.0/8" or "2001:db8::/32"'), { error: 'expected a list of IP addresses' }).optional(),
   /** The client's address is the last X-Forwarded-For entry (a proxy of your own in front), not CF-Connecting-IP. */
   use_x_forwarded_for: bool.optional(),
   /** Callers may present an OpenID provider's JWT instead of a key (worker/auth/jwt-identity.ts). */
