@@ -18,6 +18,9 @@ import {
 
 export type { FakeBatches } from './openai-batches-wire.ts';
 
+/** OpenAI's Responses API under an account's prefix: answered for file_search calls over the account's stores. */
+const RESPONSES_ROUTE = /^(.*?)\/v1\/responses$/;
+
 function send(res: ServerResponse, answer: Answer): void {
   if (!Buffer.isBuffer(answer.body)) return sendJson(res, answer.status, answer.body, answer.headers);
   res.writeHead(answer.status, { 'content-type': 'application/octet-stream', 'content-length': answer.body.length, ...answer.headers });
@@ -195,6 +198,11 @@ export async function startFakeBatches(): Promise<FakeBatches> {
       return send(res, failure);
     }
     const invalidUrl = invalid(`Invalid URL (${method} ${url.pathname})`, null, null, 404);
+    const responses = RESPONSES_ROUTE.exec(url.pathname);
+    if (responses && method === 'POST') {
+      if (!/^Bearer \S/.test(headers.authorization ?? '')) return send(res, invalid('You didn\'t provide an API key.', null, 'invalid_api_key', 401));
+      return send(res, vectorStores.respond({ prefix: responses[1] ?? '', azure: false, id: undefined, query, form, json }));
+    }
     const vectorStore = VECTOR_STORE_ROUTE.exec(url.pathname);
     const match = vectorStore ?? ROUTE.exec(url.pathname);
     if (!match) return send(res, invalidUrl);

@@ -70,3 +70,54 @@ export function responseStreamEvents(model: string, pieces: string[], usage: Ret
     event('response.completed', { response: responseObject(model, text, usage, ids) }),
   ];
 }
+
+/** One file_search result as the Responses API reports it (`include: ['file_search_call.results']`). */
+export interface FileSearchHit {
+  file_id: string;
+  filename: string;
+  score: number;
+  text: string;
+  attributes: Record<string, unknown>;
+}
+
+/**
+ * A response that searched vector stores: a `file_search_call` item (its results only when `include`
+ * asked for them), then a message quoting the best hit with a `file_citation` annotation, and the request's
+ * `tools` echoed, as OpenAI's answers carry them.
+ */
+export function fileSearchResponse(body: { model: string; input: string; tools: unknown[]; include?: unknown }, hits: FileSearchHit[]) {
+  const best = hits[0];
+  const text = best ? `${best.text} [${best.filename}]` : 'Nothing in the documents says.';
+  const withResults = Array.isArray(body.include) && body.include.includes('file_search_call.results');
+  const search = { id: fakeId('fs_'), type: 'file_search_call', status: 'completed', queries: [body.input], results: withResults ? hits : null };
+  const annotations = best ? [{ type: 'file_citation', file_id: best.file_id, filename: best.filename, index: text.length }] : [];
+  const message = { id: fakeId('msg_'), type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'output_text', text, annotations, logprobs: [] }] };
+  return { ...responseObject(body.model, text, responsesUsage(40, 12)), tools: body.tools, output: [search, message] };
+}
+
+/** The SSE events of a streamed file_search response (fileSearchResponse's), as one text. */
+export function fileSearchStreamEvents(response: ReturnType<typeof fileSearchResponse>): string {
+  const [search, message] = response.output as unknown as [Record<string, unknown>, { id: string; content: { text: string; annotations: unknown[] }[] }];
+  const part = message.content[0]!;
+  let sequence = 0;
+  const event = (type: string, fields: Record<string, unknown>) => `event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: sequence++, ...fields })}\n\n`;
+  const pending = { ...response, status: 'in_progress', output: [], usage: null };
+  const at = { item_id: message.id, output_index: 1, content_index: 0 };
+  return [
+    event('response.created', { response: pending }),
+    event('response.in_progress', { response: pending }),
+    event('response.output_item.added', { output_index: 0, item: { ...search, status: 'in_progress', results: null } }),
+    event('response.file_search_call.in_progress', { output_index: 0, item_id: search.id }),
+    event('response.file_search_call.searching', { output_index: 0, item_id: search.id }),
+    event('response.file_search_call.completed', { output_index: 0, item_id: search.id }),
+    event('response.output_item.done', { output_index: 0, item: search }),
+    event('response.output_item.added', { output_index: 1, item: { ...message, status: 'in_progress', content: [] } }),
+    event('response.content_part.added', { ...at, part: { type: 'output_text', text: '', annotations: [], logprobs: [] } }),
+    event('response.output_text.delta', { ...at, delta: part.text, logprobs: [] }),
+    ...part.annotations.map((annotation, i) => event('response.output_text.annotation.added', { ...at, annotation_index: i, annotation })),
+    event('response.output_text.done', { ...at, text: part.text, logprobs: [] }),
+    event('response.content_part.done', { ...at, part }),
+    event('response.output_item.done', { output_index: 1, item: message }),
+    event('response.completed', { response }),
+  ].join('');
+}

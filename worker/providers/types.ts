@@ -1,3 +1,4 @@
+import type { FileSearchIds } from './file-search-ids.ts';
 import type { ResponseIdOwner } from './response-ids.ts';
 import type { ProviderId } from '../config/providers.ts';
 import type { GatewayError } from '../errors.ts';
@@ -82,6 +83,8 @@ export interface ProviderCall {
   forwarded?: Readonly<Record<string, string>>;
   /** The Responses API: who the response belongs to, written (signed) into the id the client gets (response-ids.ts). */
   responseOwner?: ResponseIdOwner;
+  /** The Responses API with `file_search` over the caller's vector stores: how the answer names stores and files (file-search-ids.ts). */
+  fileSearch?: FileSearchIds;
 }
 
 export interface ProviderAnswer {

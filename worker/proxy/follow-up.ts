@@ -4,6 +4,7 @@ import { bridgeRefusal } from '../providers/responses-bridge/index.ts';
 import { speaksResponses } from '../providers/registry.ts';
 import type { Caller } from '../auth/authenticate.ts';
 import { decodeResponseId, ownsResponse } from '../providers/response-ids.ts';
+import { type FileSearchStores, storeAccountRefusal } from './file-search-stores.ts';
 
 /**
  * A Responses API follow-up (`previous_response_id` the gateway gave out) goes to the deployment that
@@ -14,12 +15,13 @@ import { decodeResponseId, ownsResponse } from '../providers/response-ids.ts';
  * What keeps a deployment of the group from serving this Responses API request: a follow-up stored by
  * another deployment (followUpRefusal), or, for a deployment reached through chat, what only OpenAI's
  * servers can do (checked once a request). The router skips such deployments and answers the first
- * refusal only when none is left, so a group mixing providers serves each request where it can.
+ * refusal only when none is left, so a group mixing providers serves each request where it can. A call
+ * searching the gateway's vector stores is pinned to deployments of the stores' provider account.
  */
-export function responsesRefusal(body: Record<string, unknown>, mocked: boolean): (d: DeploymentRef) => GatewayError | undefined {
+export function responsesRefusal(body: Record<string, unknown>, mocked: boolean, stores?: FileSearchStores): (d: DeploymentRef) => GatewayError | undefined {
   let bridged: { error: GatewayError | undefined } | undefined;
   return (d) => {
-    const followUp = followUpRefusal(d, body);
+    const followUp = (stores ? storeAccountRefusal(stores, d) : undefined) ?? followUpRefusal(d, body);
     if (followUp || speaksResponses(d, mocked)) return followUp;
     bridged ??= { error: bridgeRefusal(body) };
     return bridged.error;

@@ -29,6 +29,7 @@ import { readCallBody } from './call-body.ts';
 import { admitModelCall } from './call-admission.ts';
 import { cachedAnswer, routingScope } from './cached-answer.ts';
 import { requireOwnPrevious, responsesRefusal } from './follow-up.ts';
+import { fileSearchIds, fileSearchStores, type FileSearchStores } from './file-search-stores.ts';
 import { responseOwner } from '../providers/response-ids.ts';
 import { answerCall, callSettler } from './call-end.ts';
 import { guardRequest, guardrailsFor, requestedGuardrails } from '../guardrails/run.ts';
@@ -85,9 +86,14 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   const resolved = aliased ? resolveGroup(state.config, catalog, aliased) : named;
   if (aliased) seen.call.deployment = resolved.deployments[0];
   let picked: DeploymentRef;
+  // A Responses API call's file_search tools: the caller's own vector stores, by the provider's ids (file-search-stores.ts).
+  let stores: FileSearchStores | undefined;
   try {
     picked = authorizeCall({ caller, requested: group, aliased, picked: resolved.deployments[0], catalog, path: c.req.path, body, bodyRules: { settings: state.config.general_settings, clientBody: rulesBody } });
-    if (endpoint === 'responses') requireOwnPrevious(caller, body, state.responseIdKey);
+    if (endpoint === 'responses') {
+      requireOwnPrevious(caller, body, state.responseIdKey);
+      if (Array.isArray(body.tools)) stores = fileSearchStores(caller, body, catalog, state.responseIdKey);
+    }
   } catch (err) {
     if (admission) c.executionCtx.waitUntil(admission.release());
     throw err;
@@ -157,7 +163,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   const settleLeader = cache?.save ? lead(cache) : undefined;
   const upstreamStartedAt = Date.now();
   const mocked = typeof body.mock_response === 'string';
-  const responses = endpoint === 'responses' ? responsesRefusal(body, mocked) : undefined;
+  const responses = endpoint === 'responses' ? responsesRefusal(body, mocked, stores) : undefined;
   const callProvider = async (d: DeploymentRef, timeout: number): Promise<ProviderAnswer> => {
     const adapter = providerFor(d, endpoint, mocked);
     deployment = d;
@@ -167,7 +173,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
     return adapter.call({
       endpoint,
       deployment: d,
-      body,
+      body: stores ? { ...body, tools: stores.tools } : body,
       stream: ctx.stream,
       clientWantsUsage: (body.stream_options as { include_usage?: boolean } | null | undefined)?.include_usage === true,
       dropParams: state.config.litellm_settings.drop_params === true,
@@ -178,6 +184,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
       headers: safeHeaders,
       ...(forwarded ? { forwarded } : {}),
       ...(endpoint === 'responses' ? { responseOwner: { owner: responseOwner(caller), key: state.responseIdKey } } : {}),
+      ...(stores ? { fileSearch: fileSearchIds(stores, caller, state.responseIdKey, d) } : {}),
     });
   };
   let answer: ProviderAnswer;

@@ -142,6 +142,7 @@ export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapte
           label: flavor.label,
           provider: flavor.id,
           ...(responsesApi ? { responseId: clientId } : {}),
+          ...(call.fileSearch ? { fileSearch: call.fileSearch } : {}),
         });
         return { status: 200, contentType: 'text/event-stream', body: relay.body, outcome: relay.outcome, apiBase, providerHeaders };
       }

@@ -1,3 +1,4 @@
+import { fileSearchRewriter } from '../file-search-ids.ts';
 import type { CallOutcome, ProviderAnswer, ProviderCall } from '../types.ts';
 import { readOpenAIUsage } from './usage.ts';
 
@@ -18,6 +19,7 @@ export function responsesAnswer(bytes: ArrayBuffer, call: ProviderCall, clientId
   if (!parsed || typeof parsed.id !== 'string') return { body: bytes, outcome: Promise.resolve(outcome) };
   parsed.id = clientId(parsed.id);
   if (typeof parsed.previous_response_id === 'string') parsed.previous_response_id = clientId(parsed.previous_response_id);
+  if (call.fileSearch) fileSearchRewriter(call.fileSearch).response(parsed);
   return { body: JSON.stringify(parsed), outcome: Promise.resolve(outcome) };
 }
 

@@ -1,4 +1,5 @@
 import { errorEnvelope, GatewayError } from '../../errors.ts';
+import { FILE_SEARCH_EVENTS, type FileSearchIds, fileSearchRewriter } from '../file-search-ids.ts';
 import type { CallOutcome, UsageReport } from '../types.ts';
 import { estimatedUsage, readOpenAIUsage } from './usage.ts';
 
@@ -11,6 +12,8 @@ export interface StreamOptions {
   responsesApi?: boolean;
   /** The Responses API: the id the client sees for the provider's response id (the gateway's, naming the deployment). */
   responseId?: (upstreamId: string) => string;
+  /** The Responses API with `file_search` over the caller's stores: the stores' and files' ids the client is to see. */
+  fileSearch?: FileSearchIds;
   /** The client asked for `stream_options.include_usage`. */
   clientWantsUsage: boolean;
   /** The gateway added `include_usage` itself, so the usage chunk and `"usage":null` fields are not the client's. */
@@ -92,14 +95,22 @@ export function relayOpenAIStream(upstream: ReadableStream<Uint8Array>, options:
     }
     return type;
   };
-  // An event carrying the response, with the id the client is to see; any other passes as it came.
+  const files = options.fileSearch ? fileSearchRewriter(options.fileSearch) : undefined;
+  // An event carrying the response (or, searching files, an item, part or annotation), with the ids the client is to see; any other passes as it came.
   const withResponseId = (event: string, data: string, type: string | undefined): string => {
-    if (!options.responseId || !type || !RESPONSE_EVENTS.has(type)) return event;
+    if (!type) return event;
+    const whole = options.responseId !== undefined && RESPONSE_EVENTS.has(type);
+    const found = files !== undefined && FILE_SEARCH_EVENTS.has(type);
+    if (!whole && !found) return event;
     try {
       const parsed = JSON.parse(data) as { response?: { id?: unknown; previous_response_id?: unknown } };
-      if (typeof parsed.response?.id !== 'string') return event;
-      parsed.response.id = options.responseId(parsed.response.id);
-      if (typeof parsed.response.previous_response_id === 'string') parsed.response.previous_response_id = options.responseId(parsed.response.previous_response_id);
+      if (whole && typeof parsed.response?.id === 'string') {
+        parsed.response.id = options.responseId!(parsed.response.id);
+        if (typeof parsed.response.previous_response_id === 'string') parsed.response.previous_response_id = options.responseId!(parsed.response.previous_response_id);
+      } else if (!found) {
+        return event;
+      }
+      if (found) files.event(parsed as Record<string, unknown>);
       const other = event.split(/\r?\n/).filter((l) => l.trim() !== '' && !l.startsWith('data:'));
       return [...other, `data: ${JSON.stringify(parsed)}`].join('\n');
     } catch {
