@@ -201,3 +201,41 @@ describe('Vector stores', () => {
     expect(Number(row.spend)).toBeCloseTo(0.001);
   });
 });
+
+describe('a list that stops looking', () => {
+  it('gives a cursor that names no provider id, and pages on from it to the caller\'s own', async () => {
+    const gail = await keyClient('gail-vs');
+    const own = await gail.vectorStores.create({ name: 'gail-first' });
+    // Over a thousand stores of someone else made after it: the list stops after ten provider pages.
+    const base = { object: 'vector_store' as const, created_at: 0, description: null, usage_bytes: 0, file_counts: { in_progress: 0, completed: 0, failed: 0, cancelled: 0, total: 0 }, status: 'completed' as const, expires_after: null, expires_at: null, last_active_at: 0, prefix: '/acct-a', files: new Map(), batches: new Map() };
+    const others: string[] = [];
+    for (let i = 0; i < 1001; i++) {
+      const id = `vs_other${String(i).padStart(5, '0')}`;
+      others.push(id);
+      env.fake.stores.set(id, { ...base, id, name: `other-${i}`, metadata: { tollgate_owner: 'user:hank-vs', tollgate_model_id: 'dep-a' } });
+    }
+    try {
+      const list = async (after?: string) => (await fetch(`${env.stack.url}/v1/vector_stores?limit=5${after ? `&after=${after}` : ''}`, {
+        headers: { authorization: `Bearer ${apiKeyOf(gail)}`, 'x-litellm-model': 'batch-a' },
+      })).json() as Promise<{ data: { id: string }[]; has_more: boolean; last_id: string }>;
+      const first = await list();
+      expect(first.data).toEqual([]);
+      expect(first.has_more).toBe(true);
+      const cursor = first.last_id;
+      expect(cursor).toMatch(/^cursor_/);
+      // Sealed: neither its text nor its base64 holds another owner's (or any) provider id.
+      const opened = Buffer.from(cursor.slice('cursor_'.length), 'base64url').toString('latin1');
+      for (const id of [...others, ...env.fake.stores.keys()]) {
+        expect(cursor).not.toContain(id);
+        expect(opened).not.toContain(id);
+      }
+      const next = await list(cursor);
+      expect(next.data.map((s) => s.id)).toEqual([own.id]);
+      // A cursor not sealed by the gateway only positions nothing: the caller still sees only its own.
+      const forged = await list(`cursor_${Buffer.from(others[500]!).toString('base64url')}`);
+      for (const store of forged.data) expect(store.id).toBe(own.id);
+    } finally {
+      for (const id of others) env.fake.stores.delete(id);
+    }
+  });
+});

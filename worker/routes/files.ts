@@ -93,7 +93,7 @@ export async function listFiles(c: Ctx): Promise<Response> {
     }
     const catalog = await currentCatalog(state, c.env, c.executionCtx);
     const home = homeOfGroup(c, state, caller, catalog, namedGroup(c));
-    const res = await home.send({ method: 'GET', path: 'files', query: listQuery(c, 'file') });
+    const res = await home.send({ method: 'GET', path: 'files', query: await listQuery(c, 'file') });
     return withFileIds(home, await res.json());
   } catch (err) {
     return errorResponse(err);

@@ -166,10 +166,10 @@ export function fineTuningJobById(method: 'GET' | 'POST', suffix: '' | '/cancel'
       // Events and checkpoints page by their own ids (`after`, `limit`), passed on.
       let shown: unknown;
       if (suffix === '/events') {
-        const [jobRead, events] = await Promise.all([read(jobPath, 'a fine-tuning job'), read(`${jobPath}/events`, 'fine-tuning events', listQuery(c, 'fine_tuning_job'))]);
+        const [jobRead, events] = await Promise.all([read(jobPath, 'a fine-tuning job'), read(`${jobPath}/events`, 'fine-tuning events', await listQuery(c, 'fine_tuning_job'))]);
         shown = shownEvents(jobIds(home, { ...jobOf(jobRead), id: upstreamId }), events);
       } else if (suffix === '/checkpoints') {
-        shown = shownCheckpoints(home, upstreamId, await read(`${jobPath}/checkpoints`, 'fine-tuning checkpoints', listQuery(c, 'fine_tuning_job')));
+        shown = shownCheckpoints(home, upstreamId, await read(`${jobPath}/checkpoints`, 'fine-tuning checkpoints', await listQuery(c, 'fine_tuning_job')));
       } else {
         shown = shownJob(home, await read(`${jobPath}${suffix}`, 'a fine-tuning job'));
       }

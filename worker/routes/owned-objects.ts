@@ -84,7 +84,7 @@ export interface OwnedPage<T> {
  * pages as it takes to fill the page (at most LIST_PAGES_MAX).
  */
 export async function listOwned<T extends OwnedObject>(c: Ctx, caller: Caller, home: ObjectHome, kind: ObjectKind, path: string): Promise<OwnedPage<T>> {
-  const query = listQuery(c, kind);
+  const query = await listQuery(c, kind);
   const limit = Math.min(100, Math.max(1, Math.floor(Number(query.find(([name]) => name === 'limit')?.[1] ?? 20)) || 20));
   const owner = responseOwner(caller);
   const own: T[] = [];
@@ -107,7 +107,7 @@ export async function listOwned<T extends OwnedObject>(c: Ctx, caller: Caller, h
     more = full || (list.has_more === true && data.length > 0);
   }
   const stopped = more && !full && after !== undefined;
-  return { own, more, ...(stopped ? { cursor: listCursor(after as string) } : {}) };
+  return { own, more, ...(stopped ? { cursor: await listCursor(c, after as string) } : {}) };
 }
 
 /**

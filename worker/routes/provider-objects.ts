@@ -7,7 +7,7 @@ import { type DeploymentRef, deploymentById, type ModelCatalog } from '../models
 import { requestTimeoutMs } from '../proxy/call-helpers.ts';
 import { decodeObjectId, type ManagedObjectId, managedObjectId, type ObjectKind } from '../providers/object-ids.ts';
 import { PROVIDERS } from '../providers/registry.ts';
-import { base64urlText, ownsResponse, responseOwner, SAFE_ID, textOfBase64 } from '../providers/response-ids.ts';
+import { ownsResponse, responseOwner, SAFE_ID } from '../providers/response-ids.ts';
 import type { ObjectRequest } from '../providers/types.ts';
 import { gatewayState, type GatewayState } from '../state.ts';
 import { authenticateRoute } from '../limits/key-store.ts';
@@ -55,7 +55,7 @@ export function homeOfGroup(c: Ctx, state: GatewayState, caller: Caller, catalog
 
 /** What a 404 calls an object, in OpenAI's words. */
 const NOUN: Record<ObjectKind, string> = {
-  file: 'File object', batch: 'batch', fine_tuning_job: 'fine-tuning job', vector_store: 'vector store', vector_store_file_batch: 'vector store file batch',
+  file: 'File object', batch: 'batch', fine_tuning_job: 'fine-tuning job', vector_store: 'vector store', vector_store_file_batch: 'vector store file batch', video: 'video',
 };
 
 /**
@@ -129,19 +129,52 @@ export function homeHeaders(home: ObjectHome): Record<string, string> {
 const GATEWAY_QUERY = new Set(['model', 'custom_llm_provider', 'target_model_names', 'api-version']);
 
 /** A list's query for the provider: the gateway's own parameters out, an `after` cursor (an id the gateway gave out, or a listCursor) as the provider's id. */
-export function listQuery(c: Ctx, kind: ObjectKind): [string, string][] {
-  return [...new URL(c.req.url).searchParams]
-    .filter(([name]) => !GATEWAY_QUERY.has(name))
-    .map(([name, value]) => [name, name === 'after' ? decodeObjectId(kind, value)?.upstreamId ?? cursorPosition(value) ?? value : value]);
+export async function listQuery(c: Ctx, kind: ObjectKind): Promise<[string, string][]> {
+  const query: [string, string][] = [];
+  for (const [name, value] of new URL(c.req.url).searchParams) {
+    if (GATEWAY_QUERY.has(name)) continue;
+    query.push([name, name === 'after' ? decodeObjectId(kind, value)?.upstreamId ?? await cursorPosition(c, value) ?? value : value]);
+  }
+  return query;
 }
 
 const CURSOR = 'cursor_';
+const cursorKeys = new Map<string, Promise<CryptoKey>>();
 
-/** Where a list stopped looking, as a cursor only `after` takes (the provider's id, which no key may use on any route). */
-export function listCursor(upstreamId: string): string {
-  return `${CURSOR}${base64urlText(upstreamId)}`;
+/** The key cursors are sealed with: derived from the key ids are signed with (state.ts responseIdKey), for this use only. */
+function cursorKey(idKey: string): Promise<CryptoKey> {
+  let key = cursorKeys.get(idKey);
+  if (!key) {
+    key = crypto.subtle.digest('SHA-256', new TextEncoder().encode(`tollgate:list-cursors\n${idKey}`))
+      .then((raw) => crypto.subtle.importKey('raw', raw, 'AES-GCM', false, ['encrypt', 'decrypt']));
+    cursorKeys.set(idKey, key);
+  }
+  return key;
 }
 
-function cursorPosition(value: string): string | undefined {
-  return value.startsWith(CURSOR) ? textOfBase64(value.slice(CURSOR.length)) : undefined;
+/**
+ * Where a list stopped looking, as a cursor only `after` takes. It is the provider's id of an object that may be
+ * another owner's, so it is sealed (AES-GCM): a key must not learn another owner's raw ids from it.
+ */
+export async function listCursor(c: Ctx, upstreamId: string): Promise<string> {
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  const sealed = await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, await cursorKey((await gatewayState(c.env)).responseIdKey), new TextEncoder().encode(upstreamId));
+  const bytes = new Uint8Array(12 + sealed.byteLength);
+  bytes.set(iv);
+  bytes.set(new Uint8Array(sealed), 12);
+  let binary = '';
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return `${CURSOR}${btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')}`;
+}
+
+async function cursorPosition(c: Ctx, value: string): Promise<string | undefined> {
+  if (!value.startsWith(CURSOR)) return undefined;
+  try {
+    const binary = atob(value.slice(CURSOR.length).replace(/-/g, '+').replace(/_/g, '/'));
+    const bytes = Uint8Array.from(binary, (ch) => ch.charCodeAt(0));
+    const opened = await crypto.subtle.decrypt({ name: 'AES-GCM', iv: bytes.slice(0, 12) }, await cursorKey((await gatewayState(c.env)).responseIdKey), bytes.slice(12));
+    return new TextDecoder().decode(opened);
+  } catch {
+    return undefined;
+  }
 }
