@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_CONFIG, BUDGET_FIELDS, TEAM_FIELDS, adminClient, type Json } from './support/admin.ts';
+import { ADMIN_CONFIG, BUDGET_FIELDS, adminClient, type Json } from './support/admin.ts';
 import { seedKey } from './support/keys.ts';
 import { startTestStack, type TestStack } from './support/stack.ts';
 
@@ -11,11 +11,13 @@ const { call, ok, rows, generate } = adminClient(() => stack);
 /** LiteLLM's UserInfoV2Response, field for field. */
 const USER_V2_FIELDS = ['budget_duration', 'budget_reset_at', 'created_at', 'max_budget', 'metadata', 'models', 'spend', 'sso_user_id', 'teams',
   'updated_at', 'user_alias', 'user_email', 'user_id', 'user_role'];
+/** A team as /team/available offers it: what joining gives, members by role only, no spend or metadata. */
+const AVAILABLE_TEAM_FIELDS = ['budget_duration', 'max_budget', 'members_with_roles', 'models', 'rpm_limit', 'team_alias', 'team_id', 'tpm_limit'];
 /** LiteLLM's TeamMemberInfoResponse as Tollgate keeps memberships (no `total_spend` column). */
 const MEMBER_ME_FIELDS = ['budget_id', 'litellm_budget_table', 'role', 'spend', 'team_alias', 'team_id', 'user_email', 'user_id'];
 
 const AVAILABLE_CONFIG = `${ADMIN_CONFIG.replace('litellm_settings: {timezone: UTC}',
-  'litellm_settings: {timezone: UTC, default_internal_user_params: {available_teams: [team-open, team-joined, team-ghost]}}')}`;
+  'litellm_settings: {timezone: UTC, default_internal_user_params: {available_teams: [team-open, team-joined, team-ghost, team-legacy]}}')}`;
 
 /** One virtual key per user, made once. */
 const keys: Record<string, string> = {};
@@ -31,12 +33,15 @@ describe('with available_teams configured', () => {
       await ok('/user/new', { user_id, auto_create_key: false, ...extra });
     }
     await rows(`UPDATE "LiteLLM_UserTable" SET sso_user_id = 'sso-alice' WHERE user_id = 'alice'`);
-    await ok('/team/new', { team_id: 'team-open', team_alias: 'Open' });
-    await ok('/team/new', { team_id: 'team-joined', team_alias: 'Joined', members_with_roles: [{ role: 'user', user_id: 'alice' }] });
+    await ok('/team/new', {
+      team_id: 'team-open', team_alias: 'Open', models: ['mock-gpt'], max_budget: 50, budget_duration: '30d', tpm_limit: 1000, rpm_limit: 10,
+      metadata: { note: 'admins only' },
+    });
+    await ok('/team/new', { team_id: 'team-joined', team_alias: 'Joined', members_with_roles: [{ role: 'user', user_id: 'alice', user_email: 'alice@example.com' }] });
     await ok('/team/new', { team_id: 'team-x', team_alias: 'X', members_with_roles: [{ role: 'admin', user_id: 'tadmin' }] });
     await ok('/team/member_add', { team_id: 'team-x', member: { role: 'user', user_id: 'alice' }, max_budget_in_team: 3 });
-    // A team that names its admin only in the legacy `admins` list.
-    await rows(`INSERT INTO "LiteLLM_TeamTable" (team_id, team_alias, admins) VALUES ('team-legacy', 'Legacy', '{bob}')`);
+    // A team that names its admin and member only in the legacy `admins` and `members` lists.
+    await rows(`INSERT INTO "LiteLLM_TeamTable" (team_id, team_alias, admins, members) VALUES ('team-legacy', 'Legacy', '{bob}', '{alice}')`);
     for (const user of ['root', 'viewer', 'alice', 'bob', 'tadmin', 'dave']) keys[user] = await seedKey(stack.databaseUrl, { userId: user });
   });
   afterAll(async () => stack?.stop());
@@ -69,6 +74,16 @@ describe('with available_teams configured', () => {
       expect((await call('/v2/user/info?user_id=tadmin', undefined, keys.alice)).status).toBe(404);
     });
 
+    it("shows a team admin a member's row without its metadata; admins, viewers and the user itself see it", async () => {
+      const asTeamAdmin = await ok('/v2/user/info?user_id=alice', undefined, keys.tadmin);
+      expect(Object.keys(asTeamAdmin).sort()).toEqual(USER_V2_FIELDS);
+      expect(asTeamAdmin).toMatchObject({ user_id: 'alice', metadata: {}, spend: 0, max_budget: 10, teams: ['team-joined', 'team-x'] });
+      expect(JSON.stringify(asTeamAdmin)).not.toContain('dept');
+      for (const reader of [keys.alice, keys.viewer, keys.root, undefined]) {
+        expect((await ok('/v2/user/info?user_id=alice', undefined, reader)).metadata).toEqual({ dept: 'ml' });
+      }
+    });
+
     it("answers another user as an unknown one (LiteLLM's 404), so ids cannot be probed", async () => {
       const other = await call('/v2/user/info?user_id=bob', undefined, keys.alice);
       const unknown = await call('/v2/user/info?user_id=nobody', undefined, keys.alice);
@@ -87,17 +102,34 @@ describe('with available_teams configured', () => {
   });
 
   describe('GET /team/available', () => {
-    it("lists the configured teams the caller's user is not in, as team rows; unknown ids are left out", async () => {
+    it("lists the configured teams the caller's user is not in, as what joining gives; unknown ids are left out", async () => {
       const forAlice = await ok('/team/available', undefined, keys.alice);
-      expect(forAlice.map((t: Json) => t.team_id)).toEqual(['team-open']);
-      expect(Object.keys(forAlice[0]).sort()).toEqual(TEAM_FIELDS);
-      expect(forAlice[0]).toMatchObject({ team_alias: 'Open', spend: 0, members_with_roles: [] });
+      expect(forAlice).toEqual([{
+        team_id: 'team-open', team_alias: 'Open', models: ['mock-gpt'], max_budget: 50, budget_duration: '30d', tpm_limit: 1000, rpm_limit: 10, members_with_roles: [],
+      }]);
       expect((await ok('/team/available', undefined, keys.bob)).map((t: Json) => t.team_id)).toEqual(['team-joined', 'team-open']);
+    });
+
+    it("shows no member's id or email, no spend and no metadata: members by role only, as LiteLLM's UI counts them", async () => {
+      await rows(`UPDATE "LiteLLM_TeamTable" SET team_spend = 7.5 WHERE team_id = 'team-joined'`);
+      const forBob = await ok('/team/available', undefined, keys.bob) as Json[];
+      for (const team of forBob) expect(Object.keys(team).sort()).toEqual(AVAILABLE_TEAM_FIELDS);
+      expect(forBob.find((t) => t.team_id === 'team-joined')?.members_with_roles).toEqual([{ role: 'user' }]);
+      const text = JSON.stringify(forBob);
+      for (const hidden of ['alice', 'spend', '7.5', 'admins only', 'metadata']) expect(text).not.toContain(hidden);
+    });
+
+    it('leaves out a team that names the user only in its legacy admins or members list', async () => {
+      const [legacy] = await rows(`SELECT admins, members FROM "LiteLLM_TeamTable" WHERE team_id = 'team-legacy'`);
+      expect(legacy).toMatchObject({ admins: ['bob'], members: ['alice'] });
+      expect((await ok('/team/available', undefined, keys.bob)).map((t: Json) => t.team_id)).not.toContain('team-legacy');
+      expect((await ok('/team/available', undefined, keys.alice)).map((t: Json) => t.team_id)).not.toContain('team-legacy');
+      expect((await ok('/team/available', undefined, keys.tadmin)).map((t: Json) => t.team_id)).toEqual(['team-joined', 'team-legacy', 'team-open']);
     });
 
     it('leaves out a team that lists the user as a member though its user row does not name the team', async () => {
       await rows(`UPDATE "LiteLLM_TeamTable" SET members_with_roles = '[{"role":"user","user_id":"dave"}]' WHERE team_id = 'team-open'`);
-      expect((await ok('/team/available', undefined, keys.dave)).map((t: Json) => t.team_id)).toEqual(['team-joined']);
+      expect((await ok('/team/available', undefined, keys.dave)).map((t: Json) => t.team_id)).toEqual(['team-joined', 'team-legacy']);
     });
 
     it("needs a caller with a user: LiteLLM's 404 for the master key", async () => {

@@ -115,6 +115,15 @@ describe('/v1/messages keys and input', () => {
     expect(refused).toBeInstanceOf(Anthropic.AuthenticationError);
   });
 
+  it('refuses a request without a key before reading its body: 401, not the body\'s 400', async () => {
+    const res = await fetch(`${m.stack.url}/v1/messages`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'claude', max_tokens: 5 }),
+    });
+    expect(res.status).toBe(401);
+    expect(await res.json()).toMatchObject({ type: 'error', error: { type: 'authentication_error', message: expect.stringContaining('No api key passed in') } });
+    expect(m.openaiFake.requests).toHaveLength(0);
+  });
+
   it('refuses a malformed body or an unknown model with invalid_request_error', async () => {
     const res = await fetch(`${m.stack.url}/v1/messages`, {
       method: 'POST', headers: { 'x-api-key': TEST_MASTER_KEY, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'claude', max_tokens: 5 }),

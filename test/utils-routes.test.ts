@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, seedKey, spendLogRow } from './support/keys.ts';
+import { eventually, seedKey, sha256, spendLogRow } from './support/keys.ts';
+import { query } from './support/pg-client.ts';
 import { startTestStack, TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
 
 // LiteLLM's GET /utils/supported_openai_params and POST /cost/estimate: answers about a model group, from
@@ -32,6 +33,21 @@ model_list:
     litellm_params: {model: gemini/gemini-2.0-flash, api_base: "${DEAD}", api_key: gm-0003}
   - model_name: reranker
     litellm_params: {model: cohere/rerank-v3.5, api_base: "${DEAD}", api_key: co-0004}
+  - model_name: o3-mini
+    litellm_params: {model: openai/o3-mini, api_base: "${DEAD}/v1", api_key: sk-upstream-0001}
+  - model_name: o1
+    litellm_params: {model: openai/o1-2024-12-17, api_base: "${DEAD}/v1", api_key: sk-upstream-0001}
+  - model_name: gpt-5
+    litellm_params: {model: openai/gpt-5, api_base: "${DEAD}/v1", api_key: sk-upstream-0001}
+  - model_name: gpt-5-chat
+    litellm_params: {model: openai/gpt-5-chat-latest, api_base: "${DEAD}/v1", api_key: sk-upstream-0001}
+  - model_name: gpt-5-search
+    litellm_params: {model: openai/gpt-5-search-api, api_base: "${DEAD}/v1", api_key: sk-upstream-0001}
+  - model_name: azure-reasoner
+    litellm_params: {model: azure/team-deployment, api_base: "${DEAD}", api_key: az-0005, api_version: "2025-04-01-preview"}
+    model_info: {base_model: azure/o4-mini}
+  - model_name: azure-gpt-5
+    litellm_params: {model: azure/gpt-5-mini, api_base: "${DEAD}", api_key: az-0005, api_version: "2025-04-01-preview"}
 router_settings:
   model_group_alias: {sonnet: claude}
 `,
@@ -90,6 +106,30 @@ describe('GET /utils/supported_openai_params', () => {
       expect(res.status, model).toBe(200);
       expect(await res.json(), model).toEqual({ supported_openai_params: params });
     }
+  });
+
+  it("leaves out what OpenAI's reasoning models refuse, as LiteLLM does: o-series, gpt-5 (not gpt-5-chat), by base_model on Azure", async () => {
+    const O_SERIES = OPENAI_CHAT.filter((p) => !['logprobs', 'top_p', 'presence_penalty', 'frequency_penalty', 'top_logprobs'].includes(p));
+    const GPT_5 = OPENAI_CHAT.filter((p) => ![
+      'presence_penalty', 'frequency_penalty', 'stop', 'logit_bias', 'modalities', 'prediction', 'audio', 'web_search_options', 'logprobs', 'top_p', 'top_logprobs',
+    ].includes(p));
+    const cases: [string, string[]][] = [
+      ['o3-mini', O_SERIES],
+      ['o1', O_SERIES],
+      ['azure-reasoner', O_SERIES],
+      ['gpt-5', GPT_5],
+      ['azure-gpt-5', GPT_5],
+      ['gpt-5-chat', OPENAI_CHAT],
+      ['gpt-5-search', ['max_completion_tokens', 'max_tokens', 'response_format', 'safety_identifier', 'service_tier', 'store', 'stream', 'stream_options', 'user', 'verbosity', 'web_search_options']],
+    ];
+    for (const [model, params] of cases) {
+      const res = await supported(model);
+      expect(res.status, model).toBe(200);
+      expect(await res.json(), model).toEqual({ supported_openai_params: params });
+    }
+    // Sampling params LiteLLM keeps: temperature (1 is taken) on both, logit_bias on the o-series.
+    expect(O_SERIES).toEqual(expect.arrayContaining(['temperature', 'logit_bias', 'reasoning_effort']));
+    expect(GPT_5).toEqual(expect.arrayContaining(['temperature', 'reasoning_effort', 'verbosity']));
   });
 
   it('lists nothing the Anthropic adapter refuses: every other OpenAI param is a 400 on a call, before any upstream', async () => {
@@ -182,6 +222,17 @@ describe('POST /cost/estimate', () => {
     expect(custom.cost_per_request).toBeCloseTo(1000 * 5e-6 + 1000 * 1e-5, 12);
   });
 
+  it('prices 0 requests a day or month at 0, not null (LiteLLM\'s answer)', async () => {
+    const res = await estimate({ model: 'claude', input_tokens: 1000, output_tokens: 500, num_requests_per_day: 0, num_requests_per_month: 0 });
+    expect(res.status).toBe(200);
+    const body = await res.json() as Record<string, unknown>;
+    expect(body).toMatchObject({
+      num_requests_per_day: 0, num_requests_per_month: 0, daily_cost: 0, daily_input_cost: 0, daily_output_cost: 0, daily_margin_cost: 0,
+      daily_cache_read_cost: 0, daily_cache_creation_cost: 0, monthly_cost: 0, monthly_input_cost: 0, monthly_output_cost: 0,
+    });
+    expect(body.cost_per_request).toBeGreaterThan(0);
+  });
+
   it('answers a key for the models it may call only, the master key for all', async () => {
     const narrow = await seedKey(stack.db.url, { models: ['mock-priced'] });
     expect((await estimate({ model: 'mock-priced', input_tokens: 10, output_tokens: 10 }, narrow)).status).toBe(200);
@@ -212,5 +263,28 @@ describe('POST /cost/estimate', () => {
     const unknown = await estimate({ model: 'no-such-model', input_tokens: 1, output_tokens: 1 });
     expect(unknown.status).toBe(400);
     expect((await errorOf(unknown)).message).toContain('Invalid model name passed in model=no-such-model');
+  });
+});
+
+describe('route groups', () => {
+  it('lets a key held to llm_api_routes ask both, as it may /utils/token_counter; info_routes (as LiteLLM\'s) lists neither', async () => {
+    const keyFor = async (routes: string[]) => {
+      const key = await seedKey(stack.db.url);
+      await query(stack.db.url, 'UPDATE "LiteLLM_VerificationToken" SET allowed_routes = $2 WHERE token = $1', [sha256(key), routes]);
+      return key;
+    };
+    const llmApi = await keyFor(['llm_api_routes']);
+    const counted = await fetch(`${stack.url}/utils/token_counter`, {
+      method: 'POST', headers: { authorization: `Bearer ${llmApi}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hello' }] }),
+    });
+    expect(counted.status).toBe(200);
+    expect((await supported('gpt-4o', llmApi)).status).toBe(200);
+    expect((await estimate({ model: 'claude', input_tokens: 10, output_tokens: 10 }, llmApi)).status).toBe(200);
+    const readOnly = await keyFor(['info_routes']);
+    const refused = await supported('gpt-4o', readOnly);
+    expect(refused.status).toBe(401);
+    expect((await errorOf(refused)).message).toContain('Virtual key is not allowed to call this route');
+    expect((await estimate({ model: 'claude', input_tokens: 10, output_tokens: 10 }, readOnly)).status).toBe(401);
   });
 });

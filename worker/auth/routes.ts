@@ -8,9 +8,9 @@ import { PASS_THROUGH_PREFIXES } from '../passthrough/providers.ts';
  * llm_api → llm_api_routes, management → management_routes, read_only →
  * info_routes.
  */
-const MODEL_CALL = /^(\/v1|\/v2|\/openai\/deployments\/[^/]+|\/engines\/[^/]+|\/queue)?\/(chat\/completions|completions|embeddings|moderations|images\/generations|images\/edits|rerank|audio\/speech|audio\/transcriptions|responses(\/[^/]+(\/input_items|\/cancel)?)?|files(\/[^/]+(\/content)?)?|batches(\/[^/]+(\/cancel)?)?|fine_tuning\/jobs(\/[^/]+(\/cancel|\/events|\/checkpoints)?)?|vector_stores(\/[^/]+(\/search|\/files(\/[^/]+)?|\/file_batches(\/[^/]+(\/cancel|\/files)?)?)?)?)$/;
+const MODEL_CALL = /^(\/v1|\/v2|\/openai\/deployments\/[^/]+|\/engines\/[^/]+|\/queue)?\/(chat\/completions|completions|embeddings|moderations|images\/generations|images\/edits|rerank|audio\/speech|audio\/transcriptions|responses(\/[^/]+(\/input_items|\/cancel)?)?|files(\/[^/]+(\/content)?)?|batches(\/[^/]+(\/cancel)?)?|fine_tuning\/jobs(\/[^/]+(\/cancel|\/events|\/checkpoints)?)?|vector_stores(\/[^/]+(\/search|\/files(\/[^/]+)?|\/file_batches(\/[^/]+(\/cancel|\/files)?)?)?)?|videos(\/[^/]+(\/content|\/remix)?)?)$/;
 /** Under /openai/v1 the gateway serves only these; the rest of /openai/ is OpenAI's own API, passed through (llm_api_routes only). */
-const OPENAI_V1 = /^\/openai\/v1\/(responses(\/[^/]+(\/input_items|\/cancel)?)?|files(\/[^/]+(\/content)?)?|batches(\/[^/]+(\/cancel)?)?|fine_tuning\/jobs(\/[^/]+(\/cancel|\/events|\/checkpoints)?)?|vector_stores(\/[^/]+(\/search|\/files(\/[^/]+)?|\/file_batches(\/[^/]+(\/cancel|\/files)?)?)?)?)$/;
+const OPENAI_V1 = /^\/openai\/v1\/(responses(\/[^/]+(\/input_items|\/cancel)?)?|files(\/[^/]+(\/content)?)?|batches(\/[^/]+(\/cancel)?)?|fine_tuning\/jobs(\/[^/]+(\/cancel|\/events|\/checkpoints)?)?|vector_stores(\/[^/]+(\/search|\/files(\/[^/]+)?|\/file_batches(\/[^/]+(\/cancel|\/files)?)?)?)?|videos(\/[^/]+(\/content|\/remix)?)?)$/;
 const MODELS = /^(\/v1)?\/models(\/.+)?$/;
 const REALTIME = /^(\/v1|\/openai\/v1)?\/realtime$/;
 /** Google's format for Gemini model groups (LiteLLM's google_routes). */
@@ -33,8 +33,14 @@ const INFO_ROUTES = new Set([
 /** The admin API's writes and reads: keys, users, teams, organizations, customers, budgets, models. */
 const MANAGEMENT = /^\/(key|v2\/key|v2\/team|v2\/user|user|team|organization|customer|end_user|budget|tag|model|v1\/model|v2\/model)\//;
 
+/**
+ * Answers about a model call, held to the key's models as the call would be. LiteLLM's llm_api_routes
+ * list only the first; the others answer a key that may make the call, so they go with it.
+ */
+const CALL_INFO = new Set(['/utils/token_counter', '/utils/supported_openai_params', '/cost/estimate']);
+
 const GROUPS: Record<string, (path: string) => boolean> = {
-  llm_api_routes: (path) => MODEL_CALL.test(path) || OPENAI_V1.test(path) || REALTIME.test(path) || GOOGLE.test(path) || MODELS.test(path) || MESSAGES.test(path) || passThrough(path) || MCP.test(path) || path === '/utils/token_counter' || path === '/guardrails/apply_guardrail',
+  llm_api_routes: (path) => MODEL_CALL.test(path) || OPENAI_V1.test(path) || REALTIME.test(path) || GOOGLE.test(path) || MODELS.test(path) || MESSAGES.test(path) || passThrough(path) || MCP.test(path) || CALL_INFO.has(path) || path === '/guardrails/apply_guardrail',
   openai_routes: (path) => MODEL_CALL.test(path) || OPENAI_V1.test(path) || REALTIME.test(path) || (MODELS.test(path) && !GOOGLE.test(path)) || path === '/utils/token_counter',
   anthropic_routes: (path) => MESSAGES.test(path),
   google_routes: (path) => GOOGLE.test(path),

@@ -26,12 +26,42 @@ const ANTHROPIC_SENT = without(ANTHROPIC_CHAT_PARAMS, ['service_tier']);
 /** The mock answers from config whatever the sampling params say: only streaming changes its answer. */
 const MOCK_SENT: ReadonlySet<string> = new Set(['stream', 'stream_options']);
 
+/**
+ * OpenAI's reasoning models refuse sampling params its chat models take; these lists are LiteLLM's
+ * (`OpenAIOSeriesConfig`, `OpenAIGPT5Config`). `temperature` stays on both, as in LiteLLM: 1 is taken.
+ */
+const O_SERIES_SENT = without(OPENAI_PARAMS.chat, ['logprobs', 'top_p', 'presence_penalty', 'frequency_penalty', 'top_logprobs']);
+// LiteLLM keeps logprobs, top_p and top_logprobs for the gpt-5.x models whose price-map entry says they
+// take `reasoning_effort: "none"`, and then only with it; the bundled table has no such flag, so they go for all.
+const GPT_5_SENT = without(OPENAI_PARAMS.chat, [
+  'presence_penalty', 'frequency_penalty', 'stop', 'logit_bias', 'modalities', 'prediction', 'audio', 'web_search_options',
+  'logprobs', 'top_p', 'top_logprobs',
+]);
+/** gpt-5's search models take only these (LiteLLM's list, less its client options). */
+const GPT_5_SEARCH_SENT: ReadonlySet<string> = new Set([
+  'max_tokens', 'max_completion_tokens', 'stream', 'stream_options', 'web_search_options', 'service_tier', 'safety_identifier',
+  'response_format', 'user', 'store', 'verbosity',
+]);
+
+/**
+ * The chat fields of OpenAI's model behind an OpenAI or Azure deployment, told by name as LiteLLM tells
+ * them: its `base_model` (an Azure deployment's own name says nothing), else the model, less any route
+ * prefix. o1, o3 and o4 are the o-series; anything naming gpt-5 but `gpt-5-chat*` (a chat model) is gpt-5's.
+ */
+function openAIChatFields(d: DeploymentRef): ReadonlySet<string> {
+  const name = (d.info.base_model ?? d.model).split('/').pop() ?? '';
+  if (/^o[134](-|$)/.test(name)) return O_SERIES_SENT;
+  if (name.includes('gpt-5') && !name.includes('gpt-5-chat')) return name.includes('search') ? GPT_5_SEARCH_SENT : GPT_5_SENT;
+  return OPENAI_PARAMS.chat;
+}
+
 /** The chat fields a deployment's adapter serves; undefined for one that passes every field on. */
 function chatFields(d: DeploymentRef): ReadonlySet<string> | undefined {
   switch (d.provider) {
     case 'openai':
-    case 'text-completion-openai':
     case 'azure':
+      return openAIChatFields(d);
+    case 'text-completion-openai':
       return OPENAI_PARAMS.chat;
     case 'hosted_vllm':
     case 'vllm':

@@ -60,10 +60,10 @@ function perRequest(d: DeploymentRef, r: CostEstimateRequest): CostLines {
 // Rounded as computeCost rounds, so 100 requests of 3e-6 come out as 0.0003.
 const PICO = 1e12;
 
-/** LiteLLM's field names for a period's lines (`daily_cost`, `daily_input_cost`, ...), null without a request count. */
+/** LiteLLM's field names for a period's lines (`daily_cost`, `daily_input_cost`, ...), null without a request count (0 requests cost 0). */
 function period(prefix: 'daily' | 'monthly', lines: CostLines, requests: number | null): Record<string, number | null> {
   return Object.fromEntries(Object.entries(lines).map(([line, value]) =>
-    [`${prefix}_${line}`, requests ? Math.round(value * requests * PICO) / PICO : null]));
+    [`${prefix}_${line}`, requests === null ? null : Math.round(value * requests * PICO) / PICO]));
 }
 
 /**

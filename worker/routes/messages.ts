@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import type { GatewayEnv } from '../env.ts';
+import { identify } from '../auth/authenticate.ts';
 import { GatewayError } from '../errors.ts';
 import { authenticateRoute } from '../limits/key-store.ts';
 import { authorizeModel } from '../models/access.ts';
@@ -7,11 +8,13 @@ import { resolveGroup } from '../router/resolve-group.ts';
 import { currentCatalog } from '../models/catalog.ts';
 import { bodyLimit, readJsonBody } from '../openai/read-body.ts';
 import { chatRequestSchema } from '../openai/request-schemas.ts';
+import { headerSnapshot } from '../proxy/call-helpers.ts';
 import { handleModelCall } from '../proxy/model-call.ts';
+import { recordRefusedCall } from '../proxy/refused-call.ts';
 import { gatewayState, type GatewayState } from '../state.ts';
 import { estimateInputTokens } from './messages/count-tokens.ts';
 import { anthropicErrorBody, anthropicErrorResponse, envelopeMessage } from './messages/errors.ts';
-import { messagesRequestSchema } from './messages/request-schema.ts';
+import { type MessagesRequest, messagesRequestSchema } from './messages/request-schema.ts';
 import { chatCompletionSchema, toAnthropicMessage } from './messages/to-anthropic-response.ts';
 import { toAnthropicStream } from './messages/to-anthropic-stream.ts';
 import { toOpenAIChatRequest } from './messages/to-openai-request.ts';
@@ -27,12 +30,27 @@ type Ctx = Context<{ Bindings: GatewayEnv }>;
 export async function messages(c: Ctx): Promise<Response> {
   try {
     const state = await gatewayState(c.env);
-    const request = await readJsonBody(c.req.raw, messagesRequestSchema, bodyLimit(state.config));
+    const request = await admittedRequest(c, state);
     const anthropicTarget = await servedByAnthropic(c, state, request.model);
     const body = toOpenAIChatRequest(request, { anthropicTarget });
     return await toAnthropicAnswer(await handleModelCall(c, 'chat', chatRequestSchema, { body, clientBody: request }));
   } catch (err) {
     return anthropicErrorResponse(err);
+  }
+}
+
+/**
+ * The request's body, read only once the request carries a key from an allowed IP: as on every model
+ * call, a request without one is refused (401/403) before its body is read or a model looked up. A
+ * refusal counts as the chat call's, as handleModelCall counts its own.
+ */
+async function admittedRequest(c: Ctx, state: GatewayState): Promise<MessagesRequest> {
+  try {
+    await identify(headerSnapshot(c.req.raw.headers), state);
+    return await readJsonBody(c.req.raw, messagesRequestSchema, bodyLimit(state.config));
+  } catch (err) {
+    if (err instanceof GatewayError) recordRefusedCall(c, 'chat', {}, err);
+    throw err;
   }
 }
 

@@ -3,18 +3,17 @@
  * `litellm_settings.default_internal_user_params.available_teams` offers it to join, and
  * `GET /team/{team_id}/members/me`, its own membership in one team.
  */
-import { and, asc, eq, not } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { budgets } from '../../../drizzle/schema/budgets.ts';
 import { teamMemberships, type TeamRow, teams } from '../../../drizzle/schema/teams.ts';
 import { gatewayState } from '../../../worker/state.ts';
 import { callerUserId } from '../../lib/auth.ts';
-import { budgetClock } from '../../lib/budget-limits.ts';
 import type { AdminBindings } from '../../lib/context.ts';
 import { describeRoute } from '../../lib/openapi.ts';
-import { teamJson, teamMembershipJson } from '../../lib/serialize.ts';
+import { teamMembershipJson } from '../../lib/serialize.ts';
 import { badRequest, notFound } from '../../lib/validation.ts';
-import { anyOf, membersInclude } from '../principals/sql.ts';
+import { anyOf } from '../principals/sql.ts';
 import { findUser } from '../users/store.ts';
 
 export const teamSelfServiceRoutes = new Hono<AdminBindings>();
@@ -30,15 +29,24 @@ teamSelfServiceRoutes.get('/team/available', async (c) => {
   const { db } = c.get('db')();
   const user = userId ? await findUser(db, userId) : null;
   if (!user) throw notFound('User not found');
-  // A team named in the user's `teams` or listing it in `members_with_roles` is one it is already in.
+  // A team named in the user's `teams`, or naming the user as a member (any of its lists), is one it is already in.
   const joinable = offered.filter((teamId) => !user.teams.includes(teamId));
   if (joinable.length === 0) return c.json([]);
-  const rows = await db.select().from(teams)
-    .where(and(anyOf(teams.team_id, joinable), not(membersInclude(teams.members_with_roles, user.user_id))))
-    .orderBy(asc(teams.team_alias), asc(teams.team_id));
-  const clock = await budgetClock(c);
-  return c.json(rows.map((row) => teamJson(row, clock)));
+  const rows = await db.select().from(teams).where(anyOf(teams.team_id, joinable)).orderBy(asc(teams.team_alias), asc(teams.team_id));
+  return c.json(rows.filter((row) => !memberOf(row, user.user_id)).map(availableTeamJson));
 });
+
+/**
+ * A team as a user deciding whether to join it sees it: what it would get (models, budget, limits),
+ * nothing of its members but their roles, and no spend or metadata (callbacks, admins' notes). LiteLLM
+ * answers whole rows; its UI shows the alias, the models and `members_with_roles.length`, so roles stay.
+ */
+function availableTeamJson(row: TeamRow) {
+  return {
+    team_id: row.team_id, team_alias: row.team_alias, models: row.models, max_budget: row.max_budget, budget_duration: row.budget_duration,
+    tpm_limit: row.tpm_limit, rpm_limit: row.rpm_limit, members_with_roles: row.members_with_roles.map(({ role }) => ({ role })),
+  };
+}
 
 /** The user's place in the team: its `members_with_roles` entry, or the legacy `admins` / `members` lists. */
 function memberOf(team: TeamRow, userId: string): { role: string; user_email: string | null } | null {

@@ -59,23 +59,29 @@ userReadRoutes.get('/user/info', async (c) => {
 });
 
 /**
- * Whether the caller may read this user at `/v2/user/info` (LiteLLM's `_check_user_info_v2_access`):
- * admins and viewers any user, a user itself, and a team's admins the members of that team.
+ * How the caller may read this user at `/v2/user/info` (LiteLLM's `_check_user_info_v2_access`): admins
+ * and viewers any user and a user itself all of it (`whole`), a team's admins the members of that team
+ * (`team_admin`); anyone else not at all (null).
  */
-async function mayReadUser(c: AdminContext, db: NeonDatabase, user: UserRow): Promise<boolean> {
-  if (isAdminReader(c) || callerUserId(c) === user.user_id) return true;
-  if (!callerUserId(c)) return false;
+async function userReader(c: AdminContext, db: NeonDatabase, user: UserRow): Promise<'whole' | 'team_admin' | null> {
+  if (isAdminReader(c) || callerUserId(c) === user.user_id) return 'whole';
+  if (!callerUserId(c)) return null;
   const theirTeams = await db.select({ admins: teams.admins, members_with_roles: teams.members_with_roles }).from(teams)
     .where(or(membersInclude(teams.members_with_roles, user.user_id), user.teams.length ? anyOf(teams.team_id, user.teams) : undefined));
-  return theirTeams.some((team) => isTeamAdmin(c, team));
+  return theirTeams.some((team) => isTeamAdmin(c, team)) ? 'team_admin' : null;
 }
 
-/** LiteLLM's UserInfoV2Response: the user row's own fields, its teams as ids, no keys. */
-function userInfoV2Json(user: UserRow) {
+/**
+ * LiteLLM's UserInfoV2Response: the user row's own fields, its teams as ids, no keys. `metadata` (what admins
+ * wrote about the user, SSO and SCIM attributes) is for admins, viewers and the user alone: a team admin, who
+ * reads the user only as a member of its team, gets `{}`. Spend and budget are the user's across all its
+ * teams, as LiteLLM shows them to a team admin.
+ */
+function userInfoV2Json(user: UserRow, showMetadata: boolean) {
   return {
     user_id: user.user_id, user_email: user.user_email, user_alias: user.user_alias, user_role: user.user_role, spend: user.spend,
     max_budget: user.max_budget, models: user.models, budget_duration: user.budget_duration, budget_reset_at: user.budget_reset_at,
-    metadata: user.metadata, created_at: user.created_at, updated_at: user.updated_at, sso_user_id: user.sso_user_id, teams: user.teams,
+    metadata: showMetadata ? user.metadata : {}, created_at: user.created_at, updated_at: user.updated_at, sso_user_id: user.sso_user_id, teams: user.teams,
   };
 }
 
@@ -85,9 +91,10 @@ userReadRoutes.get('/v2/user/info', async (c) => {
   if (!userId) throw badRequest('user_id is required. Either pass it as a query parameter or authenticate with a user-bound key.', 'user_id');
   const { db } = c.get('db')();
   const user = await findUser(db, userId);
+  const reader = user ? await userReader(c, db, user) : null;
   // A user the caller may not read is answered as one that does not exist (LiteLLM's 404), so ids cannot be probed.
-  if (!user || !(await mayReadUser(c, db, user))) throw notFound(`User not found: ${userId}`);
-  return c.json(userInfoV2Json(user));
+  if (!user || !reader) throw notFound(`User not found: ${userId}`);
+  return c.json(userInfoV2Json(user, reader === 'whole'));
 });
 
 const SORTABLE = { user_id: users.user_id, user_email: users.user_email, created_at: users.created_at, spend: users.spend, user_alias: users.user_alias, user_role: users.user_role };
