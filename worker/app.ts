@@ -12,6 +12,7 @@ import { createFile, fileById, listFiles } from './routes/files.ts';
 import { batchById, createBatch, listBatches } from './routes/batches.ts';
 import { createFineTuningJob, fineTuningJobById, listFineTuningJobs } from './routes/fine-tuning.ts';
 import { vectorStoreRoutes } from './routes/vector-store-routes.ts';
+import { videoRoutes } from './routes/video-routes.ts';
 import { isAdminPath } from './routes/admin-prefixes.ts';
 import { metricsRoute } from './telemetry/metrics/route.ts';
 import { tokenCounter } from './routes/token-counter.ts';
@@ -78,6 +79,7 @@ for (const prefix of ['/v1', '', '/openai/v1']) {
   app.get(`${prefix}/fine_tuning/jobs/:id/events`, fineTuningJobById('GET', '/events'));
   app.get(`${prefix}/fine_tuning/jobs/:id/checkpoints`, fineTuningJobById('GET', '/checkpoints'));
   vectorStoreRoutes(app, prefix);
+  videoRoutes(app, prefix);
 }
 // OpenAI's Realtime API: a WebSocket session per connection.
 for (const path of ['/v1/realtime', '/realtime', '/openai/v1/realtime']) app.get(path, realtime);

@@ -10,7 +10,7 @@ import { shipPacks } from './queue-packing.ts';
  */
 export interface SpendLogRecord {
   request_id: string;
-  call_type: 'acompletion' | 'atext_completion' | 'aembedding' | 'aresponses' | 'amoderation' | 'aimage_generation' | 'aspeech' | 'atranscription' | 'aimage_edit' | 'arerank' | 'aretrieve_batch' | 'acreate_fine_tuning_job' | 'avector_store_create' | 'avector_store_search' | 'pass_through_endpoint' | '_arealtime' | 'call_mcp_tool';
+  call_type: 'acompletion' | 'atext_completion' | 'aembedding' | 'aresponses' | 'amoderation' | 'aimage_generation' | 'aspeech' | 'atranscription' | 'aimage_edit' | 'arerank' | 'aretrieve_batch' | 'acreate_fine_tuning_job' | 'avector_store_create' | 'avector_store_search' | 'avideo_generation' | 'avideo_remix' | 'pass_through_endpoint' | '_arealtime' | 'call_mcp_tool';
   api_key: string;
   spend: number;
   total_tokens: number;

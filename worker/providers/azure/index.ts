@@ -31,7 +31,10 @@ export const azureFlavor: OpenAICompatibleFlavor = {
     return azureTarget(deployment, path, version, env);
   },
   // Files and batches belong to the resource, not a deployment: `{api_base}/openai/files`, `/openai/batches` (GA in 2024-10-21).
-  objectTarget: (deployment, path, env) => azureTarget(deployment, `openai/${path}`, deployment.params.api_version ?? envString(env, 'AZURE_API_VERSION') ?? DEFAULT_AZURE_API_VERSION, env),
+  // The Videos API is only on Azure's v1 API (`/openai/v1/videos`), which takes no dated api-version.
+  objectTarget: (deployment, path, env) => (path.startsWith('v1/')
+    ? azureTarget(deployment, `openai/${path}`, '', env)
+    : azureTarget(deployment, `openai/${path}`, deployment.params.api_version ?? envString(env, 'AZURE_API_VERSION') ?? DEFAULT_AZURE_API_VERSION, env)),
 };
 
 /** `{api_base}/{path}?api-version=` with the deployment's `api-key` (the Realtime API's socket too). */
@@ -45,7 +48,7 @@ export function azureTarget(deployment: DeploymentRef, path: string, version: st
   const key = deployment.params.api_key ?? envString(env, 'AZURE_API_KEY');
   const headers: Record<string, string> = { ...deployment.params.extra_headers };
   if (key) headers['api-key'] = key;
-  return { url: upstreamUrl(base, path, { 'api-version': version }), headers, secret: key };
+  return { url: upstreamUrl(base, path, version ? { 'api-version': version } : {}), headers, secret: key };
 }
 
 export const azure = openAICompatible(azureFlavor);
