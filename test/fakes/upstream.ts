@@ -78,6 +78,10 @@ export interface FakeUpstream {
   waitForRequests(count: number, timeoutMs?: number): Promise<RecordedRequest[]>;
   /** Stops listening and destroys every open socket, hanging ones included. */
   close(): Promise<void>;
+  /** Requests whose response has not finished or closed yet. */
+  readonly inFlight: number;
+  /** The most requests in flight at once since start or reset(). */
+  readonly peakInFlight: number;
 }
 
 const ECHO: Behaviour = { kind: 'echo' };
@@ -88,6 +92,8 @@ export async function startFakeUpstream(options?: { default?: Behaviour }): Prom
   let queue: Behaviour[] = [];
   const requests: RecordedRequest[] = [];
   const waiters = new Set<() => void>();
+  let inFlight = 0;
+  let peakInFlight = 0;
   // Aborted on close() so every pending delay ends at once and no timer keeps the worker alive.
   const shutdown = new AbortController();
 
@@ -105,6 +111,9 @@ export async function startFakeUpstream(options?: { default?: Behaviour }): Prom
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const receivedAt = Date.now();
+    inFlight++;
+    peakInFlight = Math.max(peakInFlight, inFlight);
+    res.once('close', () => inFlight--);
     let markAborted = () => {};
     const aborted = new Promise<void>((resolve) => (markAborted = resolve));
     const chunks: Buffer[] = [];
@@ -176,7 +185,14 @@ export async function startFakeUpstream(options?: { default?: Behaviour }): Prom
     requests,
     enqueue: (...b) => void queue.push(...b),
     setDefault: (b) => void (fallback = b),
+    get inFlight() {
+      return inFlight;
+    },
+    get peakInFlight() {
+      return peakInFlight;
+    },
     reset: () => {
+      peakInFlight = inFlight;
       requests.length = 0;
       queue = [];
       fallback = initialDefault;

@@ -23,6 +23,8 @@ export const generalSettingsSchema = z.object({
   alert_types: strList.optional(),
   budget_duration: duration.optional(),
   max_budget: nonNegative.optional(),
+  /** Model calls in flight at once through the whole proxy, across every isolate (proxy/global-slot.ts); beyond it, a 429. */
+  global_max_parallel_requests: posInt.optional(),
   redact_messages_in_exceptions: bool.optional(),
   max_request_size_mb: nonNegative.optional(),
   litellm_key_header_name: str.optional(),

@@ -167,6 +167,18 @@ describe('config warnings', () => {
     expect(result.config.model_list[0]?.model_info).toEqual({ owner: 'ml-team' });
   });
 
+  it('loads the caps on calls in flight without a warning', () => {
+    const result = validateConfig({
+      model_list: [{ model_name: 'm', litellm_params: { model: 'mock/m', max_parallel_requests: 4 } }],
+      router_settings: { default_max_parallel_requests: 10 },
+      general_settings: { global_max_parallel_requests: 100 },
+    }, {});
+    if (!result.ok) throw new Error(result.errors.join('\n'));
+    expect(result.warnings).toEqual([]);
+    expect(result.config.general_settings.global_max_parallel_requests).toBe(100);
+    expect(result.config.router_settings.default_max_parallel_requests).toBe(10);
+  });
+
   it('warns when a fallback names a model group that is not in model_list', () => {
     const raw = { model_list: [{ model_name: 'a', litellm_params: { model: 'mock/a' } }], router_settings: { fallbacks: [{ a: ['b'] }] } };
     const result = validateConfig(raw, {});

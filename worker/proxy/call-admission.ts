@@ -8,6 +8,7 @@ import { tagBudgetIds } from '../limits/router-budgets.ts';
 import { type StoredTags, storedTags } from '../limits/stored-tags.ts';
 import { routingTags } from '../router/eligible-deployments.ts';
 import { admit } from './call-helpers.ts';
+import { holdingSlot, takeGlobalSlot } from './global-slot.ts';
 import type { Seen } from './refused-call.ts';
 import { type CallContext, clientTagsRefusal } from './call-context.ts';
 import type { WaitUntil } from '../telemetry/emit.ts';
@@ -52,11 +53,21 @@ export async function admitModelCall(
   const loadStored = () => (storedRead ??= storedTags(env, ctx));
   const stored = ownTags.length || tagFiltering ? await loadStored() : undefined;
   const budgets = stored && ownTags.length ? tagBudgetIds(config, ownTags, stored.budgeted) : undefined;
-  let admission = !who.master || call.endUser || globalBudget || budgets?.length
-    ? await admit(env, who, {
-      requestId: call.requestId, model: call.group, endUser: call.endUser, globalBudget, ...(budgets?.length ? { budgets } : {}), ...call.estimate, free: call.free, waitUntil,
-    })
-    : undefined;
+  // general_settings.global_max_parallel_requests, first as in LiteLLM; given back with the admission (settled or undone).
+  const slot = config.general_settings.global_max_parallel_requests === undefined ? undefined : await takeGlobalSlot(env, ctx, config, call.requestId);
+  if (slot) (call.seen.slots ??= []).push(slot);
+  let admission: Admission | undefined;
+  try {
+    admission = !who.master || call.endUser || globalBudget || budgets?.length
+      ? await admit(env, who, {
+        requestId: call.requestId, model: call.group, endUser: call.endUser, globalBudget, ...(budgets?.length ? { budgets } : {}), ...call.estimate, free: call.free, waitUntil,
+      })
+      : undefined;
+  } catch (err) {
+    slot?.free();
+    throw err;
+  }
+  if (slot) admission = holdingSlot(admission, slot);
   const refusal = admission?.policy?.refusal;
   if (admission && refusal) {
     // A JWT's team or user that is gone (jwt-policy.ts): nothing it brought in applies any more.

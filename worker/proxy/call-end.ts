@@ -9,6 +9,7 @@ import type { BudgetHold } from '../limits/budget-hold.ts';
 import type { DeploymentRef } from '../models/deployments.ts';
 import { responseOwner } from '../providers/response-ids.ts';
 import type { Endpoint, ProviderAnswer, RequestHeaders } from '../providers/types.ts';
+import type { HeldSlot } from '../router/deployment-slots.ts';
 import { countTokens } from '../router/health.ts';
 import { usageBased } from '../router/strategies.ts';
 import type { GatewayState } from '../state.ts';
@@ -33,12 +34,15 @@ export interface CallSettler {
   settle(result: CallResult): void;
   overheadMs?: number;
   budgetHold?: BudgetHold;
+  /** The serving deployment's slot of its `max_parallel_requests`: given back as the call settles. */
+  slot?: HeldSlot;
 }
 
 export function callSettler(c: CallScope, state: GatewayState, ctx: CallContext, safeHeaders: RequestHeaders, admission: Admission | undefined): CallSettler {
   const logged = (what: string) => (err: unknown) => console.error(`${what} failed:`, err instanceof Error ? err.message : String(err));
   const settler: CallSettler = {
     settle(result) {
+      settler.slot?.free();
       // A cost that is not a number of dollars would poison every limiter counter it reaches (NaN spend refuses all calls).
       if (!(Number.isFinite(result.cost) && result.cost >= 0)) {
         console.error(`call ${ctx.callId}: cost ${String(result.cost)} is not a number of dollars; settled as 0`);

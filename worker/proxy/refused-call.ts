@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import type { Caller } from '../auth/authenticate.ts';
 import type { GatewayEnv } from '../env.ts';
 import type { GatewayError } from '../errors.ts';
+import type { HeldSlot } from '../router/deployment-slots.ts';
 import type { DeploymentRef } from '../models/deployments.ts';
 import type { CallEndpoint } from '../providers/types.ts';
 import { recordRejectedCall } from '../telemetry/metrics/hooks.ts';
@@ -17,6 +18,8 @@ export interface Seen {
   known?: ReadonlyMap<string, unknown>;
   /** Once the key is known: the call as far as it got, for its spend-log row. */
   call?: { token: string; body: Record<string, unknown>; startedAt: number; storePrompts: boolean; deployment?: DeploymentRef; tags?: readonly string[] };
+  /** Slots of parallel-request caps the call holds (router/deployment-slots.ts): given back if it ends in an exception. */
+  slots?: HeldSlot[];
 }
 
 /**

@@ -1,6 +1,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { GatewayEnv } from '../env.ts';
 import { withConfigEnv } from '../config/config-env.ts';
+import { type SlotCap, SlotTable } from './parallel-slots.ts';
 
 /** One call's outcome on one deployment, as isolates report it. */
 export interface DeploymentReport {
@@ -47,6 +48,7 @@ export class DeploymentHealth extends DurableObject<GatewayEnv> {
   #cooldowns: Record<string, number> | undefined;
   #latency: Record<string, number> = {};
   #usage: HealthSnapshot['usage'] = {};
+  #slots = new SlotTable();
 
   constructor(ctx: DurableObjectState, env: GatewayEnv) {
     // config.yaml's environment_variables, as the Workers' handlers see them (config-env.ts).
@@ -89,6 +91,22 @@ export class DeploymentHealth extends DurableObject<GatewayEnv> {
   async snapshot(now = Date.now()): Promise<HealthSnapshot> {
     await this.#loadCooldowns();
     return this.#snapshot(now);
+  }
+
+  /**
+   * A slot of the first of `caps` with room (deployments' `max_parallel_requests`, or the proxy's
+   * `global_max_parallel_requests` in the object named for it), waiting up to `waitMs` for one; null when none.
+   */
+  takeSlot(caps: SlotCap[], holder: string, waitMs = 0): Promise<string | null> {
+    return this.#slots.take(caps, holder, Math.min(Math.max(0, waitMs), 30_000), Date.now());
+  }
+
+  freeSlot(slot: string, holder: string): void {
+    this.#slots.free(slot, holder, Date.now());
+  }
+
+  renewSlots(holds: { slot: string; holder: string }[]): void {
+    this.#slots.renew(holds, Date.now());
   }
 
   async #loadCooldowns(): Promise<Record<string, number>> {

@@ -11,9 +11,10 @@ import { resolveGroup } from './resolve-group.ts';
 import { allowedFailsFor, backoffMs, isContextWindowError, isRequestError, retriesFor } from './retry-policy.ts';
 import { choose, type RoutingStrategy, underDeploymentLimits, usageBased } from './strategies.ts';
 import { eligibleDeployments } from './eligible-deployments.ts';
-import type { BudgetHold, BudgetRefusal } from '../limits/budget-hold.ts';
+import type { BudgetRefusal } from '../limits/budget-hold.ts';
+import { claimDeployment } from './claim-deployment.ts';
 import { attemptTimeoutMs, type RouteInput, type Routed } from './route-input.ts';
-import { countsAgainst, crossedBudget, noDeployments, withAttempts } from './route-errors.ts';
+import { atParallelLimit, countsAgainst, crossedBudget, noDeployments, withAttempts } from './route-errors.ts';
 
 
 /** The most input a deployment takes, when known (`model_info.max_input_tokens`, else the price table). */
@@ -103,35 +104,29 @@ export async function routeCall(input: RouteInput): Promise<Routed> {
     }
     const tried = new Set<string>();
     for (let attempt = 0; ; attempt++) {
-      const pick = () => {
-        const pool = available.filter((d) => !tried.has(d.id));
-        return choose(strategy, pool.length ? pool : available, health, input.random, config.router_settings.routing_strategy_args) as DeploymentRef;
+      const pick = (from: DeploymentRef[]) => {
+        const pool = from.filter((d) => !tried.has(d.id));
+        return choose(strategy, pool.length ? pool : from, health, input.random, config.router_settings.routing_strategy_args) as DeploymentRef;
       };
-      let deployment = pick();
       const timedOut = () => withAttempts(lastError ?? new GatewayError('Request timed out', { status: 408, type: 'timeout_error' }), retries, groupsTried - 1);
       if (input.deadline <= Date.now()) throw timedOut();
-      // Budget routing: a deployment whose provider's or own budget is spent is passed over (no attempt counted).
-      let hold: BudgetHold | undefined;
-      for (let held = input.hold?.(deployment); held; held = input.hold!(deployment)) {
-        const answer = await held;
-        if (!('refused' in answer)) {
-          hold = answer;
-          break;
-        }
-        crossed.push(answer);
-        available = available.filter((d) => d.id !== deployment.id);
-        if (!available.length) break;
-        deployment = pick();
-      }
-      if (!available.length) {
-        lastError = crossedBudget(crossed);
+      // A deployment at its max_parallel_requests or whose provider's or own budget is spent is passed over (no attempt counted).
+      const claimed = await claimDeployment(input, group, available, pick, crossed);
+      available = claimed.available;
+      if (!claimed.claim) {
+        lastError = claimed.full ? atParallelLimit(requested, group) : crossedBudget(crossed);
         fallBack(requested, 'error');
         break;
       }
-      // Measured after the hold, which may have waited for a budget's limiter.
+      const { deployment, hold, slot } = claimed.claim;
+      const letGo = () => {
+        if (hold) ctx.waitUntil(hold.release());
+        slot?.free();
+      };
+      // Measured after the claim, which may have waited for a budget's limiter or a slot.
       const msLeft = input.deadline - Date.now();
       if (msLeft <= 0) {
-        if (hold) ctx.waitUntil(hold.release());
+        letGo();
         throw timedOut();
       }
       if (attempt > 0) retries++;
@@ -145,9 +140,9 @@ export async function routeCall(input: RouteInput): Promise<Routed> {
         if (groupsTried > 1) {
           recordFallback(env, ctx, { caller: input.caller, requestedModel: input.requested, fallbackModel: group, known: input.catalog.groups, error: lastError, provider: deployment.provider, success: true });
         }
-        return { answer, deployment, attemptedRetries: retries, attemptedFallbacks: groupsTried - 1, ...(hold ? { hold } : {}) };
+        return { answer, deployment, attemptedRetries: retries, attemptedFallbacks: groupsTried - 1, ...(hold ? { hold } : {}), ...(slot ? { slot } : {}) };
       } catch (caught) {
-        if (hold) ctx.waitUntil(hold.release());
+        letGo();
         const err = caught instanceof GatewayError ? caught : new GatewayError('Internal server error', { status: 500, type: 'internal_server_error', retryable: true });
         lastError = err;
         if (countsAgainst(err)) reportOutcome(env, ctx, config, group, { deploymentId: deployment.id, ok: false, at: Date.now(), allowedFails: allowedFailsFor(config, err) }, { deployment, status: err.status, reason: err.message });

@@ -34,3 +34,14 @@ export function noDeployments(requested: string, group: string, until: number, n
     status: 429, type: 'rate_limit_error', retryable: true, headers: { 'retry-after': String(seconds) },
   });
 }
+
+/**
+ * The 429 when every deployment of a group that could serve the call is at its `max_parallel_requests`
+ * (calls in flight), after a brief wait for a slot and the group's fallbacks: LiteLLM's "No deployments
+ * available" words, with a `retry-after` of a second (a slot frees as soon as any call ends).
+ */
+export function atParallelLimit(requested: string, group: string): GatewayError {
+  return new GatewayError(`No deployments available for selected model, Try again in 1 seconds. Passed model=${requested}. model_group=${group}. Every deployment is at its max_parallel_requests (calls in flight)`, {
+    status: 429, type: 'rate_limit_error', retryable: true, headers: { 'retry-after': '1' },
+  });
+}

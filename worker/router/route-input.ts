@@ -5,6 +5,7 @@ import type { BudgetHold, BudgetRefusal } from '../limits/budget-hold.ts';
 import type { DeploymentRef, ModelCatalog } from '../models/deployments.ts';
 import type { ProviderAnswer } from '../providers/types.ts';
 import type { GatewayState } from '../state.ts';
+import type { HeldSlot } from './deployment-slots.ts';
 import type { WaitUntil } from '../telemetry/emit.ts';
 
 // What routeCall (route-call.ts) takes and answers, and how long one attempt may take.
@@ -51,6 +52,8 @@ export interface Routed {
   attemptedFallbacks: number;
   /** The room held in the serving deployment's budgets, to settle with the call's cost. */
   hold?: BudgetHold;
+  /** The serving deployment's slot of its `max_parallel_requests`, to free when the call ends (its stream's end too). */
+  slot?: HeldSlot;
 }
 
 export interface CallOverrides {
