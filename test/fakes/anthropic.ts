@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { type Behaviour, type FakeUpstream, type RecordedRequest, startFakeUpstream } from './upstream.ts';
 import { fakeId, messageText, words } from './openai-format.ts';
+import { anthropicRefusal } from './anthropic-checks.ts';
 
 const FIXTURES = new URL('../fixtures/anthropic/', import.meta.url);
 
@@ -62,6 +63,12 @@ function echo(request: RecordedRequest, res: ServerResponse): void {
   if (request.path !== '/v1/messages') {
     res.writeHead(404, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ type: 'error', error: { type: 'not_found_error', message: 'Not Found' } }));
+    return;
+  }
+  const refusal = anthropicRefusal(request.body as Record<string, unknown>);
+  if (refusal) {
+    res.writeHead(400, { 'content-type': 'application/json', 'request-id': fakeId('req_') });
+    res.end(JSON.stringify({ type: 'error', error: { type: 'invalid_request_error', message: refusal } }));
     return;
   }
   if (!body.stream) {

@@ -7,6 +7,7 @@
 import type { ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { concatBytes } from './aws-eventstream.ts';
+import { converseRefusal } from './bedrock-checks.ts';
 import { type AwsTestCredentials, type SigV4Check, verifySigV4 } from './sigv4-verifier.ts';
 import type { Behaviour, RecordedRequest } from './upstream.ts';
 
@@ -45,6 +46,9 @@ export function signedBedrock(credentials: AwsTestCredentials, region: string): 
             'x-amzn-errortype': 'InvalidSignatureException:http://internal.amazon.com/coral/com.amazon.coral.service/',
           });
         }
+        // Converse refuses a malformed conversation before any scripted answer, as Bedrock does.
+        const refusal = /\/converse(-stream)?$/.test(request.path) ? converseRefusal(request.body as Record<string, unknown>) : undefined;
+        if (refusal) return respond(res, { kind: 'error', status: 400, type: 'ValidationException', message: refusal });
         return answer.kind === 'eventstream' ? stream(res, answer.frames, answer.pieceBytes ?? 7) : respond(res, answer);
       },
     }),

@@ -26,6 +26,7 @@ export const litellmParamsSchema = z.object({
   stream_timeout: nonNegative.optional(),
   max_retries: posInt.optional(),
   num_retries: posInt.optional(),
+  /** Calls in flight at once to this deployment, across every isolate (router/claim-deployment.ts). */
   max_parallel_requests: posInt.optional(),
   input_cost_per_token: nonNegative.optional(),
   output_cost_per_token: nonNegative.optional(),
@@ -39,6 +40,9 @@ export const litellmParamsSchema = z.object({
   input_cost_per_second: nonNegative.optional(),
   /** Rerank: the price of one search (LiteLLM's price-map field). */
   input_cost_per_query: nonNegative.optional(),
+  /** Video generation: the price of one second of video made (LiteLLM's `output_cost_per_video_per_second` too). */
+  output_cost_per_second: nonNegative.optional(),
+  output_cost_per_video_per_second: nonNegative.optional(),
   /** Realtime: the price of an audio token in and out (LiteLLM's price-map fields). */
   input_cost_per_audio_token: nonNegative.optional(),
   output_cost_per_audio_token: nonNegative.optional(),
@@ -65,7 +69,7 @@ export const litellmParamsSchema = z.object({
 /** `model_info`: known fields are checked, any other key is kept (LiteLLM returns them from /model/info). */
 export const modelInfoSchema = z.looseObject({
   id: str.optional(),
-  mode: z.enum(['chat', 'completion', 'embedding', 'image_generation', 'audio_transcription', 'audio_speech', 'rerank', 'moderation', 'batch', 'realtime', 'responses']).optional(),
+  mode: z.enum(['chat', 'completion', 'embedding', 'image_generation', 'audio_transcription', 'audio_speech', 'rerank', 'moderation', 'batch', 'realtime', 'responses', 'video_generation']).optional(),
   base_model: str.optional(),
   access_groups: strList.optional(),
   max_tokens: posInt.optional(),
@@ -79,6 +83,8 @@ export const modelInfoSchema = z.looseObject({
   input_cost_per_character: nonNegative.optional(),
   input_cost_per_second: nonNegative.optional(),
   input_cost_per_query: nonNegative.optional(),
+  output_cost_per_second: nonNegative.optional(),
+  output_cost_per_video_per_second: nonNegative.optional(),
   input_cost_per_audio_token: nonNegative.optional(),
   output_cost_per_audio_token: nonNegative.optional(),
   team_id: str.optional(),
@@ -134,6 +140,10 @@ export const routerSettingsSchema = z.object({
   provider_budget_config: z.record(str, routerBudget).optional(),
   /** Model groups that may answer each other's requests from the response cache (LiteLLM's list of tuples). */
   caching_groups: z.array(z.array(str).min(2, 'a caching group names at least two model groups')).optional(),
+  /** Calls in flight at once to each deployment that sets no `max_parallel_requests` of its own (router/claim-deployment.ts). */
+  default_max_parallel_requests: posInt.optional(),
+  /** litellm_params every deployment takes where it sets none (default-params.ts: applied when the config is validated). */
+  default_litellm_params: z.record(str, z.unknown()).optional(),
   redis_host: str.optional(),
   redis_port: posInt.optional(),
   redis_password: str.optional(),
@@ -155,14 +165,24 @@ export const cacheParamsSchema = z.object({
 
 const callbackName = str;
 
+/**
+ * Settings of one callback (LiteLLM's `callback_settings.<name>`): `message_logging: false` keeps prompts and
+ * answers out of that callback alone (callback-settings.ts).
+ */
+export const callbackSettingsSchema = z.record(str, z.object({ message_logging: bool.optional() }));
+
 export const litellmSettingsSchema = z.object({
   drop_params: bool.optional(),
+  /** Rewrite chat requests so strict providers (Anthropic, Bedrock) take them, as LiteLLM's `modify_params` (providers/modify-params/). */
+  modify_params: bool.optional(),
   num_retries: posInt.optional(),
   request_timeout: nonNegative.optional(),
   success_callback: z.array(callbackName).optional(),
   failure_callback: z.array(callbackName).optional(),
   callbacks: z.array(callbackName).optional(),
   turn_off_message_logging: bool.optional(),
+  /** LiteLLM also takes these here (its proxy sets litellm.callback_settings from either place); this one wins. */
+  callback_settings: callbackSettingsSchema.optional(),
   redact_user_api_key_info: bool.optional(),
   langfuse_default_tags: strList.optional(),
   cache: bool.optional(),
@@ -204,6 +224,8 @@ export const configSchema = z.object({
   litellm_settings: litellmSettingsSchema.default({}),
   general_settings: generalSettingsSchema.default({}),
   environment_variables: z.record(str, z.union([str, num, bool])).optional(),
+  /** Per-callback settings, where LiteLLM documents them (top level); `litellm_settings.callback_settings` replaces them. */
+  callback_settings: callbackSettingsSchema.optional(),
   /** LiteLLM's guardrails (guardrails/): checks of calls' input and answers by guardrail services. */
   guardrails: z.array(guardrailSchema).optional(),
   /** LiteLLM's MCP gateway: MCP servers whose tools `/mcp` offers (worker/mcp/). */

@@ -4,6 +4,8 @@ import { configSchema, type TollgateConfig } from './schema.ts';
 import { crossReferenceWarnings } from './cross-checks.ts';
 import { configEnvVars } from './env-vars.ts';
 import { applyConfigCredentials } from './credentials.ts';
+import { applyDefaultParams, defaultParamsWarnings } from './default-params.ts';
+import { callbackSettingsWarnings, withCallbackSettings } from './callback-settings.ts';
 import { PENDING_KEYS, UNNEEDED_KEYS } from './support.ts';
 import { TEAM_SETTINGS_VARS } from './team-settings-schema.ts';
 
@@ -39,14 +41,19 @@ export function validateConfig(raw: unknown, env: Record<string, unknown>): Conf
   // Deployments take their credential_list credential's values before they are checked (credentials.ts).
   const credentialed = applyConfigCredentials(resolved.value);
   warnings.push(...credentialed.warnings);
+  // Then router_settings.default_litellm_params where a deployment (or its credential) sets none (default-params.ts).
+  const defaulted = applyDefaultParams(credentialed.value);
   warnings.push(...unknownKeyWarnings(credentialed.value, configSchema, []));
   warnings.push(...settingWarnings(raw));
-  const parsed = configSchema.safeParse(credentialed.value);
+  warnings.push(...defaultParamsWarnings((credentialed.value as { router_settings?: { default_litellm_params?: unknown } } | undefined)?.router_settings?.default_litellm_params));
+  warnings.push(...callbackSettingsWarnings(credentialed.value));
+  const parsed = configSchema.safeParse(defaulted);
   if (!parsed.success || credentialed.errors.length) {
-    const issues = parsed.success ? [] : parsed.error.issues.map((i) => describeIssue(i, credentialed.value, resolved.value));
+    const issues = parsed.success ? [] : parsed.error.issues.map((i) => describeIssue(i, defaulted, resolved.value, credentialed.value));
     return { ok: false, errors: [...credentialed.errors, ...issues], warnings };
   }
-  warnings.push(...crossReferenceWarnings(parsed.data));
+  const config = withCallbackSettings(parsed.data);
+  warnings.push(...crossReferenceWarnings(config));
   // A header's reference (whole, or inside `Bearer os.environ/NAME`) is read per call; one not set fails those calls.
   parsed.data.general_settings.pass_through_endpoints?.forEach((e, i) => {
     for (const [header, value] of Object.entries(e.headers ?? {})) {
@@ -55,7 +62,7 @@ export function validateConfig(raw: unknown, env: Record<string, unknown>): Conf
       }
     }
   });
-  return { ok: true, config: parsed.data, warnings };
+  return { ok: true, config, warnings };
 }
 
 // Pass-through endpoints' headers keep their `os.environ/` references: each call reads them (config-pass-through.ts).
@@ -72,12 +79,15 @@ function unsetTeamSettingsVars(raw: unknown, lookup: Record<string, unknown>): s
   }));
 }
 
-function describeIssue(issue: z.core.$ZodIssue, input: unknown, beforeCredentials: unknown): string {
+function describeIssue(issue: z.core.$ZodIssue, input: unknown, beforeCredentials: unknown, beforeDefaults: unknown): string {
   let message = issue.message;
   if (issue.code === 'invalid_type' && valueAt(input, issue.path) === undefined) message = 'is required';
-  // A value a deployment took from its credential is named as the credential's.
+  // A value a deployment took from its credential, or from the router's defaults, is named as theirs.
   const [list, i, params, field] = issue.path;
-  if (list === 'model_list' && params === 'litellm_params' && field !== undefined && valueAt(beforeCredentials, issue.path.slice(0, 4)) === undefined) {
+  const given = valueAt(input, issue.path.slice(0, 4)) !== undefined;
+  if (list === 'model_list' && params === 'litellm_params' && field !== undefined && given && valueAt(beforeDefaults, issue.path.slice(0, 4)) === undefined) {
+    message += ' (from router_settings.default_litellm_params)';
+  } else if (list === 'model_list' && params === 'litellm_params' && field !== undefined && valueAt(beforeCredentials, issue.path.slice(0, 4)) === undefined) {
     const credential = valueAt(input, ['model_list', i!, 'litellm_params', 'litellm_credential_name']);
     if (typeof credential === 'string') message += ` (from credential_list's "${credential}")`;
   }

@@ -1,3 +1,4 @@
+import { deploymentDefaultsOf } from '../config/default-params.ts';
 import { Refreshed, type WaitUntil } from '../db/refreshed.ts';
 import type { GatewayState } from '../state.ts';
 import { loadDbDeployments, mergeCatalog, sealingSecret, storeModelInDb } from './db-models.ts';
@@ -15,7 +16,8 @@ let cached: { state: GatewayState; catalog: Refreshed<ModelCatalog> } | undefine
 export async function currentCatalog(state: GatewayState, env: Record<string, unknown>, ctx: WaitUntil, opts: { missing?: string } = {}): Promise<ModelCatalog> {
   if (!storeModelInDb(state.config, env)) return state.catalog;
   if (cached?.state !== state) {
-    const load = async (scope: WaitUntil) => mergeCatalog(state.catalog, await loadDbDeployments(env, sealingSecret(env, state.masterKey), scope, state.credentials));
+    const defaults = deploymentDefaultsOf(state.config);
+    const load = async (scope: WaitUntil) => mergeCatalog(state.catalog, await loadDbDeployments(env, sealingSecret(env, state.masterKey), scope, state.credentials, defaults));
     cached = { state, catalog: new Refreshed(state.catalog, 'DB models', load) };
   }
   const { catalog } = cached;

@@ -7,6 +7,7 @@
 import { eq } from 'drizzle-orm';
 import { credentials, proxyModels } from '../../drizzle/schema/admin.ts';
 import { type CredentialSet, withCredential } from '../config/credentials.ts';
+import { type DeploymentDefaults, withDefaultParams } from '../config/default-params.ts';
 import { envRefName, resolveEnvRefs } from '../config/env-ref.ts';
 import { parseModelRef } from '../config/providers.ts';
 import { deploymentSchema, type TollgateConfig } from '../config/schema.ts';
@@ -145,7 +146,7 @@ export interface StoredModel {
  * resolved from this Worker's env, checked with config.yaml's schema.
  * Undefined (with a log line naming the model, never a value) when it cannot be served.
  */
-export async function deploymentOf(row: StoredModel, key: CryptoKey | undefined, env: Record<string, unknown>, credentials: CredentialSet = new Map()): Promise<DeploymentRef | undefined> {
+export async function deploymentOf(row: StoredModel, key: CryptoKey | undefined, env: Record<string, unknown>, credentials: CredentialSet = new Map(), defaults: DeploymentDefaults = { params: {} }): Promise<DeploymentRef | undefined> {
   const what = `model ${row.model_id} (${row.model_name})`;
   const opened = await openSealed(row.litellm_params, key, what);
   if (!opened) return undefined;
@@ -157,7 +158,8 @@ export async function deploymentOf(row: StoredModel, key: CryptoKey | undefined,
   }
   const parsed = deploymentSchema.safeParse({
     model_name: row.model_name,
-    litellm_params: resolveEnvRefs(params, env).value,
+    // router_settings.default_litellm_params (already resolved) where the row and its credential set none.
+    litellm_params: withDefaultParams(resolveEnvRefs(params, env).value as Record<string, unknown>, defaults.params),
     model_info: row.model_info ?? undefined,
   });
   if (!parsed.success) {
@@ -173,6 +175,7 @@ export async function deploymentOf(row: StoredModel, key: CryptoKey | undefined,
     model: ref.model,
     params: parsed.data.litellm_params,
     info: { ...parsed.data.model_info, id: row.model_id },
+    ...(defaults.modifyParams ? { modifyParams: true as const } : {}),
   };
 }
 
@@ -226,6 +229,7 @@ export async function loadDbDeployments(
   secret: string | undefined,
   ctx: { waitUntil(p: Promise<unknown>): void },
   configCredentials: CredentialSet = new Map(),
+  defaults: DeploymentDefaults = { params: {} },
 ): Promise<DeploymentRef[]> {
   const database = openDatabase(env);
   let rows: StoredModel[];
@@ -262,7 +266,7 @@ export async function loadDbDeployments(
     const credential = row.litellm_params.litellm_credential_name;
     const credentialStamp = typeof credential === 'string' ? openedCredentials.stampOf(credential) ?? JSON.stringify(configCredentials.get(credential) ?? null) : '';
     const stamp = JSON.stringify([row.model_name, row.litellm_params, row.model_info, secret !== undefined, credentialStamp]);
-    const ref = await opened.get(row.model_id, stamp, () => deploymentOf(row, key, env, named));
+    const ref = await opened.get(row.model_id, stamp, () => deploymentOf(row, key, env, named, defaults));
     if (ref) out.push(ref);
   }
   opened.forgetUnseen();

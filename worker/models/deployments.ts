@@ -14,6 +14,8 @@ export interface DeploymentRef {
   info: NonNullable<Deployment['model_info']>;
   /** A wildcard deployment made concrete for one requested name (id `<entry's id>:<name>`): the config entry's id. */
   baseId?: string;
+  /** `litellm_settings.modify_params`: its adapter rewrites chat requests its provider would refuse (providers/modify-params/). */
+  modifyParams?: true;
 }
 
 export interface ModelCatalog {
@@ -39,6 +41,7 @@ export async function buildCatalog(config: TollgateConfig): Promise<ModelCatalog
       model: ref.model,
       params: entry.litellm_params,
       info: entry.model_info ?? {},
+      ...(config.litellm_settings.modify_params === true ? { modifyParams: true as const } : {}),
     };
     groups.set(entry.model_name, [...(groups.get(entry.model_name) ?? []), deployment]);
     for (const access of entry.model_info?.access_groups ?? []) {

@@ -1,6 +1,7 @@
 import { deploymentPrice } from '../../cost/deployment-cost.ts';
 import { GatewayError } from '../../errors.ts';
 import type { DeploymentRef } from '../../models/deployments.ts';
+import { modifiedForAnthropic } from '../modify-params/anthropic.ts';
 import { connectionError, timeoutError } from '../openai-compatible/errors.ts';
 import type { CallOutcome, ProviderAdapter, ProviderAnswer, ProviderCall } from '../types.ts';
 import { type AnthropicTarget, anthropicTarget, betaHeader } from './api.ts';
@@ -32,7 +33,8 @@ export const anthropic: ProviderAdapter = {
   endpoints: new Set(['chat']),
   async call(call: ProviderCall): Promise<ProviderAnswer> {
     const target = targetOf(call);
-    const request = toAnthropicRequest(call.body, {
+    // litellm_settings.modify_params: what Anthropic would refuse is rewritten first, as LiteLLM does.
+    const request = toAnthropicRequest(call.deployment.modifyParams ? modifiedForAnthropic(call.body) : call.body, {
       model: call.deployment.model,
       dropParams: call.dropParams,
       defaultMaxTokens: deploymentPrice(call.deployment)?.maxOutputTokens ?? DEFAULT_MAX_TOKENS,

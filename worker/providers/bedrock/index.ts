@@ -5,6 +5,7 @@
  */
 import { GatewayError } from '../../errors.ts';
 import type { DeploymentRef } from '../../models/deployments.ts';
+import { modifiedForBedrock } from '../modify-params/bedrock.ts';
 import { providerFields } from '../openai-compatible/params.ts';
 import { estimatedUsage, estimateTokens } from '../openai-compatible/usage.ts';
 import type { CallOutcome, ProviderAdapter, ProviderAnswer, ProviderCall } from '../types.ts';
@@ -70,7 +71,9 @@ async function post(call: ProviderCall, signed: Signed, payload: unknown, accept
 }
 
 async function chat(call: ProviderCall): Promise<ProviderAnswer> {
-  const fields = providerFields(call.body, CONVERSE_PARAMS, call.dropParams, 'bedrock');
+  // litellm_settings.modify_params: what Converse would refuse is rewritten first, as LiteLLM does.
+  const body = call.deployment.modifyParams ? modifiedForBedrock(call.body) : call.body;
+  const fields = providerFields(body, CONVERSE_PARAMS, call.dropParams, 'bedrock');
   const signed = target(call, call.stream ? 'converse-stream' : 'converse');
   const payload = toConverseRequest(fields);
   const model = call.deployment.model;

@@ -8,6 +8,7 @@ import { deploymentPrice } from '../../cost/deployment-cost.ts';
 import { GatewayError } from '../../errors.ts';
 import { DEFAULT_MAX_TOKENS, toAnthropicRequest } from '../anthropic/convert-request.ts';
 import { toOpenAIChatCompletion } from '../anthropic/convert-response.ts';
+import { modifiedForAnthropic } from '../modify-params/anthropic.ts';
 import { anthropicMessageSchema } from '../anthropic/schemas.ts';
 import { openAnthropicStream } from '../anthropic/sse-stream.ts';
 import { usageReport } from '../anthropic/usage.ts';
@@ -27,7 +28,7 @@ export function isClaude(model: string): boolean {
 
 export async function claudeChat(call: ProviderCall, target: VertexTarget, token: string): Promise<ProviderAnswer> {
   const model = call.deployment.model;
-  const request = toAnthropicRequest(call.body, {
+  const request = toAnthropicRequest(call.deployment.modifyParams ? modifiedForAnthropic(call.body) : call.body, {
     model, dropParams: call.dropParams, stream: call.stream,
     defaultMaxTokens: deploymentPrice(call.deployment)?.maxOutputTokens ?? DEFAULT_MAX_TOKENS,
   });

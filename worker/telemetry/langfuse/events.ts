@@ -8,6 +8,8 @@ import { type GenerationBody, type IngestionEvent, type ObservationLevel, REDACT
 export interface LangfuseOptions {
   /** `litellm_settings.turn_off_message_logging`. */
   turnOffMessageLogging: boolean;
+  /** `callback_settings.langfuse.message_logging: false`: no prompt or answer, whatever the request or its headers say. */
+  callbackMessageLoggingOff?: boolean;
   /** `litellm_settings.redact_user_api_key_info`: no `user_api_key*` metadata or tags. */
   redactUserApiKeyInfo: boolean;
   /** `general_settings.redact_messages_in_exceptions`. */
@@ -86,7 +88,7 @@ export function buildLangfuseEvents(event: LangfuseCall, options: LangfuseOption
   const endTime = record.endTime;
   const now = new Date(event.finishedAt).toISOString();
 
-  const loggingOff = messageLoggingOff(body, event.headers, options.turnOffMessageLogging);
+  const loggingOff = options.callbackMessageLoggingOff === true || messageLoggingOff(body, event.headers, options.turnOffMessageLogging);
   let statusMessage: string | undefined;
   if (event.error) {
     statusMessage = options.redactMessagesInExceptions ? redactedErrorMessage(event.error.message, event.error.type) : event.error.message;

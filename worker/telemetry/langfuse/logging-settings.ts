@@ -122,5 +122,7 @@ export function langfuseDestination(config: TollgateConfig, caller: Caller, fail
  * provider adapters must keep the answer's text (`ProviderCall.keepText`).
  */
 export function langfuseWantsText(config: TollgateConfig, caller: Caller): boolean {
+  // `callback_settings.langfuse.message_logging: false`: Langfuse never gets the answer, so it is not kept for it.
+  if (config.callback_settings?.langfuse?.message_logging === false) return false;
   return langfuseDestination(config, caller, false) !== undefined || langfuseDestination(config, caller, true) !== undefined;
 }

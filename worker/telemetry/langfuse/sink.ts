@@ -1,3 +1,4 @@
+import { callbackMessageLogging } from '../../config/callback-settings.ts';
 import { runtimeConfig } from '../../config/runtime.ts';
 import type { TollgateConfig } from '../../config/schema.ts';
 import type { GatewayEnv } from '../../env.ts';
@@ -14,6 +15,7 @@ function optionsOf(config: TollgateConfig, env: GatewayEnv): LangfuseOptions {
   const settings = config.litellm_settings;
   const options: LangfuseOptions = {
     turnOffMessageLogging: settings.turn_off_message_logging === true,
+    callbackMessageLoggingOff: !callbackMessageLogging(config, 'langfuse'),
     redactUserApiKeyInfo: settings.redact_user_api_key_info === true,
     redactMessagesInExceptions: config.general_settings.redact_messages_in_exceptions === true || config.litellm_settings.redact_messages_in_exceptions === true,
     defaultTags: settings.langfuse_default_tags ?? [],

@@ -1,3 +1,4 @@
+import { callbackMessageLogging } from '../../config/callback-settings.ts';
 import { runtimeConfig } from '../../config/runtime.ts';
 import type { TollgateConfig } from '../../config/schema.ts';
 import type { GatewayEnv } from '../../env.ts';
@@ -14,9 +15,11 @@ const CONTENT_CHARS = [16 * 1024, 2 * 1024, 0];
 
 /**
  * Whether a call's answer text is kept for its span: the `otel` callback on for successes or failures (even
- * under `turn_off_message_logging`, which a request's `litellm-disable-message-redaction` header overrides).
+ * under `turn_off_message_logging`, which a request's `litellm-disable-message-redaction` header overrides),
+ * unless `callback_settings.otel.message_logging` is false, which nothing overrides.
  */
-export const otelWantsText = (config: TollgateConfig): boolean => otelOn(config, false) || otelOn(config, true);
+export const otelWantsText = (config: TollgateConfig): boolean =>
+  (otelOn(config, false) || otelOn(config, true)) && config.callback_settings?.otel?.message_logging !== false;
 
 let cached: { config: TollgateConfig; options: Omit<SpanOptions, 'contentChars'> } | undefined;
 
@@ -24,6 +27,7 @@ function optionsOf(config: TollgateConfig): Omit<SpanOptions, 'contentChars'> {
   if (cached?.config === config) return cached.options;
   const options = {
     turnOffMessageLogging: config.litellm_settings.turn_off_message_logging === true,
+    callbackMessageLoggingOff: !callbackMessageLogging(config, 'otel'),
     redactUserApiKeyInfo: config.litellm_settings.redact_user_api_key_info === true,
     redactMessagesInExceptions: config.general_settings.redact_messages_in_exceptions === true || config.litellm_settings.redact_messages_in_exceptions === true,
   };
@@ -41,7 +45,8 @@ export function otelSink(env: GatewayEnv, ctx: WaitUntil, event: CallEvent): voi
   const { config } = runtimeConfig(env);
   if (!otelOn(config, !!event.error)) return;
   const options = optionsOf(config);
-  const content = spanContent(event);
+  // Nothing of the prompt or answer is made when the span may not carry them.
+  const content = options.callbackMessageLoggingOff ? {} : spanContent(event);
   for (const contentChars of CONTENT_CHARS) {
     const json = buildSpan(event, { ...options, contentChars }, content);
     const bytes = json.length * 3 <= ITEM_BYTES ? json.length * 3 : utf8Bound(json);

@@ -26,6 +26,8 @@ export interface SpanCall {
 
 export interface SpanOptions {
   turnOffMessageLogging: boolean;
+  /** `callback_settings.otel.message_logging: false` (LiteLLM's): no prompt or answer, whatever the request or its headers say. */
+  callbackMessageLoggingOff?: boolean;
   redactUserApiKeyInfo: boolean;
   redactMessagesInExceptions: boolean;
   /** Characters of the prompt's and the answer's JSON kept in the span (each). */
@@ -148,7 +150,7 @@ export function buildSpan(call: SpanCall, options: SpanOptions, content: SpanCon
   const spendLogsMetadata = record.metadata.spend_logs_metadata;
   if (spendLogsMetadata) put(attributes, 'metadata.spend_logs_metadata', bounded(JSON.stringify(spendLogsMetadata), 2048));
 
-  const loggingOff = messageLoggingOff(body, call.headers, options.turnOffMessageLogging);
+  const loggingOff = options.callbackMessageLoggingOff === true || messageLoggingOff(body, call.headers, options.turnOffMessageLogging);
   let status: { code: number; message?: string } = { code: STATUS_OK };
   if (call.error) {
     // A provider's error may quote the prompt: withheld with it.
