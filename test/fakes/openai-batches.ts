@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { azureError, openaiError } from './openai-format.ts';
 import { fineTuningApi } from './openai-fine-tuning.ts';
+import { fileInputsApi } from './openai-file-inputs.ts';
 import { VECTOR_STORE_ROUTE, vectorStoresApi } from './openai-vector-stores.ts';
 import { sendJson } from './upstream-wire.ts';
 import {
@@ -18,8 +19,8 @@ import {
 
 export type { FakeBatches } from './openai-batches-wire.ts';
 
-/** OpenAI's Responses API under an account's prefix: answered for file_search calls over the account's stores. */
-const RESPONSES_ROUTE = /^(.*?)\/v1\/responses$/;
+/** OpenAI's Responses API (and chat completions) under an account's prefix: answered for file_search calls over the account's stores, and calls reading its files. */
+const RESPONSES_ROUTE = /^(.*?)\/v1\/(responses|chat\/completions)$/;
 
 function send(res: ServerResponse, answer: Answer): void {
   if (!Buffer.isBuffer(answer.body)) return sendJson(res, answer.status, answer.body, answer.headers);
@@ -52,6 +53,7 @@ export async function startFakeBatches(): Promise<FakeBatches> {
   }
   const fineTuning = fineTuningApi(files, storeFile);
   const vectorStores = vectorStoresApi(files);
+  const fileInputs = fileInputsApi(files);
 
   async function uploadFile(call: Call): Promise<Answer> {
     const form = call.form;
@@ -201,7 +203,8 @@ export async function startFakeBatches(): Promise<FakeBatches> {
     const responses = RESPONSES_ROUTE.exec(url.pathname);
     if (responses && method === 'POST') {
       if (!/^Bearer \S/.test(headers.authorization ?? '')) return send(res, invalid('You didn\'t provide an API key.', null, 'invalid_api_key', 401));
-      return send(res, vectorStores.respond({ prefix: responses[1] ?? '', azure: false, id: undefined, query, form, json }));
+      const modelCall: Call = { prefix: responses[1] ?? '', azure: false, id: undefined, query, form, json };
+      return send(res, responses[2] === 'chat/completions' ? fileInputs.chat(modelCall) : fileInputs.respond(modelCall) ?? vectorStores.respond(modelCall));
     }
     const vectorStore = VECTOR_STORE_ROUTE.exec(url.pathname);
     const match = vectorStore ?? ROUTE.exec(url.pathname);

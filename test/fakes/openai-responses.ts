@@ -80,19 +80,35 @@ export interface FileSearchHit {
   attributes: Record<string, unknown>;
 }
 
+/** Each file_search response's best hit, by its id: a later turn (`previous_response_id`) still has it in context. */
+const bestHitOf = new Map<string, FileSearchHit>();
+
 /**
  * A response that searched vector stores: a `file_search_call` item (its results only when `include`
- * asked for them), then a message quoting the best hit with a `file_citation` annotation, and the request's
- * `tools` echoed, as OpenAI's answers carry them.
+ * asked for them, else null, as OpenAI sends it), then a message quoting the best hit with a
+ * `file_citation` annotation, and the request's `tools` echoed, as OpenAI's answers carry them. A follow-up
+ * (`previous_response_id` of an earlier file_search response) also quotes and cites the earlier turn's
+ * best file, which this response's searches did not find, as a model with it in context may.
  */
-export function fileSearchResponse(body: { model: string; input: string; tools: unknown[]; include?: unknown }, hits: FileSearchHit[]) {
+export function fileSearchResponse(body: { model: string; input: string; tools: unknown[]; include?: unknown; previous_response_id?: unknown }, hits: FileSearchHit[]) {
   const best = hits[0];
-  const text = best ? `${best.text} [${best.filename}]` : 'Nothing in the documents says.';
+  const earlier = typeof body.previous_response_id === 'string' ? bestHitOf.get(body.previous_response_id) : undefined;
+  const quoted = [best, earlier].filter((hit): hit is FileSearchHit => hit !== undefined);
+  let text = '';
+  const annotations = quoted.map((hit) => {
+    text += `${text ? ' ' : ''}${hit.text} [${hit.filename}]`;
+    return { type: 'file_citation', file_id: hit.file_id, filename: hit.filename, index: text.length };
+  });
+  if (!text) text = 'Nothing in the documents says.';
   const withResults = Array.isArray(body.include) && body.include.includes('file_search_call.results');
   const search = { id: fakeId('fs_'), type: 'file_search_call', status: 'completed', queries: [body.input], results: withResults ? hits : null };
-  const annotations = best ? [{ type: 'file_citation', file_id: best.file_id, filename: best.filename, index: text.length }] : [];
   const message = { id: fakeId('msg_'), type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'output_text', text, annotations, logprobs: [] }] };
-  return { ...responseObject(body.model, text, responsesUsage(40, 12)), tools: body.tools, output: [search, message] };
+  const response = {
+    ...responseObject(body.model, text, responsesUsage(40, 12)), tools: body.tools, output: [search, message],
+    previous_response_id: typeof body.previous_response_id === 'string' ? body.previous_response_id : null,
+  };
+  if (best) bestHitOf.set(response.id, best);
+  return response;
 }
 
 /** The SSE events of a streamed file_search response (fileSearchResponse's), as one text. */

@@ -164,7 +164,7 @@ export function vectorStoresApi(files: Map<string, FakeFile>): VectorStoresApi {
       searched.push(store);
     }
     const hits = searched.flatMap((store) => hitsIn(store, body.input as string)).sort((a, b) => b.score - a.score).slice(0, 10);
-    const response = fileSearchResponse({ model: body.model, input: body.input, tools, include: body.include }, hits);
+    const response = fileSearchResponse({ model: body.model, input: body.input, tools, include: body.include, previous_response_id: body.previous_response_id }, hits);
     if (body.stream !== true) return { status: 200, body: response };
     return { status: 200, body: Buffer.from(fileSearchStreamEvents(response)), headers: { 'content-type': 'text/event-stream' } };
   }

@@ -18,6 +18,12 @@ import { sameAccount } from '../routes/provider-objects.ts';
 export interface FileSearchStores {
   /** The request's `tools`, each `file_search` tool's stores by the provider's ids. */
   tools: unknown[];
+  /**
+   * A virtual key's call whose `include` did not ask for the searches' results: the client's `include` with
+   * them, sent instead (withSearchResults), as the answer's files are known to be the key's by them
+   * (file-search-ids.ts); the answer then shows none.
+   */
+  include?: unknown[];
   /** A deployment of the account the gateway's stores live in: the call is pinned to it. Undefined when only raw ids were named. */
   account?: DeploymentRef;
   /** The provider's id of each store named → the id the client named it by. */
@@ -59,7 +65,24 @@ export function fileSearchStores(caller: Caller, body: Record<string, unknown>, 
       }),
     };
   });
-  return { tools: translated, ...(account ? { account } : {}), clientIds, prompted: body.prompt !== undefined && body.prompt !== null };
+  const prompted = body.prompt !== undefined && body.prompt !== null;
+  // A virtual key is given only the files its searches found (the master key any); a prompted call's are dropped whatever they are.
+  const include = caller.kind === 'master' || prompted ? undefined : withResults(body.include);
+  return { tools: translated, ...(include ? { include } : {}), ...(account ? { account } : {}), clientIds, prompted };
+}
+
+const RESULTS = 'file_search_call.results';
+
+/** The body the provider gets, asking for the searches' results where the gateway needs them. */
+export function withSearchResults(body: Record<string, unknown>, stores: FileSearchStores | undefined): Record<string, unknown> {
+  return stores?.include ? { ...body, include: stores.include } : body;
+}
+
+/** The client's `include` with the searches' results asked for; undefined when it asks already (or is no list: the provider's 400). */
+function withResults(include: unknown): unknown[] | undefined {
+  if (include === undefined || include === null) return [RESULTS];
+  if (!Array.isArray(include) || include.includes(RESULTS)) return undefined;
+  return [...include, RESULTS];
 }
 
 /** The store an id names for the caller (homeOfId's rules, without a request to route by). */
@@ -89,10 +112,14 @@ export function storeAccountRefusal(stores: FileSearchStores, d: DeploymentRef):
 
 /**
  * How the answer of the deployment `served` names the stores and files: stores by the client's ids, files
- * signed for the caller in the stores' account (the serving deployment's, for the master key's raw ids).
+ * signed for the caller in the stores' account (the serving deployment's, for the master key's raw ids):
+ * for a virtual key only the files its searches found, for the master key every file named.
  */
 export function fileSearchIds(stores: FileSearchStores, caller: Caller, key: string, served: DeploymentRef): FileSearchIds {
   const owner = { owner: responseOwner(caller), key };
   const home = stores.account ?? served;
-  return { storeIds: stores.clientIds, filesKnown: !stores.prompted || caller.kind === 'master', fileId: (id) => managedObjectId('file', id, home, owner) };
+  return {
+    storeIds: stores.clientIds, filesKnown: !stores.prompted, everyFile: caller.kind === 'master', hideResults: stores.include !== undefined,
+    fileId: (id) => managedObjectId('file', id, home, owner),
+  };
 }

@@ -29,7 +29,8 @@ import { readCallBody } from './call-body.ts';
 import { admitModelCall } from './call-admission.ts';
 import { cachedAnswer, routingScope } from './cached-answer.ts';
 import { requireOwnPrevious, responsesRefusal } from './follow-up.ts';
-import { fileSearchIds, fileSearchStores, type FileSearchStores } from './file-search-stores.ts';
+import { fileSearchIds, fileSearchStores, type FileSearchStores, withSearchResults } from './file-search-stores.ts';
+import { callFileIds, type CallFiles } from './call-file-ids.ts';
 import { responseOwner } from '../providers/response-ids.ts';
 import { answerCall, callSettler } from './call-end.ts';
 import { guardRequest, guardrailsFor, requestedGuardrails } from '../guardrails/run.ts';
@@ -51,6 +52,7 @@ export async function handleModelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodT
   try {
     return await modelCall(c, endpoint, schema, options, seen);
   } catch (err) {
+    for (const slot of seen.slots ?? []) slot.free();
     if (err instanceof GatewayError) recordRefusedCall(c, endpoint, seen, err);
     throw err;
   }
@@ -88,12 +90,14 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   let picked: DeploymentRef;
   // A Responses API call's file_search tools: the caller's own vector stores, by the provider's ids (file-search-stores.ts).
   let stores: FileSearchStores | undefined;
+  let files: CallFiles | undefined;
   try {
     picked = authorizeCall({ caller, requested: group, aliased, picked: resolved.deployments[0], catalog, path: c.req.path, body, bodyRules: { settings: state.config.general_settings, clientBody: rulesBody } });
     if (endpoint === 'responses') {
       requireOwnPrevious(caller, body, state.responseIdKey);
       if (Array.isArray(body.tools)) stores = fileSearchStores(caller, body, catalog, state.responseIdKey);
     }
+    files = callFileIds(caller, endpoint, body, catalog, state.responseIdKey, stores);
   } catch (err) {
     if (admission) c.executionCtx.waitUntil(admission.release());
     throw err;
@@ -173,7 +177,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
     return adapter.call({
       endpoint,
       deployment: d,
-      body: stores ? { ...body, tools: stores.tools } : body,
+      body: withSearchResults(files?.body ?? (stores ? { ...body, tools: stores.tools } : body), stores),
       stream: ctx.stream,
       clientWantsUsage: (body.stream_options as { include_usage?: boolean } | null | undefined)?.include_usage === true,
       dropParams: state.config.litellm_settings.drop_params === true,
@@ -196,7 +200,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
       env: c.env, ctx: c.executionCtx, state, catalog, requested: routedName, stream: ctx.stream, promptTokens, caller, region: ctx.modelRegion,
       tags,
       modelTags,
-      refusal: (d) => endpointRefusal(d, endpoint, mocked) ?? responses?.(d),
+      refusal: (d) => endpointRefusal(d, endpoint, mocked) ?? files?.refusal(d) ?? responses?.(d),
       clientFallbacks: Array.isArray(body.fallbacks) ? body.fallbacks.filter((f): f is string => typeof f === 'string') : undefined,
       deadline: startedAt + Math.max(requestTimeoutS, overrides?.timeoutS ?? 0) * 1000,
       overrides,
@@ -211,6 +215,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
       }),
     });
     settler.budgetHold = routed.hold;
+    if (routed.slot) (seen.slots ??= []).push(settler.slot = routed.slot);
     answer = routed.answer;
     deployment = routed.deployment;
     ctx.deployment = routed.deployment;

@@ -7,6 +7,7 @@ import { authorizeModel } from '../models/access.ts';
 import { currentCatalog } from '../models/catalog.ts';
 import { deploymentById } from '../models/deployments.ts';
 import { requestTimeoutMs } from '../proxy/call-helpers.ts';
+import { withoutProviderFileSearchIds } from '../providers/file-search-ids.ts';
 import { decodeResponseId, managedResponseId, ownsResponse } from '../providers/response-ids.ts';
 import { PROVIDERS } from '../providers/registry.ts';
 import type { StoredResponseRequest } from '../providers/types.ts';
@@ -19,7 +20,9 @@ type Ctx = Context<{ Bindings: GatewayEnv }>;
  * `GET /v1/responses/{id}`, `DELETE /v1/responses/{id}`, `GET /v1/responses/{id}/input_items` and
  * `POST /v1/responses/{id}/cancel`, each sent to the deployment the id names, with its credentials,
  * for a key that may call that deployment's model group. The answer is the provider's, the response's
- * own id the gateway's again. Not counted, but a background response seen over is billed then (once).
+ * own id the gateway's again; for a virtual key without the provider's ids of the `file_search` stores
+ * and files (the master key's as the provider has them). Not counted, but a background response seen
+ * over is billed then (once).
  */
 export function storedResponse(method: StoredResponseRequest['method'], suffix: StoredResponseRequest['suffix']) {
   return async (c: Ctx): Promise<Response> => {
@@ -64,8 +67,13 @@ export function storedResponse(method: StoredResponseRequest['method'], suffix: 
     if ((body as { background?: unknown } | null)?.background === true) c.executionCtx.waitUntil(laterWorkSeen(c.env, 'response', deployment.id, decoded.responseId, body as object));
     // The response itself (or its deletion) names it by the provider's id: the client knows the gateway's (a copy: the watcher has the provider's).
     let shown = body;
+    // A key is given no provider's store or file id, and none signed: nothing stored says which the key may have (file-search-ids.ts).
+    if (caller.kind !== 'master') {
+      shown = JSON.parse(text) as unknown;
+      withoutProviderFileSearchIds(shown);
+    }
     if (body && typeof body === 'object' && (body as { id?: unknown }).id === decoded.responseId) {
-      const response = { ...body as { id: string; previous_response_id?: unknown }, id };
+      const response = { ...shown as { id: string; previous_response_id?: unknown }, id };
       // The response it continued is the same owner's, named as the gateway names it.
       if (typeof response.previous_response_id === 'string' && decoded.owner) {
         response.previous_response_id = managedResponseId(deployment.provider, deployment.id, response.previous_response_id, { owner: decoded.owner, key: state.responseIdKey });

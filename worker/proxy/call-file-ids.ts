@@ -1,0 +1,173 @@
+import type { Caller } from '../auth/authenticate.ts';
+import { GatewayError } from '../errors.ts';
+import { authorizeModel } from '../models/access.ts';
+import { type DeploymentRef, deploymentById, type ModelCatalog } from '../models/deployments.ts';
+import { decodeObjectId } from '../providers/object-ids.ts';
+import { PROVIDERS } from '../providers/registry.ts';
+import { ownsResponse } from '../providers/response-ids.ts';
+import type { Endpoint } from '../providers/types.ts';
+import { sameAccount } from '../routes/provider-objects.ts';
+import type { FileSearchStores } from './file-search-stores.ts';
+
+/**
+ * The files a chat completions or Responses API call names by id (a chat `file` part, an `input_file` or
+ * `input_image`, a `code_interpreter` container's `file_ids`, an `image_generation` mask, a stored
+ * prompt's variables, an Anthropic `document` of /v1/messages): only the caller's own gateway ids reach
+ * the provider, as the provider's ids, through a deployment of the account that keeps the files (the
+ * router skips any other, as for file_search's stores). A raw id, another owner's or a forged one is the
+ * Files routes' 404 before any provider is called. What names a stored object no gateway id covers
+ * (`conversation`, `item_reference`, a container by id) is a 400 for a key. The master key may also name
+ * provider ids, which pass as they are.
+ */
+export interface CallFiles {
+  /** The body the provider gets: each gateway file id the provider's (and file_search's stores theirs). */
+  body: Record<string, unknown>;
+  /** A deployment of the account the files live in; undefined when only the master key's raw ids were named. */
+  account?: DeploymentRef;
+  /** Why a deployment may not serve the call: another account's. */
+  refusal(d: DeploymentRef): GatewayError | undefined;
+}
+
+/**
+ * Subtrees that are the client's own words (schemas, metadata), not references: their keys are free (as
+ * batch-lines.ts reads them). An earlier answer's `annotations` given back as input cite files (a code
+ * interpreter's `cfile_` ids among them) that the model is not given to read.
+ */
+const OWN_WORDS = new Set(['parameters', 'json_schema', 'schema', 'metadata', 'annotations']);
+const MAX_DEPTH = 64;
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** The call's file ids checked and translated; undefined when it names none (the body goes as it is). */
+export function callFileIds(caller: Caller, endpoint: Endpoint, body: Record<string, unknown>, catalog: ModelCatalog, key: string, stores?: FileSearchStores): CallFiles | undefined {
+  if (endpoint !== 'chat' && endpoint !== 'responses') return undefined;
+  const scan = new Scan(caller, catalog, key, stores?.account);
+  const sent: Record<string, unknown> = stores ? { ...body, tools: stores.tools } : body;
+  let out: Record<string, unknown> | undefined;
+  const set = (field: string, value: unknown) => {
+    if (value !== sent[field]) (out ??= { ...sent })[field] = value;
+  };
+  if (endpoint === 'chat') {
+    // Anthropic's `container` (sent as it is to Anthropic): a string or an `id` names a stored code execution container.
+    if (typeof body.container === 'string' || (isRecord(body.container) && body.container.id !== undefined)) scan.stored('container', 'a code execution container the provider stores');
+    // Only content given as parts can name a file: a call of plain strings is never walked.
+    if (Array.isArray(body.messages) && body.messages.some((m) => isRecord(m) && Array.isArray(m.content))) set('messages', scan.messages(body.messages));
+  } else {
+    if (body.conversation !== undefined && body.conversation !== null) scan.stored('conversation', 'a conversation the provider stores');
+    if (Array.isArray(body.input)) set('input', scan.walk(body.input, 'input', 0));
+    if (Array.isArray(sent.tools)) set('tools', scan.walk(sent.tools, 'tools', 0));
+    // A stored prompt's id names the operator's template (made in the provider's dashboard, not through the gateway); its variables may name files.
+    if (isRecord(body.prompt) && isRecord(body.prompt.variables)) {
+      const variables = scan.walk(body.prompt.variables, 'prompt.variables', 0);
+      if (variables !== body.prompt.variables) set('prompt', { ...body.prompt, variables });
+    }
+  }
+  if (!scan.found) return undefined;
+  const account = scan.account;
+  const final = out ?? sent;
+  return {
+    body: final,
+    ...(account ? { account } : {}),
+    refusal: (d) => (account && !sameAccount(d, account)
+      ? new GatewayError(`The files named are in the provider account of model group ${account.group}; deployment ${d.id} of ${d.group} is in another`, { status: 400, type: 'invalid_request_error', param: endpoint === 'chat' ? 'messages' : 'input' })
+      : undefined),
+  };
+}
+
+class Scan {
+  found = false;
+  account: DeploymentRef | undefined;
+  private readonly path: (string | number)[] = [];
+
+  private readonly caller: Caller;
+  private readonly catalog: ModelCatalog;
+  private readonly key: string;
+
+  constructor(caller: Caller, catalog: ModelCatalog, key: string, storesAccount: DeploymentRef | undefined) {
+    this.caller = caller;
+    this.catalog = catalog;
+    this.key = key;
+    this.account = storesAccount;
+  }
+
+  messages(messages: unknown[]): unknown[] {
+    let out: unknown[] | undefined;
+    messages.forEach((m, i) => {
+      if (!isRecord(m) || !Array.isArray(m.content)) return;
+      const content = this.walk(m.content, `messages.${i}.content`, 0);
+      if (content !== m.content) (out ??= messages.slice())[i] = { ...m, content };
+    });
+    return out ?? messages;
+  }
+
+  /** The value with every file id in it translated; the same value when none is (copied only where one is). */
+  walk(value: unknown, at: string | number, depth: number): unknown {
+    if (typeof value !== 'object' || value === null || depth > MAX_DEPTH) return value;
+    this.path.push(at);
+    try {
+      if (Array.isArray(value)) {
+        let out: unknown[] | undefined;
+        for (let i = 0; i < value.length; i++) {
+          const next = this.walk(value[i], i, depth + 1);
+          if (next !== value[i]) (out ??= value.slice())[i] = next;
+        }
+        return out ?? value;
+      }
+      const object = value as Record<string, unknown>;
+      if (object.type === 'item_reference') this.stored(this.where(), 'an item of a response the provider stores');
+      let out: Record<string, unknown> | undefined;
+      for (const field in object) {
+        if (OWN_WORDS.has(field)) continue;
+        const inner = object[field];
+        let next = inner;
+        if (field === 'file_id' && typeof inner === 'string') next = this.file(inner, field);
+        else if (field === 'file_ids' && Array.isArray(inner)) next = inner.map((id, i) => (typeof id === 'string' ? this.file(id, `${field}.${i}`) : id));
+        // A new container is an object (its file_ids walked); a string names a stored one.
+        else if (field === 'container' && typeof inner === 'string') this.stored(`${this.where()}.container`, 'a code interpreter container the provider stores');
+        else if (typeof inner === 'object' && inner !== null) next = this.walk(inner, field, depth + 1);
+        if (next !== inner) (out ??= { ...object })[field] = next;
+      }
+      return out ?? object;
+    } finally {
+      this.path.pop();
+    }
+  }
+
+  /** A field naming a stored object the gateway has no ids for: the account's, so no key's to name. */
+  stored(param: string, what: string): void {
+    this.found = true;
+    if (this.caller.kind === 'master') return;
+    throw new GatewayError(`${param} names ${what}, which a virtual key may not reach through the gateway (it keeps no record of their owners): send the content itself, or continue with previous_response_id`, {
+      status: 400, type: 'invalid_request_error', param,
+    });
+  }
+
+  /** The provider's id of a file the caller names, checked as the Files routes check it (homeOfId). */
+  private file(id: string, field: string): string {
+    this.found = true;
+    const decoded = decodeObjectId('file', id);
+    const notFound = () => new GatewayError(`No such File object: ${id.slice(0, 200)}`, { status: 404, type: 'not_found_error', param: `${this.where()}.${field}` });
+    if (!decoded) {
+      if (this.caller.kind === 'master') return id;
+      throw notFound();
+    }
+    if (!ownsResponse(this.caller, decoded, this.key)) throw notFound();
+    // An id LiteLLM made names only its group (the master key's to use): its first deployment that keeps files.
+    const deployment = decoded.deploymentId
+      ? deploymentById(this.catalog, decoded.deploymentId, decoded.group ?? '')
+      : this.catalog.groups.get(decoded.group ?? '')?.find((d) => PROVIDERS.get(d.provider)?.objectRequest);
+    if (!deployment || !PROVIDERS.get(deployment.provider)?.objectRequest) throw notFound();
+    authorizeModel(this.caller, deployment.group, this.catalog);
+    if (this.account && !sameAccount(this.account, deployment)) {
+      throw new GatewayError(`The files and vector stores named are in different provider accounts (model groups ${this.account.group} and ${deployment.group}'s): one call reaches one account`, {
+        status: 400, type: 'invalid_request_error', param: `${this.where()}.${field}`,
+      });
+    }
+    this.account ??= deployment;
+    return decoded.upstreamId;
+  }
+
+  private where(): string {
+    return this.path.join('.');
+  }
+}
