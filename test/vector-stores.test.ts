@@ -10,7 +10,7 @@ import { apiKeyOf, decoded, useBatchesStack } from './support/provider-objects.t
  * and delete, and every id it answers with is the caller's (the provider's never reach a key).
  */
 
-const { env, client, newKey, lastUpstream } = useBatchesStack();
+const { env, admin, client, newKey, lastUpstream } = useBatchesStack();
 
 const FAQ = 'Returns are accepted within 30 days.\nShipping takes five business days.\nThe warranty covers two years.';
 const notFound = (attempt: Promise<unknown>) => attempt.then(() => 'answered', (e: unknown) => e);
@@ -237,5 +237,27 @@ describe('a list that stops looking', () => {
     } finally {
       for (const id of others) env.fake.stores.delete(id);
     }
+  });
+});
+
+describe('a key over its budget', () => {
+  it('may still read its stores, but not add files to them, change them or search them: those are admitted as requests', async () => {
+    // Searches at 0.001 each against a budget of 0.0015: the second spends past it.
+    const ivy = await keyClient('ivy-vs', 'batch-a-cheap');
+    const file = await uploadDoc(ivy, 'batch-a-cheap');
+    const store = await ivy.vectorStores.create({ name: 'ivy' });
+    await admin.ok('/key/update', { key: apiKeyOf(ivy), max_budget: 0.0015 });
+    const refusal = (attempt: () => Promise<unknown>) => attempt().then(() => undefined, (e: unknown) => e as InstanceType<typeof OpenAI.APIError>);
+    const spent = await eventually(() => refusal(() => ivy.vectorStores.search(store.id, { query: 'returns' })));
+    expect(spent).toMatchObject({ status: 429, error: { type: 'budget_exceeded' } });
+    const before = env.fake.requests.length;
+    for (const attempt of [
+      () => ivy.vectorStores.files.create(store.id, { file_id: file.id }),
+      () => ivy.vectorStores.fileBatches.create(store.id, { file_ids: [file.id] }),
+      () => ivy.vectorStores.update(store.id, { expires_after: null }),
+    ]) expect(await refusal(attempt)).toMatchObject({ status: 429, error: { type: 'budget_exceeded' } });
+    // Nothing reached the provider; the store is still the owner's to read.
+    expect(env.fake.requests.length).toBe(before);
+    expect((await ivy.vectorStores.retrieve(store.id)).id).toBe(store.id);
   });
 });

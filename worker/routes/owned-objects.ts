@@ -127,10 +127,10 @@ export function ownedListAnswer(home: ObjectHome, data: { id?: unknown }[], page
  * (for a spend row) and the release that settles the request, at no cost unless told (a priced vector store
  * search): what a batch costs is billed when it is seen over.
  */
-export async function admitCreation(c: Ctx, state: GatewayState, home: ObjectHome, requestId: string): Promise<{ tags: string[]; release(cost?: number): void }> {
+export async function admitCreation(c: Ctx, state: GatewayState, home: ObjectHome, requestId: string, estCost = 0): Promise<{ tags: string[]; release(cost?: number): void }> {
   const who = await identify(headerSnapshot(c.req.raw.headers), state);
   const { admission, tags } = await admitModelCall(c.env, c.executionCtx, state.config, {
-    who, requestId, group: home.deployment.group, endUser: null, ownTags: [], estimate: { estCost: 0, estTokens: 0 }, free: false, seen: {},
+    who, requestId, group: home.deployment.group, endUser: null, ownTags: [], estimate: { estCost, estTokens: 0 }, free: false, seen: {},
   });
   return {
     tags,

@@ -7,6 +7,7 @@ import { SAFE_ID } from '../providers/response-ids.ts';
 import { bodyLimit, readJsonBody } from '../openai/read-body.ts';
 import type { GatewayState } from '../state.ts';
 import { providerJson } from './fine-tuning-objects.ts';
+import { admitCreation } from './owned-objects.ts';
 import { type Ctx, homeHeaders, homeOfId } from './provider-objects.ts';
 import { type StoreIds, storeFileId, shownFileBatch, shownStoreFile, shownStoreFiles } from './vector-store-objects.ts';
 import { clientError, storeOfRoute } from './vector-stores.ts';
@@ -69,8 +70,15 @@ export function vectorStoreFiles(method: 'GET' | 'POST') {
         return Response.json(shownStoreFiles(ids, await providerJson(res, 'a page of vector store files')), { headers: homeHeaders(ids.home) });
       }
       const body = await readJsonBody(c.req.raw, attachSchema, bodyLimit(scope.state.config));
-      const res = await ids.home.send({ method, path, query: [], body: JSON.stringify({ ...body, file_id: fileOf(c, scope, sent, body.file_id) }) });
-      return Response.json(shownStoreFile(ids, await providerJson(res, 'a vector store file')), { headers: homeHeaders(ids.home) });
+      const file = fileOf(c, scope, sent, body.file_id);
+      // Attaching adds storage the account is billed for: admitted as a request (limits, budgets, a blocked key).
+      const { release } = await admitCreation(c, scope.state, ids.home, crypto.randomUUID());
+      try {
+        const res = await ids.home.send({ method, path, query: [], body: JSON.stringify({ ...body, file_id: file }) });
+        return Response.json(shownStoreFile(ids, await providerJson(res, 'a vector store file')), { headers: homeHeaders(ids.home) });
+      } finally {
+        release();
+      }
     } catch (err) {
       return clientError(err, sent);
     }
@@ -107,8 +115,13 @@ export async function createFileBatch(c: Ctx): Promise<Response> {
       ...(body.file_ids ? { file_ids: body.file_ids.map((id) => fileOf(c, scope, sent, id)) } : {}),
       ...(body.files ? { files: body.files.map((f) => ({ ...f, file_id: fileOf(c, scope, sent, f.file_id) })) } : {}),
     };
-    const res = await ids.home.send({ method: 'POST', path: `vector_stores/${encodeURIComponent(ids.upstreamId)}/file_batches`, query: [], body: JSON.stringify(upstream) });
-    return Response.json(shownFileBatch(ids, await providerJson(res, 'a vector store file batch')), { headers: homeHeaders(ids.home) });
+    const { release } = await admitCreation(c, scope.state, ids.home, crypto.randomUUID());
+    try {
+      const res = await ids.home.send({ method: 'POST', path: `vector_stores/${encodeURIComponent(ids.upstreamId)}/file_batches`, query: [], body: JSON.stringify(upstream) });
+      return Response.json(shownFileBatch(ids, await providerJson(res, 'a vector store file batch')), { headers: homeHeaders(ids.home) });
+    } finally {
+      release();
+    }
   } catch (err) {
     return clientError(err, sent);
   }

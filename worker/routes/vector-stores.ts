@@ -181,8 +181,14 @@ export function vectorStoreById(method: 'GET' | 'POST' | 'DELETE') {
         }
         body = JSON.stringify(change);
       }
-      const res = await home.send({ method, path, query: [], ...(body !== undefined ? { body } : {}) });
-      return Response.json(shownStore(home, await providerJson(res, 'a vector store')), { headers: homeHeaders(home) });
+      // A change (its expiry, say, which keeps storage billed) is admitted as a request is: a blocked key, or one over budget, may not.
+      const admitted = method === 'POST' ? await admitCreation(c, state, home, crypto.randomUUID()) : undefined;
+      try {
+        const res = await home.send({ method, path, query: [], ...(body !== undefined ? { body } : {}) });
+        return Response.json(shownStore(home, await providerJson(res, 'a vector store')), { headers: homeHeaders(home) });
+      } finally {
+        admitted?.release();
+      }
     } catch (err) {
       return clientError(err, sent);
     }
@@ -203,7 +209,8 @@ export async function searchVectorStore(c: Ctx): Promise<Response> {
     const { model: _m, target_model_names: _t, custom_llm_provider: _p, ...search } = await readJsonBody(c.req.raw, searchSchema, bodyLimit(state.config));
     const { home } = ids;
     const requestId = crypto.randomUUID();
-    const { tags, release } = await admitCreation(c, state, home, requestId);
+    // Held at the search's price, so concurrent searches cannot overspend a budget.
+    const { tags, release } = await admitCreation(c, state, home, requestId, unitPrice(home.deployment, 'input_cost_per_query') ?? 0);
     const logged = { callType: 'avector_store_search', caller, deployment: home.deployment, model: home.deployment.model, tags, startedAt, requestId } as const;
     let spend = 0;
     try {
