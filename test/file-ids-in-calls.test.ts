@@ -131,6 +131,11 @@ describe('file ids in model calls', () => {
       [{ input: 'hi', conversation: 'conv_123' }, 'conversation'],
       [{ input: [{ type: 'item_reference', id: 'msg_123' }] }, 'input.0'],
       [{ input: 'hi', tools: [{ type: 'code_interpreter', container: 'cntr_123' }] }, 'tools.0.container'],
+      // An item reference without its optional type, and a stored image named by its id alone.
+      [{ input: [{ id: 'msg_123' }] }, 'input.0'],
+      [{ input: [{ type: 'image_generation_call', id: 'ig_123' }] }, 'input.0'],
+      // Deeper than any provider's shape: refused, not passed on unchecked.
+      [{ input: [{ type: 'message', role: 'user', content: [nested(70, { type: 'input_file', file_id: 'file-raw' })] }] }, `input.0.content.0${'.x'.repeat(62)}`],
     ];
     for (const [body, param] of cases) {
       const error = await failed(dan.responses.create({ model: 'batch-a', ...body } as unknown as OpenAI.Responses.ResponseCreateParamsNonStreaming));
@@ -139,4 +144,21 @@ describe('file ids in model calls', () => {
     }
     expect(modelCalls()).toHaveLength(0);
   });
+
+  it('walks a stored prompt\'s variables whatever they are named (a variable named like a schema too)', async () => {
+    const eve = await keyClient('eve-fi');
+    const { upstreamId } = await uploadNotes(await keyClient('fay-fi'), 'batch-a');
+    const error = await failed(eve.responses.create({
+      model: 'batch-a', prompt: { id: 'pmpt_1', variables: { schema: { type: 'input_file', file_id: upstreamId } } },
+    } as unknown as OpenAI.Responses.ResponseCreateParamsNonStreaming));
+    expect(error).toBeInstanceOf(OpenAI.NotFoundError);
+    expect(modelCalls()).toHaveLength(0);
+  });
 });
+
+/** A value `depth` objects deep (`{x: {x: ...}}`) holding `inner`. */
+function nested(depth: number, inner: unknown): unknown {
+  let value = inner;
+  for (let i = 0; i < depth; i++) value = { x: value };
+  return value;
+}

@@ -35,6 +35,8 @@ export interface CallFiles {
  */
 const OWN_WORDS = new Set(['parameters', 'json_schema', 'schema', 'metadata', 'annotations']);
 const MAX_DEPTH = 64;
+/** File ids one call may name (each is a signature check). */
+const MAX_FILE_IDS = 1000;
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
@@ -57,9 +59,15 @@ export function callFileIds(caller: Caller, endpoint: Endpoint, body: Record<str
     if (Array.isArray(body.input)) set('input', scan.walk(body.input, 'input', 0));
     if (Array.isArray(sent.tools)) set('tools', scan.walk(sent.tools, 'tools', 0));
     // A stored prompt's id names the operator's template (made in the provider's dashboard, not through the gateway); its variables may name files.
+    // Each variable's value is walked as a whole: a variable's name is the template's, never a schema's.
     if (isRecord(body.prompt) && isRecord(body.prompt.variables)) {
-      const variables = scan.walk(body.prompt.variables, 'prompt.variables', 0);
-      if (variables !== body.prompt.variables) set('prompt', { ...body.prompt, variables });
+      const given = body.prompt.variables;
+      let variables: Record<string, unknown> | undefined;
+      for (const name in given) {
+        const next = scan.walk(given[name], `prompt.variables.${name}`, 0);
+        if (next !== given[name]) (variables ??= { ...given })[name] = next;
+      }
+      if (variables) set('prompt', { ...body.prompt, variables });
     }
   }
   if (!scan.found) return undefined;
@@ -78,6 +86,8 @@ class Scan {
   found = false;
   account: DeploymentRef | undefined;
   private readonly path: (string | number)[] = [];
+  /** File ids checked in this call, and the provider's ids they stand for. */
+  private readonly seen = new Map<string, string>();
 
   private readonly caller: Caller;
   private readonly catalog: ModelCatalog;
@@ -102,8 +112,12 @@ class Scan {
 
   /** The value with every file id in it translated; the same value when none is (copied only where one is). */
   walk(value: unknown, at: string | number, depth: number): unknown {
-    if (typeof value !== 'object' || value === null || depth > MAX_DEPTH) return value;
+    if (typeof value !== 'object' || value === null) return value;
     this.path.push(at);
+    if (depth > MAX_DEPTH) {
+      // Not walked is not checked: deeper than any provider's shape, refused rather than passed on.
+      throw new GatewayError(`${this.where()} is nested deeper than ${MAX_DEPTH} levels`, { status: 400, type: 'invalid_request_error', param: this.where() });
+    }
     try {
       if (Array.isArray(value)) {
         let out: unknown[] | undefined;
@@ -114,7 +128,9 @@ class Scan {
         return out ?? value;
       }
       const object = value as Record<string, unknown>;
-      if (object.type === 'item_reference') this.stored(this.where(), 'an item of a response the provider stores');
+      // An item reference (its `type` is optional), or an image generation call named by its id alone: stored items.
+      if (object.type === 'item_reference' || (this.inputItem(depth) && object.type === undefined && object.role === undefined && typeof object.id === 'string')) this.stored(this.where(), 'an item of a response the provider stores');
+      if (object.type === 'image_generation_call' && typeof object.id === 'string' && object.result === undefined) this.stored(this.where(), 'an image the provider stores');
       let out: Record<string, unknown> | undefined;
       for (const field in object) {
         if (OWN_WORDS.has(field)) continue;
@@ -133,6 +149,11 @@ class Scan {
     }
   }
 
+  /** Whether the value walked at this depth is an item of the Responses `input` list. */
+  private inputItem(depth: number): boolean {
+    return depth === 1 && this.path[0] === 'input';
+  }
+
   /** A field naming a stored object the gateway has no ids for: the account's, so no key's to name. */
   stored(param: string, what: string): void {
     this.found = true;
@@ -145,6 +166,17 @@ class Scan {
   /** The provider's id of a file the caller names, checked as the Files routes check it (homeOfId). */
   private file(id: string, field: string): string {
     this.found = true;
+    const known = this.seen.get(id);
+    if (known !== undefined) return known;
+    if (this.seen.size >= MAX_FILE_IDS) {
+      throw new GatewayError(`A call may name at most ${MAX_FILE_IDS} files`, { status: 400, type: 'invalid_request_error', param: `${this.where()}.${field}` });
+    }
+    const upstream = this.checkedFile(id, field);
+    this.seen.set(id, upstream);
+    return upstream;
+  }
+
+  private checkedFile(id: string, field: string): string {
     const decoded = decodeObjectId('file', id);
     const notFound = () => new GatewayError(`No such File object: ${id.slice(0, 200)}`, { status: 404, type: 'not_found_error', param: `${this.where()}.${field}` });
     if (!decoded) {

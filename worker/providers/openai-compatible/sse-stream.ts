@@ -97,7 +97,7 @@ export function relayOpenAIStream(upstream: ReadableStream<Uint8Array>, options:
   };
   const files = options.fileSearch ? fileSearchRewriter(options.fileSearch) : undefined;
   // An event carrying the response (or, searching files, an item, part or annotation), with the ids the client is to see; any other passes as it came.
-  const withResponseId = (event: string, data: string, type: string | undefined): string => {
+  const withResponseId = (event: string, data: string, type: string | undefined): string | null => {
     if (!type) return event;
     const whole = options.responseId !== undefined && RESPONSE_EVENTS.has(type);
     const found = files !== undefined && FILE_SEARCH_EVENTS.has(type);
@@ -114,7 +114,8 @@ export function relayOpenAIStream(upstream: ReadableStream<Uint8Array>, options:
       const other = event.split(/\r?\n/).filter((l) => l.trim() !== '' && !l.startsWith('data:'));
       return [...other, `data: ${JSON.stringify(parsed)}`].join('\n');
     } catch {
-      return event;
+      // An event that would carry file ids the gateway could not read is not passed on raw (it may hold results the client did not ask for).
+      return found ? null : event;
     }
   };
   // The provider ended the response with a failure of its own (`response.failed`, an `error` event): passed on as it
