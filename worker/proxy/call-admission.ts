@@ -43,6 +43,8 @@ export async function admitModelCall(
     estimate: { estCost: number; estTokens: number }; free: boolean; seen: Seen;
     /** The request `ownTags` come from, for `reject_clientside_metadata_tags` (absent: tags the gateway carried over). */
     client?: Pick<CallContext, 'body' | 'headers'>;
+    /** A model call the router serves: it takes a slot of `global_max_parallel_requests` (Realtime, MCP, pass-through and object routes do not). */
+    countGlobal?: boolean;
   },
 ): Promise<AdmittedCall> {
   const { who, ownTags } = call;
@@ -54,7 +56,7 @@ export async function admitModelCall(
   const stored = ownTags.length || tagFiltering ? await loadStored() : undefined;
   const budgets = stored && ownTags.length ? tagBudgetIds(config, ownTags, stored.budgeted) : undefined;
   // general_settings.global_max_parallel_requests, first as in LiteLLM; given back with the admission (settled or undone).
-  const slot = config.general_settings.global_max_parallel_requests === undefined ? undefined : await takeGlobalSlot(env, ctx, config, call.requestId);
+  const slot = call.countGlobal !== true || config.general_settings.global_max_parallel_requests === undefined ? undefined : await takeGlobalSlot(env, ctx, config, call.requestId);
   if (slot) (call.seen.slots ??= []).push(slot);
   let admission: Admission | undefined;
   try {
@@ -67,29 +69,35 @@ export async function admitModelCall(
     slot?.free();
     throw err;
   }
-  if (slot) admission = holdingSlot(admission, slot);
-  const refusal = admission?.policy?.refusal;
-  if (admission && refusal) {
-    // A JWT's team or user that is gone (jwt-policy.ts): nothing it brought in applies any more.
-    waitUntil(admission.release());
-    throw new GatewayError(refusal.message, { status: refusal.status, type: refusal.type, param: 'key' });
-  }
-  const caller: Caller = who.master || !admission?.policy ? { kind: 'master', token: who.token } : { kind: 'key', token: admission.policy.token, policy: admission.policy };
-  if (caller.kind === 'key' && call.client && config.general_settings.reject_clientside_metadata_tags === true) {
-    const refused = clientTagsRefusal(call.client);
-    if (refused) {
-      call.seen.caller = caller;
-      if (admission) waitUntil(admission.release());
-      throw refused;
+  try {
+    if (slot) admission = holdingSlot(admission, slot);
+    const refusal = admission?.policy?.refusal;
+    if (admission && refusal) {
+      // A JWT's team or user that is gone (jwt-policy.ts): nothing it brought in applies any more.
+      waitUntil(admission.release());
+      throw new GatewayError(refusal.message, { status: refusal.status, type: refusal.type, param: 'key' });
     }
+    const caller: Caller = who.master || !admission?.policy ? { kind: 'master', token: who.token } : { kind: 'key', token: admission.policy.token, policy: admission.policy };
+    if (caller.kind === 'key' && call.client && config.general_settings.reject_clientside_metadata_tags === true) {
+      const refused = clientTagsRefusal(call.client);
+      if (refused) {
+        call.seen.caller = caller;
+        if (admission) waitUntil(admission.release());
+        throw refused;
+      }
+    }
+    const tags = caller.kind === 'key' ? routingTags(ownTags, caller.policy) : ownTags;
+    call.seen.caller = caller;
+    if (call.seen.call) call.seen.call.tags = tags;
+    if (tags.length > ownTags.length && admission) {
+      const more = tagBudgetIds(config, tags.filter((t) => !ownTags.includes(t)), (await loadStored()).budgeted);
+      if (more.length) admission = await holdKeyTagBudgets(env, admission, more, { requestId: `${call.requestId}:tags`, model: call.group, ...call.estimate, free: call.free, waitUntil });
+    }
+    // Only with tag-based routing: whether a call carries tags of its own must not change its deployment's.
+    return { admission, caller, tags, modelTags: tagFiltering && stored?.byModel.size ? stored.byModel : undefined, loadStored };
+  } catch (err) {
+    // Whatever refused the call after its global slot was taken: the slot goes back (freeing twice is harmless).
+    slot?.free();
+    throw err;
   }
-  const tags = caller.kind === 'key' ? routingTags(ownTags, caller.policy) : ownTags;
-  call.seen.caller = caller;
-  if (call.seen.call) call.seen.call.tags = tags;
-  if (tags.length > ownTags.length && admission) {
-    const more = tagBudgetIds(config, tags.filter((t) => !ownTags.includes(t)), (await loadStored()).budgeted);
-    if (more.length) admission = await holdKeyTagBudgets(env, admission, more, { requestId: `${call.requestId}:tags`, model: call.group, ...call.estimate, free: call.free, waitUntil });
-  }
-  // Only with tag-based routing: whether a call carries tags of its own must not change its deployment's.
-  return { admission, caller, tags, modelTags: tagFiltering && stored?.byModel.size ? stored.byModel : undefined, loadStored };
 }

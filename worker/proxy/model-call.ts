@@ -81,7 +81,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   const free = estimate.estCost === 0 && freeModel(named.deployments);
   const waitUntil = (p: Promise<unknown>) => c.executionCtx.waitUntil(p);
   const { admission, caller, tags: keyedTags, modelTags, loadStored } = await admitModelCall(c.env, c.executionCtx, state.config, {
-    who, requestId: callId, group, endUser: endUserOf({ body, headers: requestHeaders }), ownTags: requestTags({ body, headers: requestHeaders }), client: { body: rulesBody, headers: requestHeaders }, estimate, free, seen,
+    who, requestId: callId, group, endUser: endUserOf({ body, headers: requestHeaders }), ownTags: requestTags({ body, headers: requestHeaders }), client: { body: rulesBody, headers: requestHeaders }, estimate, free, seen, countGlobal: true,
   });
   const aliased = aliasOf(caller, group);
   const routedName = aliased ?? group;

@@ -11,8 +11,12 @@ import { SLOT_RENEW_MS, type SlotCap, SlotTable } from './parallel-slots.ts';
 /** The object counting the proxy's `global_max_parallel_requests` (a DeploymentHealth no model group is named for). */
 export const GLOBAL_SLOTS_OBJECT = 'tollgate:global_max_parallel_requests';
 export const GLOBAL_SLOT = 'proxy';
-/** No call holds a slot longer than this (as no Realtime session runs longer): a call never settled does not hold it forever. */
-const MAX_HOLD_MS = 60 * 60_000;
+/**
+ * No call holds a slot longer than this: a call whose end the isolate never sees (its client gone while the
+ * handler was cancelled) gives it back then. A stream running longer stops counting (LiteLLM's semaphore
+ * stops counting a stream once it begins).
+ */
+const MAX_HOLD_MS = 10 * 60_000;
 /** A slot object that does not answer within this is a 503, as an unreachable limiter is. */
 const ANSWER_WITHIN_MS = 5_000;
 
