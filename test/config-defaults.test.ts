@@ -2,6 +2,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { validateConfig } from '../worker/config/validate.ts';
 import { type FakeUpstream, startFakeUpstream } from './fakes/upstream.ts';
+import { query } from './support/pg-client.ts';
 import { startTestStack, TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
 
 // router_settings.default_litellm_params: litellm_params every deployment takes where it sets none, decided when the
@@ -23,6 +24,9 @@ model_list:
     litellm_params: {model: openai/gpt-4o}
   - model_name: own
     litellm_params: {model: openai/gpt-4o, api_base: "${other.url}/v1", api_key: ${OWN_KEY}, timeout: 30}
+  - model_name: own-org
+    litellm_params: {model: openai/gpt-4o, organization: org-own}
+    model_info: {id: own-org-1}
 router_settings:
   num_retries: 0
   default_litellm_params:
@@ -30,7 +34,7 @@ router_settings:
     api_key: os.environ/DEFAULT_OPENAI_KEY
     timeout: 0.5
 `,
-    env: { DEFAULT_OPENAI_KEY: DEFAULT_KEY },
+    env: { DEFAULT_OPENAI_KEY: DEFAULT_KEY, LITELLM_SALT_KEY: 'test-salt-key-0123456789' },
   });
   client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: TEST_MASTER_KEY, maxRetries: 0 });
 });
@@ -73,6 +77,28 @@ describe('default_litellm_params', () => {
   });
 });
 
+describe('default_litellm_params and stored credentials', () => {
+  it("copies only a deployment's own credential values to /credentials, never a defaulted key", async () => {
+    const post = await fetch(`${stack.url}/credentials`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TEST_MASTER_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ credential_name: 'copied', model_id: 'own-org-1' }),
+    });
+    expect(post.status, await post.text()).toBe(200);
+    const [row] = await query(stack.db.url, 'SELECT credential_values FROM "LiteLLM_CredentialsTable" WHERE credential_name = $1', ['copied']);
+    expect(row?.credential_values).toEqual({ organization: 'org-own' });
+    // A deployment with nothing but defaults has nothing to copy.
+    const info = await (await fetch(`${stack.url}/model/info`, { headers: { authorization: `Bearer ${TEST_MASTER_KEY}` } })).json() as { data: { model_name: string; model_info: { id: string } }[] };
+    const id = info.data.find((e) => e.model_name === 'defaulted')?.model_info.id;
+    const refused = await fetch(`${stack.url}/credentials`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TEST_MASTER_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ credential_name: 'nothing', model_id: id }),
+    });
+    expect([refused.status, await refused.text()]).toEqual([400, expect.stringContaining('Unable to infer credential values from model ID')]);
+  });
+});
+
 describe('default_litellm_params when the config is checked', () => {
   const config = (defaults: Record<string, unknown>) => ({ model_list: [{ model_name: 'm', litellm_params: { model: 'openai/gpt-4o' } }], router_settings: { default_litellm_params: defaults } });
 
@@ -86,6 +112,26 @@ describe('default_litellm_params when the config is checked', () => {
       expect.stringMatching(/^router_settings\.default_litellm_params\.input_cost_per_token: ignored \(a default price/),
     ]);
     if (result.ok) expect(result.config.model_list[0]?.litellm_params).toMatchObject({ model: 'openai/gpt-4o', api_key: 'sk-never-quoted-0003' });
+  });
+
+  it("leaves a deployment's credential (its own, or its litellm_credential_name's) whole, and AWS defaults to Bedrock", () => {
+    const result = validateConfig({
+      credential_list: [{ credential_name: 'aws', credential_values: { aws_access_key_id: 'AKIACRED', aws_secret_access_key: 'cred-secret' } }],
+      model_list: [
+        { model_name: 'named', litellm_params: { model: 'bedrock/anthropic.claude-3-haiku', litellm_credential_name: 'aws' } },
+        { model_name: 'own', litellm_params: { model: 'bedrock/anthropic.claude-3-haiku', aws_access_key_id: 'AKIAOWN', aws_secret_access_key: 'own-secret' } },
+        { model_name: 'env', litellm_params: { model: 'bedrock/anthropic.claude-3-haiku' } },
+        { model_name: 'openai', litellm_params: { model: 'openai/gpt-4o' } },
+      ],
+      router_settings: { default_litellm_params: { api_key: 'sk-openai-default', aws_session_token: 'default-token', aws_access_key_id: 'AKIADEFAULT', aws_secret_access_key: 'default-secret' } },
+    }, {});
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    const [named, own, env, openai] = result.config.model_list.map((e) => e.litellm_params);
+    expect(named).toEqual({ model: 'bedrock/anthropic.claude-3-haiku', litellm_credential_name: 'aws', aws_access_key_id: 'AKIACRED', aws_secret_access_key: 'cred-secret' });
+    expect(own).toEqual({ model: 'bedrock/anthropic.claude-3-haiku', aws_access_key_id: 'AKIAOWN', aws_secret_access_key: 'own-secret' });
+    expect(env).toEqual({ model: 'bedrock/anthropic.claude-3-haiku', aws_session_token: 'default-token', aws_access_key_id: 'AKIADEFAULT', aws_secret_access_key: 'default-secret' });
+    expect(openai).toEqual({ model: 'openai/gpt-4o', api_key: 'sk-openai-default' });
   });
 
   it('names a bad default as the default\'s, without its value', () => {

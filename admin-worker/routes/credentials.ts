@@ -11,6 +11,7 @@ import { eq, sql } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { type CredentialRow, credentials, proxyModels } from '../../drizzle/schema/admin.ts';
 import { CREDENTIAL_FIELDS } from '../../worker/config/credentials.ts';
+import { ownParamsOf } from '../../worker/config/default-params.ts';
 import { GatewayError } from '../../worker/errors.ts';
 import { isObject, type Json } from '../../worker/json.ts';
 import { currentCatalog } from '../../worker/models/catalog.ts';
@@ -63,13 +64,16 @@ async function listedCredential(c: AdminContext, state: GatewayState, row: Crede
   return publicCredential(row.credential_name, {}, { ...row.credential_info, error: 'does not open with this LITELLM_SALT_KEY' });
 }
 
-/** The credential values of a deployment (config.yaml's or the database's), as the gateway calls it. */
-async function deploymentCredentials(c: AdminContext, state: GatewayState, modelId: string): Promise<{ group: string; values: Json }> {
+/**
+ * The credential values of a deployment (config.yaml's or the database's), as the gateway calls it; with `own`,
+ * only those it (or its credential) gives, never router_settings.default_litellm_params' (a copy must not store them).
+ */
+async function deploymentCredentials(c: AdminContext, state: GatewayState, modelId: string, opts: { own?: boolean } = {}): Promise<{ group: string; values: Json }> {
   const catalog = await currentCatalog(state, c.env, c.executionCtx);
   for (const list of catalog.groups.values()) {
     const d = list.find((x) => x.id === modelId);
     if (!d) continue;
-    const params = d.params as Json;
+    const params = opts.own ? ownParamsOf(d.params) : d.params as Json;
     const picked: Json = {};
     for (const field of CREDENTIAL_FIELDS) if (params[field] !== undefined) picked[field] = params[field];
     return { group: d.group, values: picked };
@@ -84,8 +88,11 @@ credentialsRoutes.post('/credentials', async (c) => {
   const state = await gatewayState(c.env);
   refuseConfigCredential(state, body.credential_name);
   let given: Json;
-  if (body.model_id) given = (await deploymentCredentials(c, state, body.model_id)).values;
-  else if (body.credential_values) given = body.credential_values;
+  if (body.model_id) {
+    given = (await deploymentCredentials(c, state, body.model_id, { own: true })).values;
+    // A model calling only with the router's defaults has nothing of its own to copy.
+    if (!Object.keys(given).length) throw badRequest('Credential values are required. Unable to infer credential values from model ID.', 'model_id');
+  } else if (body.credential_values) given = body.credential_values;
   else throw badRequest('Credential values are required. Unable to infer credential values from model ID.', 'credential_values');
   refuseMasks(given);
   refuseGatewaySecretRefs(given, 'credential_values');

@@ -2,9 +2,11 @@
  * `router_settings.default_litellm_params`: litellm_params every deployment takes where it sets none itself
  * (LiteLLM's router adds them to each call, "prioritize model-specific params > default router params").
  * Applied once, when the config is validated (and when a DB model is opened), so a call reads its
- * deployment's params and pays nothing for the defaults.
+ * deployment's params and pays nothing for the defaults. Unlike LiteLLM's, credentials are defaulted as a group, and
+ * only to the providers that read them (CREDENTIAL_GROUP, reaches).
  */
 import { isObject, type Json } from '../json.ts';
+import { parseModelRef, type ProviderId } from './providers.ts';
 
 /**
  * Fields that may be defaulted: how and where a deployment calls its provider. LiteLLM's router reads a
@@ -57,15 +59,60 @@ export function defaultParamsWarnings(setting: unknown): string[] {
   });
 }
 
-/** `params` with each default it does not set; `extra_headers` merged, its own headers winning. */
+/**
+ * Where and as whom a deployment calls. Defaulted together, and only to a deployment that (with its credential)
+ * sets none of them: a default key must not be sent beside a deployment's own (Bedrock prefers an `api_key` to
+ * its AWS key pair), nor a default session token mixed with its own key pair, nor a deployment's own key sent
+ * to a default host (or a default key to its own host).
+ */
+const CREDENTIAL_GROUP: readonly string[] = ['api_key', 'api_base', 'aws_access_key_id', 'aws_secret_access_key', 'aws_session_token', 'vertex_credentials'];
+
+/**
+ * Whether a default field reaches a provider's deployments: AWS's fields Bedrock's (LiteLLM's SageMaker reads
+ * them too; Tollgate has no SageMaker), Vertex AI's Vertex AI's. A default key and host reach neither: to
+ * Bedrock an `api_key` is a Bedrock API key, preferred to AWS credentials, and a host would receive its signed
+ * requests; Vertex AI calls with its service account.
+ */
+function reaches(field: string, provider: ProviderId | undefined): boolean {
+  if (field.startsWith('aws_')) return provider === 'bedrock';
+  if (field.startsWith('vertex_')) return provider === 'vertex_ai';
+  if (field === 'api_key' || field === 'api_base') return provider !== 'bedrock' && provider !== 'vertex_ai';
+  return true;
+}
+
+const isSet = (value: unknown) => value !== undefined && value !== null;
+
+/** Defaulted params → the params as their deployment gave them (see ownParamsOf). */
+const beforeDefaults = new WeakMap<object, Json>();
+
+/** Records that `params` (as checked, so a new object) are `own` with defaults added. */
+export function rememberOwnParams(params: object, own: Json): void {
+  if (params !== own) beforeDefaults.set(params, own);
+}
+
+/**
+ * A deployment's params as it (and its credential) gave them, before the router's defaults: what may be copied
+ * to a stored credential. The params themselves when no default was added.
+ */
+export function ownParamsOf(params: object): Json {
+  return beforeDefaults.get(params) ?? (params as Json);
+}
+
+/** `params` with each default it does not set and its provider reads (CREDENTIAL_GROUP as one); `extra_headers` merged, its own headers winning. */
 export function withDefaultParams(params: Json, defaults: Json): Json {
+  const ref = typeof params.model === 'string' ? parseModelRef(params.model) : undefined;
+  const provider = ref?.ok ? ref.provider : undefined;
+  const ownCredential = CREDENTIAL_GROUP.some((field) => isSet(params[field]));
   let out: Json | undefined;
   for (const [key, value] of Object.entries(defaults)) {
+    if (!reaches(key, provider) || (ownCredential && CREDENTIAL_GROUP.includes(key))) continue;
     const own = params[key];
-    if (own === undefined || own === null) (out ??= { ...params })[key] = value;
+    if (!isSet(own)) (out ??= { ...params })[key] = value;
     else if (key === 'extra_headers' && isObject(own) && isObject(value)) (out ??= { ...params })[key] = { ...value, ...own };
   }
-  return out ?? params;
+  if (!out) return params;
+  rememberOwnParams(out, params);
+  return out;
 }
 
 /** config.yaml (resolved, credentials applied) with the defaults in every model_list entry's litellm_params. */

@@ -4,7 +4,7 @@ import { configSchema, type TollgateConfig } from './schema.ts';
 import { crossReferenceWarnings } from './cross-checks.ts';
 import { configEnvVars } from './env-vars.ts';
 import { applyConfigCredentials } from './credentials.ts';
-import { applyDefaultParams, defaultParamsWarnings } from './default-params.ts';
+import { applyDefaultParams, defaultParamsWarnings, rememberOwnParams } from './default-params.ts';
 import { callbackSettingsWarnings, withCallbackSettings } from './callback-settings.ts';
 import { PENDING_KEYS, UNNEEDED_KEYS } from './support.ts';
 import { TEAM_SETTINGS_VARS } from './team-settings-schema.ts';
@@ -52,6 +52,7 @@ export function validateConfig(raw: unknown, env: Record<string, unknown>): Conf
     const issues = parsed.success ? [] : parsed.error.issues.map((i) => describeIssue(i, defaulted, resolved.value, credentialed.value));
     return { ok: false, errors: [...credentialed.errors, ...issues], warnings };
   }
+  rememberOwnModelParams(parsed.data, credentialed.value, defaulted);
   const config = withCallbackSettings(parsed.data);
   warnings.push(...crossReferenceWarnings(config));
   // A header's reference (whole, or inside `Bearer os.environ/NAME`) is read per call; one not set fails those calls.
@@ -63,6 +64,15 @@ export function validateConfig(raw: unknown, env: Record<string, unknown>): Conf
     }
   });
   return { ok: true, config, warnings };
+}
+
+/** Each checked deployment that took defaults remembers its params before them (/credentials copies only those). */
+function rememberOwnModelParams(config: TollgateConfig, beforeDefaults: unknown, defaulted: unknown): void {
+  const params = (value: unknown, i: number) => (value as { model_list?: { litellm_params?: Record<string, unknown> }[] }).model_list?.[i]?.litellm_params;
+  config.model_list.forEach((entry, i) => {
+    const own = params(beforeDefaults, i);
+    if (own && own !== params(defaulted, i)) rememberOwnParams(entry.litellm_params, own);
+  });
 }
 
 // Pass-through endpoints' headers keep their `os.environ/` references: each call reads them (config-pass-through.ts).

@@ -7,7 +7,7 @@
 import { eq } from 'drizzle-orm';
 import { credentials, proxyModels } from '../../drizzle/schema/admin.ts';
 import { type CredentialSet, withCredential } from '../config/credentials.ts';
-import { type DeploymentDefaults, withDefaultParams } from '../config/default-params.ts';
+import { type DeploymentDefaults, rememberOwnParams, withDefaultParams } from '../config/default-params.ts';
 import { envRefName, resolveEnvRefs } from '../config/env-ref.ts';
 import { parseModelRef } from '../config/providers.ts';
 import { deploymentSchema, type TollgateConfig } from '../config/schema.ts';
@@ -156,16 +156,15 @@ export async function deploymentOf(row: StoredModel, key: CryptoKey | undefined,
     console.error(`${what}: names credential "${String(opened.litellm_credential_name)}", which neither credential_list nor /credentials has (or which does not open); not served`);
     return undefined;
   }
-  const parsed = deploymentSchema.safeParse({
-    model_name: row.model_name,
-    // router_settings.default_litellm_params (already resolved) where the row and its credential set none.
-    litellm_params: withDefaultParams(resolveEnvRefs(params, env).value as Record<string, unknown>, defaults.params),
-    model_info: row.model_info ?? undefined,
-  });
+  const own = resolveEnvRefs(params, env).value as Record<string, unknown>;
+  // router_settings.default_litellm_params (already resolved) where the row and its credential set none.
+  const defaulted = withDefaultParams(own, defaults.params);
+  const parsed = deploymentSchema.safeParse({ model_name: row.model_name, litellm_params: defaulted, model_info: row.model_info ?? undefined });
   if (!parsed.success) {
     console.error(`model ${row.model_id} (${row.model_name}): invalid in the database (${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}); not served`);
     return undefined;
   }
+  if (defaulted !== own) rememberOwnParams(parsed.data.litellm_params, own);
   const ref = parseModelRef(parsed.data.litellm_params.model);
   if (!ref.ok) return undefined;
   return {
@@ -221,6 +220,14 @@ const opened = new StampedRows<DeploymentRef | undefined>();
 const openedCredentials = new StampedRows<Record<string, unknown> | undefined>();
 
 /**
+ * What an opened DB model depends on: it is opened again when this changes. The config's defaults are in it,
+ * so a changed config (a new GatewayState in a running isolate) does not serve a model opened under the old one.
+ */
+export function openedModelStamp(row: StoredModel, secret: string | undefined, credentialStamp: string, defaults: DeploymentDefaults): string {
+  return JSON.stringify([row.model_name, row.litellm_params, row.model_info, secret !== undefined, credentialStamp, defaults.params, defaults.modifyParams === true]);
+}
+
+/**
  * Reads every unblocked DB model and returns the servable deployments. The
  * pool is this call's own and is closed through `waitUntil`.
  */
@@ -265,8 +272,7 @@ export async function loadDbDeployments(
     // A model is opened again when its row changes, or the credential it names does.
     const credential = row.litellm_params.litellm_credential_name;
     const credentialStamp = typeof credential === 'string' ? openedCredentials.stampOf(credential) ?? JSON.stringify(configCredentials.get(credential) ?? null) : '';
-    const stamp = JSON.stringify([row.model_name, row.litellm_params, row.model_info, secret !== undefined, credentialStamp]);
-    const ref = await opened.get(row.model_id, stamp, () => deploymentOf(row, key, env, named, defaults));
+    const ref = await opened.get(row.model_id, openedModelStamp(row, secret, credentialStamp, defaults), () => deploymentOf(row, key, env, named, defaults));
     if (ref) out.push(ref);
   }
   opened.forgetUnseen();
