@@ -123,3 +123,23 @@ describe('withWindowSpend', () => {
     expect(queries.every((q) => q.sql.includes('"LiteLLM_DailyTeamSpend"') && q.sql.includes('team_id = ANY($1)') && (q.params[0] as string[]).join() === 'team-1')).toBe(true);
   });
 });
+
+describe('a budget already spent', () => {
+  it('admits nothing more, zero-cost calls included, as LiteLLM refuses at spend >= max_budget', () => {
+    const spent = (maxBudget: number, spend: number) => {
+      const policy: EntityPolicy = { ...missingPolicy('key', 'hash-1'), exists: true, keyName: 'sk-...abcd', maxBudget };
+      const c = freshCounters(policy, 'UTC');
+      c.windowSpend = spend;
+      return (estCost: number) => checkAdmission(policy, c, request(estCost), NOW);
+    };
+    expect(spent(0, 0)(0)).toMatchObject({ type: 'budget_exceeded' });
+    expect(spent(1, 1)(0)).toMatchObject({ type: 'budget_exceeded' });
+    expect(spent(1, 0.5)(0)).toBeUndefined();
+    // Nothing in flight and some budget left: admitted though the estimate does not fit (unchanged).
+    expect(spent(1, 0.5)(0.75)).toBeUndefined();
+    // A budget_limits window spent to its limit refuses a zero-cost call too.
+    const windows = keyPolicy([{ duration: '24h', maxBudget: 1, spend: 1, resetAt: DAY_END }]);
+    const c = freshCounters(windows, 'UTC');
+    expect(checkAdmission(windows, c, request(0), NOW)).toMatchObject({ type: 'budget_exceeded' });
+  });
+});

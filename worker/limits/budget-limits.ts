@@ -128,7 +128,7 @@ export function limitRefusal(policy: EntityPolicy, c: Counters, req: AdmitReques
   for (const limit of policy.budgetLimits ?? []) {
     const w = c.limitWindows?.[limit.duration];
     const spent = w?.spend ?? 0;
-    if (spent + held + req.estCost <= limit.maxBudget || (!inFlight && spent < limit.maxBudget)) continue;
+    if (spent < limit.maxBudget && (spent + held + req.estCost <= limit.maxBudget || !inFlight)) continue;
     const refusal = budgetExceeded(policy.kind, label, spent, limit.maxBudget, w?.resetAt ?? null);
     const kind = KIND_LABEL[policy.kind];
     return { ...refusal, message: refusal.message.replace('Budget has been exceeded! ', `Budget has been exceeded! ${kind} over ${limit.duration} budget: `) };

@@ -30,7 +30,8 @@ export function checkAdmission(policy: EntityPolicy, c: Counters, req: AdmitRequ
   const held = cap !== null || policy.budgetLimits?.length ? reserved.reduce((sum, r) => sum + r.cost, 0) : 0;
   if (cap !== null) {
     // Admit while the budget has room for this request's estimate; with nothing in flight, admit while any budget is left.
-    const fits = c.windowSpend + held + req.estCost <= cap || (reserved.length === 0 && c.windowSpend < cap);
+    // Never once the spend has reached it (LiteLLM's `spend >= max_budget`): a budget of 0 admits nothing, free calls included.
+    const fits = c.windowSpend < cap && (c.windowSpend + held + req.estCost <= cap || reserved.length === 0);
     if (!fits) {
       return policy.kind === 'global' && policy.id !== 'proxy'
         ? routerBudgetExceeded(policy.id, policy.alias ?? policy.id, c.windowSpend, cap, c.windowResetAt)
@@ -46,7 +47,7 @@ export function checkAdmission(policy: EntityPolicy, c: Counters, req: AdmitRequ
     const spent = c.modelSpend[req.model]?.spend ?? 0;
     const held = reserved.filter((r) => r.model === req.model).reduce((sum, r) => sum + r.cost, 0);
     const anyInFlight = reserved.some((r) => r.model === req.model);
-    if (!(spent + held + req.estCost <= modelBudget.budget_limit || (!anyInFlight && spent < modelBudget.budget_limit))) {
+    if (!(spent < modelBudget.budget_limit && (spent + held + req.estCost <= modelBudget.budget_limit || !anyInFlight))) {
       return modelBudgetExceeded(policy.kind, policy.id, policy.alias, req.model, c.modelSpend[req.model]?.resetAt ?? null);
     }
   }
