@@ -59,6 +59,73 @@ describe('callback_settings.otel.message_logging: false', () => {
   });
 });
 
+describe('callback_settings.langfuse.message_logging: false', () => {
+  let quiet: TestStack;
+  const SECRET = 'zebra-marmalade-7';
+  beforeAll(async () => {
+    quiet = await startTestStack({
+      configYaml: `
+model_list:
+  - model_name: gpt-4o
+    litellm_params: {model: openai/gpt-4o, api_base: "${upstream.url}/v1", api_key: sk-upstream-cbs-0002}
+  - model_name: cohere-rerank
+    litellm_params: {model: cohere/rerank-v3.5, api_base: "${upstream.url}/v2", api_key: co-upstream-cbs-0003}
+router_settings:
+  num_retries: 0
+litellm_settings:
+  callbacks: ["langfuse"]
+callback_settings:
+  langfuse:
+    message_logging: false
+`,
+      env: { LANGFUSE_PUBLIC_KEY: langfuse.publicKey, LANGFUSE_SECRET_KEY: langfuse.secretKey, LANGFUSE_HOST: langfuse.url },
+    });
+  });
+  afterAll(async () => {
+    await quiet?.stop();
+  });
+  const post = (path: string, body: Record<string, unknown>) => fetch(`${quiet.url}${path}`, {
+    method: 'POST', headers: { authorization: `Bearer ${TEST_MASTER_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
+  });
+  /** The call's trace and generation once both arrived, as Langfuse stored them. */
+  const eventsOf = async (res: Response) => {
+    const callId = res.headers.get('x-litellm-call-id') ?? '';
+    expect(callId).toBeTruthy();
+    return langfuse.waitFor((f) => {
+      const mine = f.events.filter((e) => e.body.id === callId || (e.type === 'generation-create' && e.body.traceId === callId));
+      return mine.length >= 2 ? mine : undefined;
+    });
+  };
+
+  it('keeps the prompt out of a failed call\'s status message and output, though the provider quoted it', async () => {
+    upstream.enqueue({ kind: 'error', status: 400, body: { error: { message: `Your prompt "${SECRET}" breaks the rules`, type: 'invalid_request_error' } } });
+    const res = await post('/v1/chat/completions', { model: 'gpt-4o', messages: [{ role: 'user', content: SECRET }] });
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain(SECRET);
+    const events = await eventsOf(res);
+    const generation = events.find((e) => e.type === 'generation-create')!.body;
+    expect(generation).toMatchObject({ level: 'ERROR', statusMessage: expect.stringMatching(/ - redacted-by-litellm$/) });
+    expect(JSON.stringify(events)).not.toContain(SECRET);
+  });
+
+  it('keeps prompt-bearing parameters (a rerank\'s query and documents, a predicted output) out of the model parameters', async () => {
+    upstream.enqueue({ kind: 'json', body: { id: 'rr-1', results: [{ index: 0, relevance_score: 0.5 }], meta: { billed_units: { search_units: 1 } } } });
+    const rerank = await post('/v2/rerank', { model: 'cohere-rerank', query: `${SECRET} query`, documents: [`${SECRET} doc`], top_n: 1 });
+    expect(rerank.status).toBe(200);
+    const ranked = await eventsOf(rerank);
+    expect(ranked.find((e) => e.type === 'generation-create')!.body.modelParameters).toEqual({ top_n: 1 });
+    expect(JSON.stringify(ranked)).not.toContain(SECRET);
+
+    const chat = await post('/v1/chat/completions', {
+      model: 'gpt-4o', messages: [{ role: 'user', content: 'Rewrite it' }], prediction: { type: 'content', content: `${SECRET} draft` }, stop: [SECRET], temperature: 0.2,
+    });
+    expect(chat.status).toBe(200);
+    const predicted = await eventsOf(chat);
+    expect(predicted.find((e) => e.type === 'generation-create')!.body.modelParameters).toEqual({ temperature: 0.2 });
+    expect(JSON.stringify(predicted)).not.toContain(SECRET);
+  });
+});
+
 describe('callback_settings when the config is checked', () => {
   const base = { model_list: [], litellm_settings: { callbacks: ['otel', 'langfuse'] } };
 

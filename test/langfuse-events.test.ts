@@ -88,6 +88,19 @@ describe('the Langfuse events of a call', () => {
     expect(trace?.output).toBeUndefined();
   });
 
+  it('with turn_off_message_logging, withhold the prompt a failure quotes and prompt-bearing parameters', () => {
+    const error = new GatewayError('litellm.BadRequestError: OpenAIException - your prompt "my secret" is too long', { status: 400, type: 'bad_request_error' });
+    const failed = build(callEvent({ error, outcome: undefined }), { turnOffMessageLogging: true });
+    expect(failed.generation).toMatchObject({ statusMessage: 'litellm.BadRequestError: OpenAIException - redacted-by-litellm', output: 'litellm.BadRequestError: OpenAIException - redacted-by-litellm' });
+    const blocked = new GatewayError('Your words "my secret - and more" are not allowed', { status: 400, type: 'guardrail_violation' });
+    expect(build(callEvent({ error: blocked, outcome: undefined }), { turnOffMessageLogging: true }).generation.statusMessage).toBe('guardrail_violation - redacted-by-litellm');
+    const completion = build(callEvent({
+      endpoint: 'completion', body: { model: 'gpt-4o', prompt: 'p', suffix: 'my secret', max_tokens: 5, echo: false, user: 'u-1' }, record: record({ call_type: 'atext_completion' }),
+    }), { turnOffMessageLogging: true });
+    expect(completion.generation.modelParameters).toEqual({ max_tokens: 5, echo: false });
+    expect(JSON.stringify(completion.events)).not.toContain('my secret');
+  });
+
   it('log a text completion\'s answer as text and an embedding\'s as nothing', () => {
     const completion = build(callEvent({ endpoint: 'completion', body: { model: 'gpt-4o', prompt: 'Say this', max_tokens: 5 }, record: record({ call_type: 'atext_completion' }) }));
     expect(completion.generation).toMatchObject({ name: 'litellm:my-key', input: { messages: 'Say this' }, output: 'hello', modelParameters: { max_tokens: 5 } });

@@ -100,6 +100,50 @@ describe('modify_params with Anthropic', () => {
     ]);
   });
 
+  it('keeps a tool result sent after other user content before the next assistant turn (LiteLLM looks that far)', async () => {
+    const tools = [{ type: 'function' as const, function: { name: 'get_weather', parameters: { type: 'object', properties: {} } } }];
+    const messages: Messages = [
+      { role: 'user', content: 'Weather in Paris and Rome?' },
+      { role: 'assistant', content: null, tool_calls: [call, { ...call, id: 'toolu_02', function: { name: 'get_weather', arguments: '{"location":"Rome"}' } }] },
+      { role: 'tool', tool_call_id: 'toolu_01', content: '18C' },
+      { role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } }] },
+      { role: 'tool', tool_call_id: 'toolu_02', content: '21C' },
+    ];
+    anthropic.enqueue(jsonFixture('text'));
+    await clientOff.chat.completions.create({ model: 'claude', messages, tools });
+    const asSent = sent(anthropic);
+    anthropic.enqueue(jsonFixture('text'));
+    await clientOn.chat.completions.create({ model: 'claude', messages, tools });
+    expect(sent(anthropic)).toEqual(asSent);
+    expect(JSON.stringify(asSent)).toContain('21C');
+  });
+
+  it('moves the results of a partly answered turn up to it, before the skipped ones, and drops a result for no call of the last turn', async () => {
+    const tools = [{ type: 'function' as const, function: { name: 'get_weather', parameters: { type: 'object', properties: {} } } }];
+    const rome = { ...call, id: 'toolu_02', function: { name: 'get_weather', arguments: '{"location":"Rome"}' } };
+    const messages: Messages = [
+      { role: 'user', content: 'Weather in Paris and Rome?' },
+      { role: 'assistant', content: null, tool_calls: [call, rome] },
+      { role: 'user', content: 'Rome first' },
+      { role: 'tool', tool_call_id: 'toolu_02', content: '21C' },
+      { role: 'tool', tool_call_id: 'toolu_99', content: 'stale' },
+    ];
+    anthropic.enqueue(jsonFixture('text'));
+    await clientOn.chat.completions.create({ model: 'claude', messages, tools });
+    expect(sent(anthropic).messages).toEqual([
+      { role: 'user', content: [{ type: 'text', text: 'Weather in Paris and Rome?' }] },
+      { role: 'assistant', content: [
+        { type: 'tool_use', id: 'toolu_01', name: 'get_weather', input: { location: 'Paris' } },
+        { type: 'tool_use', id: 'toolu_02', name: 'get_weather', input: { location: 'Rome' } },
+      ] },
+      { role: 'user', content: [
+        { type: 'tool_result', tool_use_id: 'toolu_02', content: '21C' },
+        { type: 'tool_result', tool_use_id: 'toolu_01', content: '[System: Tool execution skipped/interrupted by user. No result provided for tool \'get_weather\'.]' },
+        { type: 'text', text: 'Rome first' },
+      ] },
+    ]);
+  });
+
   it('leaves a request Anthropic takes as it is', async () => {
     const messages: Messages = [{ role: 'user', content: 'Hi' }];
     anthropic.enqueue(jsonFixture('text'));
@@ -124,6 +168,30 @@ describe('modify_params with Bedrock Converse', () => {
       { role: 'user', content: [{ text: 'Please continue.' }] },
       { role: 'assistant', content: [{ text: 'Hello!' }] },
       { role: 'user', content: [{ text: 'Weather?' }] },
+    ]);
+  });
+
+  it('drops no tool result sent after other user content (LiteLLM sanitizes tool history for Anthropic only)', async () => {
+    const messages: Messages = [
+      { role: 'user', content: 'Weather in Paris and Rome?' },
+      { role: 'assistant', content: null, tool_calls: [call, { ...call, id: 'toolu_02', function: { name: 'get_weather', arguments: '{"location":"Rome"}' } }] },
+      { role: 'tool', tool_call_id: 'toolu_01', content: '18C' },
+      { role: 'user', content: 'Rome next' },
+      { role: 'tool', tool_call_id: 'toolu_02', content: '21C' },
+    ];
+    bedrock.enqueue(signed.reply({ kind: 'json', body: fixture('converse-text.json') }));
+    await clientOn.chat.completions.create({ model: 'bedrock-claude', messages });
+    expect(sent(bedrock).messages).toEqual([
+      { role: 'user', content: [{ text: 'Weather in Paris and Rome?' }] },
+      { role: 'assistant', content: [
+        { toolUse: { toolUseId: 'toolu_01', name: 'get_weather', input: { location: 'Paris' } } },
+        { toolUse: { toolUseId: 'toolu_02', name: 'get_weather', input: { location: 'Rome' } } },
+      ] },
+      { role: 'user', content: [{ toolResult: { toolUseId: 'toolu_01', content: [{ text: '18C' }] } }] },
+      { role: 'assistant', content: [{ text: 'Please continue.' }] },
+      { role: 'user', content: [{ text: 'Rome next' }] },
+      { role: 'assistant', content: [{ text: 'Please continue.' }] },
+      { role: 'user', content: [{ toolResult: { toolUseId: 'toolu_02', content: [{ text: '21C' }] } }] },
     ]);
   });
 

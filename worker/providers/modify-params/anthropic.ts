@@ -39,36 +39,63 @@ function withoutBlankText(m: Json): Json {
 }
 
 /**
- * Cases A, B and D of LiteLLM's `sanitize_messages_for_tool_calling`: each tool call answered (a skipped
- * result for one that is not), results answering no call of the turn before dropped, and of two results for
- * one call within a turn only the last kept.
+ * Cases A, B and D of LiteLLM's `sanitize_messages_for_tool_calling`. A: a turn with a call left unanswered
+ * before the next assistant turn gets its results (wherever they were before that turn) moved up to it,
+ * then a skipped result for each unanswered call; a turn fully answered is left as it is. B: a result for no
+ * call of the last assistant turn is dropped. D: of two results for one call in a run of results, the last kept.
+ * (LiteLLM, moving results up, also skips as many messages after the turn as it moved; here those are kept.)
  */
 function sanitizedToolHistory(messages: Json[]): Json[] {
   const out: Json[] = [];
-  let i = 0;
-  while (i < messages.length) {
-    const m = messages[i]!;
+  const moved = new Set<number>();
+  messages.forEach((m, i) => {
+    if (moved.has(i)) return;
     const calls = toolCallsOf(m);
     if (calls.length) {
-      let j = i + 1;
-      const results: Json[] = [];
-      while (j < messages.length && messages[j]!.role === 'tool') results.push(messages[j++]!);
-      const callIds = new Set(calls.map((c) => c.id));
-      const answered = new Set(results.map((r) => r.tool_call_id));
-      // Case D: the last result of a call wins; Case B: a result for no call of this turn is dropped.
-      const kept = results.filter((r, k) => callIds.has(r.tool_call_id) && !results.slice(k + 1).some((later) => later.tool_call_id === r.tool_call_id));
-      const skipped = calls.filter((c) => !answered.has(c.id)).map((c) => ({
+      const ids = new Set(calls.map((c) => c.id).filter((id) => typeof id === 'string' && id));
+      const found: number[] = [];
+      for (let j = i + 1; j < messages.length && messages[j]!.role !== 'assistant'; j++) {
+        if (isToolResult(messages[j]!) && ids.has(messages[j]!.tool_call_id)) found.push(j);
+      }
+      const answered = new Set(found.map((j) => messages[j]!.tool_call_id));
+      const skipped = calls.filter((c) => ids.has(c.id) && !answered.has(c.id)).map((c) => ({
         role: 'tool', tool_call_id: c.id, content: skippedToolResult(typeof (c.function as Json | undefined)?.name === 'string' ? String((c.function as Json).name) : 'unknown_tool'),
       }));
-      out.push(m, ...kept, ...skipped);
-      i = j;
-      continue;
+      if (!skipped.length) {
+        out.push(m);
+        return;
+      }
+      for (const j of found) moved.add(j);
+      out.push(m, ...found.map((j) => messages[j]!), ...skipped);
+      return;
     }
-    // Case B: a tool result that follows no tool call.
-    if (m.role !== 'tool') out.push(m);
-    i++;
-  }
-  return out;
+    if (!orphanResult(m, out)) out.push(m);
+  });
+  return withoutRepeatedResults(out);
+}
+
+const isToolResult = (m: Json): boolean => m.role === 'tool' || m.role === 'function';
+
+/** Case B: a result whose call id the last assistant turn (or no turn at all) did not make. */
+function orphanResult(m: Json, before: readonly Json[]): boolean {
+  if (!isToolResult(m) || !m.tool_call_id) return false;
+  const turn = before.findLast((p) => p.role === 'assistant');
+  return !turn || !toolCallsOf(turn).some((c) => c.id === m.tool_call_id);
+}
+
+/** Case D: within a run of results, only the last for each call id. */
+function withoutRepeatedResults(messages: Json[]): Json[] {
+  const dropped = new Set<number>();
+  let seen = new Map<unknown, number>();
+  messages.forEach((m, i) => {
+    if (!isToolResult(m)) seen = new Map();
+    else if (typeof m.tool_call_id === 'string' && m.tool_call_id) {
+      const earlier = seen.get(m.tool_call_id);
+      if (earlier !== undefined) dropped.add(earlier);
+      seen.set(m.tool_call_id, i);
+    }
+  });
+  return dropped.size ? messages.filter((_, i) => !dropped.has(i)) : messages;
 }
 
 /**

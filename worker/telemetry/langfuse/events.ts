@@ -91,7 +91,9 @@ export function buildLangfuseEvents(event: LangfuseCall, options: LangfuseOption
   const loggingOff = options.callbackMessageLoggingOff === true || messageLoggingOff(body, event.headers, options.turnOffMessageLogging);
   let statusMessage: string | undefined;
   if (event.error) {
-    statusMessage = options.redactMessagesInExceptions ? redactedErrorMessage(event.error.message, event.error.type) : event.error.message;
+    // A provider's or guardrail's error may quote the prompt: withheld with it.
+    const redact = options.redactMessagesInExceptions || loggingOff;
+    statusMessage = redact ? redactedErrorMessage(event.error.message, event.error.type) : event.error.message;
   }
   const input = meta.maskInput ? REDACTED : loggingOff ? REDACTED_INPUT : promptOf(event);
   const answer = failed ? statusMessage : loggingOff ? redactedAnswer(event) : answerOf(event);
@@ -178,8 +180,9 @@ export function buildLangfuseEvents(event: LangfuseCall, options: LangfuseOption
     startTime,
     endTime,
     model: record.model,
-    // A provider's own format keeps its prompt in fields of its own (system, contents, instances, ...): only scalars are parameters.
-    modelParameters: modelParameters(body, event.endpoint === 'pass_through'),
+    // A provider's own format keeps its prompt in fields of its own (system, contents, instances, ...), and text
+    // parameters may carry the prompt (a rerank's query and documents, prediction, suffix, stop): only numbers and flags then.
+    modelParameters: modelParameters(body, event.endpoint === 'pass_through' || loggingOff),
     metadata: generationMetadata,
     level,
   };
@@ -237,7 +240,10 @@ function redactedAnswer(event: LangfuseCall): unknown {
   return event.endpoint === 'chat' ? { role: 'assistant', content: REDACTED } : REDACTED;
 }
 
-/** The request's model parameters as Langfuse takes them: scalars and string lists as they are, anything else as JSON text. */
+/**
+ * The request's model parameters as Langfuse takes them: scalars and string lists as they are, anything else as
+ * JSON text; with `scalarsOnly`, numbers and booleans alone.
+ */
 function modelParameters(body: Json, scalarsOnly = false): Record<string, string | number | boolean | string[]> {
   const out: Record<string, string | number | boolean | string[]> = {};
   for (const [key, value] of Object.entries(body)) {

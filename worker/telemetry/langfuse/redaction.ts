@@ -21,14 +21,19 @@ export function messageLoggingOff(body: Record<string, unknown>, headers: Reques
 /** What LiteLLM logs as the input of a redacted call. */
 export const REDACTED_INPUT = { messages: [{ role: 'user', content: REDACTED }] };
 
+/** An exception's class as LiteLLM names it: `litellm.BadRequestError`, optionally `: OpenAIException`. */
+const ERROR_CLASS = /^[\w.]+(?:: [\w.]+)?$/;
+
 /**
  * An error's message with anything after its class withheld
- * (`redact_messages_in_exceptions`): provider errors may quote the prompt.
+ * (`redact_messages_in_exceptions`, or message logging off): provider and
+ * guardrail errors may quote the prompt.
  * `litellm.BadRequestError: OpenAIException - <upstream text>` keeps
- * `litellm.BadRequestError: OpenAIException`.
+ * `litellm.BadRequestError: OpenAIException`; a message that does not open
+ * with a class (a guardrail's own text) keeps only the error's type.
  */
 export function redactedErrorMessage(message: string, type: string): string {
   const cut = message.indexOf(' - ');
-  const head = cut > 0 ? message.slice(0, cut) : type;
+  const head = cut > 0 && ERROR_CLASS.test(message.slice(0, cut)) ? message.slice(0, cut) : type;
   return `${head} - ${REDACTED}`;
 }
