@@ -41,7 +41,7 @@ export async function buildCatalog(config: TollgateConfig): Promise<ModelCatalog
       model: ref.model,
       params: entry.litellm_params,
       info: entry.model_info ?? {},
-      ...(config.litellm_settings.modify_params === true ? { modifyParams: true as const } : {}),
+      ...(config.litellm_settings?.modify_params === true ? { modifyParams: true as const } : {}),
     };
     groups.set(entry.model_name, [...(groups.get(entry.model_name) ?? []), deployment]);
     for (const access of entry.model_info?.access_groups ?? []) {
