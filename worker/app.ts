@@ -14,9 +14,11 @@ import { createFineTuningJob, fineTuningJobById, listFineTuningJobs } from './ro
 import { vectorStoreRoutes } from './routes/vector-store-routes.ts';
 import { videoRoutes } from './routes/video-routes.ts';
 import { isAdminPath } from './routes/admin-prefixes.ts';
+import { ADMIN_ONLY_CONFIGURED, adminOnlyRoutes } from './auth/admin-only-routes.ts';
 import { metricsRoute } from './telemetry/metrics/route.ts';
 import { tokenCounter } from './routes/token-counter.ts';
 import { supportedParams } from './routes/supported-params.ts';
+import { transformRequest } from './routes/transform-request.ts';
 import { estimateCost } from './routes/cost-estimate.ts';
 import { providerPassThrough } from './routes/pass-through.ts';
 import { configPassThrough } from './routes/config-pass-through.ts';
@@ -36,6 +38,8 @@ app.get('/health/readiness', readiness);
 app.get('/health', modelHealth);
 // Prometheus metrics, public as LiteLLM serves them (telemetry/metrics/).
 app.get('/metrics', metricsRoute);
+// general_settings.admin_only_routes: before every authenticated route; unlisted paths go straight on (none listed: not registered).
+if (ADMIN_ONLY_CONFIGURED) app.use('*', adminOnlyRoutes);
 
 // Each OpenAI route with and without /v1, plus the Azure-style deployment paths, as LiteLLM serves them.
 for (const prefix of ['', '/v1', '/openai/deployments/:model', '/engines/:model']) {
@@ -87,6 +91,7 @@ app.post('/v1/messages', messages);
 app.post('/v1/messages/count_tokens', countTokens);
 app.post('/utils/token_counter', tokenCounter);
 app.get('/utils/supported_openai_params', supportedParams);
+app.post('/utils/transform_request', transformRequest);
 app.post('/cost/estimate', estimateCost);
 app.get('/guardrails/list', guardrailsList);
 app.post('/guardrails/apply_guardrail', applyGuardrail);

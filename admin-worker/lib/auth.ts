@@ -2,6 +2,7 @@ import { createMiddleware } from 'hono/factory';
 import type { Caller } from '../../worker/auth/authenticate.ts';
 import { authenticateRoute } from '../../worker/limits/key-store.ts';
 import { JWT_TOKEN_PREFIX } from '../../worker/auth/jwt-identity.ts';
+import { adminOnlyRouteRefusal, isAdminOnlyRoute } from '../../worker/auth/admin-only-routes.ts';
 import { openDatabase, type Database } from '../../worker/db/client.ts';
 import { GatewayError } from '../../worker/errors.ts';
 import { gatewayState } from '../../worker/state.ts';
@@ -23,6 +24,10 @@ export const adminAuth = createMiddleware<AdminBindings>(async function adminAut
     const caller = await authenticateRoute(c, state);
     c.set('caller', caller);
     c.set('role', caller.kind === 'master' ? 'proxy_admin' : await roleOf(c, caller));
+    // general_settings.admin_only_routes: for proxy admins alone, whatever else the role may call.
+    if (c.get('role') !== 'proxy_admin' && isAdminOnlyRoute(state.config.general_settings.admin_only_routes, c.req.path)) {
+      throw adminOnlyRouteRefusal(c.req.path);
+    }
     await next();
   } finally {
     if (database) c.executionCtx.waitUntil(database.close());

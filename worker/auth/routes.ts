@@ -37,7 +37,7 @@ const MANAGEMENT = /^\/(key|v2\/key|v2\/team|v2\/user|user|team|organization|cus
  * Answers about a model call, held to the key's models as the call would be. LiteLLM's llm_api_routes
  * list only the first; the others answer a key that may make the call, so they go with it.
  */
-const CALL_INFO = new Set(['/utils/token_counter', '/utils/supported_openai_params', '/cost/estimate']);
+const CALL_INFO = new Set(['/utils/token_counter', '/utils/supported_openai_params', '/utils/transform_request', '/cost/estimate']);
 
 const GROUPS: Record<string, (path: string) => boolean> = {
   llm_api_routes: (path) => MODEL_CALL.test(path) || OPENAI_V1.test(path) || REALTIME.test(path) || GOOGLE.test(path) || MODELS.test(path) || MESSAGES.test(path) || passThrough(path) || MCP.test(path) || CALL_INFO.has(path) || path === '/guardrails/apply_guardrail',

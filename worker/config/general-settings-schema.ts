@@ -16,6 +16,8 @@ export const generalSettingsSchema = z.object({
   disable_spend_logs: bool.optional(),
   /** No spend-log row for a failed call that cost nothing (LiteLLM's; worker/telemetry/spend-log.ts). */
   disable_error_logs: bool.optional(),
+  /** The spend-log consumer writes nothing: no rows, rollups or entity spend (LiteLLM's; admin-worker/queues/spend-logs.ts). */
+  disable_spend_updates: bool.optional(),
   maximum_spend_logs_retention_period: duration.optional(),
   maximum_spend_logs_retention_interval: duration.optional(),
   alerting: z.array(z.enum(['slack', 'email', 'webhook'])).optional(),
@@ -44,6 +46,8 @@ export const generalSettingsSchema = z.object({
   /** Refuse keys without a team to everyone but proxy admins (LiteLLM's `default_team_disabled`). */
   default_team_disabled: bool.optional(),
   public_routes: strList.optional(),
+  /** Routes only proxy admins may call, each an exact path as LiteLLM matches it (worker/auth/admin-only-routes.ts). */
+  admin_only_routes: strList.optional(),
   /** Addresses (or CIDR ranges) every authenticated request must come from (worker/auth/client-ip.ts). */
   allowed_ips: z.array(str.refine((entry) => parseRange(entry) !== undefined, 'expected an IP address or a CIDR range like "10.0.0.0/8" or "2001:db8::/32"'), { error: 'expected a list of IP addresses' }).optional(),
   /** The client's address is the last X-Forwarded-For entry (a proxy of your own in front), not CF-Connecting-IP. */

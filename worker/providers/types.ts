@@ -114,7 +114,29 @@ export interface ProviderAdapter {
   storedResponse?(request: StoredResponseRequest): Promise<Response>;
   /** The provider's Files and Batch APIs (`files`, `files/{id}/content`, `batches/{id}/cancel`, ...), where it has them. */
   objectRequest?(request: ObjectRequest): Promise<Response>;
+  /**
+   * The request `call` would send, built by the same code, sent nowhere (LiteLLM's `/utils/transform_request`):
+   * nothing is signed and no token fetched. Its credentials are as the provider would get them (or a placeholder
+   * for a signature or token made at send time), so the caller must mask `secrets` before showing it.
+   * Undefined, or a GatewayError thrown, for an endpoint the adapter cannot describe as one JSON request.
+   */
+  outgoing?(call: ProviderCall): OutgoingRequest;
 }
+
+/** One provider request as an adapter builds it (ProviderAdapter.outgoing). */
+export interface OutgoingRequest {
+  url: URL;
+  headers: Record<string, string>;
+  /** The JSON body. */
+  body: unknown;
+  /** The credentials inside url and headers. */
+  secrets: (string | undefined)[];
+  /** Headers holding a placeholder for what is made at send time (a signature, a fresh token), not a credential. */
+  placeholders?: string[];
+}
+
+/** The `authorization` of a request whose access token is fetched when it is sent (Vertex AI). */
+export const TOKEN_AT_SEND = 'Bearer <access token, fetched when sent>';
 
 export interface ObjectRequest {
   deployment: DeploymentRef;

@@ -32,21 +32,7 @@ export const anthropic: ProviderAdapter = {
   id: PROVIDER,
   endpoints: new Set(['chat']),
   async call(call: ProviderCall): Promise<ProviderAnswer> {
-    const target = targetOf(call);
-    // litellm_settings.modify_params: what Anthropic would refuse is rewritten first, as LiteLLM does.
-    const request = toAnthropicRequest(call.deployment.modifyParams ? modifiedForAnthropic(call.body) : call.body, {
-      model: call.deployment.model,
-      dropParams: call.dropParams,
-      defaultMaxTokens: deploymentPrice(call.deployment)?.maxOutputTokens ?? DEFAULT_MAX_TOKENS,
-      stream: call.stream,
-    });
-    const headers = withForwarded(call.forwarded, {
-      'content-type': 'application/json',
-      accept: call.stream ? 'text/event-stream' : 'application/json',
-      ...target.headers,
-    });
-    const beta = betaHeader(target.headers['anthropic-beta'], call.headers?.get('anthropic-beta'));
-    if (beta) headers['anthropic-beta'] = beta;
+    const { target, request, headers } = messagesRequest(call);
     const secrets = [target.secret];
 
     // A plain call is bounded as a whole; a stream until its first event, so its timer is cleared then.
@@ -86,7 +72,31 @@ export const anthropic: ProviderAdapter = {
       if (timer) clearTimeout(timer);
     }
   },
+  outgoing(call) {
+    const { target, request, headers } = messagesRequest(call);
+    return { url: target.url, headers, body: request.payload, secrets: [target.secret] };
+  },
 };
+
+/** The Messages API request a chat call sends: its target, the translated body, and its headers. */
+function messagesRequest(call: ProviderCall) {
+  const target = targetOf(call);
+  // litellm_settings.modify_params: what Anthropic would refuse is rewritten first, as LiteLLM does.
+  const request = toAnthropicRequest(call.deployment.modifyParams ? modifiedForAnthropic(call.body) : call.body, {
+    model: call.deployment.model,
+    dropParams: call.dropParams,
+    defaultMaxTokens: deploymentPrice(call.deployment)?.maxOutputTokens ?? DEFAULT_MAX_TOKENS,
+    stream: call.stream,
+  });
+  const headers = withForwarded(call.forwarded, {
+    'content-type': 'application/json',
+    accept: call.stream ? 'text/event-stream' : 'application/json',
+    ...target.headers,
+  });
+  const beta = betaHeader(target.headers['anthropic-beta'], call.headers?.get('anthropic-beta'));
+  if (beta) headers['anthropic-beta'] = beta;
+  return { target, request, headers };
+}
 
 function parseMessage(text: string, secrets: readonly (string | undefined)[]) {
   let json: unknown;

@@ -40,6 +40,18 @@ export function authSecrets(auth: BedrockAuth): string[] {
   return auth.kind === 'bearer' ? [auth.token] : [auth.secretAccessKey, auth.sessionToken ?? '', auth.accessKeyId];
 }
 
+/**
+ * The auth headers a request will carry, without signing it: a bearer token as sent; for SigV4 the key id and
+ * scope with the signature left out (it covers the request's time, so it is only made when sent).
+ */
+export function unsignedAuth(auth: BedrockAuth): Record<string, string> {
+  if (auth.kind === 'bearer') return { authorization: `Bearer ${auth.token}` };
+  return {
+    authorization: `AWS4-HMAC-SHA256 Credential=${auth.accessKeyId}/<date>/${auth.region}/bedrock/aws4_request, SignedHeaders=<signed when sent>, Signature=<signed when sent>`,
+    ...(auth.sessionToken ? { 'x-amz-security-token': auth.sessionToken } : {}),
+  };
+}
+
 // SigV4 signing keys, per secret, day, region and service: derived once a day instead of four HMACs a request.
 const signingKeys = new Map<string, ArrayBuffer>();
 const MAX_SIGNING_KEYS = 64;

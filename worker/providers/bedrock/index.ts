@@ -10,7 +10,7 @@ import { providerFields } from '../openai-compatible/params.ts';
 import { estimatedUsage, estimateTokens } from '../openai-compatible/usage.ts';
 import type { CallOutcome, ProviderAdapter, ProviderAnswer, ProviderCall } from '../types.ts';
 import { displayBase, upstreamUrl } from '../upstream-url.ts';
-import { authHeaders, authSecrets, type BedrockAuth, bedrockAuth } from './auth.ts';
+import { authHeaders, authSecrets, type BedrockAuth, bedrockAuth, unsignedAuth } from './auth.ts';
 import { CONVERSE_PARAMS, toConverseRequest } from './converse-request.ts';
 import { converseChoice, converseResponseSchema, converseUsage } from './converse-response.ts';
 import { ConverseStreamTranslator } from './converse-stream.ts';
@@ -60,25 +60,33 @@ function target(call: ProviderCall, action: string): Signed {
   return { url, auth, secrets: authSecrets(auth) };
 }
 
+/** The headers a request is signed with (SigV4 adds its own), or sent with beside a bearer token. */
+function unsignedHeaders(call: ProviderCall, accept: string): Record<string, string> {
+  return { ...call.deployment.params.extra_headers, 'content-type': 'application/json', accept };
+}
+
 async function post(call: ProviderCall, signed: Signed, payload: unknown, accept: string) {
   const body = JSON.stringify(payload);
-  const headers = await authHeaders(signed.auth, signed.url, body, {
-    ...call.deployment.params.extra_headers, 'content-type': 'application/json', accept,
-  });
+  const headers = await authHeaders(signed.auth, signed.url, body, unsignedHeaders(call, accept));
   const request = { url: signed.url, headers, body, stream: call.stream, timeoutMs: call.timeoutMs, label: BEDROCK_LABEL, provider: 'bedrock' };
   const reply = await postUpstream({ ...request, failure: (res) => bedrockError(res, signed.secrets) });
   return { reply, request };
 }
 
-async function chat(call: ProviderCall): Promise<ProviderAnswer> {
+/** The Converse (or ConverseStream) request of a chat call, before it is signed. */
+function converseRequest(call: ProviderCall) {
   // litellm_settings.modify_params: what Converse would refuse is rewritten first, as LiteLLM does.
   const body = call.deployment.modifyParams ? modifiedForBedrock(call.body) : call.body;
   const fields = providerFields(body, CONVERSE_PARAMS, call.dropParams, 'bedrock');
   const signed = target(call, call.stream ? 'converse-stream' : 'converse');
-  const payload = toConverseRequest(fields);
+  return { signed, payload: toConverseRequest(fields), accept: call.stream ? 'application/vnd.amazon.eventstream' : 'application/json' };
+}
+
+async function chat(call: ProviderCall): Promise<ProviderAnswer> {
+  const { signed, payload, accept } = converseRequest(call);
   const model = call.deployment.model;
   const apiBase = displayBase(signed.url);
-  const { reply, request } = await post(call, signed, payload, call.stream ? 'application/vnd.amazon.eventstream' : 'application/json');
+  const { reply, request } = await post(call, signed, payload, accept);
   if (call.stream) {
     if (!reply.res.body) throw unexpectedAnswer(BEDROCK_LABEL, 'bedrock', 'a stream without a body');
     const relay = translateStream(reply.res.body, checkedFrames(), new ConverseStreamTranslator(signed.secrets), {
@@ -158,4 +166,10 @@ export const bedrock: ProviderAdapter = {
   id: 'bedrock',
   endpoints: new Set(['chat', 'embedding']),
   call: (call) => (call.endpoint === 'embedding' ? embed(call) : chat(call)),
+  outgoing(call) {
+    // Embeddings go as one InvokeModel request per text (Titan) or batch (Cohere): not one request to show.
+    if (call.endpoint !== 'chat') throw new GatewayError('Bedrock is described for chat calls only', { status: 400, type: 'bad_request_error', param: 'call_type' });
+    const { signed, payload, accept } = converseRequest(call);
+    return { url: signed.url, headers: { ...unsignedHeaders(call, accept), ...unsignedAuth(signed.auth) }, body: payload, secrets: signed.secrets, placeholders: ['authorization'] };
+  },
 };

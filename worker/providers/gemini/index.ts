@@ -10,7 +10,7 @@ import { embeddingList, reportedUsage } from '../bedrock/openai-answer.ts';
 import { embeddingTexts, numberField } from '../bedrock/openai-request.ts';
 import { postUpstream, readJson, unexpectedAnswer } from '../bedrock/upstream-post.ts';
 import { googleError } from '../google/errors.ts';
-import { geminiChat } from '../google/gemini-chat.ts';
+import { geminiChat, geminiRequest, type GoogleTarget } from '../google/gemini-chat.ts';
 import { modelSegment } from '../google/model-path.ts';
 import { envString } from '../openai-compatible/adapter.ts';
 import { providerFields } from '../openai-compatible/params.ts';
@@ -82,7 +82,16 @@ export const gemini: ProviderAdapter = {
   async call(call) {
     const key = apiKey(call);
     if (call.endpoint === 'embedding') return embed(call, key);
-    const url = call.stream ? modelUrl(call, 'streamGenerateContent', { alt: 'sse' }) : modelUrl(call, 'generateContent');
-    return geminiChat(call, { url, headers: { 'x-goog-api-key': key }, secrets: [key], label: LABEL, provider: 'gemini' });
+    return geminiChat(call, chatTarget(call, key));
+  },
+  outgoing(call) {
+    // Embeddings go in batches of 100 texts, a request each: described for chat only.
+    if (call.endpoint !== 'chat') throw new GatewayError('Gemini is described for chat calls only', { status: 400, type: 'bad_request_error', param: 'call_type' });
+    return geminiRequest(call, chatTarget(call, apiKey(call)));
   },
 };
+
+function chatTarget(call: ProviderCall, key: string): GoogleTarget {
+  const url = call.stream ? modelUrl(call, 'streamGenerateContent', { alt: 'sse' }) : modelUrl(call, 'generateContent');
+  return { url, headers: { 'x-goog-api-key': key }, secrets: [key], label: LABEL, provider: 'gemini' };
+}

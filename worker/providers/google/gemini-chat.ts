@@ -8,7 +8,7 @@ import { translateStream } from '../bedrock/openai-chunk-stream.ts';
 import { postUpstream, readJson, unexpectedAnswer } from '../bedrock/upstream-post.ts';
 import { providerFields } from '../openai-compatible/params.ts';
 import { estimatedUsage } from '../openai-compatible/usage.ts';
-import type { CallOutcome, ProviderAnswer, ProviderCall } from '../types.ts';
+import type { CallOutcome, OutgoingRequest, ProviderAnswer, ProviderCall } from '../types.ts';
 import { displayBase } from '../upstream-url.ts';
 import { googleError } from './errors.ts';
 import { GEMINI_PARAMS, toGeminiRequest } from './gemini-request.ts';
@@ -27,13 +27,24 @@ export interface GoogleTarget {
   provider: string;
 }
 
-export async function geminiChat(call: ProviderCall, target: GoogleTarget): Promise<ProviderAnswer> {
+/** The generateContent request a chat call sends to `target`. */
+export function geminiRequest(call: ProviderCall, target: GoogleTarget): OutgoingRequest {
   const fields = providerFields(call.body, GEMINI_PARAMS, call.dropParams, target.provider);
+  return {
+    url: target.url,
+    headers: withForwarded(call.forwarded, { ...call.deployment.params.extra_headers, ...target.headers, 'content-type': 'application/json' }),
+    body: toGeminiRequest(fields),
+    secrets: target.secrets,
+  };
+}
+
+export async function geminiChat(call: ProviderCall, target: GoogleTarget): Promise<ProviderAnswer> {
+  const outgoing = geminiRequest(call, target);
   const request = { url: target.url, stream: call.stream, timeoutMs: call.timeoutMs, label: target.label, provider: target.provider };
   const reply = await postUpstream({
     ...request,
-    headers: withForwarded(call.forwarded, { ...call.deployment.params.extra_headers, ...target.headers, 'content-type': 'application/json' }),
-    body: JSON.stringify(toGeminiRequest(fields)),
+    headers: outgoing.headers,
+    body: JSON.stringify(outgoing.body),
     failure: (res) => googleError(res, target.label, target.provider, target.secrets),
   });
   const model = call.deployment.model;

@@ -1,6 +1,7 @@
 import type { ProviderId } from '../../config/providers.ts';
 import type { DeploymentRef } from '../../models/deployments.ts';
-import { type Endpoint, PROVIDER_METADATA, type ProviderAdapter, type ProviderAnswer, type ObjectRequest, type ProviderCall, type StoredResponseRequest } from '../types.ts';
+import { GatewayError } from '../../errors.ts';
+import { type Endpoint, type OutgoingRequest, PROVIDER_METADATA, type ProviderAdapter, type ProviderAnswer, type ObjectRequest, type ProviderCall, type StoredResponseRequest } from '../types.ts';
 import { decodeResponseId, managedResponseId } from '../response-ids.ts';
 import { displayBase } from '../upstream-url.ts';
 import { withFirstChunk } from '../first-chunk.ts';
@@ -74,26 +75,10 @@ export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapte
     id: flavor.id,
     endpoints: new Set(flavor.endpoints),
     async call(call: ProviderCall): Promise<ProviderAnswer> {
-      const target = targetOf(call);
-      const fields = providerFields(withoutUnsent(call.endpoint, call.body), flavor.supported?.[call.endpoint], call.dropParams, flavor.id);
-      fields.model = call.deployment.model;
+      const { target, fields, headers, multipart, upgraded } = prepare(call);
       const responsesApi = call.endpoint === 'responses';
-      const ownMetadata = responsesApi ? (call.body as Record<symbol, unknown>)[PROVIDER_METADATA] : undefined;
-      if (ownMetadata !== undefined) fields.metadata = ownMetadata;
-      // A follow-up names the response by the id the gateway gave it: the provider knows its own.
-      if (responsesApi && typeof fields.previous_response_id === 'string') {
-        fields.previous_response_id = decodeResponseId(fields.previous_response_id)?.responseId ?? fields.previous_response_id;
-      }
       const clientId = (id: string) => managedResponseId(flavor.id, call.deployment.id, id, call.responseOwner);
       const transcription = call.endpoint === 'transcription';
-      // Transcriptions and image edits carry files: sent as multipart/form-data.
-      const multipart = transcription || call.endpoint === 'image_edit';
-      const upgraded = askWhisperForVerbose(call, fields);
-      if (call.stream && !responsesApi) {
-        // Usage is always counted: ask for it, and hide it from a client that did not (the Responses API always sends it).
-        const asked = (fields.stream_options ?? {}) as Record<string, unknown>;
-        fields.stream_options = { ...asked, include_usage: true };
-      }
       // A plain call is bounded as a whole (a native timer); a stream, and speech (audio passed on as it comes, at the
       // client's pace), until its first body byte, so its timer is cleared then.
       const relayed = call.stream || call.endpoint === 'speech';
@@ -104,9 +89,7 @@ export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapte
       try {
         res = await fetch(target.url, {
           method: 'POST',
-          headers: withForwarded(call.forwarded, multipart
-            ? { accept: 'application/json', ...target.headers }
-            : { 'content-type': 'application/json', accept: call.stream ? 'text/event-stream' : 'application/json', ...target.headers }),
+          headers,
           // A transcription or an image edit goes as multipart/form-data with its files (fetch writes the boundary).
           body: multipart ? formBody(fields) : JSON.stringify(fields),
           signal,
@@ -167,6 +150,11 @@ export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapte
       if (transcription) return { status: 200, apiBase, providerHeaders, ...transcriptionAnswer(bytes, res.headers.get('content-type') ?? 'application/json', upgraded) };
       return { status: 200, contentType: 'application/json', body: bytes, outcome: Promise.resolve(jsonOutcome(bytes, call)), apiBase, providerHeaders };
     },
+    outgoing(call: ProviderCall): OutgoingRequest {
+      const { target, fields, headers, multipart } = prepare(call);
+      if (multipart) throw new GatewayError(`/${ENDPOINT_PATHS[call.endpoint]} sends a multipart form, not a JSON request`, { status: 400, type: 'bad_request_error' });
+      return { url: target.url, headers, body: fields, secrets: [target.secret] };
+    },
     async storedResponse(request: StoredResponseRequest): Promise<Response> {
       const target = targetOf({ env: request.env, deployment: request.deployment, endpoint: 'responses' } as ProviderCall);
       const url = new URL(target.url);
@@ -180,6 +168,32 @@ export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapte
       },
     } : {}),
   };
+
+  /** What a call sends: where, its headers, and its fields (JSON, or a form for files). */
+  function prepare(call: ProviderCall) {
+    const target = targetOf(call);
+    const fields = providerFields(withoutUnsent(call.endpoint, call.body), flavor.supported?.[call.endpoint], call.dropParams, flavor.id);
+    fields.model = call.deployment.model;
+    const responsesApi = call.endpoint === 'responses';
+    const ownMetadata = responsesApi ? (call.body as Record<symbol, unknown>)[PROVIDER_METADATA] : undefined;
+    if (ownMetadata !== undefined) fields.metadata = ownMetadata;
+    // A follow-up names the response by the id the gateway gave it: the provider knows its own.
+    if (responsesApi && typeof fields.previous_response_id === 'string') {
+      fields.previous_response_id = decodeResponseId(fields.previous_response_id)?.responseId ?? fields.previous_response_id;
+    }
+    // Transcriptions and image edits carry files: sent as multipart/form-data.
+    const multipart = call.endpoint === 'transcription' || call.endpoint === 'image_edit';
+    const upgraded = askWhisperForVerbose(call, fields);
+    if (call.stream && !responsesApi) {
+      // Usage is always counted: ask for it, and hide it from a client that did not (the Responses API always sends it).
+      const asked = (fields.stream_options ?? {}) as Record<string, unknown>;
+      fields.stream_options = { ...asked, include_usage: true };
+    }
+    const headers = withForwarded(call.forwarded, multipart
+      ? { accept: 'application/json', ...target.headers }
+      : { 'content-type': 'application/json', accept: call.stream ? 'text/event-stream' : 'application/json', ...target.headers });
+    return { target, fields, headers, multipart, upgraded };
+  }
 
   /** One request beside the model calls (a stored response, a file, a batch): the provider's answer, or its refusal thrown. */
   async function send(target: UpstreamTarget, url: URL, method: string, query: [string, string][], body: ObjectRequest['body'], timeoutMs: number, contentType?: string, headers: Record<string, string> = {}): Promise<Response> {

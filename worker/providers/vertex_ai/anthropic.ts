@@ -15,7 +15,7 @@ import { usageReport } from '../anthropic/usage.ts';
 import { postUpstream, readJson, unexpectedAnswer } from '../bedrock/upstream-post.ts';
 import { googleError } from '../google/errors.ts';
 import { connectionError } from '../openai-compatible/errors.ts';
-import type { CallOutcome, ProviderAnswer, ProviderCall } from '../types.ts';
+import type { CallOutcome, OutgoingRequest, ProviderAnswer, ProviderCall } from '../types.ts';
 import { displayBase } from '../upstream-url.ts';
 import { VERTEX_LABEL, type VertexTarget, vertexModelUrl } from './target.ts';
 import { withForwarded } from '../forwarded.ts';
@@ -26,20 +26,31 @@ export function isClaude(model: string): boolean {
   return model.startsWith('claude-');
 }
 
-export async function claudeChat(call: ProviderCall, target: VertexTarget, token: string): Promise<ProviderAnswer> {
-  const model = call.deployment.model;
+/** The rawPredict request of a chat call; `authorization` as given (a token, or a placeholder for one). */
+export function claudeRequest(call: ProviderCall, target: VertexTarget, authorization: string) {
   const request = toAnthropicRequest(call.deployment.modifyParams ? modifiedForAnthropic(call.body) : call.body, {
-    model, dropParams: call.dropParams, stream: call.stream,
+    model: call.deployment.model, dropParams: call.dropParams, stream: call.stream,
     defaultMaxTokens: deploymentPrice(call.deployment)?.maxOutputTokens ?? DEFAULT_MAX_TOKENS,
   });
   // Vertex names the model in the URL and the API version in the body.
   const { model: _named, ...payload } = request.payload;
-  const url = vertexModelUrl(target, 'anthropic', model, call.stream ? 'streamRawPredict' : 'rawPredict');
+  const outgoing: OutgoingRequest = {
+    url: vertexModelUrl(target, 'anthropic', call.deployment.model, call.stream ? 'streamRawPredict' : 'rawPredict'),
+    headers: withForwarded(call.forwarded, { ...call.deployment.params.extra_headers, authorization, 'content-type': 'application/json' }),
+    body: { anthropic_version: VERTEX_ANTHROPIC_VERSION, ...payload },
+    secrets: [],
+  };
+  return { request, outgoing };
+}
+
+export async function claudeChat(call: ProviderCall, target: VertexTarget, token: string): Promise<ProviderAnswer> {
+  const { request, outgoing } = claudeRequest(call, target, `Bearer ${token}`);
+  const { url } = outgoing;
   const post = { url, stream: call.stream, timeoutMs: call.timeoutMs, label: VERTEX_LABEL, provider: 'vertex_ai' };
   const reply = await postUpstream({
     ...post,
-    headers: withForwarded(call.forwarded, { ...call.deployment.params.extra_headers, authorization: `Bearer ${token}`, 'content-type': 'application/json' }),
-    body: JSON.stringify({ anthropic_version: VERTEX_ANTHROPIC_VERSION, ...payload }),
+    headers: outgoing.headers,
+    body: JSON.stringify(outgoing.body),
     // Vertex's own refusals (auth, quota) come in Google's envelope, the model's in Anthropic's; both carry error.message.
     failure: (res) => googleError(res, VERTEX_LABEL, 'vertex_ai', [token]),
   });

@@ -8,11 +8,12 @@ import { embeddingList, reportedUsage } from '../bedrock/openai-answer.ts';
 import { embeddingTexts, numberField } from '../bedrock/openai-request.ts';
 import { postUpstream, readJson, unexpectedAnswer } from '../bedrock/upstream-post.ts';
 import { googleError } from '../google/errors.ts';
-import { geminiChat } from '../google/gemini-chat.ts';
+import { geminiChat, geminiRequest, type GoogleTarget } from '../google/gemini-chat.ts';
 import { providerFields } from '../openai-compatible/params.ts';
-import type { ProviderAdapter, ProviderAnswer, ProviderCall } from '../types.ts';
+import { GatewayError } from '../../errors.ts';
+import { type ProviderAdapter, type ProviderAnswer, type ProviderCall, TOKEN_AT_SEND } from '../types.ts';
 import { displayBase } from '../upstream-url.ts';
-import { claudeChat, isClaude } from './anthropic.ts';
+import { claudeChat, claudeRequest, isClaude } from './anthropic.ts';
 import { EMBEDDING_PARAMS, instancesPerCall, predictRequest, predictResponseSchema, predictVectors } from './embeddings.ts';
 import { AccessTokens } from './service-account.ts';
 import { VERTEX_LABEL, type VertexTarget, vertexModelUrl, vertexTarget } from './target.ts';
@@ -24,12 +25,13 @@ const EMBED_PARALLEL = 8;
 /** One isolate's access tokens, shared by Vertex AI calls and its pass-through route. */
 export const accessTokens = new AccessTokens();
 
-function geminiOnVertex(call: ProviderCall, target: VertexTarget, token: string): Promise<ProviderAnswer> {
+/** Where a Gemini chat call goes on Vertex AI; `authorization` as given (a token, or a placeholder for one). */
+function geminiTarget(call: ProviderCall, target: VertexTarget, authorization: string, secrets: string[]): GoogleTarget {
   const model = call.deployment.model;
   const url = call.stream
     ? vertexModelUrl(target, 'google', model, 'streamGenerateContent', { alt: 'sse' })
     : vertexModelUrl(target, 'google', model, 'generateContent');
-  return geminiChat(call, { url, headers: { authorization: `Bearer ${token}` }, secrets: [token], label: VERTEX_LABEL, provider: 'vertex_ai' });
+  return { url, headers: { authorization }, secrets, label: VERTEX_LABEL, provider: 'vertex_ai' };
 }
 
 async function embed(call: ProviderCall, target: VertexTarget, token: string): Promise<ProviderAnswer> {
@@ -71,6 +73,16 @@ export const vertexAi: ProviderAdapter = {
     const target = vertexTarget(call.deployment, call.env);
     const token = await accessTokens.token(target.account, VERTEX_LABEL, 'vertex_ai');
     if (call.endpoint === 'embedding') return embed(call, target, token);
-    return isClaude(call.deployment.model) ? claudeChat(call, target, token) : geminiOnVertex(call, target, token);
+    return isClaude(call.deployment.model) ? claudeChat(call, target, token) : geminiChat(call, geminiTarget(call, target, `Bearer ${token}`, [token]));
+  },
+  outgoing(call) {
+    // Embeddings go in batches the model takes, a request each: described for chat only.
+    if (call.endpoint !== 'chat') throw new GatewayError('Vertex AI is described for chat calls only', { status: 400, type: 'bad_request_error', param: 'call_type' });
+    // No token is fetched: the request shows where one goes.
+    const target = vertexTarget(call.deployment, call.env);
+    const outgoing = isClaude(call.deployment.model)
+      ? claudeRequest(call, target, TOKEN_AT_SEND).outgoing
+      : geminiRequest(call, geminiTarget(call, target, TOKEN_AT_SEND, []));
+    return { ...outgoing, placeholders: ['authorization'] };
   },
 };
