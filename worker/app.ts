@@ -31,6 +31,8 @@ import { PASS_THROUGH_PREFIXES } from './passthrough/providers.ts';
 
 export const app = new Hono<{ Bindings: GatewayEnv }>();
 
+// general_settings.admin_only_routes: before every route (the health checks and /metrics too); unlisted paths go straight on (none listed: not registered).
+if (ADMIN_ONLY_CONFIGURED) app.use('*', adminOnlyRoutes);
 app.get('/health/liveliness', liveliness);
 app.get('/health/liveness', liveliness);
 app.get('/health/readiness', readiness);
@@ -38,8 +40,6 @@ app.get('/health/readiness', readiness);
 app.get('/health', modelHealth);
 // Prometheus metrics, public as LiteLLM serves them (telemetry/metrics/).
 app.get('/metrics', metricsRoute);
-// general_settings.admin_only_routes: before every authenticated route; unlisted paths go straight on (none listed: not registered).
-if (ADMIN_ONLY_CONFIGURED) app.use('*', adminOnlyRoutes);
 
 // Each OpenAI route with and without /v1, plus the Azure-style deployment paths, as LiteLLM serves them.
 for (const prefix of ['', '/v1', '/openai/deployments/:model', '/engines/:model']) {

@@ -98,6 +98,21 @@ function errorLogDropped(env: GatewayEnv, record: SpendLogRecord): boolean {
 }
 
 /**
+ * `general_settings.disable_spend_updates`: LiteLLM's spend writer (`DBSpendUpdateWriter.update_database`)
+ * then returns before anything, so a call writes no spend-log row and no daily rollup, and adds nothing to a
+ * key's, user's, team's, organization's, end user's or tag's spend. Decided when the call ends, so records of
+ * calls made while writes were on (retried, or in the dead-letter queue) are still written. Limiters, Langfuse,
+ * OpenTelemetry and metrics are unaffected.
+ */
+function spendUpdatesDisabled(env: GatewayEnv): boolean {
+  try {
+    return runtimeConfig(env).config.general_settings.disable_spend_updates === true;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Queues the record for the admin Worker, which writes it to Postgres.
  * Records are gathered per isolate for SPEND_LOG_FLUSH_MS and shipped packed
  * into as few messages as fit (queue-packing.ts): a Queue send per request
@@ -106,7 +121,7 @@ function errorLogDropped(env: GatewayEnv, record: SpendLogRecord): boolean {
  * requests in the window only add to it.
  */
 export function recordSpend(env: GatewayEnv, ctx: { waitUntil(p: Promise<unknown>): void }, record: SpendLogRecord): void {
-  if (errorLogDropped(env, record)) return;
+  if (errorLogDropped(env, record) || spendUpdatesDisabled(env)) return;
   const untracked = record.end_user !== null && endUsersUntracked(env);
   // Serialised once, here: the message is these texts joined.
   buffered.push({ id: record.request_id, json: JSON.stringify(untracked ? { ...record, end_user: null } : record) });
