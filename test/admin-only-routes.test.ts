@@ -11,7 +11,7 @@ model_list:
 litellm_settings: {timezone: UTC}
 general_settings:
   master_key: os.environ/LITELLM_MASTER_KEY
-  admin_only_routes: ["/key/info", "/v1/models"]
+  admin_only_routes: ["/key/info", "/v1/models", "/health"]
 `;
 
 let stack: TestStack;
@@ -49,6 +49,10 @@ describe('admin_only_routes', () => {
     // Exact paths, as LiteLLM compares them: /models is not /v1/models.
     expect((await call('/models', undefined, internalKey)).status).toBe(200);
     expect((await call('/user/info', undefined, internalKey)).status).toBe(200);
+    // /health, registered before most routes, is held too (its model probes cost money).
+    const health = await call('/health', undefined, internalKey);
+    expect(health.status).toBe(403);
+    expect(health.body).toMatchObject(refusal('/health'));
   });
 
   it('authenticates first: an unknown key on a listed route is a 401, not the admin-only 403', async () => {
