@@ -15,7 +15,8 @@ import { teamSettingsWarnings } from './team-settings-schema.ts';
 /** The first segments of the gateway's own routes (worker/app.ts, the admin Worker's, the providers' pass-through prefixes). */
 const BUILT_IN_PREFIXES = [
   '/v1', '/v2', '/v1beta', '/openai', '/engines', '/chat', '/completions', '/embeddings', '/images', '/audio', '/rerank', '/moderations',
-  '/responses', '/files', '/batches', '/fine_tuning', '/vector_stores', '/models', '/health', '/metrics', '/queue', '/utils', '/realtime', '/guardrails', '/mcp', '/__tollgate',
+  '/responses', '/files', '/batches', '/fine_tuning', '/vector_stores', '/videos', '/models', '/health', '/metrics', '/queue', '/utils', '/cost',
+  '/realtime', '/guardrails', '/mcp', '/mcp-rest', '/__tollgate',
   ...Object.keys(PASS_THROUGH_PREFIXES),
   ...ADMIN_PREFIXES.map((p) => p.replace(/\/$/, '')),
 ];

@@ -4,7 +4,7 @@
  * setting is never silently ignored. Remove an entry when its feature lands.
  */
 export const PENDING_KEYS: Record<string, string> = {
-  'general_settings.public_routes': 'not acted on yet: every route but the health checks needs a key',
+  'general_settings.public_routes': 'not acted on yet: every route but the health probes, /metrics, /openapi.json, /docs and auth: false pass-through endpoints needs a key',
 };
 
 /**

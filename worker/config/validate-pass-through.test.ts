@@ -21,6 +21,22 @@ describe('general_settings.pass_through_endpoints', () => {
       .not.toEqual(expect.arrayContaining([expect.stringMatching(/TOOLS_KEY/)]));
   });
 
+  it('warns of an endpoint under any route the gateway serves itself (videos, the cost estimator, MCP\'s REST routes)', () => {
+    const result = validateConfig({ general_settings: { pass_through_endpoints: [
+      { path: '/videos/generate', target: 'https://video.test' },
+      { path: '/cost/estimate', target: 'https://cost.test' },
+      { path: '/mcp-rest/tools', target: 'https://mcp.test' },
+      { path: '/videography', target: 'https://video.test' },
+    ] } }, {});
+    expect(result.ok).toBe(true);
+    const shadowed = result.warnings.filter((w) => w.includes('one of the gateway\'s own routes'));
+    expect(shadowed).toEqual([
+      expect.stringMatching(/pass_through_endpoints\[0\] \(\/videos\/generate\): under \/videos,/),
+      expect.stringMatching(/pass_through_endpoints\[1\] \(\/cost\/estimate\): under \/cost,/),
+      expect.stringMatching(/pass_through_endpoints\[2\] \(\/mcp-rest\/tools\): under \/mcp-rest,/),
+    ]);
+  });
+
   it('keeps a header\'s whole-value reference for each call to read (an unset one is warned, not dropped)', () => {
     const result = validateConfig({ general_settings: { pass_through_endpoints: [{ path: '/bria', target: 'https://engine.test', headers: { api_token: 'os.environ/BRIA_KEY' } }] } }, {});
     expect(result.ok && result.config.general_settings.pass_through_endpoints?.[0]?.headers).toEqual({ api_token: 'os.environ/BRIA_KEY' });

@@ -65,6 +65,8 @@ describe("mcp_servers (LiteLLM's MCP gateway)", () => {
       'mcp_servers.local: transport stdio is not served (a Worker starts no processes: run the server behind an HTTP endpoint, transport http or sse); its tools are not offered',
       "mcp_servers.anthropic: /anthropic/mcp is under one of the gateway's own routes, which wins: reach this server at /mcp/anthropic",
     ]);
+    expect(validateConfig({ mcp_servers: { videos: { url: 'https://v.example.com/mcp' } } }, {}).warnings)
+      .toEqual(["mcp_servers.videos: /videos/mcp is under one of the gateway's own routes, which wins: reach this server at /mcp/videos"]);
     expect(errorsOf({ mcp_servers: { 'my-server': { url: 'https://x.example.com/mcp' } } }))
       .toEqual(["mcp_servers.my-server: a server name is 1-64 letters, digits, _ or . (no -, which separates it from its tools' names)"]);
   });

@@ -78,6 +78,9 @@ export function deploymentById(catalog: ModelCatalog, id: string, group?: string
   return among.find((d) => d.id === id);
 }
 
+/** A video model (OpenAI's Videos API): `model_info.mode: video_generation`, or (no mode given) a Sora model by its name or `base_model`. */
+export const isVideoModel = (d: DeploymentRef): boolean => d.info.mode === 'video_generation' || (d.info.mode === undefined && /^sora-/i.test(d.info.base_model ?? d.model));
+
 const SHUFFLE_WEIGHTS = ['weight', 'rpm', 'tpm'] as const;
 
 /**

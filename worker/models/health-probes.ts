@@ -3,12 +3,12 @@ import { openDatabase, type DatabaseEnv } from '../db/client.ts';
 import { endpointRefusal, providerFor } from '../providers/registry.ts';
 import type { Endpoint } from '../providers/types.ts';
 import { publicParams } from './db-models.ts';
-import type { DeploymentRef } from './deployments.ts';
+import { type DeploymentRef, isVideoModel } from './deployments.ts';
 
 /**
  * LiteLLM's model health check: one tiny real call per deployment, six at a
  * time (a one-token chat completion, or an embedding of one word for embedding
- * models). Run by `GET /health`, or in the background every
+ * models; video models are not probed). Run by `GET /health`, or in the background every
  * `health_check_interval` (jobs/background-health.ts), whose results are kept
  * in LiteLLM_HealthCheckTable for `GET /health` to answer from. Probes are not
  * calls: they write no spend log and count against no budget or limit.
@@ -46,7 +46,9 @@ const PROBE_TIMEOUT_MS = 10_000;
 const PARALLEL_PROBES = 6;
 const NO_HEADERS = { get: () => null, forEach: () => undefined };
 
-export async function probeDeployments(env: Record<string, unknown>, deployments: DeploymentRef[], dropParams: boolean): Promise<ProbeResult[]> {
+export async function probeDeployments(env: Record<string, unknown>, all: DeploymentRef[], dropParams: boolean): Promise<ProbeResult[]> {
+  // A video model has no cheap probe (one would make a video, billed by the second): not probed, so in neither list.
+  const deployments = all.filter((d) => !isVideoModel(d));
   // At most PARALLEL_PROBES at a time: a Worker invocation opens six connections at once and queues the rest,
   // and a probe's timeout runs from its call, so a queued probe could time out before it was sent.
   const results: ProbeResult[] = [];

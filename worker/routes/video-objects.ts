@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Caller } from '../auth/authenticate.ts';
 import { badRequest, GatewayError } from '../errors.ts';
 import { authorizeModel } from '../models/access.ts';
-import type { DeploymentRef, ModelCatalog } from '../models/deployments.ts';
+import { type DeploymentRef, isVideoModel, type ModelCatalog } from '../models/deployments.ts';
 import { bodyLimit, readJsonBody } from '../openai/read-body.ts';
 import { readFormData } from '../openai/read-form.ts';
 import { decodeObjectId } from '../providers/object-ids.ts';
@@ -42,9 +42,6 @@ export function videoHome(home: ObjectHome): ObjectHome {
   if (home.deployment.provider !== 'azure') return home;
   return { ...home, send: (request) => home.send({ ...request, path: `v1/${request.path}` }) };
 }
-
-/** `model_info.mode: video_generation`, or (no mode given) a Sora model by its name or `base_model`. */
-const isVideoModel = (d: DeploymentRef) => d.info.mode === 'video_generation' || (d.info.mode === undefined && /^sora-/i.test(d.info.base_model ?? d.model));
 
 /**
  * The deployment of a model group that makes its videos: its first OpenAI or Azure video model, for a
