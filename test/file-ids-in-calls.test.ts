@@ -70,8 +70,9 @@ describe('file ids in model calls', () => {
     // A's id with B as its owner, unsigned: forged.
     const forged = `file-${Buffer.from(`litellm:${upstreamId};model,batch-a;model_id,dep-a;owner,key:x`).toString('base64url')}`;
     for (const id of [file.id, upstreamId, forged]) {
-      for (const attempt of [chatWith(bob, 'batch-a', id), respondWith(bob, 'batch-a', id)]) {
-        const error = await failed(attempt);
+      // One at a time: a second call made before the first is awaited would reject unobserved.
+      for (const attempt of [() => chatWith(bob, 'batch-a', id), () => respondWith(bob, 'batch-a', id)]) {
+        const error = await failed(attempt());
         expect(error).toBeInstanceOf(OpenAI.NotFoundError);
         expect((error as Error).message).toContain(`No such File object: ${id}`);
       }
