@@ -5,6 +5,7 @@ import { guardrailSchema } from '../guardrails/schema.ts';
 import { mcpServersSchema } from '../mcp/schema.ts';
 import { keyGenerateBounds, keyGenerateDefaults, keyGenerationSettings } from './key-settings-schema.ts';
 import { defaultTeamSettingsSchema } from './team-settings-schema.ts';
+import { customMetadataLabelsSchema } from './metrics-labels-schema.ts';
 import { generalSettingsSchema } from './general-settings-schema.ts';
 
 export { generalSettingsSchema };
@@ -216,6 +217,8 @@ export const litellmSettingsSchema = z.object({
   default_internal_user_params: z.object({ available_teams: strList.optional() }).optional(),
   /** Teams' own Langfuse projects (LiteLLM's config-defined team-based logging; team-settings-schema.ts). */
   default_team_settings: defaultTeamSettingsSchema.optional(),
+  /** Labels of the request-level Prometheus metrics taken from each call's metadata (metrics-labels-schema.ts). */
+  custom_prometheus_metadata_labels: customMetadataLabelsSchema.optional(),
 });
 
 export const configSchema = z.object({

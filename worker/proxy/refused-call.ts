@@ -5,11 +5,15 @@ import type { GatewayError } from '../errors.ts';
 import type { HeldSlot } from '../router/deployment-slots.ts';
 import type { DeploymentRef } from '../models/deployments.ts';
 import type { CallEndpoint } from '../providers/types.ts';
+import { runtimeConfig } from '../config/runtime.ts';
+import { callCustomLabels } from '../telemetry/metrics/custom-labels.ts';
 import { recordRejectedCall } from '../telemetry/metrics/hooks.ts';
 import { recordSpend } from '../telemetry/spend-log.ts';
 import { spendRecord } from './spend-record.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
+
+const NO_HEADERS = new Headers();
 
 /** What a model call had learnt when it was refused, for the refusal's metrics and spend-log row. */
 export interface Seen {
@@ -47,11 +51,29 @@ function recordRefusal(c: Ctx, endpoint: CallEndpoint, seen: Seen, error: Gatewa
 }
 
 /**
+ * The refused call's custom metrics labels (litellm_settings.custom_prometheus_metadata_labels), from
+ * what it had sent and its key, once both are known; "None" values before (a body that did not parse,
+ * a key not yet looked up), so the metrics keep one label set.
+ */
+function customLabelsOf(c: Ctx, seen: Seen): string[] | undefined {
+  try {
+    const entries = runtimeConfig(c.env).config.litellm_settings.custom_prometheus_metadata_labels;
+    if (!entries) return undefined;
+    // Nothing of a request whose key is not known to be valid may become a label value.
+    if (!seen.call || !seen.caller) return callCustomLabels(entries, { kind: 'master', token: '' }, {}, NO_HEADERS);
+    return callCustomLabels(entries, seen.caller, seen.call.body, c.req.raw.headers);
+  } catch {
+    // An invalid config refuses every call on its own; the refusal is still counted.
+    return undefined;
+  }
+}
+
+/**
  * A call refused before any provider (bad body, unknown key, limits, model access, unknown model)
  * produces no CallEvent; it counts in the proxy's request metrics, as LiteLLM counts it, and once the
  * key is known, gets its spend-log row.
  */
 export function recordRefusedCall(c: Ctx, endpoint: CallEndpoint, seen: Seen, error: GatewayError): void {
-  recordRejectedCall(c.env, c.executionCtx, { caller: seen.caller, endpoint, group: seen.group, known: seen.known ?? new Map(), error });
+  recordRejectedCall(c.env, c.executionCtx, { caller: seen.caller, endpoint, group: seen.group, known: seen.known ?? new Map(), error, custom: customLabelsOf(c, seen) });
   recordRefusal(c, endpoint, seen, error);
 }

@@ -53,7 +53,7 @@ export type Labels = Record<string, string> | SignedLabels;
 const bySignature = new Map<string, Map<string, string>>();
 const MAX_SIGNATURES = 10_000;
 
-function slot<T extends Delta>(def: MetricDef, labels: Labels, make: (l: string[]) => T): T | undefined {
+function slot<T extends Delta>(def: MetricDef, labels: Labels, make: (l: string[]) => T, extra: readonly string[] | undefined): T | undefined {
   let l: string[] | undefined;
   let key: string | undefined;
   if (labels instanceof SignedLabels) {
@@ -64,12 +64,12 @@ function slot<T extends Delta>(def: MetricDef, labels: Labels, make: (l: string[
     }
     key = keys.get(def.name);
     if (key === undefined) {
-      l = labelValuesOf(def, labels.values());
+      l = withExtra(labelValuesOf(def, labels.values()), extra);
       key = seriesKey(def.name, l);
       keys.set(def.name, key);
     }
   } else {
-    l = labelValuesOf(def, labels);
+    l = withExtra(labelValuesOf(def, labels), extra);
     key = seriesKey(def.name, l);
   }
   const existing = pending.get(key);
@@ -78,9 +78,14 @@ function slot<T extends Delta>(def: MetricDef, labels: Labels, make: (l: string[
     droppedLocally++;
     return undefined;
   }
-  const created = make(l ?? labelValuesOf(def, (labels as SignedLabels).values()));
+  const created = make(l ?? withExtra(labelValuesOf(def, (labels as SignedLabels).values()), extra));
   pending.set(key, created);
   return created;
+}
+
+/** Custom labels (custom-labels.ts) follow the metric's own values as name/value pairs. */
+function withExtra(l: string[], extra: readonly string[] | undefined): string[] {
+  return extra ? l.concat(extra) : l;
 }
 
 function histogramAdd(d: Extract<Delta, { k: 'h' }>, seconds: number): void {
@@ -90,22 +95,26 @@ function histogramAdd(d: Extract<Delta, { k: 'h' }>, seconds: number): void {
   d.n += 1;
 }
 
-export function inc(def: MetricDef, labels: Labels, by = 1): void {
+/**
+ * Adds `by` to a counter. `extra`: the call's custom labels as name/value pairs (custom-labels.ts);
+ * with SignedLabels, their values must be part of the signature.
+ */
+export function inc(def: MetricDef, labels: Labels, by = 1, extra?: readonly string[]): void {
   if (!(by >= 0) || !Number.isFinite(by)) return;
-  const d = slot(def, labels, (l): Extract<Delta, { k: 'c' }> => ({ k: 'c', m: def.name, l, v: 0 }));
+  const d = slot(def, labels, (l): Extract<Delta, { k: 'c' }> => ({ k: 'c', m: def.name, l, v: 0 }), extra);
   if (d) d.v += by;
 }
 
-/** Records one observation, in seconds. */
-export function observe(def: MetricDef, labels: Labels, seconds: number): void {
+/** Records one observation, in seconds (`extra` as for inc). */
+export function observe(def: MetricDef, labels: Labels, seconds: number, extra?: readonly string[]): void {
   if (!Number.isFinite(seconds) || seconds < 0) return;
-  const d = slot(def, labels, (l): Extract<Delta, { k: 'h' }> => ({ k: 'h', m: def.name, l, b: new Array<number>(LATENCY_BUCKETS.length).fill(0), s: 0, n: 0 }));
+  const d = slot(def, labels, (l): Extract<Delta, { k: 'h' }> => ({ k: 'h', m: def.name, l, b: new Array<number>(LATENCY_BUCKETS.length).fill(0), s: 0, n: 0 }), extra);
   if (d) histogramAdd(d, seconds);
 }
 
 /** A success or failure of a deployment, or its cooldown (`cooldownUntil`, ms), for litellm_deployment_state. */
 export function health(def: MetricDef, labels: Labels, change: { ok?: number; fail?: number; cooldownUntil?: number }): void {
-  const d = slot(def, labels, (l): Extract<Delta, { k: 's' }> => ({ k: 's', m: def.name, l, ok: 0, fail: 0, at: Date.now() }));
+  const d = slot(def, labels, (l): Extract<Delta, { k: 's' }> => ({ k: 's', m: def.name, l, ok: 0, fail: 0, at: Date.now() }), undefined);
   if (!d) return;
   d.ok += change.ok ?? 0;
   d.fail += change.fail ?? 0;

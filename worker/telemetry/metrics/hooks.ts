@@ -26,7 +26,8 @@ export interface KnownGroups {
  * litellm_proxy_total_requests_metric and litellm_proxy_failed_requests_metric
  * as LiteLLM does. `caller` only once the key is known to be valid (a
  * made-up key's hash must not become a label); `group` is whatever the body
- * named, reported as "other" unless `known` has it.
+ * named, reported as "other" unless `known` has it. `custom`: the call's
+ * custom labels (custom-labels.ts), when the config sets them.
  */
 export function recordRejectedCall(env: MetricsEnv, ctx: WaitUntil, r: {
   caller?: Caller;
@@ -34,6 +35,7 @@ export function recordRejectedCall(env: MetricsEnv, ctx: WaitUntil, r: {
   group: unknown;
   known: KnownGroups;
   error: GatewayError;
+  custom?: readonly string[];
 }): void {
   try {
     const labels = {
@@ -41,8 +43,8 @@ export function recordRejectedCall(env: MetricsEnv, ctx: WaitUntil, r: {
       requested_model: modelGroupLabel(r.group, r.known),
       route: ROUTES[r.endpoint],
     };
-    inc(M.proxyTotal, { ...labels, status_code: statusLabel(r.error.status) });
-    inc(M.proxyFailed, { ...labels, exception_status: statusLabel(r.error.status), exception_class: exceptionClass(r.error, undefined) });
+    inc(M.proxyTotal, { ...labels, status_code: statusLabel(r.error.status) }, 1, r.custom);
+    inc(M.proxyFailed, { ...labels, exception_status: statusLabel(r.error.status), exception_class: exceptionClass(r.error, undefined) }, 1, r.custom);
     scheduleFlush(env, ctx);
   } catch (err) {
     console.error('recordRejectedCall failed:', err instanceof Error ? err.message : String(err));

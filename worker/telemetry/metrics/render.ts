@@ -6,7 +6,9 @@ export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8
  * Prometheus text exposition (format 0.0.4) of the merged shards, as
  * LiteLLM's prometheus_client prints it: every declared metric gets its
  * HELP and TYPE lines (with or without series), counters end in `_total`,
- * labels are sorted, floats are printed the Python way ("1.0", "+Inf").
+ * labels are sorted (custom metadata labels among them), floats are printed
+ * the Python way ("1.0", "+Inf"). Label values are escaped as the format
+ * requires (backslash, double quote, line feed).
  */
 export function renderMetrics(series: Iterable<Series>): string {
   const byMetric = new Map<string, Series[]>();
@@ -72,22 +74,33 @@ function braces(labels: string): string {
 }
 
 function labelPairs(def: MetricDef, values: readonly string[]): string {
-  return def.labels.map((name, i) => `${name}="${escapeLabel(values[i] ?? '')}"`).join(',');
+  return namedValues(def, values).map(([name, value]) => `${name}="${escapeLabel(value)}"`).join(',');
 }
 
 /** Bucket lines: `le` takes its sorted place among the labels, as LiteLLM's output has it. */
 function withLe(def: MetricDef, values: readonly string[], le: string): string {
   const pairs: string[] = [];
   let placed = false;
-  def.labels.forEach((name, i) => {
+  for (const [name, value] of namedValues(def, values)) {
     if (!placed && name > 'le') {
       pairs.push(`le="${le}"`);
       placed = true;
     }
-    pairs.push(`${name}="${escapeLabel(values[i] ?? '')}"`);
-  });
+    pairs.push(`${name}="${escapeLabel(value)}"`);
+  }
   if (!placed) pairs.push(`le="${le}"`);
   return pairs.join(',');
+}
+
+/**
+ * A series' labels by name, sorted: the metric's own (already in order), and the custom labels a
+ * request-level series carries after them as name/value pairs (custom-labels.ts), sorted in.
+ */
+function namedValues(def: MetricDef, values: readonly string[]): [string, string][] {
+  const pairs = def.labels.map((name, i): [string, string] => [name, values[i] ?? '']);
+  if (values.length === def.labels.length) return pairs;
+  for (let i = def.labels.length; i + 1 < values.length; i += 2) pairs.push([values[i] as string, values[i + 1] as string]);
+  return pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 }
 
 export function escapeLabel(value: string): string {

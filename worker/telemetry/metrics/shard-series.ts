@@ -3,6 +3,7 @@ import {
   type Delta, LATENCY_BUCKETS, labelValuesOf, M, MAX_SERIES_PER_SHARD, type MetricDef, METRIC_SHARDS, METRICS_BY_NAME,
   METRICS_PERSIST_EVERY_MS, type Series, seriesKey,
 } from './registry.ts';
+import { CUSTOM_LABELLED, isCustomLabelName, MAX_CUSTOM_LABEL_CHARS, MAX_CUSTOM_LABELS } from './custom-labels.ts';
 
 /** litellm_deployment_state looks at this much recent traffic, in slots of HEALTH_SLOT_MS. */
 export const HEALTH_WINDOW_MS = 60_000;
@@ -85,7 +86,7 @@ export class ShardSeries {
 
   #apply(d: Delta): void {
     const def = METRICS_BY_NAME.get(d?.m);
-    if (!def || !Array.isArray(d.l) || d.l.length !== def.labels.length || !d.l.every((v) => typeof v === 'string')) return;
+    if (!def || !Array.isArray(d.l) || !d.l.every((v) => typeof v === 'string') || !wellLabelled(def, d.l)) return;
     const expected = { counter: 'c', gauge: 'g', histogram: 'h', state: 's' }[def.kind];
     if (d.k !== expected) return;
     const key = seriesKey(d.m, d.l);
@@ -203,6 +204,23 @@ export class ShardSeries {
       this.#schedulePersist();
     }
   }
+}
+
+/**
+ * A series' values: the metric's own labels', then, on the request-level metrics, up to
+ * MAX_CUSTOM_LABELS custom labels as name/value pairs (custom-labels.ts), each name once.
+ */
+function wellLabelled(def: MetricDef, l: string[]): boolean {
+  const extra = l.length - def.labels.length;
+  if (extra === 0) return true;
+  if (extra < 0 || extra % 2 !== 0 || extra > MAX_CUSTOM_LABELS * 2 || !CUSTOM_LABELLED.includes(def)) return false;
+  const names = new Set<string>();
+  for (let i = def.labels.length; i < l.length; i += 2) {
+    const name = l[i] as string;
+    if (!isCustomLabelName(name) || names.has(name) || (l[i + 1] as string).length > MAX_CUSTOM_LABEL_CHARS) return false;
+    names.add(name);
+  }
+  return true;
 }
 
 /** JSON replacer: a remaining budget of +Inf (no budget) survives the round trip as "Infinity". */

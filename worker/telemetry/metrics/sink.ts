@@ -4,6 +4,7 @@ import type { CallEvent } from '../call-event.ts';
 import { addCallSink, type WaitUntil } from '../emit.ts';
 import { checkBudget, health, inc, observe, raiseAlert, scheduleFlush, SignedLabels } from './buffer.ts';
 import { callerLabels, deploymentLabels, exceptionClass, isDeploymentFailure, type LabelValues, ROUTES, statusLabel } from './labels.ts';
+import { callCustomLabels } from './custom-labels.ts';
 import { M } from './registry.ts';
 import { runtimeConfig } from '../../config/runtime.ts';
 import { PROVIDER_PREFIX, providerBudget } from '../../limits/router-budgets.ts';
@@ -18,39 +19,45 @@ import { PROVIDER_PREFIX, providerBudget } from '../../limits/router-budgets.ts'
 export function recordCall(env: GatewayEnv, ctx: WaitUntil, event: CallEvent): void {
   const error = event.error;
   const record = event.record;
+  const config = runtimeConfig(env).config;
+  // litellm_settings.custom_prometheus_metadata_labels: one property check when unset.
+  const entries = config.litellm_settings.custom_prometheus_metadata_labels;
+  const extra = entries ? callCustomLabels(entries, event.caller, event.body, event.headers) : undefined;
   // The label values of every series below, known by what they are made of (see SignedLabels).
-  const sig = signature(event);
+  const deploymentSig = signature(event);
+  // JSON: a value is the client's and may hold the separator; two calls' values must not read alike.
+  const sig = extra ? `${deploymentSig}\u0001${JSON.stringify(extra)}` : deploymentSig;
   let values: LabelValues | undefined;
   const base = new SignedLabels(sig, () => (values ??= { ...callerLabels(event.caller), ...deploymentLabels(event.deployment), route: ROUTES[event.endpoint] }));
-  const deployment = new SignedLabels(sig, () => deploymentLabels(event.deployment));
+  const deployment = new SignedLabels(deploymentSig, () => deploymentLabels(event.deployment));
   const status = error ? error.status : 200;
 
-  inc(M.proxyTotal, new SignedLabels(`${sig}\u0001${status}`, () => ({ ...base.values(), status_code: statusLabel(status) })));
-  inc(M.deploymentTotal, base);
+  inc(M.proxyTotal, new SignedLabels(`${sig}\u0001${status}`, () => ({ ...base.values(), status_code: statusLabel(status) })), 1, extra);
+  inc(M.deploymentTotal, base, 1, extra);
   if (error) {
     const failure = { ...base.values(), exception_status: statusLabel(error.status), exception_class: exceptionClass(error, event.deployment.provider) };
-    inc(M.proxyFailed, failure);
-    inc(M.deploymentFailure, failure);
+    inc(M.proxyFailed, failure, 1, extra);
+    inc(M.deploymentFailure, failure, 1, extra);
     if (isDeploymentFailure(error)) health(M.deploymentState, deployment, { fail: 1 });
   } else {
-    inc(M.deploymentSuccess, base);
+    inc(M.deploymentSuccess, base, 1, extra);
     health(M.deploymentState, deployment, { ok: 1 });
   }
-  inc(M.spend, base, record.spend);
-  inc(M.totalTokens, base, record.total_tokens);
-  inc(M.inputTokens, base, record.prompt_tokens);
-  inc(M.outputTokens, base, record.completion_tokens);
+  inc(M.spend, base, record.spend, extra);
+  inc(M.totalTokens, base, record.total_tokens, extra);
+  inc(M.inputTokens, base, record.prompt_tokens, extra);
+  inc(M.outputTokens, base, record.completion_tokens, extra);
 
   const totalMs = Math.max(0, event.finishedAt - event.startedAt);
   const overheadMs = event.overheadMs;
   // A Realtime session lasts as long as a conversation: its length is not a latency.
   if (!error && event.endpoint !== 'realtime') {
     // LiteLLM observes latencies of successful calls only.
-    observe(M.requestLatency, base, totalMs / 1000);
-    observe(M.llmLatency, base, Math.max(0, totalMs - (overheadMs ?? 0)) / 1000);
-    if (overheadMs !== undefined) observe(M.overhead, base, overheadMs / 1000);
+    observe(M.requestLatency, base, totalMs / 1000, extra);
+    observe(M.llmLatency, base, Math.max(0, totalMs - (overheadMs ?? 0)) / 1000, extra);
+    if (overheadMs !== undefined) observe(M.overhead, base, overheadMs / 1000, extra);
     const firstChunkAt = event.outcome?.firstChunkAt;
-    if (event.stream && firstChunkAt) observe(M.ttft, base, Math.max(0, firstChunkAt - event.startedAt - (overheadMs ?? 0)) / 1000);
+    if (event.stream && firstChunkAt) observe(M.ttft, base, Math.max(0, firstChunkAt - event.startedAt - (overheadMs ?? 0)) / 1000, extra);
   }
 
   if (event.caller.kind === 'key') {
@@ -64,7 +71,7 @@ export function recordCall(env: GatewayEnv, ctx: WaitUntil, event: CallEvent): v
   const settings = alertSettings(env);
   if (settings.globalBudget) checkBudget({ kind: 'global', id: 'proxy' });
   // A provider budget (budget routing) the call counted in: litellm_provider_remaining_budget_metric.
-  if (providerBudget(runtimeConfig(env).config, event.deployment.provider)) checkBudget({ kind: 'global', id: PROVIDER_PREFIX + event.deployment.provider });
+  if (providerBudget(config, event.deployment.provider)) checkBudget({ kind: 'global', id: PROVIDER_PREFIX + event.deployment.provider });
   if (!error && event.endpoint !== 'realtime' && alertEnabled(settings, 'llm_too_slow') && totalMs > settings.thresholdS * 1000) {
     const d = deploymentLabels(event.deployment);
     raiseAlert({
