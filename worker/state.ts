@@ -4,6 +4,7 @@ import { hashKey } from './auth/secrets.ts';
 import { buildCatalog, type ModelCatalog } from './models/deployments.ts';
 import { JwtAuth } from './auth/jwt-identity.ts';
 import { type AllowedIps, allowedIps } from './auth/client-ip.ts';
+import { publicRouteSet, usePublicRoutes } from './auth/public-routes.ts';
 
 export interface GatewayState extends RuntimeConfig {
   catalog: ModelCatalog;
@@ -35,6 +36,8 @@ let cached: { env: object; state: Promise<GatewayState> } | undefined;
 export function gatewayState(env: Record<string, unknown>): Promise<GatewayState> {
   if (cached?.env === env) return cached.state;
   const runtime = runtimeConfig(env);
+  // general_settings.public_routes: read by every route's authentication when a request brings no key (auth/public-routes.ts).
+  usePublicRoutes(publicRouteSet(runtime.config.general_settings.public_routes));
   const salt = typeof env.LITELLM_SALT_KEY === 'string' && env.LITELLM_SALT_KEY ? env.LITELLM_SALT_KEY : runtime.masterKey;
   const state = Promise.all([
     buildCatalog(runtime.config),

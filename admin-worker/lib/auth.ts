@@ -3,6 +3,7 @@ import type { Caller } from '../../worker/auth/authenticate.ts';
 import { authenticateRoute } from '../../worker/limits/key-store.ts';
 import { JWT_TOKEN_PREFIX } from '../../worker/auth/jwt-identity.ts';
 import { adminOnlyRouteRefusal, isAdminOnlyRoute } from '../../worker/auth/admin-only-routes.ts';
+import { isPublicCaller } from '../../worker/auth/public-routes.ts';
 import { openDatabase, type Database } from '../../worker/db/client.ts';
 import { GatewayError } from '../../worker/errors.ts';
 import { gatewayState } from '../../worker/state.ts';
@@ -35,6 +36,8 @@ export const adminAuth = createMiddleware<AdminBindings>(async function adminAut
 });
 
 async function roleOf(c: AdminContext, caller: Caller): Promise<AdminRole> {
+  // A request without a key on one of general_settings.public_routes: LiteLLM's view-only user, with no user row.
+  if (isPublicCaller(caller)) return 'internal_user_viewer';
   // A JWT is a proxy admin by its scope only (worker/auth/jwt-identity.ts), whatever role its user has here.
   if (caller.kind !== 'key' || !caller.policy.userId || caller.token.startsWith(JWT_TOKEN_PREFIX)) return 'internal_user';
   const { rows } = await c.get('db')().pool.query<{ user_role: string | null }>(

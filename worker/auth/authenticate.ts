@@ -7,6 +7,7 @@ import type { JwtAuth } from './jwt-identity.ts';
 import { looksLikeJwt } from './jwt-verify.ts';
 import { type AllowedIps, checkClientIp } from './client-ip.ts';
 import { abbreviateKey, digestsEqual, hashPresentedKey } from './secrets.ts';
+import { isPublicRoute, PUBLIC_CALLER_TOKEN, publicCallerPolicy } from './public-routes.ts';
 
 export type Caller =
   | { kind: 'master'; token: string }
@@ -33,7 +34,7 @@ export interface Who {
 }
 
 export interface AuthOptions extends AuthState {
-  /** The route called, held to the key's `allowed_routes`. */
+  /** The route called, held to the key's `allowed_routes`; without a key, looked up in `general_settings.public_routes`. */
   path?: string;
   /** Virtual keys; without a store only the master key is accepted (the admin Worker's case). */
   keys?: KeyStore;
@@ -45,11 +46,22 @@ export interface AuthOptions extends AuthState {
  * (jwt-identity.ts). Throws a 401 when no key was sent, or a JWT does not verify.
  */
 export async function identify(headers: RequestHeaders, state: AuthState, keyHeader = state.keyHeader): Promise<Who> {
+  const key = keyFrom(headers, state, keyHeader);
+  if (!key) throw noKey();
+  return holderOf(key, state);
+}
+
+/** The key the request presents, once its address is checked against `allowed_ips` (before anything else). */
+function keyFrom(headers: RequestHeaders, state: AuthState, keyHeader: string | undefined): string | undefined {
   if (state.allowedIps) checkClientIp(headers, state.allowedIps);
-  const key = presentedKey(headers, keyHeader);
-  if (!key) {
-    throw new GatewayError('Authentication Error, No api key passed in.', { status: 401, type: 'auth_error', param: 'key' });
-  }
+  return presentedKey(headers, keyHeader);
+}
+
+function noKey(): GatewayError {
+  return new GatewayError('Authentication Error, No api key passed in.', { status: 401, type: 'auth_error', param: 'key' });
+}
+
+async function holderOf(key: string, state: AuthState): Promise<Who> {
   if (state.jwt && looksLikeJwt(key)) {
     const caller = await state.jwt.caller(key);
     // An admin's token calls as the master key does (its hash is the token spend is recorded under).
@@ -71,10 +83,18 @@ export function unknownKey(shown: string, token: string): GatewayError {
 /**
  * Who is calling: the master key (its hash compared in constant time) or a virtual
  * key, found by its SHA-256 hash. Refusals use LiteLLM's error types; no
- * message ever carries more of a key than `sk-...ABCD`.
+ * message ever carries more of a key than `sk-...ABCD`. A request with no key on one
+ * of `general_settings.public_routes` is the public caller (public-routes.ts); one with
+ * a key is authenticated as anywhere else.
  */
 export async function authenticate(headers: Headers, options: AuthOptions): Promise<Caller> {
-  const { token, master, shown } = await identify(headers, options);
+  const key = keyFrom(headers, options, options.keyHeader);
+  if (!key) {
+    // general_settings.public_routes, looked up only when no key came: a keyed request pays nothing for it.
+    if (options.path !== undefined && isPublicRoute(options.path)) return { kind: 'key', token: PUBLIC_CALLER_TOKEN, policy: publicCallerPolicy(options.path) };
+    throw noKey();
+  }
+  const { token, master, shown } = await holderOf(key, options);
   if (master) return { kind: 'master', token };
   const policy = options.keys ? await options.keys.lookup(token) : null;
   if (!policy) throw unknownKey(shown, token);

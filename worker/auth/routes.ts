@@ -51,6 +51,16 @@ const GROUPS: Record<string, (path: string) => boolean> = {
   global_spend_tracking_routes: (path) => path.startsWith('/global/spend/'),
 };
 
+/**
+ * Whether `path` makes a model call or reaches a provider (the model-call, Realtime, Messages, Google, MCP and
+ * pass-through routes), or shows what a call would send (`/utils/transform_request`): routes that must always be
+ * called with a key (public-routes.ts).
+ */
+export function makesModelCall(path: string): boolean {
+  return MODEL_CALL.test(path) || OPENAI_V1.test(path) || REALTIME.test(path) || GOOGLE.test(path) || MESSAGES.test(path) || passThrough(path) || MCP.test(path)
+    || path === '/utils/transform_request' || path === '/guardrails/apply_guardrail';
+}
+
 /** Whether a key whose `allowed_routes` is `allowed` may call `path`: [] allows all; entries are group names, routes, or `prefix*` patterns. */
 export function routeAllowed(allowed: readonly string[], path: string): boolean {
   if (allowed.length === 0) return true;

@@ -102,6 +102,11 @@ export function crossReferenceWarnings(config: TollgateConfig): string[] {
       }
     }
   }
+  // An admin-only route is for proxy admins, who call with a key: a request without one is refused there (403).
+  const adminOnly = new Set(config.general_settings.admin_only_routes ?? []);
+  for (const route of config.general_settings.public_routes ?? []) {
+    if (adminOnly.has(route)) out.push(`general_settings.public_routes: ${route} is also one of admin_only_routes, which holds it: a request without a key there gets a 403`);
+  }
   return out;
 }
 

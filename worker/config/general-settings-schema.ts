@@ -7,6 +7,7 @@ import { bool, duration, nonNegative, posInt, str, strList } from './fields.ts';
 import { jwtAuthSchema } from './jwt-schema.ts';
 import { passThroughEndpointSchema } from './pass-through-schema.ts';
 import { parseRange } from '../auth/client-ip.ts';
+import { publicRouteRefusal } from '../auth/public-routes.ts';
 
 export const generalSettingsSchema = z.object({
   master_key: str.startsWith('sk-', 'must start with "sk-"').optional(),
@@ -45,7 +46,11 @@ export const generalSettingsSchema = z.object({
   token_rate_limit_type: z.enum(['input', 'output', 'total'], { error: 'expected one of input, output, total' }).optional(),
   /** Refuse keys without a team to everyone but proxy admins (LiteLLM's `default_team_disabled`). */
   default_team_disabled: bool.optional(),
-  public_routes: strList.optional(),
+  /** Routes a request without a key may call: read-only model and price routes only (worker/auth/public-routes.ts). */
+  public_routes: z.array(str.superRefine((entry, ctx) => {
+    const refusal = publicRouteRefusal(entry);
+    if (refusal) ctx.addIssue({ code: 'custom', message: refusal });
+  }), { error: 'expected a list of routes' }).optional(),
   /** Routes only proxy admins may call, each an exact path as LiteLLM matches it (worker/auth/admin-only-routes.ts). */
   admin_only_routes: strList.optional(),
   /** Addresses (or CIDR ranges) every authenticated request must come from (worker/auth/client-ip.ts). */

@@ -3,9 +3,7 @@
  * Each is reported as a warning at compile time and at Worker start, so a
  * setting is never silently ignored. Remove an entry when its feature lands.
  */
-export const PENDING_KEYS: Record<string, string> = {
-  'general_settings.public_routes': 'not acted on yet: every route but the health probes, /metrics, /openapi.json, /docs and auth: false pass-through endpoints needs a key',
-};
+export const PENDING_KEYS: Record<string, string> = {};
 
 /**
  * LiteLLM settings that have no meaning on Tollgate's design; they load, and

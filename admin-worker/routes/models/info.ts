@@ -6,6 +6,7 @@
 import { proxyModels, type ProxyModelRow } from '../../../drizzle/schema/admin.ts';
 import { parseModelRef } from '../../../worker/config/providers.ts';
 import { findPrice, priceCandidates } from '../../../worker/cost/prices.ts';
+import { isPublicCaller } from '../../../worker/auth/public-routes.ts';
 import { mayCall } from '../../../worker/models/access.ts';
 import { mergeCatalog, storeModelInDb } from '../../../worker/models/db-models.ts';
 import type { DeploymentRef } from '../../../worker/models/deployments.ts';
@@ -137,6 +138,16 @@ async function visibleModels(c: AdminContext): Promise<Listed[]> {
     const catalog = mergeCatalog(state.catalog, listed.filter((l) => l.db).map((l) => l.deployment as DeploymentRef));
     const caller = c.get('caller');
     visible = listed.filter((l) => mayCall(caller, l.deployment.group, catalog));
+    if (isPublicCaller(caller)) visible = visible.map((l) => ({ ...l, params: paramsShownWithoutKey(l.params) }));
   }
   return visible;
+}
+
+/**
+ * What a request without a key (general_settings.public_routes) sees of `litellm_params`: the model and the
+ * numbers (prices, tpm, rpm, timeouts), none of the strings that say where and as whom a deployment connects
+ * (`api_base`, `extra_headers`, `organization`, regions and accounts), which a key's caller may see.
+ */
+function paramsShownWithoutKey(params: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(params).filter(([name, value]) => name === 'model' || typeof value === 'number' || typeof value === 'boolean'));
 }
