@@ -30,8 +30,9 @@ litellm_settings:
   callbacks: ["prometheus"]
   custom_prometheus_metadata_labels: ["metadata.team_name", "metadata.nested.env"]
 `,
-    // 10 label sets per metric per shard: the flood below overflows it, the rest of the suite does not.
-    runtimeOnlyEnv: { TOLLGATE_METRICS_MAX_SERIES: '40' },
+    // 10 label sets per metric per shard, 6 of them with values of a client's own: the flood below overflows
+    // both, the rest of the suite neither.
+    runtimeOnlyEnv: { TOLLGATE_METRICS_MAX_SERIES: '40', TOLLGATE_METRICS_MAX_CUSTOM_SERIES: '24' },
   });
 });
 afterAll(async () => {
@@ -113,14 +114,20 @@ describe('custom_prometheus_metadata_labels through the gateway', () => {
     expect(samplesOf(after, 'litellm_request_total_latency_metric_count', { metadata_team_name: 'x' })).toHaveLength(1);
   });
 
-  it('holds a flood of distinct values to the series cap, counting what it dropped', async () => {
+  it('holds a flood of distinct values to its own share of the series, counting the rest under "other", and the cap', async () => {
     for (let i = 0; i < 60; i++) expect((await chat(TEST_MASTER_KEY, { metadata: { team_name: `flood-${i}` } })).status).toBe(200);
     const { families } = await until(stack.url, ({ families: f }) => {
-      const kept = samplesOf(f, 'litellm_proxy_total_requests_metric_total').filter((s) => s.labels.metadata_team_name?.startsWith('flood-'));
+      const total = samplesOf(f, 'litellm_proxy_total_requests_metric_total');
+      const kept = total.filter((s) => s.labels.metadata_team_name?.startsWith('flood-'));
+      const other = total.filter((s) => s.labels.metadata_team_name === 'other');
       const dropped = valueOf(f, 'tollgate_metrics_series_dropped_total', { metric: 'litellm_proxy_total_requests_metric' });
-      expect(kept.reduce((n, s) => n + s.value, 0) + dropped).toBe(60);
+      expect([...kept, ...other].reduce((n, s) => n + s.value, 0) + dropped).toBe(60);
+      expect(other.length).toBeGreaterThan(0);
     });
-    expect(samplesOf(families, 'litellm_proxy_total_requests_metric_total').length).toBeLessThanOrEqual(40);
+    const total = samplesOf(families, 'litellm_proxy_total_requests_metric_total');
+    expect(total.length).toBeLessThanOrEqual(40);
+    // A client's own values take at most their share (24): the rest of the metric's series stay everyone's.
+    expect(total.filter((s) => s.labels.metadata_team_name !== 'other' && s.labels.metadata_team_name !== 'None').length).toBeLessThanOrEqual(24);
   });
 });
 
@@ -181,5 +188,8 @@ describe('custom_prometheus_metadata_labels in config.yaml', () => {
     expect(errors(['__name'])).toContain('names starting with "__" are Prometheus\'s own');
     expect(errors(['metadata.a-b', 'metadata.a_b'])).toContain('becomes the label "metadata_a_b", as "metadata.a-b" does');
     expect(errors(Array.from({ length: 21 }, (_, i) => `metadata.k${i}`))).toContain('expected at most 20 labels');
+    // /metrics needs no key: no label may read what may hold a secret.
+    expect(errors(['metadata.callback_settings.callback_vars.langfuse_secret_key'])).toContain('which may hold a secret');
+    expect(errors(['metadata.api_key'])).toContain('which may hold a secret');
   });
 });

@@ -28,6 +28,8 @@ export interface GatewayEnv {
   SLACK_WEBHOOK_URL?: string;
   /** `alerting: ["webhook"]`: where budget events are posted as JSON. */
   WEBHOOK_URL?: string;
+  /** Most label sets per Prometheus metric whose custom labels hold values of their own (default 1,000); beyond, counted under "other". */
+  TOLLGATE_METRICS_MAX_CUSTOM_SERIES?: string;
   /** Most label sets per Prometheus metric (default 10,000); beyond, updates are dropped and counted. */
   TOLLGATE_METRICS_MAX_SERIES?: string;
   /** Callback events (Langfuse), consumed by the admin Worker (see telemetry/langfuse/). */

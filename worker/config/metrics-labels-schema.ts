@@ -8,6 +8,9 @@ import { str } from './fields.ts';
  * metrics (telemetry/metrics/custom-labels.ts). An entry whose label would clash with one the metrics
  * already have, or with another entry's, is refused: LiteLLM's Prometheus client fails to start on it.
  */
+/** Path segments that lead to (or name) credentials: callback settings, logging settings, keys, tokens, passwords. */
+const SECRET_SEGMENT = /^(?:callback_settings|callback_vars|logging)$|secret|api_key|apikey|token|password|credential|private/i;
+
 export const customMetadataLabelsSchema = z.array(
   str.min(1, 'must not be empty').max(200, 'expected at most 200 characters')
     .regex(/^[^.]+(\.[^.]+)*$/, 'expected a dotted path into the metadata, like "metadata.foo"'),
@@ -16,7 +19,11 @@ export const customMetadataLabelsSchema = z.array(
   const seen = new Map<string, string>();
   entries.forEach((entry, i) => {
     const name = customLabelName(entry);
-    if (name.startsWith('__')) {
+    const secret = entry.split('.').find((segment) => SECRET_SEGMENT.test(segment));
+    if (secret !== undefined) {
+      // /metrics needs no key: a label reading a stored secret (a team's Langfuse keys, say) would publish it.
+      ctx.addIssue({ code: 'custom', path: [i], message: `reads "${secret}", which may hold a secret: /metrics is public` });
+    } else if (name.startsWith('__')) {
       ctx.addIssue({ code: 'custom', path: [i], message: `becomes the label "${name}": names starting with "__" are Prometheus's own` });
     } else if (RESERVED_LABEL_NAMES.has(name)) {
       ctx.addIssue({ code: 'custom', path: [i], message: `becomes the label "${name}", which the metrics already have` });

@@ -56,7 +56,8 @@ const MAX_SIGNATURES = 10_000;
 function slot<T extends Delta>(def: MetricDef, labels: Labels, make: (l: string[]) => T, extra: readonly string[] | undefined): T | undefined {
   let l: string[] | undefined;
   let key: string | undefined;
-  if (labels instanceof SignedLabels) {
+  // A call's custom label values are a client's to write: their keys are not remembered (that memory would grow with them).
+  if (labels instanceof SignedLabels && !extra) {
     let keys = bySignature.get(labels.sig);
     if (!keys) {
       if (bySignature.size >= MAX_SIGNATURES) bySignature.clear();
@@ -69,7 +70,7 @@ function slot<T extends Delta>(def: MetricDef, labels: Labels, make: (l: string[
       keys.set(def.name, key);
     }
   } else {
-    l = withExtra(labelValuesOf(def, labels), extra);
+    l = withExtra(labelValuesOf(def, labels instanceof SignedLabels ? labels.values() : labels), extra);
     key = seriesKey(def.name, l);
   }
   const existing = pending.get(key);

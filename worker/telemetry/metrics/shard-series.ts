@@ -1,7 +1,7 @@
 import type { GatewayEnv } from '../../env.ts';
 import {
   type Delta, LATENCY_BUCKETS, labelValuesOf, M, MAX_SERIES_PER_SHARD, type MetricDef, METRIC_SHARDS, METRICS_BY_NAME,
-  METRICS_PERSIST_EVERY_MS, type Series, seriesKey,
+  METRICS_PERSIST_EVERY_MS, NONE, type Series, seriesKey,
 } from './registry.ts';
 import { CUSTOM_LABELLED, isCustomLabelName, MAX_CUSTOM_LABEL_CHARS, MAX_CUSTOM_LABELS } from './custom-labels.ts';
 
@@ -24,6 +24,9 @@ export class ShardSeries {
   #persistTimer: ReturnType<typeof setTimeout> | undefined;
   #health = new Map<string, Map<number, [number, number]>>();
   #capPerShard: number | undefined;
+  /** Series of each metric whose custom labels hold a client's values (not collapsed to OTHER_VALUE). */
+  #customPerMetric = new Map<string, number>();
+  #customCapPerShard: number | undefined;
 
   constructor(storage: DurableObjectStorage, env: GatewayEnv) {
     this.#storage = storage;
@@ -41,6 +44,7 @@ export class ShardSeries {
         s.v = Number(s.v); // ±Infinity is stored as a string (JSON has no infinity)
         this.#series.set(row.key, s);
         this.#perMetric.set(s.m, (this.#perMetric.get(s.m) ?? 0) + 1);
+        if (customValued(METRICS_BY_NAME.get(s.m)!, s.l)) this.#customPerMetric.set(s.m, (this.#customPerMetric.get(s.m) ?? 0) + 1);
       } catch {
         // a row this version cannot read is dropped with the next write
       }
@@ -89,8 +93,13 @@ export class ShardSeries {
     if (!def || !Array.isArray(d.l) || !d.l.every((v) => typeof v === 'string') || !wellLabelled(def, d.l)) return;
     const expected = { counter: 'c', gauge: 'g', histogram: 'h', state: 's' }[def.kind];
     if (d.k !== expected) return;
-    const key = seriesKey(d.m, d.l);
-    const s = this.#slot(def, key, d.l);
+    let labels = d.l;
+    // A client writes custom label values: past this shard's share of them, a new combination is counted under OTHER_VALUE.
+    if (customValued(def, labels) && !this.#series.has(seriesKey(d.m, labels)) && (this.#customPerMetric.get(def.name) ?? 0) >= this.#customCap()) {
+      labels = collapsed(def, labels);
+    }
+    const key = seriesKey(d.m, labels);
+    const s = this.#slot(def, key, labels);
     if (!s) return;
     const now = Date.now();
     switch (d.k) {
@@ -138,6 +147,7 @@ export class ShardSeries {
     const s: Series = def.kind === 'histogram' ? { m: def.name, l, v: 0, b: new Array<number>(LATENCY_BUCKETS.length).fill(0), s: 0, n: 0 } : { m: def.name, l, v: 0 };
     this.#series.set(key, s);
     this.#perMetric.set(def.name, count + 1);
+    if (customValued(def, l)) this.#customPerMetric.set(def.name, (this.#customPerMetric.get(def.name) ?? 0) + 1);
     return s;
   }
 
@@ -148,6 +158,15 @@ export class ShardSeries {
       this.#capPerShard = Number.isInteger(total) && total > 0 ? Math.ceil(total / METRIC_SHARDS) : MAX_SERIES_PER_SHARD;
     }
     return this.#capPerShard;
+  }
+
+  /** CUSTOM_SERIES_PER_METRIC split over the shards; TOLLGATE_METRICS_MAX_CUSTOM_SERIES (a var) overrides the total. */
+  #customCap(): number {
+    if (this.#customCapPerShard === undefined) {
+      const total = Number(this.#env.TOLLGATE_METRICS_MAX_CUSTOM_SERIES);
+      this.#customCapPerShard = Math.ceil((Number.isInteger(total) && total > 0 ? total : CUSTOM_SERIES_PER_METRIC) / METRIC_SHARDS);
+    }
+    return this.#customCapPerShard;
   }
 
   #countDropped(metric: string): void {
@@ -221,6 +240,25 @@ function wellLabelled(def: MetricDef, l: string[]): boolean {
     names.add(name);
   }
   return true;
+}
+
+/**
+ * Series a metric may have, across the shards, whose custom labels (`custom_prometheus_metadata_labels`) hold
+ * values of their own: a client writes those values, so beyond this a new combination is counted under
+ * OTHER_VALUE rather than taking series from everyone's (the metric's cap, TOLLGATE_METRICS_MAX_SERIES).
+ */
+export const CUSTOM_SERIES_PER_METRIC = 1000;
+export const OTHER_VALUE = 'other';
+
+/** Whether a series carries custom labels with any value of a client's own (not all OTHER_VALUE or "None"). */
+function customValued(def: MetricDef, l: string[]): boolean {
+  for (let i = def.labels.length + 1; i < l.length; i += 2) if (l[i] !== OTHER_VALUE && l[i] !== NONE) return true;
+  return false;
+}
+
+/** The labels with every custom value OTHER_VALUE (names kept). */
+function collapsed(def: MetricDef, l: string[]): string[] {
+  return l.map((v, i) => (i >= def.labels.length && (i - def.labels.length) % 2 === 1 ? OTHER_VALUE : v));
 }
 
 /** JSON replacer: a remaining budget of +Inf (no budget) survives the round trip as "Infinity". */
