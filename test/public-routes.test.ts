@@ -9,6 +9,12 @@ import { startTestStack, TEST_MASTER_KEY, type TestStack } from './support/stack
 
 const UPSTREAM_SECRET = 'sk-upstream-secret-0123456789abcdef';
 const HEADER_SECRET = 'header-value-that-is-a-secret';
+// What a deployment's model and model_info can say that a request without a key must not learn.
+const ACCOUNT_ID = '123456789012';
+const BEDROCK_ARN = `arn:aws:bedrock:us-east-1:${ACCOUNT_ID}:application-inference-profile/ops-claude`;
+const TEAM_ID = 'team-ops-7f3a';
+const ACCESS_GROUP = 'restricted-beta';
+const OWNER = 'ops-owner@corp.example.invalid';
 
 const CONFIG = `
 model_list:
@@ -21,9 +27,18 @@ model_list:
       api_base: https://llm.internal.example.invalid/v1
       extra_headers: {x-tenant: ${HEADER_SECRET}}
       rpm: 60
+  - model_name: claude-arn
+    litellm_params: {model: "bedrock/${BEDROCK_ARN}", rpm: 30}
+    model_info:
+      base_model: "anthropic.claude-3-5-sonnet-20240620-v1:0"
+      team_id: ${TEAM_ID}
+      access_groups: [${ACCESS_GROUP}]
+      owner_email: ${OWNER}
+      supports_vision: true
 litellm_settings: {timezone: UTC}
 general_settings:
   master_key: os.environ/LITELLM_MASTER_KEY
+  store_model_in_db: true
   allowed_ips: ["203.0.113.7"]
   use_x_forwarded_for: true
   public_routes: ["LiteLLMRoutes.public_routes", "/v1/models", "/model/info", "/model_group/info", "/spend/calculate", "/utils/token_counter", "/cost/estimate", "/health/readiness"]
@@ -55,15 +70,15 @@ describe('a request without a key on a public route', () => {
   it('lists every model at GET /v1/models', async () => {
     const res = await call('/v1/models');
     expect(res.status, res.text).toBe(200);
-    expect(ids(res.json)).toEqual(['gpt-4o', 'mock-gpt']);
+    expect(ids(res.json)).toEqual(['claude-arn', 'gpt-4o', 'mock-gpt']);
   });
 
   it('reads /model/info and /model_group/info with no credential, host or header of any deployment', async () => {
     const info = await call('/model/info');
     expect(info.status, info.text).toBe(200);
     const gpt = (info.json.data as { model_name: string; litellm_params: Record<string, unknown> }[]).find((d) => d.model_name === 'gpt-4o');
-    // The model and the numbers; nothing that says where or as whom the deployment connects.
-    expect(gpt?.litellm_params).toEqual({ model: 'openai/gpt-4o', rpm: 60 });
+    // The rates; nothing that says which model, where or as whom the deployment connects.
+    expect(gpt?.litellm_params).toEqual({ rpm: 60 });
     for (const secret of [UPSTREAM_SECRET, HEADER_SECRET, 'llm.internal.example.invalid', TEST_MASTER_KEY]) expect(info.text).not.toContain(secret);
     const groups = await call('/model_group/info');
     expect(groups.status, groups.text).toBe(200);
@@ -125,7 +140,7 @@ describe('a request with a key on a public route', () => {
     const own = await call('/v1/models', { key });
     expect(own.status, own.text).toBe(200);
     expect(ids(own.json)).toEqual(['mock-gpt']);
-    expect(ids((await call('/v1/models', { key: TEST_MASTER_KEY })).json)).toEqual(['gpt-4o', 'mock-gpt']);
+    expect(ids((await call('/v1/models', { key: TEST_MASTER_KEY })).json)).toEqual(['claude-arn', 'gpt-4o', 'mock-gpt']);
     const unknown = await call('/v1/models', { key: 'sk-never-issued-0000' });
     expect(unknown.status).toBe(401);
     expect(unknown.json.error.type).toBe('token_not_found_in_db');
@@ -133,6 +148,80 @@ describe('a request with a key on a public route', () => {
     // The key's model list holds it on /model/info too, where the public caller sees every model.
     const info = await call('/model/info', { key });
     expect((info.json.data as { model_name: string }[]).map((d) => d.model_name)).toEqual(['mock-gpt']);
+  });
+});
+
+type InfoEntry = { model_name: string; litellm_params: Record<string, unknown>; model_info: Record<string, unknown> };
+const named = (json: Record<string, any>, name: string) => (json.data as InfoEntry[]).find((d) => d.model_name === name);
+const UNSHOWN = [BEDROCK_ARN, ACCOUNT_ID, TEAM_ID, ACCESS_GROUP, OWNER, 'anthropic.claude-3-5-sonnet'];
+
+describe('what a request without a key sees of a deployment', () => {
+  it('at /model/info: the group, its mode, prices, token limits, rates and supports_* flags; not the model, team_id, access groups, ids or other fields', async () => {
+    const res = await call('/model/info');
+    expect(res.status, res.text).toBe(200);
+    for (const text of UNSHOWN) expect(res.text).not.toContain(text);
+    const claude = named(res.json, 'claude-arn');
+    expect(claude?.litellm_params).toEqual({ rpm: 30 });
+    expect(Object.keys(claude?.model_info ?? {}).sort()).toEqual(['cache_creation_input_token_cost', 'cache_read_input_token_cost', 'input_cost_per_token',
+      'max_input_tokens', 'max_output_tokens', 'max_tokens', 'mode', 'output_cost_per_token', 'supports_vision']);
+    expect(claude?.model_info).toMatchObject({ mode: 'chat', input_cost_per_token: 3e-6, output_cost_per_token: 1.5e-5, supports_vision: true });
+    expect(typeof claude?.model_info.max_input_tokens).toBe('number');
+  });
+
+  it('at /model_group/info: the group\'s limits, prices, mode and rates, and not which providers serve it', async () => {
+    const res = await call('/model_group/info');
+    expect(res.status, res.text).toBe(200);
+    for (const text of UNSHOWN) expect(res.text).not.toContain(text);
+    expect((res.json.data as { model_group: string }[]).find((g) => g.model_group === 'claude-arn')).toMatchObject({
+      model_group: 'claude-arn', providers: [], mode: 'chat', input_cost_per_token: 3e-6, output_cost_per_token: 1.5e-5, rpm: 30, tpm: null,
+    });
+  });
+
+  it('at /utils/token_counter: model_used is the model group, not the deployment\'s model', async () => {
+    const res = await call('/utils/token_counter', { body: { model: 'claude-arn', messages: [{ role: 'user', content: 'hello there' }] } });
+    expect(res.status, res.text).toBe(200);
+    expect(res.json).toEqual({ total_tokens: expect.any(Number), request_model: 'claude-arn', model_used: 'claude-arn', tokenizer_type: 'tollgate_estimate' });
+    for (const text of UNSHOWN) expect(res.text).not.toContain(text);
+  });
+
+  it('while a key\'s caller (the master key here) sees all of it, as without public_routes', async () => {
+    const info = await call('/model/info', { key: TEST_MASTER_KEY });
+    expect(info.status, info.text).toBe(200);
+    expect(named(info.json, 'claude-arn')).toEqual({
+      model_name: 'claude-arn',
+      litellm_params: { model: `bedrock/${BEDROCK_ARN}`, rpm: 30 },
+      model_info: expect.objectContaining({
+        base_model: 'anthropic.claude-3-5-sonnet-20240620-v1:0', team_id: TEAM_ID, access_groups: [ACCESS_GROUP], owner_email: OWNER, supports_vision: true,
+        id: expect.any(String), db_model: false, litellm_provider: 'bedrock', mode: 'chat',
+      }),
+    });
+    expect(named(info.json, 'gpt-4o')?.litellm_params).toEqual({ model: 'openai/gpt-4o', api_base: 'https://llm.internal.example.invalid/v1', extra_headers: { 'x-tenant': HEADER_SECRET }, rpm: 60 });
+    const groups = await call('/model_group/info', { key: TEST_MASTER_KEY });
+    expect((groups.json.data as { model_group: string; providers: string[] }[]).find((g) => g.model_group === 'claude-arn')?.providers).toEqual(['bedrock']);
+    const counted = await call('/utils/token_counter', { key: TEST_MASTER_KEY, body: { model: 'claude-arn', messages: [{ role: 'user', content: 'hello there' }] } });
+    expect(counted.json.model_used).toBe(BEDROCK_ARN);
+  });
+});
+
+describe('with store_model_in_db', () => {
+  it('answers a request without a key from config.yaml\'s models alone, never reading the table; a key\'s caller sees the stored models too', async () => {
+    const added = await call('/model/new', { key: TEST_MASTER_KEY, body: { model_name: 'stored-gpt', litellm_params: { model: 'openai/gpt-4o-mini', rpm: 5 }, model_info: { team_id: TEAM_ID } } });
+    expect(added.status, added.text).toBe(200);
+    const groupsOf = (json: Record<string, any>) => [...new Set((json.data as InfoEntry[]).map((d) => d.model_name))].sort();
+    expect(groupsOf((await call('/model/info', { key: TEST_MASTER_KEY })).json)).toEqual(['claude-arn', 'gpt-4o', 'mock-gpt', 'stored-gpt']);
+    // The table renamed away: a key's caller, who reads it, fails; a request without a key does not notice.
+    await query(stack.db.url, 'ALTER TABLE "LiteLLM_ProxyModelTable" RENAME TO "LiteLLM_ProxyModelTable_away"');
+    try {
+      expect((await call('/model/info', { key: TEST_MASTER_KEY })).status).toBe(500);
+      const info = await call('/model/info');
+      expect(info.status, info.text).toBe(200);
+      expect(groupsOf(info.json)).toEqual(['claude-arn', 'gpt-4o', 'mock-gpt']);
+      const groups = await call('/model_group/info');
+      expect(groups.status, groups.text).toBe(200);
+      expect((groups.json.data as { model_group: string }[]).map((g) => g.model_group).sort()).toEqual(['claude-arn', 'gpt-4o', 'mock-gpt']);
+    } finally {
+      await query(stack.db.url, 'ALTER TABLE "LiteLLM_ProxyModelTable_away" RENAME TO "LiteLLM_ProxyModelTable"');
+    }
   });
 });
 

@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import { z } from 'zod';
 import type { GatewayEnv } from '../env.ts';
 import { errorResponse } from '../errors.ts';
+import { isPublicCaller } from '../auth/public-routes.ts';
 import { authenticateRoute } from '../limits/key-store.ts';
 import { aliasOf, authorizeCall } from '../proxy/call-access.ts';
 import { currentCatalog } from '../models/catalog.ts';
@@ -25,7 +26,10 @@ const tokenCounterSchema = z.object({
  * model_used, tokenizer_type}` for a model group the key may call. Tollgate
  * has no model tokenizers: the count is its own estimate (four characters of
  * the messages' text a token), the one it reserves budgets with, and
- * `tokenizer_type` says so (`tollgate_estimate`).
+ * `tokenizer_type` says so (`tollgate_estimate`). `model_used` is the
+ * deployment's model, except for a request without a key (general_settings.public_routes),
+ * which gets the model group's name: the model can carry a Bedrock ARN with
+ * the AWS account id, a Vertex endpoint path or a fine-tune id.
  */
 export async function tokenCounter(c: Ctx): Promise<Response> {
   try {
@@ -42,7 +46,7 @@ export async function tokenCounter(c: Ctx): Promise<Response> {
     return Response.json({
       total_tokens: estimateTokens(promptText(body).length),
       request_model: body.model,
-      model_used: deployment.model,
+      model_used: isPublicCaller(caller) ? deployment.group : deployment.model,
       tokenizer_type: 'tollgate_estimate',
     });
   } catch (err) {

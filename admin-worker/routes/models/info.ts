@@ -16,6 +16,7 @@ import type { AdminContext } from '../../lib/context.ts';
 import { publicParams } from '../../../worker/models/db-models.ts';
 import { parseQuery } from '../../lib/validation.ts';
 import { modelGroupInfoQuery, modelInfoQuery, modelInfoV2Query } from './store.ts';
+import { entryShownWithoutKey } from './public-view.ts';
 
 const COST_FIELDS = ['input_cost_per_token', 'output_cost_per_token', 'cache_read_input_token_cost', 'cache_creation_input_token_cost'] as const;
 
@@ -71,7 +72,7 @@ export async function modelInfo(c: AdminContext) {
   const query = parseQuery(c, modelInfoQuery);
   let visible = await visibleModels(c);
   if (query.litellm_model_id !== undefined) visible = visible.filter((l) => l.deployment.id === query.litellm_model_id);
-  return c.json({ data: visible.map(entry) });
+  return c.json({ data: entries(c, visible) });
 }
 
 /** `GET /v2/model/info`: the same entries, optionally for one model group (`?model=`). */
@@ -79,7 +80,13 @@ export async function modelInfoV2(c: AdminContext) {
   const query = parseQuery(c, modelInfoV2Query);
   let visible = await visibleModels(c);
   if (query.model !== undefined) visible = visible.filter((l) => l.deployment.group === query.model);
-  return c.json({ data: visible.map(entry) });
+  return c.json({ data: entries(c, visible) });
+}
+
+/** The entries, each cut to the public view's allowlist (public-view.ts) for a request without a key. */
+function entries(c: AdminContext, visible: Listed[]) {
+  const all = visible.map(entry);
+  return isPublicCaller(c.get('caller')) ? all.map(entryShownWithoutKey) : all;
 }
 
 /**
@@ -89,6 +96,8 @@ export async function modelInfoV2(c: AdminContext) {
  */
 export async function modelGroupInfo(c: AdminContext) {
   const query = parseQuery(c, modelGroupInfoQuery);
+  // Without a key, the group's name, mode, limits, prices and rates; which providers serve it is not shown.
+  const shownProviders = !isPublicCaller(c.get('caller'));
   const groups = new Map<string, ReturnType<typeof entry>[]>();
   for (const listed of await visibleModels(c)) {
     if (query.model_group !== undefined && listed.deployment.group !== query.model_group) continue;
@@ -107,7 +116,7 @@ export async function modelGroupInfo(c: AdminContext) {
     };
     return {
       model_group: group,
-      providers: [...new Set(info.map((i) => String(i.litellm_provider)))],
+      providers: shownProviders ? [...new Set(info.map((i) => String(i.litellm_provider)))] : [],
       max_input_tokens: most('max_input_tokens'),
       max_output_tokens: most('max_output_tokens'),
       input_cost_per_token: first('input_cost_per_token'),
@@ -120,15 +129,20 @@ export async function modelGroupInfo(c: AdminContext) {
   return c.json({ data });
 }
 
-/** Every deployment (config.yaml's, and the database's with store_model_in_db) the caller may see. */
+/**
+ * Every deployment (config.yaml's, and the database's with store_model_in_db) the caller may see. A request
+ * without a key (general_settings.public_routes) sees config.yaml's alone: reading the table for it would let
+ * anyone open Postgres connections and run the SELECT at will.
+ */
 async function visibleModels(c: AdminContext): Promise<Listed[]> {
   const state = await gatewayState(c.env);
+  const caller = c.get('caller');
   const listed: Listed[] = [];
   for (const deployments of state.catalog.groups.values()) {
     for (const d of deployments) listed.push({ deployment: d, params: publicParams(d.params), db: false });
   }
   // Only what the gateway serves: without store_model_in_db, rows in the table are not models.
-  if (storeModelInDb(state.config, c.env)) {
+  if (storeModelInDb(state.config, c.env) && !isPublicCaller(caller)) {
     const rows = await c.get('db')().db.select().from(proxyModels).orderBy(proxyModels.created_at);
     const configIds = new Set(listed.map((l) => l.deployment.id));
     for (const row of rows) if (!configIds.has(row.model_id)) listed.push(listedRow(row));
@@ -136,18 +150,7 @@ async function visibleModels(c: AdminContext): Promise<Listed[]> {
   let visible = listed;
   if (!isAdminReader(c)) {
     const catalog = mergeCatalog(state.catalog, listed.filter((l) => l.db).map((l) => l.deployment as DeploymentRef));
-    const caller = c.get('caller');
     visible = listed.filter((l) => mayCall(caller, l.deployment.group, catalog));
-    if (isPublicCaller(caller)) visible = visible.map((l) => ({ ...l, params: paramsShownWithoutKey(l.params) }));
   }
   return visible;
-}
-
-/**
- * What a request without a key (general_settings.public_routes) sees of `litellm_params`: the model and the
- * numbers (prices, tpm, rpm, timeouts), none of the strings that say where and as whom a deployment connects
- * (`api_base`, `extra_headers`, `organization`, regions and accounts), which a key's caller may see.
- */
-function paramsShownWithoutKey(params: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(params).filter(([name, value]) => name === 'model' || typeof value === 'number' || typeof value === 'boolean'));
 }
