@@ -5,102 +5,15 @@ import { readWranglerConfig } from '../scripts/lib/workerd-config.ts';
 import type { Caller } from '../worker/auth/authenticate.ts';
 import type { KeyPolicy } from '../worker/auth/key-policy.ts';
 import { configSchema } from '../worker/config/schema.ts';
-import { GatewayError } from '../worker/errors.ts';
-import { buildLangfuseEvents, type LangfuseCall, type LangfuseOptions } from '../worker/telemetry/langfuse/events.ts';
 import { langfuseDestination } from '../worker/telemetry/langfuse/logging-settings.ts';
 import { fitItem } from '../worker/telemetry/langfuse/packing.ts';
 import { inflatePack, packMessages } from '../worker/telemetry/queue-packing.ts';
 import { CALLBACK_MESSAGE_CHARS, callbackMessageText } from '../worker/telemetry/langfuse/message.ts';
-import type { CallbackItem, GenerationBody, IngestionEvent, TraceBody } from '../worker/telemetry/langfuse/types.ts';
-import { generationBodySchema, ingestionEventSchema, traceBodySchema } from './fakes/langfuse.ts';
-
-const OPTIONS: LangfuseOptions = { turnOffMessageLogging: false, redactUserApiKeyInfo: false, redactMessagesInExceptions: false, defaultTags: [] };
-
-function policy(overrides: Partial<KeyPolicy> = {}): KeyPolicy {
-  const base = {
-    token: 'hash-of-key', keyName: 'sk-...abcd', keyAlias: 'my-key', userId: 'user-1', organizationId: null, models: [],
-    blocked: false, expires: null, spend: 0, maxBudget: null, metadata: {}, tags: [],
-    team: { id: 'team-1', alias: 'Team One', models: [], blocked: false, organizationId: null, metadata: {} },
-  };
-  // KeyPolicy grows fields (limits, cache controls) these tests do not read.
-  return { ...base, ...overrides } as KeyPolicy;
-}
-
-function record(overrides: Partial<LangfuseCall['record']> = {}): LangfuseCall['record'] {
-  return {
-    request_id: 'call-1', call_type: 'acompletion', api_key: 'hash-of-key', spend: 0.0001, total_tokens: 10, prompt_tokens: 6,
-    completion_tokens: 4, cache_read_input_tokens: 0, cache_creation_input_tokens: 0, startTime: '2026-11-25T10:00:00.000Z',
-    endTime: '2026-11-25T10:00:01.000Z', completionStartTime: null, model: 'gpt-4o', model_id: 'model-id',
-    model_group: 'gpt-4o', custom_llm_provider: 'openai', api_base: 'https://api.openai.com/v1/chat/completions',
-    metadata: { user_api_key_alias: 'my-key', user_api_key_user_id: 'user-1', user_api_key_team_id: 'team-1', user_api_key_team_alias: 'Team One', user_api_key_org_id: null },
-    cache_hit: false, cache_key: null, request_tags: [], end_user: null, session_id: null,
-    ...overrides,
-  };
-}
-
-function callEvent(overrides: Partial<LangfuseCall> = {}): LangfuseCall {
-  return {
-    record: record(),
-    endpoint: 'chat',
-    body: { model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] },
-    outcome: { responseText: 'hello' },
-    headers: new Headers(),
-    finishedAt: Date.parse('2026-11-25T10:00:01.000Z'),
-    ...overrides,
-  };
-}
-
-const build = (event: LangfuseCall, options: Partial<LangfuseOptions> = {}) => {
-  const events = buildLangfuseEvents(event, { ...OPTIONS, ...options });
-  // Whatever is built must pass Langfuse's schema.
-  for (const e of events) expect(ingestionEventSchema.safeParse(e).error?.issues ?? []).toEqual([]);
-  return {
-    events,
-    trace: events.find((e) => e.type === 'trace-create')?.body as TraceBody | undefined,
-    generation: events.find((e) => e.type === 'generation-create')?.body as GenerationBody,
-  };
-};
+import type { CallbackItem, GenerationBody, IngestionEvent } from '../worker/telemetry/langfuse/types.ts';
+import { generationBodySchema, traceBodySchema } from './fakes/langfuse.ts';
+import { build, callEvent, policy, record } from './support/langfuse-events.ts';
 
 describe('the Langfuse events of a call', () => {
-  it('with turn_off_message_logging, carry LiteLLM\'s redacted messages, but not for a request that disables redaction', () => {
-    const { trace, generation } = build(callEvent(), { turnOffMessageLogging: true });
-    expect(generation.input).toEqual({ messages: [{ role: 'user', content: 'redacted-by-litellm' }] });
-    expect(generation.output).toEqual({ role: 'assistant', content: 'redacted-by-litellm' });
-    expect(trace?.input).toEqual(generation.input);
-    expect(trace?.output).toEqual(generation.output);
-    const optedOut = build(callEvent({ headers: new Headers({ 'litellm-disable-message-redaction': 'true' }) }), { turnOffMessageLogging: true });
-    expect(optedOut.generation.output).toEqual({ role: 'assistant', content: 'hello' });
-  });
-
-  it('with redact_user_api_key_info, carry no user_api_key_* metadata, tags or key-alias name', () => {
-    const { trace, generation } = build(callEvent(), { redactUserApiKeyInfo: true, defaultTags: ['user_api_key_alias', 'model_group'] });
-    expect(Object.keys(generation.metadata as object).filter((k) => k.startsWith('user_api_key'))).toEqual([]);
-    expect(generation.name).toBe('litellm-acompletion');
-    expect(trace?.tags).toEqual(['model_group:gpt-4o']);
-  });
-
-  it('with redact_messages_in_exceptions, keep only the error class in the status message', () => {
-    const error = new GatewayError('litellm.BadRequestError: OpenAIException - your prompt "my secret" is too long', { status: 400, type: 'bad_request_error' });
-    const { trace, generation } = build(callEvent({ error, outcome: undefined }), { redactMessagesInExceptions: true });
-    expect(generation).toMatchObject({ level: 'ERROR', statusMessage: 'litellm.BadRequestError: OpenAIException - redacted-by-litellm' });
-    expect(generation.output).toBe(generation.statusMessage);
-    expect(generation.usage).toBeUndefined();
-    expect(trace?.output).toBeUndefined();
-  });
-
-  it('with turn_off_message_logging, withhold the prompt a failure quotes and prompt-bearing parameters', () => {
-    const error = new GatewayError('litellm.BadRequestError: OpenAIException - your prompt "my secret" is too long', { status: 400, type: 'bad_request_error' });
-    const failed = build(callEvent({ error, outcome: undefined }), { turnOffMessageLogging: true });
-    expect(failed.generation).toMatchObject({ statusMessage: 'litellm.BadRequestError: OpenAIException - redacted-by-litellm', output: 'litellm.BadRequestError: OpenAIException - redacted-by-litellm' });
-    const blocked = new GatewayError('Your words "my secret - and more" are not allowed', { status: 400, type: 'guardrail_violation' });
-    expect(build(callEvent({ error: blocked, outcome: undefined }), { turnOffMessageLogging: true }).generation.statusMessage).toBe('guardrail_violation - redacted-by-litellm');
-    const completion = build(callEvent({
-      endpoint: 'completion', body: { model: 'gpt-4o', prompt: 'p', suffix: 'my secret', max_tokens: 5, echo: false, user: 'u-1' }, record: record({ call_type: 'atext_completion' }),
-    }), { turnOffMessageLogging: true });
-    expect(completion.generation.modelParameters).toEqual({ max_tokens: 5, echo: false });
-    expect(JSON.stringify(completion.events)).not.toContain('my secret');
-  });
-
   it('log a text completion\'s answer as text and an embedding\'s as nothing', () => {
     const completion = build(callEvent({ endpoint: 'completion', body: { model: 'gpt-4o', prompt: 'Say this', max_tokens: 5 }, record: record({ call_type: 'atext_completion' }) }));
     expect(completion.generation).toMatchObject({ name: 'litellm:my-key', input: { messages: 'Say this' }, output: 'hello', modelParameters: { max_tokens: 5 } });

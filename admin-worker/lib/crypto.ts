@@ -6,7 +6,8 @@
  * which the gateway opens the rows with.
  */
 import { GatewayError } from '../../worker/errors.ts';
-import { isCredentialField, isSensitiveHeader, sealingKey, sealingSecret, sealValues } from '../../worker/models/db-models.ts';
+import { sealingKey, sealingSecret, sealValues } from '../../worker/models/db-models.ts';
+import { isCredentialField, isSensitiveHeader } from '../../worker/models/public-params.ts';
 
 /** The key new credentials are sealed with; a 500 when there is nothing to derive it from. */
 export async function writeKey(env: Record<string, unknown>, masterKey: string | undefined): Promise<CryptoKey> {

@@ -1,7 +1,7 @@
 import type { Caller } from '../auth/authenticate.ts';
 import type { RequestHeaders } from '../providers/types.ts';
 import { isObject } from '../json.ts';
-import { isSensitiveHeader } from '../models/db-models.ts';
+import { isSensitiveHeader } from '../models/public-params.ts';
 import type { McpServer } from './schema.ts';
 
 const names = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);

@@ -12,7 +12,8 @@ import { Refreshed, type WaitUntil } from '../db/refreshed.ts';
 import { StampedRows } from '../db/stamped.ts';
 import { pgCode, UNDEFINED_TABLE } from '../db/pg-code.ts';
 import { isObject, type Json } from '../json.ts';
-import { isSensitiveHeader, openValues, sealingKey, sealingSecret, sealValues, storeModelInDb } from '../models/db-models.ts';
+import { openValues, sealingKey, sealingSecret, sealValues, storeModelInDb } from '../models/db-models.ts';
+import { isSensitiveHeader } from '../models/public-params.ts';
 import type { GatewayState } from '../state.ts';
 import { type McpServer, mcpServerSchema, MCP_SERVER_NAME } from './schema.ts';
 

@@ -2,7 +2,7 @@ import { deploymentPrice } from '../cost/deployment-cost.ts';
 import { openDatabase, type DatabaseEnv } from '../db/client.ts';
 import { endpointRefusal, providerFor } from '../providers/registry.ts';
 import type { Endpoint } from '../providers/types.ts';
-import { publicParams } from './db-models.ts';
+import { publicParams } from './public-params.ts';
 import { type DeploymentRef, isVideoModel } from './deployments.ts';
 
 /**

@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import type { z } from 'zod';
 import { identify } from '../auth/authenticate.ts';
 import type { GatewayEnv } from '../env.ts';
-import { badRequest, errorResponse, GatewayError } from '../errors.ts';
+import { GatewayError } from '../errors.ts';
 import { currentCatalog } from '../models/catalog.ts';
 import type { DeploymentRef } from '../models/deployments.ts';
 import { resolveGroup } from '../router/resolve-group.ts';
@@ -14,28 +14,22 @@ import type { Endpoint, ProviderAnswer } from '../providers/types.ts';
 import { gatewayState } from '../state.ts';
 import { lead, lookup, planCache } from '../cache/response-cache.ts';
 import { cacheSettings } from '../cache/settings.ts';
-import { takeCacheFailures } from '../cache/store.ts';
-import { recordCacheFailures, recordCacheLookup } from '../telemetry/metrics/hooks.ts';
-import { langfuseWantsText } from '../telemetry/langfuse/logging-settings.ts';
-import { otelWantsText } from '../telemetry/otel/sink.ts';
 import '../telemetry/sinks.ts';
 import { aliasOf, authorizeCall } from './call-access.ts';
-import { type CallContext, endUserOf, type ModelCallOptions, requestTags } from './call-context.ts';
+import { endUserOf, type ModelCallOptions, requestTags } from './call-context.ts';
 import { deploymentTags } from '../router/eligible-deployments.ts';
 import { holdDeploymentBudgets } from '../limits/budget-hold.ts';
 import { recordRefusedCall, type Seen } from './refused-call.ts';
-import { callHeaders, callOverrides, DEFAULT_TIMEOUT_S, forwardedHeaders, freeModel, headerSnapshot, requestTimeoutMs, reservationEstimate, withoutCredentials } from './call-helpers.ts';
+import { callOverrides, DEFAULT_TIMEOUT_S, forwardedHeaders, freeModel, headerSnapshot, requestTimeoutMs, reservationEstimate, withoutCredentials } from './call-helpers.ts';
 import { readCallBody } from './call-body.ts';
 import { admitModelCall } from './call-admission.ts';
-import { cachedAnswer, routingScope } from './cached-answer.ts';
-import { requireOwnPrevious, responsesRefusal } from './follow-up.ts';
-import { fileSearchIds, fileSearchStores, type FileSearchStores, withSearchResults } from './file-search-stores.ts';
+import { routingScope } from './cached-answer.ts';
+import { responsesRefusal } from './follow-up.ts';
+import { fileSearchIds, type FileSearchStores, withSearchResults } from './file-search-stores.ts';
 import { callFileIds, type CallFiles } from './call-file-ids.ts';
 import { responseOwner } from '../providers/response-ids.ts';
 import { answerCall, callSettler } from './call-end.ts';
-import { guardRequest, guardrailsFor, requestedGuardrails } from '../guardrails/run.ts';
-import { guardedAnswer } from '../guardrails/answer-check.ts';
-import { costOfCall } from '../cost/deployment-cost.ts';
+import { answerFromCache, type CallGuards, callContextOf, failedCall, guardAnswer, guardCallRequest, GUARDED, recordLookup, responsesStores } from './call-preparation.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
 export type { ModelCallOptions };
@@ -91,34 +85,20 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   // A Responses API call's file_search tools: the caller's own vector stores, by the provider's ids (file-search-stores.ts).
   let stores: FileSearchStores | undefined;
   let files: CallFiles | undefined;
+  // config.yaml's guardrails (none configured: nothing to do here): the request's run now, before the cache and the provider (call-preparation.ts).
+  const guards = state.config.guardrails?.length && GUARDED.has(endpoint) ? state.config.guardrails : undefined;
+  let guarded: CallGuards | undefined;
   try {
     picked = authorizeCall({ caller, requested: group, aliased, picked: resolved.deployments[0], catalog, path: c.req.path, body, bodyRules: { settings: state.config.general_settings, clientBody: rulesBody } });
-    if (endpoint === 'responses') {
-      requireOwnPrevious(caller, body, state.responseIdKey);
-      if (Array.isArray(body.tools)) stores = fileSearchStores(caller, body, catalog, state.responseIdKey);
-    }
+    if (endpoint === 'responses') stores = responsesStores(caller, body, catalog, state.responseIdKey);
     files = callFileIds(caller, endpoint, body, catalog, state.responseIdKey, stores);
+    if (guards) guarded = await guardCallRequest(guards, body, caller, c.env, callId);
   } catch (err) {
     if (admission) c.executionCtx.waitUntil(admission.release());
     throw err;
   }
-  // config.yaml's guardrails (none configured: nothing to do here): the request's run now, before the cache and the provider.
-  const guards = state.config.guardrails?.length && GUARDED.has(endpoint) ? state.config.guardrails : undefined;
-  const requestedGuards = guards ? requestedGuardrails(body, caller) : undefined;
-  let appliedGuards: string[] | undefined;
-  // The answer's guardrails (post_call) read the whole answer (a stream's once it is whole); a background response has none to read yet.
-  const answerGuards = guards ? guardrailsFor(guards, ['post_call'], requestedGuards!) : undefined;
-  if (guards) {
-    try {
-      if (answerGuards?.length && body.background === true) {
-        throw badRequest(`Guardrails that check the answer (${answerGuards.map((g) => g.guardrail_name).join(', ')}) read it when it comes: call without background`, 'background');
-      }
-      appliedGuards = await guardRequest(guardrailsFor(guards, ['pre_call', 'during_call'], requestedGuards!), body, c.env, callId);
-    } catch (err) {
-      if (admission) c.executionCtx.waitUntil(admission.release());
-      throw err;
-    }
-  }
+  const answerGuards = guarded?.answerGuards;
+  let appliedGuards = guarded?.appliedGuards;
   // A customer held to a region is answered from answers made in that region only: its own cache keys.
   const region = admission?.modelRegion;
   const tags = state.config.router_settings.enable_tag_filtering === true ? keyedTags : undefined;
@@ -130,21 +110,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
       throw err;
     });
   let deployment = scope.first ?? picked;
-  const ctx: CallContext = {
-    callId,
-    startedAt,
-    endpoint,
-    caller,
-    deployment,
-    body,
-    stream: body.stream === true && (endpoint === 'chat' || endpoint === 'completion' || endpoint === 'responses'),
-    headers: requestHeaders,
-    keepText: state.config.general_settings.store_prompts_in_spend_logs === true || langfuseWantsText(state.config, caller) || otelWantsText(state.config),
-    storePrompts: state.config.general_settings.store_prompts_in_spend_logs === true,
-    ...(region ? { modelRegion: region } : {}),
-    tags: keyedTags,
-    ...(appliedGuards?.length ? { appliedGuardrails: appliedGuards } : {}),
-  };
+  const ctx = callContextOf(state, callId, startedAt, endpoint, caller, deployment, body, requestHeaders, region, keyedTags, appliedGuards);
   // The client's headers without its credentials, for providers (anthropic-beta) and telemetry (langfuse_*): built once.
   const safeHeaders = withoutCredentials(requestHeaders, state.keyHeader);
   const settler = callSettler(c, state, ctx, safeHeaders, admission);
@@ -152,16 +118,8 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
 
   if (cache) {
     const hit = await lookup(cache, requestTimeoutMs(state.config));
-    if (cache.lookup) recordCacheLookup(c.env, c.executionCtx, { caller, group: resolved.group, known: catalog.groups, hit: !!hit, cachedTokens: hit ? hit.usage.promptTokens + hit.usage.completionTokens : 0 });
-    // Redis failures (this lookup's, or earlier writes') become a metric and an alert here, where there is a request context.
-    const cacheFailures = takeCacheFailures();
-    if (cacheFailures) recordCacheFailures(c.env, c.executionCtx, cacheFailures);
-    if (hit) {
-      const answered = cachedAnswer(ctx, hit, cache.key, admission);
-      settler.overheadMs = answered.overheadMs;
-      settler.settle({ outcome: { usage: hit.usage, finishedAt: Date.now() }, cost: 0, apiBase: '', finishedAt: Date.now(), cacheKey: cache.key });
-      return answered.response;
-    }
+    recordLookup(c.env, c.executionCtx, cache, hit, caller, resolved.group, catalog.groups);
+    if (hit) return answerFromCache(ctx, hit, cache.key, admission, settler);
   }
   // This request fills the cache for the key; identical requests arriving meanwhile wait for it.
   const settleLeader = cache?.save ? lead(cache) : undefined;
@@ -221,28 +179,14 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
     ctx.deployment = routed.deployment;
     routing = { retries: routed.attemptedRetries, fallbacks: routed.attemptedFallbacks };
   } catch (err) {
-    const error = err instanceof GatewayError ? err : new GatewayError('Internal server error', { status: 500, type: 'internal_server_error' });
-    if (!(err instanceof GatewayError)) console.error('model call failed', err instanceof Error ? err.stack ?? err.message : String(err));
-    settleLeader?.(undefined);
-    settler.settle({ error, cost: 0, apiBase: deployment.params.api_base ?? '', finishedAt: Date.now() });
-    return errorResponse(error, callHeaders(ctx, ''));
+    return failedCall(err, ctx, deployment, settler, settleLeader);
   }
   // The answer's guardrails (post_call), a stream held until whole: one that blocks still leaves the call paid for.
   if (answerGuards?.length) {
-    try {
-      const guarded = await guardedAnswer(answer, answerGuards, c.env, callId, appliedGuards ?? [], requestTimeoutMs(state.config));
-      appliedGuards = [...(appliedGuards ?? []), ...guarded.ran];
-      ctx.appliedGuardrails = appliedGuards;
-      answer = guarded.answer;
-    } catch (err) {
-      const error = err instanceof GatewayError ? err : new GatewayError('Internal server error', { status: 500, type: 'internal_server_error' });
-      settleLeader?.(undefined);
-      ctx.appliedGuardrails = [...(appliedGuards ?? []), ...answerGuards.map((g) => g.guardrail_name)];
-      const outcome = await answer.outcome;
-      // What the answer said is not kept: the guardrail refused it.
-      settler.settle({ outcome: { ...outcome, responseText: undefined }, cost: costOfCall(deployment, outcome.usage), apiBase: answer.apiBase, finishedAt: Date.now(), error });
-      return errorResponse(error, callHeaders(ctx, ''));
-    }
+    const checked = await guardAnswer({ answer, answerGuards, appliedGuards, env: c.env, callId, timeoutMs: requestTimeoutMs(state.config), ctx, deployment, settler, settleLeader });
+    if (checked instanceof Response) return checked;
+    answer = checked.answer;
+    appliedGuards = checked.appliedGuards;
   }
   const policy = caller.kind === 'key' ? caller.policy : undefined;
   const answerHeaders = {
@@ -254,7 +198,3 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   if (appliedGuards?.length) response.headers.set('x-litellm-applied-guardrails', appliedGuards.join(','));
   return response;
 }
-
-/** The calls guardrails read (their input and answer are texts). */
-const GUARDED: ReadonlySet<Endpoint> = new Set(['chat', 'completion', 'responses']);
-

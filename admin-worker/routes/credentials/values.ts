@@ -10,7 +10,7 @@ import { resolveEnvRefs } from '../../../worker/config/env-ref.ts';
 import { litellmParamsSchema } from '../../../worker/config/schema.ts';
 import { GatewayError } from '../../../worker/errors.ts';
 import { isObject, type Json } from '../../../worker/json.ts';
-import { isCredentialField, isSensitiveHeader } from '../../../worker/models/db-models.ts';
+import { isCredentialField, isSensitiveHeader } from '../../../worker/models/public-params.ts';
 import { isMask, masked } from '../../lib/secret-mask.ts';
 import { badRequest } from '../../lib/validation.ts';
 

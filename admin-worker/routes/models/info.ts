@@ -13,7 +13,7 @@ import type { DeploymentRef } from '../../../worker/models/deployments.ts';
 import { gatewayState } from '../../../worker/state.ts';
 import { isAdminReader } from '../../lib/auth.ts';
 import type { AdminContext } from '../../lib/context.ts';
-import { publicParams } from '../../../worker/models/db-models.ts';
+import { publicParams } from '../../../worker/models/public-params.ts';
 import { parseQuery } from '../../lib/validation.ts';
 import { modelGroupInfoQuery, modelInfoQuery, modelInfoV2Query } from './store.ts';
 import { entryShownWithoutKey } from './public-view.ts';

@@ -10,7 +10,7 @@ import { deploymentSchema, litellmParamsSchema } from '../../../worker/config/sc
 import { GatewayError } from '../../../worker/errors.ts';
 import { storeModelInDb } from '../../../worker/models/db-models.ts';
 import type { GatewayState } from '../../../worker/state.ts';
-import { publicParams } from '../../../worker/models/db-models.ts';
+import { publicParams } from '../../../worker/models/public-params.ts';
 import { refuseGatewaySecretRefs } from '../../lib/env-refs.ts';
 import type { AdminContext } from '../../lib/context.ts';
 
