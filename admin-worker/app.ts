@@ -11,8 +11,11 @@ import { mcpServersRoutes } from './routes/mcp-servers.ts';
 import { customersRoutes } from './routes/customers.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { healthServicesRoutes } from './routes/health-services.ts';
+import { invitationsRoutes } from './routes/invitations.ts';
+import { onboardingRoutes } from './routes/invitations/onboarding.ts';
 import { keysRoutes } from './routes/keys.ts';
 import { modelsRoutes } from './routes/models.ts';
+import { modelHubRoutes } from './routes/model-hub.ts';
 import { organizationsRoutes } from './routes/organizations.ts';
 import { spendRoutes } from './routes/spend.ts';
 import { activityRoutes } from './routes/spend/activity.ts';
@@ -28,10 +31,12 @@ export const app = new Hono<AdminBindings>();
 // Public: the API description (generated from the same zod schemas that validate requests).
 app.get('/openapi.json', async (c) => c.json((await import('./lib/openapi.ts')).openApiDocument()));
 app.route('/', docsRoutes);
+// Public as in LiteLLM: an invited user claims its link before it has a key (routes/invitations/onboarding.ts).
+app.route('/', onboardingRoutes);
 
 app.use('*', adminAuth);
 
-for (const routes of [dailyActivityRoutes, keysRoutes, teamsRoutes, usersRoutes, customersRoutes, organizationsRoutes, budgetsRoutes, modelsRoutes, credentialsRoutes, mcpServersRoutes, spendRoutes, activityRoutes, spendResetRoutes, spendCalculateRoutes, cacheRoutes, tagsRoutes, auditRoutes, healthServicesRoutes]) {
+for (const routes of [dailyActivityRoutes, keysRoutes, teamsRoutes, usersRoutes, customersRoutes, organizationsRoutes, budgetsRoutes, modelsRoutes, modelHubRoutes, credentialsRoutes, mcpServersRoutes, spendRoutes, activityRoutes, spendResetRoutes, spendCalculateRoutes, cacheRoutes, tagsRoutes, auditRoutes, healthServicesRoutes, invitationsRoutes]) {
   app.route('/', routes);
 }
 

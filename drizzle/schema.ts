@@ -15,3 +15,4 @@ export * from './schema/principals.ts';
 export * from './schema/spendLogs.ts';
 export * from './schema/daily.ts';
 export * from './schema/admin.ts';
+export * from './schema/invitations.ts';

@@ -8,11 +8,11 @@
  * Kept: entries whose `litellm_provider` is one Tollgate serves (see SERVED;
  * every `vertex_ai-*` and `fireworks_ai-*` family counts, as LiteLLM's own
  * provider match does) and whose `mode` is chat, completion, embedding,
- * responses, moderation, image_generation, audio_speech, audio_transcription
- * or rerank. Entries without a mode are kept when they carry token prices
+ * responses, moderation, image_generation, audio_speech, audio_transcription,
+ * rerank, realtime or ocr. Entries without a mode are kept when they carry token prices
  * (Fireworks' size-tier rows); their mode is inferred (see inferMode). Rows
  * priced per image, character, second or query carry those prices after the
- * first eight fields, then image-token prices; a row's trailing nulls past those eight are left out.
+ * first eight fields, then image-token, audio-token and per-page (OCR) prices; a row's trailing nulls past those eight are left out.
  *
  * Output format (version 1), one model per line so a price update reads as a diff:
  *
@@ -64,6 +64,8 @@ export const FIELDS = [
   // Audio tokens (the realtime models'), priced apart from text tokens.
   'input_cost_per_audio_token',
   'output_cost_per_audio_token',
+  // OCR models (mode ocr: Mistral OCR, Azure AI's Mistral Document AI), priced per page processed.
+  'ocr_cost_per_page',
 ] as const;
 
 /** `litellm_provider` values of the providers Tollgate serves. */
@@ -76,7 +78,7 @@ const SERVED = new Set([
 // azure_text is LiteLLM's name for Azure's completion models (keys azure/gpt-35-turbo-instruct...);
 // the prefixed families hold Vertex partner models and Fireworks embeddings under the same routes.
 const SERVED_FAMILIES = ['vertex_ai-', 'fireworks_ai-'];
-const MODES = new Set(['chat', 'completion', 'embedding', 'responses', 'moderation', 'image_generation', 'audio_speech', 'audio_transcription', 'rerank', 'realtime']);
+const MODES = new Set(['chat', 'completion', 'embedding', 'responses', 'moderation', 'image_generation', 'audio_speech', 'audio_transcription', 'rerank', 'realtime', 'ocr']);
 
 /** One prices.json row, in FIELDS order. */
 export type PriceRow = [
@@ -118,6 +120,8 @@ export function buildPriceFile(upstream: Record<string, unknown>): PriceFile {
     if (!entry || typeof entry !== 'object' || Array.isArray(entry)) continue;
     const e = entry as Record<string, unknown>;
     if (!served(e.litellm_provider)) continue;
+    // Azure Document Intelligence (azure_ai/doc-intelligence/*) is another API than the Mistral OCR azure_ai/ speaks: not served, not priced.
+    if (e.litellm_provider === 'azure_ai' && /doc-intelligence|documentintelligence/i.test(key)) continue;
     const input = num(e.input_cost_per_token);
     const output = num(e.output_cost_per_token);
     let mode: string;
@@ -142,6 +146,7 @@ export function buildPriceFile(upstream: Record<string, unknown>): PriceFile {
     const perUnit = [
       num(e.output_cost_per_image) ?? num(e.input_cost_per_image), num(e.input_cost_per_character), num(e.input_cost_per_second), num(e.input_cost_per_query),
       num(e.input_cost_per_image_token), num(e.output_cost_per_image_token), num(e.input_cost_per_audio_token), num(e.output_cost_per_audio_token),
+      num(e.ocr_cost_per_page),
     ];
     while (perUnit.length && perUnit[perUnit.length - 1] === null) perUnit.pop();
     models[key]!.push(...perUnit);

@@ -138,6 +138,10 @@ describe('POST /user/update', () => {
     expect((await call('/user/update', { user_id: 'u-upd', max_budget: 1000 }, own)).status).toBe(403);
     expect((await call('/user/update', { user_id: 'u-upd', user_role: 'proxy_admin' }, own)).status).toBe(403);
     expect((await call('/user/update', { user_id: 'u-1', user_alias: 'x' }, own)).status).toBe(403);
+    // A user's object_permission grants a team-less JWT caller its search tools: not the user's own to write.
+    const grant = await call('/user/update', { user_id: 'u-upd', metadata: { object_permission: { search_tools: ['web'] } } }, own);
+    expect(grant.status).toBe(403);
+    expect((await ok('/user/update', { user_id: 'u-upd', metadata: { dept: 'ops' } }, own)).data.metadata).toEqual({ dept: 'ops' });
   });
 });
 

@@ -4,7 +4,7 @@ import { errorResponse, GatewayError } from './errors.ts';
 import { liveliness, readiness } from './routes/health.ts';
 import { modelHealth } from './routes/model-health.ts';
 import { countTokens, messages } from './routes/messages.ts';
-import { chatCompletions, queuedChatCompletions, completions, embeddings, imageGenerations, imageEdits, moderations, rerank, responses, speech, transcriptions } from './routes/model-calls.ts';
+import { chatCompletions, queuedChatCompletions, completions, embeddings, imageGenerations, imageEdits, moderations, ocr, rerank, responses, speech, transcriptions } from './routes/model-calls.ts';
 import { getModel, listModels } from './routes/models.ts';
 import { runTestSchedule, setTestClock } from './routes/test-clock.ts';
 import { storedResponse } from './routes/stored-responses.ts';
@@ -13,10 +13,12 @@ import { batchById, createBatch, listBatches } from './routes/batches.ts';
 import { createFineTuningJob, fineTuningJobById, listFineTuningJobs } from './routes/fine-tuning.ts';
 import { vectorStoreRoutes } from './routes/vector-store-routes.ts';
 import { videoRoutes } from './routes/video-routes.ts';
+import { containerRoutes } from './routes/container-routes.ts';
 import { isAdminPath } from './routes/admin-prefixes.ts';
 import { ADMIN_ONLY_CONFIGURED, adminOnlyRoutes } from './auth/admin-only-routes.ts';
 import { metricsRoute } from './telemetry/metrics/route.ts';
 import { tokenCounter } from './routes/token-counter.ts';
+import { publicModelHub, publicModelHubInfo } from './routes/model-hub.ts';
 import { supportedParams } from './routes/supported-params.ts';
 import { transformRequest } from './routes/transform-request.ts';
 import { estimateCost } from './routes/cost-estimate.ts';
@@ -27,7 +29,9 @@ import { mcpEndpoint, mcpMethodNotAllowed, mcpServerPath } from './routes/mcp.ts
 import { mcpRestCallTool, mcpRestListTools, mcpServerList } from './routes/mcp-rest.ts';
 import { googleModelCall } from './routes/google-models.ts';
 import { applyGuardrail, guardrailsList } from './routes/guardrails.ts';
+import { listSearchTools, search } from './search/route.ts';
 import { PASS_THROUGH_PREFIXES } from './passthrough/providers.ts';
+import { home, routeList, testRoute } from './routes/route-list.ts';
 
 export const app = new Hono<{ Bindings: GatewayEnv }>();
 
@@ -40,6 +44,13 @@ app.get('/health/readiness', readiness);
 app.get('/health', modelHealth);
 // Prometheus metrics, public as LiteLLM serves them (telemetry/metrics/).
 app.get('/metrics', metricsRoute);
+// LiteLLM's public model hub: the published model groups and the hub's links, without a key (routes/model-hub.ts).
+app.get('/public/model_hub', publicModelHub);
+app.get('/public/model_hub/info', publicModelHubInfo);
+// LiteLLM's other public routes: the route list, its deprecated ping, and the root (its API docs; routes/route-list.ts).
+app.get('/routes', routeList(() => app.routes));
+app.get('/test', testRoute);
+app.get('/', home);
 
 // Each OpenAI route with and without /v1, plus the Azure-style deployment paths, as LiteLLM serves them.
 for (const prefix of ['', '/v1', '/openai/deployments/:model', '/engines/:model']) {
@@ -54,6 +65,7 @@ for (const prefix of ['', '/v1', '/openai/deployments/:model', '/engines/:model'
 // LiteLLM's priority-queue route: a chat call like any other here (`priority` is taken, not forwarded; calls are not queued).
 app.post('/queue/chat/completions', queuedChatCompletions);
 for (const path of ['/rerank', '/v1/rerank', '/v2/rerank']) app.post(path, rerank);
+for (const path of ['/ocr', '/v1/ocr']) app.post(path, ocr);
 app.post('/v1/moderations', moderations);
 app.post('/moderations', moderations);
 // OpenAI's Responses API, passed through to providers that speak it (LiteLLM's `/openai/v1` form too).
@@ -84,6 +96,7 @@ for (const prefix of ['/v1', '', '/openai/v1']) {
   app.get(`${prefix}/fine_tuning/jobs/:id/checkpoints`, fineTuningJobById('GET', '/checkpoints'));
   vectorStoreRoutes(app, prefix);
   videoRoutes(app, prefix);
+  containerRoutes(app, prefix);
 }
 // OpenAI's Realtime API: a WebSocket session per connection.
 for (const path of ['/v1/realtime', '/realtime', '/openai/v1/realtime']) app.get(path, realtime);
@@ -95,6 +108,11 @@ app.post('/utils/transform_request', transformRequest);
 app.post('/cost/estimate', estimateCost);
 app.get('/guardrails/list', guardrailsList);
 app.post('/guardrails/apply_guardrail', applyGuardrail);
+for (const prefix of ['/v1', '']) {
+  app.get(`${prefix}/search/tools`, listSearchTools);
+  app.post(`${prefix}/search`, search);
+  app.post(`${prefix}/search/:search_tool_name`, search);
+}
 // Google's own format for Gemini model groups (the Gemini CLI, Google's SDKs): `/v1beta/models/{group}:generateContent`.
 app.post('/v1beta/models/*', googleModelCall);
 app.post('/v1/models/*', googleModelCall);

@@ -1,3 +1,5 @@
+import { log } from './telemetry/log.ts';
+
 /**
  * One error type for everything the gateway refuses or fails, rendered as
  * LiteLLM's (and OpenAI's) envelope: `{"error":{"message","type","param","code"}}`
@@ -51,7 +53,7 @@ export function errorResponse(err: unknown, extraHeaders: Record<string, string>
   const known = err instanceof GatewayError
     ? err
     : new GatewayError('Internal server error', { status: 500, type: 'internal_server_error' });
-  if (!(err instanceof GatewayError)) console.error('unhandled error', err instanceof Error ? err.stack ?? err.message : String(err));
+  if (!(err instanceof GatewayError)) log.error('unhandled error', err instanceof Error ? err : String(err));
   return new Response(JSON.stringify(errorEnvelope(known)), {
     status: known.status,
     headers: { 'content-type': 'application/json', ...known.headers, ...extraHeaders },

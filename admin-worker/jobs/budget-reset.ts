@@ -4,6 +4,7 @@ import { type DatabaseEnv, openDatabase } from '../../worker/db/client.ts';
 import { type EntityKind, type LimiterEnv, resetLimiterSpend } from '../../worker/limits/client.ts';
 import { TAG_PREFIX } from '../../worker/limits/router-budgets.ts';
 import { nextBudgetReset } from '../../worker/limits/windows.ts';
+import { log } from '../../worker/telemetry/log.ts';
 
 export interface BudgetResetOptions {
   now: Date;
@@ -149,7 +150,7 @@ async function resetLimiters(env: LimiterEnv, kind: EntityKind, ids: string[]): 
     results.forEach((r, j) => {
       if (r.status === 'rejected') {
         const id = ids[i + j] ?? '';
-        console.error(`budget reset: limiter ${kind}:${kind === 'key' ? `${id.slice(0, 8)}...` : id} not reset:`, r.reason instanceof Error ? r.reason.message : String(r.reason));
+        log.error(`budget reset: limiter ${kind}:${kind === 'key' ? `${id.slice(0, 8)}...` : id} not reset:`, r.reason instanceof Error ? r.reason.message : String(r.reason));
       }
     });
   }

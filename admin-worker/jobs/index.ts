@@ -3,6 +3,8 @@ import { gatewayState } from '../../worker/state.ts';
 import type { AdminEnv } from '../env.ts';
 import { resetDueBudgets } from './budget-reset.ts';
 import { deleteOldSpendLogIds, deleteOldSpendLogs } from './spend-log-retention.ts';
+import { runSpendReports } from './spend-report.ts';
+import { log } from '../../worker/telemetry/log.ts';
 
 export type ScheduledJob = (env: AdminEnv, ctx: ExecutionContext, scheduledTime: number) => Promise<void>;
 
@@ -27,26 +29,37 @@ export const spendLogRetentionJob: ScheduledJob = async (env, _ctx, scheduledTim
   const started = Date.now();
   const { deleted, more } = await deleteOldSpendLogs(env, { before, timeBudgetMs: JOB_TIME_BUDGET_MS });
   if (deleted > 0 || more) {
-    console.log(`spend-log retention (${period}): deleted ${deleted} rows started before ${before.toISOString()} in ${Date.now() - started} ms`
+    log.info(`spend-log retention (${period}): deleted ${deleted} rows started before ${before.toISOString()} in ${Date.now() - started} ms`
       + (more ? '; more remain, continuing at the next run' : ''));
   }
 };
 
-/** LiteLLM's reset_budget_job: see resetDueBudgets. */
+/**
+ * LiteLLM's reset_budget_job: see resetDueBudgets. `general_settings.disable_reset_budget: true`
+ * skips all of it, as LiteLLM then never schedules the job: no key, team, user, end user,
+ * organization, membership, tag or budget row has its spend zeroed or its budget_reset_at moved on.
+ */
 export const budgetResetJob: ScheduledJob = async (env) => {
   const { config } = await gatewayState(env);
+  if (config.general_settings.disable_reset_budget === true) return;
   const counts = await resetDueBudgets(env, {
     now: new Date(), timeZone: config.litellm_settings.timezone, timeBudgetMs: JOB_TIME_BUDGET_MS,
     configTagBudgets: new Set(Object.keys(config.litellm_settings.tag_budget_config ?? {})),
   });
   const done = Object.entries(counts).filter(([, n]) => n > 0);
-  if (done.length) console.log(`budget reset: ${done.map(([kind, n]) => `${n} ${kind}`).join(', ')}`);
+  if (done.length) log.info(`budget reset: ${done.map(([kind, n]) => `${n} ${kind}`).join(', ')}`);
 };
 
 /** disable_spend_logs keeps written request ids instead of rows, for 30 days: older ones go, every tick (an index probe when none are due). */
 export const spendLogIdRetentionJob: ScheduledJob = async (env, _ctx, scheduledTime) => {
   const { deleted, more } = await deleteOldSpendLogIds(env, { now: new Date(scheduledTime), timeBudgetMs: JOB_TIME_BUDGET_MS });
-  if (deleted > 0) console.log(`spend-log ids: deleted ${deleted} request ids older than 30 days${more ? '; more remain, continuing at the next run' : ''}`);
+  if (deleted > 0) log.info(`spend-log ids: deleted ${deleted} request ids older than 30 days${more ? '; more remain, continuing at the next run' : ''}`);
+};
+
+/** LiteLLM's spend reports to Slack (`spend_reports`, `general_settings.spend_report_frequency`): see runSpendReports. */
+export const spendReportJob: ScheduledJob = async (env, _ctx, scheduledTime) => {
+  const { config } = await gatewayState(env);
+  await runSpendReports(env as AdminEnv & Record<string, unknown>, config.general_settings, scheduledTime);
 };
 
 /** Jobs run on every cron tick of admin-worker/wrangler.toml; each decides for itself whether it is due. */
@@ -54,4 +67,5 @@ export const SCHEDULED_JOBS: { name: string; run: ScheduledJob }[] = [
   { name: 'spend-log retention', run: spendLogRetentionJob },
   { name: 'budget reset', run: budgetResetJob },
   { name: 'spend-log id retention', run: spendLogIdRetentionJob },
+  { name: 'spend report', run: spendReportJob },
 ];

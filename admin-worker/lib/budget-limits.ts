@@ -12,6 +12,7 @@ import type { BudgetLimit } from '../../drizzle/schema/columns.ts';
 import { currentWindowEnd } from '../../worker/limits/budget-limits.ts';
 import { gatewayState } from '../../worker/state.ts';
 import type { AdminContext } from './context.ts';
+import { log } from '../../worker/telemetry/log.ts';
 
 /** The instant and zone windows are computed at: one per request, so every window of an answer agrees. */
 export interface BudgetClock {
@@ -32,7 +33,7 @@ export async function budgetTimeZone(c: AdminContext): Promise<string> {
     return zone;
   } catch {
     // The config schema takes any string; a zone Intl does not know must not turn key writes (or reads) into 500s.
-    console.warn(`litellm_settings.timezone "${zone.slice(0, 64)}" is not a known time zone; budget windows use UTC`);
+    log.warn(`litellm_settings.timezone "${zone.slice(0, 64)}" is not a known time zone; budget windows use UTC`);
     return 'UTC';
   }
 }

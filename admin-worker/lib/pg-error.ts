@@ -1,5 +1,6 @@
 import { pgCode } from '../../worker/db/pg-code.ts';
 import { GatewayError } from '../../worker/errors.ts';
+import { log } from '../../worker/telemetry/log.ts';
 
 export { pgCode };
 
@@ -24,6 +25,6 @@ export function badValueError(err: unknown): GatewayError | undefined {
 export function failureReason(err: unknown, what: string): string {
   const known = err instanceof GatewayError ? err : badValueError(err);
   if (known) return known.message;
-  console.error(`${what} failed:`, err instanceof Error ? err.message : String(err));
+  log.error(`${what} failed:`, err instanceof Error ? err.message : String(err));
   return 'Internal error: the update could not be written';
 }

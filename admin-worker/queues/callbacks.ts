@@ -8,6 +8,7 @@ import { type LangfuseCredentials, type Resolved, resolveDestinations } from './
 import { chunkSegments, type EventSegment, postIngestion } from './callbacks/ingestion.ts';
 import { exportSpans } from './callbacks/otlp.ts';
 import { retryDelay } from './callbacks/retry.ts';
+import { log } from '../../worker/telemetry/log.ts';
 
 export const CALLBACK_QUEUE = 'tollgate-callbacks';
 
@@ -54,7 +55,7 @@ export async function consumeCallbacks(batch: MessageBatch<unknown>, env: AdminE
   ]);
   for (const [result, kind, list] of [[exported, 'OpenTelemetry', spans], [posted, 'Langfuse', segments]] as const) {
     if (result.status === 'fulfilled') continue;
-    console.error(`${kind} callbacks failed, retrying their messages: ${result.reason instanceof Error ? result.reason.message : String(result.reason)}`);
+    log.error(`${kind} callbacks failed, retrying their messages: ${result.reason instanceof Error ? result.reason.message : String(result.reason)}`);
     for (const segment of list) retry(segment.origin);
   }
 
@@ -72,7 +73,7 @@ async function postLangfuse(segments: LangfuseSegment[], env: AdminEnv, ctx: Exe
   try {
     resolved = await resolveDestinations([...destinations.values()], env, ctx);
   } catch (err) {
-    console.error(`Langfuse callbacks: cannot read key or team credentials, retrying ${segments.length} messages' events: ${err instanceof Error ? err.message : String(err)}`);
+    log.error(`Langfuse callbacks: cannot read key or team credentials, retrying ${segments.length} messages' events: ${err instanceof Error ? err.message : String(err)}`);
     for (const segment of segments) retry(segment.origin);
     return;
   }
@@ -95,7 +96,7 @@ async function postLangfuse(segments: LangfuseSegment[], env: AdminEnv, ctx: Exe
     group.segments.push(segment);
   }
   for (const [key, reason] of unresolved) {
-    console.error(`Langfuse callbacks for ${key.startsWith('key:') ? `key ${key.slice(4, 14)}...` : key}: ${reason}; will retry`);
+    log.error(`Langfuse callbacks for ${key.startsWith('key:') ? `key ${key.slice(4, 14)}...` : key}: ${reason}; will retry`);
   }
 
   const timeoutMs = timeoutOf(env);
@@ -106,7 +107,7 @@ async function postLangfuse(segments: LangfuseSegment[], env: AdminEnv, ctx: Exe
     const result = await postIngestion(credentials, chunk, timeoutMs);
     const where = `${credentials.host} (${credentials.publicKey})`;
     if (!result.ok) {
-      console.error(`Langfuse ingestion at ${where} failed for ${events} events, retrying: ${result.reason}`);
+      log.error(`Langfuse ingestion at ${where} failed for ${events} events, retrying: ${result.reason}`);
       reportCallbackFailure(env, ctx, { callback: 'langfuse', error: new Error(result.reason) });
       for (const segment of chunk) retry(segment.origin);
       return;
@@ -117,9 +118,9 @@ async function postLangfuse(segments: LangfuseSegment[], env: AdminEnv, ctx: Exe
         const text = utf8.decode(segment.bytes);
         for (const id of result.retry) if (text.includes(`"id":${JSON.stringify(id)}`)) retry(segment.origin);
       }
-      console.error(`Langfuse ingestion at ${where}: ${result.retry.size} events failed on Langfuse's side, retrying`);
+      log.error(`Langfuse ingestion at ${where}: ${result.retry.size} events failed on Langfuse's side, retrying`);
     }
-    for (const r of result.rejected) console.error(`Langfuse ingestion at ${where} rejected event ${r.id} (${r.status}): ${r.message}`);
+    for (const r of result.rejected) log.error(`Langfuse ingestion at ${where} rejected event ${r.id} (${r.status}): ${r.message}`);
   }));
 }
 
@@ -152,14 +153,14 @@ function segmentsOf(raw: unknown): Omit<Segment, 'origin'>[] {
     }
     const body = bytes ? JSON.parse(utf8.decode(bytes)) as unknown : raw;
     if (!body || typeof body !== 'object' || !Array.isArray((body as CallbackMessage).items)) {
-      console.error('Langfuse callbacks: dropping a message that is not a callback message');
+      log.error('Langfuse callbacks: dropping a message that is not a callback message');
       return [];
     }
     return (body as CallbackMessage).items
       .filter((item): item is CallbackItem => !!item && item.callback === 'langfuse' && !!item.destination && typeof item.destination.source === 'string' && Array.isArray(item.events) && item.events.length > 0)
       .map((item) => ({ destination: item.destination, events: item.events.length, bytes: encoder.encode(item.events.map((e) => JSON.stringify(e)).join(',')) }));
   } catch (err) {
-    console.error(`Langfuse callbacks: dropping a message that does not decode: ${err instanceof Error ? err.message : String(err)}`);
+    log.error(`Langfuse callbacks: dropping a message that does not decode: ${err instanceof Error ? err.message : String(err)}`);
     return [];
   }
 }

@@ -4,6 +4,7 @@ import { inSlices, yieldToRequests } from '../../worker/telemetry/yield.ts';
 import type { SpendLogMessage, SpendLogRecord } from '../../worker/telemetry/spend-log.ts';
 import type { AdminEnv } from '../env.ts';
 import { writeSpendLogs } from './spend-logs/write.ts';
+import { log } from '../../worker/telemetry/log.ts';
 
 export const SPEND_LOG_QUEUE = 'tollgate-spend-logs';
 /** Where a batch goes once the spend-log consumer has failed it SPEND_LOG_MAX_RETRIES + 1 times (wrangler.toml). */
@@ -45,7 +46,7 @@ export async function consumeSpendLogs(batch: MessageBatch<unknown>, env: AdminE
     const attempts = attemptsOf(batch);
     const delaySeconds = Math.min(300, 2 ** attempts);
     const next = attempts > SPEND_LOG_MAX_RETRIES ? `moving to dead-letter queue ${SPEND_LOG_DLQ}` : `retrying in ${delaySeconds} s`;
-    console.error(`spend-log batch of ${records.all.length} records failed (attempt ${attempts}), ${next}: ${causeOf(err)}`);
+    log.error(`spend-log batch of ${records.all.length} records failed (attempt ${attempts}), ${next}: ${causeOf(err)}`);
     batch.retryAll({ delaySeconds });
   }
 }
@@ -66,23 +67,23 @@ export async function consumeDeadSpendLogs(batch: MessageBatch<unknown>, env: Dl
   }
   try {
     const { received, written } = await write(env, ctx, records);
-    console.warn(`spend-log dead-letter batch written: ${written} of ${received} records new, ${received - written} already written`);
+    log.warn(`spend-log dead-letter batch written: ${written} of ${received} records new, ${received - written} already written`);
     batch.ackAll();
     return;
   } catch (err) {
     const attempts = attemptsOf(batch);
     const delaySeconds = Math.min(DLQ_MAX_DELAY_S, 15 * 2 ** (attempts - 1));
     const ids = records.all.slice(0, 3).map((r) => r.request_id).join(', ');
-    console.error(`SPEND LOGS NOT WRITTEN YET: dead-letter batch of ${records.all.length} records (${ids}${records.all.length > 3 ? ', ...' : ''}) `
+    log.error(`SPEND LOGS NOT WRITTEN YET: dead-letter batch of ${records.all.length} records (${ids}${records.all.length > 3 ? ', ...' : ''}) `
       + `failed on attempt ${attempts}; trying again in ${delaySeconds} s: ${causeOf(err)}`);
     if (attempts >= DLQ_REQUEUE_AFTER && env.SPEND_LOG_DLQ) {
       try {
         await requeue(env.SPEND_LOG_DLQ, batch.messages.map((m) => m.body), delaySeconds);
-        console.error(`spend-log dead-letter batch of ${records.all.length} records put back on ${SPEND_LOG_DLQ} after ${attempts} attempts`);
+        log.error(`spend-log dead-letter batch of ${records.all.length} records put back on ${SPEND_LOG_DLQ} after ${attempts} attempts`);
         batch.ackAll();
         return;
       } catch (sendErr) {
-        console.error(`spend-log dead-letter batch could not be put back on ${SPEND_LOG_DLQ}: ${causeOf(sendErr)}`);
+        log.error(`spend-log dead-letter batch could not be put back on ${SPEND_LOG_DLQ}: ${causeOf(sendErr)}`);
       }
     }
     batch.retryAll({ delaySeconds });
@@ -163,7 +164,7 @@ function recordsOf(raw: unknown): { records: SpendLogRecord[]; rows: boolean } {
   try {
     body = decodePack(raw);
   } catch (err) {
-    console.error(`spend logs: dropping a message that does not decode: ${err instanceof Error ? err.message : String(err)}`);
+    log.error(`spend logs: dropping a message that does not decode: ${err instanceof Error ? err.message : String(err)}`);
     return { records: [], rows: true };
   }
   const isRecord = (v: unknown): v is SpendLogRecord => !!v && typeof v === 'object' && typeof (v as SpendLogRecord).request_id === 'string';

@@ -7,6 +7,7 @@ import { budgetWebhookEvent } from '../../worker/telemetry/alerts/messages.ts';
 import { postJson, postToSlack } from '../../worker/telemetry/alerts/slack.ts';
 import type { AlertType } from '../../worker/telemetry/alerts/types.ts';
 import { requireProxyAdmin } from '../lib/auth.ts';
+import { log } from '../../worker/telemetry/log.ts';
 import type { AdminBindings } from '../lib/context.ts';
 import { describeRoute } from '../lib/openapi.ts';
 import { badRequest, parseQuery } from '../lib/validation.ts';
@@ -14,6 +15,7 @@ import { credentialsOf, type LangfuseCredentials } from '../queues/callbacks/cre
 import { postIngestion } from '../queues/callbacks/ingestion.ts';
 import { exportTimeout, postSpans } from '../queues/callbacks/otlp.ts';
 import { otlpTarget } from '../queues/callbacks/otlp-target.ts';
+import { sendSpendReportsNow } from '../jobs/spend-report.ts';
 
 /**
  * LiteLLM's `GET /health/services?service=...` (admin only): proves a
@@ -25,7 +27,7 @@ import { otlpTarget } from '../queues/callbacks/otlp-target.ts';
 export const healthServicesRoutes = new Hono<AdminBindings>();
 
 const SERVED = ['langfuse', 'otel', 'slack', 'slack_budget_alerts', 'webhook'] as const;
-const ALERT_TYPES: AlertType[] = ['budget_alerts', 'llm_too_slow', 'cooldown_deployment', 'callback_failure', 'cache_unavailable'];
+const ALERT_TYPES: AlertType[] = ['budget_alerts', 'llm_too_slow', 'cooldown_deployment', 'callback_failure', 'cache_unavailable', 'spend_reports'];
 const TEST_TIMEOUT_MS = 10_000;
 
 const servicesQuery = z.object({ service: z.string().max(100).optional().describe(`one of ${SERVED.join(', ')}`) });
@@ -92,6 +94,9 @@ healthServicesRoutes.get('/health/services', async (c) => {
     if (!settings.slack || !settings.webhookUrl) throw notSetUp(service, 'slack', 'SLACK_WEBHOOK_URL', env);
     const sent = await postToSlack(settings.webhookUrl, 'This is a test slack alert message (from /health/services)');
     if (!sent.ok) throw unavailable(`Slack did not take the test alert: ${sent.detail}`);
+    // As LiteLLM does: the spend reports too, now (when `spend_reports` is on), after the answer.
+    const general = runtimeConfig(env).config.general_settings;
+    c.executionCtx.waitUntil(sendSpendReportsNow(c.env, general, Date.now()).catch((err: unknown) => log.error('spend report (/health/services):', err instanceof Error ? err.message : String(err))));
     return c.json({
       status: 'success',
       alert_types: settings.types ? [...settings.types] : ALERT_TYPES,

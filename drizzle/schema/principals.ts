@@ -1,4 +1,5 @@
 /** Users, end users (customers), organizations and organization memberships. */
+import { sql } from 'drizzle-orm';
 import { boolean, index, integer, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
 import { budgetFk } from './budgets.ts';
 import { createdAt, json, jsonObject, limit, money, spend, textList, ts, updatedAt, uuidPk } from './columns.ts';
@@ -32,7 +33,8 @@ export const users = pgTable(
     created_at: createdAt(),
     updated_at: updatedAt(),
   },
-  (t) => [index('LiteLLM_UserTable_user_email_idx').on(t.user_email)],
+  // lower(user_email): a JWT's email finds its user in any case (worker/limits/jwt-policy.ts) without a full scan.
+  (t) => [index('LiteLLM_UserTable_user_email_idx').on(t.user_email), index('LiteLLM_UserTable_lower_user_email_idx').on(sql`lower(${t.user_email})`)],
 );
 
 /** End users / customers (the `user` field of a request). */

@@ -22,6 +22,9 @@ export const WELL_KNOWN_ENV = [
   // The pass-through routes' credentials and bases (LiteLLM's names).
   'OPENAI_API_BASE', 'ANTHROPIC_API_BASE', 'GEMINI_API_BASE', 'VLLM_API_BASE', 'VLLM_API_KEY', 'HOSTED_VLLM_API_BASE', 'HOSTED_VLLM_API_KEY',
   'COHERE_API_KEY', 'COHERE_API_BASE', 'MISTRAL_API_KEY', 'MISTRAL_API_BASE',
+  // general_settings.key_management_system's own settings (worker/secrets/): Vault (LiteLLM's names) and AWS Secrets Manager.
+  'HCP_VAULT_ADDR', 'HCP_VAULT_TOKEN', 'HCP_VAULT_NAMESPACE', 'HCP_VAULT_MOUNT_NAME', 'HCP_VAULT_PATH_PREFIX', 'HCP_VAULT_REFRESH_INTERVAL',
+  'AWS_DEFAULT_REGION', 'AWS_ENDPOINT_URL_SECRETS_MANAGER',
 ];
 
 export interface StackOptions {
@@ -49,6 +52,8 @@ export interface Stack {
   warnings: string[];
   /** Stops both Workers and starts them again on the same port and state (what a crash and restart keeps). */
   restartRuntime(): Promise<void>;
+  /** Runs a Worker's scheduled handler (its cron tick) as if scheduled at `scheduledTime` (epoch ms), for tests. */
+  scheduled(worker: 'gateway' | 'admin', scheduledTime: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -99,6 +104,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         // Same port and the same Durable Object / Queue state on disk: what a process restart keeps.
         await runtime.stop();
         runtime = await startRuntime({ ...runtimeOptions, port: Number(new URL(runtime.url).port) });
+      },
+      scheduled: async (worker, scheduledTime) => {
+        const target = await runtime.miniflare.getWorker(worker === 'admin' ? 'tollgate-admin' : 'tollgate');
+        const result = await target.scheduled({ scheduledTime: new Date(scheduledTime), cron: '* * * * *' });
+        if (result.outcome !== 'ok') throw new Error(`${worker} scheduled handler: ${result.outcome}`);
       },
       masterKey: effectiveMasterKey(build.compiled.config, bindings),
       databaseUrl,

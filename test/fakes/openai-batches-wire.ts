@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { openaiError } from './openai-format.ts';
 import type { FakeJob } from './openai-fine-tuning.ts';
 import type { FakeStore } from './openai-vector-stores.ts';
+import type { FakeContainer } from './openai-containers.ts';
 
 export interface FileObject {
   object: 'file';
@@ -79,13 +80,15 @@ export interface FakeBatches {
   jobs: Map<string, FakeJob>;
   /** Vector stores (openai-vector-stores.ts). */
   stores: Map<string, FakeStore>;
+  /** Containers (openai-containers.ts). */
+  containers: Map<string, FakeContainer>;
   /** Finishes a fine-tuning job: succeeded, with a result file, a fine-tuned model and checkpoints. */
   succeedJob(jobId: string): void;
   /** Marks a batch completed: writes an output file (purpose 'batch_output', JSONL lines given) and sets output_file_id, status 'completed', request_counts, completed_at. Returns the output file id. */
   complete(batchId: string, outputLines: unknown[]): string;
   /** The next `times` (default 1) requests, any route, get this answer instead (still recorded); then normal service resumes. */
   failNext(status: number, body?: unknown, headers?: Record<string, string>, times?: number): void;
-  /** Clears requests, files, batches, jobs, vector stores and queued failures. */
+  /** Clears requests, files, batches, jobs, vector stores, containers and queued failures. */
   reset(): void;
   close(): Promise<void>;
 }

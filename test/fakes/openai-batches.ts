@@ -1,5 +1,5 @@
 /**
- * A stateful fake of OpenAI's (and Azure OpenAI's) Files, Batch, fine-tuning jobs and Vector Stores APIs on
+ * A stateful fake of OpenAI's (and Azure OpenAI's) Files, Batch, fine-tuning jobs, Vector Stores and Containers APIs on
  * loopback, speaking their wire format and validating as strictly as they do
  * (openai-batches-wire.ts), so the gateway's batch pass-through is tested
  * against real sockets. Any path prefix before `/v1` or `/openai` is an
@@ -11,6 +11,7 @@ import { azureError, openaiError } from './openai-format.ts';
 import { fineTuningApi } from './openai-fine-tuning.ts';
 import { fileInputsApi } from './openai-file-inputs.ts';
 import { VECTOR_STORE_ROUTE, vectorStoresApi } from './openai-vector-stores.ts';
+import { CONTAINER_ROUTE, containersApi } from './openai-containers.ts';
 import { sendJson } from './upstream-wire.ts';
 import {
   PURPOSES, UPLOAD_FIELDS, BATCH_FIELDS, OPENAI_ENDPOINTS, AZURE_ENDPOINTS, ROUTE, newId, now, isRecord, invalid, missing, unrecognized, noSuchFile, invalidValue, expiryError, metadataError, fileView, batchView, page,
@@ -53,6 +54,7 @@ export async function startFakeBatches(): Promise<FakeBatches> {
   }
   const fineTuning = fineTuningApi(files, storeFile);
   const vectorStores = vectorStoresApi(files);
+  const containers = containersApi(files);
   const fileInputs = fileInputsApi(files);
 
   async function uploadFile(call: Call): Promise<Answer> {
@@ -204,7 +206,14 @@ export async function startFakeBatches(): Promise<FakeBatches> {
     if (responses && method === 'POST') {
       if (!/^Bearer \S/.test(headers.authorization ?? '')) return send(res, invalid('You didn\'t provide an API key.', null, 'invalid_api_key', 401));
       const modelCall: Call = { prefix: responses[1] ?? '', azure: false, id: undefined, query, form, json };
-      return send(res, responses[2] === 'chat/completions' ? fileInputs.chat(modelCall) : fileInputs.respond(modelCall) ?? vectorStores.respond(modelCall));
+      return send(res, responses[2] === 'chat/completions' ? fileInputs.chat(modelCall) : fileInputs.respond(modelCall) ?? containers.respond(modelCall) ?? vectorStores.respond(modelCall));
+    }
+    const container = CONTAINER_ROUTE.exec(url.pathname);
+    if (container) {
+      // Containers are under Azure's v1 API: an `api-key`, no api-version.
+      const authorized = container[2] === 'openai/v1' ? Boolean(headers['api-key']) : /^Bearer \S/.test(headers.authorization ?? '');
+      if (!authorized) return send(res, invalid("You didn't provide an API key.", null, 'invalid_api_key', 401));
+      return send(res, (await containers.route(method, container, { prefix: container[1] ?? '', azure: container[2] !== 'v1', id: undefined, query, form, json })) ?? invalidUrl);
     }
     const vectorStore = VECTOR_STORE_ROUTE.exec(url.pathname);
     const match = vectorStore ?? ROUTE.exec(url.pathname);
@@ -241,6 +250,7 @@ export async function startFakeBatches(): Promise<FakeBatches> {
     batches,
     jobs: fineTuning.jobs,
     stores: vectorStores.stores,
+    containers: containers.containers,
     succeedJob: (jobId) => fineTuning.succeed(jobId),
     complete(batchId, outputLines) {
       const batch = batches.get(batchId);
@@ -266,6 +276,7 @@ export async function startFakeBatches(): Promise<FakeBatches> {
       batches.clear();
       fineTuning.jobs.clear();
       vectorStores.stores.clear();
+      containers.containers.clear();
       failures = [];
     },
     close: () =>

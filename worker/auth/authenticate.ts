@@ -4,6 +4,7 @@ import { presentedKey } from './credentials.ts';
 import { checkRoute } from './routes.ts';
 import type { KeyPolicy, KeyStore } from './key-policy.ts';
 import type { JwtAuth } from './jwt-identity.ts';
+import { jwtTeamForRoute } from './jwt-team-choice.ts';
 import { looksLikeJwt } from './jwt-verify.ts';
 import { type AllowedIps, checkClientIp } from './client-ip.ts';
 import { abbreviateKey, digestsEqual, hashPresentedKey } from './secrets.ts';
@@ -11,7 +12,7 @@ import { isPublicRoute, PUBLIC_CALLER_TOKEN, publicCallerPolicy } from './public
 
 export type Caller =
   | { kind: 'master'; token: string }
-  | { kind: 'key'; token: string; policy: KeyPolicy };
+  | { kind: 'key'; token: string; policy: KeyPolicy; endUser?: string };
 
 /** What identifying a caller needs of the gateway's state (state.ts). */
 export interface AuthState {
@@ -31,6 +32,10 @@ export interface Who {
   master: boolean;
   /** The key as errors may show it (`sk-...ABCD`). */
   shown: string;
+  /** The end user a JWT names (`end_user_id_jwt_field`): its calls' end user, whatever the request's `user` says. */
+  endUser?: string;
+  /** A JWT listing several teams: the made-up key of each (jwt-identity.ts), for a model call to choose from (jwt-teams.ts). */
+  alternatives?: string[];
 }
 
 export interface AuthOptions extends AuthState {
@@ -66,7 +71,8 @@ async function holderOf(key: string, state: AuthState): Promise<Who> {
     const caller = await state.jwt.caller(key);
     // An admin's token calls as the master key does (its hash is the token spend is recorded under).
     if (caller.admin) return { token: state.masterKeyHash ?? 'jwt-admin', master: true, shown: 'JWT' };
-    return { token: caller.token, master: false, shown: 'JWT' };
+    if (!caller.endUser && !caller.alternatives) return { token: caller.token, master: false, shown: 'JWT' };
+    return { token: caller.token, master: false, shown: 'JWT', ...(caller.endUser ? { endUser: caller.endUser } : {}), ...(caller.alternatives ? { alternatives: caller.alternatives } : {}) };
   }
   const token = await hashPresentedKey(key);
   return { token, master: !!state.masterKeyHash && digestsEqual(token, state.masterKeyHash), shown: abbreviateKey(key) };
@@ -94,13 +100,16 @@ export async function authenticate(headers: Headers, options: AuthOptions): Prom
     if (options.path !== undefined && isPublicRoute(options.path)) return { kind: 'key', token: PUBLIC_CALLER_TOKEN, policy: publicCallerPolicy(options.path) };
     throw noKey();
   }
-  const { token, master, shown } = await holderOf(key, options);
+  const held = await holderOf(key, options);
+  const { master, shown, endUser } = held;
+  // A JWT listing several teams, on a route that calls no model: the first listed team that exists (jwt-teams.ts).
+  const token = held.alternatives && options.keys ? await jwtTeamForRoute(options.keys, held.alternatives) : held.token;
   if (master) return { kind: 'master', token };
   const policy = options.keys ? await options.keys.lookup(token) : null;
   if (!policy) throw unknownKey(shown, token);
   checkUsable(policy, options.now?.() ?? Date.now());
   if (options.path !== undefined && policy.allowedRoutes.length) checkRoute(policy.allowedRoutes, options.path);
-  return { kind: 'key', token, policy };
+  return endUser ? { kind: 'key', token, policy, endUser } : { kind: 'key', token, policy };
 }
 
 function checkUsable(policy: KeyPolicy, now: number): void {

@@ -1,6 +1,7 @@
 import type { JwtAuthSettings } from '../config/jwt-schema.ts';
 import { GatewayError } from '../errors.ts';
 import { type Claims, Jwks, verifyJwt } from './jwt-verify.ts';
+import { log } from '../telemetry/log.ts';
 
 /**
  * Who a verified JWT says is calling (LiteLLM's JWT auth): a proxy admin (the admin scope), or a team, a user
@@ -15,23 +16,49 @@ export interface JwtCaller {
   admin: boolean;
   /** The made-up key a non-admin caller is admitted as (see above). */
   token: string;
+  /**
+   * The end user (customer) the token names (`end_user_id_jwt_field`): the end user of every call it makes, in
+   * place of the request's `user`, so a client cannot move its calls off the end user's budget. Not part of the key.
+   */
+  endUser?: string;
+  /**
+   * When the team comes from `team_ids_jwt_field`'s list of several: the made-up key of each listed team, in the
+   * list's order (`token` is the first's). A model call takes the first whose team exists and may call the model
+   * (worker/auth/jwt-teams.ts), as LiteLLM does.
+   */
+  alternatives?: string[];
 }
+
+/** The most teams of a token's list tried for a model call. */
+const MAX_LISTED_TEAMS = 16;
 
 export interface JwtSubject {
   teamId: string | null;
   userId: string | null;
   orgId: string | null;
+  /** The user's email (`user_email_jwt_field`): an upserted user gets it, and an unknown user id is looked up by it. */
+  email?: string | null;
 }
 
 export const JWT_TOKEN_PREFIX = 'jwt:';
 export const DEFAULT_ADMIN_SCOPE = 'litellm_proxy_admin';
 export const DEFAULT_TEAM_ROUTES = ['openai_routes', 'info_routes'];
 
-/** The made-up key of a JWT's subject: its ids in a fixed order, JSON in base64url. */
+/** The made-up key of a JWT's subject: its ids in a fixed order (the email last, only when there is one), JSON in base64url. */
 export function jwtToken(subject: JwtSubject): string {
+  const ids = [subject.teamId, subject.userId, subject.orgId];
+  if (subject.email) ids.push(subject.email);
   let binary = '';
-  for (const byte of new TextEncoder().encode(JSON.stringify([subject.teamId, subject.userId, subject.orgId]))) binary += String.fromCharCode(byte);
+  for (const byte of new TextEncoder().encode(JSON.stringify(ids))) binary += String.fromCharCode(byte);
   return JWT_TOKEN_PREFIX + btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+/**
+ * An id as logs may show it: a JWT's made-up key carries its ids and email in the clear, so it is shown as
+ * `jwt:(redacted)`; anything else (a key's hash, a team id) as it is.
+ */
+export function loggedKey(id: string): string {
+  return id.startsWith(JWT_TOKEN_PREFIX) ? `${JWT_TOKEN_PREFIX}(redacted)` : id;
 }
 
 /** The subject of a made-up key, or undefined for any other token. */
@@ -40,9 +67,9 @@ export function jwtSubject(token: string): JwtSubject | undefined {
   try {
     const binary = atob(token.slice(JWT_TOKEN_PREFIX.length).replace(/-/g, '+').replace(/_/g, '/'));
     const ids: unknown = JSON.parse(new TextDecoder().decode(Uint8Array.from(binary, (ch) => ch.charCodeAt(0))));
-    if (!Array.isArray(ids) || ids.length !== 3 || !ids.every((v) => v === null || typeof v === 'string')) return undefined;
-    const [teamId, userId, orgId] = ids as (string | null)[];
-    return { teamId: teamId ?? null, userId: userId ?? null, orgId: orgId ?? null };
+    if (!Array.isArray(ids) || (ids.length !== 3 && ids.length !== 4) || !ids.every((v) => v === null || typeof v === 'string')) return undefined;
+    const [teamId, userId, orgId, email] = ids as (string | null)[];
+    return { teamId: teamId ?? null, userId: userId ?? null, orgId: orgId ?? null, ...(email ? { email } : {}) };
   } catch {
     return undefined;
   }
@@ -62,6 +89,14 @@ function claimAt(claims: Claims, path: string | undefined): unknown {
 
 const idOf = (value: unknown): string | null => (typeof value === 'string' && value ? value : typeof value === 'number' && Number.isFinite(value) ? String(value) : null);
 
+/** An email claim: a non-empty string, bounded (LiteLLM stores it as the user's `user_email`). */
+const emailOf = (value: unknown): string | null => (typeof value === 'string' && value.trim() ? value.trim().slice(0, 320) : null);
+
+/** Whether an email is of the allowed domain: what follows its last "@", any case, as LiteLLM compares it. */
+function emailDomainAllowed(email: string, domain: string): boolean {
+  return email.slice(email.lastIndexOf('@') + 1).toLowerCase() === domain.toLowerCase();
+}
+
 function scopes(claims: Claims): string[] {
   const out: string[] = [];
   for (const name of ['scope', 'scp']) {
@@ -76,16 +111,31 @@ function scopes(claims: Claims): string[] {
 export function callerOf(claims: Claims, settings: JwtAuthSettings): JwtCaller {
   if (scopes(claims).includes(settings.admin_jwt_scope ?? DEFAULT_ADMIN_SCOPE)) return { admin: true, token: '' };
   const teams = claimAt(claims, settings.team_ids_jwt_field);
-  const teamId = idOf(claimAt(claims, settings.team_id_jwt_field))
-    ?? (Array.isArray(teams) ? teams.map(idOf).find((t) => t !== null) ?? null : idOf(teams))
-    ?? settings.team_id_default ?? null;
-  const userId = idOf(claimAt(claims, settings.user_id_jwt_field));
+  // As in LiteLLM: the team claim, else team_id_default, and only then the list of teams.
+  const fixed = idOf(claimAt(claims, settings.team_id_jwt_field)) ?? settings.team_id_default ?? null;
+  const listed = fixed !== null ? [] : [...new Set(Array.isArray(teams) ? teams.map(idOf).filter((t) => t !== null) : [idOf(teams)].filter((t) => t !== null))].slice(0, MAX_LISTED_TEAMS);
+  const teamId = fixed ?? listed[0] ?? null;
+  const email = emailOf(claimAt(claims, settings.user_email_jwt_field));
+  if (email !== null && settings.user_allowed_email_domain !== undefined && !emailDomainAllowed(email, settings.user_allowed_email_domain)) {
+    throw new GatewayError(`Authentication Error, the JWT's email domain is not allowed. Allowed domain=${settings.user_allowed_email_domain} (litellm_jwtauth.user_allowed_email_domain)`, {
+      status: 403, type: 'auth_error', param: 'user_email',
+    });
+  }
+  // As in LiteLLM, a token without the user claim is the user its email names.
+  const userId = idOf(claimAt(claims, settings.user_id_jwt_field)) ?? email;
   if (teamId === null && userId === null) {
-    throw new GatewayError('Authentication Error, JWT names no team, user or admin scope this gateway maps (litellm_jwtauth: team_id_jwt_field, team_ids_jwt_field, team_id_default, user_id_jwt_field, admin_jwt_scope)', {
+    throw new GatewayError('Authentication Error, JWT names no team, user or admin scope this gateway maps (litellm_jwtauth: team_id_jwt_field, team_ids_jwt_field, team_id_default, user_id_jwt_field, user_email_jwt_field, admin_jwt_scope)', {
       status: 401, type: 'auth_error', param: 'key',
     });
   }
-  return { admin: false, token: jwtToken({ teamId, userId, orgId: idOf(claimAt(claims, settings.org_id_jwt_field)) }) };
+  const orgId = idOf(claimAt(claims, settings.org_id_jwt_field));
+  const token = jwtToken({ teamId, userId, orgId, email });
+  const caller: JwtCaller = { admin: false, token };
+  // Bounded as a request's `user` is (call-context.ts endUserOf).
+  const endUser = settings.end_user_id_jwt_field === undefined ? null : idOf(claimAt(claims, settings.end_user_id_jwt_field))?.slice(0, 256);
+  if (endUser) caller.endUser = endUser;
+  if (listed.length > 1) caller.alternatives = listed.map((team) => jwtToken({ teamId: team, userId, orgId, email }));
+  return caller;
 }
 
 /**
@@ -107,7 +157,7 @@ export class JwtAuth {
     const text = (name: string) => (typeof env[name] === 'string' && env[name] ? env[name] : undefined);
     const urls = (text('JWT_PUBLIC_KEY_URL') ?? '').split(',').map((u) => u.trim()).filter(Boolean);
     if (urls.length && !text('JWT_AUDIENCE')) {
-      console.warn('enable_jwt_auth: JWT_AUDIENCE is not set, so any token the identity provider signs for any application is accepted; set it to this gateway\'s audience');
+      log.warn('enable_jwt_auth: JWT_AUDIENCE is not set, so any token the identity provider signs for any application is accepted; set it to this gateway\'s audience');
     }
     this.#jwks = urls.length ? new Jwks({
       urls, ttlMs: (settings.public_key_ttl ?? 600) * 1000, audience: text('JWT_AUDIENCE'), issuer: text('JWT_ISSUER'), leewaySeconds: settings.leeway ?? 0,

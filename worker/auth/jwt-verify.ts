@@ -1,4 +1,5 @@
 import { GatewayError } from '../errors.ts';
+import { log } from '../telemetry/log.ts';
 
 /**
  * Verifying an OpenID provider's JWTs (LiteLLM's `enable_jwt_auth`): the signature against the provider's
@@ -138,7 +139,7 @@ export class Jwks {
       this.#byUrl.set(url, body.keys.filter((k): k is Jwk => !!k && typeof k === 'object' && typeof (k as Jwk).kty === 'string'));
     }));
     for (const r of results) {
-      if (r.status === 'rejected') console.error(`JWKS fetch failed (keys fetched before, if any, stay in use): ${r.reason instanceof Error ? r.reason.message : String(r.reason)}`);
+      if (r.status === 'rejected') log.error(`JWKS fetch failed (keys fetched before, if any, stay in use): ${r.reason instanceof Error ? r.reason.message : String(r.reason)}`);
     }
     if (!this.#byUrl.size) throw unreachable();
     return [...this.#byUrl.values()].flat();

@@ -56,7 +56,7 @@ describe('authenticate on a public route', () => {
 
 describe('publicRouteRefusal', () => {
   it('takes the read-only routes and those open already, and refuses model calls, probes, patterns and the rest', () => {
-    for (const route of ['/v1/models', '/model/info', '/spend/calculate', '/cost/estimate', 'LiteLLMRoutes.public_routes', '/health/readiness', '/metrics']) {
+    for (const route of ['/v1/models', '/model/info', '/spend/calculate', '/cost/estimate', 'LiteLLMRoutes.public_routes', '/health/readiness', '/metrics', '/', '/routes', '/test']) {
       expect(publicRouteRefusal(route), route).toBeUndefined();
     }
     for (const route of ['/v1/chat/completions', '/embeddings', '/v1/messages', '/v1/realtime', '/mcp', '/anthropic/v1/messages', '/utils/transform_request']) {
@@ -64,7 +64,7 @@ describe('publicRouteRefusal', () => {
     }
     expect(publicRouteRefusal('/health')).toMatch(/real, paid calls/);
     expect(publicRouteRefusal('/v1/*')).toMatch(/patterns are not taken/);
-    for (const route of ['/key/info', '/key/generate', '/spend/logs', '/global/spend', '/credentials', '/']) {
+    for (const route of ['/key/info', '/key/generate', '/spend/logs', '/global/spend', '/credentials']) {
       expect(publicRouteRefusal(route), route).toMatch(/only routes that show no keys, spend or secrets/);
     }
   });

@@ -24,6 +24,7 @@ export const PUBLIC_ROUTE_CANDIDATES: ReadonlySet<string> = new Set([
 /** Routes that take no key whatever the config says: listing them changes nothing. */
 const OPEN_ALREADY: ReadonlySet<string> = new Set([
   LITELLM_PUBLIC_ROUTES, '/health/liveliness', '/health/liveness', '/health/readiness', '/metrics', '/openapi.json', '/docs',
+  '/public/model_hub', '/public/model_hub/info', '/', '/routes', '/test',
 ]);
 
 /**

@@ -8,14 +8,16 @@ import { PASS_THROUGH_PREFIXES } from '../passthrough/providers.ts';
  * llm_api → llm_api_routes, management → management_routes, read_only →
  * info_routes.
  */
-const MODEL_CALL = /^(\/v1|\/v2|\/openai\/deployments\/[^/]+|\/engines\/[^/]+|\/queue)?\/(chat\/completions|completions|embeddings|moderations|images\/generations|images\/edits|rerank|audio\/speech|audio\/transcriptions|responses(\/[^/]+(\/input_items|\/cancel)?)?|files(\/[^/]+(\/content)?)?|batches(\/[^/]+(\/cancel)?)?|fine_tuning\/jobs(\/[^/]+(\/cancel|\/events|\/checkpoints)?)?|vector_stores(\/[^/]+(\/search|\/files(\/[^/]+)?|\/file_batches(\/[^/]+(\/cancel|\/files)?)?)?)?|videos(\/[^/]+(\/content|\/remix)?)?)$/;
+const MODEL_CALL = /^(\/v1|\/v2|\/openai\/deployments\/[^/]+|\/engines\/[^/]+|\/queue)?\/(chat\/completions|completions|embeddings|moderations|images\/generations|images\/edits|rerank|ocr|audio\/speech|audio\/transcriptions|responses(\/[^/]+(\/input_items|\/cancel)?)?|files(\/[^/]+(\/content)?)?|batches(\/[^/]+(\/cancel)?)?|fine_tuning\/jobs(\/[^/]+(\/cancel|\/events|\/checkpoints)?)?|vector_stores(\/[^/]+(\/search|\/files(\/[^/]+)?|\/file_batches(\/[^/]+(\/cancel|\/files)?)?)?)?|videos(\/[^/]+(\/content|\/remix)?)?|containers(\/[^/]+(\/files(\/[^/]+(\/content)?)?)?)?)$/;
 /** Under /openai/v1 the gateway serves only these; the rest of /openai/ is OpenAI's own API, passed through (llm_api_routes only). */
-const OPENAI_V1 = /^\/openai\/v1\/(responses(\/[^/]+(\/input_items|\/cancel)?)?|files(\/[^/]+(\/content)?)?|batches(\/[^/]+(\/cancel)?)?|fine_tuning\/jobs(\/[^/]+(\/cancel|\/events|\/checkpoints)?)?|vector_stores(\/[^/]+(\/search|\/files(\/[^/]+)?|\/file_batches(\/[^/]+(\/cancel|\/files)?)?)?)?|videos(\/[^/]+(\/content|\/remix)?)?)$/;
+const OPENAI_V1 = /^\/openai\/v1\/(responses(\/[^/]+(\/input_items|\/cancel)?)?|files(\/[^/]+(\/content)?)?|batches(\/[^/]+(\/cancel)?)?|fine_tuning\/jobs(\/[^/]+(\/cancel|\/events|\/checkpoints)?)?|vector_stores(\/[^/]+(\/search|\/files(\/[^/]+)?|\/file_batches(\/[^/]+(\/cancel|\/files)?)?)?)?|videos(\/[^/]+(\/content|\/remix)?)?|containers(\/[^/]+(\/files(\/[^/]+(\/content)?)?)?)?)$/;
 const MODELS = /^(\/v1)?\/models(\/.+)?$/;
 const REALTIME = /^(\/v1|\/openai\/v1)?\/realtime$/;
 /** Google's format for Gemini model groups (LiteLLM's google_routes). */
 const GOOGLE = /^\/(v1beta|v1)\/models\/[^/]+:(generateContent|streamGenerateContent|countTokens|embedContent|batchEmbedContents)$/;
 const MESSAGES = /^\/v1\/messages(\/count_tokens)?$/;
+/** LiteLLM's Search API (search/route.ts): searches and the list of search tools; in its openai_routes and llm_api_routes. */
+const SEARCH = /^(\/v1)?\/search(\/[^/]+)?$/;
 /** LiteLLM's MCP gateway (mcp_routes, which its llm_api_routes include). */
 const MCP = /^\/mcp(\/[^/]*)?$|^\/mcp-rest\/tools\/(list|call)$|^\/v1\/mcp\/server(\/[^/]+)?$/;
 /** The providers' own APIs passed through (passthrough/providers.ts), LiteLLM's mapped pass-through routes. */
@@ -40,8 +42,8 @@ const MANAGEMENT = /^\/(key|v2\/key|v2\/team|v2\/user|user|team|organization|cus
 const CALL_INFO = new Set(['/utils/token_counter', '/utils/supported_openai_params', '/utils/transform_request', '/cost/estimate']);
 
 const GROUPS: Record<string, (path: string) => boolean> = {
-  llm_api_routes: (path) => MODEL_CALL.test(path) || OPENAI_V1.test(path) || REALTIME.test(path) || GOOGLE.test(path) || MODELS.test(path) || MESSAGES.test(path) || passThrough(path) || MCP.test(path) || CALL_INFO.has(path) || path === '/guardrails/apply_guardrail',
-  openai_routes: (path) => MODEL_CALL.test(path) || OPENAI_V1.test(path) || REALTIME.test(path) || (MODELS.test(path) && !GOOGLE.test(path)) || path === '/utils/token_counter',
+  llm_api_routes: (path) => MODEL_CALL.test(path) || OPENAI_V1.test(path) || REALTIME.test(path) || GOOGLE.test(path) || MODELS.test(path) || MESSAGES.test(path) || passThrough(path) || MCP.test(path) || SEARCH.test(path) || CALL_INFO.has(path) || path === '/guardrails/apply_guardrail',
+  openai_routes: (path) => MODEL_CALL.test(path) || OPENAI_V1.test(path) || REALTIME.test(path) || (MODELS.test(path) && !GOOGLE.test(path)) || SEARCH.test(path) || path === '/utils/token_counter',
   anthropic_routes: (path) => MESSAGES.test(path),
   google_routes: (path) => GOOGLE.test(path),
   mcp_routes: (path) => MCP.test(path),
@@ -57,7 +59,7 @@ const GROUPS: Record<string, (path: string) => boolean> = {
  * called with a key (public-routes.ts).
  */
 export function makesModelCall(path: string): boolean {
-  return MODEL_CALL.test(path) || OPENAI_V1.test(path) || REALTIME.test(path) || GOOGLE.test(path) || MESSAGES.test(path) || passThrough(path) || MCP.test(path)
+  return MODEL_CALL.test(path) || OPENAI_V1.test(path) || REALTIME.test(path) || GOOGLE.test(path) || MESSAGES.test(path) || passThrough(path) || MCP.test(path) || SEARCH.test(path)
     || path === '/utils/transform_request' || path === '/guardrails/apply_guardrail';
 }
 

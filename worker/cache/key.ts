@@ -1,9 +1,10 @@
 import { toHex } from '../auth/secrets.ts';
+import { canonicalJson as canonical } from '../json.ts';
 
 /** Request fields that do not change the answer: never part of a cache key. */
 const IGNORED = new Set([
   'stream', 'stream_options', 'user', 'metadata', 'litellm_metadata', 'cache', 'caching', 'tags', 'fallbacks',
-  'num_retries', 'timeout', 'stream_timeout', 'mock_testing_fallbacks', 'no-log', 'model',
+  'num_retries', 'timeout', 'stream_timeout', 'mock_testing_fallbacks', 'no-log', 'model', 'litellm_session_id',
 ]);
 
 /** Values equal to the provider default are dropped, so `{"temperature": 1}` and no temperature share an entry. */
@@ -11,15 +12,6 @@ const DEFAULTS: Record<string, unknown> = {
   temperature: 1, top_p: 1, n: 1, presence_penalty: 0, frequency_penalty: 0, logprobs: false, echo: false,
   encoding_format: 'float', parallel_tool_calls: true,
 };
-
-/** JSON with object keys sorted at every level: the same request always gives the same text. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value && typeof value === 'object') {
-    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(value ?? null);
-}
 
 /**
  * The cache key of a request: a SHA-256 of its model group and the fields

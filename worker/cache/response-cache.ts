@@ -15,7 +15,7 @@ export interface CachePlan {
   sMaxAge?: number;
 }
 
-const CALL_TYPE: Record<Endpoint, CallType> = { chat: 'acompletion', completion: 'atext_completion', embedding: 'aembedding', responses: 'aresponses', moderation: 'amoderation', image_generation: 'aimage_generation', speech: 'aspeech', transcription: 'atranscription', image_edit: 'aimage_edit', rerank: 'arerank' };
+const CALL_TYPE: Record<Endpoint, CallType> = { chat: 'acompletion', completion: 'atext_completion', embedding: 'aembedding', responses: 'aresponses', moderation: 'amoderation', image_generation: 'aimage_generation', speech: 'aspeech', transcription: 'atranscription', image_edit: 'aimage_edit', rerank: 'arerank', ocr: 'aocr' };
 
 /**
  * Whether and how a request uses the cache: the call type must be one of

@@ -1,6 +1,7 @@
 import { Redis } from '@upstash/redis/cloudflare';
 import type { Endpoint, UsageReport } from '../providers/types.ts';
 import type { CacheSettings } from './settings.ts';
+import { log } from '../telemetry/log.ts';
 
 /** A cached answer: the provider's non-streamed answer (OpenAI JSON), which a stream hit replays as chunks. */
 export interface CachedAnswer {
@@ -107,7 +108,7 @@ function noteFailure(err: unknown): void {
     unreported.errors++;
   }
   cacheHealth.lastError = message.slice(0, 200);
-  console.warn('cache unavailable, serving uncached:', cacheHealth.lastError);
+  log.warn('cache unavailable, serving uncached:', cacheHealth.lastError);
 }
 
 let cached: { settings: CacheSettings; store: CacheStore } | undefined;

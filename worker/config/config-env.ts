@@ -1,5 +1,9 @@
 import compiled from 'tollgate-config';
 import { configEnvVars } from './env-vars.ts';
+import { bundledJsonLogs, setJsonLogs } from '../telemetry/log.ts';
+
+// litellm_settings.json_logs, from this isolate's first line on (telemetry/log.ts).
+setJsonLogs(bundledJsonLogs(compiled.config));
 
 const merged = new WeakMap<object, object>();
 

@@ -8,21 +8,32 @@ import { modesOf } from '../guardrails/schema.ts';
 import { PASS_THROUGH_PREFIXES } from '../passthrough/providers.ts';
 import { ADMIN_PREFIXES } from '../routes/admin-prefixes.ts';
 import { LITELLM_ERROR_CLASSES } from '../router/retry-policy.ts';
-import { IMPLEMENTED_PROVIDERS, type ProviderId } from './providers.ts';
+import { AZURE_DOCUMENT_INTELLIGENCE, IMPLEMENTED_PROVIDERS, type ProviderId } from './providers.ts';
 import type { TollgateConfig } from './schema.ts';
 import { teamSettingsWarnings } from './team-settings-schema.ts';
 
 /** The first segments of the gateway's own routes (worker/app.ts, the admin Worker's, the providers' pass-through prefixes). */
 const BUILT_IN_PREFIXES = [
-  '/v1', '/v2', '/v1beta', '/openai', '/engines', '/chat', '/completions', '/embeddings', '/images', '/audio', '/rerank', '/moderations',
+  '/v1', '/v2', '/v1beta', '/openai', '/engines', '/chat', '/completions', '/embeddings', '/images', '/audio', '/rerank', '/ocr', '/moderations',
   '/responses', '/files', '/batches', '/fine_tuning', '/vector_stores', '/videos', '/models', '/health', '/metrics', '/queue', '/utils', '/cost',
   '/realtime', '/guardrails', '/mcp', '/mcp-rest', '/__tollgate',
   ...Object.keys(PASS_THROUGH_PREFIXES),
   ...ADMIN_PREFIXES.map((p) => p.replace(/\/$/, '')),
 ];
+/** The gateway's own GET routes at one exact path (worker/app.ts), which win over a pass-through endpoint there (or above them, with include_subpath). */
+const EXACT_GET_ROUTES = ['/routes', '/test', '/public/model_hub', '/public/model_hub/info'];
 
 /** Callbacks Tollgate serves; LiteLLM has many more (datadog, otel, s3, ...). */
 const SUPPORTED_CALLBACKS = new Set(['langfuse', 'prometheus', 'otel']);
+
+/** Pre-call checks that load with a warning: not built, or what Tollgate does anyway. */
+const PRE_CALL_CHECK_NOTES: Partial<Record<string, string>> = {
+  encrypted_content_affinity: 'is not supported by Tollgate yet (ignored)',
+  forward_client_headers_by_model_group: 'is not supported by Tollgate yet (ignored; general_settings.forward_client_headers_to_llm_api applies to every group)',
+};
+
+/** The checks model_group_affinity_config sets per group, as LiteLLM's DeploymentAffinityCheck reads them. */
+const PER_GROUP_CHECKS = new Set(['deployment_affinity', 'session_affinity', 'responses_api_deployment_check', 'encrypted_content_affinity']);
 
 export function crossReferenceWarnings(config: TollgateConfig): string[] {
   const out: string[] = [];
@@ -33,6 +44,14 @@ export function crossReferenceWarnings(config: TollgateConfig): string[] {
     }
   }
   out.push(...teamSettingsWarnings(l.default_team_settings));
+  const r = config.router_settings;
+  for (const [where, checks] of [['optional_pre_call_checks', r.optional_pre_call_checks], ...Object.entries(r.model_group_affinity_config ?? {}).map(([g, c]) => [`model_group_affinity_config.${g}`, c] as const)] as const) {
+    for (const check of checks ?? []) {
+      const why = PRE_CALL_CHECK_NOTES[check]
+        ?? (where !== 'optional_pre_call_checks' && !PER_GROUP_CHECKS.has(check) ? 'applies proxy-wide only: set it in router_settings.optional_pre_call_checks (ignored here)' : undefined);
+      if (why) out.push(`router_settings.${where}: "${check}" ${why}`);
+    }
+  }
   for (const kind of config.general_settings.alerting ?? []) {
     if (kind !== 'slack' && kind !== 'webhook') out.push(`general_settings.alerting: "${kind}" alerts are not supported by Tollgate yet (ignored; supported: slack, webhook)`);
   }
@@ -88,9 +107,14 @@ export function crossReferenceWarnings(config: TollgateConfig): string[] {
     const path = e.path.replace(/\/+$/, '');
     const shadowed = BUILT_IN_PREFIXES.find((p) => path === p || path.startsWith(`${p}/`));
     if (shadowed) out.push(`${at}: under ${shadowed}, one of the gateway's own routes: the gateway's route wins, so requests it serves never reach this endpoint`);
+    const exact = shadowed ? undefined : EXACT_GET_ROUTES.find((r) => r === path || (e.include_subpath === true && r.startsWith(`${path}/`)));
+    if (exact) out.push(`${at}: GET ${exact} is one of the gateway's own routes: the gateway's route wins, so GET requests to it never reach this endpoint`);
   });
   config.model_list.forEach((d, i) => {
     const p = d.litellm_params;
+    if (/^azure_ai\//.test(p.model) && AZURE_DOCUMENT_INTELLIGENCE.test(p.model)) {
+      out.push(`model_list[${i}].litellm_params.model: ${p.model} is Azure Document Intelligence, which Tollgate does not serve (its calls are refused with a 400; azure_ai/ serves Mistral Document AI's OCR only)`);
+    }
     if (p.budget_duration !== undefined && p.max_budget === undefined) out.push(`model_list[${i}].litellm_params.budget_duration: no max_budget beside it (ignored)`);
     if (p.max_budget !== undefined && p.budget_duration === undefined) out.push(`model_list[${i}].litellm_params.max_budget: no budget_duration: this deployment's budget never resets`);
   });

@@ -48,11 +48,11 @@ export interface EnvResolution {
  * variable drops the field (so an optional setting falls back to its default)
  * and is reported, so the caller can warn or fail as the field requires.
  */
-export function resolveEnvRefs(value: unknown, env: Record<string, unknown>, path = '', keepRaw?: (path: string) => boolean): EnvResolution {
+export function resolveEnvRefs(value: unknown, env: Record<string, unknown>, path = '', keepRaw?: (path: string, value: unknown) => boolean): EnvResolution {
   const missing: EnvResolution['missing'] = [];
   const walk = (v: unknown, p: string): unknown => {
     // A value read per call (a pass-through endpoint's header), where an unset variable fails the call rather than drop the field.
-    if (keepRaw?.(p)) return v;
+    if (keepRaw?.(p, v)) return v;
     const name = envRefName(v);
     if (name) {
       const found = env[name];

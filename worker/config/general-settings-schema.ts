@@ -8,12 +8,15 @@ import { jwtAuthSchema } from './jwt-schema.ts';
 import { passThroughEndpointSchema } from './pass-through-schema.ts';
 import { parseRange } from '../auth/client-ip.ts';
 import { publicRouteRefusal } from '../auth/public-routes.ts';
+import { keyManagementSettingsSchema, keyManagementSystemSchema } from '../secrets/settings.ts';
 
 export const generalSettingsSchema = z.object({
   master_key: str.startsWith('sk-', 'must start with "sk-"').optional(),
   database_url: str.optional(),
   store_model_in_db: bool.optional(),
   store_prompts_in_spend_logs: bool.optional(),
+  /** Search tools are opt-in: a key (and its team) calls only those its `object_permission.search_tools` lists (LiteLLM's; search/access.ts). */
+  search_tool_deny_by_default: bool.optional(),
   disable_spend_logs: bool.optional(),
   /** No spend-log row for a failed call that cost nothing (LiteLLM's; worker/telemetry/spend-log.ts). */
   disable_error_logs: bool.optional(),
@@ -24,12 +27,18 @@ export const generalSettingsSchema = z.object({
   alerting: z.array(z.enum(['slack', 'email', 'webhook'])).optional(),
   alerting_threshold: nonNegative.optional(),
   alert_types: strList.optional(),
+  /** How often the spend report goes to Slack, in days (`"7d"`, LiteLLM's default; `"7D"`, `"07d"` as LiteLLM reads them; admin-worker/jobs/spend-report.ts). */
+  spend_report_frequency: str.regex(/^0*[1-9]\d*[dD]$/, 'expected a number of days like "1d", "7d" or "30d" (LiteLLM takes days only)').optional(),
   budget_duration: duration.optional(),
   max_budget: nonNegative.optional(),
   /** Model calls in flight at once through the whole proxy, across every isolate (proxy/global-slot.ts); beyond it, a 429. */
   global_max_parallel_requests: posInt.optional(),
   redact_messages_in_exceptions: bool.optional(),
   max_request_size_mb: nonNegative.optional(),
+  /** A model call's non-streamed answer larger than this is refused after the call (its spend kept; proxy/answer-size.ts). */
+  max_response_size_mb: nonNegative.refine((mb) => mb > 0, 'must be a positive number of MB (leave it unset for no limit)').optional(),
+  /** The admin Worker's scheduled budget reset does nothing (LiteLLM's; admin-worker/jobs/index.ts). */
+  disable_reset_budget: bool.optional(),
   litellm_key_header_name: str.optional(),
   enforce_user_param: bool.optional(),
   /** Body fields every LLM call of a virtual key must carry (`user`, `metadata.generation_name`, ...), beside the key's own. */
@@ -72,4 +81,7 @@ export const generalSettingsSchema = z.object({
   ui_access_mode: z.unknown().optional(),
   pass_through_endpoints: z.array(passThroughEndpointSchema).optional(),
   pass_through_request_timeout: nonNegative.optional(),
+  /** Credentials an `os.environ/NAME` names that the environment lacks are read from this secret manager (worker/secrets/). */
+  key_management_system: keyManagementSystemSchema.optional(),
+  key_management_settings: keyManagementSettingsSchema.optional(),
 });

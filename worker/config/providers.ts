@@ -17,7 +17,7 @@ export type ProviderId = (typeof KNOWN_PROVIDERS)[number];
 export const IMPLEMENTED_PROVIDERS: ReadonlySet<ProviderId> = new Set<ProviderId>([
   'openai', 'text-completion-openai', 'azure', 'anthropic', 'hosted_vllm', 'vllm', 'openai_compatible', 'litellm_proxy', 'mock',
   'groq', 'together_ai', 'deepseek', 'mistral', 'fireworks_ai', 'xai', 'perplexity', 'openrouter', 'deepinfra', 'cerebras',
-  'bedrock', 'vertex_ai', 'gemini', 'cohere',
+  'bedrock', 'vertex_ai', 'gemini', 'cohere', 'azure_ai',
 ]);
 
 const known: ReadonlySet<string> = new Set(KNOWN_PROVIDERS);
@@ -48,3 +48,6 @@ export function parseModelRef(ref: string): ModelRef {
   }
   return { ok: false, message: `cannot tell the provider of "${ref}"; write it with a provider prefix such as "openai/${ref}"` };
 }
+
+/** Azure Document Intelligence (`azure_ai/doc-intelligence/*`): another API than the Mistral OCR azure_ai/ speaks; not served. */
+export const AZURE_DOCUMENT_INTELLIGENCE = /doc-intelligence|documentintelligence/i;

@@ -3,6 +3,7 @@ import { GatewayError } from '../errors.ts';
 import { envRefName } from './env-ref.ts';
 import type { TollgateConfig } from './schema.ts';
 import { validateConfig } from './validate.ts';
+import { bundledJsonLogs, log, setJsonLogs } from '../telemetry/log.ts';
 
 /**
  * The variables holding the gateway's own secrets: LiteLLM's names, and those config.yaml takes its master key
@@ -53,13 +54,15 @@ export function runtimeConfig(env: Record<string, unknown>): RuntimeConfig {
 
 function load(env: Record<string, unknown>): RuntimeConfig | GatewayError {
   const result = validateConfig(compiled.config, env);
+  // litellm_settings.json_logs: this isolate's lines are JSON from here on (an invalid config's too, when it says so).
+  setJsonLogs(result.ok ? result.config.litellm_settings.json_logs === true : bundledJsonLogs(compiled.config));
   if (!result.ok) {
-    console.error(`config ${compiled.source} is invalid:\n  ${result.errors.join('\n  ')}`);
+    log.error(`config ${compiled.source} is invalid:\n  ${result.errors.join('\n  ')}`);
     return new GatewayError(`Invalid config (${compiled.source}): ${result.errors.join('; ')}`, {
       status: 500, type: 'internal_server_error',
     });
   }
-  if (result.warnings.length) console.warn(`config ${compiled.source}:\n  ${result.warnings.join('\n  ')}`);
+  if (result.warnings.length) log.warn(`config ${compiled.source}:\n  ${result.warnings.join('\n  ')}`);
   const fromEnv = typeof env.LITELLM_MASTER_KEY === 'string' && env.LITELLM_MASTER_KEY ? env.LITELLM_MASTER_KEY : undefined;
   return { config: result.config, warnings: result.warnings, masterKey: result.config.general_settings.master_key ?? fromEnv };
 }

@@ -3,6 +3,7 @@ import { bool, duration, fallbackList, nonNegative, num, posInt, str, strList } 
 import { parseModelRef } from './providers.ts';
 import { guardrailSchema } from '../guardrails/schema.ts';
 import { mcpServersSchema } from '../mcp/schema.ts';
+import { searchToolsSchema } from '../search/schema.ts';
 import { keyGenerateBounds, keyGenerateDefaults, keyGenerationSettings } from './key-settings-schema.ts';
 import { defaultTeamSettingsSchema } from './team-settings-schema.ts';
 import { customMetadataLabelsSchema } from './metrics-labels-schema.ts';
@@ -41,6 +42,8 @@ export const litellmParamsSchema = z.object({
   input_cost_per_second: nonNegative.optional(),
   /** Rerank: the price of one search (LiteLLM's price-map field). */
   input_cost_per_query: nonNegative.optional(),
+  /** OCR: the price of one page processed (LiteLLM's price-map field). */
+  ocr_cost_per_page: nonNegative.optional(),
   /** Video generation: the price of one second of video made (LiteLLM's `output_cost_per_video_per_second` too). */
   output_cost_per_second: nonNegative.optional(),
   output_cost_per_video_per_second: nonNegative.optional(),
@@ -70,7 +73,7 @@ export const litellmParamsSchema = z.object({
 /** `model_info`: known fields are checked, any other key is kept (LiteLLM returns them from /model/info). */
 export const modelInfoSchema = z.looseObject({
   id: str.optional(),
-  mode: z.enum(['chat', 'completion', 'embedding', 'image_generation', 'audio_transcription', 'audio_speech', 'rerank', 'moderation', 'batch', 'realtime', 'responses', 'video_generation']).optional(),
+  mode: z.enum(['chat', 'completion', 'embedding', 'image_generation', 'audio_transcription', 'audio_speech', 'rerank', 'moderation', 'batch', 'realtime', 'responses', 'video_generation', 'ocr']).optional(),
   base_model: str.optional(),
   access_groups: strList.optional(),
   max_tokens: posInt.optional(),
@@ -84,6 +87,7 @@ export const modelInfoSchema = z.looseObject({
   input_cost_per_character: nonNegative.optional(),
   input_cost_per_second: nonNegative.optional(),
   input_cost_per_query: nonNegative.optional(),
+  ocr_cost_per_page: nonNegative.optional(),
   output_cost_per_second: nonNegative.optional(),
   output_cost_per_video_per_second: nonNegative.optional(),
   input_cost_per_audio_token: nonNegative.optional(),
@@ -113,6 +117,13 @@ const routingStrategy = z.enum([
   'simple-shuffle', 'least-busy', 'usage-based-routing', 'usage-based-routing-v2',
   'latency-based-routing', 'cost-based-routing',
 ], { error: 'expected one of simple-shuffle, least-busy, usage-based-routing, usage-based-routing-v2, latency-based-routing, cost-based-routing' });
+
+/** LiteLLM's `OptionalPreCallChecks`. */
+export const PRE_CALL_CHECKS = [
+  'prompt_caching', 'router_budget_limiting', 'responses_api_deployment_check', 'deployment_affinity', 'session_affinity',
+  'forward_client_headers_by_model_group', 'enforce_model_rate_limits', 'encrypted_content_affinity',
+] as const;
+const preCallCheck = z.enum(PRE_CALL_CHECKS, { error: `expected one of ${PRE_CALL_CHECKS.join(', ')}` });
 
 export const routerSettingsSchema = z.object({
   routing_strategy: routingStrategy.optional(),
@@ -145,6 +156,12 @@ export const routerSettingsSchema = z.object({
   default_max_parallel_requests: posInt.optional(),
   /** litellm_params every deployment takes where it sets none (default-params.ts: applied when the config is validated). */
   default_litellm_params: z.record(str, z.unknown()).optional(),
+  /** LiteLLM's pre-call checks (router/affinity.ts; enforce_model_rate_limits in route-call.ts); two are warned as not built (cross-checks.ts). */
+  optional_pre_call_checks: z.array(preCallCheck, { error: 'expected a list of pre-call checks' }).optional(),
+  /** How long a session or key stays pinned to the deployment that served it (seconds; LiteLLM's default 3600). */
+  deployment_affinity_ttl_seconds: posInt.optional(),
+  /** Per model group: which of session_affinity, deployment_affinity, responses_api_deployment_check apply (over optional_pre_call_checks). */
+  model_group_affinity_config: z.record(str, z.array(preCallCheck)).optional(),
   redis_host: str.optional(),
   redis_port: posInt.optional(),
   redis_password: str.optional(),
@@ -200,6 +217,8 @@ export const litellmSettingsSchema = z.object({
   redact_messages_in_exceptions: bool.optional(),
   /** Accepted and not needed (support.ts UNNEEDED_KEYS). */
   force_ipv4: bool.optional(),
+  /** The Workers' own log lines as one JSON object each (LiteLLM's; worker/telemetry/log.ts). */
+  json_logs: bool.optional(),
   /** Keep end users out of spend logs, their daily rollups and customers' spend (LiteLLM's); their budgets still hold. */
   disable_end_user_cost_tracking: bool.optional(),
   /** Budgets of request tags (LiteLLM's tag budgets): a call carrying a tag whose budget is spent is refused. */
@@ -219,6 +238,10 @@ export const litellmSettingsSchema = z.object({
   default_team_settings: defaultTeamSettingsSchema.optional(),
   /** Labels of the request-level Prometheus metrics taken from each call's metadata (metrics-labels-schema.ts). */
   custom_prometheus_metadata_labels: customMetadataLabelsSchema.optional(),
+  /** Model groups `GET /public/model_hub` lists without a key (LiteLLM's); `/model_group/make_public` stores a list that wins. */
+  public_model_groups: strList.optional(),
+  /** `{title: url}` links `GET /public/model_hub/info` shows (LiteLLM's); `/model_hub/update_useful_links` stores ones that win. */
+  public_model_groups_links: z.record(str, str).optional(),
 });
 
 export const configSchema = z.object({
@@ -233,6 +256,8 @@ export const configSchema = z.object({
   guardrails: z.array(guardrailSchema).optional(),
   /** LiteLLM's MCP gateway: MCP servers whose tools `/mcp` offers (worker/mcp/). */
   mcp_servers: mcpServersSchema.optional(),
+  /** LiteLLM's Search API: web search tools `/v1/search/{search_tool_name}` calls (worker/search/). */
+  search_tools: searchToolsSchema.optional(),
   /** LiteLLM's reusable credentials, named by deployments' `litellm_credential_name`. */
   credential_list: z.array(z.object({
     credential_name: str.min(1, 'must not be empty'),

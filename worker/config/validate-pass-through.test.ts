@@ -27,6 +27,13 @@ describe('general_settings.pass_through_endpoints', () => {
       { path: '/cost/estimate', target: 'https://cost.test' },
       { path: '/mcp-rest/tools', target: 'https://mcp.test' },
       { path: '/videography', target: 'https://video.test' },
+      // The gateway's own GET routes at one path (/routes, /test, /public/model_hub), and an endpoint above one with its subpaths.
+      { path: '/routes', target: 'https://routes.test' },
+      { path: '/test', target: 'https://test.test' },
+      { path: '/public/model_hub', target: 'https://hub.test' },
+      { path: '/public', target: 'https://public.test', include_subpath: true },
+      { path: '/public-tools', target: 'https://tools.test' },
+      { path: '/test/run', target: 'https://test.test' },
     ] } }, {});
     expect(result.ok).toBe(true);
     const shadowed = result.warnings.filter((w) => w.includes('one of the gateway\'s own routes'));
@@ -34,6 +41,10 @@ describe('general_settings.pass_through_endpoints', () => {
       expect.stringMatching(/pass_through_endpoints\[0\] \(\/videos\/generate\): under \/videos,/),
       expect.stringMatching(/pass_through_endpoints\[1\] \(\/cost\/estimate\): under \/cost,/),
       expect.stringMatching(/pass_through_endpoints\[2\] \(\/mcp-rest\/tools\): under \/mcp-rest,/),
+      expect.stringMatching(/pass_through_endpoints\[4\] \(\/routes\): GET \/routes is/),
+      expect.stringMatching(/pass_through_endpoints\[5\] \(\/test\): GET \/test is/),
+      expect.stringMatching(/pass_through_endpoints\[6\] \(\/public\/model_hub\): GET \/public\/model_hub is/),
+      expect.stringMatching(/pass_through_endpoints\[7\] \(\/public\): GET \/public\/model_hub is/),
     ]);
   });
 

@@ -8,6 +8,8 @@ import { applyDefaultParams, defaultParamsWarnings, rememberOwnParams } from './
 import { callbackSettingsWarnings, withCallbackSettings } from './callback-settings.ts';
 import { PENDING_KEYS, UNNEEDED_KEYS } from './support.ts';
 import { TEAM_SETTINGS_VARS } from './team-settings-schema.ts';
+import { keepForSecretManager, markDeclaredSecrets } from '../secrets/settings.ts';
+import { keyManagementWarnings } from '../secrets/warnings.ts';
 
 export type ConfigResult =
   | { ok: true; config: TollgateConfig; warnings: string[] }
@@ -33,10 +35,13 @@ export function validateConfig(raw: unknown, env: Record<string, unknown>): Conf
   if (raw === null || raw === undefined) raw = {};
   // `os.environ/NAME` finds config.yaml's environment_variables too, under the environment's own (env-vars.ts).
   const lookup = { ...configEnvVars(raw), ...env };
-  const keepRaw = (path: string) => PASS_THROUGH_HEADERS.test(path) || TEAM_SETTINGS_VARS.test(path);
+  // A credential the environment lacks stays a reference when a secret manager holds it (worker/secrets/).
+  const fromSecretManager = keepForSecretManager(raw, lookup);
+  const keepRaw = (path: string, value: unknown) => PASS_THROUGH_HEADERS.test(path) || TEAM_SETTINGS_VARS.test(path) || fromSecretManager?.(path, value) === true;
   const resolved = resolveEnvRefs(raw, lookup, '', keepRaw);
   for (const m of resolved.missing) warnings.push(`${m.path}: os.environ/${m.name} is not set`);
   warnings.push(...unsetTeamSettingsVars(raw, lookup));
+  warnings.push(...keyManagementWarnings(raw, lookup));
 
   // Deployments take their credential_list credential's values before they are checked (credentials.ts).
   const credentialed = applyConfigCredentials(resolved.value);
@@ -53,6 +58,8 @@ export function validateConfig(raw: unknown, env: Record<string, unknown>): Conf
     return { ok: false, errors: [...credentialed.errors, ...issues], warnings };
   }
   rememberOwnModelParams(parsed.data, credentialed.value, defaulted);
+  // Only these references are ever read from the secret manager (resolve.ts): not an admin-added model's.
+  if (fromSecretManager) warnings.push(...markDeclaredSecrets(parsed.data.model_list, raw));
   const config = withCallbackSettings(parsed.data);
   warnings.push(...crossReferenceWarnings(config));
   // A header's reference (whole, or inside `Bearer os.environ/NAME`) is read per call; one not set fails those calls.

@@ -40,9 +40,11 @@ export function costOfCall(deployment: DeploymentRef, usage: UsageReport): numbe
     audioPromptTokens: usage.audioPromptTokens,
     audioCompletionTokens: usage.audioCompletionTokens,
   }, deploymentPrice(deployment), priceOverrides(deployment));
-  if (!usage.images && !usage.characters && !usage.seconds) return tokens;
+  if (!usage.images && !usage.characters && !usage.seconds && !usage.pages) return tokens;
   const price = (field: UnitPriceField) => unitPrice(deployment, field) ?? 0;
-  return tokens + (usage.images ?? 0) * price('output_cost_per_image') + (usage.characters ?? 0) * price('input_cost_per_character') + (usage.seconds ?? 0) * price('input_cost_per_second');
+  return tokens + (usage.images ?? 0) * price('output_cost_per_image') + (usage.characters ?? 0) * price('input_cost_per_character') + (usage.seconds ?? 0) * price('input_cost_per_second')
+    // An OCR call: the pages it processed at `ocr_cost_per_page` (LiteLLM's OCR cost).
+    + (usage.pages ?? 0) * price('ocr_cost_per_page');
 }
 
 /** The per-token prices a call of this deployment is billed at (what costOfCall prices tokens with). */
@@ -67,13 +69,13 @@ function priceOverrides(deployment: DeploymentRef): PriceOverride {
   return overrides;
 }
 
-export type UnitPriceField = 'output_cost_per_image' | 'input_cost_per_character' | 'input_cost_per_second' | 'input_cost_per_query';
+export type UnitPriceField = 'output_cost_per_image' | 'input_cost_per_character' | 'input_cost_per_second' | 'input_cost_per_query' | 'ocr_cost_per_page';
 const TABLE_FIELD = {
-  output_cost_per_image: 'costPerImage', input_cost_per_character: 'costPerCharacter', input_cost_per_second: 'costPerSecond', input_cost_per_query: 'costPerQuery',
+  output_cost_per_image: 'costPerImage', input_cost_per_character: 'costPerCharacter', input_cost_per_second: 'costPerSecond', input_cost_per_query: 'costPerQuery', ocr_cost_per_page: 'costPerPage',
 } as const;
 
 /**
- * A price per image, character, second or query: model_info's, else litellm_params', as token prices
+ * A price per image, character, second, query or OCR page: model_info's, else litellm_params', as token prices
  * are, else the price table's (dall-e-3, tts-1, whisper-1, rerank-v3.5, ...); undefined where none.
  */
 export function unitPrice(deployment: DeploymentRef, field: UnitPriceField): number | undefined {

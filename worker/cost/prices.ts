@@ -16,13 +16,15 @@ export interface ModelPrice {
   maxOutputTokens?: number;
   /** LiteLLM's `litellm_provider`, e.g. `azure`, `bedrock_converse`, `vertex_ai-anthropic_models`. */
   provider: string;
-  /** `chat`, `completion`, `embedding`, `responses`, `moderation`, `image_generation`, `audio_speech`, `audio_transcription`, `rerank` or `realtime`. */
+  /** `chat`, `completion`, `embedding`, `responses`, `moderation`, `image_generation`, `audio_speech`, `audio_transcription`, `rerank`, `realtime` or `ocr`. */
   mode: string;
   /** USD per image, character of speech, second of audio, rerank query (models priced so). */
   costPerImage?: number;
   costPerCharacter?: number;
   costPerSecond?: number;
   costPerQuery?: number;
+  /** USD per page an OCR model processes (`ocr_cost_per_page`). */
+  costPerPage?: number;
   /** USD per image token in and out (gpt-image-1, Gemini's image output), where they differ from text tokens. */
   inputCostPerImageToken?: number;
   outputCostPerImageToken?: number;
@@ -60,7 +62,7 @@ function decode(row: Row): ModelPrice {
   if (maxInput !== undefined) price.maxInputTokens = maxInput;
   if (maxOutput !== undefined) price.maxOutputTokens = maxOutput;
   const perUnit = [['costPerImage', row[8]], ['costPerCharacter', row[9]], ['costPerSecond', row[10]], ['costPerQuery', row[11]],
-    ['inputCostPerImageToken', row[12]], ['outputCostPerImageToken', row[13]], ['inputCostPerAudioToken', row[14]], ['outputCostPerAudioToken', row[15]]] as const;
+    ['inputCostPerImageToken', row[12]], ['outputCostPerImageToken', row[13]], ['inputCostPerAudioToken', row[14]], ['outputCostPerAudioToken', row[15]], ['costPerPage', row[16]]] as const;
   for (const [field, value] of perUnit) if (typeof value === 'number') price[field] = value;
   // Shared between requests, so nobody may change it in place.
   return Object.freeze(price);

@@ -1,6 +1,7 @@
 import { neonConfig, Pool } from '@neondatabase/serverless';
 import { drizzle, type NeonDatabase } from 'drizzle-orm/neon-serverless';
 import { GatewayError } from '../errors.ts';
+import { log } from '../telemetry/log.ts';
 
 export interface DatabaseEnv {
   DATABASE_URL?: string;
@@ -28,7 +29,7 @@ export function openDatabase(env: DatabaseEnv): Database {
   const pool = new Pool({ connectionString: env.DATABASE_URL, max: 4, connectionTimeoutMillis: 5000 });
   let closing = false;
   // An idle client's socket error must not become an unhandled rejection; once we close, the socket's end is expected.
-  pool.on('error', (err: Error) => closing || console.error('database pool error:', err.message));
+  pool.on('error', (err: Error) => closing || log.error('database pool error:', err.message));
   return {
     db: drizzle(pool),
     pool,

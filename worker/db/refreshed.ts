@@ -6,6 +6,7 @@
  * after the last one (names are the client's, so asking for an unknown one cannot make the isolate read Postgres
  * more often than that).
  */
+import { log } from '../telemetry/log.ts';
 
 /** A warm isolate re-reads in the background at most this often. */
 export const REFRESH_EVERY_MS = 2_000;
@@ -23,6 +24,8 @@ export class Refreshed<T> {
   /** Date.now() when the last read started (0 before the first), and when a read last completed (0: none yet). */
   startedAt = 0;
   loadedAt = 0;
+  /** Date.now() when a read last ended, landed or failed (0: the isolate's first read is still to end). */
+  settledAt = 0;
   private inFlight: Promise<void> | undefined;
   private readonly label: string;
   /** Reads the value (a request's `waitUntil` keeps what it leaves running alive). */
@@ -67,8 +70,9 @@ export class Refreshed<T> {
         this.loadedAt = Date.now();
       } catch (err) {
         // Postgres down or slow: keep serving the last value; the next interval tries again.
-        console.error(`reading ${this.label} failed, serving the last ones: ${err instanceof Error ? err.message : String(err)}`);
+        log.error(`reading ${this.label} failed, serving the last ones: ${err instanceof Error ? err.message : String(err)}`);
       } finally {
+        this.settledAt = Date.now();
         this.inFlight = undefined;
       }
     })();

@@ -2,6 +2,7 @@ import type { GatewayEnv } from '../env.ts';
 import { currentCatalog } from '../models/catalog.ts';
 import { checkedInBackground, claimHealthRun, healthCheckIntervalMs, probeDeployments, storeHealthChecks } from '../models/health-probes.ts';
 import { gatewayState } from '../state.ts';
+import { log } from '../telemetry/log.ts';
 
 /**
  * `general_settings.background_health_checks`: every `health_check_interval`
@@ -35,5 +36,5 @@ export async function backgroundHealthChecks(env: GatewayEnv, ctx: ExecutionCont
     await claim.release();
   }
   const unhealthy = results.filter((r) => r.error !== undefined);
-  if (unhealthy.length) console.warn(`background health checks: ${unhealthy.length} of ${results.length} deployments unhealthy: ${unhealthy.map((r) => `${r.deployment.group} (${r.deployment.id})`).join(', ')}`);
+  if (unhealthy.length) log.warn(`background health checks: ${unhealthy.length} of ${results.length} deployments unhealthy: ${unhealthy.map((r) => `${r.deployment.group} (${r.deployment.id})`).join(', ')}`);
 }

@@ -4,6 +4,7 @@ import type { DeploymentRef } from '../models/deployments.ts';
 import type { WaitUntil } from '../telemetry/emit.ts';
 import type { LaterWork } from './later-work.ts';
 import { askProvider, type Watched, type WorkBody } from './provider-work.ts';
+import { log } from '../telemetry/log.ts';
 
 /** The calls' side of the LaterWork objects (later-work.ts): one object per piece of work, named `kind:deployment:id`. */
 
@@ -27,7 +28,7 @@ export async function watchLaterWork(env: GatewayEnv, ctx: WaitUntil, deployment
       await stub.track(work);
       return undefined;
     } catch (err) {
-      console.error(`${work.kind} ${work.id}: watch not started (attempt ${attempt + 1}):`, err instanceof Error ? err.message : String(err));
+      log.error(`${work.kind} ${work.id}: watch not started (attempt ${attempt + 1}):`, err instanceof Error ? err.message : String(err));
     }
   }
   ctx.waitUntil(cancelUnwatched(env, deployment, work, timeoutMs));
@@ -41,7 +42,7 @@ async function cancelUnwatched(env: GatewayEnv, deployment: DeploymentRef, work:
   try {
     await askProvider(env, deployment, work, 'POST', timeoutMs);
   } catch (err) {
-    console.error(`${work.kind.toUpperCase()} NOT BILLED: ${work.id} could be neither watched nor cancelled:`, err instanceof Error ? err.message : String(err));
+    log.error(`${work.kind.toUpperCase()} NOT BILLED: ${work.id} could be neither watched nor cancelled:`, err instanceof Error ? err.message : String(err));
   }
 }
 
@@ -58,7 +59,7 @@ export async function laterWorkDeleted(env: GatewayEnv, deploymentId: string, re
   const stub = watcher(env, 'response', deploymentId, responseId);
   if (!stub) return true;
   return await stub.lastLook().catch((err: unknown) => {
-    console.error(`response ${responseId}: last look failed:`, err instanceof Error ? err.message : String(err));
+    log.error(`response ${responseId}: last look failed:`, err instanceof Error ? err.message : String(err));
     return false;
   });
 }

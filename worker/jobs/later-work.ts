@@ -11,6 +11,7 @@ import { billLaterWork } from '../proxy/later-spend.ts';
 import { gatewayState } from '../state.ts';
 import { flushSpendLogs } from '../telemetry/spend-log.ts';
 import { askProvider, isOver, measureWork, type Watched, type WorkBody } from './provider-work.ts';
+import { log } from '../telemetry/log.ts';
 
 /** First look after POLL_FIRST_MS, then twice as long each time up to POLL_MAX_MS, until LATER_WORK_BILLED_FOR_MS has passed. */
 const POLL_FIRST_MS = 30_000;
@@ -95,10 +96,10 @@ export class LaterWork extends DurableObject<GatewayEnv> {
           return;
         }
       } catch (err) {
-        console.error(`${work.kind} ${work.id}: not billed yet, asked again later:`, err instanceof Error ? err.message : String(err));
+        log.error(`${work.kind} ${work.id}: not billed yet, asked again later:`, err instanceof Error ? err.message : String(err));
       }
       if (Date.now() - work.trackedAt > LATER_WORK_BILLED_FOR_MS) {
-        console.error(`${work.kind.toUpperCase()} NOT BILLED: ${work.id} (deployment ${work.deploymentId}) was not seen over in 30 days`);
+        log.error(`${work.kind.toUpperCase()} NOT BILLED: ${work.id} (deployment ${work.deploymentId}) was not seen over in 30 days`);
         await this.#done();
       }
     });
@@ -143,7 +144,7 @@ export class LaterWork extends DurableObject<GatewayEnv> {
   /** Bills the work if it is over; true once billed (or over with nothing to bill). */
   async #bill(work: Watched, body: WorkBody): Promise<boolean> {
     if (body.id !== work.id) {
-      console.error(`${work.kind} ${work.id}: the provider answered for ${String(body.id)}`);
+      log.error(`${work.kind} ${work.id}: the provider answered for ${String(body.id)}`);
       return false;
     }
     if (!isOver(work, body)) return false;

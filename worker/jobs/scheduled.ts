@@ -1,5 +1,6 @@
 import type { GatewayEnv } from '../env.ts';
 import { backgroundHealthChecks } from './background-health.ts';
+import { log } from '../telemetry/log.ts';
 
 /**
  * The gateway's cron tick (wrangler.toml, every minute): background health
@@ -9,6 +10,6 @@ export async function scheduledTick(env: GatewayEnv, ctx: ExecutionContext, sche
   try {
     await backgroundHealthChecks(env, ctx, scheduledTime);
   } catch (err) {
-    console.error('background health checks failed:', err instanceof Error ? err.message : String(err));
+    log.error('background health checks failed:', err instanceof Error ? err.message : String(err));
   }
 }

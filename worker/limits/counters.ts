@@ -68,10 +68,13 @@ export interface Settlement {
   tokens: number;
 }
 
-/** Counters for an entity just loaded: spend carries over from Postgres while its window is still open. */
-export function freshCounters(policy: EntityPolicy, timeZone: string): Counters {
+/**
+ * Counters for an entity just loaded: spend carries over from Postgres while its window is still open,
+ * and always under `general_settings.disable_reset_budget` (`keepSpend`), where no window ever ends.
+ */
+export function freshCounters(policy: EntityPolicy, timeZone: string, keepSpend = false): Counters {
   const t = now();
-  const stillOpen = policy.budgetResetAt === null || policy.budgetResetAt > t;
+  const stillOpen = keepSpend || policy.budgetResetAt === null || policy.budgetResetAt > t;
   const counters: Counters = {
     windowSpend: stillOpen ? policy.spend : 0,
     windowResetAt: stillOpen && policy.budgetResetAt !== null ? policy.budgetResetAt : budgetWindowEnd(policy, t, timeZone),
@@ -92,10 +95,14 @@ export function modelWindowEnd(policy: EntityPolicy, model: string, t: number, t
   return period ? nextBudgetReset(period, new Date(t), timeZone)?.getTime() ?? null : null;
 }
 
-/** Closes the budget window if it has ended; true when it did. */
-export function closeBudgetWindow(c: Counters, policy: EntityPolicy, t: number, timeZone: string): boolean {
+/**
+ * Closes the budget window if it has ended; true when it did. With `keepSpend`
+ * (`general_settings.disable_reset_budget`) it never does: LiteLLM then never resets spend, so
+ * an entity over its budget stays refused (its budget_limits windows still roll).
+ */
+export function closeBudgetWindow(c: Counters, policy: EntityPolicy, t: number, timeZone: string, keepSpend = false): boolean {
   const limitsClosed = c.limitWindows ? closeLimitWindows(c, t, timeZone) : false;
-  if (c.windowResetAt === null || t < c.windowResetAt) return limitsClosed;
+  if (keepSpend || c.windowResetAt === null || t < c.windowResetAt) return limitsClosed;
   c.windowSpend = 0;
   c.windowResetAt = budgetWindowEnd(policy, t, timeZone);
   return true;

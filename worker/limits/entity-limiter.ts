@@ -14,6 +14,8 @@ import { AdmissionRate, grantLease, type LeaseGrant, type LeaseReturn, takeBackL
 import type { EntityPolicy } from './policy.ts';
 import { readPolicy } from './read-policy.ts';
 import { withConfigEnv } from '../config/config-env.ts';
+import { log } from '../telemetry/log.ts';
+import { loggedKey } from '../auth/jwt-identity.ts';
 
 export { RESERVATION_TTL_MS } from './counters.ts';
 export type { AdmitRequest, Settlement } from './counters.ts';
@@ -51,6 +53,8 @@ export class EntityLimiter extends DurableObject<GatewayEnv> {
   #rate = new AdmissionRate();
   #nextSweep = 0;
   #tz: string | undefined;
+  /** `general_settings.disable_reset_budget`: budget windows never close, spend only grows (counters.ts). */
+  #keepSpend = false;
 
   constructor(ctx: DurableObjectState, env: GatewayEnv) {
     // config.yaml's environment_variables, as the Workers' handlers see them (config-env.ts).
@@ -184,18 +188,23 @@ export class EntityLimiter extends DurableObject<GatewayEnv> {
   }
 
   async #ensure(kind: EntityKind, id: string): Promise<void> {
-    if (this.#policy && this.#counters) return;
+    // The config is read once per instance, a restored one (resetSpend) included.
+    if (this.#policy && this.#counters && this.#tz !== undefined) return;
     await this.ctx.blockConcurrencyWhile(async () => {
+      if (this.#tz === undefined) {
+        const { config } = await gatewayState(this.env);
+        this.#keepSpend = config.general_settings.disable_reset_budget === true;
+        this.#tz = config.litellm_settings.timezone ?? 'UTC';
+      }
       if (this.#policy && this.#counters) return;
       const stored = await this.ctx.storage.get<{ policy: EntityPolicy; counters: Counters }>('state');
-      this.#tz = (await gatewayState(this.env)).config.litellm_settings.timezone ?? 'UTC';
       this.#policy = await readPolicy(this.env, kind, id, this.#timeZone()).catch((err: unknown) => {
         // Postgres unreachable: a known entity keeps its last policy; an unknown one cannot be admitted.
         if (stored) return stored.policy;
         throw err;
       });
       this.#policyAt = now();
-      this.#counters = stored?.counters ?? freshCounters(this.#policy, this.#timeZone());
+      this.#counters = stored?.counters ?? freshCounters(this.#policy, this.#timeZone(), this.#keepSpend);
       // Counters stored before the policy had (or changed) its budget_limits windows take them up now.
       if (stored && (this.#policy.budgetLimits?.length || this.#counters.limitWindows)) adoptLimitWindows(this.#counters, this.#policy);
     });
@@ -232,7 +241,7 @@ export class EntityLimiter extends DurableObject<GatewayEnv> {
       if (c) adoptPolicy(c, old, fresh, this.#timeZone());
       this.#dirty();
     }).catch((err: unknown) => {
-      console.error(`limiter ${policy.kind}:${policy.id}: policy reload failed:`, err instanceof Error ? err.message : String(err));
+      log.error(`limiter ${policy.kind}:${loggedKey(policy.id)}: policy reload failed:`, err instanceof Error ? err.message : String(err));
     }).finally(() => {
       this.#reloading = undefined;
     });
@@ -245,7 +254,7 @@ export class EntityLimiter extends DurableObject<GatewayEnv> {
 
   /** Closes budget windows that have ended and drops reservations that outlived any request. */
   #roll(c: Counters, policy: EntityPolicy, t: number): void {
-    if (closeBudgetWindow(c, policy, t, this.#timeZone())) this.#dirty();
+    if (closeBudgetWindow(c, policy, t, this.#timeZone(), this.#keepSpend)) this.#dirty();
     // Expired reservations and ended model windows are swept at most once a second: this runs on every admission.
     if (t < this.#nextSweep) return;
     this.#nextSweep = t + 1_000;

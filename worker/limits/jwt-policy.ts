@@ -3,12 +3,14 @@ import { DEFAULT_TEAM_ROUTES, jwtSubject } from '../auth/jwt-identity.ts';
 import type { TollgateConfig } from '../config/schema.ts';
 import { type EntityPolicy, missingPolicy } from './policy.ts';
 import type { Refusal } from './refusals.ts';
+import { userSearchGrant } from '../search/user-grant.ts';
 
 /**
  * The policy of the key a JWT's subject is admitted as (worker/auth/jwt-identity.ts): no limits of its own,
  * its team, user and organization those the token names, held to `team_allowed_routes`. What it names
  * must exist, as LiteLLM requires; `user_id_upsert` / `team_id_upsert` create a missing user or team
- * instead. Read again with every policy refresh of its limiter, so a team created after a refusal is
+ * instead. A user id the gateway does not have is looked up, as in LiteLLM, as a user's `sso_user_id`, then by
+ * the token's email (`user_email_jwt_field`, any case): the user found is the caller's. Read again with every policy refresh of its limiter, so a team created after a refusal is
  * found within a minute. With JWT auth off, no such key exists.
  */
 export async function jwtKeyPolicy(pool: Pick<Pool, 'query'>, config: TollgateConfig, id: string): Promise<EntityPolicy> {
@@ -21,15 +23,20 @@ export async function jwtKeyPolicy(pool: Pick<Pool, 'query'>, config: TollgateCo
     teamId: subject.teamId, userId: subject.userId, organizationId: subject.orgId,
     allowedRoutes: settings.team_allowed_routes ?? DEFAULT_TEAM_ROUTES,
   };
-  const refusal = await missingEntity(pool, subject, { teams: settings.team_id_upsert === true, users: settings.user_id_upsert === true });
-  if (refusal) policy.refusal = refusal;
+  // With user_allowed_email_domain, only a token with an email (of that domain: jwt-identity.ts) creates its user, as in LiteLLM.
+  const users = settings.user_id_upsert === true && (settings.user_allowed_email_domain === undefined || !!subject.email);
+  const found = await missingEntity(pool, subject, { teams: settings.team_id_upsert === true, users });
+  if (typeof found === 'string') policy.userId = found;
+  else if (found) policy.refusal = found;
+  if (!policy.refusal && policy.teamId === null && policy.userId !== null) policy.metadata = await userSearchGrant(pool, policy.userId);
   return policy;
 }
 
 const exists = async (pool: Pick<Pool, 'query'>, sql: string, id: string) => (await pool.query(sql, [id])).rows.length > 0;
 
-async function missingEntity(pool: Pick<Pool, 'query'>, subject: NonNullable<ReturnType<typeof jwtSubject>>, upsert: { teams: boolean; users: boolean }): Promise<Refusal | undefined> {
-  const { teamId, userId, orgId } = subject;
+/** What the subject names that is missing (a refusal), or the id of the user it is when that is not its user id. */
+async function missingEntity(pool: Pick<Pool, 'query'>, subject: NonNullable<ReturnType<typeof jwtSubject>>, upsert: { teams: boolean; users: boolean }): Promise<Refusal | string | undefined> {
+  const { teamId, userId, orgId, email } = subject;
   if (orgId !== null && !await exists(pool, 'SELECT 1 FROM "LiteLLM_OrganizationTable" WHERE organization_id = $1', orgId)) {
     return { status: 404, type: 'not_found_error', param: 'organization_id', message: `Organization doesn't exist in db. Organization=${orgId}. Create organization via \`/organization/new\` call.` };
   }
@@ -47,13 +54,24 @@ async function missingEntity(pool: Pick<Pool, 'query'>, subject: NonNullable<Ret
     }
   }
   if (userId !== null) {
-    if (upsert.users) {
-      await pool.query('INSERT INTO "LiteLLM_UserTable" (user_id, user_role) VALUES ($1, \'internal_user\') ON CONFLICT (user_id) DO NOTHING', [userId]);
-    } else if (!await exists(pool, 'SELECT 1 FROM "LiteLLM_UserTable" WHERE user_id = $1', userId)) {
-      return missingJwtEntity('user', userId);
-    }
+    const known = await knownUser(pool, userId, email ?? null);
+    if (known !== undefined) return known === userId ? undefined : known;
+    if (!upsert.users) return missingJwtEntity('user', userId);
+    await pool.query('INSERT INTO "LiteLLM_UserTable" (user_id, user_role, user_email) VALUES ($1, \'internal_user\', $2) ON CONFLICT (user_id) DO NOTHING', [userId, email ?? null]);
   }
   return undefined;
+}
+
+/**
+ * The stored user a JWT's user id (and email) names, as LiteLLM's user lookup finds it: by `user_id`, else
+ * as a user's `sso_user_id`, else by `user_email` (any case; the oldest such user).
+ */
+async function knownUser(pool: Pick<Pool, 'query'>, userId: string, email: string | null): Promise<string | undefined> {
+  // One after the other, so the usual case (the user id is known) is one lookup by the primary key.
+  const first = async (sql: string, value: string) => (await pool.query<{ user_id: string }>(sql, [value])).rows[0]?.user_id;
+  return await first('SELECT user_id FROM "LiteLLM_UserTable" WHERE user_id = $1', userId)
+    ?? await first('SELECT user_id FROM "LiteLLM_UserTable" WHERE sso_user_id = $1 ORDER BY created_at LIMIT 1', userId)
+    ?? (email === null ? undefined : await first('SELECT user_id FROM "LiteLLM_UserTable" WHERE lower(user_email) = lower($1) ORDER BY created_at LIMIT 1', email));
 }
 
 /** LiteLLM's refusal of a JWT naming a team (404) or user (401) the gateway does not have. */

@@ -1,4 +1,5 @@
 import { type DatabaseEnv, openDatabase } from '../db/client.ts';
+import { log } from '../telemetry/log.ts';
 
 /** A budgeted tag created through `/tag/new` applies to a busy isolate's calls within about this long. */
 export const STORED_TAGS_REFRESH_MS = 10_000;
@@ -41,7 +42,7 @@ export function storedTagsReader(read: (env: DatabaseEnv) => Promise<StoredTags>
   let warned = false;
   return async (env, ctx) => {
     if (!env.DATABASE_URL) {
-      if (!warned) console.warn('no DATABASE_URL: tags created through /tag/new (their budgets and models) do not apply (tag_budget_config in config.yaml does)');
+      if (!warned) log.warn('no DATABASE_URL: tags created through /tag/new (their budgets and models) do not apply (tag_budget_config in config.yaml does)');
       warned = true;
       return NONE;
     }
@@ -53,7 +54,7 @@ export function storedTagsReader(read: (env: DatabaseEnv) => Promise<StoredTags>
       reading.done = read(env).then((names) => {
         entry.names = names;
       }).catch((err: unknown) => {
-        console.error('reading the budgeted tags failed:', err instanceof Error ? err.message : String(err));
+        log.error('reading the budgeted tags failed:', err instanceof Error ? err.message : String(err));
       }).finally(() => {
         entry.at = Date.now();
         if (entry.reading === reading) entry.reading = undefined;

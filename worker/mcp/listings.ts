@@ -9,6 +9,7 @@ import { toolOffered } from './access.ts';
 import type { McpServer } from './schema.ts';
 import { McpError, METHOD_NOT_FOUND } from './json-rpc.ts';
 import { withServer } from './upstream.ts';
+import { log } from '../telemetry/log.ts';
 
 /** How long listing a server (every page) may take; a server that does not answer in time is left out. */
 const LIST_TIMEOUT_MS = 30_000;
@@ -60,7 +61,7 @@ async function readList(name: string, server: McpServer, kind: ListKind): Promis
     return kind === 'tools' ? items.filter((t) => typeof t.name === 'string' && toolOffered(server, t.name)) : items;
   } catch (err) {
     if (err instanceof McpError && err.code === METHOD_NOT_FOUND) return [];
-    console.error(`MCP server ${name}: listing its ${METHODS[kind].replace('/list', '')} failed: ${err instanceof Error ? err.message : String(err)}`);
+    log.error(`MCP server ${name}: listing its ${METHODS[kind].replace('/list', '')} failed: ${err instanceof Error ? err.message : String(err)}`);
     return undefined;
   }
 }

@@ -16,6 +16,7 @@ import { openValues, sealingKey, sealingSecret, sealValues, storeModelInDb } fro
 import { isSensitiveHeader } from '../models/public-params.ts';
 import type { GatewayState } from '../state.ts';
 import { type McpServer, mcpServerSchema, MCP_SERVER_NAME } from './schema.ts';
+import { log } from '../telemetry/log.ts';
 
 export type McpServers = Readonly<Record<string, McpServer>>;
 
@@ -85,7 +86,7 @@ async function openedServer(row: McpServerRow, key: CryptoKey | undefined, env: 
     const headers = await openValues(key, isObject(row.static_headers) ? row.static_headers : {}, 'mcp.static_headers');
     credentials = { ...credentials, static_headers: headers };
   } catch {
-    console.error(`${what}: credentials do not open with this LITELLM_SALT_KEY (or there is none); not served`);
+    log.error(`${what}: credentials do not open with this LITELLM_SALT_KEY (or there is none); not served`);
     return undefined;
   }
   // `os.environ/NAME` is read in the credential and headers only: any other field is shown to keys (GET /v1/mcp/server).
@@ -102,7 +103,7 @@ async function openedServer(row: McpServerRow, key: CryptoKey | undefined, env: 
     ...(row.mcp_info ? { mcp_info: row.mcp_info } : {}),
   });
   if (!parsed.success || !MCP_SERVER_NAME.test(row.server_name)) {
-    console.error(`${what}: invalid in the database; not served`);
+    log.error(`${what}: invalid in the database; not served`);
     return undefined;
   }
   return parsed.data;

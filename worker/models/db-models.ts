@@ -15,6 +15,7 @@ import { openDatabase, type DatabaseEnv } from '../db/client.ts';
 import { StampedRows } from '../db/stamped.ts';
 import { pgCode, UNDEFINED_TABLE } from '../db/pg-code.ts';
 import type { DeploymentRef, ModelCatalog } from './deployments.ts';
+import { log } from '../telemetry/log.ts';
 
 /** Marks a sealed value; anything else in a row is stored as given (plain settings, `os.environ/NAME`). */
 export const SEALED_PREFIX = 'tg:v1:';
@@ -136,7 +137,7 @@ export async function deploymentOf(row: StoredModel, key: CryptoKey | undefined,
   // Its credential's values under its own (config.yaml's credential_list, or /credentials).
   const params = withCredential(opened, credentials);
   if (!params) {
-    console.error(`${what}: names credential "${String(opened.litellm_credential_name)}", which neither credential_list nor /credentials has (or which does not open); not served`);
+    log.error(`${what}: names credential "${String(opened.litellm_credential_name)}", which neither credential_list nor /credentials has (or which does not open); not served`);
     return undefined;
   }
   const own = resolveEnvRefs(params, env).value as Record<string, unknown>;
@@ -144,7 +145,7 @@ export async function deploymentOf(row: StoredModel, key: CryptoKey | undefined,
   const defaulted = withDefaultParams(own, defaults.params);
   const parsed = deploymentSchema.safeParse({ model_name: row.model_name, litellm_params: defaulted, model_info: row.model_info ?? undefined });
   if (!parsed.success) {
-    console.error(`model ${row.model_id} (${row.model_name}): invalid in the database (${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}); not served`);
+    log.error(`model ${row.model_id} (${row.model_name}): invalid in the database (${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}); not served`);
     return undefined;
   }
   if (defaulted !== own) rememberOwnParams(parsed.data.litellm_params, own);
@@ -165,13 +166,13 @@ export async function deploymentOf(row: StoredModel, key: CryptoKey | undefined,
 async function openSealed(values: Record<string, unknown>, key: CryptoKey | undefined, what: string): Promise<Record<string, unknown> | undefined> {
   if (!Object.values(values).some(isSealed) && !Object.values((values.extra_headers ?? {}) as object).some(isSealed)) return values;
   if (!key) {
-    console.error(`${what}: credentials are sealed but neither LITELLM_SALT_KEY nor a master key is set; not served`);
+    log.error(`${what}: credentials are sealed but neither LITELLM_SALT_KEY nor a master key is set; not served`);
     return undefined;
   }
   try {
     return await unsealParams(key, values);
   } catch {
-    console.error(`${what}: credentials do not open with this LITELLM_SALT_KEY; not served`);
+    log.error(`${what}: credentials do not open with this LITELLM_SALT_KEY; not served`);
     return undefined;
   }
 }

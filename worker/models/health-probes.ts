@@ -85,6 +85,8 @@ function silence(): File {
   return new File([wav.buffer], 'ping.wav', { type: 'audio/wav' });
 }
 
+const ONE_PIXEL_PNG = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==';
+
 /** One tiny call to the deployment; the error's message when it fails. */
 async function probe(env: Record<string, unknown>, d: DeploymentRef, dropParams: boolean): Promise<string | undefined> {
   const mode = d.info.mode ?? deploymentPrice(d)?.mode;
@@ -94,7 +96,7 @@ async function probe(env: Record<string, unknown>, d: DeploymentRef, dropParams:
   // An image model is probed with one image, as LiteLLM probes it (a real generation, priced as one).
   const image = mode === 'image_generation' && !mocked;
   const endpoint: Endpoint = mode === 'embedding' ? 'embedding' : mode === 'completion' ? 'completion' : responses ? 'responses' : image ? 'image_generation'
-    : mode === 'audio_speech' && !mocked ? 'speech' : mode === 'audio_transcription' && !mocked ? 'transcription' : mode === 'rerank' && !mocked ? 'rerank' : mode === 'moderation' && !mocked ? 'moderation' : 'chat';
+    : mode === 'audio_speech' && !mocked ? 'speech' : mode === 'audio_transcription' && !mocked ? 'transcription' : mode === 'rerank' && !mocked ? 'rerank' : mode === 'moderation' && !mocked ? 'moderation' : mode === 'ocr' && !mocked ? 'ocr' : 'chat';
   const body: Record<string, unknown> = endpoint === 'embedding'
     ? { model: d.group, input: ['ping'] }
     : endpoint === 'image_generation' ? { model: d.group, prompt: 'test from litellm', n: 1 }
@@ -102,6 +104,8 @@ async function probe(env: Record<string, unknown>, d: DeploymentRef, dropParams:
     : endpoint === 'transcription' ? { model: d.group, file: silence() }
     : endpoint === 'rerank' ? { model: d.group, query: 'ping', documents: ['ping'] }
     : endpoint === 'moderation' ? { model: d.group, input: 'ping' }
+      // One page: a 1x1 PNG, inline (Azure AI's OCR takes only data: URIs).
+    : endpoint === 'ocr' ? { model: d.group, document: { type: 'image_url', image_url: ONE_PIXEL_PNG } }
     : endpoint === 'completion' ? { model: d.group, prompt: 'ping', max_tokens: 1 }
       // 16: the least max_output_tokens OpenAI takes.
       : endpoint === 'responses' ? { model: d.group, input: 'ping', max_output_tokens: 16 }

@@ -72,6 +72,11 @@ describe('checkBatchInput', () => {
     await expect(check(container, '/v1/responses')).rejects.toThrow('names a stored file');
     const reference = JSON.stringify({ custom_id: 'r', method: 'POST', url: '/v1/responses', body: { model: 'gpt-4o-mini', input: [{ type: 'item_reference', id: 'msg_x' }] } });
     await expect(check(reference, '/v1/responses')).rejects.toThrow('names a stored response item');
+    // A stored container by `container_id`: a shell tool's container_reference, a replayed code_interpreter_call.
+    const shell = JSON.stringify({ custom_id: 'r', method: 'POST', url: '/v1/responses', body: { model: 'gpt-4o-mini', input: 'ls', tools: [{ type: 'shell', environment: { type: 'container_reference', container_id: 'cntr_other' } }] } });
+    await expect(check(shell, '/v1/responses')).rejects.toThrow('names a stored container');
+    const replayed = JSON.stringify({ custom_id: 'r', method: 'POST', url: '/v1/responses', body: { model: 'gpt-4o-mini', input: [{ type: 'code_interpreter_call', id: 'ci_1', status: 'completed', code: 'print(1)', container_id: 'cntr_other', outputs: null }] } });
+    await expect(check(replayed, '/v1/responses')).rejects.toThrow('names a stored container');
     // Words in a message, metadata, a schema's properties, a new container: no reference.
     const words = JSON.stringify({
       custom_id: 'r', method: 'POST', url: '/v1/chat/completions',

@@ -183,7 +183,7 @@ export async function checkBatchInput(input: ReadableStream<Uint8Array>, model: 
 
 /** Fields whose value names what the provider's account stores. */
 const STORED: Record<string, string> = {
-  file_id: 'file', file_ids: 'file', previous_response_id: 'response', conversation: 'conversation', container: 'container',
+  file_id: 'file', file_ids: 'file', previous_response_id: 'response', conversation: 'conversation', container: 'container', container_id: 'container',
   vector_store_ids: 'vector store', prompt: 'prompt',
 };
 /** Subtrees that are the client's own words (schemas, metadata), not references: their keys are free. */
@@ -203,8 +203,9 @@ function storedReference(value: unknown, depth = 0): string | undefined {
   if (object.type === 'item_reference') return 'response item';
   for (const [key, inner] of Object.entries(object)) {
     // A `prompt` of the Responses API names a stored template (an object), a completion's is text; a
-    // `container` names a stored one by id (a string), a new one is an object (its file_ids looked at below).
-    const names = key === 'prompt' ? typeof inner === 'object' : key === 'container' ? typeof inner === 'string' : true;
+    // `container` or `container_id` names a stored one by id (a string: a shell tool's `container_reference`, a replayed
+    // `code_interpreter_call`), a new one is an object (its file_ids looked at below).
+    const names = key === 'prompt' ? typeof inner === 'object' : key === 'container' || key === 'container_id' ? typeof inner === 'string' : true;
     if (STORED[key] && inner !== null && names) return STORED[key];
     if (OWN_WORDS.has(key)) continue;
     const found = storedReference(inner, depth + 1);

@@ -52,7 +52,7 @@ export function tooLarge(maxBytes: number): GatewayError {
 }
 
 /** Reads the body's bytes, stopping as soon as they pass `maxBytes` (a chunked upload has no length to check first). */
-export async function readBoundedBytes(request: Request, maxBytes: number): Promise<Uint8Array> {
+export async function readBoundedBytes(request: Request, maxBytes: number): Promise<Uint8Array<ArrayBuffer>> {
   if (!request.body) return new Uint8Array();
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];

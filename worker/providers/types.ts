@@ -4,10 +4,10 @@ import type { ProviderId } from '../config/providers.ts';
 import type { GatewayError } from '../errors.ts';
 import type { DeploymentRef } from '../models/deployments.ts';
 
-export type Endpoint = 'chat' | 'completion' | 'embedding' | 'responses' | 'moderation' | 'image_generation' | 'speech' | 'transcription' | 'image_edit' | 'rerank';
+export type Endpoint = 'chat' | 'completion' | 'embedding' | 'responses' | 'moderation' | 'image_generation' | 'speech' | 'transcription' | 'image_edit' | 'rerank' | 'ocr';
 
 /** What a call went to: one of the gateway's endpoints, a provider's own API passed through as it is (passthrough/), or a Realtime session (realtime/). */
-export type CallEndpoint = Endpoint | 'pass_through' | 'realtime' | 'mcp';
+export type CallEndpoint = Endpoint | 'pass_through' | 'realtime' | 'mcp' | 'search';
 
 /**
  * A Responses API request's own `metadata` (the provider stores it with the response), kept under this
@@ -38,6 +38,8 @@ export interface UsageReport {
   seconds?: number;
   /** Rerank searches (Cohere's search units; priced per query: `input_cost_per_query`). */
   searches?: number;
+  /** Pages an OCR call processed (its `usage_info.pages_processed`; priced per page: `ocr_cost_per_page`). */
+  pages?: number;
   reported: boolean;
 }
 
@@ -85,6 +87,8 @@ export interface ProviderCall {
   responseOwner?: ResponseIdOwner;
   /** The Responses API with `file_search` over the caller's vector stores: how the answer names stores and files (file-search-ids.ts). */
   fileSearch?: FileSearchIds;
+  /** The Responses API naming the caller's code interpreter containers: the provider's id → the client's (container-ids.ts). */
+  containerIds?: ReadonlyMap<string, string>;
 }
 
 export interface ProviderAnswer {

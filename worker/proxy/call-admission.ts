@@ -39,7 +39,7 @@ export function hasGlobalBudget(config: TollgateConfig): boolean {
 export async function admitModelCall(
   env: GatewayEnv, ctx: WaitUntil, config: TollgateConfig,
   call: {
-    who: { token: string; master: boolean; shown: string }; requestId: string; group: string; endUser: string | null; ownTags: string[];
+    who: { token: string; master: boolean; shown: string; endUser?: string }; requestId: string; group: string; endUser: string | null; ownTags: string[];
     estimate: { estCost: number; estTokens: number }; free: boolean; seen: Seen;
     /** The request `ownTags` come from, for `reject_clientside_metadata_tags` (absent: tags the gateway carried over). */
     client?: Pick<CallContext, 'body' | 'headers'>;
@@ -48,6 +48,8 @@ export async function admitModelCall(
   },
 ): Promise<AdmittedCall> {
   const { who, ownTags } = call;
+  // A JWT's end user (end_user_id_jwt_field) is the call's, in place of the request's `user`.
+  const endUser = who.endUser ?? call.endUser;
   const waitUntil = (p: Promise<unknown>) => ctx.waitUntil(p);
   const globalBudget = hasGlobalBudget(config);
   const tagFiltering = config.router_settings.enable_tag_filtering === true;
@@ -60,9 +62,9 @@ export async function admitModelCall(
   if (slot) (call.seen.slots ??= []).push(slot);
   let admission: Admission | undefined;
   try {
-    admission = !who.master || call.endUser || globalBudget || budgets?.length
+    admission = !who.master || endUser || globalBudget || budgets?.length
       ? await admit(env, who, {
-        requestId: call.requestId, model: call.group, endUser: call.endUser, globalBudget, ...(budgets?.length ? { budgets } : {}), ...call.estimate, free: call.free, waitUntil,
+        requestId: call.requestId, model: call.group, endUser, globalBudget, ...(budgets?.length ? { budgets } : {}), ...call.estimate, free: call.free, waitUntil,
       })
       : undefined;
   } catch (err) {
@@ -77,7 +79,9 @@ export async function admitModelCall(
       waitUntil(admission.release());
       throw new GatewayError(refusal.message, { status: refusal.status, type: refusal.type, param: 'key' });
     }
-    const caller: Caller = who.master || !admission?.policy ? { kind: 'master', token: who.token } : { kind: 'key', token: admission.policy.token, policy: admission.policy };
+    const caller: Caller = who.master || !admission?.policy ? { kind: 'master', token: who.token }
+      : who.endUser ? { kind: 'key', token: admission.policy.token, policy: admission.policy, endUser: who.endUser }
+        : { kind: 'key', token: admission.policy.token, policy: admission.policy };
     if (caller.kind === 'key' && call.client && config.general_settings.reject_clientside_metadata_tags === true) {
       const refused = clientTagsRefusal(call.client);
       if (refused) {

@@ -4,7 +4,7 @@ import type { CallEndpoint, RequestHeaders } from '../providers/types.ts';
 import type { GatewayState } from '../state.ts';
 import { GatewayError } from '../errors.ts';
 
-export type CallType = 'acompletion' | 'atext_completion' | 'aembedding' | 'aresponses' | 'amoderation' | 'aimage_generation' | 'aspeech' | 'atranscription' | 'aimage_edit' | 'arerank' | 'pass_through_endpoint' | '_arealtime' | 'call_mcp_tool';
+export type CallType = 'acompletion' | 'atext_completion' | 'aembedding' | 'aresponses' | 'amoderation' | 'aimage_generation' | 'aspeech' | 'atranscription' | 'aimage_edit' | 'arerank' | 'aocr' | 'pass_through_endpoint' | '_arealtime' | 'call_mcp_tool' | 'asearch';
 
 export const CALL_TYPES: Record<CallEndpoint, CallType> = {
   chat: 'acompletion',
@@ -17,9 +17,11 @@ export const CALL_TYPES: Record<CallEndpoint, CallType> = {
   transcription: 'atranscription',
   image_edit: 'aimage_edit',
   rerank: 'arerank',
+  ocr: 'aocr',
   pass_through: 'pass_through_endpoint',
   realtime: '_arealtime',
   mcp: 'call_mcp_tool',
+  search: 'asearch',
 };
 
 /** Everything known about one model call once it is admitted, for headers and the spend log. */
@@ -84,8 +86,9 @@ export function callTags(ctx: Pick<CallContext, 'body' | 'headers' | 'tags' | 's
   return given?.length ? [...new Set([...own, ...given])] : [...own];
 }
 
-/** The end user: the body's `user`, else the `x-litellm-end-user-id` header. */
-export function endUserOf(ctx: Pick<CallContext, 'body' | 'headers'>): string | null {
+/** The end user: the one the caller's JWT names (`end_user_id_jwt_field`), else the body's `user`, else the `x-litellm-end-user-id` header. */
+export function endUserOf(ctx: Pick<CallContext, 'body' | 'headers'> & Partial<Pick<CallContext, 'caller'>>): string | null {
+  if (ctx.caller?.kind === 'key' && ctx.caller.endUser) return ctx.caller.endUser;
   const user = typeof ctx.body.user === 'string' && ctx.body.user ? ctx.body.user : ctx.headers.get('x-litellm-end-user-id');
   return user ? user.slice(0, 256) : null;
 }

@@ -11,13 +11,15 @@ import { responseOwner } from '../providers/response-ids.ts';
 import type { Endpoint, ProviderAnswer, RequestHeaders } from '../providers/types.ts';
 import type { HeldSlot } from '../router/deployment-slots.ts';
 import { countTokens } from '../router/health.ts';
-import { usageBased } from '../router/strategies.ts';
+import { countsDeploymentUsage } from '../router/strategies.ts';
 import type { GatewayState } from '../state.ts';
 import { emitCall } from '../telemetry/emit.ts';
 import { type AnswerHeaders, answerResponse } from './answer-headers.ts';
-import { callHeaders, countedTokens, requestTimeoutMs, storeAnswer } from './call-helpers.ts';
+import { callHeaders, requestTimeoutMs, storeAnswer } from './call-helpers.ts';
+import { countedTokens } from './reservation.ts';
 import { type CallContext, endUserOf } from './call-context.ts';
 import { type CallResult, spendRecord } from './spend-record.ts';
+import { log } from '../telemetry/log.ts';
 
 /** What the end of a call runs in: the Worker's env and its waitUntil. */
 interface CallScope {
@@ -39,13 +41,13 @@ export interface CallSettler {
 }
 
 export function callSettler(c: CallScope, state: GatewayState, ctx: CallContext, safeHeaders: RequestHeaders, admission: Admission | undefined): CallSettler {
-  const logged = (what: string) => (err: unknown) => console.error(`${what} failed:`, err instanceof Error ? err.message : String(err));
+  const logged = (what: string) => (err: unknown) => log.error(`${what} failed:`, err instanceof Error ? err.message : String(err));
   const settler: CallSettler = {
     settle(result) {
       settler.slot?.free();
       // A cost that is not a number of dollars would poison every limiter counter it reaches (NaN spend refuses all calls).
       if (!(Number.isFinite(result.cost) && result.cost >= 0)) {
-        console.error(`call ${ctx.callId}: cost ${String(result.cost)} is not a number of dollars; settled as 0`);
+        log.error(`call ${ctx.callId}: cost ${String(result.cost)} is not a number of dollars; settled as 0`);
         result = { ...result, cost: 0 };
       }
       emitCall(c.env, c.executionCtx, {
@@ -56,7 +58,7 @@ export function callSettler(c: CallScope, state: GatewayState, ctx: CallContext,
       const output = result.outcome?.usage.completionTokens ?? 0;
       const tokens = input + output;
       // Usage-based routing weighs each deployment's tokens this minute (and its tpm).
-      if (tokens && usageBased(state.config.router_settings.routing_strategy)) countTokens(ctx.deployment.group, ctx.deployment.id, tokens, Date.now());
+      if (tokens && countsDeploymentUsage(state.config)) countTokens(ctx.deployment.group, ctx.deployment.id, tokens, Date.now());
       // The limiters' tpm counts the tokens token_rate_limit_type names.
       const settling = admission?.settle(result.cost, countedTokens(state.config.general_settings.token_rate_limit_type, input, output));
       if (settling) c.executionCtx.waitUntil(settling.catch(logged('limiter settle')));

@@ -6,26 +6,33 @@ import { decodeObjectId } from '../providers/object-ids.ts';
 import { PROVIDERS } from '../providers/registry.ts';
 import { ownsResponse } from '../providers/response-ids.ts';
 import type { Endpoint } from '../providers/types.ts';
+import { withClientIds } from '../routes/fine-tuning-objects.ts';
 import { sameAccount } from '../routes/provider-objects.ts';
 import type { FileSearchStores } from './file-search-stores.ts';
 
 /**
  * The files a chat completions or Responses API call names by id (a chat `file` part, an `input_file` or
- * `input_image`, a `code_interpreter` container's `file_ids`, an `image_generation` mask, a stored
+ * `input_image`, a `code_interpreter` container's `file_ids` or the container itself by its gateway id, in a
+ * string `container` or `container_id` anywhere (a shell tool's `container_reference`, a replayed
+ * `code_interpreter_call`), an `image_generation` mask, a stored
  * prompt's variables, an Anthropic `document` of /v1/messages): only the caller's own gateway ids reach
  * the provider, as the provider's ids, through a deployment of the account that keeps the files (the
  * router skips any other, as for file_search's stores). A raw id, another owner's or a forged one is the
  * Files routes' 404 before any provider is called. What names a stored object no gateway id covers
- * (`conversation`, `item_reference`, a container by id) is a 400 for a key. The master key may also name
+ * (`conversation`, `item_reference`, a container by the provider's id) is a 400 for a key. The master key may also name
  * provider ids, which pass as they are.
  */
 export interface CallFiles {
   /** The body the provider gets: each gateway file id the provider's (and file_search's stores theirs). */
   body: Record<string, unknown>;
+  /** The provider's id of each container the call named by the gateway's id → the client's (the answer names them so again). */
+  containers?: ReadonlyMap<string, string>;
   /** A deployment of the account the files live in; undefined when only the master key's raw ids were named. */
   account?: DeploymentRef;
   /** Why a deployment may not serve the call: another account's. */
   refusal(d: DeploymentRef): GatewayError | undefined;
+  /** A provider's refusal with the provider's ids of the files and containers sent named by the client's ids. */
+  shownError(err: unknown): unknown;
 }
 
 /**
@@ -35,8 +42,10 @@ export interface CallFiles {
  */
 const OWN_WORDS = new Set(['parameters', 'json_schema', 'schema', 'metadata', 'annotations']);
 const MAX_DEPTH = 64;
-/** File ids one call may name (each is a signature check). */
+/** File and container ids one call may name (each is a signature check). */
 const MAX_FILE_IDS = 1000;
+/** Fields whose string value names a stored container (an object `container` is a new one, its file_ids walked). */
+const CONTAINER_FIELDS = new Set(['container', 'container_id']);
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
@@ -76,17 +85,21 @@ export function callFileIds(caller: Caller, endpoint: Endpoint, body: Record<str
   return {
     body: final,
     ...(account ? { account } : {}),
+    ...(scan.containers.size ? { containers: scan.containers } : {}),
     refusal: (d) => (account && !sameAccount(d, account)
-      ? new GatewayError(`The files named are in the provider account of model group ${account.group}; deployment ${d.id} of ${d.group} is in another`, { status: 400, type: 'invalid_request_error', param: endpoint === 'chat' ? 'messages' : 'input' })
+      ? new GatewayError(`The files and containers named are in the provider account of model group ${account.group}; deployment ${d.id} of ${d.group} is in another`, { status: 400, type: 'invalid_request_error', param: endpoint === 'chat' ? 'messages' : 'input' })
       : undefined),
+    shownError: (err) => withClientIds(err, scan.clientIds()),
   };
 }
 
 class Scan {
   found = false;
   account: DeploymentRef | undefined;
+  /** Containers named by the gateway's ids: the provider's id → the client's. */
+  readonly containers = new Map<string, string>();
   private readonly path: (string | number)[] = [];
-  /** File ids checked in this call, and the provider's ids they stand for. */
+  /** File and container ids checked in this call, and the provider's ids they stand for. */
   private readonly seen = new Map<string, string>();
 
   private readonly caller: Caller;
@@ -138,8 +151,8 @@ class Scan {
         let next = inner;
         if (field === 'file_id' && typeof inner === 'string') next = this.file(inner, field);
         else if (field === 'file_ids' && Array.isArray(inner)) next = inner.map((id, i) => (typeof id === 'string' ? this.file(id, `${field}.${i}`) : id));
-        // A new container is an object (its file_ids walked); a string names a stored one.
-        else if (field === 'container' && typeof inner === 'string') this.stored(`${this.where()}.container`, 'a code interpreter container the provider stores');
+        // A new container is an object (its file_ids walked); a string names a stored one: the caller's own gateway container id.
+        else if (CONTAINER_FIELDS.has(field) && typeof inner === 'string') next = this.container(inner, field);
         else if (typeof inner === 'object' && inner !== null) next = this.walk(inner, field, depth + 1);
         if (next !== inner) (out ??= { ...object })[field] = next;
       }
@@ -163,14 +176,63 @@ class Scan {
     });
   }
 
+  /**
+   * The provider's id of a container the caller names (a string `container` or `container_id`): its own gateway id (containers.ts), checked as
+   * the Containers routes check it, pinning the call to the container's account as a file does. Any other id is the
+   * 400 of a stored object for a key (the master key's raw ids pass).
+   */
+  private container(id: string, field: string): string {
+    const param = `${this.where()}.${field}`;
+    const decoded = decodeObjectId('container', id);
+    if (!decoded) {
+      this.stored(param, 'a code interpreter container the provider stores (not one the gateway gave out)');
+      return id;
+    }
+    this.found = true;
+    const known = this.seen.get(id);
+    if (known !== undefined) return known;
+    this.counted(param);
+    const notFound = () => new GatewayError(`No such container: ${id.slice(0, 200)}`, { status: 404, type: 'not_found_error', param });
+    if (!ownsResponse(this.caller, decoded, this.key)) throw notFound();
+    const deployment = decoded.deploymentId ? deploymentById(this.catalog, decoded.deploymentId, decoded.group ?? '') : undefined;
+    if (!deployment || (deployment.provider !== 'openai' && deployment.provider !== 'azure')) throw notFound();
+    authorizeModel(this.caller, deployment.group, this.catalog);
+    this.pin(deployment, param);
+    this.containers.set(decoded.upstreamId, id);
+    this.seen.set(id, decoded.upstreamId);
+    return decoded.upstreamId;
+  }
+
+  /** A 400 once the call has named as many ids as it may. */
+  private counted(param: string): void {
+    if (this.seen.size >= MAX_FILE_IDS) {
+      throw new GatewayError(`A call may name at most ${MAX_FILE_IDS} files and containers`, { status: 400, type: 'invalid_request_error', param });
+    }
+  }
+
+  /** The provider's id of each file and container named → the client's (for the provider's refusals). */
+  clientIds(): Map<string, string> {
+    const ids = new Map<string, string>();
+    for (const [client, upstream] of this.seen) if (client !== upstream) ids.set(upstream, client);
+    return ids;
+  }
+
+  /** One call reaches one provider account: the first object named sets it, any other must be of it. */
+  private pin(deployment: DeploymentRef, param: string): void {
+    if (this.account && !sameAccount(this.account, deployment)) {
+      throw new GatewayError(`The files, containers and vector stores named are in different provider accounts (model groups ${this.account.group} and ${deployment.group}'s): one call reaches one account`, {
+        status: 400, type: 'invalid_request_error', param,
+      });
+    }
+    this.account ??= deployment;
+  }
+
   /** The provider's id of a file the caller names, checked as the Files routes check it (homeOfId). */
   private file(id: string, field: string): string {
     this.found = true;
     const known = this.seen.get(id);
     if (known !== undefined) return known;
-    if (this.seen.size >= MAX_FILE_IDS) {
-      throw new GatewayError(`A call may name at most ${MAX_FILE_IDS} files`, { status: 400, type: 'invalid_request_error', param: `${this.where()}.${field}` });
-    }
+    this.counted(`${this.where()}.${field}`);
     const upstream = this.checkedFile(id, field);
     this.seen.set(id, upstream);
     return upstream;
@@ -190,12 +252,7 @@ class Scan {
       : this.catalog.groups.get(decoded.group ?? '')?.find((d) => PROVIDERS.get(d.provider)?.objectRequest);
     if (!deployment || !PROVIDERS.get(deployment.provider)?.objectRequest) throw notFound();
     authorizeModel(this.caller, deployment.group, this.catalog);
-    if (this.account && !sameAccount(this.account, deployment)) {
-      throw new GatewayError(`The files and vector stores named are in different provider accounts (model groups ${this.account.group} and ${deployment.group}'s): one call reaches one account`, {
-        status: 400, type: 'invalid_request_error', param: `${this.where()}.${field}`,
-      });
-    }
-    this.account ??= deployment;
+    this.pin(deployment, `${this.where()}.${field}`);
     return decoded.upstreamId;
   }
 

@@ -19,6 +19,7 @@ import { otelWantsText } from '../telemetry/otel/sink.ts';
 import { callHeaders } from './call-helpers.ts';
 import { requireOwnPrevious } from './follow-up.ts';
 import { fileSearchStores, type FileSearchStores } from './file-search-stores.ts';
+import { log } from '../telemetry/log.ts';
 
 /** The calls guardrails read (their input and answer are texts). */
 export const GUARDED: ReadonlySet<Endpoint> = new Set(['chat', 'completion', 'responses']);
@@ -121,7 +122,7 @@ export function answerFromCache(ctx: CallContext, hit: CachedAnswer, key: string
 /** A call that no deployment answered: settled with its error, which is its response. */
 export function failedCall(err: unknown, ctx: CallContext, deployment: DeploymentRef, settler: CallSettler, settleLeader: ((answer: undefined) => void) | undefined): Response {
   const error = err instanceof GatewayError ? err : new GatewayError('Internal server error', { status: 500, type: 'internal_server_error' });
-  if (!(err instanceof GatewayError)) console.error('model call failed', err instanceof Error ? err.stack ?? err.message : String(err));
+  if (!(err instanceof GatewayError)) log.error('model call failed', err instanceof Error ? err : String(err));
   settleLeader?.(undefined);
   settler.settle({ error, cost: 0, apiBase: deployment.params.api_base ?? '', finishedAt: Date.now() });
   return errorResponse(error, callHeaders(ctx, ''));

@@ -10,6 +10,7 @@ import { ownerNamed } from '../providers/response-ids.ts';
 import type { UsageReport } from '../providers/types.ts';
 import type { WaitUntil } from '../telemetry/emit.ts';
 import { recordSpend, type SpendLogRecord } from '../telemetry/spend-log.ts';
+import { log } from '../telemetry/log.ts';
 
 /**
  * Work a provider finished after the call that asked for it (a batch, a background response), billed
@@ -87,7 +88,7 @@ export async function billLaterWork(env: GatewayEnv, ctx: WaitUntil, work: Later
     await Promise.all(payer.targets.map((t) => limiter(env, t.kind, t.id).addSpend({ kind: t.kind, id: t.id, requestId: work.id, model: deployment.group, cost })));
     return true;
   } catch (err) {
-    console.error(`${work.callType} ${work.id}: spend not recorded:`, err instanceof Error ? err.message : String(err));
+    log.error(`${work.callType} ${work.id}: spend not recorded:`, err instanceof Error ? err.message : String(err));
     return false;
   }
 }

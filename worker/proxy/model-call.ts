@@ -1,12 +1,14 @@
 import type { Context } from 'hono';
 import type { z } from 'zod';
 import { identify } from '../auth/authenticate.ts';
+import { jwtTeamForModel } from '../auth/jwt-teams.ts';
 import type { GatewayEnv } from '../env.ts';
 import { GatewayError } from '../errors.ts';
 import { currentCatalog } from '../models/catalog.ts';
 import type { DeploymentRef } from '../models/deployments.ts';
 import { resolveGroup } from '../router/resolve-group.ts';
 import { routeCall } from '../router/route-call.ts';
+import { affinityOf } from '../router/affinity.ts';
 import { promptText } from '../openai/request-schemas.ts';
 import { estimateTokens } from '../providers/openai-compatible/usage.ts';
 import { endpointRefusal, providerFor } from '../providers/registry.ts';
@@ -20,7 +22,8 @@ import { endUserOf, type ModelCallOptions, requestTags } from './call-context.ts
 import { deploymentTags } from '../router/eligible-deployments.ts';
 import { holdDeploymentBudgets } from '../limits/budget-hold.ts';
 import { recordRefusedCall, type Seen } from './refused-call.ts';
-import { callOverrides, DEFAULT_TIMEOUT_S, forwardedHeaders, freeModel, headerSnapshot, requestTimeoutMs, reservationEstimate, withoutCredentials } from './call-helpers.ts';
+import { callOverrides, DEFAULT_TIMEOUT_S, forwardedHeaders, headerSnapshot, requestTimeoutMs, withoutCredentials } from './call-helpers.ts';
+import { freeModel, reservationEstimate } from './reservation.ts';
 import { readCallBody } from './call-body.ts';
 import { admitModelCall } from './call-admission.ts';
 import { routingScope } from './cached-answer.ts';
@@ -29,6 +32,8 @@ import { fileSearchIds, type FileSearchStores, withSearchResults } from './file-
 import { callFileIds, type CallFiles } from './call-file-ids.ts';
 import { responseOwner } from '../providers/response-ids.ts';
 import { answerCall, callSettler } from './call-end.ts';
+import { deploymentWithSecrets } from '../secrets/resolve.ts';
+import { refuseLargeAnswer, refuseLargeCacheHit } from './answer-size.ts';
 import { answerFromCache, type CallGuards, callContextOf, failedCall, guardAnswer, guardCallRequest, GUARDED, recordLookup, responsesStores } from './call-preparation.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
@@ -57,17 +62,19 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   const state = await gatewayState(c.env);
   const requestHeaders = headerSnapshot(c.req.raw.headers);
   // A request without a key is refused before its body is read, as LiteLLM authenticates first.
-  const who = await identify(requestHeaders, state);
+  let who = await identify(requestHeaders, state);
   const body = await readCallBody(c.req.raw, endpoint, schema, options, state.config);
   // What the client sent, where the route translated it (/v1/messages), for the config's rules on a call's body and tags.
   const rulesBody = options.clientBody ?? body;
   const overrides = callOverrides(body, requestHeaders);
   const group = body.model as string;
   seen.group = group;
-  seen.call = { token: who.token, body, startedAt, storePrompts: state.config.general_settings.store_prompts_in_spend_logs === true };
+  seen.call = { token: who.token, body, startedAt, storePrompts: state.config.general_settings.store_prompts_in_spend_logs === true, ...(who.endUser ? { endUser: who.endUser } : {}) };
   const catalog = await currentCatalog(state, c.env, c.executionCtx, { missing: group });
   seen.known = catalog.groups;
   const named = resolveGroup(state.config, catalog, group);
+  // A JWT listing several teams (team_ids_jwt_field) calls as the first that may call this model (jwt-teams.ts).
+  if (who.alternatives) seen.call.token = (who = await jwtTeamForModel(c.env, who, group, catalog, named.deployments.length > 0)).token;
   seen.call.deployment = named.deployments[0];
   const callId = crypto.randomUUID();
   const promptTokens = estimateTokens(promptText(body).length);
@@ -119,7 +126,10 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   if (cache) {
     const hit = await lookup(cache, requestTimeoutMs(state.config));
     recordLookup(c.env, c.executionCtx, cache, hit, caller, resolved.group, catalog.groups);
-    if (hit) return answerFromCache(ctx, hit, cache.key, admission, settler);
+    if (hit) {
+      const maxHitMb = state.config.general_settings.max_response_size_mb;
+      return (maxHitMb && refuseLargeCacheHit(ctx, hit, cache.key, maxHitMb * 1024 * 1024, settler)) || answerFromCache(ctx, hit, cache.key, admission, settler);
+    }
   }
   // This request fills the cache for the key; identical requests arriving meanwhile wait for it.
   const settleLeader = cache?.save ? lead(cache) : undefined;
@@ -132,9 +142,13 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
     ctx.deployment = d;
     // The deployment's tags are the call's once it is called (its spend-log row carries them).
     ctx.servedTags = deploymentTags(d, modelTags);
+    // Credentials a secret manager holds are read (or taken from this isolate's cache) for the adapter only.
+    // (A plain value without a secret manager, or once cached: no await then.)
+    const withSecrets = deploymentWithSecrets(d, c.env, waitUntil);
+    const called = withSecrets instanceof Promise ? await withSecrets : withSecrets;
     return adapter.call({
       endpoint,
-      deployment: d,
+      deployment: called,
       body: withSearchResults(files?.body ?? (stores ? { ...body, tools: stores.tools } : body), stores),
       stream: ctx.stream,
       clientWantsUsage: (body.stream_options as { include_usage?: boolean } | null | undefined)?.include_usage === true,
@@ -147,6 +161,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
       ...(forwarded ? { forwarded } : {}),
       ...(endpoint === 'responses' ? { responseOwner: { owner: responseOwner(caller), key: state.responseIdKey } } : {}),
       ...(stores ? { fileSearch: fileSearchIds(stores, caller, state.responseIdKey, d) } : {}),
+      ...(files?.containers ? { containerIds: files.containers } : {}),
     });
   };
   let answer: ProviderAnswer;
@@ -158,6 +173,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
       env: c.env, ctx: c.executionCtx, state, catalog, requested: routedName, stream: ctx.stream, promptTokens, caller, region: ctx.modelRegion,
       tags,
       modelTags,
+      affinity: affinityOf(state.config, { endpoint, body, caller, headers: ctx.headers, promptTokens }),
       refusal: (d) => endpointRefusal(d, endpoint, mocked) ?? files?.refusal(d) ?? responses?.(d),
       clientFallbacks: Array.isArray(body.fallbacks) ? body.fallbacks.filter((f): f is string => typeof f === 'string') : undefined,
       deadline: startedAt + Math.max(requestTimeoutS, overrides?.timeoutS ?? 0) * 1000,
@@ -179,7 +195,8 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
     ctx.deployment = routed.deployment;
     routing = { retries: routed.attemptedRetries, fallbacks: routed.attemptedFallbacks };
   } catch (err) {
-    return failedCall(err, ctx, deployment, settler, settleLeader);
+    // A provider's refusal names the files and containers sent by the client's ids (a 404 of an expired container).
+    return failedCall(files ? files.shownError(err) : err, ctx, deployment, settler, settleLeader);
   }
   // The answer's guardrails (post_call), a stream held until whole: one that blocks still leaves the call paid for.
   if (answerGuards?.length) {
@@ -187,6 +204,12 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
     if (checked instanceof Response) return checked;
     answer = checked.answer;
     appliedGuards = checked.appliedGuards;
+  }
+  // general_settings.max_response_size_mb (unset: this one read): a non-streamed answer over it is refused, its spend kept.
+  const maxAnswerMb = state.config.general_settings.max_response_size_mb;
+  if (maxAnswerMb) {
+    const refused = await refuseLargeAnswer({ answer, maxBytes: maxAnswerMb * 1024 * 1024, ctx, deployment, settler, settleLeader });
+    if (refused) return refused;
   }
   const policy = caller.kind === 'key' ? caller.policy : undefined;
   const answerHeaders = {

@@ -10,6 +10,7 @@ import { callCustomLabels } from '../telemetry/metrics/custom-labels.ts';
 import { recordRejectedCall } from '../telemetry/metrics/hooks.ts';
 import { recordSpend } from '../telemetry/spend-log.ts';
 import { spendRecord } from './spend-record.ts';
+import { log } from '../telemetry/log.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
 
@@ -21,7 +22,7 @@ export interface Seen {
   group?: unknown;
   known?: ReadonlyMap<string, unknown>;
   /** Once the key is known: the call as far as it got, for its spend-log row. */
-  call?: { token: string; body: Record<string, unknown>; startedAt: number; storePrompts: boolean; deployment?: DeploymentRef; tags?: readonly string[] };
+  call?: { token: string; body: Record<string, unknown>; startedAt: number; storePrompts: boolean; deployment?: DeploymentRef; tags?: readonly string[]; endUser?: string };
   /** Slots of parallel-request caps the call holds (router/deployment-slots.ts): given back if it ends in an exception. */
   slots?: HeldSlot[];
 }
@@ -44,9 +45,11 @@ function recordRefusal(c: Ctx, endpoint: CallEndpoint, seen: Seen, error: Gatewa
       // A guardrail's refusal keeps no prompt: what it refused (a card number, an injection) does not go to the logs.
       body: call.body, headers: c.req.raw.headers, storePrompts: call.storePrompts && !error.type.startsWith('guardrail_'), ...(call.tags ? { tags: call.tags } : {}),
     }, { error, cost: 0, apiBase: '', finishedAt: now });
+    // A JWT's end user (end_user_id_jwt_field) is the call's, refused or not, whatever the request's `user` says.
+    if (call.endUser) record.end_user = call.endUser;
     recordSpend(c.env, c.executionCtx, record);
   } catch (err) {
-    console.error('spend log of a refused call failed:', err instanceof Error ? err.message : String(err));
+    log.error('spend log of a refused call failed:', err instanceof Error ? err.message : String(err));
   }
 }
 

@@ -45,7 +45,7 @@ export function spendRecord(ctx: RecordedCall, result: CallResult): SpendLogReco
   if (error) {
     metadata.error_information = { error_class: error.type, error_code: String(error.status), error_message: error.message.slice(0, 500) };
   }
-  const session = (requester?.session_id ?? ctx.headers.get('x-litellm-session-id')) as unknown;
+  const session = (requester?.session_id ?? ctx.body.litellm_session_id ?? ctx.headers.get('x-litellm-session-id')) as unknown;
   // A Responses API call's prompt is its instructions and input (its `prompt` is a stored template's reference).
   const prompt = ctx.endpoint === 'responses'
     ? { instructions: ctx.body.instructions ?? null, input: ctx.body.input ?? null }

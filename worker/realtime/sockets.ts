@@ -8,6 +8,7 @@ import { type DeploymentRef, pickDeployment } from '../models/deployments.ts';
 import { upstreamError } from '../providers/openai-compatible/errors.ts';
 import type { RequestHeaders } from '../providers/types.ts';
 import { realtimeTarget } from './upstream.ts';
+import { deploymentWithSecrets } from '../secrets/resolve.ts';
 
 // A browser cannot set headers on a WebSocket: OpenAI's clients put the key in a subprotocol instead.
 export const KEY_PROTOCOL = 'openai-insecure-api-key.';
@@ -54,7 +55,8 @@ export async function openUpstream(c: { env: Record<string, unknown>; executionC
       continue;
     }
     try {
-      const target = realtimeTarget(deployment, c.env, options.extra);
+      // A key a secret manager holds is read (or taken from this isolate's cache) for the upstream socket only.
+      const target = realtimeTarget(await deploymentWithSecrets(deployment, c.env), c.env, options.extra);
       apiBase = target.apiBase;
       const res = await fetch(target.url, {
         headers: { ...target.headers, upgrade: 'websocket', ...(options.beta ? { 'openai-beta': 'realtime=v1' } : {}) },

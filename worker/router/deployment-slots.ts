@@ -4,6 +4,7 @@ import { GatewayError } from '../errors.ts';
 import type { DeploymentRef } from '../models/deployments.ts';
 import type { DeploymentHealth } from './health-object.ts';
 import { SLOT_RENEW_MS, type SlotCap, SlotTable } from './parallel-slots.ts';
+import { log } from '../telemetry/log.ts';
 
 // The isolate's side of the caps on calls in flight (parallel-slots.ts): taking a slot, renewing it while
 // the call runs, giving it back however the call ends.
@@ -69,7 +70,7 @@ export async function takeSlot(env: GatewayEnv, ctx: WaitUntil, objectName: stri
     // The slot may have been taken after all: given back, so it is not held until it expires.
     ctx.waitUntil(Promise.resolve(object.freeSlot(caps[0]!.slot, holder)).catch(() => undefined));
     for (const cap of caps.slice(1)) ctx.waitUntil(Promise.resolve(object.freeSlot(cap.slot, holder)).catch(() => undefined));
-    console.error(`parallel request slots (${objectName}) unavailable:`, err instanceof Error ? err.message : String(err));
+    log.error(`parallel request slots (${objectName}) unavailable:`, err instanceof Error ? err.message : String(err));
     throw new GatewayError('Parallel request limits could not be checked; try again', { status: 503, type: 'service_unavailable', headers: { 'retry-after': '1' } });
   }).finally(() => timer !== undefined && clearTimeout(timer));
   if (slot === null) return undefined;
@@ -93,7 +94,7 @@ function holdSlot(object: SlotObject, ctx: WaitUntil, slot: string, holder: stri
         return;
       }
       await Promise.resolve(object.renewSlots([{ slot, holder }])).catch((err: unknown) => {
-        console.error(`parallel request slot ${slot}: renewal failed:`, err instanceof Error ? err.message : String(err));
+        log.error(`parallel request slot ${slot}: renewal failed:`, err instanceof Error ? err.message : String(err));
       });
     }
   })());
@@ -103,7 +104,7 @@ function holdSlot(object: SlotObject, ctx: WaitUntil, slot: string, holder: stri
     release();
     ctx.waitUntil(Promise.resolve(object.freeSlot(slot, holder)).catch((err: unknown) => {
       // Not given back: it is free again once its renewals have stopped for SLOT_TTL_MS.
-      console.error(`parallel request slot ${slot}: release failed:`, err instanceof Error ? err.message : String(err));
+      log.error(`parallel request slot ${slot}: release failed:`, err instanceof Error ? err.message : String(err));
     }));
   }
   return { slot, free };

@@ -2,6 +2,7 @@ import { DurableObject } from 'cloudflare:workers';
 import type { GatewayEnv } from '../env.ts';
 import { withConfigEnv } from '../config/config-env.ts';
 import { type SlotCap, SlotTable } from './parallel-slots.ts';
+import { AffinityTable, type Pin } from './affinity-table.ts';
 
 /** One call's outcome on one deployment, as isolates report it. */
 export interface DeploymentReport {
@@ -13,6 +14,8 @@ export interface DeploymentReport {
   at: number;
   /** Successes an isolate gathered into this one report (their mean latency, summed tokens); 1 when absent, 0 for tokens alone. */
   count?: number;
+  /** Requests this report adds to the minute's usage, where it is not `count` (calls counted when sent: health.ts countCall). */
+  requests?: number;
   /** A failure's own threshold (allowed_fails_policy for its error class); CooldownSettings.allowedFails when absent. */
   allowedFails?: number;
 }
@@ -49,6 +52,7 @@ export class DeploymentHealth extends DurableObject<GatewayEnv> {
   #latency: Record<string, number> = {};
   #usage: HealthSnapshot['usage'] = {};
   #slots = new SlotTable();
+  #pins = new AffinityTable();
 
   constructor(ctx: DurableObjectState, env: GatewayEnv) {
     // config.yaml's environment_variables, as the Workers' handlers see them (config-env.ts).
@@ -62,7 +66,7 @@ export class DeploymentHealth extends DurableObject<GatewayEnv> {
       const minute = Math.floor(r.at / 60_000);
       const usage = this.#usage[r.deploymentId];
       // A report of tokens alone (count 0) adds to the minute's tokens, not its requests.
-      const count = Math.max(0, r.count ?? 1);
+      const count = Math.max(0, r.requests ?? r.count ?? 1);
       if (!usage || usage.minute !== minute) this.#usage[r.deploymentId] = { minute, requests: count, tokens: r.tokens ?? 0 };
       else {
         usage.requests += count;
@@ -107,6 +111,16 @@ export class DeploymentHealth extends DurableObject<GatewayEnv> {
 
   renewSlots(holds: { slot: string; holder: string }[]): void {
     this.#slots.renew(holds, Date.now());
+  }
+
+  /** The deployments `keys` are pinned to (router/affinity.ts), null where none is. */
+  pinnedDeployments(keys: string[]): (string | null)[] {
+    return this.#pins.lookup(keys.slice(0, 8), Date.now());
+  }
+
+  /** Pins keys to the deployment that served their call (router/affinity.ts). */
+  pinDeployments(pins: Pin[]): void {
+    this.#pins.pin(pins.slice(0, 8), Date.now());
   }
 
   async #loadCooldowns(): Promise<Record<string, number>> {

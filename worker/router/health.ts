@@ -4,6 +4,8 @@ import type { DeploymentRef } from '../models/deployments.ts';
 import { recordDeploymentCooldown } from '../telemetry/metrics/hooks.ts';
 import type { CooldownSettings, DeploymentHealth, DeploymentReport, HealthSnapshot } from './health-object.ts';
 import { DEFAULT_ALLOWED_FAILS } from './retry-policy.ts';
+import { countsDeploymentUsage } from './strategies.ts';
+import { log } from '../telemetry/log.ts';
 
 interface WaitUntil { waitUntil(p: Promise<unknown>): void }
 
@@ -19,6 +21,8 @@ interface GroupHealth {
   pending: DeploymentReport[];
   /** Successes since the last refresh, one report per deployment and minute (count, mean latency, tokens). */
   successes: Map<string, DeploymentReport>;
+  /** Calls sent since the last refresh, per deployment and minute, where deployments' rpm are counted (countCall). */
+  sent: Map<string, DeploymentReport>;
   fetching: Promise<void> | undefined;
 }
 
@@ -43,7 +47,7 @@ function stub(env: GatewayEnv, group: string): Pick<DeploymentHealth, 'report' |
 export async function groupHealth(env: GatewayEnv, ctx: WaitUntil, config: TollgateConfig, group: string): Promise<HealthSnapshot> {
   let entry = groups.get(group);
   if (!entry) {
-    entry = { snapshot: { cooldowns: {}, latencyMs: {}, usage: {}, at: 0 }, localFails: new Map(), pending: [], successes: new Map(), fetching: undefined };
+    entry = { snapshot: { cooldowns: {}, latencyMs: {}, usage: {}, at: 0 }, localFails: new Map(), pending: [], successes: new Map(), sent: new Map(), fetching: undefined };
     groups.set(group, entry);
     const first = refresh(env, config, group, entry);
     ctx.waitUntil(first);
@@ -57,13 +61,20 @@ export async function groupHealth(env: GatewayEnv, ctx: WaitUntil, config: Tollg
 function refresh(env: GatewayEnv, config: TollgateConfig, group: string, entry: GroupHealth): Promise<void> {
   const object = stub(env, group);
   if (!object) return Promise.resolve();
-  const reports = [...entry.pending.splice(0), ...entry.successes.values()];
+  // Where calls are counted when sent (countCall), their outcomes add no requests: the sends did.
+  const outcomes = countsDeploymentUsage(config)
+    ? [...entry.pending.splice(0), ...entry.successes.values()].map((r) => ({ ...r, requests: 0 }))
+    : [...entry.pending.splice(0), ...entry.successes.values()];
+  const reports = [...outcomes, ...entry.sent.values()];
   entry.successes.clear();
+  entry.sent.clear();
   entry.fetching = object.report(reports, cooldownSettings(config)).then((snapshot) => {
     entry.snapshot = { ...snapshot, cooldowns: { ...snapshot.cooldowns, ...localCooldowns(entry, snapshot.at) } };
+    // Calls sent while the report was on its way are not in the object's answer yet: counted on top of it.
+    for (const r of entry.sent.values()) bumpUsage(entry, r.deploymentId, r.at, r.requests ?? 0, 0);
   }).catch((err: unknown) => {
     entry.pending.unshift(...reports);
-    console.error(`router health for ${group} unavailable:`, err instanceof Error ? err.message : String(err));
+    log.error(`router health for ${group} unavailable:`, err instanceof Error ? err.message : String(err));
   }).finally(() => {
     entry.fetching = undefined;
   });
@@ -113,9 +124,20 @@ const successKey = (deploymentId: string, at: number) => `${deploymentId}\u0001$
  * tokens against `tpm` as soon as its answer tells them. The tokens travel
  * to the shared object with the next refresh.
  */
-export function countCall(group: string, deploymentId: string, at: number): void {
+export function countCall(group: string, deploymentId: string, at: number, delta: 1 | -1 = 1): void {
   const entry = groups.get(group);
-  if (entry) bumpUsage(entry, deploymentId, at, 1, 0);
+  if (!entry) return;
+  bumpUsage(entry, deploymentId, at, delta, 0);
+  // Reported to the shared object when sent (not when it ends), so every isolate counts calls still in flight.
+  const key = successKey(deploymentId, at);
+  const sent = entry.sent.get(key);
+  if (sent) sent.requests = (sent.requests ?? 0) + delta;
+  else entry.sent.set(key, { deploymentId, ok: true, at, count: 0, requests: delta });
+}
+
+/** The group's usage as this isolate knows it now, its own calls just counted included (usage-based routing). */
+export function currentHealth(group: string): HealthSnapshot | undefined {
+  return groups.get(group)?.snapshot;
 }
 
 export function countTokens(group: string, deploymentId: string, tokens: number, at: number): void {

@@ -1,15 +1,13 @@
 import { deploymentPrice } from '../cost/deployment-cost.ts';
 import { recordFallback } from '../telemetry/metrics/hooks.ts';
-import type { GatewayEnv } from '../env.ts';
 import { GatewayError } from '../errors.ts';
-import type { DeploymentRef, ModelCatalog } from '../models/deployments.ts';
-import type { ProviderAnswer } from '../providers/types.ts';
-import type { GatewayState } from '../state.ts';
+import type { DeploymentRef } from '../models/deployments.ts';
 import { type FallbackReason, fallbacksFor, maxFallbacks } from './fallbacks.ts';
-import { countCall, groupHealth, reportOutcome, trackInFlight } from './health.ts';
+import { countCall, currentHealth, groupHealth, reportOutcome, trackInFlight } from './health.ts';
 import { resolveGroup } from './resolve-group.ts';
 import { allowedFailsFor, backoffMs, isContextWindowError, isRequestError, retriesFor } from './retry-policy.ts';
-import { choose, type RoutingStrategy, underDeploymentLimits, usageBased } from './strategies.ts';
+import { choose, countsDeploymentUsage, type RoutingStrategy, underDeploymentLimits } from './strategies.ts';
+import { pinnedDeployment, pinServed } from './affinity.ts';
 import { eligibleDeployments } from './eligible-deployments.ts';
 import type { BudgetRefusal } from '../limits/budget-hold.ts';
 import { claimDeployment } from './claim-deployment.ts';
@@ -38,6 +36,8 @@ export async function routeCall(input: RouteInput): Promise<Routed> {
   const { state, env, ctx } = input;
   const config = state.config;
   const strategy = (config.router_settings.routing_strategy ?? 'simple-shuffle') as RoutingStrategy;
+  // Deployments' own rpm/tpm: a routing weight for usage-based strategies, a hard limit with enforce_model_rate_limits.
+  const limitsDeployments = countsDeploymentUsage(config);
   const queue: { group: string; reason: FallbackReason }[] = [{ group: input.requested, reason: 'error' }];
   const visited = new Set<string>();
   // Attempts after a group's first (x-litellm-attempted-retries); groups tried after the first are the fallbacks.
@@ -94,7 +94,7 @@ export async function routeCall(input: RouteInput): Promise<Routed> {
     // cooling it would only turn every request into a 429.
     const coolable = eligible.length > 1 || fallbacksFor(config, requested, 'error', requested === input.requested ? input.clientFallbacks : undefined).length > 0;
     let available = coolable ? serving.filter((d) => !(health.cooldowns[d.id]! > now)) : serving;
-    if (usageBased(strategy)) available = underDeploymentLimits(available, health, now);
+    if (limitsDeployments) available = underDeploymentLimits(available, health, now);
     if (!available.length) {
       const until = Math.min(...serving.map((d) => health.cooldowns[d.id] ?? now + 60_000));
       soonestRetry = Math.min(soonestRetry ?? until, until);
@@ -102,16 +102,35 @@ export async function routeCall(input: RouteInput): Promise<Routed> {
       fallBack(requested, 'error');
       continue;
     }
+    // A session, cached prompt or key pinned to a deployment tries it first (affinity.ts).
+    const pinned = input.affinity && serving.length > 1 ? await pinnedDeployment(env, config, group, input.affinity, available.length > 1) : undefined;
     const tried = new Set<string>();
     for (let attempt = 0; ; attempt++) {
+      /** Calls counted against deployments' rpm as they were picked (so a burst cannot all pass one check): those not sent are taken back. */
+      const counted: [DeploymentRef, number][] = [];
       const pick = (from: DeploymentRef[]) => {
-        const pool = from.filter((d) => !tried.has(d.id));
-        return choose(strategy, pool.length ? pool : from, health, input.random, config.router_settings.routing_strategy_args) as DeploymentRef;
+        let pool = from.filter((d) => !tried.has(d.id));
+        if (limitsDeployments) {
+          const under = underDeploymentLimits(pool.length ? pool : from, currentHealth(group) ?? health, Date.now());
+          if (under.length) pool = under;
+        }
+        const preferred = pinned?.id !== undefined ? pool.find((d) => d.id === pinned.id) : undefined;
+        const chosen = preferred ?? choose(strategy, pool.length ? pool : from, health, input.random, config.router_settings.routing_strategy_args) as DeploymentRef;
+        if (limitsDeployments) {
+          const at = Date.now();
+          countCall(group, chosen.id, at);
+          counted.push([chosen, at]);
+        }
+        return chosen;
+      };
+      const uncount = (sent: DeploymentRef | undefined) => {
+        for (const [d, at] of counted) if (d !== sent) countCall(group, d.id, at, -1);
       };
       const timedOut = () => withAttempts(lastError ?? new GatewayError('Request timed out', { status: 408, type: 'timeout_error' }), retries, groupsTried - 1);
       if (input.deadline <= Date.now()) throw timedOut();
       // A deployment at its max_parallel_requests or whose provider's or own budget is spent is passed over (no attempt counted).
       const claimed = await claimDeployment(input, group, available, pick, crossed);
+      uncount(claimed.claim?.deployment);
       available = claimed.available;
       if (!claimed.claim) {
         lastError = claimed.full ? atParallelLimit(requested, group) : crossedBudget(crossed);
@@ -127,16 +146,17 @@ export async function routeCall(input: RouteInput): Promise<Routed> {
       const msLeft = input.deadline - Date.now();
       if (msLeft <= 0) {
         letGo();
+        uncount(undefined);
         throw timedOut();
       }
       if (attempt > 0) retries++;
       const started = Date.now();
       trackInFlight(deployment.id, 1);
       let inFlight = true;
-      if (usageBased(strategy)) countCall(group, deployment.id, started);
       try {
         const answer = await input.call(deployment, attemptTimeoutMs(state, deployment, input.stream, msLeft, input.overrides));
         reportOutcome(env, ctx, config, group, { deploymentId: deployment.id, ok: true, latencyMs: Date.now() - started, at: Date.now() });
+        if (pinned) pinServed(env, ctx, group, pinned.pins, deployment.id);
         if (groupsTried > 1) {
           recordFallback(env, ctx, { caller: input.caller, requestedModel: input.requested, fallbackModel: group, known: input.catalog.groups, error: lastError, provider: deployment.provider, success: true });
         }

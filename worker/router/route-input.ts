@@ -6,6 +6,7 @@ import type { DeploymentRef, ModelCatalog } from '../models/deployments.ts';
 import type { ProviderAnswer } from '../providers/types.ts';
 import type { GatewayState } from '../state.ts';
 import type { HeldSlot } from './deployment-slots.ts';
+import type { AffinityInput } from './affinity.ts';
 import type { WaitUntil } from '../telemetry/emit.ts';
 
 // What routeCall (route-call.ts) takes and answers, and how long one attempt may take.
@@ -42,6 +43,8 @@ export interface RouteInput {
    * spent is passed over like one cooling down.
    */
   hold?(deployment: DeploymentRef): Promise<BudgetHold | BudgetRefusal> | undefined;
+  /** What the call may be pinned to a deployment by (`optional_pre_call_checks`, affinity.ts); undefined when none applies. */
+  affinity?: AffinityInput | undefined;
   random?: () => number;
 }
 

@@ -1,4 +1,5 @@
 import { deploymentPrice } from '../cost/deployment-cost.ts';
+import type { TollgateConfig } from '../config/schema.ts';
 import type { DeploymentRef } from '../models/deployments.ts';
 import { pickDeployment } from '../models/deployments.ts';
 import type { HealthSnapshot } from './health-object.ts';
@@ -11,14 +12,33 @@ export function usageBased(strategy: string | undefined): boolean {
   return strategy?.startsWith('usage-based') === true;
 }
 
+/**
+ * Whether deployments' own `rpm`/`tpm` are counted and held: by the usage-based strategies (as a routing
+ * weight), and by every strategy with `optional_pre_call_checks: [enforce_model_rate_limits]` (LiteLLM's hard
+ * limit: a deployment at either this minute is not called, and a group with none left answers 429).
+ */
+export function countsDeploymentUsage(config: TollgateConfig): boolean {
+  const r = config.router_settings;
+  return usageBased(r.routing_strategy) || r.optional_pre_call_checks?.includes('enforce_model_rate_limits') === true;
+}
+
+/** A deployment's own `rpm`/`tpm`: its litellm_params', else its model_info's (LiteLLM reads both). */
+export function deploymentLimits(d: DeploymentRef): { rpm?: number; tpm?: number } {
+  const number = (v: unknown) => (typeof v === 'number' && v >= 0 ? v : undefined);
+  const rpm = d.params.rpm ?? number(d.info.rpm);
+  const tpm = d.params.tpm ?? number(d.info.tpm);
+  return { ...(rpm !== undefined ? { rpm } : {}), ...(tpm !== undefined ? { tpm } : {}) };
+}
+
 /** Deployments whose own `rpm`/`tpm` this minute's usage has not reached (usage-based routing respects them). */
 export function underDeploymentLimits(deployments: DeploymentRef[], health: HealthSnapshot, now: number): DeploymentRef[] {
   const minute = Math.floor(now / 60_000);
   return deployments.filter((d) => {
     const u = health.usage[d.id];
     if (!u || u.minute !== minute) return true;
-    if (d.params.rpm !== undefined && u.requests >= d.params.rpm) return false;
-    if (d.params.tpm !== undefined && u.tokens >= d.params.tpm) return false;
+    const { rpm, tpm } = deploymentLimits(d);
+    if (rpm !== undefined && u.requests >= rpm) return false;
+    if (tpm !== undefined && u.tokens >= tpm) return false;
     return true;
   });
 }

@@ -12,6 +12,7 @@ import { responseOwner } from '../providers/response-ids.ts';
 import { gatewayState } from '../state.ts';
 import { admitCreation, listOwned, ownedListAnswer, ownedMetadata, shownMetadata, warnIfUnowned } from './owned-objects.ts';
 import { type Ctx, homeHeaders, homeOfId, homeOfRouteGroup, homeOfRouteId, type ObjectHome } from './provider-objects.ts';
+import { log } from '../telemetry/log.ts';
 
 const createBatchSchema = z.object({
   input_file_id: z.string().min(1),
@@ -126,7 +127,7 @@ async function billWhenOver(c: Ctx, home: ObjectHome, batch: BatchObject): Promi
   if (typeof batch?.id !== 'string' || !BATCH_OVER.has(String(batch.status))) return;
   if (!(Number(batch.created_at) * 1000 >= Date.now() - LATER_WORK_BILLED_FOR_MS)) return;
   const billing = laterWorkSeen(c.env, 'batch', home.deployment.id, batch.id, batch).catch((err: unknown) => {
-    console.error(`batch ${batch.id as string}: not billed when its output was shown:`, err instanceof Error ? err.message : String(err));
+    log.error(`batch ${batch.id as string}: not billed when its output was shown:`, err instanceof Error ? err.message : String(err));
   });
   c.executionCtx.waitUntil(billing);
   await Promise.race([billing, new Promise((resolve) => setTimeout(resolve, BILL_WAIT_MS))]);

@@ -6,7 +6,7 @@ import { recordSpend, type SpendLogRecord } from '../telemetry/spend-log.ts';
 import type { GatewayEnv } from '../env.ts';
 
 /** LiteLLM's call types of the requests on provider objects the gateway logs without token usage. */
-export type CreationCallType = 'acreate_fine_tuning_job' | 'avector_store_create' | 'avector_store_search' | 'avideo_generation' | 'avideo_remix';
+export type CreationCallType = 'acreate_container' | 'acreate_fine_tuning_job' | 'avector_store_create' | 'avector_store_search' | 'avideo_generation' | 'avideo_remix';
 
 export interface Creation {
   callType: CreationCallType;
@@ -19,7 +19,7 @@ export interface Creation {
   /** The key's and its team's tags. */
   tags: string[];
   startedAt: number;
-  /** What the request cost the key (a vector store search at a configured price, a video's seconds); 0 when absent. */
+  /** What the request cost the key (a vector store search at a configured price, a video's seconds, a container's session); 0 when absent. */
   spend?: number;
   error?: GatewayError;
 }

@@ -22,8 +22,8 @@ export interface FineTuningJob extends OwnedObject {
 /** The provider's ids a job's answers may name, each with the id the client is shown for it. */
 export type KnownIds = ReadonlyMap<string, string>;
 
-/** OpenAI's ids of jobs, files, vector stores and their file batches, as its messages name them. */
-const PROVIDER_ID = /(?<![\w-])(?:(?:ftjob|file)-|vs_|vsfb_)[A-Za-z0-9]{6,}(?![\w-])/g;
+/** OpenAI's ids of jobs, files, vector stores and their file batches, and containers, as its messages name them. */
+const PROVIDER_ID = /(?<![\w-])(?:(?:ftjob|file)-|vs_|vsfb_|cntr_)[A-Za-z0-9]{6,}(?![\w-])/g;
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 

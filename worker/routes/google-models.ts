@@ -15,6 +15,7 @@ import { type PassThroughCall, passThroughCall, passThroughTimeoutMs } from '../
 import { readPassThroughBody } from '../passthrough/pass-through-body.ts';
 import { PASS_THROUGH_PREFIXES } from '../passthrough/providers.ts';
 import { credentialOf, googleQuery, setCredential, vertexBearer, withQueryKey } from '../passthrough/upstream-credentials.ts';
+import { deploymentWithSecrets } from '../secrets/resolve.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
 
@@ -89,7 +90,8 @@ export async function googleModelCall(c: Ctx): Promise<Response> {
         call.apiBase = deployment.params.api_base ? safeBase(deployment.params.api_base) : '';
       },
       send: async (signal) => {
-        const d = deployment!;
+        // Credentials a secret manager holds are read (or taken from this isolate's cache) for this call only.
+        const d = await deploymentWithSecrets(deployment!, c.env);
         const body = client.json ? withModelInBody(client.json, d.model) : undefined;
         const bytes = body ? new TextEncoder().encode(JSON.stringify(body)) : client.bytes;
         let target: URL;

@@ -4,6 +4,7 @@ import pkg from '../../package.json';
 import { openDatabase } from '../db/client.ts';
 import type { GatewayEnv } from '../env.ts';
 import { runtimeConfig } from '../config/runtime.ts';
+import { log } from '../telemetry/log.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
 
@@ -43,7 +44,7 @@ async function databaseStatus(c: Ctx): Promise<string> {
     await Promise.race([query, timeout]);
     return 'connected';
   } catch (err) {
-    console.warn('readiness: database check failed:', err instanceof Error ? err.message : String(err));
+    log.warn('readiness: database check failed:', err instanceof Error ? err.message : String(err));
     return 'Not connected';
   } finally {
     c.executionCtx.waitUntil(database.close());

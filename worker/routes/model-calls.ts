@@ -3,6 +3,8 @@ import type { GatewayEnv } from '../env.ts';
 import type { TollgateConfig } from '../config/schema.ts';
 import { chatRequestSchema, completionRequestSchema, embeddingRequestSchema, imageGenerationRequestSchema, moderationRequestSchema, imageEditRequestSchema, rerankRequestSchema, responsesRequestSchema, speechRequestSchema, transcriptionRequestSchema } from '../openai/request-schemas.ts';
 import { readFormBody } from '../openai/read-form.ts';
+import { OCR_DEFAULT_MAX_UPLOAD_BYTES, ocrRequestSchema, readOcrBody } from '../openai/ocr-request.ts';
+import { DEFAULT_MAX_FORM_BYTES } from '../openai/read-form.ts';
 import { handleModelCall } from '../proxy/model-call.ts';
 import { identify } from '../auth/authenticate.ts';
 import { GatewayError } from '../errors.ts';
@@ -55,6 +57,11 @@ export const transcriptions = (c: Ctx) => handleModelCall(c, 'transcription', tr
 export const imageEdits = (c: Ctx) => handleModelCall(c, 'image_edit', imageEditRequestSchema, { modelFromPath: c.req.param('model'), readBody: readFormBody });
 /** `POST /rerank`, `/v1/rerank`, `/v2/rerank` (Cohere's format: Cohere, vLLM and OpenAI-compatible servers). */
 export const rerank = (c: Ctx) => handleModelCall(c, 'rerank', rerankRequestSchema);
+/** `POST /ocr`, `/v1/ocr` (LiteLLM's OCR API, Mistral's format: Mistral, Azure AI); the document as JSON, or a multipart upload. */
+export const ocr = (c: Ctx) => handleModelCall(c, 'ocr', ocrRequestSchema, {
+  // An upload is bound to OCR_DEFAULT_MAX_UPLOAD_BYTES where max_request_size_mb sets no bound of its own.
+  readBody: (request, maxBytes) => readOcrBody(request, maxBytes === DEFAULT_MAX_FORM_BYTES ? OCR_DEFAULT_MAX_UPLOAD_BYTES : maxBytes),
+});
 /** `POST /v1/moderations` (OpenAI's moderation models); without a model, the config's moderation model group. */
 export const moderations = (c: Ctx) => handleModelCall(c, 'moderation', moderationRequestSchema, { defaultModel: moderationGroup });
 

@@ -6,6 +6,7 @@ import { admitModelCall } from '../proxy/call-admission.ts';
 import { headerSnapshot } from '../proxy/call-helpers.ts';
 import type { GatewayState } from '../state.ts';
 import { type Ctx, homeHeaders, listCursor, listQuery, type ObjectHome } from './provider-objects.ts';
+import { log } from '../telemetry/log.ts';
 
 /**
  * Batches and fine-tuning jobs carry whose they are in the provider's own `metadata` (the gateway keeps
@@ -60,7 +61,7 @@ export function keptMetadata(client: Record<string, string> | null | undefined, 
 /** Names in the log an object whose provider dropped the gateway's metadata: it is in no key's list (the master key's only). */
 export function warnIfUnowned(object: OwnedObject, home: ObjectHome, noun: string): void {
   if (object?.metadata?.[OWNER_FIELD] !== undefined) return;
-  console.warn(`${noun} ${String(object?.id)} of ${home.deployment.group}: the provider kept no metadata, so the ${noun} is in no key's list`);
+  log.warn(`${noun} ${String(object?.id)} of ${home.deployment.group}: the provider kept no metadata, so the ${noun} is in no key's list`);
 }
 
 /** The metadata a client sees: the gateway's pairs out, and null when nothing is left. */

@@ -14,6 +14,7 @@ import { passThroughCall, passThroughTimeoutMs } from '../passthrough/pass-throu
 import { readPassThroughBody } from '../passthrough/pass-through-body.ts';
 import { bedrockCredential, credentialOf, googleQuery, setCredential, signed, vertexBase, vertexBearer, withQueryKey } from '../passthrough/upstream-credentials.ts';
 import { PASS_THROUGH_PREFIXES, type PassThroughProvider, requestedModel, withModelInPath } from '../passthrough/providers.ts';
+import { deploymentWithSecrets, hasSecretRefs } from '../secrets/resolve.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
 
@@ -67,11 +68,15 @@ export function providerPassThrough(prefix: string) {
       // A deployment lent only for its credential does not set the price: the model asked for (or answered) does.
       const named = lent && lent.kind !== 'lent' ? lent.deployment : undefined;
       const deployment = named ?? standInDeployment(provider.provider, requested ?? '', { clientNamed: true });
-      const credentials = lent?.deployment ?? deployment;
-      const target = provider.auth === 'google-oauth' ? vertexBase(credentials, c.env, readable)
-        : provider.auth === 'aws-sigv4' ? bedrockCredential(credentials, c.env) : credentialOf(provider, lent?.deployment, c.env);
+      const source = lent?.deployment ?? deployment;
+      const targetOf = (credentials: DeploymentRef) => provider.auth === 'google-oauth' ? vertexBase(credentials, c.env, readable)
+        : provider.auth === 'aws-sigv4' ? bedrockCredential(credentials, c.env) : credentialOf(provider, lent ? credentials : undefined, c.env);
+      // A credential a secret manager holds is read (or taken from this isolate's cache) for this request only,
+      // in `send`: after the caller is authorized, so an unknown key never makes the gateway ask the manager.
+      // Where the call goes does not depend on a secret: taken from the unresolved deployment (no I/O).
+      const unresolved = targetOf(source);
+      const early = hasSecretRefs(source) ? undefined : unresolved;
       const outbound = forwardedHeaders(c.req.raw.headers, { all: true, keyHeaders: [state.keyHeader] });
-      setCredential(outbound, provider, target.key);
       if (provider.provider === 'openai' && lent?.deployment.params.organization) outbound.set('openai-organization', lent.deployment.params.organization);
       const billed = c.req.method === 'POST' && BILLED.test(readable);
       return await passThroughCall(c, state, {
@@ -79,7 +84,10 @@ export function providerPassThrough(prefix: string) {
         billed, generative: billed && GENERATIVE.test(readable), modelRoute: true, deployment, priceByAnswer: !named, requested,
         authorize: (caller) => authorizePassThrough(caller, requested, named, catalog, readable),
         send: async (signal) => {
+          const credentials = early ? source : await deploymentWithSecrets(source, c.env, (p) => c.executionCtx.waitUntil(p));
+          const target = early ?? targetOf(credentials);
           if (target.missing) throw target.missing;
+          setCredential(outbound, provider, target.key);
           if (provider.auth === 'google-oauth') {
             const { authorization, target: vertex } = await vertexBearer(credentials, c.env);
             const project = /(?:^|\/)projects\/([^/]+)\//.exec(readable)?.[1];
@@ -90,7 +98,7 @@ export function providerPassThrough(prefix: string) {
           const upstream = passThroughUrl(target.base!, subpath, query, { versionPrefix: provider.versionPrefix, dedupe: true, ...rules });
           return fetch(upstream, { method: c.req.method, headers: target.aws ? await signed(target.aws, upstream, bytes, outbound, c.req.method) : outbound, ...(bytes ? { body: bytes } : {}), signal });
         },
-        apiBase: target.base ? safeBase(target.base) : '',
+        apiBase: unresolved.base ? safeBase(unresolved.base) : '',
         timeoutMs: passThroughTimeoutMs(state.config),
       }, seen);
     } catch (err) {

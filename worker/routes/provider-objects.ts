@@ -55,7 +55,7 @@ export function homeOfGroup(c: Ctx, state: GatewayState, caller: Caller, catalog
 
 /** What a 404 calls an object, in OpenAI's words. */
 const NOUN: Record<ObjectKind, string> = {
-  file: 'File object', batch: 'batch', fine_tuning_job: 'fine-tuning job', vector_store: 'vector store', vector_store_file_batch: 'vector store file batch', video: 'video',
+  file: 'File object', batch: 'batch', fine_tuning_job: 'fine-tuning job', vector_store: 'vector store', vector_store_file_batch: 'vector store file batch', video: 'video', container: 'container',
 };
 
 /**

@@ -7,6 +7,7 @@ import { bodyLimit, readJsonBody } from '../openai/read-body.ts';
 import { chatRequestSchema, completionRequestSchema, embeddingRequestSchema } from '../openai/request-schemas.ts';
 import { forwardedHeaders, headerSnapshot, validated, withoutCredentials } from '../proxy/call-helpers.ts';
 import { shownRequest } from '../providers/outgoing-shown.ts';
+import { deploymentWithSecrets } from '../secrets/resolve.ts';
 import { endpointRefusal, providerFor } from '../providers/registry.ts';
 import type { Endpoint } from '../providers/types.ts';
 import { gatewayState } from '../state.ts';
@@ -67,7 +68,8 @@ export async function transformRequest(c: Ctx): Promise<Response> {
     const forwarded = forwardedHeaders(state.config.general_settings, safeHeaders);
     const outgoing = adapter.outgoing({
       endpoint: kind.endpoint,
-      deployment,
+      // As a call would send it: secret manager credentials read (shownRequest masks them).
+      deployment: await deploymentWithSecrets(deployment, c.env),
       body,
       stream: body.stream === true && kind.endpoint !== 'embedding',
       clientWantsUsage: (body.stream_options as { include_usage?: boolean } | null | undefined)?.include_usage === true,

@@ -1,6 +1,7 @@
 import type { GatewayEnv } from '../env.ts';
 import type { CallEvent } from './call-event.ts';
 import { recordSpend } from './spend-log.ts';
+import { log } from './log.ts';
 
 export interface WaitUntil {
   waitUntil(promise: Promise<unknown>): void;
@@ -24,7 +25,7 @@ export function emitCall(env: GatewayEnv, ctx: WaitUntil, event: CallEvent): voi
     try {
       sink(env, ctx, event);
     } catch (err) {
-      console.error('telemetry sink failed:', err instanceof Error ? err.message : String(err));
+      log.error('telemetry sink failed:', err instanceof Error ? err.message : String(err));
     }
   }
 }

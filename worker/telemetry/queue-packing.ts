@@ -1,5 +1,6 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { SEND_ATTEMPTS, sendWithRetry } from './send-retry.ts';
+import { log } from './log.ts';
 
 /**
  * Cloudflare Queues cap a message at 128 KB; the telemetry producers (spend
@@ -91,22 +92,22 @@ export async function shipPacks<E extends PackEntry>(queue: PackQueue, entries: 
   try {
     for (const packed of packMessages(entries, wrap, what.messageChars)) {
       if ('tooLarge' in packed) {
-        console.error(`${what.noun}: ${ids([packed.tooLarge])} too large for a queue message even compressed; not sent`);
+        log.error(`${what.noun}: ${ids([packed.tooLarge])} too large for a queue message even compressed; not sent`);
         done++;
         continue;
       }
       if (Date.now() >= giveUpAt) {
-        console.error(`${what.noun} send given up: ${ids(entries.slice(done))} not sent, the flush's ${what.budgetMs ?? SHIP_BUDGET_MS} ms are spent`);
+        log.error(`${what.noun} send given up: ${ids(entries.slice(done))} not sent, the flush's ${what.budgetMs ?? SHIP_BUDGET_MS} ms are spent`);
         return;
       }
       const err = await sendWithRetry(() => queue.send(packed.body, { contentType: 'bytes' }));
       if (err !== undefined) {
-        console.error(`${what.noun} send failed ${SEND_ATTEMPTS} times for ${ids(packed.entries)}:`, err instanceof Error ? err.message : String(err));
+        log.error(`${what.noun} send failed ${SEND_ATTEMPTS} times for ${ids(packed.entries)}:`, err instanceof Error ? err.message : String(err));
       }
       done += packed.entries.length;
     }
   } catch (err) {
-    console.error(`${what.noun} send failed: ${ids(entries.slice(done))} could not be packed:`, err instanceof Error ? err.message : String(err));
+    log.error(`${what.noun} send failed: ${ids(entries.slice(done))} could not be packed:`, err instanceof Error ? err.message : String(err));
   }
 }
 

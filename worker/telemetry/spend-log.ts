@@ -2,6 +2,7 @@ import { runtimeConfig } from '../config/runtime.ts';
 import type { GatewayEnv } from '../env.ts';
 import { gatewayState } from '../state.ts';
 import { shipPacks } from './queue-packing.ts';
+import { log } from './log.ts';
 
 /**
  * One request's row of LiteLLM_SpendLogs, as it travels on the spend-log
@@ -10,7 +11,7 @@ import { shipPacks } from './queue-packing.ts';
  */
 export interface SpendLogRecord {
   request_id: string;
-  call_type: 'acompletion' | 'atext_completion' | 'aembedding' | 'aresponses' | 'amoderation' | 'aimage_generation' | 'aspeech' | 'atranscription' | 'aimage_edit' | 'arerank' | 'aretrieve_batch' | 'acreate_fine_tuning_job' | 'avector_store_create' | 'avector_store_search' | 'avideo_generation' | 'avideo_remix' | 'pass_through_endpoint' | '_arealtime' | 'call_mcp_tool';
+  call_type: 'acompletion' | 'atext_completion' | 'aembedding' | 'aresponses' | 'amoderation' | 'aimage_generation' | 'aspeech' | 'atranscription' | 'aimage_edit' | 'arerank' | 'aocr' | 'aretrieve_batch' | 'acreate_container' | 'acreate_fine_tuning_job' | 'avector_store_create' | 'avector_store_search' | 'avideo_generation' | 'avideo_remix' | 'pass_through_endpoint' | '_arealtime' | 'call_mcp_tool' | 'asearch';
   api_key: string;
   spend: number;
   total_tokens: number;
@@ -138,7 +139,7 @@ export async function flushSpendLogs(env: GatewayEnv): Promise<void> {
   if (pending.length === 0) return;
   const queue = env.SPEND_LOG_QUEUE;
   if (!queue) {
-    console.warn(`no SPEND_LOG_QUEUE binding: ${pending.length} spend logs not recorded`);
+    log.warn(`no SPEND_LOG_QUEUE binding: ${pending.length} spend logs not recorded`);
     return;
   }
   // A config that cannot load keeps the rows: a record is never dropped for it.

@@ -8,6 +8,7 @@ import { reportCallbackFailure } from '../../../worker/telemetry/metrics/hooks.t
 import type { AdminEnv } from '../../env.ts';
 import { chunkSegments, type EventSegment, joinedBody } from './ingestion.ts';
 import { type OtlpTarget, otlpTarget } from './otlp-target.ts';
+import { log } from '../../../worker/telemetry/log.ts';
 
 /** How long the collector gets to answer one export (`OTEL_EXPORTER_OTLP_TIMEOUT`, milliseconds, overrides it). */
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -64,7 +65,7 @@ export function exportTimeout(env: AdminEnv): number {
 export async function exportSpans(segments: readonly (EventSegment & { origin: number })[], env: AdminEnv, ctx: ExecutionContext, retry: (origin: number) => void): Promise<void> {
   const target = otlpTarget(env);
   if ('error' in target) {
-    console.error(`OpenTelemetry callback: ${segments.reduce((n, s) => n + s.events, 0)} spans dropped: ${target.error}`);
+    log.error(`OpenTelemetry callback: ${segments.reduce((n, s) => n + s.events, 0)} spans dropped: ${target.error}`);
     reportCallbackFailure(env, ctx, { callback: 'otel', error: new Error(target.error) });
     return;
   }
@@ -74,7 +75,7 @@ export async function exportSpans(segments: readonly (EventSegment & { origin: n
     const count = chunk.reduce((n, s) => n + s.events, 0);
     const result = await postSpans(target, chunk, timeoutMs);
     if (result.ok) {
-      if (result.partial) console.error(`OpenTelemetry collector at ${where} took ${count} spans but ${result.partial}`);
+      if (result.partial) log.error(`OpenTelemetry collector at ${where} took ${count} spans but ${result.partial}`);
       return;
     }
     if (!result.retry) {
@@ -84,11 +85,11 @@ export async function exportSpans(segments: readonly (EventSegment & { origin: n
         await Promise.all([send(chunk.slice(0, half)), send(chunk.slice(half))]);
         return;
       }
-      console.error(`OpenTelemetry collector at ${where} refused ${count} spans, dropped: ${result.reason}`);
+      log.error(`OpenTelemetry collector at ${where} refused ${count} spans, dropped: ${result.reason}`);
       reportCallbackFailure(env, ctx, { callback: 'otel', error: new Error(result.reason) });
       return;
     }
-    console.error(`OpenTelemetry export to ${where} failed for ${count} spans, retrying: ${result.reason}`);
+    log.error(`OpenTelemetry export to ${where} failed for ${count} spans, retrying: ${result.reason}`);
     reportCallbackFailure(env, ctx, { callback: 'otel', error: new Error(result.reason) });
     for (const segment of chunk) retry(segment.origin);
   };

@@ -11,6 +11,7 @@ import type { Database } from '../../../worker/db/client.ts';
 import { type LimiterEnv, refreshLimiter } from '../../../worker/limits/client.ts';
 import { type BudgetClock, currentBudgetLimits } from '../../lib/budget-limits.ts';
 import { maskedMetadata } from '../../lib/secret-mask.ts';
+import { log } from '../../../worker/telemetry/log.ts';
 
 type Db = Database['db'];
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
@@ -90,6 +91,6 @@ export async function keyObjectWithBudget(db: Runner, row: KeyRow, withToken: bo
  */
 export async function refreshKeys(env: LimiterEnv, tokens: Iterable<string>): Promise<void> {
   await Promise.all([...new Set(tokens)].map((token) => refreshLimiter(env, 'key', token).catch((err: unknown) => {
-    console.error(`limiter refresh failed for key ${token.slice(0, 12)}...: ${err instanceof Error ? err.message : String(err)}`);
+    log.error(`limiter refresh failed for key ${token.slice(0, 12)}...: ${err instanceof Error ? err.message : String(err)}`);
   })));
 }

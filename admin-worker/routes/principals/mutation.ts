@@ -9,6 +9,7 @@ import type { Database } from '../../../worker/db/client.ts';
 import type { GatewayError } from '../../../worker/errors.ts';
 import { type EntityKind, refreshLimiter } from '../../../worker/limits/client.ts';
 import { pgCode } from '../../lib/pg-error.ts';
+import { log } from '../../../worker/telemetry/log.ts';
 
 export type Tx = Parameters<Parameters<Database['db']['transaction']>[0]>[0];
 
@@ -86,7 +87,7 @@ const RETRYABLE = new Set(['40P01', '40001']);
 async function refreshAll(c: AdminContext, entities: [EntityKind, string][]): Promise<void> {
   const results = await Promise.allSettled(entities.map(([kind, id]) => refreshLimiter(c.env, kind, id)));
   results.forEach((r, i) => {
-    if (r.status === 'rejected') console.error(`limiter refresh failed for ${entities[i]?.join(':')}:`, r.reason instanceof Error ? r.reason.message : r.reason);
+    if (r.status === 'rejected') log.error(`limiter refresh failed for ${entities[i]?.join(':')}:`, r.reason instanceof Error ? r.reason.message : r.reason);
   });
 }
 

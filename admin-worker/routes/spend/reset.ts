@@ -5,6 +5,7 @@ import { type EntityKind, resetLimiterSpend } from '../../../worker/limits/clien
 import { writeAudit } from '../../lib/audit.ts';
 import type { AdminBindings } from '../../lib/context.ts';
 import { describeRoute } from '../../lib/openapi.ts';
+import { log } from '../../../worker/telemetry/log.ts';
 
 /**
  * `POST /global/spend/reset`, master key only (as in LiteLLM): every key's
@@ -54,7 +55,7 @@ spendResetRoutes.post('/global/spend/reset', async (c) => {
       if (result.status === 'fulfilled') return;
       const z = slice[j]!;
       failed.push(z);
-      console.error(`global spend reset: limiter ${z.entity.kind}:${z.entity.kind === 'key' ? `${z.id.slice(0, 8)}...` : z.id} not reset:`, result.reason instanceof Error ? result.reason.message : String(result.reason));
+      log.error(`global spend reset: limiter ${z.entity.kind}:${z.entity.kind === 'key' ? `${z.id.slice(0, 8)}...` : z.id} not reset:`, result.reason instanceof Error ? result.reason.message : String(result.reason));
     });
   }
   await db.transaction(async (tx) => {

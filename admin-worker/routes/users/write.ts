@@ -18,6 +18,7 @@ import { addTeamMembers } from '../teams/membership.ts';
 import { requireOrganization } from '../teams/store.ts';
 import { bulkUpdateUsersBody, newUserBody, type NewUserBody, type UpdateUserBody, USER_MONEY_FIELDS, updateUserBody } from './schemas.ts';
 import { failureReason } from '../../lib/pg-error.ts';
+import { requireAdminForPrivilegedFields } from '../../lib/env-refs.ts';
 import { assertUserIsNew, findUser, findUserByEmail } from './store.ts';
 import { newPlainKey, newUserRow, personalKeyRow, SELF_SERVICE_FIELDS, userPatch, withInternalUserBudget } from './values.ts';
 
@@ -134,6 +135,8 @@ async function applyUserUpdate(c: AdminContext, body: UpdateUserBody): Promise<U
       if (fields.user_role !== undefined) throw forbidden('Only proxy admins can modify user roles.');
       const other = Object.keys(fields).find((f) => fields[f as keyof typeof fields] !== undefined && !SELF_SERVICE_FIELDS.has(f));
       if (other) throw forbidden(`Only proxy admins can change ${other} of a user.`);
+      // A user's metadata.object_permission grants a team-less JWT caller its search tools (limits/jwt-policy.ts).
+      requireAdminForPrivilegedFields(c, { metadata: fields.metadata });
     }
     const patch = userPatch(fields, timeZone);
     if (Object.keys(patch).length === 0) return existing;

@@ -9,6 +9,7 @@ import { relayBytes } from '../relay-bytes.ts';
 import { connectionError, timeoutError, upstreamError } from './errors.ts';
 import { jsonOutcome, responsesAnswer } from './answers.ts';
 import { formBody } from './form-body.ts';
+import { ocrAnswer, ocrBody, ocrFields, ocrUploadBytes } from './ocr.ts';
 import { providerFields, withoutUnsent } from './params.ts';
 import { relayOpenAIStream } from './sse-stream.ts';
 import { askWhisperForVerbose, transcriptionAnswer } from './transcription.ts';
@@ -25,6 +26,7 @@ export const ENDPOINT_PATHS: Record<Endpoint, string> = {
   transcription: 'audio/transcriptions',
   image_edit: 'images/edits',
   rerank: 'rerank',
+  ocr: 'ocr',
 };
 
 export interface UpstreamTarget {
@@ -75,7 +77,8 @@ export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapte
     id: flavor.id,
     endpoints: new Set(flavor.endpoints),
     async call(call: ProviderCall): Promise<ProviderAnswer> {
-      const { target, fields, headers, multipart, upgraded } = prepare(call);
+      // An uploaded OCR document is read only now, once the call is admitted and routed (ocr.ts).
+      const { target, fields, headers, multipart, upgraded } = prepare(call, call.endpoint === 'ocr' ? await ocrUploadBytes(call.body) : undefined);
       const responsesApi = call.endpoint === 'responses';
       const clientId = (id: string) => managedResponseId(flavor.id, call.deployment.id, id, call.responseOwner);
       const transcription = call.endpoint === 'transcription';
@@ -91,7 +94,7 @@ export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapte
           method: 'POST',
           headers,
           // A transcription or an image edit goes as multipart/form-data with its files (fetch writes the boundary).
-          body: multipart ? formBody(fields) : JSON.stringify(fields),
+          body: multipart ? formBody(fields) : call.endpoint === 'ocr' ? ocrBody(fields) : JSON.stringify(fields),
           signal,
         });
       } catch (err) {
@@ -126,6 +129,7 @@ export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapte
           provider: flavor.id,
           ...(responsesApi ? { responseId: clientId } : {}),
           ...(call.fileSearch ? { fileSearch: call.fileSearch } : {}),
+          ...(call.containerIds ? { containerIds: call.containerIds } : {}),
         });
         return { status: 200, contentType: 'text/event-stream', body: relay.body, outcome: relay.outcome, apiBase, providerHeaders };
       }
@@ -147,6 +151,7 @@ export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapte
         throw signal.aborted ? timeoutError(flavor.label, flavor.id, call.timeoutMs) : connectionError(flavor.label, flavor.id, err);
       }
       if (responsesApi) return { status: 200, contentType: 'application/json', apiBase, providerHeaders, ...responsesAnswer(bytes, call, clientId) };
+      if (call.endpoint === 'ocr') return { status: 200, contentType: 'application/json', apiBase, providerHeaders, ...ocrAnswer(bytes, call) };
       if (transcription) return { status: 200, apiBase, providerHeaders, ...transcriptionAnswer(bytes, res.headers.get('content-type') ?? 'application/json', upgraded) };
       return { status: 200, contentType: 'application/json', body: bytes, outcome: Promise.resolve(jsonOutcome(bytes, call)), apiBase, providerHeaders };
     },
@@ -170,9 +175,9 @@ export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapte
   };
 
   /** What a call sends: where, its headers, and its fields (JSON, or a form for files). */
-  function prepare(call: ProviderCall) {
+  function prepare(call: ProviderCall, uploaded?: Uint8Array) {
     const target = targetOf(call);
-    const fields = providerFields(withoutUnsent(call.endpoint, call.body), flavor.supported?.[call.endpoint], call.dropParams, flavor.id);
+    const fields = call.endpoint === 'ocr' ? ocrFields(call.body, flavor.id === 'azure_ai', uploaded) : providerFields(withoutUnsent(call.endpoint, call.body), flavor.supported?.[call.endpoint], call.dropParams, flavor.id);
     fields.model = call.deployment.model;
     const responsesApi = call.endpoint === 'responses';
     const ownMetadata = responsesApi ? (call.body as Record<symbol, unknown>)[PROVIDER_METADATA] : undefined;

@@ -1,3 +1,4 @@
+import { showContainerIds } from '../container-ids.ts';
 import { fileSearchRewriter } from '../file-search-ids.ts';
 import type { CallOutcome, ProviderAnswer, ProviderCall } from '../types.ts';
 import { readOpenAIUsage } from './usage.ts';
@@ -20,6 +21,7 @@ export function responsesAnswer(bytes: ArrayBuffer, call: ProviderCall, clientId
   parsed.id = clientId(parsed.id);
   if (typeof parsed.previous_response_id === 'string') parsed.previous_response_id = clientId(parsed.previous_response_id);
   if (call.fileSearch) fileSearchRewriter(call.fileSearch).response(parsed);
+  if (call.containerIds) showContainerIds(parsed, call.containerIds);
   return { body: JSON.stringify(parsed), outcome: Promise.resolve(outcome) };
 }
 

@@ -20,7 +20,8 @@ export const hostedOpenAICompatible = HOSTED.map(([id, label, defaultBase, keyEn
   const flavor: OpenAICompatibleFlavor = {
     id,
     label,
-    endpoints: ['chat', 'completion', 'embedding'],
+    // Mistral's OCR API (`{api_base}/ocr`) is LiteLLM's /ocr format.
+    endpoints: id === 'mistral' ? ['chat', 'completion', 'embedding', 'ocr'] : ['chat', 'completion', 'embedding'],
     // Their extra sampling fields vary; pass fields through rather than refuse what they may take.
     supported: undefined,
     target(deployment, endpoint, env) {

@@ -6,7 +6,7 @@ export const GATEWAY_PARAMS: ReadonlySet<string> = new Set([
   'model', 'mock_response', 'mock_timeout', 'mock_testing_fallbacks', 'metadata', 'litellm_metadata', 'tags',
   'fallbacks', 'context_window_fallback_dict', 'num_retries', 'cache', 'caching', 'timeout', 'stream_timeout',
   'guardrails', 'no-log', 'api_key', 'api_base', 'base_url', 'api_version', 'custom_llm_provider',
-  'turn_off_message_logging',
+  'turn_off_message_logging', 'litellm_session_id',
 ]);
 
 /** What OpenAI's API takes, per endpoint. */
@@ -40,6 +40,11 @@ export const OPENAI_PARAMS: Record<Endpoint, ReadonlySet<string>> = {
   ]),
   // OpenAI has no rerank API: the fields of the Cohere/Jina format vLLM serves.
   rerank: new Set(['query', 'documents', 'top_n', 'return_documents', 'max_tokens_per_doc', 'max_chunks_per_doc', 'rank_fields']),
+  // OpenAI has no OCR API: the fields of Mistral's, which LiteLLM's /ocr follows.
+  ocr: new Set([
+    'document', 'pages', 'include_image_base64', 'image_limit', 'image_min_size', 'bbox_annotation_format', 'document_annotation_format',
+    'document_annotation_prompt', 'extract_header', 'extract_footer', 'table_format', 'confidence_scores_granularity', 'include_blocks', 'id',
+  ]),
 };
 
 /** vLLM's OpenAI server takes OpenAI's fields plus its sampling and guided-decoding extras. */
@@ -61,6 +66,7 @@ export const VLLM_PARAMS: Record<Endpoint, ReadonlySet<string>> = {
   transcription: OPENAI_PARAMS.transcription,
   image_edit: OPENAI_PARAMS.image_edit,
   rerank: new Set([...OPENAI_PARAMS.rerank, 'truncate_prompt_tokens', 'user']),
+  ocr: OPENAI_PARAMS.ocr,
 };
 
 /**

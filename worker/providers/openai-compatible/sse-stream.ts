@@ -1,4 +1,5 @@
 import { errorEnvelope, GatewayError } from '../../errors.ts';
+import { CONTAINER_EVENTS, showContainerIds } from '../container-ids.ts';
 import { FILE_SEARCH_EVENTS, type FileSearchIds, fileSearchRewriter } from '../file-search-ids.ts';
 import type { CallOutcome, UsageReport } from '../types.ts';
 import { estimatedUsage, readOpenAIUsage } from './usage.ts';
@@ -14,6 +15,8 @@ export interface StreamOptions {
   responseId?: (upstreamId: string) => string;
   /** The Responses API with `file_search` over the caller's stores: the stores' and files' ids the client is to see. */
   fileSearch?: FileSearchIds;
+  /** The Responses API naming the caller's containers by the gateway's ids: the provider's id → the client's. */
+  containerIds?: ReadonlyMap<string, string>;
   /** The client asked for `stream_options.include_usage`. */
   clientWantsUsage: boolean;
   /** The gateway added `include_usage` itself, so the usage chunk and `"usage":null` fields are not the client's. */
@@ -101,16 +104,18 @@ export function relayOpenAIStream(upstream: ReadableStream<Uint8Array>, options:
     if (!type) return event;
     const whole = options.responseId !== undefined && RESPONSE_EVENTS.has(type);
     const found = files !== undefined && FILE_SEARCH_EVENTS.has(type);
-    if (!whole && !found) return event;
+    const named = options.containerIds !== undefined && CONTAINER_EVENTS.has(type);
+    if (!whole && !found && !named) return event;
     try {
       const parsed = JSON.parse(data) as { response?: { id?: unknown; previous_response_id?: unknown } };
       if (whole && typeof parsed.response?.id === 'string') {
         parsed.response.id = options.responseId!(parsed.response.id);
         if (typeof parsed.response.previous_response_id === 'string') parsed.response.previous_response_id = options.responseId!(parsed.response.previous_response_id);
-      } else if (!found) {
+      } else if (!found && !named) {
         return event;
       }
       if (found) files.event(parsed as Record<string, unknown>);
+      if (named) showContainerIds(parsed, options.containerIds!);
       const other = event.split(/\r?\n/).filter((l) => l.trim() !== '' && !l.startsWith('data:'));
       return [...other, `data: ${JSON.stringify(parsed)}`].join('\n');
     } catch {

@@ -1,4 +1,5 @@
 import { GatewayError } from '../../errors.ts';
+import { log } from '../../telemetry/log.ts';
 
 /** Anthropic's error type for a status (https://docs.anthropic.com/en/api/errors). */
 export function anthropicErrorType(status: number): string {
@@ -24,7 +25,7 @@ export function anthropicErrorBody(status: number, message: string) {
 /** Any thrown value in Anthropic's envelope, with the gateway error's status and headers (retry-after). */
 export function anthropicErrorResponse(err: unknown): Response {
   const known = err instanceof GatewayError ? err : new GatewayError('Internal server error', { status: 500, type: 'internal_server_error' });
-  if (!(err instanceof GatewayError)) console.error('messages route failed', err instanceof Error ? err.stack ?? err.message : String(err));
+  if (!(err instanceof GatewayError)) log.error('messages route failed', err instanceof Error ? err : String(err));
   return new Response(JSON.stringify(anthropicErrorBody(known.status, known.message)), {
     status: known.status,
     headers: { 'content-type': 'application/json', ...known.headers },

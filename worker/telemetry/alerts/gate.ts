@@ -10,7 +10,7 @@ import type { AlertType } from './types.ts';
 export const BUDGET_THRESHOLDS: readonly number[] = [0.8, 1.0];
 
 /** At most one alert of these types per dedupe key (deployment, callback) per window; the next one says how many were held back. */
-export const ALERT_WINDOW_MS: Record<Exclude<AlertType, 'budget_alerts'>, number> = {
+export const ALERT_WINDOW_MS: Record<Exclude<AlertType, 'budget_alerts' | 'spend_reports'>, number> = {
   llm_too_slow: 60_000,
   cooldown_deployment: 60_000,
   callback_failure: 5 * 60_000,

@@ -1,5 +1,6 @@
 import { runtimeConfig } from '../../config/runtime.ts';
 import type { AlertType } from './types.ts';
+import { log } from '../log.ts';
 
 /** LiteLLM's default `alerting_threshold` (seconds). */
 export const DEFAULT_ALERTING_THRESHOLD_S = 300;
@@ -39,10 +40,10 @@ export function alertSettings(env: Record<string, unknown>): AlertSettings {
     const general = config.general_settings;
     const webhookUrl = validWebhook(typeof env.SLACK_WEBHOOK_URL === 'string' ? env.SLACK_WEBHOOK_URL : undefined);
     const wantsSlack = (general.alerting ?? []).includes('slack');
-    if (wantsSlack && !webhookUrl) console.warn('general_settings.alerting names "slack" but SLACK_WEBHOOK_URL is not set (or not an http(s) URL): no Slack alerts will be sent');
+    if (wantsSlack && !webhookUrl) log.warn('general_settings.alerting names "slack" but SLACK_WEBHOOK_URL is not set (or not an http(s) URL): no Slack alerts will be sent');
     const genericWebhookUrl = validWebhook(typeof env.WEBHOOK_URL === 'string' ? env.WEBHOOK_URL : undefined);
     const wantsWebhook = (general.alerting ?? []).includes('webhook');
-    if (wantsWebhook && !genericWebhookUrl) console.warn('general_settings.alerting names "webhook" but WEBHOOK_URL is not set (or not an http(s) URL): no webhook alerts will be sent');
+    if (wantsWebhook && !genericWebhookUrl) log.warn('general_settings.alerting names "webhook" but WEBHOOK_URL is not set (or not an http(s) URL): no webhook alerts will be sent');
     settings = {
       slack: wantsSlack && webhookUrl !== undefined,
       webhookUrl,

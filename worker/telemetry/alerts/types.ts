@@ -6,7 +6,7 @@
  */
 
 /** LiteLLM's `alert_types` names; `callback_failure` and `cache_unavailable` are Tollgate's own. */
-export type AlertType = 'budget_alerts' | 'llm_too_slow' | 'cooldown_deployment' | 'callback_failure' | 'cache_unavailable';
+export type AlertType = 'budget_alerts' | 'llm_too_slow' | 'cooldown_deployment' | 'callback_failure' | 'cache_unavailable' | 'spend_reports';
 
 export type AlertCandidate =
   | {

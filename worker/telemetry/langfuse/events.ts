@@ -63,7 +63,8 @@ export interface LangfuseCall {
 }
 
 /** Fields that are the prompt itself (logged as input) rather than model parameters. */
-const PROMPT_FIELDS = new Set(['messages', 'prompt', 'input', 'instructions', 'tools', 'functions', 'turn_off_message_logging', 'file', 'image', 'mask']);
+// An OCR call's `document` (a URL, or the whole file as a data: URI) and its annotation prompt too.
+const PROMPT_FIELDS = new Set(['messages', 'prompt', 'input', 'instructions', 'tools', 'functions', 'turn_off_message_logging', 'file', 'image', 'mask', 'document', 'document_annotation_prompt']);
 
 /** trace_* metadata keys (prefix stripped) → the trace body's field. */
 const TRACE_FIELDS: Record<string, keyof TraceBody> = {
@@ -230,13 +231,13 @@ function promptOf(event: LangfuseCall): Json {
 /** The answer as LiteLLM logs it: the assistant message for chat, the text for completions, nothing for embeddings. */
 function answerOf(event: LangfuseCall): unknown {
   const text = event.outcome?.responseText;
-  // The transcript of a transcription too (LiteLLM logs it as the output).
-  if ((event.endpoint !== 'chat' && event.endpoint !== 'completion' && event.endpoint !== 'responses' && event.endpoint !== 'transcription') || text === undefined) return undefined;
+  // The transcript of a transcription too (LiteLLM logs it as the output), and the pages an OCR call read.
+  if ((event.endpoint !== 'chat' && event.endpoint !== 'completion' && event.endpoint !== 'responses' && event.endpoint !== 'transcription' && event.endpoint !== 'ocr') || text === undefined) return undefined;
   return event.endpoint === 'chat' ? { role: 'assistant', content: text } : text;
 }
 
 function redactedAnswer(event: LangfuseCall): unknown {
-  if (event.endpoint !== 'chat' && event.endpoint !== 'completion' && event.endpoint !== 'responses' && event.endpoint !== 'transcription') return undefined;
+  if (event.endpoint !== 'chat' && event.endpoint !== 'completion' && event.endpoint !== 'responses' && event.endpoint !== 'transcription' && event.endpoint !== 'ocr') return undefined;
   return event.endpoint === 'chat' ? { role: 'assistant', content: REDACTED } : REDACTED;
 }
 

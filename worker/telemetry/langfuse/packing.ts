@@ -1,6 +1,7 @@
 import { MAX_MESSAGE_BYTES, utf8Bound } from '../queue-packing.ts';
 import type { CallbackDestination, CallbackItem, IngestionEvent } from './types.ts';
 import { boundedJson } from '../bounded-json.ts';
+import { log } from '../log.ts';
 
 /** Each of a call's (up to four) input and output fields is cut to this when the call would not fit in a message. */
 const MAX_FIELD_CHARS = 20 * 1024;
@@ -43,7 +44,7 @@ export function fitItem(item: CallbackItem): FittedItem | null {
     fitted = serialise({ ...item, events });
     if (fitted.bytes <= ITEM_BYTES) return fitted;
   }
-  console.error(`Langfuse events of call ${item.callId} do not fit in a queue message (${fitted.bytes} bytes); not sent`);
+  log.error(`Langfuse events of call ${item.callId} do not fit in a queue message (${fitted.bytes} bytes); not sent`);
   return null;
 }
 

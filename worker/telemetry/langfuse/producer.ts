@@ -3,6 +3,7 @@ import { shipPacks } from '../queue-packing.ts';
 import { CALLBACK_MESSAGE_CHARS, callbackMessageText, destinationKey } from './message.ts';
 import { type FittedItem, fitItem } from './packing.ts';
 import type { CallbackItem } from './types.ts';
+import { log } from '../log.ts';
 
 /**
  * How long an isolate gathers calls' events before shipping them: fewer,
@@ -52,7 +53,7 @@ export async function flushCallbacks(env: GatewayEnv): Promise<void> {
   if (pending.length === 0) return;
   const queue = env.CALLBACK_QUEUE;
   if (!queue) {
-    if (!warnedNoQueue) console.warn(`no CALLBACK_QUEUE binding: Langfuse events and OpenTelemetry spans are not sent (${pending.length} calls in this flush)`);
+    if (!warnedNoQueue) log.warn(`no CALLBACK_QUEUE binding: Langfuse events and OpenTelemetry spans are not sent (${pending.length} calls in this flush)`);
     warnedNoQueue = true;
     return;
   }

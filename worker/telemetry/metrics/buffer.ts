@@ -4,6 +4,7 @@ import {
   bucketIndex, type Delta, labelValuesOf, LATENCY_BUCKETS, M, MAX_PENDING_SERIES, type MetricDef, METRIC_SHARDS,
   METRICS_FIRST_FLUSH_MS, METRICS_FLUSH_EVERY_MS, seriesKey, shardName, shardOf,
 } from './registry.ts';
+import { log } from '../log.ts';
 
 /** The bindings metrics need: the aggregating objects (worker/telemetry/metrics/aggregator.ts). */
 export interface MetricsEnv {
@@ -178,7 +179,7 @@ export async function flushMetrics(env: MetricsEnv): Promise<void> {
   if (deltas.size === 0 && checks.size === 0 && candidates.size === 0) return;
   const ns = env.METRICS;
   if (!ns) {
-    if (!warnedUnbound) console.warn('no METRICS Durable Object binding: metrics and alerts are not aggregated');
+    if (!warnedUnbound) log.warn('no METRICS Durable Object binding: metrics and alerts are not aggregated');
     warnedUnbound = true;
     return;
   }
@@ -195,10 +196,10 @@ export async function flushMetrics(env: MetricsEnv): Promise<void> {
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
         if (attempt >= 2) {
-          console.error(`metrics shard ${shard}: ingest failed twice, ${batch.deltas.length} series updates dropped:`, message);
+          log.error(`metrics shard ${shard}: ingest failed twice, ${batch.deltas.length} series updates dropped:`, message);
           return;
         }
-        console.warn(`metrics shard ${shard}: ingest failed, retrying in ${RETRY_AFTER_MS} ms:`, message);
+        log.warn(`metrics shard ${shard}: ingest failed, retrying in ${RETRY_AFTER_MS} ms:`, message);
         await new Promise((resolve) => setTimeout(resolve, RETRY_AFTER_MS));
       }
     }

@@ -7,6 +7,7 @@ import { health, inc, type MetricsEnv, raiseAlert, scheduleFlush, type WaitUntil
 import type { CallEndpoint } from '../../providers/types.ts';
 import { callerLabels, deploymentLabels, exceptionClass, modelGroupLabel, ROUTES, statusLabel } from './labels.ts';
 import { M } from './registry.ts';
+import { log } from '../log.ts';
 
 /**
  * What other parts of the gateway call to feed metrics and alerts beyond the
@@ -47,7 +48,7 @@ export function recordRejectedCall(env: MetricsEnv, ctx: WaitUntil, r: {
     inc(M.proxyFailed, { ...labels, exception_status: statusLabel(r.error.status), exception_class: exceptionClass(r.error, undefined) }, 1, r.custom);
     scheduleFlush(env, ctx);
   } catch (err) {
-    console.error('recordRejectedCall failed:', err instanceof Error ? err.message : String(err));
+    log.error('recordRejectedCall failed:', err instanceof Error ? err.message : String(err));
   }
 }
 
@@ -74,7 +75,7 @@ export function recordFallback(env: MetricsEnv, ctx: WaitUntil, f: {
     });
     scheduleFlush(env, ctx);
   } catch (err) {
-    console.error('recordFallback failed:', err instanceof Error ? err.message : String(err));
+    log.error('recordFallback failed:', err instanceof Error ? err.message : String(err));
   }
 }
 
@@ -112,7 +113,7 @@ export function recordDeploymentCooldown(env: MetricsEnv, ctx: WaitUntil, c: {
     }
     scheduleFlush(env, ctx);
   } catch (err) {
-    console.error('recordDeploymentCooldown failed:', err instanceof Error ? err.message : String(err));
+    log.error('recordDeploymentCooldown failed:', err instanceof Error ? err.message : String(err));
   }
 }
 
@@ -134,7 +135,7 @@ export function recordCacheLookup(env: MetricsEnv, ctx: WaitUntil, c: {
     if (c.hit && c.cachedTokens) inc(M.cachedTokens, labels, c.cachedTokens);
     scheduleFlush(env, ctx);
   } catch (err) {
-    console.error('recordCacheLookup failed:', err instanceof Error ? err.message : String(err));
+    log.error('recordCacheLookup failed:', err instanceof Error ? err.message : String(err));
   }
 }
 
@@ -152,7 +153,7 @@ export function recordCacheFailures(env: MetricsEnv, ctx: WaitUntil, f: { errors
     }
     scheduleFlush(env, ctx);
   } catch (err) {
-    console.error('recordCacheFailures failed:', err instanceof Error ? err.message : String(err));
+    log.error('recordCacheFailures failed:', err instanceof Error ? err.message : String(err));
   }
 }
 
@@ -172,6 +173,6 @@ export function reportCallbackFailure(env: MetricsEnv, ctx: WaitUntil, f: { call
     }
     scheduleFlush(env, ctx);
   } catch (err) {
-    console.error('reportCallbackFailure failed:', err instanceof Error ? err.message : String(err));
+    log.error('reportCallbackFailure failed:', err instanceof Error ? err.message : String(err));
   }
 }

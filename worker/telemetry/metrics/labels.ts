@@ -37,15 +37,25 @@ export const ROUTES: Record<CallEndpoint, string> = {
   transcription: '/audio/transcriptions',
   image_edit: '/images/edits',
   rerank: '/rerank',
+  ocr: '/ocr',
   // A provider's own API (passthrough/): one label for every path, as paths are the client's to choose.
   pass_through: '/pass_through',
   realtime: '/realtime',
   mcp: '/mcp',
+  search: '/search',
 };
+
+/**
+ * A caller's key as the `hashed_api_key` label: a key's SHA-256 hash; anything else is "other" (a JWT's
+ * made-up key carries its team, user, organization and email in the clear, and /metrics is public).
+ */
+export function keyHashLabel(token: string): string {
+  return /^[0-9a-f]{64}$/.test(token) ? token : OTHER;
+}
 
 /** hashed_api_key, api_key_alias, team, team_alias, user of the caller. */
 export function callerLabels(caller: Caller): LabelValues {
-  const hash = /^[0-9a-f]{64}$/.test(caller.token) ? caller.token : OTHER;
+  const hash = keyHashLabel(caller.token);
   if (caller.kind === 'master') {
     return { hashed_api_key: hash, api_key_alias: NONE, team: NONE, team_alias: NONE, user: MASTER_USER };
   }

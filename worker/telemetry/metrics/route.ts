@@ -5,6 +5,7 @@ import type { ShardSnapshot } from './aggregator.ts';
 import { aggregatorStub } from './buffer.ts';
 import { METRIC_SHARDS, type Series } from './registry.ts';
 import { PROMETHEUS_CONTENT_TYPE, renderMetrics } from './render.ts';
+import { log } from '../log.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
 
@@ -25,7 +26,7 @@ export async function metricsRoute(c: Ctx): Promise<Response> {
       const answers = await Promise.all(Array.from({ length: METRIC_SHARDS }, (_, shard) => withTimeout(aggregatorStub(c.env, shard)!.snapshot())));
       for (const a of answers) snapshots.push(a.series);
     } catch (err) {
-      console.error('GET /metrics: a metrics shard did not answer:', err instanceof Error ? err.message : String(err));
+      log.error('GET /metrics: a metrics shard did not answer:', err instanceof Error ? err.message : String(err));
       return errorResponse(new GatewayError('Metrics are temporarily unavailable; retry shortly', {
         status: 503, type: 'service_unavailable', headers: { 'retry-after': '1' },
       }));

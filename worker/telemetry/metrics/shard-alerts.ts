@@ -4,6 +4,7 @@ import { candidateText } from '../alerts/messages.ts';
 import { alertEnabled, alertSettings } from '../alerts/settings.ts';
 import { backoffMs, postJson, postToSlack, SLACK_MAX_ATTEMPTS } from '../alerts/slack.ts';
 import type { AlertCandidate } from '../alerts/types.ts';
+import { log } from '../log.ts';
 
 const MAX_ALERT_KEYS = 10_000;
 /** Undelivered Slack messages kept at most; beyond, new alerts are dropped (logged). */
@@ -79,7 +80,7 @@ export class ShardAlerts {
     const sql = this.#storage.sql;
     const queued = Number(sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM outbox').one().n);
     if (queued >= MAX_OUTBOX) {
-      console.error(`alerts: outbox full (${queued} undelivered), alert dropped: ${text.split('\n')[0]}`);
+      log.error(`alerts: outbox full (${queued} undelivered), alert dropped: ${text.split('\n')[0]}`);
       return;
     }
     const now = Date.now();
@@ -107,7 +108,7 @@ export class ShardAlerts {
       if (result.ok) {
         sql.exec('DELETE FROM outbox WHERE id = ?', id);
       } else if (result.permanent || attempts + 1 >= SLACK_MAX_ATTEMPTS) {
-        console.error(`alerts: ${toWebhook ? 'the webhook' : 'Slack'} refused an alert after ${attempts + 1} attempt(s) (${result.detail}); dropped: ${(String(row.text).split('\n')[0] ?? '').slice(0, 200)}`);
+        log.error(`alerts: ${toWebhook ? 'the webhook' : 'Slack'} refused an alert after ${attempts + 1} attempt(s) (${result.detail}); dropped: ${(String(row.text).split('\n')[0] ?? '').slice(0, 200)}`);
         sql.exec('DELETE FROM outbox WHERE id = ?', id);
       } else {
         sql.exec('UPDATE outbox SET attempts = ?, due = ? WHERE id = ?', attempts + 1, Date.now() + (result.retryAfterMs ?? backoffMs(attempts + 1)), id);

@@ -6,10 +6,12 @@ import { budgetText, budgetWebhookEvent } from '../alerts/messages.ts';
 import { alertEnabled, alertSettings, webhookEnabled } from '../alerts/settings.ts';
 import { type BudgetCheck, budgetEntityKey } from '../alerts/types.ts';
 import { PROVIDER_PREFIX } from '../../limits/router-budgets.ts';
-import { bounded } from './labels.ts';
+import { bounded, keyHashLabel } from './labels.ts';
+import { loggedKey } from '../../auth/jwt-identity.ts';
 import { M } from './registry.ts';
 import type { ShardAlerts } from './shard-alerts.ts';
 import type { ShardSeries } from './shard-series.ts';
+import { log } from '../log.ts';
 
 /** An entity's budget is read from its limiter at most this often per shard (a burst is coalesced into one more read after it). */
 const BUDGET_SPACING_MS = 250;
@@ -93,7 +95,7 @@ export class ShardBudgets {
         this.#apply(track.check, view);
       }
     } catch (err) {
-      console.error(`metrics shard: reading the budget of ${kind} ${kind === 'key' ? id.slice(0, 12) : id} failed:`, err instanceof Error ? err.message : String(err));
+      log.error(`metrics shard: reading the budget of ${kind} ${kind === 'key' ? loggedKey(id).slice(0, 12) : id} failed:`, err instanceof Error ? err.message : String(err));
     } finally {
       track.running = false;
       track.lastAt = Date.now();
@@ -118,7 +120,7 @@ export class ShardBudgets {
   }
 
   #keyGauges(hash: string, alias: string | null, maxBudget: number | null, spend: number): void {
-    const labels = { hashed_api_key: hash, api_key_alias: bounded(alias) };
+    const labels = { hashed_api_key: keyHashLabel(hash), api_key_alias: bounded(alias) };
     this.#series.setGauge(M.remainingKeyBudget, labels, maxBudget === null ? Infinity : maxBudget - spend);
     if (maxBudget !== null) this.#series.setGauge(M.keyMaxBudget, labels, maxBudget);
     else this.#series.dropGauge(M.keyMaxBudget, labels);

@@ -4,6 +4,7 @@ import {
   METRICS_PERSIST_EVERY_MS, NONE, type Series, seriesKey,
 } from './registry.ts';
 import { CUSTOM_LABELLED, isCustomLabelName, MAX_CUSTOM_LABEL_CHARS, MAX_CUSTOM_LABELS } from './custom-labels.ts';
+import { log } from '../log.ts';
 
 /** litellm_deployment_state looks at this much recent traffic, in slots of HEALTH_SLOT_MS. */
 export const HEALTH_WINDOW_MS = 60_000;
@@ -219,7 +220,7 @@ export class ShardSeries {
       });
     } catch (err) {
       for (const key of keys) this.#dirty.add(key);
-      console.error('metrics shard: persisting series failed, retrying:', err instanceof Error ? err.message : String(err));
+      log.error('metrics shard: persisting series failed, retrying:', err instanceof Error ? err.message : String(err));
       this.#schedulePersist();
     }
   }

@@ -9,6 +9,7 @@ import { enqueueFitted } from '../langfuse/producer.ts';
 import { utf8Bound } from '../queue-packing.ts';
 import { otelOn } from './enabled.ts';
 import { buildSpan, spanContent, type SpanOptions } from './spans.ts';
+import { log } from '../log.ts';
 
 /** Characters of a call's prompt and answer a span keeps (each), then fewer while the span would not fit in a message. */
 const CONTENT_CHARS = [16 * 1024, 2 * 1024, 0];
@@ -55,7 +56,7 @@ export function otelSink(env: GatewayEnv, ctx: WaitUntil, event: CallEvent): voi
       return;
     }
   }
-  console.error(`OpenTelemetry span of call ${event.record.request_id} does not fit in a queue message; not sent`);
+  log.error(`OpenTelemetry span of call ${event.record.request_id} does not fit in a queue message; not sent`);
 }
 
 addCallSink(otelSink);

@@ -1,0 +1,1 @@
+CREATE INDEX "LiteLLM_UserTable_lower_user_email_idx" ON "LiteLLM_UserTable" USING btree (lower("user_email"));
