@@ -154,6 +154,25 @@ describe('races with /user/delete', () => {
     expect(await rows(`SELECT * FROM "LiteLLM_InvitationLink" WHERE user_id = 'deleted-meanwhile'`)).toEqual([]);
   });
 
+  it('refuses an unknown link, or another user\'s, with its 401 without waiting on the row of the user it names', async () => {
+    await rows(`INSERT INTO "LiteLLM_UserTable" (user_id, user_role) VALUES ('locked-user', 'internal_user'), ('link-owner', 'internal_user')`);
+    const others = await invite('link-owner');
+    const blocked = async (body: Json) => Promise.race([claim(body), sleep(3000).then(() => 'blocked' as const)]);
+    await inTransaction(async (client) => {
+      // A concurrent request holding the user's row: a claim that cannot succeed must not queue behind it.
+      await client.query(`SELECT * FROM "LiteLLM_UserTable" WHERE user_id = 'locked-user' FOR UPDATE`);
+      const unknown = await blocked({ invitation_link: crypto.randomUUID(), user_id: 'locked-user', password: 'pw' });
+      expect(unknown).not.toBe('blocked');
+      expect(unknown).toMatchObject({ status: 401, body: { error: { message: 'Invitation link does not exist in db.', type: 'auth_error' } } });
+      const mismatched = await blocked({ invitation_link: others.id, user_id: 'locked-user', password: 'pw' });
+      expect(mismatched).not.toBe('blocked');
+      expect(mismatched).toMatchObject({ status: 401 });
+      expect((mismatched as { body: Json }).body.error.message).toContain('does not match the user id this link is attached to');
+    });
+    expect(await password('locked-user')).toBeNull();
+    expect(await link(others.id)).toMatchObject({ is_accepted: false });
+  });
+
   it('lets a claim and a delete of its user meet without a deadlock', async () => {
     await rows(`INSERT INTO "LiteLLM_UserTable" (user_id, user_role) VALUES ('claim-vs-delete', 'internal_user')`);
     const created = await invite('claim-vs-delete');

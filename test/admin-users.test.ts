@@ -143,6 +143,25 @@ describe('POST /user/update', () => {
     expect(grant.status).toBe(403);
     expect((await ok('/user/update', { user_id: 'u-upd', metadata: { dept: 'ops' } }, own)).data.metadata).toEqual({ dept: 'ops' });
   });
+
+  it('keeps an admin-set object_permission when the user replaces its own metadata, and its email is the admin\'s to change', async () => {
+    await ok('/user/new', { user_id: 'u-grant', user_email: 'grant@corp.test', metadata: { object_permission: { search_tools: ['web'] }, note: 'x' }, auto_create_key: false });
+    const own = await seedKey(stack.databaseUrl, { userId: 'u-grant' });
+    const grant = { object_permission: { search_tools: ['web'] } };
+    expect((await ok('/user/update', { user_id: 'u-grant', metadata: {} }, own)).data.metadata).toEqual(grant);
+    expect((await ok('/user/update', { user_id: 'u-grant', metadata: null }, own)).data.metadata).toEqual(grant);
+    expect((await ok('/user/update', { user_id: 'u-grant', metadata: { dept: 'ops' } }, own)).data.metadata).toEqual({ ...grant, dept: 'ops' });
+    const stored = async () => (await rows('SELECT metadata, user_email FROM "LiteLLM_UserTable" WHERE user_id = $1', ['u-grant']))[0];
+    expect((await stored()).metadata).toEqual({ ...grant, dept: 'ops' });
+    // A JWT with an unknown user id is the user its email names: a user's own email is not theirs to change.
+    const email = await call('/user/update', { user_id: 'u-grant', user_email: 'someone.else@corp.test' }, own);
+    expect(email.status).toBe(403);
+    expect(email.body.error.message).toContain('Only proxy admins can change user_email');
+    expect((await stored()).user_email).toBe('grant@corp.test');
+    expect((await ok('/user/update', { user_id: 'u-grant', user_email: 'new@corp.test' })).data.user_email).toBe('new@corp.test');
+    // A proxy admin's replacement is whole, as before.
+    expect((await ok('/user/update', { user_id: 'u-grant', metadata: {} })).data.metadata).toEqual({});
+  });
 });
 
 describe('GET /user/available_roles', () => {

@@ -27,7 +27,7 @@ const configYaml = () => {
 
 let idp: FakeIdp;
 let stack: TestStack;
-const { ok: admin, rows } = adminClient(() => stack);
+const { ok: admin, call, rows } = adminClient(() => stack);
 
 beforeAll(async () => {
   idp = await startFakeIdp();
@@ -125,6 +125,43 @@ describe('user_email_jwt_field', () => {
     // The found user's own budget holds the token's calls.
     expect((await chat(token)).status).toBe(200);
     expect((await refusedEventually(() => chat(token))).error).toMatchObject({ type: 'budget_exceeded' });
+  });
+
+  it('binds the token\'s user id to the user its email found (sso_user_id), so its email no longer matters', async () => {
+    await admin('/user/new', { user_id: 'u-bind', user_email: 'bind.me@example.com', auto_create_key: false });
+    const first = await chat(jwt({ sub: 'idp-bind-1', email: 'bind.me@example.com' }));
+    expect(first.status, JSON.stringify(first.error)).toBe(200);
+    expect(await userRow('u-bind')).toMatchObject({ sso_user_id: 'idp-bind-1' });
+    // The IdP's email changed: the same subject is still that user, by its bound id.
+    const later = await chat(jwt({ sub: 'idp-bind-1', email: 'renamed@example.com' }));
+    expect(later.status, JSON.stringify(later.error)).toBe(200);
+    expect((await loggedRow(later.callId)).user).toBe('u-bind');
+    expect(await userRow('idp-bind-1')).toBeUndefined();
+  });
+
+  it('refuses an email two users share with a 401 naming neither, and binds or creates no user', async () => {
+    await rows(`INSERT INTO "LiteLLM_UserTable" (user_id, user_role, user_email) VALUES ('u-twin-1', 'internal_user', 'twin@example.com'), ('u-twin-2', 'internal_user', 'TWIN@example.com')`);
+    const out = await chat(jwt({ sub: 'idp-twin', email: 'twin@example.com' }));
+    expect(out.status).toBe(401);
+    expect(out.error).toMatchObject({ type: 'auth_error', param: 'user_email' });
+    expect(out.error?.message).toContain('more than one user has the JWT\'s email');
+    expect(out.error?.message).not.toMatch(/u-twin/);
+    expect(await userRow('idp-twin')).toBeUndefined();
+    expect(await rows('SELECT 1 FROM "LiteLLM_UserTable" WHERE sso_user_id = $1', ['idp-twin'])).toEqual([]);
+  });
+
+  it('does not let a user take a colleague\'s tokens by setting its own email to theirs (403); the colleague\'s token stays theirs', async () => {
+    await admin('/user/new', { user_id: 'u-victim', user_email: 'victim@example.com', auto_create_key: false });
+    const thief = await admin('/user/new', { user_id: 'u-thief', user_email: 'thief@example.com' });
+    const edit = await call('/user/update', { user_id: 'u-thief', user_email: 'Victim@example.com' }, thief.key);
+    expect(edit.status).toBe(403);
+    expect(edit.body.error.message).toContain('Only proxy admins can change user_email');
+    expect(await userRow('u-thief')).toMatchObject({ user_email: 'thief@example.com' });
+    // Sending its own email back unchanged is no change, and allowed.
+    expect((await call('/user/update', { user_id: 'u-thief', user_email: 'thief@example.com', user_alias: 'T' }, thief.key)).status).toBe(200);
+    const out = await chat(jwt({ sub: 'idp-victim', email: 'victim@example.com' }));
+    expect(out.status, JSON.stringify(out.error)).toBe(200);
+    expect((await loggedRow(out.callId)).user).toBe('u-victim');
   });
 
   it('takes the email as the user of a token without the user claim, as LiteLLM does', async () => {

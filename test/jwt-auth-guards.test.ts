@@ -56,6 +56,20 @@ describe('a JWT caller on /metrics', () => {
   });
 });
 
+describe('a JWT caller without the user claim on /metrics', () => {
+  it('shows as user "other": the email that is its user id never reaches the public /metrics', async () => {
+    await admin('/team/new', { team_id: 'm-team-nosub', models: ['mock-gpt'] });
+    const out = await chat(jwt({ client_id: 'm-team-nosub', email: 'nosub.metrics@example.com' }));
+    expect(out.status, JSON.stringify(out.error)).toBe(200);
+    const scraped = await until(stack.url, (m) => {
+      const series = m.text.split('\n').filter((line) => line.includes('team="m-team-nosub"') && /[{,]user="/.test(line));
+      expect(series.length).toBeGreaterThan(0);
+      for (const line of series) expect(line).toMatch(/[{,]user="other"/);
+    });
+    expect(scraped.text).not.toContain('nosub.metrics');
+  });
+});
+
 describe('user_allowed_email_domain', () => {
   it('refuses a token whose email is of another domain with 403 before any lookup: the user with that email is not its caller', async () => {
     await admin('/user/new', { user_id: 'u-outside', user_email: 'someone@elsewhere.org', auto_create_key: false });

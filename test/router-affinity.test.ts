@@ -35,6 +35,7 @@ ${deployment('keyed', 'keyed-b', () => b)}
 ${deployment('limited', 'limited-a', () => a, ', rpm: 2')}
 ${deployment('limited', 'limited-b', () => b, ', rpm: 2')}
 ${deployment('slow-limited', 'slow-limited-a', () => a, ', rpm: 3')}
+${deployment('retry-limited', 'retry-limited-a', () => a, ', rpm: 1')}
 router_settings:
   num_retries: 1
   optional_pre_call_checks: [session_affinity, prompt_caching, enforce_model_rate_limits, responses_api_deployment_check]
@@ -143,6 +144,15 @@ describe('optional_pre_call_checks: enforce_model_rate_limits', () => {
     expect(err.message).toContain('No deployments available for selected model');
     expect(Number(err.headers?.get('retry-after'))).toBeGreaterThan(0);
     expect(a.requests.length + b.requests.length).toBe(upstreamCalls);
+  });
+
+  it('a retry is an attempt like any other: a deployment whose one request a minute failed is not called again', async () => {
+    const intoMinute = Date.now() % 60_000;
+    if (intoMinute > 55_000) await new Promise((r) => setTimeout(r, 60_500 - intoMinute));
+    a.enqueue({ kind: 'error', status: 500, body: openaiError({ message: 'upstream broke', type: 'server_error' }) });
+    const refused = await servedBy('retry-limited').then(() => undefined, (err: unknown) => err);
+    expect(refused).toBeInstanceOf(OpenAI.RateLimitError);
+    expect(a.requests.length).toBe(1);
   });
 
   it('calls in flight count: of six sent at once to a deployment with rpm 3, three are served and three refused', async () => {

@@ -245,6 +245,9 @@ describe('failures', () => {
       // A tool's existence and its credential show only to a known key: an unknown one is refused first.
       ['/v1/search/nope', { query: 'q' }, 'sk-not-a-real-key-0000', 401, 'key'],
       ['/v1/search/no-credential', { query: 'q' }, 'sk-not-a-real-key-0000', 401, 'key'],
+      // Bad input too: an unknown key gets its 401, not the body's 400.
+      ['/v1/search/web', {}, 'sk-not-a-real-key-0000', 401, null],
+      ['/v1/search/web', { query: 'q', max_results: 0 }, 'sk-not-a-real-key-0000', 401, null],
     ];
     for (const [path, body, key, status, param] of cases) {
       const res = await search(path, body, key);
@@ -338,5 +341,11 @@ describe('search routes and prices', () => {
     expect(price('exa_ai', { query: 'q', max_results: 50, numResults: 5 })).toBe(0.005);
     expect(price('exa_ai', { query: 'q' })).toBe(0.005);
     expect(price('tavily', { query: 'q', search_depth: 'advanced' })).toBe(0.016);
+    expect(price('tavily', { query: 'q' })).toBe(0.008);
+    // auto_parameters lets Tavily choose an advanced search: priced as one unless the client held it to basic.
+    expect(price('tavily', { query: 'q', auto_parameters: true })).toBe(0.016);
+    expect(price('tavily', { query: 'q', auto_parameters: true, search_depth: 'basic' })).toBe(0.008);
+    expect(price('tavily', { query: 'q', auto_parameters: 'true' })).toBe(0.016);
+    expect(price('tavily', { query: 'q', auto_parameters: false })).toBe(0.008);
   });
 });

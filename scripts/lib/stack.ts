@@ -22,6 +22,14 @@ export const WELL_KNOWN_ENV = [
   // The pass-through routes' credentials and bases (LiteLLM's names).
   'OPENAI_API_BASE', 'ANTHROPIC_API_BASE', 'GEMINI_API_BASE', 'VLLM_API_BASE', 'VLLM_API_KEY', 'HOSTED_VLLM_API_BASE', 'HOSTED_VLLM_API_KEY',
   'COHERE_API_KEY', 'COHERE_API_BASE', 'MISTRAL_API_KEY', 'MISTRAL_API_BASE',
+  // The other providers' keys and bases a deployment without api_key/api_base falls back to (LiteLLM's names).
+  'GROQ_API_KEY', 'TOGETHERAI_API_KEY', 'DEEPSEEK_API_KEY', 'FIREWORKS_AI_API_KEY', 'XAI_API_KEY', 'PERPLEXITYAI_API_KEY',
+  'OPENROUTER_API_KEY', 'DEEPINFRA_API_KEY', 'CEREBRAS_API_KEY', 'AZURE_AI_API_KEY', 'AZURE_AI_API_BASE',
+  // search_tools' providers (worker/search/), the guardrails' services (worker/guardrails/services.ts).
+  'TAVILY_API_KEY', 'PERPLEXITY_API_KEY', 'EXA_API_KEY', 'BRAVE_API_KEY',
+  'LAKERA_API_KEY', 'LAKERA_API_BASE', 'PRESIDIO_ANALYZER_API_BASE', 'PRESIDIO_ANONYMIZER_API_BASE', 'GENERIC_GUARDRAIL_API_BASE',
+  // The public model hub's title and description (worker/routes/model-hub.ts).
+  'DOCS_TITLE', 'DOCS_DESCRIPTION',
   // general_settings.key_management_system's own settings (worker/secrets/): Vault (LiteLLM's names) and AWS Secrets Manager.
   'HCP_VAULT_ADDR', 'HCP_VAULT_TOKEN', 'HCP_VAULT_NAMESPACE', 'HCP_VAULT_MOUNT_NAME', 'HCP_VAULT_PATH_PREFIX', 'HCP_VAULT_REFRESH_INTERVAL',
   'AWS_DEFAULT_REGION', 'AWS_ENDPOINT_URL_SECRETS_MANAGER',

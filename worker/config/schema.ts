@@ -50,6 +50,8 @@ export const litellmParamsSchema = z.object({
   /** Realtime: the price of an audio token in and out (LiteLLM's price-map fields). */
   input_cost_per_audio_token: nonNegative.optional(),
   output_cost_per_audio_token: nonNegative.optional(),
+  /** Containers: the price of one 1 GB code interpreter session (LiteLLM's price-map field; routes/container-objects.ts). */
+  code_interpreter_cost_per_session: nonNegative.optional(),
   mock_response: str.optional(),
   tags: strList.optional(),
   region_name: str.optional(),

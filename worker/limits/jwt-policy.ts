@@ -10,7 +10,8 @@ import { userSearchGrant } from '../search/user-grant.ts';
  * its team, user and organization those the token names, held to `team_allowed_routes`. What it names
  * must exist, as LiteLLM requires; `user_id_upsert` / `team_id_upsert` create a missing user or team
  * instead. A user id the gateway does not have is looked up, as in LiteLLM, as a user's `sso_user_id`, then by
- * the token's email (`user_email_jwt_field`, any case): the user found is the caller's. Read again with every policy refresh of its limiter, so a team created after a refusal is
+ * the token's email (`user_email_jwt_field`, any case; refused when two users share it, and the user found bound to the
+ * token's id as its `sso_user_id`): the user found is the caller's. Read again with every policy refresh of its limiter, so a team created after a refusal is
  * found within a minute. With JWT auth off, no such key exists.
  */
 export async function jwtKeyPolicy(pool: Pick<Pool, 'query'>, config: TollgateConfig, id: string): Promise<EntityPolicy> {
@@ -64,14 +65,27 @@ async function missingEntity(pool: Pick<Pool, 'query'>, subject: NonNullable<Ret
 
 /**
  * The stored user a JWT's user id (and email) names, as LiteLLM's user lookup finds it: by `user_id`, else
- * as a user's `sso_user_id`, else by `user_email` (any case; the oldest such user).
+ * as a user's `sso_user_id`, else by `user_email` (any case). An email two users share names neither (a 401:
+ * which one the token is cannot be told). The user an email finds gets the token's user id as its
+ * `sso_user_id` when it has none, as LiteLLM binds it, so the token stays that user's whatever its email becomes.
  */
-async function knownUser(pool: Pick<Pool, 'query'>, userId: string, email: string | null): Promise<string | undefined> {
+async function knownUser(pool: Pick<Pool, 'query'>, userId: string, email: string | null): Promise<string | Refusal | undefined> {
   // One after the other, so the usual case (the user id is known) is one lookup by the primary key.
   const first = async (sql: string, value: string) => (await pool.query<{ user_id: string }>(sql, [value])).rows[0]?.user_id;
-  return await first('SELECT user_id FROM "LiteLLM_UserTable" WHERE user_id = $1', userId)
-    ?? await first('SELECT user_id FROM "LiteLLM_UserTable" WHERE sso_user_id = $1 ORDER BY created_at LIMIT 1', userId)
-    ?? (email === null ? undefined : await first('SELECT user_id FROM "LiteLLM_UserTable" WHERE lower(user_email) = lower($1) ORDER BY created_at LIMIT 1', email));
+  const found = await first('SELECT user_id FROM "LiteLLM_UserTable" WHERE user_id = $1', userId)
+    ?? await first('SELECT user_id FROM "LiteLLM_UserTable" WHERE sso_user_id = $1 ORDER BY created_at LIMIT 1', userId);
+  if (found !== undefined || email === null) return found;
+  const matches = (await pool.query<{ user_id: string; sso_user_id: string | null }>(
+    'SELECT user_id, sso_user_id FROM "LiteLLM_UserTable" WHERE lower(user_email) = lower($1) LIMIT 2', [email])).rows;
+  if (matches.length > 1) {
+    return { status: 401, type: 'auth_error', param: 'user_email', message: `Authentication Error, more than one user has the JWT's email, so it names none of them. 'user_id'=${userId}. Give each user its own email, or set the user's sso_user_id to the token's user id.` };
+  }
+  const match = matches[0];
+  if (match?.sso_user_id === null) {
+    // Only if still unbound; a concurrent bind of the same id (unique) leaves the first one standing.
+    await pool.query('UPDATE "LiteLLM_UserTable" SET sso_user_id = $1 WHERE user_id = $2 AND sso_user_id IS NULL', [userId, match.user_id]).catch(() => undefined);
+  }
+  return match?.user_id;
 }
 
 /** LiteLLM's refusal of a JWT naming a team (404) or user (401) the gateway does not have. */

@@ -111,6 +111,8 @@ export async function routeCall(input: RouteInput): Promise<Routed> {
       const pick = (from: DeploymentRef[]) => {
         let pool = from.filter((d) => !tried.has(d.id));
         if (limitsDeployments) {
+          // A pick after a wait (for a slot, a budget) may find every one at its limit meanwhile: it then goes
+          // over by that call rather than failing one the check above let in.
           const under = underDeploymentLimits(pool.length ? pool : from, currentHealth(group) ?? health, Date.now());
           if (under.length) pool = under;
         }
@@ -128,6 +130,17 @@ export async function routeCall(input: RouteInput): Promise<Routed> {
       };
       const timedOut = () => withAttempts(lastError ?? new GatewayError('Request timed out', { status: 408, type: 'timeout_error' }), retries, groupsTried - 1);
       if (input.deadline <= Date.now()) throw timedOut();
+      if (limitsDeployments) {
+        // Read again before every attempt (its first pick follows with no await between): the calls counted
+        // since, this request's own failed attempts included, may have used a deployment's last request.
+        const at = Date.now();
+        available = underDeploymentLimits(available, currentHealth(group) ?? health, at);
+        if (!available.length) {
+          lastError = noDeployments(requested, group, at + 60_000, at);
+          fallBack(requested, 'error');
+          break;
+        }
+      }
       // A deployment at its max_parallel_requests or whose provider's or own budget is spent is passed over (no attempt counted).
       const claimed = await claimDeployment(input, group, available, pick, crossed);
       uncount(claimed.claim?.deployment);

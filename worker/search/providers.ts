@@ -26,9 +26,15 @@ const tavily: SearchProvider = {
     };
   },
   results: (answer) => mapped(answer, (r) => ({ title: text(r.title), url: text(r.url), snippet: text(r.content) })),
-  // An advanced search costs Tavily two credits (LiteLLM's tavily/search-advanced).
-  price: (sent) => (sent.search_depth === 'advanced' ? 0.016 : 0.008),
+  // An advanced search costs Tavily two credits (LiteLLM's tavily/search-advanced); `auto_parameters` lets Tavily
+  // choose an advanced one, so it is priced as one unless the client held the depth to basic.
+  price: (sent) => (sent.search_depth === 'advanced' || (autoParameters(sent.auto_parameters) && sent.search_depth !== 'basic') ? 0.016 : 0.008),
 };
+
+/** Whether Tavily reads `auto_parameters` as on: `true`, or what its API coerces to it ("true", 1). */
+function autoParameters(value: unknown): boolean {
+  return value === true || value === 1 || (typeof value === 'string' && ['true', '1', 'yes', 'on'].includes(value.trim().toLowerCase()));
+}
 
 /** Perplexity's POST /search: LiteLLM's Search API is its format, so the request goes as it came. */
 const perplexity: SearchProvider = {

@@ -76,7 +76,12 @@ export async function search(c: Ctx): Promise<Response> {
     const state = await gatewayState(c.env);
     const headers = headerSnapshot(c.req.raw.headers);
     const who = await identify(headers, state);
-    const request = await readJsonBody(c.req.raw, searchRequestSchema, bodyLimit(state.config));
+    // Bad input is answered to a known key only: on that path alone the key is looked up first (an unknown one
+    // gets its 401); a good body's key is looked up once, by its admission below.
+    const request = await readJsonBody(c.req.raw, searchRequestSchema, bodyLimit(state.config)).catch(async (err: unknown) => {
+      await authenticateRoute(c, state);
+      throw err;
+    });
     const name = c.req.param('search_tool_name') ?? request.search_tool_name;
     // The key is looked up (admitted) before the tool: to a caller without one, no tool's existence or credential shows.
     const found = name ? state.config.search_tools?.find((t) => t.search_tool_name === name) : undefined;

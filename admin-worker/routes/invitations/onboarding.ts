@@ -7,7 +7,8 @@
  * LiteLLM's: it sets the user's password (hashed as LiteLLM hashes it, SHA-256) and marks the link accepted,
  * in one transaction, answering the user without its password. An unknown, expired or accepted link is
  * LiteLLM's 401 and changes nothing; so is, at claim time, a link whose creator may no longer act for its
- * user (invitations/access.ts). An id not shaped like a link (a UUID) is refused before the database opens.
+ * user (invitations/access.ts). An id not shaped like a link (a UUID) is refused before the database opens,
+ * and a link that cannot be claimed by the user named before any row is locked.
  */
 import { eq } from 'drizzle-orm';
 import { Hono } from 'hono';
@@ -68,6 +69,13 @@ function requireClaimable(row: InvitationLinkRow | undefined): asserts row is In
   if (row.expires_at.getTime() <= Date.now()) throw refused('Invitation link has expired.');
 }
 
+/** LiteLLM's refusal of a link claimed for another user than its own. */
+function requireLinkUser(link: InvitationLinkRow, userId: string): void {
+  if (link.user_id !== userId) {
+    throw refused(`Invalid invitation link. The user id submitted does not match the user id this link is attached to. Got=${userId}, Expected=${link.user_id}`);
+  }
+}
+
 describeRoute({ method: 'get', path: '/onboarding/get_token', summary: 'Who an unclaimed invitation link is for (no key needed)', tag: TAG, query: getTokenQuery });
 onboardingRoutes.get('/onboarding/get_token', async (c) => {
   const { invite_link: link } = parseQuery(c, getTokenQuery);
@@ -85,15 +93,19 @@ onboardingRoutes.post('/onboarding/claim_token', async (c) => {
   const body = await parseBody(c, claimBody);
   requireLinkShaped(body.invitation_link);
   const password = await hashKey(body.password);
-  const user = await c.get('db')().db.transaction(async (tx) => {
+  const { db } = c.get('db')();
+  // A plain read first: a link that cannot be claimed (or is another user's) is refused before any row is
+  // locked, so a public caller cannot hold a user row of its choosing locked with made-up links.
+  const [unlocked] = await db.select().from(invitationLinks).where(eq(invitationLinks.id, body.invitation_link));
+  requireClaimable(unlocked);
+  requireLinkUser(unlocked, body.user_id);
+  const user = await db.transaction(async (tx) => {
     // The user before the link, in /user/delete's order (it locks the user, then its links go by cascade):
     // the other order deadlocks against a concurrent delete.
     const invitee = await findUser(tx, body.user_id, { forUpdate: true });
     const link = await lockedInvitation(tx, body.invitation_link);
     requireClaimable(link);
-    if (link.user_id !== body.user_id) {
-      throw refused(`Invalid invitation link. The user id submitted does not match the user id this link is attached to. Got=${body.user_id}, Expected=${link.user_id}`);
-    }
+    requireLinkUser(link, body.user_id);
     if (!invitee) throw refused('User does not exist in db.');
     if (!await creatorStillInvites(tx, link.created_by, invitee)) {
       throw refused(`Invitation link is no longer valid: its creator (${link.created_by}) may no longer set this user's password.`);

@@ -78,8 +78,12 @@ export function userPatch(body: UserFields, timeZone: string): Partial<NewUserRo
   return patch;
 }
 
-/** Fields a user may change on their own row; budgets, limits, models and roles are for proxy admins. */
-export const SELF_SERVICE_FIELDS: ReadonlySet<string> = new Set(['user_alias', 'user_email', 'metadata']);
+/**
+ * Fields a user may change on their own row; budgets, limits, models and roles are for proxy admins, and so is
+ * `user_email`: a JWT whose user id is unknown is the user its email names (limits/jwt-policy.ts), so a user who
+ * set a colleague's email on their own row would become the caller of the colleague's tokens.
+ */
+export const SELF_SERVICE_FIELDS: ReadonlySet<string> = new Set(['user_alias', 'metadata']);
 
 /** A LiteLLM key: `sk-` and 16 random bytes, base64url (what `secrets.token_urlsafe(16)` gives). */
 export function newPlainKey(): string {

@@ -19,6 +19,7 @@ import { requireOrganization } from '../teams/store.ts';
 import { bulkUpdateUsersBody, newUserBody, type NewUserBody, type UpdateUserBody, USER_MONEY_FIELDS, updateUserBody } from './schemas.ts';
 import { failureReason } from '../../lib/pg-error.ts';
 import { requireAdminForPrivilegedFields } from '../../lib/env-refs.ts';
+import { keptGrant } from '../keys/fields.ts';
 import { assertUserIsNew, findUser, findUserByEmail } from './store.ts';
 import { newPlainKey, newUserRow, personalKeyRow, SELF_SERVICE_FIELDS, userPatch, withInternalUserBudget } from './values.ts';
 
@@ -133,10 +134,14 @@ async function applyUserUpdate(c: AdminContext, body: UpdateUserBody): Promise<U
     if (!isProxyAdmin(c)) {
       if (callerUserId(c) !== existing.user_id) throw forbidden('User does not have permission to update this user. Only PROXY_ADMIN can update other users.');
       if (fields.user_role !== undefined) throw forbidden('Only proxy admins can modify user roles.');
+      // Its email as it is (a form sent back whole) is no change.
+      if (fields.user_email !== undefined && fields.user_email === existing.user_email) delete fields.user_email;
       const other = Object.keys(fields).find((f) => fields[f as keyof typeof fields] !== undefined && !SELF_SERVICE_FIELDS.has(f));
       if (other) throw forbidden(`Only proxy admins can change ${other} of a user.`);
-      // A user's metadata.object_permission grants a team-less JWT caller its search tools (limits/jwt-policy.ts).
+      // A user's metadata.object_permission grants a team-less JWT caller its search tools (limits/jwt-policy.ts):
+      // the user may not write it, nor drop the one an admin set by replacing its metadata.
       requireAdminForPrivilegedFields(c, { metadata: fields.metadata });
+      if (fields.metadata !== undefined) fields.metadata = { ...keptGrant(existing.metadata), ...(fields.metadata ?? {}) };
     }
     const patch = userPatch(fields, timeZone);
     if (Object.keys(patch).length === 0) return existing;

@@ -1,4 +1,5 @@
 import type { Caller } from '../../auth/authenticate.ts';
+import { JWT_TOKEN_PREFIX } from '../../auth/jwt-identity.ts';
 import type { GatewayError } from '../../errors.ts';
 import type { DeploymentRef } from '../../models/deployments.ts';
 import { exceptionClassOfStatus } from '../../providers/openai-compatible/errors.ts';
@@ -43,6 +44,7 @@ export const ROUTES: Record<CallEndpoint, string> = {
   realtime: '/realtime',
   mcp: '/mcp',
   search: '/search',
+  a2a: '/a2a',
 };
 
 /**
@@ -53,7 +55,10 @@ export function keyHashLabel(token: string): string {
   return /^[0-9a-f]{64}$/.test(token) ? token : OTHER;
 }
 
-/** hashed_api_key, api_key_alias, team, team_alias, user of the caller. */
+/**
+ * hashed_api_key, api_key_alias, team, team_alias, user of the caller. A JWT caller's user is "other", as its
+ * key is: its user id is a token's claim (a token without the user claim is the user its email names).
+ */
 export function callerLabels(caller: Caller): LabelValues {
   const hash = keyHashLabel(caller.token);
   if (caller.kind === 'master') {
@@ -65,7 +70,7 @@ export function callerLabels(caller: Caller): LabelValues {
     api_key_alias: bounded(p.keyAlias),
     team: bounded(p.team?.id),
     team_alias: bounded(p.team?.alias),
-    user: bounded(p.userId),
+    user: caller.token.startsWith(JWT_TOKEN_PREFIX) ? OTHER : bounded(p.userId),
   };
 }
 
