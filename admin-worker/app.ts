@@ -8,6 +8,7 @@ import { budgetsRoutes } from './routes/budgets.ts';
 import { cacheRoutes } from './routes/cache.ts';
 import { credentialsRoutes } from './routes/credentials.ts';
 import { mcpServersRoutes } from './routes/mcp-servers.ts';
+import { agentsRoutes } from './routes/agents.ts';
 import { customersRoutes } from './routes/customers.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { healthServicesRoutes } from './routes/health-services.ts';
@@ -36,7 +37,7 @@ app.route('/', onboardingRoutes);
 
 app.use('*', adminAuth);
 
-for (const routes of [dailyActivityRoutes, keysRoutes, teamsRoutes, usersRoutes, customersRoutes, organizationsRoutes, budgetsRoutes, modelsRoutes, modelHubRoutes, credentialsRoutes, mcpServersRoutes, spendRoutes, activityRoutes, spendResetRoutes, spendCalculateRoutes, cacheRoutes, tagsRoutes, auditRoutes, healthServicesRoutes, invitationsRoutes]) {
+for (const routes of [dailyActivityRoutes, keysRoutes, teamsRoutes, usersRoutes, customersRoutes, organizationsRoutes, budgetsRoutes, modelsRoutes, modelHubRoutes, credentialsRoutes, mcpServersRoutes, agentsRoutes, spendRoutes, activityRoutes, spendResetRoutes, spendCalculateRoutes, cacheRoutes, tagsRoutes, auditRoutes, healthServicesRoutes, invitationsRoutes]) {
   app.route('/', routes);
 }
 

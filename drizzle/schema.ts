@@ -16,3 +16,4 @@ export * from './schema/spendLogs.ts';
 export * from './schema/daily.ts';
 export * from './schema/admin.ts';
 export * from './schema/invitations.ts';
+export * from './schema/agents.ts';

@@ -63,7 +63,7 @@ describe('GET /model/info', () => {
     const pair = groups.json.data.find((g: { model_group: string }) => g.model_group === 'pair-gpt');
     expect(pair).toEqual({
       model_group: 'pair-gpt', providers: ['openai'], max_input_tokens: 128000, max_output_tokens: 16384,
-      input_cost_per_token: 2.5e-6, output_cost_per_token: 1e-5, mode: 'chat', tpm: 1000, rpm: 150,
+      input_cost_per_token: 2.5e-6, output_cost_per_token: 1e-5, mode: 'chat', tpm: 1000, rpm: 150, is_public_model_group: false,
     });
     expect((await api('/model_group/info?model_group=config-gpt')).json.data.map((g: { model_group: string }) => g.model_group)).toEqual(['config-gpt']);
     const key = await seedKey(stack.db.url, { models: ['config-gpt'] });

@@ -151,7 +151,7 @@ describe('POST /user/update', () => {
     expect((await ok('/user/update', { user_id: 'u-grant', metadata: {} }, own)).data.metadata).toEqual(grant);
     expect((await ok('/user/update', { user_id: 'u-grant', metadata: null }, own)).data.metadata).toEqual(grant);
     expect((await ok('/user/update', { user_id: 'u-grant', metadata: { dept: 'ops' } }, own)).data.metadata).toEqual({ ...grant, dept: 'ops' });
-    const stored = async () => (await rows('SELECT metadata, user_email FROM "LiteLLM_UserTable" WHERE user_id = $1', ['u-grant']))[0];
+    const stored = async () => (await rows('SELECT metadata, user_email FROM "LiteLLM_UserTable" WHERE user_id = $1', ['u-grant']))[0]!;
     expect((await stored()).metadata).toEqual({ ...grant, dept: 'ops' });
     // A JWT with an unknown user id is the user its email names: a user's own email is not theirs to change.
     const email = await call('/user/update', { user_id: 'u-grant', user_email: 'someone.else@corp.test' }, own);

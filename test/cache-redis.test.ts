@@ -104,6 +104,8 @@ general_settings:
         if (failures < 2) await new Promise((r) => setTimeout(r, 200));
       }
       expect(failures).toBeGreaterThanOrEqual(2);
+      // Without service_callback: ["prometheus_system"], no service metrics are recorded (test/service-metrics.test.ts has them on).
+      expect(await (await fetch(`${stack.url}/metrics`)).text()).not.toMatch(/^litellm_redis_\w+\{/m);
       await ask('redis down');
       await new Promise((r) => setTimeout(r, 1500));
       expect(slack.matching(/Cache Unavailable/)).toHaveLength(1);

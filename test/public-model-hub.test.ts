@@ -53,6 +53,12 @@ const hub = async () => {
   return res.body as unknown as Json[];
 };
 const groupsListed = async () => (await hub()).map((g) => g.model_group);
+/** Each group /model_group/info lists (master key), with its is_public_model_group. */
+const publicFlags = async () => {
+  const res = await call('/model_group/info');
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return Object.fromEntries((res.body.data as Json[]).map((g) => [g.model_group, g.is_public_model_group]));
+};
 const UNSHOWN = [UPSTREAM_SECRET, HEADER_SECRET, BEDROCK_ARN, ACCOUNT_ID, TEAM_ID, ACCESS_GROUP, OWNER, 'llm.internal.example.invalid', 'anthropic.claude-3-5-sonnet'];
 
 describe('GET /public/model_hub from config.yaml', () => {
@@ -77,6 +83,10 @@ describe('GET /public/model_hub from config.yaml', () => {
     const withBadKey = await call('/public/model_hub', undefined, 'sk-not-a-key');
     expect(withBadKey.status).toBe(200);
     expect((withBadKey.body as unknown as Json[]).map((g) => g.model_group)).toEqual(['claude-arn', 'gpt-4o']);
+  });
+
+  it('/model_group/info flags the published groups (is_public_model_group), as LiteLLM does', async () => {
+    expect(await publicFlags()).toEqual({ 'claude-arn': true, 'gpt-4o': true, 'mock-gpt': false });
   });
 
   it('GET /public/model_hub/info: the title, version and config.yaml\'s links, without a key', async () => {
@@ -118,6 +128,8 @@ describe('POST /model_group/make_public', () => {
     const [audit] = await audits('litellm_settings.public_model_groups');
     expect(audit).toMatchObject({ action: 'updated', table_name: 'LiteLLM_Config', changed_by: 'master_key' });
     expect(audit?.updated_values).toEqual({ public_model_groups: ['stored-gpt', 'mock-gpt'] });
+    // /model_group/info on the admin Worker's isolate that stored it flags the stored list's groups, not config.yaml's, at once.
+    expect(await publicFlags()).toEqual({ 'claude-arn': false, 'gpt-4o': false, 'mock-gpt': true, 'stored-gpt': true });
 
     const listed = await eventually(async () => {
       const groups = await hub();
@@ -125,6 +137,9 @@ describe('POST /model_group/make_public', () => {
     }, 8_000);
     expect(listed[0]).toMatchObject({ model_group: 'stored-gpt', providers: ['openai'], rpm: 5 });
     expect(JSON.stringify(listed)).not.toContain(UPSTREAM_SECRET);
+    expect(audit?.updated_values).toEqual({ public_model_groups: ['stored-gpt', 'mock-gpt'] });
+    // /model_group/info on the admin Worker's isolate that stored it flags the stored list's groups, not config.yaml's, at once.
+    expect(await publicFlags()).toEqual({ 'claude-arn': false, 'gpt-4o': false, 'mock-gpt': true, 'stored-gpt': true });
     // An empty list publishes nothing (it does not fall back to config.yaml's).
     await ok('/model_group/make_public', { model_groups: [] });
     await eventually(async () => ((await groupsListed()).length === 0 ? true : undefined), 8_000);

@@ -14,6 +14,7 @@ import { createFineTuningJob, fineTuningJobById, listFineTuningJobs } from './ro
 import { vectorStoreRoutes } from './routes/vector-store-routes.ts';
 import { videoRoutes } from './routes/video-routes.ts';
 import { containerRoutes } from './routes/container-routes.ts';
+import { skillRoutes } from './routes/skill-routes.ts';
 import { isAdminPath } from './routes/admin-prefixes.ts';
 import { ADMIN_ONLY_CONFIGURED, adminOnlyRoutes } from './auth/admin-only-routes.ts';
 import { metricsRoute } from './telemetry/metrics/route.ts';
@@ -30,8 +31,10 @@ import { mcpRestCallTool, mcpRestListTools, mcpServerList } from './routes/mcp-r
 import { googleModelCall } from './routes/google-models.ts';
 import { applyGuardrail, guardrailsList } from './routes/guardrails.ts';
 import { listSearchTools, search } from './search/route.ts';
+import { ragRoutes } from './rag/routes.ts';
 import { PASS_THROUGH_PREFIXES } from './passthrough/providers.ts';
 import { home, routeList, testRoute } from './routes/route-list.ts';
+import { a2aCard, a2aInvoke, listAgents } from './a2a/route.ts';
 
 export const app = new Hono<{ Bindings: GatewayEnv }>();
 
@@ -102,6 +105,7 @@ for (const prefix of ['/v1', '', '/openai/v1']) {
 for (const path of ['/v1/realtime', '/realtime', '/openai/v1/realtime']) app.get(path, realtime);
 app.post('/v1/messages', messages);
 app.post('/v1/messages/count_tokens', countTokens);
+skillRoutes(app);
 app.post('/utils/token_counter', tokenCounter);
 app.get('/utils/supported_openai_params', supportedParams);
 app.post('/utils/transform_request', transformRequest);
@@ -113,6 +117,8 @@ for (const prefix of ['/v1', '']) {
   app.post(`${prefix}/search`, search);
   app.post(`${prefix}/search/:search_tool_name`, search);
 }
+// LiteLLM's RAG API: ingest into, and answer from, the caller's own vector stores.
+ragRoutes(app);
 // Google's own format for Gemini model groups (the Gemini CLI, Google's SDKs): `/v1beta/models/{group}:generateContent`.
 app.post('/v1beta/models/*', googleModelCall);
 app.post('/v1/models/*', googleModelCall);
@@ -135,6 +141,14 @@ for (const path of ['/mcp', '/mcp/', '/mcp/:servers']) {
 app.on(['POST', 'GET', 'DELETE'], '/:servers/mcp', mcpServerPath);
 app.get('/v1/mcp/server', mcpServerList);
 app.get('/v1/mcp/server/:server', mcpServerList);
+// LiteLLM's A2A agent gateway (a2a/): agents stored through /v1/agents, whose writes go on to the admin Worker.
+app.post('/a2a/:agent_id', a2aInvoke);
+app.post('/a2a/:agent_id/message/send', a2aInvoke);
+app.post('/v1/a2a/:agent_id/message/send', a2aInvoke);
+app.get('/a2a/:agent_id/.well-known/agent-card.json', a2aCard);
+app.get('/a2a/:agent_id/.well-known/agent.json', a2aCard);
+app.get('/v1/agents', listAgents);
+app.get('/v1/agents/:agent_id', listAgents);
 app.post('/__tollgate/test/clock', setTestClock);
 app.post('/__tollgate/test/scheduled', runTestSchedule);
 

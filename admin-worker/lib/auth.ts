@@ -5,6 +5,9 @@ import { JWT_TOKEN_PREFIX } from '../../worker/auth/jwt-identity.ts';
 import { adminOnlyRouteRefusal, isAdminOnlyRoute } from '../../worker/auth/admin-only-routes.ts';
 import { isPublicCaller } from '../../worker/auth/public-routes.ts';
 import { openDatabase, type Database } from '../../worker/db/client.ts';
+import { measurePostgres } from '../../worker/db/measured.ts';
+import { scheduleFlush } from '../../worker/telemetry/metrics/buffer.ts';
+import { serviceMetricsEnabled } from '../../worker/telemetry/metrics/services.ts';
 import { GatewayError } from '../../worker/errors.ts';
 import { gatewayState } from '../../worker/state.ts';
 import { setAuditLogging } from './audit.ts';
@@ -20,7 +23,9 @@ export const adminAuth = createMiddleware<AdminBindings>(async function adminAut
   const state = await gatewayState(c.env);
   setAuditLogging(state.config.litellm_settings.store_audit_logs !== false);
   let database: Database | undefined;
-  c.set('db', () => (database ??= openDatabase(c.env)));
+  // service_callback: ["prometheus_system"]: the request's queries are timed for /metrics (LiteLLM's litellm_postgres_*).
+  const measured = serviceMetricsEnabled(state.config);
+  c.set('db', () => (database ??= measuredDatabase(openDatabase(c.env), measured)));
   try {
     const caller = await authenticateRoute(c, state);
     c.set('caller', caller);
@@ -32,8 +37,15 @@ export const adminAuth = createMiddleware<AdminBindings>(async function adminAut
     await next();
   } finally {
     if (database) c.executionCtx.waitUntil(database.close());
+    if (database && measured) scheduleFlush(c.env, c.executionCtx);
   }
 });
+
+/** The database, its queries measured when `measured` (db/measured.ts). */
+function measuredDatabase(database: Database, measured: boolean): Database {
+  if (measured) measurePostgres(database.pool);
+  return database;
+}
 
 async function roleOf(c: AdminContext, caller: Caller): Promise<AdminRole> {
   // A request without a key on one of general_settings.public_routes: LiteLLM's view-only user, with no user row.

@@ -1,4 +1,8 @@
 import { openDatabase } from '../../worker/db/client.ts';
+import { measurePostgres } from '../../worker/db/measured.ts';
+import { runtimeConfig } from '../../worker/config/runtime.ts';
+import { scheduleFlush } from '../../worker/telemetry/metrics/buffer.ts';
+import { serviceMetricsEnabled } from '../../worker/telemetry/metrics/services.ts';
 import { decodePack } from '../../worker/telemetry/queue-packing.ts';
 import { inSlices, yieldToRequests } from '../../worker/telemetry/yield.ts';
 import type { SpendLogMessage, SpendLogRecord } from '../../worker/telemetry/spend-log.ts';
@@ -98,6 +102,13 @@ export async function consumeDeadSpendLogs(batch: MessageBatch<unknown>, env: Dl
  */
 async function write(env: AdminEnv, ctx: ExecutionContext, batch: BatchRecords) {
   const database = openDatabase(env);
+  // service_callback: ["prometheus_system"]: the writes are timed for /metrics; a config that does not load measures
+  // nothing. The validated config alone (cached per isolate), not gatewayState: a consumer need not build the catalog.
+  let measured = false;
+  try {
+    measured = serviceMetricsEnabled(runtimeConfig(env).config);
+  } catch { /* an invalid config: not measured */ }
+  if (measured) measurePostgres(database.pool);
   try {
     const total = { received: 0, written: 0 };
     for (const [list, keepRows] of [[batch.rows, true], [batch.noRows, false]] as const) {
@@ -113,6 +124,7 @@ async function write(env: AdminEnv, ctx: ExecutionContext, batch: BatchRecords) 
     return total;
   } finally {
     ctx.waitUntil(database.close());
+    if (measured) scheduleFlush(env, ctx);
   }
 }
 

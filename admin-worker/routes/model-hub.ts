@@ -10,7 +10,7 @@ import { Hono } from 'hono';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { litellmConfig, proxyModels } from '../../drizzle/schema/admin.ts';
-import { LITELLM_SETTINGS_ROW, storedHub } from '../../worker/models/hub-settings.ts';
+import { LITELLM_SETTINGS_ROW, rereadHubSettings, storedHub } from '../../worker/models/hub-settings.ts';
 import { gatewayState } from '../../worker/state.ts';
 import { writeAudit } from '../lib/audit.ts';
 import { callerUserId, requireProxyAdmin } from '../lib/auth.ts';
@@ -78,6 +78,8 @@ modelHubRoutes.post('/model_group/make_public', async (c) => {
   const unknown = groups.filter((name) => !known.has(name));
   if (unknown.length) throw badRequest(`Unknown model groups: ${unknown.slice(0, 20).join(', ')}. Add them (config.yaml or /model/new) before making them public`, 'model_groups');
   await storeSetting(c, 'public_model_groups', groups);
+  // This isolate's /model_group/info shows the new list at once (its copy would otherwise wait for a later request).
+  await rereadHubSettings(await gatewayState(c.env), c.env, c.executionCtx);
   return c.json({ message: 'Successfully updated public model groups', public_model_groups: groups, updated_by: callerUserId(c) });
 });
 
@@ -87,5 +89,6 @@ modelHubRoutes.post('/model_hub/update_useful_links', async (c) => {
   requireStoreModelInDb(await gatewayState(c.env), c.env);
   const body = await parseBody(c, usefulLinksBody);
   await storeSetting(c, 'public_model_groups_links', body.useful_links);
+  await rereadHubSettings(await gatewayState(c.env), c.env, c.executionCtx);
   return c.json({ message: 'Successfully updated useful links', useful_links: body.useful_links, updated_by: callerUserId(c) });
 });

@@ -10,6 +10,7 @@ import type { ServerResponse } from 'node:http';
 import { type Behaviour, type FakeUpstream, type RecordedRequest, startFakeUpstream } from './upstream.ts';
 import { fakeId, messageText, words } from './openai-format.ts';
 import { anthropicRefusal } from './anthropic-checks.ts';
+import { answerSkills, type SkillStore } from './anthropic-skills.ts';
 
 const FIXTURES = new URL('../fixtures/anthropic/', import.meta.url);
 
@@ -93,6 +94,9 @@ function echo(request: RecordedRequest, res: ServerResponse): void {
   res.end(events.map(sseEvent).join(''));
 }
 
-export function startFakeAnthropic(): Promise<FakeUpstream> {
-  return startFakeUpstream({ default: { kind: 'handler', handle: echo } });
+/** The fake, answering the Messages API by default and the Skills API (./anthropic-skills.ts) under `/v1/skills`. */
+export async function startFakeAnthropic(): Promise<FakeUpstream & { skills: SkillStore }> {
+  const skills: SkillStore = new Map();
+  const handle = (request: RecordedRequest, res: ServerResponse) => (request.path.startsWith('/v1/skills') ? answerSkills(skills, request, res) : echo(request, res));
+  return Object.assign(await startFakeUpstream({ default: { kind: 'handler', handle } }), { skills });
 }

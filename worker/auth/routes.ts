@@ -15,11 +15,16 @@ const MODELS = /^(\/v1)?\/models(\/.+)?$/;
 const REALTIME = /^(\/v1|\/openai\/v1)?\/realtime$/;
 /** Google's format for Gemini model groups (LiteLLM's google_routes). */
 const GOOGLE = /^\/(v1beta|v1)\/models\/[^/]+:(generateContent|streamGenerateContent|countTokens|embedContent|batchEmbedContents)$/;
-const MESSAGES = /^\/v1\/messages(\/count_tokens)?$/;
+/** Anthropic's Messages and Skills APIs (LiteLLM's anthropic_routes). */
+const MESSAGES = /^\/v1\/(messages(\/count_tokens)?|skills(\/[^/]+(\/versions(\/[^/]+(\/content)?)?)?)?)$/;
 /** LiteLLM's Search API (search/route.ts): searches and the list of search tools; in its openai_routes and llm_api_routes. */
 const SEARCH = /^(\/v1)?\/search(\/[^/]+)?$/;
+/** LiteLLM's RAG API (rag_endpoints): ingest a document, answer from a vector store; in its llm_api_routes. */
+const RAG = /^(\/v1)?\/rag\/(ingest|query)$/;
 /** LiteLLM's MCP gateway (mcp_routes, which its llm_api_routes include). */
 const MCP = /^\/mcp(\/[^/]*)?$|^\/mcp-rest\/tools\/(list|call)$|^\/v1\/mcp\/server(\/[^/]+)?$/;
+/** LiteLLM's A2A agent gateway (a2a/route.ts): agent calls, cards and the agents a key may reach. */
+const A2A = /^(\/v1)?\/a2a\/[^/]+(\/message\/send|\/\.well-known\/agent(-card)?\.json)?$|^\/v1\/agents(\/[^/]+)?$/;
 /** The providers' own APIs passed through (passthrough/providers.ts), LiteLLM's mapped pass-through routes. */
 const PASS_THROUGH_PATHS = Object.keys(PASS_THROUGH_PREFIXES).map((p) => `${p}/`);
 const passThrough = (path: string) => PASS_THROUGH_PATHS.some((p) => path.startsWith(p));
@@ -42,7 +47,7 @@ const MANAGEMENT = /^\/(key|v2\/key|v2\/team|v2\/user|user|team|organization|cus
 const CALL_INFO = new Set(['/utils/token_counter', '/utils/supported_openai_params', '/utils/transform_request', '/cost/estimate']);
 
 const GROUPS: Record<string, (path: string) => boolean> = {
-  llm_api_routes: (path) => MODEL_CALL.test(path) || OPENAI_V1.test(path) || REALTIME.test(path) || GOOGLE.test(path) || MODELS.test(path) || MESSAGES.test(path) || passThrough(path) || MCP.test(path) || SEARCH.test(path) || CALL_INFO.has(path) || path === '/guardrails/apply_guardrail',
+  llm_api_routes: (path) => MODEL_CALL.test(path) || OPENAI_V1.test(path) || REALTIME.test(path) || GOOGLE.test(path) || MODELS.test(path) || MESSAGES.test(path) || passThrough(path) || MCP.test(path) || A2A.test(path) || SEARCH.test(path) || RAG.test(path) || CALL_INFO.has(path) || path === '/guardrails/apply_guardrail',
   openai_routes: (path) => MODEL_CALL.test(path) || OPENAI_V1.test(path) || REALTIME.test(path) || (MODELS.test(path) && !GOOGLE.test(path)) || SEARCH.test(path) || path === '/utils/token_counter',
   anthropic_routes: (path) => MESSAGES.test(path),
   google_routes: (path) => GOOGLE.test(path),
@@ -54,12 +59,12 @@ const GROUPS: Record<string, (path: string) => boolean> = {
 };
 
 /**
- * Whether `path` makes a model call or reaches a provider (the model-call, Realtime, Messages, Google, MCP and
+ * Whether `path` makes a model call or reaches a provider (the model-call, Realtime, Messages, Google, MCP, A2A and
  * pass-through routes), or shows what a call would send (`/utils/transform_request`): routes that must always be
  * called with a key (public-routes.ts).
  */
 export function makesModelCall(path: string): boolean {
-  return MODEL_CALL.test(path) || OPENAI_V1.test(path) || REALTIME.test(path) || GOOGLE.test(path) || MESSAGES.test(path) || passThrough(path) || MCP.test(path) || SEARCH.test(path)
+  return MODEL_CALL.test(path) || OPENAI_V1.test(path) || REALTIME.test(path) || GOOGLE.test(path) || MESSAGES.test(path) || passThrough(path) || MCP.test(path) || A2A.test(path) || SEARCH.test(path) || RAG.test(path)
     || path === '/utils/transform_request' || path === '/guardrails/apply_guardrail';
 }
 

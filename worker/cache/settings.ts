@@ -1,5 +1,6 @@
 import type { TollgateConfig } from '../config/schema.ts';
 import type { CallType } from '../proxy/call-context.ts';
+import { serviceMetricsEnabled } from '../telemetry/metrics/services.ts';
 
 /** LiteLLM's call-type names in `supported_call_types`, mapped to ours (sync names too). */
 const CALL_TYPE_NAMES: Record<string, CallType> = {
@@ -16,6 +17,8 @@ export interface CacheSettings {
   /** `mode: default_off`: only requests that ask (`cache: {"use-cache": true}`) are cached. */
   defaultOff: boolean;
   maxEntries: number;
+  /** `service_callback: ["prometheus_system"]`: the Redis store reports each call's latency or failure (LiteLLM's service metrics). */
+  serviceMetrics: boolean;
   url: string | undefined;
   token: string | undefined;
 }
@@ -54,6 +57,7 @@ function build(config: TollgateConfig, env: Record<string, unknown>): CacheSetti
     callTypes: new Set(types.map((t) => CALL_TYPE_NAMES[t]).filter((t): t is CallType => !!t)),
     defaultOff: params.mode === 'default_off',
     maxEntries: params.max_size ?? DEFAULT_LOCAL_ENTRIES,
+    serviceMetrics: serviceMetricsEnabled(config),
     url,
     token,
   };

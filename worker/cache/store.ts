@@ -2,6 +2,7 @@ import { Redis } from '@upstash/redis/cloudflare';
 import type { Endpoint, UsageReport } from '../providers/types.ts';
 import type { CacheSettings } from './settings.ts';
 import { log } from '../telemetry/log.ts';
+import { recordServiceCall } from '../telemetry/metrics/services.ts';
 
 /** A cached answer: the provider's non-streamed answer (OpenAI JSON), which a stream hit replays as chunks. */
 export interface CachedAnswer {
@@ -70,14 +71,26 @@ async function bounded<T>(work: Promise<T>, ms: number): Promise<T> {
 /** Redis through Upstash's REST API (`@upstash/redis`); every failure is a miss, never an error. */
 export class RedisCache implements CacheStore {
   readonly #redis: Redis;
+  /** LiteLLM's service metrics (`service_callback: ["prometheus_system"]`): each call's latency or failure. */
+  readonly #measured: boolean;
 
-  constructor(url: string, token: string) {
+  constructor(url: string, token: string, measured = false) {
     this.#redis = new Redis({ url, token, retry: false, automaticDeserialization: false });
+    this.#measured = measured;
   }
 
   async get(key: string): Promise<CachedAnswer | undefined> {
+    const started = this.#measured ? Date.now() : 0;
+    let raw: string | null;
     try {
-      const raw = await bounded(this.#redis.get<string>(key), REDIS_TIMEOUT_MS);
+      raw = await bounded(this.#redis.get<string>(key), REDIS_TIMEOUT_MS);
+    } catch (err) {
+      if (this.#measured) recordServiceCall('redis', 'async_get_cache', started, err);
+      noteFailure(err);
+      return undefined;
+    }
+    if (this.#measured) recordServiceCall('redis', 'async_get_cache', started);
+    try {
       return typeof raw === 'string' ? JSON.parse(raw) as CachedAnswer : undefined;
     } catch (err) {
       noteFailure(err);
@@ -86,9 +99,12 @@ export class RedisCache implements CacheStore {
   }
 
   async set(key: string, value: CachedAnswer, ttlSeconds: number): Promise<void> {
+    const started = this.#measured ? Date.now() : 0;
     try {
       await bounded(this.#redis.set(key, JSON.stringify(value), { ex: Math.max(1, Math.round(ttlSeconds)) }), REDIS_TIMEOUT_MS * 4);
+      if (this.#measured) recordServiceCall('redis', 'async_set_cache', started);
     } catch (err) {
+      if (this.#measured) recordServiceCall('redis', 'async_set_cache', started, err);
       noteFailure(err);
     }
   }
@@ -118,7 +134,7 @@ export function cacheStore(settings: CacheSettings): CacheStore {
   if (cached?.settings !== settings) {
     cached = {
       settings,
-      store: settings.type === 'redis' && settings.url && settings.token ? new RedisCache(settings.url, settings.token) : new LocalCache(settings.maxEntries),
+      store: settings.type === 'redis' && settings.url && settings.token ? new RedisCache(settings.url, settings.token, settings.serviceMetrics) : new LocalCache(settings.maxEntries),
     };
   }
   return cached.store;

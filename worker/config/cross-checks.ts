@@ -43,6 +43,9 @@ export function crossReferenceWarnings(config: TollgateConfig): string[] {
       if (!SUPPORTED_CALLBACKS.has(name)) out.push(`litellm_settings.${field}: callback "${name}" is not supported by Tollgate yet (ignored; supported: langfuse, prometheus, otel)`);
     }
   }
+  for (const name of l.service_callback ?? []) {
+    if (name !== 'prometheus_system') out.push(`litellm_settings.service_callback: "${name}" is not supported by Tollgate yet (ignored; supported: prometheus_system)`);
+  }
   out.push(...teamSettingsWarnings(l.default_team_settings));
   const r = config.router_settings;
   for (const [where, checks] of [['optional_pre_call_checks', r.optional_pre_call_checks], ...Object.entries(r.model_group_affinity_config ?? {}).map(([g, c]) => [`model_group_affinity_config.${g}`, c] as const)] as const) {

@@ -4,6 +4,7 @@ import { parseModelRef } from './providers.ts';
 import { guardrailSchema } from '../guardrails/schema.ts';
 import { mcpServersSchema } from '../mcp/schema.ts';
 import { searchToolsSchema } from '../search/schema.ts';
+import { agentListSchema } from '../a2a/schema.ts';
 import { keyGenerateBounds, keyGenerateDefaults, keyGenerationSettings } from './key-settings-schema.ts';
 import { defaultTeamSettingsSchema } from './team-settings-schema.ts';
 import { customMetadataLabelsSchema } from './metrics-labels-schema.ts';
@@ -200,6 +201,8 @@ export const litellmSettingsSchema = z.object({
   success_callback: z.array(callbackName).optional(),
   failure_callback: z.array(callbackName).optional(),
   callbacks: z.array(callbackName).optional(),
+  /** LiteLLM's service health callbacks: `prometheus_system` puts the response cache's Redis latency and failures on /metrics (metrics/services.ts). */
+  service_callback: z.array(callbackName).optional(),
   turn_off_message_logging: bool.optional(),
   /** LiteLLM also takes these here (its proxy sets litellm.callback_settings from either place); this one wins. */
   callback_settings: callbackSettingsSchema.optional(),
@@ -260,6 +263,8 @@ export const configSchema = z.object({
   mcp_servers: mcpServersSchema.optional(),
   /** LiteLLM's Search API: web search tools `/v1/search/{search_tool_name}` calls (worker/search/). */
   search_tools: searchToolsSchema.optional(),
+  /** LiteLLM's A2A agents (worker/a2a/): served at `/a2a/{agent_id}` beside those stored through `/v1/agents`. */
+  agent_list: agentListSchema.optional(),
   /** LiteLLM's reusable credentials, named by deployments' `litellm_credential_name`. */
   credential_list: z.array(z.object({
     credential_name: str.min(1, 'must not be empty'),

@@ -27,6 +27,15 @@ describe('config warnings', () => {
     expect(result.config.model_list[0]?.model_info).toEqual({ owner: 'ml-team' });
   });
 
+  it('takes service_callback: [prometheus_system] (LiteLLM\'s service metrics) without a warning, and warns of other services', () => {
+    const on = validateConfig({ ...model({ model: 'mock/m' }), litellm_settings: { service_callback: ['prometheus_system'] } }, {});
+    if (!on.ok) throw new Error(on.errors.join('\n'));
+    expect(on.warnings).toEqual([]);
+    const other = validateConfig({ ...model({ model: 'mock/m' }), litellm_settings: { service_callback: ['prometheus_system', 'datadog'] } }, {});
+    if (!other.ok) throw new Error(other.errors.join('\n'));
+    expect(other.warnings).toEqual(['litellm_settings.service_callback: "datadog" is not supported by Tollgate yet (ignored; supported: prometheus_system)']);
+  });
+
   it('loads the caps on calls in flight without a warning', () => {
     const result = validateConfig({
       model_list: [{ model_name: 'm', litellm_params: { model: 'mock/m', max_parallel_requests: 4 } }],

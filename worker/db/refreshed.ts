@@ -8,7 +8,7 @@
  */
 import { log } from '../telemetry/log.ts';
 
-/** A warm isolate re-reads in the background at most this often. */
+/** A warm isolate re-reads at most this often when a request comes (no timer: reads start only on requests); also how long a failed read stops requests waiting. */
 export const REFRESH_EVERY_MS = 2_000;
 /** A request that must wait waits for a read started no sooner than this after the last. */
 export const MISSING_REFRESH_AFTER_MS = 500;
@@ -26,6 +26,8 @@ export class Refreshed<T> {
   loadedAt = 0;
   /** Date.now() when a read last ended, landed or failed (0: the isolate's first read is still to end). */
   settledAt = 0;
+  /** Whether the last read that ended failed (Postgres down or slow); see `backingOff`. */
+  failing = false;
   private inFlight: Promise<void> | undefined;
   private readonly label: string;
   /** Reads the value (a request's `waitUntil` keeps what it leaves running alive). */
@@ -35,6 +37,15 @@ export class Refreshed<T> {
     this.value = initial;
     this.label = label;
     this.load = load;
+  }
+
+  /**
+   * Whether the last read failed less than REFRESH_EVERY_MS ago: callers then answer from the value they have
+   * rather than wait (a read now would likely fail too). The window expires, so a failed read does not leave an
+   * isolate answering an ever older value unwaited: after it, a request that must wait shares one read.
+   */
+  get backingOff(): boolean {
+    return this.failing && Date.now() - this.settledAt < REFRESH_EVERY_MS;
   }
 
   /**
@@ -56,7 +67,11 @@ export class Refreshed<T> {
     const age = arrived - this.startedAt;
     if (this.startedAt !== 0 && age < MISSING_REFRESH_AFTER_MS) await new Promise((r) => setTimeout(r, MISSING_REFRESH_AFTER_MS - age));
     // A read that began before this request may predate what it asks for: let it land, then read again.
-    if (this.inFlight && this.startedAt < arrived) await this.inFlight;
+    if (this.inFlight && this.startedAt < arrived) {
+      await this.inFlight;
+      // It failed: that read is the one waited for (another now would fail too; while reads fail, one per REFRESH_EVERY_MS).
+      if (this.failing) return;
+    }
     await (this.startedAt < arrived ? this.refresh(ctx) : this.inFlight);
   }
 
@@ -68,7 +83,9 @@ export class Refreshed<T> {
       try {
         this.value = await this.load(ctx);
         this.loadedAt = Date.now();
+        this.failing = false;
       } catch (err) {
+        this.failing = true;
         // Postgres down or slow: keep serving the last value; the next interval tries again.
         log.error(`reading ${this.label} failed, serving the last ones: ${err instanceof Error ? err.message : String(err)}`);
       } finally {

@@ -1,8 +1,8 @@
 /**
  * The MCP servers a request may use: config.yaml's `mcp_servers`, plus (with `store_model_in_db`) those
- * added through `/v1/mcp/server` (LiteLLM_MCPServerTable). The stored ones are re-read in the background
- * every few seconds, as DB models are (models/catalog.ts), and at once when a request names one this
- * isolate does not know yet. Their credentials are sealed as models' are; the admin Worker writes them with
+ * added through `/v1/mcp/server` (LiteLLM_MCPServerTable). The stored ones are re-read (in the background, by
+ * a request arriving 2 s or more after the last read began) as DB models are (models/catalog.ts), and at once
+ * when a request names one this isolate does not know yet or its list is old. Their credentials are sealed as models' are; the admin Worker writes them with
  * `sealServer` below, so both read one format.
  */
 import { mcpServers as mcpServerTable, type McpServerRow } from '../../drizzle/schema/admin.ts';
@@ -30,8 +30,10 @@ const knows = (servers: McpServers, name: string) => Object.hasOwn(servers, name
 
 /**
  * config.yaml's servers and the stored ones, kept as db/refreshed.ts keeps a value: a request waits for a
- * fresh read when the isolate has none yet, when its list is older than STALE_AFTER_MS, or when the request
- * names a server (or stored server id) it does not know.
+ * fresh read when the isolate's first read has not ended yet, or, while the last read succeeded, when its list
+ * is older than STALE_AFTER_MS or the request names a server (or stored server id) it does not know. For
+ * REFRESH_EVERY_MS after a read failed no request waits (it would only wait for another failure); after that
+ * they wait again, sharing one read.
  */
 export async function mcpServers(state: GatewayState, env: Record<string, unknown>, ctx: WaitUntil, names: readonly string[] = []): Promise<McpServers> {
   const configured = state.config.mcp_servers ?? {};
@@ -47,7 +49,12 @@ export async function mcpServers(state: GatewayState, env: Record<string, unknow
     cached = { state, servers: new Refreshed<McpServers>(configured, 'stored MCP servers', load) };
   }
   const { servers } = cached;
-  const mustWait = servers.loadedAt === 0 || Date.now() - servers.loadedAt >= STALE_AFTER_MS || names.some((n) => !knows(servers.value, n));
+  // Within REFRESH_EVERY_MS (2 s) of a failed read (Postgres down) requests answer from the list the isolate has
+  // (config.yaml's alone until a read lands) and the first one after that window starts the next read; once it has
+  // expired the rule below applies again (waits share the read in flight): at most one read per 2 s, not one per
+  // request every 500 ms, and an idle isolate's old list is never served unwaited.
+  const mustWait = servers.settledAt === 0 || (!servers.backingOff
+    && (Date.now() - servers.loadedAt >= STALE_AFTER_MS || names.some((n) => !knows(servers.value, n))));
   return servers.current(ctx, mustWait);
 }
 

@@ -9,7 +9,8 @@
  * REFRESH_EVERY_MS (2 s), so a flood of requests costs an isolate at most one Postgres connection per interval, the
  * database down or not; only requests arriving before the isolate's first read has ended wait for it. Until a read
  * has landed the isolate has no copy, and config.yaml's list is not a stand-in for it (a group an admin withdrew would
- * reappear): the hub answers a 503 instead. Without `store_model_in_db` (LiteLLM reads stored settings only then,
+ * reappear): the hub answers a 503 instead. `/model_group/info`'s `is_public_model_group` reads the same copy (publicModelGroups), falling
+ * back to config.yaml's list for a flag rather than failing the listing. Without `store_model_in_db` (LiteLLM reads stored settings only then,
  * and `/model_group/make_public` needs it) the database is never read here.
  */
 import { eq } from 'drizzle-orm';
@@ -75,10 +76,36 @@ export async function hubSettings(state: GatewayState, env: Record<string, unkno
   const settings = state.config.litellm_settings;
   const fromConfig: HubSettings = { groups: settings.public_model_groups ?? [], links: settings.public_model_groups_links ?? null };
   if (!storeModelInDb(state.config, env)) return fromConfig;
-  if (cached?.state !== state) cached = { state, stored: new Refreshed<StoredHub>({}, 'public model hub settings', (scope) => readStoredHub(env, scope)) };
-  const { stored } = cached;
-  // Only the isolate's first read is waited for; later ones (after a failure too) run in the background every 2 s.
+  const stored = storedCopy(state, env);
   const value = await stored.current(ctx, stored.settledAt === 0);
   if (stored.loadedAt === 0) throw hubUnavailable();
   return { groups: value.groups ?? fromConfig.groups, links: value.links ?? fromConfig.links };
+}
+
+/**
+ * The published model groups for `/model_group/info`'s `is_public_model_group`: the stored list once this isolate's
+ * copy of it has landed (store_model_in_db), else config.yaml's `public_model_groups`. The same copy `hubSettings`
+ * keeps, so no request reads Postgres of its own; never throws (a flag is not worth failing the listing for).
+ */
+export async function publicModelGroups(state: GatewayState, env: Record<string, unknown>, ctx: WaitUntil): Promise<readonly string[]> {
+  const fromConfig = state.config.litellm_settings.public_model_groups ?? [];
+  if (!storeModelInDb(state.config, env)) return fromConfig;
+  const stored = storedCopy(state, env);
+  const value = await stored.current(ctx, stored.settledAt === 0);
+  return (stored.loadedAt !== 0 ? value.groups : undefined) ?? fromConfig;
+}
+
+/**
+ * After this isolate stored new hub settings (the admin Worker's `/model_group/make_public`): its copy read again
+ * before the answer, so its next `/model_group/info` flags what was just stored rather than what it read up to a
+ * quiet spell ago. Never throws (a failed read keeps the old copy; other isolates read theirs in their own time).
+ */
+export async function rereadHubSettings(state: GatewayState, env: Record<string, unknown>, ctx: WaitUntil): Promise<void> {
+  if (storeModelInDb(state.config, env)) await storedCopy(state, env).current(ctx, true);
+}
+
+/** The isolate's copy of the stored row. Only its first read is waited for; later ones (after a failure too) run in the background every 2 s. */
+function storedCopy(state: GatewayState, env: Record<string, unknown>): Refreshed<StoredHub> {
+  if (cached?.state !== state) cached = { state, stored: new Refreshed<StoredHub>({}, 'public model hub settings', (scope) => readStoredHub(env, scope)) };
+  return cached.stored;
 }

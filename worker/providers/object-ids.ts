@@ -4,15 +4,15 @@ import { base64urlText, type ResponseIdOwner, SAFE_ID, signature, textOfBase64 }
  * The ids of files, batches and fine-tuning jobs clients see, as LiteLLM
  * makes them for model-based routing (`litellm:<provider's id>;model,<model
  * group>`, base64-encoded behind `file-`, `batch_` or `ftjob-`, OpenAI's own
- * prefixes; `vs_` and `vsfb_` for vector stores and their file batches, `video_` for videos, `cntr_` for containers): later calls reach the account that keeps the object from the id
+ * prefixes; `vs_` and `vsfb_` for vector stores and their file batches, `video_` for videos, `cntr_` for containers, `skill_` for Anthropic skills): later calls reach the account that keeps the object from the id
  * alone. Tollgate adds the deployment
  * (`;model_id,`), the owner and a signature, as for Responses ids
  * (response-ids.ts): only the master key, or a key of the same team, user or
  * key, reads, deletes, cancels or batches the object.
  */
-export type ObjectKind = 'file' | 'batch' | 'fine_tuning_job' | 'vector_store' | 'vector_store_file_batch' | 'video' | 'container';
+export type ObjectKind = 'file' | 'batch' | 'fine_tuning_job' | 'vector_store' | 'vector_store_file_batch' | 'video' | 'container' | 'skill';
 
-const PREFIX: Record<ObjectKind, string> = { file: 'file-', batch: 'batch_', fine_tuning_job: 'ftjob-', vector_store: 'vs_', vector_store_file_batch: 'vsfb_', video: 'video_', container: 'cntr_' };
+const PREFIX: Record<ObjectKind, string> = { file: 'file-', batch: 'batch_', fine_tuning_job: 'ftjob-', vector_store: 'vs_', vector_store_file_batch: 'vsfb_', video: 'video_', container: 'cntr_', skill: 'skill_' };
 const ASSEMBLED = /^(litellm:([^;]+)((?:;[a-z_]+,[^;]*)*?))(?:;sig,([A-Za-z0-9_-]+))?$/s;
 
 export interface ManagedObjectId {

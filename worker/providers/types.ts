@@ -7,7 +7,7 @@ import type { DeploymentRef } from '../models/deployments.ts';
 export type Endpoint = 'chat' | 'completion' | 'embedding' | 'responses' | 'moderation' | 'image_generation' | 'speech' | 'transcription' | 'image_edit' | 'rerank' | 'ocr';
 
 /** What a call went to: one of the gateway's endpoints, a provider's own API passed through as it is (passthrough/), or a Realtime session (realtime/). */
-export type CallEndpoint = Endpoint | 'pass_through' | 'realtime' | 'mcp' | 'search';
+export type CallEndpoint = Endpoint | 'pass_through' | 'realtime' | 'mcp' | 'search' | 'a2a';
 
 /**
  * A Responses API request's own `metadata` (the provider stores it with the response), kept under this

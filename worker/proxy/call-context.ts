@@ -4,7 +4,7 @@ import type { CallEndpoint, RequestHeaders } from '../providers/types.ts';
 import type { GatewayState } from '../state.ts';
 import { GatewayError } from '../errors.ts';
 
-export type CallType = 'acompletion' | 'atext_completion' | 'aembedding' | 'aresponses' | 'amoderation' | 'aimage_generation' | 'aspeech' | 'atranscription' | 'aimage_edit' | 'arerank' | 'aocr' | 'pass_through_endpoint' | '_arealtime' | 'call_mcp_tool' | 'asearch';
+export type CallType = 'acompletion' | 'atext_completion' | 'aembedding' | 'aresponses' | 'amoderation' | 'aimage_generation' | 'aspeech' | 'atranscription' | 'aimage_edit' | 'arerank' | 'aocr' | 'pass_through_endpoint' | '_arealtime' | 'call_mcp_tool' | 'asearch' | 'asend_message';
 
 export const CALL_TYPES: Record<CallEndpoint, CallType> = {
   chat: 'acompletion',
@@ -22,6 +22,7 @@ export const CALL_TYPES: Record<CallEndpoint, CallType> = {
   realtime: '_arealtime',
   mcp: 'call_mcp_tool',
   search: 'asearch',
+  a2a: 'asend_message',
 };
 
 /** Everything known about one model call once it is admitted, for headers and the spend log. */
@@ -110,4 +111,9 @@ export interface ModelCallOptions {
   defaultModel?: (config: GatewayState['config']) => string | undefined;
   /** Fields of the body that are the route's own and never a provider's (`priority` on /queue/chat/completions). */
   dropFields?: readonly string[];
+  /**
+   * Dollars the route spent for this call before it (/rag/query's search), settled with the call into the
+   * limiters that admit it (the route's own admission undone): billed only once the call is admitted.
+   */
+  extraCost?: number;
 }

@@ -8,6 +8,7 @@ import { ownsResponse } from '../providers/response-ids.ts';
 import type { Endpoint } from '../providers/types.ts';
 import { withClientIds } from '../routes/fine-tuning-objects.ts';
 import { sameAccount } from '../routes/provider-objects.ts';
+import { containerSkills } from '../routes/skill-references.ts';
 import type { FileSearchStores } from './file-search-stores.ts';
 
 /**
@@ -15,7 +16,7 @@ import type { FileSearchStores } from './file-search-stores.ts';
  * `input_image`, a `code_interpreter` container's `file_ids` or the container itself by its gateway id, in a
  * string `container` or `container_id` anywhere (a shell tool's `container_reference`, a replayed
  * `code_interpreter_call`), an `image_generation` mask, a stored
- * prompt's variables, an Anthropic `document` of /v1/messages): only the caller's own gateway ids reach
+ * prompt's variables, an Anthropic `document` of /v1/messages, a custom skill of its `container`): only the caller's own gateway ids reach
  * the provider, as the provider's ids, through a deployment of the account that keeps the files (the
  * router skips any other, as for file_search's stores). A raw id, another owner's or a forged one is the
  * Files routes' 404 before any provider is called. What names a stored object no gateway id covers
@@ -58,9 +59,11 @@ export function callFileIds(caller: Caller, endpoint: Endpoint, body: Record<str
   const set = (field: string, value: unknown) => {
     if (value !== sent[field]) (out ??= { ...sent })[field] = value;
   };
+  // Anthropic's `container`, sent as it is (a Responses body's too: the bridge passes it on to a chat provider): a string or an `id` names a stored code execution container.
+  if (typeof body.container === 'string' || (isRecord(body.container) && body.container.id !== undefined)) scan.stored('container', 'a code execution container the provider stores');
+  // Its `skills`: a custom skill by the caller's own gateway id (routes/skills.ts), Anthropic's prebuilt ones as they are.
+  if (isRecord(body.container) && Array.isArray(body.container.skills)) set('container', containerSkills(body.container, scan, caller, catalog, key));
   if (endpoint === 'chat') {
-    // Anthropic's `container` (sent as it is to Anthropic): a string or an `id` names a stored code execution container.
-    if (typeof body.container === 'string' || (isRecord(body.container) && body.container.id !== undefined)) scan.stored('container', 'a code execution container the provider stores');
     // Only content given as parts can name a file: a call of plain strings is never walked.
     if (Array.isArray(body.messages) && body.messages.some((m) => isRecord(m) && Array.isArray(m.content))) set('messages', scan.messages(body.messages));
   } else {
@@ -100,7 +103,7 @@ class Scan {
   readonly containers = new Map<string, string>();
   private readonly path: (string | number)[] = [];
   /** File and container ids checked in this call, and the provider's ids they stand for. */
-  private readonly seen = new Map<string, string>();
+  readonly seen = new Map<string, string>();
 
   private readonly caller: Caller;
   private readonly catalog: ModelCatalog;
@@ -204,7 +207,7 @@ class Scan {
   }
 
   /** A 400 once the call has named as many ids as it may. */
-  private counted(param: string): void {
+  counted(param: string): void {
     if (this.seen.size >= MAX_FILE_IDS) {
       throw new GatewayError(`A call may name at most ${MAX_FILE_IDS} files and containers`, { status: 400, type: 'invalid_request_error', param });
     }
@@ -218,7 +221,7 @@ class Scan {
   }
 
   /** One call reaches one provider account: the first object named sets it, any other must be of it. */
-  private pin(deployment: DeploymentRef, param: string): void {
+  pin(deployment: DeploymentRef, param: string): void {
     if (this.account && !sameAccount(this.account, deployment)) {
       throw new GatewayError(`The files, containers and vector stores named are in different provider accounts (model groups ${this.account.group} and ${deployment.group}'s): one call reaches one account`, {
         status: 400, type: 'invalid_request_error', param,

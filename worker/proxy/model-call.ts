@@ -81,9 +81,11 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   const estimate = reservationEstimate(named.deployments[0], promptTokens, body, endpoint, state.config.general_settings.token_rate_limit_type);
   const free = estimate.estCost === 0 && freeModel(named.deployments);
   const waitUntil = (p: Promise<unknown>) => c.executionCtx.waitUntil(p);
-  const { admission, caller, tags: keyedTags, modelTags, loadStored } = await admitModelCall(c.env, c.executionCtx, state.config, {
+  const { admission: admitted, caller, tags: keyedTags, modelTags, loadStored } = await admitModelCall(c.env, c.executionCtx, state.config, {
     who, requestId: callId, group, endUser: endUserOf({ body, headers: requestHeaders }), ownTags: requestTags({ body, headers: requestHeaders }), client: { body: rulesBody, headers: requestHeaders }, estimate, free, seen, countGlobal: true,
   });
+  const extra = options.extraCost;
+  const admission = extra && admitted ? { ...admitted, settle: (cost: number, tokens: number) => admitted.settle(cost + extra, tokens) } : admitted;
   const aliased = aliasOf(caller, group);
   const routedName = aliased ?? group;
   const resolved = aliased ? resolveGroup(state.config, catalog, aliased) : named;

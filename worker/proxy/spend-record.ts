@@ -39,6 +39,8 @@ export function spendRecord(ctx: RecordedCall, result: CallResult): SpendLogReco
   // LiteLLM's spend_logs_metadata: the x-litellm-spend-logs-metadata header (JSON), else the body's metadata.spend_logs_metadata.
   const spendLogsMetadata = headerJson(ctx.headers.get('x-litellm-spend-logs-metadata')) ?? requester?.spend_logs_metadata;
   if (spendLogsMetadata !== undefined && spendLogsMetadata !== null) metadata.spend_logs_metadata = boundedJson(spendLogsMetadata, MAX_METADATA_CHARS);
+  // An A2A call's agent, where LiteLLM's row keeps it (metadata.agent_id).
+  if (ctx.endpoint === 'a2a' && typeof ctx.body.agent_id === 'string') metadata.agent_id = ctx.body.agent_id;
   if (usage && !usage.reported) metadata.usage_estimated = true;
   if (ctx.appliedGuardrails?.length) metadata.applied_guardrails = [...ctx.appliedGuardrails];
   if (result.outcome?.aborted) metadata.client_disconnected = true;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../config/validate.ts';
 import { buildCatalog } from '../models/deployments.ts';
-import { sessionPrice } from './container-objects.ts';
+import { sessionPrice } from '../cost/container-price.ts';
 
 /** The deployment of a one-entry config, as the containers route sees it. */
 async function deploymentOf(entry: Record<string, unknown>) {

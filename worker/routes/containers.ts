@@ -7,8 +7,9 @@ import { bodyLimit, readJsonBody } from '../openai/read-body.ts';
 import { decodeObjectId } from '../providers/object-ids.ts';
 import { gatewayState, type GatewayState } from '../state.ts';
 import {
-  checkSkills, type ContainerIds, containerFileId, containerHome, containerHomeOfGroup, createContainerSchema, keepsContainers, sessionPrice, shownContainer, targetGroup,
+  checkSkills, type ContainerIds, containerFileId, containerHome, containerHomeOfGroup, createContainerSchema, keepsContainers, shownContainer, targetGroup,
 } from './container-objects.ts';
+import { sessionPrice } from '../cost/container-price.ts';
 import { recordCreation } from './creation-spend.ts';
 import { providerJson, withClientIds } from './fine-tuning-objects.ts';
 import { admitCreation } from './owned-objects.ts';

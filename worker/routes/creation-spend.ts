@@ -6,7 +6,7 @@ import { recordSpend, type SpendLogRecord } from '../telemetry/spend-log.ts';
 import type { GatewayEnv } from '../env.ts';
 
 /** LiteLLM's call types of the requests on provider objects the gateway logs without token usage. */
-export type CreationCallType = 'acreate_container' | 'acreate_fine_tuning_job' | 'avector_store_create' | 'avector_store_search' | 'avideo_generation' | 'avideo_remix';
+export type CreationCallType = 'acreate_container' | 'acreate_skill' | 'acreate_fine_tuning_job' | 'avector_store_create' | 'avector_store_search' | 'avideo_generation' | 'avideo_remix';
 
 export interface Creation {
   callType: CreationCallType;

@@ -117,6 +117,20 @@ export function fileById(method: 'GET' | 'DELETE', suffix: '' | '/content') {
   };
 }
 
+/**
+ * One file uploaded into `home`'s account (`/v1/rag/ingest`'s document, `purpose` as OpenAI takes it): the
+ * provider's file id, and the gateway's for the caller.
+ */
+export async function uploadFile(home: ObjectHome, file: File, purpose: string): Promise<{ upstreamId: string; id: string }> {
+  const form = new FormData();
+  form.append('purpose', purpose);
+  form.append('file', file, file.name);
+  const res = await home.send({ method: 'POST', path: 'files', query: [], body: form });
+  const uploaded = (await res.json()) as { id?: unknown };
+  if (typeof uploaded?.id !== 'string' || uploaded.id === '') throw new GatewayError('The provider answered the upload without a file id', { status: 502, type: 'api_error' });
+  return { upstreamId: uploaded.id, id: home.idFor('file', uploaded.id) };
+}
+
 /** A file object, a deletion or a list with the provider's ids replaced by the gateway's. */
 function withFileIds(home: ObjectHome, body: unknown): Response {
   const named = (value: unknown) => (typeof value === 'string' && value !== '' ? home.idFor('file', value) : value);

@@ -128,7 +128,7 @@ export function ownedListAnswer(home: ObjectHome, data: { id?: unknown }[], page
  * (for a spend row) and the release that settles the request, at no cost unless told (a priced vector store
  * search): what a batch costs is billed when it is seen over.
  */
-export async function admitCreation(c: Ctx, state: GatewayState, home: ObjectHome, requestId: string, estCost = 0): Promise<{ tags: string[]; release(cost?: number): void }> {
+export async function admitCreation(c: Ctx, state: GatewayState, home: ObjectHome, requestId: string, estCost = 0): Promise<{ tags: string[]; release(cost?: number): void; undo(): Promise<void> }> {
   const who = await identify(headerSnapshot(c.req.raw.headers), state);
   const { admission, tags } = await admitModelCall(c.env, c.executionCtx, state.config, {
     who, requestId, group: home.deployment.group, endUser: null, ownTags: [], estimate: { estCost, estTokens: 0 }, free: false, seen: {},
@@ -137,6 +137,10 @@ export async function admitCreation(c: Ctx, state: GatewayState, home: ObjectHom
     tags,
     release: (cost = 0) => {
       if (admission) c.executionCtx.waitUntil(admission.settle(cost, 0) ?? Promise.resolve());
+    },
+    // The request is not counted after all (/rag/query: its chat's admission counts it and bills the search).
+    undo: async () => {
+      await admission?.release();
     },
   };
 }

@@ -55,7 +55,7 @@ export function homeOfGroup(c: Ctx, state: GatewayState, caller: Caller, catalog
 
 /** What a 404 calls an object, in OpenAI's words. */
 const NOUN: Record<ObjectKind, string> = {
-  file: 'File object', batch: 'batch', fine_tuning_job: 'fine-tuning job', vector_store: 'vector store', vector_store_file_batch: 'vector store file batch', video: 'video', container: 'container',
+  file: 'File object', batch: 'batch', fine_tuning_job: 'fine-tuning job', vector_store: 'vector store', vector_store_file_batch: 'vector store file batch', video: 'video', container: 'container', skill: 'skill',
 };
 
 /**
@@ -63,14 +63,15 @@ const NOUN: Record<ObjectKind, string> = {
  * or key, signed by the gateway) and may call its model group. Anyone else's, or an id the gateway did
  * not give out, is not found; the master key may also name a provider's own id with a model group.
  */
-export function homeOfId(c: Ctx, state: GatewayState, caller: Caller, catalog: ModelCatalog, kind: ObjectKind, id: string): { home: ObjectHome; upstreamId: string } {
+export function homeOfId(c: Ctx, state: GatewayState, caller: Caller, catalog: ModelCatalog, kind: ObjectKind, id: string, group?: string): { home: ObjectHome; upstreamId: string } {
   const decoded: ManagedObjectId | undefined = decodeObjectId(kind, id);
   const notFound = () => new GatewayError(`No such ${NOUN[kind]}: ${id.slice(0, 200)}`, {
     status: 404, type: 'not_found_error', param: `${kind}_id`,
   });
   if (!decoded) {
     if (caller.kind !== 'master' || !SAFE_ID.test(id)) throw notFound();
-    return { home: homeOfGroup(c, state, caller, catalog, namedGroup(c)), upstreamId: id };
+    // `group`: a route's own body field naming the group (ingest_options.vector_store.model), else ?model= / x-litellm-model.
+    return { home: homeOfGroup(c, state, caller, catalog, namedGroup(c, group)), upstreamId: id };
   }
   if (!ownsResponse(caller, decoded, state.responseIdKey)) throw notFound();
   const deployment = decoded.deploymentId ? deploymentById(catalog, decoded.deploymentId, decoded.group ?? '') : undefined;

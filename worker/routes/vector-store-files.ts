@@ -71,18 +71,26 @@ export function vectorStoreFiles(method: 'GET' | 'POST') {
       }
       const body = await readJsonBody(c.req.raw, attachSchema, bodyLimit(scope.state.config));
       const file = fileOf(c, scope, sent, body.file_id);
-      // Attaching adds storage the account is billed for: admitted as a request (limits, budgets, a blocked key).
-      const { release } = await admitCreation(c, scope.state, ids.home, crypto.randomUUID());
-      try {
-        const res = await ids.home.send({ method, path, query: [], body: JSON.stringify({ ...body, file_id: file }) });
-        return Response.json(shownStoreFile(ids, await providerJson(res, 'a vector store file')), { headers: homeHeaders(ids.home) });
-      } finally {
-        release();
-      }
+      return Response.json(await attachFile(c, scope.state, ids, { ...body, file_id: file }), { headers: homeHeaders(ids.home) });
     } catch (err) {
       return clientError(err, sent);
     }
   };
+}
+
+/**
+ * One file attached to a store the caller owns (`file_id` the provider's id of a file already checked as the
+ * caller's own, storeFileId), as shown. Attaching adds storage the account is billed for: admitted as a
+ * request (limits, budgets, a blocked key). For the attach route and `/v1/rag/ingest`.
+ */
+export async function attachFile(c: Ctx, state: GatewayState, ids: StoreIds, attach: { file_id: string; attributes?: unknown; chunking_strategy?: unknown }): Promise<Record<string, unknown>> {
+  const { release } = await admitCreation(c, state, ids.home, crypto.randomUUID());
+  try {
+    const res = await ids.home.send({ method: 'POST', path: `vector_stores/${encodeURIComponent(ids.upstreamId)}/files`, query: [], body: JSON.stringify(attach) });
+    return shownStoreFile(ids, await providerJson(res, 'a vector store file'));
+  } finally {
+    release();
+  }
 }
 
 /** `GET` and `DELETE /v1/vector_stores/{id}/files/{file_id}`: a file of the store, named by the caller's own id. */

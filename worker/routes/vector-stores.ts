@@ -105,29 +105,50 @@ export async function createVectorStore(c: Ctx): Promise<Response> {
       sent.set(upstream, id);
       return upstream;
     });
-    const metadata = ownedMetadata(body.metadata, caller, home, 'vector store');
-    const requestId = crypto.randomUUID();
-    const { tags, release } = await admitCreation(c, state, home, requestId);
-    const logged = { callType: 'avector_store_create', caller, deployment: home.deployment, model: home.deployment.model, tags, startedAt } as const;
-    try {
-      const passed = { name: body.name, description: body.description, expires_after: body.expires_after, chunking_strategy: body.chunking_strategy };
-      const res = await home.send({
-        method: 'POST', path: 'vector_stores', query: [],
-        body: JSON.stringify({ ...passed, ...(body.file_ids ? { file_ids: fileIds } : {}), metadata }),
-      });
-      const store = objectOf(await providerJson(res, 'a new vector store'), 'a new vector store') as VectorStore;
-      if (typeof store.id !== 'string') throw new GatewayError('The provider answered the vector store without an id', { status: 502, type: 'api_error' });
-      warnIfUnowned(store, home, 'vector store');
-      recordCreation(c.env, c.executionCtx, { ...logged, requestId: store.id });
-      return Response.json(shownStore(home, store), { headers: homeHeaders(home) });
-    } catch (err) {
-      logFailure(c, { ...logged, requestId }, withClientIds(err, sent));
-      throw err;
-    } finally {
-      release();
-    }
+    const { model: _m, target_model_names: _t, custom_llm_provider: _p, file_ids: _f, ...fields } = body;
+    const store = await newStore(c, state, caller, home, { ...fields, ...(body.file_ids ? { file_ids: fileIds } : {}) }, sent, startedAt);
+    return Response.json(shownStore(home, store), { headers: homeHeaders(home) });
   } catch (err) {
     return clientError(err, sent);
+  }
+}
+
+/** What a new store is made of: OpenAI's fields, its files the provider's ids of the caller's own. */
+export interface NewStore {
+  name?: string | null | undefined;
+  description?: string | null | undefined;
+  file_ids?: string[];
+  expires_after?: Record<string, unknown> | null | undefined;
+  chunking_strategy?: Record<string, unknown> | undefined;
+  metadata?: Record<string, string> | null | undefined;
+}
+
+/**
+ * A store made in `home`'s account for the caller (owned through the gateway's metadata), admitted as one
+ * request against the key's limits and logged at no cost: the provider's store, for the routes that show it
+ * (`POST /v1/vector_stores`, `/v1/rag/ingest`). `sent` maps provider ids back to the client's in errors.
+ */
+export async function newStore(c: Ctx, state: GatewayState, caller: Caller, home: ObjectHome, fields: NewStore, sent: Map<string, string>, startedAt = Date.now()): Promise<VectorStore> {
+  const metadata = ownedMetadata(fields.metadata, caller, home, 'vector store');
+  const requestId = crypto.randomUUID();
+  const { tags, release } = await admitCreation(c, state, home, requestId);
+  const logged = { callType: 'avector_store_create', caller, deployment: home.deployment, model: home.deployment.model, tags, startedAt } as const;
+  try {
+    const passed = { name: fields.name, description: fields.description, expires_after: fields.expires_after, chunking_strategy: fields.chunking_strategy };
+    const res = await home.send({
+      method: 'POST', path: 'vector_stores', query: [],
+      body: JSON.stringify({ ...passed, ...(fields.file_ids ? { file_ids: fields.file_ids } : {}), metadata }),
+    });
+    const store = objectOf(await providerJson(res, 'a new vector store'), 'a new vector store') as VectorStore;
+    if (typeof store.id !== 'string') throw new GatewayError('The provider answered the vector store without an id', { status: 502, type: 'api_error' });
+    warnIfUnowned(store, home, 'vector store');
+    recordCreation(c.env, c.executionCtx, { ...logged, requestId: store.id });
+    return store;
+  } catch (err) {
+    logFailure(c, { ...logged, requestId }, withClientIds(err, sent));
+    throw err;
+  } finally {
+    release();
   }
 }
 
@@ -207,25 +228,36 @@ export async function searchVectorStore(c: Ctx): Promise<Response> {
     const { state, caller, ids } = await storeOfRoute(c);
     sent.set(ids.upstreamId, ids.clientId);
     const { model: _m, target_model_names: _t, custom_llm_provider: _p, ...search } = await readJsonBody(c.req.raw, searchSchema, bodyLimit(state.config));
-    const { home } = ids;
-    const requestId = crypto.randomUUID();
-    // Held at the search's price, so concurrent searches cannot overspend a budget.
-    const { tags, release } = await admitCreation(c, state, home, requestId, unitPrice(home.deployment, 'input_cost_per_query') ?? 0);
-    const logged = { callType: 'avector_store_search', caller, deployment: home.deployment, model: home.deployment.model, tags, startedAt, requestId } as const;
-    let spend = 0;
-    try {
-      const res = await home.send({ method: 'POST', path: `vector_stores/${encodeURIComponent(ids.upstreamId)}/search`, query: [], body: JSON.stringify(search) });
-      const shown = shownSearch(ids, await providerJson(res, 'a vector store search'));
-      spend = unitPrice(home.deployment, 'input_cost_per_query') ?? 0;
-      recordCreation(c.env, c.executionCtx, { ...logged, spend });
-      return Response.json(shown, { headers: homeHeaders(home) });
-    } catch (err) {
-      logFailure(c, logged, withClientIds(err, sent));
-      throw err;
-    } finally {
-      release(spend);
-    }
+    const shown = await searchStore(c, state, caller, ids, search, sent, startedAt);
+    return Response.json(shown, { headers: homeHeaders(ids.home) });
   } catch (err) {
     return clientError(err, sent);
+  }
+}
+
+/**
+ * One search of a store the caller owns (`ids`, resolved by storeOfRoute or homeOfId), for the search route
+ * and `/v1/rag/query`: admitted at the deployment's `input_cost_per_query` (so concurrent searches cannot
+ * overspend a budget), logged as `avector_store_search` at that price, failures too. Results name the
+ * caller's own file ids.
+ */
+export async function searchStore(c: Ctx, state: GatewayState, caller: Caller, ids: StoreIds, search: Record<string, unknown>, sent: Map<string, string>, startedAt = Date.now()): Promise<Record<string, unknown>> {
+  const { home } = ids;
+  const requestId = crypto.randomUUID();
+  const price = unitPrice(home.deployment, 'input_cost_per_query') ?? 0;
+  const { tags, release } = await admitCreation(c, state, home, requestId, price);
+  const logged = { callType: 'avector_store_search', caller, deployment: home.deployment, model: home.deployment.model, tags, startedAt, requestId } as const;
+  let spend = 0;
+  try {
+    const res = await home.send({ method: 'POST', path: `vector_stores/${encodeURIComponent(ids.upstreamId)}/search`, query: [], body: JSON.stringify(search) });
+    const shown = shownSearch(ids, await providerJson(res, 'a vector store search'));
+    spend = price;
+    recordCreation(c.env, c.executionCtx, { ...logged, spend });
+    return shown;
+  } catch (err) {
+    logFailure(c, logged, withClientIds(err, sent));
+    throw err;
+  } finally {
+    release(spend);
   }
 }

@@ -9,6 +9,7 @@ import { findPrice, priceCandidates } from '../../../worker/cost/prices.ts';
 import { isPublicCaller } from '../../../worker/auth/public-routes.ts';
 import { mayCall } from '../../../worker/models/access.ts';
 import { mergeCatalog, storeModelInDb } from '../../../worker/models/db-models.ts';
+import { publicModelGroups } from '../../../worker/models/hub-settings.ts';
 import type { DeploymentRef } from '../../../worker/models/deployments.ts';
 import { gatewayState } from '../../../worker/state.ts';
 import { isAdminReader } from '../../lib/auth.ts';
@@ -92,14 +93,17 @@ function entries(c: AdminContext, visible: Listed[]) {
 /**
  * `GET /model_group/info` (`?model_group=`): one entry per model group the caller may call, as
  * LiteLLM's ModelGroupInfo: its providers, the largest context and output of its deployments, the
- * first known prices, its mode, and the sums of its deployments' `tpm` / `rpm` (null when none sets them).
+ * first known prices, its mode, the sums of its deployments' `tpm` / `rpm` (null when none sets them), and
+ * `is_public_model_group` (the public model hub lists it).
  */
 export async function modelGroupInfo(c: AdminContext) {
   const query = parseQuery(c, modelGroupInfoQuery);
   // Without a key, the group's name, mode, limits, prices and rates; which providers serve it is not shown.
   const shownProviders = !isPublicCaller(c.get('caller'));
   const groups = new Map<string, ReturnType<typeof entry>[]>();
-  for (const listed of await visibleModels(c)) {
+  const [visible, published] = await Promise.all([visibleModels(c), gatewayState(c.env).then((state) => publicModelGroups(state, c.env, c.executionCtx))]);
+  const isPublic = new Set(published);
+  for (const listed of visible) {
     if (query.model_group !== undefined && listed.deployment.group !== query.model_group) continue;
     const list = groups.get(listed.deployment.group) ?? [];
     list.push(entry(listed));
@@ -124,6 +128,8 @@ export async function modelGroupInfo(c: AdminContext) {
       mode: info.map((i) => i.mode).find((m) => typeof m === 'string') ?? null,
       tpm: sum('tpm'),
       rpm: sum('rpm'),
+      // LiteLLM's flag: whether GET /public/model_hub lists the group (models/hub-settings.ts).
+      is_public_model_group: isPublic.has(group),
     };
   });
   return c.json({ data });

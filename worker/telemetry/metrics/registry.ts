@@ -91,6 +91,13 @@ export const M = {
   callbackFailures: def('litellm_callback_logging_failures_metric', 'counter', 'Total number of failures when emitting logs to callbacks', ['callback_name']),
   limiterCalls: def('tollgate_limiter_calls', 'counter', 'Calls from the gateway to limiter Durable Objects (admit, settle, release, lease return): the admission cost the benchmark reports per request', []),
   cacheErrors: def('tollgate_cache_errors', 'counter', 'Response cache reads and writes that failed or timed out; the request went on uncached', ['reason']),
+  // LiteLLM's service health metrics (service_callback: ["prometheus_system"]; metrics/services.ts): the response cache's Redis, the admin Worker's Postgres.
+  redisLatency: def('litellm_redis_latency', 'histogram', 'Latency for redis service', ['redis']),
+  redisFailed: def('litellm_redis_failed_requests', 'counter', 'Total failed_requests for redis service', ['redis', 'error_class', 'function_name']),
+  redisTotal: def('litellm_redis_total_requests', 'counter', 'Total total_requests for redis service', ['redis']),
+  postgresLatency: def('litellm_postgres_latency', 'histogram', 'Latency for postgres service', ['postgres']),
+  postgresFailed: def('litellm_postgres_failed_requests', 'counter', 'Total failed_requests for postgres service', ['postgres', 'error_class', 'function_name']),
+  postgresTotal: def('litellm_postgres_total_requests', 'counter', 'Total total_requests for postgres service', ['postgres']),
   droppedSeries: def('tollgate_metrics_series_dropped', 'counter', 'Updates dropped because their metric already had the most label sets allowed (MAX_SERIES_PER_METRIC)', ['metric']),
 } as const satisfies Record<string, MetricDef>;
 

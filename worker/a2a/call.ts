@@ -1,0 +1,217 @@
+/**
+ * One A2A JSON-RPC call through the gateway: admitted as a call of the caller's key (rpm, parallel requests,
+ * budgets, with the agent's `cost_per_query` as the estimate), sent to the agent with the agent's own
+ * credential (never the caller's key), passed back as it comes (a `message/stream` SSE stream byte for byte),
+ * and settled in a spend-log row (`call_type: asend_message`, `model: a2a_agent/<card name or id>`, `metadata.agent_id`,
+ * `api_base` the gateway's own path: the agent's address is the admin's, not the caller's to see).
+ */
+import type { Context } from 'hono';
+import { identify } from '../auth/authenticate.ts';
+import { checkRoute } from '../auth/routes.ts';
+import type { GatewayEnv } from '../env.ts';
+import { GatewayError } from '../errors.ts';
+import { isObject, type Json } from '../json.ts';
+import { standInDeployment } from '../models/deployments.ts';
+import { NO_USAGE } from '../providers/openai-compatible/usage.ts';
+import { admitModelCall } from '../proxy/call-admission.ts';
+import { type CallContext, requestTags } from '../proxy/call-context.ts';
+import { type CallSettler, callSettler } from '../proxy/call-end.ts';
+import { headerSnapshot, requestTimeoutMs, withoutCredentials } from '../proxy/call-helpers.ts';
+import { recordRefusedCall, type Seen } from '../proxy/refused-call.ts';
+import type { GatewayState } from '../state.ts';
+import type { Agent } from './registry.ts';
+import { INTERNAL_ERROR, rpcError } from './json-rpc.ts';
+import { boundedText } from '../mcp/answers.ts';
+import { McpError } from '../mcp/json-rpc.ts';
+
+type Ctx = Context<{ Bindings: GatewayEnv }>;
+
+/** The JSON-RPC request as the agent gets it: its id, the method's wire name, its params. */
+export interface AgentRequest {
+  id: Json[string];
+  method: string;
+  params: Json;
+}
+
+/** Whether a method is a message (billed at `cost_per_query`); task reads and cancels cost nothing. */
+const isMessage = (method: string) => method === 'message/send' || method === 'message/stream';
+
+/** Admits, sends and settles one call of `agent`; refusals throw the gateway's own error (its envelope and status). */
+export async function callAgent(c: Ctx, state: GatewayState, agent: Agent, request: AgentRequest): Promise<Response> {
+  const startedAt = Date.now();
+  const callId = crypto.randomUUID();
+  const headers = headerSnapshot(c.req.raw.headers);
+  const stream = request.method === 'message/stream';
+  const cost = isMessage(request.method) ? agent.costPerQuery : 0;
+  // LiteLLM's model for an agent call: `a2a_agent/{agent_card_params.name or agent_id}`.
+  const cardName = typeof agent.card.name === 'string' && agent.card.name ? agent.card.name : agent.agent_id;
+  const group = `a2a_agent/${cardName}`;
+  const body: Json = { model: group, agent_id: agent.agent_id, a2a_method: request.method };
+  // The agent's name is the admin's, but the path that reached it is the client's: its metric labels are "other".
+  const deployment = { ...standInDeployment('', group, { group, clientNamed: true }), provider: 'a2a_agent' as never };
+  const storePrompts = state.config.general_settings.store_prompts_in_spend_logs === true;
+  const seen: Seen = { group };
+  const who = await identify(headers, state);
+  seen.call = { token: who.token, body, startedAt, storePrompts, deployment };
+  let admitted;
+  try {
+    admitted = await admitModelCall(c.env, c.executionCtx, state.config, {
+      who, requestId: callId, group, endUser: null, ownTags: requestTags({ body, headers }), client: { body, headers },
+      // Never `free`: a key over its budget is refused even an agent without a price (and task reads), as for a priced model.
+      estimate: { estCost: cost, estTokens: 0 }, free: false, seen,
+    });
+    const routes = admitted.caller.kind === 'key' ? admitted.caller.policy.allowedRoutes : [];
+    if (routes.length) checkRoute(routes, c.req.path);
+  } catch (err) {
+    if (err instanceof GatewayError) recordRefusedCall(c, 'a2a', seen, err);
+    if (admitted?.admission) c.executionCtx.waitUntil(admitted.admission.release());
+    throw err;
+  }
+  const safeHeaders = withoutCredentials(headers, [state.keyHeader]);
+  const ctx: CallContext = { callId, startedAt, endpoint: 'a2a', caller: admitted.caller, deployment, body, stream, headers: safeHeaders, keepText: false, storePrompts, tags: admitted.tags };
+  const settler = callSettler(c, state, ctx, safeHeaders, admitted.admission);
+  const apiBase = `/a2a/${agent.agent_id}`;
+  const failed = (message: string, status = 502) => {
+    settler.settle({ error: new GatewayError(message, { status, type: 'upstream_error' }), cost: 0, apiBase, finishedAt: Date.now() });
+    return rpcError(request.id, INTERNAL_ERROR, message, status, callId);
+  };
+
+  // A plain answer is bounded as a whole; a stream until its first chunk (passStream clears the timer then).
+  const timeoutMs = requestTimeoutMs(state.config);
+  const guard = new AbortController();
+  const timer = setTimeout(() => guard.abort(), timeoutMs);
+  const timeoutFailure = () => failed(`Agent ${agent.agent_name} did not answer in time`, 504);
+  let answer: Response;
+  try {
+    answer = await fetch(agent.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json', accept: stream ? 'text/event-stream' : 'application/json',
+        ...(agent.apiKey ? { authorization: `Bearer ${agent.apiKey}` } : {}),
+        ...(admitted.caller.kind === 'key' && admitted.caller.policy.userId ? { 'x-litellm-user-id': admitted.caller.policy.userId } : {}),
+        ...(admitted.caller.kind === 'key' && admitted.caller.policy.team ? { 'x-litellm-team-id': admitted.caller.policy.team.id } : {}),
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: request.id, method: request.method, params: request.params }),
+      signal: guard.signal,
+      // A redirect is not followed: it would send the message and the x-litellm-* headers somewhere the admin did not name.
+      redirect: 'manual',
+    });
+  } catch {
+    clearTimeout(timer);
+    return guard.signal.aborted ? timeoutFailure() : failed(`Agent ${agent.agent_name} is unreachable`);
+  }
+  if (answer.status >= 300 && answer.status < 400) {
+    clearTimeout(timer);
+    void answer.body?.cancel().catch(() => undefined);
+    return failed(`Agent ${agent.agent_name} answered HTTP ${answer.status} (a redirect, not followed)`);
+  }
+
+  const type = answer.headers.get('content-type') ?? '';
+  if (answer.ok && stream && type.includes('text/event-stream') && answer.body) {
+    return passStream(answer.body, settler, { id: request.id, name: agent.agent_name, cost, apiBase, callId, started: () => clearTimeout(timer) });
+  }
+  let text: string;
+  try {
+    text = await boundedText(answer);
+  } catch (err) {
+    // Over MAX_ANSWER_CHARS (mcp/answers.ts), cut by the deadline, or broken: never buffered without bound.
+    if (guard.signal.aborted) return timeoutFailure();
+    return failed(err instanceof McpError ? `Agent ${agent.agent_name}: answer too large` : `Agent ${agent.agent_name}: its answer broke`);
+  } finally {
+    clearTimeout(timer);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch { /* not JSON: a failure below */ }
+  if (!isObject(parsed) || parsed.jsonrpc !== '2.0' || (!('result' in parsed) && !isObject(parsed.error))) {
+    // The agent's own words are not shown (they may carry its internals); its status is.
+    return failed(`Agent ${agent.agent_name} answered HTTP ${answer.status} without a JSON-RPC response`);
+  }
+  const own = { 'x-litellm-call-id': callId };
+  if (isObject(parsed.error)) {
+    // The agent's JSON-RPC error is its answer (as LiteLLM relays it): passed on, nothing billed.
+    settler.settle({ error: new GatewayError(`Agent ${agent.agent_name}: ${String(parsed.error.message ?? 'error')}`.slice(0, 500), { status: 502, type: 'upstream_error' }), cost: 0, apiBase, finishedAt: Date.now() });
+    if (stream) return new Response(`data: ${JSON.stringify(parsed)}\n\n`, { headers: { ...own, 'content-type': 'text/event-stream', 'cache-control': 'no-cache' } });
+    return Response.json(parsed, { headers: own });
+  }
+  settler.settle({ outcome: { usage: NO_USAGE, finishedAt: Date.now() }, cost, apiBase, finishedAt: Date.now() });
+  // An agent that answered message/stream with one JSON-RPC response: one SSE event, as the client asked for a stream.
+  if (stream) return new Response(`data: ${JSON.stringify(parsed)}\n\n`, { headers: { ...own, 'content-type': 'text/event-stream', 'cache-control': 'no-cache' } });
+  return new Response(text, { headers: { ...own, 'content-type': 'application/json', 'x-litellm-response-cost': String(cost) } });
+}
+
+/** How much of a stream's start is searched for its first event (a JSON-RPC error there is the agent's answer). */
+const FIRST_EVENT_CHARS = 64 * 1024;
+
+/** The JSON-RPC error message of the first SSE event in `text`, if that event is one; undefined while it has not ended. */
+function firstEventError(text: string): { ended: boolean; error?: string } {
+  const normal = text.replace(/\r\n?/g, '\n');
+  const end = normal.indexOf('\n\n');
+  if (end < 0) return { ended: false };
+  const data = normal.slice(0, end).split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).replace(/^ /, '')).join('\n');
+  try {
+    const event: unknown = JSON.parse(data);
+    if (isObject(event) && isObject(event.error)) return { ended: true, error: String(event.error.message ?? 'error').slice(0, 500) };
+  } catch { /* not JSON: the agent's, passed on */ }
+  return { ended: true };
+}
+
+/**
+ * The agent's SSE stream passed on as it comes, settled when it ends: a client gone early is `aborted` (still
+ * billed: the agent did the work); a stream that breaks ends with LiteLLM's JSON-RPC error event and an unbilled
+ * failure row; a stream whose first event is a JSON-RPC error is passed on and settled as an unbilled failure.
+ * `started` runs at the first chunk (the deadline covers the wait for it, not the whole stream).
+ */
+function passStream(upstream: ReadableStream<Uint8Array>, settler: CallSettler, call: { id: Json[string]; name: string; cost: number; apiBase: string; callId: string; started: () => void }): Response {
+  let firstChunkAt: number | undefined;
+  let settled = false;
+  // The stream's start, decoded until its first event ends (or FIRST_EVENT_CHARS pass); then undefined.
+  let head: string | undefined = '';
+  let rpcError: GatewayError | undefined;
+  const decoder = new TextDecoder();
+  const settle = (end: { aborted?: true; error?: GatewayError }) => {
+    if (settled) return;
+    settled = true;
+    call.started();
+    const finishedAt = Date.now();
+    const error = end.error ?? rpcError;
+    settler.settle({ outcome: { usage: NO_USAGE, finishedAt, ...(firstChunkAt ? { firstChunkAt } : {}), ...end, ...(error ? { error } : {}) }, cost: error ? 0 : call.cost, apiBase: call.apiBase, finishedAt });
+  };
+  const inspect = (chunk: Uint8Array) => {
+    if (head === undefined) return;
+    head += decoder.decode(chunk, { stream: true });
+    const first = firstEventError(head);
+    if (first.error) rpcError = new GatewayError(`Agent ${call.name}: ${first.error}`, { status: 502, type: 'upstream_error' });
+    if (first.ended || head.length > FIRST_EVENT_CHARS) head = undefined;
+  };
+  const reader = upstream.getReader();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(out) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) {
+          settle({});
+          out.close();
+          return;
+        }
+        if (firstChunkAt === undefined) {
+          firstChunkAt = Date.now();
+          call.started();
+        }
+        inspect(value);
+        out.enqueue(value);
+      } catch {
+        const message = `Agent ${call.name}: its stream broke`;
+        settle({ error: new GatewayError(message, { status: 502, type: 'upstream_error' }) });
+        out.enqueue(new TextEncoder().encode(`\n\ndata: ${JSON.stringify({ jsonrpc: '2.0', id: call.id, error: { code: INTERNAL_ERROR, message } })}\n\n`));
+        out.close();
+      }
+    },
+    cancel(reason) {
+      settle({ aborted: true });
+      return reader.cancel(reason);
+    },
+  });
+  return new Response(body, { headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-litellm-call-id': call.callId } });
+}

@@ -1,0 +1,112 @@
+/**
+ * LiteLLM's A2A agent gateway on the gateway Worker: `POST /a2a/{agent_id}` (JSON-RPC 2.0: `message/send`,
+ * `message/stream` as SSE, `tasks/get`, `tasks/cancel`), the agent card at
+ * `/a2a/{agent_id}/.well-known/agent-card.json` (its url the gateway's), and `GET /v1/agents[/{agent_id}]`,
+ * the agents a key may reach. Writes (`POST/PUT/PATCH/DELETE /v1/agents`) are the admin Worker's.
+ */
+import type { Context } from 'hono';
+import type { Caller } from '../auth/authenticate.ts';
+import type { GatewayEnv } from '../env.ts';
+import { GatewayError } from '../errors.ts';
+import { isObject, type Json } from '../json.ts';
+import { authenticateRoute } from '../limits/key-store.ts';
+import { readJsonObject } from '../openai/read-body.ts';
+import { gatewayState } from '../state.ts';
+import { agentsFor } from './access.ts';
+import { callAgent } from './call.ts';
+import { AGENT_NOT_FOUND, INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR, rpcError } from './json-rpc.ts';
+import { type Agent, agentNamed, storedAgents } from './registry.ts';
+
+type Ctx = Context<{ Bindings: GatewayEnv }>;
+
+/** A2A 1.0's method names, as LiteLLM maps them to the wire names agents speak. */
+const WIRE_NAMES: Readonly<Record<string, string>> = {
+  SendMessage: 'message/send', SendStreamingMessage: 'message/stream', GetTask: 'tasks/get', CancelTask: 'tasks/cancel',
+};
+const METHODS = new Set(['message/send', 'message/stream', 'tasks/get', 'tasks/cancel']);
+
+/** The agent a path names, among those the caller may reach: 404 (unknown) or 403 (not the caller's), as LiteLLM answers. */
+async function reachableAgent(c: Ctx, caller: Caller, idOrName: string): Promise<Agent> {
+  const state = await gatewayState(c.env);
+  const agents = await storedAgents(state, c.env, c.executionCtx, [idOrName]);
+  const agent = agentNamed(agents, idOrName);
+  if (!agent) throw new GatewayError(`Agent '${idOrName.slice(0, 200)}' not found`, { status: 404, type: 'not_found_error', param: 'agent_id' });
+  if (!agentsFor(caller, [agent]).length) {
+    throw new GatewayError(`Agent '${idOrName.slice(0, 200)}' is not allowed for your key/team. Contact proxy admin for access.`, { status: 403, type: 'auth_error', param: 'agent_id' });
+  }
+  return agent;
+}
+
+/** `POST /a2a/{agent_id}` (also `/a2a/{agent_id}/message/send`, `/v1/a2a/{agent_id}/message/send`): one JSON-RPC call of the agent. */
+export async function a2aInvoke(c: Ctx): Promise<Response> {
+  const state = await gatewayState(c.env);
+  // The key first: to a caller without one, no agent's existence shows.
+  const caller = await authenticateRoute(c, state);
+  const read = await readJsonObject(c.req.raw, state.config);
+  if (!read) return rpcError(null, PARSE_ERROR, 'Parse error: the body is not JSON', 400);
+  const body = read.json;
+  if (!isObject(body) || body.jsonrpc !== '2.0') return rpcError(isObject(body) ? body.id : null, INVALID_REQUEST, "Invalid Request: jsonrpc must be '2.0'", 400);
+  const id = body.id;
+  if (id !== undefined && id !== null && typeof id !== 'string' && typeof id !== 'number') return rpcError(null, INVALID_REQUEST, 'Invalid Request: id must be a string or a number', 400);
+  const agentId = c.req.param('agent_id') ?? '';
+  let agent: Agent;
+  try {
+    agent = await reachableAgent(c, caller, agentId);
+  } catch (err) {
+    // An unknown agent is LiteLLM's JSON-RPC error (-32000, 404); a refusal stays the gateway's error envelope.
+    if (err instanceof GatewayError && err.status === 404) return rpcError(id, AGENT_NOT_FOUND, err.message, 404);
+    throw err;
+  }
+  const method = typeof body.method === 'string' ? WIRE_NAMES[body.method] ?? body.method : undefined;
+  if (!method || !METHODS.has(method)) return rpcError(id, METHOD_NOT_FOUND, `Method '${String(body.method).slice(0, 100)}' not found`, 400);
+  const params = body.params ?? {};
+  if (!isObject(params)) return rpcError(id, INVALID_PARAMS, 'Invalid params: params must be an object', 400);
+  if (method.startsWith('message/') && (!isObject(params.message) || !Array.isArray(params.message.parts))) {
+    return rpcError(id, INVALID_PARAMS, 'Invalid params: params.message with its parts is required', 400);
+  }
+  if (method.startsWith('tasks/') && typeof params.id !== 'string') return rpcError(id, INVALID_PARAMS, "Invalid params: params.id (the task's id) is required", 400);
+  return callAgent(c, state, agent, { id: id ?? null, method, params });
+}
+
+/** The gateway's URL for an agent: `PROXY_BASE_URL` when set (the public one behind a proxy), else this request's origin. */
+function gatewayUrl(c: Ctx, agent: Agent): string {
+  const base = typeof c.env.PROXY_BASE_URL === 'string' && c.env.PROXY_BASE_URL ? c.env.PROXY_BASE_URL.replace(/\/+$/, '') : new URL(c.req.url).origin;
+  return `${base}/a2a/${agent.agent_id}`;
+}
+
+/** The agent's card with every URL of the agent's own replaced by the gateway's: clients call it through the gateway. */
+function servedCard(c: Ctx, agent: Agent): Json {
+  const url = gatewayUrl(c, agent);
+  const card: Json = { ...agent.card, name: agent.card.name ?? agent.agent_name, url };
+  if (Array.isArray(card.supportedInterfaces)) card.supportedInterfaces = card.supportedInterfaces.map((i: unknown) => (isObject(i) ? { ...i, url } : i));
+  if (Array.isArray(card.additionalInterfaces)) card.additionalInterfaces = card.additionalInterfaces.map((i: unknown) => (isObject(i) ? { ...i, url } : i));
+  return card;
+}
+
+/** `GET /a2a/{agent_id}/.well-known/agent-card.json` (and `agent.json`): the card, for a key that may reach the agent. */
+export async function a2aCard(c: Ctx): Promise<Response> {
+  const state = await gatewayState(c.env);
+  const caller = await authenticateRoute(c, state);
+  const agent = await reachableAgent(c, caller, c.req.param('agent_id') ?? '');
+  return c.json(servedCard(c, agent));
+}
+
+/** An agent as `/v1/agents` shows it: credentials never; the agent's own URL to the master key only. */
+function shown(c: Ctx, caller: Caller, agent: Agent): Json {
+  return {
+    agent_id: agent.agent_id, agent_name: agent.agent_name,
+    agent_card_params: caller.kind === 'master' ? agent.card : servedCard(c, agent),
+    litellm_params: caller.kind === 'master' ? agent.publicParams : {},
+    agent_access_groups: agent.accessGroups, created_at: agent.created_at, updated_at: agent.updated_at,
+  };
+}
+
+/** `GET /v1/agents` and `GET /v1/agents/{agent_id}`: the agents the key may reach, as LiteLLM lists them. */
+export async function listAgents(c: Ctx): Promise<Response> {
+  const state = await gatewayState(c.env);
+  const caller = await authenticateRoute(c, state);
+  const one = c.req.param('agent_id');
+  if (one !== undefined) return c.json(shown(c, caller, await reachableAgent(c, caller, one)));
+  const agents = agentsFor(caller, await storedAgents(state, c.env, c.executionCtx));
+  return c.json(agents.map((a) => shown(c, caller, a)));
+}
