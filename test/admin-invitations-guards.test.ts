@@ -157,7 +157,8 @@ describe('races with /user/delete', () => {
   it('refuses an unknown link, or another user\'s, with its 401 without waiting on the row of the user it names', async () => {
     await rows(`INSERT INTO "LiteLLM_UserTable" (user_id, user_role) VALUES ('locked-user', 'internal_user'), ('link-owner', 'internal_user')`);
     const others = await invite('link-owner');
-    const blocked = async (body: Json) => Promise.race([claim(body), sleep(3000).then(() => 'blocked' as const)]);
+    // A claim queued behind the lock would wait until the transaction ends; 8 s leaves a loaded machine room.
+    const blocked = async (body: Json) => Promise.race([claim(body), sleep(8_000).then(() => 'blocked' as const)]);
     await inTransaction(async (client) => {
       // A concurrent request holding the user's row: a claim that cannot succeed must not queue behind it.
       await client.query(`SELECT * FROM "LiteLLM_UserTable" WHERE user_id = 'locked-user' FOR UPDATE`);

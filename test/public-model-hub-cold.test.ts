@@ -47,7 +47,8 @@ describe('a new isolate while the stored row cannot be read', () => {
     // Later requests do not wait for a read of their own (each used to wait ~500 ms for one).
     const started = Date.now();
     for (let i = 0; i < 6; i++) expect((await get('/public/model_hub')).status).toBe(503);
-    expect(Date.now() - started).toBeLessThan(1_500);
+    // Bound loose enough for a loaded machine; six waits would take ~3 s.
+    expect(Date.now() - started).toBeLessThan(2_500);
 
     await query(fresh.databaseUrl, 'ALTER TABLE "LiteLLM_Config_away" RENAME TO "LiteLLM_Config"');
     // A background read, at most every 2 s, picks the stored list up.

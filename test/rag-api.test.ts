@@ -13,7 +13,7 @@ import { TEST_MASTER_KEY } from './support/stack.ts';
  * (billed as a chat), the context placed as LiteLLM places it.
  */
 
-const { env, admin, client, newKey, providerIds } = useVectorStoresStack();
+const { env, admin, client, newKey, keySpend, providerIds } = useVectorStoresStack();
 
 const DOC = 'Returns are accepted within 30 days.\nShipping takes five business days.\nThe warranty covers two years.';
 const b64 = (text: string) => Buffer.from(text).toString('base64');
@@ -219,6 +219,44 @@ describe('RAG API', () => {
     expect(env.fake.requests.filter((r) => r.path.endsWith('/search')).length).toBe(searchesBefore);
     const rows = await spendRows(limited, 2);
     expect(rows.filter((r) => r.call_type === 'avector_store_search').map((r) => Number(r.spend))).toEqual([0.001]);
+  });
+
+  it('refuses a chat naming an unknown file or a provider\'s container before searching; a chat refused after its search has the search counted and billed', async () => {
+    const { key } = await ragClient('max-rag');
+    const ingested = await post(key, '/v1/rag/ingest', { file: { filename: 'faq.txt', content: b64(DOC) }, ingest_options: { vector_store: { model: 'batch-a-cheap' } } });
+    const ask = { model: 'batch-a', messages: [{ role: 'user', content: 'returns' }], retrieval_config: { vector_store_id: ingested.json.vector_store_id } };
+    const searches = () => env.fake.requests.filter((r) => r.path.endsWith('/search')).length;
+    const before = env.fake.requests.length;
+    const fileNope = await post(key, '/v1/rag/query', { ...ask, messages: [{ role: 'user', content: [{ type: 'file', file: { file_id: 'file-nope' } }, { type: 'text', text: 'returns' }] }] });
+    expect([fileNope.status, fileNope.json.error.type, fileNope.json.error.code]).toEqual([404, 'not_found_error', '404']);
+    const container = await post(key, '/v1/rag/query', { ...ask, container: 'x' });
+    expect([container.status, container.json.error.param]).toEqual([400, 'container']);
+    expect(env.fake.requests.length).toBe(before);
+
+    // A blocked end user (the chat's admission refuses it, after the search ran): the search is spent, so billed
+    // into the key's budget and counted against its rpm_limit; the next query is refused before it searches.
+    await admin.ok('/customer/block', { user_ids: ['cust-rag-blocked'] });
+    const limited = await newKey({ models: ['batch-a', 'batch-a-cheap'], user_id: 'max-rag', rpm_limit: 1 });
+    const blocked = await post(limited, '/v1/rag/query', { ...ask, user: 'cust-rag-blocked' });
+    expect(blocked.status).toBe(403);
+    expect(searches()).toBe(1);
+    const again = await post(limited, '/v1/rag/query', ask);
+    expect(again.status).toBe(429);
+    expect(searches()).toBe(1);
+    // The search at its price (the refused chat's row is a failure at 0, as any refused call's).
+    const rows = await spendRows(limited, 2);
+    expect(rows.filter((r) => r.call_type === 'avector_store_search').map((r) => [Number(r.spend), r.status])).toEqual([[0.001, 'success']]);
+    expect(rows.filter((r) => r.call_type === 'acompletion').map((r) => [Number(r.spend), r.status])).toEqual([[0, 'failure']]);
+    await eventually(async () => (await keySpend(limited)) >= 0.001 || undefined);
+
+    const broke = await newKey({ models: ['batch-a', 'batch-a-cheap'], user_id: 'max-rag', max_budget: 0.0005 });
+    expect((await post(broke, '/v1/rag/query', { ...ask, user: 'cust-rag-blocked' })).status).toBe(403);
+    // The price lands in the key's limiter as the request ends: the search alone spent its budget.
+    const spent = await eventually(async () => {
+      const res = await post(broke, '/v1/rag/query', ask);
+      return res.status === 429 ? res : undefined;
+    });
+    expect(spent.json.error.type).toBe('budget_exceeded');
   });
 
   it('deletes the store and the upload an ingest made when it is then refused (rpm_limit 1: the attachment is a second request)', async () => {

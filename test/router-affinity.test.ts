@@ -118,7 +118,7 @@ describe('optional_pre_call_checks: affinity', () => {
     expect(await servers(24, () => servedBy('sticky'))).toEqual(new Set(['sticky-a', 'sticky-b']));
     // Each key has a pin of its own: every virtual key keeps to one deployment, and the keys are spread over both.
     const firsts = new Set<string>();
-    for (let k = 0; k < 14; k++) {
+    for (let k = 0; k < 20; k++) {
       const { key } = await admin('/key/generate', {});
       const asKey = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: key as string, maxRetries: 0 });
       const own = await servers(3, () => servedBy('keyed', {}, {}, asKey));

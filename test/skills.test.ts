@@ -151,6 +151,38 @@ describe('Skills', () => {
     expect(await client(TEST_MASTER_KEY).beta.skills.retrieve(raw)).toMatchObject({ display_title: 'Alice private' });
   });
 
+  it('lets a key read Anthropic\'s prebuilt skills by their own ids, as LiteLLM passes them through, never an account\'s custom skill', async () => {
+    const erin = await keyClient('skill-erin-prebuilt');
+    expect(await erin.beta.skills.retrieve('xlsx')).toMatchObject({ id: 'xlsx', source: 'anthropic', display_title: 'Excel' });
+    const versions = await erin.beta.skills.versions.list('xlsx');
+    expect(versions.data.map((v) => [v.skill_id, (v as unknown as { version: string }).version])).toEqual([['xlsx', '20251013']]);
+    expect(await erin.beta.skills.versions.retrieve('20251013', { skill_id: 'xlsx' })).toMatchObject({ skill_id: 'xlsx', version: '20251013' });
+    // In the named group's account, with its key.
+    expect(skillRequests().map((r) => [r.method, r.path.split('?')[0], r.headers['x-api-key']])).toContainEqual(['GET', '/v1/skills/xlsx', 'sk-ant-acct-a-0001']);
+
+    // A custom skill the provider names without `skill_`: asked for, and the 404 of an unknown skill, its words unseen.
+    fake.skills.set('team-report', {
+      id: 'team-report', account: 'sk-ant-acct-a-0001', display_title: 'Team secret report', files: [{ name: 'r/SKILL.md', text: 'x' }],
+      versions: new Map([['1', { type: 'skill_version', id: 'skillver_1', skill_id: 'team-report', version: '1' }]]), created_at: new Date().toISOString(),
+    });
+    for (const attempt of [
+      () => erin.beta.skills.retrieve('team-report'), () => erin.beta.skills.versions.list('team-report'),
+      () => erin.beta.skills.versions.retrieve('1', { skill_id: 'team-report' }), () => erin.beta.skills.retrieve('nope'),
+    ]) {
+      const refused = await failure(attempt());
+      expect(refused).toMatchObject({ status: 404 });
+      expect(JSON.stringify(refused)).not.toContain('secret');
+    }
+    // Changing one stays no key's: deleting it or adding a version is the 404 of an unknown skill, before any provider.
+    const before = skillRequests().length;
+    expect(await failure(erin.beta.skills.delete('xlsx'))).toMatchObject({ status: 404 });
+    expect(await failure(erin.beta.skills.versions.create('xlsx', { files: await skillFiles() }))).toMatchObject({ status: 404 });
+    expect(skillRequests().length).toBe(before);
+    // Without a model group named: a 400 saying so.
+    const unnamed = new Anthropic({ baseURL: stack.url, apiKey: apiKeyOf(erin), maxRetries: 0 });
+    expect(await failure(unnamed.beta.skills.retrieve('xlsx'))).toMatchObject({ status: 400, param: 'model' });
+  });
+
   it('named in a /v1/messages call\'s container go to Anthropic as the provider\'s ids, the owner\'s alone, Anthropic\'s prebuilt ones as they are', async () => {
     const alice = await keyClient('skill-alice3');
     const erin = await keyClient('skill-erin3');
@@ -234,9 +266,6 @@ describe('Skills', () => {
     expect(fake.skills.get(rawOf('By field'))!.files.map((f) => f.name)).toEqual(['report/SKILL.md', 'report/helper.py']);
 
     const limited = await keyClient('skill-limited', { rpm_limit: 1 });
-    // Both creates within one rpm window: start with time to spare before the minute turns.
-    const intoMinute = Date.now() % 60_000;
-    if (intoMinute > 50_000) await new Promise((r) => setTimeout(r, 60_500 - intoMinute));
     await create(limited, 'First');
     expect(await failure(create(limited, 'Second'))).toMatchObject({ status: 429 });
     expect(fake.skills.size).toBe(made + 2);

@@ -17,8 +17,14 @@ const DUE_MS = 10 * 60_000;
 const EVIL_TAG = 'x`\nTag: `fake` | Spend: `$999`\n<!channel> <https://phish.test|log in> & co';
 let slack: FakeSlack;
 let stack: TestStack;
+/** When the spend was made: the periods the tests look at are this one's (today, this month). */
+let t0 = Date.now();
 
 beforeAll(async () => {
+  // The spend and the checks on it must fall on one UTC day: a run starting just before midnight waits it out.
+  const toMidnight = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate()) + DAY_MS - Date.now();
+  if (toMidnight < 3 * 60_000) await new Promise((r) => setTimeout(r, toMidnight + 1_000));
+  t0 = Date.now();
   slack = await startFakeSlack();
   // Each mock call costs 1 output token at $0.0625.
   stack = await startTestStack({
@@ -49,14 +55,14 @@ general_settings:
     const [row] = await query<{ n: number }>(stack.db.url, 'SELECT COALESCE(SUM(api_requests), 0)::int AS n FROM "LiteLLM_DailyKeySpend"');
     return row && row.n >= 7 ? true : undefined;
   }, 30_000);
-}, 120_000);
+}, 300_000);
 afterAll(async () => {
   await stack?.stop();
   await slack?.close();
 });
 
-/** The next UTC midnight: the end of today's 1d period. */
-const nextMidnight = () => Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate()) + DAY_MS;
+/** The UTC midnight after t0: the end of the spend's 1d period. */
+const nextMidnight = () => Date.UTC(new Date(t0).getUTCFullYear(), new Date(t0).getUTCMonth(), new Date(t0).getUTCDate()) + DAY_MS;
 const dateShown = (ms: number) => {
   const d = new Date(ms).toISOString();
   return `${d.slice(5, 7)}-${d.slice(8, 10)}-${d.slice(0, 4)}`;
@@ -125,7 +131,7 @@ describe('spend reports on the cron tick', () => {
   });
 
   it('sends the month just ended on the 1st, once, even when two ticks race', async () => {
-    const now = new Date();
+    const now = new Date(t0);
     const firstOfNext = Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1);
     await stack.scheduled('admin', firstOfNext + 20_000);
     expect(slack.matching(/Monthly Spend Report/)).toHaveLength(0);
@@ -149,7 +155,7 @@ describe('GET /health/services?service=slack', () => {
     expect(res.status, await res.clone().text()).toBe(200);
     expect(((await res.json()) as { alert_types: string[] }).alert_types).toContain('spend_reports');
     const sent = await slack.waitFor(/💸 Spend Report for/, before + 1);
-    const today = dateShown(Date.now());
+    const today = dateShown(t0);
     // The last spend_report_frequency (1d) up to today, and the month so far.
     expect(sent.at(-1)!.text).toContain(`Spend Report for \`${today} - ${today}\` (1 days)`);
     expect(sent.at(-1)!.text).toContain('Team: `alpha` | Spend: `$0.25`');

@@ -1,7 +1,7 @@
 /**
  * Anthropic's Skills API (`/v1/skills...`, beta `skills-2025-10-02`) for the fake Anthropic: skills and their
- * versions kept per API key (one key, one account), Anthropic's prebuilt `xlsx` in every account (a list shows
- * both whatever `source` asks, so a test sees the gateway's own filtering), and its
+ * versions kept per API key (one key, one account), Anthropic's prebuilt `xlsx` in every account (read by its id
+ * too, with one version; a list shows both whatever `source` asks, so a test sees the gateway's own filtering), and its
  * refusals: no beta header, no SKILL.md at the root of the upload's folder, an unknown skill or version.
  */
 import type { ServerResponse } from 'node:http';
@@ -75,6 +75,13 @@ export async function answerSkills(store: SkillStore, request: RecordedRequest, 
     const custom = [...store.values()].filter((s) => s.account === account).map(shown);
     const data = [...custom, PREBUILT];
     return send(res, 200, { data, has_more: false, next_page: null });
+  }
+  // The prebuilt skill read by its id, as any account reads it (it is nobody's to change).
+  if (id === PREBUILT.id && request.method === 'GET') {
+    const made = { type: 'skill_version', id: 'skillver_xlsx', skill_id: PREBUILT.id, version: PREBUILT.latest_version, name: 'xlsx', description: 'Excel files', directory: 'xlsx', created_at: PREBUILT.created_at };
+    if (!versions) return send(res, 200, PREBUILT);
+    if (!version) return send(res, 200, { data: [made], has_more: false, next_page: null });
+    return version === made.version && !content ? send(res, 200, made) : refuse(res, 404, 'not_found_error', `Version not found: ${version}`);
   }
   const skill = store.get(id);
   if (!skill || skill.account !== account) return refuse(res, 404, 'not_found_error', `Skill not found: ${id}`);

@@ -4,6 +4,7 @@ import { authenticateRoute } from '../limits/key-store.ts';
 import { currentCatalog } from '../models/catalog.ts';
 import { aliasOf, authorizeCall } from '../proxy/call-access.ts';
 import { validated } from '../proxy/call-helpers.ts';
+import { callFileIds } from '../proxy/call-file-ids.ts';
 import { resolveGroup } from '../router/resolve-group.ts';
 import { bodyLimit, readJsonBody } from '../openai/read-body.ts';
 import { chatRequestSchema } from '../openai/request-schemas.ts';
@@ -19,8 +20,8 @@ import { contextMessage, groundedAnswer, queryText } from './context.ts';
  * vector stores, then a chat completion with what was found placed before that message, as LiteLLM's
  * RAGQuery does. The chat is a normal model call (the key's model access, limits, budgets, cache, fallbacks
  * and spend log apply); the search (logged as `avector_store_search`) is admitted before it but counted and
- * billed (at the deployment's `input_cost_per_query`) with it, so a query is one request of the key and a
- * chat refused before any provider leaves the search unbilled. Two spend rows.
+ * billed (at the deployment's `input_cost_per_query`) with it, so a query is one request of the key; a chat
+ * refused after the search has the search counted and billed on its own, as a standalone search. Two spend rows.
  */
 
 /** LiteLLM's default `top_k`. */
@@ -66,6 +67,9 @@ export async function ragQuery(c: Ctx): Promise<Response> {
       caller, requested: chat.model, aliased, picked: resolved.deployments[0], catalog, path: c.req.path, body: draft,
       bodyRules: { settings: state.config.general_settings, clientBody: chat },
     });
+    // The files and containers the chat names, checked as the call will check them (an unknown or another owner's
+    // file is a 404, a provider's container id a 400 for a key): refused before the search, never after it.
+    callFileIds(caller, 'chat', draft, catalog, state.responseIdKey);
     // The caller's own store only: anyone else's is the 404 of an unknown id, before anything is searched.
     const { home, upstreamId } = homeOfId(c, state, caller, catalog, 'vector_store', retrieval.vector_store_id);
     sent.set(upstreamId, retrieval.vector_store_id);
@@ -84,12 +88,13 @@ export async function ragQuery(c: Ctx): Promise<Response> {
   try {
     answered = await handleModelCall(c, 'chat', chatRequestSchema, { body: chatBody, ...(searched.price ? { extraCost: searched.price } : {}) });
   } catch (err) {
-    // Refused before any provider (its admission, a guardrail): the search is logged at no cost, and billed nowhere.
-    searched.log(false);
+    // Refused before any provider (its admission, a guardrail, an end user's budget): the search ran all the same,
+    // so it is counted and billed as a standalone search.
+    await searched.charge();
     throw err;
   }
   // Admitted: the chat's settlement carries the search's price, whatever the provider answered.
-  searched.log(true);
+  searched.log();
   if (!answered.ok) return answered;
   try {
     return await groundedAnswer(answered, searched.found, searched.price, chatBody.stream === true);

@@ -13,15 +13,21 @@ export interface QuerySearch {
   found: Record<string, unknown>;
   /** The store deployment's `input_cost_per_query` (0 when none). */
   price: number;
-  /** Its `avector_store_search` row: at `price` once the chat was admitted (and bills it), else at 0. */
-  log(billed: boolean): void;
+  /** Its `avector_store_search` row at `price`, once the chat was admitted (whose settlement bills it). */
+  log(): void;
+  /**
+   * The chat refused after the search ran (a guardrail, the chat's own admission, an end user's budget): the
+   * search is spent, so it is counted and billed as a standalone search is, and logged at its price.
+   */
+  charge(): Promise<void>;
 }
 
 /**
  * The search of a `/rag/query`: admitted as the search route's is (a blocked key, or one over a budget, is
  * refused, the price held), then, once answered, its admission undone (awaited, so its parallel slot is free
  * and its request uncounted before the chat is admitted): the query counts once, as its chat, whose
- * settlement carries the search's price. A failed search is logged and settled at no cost, as the route's.
+ * settlement carries the search's price. A chat refused after the search is `charge`d the search (a search
+ * run is never free). A failed search is logged and settled at no cost, as the route's.
  */
 export async function querySearch(c: Ctx, state: GatewayState, caller: Caller, ids: StoreIds, search: Record<string, unknown>, sent: Map<string, string>, startedAt: number): Promise<QuerySearch> {
   const { home } = ids;
@@ -41,5 +47,17 @@ export async function querySearch(c: Ctx, state: GatewayState, caller: Caller, i
     throw err;
   }
   await undo();
-  return { found, price, log: (billed) => recordCreation(c.env, c.executionCtx, { ...logged, spend: billed ? price : 0 }) };
+  const log = () => recordCreation(c.env, c.executionCtx, { ...logged, spend: price });
+  const charge = async () => {
+    log();
+    // Admitted again to count it as one request of the key (its token was given back for the chat); where the
+    // key is now refused (its rpm taken meanwhile, a budget spent), the price still lands in its limiters:
+    // the first admission, undone, settles as spend alone.
+    try {
+      (await admitCreation(c, state, home, requestId, price)).release(price);
+    } catch {
+      release(price);
+    }
+  };
+  return { found, price, log, charge };
 }

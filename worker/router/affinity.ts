@@ -117,7 +117,8 @@ export async function pinnedDeployment(env: GatewayEnv, config: TollgateConfig, 
     return { id: ids.find((id) => id) ?? undefined, pins };
   } catch (err) {
     log.error(`deployment affinity for ${group} unavailable:`, err instanceof Error ? err.message : String(err));
-    return { id: undefined, pins };
+    // A slow or unreachable object: the pin this isolate last read or made, if any, still holds.
+    return { id: known.find((m) => m?.id)?.id ?? undefined, pins };
   } finally {
     if (timer !== undefined) clearTimeout(timer);
   }

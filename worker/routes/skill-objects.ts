@@ -119,6 +119,27 @@ export function skillOfId(c: Ctx, state: GatewayState, caller: Caller, catalog: 
   return { home: skillHome(c, state, caller, owned.deployment), upstreamId: owned.upstreamId, clientId };
 }
 
+/** The route's skill; `prebuiltOnly` when a key named a provider's id, shown only if it is one of Anthropic's prebuilt skills. */
+export interface ReadSkillIds extends SkillIds {
+  prebuiltOnly?: true;
+}
+
+/** Anthropic's ids of custom skills (`skill_01...`): never a prebuilt skill's name, so never a key's to read by it. */
+const CUSTOM_SKILL_ID = /^skill_/;
+
+/**
+ * The skill a read (`GET`) route names: as skillOfId, and for a key also an Anthropic prebuilt skill by its own id
+ * (`xlsx`) in the named group's account, as LiteLLM passes such reads through. Such an id is marked
+ * `prebuiltOnly`: the route shows what the provider answers only if it is prebuilt (a custom skill of the account
+ * is every team's, so the 404 of an unknown id).
+ */
+export function readSkillOfId(c: Ctx, state: GatewayState, caller: Caller, catalog: ModelCatalog, clientId: string): ReadSkillIds {
+  if (caller.kind !== 'master' && SAFE_ID.test(clientId) && !CUSTOM_SKILL_ID.test(clientId) && !decodeObjectId('skill', clientId)) {
+    return { home: skillHomeOfGroup(c, state, caller, catalog, namedGroup(c)), upstreamId: clientId, clientId, prebuiltOnly: true };
+  }
+  return skillOfId(c, state, caller, catalog, clientId);
+}
+
 /** Whether a skill is one of Anthropic's own (`source` a string, or `{type}` in newer answers). */
 export function prebuilt(skill: Record<string, unknown>): boolean {
   const source = typeof skill.source === 'object' && skill.source !== null ? (skill.source as { type?: unknown }).type : skill.source;

@@ -5,14 +5,14 @@ import { gatewayState, type GatewayState } from '../state.ts';
 import { homeHeaders, listQuery, type Ctx } from './provider-objects.ts';
 import { providerJson, withClientIds } from './fine-tuning-objects.ts';
 import { admitCreation } from './owned-objects.ts';
-import { type SkillIds, shownVersion, skillOfId } from './skill-objects.ts';
+import { readSkillOfId, type SkillIds, shownVersion, skillOfId } from './skill-objects.ts';
 import { drainRefused, skillUpload } from './skill-uploads.ts';
-import { skillOfRoute } from './skills.ts';
+import { checkPrebuilt, skillOfRoute } from './skills.ts';
 import { objectOf, unreadable } from './vector-store-objects.ts';
 
 /**
  * A skill's versions (`/v1/skills/{skill_id}/versions...`, Anthropic's Skills API), reached only under the
- * skill's gateway id, so by its owner alone: a version's own id (Anthropic's timestamp) names nothing outside
+ * skill's gateway id, so by its owner alone (an Anthropic prebuilt skill's, by its own id, read by any caller): a version's own id (Anthropic's timestamp) names nothing outside
  * its skill, and each answer's `skill_id` is the client's.
  */
 
@@ -26,8 +26,10 @@ export function skillVersions(method: 'GET' | 'POST') {
       const caller = await authenticateRoute(c, state);
       known = state;
       const catalog = await currentCatalog(state, c.env, c.executionCtx);
-      const ids = skillOfId(c, state, caller, catalog, c.req.param('id') ?? '');
+      const id = c.req.param('id') ?? '';
+      const ids = method === 'GET' ? readSkillOfId(c, state, caller, catalog, id) : skillOfId(c, state, caller, catalog, id);
       sent.set(ids.upstreamId, ids.clientId);
+      await checkPrebuilt(ids);
       const path = `skills/${encodeURIComponent(ids.upstreamId)}/versions`;
       const query = await listQuery(c, 'skill');
       if (method === 'GET') {
@@ -56,8 +58,9 @@ export function skillVersion(method: 'GET' | 'DELETE', suffix: '' | '/content') 
   return async (c: Ctx): Promise<Response> => {
     const sent = new Map<string, string>();
     try {
-      const { ids } = await skillOfRoute(c);
+      const { ids } = await skillOfRoute(c, method);
       sent.set(ids.upstreamId, ids.clientId);
+      await checkPrebuilt(ids);
       const path = `skills/${encodeURIComponent(ids.upstreamId)}/versions/${encodeURIComponent(c.req.param('version') ?? '')}${suffix}`;
       const res = await ids.home.send({ method, path, query: await listQuery(c, 'skill') });
       if (suffix === '/content') {

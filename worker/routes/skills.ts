@@ -8,7 +8,7 @@ import { recordCreation } from './creation-spend.ts';
 import { providerJson, withClientIds } from './fine-tuning-objects.ts';
 import { admitCreation } from './owned-objects.ts';
 import { type Ctx, homeHeaders, listQuery, namedGroup } from './provider-objects.ts';
-import { prebuilt, shownSkill, type SkillIds, skillHomeOfGroup, skillOfId } from './skill-objects.ts';
+import { noSuchSkill, prebuilt, type ReadSkillIds, readSkillOfId, shownSkill, skillHomeOfGroup, skillOfId } from './skill-objects.ts';
 import { drainRefused, skillUpload } from './skill-uploads.ts';
 
 /**
@@ -19,12 +19,24 @@ import { drainRefused, skillUpload } from './skill-uploads.ts';
  * key may list Anthropic's prebuilt ones (`source=anthropic`).
  */
 
-/** Who calls, the catalog, and the skill the route's `:id` names (for its owner; anyone else: the 404 of an unknown id). */
-export async function skillOfRoute(c: Ctx): Promise<{ state: GatewayState; caller: Caller; catalog: ModelCatalog; ids: SkillIds }> {
+/**
+ * Who calls, the catalog, and the skill the route's `:id` names (for its owner; anyone else: the 404 of an unknown
+ * id). A read (`GET`) may also name an Anthropic prebuilt skill by its own id (readSkillOfId).
+ */
+export async function skillOfRoute(c: Ctx, method: string): Promise<{ state: GatewayState; caller: Caller; catalog: ModelCatalog; ids: ReadSkillIds }> {
   const state = await gatewayState(c.env);
   const caller = await authenticateRoute(c, state);
   const catalog = await currentCatalog(state, c.env, c.executionCtx);
-  return { state, caller, catalog, ids: skillOfId(c, state, caller, catalog, c.req.param('id') ?? '') };
+  const id = c.req.param('id') ?? '';
+  return { state, caller, catalog, ids: method === 'GET' ? readSkillOfId(c, state, caller, catalog, id) : skillOfId(c, state, caller, catalog, id) };
+}
+
+/** A key's read of a skill by a provider's id: the skill asked for first, the 404 of an unknown id unless it is prebuilt. */
+export async function checkPrebuilt(ids: ReadSkillIds): Promise<void> {
+  if (!ids.prebuiltOnly) return;
+  const res = await ids.home.send({ method: 'GET', path: `skills/${encodeURIComponent(ids.upstreamId)}`, query: [] });
+  const skill = await providerJson(res, 'a skill');
+  if (typeof skill !== 'object' || skill === null || !prebuilt(skill as Record<string, unknown>)) throw noSuchSkill(ids.clientId);
 }
 
 /**
@@ -92,15 +104,17 @@ export async function listSkills(c: Ctx): Promise<Response> {
   }
 }
 
-/** `GET` and `DELETE /v1/skills/{skill_id}`, for the skill's owner. */
+/** `GET` and `DELETE /v1/skills/{skill_id}`, for the skill's owner (and a `GET` of an Anthropic prebuilt skill, for any caller). */
 export function skillById(method: 'GET' | 'DELETE') {
   return async (c: Ctx): Promise<Response> => {
     const sent = new Map<string, string>();
     try {
-      const { ids } = await skillOfRoute(c);
+      const { ids } = await skillOfRoute(c, method);
       sent.set(ids.upstreamId, ids.clientId);
       const res = await ids.home.send({ method, path: `skills/${encodeURIComponent(ids.upstreamId)}`, query: await listQuery(c, 'skill') });
       const answer = await providerJson(res, method === 'DELETE' ? 'a skill deletion' : 'a skill');
+      // A key's read by a provider's id: Anthropic's prebuilt skill only, an account's custom one is nobody's to read so.
+      if (ids.prebuiltOnly && (typeof answer !== 'object' || answer === null || !prebuilt(answer as Record<string, unknown>))) throw noSuchSkill(ids.clientId);
       // A deletion names the skill it deleted: the client's id, never the provider's.
       const shown = method === 'DELETE' ? { ...(answer as Record<string, unknown>), id: ids.clientId } : shownSkill(ids.home, answer);
       return Response.json(shown, { headers: homeHeaders(ids.home) });
