@@ -68,8 +68,9 @@ export async function storedAgents(state: GatewayState, env: Record<string, unkn
   }
   const { agents } = cached;
   // Within 2 s of a failed read (Postgres down) requests answer from the list the isolate has (config.yaml's alone
-  // until a read lands); after that they wait again, sharing one read, as stored MCP servers do: a deleted agent
-  // does not stay callable on an isolate whose last read failed.
+  // until a read lands); after that they wait again, sharing one read, as stored MCP servers do, so an isolate that
+  // sat idle after a failed read reads again before serving a deleted agent (while reads keep failing, its last
+  // list is served).
   const mustWait = agents.settledAt === 0 || (!agents.backingOff
     && (Date.now() - agents.loadedAt >= STALE_AFTER_MS || names.some((n) => !agentNamed(agents.value, n))));
   return agents.current(ctx, mustWait);
