@@ -4,10 +4,19 @@ import type { DeploymentRef } from '../models/deployments.ts';
 import { recordDeploymentCooldown } from '../telemetry/metrics/hooks.ts';
 import type { CooldownSettings, DeploymentHealth, DeploymentReport, HealthSnapshot } from './health-object.ts';
 import { DEFAULT_ALLOWED_FAILS } from './retry-policy.ts';
-import { countsDeploymentUsage } from './strategies.ts';
 import { log } from '../telemetry/log.ts';
 
 interface WaitUntil { waitUntil(p: Promise<unknown>): void }
+
+/**
+ * Whether deployments' own `rpm`/`tpm` are counted and held: by the usage-based strategies (as a routing
+ * weight), and by every strategy with `optional_pre_call_checks: [enforce_model_rate_limits]` (LiteLLM's hard
+ * limit: a deployment at either this minute is not called, and a group with none left answers 429).
+ */
+export function countsDeploymentUsage(config: TollgateConfig): boolean {
+  const r = config.router_settings;
+  return r.routing_strategy?.startsWith('usage-based') === true || r.optional_pre_call_checks?.includes('enforce_model_rate_limits') === true;
+}
 
 /** How stale an isolate's copy of a group's health may get before it refreshes (in the background). */
 export const HEALTH_REFRESH_MS = 1_000;
@@ -62,9 +71,8 @@ function refresh(env: GatewayEnv, config: TollgateConfig, group: string, entry: 
   const object = stub(env, group);
   if (!object) return Promise.resolve();
   // Where calls are counted when sent (countCall), their outcomes add no requests: the sends did.
-  const outcomes = countsDeploymentUsage(config)
-    ? [...entry.pending.splice(0), ...entry.successes.values()].map((r) => ({ ...r, requests: 0 }))
-    : [...entry.pending.splice(0), ...entry.successes.values()];
+  const ended = [...entry.pending.splice(0), ...entry.successes.values()];
+  const outcomes = countsDeploymentUsage(config) ? ended.map((r) => ({ ...r, requests: 0 })) : ended;
   const reports = [...outcomes, ...entry.sent.values()];
   entry.successes.clear();
   entry.sent.clear();

@@ -1,26 +1,10 @@
 import { deploymentPrice } from '../cost/deployment-cost.ts';
-import type { TollgateConfig } from '../config/schema.ts';
 import type { DeploymentRef } from '../models/deployments.ts';
 import { pickDeployment } from '../models/deployments.ts';
 import type { HealthSnapshot } from './health-object.ts';
 import { busy } from './health.ts';
 
 export type RoutingStrategy = 'simple-shuffle' | 'least-busy' | 'usage-based-routing' | 'usage-based-routing-v2' | 'latency-based-routing' | 'cost-based-routing';
-
-/** Whether the router counts each deployment's requests and tokens a minute (usage-based routing). */
-export function usageBased(strategy: string | undefined): boolean {
-  return strategy?.startsWith('usage-based') === true;
-}
-
-/**
- * Whether deployments' own `rpm`/`tpm` are counted and held: by the usage-based strategies (as a routing
- * weight), and by every strategy with `optional_pre_call_checks: [enforce_model_rate_limits]` (LiteLLM's hard
- * limit: a deployment at either this minute is not called, and a group with none left answers 429).
- */
-export function countsDeploymentUsage(config: TollgateConfig): boolean {
-  const r = config.router_settings;
-  return usageBased(r.routing_strategy) || r.optional_pre_call_checks?.includes('enforce_model_rate_limits') === true;
-}
 
 /** A deployment's own `rpm`/`tpm`: its litellm_params', else its model_info's (LiteLLM reads both). */
 export function deploymentLimits(d: DeploymentRef): { rpm?: number; tpm?: number } {
