@@ -1,12 +1,10 @@
 import OpenAI from 'openai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Claims, type FakeIdp, startFakeIdp } from './fakes/jwks.ts';
+import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../worker/config/validate.ts';
 import { adminClient } from './support/admin.ts';
-import { chatAs, jwtConfigYaml, type Outcome } from './support/jwt-stack.ts';
+import { chatAs, jwt, jwtConfigYaml, type Outcome, stack, useJwtStack } from './support/jwt-stack.ts';
 import { eventually } from './support/keys.ts';
 import { until } from './support/prometheus.ts';
-import { startTestStack, type TestStack } from './support/stack.ts';
 
 /**
  * What guards the JWT claims beside team and user: an email never shows on the public /metrics,
@@ -25,21 +23,9 @@ const configYaml = () => {
     .replace(LAST_JWT_LINE, `${LAST_JWT_LINE}    end_user_id_jwt_field: customer.id\n    user_email_jwt_field: email\n    user_allowed_email_domain: example.com\n`);
 };
 
-let idp: FakeIdp;
-let stack: TestStack;
+useJwtStack(configYaml);
 const { ok: admin, rows } = adminClient(() => stack);
 
-beforeAll(async () => {
-  idp = await startFakeIdp();
-  stack = await startTestStack({ configYaml: configYaml(), env: { JWT_PUBLIC_KEY_URL: idp.jwksUrl } });
-});
-afterAll(async () => {
-  await stack?.stop();
-  await idp?.close();
-});
-
-const now = () => Math.floor(Date.now() / 1000);
-const jwt = (claims: Claims) => idp.sign({ iat: now(), exp: now() + 300, ...claims });
 const chat = (token: string, model = 'mock-gpt'): Promise<Outcome> => chatAs(stack, token, model);
 
 describe('a JWT caller on /metrics', () => {

@@ -1,11 +1,12 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { validateConfig } from '../worker/config/validate.ts';
-import { type FakeAwsSecrets, fakeAwsSecrets, type FakeVault, fakeVault } from './fakes/secret-managers.ts';
+import { type FakeVault, fakeVault } from './fakes/secret-managers.ts';
 import { type FakeUpstream, startFakeUpstream } from './fakes/upstream.ts';
+import { chat, deployment, type SecretManagerStack, startAwsSecretsStack, startSecretManagerStack } from './support/key-management-stack.ts';
 import { eventually } from './support/keys.ts';
 import { query } from './support/pg-client.ts';
-import { startTestStack, TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
+import { TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
 
 // general_settings.key_management_system, what it may read and where a value may show: only config.yaml's
 // references are read (never an admin-added model's or credential's), pass-through reads after the caller
@@ -19,7 +20,6 @@ const FROM_PRIMARY = 'sk-from-the-primary-secret-0013';
 
 const headers = { authorization: `Bearer ${TEST_MASTER_KEY}`, 'content-type': 'application/json' };
 const post = (url: string, body: unknown, auth = headers) => fetch(url, { method: 'POST', headers: auth, body: JSON.stringify(body) });
-const chat = (client: OpenAI, model: string) => client.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }] });
 
 it('never keeps a name with an empty, "." or ".." segment for the secret manager', () => {
   const raw = {
@@ -42,31 +42,32 @@ describe('HashiCorp Vault, with models in the database', () => {
   let vault: FakeVault;
   let stack: TestStack;
   let client: OpenAI;
+  let running: SecretManagerStack;
   const path = (name: string) => `secret/data/litellm/${name}`;
 
   beforeAll(async () => {
-    [upstream, attacker] = await Promise.all([startFakeUpstream(), startFakeUpstream()]);
+    attacker = await startFakeUpstream();
     vault = fakeVault(VAULT_TOKEN);
-    vaultServer = await startFakeUpstream({ default: vault.behaviour });
     vault.secrets.set(path('OPENAI_KEY_FROM_VAULT'), { key: FROM_VAULT });
     vault.secrets.set(path('prod/openai'), { key: PROD_SECRET });
     vault.denied.add(path('LENT_KEY_DENIED'));
-    stack = await startTestStack({
-      configYaml: `model_list:
+    running = await startSecretManagerStack({
+      manager: vault.behaviour,
+      configYaml: (upstreamUrl) => `model_list:
   - model_name: vault-model
-    litellm_params: {model: openai/gpt-4o-mini, api_base: "${upstream.url}/v1", api_key: os.environ/OPENAI_KEY_FROM_VAULT}
+    litellm_params: {model: openai/gpt-4o-mini, api_base: "${upstreamUrl}/v1", api_key: os.environ/OPENAI_KEY_FROM_VAULT}
   - model_name: lent-anthropic
-    litellm_params: {model: anthropic/claude-3-5-haiku-latest, api_base: "${upstream.url}", api_key: os.environ/LENT_KEY_DENIED, use_in_pass_through: true}
+    litellm_params: {model: anthropic/claude-3-5-haiku-latest, api_base: "${upstreamUrl}", api_key: os.environ/LENT_KEY_DENIED, use_in_pass_through: true}
 router_settings: {num_retries: 0}
 general_settings:
   store_model_in_db: true
   key_management_system: hashicorp_vault
 `,
-      env: { HCP_VAULT_ADDR: vaultServer.url, HCP_VAULT_TOKEN: VAULT_TOKEN, HCP_VAULT_PATH_PREFIX: 'litellm', LITELLM_SALT_KEY: 'test-salt-key-0123456789' },
+      env: (vaultUrl) => ({ HCP_VAULT_ADDR: vaultUrl, HCP_VAULT_TOKEN: VAULT_TOKEN, HCP_VAULT_PATH_PREFIX: 'litellm', LITELLM_SALT_KEY: 'test-salt-key-0123456789' }),
     });
-    client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: TEST_MASTER_KEY, maxRetries: 0 });
+    ({ upstream, manager: vaultServer, stack, client } = running);
   });
-  afterAll(() => Promise.all([stack?.stop(), upstream?.close(), attacker?.close(), vaultServer?.close()]));
+  afterAll(() => Promise.all([running?.stop(), attacker?.close()]));
 
   it('never reads a secret for a model or credential added through the admin API, whatever its api_base', async () => {
     const added = await post(`${stack.url}/model/new`, { model_name: 'exfil', litellm_params: { model: 'openai/gpt-4o', api_base: `${attacker.url}/v1`, api_key: 'os.environ/prod/openai' } });
@@ -163,28 +164,25 @@ general_settings:
 describe('AWS Secrets Manager with primary_secret_name', () => {
   let upstream: FakeUpstream;
   let awsServer: FakeUpstream;
-  let aws: FakeAwsSecrets;
-  let stack: TestStack;
   let client: OpenAI;
+  let running: SecretManagerStack;
 
   beforeAll(async () => {
-    upstream = await startFakeUpstream();
-    aws = fakeAwsSecrets(AWS, 'eu-west-1');
-    aws.secrets.set('litellm-secrets', JSON.stringify({ OPENAI_KEY_A: FROM_PRIMARY, OPENAI_KEY_B: FROM_PRIMARY }));
-    awsServer = await startFakeUpstream({ default: aws.behaviour });
-    stack = await startTestStack({
-      configYaml: `model_list:
-${['OPENAI_KEY_A', 'OPENAI_KEY_B', 'NOT_IN_PRIMARY'].map((n) => `  - model_name: ${n.toLowerCase()}\n    litellm_params: {model: openai/gpt-4o-mini, api_base: "${upstream.url}/v1", api_key: os.environ/${n}}\n`).join('')}
+    running = await startAwsSecretsStack({
+      credentials: AWS,
+      region: 'eu-west-1',
+      secrets: { 'litellm-secrets': JSON.stringify({ OPENAI_KEY_A: FROM_PRIMARY, OPENAI_KEY_B: FROM_PRIMARY }) },
+      configYaml: (upstreamUrl) => `model_list:
+${['OPENAI_KEY_A', 'OPENAI_KEY_B', 'NOT_IN_PRIMARY'].map((n) => deployment(n.toLowerCase(), upstreamUrl, n)).join('')}
 router_settings: {num_retries: 0}
 general_settings:
   key_management_system: aws_secret_manager_v2
   key_management_settings: {aws_region_name: eu-west-1, primary_secret_name: litellm-secrets}
 `,
-      env: { AWS_ACCESS_KEY_ID: AWS.accessKeyId, AWS_SECRET_ACCESS_KEY: AWS.secretAccessKey, AWS_ENDPOINT_URL_SECRETS_MANAGER: awsServer.url },
     });
-    client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: TEST_MASTER_KEY, maxRetries: 0 });
+    ({ upstream, manager: awsServer, client } = running);
   });
-  afterAll(() => Promise.all([stack?.stop(), upstream?.close(), awsServer?.close()]));
+  afterAll(() => running?.stop());
 
   it('takes each name from the primary secret, read once for all of them', async () => {
     await chat(client, 'openai_key_a');

@@ -1,32 +1,21 @@
 import { request as httpRequest } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeAnthropic } from './fakes/anthropic.ts';
-import { startTestStack, TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
+import { describe, expect, it } from 'vitest';
+import { TEST_MASTER_KEY } from './support/stack.ts';
+import { fake, stack, useSkillsStack } from './support/skills-stack.ts';
 
 /**
  * `POST /v1/skills` with the group named by the `model` form field is read whole, at most 25 MB, even when
  * `max_request_size_mb` allows more: past that it is a 413 at once, the rest of the body never read.
  */
 
-let fake: Awaited<ReturnType<typeof startFakeAnthropic>>;
-let stack: TestStack;
-beforeAll(async () => {
-  fake = await startFakeAnthropic();
-  stack = await startTestStack({
-    configYaml: `
+useSkillsStack((fakeUrl) => `
 model_list:
   - model_name: claude
-    litellm_params: {model: anthropic/claude-sonnet-4-5, api_base: "${fake.url}", api_key: sk-ant-acct-a-0001}
+    litellm_params: {model: anthropic/claude-sonnet-4-5, api_base: "${fakeUrl}", api_key: sk-ant-acct-a-0001}
 general_settings:
   master_key: os.environ/LITELLM_MASTER_KEY
   max_request_size_mb: 100
-`,
-  });
-});
-afterAll(async () => {
-  await stack?.stop();
-  await fake?.close();
-});
+`);
 
 describe('A skill upload past the held form\'s 25 MB', () => {
   it('is a 413 at once, its body not read on up to max_request_size_mb', async () => {

@@ -1,4 +1,4 @@
-// The A2A suite's stack (test/a2a-agents.test.ts): two fake A2A agents on loopback, each with its own bearer
+// The A2A suites' stack (test/a2a-agents-*.test.ts): two fake A2A agents on loopback, each with its own bearer
 // token, and the gateway with a config.yaml agent; helpers to call the gateway and add agents.
 import { afterAll, beforeAll, expect } from 'vitest';
 import { type FakeA2aAgent, startFakeA2aAgent } from '../fakes/a2a-agent.ts';

@@ -1,7 +1,12 @@
 import OpenAI from 'openai';
-import type { TestStack } from './stack.ts';
+import { afterAll, beforeAll } from 'vitest';
+import { type Claims, type FakeIdp, startFakeIdp } from '../fakes/jwks.ts';
+import { startTestStack, type TestStack } from './stack.ts';
 
-/** What the JWT suites share: the gateway's config (models priced 0.25 a token, LiteLLM's claim names) and a chat call. */
+/**
+ * What the JWT suites share: the gateway's config (models priced 0.25 a token, LiteLLM's claim names), a stack on a
+ * fake IdP with tokens it signs, and a chat call.
+ */
 
 const PRICE = 'input_cost_per_token: 0.25, output_cost_per_token: 0.25';
 export const jwtConfigYaml = (upsert: boolean, teamUpsert = false) => `
@@ -41,3 +46,22 @@ export async function chatAs(on: TestStack, token: string, model = 'mock-gpt'): 
   }
 }
 
+
+export let idp: FakeIdp;
+export let stack: TestStack;
+
+/** Starts the suite's stack on a fake IdP (registered as the calling test file's beforeAll/afterAll). */
+export function useJwtStack(configYaml: () => string): void {
+  beforeAll(async () => {
+    idp = await startFakeIdp();
+    stack = await startTestStack({ configYaml: configYaml(), env: { JWT_PUBLIC_KEY_URL: idp.jwksUrl } });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+    await idp?.close();
+  });
+}
+
+const now = () => Math.floor(Date.now() / 1000);
+/** A token the suite's IdP signs, valid for five minutes. */
+export const jwt = (claims: Claims) => idp.sign({ iat: now(), exp: now() + 300, ...claims });

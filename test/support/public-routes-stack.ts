@@ -11,9 +11,8 @@ export const TEAM_ID = 'team-ops-7f3a';
 export const ACCESS_GROUP = 'restricted-beta';
 export const OWNER = 'ops-owner@corp.example.invalid';
 
-export const CONFIG = `
-model_list:
-  - model_name: mock-gpt
+/** mock-gpt, and a gpt-4o deployment whose upstream key, api_base and header are secrets. */
+export const MOCK_AND_GPT_DEPLOYMENTS = `  - model_name: mock-gpt
     litellm_params: {model: mock/mock-gpt, mock_response: "pong"}
   - model_name: gpt-4o
     litellm_params:
@@ -22,7 +21,10 @@ model_list:
       api_base: https://llm.internal.example.invalid/v1
       extra_headers: {x-tenant: ${HEADER_SECRET}}
       rpm: 60
-  - model_name: claude-arn
+`;
+
+/** claude-arn: a Bedrock ARN naming the account, and model_info naming its team, access group and owner. */
+export const CLAUDE_ARN_DEPLOYMENT = `  - model_name: claude-arn
     litellm_params: {model: "bedrock/${BEDROCK_ARN}", rpm: 30}
     model_info:
       base_model: "anthropic.claude-3-5-sonnet-20240620-v1:0"
@@ -30,7 +32,11 @@ model_list:
       access_groups: [${ACCESS_GROUP}]
       owner_email: ${OWNER}
       supports_vision: true
-litellm_settings: {timezone: UTC}
+`;
+
+export const CONFIG = `
+model_list:
+${MOCK_AND_GPT_DEPLOYMENTS}${CLAUDE_ARN_DEPLOYMENT}litellm_settings: {timezone: UTC}
 general_settings:
   master_key: os.environ/LITELLM_MASTER_KEY
   store_model_in_db: true
