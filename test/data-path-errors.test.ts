@@ -1,10 +1,10 @@
-import { request as httpRequest } from 'node:http';
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { openaiRateLimitError } from './fakes/openai-format.ts';
 import type { FakeUpstream } from './fakes/upstream.ts';
 import { useDataPathStack } from './support/data-path.ts';
 import { eventually, sha256, spendLogRow } from './support/keys.ts';
+import { postUntilAnswered } from './support/oversized-upload.ts';
 import { TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
 
 // What a client gets when upstream fails or its own request is bad.
@@ -85,20 +85,9 @@ describe('bad input', () => {
 
   it('refuses a body over general_settings.max_request_size_mb with 413, without reading all of it', async () => {
     const huge = JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x'.repeat(3 * 1024 * 1024) }] });
-    // The gateway answers before the upload ends; node:http reports that answer even if the rest of the write then fails.
-    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = httpRequest(`${stack.url}/v1/chat/completions`, {
-        method: 'POST', headers: { authorization: `Bearer ${TEST_MASTER_KEY}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(huge) },
-      }, (res) => {
-        let body = '';
-        res.on('data', (d) => (body += d));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-        res.on('error', reject);
-      });
-      req.on('error', () => undefined);
-      req.end(huge);
-      setTimeout(() => reject(new Error('no answer')), 30_000);
-    });
+    const answer = await postUntilAnswered(`${stack.url}/v1/chat/completions`, {
+      authorization: `Bearer ${TEST_MASTER_KEY}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(huge),
+    }, Buffer.from(huge), 30_000);
     expect(answer.status).toBe(413);
     expect(JSON.parse(answer.body)).toMatchObject({ error: { code: '413' } });
     expect(fake.requests).toHaveLength(0);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type FakeMistralOcr, startFakeMistralOcr } from './fakes/mistral-ocr.ts';
+import { postUntilAnswered } from './support/oversized-upload.ts';
 import { startTestStack, TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
 
 /**
@@ -86,31 +86,8 @@ describe('/ocr uploads', () => {
     huge.set('file', new File([new Uint8Array(20 * 1024 * 1024 + 1)], 'huge.pdf'));
     const encoded = new Response(huge);
     const payload = Buffer.from(await encoded.arrayBuffer());
-    // Chunked (no length to refuse it by): counted as it is read. Written a piece at a time, stopping once the
-    // gateway has answered, so its answer is not lost to a reset of a connection with megabytes still unread.
-    const tooBig = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      let answered = false;
-      const req = httpRequest(`${stack.url}/v1/ocr`, {
-        method: 'POST', headers: { authorization: `Bearer ${TEST_MASTER_KEY}`, 'content-type': encoded.headers.get('content-type') ?? '' },
-      }, (res) => {
-        answered = true;
-        let body = '';
-        res.on('data', (d) => (body += d));
-        res.on('end', () => {
-          resolve({ status: res.statusCode ?? 0, body });
-          req.destroy();
-        });
-        res.on('error', reject);
-      });
-      req.on('error', () => undefined);
-      void (async () => {
-        for (let at = 0; at < payload.length && !answered; at += 256 * 1024) {
-          if (!req.write(payload.subarray(at, at + 256 * 1024))) await new Promise((r) => req.once('drain', r));
-        }
-        if (!answered) req.end();
-      })().catch(() => undefined);
-      setTimeout(() => reject(new Error('no answer')), 60_000);
-    });
+    // Chunked (no length to refuse it by): counted as it is read.
+    const tooBig = await postUntilAnswered(`${stack.url}/v1/ocr`, { authorization: `Bearer ${TEST_MASTER_KEY}`, 'content-type': encoded.headers.get('content-type') ?? '' }, payload);
     expect(tooBig.status).toBe(413);
     expect((JSON.parse(tooBig.body) as { error: { message: string } }).error.message).toContain('limit 20 MB');
     expect(ocrServer.requests).toHaveLength(2);

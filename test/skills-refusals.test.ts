@@ -1,6 +1,6 @@
 import Anthropic, { toFile } from '@anthropic-ai/sdk';
-import { request as httpRequest } from 'node:http';
 import { describe, expect, it } from 'vitest';
+import { postUntilAnswered } from './support/oversized-upload.ts';
 import { TEST_MASTER_KEY } from './support/stack.ts';
 import { apiKeyOf, client, create, failure, fake, keyClient, rawOf, skillFiles, skillRequests, stack, useSkillsStack } from './support/skills-stack.ts';
 
@@ -11,10 +11,7 @@ import { apiKeyOf, client, create, failure, fake, keyClient, rawOf, skillFiles, 
 
 useSkillsStack();
 
-/**
- * A 1.5 MB upload sent chunked (no length declared, so counted as it streams), through node:http: it reports
- * the answer even when the gateway stops reading the body early.
- */
+/** A 1.5 MB upload sent chunked (no length declared, so counted as it streams): the gateway's answer. */
 async function tooBig(apiKey: string): Promise<number> {
   const form = new FormData();
   form.append('display_title', 'Big');
@@ -22,18 +19,8 @@ async function tooBig(apiKey: string): Promise<number> {
   form.append('files[]', new File([Buffer.alloc(1_500_000, 97)], 'report/data.txt'));
   const encoded = new Response(form);
   const payload = Buffer.from(await encoded.arrayBuffer());
-  return new Promise<number>((resolve, reject) => {
-    const req = httpRequest(`${stack.url}/v1/skills`, {
-      method: 'POST', headers: { 'x-api-key': apiKey, 'x-litellm-model': 'claude', 'content-type': encoded.headers.get('content-type') ?? '' },
-    }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', () => undefined);
-    req.write(payload.subarray(0, 1000));
-    req.end(payload.subarray(1000));
-    setTimeout(() => reject(new Error('no answer')), 30_000);
-  });
+  const headers = { 'x-api-key': apiKey, 'x-litellm-model': 'claude', 'content-type': encoded.headers.get('content-type') ?? '' };
+  return (await postUntilAnswered(`${stack.url}/v1/skills`, headers, payload, 30_000)).status;
 }
 
 describe('Skills', () => {
