@@ -9,6 +9,7 @@ import { cacheRoutes } from './routes/cache.ts';
 import { credentialsRoutes } from './routes/credentials.ts';
 import { mcpServersRoutes } from './routes/mcp-servers.ts';
 import { agentsRoutes } from './routes/agents.ts';
+import { jwtKeyMappingRoutes } from './routes/jwt-key-mapping.ts';
 import { customersRoutes } from './routes/customers.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { healthServicesRoutes } from './routes/health-services.ts';
@@ -37,7 +38,7 @@ app.route('/', onboardingRoutes);
 
 app.use('*', adminAuth);
 
-for (const routes of [dailyActivityRoutes, keysRoutes, teamsRoutes, usersRoutes, customersRoutes, organizationsRoutes, budgetsRoutes, modelsRoutes, modelHubRoutes, credentialsRoutes, mcpServersRoutes, agentsRoutes, spendRoutes, activityRoutes, spendResetRoutes, spendCalculateRoutes, cacheRoutes, tagsRoutes, auditRoutes, healthServicesRoutes, invitationsRoutes]) {
+for (const routes of [dailyActivityRoutes, keysRoutes, teamsRoutes, usersRoutes, customersRoutes, organizationsRoutes, budgetsRoutes, modelsRoutes, modelHubRoutes, credentialsRoutes, mcpServersRoutes, agentsRoutes, jwtKeyMappingRoutes, spendRoutes, activityRoutes, spendResetRoutes, spendCalculateRoutes, cacheRoutes, tagsRoutes, auditRoutes, healthServicesRoutes, invitationsRoutes]) {
   app.route('/', routes);
 }
 

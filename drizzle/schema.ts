@@ -17,3 +17,4 @@ export * from './schema/daily.ts';
 export * from './schema/admin.ts';
 export * from './schema/invitations.ts';
 export * from './schema/agents.ts';
+export * from './schema/jwt-key-mappings.ts';

@@ -3,6 +3,7 @@
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { eventually, seedKey, sha256, spendLogRow } from './support/keys.ts';
+import { interactionEvents } from './fakes/google-interactions.ts';
 import { callId, usePassThroughStack } from './support/pass-through-stack.ts';
 
 const p = usePassThroughStack();
@@ -85,5 +86,27 @@ describe('/gemini: Google AI Studio\'s own API', () => {
     const row = await eventually(() => spendLogRow(p.stack.db.url, callId(res.headers)));
     expect(row).toMatchObject({ call_type: 'pass_through_endpoint', api_key: sha256(key), model_group: 'gemini-flash', prompt_tokens: 5, completion_tokens: 3, custom_llm_provider: 'gemini' });
     expect(Number(row.spend)).toBeGreaterThan(0);
+  });
+
+  it('bills an Interactions create (JSON and streamed) by its usage, the group named in its body', async () => {
+    const key = await seedKey(p.stack.db.url);
+    const usage = { total_input_tokens: 11, total_output_tokens: 4, total_thought_tokens: 2 };
+    p.target.enqueue({ kind: 'json', body: { id: 'v1_raw', model: 'gemini-2.0-flash', status: 'completed', outputs: [{ type: 'text', text: 'hi' }], usage } });
+    const post = (path: string, body?: unknown) => fetch(`${p.stack.url}/gemini/v1beta/${path}`, {
+      method: 'POST', headers: { 'content-type': 'application/json', 'x-goog-api-key': key }, ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    // The group's name, in the body as the Interactions API takes it, becomes its deployment's model.
+    const made = await post('interactions', { model: 'gemini-flash', input: 'hello' });
+    expect(made.status).toBe(200);
+    expect(p.target.requests[0]).toMatchObject({ path: '/v1beta/interactions', body: { model: 'gemini-2.0-flash', input: 'hello' } });
+    expect(p.target.requests[0]!.headers['x-goog-api-key']).toBe('gm-upstream-0004');
+    expect(await eventually(() => spendLogRow(p.stack.db.url, callId(made.headers)))).toMatchObject({ call_type: 'pass_through_endpoint', model_group: 'gemini-flash', prompt_tokens: 11, completion_tokens: 6 });
+
+    p.target.enqueue({ kind: 'sse', events: interactionEvents('v1_raw2', ['hi', ' there'], { total_input_tokens: 7, total_output_tokens: 3 }) });
+    const streamed = await post('interactions?alt=sse', { model: 'gemini-flash', input: 'hello', stream: true });
+    expect(streamed.status).toBe(200);
+    await streamed.text();
+    expect(await eventually(() => spendLogRow(p.stack.db.url, callId(streamed.headers)))).toMatchObject({ prompt_tokens: 7, completion_tokens: 3 });
+
   });
 });

@@ -26,6 +26,9 @@ model_list:
     model_info: {id: dep-deep, input_cost_per_token: 0.00002, output_cost_per_token: 0.00008}
   - model_name: claude
     litellm_params: {model: anthropic/claude-sonnet-4, api_base: "${fake.url}", api_key: sk-ant-upstream-0002}
+  - model_name: "wild/*"
+    litellm_params: {model: "openai/*", api_base: "${fake.url}/w/v1", api_key: sk-upstream-w-0003}
+    model_info: {id: dep-wild, input_cost_per_token: 0.00002, output_cost_per_token: 0.00008}
 router_settings:
   num_retries: 0
 `,
@@ -129,6 +132,18 @@ describe('Background responses', () => {
     // Still watched: billed once the provider answers again (and no watcher is left to the next test).
     fake.setDefault({ kind: 'json', body: done('resp_bg_keep') });
     await eventually(() => spendLogRow(stack.db.url, 'resp_bg_keep'), 20_000);
+  });
+
+  it('made through a wildcard group are watched and billed at its deployment', async () => {
+    const key = await newKey({ models: ['wild/*'] });
+    fake.setDefault({ kind: 'json', body: done('resp_bg_wild') });
+    fake.enqueue({ kind: 'json', body: queued('resp_bg_wild') });
+    const created = await client(key).responses.create({ model: 'wild/o3-pro', input: 'Think', background: true });
+    expect(created.status).toBe('queued');
+    const row = await eventually(() => spendLogRow(stack.db.url, 'resp_bg_wild'), 20_000);
+    expect(row).toMatchObject({ call_type: 'aresponses', api_key: sha256(key), model_id: 'dep-wild:o3-pro', prompt_tokens: 1000, completion_tokens: 500 });
+    expect(Number(row.spend)).toBeCloseTo(COST, 10);
+    expect(fake.requests.filter((r) => r.method === 'GET').every((r) => r.path === '/w/v1/responses/resp_bg_wild')).toBe(true);
   });
 
   it('answered at once are billed as any call, and a read of them bills nothing more', async () => {

@@ -36,6 +36,9 @@ model_list:
   - model_name: other
     litellm_params: {model: openai/gpt-4o-mini, api_base: "${fake.url}/c/v1", api_key: sk-upstream-c-0004}
     model_info: {id: deployment-c}
+  - model_name: "wild/*"
+    litellm_params: {model: "openai/*", api_base: "${fake.url}/w/v1", api_key: sk-upstream-w-0005}
+    model_info: {id: deployment-wild}
 router_settings:
   num_retries: 0
 `,
@@ -114,6 +117,25 @@ describe('Responses API ids', () => {
       ['POST', `${home}/responses/resp_upstream_2/cancel`, key],
     ]);
     expect(fake.requests[2]!.query).toMatchObject({ limit: '5' });
+  });
+
+  it('reach a response made through a wildcard group at its deployment, for a key that may call the model it was made with', async () => {
+    const key = await seedKey(stack.db.url, { models: ['wild/*'] });
+    const keyed = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: key, maxRetries: 0 });
+    fake.enqueue({ kind: 'json', body: responseObject('gpt-4.1', 'wild', responsesUsage(5, 1), { response: 'resp_upstream_wild', message: 'msg_w' }) });
+    const created = await keyed.responses.create({ model: 'wild/gpt-4.1', input: 'Keep this' });
+    expect(fake.requests[0]).toMatchObject({ path: '/w/v1/responses', body: expect.objectContaining({ model: 'gpt-4.1' }) });
+    expect(decoded(created.id)).toContain(';model_id:deployment-wild:gpt-4.1;');
+
+    fake.enqueue({ kind: 'json', body: responseObject('gpt-4.1', 'wild', responsesUsage(5, 1), { response: 'resp_upstream_wild', message: 'msg_w' }) });
+    const retrieved = await keyed.responses.retrieve(created.id);
+    expect(retrieved.output_text).toBe('wild');
+    fake.enqueue({ kind: 'json', body: { id: 'resp_upstream_wild', object: 'response.deleted', deleted: true } });
+    await keyed.responses.delete(created.id);
+    expect(fake.requests.slice(1).map((r) => [r.method, r.path, r.headers.authorization])).toEqual([
+      ['GET', '/w/v1/responses/resp_upstream_wild', 'Bearer sk-upstream-w-0005'],
+      ['DELETE', '/w/v1/responses/resp_upstream_wild', 'Bearer sk-upstream-w-0005'],
+    ]);
   });
 
   it('reach Azure\'s stored responses under /openai/responses with its api-version', async () => {

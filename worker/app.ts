@@ -17,6 +17,7 @@ import { containerRoutes } from './routes/container-routes.ts';
 import { skillRoutes } from './routes/skill-routes.ts';
 import { isAdminPath } from './routes/admin-prefixes.ts';
 import { ADMIN_ONLY_CONFIGURED, adminOnlyRoutes } from './auth/admin-only-routes.ts';
+import { JWT_ROUTE_PERMITS_CONFIGURED, jwtRoutePermits } from './auth/jwt-permission-routes.ts';
 import { metricsRoute } from './telemetry/metrics/route.ts';
 import { tokenCounter } from './routes/token-counter.ts';
 import { publicModelHub, publicModelHubInfo } from './routes/model-hub.ts';
@@ -29,6 +30,7 @@ import { realtime } from './routes/realtime.ts';
 import { mcpEndpoint, mcpMethodNotAllowed, mcpServerPath } from './routes/mcp.ts';
 import { mcpRestCallTool, mcpRestListTools, mcpServerList } from './routes/mcp-rest.ts';
 import { googleModelCall } from './routes/google-models.ts';
+import { interactionRoutes } from './interactions/routes.ts';
 import { applyGuardrail, guardrailsList } from './routes/guardrails.ts';
 import { listSearchTools, search } from './search/route.ts';
 import { ragRoutes } from './rag/routes.ts';
@@ -40,6 +42,8 @@ export const app = new Hono<{ Bindings: GatewayEnv }>();
 
 // general_settings.admin_only_routes: before every route (the health checks and /metrics too); unlisted paths go straight on (none listed: not registered).
 if (ADMIN_ONLY_CONFIGURED) app.use('*', adminOnlyRoutes);
+// A JWT's role_permissions / scope_mappings routes (auth/jwt-permission-routes.ts): registered only when config.yaml enforces listed routes.
+if (JWT_ROUTE_PERMITS_CONFIGURED) app.use('*', jwtRoutePermits);
 app.get('/health/liveliness', liveliness);
 app.get('/health/liveness', liveliness);
 app.get('/health/readiness', readiness);
@@ -122,6 +126,8 @@ ragRoutes(app);
 // Google's own format for Gemini model groups (the Gemini CLI, Google's SDKs): `/v1beta/models/{group}:generateContent`.
 app.post('/v1beta/models/*', googleModelCall);
 app.post('/v1/models/*', googleModelCall);
+// Google's Interactions API for Gemini model groups (interactions/): create, read, delete, cancel.
+interactionRoutes(app);
 app.get('/v1/models', listModels);
 app.get('/models', listModels);
 app.get('/v1/models/*', getModel);

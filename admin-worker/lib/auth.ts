@@ -50,8 +50,8 @@ function measuredDatabase(database: Database, measured: boolean): Database {
 async function roleOf(c: AdminContext, caller: Caller): Promise<AdminRole> {
   // A request without a key on one of general_settings.public_routes: LiteLLM's view-only user, with no user row.
   if (isPublicCaller(caller)) return 'internal_user_viewer';
-  // A JWT is a proxy admin by its scope only (worker/auth/jwt-identity.ts), whatever role its user has here.
-  if (caller.kind !== 'key' || !caller.policy.userId || caller.token.startsWith(JWT_TOKEN_PREFIX)) return 'internal_user';
+  // A JWT is a proxy admin by its scope only (worker/auth/jwt-identity.ts), whatever role its user (or its mapped key's) has here.
+  if (caller.kind !== 'key' || !caller.policy.userId || caller.token.startsWith(JWT_TOKEN_PREFIX) || caller.viaJwt) return 'internal_user';
   const { rows } = await c.get('db')().pool.query<{ user_role: string | null }>(
     'SELECT user_role FROM "LiteLLM_UserTable" WHERE user_id = $1', [caller.policy.userId]);
   const role = rows[0]?.user_role;

@@ -35,8 +35,11 @@ export const apiKeyOf = (openai: OpenAI) => (openai as unknown as { apiKey: stri
 /** The id's text (base64url behind its prefix). */
 export const decoded = (id: string, prefix: string) => Buffer.from(id.slice(prefix.length), 'base64url').toString('utf8');
 
-/** Starts the fake and the gateway for one test file (in its beforeAll), and stops them after. */
-export function useBatchesStack() {
+/**
+ * Starts the fake and the gateway for one test file (in its beforeAll), and stops them after. `extraModels`
+ * adds `model_list` entries of a suite's own (given the fake's url), leaving the other suites' config as it is.
+ */
+export function useBatchesStack(extraModels: (fakeUrl: string) => string = () => '') {
   const env = {} as { fake: FakeBatches; stack: TestStack; master: OpenAI };
   beforeAll(async () => {
     env.fake = await startFakeBatches();
@@ -57,6 +60,7 @@ model_list:
     model_info: {id: dep-az, base_model: gpt-4o-mini}
   - model_name: local-llama
     litellm_params: {model: hosted_vllm/llama, api_base: "${env.fake.url}/vllm/v1"}
+${extraModels(env.fake.url)}
 general_settings:
   master_key: os.environ/LITELLM_MASTER_KEY
 `,

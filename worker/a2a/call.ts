@@ -51,7 +51,7 @@ export async function callAgent(c: Ctx, state: GatewayState, agent: Agent, reque
   const deployment = { ...standInDeployment('', group, { group, clientNamed: true }), provider: 'a2a_agent' as never };
   const storePrompts = state.config.general_settings.store_prompts_in_spend_logs === true;
   const seen: Seen = { group };
-  const who = await identify(headers, state);
+  const who = await identify(headers, state, c.req.path);
   seen.call = { token: who.token, body, startedAt, storePrompts, deployment };
   let admitted;
   try {

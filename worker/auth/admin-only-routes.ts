@@ -46,8 +46,9 @@ function configuredRoutes(env: GatewayEnv): readonly string[] | undefined {
 
 /** Whether the virtual key's user has the `proxy_admin` role: one query, made only on an admin-only route. */
 async function isProxyAdminKey(env: GatewayEnv, caller: Extract<Caller, { kind: 'key' }>): Promise<boolean> {
-  // A JWT is a proxy admin by its scope only, which made it the master key already (authenticate.ts).
-  if (!caller.policy.userId || caller.token.startsWith(JWT_TOKEN_PREFIX)) return false;
+  // A JWT is a proxy admin by its scope only, which made it the master key already (authenticate.ts): one mapped to
+  // a key (viaJwt) is not one through that key's user, whatever its role (as in admin-worker/lib/auth.ts).
+  if (!caller.policy.userId || caller.token.startsWith(JWT_TOKEN_PREFIX) || caller.viaJwt) return false;
   const database = openDatabase(env);
   try {
     const { rows } = await database.pool.query<{ user_role: string | null }>(

@@ -3,16 +3,22 @@ import type { RequestHeaders } from '../providers/types.ts';
 import { presentedKey } from './credentials.ts';
 import { checkRoute } from './routes.ts';
 import type { KeyPolicy, KeyStore } from './key-policy.ts';
-import type { JwtAuth } from './jwt-identity.ts';
+import type { JwtAuth, JwtCaller } from './jwt-identity.ts';
+import { checkJwtRoute, type JwtPermits } from './jwt-permissions.ts';
 import { jwtTeamForRoute } from './jwt-team-choice.ts';
 import { looksLikeJwt } from './jwt-verify.ts';
+import { JWT_KEY_ROUTES } from './jwt-key-mapping.ts';
 import { type AllowedIps, checkClientIp } from './client-ip.ts';
 import { abbreviateKey, digestsEqual, hashPresentedKey } from './secrets.ts';
 import { isPublicRoute, PUBLIC_CALLER_TOKEN, publicCallerPolicy } from './public-routes.ts';
 
+/**
+ * `permits`: what a JWT's role and scopes permit (jwt-permissions.ts), carried with the caller so that
+ * `authorizeModel` (models/access.ts), the one place every route authorizes a model, holds them too.
+ */
 export type Caller =
-  | { kind: 'master'; token: string }
-  | { kind: 'key'; token: string; policy: KeyPolicy; endUser?: string };
+  | { kind: 'master'; token: string; permits?: JwtPermits }
+  | { kind: 'key'; token: string; policy: KeyPolicy; endUser?: string; viaJwt?: true; permits?: JwtPermits };
 
 /** What identifying a caller needs of the gateway's state (state.ts). */
 export interface AuthState {
@@ -36,6 +42,10 @@ export interface Who {
   endUser?: string;
   /** A JWT listing several teams: the made-up key of each (jwt-identity.ts), for a model call to choose from (jwt-teams.ts). */
   alternatives?: string[];
+  /** What a JWT's role and scopes permit (litellm_jwtauth's enforce_rbac, enforce_scope_based_access): only when they restrict it. */
+  permits?: JwtPermits;
+  /** A JWT admitted as the virtual key its client claim is mapped to (`token` is that key's hash; jwt-key-mapping.ts). */
+  mapped?: true;
 }
 
 export interface AuthOptions extends AuthState {
@@ -48,12 +58,16 @@ export interface AuthOptions extends AuthState {
 
 /**
  * The presented key's hash, and whether it is the master key; with `enable_jwt_auth`, a JWT's caller
- * (jwt-identity.ts). Throws a 401 when no key was sent, or a JWT does not verify.
+ * (jwt-identity.ts). Throws a 401 when no key was sent, or a JWT does not verify. `path` is the route called: a
+ * JWT's role and scope routes are held here, since the key may come where no middleware looks (`?key=`, a
+ * WebSocket subprotocol, a pass-through endpoint's own header).
  */
-export async function identify(headers: RequestHeaders, state: AuthState, keyHeader = state.keyHeader): Promise<Who> {
+export async function identify(headers: RequestHeaders, state: AuthState, path: string, keyHeader = state.keyHeader): Promise<Who> {
   const key = keyFrom(headers, state, keyHeader);
   if (!key) throw noKey();
-  return holderOf(key, state);
+  const who = await holderOf(key, state);
+  if (who.permits) checkJwtRoute(who.permits, path);
+  return who;
 }
 
 /** The key the request presents, once its address is checked against `allowed_ips` (before anything else). */
@@ -69,19 +83,32 @@ function noKey(): GatewayError {
 async function holderOf(key: string, state: AuthState): Promise<Who> {
   if (state.jwt && looksLikeJwt(key)) {
     const caller = await state.jwt.caller(key);
-    // An admin's token calls as the master key does (its hash is the token spend is recorded under).
-    if (caller.admin) return { token: state.masterKeyHash ?? 'jwt-admin', master: true, shown: 'JWT' };
-    if (!caller.endUser && !caller.alternatives) return { token: caller.token, master: false, shown: 'JWT' };
-    return { token: caller.token, master: false, shown: 'JWT', ...(caller.endUser ? { endUser: caller.endUser } : {}), ...(caller.alternatives ? { alternatives: caller.alternatives } : {}) };
+    const who = jwtHolder(caller, state);
+    // LiteLLM's role and scope permissions (jwt-permissions.ts): routes held in authenticate / identify, models in authorizeModel (models/access.ts).
+    return caller.permits ? { ...who, permits: caller.permits } : who;
   }
   const token = await hashPresentedKey(key);
   return { token, master: !!state.masterKeyHash && digestsEqual(token, state.masterKeyHash), shown: abbreviateKey(key) };
 }
 
-/** LiteLLM's 401 for a key that is not in the database: the key shown only as `sk-...ABCD`. */
+/** Who a verified JWT's caller is (jwt-identity.ts). */
+function jwtHolder(caller: JwtCaller, state: AuthState): Who {
+  // An admin's token calls as the master key does (its hash is the token spend is recorded under).
+  if (caller.admin) return { token: state.masterKeyHash ?? 'jwt-admin', master: true, shown: 'JWT' };
+  if (caller.mapped) return { token: caller.token, master: false, shown: 'JWT', mapped: true };
+  if (!caller.endUser && !caller.alternatives) return { token: caller.token, master: false, shown: 'JWT' };
+  return { token: caller.token, master: false, shown: 'JWT', ...(caller.endUser ? { endUser: caller.endUser } : {}), ...(caller.alternatives ? { alternatives: caller.alternatives } : {}) };
+}
+
+/**
+ * LiteLLM's 401 for a key that is not in the database: the key shown only as `sk-...ABCD`, with its hash. A JWT's
+ * holder (`shown` is `JWT`) sent no key: the hash would be of the key its client is mapped to (jwt-key-mapping.ts),
+ * which is not theirs to see, so it is left out.
+ */
 export function unknownKey(shown: string, token: string): GatewayError {
+  const hash = shown === 'JWT' ? '' : `, Key Hash (Token) =${token}`;
   return new GatewayError(
-    `Authentication Error, Invalid proxy server token passed. Received API Key = ${shown}, Key Hash (Token) =${token}. Unable to find token in cache or \`LiteLLM_VerificationTokenTable\``,
+    `Authentication Error, Invalid proxy server token passed. Received API Key = ${shown}${hash}. Unable to find token in cache or \`LiteLLM_VerificationTokenTable\``,
     { status: 401, type: 'token_not_found_in_db', param: 'key' },
   );
 }
@@ -101,15 +128,23 @@ export async function authenticate(headers: Headers, options: AuthOptions): Prom
     throw noKey();
   }
   const held = await holderOf(key, options);
+  if (held.permits && options.path !== undefined) checkJwtRoute(held.permits, options.path);
   const { master, shown, endUser } = held;
   // A JWT listing several teams, on a route that calls no model: the first listed team that exists (jwt-teams.ts).
   const token = held.alternatives && options.keys ? await jwtTeamForRoute(options.keys, held.alternatives) : held.token;
-  if (master) return { kind: 'master', token };
+  if (master) return held.permits ? { kind: 'master', token, permits: held.permits } : { kind: 'master', token };
   const policy = options.keys ? await options.keys.lookup(token) : null;
   if (!policy) throw unknownKey(shown, token);
   checkUsable(policy, options.now?.() ?? Date.now());
   if (options.path !== undefined && policy.allowedRoutes.length) checkRoute(policy.allowedRoutes, options.path);
-  return endUser ? { kind: 'key', token, policy, endUser } : { kind: 'key', token, policy };
+  // As in LiteLLM, a JWT-bound key calls LLM routes only, whatever its own allowed_routes: no admin API.
+  if (held.mapped) {
+    if (options.path !== undefined) checkRoute(JWT_KEY_ROUTES, options.path);
+    return { kind: 'key', token, policy, viaJwt: true };
+  }
+  const caller: Caller = endUser ? { kind: 'key', token, policy, endUser } : { kind: 'key', token, policy };
+  if (held.permits) caller.permits = held.permits;
+  return caller;
 }
 
 function checkUsable(policy: KeyPolicy, now: number): void {

@@ -1,7 +1,9 @@
-import type { JwtAuthSettings } from '../config/jwt-schema.ts';
+import { claimField, type JwtAuthSettings } from '../config/jwt-schema.ts';
 import { GatewayError } from '../errors.ts';
 import { type Claims, Jwks, verifyJwt } from './jwt-verify.ts';
 import { log } from '../telemetry/log.ts';
+import { type JwtPermits, permitsOf, type RolePermissions, type TokenFacts, usesPermissions } from './jwt-permissions.ts';
+import { JwtKeyMappings, type UnresolvedCaller } from './jwt-key-mapping.ts';
 
 /**
  * Who a verified JWT says is calling (LiteLLM's JWT auth): a proxy admin (the admin scope), or a team, a user
@@ -27,6 +29,10 @@ export interface JwtCaller {
    * (worker/auth/jwt-teams.ts), as LiteLLM does.
    */
   alternatives?: string[];
+  /** What its role and scopes permit (jwt-permissions.ts): only with LiteLLM's JWT permission settings. */
+  permits?: JwtPermits;
+  /** `token` is the hash of the virtual key the token's client claim is mapped to (jwt-key-mapping.ts): the call is that key's. */
+  mapped?: true;
 }
 
 /** The most teams of a token's list tried for a model call. */
@@ -107,8 +113,29 @@ function scopes(claims: Claims): string[] {
   return out;
 }
 
-/** The caller a token's claims name (a 401 when they name no one the settings map). */
-export function callerOf(claims: Claims, settings: JwtAuthSettings): JwtCaller {
+/**
+ * The caller a token's claims name (a 401 when they name no one the settings map), with what its role and scopes
+ * permit when the settings use LiteLLM's JWT permissions (jwt-permissions.ts; a 403 when they refuse the token).
+ */
+export function callerOf(claims: Claims, settings: JwtAuthSettings, rolePermissions?: RolePermissions): JwtCaller {
+  if (!usesPermissions(settings)) return namedCaller(claims, settings);
+  const scoped = scopes(claims);
+  const teams = claimAt(claims, settings.team_ids_jwt_field);
+  const facts: TokenFacts = {
+    claim: (path) => claimAt(claims, path), scopes: scoped,
+    fixedTeam: idOf(claimAt(claims, settings.team_id_jwt_field)) ?? settings.team_id_default ?? null,
+    userClaim: idOf(claimAt(claims, settings.user_id_jwt_field)), email: emailOf(claimAt(claims, settings.user_email_jwt_field)),
+  };
+  // As in LiteLLM, only the admin scope makes an admin: a role_mappings proxy_admin only picks its role_permissions.
+  const admin = scoped.includes(settings.admin_jwt_scope ?? DEFAULT_ADMIN_SCOPE);
+  const team = admin ? null : facts.fixedTeam ?? (Array.isArray(teams) ? teams.map(idOf).find((t) => t !== null) ?? null : idOf(teams));
+  const permits = permitsOf(facts, settings, rolePermissions, admin, team);
+  const caller: JwtCaller = admin ? { admin: true, token: '' } : namedCaller(claims, settings);
+  if (permits) caller.permits = permits;
+  return caller;
+}
+
+function namedCaller(claims: Claims, settings: JwtAuthSettings): JwtCaller {
   if (scopes(claims).includes(settings.admin_jwt_scope ?? DEFAULT_ADMIN_SCOPE)) return { admin: true, token: '' };
   const teams = claimAt(claims, settings.team_ids_jwt_field);
   // As in LiteLLM: the team claim, else team_id_default, and only then the list of teams.
@@ -149,11 +176,18 @@ const REMEMBER_MS = 300_000;
 export class JwtAuth {
   readonly #jwks: Jwks | undefined;
   readonly #settings: JwtAuthSettings;
+  readonly #rolePermissions: RolePermissions | undefined;
+  /** `virtual_key_claim_field`'s claim → virtual key lookups; undefined (one property read a call) when unset. */
+  readonly #mappings: JwtKeyMappings | undefined;
   readonly #known = new Map<string, { caller: JwtCaller; until: number }>();
   #knownChars = 0;
 
-  constructor(settings: JwtAuthSettings, env: Record<string, unknown>) {
+  /** `rolePermissions`: `general_settings.role_permissions`, for `enforce_rbac` (jwt-permissions.ts). */
+  constructor(settings: JwtAuthSettings, env: Record<string, unknown>, rolePermissions?: RolePermissions) {
     this.#settings = settings;
+    this.#rolePermissions = rolePermissions;
+    const field = claimField(settings);
+    this.#mappings = field ? new JwtKeyMappings(settings, env) : undefined;
     const text = (name: string) => (typeof env[name] === 'string' && env[name] ? env[name] : undefined);
     const urls = (text('JWT_PUBLIC_KEY_URL') ?? '').split(',').map((u) => u.trim()).filter(Boolean);
     if (urls.length && !text('JWT_AUDIENCE')) {
@@ -166,17 +200,17 @@ export class JwtAuth {
 
   async caller(token: string, now = Date.now()): Promise<JwtCaller> {
     const known = this.#known.get(token);
-    if (known && known.until > now) return known.caller;
+    if (known && known.until > now) return this.#mappings ? this.#mappings.resolve(known.caller, now) : known.caller;
     if (!this.#jwks) {
       throw new GatewayError('enable_jwt_auth is on but JWT_PUBLIC_KEY_URL is not set: the gateway has no keys to verify JWTs with', { status: 500, type: 'internal_server_error' });
     }
     const claims = await verifyJwt(token, this.#jwks, now);
-    const caller = callerOf(claims, this.#settings);
+    const caller: UnresolvedCaller = this.#mappings ? this.#mappings.unresolved(claims, () => callerOf(claims, this.#settings, this.#rolePermissions)) : callerOf(claims, this.#settings, this.#rolePermissions);
     const until = Math.min(now + REMEMBER_MS, typeof claims.exp === 'number' ? claims.exp * 1000 : Infinity);
     if (this.#knownChars + token.length > MAX_REMEMBERED_CHARS) this.#forgetOldest();
     if (!this.#known.has(token)) this.#knownChars += token.length;
     this.#known.set(token, { caller, until });
-    return caller;
+    return this.#mappings ? this.#mappings.resolve(caller, now) : caller;
   }
 
   #forgetOldest(): void {

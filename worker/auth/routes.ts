@@ -14,7 +14,7 @@ const OPENAI_V1 = /^\/openai\/v1\/(responses(\/[^/]+(\/input_items|\/cancel)?)?|
 const MODELS = /^(\/v1)?\/models(\/.+)?$/;
 const REALTIME = /^(\/v1|\/openai\/v1)?\/realtime$/;
 /** Google's format for Gemini model groups (LiteLLM's google_routes). */
-const GOOGLE = /^\/(v1beta|v1)\/models\/[^/]+:(generateContent|streamGenerateContent|countTokens|embedContent|batchEmbedContents)$/;
+const GOOGLE = /^\/(v1beta|v1)\/models\/[^/]+:(generateContent|streamGenerateContent|countTokens|embedContent|batchEmbedContents)$|^(\/v1beta)?\/interactions(\/[^/]+(\/cancel)?)?$/;
 /** Anthropic's Messages and Skills APIs (LiteLLM's anthropic_routes). */
 const MESSAGES = /^\/v1\/(messages(\/count_tokens)?|skills(\/[^/]+(\/versions(\/[^/]+(\/content)?)?)?)?)$/;
 /** LiteLLM's Search API (search/route.ts): searches and the list of search tools; in its openai_routes and llm_api_routes. */

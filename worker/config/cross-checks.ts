@@ -16,7 +16,7 @@ import { teamSettingsWarnings } from './team-settings-schema.ts';
 const BUILT_IN_PREFIXES = [
   '/v1', '/v2', '/v1beta', '/openai', '/engines', '/chat', '/completions', '/embeddings', '/images', '/audio', '/rerank', '/ocr', '/moderations',
   '/responses', '/files', '/batches', '/fine_tuning', '/vector_stores', '/videos', '/models', '/health', '/metrics', '/queue', '/utils', '/cost',
-  '/realtime', '/guardrails', '/mcp', '/mcp-rest', '/__tollgate',
+  '/realtime', '/guardrails', '/mcp', '/mcp-rest', '/interactions', '/__tollgate',
   ...Object.keys(PASS_THROUGH_PREFIXES),
   ...ADMIN_PREFIXES.map((p) => p.replace(/\/$/, '')),
 ];
@@ -27,13 +27,12 @@ const EXACT_GET_ROUTES = ['/routes', '/test', '/public/model_hub', '/public/mode
 const SUPPORTED_CALLBACKS = new Set(['langfuse', 'prometheus', 'otel']);
 
 /** Pre-call checks that load with a warning: not built, or what Tollgate does anyway. */
-const PRE_CALL_CHECK_NOTES: Partial<Record<string, string>> = {
-  encrypted_content_affinity: 'is not supported by Tollgate yet (ignored)',
-  forward_client_headers_by_model_group: 'is not supported by Tollgate yet (ignored; general_settings.forward_client_headers_to_llm_api applies to every group)',
-};
+const PRE_CALL_CHECK_NOTES: Partial<Record<string, string>> = {};
 
 /** The checks model_group_affinity_config sets per group, as LiteLLM's DeploymentAffinityCheck reads them. */
 const PER_GROUP_CHECKS = new Set(['deployment_affinity', 'session_affinity', 'responses_api_deployment_check', 'encrypted_content_affinity']);
+/** LiteLLM's header groups come from model_group_settings only: per group the check names nothing (router/header-groups.ts). */
+const HEADER_CHECK_PER_GROUP = 'has no effect here (it names no model group, and leaves the group\'s other checks as they are): list the groups in litellm_settings.model_group_settings.forward_client_headers_to_llm_api';
 
 export function crossReferenceWarnings(config: TollgateConfig): string[] {
   const out: string[] = [];
@@ -50,13 +49,21 @@ export function crossReferenceWarnings(config: TollgateConfig): string[] {
   const r = config.router_settings;
   for (const [where, checks] of [['optional_pre_call_checks', r.optional_pre_call_checks], ...Object.entries(r.model_group_affinity_config ?? {}).map(([g, c]) => [`model_group_affinity_config.${g}`, c] as const)] as const) {
     for (const check of checks ?? []) {
-      const why = PRE_CALL_CHECK_NOTES[check]
-        ?? (where !== 'optional_pre_call_checks' && !PER_GROUP_CHECKS.has(check) ? 'applies proxy-wide only: set it in router_settings.optional_pre_call_checks (ignored here)' : undefined);
+      const perGroup = where !== 'optional_pre_call_checks';
+      const why = PRE_CALL_CHECK_NOTES[check] ?? (perGroup && check === 'forward_client_headers_by_model_group' ? HEADER_CHECK_PER_GROUP : undefined)
+        ?? (perGroup && !PER_GROUP_CHECKS.has(check) ? 'applies proxy-wide only: set it in router_settings.optional_pre_call_checks (ignored here)' : undefined);
       if (why) out.push(`router_settings.${where}: "${check}" ${why}`);
     }
   }
+  // LiteLLM's hook of that name forwards nothing itself: the groups are named in model_group_settings.
+  if (r.optional_pre_call_checks?.includes('forward_client_headers_by_model_group') && !l.model_group_settings?.forward_client_headers_to_llm_api?.length) {
+    out.push('router_settings.optional_pre_call_checks: "forward_client_headers_by_model_group" names no model group by itself (no effect): list the groups in litellm_settings.model_group_settings.forward_client_headers_to_llm_api');
+  }
   for (const kind of config.general_settings.alerting ?? []) {
     if (kind !== 'slack' && kind !== 'webhook') out.push(`general_settings.alerting: "${kind}" alerts are not supported by Tollgate yet (ignored; supported: slack, webhook)`);
+  }
+  if (config.general_settings.litellm_jwtauth?.unregistered_jwt_client_behavior === 'auto_register') {
+    out.push('general_settings.litellm_jwtauth.unregistered_jwt_client_behavior: "auto_register" is not supported by Tollgate yet: a token without a mapping is refused, as with "reject" (map clients through /jwt/key/mapping/new)');
   }
   // Applied (env-vars.ts); a credential there is compiled into the Worker bundle, so it is named.
   for (const name of Object.keys(config.environment_variables ?? {})) {

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { bool, duration, nonNegative, posInt, str, strList } from './fields.ts';
-import { jwtAuthSchema } from './jwt-schema.ts';
+import { jwtAuthSchema, rolePermissionsSchema } from './jwt-schema.ts';
 import { passThroughEndpointSchema } from './pass-through-schema.ts';
 import { parseRange } from '../auth/client-ip.ts';
 import { publicRouteRefusal } from '../auth/public-routes.ts';
@@ -69,6 +69,8 @@ export const generalSettingsSchema = z.object({
   /** Callers may present an OpenID provider's JWT instead of a key (worker/auth/jwt-identity.ts). */
   enable_jwt_auth: bool.optional(),
   litellm_jwtauth: jwtAuthSchema.optional(),
+  /** The models and routes each JWT role may call under `litellm_jwtauth.enforce_rbac` (worker/auth/jwt-permissions.ts). */
+  role_permissions: rolePermissionsSchema.optional(),
   background_health_checks: bool.optional(),
   health_check_interval: nonNegative.optional(),
   proxy_batch_write_at: nonNegative.optional(),

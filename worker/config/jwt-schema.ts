@@ -6,6 +6,12 @@
 import { z } from 'zod';
 import { bool, nonNegative, str, strList } from './fields.ts';
 
+/** LiteLLM's RBAC roles (`RBAC_ROLES`): what a JWT's role maps to and what `role_permissions` restricts. */
+export const rbacRole = z.enum(['proxy_admin', 'team', 'internal_user'], { error: 'expected one of proxy_admin, team, internal_user' });
+
+/** `general_settings.role_permissions`: the models and routes each RBAC role may call, under `enforce_rbac`. */
+export const rolePermissionsSchema = z.array(z.object({ role: rbacRole, models: strList.optional(), routes: strList.optional() }, { error: 'expected {role, models, routes}' }), { error: 'expected a list of {role, models, routes}' });
+
 /** A claim's name or dot path (`customer.id`). */
 const claimPath = str.regex(/^[^.\s]+(\.[^.\s]+)*$/, 'expected a claim name or dot path (e.g. "email" or "customer.id"), with no spaces or empty parts');
 
@@ -36,10 +42,55 @@ export const jwtAuthSchema = z.object({
   team_id_upsert: bool.optional(),
   /** Routes or LiteLLM route groups a token that is not an admin's may call (`openai_routes`, `info_routes` by default). */
   team_allowed_routes: strList.min(1, 'expected at least one route or route group (an empty list would allow every route)').optional(),
+  /**
+   * Role and scope based access (worker/auth/jwt-permissions.ts), LiteLLM's names: the claim holding the user's roles
+   * and the roles that make a token an internal user; the claim holding its roles for `role_mappings` (a mapped
+   * `proxy_admin` only picks that role's permissions: only `admin_jwt_scope` makes an admin); `enforce_rbac` refuses a token with no role and holds each role to
+   * `general_settings.role_permissions`; `enforce_scope_based_access` holds a token to the models (and routes) its
+   * scopes' `scope_mappings` grant; `enforce_team_based_model_access` refuses a token that names no team.
+   */
+  user_roles_jwt_field: claimPath.optional(),
+  user_allowed_roles: strList.optional(),
+  roles_jwt_field: claimPath.optional(),
+  role_mappings: z.array(z.object({ role: str, internal_role: rbacRole }, { error: 'expected {role, internal_role}' }), { error: 'expected a list of {role, internal_role}' }).optional(),
+  enforce_rbac: bool.optional(),
+  scope_mappings: z.array(z.object({ scope: str, models: strList.optional(), routes: strList.optional() }, { error: 'expected {scope, models, routes}' }), { error: 'expected a list of {scope, models, routes}' }).optional(),
+  enforce_scope_based_access: bool.optional(),
+  enforce_team_based_model_access: bool.optional(),
+  /** LiteLLM reads role_permissions from general_settings: here it would be ignored, so it fails the config instead. */
+  role_permissions: z.never({ error: 'belongs in general_settings.role_permissions (LiteLLM reads it there), not in litellm_jwtauth' }).optional(),
   /** Seconds the provider's keys are used before they are fetched again (600 by default). */
   public_key_ttl: nonNegative.optional(),
   /** Seconds of clock skew allowed on `exp` and `nbf` (0 by default). */
   leeway: nonNegative.optional(),
+  /**
+   * JWT → virtual key mapping: the claim (dot path) looked up in LiteLLM_JWTKeyMapping (worker/auth/jwt-key-mapping.ts).
+   * `virtual_key_claim_field` is LiteLLM's current name, `jwt_client_id_field` its older one: either may be set (both
+   * only with the same value); claimField() reads whichever is.
+   */
+  virtual_key_claim_field: claimPath.optional(),
+  jwt_client_id_field: claimPath.optional(),
+  /**
+   * A token whose claim has no mapping: `fallback_team_mapping` (the default) goes on to the team/user mapping above,
+   * `reject` refuses it (403); `auto_register` is refused the same way (warned at start: no key is made on a request).
+   */
+  unregistered_jwt_client_behavior: z.enum(['fallback_team_mapping', 'reject', 'auto_register'], {
+    error: 'expected "fallback_team_mapping", "reject" or "auto_register"',
+  }).optional(),
+}).superRefine((s, ctx) => {
+  // Two different claims would leave it to chance which one is looked up.
+  if (s.virtual_key_claim_field !== undefined && s.jwt_client_id_field !== undefined && s.virtual_key_claim_field !== s.jwt_client_id_field) {
+    ctx.addIssue({ code: 'custom', path: ['jwt_client_id_field'], message: `is the older name of virtual_key_claim_field, set here to another claim ("${s.jwt_client_id_field}" vs "${s.virtual_key_claim_field}"): set one of them` });
+  }
+  // Without a claim no token is looked up, so "reject" would refuse nothing: fail rather than run open.
+  if (s.unregistered_jwt_client_behavior !== undefined && claimField(s) === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['unregistered_jwt_client_behavior'], message: 'has no effect without virtual_key_claim_field (or its older name jwt_client_id_field): set the claim the mapping looks up, or remove this setting' });
+  }
 });
+
+/** The claim JWT → virtual key mapping looks up (`virtual_key_claim_field`, or its older name `jwt_client_id_field`); undefined: mapping off. */
+export function claimField(settings: { virtual_key_claim_field?: string | undefined; jwt_client_id_field?: string | undefined }): string | undefined {
+  return settings.virtual_key_claim_field ?? settings.jwt_client_id_field;
+}
 
 export type JwtAuthSettings = z.infer<typeof jwtAuthSchema>;

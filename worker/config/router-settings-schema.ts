@@ -57,11 +57,11 @@ export const routerSettingsSchema = z.object({
   default_max_parallel_requests: posInt.optional(),
   /** litellm_params every deployment takes where it sets none (default-params.ts: applied when the config is validated). */
   default_litellm_params: z.record(str, z.unknown()).optional(),
-  /** LiteLLM's pre-call checks (router/affinity.ts; enforce_model_rate_limits in route-call.ts); two are warned as not built (cross-checks.ts). */
+  /** LiteLLM's pre-call checks (router/affinity.ts, encrypted-affinity.ts, header-groups.ts; enforce_model_rate_limits in route-call.ts). */
   optional_pre_call_checks: z.array(preCallCheck, { error: 'expected a list of pre-call checks' }).optional(),
   /** How long a session or key stays pinned to the deployment that served it (seconds; LiteLLM's default 3600). */
   deployment_affinity_ttl_seconds: posInt.optional(),
-  /** Per model group: which of session_affinity, deployment_affinity, responses_api_deployment_check apply (over optional_pre_call_checks). */
+  /** Per model group: which of session_affinity, deployment_affinity, encrypted_content_affinity, responses_api_deployment_check apply (over optional_pre_call_checks; forward_client_headers_by_model_group is warned about: no effect). */
   model_group_affinity_config: z.record(str, z.array(preCallCheck)).optional(),
   redis_host: str.optional(),
   redis_port: posInt.optional(),

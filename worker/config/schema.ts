@@ -91,6 +91,8 @@ export const litellmSettingsSchema = z.object({
   public_model_groups: strList.optional(),
   /** `{title: url}` links `GET /public/model_hub/info` shows (LiteLLM's); `/model_hub/update_useful_links` stores ones that win. */
   public_model_groups_links: z.record(str, str).optional(),
+  /** LiteLLM's per-group settings: the groups (or `*` patterns) whose calls pass the client's `x-` headers on (router/header-groups.ts). */
+  model_group_settings: z.object({ forward_client_headers_to_llm_api: strList.optional() }).optional(),
 });
 
 export const configSchema = z.object({

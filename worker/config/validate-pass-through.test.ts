@@ -21,6 +21,18 @@ describe('general_settings.pass_through_endpoints', () => {
       .not.toEqual(expect.arrayContaining([expect.stringMatching(/TOOLS_KEY/)]));
   });
 
+  it('warns of an endpoint under /interactions, and of an MCP server named interactions: Google\'s Interactions API is served there', () => {
+    const result = validateConfig({
+      general_settings: { pass_through_endpoints: [{ path: '/interactions/run', target: 'https://run.test' }, { path: '/interactionsx', target: 'https://x.test' }] },
+      mcp_servers: { interactions: { url: 'https://i.example.com/mcp' } },
+    }, {});
+    expect(result.ok).toBe(true);
+    expect(result.warnings.filter((w) => w.includes('one of the gateway\'s own routes'))).toEqual([
+      "mcp_servers.interactions: /interactions/mcp is under one of the gateway's own routes, which wins: reach this server at /mcp/interactions",
+      expect.stringMatching(/pass_through_endpoints\[0\] \(\/interactions\/run\): under \/interactions,/),
+    ]);
+  });
+
   it('warns of an endpoint under any route the gateway serves itself (videos, the cost estimator, MCP\'s REST routes)', () => {
     const result = validateConfig({ general_settings: { pass_through_endpoints: [
       { path: '/videos/generate', target: 'https://video.test' },

@@ -5,6 +5,7 @@ import { GatewayError } from '../errors.ts';
 import { LATER_WORK_BILLED_FOR_MS } from '../limits/counters.ts';
 import { currentCatalog } from '../models/catalog.ts';
 import { type DeploymentRef, deploymentById } from '../models/deployments.ts';
+import { deploymentByStoredId } from '../router/resolve-group.ts';
 import { hasGlobalBudget } from '../proxy/call-admission.ts';
 import { requestTimeoutMs } from '../proxy/call-helpers.ts';
 import { billLaterWork } from '../proxy/later-spend.ts';
@@ -120,7 +121,8 @@ export class LaterWork extends DurableObject<GatewayEnv> {
   async #deployment(work: Watched): Promise<{ deployment: DeploymentRef; timeoutMs: number }> {
     const state = await gatewayState(this.env);
     const catalog = await currentCatalog(state, this.env as unknown as Record<string, unknown>, this.ctx, { missing: work.group });
-    const deployment = deploymentById(catalog, work.deploymentId, work.group);
+    // A wildcard group's deployment (`openai/*`) is made concrete again for the model the work was created with.
+    const deployment = deploymentById(catalog, work.deploymentId, work.group) ?? deploymentByStoredId(catalog, work.deploymentId)?.deployment;
     // Not found may be a model store not read yet: asked again until the watch ends.
     if (!deployment) throw new Error(`deployment ${work.deploymentId} of ${work.group} not found`);
     return { deployment, timeoutMs: requestTimeoutMs(state.config) };

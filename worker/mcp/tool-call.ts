@@ -66,7 +66,7 @@ export async function runTool(
   const deployment = standInDeployment('', toolName(target.server, target.tool), { group: target.server, clientNamed: true });
   const storePrompts = state.config.general_settings.store_prompts_in_spend_logs === true;
   const seen: Seen = { group: target.server };
-  const who = await identify(headers, state);
+  const who = await identify(headers, state, c.req.path);
   seen.call = { token: who.token, body, startedAt, storePrompts, deployment };
   let admitted;
   try {

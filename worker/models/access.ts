@@ -1,6 +1,7 @@
 import type { Caller } from '../auth/authenticate.ts';
 import { GatewayError } from '../errors.ts';
 import type { ModelCatalog } from './deployments.ts';
+import { jwtModelAllowed, modelAccessDenied } from '../auth/jwt-permissions.ts';
 
 /** LiteLLM's name for "whatever the key's team may call". */
 const ALL_TEAM_MODELS = 'all-team-models';
@@ -33,13 +34,19 @@ function refusedBy(caller: Caller, group: string, catalog: ModelCatalog): { by: 
   return null;
 }
 
-/** Whether the caller may call the model group: the key's list intersected with its team's. */
+/** Whether the caller may call the model group: the key's list intersected with its team's (and a JWT's role and scope models). */
 export function mayCall(caller: Caller, group: string, catalog: ModelCatalog): boolean {
+  if (caller.permits && !jwtModelAllowed(caller.permits, group, catalog)) return false;
   return refusedBy(caller, group, catalog) === null;
 }
 
-/** Throws LiteLLM's 401 (`key_model_access_denied` / `team_model_access_denied`) when the caller may not call `group`. */
+/**
+ * Throws LiteLLM's 401 (`key_model_access_denied` / `team_model_access_denied`) when the caller may not call `group`;
+ * first a 403 when a JWT's `role_permissions` / `scope_mappings` do not grant it (auth/jwt-permissions.ts): every
+ * route authorizes its model here, so none skips them (a property read for any other caller).
+ */
 export function authorizeModel(caller: Caller, group: string, catalog: ModelCatalog): void {
+  if (caller.permits && !jwtModelAllowed(caller.permits, group, catalog)) throw modelAccessDenied(group);
   const refused = refusedBy(caller, group, catalog);
   if (!refused) return;
   if (refused.by === 'key') {

@@ -51,8 +51,8 @@ export function tooLarge(maxBytes: number): GatewayError {
   });
 }
 
-/** Reads the body's bytes, stopping as soon as they pass `maxBytes` (a chunked upload has no length to check first). */
-export async function readBoundedBytes(request: Request, maxBytes: number): Promise<Uint8Array<ArrayBuffer>> {
+/** Reads the body's bytes (a request's, or an upstream's answer), stopping as soon as they pass `maxBytes` (a chunked upload has no length to check first). */
+export async function readBoundedBytes(request: { body: ReadableStream<Uint8Array> | null }, maxBytes: number): Promise<Uint8Array<ArrayBuffer>> {
   if (!request.body) return new Uint8Array();
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];

@@ -70,6 +70,8 @@ export interface PassThroughCall {
   apiBase: string;
   /** 0: no limit. */
   timeoutMs: number;
+  /** What the call is logged as: a pass-through call (`pass_through_endpoint`) unless a route says otherwise (Google's Interactions API). */
+  endpoint?: 'pass_through' | 'interaction';
 }
 
 /** How long a pass-through call may wait for its answer's headers, unless configured (LiteLLM's `pass_through_request_timeout`). */
@@ -123,7 +125,7 @@ export async function passThroughCall(c: Ctx, state: GatewayState, call: PassThr
   }
   const safeHeaders = withoutCredentials(call.headers, call.keyHeaders);
   const ctx: CallContext = {
-    callId, startedAt, endpoint: 'pass_through', caller, deployment: call.deployment, body, stream: false, headers: safeHeaders,
+    callId, startedAt, endpoint: call.endpoint ?? 'pass_through', caller, deployment: call.deployment, body, stream: false, headers: safeHeaders,
     keepText: false, storePrompts, tags: admitted?.tags ?? [],
   };
   const settler = callSettler(c, state, ctx, safeHeaders, admission);

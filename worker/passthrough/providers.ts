@@ -106,8 +106,17 @@ function modelSegment(p: PassThroughProvider, segments: readonly string[]): { in
 
 /** The model a request names, where this provider's API names it (the path's segments as the client sent them). */
 export function requestedModel(p: PassThroughProvider, segments: readonly string[], body: Record<string, unknown> | undefined): string | undefined {
-  if (p.modelIn === 'body') return typeof body?.model === 'string' && body.model ? body.model : undefined;
+  if (modelInBody(p, segments)) return typeof body?.model === 'string' && body.model ? body.model : undefined;
   return modelSegment(p, segments)?.model || undefined;
+}
+
+/**
+ * Whether the request names its model in the body's `model`: a provider that always does, or Google's
+ * Interactions API (`.../interactions`, whose create takes `model` in its body where Gemini's other calls
+ * name it in the path), so a group's name is read and replaced there.
+ */
+export function modelInBody(p: PassThroughProvider, segments: readonly string[]): boolean {
+  return p.modelIn === 'body' || (p.modelIn === 'models-path' && segments.length > 0 && decoded(segments[segments.length - 1]!) === 'interactions');
 }
 
 /** The path's segments with the model it names replaced (a model group's name by its deployment's model). */

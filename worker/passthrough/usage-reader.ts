@@ -19,6 +19,8 @@ import { isObject } from '../json.ts';
  * - Cohere (`usage.billed_units` of a v2 answer, `delta.usage` at a v2 stream's `message-end`; `meta.billed_units`
  *   of a v1 answer, `response.meta` at a v1 stream's `stream-end`; a rerank's `search_units`).
  * - Bedrock's Converse (`usage.inputTokens`, camel-cased; a stream's `metadata` event).
+ * - Google's Interactions API (`usage.total_input_tokens` of an interaction, a stream's `interaction.usage` at
+ *   `interaction.completed`).
  * An array (Gemini's `streamGenerateContent` without `alt=sse` answers a JSON array of events) is read element by element.
  */
 export interface UsageReading {
@@ -89,7 +91,8 @@ export function readUsage(value: unknown, reading: UsageReading): void {
   }
   const message = isObject(value.message) ? value.message : undefined;
   const response = isObject(value.response) ? value.response : undefined;
-  const model = value.model ?? message?.model ?? response?.model ?? value.modelVersion;
+  const interaction = isObject(value.interaction) ? value.interaction : undefined;
+  const model = value.model ?? message?.model ?? response?.model ?? interaction?.model ?? value.modelVersion;
   if (typeof model === 'string' && model) reading.model = model.slice(0, 256);
   if (isObject(value.usageMetadata)) {
     const parsed = usageMetadataSchema.safeParse(value.usageMetadata);
@@ -109,8 +112,12 @@ export function readUsage(value: unknown, reading: UsageReading): void {
   }
   const delta = isObject(value.delta) ? value.delta : undefined;
   const usage = isObject(value.usage) ? value.usage : isObject(message?.usage) ? message.usage : isObject(response?.usage) ? response.usage
-    : isObject(delta?.usage) ? delta.usage : undefined;
+    : isObject(interaction?.usage) ? interaction.usage : isObject(delta?.usage) ? delta.usage : undefined;
   if (!usage) return;
+  if ('total_input_tokens' in usage || 'total_output_tokens' in usage) {
+    reading.report = interactionUsage(usage);
+    return;
+  }
   if (isObject(usage.billed_units)) {
     const billed = usage.billed_units;
     reading.report = { promptTokens: count(billed.input_tokens), completionTokens: count(billed.output_tokens), cachedPromptTokens: 0, cacheCreationTokens: 0, reported: true };
@@ -131,6 +138,23 @@ export function readUsage(value: unknown, reading: UsageReading): void {
   }
   const report = readOpenAIUsage(usage);
   if (report) reading.report = report;
+}
+
+/**
+ * An interaction's `usage`: thoughts are billed as output (as Gemini's `thoughtsTokenCount` is), cached tokens are
+ * part of the input, image tokens by modality priced as images.
+ */
+function interactionUsage(usage: Record<string, unknown>): UsageReport {
+  const byModality = (list: unknown, modality: string) => (Array.isArray(list) ? list.reduce((n: number, m: unknown) => n + (isObject(m) && m.modality === modality ? count(m.tokens) : 0), 0) : 0);
+  const report: UsageReport = {
+    promptTokens: count(usage.total_input_tokens), completionTokens: count(usage.total_output_tokens) + count(usage.total_thought_tokens),
+    cachedPromptTokens: count(usage.total_cached_tokens), cacheCreationTokens: 0, reported: true,
+  };
+  const imageIn = byModality(usage.input_tokens_by_modality, 'image');
+  const imageOut = byModality(usage.output_tokens_by_modality, 'image');
+  if (imageIn) report.imagePromptTokens = imageIn;
+  if (imageOut) report.imageCompletionTokens = imageOut;
+  return report;
 }
 
 /** The call's usage once its answer is read; undefined when the answer never said. */

@@ -7,7 +7,7 @@ import type { DeploymentRef } from '../models/deployments.ts';
 export type Endpoint = 'chat' | 'completion' | 'embedding' | 'responses' | 'moderation' | 'image_generation' | 'speech' | 'transcription' | 'image_edit' | 'rerank' | 'ocr';
 
 /** What a call went to: one of the gateway's endpoints, a provider's own API passed through as it is (passthrough/), or a Realtime session (realtime/). */
-export type CallEndpoint = Endpoint | 'pass_through' | 'realtime' | 'mcp' | 'search' | 'a2a';
+export type CallEndpoint = Endpoint | 'pass_through' | 'realtime' | 'mcp' | 'search' | 'a2a' | 'interaction';
 
 /**
  * A Responses API request's own `metadata` (the provider stores it with the response), kept under this
@@ -61,6 +61,9 @@ export interface CallOutcome {
   backgroundId?: string;
 }
 
+/** Takes the encrypted contents an answer produced (`encrypted_content_affinity` pins them to its deployment). */
+export type EncryptedItemsSink = (contents: string[]) => void;
+
 export interface ProviderCall {
   endpoint: Endpoint;
   deployment: DeploymentRef;
@@ -76,6 +79,11 @@ export interface ProviderCall {
   /** Estimated prompt tokens, used when a stream ends before the provider reports usage. */
   promptTokenEstimate: number;
   keepText: boolean;
+  /**
+   * Given a Responses API answer's reasoning items' `encrypted_content` as soon as the answer has them (a stream's
+   * before its `response.completed` is passed on): set only where the group pins them (router/encrypted-affinity.ts).
+   */
+  encryptedItems?: EncryptedItemsSink;
   /** The client's request headers, for the few a provider passes on (Anthropic's `anthropic-beta`); never its credentials. */
   headers?: RequestHeaders;
   /**

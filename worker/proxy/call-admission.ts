@@ -1,4 +1,5 @@
 import type { Caller } from '../auth/authenticate.ts';
+import type { JwtPermits } from '../auth/jwt-permissions.ts';
 import { GatewayError } from '../errors.ts';
 import type { TollgateConfig } from '../config/schema.ts';
 import type { GatewayEnv } from '../env.ts';
@@ -39,7 +40,7 @@ export function hasGlobalBudget(config: TollgateConfig): boolean {
 export async function admitModelCall(
   env: GatewayEnv, ctx: WaitUntil, config: TollgateConfig,
   call: {
-    who: { token: string; master: boolean; shown: string; endUser?: string }; requestId: string; group: string; endUser: string | null; ownTags: string[];
+    who: { token: string; master: boolean; shown: string; endUser?: string; permits?: JwtPermits }; requestId: string; group: string; endUser: string | null; ownTags: string[];
     estimate: { estCost: number; estTokens: number }; free: boolean; seen: Seen;
     /** The request `ownTags` come from, for `reject_clientside_metadata_tags` (absent: tags the gateway carried over). */
     client?: Pick<CallContext, 'body' | 'headers'>;
@@ -82,6 +83,8 @@ export async function admitModelCall(
     const caller: Caller = who.master || !admission?.policy ? { kind: 'master', token: who.token }
       : who.endUser ? { kind: 'key', token: admission.policy.token, policy: admission.policy, endUser: who.endUser }
         : { kind: 'key', token: admission.policy.token, policy: admission.policy };
+    // A JWT's role and scope models (auth/jwt-permissions.ts), held wherever the call authorizes its model (models/access.ts).
+    if (who.permits) caller.permits = who.permits;
     if (caller.kind === 'key' && call.client && config.general_settings.reject_clientside_metadata_tags === true) {
       const refused = clientTagsRefusal(call.client);
       if (refused) {

@@ -4,7 +4,7 @@ import type { CallEndpoint, RequestHeaders } from '../providers/types.ts';
 import type { GatewayState } from '../state.ts';
 import { GatewayError } from '../errors.ts';
 
-export type CallType = 'acompletion' | 'atext_completion' | 'aembedding' | 'aresponses' | 'amoderation' | 'aimage_generation' | 'aspeech' | 'atranscription' | 'aimage_edit' | 'arerank' | 'aocr' | 'pass_through_endpoint' | '_arealtime' | 'call_mcp_tool' | 'asearch' | 'asend_message';
+export type CallType = 'acompletion' | 'atext_completion' | 'aembedding' | 'aresponses' | 'amoderation' | 'aimage_generation' | 'aspeech' | 'atranscription' | 'aimage_edit' | 'arerank' | 'aocr' | 'pass_through_endpoint' | '_arealtime' | 'call_mcp_tool' | 'asearch' | 'asend_message' | 'acreate_interaction';
 
 export const CALL_TYPES: Record<CallEndpoint, CallType> = {
   chat: 'acompletion',
@@ -23,6 +23,7 @@ export const CALL_TYPES: Record<CallEndpoint, CallType> = {
   mcp: 'call_mcp_tool',
   search: 'asearch',
   a2a: 'asend_message',
+  interaction: 'acreate_interaction',
 };
 
 /** Everything known about one model call once it is admitted, for headers and the spend log. */

@@ -1,13 +1,13 @@
 import type { Caller } from '../auth/authenticate.ts';
 import { GatewayError } from '../errors.ts';
 import { authorizeModel } from '../models/access.ts';
-import { type DeploymentRef, deploymentById, type ModelCatalog } from '../models/deployments.ts';
+import type { DeploymentRef, ModelCatalog } from '../models/deployments.ts';
 import { decodeObjectId } from '../providers/object-ids.ts';
 import { PROVIDERS } from '../providers/registry.ts';
 import { ownsResponse } from '../providers/response-ids.ts';
 import type { Endpoint } from '../providers/types.ts';
 import { withClientIds } from '../routes/fine-tuning-objects.ts';
-import { sameAccount } from '../routes/provider-objects.ts';
+import { objectDeployment, sameAccount } from '../routes/provider-objects.ts';
 import { containerSkills } from '../routes/skill-references.ts';
 import type { FileSearchStores } from './file-search-stores.ts';
 
@@ -197,10 +197,10 @@ class Scan {
     this.counted(param);
     const notFound = () => new GatewayError(`No such container: ${id.slice(0, 200)}`, { status: 404, type: 'not_found_error', param });
     if (!ownsResponse(this.caller, decoded, this.key)) throw notFound();
-    const deployment = decoded.deploymentId ? deploymentById(this.catalog, decoded.deploymentId, decoded.group ?? '') : undefined;
-    if (!deployment || (deployment.provider !== 'openai' && deployment.provider !== 'azure')) throw notFound();
-    authorizeModel(this.caller, deployment.group, this.catalog);
-    this.pin(deployment, param);
+    const stored = objectDeployment(this.catalog, decoded);
+    if (!stored || (stored.deployment.provider !== 'openai' && stored.deployment.provider !== 'azure')) throw notFound();
+    authorizeModel(this.caller, stored.model, this.catalog);
+    this.pin(stored.deployment, param);
     this.containers.set(decoded.upstreamId, id);
     this.seen.set(id, decoded.upstreamId);
     return decoded.upstreamId;
@@ -250,11 +250,10 @@ class Scan {
     }
     if (!ownsResponse(this.caller, decoded, this.key)) throw notFound();
     // An id LiteLLM made names only its group (the master key's to use): its first deployment that keeps files.
-    const deployment = decoded.deploymentId
-      ? deploymentById(this.catalog, decoded.deploymentId, decoded.group ?? '')
-      : this.catalog.groups.get(decoded.group ?? '')?.find((d) => PROVIDERS.get(d.provider)?.objectRequest);
+    const stored = decoded.deploymentId ? objectDeployment(this.catalog, decoded) : undefined;
+    const deployment = stored?.deployment ?? (decoded.deploymentId ? undefined : this.catalog.groups.get(decoded.group ?? '')?.find((d) => PROVIDERS.get(d.provider)?.objectRequest));
     if (!deployment || !PROVIDERS.get(deployment.provider)?.objectRequest) throw notFound();
-    authorizeModel(this.caller, deployment.group, this.catalog);
+    authorizeModel(this.caller, stored?.model ?? deployment.group, this.catalog);
     this.pin(deployment, `${this.where()}.${field}`);
     return decoded.upstreamId;
   }

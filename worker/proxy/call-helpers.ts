@@ -123,8 +123,9 @@ export function callOverrides(body: Record<string, unknown>, headers: RequestHea
  * own, what proxies add, AWS signatures, which Google project pays, method overrides); `openai-organization`
  * under `forward_openai_org_id`. Credentials never (the headers come through withoutCredentials).
  */
-export function forwardedHeaders(settings: TollgateConfig['general_settings'], headers: RequestHeaders): Record<string, string> | undefined {
-  const all = settings.forward_client_headers_to_llm_api === true;
+export function forwardedHeaders(settings: TollgateConfig['general_settings'], headers: RequestHeaders, byGroup = false): Record<string, string> | undefined {
+  // byGroup: the deployment's group is one litellm_settings.model_group_settings names (router/header-groups.ts).
+  const all = byGroup || settings.forward_client_headers_to_llm_api === true;
   const org = settings.forward_openai_org_id === true;
   if (!all && !org) return undefined;
   let out: Record<string, string> | undefined;

@@ -1,12 +1,12 @@
 import type { Caller } from '../auth/authenticate.ts';
 import { GatewayError } from '../errors.ts';
 import { authorizeModel } from '../models/access.ts';
-import { type DeploymentRef, deploymentById, type ModelCatalog } from '../models/deployments.ts';
+import type { DeploymentRef, ModelCatalog } from '../models/deployments.ts';
 import type { FileSearchIds } from '../providers/file-search-ids.ts';
 import { decodeObjectId, managedObjectId } from '../providers/object-ids.ts';
 import { PROVIDERS } from '../providers/registry.ts';
 import { ownsResponse, responseOwner, SAFE_ID } from '../providers/response-ids.ts';
-import { sameAccount } from '../routes/provider-objects.ts';
+import { objectDeployment, sameAccount } from '../routes/provider-objects.ts';
 
 /**
  * A Responses API call's `file_search` tools name vector stores by the ids the gateway gave out
@@ -94,11 +94,11 @@ function storeOf(caller: Caller, catalog: ModelCatalog, key: string, id: string)
   }
   if (!ownsResponse(caller, decoded, key)) throw notFound(id);
   // An id LiteLLM made names only its group (the master key's to use): its first deployment that keeps stores.
-  const deployment = decoded.deploymentId
-    ? deploymentById(catalog, decoded.deploymentId, decoded.group ?? '')
-    : catalog.groups.get(decoded.group ?? '')?.find((d) => PROVIDERS.get(d.provider)?.objectRequest);
+  // A store made through a wildcard group (from a file a call through it found) is its deployment made concrete again.
+  const stored = decoded.deploymentId ? objectDeployment(catalog, decoded) : undefined;
+  const deployment = stored?.deployment ?? (decoded.deploymentId ? undefined : catalog.groups.get(decoded.group ?? '')?.find((d) => PROVIDERS.get(d.provider)?.objectRequest));
   if (!deployment || !PROVIDERS.get(deployment.provider)?.objectRequest) throw notFound(id);
-  authorizeModel(caller, deployment.group, catalog);
+  authorizeModel(caller, stored?.model ?? deployment.group, catalog);
   return { upstreamId: decoded.upstreamId, deployment };
 }
 

@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import type { z } from 'zod';
 import { identify } from '../auth/authenticate.ts';
 import { jwtTeamForModel } from '../auth/jwt-teams.ts';
+import { checkJwtModel } from '../auth/jwt-permissions.ts';
 import type { GatewayEnv } from '../env.ts';
 import { GatewayError } from '../errors.ts';
 import { currentCatalog } from '../models/catalog.ts';
@@ -12,7 +13,7 @@ import { affinityOf } from '../router/affinity.ts';
 import { promptText } from '../openai/request-schemas.ts';
 import { estimateTokens } from '../providers/openai-compatible/usage.ts';
 import { endpointRefusal, providerFor } from '../providers/registry.ts';
-import type { Endpoint, ProviderAnswer } from '../providers/types.ts';
+import type { EncryptedItemsSink, Endpoint, ProviderAnswer } from '../providers/types.ts';
 import { gatewayState } from '../state.ts';
 import { lead, lookup, planCache } from '../cache/response-cache.ts';
 import { cacheSettings } from '../cache/settings.ts';
@@ -34,6 +35,7 @@ import { responseOwner } from '../providers/response-ids.ts';
 import { answerCall, callSettler } from './call-end.ts';
 import { deploymentWithSecrets } from '../secrets/resolve.ts';
 import { refuseLargeAnswer, refuseLargeCacheHit } from './answer-size.ts';
+import { forwardsByGroup, groupForwardsHeaders } from '../router/header-groups.ts';
 import { answerFromCache, type CallGuards, callContextOf, failedCall, guardAnswer, guardCallRequest, GUARDED, recordLookup, responsesStores } from './call-preparation.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
@@ -62,7 +64,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   const state = await gatewayState(c.env);
   const requestHeaders = headerSnapshot(c.req.raw.headers);
   // A request without a key is refused before its body is read, as LiteLLM authenticates first.
-  let who = await identify(requestHeaders, state);
+  let who = await identify(requestHeaders, state, c.req.path);
   const body = await readCallBody(c.req.raw, endpoint, schema, options, state.config);
   // What the client sent, where the route translated it (/v1/messages), for the config's rules on a call's body and tags.
   const rulesBody = options.clientBody ?? body;
@@ -72,6 +74,8 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   seen.call = { token: who.token, body, startedAt, storePrompts: state.config.general_settings.store_prompts_in_spend_logs === true, ...(who.endUser ? { endUser: who.endUser } : {}) };
   const catalog = await currentCatalog(state, c.env, c.executionCtx, { missing: group });
   seen.known = catalog.groups;
+  // A JWT's role_permissions / scope_mappings models (auth/jwt-permissions.ts): a property read for every other caller.
+  if (who.permits) checkJwtModel(who.permits, group, catalog);
   const named = resolveGroup(state.config, catalog, group);
   // A JWT listing several teams (team_ids_jwt_field) calls as the first that may call this model (jwt-teams.ts).
   if (who.alternatives) seen.call.token = (who = await jwtTeamForModel(c.env, who, group, catalog, named.deployments.length > 0)).token;
@@ -124,6 +128,8 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   const safeHeaders = withoutCredentials(requestHeaders, state.keyHeader);
   const settler = callSettler(c, state, ctx, safeHeaders, admission);
   const forwarded = forwardedHeaders(state.config.general_settings, safeHeaders);
+  // model_group_settings' groups (router/header-groups.ts): their deployments, and theirs only, get the client's headers.
+  const groupForwarded = forwardsByGroup(state.config) ? forwardedHeaders(state.config.general_settings, safeHeaders, true) : undefined;
 
   if (cache) {
     const hit = await lookup(cache, requestTimeoutMs(state.config));
@@ -138,7 +144,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   const upstreamStartedAt = Date.now();
   const mocked = typeof body.mock_response === 'string';
   const responses = endpoint === 'responses' ? responsesRefusal(body, mocked, stores) : undefined;
-  const callProvider = async (d: DeploymentRef, timeout: number): Promise<ProviderAnswer> => {
+  const callProvider = async (d: DeploymentRef, timeout: number, encryptedItems?: EncryptedItemsSink): Promise<ProviderAnswer> => {
     const adapter = providerFor(d, endpoint, mocked);
     deployment = d;
     ctx.deployment = d;
@@ -148,6 +154,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
     // (A plain value without a secret manager, or once cached: no await then.)
     const withSecrets = deploymentWithSecrets(d, c.env, waitUntil);
     const called = withSecrets instanceof Promise ? await withSecrets : withSecrets;
+    const sent = groupForwarded && groupForwardsHeaders(state.config, d.group === resolved.group ? [d.group, group] : [d.group]) ? groupForwarded : forwarded;
     return adapter.call({
       endpoint,
       deployment: called,
@@ -160,10 +167,11 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
       promptTokenEstimate: promptTokens,
       keepText: ctx.keepText || (settleLeader !== undefined && ctx.stream),
       headers: safeHeaders,
-      ...(forwarded ? { forwarded } : {}),
+      ...(sent ? { forwarded: sent } : {}),
       ...(endpoint === 'responses' ? { responseOwner: { owner: responseOwner(caller), key: state.responseIdKey } } : {}),
       ...(stores ? { fileSearch: fileSearchIds(stores, caller, state.responseIdKey, d) } : {}),
       ...(files?.containers ? { containerIds: files.containers } : {}),
+      ...(encryptedItems ? { encryptedItems } : {}),
     });
   };
   let answer: ProviderAnswer;

@@ -5,8 +5,13 @@
  * next call a cache miss at the provider, as a LiteLLM proxy restarting without Redis loses them.
  */
 
-/** Pins a group's object keeps at most; past it, the oldest (by last pinning) go first. */
+/** Session, prompt and key pins a group's object keeps at most; past it, the oldest (by last pinning) go first. */
 export const MAX_PINS = 50_000;
+/**
+ * Encrypted items' pins (`e:`, encrypted-affinity.ts) kept at most, apart from the others: an agent's tool-call
+ * turns pin one item each, so a busy tenant's items must not evict other tenants' session pins.
+ */
+export const MAX_ENCRYPTED_PINS = 50_000;
 /** How often a full table sweeps its expired pins (a pass over every pin). */
 const SWEEP_EVERY_MS = 10_000;
 
@@ -16,18 +21,26 @@ export interface Pin {
   ttlMs: number;
 }
 
+type Table = Map<string, [string, number]>;
+
 export class AffinityTable {
-  /** key → [deployment id, expiry (ms epoch)], in the order they were last pinned. */
-  #pins = new Map<string, [string, number]>();
+  /** key → [deployment id, expiry (ms epoch)], in the order they were last pinned: encrypted items' apart (MAX_ENCRYPTED_PINS). */
+  #pins: Table = new Map();
+  #encrypted: Table = new Map();
   #sweptAt = 0;
+
+  #tableOf(key: string): Table {
+    return key.startsWith('e:') ? this.#encrypted : this.#pins;
+  }
 
   /** The deployment each key is pinned to, null where none is (or the pin has expired). */
   lookup(keys: readonly string[], now: number): (string | null)[] {
     return keys.map((key) => {
-      const pin = this.#pins.get(key);
+      const table = this.#tableOf(key);
+      const pin = table.get(key);
       if (!pin) return null;
       if (pin[1] <= now) {
-        this.#pins.delete(key);
+        table.delete(key);
         return null;
       }
       return pin[0];
@@ -38,22 +51,25 @@ export class AffinityTable {
   pin(pins: readonly Pin[], now: number): void {
     for (const { key, deploymentId, ttlMs } of pins) {
       if (!(ttlMs > 0)) continue;
-      this.#pins.delete(key);
-      this.#pins.set(key, [deploymentId, now + ttlMs]);
+      const table = this.#tableOf(key);
+      table.delete(key);
+      table.set(key, [deploymentId, now + ttlMs]);
     }
-    if (this.#pins.size <= MAX_PINS) return;
+    if (this.#pins.size <= MAX_PINS && this.#encrypted.size <= MAX_ENCRYPTED_PINS) return;
     // Expired pins are swept at most every SWEEP_EVERY_MS (a full pass); otherwise the least lately pinned go.
     if (now - this.#sweptAt >= SWEEP_EVERY_MS) {
       this.#sweptAt = now;
-      for (const [key, [, until]] of this.#pins) if (until <= now) this.#pins.delete(key);
+      for (const table of [this.#pins, this.#encrypted]) for (const [key, [, until]] of table) if (until <= now) table.delete(key);
     }
-    for (const key of this.#pins.keys()) {
-      if (this.#pins.size <= MAX_PINS) break;
-      this.#pins.delete(key);
+    for (const [table, max] of [[this.#pins, MAX_PINS], [this.#encrypted, MAX_ENCRYPTED_PINS]] as const) {
+      for (const key of table.keys()) {
+        if (table.size <= max) break;
+        table.delete(key);
+      }
     }
   }
 
   get size(): number {
-    return this.#pins.size;
+    return this.#pins.size + this.#encrypted.size;
   }
 }

@@ -66,7 +66,7 @@ describe('the pin table (in a group\'s DeploymentHealth object)', () => {
 describe('config: optional_pre_call_checks', () => {
   const base = { model_list: [{ model_name: 'm', litellm_params: { model: 'mock/m' } }] };
 
-  it('loads LiteLLM\'s checks, warning about the two not built', () => {
+  it('loads LiteLLM\'s checks, warning about one set where it does not apply', () => {
     const result = validateConfig({
       ...base,
       router_settings: {
@@ -77,8 +77,7 @@ describe('config: optional_pre_call_checks', () => {
     }, {});
     if (!result.ok) throw new Error(result.errors.join('\n'));
     expect(result.warnings).toEqual([
-      'router_settings.optional_pre_call_checks: "encrypted_content_affinity" is not supported by Tollgate yet (ignored)',
-      'router_settings.model_group_affinity_config.m: "forward_client_headers_by_model_group" is not supported by Tollgate yet (ignored; general_settings.forward_client_headers_to_llm_api applies to every group)',
+      'router_settings.model_group_affinity_config.m: "forward_client_headers_by_model_group" has no effect here (it names no model group, and leaves the group\'s other checks as they are): list the groups in litellm_settings.model_group_settings.forward_client_headers_to_llm_api',
       'router_settings.model_group_affinity_config.m: "prompt_caching" applies proxy-wide only: set it in router_settings.optional_pre_call_checks (ignored here)',
     ]);
   });

@@ -1,10 +1,10 @@
 import type { Caller } from '../auth/authenticate.ts';
 import type { TollgateConfig } from '../config/schema.ts';
-import type { GatewayEnv } from '../env.ts';
 import type { Pin } from './affinity-table.ts';
-import type { DeploymentHealth } from './health-object.ts';
 import { MIN_CACHEABLE_TOKENS, promptPrefixKey } from './prompt-prefix.ts';
 import { log } from '../telemetry/log.ts';
+import { GatewayError } from '../errors.ts';
+import { encryptedPinKey, isEncryptedPin, replayedContents } from './encrypted-affinity.ts';
 
 /**
  * Deployment affinity, LiteLLM's `router_settings.optional_pre_call_checks`:
@@ -15,9 +15,12 @@ import { log } from '../telemetry/log.ts';
  * - `deployment_affinity`: the calls of one virtual key go to the deployment that served its last one.
  * Each is a preference, not a rule: the pinned deployment is tried first while the group may use it (not
  * cooling down, under its limits); a retry or a deployment out of reach goes elsewhere and pins anew.
- * `model_group_affinity_config` sets `session_affinity` / `deployment_affinity` per group.
+ * - `encrypted_content_affinity` (encrypted-affinity.ts): a Responses API call replaying reasoning items'
+ *   `encrypted_content` goes to the deployment that produced them, and only there: a rule, not a preference.
+ * `model_group_affinity_config` sets `session_affinity` / `deployment_affinity` / `encrypted_content_affinity` per group.
  * Pins live in the group's DeploymentHealth object (affinity-table.ts), so every isolate sees them; an
- * isolate remembers what it read for MEMO_MS, and renews a pin at most every RENEW_MS.
+ * isolate remembers what it read for MEMO_MS (an encrypted item's miss not at all: its pin may be on its way),
+ * and renews a pin at most every RENEW_MS.
  */
 
 /** What a call may be pinned by: built once a call, before routing (affinityOf). */
@@ -28,13 +31,22 @@ export interface AffinityInput {
   keyHash?: string;
   /** The cacheable prefix's pin, when `prompt_caching` is on and the prompt has one (hashed once, on first use). */
   prompt?: () => Promise<{ key: string; ttlMs: number } | undefined>;
+  /**
+   * A Responses API call under `encrypted_content_affinity`: the encrypted contents its input replays (maybe
+   * none), latest first, read on first use (only for a group the check is on for, with deployments to choose from).
+   */
+  encrypted?: { replayed(): string[] };
 }
 
 const MEMO_MS = 5_000;
 const RENEW_MS = 60_000;
 const MEMO_MAX = 10_000;
-/** A pin read that takes longer than this routes without it: affinity never holds a call back. */
+/** A pin read that takes longer than this routes without it: a preference never holds a call back. */
 const LOOKUP_WITHIN_MS = 100;
+/** A call replaying encrypted items waits this long for its pins (a rule: unpinned, it would fail upstream), then gets a 503. */
+const ENCRYPTED_LOOKUP_WITHIN_MS = 3_000;
+/** The check that names header-forwarding groups in LiteLLM: per group it sets no affinity (header-groups.ts). */
+const HEADER_CHECK = 'forward_client_headers_by_model_group';
 const DEFAULT_TTL_S = 3600;
 
 interface Memo {
@@ -44,12 +56,24 @@ interface Memo {
 }
 const memo = new Map<string, Memo>();
 
-type PinObject = Pick<DeploymentHealth, 'pinnedDeployments' | 'pinDeployments'>;
+/** The pin methods of a group's DeploymentHealth object (health-object.ts), as its stub offers them. */
+interface PinObject {
+  pinnedDeployments(keys: string[]): Promise<(string | null)[]> | (string | null)[];
+  pinDeployments(pins: Pin[]): Promise<void> | void;
+}
 
-function pinObject(env: GatewayEnv, group: string): PinObject | undefined {
+/**
+ * What of the Worker's env this module reads: the health objects' namespace. Structural, so this module (and
+ * its unit tests, typechecked without Workers' types) need not import env.ts.
+ */
+export interface PinEnv {
+  ROUTER_HEALTH?: { idFromName(name: string): unknown; get(id: never): unknown };
+}
+
+function pinObject(env: PinEnv, group: string): PinObject | undefined {
   const ns = env.ROUTER_HEALTH;
   // An object of the group's own, beside its health object: pins never queue behind cooldowns or slots.
-  return ns ? ns.get(ns.idFromName(`${group}\u0001affinity`)) as unknown as PinObject : undefined;
+  return ns ? ns.get(ns.idFromName(`${group}\u0001affinity`) as never) as PinObject : undefined;
 }
 
 /**
@@ -75,15 +99,40 @@ export function affinityOf(
     let hashed: Promise<{ key: string; ttlMs: number } | undefined> | undefined;
     input.prompt = () => (hashed ??= promptPrefixKey(call.body).catch(() => undefined));
   }
-  return input.session || input.keyHash || input.prompt ? input : undefined;
+  if (checks.has('encrypted_content_affinity') && call.endpoint === 'responses') {
+    let replayed: string[] | undefined;
+    input.encrypted = { replayed: () => (replayed ??= replayedContents(call.body)) };
+  }
+  return input.session || input.keyHash || input.prompt || input.encrypted ? input : undefined;
 }
 
-/** The pins that apply to this call in `group`, in the order they are honoured: session, cached prompt, key. */
+/**
+ * The affinity checks on for `group`: its `model_group_affinity_config` entry, in place of the global list. An
+ * entry naming only `forward_client_headers_by_model_group` (which sets nothing per group) leaves the global list.
+ */
+function flagsOf(config: TollgateConfig, group: string): readonly string[] {
+  const r = config.router_settings;
+  const own = r.model_group_affinity_config?.[group];
+  const global = r.optional_pre_call_checks ?? [];
+  if (!own || !own.includes(HEADER_CHECK)) return own ?? global;
+  const kept = own.filter((c) => c !== HEADER_CHECK);
+  return kept.length ? kept : global;
+}
+
+/** Whether `group` pins encrypted items (`encrypted_content_affinity`): only then are answers and requests scanned for them. */
+export const encryptedAffinityOn = (config: TollgateConfig, group: string): boolean => flagsOf(config, group).includes('encrypted_content_affinity');
+
+const ttlOf = (config: TollgateConfig) => (config.router_settings.deployment_affinity_ttl_seconds ?? DEFAULT_TTL_S) * 1000;
+
+/** The pins that apply to this call in `group`, in the order they are honoured: replayed encrypted items, session, cached prompt, key. */
 async function pinsFor(config: TollgateConfig, group: string, input: AffinityInput): Promise<Pin[]> {
   const r = config.router_settings;
-  const flags = r.model_group_affinity_config?.[group] ?? r.optional_pre_call_checks ?? [];
-  const ttlMs = (r.deployment_affinity_ttl_seconds ?? DEFAULT_TTL_S) * 1000;
+  const flags = flagsOf(config, group);
+  const ttlMs = ttlOf(config);
   const pins: Pin[] = [];
+  if (input.encrypted && flags.includes('encrypted_content_affinity')) {
+    for (const key of await Promise.all(input.encrypted.replayed().map(encryptedPinKey))) pins.push({ key, deploymentId: '', ttlMs });
+  }
   if (input.session && flags.includes('session_affinity')) pins.push({ key: `s:${input.scope}:${input.session}`, deploymentId: '', ttlMs });
   // prompt_caching is proxy-wide in LiteLLM (model_group_affinity_config names the others).
   if (input.prompt && r.optional_pre_call_checks?.includes('prompt_caching')) {
@@ -94,50 +143,86 @@ async function pinsFor(config: TollgateConfig, group: string, input: AffinityInp
   return pins;
 }
 
+/** The first pin naming a deployment; `strict` when it is a replayed encrypted item's (a rule). */
+function firstNamed(pins: Pin[], ids: readonly (string | null | undefined)[]): { id: string | undefined; strict: boolean } {
+  const i = ids.findIndex((id) => id);
+  return i < 0 ? { id: undefined, strict: false } : { id: ids[i]!, strict: isEncryptedPin(pins[i]!.key) };
+}
+
 /**
  * The deployment of `group` this call is pinned to (the first pin that names one), or undefined, and the
  * pins to renew once it is served (`lookup` false: those alone, where only one deployment is left to use).
- * Never throws: an unreachable object is logged and the call routes as if unpinned.
+ * `strict`: the deployment made content the call replays, so no other may serve it.
+ * An unreachable object is logged and the call routes as if unpinned, unless it replays encrypted items: those
+ * wait longer for their pins (ENCRYPTED_LOOKUP_WITHIN_MS) and then get a 503, as routing them blind could send
+ * them to an account that cannot decrypt them.
  */
-export async function pinnedDeployment(env: GatewayEnv, config: TollgateConfig, group: string, input: AffinityInput, lookup = true): Promise<{ id: string | undefined; pins: Pin[] }> {
+export async function pinnedDeployment(env: PinEnv, config: TollgateConfig, group: string, input: AffinityInput, lookup = true): Promise<{ id: string | undefined; pins: Pin[]; strict: boolean }> {
   const pins = await pinsFor(config, group, input);
-  if (!pins.length || !lookup) return { id: undefined, pins };
+  if (!pins.length || !lookup) return { id: undefined, pins, strict: false };
   const now = Date.now();
   const known = pins.map((p) => memo.get(`${group}\u0001${p.key}`));
-  if (known.every((m) => m && now - m.at < MEMO_MS)) return { id: known.find((m) => m!.id)?.id ?? undefined, pins };
+  if (known.every((m) => m && now - m.at < MEMO_MS)) return { ...firstNamed(pins, known.map((m) => m!.id)), pins };
   const object = pinObject(env, group);
-  if (!object) return { id: known.find((m) => m?.id)?.id ?? undefined, pins };
+  if (!object) return { ...firstNamed(pins, known.map((m) => m?.id)), pins };
+  const rule = isEncryptedPin(pins[0]!.key);
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     const ids = await Promise.race([
       Promise.resolve(object.pinnedDeployments(pins.map((p) => p.key))),
-      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('no answer')), LOOKUP_WITHIN_MS))),
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('no answer')), rule ? ENCRYPTED_LOOKUP_WITHIN_MS : LOOKUP_WITHIN_MS))),
     ]);
-    pins.forEach((p, i) => remember(group, p.key, { ...memo.get(`${group}\u0001${p.key}`), id: ids[i] ?? null, at: now }));
-    return { id: ids.find((id) => id) ?? undefined, pins };
+    pins.forEach((p, i) => {
+      // An encrypted item's miss is not remembered: its pin may be written a moment later (the answer that made it).
+      if (ids[i] || !isEncryptedPin(p.key)) remember(group, p.key, { ...memo.get(`${group}\u0001${p.key}`), id: ids[i] ?? null, at: now });
+    });
+    return { ...firstNamed(pins, ids), pins };
   } catch (err) {
     log.error(`deployment affinity for ${group} unavailable:`, err instanceof Error ? err.message : String(err));
     // A slow or unreachable object: the pin this isolate last read or made, if any, still holds.
-    return { id: known.find((m) => m?.id)?.id ?? undefined, pins };
+    const held = firstNamed(pins, known.map((m) => m?.id));
+    if (rule && !held.strict) {
+      throw new GatewayError(`Deployment affinity for model_group=${group} is unavailable: the deployment that produced this encrypted_content cannot be found right now. Try again shortly.`, {
+        status: 503, type: 'service_unavailable', retryable: false, headers: { 'retry-after': '1' },
+      });
+    }
+    return { ...held, pins };
   } finally {
     if (timer !== undefined) clearTimeout(timer);
   }
 }
 
 /** Pins the call's keys to the deployment that served it (in the background); a pin renewed lately is left as it is. */
-export function pinServed(env: GatewayEnv, ctx: { waitUntil(p: Promise<unknown>): void }, group: string, pins: Pin[], deploymentId: string): void {
+export function pinServed(env: PinEnv, ctx: { waitUntil(p: Promise<unknown>): void }, group: string, pins: Pin[], deploymentId: string): void {
+  const pinning = pinNow(env, group, pins, deploymentId);
+  if (pinning) ctx.waitUntil(pinning);
+}
+
+/**
+ * What takes the encrypted items an answer of `deploymentId` produces (`encrypted_content_affinity`): pins them
+ * to it at once, in the background. The adapters hand them over before the answer reaches the client (a
+ * stream's before its `response.completed`), so the pin is on its way before any follow-up can replay them.
+ */
+export function itemPinner(env: PinEnv, ctx: { waitUntil(p: Promise<unknown>): void }, config: TollgateConfig, group: string, deploymentId: string): (contents: string[]) => void {
+  const ttlMs = ttlOf(config);
+  return (contents) => ctx.waitUntil(Promise.all(contents.map(encryptedPinKey))
+    .then((keys) => pinNow(env, group, keys.map((key) => ({ key, deploymentId, ttlMs })), deploymentId))
+    .catch(() => undefined));
+}
+
+function pinNow(env: PinEnv, group: string, pins: Pin[], deploymentId: string): Promise<unknown> | undefined {
   const now = Date.now();
   const due = pins.filter((p) => {
     const m = memo.get(`${group}\u0001${p.key}`);
     return !(m?.id === deploymentId && m.pinnedAt !== undefined && now - m.pinnedAt < Math.min(RENEW_MS, p.ttlMs / 4));
   }).map((p) => ({ ...p, deploymentId }));
-  if (!due.length) return;
+  if (!due.length) return undefined;
   for (const p of due) remember(group, p.key, { id: deploymentId, at: now, pinnedAt: now });
   const object = pinObject(env, group);
-  if (!object) return;
-  ctx.waitUntil(Promise.resolve(object.pinDeployments(due)).catch((err: unknown) => {
+  if (!object) return undefined;
+  return Promise.resolve(object.pinDeployments(due)).catch((err: unknown) => {
     log.error(`deployment affinity for ${group}: pinning failed:`, err instanceof Error ? err.message : String(err));
-  }));
+  });
 }
 
 function remember(group: string, key: string, entry: Memo): void {

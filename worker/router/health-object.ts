@@ -3,6 +3,7 @@ import type { GatewayEnv } from '../env.ts';
 import { withConfigEnv } from '../config/config-env.ts';
 import { type SlotCap, SlotTable } from './parallel-slots.ts';
 import { AffinityTable, type Pin } from './affinity-table.ts';
+import type { HealthSnapshot } from './health-snapshot.ts';
 
 /** One call's outcome on one deployment, as isolates report it. */
 export interface DeploymentReport {
@@ -26,13 +27,7 @@ export interface CooldownSettings {
   disabled: boolean;
 }
 
-/** What every isolate routes with: cooldowns, latency and this minute's usage per deployment. */
-export interface HealthSnapshot {
-  cooldowns: Record<string, number>;
-  latencyMs: Record<string, number>;
-  usage: Record<string, { minute: number; requests: number; tokens: number }>;
-  at: number;
-}
+export type { HealthSnapshot };
 
 const FAIL_WINDOW_MS = 60_000;
 /** Weight of the newest latency in the moving average. */

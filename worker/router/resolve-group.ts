@@ -1,6 +1,6 @@
 import { parseModelRef } from '../config/providers.ts';
 import type { TollgateConfig } from '../config/schema.ts';
-import type { DeploymentRef, ModelCatalog } from '../models/deployments.ts';
+import { type DeploymentRef, deploymentById, type ModelCatalog } from '../models/deployments.ts';
 
 /** `model_group_alias` target: a plain group name, or `{model, hidden}`. */
 function aliasTarget(config: TollgateConfig, name: string): string | undefined {
@@ -36,6 +36,29 @@ export function resolveGroup(config: TollgateConfig, catalog: ModelCatalog, requ
     if (deployments.length) return { group: pattern, deployments };
   }
   return { group: requested, deployments: [] };
+}
+
+/**
+ * The deployment a stored object's id names (a stored response's or interaction's `model_id`): a config
+ * entry's id, or a wildcard deployment made concrete for one name (`<entry's id>:<matched>`, as expand gives
+ * it out), made concrete again through its group, so an object created through `gemini/*` is read back
+ * there. `model` is the name the call was made with (a wildcard's concrete name), the one a key is authorized for.
+ */
+export function deploymentByStoredId(catalog: ModelCatalog, id: string): { deployment: DeploymentRef; model: string } | undefined {
+  const plain = deploymentById(catalog, id);
+  if (plain) return { deployment: plain, model: plain.group };
+  for (const [pattern, deployments] of catalog.groups) {
+    if (!pattern.includes('*')) continue;
+    for (const d of deployments) {
+      if (!id.startsWith(`${d.id}:`)) continue;
+      const matched = id.slice(d.id.length + 1);
+      const requested = d.params.model === '*' ? matched : pattern.replace('*', matched);
+      if (matchWildcard(pattern, requested) === undefined) continue;
+      const concrete = expand(d, matchWildcard(pattern, requested)!, requested).find((e) => e.id === id);
+      if (concrete) return { deployment: concrete, model: requested };
+    }
+  }
+  return undefined;
 }
 
 function matchWildcard(pattern: string, name: string): string | undefined {

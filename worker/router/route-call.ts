@@ -7,7 +7,8 @@ import { countCall, countsDeploymentUsage, currentHealth, groupHealth, reportOut
 import { resolveGroup } from './resolve-group.ts';
 import { allowedFailsFor, backoffMs, isContextWindowError, isRequestError, retriesFor } from './retry-policy.ts';
 import { choose, type RoutingStrategy, underDeploymentLimits } from './strategies.ts';
-import { pinnedDeployment, pinServed } from './affinity.ts';
+import { encryptedAffinityOn, itemPinner, pinnedDeployment, pinServed } from './affinity.ts';
+import { originState, originUnavailable } from './encrypted-affinity.ts';
 import { eligibleDeployments } from './eligible-deployments.ts';
 import type { BudgetRefusal } from '../limits/budget-hold.ts';
 import { claimDeployment } from './claim-deployment.ts';
@@ -47,9 +48,12 @@ export async function routeCall(input: RouteInput): Promise<Routed> {
   let soonestRetry: number | undefined;
   /** Why deployments were passed over for their spent budgets (budget routing), in LiteLLM's words. */
   const crossed: BudgetRefusal[] = [];
+  /** The deployment that made encrypted content the call replays, once known: no group without it may serve the call. */
+  let origin: string | undefined;
+  const holdsOrigin = (target: string) => origin === undefined || resolveGroup(config, input.catalog, target).deployments.some((d) => d.id === origin);
   const fallBack = (group: string, reason: FallbackReason) => {
     const next = fallbacksFor(config, group, reason, group === input.requested ? input.clientFallbacks : undefined);
-    for (const target of next) if (!visited.has(target)) queue.push({ group: target, reason });
+    for (const target of next) if (!visited.has(target) && holdsOrigin(target)) queue.push({ group: target, reason });
   };
 
   while (queue.length && groupsTried <= maxFallbacks(config)) {
@@ -95,7 +99,13 @@ export async function routeCall(input: RouteInput): Promise<Routed> {
     const coolable = eligible.length > 1 || fallbacksFor(config, requested, 'error', requested === input.requested ? input.clientFallbacks : undefined).length > 0;
     let available = coolable ? serving.filter((d) => !(health.cooldowns[d.id]! > now)) : serving;
     if (limitsDeployments) available = underDeploymentLimits(available, health, now);
+    // encrypted_content_affinity: answers are read for their items, and replayed ones looked up, only where it is on.
+    const pinsItems = input.affinity?.encrypted !== undefined && serving.length > 1 && encryptedAffinityOn(config, group);
+    const replays = pinsItems && input.affinity!.encrypted!.replayed().length > 0;
     if (!available.length) {
+      // A replay whose origin is among those out of reach waits for it: a fallback group cannot decrypt it.
+      const held = replays ? await pinnedDeployment(env, config, group, input.affinity!) : undefined;
+      if (held?.strict) throw withAttempts(originUnavailable(requested, group, originState(serving, health, held.id!, coolable, now), now), retries, groupsTried - 1);
       const until = Math.min(...serving.map((d) => health.cooldowns[d.id] ?? now + 60_000));
       soonestRetry = Math.min(soonestRetry ?? until, until);
       lastError = noDeployments(requested, group, until, now);
@@ -103,7 +113,14 @@ export async function routeCall(input: RouteInput): Promise<Routed> {
       continue;
     }
     // A session, cached prompt or key pinned to a deployment tries it first (affinity.ts).
-    const pinned = input.affinity && serving.length > 1 ? await pinnedDeployment(env, config, group, input.affinity, available.length > 1) : undefined;
+    const pinned = input.affinity && serving.length > 1 ? await pinnedDeployment(env, config, group, input.affinity, available.length > 1 || replays) : undefined;
+    if (pinned?.strict) origin = pinned.id;
+    if (origin !== undefined) {
+      // The call replays encrypted content its origin deployment made: no other account can decrypt it (encrypted-affinity.ts).
+      const only = available.filter((d) => d.id === origin);
+      if (!only.length) throw withAttempts(originUnavailable(requested, group, originState(serving, health, origin, coolable, now), now), retries, groupsTried - 1);
+      available = only;
+    }
     const tried = new Set<string>();
     for (let attempt = 0; ; attempt++) {
       /** Calls counted against deployments' rpm as they were picked (so a burst cannot all pass one check): those not sent are taken back. */
@@ -167,7 +184,7 @@ export async function routeCall(input: RouteInput): Promise<Routed> {
       trackInFlight(deployment.id, 1);
       let inFlight = true;
       try {
-        const answer = await input.call(deployment, attemptTimeoutMs(state, deployment, input.stream, msLeft, input.overrides));
+        const answer = await input.call(deployment, attemptTimeoutMs(state, deployment, input.stream, msLeft, input.overrides), pinsItems ? itemPinner(env, ctx, config, group, deployment.id) : undefined);
         reportOutcome(env, ctx, config, group, { deploymentId: deployment.id, ok: true, latencyMs: Date.now() - started, at: Date.now() });
         if (pinned) pinServed(env, ctx, group, pinned.pins, deployment.id);
         if (groupsTried > 1) {

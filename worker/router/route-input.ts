@@ -3,7 +3,7 @@ import type { GatewayEnv } from '../env.ts';
 import type { GatewayError } from '../errors.ts';
 import type { BudgetHold, BudgetRefusal } from '../limits/budget-hold.ts';
 import type { DeploymentRef, ModelCatalog } from '../models/deployments.ts';
-import type { ProviderAnswer } from '../providers/types.ts';
+import type { EncryptedItemsSink, ProviderAnswer } from '../providers/types.ts';
 import type { GatewayState } from '../state.ts';
 import type { HeldSlot } from './deployment-slots.ts';
 import type { AffinityInput } from './affinity.ts';
@@ -36,7 +36,8 @@ export interface RouteInput {
   deadline: number;
   /** The request's own `timeout`, `stream_timeout` (seconds) and `num_retries` (body or `x-litellm-*` headers), over the config's. */
   overrides?: CallOverrides;
-  call(deployment: DeploymentRef, timeoutMs: number): Promise<ProviderAnswer>;
+  /** `encryptedItems`: takes the answer's reasoning items, for `encrypted_content_affinity` (ProviderCall.encryptedItems). */
+  call(deployment: DeploymentRef, timeoutMs: number, encryptedItems?: EncryptedItemsSink): Promise<ProviderAnswer>;
   /**
    * Holds room for the call in the deployment's budgets (a provider's, its own: budget routing,
    * limits/router-budgets.ts); undefined, at once, when none applies. A deployment whose budget is

@@ -47,7 +47,7 @@ async function configCall(c: Ctx, state: GatewayState, endpoint: ConfigEndpoint,
   // LiteLLM's `litellm_user_api_key: <header>` names a header the client's key comes in; it is not sent on.
   const keyIn = configured.find(([name]) => name === 'litellm_user_api_key')?.[1]?.toLowerCase();
   const headers = headerSnapshot(c.req.raw.headers);
-  const who = endpoint.auth !== false ? await identify(headers, state, keyIn ?? state.keyHeader) : undefined;
+  const who = endpoint.auth !== false ? await identify(headers, state, c.req.path, keyIn ?? state.keyHeader) : undefined;
   const client = await readPassThroughBody(c.req.raw, state);
   const keyHeaders = [keyIn, state.keyHeader];
   const outbound = forwardedHeaders(c.req.raw.headers, { all: endpoint.forward_headers === true, keyHeaders });

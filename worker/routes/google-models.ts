@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import { checkJwtModel } from '../auth/jwt-permissions.ts';
 import { identify } from '../auth/authenticate.ts';
 import type { GatewayEnv } from '../env.ts';
 import { badRequest, GatewayError } from '../errors.ts';
@@ -69,9 +70,10 @@ export async function googleModelCall(c: Ctx): Promise<Response> {
     // Google's SDKs may put the key in `?key=`: the gateway's key, never sent on.
     const headers = withQueryKey(headerSnapshot(c.req.raw.headers), url.searchParams.get('key'));
     const query = googleQuery(url);
-    const who = await identify(headers, state);
+    const who = await identify(headers, state, c.req.path);
     const client = await readPassThroughBody(c.req.raw, state);
     const catalog = await currentCatalog(state, c.env, c.executionCtx, { missing: group });
+    if (who.permits) checkJwtModel(who.permits, group, catalog);
     const gemini = resolveGroup(state.config, catalog, group).deployments.filter(isGoogleModel);
     const outbound = forwardedHeaders(c.req.raw.headers, { all: true, keyHeaders: [state.keyHeader] });
     const studio = PASS_THROUGH_PREFIXES['/gemini']!;

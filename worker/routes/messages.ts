@@ -46,7 +46,7 @@ export async function messages(c: Ctx): Promise<Response> {
  */
 async function admittedRequest(c: Ctx, state: GatewayState): Promise<MessagesRequest> {
   try {
-    await identify(headerSnapshot(c.req.raw.headers), state);
+    await identify(headerSnapshot(c.req.raw.headers), state, c.req.path);
     return await readJsonBody(c.req.raw, messagesRequestSchema, bodyLimit(state.config));
   } catch (err) {
     if (err instanceof GatewayError) recordRefusedCall(c, 'chat', {}, err);

@@ -38,7 +38,7 @@ export async function responses(c: Ctx): Promise<Response> {
   let body: Record<string, unknown>;
   try {
     // As every model call: a request without a key is refused before its body is read.
-    await identify(headerSnapshot(c.req.raw.headers), state);
+    await identify(headerSnapshot(c.req.raw.headers), state, c.req.path);
     body = await readJsonBody(c.req.raw, responsesRequestSchema, bodyLimit(state.config));
   } catch (err) {
     if (err instanceof GatewayError) recordRefusedCall(c, 'responses', {}, err);

@@ -129,7 +129,7 @@ export function ownedListAnswer(home: ObjectHome, data: { id?: unknown }[], page
  * search): what a batch costs is billed when it is seen over.
  */
 export async function admitCreation(c: Ctx, state: GatewayState, home: ObjectHome, requestId: string, estCost = 0): Promise<{ tags: string[]; release(cost?: number): void; undo(): Promise<void> }> {
-  const who = await identify(headerSnapshot(c.req.raw.headers), state);
+  const who = await identify(headerSnapshot(c.req.raw.headers), state, c.req.path);
   const { admission, tags } = await admitModelCall(c.env, c.executionCtx, state.config, {
     who, requestId, group: home.deployment.group, endUser: null, ownTags: [], estimate: { estCost, estTokens: 0 }, free: false, seen: {},
   });

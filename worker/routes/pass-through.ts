@@ -13,18 +13,19 @@ import { forwardedHeaders, passThroughUrl, pathSegments, readablePath, safeBase 
 import { passThroughCall, passThroughTimeoutMs } from '../passthrough/pass-through-call.ts';
 import { readPassThroughBody } from '../passthrough/pass-through-body.ts';
 import { bedrockCredential, credentialOf, googleQuery, setCredential, signed, vertexBase, vertexBearer, withQueryKey } from '../passthrough/upstream-credentials.ts';
-import { PASS_THROUGH_PREFIXES, type PassThroughProvider, requestedModel, withModelInPath } from '../passthrough/providers.ts';
+import { modelInBody, PASS_THROUGH_PREFIXES, type PassThroughProvider, requestedModel, withModelInPath } from '../passthrough/providers.ts';
 import { deploymentWithSecrets, hasSecretRefs } from '../secrets/resolve.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
 
 // What a call to the provider makes (as opposed to a list, a file, a status): its reservation holds output tokens.
-const GENERATIVE = /(?:\/(?:messages|chat\/completions|completions|responses|chat|converse|converse-stream|invoke|invoke-with-response-stream)|:(?:generateContent|streamGenerateContent|rawPredict|streamRawPredict))$/;
+const GENERATIVE = /(?:\/(?:messages|chat\/completions|completions|responses|interactions|chat|converse|converse-stream|invoke|invoke-with-response-stream)|:(?:generateContent|streamGenerateContent|rawPredict|streamRawPredict))$/;
 /**
  * The paths that run a model, whose answers' usage is billed (a POST): the generating ones, embeddings and
- * rerank. Not their neighbours: a stored response read back, a message batch, a token count.
+ * rerank (and Google's Interactions creates). Not their neighbours: a stored response or interaction read back or
+ * cancelled, a message batch, a token count.
  */
-const BILLED = /(?:\/(?:messages|chat\/completions|completions|responses|chat|embeddings|embed|rerank|converse|converse-stream|invoke|invoke-with-response-stream)|:(?:generateContent|streamGenerateContent|embedContent|batchEmbedContents|predict|rawPredict|streamRawPredict))$/;
+const BILLED = /(?:\/(?:messages|chat\/completions|completions|responses|interactions|chat|embeddings|embed|rerank|converse|converse-stream|invoke|invoke-with-response-stream)|:(?:generateContent|streamGenerateContent|embedContent|batchEmbedContents|predict|rawPredict|streamRawPredict))$/;
 
 /**
  * `/{provider}/...` (LiteLLM's provider pass-through routes): the provider's own API, any method and path,
@@ -49,8 +50,9 @@ export function providerPassThrough(prefix: string) {
       const query = provider.auth === 'x-goog-api-key' || provider.auth === 'google-oauth' ? googleQuery(url) : [...url.searchParams];
       if (prefix === '/gemini') headers = withQueryKey(headers, url.searchParams.get('key'));
       // Who is calling, before anything is read for them.
-      const who = await identify(headers, state);
+      const who = await identify(headers, state, c.req.path);
       const client = await readPassThroughBody(c.req.raw, state);
+      const bodyModel = modelInBody(provider, segments);
       const requested = requestedModel(provider, segments, client.json);
       const catalog = await currentCatalog(state, c.env, c.executionCtx, requested ? { missing: requested } : {});
       const lent = lender(provider, catalog, requested);
@@ -60,10 +62,10 @@ export function providerPassThrough(prefix: string) {
       if (client.json && (byGroup || 'litellm_metadata' in client.json)) {
         // LiteLLM's own field is not the provider's; a group's name becomes its deployment's model.
         const { litellm_metadata: _ours, ...rest } = client.json;
-        if (byGroup && provider.modelIn === 'body') rest.model = lentModel;
+        if (byGroup && bodyModel) rest.model = lentModel;
         bytes = new TextEncoder().encode(JSON.stringify(rest));
       }
-      if (byGroup && provider.modelIn !== 'body') segments = withModelInPath(provider, segments, lentModel!);
+      if (byGroup && !bodyModel) segments = withModelInPath(provider, segments, lentModel!);
       const subpath = `/${segments.join('/')}`;
       // A deployment lent only for its credential does not set the price: the model asked for (or answered) does.
       const named = lent && lent.kind !== 'lent' ? lent.deployment : undefined;

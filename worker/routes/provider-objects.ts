@@ -9,6 +9,7 @@ import { decodeObjectId, type ManagedObjectId, managedObjectId, type ObjectKind 
 import { PROVIDERS } from '../providers/registry.ts';
 import { ownsResponse, responseOwner, SAFE_ID } from '../providers/response-ids.ts';
 import type { ObjectRequest } from '../providers/types.ts';
+import { deploymentByStoredId } from '../router/resolve-group.ts';
 import { gatewayState, type GatewayState } from '../state.ts';
 import { authenticateRoute } from '../limits/key-store.ts';
 import { currentCatalog } from '../models/catalog.ts';
@@ -74,15 +75,30 @@ export function homeOfId(c: Ctx, state: GatewayState, caller: Caller, catalog: M
     return { home: homeOfGroup(c, state, caller, catalog, namedGroup(c, group)), upstreamId: id };
   }
   if (!ownsResponse(caller, decoded, state.responseIdKey)) throw notFound();
-  const deployment = decoded.deploymentId ? deploymentById(catalog, decoded.deploymentId, decoded.group ?? '') : undefined;
-  if (!deployment) {
+  const stored = objectDeployment(catalog, decoded);
+  if (!stored) {
     // An id LiteLLM made names only its group (the master key's to use).
     if (decoded.deploymentId || !decoded.group) throw notFound();
     return { home: homeOfGroup(c, state, caller, catalog, decoded.group), upstreamId: decoded.upstreamId };
   }
-  authorizeModel(caller, deployment.group, catalog);
+  const { deployment } = stored;
+  authorizeModel(caller, stored.model, catalog);
   if (!PROVIDERS.get(deployment.provider)?.objectRequest) throw notFound();
   return { home: homeOf(c, state, caller, deployment), upstreamId: decoded.upstreamId };
+}
+
+/**
+ * The deployment an object's id was signed with, in the group the id names: a config entry's, or (an object made
+ * by a call through a wildcard group, `openai/*`) that group's made concrete again for the model the call named
+ * (deploymentByStoredId), so it is read back where it lives. `model` is the name a key must be allowed to call.
+ */
+export function objectDeployment(catalog: ModelCatalog, decoded: ManagedObjectId): { deployment: DeploymentRef; model: string } | undefined {
+  if (!decoded.deploymentId) return undefined;
+  // A config entry's id: one short list searched, as before.
+  const plain = deploymentById(catalog, decoded.deploymentId, decoded.group ?? '');
+  if (plain) return { deployment: plain, model: plain.group };
+  const stored = deploymentByStoredId(catalog, decoded.deploymentId);
+  return stored && stored.deployment.group === decoded.group ? stored : undefined;
 }
 
 /** The home of the file, batch or job the route's `:id` names, for the caller (homeOfId). */

@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import { checkJwtModel } from '../auth/jwt-permissions.ts';
 import { identify } from '../auth/authenticate.ts';
 import { costOfCall } from '../cost/deployment-cost.ts';
 import type { GatewayEnv } from '../env.ts';
@@ -59,7 +60,7 @@ async function openSession(c: Ctx, seen: Seen): Promise<Response> {
   const state = await gatewayState(c.env);
   const protocols = (c.req.header('sec-websocket-protocol') ?? '').split(',').map((p) => p.trim()).filter(Boolean);
   const headers = withProtocolKey(headerSnapshot(c.req.raw.headers), protocols);
-  const who = await identify(headers, state);
+  const who = await identify(headers, state, c.req.path);
   const group = c.req.query('model');
   if (!group) throw badRequest('Missing `model` query parameter: the model group of the Realtime session', 'model');
   const body: Record<string, unknown> = { model: group };
@@ -67,6 +68,7 @@ async function openSession(c: Ctx, seen: Seen): Promise<Response> {
   const storePrompts = state.config.general_settings.store_prompts_in_spend_logs === true;
   const catalog = await currentCatalog(state, c.env, c.executionCtx, { missing: group });
   seen.known = catalog.groups;
+  if (who.permits) checkJwtModel(who.permits, group, catalog);
   const named = resolveGroup(state.config, catalog, group);
   seen.call = { token: who.token, body, startedAt, storePrompts, ...(named.deployments[0] ? { deployment: named.deployments[0] } : {}) };
   const callId = crypto.randomUUID();

@@ -5,11 +5,11 @@ import { laterWorkDeleted, laterWorkSeen } from '../jobs/later-work-client.ts';
 import { authenticateRoute } from '../limits/key-store.ts';
 import { authorizeModel } from '../models/access.ts';
 import { currentCatalog } from '../models/catalog.ts';
-import { deploymentById } from '../models/deployments.ts';
 import { requestTimeoutMs } from '../proxy/call-helpers.ts';
 import { withoutProviderFileSearchIds } from '../providers/file-search-ids.ts';
 import { decodeResponseId, managedResponseId, ownsResponse } from '../providers/response-ids.ts';
 import { PROVIDERS } from '../providers/registry.ts';
+import { deploymentByStoredId } from '../router/resolve-group.ts';
 import type { StoredResponseRequest } from '../providers/types.ts';
 import { gatewayState } from '../state.ts';
 
@@ -41,9 +41,11 @@ export function storedResponse(method: StoredResponseRequest['method'], suffix: 
     // Someone else's response (another team, user or key) is not found, as an id never given out.
     if (!ownsResponse(caller, decoded, state.responseIdKey)) throw notFound();
     const catalog = await currentCatalog(state, c.env, c.executionCtx);
-    const deployment = deploymentById(catalog, decoded.deploymentId);
-    if (!deployment) throw notFound();
-    authorizeModel(caller, deployment.group, catalog);
+    // A config entry's deployment, or a wildcard group's made concrete for the name the response was created with.
+    const stored = deploymentByStoredId(catalog, decoded.deploymentId);
+    if (!stored) throw notFound();
+    const { deployment } = stored;
+    authorizeModel(caller, stored.model, catalog);
     const adapter = PROVIDERS.get(deployment.provider);
     if (!adapter?.storedResponse) {
       throw new GatewayError(`Model group ${deployment.group} (${deployment.provider}) keeps no stored responses`, { status: 404, type: 'not_found_error', param: 'response_id' });

@@ -5,6 +5,7 @@ import { errorResponse, GatewayError } from '../errors.ts';
 import { authenticateRoute } from '../limits/key-store.ts';
 import { bodyLimit, readJsonBody } from '../openai/read-body.ts';
 import { chatRequestSchema, completionRequestSchema, embeddingRequestSchema } from '../openai/request-schemas.ts';
+import { groupForwardsHeaders } from '../router/header-groups.ts';
 import { forwardedHeaders, headerSnapshot, validated, withoutCredentials } from '../proxy/call-helpers.ts';
 import { shownRequest } from '../providers/outgoing-shown.ts';
 import { deploymentWithSecrets } from '../secrets/resolve.ts';
@@ -65,7 +66,7 @@ export async function transformRequest(c: Ctx): Promise<Response> {
     }
     // The client's headers a call would pass on (config's forward_client_headers_to_llm_api), never its credentials.
     const safeHeaders = withoutCredentials(headerSnapshot(c.req.raw.headers), state.keyHeader);
-    const forwarded = forwardedHeaders(state.config.general_settings, safeHeaders);
+    const forwarded = forwardedHeaders(state.config.general_settings, safeHeaders, groupForwardsHeaders(state.config, [deployment.group, body.model]));
     const outgoing = adapter.outgoing({
       endpoint: kind.endpoint,
       // As a call would send it: secret manager credentials read (shownRequest masks them).

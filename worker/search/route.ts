@@ -75,7 +75,7 @@ export async function search(c: Ctx): Promise<Response> {
   try {
     const state = await gatewayState(c.env);
     const headers = headerSnapshot(c.req.raw.headers);
-    const who = await identify(headers, state);
+    const who = await identify(headers, state, c.req.path);
     // Bad input is answered to a known key only: on that path alone the key is looked up first (an unknown one
     // gets its 401); a good body's key is looked up once, by its admission below.
     const request = await readJsonBody(c.req.raw, searchRequestSchema, bodyLimit(state.config)).catch(async (err: unknown) => {

@@ -11,7 +11,7 @@ import { log } from './log.ts';
  */
 export interface SpendLogRecord {
   request_id: string;
-  call_type: 'acompletion' | 'atext_completion' | 'aembedding' | 'aresponses' | 'amoderation' | 'aimage_generation' | 'aspeech' | 'atranscription' | 'aimage_edit' | 'arerank' | 'aocr' | 'aretrieve_batch' | 'acreate_container' | 'acreate_skill' | 'acreate_fine_tuning_job' | 'avector_store_create' | 'avector_store_search' | 'avideo_generation' | 'avideo_remix' | 'pass_through_endpoint' | '_arealtime' | 'call_mcp_tool' | 'asearch' | 'asend_message';
+  call_type: 'acompletion' | 'atext_completion' | 'aembedding' | 'aresponses' | 'amoderation' | 'aimage_generation' | 'aspeech' | 'atranscription' | 'aimage_edit' | 'arerank' | 'aocr' | 'aretrieve_batch' | 'acreate_container' | 'acreate_skill' | 'acreate_fine_tuning_job' | 'avector_store_create' | 'avector_store_search' | 'avideo_generation' | 'avideo_remix' | 'pass_through_endpoint' | '_arealtime' | 'call_mcp_tool' | 'asearch' | 'asend_message' | 'acreate_interaction';
   api_key: string;
   spend: number;
   total_tokens: number;

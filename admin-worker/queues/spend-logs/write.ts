@@ -33,7 +33,7 @@ const SELECT_LIST = COLUMNS.map(([name, type]) => {
 
 /** The LiteLLM route of a call type: the daily tables' `endpoint`. */
 const ENDPOINT_OF = `CASE call_type WHEN 'acompletion' THEN '/chat/completions' WHEN 'atext_completion' THEN '/completions'
-      WHEN 'aembedding' THEN '/embeddings' WHEN 'aresponses' THEN '/responses' WHEN 'amoderation' THEN '/moderations' WHEN 'aimage_generation' THEN '/images/generations' WHEN 'aspeech' THEN '/audio/speech' WHEN 'atranscription' THEN '/audio/transcriptions' WHEN 'aimage_edit' THEN '/images/edits' WHEN 'arerank' THEN '/rerank' WHEN 'aocr' THEN '/ocr' WHEN 'aretrieve_batch' THEN '/batches' WHEN 'acreate_fine_tuning_job' THEN '/fine_tuning/jobs' WHEN '_arealtime' THEN '/realtime' WHEN 'asearch' THEN '/search' WHEN 'asend_message' THEN '/a2a' ELSE '' END`;
+      WHEN 'aembedding' THEN '/embeddings' WHEN 'aresponses' THEN '/responses' WHEN 'amoderation' THEN '/moderations' WHEN 'aimage_generation' THEN '/images/generations' WHEN 'aspeech' THEN '/audio/speech' WHEN 'atranscription' THEN '/audio/transcriptions' WHEN 'aimage_edit' THEN '/images/edits' WHEN 'arerank' THEN '/rerank' WHEN 'aocr' THEN '/ocr' WHEN 'aretrieve_batch' THEN '/batches' WHEN 'acreate_fine_tuning_job' THEN '/fine_tuning/jobs' WHEN '_arealtime' THEN '/realtime' WHEN 'asearch' THEN '/search' WHEN 'asend_message' THEN '/a2a' WHEN 'acreate_interaction' THEN '/interactions' ELSE '' END`;
 
 const COUNTERS = [
   'prompt_tokens', 'completion_tokens', 'cache_read_input_tokens', 'cache_creation_input_tokens', 'spend',

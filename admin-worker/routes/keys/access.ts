@@ -5,6 +5,7 @@
  * itself, and a user the keys that carry their user_id.
  */
 import { eq, inArray, sql } from 'drizzle-orm';
+import { jwtKeyMappings } from '../../../drizzle/schema/jwt-key-mappings.ts';
 import { type KeyRow, verificationTokens } from '../../../drizzle/schema/keys.ts';
 import { users } from '../../../drizzle/schema/principals.ts';
 import { teams, type TeamRow } from '../../../drizzle/schema/teams.ts';
@@ -102,6 +103,19 @@ export async function requireUnprivilegedKeyUser(c: AdminContext, db: Runner, us
   const role = await storedRole(db, userId);
   if (role !== null && PRIVILEGED_ROLES.has(role)) {
     throw forbidden(`Only proxy admins can ${what} whose user is a ${role} (user_id=${userId}). Your role=${c.get('role')}`);
+  }
+}
+
+/**
+ * Refuses a caller other than a proxy admin a change to (`/key/update`, `/key/delete`, `/key/regenerate`) a key a
+ * JWT is mapped to (LiteLLM_JWTKeyMapping), as LiteLLM does: the key is what some identity provider's clients call
+ * as, so only whoever may map it may change, rotate or remove it. Proxy admins pay no query.
+ */
+export async function requireUnmappedKeys(c: AdminContext, db: Runner, tokens: readonly string[], what: string): Promise<void> {
+  if (isProxyAdmin(c) || tokens.length === 0) return;
+  const [mapped] = await db.select({ token: jwtKeyMappings.token }).from(jwtKeyMappings).where(inArray(jwtKeyMappings.token, [...tokens])).limit(1);
+  if (mapped) {
+    throw forbidden(`Only proxy admins can ${what} that a JWT is mapped to (/jwt/key/mapping/*). Your role=${c.get('role')}`);
   }
 }
 

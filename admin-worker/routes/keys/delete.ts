@@ -10,7 +10,7 @@ import { abbreviateKey } from '../../../worker/auth/secrets.ts';
 import { writeAudit } from '../../lib/audit.ts';
 import type { AdminContext } from '../../lib/context.ts';
 import { notFound, parseBody } from '../../lib/validation.ts';
-import { changedBy, requireKeyManager } from './access.ts';
+import { changedBy, requireKeyManager, requireUnmappedKeys } from './access.ts';
 import { deleteKeysSchema } from './schemas.ts';
 import { findKeysByAlias, keyObject, refreshKeys, tokenOf } from './store.ts';
 
@@ -39,6 +39,8 @@ export async function deleteKeys(c: AdminContext): Promise<Response> {
     const me = callerUserId(c);
     const others = targets.filter((r) => me === null || r.user_id !== me);
     if (others.length) await requireKeyManager(c, tx, others.map((r) => r.team_id), 'delete keys');
+    // Their own keys too: a key a JWT is mapped to is a proxy admin's to remove.
+    await requireUnmappedKeys(c, tx, targets.map((r) => r.token), 'delete a key');
 
     const by = changedBy(c);
     const deletedBy = caller.kind === 'master' ? 'default_user_id' : me;

@@ -16,7 +16,7 @@ import { callerUserId, isProxyAdmin } from '../../lib/auth.ts';
 import { type BudgetClock, budgetClock } from '../../lib/budget-limits.ts';
 import type { AdminContext } from '../../lib/context.ts';
 import { badRequest, notFound, parseBody } from '../../lib/validation.ts';
-import { actor, changedBy, requireAssignableUser, requireKeyManager, requireKeyOrganization, requireUnprivilegedKeyUser } from './access.ts';
+import { actor, changedBy, requireAssignableUser, requireKeyManager, requireKeyOrganization, requireUnmappedKeys, requireUnprivilegedKeyUser } from './access.ts';
 import { requireKeyCreator } from './creators.ts';
 import { checkAliasFree, checkReferences, checkValues, keyColumns, requestOnlyFields } from './fields.ts';
 import { applyKeyDefaults, enforceKeyBounds, enforceTempBudgetBound, keyGovernance, sentFields } from './governance.ts';
@@ -135,6 +135,7 @@ export async function regenerateKey(c: AdminContext): Promise<Response> {
     const existing = await findKey(tx, oldToken, true);
     if (!existing) throw notFound('Key not found in database');
     await requireKeyManager(c, tx, [existing.team_id, ...(data.team_id !== undefined ? [data.team_id] : [])], 'regenerate keys');
+    await requireUnmappedKeys(c, tx, [existing.token], 'regenerate a key');
     const fields = checkedSentBack(c, { ...data, key: undefined }, existing.metadata, { merged: true });
     // The new plain key acts as the key's user, with that user's role: not a team admin's to take for a proxy admin's key.
     await requireUnprivilegedKeyUser(c, tx, existing.user_id, 'regenerate a key');

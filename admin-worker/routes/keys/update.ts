@@ -7,7 +7,7 @@ import { failureReason } from '../../lib/pg-error.ts';
 import { budgetClock } from '../../lib/budget-limits.ts';
 import type { AdminContext } from '../../lib/context.ts';
 import { badRequest, notFound, parseBody } from '../../lib/validation.ts';
-import { actor, changedBy, requireAssignableUser, requireKeyManager, requireKeyOrganization } from './access.ts';
+import { actor, changedBy, requireAssignableUser, requireKeyManager, requireKeyOrganization, requireUnmappedKeys } from './access.ts';
 import { enforceKeyBounds, enforceTempBudgetBound, keyGovernance } from './governance.ts';
 import { checkAliasFree, checkReferences, checkValues, keyColumns } from './fields.ts';
 import { blockKeySchema, bulkUpdateKeysSchema, bulkUpdateTeamKeysSchema, resetKeySpendSchema, type UpdateKeyInput, updateKeySchema } from './schemas.ts';
@@ -116,6 +116,7 @@ async function applyKeyUpdate(c: AdminContext, data: UpdateKeyInput, clock: Awai
     const existing = await lockNamedKey(tx, named, data.key_alias);
     // Logging secrets sent back masked are the stored ones (metadata is merged: one left out is kept too).
     await requireKeyManager(c, tx, [existing.team_id, ...(given.team_id !== undefined ? [given.team_id] : [])], 'update keys');
+    await requireUnmappedKeys(c, tx, [existing.token], 'update a key');
     const fields = checkedSentBack(c, given, existing.metadata, { merged: true });
     enforceKeyBounds(fields, bounds, false);
     enforceTempBudgetBound(fields, existing, bounds, clock.now);

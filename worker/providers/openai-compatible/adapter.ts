@@ -125,6 +125,7 @@ export function openAICompatible(flavor: OpenAICompatibleFlavor): ProviderAdapte
           usageInjected: !responsesApi,
           promptTokenEstimate: call.promptTokenEstimate,
           keepText: call.keepText,
+          ...(call.encryptedItems ? { encryptedItems: call.encryptedItems } : {}),
           label: flavor.label,
           provider: flavor.id,
           ...(responsesApi ? { responseId: clientId } : {}),

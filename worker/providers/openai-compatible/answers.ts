@@ -2,6 +2,7 @@ import { showContainerIds } from '../container-ids.ts';
 import { fileSearchRewriter } from '../file-search-ids.ts';
 import type { CallOutcome, ProviderAnswer, ProviderCall } from '../types.ts';
 import { readOpenAIUsage } from './usage.ts';
+import { producedContents } from '../../router/encrypted-affinity.ts';
 
 // What an OpenAI-wire answer that is not a stream comes to: its usage (and kept text), read from its bytes.
 
@@ -36,6 +37,11 @@ function responsesOutcome(parsed: { id?: unknown; usage?: unknown; output?: unkn
   }
   const estimate = { promptTokens: call.promptTokenEstimate, completionTokens: 0, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: false };
   const answer = responsesOutputText(parsed?.output);
+  // Pinned before the answer is handed over, so a follow-up replaying its items finds the pin.
+  if (call.encryptedItems) {
+    const produced = producedContents(parsed?.output);
+    if (produced) call.encryptedItems(produced);
+  }
   return { usage: readOpenAIUsage(parsed?.usage) ?? estimate, finishedAt: Date.now(), ...(typeof answer === 'string' ? { responseText: answer } : {}) };
 }
 

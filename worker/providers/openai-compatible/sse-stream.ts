@@ -1,8 +1,9 @@
 import { errorEnvelope, GatewayError } from '../../errors.ts';
 import { CONTAINER_EVENTS, showContainerIds } from '../container-ids.ts';
 import { FILE_SEARCH_EVENTS, type FileSearchIds, fileSearchRewriter } from '../file-search-ids.ts';
-import type { CallOutcome, UsageReport } from '../types.ts';
+import type { CallOutcome, EncryptedItemsSink, UsageReport } from '../types.ts';
 import { estimatedUsage, readOpenAIUsage } from './usage.ts';
+import { producedContents } from '../../router/encrypted-affinity.ts';
 
 export interface StreamOptions {
   /**
@@ -23,6 +24,8 @@ export interface StreamOptions {
   usageInjected: boolean;
   promptTokenEstimate: number;
   keepText: boolean;
+  /** Given the answer's reasoning items' `encrypted_content` at its end, before that event is passed on (`encrypted_content_affinity`). */
+  encryptedItems?: EncryptedItemsSink;
   label: string;
   provider: string;
 }
@@ -83,8 +86,12 @@ export function relayOpenAIStream(upstream: ReadableStream<Uint8Array>, options:
       else if (options.keepText) text += JSON.parse(`"${delta}"`) as string;
     } else if (type === 'response.completed' || type === 'response.incomplete' || type === 'response.failed') {
       try {
-        const response = (JSON.parse(data) as { response?: { usage?: never; error?: { message?: unknown } | null } }).response;
+        const response = (JSON.parse(data) as { response?: { usage?: never; output?: unknown; error?: { message?: unknown } | null } }).response;
         usage = readOpenAIUsage(response?.usage) ?? usage;
+        if (options.encryptedItems && type !== 'response.failed') {
+          const produced = producedContents(response?.output);
+          if (produced) options.encryptedItems(produced);
+        }
         if (type === 'response.failed') failed = providerFailure(response?.error?.message);
       } catch {
         // not JSON: the estimate stands

@@ -183,7 +183,7 @@ export function buildLangfuseEvents(event: LangfuseCall, options: LangfuseOption
     model: record.model,
     // A provider's own format keeps its prompt in fields of its own (system, contents, instances, ...), and text
     // parameters may carry the prompt (a rerank's query and documents, prediction, suffix, stop): only numbers and flags then.
-    modelParameters: modelParameters(body, event.endpoint === 'pass_through' || loggingOff),
+    modelParameters: modelParameters(body, event.endpoint === 'pass_through' || event.endpoint === 'interaction' || loggingOff),
     metadata: generationMetadata,
     level,
   };

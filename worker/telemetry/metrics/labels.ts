@@ -45,6 +45,7 @@ export const ROUTES: Record<CallEndpoint, string> = {
   mcp: '/mcp',
   search: '/search',
   a2a: '/a2a',
+  interaction: '/interactions',
 };
 
 /**
