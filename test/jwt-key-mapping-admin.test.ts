@@ -141,7 +141,7 @@ describe('a claim value is stored as given', () => {
 });
 
 describe('a key a JWT is mapped to', () => {
-  it('only a proxy admin may update, delete or regenerate it: a team admin gets 403 and nothing changes', async () => {
+  it('only a proxy admin may update, delete, regenerate, block, unblock or reset the spend of it: a team admin gets 403 and nothing changes', async () => {
     await admin('/user/new', { user_id: 'team-keeper' });
     await admin('/team/new', { team_id: 'team-bound', members_with_roles: [{ role: 'admin', user_id: 'team-keeper' }] });
     const { key: keeper } = await generate({ user_id: 'team-keeper' });
@@ -154,6 +154,9 @@ describe('a key a JWT is mapped to', () => {
       ['/key/update', { key: bound.key, max_budget: 1 }],
       ['/key/delete', { keys: [bound.key] }],
       ['/key/regenerate', { key: bound.key }],
+      ['/key/block', { key: bound.key }],
+      ['/key/unblock', { key: bound.key }],
+      [`/key/${encodeURIComponent(bound.key)}/reset_spend`, { reset_to: 0 }],
     ];
     for (const [path, body] of attempts) {
       const res = await call(path, body, keeper);
@@ -166,6 +169,8 @@ describe('a key a JWT is mapped to', () => {
     expect((await untilStatus(() => chat(jwt({ client_id: 'svc-bound' })), 200)).status).toBe(200);
     // The same team admin manages the team's unmapped key as before.
     expect((await call('/key/update', { key: free.key, max_budget: 1 }, keeper)).status).toBe(200);
+    expect((await call('/key/block', { key: free.key }, keeper)).status).toBe(200);
+    expect((await call(`/key/${encodeURIComponent(free.key)}/reset_spend`, { reset_to: 0 }, keeper)).status).toBe(200);
     expect((await call('/key/regenerate', { key: free.key }, keeper)).status).toBe(200);
     // A proxy admin still may.
     expect((await call('/key/update', { key: bound.key, max_budget: 2 })).status).toBe(200);

@@ -1,9 +1,10 @@
-import OpenAI from 'openai';
+import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type FakeBatches, startFakeBatches } from './fakes/openai-batches.ts';
 import { type FakeVideos, startFakeVideos } from './fakes/openai-videos.ts';
 import { type FakeUpstream, startFakeUpstream } from './fakes/upstream.ts';
 import { jwt, stack, useJwtStack } from './support/jwt-stack.ts';
+import { TEST_MASTER_KEY } from './support/stack.ts';
 
 /**
  * A JWT's scope_mappings held on every way into the gateway, not only the chat routes: the model check on routes
@@ -97,6 +98,41 @@ describe('the model a scope grants, held where a route authorizes its model itse
     const granted = new OpenAI({ baseURL: `${stack.url}/openai_passthrough/v1`, apiKey: jwt({ client_id: 'perm-pass', scope: 'models.media' }), maxRetries: 0 });
     await granted.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] });
     expect(upstream.requests[0]?.headers.authorization).toBe('Bearer sk-openai-upstream-0002');
+  });
+
+  it('provider pass-through naming no model (GET /openai_passthrough/v1/files): held by the scopes\' routes only, as in LiteLLM', async () => {
+    const files = { object: 'list', data: [], has_more: false };
+    upstream.enqueue({ kind: 'json', body: files });
+    const narrow = await fetch(`${stack.url}/openai_passthrough/v1/files`, { headers: { authorization: `Bearer ${jwt({ client_id: 'perm-files', scope: 'models.mock' })}` } });
+    expect(narrow.status).toBe(200);
+    expect(await narrow.json()).toEqual(files);
+    expect(upstream.requests[0]).toMatchObject({ method: 'GET', path: '/v1/files' });
+    expect(upstream.requests[0]?.headers.authorization).toBe('Bearer sk-openai-upstream-0002');
+    // A scope whose routes do not list the path still refuses it, before the provider.
+    upstream.reset();
+    const chatOnly = await fetch(`${stack.url}/openai_passthrough/v1/files`, { headers: { authorization: `Bearer ${jwt({ client_id: 'perm-files', scope: 'chat.only' })}` } });
+    expect(chatOnly.status).toBe(403);
+    expect((await refusal(chatOnly)).error.message).toContain('Scopes not allowed to call route=/openai_passthrough/v1/files');
+    expect(upstream.requests).toHaveLength(0);
+  });
+
+  it('POST /v1/batches by an admin token its scopes hold: a raw input file naming another model is refused (the master key\'s is not)', async () => {
+    // A file put in the account outside the gateway, its lines naming a model the token's scopes do not grant.
+    const line = (model: string) => `${JSON.stringify({ custom_id: 'r1', method: 'POST', url: '/v1/chat/completions', body: { model, messages: [{ role: 'user', content: 'hi' }] } })}\n`;
+    const direct = new OpenAI({ baseURL: `${stores.url}/acct-a/v1`, apiKey: 'sk-acct-a-0001', maxRetries: 0 });
+    const other = await direct.files.create({ file: await toFile(Buffer.from(line('gpt-4o')), 'other.jsonl'), purpose: 'batch' });
+    const own = await direct.files.create({ file: await toFile(Buffer.from(line('gpt-4o-mini')), 'own.jsonl'), purpose: 'batch' });
+    const batch = (apiKey: string, fileId: string) => new OpenAI({ baseURL: `${stack.url}/v1`, apiKey, maxRetries: 0, defaultHeaders: { 'x-litellm-model': 'rag-store' } })
+      .batches.create({ input_file_id: fileId, endpoint: '/v1/chat/completions', completion_window: '24h' });
+    const adminToken = jwt({ scope: 'litellm_proxy_admin rag' });
+    const err = apiError(await batch(adminToken, other.id).catch((e: unknown) => e));
+    expect(err).toBeInstanceOf(OpenAI.APIError);
+    expect(err.status).toBe(400);
+    expect(err.error).toMatchObject({ param: 'input_file_id', code: '400', message: expect.stringContaining('names model "gpt-4o"') });
+    expect(stores.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/batches'))).toHaveLength(0);
+    // The group's own model: the batch runs. The master key (no scopes) may run any file, as before.
+    expect((await batch(adminToken, own.id)).status).toBe('validating');
+    expect((await batch(TEST_MASTER_KEY, other.id)).status).toBe('validating');
   });
 });
 

@@ -18,11 +18,11 @@ describe('config.yaml search_tools', () => {
   const check = (tools: unknown) => validateConfig({ search_tools: tools }, {});
 
   it('names the supported providers for one it does not know, and a duplicate name', () => {
-    const unknown = check([{ search_tool_name: 'b', litellm_params: { search_provider: 'google_pse', api_key: 'pse-secret-1234' } }]);
+    const unknown = check([{ search_tool_name: 'b', litellm_params: { search_provider: 'duckduckgo', api_key: 'ddg-secret-1234' } }]);
     expect(unknown.ok).toBe(false);
     const errors = (unknown as { errors: string[] }).errors.join('\n');
-    expect(errors).toContain('search_tools[0].litellm_params.search_provider: search_provider "google_pse" is not supported: expected one of tavily, perplexity, exa_ai, brave');
-    expect(errors).not.toContain('pse-secret-1234');
+    expect(errors).toContain('search_tools[0].litellm_params.search_provider: search_provider "duckduckgo" is not supported: expected one of tavily, perplexity, exa_ai, brave, parallel_ai');
+    expect(errors).not.toContain('ddg-secret-1234');
     const twice = check([{ search_tool_name: 'a', litellm_params: { search_provider: 'tavily' } }, { search_tool_name: 'a', litellm_params: { search_provider: 'exa_ai' } }]);
     expect((twice as { errors: string[] }).errors.join('\n')).toContain('search_tools[1].search_tool_name: a is named twice');
     expect(check([{ search_tool_name: 'ok', litellm_params: { search_provider: 'perplexity', api_key: 'k' } }]).ok).toBe(true);

@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import type { GatewayEnv } from './env.ts';
 import { errorResponse, GatewayError } from './errors.ts';
 import { liveliness, readiness } from './routes/health.ts';
@@ -37,8 +37,16 @@ import { ragRoutes } from './rag/routes.ts';
 import { PASS_THROUGH_PREFIXES } from './passthrough/providers.ts';
 import { home, routeList, testRoute } from './routes/route-list.ts';
 import { a2aCard, a2aInvoke, listAgents } from './a2a/route.ts';
+import { WEBSEARCH_CONFIGURED } from './websearch/configured.ts';
+import { interceptWebSearch } from './websearch/intercept.ts';
 
 export const app = new Hono<{ Bindings: GatewayEnv }>();
+// litellm_settings.callbacks: ["websearch_interception"] (websearch/): chat and Messages calls offering the web search tool run
+// its tool loop; registered only when config.yaml turns it on, so no other call pays for it.
+const throughApp = async (request: Request, c: Context<{ Bindings: GatewayEnv }>) => app.fetch(request, c.env, c.executionCtx);
+const chatRoute = WEBSEARCH_CONFIGURED ? interceptWebSearch('chat', chatCompletions, throughApp) : chatCompletions;
+const messagesRoute = WEBSEARCH_CONFIGURED ? interceptWebSearch('messages', messages, throughApp) : messages;
+const queuedChatRoute = WEBSEARCH_CONFIGURED ? interceptWebSearch('chat', queuedChatCompletions, throughApp) : queuedChatCompletions;
 
 // general_settings.admin_only_routes: before every route (the health checks and /metrics too); unlisted paths go straight on (none listed: not registered).
 if (ADMIN_ONLY_CONFIGURED) app.use('*', adminOnlyRoutes);
@@ -61,7 +69,7 @@ app.get('/', home);
 
 // Each OpenAI route with and without /v1, plus the Azure-style deployment paths, as LiteLLM serves them.
 for (const prefix of ['', '/v1', '/openai/deployments/:model', '/engines/:model']) {
-  app.post(`${prefix}/chat/completions`, chatCompletions);
+  app.post(`${prefix}/chat/completions`, chatRoute);
   app.post(`${prefix}/completions`, completions);
   app.post(`${prefix}/embeddings`, embeddings);
   app.post(`${prefix}/images/generations`, imageGenerations);
@@ -70,7 +78,7 @@ for (const prefix of ['', '/v1', '/openai/deployments/:model', '/engines/:model'
   app.post(`${prefix}/audio/transcriptions`, transcriptions);
 }
 // LiteLLM's priority-queue route: a chat call like any other here (`priority` is taken, not forwarded; calls are not queued).
-app.post('/queue/chat/completions', queuedChatCompletions);
+app.post('/queue/chat/completions', queuedChatRoute);
 for (const path of ['/rerank', '/v1/rerank', '/v2/rerank']) app.post(path, rerank);
 for (const path of ['/ocr', '/v1/ocr']) app.post(path, ocr);
 app.post('/v1/moderations', moderations);
@@ -107,7 +115,7 @@ for (const prefix of ['/v1', '', '/openai/v1']) {
 }
 // OpenAI's Realtime API: a WebSocket session per connection.
 for (const path of ['/v1/realtime', '/realtime', '/openai/v1/realtime']) app.get(path, realtime);
-app.post('/v1/messages', messages);
+app.post('/v1/messages', messagesRoute);
 app.post('/v1/messages/count_tokens', countTokens);
 skillRoutes(app);
 app.post('/utils/token_counter', tokenCounter);

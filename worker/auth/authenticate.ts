@@ -88,7 +88,14 @@ async function holderOf(key: string, state: AuthState): Promise<Who> {
     return caller.permits ? { ...who, permits: caller.permits } : who;
   }
   const token = await hashPresentedKey(key);
-  return { token, master: !!state.masterKeyHash && digestsEqual(token, state.masterKeyHash), shown: abbreviateKey(key) };
+  const master = !!state.masterKeyHash && digestsEqual(token, state.masterKeyHash);
+  // OIDC UserInfo (oidc-userinfo.ts): an access token goes to the provider; the master key never does.
+  if (!master && state.jwt?.takesAccessToken(key)) {
+    const caller = await state.jwt.caller(key);
+    const who = jwtHolder(caller, state);
+    return caller.permits ? { ...who, permits: caller.permits } : who;
+  }
+  return { token, master, shown: abbreviateKey(key) };
 }
 
 /** Who a verified JWT's caller is (jwt-identity.ts). */

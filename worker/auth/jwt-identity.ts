@@ -4,6 +4,9 @@ import { type Claims, Jwks, verifyJwt } from './jwt-verify.ts';
 import { log } from '../telemetry/log.ts';
 import { type JwtPermits, permitsOf, type RolePermissions, type TokenFacts, usesPermissions } from './jwt-permissions.ts';
 import { JwtKeyMappings, type UnresolvedCaller } from './jwt-key-mapping.ts';
+import { namesNoOne } from './jwt-refusals.ts';
+import { JwtIssuers, unknownIssuer, type VerifiedToken } from './jwt-issuers.ts';
+import { isAccessToken, jwtsNotAccepted, OidcUserInfo } from './oidc-userinfo.ts';
 
 /**
  * Who a verified JWT says is calling (LiteLLM's JWT auth): a proxy admin (the admin scope), or a team, a user
@@ -103,6 +106,17 @@ function emailDomainAllowed(email: string, domain: string): boolean {
   return email.slice(email.lastIndexOf('@') + 1).toLowerCase() === domain.toLowerCase();
 }
 
+/**
+ * Refuses (403) a token whose email (`user_email_jwt_field`) is outside `user_allowed_email_domain`: a refusal of the
+ * token itself, which stands whether or not the token names anyone or is mapped to a key.
+ */
+function checkEmailDomain(email: string | null, settings: JwtAuthSettings): void {
+  if (email === null || settings.user_allowed_email_domain === undefined || emailDomainAllowed(email, settings.user_allowed_email_domain)) return;
+  throw new GatewayError(`Authentication Error, the JWT's email domain is not allowed. Allowed domain=${settings.user_allowed_email_domain} (litellm_jwtauth.user_allowed_email_domain)`, {
+    status: 403, type: 'auth_error', param: 'user_email',
+  });
+}
+
 function scopes(claims: Claims): string[] {
   const out: string[] = [];
   for (const name of ['scope', 'scp']) {
@@ -129,6 +143,9 @@ export function callerOf(claims: Claims, settings: JwtAuthSettings, rolePermissi
   // As in LiteLLM, only the admin scope makes an admin: a role_mappings proxy_admin only picks its role_permissions.
   const admin = scoped.includes(settings.admin_jwt_scope ?? DEFAULT_ADMIN_SCOPE);
   const team = admin ? null : facts.fixedTeam ?? (Array.isArray(teams) ? teams.map(idOf).find((t) => t !== null) ?? null : idOf(teams));
+  // What refuses the token itself comes before the permits' refusals of a token naming no one, which a token
+  // mapped to a key is let past (jwt-key-mapping.ts): a mapped token must not skip the email domain check.
+  if (!admin) checkEmailDomain(facts.email, settings);
   const permits = permitsOf(facts, settings, rolePermissions, admin, team);
   const caller: JwtCaller = admin ? { admin: true, token: '' } : namedCaller(claims, settings);
   if (permits) caller.permits = permits;
@@ -143,17 +160,13 @@ function namedCaller(claims: Claims, settings: JwtAuthSettings): JwtCaller {
   const listed = fixed !== null ? [] : [...new Set(Array.isArray(teams) ? teams.map(idOf).filter((t) => t !== null) : [idOf(teams)].filter((t) => t !== null))].slice(0, MAX_LISTED_TEAMS);
   const teamId = fixed ?? listed[0] ?? null;
   const email = emailOf(claimAt(claims, settings.user_email_jwt_field));
-  if (email !== null && settings.user_allowed_email_domain !== undefined && !emailDomainAllowed(email, settings.user_allowed_email_domain)) {
-    throw new GatewayError(`Authentication Error, the JWT's email domain is not allowed. Allowed domain=${settings.user_allowed_email_domain} (litellm_jwtauth.user_allowed_email_domain)`, {
-      status: 403, type: 'auth_error', param: 'user_email',
-    });
-  }
+  checkEmailDomain(email, settings);
   // As in LiteLLM, a token without the user claim is the user its email names.
   const userId = idOf(claimAt(claims, settings.user_id_jwt_field)) ?? email;
   if (teamId === null && userId === null) {
-    throw new GatewayError('Authentication Error, JWT names no team, user or admin scope this gateway maps (litellm_jwtauth: team_id_jwt_field, team_ids_jwt_field, team_id_default, user_id_jwt_field, user_email_jwt_field, admin_jwt_scope)', {
+    throw namesNoOne(new GatewayError('Authentication Error, JWT names no team, user or admin scope this gateway maps (litellm_jwtauth: team_id_jwt_field, team_ids_jwt_field, team_id_default, user_id_jwt_field, user_email_jwt_field, admin_jwt_scope)', {
       status: 401, type: 'auth_error', param: 'key',
-    });
+    }));
   }
   const orgId = idOf(claimAt(claims, settings.org_id_jwt_field));
   const token = jwtToken({ teamId, userId, orgId, email });
@@ -181,6 +194,11 @@ export class JwtAuth {
   readonly #mappings: JwtKeyMappings | undefined;
   readonly #known = new Map<string, { caller: JwtCaller; until: number }>();
   #knownChars = 0;
+  /** `litellm_jwtauth.issuers` (jwt-issuers.ts); undefined when unset. */
+  readonly #issuers: JwtIssuers | undefined;
+  /** `oidc_userinfo_enabled` (oidc-userinfo.ts), and how long a token's answer is used (`oidc_userinfo_cache_ttl`). */
+  readonly #userInfo: OidcUserInfo | undefined;
+  readonly #userInfoMs: number;
 
   /** `rolePermissions`: `general_settings.role_permissions`, for `enforce_rbac` (jwt-permissions.ts). */
   constructor(settings: JwtAuthSettings, env: Record<string, unknown>, rolePermissions?: RolePermissions) {
@@ -196,21 +214,49 @@ export class JwtAuth {
     this.#jwks = urls.length ? new Jwks({
       urls, ttlMs: (settings.public_key_ttl ?? 600) * 1000, audience: text('JWT_AUDIENCE'), issuer: text('JWT_ISSUER'), leewaySeconds: settings.leeway ?? 0,
     }) : undefined;
+    this.#issuers = settings.issuers?.length ? new JwtIssuers(settings.issuers, (settings.public_key_ttl ?? 600) * 1000, settings.leeway ?? 0) : undefined;
+    this.#userInfo = settings.oidc_userinfo_enabled && settings.oidc_userinfo_endpoint ? new OidcUserInfo(settings.oidc_userinfo_endpoint) : undefined;
+    this.#userInfoMs = (settings.oidc_userinfo_cache_ttl ?? 300) * 1000;
+  }
+
+  /** Whether a credential that is neither a JWT nor a virtual key is an access token for OIDC UserInfo (authenticate.ts). */
+  takesAccessToken(key: string): boolean {
+    return this.#userInfo !== undefined && isAccessToken(key);
   }
 
   async caller(token: string, now = Date.now()): Promise<JwtCaller> {
     const known = this.#known.get(token);
     if (known && known.until > now) return this.#mappings ? this.#mappings.resolve(known.caller, now) : known.caller;
-    if (!this.#jwks) {
-      throw new GatewayError('enable_jwt_auth is on but JWT_PUBLIC_KEY_URL is not set: the gateway has no keys to verify JWTs with', { status: 500, type: 'internal_server_error' });
+    const { claims, settings, until } = await this.#claims(token, now);
+    const named = () => callerOf(claims, settings, this.#rolePermissions);
+    let caller: UnresolvedCaller;
+    try {
+      caller = this.#mappings ? this.#mappings.unresolved(claims, named) : named();
+    } catch (err) {
+      // A UserInfo identity refused here is refused from memory for a while, not asked about again (oidc-userinfo.ts).
+      if (this.#userInfo && isAccessToken(token)) await this.#userInfo.refuse(token, err, now);
+      throw err;
     }
-    const claims = await verifyJwt(token, this.#jwks, now);
-    const caller: UnresolvedCaller = this.#mappings ? this.#mappings.unresolved(claims, () => callerOf(claims, this.#settings, this.#rolePermissions)) : callerOf(claims, this.#settings, this.#rolePermissions);
-    const until = Math.min(now + REMEMBER_MS, typeof claims.exp === 'number' ? claims.exp * 1000 : Infinity);
     if (this.#knownChars + token.length > MAX_REMEMBERED_CHARS) this.#forgetOldest();
     if (!this.#known.has(token)) this.#knownChars += token.length;
     this.#known.set(token, { caller, until });
     return this.#mappings ? this.#mappings.resolve(caller, now) : caller;
+  }
+
+  /** A token's claims, the settings reading them (jwt-issuers.ts) and until when its caller is kept (UserInfo: its TTL). */
+  async #claims(token: string, now: number): Promise<VerifiedToken & { until: number }> {
+    if (this.#userInfo && isAccessToken(token)) return { claims: await this.#userInfo.claims(token, now), settings: this.#settings, until: now + this.#userInfoMs };
+    const verified = this.#issuers ? await this.#issuers.verify(token, this.#settings, now) : undefined;
+    const { claims, settings } = verified ?? { claims: await verifyJwt(token, this.#globalKeys(), now), settings: this.#settings };
+    return { claims, settings, until: Math.min(now + REMEMBER_MS, typeof claims.exp === 'number' ? claims.exp * 1000 : Infinity) };
+  }
+
+  /** JWT_PUBLIC_KEY_URL's keys: a 401 when only issuer entries or UserInfo are set (a setup without JWTs), a 500 when nothing is. */
+  #globalKeys(): Jwks {
+    if (this.#jwks) return this.#jwks;
+    if (this.#issuers) throw unknownIssuer();
+    if (this.#userInfo) throw jwtsNotAccepted();
+    throw new GatewayError('enable_jwt_auth is on but JWT_PUBLIC_KEY_URL is not set: the gateway has no keys to verify JWTs with', { status: 500, type: 'internal_server_error' });
   }
 
   #forgetOldest(): void {

@@ -12,6 +12,7 @@ import { type DatabaseEnv, openDatabase } from '../db/client.ts';
 import { pgCode, UNDEFINED_TABLE } from '../db/pg-code.ts';
 import { GatewayError } from '../errors.ts';
 import { log } from '../telemetry/log.ts';
+import { isNamesNoOne } from './jwt-refusals.ts';
 import type { JwtCaller } from './jwt-identity.ts';
 import type { Claims } from './jwt-verify.ts';
 
@@ -82,18 +83,6 @@ function refusal(field: string, client: JwtClient | undefined): GatewayError {
 }
 
 /**
- * The team/user mapping's refusals that only say the token names no team, user or role (jwt-identity.ts, and
- * jwt-permissions.ts in LiteLLM's words): a token mapped to a key needs none (the key's rules hold it, not the role
- * and scope checks), so these wait for the lookup. Any other refusal (an email domain not allowed) is about the
- * token itself and stands, mapped or not.
- */
-const NAMES_NO_ONE = [
-  'Authentication Error, JWT names no team, user or admin scope', 'No user or team id found in token.', 'No teams found in token.',
-  'Unmatched token passed in.',
-];
-const namesNoOne = (err: GatewayError) => NAMES_NO_ONE.some((start) => err.message.startsWith(start));
-
-/**
  * Whether a failed read is Postgres refusing this one query for the value it was sent (class 22, data exception:
  * `invalid byte sequence`, a string too long) rather than the database being out of reach: anything else (no
  * SQLSTATE at all from a socket, a connection refused, too many connections) is an outage.
@@ -133,7 +122,9 @@ export class JwtKeyMappings {
     try {
       fallback = teamCaller();
     } catch (err) {
-      if (!(err instanceof GatewayError) || !namesNoOne(err)) throw err;
+      // Only the refusals marked as naming no team, user or role wait for the lookup (a mapped token needs none:
+      // the key's rules hold it); any other (an email domain not allowed) is about the token itself and stands.
+      if (!isNamesNoOne(err)) throw err;
       fallback = err;
     }
     if (!(fallback instanceof GatewayError) && fallback.admin) return fallback;

@@ -3,6 +3,7 @@ import type { TollgateConfig } from '../config/schema.ts';
 import { GatewayError } from '../errors.ts';
 import { listAllows } from '../models/access.ts';
 import type { ModelCatalog } from '../models/deployments.ts';
+import { namesNoOne } from './jwt-refusals.ts';
 import { routeAllowed } from './routes.ts';
 
 /**
@@ -78,12 +79,14 @@ const forbidden = (message: string, param: string | null = null) => new GatewayE
  * The token's permits (undefined when nothing restricts it), refusing it (403, LiteLLM's words) under `enforce_rbac`
  * when it has no role and under `enforce_team_based_model_access` when it names no team (`team` is the team it is
  * admitted as, from any of the team settings; null for an admin, who needs none). `admin`: the admin scope only.
+ * These refusals say only that the token names no one, so they are marked (jwt-refusals.ts): a token the JWT → key
+ * mapping maps to a key needs to name no one.
  */
 export function permitsOf(facts: TokenFacts, settings: JwtAuthSettings, rolePermissions: RolePermissions | undefined, admin: boolean, team: string | null | undefined): JwtPermits | undefined {
   const permits: JwtPermits = { role: rbacRoleOf(facts, settings, admin) };
   let restricted = false;
   if (settings.enforce_rbac === true) {
-    if (permits.role === null) throw forbidden('Unmatched token passed in. enforce_rbac is set to True. Token must belong to a proxy admin, team, or user.');
+    if (permits.role === null) throw namesNoOne(forbidden('Unmatched token passed in. enforce_rbac is set to True. Token must belong to a proxy admin, team, or user.'));
     const granted = rolePermissions?.find((p) => p.role === permits.role);
     if (granted?.models) permits.roleModels = granted.models;
     if (granted?.routes) permits.roleRoutes = granted.routes;
@@ -91,10 +94,10 @@ export function permitsOf(facts: TokenFacts, settings: JwtAuthSettings, rolePerm
   }
   // LiteLLM's validate_object_id: a role is not enough, the token must name someone its calls are billed to.
   if (settings.enforce_rbac === true && !admin && team === null && facts.userClaim === null && facts.email === null) {
-    throw forbidden('No user or team id found in token. enforce_rbac is set to True. Token must belong to a proxy admin, team, or user.');
+    throw namesNoOne(forbidden('No user or team id found in token. enforce_rbac is set to True. Token must belong to a proxy admin, team, or user.'));
   }
   if (!admin && team === null && settings.enforce_team_based_model_access === true) {
-    throw forbidden('No teams found in token. `enforce_team_based_model_access` is set to True. Token must belong to a team.', 'team');
+    throw namesNoOne(forbidden('No teams found in token. `enforce_team_based_model_access` is set to True. Token must belong to a team.', 'team'));
   }
   const mappings = settings.scope_mappings;
   if (settings.enforce_scope_based_access === true && mappings?.length) {

@@ -13,8 +13,11 @@ export interface JwksSource {
   urls: string[];
   /** How long fetched keys are used before they are fetched again (`public_key_ttl`, seconds). */
   ttlMs: number;
-  audience?: string;
+  /** What `aud` must hold (any one of a list). */
+  audience?: string | string[];
   issuer?: string;
+  /** Where the audience and issuer were set, for refusals (`JWT_AUDIENCE` / `JWT_ISSUER` without it). */
+  origin?: string;
   /** Seconds of clock skew allowed on `exp` and `nbf`. */
   leewaySeconds: number;
 }
@@ -132,7 +135,7 @@ export class Jwks {
   /** Every URL's keys; a URL that fails keeps the keys it gave before (a 503 only when no URL has any). */
   async #fetchAll(): Promise<Jwk[]> {
     const results = await Promise.allSettled(this.#source.urls.map(async (url) => {
-      const res = await fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(5_000) });
+      const res = await fetch(await jwksUrlOf(url), { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(5_000) });
       if (!res.ok) throw new Error(`${url} answered ${res.status}`);
       const body = await res.json() as { keys?: unknown };
       if (!Array.isArray(body.keys)) throw new Error(`${url} is not a JWKS (no "keys" list)`);
@@ -144,6 +147,20 @@ export class Jwks {
     if (!this.#byUrl.size) throw unreachable();
     return [...this.#byUrl.values()].flat();
   }
+}
+
+/**
+ * The JWKS URL a configured URL stands for: an OIDC discovery document (`.../.well-known/openid-configuration`, as
+ * LiteLLM takes it) names its `jwks_uri`; any other URL is the JWKS itself. Read with every key refresh, so a
+ * provider that moves its keys is followed.
+ */
+async function jwksUrlOf(url: string): Promise<string> {
+  if (!url.includes('.well-known/openid-configuration')) return url;
+  const res = await fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(5_000) });
+  if (!res.ok) throw new Error(`${url} answered ${res.status}`);
+  const body = await res.json().catch(() => undefined) as { jwks_uri?: unknown } | undefined;
+  if (typeof body?.jwks_uri !== 'string' || !/^https?:\/\//.test(body.jwks_uri)) throw new Error(`${url} is not an OIDC discovery document (no http(s) "jwks_uri")`);
+  return body.jwks_uri;
 }
 
 const unreachable = () => new GatewayError('Service Unavailable, the identity provider\'s JWKS endpoint is unreachable, so the JWT signature could not be verified. Please retry shortly.', {
@@ -182,12 +199,13 @@ export async function verifyJwt(token: string, jwks: Jwks, now: number): Promise
   if (!valid) throw invalidJwt('signature verification failed');
   const claims = jsonPart(bodyPart, 'payload');
   checkTimes(claims, now, jwks.source.leewaySeconds);
-  const { audience, issuer } = jwks.source;
+  const { audience, issuer, origin } = jwks.source;
   if (audience !== undefined) {
     const aud = claims.aud;
-    if (!(aud === audience || (Array.isArray(aud) && aud.includes(audience)))) throw invalidJwt('its audience is not this gateway\'s (JWT_AUDIENCE)');
+    const held = (one: string) => aud === one || (Array.isArray(aud) && aud.includes(one));
+    if (!(typeof audience === 'string' ? held(audience) : audience.some(held))) throw invalidJwt(`its audience is not this gateway's (${origin ?? 'JWT_AUDIENCE'})`);
   }
-  if (issuer !== undefined && claims.iss !== issuer) throw invalidJwt('its issuer is not the one trusted (JWT_ISSUER)');
+  if (issuer !== undefined && claims.iss !== issuer) throw invalidJwt(`its issuer is not the one trusted (${origin ?? 'JWT_ISSUER'})`);
   return claims;
 }
 

@@ -11,6 +11,7 @@ import { LITELLM_ERROR_CLASSES } from '../router/retry-policy.ts';
 import { AZURE_DOCUMENT_INTELLIGENCE, IMPLEMENTED_PROVIDERS, type ProviderId } from './providers.ts';
 import type { TollgateConfig } from './schema.ts';
 import { teamSettingsWarnings } from './team-settings-schema.ts';
+import { interceptionWarnings } from '../websearch/settings.ts';
 
 /** The first segments of the gateway's own routes (worker/app.ts, the admin Worker's, the providers' pass-through prefixes). */
 const BUILT_IN_PREFIXES = [
@@ -24,7 +25,7 @@ const BUILT_IN_PREFIXES = [
 const EXACT_GET_ROUTES = ['/routes', '/test', '/public/model_hub', '/public/model_hub/info'];
 
 /** Callbacks Tollgate serves; LiteLLM has many more (datadog, otel, s3, ...). */
-const SUPPORTED_CALLBACKS = new Set(['langfuse', 'prometheus', 'otel']);
+const SUPPORTED_CALLBACKS = new Set(['langfuse', 'prometheus', 'otel', 'websearch_interception']);
 
 /** Pre-call checks that load with a warning: not built, or what Tollgate does anyway. */
 const PRE_CALL_CHECK_NOTES: Partial<Record<string, string>> = {};
@@ -39,9 +40,10 @@ export function crossReferenceWarnings(config: TollgateConfig): string[] {
   const l = config.litellm_settings;
   for (const [field, list] of [['success_callback', l.success_callback], ['failure_callback', l.failure_callback], ['callbacks', l.callbacks]] as const) {
     for (const name of list ?? []) {
-      if (!SUPPORTED_CALLBACKS.has(name)) out.push(`litellm_settings.${field}: callback "${name}" is not supported by Tollgate yet (ignored; supported: langfuse, prometheus, otel)`);
+      if (!SUPPORTED_CALLBACKS.has(name)) out.push(`litellm_settings.${field}: callback "${name}" is not supported by Tollgate yet (ignored; supported: langfuse, prometheus, otel, websearch_interception)`);
     }
   }
+  out.push(...interceptionWarnings(config));
   for (const name of l.service_callback ?? []) {
     if (name !== 'prometheus_system') out.push(`litellm_settings.service_callback: "${name}" is not supported by Tollgate yet (ignored; supported: prometheus_system)`);
   }

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { bool, nonNegative, str, strList } from './fields.ts';
+import { jwtIssuersSchema, oidcUserInfoFields } from './jwt-issuers-schema.ts';
 
 /** LiteLLM's RBAC roles (`RBAC_ROLES`): what a JWT's role maps to and what `role_permissions` restricts. */
 export const rbacRole = z.enum(['proxy_admin', 'team', 'internal_user'], { error: 'expected one of proxy_admin, team, internal_user' });
@@ -77,7 +78,16 @@ export const jwtAuthSchema = z.object({
   unregistered_jwt_client_behavior: z.enum(['fallback_team_mapping', 'reject', 'auto_register'], {
     error: 'expected "fallback_team_mapping", "reject" or "auto_register"',
   }).optional(),
+  /**
+   * Per-issuer settings (worker/auth/jwt-issuers.ts): a token whose `iss` is listed is verified only with that entry's
+   * keys and audience, and its claim fields override the ones above for its tokens.
+   */
+  issuers: jwtIssuersSchema.optional(),
+  ...oidcUserInfoFields,
 }).superRefine((s, ctx) => {
+  if (s.oidc_userinfo_enabled === true && s.oidc_userinfo_endpoint === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['oidc_userinfo_endpoint'], message: 'is required with oidc_userinfo_enabled: true (the provider\'s UserInfo URL)' });
+  }
   // Two different claims would leave it to chance which one is looked up.
   if (s.virtual_key_claim_field !== undefined && s.jwt_client_id_field !== undefined && s.virtual_key_claim_field !== s.jwt_client_id_field) {
     ctx.addIssue({ code: 'custom', path: ['jwt_client_id_field'], message: `is the older name of virtual_key_claim_field, set here to another claim ("${s.jwt_client_id_field}" vs "${s.virtual_key_claim_field}"): set one of them` });

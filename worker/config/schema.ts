@@ -93,6 +93,12 @@ export const litellmSettingsSchema = z.object({
   public_model_groups_links: z.record(str, str).optional(),
   /** LiteLLM's per-group settings: the groups (or `*` patterns) whose calls pass the client's `x-` headers on (router/header-groups.ts). */
   model_group_settings: z.object({ forward_client_headers_to_llm_api: strList.optional() }).optional(),
+  /** The `websearch_interception` callback's settings (LiteLLM's; worker/websearch/settings.ts). */
+  websearch_interception_params: z.object({
+    enabled_providers: strList.optional(),
+    search_tool_name: str.min(1, 'must not be empty').optional(),
+    max_agentic_loops: posInt.refine((n) => n >= 1, 'must be at least 1').optional(),
+  }).optional(),
 });
 
 export const configSchema = z.object({

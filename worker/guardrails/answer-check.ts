@@ -1,7 +1,7 @@
 import { GatewayError } from '../errors.ts';
 import { concatBytes } from '../openai/multipart-filter.ts';
 import type { ProviderAnswer } from '../providers/types.ts';
-import { guardAnswer, run } from './run.ts';
+import { guardAnswer, run, unmaskTexts } from './run.ts';
 import type { GuardrailConfig } from './schema.ts';
 import type { TextSlot } from './texts.ts';
 import { isObject } from '../json.ts';
@@ -12,17 +12,19 @@ const MAX_HELD_BYTES = 4 * 1024 * 1024;
 /**
  * A provider's answer checked by the guardrails that read answers (`post_call`): a plain answer as it is;
  * a stream (OpenAI's chunks, or the Responses API's events) held until whole, as LiteLLM holds it, within
- * `timeoutMs`. Its texts (each choice's content, each tool call's arguments, each output text) are
+ * `timeoutMs` (`plainText`: a transcription, whose answer may be its text alone). Its texts (each choice's content, each tool call's arguments, each output text) are
  * assembled and checked; it is then sent as it came, or rewritten where a guardrail masked: the masked
  * text in the first piece of each text and in the events that repeat it whole, the other pieces emptied.
- * A refusal throws before any byte reached the client. Returns the answer to send and the guardrails that ran.
+ * A refusal throws before any byte reached the client. `piiTokens` (output_parse_pii) are then put back in
+ * the texts for the client. Returns the answer to send and the guardrails that ran.
  */
 export async function guardedAnswer(
-  answer: ProviderAnswer, guards: GuardrailConfig[], env: Record<string, unknown>, callId: string, before: readonly string[], timeoutMs: number,
+  answer: ProviderAnswer, guards: GuardrailConfig[], env: Record<string, unknown>, callId: string, before: readonly string[], timeoutMs: number, plainText = false,
+  piiTokens?: ReadonlyMap<string, string>,
 ): Promise<{ answer: ProviderAnswer; ran: string[] }> {
   const body = answer.body;
   if (!(body instanceof ReadableStream)) {
-    const guarded = await guardAnswer(guards, typeof body === 'string' ? body : new TextDecoder().decode(body), env, callId, before);
+    const guarded = await guardAnswer(guards, typeof body === 'string' ? body : new TextDecoder().decode(body), env, callId, before, plainText, piiTokens);
     return { answer: { ...answer, body: guarded.answer, ...maskedOutcome(answer, guarded.maskedText) }, ran: guarded.ran };
   }
   const chunks = await readWhole(body, timeoutMs);
@@ -30,15 +32,18 @@ export async function guardedAnswer(
   const texts = streamTexts(events);
   const ran = await run(guards, texts.slots, 'OUTPUT', env, callId, before);
   const masked = texts.changed();
-  // Nothing masked: the bytes as they came.
-  const out = masked ? [new TextEncoder().encode(events.map((e) => e.render()).join(''))] : chunks;
+  const maskedText = masked ? texts.slots.map((s) => s.text).join('') : undefined;
+  // output_parse_pii: the call's PII tokens put back for the client (the logs keep the answer as guarded).
+  const unmasked = unmaskTexts(texts.slots, piiTokens);
+  // Nothing masked or unmasked: the bytes as they came.
+  const out = masked || unmasked ? [new TextEncoder().encode(events.map((e) => e.render()).join(''))] : chunks;
   const replay = new ReadableStream<Uint8Array>({
     start(controller) {
       for (const chunk of out) controller.enqueue(chunk);
       controller.close();
     },
   });
-  return { answer: { ...answer, body: replay, ...maskedOutcome(answer, masked ? texts.slots.map((s) => s.text).join('') : undefined) }, ran };
+  return { answer: { ...answer, body: replay, ...maskedOutcome(answer, maskedText) }, ran };
 }
 
 function maskedOutcome(answer: ProviderAnswer, masked: string | undefined): Partial<ProviderAnswer> {

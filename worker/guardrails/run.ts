@@ -1,9 +1,11 @@
 import type { Caller } from '../auth/authenticate.ts';
 import { badRequest, GatewayError } from '../errors.ts';
 import { type GuardrailConfig, type GuardrailMode, modesOf } from './schema.ts';
+import { unmaskPii } from './presidio.ts';
 import { SERVICES, type Verdict } from './services.ts';
-import { answerTexts, requestTexts, type TextSlot, unreadablePrompt } from './texts.ts';
+import { answerTexts, requestTexts, type TextSlot, unreadableField } from './texts.ts';
 import { isObject } from '../json.ts';
+import { wordsFollower } from './words.ts';
 
 /** Names a list of guardrails gives: plain names, or `{name: {...}}` entries (LiteLLM's dynamic form). */
 function names(list: unknown): string[] {
@@ -15,12 +17,14 @@ function names(list: unknown): string[] {
  * The guardrails a call asks for, by name: the request's `guardrails` (or its `metadata`'s or
  * `litellm_metadata`'s), and those its key's and team's metadata name (`/key/generate`'s `guardrails`).
  */
-export function requestedGuardrails(body: Record<string, unknown>, caller: Caller): Set<string> {
+export function requestedGuardrails(body: Record<string, unknown>, caller: Caller, clientBody?: Record<string, unknown>): Set<string> {
   const metadata = isObject(body.metadata) ? body.metadata : {};
   const ours = isObject(body.litellm_metadata) ? body.litellm_metadata : {};
+  // A translated request (/v1/messages): the client's own `metadata.guardrails`, which the translation does not carry.
+  const client = clientBody && clientBody !== body && isObject(clientBody.metadata) ? clientBody.metadata : {};
   const policy = caller.kind === 'key' ? caller.policy : undefined;
   return new Set([
-    ...names(body.guardrails), ...names(metadata.guardrails), ...names(ours.guardrails),
+    ...names(body.guardrails), ...names(metadata.guardrails), ...names(ours.guardrails), ...names(client.guardrails),
     ...names(policy?.metadata.guardrails), ...names(policy?.team?.metadata.guardrails),
   ]);
 }
@@ -49,14 +53,16 @@ export function guardrailsFor(all: readonly GuardrailConfig[], modes: readonly G
  * Runs guardrails over texts (exported for a held stream's, answer-check.ts), one after another (a masking one's texts are what the next sees): a block
  * throws LiteLLM's 400; a mask rewrites the texts in place. Returns the names of those that ran.
  */
-export async function run(guardrails: GuardrailConfig[], texts: TextSlot[], source: 'INPUT' | 'OUTPUT', env: Record<string, unknown>, callId: string, before: readonly string[] = []): Promise<string[]> {
+export async function run(
+  guardrails: GuardrailConfig[], texts: TextSlot[], source: 'INPUT' | 'OUTPUT', env: Record<string, unknown>, callId: string, before: readonly string[] = [], piiTokens?: Map<string, string>,
+): Promise<string[]> {
   const ran: string[] = [];
   const named = (extra: string[]) => ({ 'x-litellm-applied-guardrails': [...before, ...ran, ...extra].join(',') });
   for (const g of guardrails) {
     if (!texts.length) break;
     let verdict: Verdict;
     try {
-      verdict = await SERVICES[g.litellm_params.guardrail](g, { source, texts, env, callId });
+      verdict = await SERVICES[g.litellm_params.guardrail](g, { source, texts, env, callId, ...(piiTokens ? { piiTokens } : {}) });
     } catch (err) {
       if (err instanceof GatewayError) throw new GatewayError(err.message, { status: err.status, type: err.type, headers: named([g.guardrail_name]) });
       throw err;
@@ -68,30 +74,67 @@ export async function run(guardrails: GuardrailConfig[], texts: TextSlot[], sour
   return ran;
 }
 
-/** The request's guardrails (`pre_call`; `during_call` runs there too, before the provider is called), over its texts. */
-export function guardRequest(guardrails: GuardrailConfig[], body: Record<string, unknown>, env: Record<string, unknown>, callId: string): Promise<string[]> {
-  if (guardrails.length && unreadablePrompt(body)) {
-    return Promise.reject(badRequest(`The prompt is token ids, which guardrails (${guardrails.map((g) => g.guardrail_name).join(', ')}) cannot read: send it as text`, 'prompt'));
+/**
+ * The request's guardrails (`pre_call`; `during_call` runs there too, before the provider is called), over its texts.
+ * `piiTokens` collects what a Presidio guardrail with `output_parse_pii` replaced, for the answer's unmasking.
+ */
+export function guardRequest(guardrails: GuardrailConfig[], body: Record<string, unknown>, env: Record<string, unknown>, callId: string, piiTokens?: Map<string, string>): Promise<string[]> {
+  const unreadable = guardrails.length ? unreadableField(body) : undefined;
+  if (unreadable) {
+    return Promise.reject(badRequest(`The ${unreadable} is token ids, which guardrails (${guardrails.map((g) => g.guardrail_name).join(', ')}) cannot read: send it as text`, unreadable));
   }
-  return run(guardrails, requestTexts(body), 'INPUT', env, callId);
+  return run(guardrails, requestTexts(body), 'INPUT', env, callId, [], piiTokens);
 }
 
-/** The answer's guardrails (`post_call`), over a plain answer's texts: its JSON, masked where a guardrail masked it. */
+/**
+ * The answer's texts with the call's PII tokens put back (output_parse_pii), after its guardrails ran: returns
+ * whether any changed. What the logs keep is the answer as the guardrails left it, not this.
+ */
+export function unmaskTexts(texts: TextSlot[], piiTokens: ReadonlyMap<string, string> | undefined): boolean {
+  if (!piiTokens?.size) return false;
+  let changed = false;
+  for (const slot of texts) {
+    const text = unmaskPii(slot.text, piiTokens);
+    if (text !== slot.text) {
+      slot.set(text);
+      changed = true;
+    }
+  }
+  return changed;
+}
+
+/**
+ * The answer's guardrails (`post_call`), over a plain answer's texts: its JSON, masked where a guardrail masked it.
+ * With `plainText` (a transcription asked as `text`, `srt` or `vtt`), an answer that is not a JSON object is one text.
+ */
 export async function guardAnswer(
-  guardrails: GuardrailConfig[], answer: string, env: Record<string, unknown>, callId: string, before: readonly string[],
+  guardrails: GuardrailConfig[], answer: string, env: Record<string, unknown>, callId: string, before: readonly string[], plainText = false, piiTokens?: ReadonlyMap<string, string>,
 ): Promise<{ ran: string[]; answer: string; maskedText?: string }> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(answer);
   } catch {
-    return { ran: [], answer };
+    parsed = undefined;
   }
+  if (plainText && !isObject(parsed)) {
+    const slot: TextSlot = { role: 'assistant', text: answer, set: (text) => (slot.text = text) };
+    const ran = await run(guardrails, [slot], 'OUTPUT', env, callId, before);
+    const maskedText = slot.text === answer ? undefined : slot.text;
+    unmaskTexts([slot], piiTokens);
+    return { ran, answer: slot.text, ...(maskedText !== undefined ? { maskedText } : {}) };
+  }
+  if (parsed === undefined) return { ran: [], answer };
   let changed = false;
   const texts = answerTexts(parsed).map((slot) => {
     const mine: TextSlot = { ...slot, set: (text) => { slot.set(text); mine.text = text; changed = true; } };
     return mine;
   });
+  // A transcription's words follow its masked text and segments, not checked one by one (words.ts).
+  const words = wordsFollower(parsed);
   const ran = await run(guardrails, texts, 'OUTPUT', env, callId, before);
+  if (words?.()) changed = true;
   // What the logs keep of a masked answer is the masked text (spend log `response`, Langfuse output).
-  return changed ? { ran, answer: JSON.stringify(parsed), maskedText: texts.map((t) => t.text).join('') } : { ran, answer };
+  const maskedText = changed ? texts.map((t) => t.text).join('') : undefined;
+  const unmasked = unmaskTexts(texts, piiTokens);
+  return changed || unmasked ? { ran, answer: JSON.stringify(parsed), ...(maskedText !== undefined ? { maskedText } : {}) } : { ran, answer };
 }

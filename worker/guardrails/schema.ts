@@ -33,6 +33,7 @@ export const guardrailSchema = z.object({
     pii_entities_config: z.record(str, z.enum(['MASK', 'BLOCK'])).optional(),
     presidio_language: str.optional(),
     presidio_score_thresholds: z.record(str, z.number().min(0).max(1)).optional(),
+    output_parse_pii: bool.optional(),
     // openai_moderation
     model: str.optional(),
     headers: z.record(str, str).optional(),

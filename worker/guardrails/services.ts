@@ -1,13 +1,13 @@
-import { GatewayError } from '../errors.ts';
 import type { DeploymentRef } from '../models/deployments.ts';
 import { authHeaders, authSecrets, bedrockAuth } from '../providers/bedrock/auth.ts';
 import { bedrockBase } from '../providers/bedrock/index.ts';
 import { envString } from '../providers/openai-compatible/adapter.ts';
-import { scrubSecrets } from '../providers/openai-compatible/errors.ts';
 import { upstreamUrl } from '../providers/upstream-url.ts';
 import type { GuardrailConfig } from './schema.ts';
 import type { TextSlot } from './texts.ts';
 import { isObject } from '../json.ts';
+import { presidio } from './presidio.ts';
+import { post, unreachable } from './service-call.ts';
 
 /** What a guardrail says of some texts: let them through, refuse the call, or pass them masked (one text a slot, in order). */
 export type Verdict = { action: 'allow' } | { action: 'block'; message: string } | { action: 'mask'; texts: string[] };
@@ -17,33 +17,13 @@ export interface GuardInput {
   texts: TextSlot[];
   env: Record<string, unknown>;
   callId: string;
+  /** The call's PII tokens (`<PERSON_1>` → what it replaced), filled by a Presidio guardrail with `output_parse_pii`. */
+  piiTokens?: Map<string, string>;
 }
 
-// A guardrail service that does not answer in this time fails the call (closed, not open).
-const TIMEOUT_MS = 10_000;
 const ALLOW: Verdict = { action: 'allow' };
 
 type Params = GuardrailConfig['litellm_params'];
-
-async function post(g: GuardrailConfig, url: URL, body: unknown, headers: Record<string, string>, secrets: (string | undefined)[]): Promise<unknown> {
-  let res: Response;
-  try {
-    res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body), signal: AbortSignal.timeout(TIMEOUT_MS) });
-  } catch {
-    throw unreachable(g, 'no answer');
-  }
-  const text = await res.text().catch(() => '');
-  if (!res.ok) throw unreachable(g, `HTTP ${res.status}: ${scrubSecrets(text, secrets).slice(0, 200)}`);
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw unreachable(g, 'an answer that is not JSON');
-  }
-}
-
-function unreachable(g: GuardrailConfig, why: string): GatewayError {
-  return new GatewayError(`Guardrail ${g.guardrail_name} (${g.litellm_params.guardrail}) failed to respond: ${why}`, { status: 502, type: 'guardrail_failed_to_respond' });
-}
 
 /** AWS Bedrock Guardrails' ApplyGuardrail: blocked when an assessment says BLOCKED; anonymized texts are passed masked. */
 async function bedrock(g: GuardrailConfig, input: GuardInput): Promise<Verdict> {
@@ -99,50 +79,6 @@ async function moderation(g: GuardrailConfig, input: GuardInput): Promise<Verdic
   if (!result || result.flagged !== true) return ALLOW;
   const categories = isObject(result.categories) ? Object.entries(result.categories).filter(([, v]) => v === true).map(([k]) => k) : [];
   return { action: 'block', message: `Violated OpenAI moderation policy (${g.guardrail_name})${categories.length ? `: ${categories.join(', ')}` : ''}` };
-}
-
-/** Microsoft Presidio: each text analyzed; an entity configured BLOCK refuses the call, the others are anonymized (`<PERSON>`). */
-async function presidio(g: GuardrailConfig, input: GuardInput): Promise<Verdict> {
-  const p = g.litellm_params;
-  const analyzer = p.presidio_analyzer_api_base ?? envString(input.env, 'PRESIDIO_ANALYZER_API_BASE');
-  const anonymizer = p.presidio_anonymizer_api_base ?? envString(input.env, 'PRESIDIO_ANONYMIZER_API_BASE');
-  if (!analyzer || !anonymizer) throw unreachable(g, 'presidio_analyzer_api_base and presidio_anonymizer_api_base are needed');
-  const entities = p.pii_entities_config ? Object.keys(p.pii_entities_config) : undefined;
-  const thresholds = p.presidio_score_thresholds ?? {};
-  let masked = false;
-  const texts = await inTurns(input.texts, PRESIDIO_CONCURRENCY, async (slot) => {
-    if (!slot.text.trim()) return slot.text;
-    const found = await post(g, upstreamUrl(analyzer, 'analyze'), { text: slot.text, language: p.presidio_language ?? 'en', ...(entities ? { entities } : {}) }, {}, []);
-    const results = (Array.isArray(found) ? found : []).filter((r): r is Record<string, unknown> => isObject(r)).filter((r) => {
-      const min = thresholds[String(r.entity_type)] ?? thresholds.ALL;
-      return min === undefined || (typeof r.score === 'number' && r.score >= min);
-    });
-    const blocked = results.find((r) => p.pii_entities_config?.[String(r.entity_type)] === 'BLOCK');
-    if (blocked) throw new GatewayError(`Blocked entity detected: ${String(blocked.entity_type)} by Guardrail: ${g.guardrail_name}. This entity is not allowed to be used in this request.`, { status: 400, type: 'guardrail_violation' });
-    if (!results.length) return slot.text;
-    const anonymized = await post(g, upstreamUrl(anonymizer, 'anonymize'), { text: slot.text, analyzer_results: results }, {}, []);
-    if (!isObject(anonymized) || typeof anonymized.text !== 'string') throw unreachable(g, 'an anonymizer answer without text');
-    masked = true;
-    return anonymized.text;
-  });
-  return masked ? { action: 'mask', texts } : ALLOW;
-}
-
-// A Worker holds six connections at once: Presidio's calls (one or two a text) take at most four.
-const PRESIDIO_CONCURRENCY = 4;
-
-/** `each` over `items`, at most `limit` at a time, results in order. */
-async function inTurns<T, R>(items: readonly T[], limit: number, each: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await each(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 /** LiteLLM's generic guardrail API (`{api_base}/beta/litellm_basic_guardrail_api`): BLOCKED refuses, texts given back mask. */

@@ -3,7 +3,8 @@ import { isObject } from '../json.ts';
 /**
  * The texts of a request a guardrail reads, each with a way to replace it (a masking guardrail's answer):
  * a chat call's message contents (strings, or the text parts of a list), a completion's prompt, a
- * Responses API call's instructions and input. Images, audio and tool definitions are not texts.
+ * Responses API call's instructions and input, an embedding's input (a string or strings), an image's
+ * prompt, a speech's input, a rerank's query and documents. Images, audio and tool definitions are not texts.
  */
 export interface TextSlot {
   /** The message's role where there is one (`user`, `system`, `assistant`, `tool`). */
@@ -40,10 +41,13 @@ function contentSlots(holder: Record<string, unknown>, key: string, role: string
   }
 }
 
-/** Whether a request carries text a guardrail cannot read (a completion's prompt as token ids). */
-export function unreadablePrompt(body: Record<string, unknown>): boolean {
-  const prompt = body.prompt;
-  return Array.isArray(prompt) && prompt.some((p) => typeof p === 'number' || Array.isArray(p));
+/**
+ * The field of a request that carries text a guardrail cannot read (a completion's prompt or an
+ * embedding's input as token ids), or undefined: such a request is refused rather than let past them.
+ */
+export function unreadableField(body: Record<string, unknown>): 'prompt' | 'input' | undefined {
+  const tokens = (v: unknown) => Array.isArray(v) && v.some((p) => typeof p === 'number' || Array.isArray(p));
+  return tokens(body.prompt) ? 'prompt' : tokens(body.input) ? 'input' : undefined;
 }
 
 export function requestTexts(body: Record<string, unknown>): TextSlot[] {
@@ -60,19 +64,36 @@ export function requestTexts(body: Record<string, unknown>): TextSlot[] {
     const prompts = body.prompt;
     prompts.forEach((p, i) => typeof p === 'string' && out.push({ role: 'user', text: p, set: (text) => (prompts[i] = text) }));
   }
+  // A rerank's query and its documents (texts, or objects' `text`): what the provider ranks is what was checked.
+  stringSlot(body, 'query', 'user', out);
+  if (Array.isArray(body.documents)) {
+    const documents = body.documents;
+    documents.forEach((d, i) => (typeof d === 'string' ? out.push({ role: 'user', text: d, set: (text) => (documents[i] = text) }) : isObject(d) && stringSlot(d, 'text', 'user', out)));
+  }
   if (typeof body.input === 'string') contentSlots(body, 'input', 'user', out);
   else if (Array.isArray(body.input)) {
-    for (const item of body.input) {
-      if (isObject(item)) contentSlots(item, 'content', typeof item.role === 'string' ? item.role : 'user', out);
-    }
+    const inputs = body.input;
+    inputs.forEach((item, i) => {
+      // An embedding's list of strings; a Responses call's items.
+      if (typeof item === 'string') out.push({ role: 'user', text: item, set: (text) => (inputs[i] = text) });
+      else if (isObject(item)) contentSlots(item, 'content', typeof item.role === 'string' ? item.role : 'user', out);
+    });
   }
   return out;
 }
 
-/** The texts of an answer (a chat completion's choices, a completion's, a response's output text). */
+/**
+ * The texts of an answer (a chat completion's choices, a completion's, a response's output text, a
+ * transcription's text and its segments').
+ */
 export function answerTexts(answer: unknown): TextSlot[] {
   const out: TextSlot[] = [];
   if (!isObject(answer)) return out;
+  if (typeof answer.text === 'string') {
+    stringSlot(answer, 'text', 'assistant', out);
+    // Its words are not texts of their own: they follow the masked text and segments (words.ts).
+    for (const part of Array.isArray(answer.segments) ? answer.segments : []) if (isObject(part)) stringSlot(part, 'text', 'assistant', out);
+  }
   if (Array.isArray(answer.choices)) {
     for (const choice of answer.choices) {
       if (!isObject(choice)) continue;

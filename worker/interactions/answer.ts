@@ -4,6 +4,9 @@ import type { DeploymentRef } from '../models/deployments.ts';
 import { googleError } from '../providers/google/errors.ts';
 import { VERTEX_LABEL } from '../providers/vertex_ai/target.ts';
 import { type IdShown, rewriteIds, rewriteIdStream } from './rewrite.ts';
+import { scanUsage } from './oversize.ts';
+import { type ReadAnswer, withReadAnswer } from '../passthrough/read-answer.ts';
+import type { UsageReport } from '../providers/types.ts';
 
 // Framing headers of Google's answer that no longer hold once its ids are rewritten.
 const REFRAMED = ['content-length', 'content-encoding', 'transfer-encoding'];
@@ -16,7 +19,9 @@ const MAX_ERROR_BYTES = 64 * 1024;
  * events) with its ids as the gateway gives them out (`shown`), status and headers as Google sent them; a
  * failure in the gateway's error envelope, Google's status and `retry-after` kept, its message worded as
  * LiteLLM words Google's, no credential in it (the deployment's, nor `secret`, the one sent). A JSON answer
- * says its new length; one past 8 MB is not read on but answered 502, the call's failure (logged, not billed).
+ * says its new length, encoded once (Google's own bytes when no id changed), and is known to passThroughCall as
+ * read (read-answer.ts). One past 8 MB is streamed through for its usage, not held, and answered 502: the
+ * call's failure, billed by that usage (Google charged for it), else at its reservation's estimate.
  */
 export async function shownAnswer(upstream: Response, shown: IdShown, deployment: DeploymentRef, secret: string | undefined): Promise<Response> {
   if (upstream.status >= 400) {
@@ -34,31 +39,59 @@ export async function shownAnswer(upstream: Response, shown: IdShown, deployment
   if (/^text\/event-stream/i.test(type)) {
     return new Response(upstream.body.pipeThrough(rewriteIdStream(shown)), { status: upstream.status, headers });
   }
-  let text: string;
-  try {
-    text = new TextDecoder().decode(await readBoundedBytes(upstream, MAX_JSON_BYTES));
-  } catch (err) {
-    // A read that broke off fails as the call's other failures do; only one past the bound is this.
-    if (!(err instanceof GatewayError) || err.status !== 413) throw err;
-    return sized(new GatewayError(`Google's answer to the interaction request is larger than the gateway reads (${MAX_JSON_BYTES / 1024 / 1024} MB): stream it instead`, {
-      status: 502, type: 'internal_server_error',
-    }));
+  // A declared length past the bound is not held at all: the body streams through the usage scanner.
+  const declared = Number(upstream.headers.get('content-length') ?? NaN);
+  const reader = upstream.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    if (declared > MAX_JSON_BYTES) return tooLarge(await scanUsage(chunks, reader));
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    size += value.byteLength;
+    if (size > MAX_JSON_BYTES) return tooLarge(await scanUsage(chunks, reader));
   }
-  let out = text;
+  const bytes = joined(chunks, size);
+  let value: unknown;
   try {
-    const value = JSON.parse(text) as unknown;
-    if (rewriteIds(value, shown)) out = JSON.stringify(value);
+    value = JSON.parse(new TextDecoder().decode(bytes)) as unknown;
   } catch {
     // Not JSON (an empty deletion): as it came.
+    headers.set('content-length', String(bytes.byteLength));
+    return withReadAnswer(new Response(bytes, { status: upstream.status, headers }), { bytes });
   }
-  headers.set('content-length', String(new TextEncoder().encode(out).byteLength));
-  return new Response(out, { status: upstream.status, headers });
+  // Encoded once, and only when an id changed: else Google's own bytes go on.
+  const out: Uint8Array<ArrayBuffer> = rewriteIds(value, shown) ? new TextEncoder().encode(JSON.stringify(value)) as Uint8Array<ArrayBuffer> : bytes;
+  headers.set('content-length', String(out.byteLength));
+  return withReadAnswer(new Response(out, { status: upstream.status, headers }), { bytes: out, value });
 }
 
-/** An error in the gateway's envelope, as an answer of known length (the call reads it whole, as Google's). */
-async function sized(error: GatewayError): Promise<Response> {
+/**
+ * The 502 for a JSON answer past the bound, which the client does not get; Google charged for it all the same,
+ * so the call is billed by the usage read on the way through (else at its reservation's estimate).
+ */
+async function tooLarge(usage: UsageReport | undefined): Promise<Response> {
+  return sized(new GatewayError(`Google's answer to the interaction request is larger than the gateway reads (${MAX_JSON_BYTES / 1024 / 1024} MB): stream it instead`, {
+    status: 502, type: 'internal_server_error',
+  }), usage ?? 'estimate');
+}
+
+/** The chunks read, as one buffer. */
+function joined(chunks: Uint8Array[], size: number): Uint8Array<ArrayBuffer> {
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
+}
+
+/** An error in the gateway's envelope, as an answer of known length, known as read (and, when Google charged for it, its usage). */
+async function sized(error: GatewayError, charged?: ReadAnswer['charged']): Promise<Response> {
   const failed = errorResponse(error);
-  const text = await failed.text();
-  failed.headers.set('content-length', String(new TextEncoder().encode(text).byteLength));
-  return new Response(text, { status: failed.status, headers: failed.headers });
+  const bytes = new Uint8Array(await failed.arrayBuffer());
+  failed.headers.set('content-length', String(bytes.byteLength));
+  return withReadAnswer(new Response(bytes, { status: failed.status, headers: failed.headers }), { bytes, ...(charged ? { charged } : {}) });
 }

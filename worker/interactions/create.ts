@@ -6,11 +6,12 @@ import type { GatewayEnv } from '../env.ts';
 import { badRequest, GatewayError } from '../errors.ts';
 import { currentCatalog } from '../models/catalog.ts';
 import { type DeploymentRef, pickDeployment, standInDeployment } from '../models/deployments.ts';
-import { forwardedHeaders, safeBase } from '../passthrough/forward.ts';
+import { safeBase } from '../passthrough/forward.ts';
 import { type PassThroughCall, passThroughCall, passThroughTimeoutMs } from '../passthrough/pass-through-call.ts';
 import { readPassThroughBody } from '../passthrough/pass-through-body.ts';
 import { googleQuery, withQueryKey } from '../passthrough/upstream-credentials.ts';
-import { headerSnapshot } from '../proxy/call-helpers.ts';
+import { forwardedHeaders as forwardedToProvider, headerSnapshot, withoutCredentials } from '../proxy/call-helpers.ts';
+import { forwardsByGroup, groupForwardsHeaders } from '../router/header-groups.ts';
 import { recordRefusedCall, type Seen } from '../proxy/refused-call.ts';
 import { resolveGroup } from '../router/resolve-group.ts';
 import { servingDeployments } from '../router/serving-deployments.ts';
@@ -18,7 +19,7 @@ import { deploymentWithSecrets } from '../secrets/resolve.ts';
 import { gatewayState } from '../state.ts';
 import { decodeInteractionId, interactionOwner, type ManagedInteractionId, managedInteractionId, ownsInteraction } from './ids.ts';
 import { shownAnswer } from './answer.ts';
-import { interactionsTarget, servesInteractions, withoutGatewayFields } from './upstream.ts';
+import { interactionsTarget, servesInteractions, unservedRun, withoutGatewayFields } from './upstream.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
 
@@ -49,7 +50,9 @@ function invalidBody(error: z.ZodError): GatewayError {
  * answer's `usage`, a stream's at `interaction.completed`; a stream cut short by the text it carried) and
  * logged with `call_type: acreate_interaction`. Interaction ids come back signed for their owner (ids.ts); a
  * `previous_interaction_id` must be one of the caller's, and the deployment that stored it serves the
- * follow-up. Agents and background runs are refused: neither can be billed when the call ends.
+ * follow-up. Agents and background runs are refused: neither can be billed when the call ends. Google gets the
+ * client's headers only as the other model routes forward them (`forward_client_headers_to_llm_api`, globally
+ * or by model group), and never its credentials.
  */
 export async function createInteraction(c: Ctx): Promise<Response> {
   const seen: Seen = {};
@@ -63,13 +66,10 @@ export async function createInteraction(c: Ctx): Promise<Response> {
     const parsed = createSchema.safeParse(client.json);
     if (!parsed.success) throw invalidBody(parsed.error);
     const request = parsed.data;
-    if (request.agent !== undefined) {
-      throw badRequest('Agent interactions (agent, such as Deep Research) are not served by the gateway: name a model group in model', 'agent');
-    }
+    if (request.agent !== undefined) throw unservedRun(request)!;
     if (request.model === undefined) throw badRequest('Invalid interaction request: model is required', 'model');
-    if (request.background === true) {
-      throw badRequest('Background interactions are not served by the gateway (a run that ends after the call cannot be held to budgets): leave background unset, and stream a long answer', 'background');
-    }
+    const unserved = unservedRun(request);
+    if (unserved) throw unserved;
     // A follow-up names an interaction the gateway gave out; only the master key may name Google's own id.
     const previousId = request.previous_interaction_id;
     const previous = previousId === undefined ? undefined : decodeInteractionId(previousId);
@@ -79,8 +79,10 @@ export async function createInteraction(c: Ctx): Promise<Response> {
     const group = request.model;
     const catalog = await currentCatalog(state, c.env, c.executionCtx, { missing: group });
     const google = resolveGroup(state.config, catalog, group).deployments.filter(servesInteractions);
-    const outbound = forwardedHeaders(c.req.raw.headers, { all: true, keyHeaders: [state.keyHeader] });
-    outbound.set('content-type', 'application/json');
+    // What the other model routes send Google: the body's type and what the client accepts, and the client's own
+    // headers only as general_settings / model_group_settings forward them (never its credentials).
+    const safeHeaders = withoutCredentials(headers, state.keyHeader);
+    const accept = headers.get('accept');
     let deployment: DeploymentRef | undefined;
     let owner = 'master';
     const call: PassThroughCall = {
@@ -100,6 +102,10 @@ export async function createInteraction(c: Ctx): Promise<Response> {
       send: async (signal) => {
         // Credentials a secret manager holds are read (or taken from this isolate's cache) for this call only.
         const d = await deploymentWithSecrets(deployment!, c.env);
+        const byGroup = forwardsByGroup(state.config) && groupForwardsHeaders(state.config, [d.group, group]);
+        const outbound = new Headers(forwardedToProvider(state.config.general_settings, safeHeaders, byGroup));
+        outbound.set('content-type', 'application/json');
+        if (accept) outbound.set('accept', accept);
         const body = { ...withoutGatewayFields(client.json ?? {}), model: d.model, ...(previous ? { previous_interaction_id: previous.interactionId } : {}) };
         const { url: target, secret } = await interactionsTarget(d, c.env as unknown as Record<string, unknown>, outbound, '', googleQuery(url));
         const upstream = await fetch(target, { method: 'POST', headers: outbound, body: JSON.stringify(body), signal });

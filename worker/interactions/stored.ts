@@ -2,8 +2,8 @@ import type { Context } from 'hono';
 import type { GatewayEnv } from '../env.ts';
 import { GatewayError } from '../errors.ts';
 import { authenticateRoute } from '../limits/key-store.ts';
-import { authorizeModel } from '../models/access.ts';
 import { currentCatalog } from '../models/catalog.ts';
+import { authorizeStoredModel } from '../proxy/call-access.ts';
 import { withQueryKey } from '../passthrough/upstream-credentials.ts';
 import { requestTimeoutMs } from '../proxy/call-helpers.ts';
 import { deploymentByStoredId } from '../router/resolve-group.ts';
@@ -41,7 +41,7 @@ export function storedInteraction(method: 'GET' | 'DELETE' | 'POST', suffix: '' 
     const stored = deploymentByStoredId(catalog, decoded.deploymentId);
     if (!stored) throw notFound();
     const { deployment } = stored;
-    authorizeModel(caller, stored.model, catalog);
+    authorizeStoredModel(caller, stored.model, catalog);
     const query = method === 'GET' ? [...new URL(c.req.url).searchParams].filter(([name]) => READ_QUERY.has(name)) : [];
     const d = await deploymentWithSecrets(deployment, c.env);
     const outbound = new Headers({ accept: c.req.header('accept') ?? 'application/json' });

@@ -1,3 +1,5 @@
+import type { Caller } from '../auth/authenticate.ts';
+import { badRequest, type GatewayError } from '../errors.ts';
 import type { DeploymentRef } from '../models/deployments.ts';
 import { passThroughUrl } from '../passthrough/forward.ts';
 import { PASS_THROUGH_PREFIXES } from '../passthrough/providers.ts';
@@ -49,4 +51,32 @@ export function withoutGatewayFields(json: Record<string, unknown>): Record<stri
     else delete rest.metadata;
   }
   return rest;
+}
+
+/**
+ * Why a create is refused whose run outlasts the call, which therefore could never be billed by its usage: an
+ * agent's (`agent`, such as Deep Research) or a background run (`background`). Undefined for any other.
+ */
+export function unservedRun(body: Record<string, unknown>): GatewayError | undefined {
+  if (body.agent !== undefined && body.agent !== null) {
+    return badRequest('Agent interactions (agent, such as Deep Research) are not served by the gateway: name a model group in model', 'agent');
+  }
+  if (body.background !== undefined && body.background !== null && body.background !== false) {
+    return badRequest('Background interactions are not served by the gateway (a run that ends after the call cannot be held to budgets): leave background unset, and stream a long answer', 'background');
+  }
+  return undefined;
+}
+
+const INTERACTIONS_CREATE = /\/interactions$/;
+
+/**
+ * Provider pass-through's create of an interaction (`POST /gemini/v1beta/interactions`, Vertex AI's
+ * `.../locations/{l}/interactions`) held to the dedicated route's rule for a virtual key: no agent or background
+ * run (unservedRun, the same 400), and a body the gateway can read for them. The master key's goes on as sent.
+ */
+export function refuseUnbilledRun(caller: Caller, method: string, path: string, json: Record<string, unknown> | undefined): void {
+  if (caller.kind !== 'key' || method !== 'POST' || !INTERACTIONS_CREATE.test(path)) return;
+  if (!json) throw badRequest('Invalid interaction request: the body must be a JSON object');
+  const refused = unservedRun(json);
+  if (refused) throw refused;
 }

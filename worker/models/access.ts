@@ -47,6 +47,19 @@ export function mayCall(caller: Caller, group: string, catalog: ModelCatalog): b
  */
 export function authorizeModel(caller: Caller, group: string, catalog: ModelCatalog): void {
   if (caller.permits && !jwtModelAllowed(caller.permits, group, catalog)) throw modelAccessDenied(group);
+  authorizeListedModel(caller, group, catalog);
+}
+
+/**
+ * Whether the key's, team's, user's and organization's model lists admit `group`, leaving out a JWT's role and scope
+ * models: for a request that names no model, which those hold only by its route, as in LiteLLM.
+ */
+export function listsAllow(caller: Caller, group: string, catalog: ModelCatalog): boolean {
+  return refusedBy(caller, group, catalog) === null;
+}
+
+/** authorizeModel's 401s of the key's, team's, user's and organization's model lists alone (see listsAllow). */
+export function authorizeListedModel(caller: Caller, group: string, catalog: ModelCatalog): void {
   const refused = refusedBy(caller, group, catalog);
   if (!refused) return;
   if (refused.by === 'key') {

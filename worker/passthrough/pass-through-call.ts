@@ -14,11 +14,12 @@ import { refuseUnguardedRoute } from '../guardrails/run.ts';
 import { type CallContext, endUserOf, requestTags } from '../proxy/call-context.ts';
 import { callSettler } from '../proxy/call-end.ts';
 import { withoutCredentials } from '../proxy/call-helpers.ts';
-import { countedTokens, freeModel, reservationEstimate } from '../proxy/reservation.ts';
+import { countedTokens, freeModel, reservationEstimate, reservedOutputTokens } from '../proxy/reservation.ts';
 import type { Seen } from '../proxy/refused-call.ts';
 import { returnedHeaders } from './forward.ts';
 import { tapUsage } from './usage-tap.ts';
-import { readJsonText, type UsageReading, usageOf } from './usage-reader.ts';
+import { readJsonText, readUsage, type UsageReading, usageOf } from './usage-reader.ts';
+import { readAnswerOf } from './read-answer.ts';
 import { type OpaqueBody, refuseGatewayMetadata } from './pass-through-body.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
@@ -146,6 +147,9 @@ export async function passThroughCall(c: Ctx, state: GatewayState, call: PassThr
     return errorResponse(error);
   }
   const upstreamMs = Date.now() - startedAt;
+  // An answer the route already read (read-answer.ts): not read again; one it could not pass on may still be charged for.
+  const preread = readAnswerOf(upstream);
+  const charged = preread?.charged;
   const contentType = upstream.headers.get('content-type') ?? '';
   const failed = upstream.status >= 400
     ? new GatewayError(`Upstream answered ${upstream.status}`, { status: upstream.status, type: upstream.status === 429 ? 'rate_limit_error' : 'upstream_error', upstreamStatus: upstream.status })
@@ -153,7 +157,9 @@ export async function passThroughCall(c: Ctx, state: GatewayState, call: PassThr
   // What the call used: what the answer says, else (an answer that says nothing) an estimate from the text it carried; a stream
   // cut short before its last usage event is billed at least what its text shows.
   const usageOfCall = (reported: UsageReport | undefined, textChars: number, cut: boolean): UsageReport => {
-    if (!call.billed || failed) return NO_USAGE;
+    if (!call.billed) return NO_USAGE;
+    if (failed) return charged === undefined ? NO_USAGE : charged !== 'estimate' ? charged
+      : { promptTokens, completionTokens: call.generative ? reservedOutputTokens(body) : 0, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: false };
     const written = call.generative ? estimateTokens(textChars) : 0;
     if (!reported) return estimatedUsage(promptTokens, call.generative ? textChars : 0);
     return cut && written > reported.completionTokens ? { ...reported, completionTokens: written, reported: false } : reported;
@@ -170,11 +176,11 @@ export async function passThroughCall(c: Ctx, state: GatewayState, call: PassThr
   const settle = (outcome: CallOutcome, cost: number) => settler.settle({ outcome, cost, apiBase: call.apiBase, finishedAt: outcome.finishedAt, ...(failed ? { error: failed } : {}) });
 
   const length = Number(upstream.headers.get('content-length') ?? NaN);
-  if (/^application\/(.+\+)?json/i.test(contentType) && upstream.body && length <= MAX_BUFFERED_JSON) {
+  if (preread || (/^application\/(.+\+)?json/i.test(contentType) && upstream.body && length <= MAX_BUFFERED_JSON)) {
     // A JSON answer of known, bounded size is read whole (as the gateway's own calls are), so its cost can be in its headers.
-    let bytes: ArrayBuffer;
+    let bytes: ArrayBuffer | Uint8Array<ArrayBuffer>;
     try {
-      bytes = await upstream.arrayBuffer();
+      bytes = preread?.bytes ?? await upstream.arrayBuffer();
     } catch (err) {
       const error = failure(err);
       settler.settle({ error, cost: 0, apiBase: call.apiBase, finishedAt: Date.now() });
@@ -183,7 +189,8 @@ export async function passThroughCall(c: Ctx, state: GatewayState, call: PassThr
       stopTimer();
     }
     const reading: UsageReading = {};
-    readJsonText(new TextDecoder().decode(bytes), reading);
+    if (preread && 'value' in preread) readUsage(preread.value, reading);
+    else readJsonText(new TextDecoder().decode(bytes), reading);
     const usage = usageOfCall(usageOf(reading) ?? headerUsage(upstream.headers), reading.textChars ?? 0, false);
     const cost = costOf(usage, reading.model);
     const answered = answerResponse(bytes, upstream.status, headersOf(cost, false));

@@ -10,6 +10,23 @@ export function aliasOf(caller: Caller, requested: string): string | undefined {
   return caller.kind === 'key' ? caller.policy.aliases[requested] ?? caller.policy.team?.modelAliases[requested] : undefined;
 }
 
+/**
+ * Throws authorizeModel's refusal when the caller may not reach an object stored by a deployment of `group`
+ * (a stored response, an interaction: read, deleted, cancelled), as its create was authorized (authorizeCall): the
+ * group itself, or one of the caller's aliases for it (the key's `aliases`, else its team's `model_aliases` of a
+ * name the key has none for) whose own name it may call. A master caller reads no aliases.
+ */
+export function authorizeStoredModel(caller: Caller, group: string, catalog: ModelCatalog): void {
+  if (caller.kind === 'key' && !mayCall(caller, group, catalog)) {
+    const own = caller.policy.aliases;
+    for (const [name, target] of Object.entries(own)) if (target === group && mayCall(caller, name, catalog)) return;
+    for (const [name, target] of Object.entries(caller.policy.team?.modelAliases ?? {})) {
+      if (target === group && !Object.hasOwn(own, name) && mayCall(caller, name, catalog)) return;
+    }
+  }
+  authorizeModel(caller, group, catalog);
+}
+
 export interface CallAccess {
   caller: Caller;
   /** The model name the client asked for, and the group an alias made of it. */

@@ -2,7 +2,7 @@ import type { Caller } from '../auth/authenticate.ts';
 import { badRequest, errorResponse, GatewayError } from '../errors.ts';
 import type { DeploymentRef, ModelCatalog } from '../models/deployments.ts';
 import type { Endpoint, ProviderAnswer } from '../providers/types.ts';
-import { guardRequest, guardrailsFor, requestedGuardrails } from '../guardrails/run.ts';
+import { guardRequest, guardrailsFor, refuseUnguardedRoute, requestedGuardrails } from '../guardrails/run.ts';
 import type { GuardrailConfig } from '../guardrails/schema.ts';
 import { guardedAnswer } from '../guardrails/answer-check.ts';
 import { costOfCall } from '../cost/deployment-cost.ts';
@@ -21,8 +21,16 @@ import { requireOwnPrevious } from './follow-up.ts';
 import { fileSearchStores, type FileSearchStores } from './file-search-stores.ts';
 import { log } from '../telemetry/log.ts';
 
-/** The calls guardrails read (their input and answer are texts). */
-export const GUARDED: ReadonlySet<Endpoint> = new Set(['chat', 'completion', 'responses']);
+/**
+ * The calls guardrails read, as LiteLLM's: chats, completions and responses (input and answer), embeddings,
+ * images and speech (their input: `input`, `prompt`; the answer is vectors, images or audio), transcriptions
+ * (their `prompt`, and the answer's text), reranks (the query and documents).
+ */
+export const GUARDED: ReadonlySet<Endpoint> = new Set(['chat', 'completion', 'responses', 'embedding', 'image_generation', 'image_edit', 'speech', 'transcription', 'rerank']);
+/** The calls no guardrail reads (moderations, OCR): a key that guardrails hold is refused them (refuseUnguardedRoute). */
+export const UNGUARDED: ReadonlySet<Endpoint> = new Set(['moderation', 'ocr']);
+/** The calls whose answer has text a `post_call` guardrail reads. */
+const ANSWER_TEXT: ReadonlySet<Endpoint> = new Set(['chat', 'completion', 'responses', 'transcription']);
 
 /**
  * A Responses API call's checks before it is routed: its previous response must be the caller's own,
@@ -37,20 +45,33 @@ export function responsesStores(caller: Caller, body: Record<string, unknown>, c
 export interface CallGuards {
   answerGuards: GuardrailConfig[];
   appliedGuards: string[];
+  /** What a Presidio guardrail with `output_parse_pii` replaced in the request (`<PERSON_1_3fa9c2d0>` → the name), to put back in the answer. */
+  piiTokens?: Map<string, string>;
 }
 
 /**
- * config.yaml's guardrails on the request, run before the cache and the provider. The answer's
+ * config.yaml's guardrails on the request, run before the cache and the provider (a call no guardrail reads: none,
+ * and moderations and OCR refused to a key that guardrails hold). The answer's
  * guardrails (post_call) read the whole answer (a stream's once it is whole); a background response has none to read yet.
  */
-export async function guardCallRequest(guards: readonly GuardrailConfig[], body: Record<string, unknown>, caller: Caller, env: Record<string, unknown>, callId: string): Promise<CallGuards> {
-  const requested = requestedGuardrails(body, caller);
-  const answerGuards = guardrailsFor(guards, ['post_call'], requested);
-  if (answerGuards.length && body.background === true) {
-    throw badRequest(`Guardrails that check the answer (${answerGuards.map((g) => g.guardrail_name).join(', ')}) read it when it comes: call without background`, 'background');
+export async function guardCallRequest(
+  guards: readonly GuardrailConfig[], body: Record<string, unknown>, caller: Caller, env: Record<string, unknown>, callId: string, endpoint: Endpoint, clientBody: Record<string, unknown>,
+): Promise<CallGuards | undefined> {
+  if (UNGUARDED.has(endpoint)) refuseUnguardedRoute(guards, caller, endpoint === 'ocr' ? 'the OCR API' : 'the moderations API');
+  if (!GUARDED.has(endpoint)) return undefined;
+  const requested = requestedGuardrails(body, caller, clientBody);
+  const answerText = ANSWER_TEXT.has(endpoint);
+  const answerGuards = answerText ? guardrailsFor(guards, ['post_call'], requested) : [];
+  const requestGuards = guardrailsFor(guards, ['pre_call', 'during_call'], requested);
+  // output_parse_pii (LiteLLM's): the request masked with numbered tokens, the answer unmasked with them.
+  const unmasking = answerText && requestGuards.some((g) => g.litellm_params.guardrail === 'presidio' && g.litellm_params.output_parse_pii === true);
+  const reading = [...answerGuards, ...(unmasking ? requestGuards.filter((g) => g.litellm_params.output_parse_pii === true) : [])];
+  if (reading.length && body.background === true) {
+    throw badRequest(`Guardrails that check the answer (${reading.map((g) => g.guardrail_name).join(', ')}) read it when it comes: call without background`, 'background');
   }
-  const appliedGuards = await guardRequest(guardrailsFor(guards, ['pre_call', 'during_call'], requested), body, env, callId);
-  return { answerGuards, appliedGuards };
+  const piiTokens = unmasking ? new Map<string, string>() : undefined;
+  const appliedGuards = await guardRequest(requestGuards, body, env, callId, piiTokens);
+  return { answerGuards, appliedGuards, ...(piiTokens?.size ? { piiTokens } : {}) };
 }
 
 /** What guardAnswer needs of the call. */
@@ -58,6 +79,7 @@ export interface AnswerGuardInput {
   answer: ProviderAnswer;
   answerGuards: GuardrailConfig[];
   appliedGuards: string[] | undefined;
+  piiTokens: Map<string, string> | undefined;
   env: Record<string, unknown>;
   callId: string;
   timeoutMs: number;
@@ -69,12 +91,13 @@ export interface AnswerGuardInput {
 
 /**
  * The answer's guardrails (post_call), a stream held until whole: one that blocks still leaves the call
- * paid for, and the call is settled here and answered with the guardrail's error.
+ * paid for, and the call is settled here and answered with the guardrail's error. Then the request's
+ * PII tokens (output_parse_pii) are put back.
  */
 export async function guardAnswer(input: AnswerGuardInput): Promise<{ answer: ProviderAnswer; appliedGuards: string[] } | Response> {
   const { answer, answerGuards, appliedGuards, ctx, settler } = input;
   try {
-    const guarded = await guardedAnswer(answer, answerGuards, input.env, input.callId, appliedGuards ?? [], input.timeoutMs);
+    const guarded = await guardedAnswer(answer, answerGuards, input.env, input.callId, appliedGuards ?? [], input.timeoutMs, ctx.endpoint === 'transcription', input.piiTokens);
     const applied = [...(appliedGuards ?? []), ...guarded.ran];
     ctx.appliedGuardrails = applied;
     return { answer: guarded.answer, appliedGuards: applied };

@@ -36,7 +36,7 @@ import { answerCall, callSettler } from './call-end.ts';
 import { deploymentWithSecrets } from '../secrets/resolve.ts';
 import { refuseLargeAnswer, refuseLargeCacheHit } from './answer-size.ts';
 import { forwardsByGroup, groupForwardsHeaders } from '../router/header-groups.ts';
-import { answerFromCache, type CallGuards, callContextOf, failedCall, guardAnswer, guardCallRequest, GUARDED, recordLookup, responsesStores } from './call-preparation.ts';
+import { answerFromCache, type CallGuards, callContextOf, failedCall, guardAnswer, guardCallRequest, recordLookup, responsesStores } from './call-preparation.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
 export type { ModelCallOptions };
@@ -98,26 +98,27 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   // A Responses API call's file_search tools: the caller's own vector stores, by the provider's ids (file-search-stores.ts).
   let stores: FileSearchStores | undefined;
   let files: CallFiles | undefined;
-  // config.yaml's guardrails (none configured: nothing to do here): the request's run now, before the cache and the provider (call-preparation.ts).
-  const guards = state.config.guardrails?.length && GUARDED.has(endpoint) ? state.config.guardrails : undefined;
+  // config.yaml's guardrails (none configured: nothing to do here), run before callFileIds copies the body, the cache and the provider.
+  const guards = state.config.guardrails?.length ? state.config.guardrails : undefined;
   let guarded: CallGuards | undefined;
   try {
     picked = authorizeCall({ caller, requested: group, aliased, picked: resolved.deployments[0], catalog, path: c.req.path, body, bodyRules: { settings: state.config.general_settings, clientBody: rulesBody } });
     if (endpoint === 'responses') stores = responsesStores(caller, body, catalog, state.responseIdKey);
+    if (guards) guarded = await guardCallRequest(guards, body, caller, c.env, callId, endpoint, rulesBody);
     files = callFileIds(caller, endpoint, body, catalog, state.responseIdKey, stores);
-    if (guards) guarded = await guardCallRequest(guards, body, caller, c.env, callId);
   } catch (err) {
     if (admission) c.executionCtx.waitUntil(admission.release());
     throw err;
   }
   const answerGuards = guarded?.answerGuards;
+  const piiTokens = guarded?.piiTokens;
   let appliedGuards = guarded?.appliedGuards;
   // A customer held to a region is answered from answers made in that region only: its own cache keys.
   const region = admission?.modelRegion;
   const tags = state.config.router_settings.enable_tag_filtering === true ? keyedTags : undefined;
   const scope = routingScope(resolved, region, tags, state.config.router_settings, modelTags);
-  // A call whose answer a guardrail checks neither takes a cached answer (which no guardrail checked) nor makes one.
-  const cache = answerGuards?.length || scope.cacheGroup === undefined ? undefined : await planCache(cacheSettings(state.config, c.env), endpoint, scope.cacheGroup, body, caller.kind === 'key' ? caller.policy.allowedCacheControls : undefined)
+  // A call whose answer a guardrail checks or unmasks (output_parse_pii) neither takes a cached answer nor makes one.
+  const cache = answerGuards?.length || piiTokens || scope.cacheGroup === undefined ? undefined : await planCache(cacheSettings(state.config, c.env), endpoint, scope.cacheGroup, body, caller.kind === 'key' ? caller.policy.allowedCacheControls : undefined)
     .catch((err: unknown) => {
       if (admission) c.executionCtx.waitUntil(admission.release());
       throw err;
@@ -209,8 +210,8 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
     return failedCall(files ? files.shownError(err) : err, ctx, deployment, settler, settleLeader);
   }
   // The answer's guardrails (post_call), a stream held until whole: one that blocks still leaves the call paid for.
-  if (answerGuards?.length) {
-    const checked = await guardAnswer({ answer, answerGuards, appliedGuards, env: c.env, callId, timeoutMs: requestTimeoutMs(state.config), ctx, deployment, settler, settleLeader });
+  if (answerGuards?.length || piiTokens) {
+    const checked = await guardAnswer({ answer, answerGuards: answerGuards ?? [], appliedGuards, piiTokens, env: c.env, callId, timeoutMs: requestTimeoutMs(state.config), ctx, deployment, settler, settleLeader });
     if (checked instanceof Response) return checked;
     answer = checked.answer;
     appliedGuards = checked.appliedGuards;

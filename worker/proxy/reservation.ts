@@ -24,12 +24,17 @@ function extraUnits(endpoint: Endpoint, body: Record<string, unknown>): { images
 export const DEFAULT_RESERVED_OUTPUT_TOKENS = 512;
 export const MAX_RESERVED_OUTPUT_TOKENS = 4096;
 
+/** The output tokens a generating call's reservation holds: what it asks for at most, bounded (also a charged failure's estimate, pass-through-call.ts). */
+export function reservedOutputTokens(body: Record<string, unknown>): number {
+  const asked = Number(body.max_completion_tokens ?? body.max_tokens ?? body.max_output_tokens ?? DEFAULT_RESERVED_OUTPUT_TOKENS);
+  return Math.min(Number.isFinite(asked) && asked > 0 ? asked : DEFAULT_RESERVED_OUTPUT_TOKENS, MAX_RESERVED_OUTPUT_TOKENS);
+}
+
 /** What admission reserves: the prompt (estimated from its text) plus the answer it may get, at the deployment's prices. */
 export function reservationEstimate(
   deployment: DeploymentRef | undefined, promptTokens: number, body: Record<string, unknown>, endpoint: Endpoint, tokenType?: TokenType,
 ): { estCost: number; estTokens: number } {
-  const asked = Number(body.max_completion_tokens ?? body.max_tokens ?? body.max_output_tokens ?? DEFAULT_RESERVED_OUTPUT_TOKENS);
-  const output = endpoint !== 'chat' && endpoint !== 'completion' && endpoint !== 'responses' ? 0 : Math.min(Number.isFinite(asked) && asked > 0 ? asked : DEFAULT_RESERVED_OUTPUT_TOKENS, MAX_RESERVED_OUTPUT_TOKENS);
+  const output = endpoint !== 'chat' && endpoint !== 'completion' && endpoint !== 'responses' ? 0 : reservedOutputTokens(body);
   const estCost = deployment
     ? costOfCall(deployment, { promptTokens, completionTokens: output, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: false, ...extraUnits(endpoint, body) })
     : 0;

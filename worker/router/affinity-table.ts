@@ -4,6 +4,7 @@
  * DeploymentHealth object, in memory: a pin is a routing hint, so one lost with its object only costs the
  * next call a cache miss at the provider, as a LiteLLM proxy restarting without Redis loses them.
  */
+import { PRODUCED_MAX, REPLAYED_MAX } from './encrypted-affinity.ts';
 
 /** Session, prompt and key pins a group's object keeps at most; past it, the oldest (by last pinning) go first. */
 export const MAX_PINS = 50_000;
@@ -12,6 +13,12 @@ export const MAX_PINS = 50_000;
  * turns pin one item each, so a busy tenant's items must not evict other tenants' session pins.
  */
 export const MAX_ENCRYPTED_PINS = 50_000;
+/** Pins a call has besides encrypted items': its session's, its cached prompt's and its key's (affinity.ts pinsFor). */
+const OTHER_PINS = 3;
+/** Keys one lookup answers at most: a call's replayed encrypted items and its other pins, every one of them. */
+export const LOOKUP_MAX = REPLAYED_MAX + OTHER_PINS;
+/** Pins one call sets at most: an answer's produced items (itemPinner), or a served call's replayed items and other pins (pinServed). */
+export const PIN_MAX = Math.max(PRODUCED_MAX, REPLAYED_MAX + OTHER_PINS);
 /** How often a full table sweeps its expired pins (a pass over every pin). */
 const SWEEP_EVERY_MS = 10_000;
 
@@ -45,6 +52,19 @@ export class AffinityTable {
       }
       return pin[0];
     });
+  }
+
+  /**
+   * One call's lookup, as the group's object answers it (health-object.ts): its first LOOKUP_MAX keys, every key
+   * any call sends, bounded against a hostile caller (a shorter answer is no miss: affinity.ts).
+   */
+  lookupForCall(keys: readonly string[], now: number): (string | null)[] {
+    return this.lookup(keys.slice(0, LOOKUP_MAX), now);
+  }
+
+  /** One call's pins, as the group's object takes them: its first PIN_MAX, every pin any call sets. */
+  pinForCall(pins: readonly Pin[], now: number): void {
+    this.pin(pins.slice(0, PIN_MAX), now);
   }
 
   /** Pins each key to its deployment for its TTL from now (LiteLLM's pins slide: each call served renews them). */

@@ -172,11 +172,13 @@ export async function pinnedDeployment(env: PinEnv, config: TollgateConfig, grou
       Promise.resolve(object.pinnedDeployments(pins.map((p) => p.key))),
       new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('no answer')), rule ? ENCRYPTED_LOOKUP_WITHIN_MS : LOOKUP_WITHIN_MS))),
     ]);
+    // A key past the object's answer (an object bounding its lookups) is unknown, not a miss: what this isolate knew of it stands.
+    const answered = pins.map((_, i) => (i < ids.length ? ids[i] ?? null : known[i]?.id));
     pins.forEach((p, i) => {
       // An encrypted item's miss is not remembered: its pin may be written a moment later (the answer that made it).
-      if (ids[i] || !isEncryptedPin(p.key)) remember(group, p.key, { ...memo.get(`${group}\u0001${p.key}`), id: ids[i] ?? null, at: now });
+      if (i < ids.length && (ids[i] || !isEncryptedPin(p.key))) remember(group, p.key, { ...memo.get(`${group}\u0001${p.key}`), id: ids[i] ?? null, at: now });
     });
-    return { ...firstNamed(pins, ids), pins };
+    return { ...firstNamed(pins, answered), pins };
   } catch (err) {
     log.error(`deployment affinity for ${group} unavailable:`, err instanceof Error ? err.message : String(err));
     // A slow or unreachable object: the pin this isolate last read or made, if any, still holds.

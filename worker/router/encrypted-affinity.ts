@@ -15,9 +15,12 @@ import type { HealthSnapshot } from './health-snapshot.ts';
  */
 
 /** Replayed items looked up per call: the latest are the ones the last turn made. */
-const REPLAYED_MAX = 8;
-/** Items pinned per answer (an answer has one reasoning item per turn of tool use; this bounds a hostile one). */
-const PRODUCED_MAX = 32;
+export const REPLAYED_MAX = 8;
+/**
+ * Items pinned per answer (an answer has one reasoning item per turn of tool use; this bounds a hostile one):
+ * its last, the ones a follow-up replays latest (and looks up: REPLAYED_MAX from the end of its input).
+ */
+export const PRODUCED_MAX = 32;
 /** Longer content is hashed all the same; a value past this is not a provider's and is left alone. */
 const CONTENT_MAX = 1_000_000;
 
@@ -49,9 +52,9 @@ export function replayedContents(body: Record<string, unknown>): string[] {
   return contentsOf(body.input, REPLAYED_MAX, true);
 }
 
-/** The encrypted contents of a Responses API answer's `output` (undefined when it has none). */
+/** The encrypted contents of a Responses API answer's `output`, its last PRODUCED_MAX (undefined when it has none). */
 export function producedContents(output: unknown): string[] | undefined {
-  const found = contentsOf(output, PRODUCED_MAX, false);
+  const found = contentsOf(output, PRODUCED_MAX, true);
   return found.length ? found : undefined;
 }
 

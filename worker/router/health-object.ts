@@ -108,14 +108,14 @@ export class DeploymentHealth extends DurableObject<GatewayEnv> {
     this.#slots.renew(holds, Date.now());
   }
 
-  /** The deployments `keys` are pinned to (router/affinity.ts), null where none is. */
+  /** The deployments `keys` are pinned to (router/affinity.ts), null where none is; the first LOOKUP_MAX (affinity-table.ts) only. */
   pinnedDeployments(keys: string[]): (string | null)[] {
-    return this.#pins.lookup(keys.slice(0, 8), Date.now());
+    return this.#pins.lookupForCall(keys, Date.now());
   }
 
-  /** Pins keys to the deployment that served their call (router/affinity.ts). */
+  /** Pins keys to the deployment that served their call (router/affinity.ts); the first PIN_MAX (affinity-table.ts) only. */
   pinDeployments(pins: Pin[]): void {
-    this.#pins.pin(pins.slice(0, 8), Date.now());
+    this.#pins.pinForCall(pins, Date.now());
   }
 
   async #loadCooldowns(): Promise<Record<string, number>> {

@@ -53,8 +53,9 @@ export async function createBatch(c: Ctx): Promise<Response> {
     const metadata = ownedMetadata(body.metadata, caller, home, 'batch');
     const { release } = await admitCreation(c, state, home, crypto.randomUUID());
     try {
-      // A key's batch runs only its group's model, whatever the file says (the master key's, anything).
-      if (caller.kind !== 'master') {
+      // A key's batch runs only its group's model, whatever the file says (the master key's, anything); an admin
+      // JWT held to its role's or scopes' models (permits) is held as a key is, so its file cannot name another model.
+      if (caller.kind !== 'master' || caller.permits) {
         const input = await home.send({ method: 'GET', path: `files/${encodeURIComponent(upstreamId)}/content`, query: [] });
         await checkBatchInput(input.body ?? new ReadableStream(), home.deployment.model, body.endpoint);
       }

@@ -2,7 +2,8 @@ import type { Context } from 'hono';
 import { type Caller, identify } from '../auth/authenticate.ts';
 import type { GatewayEnv } from '../env.ts';
 import { badRequest, GatewayError } from '../errors.ts';
-import { authorizeModel, mayCall } from '../models/access.ts';
+import { checkJwtModel } from '../auth/jwt-permissions.ts';
+import { authorizeListedModel, authorizeModel, listsAllow } from '../models/access.ts';
 import { currentCatalog } from '../models/catalog.ts';
 import { type DeploymentRef, type ModelCatalog, pickDeployment, standInDeployment } from '../models/deployments.ts';
 import { bedrockModelId } from '../providers/bedrock/index.ts';
@@ -15,6 +16,7 @@ import { readPassThroughBody } from '../passthrough/pass-through-body.ts';
 import { bedrockCredential, credentialOf, googleQuery, setCredential, signed, vertexBase, vertexBearer, withQueryKey } from '../passthrough/upstream-credentials.ts';
 import { modelInBody, PASS_THROUGH_PREFIXES, type PassThroughProvider, requestedModel, withModelInPath } from '../passthrough/providers.ts';
 import { deploymentWithSecrets, hasSecretRefs } from '../secrets/resolve.ts';
+import { refuseUnbilledRun } from '../interactions/upstream.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
 
@@ -84,7 +86,11 @@ export function providerPassThrough(prefix: string) {
       return await passThroughCall(c, state, {
         headers, keyHeaders: [state.keyHeader], who, group: named?.group ?? requested ?? '', json: client.json, bodyChars: client.bytes?.byteLength ?? 0, opaque: client.opaque,
         billed, generative: billed && GENERATIVE.test(readable), modelRoute: true, deployment, priceByAnswer: !named, requested,
-        authorize: (caller) => authorizePassThrough(caller, requested, named, catalog, readable),
+        authorize: (caller) => {
+          authorizePassThrough(caller, requested, named, catalog, readable);
+          // An agent's or background interaction would be billed only its prompt's estimate: refused for keys (interactions/upstream.ts).
+          refuseUnbilledRun(caller, c.req.method, readable, client.json);
+        },
         send: async (signal) => {
           const credentials = early ? source : await deploymentWithSecrets(source, c.env, (p) => c.executionCtx.waitUntil(p));
           const target = early ?? targetOf(credentials);
@@ -141,15 +147,21 @@ const MINTS_CREDENTIALS = /\/realtime(?:api)?\/(?:client_secrets|sessions|transc
  * of its provider serves it (`named`: the group the request named, or the group of the deployment of that
  * model; never one lent for its credential alone), else by its own name. A request naming no model (a list,
  * a file) is for keys held to none. No key but the master key mints provider credentials.
+ * A JWT's role and scope models (`permits`) hold the model a request names, an admin token's too (a master caller
+ * carrying permits); as in LiteLLM they do not hold a request naming no model, which its route holds.
  */
 function authorizePassThrough(caller: Caller, requested: string | undefined, named: DeploymentRef | undefined, catalog: ModelCatalog, path: string): void {
-  if (caller.kind === 'master') return;
+  const subject = named ? named.group : requested;
+  if (caller.kind === 'master') {
+    if (caller.permits && subject !== undefined) checkJwtModel(caller.permits, subject, catalog);
+    return;
+  }
   if (MINTS_CREDENTIALS.test(path)) {
     throw new GatewayError('This path hands out a provider credential, which would escape the key\'s limits: only the master key may call it', { status: 403, type: 'auth_error' });
   }
-  const subject = named ? named.group : requested;
-  if (subject !== undefined ? mayCall(caller, subject, catalog) : mayCall(caller, '', catalog)) return;
-  authorizeModel(caller, subject ?? '(a pass-through request that names no model)', catalog);
+  if (subject !== undefined) return authorizeModel(caller, subject, catalog);
+  if (listsAllow(caller, '', catalog)) return;
+  authorizeListedModel(caller, '(a pass-through request that names no model)', catalog);
   throw new GatewayError('key not allowed to access model', { status: 401, type: 'key_model_access_denied', param: 'model' });
 }
 

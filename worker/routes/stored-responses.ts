@@ -3,8 +3,8 @@ import type { GatewayEnv } from '../env.ts';
 import { GatewayError } from '../errors.ts';
 import { laterWorkDeleted, laterWorkSeen } from '../jobs/later-work-client.ts';
 import { authenticateRoute } from '../limits/key-store.ts';
-import { authorizeModel } from '../models/access.ts';
 import { currentCatalog } from '../models/catalog.ts';
+import { authorizeStoredModel } from '../proxy/call-access.ts';
 import { requestTimeoutMs } from '../proxy/call-helpers.ts';
 import { withoutProviderFileSearchIds } from '../providers/file-search-ids.ts';
 import { decodeResponseId, managedResponseId, ownsResponse } from '../providers/response-ids.ts';
@@ -45,7 +45,7 @@ export function storedResponse(method: StoredResponseRequest['method'], suffix: 
     const stored = deploymentByStoredId(catalog, decoded.deploymentId);
     if (!stored) throw notFound();
     const { deployment } = stored;
-    authorizeModel(caller, stored.model, catalog);
+    authorizeStoredModel(caller, stored.model, catalog);
     const adapter = PROVIDERS.get(deployment.provider);
     if (!adapter?.storedResponse) {
       throw new GatewayError(`Model group ${deployment.group} (${deployment.provider}) keeps no stored responses`, { status: 404, type: 'not_found_error', param: 'response_id' });

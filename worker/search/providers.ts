@@ -1,5 +1,7 @@
 import { brave } from './brave.ts';
 import type { SearchProviderId } from './schema.ts';
+import { dataForSeo, googlePse, searchApi, serper } from './serp.ts';
+import { firecrawl, linkup, parallelAi, searxng } from './web-apis.ts';
 import { mapped, oneQuery, optionalText, providerFields, type SearchProvider, searchUrl, text } from './wire.ts';
 
 /**
@@ -77,4 +79,6 @@ const exaAi: SearchProvider = {
   price: (sent) => (sent.numResults === undefined || Number(sent.numResults) <= 25 ? 0.005 : 0.025),
 };
 
-export const SEARCH_PROVIDER_WIRES: Record<SearchProviderId, SearchProvider> = { tavily, perplexity, exa_ai: exaAi, brave };
+export const SEARCH_PROVIDER_WIRES: Record<SearchProviderId, SearchProvider> = {
+  tavily, perplexity, exa_ai: exaAi, brave, parallel_ai: parallelAi, google_pse: googlePse, firecrawl, searxng, serper, linkup, searchapi: searchApi, dataforseo: dataForSeo,
+};

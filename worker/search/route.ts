@@ -24,11 +24,12 @@ import { recordRefusedCall, type Seen } from '../proxy/refused-call.ts';
 import { gatewayState, type GatewayState } from '../state.ts';
 import { log } from '../telemetry/log.ts';
 import { callableTools, searchToolRefusal } from './access.ts';
-import { withQuery } from './brave.ts';
+import { providerRequest, searchBase, type SearchCredential, searchCredential } from './credential.ts';
 import { SEARCH_PROVIDER_WIRES } from './providers.ts';
 import { searchRequestSchema } from './request.ts';
 import type { SearchTool } from './schema.ts';
-import { sendSearch } from './upstream.ts';
+import { reportedError, sendSearch } from './upstream.ts';
+import { cappedResults } from './wire.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
 
@@ -46,17 +47,6 @@ function toolOf(state: GatewayState, name: string | undefined): SearchTool {
     });
   }
   return tool;
-}
-
-/** The tool's credential: its `api_key`, else the provider's usual variable; a 500 naming where to set it when neither is. */
-function apiKeyOf(env: GatewayEnv, tool: SearchTool): string {
-  const provider = SEARCH_PROVIDER_WIRES[tool.litellm_params.search_provider];
-  const vars = env as unknown as Record<string, unknown>;
-  const found = tool.litellm_params.api_key ?? provider.keyVars.map((name) => vars[name]).find((v): v is string => typeof v === 'string' && v !== '');
-  if (found) return found;
-  throw new GatewayError(`Search tool ${tool.search_tool_name} has no credential: set its litellm_params.api_key (or ${provider.keyVars.join(' or ')})`, {
-    status: 500, type: 'internal_server_error', param: 'search_tool_name',
-  });
 }
 
 /** The stand-in deployment a search's headers, metrics and spend row name: the tool as the model group, its provider. */
@@ -87,7 +77,14 @@ export async function search(c: Ctx): Promise<Response> {
     const found = name ? state.config.search_tools?.find((t) => t.search_tool_name === name) : undefined;
     const provider = found ? SEARCH_PROVIDER_WIRES[found.litellm_params.search_provider] : undefined;
     // Priced from what the provider is sent: a client's own count or depth field prices the search it buys.
-    const sent = provider ? provider.body(request) : undefined;
+    let sent: Record<string, unknown> | undefined;
+    try {
+      sent = provider?.body(request);
+    } catch (err) {
+      // A request the provider's wire refuses (a paid option it cannot price) is bad input: answered to a known key only.
+      await authenticateRoute(c, state);
+      throw err;
+    }
     const price = found && provider && sent ? found.litellm_params.input_cost_per_query ?? provider.price(sent) : 0;
     const body = request as Record<string, unknown>;
     const storePrompts = state.config.general_settings.store_prompts_in_spend_logs === true;
@@ -100,14 +97,16 @@ export async function search(c: Ctx): Promise<Response> {
       client: { body, headers }, estimate: { estCost: price, estTokens: 0 }, free: price === 0, seen,
     });
     let tool: SearchTool;
-    let apiKey: string;
+    let credential: SearchCredential;
+    let base: string;
     try {
       const allowed = caller.kind === 'key' ? caller.policy.allowedRoutes : [];
       if (allowed.length) checkRoute(allowed, c.req.path);
       tool = toolOf(state, name);
       const refused = searchToolRefusal(caller, tool.search_tool_name, state.config.general_settings.search_tool_deny_by_default === true);
       if (refused) throw refused;
-      apiKey = apiKeyOf(c.env, tool);
+      credential = searchCredential(c.env, tool);
+      base = searchBase(c.env, tool);
     } catch (err) {
       if (admission) c.executionCtx.waitUntil(admission.release());
       throw err;
@@ -118,15 +117,17 @@ export async function search(c: Ctx): Promise<Response> {
     const safeHeaders = withoutCredentials(headers, [state.keyHeader]);
     const ctx: CallContext = { callId, startedAt, endpoint: 'search', caller, deployment, body, stream: false, headers: safeHeaders, keepText: false, storePrompts, tags };
     const settler = callSettler(c, state, ctx, safeHeaders, admission);
-    const url = wire.url(tool.litellm_params.api_base ?? wire.defaultBase);
+    const url = wire.url(base);
     const apiBase = new URL(url).origin;
     const timeoutMs = tool.litellm_params.timeout !== undefined ? tool.litellm_params.timeout * 1000 : requestTimeoutMs(state.config);
     const sentAt = Date.now();
     try {
-      const upstream = wire.method === 'GET' ? { method: 'GET' as const, url: withQuery(url, fields) } : { method: 'POST' as const, url, body: fields };
-      const answer = await sendSearch(tool.litellm_params.search_provider, tool.search_tool_name, upstream, wire.authHeaders(apiKey), timeoutMs, apiKey);
+      const upstream = providerRequest(wire, url, fields, credential);
+      const answer = await sendSearch(tool.litellm_params.search_provider, tool.search_tool_name, upstream, upstream.headers, timeoutMs, credential.secrets);
+      const reported = wire.answerError?.(answer);
+      if (reported) throw reportedError(tool.litellm_params.search_provider, tool.search_tool_name, reported, credential.secrets);
       const finishedAt = Date.now();
-      const shown = JSON.stringify({ object: 'search', results: wire.results(answer, fields) });
+      const shown = JSON.stringify({ object: 'search', results: cappedResults(wire.results(answer, fields)) });
       const answered = answerResponse(shown, 200, {
         callId, deployment, apiBase, contentType: 'application/json', stream: false, admission, policy: caller.kind === 'key' ? caller.policy : undefined,
         retries: 0, fallbacks: 0, cost: price, startedAt, upstreamMs: finishedAt - sentAt,

@@ -7,7 +7,9 @@ import { nonNegative, str } from '../config/fields.ts';
  */
 
 /** The search providers the gateway translates to (search/providers.ts); LiteLLM names more, which are refused by name. */
-export const SEARCH_PROVIDERS = ['tavily', 'perplexity', 'exa_ai', 'brave'] as const;
+export const SEARCH_PROVIDERS = [
+  'tavily', 'perplexity', 'exa_ai', 'brave', 'parallel_ai', 'google_pse', 'firecrawl', 'searxng', 'serper', 'linkup', 'searchapi', 'dataforseo',
+] as const;
 export type SearchProviderId = (typeof SEARCH_PROVIDERS)[number];
 
 /** Names a key's `object_permission.search_tools` may list, and the path segment of `/v1/search/{name}`. */
@@ -19,9 +21,14 @@ export const searchToolSchema = z.object({
     search_provider: z.enum(SEARCH_PROVIDERS, {
       error: (issue) => issue.input === undefined ? 'is required' : `search_provider ${JSON.stringify(String(issue.input))} is not supported: expected one of ${SEARCH_PROVIDERS.join(', ')}`,
     }),
-    /** The provider's key; without it, the provider's usual variable (TAVILY_API_KEY, PERPLEXITYAI_API_KEY, EXA_API_KEY, BRAVE_API_KEY). */
+    /** The provider's key; without it, the provider's usual variable (TAVILY_API_KEY, PERPLEXITYAI_API_KEY, EXA_API_KEY, BRAVE_API_KEY, ...). */
     api_key: str.optional(),
-    /** The provider's base URL (`/search` is appended unless it ends so; Brave's is its search endpoint itself). */
+    /** Google PSE's search engine id (`cx`); without it, GOOGLE_PSE_ENGINE_ID. */
+    search_engine_id: str.optional(),
+    /**
+     * The provider's base URL (`/search` is appended unless it ends so; Brave's is its search endpoint itself); without
+     * it, the provider's `<PROVIDER>_API_BASE` variable (SEARXNG_API_BASE, ...), else its public API. SearXNG has none.
+     */
     api_base: str.url('expected an http(s) URL').refine((u) => /^https?:\/\//i.test(u), 'expected an http(s) URL').optional(),
     /** Seconds a search may take (litellm_settings.request_timeout unless set). */
     timeout: nonNegative.refine((v) => v > 0, 'must be more than 0').optional(),

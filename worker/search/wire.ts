@@ -31,6 +31,24 @@ export interface SearchProvider {
    * sends: a provider's own fields go as the client wrote them, so they, not the unified ones, set the price.
    */
   price(sent: Record<string, unknown>): number;
+  /** Query parameters that carry the credential (Google PSE's `key` and `cx`, SearchAPI's `api_key`), added only when sending. */
+  authQuery?(apiKey: string, engineId: string | undefined): Record<string, string>;
+  /** The JSON a POST sends, when not `body`'s object itself (DataForSEO's list of one task). */
+  wireBody?(fields: Record<string, unknown>): unknown;
+  /** The credential is optional (a SearXNG instance without auth): none sends no auth header. */
+  keyOptional?: true;
+  /** The credential from the provider's other variables (DataForSEO's login and password) when none is configured. */
+  keyFrom?(vars: Record<string, unknown>): string | undefined;
+  /** The credential is a `login:password` pair (DataForSEO's): a configured one without ':' is passed over for `keyFrom`. */
+  pairKey?: true;
+  /** The variables `keyFrom` reads, named when no credential is found. */
+  keyFromVars?: readonly string[];
+  /** The search engine id's variables (Google PSE's `cx`), read when the tool names no `search_engine_id`. */
+  engineIdVars?: readonly string[];
+  /** The variable read for the base URL when the tool names no api_base (LiteLLM's `<PROVIDER>_API_BASE`), before `defaultBase`. */
+  baseVar?: string;
+  /** A failure the provider reports inside a successful HTTP answer (DataForSEO's status codes): the client's status and its words. */
+  answerError?(answer: unknown): { status: number; code: string; message: string } | undefined;
 }
 
 /** The Search API's own fields: every other field of a request is the provider's and is sent as it is. */
@@ -58,4 +76,15 @@ export function mapped(answer: unknown, map: (r: Record<string, unknown>) => Sea
 export function searchUrl(base: string): string {
   const trimmed = base.replace(/\/+$/, '');
   return trimmed.endsWith('/search') ? trimmed : `${trimmed}/search`;
+}
+
+/** Base64 of UTF-8 text (an HTTP Basic credential). */
+export const base64 = (value: string) => btoa(String.fromCharCode(...new TextEncoder().encode(value)));
+
+/** The most of one result's snippet passed on (Firecrawl's is a scraped page's whole markdown). */
+export const MAX_SNIPPET_CHARS = 20_000;
+
+/** The results with each snippet cut to MAX_SNIPPET_CHARS, so one scraped page cannot make the answer huge. */
+export function cappedResults(results: SearchResult[]): SearchResult[] {
+  return results.map((r) => (r.snippet.length > MAX_SNIPPET_CHARS ? { ...r, snippet: r.snippet.slice(0, MAX_SNIPPET_CHARS) } : r));
 }

@@ -107,7 +107,8 @@ export async function requireUnprivilegedKeyUser(c: AdminContext, db: Runner, us
 }
 
 /**
- * Refuses a caller other than a proxy admin a change to (`/key/update`, `/key/delete`, `/key/regenerate`) a key a
+ * Refuses a caller other than a proxy admin a change to (`/key/update`, `/key/delete`, `/key/regenerate`,
+ * `/key/block`, `/key/unblock`, `/key/{key}/reset_spend`) a key a
  * JWT is mapped to (LiteLLM_JWTKeyMapping), as LiteLLM does: the key is what some identity provider's clients call
  * as, so only whoever may map it may change, rotate or remove it. Proxy admins pay no query.
  */

@@ -146,6 +146,7 @@ async function setBlocked(c: AdminContext, blocked: boolean): Promise<Response> 
     const existing = await findKey(tx, token, true);
     if (!existing) throw notFound('Key not found in database');
     await requireKeyManager(c, tx, [existing.team_id], blocked ? 'block keys' : 'unblock keys');
+    await requireUnmappedKeys(c, tx, [existing.token], blocked ? 'block a key' : 'unblock a key');
     const [updated] = await tx.update(verificationTokens)
       .set({ blocked, updated_by: actor(c) })
       .where(eq(verificationTokens.token, token))
@@ -167,7 +168,7 @@ export const unblockKey = (c: AdminContext) => setBlocked(c, false);
 /**
  * `POST /key/{key}/reset_spend` `{reset_to}`: sets the key's spend to `reset_to` (0 or more, at most its
  * current spend and its max_budget), in Postgres and in its limiter, for proxy admins and the key's team
- * admins, as LiteLLM does.
+ * admins, as LiteLLM does (a key a JWT is mapped to: proxy admins only).
  */
 export async function resetKeySpend(c: AdminContext): Promise<Response> {
   const data = await parseBody(c, resetKeySpendSchema);
@@ -177,6 +178,7 @@ export async function resetKeySpend(c: AdminContext): Promise<Response> {
     const existing = await findKey(tx, token, true);
     if (!existing) throw notFound('Key not found in database');
     await requireKeyManager(c, tx, [existing.team_id], 'reset key spend');
+    await requireUnmappedKeys(c, tx, [existing.token], 'reset the spend of a key');
     if (data.reset_to < 0) throw badRequest('reset_to must be >= 0', 'reset_to');
     if (data.reset_to > existing.spend) throw badRequest(`reset_to (${data.reset_to}) must be <= current spend (${existing.spend})`, 'reset_to');
     if (existing.max_budget !== null && data.reset_to > existing.max_budget) throw badRequest(`reset_to (${data.reset_to}) must be <= max_budget (${existing.max_budget})`, 'reset_to');

@@ -1,0 +1,161 @@
+/**
+ * LiteLLM's `websearch_interception` on /v1/chat/completions and /v1/messages: a request offering the web search
+ * tool runs as a bounded tool loop inside the gateway. The model is called (not streamed), the searches its
+ * answer asks for run on the configured search tool, the model is called again with the results, and so on up
+ * to `max_agentic_loops` follow-ups; the client gets the final answer as one call (streamed if it asked).
+ *
+ * Every model call and every search goes back through the gateway's own routes as a call of the caller's key,
+ * so each is admitted (limits, budgets checked before it), routed, and settled in its own spend-log row, with
+ * nothing of the router or the Search API duplicated here.
+ */
+import type { Context } from 'hono';
+import { identify } from '../auth/authenticate.ts';
+import type { GatewayEnv } from '../env.ts';
+import { errorResponse } from '../errors.ts';
+import { isObject } from '../json.ts';
+import { describeEntity, describeKey } from '../limits/key-store.ts';
+import { currentCatalog } from '../models/catalog.ts';
+import { bodyLimit, DEFAULT_MAX_BODY_BYTES, readBoundedBytes } from '../openai/read-body.ts';
+import { headerSnapshot } from '../proxy/call-helpers.ts';
+import { resolveGroup } from '../router/resolve-group.ts';
+import { anthropicErrorResponse } from '../routes/messages/errors.ts';
+import { gatewayState, type GatewayState } from '../state.ts';
+import { replayAsStream } from './replay-stream.ts';
+import { type Dispatch, runSearches } from './search-calls.ts';
+import { type InterceptionSettings, interceptionSettings } from './settings.ts';
+import { type Dialect, followUpBody, followUpMessages, interceptedRequest, mayNameWebSearch, searchCalls, searchNames, withoutSearchCalls } from './tools.ts';
+
+type Ctx = Context<{ Bindings: GatewayEnv }>;
+type Handler = (c: Ctx) => Promise<Response>;
+type Json = Record<string, unknown>;
+
+/** The loop's own requests: they go to the route as they are (never intercepted again). */
+const INTERNAL = new WeakSet<Request>();
+
+interface Found {
+  body: Json;
+  request: Json;
+  settings: InterceptionSettings;
+  /** Names of the model's tool calls that are searches (tools.ts searchNames). */
+  names: ReadonlySet<string>;
+  /** The request's `user`, `tags` and `metadata`, which each search carries (search-calls.ts). */
+  attribution: Json;
+}
+
+/**
+ * The model group the call is for: an Azure-style path's (`/openai/deployments/{model}/...`, `/engines/{model}/...`)
+ * or the body's, through the key's `aliases` (else its team's `model_aliases`) as the route will resolve it. A
+ * master key has no aliases; a key the limiter does not know is the route's to refuse.
+ */
+async function calledGroup(c: Ctx, token: string, master: boolean, body: Json): Promise<string | undefined> {
+  const named = c.req.param('model') ?? body.model;
+  if (typeof named !== 'string') return undefined;
+  if (master) return named;
+  const { key } = await describeKey(c.env, token);
+  const own = key?.exists ? key.modelAliases[named] : undefined;
+  if (own || !key?.teamId) return own ?? named;
+  const team = await describeEntity(c.env, 'team', key.teamId);
+  return team?.modelAliases[named] ?? named;
+}
+
+/** Whether the group may be served by a provider the callback is enabled for (`enabled_providers`). */
+async function enabledFor(c: Ctx, state: GatewayState, settings: InterceptionSettings, group: string): Promise<boolean> {
+  const catalog = await currentCatalog(state, c.env, c.executionCtx, { missing: group });
+  return resolveGroup(state.config, catalog, group).deployments.some((d) => settings.providers.has(d.provider));
+}
+
+/** What each search carries of the request for attribution: `user` (/v1/messages' `metadata.user_id`), `tags`, `metadata`. */
+function attributionOf(body: Json, dialect: Dialect): Json {
+  const out: Json = {};
+  const metadata = isObject(body.metadata) ? body.metadata : undefined;
+  const user = typeof body.user === 'string' ? body.user : dialect === 'messages' && typeof metadata?.user_id === 'string' ? metadata.user_id : undefined;
+  if (user) out.user = user;
+  if (Array.isArray(body.tags)) out.tags = body.tags;
+  if (metadata) out.metadata = metadata;
+  return out;
+}
+
+/**
+ * The call, when it is one to intercept (the callback applies and the request offers a web search tool). The
+ * caller is identified first (`allowed_ips`, a key or a verified JWT): a request that fails it is the route's to
+ * refuse, before any of its body is read. The body's copy is read within `max_request_size_mb` (past it, the
+ * route answers its 413), and parsed only if it names a web search.
+ */
+async function requestToIntercept(c: Ctx, dialect: Dialect): Promise<Found | undefined> {
+  const state = await gatewayState(c.env);
+  const settings = interceptionSettings(state.config);
+  if (!settings) return undefined;
+  const who = await identify(headerSnapshot(c.req.raw.headers), state, c.req.path).catch(() => undefined);
+  if (!who) return undefined;
+  const maxBytes = bodyLimit(state.config).maxBytes ?? DEFAULT_MAX_BODY_BYTES;
+  if (Number(c.req.raw.headers.get('content-length') ?? 0) > maxBytes) return undefined;
+  const bytes = await readBoundedBytes(c.req.raw.clone(), maxBytes).catch(() => undefined);
+  if (!bytes) return undefined;
+  const text = new TextDecoder().decode(bytes);
+  if (!mayNameWebSearch(text)) return undefined;
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!isObject(body)) return undefined;
+  const request = interceptedRequest(body, dialect);
+  if (!request) return undefined;
+  const group = await calledGroup(c, who.token, who.master, body).catch(() => undefined);
+  if (!group || !(await enabledFor(c, state, settings, group).catch(() => false))) return undefined;
+  return { body, request, settings, names: searchNames(body, dialect), attribution: attributionOf(body, dialect) };
+}
+
+/**
+ * Wraps a model route (registered only when config.yaml turns the callback on, worker/app.ts). A request without
+ * a web search tool, a model of a provider not enabled, or a malformed body goes to the route untouched.
+ * `throughApp` sends a request through the gateway's routes (the app's own fetch).
+ */
+export function interceptWebSearch(dialect: Dialect, route: Handler, throughApp: (request: Request, c: Ctx) => Promise<Response>): Handler {
+  return async function webSearchInterception(c: Ctx): Promise<Response> {
+    if (INTERNAL.has(c.req.raw)) return route(c);
+    const found = await requestToIntercept(c, dialect);
+    if (!found) return route(c);
+    const dispatch: Dispatch = (request) => {
+      INTERNAL.add(request);
+      return throughApp(request, c);
+    };
+    try {
+      return await toolLoop(c, dialect, found, dispatch);
+    } catch (err) {
+      return dialect === 'chat' ? errorResponse(err) : anthropicErrorResponse(err);
+    }
+  };
+}
+
+async function toolLoop(c: Ctx, dialect: Dialect, found: Found, dispatch: Dispatch): Promise<Response> {
+  const { body, request, settings, names, attribution } = found;
+  const headers = new Headers(c.req.raw.headers);
+  headers.delete('content-length');
+  headers.set('content-type', 'application/json');
+  const url = c.req.url;
+  const origin = new URL(url).origin;
+  const stream = body.stream === true;
+  const includeUsage = isObject(body.stream_options) && body.stream_options.include_usage === true;
+  let messages = Array.isArray(request.messages) ? [...(request.messages as Json[])] : [];
+  let current = request;
+  for (let round = 0; ; round++) {
+    const res = await dispatch(new Request(url, { method: 'POST', headers, body: JSON.stringify(current) }));
+    // A refusal or failure of any call (a budget spent before a follow-up, the provider down) is the client's answer.
+    if (!res.ok) return res;
+    const answer = (await res.json()) as Json;
+    const calls = searchCalls(answer, dialect, names);
+    const last = !calls ? answer : round >= settings.maxLoops ? withoutSearchCalls(answer, dialect, names) : undefined;
+    if (last) {
+      if (stream) return replayAsStream(last, dialect, res.headers, includeUsage);
+      const out = new Headers(res.headers);
+      out.delete('content-length');
+      return new Response(JSON.stringify(last), { status: 200, headers: out });
+    }
+    const outcome = await runSearches(dispatch, origin, settings.tool, headers, calls!, attribution);
+    if ('refusal' in outcome) return dialect === 'chat' ? errorResponse(outcome.refusal) : anthropicErrorResponse(outcome.refusal);
+    messages = [...messages, ...followUpMessages(answer, dialect, calls!, outcome.results)];
+    current = followUpBody(request, messages, dialect);
+  }
+}
