@@ -87,7 +87,7 @@ describe('bad input', () => {
     const huge = JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x'.repeat(3 * 1024 * 1024) }] });
     const answer = await postUntilAnswered(`${stack.url}/v1/chat/completions`, {
       authorization: `Bearer ${TEST_MASTER_KEY}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(huge),
-    }, Buffer.from(huge), 30_000);
+    }, Buffer.from(huge), { timeoutMs: 30_000, holdBackMs: 10_000 });
     expect(answer.status).toBe(413);
     expect(JSON.parse(answer.body)).toMatchObject({ error: { code: '413' } });
     expect(fake.requests).toHaveLength(0);

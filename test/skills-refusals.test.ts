@@ -20,7 +20,7 @@ async function tooBig(apiKey: string): Promise<number> {
   const encoded = new Response(form);
   const payload = Buffer.from(await encoded.arrayBuffer());
   const headers = { 'x-api-key': apiKey, 'x-litellm-model': 'claude', 'content-type': encoded.headers.get('content-type') ?? '' };
-  return (await postUntilAnswered(`${stack.url}/v1/skills`, headers, payload, 30_000)).status;
+  return (await postUntilAnswered(`${stack.url}/v1/skills`, headers, payload, { timeoutMs: 30_000 })).status;
 }
 
 describe('Skills', () => {
