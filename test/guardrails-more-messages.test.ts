@@ -100,21 +100,18 @@ describe('presidio output_parse_pii', () => {
     expect(answer.data.content[0]).toMatchObject({ type: 'text', text: expect.stringContaining('John Smith') });
   });
 
-  it('unmasks a streamed answer once it is whole, and never answers one caller from another\'s cached tokens', async () => {
+  it('unmasks a streamed answer once it is whole; a call it finds nothing to tokenize in is cached as any', async () => {
     const stream = await openai().chat.completions.create({ model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: 'Say hi to John Smith' }], guardrails: ['pii-parse'] } as never) as unknown as AsyncIterable<{ choices: { delta: { content?: string | null } }[] }>;
     let text = '';
     for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
     expect(text).toContain('John Smith');
     expect(text).not.toContain('<PERSON');
     expect(sent()).toMatch(/<PERSON_1_[0-9a-f]{8}>/);
-    // The same tokenized request again reaches the provider: its answer stands for this caller's PII only.
-    await openai().chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'Say hi to John Smith' }], guardrails: ['pii-parse'] } as never);
-    await openai().chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'Say hi to John Smith' }], guardrails: ['pii-parse'] } as never);
-    expect(llm.requests).toHaveLength(3);
-    // Without the tokens, the same request twice is answered once (the cache is on).
+    // Without tokens, the same request twice is answered once (the cache is on). (A tokenized call cannot share
+    // a cached answer: its tokens carry a per-call suffix, proved in guardrails-presidio-review.test.ts.)
     const plain = () => openai().chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'Say hi to nobody' }], guardrails: ['pii-parse'] } as never);
     await plain();
     await plain();
-    expect(llm.requests).toHaveLength(4);
+    expect(llm.requests).toHaveLength(2);
   });
 });

@@ -80,8 +80,9 @@ describe('search routes and prices', () => {
     };
     expect(price('exa_ai', { query: 'q', max_results: 1, numResults: 100 })).toBe(0.025);
     expect(price('exa_ai', { query: 'q', max_results: 100 })).toBe(0.025);
-    expect(price('exa_ai', { query: 'q', numResults: '100' })).toBe(0.025);
-    expect(price('exa_ai', { query: 'q', numResults: 'many' })).toBe(0.025);
+    // A count that is not a whole number is refused, naming the field, rather than priced as some tier.
+    expect(() => price('exa_ai', { query: 'q', numResults: '100' })).toThrow('numResults must be a whole number');
+    expect(() => price('exa_ai', { query: 'q', numResults: 2.5 })).toThrow('numResults must be a whole number');
     expect(price('exa_ai', { query: 'q', max_results: 50, numResults: 5 })).toBe(0.005);
     expect(price('exa_ai', { query: 'q' })).toBe(0.005);
     expect(price('tavily', { query: 'q', search_depth: 'advanced' })).toBe(0.016);

@@ -56,10 +56,16 @@ describe('Google PSE', () => {
     expect(res.headers.get('x-litellm-response-cost')).toBe('0.005');
   });
 
-  it('never shows the key Google was sent in its URL: a refused key is the provider\'s error, an echoed URL is masked', async () => {
+  it('never shows the key Google was sent in its URL: a refused key (Google\'s HTTP 400 API_KEY_INVALID) is a 401 naming the tool, an echoed URL is masked', async () => {
     const refused = await search('/v1/search/google-stale', { query: 'q' }, TEST_MASTER_KEY);
-    expect(refused.status).toBe(400);
-    expect(await refused.json()).toEqual({ error: { message: 'google_pse refused the search (HTTP 400): API key not valid. Please pass a valid API key.', type: 'invalid_request_error', param: null, code: '400' } });
+    expect(refused.status).toBe(401);
+    expect(await refused.json()).toEqual({ error: {
+      message: 'google_pse refused the credential of search tool google-stale (HTTP 400): API key not valid. Please pass a valid API key.', type: 'authentication_error', param: null, code: '401',
+    } });
+    // Any other 400 of Google's is the client's bad request.
+    moreFake.failNext(400, { error: { code: 400, message: 'Request contains an invalid argument.', status: 'INVALID_ARGUMENT', details: [{ reason: 'BAD_REQUEST' }] } });
+    const bad = await search('/v1/search/google', { query: 'q' }, TEST_MASTER_KEY);
+    expect(await bad.json()).toEqual({ error: { message: 'google_pse refused the search (HTTP 400): Request contains an invalid argument.', type: 'invalid_request_error', param: null, code: '400' } });
     moreFake.failNext(500, (url: string) => ({ error: { code: 500, message: `Backend Error while serving ${url}`, status: 'INTERNAL' } }));
     const failed = await search('/v1/search/google', { query: 'q' }, TEST_MASTER_KEY);
     expect(failed.status).toBe(502);
@@ -83,24 +89,26 @@ describe('Firecrawl', () => {
     ]);
     const [sent] = moreFake.requests;
     expect([sent!.path, sent!.headers.authorization]).toEqual(['/firecrawl/v2/search', `Bearer ${MORE_SEARCH_KEYS.firecrawl}`]);
-    expect(sent!.body).toEqual({ query: 'edge gateway', limit: 2, country: 'US', sources: ['web', 'news'], scrapeOptions: { formats: ['markdown'], onlyMainContent: true } });
-    // 2 credits for up to 10 results, and 1 for each of the 2 pages scraped as markdown: 4 credits at $0.00083.
-    expect(res.headers.get('x-litellm-response-cost')).toBe('0.00332');
+    expect(sent!.body).toEqual({
+      query: 'edge gateway', limit: 2, country: 'US', sources: ['web', 'news'], scrapeOptions: { formats: ['markdown'], onlyMainContent: true, parsers: [{ type: 'pdf', maxPages: 1 }] },
+    });
+    // 2 credits for up to 10 results, and 1 for each of the 2 pages scraped as markdown and 1 for its one PDF page: 6 credits at $0.00083.
+    expect(res.headers.get('x-litellm-response-cost')).toBe('0.00498');
     const many = await ok('/v1/search/firecrawl', { query: 'q', limit: 25, scrapeOptions: { formats: ['links'] } });
-    expect(moreFake.requests[1]!.body).toEqual({ query: 'q', limit: 25, scrapeOptions: { formats: ['links'] } });
-    // 6 credits for 21-30 results, and 25 pages scraped: 31 credits.
-    expect(many.res.headers.get('x-litellm-response-cost')).toBe('0.02573');
+    expect(moreFake.requests[1]!.body).toEqual({ query: 'q', limit: 25, scrapeOptions: { formats: ['links'], parsers: [{ type: 'pdf', maxPages: 1 }] } });
+    // 6 credits for 21-30 results, and 25 pages scraped with a PDF page each: 56 credits.
+    expect(many.res.headers.get('x-litellm-response-cost')).toBe('0.04648');
   });
 
   it('prices a json format and the enhanced proxy per scraped page, and a scrape option it does not know at the top rate', async () => {
     const key = await generateKey();
     const json = await ok('/v1/search/firecrawl', { query: 'q', max_results: 3, scrapeOptions: { formats: ['markdown', { type: 'json', prompt: 'prices' }], proxy: 'enhanced' } }, key);
-    // 2 credits, and 3 pages at 1 + 4 (json) + 4 (enhanced): 29 credits.
-    expect(json.res.headers.get('x-litellm-response-cost')).toBe('0.02407');
+    // 2 credits, and 3 pages at 1 + 4 (json) + 4 (enhanced) + 1 (a PDF page): 32 credits.
+    expect(json.res.headers.get('x-litellm-response-cost')).toBe('0.02656');
     const unknown = await ok('/v1/search/firecrawl', { query: 'q', max_results: 1, scrapeOptions: { formats: [{ type: 'video' }] } }, key);
-    // 2 credits, and 1 page at the top rate of 10 credits.
-    expect(unknown.res.headers.get('x-litellm-response-cost')).toBe('0.00996');
-    expect(await eventually(async () => ((await keySpend(key)) >= 0.034 ? keySpend(key) : undefined))).toBeCloseTo(0.03403, 9);
+    // 2 credits, and 1 page at the top rate of 10 credits and a PDF page.
+    expect(unknown.res.headers.get('x-litellm-response-cost')).toBe('0.01079');
+    expect(await eventually(async () => ((await keySpend(key)) >= 0.0373 ? keySpend(key) : undefined))).toBeCloseTo(0.03735, 9);
   });
 
   it('sends to FIRECRAWL_API_BASE for a tool without api_base', async () => {

@@ -96,8 +96,8 @@ describe('DataForSEO', () => {
     const [sent] = moreFake.requests;
     expect(sent!.headers.authorization).toBe(`Basic ${Buffer.from(MORE_SEARCH_KEYS.dataforseo).toString('base64')}`);
     expect(sent!.body).toEqual([{ keyword: '(edge) (site:a.com)', depth: 30, location_name: 'United States', language_code: 'en' }]);
-    // Billed by the page of 10 results asked for: 3 pages.
-    expect(res.headers.get('x-litellm-response-cost')).toBe('0.009');
+    // Billed by the page of 10 results asked for: 3 pages, 5 times over for the site: operator in the keyword.
+    expect(res.headers.get('x-litellm-response-cost')).toBe('0.045');
     const german = await ok('/v1/search/dataforseo', { query: 'edge', language_name: 'German' });
     expect(moreFake.requests[1]!.body).toEqual([{ keyword: 'edge', location_code: 2840, language_name: 'German' }]);
     expect(german.res.headers.get('x-litellm-response-cost')).toBe('0.003');

@@ -4,7 +4,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { FakeSearch } from './fakes/search-providers.ts';
 import type { FakeUpstream } from './fakes/upstream.ts';
-import type { TestStack } from './support/stack.ts';
+import { sha256 } from './support/keys.ts';
+import { query } from './support/pg-client.ts';
+import { TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
 import { SEARCH_TOOL, startWebsearchStack, stopWebsearchStack, websearchClients } from './support/websearch-stack.ts';
 
 type Json = Record<string, any>;
@@ -115,7 +117,8 @@ describe('websearch_interception: who calls, what each search carries, and what 
       body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'limited' }], tools: [SEARCH_TOOL] }),
     });
     expect(res.status).toBe(429);
-    expect(((await res.json()) as Json).error).toMatchObject({ type: 'rate_limit_error', code: '429' });
+    // The search route's error as it gave it: its param (none) is not made up.
+    expect(((await res.json()) as Json).error).toEqual({ message: expect.any(String), type: 'rate_limit_error', param: null, code: '429' });
     expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(res.headers.get('rate_limit_type')).toBe('requests');
     expect(model.requests).toHaveLength(1);
@@ -132,11 +135,31 @@ describe('websearch_interception: who calls, what each search carries, and what 
     expect(answer.choices[0]!.message.content).toMatch(/^From the web: Search not run/);
   });
 
-  it('runs a round\'s searches one at a time for a key with max_parallel_requests: 1', async () => {
+  it('runs a round\'s searches one at a time for a key with max_parallel_requests: 1, none of them refused', async () => {
     const key = await newKey({ max_parallel_requests: 1 });
     const answer = await openai(key).chat.completions.create({ model: 'many-search', messages: [{ role: 'user', content: 'narrow' }], tools: [SEARCH_TOOL] });
     expect(answer.choices[0]!.message.content).toMatch(/^From the web: Search not run/);
     expect(fake.requests).toHaveLength(5);
+    // Two model calls and five searches, each a success: no search was launched past the key's limit and refused.
+    await spendRows(key, 7);
+    await new Promise((r) => setTimeout(r, 500));
+    const rows = await query(stack.db.url, 'SELECT call_type, status FROM "LiteLLM_SpendLogs" WHERE api_key = $1', [sha256(key)]);
+    expect(rows.filter((r) => r.status !== 'success')).toEqual([]);
+    expect(rows.map((r) => r.call_type).sort()).toEqual(['acompletion', 'acompletion', 'asearch', 'asearch', 'asearch', 'asearch', 'asearch']);
+  });
+
+  it('keeps a team\'s max_parallel_requests too: a team of one parallel request gets its searches with no refusal', async () => {
+    const team = await fetch(`${stack.url}/team/new`, {
+      method: 'POST', headers: { authorization: `Bearer ${TEST_MASTER_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ max_parallel_requests: 1 }),
+    });
+    expect(team.status).toBe(200);
+    const key = await newKey({ team_id: ((await team.json()) as Json).team_id });
+    await openai(key).chat.completions.create({ model: 'many-search', messages: [{ role: 'user', content: 'team narrow' }], tools: [SEARCH_TOOL] });
+    expect(fake.requests).toHaveLength(5);
+    await spendRows(key, 7);
+    await new Promise((r) => setTimeout(r, 500));
+    const rows = await query(stack.db.url, 'SELECT status FROM "LiteLLM_SpendLogs" WHERE api_key = $1', [sha256(key)]);
+    expect(rows.filter((r) => r.status !== 'success')).toEqual([]);
   });
 
   it('intercepts a call naming its model in an Azure-style path, or by a key alias', async () => {
@@ -168,8 +191,9 @@ describe('websearch_interception: who calls, what each search carries, and what 
     await expect.poll(() => model.requests.length, { timeout: 5_000 }).toBe(2);
     leave.abort();
     await expect(call).rejects.toThrow();
-    const rows = await spendRows(key, 2);
-    expect(rows.map((r) => r.call_type)).toEqual(expect.arrayContaining(['acompletion', 'asearch']));
+    // The first model call, the search, and the follow-up that was in flight when the client left.
+    const rows = await spendRows(key, 3);
+    expect(rows.map((r) => r.call_type).sort()).toEqual(['acompletion', 'acompletion', 'asearch']);
     expect(fake.requests).toHaveLength(1);
   });
 

@@ -47,6 +47,7 @@ export function gatewayState(env: Record<string, unknown>): Promise<GatewayState
     ...runtime, catalog, masterKeyHash, responseIdKey, credentials: credentialSet(runtime.config.credential_list), keyHeader: runtime.config.general_settings.litellm_key_header_name?.toLowerCase() || undefined,
     jwt: runtime.config.general_settings.enable_jwt_auth ? new JwtAuth(runtime.config.general_settings.litellm_jwtauth ?? {}, env, runtime.config.general_settings.role_permissions) : undefined,
     allowedIps: allowedIps(runtime.config.general_settings.allowed_ips, runtime.config.general_settings.use_x_forwarded_for, env.TOLLGATE_LOCAL_RUNTIME !== '1'),
+    clientSource: { useForwardedFor: runtime.config.general_settings.use_x_forwarded_for === true, trustEdge: env.TOLLGATE_LOCAL_RUNTIME !== '1' },
   }));
   cached = { env, state };
   return state;

@@ -3,8 +3,8 @@
  * test/fakes/jwks.ts): `GET /.well-known/openid-configuration` names `jwks_uri` and `userinfo_endpoint` as a real
  * provider's does (OpenID Connect Discovery 1.0 section 4), and `GET /userinfo` answers a Bearer access token with
  * the identity it was issued for (OpenID Connect Core 1.0 section 5.3), or a 401 with `WWW-Authenticate` for a
- * token it does not know. It counts requests and can be told to fail (500), hang, or answer any status (a 429 with
- * `Retry-After`, a 302).
+ * token it does not know. It counts requests and can be told to fail (500), hang, or answer any status and body (a
+ * 429 with `Retry-After`, a 302, an oversized identity).
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -25,14 +25,14 @@ export interface FakeOidc {
   revoke(token: string): void;
   /** `ok` answers; `fail` answers 500; `hang` never answers. Applies to UserInfo. */
   setMode(mode: 'ok' | 'fail' | 'hang'): void;
-  /** UserInfo answers every request with `status` and `headers` (empty body) until setMode('ok'). */
-  answerWith(status: number, headers?: Record<string, string>): void;
+  /** UserInfo answers every request with `status`, `headers` and `body` (empty by default) until setMode('ok'). */
+  answerWith(status: number, headers?: Record<string, string>, body?: string): void;
   close(): Promise<void>;
 }
 
 export async function startFakeOidc(options: { jwksUrl: string }): Promise<FakeOidc> {
   const tokens = new Map<string, Claims>();
-  const state = { discovery: 0, userinfo: 0, mode: 'ok' as 'ok' | 'fail' | 'hang' | 'status', status: 200, headers: {} as Record<string, string>, authorizations: [] as string[] };
+  const state = { discovery: 0, userinfo: 0, mode: 'ok' as 'ok' | 'fail' | 'hang' | 'status', status: 200, headers: {} as Record<string, string>, body: '', authorizations: [] as string[] };
   let base = '';
 
   const server = createServer((req, res) => {
@@ -51,7 +51,7 @@ export async function startFakeOidc(options: { jwksUrl: string }): Promise<FakeO
       state.authorizations.push(authorization);
       if (state.mode === 'hang') return;
       if (state.mode === 'status') {
-        res.writeHead(state.status, state.headers).end();
+        res.writeHead(state.status, state.headers).end(state.body);
         return;
       }
       if (state.mode === 'fail') {
@@ -89,8 +89,8 @@ export async function startFakeOidc(options: { jwksUrl: string }): Promise<FakeO
     setMode(mode) {
       state.mode = mode;
     },
-    answerWith(status, headers = {}) {
-      Object.assign(state, { mode: 'status', status, headers });
+    answerWith(status, headers = {}, body = '') {
+      Object.assign(state, { mode: 'status', status, headers, body });
     },
     close: () => new Promise<void>((resolve) => {
       server.closeAllConnections();

@@ -77,7 +77,12 @@ function presented(provider: MoreProvider, headers: Record<string, string>, quer
 
 /** Each provider's own refusal of a credential. */
 function refusal(provider: MoreProvider): { status: number; body: unknown } {
-  if (provider === 'google') return { status: 400, body: { error: { code: 400, message: 'API key not valid. Please pass a valid API key.', status: 'INVALID_ARGUMENT' } } };
+  if (provider === 'google') {
+    return { status: 400, body: { error: {
+      code: 400, message: 'API key not valid. Please pass a valid API key.', errors: [{ message: 'API key not valid. Please pass a valid API key.', domain: 'global', reason: 'badRequest' }],
+      status: 'INVALID_ARGUMENT', details: [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'API_KEY_INVALID', domain: 'googleapis.com', metadata: { service: 'customsearch.googleapis.com' } }],
+    } } };
+  }
   if (provider === 'parallel') return { status: 401, body: { type: 'error', error: { ref_id: 'ref-1', message: 'Invalid API key' } } };
   if (provider === 'serper') return { status: 403, body: { message: 'Unauthorized.', statusCode: 403 } };
   if (provider === 'linkup') return { status: 401, body: { statusCode: 401, error: { code: 'UNAUTHORIZED', message: 'Unauthorized action', details: [] } } };

@@ -26,8 +26,11 @@ export interface WebsearchStack {
   fake: FakeSearch;
 }
 
-/** The stack: `enabled_providers: [openai, anthropic]`, search tool `web` (0.002 a query), `max_agentic_loops: 2`. */
-export async function startWebsearchStack(): Promise<WebsearchStack> {
+/**
+ * The stack: `enabled_providers: [openai, anthropic]`, search tool `web` (0.002 a query), `max_agentic_loops: 2`;
+ * `generalSettings` adds lines under general_settings (e.g. `max_request_size_mb: 0.05`).
+ */
+export async function startWebsearchStack(generalSettings: string[] = []): Promise<WebsearchStack> {
   const model = await startFakeUpstream({ default: { kind: 'handler', handle: answerAsModel } });
   const fake = await startFakeSearch();
   const upstream = `api_base: "${model.url}/v1", api_key: sk-upstream-secret-0001`;
@@ -62,7 +65,7 @@ litellm_settings:
     max_agentic_loops: 2
 general_settings:
   master_key: os.environ/LITELLM_MASTER_KEY
-`,
+${generalSettings.map((line) => `  ${line}\n`).join('')}`,
   });
   return { stack, model, fake };
 }

@@ -8,7 +8,7 @@ import { checkJwtRoute, type JwtPermits } from './jwt-permissions.ts';
 import { jwtTeamForRoute } from './jwt-team-choice.ts';
 import { looksLikeJwt } from './jwt-verify.ts';
 import { JWT_KEY_ROUTES } from './jwt-key-mapping.ts';
-import { type AllowedIps, checkClientIp } from './client-ip.ts';
+import { type AllowedIps, checkClientIp, clientIp } from './client-ip.ts';
 import { abbreviateKey, digestsEqual, hashPresentedKey } from './secrets.ts';
 import { isPublicRoute, PUBLIC_CALLER_TOKEN, publicCallerPolicy } from './public-routes.ts';
 
@@ -30,6 +30,8 @@ export interface AuthState {
   jwt?: JwtAuth | undefined;
   /** `allowed_ips`: where authenticated requests must come from. */
   allowedIps?: AllowedIps | undefined;
+  /** Where the client's address is read from (client-ip.ts), for OIDC UserInfo's per-client budget of new tokens. */
+  clientSource?: Pick<AllowedIps, 'useForwardedFor' | 'trustEdge'> | undefined;
 }
 
 export interface Who {
@@ -65,7 +67,7 @@ export interface AuthOptions extends AuthState {
 export async function identify(headers: RequestHeaders, state: AuthState, path: string, keyHeader = state.keyHeader): Promise<Who> {
   const key = keyFrom(headers, state, keyHeader);
   if (!key) throw noKey();
-  const who = await holderOf(key, state);
+  const who = await holderOf(key, state, headers);
   if (who.permits) checkJwtRoute(who.permits, path);
   return who;
 }
@@ -80,7 +82,7 @@ function noKey(): GatewayError {
   return new GatewayError('Authentication Error, No api key passed in.', { status: 401, type: 'auth_error', param: 'key' });
 }
 
-async function holderOf(key: string, state: AuthState): Promise<Who> {
+async function holderOf(key: string, state: AuthState, headers: RequestHeaders): Promise<Who> {
   if (state.jwt && looksLikeJwt(key)) {
     const caller = await state.jwt.caller(key);
     const who = jwtHolder(caller, state);
@@ -91,7 +93,8 @@ async function holderOf(key: string, state: AuthState): Promise<Who> {
   const master = !!state.masterKeyHash && digestsEqual(token, state.masterKeyHash);
   // OIDC UserInfo (oidc-userinfo.ts): an access token goes to the provider; the master key never does.
   if (!master && state.jwt?.takesAccessToken(key)) {
-    const caller = await state.jwt.caller(key);
+    const client = state.clientSource ? clientIp(headers, state.clientSource)?.slice(0, 64) : undefined;
+    const caller = await state.jwt.caller(key, Date.now(), client);
     const who = jwtHolder(caller, state);
     return caller.permits ? { ...who, permits: caller.permits } : who;
   }
@@ -134,7 +137,7 @@ export async function authenticate(headers: Headers, options: AuthOptions): Prom
     if (options.path !== undefined && isPublicRoute(options.path)) return { kind: 'key', token: PUBLIC_CALLER_TOKEN, policy: publicCallerPolicy(options.path) };
     throw noKey();
   }
-  const held = await holderOf(key, options);
+  const held = await holderOf(key, options, headers);
   if (held.permits && options.path !== undefined) checkJwtRoute(held.permits, options.path);
   const { master, shown, endUser } = held;
   // A JWT listing several teams, on a route that calls no model: the first listed team that exists (jwt-teams.ts).

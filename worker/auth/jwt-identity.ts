@@ -224,10 +224,11 @@ export class JwtAuth {
     return this.#userInfo !== undefined && isAccessToken(key);
   }
 
-  async caller(token: string, now = Date.now()): Promise<JwtCaller> {
+  /** `client`: the caller's address where the gateway knows it, which UserInfo's budget for new tokens is kept by. */
+  async caller(token: string, now = Date.now(), client?: string): Promise<JwtCaller> {
     const known = this.#known.get(token);
     if (known && known.until > now) return this.#mappings ? this.#mappings.resolve(known.caller, now) : known.caller;
-    const { claims, settings, until } = await this.#claims(token, now);
+    const { claims, settings, until } = await this.#claims(token, now, client);
     const named = () => callerOf(claims, settings, this.#rolePermissions);
     let caller: UnresolvedCaller;
     try {
@@ -244,8 +245,8 @@ export class JwtAuth {
   }
 
   /** A token's claims, the settings reading them (jwt-issuers.ts) and until when its caller is kept (UserInfo: its TTL). */
-  async #claims(token: string, now: number): Promise<VerifiedToken & { until: number }> {
-    if (this.#userInfo && isAccessToken(token)) return { claims: await this.#userInfo.claims(token, now), settings: this.#settings, until: now + this.#userInfoMs };
+  async #claims(token: string, now: number, client?: string): Promise<VerifiedToken & { until: number }> {
+    if (this.#userInfo && isAccessToken(token)) return { claims: await this.#userInfo.claims(token, now, client), settings: this.#settings, until: now + this.#userInfoMs };
     const verified = this.#issuers ? await this.#issuers.verify(token, this.#settings, now) : undefined;
     const { claims, settings } = verified ?? { claims: await verifyJwt(token, this.#globalKeys(), now), settings: this.#settings };
     return { claims, settings, until: Math.min(now + REMEMBER_MS, typeof claims.exp === 'number' ? claims.exp * 1000 : Infinity) };

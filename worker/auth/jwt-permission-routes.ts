@@ -2,6 +2,7 @@ import compiled from 'tollgate-config';
 import { createMiddleware } from 'hono/factory';
 import type { GatewayEnv } from '../env.ts';
 import { gatewayState } from '../state.ts';
+import { permittedPath } from '../websearch/internal.ts';
 import { presentedKey } from './credentials.ts';
 import { checkJwtRoute } from './jwt-permissions.ts';
 import { looksLikeJwt } from './jwt-verify.ts';
@@ -35,7 +36,8 @@ const OPEN = new Set(['/', '/routes', '/test', '/metrics', '/health/liveliness',
 
 /**
  * Refuses (403) a JWT whose role or scopes do not permit the route. A token that does not verify is left to the
- * route, which refuses it as it always has.
+ * route, which refuses it as it always has. Web search interception's own searches are held to the client's route
+ * (websearch/internal.ts), as LiteLLM runs them inside the client's call.
  */
 export const jwtRoutePermits = createMiddleware<{ Bindings: GatewayEnv }>(async function jwtRoutePermits(c, next) {
   const path = c.req.path;
@@ -44,7 +46,7 @@ export const jwtRoutePermits = createMiddleware<{ Bindings: GatewayEnv }>(async 
     const key = state.jwt ? presentedKey(c.req.raw.headers, state.keyHeader) : undefined;
     if (state.jwt && key && looksLikeJwt(key)) {
       const caller = await state.jwt.caller(key).catch(() => undefined);
-      if (caller?.permits) checkJwtRoute(caller.permits, path);
+      if (caller?.permits) checkJwtRoute(caller.permits, permittedPath(c.req.raw, path));
     }
   }
   await next();

@@ -7,7 +7,8 @@ import type { GuardInput, Verdict } from './services.ts';
 import { inTurns, post, unreachable } from './service-call.ts';
 
 // Many texts go to Presidio in one call, kept apart by this (paragraph breaks around an invisible separator).
-const SEP = '\n\n\u2063\n\n';
+const SEP_CHAR = '\u2063';
+const SEP = `\n\n${SEP_CHAR}\n\n`;
 // One analyzer call reads at most this many characters (a longer text alone), and a guardrail run makes at most
 // MAX_CALLS of them (and as many anonymizer calls): more text than that is refused (400), never sent unchecked.
 export const PRESIDIO_BATCH_CHARS = 100_000;
@@ -21,13 +22,15 @@ interface Span { start: number; end: number; entity_type: string; score: number 
 /** Texts analyzed in one call: their slots, the joined text, where each starts in it (UTF-16), and each's findings. */
 interface Batch { slots: number[]; text: string; starts: number[]; spans: Span[][] }
 
-function batchesOf(texts: readonly string[]): Batch[] {
+/** Exported for its unit test. */
+export function batchesOf(texts: readonly string[]): Batch[] {
   const out: Batch[] = [];
   let open: Batch | undefined;
   texts.forEach((text, i) => {
     if (!text.trim()) return;
-    // A text holding the separator, or as long as a batch, is analyzed alone.
-    const alone = text.includes(SEP) || text.length >= PRESIDIO_BATCH_CHARS;
+    // A text holding the separator's rare character (even part of the separator), or as long as a batch, is analyzed alone:
+    // the anonymizer's answer is split at the separator, which must then be only where it was put.
+    const alone = text.includes(SEP_CHAR) || text.length >= PRESIDIO_BATCH_CHARS;
     if (!open || alone || open.text.length + SEP.length + text.length > PRESIDIO_BATCH_CHARS) {
       open = { slots: [], text: '', starts: [], spans: [] };
       out.push(open);
@@ -85,7 +88,7 @@ export async function presidio(g: GuardrailConfig, input: GuardInput): Promise<V
   const texts = input.texts.map((t) => t.text);
   const batches = batchesOf(texts);
   if (batches.length > PRESIDIO_MAX_CALLS) {
-    throw new GatewayError(`Too much text for guardrail ${g.guardrail_name} to check: at most ${PRESIDIO_MAX_CALLS * PRESIDIO_BATCH_CHARS} characters a call`, { status: 400, type: 'invalid_request_error' });
+    throw new GatewayError(`Too much text for guardrail ${g.guardrail_name} to check: at most ${PRESIDIO_MAX_CALLS * PRESIDIO_BATCH_CHARS} characters a call`, { status: 400, type: 'guardrail_violation' });
   }
   await inTurns(batches, CONCURRENCY, async (batch) => {
     const answer = await post(g, upstreamUrl(analyzer, 'analyze'), { text: batch.text, language: p.presidio_language ?? 'en', ...(entities ? { entities } : {}) }, {}, []);
@@ -104,11 +107,12 @@ export async function presidio(g: GuardrailConfig, input: GuardInput): Promise<V
         throw unreachable(g, `a ${String(r.entity_type)} finding outside the text it was sent`);
       }
       const [s, e] = [units[start as number]!, units[end as number]!];
-      batch.slots.forEach((_, k) => {
+      // The texts it touches: from the last that starts at or before it (a binary search: no pass over every text a finding).
+      for (let k = lastStartingBy(batch.starts, s); k < batch.slots.length && batch.starts[k]! < e; k++) {
         const lo = batch.starts[k]!;
         const hi = lo + texts[batch.slots[k]!]!.length;
         if (s < hi && e > lo) batch.spans[k]!.push({ start: Math.max(s, lo) - lo, end: Math.min(e, hi) - lo, entity_type: String(r.entity_type), score: typeof r.score === 'number' ? r.score : 1 });
-      });
+      }
     }
     batch.spans = batch.spans.map(merged);
   });
@@ -117,8 +121,8 @@ export async function presidio(g: GuardrailConfig, input: GuardInput): Promise<V
   const out = [...texts];
   // output_parse_pii (LiteLLM's): numbered tokens the answer's are later swapped back for (unmaskPii).
   if (p.output_parse_pii === true && input.source === 'INPUT' && input.piiTokens) {
-    const suffix = callSuffix();
-    for (const b of found) b.slots.forEach((slot, k) => (out[slot] = numberedTokens(out[slot]!, b.spans[k]!, input.piiTokens!, suffix)));
+    const tokenize = piiTokenizer(input.piiTokens);
+    for (const b of found) b.slots.forEach((slot, k) => (out[slot] = tokenize(out[slot]!, b.spans[k]!)));
     return { action: 'mask', texts: out };
   }
   await inTurns(found, CONCURRENCY, async (b) => {
@@ -142,31 +146,53 @@ function callSuffix(): string {
   return [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-/**
- * A text with each entity span replaced by a numbered token (`<PERSON_1_3fa9c2d0>`), recorded in `tokens`:
- * numbered across the call's texts, one token a value (LiteLLM's tokens are unique within a call too).
- */
-function numberedTokens(text: string, spans: Span[], tokens: Map<string, string>, suffix: string): string {
-  let out = '';
-  let at = 0;
-  for (const { start, end, entity_type: type } of spans) {
-    const value = text.slice(start, end);
-    let token = [...tokens].find(([, v]) => v === value)?.[0];
-    if (!token) {
-      let n = 1;
-      while (tokens.has(`<${type}_${n}_${suffix}>`)) n++;
-      token = `<${type}_${n}_${suffix}>`;
-      tokens.set(token, value);
-    }
-    out += text.slice(at, start) + token;
-    at = end;
+/** The index of the last of ascending `starts` at or before `at` (0 when none is). */
+function lastStartingBy(starts: readonly number[], at: number): number {
+  let [lo, hi] = [0, starts.length - 1];
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid]! <= at) lo = mid;
+    else hi = mid - 1;
   }
-  return out + text.slice(at);
+  return lo;
 }
 
-/** A model's answer with the call's PII tokens (output_parse_pii) put back to what they replaced, as LiteLLM unmasks it. */
+/**
+ * Replaces each entity span of a text with a numbered token (`<PERSON_1_3fa9c2d0>`), recorded in `tokens`: numbered
+ * across the call's texts, one token a value (LiteLLM's tokens are unique within a call too). A value→token map and
+ * a counter per entity type keep it linear in the findings, however many. Exported for its unit test.
+ */
+export function piiTokenizer(tokens: Map<string, string>): (text: string, spans: readonly Span[]) => string {
+  const suffix = callSuffix();
+  // What earlier guardrails of the call tokenized keeps its token.
+  const byValue = new Map<string, string>();
+  for (const [token, value] of tokens) if (!byValue.has(value)) byValue.set(value, token);
+  const counts = new Map<string, number>();
+  return (text, spans) => {
+    let out = '';
+    let at = 0;
+    for (const { start, end, entity_type: type } of spans) {
+      const value = text.slice(start, end);
+      let token = byValue.get(value);
+      if (!token) {
+        const n = (counts.get(type) ?? 0) + 1;
+        counts.set(type, n);
+        token = `<${type}_${n}_${suffix}>`;
+        tokens.set(token, value);
+        byValue.set(value, token);
+      }
+      out += text.slice(at, start) + token;
+      at = end;
+    }
+    return out + text.slice(at);
+  };
+}
+
+/**
+ * A model's answer with the call's PII tokens (output_parse_pii) put back to what they replaced, as LiteLLM unmasks it:
+ * one pass over the answer (every `<...>` looked up), however many tokens, and a value put back is not read again.
+ */
 export function unmaskPii(text: string, tokens: ReadonlyMap<string, string>): string {
-  let out = text;
-  for (const [token, value] of tokens) if (out.includes(token)) out = out.replaceAll(token, value);
-  return out;
+  if (!tokens.size || !text.includes('<')) return text;
+  return text.replace(/<[^<>]{1,200}>/g, (m) => tokens.get(m) ?? m);
 }

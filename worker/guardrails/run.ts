@@ -5,6 +5,7 @@ import { unmaskPii } from './presidio.ts';
 import { SERVICES, type Verdict } from './services.ts';
 import { answerTexts, requestTexts, type TextSlot, unreadableField } from './texts.ts';
 import { isObject } from '../json.ts';
+import type { Endpoint } from '../providers/types.ts';
 import { wordsFollower } from './words.ts';
 
 /** Names a list of guardrails gives: plain names, or `{name: {...}}` entries (LiteLLM's dynamic form). */
@@ -78,12 +79,18 @@ export async function run(
  * The request's guardrails (`pre_call`; `during_call` runs there too, before the provider is called), over its texts.
  * `piiTokens` collects what a Presidio guardrail with `output_parse_pii` replaced, for the answer's unmasking.
  */
-export function guardRequest(guardrails: GuardrailConfig[], body: Record<string, unknown>, env: Record<string, unknown>, callId: string, piiTokens?: Map<string, string>): Promise<string[]> {
-  const unreadable = guardrails.length ? unreadableField(body) : undefined;
-  if (unreadable) {
-    return Promise.reject(badRequest(`The ${unreadable} is token ids, which guardrails (${guardrails.map((g) => g.guardrail_name).join(', ')}) cannot read: send it as text`, unreadable));
+export function guardRequest(
+  guardrails: GuardrailConfig[], body: Record<string, unknown>, endpoint: Endpoint, env: Record<string, unknown>, callId: string, piiTokens?: Map<string, string>,
+): Promise<string[]> {
+  if (!guardrails.length) return Promise.resolve([]);
+  const names = guardrails.map((g) => g.guardrail_name).join(', ');
+  const unreadable = unreadableField(body);
+  if (unreadable) return Promise.reject(badRequest(`The ${unreadable} is token ids, which guardrails (${names}) cannot read: send it as text`, unreadable));
+  // Only a chat's messages are read: elsewhere a `messages` field (which a bridge or a provider might still use) is refused, not let past them.
+  if (endpoint !== 'chat' && body.messages !== undefined) {
+    return Promise.reject(badRequest(`messages is not a field of this endpoint, and guardrails (${names}) do not read it here: send the endpoint's own fields`, 'messages'));
   }
-  return run(guardrails, requestTexts(body), 'INPUT', env, callId, [], piiTokens);
+  return run(guardrails, requestTexts(body, endpoint), 'INPUT', env, callId, [], piiTokens);
 }
 
 /**

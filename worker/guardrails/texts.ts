@@ -1,4 +1,5 @@
 import { isObject } from '../json.ts';
+import type { Endpoint } from '../providers/types.ts';
 
 /**
  * The texts of a request a guardrail reads, each with a way to replace it (a masking guardrail's answer):
@@ -30,6 +31,12 @@ function contentSlots(holder: Record<string, unknown>, key: string, role: string
       if (!isObject(part)) continue;
       stringSlot(part, 'text', role, out);
       if (isObject(part.source) && part.source.type === 'text') stringSlot(part.source, 'data', role, out);
+      // A document whose source is content blocks, and a document's or search result's title and context: all sent.
+      if (isObject(part.source) && part.source.type === 'content') contentSlots(part.source, 'content', role, out, depth + 1);
+      if (part.type === 'document' || part.type === 'search_result') {
+        stringSlot(part, 'title', role, out);
+        stringSlot(part, 'context', role, out);
+      }
       if (Array.isArray(part.content) || typeof part.content === 'string') contentSlots(part, 'content', role, out, depth + 1);
       if (part.type === 'function_call_output' || part.type === 'tool_result') stringSlot(part, 'output', role, out);
     }
@@ -50,10 +57,26 @@ export function unreadableField(body: Record<string, unknown>): 'prompt' | 'inpu
   return tokens(body.prompt) ? 'prompt' : tokens(body.input) ? 'input' : undefined;
 }
 
-export function requestTexts(body: Record<string, unknown>): TextSlot[] {
+/** Every string under a value (a rerank's documents: strings, objects, their lists), each replaceable in place. */
+function everyString(holder: unknown[] | Record<string, unknown>, out: TextSlot[], depth = 0): void {
+  if (depth > 8) return;
+  const visit = (value: unknown, set: (text: string) => void) => {
+    if (typeof value === 'string') out.push({ role: 'user', text: value, set });
+    else if (Array.isArray(value) || isObject(value)) everyString(value, out, depth + 1);
+  };
+  if (Array.isArray(holder)) holder.forEach((v, i) => visit(v, (text) => (holder[i] = text)));
+  else for (const [key, v] of Object.entries(holder)) visit(v, (text) => (holder[key] = text));
+}
+
+/**
+ * The texts of a request, read by its endpoint: a chat's (and /v1/messages') `messages`, every other endpoint's own
+ * fields (a `messages` there is refused when guardrails run: guardRequest). By endpoint, not by which field is
+ * present, so an empty `messages` cannot hide an embedding's input or a response's input from the guardrails.
+ */
+export function requestTexts(body: Record<string, unknown>, endpoint: Endpoint): TextSlot[] {
   const out: TextSlot[] = [];
-  if (Array.isArray(body.messages)) {
-    for (const message of body.messages) {
+  if (endpoint === 'chat') {
+    for (const message of Array.isArray(body.messages) ? body.messages : []) {
       if (isObject(message)) contentSlots(message, 'content', typeof message.role === 'string' ? message.role : 'user', out);
     }
     return out;
@@ -64,12 +87,10 @@ export function requestTexts(body: Record<string, unknown>): TextSlot[] {
     const prompts = body.prompt;
     prompts.forEach((p, i) => typeof p === 'string' && out.push({ role: 'user', text: p, set: (text) => (prompts[i] = text) }));
   }
-  // A rerank's query and its documents (texts, or objects' `text`): what the provider ranks is what was checked.
+  // A rerank's query and its documents (texts, or objects: every string in them, as Cohere reads any field with
+  // rank_fields): what the provider ranks is what was checked.
   stringSlot(body, 'query', 'user', out);
-  if (Array.isArray(body.documents)) {
-    const documents = body.documents;
-    documents.forEach((d, i) => (typeof d === 'string' ? out.push({ role: 'user', text: d, set: (text) => (documents[i] = text) }) : isObject(d) && stringSlot(d, 'text', 'user', out)));
-  }
+  if (Array.isArray(body.documents)) everyString(body.documents, out);
   if (typeof body.input === 'string') contentSlots(body, 'input', 'user', out);
   else if (Array.isArray(body.input)) {
     const inputs = body.input;

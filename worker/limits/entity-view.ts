@@ -24,6 +24,8 @@ export interface EntityView {
   allowedRoutes: string[];
   modelAliases: Record<string, string>;
   memberBudgets: boolean;
+  /** `max_parallel_requests` (null: none), for web search interception's rounds of searches (websearch/intercept.ts). */
+  maxParallel?: number | null;
   /** End users: the region their calls must stay in (LiteLLM's `allowed_model_region`). */
   allowedModelRegion?: string;
   /** A JWT's key: why its calls are refused (policy.ts `refusal`). */
@@ -52,7 +54,7 @@ export function entityView(p: EntityPolicy, c: Counters): EntityView {
   const view: EntityView = {
     kind: p.kind, id: p.id, exists: p.exists, blocked: p.blocked, expires: p.expires, alias: p.alias, models: p.models, teamId: p.teamId,
     organizationId: p.organizationId, userId: p.userId, keyName: p.keyName, metadata: p.metadata, tags: p.tags, allowedCacheControls: p.allowedCacheControls ?? [], allowedRoutes: p.allowedRoutes ?? [], modelAliases: p.modelAliases ?? {}, memberBudgets: p.memberBudgets ?? false,
-    spend: c.windowSpend, maxBudget: p.maxBudget, remaining,
+    spend: c.windowSpend, maxBudget: p.maxBudget, maxParallel: p.maxParallel, remaining,
   };
   if (p.allowedModelRegion) view.allowedModelRegion = p.allowedModelRegion;
   if (p.refusal) view.refusal = p.refusal;

@@ -70,7 +70,7 @@ export async function guardCallRequest(
     throw badRequest(`Guardrails that check the answer (${reading.map((g) => g.guardrail_name).join(', ')}) read it when it comes: call without background`, 'background');
   }
   const piiTokens = unmasking ? new Map<string, string>() : undefined;
-  const appliedGuards = await guardRequest(requestGuards, body, env, callId, piiTokens);
+  const appliedGuards = await guardRequest(requestGuards, body, endpoint, env, callId, piiTokens);
   return { answerGuards, appliedGuards, ...(piiTokens?.size ? { piiTokens } : {}) };
 }
 
@@ -105,6 +105,8 @@ export async function guardAnswer(input: AnswerGuardInput): Promise<{ answer: Pr
     const error = err instanceof GatewayError ? err : new GatewayError('Internal server error', { status: 500, type: 'internal_server_error' });
     input.settleLeader?.(undefined);
     ctx.appliedGuardrails = [...(appliedGuards ?? []), ...answerGuards.map((g) => g.guardrail_name)];
+    // Nor what was asked: a refused answer's row keeps no prompt, as a refused request's (refused-call.ts).
+    ctx.storePrompts = false;
     const outcome = await answer.outcome;
     // What the answer said is not kept: the guardrail refused it.
     settler.settle({ outcome: { ...outcome, responseText: undefined }, cost: costOfCall(input.deployment, outcome.usage), apiBase: answer.apiBase, finishedAt: Date.now(), error });

@@ -2,7 +2,7 @@ import { brave } from './brave.ts';
 import type { SearchProviderId } from './schema.ts';
 import { dataForSeo, googlePse, searchApi, serper } from './serp.ts';
 import { firecrawl, linkup, parallelAi, searxng } from './web-apis.ts';
-import { mapped, oneQuery, optionalText, providerFields, type SearchProvider, searchUrl, text } from './wire.ts';
+import { mapped, oneQuery, optionalText, providerFields, type SearchProvider, searchUrl, text, wholeCount } from './wire.ts';
 
 /**
  * Each search provider's wire format, as LiteLLM translates its Search API (which is Perplexity's) to it:
@@ -64,6 +64,7 @@ const exaAi: SearchProvider = {
   url: searchUrl,
   body(request) {
     const own = providerFields(request);
+    wholeCount(own.numResults, 'numResults');
     return {
       query: oneQuery(request.query),
       ...(request.max_results !== undefined ? { numResults: request.max_results } : {}),
@@ -75,7 +76,7 @@ const exaAi: SearchProvider = {
   },
   results: (answer) => mapped(answer, (r) => ({ title: text(r.title), url: text(r.url), snippet: text(r.text), date: optionalText(r.publishedDate) })),
   // Exa's tiers by results asked for (LiteLLM's exa_ai/search): up to 25, then up to 100; Exa's default is 10. The count
-  // sent is priced (a client's own `numResults` wins over max_results); one that is not a number, at the upper tier.
+  // sent is priced (a client's own `numResults` wins over max_results; one that is not a whole number is refused).
   price: (sent) => (sent.numResults === undefined || Number(sent.numResults) <= 25 ? 0.005 : 0.025),
 };
 

@@ -23,6 +23,7 @@ import { callHeaders, headerSnapshot, requestTimeoutMs, withoutCredentials } fro
 import { recordRefusedCall, type Seen } from '../proxy/refused-call.ts';
 import { gatewayState, type GatewayState } from '../state.ts';
 import { log } from '../telemetry/log.ts';
+import { permittedPath } from '../websearch/internal.ts';
 import { callableTools, searchToolRefusal } from './access.ts';
 import { providerRequest, searchBase, type SearchCredential, searchCredential } from './credential.ts';
 import { SEARCH_PROVIDER_WIRES } from './providers.ts';
@@ -65,7 +66,9 @@ export async function search(c: Ctx): Promise<Response> {
   try {
     const state = await gatewayState(c.env);
     const headers = headerSnapshot(c.req.raw.headers);
-    const who = await identify(headers, state, c.req.path);
+    // Web search interception's own search is held to the client's route (websearch/internal.ts), as in LiteLLM.
+    const path = permittedPath(c.req.raw, c.req.path);
+    const who = await identify(headers, state, path);
     // Bad input is answered to a known key only: on that path alone the key is looked up first (an unknown one
     // gets its 401); a good body's key is looked up once, by its admission below.
     const request = await readJsonBody(c.req.raw, searchRequestSchema, bodyLimit(state.config)).catch(async (err: unknown) => {
@@ -101,7 +104,7 @@ export async function search(c: Ctx): Promise<Response> {
     let base: string;
     try {
       const allowed = caller.kind === 'key' ? caller.policy.allowedRoutes : [];
-      if (allowed.length) checkRoute(allowed, c.req.path);
+      if (allowed.length) checkRoute(allowed, path);
       tool = toolOf(state, name);
       const refused = searchToolRefusal(caller, tool.search_tool_name, state.config.general_settings.search_tool_deny_by_default === true);
       if (refused) throw refused;

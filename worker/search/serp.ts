@@ -1,7 +1,7 @@
 import { GatewayError } from '../errors.ts';
 import { isObject } from '../json.ts';
 import { dataForSeoLocation } from './countries.ts';
-import { base64, mapped, oneQuery, optionalText, providerFields, type SearchProvider, type SearchResult, searchUrl, text } from './wire.ts';
+import { base64, mapped, oneQuery, optionalText, providerFields, type SearchProvider, type SearchResult, searchUrl, text, wholeCount } from './wire.ts';
 
 /**
  * The Google results APIs, as LiteLLM translates its Search API to each: Google's Programmable Search Engine,
@@ -47,6 +47,10 @@ export const googlePse: SearchProvider = {
   price: () => 0.005,
 };
 
+/** Serper's price of a search of up to 10 results (LiteLLM's serper/search, its starter $1 per 1,000), and of more (2 credits). */
+const SERPER_SEARCH = 0.001;
+const SERPER_MORE = 0.002;
+
 /** Serper's `POST https://google.serper.dev/search` (`X-API-KEY`): `q` with the domains as site: clauses, `num`, a lower-case `gl`. */
 export const serper: SearchProvider = {
   defaultBase: 'https://google.serper.dev',
@@ -56,6 +60,7 @@ export const serper: SearchProvider = {
   method: 'POST',
   url: searchUrl,
   body(request) {
+    wholeCount(providerFields(request).num, 'num');
     return {
       q: withSites(oneQuery(request.query), request.search_domain_filter, ' '),
       ...(request.max_results !== undefined ? { num: request.max_results } : {}),
@@ -64,8 +69,8 @@ export const serper: SearchProvider = {
     };
   },
   results: (answer) => organic(answer, 'organic'),
-  // LiteLLM's serper/search: Serper's starter price, $1 per 1,000 queries.
-  price: () => 0.001,
+  // Serper bills a search of more than 10 results (the `num` sent) as 2 credits, the gateway's estimate of its charge.
+  price: (sent) => (typeof sent.num === 'number' && sent.num > 10 ? SERPER_MORE : SERPER_SEARCH),
 };
 
 /** SearchAPI.io's `GET /api/v1/search` (`engine=google`, the key as `api_key` in the query), `num` of at most 10. */
@@ -93,6 +98,13 @@ export const searchApi: SearchProvider = {
 
 /** DataForSEO answers a request, and each task, with this status when it succeeded. */
 const TASK_OK = 20000;
+/** A task that found nothing ("No Search Results."): billed, and answered as an empty list (as LiteLLM does). */
+const NO_RESULTS = 40102;
+/** DataForSEO's rate limits (per minute, and of simultaneous requests): the client's 429. */
+const RATE_LIMITED = new Set([40202, 40209]);
+/** DataForSEO bills a keyword with a search operator (site:, inurl:, allintitle:, ...) at 5 times the price. */
+const OPERATOR_FACTOR = 5;
+const OPERATOR = /(?:^|[\s("'+|-])(?:site|inurl|intitle|intext|inanchor|allinurl|allintitle|allintext|allinanchor|filetype|ext|link|related|cache|info|source|define|location|loc|before|after|inpostauthor|inposttitle)\s*:/i;
 /** LiteLLM's dataforseo/search, as the price of each page of 10 results asked for (DataForSEO bills by the page). */
 const DATAFORSEO_PAGE = 0.003;
 /** DataForSEO's most results (`depth`) and pages (`max_crawl_pages`) a task may ask for. */
@@ -107,7 +119,7 @@ const isSet = (v: unknown) => v !== undefined && v !== null && v !== false && v 
 
 /**
  * The pages of 10 results a DataForSEO task is billed for: `max_crawl_pages` when set (bounded by `depth`
- * when both are), else `depth` (10 unless set) in pages; a value that is not a whole number at the most.
+ * when both are), else `depth` (10 unless set) in pages; 0 at the most (a value not a whole number is refused by `body`).
  */
 function dataForSeoPages(sent: Record<string, unknown>): number {
   const depth = sent.depth === undefined ? undefined : Math.ceil(Math.min(wholeNumber(sent.depth) ?? MAX_DEPTH, MAX_DEPTH) / 10);
@@ -115,10 +127,16 @@ function dataForSeoPages(sent: Record<string, unknown>): number {
   return depth !== undefined && crawl !== undefined ? Math.min(depth, crawl) : depth ?? crawl ?? 1;
 }
 
-/** DataForSEO's status code as the client's: its credential refused (40100) a 401, the search engine's own error (40101) or a 5xxxx a 502, any other 4xxxx a 400. */
+/**
+ * DataForSEO's status code as the client's: its credential refused (40100) a 401, a rate limit (40202, 40209) a
+ * 429, the operator's account or balance (402xx: payment, suspended, cost limit) and the search engine's own error
+ * (40101) or a 5xxxx a 502, any other 4xxxx a 400.
+ */
 function dataForSeoStatus(code: number): number {
   if (code === 40100) return 401;
-  if (code >= 40000 && code < 50000 && code !== 40101) return 400;
+  if (RATE_LIMITED.has(code)) return 429;
+  if (code === 40101 || (code >= 40200 && code < 40300)) return 502;
+  if (code >= 40000 && code < 50000) return 400;
   return 502;
 }
 
@@ -149,6 +167,8 @@ export const dataForSeo: SearchProvider = {
         status: 400, type: 'invalid_request_error', param: unpriced,
       });
     }
+    wholeCount(own.depth, 'depth');
+    wholeCount(own.max_crawl_pages, 'max_crawl_pages');
     const code = request.country !== undefined ? dataForSeoLocation(request.country) : undefined;
     const country = request.country === undefined ? {} : code !== undefined ? { location_code: code } : { location_name: request.country };
     const location = request.country ?? own.location_name ?? own.location_code ?? own.location_coordinate;
@@ -166,7 +186,7 @@ export const dataForSeo: SearchProvider = {
   answerError(answer) {
     if (!isObject(answer)) return undefined;
     const task = Array.isArray(answer.tasks) ? answer.tasks[0] : undefined;
-    const failed = answer.status_code !== TASK_OK ? answer : isObject(task) && task.status_code !== TASK_OK ? task : undefined;
+    const failed = answer.status_code !== TASK_OK ? answer : isObject(task) && task.status_code !== TASK_OK && task.status_code !== NO_RESULTS ? task : undefined;
     if (!failed) return undefined;
     const code = typeof failed.status_code === 'number' ? failed.status_code : 0;
     return { status: dataForSeoStatus(code), code: String(failed.status_code ?? 'missing'), message: text(failed.status_message) };
@@ -178,6 +198,11 @@ export const dataForSeo: SearchProvider = {
     const items = isObject(first) && Array.isArray(first.items) ? first.items.filter((i) => isObject(i) && i.type === 'organic') : [];
     return mapped({ results: items }, (r) => ({ title: text(r.title), url: text(r.url), snippet: text(r.description) }));
   },
-  // Each page of 10 results asked for, and `calculate_rectangles` one page more (as DataForSEO bills it one base price).
-  price: (sent) => Math.round((dataForSeoPages(sent) + (isSet(sent.calculate_rectangles) ? 1 : 0)) * DATAFORSEO_PAGE * 1e9) / 1e9,
+  // Each page of 10 results asked for, and `calculate_rectangles` one page more (as DataForSEO bills it one base price);
+  // all of it 5 times over when the keyword sent holds a search operator (the domain filter's site: clauses, or the client's own).
+  price(sent) {
+    const pages = dataForSeoPages(sent) + (isSet(sent.calculate_rectangles) ? 1 : 0);
+    const factor = typeof sent.keyword === 'string' && OPERATOR.test(sent.keyword) ? OPERATOR_FACTOR : 1;
+    return Math.round(pages * factor * DATAFORSEO_PAGE * 1e9) / 1e9;
+  },
 };

@@ -53,6 +53,15 @@ function retryAfterOf(value: string | null | undefined): Record<string, string> 
 }
 
 /**
+ * Whether the provider refused the tool's credential: a 401 or 403, or Google's HTTP 400 for a key it does not
+ * know (its `API_KEY_INVALID` reason, "API key not valid"), which is the operator's to fix, not the client's.
+ */
+function credentialRefused(provider: SearchProviderId, status: number, text: string): boolean {
+  if (status === 401 || status === 403) return true;
+  return provider === 'google_pse' && status === 400 && (text.includes('API_KEY_INVALID') || text.includes('API key not valid'));
+}
+
+/**
  * A provider's refusal or failure as the client's error, as LiteLLM maps a provider's status: its credential
  * refused is a 401 (the operator's to fix: the message says whose), too many requests a 429, a refused
  * request a 400, and anything else the provider failed at a 502.
@@ -63,7 +72,7 @@ export function providerError(
   const said = shownMessage(text, apiKey);
   const tail = said ? `: ${said}` : '';
   const base = { provider, upstreamStatus: status, headers: status === 429 || status === 503 ? retryAfterOf(retryAfter) : {} };
-  if (status === 401 || status === 403) {
+  if (credentialRefused(provider, status, text)) {
     return new GatewayError(`${provider} refused the credential of search tool ${tool} (HTTP ${status})${tail}`, { ...base, status: 401, type: 'authentication_error' });
   }
   if (status === 429) return new GatewayError(`${provider} rate limit reached for search tool ${tool}${tail}`, { ...base, status: 429, type: 'rate_limit_error', retryable: true });
@@ -75,7 +84,8 @@ export function providerError(
 
 /**
  * A failure the provider reports inside an HTTP 200 (DataForSEO's status codes) as the client's error, as a
- * provider's HTTP status is mapped: its credential refused a 401, a refused request a 400, else a 502.
+ * provider's HTTP status is mapped: its credential refused a 401, a rate limit a 429, a refused request a 400,
+ * else (the operator's account or balance, the provider's own failure) a 502 with the provider's words.
  */
 export function reportedError(
   provider: SearchProviderId, tool: string, failure: { status: number; code: string; message: string }, secrets: readonly string[],
@@ -85,6 +95,9 @@ export function reportedError(
   const base = { provider, upstreamStatus: 200 };
   if (failure.status === 401) {
     return new GatewayError(`${provider} refused the credential of search tool ${tool} (status ${failure.code})${tail}`, { ...base, status: 401, type: 'authentication_error' });
+  }
+  if (failure.status === 429) {
+    return new GatewayError(`${provider} rate limit reached for search tool ${tool} (status ${failure.code})${tail}`, { ...base, status: 429, type: 'rate_limit_error', retryable: true });
   }
   if (failure.status === 400) return new GatewayError(`${provider} refused the search (status ${failure.code})${tail}`, { ...base, status: 400, type: 'invalid_request_error' });
   return new GatewayError(`${provider} failed the search (status ${failure.code})${tail}`, { ...base, status: 502, type: 'api_error', retryable: true });

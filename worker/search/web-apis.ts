@@ -1,5 +1,6 @@
+import { GatewayError } from '../errors.ts';
 import { isObject } from '../json.ts';
-import { mapped, oneQuery, optionalText, providerFields, type SearchProvider, type SearchResult, searchUrl, text } from './wire.ts';
+import { mapped, oneQuery, optionalText, providerFields, type SearchProvider, type SearchResult, searchUrl, text, wholeCount } from './wire.ts';
 
 /**
  * Parallel AI, Firecrawl, Linkup and SearXNG, as LiteLLM translates its Search API to each: the provider's own
@@ -36,6 +37,7 @@ export const parallelAi: SearchProvider = {
       mode, processor, location, max_chars_per_result: maxChars, fetch_policy: fetchPolicy, include_domains: include, exclude_domains: exclude,
       after_date: afterDate, advanced_settings: ownSettings, _parallel_ai_usage: _usage, ...own
     } = providerFields(request);
+    if (isObject(ownSettings)) wholeCount(ownSettings.max_results, 'advanced_settings.max_results');
     const source = {
       ...(request.search_domain_filter !== undefined ? { include_domains: request.search_domain_filter } : {}),
       ...(include !== undefined ? { include_domains: include } : {}),
@@ -83,6 +85,40 @@ const SCRAPE_JSON = 4;
 const SCRAPE_ENHANCED = 4;
 const SCRAPE_ZDR = 1;
 const SCRAPE_TOP = SCRAPE_PAGE + SCRAPE_JSON + SCRAPE_ENHANCED + SCRAPE_ZDR;
+/** A zero-data-retention search's credits for every 10 results asked for (2 otherwise). */
+const ZDR_SEARCH_CREDITS = 10;
+const SEARCH_CREDITS = 2;
+/**
+ * The PDF pages parsed of each scraped result (Firecrawl bills 1 credit a page) when the client names no `parsers`:
+ * the gateway sends `parsers: [{type: "pdf", maxPages}]` so that a long PDF cannot cost more than it priced.
+ */
+export const FIRECRAWL_PDF_PAGES = 1;
+
+/** An option set to anything but off (false, null, absent): zero data retention asked for. */
+const on = (v: unknown) => v !== undefined && v !== null && v !== false;
+
+/** A 400 for `scrapeOptions.parsers` the gateway cannot price. */
+const unpricedParsers = (why: string) => new GatewayError(`scrapeOptions.parsers ${why}`, { status: 400, type: 'invalid_request_error', param: 'scrapeOptions.parsers' });
+
+/**
+ * The PDF pages each scraped result may be billed for under the `parsers` sent: none for `[]` (a PDF comes back
+ * whole as base64, at the page's credit), else the `maxPages` of its pdf parser. A pdf parser without a whole
+ * `maxPages` ("pdf" alone parses every page) or a parser Firecrawl does not document is refused, being unpriceable.
+ */
+export function pdfPages(parsers: unknown): number {
+  if (!Array.isArray(parsers)) throw unpricedParsers('must be a list');
+  let pages = 0;
+  for (const parser of parsers) {
+    if (parser === 'pdf' || (isObject(parser) && parser.type === 'pdf' && parser.maxPages === undefined)) {
+      throw unpricedParsers('names a pdf parser without maxPages, which Firecrawl bills by every page of each PDF: set maxPages (e.g. [{"type": "pdf", "maxPages": 5}])');
+    }
+    if (!isObject(parser) || parser.type !== 'pdf') throw unpricedParsers('names a parser the gateway does not price: only {"type": "pdf", "maxPages": N} is taken');
+    const max = parser.maxPages;
+    if (typeof max !== 'number' || !Number.isInteger(max) || max < 1) throw unpricedParsers('maxPages must be a whole number of at least 1');
+    pages = Math.max(pages, max);
+  }
+  return pages;
+}
 /** The formats Firecrawl scrapes at the base credit (as their names, or `{type}` objects). */
 const PLAIN_FORMATS = new Set(['markdown', 'html', 'rawHtml', 'links', 'images', 'screenshot', 'summary', 'changeTracking', 'branding']);
 
@@ -107,14 +143,15 @@ function scrapeCredits(options: unknown, zeroDataRetention: unknown): number {
   // `auto` retries a failed page through the enhanced proxy (billed as such): priced as it.
   if (proxy === 'enhanced' || proxy === 'stealth' || proxy === 'auto') credits += SCRAPE_ENHANCED;
   else if (proxy !== undefined && proxy !== 'basic') return SCRAPE_TOP;
-  if (zeroDataRetention === true || options.zeroDataRetention === true) credits += SCRAPE_ZDR;
+  if (on(zeroDataRetention) || on(options.zeroDataRetention)) credits += SCRAPE_ZDR;
   return credits;
 }
 
 /**
  * Firecrawl's `POST /v2/search` (Bearer): `query` (a list joined), `limit`, `country`, and page content asked for as
  * main-content markdown unless the request sets `scrapeOptions` (as LiteLLM asks; each scraped result is billed, so
- * priced); the web results, then the news ones (with dates).
+ * priced), with PDF parsing held to FIRECRAWL_PDF_PAGES pages unless the client names its own `parsers`; the web
+ * results, then the news ones (with dates).
  */
 export const firecrawl: SearchProvider = {
   defaultBase: 'https://api.firecrawl.dev/v2',
@@ -125,12 +162,16 @@ export const firecrawl: SearchProvider = {
   url: searchUrl,
   body(request) {
     const own = providerFields(request);
+    wholeCount(own.limit, 'limit');
+    const asked = own.scrapeOptions ?? { formats: ['markdown'], onlyMainContent: true };
+    const scrapeOptions = isObject(asked) && asked.parsers === undefined ? { ...asked, parsers: [{ type: 'pdf', maxPages: FIRECRAWL_PDF_PAGES }] } : asked;
+    if (isObject(scrapeOptions)) pdfPages(scrapeOptions.parsers);
     return {
       query: oneQuery(request.query),
       ...(request.max_results !== undefined ? { limit: request.max_results } : {}),
       ...(request.country !== undefined ? { country: request.country } : {}),
       ...own,
-      scrapeOptions: own.scrapeOptions ?? { formats: ['markdown'], onlyMainContent: true },
+      scrapeOptions,
     };
   },
   results(answer) {
@@ -140,11 +181,16 @@ export const firecrawl: SearchProvider = {
     return [...web, ...news];
   },
   // By the results asked for (10 when none is named, as LiteLLM prices it): 2 credits for 1-10, 4 for 11-20, ... 20
-  // for 91-100 (a count above 100, or one that is not a number, at 100), and each of them scraped at its page credits.
+  // for 91-100 (a count above 100 at 100; 10 credits for each 10 under zero data retention), and each of them scraped
+  // at its page credits and its PDF pages (the gateway's estimate: whether a result is a PDF is not known before).
   price(sent) {
     const asked = sent.limit === undefined ? 10 : Number(sent.limit);
     const limit = Number.isFinite(asked) && asked >= 1 ? Math.min(Math.ceil(asked), FIRECRAWL_MAX_LIMIT) : FIRECRAWL_MAX_LIMIT;
-    const credits = 2 * Math.ceil(limit / 10) + limit * scrapeCredits(sent.scrapeOptions, sent.zeroDataRetention);
+    const options = sent.scrapeOptions;
+    const zdr = on(sent.zeroDataRetention) || (isObject(options) && on(options.zeroDataRetention));
+    const page = scrapeCredits(options, sent.zeroDataRetention);
+    const pdf = page > 0 && isObject(options) ? pdfPages(options.parsers) : 0;
+    const credits = (zdr ? ZDR_SEARCH_CREDITS : SEARCH_CREDITS) * Math.ceil(limit / 10) + limit * (page + pdf);
     return Math.round(credits * FIRECRAWL_CREDIT * 1e9) / 1e9;
   },
 };

@@ -1,3 +1,4 @@
+import { GatewayError } from '../errors.ts';
 import { isObject } from '../json.ts';
 import type { SearchRequest } from './request.ts';
 
@@ -59,6 +60,17 @@ const KEPT_BACK = new Set(['model', 'metadata', 'litellm_metadata', 'tags', 'use
 /** The provider's own fields of a request (Tavily's `topic`, Exa's `type`, ...), passed through as LiteLLM does. */
 export function providerFields(request: SearchRequest): Record<string, unknown> {
   return Object.fromEntries(Object.entries(request).filter(([name, value]) => !UNIFIED.has(name) && !KEPT_BACK.has(name) && value !== undefined));
+}
+
+/**
+ * A provider's own count field the price is read from (Exa's `numResults`, Firecrawl's `limit`, Serper's `num`,
+ * Parallel's `advanced_settings.max_results`, DataForSEO's `depth`), checked before it is priced: one that is not a
+ * whole number ("100", 2.5) is a 400 naming the field, since the provider may read it as a count the price did not.
+ */
+export function wholeCount(value: unknown, field: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 0) return value;
+  throw new GatewayError(`${field} must be a whole number (the search is priced by it)`, { status: 400, type: 'invalid_request_error', param: field });
 }
 
 /** Tavily and Exa take one query: a list is joined, as LiteLLM joins it. */

@@ -21,7 +21,8 @@ import { resolveGroup } from '../router/resolve-group.ts';
 import { anthropicErrorResponse } from '../routes/messages/errors.ts';
 import { gatewayState, type GatewayState } from '../state.ts';
 import { replayAsStream } from './replay-stream.ts';
-import { type Dispatch, runSearches } from './search-calls.ts';
+import { type Dispatch, MAX_PARALLEL_SEARCHES, runSearches } from './search-calls.ts';
+import { isInternal, markInternal } from './internal.ts';
 import { type InterceptionSettings, interceptionSettings } from './settings.ts';
 import { type Dialect, followUpBody, followUpMessages, interceptedRequest, mayNameWebSearch, searchCalls, searchNames, withoutSearchCalls } from './tools.ts';
 
@@ -29,8 +30,6 @@ type Ctx = Context<{ Bindings: GatewayEnv }>;
 type Handler = (c: Ctx) => Promise<Response>;
 type Json = Record<string, unknown>;
 
-/** The loop's own requests: they go to the route as they are (never intercepted again). */
-const INTERNAL = new WeakSet<Request>();
 
 interface Found {
   body: Json;
@@ -40,22 +39,40 @@ interface Found {
   names: ReadonlySet<string>;
   /** The request's `user`, `tags` and `metadata`, which each search carries (search-calls.ts). */
   attribution: Json;
+  /** Searches of a round in flight at once: at most the key's (and its team's) `max_parallel_requests`. */
+  parallel: number;
+  /** `max_request_size_mb` in bytes: a follow-up past it is not sent (the turn ends with the last answer). */
+  maxBytes: number;
 }
+
+/** What the loop needs of the caller's key: the model group the call is for, and its parallel request limit. */
+interface CallerFacts {
+  group: string | undefined;
+  /** The lower of the key's and its team's `max_parallel_requests` (undefined: neither has one). */
+  maxParallel?: number;
+}
+
+const lowest = (...limits: (number | null | undefined)[]) => {
+  const set = limits.filter((l): l is number => typeof l === 'number' && l > 0);
+  return set.length ? Math.min(...set) : undefined;
+};
 
 /**
  * The model group the call is for: an Azure-style path's (`/openai/deployments/{model}/...`, `/engines/{model}/...`)
- * or the body's, through the key's `aliases` (else its team's `model_aliases`) as the route will resolve it. A
- * master key has no aliases; a key the limiter does not know is the route's to refuse.
+ * or the body's, through the key's `aliases` (else its team's `model_aliases`) as the route will resolve it; and the
+ * key's and team's `max_parallel_requests`, so a round never launches more searches than the key may have in flight
+ * (each refused one would leave a failure row the client never sees). A master key has no aliases or limits; a key
+ * the limiter does not know is the route's to refuse.
  */
-async function calledGroup(c: Ctx, token: string, master: boolean, body: Json): Promise<string | undefined> {
+async function callerFacts(c: Ctx, token: string, master: boolean, body: Json): Promise<CallerFacts> {
   const named = c.req.param('model') ?? body.model;
-  if (typeof named !== 'string') return undefined;
-  if (master) return named;
+  if (typeof named !== 'string') return { group: undefined };
+  if (master) return { group: named };
   const { key } = await describeKey(c.env, token);
-  const own = key?.exists ? key.modelAliases[named] : undefined;
-  if (own || !key?.teamId) return own ?? named;
-  const team = await describeEntity(c.env, 'team', key.teamId);
-  return team?.modelAliases[named] ?? named;
+  if (!key?.exists) return { group: named };
+  const team = key.teamId ? await describeEntity(c.env, 'team', key.teamId) : undefined;
+  const group = key.modelAliases[named] ?? team?.modelAliases[named] ?? named;
+  return { group, maxParallel: lowest(key.maxParallel, team?.maxParallel) };
 }
 
 /** Whether the group may be served by a provider the callback is enabled for (`enabled_providers`). */
@@ -102,9 +119,12 @@ async function requestToIntercept(c: Ctx, dialect: Dialect): Promise<Found | und
   if (!isObject(body)) return undefined;
   const request = interceptedRequest(body, dialect);
   if (!request) return undefined;
-  const group = await calledGroup(c, who.token, who.master, body).catch(() => undefined);
+  const { group, maxParallel } = await callerFacts(c, who.token, who.master, body).catch((): CallerFacts => ({ group: undefined }));
   if (!group || !(await enabledFor(c, state, settings, group).catch(() => false))) return undefined;
-  return { body, request, settings, names: searchNames(body, dialect), attribution: attributionOf(body, dialect) };
+  return {
+    body, request, settings, names: searchNames(body, dialect), attribution: attributionOf(body, dialect),
+    parallel: Math.min(MAX_PARALLEL_SEARCHES, maxParallel ?? MAX_PARALLEL_SEARCHES), maxBytes,
+  };
 }
 
 /**
@@ -114,11 +134,12 @@ async function requestToIntercept(c: Ctx, dialect: Dialect): Promise<Found | und
  */
 export function interceptWebSearch(dialect: Dialect, route: Handler, throughApp: (request: Request, c: Ctx) => Promise<Response>): Handler {
   return async function webSearchInterception(c: Ctx): Promise<Response> {
-    if (INTERNAL.has(c.req.raw)) return route(c);
+    if (isInternal(c.req.raw)) return route(c);
     const found = await requestToIntercept(c, dialect);
     if (!found) return route(c);
+    const path = c.req.path;
     const dispatch: Dispatch = (request) => {
-      INTERNAL.add(request);
+      markInternal(request, path);
       return throughApp(request, c);
     };
     try {
@@ -130,7 +151,7 @@ export function interceptWebSearch(dialect: Dialect, route: Handler, throughApp:
 }
 
 async function toolLoop(c: Ctx, dialect: Dialect, found: Found, dispatch: Dispatch): Promise<Response> {
-  const { body, request, settings, names, attribution } = found;
+  const { body, request, settings, names, attribution, parallel, maxBytes } = found;
   const headers = new Headers(c.req.raw.headers);
   headers.delete('content-length');
   headers.set('content-type', 'application/json');
@@ -147,15 +168,23 @@ async function toolLoop(c: Ctx, dialect: Dialect, found: Found, dispatch: Dispat
     const answer = (await res.json()) as Json;
     const calls = searchCalls(answer, dialect, names);
     const last = !calls ? answer : round >= settings.maxLoops ? withoutSearchCalls(answer, dialect, names) : undefined;
-    if (last) {
-      if (stream) return replayAsStream(last, dialect, res.headers, includeUsage);
-      const out = new Headers(res.headers);
-      out.delete('content-length');
-      return new Response(JSON.stringify(last), { status: 200, headers: out });
-    }
-    const outcome = await runSearches(dispatch, origin, settings.tool, headers, calls!, attribution);
+    if (last) return finalAnswer(last, dialect, res.headers, stream, includeUsage);
+    const outcome = await runSearches(dispatch, origin, settings.tool, headers, calls!, attribution, parallel);
     if ('refusal' in outcome) return dialect === 'chat' ? errorResponse(outcome.refusal) : anthropicErrorResponse(outcome.refusal);
     messages = [...messages, ...followUpMessages(answer, dialect, calls!, outcome.results)];
     current = followUpBody(request, messages, dialect);
+    // A follow-up the route would refuse as too large (the results made it so) is not sent: the turn ends with the
+    // last answer, as at max_agentic_loops, rather than a 413 for a body the client never sent.
+    if (new TextEncoder().encode(JSON.stringify(current)).byteLength > maxBytes) {
+      return finalAnswer(withoutSearchCalls(answer, dialect, names), dialect, res.headers, stream, includeUsage);
+    }
   }
+}
+
+/** The loop's answer to the client: the model's last turn, replayed as a stream to a client that asked to stream. */
+function finalAnswer(last: Json, dialect: Dialect, headers: Headers, stream: boolean, includeUsage: boolean): Response {
+  if (stream) return replayAsStream(last, dialect, headers, includeUsage);
+  const out = new Headers(headers);
+  out.delete('content-length');
+  return new Response(JSON.stringify(last), { status: 200, headers: out });
 }

@@ -18,8 +18,8 @@ export type SearchOutcome = { results: string[] } | { refusal: GatewayError };
 export const MAX_RESULT_CHARS = 20_000;
 /** Searches one round runs at most (a model asking for more is told the rest were not run). */
 export const MAX_SEARCHES_PER_ROUND = 5;
-/** Searches of a round in flight at once. */
-const CONCURRENCY = 3;
+/** Searches of a round in flight at once, at most (fewer for a key or team with a lower `max_parallel_requests`). */
+export const MAX_PARALLEL_SEARCHES = 3;
 
 /** What a skipped search tells the model. */
 export const SKIPPED = `Search not run: at most ${MAX_SEARCHES_PER_ROUND} searches are run per turn.`;
@@ -52,7 +52,7 @@ function callerRefusal(res: Response, error: Record<string, unknown>): GatewayEr
   if (res.headers.has('x-litellm-call-id')) return undefined;
   const type = typeof error.type === 'string' ? error.type : '';
   return new GatewayError(typeof error.message === 'string' ? error.message : `search refused (HTTP ${res.status})`, {
-    status: res.status, type: type || 'invalid_request_error', param: typeof error.param === 'string' ? error.param : 'search_tool_name',
+    status: res.status, type: type || 'invalid_request_error', param: typeof error.param === 'string' ? error.param : null,
     headers: refusalHeaders(res.headers),
   });
 }
@@ -70,22 +70,32 @@ async function runOne(dispatch: Dispatch, url: string, headers: Headers, call: S
 }
 
 /**
- * Runs a round's searches on the configured tool: the first MAX_SEARCHES_PER_ROUND of them, CONCURRENCY at a
- * time; one refused only by the key's `max_parallel_requests` runs again alone once the others are done. The
- * first refusal of the caller's that remains ends the request. `attribution` is the request's `user`, `tags` and
- * `metadata`, sent with each search so its spend row and limits are the end user's and tags' too.
+ * Runs a round's searches on the configured tool: the first MAX_SEARCHES_PER_ROUND of them, `parallel` at a time
+ * (the key's `max_parallel_requests` caps it, intercept.ts). Once one is refused only because too many of the
+ * key's calls are in flight (the client's other calls), the rest start one at a time, and each refused so runs
+ * again alone once the others are done. The first refusal of the caller's that remains ends the request.
+ * `attribution` is the request's `user`, `tags` and `metadata`, sent with each search so its spend row and limits
+ * are the end user's and tags' too.
  */
 export async function runSearches(
   dispatch: Dispatch, origin: string, tool: string, headers: Headers, calls: SearchCall[], attribution: Record<string, unknown>,
+  parallel = MAX_PARALLEL_SEARCHES,
 ): Promise<SearchOutcome> {
   const url = `${origin}/v1/search/${encodeURIComponent(tool)}`;
   const run = calls.slice(0, MAX_SEARCHES_PER_ROUND);
   const done: (string | GatewayError)[] = new Array(run.length);
   let next = 0;
-  const worker = async () => {
-    for (let i = next++; i < run.length; i = next++) done[i] = await runOne(dispatch, url, headers, run[i]!, attribution);
+  let crowded = false;
+  const worker = async (lane: number) => {
+    // After a parallel refusal, only the first lane starts more: the rest of the round runs one at a time.
+    for (let i = next++; i < run.length; i = next++) {
+      const d = await runOne(dispatch, url, headers, run[i]!, attribution);
+      done[i] = d;
+      if (d instanceof GatewayError && parallelRefusal(d)) crowded = true;
+      if (crowded && lane > 0) return;
+    }
   };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, run.length) }, worker));
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(parallel, run.length)) }, (_, lane) => worker(lane)));
   for (let i = 0; i < done.length; i++) {
     const d = done[i]!;
     if (d instanceof GatewayError && parallelRefusal(d)) done[i] = await runOne(dispatch, url, headers, run[i]!, attribution);

@@ -77,7 +77,8 @@ export function interceptedRequest(body: Json, dialect: Dialect): Json | undefin
   const out: Json = { ...body, tools: [...kept, standardTool(dialect)], stream: false };
   delete out.stream_options;
   const choice = body.tool_choice;
-  if (dialect === 'messages' && isObject(choice) && choice.type === 'tool' && typeof choice.name === 'string' && isWebSearchTool({ name: choice.name, type: 'x' }, 'messages')) {
+  // Only a choice naming a tool the gateway took over: a client's own `WebSearch` (with its schema) stays forced.
+  if (dialect === 'messages' && isObject(choice) && choice.type === 'tool' && typeof choice.name === 'string' && searchNames(body, dialect).has(choice.name)) {
     out.tool_choice = { ...choice, name: WEB_SEARCH_TOOL };
   }
   if (dialect === 'chat' && isObject(choice) && isObject(choice.function) && searchNames(body, dialect).has(choice.function.name as string)) {
