@@ -3,12 +3,12 @@
 // guardrail services (Lakera Guard, Presidio, OpenAI moderation).
 import type { ServerResponse } from 'node:http';
 import OpenAI, { toFile } from 'openai';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { guardrailServices } from './fakes/guardrail-services.ts';
-import { type FakeUpstream, type RecordedRequest, startFakeUpstream } from './fakes/upstream.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { FakeUpstream, RecordedRequest } from './fakes/upstream.ts';
 import { eventually, seedKey, spendLogRow } from './support/keys.ts';
 import { query } from './support/pg-client.ts';
-import { startTestStack, TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
+import { useGuardrailsStack } from './support/guardrails-stack.ts';
+import { TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
 
 let llm: FakeUpstream;
 let guard: FakeUpstream;
@@ -46,13 +46,7 @@ function openai(request: RecordedRequest, res: ServerResponse): void {
   res.end(JSON.stringify({ error: { message: 'no such route', type: 'invalid_request_error', param: null, code: null } }));
 }
 
-beforeAll(async () => {
-  llm = await startFakeUpstream({ default: { kind: 'handler', handle: openai } });
-  guard = await startFakeUpstream({ default: { kind: 'handler', handle: guardrailServices(lakera) } });
-  const presidio = `presidio_analyzer_api_base: "${guard.url}/analyzer", presidio_anonymizer_api_base: "${guard.url}/anonymizer"`;
-  const upstream = `api_base: "${llm.url}/v1", api_key: sk-llm-upstream-0001`;
-  stack = await startTestStack({
-    configYaml: `
+useGuardrailsStack({ lakera, provider: openai, config: ({ guard, presidio, upstream }) => `
 model_list:
   - model_name: embed
     litellm_params: {model: openai/text-embedding-3-small, ${upstream}}
@@ -77,17 +71,8 @@ guardrails:
     litellm_params: {guardrail: presidio, mode: post_call, ${presidio}, pii_entities_config: {PERSON: MASK}}
   - guardrail_name: moderation-post
     litellm_params: {guardrail: openai_moderation, mode: post_call, api_base: "${guard.url}/openai", api_key: sk-moderation-0003}
-`,
-  });
-});
-afterAll(async () => {
-  await stack?.stop();
-  await Promise.all([llm?.close(), guard?.close()]);
-});
+` }, (s) => ({ llm, guard, stack } = s));
 beforeEach(() => {
-  llm.reset();
-  guard.reset();
-  lakera.down = false;
   transcript = 'My name is John Smith.';
 });
 

@@ -4,23 +4,18 @@
 // fake guardrail services.
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { guardrailServices } from './fakes/guardrail-services.ts';
-import { type FakeUpstream, startFakeUpstream } from './fakes/upstream.ts';
+import { describe, expect, it } from 'vitest';
+import type { FakeUpstream } from './fakes/upstream.ts';
 import { eventually, spendLogRow } from './support/keys.ts';
-import { startTestStack, TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
+import { useGuardrailsStack } from './support/guardrails-stack.ts';
+import { TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
 
 let llm: FakeUpstream;
 let guard: FakeUpstream;
 let stack: TestStack;
 const lakera = { down: false };
 
-beforeAll(async () => {
-  llm = await startFakeUpstream();
-  guard = await startFakeUpstream({ default: { kind: 'handler', handle: guardrailServices(lakera) } });
-  const presidio = `presidio_analyzer_api_base: "${guard.url}/analyzer", presidio_anonymizer_api_base: "${guard.url}/anonymizer"`;
-  stack = await startTestStack({
-    configYaml: `
+useGuardrailsStack({ lakera, config: ({ llm, guard, presidio }) => `
 model_list:
   - model_name: gpt-4o
     litellm_params: {model: openai/gpt-4o, api_base: "${llm.url}/v1", api_key: sk-llm-upstream-0001}
@@ -36,18 +31,7 @@ guardrails:
     litellm_params: {guardrail: presidio, mode: pre_call, ${presidio}, pii_entities_config: {PERSON: MASK, CREDIT_CARD: BLOCK}}
   - guardrail_name: pii-parse
     litellm_params: {guardrail: presidio, mode: pre_call, output_parse_pii: true, ${presidio}, pii_entities_config: {PERSON: MASK}}
-`,
-  });
-});
-afterAll(async () => {
-  await stack?.stop();
-  await Promise.all([llm?.close(), guard?.close()]);
-});
-beforeEach(() => {
-  llm.reset();
-  guard.reset();
-  lakera.down = false;
-});
+` }, (s) => ({ llm, guard, stack } = s));
 
 const anthropic = () => new Anthropic({ baseURL: stack.url, apiKey: TEST_MASTER_KEY, maxRetries: 0 });
 const openai = () => new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: TEST_MASTER_KEY, maxRetries: 0 });

@@ -3,23 +3,19 @@
 // offsets in code points and reports overlapping findings as the real one does. Also rerank's guarding and the
 // moderations/OCR refusal for a key that guardrails hold.
 import OpenAI, { toFile } from 'openai';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { guardrailServices, OUT_OF_RANGE } from './fakes/guardrail-services.ts';
-import { type FakeUpstream, startFakeUpstream } from './fakes/upstream.ts';
+import { describe, expect, it } from 'vitest';
+import { OUT_OF_RANGE } from './fakes/guardrail-services.ts';
+import type { FakeUpstream } from './fakes/upstream.ts';
 import { seedKey } from './support/keys.ts';
 import { query } from './support/pg-client.ts';
-import { startTestStack, TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
+import { useGuardrailsStack } from './support/guardrails-stack.ts';
+import { TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
 
 let llm: FakeUpstream;
 let guard: FakeUpstream;
 let stack: TestStack;
 
-beforeAll(async () => {
-  llm = await startFakeUpstream();
-  guard = await startFakeUpstream({ default: { kind: 'handler', handle: guardrailServices({ down: false }) } });
-  const presidio = `presidio_analyzer_api_base: "${guard.url}/analyzer", presidio_anonymizer_api_base: "${guard.url}/anonymizer"`;
-  stack = await startTestStack({
-    configYaml: `
+useGuardrailsStack({ config: ({ llm, presidio }) => `
 model_list:
   - model_name: gpt-4o
     litellm_params: {model: openai/gpt-4o, api_base: "${llm.url}/v1", api_key: sk-llm-upstream-0001}
@@ -38,17 +34,7 @@ guardrails:
     litellm_params: {guardrail: presidio, mode: pre_call, output_parse_pii: true, ${presidio}, pii_entities_config: {PERSON: MASK}}
   - guardrail_name: pii-out
     litellm_params: {guardrail: presidio, mode: post_call, ${presidio}, pii_entities_config: {PERSON: MASK}}
-`,
-  });
-});
-afterAll(async () => {
-  await stack?.stop();
-  await Promise.all([llm?.close(), guard?.close()]);
-});
-beforeEach(() => {
-  llm.reset();
-  guard.reset();
-});
+` }, (s) => ({ llm, guard, stack } = s));
 
 const openai = (key = TEST_MASTER_KEY) => new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: key, maxRetries: 0 });
 const chat = (content: string, guardrails: string[]) => openai().chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content }], guardrails } as never);

@@ -3,24 +3,18 @@
 // empty `messages` hides nothing), every string of a rerank document is checked, a refused answer's or an
 // over-long request's spend row keeps no prompt, and a text holding part of Presidio's batch separator stays whole.
 import OpenAI from 'openai';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { guardrailServices } from './fakes/guardrail-services.ts';
-import { type FakeUpstream, startFakeUpstream } from './fakes/upstream.ts';
+import { describe, expect, it } from 'vitest';
+import type { FakeUpstream } from './fakes/upstream.ts';
 import { eventually, seedKey, spendLogRow } from './support/keys.ts';
 import { query } from './support/pg-client.ts';
-import { startTestStack, TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
+import { useGuardrailsStack } from './support/guardrails-stack.ts';
+import { TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
 
 let llm: FakeUpstream;
 let guard: FakeUpstream;
 let stack: TestStack;
 
-beforeAll(async () => {
-  llm = await startFakeUpstream();
-  guard = await startFakeUpstream({ default: { kind: 'handler', handle: guardrailServices({ down: false }) } });
-  const presidio = `presidio_analyzer_api_base: "${guard.url}/analyzer", presidio_anonymizer_api_base: "${guard.url}/anonymizer"`;
-  const upstream = `api_base: "${llm.url}/v1", api_key: sk-llm-upstream-0001`;
-  stack = await startTestStack({
-    configYaml: `
+useGuardrailsStack({ config: ({ llm, presidio, upstream }) => `
 model_list:
   - model_name: gpt-4o
     litellm_params: {model: openai/gpt-4o, ${upstream}}
@@ -40,17 +34,7 @@ guardrails:
     litellm_params: {guardrail: presidio, mode: pre_call, ${presidio}, pii_entities_config: {PERSON: MASK}}
   - guardrail_name: pii-out-block
     litellm_params: {guardrail: presidio, mode: post_call, ${presidio}, pii_entities_config: {PERSON: BLOCK}}
-`,
-  });
-});
-afterAll(async () => {
-  await stack?.stop();
-  await Promise.all([llm?.close(), guard?.close()]);
-});
-beforeEach(() => {
-  llm.reset();
-  guard.reset();
-});
+` }, (s) => ({ llm, guard, stack } = s));
 
 const openai = (key = TEST_MASTER_KEY) => new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: key, maxRetries: 0 });
 const refusal = (p: Promise<unknown>) => p.then(() => { throw new Error('expected a refusal'); }, (e: unknown) => e as InstanceType<typeof OpenAI.APIError>);

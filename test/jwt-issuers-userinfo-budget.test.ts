@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FakeIdp, startFakeIdp } from './fakes/jwks.ts';
-import { type FakeOidc, startFakeOidc } from './fakes/oidc-endpoints.ts';
-import { startTestStack, type TestStack } from './support/stack.ts';
+import type { FakeIdp } from './fakes/jwks.ts';
+import type { FakeOidc } from './fakes/oidc-endpoints.ts';
+import type { TestStack } from './support/stack.ts';
+import { type Answer, rawChat, startUserinfoStack, stopUserinfoStack, userinfoConfigYaml } from './support/userinfo-stack.ts';
 
 /**
  * OIDC UserInfo's budget for never-seen access tokens on a live stack (use_x_forwarded_for, so the client's address
@@ -15,46 +16,13 @@ let idp: FakeIdp;
 let oidc: FakeOidc;
 let stack: TestStack;
 
-const configYaml = () => `
-model_list:
-  - model_name: mock-gpt
-    litellm_params: {model: mock/mock-gpt, mock_response: "ok"}
-litellm_settings: {timezone: UTC}
-general_settings:
-  master_key: os.environ/LITELLM_MASTER_KEY
-  use_x_forwarded_for: true
-  enable_jwt_auth: true
-  litellm_jwtauth:
-    team_ids_jwt_field: groups
-    user_id_jwt_field: sub
-    user_id_upsert: true
-    team_id_upsert: true
-    oidc_userinfo_enabled: true
-    oidc_userinfo_endpoint: ${oidc.userinfoUrl}
-`;
-
 beforeAll(async () => {
-  idp = await startFakeIdp({ keys: [{ kid: 'k-1', alg: 'RS256' }] });
-  oidc = await startFakeOidc({ jwksUrl: idp.jwksUrl });
-  stack = await startTestStack({ configYaml: configYaml() });
+  ({ idp, oidc, stack } = await startUserinfoStack('k-1', (o) => userinfoConfigYaml(o.userinfoUrl, '', '  use_x_forwarded_for: true\n')));
 });
-afterAll(async () => {
-  await stack?.stop();
-  await oidc?.close();
-  await idp?.close();
-});
-
-interface Answer { status: number; retryAfter: string | null; error: { message: string; type: string } | undefined }
+afterAll(() => stopUserinfoStack({ stack, oidc, idp }));
 
 /** One chat call with a raw fetch and any headers (the key, X-Forwarded-For), to read the answer's headers too. */
-async function call(headers: Record<string, string>, path = '/v1/chat/completions'): Promise<Answer> {
-  const res = await fetch(`${stack.url}${path}`, {
-    method: 'POST', headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify({ model: 'mock-gpt', messages: [{ role: 'user', content: 'hi' }], max_tokens: 1 }),
-  });
-  const body = await res.json() as { error?: Answer['error'] };
-  return { status: res.status, retryAfter: res.headers.get('retry-after'), error: body.error };
-}
+const call = (headers: Record<string, string>, path?: string): Promise<Answer> => rawChat(stack, headers, path);
 
 const as = (token: string, ip?: string) => call({ authorization: `Bearer ${token}`, ...(ip ? { 'x-forwarded-for': ip } : {}) });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FakeIdp, startFakeIdp } from './fakes/jwks.ts';
-import { type FakeOidc, startFakeOidc } from './fakes/oidc-endpoints.ts';
+import type { FakeIdp } from './fakes/jwks.ts';
+import type { FakeOidc } from './fakes/oidc-endpoints.ts';
 import { chatAs } from './support/jwt-stack.ts';
 import { eventually, spendLogRow } from './support/keys.ts';
-import { startTestStack, TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
+import { TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
+import { startUserinfoStack, stopUserinfoStack, userinfoConfigYaml } from './support/userinfo-stack.ts';
 
 /**
  * OIDC UserInfo (litellm_jwtauth.oidc_userinfo_enabled) on a live stack, beside an issuers entry and no global
@@ -19,38 +20,17 @@ let idpA: FakeIdp;
 let oidc: FakeOidc;
 let stack: TestStack;
 
-const configYaml = () => `
-model_list:
-  - model_name: mock-gpt
-    litellm_params: {model: mock/mock-gpt, mock_response: "ok"}
-litellm_settings: {timezone: UTC}
-general_settings:
-  master_key: os.environ/LITELLM_MASTER_KEY
-  enable_jwt_auth: true
-  litellm_jwtauth:
-    team_ids_jwt_field: groups
-    user_id_jwt_field: sub
-    user_id_upsert: true
-    team_id_upsert: true
-    oidc_userinfo_enabled: true
-    oidc_userinfo_endpoint: ${oidc.userinfoUrl}
-    oidc_userinfo_cache_ttl: ${TTL_SECONDS}
+const configYaml = (o: FakeOidc, idp: FakeIdp) => userinfoConfigYaml(o.userinfoUrl, `    oidc_userinfo_cache_ttl: ${TTL_SECONDS}
     issuers:
       - issuer: ${ISSUER_A}
-        jwks_url: ${idpA.jwksUrl}
+        jwks_url: ${idp.jwksUrl}
         audience: tollgate
-`;
+`);
 
 beforeAll(async () => {
-  idpA = await startFakeIdp({ keys: [{ kid: 'a-1', alg: 'RS256' }] });
-  oidc = await startFakeOidc({ jwksUrl: idpA.jwksUrl });
-  stack = await startTestStack({ configYaml: configYaml() });
+  ({ idp: idpA, oidc, stack } = await startUserinfoStack('a-1', configYaml));
 });
-afterAll(async () => {
-  await stack?.stop();
-  await oidc?.close();
-  await idpA?.close();
-});
+afterAll(() => stopUserinfoStack({ stack, oidc, idp: idpA }));
 
 const now = () => Math.floor(Date.now() / 1000);
 const loggedRow = (callId: string | null | undefined) => eventually(() => spendLogRow(stack.db.url, callId ?? ''));

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Claims, type FakeIdp, startFakeIdp } from './fakes/jwks.ts';
 import { type FakeOidc, startFakeOidc } from './fakes/oidc-endpoints.ts';
 import { adminClient } from './support/admin.ts';
-import { chatAs } from './support/jwt-stack.ts';
+import { chatAs, JWT_GENERAL } from './support/jwt-stack.ts';
 import { eventually, sha256, spendLogRow } from './support/keys.ts';
 import { startTestStack, type TestStack } from './support/stack.ts';
 
@@ -26,11 +26,7 @@ const configYaml = () => `
 model_list:
   - model_name: mock-gpt
     litellm_params: {model: mock/mock-gpt, mock_response: "ok", input_cost_per_token: 0.25, output_cost_per_token: 0.25}
-litellm_settings: {timezone: UTC}
-general_settings:
-  master_key: os.environ/LITELLM_MASTER_KEY
-  enable_jwt_auth: true
-  litellm_jwtauth:
+${JWT_GENERAL}  litellm_jwtauth:
     admin_jwt_scope: litellm_proxy_admin
     team_id_jwt_field: client_id
     user_id_jwt_field: sub

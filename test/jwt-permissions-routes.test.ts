@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type FakeBatches, startFakeBatches } from './fakes/openai-batches.ts';
 import { type FakeVideos, startFakeVideos } from './fakes/openai-videos.ts';
 import { type FakeUpstream, startFakeUpstream } from './fakes/upstream.ts';
-import { jwt, stack, useJwtStack } from './support/jwt-stack.ts';
+import { jwt, JWT_AUTH_ON, stack, useJwtStack } from './support/jwt-stack.ts';
 import { TEST_MASTER_KEY } from './support/stack.ts';
 
 /**
@@ -46,10 +46,7 @@ model_list:
   - model_name: rag-store
     litellm_params: {model: openai/gpt-4o-mini, api_base: "${stores.url}/acct-a/v1", api_key: sk-acct-a-0001}
     model_info: {id: dep-rag, input_cost_per_token: 0, output_cost_per_token: 0, input_cost_per_query: 0.001}
-general_settings:
-  master_key: os.environ/LITELLM_MASTER_KEY
-  enable_jwt_auth: true
-  litellm_jwtauth:
+${JWT_AUTH_ON}  litellm_jwtauth:
     team_id_jwt_field: client_id
     team_id_upsert: true
     team_allowed_routes: [llm_api_routes, info_routes]

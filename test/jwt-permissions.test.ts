@@ -5,7 +5,7 @@ import { checkJwtRoute } from '../worker/auth/jwt-permissions.ts';
 import type { JwtAuthSettings } from '../worker/config/jwt-schema.ts';
 import { validateConfig } from '../worker/config/validate.ts';
 import { adminClient } from './support/admin.ts';
-import { chatAs, jwt, stack, useJwtStack } from './support/jwt-stack.ts';
+import { chatAs, jwt, JWT_GENERAL, JWT_MODELS, stack, useJwtStack } from './support/jwt-stack.ts';
 import { eventually } from './support/keys.ts';
 
 /**
@@ -15,18 +15,7 @@ import { eventually } from './support/keys.ts';
  * and claim rules without a stack. Every live token carries the `models.all` scope unless a test is about scopes.
  */
 
-const PRICE = 'input_cost_per_token: 0.25, output_cost_per_token: 0.25';
-useJwtStack(() => `
-model_list:
-  - model_name: mock-gpt
-    litellm_params: {model: mock/mock-gpt, mock_response: "ok", ${PRICE}}
-  - model_name: gpt-x
-    litellm_params: {model: mock/gpt-x, mock_response: "ok", ${PRICE}}
-litellm_settings: {timezone: UTC}
-general_settings:
-  master_key: os.environ/LITELLM_MASTER_KEY
-  enable_jwt_auth: true
-  role_permissions:
+useJwtStack(() => `${JWT_MODELS}${JWT_GENERAL}  role_permissions:
     - {role: internal_user, models: [mock-gpt], routes: [/v1/chat/completions, /chat/completions]}
     - {role: team, models: [gpt-x]}
     - {role: proxy_admin, routes: [/team/list, /team/new, /v1/chat/completions]}

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeSearch, SEARCH_KEYS, startFakeSearch } from './fakes/search-providers.ts';
 import { type FakeUpstream, startFakeUpstream } from './fakes/upstream.ts';
 import { answerAsModel } from './fakes/websearch-model.ts';
-import { jwt, stack, useJwtStack } from './support/jwt-stack.ts';
+import { jwt, JWT_AUTH_ON, stack, useJwtStack } from './support/jwt-stack.ts';
 import { SEARCH_TOOL } from './support/websearch-stack.ts';
 
 type Json = Record<string, any>;
@@ -31,10 +31,7 @@ search_tools:
 litellm_settings:
   callbacks: ["websearch_interception"]
   websearch_interception_params: {enabled_providers: [openai], search_tool_name: web}
-general_settings:
-  master_key: os.environ/LITELLM_MASTER_KEY
-  enable_jwt_auth: true
-  litellm_jwtauth:
+${JWT_AUTH_ON}  litellm_jwtauth:
     team_id_jwt_field: client_id
     team_id_upsert: true
     enforce_scope_based_access: true

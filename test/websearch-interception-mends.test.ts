@@ -2,27 +2,17 @@
 // client's route, not /v1/search's (a key allowed only chat completions still gets its searched answer, not a 401), a
 // follow-up the results made too large for max_request_size_mb ends the turn instead of a 413, and a forced
 // tool_choice naming the client's own WebSearch tool stays the client's. Its own stack: max_request_size_mb 0.05.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { FakeSearch } from './fakes/search-providers.ts';
 import type { FakeUpstream } from './fakes/upstream.ts';
 import type { TestStack } from './support/stack.ts';
-import { SEARCH_TOOL, startWebsearchStack, stopWebsearchStack, websearchClients } from './support/websearch-stack.ts';
+import { SEARCH_TOOL, useWebsearchStack } from './support/websearch-stack.ts';
 
 type Json = Record<string, any>;
 let model: FakeUpstream;
 let fake: FakeSearch;
 let stack: TestStack;
-let ws: ReturnType<typeof websearchClients>;
-
-beforeAll(async () => {
-  ({ stack, model, fake } = await startWebsearchStack(['max_request_size_mb: 0.05']));
-  ws = websearchClients({ stack, model, fake });
-});
-afterAll(() => stopWebsearchStack({ stack, model, fake }));
-beforeEach(() => {
-  model.reset();
-  fake.reset();
-});
+const ws = useWebsearchStack(['max_request_size_mb: 0.05'], (s) => ({ stack, model, fake } = s));
 
 describe('websearch_interception: the second review\'s mends', () => {
   it('runs the searches of a key allowed only /v1/chat/completions, which may still not call /v1/search itself', async () => {

@@ -1,35 +1,19 @@
 // LiteLLM's websearch_interception callback, the review's cases: who is identified before the body is read, what
 // each search carries (end user, tags), which 429 ends the request, the per-round cap, Azure paths and aliases,
 // a client's own web_search tool, and /queue/chat/completions. Same stack as websearch-interception.test.ts.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { FakeSearch } from './fakes/search-providers.ts';
 import type { FakeUpstream } from './fakes/upstream.ts';
 import { sha256 } from './support/keys.ts';
 import { query } from './support/pg-client.ts';
 import { TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
-import { SEARCH_TOOL, startWebsearchStack, stopWebsearchStack, websearchClients } from './support/websearch-stack.ts';
+import { SEARCH_TOOL, useWebsearchStack } from './support/websearch-stack.ts';
 
 type Json = Record<string, any>;
 let model: FakeUpstream;
 let fake: FakeSearch;
 let stack: TestStack;
-let ws: ReturnType<typeof websearchClients>;
-
-beforeAll(async () => {
-  ({ stack, model, fake } = await startWebsearchStack());
-  ws = websearchClients({ stack, model, fake });
-});
-afterAll(() => stopWebsearchStack({ stack, model, fake }));
-beforeEach(() => {
-  model.reset();
-  fake.reset();
-});
-
-const newKey = (body?: Json) => ws.newKey(body);
-const openai = (key: string) => ws.openai(key);
-const anthropic = (key: string) => ws.anthropic(key);
-const sentToModel = (i: number) => ws.sentToModel(i);
-const spendRows = (key: string, count: number) => ws.spendRows(key, count);
+const { newKey, openai, anthropic, sentToModel, spendRows } = useWebsearchStack([], (s) => ({ stack, model, fake } = s));
 
 describe('websearch_interception: who calls, what each search carries, and what ends a request', () => {
   it('answers a keyless call with the route\'s 401 before reading its body (a huge chunked upload is never buffered)', async () => {

@@ -3,33 +3,17 @@
 // first and answers from the results second, a fake Tavily serves (or fails) the search; the client gets one answer.
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { FakeSearch } from './fakes/search-providers.ts';
 import type { FakeUpstream } from './fakes/upstream.ts';
 import type { TestStack } from './support/stack.ts';
-import { SEARCH_KEYS, SEARCH_TOOL, startWebsearchStack, stopWebsearchStack, websearchClients } from './support/websearch-stack.ts';
+import { SEARCH_KEYS, SEARCH_TOOL, useWebsearchStack } from './support/websearch-stack.ts';
 
 type Json = Record<string, any>;
 let model: FakeUpstream;
 let fake: FakeSearch;
 let stack: TestStack;
-let ws: ReturnType<typeof websearchClients>;
-
-beforeAll(async () => {
-  ({ stack, model, fake } = await startWebsearchStack());
-  ws = websearchClients({ stack, model, fake });
-});
-afterAll(() => stopWebsearchStack({ stack, model, fake }));
-beforeEach(() => {
-  model.reset();
-  fake.reset();
-});
-
-const newKey = (body?: Json) => ws.newKey(body);
-const openai = (key: string) => ws.openai(key);
-const anthropic = (key: string) => ws.anthropic(key);
-const sentToModel = (i: number) => ws.sentToModel(i);
-const spendRows = (key: string, count: number) => ws.spendRows(key, count);
+const { newKey, openai, anthropic, sentToModel, spendRows } = useWebsearchStack([], (s) => ({ stack, model, fake } = s));
 
 describe('websearch_interception on /v1/chat/completions', () => {
   it('runs the search the model asks for and answers from its results, billing both model calls and the search', async () => {

@@ -1,8 +1,7 @@
-import OpenAI from 'openai';
 import { afterAll, beforeAll } from 'vitest';
 import { type Claims, type FakeIdp, startFakeIdp } from '../fakes/jwks.ts';
 import { type FakeUpstream, startFakeUpstream } from '../fakes/upstream.ts';
-import type { ErrorBody, Outcome } from './jwt-stack.ts';
+import { chatAs, JWT_GENERAL, type Outcome } from './jwt-stack.ts';
 import { startTestStack, type TestStack } from './stack.ts';
 
 /**
@@ -21,11 +20,7 @@ model_list:
     litellm_params: {model: openai/gpt-4o-mini, api_base: "${upstream.url}/v1", api_key: ${PROVIDER_KEY}, input_cost_per_token: 0.01, output_cost_per_token: 0.01}
   - model_name: gpt-other
     litellm_params: {model: openai/gpt-4o, api_base: "${upstream.url}/v1", api_key: ${PROVIDER_KEY}, input_cost_per_token: 0.01, output_cost_per_token: 0.01}
-litellm_settings: {timezone: UTC}
-general_settings:
-  master_key: os.environ/LITELLM_MASTER_KEY
-  enable_jwt_auth: true
-  admin_only_routes: [/v1/embeddings]
+${JWT_GENERAL}  admin_only_routes: [/v1/embeddings]
   litellm_jwtauth:
     team_id_jwt_field: team_id
     user_id_jwt_field: sub
@@ -55,17 +50,8 @@ const now = () => Math.floor(Date.now() / 1000);
 /** A token the suite's IdP signs, valid for five minutes. */
 export const jwt = (claims: Claims) => idp.sign({ iat: now(), exp: now() + 300, ...claims });
 
-/** One chat call with the official client (as a JWT or a key); a refusal comes back as its status and error body. */
-export async function chat(credential: string, model = 'gpt-mapped'): Promise<Outcome> {
-  const client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: credential, maxRetries: 0 });
-  try {
-    const { response } = await client.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }], max_tokens: 1 }).withResponse();
-    return { status: response.status, callId: response.headers.get('x-litellm-call-id') };
-  } catch (err) {
-    if (err instanceof OpenAI.APIError && err.status !== undefined) return { status: err.status, error: err.error as ErrorBody };
-    throw err;
-  }
-}
+/** One chat call with the official client (as a JWT or a key) on the suite's stack; a refusal comes back as its status and error body. */
+export const chat = (credential: string, model = 'gpt-mapped'): Promise<Outcome> => chatAs(stack, credential, model);
 
 /** Polls `send` until its status is `status` (a mapping change is seen within 5 s), returning that outcome. */
 export async function untilStatus(send: () => Promise<Outcome>, status: number, timeoutMs = 9_000): Promise<Outcome> {

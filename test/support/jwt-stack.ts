@@ -9,17 +9,23 @@ import { startTestStack, type TestStack } from './stack.ts';
  */
 
 const PRICE = 'input_cost_per_token: 0.25, output_cost_per_token: 0.25';
-export const jwtConfigYaml = (upsert: boolean, teamUpsert = false) => `
+/** The model_list most JWT suites call: mock-gpt and gpt-x, priced 0.25 a token so spend is easy to read. */
+export const JWT_MODELS = `
 model_list:
   - model_name: mock-gpt
     litellm_params: {model: mock/mock-gpt, mock_response: "ok", ${PRICE}}
   - model_name: gpt-x
     litellm_params: {model: mock/gpt-x, mock_response: "ok", ${PRICE}}
-litellm_settings: {timezone: UTC}
-general_settings:
+`;
+/** The opening of general_settings with JWT auth on (the master key from the env), for a suite to add lines under. */
+export const JWT_AUTH_ON = `general_settings:
   master_key: os.environ/LITELLM_MASTER_KEY
   enable_jwt_auth: true
-  litellm_jwtauth:
+`;
+/** JWT_AUTH_ON after litellm_settings' UTC timezone, for a suite with no litellm_settings of its own. */
+export const JWT_GENERAL = `litellm_settings: {timezone: UTC}
+${JWT_AUTH_ON}`;
+export const jwtConfigYaml = (upsert: boolean, teamUpsert = false) => `${JWT_MODELS}${JWT_GENERAL}  litellm_jwtauth:
     admin_jwt_scope: litellm_proxy_admin
     team_id_jwt_field: client_id
     team_ids_jwt_field: groups

@@ -5,7 +5,7 @@
  */
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import { type FakeSearch, SEARCH_KEYS, startFakeSearch } from '../fakes/search-providers.ts';
 import { type FakeUpstream, startFakeUpstream } from '../fakes/upstream.ts';
 import { answerAsModel } from '../fakes/websearch-model.ts';
@@ -95,6 +95,25 @@ export function websearchClients(s: WebsearchStack) {
       return rows.length >= count ? rows : undefined;
     }),
   };
+}
+
+/**
+ * Registers the calling suite's stack (beforeAll/afterAll, and the fakes' reset before each test), so each suite
+ * does not repeat it: `started` gets the parts once up, for a suite that reads them directly. Returns the suite's
+ * helpers, which read the stack when called.
+ */
+export function useWebsearchStack(generalSettings: string[], started: (s: WebsearchStack) => void) {
+  const live = {} as WebsearchStack;
+  beforeAll(async () => {
+    Object.assign(live, await startWebsearchStack(generalSettings));
+    started(live);
+  });
+  afterAll(() => stopWebsearchStack(live));
+  beforeEach(() => {
+    live.model.reset();
+    live.fake.reset();
+  });
+  return websearchClients(live);
 }
 
 export { SEARCH_KEYS };

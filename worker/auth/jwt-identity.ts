@@ -1,5 +1,6 @@
 import { claimField, type JwtAuthSettings } from '../config/jwt-schema.ts';
 import { GatewayError } from '../errors.ts';
+import { aliasOf, checkEmailDomain, claimAt, emailOf, idOf, scopes } from './jwt-claims.ts';
 import { type Claims, Jwks, verifyJwt } from './jwt-verify.ts';
 import { log } from '../telemetry/log.ts';
 import { type JwtPermits, permitsOf, type RolePermissions, type TokenFacts, usesPermissions } from './jwt-permissions.ts';
@@ -47,16 +48,27 @@ export interface JwtSubject {
   orgId: string | null;
   /** The user's email (`user_email_jwt_field`): an upserted user gets it, and an unknown user id is looked up by it. */
   email?: string | null;
+  /**
+   * The team (organization) named by its alias (`team_alias_jwt_field`, `org_alias_jwt_field`) where the token has no
+   * id for it: limits/jwt-aliases.ts finds the one with that `team_alias` (`organization_alias`) with each policy read.
+   */
+  teamAlias?: string | null;
+  orgAlias?: string | null;
 }
 
 export const JWT_TOKEN_PREFIX = 'jwt:';
 export const DEFAULT_ADMIN_SCOPE = 'litellm_proxy_admin';
 export const DEFAULT_TEAM_ROUTES = ['openai_routes', 'info_routes'];
 
-/** The made-up key of a JWT's subject: its ids in a fixed order (the email last, only when there is one), JSON in base64url. */
+/**
+ * The made-up key of a JWT's subject: its ids in a fixed order (the email next, only when there is one, then the team
+ * and organization aliases, only when there is one), JSON in base64url.
+ */
 export function jwtToken(subject: JwtSubject): string {
   const ids = [subject.teamId, subject.userId, subject.orgId];
-  if (subject.email) ids.push(subject.email);
+  const aliased = !!(subject.teamAlias || subject.orgAlias);
+  if (subject.email || aliased) ids.push(subject.email || null);
+  if (aliased) ids.push(subject.teamAlias || null, subject.orgAlias || null);
   let binary = '';
   for (const byte of new TextEncoder().encode(JSON.stringify(ids))) binary += String.fromCharCode(byte);
   return JWT_TOKEN_PREFIX + btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
@@ -76,55 +88,15 @@ export function jwtSubject(token: string): JwtSubject | undefined {
   try {
     const binary = atob(token.slice(JWT_TOKEN_PREFIX.length).replace(/-/g, '+').replace(/_/g, '/'));
     const ids: unknown = JSON.parse(new TextDecoder().decode(Uint8Array.from(binary, (ch) => ch.charCodeAt(0))));
-    if (!Array.isArray(ids) || (ids.length !== 3 && ids.length !== 4) || !ids.every((v) => v === null || typeof v === 'string')) return undefined;
-    const [teamId, userId, orgId, email] = ids as (string | null)[];
-    return { teamId: teamId ?? null, userId: userId ?? null, orgId: orgId ?? null, ...(email ? { email } : {}) };
+    if (!Array.isArray(ids) || (ids.length !== 3 && ids.length !== 4 && ids.length !== 6) || !ids.every((v) => v === null || typeof v === 'string')) return undefined;
+    const [teamId, userId, orgId, email, teamAlias, orgAlias] = ids as (string | null)[];
+    return {
+      teamId: teamId ?? null, userId: userId ?? null, orgId: orgId ?? null, ...(email ? { email } : {}),
+      ...(teamAlias ? { teamAlias } : {}), ...(orgAlias ? { orgAlias } : {}),
+    };
   } catch {
     return undefined;
   }
-}
-
-/** A claim by dot path (`resource_access.litellm.roles`), as LiteLLM reads nested claims. */
-function claimAt(claims: Claims, path: string | undefined): unknown {
-  if (!path) return undefined;
-  if (Object.hasOwn(claims, path)) return claims[path];
-  let value: unknown = claims;
-  for (const part of path.split('.')) {
-    if (!value || typeof value !== 'object' || !Object.hasOwn(value, part)) return undefined;
-    value = (value as Record<string, unknown>)[part];
-  }
-  return value;
-}
-
-const idOf = (value: unknown): string | null => (typeof value === 'string' && value ? value : typeof value === 'number' && Number.isFinite(value) ? String(value) : null);
-
-/** An email claim: a non-empty string, bounded (LiteLLM stores it as the user's `user_email`). */
-const emailOf = (value: unknown): string | null => (typeof value === 'string' && value.trim() ? value.trim().slice(0, 320) : null);
-
-/** Whether an email is of the allowed domain: what follows its last "@", any case, as LiteLLM compares it. */
-function emailDomainAllowed(email: string, domain: string): boolean {
-  return email.slice(email.lastIndexOf('@') + 1).toLowerCase() === domain.toLowerCase();
-}
-
-/**
- * Refuses (403) a token whose email (`user_email_jwt_field`) is outside `user_allowed_email_domain`: a refusal of the
- * token itself, which stands whether or not the token names anyone or is mapped to a key.
- */
-function checkEmailDomain(email: string | null, settings: JwtAuthSettings): void {
-  if (email === null || settings.user_allowed_email_domain === undefined || emailDomainAllowed(email, settings.user_allowed_email_domain)) return;
-  throw new GatewayError(`Authentication Error, the JWT's email domain is not allowed. Allowed domain=${settings.user_allowed_email_domain} (litellm_jwtauth.user_allowed_email_domain)`, {
-    status: 403, type: 'auth_error', param: 'user_email',
-  });
-}
-
-function scopes(claims: Claims): string[] {
-  const out: string[] = [];
-  for (const name of ['scope', 'scp']) {
-    const value = claims[name];
-    if (typeof value === 'string') out.push(...value.split(/\s+/).filter(Boolean));
-    else if (Array.isArray(value)) out.push(...value.filter((v): v is string => typeof v === 'string'));
-  }
-  return out;
 }
 
 /**
@@ -142,7 +114,10 @@ export function callerOf(claims: Claims, settings: JwtAuthSettings, rolePermissi
   };
   // As in LiteLLM, only the admin scope makes an admin: a role_mappings proxy_admin only picks its role_permissions.
   const admin = scoped.includes(settings.admin_jwt_scope ?? DEFAULT_ADMIN_SCOPE);
-  const team = admin ? null : facts.fixedTeam ?? (Array.isArray(teams) ? teams.map(idOf).find((t) => t !== null) ?? null : idOf(teams));
+  // The alias names the team the token is admitted as, so it counts where a team is needed; never for the role
+  // (LiteLLM's get_rbac_role reads get_team_id, which reads no alias).
+  const team = admin ? null : facts.fixedTeam ?? aliasOf(claims, settings.team_alias_jwt_field, 'team_alias_jwt_field')
+    ?? (Array.isArray(teams) ? teams.map(idOf).find((t) => t !== null) ?? null : idOf(teams));
   // What refuses the token itself comes before the permits' refusals of a token naming no one, which a token
   // mapped to a key is let past (jwt-key-mapping.ts): a mapped token must not skip the email domain check.
   if (!admin) checkEmailDomain(facts.email, settings);
@@ -155,26 +130,33 @@ export function callerOf(claims: Claims, settings: JwtAuthSettings, rolePermissi
 function namedCaller(claims: Claims, settings: JwtAuthSettings): JwtCaller {
   if (scopes(claims).includes(settings.admin_jwt_scope ?? DEFAULT_ADMIN_SCOPE)) return { admin: true, token: '' };
   const teams = claimAt(claims, settings.team_ids_jwt_field);
-  // As in LiteLLM: the team claim, else team_id_default, and only then the list of teams.
-  const fixed = idOf(claimAt(claims, settings.team_id_jwt_field)) ?? settings.team_id_default ?? null;
-  const listed = fixed !== null ? [] : [...new Set(Array.isArray(teams) ? teams.map(idOf).filter((t) => t !== null) : [idOf(teams)].filter((t) => t !== null))].slice(0, MAX_LISTED_TEAMS);
+  // As in LiteLLM: the team claim, else the team's alias claim, else team_id_default, and only then the list of teams;
+  // but a token with team_id_default and a non-empty list claim keeps the default over its alias (LiteLLM's get_team_id).
+  const claimed = idOf(claimAt(claims, settings.team_id_jwt_field));
+  const inList = [...new Set(Array.isArray(teams) ? teams.map(idOf).filter((t) => t !== null) : [idOf(teams)].filter((t) => t !== null))];
+  const defaulted = settings.team_id_default ?? null;
+  const aliased = claimed === null ? aliasOf(claims, settings.team_alias_jwt_field, 'team_alias_jwt_field') : null;
+  const teamAlias = aliased !== null && (defaulted === null || inList.length === 0) ? aliased : null;
+  const fixed = claimed ?? (teamAlias === null ? defaulted : null);
+  const listed = fixed !== null || teamAlias !== null ? [] : inList.slice(0, MAX_LISTED_TEAMS);
   const teamId = fixed ?? listed[0] ?? null;
   const email = emailOf(claimAt(claims, settings.user_email_jwt_field));
   checkEmailDomain(email, settings);
   // As in LiteLLM, a token without the user claim is the user its email names.
   const userId = idOf(claimAt(claims, settings.user_id_jwt_field)) ?? email;
-  if (teamId === null && userId === null) {
-    throw namesNoOne(new GatewayError('Authentication Error, JWT names no team, user or admin scope this gateway maps (litellm_jwtauth: team_id_jwt_field, team_ids_jwt_field, team_id_default, user_id_jwt_field, user_email_jwt_field, admin_jwt_scope)', {
+  if (teamId === null && teamAlias === null && userId === null) {
+    throw namesNoOne(new GatewayError('Authentication Error, JWT names no team, user or admin scope this gateway maps (litellm_jwtauth: team_id_jwt_field, team_alias_jwt_field, team_ids_jwt_field, team_id_default, user_id_jwt_field, user_email_jwt_field, admin_jwt_scope)', {
       status: 401, type: 'auth_error', param: 'key',
     }));
   }
   const orgId = idOf(claimAt(claims, settings.org_id_jwt_field));
-  const token = jwtToken({ teamId, userId, orgId, email });
+  const orgAlias = orgId === null ? aliasOf(claims, settings.org_alias_jwt_field, 'org_alias_jwt_field') : null;
+  const token = jwtToken({ teamId, userId, orgId, email, teamAlias, orgAlias });
   const caller: JwtCaller = { admin: false, token };
   // Bounded as a request's `user` is (call-context.ts endUserOf).
   const endUser = settings.end_user_id_jwt_field === undefined ? null : idOf(claimAt(claims, settings.end_user_id_jwt_field))?.slice(0, 256);
   if (endUser) caller.endUser = endUser;
-  if (listed.length > 1) caller.alternatives = listed.map((team) => jwtToken({ teamId: team, userId, orgId, email }));
+  if (listed.length > 1) caller.alternatives = listed.map((team) => jwtToken({ teamId: team, userId, orgId, email, orgAlias }));
   return caller;
 }
 

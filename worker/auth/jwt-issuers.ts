@@ -7,6 +7,7 @@
  */
 import type { JwtAuthSettings } from '../config/jwt-schema.ts';
 import { ISSUER_CLAIM_FIELDS, type JwtIssuerSettings } from '../config/jwt-issuers-schema.ts';
+import { claimAt } from './jwt-claims.ts';
 import { type Claims, invalidJwt, Jwks, verifyJwt } from './jwt-verify.ts';
 
 /** A verified token's claims and the claim settings that read them. */
@@ -34,17 +35,6 @@ const INTERNAL = ['_litellm_jwt_issuer', ...Object.values(NORMALIZED)];
 interface Entry {
   settings: JwtIssuerSettings;
   jwks: Jwks;
-}
-
-/** A claim by dot path, as jwt-identity.ts reads the global claim fields. */
-function claimAt(claims: Claims, path: string): unknown {
-  if (Object.hasOwn(claims, path)) return claims[path];
-  let value: unknown = claims;
-  for (const part of path.split('.')) {
-    if (!value || typeof value !== 'object' || !Object.hasOwn(value, part)) return undefined;
-    value = (value as Record<string, unknown>)[part];
-  }
-  return value;
 }
 
 const decoder = new TextDecoder();

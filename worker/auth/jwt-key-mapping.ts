@@ -14,6 +14,7 @@ import { GatewayError } from '../errors.ts';
 import { log } from '../telemetry/log.ts';
 import { isNamesNoOne } from './jwt-refusals.ts';
 import type { JwtCaller } from './jwt-identity.ts';
+import { claimAt } from './jwt-claims.ts';
 import type { Claims } from './jwt-verify.ts';
 
 /** What a token's mapping is looked up by: the claim's name and value, and the token's `iss`. */
@@ -47,17 +48,6 @@ const MAX_VALUE_CHARS = 512;
 const SELECT_TOKEN = `SELECT token FROM "LiteLLM_JWTKeyMapping"
   WHERE jwt_claim_name = $1 AND jwt_claim_value = $2 AND jwt_issuer IN ($3, '') AND is_active
   ORDER BY jwt_issuer DESC LIMIT 1`;
-
-/** A claim by dot path, as the team/user claims are read (jwt-identity.ts). */
-function claimAt(claims: Claims, path: string): unknown {
-  if (Object.hasOwn(claims, path)) return claims[path];
-  let value: unknown = claims;
-  for (const part of path.split('.')) {
-    if (!value || typeof value !== 'object' || !Object.hasOwn(value, part)) return undefined;
-    value = (value as Record<string, unknown>)[part];
-  }
-  return value;
-}
 
 /**
  * What Postgres text cannot hold (NUL, a lone UTF-16 surrogate): such a value could match no mapping, and sent as a

@@ -10,7 +10,7 @@ import { routeAllowed } from './routes.ts';
  * LiteLLM's JWT permissions (`handle_jwt.py`'s RBAC and scope checks), worked out once per verified token
  * (jwt-identity.ts remembers the result with the caller) and checked per request by a property read:
  * - the token's RBAC role, as LiteLLM's `get_rbac_role` orders it: proxy admin (the admin scope, the only thing
- *   that makes an admin), team (the team claim or `team_id_default`), internal user (the user claim, or a
+ *   that makes an admin), team (the team claim or `team_id_default`, never the alias claim), internal user (the user claim, or a
  *   `user_roles_jwt_field` role in `user_allowed_roles`), else the first `role_mappings` entry matching one of its
  *   roles (which only picks the `role_permissions` entry: a mapped `proxy_admin` is no admin);
  * - `enforce_rbac`: a token with no role is refused (403), and its role is held to `general_settings.role_permissions`;
@@ -37,7 +37,10 @@ export interface JwtPermits {
 export interface TokenFacts {
   claim: (path: string | undefined) => unknown;
   scopes: readonly string[];
-  /** The team claim's value, else `team_id_default` (not the list claim: LiteLLM's `get_team_id`). */
+  /**
+   * The team claim's value, else `team_id_default`: LiteLLM's `get_team_id`, which reads neither the list claim nor
+   * `team_alias_jwt_field`, so neither makes a token's role `team` (the alias counts only as the team it is admitted as).
+   */
   fixedTeam: string | null;
   /** The user claim's value (`user_id_jwt_field`; not the email: LiteLLM's `get_user_id`). */
   userClaim: string | null;

@@ -36,6 +36,12 @@ export const jwtAuthSchema = z.object({
    */
   user_allowed_email_domain: str.regex(/^[^@\s]+$/, 'expected an email domain such as "my-co.com" (no "@", no spaces)').optional(),
   org_id_jwt_field: str.optional(),
+  /**
+   * LiteLLM's alias claims: a token with no team (organization) id claim names its team (organization) by its
+   * `team_alias` (`organization_alias`), resolved with each read of the token's policy (limits/jwt-aliases.ts).
+   */
+  team_alias_jwt_field: claimPath.optional(),
+  org_alias_jwt_field: claimPath.optional(),
   /** The claim naming the end user (customer) of the token's calls, in place of the request's `user`. */
   end_user_id_jwt_field: claimPath.optional(),
   /** Create the user (team) a token names when it does not exist yet, instead of refusing the call. */

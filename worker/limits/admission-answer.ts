@@ -1,5 +1,6 @@
 import type { KeyPolicy } from '../auth/key-policy.ts';
 import { JWT_TOKEN_PREFIX } from '../auth/jwt-identity.ts';
+import { teamAliasGone } from './jwt-aliases.ts';
 import { missingJwtEntity } from './jwt-policy.ts';
 import type { EntityKind } from './entity-kind.ts';
 import type { AdmitResult, EntityView } from './entity-limiter.ts';
@@ -53,6 +54,10 @@ export function keyPolicy(token: string, key: EntityView, team: EntityView | und
     // A JWT's team (or, with no team, user) deleted since its key's policy was read: refused, never left unrestricted.
     if (key.teamId !== null && team?.exists !== true) policy.refusal = missingJwtEntity('team', key.teamId);
     else if (key.teamId === null && key.userId !== null && owners.user?.exists !== true) policy.refusal = missingJwtEntity('user', key.userId);
+    else if (key.teamId !== null && team) {
+      const gone = teamAliasGone(token, team);
+      if (gone) policy.refusal = gone;
+    }
   }
   return policy;
 }

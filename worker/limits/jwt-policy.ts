@@ -1,6 +1,7 @@
 import type { Pool } from '@neondatabase/serverless';
 import { DEFAULT_TEAM_ROUTES, jwtSubject } from '../auth/jwt-identity.ts';
 import type { TollgateConfig } from '../config/schema.ts';
+import { withAliasesResolved } from './jwt-aliases.ts';
 import { type EntityPolicy, missingPolicy } from './policy.ts';
 import type { Refusal } from './refusals.ts';
 import { userSearchGrant } from '../search/user-grant.ts';
@@ -16,8 +17,11 @@ import { userSearchGrant } from '../search/user-grant.ts';
  */
 export async function jwtKeyPolicy(pool: Pick<Pool, 'query'>, config: TollgateConfig, id: string): Promise<EntityPolicy> {
   const general = config.general_settings;
-  const subject = general.enable_jwt_auth ? jwtSubject(id) : undefined;
-  if (!subject) return missingPolicy('key', id);
+  const named = general.enable_jwt_auth ? jwtSubject(id) : undefined;
+  if (!named) return missingPolicy('key', id);
+  // A team (organization) named by alias is the one that has it now (jwt-aliases.ts); none or several: refused.
+  const subject = await withAliasesResolved(pool, named);
+  if (!('userId' in subject)) return { ...missingPolicy('key', id), exists: true, keyName: 'JWT', alias: null, teamId: null, userId: named.userId, organizationId: null, refusal: subject };
   const settings = general.litellm_jwtauth ?? {};
   const policy: EntityPolicy = {
     ...missingPolicy('key', id), exists: true, keyName: 'JWT', alias: null,

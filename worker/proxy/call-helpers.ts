@@ -119,8 +119,10 @@ export function callOverrides(body: Record<string, unknown>, headers: RequestHea
 /**
  * The client's headers a call passes on to its provider (LiteLLM's): every `x-` header under
  * `forward_client_headers_to_llm_api` (and `anthropic-beta`), but the SDK's `x-stainless-*`, MCP servers'
- * credentials (`x-mcp-*`) and those no route ever sends on (passthrough/forward.ts neverForwarded: the gateway's
- * own, what proxies add, AWS signatures, which Google project pays, method overrides); `openai-organization`
+ * credentials (`x-mcp-*`), pass-through's `x-pass-*` (which only pass-through routes unwrap, as NAME: sent verbatim
+ * they would carry a header the client may not set, such as `x-pass-x-goog-user-project`) and those no route ever
+ * sends on (passthrough/forward.ts neverForwarded: the gateway's own, what proxies add, AWS signatures, which Google
+ * project pays, method overrides); `openai-organization`
  * under `forward_openai_org_id`. Credentials never (the headers come through withoutCredentials).
  */
 export function forwardedHeaders(settings: TollgateConfig['general_settings'], headers: RequestHeaders, byGroup = false): Record<string, string> | undefined {
@@ -132,7 +134,7 @@ export function forwardedHeaders(settings: TollgateConfig['general_settings'], h
   headers.forEach((value, name) => {
     const passed = name === 'openai-organization'
       ? org
-      : all && (name === 'anthropic-beta' || (name.startsWith('x-') && !name.startsWith('x-stainless') && !name.startsWith('x-mcp-') && !neverForwarded(name)));
+      : all && (name === 'anthropic-beta' || (name.startsWith('x-') && !name.startsWith('x-stainless') && !name.startsWith('x-mcp-') && !name.startsWith('x-pass-') && !neverForwarded(name)));
     if (passed) (out ??= {})[name] = value;
   });
   return out;

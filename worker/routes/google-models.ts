@@ -6,12 +6,13 @@ import { badRequest, GatewayError } from '../errors.ts';
 import { currentCatalog } from '../models/catalog.ts';
 import { type DeploymentRef, pickDeployment, standInDeployment } from '../models/deployments.ts';
 import { modelSegment } from '../providers/google/model-path.ts';
-import { headerSnapshot } from '../proxy/call-helpers.ts';
+import { forwardedHeaders as forwardedToProvider, headerSnapshot, withoutCredentials } from '../proxy/call-helpers.ts';
 import { recordRefusedCall, type Seen } from '../proxy/refused-call.ts';
+import { forwardsByGroup, groupForwardsHeaders } from '../router/header-groups.ts';
 import { resolveGroup } from '../router/resolve-group.ts';
 import { servingDeployments } from '../router/serving-deployments.ts';
 import { gatewayState } from '../state.ts';
-import { forwardedHeaders, passThroughUrl, safeBase } from '../passthrough/forward.ts';
+import { passThroughUrl, safeBase } from '../passthrough/forward.ts';
 import { type PassThroughCall, passThroughCall, passThroughTimeoutMs } from '../passthrough/pass-through-call.ts';
 import { readPassThroughBody } from '../passthrough/pass-through-body.ts';
 import { PASS_THROUGH_PREFIXES } from '../passthrough/providers.ts';
@@ -75,7 +76,11 @@ export async function googleModelCall(c: Ctx): Promise<Response> {
     const catalog = await currentCatalog(state, c.env, c.executionCtx, { missing: group });
     if (who.permits) checkJwtModel(who.permits, group, catalog);
     const gemini = resolveGroup(state.config, catalog, group).deployments.filter(isGoogleModel);
-    const outbound = forwardedHeaders(c.req.raw.headers, { all: true, keyHeaders: [state.keyHeader] });
+    // LiteLLM serves these routes on its normal model call path, not as a pass-through: Google gets the body's
+    // type and what the client accepts, and the client's own headers only as general_settings /
+    // model_group_settings forward them (never its credentials), as the other model routes send.
+    const safeHeaders = withoutCredentials(headers, state.keyHeader);
+    const accept = headers.get('accept');
     const studio = PASS_THROUGH_PREFIXES['/gemini']!;
     // The deployment is chosen once the key is known (its aliases, its end user's region); until then the group's first prices the reservation.
     let deployment: DeploymentRef | undefined;
@@ -94,6 +99,10 @@ export async function googleModelCall(c: Ctx): Promise<Response> {
       send: async (signal) => {
         // Credentials a secret manager holds are read (or taken from this isolate's cache) for this call only.
         const d = await deploymentWithSecrets(deployment!, c.env);
+        const byGroup = forwardsByGroup(state.config) && groupForwardsHeaders(state.config, [d.group, group]);
+        const outbound = new Headers(forwardedToProvider(state.config.general_settings, safeHeaders, byGroup));
+        outbound.set('content-type', headers.get('content-type') ?? 'application/json');
+        if (accept) outbound.set('accept', accept);
         const body = client.json ? withModelInBody(client.json, d.model) : undefined;
         const bytes = body ? new TextEncoder().encode(JSON.stringify(body)) : client.bytes;
         let target: URL;
