@@ -93,6 +93,8 @@ export const litellmSettingsSchema = z.object({
   public_model_groups_links: z.record(str, str).optional(),
   /** LiteLLM's per-group settings: the groups (or `*` patterns) whose calls pass the client's `x-` headers on (router/header-groups.ts). */
   model_group_settings: z.object({ forward_client_headers_to_llm_api: strList.optional() }).optional(),
+  /** Send the caller's key hash, alias, user, team and org to providers as `x-litellm-user_api_key_*` headers (LiteLLM's; proxy/user-info-headers.ts). */
+  add_user_information_to_llm_headers: bool.optional(),
   /** The `websearch_interception` callback's settings (LiteLLM's; worker/websearch/settings.ts). */
   websearch_interception_params: z.object({
     enabled_providers: strList.optional(),

@@ -20,6 +20,7 @@ import { cacheSettings } from '../cache/settings.ts';
 import '../telemetry/sinks.ts';
 import { aliasOf, authorizeCall } from './call-access.ts';
 import { endUserOf, type ModelCallOptions, requestTags } from './call-context.ts';
+import { userInformationHeaders } from './user-info-headers.ts';
 import { deploymentTags } from '../router/eligible-deployments.ts';
 import { holdDeploymentBudgets } from '../limits/budget-hold.ts';
 import { recordRefusedCall, type Seen } from './refused-call.ts';
@@ -131,6 +132,9 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   const forwarded = forwardedHeaders(state.config.general_settings, safeHeaders);
   // model_group_settings' groups (router/header-groups.ts): their deployments, and theirs only, get the client's headers.
   const groupForwarded = forwardsByGroup(state.config) ? forwardedHeaders(state.config.general_settings, safeHeaders, true) : undefined;
+  // litellm_settings.add_user_information_to_llm_headers (user-info-headers.ts); off, this is a property read or two.
+  const userInfo = state.config.litellm_settings.add_user_information_to_llm_headers === true ? userInformationHeaders(caller, endUserOf(ctx)) : undefined;
+  const forwardsAll = state.config.general_settings.forward_client_headers_to_llm_api === true;
 
   if (cache) {
     const hit = await lookup(cache, requestTimeoutMs(state.config));
@@ -155,7 +159,10 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
     // (A plain value without a secret manager, or once cached: no await then.)
     const withSecrets = deploymentWithSecrets(d, c.env, waitUntil);
     const called = withSecrets instanceof Promise ? await withSecrets : withSecrets;
-    const sent = groupForwarded && groupForwardsHeaders(state.config, d.group === resolved.group ? [d.group, group] : [d.group]) ? groupForwarded : forwarded;
+    const groups = d.group === resolved.group ? [d.group, group] : [d.group];
+    const chosen = groupForwarded && groupForwardsHeaders(state.config, groups) ? groupForwarded : forwarded;
+    // As in LiteLLM, the caller's information goes only where client headers are forwarded (globally or for the group).
+    const sent = userInfo && (forwardsAll || (forwardsByGroup(state.config) && groupForwardsHeaders(state.config, groups))) ? { ...chosen, ...userInfo } : chosen;
     return adapter.call({
       endpoint,
       deployment: called,
