@@ -132,9 +132,11 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   const forwarded = forwardedHeaders(state.config.general_settings, safeHeaders);
   // model_group_settings' groups (router/header-groups.ts): their deployments, and theirs only, get the client's headers.
   const groupForwarded = forwardsByGroup(state.config) ? forwardedHeaders(state.config.general_settings, safeHeaders, true) : undefined;
-  // litellm_settings.add_user_information_to_llm_headers (user-info-headers.ts); off, this is a property read or two.
-  const userInfo = state.config.litellm_settings.add_user_information_to_llm_headers === true ? userInformationHeaders(caller, endUserOf(ctx)) : undefined;
+  // litellm_settings.add_user_information_to_llm_headers (user-info-headers.ts); off, this is a property read.
+  // Built only where it can be sent (LiteLLM sends it only with client headers forwarded, globally or by group).
   const forwardsAll = state.config.general_settings.forward_client_headers_to_llm_api === true;
+  const userInfo = state.config.litellm_settings.add_user_information_to_llm_headers === true && (forwardsAll || forwardsByGroup(state.config))
+    ? userInformationHeaders(caller, endUserOf(ctx), who.shown === 'JWT') : undefined;
 
   if (cache) {
     const hit = await lookup(cache, requestTimeoutMs(state.config));
@@ -159,10 +161,10 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
     // (A plain value without a secret manager, or once cached: no await then.)
     const withSecrets = deploymentWithSecrets(d, c.env, waitUntil);
     const called = withSecrets instanceof Promise ? await withSecrets : withSecrets;
-    const groups = d.group === resolved.group ? [d.group, group] : [d.group];
-    const chosen = groupForwarded && groupForwardsHeaders(state.config, groups) ? groupForwarded : forwarded;
+    const groups = groupForwarded || userInfo ? (d.group === resolved.group ? [d.group, group] : [d.group]) : undefined;
+    const chosen = groupForwarded && groupForwardsHeaders(state.config, groups!) ? groupForwarded : forwarded;
     // As in LiteLLM, the caller's information goes only where client headers are forwarded (globally or for the group).
-    const sent = userInfo && (forwardsAll || (forwardsByGroup(state.config) && groupForwardsHeaders(state.config, groups))) ? { ...chosen, ...userInfo } : chosen;
+    const sent = userInfo && (forwardsAll || groupForwardsHeaders(state.config, groups!)) ? { ...chosen, ...userInfo } : chosen;
     return adapter.call({
       endpoint,
       deployment: called,

@@ -18,11 +18,12 @@ const MAX_VALUE_CHARS = 1024;
  * alias) is left out rather than sent mangled: Workers' Headers would refuse it and httpx would not
  * encode it either.
  */
-export function userInformationHeaders(caller: Caller, endUser: string | null): Record<string, string> {
-  // A JWT's caller id (`jwt:` + its ids, an email among them) is never sent, an admin-scope token's included.
+export function userInformationHeaders(caller: Caller, endUser: string | null, jwt = false): Record<string, string> {
+  // A JWT's caller id (`jwt:` + its ids, an email among them) is never sent. An admin-scope token calls as the
+  // master key without holding it: as LiteLLM (no api_key, no user_id for it), only its end user goes.
   const viaJwt = caller.token.startsWith(JWT_TOKEN_PREFIX);
   const fields: Record<string, string | number | null | undefined> = caller.kind === 'master'
-    ? { user_api_key_hash: viaJwt ? null : caller.token, user_api_key_user_id: MASTER_USER, user_api_key_end_user_id: endUser }
+    ? (jwt ? { user_api_key_end_user_id: endUser } : { user_api_key_hash: caller.token, user_api_key_user_id: MASTER_USER, user_api_key_end_user_id: endUser })
     : {
         user_api_key_hash: viaJwt ? null : caller.token,
         user_api_key_alias: caller.policy.keyAlias,
