@@ -3,25 +3,11 @@ import { z } from 'zod';
 import { bool, duration, nonNegative, posInt, str, strList } from './fields.ts';
 import { parseModelRef } from './providers.ts';
 
-/** `litellm_params` of one deployment (`reference/litellm-compat.md` §2). */
-export const litellmParamsSchema = z.object({
-  model: str.superRefine((value, ctx) => {
-    const ref = parseModelRef(value);
-    if (!ref.ok) ctx.addIssue({ code: 'custom', message: ref.message });
-  }),
-  api_base: str.url('expected an http(s) URL').optional(),
-  api_key: str.optional(),
-  api_version: str.optional(),
-  organization: str.optional(),
-  rpm: posInt.optional(),
-  tpm: posInt.optional(),
-  weight: nonNegative.optional(),
-  timeout: nonNegative.optional(),
-  stream_timeout: nonNegative.optional(),
-  max_retries: posInt.optional(),
-  num_retries: posInt.optional(),
-  /** Calls in flight at once to this deployment, across every isolate (router/claim-deployment.ts). */
-  max_parallel_requests: posInt.optional(),
+/**
+ * A deployment's prices, LiteLLM's price-map fields, which `litellm_params` and `model_info` both take: one list,
+ * so the two accept the same fields.
+ */
+const PRICE_FIELDS = {
   input_cost_per_token: nonNegative.optional(),
   output_cost_per_token: nonNegative.optional(),
   cache_read_input_token_cost: nonNegative.optional(),
@@ -42,6 +28,28 @@ export const litellmParamsSchema = z.object({
   /** Realtime: the price of an audio token in and out (LiteLLM's price-map fields). */
   input_cost_per_audio_token: nonNegative.optional(),
   output_cost_per_audio_token: nonNegative.optional(),
+};
+
+/** `litellm_params` of one deployment (`reference/litellm-compat.md` §2). */
+export const litellmParamsSchema = z.object({
+  model: str.superRefine((value, ctx) => {
+    const ref = parseModelRef(value);
+    if (!ref.ok) ctx.addIssue({ code: 'custom', message: ref.message });
+  }),
+  api_base: str.url('expected an http(s) URL').optional(),
+  api_key: str.optional(),
+  api_version: str.optional(),
+  organization: str.optional(),
+  rpm: posInt.optional(),
+  tpm: posInt.optional(),
+  weight: nonNegative.optional(),
+  timeout: nonNegative.optional(),
+  stream_timeout: nonNegative.optional(),
+  max_retries: posInt.optional(),
+  num_retries: posInt.optional(),
+  /** Calls in flight at once to this deployment, across every isolate (router/claim-deployment.ts). */
+  max_parallel_requests: posInt.optional(),
+  ...PRICE_FIELDS,
   /** Containers: the price of one 1 GB code interpreter session (LiteLLM's price-map field; routes/container-objects.ts). */
   code_interpreter_cost_per_session: nonNegative.optional(),
   mock_response: str.optional(),
@@ -73,19 +81,7 @@ export const modelInfoSchema = z.looseObject({
   max_tokens: posInt.optional(),
   max_input_tokens: posInt.optional(),
   max_output_tokens: posInt.optional(),
-  input_cost_per_token: nonNegative.optional(),
-  output_cost_per_token: nonNegative.optional(),
-  cache_read_input_token_cost: nonNegative.optional(),
-  cache_creation_input_token_cost: nonNegative.optional(),
-  output_cost_per_image: nonNegative.optional(),
-  input_cost_per_character: nonNegative.optional(),
-  input_cost_per_second: nonNegative.optional(),
-  input_cost_per_query: nonNegative.optional(),
-  ocr_cost_per_page: nonNegative.optional(),
-  output_cost_per_second: nonNegative.optional(),
-  output_cost_per_video_per_second: nonNegative.optional(),
-  input_cost_per_audio_token: nonNegative.optional(),
-  output_cost_per_audio_token: nonNegative.optional(),
+  ...PRICE_FIELDS,
   team_id: str.optional(),
 });
 

@@ -6,15 +6,13 @@ import type { GatewayEnv } from '../env.ts';
 import { badRequest, GatewayError } from '../errors.ts';
 import { currentCatalog } from '../models/catalog.ts';
 import { type DeploymentRef, pickDeployment, standInDeployment } from '../models/deployments.ts';
-import { safeBase } from '../passthrough/forward.ts';
 import { type PassThroughCall, passThroughCall, passThroughTimeoutMs } from '../passthrough/pass-through-call.ts';
 import { readPassThroughBody } from '../passthrough/pass-through-body.ts';
 import { googleQuery, withQueryKey } from '../passthrough/upstream-credentials.ts';
-import { forwardedHeaders as forwardedToProvider, headerSnapshot, withoutCredentials } from '../proxy/call-helpers.ts';
-import { forwardsByGroup, groupForwardsHeaders } from '../router/header-groups.ts';
+import { headerSnapshot, withoutCredentials } from '../proxy/call-helpers.ts';
 import { recordRefusedCall, type Seen } from '../proxy/refused-call.ts';
 import { resolveGroup } from '../router/resolve-group.ts';
-import { servingDeployments } from '../router/serving-deployments.ts';
+import { googleEligible, googleOutbound, servedBy } from '../routes/google-call.ts';
 import { deploymentWithSecrets } from '../secrets/resolve.ts';
 import { gatewayState } from '../state.ts';
 import { decodeInteractionId, interactionOwner, type ManagedInteractionId, managedInteractionId, ownsInteraction } from './ids.ts';
@@ -90,22 +88,17 @@ export async function createInteraction(c: Ctx): Promise<Response> {
       billed: true, generative: true, modelRoute: true, endpoint: 'interaction',
       deployment: google[0] ?? standInDeployment('gemini', group), priceByAnswer: false, requested: group,
       authorize: (caller, admitted) => {
-        const eligible = servingDeployments(state.config, catalog, group, admitted ?? { caller, admission: undefined, tags: [], modelTags: undefined }, {
+        const eligible = googleEligible(state.config, catalog, group, caller, admitted, {
           path: url.pathname, serves: servesInteractions, kind: "Google's Interactions API (gemini/ or vertex_ai/ Gemini deployments)",
         });
         deployment = previous ? followedDeployment(caller, previous, eligible, state.responseIdKey) : pickDeployment(eligible)!;
         owner = interactionOwner(caller);
-        call.deployment = deployment;
-        call.group = deployment.group;
-        call.apiBase = deployment.params.api_base ? safeBase(deployment.params.api_base) : '';
+        servedBy(call, deployment);
       },
       send: async (signal) => {
         // Credentials a secret manager holds are read (or taken from this isolate's cache) for this call only.
         const d = await deploymentWithSecrets(deployment!, c.env);
-        const byGroup = forwardsByGroup(state.config) && groupForwardsHeaders(state.config, [d.group, group]);
-        const outbound = new Headers(forwardedToProvider(state.config.general_settings, safeHeaders, byGroup));
-        outbound.set('content-type', 'application/json');
-        if (accept) outbound.set('accept', accept);
+        const outbound = googleOutbound(state.config, safeHeaders, [d.group, group], 'application/json', accept);
         const body = { ...withoutGatewayFields(client.json ?? {}), model: d.model, ...(previous ? { previous_interaction_id: previous.interactionId } : {}) };
         const { url: target, secret } = await interactionsTarget(d, c.env as unknown as Record<string, unknown>, outbound, '', googleQuery(url));
         const upstream = await fetch(target, { method: 'POST', headers: outbound, body: JSON.stringify(body), signal });

@@ -6,18 +6,17 @@ import { badRequest, GatewayError } from '../errors.ts';
 import { currentCatalog } from '../models/catalog.ts';
 import { type DeploymentRef, pickDeployment, standInDeployment } from '../models/deployments.ts';
 import { modelSegment } from '../providers/google/model-path.ts';
-import { forwardedHeaders as forwardedToProvider, headerSnapshot, withoutCredentials } from '../proxy/call-helpers.ts';
+import { headerSnapshot, withoutCredentials } from '../proxy/call-helpers.ts';
 import { recordRefusedCall, type Seen } from '../proxy/refused-call.ts';
-import { forwardsByGroup, groupForwardsHeaders } from '../router/header-groups.ts';
 import { resolveGroup } from '../router/resolve-group.ts';
-import { servingDeployments } from '../router/serving-deployments.ts';
 import { gatewayState } from '../state.ts';
-import { passThroughUrl, safeBase } from '../passthrough/forward.ts';
+import { passThroughUrl } from '../passthrough/forward.ts';
 import { type PassThroughCall, passThroughCall, passThroughTimeoutMs } from '../passthrough/pass-through-call.ts';
 import { readPassThroughBody } from '../passthrough/pass-through-body.ts';
 import { PASS_THROUGH_PREFIXES } from '../passthrough/providers.ts';
 import { credentialOf, googleQuery, setCredential, vertexBearer, withQueryKey } from '../passthrough/upstream-credentials.ts';
 import { deploymentWithSecrets } from '../secrets/resolve.ts';
+import { googleEligible, googleOutbound, servedBy } from './google-call.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
 
@@ -88,21 +87,16 @@ export async function googleModelCall(c: Ctx): Promise<Response> {
       headers, keyHeaders: [state.keyHeader], who, group, json: client.json, bodyChars: client.bytes?.byteLength ?? 0, opaque: client.opaque,
       billed: BILLED.has(method), generative: GENERATIVE.has(method), modelRoute: true, deployment: gemini[0] ?? standInDeployment('gemini', group), priceByAnswer: false, requested: group,
       authorize: (caller, admitted) => {
-        const eligible = servingDeployments(state.config, catalog, group, admitted ?? { caller, admission: undefined, tags: [], modelTags: undefined }, {
+        const eligible = googleEligible(state.config, catalog, group, caller, admitted, {
           path: url.pathname, serves: isGoogleModel, kind: "Google's format (gemini/ or vertex_ai/ Gemini deployments; call /v1/chat/completions for the others)",
         });
         deployment = pickDeployment(eligible)!;
-        call.deployment = deployment;
-        call.group = deployment.group;
-        call.apiBase = deployment.params.api_base ? safeBase(deployment.params.api_base) : '';
+        servedBy(call, deployment);
       },
       send: async (signal) => {
         // Credentials a secret manager holds are read (or taken from this isolate's cache) for this call only.
         const d = await deploymentWithSecrets(deployment!, c.env);
-        const byGroup = forwardsByGroup(state.config) && groupForwardsHeaders(state.config, [d.group, group]);
-        const outbound = new Headers(forwardedToProvider(state.config.general_settings, safeHeaders, byGroup));
-        outbound.set('content-type', headers.get('content-type') ?? 'application/json');
-        if (accept) outbound.set('accept', accept);
+        const outbound = googleOutbound(state.config, safeHeaders, [d.group, group], headers.get('content-type') ?? 'application/json', accept);
         const body = client.json ? withModelInBody(client.json, d.model) : undefined;
         const bytes = body ? new TextEncoder().encode(JSON.stringify(body)) : client.bytes;
         let target: URL;
