@@ -12,16 +12,14 @@ import { routeCall } from '../router/route-call.ts';
 import { affinityOf } from '../router/affinity.ts';
 import { promptText } from '../openai/request-schemas.ts';
 import { estimateTokens } from '../providers/openai-compatible/usage.ts';
-import { endpointRefusal, providerFor } from '../providers/registry.ts';
-import type { EncryptedItemsSink, Endpoint, ProviderAnswer } from '../providers/types.ts';
+import { endpointRefusal } from '../providers/registry.ts';
+import type { Endpoint, ProviderAnswer } from '../providers/types.ts';
 import { gatewayState } from '../state.ts';
 import { lead, lookup, planCache } from '../cache/response-cache.ts';
 import { cacheSettings } from '../cache/settings.ts';
 import '../telemetry/sinks.ts';
 import { aliasOf, authorizeCall } from './call-access.ts';
 import { endUserOf, type ModelCallOptions, requestTags } from './call-context.ts';
-import { userInformationHeaders } from './user-info-headers.ts';
-import { deploymentTags } from '../router/eligible-deployments.ts';
 import { holdDeploymentBudgets } from '../limits/budget-hold.ts';
 import { recordRefusedCall, type Seen } from './refused-call.ts';
 import { callOverrides, DEFAULT_TIMEOUT_S, forwardedHeaders, headerSnapshot, requestTimeoutMs, withoutCredentials } from './call-helpers.ts';
@@ -30,14 +28,12 @@ import { readCallBody } from './call-body.ts';
 import { admitModelCall } from './call-admission.ts';
 import { routingScope } from './cached-answer.ts';
 import { responsesRefusal } from './follow-up.ts';
-import { fileSearchIds, type FileSearchStores, withSearchResults } from './file-search-stores.ts';
+import type { FileSearchStores } from './file-search-stores.ts';
 import { callFileIds, type CallFiles } from './call-file-ids.ts';
-import { responseOwner } from '../providers/response-ids.ts';
-import { answerCall, callSettler } from './call-end.ts';
-import { deploymentWithSecrets } from '../secrets/resolve.ts';
-import { refuseLargeAnswer, refuseLargeCacheHit } from './answer-size.ts';
-import { forwardsByGroup, groupForwardsHeaders } from '../router/header-groups.ts';
-import { answerFromCache, type CallGuards, callContextOf, failedCall, guardAnswer, guardCallRequest, recordLookup, responsesStores } from './call-preparation.ts';
+import { callSettler } from './call-end.ts';
+import { refuseLargeCacheHit } from './answer-size.ts';
+import { answerRouted, callDeployment, groupForwardedHeaders, userInfoToSend } from './model-call-send.ts';
+import { answerFromCache, type CallGuards, callContextOf, failedCall, guardCallRequest, recordLookup, responsesStores } from './call-preparation.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
 export type { ModelCallOptions };
@@ -113,7 +109,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   }
   const answerGuards = guarded?.answerGuards;
   const piiTokens = guarded?.piiTokens;
-  let appliedGuards = guarded?.appliedGuards;
+  const appliedGuards = guarded?.appliedGuards;
   // A customer held to a region is answered from answers made in that region only: its own cache keys.
   const region = admission?.modelRegion;
   const tags = state.config.router_settings.enable_tag_filtering === true ? keyedTags : undefined;
@@ -129,14 +125,11 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   // The client's headers without its credentials, for providers (anthropic-beta) and telemetry (langfuse_*): built once.
   const safeHeaders = withoutCredentials(requestHeaders, state.keyHeader);
   const settler = callSettler(c, state, ctx, safeHeaders, admission);
+  // The client's headers a provider gets, globally and for model_group_settings' groups, and the caller's information (model-call-send.ts).
   const forwarded = forwardedHeaders(state.config.general_settings, safeHeaders);
-  // model_group_settings' groups (router/header-groups.ts): their deployments, and theirs only, get the client's headers.
-  const groupForwarded = forwardsByGroup(state.config) ? forwardedHeaders(state.config.general_settings, safeHeaders, true) : undefined;
-  // litellm_settings.add_user_information_to_llm_headers (user-info-headers.ts); off, this is a property read.
-  // Built only where it can be sent (LiteLLM sends it only with client headers forwarded, globally or by group).
+  const groupForwarded = groupForwardedHeaders(state.config, safeHeaders);
   const forwardsAll = state.config.general_settings.forward_client_headers_to_llm_api === true;
-  const userInfo = state.config.litellm_settings.add_user_information_to_llm_headers === true && (forwardsAll || forwardsByGroup(state.config))
-    ? userInformationHeaders(caller, endUserOf(ctx), who.shown === 'JWT') : undefined;
+  const userInfo = userInfoToSend(state.config, ctx, forwardsAll, who.shown === 'JWT');
 
   if (cache) {
     const hit = await lookup(cache, requestTimeoutMs(state.config));
@@ -151,39 +144,6 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   const upstreamStartedAt = Date.now();
   const mocked = typeof body.mock_response === 'string';
   const responses = endpoint === 'responses' ? responsesRefusal(body, mocked, stores) : undefined;
-  const callProvider = async (d: DeploymentRef, timeout: number, encryptedItems?: EncryptedItemsSink): Promise<ProviderAnswer> => {
-    const adapter = providerFor(d, endpoint, mocked);
-    deployment = d;
-    ctx.deployment = d;
-    // The deployment's tags are the call's once it is called (its spend-log row carries them).
-    ctx.servedTags = deploymentTags(d, modelTags);
-    // Credentials a secret manager holds are read (or taken from this isolate's cache) for the adapter only.
-    // (A plain value without a secret manager, or once cached: no await then.)
-    const withSecrets = deploymentWithSecrets(d, c.env, waitUntil);
-    const called = withSecrets instanceof Promise ? await withSecrets : withSecrets;
-    const groups = groupForwarded || userInfo ? (d.group === resolved.group ? [d.group, group] : [d.group]) : undefined;
-    const chosen = groupForwarded && groupForwardsHeaders(state.config, groups!) ? groupForwarded : forwarded;
-    // As in LiteLLM, the caller's information goes only where client headers are forwarded (globally or for the group).
-    const sent = userInfo && (forwardsAll || groupForwardsHeaders(state.config, groups!)) ? { ...chosen, ...userInfo } : chosen;
-    return adapter.call({
-      endpoint,
-      deployment: called,
-      body: withSearchResults(files?.body ?? (stores ? { ...body, tools: stores.tools } : body), stores),
-      stream: ctx.stream,
-      clientWantsUsage: (body.stream_options as { include_usage?: boolean } | null | undefined)?.include_usage === true,
-      dropParams: state.config.litellm_settings.drop_params === true,
-      env: c.env,
-      timeoutMs: timeout,
-      promptTokenEstimate: promptTokens,
-      keepText: ctx.keepText || (settleLeader !== undefined && ctx.stream),
-      headers: safeHeaders,
-      ...(sent ? { forwarded: sent } : {}),
-      ...(endpoint === 'responses' ? { responseOwner: { owner: responseOwner(caller), key: state.responseIdKey } } : {}),
-      ...(stores ? { fileSearch: fileSearchIds(stores, caller, state.responseIdKey, d) } : {}),
-      ...(files?.containers ? { containerIds: files.containers } : {}),
-      ...(encryptedItems ? { encryptedItems } : {}),
-    });
-  };
   let answer: ProviderAnswer;
   let routing: { retries: number; fallbacks: number };
   let holds = 0;
@@ -198,7 +158,11 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
       clientFallbacks: Array.isArray(body.fallbacks) ? body.fallbacks.filter((f): f is string => typeof f === 'string') : undefined,
       deadline: startedAt + Math.max(requestTimeoutS, overrides?.timeoutS ?? 0) * 1000,
       overrides,
-      call: callProvider,
+      // One attempt (model-call-send.ts); ctx.deployment follows the deployment called, for a failure's record.
+      call: (d, timeout, encryptedItems) => callDeployment(
+        d, timeout, encryptedItems, c.env, waitUntil, state, ctx, endpoint, mocked, modelTags, group, resolved.group,
+        safeHeaders, forwarded, groupForwarded, userInfo, forwardsAll, stores, files, promptTokens, settleLeader !== undefined,
+      ),
       // Each attempt's hold is its own reservation, priced at the deployment it is for.
       hold: (d) => holdDeploymentBudgets(c.env, state.config, d, {
         callTags: keyedTags, modelTags, loadStored, waitUntil, requestId: () => `${callId}:${holds++}`,
@@ -216,28 +180,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
     routing = { retries: routed.attemptedRetries, fallbacks: routed.attemptedFallbacks };
   } catch (err) {
     // A provider's refusal names the files and containers sent by the client's ids (a 404 of an expired container).
-    return failedCall(files ? files.shownError(err) : err, ctx, deployment, settler, settleLeader);
+    return failedCall(files ? files.shownError(err) : err, ctx, ctx.deployment, settler, settleLeader);
   }
-  // The answer's guardrails (post_call), a stream held until whole: one that blocks still leaves the call paid for.
-  if (answerGuards?.length || piiTokens) {
-    const checked = await guardAnswer({ answer, answerGuards: answerGuards ?? [], appliedGuards, piiTokens, env: c.env, callId, timeoutMs: requestTimeoutMs(state.config), ctx, deployment, settler, settleLeader });
-    if (checked instanceof Response) return checked;
-    answer = checked.answer;
-    appliedGuards = checked.appliedGuards;
-  }
-  // general_settings.max_response_size_mb (unset: this one read): a non-streamed answer over it is refused, its spend kept.
-  const maxAnswerMb = state.config.general_settings.max_response_size_mb;
-  if (maxAnswerMb) {
-    const refused = await refuseLargeAnswer({ answer, maxBytes: maxAnswerMb * 1024 * 1024, ctx, deployment, settler, settleLeader });
-    if (refused) return refused;
-  }
-  const policy = caller.kind === 'key' ? caller.policy : undefined;
-  const answerHeaders = {
-    callId, deployment, apiBase: answer.apiBase, contentType: answer.contentType, stream: answer.body instanceof ReadableStream, admission, policy,
-    retries: routing.retries, fallbacks: routing.fallbacks, startedAt, upstreamMs: Date.now() - upstreamStartedAt, region: ctx.modelRegion, providerHeaders: answer.providerHeaders,
-  };
-
-  const response = await answerCall(c, state, ctx, { endpoint, answer, deployment, headers: answerHeaders, settler, promptTokens, cache, settleLeader });
-  if (appliedGuards?.length) response.headers.set('x-litellm-applied-guardrails', appliedGuards.join(','));
-  return response;
+  return answerRouted(c, state, ctx, endpoint, answer, deployment, routing, upstreamStartedAt, answerGuards, appliedGuards, piiTokens, admission, settler, promptTokens, cache, settleLeader);
 }

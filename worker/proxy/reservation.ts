@@ -24,7 +24,7 @@ function extraUnits(endpoint: Endpoint, body: Record<string, unknown>): { images
 export const DEFAULT_RESERVED_OUTPUT_TOKENS = 512;
 export const MAX_RESERVED_OUTPUT_TOKENS = 4096;
 
-/** The output tokens a generating call's reservation holds: what it asks for at most, bounded (also a charged failure's estimate, pass-through-call.ts). */
+/** The output tokens a generating call's reservation holds: what it asks for at most, bounded (also a charged failure's estimate, pass-through-answer.ts). */
 export function reservedOutputTokens(body: Record<string, unknown>): number {
   const asked = Number(body.max_completion_tokens ?? body.max_tokens ?? body.max_output_tokens ?? DEFAULT_RESERVED_OUTPUT_TOKENS);
   return Math.min(Number.isFinite(asked) && asked > 0 ? asked : DEFAULT_RESERVED_OUTPUT_TOKENS, MAX_RESERVED_OUTPUT_TOKENS);
