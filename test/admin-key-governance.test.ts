@@ -76,7 +76,7 @@ describe('default_key_generate_params and upperbound_key_generate_params', () =>
     // In her own team the default user (an existing user outside team-a) is refused too.
     const toDefaultUser = await gen({ team_id: 'team-a' }, alice);
     expect(toDefaultUser.status).toBe(403);
-    expect(toDefaultUser.body.error.message).toContain("A key's user_id must be your own, a member of the key's team, or a new user");
+    expect(toDefaultUser.body.error.message).toContain("A key's user_id must be your own (alice) or a member's of the key's team");
     expect(await countKeys()).toBe(before);
     expect(await generate({ team_id: 'team-a', user_id: 'alice' }, alice)).toMatchObject({ team_id: 'team-a', user_id: 'alice', max_budget: 5 });
     // bob administers team-d, where u-default is a member: the defaults pass.
@@ -135,7 +135,7 @@ describe('key_generation_settings: team members of role user, and personal keys 
     personal_key_generation: {allowed_user_roles: [internal_user], required_params: [metadata]}`) });
     await rows(`INSERT INTO "LiteLLM_TeamTable" (team_id, team_alias, admins, members, members_with_roles) VALUES
       ('team-g', 'G', '{}', '{legacy}', '[{"role":"admin","user_id":"gadmin"},{"role":"user","user_id":"gmember"}]')`);
-    await rows(`INSERT INTO "LiteLLM_UserTable" (user_id, user_role) VALUES ('gmember', 'internal_user'), ('pat', 'internal_user'), ('vic', 'internal_user_viewer')`);
+    await rows(`INSERT INTO "LiteLLM_UserTable" (user_id, user_role) VALUES ('gmember', 'internal_user'), ('pat', 'internal_user'), ('vic', 'team')`);
   });
   afterAll(async () => stack?.stop());
 
@@ -173,7 +173,7 @@ describe('key_generation_settings: team members of role user, and personal keys 
     expectRefused(await gen({}, pat), 400, 'Required param metadata not in data');
     expectRefused(await gen({ metadata: {}, user_id: 'gmember' }, pat), 403, 'User can only create keys for themselves. Got user_id=gmember, Your ID=pat');
     expectRefused(await gen({ metadata: {} }, vic), 400,
-      "Personal key creation has been restricted by admin. Allowed roles=['internal_user']. Your role=internal_user_viewer");
+      "Personal key creation has been restricted by admin. Allowed roles=['internal_user']. Your role=team");
     expect(await countKeys()).toBe(before);
     // Proxy admins are never restricted: no team, no required params.
     expect(await generate({})).toMatchObject({ team_id: null });
@@ -189,6 +189,8 @@ describe('key_generation_settings for team admins only, and default_team_disable
     personal_key_generation: {allowed_user_roles: [internal_user]}`, '  default_team_disabled: true') });
     await rows(`INSERT INTO "LiteLLM_TeamTable" (team_id, team_alias, admins, members_with_roles) VALUES
       ('team-g', 'G', '{gadmin}', '[{"role":"user","user_id":"gmember"}]')`);
+    // A member a team admin keys has a user row (admin-worker/routes/keys/access.ts requireAssignableUser).
+    await rows(`INSERT INTO "LiteLLM_UserTable" (user_id, user_role) VALUES ('gmember', 'internal_user')`);
   });
   afterAll(async () => stack?.stop());
 

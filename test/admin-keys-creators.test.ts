@@ -36,7 +36,9 @@ describe('personal_key_generation with allowed_user_roles, team_key_generation f
     personal_key_generation: {allowed_user_roles: [internal_user]}`) });
     await rows(`INSERT INTO "LiteLLM_TeamTable" (team_id, team_alias, admins, members, members_with_roles) VALUES
       ('team-g', 'G', '{}', '{legacy}', '[{"role":"admin","user_id":"gadmin"},{"role":"user","user_id":"gmember"}]')`);
-    await rows(`INSERT INTO "LiteLLM_UserTable" (user_id, user_role) VALUES ('pat', 'internal_user'), ('gadmin', 'internal_user'), ('outsider', 'internal_user')`);
+    // Members a team admin keys have user rows (admin-worker/routes/keys/access.ts requireAssignableUser).
+    await rows(`INSERT INTO "LiteLLM_UserTable" (user_id, user_role) VALUES ('pat', 'internal_user'), ('gadmin', 'internal_user'), ('outsider', 'internal_user'),
+      ('gmember', 'internal_user'), ('legacy', 'internal_user')`);
   });
   afterAll(async () => stack?.stop());
 
@@ -93,7 +95,8 @@ describe('personal_key_generation without allowed_user_roles', () => {
   beforeAll(async () => {
     stack = await startTestStack({ configYaml: config(`
     personal_key_generation: {required_params: [key_alias]}`) });
-    await rows(`INSERT INTO "LiteLLM_UserTable" (user_id, user_role) VALUES ('vic', 'internal_user_viewer')`);
+    // Any role but the viewers', whom every write refuses (admin-worker/lib/viewer-writes.ts).
+    await rows(`INSERT INTO "LiteLLM_UserTable" (user_id, user_role) VALUES ('vic', 'team')`);
   });
   afterAll(async () => stack?.stop());
 

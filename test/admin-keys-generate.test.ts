@@ -97,13 +97,15 @@ describe('POST /key/generate', () => {
     const teamKey = await generate({ team_id: 'team-a' }, alice);
     expect(teamKey).toMatchObject({ team_id: 'team-a', user_id: 'alice', created_by: 'alice' });
     const bob = await seedKey(stack.databaseUrl, { userId: 'bob' });
-    expect((await generate({ team_id: 'team-b', user_id: 'dave' }, bob)).team_id).toBe('team-b');
-    // A team admin gives keys to its team's members or to new users, never to another existing user
-    // (the key would read that user's spend) or to a proxy admin (the key would carry that role).
+    // A team admin gives keys to its team's members (that have a user row) only: never to an id that is no
+    // member's, another existing user, or a proxy admin (the key would carry that role).
+    const unknown = await call('/key/generate', { team_id: 'team-b', user_id: 'dave' }, bob);
+    expect(unknown.status).toBe(403);
+    expect(unknown.body.error.message).toContain('only proxy admins can give a key a user id nobody has yet');
     expect((await generate({ team_id: 'team-b', user_id: 'alice' }, bob)).user_id).toBe('alice');
     const other = await call('/key/generate', { team_id: 'team-b', user_id: 'carol' }, bob);
     expect(other.status).toBe(403);
-    expect(other.body.error.message).toContain("user_id must be your own, a member of the key's team, or a new user");
+    expect(other.body.error.message).toContain("user_id must be your own (bob) or a member's of the key's team (team_id=team-b)");
     expect((await call('/key/generate', { team_id: 'team-b', user_id: 'root' }, bob)).status).toBe(403);
     const bobsKey = await generate({ team_id: 'team-b' }, bob);
     expect((await call('/key/update', { key: bobsKey.key, user_id: 'root' }, bob)).status).toBe(403);

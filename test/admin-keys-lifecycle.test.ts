@@ -82,7 +82,7 @@ describe('POST /key/regenerate', () => {
     // root is a proxy admin: a key of root's would carry that role into the admin API.
     const res = await call(`/key/${encodeURIComponent(k.key)}/regenerate`, { user_id: 'root' }, bob);
     expect(res.status).toBe(403);
-    expect(res.body.error.message).toContain("A key's user_id must be your own, a member of the key's team, or a new user");
+    expect(res.body.error.message).toContain("A key's user_id must be your own (bob) or a member's of the key's team");
     expect(await keyRow(k.token)).toMatchObject({ user_id: 'bob', rotation_count: 0 });
     expect((await call(`/key/${encodeURIComponent(k.key)}/regenerate`, { user_id: 'alice' }, bob)).body.user_id).toBe('alice');
   });

@@ -55,6 +55,22 @@ describe('admin_only_routes', () => {
     expect(health.body).toMatchObject(refusal('/health'));
   });
 
+  it('refuses a key a team admin made for a user who is now a proxy admin, on the gateway as on the admin API', async () => {
+    // rising is in team-t, which plain administers; plain keys rising (a delegated key: worker/auth/delegation.ts).
+    const own = (await ok('/user/new', { user_id: 'rising', user_role: 'internal_user' })).key as string;
+    await ok('/team/new', { team_id: 'team-t', members_with_roles: [{ role: 'admin', user_id: 'plain' }, { role: 'user', user_id: 'rising' }] });
+    const delegated = (await ok('/key/generate', { team_id: 'team-t', user_id: 'rising' }, internalKey)).key as string;
+    await ok('/user/update', { user_id: 'rising', user_role: 'proxy_admin' });
+    // rising's own key is a proxy admin's now; the key plain made for rising is not.
+    expect((await call('/v1/models', undefined, own)).status).toBe(200);
+    const refused = await call('/v1/models', undefined, delegated);
+    expect(refused.status).toBe(403);
+    expect(refused.body).toMatchObject(refusal('/v1/models'));
+    expect((await call(`/key/info?key=${delegated}`, undefined, delegated)).body).toMatchObject(refusal('/key/info'));
+    // It still calls models as rising where the route is not listed.
+    expect((await call('/models', undefined, delegated)).status).toBe(200);
+  });
+
   it('authenticates first: an unknown key on a listed route is a 401, not the admin-only 403', async () => {
     expect((await call('/v1/models', undefined, 'sk-never-issued-0000')).status).toBe(401);
     expect((await call('/key/info', undefined, 'sk-never-issued-0000')).status).toBe(401);

@@ -197,7 +197,7 @@ describe('GET /health/services', () => {
     expect((await services('')).status).toBe(400);
     const datadog = await services('?service=datadog');
     expect(datadog.status).toBe(400);
-    expect(datadog.body.error?.message).toBe('Service datadog is not one Tollgate can test; it tests langfuse, otel, slack, slack_budget_alerts, webhook');
+    expect(datadog.body.error?.message).toBe('Service datadog is not one Tollgate can test; it tests langfuse, otel, langfuse_otel, arize_phoenix, arize, slack, slack_budget_alerts, webhook');
     // No Langfuse credentials and no OpenTelemetry collector in this stack.
     expect((await services('?service=langfuse')).status).toBe(422);
     const otel = await services('?service=otel');

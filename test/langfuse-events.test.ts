@@ -36,6 +36,13 @@ describe('the Langfuse events of a call', () => {
     expect(generation.modelParameters).toEqual({ stop: ['a', 'b'], response_format: '{"type":"json_object"}', seed: 3 });
   });
 
+  it('never copy a credential a client sent in the body into modelParameters (the list every callback shares)', () => {
+    const body = { model: 'gpt-4o', messages: [], temperature: 0.1, langfuse_secret_key: 'sk-lf-body-1', aws_secret_access_key: 'aws-body-2', vertex_credentials: 'vc-body-3', azure_ad_token: 'ad-body-4', extra_headers: { authorization: 'Bearer hdr-body-5' } };
+    const { generation } = build(callEvent({ body }));
+    expect(generation.modelParameters).toEqual({ temperature: 0.1 });
+    expect(JSON.stringify(generation)).not.toMatch(/sk-lf-body-1|aws-body-2|vc-body-3|ad-body-4|hdr-body-5/);
+  });
+
   it('add default tags from the proxy metadata and PROXY_BASE_URL, and never log credentials a client sends', () => {
     const body = { model: 'gpt-4o', messages: [], metadata: { langfuse_secret_key: 'sk-lf-oops', langfuse_public_key: 'pk', app: 'x' } };
     const { trace, generation } = build(callEvent({ body, record: record({ request_tags: ['a'] }) }), {

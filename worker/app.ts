@@ -41,12 +41,13 @@ import { WEBSEARCH_CONFIGURED } from './websearch/configured.ts';
 import { interceptWebSearch } from './websearch/intercept.ts';
 
 export const app = new Hono<{ Bindings: GatewayEnv }>();
-// litellm_settings.callbacks: ["websearch_interception"] (websearch/): chat and Messages calls offering the web search tool run
+// litellm_settings.callbacks: ["websearch_interception"] (websearch/): chat, Messages and Responses calls offering the web search tool run
 // its tool loop; registered only when config.yaml turns it on, so no other call pays for it.
 const throughApp = async (request: Request, c: Context<{ Bindings: GatewayEnv }>) => app.fetch(request, c.env, c.executionCtx);
 const chatRoute = WEBSEARCH_CONFIGURED ? interceptWebSearch('chat', chatCompletions, throughApp) : chatCompletions;
 const messagesRoute = WEBSEARCH_CONFIGURED ? interceptWebSearch('messages', messages, throughApp) : messages;
 const queuedChatRoute = WEBSEARCH_CONFIGURED ? interceptWebSearch('chat', queuedChatCompletions, throughApp) : queuedChatCompletions;
+const responsesRoute = WEBSEARCH_CONFIGURED ? interceptWebSearch('responses', responses, throughApp) : responses;
 
 // general_settings.admin_only_routes: before every route (the health checks and /metrics too); unlisted paths go straight on (none listed: not registered).
 if (ADMIN_ONLY_CONFIGURED) app.use('*', adminOnlyRoutes);
@@ -84,7 +85,7 @@ for (const path of ['/ocr', '/v1/ocr']) app.post(path, ocr);
 app.post('/v1/moderations', moderations);
 app.post('/moderations', moderations);
 // OpenAI's Responses API, passed through to providers that speak it (LiteLLM's `/openai/v1` form too).
-for (const prefix of ['/v1', '', '/openai/v1']) app.post(`${prefix}/responses`, responses);
+for (const prefix of ['/v1', '', '/openai/v1']) app.post(`${prefix}/responses`, responsesRoute);
 // A stored response, by the id the gateway gave it: sent to the deployment that stored it.
 for (const prefix of ['/v1', '', '/openai/v1']) {
   app.get(`${prefix}/responses/:id`, storedResponse('GET', ''));

@@ -1,3 +1,4 @@
+import { refreshLimiter } from './limits/client.ts';
 import { runtimeConfig, type RuntimeConfig } from './config/runtime.ts';
 import { type CredentialSet, credentialSet } from './config/credentials.ts';
 import { hashKey } from './auth/secrets.ts';
@@ -45,7 +46,7 @@ export function gatewayState(env: Record<string, unknown>): Promise<GatewayState
     salt ? hashKey(`tollgate:response-ids\n${salt}`) : '',
   ]).then(([catalog, masterKeyHash, responseIdKey]) => ({
     ...runtime, catalog, masterKeyHash, responseIdKey, credentials: credentialSet(runtime.config.credential_list), keyHeader: runtime.config.general_settings.litellm_key_header_name?.toLowerCase() || undefined,
-    jwt: runtime.config.general_settings.enable_jwt_auth ? new JwtAuth(runtime.config.general_settings.litellm_jwtauth ?? {}, env, runtime.config.general_settings.role_permissions) : undefined,
+    jwt: runtime.config.general_settings.enable_jwt_auth ? new JwtAuth(runtime.config.general_settings.litellm_jwtauth ?? {}, env, runtime.config.general_settings.role_permissions, (kind, id) => refreshLimiter(env, kind, id)) : undefined,
     allowedIps: allowedIps(runtime.config.general_settings.allowed_ips, runtime.config.general_settings.use_x_forwarded_for, env.TOLLGATE_LOCAL_RUNTIME !== '1'),
     clientSource: { useForwardedFor: runtime.config.general_settings.use_x_forwarded_for === true, trustEdge: env.TOLLGATE_LOCAL_RUNTIME !== '1' },
   }));

@@ -8,6 +8,11 @@ export interface AdminVariables {
   caller: Caller;
   /** The caller's user row role, when the caller is a virtual key with a user (LiteLLM's RBAC). */
   role: AdminRole;
+  /**
+   * Set for a delegated key (lib/auth.ts): one whose `created_by` is another user, not a proxy admin, so
+   * it acts in the admin API as no user (callerUserId is null). Holds that creator, for `created_by`.
+   */
+  delegatedBy?: string;
   db: () => Database;
 }
 

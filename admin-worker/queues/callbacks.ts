@@ -6,6 +6,7 @@ import { inSlices } from '../../worker/telemetry/yield.ts';
 import type { AdminEnv } from '../env.ts';
 import { type LangfuseCredentials, type Resolved, resolveDestinations } from './callbacks/credentials.ts';
 import { chunkSegments, type EventSegment, postIngestion } from './callbacks/ingestion.ts';
+import { deliverLoggers, type LoggerSegment } from './callbacks/loggers.ts';
 import { exportSpans } from './callbacks/otlp.ts';
 import { retryDelay } from './callbacks/retry.ts';
 import { log } from '../../worker/telemetry/log.ts';
@@ -39,21 +40,26 @@ export async function consumeCallbacks(batch: MessageBatch<unknown>, env: AdminE
   // Decoded one message at a time, with a turn for requests between them (a batch can be a second of traffic).
   const segments: LangfuseSegment[] = [];
   const spans: Segment[] = [];
+  const payloads: LoggerSegment[] = [];
   await inSlices(batch.messages, 1, (m, origin) => {
     for (const segment of segmentsOf(m.body)) {
-      if (segment.destination.source === 'otel') spans.push({ ...segment, origin });
-      else segments.push({ ...segment, destination: segment.destination, origin });
+      const { destination } = segment;
+      if (destination.source === 'otel') spans.push({ ...segment, origin });
+      else if (destination.source === 'logger') payloads.push({ bytes: segment.bytes, events: segment.events, name: destination.name, origin });
+      else segments.push({ ...segment, destination, origin });
     }
   });
   const failed = new Set<number>();
   const retry = (index: number) => failed.add(index);
   // The `otel` callback's spans go to the OTLP collector, beside (and whatever becomes of) the Langfuse events.
   // Settled each on its own: one failing must not leave the other's delivered messages unacked (and sent twice).
-  const [exported, posted] = await Promise.allSettled([
+  // The standard loggers' payloads (generic_api, datadog, ...) likewise, each logger on its own.
+  const [exported, posted, logged] = await Promise.allSettled([
     spans.length ? exportSpans(spans, env, ctx, retry) : undefined,
     segments.length ? postLangfuse(segments, env, ctx, retry) : undefined,
+    payloads.length ? deliverLoggers(payloads, env, (callback, error) => reportCallbackFailure(env, ctx, { callback, error }), retry) : undefined,
   ]);
-  for (const [result, kind, list] of [[exported, 'OpenTelemetry', spans], [posted, 'Langfuse', segments]] as const) {
+  for (const [result, kind, list] of [[exported, 'OpenTelemetry', spans], [posted, 'Langfuse', segments], [logged, 'Standard logger', payloads]] as const) {
     if (result.status === 'fulfilled') continue;
     log.error(`${kind} callbacks failed, retrying their messages: ${result.reason instanceof Error ? result.reason.message : String(result.reason)}`);
     for (const segment of list) retry(segment.origin);

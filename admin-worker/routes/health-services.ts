@@ -15,6 +15,7 @@ import { credentialsOf, type LangfuseCredentials } from '../queues/callbacks/cre
 import { postIngestion } from '../queues/callbacks/ingestion.ts';
 import { exportTimeout, postSpans } from '../queues/callbacks/otlp.ts';
 import { otlpTarget } from '../queues/callbacks/otlp-target.ts';
+import { type OtelExporter, vendorTarget } from '../queues/callbacks/otel-vendors.ts';
 import { sendSpendReportsNow } from '../jobs/spend-report.ts';
 
 /**
@@ -26,7 +27,9 @@ import { sendSpendReportsNow } from '../jobs/spend-report.ts';
  */
 export const healthServicesRoutes = new Hono<AdminBindings>();
 
-const SERVED = ['langfuse', 'otel', 'slack', 'slack_budget_alerts', 'webhook'] as const;
+const SERVED = ['langfuse', 'otel', 'langfuse_otel', 'arize_phoenix', 'arize', 'slack', 'slack_budget_alerts', 'webhook'] as const;
+/** The OpenTelemetry-based vendor callbacks, tested with a span to their own collector (otel-vendors.ts). */
+const OTEL_VENDORS: readonly string[] = ['langfuse_otel', 'arize_phoenix', 'arize'] satisfies OtelExporter[];
 const ALERT_TYPES: AlertType[] = ['budget_alerts', 'llm_too_slow', 'cooldown_deployment', 'callback_failure', 'cache_unavailable', 'spend_reports'];
 const TEST_TIMEOUT_MS = 10_000;
 
@@ -63,7 +66,7 @@ function notSetUp(service: string, alerting: 'slack' | 'webhook', variable: stri
 
 const unavailable = (message: string) => new GatewayError(message, { status: 503, type: 'service_unavailable' });
 
-describeRoute({ method: 'get', path: '/health/services', summary: 'Send a logging or alerting service a test event now (langfuse, otel, slack, slack_budget_alerts, webhook)', tag: 'health', query: servicesQuery });
+describeRoute({ method: 'get', path: '/health/services', summary: 'Send a logging or alerting service a test event now (langfuse, otel, langfuse_otel, arize_phoenix, arize, slack, slack_budget_alerts, webhook)', tag: 'health', query: servicesQuery });
 healthServicesRoutes.get('/health/services', async (c) => {
   requireProxyAdmin(c, 'test logging and alerting services');
   const { service } = parseQuery(c, servicesQuery);
@@ -76,9 +79,9 @@ healthServicesRoutes.get('/health/services', async (c) => {
     if (!sent.ok) throw unavailable(`Langfuse did not take the test trace: ${sent.reason}`);
     return c.json({ status: 'success', message: `Test trace ${sent.id} sent - check langfuse.` });
   }
-  if (service === 'otel') {
-    const target = otlpTarget(c.env);
-    if ('error' in target) throw new GatewayError(`"otel" is not set up: ${target.error}. Unable to test this.`, { status: 422, type: 'bad_request_error', param: 'service' });
+  if (service === 'otel' || OTEL_VENDORS.includes(service)) {
+    const target = service === 'otel' ? otlpTarget(c.env) : vendorTarget(c.env, service as OtelExporter);
+    if ('error' in target) throw new GatewayError(`"${service}" is not set up: ${target.error}. Unable to test this.`, { status: 422, type: 'bad_request_error', param: 'service' });
     const traceId = crypto.randomUUID().replace(/-/g, '');
     const now = Date.now();
     const span = {

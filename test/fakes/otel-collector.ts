@@ -80,7 +80,9 @@ export function attributesOf(span: Pick<Span, 'attributes'>): Record<string, unk
   return Object.fromEntries(span.attributes.map((a) => [a.key, valueOf(a.value)]));
 }
 
-export async function startFakeCollector(): Promise<FakeCollector> {
+/** `path`: where the collector takes exports (`/v1/traces`; Langfuse's is `/api/public/otel/v1/traces`). */
+export async function startFakeCollector(options: { path?: string } = {}): Promise<FakeCollector> {
+  const path = options.path ?? '/v1/traces';
   const requests: ExportRequest[] = [];
   const malformed: FakeCollector['malformed'] = [];
   let failing: { status: number; times: number } | undefined;
@@ -94,7 +96,7 @@ export async function startFakeCollector(): Promise<FakeCollector> {
         res.writeHead(status, { 'content-type': 'application/json' });
         res.end(JSON.stringify(body));
       };
-      if (req.method !== 'POST' || req.url !== '/v1/traces') return answer(404, { code: 5, message: 'not found' });
+      if (req.method !== 'POST' || req.url !== path) return answer(404, { code: 5, message: 'not found' });
       if (!String(req.headers['content-type']).startsWith('application/json')) return answer(415, { code: 3, message: 'unsupported content type' });
       if (failing && failing.times > 0) {
         failing.times--;

@@ -1,14 +1,15 @@
 /**
- * A fake model for the web search interception suite (test/websearch-interception.test.ts), on OpenAI's chat wire
- * and Anthropic's Messages wire (`/v1/messages`): offered `litellm_web_search` it calls it with a query made from
- * the question (the `always-search` model on every turn, `many-search` seven times at once), and with a tool
- * result in the conversation it answers by quoting the result's first line; `call-own` calls the client's own
+ * A fake model for the web search interception suite (test/websearch-interception.test.ts), on OpenAI's chat wire,
+ * Anthropic's Messages wire (`/v1/messages`) and the Responses wire (websearch-responses-model.ts): offered
+ * `litellm_web_search` it calls it with a query made from the question (the `always-search` model on every turn, a
+ * new query each time, `repeat-search` the same query every turn, `many-search` seven times at once), and with a tool result in the conversation it answers by quoting the result's first line; `call-own` calls the client's own
  * `web_search` tool; `slow-answer` takes 1.5 s over its answer from the results.
  */
 import type { ServerResponse } from 'node:http';
 import { openaiChatCompletion } from './openai-format.ts';
 import type { RecordedRequest } from './upstream.ts';
 import { sendJson } from './upstream-wire.ts';
+import { answerAsResponsesModel } from './websearch-responses-model.ts';
 
 type Json = Record<string, any>;
 let sequence = 0;
@@ -19,6 +20,7 @@ let sequence = 0;
  */
 export function answerAsModel(request: RecordedRequest, res: ServerResponse): void {
   if (request.path === '/v1/messages') return answerAsClaude(request, res);
+  if (request.path === '/v1/responses') return answerAsResponsesModel(request, res);
   const body = request.body as Json;
   const messages = body.messages as Json[];
   const last = messages[messages.length - 1]!;
@@ -36,8 +38,11 @@ export function answerAsModel(request: RecordedRequest, res: ServerResponse): vo
     sendJson(res, 200, openaiChatCompletion({ ...base, content: null, toolCalls }));
     return;
   }
-  if (offered && (body.model === 'always-search' || last.role !== 'tool')) {
-    sendJson(res, 200, openaiChatCompletion({ ...base, content: null, toolCalls: [{ name: 'litellm_web_search', arguments: JSON.stringify({ query: `news about ${question}` }) }] }));
+  if (offered && (body.model === 'always-search' || body.model === 'repeat-search' || last.role !== 'tool')) {
+    // `always-search` asks something new each turn; `repeat-search` the same again.
+    const round = body.model === 'always-search' ? messages.filter((m) => m.role === 'tool').length : 0;
+    const query = `news about ${question}${round ? ` (${round + 1})` : ''}`;
+    sendJson(res, 200, openaiChatCompletion({ ...base, content: null, toolCalls: [{ name: 'litellm_web_search', arguments: JSON.stringify({ query }) }] }));
     return;
   }
   const said = last.role === 'tool' ? `From the web: ${String(last.content).split('\n')[0]}` : 'plain answer';

@@ -27,7 +27,8 @@ export interface WebsearchStack {
 }
 
 /**
- * The stack: `enabled_providers: [openai, anthropic]`, search tool `web` (0.002 a query), `max_agentic_loops: 2`;
+ * The stack: `enabled_providers: [openai, anthropic]`, search tool `web` (0.002 a query), `max_agentic_loops: 2`,
+ * `too-long` and `short-window` falling back (context window) to `always-search-capped`;
  * `generalSettings` adds lines under general_settings (e.g. `max_request_size_mb: 0.05`).
  */
 export async function startWebsearchStack(generalSettings: string[] = []): Promise<WebsearchStack> {
@@ -42,6 +43,20 @@ model_list:
     litellm_params: {model: openai/gpt-4o, ${upstream}}
   - model_name: always-search
     litellm_params: {model: openai/always-search, ${upstream}, input_cost_per_token: 0.000001, output_cost_per_token: 0.000002}
+  - model_name: always-search-capped
+    litellm_params: {model: openai/always-search, ${upstream}, max_agentic_loops: 1}
+  - model_name: repeat-search
+    litellm_params: {model: openai/repeat-search, ${upstream}}
+  - model_name: two-accounts
+    litellm_params: {model: openai/two-accounts, api_base: "${model.url}/v1", api_key: sk-upstream-secret-0003}
+  - model_name: two-accounts
+    litellm_params: {model: openai/two-accounts, api_base: "${model.url}/v1", api_key: sk-upstream-secret-0004}
+  - model_name: too-long
+    litellm_params: {model: openai/too-long, ${upstream}}
+  - model_name: short-window
+    litellm_params: {model: openai/short-window, ${upstream}}
+  - model_name: ignores-none
+    litellm_params: {model: openai/ignores-none, ${upstream}}
   - model_name: claude
     litellm_params: {model: anthropic/claude-sonnet-4-5, api_base: "${model.url}", api_key: sk-ant-upstream-secret-0002}
   - model_name: many-search
@@ -57,6 +72,8 @@ search_tools:
     litellm_params: {search_provider: tavily, api_key: os.environ/TAVILY_TEST_KEY, api_base: "${fake.url}/tavily", input_cost_per_query: 0.002}
   - search_tool_name: other
     litellm_params: {search_provider: tavily, api_key: os.environ/TAVILY_TEST_KEY, api_base: "${fake.url}/tavily"}
+router_settings:
+  context_window_fallbacks: [{too-long: [always-search-capped]}, {short-window: [always-search-capped]}]
 litellm_settings:
   callbacks: ["websearch_interception"]
   websearch_interception_params:

@@ -2,8 +2,8 @@
  * `general_settings.admin_only_routes` (LiteLLM's `RouteChecks.custom_admin_only_route_check`): routes
  * only proxy admins may call. LiteLLM compares the request path with each entry exactly (no route group
  * names, no patterns) and refuses everyone but proxy admins: the master key, a JWT with the admin scope,
- * and keys of users whose `user_role` is `proxy_admin` (a viewer, a key with no user, any other JWT are
- * refused). LiteLLM applies it only with an Enterprise license; Tollgate always does.
+ * keys of users whose `user_role` is `proxy_admin` and JWTs jwt_litellm_role_map makes one whose stored user is no
+ * viewer (a viewer, a key with no user, a key a non-admin made for the user (delegation.ts), any other JWT are refused). LiteLLM applies it only with an Enterprise license; Tollgate always does.
  */
 import compiled from 'tollgate-config';
 import { createMiddleware } from 'hono/factory';
@@ -14,7 +14,9 @@ import { GatewayError } from '../errors.ts';
 import { authenticateRoute } from '../limits/key-store.ts';
 import { gatewayState } from '../state.ts';
 import type { Caller } from './authenticate.ts';
+import { isDelegated, keyAuthority } from './delegation.ts';
 import { JWT_TOKEN_PREFIX } from './jwt-identity.ts';
+import { isJwtProxyAdmin } from './jwt-stored-role.ts';
 
 /**
  * Whether config.yaml lists any admin-only route, read from the compiled config when the Worker loads: without
@@ -44,16 +46,27 @@ function configuredRoutes(env: GatewayEnv): readonly string[] | undefined {
   }
 }
 
-/** Whether the virtual key's user has the `proxy_admin` role: one query, made only on an admin-only route. */
+/** Whether the virtual key acts as a user with the `proxy_admin` role (not delegated): one query, made only on an admin-only route. */
 async function isProxyAdminKey(env: GatewayEnv, caller: Extract<Caller, { kind: 'key' }>): Promise<boolean> {
   // A JWT is a proxy admin by its scope only, which made it the master key already (authenticate.ts): one mapped to
   // a key (viaJwt) is not one through that key's user, whatever its role (as in admin-worker/lib/auth.ts).
+  // A role the operator's jwt_litellm_role_map gives the token (jwt-role-map.ts) is its role, its stored user's viewer
+  // role tightening it, as on the admin API (jwt-stored-role.ts): one query, for a proxy_admin token naming a user.
+  if (caller.userRole) {
+    let database: ReturnType<typeof openDatabase> | undefined;
+    try {
+      return await isJwtProxyAdmin(() => (database ??= openDatabase(env)).pool, caller.userRole, caller.policy.userId);
+    } finally {
+      await database?.close();
+    }
+  }
   if (!caller.policy.userId || caller.token.startsWith(JWT_TOKEN_PREFIX) || caller.viaJwt) return false;
   const database = openDatabase(env);
   try {
-    const { rows } = await database.pool.query<{ user_role: string | null }>(
-      'SELECT user_role FROM "LiteLLM_UserTable" WHERE user_id = $1', [caller.policy.userId]);
-    return rows[0]?.user_role === 'proxy_admin';
+    // The same one query as the admin API's: a deleted key's row, or a key delegated to a user who is a proxy admin
+    // (a team admin's key for them), is no proxy admin (delegation.ts).
+    const key = await keyAuthority(database.pool, caller.policy.userId, caller.policy.token);
+    return key.keyExists && key.userRole === 'proxy_admin' && !isDelegated(caller.policy.userId, key);
   } finally {
     await database.close();
   }

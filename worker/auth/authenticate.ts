@@ -4,6 +4,7 @@ import { presentedKey } from './credentials.ts';
 import { checkRoute } from './routes.ts';
 import type { KeyPolicy, KeyStore } from './key-policy.ts';
 import type { JwtAuth, JwtCaller } from './jwt-identity.ts';
+import type { LitellmUserRole } from '../config/jwt-schema.ts';
 import { checkJwtRoute, type JwtPermits } from './jwt-permissions.ts';
 import { jwtTeamForRoute } from './jwt-team-choice.ts';
 import { looksLikeJwt } from './jwt-verify.ts';
@@ -18,7 +19,7 @@ import { isPublicRoute, PUBLIC_CALLER_TOKEN, publicCallerPolicy } from './public
  */
 export type Caller =
   | { kind: 'master'; token: string; permits?: JwtPermits }
-  | { kind: 'key'; token: string; policy: KeyPolicy; endUser?: string; viaJwt?: true; permits?: JwtPermits };
+  | { kind: 'key'; token: string; policy: KeyPolicy; endUser?: string; viaJwt?: true; permits?: JwtPermits; userRole?: LitellmUserRole };
 
 /** What identifying a caller needs of the gateway's state (state.ts). */
 export interface AuthState {
@@ -48,6 +49,8 @@ export interface Who {
   permits?: JwtPermits;
   /** A JWT admitted as the virtual key its client claim is mapped to (`token` is that key's hash; jwt-key-mapping.ts). */
   mapped?: true;
+  /** The user role a JWT's `jwt_litellm_role_map` entry gives it (jwt-role-map.ts): its role on the admin API. */
+  userRole?: LitellmUserRole;
 }
 
 export interface AuthOptions extends AuthState {
@@ -106,8 +109,11 @@ function jwtHolder(caller: JwtCaller, state: AuthState): Who {
   // An admin's token calls as the master key does (its hash is the token spend is recorded under).
   if (caller.admin) return { token: state.masterKeyHash ?? 'jwt-admin', master: true, shown: 'JWT' };
   if (caller.mapped) return { token: caller.token, master: false, shown: 'JWT', mapped: true };
-  if (!caller.endUser && !caller.alternatives) return { token: caller.token, master: false, shown: 'JWT' };
-  return { token: caller.token, master: false, shown: 'JWT', ...(caller.endUser ? { endUser: caller.endUser } : {}), ...(caller.alternatives ? { alternatives: caller.alternatives } : {}) };
+  const who: Who = { token: caller.token, master: false, shown: 'JWT' };
+  if (caller.endUser) who.endUser = caller.endUser;
+  if (caller.alternatives) who.alternatives = caller.alternatives;
+  if (caller.userRole) who.userRole = caller.userRole;
+  return who;
 }
 
 /**
@@ -154,6 +160,7 @@ export async function authenticate(headers: Headers, options: AuthOptions): Prom
   }
   const caller: Caller = endUser ? { kind: 'key', token, policy, endUser } : { kind: 'key', token, policy };
   if (held.permits) caller.permits = held.permits;
+  if (held.userRole) caller.userRole = held.userRole;
   return caller;
 }
 

@@ -1,10 +1,11 @@
-import type { JwtAuthSettings } from '../config/jwt-schema.ts';
+import type { JwtAuthSettings, LitellmUserRole } from '../config/jwt-schema.ts';
 import { GatewayError } from '../errors.ts';
 import { aliasOf, checkEmailDomain, claimAt, emailOf, idOf, scopes } from './jwt-claims.ts';
 import type { Claims } from './jwt-verify.ts';
 import { type JwtPermits, permitsOf, type RolePermissions, type TokenFacts, usesPermissions } from './jwt-permissions.ts';
 import { namesNoOne } from './jwt-refusals.ts';
-import { jwtToken } from './jwt-subject.ts';
+import { mappedUserRole } from './jwt-role-map.ts';
+import { jwtSubject, jwtToken } from './jwt-subject.ts';
 
 /**
  * Who a verified JWT says is calling (LiteLLM's JWT auth): a proxy admin (the admin scope), or a team, a user
@@ -34,6 +35,8 @@ export interface JwtCaller {
   permits?: JwtPermits;
   /** `token` is the hash of the virtual key the token's client claim is mapped to (jwt-key-mapping.ts): the call is that key's. */
   mapped?: true;
+  /** The user role `jwt_litellm_role_map` gives a user's token under `sync_user_role_and_teams` (jwt-role-map.ts): its role on the admin API. */
+  userRole?: LitellmUserRole;
 }
 
 /** The most teams of a token's list tried for a model call. */
@@ -47,6 +50,16 @@ export const DEFAULT_TEAM_ROUTES = ['openai_routes', 'info_routes'];
  * permit when the settings use LiteLLM's JWT permissions (jwt-permissions.ts; a 403 when they refuse the token).
  */
 export function callerOf(claims: Claims, settings: JwtAuthSettings, rolePermissions?: RolePermissions): JwtCaller {
+  const caller = permittedCaller(claims, settings, rolePermissions);
+  // As in LiteLLM, the map is read only by sync_user_role_and_teams, for a token naming a user: the role is that
+  // user's once synced (jwt-role-sync.ts). One property read when the map is unset; an admin (by its scope) needs none.
+  if (!settings.jwt_litellm_role_map || !settings.sync_user_role_and_teams || caller.admin || !jwtSubject(caller.token)?.userId) return caller;
+  const role = mappedUserRole(claims, settings);
+  if (role) caller.userRole = role;
+  return caller;
+}
+
+function permittedCaller(claims: Claims, settings: JwtAuthSettings, rolePermissions?: RolePermissions): JwtCaller {
   if (!usesPermissions(settings)) return namedCaller(claims, settings);
   const scoped = scopes(claims);
   const teams = claimAt(claims, settings.team_ids_jwt_field);

@@ -7,6 +7,7 @@ import { JwtKeyMappings, type UnresolvedCaller } from './jwt-key-mapping.ts';
 import { JwtIssuers, unknownIssuer, type VerifiedToken } from './jwt-issuers.ts';
 import { isAccessToken, jwtsNotAccepted, OidcUserInfo } from './oidc-userinfo.ts';
 import { callerOf, type JwtCaller } from './jwt-caller.ts';
+import { JwtRoleSync, type LimiterRefresh } from './jwt-role-sync.ts';
 
 // The token → caller mapping (jwt-caller.ts) and the made-up key (jwt-subject.ts), for the modules that import them from here.
 export { callerOf, DEFAULT_ADMIN_SCOPE, DEFAULT_TEAM_ROUTES, type JwtCaller } from './jwt-caller.ts';
@@ -33,9 +34,14 @@ export class JwtAuth {
   /** `oidc_userinfo_enabled` (oidc-userinfo.ts), and how long a token's answer is used (`oidc_userinfo_cache_ttl`). */
   readonly #userInfo: OidcUserInfo | undefined;
   readonly #userInfoMs: number;
+  /** `sync_user_role_and_teams` (jwt-role-sync.ts); undefined (one property read per new token) when off. */
+  readonly #sync: JwtRoleSync | undefined;
 
-  /** `rolePermissions`: `general_settings.role_permissions`, for `enforce_rbac` (jwt-permissions.ts). */
-  constructor(settings: JwtAuthSettings, env: Record<string, unknown>, rolePermissions?: RolePermissions) {
+  /**
+   * `rolePermissions`: `general_settings.role_permissions`, for `enforce_rbac` (jwt-permissions.ts); `refresh`: how
+   * `sync_user_role_and_teams` tells limiters of the rows it changed (state.ts passes limits/client.ts refreshLimiter).
+   */
+  constructor(settings: JwtAuthSettings, env: Record<string, unknown>, rolePermissions?: RolePermissions, refresh: LimiterRefresh = async () => undefined) {
     this.#settings = settings;
     this.#rolePermissions = rolePermissions;
     const field = claimField(settings);
@@ -51,6 +57,7 @@ export class JwtAuth {
     this.#issuers = settings.issuers?.length ? new JwtIssuers(settings.issuers, (settings.public_key_ttl ?? 600) * 1000, settings.leeway ?? 0) : undefined;
     this.#userInfo = settings.oidc_userinfo_enabled && settings.oidc_userinfo_endpoint ? new OidcUserInfo(settings.oidc_userinfo_endpoint) : undefined;
     this.#userInfoMs = (settings.oidc_userinfo_cache_ttl ?? 300) * 1000;
+    this.#sync = settings.sync_user_role_and_teams ? new JwtRoleSync(env, settings, refresh) : undefined;
   }
 
   /** Whether a credential that is neither a JWT nor a virtual key is an access token for OIDC UserInfo (authenticate.ts). */
@@ -75,7 +82,10 @@ export class JwtAuth {
     if (this.#knownChars + token.length > MAX_REMEMBERED_CHARS) this.#forgetOldest();
     if (!this.#known.has(token)) this.#knownChars += token.length;
     this.#known.set(token, { caller, until });
-    return this.#mappings ? this.#mappings.resolve(caller, now) : caller;
+    const resolved = this.#mappings ? await this.#mappings.resolve(caller, now) : caller;
+    // Once per verified token, not per call, and only when the token's policy admits it: the stored user then matches it (jwt-role-sync.ts).
+    if (this.#sync) await this.#sync.sync(claims, settings, resolved, now);
+    return resolved;
   }
 
   /** A token's claims, the settings reading them (jwt-issuers.ts) and until when its caller is kept (UserInfo: its TTL). */

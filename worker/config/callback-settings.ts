@@ -4,10 +4,11 @@
  * into `litellm.callback_settings`, replacing the other). Resolved once, into the config's top-level field.
  */
 import { isObject } from '../json.ts';
+import { STANDARD_LOGGER_NAMES } from '../telemetry/standard/registry.ts';
 import type { TollgateConfig } from './schema.ts';
 
-/** Callbacks whose settings Tollgate reads: LiteLLM passes them to `otel`; Tollgate honours `langfuse`'s too. */
-const SETTLED_CALLBACKS = new Set(['otel', 'langfuse']);
+/** Callbacks whose settings Tollgate reads: LiteLLM passes them to `otel`; Tollgate honours `langfuse`'s and the standard loggers' (under any of their names) too. */
+const SETTLED_CALLBACKS = new Set(['otel', 'langfuse', 'langfuse_otel', 'arize_phoenix', 'arize', ...STANDARD_LOGGER_NAMES]);
 
 /** The config with `litellm_settings.callback_settings`, when given, as its callback settings. */
 export function withCallbackSettings(config: TollgateConfig): TollgateConfig {
@@ -16,7 +17,7 @@ export function withCallbackSettings(config: TollgateConfig): TollgateConfig {
 }
 
 /** Whether a callback may carry the call's prompt and answer (`callback_settings.<name>.message_logging`, on unless false). */
-export function callbackMessageLogging(config: Pick<TollgateConfig, 'callback_settings'>, callback: 'otel' | 'langfuse'): boolean {
+export function callbackMessageLogging(config: Pick<TollgateConfig, 'callback_settings'>, callback: string): boolean {
   return config.callback_settings?.[callback]?.message_logging !== false;
 }
 
@@ -30,7 +31,7 @@ export function callbackSettingsWarnings(raw: unknown): string[] {
   for (const [at, block] of [['callback_settings', top], ['litellm_settings.callback_settings', nested]] as const) {
     if (!isObject(block)) continue;
     for (const name of Object.keys(block)) {
-      if (!SETTLED_CALLBACKS.has(name)) out.push(`${at}.${name}: settings of a callback Tollgate does not read (ignored; read: otel, langfuse)`);
+      if (!SETTLED_CALLBACKS.has(name)) out.push(`${at}.${name}: settings of a callback Tollgate does not read (ignored; read: ${[...SETTLED_CALLBACKS].join(', ')})`);
     }
   }
   return out;

@@ -11,7 +11,9 @@ import { LITELLM_ERROR_CLASSES } from '../router/retry-policy.ts';
 import { AZURE_DOCUMENT_INTELLIGENCE, IMPLEMENTED_PROVIDERS, type ProviderId } from './providers.ts';
 import type { TollgateConfig } from './schema.ts';
 import { teamSettingsWarnings } from './team-settings-schema.ts';
+import { s3CallbackWarnings } from './s3-callback-schema.ts';
 import { interceptionWarnings } from '../websearch/settings.ts';
+import { STANDARD_LOGGER_NAMES } from '../telemetry/standard/registry.ts';
 
 /** The first segments of the gateway's own routes (worker/app.ts, the admin Worker's, the providers' pass-through prefixes). */
 const BUILT_IN_PREFIXES = [
@@ -24,8 +26,8 @@ const BUILT_IN_PREFIXES = [
 /** The gateway's own GET routes at one exact path (worker/app.ts), which win over a pass-through endpoint there (or above them, with include_subpath). */
 const EXACT_GET_ROUTES = ['/routes', '/test', '/public/model_hub', '/public/model_hub/info'];
 
-/** Callbacks Tollgate serves; LiteLLM has many more (datadog, otel, s3, ...). */
-const SUPPORTED_CALLBACKS = new Set(['langfuse', 'prometheus', 'otel', 'websearch_interception']);
+/** Callbacks Tollgate serves (the standard loggers: generic_api, datadog, s3, langsmith, ...); LiteLLM has many more (gcs_bucket, ...). */
+const SUPPORTED_CALLBACKS = new Set(['langfuse', 'prometheus', 'otel', 'langfuse_otel', 'arize_phoenix', 'arize', 'websearch_interception', ...STANDARD_LOGGER_NAMES]);
 
 /** Pre-call checks that load with a warning: not built, or what Tollgate does anyway. */
 const PRE_CALL_CHECK_NOTES: Partial<Record<string, string>> = {};
@@ -40,7 +42,7 @@ export function crossReferenceWarnings(config: TollgateConfig): string[] {
   const l = config.litellm_settings;
   for (const [field, list] of [['success_callback', l.success_callback], ['failure_callback', l.failure_callback], ['callbacks', l.callbacks]] as const) {
     for (const name of list ?? []) {
-      if (!SUPPORTED_CALLBACKS.has(name)) out.push(`litellm_settings.${field}: callback "${name}" is not supported by Tollgate yet (ignored; supported: langfuse, prometheus, otel, websearch_interception)`);
+      if (!SUPPORTED_CALLBACKS.has(name)) out.push(`litellm_settings.${field}: callback "${name}" is not supported by Tollgate yet (ignored; supported: ${[...SUPPORTED_CALLBACKS].join(', ')})`);
     }
   }
   out.push(...interceptionWarnings(config));
@@ -48,6 +50,7 @@ export function crossReferenceWarnings(config: TollgateConfig): string[] {
     if (name !== 'prometheus_system') out.push(`litellm_settings.service_callback: "${name}" is not supported by Tollgate yet (ignored; supported: prometheus_system)`);
   }
   out.push(...teamSettingsWarnings(l.default_team_settings));
+  out.push(...s3CallbackWarnings(l.s3_callback_params, [l.callbacks, l.success_callback, l.failure_callback].some((list) => list?.includes('s3') || list?.includes('s3_v2'))));
   const r = config.router_settings;
   for (const [where, checks] of [['optional_pre_call_checks', r.optional_pre_call_checks], ...Object.entries(r.model_group_affinity_config ?? {}).map(([g, c]) => [`model_group_affinity_config.${g}`, c] as const)] as const) {
     for (const check of checks ?? []) {
@@ -63,6 +66,10 @@ export function crossReferenceWarnings(config: TollgateConfig): string[] {
   }
   for (const kind of config.general_settings.alerting ?? []) {
     if (kind !== 'slack' && kind !== 'webhook') out.push(`general_settings.alerting: "${kind}" alerts are not supported by Tollgate yet (ignored; supported: slack, webhook)`);
+  }
+  // LiteLLM maps the token's roles only inside sync_user_role_and_teams: the role reaches its admin API as the stored user's.
+  if (config.general_settings.litellm_jwtauth?.jwt_litellm_role_map?.length && config.general_settings.litellm_jwtauth.sync_user_role_and_teams !== true) {
+    out.push('general_settings.litellm_jwtauth.jwt_litellm_role_map: has no effect without sync_user_role_and_teams, as in LiteLLM (the mapped role is the one written to the token\'s user): set sync_user_role_and_teams: true');
   }
   if (config.general_settings.litellm_jwtauth?.unregistered_jwt_client_behavior === 'auto_register') {
     out.push('general_settings.litellm_jwtauth.unregistered_jwt_client_behavior: "auto_register" is not supported by Tollgate yet: a token without a mapping is refused, as with "reject" (map clients through /jwt/key/mapping/new)');

@@ -68,6 +68,8 @@ export const litellmParamsSchema = z.object({
   budget_duration: duration.optional(),
   /** This deployment's credential (and api_base) serves its provider's pass-through route (`/anthropic/...`) for any model. */
   use_in_pass_through: bool.optional(),
+  /** The web search loop's ceiling for the calls this deployment answers, over `websearch_interception_params.max_agentic_loops` (worker/websearch/loop-bounds.ts). */
+  max_agentic_loops: posInt.refine((n) => n >= 1, 'must be at least 1').optional(),
   /** A credential_list entry (or a /credentials one) whose values this deployment takes where it sets none (worker/config/credentials.ts). */
   litellm_credential_name: str.min(1, 'must not be empty').optional(),
 });

@@ -6,12 +6,18 @@
 import { z } from 'zod';
 import { bool, nonNegative, str, strList } from './fields.ts';
 import { jwtIssuersSchema, oidcUserInfoFields } from './jwt-issuers-schema.ts';
+import { compileGlob, MAX_PATTERN_CHARS } from '../auth/jwt-role-map.ts';
 
 /** LiteLLM's RBAC roles (`RBAC_ROLES`): what a JWT's role maps to and what `role_permissions` restricts. */
 export const rbacRole = z.enum(['proxy_admin', 'team', 'internal_user'], { error: 'expected one of proxy_admin, team, internal_user' });
 
 /** `general_settings.role_permissions`: the models and routes each RBAC role may call, under `enforce_rbac`. */
 export const rolePermissionsSchema = z.array(z.object({ role: rbacRole, models: strList.optional(), routes: strList.optional() }, { error: 'expected {role, models, routes}' }), { error: 'expected a list of {role, models, routes}' });
+
+/** LiteLLM's user roles (`LitellmUserRoles`), what `jwt_litellm_role_map` maps a token's role to. */
+export const LITELLM_USER_ROLES = ['proxy_admin', 'proxy_admin_viewer', 'internal_user', 'internal_user_viewer', 'team', 'customer', 'org_admin'] as const;
+const litellmUserRole = z.enum(LITELLM_USER_ROLES, { error: `expected one of ${LITELLM_USER_ROLES.join(', ')}` });
+export type LitellmUserRole = typeof LITELLM_USER_ROLES[number];
 
 /** A claim's name or dot path (`customer.id`). */
 const claimPath = str.regex(/^[^.\s]+(\.[^.\s]+)*$/, 'expected a claim name or dot path (e.g. "email" or "customer.id"), with no spaces or empty parts');
@@ -52,7 +58,7 @@ export const jwtAuthSchema = z.object({
   /**
    * Role and scope based access (worker/auth/jwt-permissions.ts), LiteLLM's names: the claim holding the user's roles
    * and the roles that make a token an internal user; the claim holding its roles for `role_mappings` (a mapped
-   * `proxy_admin` only picks that role's permissions: only `admin_jwt_scope` makes an admin); `enforce_rbac` refuses a token with no role and holds each role to
+   * `proxy_admin` only picks that role's permissions: `admin_jwt_scope` makes an admin, or `jwt_litellm_role_map` an admin-API one); `enforce_rbac` refuses a token with no role and holds each role to
    * `general_settings.role_permissions`; `enforce_scope_based_access` holds a token to the models (and routes) its
    * scopes' `scope_mappings` grant; `enforce_team_based_model_access` refuses a token that names no team.
    */
@@ -64,6 +70,15 @@ export const jwtAuthSchema = z.object({
   scope_mappings: z.array(z.object({ scope: str, models: strList.optional(), routes: strList.optional() }, { error: 'expected {scope, models, routes}' }), { error: 'expected a list of {scope, models, routes}' }).optional(),
   enforce_scope_based_access: bool.optional(),
   enforce_team_based_model_access: bool.optional(),
+  /**
+   * LiteLLM's `jwt_litellm_role_map` (worker/auth/jwt-role-map.ts): the first entry whose `jwt_role` (an fnmatch
+   * pattern: `*`, `?`, `[...]`) matches one of the token's `roles_jwt_field` roles gives its caller that user role
+   * on the admin API, `proxy_admin` included (the operator's mapping, never the token's own word). As in LiteLLM,
+   * only with `sync_user_role_and_teams` (the role is the synced user's) and for tokens of every issuer.
+   */
+  jwt_litellm_role_map: z.array(z.object({ jwt_role: str, litellm_role: litellmUserRole }, { error: 'expected {jwt_role, litellm_role}' }), { error: 'expected a list of {jwt_role, litellm_role}' }).optional(),
+  /** Writes the mapped role and the `team_ids_jwt_field` teams to the token's stored user (worker/auth/jwt-role-sync.ts). */
+  sync_user_role_and_teams: bool.optional(),
   /** LiteLLM reads role_permissions from general_settings: here it would be ignored, so it fails the config instead. */
   role_permissions: z.never({ error: 'belongs in general_settings.role_permissions (LiteLLM reads it there), not in litellm_jwtauth' }).optional(),
   /** Seconds the provider's keys are used before they are fetched again (600 by default). */
@@ -98,6 +113,15 @@ export const jwtAuthSchema = z.object({
   if (s.virtual_key_claim_field !== undefined && s.jwt_client_id_field !== undefined && s.virtual_key_claim_field !== s.jwt_client_id_field) {
     ctx.addIssue({ code: 'custom', path: ['jwt_client_id_field'], message: `is the older name of virtual_key_claim_field, set here to another claim ("${s.jwt_client_id_field}" vs "${s.virtual_key_claim_field}"): set one of them` });
   }
+  // LiteLLM reads the roles it maps from roles_jwt_field only: without it no entry could ever match.
+  if (s.jwt_litellm_role_map?.length && s.roles_jwt_field === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['jwt_litellm_role_map'], message: 'has no effect without roles_jwt_field (the claim holding the roles it maps, as in LiteLLM): set it' });
+  }
+  // Compiled here as the gateway compiles them (jwt-role-map.ts): a reversed range would silently match nothing.
+  s.jwt_litellm_role_map?.forEach((entry, i) => {
+    const problem = entry.jwt_role.length > MAX_PATTERN_CHARS ? `is longer than ${MAX_PATTERN_CHARS} characters` : compileGlob(entry.jwt_role).problem;
+    if (problem) ctx.addIssue({ code: 'custom', path: ['jwt_litellm_role_map', i, 'jwt_role'], message: problem });
+  });
   // Without a claim no token is looked up, so "reject" would refuse nothing: fail rather than run open.
   if (s.unregistered_jwt_client_behavior !== undefined && claimField(s) === undefined) {
     ctx.addIssue({ code: 'custom', path: ['unregistered_jwt_client_behavior'], message: 'has no effect without virtual_key_claim_field (or its older name jwt_client_id_field): set the claim the mapping looks up, or remove this setting' });

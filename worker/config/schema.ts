@@ -6,6 +6,7 @@ import { searchToolsSchema } from '../search/schema.ts';
 import { agentListSchema } from '../a2a/schema.ts';
 import { keyGenerateBounds, keyGenerateDefaults, keyGenerationSettings } from './key-settings-schema.ts';
 import { defaultTeamSettingsSchema } from './team-settings-schema.ts';
+import { s3CallbackParamsSchema } from './s3-callback-schema.ts';
 import { customMetadataLabelsSchema } from './metrics-labels-schema.ts';
 import { generalSettingsSchema } from './general-settings-schema.ts';
 
@@ -95,6 +96,8 @@ export const litellmSettingsSchema = z.object({
   model_group_settings: z.object({ forward_client_headers_to_llm_api: strList.optional() }).optional(),
   /** Send the caller's key hash, alias, user, team and org to providers as `x-litellm-user_api_key_*` headers (LiteLLM's; proxy/user-info-headers.ts). */
   add_user_information_to_llm_headers: bool.optional(),
+  /** The `s3` callback's bucket, path and credentials (LiteLLM's; s3-callback-schema.ts). */
+  s3_callback_params: s3CallbackParamsSchema.optional(),
   /** The `websearch_interception` callback's settings (LiteLLM's; worker/websearch/settings.ts). */
   websearch_interception_params: z.object({
     enabled_providers: strList.optional(),

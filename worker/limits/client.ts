@@ -5,9 +5,7 @@
 import type { EntityKind } from './entity-kind.ts';
 
 export type { EntityKind };
-
-/** A team member's limiter id (`max_budget_in_team`): as the budget reset job names LiteLLM_TeamMembership rows. */
-export const teamMemberId = (userId: string, teamId: string): string => `${userId}:${teamId}`;
+export { teamMemberId } from './entity-kind.ts';
 
 export function limiterName(kind: EntityKind, id: string): string {
   return `${kind}:${id}`;

@@ -1,5 +1,7 @@
 import type { Pool } from '@neondatabase/serverless';
+import { MASTER_CREATOR, RESERVED_USER_ID_MESSAGE } from '../auth/delegation.ts';
 import { DEFAULT_TEAM_ROUTES, jwtSubject } from '../auth/jwt-identity.ts';
+import type { JwtAuthSettings } from '../config/jwt-schema.ts';
 import type { TollgateConfig } from '../config/schema.ts';
 import { withAliasesResolved } from './jwt-aliases.ts';
 import { type EntityPolicy, missingPolicy } from './policy.ts';
@@ -17,12 +19,19 @@ import { userSearchGrant } from '../search/user-grant.ts';
  */
 export async function jwtKeyPolicy(pool: Pick<Pool, 'query'>, config: TollgateConfig, id: string): Promise<EntityPolicy> {
   const general = config.general_settings;
-  const named = general.enable_jwt_auth ? jwtSubject(id) : undefined;
+  return general.enable_jwt_auth ? jwtSubjectPolicy(pool, general.litellm_jwtauth ?? {}, id) : missingPolicy('key', id);
+}
+
+/**
+ * jwtKeyPolicy with JWT auth on, given its `litellm_jwtauth`: also what sync_user_role_and_teams reads first
+ * (worker/auth/jwt-role-sync.ts), so a token its call's policy refuses writes nothing to the stored user.
+ */
+export async function jwtSubjectPolicy(pool: Pick<Pool, 'query'>, settings: JwtAuthSettings, id: string): Promise<EntityPolicy> {
+  const named = jwtSubject(id);
   if (!named) return missingPolicy('key', id);
   // A team (organization) named by alias is the one that has it now (jwt-aliases.ts); none or several: refused.
   const subject = await withAliasesResolved(pool, named);
   if (!('userId' in subject)) return { ...missingPolicy('key', id), exists: true, keyName: 'JWT', alias: null, teamId: null, userId: named.userId, organizationId: null, refusal: subject };
-  const settings = general.litellm_jwtauth ?? {};
   const policy: EntityPolicy = {
     ...missingPolicy('key', id), exists: true, keyName: 'JWT', alias: null,
     teamId: subject.teamId, userId: subject.userId, organizationId: subject.orgId,
@@ -62,6 +71,8 @@ async function missingEntity(pool: Pick<Pool, 'query'>, subject: NonNullable<Ret
     const known = await knownUser(pool, userId, email ?? null);
     if (known !== undefined) return known === userId ? undefined : known;
     if (!upsert.users) return missingJwtEntity('user', userId);
+    // The master key's created_by marker: a user with it would make its keys pass as the master key's (delegation.ts).
+    if (userId === MASTER_CREATOR) return { status: 400, type: 'bad_request_error', param: 'user_id', message: RESERVED_USER_ID_MESSAGE };
     await pool.query('INSERT INTO "LiteLLM_UserTable" (user_id, user_role, user_email) VALUES ($1, \'internal_user\', $2) ON CONFLICT (user_id) DO NOTHING', [userId, email ?? null]);
   }
   return undefined;

@@ -116,6 +116,25 @@ export function utf8Bound(json: string): number {
   return /[^\x00-\x7f]/.test(json) ? json.length * 3 : json.length;
 }
 
+/**
+ * A text's exact UTF-8 size, counted in one pass without encoding it (1, 2 or 3 bytes a UTF-16 unit, 4 a
+ * surrogate pair; a lone surrogate 3, as U+FFFD): where utf8Bound's 3 bytes a unit for a text holding one
+ * non-ASCII character would call a mostly-ASCII text three times its size.
+ */
+export function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) continue;
+    if (code < 0x800) bytes += 1;
+    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 2;
+      i++;
+    } else bytes += 2;
+  }
+  return bytes;
+}
+
 export function encodePack(json: string): Uint8Array {
   return gzipSync(json, { level: 1 });
 }

@@ -5,3 +5,4 @@
 import './langfuse/sink.ts';
 import './metrics/sink.ts';
 import './otel/sink.ts';
+import './standard/sink.ts';

@@ -1,9 +1,11 @@
 /**
  * A client that asked to stream an intercepted call gets the final answer as a stream: the tool loop runs on
  * whole answers (as LiteLLM turns `stream=True` off for it), then the finished turn is sent as the dialect's
- * events: Chat Completions chunks ending in `[DONE]`, or Anthropic's `message_start` ... `message_stop`.
+ * events: Chat Completions chunks ending in `[DONE]`, Anthropic's `message_start` ... `message_stop`, or the
+ * Responses API's typed events (`response.created` ... `response.completed`).
  */
 import { isObject } from '../json.ts';
+import { responseEvents } from '../mcp/responses-tools.ts';
 import type { Dialect } from './tools.ts';
 
 type Json = Record<string, unknown>;
@@ -64,9 +66,12 @@ function messagesEvents(answer: Json): string[] {
   ];
 }
 
+/** A finished response as the Responses API streams it (`event:` then `data:` of the same type). */
+const responsesEvents = (answer: Json): string[] => responseEvents(answer).map((e) => event(String(e.type), e));
+
 /** The final answer as the stream the client asked for, with the last call's headers (an event stream now). */
 export function replayAsStream(answer: Json, dialect: Dialect, headers: Headers, includeUsage: boolean): Response {
-  const text = (dialect === 'chat' ? chatEvents(answer, includeUsage) : messagesEvents(answer)).join('');
+  const text = (dialect === 'chat' ? chatEvents(answer, includeUsage) : dialect === 'responses' ? responsesEvents(answer) : messagesEvents(answer)).join('');
   const out = new Headers(headers);
   out.set('content-type', 'text/event-stream');
   out.set('cache-control', 'no-cache');

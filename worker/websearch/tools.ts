@@ -2,11 +2,14 @@
  * The web search tool as LiteLLM's interception knows it: which tools in a request it takes over (its own
  * `litellm_web_search`, and the native web search tools of clients such as Claude Code), the standard tool sent
  * to the model instead, the search calls in a model's answer, and the messages a follow-up call adds.
- * Chat Completions and Anthropic Messages shapes; pure functions.
+ * Chat Completions and Anthropic Messages shapes; the Responses API's are responses.ts's. Pure functions.
  */
 import { isObject } from '../json.ts';
+import {
+  interceptedResponsesRequest, isResponsesWebSearchTool, responsesFollowUpBody, responsesFollowUpItems, responsesSearchCalls, responsesWithoutSearchCalls,
+} from './responses.ts';
 
-export type Dialect = 'chat' | 'messages';
+export type Dialect = 'chat' | 'messages' | 'responses';
 type Json = Record<string, unknown>;
 
 /** LiteLLM's name for its standard web search tool. */
@@ -25,6 +28,8 @@ const toolName = (tool: unknown): string | undefined => {
  */
 export function searchNames(body: Json, dialect: Dialect): ReadonlySet<string> {
   const names = new Set([WEB_SEARCH_TOOL]);
+  // On the Responses API every search tool becomes `litellm_web_search`, the only name the model is offered.
+  if (dialect === 'responses') return names;
   for (const tool of Array.isArray(body.tools) ? body.tools : []) {
     const name = toolName(tool);
     if (name && isWebSearchTool(tool, dialect)) names.add(name);
@@ -51,6 +56,7 @@ const standardTool = (dialect: Dialect): Json => dialect === 'chat'
  * `web_search`, and a schema-less `WebSearch` marker.
  */
 export function isWebSearchTool(tool: unknown, dialect: Dialect): boolean {
+  if (dialect === 'responses') return isResponsesWebSearchTool(tool);
   if (!isObject(tool)) return false;
   if (tool.name === WEB_SEARCH_TOOL) return true;
   if (tool.type === 'function' && isObject(tool.function)) {
@@ -71,6 +77,7 @@ export const mayNameWebSearch = (text: string) => text.includes('web_search') ||
  * to search itself), a `tool_choice` that forced one now forcing it, and not streamed (the loop reads whole answers).
  */
 export function interceptedRequest(body: Json, dialect: Dialect): Json | undefined {
+  if (dialect === 'responses') return interceptedResponsesRequest(body);
   const tools = Array.isArray(body.tools) ? body.tools : [];
   if (!tools.some((t) => isWebSearchTool(t, dialect))) return undefined;
   const kept = tools.filter((t) => !isWebSearchTool(t, dialect));
@@ -109,6 +116,7 @@ function parsedArguments(raw: unknown): unknown {
  * the client's (that call is the client's to answer, so the answer goes back as it is).
  */
 export function searchCalls(answer: Json, dialect: Dialect, names: ReadonlySet<string>): SearchCall[] | undefined {
+  if (dialect === 'responses') return responsesSearchCalls(answer, names);
   const calls: SearchCall[] = [];
   let others = 0;
   if (dialect === 'chat') {
@@ -131,9 +139,11 @@ export function searchCalls(answer: Json, dialect: Dialect, names: ReadonlySet<s
 
 /**
  * The messages a follow-up call appends: the model's turn as it came (its text and thinking blocks kept, as
- * Anthropic requires), then one tool result per search, in the dialect's shape.
+ * Anthropic requires), then one tool result per search, in the dialect's shape (on the Responses API without
+ * the provider's item ids, responses.ts).
  */
 export function followUpMessages(answer: Json, dialect: Dialect, calls: SearchCall[], results: string[]): Json[] {
+  if (dialect === 'responses') return responsesFollowUpItems(answer, calls, results);
   if (dialect === 'chat') {
     const choice = (answer.choices as Json[])[0]!;
     const message = choice.message as Json;
@@ -146,8 +156,12 @@ export function followUpMessages(answer: Json, dialect: Dialect, calls: SearchCa
   ];
 }
 
-/** A follow-up must not force another search (a forced tool would never let the model answer): `tool_choice` back to auto. */
-export function followUpBody(request: Json, messages: Json[], dialect: Dialect): Json {
+/**
+ * A follow-up must not force another search (a forced tool would never let the model answer): `tool_choice` back
+ * to auto. `added` is what this round appended (a Responses request on a stored `conversation` sends only that).
+ */
+export function followUpBody(request: Json, messages: Json[], dialect: Dialect, added: Json[] = []): Json {
+  if (dialect === 'responses') return responsesFollowUpBody(request, messages, added);
   const body: Json = { ...request, messages };
   const choice = request.tool_choice;
   if (isObject(choice) && (choice.type === 'tool' || choice.type === 'function' || choice.type === 'any')) body.tool_choice = dialect === 'chat' ? 'auto' : { type: 'auto' };
@@ -161,6 +175,7 @@ export function followUpBody(request: Json, messages: Json[], dialect: Dialect):
  * LiteLLM ends a /v1/messages turn at its ceiling.
  */
 export function withoutSearchCalls(answer: Json, dialect: Dialect, names: ReadonlySet<string>): Json {
+  if (dialect === 'responses') return responsesWithoutSearchCalls(answer, names);
   if (dialect === 'chat') {
     const choices = (answer.choices as Json[]).map((choice, i) => {
       if (i !== 0) return choice;

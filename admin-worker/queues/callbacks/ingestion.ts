@@ -1,5 +1,8 @@
 import pkg from '../../../package.json';
 import type { LangfuseCredentials } from './credentials.ts';
+import { type EventSegment, joinedBody } from './segment.ts';
+
+export { type EventSegment, joinedBody };
 
 /**
  * Bytes of events per ingestion request: Langfuse takes 3.5 MB a request.
@@ -20,12 +23,6 @@ function basicAuth(publicKey: string, secretKey: string): string {
   let binary = '';
   for (const byte of encoder.encode(`${publicKey}:${secretKey}`)) binary += String.fromCharCode(byte);
   return `Basic ${btoa(binary)}`;
-}
-
-/** Events of one message for one destination: their JSON, comma-separated, as UTF-8 (forwarded as they are). */
-export interface EventSegment {
-  bytes: Uint8Array;
-  events: number;
 }
 
 /** Segments → ingestion requests of at most MAX_POST_BYTES of events each (a larger segment alone), in order. */
@@ -52,23 +49,6 @@ function ingestionBody(segments: readonly EventSegment[], publicKey: string): Ui
   return joinedBody('{"batch":[', segments, `],"metadata":${JSON.stringify({
     batch_size: events, sdk_integration: 'litellm', sdk_name: 'tollgate', sdk_version: pkg.version, public_key: publicKey,
   })}}`);
-}
-
-/** A request body of the segments' bytes joined with commas, unparsed, between `head` and `tail` (Langfuse's, OTLP's). */
-export function joinedBody(headText: string, segments: readonly EventSegment[], tailText: string): Uint8Array {
-  const head = encoder.encode(headText);
-  const tail = encoder.encode(tailText);
-  const size = head.byteLength + tail.byteLength + segments.reduce((n, s) => n + s.bytes.byteLength, 0) + Math.max(0, segments.length - 1);
-  const body = new Uint8Array(size);
-  body.set(head, 0);
-  let at = head.byteLength;
-  segments.forEach((s, i) => {
-    if (i > 0) body[at++] = 44; // ','
-    body.set(s.bytes, at);
-    at += s.bytes.byteLength;
-  });
-  body.set(tail, at);
-  return body;
 }
 
 /**

@@ -15,10 +15,10 @@ export interface OtlpTarget {
   resource: string;
 }
 
-const text = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined);
+export const text = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined);
 
 /** `a=1,b=2` (W3C baggage-like, as the OTLP exporters take it) → entries; malformed pairs are skipped. */
-function pairs(value: string | undefined): [string, string][] {
+export function pairs(value: string | undefined): [string, string][] {
   const out: [string, string][] = [];
   for (const part of (value ?? '').split(',')) {
     const at = part.indexOf('=');
@@ -54,10 +54,21 @@ export function otlpTarget(env: AdminEnv): OtlpTarget | { error: string } {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return { error: 'the OTLP endpoint is not an http(s) URL' };
   const headers: Record<string, string> = {};
   for (const [name, value] of pairs(text(env.OTEL_EXPORTER_OTLP_TRACES_HEADERS) ?? text(env.OTEL_EXPORTER_OTLP_HEADERS) ?? text(env.OTEL_HEADERS))) headers[name.toLowerCase()] = value;
+  return { url: url.toString(), headers, resource: resourceJson(baseResource(env)) };
+}
+
+/**
+ * The resource every OpenTelemetry-based callback's spans share, as LiteLLM's: `OTEL_RESOURCE_ATTRIBUTES`, with
+ * `service.name` from `OTEL_SERVICE_NAME` (`litellm`) and `deployment.environment` from `OTEL_ENVIRONMENT_NAME` (`production`).
+ */
+export function baseResource(env: AdminEnv): Map<string, string> {
   // OTEL_SERVICE_NAME wins over a service.name in OTEL_RESOURCE_ATTRIBUTES (as the OpenTelemetry SDKs have it).
   const attributes = new Map<string, string>(pairs(text(env.OTEL_RESOURCE_ATTRIBUTES)));
   attributes.set('service.name', text(env.OTEL_SERVICE_NAME) ?? attributes.get('service.name') ?? 'litellm');
   if (text(env.OTEL_ENVIRONMENT_NAME) || !attributes.has('deployment.environment')) attributes.set('deployment.environment', text(env.OTEL_ENVIRONMENT_NAME) ?? 'production');
-  const resource = JSON.stringify({ attributes: [...attributes].map(([key, value]) => ({ key, value: { stringValue: value } })) });
-  return { url: url.toString(), headers, resource };
+  return attributes;
 }
+
+/** A resource's attributes as the `resource` object's JSON. */
+export const resourceJson = (attributes: Map<string, string>): string =>
+  JSON.stringify({ attributes: [...attributes].map(([key, value]) => ({ key, value: { stringValue: value } })) });

@@ -7,6 +7,8 @@
 import { reportCallbackFailure } from '../../../worker/telemetry/metrics/hooks.ts';
 import type { AdminEnv } from '../../env.ts';
 import { chunkSegments, type EventSegment, joinedBody } from './ingestion.ts';
+import type { CallbackDestination } from '../../../worker/telemetry/langfuse/types.ts';
+import { isOtelExporter, type OtelExporter, vendorTarget } from './otel-vendors.ts';
 import { type OtlpTarget, otlpTarget } from './otlp-target.ts';
 import { log } from '../../../worker/telemetry/log.ts';
 
@@ -55,27 +57,66 @@ export function exportTimeout(env: AdminEnv): number {
   return Number.isFinite(timeout) && timeout > 0 ? timeout : DEFAULT_TIMEOUT_MS;
 }
 
+/** A message's spans, the message they came from, and (for a vendor callback) whose collector they go to. */
+export type SpanSegment = EventSegment & { origin: number; destination?: CallbackDestination };
+
 /**
- * Exports the spans of a batch's messages (at most 3 MB a request) and marks
+ * Exports the spans of a batch's messages, each callback's (`otel`, `langfuse_otel`, `arize_phoenix`,
+ * `arize`: a message holds one's) to its own collector, side by side, so one collector being down or slow
+ * marks only its own messages for a retry.
+ */
+export async function exportSpans(segments: readonly SpanSegment[], env: AdminEnv, ctx: ExecutionContext, retry: (origin: number) => void): Promise<void> {
+  const groups = new Map<OtelCallbackName, SpanSegment[]>();
+  const unknown = new Map<string, number>();
+  for (const segment of segments) {
+    const d = segment.destination;
+    const exporter: unknown = d?.source === 'otel' ? d.exporter : undefined;
+    if (exporter !== undefined && !isOtelExporter(exporter)) {
+      // A gateway newer than this admin Worker: kept on the Queue (and at worst in the dead-letter queue), not lost,
+      // and never posted to another callback's collector with its credentials.
+      unknown.set(String(exporter).slice(0, 64), (unknown.get(String(exporter).slice(0, 64)) ?? 0) + segment.events);
+      retry(segment.origin);
+      continue;
+    }
+    const name: OtelCallbackName = exporter ?? 'otel';
+    const list = groups.get(name);
+    if (list) list.push(segment);
+    else groups.set(name, [segment]);
+  }
+  for (const [name, count] of unknown) log.error(`OpenTelemetry callback ${JSON.stringify(name)}: ${count} spans kept for a retry: no such callback in this admin Worker`);
+  const results = await Promise.allSettled([...groups].map(([name, list]) => exportTo(name, list, env, ctx, retry)));
+  results.forEach((result, i) => {
+    if (result.status === 'fulfilled') return;
+    const [name, list] = [...groups][i]!;
+    log.error(`OpenTelemetry callback ${name} failed, retrying its messages: ${result.reason instanceof Error ? result.reason.message : String(result.reason)}`);
+    for (const segment of list) retry(segment.origin);
+  });
+}
+
+type OtelCallbackName = 'otel' | OtelExporter;
+
+/**
+ * Exports one callback's spans (at most 3 MB a request) and marks
  * for a retry (`retry`, by message) those the collector could not take now.
  * A request it refuses as malformed (another 4xx) is sent again in halves, so
  * only the message it cannot take is logged and dropped, as OTLP says; spans
  * without a usable collector setting are logged and dropped, never retried.
  */
-export async function exportSpans(segments: readonly (EventSegment & { origin: number })[], env: AdminEnv, ctx: ExecutionContext, retry: (origin: number) => void): Promise<void> {
-  const target = otlpTarget(env);
+async function exportTo(name: OtelCallbackName, segments: readonly SpanSegment[], env: AdminEnv, ctx: ExecutionContext, retry: (origin: number) => void): Promise<void> {
+  const target = name === 'otel' ? otlpTarget(env) : vendorTarget(env, name);
+  const label = name === 'otel' ? 'OpenTelemetry' : `OpenTelemetry (${name})`;
   if ('error' in target) {
-    log.error(`OpenTelemetry callback: ${segments.reduce((n, s) => n + s.events, 0)} spans dropped: ${target.error}`);
-    reportCallbackFailure(env, ctx, { callback: 'otel', error: new Error(target.error) });
+    log.error(`${label} callback: ${segments.reduce((n, s) => n + s.events, 0)} spans dropped: ${target.error}`);
+    reportCallbackFailure(env, ctx, { callback: name, error: new Error(target.error) });
     return;
   }
   const where = new URL(target.url).origin;
   const timeoutMs = exportTimeout(env);
-  const send = async (chunk: readonly (EventSegment & { origin: number })[]): Promise<void> => {
+  const send = async (chunk: readonly SpanSegment[]): Promise<void> => {
     const count = chunk.reduce((n, s) => n + s.events, 0);
     const result = await postSpans(target, chunk, timeoutMs);
     if (result.ok) {
-      if (result.partial) log.error(`OpenTelemetry collector at ${where} took ${count} spans but ${result.partial}`);
+      if (result.partial) log.error(`${label} collector at ${where} took ${count} spans but ${result.partial}`);
       return;
     }
     if (!result.retry) {
@@ -85,12 +126,12 @@ export async function exportSpans(segments: readonly (EventSegment & { origin: n
         await Promise.all([send(chunk.slice(0, half)), send(chunk.slice(half))]);
         return;
       }
-      log.error(`OpenTelemetry collector at ${where} refused ${count} spans, dropped: ${result.reason}`);
-      reportCallbackFailure(env, ctx, { callback: 'otel', error: new Error(result.reason) });
+      log.error(`${label} collector at ${where} refused ${count} spans, dropped: ${result.reason}`);
+      reportCallbackFailure(env, ctx, { callback: name, error: new Error(result.reason) });
       return;
     }
-    log.error(`OpenTelemetry export to ${where} failed for ${count} spans, retrying: ${result.reason}`);
-    reportCallbackFailure(env, ctx, { callback: 'otel', error: new Error(result.reason) });
+    log.error(`${label} export to ${where} failed for ${count} spans, retrying: ${result.reason}`);
+    reportCallbackFailure(env, ctx, { callback: name, error: new Error(result.reason) });
     for (const segment of chunk) retry(segment.origin);
   };
   await Promise.all(chunkSegments(segments).map(send));

@@ -6,7 +6,7 @@
  */
 import { eq, inArray, sql } from 'drizzle-orm';
 import { jwtKeyMappings } from '../../../drizzle/schema/jwt-key-mappings.ts';
-import { type KeyRow, verificationTokens } from '../../../drizzle/schema/keys.ts';
+import type { KeyRow } from '../../../drizzle/schema/keys.ts';
 import { users } from '../../../drizzle/schema/principals.ts';
 import { teams, type TeamRow } from '../../../drizzle/schema/teams.ts';
 import { GatewayError } from '../../../worker/errors.ts';
@@ -20,9 +20,12 @@ export function changedBy(c: AdminContext): string | null {
   return value ? value.slice(0, 200) : null;
 }
 
-/** What goes in created_by / updated_by: LiteLLM writes the caller's user_id, `default_user_id` for the master key. */
+/**
+ * What goes in created_by / updated_by: LiteLLM writes the caller's user_id, `default_user_id` for the master key;
+ * a delegated key (lib/auth.ts) its creator's, so that nothing it makes acts as its user.
+ */
 export function actor(c: AdminContext): string | null {
-  return c.get('caller').kind === 'master' ? 'default_user_id' : callerUserId(c);
+  return c.get('caller').kind === 'master' ? 'default_user_id' : callerUserId(c) ?? c.get('delegatedBy') ?? null;
 }
 
 export function isTeamAdmin(team: Pick<TeamRow, 'admins' | 'members_with_roles'>, userId: string | null): boolean {
@@ -78,20 +81,34 @@ export async function storedRole(db: Runner, userId: string): Promise<string | n
 const PRIVILEGED_ROLES: ReadonlySet<string> = new Set(['proxy_admin', 'proxy_admin_viewer']);
 
 /**
- * Whom a caller other than a proxy admin may give a key (its `user_id`): itself, a member of the key's
- * team (whose admin it is, requireKeyManager), or a user id nobody has yet; never a proxy admin or
- * viewer. Anything else would let a team admin act as another user through the key: read that user's
- * spend and prompts, or take a proxy admin's role.
+ * Whom a caller other than a proxy admin may give a key (its `user_id`): itself, or a member of the key's
+ * team (whose admin it is, requireKeyManager) that has a user row; never a proxy admin or viewer. Such a key
+ * is delegated (lib/auth.ts isDelegated): it calls models as the member, but reads none of the member's rows
+ * and takes none of its admin powers. The row is required because the legacy `admins` / `members` lists
+ * can name ids nobody has (a deleted user's, before /user/delete stripped them).
  */
 export async function requireAssignableUser(c: AdminContext, db: Runner, userId: string | null | undefined, teamId: string | null | undefined): Promise<void> {
-  if (isProxyAdmin(c) || userId == null || userId === callerUserId(c)) return;
+  const own = callerUserId(c);
+  if (isProxyAdmin(c) || userId == null || userId === own) return;
   const team = teamId ? (await loadTeams(db, [teamId])).get(teamId) : undefined;
   const member = team !== undefined && isTeamMember(team, userId);
-  const [user] = await db.select({ role: users.user_role }).from(users).where(eq(users.user_id, userId));
-  const known = user !== undefined || (await db.select({ token: verificationTokens.token }).from(verificationTokens).where(eq(verificationTokens.user_id, userId)).limit(1)).length > 0;
-  if (PRIVILEGED_ROLES.has(user?.role ?? '') || (!member && known)) {
-    throw forbidden(`A key's user_id must be your own, a member of the key's team, or a new user, and not a proxy admin. Your role=${c.get('role')}`);
+  const [user] = member ? await db.select({ role: users.user_role }).from(users).where(eq(users.user_id, userId)).limit(1) : [];
+  if (!user || PRIVILEGED_ROLES.has(user.role ?? '')) {
+    throw forbidden(`A key's user_id must be your own (${own ?? 'None'}) or a member's of the key's team (team_id=${teamId ?? 'None'}), `
+      + `and not a proxy admin's: got user_id=${userId}. Add the user to the team first (/team/member_add); `
+      + `only proxy admins can give a key a user id nobody has yet. Your role=${c.get('role')}`);
   }
+}
+
+/**
+ * The `created_by` a key gets when a caller other than a proxy admin hands it to another user: gives it
+ * that user (`/key/update`, `/key/regenerate` with a user_id), or takes its new plain value for it
+ * (`/key/regenerate`). The key becomes delegated (lib/auth.ts isDelegated): a proxy admin's or the
+ * user's own key would otherwise go on acting as that user in the admin API in the caller's hands.
+ */
+export function handedOverCreator(c: AdminContext, userId: string | null): { created_by?: string | null } {
+  if (isProxyAdmin(c) || userId === null || userId === callerUserId(c)) return {};
+  return { created_by: actor(c) };
 }
 
 /**

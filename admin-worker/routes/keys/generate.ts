@@ -16,7 +16,7 @@ import { callerUserId, isProxyAdmin } from '../../lib/auth.ts';
 import { type BudgetClock, budgetClock } from '../../lib/budget-limits.ts';
 import type { AdminContext } from '../../lib/context.ts';
 import { badRequest, notFound, parseBody } from '../../lib/validation.ts';
-import { actor, changedBy, requireAssignableUser, requireKeyManager, requireKeyOrganization, requireUnmappedKeys, requireUnprivilegedKeyUser } from './access.ts';
+import { actor, changedBy, handedOverCreator, requireAssignableUser, requireKeyManager, requireKeyOrganization, requireUnmappedKeys, requireUnprivilegedKeyUser } from './access.ts';
 import { requireKeyCreator } from './creators.ts';
 import { checkAliasFree, checkReferences, checkValues, keyColumns, requestOnlyFields } from './fields.ts';
 import { applyKeyDefaults, enforceKeyBounds, enforceTempBudgetBound, keyGovernance, sentFields } from './governance.ts';
@@ -151,6 +151,8 @@ export async function regenerateKey(c: AdminContext): Promise<Response> {
     const [updated] = await tx.update(verificationTokens)
       .set({
         ...columns, token: newToken, key_name: abbreviateKey(plain), updated_by: by,
+        // Another user's key in a team admin's hands is delegated from now on.
+        ...handedOverCreator(c, fields.user_id !== undefined ? fields.user_id ?? null : existing.user_id),
         rotation_count: sql`${verificationTokens.rotation_count} + 1`, last_rotation_at: now,
       })
       .where(eq(verificationTokens.token, oldToken))

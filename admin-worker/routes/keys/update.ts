@@ -7,7 +7,7 @@ import { failureReason } from '../../lib/pg-error.ts';
 import { budgetClock } from '../../lib/budget-limits.ts';
 import type { AdminContext } from '../../lib/context.ts';
 import { badRequest, notFound, parseBody } from '../../lib/validation.ts';
-import { actor, changedBy, requireAssignableUser, requireKeyManager, requireKeyOrganization, requireUnmappedKeys } from './access.ts';
+import { actor, changedBy, handedOverCreator, requireAssignableUser, requireKeyManager, requireKeyOrganization, requireUnmappedKeys } from './access.ts';
 import { enforceKeyBounds, enforceTempBudgetBound, keyGovernance } from './governance.ts';
 import { checkAliasFree, checkReferences, checkValues, keyColumns } from './fields.ts';
 import { blockKeySchema, bulkUpdateKeysSchema, bulkUpdateTeamKeysSchema, resetKeySpendSchema, type UpdateKeyInput, updateKeySchema } from './schemas.ts';
@@ -126,7 +126,7 @@ async function applyKeyUpdate(c: AdminContext, data: UpdateKeyInput, clock: Awai
     const columns = keyColumns(fields, { existing, ...clock });
     if (columns.key_alias !== undefined && columns.key_alias !== existing.key_alias) await checkAliasFree(tx, columns.key_alias, existing.token);
     const [updated] = await tx.update(verificationTokens)
-      .set({ ...columns, updated_by: actor(c) })
+      .set({ ...columns, updated_by: actor(c), ...(fields.user_id !== undefined && fields.user_id !== existing.user_id ? handedOverCreator(c, fields.user_id) : {}) })
       .where(eq(verificationTokens.token, existing.token))
       .returning();
     if (!updated) throw notFound('Key not found in database');

@@ -13,7 +13,7 @@ import { organizationMembershipJson, userJson } from '../../lib/serialize.ts';
 import { badRequest, notFound, parseBody } from '../../lib/validation.ts';
 import { createBudget } from '../budgets/rows.ts';
 import { forbidden } from '../principals/access.ts';
-import { assertNonNegative } from '../principals/fields.ts';
+import { assertNonNegative, refuseReservedUserId } from '../principals/fields.ts';
 import { actorName, type Changes, commit, type Tx } from '../principals/mutation.ts';
 import { type OrganizationMemberInput, organizationMemberAddBody, organizationMemberDeleteBody, organizationMemberUpdateBody } from './schemas.ts';
 import { type InternalUserBudget, newInternalUserBudget } from '../users/values.ts';
@@ -114,6 +114,7 @@ describeRoute({ method: 'post', path: '/organization/member_add', summary: 'Add 
 organizationMemberRoutes.post('/organization/member_add', async (c) => {
   const body = await parseBody(c, organizationMemberAddBody);
   assertNonNegative(body, ['max_budget_in_organization']);
+  refuseReservedUserId(body.member.map((m) => m.user_id), 'member');
   await requireOrgAdmin(c, body.organization_id, 'add members');
   const newUser = await newInternalUserBudget(c);
   const result = await commit(c, async (tx, changes) => {

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { DURATION } from '../../../worker/config/fields.ts';
 import { durationSeconds } from '../../../worker/limits/windows.ts';
 import { badRequest } from '../../lib/validation.ts';
+import { MASTER_CREATOR, RESERVED_USER_ID_MESSAGE } from '../../../worker/auth/delegation.ts';
 
 export const text = z.string({ error: 'expected a string' });
 export const id = text.min(1, 'must not be empty').max(256, 'at most 256 characters');
@@ -82,6 +83,14 @@ export function assertNonNegative(values: Record<string, unknown>, fields: reado
       throw badRequest(`${field} must be a non-negative finite number. Received: ${v}`, field);
     }
   }
+}
+
+/**
+ * Refuses `default_user_id` as the id of a user a request creates or adds (400): it is what created_by holds for
+ * the master key's keys, so a user with it would make its keys pass as the master key's (worker/auth/delegation.ts).
+ */
+export function refuseReservedUserId(userIds: readonly (string | null | undefined)[], param = 'user_id'): void {
+  if (userIds.includes(MASTER_CREATOR)) throw badRequest(RESERVED_USER_ID_MESSAGE, param);
 }
 
 /** Query parameters are strings; page numbers and sizes are parsed here (422 when not numbers). */

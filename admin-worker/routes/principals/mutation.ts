@@ -39,6 +39,8 @@ export function changedBy(c: AdminContext): string | null {
 /** The caller's user id, or LiteLLM's admin name, for `created_by` / `updated_by` / `deleted_by`. */
 export function actorName(c: AdminContext): string {
   const caller = c.get('caller');
+  // A delegated key (lib/auth.ts) acts on its creator's authority, not as its user.
+  if (caller.kind === 'key' && c.get('delegatedBy') !== undefined) return c.get('delegatedBy') as string;
   return (caller.kind === 'key' ? caller.policy.userId : null) ?? PROXY_ADMIN_NAME;
 }
 

@@ -26,3 +26,8 @@ export function membersWithout(column: AnyPgColumn, userIds: readonly string[]):
 export function membersIncludeAny(column: AnyPgColumn, userIds: readonly string[]): SQL {
   return sql`EXISTS (SELECT 1 FROM jsonb_array_elements(${column}) AS m WHERE m->>'user_id' = ANY(${textArray(userIds)}))`;
 }
+
+/** A `text[]` column (a team's legacy `admins` / `members`) without `values`, order kept. */
+export function listWithout(column: AnyPgColumn, values: readonly string[]): SQL {
+  return sql`ARRAY(SELECT v FROM unnest(${column}) WITH ORDINALITY AS u(v, i) WHERE NOT (v = ANY(${textArray(values)})) ORDER BY i)`;
+}

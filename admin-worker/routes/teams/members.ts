@@ -9,7 +9,7 @@ import { describeRoute } from '../../lib/openapi.ts';
 import { teamJson, userJson } from '../../lib/serialize.ts';
 import { badRequest, parseBody } from '../../lib/validation.ts';
 import { requireTeamAdmin } from '../principals/access.ts';
-import { assertNonNegative } from '../principals/fields.ts';
+import { assertNonNegative, refuseReservedUserId } from '../principals/fields.ts';
 import { actorName, commit } from '../principals/mutation.ts';
 import { anyOf } from '../principals/sql.ts';
 import { newInternalUserBudget } from '../users/values.ts';
@@ -24,6 +24,7 @@ describeRoute({ method: 'post', path: '/team/member_add', summary: 'Add users to
 teamMemberRoutes.post('/team/member_add', async (c) => {
   const body = await parseBody(c, memberAddBody);
   assertNonNegative(body, ['max_budget_in_team']);
+  refuseReservedUserId(body.member.map((m) => m.user_id), 'member');
   const newUser = await newInternalUserBudget(c);
   const result = await commit(c, async (tx, changes) => {
     const existing = await findTeam(tx, body.team_id, { forUpdate: true });

@@ -12,7 +12,7 @@ import { checkedSentBack } from '../../lib/logging-sent-back.ts';
 import { refuseMaskedLogging } from '../../lib/secret-mask.ts';
 import { badRequest, parseBody } from '../../lib/validation.ts';
 import { forbidden, requireTeamAdmin } from '../principals/access.ts';
-import { assertNonNegative } from '../principals/fields.ts';
+import { assertNonNegative, refuseReservedUserId } from '../principals/fields.ts';
 import { actorName, commit } from '../principals/mutation.ts';
 import { newInternalUserBudget } from '../users/values.ts';
 import { addTeamMembers } from './membership.ts';
@@ -31,6 +31,7 @@ teamWriteRoutes.post('/team/new', async (c) => {
   requireAdminForPrivilegedFields(c, body);
   refuseMaskedLogging(body.metadata);
   assertNonNegative(body, TEAM_MONEY_FIELDS);
+  refuseReservedUserId((body.members_with_roles ?? []).map((m) => m.user_id), 'members_with_roles');
   const clock = await budgetClock(c);
   const teamId = body.team_id ?? crypto.randomUUID();
   const duplicate = () => badRequest(`Team id = ${teamId} already exists. Please use a different team id.`, 'team_id');

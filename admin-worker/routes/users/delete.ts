@@ -2,6 +2,7 @@
  * `/user/delete`: the users and, as LiteLLM does, their keys (copied to
  * LiteLLM_DeletedVerificationToken), memberships and places in teams.
  */
+import { or, sql } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { verificationTokens } from '../../../drizzle/schema/keys.ts';
 import { organizationMemberships, users } from '../../../drizzle/schema/principals.ts';
@@ -13,7 +14,7 @@ import { userJson } from '../../lib/serialize.ts';
 import { parseBody } from '../../lib/validation.ts';
 import { commit } from '../principals/mutation.ts';
 import { removeKeys } from '../principals/remove-keys.ts';
-import { anyOf, membersIncludeAny, membersWithout } from '../principals/sql.ts';
+import { anyOf, listWithout, membersIncludeAny, membersWithout, textArray } from '../principals/sql.ts';
 import { deleteUsersBody } from './schemas.ts';
 import { userNotFound } from './store.ts';
 
@@ -29,9 +30,15 @@ userDeleteRoutes.post('/user/delete', async (c) => {
     const missing = ids.find((id) => !rows.some((r) => r.user_id === id));
     if (missing) throw userNotFound(missing);
     await removeKeys(c, tx, changes, anyOf(verificationTokens.user_id, ids));
+    // Every list that names them, the legacy `admins` / `members` too: an id left there would still count as a
+    // member (whom a team admin may key: keys/access.ts requireAssignableUser) and an admin.
+    const listed = sql`(${teams.admins} && ${textArray(ids)} OR ${teams.members} && ${textArray(ids)})`;
     const touched = await tx.update(teams)
-      .set({ members_with_roles: membersWithout(teams.members_with_roles, ids) })
-      .where(membersIncludeAny(teams.members_with_roles, ids))
+      .set({
+        members_with_roles: membersWithout(teams.members_with_roles, ids),
+        admins: listWithout(teams.admins, ids), members: listWithout(teams.members, ids),
+      })
+      .where(or(membersIncludeAny(teams.members_with_roles, ids), listed))
       .returning({ team_id: teams.team_id });
     for (const { team_id } of touched) changes.refresh('team', team_id);
     await tx.delete(organizationMemberships).where(anyOf(organizationMemberships.user_id, ids));

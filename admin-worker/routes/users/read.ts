@@ -25,7 +25,7 @@ const AVAILABLE_ROLES = {
   proxy_admin: { description: 'Can do everything: every key, user, team, organization, model and setting.', ui_label: 'Admin (All Permissions)' },
   proxy_admin_viewer: { description: 'Can read everything (keys, users, teams, spend, audit log) and change nothing.', ui_label: 'Admin (View Only)' },
   internal_user: { description: "Can call models with their keys and read their own keys, spend and teams; as a team's admin, manages its keys and members.", ui_label: 'Internal User (Create/Delete/View)' },
-  internal_user_viewer: { description: 'Can call models with their keys and read their own keys, spend and teams.', ui_label: 'Internal User (View Only)' },
+  internal_user_viewer: { description: 'Can call models with their keys and read their own keys, spend and teams; cannot create, change or delete keys, nor add users.', ui_label: 'Internal User (View Only)' },
 } as const;
 
 describeRoute({ method: 'get', path: '/user/available_roles', summary: 'The roles a user can be given, each with its label and what it may do', tag: TAG });

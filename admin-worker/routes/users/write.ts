@@ -12,7 +12,7 @@ import { keyJson, teamJson, userJson } from '../../lib/serialize.ts';
 import { badRequest, notFound, parseBody } from '../../lib/validation.ts';
 import { budgetTimeZone } from '../budgets/rows.ts';
 import { forbidden } from '../principals/access.ts';
-import { assertNonNegative } from '../principals/fields.ts';
+import { assertNonNegative, refuseReservedUserId } from '../principals/fields.ts';
 import { actorName, commit } from '../principals/mutation.ts';
 import { addTeamMembers } from '../teams/membership.ts';
 import { requireOrganization } from '../teams/store.ts';
@@ -39,6 +39,7 @@ userWriteRoutes.post('/user/new', async (c) => {
   const { config } = await gatewayState(c.env);
   const body = withInternalUserBudget(await parseBody(c, newUserBody), config.litellm_settings);
   assertNonNegative(body, USER_MONEY_FIELDS);
+  refuseReservedUserId([body.user_id]);
   const joins = requestedTeams(body);
   for (const t of joins) assertNonNegative(t, ['max_budget_in_team']);
   const timeZone = await budgetTimeZone(c);

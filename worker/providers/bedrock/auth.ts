@@ -61,8 +61,9 @@ const MAX_SIGNING_KEYS = 64;
  * `bedrock`; the host signed is the URL's, so an `api_base` (a VPC endpoint)
  * is signed as itself. Non-S3 paths are encoded twice in the canonical
  * request: the model id's `:` travels as `%3A` and is signed as `%253A`.
+ * `service: 's3'` signs an S3 request (the `s3` logger's PUTs): its path once encoded.
  */
-export async function authHeaders(auth: BedrockAuth, url: URL, body: string | Uint8Array | undefined, headers: Record<string, string>, method = 'POST'): Promise<Record<string, string>> {
+export async function authHeaders(auth: BedrockAuth, url: URL, body: string | Uint8Array | undefined, headers: Record<string, string>, method = 'POST', service = 'bedrock'): Promise<Record<string, string>> {
   if (auth.kind === 'bearer') return { ...headers, authorization: `Bearer ${auth.token}` };
   if (signingKeys.size > MAX_SIGNING_KEYS) signingKeys.clear();
   const signer = new AwsV4Signer({
@@ -74,7 +75,7 @@ export async function authHeaders(auth: BedrockAuth, url: URL, body: string | Ui
     accessKeyId: auth.accessKeyId,
     secretAccessKey: auth.secretAccessKey,
     ...(auth.sessionToken ? { sessionToken: auth.sessionToken } : {}),
-    service: 'bedrock',
+    service,
     region: auth.region,
     cache: signingKeys,
   });

@@ -1,5 +1,6 @@
 import { GATEWAY_PARAMS } from '../../providers/openai-compatible/params.ts';
 import type { CallEndpoint, RequestHeaders } from '../../providers/types.ts';
+import { isSecretParam, withoutSecretParams } from '../secret-params.ts';
 import { messageLoggingOff, REDACTED_INPUT, redactedErrorMessage } from './redaction.ts';
 import { requestLangfuseMetadata } from './request-metadata.ts';
 import { type GenerationBody, type IngestionEvent, type ObservationLevel, REDACTED, type TraceBody } from './types.ts';
@@ -243,17 +244,17 @@ function redactedAnswer(event: LangfuseCall): unknown {
 
 /**
  * The request's model parameters as Langfuse takes them: scalars and string lists as they are, anything else as
- * JSON text; with `scalarsOnly`, numbers and booleans alone.
+ * JSON text; with `scalarsOnly`, numbers and booleans alone. Never a field that may hold a credential.
  */
 function modelParameters(body: Json, scalarsOnly = false): Record<string, string | number | boolean | string[]> {
   const out: Record<string, string | number | boolean | string[]> = {};
   for (const [key, value] of Object.entries(body)) {
-    if (value === null || value === undefined || GATEWAY_PARAMS.has(key) || PROMPT_FIELDS.has(key)) continue;
+    if (value === null || value === undefined || GATEWAY_PARAMS.has(key) || PROMPT_FIELDS.has(key) || isSecretParam(key)) continue;
     if ((typeof value === 'number' && Number.isFinite(value)) || typeof value === 'boolean') out[key] = value;
     else if (scalarsOnly) continue;
     else if (typeof value === 'string') out[key] = value;
     else if (Array.isArray(value) && value.every((v) => typeof v === 'string')) out[key] = value as string[];
-    else out[key] = JSON.stringify(value);
+    else out[key] = JSON.stringify(withoutSecretParams(value));
   }
   return out;
 }

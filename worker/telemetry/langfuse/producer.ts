@@ -68,6 +68,6 @@ export async function flushCallbacks(env: GatewayEnv): Promise<void> {
   for (const items of byDestination.values()) {
     const destination = (items[0] as FittedItem).destination;
     const wrap = (joined: string, group: readonly FittedItem[]) => callbackMessageText(destination, group.reduce((n, f) => n + f.events, 0), joined);
-    await shipPacks(queue, items, wrap, { noun: destination.source === 'otel' ? 'OpenTelemetry span' : 'Langfuse callback', idOf: (e) => e.callId, messageChars: CALLBACK_MESSAGE_CHARS });
+    await shipPacks(queue, items, wrap, { noun: destination.source === 'otel' ? 'OpenTelemetry span' : destination.source === 'logger' ? `${destination.name} payload` : 'Langfuse callback', idOf: (e) => e.callId, messageChars: CALLBACK_MESSAGE_CHARS });
   }
 }

@@ -10,7 +10,7 @@ type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => !!v && typeof v === 'object' && !Array.isArray(v);
 
 /** Credentials a client may try to pass; never logged anywhere. */
-const SECRET_KEYS = new Set(['langfuse_secret', 'langfuse_secret_key', 'langfuse_public_key', 'langfuse_host']);
+const SECRET_KEYS = new Set(['langfuse_secret', 'langfuse_secret_key', 'langfuse_public_key', 'langfuse_host', 'langsmith_api_key']);
 
 export interface RequestLangfuseMetadata {
   /** The client's metadata with header values merged in, without credentials: LiteLLM's `requester_metadata`. */

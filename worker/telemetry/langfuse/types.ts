@@ -68,8 +68,17 @@ export type LangfuseDestination =
   | { source: 'key'; token: string }
   | { source: 'team'; teamId: string };
 
-/** Where a callback Queue message goes: a Langfuse project, or the OTLP collector of `callbacks: ["otel"]`. */
-export type CallbackDestination = LangfuseDestination | { source: 'otel' };
+/**
+ * Where a callback Queue message goes: a Langfuse project, the OTLP collector of `callbacks: ["otel"]`, or a
+ * standard logger (worker/telemetry/standard/registry.ts) by its callback name.
+ */
+export type CallbackDestination = LangfuseDestination | OtelDestination | { source: 'logger'; name: string };
+
+/** The collector of `otel` (`exporter` unset) or of another OpenTelemetry-based callback, whose spans it carries. */
+export interface OtelDestination {
+  source: 'otel';
+  exporter?: 'langfuse_otel' | 'arize_phoenix' | 'arize';
+}
 
 /** One call's events and where they go. */
 export interface CallbackItem {

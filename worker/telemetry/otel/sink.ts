@@ -4,59 +4,81 @@ import type { TollgateConfig } from '../../config/schema.ts';
 import type { GatewayEnv } from '../../env.ts';
 import type { CallEvent } from '../call-event.ts';
 import { addCallSink, type WaitUntil } from '../emit.ts';
-import { ITEM_BYTES } from '../langfuse/packing.ts';
 import { enqueueFitted } from '../langfuse/producer.ts';
-import { utf8Bound } from '../queue-packing.ts';
-import { otelOn } from './enabled.ts';
-import { buildSpan, spanContent, type SpanOptions } from './spans.ts';
+import type { OtelDestination } from '../langfuse/types.ts';
+import { type OtelCallback, otelCallbacksOn } from './enabled.ts';
+import { CONTENT_CHARS, fitSpan, INFERENCE_LIMITS } from './fit.ts';
+import { inferenceSpanBuilder } from './openinference.ts';
+import { buildSpan, type SpanContent, spanContent, type SpanOptions } from './spans.ts';
 import { log } from '../log.ts';
 
-/** Characters of a call's prompt and answer a span keeps (each), then fewer while the span would not fit in a message. */
-const CONTENT_CHARS = [16 * 1024, 2 * 1024, 0];
-
 /**
- * Whether a call's answer text is kept for its span: the `otel` callback on for successes or failures (even
- * under `turn_off_message_logging`, which a request's `litellm-disable-message-redaction` header overrides),
- * unless `callback_settings.otel.message_logging` is false, which nothing overrides.
+ * Whether a call's answer text is kept for its spans: an OpenTelemetry-based callback (`otel`, `langfuse_otel`,
+ * `arize_phoenix`, `arize`) on for successes or failures (even under `turn_off_message_logging`, which a
+ * request's `litellm-disable-message-redaction` header overrides), unless that callback's
+ * `callback_settings.<name>.message_logging` is false, which nothing overrides.
  */
-export const otelWantsText = (config: TollgateConfig): boolean =>
-  (otelOn(config, false) || otelOn(config, true)) && config.callback_settings?.otel?.message_logging !== false;
+export const otelWantsText = (config: TollgateConfig): boolean => optionsOf(config).wantsText;
 
-let cached: { config: TollgateConfig; options: Omit<SpanOptions, 'contentChars'> } | undefined;
+type BaseOptions = Omit<SpanOptions, 'contentChars' | 'callbackMessageLoggingOff'>;
 
-function optionsOf(config: TollgateConfig): Omit<SpanOptions, 'contentChars'> {
-  if (cached?.config === config) return cached.options;
-  const options = {
-    turnOffMessageLogging: config.litellm_settings.turn_off_message_logging === true,
-    callbackMessageLoggingOff: !callbackMessageLogging(config, 'otel'),
-    redactUserApiKeyInfo: config.litellm_settings.redact_user_api_key_info === true,
-    redactMessagesInExceptions: config.general_settings.redact_messages_in_exceptions === true || config.litellm_settings.redact_messages_in_exceptions === true,
+let cached: { config: TollgateConfig; base: BaseOptions; loggingOff: Record<OtelCallback, boolean>; wantsText: boolean } | undefined;
+
+function optionsOf(config: TollgateConfig): NonNullable<typeof cached> {
+  if (cached?.config === config) return cached;
+  const loggingOff = {} as Record<OtelCallback, boolean>;
+  for (const name of ['otel', 'langfuse_otel', 'arize_phoenix', 'arize'] as const) loggingOff[name] = !callbackMessageLogging(config, name);
+  const on = new Set([...otelCallbacksOn(config, false), ...otelCallbacksOn(config, true)]);
+  cached = {
+    config,
+    base: {
+      turnOffMessageLogging: config.litellm_settings.turn_off_message_logging === true,
+      redactUserApiKeyInfo: config.litellm_settings.redact_user_api_key_info === true,
+      redactMessagesInExceptions: config.general_settings.redact_messages_in_exceptions === true || config.litellm_settings.redact_messages_in_exceptions === true,
+    },
+    loggingOff,
+    wantsText: [...on].some((name) => !loggingOff[name]),
   };
-  cached = { config, options };
-  return options;
+  return cached;
 }
 
 /**
- * LiteLLM's `otel` callback: each call as one OpenTelemetry span, queued as
- * text once the call is over and posted to the OTLP collector by the admin
- * Worker's callback consumer (admin-worker/queues/callbacks/otlp.ts), so a
- * slow or absent collector never touches a request.
+ * LiteLLM's OpenTelemetry-based callbacks: each call as one span per callback on (`otel`: GenAI attributes to
+ * the OTLP collector; `langfuse_otel`, `arize_phoenix`, `arize`: OpenInference attributes to Langfuse's, Phoenix's
+ * or Arize's OTel endpoint), queued as text once the call is over, one Queue destination each, and posted by the
+ * admin Worker's callback consumer (admin-worker/queues/callbacks/otlp.ts), which alone holds the vendors'
+ * credentials, so a slow or absent collector never touches a request and one collector's outage never re-sends
+ * another's spans.
  */
 export function otelSink(env: GatewayEnv, ctx: WaitUntil, event: CallEvent): void {
   const { config } = runtimeConfig(env);
-  if (!otelOn(config, !!event.error)) return;
-  const options = optionsOf(config);
-  // Nothing of the prompt or answer is made when the span may not carry them.
-  const content = options.callbackMessageLoggingOff ? {} : spanContent(event);
-  for (const contentChars of CONTENT_CHARS) {
-    const json = buildSpan(event, { ...options, contentChars }, content);
-    const bytes = json.length * 3 <= ITEM_BYTES ? json.length * 3 : utf8Bound(json);
-    if (bytes <= ITEM_BYTES) {
-      enqueueFitted(env, ctx, { callId: event.record.request_id, destination: { source: 'otel' }, events: 1, json, bytes });
-      return;
+  const callbacks = otelCallbacksOn(config, !!event.error);
+  if (callbacks.length === 0) return;
+  const { base, loggingOff } = optionsOf(config);
+  let content: SpanContent | undefined;
+  for (const name of callbacks) {
+    const options = { ...base, callbackMessageLoggingOff: loggingOff[name] };
+    if (name === 'otel') {
+      // Nothing of the prompt or answer is made when the span may not carry them.
+      content ??= options.callbackMessageLoggingOff ? {} : spanContent(event);
+      const made = content;
+      enqueueSpan(env, ctx, event, { source: 'otel' }, CONTENT_CHARS, (contentChars) => buildSpan(event, { ...options, contentChars }, made));
+    } else {
+      const environment = name === 'langfuse_otel' && typeof env.LANGFUSE_TRACING_ENVIRONMENT === 'string' ? env.LANGFUSE_TRACING_ENVIRONMENT : undefined;
+      const build = inferenceSpanBuilder(event, name, { ...options, ...(environment ? { langfuseEnvironment: environment.slice(0, 200) } : {}) });
+      enqueueSpan(env, ctx, event, { source: 'otel', exporter: name }, INFERENCE_LIMITS, build);
     }
   }
-  log.error(`OpenTelemetry span of call ${event.record.request_id} does not fit in a queue message; not sent`);
+}
+
+/** Queues the span `build` makes at the first of `limits` (less and less prompt and answer) at which it fits in a message (fit.ts). */
+function enqueueSpan<L>(env: GatewayEnv, ctx: WaitUntil, event: CallEvent, destination: OtelDestination, limits: readonly L[], build: (limit: L) => string): void {
+  const fitted = fitSpan(limits, build);
+  if (fitted) {
+    enqueueFitted(env, ctx, { callId: event.record.request_id, destination, events: 1, json: fitted.json, bytes: fitted.bytes });
+    return;
+  }
+  log.error(`OpenTelemetry span (${destination.exporter ?? 'otel'}) of call ${event.record.request_id} does not fit in a queue message; not sent`);
 }
 
 addCallSink(otelSink);

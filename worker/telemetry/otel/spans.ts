@@ -9,7 +9,7 @@
  */
 import type { CallEndpoint, RequestHeaders } from '../../providers/types.ts';
 import { messageLoggingOff, redactedErrorMessage } from '../langfuse/redaction.ts';
-import type { SpendLogRecord } from '../spend-log.ts';
+import type { SpendLogRecord } from '../spend-log-record.ts';
 
 /** What a span is made of: the part of a finished call's CallEvent it reads. */
 export interface SpanCall {
@@ -41,8 +41,8 @@ export interface SpanContent {
   output?: string;
 }
 
-type AnyValue = { stringValue: string } | { intValue: string } | { doubleValue: number } | { boolValue: boolean } | { arrayValue: { values: AnyValue[] } };
-interface Attribute { key: string; value: AnyValue }
+export type AnyValue = { stringValue: string } | { intValue: string } | { doubleValue: number } | { boolValue: boolean } | { arrayValue: { values: AnyValue[] } };
+export interface Attribute { key: string; value: AnyValue }
 
 /** OTLP's span kinds and status codes (the enum values of the protocol). */
 const SPAN_KIND_SERVER = 2;
@@ -56,15 +56,15 @@ const OPERATIONS: Partial<Record<CallEndpoint, string>> = {
 const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-([\da-f]{16})-[\da-f]{2}$/;
 
 /** The client's trace and span from `traceparent`, when it is a valid W3C one (not all zeros). */
-function parentOf(headers: RequestHeaders): { traceId: string; spanId: string } | undefined {
+export function parentOf(headers: RequestHeaders): { traceId: string; spanId: string } | undefined {
   const match = TRACEPARENT.exec(headers.get('traceparent')?.trim().toLowerCase() ?? '');
   if (!match || /^0+$/.test(match[1]!) || /^0+$/.test(match[2]!)) return undefined;
   return { traceId: match[1]!, spanId: match[2]! };
 }
 
-const nanos = (iso: string): string => `${Date.parse(iso)}000000`;
+export const nanos = (iso: string): string => `${Date.parse(iso)}000000`;
 
-function put(out: Attribute[], key: string, value: unknown): void {
+export function put(out: Attribute[], key: string, value: unknown): void {
   if (value === null || value === undefined || value === '') return;
   if (typeof value === 'string') out.push({ key, value: { stringValue: value } });
   else if (typeof value === 'boolean') out.push({ key, value: { boolValue: value } });
@@ -78,19 +78,19 @@ function put(out: Attribute[], key: string, value: unknown): void {
 }
 
 /** A number that is always a double (cost, temperature): a backend types an attribute by its first value. */
-function putDouble(out: Attribute[], key: string, value: unknown): void {
+export function putDouble(out: Attribute[], key: string, value: unknown): void {
   if (typeof value === 'number' && Number.isFinite(value)) out.push({ key, value: { doubleValue: value } });
 }
 
 /** The first `max` UTF-16 units of a text, never half of a surrogate pair (a lone one is not valid UTF-8). */
-function headOf(text: string, max: number): string {
+export function headOf(text: string, max: number): string {
   if (text.length <= max) return text;
   const code = text.charCodeAt(max - 1);
   return text.slice(0, code >= 0xd800 && code <= 0xdbff ? max - 1 : max);
 }
 
 /** A text of at most `max` characters (and a marker): the JSON's head when it is longer. */
-function bounded(json: string, max: number): string {
+export function bounded(json: string, max: number): string {
   return json.length <= max ? json : `${headOf(json, max)}...(truncated, ${json.length} characters)`;
 }
 
@@ -112,9 +112,6 @@ export function spanContent(call: Pick<SpanCall, 'body' | 'outcome' | 'error'>):
  */
 export function buildSpan(call: SpanCall, options: SpanOptions, content: SpanContent = spanContent(call)): string {
   const { record, body } = call;
-  const parent = parentOf(call.headers);
-  const id = record.request_id.replace(/-/g, '').toLowerCase();
-  const own = /^[\da-f]{32}$/.test(id) ? id : randomHex(16);
   const attributes: Attribute[] = [];
   put(attributes, 'gen_ai.operation.name', OPERATIONS[call.endpoint] ?? call.endpoint);
   put(attributes, 'gen_ai.system', record.custom_llm_provider || 'Unknown');
@@ -150,20 +147,40 @@ export function buildSpan(call: SpanCall, options: SpanOptions, content: SpanCon
   const spendLogsMetadata = record.metadata.spend_logs_metadata;
   if (spendLogsMetadata) put(attributes, 'metadata.spend_logs_metadata', bounded(JSON.stringify(spendLogsMetadata), 2048));
 
-  const loggingOff = options.callbackMessageLoggingOff === true || messageLoggingOff(body, call.headers, options.turnOffMessageLogging);
-  let status: { code: number; message?: string } = { code: STATUS_OK };
-  if (call.error) {
-    // A provider's error may quote the prompt: withheld with it.
-    const message = options.redactMessagesInExceptions || loggingOff ? redactedErrorMessage(call.error.message, call.error.type) : call.error.message;
-    status = { code: STATUS_ERROR, message: headOf(message, 2048) };
-    put(attributes, 'error.type', call.error.type);
-  }
+  const loggingOff = spanLoggingOff(call, options);
+  const status = spanStatus(call, options, loggingOff, attributes);
   // The prompt and the answer, as LiteLLM sets them, unless message logging is off for the call.
   if (!loggingOff && options.contentChars > 0) {
     if (content.input !== undefined) put(attributes, 'gen_ai.input.messages', bounded(content.input, options.contentChars));
     if (content.instructions !== undefined) put(attributes, 'gen_ai.system_instructions', bounded(content.instructions, options.contentChars));
     if (content.output !== undefined) put(attributes, 'gen_ai.output.messages', bounded(content.output, options.contentChars));
   }
+  return spanJson(call, attributes, status);
+}
+
+/** Whether the call's prompt and answer stay out of its spans: the callback's `message_logging: false`, else LiteLLM's per-call rules. */
+export function spanLoggingOff(call: Pick<SpanCall, 'body' | 'headers'>, options: Pick<SpanOptions, 'callbackMessageLoggingOff' | 'turnOffMessageLogging'>): boolean {
+  return options.callbackMessageLoggingOff === true || messageLoggingOff(call.body, call.headers, options.turnOffMessageLogging);
+}
+
+/** A span's status (OK, or ERROR with the error's message, its detail withheld as the options say), `error.type` added for an error. */
+export function spanStatus(call: Pick<SpanCall, 'error'>, options: Pick<SpanOptions, 'redactMessagesInExceptions'>, loggingOff: boolean, attributes: Attribute[]): { code: number; message?: string } {
+  if (!call.error) return { code: STATUS_OK };
+  // A provider's error may quote the prompt: withheld with it.
+  const message = options.redactMessagesInExceptions || loggingOff ? redactedErrorMessage(call.error.message, call.error.type) : call.error.message;
+  put(attributes, 'error.type', call.error.type);
+  return { code: STATUS_ERROR, message: headOf(message, 2048) };
+}
+
+/**
+ * The span's JSON around its attributes: `litellm_request`, kind server, the call's times, a child of the
+ * client's span when the request carried a `traceparent`, else a trace of its own whose id is the call id.
+ */
+export function spanJson(call: Pick<SpanCall, 'record' | 'headers'>, attributes: Attribute[], status: { code: number; message?: string }): string {
+  const { record } = call;
+  const parent = parentOf(call.headers);
+  const id = record.request_id.replace(/-/g, '').toLowerCase();
+  const own = /^[\da-f]{32}$/.test(id) ? id : randomHex(16);
   return JSON.stringify({
     traceId: parent?.traceId ?? own,
     spanId: own.slice(16),
@@ -177,7 +194,7 @@ export function buildSpan(call: SpanCall, options: SpanOptions, content: SpanCon
   });
 }
 
-function randomHex(bytes: number): string {
+export function randomHex(bytes: number): string {
   const buf = crypto.getRandomValues(new Uint8Array(bytes));
   let out = '';
   for (const b of buf) out += b.toString(16).padStart(2, '0');

@@ -1,0 +1,90 @@
+import type { EventSegment } from '../segment.ts';
+
+/**
+ * The admin Worker's environment as the loggers read it: variables by name. Structural on purpose, so the
+ * posters (and their tests under node) need none of the Workers binding types.
+ */
+export type LoggerEnv = Readonly<Record<string, unknown>>;
+
+/** What became of one request to a logger's destination. */
+export type PostResult =
+  | { ok: true }
+  /**
+   * Not taken: `retry` when the destination may take it later (unreachable, slow, a redirect, 401/403/404/407,
+   * 408, 429, 5xx: the destination or its settings are at fault, not the payloads); otherwise (400, 413, 422) it
+   * refuses these payloads, and the dispatcher splits the request down to the one it will not take.
+   */
+  | { ok: false; retry: boolean; reason: string };
+
+/** A destination read from the admin Worker's environment, ready to post batches of payloads to. */
+export interface LoggerTarget {
+  /** Where the payloads go, for log lines: an origin, never a credential. */
+  where: string;
+  /** One request of these segments' payloads (each segment: StandardLoggingPayload JSON texts, comma-separated). */
+  post(segments: readonly EventSegment[]): Promise<PostResult>;
+}
+
+/**
+ * A standard logger's admin side: how its destination is read from the environment (credentials too, read
+ * here at post time and never carried on the Queue) and how a batch of payloads becomes its request. The
+ * dispatcher (../loggers.ts) does the rest: grouping, request size limits, retries and acks.
+ */
+export interface LoggerPoster {
+  /** Payloads per request at most. */
+  maxPayloads: number;
+  /** Bytes of payload JSON per request at most (a larger single message goes alone). */
+  maxBytes: number;
+  /**
+   * Bytes one segment adds to a request as the destination counts them (`maxBytes` is measured in these), when
+   * that is more than its payloads' JSON (Datadog escapes each payload again inside a log's `message`).
+   */
+  requestBytes?(segment: EventSegment): number;
+  target(env: LoggerEnv): LoggerTarget | { error: string };
+}
+
+/** How long a destination gets to answer one request. */
+export const POST_TIMEOUT_MS = 10_000;
+
+/** Statuses that say the payloads themselves are refused (malformed, too large, invalid): only these split a request. */
+const PAYLOAD_REFUSED = new Set([400, 413, 422]);
+
+/**
+ * A status the destination may take later, as against payloads it never will. Only 400/413/422 blame the
+ * payloads; anything else (a redirect, which is not followed, 401/403/404/407 for wrong settings, 408, 429,
+ * 5xx) blames the destination, so the request is retried whole and reaches the dead-letter queue at worst.
+ */
+export const retryableStatus = (status: number): boolean => !PAYLOAD_REFUSED.has(status);
+
+/**
+ * Posts a body and classifies the answer: `accepted` statuses are success; network errors, timeouts and every
+ * status but 400/413/422 are retried (retryableStatus); 400/413/422 are the payloads' fault (split, then dropped).
+ */
+export async function postClassified(url: string, init: { headers: Record<string, string>; body: Uint8Array }, accepted: (status: number) => boolean): Promise<PostResult> {
+  try {
+    const res = await fetch(url, { method: 'POST', headers: init.headers, body: init.body as Uint8Array<ArrayBuffer>, signal: AbortSignal.timeout(POST_TIMEOUT_MS), redirect: 'manual' });
+    const answer = await res.text().catch(() => '');
+    if (accepted(res.status)) return { ok: true };
+    return { ok: false, retry: retryableStatus(res.status), reason: `HTTP ${res.status}${answer ? `: ${answer.slice(0, 200)}` : ''}` };
+  } catch (err) {
+    const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+    return { ok: false, retry: true, reason: timedOut ? `no answer within ${POST_TIMEOUT_MS} ms` : `unreachable (${err instanceof Error ? err.message : String(err)})` };
+  }
+}
+
+/** A configured URL, checked: http(s), no user info (credentials go in headers). */
+export function httpUrl(value: string, what: string): URL | { error: string } {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return { error: `${what} is not a URL` };
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return { error: `${what} is not an http(s) URL` };
+  if (url.username || url.password) return { error: `${what} must not carry credentials in the URL` };
+  return url;
+}
+
+export const envText = (env: LoggerEnv, name: string): string | undefined => {
+  const v = env[name];
+  return typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined;
+};

@@ -1,0 +1,106 @@
+/**
+ * A fake LangSmith API on loopback: `POST /api/v1/runs/batch` (any other path is a 404) with `{"post": [runs]}` (and optionally `patch`), the
+ * `x-api-key` header required (401 otherwise, as LangSmith answers), JSON content, each run checked for what
+ * LangSmith's ingestion validates (a UUID `id` and `trace_id`, a `dotted_order` ending in the run's id, an
+ * ISO `start_time`, `name`, `run_type`); answered 202 as LangSmith does. A bad run is a 422 and recorded as
+ * malformed; a run id it already has is a 409, as LangSmith answers. It can be told to fail the next requests
+ * with a status.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface LangsmithRequest {
+  headers: Record<string, string>;
+  raw: string;
+  runs: Record<string, any>[];
+}
+
+export interface FakeLangsmith {
+  url: string;
+  /** Batches that were taken (202). */
+  batches: LangsmithRequest[];
+  /** Requests answered with a failNext() status, or 409 for runs it already had. */
+  refused: number[];
+  /** Requests that were not what LangSmith takes (path, key, content type, run shape). */
+  malformed: string[];
+  runs(): Record<string, any>[];
+  /**
+   * The next `times` well-formed batches are answered `status`; with `taken`, their runs are kept all the same (a
+   * batch LangSmith took but answered badly or too late), so sending them again is a 409.
+   */
+  failNext(status: number, times?: number, options?: { taken?: boolean }): void;
+  close(): Promise<void>;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function runProblem(run: Record<string, any>): string | undefined {
+  if (!UUID.test(String(run.id))) return `run id ${run.id} is not a UUID`;
+  if (!UUID.test(String(run.trace_id))) return `trace_id ${run.trace_id} is not a UUID`;
+  if (typeof run.dotted_order !== 'string' || !/^\d{8}T\d{12}Z/.test(run.dotted_order) || !run.dotted_order.endsWith(run.id)) return `bad dotted_order ${run.dotted_order}`;
+  if (typeof run.start_time !== 'string' || Number.isNaN(Date.parse(run.start_time))) return `bad start_time ${run.start_time}`;
+  if (typeof run.name !== 'string' || !run.name || typeof run.run_type !== 'string') return 'run without name or run_type';
+  if (run.outputs !== null && run.outputs !== undefined && (typeof run.outputs !== 'object' || Array.isArray(run.outputs))) return 'outputs is not an object';
+  return undefined;
+}
+
+export async function startFakeLangsmith(options: { apiKey: string; tenantId?: string }): Promise<FakeLangsmith> {
+  let failing = { status: 0, times: 0, taken: false };
+  const fake: Omit<FakeLangsmith, 'url' | 'close'> = {
+    batches: [], refused: [], malformed: [],
+    runs: () => fake.batches.flatMap((b) => b.runs),
+    failNext(status, times = 1, options = {}) {
+      failing = { status, times, taken: options.taken === true };
+    },
+  };
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const answer = (status: number, body: unknown) => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(body));
+      };
+      if (req.method !== 'POST' || req.url !== '/api/v1/runs/batch') {
+        fake.malformed.push(`${req.method} ${req.url}`);
+        return answer(404, { detail: 'Not Found' });
+      }
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(req.headers)) if (value !== undefined) headers[name] = [value].flat().join(', ');
+      if (headers['x-api-key'] !== options.apiKey) return answer(401, { detail: 'Invalid token' });
+      if (options.tenantId && headers['x-tenant-id'] !== options.tenantId) return answer(403, { detail: 'Forbidden' });
+      const raw = Buffer.concat(chunks).toString('utf8');
+      try {
+        if (!String(headers['content-type']).startsWith('application/json')) throw new Error(`content-type ${headers['content-type']}`);
+        const body = JSON.parse(raw) as { post?: unknown };
+        if (!body || !Array.isArray(body.post)) throw new Error('body has no post array');
+        for (const run of body.post as Record<string, any>[]) {
+          const problem = runProblem(run);
+          if (problem) throw new Error(problem);
+        }
+        const known = new Set(fake.runs().map((r) => r.id));
+        if ((body.post as Record<string, any>[]).some((r) => known.has(r.id))) {
+          fake.refused.push(409);
+          return answer(409, { detail: 'Conflict: run already exists' });
+        }
+        if (failing.times > 0) {
+          failing.times--;
+          fake.refused.push(failing.status);
+          if (failing.taken) fake.batches.push({ headers, raw, runs: body.post as Record<string, any>[] });
+          return answer(failing.status, { detail: 'refused by the test' });
+        }
+        fake.batches.push({ headers, raw, runs: body.post as Record<string, any>[] });
+        return answer(202, {});
+      } catch (err) {
+        fake.malformed.push(err instanceof Error ? err.message : String(err));
+        return answer(422, { detail: 'malformed' });
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return Object.assign(fake, {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  });
+}

@@ -1,0 +1,250 @@
+import OpenAI from 'openai';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { attributesOf, type FakeCollector, type Span, startFakeCollector } from './fakes/otel-collector.ts';
+import { type FakeUpstream, startFakeUpstream } from './fakes/upstream.ts';
+import { eventually, seedKey, spendLogRow } from './support/keys.ts';
+import { startTestStack, TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
+
+// LiteLLM's OpenTelemetry-based vendor callbacks, `langfuse_otel` and `arize_phoenix`, beside `otel`: each call a span
+// at each vendor's collector (fakes on loopback speaking OTLP/HTTP JSON, Langfuse's at its /api/public/otel path),
+// with the vendor's attributes and credentials, each delivered on its own.
+
+const LANGFUSE_PUBLIC = 'pk-lf-vendor-0001';
+const LANGFUSE_SECRET = 'sk-lf-vendor-secret-0001';
+const PHOENIX_KEY = 'phx-secret-key-0001';
+
+let upstream: FakeUpstream;
+let otel: FakeCollector;
+let langfuse: FakeCollector;
+let phoenix: FakeCollector;
+let stack: TestStack;
+
+beforeAll(async () => {
+  upstream = await startFakeUpstream();
+  otel = await startFakeCollector();
+  langfuse = await startFakeCollector({ path: '/api/public/otel/v1/traces' });
+  phoenix = await startFakeCollector();
+  stack = await startTestStack({
+    configYaml: `
+model_list:
+  - model_name: gpt-4o
+    litellm_params: {model: openai/gpt-4o, api_base: "${upstream.url}/v1", api_key: os.environ/FAKE_OPENAI_KEY}
+router_settings:
+  num_retries: 0
+litellm_settings:
+  callbacks: ["otel", "langfuse_otel", "arize_phoenix"]
+`,
+    env: {
+      FAKE_OPENAI_KEY: 'sk-upstream-openai-vendors-0001',
+      OTEL_ENDPOINT: otel.url,
+      LANGFUSE_PUBLIC_KEY: LANGFUSE_PUBLIC,
+      LANGFUSE_SECRET_KEY: LANGFUSE_SECRET,
+      LANGFUSE_OTEL_HOST: langfuse.url,
+      LANGFUSE_TRACING_ENVIRONMENT: 'staging',
+      // A base URL: /v1/traces is added, as LiteLLM does.
+      PHOENIX_COLLECTOR_ENDPOINT: phoenix.url,
+      PHOENIX_API_KEY: PHOENIX_KEY,
+      PHOENIX_PROJECT_NAME: 'tollgate-phoenix',
+    },
+  });
+});
+afterAll(async () => {
+  await stack?.stop();
+  await Promise.all([otel, langfuse, phoenix].map((c) => c?.close()));
+  await upstream?.close();
+});
+afterEach(() => {
+  for (const c of [otel, langfuse, phoenix]) expect(c.malformed).toEqual([]);
+});
+
+const byCall = (c: FakeCollector, callId: string, key: string) => c.spans().filter((s) => attributesOf(s)[key] === callId);
+const spanAt = (c: FakeCollector, callId: string, key = 'llm.response.id') => eventually(async () => byCall(c, callId, key)[0]);
+const requestOf = (c: FakeCollector, span: Span) => c.requests.find((r) => r.spans.includes(span))!;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('langfuse_otel and arize_phoenix', () => {
+  it('send a chat call to Langfuse with Basic auth and its langfuse attributes, and to Phoenix with OpenInference attributes and its key', async () => {
+    const key = await seedKey(stack.db.url, { userId: 'user-vendors', alias: 'vendors-key' });
+    const client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: key, maxRetries: 0 });
+    const { data, response } = await client.chat.completions.create({
+      model: 'gpt-4o', user: 'customer-7', temperature: 0.25,
+      messages: [{ role: 'system', content: 'be brief' }, { role: 'user', content: 'what is OpenInference?' }],
+      // @ts-expect-error LiteLLM's request metadata
+      metadata: { trace_name: 'vendor-trace', session_id: 'session-42', tags: ['blue'], generation_name: 'gen-1' },
+    }).withResponse();
+    const callId = response.headers.get('x-litellm-call-id') ?? '';
+    const answer = data.choices[0]?.message.content;
+    const row = await eventually(() => spendLogRow(stack.db.url, callId));
+
+    const lf = await spanAt(langfuse, callId);
+    const lfAttrs = attributesOf(lf);
+    expect(requestOf(langfuse, lf).headers.authorization).toBe(`Basic ${Buffer.from(`${LANGFUSE_PUBLIC}:${LANGFUSE_SECRET}`).toString('base64')}`);
+    expect(lfAttrs).toMatchObject({
+      'langfuse.observation.type': 'generation', 'langfuse.observation.model.name': 'gpt-4o', 'llm.model_name': 'gpt-4o',
+      'user.id': 'customer-7', 'session.id': 'session-42', 'langfuse.trace.name': 'vendor-trace', 'langfuse.generation.name': 'gen-1',
+      'langfuse.trace.tags': ['blue'], 'langfuse.environment': 'staging', 'openinference.span.kind': 'LLM',
+    });
+    expect(JSON.parse(lfAttrs['langfuse.observation.usage_details'] as string)).toEqual({ input: row.prompt_tokens, output: row.completion_tokens, total: row.total_tokens });
+    expect(JSON.parse(lfAttrs['langfuse.observation.cost_details'] as string).total).toBeCloseTo(Number(response.headers.get('x-litellm-response-cost')), 12);
+    expect(JSON.parse(lfAttrs['langfuse.observation.input'] as string).messages[1]).toEqual({ role: 'user', content: 'what is OpenInference?' });
+    expect(JSON.parse(lfAttrs['langfuse.observation.output'] as string)).toEqual({ role: 'assistant', content: answer });
+    expect(JSON.parse(lfAttrs.metadata as string)).toMatchObject({ user_api_key_alias: 'vendors-key', user_api_key_user_id: 'user-vendors' });
+
+    const px = await spanAt(phoenix, callId);
+    const pxAttrs = attributesOf(px);
+    const pxRequest = requestOf(phoenix, px);
+    expect(pxRequest.headers.authorization).toBe(`Bearer ${PHOENIX_KEY}`);
+    expect(pxRequest.resource).toMatchObject({ 'openinference.project.name': 'tollgate-phoenix', 'service.name': 'litellm' });
+    expect(pxAttrs).toMatchObject({
+      'openinference.span.kind': 'LLM', 'llm.model_name': 'gpt-4o', 'llm.provider': 'openai', 'llm.request.type': 'acompletion',
+      'input.value': 'what is OpenInference?', 'output.value': answer,
+      'llm.input_messages.0.message.role': 'system', 'llm.input_messages.0.message.content': 'be brief',
+      'llm.input_messages.1.message.role': 'user', 'llm.input_messages.1.message.content': 'what is OpenInference?',
+      'llm.output_messages.0.message.role': 'assistant', 'llm.output_messages.0.message.content': answer,
+      'llm.token_count.prompt': row.prompt_tokens, 'llm.token_count.completion': row.completion_tokens, 'llm.token_count.total': row.total_tokens,
+      'user.id': 'customer-7', 'session.id': 'session-42', 'tag.tags': ['blue'],
+    });
+    expect(JSON.parse(pxAttrs['llm.invocation_parameters'] as string)).toMatchObject({ temperature: 0.25, user: 'customer-7' });
+    expect(px.name).toBe('litellm_request');
+
+    // No secret in any body: not the client's key, the provider's, Langfuse's secret or Phoenix's key.
+    for (const raw of [requestOf(langfuse, lf).raw, pxRequest.raw]) {
+      for (const secret of [key, 'sk-upstream-openai-vendors-0001', LANGFUSE_SECRET, PHOENIX_KEY]) expect(raw).not.toContain(secret);
+    }
+    // Nor any vendor credential at the otel collector.
+    const plain = await spanAt(otel, callId, 'gen_ai.response.id');
+    expect(JSON.stringify(requestOf(otel, plain).headers)).not.toMatch(/Basic|phx-secret/);
+  });
+
+  it('delivers each call once to each collector, with otel on too', async () => {
+    const key = await seedKey(stack.db.url, { userId: 'user-vendors-once' });
+    const client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: key, maxRetries: 0 });
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const { response } = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: `call ${i}` }] }).withResponse();
+      ids.push(response.headers.get('x-litellm-call-id') ?? '');
+    }
+    for (const id of ids) {
+      await spanAt(langfuse, id);
+      await spanAt(phoenix, id);
+      await spanAt(otel, id, 'gen_ai.response.id');
+    }
+    await sleep(1500);
+    for (const id of ids) {
+      expect(byCall(langfuse, id, 'llm.response.id')).toHaveLength(1);
+      expect(byCall(phoenix, id, 'llm.response.id')).toHaveLength(1);
+      expect(byCall(otel, id, 'gen_ai.response.id')).toHaveLength(1);
+    }
+    // Each vendor's own attributes only: OpenInference spans carry no gen_ai.* and the otel span no llm.*.
+    expect(Object.keys(attributesOf(byCall(phoenix, ids[0]!, 'llm.response.id')[0]!)).some((k) => k.startsWith('gen_ai.'))).toBe(false);
+    expect(Object.keys(attributesOf(byCall(otel, ids[0]!, 'gen_ai.response.id')[0]!)).some((k) => k.startsWith('langfuse.'))).toBe(false);
+  });
+
+  it('re-sends a span to a collector that answered 503, once, and never to the collectors that took it', async () => {
+    const before = langfuse.failuresServed();
+    langfuse.failNext(503, 1);
+    const key = await seedKey(stack.db.url, { userId: 'user-vendors-retry' });
+    const client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: key, maxRetries: 0 });
+    const { response } = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'during a Langfuse outage' }] }).withResponse();
+    expect(response.status).toBe(200);
+    const callId = response.headers.get('x-litellm-call-id') ?? '';
+    await spanAt(phoenix, callId);
+    await eventually(async () => (langfuse.failuresServed() > before ? true : undefined));
+    // The retry (2 s later) lands it at Langfuse.
+    await spanAt(langfuse, callId);
+    await sleep(2500);
+    expect(byCall(langfuse, callId, 'llm.response.id')).toHaveLength(1);
+    expect(byCall(phoenix, callId, 'llm.response.id')).toHaveLength(1);
+    expect(byCall(otel, callId, 'gen_ai.response.id')).toHaveLength(1);
+  });
+});
+
+describe('GET /health/services?service=langfuse_otel|arize_phoenix', () => {
+  it('sends the vendor\'s collector a test span with its credentials, and says so when it refuses it, never quoting them', async () => {
+    const check = (service: string) => fetch(`${stack.url}/health/services?service=${service}`, { headers: { authorization: `Bearer ${TEST_MASTER_KEY}` } });
+    for (const [service, collector] of [['langfuse_otel', langfuse], ['arize_phoenix', phoenix]] as const) {
+      const ok = await check(service);
+      expect(ok.status).toBe(200);
+      const test = collector.spans().find((s) => s.name === 'litellm-health-check');
+      expect(test).toBeTruthy();
+      expect(requestOf(collector, test!).headers.authorization).toMatch(/^(Basic|Bearer) /);
+      collector.failNext(401, 1);
+      const refused = await check(service);
+      expect(refused.status).toBe(503);
+      const body = await refused.text();
+      for (const secret of [LANGFUSE_SECRET, PHOENIX_KEY, Buffer.from(`${LANGFUSE_PUBLIC}:${LANGFUSE_SECRET}`).toString('base64')]) expect(body).not.toContain(secret);
+    }
+    // arize is not set up on this stack: LiteLLM's 422, naming what is missing.
+    const arize = await check('arize');
+    expect(arize.status).toBe(422);
+    expect(await arize.text()).toContain('ARIZE_SPACE_ID');
+  });
+});
+
+describe('langfuse_otel, arize_phoenix and arize under turn_off_message_logging', () => {
+  let quiet: TestStack;
+  let lf: FakeCollector;
+  let px: FakeCollector;
+  let az: FakeCollector;
+  beforeAll(async () => {
+    lf = await startFakeCollector({ path: '/api/public/otel/v1/traces' });
+    px = await startFakeCollector();
+    az = await startFakeCollector();
+    quiet = await startTestStack({
+      configYaml: `
+model_list:
+  - model_name: gpt-4o
+    litellm_params: {model: openai/gpt-4o, api_base: "${upstream.url}/v1", api_key: upstream-key}
+litellm_settings:
+  success_callback: ["langfuse_otel", "arize_phoenix", "arize"]
+  turn_off_message_logging: true
+callback_settings:
+  arize_phoenix: {message_logging: false}
+`,
+      env: {
+        LANGFUSE_PUBLIC_KEY: LANGFUSE_PUBLIC, LANGFUSE_SECRET_KEY: LANGFUSE_SECRET, LANGFUSE_HOST: lf.url,
+        PHOENIX_COLLECTOR_HTTP_ENDPOINT: `${px.url}/v1/traces`,
+        ARIZE_SPACE_ID: 'space-0001', ARIZE_API_KEY: 'arize-secret-0001', ARIZE_HTTP_ENDPOINT: `${az.url}/v1`, ARIZE_PROJECT_NAME: 'tollgate-arize',
+      },
+    });
+  });
+  afterAll(async () => {
+    await quiet?.stop();
+    await lf?.close();
+    await px?.close();
+    await az?.close();
+  });
+  afterEach(() => {
+    for (const c of [lf, px, az]) expect(c.malformed).toEqual([]);
+  });
+
+  it('sends neither the prompt nor the answer, unless a request\'s litellm-disable-message-redaction header lets a callback whose settings allow it', async () => {
+    const key = await seedKey(quiet.db.url, { userId: 'user-quiet-vendors' });
+    const client = new OpenAI({ baseURL: `${quiet.url}/v1`, apiKey: key, maxRetries: 0 });
+    const { response } = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'a private question' }] }).withResponse();
+    const callId = response.headers.get('x-litellm-call-id') ?? '';
+    for (const c of [lf, px, az]) {
+      const span = await spanAt(c, callId);
+      const attrs = attributesOf(span);
+      expect(attrs['llm.token_count.total']).toBeGreaterThan(0);
+      for (const name of Object.keys(attrs)) expect(name).not.toMatch(/^(input\.value|output\.value|llm\.(input|output)_messages|langfuse\.observation\.(input|output))/);
+      expect(JSON.stringify(span)).not.toContain('a private question');
+    }
+    // Arize gets its space and key as headers (never in the body), and files the spans under the project.
+    const arize = requestOf(az, await spanAt(az, callId));
+    expect(arize.headers).toMatchObject({ space_id: 'space-0001', api_key: 'arize-secret-0001' });
+    expect(arize.resource).toMatchObject({ model_id: 'tollgate-arize', 'openinference.project.name': 'tollgate-arize' });
+    expect(arize.raw).not.toContain('arize-secret-0001');
+    expect(attributesOf(await spanAt(az, callId))).toMatchObject({ 'openinference.span.kind': 'LLM', 'llm.model_name': 'gpt-4o' });
+    // Without PHOENIX_API_KEY a self-hosted Phoenix gets no credentials header.
+    expect(requestOf(px, (await spanAt(px, callId))).headers.authorization).toBeUndefined();
+
+    const shown = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'shown to langfuse' }] }, {
+      headers: { 'litellm-disable-message-redaction': 'true' },
+    }).withResponse();
+    const shownId = shown.response.headers.get('x-litellm-call-id') ?? '';
+    expect(attributesOf(await spanAt(lf, shownId))['langfuse.observation.input']).toContain('shown to langfuse');
+    // callback_settings.arize_phoenix.message_logging: false holds whatever the request says.
+    expect(JSON.stringify(await spanAt(px, shownId))).not.toContain('shown to langfuse');
+  });
+});

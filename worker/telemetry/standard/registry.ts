@@ -1,0 +1,71 @@
+import type { TollgateConfig } from '../../config/schema.ts';
+
+/**
+ * The loggers that send LiteLLM's StandardLoggingPayload (payload.ts) and
+ * nothing else of their own making on the gateway's side. Adding one is a line
+ * here (its callback name, and any older name LiteLLM still takes) and a poster
+ * in admin-worker/queues/callbacks/loggers/ that turns a batch of payloads into
+ * the destination's request: the sink, the Queue and the consumer's
+ * ack/retry discipline are shared.
+ */
+export interface StandardLogger {
+  /** The callback's name in `litellm_settings.callbacks` and on the Queue. */
+  name: string;
+  /** Other names LiteLLM takes for the same logger. */
+  aliases?: readonly string[];
+}
+
+export const STANDARD_LOGGERS: readonly StandardLogger[] = [
+  // LiteLLM's GenericAPILogger; `custom_callback_api` is its older name, still accepted by LiteLLM's proxy.
+  { name: 'generic_api', aliases: ['custom_callback_api'] },
+  // LiteLLM's DataDogLogger (Datadog Logs intake).
+  { name: 'datadog' },
+  // LiteLLM's LangsmithLogger (runs to LangSmith's /runs/batch).
+  { name: 'langsmith' },
+  // LiteLLM's S3Logger (s3_v2.py): one object per payload; `s3_v2` is the name its newer releases also take.
+  { name: 's3', aliases: ['s3_v2'] },
+];
+
+/** Every callback name a standard logger answers to (for the config's checks). */
+export const STANDARD_LOGGER_NAMES: readonly string[] = STANDARD_LOGGERS.flatMap((l) => [l.name, ...(l.aliases ?? [])]);
+
+const named = (list: readonly string[] | undefined, logger: StandardLogger): boolean =>
+  !!list && (list.includes(logger.name) || !!logger.aliases?.some((a) => list.includes(a)));
+
+interface Enabled { config: TollgateConfig; success: StandardLogger[]; failure: StandardLogger[]; wantsText: boolean; quiet: Set<string> }
+let cached: Enabled | undefined;
+
+function enabledIn(config: TollgateConfig): Enabled {
+  if (cached?.config === config) return cached;
+  const s = config.litellm_settings;
+  const success = STANDARD_LOGGERS.filter((l) => named(s.callbacks, l) || named(s.success_callback, l));
+  const failure = STANDARD_LOGGERS.filter((l) => named(s.callbacks, l) || named(s.failure_callback, l));
+  // `callback_settings.<name>.message_logging: false` under the logger's name or any of its older names.
+  const quiet = new Set(STANDARD_LOGGERS.filter((l) => [l.name, ...(l.aliases ?? [])].some((n) => config.callback_settings?.[n]?.message_logging === false)).map((l) => l.name));
+  const wantsText = [...success, ...failure].some((l) => !quiet.has(l.name));
+  cached = { config, success, failure, wantsText, quiet };
+  return cached;
+}
+
+/**
+ * The standard loggers config.yaml turns on for a success (or a failure): `callbacks`, `success_callback`,
+ * `failure_callback`, as LiteLLM reads them. Worked out once per config, so a call with none of them on costs a
+ * property read.
+ */
+export function standardLoggersOn(config: TollgateConfig, failed: boolean): readonly StandardLogger[] {
+  const enabled = enabledIn(config);
+  return failed ? enabled.failure : enabled.success;
+}
+
+/**
+ * Whether a logger may carry the call's prompt and answer: not when `callback_settings` sets `message_logging:
+ * false` under its name or an alias (`custom_callback_api` for `generic_api`). Worked out once per config.
+ */
+export function standardLoggerMessageLogging(config: TollgateConfig, logger: StandardLogger): boolean {
+  return !enabledIn(config).quiet.has(logger.name);
+}
+
+/** Whether any standard logger may send a call's answer, so the provider adapters keep its text (once per config). */
+export function standardLoggersWantText(config: TollgateConfig): boolean {
+  return enabledIn(config).wantsText;
+}
