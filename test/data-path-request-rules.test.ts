@@ -182,13 +182,13 @@ general_settings:
     const headers = {
       'x-trace-id': 'trace-77', 'x-litellm-tags': 'a', 'x-mcp-github-authorization': 'Bearer ghp-secret', 'x-forwarded-for': '10.0.0.9',
       'x-api-key': 'sk-ant-client-secret', 'x-goog-api-key': 'goog-client-secret', 'x-goog-user-project': 'someone-elses-project',
-      'x-http-method-override': 'DELETE', 'x-tenant-id': 'evil',
+      'x-http-method-override': 'DELETE', 'x-tenant-id': 'evil', 'x-a2a-helper-authorization': 'Bearer a2a-agent-secret',
     };
     await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }, { headers });
     const sent = fake.requests.at(-1)!.headers;
     // The deployment's own extra_headers win whatever their letter case: the provider sees one value, the admin's.
     expect(sent).toMatchObject({ 'x-trace-id': 'trace-77', 'openai-organization': 'org-client', authorization: 'Bearer upstream-key', 'x-tenant-id': 'acme' });
-    for (const name of Object.keys(sent)) expect(name).not.toMatch(/^x-(stainless|litellm|mcp|forwarded|api-key|goog-|http-method)/);
+    for (const name of Object.keys(sent)) expect(name).not.toMatch(/^x-(stainless|litellm|mcp|a2a|forwarded|api-key|goog-|http-method)/);
     expect(JSON.stringify(sent)).not.toContain('secret');
     expect(JSON.stringify(sent)).not.toContain(key);
     // A deployment's own organization wins over the client's.

@@ -91,4 +91,18 @@ describe('access tokens', () => {
     endpoint.failNext(false);
     expect(await tokens.token(parsed, 'VertexAI', 'vertex_ai')).toBe('token-2');
   });
+
+  it('forget drops only the token a destination refused, never a newer one another request fetched meanwhile', async () => {
+    const endpoint = tokenEndpoint();
+    const tokens = new AccessTokens({ fetch: endpoint.fetch, now: endpoint.now });
+    const refused = await tokens.token(parsed, 'gcs_bucket', 'gcs_bucket');
+    // Two uploads got a 401 for token-1: the first forgets it and fetches token-2; the second's forget comes late.
+    tokens.forget(parsed, refused);
+    expect(await tokens.token(parsed, 'gcs_bucket', 'gcs_bucket')).toBe('token-2');
+    tokens.forget(parsed, refused);
+    expect(await tokens.token(parsed, 'gcs_bucket', 'gcs_bucket')).toBe('token-2');
+    expect(endpoint.calls).toHaveLength(2);
+    tokens.forget(parsed, 'token-2');
+    expect(await tokens.token(parsed, 'gcs_bucket', 'gcs_bucket')).toBe('token-3');
+  });
 });

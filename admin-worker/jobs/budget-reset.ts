@@ -18,7 +18,7 @@ export interface BudgetResetOptions {
   configTagBudgets?: ReadonlySet<string>;
 }
 
-export type BudgetResetCounts = Record<Exclude<EntityKind, 'global'> | 'team_member' | 'tag' | 'budget', number>;
+export type BudgetResetCounts = Record<Exclude<EntityKind, 'global' | 'agent'> | 'team_member' | 'tag' | 'budget', number>;
 
 /** Entities with budget columns of their own. Keys and teams may take the duration from their budget row. */
 const OWN = [

@@ -21,6 +21,9 @@ import { writeKey } from '../lib/crypto.ts';
 import { describeRoute } from '../lib/openapi.ts';
 import { badRequest, notFound, parseBody } from '../lib/validation.ts';
 import { actorName, commit } from './principals/mutation.ts';
+import { agentExtraColumns, agentExtraFields, publicAgentExtras } from './agent-extras.ts';
+import { refreshLimiter } from '../../worker/limits/client.ts';
+import { log } from '../../worker/telemetry/log.ts';
 
 export const agentsRoutes = new Hono<AdminBindings>();
 
@@ -35,6 +38,7 @@ const agentFields = {
   /** `api_base` (or `url`), `api_key` (sent as Bearer, stored sealed), `cost_per_query`, ... */
   litellm_params: z.record(str, z.unknown(), { error: 'expected an object' }).optional(),
   agent_access_groups: z.array(str, { error: 'expected a list of strings' }).optional(),
+  ...agentExtraFields,
 };
 const newAgentBody = z.object({ agent_id: z.uuid({ error: 'expected a UUID' }).optional(), agent_name: str, ...agentFields });
 const patchAgentBody = z.object({ agent_name: str.optional(), ...agentFields });
@@ -44,6 +48,7 @@ function publicAgent(row: AgentRow) {
   return {
     agent_id: row.agent_id, agent_name: row.agent_name, agent_card_params: row.agent_card_params ?? {},
     litellm_params: withoutCredentials(isObject(row.litellm_params) ? row.litellm_params : {}), agent_access_groups: row.agent_access_groups,
+    ...publicAgentExtras(row),
     created_at: row.created_at, created_by: row.created_by, updated_at: row.updated_at, updated_by: row.updated_by,
   };
 }
@@ -79,16 +84,20 @@ agentsRoutes.post('/v1/agents', async (c) => {
   const params = (body.litellm_params ?? {}) as Json;
   checkAgent(body.agent_name, card, params);
   refuseConfigName(state, body.agent_name);
-  const sealed = await sealAgentParams(await writeKey(c.env, state.masterKey), params);
+  const key = await writeKey(c.env, state.masterKey);
+  const sealed = await sealAgentParams(key, params);
+  const extras = await agentExtraColumns(key, body, undefined, true);
   const actor = actorName(c);
   const row = await commit(c, async (tx, changes) => {
     const [inserted] = await tx.insert(agents).values({
-      ...(body.agent_id ? { agent_id: body.agent_id } : {}), agent_name: body.agent_name, agent_card_params: card, litellm_params: sealed as Json,
+      ...(body.agent_id ? { agent_id: body.agent_id } : {}), agent_name: body.agent_name, agent_card_params: card, litellm_params: sealed as Json, ...extras,
       agent_access_groups: body.agent_access_groups ?? [], created_by: actor, updated_by: actor,
     }).returning();
     await changes.audit({ action: 'created', table: TABLE, objectId: inserted!.agent_id, after: publicAgent(inserted!) });
     return inserted!;
   }, { onDuplicate: duplicate(body.agent_name) });
+  // An agent made again under an id its limiter still knows (deleted, then re-created) holds its limits from the next call.
+  await refreshAgentLimiter(c, row.agent_id);
   return c.json(publicAgent(row));
 });
 
@@ -113,13 +122,19 @@ async function change(c: AdminContext, replace: boolean) {
     const kept = Object.fromEntries(Object.entries(merged).filter(([, value]) => value !== null));
     checkAgent(name, card, kept);
     const [updated] = await tx.update(agents).set({
-      agent_name: name, agent_card_params: card, litellm_params: await sealAgentParams(key, kept) as Json,
+      agent_name: name, agent_card_params: card, litellm_params: await sealAgentParams(key, kept) as Json, ...await agentExtraColumns(key, body, existing, replace),
       agent_access_groups: body.agent_access_groups ?? (replace ? [] : existing.agent_access_groups), updated_by: actor, updated_at: new Date(),
     }).where(eq(agents.agent_id, id)).returning();
     await changes.audit({ action: 'updated', table: TABLE, objectId: id, before: publicAgent(existing), after: publicAgent(updated!) });
     return updated!;
   }, { onDuplicate: duplicate(body.agent_name ?? '') });
+  await refreshAgentLimiter(c, row.agent_id);
   return c.json(publicAgent(row));
+}
+
+/** A new, changed (or deleted) agent's limits reach its limiter object at once, not at its next policy read (a minute). */
+async function refreshAgentLimiter(c: AdminContext, id: string): Promise<void> {
+  await refreshLimiter(c.env, 'agent', id).catch((err: unknown) => log.error(`agent ${id}: limiter refresh failed:`, err instanceof Error ? err.message : String(err)));
 }
 
 describeRoute({ method: 'put', path: '/v1/agents/:agent_id', summary: 'Replace a stored A2A agent (a stored api_key stays unless given)', tag: 'agents', body: newAgentBody });
@@ -136,5 +151,6 @@ agentsRoutes.delete('/v1/agents/:agent_id', async (c) => {
     if (!deleted) throw notFound(`Agent with ID ${id} not found in DB.`);
     await changes.audit({ action: 'deleted', table: TABLE, objectId: id, before: publicAgent(deleted) });
   });
+  await refreshAgentLimiter(c, id);
   return c.json({ message: `Agent ${id} deleted successfully` });
 });

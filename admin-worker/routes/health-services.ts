@@ -17,17 +17,19 @@ import { exportTimeout, postSpans } from '../queues/callbacks/otlp.ts';
 import { otlpTarget } from '../queues/callbacks/otlp-target.ts';
 import { type OtelExporter, vendorTarget } from '../queues/callbacks/otel-vendors.ts';
 import { sendSpendReportsNow } from '../jobs/spend-report.ts';
+import { checkLogger, LOGGER_SERVICES } from './health-loggers.ts';
 
 /**
  * LiteLLM's `GET /health/services?service=...` (admin only): proves a
  * logging or alerting service is set up by sending it something now, from
  * the admin Worker, as the consumers and alerting reach it: Langfuse a test
- * trace, the OpenTelemetry collector a test span, Slack a test alert, the alert webhook a test budget event. What a
+ * trace, the OpenTelemetry collector a test span, Slack a test alert, the alert webhook a test budget event, a
+ * standard logger (datadog, generic_api, s3, langsmith, gcs_bucket) a test payload (health-loggers.ts). What a
  * service answers comes back as a 503; its URL and credentials never do.
  */
 export const healthServicesRoutes = new Hono<AdminBindings>();
 
-const SERVED = ['langfuse', 'otel', 'langfuse_otel', 'arize_phoenix', 'arize', 'slack', 'slack_budget_alerts', 'webhook'] as const;
+const SERVED = ['langfuse', 'otel', 'langfuse_otel', 'arize_phoenix', 'arize', ...LOGGER_SERVICES, 'slack', 'slack_budget_alerts', 'webhook'];
 /** The OpenTelemetry-based vendor callbacks, tested with a span to their own collector (otel-vendors.ts). */
 const OTEL_VENDORS: readonly string[] = ['langfuse_otel', 'arize_phoenix', 'arize'] satisfies OtelExporter[];
 const ALERT_TYPES: AlertType[] = ['budget_alerts', 'llm_too_slow', 'cooldown_deployment', 'callback_failure', 'cache_unavailable', 'spend_reports'];
@@ -66,7 +68,7 @@ function notSetUp(service: string, alerting: 'slack' | 'webhook', variable: stri
 
 const unavailable = (message: string) => new GatewayError(message, { status: 503, type: 'service_unavailable' });
 
-describeRoute({ method: 'get', path: '/health/services', summary: 'Send a logging or alerting service a test event now (langfuse, otel, langfuse_otel, arize_phoenix, arize, slack, slack_budget_alerts, webhook)', tag: 'health', query: servicesQuery });
+describeRoute({ method: 'get', path: '/health/services', summary: `Send a logging or alerting service a test event now (${SERVED.join(', ')})`, tag: 'health', query: servicesQuery });
 healthServicesRoutes.get('/health/services', async (c) => {
   requireProxyAdmin(c, 'test logging and alerting services');
   const { service } = parseQuery(c, servicesQuery);
@@ -91,6 +93,12 @@ healthServicesRoutes.get('/health/services', async (c) => {
     const sent = await postSpans(target, [{ bytes: new TextEncoder().encode(JSON.stringify(span)), events: 1 }], Math.min(exportTimeout(c.env), TEST_TIMEOUT_MS));
     if (!sent.ok) throw unavailable(`The OpenTelemetry collector did not take the test span: ${sent.reason}`);
     return c.json({ status: 'success', message: `Test span (trace ${traceId}) sent - check your OpenTelemetry backend.` });
+  }
+  if (LOGGER_SERVICES.includes(service)) {
+    const checked = await checkLogger(service, env);
+    if (checked.kind === 'not_set_up') throw new GatewayError(checked.message, { status: 422, type: 'bad_request_error', param: 'service' });
+    if (checked.kind === 'refused') throw unavailable(checked.message);
+    return c.json({ status: 'success', message: `Test payload ${checked.id} sent - check ${service}.` });
   }
   const settings = alertSettings(env);
   if (service === 'slack' || service === 'slack_budget_alerts') {

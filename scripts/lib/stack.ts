@@ -24,6 +24,8 @@ export const WELL_KNOWN_ENV = [
   // The s3 logger: its params' os.environ/ names come from config.yaml; AWS_* below are its fallback credentials.
   'S3_LOG_PROMPTS_ONLY',
   'LANGSMITH_API_KEY', 'LANGSMITH_PROJECT', 'LANGSMITH_BASE_URL', 'LANGSMITH_TENANT_ID', 'LANGSMITH_DEFAULT_RUN_NAME', 'LANGSMITH_SAMPLING_RATE',
+  // The gcs_bucket logger (a key file's path in GCS_PATH_SERVICE_ACCOUNT is read into its JSON: workerBindings).
+  'GCS_BUCKET_NAME', 'GCS_PATH_SERVICE_ACCOUNT', 'GCS_API_BASE',
   'UPSTASH_REDIS_REST_URL', 'UPSTASH_REDIS_REST_TOKEN', 'SLACK_WEBHOOK_URL', 'WEBHOOK_URL',
   'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_REGION_NAME', 'AWS_REGION', 'AWS_BEARER_TOKEN_BEDROCK',
   'GEMINI_API_KEY', 'GOOGLE_API_KEY', 'VERTEXAI_PROJECT', 'VERTEXAI_LOCATION', 'VERTEXAI_CREDENTIALS',
@@ -149,6 +151,9 @@ export function workerBindings(config: unknown, env: Record<string, string | und
     const value = env[name];
     if (value !== undefined && value !== '') out[name] = value;
   }
+  const keyFile = out.GCS_PATH_SERVICE_ACCOUNT;
+  // LiteLLM's GCS_PATH_SERVICE_ACCOUNT is a key file's path; a Worker reads no files, so it gets the file's JSON.
+  if (keyFile && !keyFile.trimStart().startsWith('{') && existsSync(keyFile)) out.GCS_PATH_SERVICE_ACCOUNT = readFileSync(keyFile, 'utf8');
   return out;
 }
 

@@ -1,7 +1,8 @@
 /**
  * A fake A2A agent on loopback speaking A2A's JSON-RPC binding (protocol 0.3 wire names): `message/send`
  * answers one Message echoing the text; `message/stream` answers an SSE stream (a working status, the
- * message, a final completed status; with "break", cut after the first); `tasks/get` a Task. A text with "explode"
+ * message, a final completed status; with "break", cut after the first); `tasks/get` a Task; `tasks/resubscribe` the
+ * task's status updates as SSE. A text with "explode"
  * gets a JSON-RPC error; "crash" an HTTP 500 page; "redirect" a 307 to /elsewhere; "huge" a 17 MB JSON answer. For
  * `message/stream`, "slow" spaces its events 800 ms apart (3.2 s in all) and "sse-error" answers one JSON-RPC error
  * event. Requests without the agent's own bearer token are refused (401). Every request is recorded, with its path.
@@ -59,6 +60,15 @@ export async function startFakeA2aAgent(options: { name: string; bearer: string 
       if (text.includes('explode')) return reply({ error: { code: -32603, message: 'the agent exploded' } });
       if (body.method === 'message/send') return reply({ result: message });
       if (body.method === 'tasks/get') return reply({ result: { kind: 'task', id: (body.params as { id?: string }).id, contextId, status: { state: 'completed' } } });
+      if (body.method === 'tasks/resubscribe') {
+        // The task's events from now on, as SSE: one working update, then the final one.
+        const taskId = (body.params as { id?: string }).id;
+        res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+        for (const [state, final] of [['working', false], ['completed', true]] as const) {
+          res.write(`data: ${JSON.stringify({ jsonrpc: '2.0', id: body.id, result: { kind: 'status-update', taskId, contextId, status: { state }, final } })}\n\n`);
+        }
+        return void res.end();
+      }
       if (body.method === 'message/stream') {
         res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
         const events = [

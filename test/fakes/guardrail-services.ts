@@ -1,5 +1,6 @@
 /**
- * Fake guardrail services on loopback, by path, speaking Lakera Guard's (`/lakera/v2/guard`), Presidio's
+ * Fake guardrail services on loopback, by path, speaking Lakera Guard's (`/lakera/v2/guard`: prompt attacks, and
+ * email addresses as `pii/email` with their `payload` offsets), Presidio's
  * analyzer (`/analyzer/analyze`) and anonymizer (`/anonymizer/anonymize`, with its `items`) and OpenAI
  * moderation's (`/openai/moderations`) wire formats. `down` makes Lakera answer 503.
  */
@@ -10,6 +11,9 @@ import type { RecordedRequest } from './upstream.ts';
 export const PII: [string, string][] = [['John Smith', 'PERSON'], ['Smith Jones', 'PERSON'], ['4111 1111 1111 1111', 'CREDIT_CARD']];
 /** A text holding this gets a finding past its end from the fake analyzer (a broken analyzer answer). */
 export const OUT_OF_RANGE = 'presidio-out-of-range';
+
+/** What the fake Lakera finds as PII (`pii/email`). */
+const EMAIL = /[\w.+-]+@[\w-]+\.[\w.]+/g;
 
 /** Presidio counts offsets in code points (Python's), not JavaScript's UTF-16 units. */
 const points = (text: string, utf16: number) => Array.from(text.slice(0, utf16)).length;
@@ -25,8 +29,18 @@ export function guardrailServices(state: { down: boolean }) {
     const body = request.body as Record<string, unknown>;
     if (request.path === '/lakera/v2/guard') {
       if (state.down) return json(res, 503, { error: 'unavailable' });
-      const flagged = JSON.stringify(body.messages).toLowerCase().includes('ignore previous instructions');
-      return json(res, 200, { flagged, breakdown: flagged ? [{ detector_type: 'prompt_attack', detected: true }] : [] });
+      const attack = JSON.stringify(body.messages).toLowerCase().includes('ignore previous instructions');
+      // PII: every email address, by message, in code points; `payload` (which holds the PII) only when asked for.
+      const messages = Array.isArray(body.messages) ? (body.messages as { content?: unknown }[]) : [];
+      const payload = messages.flatMap((m, message_id) => [...String(m.content ?? '').matchAll(EMAIL)].map((e) => ({
+        start: points(String(m.content), e.index), end: points(String(m.content), e.index) + Array.from(e[0]).length, text: e[0],
+        detector_type: 'pii/email', labels: ['pii', 'pii/email'], message_id,
+      })));
+      const breakdown = [
+        ...(attack ? [{ project_id: 'project-1', policy_id: 'policy-1', detector_id: 'd-1', detector_type: 'prompt_attack', detected: true, message_id: 0 }] : []),
+        ...(payload.length ? [{ project_id: 'project-1', policy_id: 'policy-1', detector_id: 'd-2', detector_type: 'pii/email', detected: true, message_id: payload[0]!.message_id }] : []),
+      ];
+      return json(res, 200, { flagged: breakdown.length > 0, breakdown, ...(body.payload === true ? { payload } : {}) });
     }
     if (request.path === '/analyzer/analyze') {
       const text = String(body.text);

@@ -28,7 +28,7 @@ export interface FakeLangsmith {
    * The next `times` well-formed batches are answered `status`; with `taken`, their runs are kept all the same (a
    * batch LangSmith took but answered badly or too late), so sending them again is a 409.
    */
-  failNext(status: number, times?: number, options?: { taken?: boolean }): void;
+  failNext(status: number, times?: number, options?: { taken?: boolean; echo?: boolean }): void;
   close(): Promise<void>;
 }
 
@@ -45,12 +45,12 @@ function runProblem(run: Record<string, any>): string | undefined {
 }
 
 export async function startFakeLangsmith(options: { apiKey: string; tenantId?: string }): Promise<FakeLangsmith> {
-  let failing = { status: 0, times: 0, taken: false };
+  let failing = { status: 0, times: 0, taken: false, echo: false };
   const fake: Omit<FakeLangsmith, 'url' | 'close'> = {
     batches: [], refused: [], malformed: [],
     runs: () => fake.batches.flatMap((b) => b.runs),
     failNext(status, times = 1, options = {}) {
-      failing = { status, times, taken: options.taken === true };
+      failing = { status, times, taken: options.taken === true, echo: options.echo === true };
     },
   };
   const server = createServer((req, res) => {
@@ -87,7 +87,8 @@ export async function startFakeLangsmith(options: { apiKey: string; tenantId?: s
           failing.times--;
           fake.refused.push(failing.status);
           if (failing.taken) fake.batches.push({ headers, raw, runs: body.post as Record<string, any>[] });
-          return answer(failing.status, { detail: 'refused by the test' });
+          // With `echo`, the answer quotes the API key sent, as a careless error page does.
+          return answer(failing.status, { detail: `refused by the test${failing.echo ? `: x-api-key ${headers['x-api-key']}` : ''}` });
         }
         fake.batches.push({ headers, raw, runs: body.post as Record<string, any>[] });
         return answer(202, {});

@@ -5,7 +5,8 @@
  * of logs, `DD-API-KEY` required, answered 202 `{}` as Datadog answers). It can
  * be told to fail the next requests to either with a status, or to answer 400
  * to any request holding an item a test marks as bad (as an intake refusing one
- * malformed log refuses the request it is in). It can answer slowly, and
+ * malformed log refuses the request it is in); a failure can echo the request's credentials (as a careless
+ * destination's error does), after `pad` characters. It can answer slowly, and
  * counts the most requests it ever had in flight at once.
  */
 import { createServer } from 'node:http';
@@ -30,7 +31,8 @@ export interface FakeIntake {
   refused: { kind: 'generic' | 'datadog'; status: number; items: Record<string, unknown>[] }[];
   /** Requests that were not what the protocol wants (content type, encoding, key, JSON). */
   malformed: string[];
-  failNext(kind: 'generic' | 'datadog', status: number, times?: number): void;
+  /** The next `times` requests of `kind` are answered `status`; with `echo`, the answer quotes the request's credentials. */
+  failNext(kind: 'generic' | 'datadog', status: number, times?: number, options?: { echo?: boolean; pad?: number }): void;
   /** Answer 400 to every request of `kind` with an item this says is bad (until called with undefined). */
   rejectItems(kind: 'generic' | 'datadog', bad: ((item: Record<string, unknown>) => boolean) | undefined): void;
   /** Answer every request `ms` after its body arrived (0: at once). */
@@ -42,13 +44,13 @@ export interface FakeIntake {
 
 export async function startFakeIntake(options: { ddApiKey: string }): Promise<FakeIntake> {
   type Kind = 'generic' | 'datadog';
-  const intake: Omit<FakeIntake, 'url' | 'close'> & { failing: Partial<Record<Kind, { status: number; times: number }>>; bad: Partial<Record<Kind, (item: Record<string, unknown>) => boolean>> } = {
+  const intake: Omit<FakeIntake, 'url' | 'close'> & { failing: Partial<Record<Kind, { status: number; times: number; echo?: boolean; pad?: number }>>; bad: Partial<Record<Kind, (item: Record<string, unknown>) => boolean>> } = {
     generic: [], datadog: [], refused: [], malformed: [], failing: {}, bad: {}, maxInFlight: 0,
     delay(ms) {
       delayMs = ms;
     },
-    failNext(kind, status, times = 1) {
-      intake.failing[kind] = { status, times };
+    failNext(kind, status, times = 1, options = {}) {
+      intake.failing[kind] = { status, times, ...options };
     },
     rejectItems(kind, bad) {
       intake.bad[kind] = bad;
@@ -91,7 +93,11 @@ export async function startFakeIntake(options: { ddApiKey: string }): Promise<Fa
         if (failing && failing.times > 0) {
           failing.times--;
           intake.refused.push({ kind, status: failing.status, items: list });
-          return answer(failing.status, { errors: ['refused by the test'] });
+          if (!failing.echo) return answer(failing.status, { errors: ['refused by the test'] });
+          // The whole authorization value, its token alone, the API key and the query, as a careless error page quotes them.
+          const auth = headers.authorization ?? '';
+          const echoed = [auth, auth.split(' ').at(-1), headers['dd-api-key'], new URL(path, 'http://x').search].filter(Boolean).join(' ');
+          return answer(failing.status, { errors: [`${'.'.repeat(failing.pad ?? 0)}refused by the test: you sent ${echoed}; mind-the-after-text`] });
         }
         const bad = intake.bad[kind];
         if (bad && list.some(bad)) {

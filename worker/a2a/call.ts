@@ -1,12 +1,12 @@
 /**
  * One A2A JSON-RPC call through the gateway: admitted as a call of the caller's key (rpm, parallel requests,
- * budgets, with the agent's `cost_per_query` as the estimate), sent to the agent with the agent's own
- * credential (never the caller's key), passed back as it comes (a `message/stream` SSE stream byte for byte),
+ * budgets, with the agent's `cost_per_query` as the estimate) and of the agent (its `rpm_limit`), sent to the agent
+ * with the agent's own credential and headers (never the caller's key; agent-headers.ts), passed back as it comes (a `message/stream` SSE stream byte for byte),
  * and settled in a spend-log row (`call_type: asend_message`, `model: a2a_agent/<card name or id>`, `metadata.agent_id`,
  * `api_base` the gateway's own path: the agent's address is the admin's, not the caller's to see).
  */
 import type { Context } from 'hono';
-import { identify } from '../auth/authenticate.ts';
+import { type Caller, identify } from '../auth/authenticate.ts';
 import { checkRoute } from '../auth/routes.ts';
 import type { GatewayEnv } from '../env.ts';
 import { GatewayError } from '../errors.ts';
@@ -19,7 +19,9 @@ import { type CallSettler, callSettler } from '../proxy/call-end.ts';
 import { headerSnapshot, requestTimeoutMs, withoutCredentials } from '../proxy/call-helpers.ts';
 import { recordRefusedCall, type Seen } from '../proxy/refused-call.ts';
 import type { GatewayState } from '../state.ts';
-import type { Agent } from './registry.ts';
+import type { Agent, Agents } from './registry.ts';
+import { agentHeaders } from './agent-headers.ts';
+import { admitAgentCall } from './agent-limits.ts';
 import { INTERNAL_ERROR, rpcError } from './json-rpc.ts';
 import { boundedText } from '../mcp/answers.ts';
 import { McpError } from '../mcp/json-rpc.ts';
@@ -36,12 +38,16 @@ export interface AgentRequest {
 /** Whether a method is a message (billed at `cost_per_query`); task reads and cancels cost nothing. */
 const isMessage = (method: string) => method === 'message/send' || method === 'message/stream';
 
-/** Admits, sends and settles one call of `agent`; refusals throw the gateway's own error (its envelope and status). */
-export async function callAgent(c: Ctx, state: GatewayState, agent: Agent, request: AgentRequest): Promise<Response> {
+/**
+ * Admits, sends and settles one call of `agent`; refusals throw the gateway's own error (its envelope and status).
+ * `all` is every agent the gateway serves: an `x-a2a-{agent}-*` header another one's name claims is not this one's.
+ */
+export async function callAgent(c: Ctx, state: GatewayState, agent: Agent, all: Agents, request: AgentRequest): Promise<Response> {
   const startedAt = Date.now();
   const callId = crypto.randomUUID();
   const headers = headerSnapshot(c.req.raw.headers);
-  const stream = request.method === 'message/stream';
+  // tasks/resubscribe answers as message/stream does: the task's events as SSE.
+  const stream = request.method === 'message/stream' || request.method === 'tasks/resubscribe';
   const cost = isMessage(request.method) ? agent.costPerQuery : 0;
   // LiteLLM's model for an agent call: `a2a_agent/{agent_card_params.name or agent_id}`.
   const cardName = typeof agent.card.name === 'string' && agent.card.name ? agent.card.name : agent.agent_id;
@@ -62,12 +68,16 @@ export async function callAgent(c: Ctx, state: GatewayState, agent: Agent, reque
     });
     const routes = admitted.caller.kind === 'key' ? admitted.caller.policy.allowedRoutes : [];
     if (routes.length) checkRoute(routes, c.req.path);
+    // The agent's own rpm_limit / tpm_limit, last: a call the key's limits refuse is not counted against the agent.
+    await admitAgentCall(c.env, c.executionCtx, agent, callId, group);
   } catch (err) {
     if (err instanceof GatewayError) recordRefusedCall(c, 'a2a', seen, err);
     if (admitted?.admission) c.executionCtx.waitUntil(admitted.admission.release());
     throw err;
   }
-  const safeHeaders = withoutCredentials(headers, [state.keyHeader]);
+  const outbound = agentHeaders(agent, headers, state.keyHeader, all);
+  // What the client sent for the agent (extra_headers, x-a2a-*) is the agent's: never in logs or spend rows.
+  const safeHeaders = withoutCredentials(headers, [state.keyHeader, ...outbound.unlogged]);
   const ctx: CallContext = { callId, startedAt, endpoint: 'a2a', caller: admitted.caller, deployment, body, stream, headers: safeHeaders, keepText: false, storePrompts, tags: admitted.tags };
   const settler = callSettler(c, state, ctx, safeHeaders, admitted.admission);
   const apiBase = `/a2a/${agent.agent_id}`;
@@ -85,12 +95,7 @@ export async function callAgent(c: Ctx, state: GatewayState, agent: Agent, reque
   try {
     answer = await fetch(agent.url, {
       method: 'POST',
-      headers: {
-        'content-type': 'application/json', accept: stream ? 'text/event-stream' : 'application/json',
-        ...(agent.apiKey ? { authorization: `Bearer ${agent.apiKey}` } : {}),
-        ...(admitted.caller.kind === 'key' && admitted.caller.policy.userId ? { 'x-litellm-user-id': admitted.caller.policy.userId } : {}),
-        ...(admitted.caller.kind === 'key' && admitted.caller.policy.team ? { 'x-litellm-team-id': admitted.caller.policy.team.id } : {}),
-      },
+      headers: withOwnHeaders(outbound.headers, stream, admitted.caller),
       body: JSON.stringify({ jsonrpc: '2.0', id: request.id, method: request.method, params: request.params }),
       signal: guard.signal,
       // A redirect is not followed: it would send the message and the x-litellm-* headers somewhere the admin did not name.
@@ -139,6 +144,15 @@ export async function callAgent(c: Ctx, state: GatewayState, agent: Agent, reque
   // An agent that answered message/stream with one JSON-RPC response: one SSE event, as the client asked for a stream.
   if (stream) return new Response(`data: ${JSON.stringify(parsed)}\n\n`, { headers: { ...own, 'content-type': 'text/event-stream', 'cache-control': 'no-cache' } });
   return new Response(text, { headers: { ...own, 'content-type': 'application/json', 'x-litellm-response-cost': String(cost) } });
+}
+
+/** The gateway's own headers over the agent's (agent-headers.ts): the body's type, and who calls (`x-litellm-user-id`, `x-litellm-team-id`). */
+function withOwnHeaders(headers: Headers, stream: boolean, caller: Caller): Headers {
+  headers.set('content-type', 'application/json');
+  headers.set('accept', stream ? 'text/event-stream' : 'application/json');
+  if (caller.kind === 'key' && caller.policy.userId) headers.set('x-litellm-user-id', caller.policy.userId);
+  if (caller.kind === 'key' && caller.policy.team) headers.set('x-litellm-team-id', caller.policy.team.id);
+  return headers;
 }
 
 /** How much of a stream's start is searched for its first event (a JSON-RPC error there is the agent's answer). */

@@ -2,7 +2,8 @@
  * The A2A agents the gateway fronts: those added through `/v1/agents` (LiteLLM_AgentsTable). The rows are
  * re-read in the background by a request 2 s or more after the last read began, as stored MCP servers are (mcp/servers.ts), and at once when
  * a request names an agent this isolate does not know yet: no Postgres round trip per call. The agent's
- * `api_key` is sealed at rest as models' credentials are; the admin Worker seals with `sealAgentParams`.
+ * `api_key` is sealed at rest as models' credentials are; the admin Worker seals with `sealAgentParams` (and
+ * auth-like `static_headers` with `sealStaticHeaders`).
  */
 import { agents as agentsTable, type AgentRow } from '../../drizzle/schema/agents.ts';
 import { openDatabase, type DatabaseEnv } from '../db/client.ts';
@@ -15,6 +16,7 @@ import { isSealed, openValues, sealingKey, sealingSecret, sealValues } from '../
 import { isCredentialField, isSensitiveHeader } from '../models/public-params.ts';
 import type { GatewayState } from '../state.ts';
 import { log } from '../telemetry/log.ts';
+import { headerRecord, shownStaticHeaders } from './agent-headers.ts';
 
 /** One agent as the gateway calls it. */
 export interface Agent {
@@ -29,8 +31,17 @@ export interface Agent {
   /** `litellm_params.cost_per_query`: what one `message/send` or `message/stream` costs (0 when unset). */
   costPerQuery: number;
   accessGroups: readonly string[];
+  /** `static_headers`: sent on every call, over the client's forwarded headers (agent-headers.ts). */
+  staticHeaders: Readonly<Record<string, string>>;
+  /** `extra_headers`: names of the client's headers passed on to the agent. */
+  extraHeaders: readonly string[];
+  /** LiteLLM's agent-level `rpm_limit` / `tpm_limit` (agent-limits.ts); null when unset. */
+  rpmLimit: number | null;
+  tpmLimit: number | null;
   /** `litellm_params` without credentials, as `/v1/agents` shows them. */
   publicParams: Json;
+  /** `static_headers` without the auth-like ones, as `/v1/agents` shows them. */
+  publicStaticHeaders: Json;
   /** Null for config.yaml's agents. */
   created_at: Date | null;
   updated_at: Date | null;
@@ -81,7 +92,7 @@ async function configAgents(state: GatewayState): Promise<Agent[]> {
   const out: Agent[] = [];
   for (const entry of state.config.agent_list ?? []) {
     const id = toHex(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(entry.agent_name)));
-    const agent = agentOf(id, entry.agent_name, entry.litellm_params as Json, entry.agent_card_params as Json, entry.agent_access_groups, null);
+    const agent = agentOf(id, entry.agent_name, entry.litellm_params as Json, entry.agent_card_params as Json, entry.agent_access_groups, entry, null);
     if (agent) out.push(agent);
   }
   return out;
@@ -119,17 +130,32 @@ async function openedAgent(row: AgentRow, key: CryptoKey | undefined): Promise<A
   const what = `A2A agent ${row.agent_name} (${row.agent_id})`;
   const stored = isObject(row.litellm_params) ? row.litellm_params : {};
   let params: Json;
+  let headers: Record<string, unknown>;
   try {
     params = await openDeep(key, stored, SEAL_PREFIX) as Json;
+    headers = await openValues(key, isObject(row.static_headers) ? row.static_headers : {}, 'agent.static_headers');
   } catch {
-    log.error(`${what}: its api_key does not open with this LITELLM_SALT_KEY (or there is none); not served`);
+    log.error(`${what}: its api_key (or a static header) does not open with this LITELLM_SALT_KEY (or there is none); not served`);
     return undefined;
   }
-  return agentOf(row.agent_id, row.agent_name, params, isObject(row.agent_card_params) ? row.agent_card_params : {}, row.agent_access_groups, row);
+  const extras: AgentExtras = { static_headers: headers, extra_headers: row.extra_headers, rpm_limit: row.rpm_limit, tpm_limit: row.tpm_limit, shownHeaders: row.static_headers };
+  return agentOf(row.agent_id, row.agent_name, params, isObject(row.agent_card_params) ? row.agent_card_params : {}, row.agent_access_groups, extras, row);
 }
 
+/** An agent's top-level header and limit fields (LiteLLM's AgentConfig has them beside `litellm_params`), opened. */
+interface AgentExtras {
+  static_headers?: unknown;
+  extra_headers?: readonly string[] | null;
+  rpm_limit?: number | null;
+  tpm_limit?: number | null;
+  /** The stored (sealed) headers, when they differ from the opened ones: what may be shown of them. */
+  shownHeaders?: unknown;
+}
+
+const positive = (n: unknown): number | null => (typeof n === 'number' && Number.isFinite(n) && n > 0 ? n : null);
+
 /** An agent from its opened params and card; undefined (logged) when it has no URL to call. */
-function agentOf(id: string, name: string, params: Json, card: Json, accessGroups: readonly string[], row: Pick<AgentRow, 'created_at' | 'updated_at'> | null): Agent | undefined {
+function agentOf(id: string, name: string, params: Json, card: Json, accessGroups: readonly string[], extras: AgentExtras, row: Pick<AgentRow, 'created_at' | 'updated_at'> | null): Agent | undefined {
   const url = agentUrl(params, card);
   if (!url) {
     log.error(`A2A agent ${name} (${id}): no http(s) url in agent_card_params.url or litellm_params.api_base; not served`);
@@ -140,7 +166,9 @@ function agentOf(id: string, name: string, params: Json, card: Json, accessGroup
     agent_id: id, agent_name: name, card, url,
     ...(typeof params.api_key === 'string' && params.api_key ? { apiKey: params.api_key } : {}),
     costPerQuery: typeof cost === 'number' && Number.isFinite(cost) && cost >= 0 ? cost : 0,
-    accessGroups, publicParams: withoutCredentials(params), created_at: row?.created_at ?? null, updated_at: row?.updated_at ?? null,
+    accessGroups, staticHeaders: headerRecord(extras.static_headers), extraHeaders: extras.extra_headers ?? [],
+    rpmLimit: positive(extras.rpm_limit), tpmLimit: positive(extras.tpm_limit),
+    publicParams: withoutCredentials(params), publicStaticHeaders: shownStaticHeaders(extras.shownHeaders ?? extras.static_headers), created_at: row?.created_at ?? null, updated_at: row?.updated_at ?? null,
   };
 }
 

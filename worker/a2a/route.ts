@@ -1,6 +1,6 @@
 /**
  * LiteLLM's A2A agent gateway on the gateway Worker: `POST /a2a/{agent_id}` (JSON-RPC 2.0: `message/send`,
- * `message/stream` as SSE, `tasks/get`, `tasks/cancel`), the agent card at
+ * `message/stream` and `tasks/resubscribe` as SSE, `tasks/get`, `tasks/cancel`), the agent card at
  * `/a2a/{agent_id}/.well-known/agent-card.json` (its url the gateway's), and `GET /v1/agents[/{agent_id}]`,
  * the agents a key may reach. Writes (`POST/PUT/PATCH/DELETE /v1/agents`) are the admin Worker's.
  */
@@ -15,20 +15,21 @@ import { gatewayState } from '../state.ts';
 import { agentsFor } from './access.ts';
 import { callAgent } from './call.ts';
 import { AGENT_NOT_FOUND, INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR, rpcError } from './json-rpc.ts';
-import { type Agent, agentNamed, storedAgents } from './registry.ts';
+import { type Agent, type Agents, agentNamed, storedAgents } from './registry.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
 
 /** A2A 1.0's method names, as LiteLLM maps them to the wire names agents speak. */
 const WIRE_NAMES: Readonly<Record<string, string>> = {
   SendMessage: 'message/send', SendStreamingMessage: 'message/stream', GetTask: 'tasks/get', CancelTask: 'tasks/cancel',
+  SubscribeToTask: 'tasks/resubscribe',
 };
-const METHODS = new Set(['message/send', 'message/stream', 'tasks/get', 'tasks/cancel']);
+const METHODS = new Set(['message/send', 'message/stream', 'tasks/get', 'tasks/cancel', 'tasks/resubscribe']);
 
 /** The agent a path names, among those the caller may reach: 404 (unknown) or 403 (not the caller's), as LiteLLM answers. */
-async function reachableAgent(c: Ctx, caller: Caller, idOrName: string): Promise<Agent> {
+async function reachableAgent(c: Ctx, caller: Caller, idOrName: string, agents?: Agents): Promise<Agent> {
   const state = await gatewayState(c.env);
-  const agents = await storedAgents(state, c.env, c.executionCtx, [idOrName]);
+  agents ??= await storedAgents(state, c.env, c.executionCtx, [idOrName]);
   const agent = agentNamed(agents, idOrName);
   if (!agent) throw new GatewayError(`Agent '${idOrName.slice(0, 200)}' not found`, { status: 404, type: 'not_found_error', param: 'agent_id' });
   if (!agentsFor(caller, [agent]).length) {
@@ -49,9 +50,10 @@ export async function a2aInvoke(c: Ctx): Promise<Response> {
   const id = body.id;
   if (id !== undefined && id !== null && typeof id !== 'string' && typeof id !== 'number') return rpcError(null, INVALID_REQUEST, 'Invalid Request: id must be a string or a number', 400);
   const agentId = c.req.param('agent_id') ?? '';
+  const agents = await storedAgents(state, c.env, c.executionCtx, [agentId]);
   let agent: Agent;
   try {
-    agent = await reachableAgent(c, caller, agentId);
+    agent = await reachableAgent(c, caller, agentId, agents);
   } catch (err) {
     // An unknown agent is LiteLLM's JSON-RPC error (-32000, 404); a refusal stays the gateway's error envelope.
     if (err instanceof GatewayError && err.status === 404) return rpcError(id, AGENT_NOT_FOUND, err.message, 404);
@@ -65,7 +67,7 @@ export async function a2aInvoke(c: Ctx): Promise<Response> {
     return rpcError(id, INVALID_PARAMS, 'Invalid params: params.message with its parts is required', 400);
   }
   if (method.startsWith('tasks/') && typeof params.id !== 'string') return rpcError(id, INVALID_PARAMS, "Invalid params: params.id (the task's id) is required", 400);
-  return callAgent(c, state, agent, { id: id ?? null, method, params });
+  return callAgent(c, state, agent, agents, { id: id ?? null, method, params });
 }
 
 /** The gateway's URL for an agent: `PROXY_BASE_URL` when set (the public one behind a proxy), else this request's origin. */
@@ -91,12 +93,14 @@ export async function a2aCard(c: Ctx): Promise<Response> {
   return c.json(servedCard(c, agent));
 }
 
-/** An agent as `/v1/agents` shows it: credentials never; the agent's own URL to the master key only. */
+/** An agent as `/v1/agents` shows it: credentials never; the agent's own URL, headers and limits to the master key only. */
 function shown(c: Ctx, caller: Caller, agent: Agent): Json {
+  const master = caller.kind === 'master';
   return {
     agent_id: agent.agent_id, agent_name: agent.agent_name,
-    agent_card_params: caller.kind === 'master' ? agent.card : servedCard(c, agent),
-    litellm_params: caller.kind === 'master' ? agent.publicParams : {},
+    agent_card_params: master ? agent.card : servedCard(c, agent),
+    litellm_params: master ? agent.publicParams : {},
+    ...(master ? { static_headers: agent.publicStaticHeaders, extra_headers: agent.extraHeaders, rpm_limit: agent.rpmLimit, tpm_limit: agent.tpmLimit } : {}),
     agent_access_groups: agent.accessGroups, created_at: agent.created_at, updated_at: agent.updated_at,
   };
 }

@@ -26,7 +26,7 @@ const BUILT_IN_PREFIXES = [
 /** The gateway's own GET routes at one exact path (worker/app.ts), which win over a pass-through endpoint there (or above them, with include_subpath). */
 const EXACT_GET_ROUTES = ['/routes', '/test', '/public/model_hub', '/public/model_hub/info'];
 
-/** Callbacks Tollgate serves (the standard loggers: generic_api, datadog, s3, langsmith, ...); LiteLLM has many more (gcs_bucket, ...). */
+/** Callbacks Tollgate serves (the standard loggers: generic_api, datadog, s3, langsmith, ...); LiteLLM has many more (sqs, azure_storage, ...). */
 const SUPPORTED_CALLBACKS = new Set(['langfuse', 'prometheus', 'otel', 'langfuse_otel', 'arize_phoenix', 'arize', 'websearch_interception', ...STANDARD_LOGGER_NAMES]);
 
 /** Pre-call checks that load with a warning: not built, or what Tollgate does anyway. */

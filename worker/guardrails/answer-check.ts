@@ -5,6 +5,7 @@ import { guardAnswer, run, unmaskTexts } from './run.ts';
 import type { GuardrailConfig } from './schema.ts';
 import type { TextSlot } from './texts.ts';
 import { isObject } from '../json.ts';
+import { answerStream, firstCompletionChunk, GuardrailAnswer } from './guard-answer.ts';
 
 // A streamed answer a guardrail reads is held until it is whole: at most this much of it (an isolate has 128 MB).
 const MAX_HELD_BYTES = 4 * 1024 * 1024;
@@ -30,20 +31,34 @@ export async function guardedAnswer(
   const chunks = await readWhole(body, timeoutMs);
   const events = splitEvents(new TextDecoder().decode(concatBytes(...chunks)));
   const texts = streamTexts(events);
-  const ran = await run(guards, texts.slots, 'OUTPUT', env, callId, before);
+  let ran: string[];
+  try {
+    ran = await run(guards, texts.slots, 'OUTPUT', env, callId, before);
+  } catch (err) {
+    // disable_exception_on_block: a completion stream is replayed as the guardrail's text (logged as the answer),
+    // with the model's own usage object where the stream carried a usage chunk (the client asked for it).
+    if (!(err instanceof GuardrailAnswer)) throw err;
+    const usage = [...events].reverse().find((e) => isObject(e.data?.usage))?.data?.usage as Record<string, unknown> | undefined;
+    const replaced = answerStream(firstCompletionChunk(events), err.text, usage);
+    if (!replaced) throw err;
+    return { answer: { ...answer, body: replayOf([replaced]), ...maskedOutcome(answer, err.text) }, ran: err.ran };
+  }
   const masked = texts.changed();
   const maskedText = masked ? texts.slots.map((s) => s.text).join('') : undefined;
   // output_parse_pii: the call's PII tokens put back for the client (the logs keep the answer as guarded).
   const unmasked = unmaskTexts(texts.slots, piiTokens);
   // Nothing masked or unmasked: the bytes as they came.
   const out = masked || unmasked ? [new TextEncoder().encode(events.map((e) => e.render()).join(''))] : chunks;
-  const replay = new ReadableStream<Uint8Array>({
+  return { answer: { ...answer, body: replayOf(out), ...maskedOutcome(answer, maskedText) }, ran };
+}
+
+function replayOf(out: Uint8Array[]): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
     start(controller) {
       for (const chunk of out) controller.enqueue(chunk);
       controller.close();
     },
   });
-  return { answer: { ...answer, body: replay, ...maskedOutcome(answer, maskedText) }, ran };
 }
 
 function maskedOutcome(answer: ProviderAnswer, masked: string | undefined): Partial<ProviderAnswer> {

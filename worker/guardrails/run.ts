@@ -7,6 +7,8 @@ import { answerTexts, requestTexts, type TextSlot, unreadableField } from './tex
 import { isObject } from '../json.ts';
 import type { Endpoint } from '../providers/types.ts';
 import { wordsFollower } from './words.ts';
+import { answerInPlace, GuardrailAnswer } from './guard-answer.ts';
+import { answerable } from './guard-reply.ts';
 
 /** Names a list of guardrails gives: plain names, or `{name: {...}}` entries (LiteLLM's dynamic form). */
 function names(list: unknown): string[] {
@@ -52,7 +54,7 @@ export function guardrailsFor(all: readonly GuardrailConfig[], modes: readonly G
 
 /**
  * Runs guardrails over texts (exported for a held stream's, answer-check.ts), one after another (a masking one's texts are what the next sees): a block
- * throws LiteLLM's 400; a mask rewrites the texts in place. Returns the names of those that ran.
+ * throws LiteLLM's 400 (a GuardrailAnswer where it answers instead); a mask rewrites the texts in place. Returns the names of those that ran.
  */
 export async function run(
   guardrails: GuardrailConfig[], texts: TextSlot[], source: 'INPUT' | 'OUTPUT', env: Record<string, unknown>, callId: string, before: readonly string[] = [], piiTokens?: Map<string, string>,
@@ -70,10 +72,15 @@ export async function run(
     }
     ran.push(g.guardrail_name);
     if (verdict.action === 'block') throw new GatewayError(verdict.message, { status: 400, type: 'guardrail_violation', headers: named([]) });
+    // Answered by the guardrail's text (disable_exception_on_block): the guardrails after it do not run.
+    if (verdict.action === 'answer') throw new GuardrailAnswer(verdict.text, verdict.message, [...ran], named([]));
     if (verdict.action === 'mask') verdict.texts.forEach((text, i) => texts[i]?.set(text));
   }
   return ran;
 }
+
+/** What the request's guardrails did: which ran, and the text one answered the call with instead of refusing it. */
+export interface RequestGuarded { ran: string[]; answer?: string }
 
 /**
  * The request's guardrails (`pre_call`; `during_call` runs there too, before the provider is called), over its texts.
@@ -81,8 +88,8 @@ export async function run(
  */
 export function guardRequest(
   guardrails: GuardrailConfig[], body: Record<string, unknown>, endpoint: Endpoint, env: Record<string, unknown>, callId: string, piiTokens?: Map<string, string>,
-): Promise<string[]> {
-  if (!guardrails.length) return Promise.resolve([]);
+): Promise<RequestGuarded> {
+  if (!guardrails.length) return Promise.resolve({ ran: [] });
   const names = guardrails.map((g) => g.guardrail_name).join(', ');
   const unreadable = unreadableField(body);
   if (unreadable) return Promise.reject(badRequest(`The ${unreadable} is token ids, which guardrails (${names}) cannot read: send it as text`, unreadable));
@@ -90,7 +97,11 @@ export function guardRequest(
   if (endpoint !== 'chat' && body.messages !== undefined) {
     return Promise.reject(badRequest(`messages is not a field of this endpoint, and guardrails (${names}) do not read it here: send the endpoint's own fields`, 'messages'));
   }
-  return run(guardrails, requestTexts(body, endpoint), 'INPUT', env, callId, [], piiTokens);
+  return run(guardrails, requestTexts(body, endpoint), 'INPUT', env, callId, [], piiTokens).then((ran): RequestGuarded => ({ ran }), (err: unknown) => {
+    // disable_exception_on_block: a chat, completion or response is answered with the guardrail's text (guard-reply.ts), not sent.
+    if (err instanceof GuardrailAnswer && answerable(endpoint)) return { ran: err.ran, answer: err.text };
+    throw err;
+  });
 }
 
 /**
@@ -138,7 +149,14 @@ export async function guardAnswer(
   });
   // A transcription's words follow its masked text and segments, not checked one by one (words.ts).
   const words = wordsFollower(parsed);
-  const ran = await run(guardrails, texts, 'OUTPUT', env, callId, before);
+  let ran: string[];
+  try {
+    ran = await run(guardrails, texts, 'OUTPUT', env, callId, before);
+  } catch (err) {
+    // disable_exception_on_block: a completion's choices become the guardrail's text (logged as the answer).
+    if (err instanceof GuardrailAnswer && answerInPlace(parsed, err.text)) return { ran: err.ran, answer: JSON.stringify(parsed), maskedText: err.text };
+    throw err;
+  }
   if (words?.()) changed = true;
   // What the logs keep of a masked answer is the masked text (spend log `response`, Langfuse output).
   const maskedText = changed ? texts.map((t) => t.text).join('') : undefined;

@@ -24,6 +24,11 @@ export const guardrailSchema = z.object({
     aws_access_key_id: str.optional(),
     aws_secret_access_key: str.optional(),
     aws_session_token: str.optional(),
+    // A BLOCKED intervention answers with the guardrail's own text instead of a 400 (as LiteLLM's).
+    disable_exception_on_block: bool.optional(),
+    // LiteLLM's masking switches: an intervention that only ANONYMIZED is passed masked whether or not they are set.
+    mask_request_content: bool.optional(),
+    mask_response_content: bool.optional(),
     // lakera_v2
     project_id: str.optional(),
     on_flagged: z.enum(['block', 'monitor']).optional(),

@@ -7,10 +7,13 @@ import type { GuardrailConfig } from './schema.ts';
 import type { TextSlot } from './texts.ts';
 import { isObject } from '../json.ts';
 import { presidio } from './presidio.ts';
+import { lakera } from './lakera.ts';
 import { post, unreachable } from './service-call.ts';
 
 /** What a guardrail says of some texts: let them through, refuse the call, or pass them masked (one text a slot, in order). */
-export type Verdict = { action: 'allow' } | { action: 'block'; message: string } | { action: 'mask'; texts: string[] };
+export type Verdict = { action: 'allow' } | { action: 'block'; message: string } | { action: 'mask'; texts: string[] }
+  // A block answered with the guardrail's own text instead of refused (Bedrock's `disable_exception_on_block`).
+  | { action: 'answer'; message: string; text: string };
 
 export interface GuardInput {
   source: 'INPUT' | 'OUTPUT';
@@ -22,10 +25,16 @@ export interface GuardInput {
 }
 
 const ALLOW: Verdict = { action: 'allow' };
+/** What a Bedrock block says when the guardrail's answer has no text of its own. */
+const BLOCKED_TEXT = 'blocked by the Bedrock guardrail';
 
 type Params = GuardrailConfig['litellm_params'];
 
-/** AWS Bedrock Guardrails' ApplyGuardrail: blocked when an assessment says BLOCKED; anonymized texts are passed masked. */
+/**
+ * AWS Bedrock Guardrails' ApplyGuardrail: blocked when an assessment says BLOCKED (answered with the guardrail's
+ * `outputs` text instead with `disable_exception_on_block`, as LiteLLM's); anonymized texts are passed masked, one
+ * output a text, as LiteLLM applies them whatever its `mask_request_content` / `mask_response_content`.
+ */
 async function bedrock(g: GuardrailConfig, input: GuardInput): Promise<Verdict> {
   const p = g.litellm_params;
   if (!p.guardrailIdentifier) throw unreachable(g, 'no guardrailIdentifier configured');
@@ -47,22 +56,10 @@ async function bedrock(g: GuardrailConfig, input: GuardInput): Promise<Verdict> 
     .map((o) => (isObject(o) && typeof o.text === 'string' ? o.text : ''));
   const blocked = JSON.stringify(answer.assessments ?? []).includes('"BLOCKED"');
   if (!blocked && outputs.length === input.texts.length) return { action: 'mask', texts: outputs };
-  return { action: 'block', message: `Violated guardrail policy (${g.guardrail_name}): ${outputs.join(' ').slice(0, 500) || 'blocked by the Bedrock guardrail'}` };
-}
-
-/** Lakera Guard (v2): a flagged conversation is blocked, unless `on_flagged: monitor`. */
-async function lakera(g: GuardrailConfig, input: GuardInput): Promise<Verdict> {
-  const p = g.litellm_params;
-  const key = p.api_key ?? envString(input.env, 'LAKERA_API_KEY');
-  const base = p.api_base ?? envString(input.env, 'LAKERA_API_BASE') ?? 'https://api.lakera.ai';
-  const answer = await post(g, upstreamUrl(base, 'v2/guard'), {
-    messages: input.texts.map((t) => ({ role: t.role, content: t.text })), ...(p.project_id ? { project_id: p.project_id } : {}), breakdown: true,
-  }, key ? { authorization: `Bearer ${key}` } : {}, [key]);
-  if (!isObject(answer) || answer.flagged !== true || p.on_flagged === 'monitor') return ALLOW;
-  const detectors = Array.isArray(answer.breakdown)
-    ? answer.breakdown.filter((b) => isObject(b) && b.detected === true).map((b) => String((b as { detector_type?: unknown }).detector_type ?? '')).filter(Boolean)
-    : [];
-  return { action: 'block', message: `Violated guardrail policy (${g.guardrail_name}): flagged by Lakera Guard${detectors.length ? ` (${detectors.join(', ')})` : ''}` };
+  const said = outputs.join('') ? outputs : [BLOCKED_TEXT];
+  const message = `Violated guardrail policy (${g.guardrail_name}): ${said.join(' ').slice(0, 500)}`;
+  // Only a BLOCKED one is answered (with the 400's text where it gave none): anonymized texts Tollgate cannot map back to theirs are refused, never passed.
+  return blocked && p.disable_exception_on_block === true ? { action: 'answer', message, text: said.join('') } : { action: 'block', message };
 }
 
 /** OpenAI's moderation model: a flagged text is blocked. */

@@ -188,6 +188,8 @@ export async function loadPolicy(pool: Pool, kind: EntityKind, id: string, now: 
       return row ? { ...fromRow(kind, id, row, await budgetRow(pool, row.budget_id)), alias: str(row.alias), allowedModelRegion: str(row.allowed_model_region) } : missingPolicy(kind, id);
     }
     case 'global':
+    case 'agent':
+      // Their policies come from the config and other tables (read-policy.ts).
       return missingPolicy(kind, id);
   }
 }

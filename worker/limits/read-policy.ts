@@ -13,10 +13,12 @@ import type { EntityKind } from './client.ts';
 import { now } from './clock.ts';
 import { type EntityPolicy, loadPolicy, missingPolicy } from './policy.ts';
 import { budgetWindowStart, nextBudgetReset } from './windows.ts';
+import { agentPolicy } from '../a2a/agent-limits.ts';
 
 /** An entity's policy as Postgres (and, for the proxy-wide cap and end-user defaults, the config) has it now. */
 export async function readPolicy(env: GatewayEnv, kind: EntityKind, id: string, timeZone: string): Promise<EntityPolicy> {
   if (kind === 'global') return globalPolicy(env, id, timeZone);
+  if (kind === 'agent') return agentPolicy(env, id);
   const database = openDatabase(env);
   try {
     const t = now();

@@ -15,7 +15,7 @@ export interface Refusal {
 }
 
 export const KIND_LABEL: Record<EntityKind, string> = {
-  key: 'Key', team: 'Team', org: 'Organization', user: 'User', team_member: 'User', end_user: 'End User', global: 'Proxy',
+  key: 'Key', team: 'Team', org: 'Organization', user: 'User', team_member: 'User', end_user: 'End User', global: 'Proxy', agent: 'Agent',
 };
 
 export function toGatewayError(refusal: Refusal): GatewayError {

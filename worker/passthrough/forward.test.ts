@@ -49,15 +49,17 @@ describe('forwardedHeaders', () => {
     authorization: 'Bearer sk-virtual', 'x-api-key': 'sk-virtual', 'x-goog-api-key': 'sk-virtual', 'x-litellm-api-key': 'sk-virtual', cookie: 'a=b',
     'content-type': 'application/json', accept: 'text/event-stream', 'anthropic-version': '2023-06-01', 'anthropic-beta': 'files-api-2025-04-14',
     'x-litellm-tags': 'a', 'openai-organization': 'org-client', 'x-goog-user-project': 'other-project', 'x-amz-security-token': 'client-aws', 'x-pass-x-custom': '1', 'x-pass-authorization': 'Bearer smuggled', host: 'gateway', 'cf-connecting-ip': '1.2.3.4', 'my-key': 'sk-custom',
+    'x-a2a-agent-authorization': 'Bearer agent-secret', 'x-mcp-github-authorization': 'Bearer mcp-secret', 'x-pass-x-mcp-trace': 'named-for-provider',
   });
 
   it('sends the client\'s headers on but never a credential, the gateway\'s own or hop-by-hop ones', () => {
     const out = Object.fromEntries(forwardedHeaders(client, { all: true, keyHeaders: ['my-key', undefined] }));
-    expect(out).toEqual({ 'content-type': 'application/json', accept: 'text/event-stream', 'anthropic-version': '2023-06-01', 'anthropic-beta': 'files-api-2025-04-14', 'x-custom': '1' });
+    // x-a2a-* and x-mcp-* are agents' and MCP servers' credentials: only one the client wraps in x-pass- goes on.
+    expect(out).toEqual({ 'content-type': 'application/json', accept: 'text/event-stream', 'anthropic-version': '2023-06-01', 'anthropic-beta': 'files-api-2025-04-14', 'x-custom': '1', 'x-mcp-trace': 'named-for-provider' });
   });
 
   it('sends only content-type, accept and x-pass-* without forward_headers', () => {
-    expect(Object.fromEntries(forwardedHeaders(client, { all: false }))).toEqual({ 'content-type': 'application/json', accept: 'text/event-stream', 'x-custom': '1' });
+    expect(Object.fromEntries(forwardedHeaders(client, { all: false }))).toEqual({ 'content-type': 'application/json', accept: 'text/event-stream', 'x-custom': '1', 'x-mcp-trace': 'named-for-provider' });
   });
 });
 

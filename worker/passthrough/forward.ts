@@ -77,11 +77,15 @@ export function neverForwarded(name: string): boolean {
   return NEVER_FORWARDED.has(name) || name.startsWith('x-litellm-') || name.startsWith('cf-') || name.startsWith('x-forwarded-') || name.startsWith('x-amz-');
 }
 
+/** MCP servers' (`x-mcp-<server>-*`) and A2A agents' (`x-a2a-<agent>-*`) headers: their credentials, never a provider's. */
+const othersHeader = (name: string) => name.startsWith('x-mcp-') || name.startsWith('x-a2a-');
+
 /**
  * The client's headers as a pass-through call sends them on. With `all`, every header but those never
- * forwarded, the gateway's own (`x-litellm-*`, Cloudflare's `cf-*`) and `keyHeaders` (the headers
- * keys may come in by config); without, only `content-type` and `accept`. Either way `x-pass-NAME` goes on as `NAME`
- * (LiteLLM's rule), unless NAME is one never forwarded.
+ * forwarded, the gateway's own (`x-litellm-*`, Cloudflare's `cf-*`), MCP servers' and A2A agents' (`x-mcp-*`,
+ * `x-a2a-*`) and `keyHeaders` (the headers keys may come in by config); without, only `content-type` and
+ * `accept`. Either way `x-pass-NAME` goes on as `NAME` (LiteLLM's rule: the client names it for the provider,
+ * `x-pass-x-mcp-...` too), unless NAME is one never forwarded.
  */
 export function forwardedHeaders(client: Headers, options: { all: boolean; keyHeaders?: readonly (string | undefined)[] }): Headers {
   const out = new Headers();
@@ -92,7 +96,7 @@ export function forwardedHeaders(client: Headers, options: { all: boolean; keyHe
       if (target && !neverForwarded(target) && !keyHeaders.has(target)) out.set(target, value);
       return;
     }
-    if (neverForwarded(name) || keyHeaders.has(name)) return;
+    if (neverForwarded(name) || keyHeaders.has(name) || othersHeader(name)) return;
     if (options.all || name === 'content-type' || name === 'accept') {
       if (!out.has(name)) out.set(name, value);
     }

@@ -48,6 +48,8 @@ export interface CallContext {
   servedTags?: readonly string[];
   /** The guardrails that ran on the call (config.yaml's `guardrails`), for its spend-log row and headers. */
   appliedGuardrails?: readonly string[];
+  /** A guardrail answered the request (`disable_exception_on_block`, pre_call): settled at no cost, as LiteLLM's zero usage. */
+  guardrailAnswered?: true;
 }
 
 /**

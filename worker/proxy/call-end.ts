@@ -44,6 +44,8 @@ export function callSettler(c: CallScope, state: GatewayState, ctx: CallContext,
   const settler: CallSettler = {
     settle(result) {
       settler.slot?.free();
+      // A request a guardrail answered used no model: whatever its usage says, it costs nothing (a property read otherwise).
+      if (ctx.guardrailAnswered) result = { ...result, cost: 0 };
       // A cost that is not a number of dollars would poison every limiter counter it reaches (NaN spend refuses all calls).
       if (!(Number.isFinite(result.cost) && result.cost >= 0)) {
         log.error(`call ${ctx.callId}: cost ${String(result.cost)} is not a number of dollars; settled as 0`);
@@ -90,7 +92,7 @@ export async function answerCall(c: CallScope, state: GatewayState, ctx: CallCon
       return errorResponse(unwatched, callHeaders(ctx, ''));
     }
     if (cache && settleLeader) c.executionCtx.waitUntil(storeAnswer(cache, settleLeader, end.endpoint, answer.body, outcome));
-    const cost = costOfCall(deployment, outcome.usage);
+    const cost = ctx.guardrailAnswered ? 0 : costOfCall(deployment, outcome.usage);
     const answered = answerResponse(answer.body, answer.status, { ...end.headers, cost });
     settler.overheadMs = answered.overheadMs;
     settler.settle({ outcome, cost, apiBase: answer.apiBase, finishedAt: outcome.finishedAt });

@@ -119,7 +119,7 @@ export function callOverrides(body: Record<string, unknown>, headers: RequestHea
 /**
  * The client's headers a call passes on to its provider (LiteLLM's): every `x-` header under
  * `forward_client_headers_to_llm_api` (and `anthropic-beta`), but the SDK's `x-stainless-*`, MCP servers'
- * credentials (`x-mcp-*`), pass-through's `x-pass-*` (which only pass-through routes unwrap, as NAME: sent verbatim
+ * credentials (`x-mcp-*`), A2A agents' (`x-a2a-*`), pass-through's `x-pass-*` (which only pass-through routes unwrap, as NAME: sent verbatim
  * they would carry a header the client may not set, such as `x-pass-x-goog-user-project`) and those no route ever
  * sends on (passthrough/forward.ts neverForwarded: the gateway's own, what proxies add, AWS signatures, which Google
  * project pays, method overrides); `openai-organization`
@@ -134,43 +134,11 @@ export function forwardedHeaders(settings: TollgateConfig['general_settings'], h
   headers.forEach((value, name) => {
     const passed = name === 'openai-organization'
       ? org
-      : all && (name === 'anthropic-beta' || (name.startsWith('x-') && !name.startsWith('x-stainless') && !name.startsWith('x-mcp-') && !name.startsWith('x-pass-') && !neverForwarded(name)));
+      : all && (name === 'anthropic-beta' || (name.startsWith('x-') && !name.startsWith('x-stainless') && !name.startsWith('x-mcp-') && !name.startsWith('x-a2a-') && !name.startsWith('x-pass-') && !neverForwarded(name)));
     if (passed) (out ??= {})[name] = value;
   });
   return out;
 }
 
-const CREDENTIAL_HEADERS = ['authorization', 'x-api-key', 'api-key', 'cookie', 'x-litellm-api-key', 'x-goog-api-key', 'ocp-apim-subscription-key'];
-
-/**
- * The request's headers read once, into a Map: each Headers.get() is a call
- * into workerd (the name and the value converted, a lookup), and a model call
- * reads about fifteen (its key, overrides, end user, tags, spend-log and
- * Langfuse headers) and walks them all once for Langfuse.
- */
-export function headerSnapshot(headers: Headers): RequestHeaders {
-  const byName = new Map<string, string>();
-  // Names come lower-cased, a repeated header's values joined as get() joins them.
-  headers.forEach((value, name) => byName.set(name, value));
-  return {
-    get: (name) => byName.get(name.toLowerCase()) ?? null,
-    forEach: (each) => byName.forEach(each),
-  };
-}
-
-/**
- * The request's headers without any credential: what providers and telemetry
- * sinks may read. A view over the request's own headers (nothing copied: a
- * copy per request is measurable), which never shows a credential: the usual key headers, and the ones
- * keys come in by config (`litellm_key_header_name`, a config endpoint's `litellm_user_api_key`) or where a
- * browser puts one (a WebSocket's subprotocols).
- */
-export function withoutCredentials(headers: RequestHeaders, keyHeaders?: string | readonly (string | undefined)[]): RequestHeaders {
-  const secret = (name: string) => CREDENTIAL_HEADERS.includes(name) || (typeof keyHeaders === 'string' ? name === keyHeaders : keyHeaders?.includes(name) === true);
-  return {
-    get: (name) => (secret(name.toLowerCase()) ? null : headers.get(name)),
-    forEach: (each) => headers.forEach((value, name) => {
-      if (!secret(name)) each(value, name);
-    }),
-  };
-}
+// Views over a request's headers, in their own module so code checked outside the Workers types (unit tests) can use them.
+export { headerSnapshot, withoutCredentials } from './header-views.ts';

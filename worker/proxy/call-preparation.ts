@@ -48,6 +48,8 @@ export interface CallGuards {
   appliedGuards: string[];
   /** What a Presidio guardrail with `output_parse_pii` replaced in the request (`<PERSON_1_3fa9c2d0>` → the name), to put back in the answer. */
   piiTokens?: Map<string, string>;
+  /** The text a guardrail answered the call with (`disable_exception_on_block`): no provider is called (guard-reply.ts). */
+  answer?: string;
 }
 
 /**
@@ -71,7 +73,9 @@ export async function guardCallRequest(
     throw badRequest(`Guardrails that check the answer (${reading.map((g) => g.guardrail_name).join(', ')}) read it when it comes: call without background`, 'background');
   }
   const piiTokens = unmasking ? new Map<string, string>() : undefined;
-  const appliedGuards = await guardRequest(requestGuards, body, endpoint, env, callId, piiTokens);
+  const { ran: appliedGuards, answer } = await guardRequest(requestGuards, body, endpoint, env, callId, piiTokens);
+  // Answered by a guardrail: the model never answers, so no guardrail reads an answer (LiteLLM's pre-call block).
+  if (answer !== undefined) return { answerGuards: [], appliedGuards, answer };
   return { answerGuards, appliedGuards, ...(piiTokens?.size ? { piiTokens } : {}) };
 }
 

@@ -33,6 +33,7 @@ import { callFileIds, type CallFiles } from './call-file-ids.ts';
 import { callSettler } from './call-end.ts';
 import { refuseLargeCacheHit } from './answer-size.ts';
 import { answerRouted, callDeployment, groupForwardedHeaders, userInfoToSend } from './model-call-send.ts';
+import { guardrailReply } from '../guardrails/guard-reply.ts';
 import { answerFromCache, type CallGuards, callContextOf, failedCall, guardCallRequest, recordLookup, responsesStores } from './call-preparation.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
@@ -115,7 +116,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   const tags = state.config.router_settings.enable_tag_filtering === true ? keyedTags : undefined;
   const scope = routingScope(resolved, region, tags, state.config.router_settings, modelTags);
   // A call whose answer a guardrail checks or unmasks (output_parse_pii) neither takes a cached answer nor makes one.
-  const cache = answerGuards?.length || piiTokens || scope.cacheGroup === undefined ? undefined : await planCache(cacheSettings(state.config, c.env), endpoint, scope.cacheGroup, body, caller.kind === 'key' ? caller.policy.allowedCacheControls : undefined)
+  const cache = answerGuards?.length || piiTokens || guarded?.answer !== undefined || scope.cacheGroup === undefined ? undefined : await planCache(cacheSettings(state.config, c.env), endpoint, scope.cacheGroup, body, caller.kind === 'key' ? caller.policy.allowedCacheControls : undefined)
     .catch((err: unknown) => {
       if (admission) c.executionCtx.waitUntil(admission.release());
       throw err;
@@ -125,6 +126,12 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   // The client's headers without its credentials, for providers (anthropic-beta) and telemetry (langfuse_*): built once.
   const safeHeaders = withoutCredentials(requestHeaders, state.keyHeader);
   const settler = callSettler(c, state, ctx, safeHeaders, admission);
+  // A request a guardrail answered (disable_exception_on_block): its text in the endpoint's format, no provider called, at no cost.
+  if (guarded?.answer !== undefined) {
+    ctx.guardrailAnswered = true;
+    const reply = guardrailReply(endpoint, body, guarded.answer, ctx.stream, ctx.keepText);
+    return answerRouted(c, state, ctx, endpoint, reply, deployment, { retries: 0, fallbacks: 0 }, Date.now(), undefined, appliedGuards, undefined, admission, settler, promptTokens, undefined, undefined);
+  }
   // The client's headers a provider gets, globally and for model_group_settings' groups, and the caller's information (model-call-send.ts).
   const forwarded = forwardedHeaders(state.config.general_settings, safeHeaders);
   const groupForwarded = groupForwardedHeaders(state.config, safeHeaders);

@@ -149,6 +149,38 @@ describe('deliverLoggers', () => {
     for (const text of [...lines, ...reports]) expect(text).not.toContain(DD_API_KEY);
   });
 
+  it('never quotes a credential a destination echoes back in a log line or a failure report (retried or dropped)', async () => {
+    intake.failNext('generic', 401, 1, { echo: true });
+    // The key then starts 14 characters before a log line's cut (500): scrubbed whole first, none of it is quoted.
+    intake.failNext('datadog', 400, 1, { echo: true, pad: 434 });
+    const lines: string[] = [];
+    const spy = vi.spyOn(log, 'error').mockImplementation((...args: unknown[]) => void lines.push(args.join(' ')));
+    try {
+      expect(await deliver([message('generic_api', 0, ['g1']), message('datadog', 1, ['d1'])])).toEqual([0]);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(intake.refused.map((r) => r.status).sort()).toEqual([400, 401]);
+    expect(lines).toEqual(expect.arrayContaining([
+      expect.stringMatching(/generic_api callback: posting 1 payloads .* retrying: HTTP 401: .*you sent \[redacted\] \[redacted\]/),
+      expect.stringMatching(/datadog callback: .* dropped: HTTP 400: .*you sent \[redacted\]; mi/),
+    ]));
+    expect(reports).toHaveLength(2);
+    for (const text of [...lines, ...reports]) {
+      // Not even a secret's first 4 characters in what the destination said ('gene' is the logger's name too).
+      for (const secret of [GENERIC_SECRET, DD_API_KEY]) expect(text.slice(text.indexOf('HTTP 4'))).not.toContain(secret.slice(0, 4));
+    }
+  });
+
+  it('keeps gcs_bucket payloads for a retry while GCS_PATH_SERVICE_ACCOUNT is a path (a deployment without npm start)', async () => {
+    const retried = new Set<number>();
+    const gcsEnv = { ...env, GCS_BUCKET_NAME: 'logs-1', GCS_PATH_SERVICE_ACCOUNT: '/secrets/gcs-key.json' };
+    await deliverLoggers([message('gcs_bucket', 0, ['c1']), message('generic_api', 1, ['g1'])], gcsEnv, (c, e) => reports.push(`${c}: ${e.message}`), (o) => retried.add(o));
+    expect([...retried]).toEqual([0]);
+    expect(delivered('generic')).toEqual(['g1']);
+    expect(reports).toEqual([expect.stringContaining('gcs_bucket: GCS_PATH_SERVICE_ACCOUNT is a path')]);
+  });
+
   it('retries, whole, the messages of a destination that refuses every payload with a 400 (a wrong key said as 400): none dropped', async () => {
     intake.failNext('generic', 400, 10_000);
     const lines: string[] = [];

@@ -15,9 +15,11 @@ import { log } from '../../../worker/telemetry/log.ts';
 import { datadogPoster } from './loggers/datadog.ts';
 import { genericApiPoster } from './loggers/generic-api.ts';
 import { s3Poster } from './loggers/s3.ts';
+import { gcsBucketPoster } from './loggers/gcs-bucket.ts';
 import { langsmithPoster } from './loggers/langsmith.ts';
 import { payloadId, payloadSegments } from './loggers/payload-split.ts';
 import { requestPool } from './loggers/pool.ts';
+import { loggerSecrets, REASON_MAX, scrubbed } from './loggers/secrets.ts';
 import type { LoggerEnv, LoggerPoster, LoggerTarget, PostResult } from './loggers/types.ts';
 import type { EventSegment } from './segment.ts';
 
@@ -27,6 +29,7 @@ export const LOGGER_POSTERS: Readonly<Record<string, LoggerPoster>> = {
   datadog: datadogPoster,
   s3: s3Poster,
   langsmith: langsmithPoster,
+  gcs_bucket: gcsBucketPoster,
 };
 
 export type LoggerSegment = EventSegment & { name: string; origin: number };
@@ -93,6 +96,10 @@ export async function deliverLoggers(segments: readonly LoggerSegment[], env: Lo
     else byLogger.set(segment.name, [segment]);
   }
   const run = requestPool(CONCURRENT_REQUESTS);
+  // Every reason is scrubbed of the loggers' secrets before a log line or an alert quotes it (a destination may
+  // echo a key); the secrets are read on the batch's first failure only.
+  let secrets: string[] | undefined;
+  const say: Say = (reason, cut) => scrubbed(reason, (secrets ??= loggerSecrets(env)), REASON_MAX, cut);
   await Promise.all([...byLogger].map(async ([name, list]) => {
     const poster = LOGGER_POSTERS[name];
     if (!poster) {
@@ -113,23 +120,29 @@ export async function deliverLoggers(segments: readonly LoggerSegment[], env: Lo
       return;
     }
     if ('error' in target) {
-      log.error(`${name} callback: ${count(list)} payloads dropped: ${target.error}`);
-      report(name, new Error(target.error));
+      const reason = say(target.error);
+      log.error(`${name} callback: ${count(list)} payloads ${target.retry ? 'kept for a retry' : 'dropped'}: ${reason}`);
+      report(name, new Error(reason));
+      if (target.retry) for (const segment of list) retry(segment.origin);
       return;
     }
-    await deliverTo(name, target, chunked(list, poster), run, report, retry);
+    await deliverTo(name, target, chunked(list, poster), run, report, retry, say);
   }));
 }
+
+/** A poster's reason as a log line or an alert may quote it: scrubbed of the loggers' secrets (its tail too when `cut`), then cut. */
+type Say = (reason: string, cut?: boolean) => string;
 
 /** One logger's requests: sent through the pool, refused ones halved within the budget, then the verdict on refusals. */
 async function deliverTo(
   name: string, target: LoggerTarget, chunks: readonly LoggerSegment[][], run: ReturnType<typeof requestPool>,
-  report: ReportFailure, retry: (origin: number) => void,
+  report: ReportFailure, retry: (origin: number) => void, say: Say,
 ): Promise<void> {
   let accepted = 0;
   let splits = 0;
-  const refused: { chunk: readonly LoggerSegment[]; reason: string }[] = [];
-  const retried = (chunk: readonly LoggerSegment[], reason: string) => {
+  const refused: { chunk: readonly LoggerSegment[]; reason: string; cut?: boolean }[] = [];
+  const retried = (chunk: readonly LoggerSegment[], raw: string, cut?: boolean) => {
+    const reason = say(raw, cut);
     report(name, new Error(reason));
     log.error(`${name} callback: posting ${count(chunk)} payloads to ${target.where} failed, retrying: ${reason}`);
     for (const segment of chunk) retry(segment.origin);
@@ -145,14 +158,14 @@ async function deliverTo(
       accepted += count(chunk);
       return;
     }
-    if (result.retry) return retried(chunk, result.reason);
+    if (result.retry) return retried(chunk, result.reason, result.cut);
     // Payloads the destination will not take must not cost the others in the request theirs.
     const parts = chunk.length > 1 ? chunk : (chunk[0] && chunk[0].events > 1 ? payloadSegments(chunk[0]) : []);
     if (parts.length <= 1) {
-      refused.push({ chunk, reason: result.reason });
+      refused.push({ chunk, reason: result.reason, cut: result.cut });
       return;
     }
-    if (splits + 2 > MAX_SPLIT_REQUESTS) return retried(chunk, `${result.reason} (and this batch's ${MAX_SPLIT_REQUESTS} requests for finding the payload refused are spent)`);
+    if (splits + 2 > MAX_SPLIT_REQUESTS) return retried(chunk, `this batch's ${MAX_SPLIT_REQUESTS} requests for finding the payload refused are spent: ${result.reason}`, result.cut);
     splits += 2;
     const half = Math.ceil(parts.length / 2);
     await Promise.all([send(parts.slice(0, half)), send(parts.slice(half))]);
@@ -160,13 +173,14 @@ async function deliverTo(
   await Promise.all(chunks.map(send));
   if (accepted === 0 && refused.length > 1) {
     // Not one payload taken, each refused on its own: the destination's settings or format are at fault, not the payloads.
-    const reason = refused[0]?.reason ?? '';
+    const reason = say(refused[0]?.reason ?? '', refused[0]?.cut);
     report(name, new Error(reason));
     log.error(`${name} callback: ${target.where} refused each of ${refused.length} payloads on its own, none taken: its settings are at fault, retrying: ${reason}`);
     for (const { chunk } of refused) for (const segment of chunk) retry(segment.origin);
     return;
   }
-  for (const { chunk, reason } of refused) {
+  for (const { chunk, reason: raw, cut } of refused) {
+    const reason = say(raw, cut);
     report(name, new Error(reason));
     const which = chunk.length === 1 && chunk[0]?.events === 1 ? `the payload of call ${payloadId(chunk[0])}` : `${count(chunk)} payloads`;
     log.error(`${name} callback: ${target.where} refused ${which}, dropped: ${reason}`);

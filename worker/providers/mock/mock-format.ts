@@ -9,40 +9,40 @@ function openaiUsage(u: UsageReport) {
   return { prompt_tokens: u.promptTokens, completion_tokens: u.completionTokens, total_tokens: u.promptTokens + u.completionTokens };
 }
 
-export function chatCompletion(id: string, model: string, text: string, usage: UsageReport) {
+export function chatCompletion(id: string, model: string, text: string, usage: UsageReport, finish = 'stop') {
   return {
     id, object: 'chat.completion', created: now(), model,
-    choices: [{ index: 0, message: { role: 'assistant', content: text }, logprobs: null, finish_reason: 'stop' }],
+    choices: [{ index: 0, message: { role: 'assistant', content: text }, logprobs: null, finish_reason: finish }],
     usage: openaiUsage(usage),
   };
 }
 
-export function textCompletion(id: string, model: string, text: string, usage: UsageReport) {
+export function textCompletion(id: string, model: string, text: string, usage: UsageReport, finish = 'stop') {
   return {
     id, object: 'text_completion', created: now(), model,
-    choices: [{ index: 0, text, logprobs: null, finish_reason: 'stop' }],
+    choices: [{ index: 0, text, logprobs: null, finish_reason: finish }],
     usage: openaiUsage(usage),
   };
 }
 
 const words = (text: string) => text.match(/\S+\s*/g) ?? [''];
 
-/** Chunks a word at a time, then the finish chunk, then (when asked) the usage chunk. */
-export function chatChunks(id: string, model: string, text: string, usage?: UsageReport): unknown[] {
+/** Chunks a word at a time, then the finish chunk (`finish`: a guardrail's answer says content_filter), then (when asked) the usage chunk. */
+export function chatChunks(id: string, model: string, text: string, usage?: UsageReport, finish = 'stop'): unknown[] {
   const base = { id, object: 'chat.completion.chunk', created: now(), model };
   return [
     { ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }] },
     ...words(text).map((w) => ({ ...base, choices: [{ index: 0, delta: { content: w }, logprobs: null, finish_reason: null }] })),
-    { ...base, choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: 'stop' }] },
+    { ...base, choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: finish }] },
     ...(usage ? [{ ...base, choices: [], usage: openaiUsage(usage) }] : []),
   ];
 }
 
-export function textCompletionChunks(id: string, model: string, text: string, usage?: UsageReport): unknown[] {
+export function textCompletionChunks(id: string, model: string, text: string, usage?: UsageReport, finish = 'stop'): unknown[] {
   const base = { id, object: 'text_completion', created: now(), model };
   return [
     ...words(text).map((w) => ({ ...base, choices: [{ index: 0, text: w, logprobs: null, finish_reason: null }] })),
-    { ...base, choices: [{ index: 0, text: '', logprobs: null, finish_reason: 'stop' }] },
+    { ...base, choices: [{ index: 0, text: '', logprobs: null, finish_reason: finish }] },
     ...(usage ? [{ ...base, choices: [], usage: openaiUsage(usage) }] : []),
   ];
 }

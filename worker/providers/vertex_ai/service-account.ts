@@ -79,10 +79,15 @@ export function tokenUri(account: ServiceAccount): string {
   return account.token_uri ?? DEFAULT_TOKEN_URI;
 }
 
+/** Keyed by the key itself: a key id alone would let a replaced key ride on its predecessor's token. */
+const cacheKey = (account: ServiceAccount) => `${account.client_email}\n${tokenUri(account)}\n${account.private_key}`;
+
 interface CachedToken {
   token: Promise<string>;
   /** ms since the epoch; Infinity while the exchange is in flight. */
   renewAt: number;
+  /** The token, once the exchange gave it. */
+  value?: string;
 }
 
 /** Access tokens per service account, for one isolate. `fetch` and the clock are injectable for tests. */
@@ -96,15 +101,24 @@ export class AccessTokens {
     this.now = options.now ?? Date.now;
   }
 
+  /**
+   * Drops an account's kept token when it is `token` (one its destination answered 401 for: revoked), so the
+   * next call exchanges anew. A newer token another request fetched meanwhile is kept: only the refused one goes.
+   */
+  forget(account: ServiceAccount, token: string): void {
+    const key = cacheKey(account);
+    if (this.cache.get(key)?.value === token) this.cache.delete(key);
+  }
+
   token(account: ServiceAccount, label: string, provider: string): Promise<string> {
-    // Keyed by the key itself: a key id alone would let a replaced key ride on its predecessor's token.
-    const key = `${account.client_email}\n${tokenUri(account)}\n${account.private_key}`;
+    const key = cacheKey(account);
     const cached = this.cache.get(key);
     if (cached && this.now() < cached.renewAt) return cached.token;
     const entry: CachedToken = { token: Promise.resolve(''), renewAt: Infinity };
     entry.token = this.exchange(account, label, provider).then(
       ({ token, expiresAt }) => {
         entry.renewAt = expiresAt - REFRESH_MARGIN_MS;
+        entry.value = token;
         return token;
       },
       (err: unknown) => {

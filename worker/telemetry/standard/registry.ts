@@ -24,6 +24,8 @@ export const STANDARD_LOGGERS: readonly StandardLogger[] = [
   { name: 'langsmith' },
   // LiteLLM's S3Logger (s3_v2.py): one object per payload; `s3_v2` is the name its newer releases also take.
   { name: 's3', aliases: ['s3_v2'] },
+  // LiteLLM's GCSBucketLogger (Enterprise there): one object per payload in a Google Cloud Storage bucket.
+  { name: 'gcs_bucket' },
 ];
 
 /** Every callback name a standard logger answers to (for the config's checks). */

@@ -40,6 +40,15 @@ export function requestHeaders(configured: Record<string, string>): { headers: R
   return { headers, invalid };
 }
 
+/**
+ * How a log line names a header fetch refused: its position and, when it is a plain word, its name's first
+ * word. Never the whole name: a mistyped `Authorization: Bearer <token>=...` holds the token in its name.
+ */
+export function invalidHeaderLabel(name: string, position: number): string {
+  const first = /^[A-Za-z][A-Za-z-]{0,39}(?=$|[^A-Za-z0-9-])/.exec(name.trim())?.[0];
+  return `header ${position}${first ? ` (its name starts "${first}")` : ''}`;
+}
+
 export const genericApiPoster: LoggerPoster = {
   maxPayloads: 1000,
   maxBytes: 3 * 1024 * 1024,
@@ -48,9 +57,11 @@ export const genericApiPoster: LoggerPoster = {
     if (!endpoint) return { error: 'no endpoint: set GENERIC_LOGGER_ENDPOINT for the admin Worker' };
     const url = httpUrl(endpoint, 'GENERIC_LOGGER_ENDPOINT');
     if ('error' in url) return url;
-    const { headers, invalid } = requestHeaders(genericLoggerHeaders(envText(env, 'GENERIC_LOGGER_HEADERS')));
-    // A header fetch would refuse is a setting to fix, not a delivery to retry: left out, named (never its value).
-    for (const name of invalid) log.error(`generic_api callback: GENERIC_LOGGER_HEADERS header ${JSON.stringify(name.slice(0, 64))} is not a valid HTTP header; left out`);
+    const configured = genericLoggerHeaders(envText(env, 'GENERIC_LOGGER_HEADERS'));
+    const { headers, invalid } = requestHeaders(configured);
+    // A header fetch would refuse is a setting to fix, not a delivery to retry: left out, named by position.
+    const names = Object.keys(configured);
+    for (const name of invalid) log.error(`generic_api callback: GENERIC_LOGGER_HEADERS ${invalidHeaderLabel(name, names.indexOf(name) + 1)} is not a valid HTTP header; left out`);
     return {
       where: url.origin,
       post: (segments) => postClassified(url.toString(), { headers, body: joinedBody('[', segments, ']') }, (s) => s >= 200 && s < 300),

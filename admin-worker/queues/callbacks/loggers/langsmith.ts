@@ -12,7 +12,7 @@
 import { createHmac } from 'node:crypto';
 import type { EventSegment } from '../segment.ts';
 import { log } from '../../../../worker/telemetry/log.ts';
-import { envText, httpUrl, type LoggerEnv, type LoggerPoster, postClassified } from './types.ts';
+import { envText, httpUrl, type LoggerEnv, type LoggerPoster, postClassified, type TargetOptions } from './types.ts';
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => !!v && typeof v === 'object' && !Array.isArray(v);
@@ -141,12 +141,14 @@ export const langsmithPoster: LoggerPoster = {
   // LangSmith's batch endpoint takes about 20 MB; LiteLLM sends up to its batch size (512) at once.
   maxPayloads: 512,
   maxBytes: 3 * 1024 * 1024,
-  target(env: LoggerEnv) {
+  target(env: LoggerEnv, options?: TargetOptions) {
     const apiKey = envText(env, 'LANGSMITH_API_KEY');
     if (!apiKey) return { error: 'LANGSMITH_API_KEY is not set for the admin Worker' };
     const base = httpUrl(envText(env, 'LANGSMITH_BASE_URL') ?? 'https://api.smith.langchain.com', 'LANGSMITH_BASE_URL');
     if ('error' in base) return base;
-    const settings = settingsOf(env);
+    // The /health/services test run is sent whatever the rate: sampled out, it would be called sent and never be.
+    const read = settingsOf(env);
+    const settings = options?.unsampled ? { ...read, samplingRate: 1 } : read;
     const url = langsmithBatchUrl(base);
     const headers: Record<string, string> = { 'content-type': 'application/json', 'x-api-key': apiKey };
     const tenant = envText(env, 'LANGSMITH_TENANT_ID');

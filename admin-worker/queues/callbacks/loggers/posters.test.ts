@@ -1,7 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { log } from '../../../../worker/telemetry/log.ts';
 import type { LoggerEnv } from './types.ts';
 import { datadogLog, datadogPoster } from './datadog.ts';
-import { genericApiPoster, genericLoggerHeaders, requestHeaders } from './generic-api.ts';
+import { genericApiPoster, genericLoggerHeaders, invalidHeaderLabel, requestHeaders } from './generic-api.ts';
 
 const env = (vars: Record<string, string>) => vars as LoggerEnv;
 const whereOf = (target: ReturnType<typeof datadogPoster.target>) => ('error' in target ? target.error : target.where);
@@ -21,6 +22,19 @@ describe('generic_api settings', () => {
     // The poster still posts (a config error, not a delivery to retry into the dead-letter queue).
     const target = genericApiPoster.target(env({ GENERIC_LOGGER_ENDPOINT: 'https://logs.example.test/', GENERIC_LOGGER_HEADERS: 'bad header=secret-value-1' }));
     expect('error' in target).toBe(false);
+  });
+
+  it('names a header fetch refuses by its position and first word, never the token a mistyped name holds', () => {
+    expect(invalidHeaderLabel('Authorization: Bearer tok-secret-0001', 2)).toBe('header 2 (its name starts "Authorization")');
+    expect(invalidHeaderLabel('sk3cr3t-token-0001 x', 1)).toBe('header 1');
+    const lines: string[] = [];
+    const spy = vi.spyOn(log, 'error').mockImplementation((...args: unknown[]) => void lines.push(args.join(' ')));
+    try {
+      genericApiPoster.target(env({ GENERIC_LOGGER_ENDPOINT: 'https://logs.example.test/', GENERIC_LOGGER_HEADERS: 'x-team=blue,Authorization: Bearer tok-secret-0001=x' }));
+    } finally {
+      spy.mockRestore();
+    }
+    expect(lines).toEqual(['generic_api callback: GENERIC_LOGGER_HEADERS header 2 (its name starts "Authorization") is not a valid HTTP header; left out']);
   });
 
   it('needs an http(s) GENERIC_LOGGER_ENDPOINT without credentials in it', () => {

@@ -12,9 +12,19 @@ export type PostResult =
   /**
    * Not taken: `retry` when the destination may take it later (unreachable, slow, a redirect, 401/403/404/407,
    * 408, 429, 5xx: the destination or its settings are at fault, not the payloads); otherwise (400, 413, 422) it
-   * refuses these payloads, and the dispatcher splits the request down to the one it will not take.
+   * refuses these payloads, and the dispatcher splits the request down to the one it will not take. `cut` when
+   * the reason ends in a destination's answer cut at ANSWER_CAP (it may end in part of a secret: secrets.ts).
    */
-  | { ok: false; retry: boolean; reason: string };
+  | { ok: false; retry: boolean; reason: string; cut?: boolean };
+
+/** How much of a destination's answer a reason keeps: whole enough to be scrubbed (secrets.ts) before any cut. */
+export const ANSWER_CAP = 8 * 1024;
+
+/** How a target is made: the /health/services test payload is sent whatever a sampling rate would keep. */
+export interface TargetOptions {
+  /** Send every payload: no sampling (LANGSMITH_SAMPLING_RATE) may leave a test payload out and call it sent. */
+  unsampled?: boolean;
+}
 
 /** A destination read from the admin Worker's environment, ready to post batches of payloads to. */
 export interface LoggerTarget {
@@ -39,7 +49,11 @@ export interface LoggerPoster {
    * that is more than its payloads' JSON (Datadog escapes each payload again inside a log's `message`).
    */
   requestBytes?(segment: EventSegment): number;
-  target(env: LoggerEnv): LoggerTarget | { error: string };
+  /**
+   * The destination, or why the settings make none: `retry` when the payloads should wait for the settings'
+   * mending (kept on the Queue, the dead-letter queue at worst) rather than be dropped.
+   */
+  target(env: LoggerEnv, options?: TargetOptions): LoggerTarget | { error: string; retry?: boolean };
 }
 
 /** How long a destination gets to answer one request. */
@@ -64,7 +78,9 @@ export async function postClassified(url: string, init: { headers: Record<string
     const res = await fetch(url, { method: 'POST', headers: init.headers, body: init.body as Uint8Array<ArrayBuffer>, signal: AbortSignal.timeout(POST_TIMEOUT_MS), redirect: 'manual' });
     const answer = await res.text().catch(() => '');
     if (accepted(res.status)) return { ok: true };
-    return { ok: false, retry: retryableStatus(res.status), reason: `HTTP ${res.status}${answer ? `: ${answer.slice(0, 200)}` : ''}` };
+    // Kept (to a cap) rather than cut short: a secret the answer echoes is scrubbed whole before the reason is cut.
+    const reason = `HTTP ${res.status}${answer ? `: ${answer.slice(0, ANSWER_CAP)}` : ''}`;
+    return answer.length > ANSWER_CAP ? { ok: false, retry: retryableStatus(res.status), reason, cut: true } : { ok: false, retry: retryableStatus(res.status), reason };
   } catch (err) {
     const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
     return { ok: false, retry: true, reason: timedOut ? `no answer within ${POST_TIMEOUT_MS} ms` : `unreachable (${err instanceof Error ? err.message : String(err)})` };

@@ -1,0 +1,198 @@
+/**
+ * LiteLLM's `gcs_bucket` callback (GCSBucketLogger): each StandardLoggingPayload as one JSON object in the
+ * `GCS_BUCKET_NAME` bucket, through the JSON API's media upload
+ * (`POST <GCS_API_BASE>/upload/storage/v1/b/<bucket>/o?uploadType=media&name=<object>`, default base
+ * https://storage.googleapis.com) with an OAuth2 access token of the service account in
+ * `GCS_PATH_SERVICE_ACCOUNT`. LiteLLM reads a key file at that path; a Worker has no files, so the admin Worker
+ * takes the key's JSON itself there (`npm start` reads a path into it at startup: scripts/lib/stack.ts). The
+ * token comes from the key's `token_uri` with a signed JWT (the Vertex AI code's signer), kept per isolate
+ * until near its expiry. Object names are LiteLLM's: `<YYYY-MM-DD>/<response id>`, a failure
+ * `<YYYY-MM-DD>/failure-<hex>`, under the folder a `bucket/folder` name gives.
+ */
+import { GatewayError } from '../../../../worker/errors.ts';
+import { AccessTokens, parseServiceAccount, type ServiceAccount } from '../../../../worker/providers/vertex_ai/service-account.ts';
+import type { EventSegment } from '../segment.ts';
+import { envText, httpUrl, type LoggerEnv, type LoggerPoster, type PostResult, POST_TIMEOUT_MS } from './types.ts';
+
+type Json = Record<string, unknown>;
+const utf8 = new TextDecoder();
+const encoder = new TextEncoder();
+
+/** Tokens per service account for this isolate, shared by every batch (renewed five minutes before they lapse). */
+const tokens = new AccessTokens();
+
+export interface GcsTarget {
+  base: URL;
+  bucket: string;
+  /** The folder of a `bucket/folder/...` GCS_BUCKET_NAME (LiteLLM's `_handle_folders_in_bucket_name`), `''` without. */
+  folder: string;
+  account: ServiceAccount;
+}
+
+/** GCS's rule for a bucket name (lowercase letters, digits, `-`, `_`, `.`; 3 to 222 characters). */
+const BUCKET_NAME = /^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/;
+
+/** The bucket, folder and service account from the admin Worker's env, or why the objects cannot be written. */
+export function gcsTargetOf(env: LoggerEnv): GcsTarget | { error: string } {
+  const name = envText(env, 'GCS_BUCKET_NAME');
+  if (!name) return { error: 'GCS_BUCKET_NAME is not set for the admin Worker' };
+  const at = name.indexOf('/');
+  const bucket = at < 0 ? name : name.slice(0, at);
+  const folder = at < 0 ? '' : name.slice(at + 1).replace(/\/+$/, '');
+  if (!BUCKET_NAME.test(bucket)) return { error: 'GCS_BUCKET_NAME does not start with a bucket name GCS takes' };
+  const keyText = envText(env, 'GCS_PATH_SERVICE_ACCOUNT');
+  if (!keyText) return { error: 'GCS_PATH_SERVICE_ACCOUNT is not set for the admin Worker (the service account key\'s JSON)' };
+  if (!keyText.startsWith('{')) return { error: 'GCS_PATH_SERVICE_ACCOUNT is a path: a Worker reads no files, give the service account key\'s JSON itself' };
+  let account: ServiceAccount;
+  try {
+    account = parseServiceAccount(keyText);
+  } catch {
+    // Never the key's text: the parser's message is about vertex_credentials, and the key is a secret.
+    return { error: 'GCS_PATH_SERVICE_ACCOUNT is not a service account key\'s JSON (needs client_email and private_key)' };
+  }
+  const base = httpUrl(envText(env, 'GCS_API_BASE') ?? 'https://storage.googleapis.com', 'GCS_API_BASE');
+  if ('error' in base) return base;
+  const tokenUri = httpUrl(account.token_uri ?? 'https://oauth2.googleapis.com/token', 'the service account\'s token_uri');
+  if ('error' in tokenUri) return tokenUri;
+  return { base, bucket, folder, account };
+}
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/**
+ * A payload's object name, as LiteLLM's `_get_object_name`: `<date>/<response id>` for a success,
+ * `<date>/failure-<32 hex>` for a failure, under the bucket name's folder. The date is the call's start (UTC)
+ * rather than the upload's, and a failure's hex is its call id's, so a retried upload rewrites the same object.
+ */
+export function gcsObjectName(payload: Json, folder: string): string {
+  const seconds = typeof payload.startTime === 'number' && Number.isFinite(payload.startTime) ? payload.startTime : Date.now() / 1000;
+  const d = new Date(seconds * 1000);
+  const date = `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
+  const id = String(payload.id ?? '');
+  const response = payload.response && typeof payload.response === 'object' ? (payload.response as Json).id : undefined;
+  const name = payload.error_str !== null && payload.error_str !== undefined
+    ? `${date}/failure-${id.replace(/-/g, '')}`
+    : `${date}/${typeof response === 'string' && response ? response : id}`;
+  return folder ? `${folder}/${name}` : name;
+}
+
+/** GCS's error reason from its JSON answer (`error.errors[0].reason`), never the message (it may quote the request). */
+function errorReason(text: string): string {
+  try {
+    const body = JSON.parse(text) as { error?: { errors?: { reason?: unknown }[] } };
+    const reason = body.error?.errors?.[0]?.reason;
+    return typeof reason === 'string' ? reason.slice(0, 64) : '';
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Whether GCS's refusal may pass: every answer but one that blames the object itself (413, or a 400 `invalid`:
+ * an object name or body GCS will not take). 401/403 (a key without access, a disabled account), 404 (no such
+ * bucket), 429 and 5xx are settings or GCS to wait for: the object is retried, at worst into the dead-letter queue.
+ */
+export const gcsRetryable = (status: number, reason: string): boolean => !(status === 413 || (status === 400 && reason === 'invalid'));
+
+/** How long this isolate remembers a service account's failed token exchange (or a fresh token GCS refused). */
+export const TOKEN_FAILURE_MS = 30_000;
+
+/** Per account (client_email, token_uri, key): the failure remembered and until when; the account's newest token. */
+const tokenFailures = new Map<string, { until: number; reason: string }>();
+const newestTokens = new Map<string, string>();
+const accountKey = (a: ServiceAccount) => `${a.client_email}\n${a.token_uri ?? ''}\n${a.private_key}`;
+
+/**
+ * Remembers that the account gets no usable token, so the other uploads of this batch (and the next batches,
+ * for TOKEN_FAILURE_MS) are retried at once rather than each signing and sending an exchange of their own.
+ */
+function rememberTokenFailure(account: ServiceAccount, reason: string): PostResult {
+  tokenFailures.set(accountKey(account), { until: Date.now() + TOKEN_FAILURE_MS, reason });
+  return { ok: false, retry: true, reason };
+}
+
+/**
+ * The access token for an upload, or the failure (a fresh one or one remembered) that retries the upload. A
+ * token exchanged for this batch joins `fresh`: GCS refusing one of those is the account's fault, not a revocation.
+ */
+async function accessToken(account: ServiceAccount, fresh: Set<string>): Promise<string | PostResult> {
+  const key = accountKey(account);
+  const failed = tokenFailures.get(key);
+  if (failed && Date.now() < failed.until) return { ok: false, retry: true, reason: failed.reason };
+  try {
+    const token = await tokens.token(account, 'gcs_bucket', 'gcs_bucket');
+    if (newestTokens.get(key) !== token) {
+      newestTokens.set(key, token);
+      fresh.add(token);
+    }
+    return token;
+  } catch (err) {
+    // The token endpoint's own words (invalid_grant: ...), never the assertion; a refused key waits for its mending.
+    const why = err instanceof GatewayError ? err.message.replace(/^.*?Exception - /, '') : `unreachable (${err instanceof Error ? err.name : typeof err})`;
+    return rememberTokenFailure(account, `no access token for the service account: ${why.slice(0, 200)}`);
+  }
+}
+
+/**
+ * One payload's upload, classified as the dispatcher wants it: 200 is written; only an object GCS refuses as
+ * such is dropped. `fresh`: the tokens exchanged during this batch (one set a batch).
+ */
+export async function uploadPayload(target: GcsTarget, payload: Json, fresh = new Set<string>()): Promise<PostResult> {
+  const token = await accessToken(target.account, fresh);
+  if (typeof token !== 'string') return token;
+  const name = gcsObjectName(payload, target.folder);
+  const url = new URL(`${target.base.toString().replace(/\/+$/, '')}/upload/storage/v1/b/${encodeURIComponent(target.bucket)}/o`);
+  url.searchParams.set('uploadType', 'media');
+  url.searchParams.set('name', name);
+  try {
+    const res = await fetch(url, {
+      method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: encoder.encode(JSON.stringify(payload)), signal: AbortSignal.timeout(POST_TIMEOUT_MS), redirect: 'manual',
+    });
+    const answer = await res.text().catch(() => '');
+    if (res.status === 200) return { ok: true };
+    // A token GCS no longer takes (revoked, or the key's account disabled and back): the retry asks for a new one.
+    const reason = errorReason(answer);
+    if (res.status === 401) {
+      tokens.forget(target.account, token);
+      // A token just exchanged and refused at once: the account itself has no access; a new exchange would not help.
+      if (fresh.has(token)) return rememberTokenFailure(target.account, `no access token for the service account: GCS refused a fresh one (HTTP 401${reason ? ` ${reason}` : ''})`);
+    }
+    return { ok: false, retry: gcsRetryable(res.status, reason), reason: `HTTP ${res.status}${reason ? ` ${reason}` : ''} for object ${name}` };
+  } catch (err) {
+    const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+    return { ok: false, retry: true, reason: timedOut ? `no answer within ${POST_TIMEOUT_MS} ms` : `unreachable (${err instanceof Error ? err.message : String(err)})` };
+  }
+}
+
+export const gcsBucketPoster: LoggerPoster = {
+  // GCS has no batch upload (LiteLLM posts one object a payload too): a request is one object, retried alone.
+  maxPayloads: 1,
+  maxBytes: 5 * 1024 * 1024,
+  target(env: LoggerEnv) {
+    const target = gcsTargetOf(env);
+    // Kept for a retry (the dead-letter queue at worst), not dropped: a deployment that passes a key file's path
+    // (workerd or Helm without `npm start`) loses no payload while its operator mends the setting.
+    if ('error' in target) return { error: target.error, retry: true };
+    const fresh = new Set<string>();
+    return {
+      where: target.base.origin,
+      // One set a batch (a target is made per batch): a token exchanged for it and refused at once is remembered.
+      post: async (segments: readonly EventSegment[]) => {
+        for (const segment of segments) {
+          let payloads: Json[];
+          try {
+            payloads = JSON.parse(`[${utf8.decode(segment.bytes)}]`) as Json[];
+          } catch (err) {
+            return { ok: false, retry: false, reason: `payloads that do not parse: ${err instanceof Error ? err.message : String(err)}` };
+          }
+          for (const payload of payloads) {
+            const result = await uploadPayload(target, payload, fresh);
+            if (!result.ok) return result;
+          }
+        }
+        return { ok: true };
+      },
+    };
+  },
+};
