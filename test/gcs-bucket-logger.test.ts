@@ -4,6 +4,7 @@ import { type FakeGcs, startFakeGcs } from './fakes/gcs-bucket.ts';
 import { type FakeUpstream, startFakeUpstream } from './fakes/upstream.ts';
 import { eventually, seedKey } from './support/keys.ts';
 import { startTestStack, TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
+import { callbackModels } from './support/callback-config.ts';
 
 // LiteLLM's `gcs_bucket` callback: one StandardLoggingPayload per object, uploaded by the admin Worker's callback
 // consumer through GCS's JSON API (uploadType=media) to a fake GCS on loopback, with an access token the fake's
@@ -20,14 +21,7 @@ beforeAll(async () => {
   gcs = await startFakeGcs({ bucket: 'tollgate-gcs-logs' });
   stack = await startTestStack({
     configYaml: `
-model_list:
-  - model_name: gpt-4o
-    litellm_params: {model: openai/gpt-4o, api_base: "${upstream.url}/v1", api_key: os.environ/FAKE_OPENAI_KEY}
-  - model_name: unreachable
-    litellm_params: {model: openai/gpt-4o, api_base: "http://127.0.0.1:9/v1", api_key: os.environ/FAKE_OPENAI_KEY}
-router_settings:
-  num_retries: 0
-litellm_settings:
+${callbackModels(upstream.url)}litellm_settings:
   callbacks: ["gcs_bucket"]
 `,
     env: {

@@ -4,6 +4,7 @@ import { type FakeLangsmith, startFakeLangsmith } from './fakes/langsmith.ts';
 import { type FakeUpstream, startFakeUpstream } from './fakes/upstream.ts';
 import { eventually, seedKey, seedTeam, sha256 } from './support/keys.ts';
 import { startTestStack, type TestStack } from './support/stack.ts';
+import { callbackModels } from './support/callback-config.ts';
 
 // LiteLLM's `langsmith` callback: each call as a LangSmith run, batched to POST /api/v1/runs/batch ({post: [runs]})
 // with x-api-key, by the admin Worker's callback consumer, to a fake LangSmith on loopback (LANGSMITH_BASE_URL
@@ -22,14 +23,7 @@ beforeAll(async () => {
   langsmith = await startFakeLangsmith({ apiKey: LANGSMITH_API_KEY, tenantId: TENANT });
   stack = await startTestStack({
     configYaml: `
-model_list:
-  - model_name: gpt-4o
-    litellm_params: {model: openai/gpt-4o, api_base: "${upstream.url}/v1", api_key: os.environ/FAKE_OPENAI_KEY}
-  - model_name: unreachable
-    litellm_params: {model: openai/gpt-4o, api_base: "http://127.0.0.1:9/v1", api_key: os.environ/FAKE_OPENAI_KEY}
-router_settings:
-  num_retries: 0
-litellm_settings:
+${callbackModels(upstream.url)}litellm_settings:
   callbacks: ["langsmith"]
 `,
     env: {

@@ -4,6 +4,7 @@ import { type FakeIntake, startFakeIntake } from './fakes/log-intake.ts';
 import { type FakeUpstream, startFakeUpstream } from './fakes/upstream.ts';
 import { eventually, seedKey, seedTeam, sha256 } from './support/keys.ts';
 import { startTestStack, type TestStack } from './support/stack.ts';
+import { callbackModels } from './support/callback-config.ts';
 
 // LiteLLM's generic loggers: `generic_api` (a JSON array of StandardLoggingPayloads to a webhook) and
 // `datadog` (the payloads as Datadog logs, gzip-compressed, to the Logs intake), posted by the admin Worker's
@@ -21,14 +22,7 @@ beforeAll(async () => {
   intake = await startFakeIntake({ ddApiKey: DD_API_KEY });
   stack = await startTestStack({
     configYaml: `
-model_list:
-  - model_name: gpt-4o
-    litellm_params: {model: openai/gpt-4o, api_base: "${upstream.url}/v1", api_key: os.environ/FAKE_OPENAI_KEY}
-  - model_name: unreachable
-    litellm_params: {model: openai/gpt-4o, api_base: "http://127.0.0.1:9/v1", api_key: os.environ/FAKE_OPENAI_KEY}
-router_settings:
-  num_retries: 0
-litellm_settings:
+${callbackModels(upstream.url)}litellm_settings:
   callbacks: ["generic_api"]
   # Datadog for successes only: a failed call sends it nothing.
   success_callback: ["datadog"]

@@ -5,6 +5,7 @@ import { attributesOf, type FakeCollector, type Span, startFakeCollector } from 
 import { type FakeUpstream, startFakeUpstream } from './fakes/upstream.ts';
 import { eventually, seedKey, sha256, spendLogRow } from './support/keys.ts';
 import { startTestStack, TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
+import { callbackModels } from './support/callback-config.ts';
 
 // LiteLLM's `otel` callback: each call as an OpenTelemetry span, posted by the admin Worker's consumer to an
 // OTLP/HTTP collector (a fake one on loopback, speaking the protocol's JSON encoding).
@@ -20,14 +21,7 @@ beforeAll(async () => {
   langfuse = await startFakeLangfuse({ publicKey: 'pk-lf-otel', secretKey: 'sk-lf-otel-secret' });
   stack = await startTestStack({
     configYaml: `
-model_list:
-  - model_name: gpt-4o
-    litellm_params: {model: openai/gpt-4o, api_base: "${upstream.url}/v1", api_key: os.environ/FAKE_OPENAI_KEY}
-  - model_name: unreachable
-    litellm_params: {model: openai/gpt-4o, api_base: "http://127.0.0.1:9/v1", api_key: os.environ/FAKE_OPENAI_KEY}
-router_settings:
-  num_retries: 0
-litellm_settings:
+${callbackModels(upstream.url)}litellm_settings:
   # Both callbacks: their messages share the Queue and the consumer, and neither may hold the other up.
   callbacks: ["otel", "langfuse"]
 `,

@@ -4,6 +4,7 @@ import { type FakeS3, startFakeS3 } from './fakes/s3-bucket.ts';
 import { type FakeUpstream, startFakeUpstream } from './fakes/upstream.ts';
 import { eventually, seedKey, seedTeam, sha256 } from './support/keys.ts';
 import { startTestStack, type TestStack } from './support/stack.ts';
+import { callbackModels } from './support/callback-config.ts';
 
 // LiteLLM's `s3` callback: one StandardLoggingPayload per object, PUT with SigV4 by the admin Worker's
 // callback consumer to an S3-compatible store on loopback (path-style, s3_endpoint_url) that checks the
@@ -21,14 +22,7 @@ beforeAll(async () => {
   s3 = await startFakeS3({ bucket: 'tollgate-logs', ...CREDS });
   stack = await startTestStack({
     configYaml: `
-model_list:
-  - model_name: gpt-4o
-    litellm_params: {model: openai/gpt-4o, api_base: "${upstream.url}/v1", api_key: os.environ/FAKE_OPENAI_KEY}
-  - model_name: unreachable
-    litellm_params: {model: openai/gpt-4o, api_base: "http://127.0.0.1:9/v1", api_key: os.environ/FAKE_OPENAI_KEY}
-router_settings:
-  num_retries: 0
-litellm_settings:
+${callbackModels(upstream.url)}litellm_settings:
   callbacks: ["s3"]
   s3_callback_params:
     s3_bucket_name: tollgate-logs
