@@ -6,7 +6,7 @@ import type { Caller } from '../worker/auth/authenticate.ts';
 import type { KeyPolicy } from '../worker/auth/key-policy.ts';
 import { configSchema } from '../worker/config/schema.ts';
 import { langfuseDestination } from '../worker/telemetry/langfuse/logging-settings.ts';
-import { fitItem } from '../worker/telemetry/langfuse/packing.ts';
+import { fitItem, ITEM_BYTES } from '../worker/telemetry/langfuse/packing.ts';
 import { inflatePack, packMessages } from '../worker/telemetry/queue-packing.ts';
 import { CALLBACK_MESSAGE_CHARS, callbackMessageText } from '../worker/telemetry/langfuse/message.ts';
 import type { CallbackItem, GenerationBody, IngestionEvent } from '../worker/telemetry/langfuse/types.ts';
@@ -114,6 +114,18 @@ describe('queue messages', () => {
     const gen = events.find((e) => e.type === 'generation-create')!.body as GenerationBody;
     expect(gen.input).toMatchObject({ truncated: true, original_chars: expect.any(Number) });
     expect(gen.usage).toMatchObject({ input: 6, output: 4 });
+  });
+
+  it('keep a long mostly-ASCII prompt whole when one non-ASCII character is in it and it fits as encoded', () => {
+    // ~10,000 characters a field, the prompt and answer each held in the trace and the generation: 3 bytes a
+    // character would call it over the item limit and cut it; its real size is a third of that.
+    const text = `${'x'.repeat(10_000)} ’`;
+    const fitted = fitItem(item('mostly-ascii', text))!;
+    expect(fitted.json.length * 3).toBeGreaterThan(ITEM_BYTES);
+    expect(fitted.bytes).toBe(new TextEncoder().encode(fitted.json).length);
+    const gen = (JSON.parse(`[${fitted.json}]`) as IngestionEvent[]).find((e) => e.type === 'generation-create')!.body as GenerationBody;
+    expect(gen.input).toEqual({ messages: [{ role: 'user', content: text }] });
+    expect(gen.output).toMatchObject({ content: text });
   });
 
   it('are packed compressed, a header line and the events as Langfuse takes them, in order', () => {

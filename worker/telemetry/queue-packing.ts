@@ -117,6 +117,15 @@ export function utf8Bound(json: string): number {
 }
 
 /**
+ * A queued item's UTF-8 size for a check against `limit`: 3 bytes a UTF-16 unit while that is under the limit (no
+ * scan), else the exact count (utf8Length), so a long mostly-ASCII item holding one non-ASCII character is not taken
+ * for three times its size and cut down for nothing. Never less than the encoded size.
+ */
+export function itemBytes(json: string, limit: number): number {
+  return json.length * 3 <= limit ? json.length * 3 : utf8Length(json);
+}
+
+/**
  * A text's exact UTF-8 size, counted in one pass without encoding it (1, 2 or 3 bytes a UTF-16 unit, 4 a
  * surrogate pair; a lone surrogate 3, as U+FFFD): where utf8Bound's 3 bytes a unit for a text holding one
  * non-ASCII character would call a mostly-ASCII text three times its size.

@@ -1,4 +1,4 @@
-import { MAX_MESSAGE_BYTES, utf8Bound } from '../queue-packing.ts';
+import { itemBytes, MAX_MESSAGE_BYTES } from '../queue-packing.ts';
 import type { CallbackDestination, CallbackItem, IngestionEvent } from './types.ts';
 import { boundedJson } from '../bounded-json.ts';
 import { log } from '../log.ts';
@@ -24,10 +24,10 @@ export interface FittedItem {
   bytes: number;
 }
 
-/** The item's events' JSON and an upper bound of its UTF-8 size (scanned only when the size could matter). */
+/** The item's events' JSON and its UTF-8 size, or an upper bound of it (scanned only when the size could matter). */
 const serialise = (item: CallbackItem): FittedItem => {
   const json = item.events.map((e) => JSON.stringify(e)).join(',');
-  return { callId: item.callId, destination: item.destination, events: item.events.length, json, bytes: json.length * 3 <= ITEM_BYTES ? json.length * 3 : utf8Bound(json) };
+  return { callId: item.callId, destination: item.destination, events: item.events.length, json, bytes: itemBytes(json, ITEM_BYTES) };
 };
 
 /**

@@ -5,7 +5,7 @@ import type { CallEvent } from '../call-event.ts';
 import { addCallSink, type WaitUntil } from '../emit.ts';
 import { ITEM_BYTES } from '../langfuse/packing.ts';
 import { enqueueFitted } from '../langfuse/producer.ts';
-import { utf8Bound } from '../queue-packing.ts';
+import { itemBytes } from '../queue-packing.ts';
 import { buildStandardPayload, type StandardOptions } from './payload.ts';
 import { standardLoggerMessageLogging, standardLoggersOn } from './registry.ts';
 import { log } from '../log.ts';
@@ -32,7 +32,7 @@ function fittedPayload(event: CallEvent, options: Omit<StandardOptions, 'content
   const call = { ...event, error: event.error ? { message: event.error.message, type: event.error.type, status: event.error.status, provider: event.error.provider } : undefined };
   for (const contentChars of options.callbackMessageLoggingOff ? [0] : CONTENT_CHARS) {
     const json = JSON.stringify(buildStandardPayload(call, { ...options, contentChars }));
-    const bytes = json.length * 3 <= ITEM_BYTES ? json.length * 3 : utf8Bound(json);
+    const bytes = itemBytes(json, ITEM_BYTES);
     if (bytes <= ITEM_BYTES) return { json, bytes };
   }
   return undefined;
