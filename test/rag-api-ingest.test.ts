@@ -61,7 +61,8 @@ describe('RAG API', () => {
     const files = env.fake.files.size;
     const refused = await post(key, '/v1/rag/ingest', { file: { filename: 'a.txt', content: b64('Alpha line.') }, ingest_options: { vector_store: { model: 'batch-a' } } });
     expect(refused.status).toBe(429);
-    expect(env.fake.requests.some((r) => r.method === 'DELETE' && /\/vector_stores\/[^/]+$/.test(r.path))).toBe(true);
+    // The store and the upload are deleted after the answer (waitUntil): asked for, then gone.
+    await eventually(async () => env.fake.requests.some((r) => r.method === 'DELETE' && /\/vector_stores\/[^/]+$/.test(r.path)) || undefined);
     await eventually(async () => (env.fake.stores.size === stores && env.fake.files.size === files) || undefined);
   });
 
