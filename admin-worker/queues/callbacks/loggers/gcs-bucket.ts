@@ -12,10 +12,9 @@
 import { GatewayError } from '../../../../worker/errors.ts';
 import { AccessTokens, parseServiceAccount, type ServiceAccount } from '../../../../worker/providers/vertex_ai/service-account.ts';
 import type { EventSegment } from '../segment.ts';
-import { envText, httpUrl, type LoggerEnv, type LoggerPoster, type PostResult, POST_TIMEOUT_MS } from './types.ts';
+import { envText, httpUrl, type LoggerEnv, type LoggerPoster, networkFailure, type PostResult, POST_TIMEOUT_MS, putEach } from './types.ts';
 
 type Json = Record<string, unknown>;
-const utf8 = new TextDecoder();
 const encoder = new TextEncoder();
 
 /** Tokens per service account for this isolate, shared by every batch (renewed five minutes before they lapse). */
@@ -160,8 +159,7 @@ export async function uploadPayload(target: GcsTarget, payload: Json, fresh = ne
     }
     return { ok: false, retry: gcsRetryable(res.status, reason), reason: `HTTP ${res.status}${reason ? ` ${reason}` : ''} for object ${name}` };
   } catch (err) {
-    const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
-    return { ok: false, retry: true, reason: timedOut ? `no answer within ${POST_TIMEOUT_MS} ms` : `unreachable (${err instanceof Error ? err.message : String(err)})` };
+    return networkFailure(err);
   }
 }
 
@@ -179,19 +177,7 @@ export const gcsBucketPoster: LoggerPoster = {
       where: target.base.origin,
       // One set a batch (a target is made per batch): a token exchanged for it and refused at once is remembered.
       post: async (segments: readonly EventSegment[]) => {
-        for (const segment of segments) {
-          let payloads: Json[];
-          try {
-            payloads = JSON.parse(`[${utf8.decode(segment.bytes)}]`) as Json[];
-          } catch (err) {
-            return { ok: false, retry: false, reason: `payloads that do not parse: ${err instanceof Error ? err.message : String(err)}` };
-          }
-          for (const payload of payloads) {
-            const result = await uploadPayload(target, payload, fresh);
-            if (!result.ok) return result;
-          }
-        }
-        return { ok: true };
+        return putEach(segments, (payload) => uploadPayload(target, payload as Json, fresh));
       },
     };
   },

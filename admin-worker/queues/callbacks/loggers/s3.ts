@@ -12,7 +12,7 @@ import { REGION_NAME, type S3CallbackParams } from '../../../../worker/config/s3
 import { authHeaders, type BedrockAuth } from '../../../../worker/providers/bedrock/auth.ts';
 import type { EventSegment } from '../segment.ts';
 import { hexDigest, s3DownloadFilename, s3ObjectKey } from './s3-key.ts';
-import { envText, httpUrl, type LoggerEnv, type LoggerPoster, type PostResult, POST_TIMEOUT_MS } from './types.ts';
+import { envText, httpUrl, type LoggerEnv, type LoggerPoster, networkFailure, type PostResult, POST_TIMEOUT_MS, putEach } from './types.ts';
 
 /** LiteLLM's region for calls that are not an LLM's when none is given (`get_aws_region_name_for_non_llm_api_calls`). */
 const DEFAULT_REGION = 'us-east-1';
@@ -31,7 +31,6 @@ export interface S3Target {
   sse: Record<string, string>;
 }
 
-const utf8 = new TextDecoder();
 const encoder = new TextEncoder();
 
 /** RFC 3986 encoding of each segment, as Python's `quote(key, safe="/")` and S3's canonical path have it. */
@@ -139,8 +138,7 @@ export async function putPayload(target: S3Target, payload: Json): Promise<PostR
     const code = errorCode(answer);
     return { ok: false, retry: s3Retryable(res.status, code), reason: `HTTP ${res.status}${code ? ` ${code}` : ''} for object ${key}` };
   } catch (err) {
-    const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
-    return { ok: false, retry: true, reason: timedOut ? `no answer within ${POST_TIMEOUT_MS} ms` : `unreachable (${err instanceof Error ? err.message : String(err)})` };
+    return networkFailure(err);
   }
 }
 
@@ -160,20 +158,8 @@ export const s3Poster: LoggerPoster = {
     return {
       where: target.objectUrl('').origin,
       post: async (segments: readonly EventSegment[]) => {
-        for (const segment of segments) {
-          let payloads: Json[];
-          try {
-            payloads = JSON.parse(`[${utf8.decode(segment.bytes)}]`) as Json[];
-          } catch (err) {
-            return { ok: false, retry: false, reason: `payloads that do not parse: ${err instanceof Error ? err.message : String(err)}` };
-          }
-          // A message holds one payload; were there more, a retry rewrites the same keys (the same objects).
-          for (const payload of payloads) {
-            const result = await putPayload(target, payload);
-            if (!result.ok) return result;
-          }
-        }
-        return { ok: true };
+        // A message holds one payload; were there more, a retry rewrites the same keys (the same objects).
+        return putEach(segments, (payload) => putPayload(target, payload as Json));
       },
     };
   },

@@ -82,9 +82,36 @@ export async function postClassified(url: string, init: { headers: Record<string
     const reason = `HTTP ${res.status}${answer ? `: ${answer.slice(0, ANSWER_CAP)}` : ''}`;
     return answer.length > ANSWER_CAP ? { ok: false, retry: retryableStatus(res.status), reason, cut: true } : { ok: false, retry: retryableStatus(res.status), reason };
   } catch (err) {
-    const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
-    return { ok: false, retry: true, reason: timedOut ? `no answer within ${POST_TIMEOUT_MS} ms` : `unreachable (${err instanceof Error ? err.message : String(err)})` };
+    return networkFailure(err);
   }
+}
+
+/** A request that got no answer (timed out after POST_TIMEOUT_MS, or unreachable): always retried. */
+export function networkFailure(err: unknown): PostResult {
+  const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+  return { ok: false, retry: true, reason: timedOut ? `no answer within ${POST_TIMEOUT_MS} ms` : `unreachable (${err instanceof Error ? err.message : String(err)})` };
+}
+
+const utf8 = new TextDecoder();
+
+/**
+ * The posting loop of a destination with no batch write (S3, GCS: one object a payload): each segment's payloads
+ * put one by one, stopping at the first that is not taken, so a retry rewrites the same objects and no more.
+ */
+export async function putEach(segments: readonly EventSegment[], put: (payload: unknown) => Promise<PostResult>): Promise<PostResult> {
+  for (const segment of segments) {
+    let payloads: unknown[];
+    try {
+      payloads = JSON.parse(`[${utf8.decode(segment.bytes)}]`) as unknown[];
+    } catch (err) {
+      return { ok: false, retry: false, reason: `payloads that do not parse: ${err instanceof Error ? err.message : String(err)}` };
+    }
+    for (const payload of payloads) {
+      const result = await put(payload);
+      if (!result.ok) return result;
+    }
+  }
+  return { ok: true };
 }
 
 /** A configured URL, checked: http(s), no user info (credentials go in headers). */
