@@ -4,40 +4,20 @@
 // cached-token usage kept by a replayed stream, and the key's parallel-request slot given back.
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { BEDROCK_GUARDRAIL_KEY, BLOCKED_INPUT, BLOCKED_OUTPUT, bedrockGuardrail } from './fakes/bedrock-guardrail.ts';
+import { describe, expect, it } from 'vitest';
+import { BLOCKED_INPUT, BLOCKED_OUTPUT } from './fakes/bedrock-guardrail.ts';
 import { openaiChatChunks } from './fakes/openai-format.ts';
-import { type FakeUpstream, startFakeUpstream } from './fakes/upstream.ts';
+import type { FakeUpstream } from './fakes/upstream.ts';
+import { bedrockSoftConfig } from './support/bedrock-guardrails-config.ts';
+import { useGuardrailsStack } from './support/guardrails-stack.ts';
 import { seedKey, sha256 } from './support/keys.ts';
 import { query } from './support/pg-client.ts';
-import { startTestStack, TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
+import { TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
 
 let llm: FakeUpstream;
-let guard: FakeUpstream;
 let stack: TestStack;
 
-beforeAll(async () => {
-  llm = await startFakeUpstream();
-  guard = await startFakeUpstream({ default: { kind: 'handler', handle: bedrockGuardrail } });
-  const bedrock = (extra: string) => `{guardrail: bedrock, api_base: "${guard.url}", api_key: ${BEDROCK_GUARDRAIL_KEY}, guardrailIdentifier: gr-abc123, guardrailVersion: "1", ${extra}}`;
-  stack = await startTestStack({
-    configYaml: `
-model_list:
-  - model_name: gpt-4o
-    litellm_params: {model: openai/gpt-4o, api_base: "${llm.url}/v1", api_key: sk-llm-upstream-0001}
-guardrails:
-  - guardrail_name: bedrock-soft
-    litellm_params: ${bedrock('mode: pre_call, disable_exception_on_block: true')}
-  - guardrail_name: bedrock-soft-out
-    litellm_params: ${bedrock('mode: post_call, disable_exception_on_block: true')}
-`,
-  });
-});
-afterAll(async () => {
-  await stack?.stop();
-  await Promise.all([llm?.close(), guard?.close()]);
-});
-beforeEach(() => llm.reset());
+useGuardrailsStack({ config: (parts) => bedrockSoftConfig(parts) }, (s) => ({ llm, stack } = s));
 
 const openai = (apiKey = TEST_MASTER_KEY) => new OpenAI({ baseURL: `${stack.url}/v1`, apiKey, maxRetries: 0 });
 const anthropic = () => new Anthropic({ baseURL: stack.url, apiKey: TEST_MASTER_KEY, maxRetries: 0 });

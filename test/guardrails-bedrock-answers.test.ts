@@ -1,41 +1,25 @@
 // What a call a Bedrock guardrail answers (disable_exception_on_block) gives the client and costs, end to end: the
 // official openai client through workerd, the fake OpenAI and Azure echo on loopback, the fake Bedrock ApplyGuardrail.
 import OpenAI from 'openai';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { BEDROCK_GUARDRAIL_KEY, BLOCKED_INPUT, BLOCKED_OUTPUT, bedrockGuardrail, SILENT_BLOCK } from './fakes/bedrock-guardrail.ts';
-import { type FakeUpstream, startFakeUpstream } from './fakes/upstream.ts';
+import { describe, expect, it } from 'vitest';
+import { BLOCKED_INPUT, BLOCKED_OUTPUT, SILENT_BLOCK } from './fakes/bedrock-guardrail.ts';
+import type { FakeUpstream } from './fakes/upstream.ts';
+import { bedrockSoftConfig } from './support/bedrock-guardrails-config.ts';
+import { useGuardrailsStack } from './support/guardrails-stack.ts';
 import { eventually, seedKey, sha256, spendLogRow } from './support/keys.ts';
 import { query } from './support/pg-client.ts';
-import { startTestStack, TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
+import { TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
 
 let llm: FakeUpstream;
-let guard: FakeUpstream;
 let stack: TestStack;
 
-beforeAll(async () => {
-  llm = await startFakeUpstream();
-  guard = await startFakeUpstream({ default: { kind: 'handler', handle: bedrockGuardrail } });
-  const bedrock = (extra: string) => `{guardrail: bedrock, api_base: "${guard.url}", api_key: ${BEDROCK_GUARDRAIL_KEY}, guardrailIdentifier: gr-abc123, guardrailVersion: "1", ${extra}}`;
-  stack = await startTestStack({
-    configYaml: `
-model_list:
-  - model_name: gpt-4o
-    litellm_params: {model: openai/gpt-4o, api_base: "${llm.url}/v1", api_key: sk-llm-upstream-0001}
-  - model_name: azure-gpt
-    litellm_params: {model: azure/gpt-4o-deploy, api_base: "${llm.url}", api_key: az-upstream-0003, api_version: "2024-10-21"}
-guardrails:
-  - guardrail_name: bedrock-soft
-    litellm_params: ${bedrock('mode: pre_call, disable_exception_on_block: true')}
-  - guardrail_name: bedrock-soft-out
-    litellm_params: ${bedrock('mode: post_call, disable_exception_on_block: true')}
+useGuardrailsStack({
+  config: (parts) => bedrockSoftConfig(parts, {
+    models: `  - model_name: azure-gpt
+    litellm_params: {model: azure/gpt-4o-deploy, api_base: "${parts.llm.url}", api_key: az-upstream-0003, api_version: "2024-10-21"}
 `,
-  });
-});
-afterAll(async () => {
-  await stack?.stop();
-  await Promise.all([llm?.close(), guard?.close()]);
-});
-beforeEach(() => llm.reset());
+  }),
+}, (s) => ({ llm, stack } = s));
 
 const client = (apiKey = TEST_MASTER_KEY) => new OpenAI({ baseURL: `${stack.url}/v1`, apiKey, maxRetries: 0 });
 const chunksOf = async (model: string, guardrails: string[], content: string) => {

@@ -2,54 +2,33 @@
 // by its payload offsets, end to end: the official openai client through workerd, the fake OpenAI echo on loopback,
 // and fake Bedrock ApplyGuardrail and Lakera Guard services speaking their wire formats.
 import OpenAI from 'openai';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { BEDROCK_GUARDRAIL_KEY, BLOCKED_INPUT, BLOCKED_OUTPUT, bedrockGuardrail, PHONE } from './fakes/bedrock-guardrail.ts';
-import { guardrailServices } from './fakes/guardrail-services.ts';
-import { type FakeUpstream, startFakeUpstream } from './fakes/upstream.ts';
+import { describe, expect, it } from 'vitest';
+import { BEDROCK_GUARDRAIL_KEY, BLOCKED_INPUT, BLOCKED_OUTPUT, PHONE } from './fakes/bedrock-guardrail.ts';
+import type { FakeUpstream } from './fakes/upstream.ts';
+import { bedrockSoftConfig } from './support/bedrock-guardrails-config.ts';
+import { useGuardrailsStack } from './support/guardrails-stack.ts';
 import { eventually, spendLogRow } from './support/keys.ts';
-import { startTestStack, TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
+import { TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
 
 let llm: FakeUpstream;
 let guard: FakeUpstream;
 let stack: TestStack;
-const lakera = { down: false };
 
-beforeAll(async () => {
-  llm = await startFakeUpstream();
-  const others = guardrailServices(lakera);
-  guard = await startFakeUpstream({ default: { kind: 'handler', handle: (r, res) => (r.path.startsWith('/bedrock/') ? bedrockGuardrail(r, res) : others(r, res)) } });
-  const bedrock = (extra: string) => `{guardrail: bedrock, api_base: "${guard.url}/bedrock", api_key: ${BEDROCK_GUARDRAIL_KEY}, guardrailIdentifier: gr-abc123, guardrailVersion: "1", ${extra}}`;
-  stack = await startTestStack({
-    configYaml: `
-model_list:
-  - model_name: gpt-4o
-    litellm_params: {model: openai/gpt-4o, api_base: "${llm.url}/v1", api_key: sk-llm-upstream-0001}
-guardrails:
-  - guardrail_name: bedrock-mask-in
-    litellm_params: ${bedrock('mode: pre_call, mask_request_content: true')}
+useGuardrailsStack({
+  config: (parts) => bedrockSoftConfig(parts, {
+    guardrails: `  - guardrail_name: bedrock-mask-in
+    litellm_params: ${parts.bedrock('mode: pre_call, mask_request_content: true')}
   - guardrail_name: bedrock-mask-out
-    litellm_params: ${bedrock('mode: post_call, mask_response_content: true')}
-  - guardrail_name: bedrock-soft
-    litellm_params: ${bedrock('mode: pre_call, disable_exception_on_block: true')}
-  - guardrail_name: bedrock-soft-out
-    litellm_params: ${bedrock('mode: post_call, disable_exception_on_block: true')}
+    litellm_params: ${parts.bedrock('mode: post_call, mask_response_content: true')}
   - guardrail_name: bedrock-hard
-    litellm_params: ${bedrock('mode: during_call')}
+    litellm_params: ${parts.bedrock('mode: during_call')}
   - guardrail_name: lakera-monitor
-    litellm_params: {guardrail: lakera_v2, mode: pre_call, api_base: "${guard.url}/lakera", api_key: lk-secret-0002, on_flagged: monitor}
+    litellm_params: {guardrail: lakera_v2, mode: pre_call, api_base: "${parts.guard.url}/lakera", api_key: lk-secret-0002, on_flagged: monitor}
   - guardrail_name: lakera-block
-    litellm_params: {guardrail: lakera_v2, mode: pre_call, api_base: "${guard.url}/lakera", api_key: lk-secret-0002}
+    litellm_params: {guardrail: lakera_v2, mode: pre_call, api_base: "${parts.guard.url}/lakera", api_key: lk-secret-0002}
 `,
-  });
-});
-afterAll(async () => {
-  await stack?.stop();
-  await Promise.all([llm?.close(), guard?.close()]);
-});
-beforeEach(() => {
-  llm.reset();
-  guard.reset();
-});
+  }),
+}, (s) => ({ llm, guard, stack } = s));
 
 const client = () => new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: TEST_MASTER_KEY, maxRetries: 0 });
 const chat = (guardrails: string[], content: string, system?: string) => client().chat.completions.create({

@@ -1,47 +1,28 @@
 import OpenAI from 'openai';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { attributesOf, type FakeCollector, startFakeCollector } from './fakes/otel-collector.ts';
-import { type FakeUpstream, startFakeUpstream } from './fakes/upstream.ts';
-import { eventually, seedKey } from './support/keys.ts';
-import { startTestStack, type TestStack } from './support/stack.ts';
+import { describe, expect, it } from 'vitest';
+import { attributesOf, type FakeCollector } from './fakes/otel-collector.ts';
+import { seedKey } from './support/keys.ts';
+import { LANGFUSE_OTEL_PATH, spanAt, useOtelVendorsStack } from './support/otel-vendors-stack.ts';
+import type { TestStack } from './support/stack.ts';
 
 // A long conversation through langfuse_otel and arize_phoenix: each message cut on its own, 60 of them would not fit
 // in a queue message and the span would lose prompt and answer alike; the input messages share one budget instead,
 // newest first, and the answer survives.
 
-let upstream: FakeUpstream;
 let langfuse: FakeCollector;
 let phoenix: FakeCollector;
 let stack: TestStack;
 
-beforeAll(async () => {
-  upstream = await startFakeUpstream();
-  langfuse = await startFakeCollector({ path: '/api/public/otel/v1/traces' });
-  phoenix = await startFakeCollector();
-  stack = await startTestStack({
-    configYaml: `
-model_list:
-  - model_name: gpt-4o
-    litellm_params: {model: openai/gpt-4o, api_base: "${upstream.url}/v1", api_key: upstream-key}
-litellm_settings:
+useOtelVendorsStack({
+  collectors: { langfuse: { path: LANGFUSE_OTEL_PATH }, phoenix: {} },
+  settings: `litellm_settings:
   callbacks: ["langfuse_otel", "arize_phoenix"]
 `,
-    env: {
-      LANGFUSE_PUBLIC_KEY: 'pk-lf-long', LANGFUSE_SECRET_KEY: 'sk-lf-long', LANGFUSE_OTEL_HOST: langfuse.url,
-      PHOENIX_COLLECTOR_ENDPOINT: phoenix.url,
-    },
-  });
-});
-afterAll(async () => {
-  await stack?.stop();
-  await Promise.all([langfuse, phoenix].map((c) => c?.close()));
-  await upstream?.close();
-});
-afterEach(() => {
-  for (const c of [langfuse, phoenix]) expect(c.malformed).toEqual([]);
-});
-
-const spanAt = (c: FakeCollector, callId: string) => eventually(async () => c.spans().find((s) => attributesOf(s)['llm.response.id'] === callId));
+  env: (c) => ({
+    LANGFUSE_PUBLIC_KEY: 'pk-lf-long', LANGFUSE_SECRET_KEY: 'sk-lf-long', LANGFUSE_OTEL_HOST: c.langfuse.url,
+    PHOENIX_COLLECTOR_ENDPOINT: c.phoenix.url,
+  }),
+}, (s) => ({ stack, collectors: { langfuse, phoenix } } = s));
 
 describe('langfuse_otel and arize_phoenix, a long conversation', () => {
   it('keeps the answer and the newest messages of a long conversation (60 messages of 3,000 characters), the earlier ones counted', async () => {

@@ -1,9 +1,9 @@
 import OpenAI from 'openai';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { attributesOf, type FakeCollector, type Span, startFakeCollector } from './fakes/otel-collector.ts';
-import { type FakeUpstream, startFakeUpstream } from './fakes/upstream.ts';
+import { describe, expect, it } from 'vitest';
+import { attributesOf, type FakeCollector, type Span } from './fakes/otel-collector.ts';
 import { eventually, seedKey, spendLogRow } from './support/keys.ts';
-import { startTestStack, TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
+import { byCall, LANGFUSE_OTEL_PATH, spanAt, useOtelVendorsStack, VENDORS_UPSTREAM_KEY } from './support/otel-vendors-stack.ts';
+import { TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
 
 // LiteLLM's OpenTelemetry-based vendor callbacks, `langfuse_otel` and `arize_phoenix`, beside `otel`: each call a span
 // at each vendor's collector (fakes on loopback speaking OTLP/HTTP JSON, Langfuse's at its /api/public/otel path),
@@ -13,52 +13,29 @@ const LANGFUSE_PUBLIC = 'pk-lf-vendor-0001';
 const LANGFUSE_SECRET = 'sk-lf-vendor-secret-0001';
 const PHOENIX_KEY = 'phx-secret-key-0001';
 
-let upstream: FakeUpstream;
 let otel: FakeCollector;
 let langfuse: FakeCollector;
 let phoenix: FakeCollector;
 let stack: TestStack;
 
-beforeAll(async () => {
-  upstream = await startFakeUpstream();
-  otel = await startFakeCollector();
-  langfuse = await startFakeCollector({ path: '/api/public/otel/v1/traces' });
-  phoenix = await startFakeCollector();
-  stack = await startTestStack({
-    configYaml: `
-model_list:
-  - model_name: gpt-4o
-    litellm_params: {model: openai/gpt-4o, api_base: "${upstream.url}/v1", api_key: os.environ/FAKE_OPENAI_KEY}
-router_settings:
-  num_retries: 0
-litellm_settings:
+useOtelVendorsStack({
+  collectors: { otel: {}, langfuse: { path: LANGFUSE_OTEL_PATH }, phoenix: {} },
+  settings: `litellm_settings:
   callbacks: ["otel", "langfuse_otel", "arize_phoenix"]
 `,
-    env: {
-      FAKE_OPENAI_KEY: 'sk-upstream-openai-vendors-0001',
-      OTEL_ENDPOINT: otel.url,
-      LANGFUSE_PUBLIC_KEY: LANGFUSE_PUBLIC,
-      LANGFUSE_SECRET_KEY: LANGFUSE_SECRET,
-      LANGFUSE_OTEL_HOST: langfuse.url,
-      LANGFUSE_TRACING_ENVIRONMENT: 'staging',
-      // A base URL: /v1/traces is added, as LiteLLM does.
-      PHOENIX_COLLECTOR_ENDPOINT: phoenix.url,
-      PHOENIX_API_KEY: PHOENIX_KEY,
-      PHOENIX_PROJECT_NAME: 'tollgate-phoenix',
-    },
-  });
-});
-afterAll(async () => {
-  await stack?.stop();
-  await Promise.all([otel, langfuse, phoenix].map((c) => c?.close()));
-  await upstream?.close();
-});
-afterEach(() => {
-  for (const c of [otel, langfuse, phoenix]) expect(c.malformed).toEqual([]);
-});
+  env: (c) => ({
+    OTEL_ENDPOINT: c.otel.url,
+    LANGFUSE_PUBLIC_KEY: LANGFUSE_PUBLIC,
+    LANGFUSE_SECRET_KEY: LANGFUSE_SECRET,
+    LANGFUSE_OTEL_HOST: c.langfuse.url,
+    LANGFUSE_TRACING_ENVIRONMENT: 'staging',
+    // A base URL: /v1/traces is added, as LiteLLM does.
+    PHOENIX_COLLECTOR_ENDPOINT: c.phoenix.url,
+    PHOENIX_API_KEY: PHOENIX_KEY,
+    PHOENIX_PROJECT_NAME: 'tollgate-phoenix',
+  }),
+}, (s) => ({ stack, collectors: { otel, langfuse, phoenix } } = s));
 
-const byCall = (c: FakeCollector, callId: string, key: string) => c.spans().filter((s) => attributesOf(s)[key] === callId);
-const spanAt = (c: FakeCollector, callId: string, key = 'llm.response.id') => eventually(async () => byCall(c, callId, key)[0]);
 const requestOf = (c: FakeCollector, span: Span) => c.requests.find((r) => r.spans.includes(span))!;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -109,7 +86,7 @@ describe('langfuse_otel and arize_phoenix', () => {
 
     // No secret in any body: not the client's key, the provider's, Langfuse's secret or Phoenix's key.
     for (const raw of [requestOf(langfuse, lf).raw, pxRequest.raw]) {
-      for (const secret of [key, 'sk-upstream-openai-vendors-0001', LANGFUSE_SECRET, PHOENIX_KEY]) expect(raw).not.toContain(secret);
+      for (const secret of [key, VENDORS_UPSTREAM_KEY, LANGFUSE_SECRET, PHOENIX_KEY]) expect(raw).not.toContain(secret);
     }
     // Nor any vendor credential at the otel collector.
     const plain = await spanAt(otel, callId, 'gen_ai.response.id');
@@ -186,37 +163,20 @@ describe('langfuse_otel, arize_phoenix and arize under turn_off_message_logging'
   let lf: FakeCollector;
   let px: FakeCollector;
   let az: FakeCollector;
-  beforeAll(async () => {
-    lf = await startFakeCollector({ path: '/api/public/otel/v1/traces' });
-    px = await startFakeCollector();
-    az = await startFakeCollector();
-    quiet = await startTestStack({
-      configYaml: `
-model_list:
-  - model_name: gpt-4o
-    litellm_params: {model: openai/gpt-4o, api_base: "${upstream.url}/v1", api_key: upstream-key}
-litellm_settings:
+  useOtelVendorsStack({
+    collectors: { lf: { path: LANGFUSE_OTEL_PATH }, px: {}, az: {} },
+    settings: `litellm_settings:
   success_callback: ["langfuse_otel", "arize_phoenix", "arize"]
   turn_off_message_logging: true
 callback_settings:
   arize_phoenix: {message_logging: false}
 `,
-      env: {
-        LANGFUSE_PUBLIC_KEY: LANGFUSE_PUBLIC, LANGFUSE_SECRET_KEY: LANGFUSE_SECRET, LANGFUSE_HOST: lf.url,
-        PHOENIX_COLLECTOR_HTTP_ENDPOINT: `${px.url}/v1/traces`,
-        ARIZE_SPACE_ID: 'space-0001', ARIZE_API_KEY: 'arize-secret-0001', ARIZE_HTTP_ENDPOINT: `${az.url}/v1`, ARIZE_PROJECT_NAME: 'tollgate-arize',
-      },
-    });
-  });
-  afterAll(async () => {
-    await quiet?.stop();
-    await lf?.close();
-    await px?.close();
-    await az?.close();
-  });
-  afterEach(() => {
-    for (const c of [lf, px, az]) expect(c.malformed).toEqual([]);
-  });
+    env: (c) => ({
+      LANGFUSE_PUBLIC_KEY: LANGFUSE_PUBLIC, LANGFUSE_SECRET_KEY: LANGFUSE_SECRET, LANGFUSE_HOST: c.lf.url,
+      PHOENIX_COLLECTOR_HTTP_ENDPOINT: `${c.px.url}/v1/traces`,
+      ARIZE_SPACE_ID: 'space-0001', ARIZE_API_KEY: 'arize-secret-0001', ARIZE_HTTP_ENDPOINT: `${c.az.url}/v1`, ARIZE_PROJECT_NAME: 'tollgate-arize',
+    }),
+  }, (s) => ({ stack: quiet, collectors: { lf, px, az } } = s));
 
   it('sends neither the prompt nor the answer, unless a request\'s litellm-disable-message-redaction header lets a callback whose settings allow it', async () => {
     const key = await seedKey(quiet.db.url, { userId: 'user-quiet-vendors' });

@@ -6,9 +6,9 @@
  * server: it records requests, injects failures and dispatches to each API's module (files and batches in
  * openai-files-batches.ts).
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { azureError, openaiError } from './openai-format.ts';
+import { serveOpenAiFake } from './openai-fake-server.ts';
 import { fineTuningApi } from './openai-fine-tuning.ts';
 import { fileInputsApi } from './openai-file-inputs.ts';
 import { VECTOR_STORE_ROUTE, vectorStoresApi } from './openai-vector-stores.ts';
@@ -101,21 +101,10 @@ export async function startFakeBatches(): Promise<FakeBatches> {
     send(res, (vectorStore ? vectorStores.route(method, vectorStore, call) : await route(method, collection, action, call)) ?? invalidUrl);
   }
 
-  const server = createServer((req, res) => {
-    void serve(req, res).catch((err: unknown) => {
-      // A failing handler must not take down the test run; answer 500 if still possible.
-      if (!res.headersSent && !res.destroyed) sendJson(res, 500, openaiError({ message: `fake batches: ${String(err)}`, type: 'server_error' }));
-      else res.destroy();
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const server = await serveOpenAiFake('fake batches', serve);
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: server.url,
     requests,
     files,
     batches,
@@ -137,10 +126,6 @@ export async function startFakeBatches(): Promise<FakeBatches> {
       containers.containers.clear();
       failures = [];
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: server.close,
   };
 }

@@ -7,8 +7,8 @@
  * visible only under the prefix that made it. Unknown fields and bad values are 400s, as OpenAI's are.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { serveOpenAiFake } from './openai-fake-server.ts';
 import { openaiError } from './openai-format.ts';
 import { sendJson } from './upstream-wire.ts';
 
@@ -174,19 +174,9 @@ export async function startFakeVideos(): Promise<FakeVideos> {
     res.end(answer.body);
   }
 
-  const server = createServer((req, res) => {
-    void serve(req, res).catch((err: unknown) => {
-      if (!res.headersSent && !res.destroyed) sendJson(res, 500, openaiError({ message: `fake videos: ${String(err)}`, type: 'server_error' }));
-      else res.destroy();
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const server = await serveOpenAiFake('fake videos', serve);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: server.url,
     requests,
     videos,
     mp4,
@@ -198,9 +188,6 @@ export async function startFakeVideos(): Promise<FakeVideos> {
       videos.clear();
       failures = [];
     },
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: server.close,
   };
 }
