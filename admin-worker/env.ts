@@ -9,5 +9,8 @@ export interface AdminEnv extends DatabaseEnv, LimiterEnv {
   /** The gateway's metrics shards (script_name tollgate): callback failures are counted and alerted there. */
   METRICS?: DurableObjectNamespace;
   SLACK_WEBHOOK_URL?: string;
+  /** `/health/services?service=pagerduty` sends its test event with it (as the gateway has it). */
+  PAGERDUTY_API_KEY?: string;
+  PAGERDUTY_API_BASE?: string;
   [name: string]: unknown;
 }

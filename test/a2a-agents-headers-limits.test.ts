@@ -179,16 +179,20 @@ describe('stored agents carry headers and limits through the admin API', () => {
 describe('tasks/resubscribe', () => {
   it("passes the task's SSE events on (also as A2A 1.0's SubscribeToTask), billed nothing though the agent has a cost_per_query", async () => {
     const key = await newKey();
+    // The key's own task (another's is TaskNotFound: a2a-agents-task-owners.test.ts).
+    const started = await call('POST', '/a2a/other', { jsonrpc: '2.0', id: 1, method: 'message/send', params: { message: { role: 'user', messageId: 'm-1', parts: [{ kind: 'text', text: 'start a task' }] } } }, key);
+    const taskId = started.json.result.id as string;
+    expect(started.json.result.kind).toBe('task');
     for (const method of ['tasks/resubscribe', 'SubscribeToTask']) {
       const res = await fetch(`${stack.url}/a2a/other`, {
         method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', accept: 'text/event-stream' },
-        body: JSON.stringify({ jsonrpc: '2.0', id: 'r-1', method, params: { id: 'task-7' } }),
+        body: JSON.stringify({ jsonrpc: '2.0', id: 'r-1', method, params: { id: taskId } }),
       });
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toContain('text/event-stream');
       const events = (await res.text()).split('\n\n').filter((e) => e.startsWith('data: ')).map((e) => JSON.parse(e.slice(6)) as { result: { taskId: string; status: { state: string } } });
-      expect(events.map((e) => [e.result.taskId, e.result.status.state])).toEqual([['task-7', 'working'], ['task-7', 'completed']]);
-      expect(other.requests.at(-1)!.body).toMatchObject({ method: 'tasks/resubscribe', params: { id: 'task-7' } });
+      expect(events.map((e) => [e.result.taskId, e.result.status.state])).toEqual([[taskId, 'working'], [taskId, 'completed']]);
+      expect(other.requests.at(-1)!.body).toMatchObject({ method: 'tasks/resubscribe', params: { id: taskId } });
     }
     // Without the task's id: -32602, nothing sent.
     const before = other.requests.length;
@@ -197,9 +201,9 @@ describe('tasks/resubscribe', () => {
     expect(bad.json.error.code).toBe(-32602);
     expect(other.requests.length).toBe(before);
     const rows = await eventually(async () => {
-      const found = await query(stack.db.url, 'SELECT spend, status, call_type FROM "LiteLLM_SpendLogs" WHERE api_key = $1', [sha256(key)]);
-      return found.length >= 2 ? found : undefined;
+      const found = await query(stack.db.url, 'SELECT spend, status, call_type FROM "LiteLLM_SpendLogs" WHERE api_key = $1 ORDER BY "startTime"', [sha256(key)]);
+      return found.length >= 3 ? found : undefined;
     });
-    expect(rows.map((r) => [r.spend, r.status, r.call_type])).toEqual([[0, 'success', 'asend_message'], [0, 'success', 'asend_message']]);
+    expect(rows.map((r) => [r.spend, r.status, r.call_type])).toEqual([[0.5, 'success', 'asend_message'], [0, 'success', 'asend_message'], [0, 'success', 'asend_message']]);
   });
 });

@@ -11,25 +11,20 @@ import { buildLangfuseEvents, type LangfuseCall } from '../worker/telemetry/lang
 import { callbackMessageText } from '../worker/telemetry/langfuse/message.ts';
 import type { CallbackItem, IngestionEvent } from '../worker/telemetry/langfuse/types.ts';
 import { type FakeLangfuse, startFakeLangfuse } from './fakes/langfuse.ts';
+import { consume as consumeBatch, type FakeBatch, fakeBatch, loadConsumer, outcomes } from './support/callback-consumer.ts';
 
-// The consumer is typed against @cloudflare/workers-types, which this Node-side tsconfig does not load:
-// imported by a computed path (so tsc does not follow it) and typed here.
 type Env = { LANGFUSE_PUBLIC_KEY: string; LANGFUSE_SECRET_KEY: string; LANGFUSE_HOST: string };
-interface FakeMessage { id: string; body: unknown; attempts: number; acked: boolean; retried: boolean; ack(): void; retry(): void }
-type Outcome = [acked: boolean, retried: boolean];
-type Consumer = (batch: { queue: string; messages: FakeMessage[] }, env: Env, ctx: { waitUntil(p: Promise<unknown>): void }) => Promise<void>;
-const workerModule = <T>(path: string): Promise<T> => import(/* @vite-ignore */ new URL(path, import.meta.url).href);
 // The bundler's alias for the compiled config.yaml, which the consumer's metrics hooks import (config read only on failures).
 vi.mock('tollgate-config', () => ({ default: { source: 'test', config: { model_list: [] } } }));
 
 let langfuse: FakeLangfuse;
-let consumeCallbacks: Consumer;
+let consumeCallbacks: Awaited<ReturnType<typeof loadConsumer<Env>>>;
 let env: Env;
 
 beforeAll(async () => {
   langfuse = await startFakeLangfuse({ publicKey: 'pk-lf-consumer', secretKey: 'sk-lf-consumer' });
   env = { LANGFUSE_PUBLIC_KEY: langfuse.publicKey, LANGFUSE_SECRET_KEY: langfuse.secretKey, LANGFUSE_HOST: langfuse.url };
-  ({ consumeCallbacks } = await workerModule<{ consumeCallbacks: Consumer }>('../admin-worker/queues/callbacks.ts'));
+  consumeCallbacks = await loadConsumer<Env>();
 });
 afterAll(async () => langfuse?.close());
 beforeEach(() => langfuse.reset());
@@ -60,20 +55,7 @@ const v2Message = (calls: string[]) => {
 };
 const v1Item = (callId: string): CallbackItem => ({ callback: 'langfuse', callId, destination: { source: 'env' }, events: eventsOf(callId) });
 
-function fakeBatch(bodies: unknown[]) {
-  const messages: FakeMessage[] = bodies.map((body, i) => ({
-    id: `m${i}`, body, attempts: 1, acked: false as boolean, retried: false as boolean,
-    ack() { this.acked = true; },
-    retry() { this.retried = true; },
-  }));
-  return { queue: 'tollgate-callbacks', messages };
-}
-
-async function consume(batch: ReturnType<typeof fakeBatch>) {
-  const pending: Promise<unknown>[] = [];
-  await consumeCallbacks(batch, env, { waitUntil: (p) => void pending.push(p) });
-  await Promise.all(pending);
-}
+const consume = (batch: FakeBatch) => consumeBatch(consumeCallbacks, batch, env);
 
 describe('the callback consumer', () => {
   it('forwards the gateway\'s messages to Langfuse as they are, and still reads v1 messages, compressed or plain', async () => {
@@ -83,7 +65,7 @@ describe('the callback consumer', () => {
     const batch = fakeBatch([v2.body, gzipSync(JSON.stringify({ v: 1, items: v1Items })), plain]);
     await consume(batch);
 
-    expect(batch.messages.map((m) => [m.acked, m.retried] as Outcome)).toEqual([[true, false], [true, false], [true, false]]);
+    expect(outcomes(batch)).toEqual([[true, false], [true, false], [true, false]]);
     expect(langfuse.invalid).toEqual([]);
     // One project: one ingestion request carrying every event byte for byte, with its batch_size.
     expect(langfuse.requests).toHaveLength(1);
@@ -99,7 +81,7 @@ describe('the callback consumer', () => {
     const batch = fakeBatch([first.body, second.body, new Uint8Array([1, 2, 3])]);
     await consume(batch);
 
-    expect(batch.messages.map((m) => [m.acked, m.retried] as Outcome)).toEqual([[true, false], [false, true], [true, false]]);
+    expect(outcomes(batch)).toEqual([[true, false], [false, true], [true, false]]);
     expect(langfuse.generations().map((g) => g.id)).toEqual(['d1', 'd2', 'e1']);
   });
 
@@ -108,7 +90,7 @@ describe('the callback consumer', () => {
     try {
       const batch = fakeBatch([v2Message(['f1']).body, { v: 1, items: [v1Item('f2')] }]);
       await consume(batch);
-      expect(batch.messages.map((m) => [m.acked, m.retried] as Outcome)).toEqual([[false, true], [false, true]]);
+      expect(outcomes(batch)).toEqual([[false, true], [false, true]]);
     } finally {
       langfuse.setMode({ kind: 'ok' });
     }

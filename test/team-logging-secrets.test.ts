@@ -54,11 +54,13 @@ describe('POST /team/{team_id}/callback', () => {
     expect(await refused(path, { callback_name: 'langfuse', callback_vars: langfuseVars('os.environ/TEAM_LANGFUSE_SECRET') }, users.alice, 403, 'callback_vars'))
       .toBe('Only proxy admins can name os.environ/ values in metadata.logging or metadata.callback_settings');
     const served = 'it runs "langfuse" (the team\'s own Langfuse project (callback_vars), or the config\'s without them)';
-    expect(await refused(path, { callback_name: 'langsmith', callback_vars: {} }, users.alice, 400, 'callback_name')).toBe(`callback_name = langsmith is not a callback Tollgate runs for a team; ${served}`);
+    expect(await refused(path, { callback_name: 'datadog', callback_vars: {} }, users.alice, 400, 'callback_name')).toMatch(/^callback_name = datadog is not a callback Tollgate runs for a team; it runs "langfuse" .*"langsmith" .*"gcs_bucket"/);
     // The config's spans go to the deployment's collector for every call: a team can neither add nor drop them.
-    expect(await refused(path, { callback_name: 'otel' }, users.alice, 400, 'callback_name')).toBe(`callback_name = otel is not a callback Tollgate runs for a team; ${served}`);
+    expect(await refused(path, { callback_name: 'otel' }, users.alice, 400, 'callback_name')).toContain(`callback_name = otel is not a callback Tollgate runs for a team; ${served}`);
     await refused(path, { callback_name: 'otel' }, TEST_MASTER_KEY, 400, 'callback_name');
-    await refused(path, { callback_name: 'langfuse', callback_vars: { langsmith_api_key: 'x' } }, users.alice, 422);
+    // Another callback's variable would be stored beside Langfuse's and never used.
+    await refused(path, { callback_name: 'langfuse', callback_vars: { langsmith_api_key: 'x' } }, users.alice, 400, 'callback_vars.langsmith_api_key');
+    await refused(path, { callback_name: 'langfuse', callback_vars: { datadog_api_key: 'x' } }, users.alice, 422);
     await refused(path, { callback_name: 'langfuse', callback_type: 'always' }, users.alice, 422, 'callback_type');
     await refused(path, { callback_name: 'langfuse', callback_vars: langfuseVars('...0001') }, users.alice, 400, 'callback_vars.langfuse_secret_key');
     await refused(path, { callback_name: 'langfuse', callback_vars: langfuseVars('os.environ/LITELLM_MASTER_KEY') }, TEST_MASTER_KEY, 422, 'callback_vars');

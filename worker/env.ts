@@ -14,6 +14,8 @@ export interface GatewayEnv {
   ROUTER_HEALTH?: DurableObjectNamespace;
   /** One object per background response or batch until it is billed (jobs/later-work.ts). */
   LATER_WORK?: DurableObjectNamespace;
+  /** One object per A2A task or context id an agent handed out: whose it is (a2a/task-owner-object.ts). */
+  A2A_TASKS?: DurableObjectNamespace;
   /** Set by the local runtime (npm start, tests: Miniflare), whose requests carry a made-up `cf` object (auth/client-ip.ts). */
   TOLLGATE_LOCAL_RUNTIME?: string;
   /** Set only by the test suite: exposes the route that moves the limiters' clock. */
@@ -28,6 +30,10 @@ export interface GatewayEnv {
   SLACK_WEBHOOK_URL?: string;
   /** `alerting: ["webhook"]`: where budget events are posted as JSON. */
   WEBHOOK_URL?: string;
+  /** `alerting: ["pagerduty"]`: the Events API v2 routing key (a secret; only ever in the events' bodies). */
+  PAGERDUTY_API_KEY?: string;
+  /** Where PagerDuty events go instead of https://events.pagerduty.com (a proxy; tests' fake). */
+  PAGERDUTY_API_BASE?: string;
   /** Most label sets per Prometheus metric whose custom labels hold values of their own (default 1,000); beyond, counted under "other". */
   TOLLGATE_METRICS_MAX_CUSTOM_SERIES?: string;
   /** Most label sets per Prometheus metric (default 10,000); beyond, updates are dropped and counted. */

@@ -8,6 +8,7 @@ export { EntityLimiter } from './limits/entity-limiter.ts';
 export { MetricsAggregator } from './telemetry/metrics/aggregator.ts';
 export { DeploymentHealth } from './router/health-object.ts';
 export { LaterWork } from './jobs/later-work.ts';
+export { A2aTaskOwner } from './a2a/task-owner-object.ts';
 
 export default {
   // config.yaml's environment_variables sit under the Worker's own env (config-env.ts).

@@ -4,6 +4,7 @@ import { type CredentialSet, credentialSet } from './config/credentials.ts';
 import { hashKey } from './auth/secrets.ts';
 import { buildCatalog, type ModelCatalog } from './models/deployments.ts';
 import { JwtAuth } from './auth/jwt-identity.ts';
+import { autoRegisterOptions } from './auth/jwt-auto-register-params.ts';
 import { type AllowedIps, allowedIps } from './auth/client-ip.ts';
 import { publicRouteSet, usePublicRoutes } from './auth/public-routes.ts';
 
@@ -46,7 +47,7 @@ export function gatewayState(env: Record<string, unknown>): Promise<GatewayState
     salt ? hashKey(`tollgate:response-ids\n${salt}`) : '',
   ]).then(([catalog, masterKeyHash, responseIdKey]) => ({
     ...runtime, catalog, masterKeyHash, responseIdKey, credentials: credentialSet(runtime.config.credential_list), keyHeader: runtime.config.general_settings.litellm_key_header_name?.toLowerCase() || undefined,
-    jwt: runtime.config.general_settings.enable_jwt_auth ? new JwtAuth(runtime.config.general_settings.litellm_jwtauth ?? {}, env, runtime.config.general_settings.role_permissions, (kind, id) => refreshLimiter(env, kind, id)) : undefined,
+    jwt: runtime.config.general_settings.enable_jwt_auth ? new JwtAuth(runtime.config.general_settings.litellm_jwtauth ?? {}, env, runtime.config.general_settings.role_permissions, (kind, id) => refreshLimiter(env, kind, id), autoRegisterOptions(runtime.config.litellm_settings)) : undefined,
     allowedIps: allowedIps(runtime.config.general_settings.allowed_ips, runtime.config.general_settings.use_x_forwarded_for, env.TOLLGATE_LOCAL_RUNTIME !== '1'),
     clientSource: { useForwardedFor: runtime.config.general_settings.use_x_forwarded_for === true, trustEdge: env.TOLLGATE_LOCAL_RUNTIME !== '1' },
   }));

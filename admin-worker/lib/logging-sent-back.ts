@@ -5,13 +5,16 @@
  * entry at the same index with the same `callback_name`) is that stored value, as /credentials PATCH
  * takes its masks back (routes/credentials/values.ts); only what was changed is checked.
  */
+import type { LoggerEnv } from '../queues/callbacks/loggers/types.ts';
 import type { AdminContext } from './context.ts';
 import { requireAdminForPrivilegedFields } from './env-refs.ts';
 import { refuseMaskedLogging, shownVar } from './secret-mask.ts';
+import { checkLoggingMetadata } from './logging-vars.ts';
 import { isObject, type Json } from '../../worker/json.ts';
 import { GatewayError } from '../../worker/errors.ts';
 import { envRefName } from '../../worker/config/env-ref.ts';
 import { keyLangfuse, teamLangfuse } from '../../worker/telemetry/langfuse/logging-settings.ts';
+import { DYNAMIC_LOGGER_NAMES, DYNAMIC_LOGGER_VARS, keyLoggerSettings, teamLoggerSettings } from '../../worker/telemetry/standard/dynamic-settings.ts';
 
 interface SentBack {
   /** The metadata to store: each variable sent as shown replaced by the stored value. */
@@ -20,12 +23,25 @@ interface SentBack {
   changed: unknown;
   /** Whether any stored secret was taken back. */
   kept: boolean;
+  /** The callbacks whose stored secrets were taken back (langfuse, langsmith, gcs_bucket). */
+  keptFor: Set<string>;
   /** Whether a place with a value taken back names another host than the one stored there. */
   moved: boolean;
 }
 
+/**
+ * Variables that say where a place's secrets are sent: a secret kept must keep them. The LangSmith project too:
+ * a key shared by several teams (an `os.environ/` one) must not write into another team's project.
+ */
+const DESTINATION_VARS = ['langfuse_host', 'langsmith_base_url', 'langsmith_project', 'gcs_bucket_name'] as const;
+
 /** `vars` split against `stored` (the variables at the same place): restored and changed (sentBack). */
-function splitVars(vars: unknown, stored: unknown, taken: { kept: boolean; moved: boolean }): [unknown, unknown] {
+/** The callback a variable belongs to, by its name. */
+const familyOf = (name: string): string => (name.startsWith('langfuse_') ? 'langfuse' : DYNAMIC_LOGGER_NAMES.find((n) => DYNAMIC_LOGGER_VARS[n]!.includes(name)) ?? name);
+
+interface Taken { kept: boolean; moved: boolean; keptFor: Set<string> }
+
+function splitVars(vars: unknown, stored: unknown, taken: Taken): [unknown, unknown] {
   if (!isObject(vars)) return [vars, vars];
   const old = isObject(stored) ? stored : {};
   const restored: Json = Object.create(null) as Json;
@@ -35,22 +51,25 @@ function splitVars(vars: unknown, stored: unknown, taken: { kept: boolean; moved
     const kept = Object.hasOwn(old, name) && v === shownVar(name, old[name]);
     restored[name] = kept ? old[name] : v;
     // A secret taken back: shown masked, or an os.environ/ reference (what it names is a secret too).
-    if (kept && (v !== old[name] || envRefName(old[name]) !== undefined)) keptHere = true;
+    if (kept && (v !== old[name] || envRefName(old[name]) !== undefined)) {
+      keptHere = true;
+      taken.keptFor.add(familyOf(name));
+    }
     if (!kept) changed[name] = v;
   }
   if (keptHere) {
     taken.kept = true;
     // What is kept here stays with this place's host.
-    if (restored.langfuse_host !== old.langfuse_host) taken.moved = true;
+    if (DESTINATION_VARS.some((v) => restored[v] !== old[v])) taken.moved = true;
   }
   return [{ ...restored }, { ...changed }];
 }
 
 /** Logging settings in `metadata` against those in `stored` (see above). */
 export function sentBack(metadata: unknown, stored: unknown): SentBack {
-  if (!isObject(metadata)) return { restored: metadata, changed: metadata, kept: false, moved: false };
+  if (!isObject(metadata)) return { restored: metadata, changed: metadata, kept: false, moved: false, keptFor: new Set() };
   const old = isObject(stored) ? stored : {};
-  const taken = { kept: false, moved: false };
+  const taken: Taken = { kept: false, moved: false, keptFor: new Set() };
   const restored: Json = { ...metadata };
   const changed: Json = { ...metadata };
   const settings = metadata.callback_settings;
@@ -71,16 +90,23 @@ export function sentBack(metadata: unknown, stored: unknown): SentBack {
     restored.logging = pairs.map(([r]) => r);
     changed.logging = pairs.map(([, ch]) => ch);
   }
-  return { restored, changed, kept: taken.kept, moved: taken.moved };
+  return { restored, changed, kept: taken.kept, moved: taken.moved, keptFor: taken.keptFor };
 }
 
 /**
- * The Langfuse host a key's or team's metadata sends its events to (the one its credentials resolve for):
- * a key's `logging`, else a team's `logging` / `callback_settings`.
+ * Where a key's or team's metadata sends its events, as the loggers read it when sending (entries merged): the
+ * Langfuse host, and each standard logger's base URL, LangSmith project or bucket; a key's `logging`, else a team's `logging` /
+ * `callback_settings`.
  */
-function effectiveHost(metadata: unknown, merged: boolean): string | null {
-  const settings = merged ? keyLangfuse(metadata) : teamLangfuse(metadata);
-  return settings?.vars.host ?? null;
+function effectiveHost(metadata: unknown, merged: boolean, families: Set<string>): string {
+  const places: unknown[] = [];
+  if (families.has('langfuse')) places.push((merged ? keyLangfuse(metadata) : teamLangfuse(metadata))?.vars.host ?? null);
+  for (const name of DYNAMIC_LOGGER_NAMES) {
+    if (!families.has(name)) continue;
+    const vars = (merged ? keyLoggerSettings(name, metadata) : teamLoggerSettings(name, metadata))?.vars ?? {};
+    places.push(vars.langsmith_base_url ?? null, vars.langsmith_project ?? null, vars.gcs_bucket_name ?? null);
+  }
+  return JSON.stringify(places);
 }
 
 /**
@@ -90,14 +116,15 @@ function effectiveHost(metadata: unknown, merged: boolean): string | null {
  * metadata is merged, so the refusal says a setting left out is kept.
  */
 export function checkedSentBack<B extends { metadata?: unknown; object_permission?: unknown }>(c: AdminContext, body: B, stored: unknown, options: { merged?: boolean } = {}): B {
-  const { restored, changed, kept, moved } = sentBack(body.metadata, stored);
+  const { restored, changed, kept, moved, keptFor } = sentBack(body.metadata, stored);
   requireAdminForPrivilegedFields(c, { ...body, metadata: changed });
   refuseMaskedLogging(changed, options);
+  checkLoggingMetadata(changed, c.env as unknown as LoggerEnv);
   // A secret taken back stays with the host it was stored for: a new host (or another entry's, or none) would
   // send it elsewhere. A key's metadata is merged, so its settings after the change are the stored ones updated.
   if (kept) {
     const after = options.merged && isObject(stored) && isObject(restored) ? { ...stored, ...restored } : restored;
-    if (moved || effectiveHost(after, options.merged === true) !== effectiveHost(stored, options.merged === true)) {
+    if (moved || effectiveHost(after, options.merged === true, keptFor) !== effectiveHost(stored, options.merged === true, keptFor)) {
       throw new GatewayError('metadata: a callback secret sent back as shown keeps the host it was stored for; to change the host, send the secret itself', {
         status: 400, type: 'invalid_request_error', param: 'metadata',
       });

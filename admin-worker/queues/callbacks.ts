@@ -1,12 +1,14 @@
 import { reportCallbackFailure } from '../../worker/telemetry/metrics/hooks.ts';
 import { type CallbackHeader, destinationKey } from '../../worker/telemetry/langfuse/message.ts';
-import type { CallbackDestination, CallbackItem, CallbackMessage, LangfuseDestination } from '../../worker/telemetry/langfuse/types.ts';
+import type { CallbackDestination, CallbackItem, CallbackMessage, LangfuseDestination, LoggerDestination } from '../../worker/telemetry/langfuse/types.ts';
 import { inflatePack } from '../../worker/telemetry/queue-packing.ts';
 import { inSlices } from '../../worker/telemetry/yield.ts';
 import type { AdminEnv } from '../env.ts';
 import { type LangfuseCredentials, type Resolved, resolveDestinations } from './callbacks/credentials.ts';
 import { chunkSegments, type EventSegment, postIngestion } from './callbacks/ingestion.ts';
 import { deliverLoggers, type LoggerSegment } from './callbacks/loggers.ts';
+import type { OwnerEnv } from './callbacks/logger-owners.ts';
+import { resolveOwnerEnvs } from './callbacks/logger-owners-db.ts';
 import { exportSpans } from './callbacks/otlp.ts';
 import { retryDelay } from './callbacks/retry.ts';
 import { log } from '../../worker/telemetry/log.ts';
@@ -45,7 +47,7 @@ export async function consumeCallbacks(batch: MessageBatch<unknown>, env: AdminE
     for (const segment of segmentsOf(m.body)) {
       const { destination } = segment;
       if (destination.source === 'otel') spans.push({ ...segment, origin });
-      else if (destination.source === 'logger') payloads.push({ bytes: segment.bytes, events: segment.events, name: destination.name, origin });
+      else if (destination.source === 'logger') payloads.push({ bytes: segment.bytes, events: segment.events, name: destination.name, origin, ...ownerOf(destination) });
       else segments.push({ ...segment, destination, origin });
     }
   });
@@ -57,7 +59,7 @@ export async function consumeCallbacks(batch: MessageBatch<unknown>, env: AdminE
   const [exported, posted, logged] = await Promise.allSettled([
     spans.length ? exportSpans(spans, env, ctx, retry) : undefined,
     segments.length ? postLangfuse(segments, env, ctx, retry) : undefined,
-    payloads.length ? deliverLoggers(payloads, env, (callback, error) => reportCallbackFailure(env, ctx, { callback, error }), retry) : undefined,
+    payloads.length ? deliverOwned(payloads, env, ctx, retry) : undefined,
   ]);
   for (const [result, kind, list] of [[exported, 'OpenTelemetry', spans], [posted, 'Langfuse', segments], [logged, 'Standard logger', payloads]] as const) {
     if (result.status === 'fulfilled') continue;
@@ -69,6 +71,29 @@ export async function consumeCallbacks(batch: MessageBatch<unknown>, env: AdminE
     if (failed.has(index)) message.retry({ delaySeconds: retryDelay(message.attempts) });
     else message.ack();
   });
+}
+
+/** A logger message's owner (a key's or team's own settings), as the dispatcher groups by it. */
+const ownerOf = (d: LoggerDestination): { owner?: string } =>
+  typeof d.key === 'string' && d.key ? { owner: `key:${d.key}` } : typeof d.team === 'string' && d.team ? { owner: `team:${d.team}` } : {};
+
+/**
+ * The standard loggers' payloads: those of keys and teams with settings of their own are posted with those
+ * settings, read now (logger-owners.ts); when they cannot be read, only those payloads wait.
+ */
+async function deliverOwned(payloads: LoggerSegment[], env: AdminEnv, ctx: ExecutionContext, retry: (origin: number) => void): Promise<void> {
+  const pairs = new Map<string, { name: string; owner: string }>();
+  for (const p of payloads) if (p.owner) pairs.set(`${p.name}\n${p.owner}`, { name: p.name, owner: p.owner });
+  let ownerEnvs: Map<string, OwnerEnv> | undefined;
+  if (pairs.size) {
+    try {
+      ownerEnvs = await resolveOwnerEnvs([...pairs.values()], env, ctx);
+    } catch (err) {
+      log.error(`Standard logger callbacks: cannot read key or team logging settings, their payloads wait: ${err instanceof Error ? err.message : String(err)}`);
+      ownerEnvs = new Map([...pairs.keys()].map((k) => [k, { error: 'key or team settings could not be read' }]));
+    }
+  }
+  await deliverLoggers(payloads, env, (callback, error) => reportCallbackFailure(env, ctx, { callback, error }), retry, ownerEnvs);
 }
 
 /** Posts Langfuse segments to their projects; `retry` marks the messages to send again. */

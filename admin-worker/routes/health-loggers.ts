@@ -15,7 +15,7 @@ import { refusalDetail } from './health-refusal.ts';
 export const LOGGER_SERVICES: readonly string[] = STANDARD_LOGGERS.flatMap((l) => [l.name, ...(l.aliases ?? [])]);
 
 /** How each logger is named in an answer. */
-const LABELS: Readonly<Record<string, string>> = { generic_api: 'The generic API endpoint', datadog: 'Datadog', s3: 'The S3 bucket', langsmith: 'LangSmith', gcs_bucket: 'The GCS bucket' };
+const LABELS: Readonly<Record<string, string>> = { generic_api: 'The generic API endpoint', datadog: 'Datadog', s3: 'The S3 bucket', langsmith: 'LangSmith', gcs_bucket: 'The GCS bucket', braintrust: 'Braintrust', aws_sqs: 'The SQS queue' };
 
 export type LoggerCheck =
   | { kind: 'sent'; id: string }
@@ -63,7 +63,8 @@ export async function checkLogger(service: string, env: LoggerEnv): Promise<Logg
     if (![l.callbacks, l.success_callback, l.failure_callback].some((list) => named(list, logger))) {
       return { kind: 'not_set_up', message: `"${service}" not in proxy config: litellm_settings.callbacks. Unable to test this.` };
     }
-    s3Params = l.s3_callback_params as Record<string, unknown> | undefined;
+    // The s3 and aws_sqs params' credentials (their names never clash) are scrubbed from an answer alike.
+    s3Params = { ...l.s3_callback_params, ...l.aws_sqs_callback_params } as Record<string, unknown>;
   } catch {
     return { kind: 'not_set_up', message: `"${service}" cannot be tested: the config does not load in the admin Worker.` };
   }

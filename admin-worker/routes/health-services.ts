@@ -6,6 +6,7 @@ import { alertSettings } from '../../worker/telemetry/alerts/settings.ts';
 import { budgetWebhookEvent } from '../../worker/telemetry/alerts/messages.ts';
 import { postJson, postToSlack } from '../../worker/telemetry/alerts/slack.ts';
 import type { AlertType } from '../../worker/telemetry/alerts/types.ts';
+import { sendPagerDutyTest } from './health-pagerduty.ts';
 import { requireProxyAdmin } from '../lib/auth.ts';
 import { log } from '../../worker/telemetry/log.ts';
 import type { AdminBindings } from '../lib/context.ts';
@@ -13,9 +14,10 @@ import { describeRoute } from '../lib/openapi.ts';
 import { badRequest, parseQuery } from '../lib/validation.ts';
 import { credentialsOf, type LangfuseCredentials } from '../queues/callbacks/credentials.ts';
 import { postIngestion } from '../queues/callbacks/ingestion.ts';
-import { exportTimeout, postSpans } from '../queues/callbacks/otlp.ts';
+import { exportSecrets, exportTimeout, postSpans } from '../queues/callbacks/otlp.ts';
 import { otlpTarget } from '../queues/callbacks/otlp-target.ts';
 import { type OtelExporter, vendorTarget } from '../queues/callbacks/otel-vendors.ts';
+import { OTLP_VENDORS } from '../queues/callbacks/otlp-vendors.ts';
 import { sendSpendReportsNow } from '../jobs/spend-report.ts';
 import { checkLogger, LOGGER_SERVICES } from './health-loggers.ts';
 
@@ -23,15 +25,15 @@ import { checkLogger, LOGGER_SERVICES } from './health-loggers.ts';
  * LiteLLM's `GET /health/services?service=...` (admin only): proves a
  * logging or alerting service is set up by sending it something now, from
  * the admin Worker, as the consumers and alerting reach it: Langfuse a test
- * trace, the OpenTelemetry collector a test span, Slack a test alert, the alert webhook a test budget event, a
+ * trace, the OpenTelemetry collector a test span, Slack a test alert, the alert webhook a test budget event, PagerDuty a test event (health-pagerduty.ts), a
  * standard logger (datadog, generic_api, s3, langsmith, gcs_bucket) a test payload (health-loggers.ts). What a
  * service answers comes back as a 503; its URL and credentials never do.
  */
 export const healthServicesRoutes = new Hono<AdminBindings>();
 
-const SERVED = ['langfuse', 'otel', 'langfuse_otel', 'arize_phoenix', 'arize', ...LOGGER_SERVICES, 'slack', 'slack_budget_alerts', 'webhook'];
+const SERVED = ['langfuse', 'otel', 'langfuse_otel', 'arize_phoenix', 'arize', ...OTLP_VENDORS, ...LOGGER_SERVICES, 'slack', 'slack_budget_alerts', 'webhook', 'pagerduty'];
 /** The OpenTelemetry-based vendor callbacks, tested with a span to their own collector (otel-vendors.ts). */
-const OTEL_VENDORS: readonly string[] = ['langfuse_otel', 'arize_phoenix', 'arize'] satisfies OtelExporter[];
+const OTEL_VENDORS: readonly string[] = [...(['langfuse_otel', 'arize_phoenix', 'arize'] satisfies OtelExporter[]), ...OTLP_VENDORS];
 const ALERT_TYPES: AlertType[] = ['budget_alerts', 'llm_too_slow', 'cooldown_deployment', 'callback_failure', 'cache_unavailable', 'spend_reports'];
 const TEST_TIMEOUT_MS = 10_000;
 
@@ -53,7 +55,7 @@ export async function sendTestTrace(credentials: LangfuseCredentials, from: stri
 }
 
 /** LiteLLM's 422 for a service the config does not turn on; naming the variable when it is on but the admin Worker lacks it. */
-function notSetUp(service: string, alerting: 'slack' | 'webhook', variable: string, env: Record<string, unknown>): GatewayError {
+function notSetUp(service: string, alerting: 'slack' | 'webhook' | 'pagerduty', variable: string, env: Record<string, unknown>): GatewayError {
   let on = false;
   try {
     on = (runtimeConfig(env).config.general_settings.alerting ?? []).includes(alerting);
@@ -61,7 +63,7 @@ function notSetUp(service: string, alerting: 'slack' | 'webhook', variable: stri
     // no config: not on
   }
   const message = on
-    ? `"${service}" is in general_settings.alerting, but ${variable} is not set (or not an http(s) URL) for the admin Worker. Unable to test this.`
+    ? `"${service}" is in general_settings.alerting, but ${variable} is not set${alerting === 'pagerduty' ? '' : ' (or not an http(s) URL)'} for the admin Worker. Unable to test this.`
     : `"${service}" not in proxy config: general_settings. Unable to test this.`;
   return new GatewayError(message, { status: 422, type: 'bad_request_error', param: 'service' });
 }
@@ -90,7 +92,8 @@ healthServicesRoutes.get('/health/services', async (c) => {
       traceId, spanId: traceId.slice(16), name: 'litellm-health-check', kind: 1, startTimeUnixNano: `${now}000000`, endTimeUnixNano: `${now}000000`,
       attributes: [{ key: 'health_check', value: { stringValue: 'Test span from /health/services' } }], status: { code: 1 },
     };
-    const sent = await postSpans(target, [{ bytes: new TextEncoder().encode(JSON.stringify(span)), events: 1 }], Math.min(exportTimeout(c.env), TEST_TIMEOUT_MS));
+    // What the collector answers is quoted scrubbed of every credential the admin Worker holds.
+    const sent = await postSpans(target, [{ bytes: new TextEncoder().encode(JSON.stringify(span)), events: 1 }], Math.min(exportTimeout(c.env), TEST_TIMEOUT_MS), () => exportSecrets(c.env, target));
     if (!sent.ok) throw unavailable(`The OpenTelemetry collector did not take the test span: ${sent.reason}`);
     return c.json({ status: 'success', message: `Test span (trace ${traceId}) sent - check your OpenTelemetry backend.` });
   }
@@ -121,6 +124,12 @@ healthServicesRoutes.get('/health/services', async (c) => {
     const sent = await postJson(settings.genericWebhookUrl, event);
     if (!sent.ok) throw unavailable(`The webhook did not take the test event: ${sent.detail}`);
     return c.json({ status: 'success', message: 'Mock webhook event sent, verify it was received' });
+  }
+  if (service === 'pagerduty') {
+    if (!settings.pagerduty || typeof c.env.PAGERDUTY_API_KEY !== 'string') throw notSetUp(service, 'pagerduty', 'PAGERDUTY_API_KEY', env);
+    const sent = await sendPagerDutyTest(env, c.env.PAGERDUTY_API_KEY);
+    if (!sent.ok) throw unavailable(`PagerDuty did not take the test event: ${sent.detail}`);
+    return c.json({ status: 'success', message: `Test PagerDuty event ${sent.dedupKey} sent (and resolved) - check your PagerDuty service.` });
   }
   throw badRequest(`Service ${service.slice(0, 100)} is not one Tollgate can test; it tests ${SERVED.join(', ')}`, 'service');
 });

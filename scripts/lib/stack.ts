@@ -18,6 +18,9 @@ export const WELL_KNOWN_ENV = [
   // The langfuse_otel, arize_phoenix and arize callbacks' collectors (admin-worker/queues/callbacks/otel-vendors.ts).
   'LANGFUSE_OTEL_HOST', 'LANGFUSE_TRACING_ENVIRONMENT', 'PHOENIX_COLLECTOR_HTTP_ENDPOINT', 'PHOENIX_COLLECTOR_ENDPOINT', 'PHOENIX_API_KEY',
   'PHOENIX_PROJECT_NAME', 'ARIZE_SPACE_ID', 'ARIZE_SPACE_KEY', 'ARIZE_API_KEY', 'ARIZE_ENDPOINT', 'ARIZE_HTTP_ENDPOINT', 'ARIZE_PROJECT_NAME',
+  // The logfire, traceloop, langtrace, levo and weave_otel callbacks' collectors (admin-worker/queues/callbacks/otlp-vendors.ts).
+  'WANDB_API_KEY', 'WANDB_PROJECT_ID', 'WANDB_HOST', 'LOGFIRE_TOKEN', 'LOGFIRE_BASE_URL', 'TRACELOOP_API_KEY', 'TRACELOOP_BASE_URL', 'TRACELOOP_HEADERS', 'LANGTRACE_API_KEY', 'LANGTRACE_API_HOST',
+  'LEVOAI_API_KEY', 'LEVOAI_ORG_ID', 'LEVOAI_WORKSPACE_ID', 'LEVOAI_COLLECTOR_URL',
   // The standard loggers' destinations (admin-worker/queues/callbacks/loggers/): generic_api and datadog (LiteLLM's names).
   'GENERIC_LOGGER_ENDPOINT', 'GENERIC_LOGGER_HEADERS', 'DD_API_KEY', 'DD_SITE', 'DD_SOURCE', 'DD_ENV', 'DD_SERVICE', 'DD_VERSION',
   'DD_BASE_URL', 'LITELLM_DD_AGENT_HOST', 'LITELLM_DD_AGENT_PORT', 'HOSTNAME', 'POD_NAME',
@@ -26,7 +29,11 @@ export const WELL_KNOWN_ENV = [
   'LANGSMITH_API_KEY', 'LANGSMITH_PROJECT', 'LANGSMITH_BASE_URL', 'LANGSMITH_TENANT_ID', 'LANGSMITH_DEFAULT_RUN_NAME', 'LANGSMITH_SAMPLING_RATE',
   // The gcs_bucket logger (a key file's path in GCS_PATH_SERVICE_ACCOUNT is read into its JSON: workerBindings).
   'GCS_BUCKET_NAME', 'GCS_PATH_SERVICE_ACCOUNT', 'GCS_API_BASE',
+  // The braintrust logger; the aws_sqs logger's os.environ/ names come from config.yaml (AWS_* below as its fallback).
+  'BRAINTRUST_API_KEY', 'BRAINTRUST_API_BASE',
   'UPSTASH_REDIS_REST_URL', 'UPSTASH_REDIS_REST_TOKEN', 'SLACK_WEBHOOK_URL', 'WEBHOOK_URL',
+  // alerting: ["pagerduty"]: the Events API v2 routing key, and a base to send its events elsewhere (tests' fake).
+  'PAGERDUTY_API_KEY', 'PAGERDUTY_API_BASE',
   'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_REGION_NAME', 'AWS_REGION', 'AWS_BEARER_TOKEN_BEDROCK',
   'GEMINI_API_KEY', 'GOOGLE_API_KEY', 'VERTEXAI_PROJECT', 'VERTEXAI_LOCATION', 'VERTEXAI_CREDENTIALS',
   'OPENAI_API_KEY', 'ANTHROPIC_API_KEY', 'AZURE_API_KEY', 'AZURE_API_BASE', 'AZURE_API_VERSION',

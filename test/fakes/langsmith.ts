@@ -23,6 +23,8 @@ export interface FakeLangsmith {
   refused: number[];
   /** Requests that were not what LangSmith takes (path, key, content type, run shape). */
   malformed: string[];
+  /** The x-api-key of each request answered 401 (a key this fake does not take). */
+  unauthorized: string[];
   runs(): Record<string, any>[];
   /**
    * The next `times` well-formed batches are answered `status`; with `taken`, their runs are kept all the same (a
@@ -47,7 +49,7 @@ function runProblem(run: Record<string, any>): string | undefined {
 export async function startFakeLangsmith(options: { apiKey: string; tenantId?: string }): Promise<FakeLangsmith> {
   let failing = { status: 0, times: 0, taken: false, echo: false };
   const fake: Omit<FakeLangsmith, 'url' | 'close'> = {
-    batches: [], refused: [], malformed: [],
+    batches: [], refused: [], malformed: [], unauthorized: [],
     runs: () => fake.batches.flatMap((b) => b.runs),
     failNext(status, times = 1, options = {}) {
       failing = { status, times, taken: options.taken === true, echo: options.echo === true };
@@ -67,7 +69,10 @@ export async function startFakeLangsmith(options: { apiKey: string; tenantId?: s
       }
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(req.headers)) if (value !== undefined) headers[name] = [value].flat().join(', ');
-      if (headers['x-api-key'] !== options.apiKey) return answer(401, { detail: 'Invalid token' });
+      if (headers['x-api-key'] !== options.apiKey) {
+        fake.unauthorized.push(headers['x-api-key'] ?? '');
+        return answer(401, { detail: 'Invalid token' });
+      }
       if (options.tenantId && headers['x-tenant-id'] !== options.tenantId) return answer(403, { detail: 'Forbidden' });
       const raw = Buffer.concat(chunks).toString('utf8');
       try {

@@ -4,7 +4,8 @@
  * against the protocol's JSON encoding of ExportTraceServiceRequest (strict
  * here, so a misspelt field is an error rather than silently dropped, as a
  * real collector would), answered `{"partialSuccess":{}}` as the OpenTelemetry
- * Collector answers. It can be told to fail the next requests with a status.
+ * Collector answers. It can be told to fail the next requests with a status
+ * (and a reply of its own, e.g. one echoing the credentials it was sent).
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -33,6 +34,7 @@ export const spanSchema = z.strictObject({
   startTimeUnixNano: uint64,
   endTimeUnixNano: uint64,
   attributes,
+  events: z.array(z.strictObject({ timeUnixNano: uint64, name: z.string().min(1), attributes })).optional(),
   status: z.strictObject({ code: z.number().int().min(0).max(2), message: z.string().optional() }).optional(),
 });
 
@@ -59,8 +61,8 @@ export interface FakeCollector {
   /** Requests that did not match the protocol, with why. */
   malformed: { reason: string; raw: string }[];
   spans(): Span[];
-  /** Fail the next `times` requests with `status`. */
-  failNext(status: number, times?: number): void;
+  /** Fail the next `times` requests with `status`, answering `body` (a reply quoting what it was sent, say) or OTLP's `unavailable`. */
+  failNext(status: number, times?: number, body?: (headers: Record<string, string>) => unknown): void;
   /** How many requests were answered with a failNext() status. */
   failuresServed(): number;
   close(): Promise<void>;
@@ -85,7 +87,7 @@ export async function startFakeCollector(options: { path?: string } = {}): Promi
   const path = options.path ?? '/v1/traces';
   const requests: ExportRequest[] = [];
   const malformed: FakeCollector['malformed'] = [];
-  let failing: { status: number; times: number } | undefined;
+  let failing: { status: number; times: number; body?: (headers: Record<string, string>) => unknown } | undefined;
   let failed = 0;
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -101,7 +103,9 @@ export async function startFakeCollector(options: { path?: string } = {}): Promi
       if (failing && failing.times > 0) {
         failing.times--;
         failed++;
-        return answer(failing.status, { code: 14, message: 'unavailable' });
+        const sent: Record<string, string> = {};
+        for (const [name, value] of Object.entries(req.headers)) if (value !== undefined) sent[name] = [value].flat().join(', ');
+        return answer(failing.status, failing.body ? failing.body(sent) : { code: 14, message: 'unavailable' });
       }
       let parsed: z.infer<typeof exportRequestSchema>;
       try {
@@ -132,8 +136,8 @@ export async function startFakeCollector(options: { path?: string } = {}): Promi
     requests,
     malformed,
     spans: () => requests.flatMap((r) => r.spans),
-    failNext(status, times = 1) {
-      failing = { status, times };
+    failNext(status, times = 1, body) {
+      failing = { status, times, body };
     },
     failuresServed: () => failed,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),

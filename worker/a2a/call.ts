@@ -1,7 +1,7 @@
 /**
  * One A2A JSON-RPC call through the gateway: admitted as a call of the caller's key (rpm, parallel requests,
  * budgets, with the agent's `cost_per_query` as the estimate) and of the agent (its `rpm_limit`), sent to the agent
- * with the agent's own credential and headers (never the caller's key; agent-headers.ts), passed back as it comes (a `message/stream` SSE stream byte for byte),
+ * with the agent's own credential and headers (never the caller's key; agent-headers.ts), passed back as it comes (a `message/stream` SSE stream event by event, agent-stream.ts),
  * and settled in a spend-log row (`call_type: asend_message`, `model: a2a_agent/<card name or id>`, `metadata.agent_id`,
  * `api_base` the gateway's own path: the agent's address is the admin's, not the caller's to see).
  */
@@ -15,14 +15,16 @@ import { standInDeployment } from '../models/deployments.ts';
 import { NO_USAGE } from '../providers/openai-compatible/usage.ts';
 import { admitModelCall } from '../proxy/call-admission.ts';
 import { type CallContext, requestTags } from '../proxy/call-context.ts';
-import { type CallSettler, callSettler } from '../proxy/call-end.ts';
+import { callSettler } from '../proxy/call-end.ts';
 import { headerSnapshot, requestTimeoutMs, withoutCredentials } from '../proxy/call-helpers.ts';
 import { recordRefusedCall, type Seen } from '../proxy/refused-call.ts';
 import type { GatewayState } from '../state.ts';
 import type { Agent, Agents } from './registry.ts';
 import { agentHeaders } from './agent-headers.ts';
+import { passStream } from './agent-stream.ts';
 import { admitAgentCall } from './agent-limits.ts';
-import { INTERNAL_ERROR, rpcError } from './json-rpc.ts';
+import { INTERNAL_ERROR, rpcError, TASK_NOT_FOUND } from './json-rpc.ts';
+import { recordTaskOwner, refusesTask } from './task-owners.ts';
 import { boundedText } from '../mcp/answers.ts';
 import { McpError } from '../mcp/json-rpc.ts';
 
@@ -60,6 +62,7 @@ export async function callAgent(c: Ctx, state: GatewayState, agent: Agent, all: 
   const who = await identify(headers, state, c.req.path);
   seen.call = { token: who.token, body, startedAt, storePrompts, deployment };
   let admitted;
+  let foreign = false;
   try {
     admitted = await admitModelCall(c.env, c.executionCtx, state.config, {
       who, requestId: callId, group, endUser: null, ownTags: requestTags({ body, headers }), client: { body, headers },
@@ -68,8 +71,10 @@ export async function callAgent(c: Ctx, state: GatewayState, agent: Agent, all: 
     });
     const routes = admitted.caller.kind === 'key' ? admitted.caller.policy.allowedRoutes : [];
     if (routes.length) checkRoute(routes, c.req.path);
+    // A task (or context) another owner started is unknown to this caller (task-owners.ts): the agent is not called.
+    foreign = await refusesTask(c.env, admitted.caller, agent.agent_id, request.method, request.params);
     // The agent's own rpm_limit / tpm_limit, last: a call the key's limits refuse is not counted against the agent.
-    await admitAgentCall(c.env, c.executionCtx, agent, callId, group);
+    if (!foreign) await admitAgentCall(c.env, c.executionCtx, agent, callId, group);
   } catch (err) {
     if (err instanceof GatewayError) recordRefusedCall(c, 'a2a', seen, err);
     if (admitted?.admission) c.executionCtx.waitUntil(admitted.admission.release());
@@ -85,6 +90,17 @@ export async function callAgent(c: Ctx, state: GatewayState, agent: Agent, all: 
     settler.settle({ error: new GatewayError(message, { status, type: 'upstream_error' }), cost: 0, apiBase, finishedAt: Date.now() });
     return rpcError(request.id, INTERNAL_ERROR, message, status, callId);
   };
+  const own = { 'x-litellm-call-id': callId };
+  // As the agent answers a task it does not know (A2A's TaskNotFoundError, HTTP 200; one SSE event for a stream), naming no owner.
+  const notFound = (why: string) => {
+    settler.settle({ error: new GatewayError(`Agent ${agent.agent_name}: ${why}`, { status: 404, type: 'not_found_error' }), cost: 0, apiBase, finishedAt: Date.now() });
+    return rpcAnswer({ jsonrpc: '2.0', id: request.id, error: { code: TASK_NOT_FOUND, message: 'Task not found' } }, stream, own);
+  };
+  if (foreign) return notFound("the task is not this caller's (not sent to the agent)");
+  // Whose a task the agent hands out is recorded before the client sees its id, and each answer of the owner's
+  // naming it renews the record (task-owners.ts): an answer naming another's id, or unrecordable, is withheld.
+  const caller = admitted.caller;
+  const record = (result: unknown) => recordTaskOwner(c.env, caller, agent.agent_id, result);
 
   // A plain answer is bounded as a whole; a stream until its first chunk (passStream clears the timer then).
   const timeoutMs = requestTimeoutMs(state.config);
@@ -113,7 +129,7 @@ export async function callAgent(c: Ctx, state: GatewayState, agent: Agent, all: 
 
   const type = answer.headers.get('content-type') ?? '';
   if (answer.ok && stream && type.includes('text/event-stream') && answer.body) {
-    return passStream(answer.body, settler, { id: request.id, name: agent.agent_name, cost, apiBase, callId, started: () => clearTimeout(timer) });
+    return passStream(answer.body, settler, { id: request.id, name: agent.agent_name, cost, apiBase, callId, started: () => clearTimeout(timer), record });
   }
   let text: string;
   try {
@@ -133,17 +149,24 @@ export async function callAgent(c: Ctx, state: GatewayState, agent: Agent, all: 
     // The agent's own words are not shown (they may carry its internals); its status is.
     return failed(`Agent ${agent.agent_name} answered HTTP ${answer.status} without a JSON-RPC response`);
   }
-  const own = { 'x-litellm-call-id': callId };
   if (isObject(parsed.error)) {
     // The agent's JSON-RPC error is its answer (as LiteLLM relays it): passed on, nothing billed.
     settler.settle({ error: new GatewayError(`Agent ${agent.agent_name}: ${String(parsed.error.message ?? 'error')}`.slice(0, 500), { status: 502, type: 'upstream_error' }), cost: 0, apiBase, finishedAt: Date.now() });
-    if (stream) return new Response(`data: ${JSON.stringify(parsed)}\n\n`, { headers: { ...own, 'content-type': 'text/event-stream', 'cache-control': 'no-cache' } });
-    return Response.json(parsed, { headers: own });
+    return rpcAnswer(parsed, stream, own);
   }
+  const recorded = await record(parsed.result);
+  if (recorded === 'foreign') return notFound("the agent's answer names another owner's task (withheld)");
+  if (recorded === 'failed') return failed('The A2A task store is unavailable; retry shortly', 503);
   settler.settle({ outcome: { usage: NO_USAGE, finishedAt: Date.now() }, cost, apiBase, finishedAt: Date.now() });
   // An agent that answered message/stream with one JSON-RPC response: one SSE event, as the client asked for a stream.
-  if (stream) return new Response(`data: ${JSON.stringify(parsed)}\n\n`, { headers: { ...own, 'content-type': 'text/event-stream', 'cache-control': 'no-cache' } });
+  if (stream) return rpcAnswer(parsed, stream, own);
   return new Response(text, { headers: { ...own, 'content-type': 'application/json', 'x-litellm-response-cost': String(cost) } });
+}
+
+/** One JSON-RPC response as the client asked for it: JSON, or one SSE event for a stream. */
+function rpcAnswer(body: Json, stream: boolean, own: Record<string, string>): Response {
+  if (stream) return new Response(`data: ${JSON.stringify(body)}\n\n`, { headers: { ...own, 'content-type': 'text/event-stream', 'cache-control': 'no-cache' } });
+  return Response.json(body, { headers: own });
 }
 
 /** The gateway's own headers over the agent's (agent-headers.ts): the body's type, and who calls (`x-litellm-user-id`, `x-litellm-team-id`). */
@@ -153,79 +176,4 @@ function withOwnHeaders(headers: Headers, stream: boolean, caller: Caller): Head
   if (caller.kind === 'key' && caller.policy.userId) headers.set('x-litellm-user-id', caller.policy.userId);
   if (caller.kind === 'key' && caller.policy.team) headers.set('x-litellm-team-id', caller.policy.team.id);
   return headers;
-}
-
-/** How much of a stream's start is searched for its first event (a JSON-RPC error there is the agent's answer). */
-const FIRST_EVENT_CHARS = 64 * 1024;
-
-/** The JSON-RPC error message of the first SSE event in `text`, if that event is one; undefined while it has not ended. */
-function firstEventError(text: string): { ended: boolean; error?: string } {
-  const normal = text.replace(/\r\n?/g, '\n');
-  const end = normal.indexOf('\n\n');
-  if (end < 0) return { ended: false };
-  const data = normal.slice(0, end).split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).replace(/^ /, '')).join('\n');
-  try {
-    const event: unknown = JSON.parse(data);
-    if (isObject(event) && isObject(event.error)) return { ended: true, error: String(event.error.message ?? 'error').slice(0, 500) };
-  } catch { /* not JSON: the agent's, passed on */ }
-  return { ended: true };
-}
-
-/**
- * The agent's SSE stream passed on as it comes, settled when it ends: a client gone early is `aborted` (still
- * billed: the agent did the work); a stream that breaks ends with LiteLLM's JSON-RPC error event and an unbilled
- * failure row; a stream whose first event is a JSON-RPC error is passed on and settled as an unbilled failure.
- * `started` runs at the first chunk (the deadline covers the wait for it, not the whole stream).
- */
-function passStream(upstream: ReadableStream<Uint8Array>, settler: CallSettler, call: { id: Json[string]; name: string; cost: number; apiBase: string; callId: string; started: () => void }): Response {
-  let firstChunkAt: number | undefined;
-  let settled = false;
-  // The stream's start, decoded until its first event ends (or FIRST_EVENT_CHARS pass); then undefined.
-  let head: string | undefined = '';
-  let rpcError: GatewayError | undefined;
-  const decoder = new TextDecoder();
-  const settle = (end: { aborted?: true; error?: GatewayError }) => {
-    if (settled) return;
-    settled = true;
-    call.started();
-    const finishedAt = Date.now();
-    const error = end.error ?? rpcError;
-    settler.settle({ outcome: { usage: NO_USAGE, finishedAt, ...(firstChunkAt ? { firstChunkAt } : {}), ...end, ...(error ? { error } : {}) }, cost: error ? 0 : call.cost, apiBase: call.apiBase, finishedAt });
-  };
-  const inspect = (chunk: Uint8Array) => {
-    if (head === undefined) return;
-    head += decoder.decode(chunk, { stream: true });
-    const first = firstEventError(head);
-    if (first.error) rpcError = new GatewayError(`Agent ${call.name}: ${first.error}`, { status: 502, type: 'upstream_error' });
-    if (first.ended || head.length > FIRST_EVENT_CHARS) head = undefined;
-  };
-  const reader = upstream.getReader();
-  const body = new ReadableStream<Uint8Array>({
-    async pull(out) {
-      try {
-        const { done, value } = await reader.read();
-        if (done) {
-          settle({});
-          out.close();
-          return;
-        }
-        if (firstChunkAt === undefined) {
-          firstChunkAt = Date.now();
-          call.started();
-        }
-        inspect(value);
-        out.enqueue(value);
-      } catch {
-        const message = `Agent ${call.name}: its stream broke`;
-        settle({ error: new GatewayError(message, { status: 502, type: 'upstream_error' }) });
-        out.enqueue(new TextEncoder().encode(`\n\ndata: ${JSON.stringify({ jsonrpc: '2.0', id: call.id, error: { code: INTERNAL_ERROR, message } })}\n\n`));
-        out.close();
-      }
-    },
-    cancel(reason) {
-      settle({ aborted: true });
-      return reader.cancel(reason);
-    },
-  });
-  return new Response(body, { headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-litellm-call-id': call.callId } });
 }

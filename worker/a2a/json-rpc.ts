@@ -11,6 +11,8 @@ export const INVALID_PARAMS = -32602;
 export const INTERNAL_ERROR = -32603;
 /** LiteLLM's code for an agent it does not know. */
 export const AGENT_NOT_FOUND = -32000;
+/** A2A's TaskNotFoundError: what an agent answers for a task it does not know (HTTP 200, as JSON-RPC errors are). */
+export const TASK_NOT_FOUND = -32001;
 
 /** A JSON-RPC error response; `callId` (x-litellm-call-id) when the call was admitted. */
 export function rpcError(id: Json[string] | undefined, code: number, message: string, status: number, callId?: string): Response {

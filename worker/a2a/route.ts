@@ -16,6 +16,9 @@ import { agentsFor } from './access.ts';
 import { callAgent } from './call.ts';
 import { AGENT_NOT_FOUND, INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR, rpcError } from './json-rpc.ts';
 import { type Agent, type Agents, agentNamed, storedAgents } from './registry.ts';
+import { ID_CHARS_MAX, NAMED_IDS_MAX } from './task-owners.ts';
+import { namedIds, referencedCount } from './task-ids.ts';
+import { strayIdKey, taskMetadataStray, taskParams } from './task-id-keys.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
 
@@ -67,7 +70,21 @@ export async function a2aInvoke(c: Ctx): Promise<Response> {
     return rpcError(id, INVALID_PARAMS, 'Invalid params: params.message with its parts is required', 400);
   }
   if (method.startsWith('tasks/') && typeof params.id !== 'string') return rpcError(id, INVALID_PARAMS, "Invalid params: params.id (the task's id) is required", 400);
-  return callAgent(c, state, agent, agents, { id: id ?? null, method, params });
+  // Each id a request names is one owner record read (task-owners.ts): a bounded number, of a length one records.
+  if (referencedCount(params) > NAMED_IDS_MAX - 2) {
+    return rpcError(id, INVALID_PARAMS, `Invalid params: params.message.referenceTaskIds takes at most ${NAMED_IDS_MAX - 2} tasks`, 400);
+  }
+  // An id-like key an agent may read but the gateway would not check (`TaskId`, `ID`, `metadata.session_id`) is refused.
+  const stray = method.startsWith('tasks/') ? taskMetadataStray(params) : strayIdKey(params);
+  if (stray) return rpcError(id, INVALID_PARAMS, `Invalid params: ${stray.slice(0, 200)} is not a field the gateway takes (task and context ids go in taskId, contextId, referenceTaskIds)`, 400);
+  const named = namedIds(method, params);
+  if (named.invalid) return rpcError(id, INVALID_PARAMS, `Invalid params: ${named.invalid} must be a string`, 400);
+  if (named.tasks.length + named.contexts.length > NAMED_IDS_MAX) return rpcError(id, INVALID_PARAMS, `Invalid params: a request names at most ${NAMED_IDS_MAX} tasks and contexts`, 400);
+  if ([...named.tasks, ...named.contexts].some((one) => one.length > ID_CHARS_MAX)) {
+    return rpcError(id, INVALID_PARAMS, `Invalid params: a task or context id is at most ${ID_CHARS_MAX} characters`, 400);
+  }
+  // A task method's params are rebuilt from the checked fields (task-id-keys.ts); a message's go as sent.
+  return callAgent(c, state, agent, agents, { id: id ?? null, method, params: method.startsWith('tasks/') ? taskParams(params) : params });
 }
 
 /** The gateway's URL for an agent: `PROXY_BASE_URL` when set (the public one behind a proxy), else this request's origin. */

@@ -46,8 +46,8 @@ function configuredRoutes(env: GatewayEnv): readonly string[] | undefined {
   }
 }
 
-/** Whether the virtual key acts as a user with the `proxy_admin` role (not delegated): one query, made only on an admin-only route. */
-async function isProxyAdminKey(env: GatewayEnv, caller: Extract<Caller, { kind: 'key' }>): Promise<boolean> {
+/** Whether the virtual key acts as a user with the `proxy_admin` role (not delegated): one query, made only on an admin-only route (and for an A2A task not the key's own, a2a/task-owners.ts). */
+export async function isProxyAdminKey(env: GatewayEnv, caller: Extract<Caller, { kind: 'key' }>): Promise<boolean> {
   // A JWT is a proxy admin by its scope only, which made it the master key already (authenticate.ts): one mapped to
   // a key (viaJwt) is not one through that key's user, whatever its role (as in admin-worker/lib/auth.ts).
   // A role the operator's jwt_litellm_role_map gives the token (jwt-role-map.ts) is its role, its stored user's viewer

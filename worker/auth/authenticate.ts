@@ -108,7 +108,8 @@ async function holderOf(key: string, state: AuthState, headers: RequestHeaders):
 function jwtHolder(caller: JwtCaller, state: AuthState): Who {
   // An admin's token calls as the master key does (its hash is the token spend is recorded under).
   if (caller.admin) return { token: state.masterKeyHash ?? 'jwt-admin', master: true, shown: 'JWT' };
-  if (caller.mapped) return { token: caller.token, master: false, shown: 'JWT', mapped: true };
+  // A mapped token is its key's, but its end user (end_user_id_jwt_field) stays the call's, so its budget holds.
+  if (caller.mapped) return caller.endUser ? { token: caller.token, master: false, shown: 'JWT', mapped: true, endUser: caller.endUser } : { token: caller.token, master: false, shown: 'JWT', mapped: true };
   const who: Who = { token: caller.token, master: false, shown: 'JWT' };
   if (caller.endUser) who.endUser = caller.endUser;
   if (caller.alternatives) who.alternatives = caller.alternatives;

@@ -4,6 +4,7 @@ import { Jwks, verifyJwt } from './jwt-verify.ts';
 import { log } from '../telemetry/log.ts';
 import type { RolePermissions } from './jwt-permissions.ts';
 import { JwtKeyMappings, type UnresolvedCaller } from './jwt-key-mapping.ts';
+import type { AutoRegisterOptions } from './jwt-auto-register-params.ts';
 import { JwtIssuers, unknownIssuer, type VerifiedToken } from './jwt-issuers.ts';
 import { isAccessToken, jwtsNotAccepted, OidcUserInfo } from './oidc-userinfo.ts';
 import { callerOf, type JwtCaller } from './jwt-caller.ts';
@@ -39,13 +40,14 @@ export class JwtAuth {
 
   /**
    * `rolePermissions`: `general_settings.role_permissions`, for `enforce_rbac` (jwt-permissions.ts); `refresh`: how
-   * `sync_user_role_and_teams` tells limiters of the rows it changed (state.ts passes limits/client.ts refreshLimiter).
+   * `sync_user_role_and_teams` tells limiters of the rows it changed (state.ts passes limits/client.ts refreshLimiter);
+   * `autoRegister`: the key defaults and ceilings and `store_audit_logs`, for the keys `auto_register` mints.
    */
-  constructor(settings: JwtAuthSettings, env: Record<string, unknown>, rolePermissions?: RolePermissions, refresh: LimiterRefresh = async () => undefined) {
+  constructor(settings: JwtAuthSettings, env: Record<string, unknown>, rolePermissions?: RolePermissions, refresh: LimiterRefresh = async () => undefined, autoRegister: AutoRegisterOptions = {}) {
     this.#settings = settings;
     this.#rolePermissions = rolePermissions;
     const field = claimField(settings);
-    this.#mappings = field ? new JwtKeyMappings(settings, env) : undefined;
+    this.#mappings = field ? new JwtKeyMappings(settings, env, autoRegister) : undefined;
     const text = (name: string) => (typeof env[name] === 'string' && env[name] ? env[name] : undefined);
     const urls = (text('JWT_PUBLIC_KEY_URL') ?? '').split(',').map((u) => u.trim()).filter(Boolean);
     if (urls.length && !text('JWT_AUDIENCE')) {

@@ -5,7 +5,8 @@
  * the key's limits, budget, models and spend rows hold its calls. Which key a claim maps to is read from Postgres and
  * kept per isolate for MAPPING_TTL_MS; the key's own state (blocked, deleted, budget) is never kept here: every call
  * asks the key's limiter, as a call with the key itself does. A token without a mapping goes on to the team/user
- * mapping (`unregistered_jwt_client_behavior: fallback_team_mapping`, the default) or is refused with 403.
+ * mapping (`unregistered_jwt_client_behavior: fallback_team_mapping`, the default), is refused with 403 (`reject`),
+ * or mints its own key and mapping on its first call (`auto_register`, jwt-auto-register.ts).
  */
 import { claimField, type JwtAuthSettings } from '../config/jwt-schema.ts';
 import { type DatabaseEnv, openDatabase } from '../db/client.ts';
@@ -13,6 +14,8 @@ import { pgCode, UNDEFINED_TABLE } from '../db/pg-code.ts';
 import { GatewayError } from '../errors.ts';
 import { log } from '../telemetry/log.ts';
 import { isNamesNoOne } from './jwt-refusals.ts';
+import { mintClientKey } from './jwt-auto-register.ts';
+import type { AutoRegisterOptions } from './jwt-auto-register-params.ts';
 import type { JwtCaller } from './jwt-identity.ts';
 import { claimAt } from './jwt-claims.ts';
 import type { Claims } from './jwt-verify.ts';
@@ -36,6 +39,8 @@ export const JWT_KEY_ROUTES: readonly string[] = ['llm_api_routes'];
 
 /** How long an isolate uses what it read of a mapping (or of its absence): a mapping deleted, changed or added is seen within this. */
 export const MAPPING_TTL_MS = 5_000;
+/** How long auto_register remembers a policy's refusal of a client (a user or team not in the database) before minting is tried again. */
+export const REFUSAL_TTL_MS = 30_000;
 /** While Postgres cannot be read, a mapping read within this long is still used (its key's limiter still refuses a deleted or blocked key). */
 const STALE_LIMIT_MS = 60_000;
 /** After a failed read, calls answer from what the isolate has for this long instead of waiting on Postgres again. */
@@ -72,6 +77,11 @@ function refusal(field: string, client: JwtClient | undefined): GatewayError {
   return new GatewayError(message, { status: 403, type: 'auth_error', param: 'None' });
 }
 
+/** auto_register's 403 for a token its role or scopes limit: a key minted for it would call beyond them. */
+function unmintable(field: string, client: JwtClient): GatewayError {
+  return new GatewayError(`JWT Key Mapping: No registered mapping for ${field}='${client.value}', and auto_register mints no key for a token its role or scopes limit (enforce_rbac, enforce_scope_based_access): map the client through /jwt/key/mapping/new. Access denied.`, { status: 403, type: 'auth_error', param: 'None' });
+}
+
 /**
  * Whether a failed read is Postgres refusing this one query for the value it was sent (class 22, data exception:
  * `invalid byte sequence`, a string too long) rather than the database being out of reach: anything else (no
@@ -89,15 +99,26 @@ export class JwtKeyMappings {
   readonly #env: DatabaseEnv;
   readonly #field: string;
   readonly #reject: boolean;
+  readonly #autoRegister: boolean;
+  readonly #minting = new Map<string, Promise<string | null>>();
+  /** auto_register's paused clients (no error) and policy refusals, per client and what its token names, until `until`. */
+  readonly #refused = new Map<string, { error: GatewayError | undefined; until: number }>();
   readonly #known = new Map<string, { token: string | null; at: number }>();
   readonly #reading = new Map<string, Promise<string | null>>();
   #failedAt = 0;
 
-  /** `settings` name the claim (claimField); JwtAuth makes one only then. */
-  constructor(settings: JwtAuthSettings, env: Record<string, unknown>) {
+  readonly #autoRegisterOptions: AutoRegisterOptions;
+  readonly #settings: JwtAuthSettings;
+
+  /** `settings` name the claim (claimField); JwtAuth makes one only then. `autoRegister`: what auto_register's keys get, and whether its writes are audited. */
+  constructor(settings: JwtAuthSettings, env: Record<string, unknown>, autoRegister: AutoRegisterOptions = {}) {
+    this.#autoRegisterOptions = autoRegister;
+    this.#settings = settings;
     this.#field = claimField(settings) ?? '';
-    // auto_register makes no key here (warned at start): an unmapped client is refused, as with reject.
-    this.#reject = (settings.unregistered_jwt_client_behavior ?? 'fallback_team_mapping') !== 'fallback_team_mapping';
+    const behavior = settings.unregistered_jwt_client_behavior ?? 'fallback_team_mapping';
+    // auto_register refuses, as reject does, what it cannot mint for (no claim, a paused mapping).
+    this.#reject = behavior !== 'fallback_team_mapping';
+    this.#autoRegister = behavior === 'auto_register';
     const text = (name: string) => (typeof env[name] === 'string' && env[name] ? env[name] : undefined);
     this.#env = { DATABASE_URL: text('DATABASE_URL'), DATABASE_WSPROXY: text('DATABASE_WSPROXY') };
   }
@@ -122,14 +143,27 @@ export class JwtKeyMappings {
     return { admin: false, token: '', ...(client ? { client } : {}), fallback };
   }
 
-  /** The caller a call is admitted as: the mapped key's hash, else the fallback, else a 403 (see above). */
+  /**
+   * The caller a call is admitted as: the mapped key's hash, else (auto_register) a key minted for it, else the
+   * fallback, else a 403. The token's end user (`end_user_id_jwt_field`) stays the call's end user as the key.
+   */
   async resolve(caller: UnresolvedCaller, now = Date.now()): Promise<JwtCaller> {
-    if (!caller.fallback) return caller;
+    const fallback = caller.fallback;
+    if (!fallback) return caller;
     const token = caller.client ? await this.tokenFor(caller.client, now) : null;
-    if (token) return { admin: false, token, mapped: true };
+    const endUser = fallback instanceof GatewayError || !fallback.endUser ? {} : { endUser: fallback.endUser };
+    if (token) return { admin: false, token, mapped: true, ...endUser };
+    if (this.#autoRegister && caller.client) {
+      // Minted only for a token its team/user mapping admits as it is: one naming no one gets that refusal, as
+      // without auto_register, and one held by its role or scopes (permits) is not widened into a key of any model.
+      if (fallback instanceof GatewayError) throw fallback;
+      if (fallback.permits) throw unmintable(this.#field, caller.client);
+      const minted = await this.#register(caller.client, fallback, now);
+      if (minted) return { admin: false, token: minted, mapped: true, ...endUser };
+    }
     if (this.#reject) throw refusal(this.#field, caller.client);
-    if (caller.fallback instanceof GatewayError) throw caller.fallback;
-    return caller.fallback;
+    if (fallback instanceof GatewayError) throw fallback;
+    return fallback;
   }
 
   /** The hash of the key a client is mapped to (null: none), read at most every MAPPING_TTL_MS per isolate. */
@@ -155,6 +189,49 @@ export class JwtKeyMappings {
       this.#failedAt = now;
       return this.#unreadable(usable);
     }
+  }
+
+  /**
+   * auto_register's first call of a client: mints its key and mapping (or finds the one another call made), once per
+   * client at a time per isolate; null when an admin paused the client's mapping. A key is remembered as a read
+   * mapping is; a paused mapping for MAPPING_TTL_MS and a policy refusal for REFUSAL_TTL_MS, so a refused client
+   * does not open a database transaction on every call.
+   */
+  async #register(client: JwtClient, named: JwtCaller, now: number): Promise<string | null> {
+    const subjects = named.alternatives?.length ? named.alternatives : [named.token];
+    const id = JSON.stringify([client.claim, client.value, client.issuer]);
+    const refusalId = JSON.stringify([id, ...subjects]);
+    const refused = this.#refused.get(refusalId);
+    if (refused && now < refused.until) {
+      if (refused.error) throw refused.error;
+      return null;
+    }
+    let minting = this.#minting.get(refusalId);
+    if (!minting) {
+      minting = mintClientKey(this.#env, client, subjects, this.#settings, this.#autoRegisterOptions)
+        .then((m) => ('token' in m ? m.token : null))
+        .finally(() => this.#minting.delete(refusalId));
+      this.#minting.set(refusalId, minting);
+    }
+    try {
+      const token = await minting;
+      if (token) this.#remember(id, token, now);
+      else this.#refuse(refusalId, undefined, now + MAPPING_TTL_MS);
+      return token;
+    } catch (err) {
+      if (err instanceof GatewayError) {
+        this.#refuse(refusalId, err, now + REFUSAL_TTL_MS);
+        throw err;
+      }
+      log.error('JWT key mapping: auto_register could not write its key and mapping:', err instanceof Error ? err.message : String(err));
+      if (refusedForValue(err)) return null;
+      throw new GatewayError('JWT key mapping: the database could not be written to register this JWT client\'s virtual key; try again shortly', { status: 503, type: 'no_db_connection' });
+    }
+  }
+
+  #refuse(id: string, error: GatewayError | undefined, until: number): void {
+    if (this.#refused.size >= MAX_REMEMBERED && !this.#refused.has(id)) this.#refused.clear();
+    this.#refused.set(id, { error, until });
   }
 
   #unreadable(usable: { token: string | null } | undefined): string | null {

@@ -4,11 +4,12 @@
  * into `litellm.callback_settings`, replacing the other). Resolved once, into the config's top-level field.
  */
 import { isObject } from '../json.ts';
+import { OTLP_VENDORS } from '../telemetry/otel/vendors.ts';
 import { STANDARD_LOGGER_NAMES } from '../telemetry/standard/registry.ts';
 import type { TollgateConfig } from './schema.ts';
 
 /** Callbacks whose settings Tollgate reads: LiteLLM passes them to `otel`; Tollgate honours `langfuse`'s and the standard loggers' (under any of their names) too. */
-const SETTLED_CALLBACKS = new Set(['otel', 'langfuse', 'langfuse_otel', 'arize_phoenix', 'arize', ...STANDARD_LOGGER_NAMES]);
+const SETTLED_CALLBACKS = new Set(['otel', 'langfuse', 'langfuse_otel', 'arize_phoenix', 'arize', ...OTLP_VENDORS, ...STANDARD_LOGGER_NAMES]);
 
 /** The config with `litellm_settings.callback_settings`, when given, as its callback settings. */
 export function withCallbackSettings(config: TollgateConfig): TollgateConfig {

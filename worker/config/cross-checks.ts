@@ -4,6 +4,7 @@
  * no group, budgets that never reset, guardrail modes, pass-through endpoints and MCP servers the gateway's own
  * routes shadow, retry and allowed-fails policies naming no error class.
  */
+import { OTLP_VENDORS } from '../telemetry/otel/vendors.ts';
 import { modesOf } from '../guardrails/schema.ts';
 import { PASS_THROUGH_PREFIXES } from '../passthrough/providers.ts';
 import { ADMIN_PREFIXES } from '../routes/admin-prefixes.ts';
@@ -12,8 +13,10 @@ import { AZURE_DOCUMENT_INTELLIGENCE, IMPLEMENTED_PROVIDERS, type ProviderId } f
 import type { TollgateConfig } from './schema.ts';
 import { teamSettingsWarnings } from './team-settings-schema.ts';
 import { s3CallbackWarnings } from './s3-callback-schema.ts';
+import { sqsCallbackWarnings } from './sqs-callback-schema.ts';
 import { interceptionWarnings } from '../websearch/settings.ts';
 import { STANDARD_LOGGER_NAMES } from '../telemetry/standard/registry.ts';
+import { MAX_TRACKED } from '../telemetry/alerts/pagerduty.ts';
 
 /** The first segments of the gateway's own routes (worker/app.ts, the admin Worker's, the providers' pass-through prefixes). */
 const BUILT_IN_PREFIXES = [
@@ -26,8 +29,8 @@ const BUILT_IN_PREFIXES = [
 /** The gateway's own GET routes at one exact path (worker/app.ts), which win over a pass-through endpoint there (or above them, with include_subpath). */
 const EXACT_GET_ROUTES = ['/routes', '/test', '/public/model_hub', '/public/model_hub/info'];
 
-/** Callbacks Tollgate serves (the standard loggers: generic_api, datadog, s3, langsmith, ...); LiteLLM has many more (sqs, azure_storage, ...). */
-const SUPPORTED_CALLBACKS = new Set(['langfuse', 'prometheus', 'otel', 'langfuse_otel', 'arize_phoenix', 'arize', 'websearch_interception', ...STANDARD_LOGGER_NAMES]);
+/** Callbacks Tollgate serves (the standard loggers: generic_api, datadog, s3, langsmith, ...); LiteLLM has many more (azure_storage, ...). */
+const SUPPORTED_CALLBACKS = new Set(['langfuse', 'prometheus', 'otel', 'langfuse_otel', 'arize_phoenix', 'arize', ...OTLP_VENDORS, 'websearch_interception', ...STANDARD_LOGGER_NAMES]);
 
 /** Pre-call checks that load with a warning: not built, or what Tollgate does anyway. */
 const PRE_CALL_CHECK_NOTES: Partial<Record<string, string>> = {};
@@ -51,6 +54,7 @@ export function crossReferenceWarnings(config: TollgateConfig): string[] {
   }
   out.push(...teamSettingsWarnings(l.default_team_settings));
   out.push(...s3CallbackWarnings(l.s3_callback_params, [l.callbacks, l.success_callback, l.failure_callback].some((list) => list?.includes('s3') || list?.includes('s3_v2'))));
+  out.push(...sqsCallbackWarnings(l.aws_sqs_callback_params, [l.callbacks, l.success_callback, l.failure_callback].some((list) => list?.includes('aws_sqs'))));
   const r = config.router_settings;
   for (const [where, checks] of [['optional_pre_call_checks', r.optional_pre_call_checks], ...Object.entries(r.model_group_affinity_config ?? {}).map(([g, c]) => [`model_group_affinity_config.${g}`, c] as const)] as const) {
     for (const check of checks ?? []) {
@@ -65,14 +69,19 @@ export function crossReferenceWarnings(config: TollgateConfig): string[] {
     out.push('router_settings.optional_pre_call_checks: "forward_client_headers_by_model_group" names no model group by itself (no effect): list the groups in litellm_settings.model_group_settings.forward_client_headers_to_llm_api');
   }
   for (const kind of config.general_settings.alerting ?? []) {
-    if (kind !== 'slack' && kind !== 'webhook') out.push(`general_settings.alerting: "${kind}" alerts are not supported by Tollgate yet (ignored; supported: slack, webhook)`);
+    if (kind !== 'slack' && kind !== 'webhook' && kind !== 'pagerduty') out.push(`general_settings.alerting: "${kind}" alerts are not supported by Tollgate yet (ignored; supported: slack, webhook, pagerduty)`);
+  }
+  // PagerDuty keeps at most MAX_TRACKED events per window: a larger threshold is counted as that many, said here.
+  for (const name of ['failure_threshold', 'hanging_threshold_fails'] as const) {
+    const n = config.general_settings.alerting_args?.[name];
+    if (n !== undefined && n > MAX_TRACKED) out.push(`general_settings.alerting_args.${name}: ${n} is above Tollgate's limit of ${MAX_TRACKED} events per window (PagerDuty alerts at ${MAX_TRACKED})`);
   }
   // LiteLLM maps the token's roles only inside sync_user_role_and_teams: the role reaches its admin API as the stored user's.
   if (config.general_settings.litellm_jwtauth?.jwt_litellm_role_map?.length && config.general_settings.litellm_jwtauth.sync_user_role_and_teams !== true) {
     out.push('general_settings.litellm_jwtauth.jwt_litellm_role_map: has no effect without sync_user_role_and_teams, as in LiteLLM (the mapped role is the one written to the token\'s user): set sync_user_role_and_teams: true');
   }
-  if (config.general_settings.litellm_jwtauth?.unregistered_jwt_client_behavior === 'auto_register') {
-    out.push('general_settings.litellm_jwtauth.unregistered_jwt_client_behavior: "auto_register" is not supported by Tollgate yet: a token without a mapping is refused, as with "reject" (map clients through /jwt/key/mapping/new)');
+  if (config.general_settings.litellm_jwtauth?.auto_register_map_existing_key) {
+    out.push('general_settings.litellm_jwtauth.auto_register_map_existing_key: is not supported by Tollgate yet (ignored): auto_register mints a new key for each client, never reusing one its user already owns');
   }
   // Applied (env-vars.ts); a credential there is compiled into the Worker bundle, so it is named.
   for (const name of Object.keys(config.environment_variables ?? {})) {

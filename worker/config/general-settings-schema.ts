@@ -24,8 +24,16 @@ export const generalSettingsSchema = z.object({
   disable_spend_updates: bool.optional(),
   maximum_spend_logs_retention_period: duration.optional(),
   maximum_spend_logs_retention_interval: duration.optional(),
-  alerting: z.array(z.enum(['slack', 'email', 'webhook'])).optional(),
+  alerting: z.array(z.enum(['slack', 'email', 'webhook', 'pagerduty'])).optional(),
   alerting_threshold: nonNegative.optional(),
+  /** PagerDuty's thresholds (LiteLLM's AlertingConfig; worker/telemetry/alerts/pagerduty.ts). */
+  alerting_args: z.object({
+    failure_threshold: posInt.refine((n) => n >= 1, 'must be at least 1').optional(),
+    failure_threshold_window_seconds: nonNegative.refine((n) => n > 0, 'must be a positive number of seconds').optional(),
+    hanging_threshold_seconds: nonNegative.optional(),
+    hanging_threshold_fails: posInt.refine((n) => n >= 1, 'must be at least 1').optional(),
+    hanging_threshold_window_seconds: nonNegative.refine((n) => n > 0, 'must be a positive number of seconds').optional(),
+  }).optional(),
   alert_types: strList.optional(),
   /** How often the spend report goes to Slack, in days (`"7d"`, LiteLLM's default; `"7D"`, `"07d"` as LiteLLM reads them; admin-worker/jobs/spend-report.ts). */
   spend_report_frequency: str.regex(/^0*[1-9]\d*[dD]$/, 'expected a number of days like "1d", "7d" or "30d" (LiteLLM takes days only)').optional(),

@@ -94,11 +94,13 @@ export const jwtAuthSchema = z.object({
   jwt_client_id_field: claimPath.optional(),
   /**
    * A token whose claim has no mapping: `fallback_team_mapping` (the default) goes on to the team/user mapping above,
-   * `reject` refuses it (403); `auto_register` is refused the same way (warned at start: no key is made on a request).
+   * `reject` refuses it (403); `auto_register` mints a key and its mapping on the client's first call (jwt-auto-register.ts).
    */
   unregistered_jwt_client_behavior: z.enum(['fallback_team_mapping', 'reject', 'auto_register'], {
     error: 'expected "fallback_team_mapping", "reject" or "auto_register"',
   }).optional(),
+  /** LiteLLM's reuse of a key the token's user already owns under auto_register: not built (warned, cross-checks.ts); a fresh key is minted. */
+  auto_register_map_existing_key: z.boolean().optional(),
   /**
    * Per-issuer settings (worker/auth/jwt-issuers.ts): a token whose `iss` is listed is verified only with that entry's
    * keys and audience, and its claim fields override the ones above for its tokens.

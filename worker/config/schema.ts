@@ -7,6 +7,7 @@ import { agentListSchema } from '../a2a/schema.ts';
 import { keyGenerateBounds, keyGenerateDefaults, keyGenerationSettings } from './key-settings-schema.ts';
 import { defaultTeamSettingsSchema } from './team-settings-schema.ts';
 import { s3CallbackParamsSchema } from './s3-callback-schema.ts';
+import { sqsCallbackParamsSchema } from './sqs-callback-schema.ts';
 import { customMetadataLabelsSchema } from './metrics-labels-schema.ts';
 import { generalSettingsSchema } from './general-settings-schema.ts';
 
@@ -98,6 +99,8 @@ export const litellmSettingsSchema = z.object({
   add_user_information_to_llm_headers: bool.optional(),
   /** The `s3` callback's bucket, path and credentials (LiteLLM's; s3-callback-schema.ts). */
   s3_callback_params: s3CallbackParamsSchema.optional(),
+  /** The `aws_sqs` callback's queue URL and credentials (LiteLLM's; sqs-callback-schema.ts). */
+  aws_sqs_callback_params: sqsCallbackParamsSchema.optional(),
   /** The `websearch_interception` callback's settings (LiteLLM's; worker/websearch/settings.ts). */
   websearch_interception_params: z.object({
     enabled_providers: strList.optional(),

@@ -129,7 +129,7 @@ describe('config errors', () => {
       'litellm_settings.drop_params: expected true or false',
       'litellm_settings.cache_params.type: expected "local" or "redis" (Redis is reached over Upstash REST)',
       'general_settings.master_key: must start with "sk-"',
-      'general_settings.alerting[0]: Invalid option: expected one of "slack"|"email"|"webhook"',
+      'general_settings.alerting[0]: Invalid option: expected one of "slack"|"email"|"webhook"|"pagerduty"',
       'general_settings.budget_duration: expected a duration like "30s", "30m", "30h", "30d", "1w" or "1mo"',
     ]);
   });

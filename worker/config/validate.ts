@@ -9,6 +9,7 @@ import { callbackSettingsWarnings, withCallbackSettings } from './callback-setti
 import { PENDING_KEYS, UNNEEDED_KEYS } from './support.ts';
 import { TEAM_SETTINGS_VARS } from './team-settings-schema.ts';
 import { S3_CALLBACK_SECRET_VARS } from './s3-callback-schema.ts';
+import { SQS_CALLBACK_SECRET_VARS } from './sqs-callback-schema.ts';
 import { keepForSecretManager, markDeclaredSecrets } from '../secrets/settings.ts';
 import { keyManagementWarnings } from '../secrets/warnings.ts';
 
@@ -38,7 +39,7 @@ export function validateConfig(raw: unknown, env: Record<string, unknown>): Conf
   const lookup = { ...configEnvVars(raw), ...env };
   // A credential the environment lacks stays a reference when a secret manager holds it (worker/secrets/).
   const fromSecretManager = keepForSecretManager(raw, lookup);
-  const keepRaw = (path: string, value: unknown) => PASS_THROUGH_HEADERS.test(path) || TEAM_SETTINGS_VARS.test(path) || S3_CALLBACK_SECRET_VARS.test(path) || fromSecretManager?.(path, value) === true;
+  const keepRaw = (path: string, value: unknown) => PASS_THROUGH_HEADERS.test(path) || TEAM_SETTINGS_VARS.test(path) || S3_CALLBACK_SECRET_VARS.test(path) || SQS_CALLBACK_SECRET_VARS.test(path) || fromSecretManager?.(path, value) === true;
   const resolved = resolveEnvRefs(raw, lookup, '', keepRaw);
   for (const m of resolved.missing) warnings.push(`${m.path}: os.environ/${m.name} is not set`);
   warnings.push(...unsetTeamSettingsVars(raw, lookup));

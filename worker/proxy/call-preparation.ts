@@ -17,6 +17,7 @@ import type { GatewayState } from '../state.ts';
 import { langfuseWantsText } from '../telemetry/langfuse/logging-settings.ts';
 import { otelWantsText } from '../telemetry/otel/sink.ts';
 import { standardLoggersWantText } from '../telemetry/standard/registry.ts';
+import { callerHasLogging } from '../telemetry/standard/dynamic-settings.ts';
 import { callHeaders } from './call-helpers.ts';
 import { requireOwnPrevious } from './follow-up.ts';
 import { fileSearchStores, type FileSearchStores } from './file-search-stores.ts';
@@ -133,7 +134,7 @@ export function callContextOf(
     body,
     stream: body.stream === true && (endpoint === 'chat' || endpoint === 'completion' || endpoint === 'responses'),
     headers,
-    keepText: state.config.general_settings.store_prompts_in_spend_logs === true || langfuseWantsText(state.config, caller) || otelWantsText(state.config) || standardLoggersWantText(state.config),
+    keepText: state.config.general_settings.store_prompts_in_spend_logs === true || langfuseWantsText(state.config, caller) || otelWantsText(state.config) || standardLoggersWantText(state.config) || callerHasLogging(caller),
     storePrompts: state.config.general_settings.store_prompts_in_spend_logs === true,
     ...(region ? { modelRegion: region } : {}),
     tags,

@@ -17,9 +17,13 @@ import { genericApiPoster } from './loggers/generic-api.ts';
 import { s3Poster } from './loggers/s3.ts';
 import { gcsBucketPoster } from './loggers/gcs-bucket.ts';
 import { langsmithPoster } from './loggers/langsmith.ts';
+import { braintrustPoster } from './loggers/braintrust.ts';
+import { sqsPoster } from './loggers/sqs.ts';
 import { payloadId, payloadSegments } from './loggers/payload-split.ts';
 import { requestPool } from './loggers/pool.ts';
 import { loggerSecrets, REASON_MAX, scrubbed } from './loggers/secrets.ts';
+import { type OwnerEnv, ownerLabel } from './logger-owners.ts';
+import { OWNER_BUDGET_MS, ownerRunner, rememberingTarget, type Run } from './owner-limits.ts';
 import type { LoggerEnv, LoggerPoster, LoggerTarget, PostResult } from './loggers/types.ts';
 import type { EventSegment } from './segment.ts';
 
@@ -30,9 +34,12 @@ export const LOGGER_POSTERS: Readonly<Record<string, LoggerPoster>> = {
   s3: s3Poster,
   langsmith: langsmithPoster,
   gcs_bucket: gcsBucketPoster,
+  braintrust: braintrustPoster,
+  aws_sqs: sqsPoster,
 };
 
-export type LoggerSegment = EventSegment & { name: string; origin: number };
+/** `owner`: `key:<hashed token>` or `team:<id>` whose settings the payloads go with (logger-owners.ts), unset for the config's. */
+export type LoggerSegment = EventSegment & { name: string; origin: number; owner?: string };
 
 /** Bytes a segment adds to the poster's request (its own measure, else the payloads' JSON and a comma). */
 const sizeOf = (segment: EventSegment, poster: LoggerPoster): number => poster.requestBytes?.(segment) ?? segment.bytes.byteLength + 1;
@@ -71,6 +78,13 @@ export type ReportFailure = (callback: string, error: Error) => void;
 export const CONCURRENT_REQUESTS = 6;
 
 /**
+ * Of those, what keys' and teams' own destinations share, and what one owner may hold: the config's loggers keep
+ * the rest, so no tenant's slow destination delays them, and one tenant holds at most one connection.
+ */
+export const OWNER_REQUESTS = 2;
+export const PER_OWNER_REQUESTS = 1;
+
+/**
  * Requests one logger may spend in a batch on halving refused requests. A destination that refuses everything
  * (a wrong key answered 400, a body it does not parse) would otherwise cost about two requests a payload.
  */
@@ -88,19 +102,35 @@ const thrown = (err: unknown): string => (err instanceof Error ? err.name : type
  * Anything else not taken (down, slow, a redirect, wrong credentials, a setting that throws) retries the whole
  * request's messages, and so does a refusal of every payload the logger was sent.
  */
-export async function deliverLoggers(segments: readonly LoggerSegment[], env: LoggerEnv, report: ReportFailure, retry: (origin: number) => void): Promise<void> {
+export async function deliverLoggers(
+  segments: readonly LoggerSegment[], env: LoggerEnv, report: ReportFailure, retry: (origin: number) => void, ownerEnvs?: ReadonlyMap<string, OwnerEnv>,
+): Promise<void> {
+  // Per logger and owner: a key's or team's own destination is a target of its own, delivered on its own.
   const byLogger = new Map<string, LoggerSegment[]>();
   for (const segment of segments) {
-    const list = byLogger.get(segment.name);
+    const group = segment.owner ? `${segment.name}\n${segment.owner}` : segment.name;
+    const list = byLogger.get(group);
     if (list) list.push(segment);
-    else byLogger.set(segment.name, [segment]);
+    else byLogger.set(group, [segment]);
   }
-  const run = requestPool(CONCURRENT_REQUESTS);
+  const run = requestPool(CONCURRENT_REQUESTS - OWNER_REQUESTS);
+  const ownersRun = requestPool(OWNER_REQUESTS);
+  const perOwner = new Map<string, ReturnType<typeof requestPool>>();
+  // Owners' requests not started by then are retried, so hanging tenants cannot hold the batch (owner-limits.ts).
+  const ownersDeadline = Date.now() + OWNER_BUDGET_MS;
+  // An owner's place is taken first, so a request waiting for it holds none of the shared ones.
+  const runFor = (owner: string): Run => {
+    let own = perOwner.get(owner);
+    if (!own) perOwner.set(owner, (own = requestPool(PER_OWNER_REQUESTS)));
+    return ownerRunner(own, ownersRun, ownersDeadline);
+  };
   // Every reason is scrubbed of the loggers' secrets before a log line or an alert quotes it (a destination may
   // echo a key); the secrets are read on the batch's first failure only.
   let secrets: string[] | undefined;
   const say: Say = (reason, cut) => scrubbed(reason, (secrets ??= loggerSecrets(env)), REASON_MAX, cut);
-  await Promise.all([...byLogger].map(async ([name, list]) => {
+  await Promise.all([...byLogger].map(async ([group, list]) => {
+    const name = list[0]!.name;
+    const owner = list[0]!.owner;
     const poster = LOGGER_POSTERS[name];
     if (!poster) {
       // A gateway newer than this admin Worker: kept on the Queue (and at worst in the dead-letter queue), not lost.
@@ -108,9 +138,22 @@ export async function deliverLoggers(segments: readonly LoggerSegment[], env: Lo
       for (const segment of list) retry(segment.origin);
       return;
     }
+    // An owner's settings: their own environment (its secrets scrubbed from reasons too), or why they make none.
+    const ownEnv = owner ? ownerEnvs?.get(group) ?? { error: 'its settings were not read' } : env;
+    if ('error' in ownEnv && typeof ownEnv.error === 'string') {
+      // A key deleted, or settings no longer naming the logger: no retry mends that, so one line and one
+      // failure count, not a retry (and an alert) each time until the dead-letter queue.
+      const drop = 'drop' in ownEnv && ownEnv.drop === true;
+      log.error(`${name} callback for ${ownerLabel(owner!)}: ${count(list)} payloads ${drop ? 'dropped' : 'kept for a retry'}: ${ownEnv.error}`);
+      report(name, new Error(ownEnv.error));
+      if (!drop) for (const segment of list) retry(segment.origin);
+      return;
+    }
+    const targetEnv = ownEnv as LoggerEnv;
+    const ownSay: Say = owner ? (reason, cut) => scrubbed(reason, loggerSecrets(targetEnv), REASON_MAX, cut) : say;
     let target: ReturnType<LoggerPoster['target']>;
     try {
-      target = poster.target(env);
+      target = poster.target(targetEnv);
     } catch (err) {
       // A setting nothing checked before (a bucket name no URL takes): the operator mends it, the payloads wait.
       const reason = `its settings do not make a destination (${thrown(err)})`;
@@ -120,13 +163,15 @@ export async function deliverLoggers(segments: readonly LoggerSegment[], env: Lo
       return;
     }
     if ('error' in target) {
-      const reason = say(target.error);
-      log.error(`${name} callback: ${count(list)} payloads ${target.retry ? 'kept for a retry' : 'dropped'}: ${reason}`);
+      const reason = ownSay(target.error);
+      log.error(`${name} callback${owner ? ` for ${ownerLabel(owner)}` : ''}: ${count(list)} payloads ${target.retry ? 'kept for a retry' : 'dropped'}: ${reason}`);
       report(name, new Error(reason));
       if (target.retry) for (const segment of list) retry(segment.origin);
       return;
     }
-    await deliverTo(name, target, chunked(list, poster), run, report, retry, say);
+    // An owner's destination that gave no answer is skipped for a while (owner-limits.ts).
+    const sent = owner ? rememberingTarget(name, target) : target;
+    await deliverTo(name, owner ? { ...sent, where: `${target.where} (${ownerLabel(owner)})` } : sent, chunked(list, poster), owner ? runFor(owner) : run, report, retry, ownSay);
   }));
 }
 
@@ -135,7 +180,7 @@ type Say = (reason: string, cut?: boolean) => string;
 
 /** One logger's requests: sent through the pool, refused ones halved within the budget, then the verdict on refusals. */
 async function deliverTo(
-  name: string, target: LoggerTarget, chunks: readonly LoggerSegment[][], run: ReturnType<typeof requestPool>,
+  name: string, target: LoggerTarget, chunks: readonly LoggerSegment[][], run: Run,
   report: ReportFailure, retry: (origin: number) => void, say: Say,
 ): Promise<void> {
   let accepted = 0;
@@ -156,6 +201,7 @@ async function deliverTo(
     }
     if (result.ok) {
       accepted += count(chunk);
+      if (result.dropped) report(name, new Error(say(result.dropped)));
       return;
     }
     if (result.retry) return retried(chunk, result.reason, result.cut);

@@ -10,14 +10,16 @@
  *   header there); the project from `PHOENIX_PROJECT_NAME`.
  * - `arize`: `ARIZE_HTTP_ENDPOINT` or `ARIZE_ENDPOINT` (`https://otlp.arize.com/v1`), headers `space_id`
  *   (`ARIZE_SPACE_ID`, or `ARIZE_SPACE_KEY`) and `api_key` (`ARIZE_API_KEY`); the project from `ARIZE_PROJECT_NAME`.
+ * - `logfire`, `traceloop`, `langtrace`, `levo`, `weave_otel`: otlp-vendors.ts.
  */
 import type { OtelDestination } from '../../../worker/telemetry/langfuse/types.ts';
 import type { AdminEnv } from '../../env.ts';
-import { baseResource, type OtlpTarget, resourceJson, text } from './otlp-target.ts';
+import { otlpVendorTarget, OTLP_VENDORS, type OtlpVendor } from './otlp-vendors.ts';
+import { baseResource, isGrpc, type OtlpTarget, resourceJson, text, tracesUrl, urlOf } from './otlp-target.ts';
 
 export type OtelExporter = NonNullable<OtelDestination['exporter']>;
 
-const EXPORTERS: ReadonlySet<string> = new Set(['langfuse_otel', 'arize_phoenix', 'arize'] satisfies OtelExporter[]);
+const EXPORTERS: ReadonlySet<string> = new Set([...(['langfuse_otel', 'arize_phoenix', 'arize'] satisfies OtelExporter[]), ...OTLP_VENDORS]);
 
 /**
  * Whether a message's `exporter` is a callback this admin Worker sends: any other (a newer gateway's) must never
@@ -32,26 +34,6 @@ export const DEFAULT_PHOENIX_ENDPOINT = 'http://localhost:6006/v1/traces';
 export const DEFAULT_ARIZE_ENDPOINT = 'https://otlp.arize.com/v1';
 
 type Target = OtlpTarget | { error: string };
-
-/** An http(s) URL, `https://` put before a bare host (as LiteLLM does for LANGFUSE_HOST), or undefined. */
-function urlOf(value: string): URL | undefined {
-  try {
-    const url = new URL(/^https?:\/\//i.test(value) ? value : `https://${value}`);
-    return url.protocol === 'http:' || url.protocol === 'https:' ? url : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** A collector URL with OTLP's traces path: kept when it has it, `/traces` after a `/v1`, else `/v1/traces` added. */
-function tracesUrl(url: URL): string {
-  const path = url.pathname.replace(/\/+$/, '');
-  if (!path.includes('/v1/traces')) url.pathname = path.endsWith('/v1') ? `${path}/traces` : `${path}/v1/traces`;
-  return url.toString();
-}
-
-/** A gRPC endpoint as LiteLLM tells one apart (`grpc://`, or port 4317 without the HTTP path): not served. */
-const isGrpc = (value: string): boolean => /^grpc:\/\//i.test(value) || (value.includes(':4317') && !value.includes('/v1/traces'));
 
 function langfuseOtel(env: AdminEnv): Target {
   const publicKey = text(env.LANGFUSE_PUBLIC_KEY);
@@ -102,5 +84,6 @@ function arize(env: AdminEnv): Target {
 
 /** Where one vendor callback's spans go, or why they cannot (credentials missing, gRPC, not a URL). */
 export function vendorTarget(env: AdminEnv, exporter: OtelExporter): Target {
+  if ((OTLP_VENDORS as readonly string[]).includes(exporter)) return otlpVendorTarget(env, exporter as OtlpVendor);
   return exporter === 'langfuse_otel' ? langfuseOtel(env) : exporter === 'arize_phoenix' ? arizePhoenix(env) : arize(env);
 }

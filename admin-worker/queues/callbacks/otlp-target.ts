@@ -17,6 +17,26 @@ export interface OtlpTarget {
 
 export const text = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined);
 
+/** An http(s) URL, `https://` put before a bare host (as LiteLLM does for LANGFUSE_HOST), or undefined. */
+export function urlOf(value: string): URL | undefined {
+  try {
+    const url = new URL(/^https?:\/\//i.test(value) ? value : `https://${value}`);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A collector URL with OTLP's traces path: kept when it has it, `/traces` after a `/v1`, else `/v1/traces` added. */
+export function tracesUrl(url: URL): string {
+  const path = url.pathname.replace(/\/+$/, '');
+  if (!path.includes('/v1/traces')) url.pathname = path.endsWith('/v1') ? `${path}/traces` : `${path}/v1/traces`;
+  return url.toString();
+}
+
+/** A gRPC endpoint as LiteLLM tells one apart (`grpc://`, or port 4317 without the HTTP path): not served. */
+export const isGrpc = (value: string): boolean => /^grpc:\/\//i.test(value) || (value.includes(':4317') && !value.includes('/v1/traces'));
+
 /** `a=1,b=2` (W3C baggage-like, as the OTLP exporters take it) → entries; malformed pairs are skipped. */
 export function pairs(value: string | undefined): [string, string][] {
   const out: [string, string][] = [];

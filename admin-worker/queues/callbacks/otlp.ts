@@ -11,6 +11,7 @@ import type { CallbackDestination } from '../../../worker/telemetry/langfuse/typ
 import { isOtelExporter, type OtelExporter, vendorTarget } from './otel-vendors.ts';
 import { type OtlpTarget, otlpTarget } from './otlp-target.ts';
 import { log } from '../../../worker/telemetry/log.ts';
+import { headerSecrets, scrubbed, secretsOf, withEscapes } from './loggers/secrets.ts';
 
 /** How long the collector gets to answer one export (`OTEL_EXPORTER_OTLP_TIMEOUT`, milliseconds, overrides it). */
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -29,8 +30,23 @@ export type ExportResult =
   /** Not taken: `retry` when the collector may take it later (unreachable, slow, 429, 5xx, credentials refused). */
   | { ok: false; retry: boolean; reason: string };
 
-/** One export request of these segments' spans, and what became of it. */
-export async function postSpans(target: OtlpTarget, segments: readonly EventSegment[], timeoutMs: number): Promise<ExportResult> {
+/**
+ * What a collector's reply or a network error must never quote: every credential the admin Worker holds (the
+ * OTLP vendors' keys and tokens, `OTEL_HEADERS`, Arize's, Phoenix's and Langfuse's: loggers/secrets.ts) and the
+ * values of the headers this export sends (a Basic value decoded too), so a vendor echoing its key in a 401 is
+ * logged and answered without it.
+ */
+export function exportSecrets(env: AdminEnv, target: OtlpTarget): string[] {
+  // Each header value as sent (a Basic value decoded, a TRACELOOP_HEADERS value percent-decoded) also as JSON or a URL escapes it.
+  return withEscapes([...secretsOf(env as Record<string, unknown>, undefined), ...Object.values(target.headers).flatMap(headerSecrets)]);
+}
+
+/** How much of a collector's reply a failure's reason quotes (after scrubbing). */
+const ANSWER_MAX = 300;
+
+/** One export request of these segments' spans, and what became of it; a reason quoting the reply is scrubbed of `secrets` (read on a failure only). */
+export async function postSpans(target: OtlpTarget, segments: readonly EventSegment[], timeoutMs: number, secrets: () => readonly string[]): Promise<ExportResult> {
+  const clean = (reason: string, max: number) => scrubbed(reason, secrets(), max);
   try {
     const res = await fetch(target.url, {
       method: 'POST',
@@ -42,12 +58,12 @@ export async function postSpans(target: OtlpTarget, segments: readonly EventSegm
     const answer = await res.text().catch(() => '');
     if (res.ok) {
       const rejected = /"rejectedSpans"\s*:\s*"?(\d+)/.exec(answer);
-      return rejected && Number(rejected[1]) > 0 ? { ok: true, partial: `${rejected[1]} spans rejected: ${answer.slice(0, 300)}` } : { ok: true };
+      return rejected && Number(rejected[1]) > 0 ? { ok: true, partial: clean(`${rejected[1]} spans rejected: ${answer}`, ANSWER_MAX) } : { ok: true };
     }
-    return { ok: false, retry: retryable(res.status), reason: `${res.status} ${answer.slice(0, 200)}` };
+    return { ok: false, retry: retryable(res.status), reason: clean(`${res.status} ${answer}`, ANSWER_MAX) };
   } catch (err) {
     const reason = err instanceof Error && err.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : err instanceof Error ? err.message : String(err);
-    return { ok: false, retry: true, reason };
+    return { ok: false, retry: true, reason: clean(reason, ANSWER_MAX) };
   }
 }
 
@@ -112,9 +128,11 @@ async function exportTo(name: OtelCallbackName, segments: readonly SpanSegment[]
   }
   const where = new URL(target.url).origin;
   const timeoutMs = exportTimeout(env);
+  let secrets: string[] | undefined;
+  const secretsNow = () => (secrets ??= exportSecrets(env, target));
   const send = async (chunk: readonly SpanSegment[]): Promise<void> => {
     const count = chunk.reduce((n, s) => n + s.events, 0);
-    const result = await postSpans(target, chunk, timeoutMs);
+    const result = await postSpans(target, chunk, timeoutMs, secretsNow);
     if (result.ok) {
       if (result.partial) log.error(`${label} collector at ${where} took ${count} spans but ${result.partial}`);
       return;

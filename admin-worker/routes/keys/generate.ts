@@ -3,6 +3,7 @@
  * (/key/{key}/regenerate): the routes that hand out a plain key, once, in
  * LiteLLM's GenerateKeyResponse.
  */
+import type { LoggerEnv } from '../../queues/callbacks/loggers/types.ts';
 import { eq, sql } from 'drizzle-orm';
 import type { BudgetRow } from '../../../drizzle/schema/budgets.ts';
 import { deprecatedVerificationTokens, type KeyRow, verificationTokens } from '../../../drizzle/schema/keys.ts';
@@ -12,6 +13,7 @@ import { writeAudit } from '../../lib/audit.ts';
 import { requireAdminForPrivilegedFields } from '../../lib/env-refs.ts';
 import { checkedSentBack } from '../../lib/logging-sent-back.ts';
 import { refuseMaskedLogging } from '../../lib/secret-mask.ts';
+import { checkLoggingMetadata } from '../../lib/logging-vars.ts';
 import { callerUserId, isProxyAdmin } from '../../lib/auth.ts';
 import { type BudgetClock, budgetClock } from '../../lib/budget-limits.ts';
 import type { AdminContext } from '../../lib/context.ts';
@@ -67,6 +69,7 @@ async function generate(c: AdminContext, serviceAccount: boolean): Promise<Respo
   checkValues(data);
   requireAdminForPrivilegedFields(c, data);
   refuseMaskedLogging(data.metadata);
+  checkLoggingMetadata(data.metadata, c.env as unknown as LoggerEnv);
   checkCustomKey(data.key, 'key');
   const { db } = c.get('db')();
   const admin = isProxyAdmin(c);

@@ -3,6 +3,12 @@ import { keyLangfuse } from '../../../worker/telemetry/langfuse/logging-settings
 import type { AdminContext } from '../../lib/context.ts';
 import { credentialsOf } from '../../queues/callbacks/credentials.ts';
 import { sendTestTrace } from '../health-services.ts';
+import { testPayload } from '../health-loggers.ts';
+import { LOGGER_POSTERS } from '../../queues/callbacks/loggers.ts';
+import { ownerEnvOf } from '../../queues/callbacks/logger-owners.ts';
+import { loggerSecrets, REASON_MAX, scrubbed } from '../../queues/callbacks/loggers/secrets.ts';
+import type { LoggerEnv } from '../../queues/callbacks/loggers/types.ts';
+import { DYNAMIC_LOGGER_NAMES, DYNAMIC_LOGGER_VARS, keyLoggerSettings } from '../../../worker/telemetry/standard/dynamic-settings.ts';
 
 interface LoggingStatus {
   callbacks: string[];
@@ -12,8 +18,9 @@ interface LoggingStatus {
 
 /**
  * LiteLLM's `/key/health`: for a key whose `metadata.logging` names
- * callbacks, a test event to each (Langfuse, the one Tollgate serves per key:
- * a test trace to the key's own project, with its own credentials); the key
+ * callbacks, a test event to each (Langfuse: a test trace to the key's own
+ * project; LangSmith and GCS: a test payload to its own project or bucket;
+ * each with the key's own credentials); the key
  * is unhealthy when one fails. `logging_callbacks` is null for a key without
  * its own logging (and the master key). Credentials never appear in the answer.
  */
@@ -27,8 +34,13 @@ export async function keyHealth(c: AdminContext): Promise<Response> {
   const problems: string[] = [];
   if (callbacks.length < names.length) problems.push('callback_name is required in key_logging');
   for (const name of new Set(callbacks)) {
+    if (DYNAMIC_LOGGER_VARS[name]) {
+      const problem = await testOwnLogger(name, metadata, c.env as unknown as LoggerEnv);
+      if (problem) problems.push(`${name}: ${problem}`);
+      continue;
+    }
     if (name !== 'langfuse') {
-      problems.push(`${name}: not a callback Tollgate sends a key's events to (it serves langfuse)`);
+      problems.push(`${name}: not a callback Tollgate sends a key's events to (it serves ${['langfuse', ...DYNAMIC_LOGGER_NAMES].join(', ')})`);
       continue;
     }
     const resolved = credentialsOf(keyLangfuse(metadata)?.vars, c.env);
@@ -46,9 +58,38 @@ export async function keyHealth(c: AdminContext): Promise<Response> {
 }
 
 /**
+ * A test payload to the key's own LangSmith project or GCS bucket, with its own settings (as the callback
+ * consumer would send its calls), or to the config's when its entry names no variables: why it was not taken,
+ * or undefined when it was.
+ */
+async function testOwnLogger(name: string, metadata: unknown, env: LoggerEnv): Promise<string | undefined> {
+  // An entry without variables only turns the logger on for the key's calls, with the config's destination: test that.
+  const settings = keyLoggerSettings(name, metadata);
+  const ownEnv = settings && Object.keys(settings.vars).length === 0 ? env : ownerEnvOf(name, settings, env, 'key');
+  if ('error' in ownEnv && typeof ownEnv.error === 'string') return ownEnv.error;
+  const poster = LOGGER_POSTERS[name];
+  if (!poster) return 'no poster in this admin Worker';
+  let target: ReturnType<typeof poster.target>;
+  try {
+    target = poster.target(ownEnv as LoggerEnv, { unsampled: true });
+  } catch {
+    return 'its settings do not make a destination';
+  }
+  if ('error' in target) return scrubbed(target.error, loggerSecrets(ownEnv as LoggerEnv), REASON_MAX);
+  const id = crypto.randomUUID();
+  const bytes = new TextEncoder().encode(JSON.stringify(testPayload(id, Date.now())));
+  try {
+    const result = await target.post([{ bytes, events: 1 }]);
+    return result.ok ? undefined : `the test payload was not taken: ${brief(result.reason)}`;
+  } catch {
+    return 'the test payload was not taken: the request could not be made';
+  }
+}
+
+/**
  * What went wrong, without what the host answered: the host is the key's own, and its answer
  * (an error page of whatever it points at) is not for the caller to read through the gateway.
  */
 function brief(reason: string): string {
-  return /^(HTTP \d+( \(a redirect, not followed\))?|no answer within \d+ ms|unreachable|\d{3})/.exec(reason)?.[0] ?? 'failed';
+  return /^(HTTP \d+( \(a redirect, not followed\))?|no answer within \d+ ms|unreachable|no access token for the service account|\d{3})/.exec(reason)?.[0] ?? 'failed';
 }

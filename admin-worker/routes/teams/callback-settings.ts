@@ -7,6 +7,9 @@ import { isObject, type Json } from '../../../worker/json.ts';
 import { refuseMaskedVars } from '../../lib/secret-mask.ts';
 import { badRequest } from '../../lib/validation.ts';
 import type { TeamCallbackBody } from './schemas.ts';
+import { checkLoggerVars } from '../../lib/logging-vars.ts';
+import type { LoggerEnv } from '../../queues/callbacks/loggers/types.ts';
+import { DYNAMIC_LOGGER_VARS } from '../../../worker/telemetry/standard/dynamic-settings.ts';
 
 /** LiteLLM's TeamCallbackMetadata, as stored. */
 export interface TeamCallbacks {
@@ -23,7 +26,13 @@ export interface TeamCallbacks {
  */
 const SERVED: Record<string, string> = {
   langfuse: "the team's own Langfuse project (callback_vars), or the config's without them",
+  langsmith: "the team's own LangSmith project (langsmith_api_key, langsmith_project, langsmith_base_url), or the config's without them",
+  gcs_bucket: "the team's own GCS bucket (gcs_bucket_name, gcs_path_service_account), or the config's without them",
 };
+
+/** Which variables are a callback's own, in the one `callback_vars` a team's callbacks share. */
+const FAMILY: Record<string, RegExp> = { langfuse: /^langfuse_/, langsmith: /^langsmith_/, gcs_bucket: /^gcs_/ };
+const ownVars = (name: string, vars: Record<string, string>) => Object.fromEntries(Object.entries(vars).filter(([k]) => FAMILY[name]?.test(k)));
 
 const names = (v: unknown): string[] => (Array.isArray(v) ? v.filter((n): n is string => typeof n === 'string') : []);
 const addTo = (list: string[], name: string) => void (list.includes(name) || list.push(name));
@@ -48,9 +57,9 @@ export function teamCallbacks(metadata: unknown): TeamCallbacks {
       const type = entry.callback_type ?? 'success_and_failure';
       if (type === 'success' || type === 'success_and_failure') addTo(out.success_callback, entry.callback_name);
       if (type === 'failure' || type === 'success_and_failure') addTo(out.failure_callback, entry.callback_name);
-      // Only Langfuse's entries hold the variables the gateway uses (as it reads them): another entry's
-      // host must never come to stand beside a Langfuse secret.
-      if (entry.callback_name === 'langfuse') Object.assign(out.callback_vars, stringVars(entry.callback_vars));
+      // Each entry's own variables only (as the gateway reads them): another entry's host must never come to
+      // stand beside its secret.
+      if (entry.callback_name === 'langfuse' || DYNAMIC_LOGGER_VARS[entry.callback_name]) Object.assign(out.callback_vars, ownVars(entry.callback_name, stringVars(entry.callback_vars)));
     }
     return out;
   }
@@ -63,27 +72,34 @@ export function teamCallbacks(metadata: unknown): TeamCallbacks {
 }
 
 /** A 400 for a callback Tollgate does not run per team, or a secret sent as its mask. */
-export function checkCallback(body: TeamCallbackBody): void {
+export function checkCallback(body: TeamCallbackBody, env: LoggerEnv): void {
   const { callback_name: name, callback_vars: vars } = body;
   if (!Object.hasOwn(SERVED, name)) {
     const served = Object.entries(SERVED).map(([n, what]) => `"${n}" (${what})`).join(' and ');
     throw badRequest(`callback_name = ${name} is not a callback Tollgate runs for a team; it runs ${served}`, 'callback_name');
   }
   refuseMaskedVars(vars, 'callback_vars');
+  // Variables of another callback would be stored beside this one's and never used by it.
+  const foreign = Object.keys(vars).find((k) => !FAMILY[name]?.test(k));
+  if (foreign) throw badRequest(`callback_vars.${foreign} is not a variable of ${name}`, `callback_vars.${foreign}`);
+  checkLoggerVars(name, vars, 'callback_vars', env);
 }
 
 /**
  * The team's callbacks with `body`'s added for its events (both when callback_type is unset). Variables
- * given replace the stored ones whole (LiteLLM merges them one by one): a `langfuse_host` a team admin
- * sends must never pair with a secret, or an `os.environ/` reference, a proxy admin stored. None given
- * keeps them. Like LiteLLM, a callback already listed for an event is a 400: disable logging first.
+ * given replace that callback's stored ones whole (LiteLLM merges them one by one): a `langfuse_host` a team
+ * admin sends must never pair with a secret, or an `os.environ/` reference, a proxy admin stored. Other
+ * callbacks' variables are kept, and so are this one's when none are given. Like LiteLLM, a callback already
+ * listed for an event is a 400: disable logging first.
  */
 export function withCallback(current: TeamCallbacks, body: TeamCallbackBody, teamId: string): TeamCallbacks {
   const given = Object.fromEntries(Object.entries(body.callback_vars).filter((e): e is [string, string] => typeof e[1] === 'string'));
   const next: TeamCallbacks = {
     success_callback: [...current.success_callback],
     failure_callback: [...current.failure_callback],
-    callback_vars: Object.keys(given).length > 0 ? given : { ...current.callback_vars },
+    callback_vars: Object.keys(given).length > 0
+      ? { ...Object.fromEntries(Object.entries(current.callback_vars).filter(([k]) => !FAMILY[body.callback_name]?.test(k))), ...given }
+      : { ...current.callback_vars },
   };
   const type = body.callback_type ?? 'success_and_failure';
   for (const event of type === 'success_and_failure' ? ['success', 'failure'] as const : [type]) {

@@ -2,9 +2,11 @@
  * LiteLLM's team-based logging: `POST /team/{team_id}/callback`, `GET /team/{team_id}/callback` and
  * `POST /team/{team_id}/disable_logging`, for proxy admins and the team's admins. The team's
  * `metadata.callback_settings` adds to the config's callbacks for its keys' calls, never takes from
- * them: Langfuse turned on, or sent to the team's own project (worker/telemetry/langfuse/logging-settings.ts).
+ * them: Langfuse turned on, or sent to the team's own project (worker/telemetry/langfuse/logging-settings.ts);
+ * LangSmith and GCS likewise (worker/telemetry/standard/dynamic-settings.ts).
  * The team's limiter is told, so the next call follows it.
  */
+import type { LoggerEnv } from '../../queues/callbacks/loggers/types.ts';
 import { eq } from 'drizzle-orm';
 import type { NeonDatabase } from 'drizzle-orm/neon-serverless';
 import { Hono } from 'hono';
@@ -53,14 +55,14 @@ async function storeCallbacks(tx: Tx, changes: Changes, existing: TeamRow, callb
   return row;
 }
 
-describeRoute({ method: 'post', path: '/team/:team_id/callback', summary: "Add a logging callback to a team (langfuse: its own project); the config's callbacks still run for the team's keys", tag: TAG, body: teamCallbackBody });
+describeRoute({ method: 'post', path: '/team/:team_id/callback', summary: "Add a logging callback to a team (langfuse, langsmith, gcs_bucket: its own destination); the config's callbacks still run for the team's keys", tag: TAG, body: teamCallbackBody });
 teamCallbackRoutes.post('/team/:team_id{.+}/callback', async (c) => {
   const teamId = c.req.param('team_id');
   const body = await parseBody(c, teamCallbackBody);
   const clock = await budgetClock(c);
   const team = await commit(c, async (tx, changes) => {
     const existing = await teamFor(c, tx, teamId, CALLBACK_ROUTE, true);
-    checkCallback(body);
+    checkCallback(body, c.env as unknown as LoggerEnv);
     // The admin Worker resolves os.environ/ values from its own environment when it sends the events.
     requireAdminForLoggingRefs(c, body.callback_vars, 'callback_vars');
     refuseGatewaySecretRefs(body.callback_vars, 'callback_vars');

@@ -50,8 +50,9 @@ export const teamModelsBody = z.object({ team_id: id, models: z.array(z.string()
 const callbackVar = text.min(1, 'must not be empty').max(2048, 'at most 2048 characters');
 
 /**
- * `/team/{team_id}/callback` (LiteLLM's AddTeamCallback). The variables are Langfuse's: the only team
- * callback with settings of its own here (LiteLLM's other callbacks' variables are refused as unknown).
+ * `/team/{team_id}/callback` (LiteLLM's AddTeamCallback). The variables are those of the team callbacks with
+ * settings of their own here: Langfuse's, LangSmith's and GCS's (others are refused as unknown); each must
+ * belong to the callback named (callback-settings.ts checkCallback).
  */
 export const teamCallbackBody = z.object({
   callback_name: id,
@@ -61,7 +62,13 @@ export const teamCallbackBody = z.object({
     langfuse_secret_key: callbackVar.optional(),
     langfuse_secret: callbackVar.optional(),
     langfuse_host: callbackVar.optional(),
-  }, { error: 'expected {langfuse_public_key, langfuse_secret_key, langfuse_host}' }).default({}),
+    langsmith_api_key: callbackVar.optional(),
+    langsmith_project: callbackVar.optional(),
+    langsmith_base_url: callbackVar.optional(),
+    gcs_bucket_name: callbackVar.optional(),
+    // A service account key's JSON is longer than the other variables.
+    gcs_path_service_account: text.min(1, 'must not be empty').max(16_384, 'at most 16384 characters').optional(),
+  }, { error: 'expected {langfuse_public_key, langfuse_secret_key, langfuse_host}, {langsmith_api_key, langsmith_project, langsmith_base_url} or {gcs_bucket_name, gcs_path_service_account}' }).default({}),
 });
 export type TeamCallbackBody = z.output<typeof teamCallbackBody>;
 

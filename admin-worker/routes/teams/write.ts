@@ -1,4 +1,5 @@
 /** `/team/new`, `/team/update`, `/team/block`, `/team/unblock`. */
+import type { LoggerEnv } from '../../queues/callbacks/loggers/types.ts';
 import { eq } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { type TeamRow, teams } from '../../../drizzle/schema/teams.ts';
@@ -10,6 +11,7 @@ import { teamJson } from '../../lib/serialize.ts';
 import { requireAdminForPrivilegedFields } from '../../lib/env-refs.ts';
 import { checkedSentBack } from '../../lib/logging-sent-back.ts';
 import { refuseMaskedLogging } from '../../lib/secret-mask.ts';
+import { checkLoggingMetadata } from '../../lib/logging-vars.ts';
 import { badRequest, parseBody } from '../../lib/validation.ts';
 import { forbidden, requireTeamAdmin } from '../principals/access.ts';
 import { assertNonNegative, refuseReservedUserId } from '../principals/fields.ts';
@@ -30,6 +32,7 @@ teamWriteRoutes.post('/team/new', async (c) => {
   const body = await parseBody(c, newTeamBody);
   requireAdminForPrivilegedFields(c, body);
   refuseMaskedLogging(body.metadata);
+  checkLoggingMetadata(body.metadata, c.env as unknown as LoggerEnv);
   assertNonNegative(body, TEAM_MONEY_FIELDS);
   refuseReservedUserId((body.members_with_roles ?? []).map((m) => m.user_id), 'members_with_roles');
   const clock = await budgetClock(c);

@@ -1,6 +1,7 @@
 import { runtimeConfig } from '../../config/runtime.ts';
 import type { AlertType } from './types.ts';
 import { log } from '../log.ts';
+import { pagerDutySettings, type PagerDutySettings } from './pagerduty.ts';
 
 /** LiteLLM's default `alerting_threshold` (seconds). */
 export const DEFAULT_ALERTING_THRESHOLD_S = 300;
@@ -18,9 +19,11 @@ export interface AlertSettings {
   types: ReadonlySet<string> | null;
   /** The config sets a proxy-wide budget (checked like a key's). */
   globalBudget: boolean;
+  /** `alerting` names "pagerduty" and PAGERDUTY_API_KEY is set: its thresholds (`alerting_args`); null when off. */
+  pagerduty: PagerDutySettings | null;
 }
 
-const OFF: AlertSettings = { slack: false, webhookUrl: undefined, webhook: false, genericWebhookUrl: undefined, thresholdS: DEFAULT_ALERTING_THRESHOLD_S, types: null, globalBudget: false };
+const OFF: AlertSettings = { slack: false, webhookUrl: undefined, webhook: false, genericWebhookUrl: undefined, thresholdS: DEFAULT_ALERTING_THRESHOLD_S, types: null, globalBudget: false, pagerduty: null };
 
 const cache = new WeakMap<object, AlertSettings>();
 
@@ -44,6 +47,9 @@ export function alertSettings(env: Record<string, unknown>): AlertSettings {
     const genericWebhookUrl = validWebhook(typeof env.WEBHOOK_URL === 'string' ? env.WEBHOOK_URL : undefined);
     const wantsWebhook = (general.alerting ?? []).includes('webhook');
     if (wantsWebhook && !genericWebhookUrl) log.warn('general_settings.alerting names "webhook" but WEBHOOK_URL is not set (or not an http(s) URL): no webhook alerts will be sent');
+    const wantsPagerDuty = (general.alerting ?? []).includes('pagerduty');
+    const pagerDutyKey = typeof env.PAGERDUTY_API_KEY === 'string' && env.PAGERDUTY_API_KEY !== '';
+    if (wantsPagerDuty && !pagerDutyKey) log.warn('general_settings.alerting names "pagerduty" but PAGERDUTY_API_KEY is not set: no PagerDuty alerts will be sent');
     settings = {
       slack: wantsSlack && webhookUrl !== undefined,
       webhookUrl,
@@ -52,6 +58,7 @@ export function alertSettings(env: Record<string, unknown>): AlertSettings {
       thresholdS: general.alerting_threshold ?? DEFAULT_ALERTING_THRESHOLD_S,
       types: general.alert_types?.length ? new Set(general.alert_types) : null,
       globalBudget: (general.max_budget ?? config.litellm_settings.max_budget) !== undefined,
+      pagerduty: wantsPagerDuty && pagerDutyKey ? pagerDutySettings(general.alerting_args) : null,
     };
   } catch {
     settings = OFF;

@@ -5,6 +5,8 @@
  * them from the gateway to the admin Worker.
  */
 
+import type { OtlpVendor } from '../otel/vendors.ts';
+
 export type ObservationLevel = 'DEBUG' | 'DEFAULT' | 'WARNING' | 'ERROR';
 
 /** `trace-create` body. A trace-create for an id that exists updates (upserts) that trace. */
@@ -72,12 +74,19 @@ export type LangfuseDestination =
  * Where a callback Queue message goes: a Langfuse project, the OTLP collector of `callbacks: ["otel"]`, or a
  * standard logger (worker/telemetry/standard/registry.ts) by its callback name.
  */
-export type CallbackDestination = LangfuseDestination | OtelDestination | { source: 'logger'; name: string };
+export type CallbackDestination = LangfuseDestination | OtelDestination | LoggerDestination;
+
+/**
+ * A standard logger's payloads; `key` (a hashed token) or `team` names whose `metadata.logging` /
+ * `callback_settings` hold the destination's settings (worker/telemetry/standard/dynamic-settings.ts), read by
+ * the admin Worker when it posts, never carried here.
+ */
+export interface LoggerDestination { source: 'logger'; name: string; key?: string; team?: string }
 
 /** The collector of `otel` (`exporter` unset) or of another OpenTelemetry-based callback, whose spans it carries. */
 export interface OtelDestination {
   source: 'otel';
-  exporter?: 'langfuse_otel' | 'arize_phoenix' | 'arize';
+  exporter?: 'langfuse_otel' | 'arize_phoenix' | 'arize' | OtlpVendor;
 }
 
 /** One call's events and where they go. */

@@ -2,9 +2,11 @@ import { DurableObject } from 'cloudflare:workers';
 import type { GatewayEnv } from '../../env.ts';
 import { alertSettings } from '../alerts/settings.ts';
 import type { AlertCandidate, BudgetCheck } from '../alerts/types.ts';
+import type { PagerDutyReport } from '../alerts/pagerduty.ts';
 import type { Delta, Series } from './registry.ts';
 import { ShardAlerts } from './shard-alerts.ts';
 import { ShardBudgets } from './shard-budgets.ts';
+import { ShardPagerDuty } from './shard-pagerduty.ts';
 import { ShardSeries } from './shard-series.ts';
 import { withConfigEnv } from '../../config/config-env.ts';
 
@@ -15,6 +17,8 @@ export interface ShardBatch {
   deltas: Delta[];
   budgets: BudgetCheck[];
   alerts: AlertCandidate[];
+  /** Failed and hanging calls, to the PagerDuty shard only (shard-pagerduty.ts). */
+  pagerduty?: PagerDutyReport;
 }
 
 export interface ShardSnapshot {
@@ -40,6 +44,7 @@ export class MetricsAggregator extends DurableObject<GatewayEnv> {
   readonly #series: ShardSeries;
   readonly #alerts: ShardAlerts;
   readonly #budgets: ShardBudgets;
+  readonly #pagerduty: ShardPagerDuty;
 
   constructor(ctx: DurableObjectState, raw: GatewayEnv) {
     // config.yaml's environment_variables, as the Workers' handlers see them (config-env.ts).
@@ -48,6 +53,7 @@ export class MetricsAggregator extends DurableObject<GatewayEnv> {
     this.#series = new ShardSeries(ctx.storage, env);
     this.#alerts = new ShardAlerts(ctx.storage, env);
     this.#budgets = new ShardBudgets(env, this.#series, this.#alerts);
+    this.#pagerduty = new ShardPagerDuty(env, this.#alerts);
     void ctx.blockConcurrencyWhile(async () => {
       this.#series.load();
       this.#alerts.load();
@@ -59,6 +65,7 @@ export class MetricsAggregator extends DurableObject<GatewayEnv> {
     this.#series.add(batch.deltas ?? []);
     const settings = alertSettings(this.env);
     for (const a of batch.alerts ?? []) this.#alerts.candidate(a, settings.thresholdS);
+    if (batch.pagerduty) this.#pagerduty.ingest(batch.pagerduty);
     const reads: Promise<void>[] = [];
     for (const c of batch.budgets ?? []) {
       const read = this.#budgets.queue(c);

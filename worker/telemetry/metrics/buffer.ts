@@ -1,4 +1,5 @@
 import { type AlertCandidate, type BudgetCheck, budgetEntityKey } from '../alerts/types.ts';
+import { emptyReport, noteEvent, type PagerDutyEventDetail, type PagerDutyReport } from '../alerts/pagerduty.ts';
 import type { MetricsAggregator, ShardBatch } from './aggregator.ts';
 import {
   bucketIndex, type Delta, labelValuesOf, LATENCY_BUCKETS, M, MAX_PENDING_SERIES, type MetricDef, METRIC_SHARDS,
@@ -27,6 +28,7 @@ export interface WaitUntil {
 let pending = new Map<string, Delta>();
 let budgets = new Map<string, BudgetCheck>();
 let alerts = new Map<string, AlertCandidate>();
+let pagerduty: PagerDutyReport | undefined;
 let droppedLocally = 0;
 let flushScheduled = false;
 let lastFlushAt = 0;
@@ -136,6 +138,14 @@ export function raiseAlert(candidate: AlertCandidate): void {
   if (!alerts.has(candidate.dedupe)) alerts.set(candidate.dedupe, candidate);
 }
 
+/** A failed or hanging call for PagerDuty: counted across isolates by one shard (PAGERDUTY_SHARD). */
+export function notePagerDuty(detail: PagerDutyEventDetail, at: number): void {
+  noteEvent((pagerduty ??= emptyReport()), detail, at);
+}
+
+/** The shard that counts PagerDuty's events, so its thresholds hold proxy-wide. */
+export const PAGERDUTY_SHARD = 0;
+
 /** Ships what is buffered, soon (see above). The request that opens a window keeps it alive through `waitUntil`. */
 export function scheduleFlush(env: MetricsEnv, ctx: WaitUntil): void {
   if (flushScheduled) return;
@@ -167,16 +177,18 @@ export async function flushMetrics(env: MetricsEnv): Promise<void> {
   const deltas = pending;
   const checks = budgets;
   const candidates = alerts;
+  const paging = pagerduty;
   const dropped = droppedLocally;
   pending = new Map();
   budgets = new Map();
   alerts = new Map();
+  pagerduty = undefined;
   droppedLocally = 0;
   if (dropped > 0) {
     const l = [M.droppedSeries.name];
     deltas.set(seriesKey(M.droppedSeries.name, l), { k: 'c', m: M.droppedSeries.name, l, v: dropped });
   }
-  if (deltas.size === 0 && checks.size === 0 && candidates.size === 0) return;
+  if (deltas.size === 0 && checks.size === 0 && candidates.size === 0 && !paging) return;
   const ns = env.METRICS;
   if (!ns) {
     if (!warnedUnbound) log.warn('no METRICS Durable Object binding: metrics and alerts are not aggregated');
@@ -187,8 +199,9 @@ export async function flushMetrics(env: MetricsEnv): Promise<void> {
   for (const [key, d] of deltas) batches[shardOf(key)]?.deltas.push(d);
   for (const [key, c] of checks) batches[shardOf(key)]?.budgets.push(c);
   for (const [key, a] of candidates) batches[shardOf(key)]?.alerts.push(a);
+  if (paging && batches[PAGERDUTY_SHARD]) batches[PAGERDUTY_SHARD].pagerduty = paging;
   await Promise.all(batches.map(async (batch, shard) => {
-    if (!batch.deltas.length && !batch.budgets.length && !batch.alerts.length) return;
+    if (!batch.deltas.length && !batch.budgets.length && !batch.alerts.length && !batch.pagerduty) return;
     for (let attempt = 1; ; attempt++) {
       try {
         await stub(ns, shard).ingest(batch);

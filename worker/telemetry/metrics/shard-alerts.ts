@@ -4,7 +4,9 @@ import { candidateText } from '../alerts/messages.ts';
 import { alertEnabled, alertSettings } from '../alerts/settings.ts';
 import { backoffMs, postJson, postToSlack, SLACK_MAX_ATTEMPTS } from '../alerts/slack.ts';
 import type { AlertCandidate } from '../alerts/types.ts';
+import { enqueueUrl, withRoutingKey } from '../alerts/pagerduty.ts';
 import { log } from '../log.ts';
+import { writeCapped } from './capped-state.ts';
 
 const MAX_ALERT_KEYS = 10_000;
 /** Undelivered Slack messages kept at most; beyond, new alerts are dropped (logged). */
@@ -14,7 +16,7 @@ type Row = Record<string, SqlStorageValue>;
 
 /**
  * The alerting of one metrics shard: per-key dedupe state (`alert_state`) and
- * an outbox of Slack messages (`outbox`) that the alarm delivers with retries,
+ * an outbox of Slack messages, webhook and PagerDuty events (`outbox`) that the alarm delivers with retries,
  * so nothing is sent from a request's path.
  */
 export class ShardAlerts {
@@ -64,19 +66,15 @@ export class ShardAlerts {
     return this.#state.get(key);
   }
 
-  /** Keeps `state` under `key`, in memory and storage; past MAX_ALERT_KEYS the oldest key goes. */
+  /** Keeps `state` under `key`, in memory and storage; past MAX_ALERT_KEYS the key written longest ago goes (capped-state.ts). */
   save(key: string, state: unknown): void {
-    if (!this.#state.has(key) && this.#state.size >= MAX_ALERT_KEYS) {
-      const oldest = this.#state.keys().next().value as string;
-      this.#state.delete(oldest);
-      this.#storage.sql.exec('DELETE FROM alert_state WHERE key = ?', oldest);
-    }
-    this.#state.set(key, state);
+    const evicted = writeCapped(this.#state, key, state, MAX_ALERT_KEYS);
+    if (evicted !== undefined) this.#storage.sql.exec('DELETE FROM alert_state WHERE key = ?', evicted);
     this.#storage.sql.exec('INSERT OR REPLACE INTO alert_state (key, data) VALUES (?, ?)', key, JSON.stringify(state));
   }
 
   /** Puts a message in the outbox (a Slack text, or a webhook event's JSON) and wakes the alarm to deliver it. */
-  enqueue(text: string, kind: 'slack' | 'webhook' = 'slack'): void {
+  enqueue(text: string, kind: 'slack' | 'webhook' | 'pagerduty' = 'slack'): void {
     const sql = this.#storage.sql;
     const queued = Number(sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM outbox').one().n);
     if (queued >= MAX_OUTBOX) {
@@ -91,7 +89,8 @@ export class ShardAlerts {
   /** Delivers the due messages of the outbox, in order; failures are retried with backoff, then dropped (logged). */
   async deliver(): Promise<void> {
     const sql = this.#storage.sql;
-    const { webhookUrl, genericWebhookUrl } = alertSettings(this.#env);
+    const { webhookUrl, genericWebhookUrl, pagerduty } = alertSettings(this.#env);
+    const routingKey = pagerduty ? this.#env.PAGERDUTY_API_KEY : undefined;
     const rows = sql.exec<Row>('SELECT id, text, attempts, due, kind FROM outbox ORDER BY id').toArray();
     for (const row of rows) {
       const id = Number(row.id);
@@ -99,16 +98,19 @@ export class ShardAlerts {
       const now = Date.now();
       if (Number(row.due) > now) continue;
       const toWebhook = row.kind === 'webhook';
-      const url = toWebhook ? genericWebhookUrl : webhookUrl;
+      const toPagerDuty = row.kind === 'pagerduty';
+      const url = toPagerDuty ? (routingKey ? enqueueUrl(this.#env as Record<string, unknown>) : undefined) : toWebhook ? genericWebhookUrl : webhookUrl;
       if (!url) {
         sql.exec('DELETE FROM outbox WHERE id = ?', id);
         continue;
       }
-      const result = toWebhook ? await postJson(url, String(row.text)) : await postToSlack(url, String(row.text));
+      // The routing key joins the body only here: the outbox never holds it.
+      const result = toPagerDuty ? await postJson(url, withRoutingKey(String(row.text), routingKey as string))
+        : toWebhook ? await postJson(url, String(row.text)) : await postToSlack(url, String(row.text));
       if (result.ok) {
         sql.exec('DELETE FROM outbox WHERE id = ?', id);
       } else if (result.permanent || attempts + 1 >= SLACK_MAX_ATTEMPTS) {
-        log.error(`alerts: ${toWebhook ? 'the webhook' : 'Slack'} refused an alert after ${attempts + 1} attempt(s) (${result.detail}); dropped: ${(String(row.text).split('\n')[0] ?? '').slice(0, 200)}`);
+        log.error(`alerts: ${toPagerDuty ? 'PagerDuty' : toWebhook ? 'the webhook' : 'Slack'} refused an alert after ${attempts + 1} attempt(s) (${result.detail}); dropped: ${(String(row.text).split('\n')[0] ?? '').slice(0, 200)}`);
         sql.exec('DELETE FROM outbox WHERE id = ?', id);
       } else {
         sql.exec('UPDATE outbox SET attempts = ?, due = ? WHERE id = ?', attempts + 1, Date.now() + (result.retryAfterMs ?? backoffMs(attempts + 1)), id);

@@ -1,5 +1,6 @@
 import type { GatewayEnv } from '../../env.ts';
 import { alertEnabled, alertSettings } from '../alerts/settings.ts';
+import { notePagerDutyCall } from '../alerts/pagerduty-call.ts';
 import type { CallEvent } from '../call-event.ts';
 import { addCallSink, type WaitUntil } from '../emit.ts';
 import { checkBudget, health, inc, observe, raiseAlert, scheduleFlush, SignedLabels } from './buffer.ts';
@@ -84,6 +85,8 @@ export function recordCall(env: GatewayEnv, ctx: WaitUntil, event: CallEvent): v
       seconds: totalMs / 1000,
     });
   }
+  // alerting: ["pagerduty"]: one property read when off.
+  if (settings.pagerduty) notePagerDutyCall(event, settings.pagerduty, totalMs);
   scheduleFlush(env, ctx);
 }
 

@@ -1,11 +1,13 @@
 import type { TollgateConfig } from '../../config/schema.ts';
+import { OTLP_VENDORS } from './vendors.ts';
 
 /**
  * LiteLLM's OpenTelemetry-based callbacks Tollgate serves, each its own callback name with its own
  * collector and attribute set: `otel` (any OTLP collector, GenAI conventions), `langfuse_otel` (Langfuse's
- * OTel endpoint), `arize_phoenix` and `arize` (OpenInference conventions).
+ * OTel endpoint), `arize_phoenix` and `arize` (OpenInference conventions), and the OTLP exporters with a vendor's
+ * endpoint (`logfire`, `traceloop`, `langtrace`, `levo`: vendors.ts).
  */
-export const OTEL_CALLBACKS = ['otel', 'langfuse_otel', 'arize_phoenix', 'arize'] as const;
+export const OTEL_CALLBACKS = ['otel', 'langfuse_otel', 'arize_phoenix', 'arize', ...OTLP_VENDORS] as const;
 export type OtelCallback = (typeof OTEL_CALLBACKS)[number];
 
 /** Whether config.yaml turns one of them on for successes (or failures): `callbacks`, `success_callback`, `failure_callback`. */

@@ -1,6 +1,6 @@
 /**
  * One finished call as an OpenTelemetry span with the OpenInference semantic
- * conventions, as LiteLLM's `arize_phoenix`, `arize` and `langfuse_otel`
+ * conventions, as LiteLLM's `arize_phoenix`, `arize`, `weave_otel` and `langfuse_otel`
  * callbacks set them (litellm/integrations/arize/_utils.py `set_attributes`):
  * `openinference.span.kind`, `llm.model_name`, `llm.provider`, `input.value` /
  * `output.value`, `llm.input_messages.N.message.role|content`,
@@ -17,7 +17,7 @@ import { type ContentLimits, langfuseInput, promptParts, putInputMessages, putTo
 import { type Attribute, bounded, put, putDouble, type SpanCall, spanJson, spanLoggingOff, type SpanOptions, spanStatus } from './spans.ts';
 
 /** Which vendor's flavour of the OpenInference attributes a span carries. */
-export type InferenceFlavour = 'arize_phoenix' | 'arize' | 'langfuse_otel';
+export type InferenceFlavour = 'arize_phoenix' | 'arize' | 'langfuse_otel' | 'weave_otel';
 
 export interface InferenceOptions extends SpanOptions {
   /** Characters of the prompt kept (the input messages together, the tools together); `contentChars` when unset. */
@@ -94,6 +94,21 @@ export function buildInferenceSpan(call: SpanCall, flavour: InferenceFlavour, op
 }
 
 /**
+ * Weave's own attributes, as LiteLLM's `weave_otel` sets them: the call's name in Weave (`metadata.display_name`,
+ * else `provider__model`), and the session as a Weave thread whose turn the call is.
+ */
+function weaveAttributes(frame: Attribute[], call: SpanCall, sessionId: string | undefined): void {
+  const metadata = isObject(call.body.metadata) ? call.body.metadata : {};
+  const { model, custom_llm_provider: provider } = call.record;
+  const named = typeof metadata.display_name === 'string' && metadata.display_name ? metadata.display_name : provider && model ? `${provider}/${model}` : model;
+  if (named) put(frame, 'wandb.display_name', named.replace(/\//g, '__').slice(0, 256));
+  if (sessionId) {
+    put(frame, 'wandb.thread_id', sessionId);
+    put(frame, 'wandb.is_turn', true);
+  }
+}
+
+/**
  * What builds a call's span for an OpenInference-based callback at given content limits: everything but the
  * prompt and the answer is made once, so the sink can try smaller limits (the prompt's first, so the answer
  * survives) without reading the call again.
@@ -132,6 +147,7 @@ export function inferenceSpanBuilder(call: SpanCall, flavour: InferenceFlavour, 
     if (record.request_tags.length) put(frame, 'tag.tags', record.request_tags);
     const project = isObject(body.metadata) ? body.metadata.phoenix_project_name : undefined;
     if (flavour === 'arize_phoenix' && typeof project === 'string' && project) put(frame, 'openinference.project.name', project.slice(0, 200));
+    if (flavour === 'weave_otel') weaveAttributes(frame, call, lf.sessionId ?? (record.session_id || undefined));
   }
 
   const kind = spanKind(record.call_type);

@@ -6,9 +6,10 @@ import type { CallEvent } from '../call-event.ts';
 import { addCallSink, type WaitUntil } from '../emit.ts';
 import { enqueueFitted } from '../langfuse/producer.ts';
 import type { OtelDestination } from '../langfuse/types.ts';
-import { type OtelCallback, otelCallbacksOn } from './enabled.ts';
+import { OTEL_CALLBACKS, type OtelCallback, otelCallbacksOn } from './enabled.ts';
 import { CONTENT_CHARS, fitSpan, INFERENCE_LIMITS } from './fit.ts';
 import { inferenceSpanBuilder } from './openinference.ts';
+import { langtraceSpanBuilder, traceloopSpanBuilder } from './openllmetry.ts';
 import { buildSpan, type SpanContent, spanContent, type SpanOptions } from './spans.ts';
 import { log } from '../log.ts';
 
@@ -27,7 +28,7 @@ let cached: { config: TollgateConfig; base: BaseOptions; loggingOff: Record<Otel
 function optionsOf(config: TollgateConfig): NonNullable<typeof cached> {
   if (cached?.config === config) return cached;
   const loggingOff = {} as Record<OtelCallback, boolean>;
-  for (const name of ['otel', 'langfuse_otel', 'arize_phoenix', 'arize'] as const) loggingOff[name] = !callbackMessageLogging(config, name);
+  for (const name of OTEL_CALLBACKS) loggingOff[name] = !callbackMessageLogging(config, name);
   const on = new Set([...otelCallbacksOn(config, false), ...otelCallbacksOn(config, true)]);
   cached = {
     config,
@@ -44,8 +45,8 @@ function optionsOf(config: TollgateConfig): NonNullable<typeof cached> {
 
 /**
  * LiteLLM's OpenTelemetry-based callbacks: each call as one span per callback on (`otel`: GenAI attributes to
- * the OTLP collector; `langfuse_otel`, `arize_phoenix`, `arize`: OpenInference attributes to Langfuse's, Phoenix's
- * or Arize's OTel endpoint), queued as text once the call is over, one Queue destination each, and posted by the
+ * the OTLP collector, and to Logfire's or Levo's; `langfuse_otel`, `arize_phoenix`, `arize`, `weave_otel`: OpenInference
+ * attributes to Langfuse's, Phoenix's, Arize's or Weave's OTel endpoint; `traceloop`, `langtrace`: their own attributes, openllmetry.ts), queued as text once the call is over, one Queue destination each, and posted by the
  * admin Worker's callback consumer (admin-worker/queues/callbacks/otlp.ts), which alone holds the vendors'
  * credentials, so a slow or absent collector never touches a request and one collector's outage never re-sends
  * another's spans.
@@ -58,11 +59,15 @@ export function otelSink(env: GatewayEnv, ctx: WaitUntil, event: CallEvent): voi
   let content: SpanContent | undefined;
   for (const name of callbacks) {
     const options = { ...base, callbackMessageLoggingOff: loggingOff[name] };
-    if (name === 'otel') {
-      // Nothing of the prompt or answer is made when the span may not carry them.
-      content ??= options.callbackMessageLoggingOff ? {} : spanContent(event);
-      const made = content;
-      enqueueSpan(env, ctx, event, { source: 'otel' }, CONTENT_CHARS, (contentChars) => buildSpan(event, { ...options, contentChars }, made));
+    if (name === 'otel' || name === 'logfire' || name === 'levo') {
+      // LiteLLM's plain OpenTelemetry span. Nothing of the prompt or answer is made when the span may not carry them
+      // (made once for the callbacks that may).
+      const made = options.callbackMessageLoggingOff ? {} : (content ??= spanContent(event));
+      enqueueSpan(env, ctx, event, name === 'otel' ? { source: 'otel' } : { source: 'otel', exporter: name }, CONTENT_CHARS, (contentChars) => buildSpan(event, { ...options, contentChars }, made));
+    } else if (name === 'traceloop' || name === 'langtrace') {
+      // The prompt lowered to nothing before the answer, as the OpenInference spans'.
+      const build = (name === 'traceloop' ? traceloopSpanBuilder : langtraceSpanBuilder)(event, options);
+      enqueueSpan(env, ctx, event, { source: 'otel', exporter: name }, INFERENCE_LIMITS, build);
     } else {
       const environment = name === 'langfuse_otel' && typeof env.LANGFUSE_TRACING_ENVIRONMENT === 'string' ? env.LANGFUSE_TRACING_ENVIRONMENT : undefined;
       const build = inferenceSpanBuilder(event, name, { ...options, ...(environment ? { langfuseEnvironment: environment.slice(0, 200) } : {}) });

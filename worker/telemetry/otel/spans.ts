@@ -172,11 +172,18 @@ export function spanStatus(call: Pick<SpanCall, 'error'>, options: Pick<SpanOpti
   return { code: STATUS_ERROR, message: headOf(message, 2048) };
 }
 
+/** What a vendor's span has other than LiteLLM's `litellm_request` server span: its name, kind and events (Langtrace's). */
+export interface SpanShape {
+  name?: string;
+  kind?: number;
+  events?: { timeUnixNano: string; name: string; attributes: Attribute[] }[];
+}
+
 /**
  * The span's JSON around its attributes: `litellm_request`, kind server, the call's times, a child of the
  * client's span when the request carried a `traceparent`, else a trace of its own whose id is the call id.
  */
-export function spanJson(call: Pick<SpanCall, 'record' | 'headers'>, attributes: Attribute[], status: { code: number; message?: string }): string {
+export function spanJson(call: Pick<SpanCall, 'record' | 'headers'>, attributes: Attribute[], status: { code: number; message?: string }, shape: SpanShape = {}): string {
   const { record } = call;
   const parent = parentOf(call.headers);
   const id = record.request_id.replace(/-/g, '').toLowerCase();
@@ -185,11 +192,12 @@ export function spanJson(call: Pick<SpanCall, 'record' | 'headers'>, attributes:
     traceId: parent?.traceId ?? own,
     spanId: own.slice(16),
     ...(parent ? { parentSpanId: parent.spanId } : {}),
-    name: 'litellm_request',
-    kind: SPAN_KIND_SERVER,
+    name: shape.name ?? 'litellm_request',
+    kind: shape.kind ?? SPAN_KIND_SERVER,
     startTimeUnixNano: nanos(record.startTime),
     endTimeUnixNano: nanos(record.endTime),
     attributes,
+    ...(shape.events?.length ? { events: shape.events } : {}),
     status,
   });
 }

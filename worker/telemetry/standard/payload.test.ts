@@ -59,6 +59,14 @@ describe('buildStandardPayload', () => {
     expect(JSON.stringify(callbackOff)).not.toMatch(/hello there|general kenobi/);
   });
 
+  it('keeps the Braintrust routing keys (project_id, project_name, span_name) of metadata cut by message logging off or its size', () => {
+    const body = { model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }], metadata: { project_id: 'bt-proj-1', project_name: 'bt', span_name: 'bot', note: 'x'.repeat(300) } };
+    const off = buildStandardPayload(call({ body }), options({ contentChars: 0 }));
+    expect((off.metadata as Record<string, unknown>).requester_metadata).toEqual({ project_id: 'bt-proj-1', project_name: 'bt', span_name: 'bot' });
+    const large = buildStandardPayload(call({ body }), options({ contentChars: 100 }));
+    expect((large.metadata as Record<string, unknown>).requester_metadata).toMatchObject({ truncated: true, project_id: 'bt-proj-1', project_name: 'bt', span_name: 'bot' });
+  });
+
   it('drops user_api_key_* under redact_user_api_key_info, and cuts long content to fit', () => {
     const p = buildStandardPayload(call({ body: { messages: [{ role: 'user', content: 'x'.repeat(50_000) }] } }), options({ redactUserApiKeyInfo: true, contentChars: 1000 }));
     expect(Object.keys(p.metadata as object).filter((k) => k.startsWith('user_api_key'))).toEqual([]);

@@ -13,6 +13,8 @@ export interface StandardLogger {
   name: string;
   /** Other names LiteLLM takes for the same logger. */
   aliases?: readonly string[];
+  /** Sends successful calls only (LiteLLM's logger does nothing on a failure), whatever `failure_callback` says. */
+  successOnly?: boolean;
 }
 
 export const STANDARD_LOGGERS: readonly StandardLogger[] = [
@@ -26,6 +28,10 @@ export const STANDARD_LOGGERS: readonly StandardLogger[] = [
   { name: 's3', aliases: ['s3_v2'] },
   // LiteLLM's GCSBucketLogger (Enterprise there): one object per payload in a Google Cloud Storage bucket.
   { name: 'gcs_bucket' },
+  // LiteLLM's BraintrustLogger: successful calls as events of a Braintrust project's logs.
+  { name: 'braintrust', successOnly: true },
+  // LiteLLM's SQSLogger: each payload as one message of an AWS SQS queue (aws_sqs_callback_params).
+  { name: 'aws_sqs' },
 ];
 
 /** Every callback name a standard logger answers to (for the config's checks). */
@@ -41,7 +47,7 @@ function enabledIn(config: TollgateConfig): Enabled {
   if (cached?.config === config) return cached;
   const s = config.litellm_settings;
   const success = STANDARD_LOGGERS.filter((l) => named(s.callbacks, l) || named(s.success_callback, l));
-  const failure = STANDARD_LOGGERS.filter((l) => named(s.callbacks, l) || named(s.failure_callback, l));
+  const failure = STANDARD_LOGGERS.filter((l) => !l.successOnly && (named(s.callbacks, l) || named(s.failure_callback, l)));
   // `callback_settings.<name>.message_logging: false` under the logger's name or any of its older names.
   const quiet = new Set(STANDARD_LOGGERS.filter((l) => [l.name, ...(l.aliases ?? [])].some((n) => config.callback_settings?.[n]?.message_logging === false)).map((l) => l.name));
   const wantsText = [...success, ...failure].some((l) => !quiet.has(l.name));

@@ -8,13 +8,17 @@ type Json = Record<string, unknown>;
 
 export const LANGSMITH_REQUEST_KEYS = ['run_name', 'project_name', 'langsmith_project', 'id', 'run_id', 'trace_id', 'parent_run_id', 'session_id', 'dotted_order'] as const;
 
+/** LiteLLM's BraintrustLogger routes by these (project_name is LangSmith's key too): kept through the cut alike. */
+export const BRAINTRUST_REQUEST_KEYS = ['project_id', 'span_name'] as const;
+const KEPT_KEYS = [...LANGSMITH_REQUEST_KEYS, ...BRAINTRUST_REQUEST_KEYS];
+
 /** Longest value kept: a dotted_order grows by about 58 characters per level of nesting. */
 const MAX_CHARS = 4096;
 
-/** The request's LangSmith identifiers (strings only, each bounded), or undefined when it names none. */
+/** The request's LangSmith and Braintrust identifiers (strings only, each bounded), or undefined when it names none. */
 export function langsmithRequestIds(requester: Json): Json | undefined {
   let ids: Json | undefined;
-  for (const key of LANGSMITH_REQUEST_KEYS) {
+  for (const key of KEPT_KEYS) {
     const v = requester[key];
     if (typeof v === 'string' && v !== '' && v.length <= MAX_CHARS) (ids ??= {})[key] = v;
   }

@@ -7,7 +7,9 @@ import { ITEM_BYTES } from '../langfuse/packing.ts';
 import { enqueueFitted } from '../langfuse/producer.ts';
 import { itemBytes } from '../queue-packing.ts';
 import { buildStandardPayload, type StandardOptions } from './payload.ts';
-import { standardLoggerMessageLogging, standardLoggersOn } from './registry.ts';
+import { callerHasLogging, DYNAMIC_LOGGER_NAMES, loggerOwner, type LoggerOwner } from './dynamic-settings.ts';
+import { STANDARD_LOGGERS, type StandardLogger, standardLoggerMessageLogging, standardLoggersOn } from './registry.ts';
+import type { LoggerDestination } from '../langfuse/types.ts';
 import { log } from '../log.ts';
 
 /** Characters of the prompt, the answer and the client's metadata a payload keeps (each), then fewer while it would not fit a message. */
@@ -48,7 +50,11 @@ function fittedPayload(event: CallEvent, options: Omit<StandardOptions, 'content
  */
 export function standardLoggersSink(env: GatewayEnv, ctx: WaitUntil, event: CallEvent): void {
   const { config } = runtimeConfig(env);
-  const loggers = standardLoggersOn(config, !!event.error);
+  const failed = !!event.error;
+  const configured = standardLoggersOn(config, failed);
+  // A key's or team's own logging settings (dynamic-settings.ts): read only when the caller holds some.
+  const owned = callerHasLogging(event.caller) ? ownedLoggers(event, configured, failed) : undefined;
+  const loggers = owned?.loggers ?? configured;
   if (loggers.length === 0) return;
   const base = optionsOf(config);
   const made = new Map<boolean, { json: string; bytes: number } | undefined>();
@@ -60,8 +66,28 @@ export function standardLoggersSink(env: GatewayEnv, ctx: WaitUntil, event: Call
       log.error(`${logger.name} payload of call ${event.record.request_id} does not fit in a queue message; not sent`);
       continue;
     }
-    enqueueFitted(env, ctx, { callId: event.record.request_id, destination: { source: 'logger', name: logger.name }, events: 1, ...fitted });
+    const owner = owned?.owners.get(logger.name);
+    const destination: LoggerDestination = { source: 'logger', name: logger.name, ...owner };
+    enqueueFitted(env, ctx, { callId: event.record.request_id, destination, events: 1, ...fitted });
   }
+}
+
+/**
+ * The config's loggers plus those a key's or team's settings turn on (langsmith, gcs_bucket), and for each the
+ * owner whose variables send the call to a destination of its own instead of the config's.
+ */
+function ownedLoggers(event: CallEvent, configured: readonly StandardLogger[], failed: boolean): { loggers: StandardLogger[]; owners: Map<string, LoggerOwner> } {
+  const loggers = [...configured];
+  const owners = new Map<string, LoggerOwner>();
+  for (const name of DYNAMIC_LOGGER_NAMES) {
+    const { on, owner } = loggerOwner(name, event.caller, failed);
+    const logger = STANDARD_LOGGERS.find((l) => l.name === name);
+    if (!logger) continue;
+    const listed = loggers.includes(logger);
+    if (on && !listed) loggers.push(logger);
+    if (owner && (on || listed)) owners.set(name, owner);
+  }
+  return { loggers, owners };
 }
 
 addCallSink(standardLoggersSink);

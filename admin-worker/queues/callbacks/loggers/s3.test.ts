@@ -22,6 +22,10 @@ describe('s3 targets', () => {
     const target = s3TargetOf(params, env({ MY_ID: 'AKIA1', MY_SECRET: 's1', AWS_SESSION_TOKEN: 'not-mine' }));
     expect('error' in target ? target : target.auth).toEqual({ kind: 'sigv4', accessKeyId: 'AKIA1', secretAccessKey: 's1', region: 'us-east-1' });
     expect(s3TargetOf(params, env({ MY_ID: 'AKIA1' }))).toEqual({ error: expect.stringContaining('MY_SECRET is not set') });
+    // Never a key pieced from the config and the env.
+    const envCreds = { AWS_ACCESS_KEY_ID: 'env-id', AWS_SECRET_ACCESS_KEY: 'env-secret' };
+    expect(s3TargetOf({ s3_bucket_name: 'logs', s3_aws_secret_access_key: 'cfg-secret' }, env(envCreds))).toEqual({ error: expect.stringContaining('sets only one of s3_aws_access_key_id and s3_aws_secret_access_key') });
+    expect(s3TargetOf({ s3_bucket_name: 'logs', s3_aws_access_key_id: 'cfg-id' }, env(envCreds))).toEqual({ error: expect.stringContaining('s3_callback_params sets only one') });
     expect(s3TargetOf({ s3_bucket_name: 'logs' }, env({}))).toEqual({ error: expect.stringContaining('no AWS credentials') });
     expect(s3TargetOf(undefined, env({}))).toEqual({ error: expect.stringContaining('s3_bucket_name') });
     expect(s3TargetOf({ s3_bucket_name: 'logs', s3_endpoint_url: 'https://u:p@x.test' }, env({ AWS_ACCESS_KEY_ID: 'a', AWS_SECRET_ACCESS_KEY: 'b' }))).toEqual({ error: expect.stringContaining('credentials') });

@@ -6,11 +6,11 @@
  * `s3_use_virtual_hosted_style`). Credentials are the params' (`os.environ/NAME` read from this Worker's env
  * when it sends), else `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` / `AWS_SESSION_TOKEN`, as boto3 finds them.
  */
-import { envRefName } from '../../../../worker/config/env-ref.ts';
 import { runtimeConfig } from '../../../../worker/config/runtime.ts';
 import { REGION_NAME, type S3CallbackParams } from '../../../../worker/config/s3-callback-schema.ts';
 import { authHeaders, type BedrockAuth } from '../../../../worker/providers/bedrock/auth.ts';
 import type { EventSegment } from '../segment.ts';
+import { awsCredentials } from './aws-credentials.ts';
 import { hexDigest, s3DownloadFilename, s3ObjectKey } from './s3-key.ts';
 import { envText, httpUrl, type LoggerEnv, type LoggerPoster, networkFailure, type PostResult, POST_TIMEOUT_MS, putEach } from './types.ts';
 
@@ -37,30 +37,12 @@ const encoder = new TextEncoder();
 export const encodeKey = (key: string): string =>
   key.split('/').map((s) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)).join('/');
 
-/** A credential param: its `os.environ/NAME` read now, a literal as written; `missing` names an unset variable. */
-function credential(value: string | undefined, env: LoggerEnv): { value?: string; missing?: string } {
-  if (value === undefined) return {};
-  const name = envRefName(value);
-  if (!name) return { value };
-  const found = envText(env, name);
-  return found ? { value: found } : { missing: name };
-}
-
 /** The bucket, credentials and key settings from config.yaml and this Worker's env, or why the objects cannot be written. */
 export function s3TargetOf(params: S3CallbackParams | undefined, env: LoggerEnv): S3Target | { error: string } {
   const bucket = params?.s3_bucket_name;
   if (!params || !bucket) return { error: 'litellm_settings.s3_callback_params.s3_bucket_name is not set' };
-  const id = credential(params.s3_aws_access_key_id, env);
-  const secret = credential(params.s3_aws_secret_access_key, env);
-  const token = credential(params.s3_aws_session_token, env);
-  const unset = [id.missing, secret.missing, token.missing].filter(Boolean);
-  if (unset.length) return { error: `${unset.join(', ')} ${unset.length > 1 ? 'are' : 'is'} not set for the admin Worker (s3_callback_params names it)` };
-  const own = params.s3_aws_access_key_id !== undefined;
-  const accessKeyId = id.value ?? envText(env, 'AWS_ACCESS_KEY_ID');
-  const secretAccessKey = secret.value ?? (own ? undefined : envText(env, 'AWS_SECRET_ACCESS_KEY'));
-  // A session token belongs to its key: the env's is not mixed with a key from the config.
-  const sessionToken = token.value ?? (own ? undefined : envText(env, 'AWS_SESSION_TOKEN'));
-  if (!accessKeyId || !secretAccessKey) return { error: 'no AWS credentials: set s3_aws_access_key_id and s3_aws_secret_access_key (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for the admin Worker)' };
+  const creds = awsCredentials({ accessKeyId: params.s3_aws_access_key_id, secretAccessKey: params.s3_aws_secret_access_key, sessionToken: params.s3_aws_session_token }, env, 's3', 's3_callback_params');
+  if ('error' in creds) return creds;
   const region = params.s3_region_name ?? envText(env, 'AWS_REGION_NAME') ?? envText(env, 'AWS_REGION') ?? DEFAULT_REGION;
   // The env's region is checked only here: one no host name takes would make every object's URL throw.
   if (!REGION_NAME.test(region)) return { error: 'the S3 region (s3_region_name, else AWS_REGION_NAME / AWS_REGION) is not a region name such as us-east-1' };
@@ -89,7 +71,7 @@ export function s3TargetOf(params: S3CallbackParams | undefined, env: LoggerEnv)
   if (algorithm?.startsWith('aws:kms') && params.s3_sse_kms_key_id) sse['x-amz-server-side-encryption-aws-kms-key-id'] = params.s3_sse_kms_key_id;
   return {
     objectUrl,
-    auth: { kind: 'sigv4', accessKeyId, secretAccessKey, region, ...(sessionToken ? { sessionToken } : {}) },
+    auth: { kind: 'sigv4', ...creds.auth, region },
     path: params.s3_path ?? '',
     teamPrefix: params.s3_use_team_prefix === true,
     keyPrefix: params.s3_use_key_prefix === true,

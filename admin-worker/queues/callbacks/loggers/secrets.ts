@@ -37,8 +37,15 @@ export function secretsOf(env: LoggerEnv, params: Record<string, unknown> | unde
     const resolved = ref ? env[ref] : value;
     if (typeof resolved === 'string') out.push(resolved.trim());
   }
-  const kept = out.filter((s) => s.length >= 4);
-  // A URL's query may quote a secret percent-encoded, a JSON answer with its `/` (or `"`, `\`) escaped.
+  return withEscapes(out);
+}
+
+/**
+ * The secrets of 4 characters or more, each also as a reply may quote it: percent-encoded (a URL's query) and
+ * JSON-escaped with and without its `/` escaped; deduplicated, longest first.
+ */
+export function withEscapes(secrets: readonly string[]): string[] {
+  const kept = secrets.filter((s) => s.length >= 4);
   for (const s of [...kept]) {
     const json = JSON.stringify(s).slice(1, -1);
     kept.push(encodeURIComponent(s), json, s.replaceAll('/', '\\/'), json.replaceAll('/', '\\/'));
@@ -147,13 +154,14 @@ export const scrubbed = (reason: string, secrets: readonly string[], max: number
 export const REASON_MAX = 500;
 
 /**
- * The loggers' secrets, as the dispatcher needs them: the env's and the s3 params' credentials
- * (`litellm_settings.s3_callback_params`, when the config loads). Read once a batch, on its first failure.
+ * The loggers' secrets, as the dispatcher needs them: the env's and the s3 and aws_sqs params' credentials
+ * (`litellm_settings.s3_callback_params`, `aws_sqs_callback_params`, when the config loads). Read once a batch, on its first failure.
  */
 export function loggerSecrets(env: LoggerEnv): string[] {
   let params: Record<string, unknown> | undefined;
   try {
-    params = runtimeConfig(env).config.litellm_settings.s3_callback_params as Record<string, unknown> | undefined;
+    const l = runtimeConfig(env).config.litellm_settings;
+    params = { ...l.s3_callback_params, ...l.aws_sqs_callback_params } as Record<string, unknown>;
   } catch {
     params = undefined;
   }

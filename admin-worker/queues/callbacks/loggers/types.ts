@@ -8,14 +8,19 @@ export type LoggerEnv = Readonly<Record<string, unknown>>;
 
 /** What became of one request to a logger's destination. */
 export type PostResult =
-  | { ok: true }
+  /**
+   * Taken; `dropped` says why the destination refused some payloads as such while taking the rest (the poster
+   * has logged each): the dispatcher counts it as the callback's failure, as it does a refused request.
+   */
+  | { ok: true; dropped?: string }
   /**
    * Not taken: `retry` when the destination may take it later (unreachable, slow, a redirect, 401/403/404/407,
    * 408, 429, 5xx: the destination or its settings are at fault, not the payloads); otherwise (400, 413, 422) it
    * refuses these payloads, and the dispatcher splits the request down to the one it will not take. `cut` when
    * the reason ends in a destination's answer cut at ANSWER_CAP (it may end in part of a secret: secrets.ts).
+   * `unanswered` when no answer came at all (timed out or unreachable: networkFailure).
    */
-  | { ok: false; retry: boolean; reason: string; cut?: boolean };
+  | { ok: false; retry: boolean; reason: string; cut?: boolean; unanswered?: boolean };
 
 /** How much of a destination's answer a reason keeps: whole enough to be scrubbed (secrets.ts) before any cut. */
 export const ANSWER_CAP = 8 * 1024;
@@ -89,7 +94,7 @@ export async function postClassified(url: string, init: { headers: Record<string
 /** A request that got no answer (timed out after POST_TIMEOUT_MS, or unreachable): always retried. */
 export function networkFailure(err: unknown): PostResult {
   const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
-  return { ok: false, retry: true, reason: timedOut ? `no answer within ${POST_TIMEOUT_MS} ms` : `unreachable (${err instanceof Error ? err.message : String(err)})` };
+  return { ok: false, retry: true, unanswered: true, reason: timedOut ? `no answer within ${POST_TIMEOUT_MS} ms` : `unreachable (${err instanceof Error ? err.message : String(err)})` };
 }
 
 const utf8 = new TextDecoder();

@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { ownerEnvOf, tokenUriProblem } from './logger-owners.ts';
+
+// What a key's or team's own settings make of the admin Worker's environment: the proxy's own LangSmith key and
+// GCS service account never go to a destination the key or team chose.
+const ENV = {
+  LANGSMITH_API_KEY: 'lsv2_env-key-0001', LANGSMITH_BASE_URL: 'https://smith.internal', LANGSMITH_PROJECT: 'env-project', LANGSMITH_TENANT_ID: 'tenant-1',
+  GCS_BUCKET_NAME: 'env-bucket/logs', GCS_PATH_SERVICE_ACCOUNT: '{"env":"account"}', GCS_API_BASE: 'https://gcs.internal', TEAM_LS_KEY: 'lsv2_team-from-env-0002',
+};
+const settings = (vars: Record<string, string>) => ({ success: true, failure: true, vars });
+
+describe('ownerEnvOf', () => {
+  it("uses a team's own LangSmith key, project and base URL, without the environment's tenant", () => {
+    const env = ownerEnvOf('langsmith', settings({ langsmith_api_key: 'lsv2_own-0003', langsmith_project: 'p', langsmith_base_url: 'https://smith.team' }), ENV, 'team');
+    expect(env).toMatchObject({ LANGSMITH_API_KEY: 'lsv2_own-0003', LANGSMITH_PROJECT: 'p', LANGSMITH_BASE_URL: 'https://smith.team' });
+    expect(env).not.toHaveProperty('LANGSMITH_TENANT_ID');
+  });
+
+  it("sends the environment's LangSmith key only to the environment's base URL", () => {
+    expect(ownerEnvOf('langsmith', settings({ langsmith_project: 'own-project' }), ENV, 'key'))
+      .toMatchObject({ LANGSMITH_API_KEY: ENV.LANGSMITH_API_KEY, LANGSMITH_PROJECT: 'own-project', LANGSMITH_BASE_URL: ENV.LANGSMITH_BASE_URL });
+    const elsewhere = ownerEnvOf('langsmith', settings({ langsmith_base_url: 'https://attacker.example' }), ENV, 'key');
+    expect(elsewhere).toEqual({ error: expect.stringContaining('no langsmith_api_key of its own') });
+    expect(JSON.stringify(elsewhere)).not.toContain(ENV.LANGSMITH_API_KEY);
+  });
+
+  it('reads an os.environ/ value from the environment, and writes only to the own bucket with the own account', () => {
+    expect(ownerEnvOf('langsmith', settings({ langsmith_api_key: 'os.environ/TEAM_LS_KEY' }), ENV, 'team')).toMatchObject({ LANGSMITH_API_KEY: ENV.TEAM_LS_KEY });
+    expect(ownerEnvOf('gcs_bucket', settings({ gcs_bucket_name: 'team-bucket', gcs_path_service_account: '{"own":1}' }), ENV, 'team'))
+      .toMatchObject({ GCS_BUCKET_NAME: 'team-bucket', GCS_PATH_SERVICE_ACCOUNT: '{"own":1}', GCS_API_BASE: ENV.GCS_API_BASE });
+    expect(ownerEnvOf('gcs_bucket', settings({ gcs_bucket_name: 'team-bucket' }), ENV, 'team')).toEqual({ error: expect.stringContaining('no gcs_path_service_account of its own') });
+    expect(ownerEnvOf('gcs_bucket', settings({ gcs_bucket_name: 'env-bucket/logs/' }), ENV, 'team')).toMatchObject({ GCS_PATH_SERVICE_ACCOUNT: ENV.GCS_PATH_SERVICE_ACCOUNT });
+  });
+
+  it("gives the environment's service account only to exactly the environment's bucket and folder", () => {
+    // Another folder of the env's bucket (maybe another team's), or the bucket's root, outside the configured folder.
+    for (const bucket of ['env-bucket', 'env-bucket/team-a', 'env-bucket/logs/team-a', 'env-bucket/logsx']) {
+      const made = ownerEnvOf('gcs_bucket', settings({ gcs_bucket_name: bucket }), ENV, 'team');
+      expect(made, bucket).toEqual({ error: expect.stringContaining('no gcs_path_service_account of its own') });
+      expect(JSON.stringify(made)).not.toContain('account"}');
+    }
+  });
+
+  it("gives the environment's LangSmith key only to exactly the environment's base URL, path included", () => {
+    const env = { ...ENV, LANGSMITH_BASE_URL: 'https://gw.corp/langsmith' };
+    for (const base of ['https://gw.corp/other', 'https://gw.corp/', 'https://gw.corp/langsmith/sub']) {
+      expect(ownerEnvOf('langsmith', settings({ langsmith_base_url: base }), env, 'key'), base).toEqual({ error: expect.stringContaining('no langsmith_api_key of its own') });
+    }
+    expect(ownerEnvOf('langsmith', settings({ langsmith_base_url: 'https://gw.corp/langsmith/' }), env, 'key')).toMatchObject({ LANGSMITH_API_KEY: ENV.LANGSMITH_API_KEY });
+  });
+
+  it("refuses a key's or team's service account whose token_uri is not Google's (or on GCS_API_BASE)", () => {
+    const account = (tokenUri?: string) => JSON.stringify({ client_email: 'a@b.iam', private_key: 'k', ...(tokenUri ? { token_uri: tokenUri } : {}) });
+    expect(tokenUriProblem(account(), ENV)).toBeUndefined();
+    expect(tokenUriProblem(account('https://oauth2.googleapis.com/token'), ENV)).toBeUndefined();
+    expect(tokenUriProblem(account('https://gcs.internal/token'), ENV)).toBeUndefined();
+    expect(tokenUriProblem(account('https://hang.example/token'), ENV)).toContain('token_uri must be https://oauth2.googleapis.com/token');
+    expect(ownerEnvOf('gcs_bucket', settings({ gcs_bucket_name: 'b1', gcs_path_service_account: account('http://127.0.0.1:9/token') }), ENV, 'team'))
+      .toEqual({ error: expect.stringContaining('token_uri must be') });
+  });
+
+  it('makes nothing of settings that no longer name the logger: their payloads are dropped, never sent to the config', () => {
+    expect(ownerEnvOf('langsmith', undefined, ENV, 'key')).toEqual({ error: 'the key no longer names langsmith settings', drop: true });
+    expect(ownerEnvOf('langsmith', settings({}), ENV, 'team')).toEqual({ error: 'the team no longer names langsmith settings', drop: true });
+  });
+});

@@ -1,0 +1,132 @@
+/**
+ * The admin side of key/team based logging for the standard loggers (worker/telemetry/standard/dynamic-settings.ts):
+ * a payload queued with `key` or `team` is posted with the settings that key's or team's metadata holds now,
+ * read from Postgres here (never carried on the Queue), as the logger's own environment variables would give
+ * them (LiteLLM's StandardCallbackDynamicParams replacing the env's for that call). Each owner's settings make
+ * their own target, so one team's wrong credentials only hold back that team's payloads.
+ */
+import { envRefName } from '../../../worker/config/env-ref.ts';
+import { gatewaySecretValues } from '../../../worker/config/runtime.ts';
+import type { DynamicLoggerSettings } from '../../../worker/telemetry/standard/dynamic-settings.ts';
+import { envText, type LoggerEnv } from './loggers/types.ts';
+
+/** An owner as the dispatcher groups by it: `key:<hashed token>` or `team:<team id>`. */
+export type OwnerRef = string;
+
+/**
+ * What the owner's settings make for a logger: an environment to make its target from, or why none. `drop`: the
+ * owner is gone or no longer names the logger, which a retry cannot mend (its payloads are dropped, once).
+ */
+export type OwnerEnv = LoggerEnv | { error: string; drop?: true };
+
+/** Google's token endpoint: the only one a key's or team's own service account is exchanged at. */
+export const GOOGLE_TOKEN_URI = 'https://oauth2.googleapis.com/token';
+
+/**
+ * Why a key's or team's service account's `token_uri` is refused, or undefined: only Google's endpoint, or one on
+ * the operator's own GCS_API_BASE (an emulator), so a tenant cannot make the admin Worker wait on a server of its
+ * choosing (each payload would hold a request slot for the exchange's timeout).
+ */
+export function tokenUriProblem(json: string, env: LoggerEnv): string | undefined {
+  let uri: unknown;
+  try {
+    uri = (JSON.parse(json) as { token_uri?: unknown }).token_uri;
+  } catch {
+    return undefined;
+  }
+  if (uri === undefined || uri === GOOGLE_TOKEN_URI) return undefined;
+  const base = envText(env, 'GCS_API_BASE');
+  if (typeof uri === 'string' && base !== undefined && origin(uri) !== undefined && origin(uri) === origin(base)) return undefined;
+  return `its token_uri must be ${GOOGLE_TOKEN_URI}`;
+}
+
+const LANGSMITH_DEFAULT_BASE = 'https://api.smith.langchain.com';
+
+/** A stored value, or the variable an `os.environ/NAME` value names (LiteLLM's `get_secret`). */
+function resolved(value: string | undefined, env: LoggerEnv): string | undefined {
+  if (value === undefined) return undefined;
+  const name = envRefName(value);
+  return name ? envText(env, name) : value.trim() || undefined;
+}
+
+const origin = (url: string): string | undefined => {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return undefined;
+  }
+};
+
+/** A base URL as compared for the environment's key: origin and path, without a trailing slash, query or fragment. */
+const normalised = (url: string): string | undefined => {
+  try {
+    const u = new URL(url);
+    return `${u.origin}${u.pathname.replace(/\/+$/, '')}`;
+  } catch {
+    return undefined;
+  }
+};
+
+/** The environment without a logger's own variables, so nothing of the config's destination leaks into an owner's. */
+const without = (env: LoggerEnv, prefix: RegExp): Record<string, unknown> => Object.fromEntries(Object.entries(env).filter(([k]) => !prefix.test(k)));
+
+/**
+ * LangSmith settings as LiteLLM reads them (`langsmith_api_key`, `langsmith_project`, `langsmith_base_url`, each
+ * missing one from LANGSMITH_*), except that the environment's API key goes only to the environment's own base
+ * URL: a key's or team's base URL never receives the proxy's key.
+ */
+function langsmithEnv(vars: Record<string, string>, env: LoggerEnv): OwnerEnv {
+  const envBase = envText(env, 'LANGSMITH_BASE_URL') ?? LANGSMITH_DEFAULT_BASE;
+  const base = resolved(vars.langsmith_base_url, env) ?? envBase;
+  const ownKey = resolved(vars.langsmith_api_key, env);
+  const envDestination = normalised(base) !== undefined && normalised(base) === normalised(envBase);
+  const apiKey = ownKey ?? (envDestination ? envText(env, 'LANGSMITH_API_KEY') : undefined);
+  if (!apiKey) return { error: envDestination ? 'no langsmith_api_key of its own and LANGSMITH_API_KEY is not set' : 'no langsmith_api_key of its own for its langsmith_base_url (the environment\'s is sent only to LANGSMITH_BASE_URL)' };
+  const out: Record<string, unknown> = { ...without(env, /^LANGSMITH_(API_KEY|BASE_URL|PROJECT|TENANT_ID)$/), LANGSMITH_API_KEY: apiKey, LANGSMITH_BASE_URL: base };
+  const project = resolved(vars.langsmith_project, env) ?? envText(env, 'LANGSMITH_PROJECT');
+  if (project) out.LANGSMITH_PROJECT = project;
+  // The tenant goes with the environment's key only.
+  const tenant = envText(env, 'LANGSMITH_TENANT_ID');
+  if (!ownKey && tenant) out.LANGSMITH_TENANT_ID = tenant;
+  return out;
+}
+
+/**
+ * GCS settings as LiteLLM reads them (`gcs_bucket_name`, `gcs_path_service_account`): the bucket (else
+ * GCS_BUCKET_NAME) and the service account key's JSON; the environment's service account writes only to the
+ * environment's own bucket, never to one a key or team names.
+ */
+function gcsEnv(vars: Record<string, string>, env: LoggerEnv): OwnerEnv {
+  const envBucket = envText(env, 'GCS_BUCKET_NAME');
+  const bucket = resolved(vars.gcs_bucket_name, env) ?? envBucket;
+  if (!bucket) return { error: 'no gcs_bucket_name of its own and GCS_BUCKET_NAME is not set' };
+  const ownAccount = resolved(vars.gcs_path_service_account, env);
+  // Exactly the environment's bucket and folder: a folder of its own there could be another team's.
+  const place = (name: string | undefined) => name?.trim().replace(/\/+$/, '');
+  const account = ownAccount ?? (place(bucket) === place(envBucket) ? envText(env, 'GCS_PATH_SERVICE_ACCOUNT') : undefined);
+  if (!account) return { error: 'no gcs_path_service_account of its own for its gcs_bucket_name (the environment\'s writes only to GCS_BUCKET_NAME)' };
+  const refused = ownAccount ? tokenUriProblem(ownAccount, env) : undefined;
+  if (refused) return { error: `its gcs_path_service_account: ${refused}` };
+  return { ...without(env, /^GCS_(BUCKET_NAME|PATH_SERVICE_ACCOUNT)$/), GCS_BUCKET_NAME: bucket, GCS_PATH_SERVICE_ACCOUNT: account };
+}
+
+const MAKERS: Record<string, (vars: Record<string, string>, env: LoggerEnv) => OwnerEnv> = { langsmith: langsmithEnv, gcs_bucket: gcsEnv };
+
+/**
+ * The environment a logger's target is made from for one owner's settings, or why they make none. The gateway's
+ * own secrets (master key, salt, database URL) are never sent, whatever a setting names.
+ */
+export function ownerEnvOf(name: string, settings: DynamicLoggerSettings | undefined, env: LoggerEnv, kind: string): OwnerEnv {
+  const make = MAKERS[name];
+  if (!make) return { error: `${name} takes no ${kind} settings` };
+  if (!settings || Object.keys(settings.vars).length === 0) return { error: `the ${kind} no longer names ${name} settings`, drop: true };
+  const withheld = gatewaySecretValues(env);
+  for (const value of Object.values(settings.vars)) {
+    const v = resolved(value, env);
+    if (v !== undefined && (withheld.has(v) || withheld.has(value))) return { error: `its ${name} settings name one of the gateway's own secrets; not sent` };
+  }
+  return make(settings.vars, env);
+}
+
+/** An owner as a log line names it: a team by its id, a key by the first characters of its hash. */
+export const ownerLabel = (owner: OwnerRef): string => (owner.startsWith('key:') ? `key ${owner.slice(4, 14)}...` : `team ${owner.slice(5)}`);

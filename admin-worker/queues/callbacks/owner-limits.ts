@@ -1,0 +1,72 @@
+/**
+ * What keys' and teams' own destinations (logger-owners.ts) may cost a batch of the callback consumer. A tenant
+ * chooses its LangSmith base URL, so it can name a server that never answers: each request to it holds one of the
+ * owners' shared connections for the full POST_TIMEOUT_MS. Two limits keep that from stalling other tenants: a
+ * destination that gave no answer is not tried again by this isolate for UNANSWERED_MS (its payloads go straight
+ * to a retry, as a refused GCS token exchange is remembered), and owners' requests not started within
+ * OWNER_BUDGET_MS of the batch's start are retried rather than waited on.
+ */
+import { requestPool } from './loggers/pool.ts';
+import type { LoggerTarget, PostResult } from './loggers/types.ts';
+
+/** How long this isolate sends nothing to an owner's destination that timed out or was unreachable. */
+export const UNANSWERED_MS = 30_000;
+
+/** How long a batch waits for owners' requests to start: later ones are retried (with the consumer's backoff). */
+export const OWNER_BUDGET_MS = 15_000;
+
+/** Per logger and destination origin: until when it is not tried again. */
+const unanswered = new Map<string, number>();
+
+/** Runs one request of a logger's payloads: a pool, or an owner's runner (ownerRunner). */
+export type Run = (task: () => Promise<PostResult>) => Promise<PostResult>;
+type Pool = ReturnType<typeof requestPool>;
+
+/**
+ * An owner's request runner: its own place, then one of the owners' shared ones, unless the batch's owner budget
+ * is spent while it waits: then it is answered at once as one to retry, and never sent (a request already sent
+ * runs to its answer or timeout, so nothing delivered is retried).
+ */
+export function ownerRunner(own: Pool, shared: Pool, deadline: number): Run {
+  return (task) => new Promise<PostResult>((resolve, reject) => {
+    let spent = false;
+    const timer = setTimeout(() => {
+      spent = true;
+      resolve({ ok: false, retry: true, reason: `not sent: keys' and teams' own destinations spent this batch's ${OWNER_BUDGET_MS / 1000} s` });
+    }, Math.max(0, deadline - Date.now()));
+    void own(() => shared(async () => {
+      if (spent) return;
+      clearTimeout(timer);
+      try {
+        resolve(await task());
+      } catch (err) {
+        reject(err);
+      }
+    }));
+  });
+}
+
+/**
+ * An owner's target that skips a destination remembered as unanswered (`name` and `target.where`, its origin),
+ * and remembers one that gives no answer now. Costs a Map lookup a request.
+ */
+export function rememberingTarget(name: string, target: LoggerTarget): LoggerTarget {
+  const place = `${name}\n${target.where}`;
+  return {
+    where: target.where,
+    async post(segments) {
+      const until = unanswered.get(place);
+      if (until !== undefined) {
+        if (Date.now() < until) return { ok: false, retry: true, reason: `not sent: no answer from it within the last ${UNANSWERED_MS / 1000} s` };
+        unanswered.delete(place);
+      }
+      const result = await target.post(segments);
+      if (!result.ok && result.unanswered) {
+        // Tenants choose these origins: a bounded memory (cleared whole, at worst forgetting early).
+        if (unanswered.size >= 1000) unanswered.clear();
+        unanswered.set(place, Date.now() + UNANSWERED_MS);
+      }
+      return result;
+    },
+  };
+}

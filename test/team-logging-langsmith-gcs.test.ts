@@ -1,0 +1,252 @@
+/**
+ * Key and team based logging for `langsmith` and `gcs_bucket` (LiteLLM's team_logging): a team's or key's
+ * own callback_vars send its calls to its own LangSmith project or GCS bucket with its own credentials,
+ * instead of the config's destination; other keys keep the config's. The secrets stay in Postgres (masked in
+ * every answer) and are read by the admin Worker when it posts; a wrong credential holds back only its own
+ * team's payloads; a value that cannot be used is a 400 that changes nothing.
+ */
+import { createHash } from 'node:crypto';
+import OpenAI from 'openai';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type FakeGcs, startFakeGcs } from './fakes/gcs-bucket.ts';
+import { type FakeLangsmith, startFakeLangsmith } from './fakes/langsmith.ts';
+import { type FakeUpstream, startFakeUpstream } from './fakes/upstream.ts';
+import { adminClient, type Json } from './support/admin.ts';
+import { callbackModels } from './support/callback-config.ts';
+import { eventually } from './support/keys.ts';
+import { startTestStack, type TestStack } from './support/stack.ts';
+
+const ENV_KEY = 'lsv2_pt_env-langsmith-key-0001';
+const TEAM_KEY = 'lsv2_pt_team-a-langsmith-key-0002';
+const UPSTREAM_KEY = 'sk-upstream-openai-teamlog-0001';
+
+let upstream: FakeUpstream;
+let envLangsmith: FakeLangsmith;
+let teamLangsmith: FakeLangsmith;
+let gcs: FakeGcs;
+let stack: TestStack;
+const admin = adminClient(() => stack);
+const { call, ok } = admin;
+
+beforeAll(async () => {
+  upstream = await startFakeUpstream();
+  envLangsmith = await startFakeLangsmith({ apiKey: ENV_KEY });
+  teamLangsmith = await startFakeLangsmith({ apiKey: TEAM_KEY });
+  gcs = await startFakeGcs({ bucket: 'key-bucket' });
+  stack = await startTestStack({
+    // gcs_bucket is not in the config: a key's own settings turn it on for that key, as in LiteLLM.
+    configYaml: `${callbackModels(upstream.url)}litellm_settings:\n  callbacks: ["langsmith"]\n`,
+    env: { FAKE_OPENAI_KEY: UPSTREAM_KEY, LANGSMITH_API_KEY: ENV_KEY, LANGSMITH_BASE_URL: envLangsmith.url, LANGSMITH_PROJECT: 'env-project', GCS_API_BASE: gcs.url },
+  });
+});
+afterAll(async () => {
+  await stack?.stop();
+  await Promise.all([envLangsmith?.close(), teamLangsmith?.close(), gcs?.close(), upstream?.close()]);
+});
+afterEach(() => {
+  expect(envLangsmith.malformed).toEqual([]);
+  expect(teamLangsmith.malformed).toEqual([]);
+  expect(gcs.rejected).toEqual([]);
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const runOf = (fake: FakeLangsmith, callId: string) => fake.runs().find((r) => r.inputs?.id === callId);
+const batchOf = (fake: FakeLangsmith, callId: string) => fake.batches.find((b) => b.runs.some((r) => r.inputs?.id === callId));
+
+async function chatWith(key: string): Promise<string> {
+  const client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: key, maxRetries: 0 });
+  const { response } = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'team logging' }] }).withResponse();
+  return response.headers.get('x-litellm-call-id') ?? '';
+}
+
+async function teamWithKey(id: string): Promise<string> {
+  await ok('/team/new', { team_id: id });
+  return (await admin.generate({ team_id: id })).key as string;
+}
+
+const langsmithVars = (apiKey: string, project: string) => ({ langsmith_api_key: apiKey, langsmith_project: project, langsmith_base_url: teamLangsmith.url });
+const teamMetadata = async (id: string) => (await admin.rows('SELECT metadata FROM "LiteLLM_TeamTable" WHERE team_id = $1', [id]))[0]?.metadata as Json;
+
+describe('team based langsmith logging', () => {
+  it("sends a team's calls to its own LangSmith project with its key; another team's to the config's; the key shown masked", async () => {
+    const keyA = await teamWithKey('tlg-a');
+    const keyB = await teamWithKey('tlg-b');
+    await ok('/team/tlg-a/callback', { callback_name: 'langsmith', callback_vars: langsmithVars(TEAM_KEY, 'team-a-project') });
+
+    const [callA, callB] = await Promise.all([chatWith(keyA), chatWith(keyB)]);
+    const runA = await eventually(async () => runOf(teamLangsmith, callA));
+    expect(runA).toMatchObject({ session_name: 'team-a-project', run_type: 'llm', inputs: { metadata: { user_api_key_team_id: 'tlg-a' } } });
+    expect(batchOf(teamLangsmith, callA)!.headers['x-api-key']).toBe(TEAM_KEY);
+    const runB = await eventually(async () => runOf(envLangsmith, callB));
+    expect(runB).toMatchObject({ session_name: 'env-project' });
+    expect(batchOf(envLangsmith, callB)!.headers['x-api-key']).toBe(ENV_KEY);
+    await sleep(1500);
+    // Instead of the config's destination, never besides it; and never the other way round.
+    expect(runOf(envLangsmith, callA)).toBeUndefined();
+    expect(runOf(teamLangsmith, callB)).toBeUndefined();
+    for (const batch of [...envLangsmith.batches, ...teamLangsmith.batches]) for (const s of [keyA, keyB, UPSTREAM_KEY]) expect(batch.raw).not.toContain(s);
+    expect(JSON.stringify(envLangsmith.batches)).not.toContain(TEAM_KEY);
+
+    const shown = await ok('/team/tlg-a/callback');
+    expect(shown.data).toMatchObject({
+      success_callbacks: ['langsmith'], failure_callbacks: ['langsmith'],
+      callback_vars: { langsmith_api_key: `...${TEAM_KEY.slice(-4)}`, langsmith_project: 'team-a-project', langsmith_base_url: teamLangsmith.url },
+    });
+    const info = await ok('/team/info?team_id=tlg-a');
+    expect(info.team_info.metadata.callback_settings.callback_vars.langsmith_api_key).toBe(`...${TEAM_KEY.slice(-4)}`);
+    expect(JSON.stringify([shown, info])).not.toContain(TEAM_KEY);
+  });
+
+  it("holds back only the team whose key LangSmith refuses; the others' runs arrive and it goes nowhere else", async () => {
+    const keyA = await teamWithKey('tlg-good');
+    const keyC = await teamWithKey('tlg-wrong');
+    const keyB = await teamWithKey('tlg-plain');
+    await ok('/team/tlg-good/callback', { callback_name: 'langsmith', callback_vars: langsmithVars(TEAM_KEY, 'good-project') });
+    await ok('/team/tlg-wrong/callback', { callback_name: 'langsmith', callback_vars: langsmithVars('lsv2_pt_wrong-key-0003', 'wrong-project') });
+    const [callC, callA, callB] = await Promise.all([chatWith(keyC), chatWith(keyA), chatWith(keyB)]);
+    const started = Date.now();
+    await eventually(async () => runOf(teamLangsmith, callA));
+    await eventually(async () => runOf(envLangsmith, callB));
+    // Delivered on the first attempt, not after the refused team's retry backoff.
+    expect(Date.now() - started).toBeLessThan(10_000);
+    // Team C's runs were tried with team C's own key at team C's server (refused there), and went nowhere else.
+    await eventually(async () => (teamLangsmith.unauthorized.includes('lsv2_pt_wrong-key-0003') ? true : undefined));
+    expect(envLangsmith.unauthorized).toEqual([]);
+    await sleep(2000);
+    expect(runOf(teamLangsmith, callC)).toBeUndefined();
+    expect(runOf(envLangsmith, callC)).toBeUndefined();
+    expect(runOf(teamLangsmith, callA)).toBeDefined();
+    // The refusal was a retry of that team's runs only: team A's were sent once.
+    expect(teamLangsmith.runs().filter((r) => r.inputs?.id === callA)).toHaveLength(1);
+  });
+});
+
+describe('key based gcs_bucket logging', () => {
+  it("uploads a key's calls to its own bucket with its own service account (gcs_bucket not in the config); the account masked; /key/health tests it", async () => {
+    const generated = await admin.generate({
+      metadata: { logging: [{ callback_name: 'gcs_bucket', callback_type: 'success', callback_vars: { gcs_bucket_name: 'key-bucket/keylogs', gcs_path_service_account: gcs.account.json } }] },
+    });
+    const key = generated.key as string;
+    const privateKey = (JSON.parse(gcs.account.json) as { private_key: string }).private_key;
+    expect(JSON.stringify(generated)).not.toContain(privateKey);
+    const callId = await chatWith(key);
+    const object = await eventually(async () => gcs.objects.find((o) => (JSON.parse(o.body) as Json).id === callId));
+    const payload = JSON.parse(object.body) as Json;
+    expect(object.bucket).toBe('key-bucket');
+    expect(object.name).toBe(`keylogs/${new Date(payload.startTime * 1000).toISOString().slice(0, 10)}/${payload.response.id}`);
+    expect(object.headers.authorization).toMatch(/^Bearer ya29\./);
+    expect(gcs.tokenChecks.every((c) => c.ok)).toBe(true);
+    // The config's langsmith still logs this key's calls (it names no LangSmith settings of its own).
+    await eventually(async () => runOf(envLangsmith, callId));
+    expect(JSON.stringify(gcs.objects)).not.toContain(privateKey);
+
+    const info = await ok(`/key/info?key=${encodeURIComponent(key)}`);
+    const shownVars = info.info.metadata.logging[0].callback_vars;
+    expect(shownVars.gcs_bucket_name).toBe('key-bucket/keylogs');
+    expect(shownVars.gcs_path_service_account).toMatch(/^(\.\.\.[\s\S]{4}|\*{4})$/);
+    expect(JSON.stringify(info)).not.toContain(privateKey);
+    const audit = (await admin.rows('SELECT row_to_json(a)::text AS j FROM "LiteLLM_AuditLog" a')).map((r) => r.j as string).join('\n');
+    for (const secret of [privateKey.slice(40, 80), TEAM_KEY]) expect(audit).not.toContain(secret);
+
+    const before = gcs.objects.length;
+    const health = await ok('/key/health', {}, key);
+    expect(health).toMatchObject({ key: 'healthy', logging_callbacks: { callbacks: ['gcs_bucket'], status: 'healthy' } });
+    expect(gcs.objects.length).toBe(before + 1);
+  });
+
+  it('reports a key whose bucket refuses its account as unhealthy, without the secret', async () => {
+    const key = (await admin.generate({
+      metadata: { logging: [{ callback_name: 'gcs_bucket', callback_vars: { gcs_bucket_name: 'other-bucket', gcs_path_service_account: gcs.account.json } }] },
+    })).key as string;
+    const health = await ok('/key/health', {}, key);
+    expect(health).toMatchObject({ key: 'unhealthy', logging_callbacks: { status: 'unhealthy' } });
+    expect(health.logging_callbacks.details).toContain('gcs_bucket: the test payload was not taken: HTTP 404');
+    expect(JSON.stringify(health)).not.toContain('PRIVATE KEY');
+  });
+});
+
+describe('bad key and team logging settings', () => {
+  it('refuses a value the logger cannot use with a 400, changing nothing', async () => {
+    await teamWithKey('tlg-bad');
+    const before = await teamMetadata('tlg-bad');
+    const keysBefore = await admin.count('LiteLLM_VerificationToken');
+    const refused = async (path: string, body: unknown, param: string) => {
+      const res = await call(path, body);
+      expect(res.status, JSON.stringify(res.body)).toBe(400);
+      expect(res.body.error).toMatchObject({ type: 'bad_request_error', param, code: '400' });
+      expect(typeof res.body.error.message).toBe('string');
+      return res.body.error.message as string;
+    };
+    await refused('/team/tlg-bad/callback', { callback_name: 'langsmith', callback_vars: { langsmith_api_key: 'lsv2-x-0004', langsmith_base_url: 'ftp://smith.example' } }, 'callback_vars.langsmith_base_url');
+    const message = await refused('/team/tlg-bad/callback', { callback_name: 'gcs_bucket', callback_vars: { gcs_bucket_name: 'ok-bucket', gcs_path_service_account: '/var/secrets/sa-secret-0005.json' } }, 'callback_vars.gcs_path_service_account');
+    expect(message).not.toContain('sa-secret-0005');
+    await refused('/team/tlg-bad/callback', { callback_name: 'langsmith', callback_vars: { gcs_bucket_name: 'ok-bucket' } }, 'callback_vars.gcs_bucket_name');
+    await refused('/team/update', { team_id: 'tlg-bad', metadata: { logging: [{ callback_name: 'langsmith', callback_vars: { langsmith_base_url: 'not a url' } }] } }, 'metadata.logging[0].callback_vars.langsmith_base_url');
+    await refused('/key/generate', { metadata: { logging: [{ callback_name: 'gcs_bucket', callback_vars: { gcs_bucket_name: 'Bad Bucket!' } }] } }, 'metadata.logging[0].callback_vars.gcs_bucket_name');
+    await refused('/key/generate', { metadata: { logging: [{ callback_name: 'langsmith', callback_vars: { langsmith_api_key: 12345 } }] } }, 'metadata.logging[0].callback_vars.langsmith_api_key');
+    expect(await teamMetadata('tlg-bad')).toEqual(before);
+    expect(await admin.count('LiteLLM_VerificationToken')).toBe(keysBefore);
+  });
+
+  it("keeps another callback's variables when one is added, and a masked key sent back keeps its stored secret", async () => {
+    await teamWithKey('tlg-both');
+    await ok('/team/tlg-both/callback', { callback_name: 'langsmith', callback_vars: langsmithVars(TEAM_KEY, 'both-project') });
+    await ok('/team/tlg-both/callback', { callback_name: 'gcs_bucket', callback_type: 'success', callback_vars: { gcs_bucket_name: 'key-bucket', gcs_path_service_account: gcs.account.json } });
+    const stored = (await teamMetadata('tlg-both')).callback_settings.callback_vars;
+    expect(stored).toMatchObject({ langsmith_api_key: TEAM_KEY, langsmith_project: 'both-project', gcs_bucket_name: 'key-bucket' });
+    // The answer's metadata posted back as shown: the stored secrets stay.
+    const shown = (await ok('/team/info?team_id=tlg-both')).team_info.metadata;
+    await ok('/team/update', { team_id: 'tlg-both', metadata: shown });
+    expect((await teamMetadata('tlg-both')).callback_settings.callback_vars).toMatchObject({ langsmith_api_key: TEAM_KEY, gcs_path_service_account: gcs.account.json });
+    // A masked key sent back with another base URL would send the stored key elsewhere: refused.
+    const moved = { ...shown, callback_settings: { ...shown.callback_settings, callback_vars: { ...shown.callback_settings.callback_vars, langsmith_base_url: 'https://elsewhere.example' } } };
+    const storedBefore = await teamMetadata('tlg-both');
+    const res = await call('/team/update', { team_id: 'tlg-both', metadata: moved });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({ type: 'invalid_request_error', param: 'metadata', message: expect.stringContaining('keeps the host it was stored for') });
+    expect(await teamMetadata('tlg-both')).toEqual(storedBefore);
+  });
+
+  it("refuses a second entry of a callback beside a kept secret: the stored key never goes to another base URL or bucket", async () => {
+    await teamWithKey('tlg-two');
+    await ok('/team/update', { team_id: 'tlg-two', metadata: { logging: [{ callback_name: 'langsmith', callback_vars: { langsmith_api_key: TEAM_KEY } }] } });
+    const before = await teamMetadata('tlg-two');
+    const shown = (await ok('/team/info?team_id=tlg-two')).team_info.metadata.logging;
+    expect(shown[0].callback_vars.langsmith_api_key).toBe(`...${TEAM_KEY.slice(-4)}`);
+    const second = await call('/team/update', { team_id: 'tlg-two', metadata: { logging: [...shown, { callback_name: 'langsmith', callback_vars: { langsmith_base_url: 'https://evil.example' } }] } });
+    expect(second.status, JSON.stringify(second.body)).toBe(400);
+    expect(second.body.error).toMatchObject({ type: 'bad_request_error', param: 'metadata.logging[1].callback_name', message: expect.stringContaining('langsmith is named twice') });
+    expect(await teamMetadata('tlg-two')).toEqual(before);
+
+    // A key's settings the same way, for gcs_bucket: the stored account never writes to another bucket.
+    const account = gcs.account.json;
+    const key = (await admin.generate({ metadata: { logging: [{ callback_name: 'gcs_bucket', callback_vars: { gcs_bucket_name: 'key-bucket', gcs_path_service_account: account } }] } })).key as string;
+    const info = await ok(`/key/info?key=${encodeURIComponent(key)}`);
+    const hashed = createHash('sha256').update(key).digest('hex');
+    const keyBefore = (await admin.rows('SELECT metadata FROM "LiteLLM_VerificationToken" WHERE token = $1', [hashed]))[0]?.metadata;
+    expect(keyBefore).toBeDefined();
+    const keyed = await call('/key/update', { key, metadata: { logging: [...info.info.metadata.logging, { callback_name: 'gcs_bucket', callback_vars: { gcs_bucket_name: 'attacker-bucket' } }] } });
+    expect(keyed.status, JSON.stringify(keyed.body)).toBe(400);
+    expect(keyed.body.error.message).toContain('gcs_bucket is named twice');
+    // Nor by moving the only entry's bucket while its account is sent back masked.
+    const movedBucket = await call('/key/update', { key, metadata: { logging: [{ ...info.info.metadata.logging[0], callback_vars: { ...info.info.metadata.logging[0].callback_vars, gcs_bucket_name: 'attacker-bucket' } }] } });
+    expect(movedBucket.status, JSON.stringify(movedBucket.body)).toBe(400);
+    expect((await admin.rows('SELECT metadata FROM "LiteLLM_VerificationToken" WHERE token = $1', [hashed]))[0]?.metadata).toEqual(keyBefore);
+  });
+
+  it("refuses a key's or team's service account whose token_uri is not Google's, changing nothing", async () => {
+    const hanging = JSON.stringify({ ...(JSON.parse(gcs.account.json) as Json), token_uri: 'https://hang.example/token' });
+    const keysBefore = await admin.count('LiteLLM_VerificationToken');
+    const res = await call('/key/generate', { metadata: { logging: [{ callback_name: 'gcs_bucket', callback_vars: { gcs_bucket_name: 'key-bucket', gcs_path_service_account: hanging } }] } });
+    expect(res.status, JSON.stringify(res.body)).toBe(400);
+    expect(res.body.error).toMatchObject({ param: 'metadata.logging[0].callback_vars.gcs_path_service_account', message: expect.stringContaining('token_uri must be https://oauth2.googleapis.com/token') });
+    expect(JSON.stringify(res.body)).not.toContain('PRIVATE KEY');
+    expect(await admin.count('LiteLLM_VerificationToken')).toBe(keysBefore);
+    await teamWithKey('tlg-token');
+    const before = await teamMetadata('tlg-token');
+    const team = await call('/team/tlg-token/callback', { callback_name: 'gcs_bucket', callback_vars: { gcs_bucket_name: 'key-bucket', gcs_path_service_account: hanging } });
+    expect(team.status, JSON.stringify(team.body)).toBe(400);
+    expect(team.body.error.param).toBe('callback_vars.gcs_path_service_account');
+    expect(await teamMetadata('tlg-token')).toEqual(before);
+  });
+});
