@@ -2,7 +2,8 @@
 // encoding/json) matches `ID` and `TaskId` as `id` and `taskId`, and kagent's go-adk takes a session from
 // `message.metadata`. Another team's key cannot reach a task through them: a task method's params are rebuilt from
 // the checked `id`, a message's stray id-like keys are a -32602, metadata session keys are checked as the context,
-// and an id that is no string or number is a -32602 rather than a 500. Owners themselves: a2a-agents-task-owners.test.ts.
+// a task method's numeric id is the task of that text, and an id that is no string or number is a -32602 rather than
+// a 500. Owners themselves: a2a-agents-task-owners.test.ts.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { call, generateKey, helper, send, stack, useA2aStack } from './support/a2a-stack.ts';
 import { helperId, useRegisteredAgents } from './support/a2a-agents-registered.ts';
@@ -74,13 +75,34 @@ describe('A2A ids in spellings the gateway does not check', () => {
     expect(helper.requests.at(-1)!.body.params?.message).toMatchObject({ metadata: { kagent_session_id: contextA } });
   });
 
+  it("takes a task method's numeric params.id as the task of that text, held to its owner", async () => {
+    // A task whose id the agent wrote as digits: a JSON-RPC client may name it as a number.
+    const digits = String(Date.now());
+    const made = await call('POST', `/a2a/${helperId}`, send(`task adopt:${digits}`), keyA);
+    expect(made.json.result).toMatchObject({ kind: 'task', id: digits });
+    const own = await call('POST', `/a2a/${helperId}`, rpc('tasks/get', { id: Number(digits) }), keyA);
+    expect(own.status).toBe(200);
+    expect(own.json.result).toMatchObject({ kind: 'task', status: { state: 'completed' } });
+    expect(helper.requests.at(-1)!.body.params).toEqual({ id: Number(digits) });
+    // Another team's key naming it as a number gets the unknown task's answer, the agent not asked.
+    const before = helper.requests.length;
+    for (const method of ['tasks/get', 'tasks/cancel']) {
+      const res = await call('POST', `/a2a/${helperId}`, rpc(method, { id: Number(digits) }), keyB);
+      expect([res.status, res.json], method).toEqual([200, NOT_FOUND(9)]);
+    }
+    expect(helper.requests.length).toBe(before);
+    // Neither a string nor a number: still a -32602.
+    const bad = await call('POST', `/a2a/${helperId}`, rpc('tasks/get', { id: [digits] }), keyA);
+    expect([bad.status, bad.json.error?.code]).toEqual([400, -32602]);
+  });
+
   it('answers an id that is no string or number with -32602, not a 500', async () => {
     const before = helper.requests.length;
     const rows = async () => (await query(stack.db.url, `SELECT 1 FROM "LiteLLM_SpendLogs" WHERE api_key = $1`, [sha256(keyB)])).length;
     const spent = await rows();
     for (const extra of [{ taskId: { toString: 'x' } }, { referenceTaskIds: [{ toString: 1 }] }, { contextId: { id: contextA } }, { task_id: true }]) {
       const res = await call('POST', `/a2a/${helperId}`, rpc('message/send', { message: message('x', extra) }), keyB);
-      expect([res.status, res.json], JSON.stringify(extra)).toEqual([400, { jsonrpc: '2.0', id: 9, error: { code: -32602, message: expect.stringMatching(/^Invalid params: message\.\w+(\[0\])? must be a string$/) } }]);
+      expect([res.status, res.json], JSON.stringify(extra)).toEqual([400, { jsonrpc: '2.0', id: 9, error: { code: -32602, message: expect.stringMatching(/^Invalid params: message\.\w+(\[0\])? must be a string or a number$/) } }]);
     }
     expect(helper.requests.length).toBe(before);
     expect(await rows()).toBe(spent);

@@ -124,14 +124,16 @@ describe('the braintrust and aws_sqs callbacks', () => {
     const bogus = '00000000-0000-0000-0000-000000000000';
     const malformedBefore = braintrust.malformed.length;
     braintrust.refuseProject('someone-elses-project', 403);
-    // In one queue batch (1 s), a bad project first: its refusal must not hold back the default project's insert.
-    // The good call sits between the bad ones, so no batch holds only refused payloads, however the batches fall.
+    // In one queue batch (1 s), bad projects among good calls: their refusal must not hold back the default
+    // project's inserts. A good call comes first and one last, so wherever a batch boundary falls (batches are at
+    // least 1 s apart, the five calls take far less), no batch holds only refused payloads (such a batch is retried).
     const key = await seedKey(stack.db.url, { userId: 'user-bt-bogus', alias: 'bogus key' });
+    await chat('to the default project, first', undefined, key);
     await chat('to a project nobody has', { project_id: bogus }, key);
     const refusedName = await chat('to a project name Braintrust refuses', { project_name: 'someone-elses-project' }, key);
+    await chat('to a project above the API', { project_id: '..' }, key);
     // A caller's metadata cannot overwrite the gateway's attribution of the call.
     const good = await chat('to the default project', { user_api_key_hash: 'forged-hash', user_api_key_alias: 'forged', user_api_key_team_id: 'forged-team' }, key);
-    await chat('to a project above the API', { project_id: '..' }, key);
     const [event] = await eventually(async () => (eventsOf(good.callId).length ? eventsOf(good.callId) : undefined));
     expect(event!.projectId).toBe(braintrust.projects.get('litellm'));
     expect(event!.event.metadata).toMatchObject({ user_api_key_hash: sha256(key), user_api_key_alias: 'bogus key', user_api_key_team_id: null });

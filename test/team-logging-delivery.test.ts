@@ -4,55 +4,23 @@
  * posted has them dropped once (not retried with an alert each time), and /key/health tests the config's
  * LangSmith for a key whose entry names it without variables.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import OpenAI from 'openai';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { type FakeLangsmith, startFakeLangsmith } from './fakes/langsmith.ts';
-import { type FakeUpstream, startFakeUpstream } from './fakes/upstream.ts';
-import { adminClient } from './support/admin.ts';
-import { callbackModels } from './support/callback-config.ts';
 import { eventually } from './support/keys.ts';
-import { startTestStack, type TestStack } from './support/stack.ts';
+import { runOf, sleep, startHangingServer, useLangsmithTeamsStack } from './support/langsmith-teams-stack.ts';
+import type { TestStack } from './support/stack.ts';
 
 const ENV_KEY = 'lsv2_pt_env-langsmith-key-0011';
 const UPSTREAM_KEY = 'sk-upstream-openai-teamlog-0012';
 
-let upstream: FakeUpstream;
 let envLangsmith: FakeLangsmith;
 let stack: TestStack;
-const admin = adminClient(() => stack);
+const { admin, chatWith, teamWithKey } = useLangsmithTeamsStack({ envKey: ENV_KEY, upstreamKey: UPSTREAM_KEY }, (s) => ({ envLangsmith, stack } = s));
 const { ok } = admin;
 
-beforeAll(async () => {
-  upstream = await startFakeUpstream();
-  envLangsmith = await startFakeLangsmith({ apiKey: ENV_KEY });
-  stack = await startTestStack({
-    configYaml: `${callbackModels(upstream.url)}litellm_settings:\n  callbacks: ["langsmith"]\n`,
-    env: { FAKE_OPENAI_KEY: UPSTREAM_KEY, LANGSMITH_API_KEY: ENV_KEY, LANGSMITH_BASE_URL: envLangsmith.url, LANGSMITH_PROJECT: 'env-project' },
-  });
-});
-afterAll(async () => {
-  await stack?.stop();
-  await Promise.all([envLangsmith?.close(), upstream?.close()]);
-});
 afterEach(() => {
   expect(envLangsmith.malformed).toEqual([]);
 });
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const runOf = (fake: FakeLangsmith, callId: string) => fake.runs().find((r) => r.inputs?.id === callId);
-
-async function chatWith(key: string): Promise<string> {
-  const client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: key, maxRetries: 0 });
-  const { response } = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'team logging' }] }).withResponse();
-  return response.headers.get('x-litellm-call-id') ?? '';
-}
-
-async function teamWithKey(id: string): Promise<string> {
-  await ok('/team/new', { team_id: id });
-  return (await admin.generate({ team_id: id })).key as string;
-}
 
 describe("keys' and teams' own destinations beside the config's", () => {
   // First: the hung keys' runs below are retried, and counted as langsmith failures too.
@@ -78,15 +46,10 @@ describe("keys' and teams' own destinations beside the config's", () => {
   }, 70_000);
 
   it("delivers the config's runs at once while many keys' LangSmith servers hang", async () => {
-    const sockets = new Set<Socket>();
-    let cut = false;
-    const hang = createServer(() => undefined);
-    hang.on('connection', (sock) => (cut ? sock.destroy() : sockets.add(sock)));
-    await new Promise<void>((r) => hang.listen(0, '127.0.0.1', r));
+    const hang = await startHangingServer();
     try {
-      const hangUrl = `http://127.0.0.1:${(hang.address() as AddressInfo).port}`;
       const keys = await Promise.all(Array.from({ length: 8 }, async (_, i) => (await admin.generate({
-        metadata: { logging: [{ callback_name: 'langsmith', callback_vars: { langsmith_api_key: `lsv2_pt_hang-${i}-0009`, langsmith_base_url: hangUrl } }] },
+        metadata: { logging: [{ callback_name: 'langsmith', callback_vars: { langsmith_api_key: `lsv2_pt_hang-${i}-0009`, langsmith_base_url: hang.url } }] },
       })).key as string));
       const plain = (await admin.generate({})).key as string;
       const calls = await Promise.all([...keys.map((k) => chatWith(k)), chatWith(plain)]);
@@ -94,12 +57,10 @@ describe("keys' and teams' own destinations beside the config's", () => {
       await eventually(async () => runOf(envLangsmith, calls[calls.length - 1]!));
       // Well within the 10 s a hung request holds its connection.
       expect(Date.now() - started).toBeLessThan(6000);
-      expect(sockets.size).toBeGreaterThan(0);
-      expect(sockets.size).toBeLessThanOrEqual(2);
+      expect(hang.sockets.size).toBeGreaterThan(0);
+      expect(hang.sockets.size).toBeLessThanOrEqual(2);
     } finally {
-      cut = true;
-      for (const sock of sockets) sock.destroy();
-      await new Promise((r) => hang.close(r));
+      await hang.close();
     }
   });
 });

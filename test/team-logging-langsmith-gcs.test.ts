@@ -6,66 +6,35 @@
  * team's payloads; a value that cannot be used is a 400 that changes nothing.
  */
 import { createHash } from 'node:crypto';
-import OpenAI from 'openai';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { type FakeGcs, startFakeGcs } from './fakes/gcs-bucket.ts';
 import { type FakeLangsmith, startFakeLangsmith } from './fakes/langsmith.ts';
-import { type FakeUpstream, startFakeUpstream } from './fakes/upstream.ts';
-import { adminClient, type Json } from './support/admin.ts';
-import { callbackModels } from './support/callback-config.ts';
+import type { Json } from './support/admin.ts';
 import { eventually } from './support/keys.ts';
-import { startTestStack, type TestStack } from './support/stack.ts';
+import { batchOf, runOf, sleep, useLangsmithTeamsStack } from './support/langsmith-teams-stack.ts';
 
 const ENV_KEY = 'lsv2_pt_env-langsmith-key-0001';
 const TEAM_KEY = 'lsv2_pt_team-a-langsmith-key-0002';
 const UPSTREAM_KEY = 'sk-upstream-openai-teamlog-0001';
 
-let upstream: FakeUpstream;
 let envLangsmith: FakeLangsmith;
 let teamLangsmith: FakeLangsmith;
 let gcs: FakeGcs;
-let stack: TestStack;
-const admin = adminClient(() => stack);
+// gcs_bucket is not in the config: a key's own settings turn it on for that key, as in LiteLLM.
+const { admin, chatWith, teamWithKey, teamMetadata } = useLangsmithTeamsStack({
+  envKey: ENV_KEY, upstreamKey: UPSTREAM_KEY,
+  fakes: async () => ({ team: await startFakeLangsmith({ apiKey: TEAM_KEY }), gcs: await startFakeGcs({ bucket: 'key-bucket' }) }),
+  env: (f) => ({ GCS_API_BASE: f.gcs.url }),
+}, (s) => ({ envLangsmith, fakes: { team: teamLangsmith, gcs } } = s));
 const { call, ok } = admin;
 
-beforeAll(async () => {
-  upstream = await startFakeUpstream();
-  envLangsmith = await startFakeLangsmith({ apiKey: ENV_KEY });
-  teamLangsmith = await startFakeLangsmith({ apiKey: TEAM_KEY });
-  gcs = await startFakeGcs({ bucket: 'key-bucket' });
-  stack = await startTestStack({
-    // gcs_bucket is not in the config: a key's own settings turn it on for that key, as in LiteLLM.
-    configYaml: `${callbackModels(upstream.url)}litellm_settings:\n  callbacks: ["langsmith"]\n`,
-    env: { FAKE_OPENAI_KEY: UPSTREAM_KEY, LANGSMITH_API_KEY: ENV_KEY, LANGSMITH_BASE_URL: envLangsmith.url, LANGSMITH_PROJECT: 'env-project', GCS_API_BASE: gcs.url },
-  });
-});
-afterAll(async () => {
-  await stack?.stop();
-  await Promise.all([envLangsmith?.close(), teamLangsmith?.close(), gcs?.close(), upstream?.close()]);
-});
 afterEach(() => {
   expect(envLangsmith.malformed).toEqual([]);
   expect(teamLangsmith.malformed).toEqual([]);
   expect(gcs.rejected).toEqual([]);
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const runOf = (fake: FakeLangsmith, callId: string) => fake.runs().find((r) => r.inputs?.id === callId);
-const batchOf = (fake: FakeLangsmith, callId: string) => fake.batches.find((b) => b.runs.some((r) => r.inputs?.id === callId));
-
-async function chatWith(key: string): Promise<string> {
-  const client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: key, maxRetries: 0 });
-  const { response } = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'team logging' }] }).withResponse();
-  return response.headers.get('x-litellm-call-id') ?? '';
-}
-
-async function teamWithKey(id: string): Promise<string> {
-  await ok('/team/new', { team_id: id });
-  return (await admin.generate({ team_id: id })).key as string;
-}
-
 const langsmithVars = (apiKey: string, project: string) => ({ langsmith_api_key: apiKey, langsmith_project: project, langsmith_base_url: teamLangsmith.url });
-const teamMetadata = async (id: string) => (await admin.rows('SELECT metadata FROM "LiteLLM_TeamTable" WHERE team_id = $1', [id]))[0]?.metadata as Json;
 
 describe('team based langsmith logging', () => {
   it("sends a team's calls to its own LangSmith project with its key; another team's to the config's; the key shown masked", async () => {

@@ -4,61 +4,35 @@
  * a key regenerated while its runs wait keeps them (a deleted one's are dropped), and owners' hanging servers
  * delay another team's runs by one timeout at most.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import OpenAI from 'openai';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { type FakeLangsmith, startFakeLangsmith } from './fakes/langsmith.ts';
-import { type FakeUpstream, startFakeUpstream } from './fakes/upstream.ts';
-import { adminClient, type Json } from './support/admin.ts';
-import { callbackModels } from './support/callback-config.ts';
+import type { Json } from './support/admin.ts';
 import { eventually, seedKey } from './support/keys.ts';
-import { startTestStack, type TestStack } from './support/stack.ts';
+import { batchOf, runOf, sleep, startHangingServer, useLangsmithTeamsStack } from './support/langsmith-teams-stack.ts';
+import type { TestStack } from './support/stack.ts';
 
 const ENV_KEY = 'lsv2_pt_env-langsmith-key-0031';
 const TEAM_SECRET = 'lsv2_pt_team-secret-langsmith-0032';
 const KEY_SECRET = 'lsv2_pt_key-secret-langsmith-0033';
 const UPSTREAM_KEY = 'sk-upstream-openai-teamlog-0034';
 
-let upstream: FakeUpstream;
 let envLangsmith: FakeLangsmith;
 let teamLangsmith: FakeLangsmith;
 let keyLangsmith: FakeLangsmith;
 let evil: FakeLangsmith;
 let stack: TestStack;
-const admin = adminClient(() => stack);
+const { admin, chatWith, teamMetadata } = useLangsmithTeamsStack({
+  envKey: ENV_KEY, upstreamKey: UPSTREAM_KEY,
+  fakes: async () => ({
+    team: await startFakeLangsmith({ apiKey: TEAM_SECRET }), key: await startFakeLangsmith({ apiKey: KEY_SECRET }), evil: await startFakeLangsmith({ apiKey: 'lsv2_pt_evil-0035' }),
+  }),
+}, (s) => ({ envLangsmith, stack, fakes: { team: teamLangsmith, key: keyLangsmith, evil } } = s));
 const { call, ok } = admin;
 
-beforeAll(async () => {
-  upstream = await startFakeUpstream();
-  envLangsmith = await startFakeLangsmith({ apiKey: ENV_KEY });
-  teamLangsmith = await startFakeLangsmith({ apiKey: TEAM_SECRET });
-  keyLangsmith = await startFakeLangsmith({ apiKey: KEY_SECRET });
-  evil = await startFakeLangsmith({ apiKey: 'lsv2_pt_evil-0035' });
-  stack = await startTestStack({
-    configYaml: `${callbackModels(upstream.url)}litellm_settings:\n  callbacks: ["langsmith"]\n`,
-    env: { FAKE_OPENAI_KEY: UPSTREAM_KEY, LANGSMITH_API_KEY: ENV_KEY, LANGSMITH_BASE_URL: envLangsmith.url, LANGSMITH_PROJECT: 'env-project' },
-  });
-});
-afterAll(async () => {
-  await stack?.stop();
-  await Promise.all([envLangsmith?.close(), teamLangsmith?.close(), keyLangsmith?.close(), evil?.close(), upstream?.close()]);
-});
 afterEach(() => {
   expect(teamLangsmith.malformed).toEqual([]);
   expect(keyLangsmith.malformed).toEqual([]);
 });
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const runOf = (fake: FakeLangsmith, callId: string) => fake.runs().find((r) => r.inputs?.id === callId);
-const batchOf = (fake: FakeLangsmith, callId: string) => fake.batches.find((b) => b.runs.some((r) => r.inputs?.id === callId));
-const teamMetadata = async (id: string) => (await admin.rows('SELECT metadata FROM "LiteLLM_TeamTable" WHERE team_id = $1', [id]))[0]?.metadata as Json;
-
-async function chatWith(key: string): Promise<string> {
-  const client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: key, maxRetries: 0 });
-  const { response } = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'owner guards' }] }).withResponse();
-  return response.headers.get('x-litellm-call-id') ?? '';
-}
 
 /** A team with `admin` as its team admin, a key of the team, and that admin's own key. */
 async function teamWithAdmin(id: string, adminId: string): Promise<{ key: string; teamAdmin: string }> {
@@ -150,15 +124,10 @@ describe('a key regenerated or deleted while its runs wait', () => {
 
 describe("owners' hanging servers", () => {
   it("delay another team's runs by about one timeout, not one per hanging owner", async () => {
-    const sockets = new Set<Socket>();
-    let cut = false;
-    const hang = createServer(() => undefined);
-    hang.on('connection', (sock) => (cut ? sock.destroy() : sockets.add(sock)));
-    await new Promise<void>((r) => hang.listen(0, '127.0.0.1', r));
+    const hang = await startHangingServer();
     try {
-      const hangUrl = `http://127.0.0.1:${(hang.address() as AddressInfo).port}`;
       const keys = await Promise.all(Array.from({ length: 8 }, async (_, i) => (await admin.generate({
-        metadata: { logging: [{ callback_name: 'langsmith', callback_vars: { langsmith_api_key: `lsv2_pt_hang-${i}-0036`, langsmith_base_url: hangUrl } }] },
+        metadata: { logging: [{ callback_name: 'langsmith', callback_vars: { langsmith_api_key: `lsv2_pt_hang-${i}-0036`, langsmith_base_url: hang.url } }] },
       })).key as string));
       const { key: teamKey } = await teamWithAdmin('tog-patient', 'tog-carol');
       await ok('/team/tog-patient/callback', { callback_name: 'langsmith', callback_vars: { langsmith_api_key: TEAM_SECRET, langsmith_base_url: teamLangsmith.url } });
@@ -169,11 +138,9 @@ describe("owners' hanging servers", () => {
       // One 10 s timeout of the first hanging requests; the other hanging owners' runs go straight to a retry
       // (without that, each pair of hanging owners ahead of it would cost another 10 s: about 40 s).
       expect(Date.now() - started).toBeLessThan(20_000);
-      expect(sockets.size).toBeLessThanOrEqual(2);
+      expect(hang.sockets.size).toBeLessThanOrEqual(2);
     } finally {
-      cut = true;
-      for (const sock of sockets) sock.destroy();
-      await new Promise((r) => hang.close(r));
+      await hang.close();
     }
   }, 60_000);
 });

@@ -33,7 +33,7 @@ interface SentBack {
  * Variables that say where a place's secrets are sent: a secret kept must keep them. The LangSmith project too:
  * a key shared by several teams (an `os.environ/` one) must not write into another team's project.
  */
-const DESTINATION_VARS = ['langfuse_host', 'langsmith_base_url', 'langsmith_project', 'gcs_bucket_name'] as const;
+const DESTINATION_VARS = ['langfuse_host', 'langsmith_base_url', 'langsmith_project', 'gcs_bucket_name', 'arize_space_id', 'arize_space_key'] as const;
 
 /** `vars` split against `stored` (the variables at the same place): restored and changed (sentBack). */
 /** The callback a variable belongs to, by its name. */
@@ -46,21 +46,21 @@ function splitVars(vars: unknown, stored: unknown, taken: Taken): [unknown, unkn
   const old = isObject(stored) ? stored : {};
   const restored: Json = Object.create(null) as Json;
   const changed: Json = Object.create(null) as Json;
-  let keptHere = false;
+  const keptFamilies = new Set<string>();
   for (const [name, v] of Object.entries(vars)) {
     const kept = Object.hasOwn(old, name) && v === shownVar(name, old[name]);
     restored[name] = kept ? old[name] : v;
     // A secret taken back: shown masked, or an os.environ/ reference (what it names is a secret too).
     if (kept && (v !== old[name] || envRefName(old[name]) !== undefined)) {
-      keptHere = true;
+      keptFamilies.add(familyOf(name));
       taken.keptFor.add(familyOf(name));
     }
     if (!kept) changed[name] = v;
   }
-  if (keptHere) {
+  if (keptFamilies.size) {
     taken.kept = true;
-    // What is kept here stays with this place's host.
-    if (DESTINATION_VARS.some((v) => restored[v] !== old[v])) taken.moved = true;
+    // What is kept here stays with this place's host (the kept callback's: team callback_vars hold every callback's).
+    if (DESTINATION_VARS.some((v) => keptFamilies.has(familyOf(v)) && restored[v] !== old[v])) taken.moved = true;
   }
   return [{ ...restored }, { ...changed }];
 }
@@ -105,8 +105,28 @@ function effectiveHost(metadata: unknown, merged: boolean, families: Set<string>
     if (!families.has(name)) continue;
     const vars = (merged ? keyLoggerSettings(name, metadata) : teamLoggerSettings(name, metadata))?.vars ?? {};
     places.push(vars.langsmith_base_url ?? null, vars.langsmith_project ?? null, vars.gcs_bucket_name ?? null);
+    // Arize's destination is the space: an API key sent back as shown keeps the space it was stored with.
+    if (name === 'arize') places.push(vars.arize_space_id ?? null, vars.arize_space_key ?? null);
   }
+  places.push(storedPlaces(metadata, families));
   return JSON.stringify(places);
+}
+
+/**
+ * The destination variables stored for `families` whatever the callback lists say: a team whose lists name none
+ * (after /disable_logging) still holds its variables, and /team/{id}/callback without variables turns them on again.
+ */
+function storedPlaces(metadata: unknown, families: Set<string>): unknown[] {
+  if (!isObject(metadata)) return [];
+  const pick = (vars: unknown) => (isObject(vars) ? DESTINATION_VARS.filter((v) => families.has(familyOf(v))).map((v) => vars[v] ?? null) : null);
+  const settings = metadata.callback_settings;
+  const places: unknown[] = [pick(isObject(settings) ? settings.callback_vars : undefined)];
+  if (Array.isArray(metadata.logging)) {
+    for (const entry of metadata.logging) {
+      if (isObject(entry) && typeof entry.callback_name === 'string' && families.has(entry.callback_name)) places.push([entry.callback_name, pick(entry.callback_vars)]);
+    }
+  }
+  return places;
 }
 
 /**

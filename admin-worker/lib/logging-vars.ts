@@ -15,11 +15,17 @@ import { badRequest } from './validation.ts';
 /** GCS's bucket name rule, with LiteLLM's `bucket/folder` form. */
 const BUCKET = /^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9](\/[^\s]*)?$/;
 
+/** Variables sent as header values (Arize's `api_key` / `space_id`, LangSmith's `x-api-key`). */
+const HEADER_VARS = new Set(['arize_api_key', 'arize_space_id', 'arize_space_key', 'langsmith_api_key']);
+const HEADER_SAFE = /^[\x20-\x7e]+$/;
+
 /** Why a value cannot be used, or undefined when it can. An `os.environ/NAME` is read when sending, so it passes here. */
 function problem(field: string, value: unknown, env: LoggerEnv): string | undefined {
   if (typeof value !== 'string' || value.trim() === '') return 'must be a non-empty string';
   if (value.length > 16_384) return 'is too long';
   if (envRefName(value) !== undefined) return undefined;
+  // Sent as a header value: fetch throws on anything else, so every export would fail and be retried to the dead-letter queue.
+  if (HEADER_VARS.has(field) && !HEADER_SAFE.test(value)) return 'must be printable ASCII without line breaks (it is sent as a header)';
   if (field === 'langsmith_base_url') {
     let url: URL;
     try {

@@ -9,7 +9,7 @@ import { chunkSegments, type EventSegment, postIngestion } from './callbacks/ing
 import { deliverLoggers, type LoggerSegment } from './callbacks/loggers.ts';
 import type { OwnerEnv } from './callbacks/logger-owners.ts';
 import { resolveOwnerEnvs } from './callbacks/logger-owners-db.ts';
-import { exportSpans } from './callbacks/otlp.ts';
+import { exportSpans, spanOwner } from './callbacks/otlp.ts';
 import { retryDelay } from './callbacks/retry.ts';
 import { log } from '../../worker/telemetry/log.ts';
 
@@ -57,7 +57,7 @@ export async function consumeCallbacks(batch: MessageBatch<unknown>, env: AdminE
   // Settled each on its own: one failing must not leave the other's delivered messages unacked (and sent twice).
   // The standard loggers' payloads (generic_api, datadog, ...) likewise, each logger on its own.
   const [exported, posted, logged] = await Promise.allSettled([
-    spans.length ? exportSpans(spans, env, ctx, retry) : undefined,
+    spans.length ? exportOwnedSpans(spans, env, ctx, retry) : undefined,
     segments.length ? postLangfuse(segments, env, ctx, retry) : undefined,
     payloads.length ? deliverOwned(payloads, env, ctx, retry) : undefined,
   ]);
@@ -94,6 +94,27 @@ async function deliverOwned(payloads: LoggerSegment[], env: AdminEnv, ctx: Execu
     }
   }
   await deliverLoggers(payloads, env, (callback, error) => reportCallbackFailure(env, ctx, { callback, error }), retry, ownerEnvs);
+}
+
+/** The OpenTelemetry spans; arize spans of keys and teams with settings of their own go with those, read now. */
+async function exportOwnedSpans(spans: Segment[], env: AdminEnv, ctx: ExecutionContext, retry: (origin: number) => void): Promise<void> {
+  const pairs = new Map<string, { name: string; owner: string }>();
+  for (const s of spans) {
+    const owner = spanOwner(s.destination);
+    if (owner) pairs.set(`arize\n${owner}`, { name: 'arize', owner });
+  }
+  // The config's exports start now; only the owners' wait for their settings (exportSpans).
+  await exportSpans(spans, env, ctx, retry, pairs.size ? ownerEnvsOf(pairs, env, ctx, 'OpenTelemetry (arize)') : undefined);
+}
+
+/** The owners' environments (resolveOwnerEnvs); when their settings cannot be read, only their events wait. */
+async function ownerEnvsOf(pairs: Map<string, { name: string; owner: string }>, env: AdminEnv, ctx: ExecutionContext, label: string): Promise<Map<string, OwnerEnv>> {
+  try {
+    return await resolveOwnerEnvs([...pairs.values()], env, ctx);
+  } catch (err) {
+    log.error(`${label} callbacks: cannot read key or team logging settings, their events wait: ${err instanceof Error ? err.message : String(err)}`);
+    return new Map([...pairs.keys()].map((k) => [k, { error: 'key or team settings could not be read' }]));
+  }
 }
 
 /** Posts Langfuse segments to their projects; `retry` marks the messages to send again. */

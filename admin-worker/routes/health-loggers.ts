@@ -8,6 +8,7 @@
 import { runtimeConfig } from '../../worker/config/runtime.ts';
 import { STANDARD_LOGGERS, type StandardLogger } from '../../worker/telemetry/standard/registry.ts';
 import { LOGGER_POSTERS } from '../queues/callbacks/loggers.ts';
+import { loggerParamSecrets } from '../queues/callbacks/loggers/secrets.ts';
 import type { LoggerEnv } from '../queues/callbacks/loggers/types.ts';
 import { refusalDetail } from './health-refusal.ts';
 
@@ -15,7 +16,7 @@ import { refusalDetail } from './health-refusal.ts';
 export const LOGGER_SERVICES: readonly string[] = STANDARD_LOGGERS.flatMap((l) => [l.name, ...(l.aliases ?? [])]);
 
 /** How each logger is named in an answer. */
-const LABELS: Readonly<Record<string, string>> = { generic_api: 'The generic API endpoint', datadog: 'Datadog', s3: 'The S3 bucket', langsmith: 'LangSmith', gcs_bucket: 'The GCS bucket', braintrust: 'Braintrust', aws_sqs: 'The SQS queue' };
+const LABELS: Readonly<Record<string, string>> = { generic_api: 'The generic API endpoint', datadog: 'Datadog', s3: 'The S3 bucket', langsmith: 'LangSmith', gcs_bucket: 'The GCS bucket', braintrust: 'Braintrust', aws_sqs: 'The SQS queue', opik: 'Opik', sentry: 'Sentry' };
 
 export type LoggerCheck =
   | { kind: 'sent'; id: string }
@@ -57,14 +58,14 @@ export async function checkLogger(service: string, env: LoggerEnv): Promise<Logg
   const logger = STANDARD_LOGGERS.find((l) => l.name === service || l.aliases?.includes(service));
   const poster = logger && LOGGER_POSTERS[logger.name];
   if (!logger || !poster) return { kind: 'not_set_up', message: `"${service}" has no poster in this admin Worker. Unable to test this.` };
-  let s3Params: Record<string, unknown> | undefined;
+  let paramSecrets: Record<string, unknown> | undefined;
   try {
-    const { litellm_settings: l } = runtimeConfig(env).config;
+    const { config } = runtimeConfig(env);
+    const l = config.litellm_settings;
     if (![l.callbacks, l.success_callback, l.failure_callback].some((list) => named(list, logger))) {
       return { kind: 'not_set_up', message: `"${service}" not in proxy config: litellm_settings.callbacks. Unable to test this.` };
     }
-    // The s3 and aws_sqs params' credentials (their names never clash) are scrubbed from an answer alike.
-    s3Params = { ...l.s3_callback_params, ...l.aws_sqs_callback_params } as Record<string, unknown>;
+    paramSecrets = loggerParamSecrets(config);
   } catch {
     return { kind: 'not_set_up', message: `"${service}" cannot be tested: the config does not load in the admin Worker.` };
   }
@@ -85,5 +86,5 @@ export async function checkLogger(service: string, env: LoggerEnv): Promise<Logg
     result = { ok: false, retry: true, reason: `the request could not be made (${err instanceof Error ? err.name : typeof err})` };
   }
   if (result.ok) return { kind: 'sent', id };
-  return { kind: 'refused', message: `${label} did not take the test payload ${refusalDetail(result, env, s3Params)}` };
+  return { kind: 'refused', message: `${label} did not take the test payload ${refusalDetail(result, env, paramSecrets)}` };
 }

@@ -31,6 +31,8 @@ export const WELL_KNOWN_ENV = [
   'GCS_BUCKET_NAME', 'GCS_PATH_SERVICE_ACCOUNT', 'GCS_API_BASE',
   // The braintrust logger; the aws_sqs logger's os.environ/ names come from config.yaml (AWS_* below as its fallback).
   'BRAINTRUST_API_KEY', 'BRAINTRUST_API_BASE',
+  // The opik logger and the sentry failure callback (LiteLLM's names).
+  'OPIK_API_KEY', 'OPIK_WORKSPACE', 'OPIK_PROJECT_NAME', 'OPIK_URL_OVERRIDE', 'SENTRY_DSN', 'SENTRY_API_SAMPLE_RATE', 'SENTRY_API_TRACE_RATE', 'SENTRY_ENVIRONMENT', 'SENTRY_SEND_DEFAULT_PII',
   'UPSTASH_REDIS_REST_URL', 'UPSTASH_REDIS_REST_TOKEN', 'SLACK_WEBHOOK_URL', 'WEBHOOK_URL',
   // alerting: ["pagerduty"]: the Events API v2 routing key, and a base to send its events elsewhere (tests' fake).
   'PAGERDUTY_API_KEY', 'PAGERDUTY_API_BASE',

@@ -8,8 +8,7 @@
  * inserts with a status (echoing the key sent, as a careless error page does, with `echo`), and to refuse a project name.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { serveBodies } from './fake-server.ts';
 
 export interface BraintrustInsert { projectId: string; headers: Record<string, string>; events: Record<string, any>[] }
 
@@ -61,66 +60,55 @@ export async function startFakeBraintrust(options: { apiKey: string; defaultProj
       else refusedNames.set(name, status);
     },
   };
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const answer = (status: number, body: unknown) => {
-        res.writeHead(status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(body));
-      };
-      const headers: Record<string, string> = {};
-      for (const [name, value] of Object.entries(req.headers)) if (value !== undefined) headers[name] = [value].flat().join(', ');
-      if (headers.authorization !== `Bearer ${options.apiKey}`) return answer(401, { error: 'Invalid API key' });
-      let body: any;
-      try {
-        if (!String(headers['content-type']).startsWith('application/json')) throw new Error(`content-type ${headers['content-type']}`);
-        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      } catch (err) {
-        fake.malformed.push(String(err));
-        return answer(400, { error: 'malformed JSON' });
+  const server = await serveBodies('fake Braintrust', (req, res, raw, headers) => {
+    const answer = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    if (headers.authorization !== `Bearer ${options.apiKey}`) return answer(401, { error: 'Invalid API key' });
+    let body: any;
+    try {
+      if (!String(headers['content-type']).startsWith('application/json')) throw new Error(`content-type ${headers['content-type']}`);
+      body = JSON.parse(raw.toString('utf8'));
+    } catch (err) {
+      fake.malformed.push(String(err));
+      return answer(400, { error: 'malformed JSON' });
+    }
+    const path = req.url ?? '';
+    if (req.method === 'POST' && (path === '/v1/project' || path === '/v1/project/register')) {
+      if (typeof body?.name !== 'string' || !body.name) return answer(400, { error: 'name is required' });
+      fake.projectCalls.push({ path, name: body.name });
+      const refusal = refusedNames.get(body.name);
+      if (refusal) return answer(refusal, { error: `project ${body.name} refused by the test` });
+      let id = fake.projects.get(body.name);
+      if (!id) fake.projects.set(body.name, (id = body.name === 'litellm' && options.defaultProjectId ? options.defaultProjectId : randomUUID()));
+      return answer(200, { id, name: body.name, org_id: 'org-test', created: new Date().toISOString() });
+    }
+    const m = /^\/v1\/project_logs\/([^/]+)\/insert$/.exec(path);
+    if (req.method !== 'POST' || !m) {
+      fake.malformed.push(`${req.method} ${path}`);
+      return answer(404, { error: 'Not Found' });
+    }
+    const projectId = decodeURIComponent(m[1]!);
+    if (![...fake.projects.values()].includes(projectId)) {
+      fake.unknownProjects.push(projectId);
+      return answer(404, { error: `project ${projectId} not found` });
+    }
+    if (!Array.isArray(body?.events)) return answer(400, { error: 'events must be an array' });
+    for (const event of body.events) {
+      const problem = eventProblem(event);
+      if (problem) {
+        fake.malformed.push(problem);
+        return answer(400, { error: problem });
       }
-      const path = req.url ?? '';
-      if (req.method === 'POST' && (path === '/v1/project' || path === '/v1/project/register')) {
-        if (typeof body?.name !== 'string' || !body.name) return answer(400, { error: 'name is required' });
-        fake.projectCalls.push({ path, name: body.name });
-        const refusal = refusedNames.get(body.name);
-        if (refusal) return answer(refusal, { error: `project ${body.name} refused by the test` });
-        let id = fake.projects.get(body.name);
-        if (!id) fake.projects.set(body.name, (id = body.name === 'litellm' && options.defaultProjectId ? options.defaultProjectId : randomUUID()));
-        return answer(200, { id, name: body.name, org_id: 'org-test', created: new Date().toISOString() });
-      }
-      const m = /^\/v1\/project_logs\/([^/]+)\/insert$/.exec(path);
-      if (req.method !== 'POST' || !m) {
-        fake.malformed.push(`${req.method} ${path}`);
-        return answer(404, { error: 'Not Found' });
-      }
-      const projectId = decodeURIComponent(m[1]!);
-      if (![...fake.projects.values()].includes(projectId)) {
-        fake.unknownProjects.push(projectId);
-        return answer(404, { error: `project ${projectId} not found` });
-      }
-      if (!Array.isArray(body?.events)) return answer(400, { error: 'events must be an array' });
-      for (const event of body.events) {
-        const problem = eventProblem(event);
-        if (problem) {
-          fake.malformed.push(problem);
-          return answer(400, { error: problem });
-        }
-      }
-      if (failing.times > 0) {
-        failing.times--;
-        fake.refused.push(failing.status);
-        return answer(failing.status, { error: `refused by the test${failing.echo ? `: ${headers.authorization}` : ''}` });
-      }
-      fake.inserts.push({ projectId, headers, events: body.events });
-      return answer(200, { row_ids: body.events.map((e: any) => e.id) });
-    });
+    }
+    if (failing.times > 0) {
+      failing.times--;
+      fake.refused.push(failing.status);
+      return answer(failing.status, { error: `refused by the test${failing.echo ? `: ${headers.authorization}` : ''}` });
+    }
+    fake.inserts.push({ projectId, headers, events: body.events });
+    return answer(200, { row_ids: body.events.map((e: any) => e.id) });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return Object.assign(fake, {
-    url: `http://127.0.0.1:${port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  });
+  return Object.assign(fake, server);
 }

@@ -6,8 +6,7 @@
  * `Authorization: Bearer` is a token it issued. A wrong token is a 401, an unknown bucket a 404, each in GCS's
  * JSON error shape. It can be told to fail the next uploads with a status and GCS's error reason.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { serveBodies } from './fake-server.ts';
 import { type JwtCheck, type TestServiceAccount, testServiceAccount, verifyAssertion } from './google.ts';
 
 export interface GcsObject {
@@ -54,64 +53,55 @@ export async function startFakeGcs(options: { bucket: string }): Promise<FakeGcs
   };
   let account: TestServiceAccount;
   let tokenUri = '';
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const json = (status: number, body: unknown) => {
-        res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8' });
-        res.end(JSON.stringify(body));
-      };
-      const gcsError = (status: number, reason: string, message: string) => json(status, { error: { code: status, message, errors: [{ message, domain: 'global', reason }] } });
-      const body = Buffer.concat(chunks).toString('utf8');
-      const url = new URL(req.url ?? '/', 'http://fake');
-      const headers: Record<string, string> = {};
-      for (const [name, value] of Object.entries(req.headers)) if (value !== undefined) headers[name] = [value].flat().join(', ');
-      if (req.method === 'POST' && url.pathname === '/token') {
-        const check = headers['content-type'] === 'application/x-www-form-urlencoded'
-          ? verifyAssertion(new URLSearchParams(body), account, tokenUri)
-          : { ok: false as const, reason: `content-type ${headers['content-type']}` };
-        fake.tokenChecks.push(check);
-        if (!check.ok) return json(400, { error: 'invalid_grant', error_description: check.reason });
-        const token = `ya29.gcs-test-token-${++handedOut}`;
-        issued.add(token);
-        return json(200, { access_token: token, expires_in: 3599, token_type: 'Bearer' });
-      }
-      const upload = /^\/upload\/storage\/v1\/b\/([^/]+)\/o$/.exec(url.pathname);
-      if (req.method !== 'POST' || !upload) return gcsError(404, 'notFound', 'Not Found');
-      const name = url.searchParams.get('name') ?? '';
-      const token = /^Bearer (.+)$/.exec(headers.authorization ?? '')?.[1];
-      if (!token || !issued.has(token)) {
-        fake.rejected.push(`token ${token ? 'not issued' : 'missing'} for ${name}`);
-        return gcsError(401, 'required', 'Invalid Credentials');
-      }
-      if (decodeURIComponent(upload[1]!) !== options.bucket) return gcsError(404, 'notFound', 'The specified bucket does not exist.');
-      if (url.searchParams.get('uploadType') !== 'media' || !name || !headers['content-type']?.startsWith('application/json')) {
-        fake.rejected.push(`upload ${url.search} ${headers['content-type']}`);
-        return gcsError(400, 'invalid', 'bad upload');
-      }
-      if (failing && failing.times > 0) {
-        failing.times--;
-        fake.refused.push({ name, status: failing.status, reason: failing.reason });
-        return gcsError(failing.status, failing.reason, `refused by the test${failing.echo ? `: you sent ${headers.authorization}` : ''}`);
-      }
-      try {
-        JSON.parse(body);
-      } catch {
-        fake.rejected.push(`body of ${name} is not JSON`);
-        return gcsError(400, 'parseError', 'not JSON');
-      }
-      fake.objects.push({ bucket: options.bucket, name, body, headers });
-      return json(200, { kind: 'storage#object', bucket: options.bucket, name, size: String(Buffer.byteLength(body)) });
-    });
+  const server = await serveBodies('fake GCS', (req, res, bytes, headers) => {
+    const json = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8' });
+      res.end(JSON.stringify(body));
+    };
+    const gcsError = (status: number, reason: string, message: string) => json(status, { error: { code: status, message, errors: [{ message, domain: 'global', reason }] } });
+    const body = bytes.toString('utf8');
+    const url = new URL(req.url ?? '/', 'http://fake');
+    if (req.method === 'POST' && url.pathname === '/token') {
+      const check = headers['content-type'] === 'application/x-www-form-urlencoded'
+        ? verifyAssertion(new URLSearchParams(body), account, tokenUri)
+        : { ok: false as const, reason: `content-type ${headers['content-type']}` };
+      fake.tokenChecks.push(check);
+      if (!check.ok) return json(400, { error: 'invalid_grant', error_description: check.reason });
+      const token = `ya29.gcs-test-token-${++handedOut}`;
+      issued.add(token);
+      return json(200, { access_token: token, expires_in: 3599, token_type: 'Bearer' });
+    }
+    const upload = /^\/upload\/storage\/v1\/b\/([^/]+)\/o$/.exec(url.pathname);
+    if (req.method !== 'POST' || !upload) return gcsError(404, 'notFound', 'Not Found');
+    const name = url.searchParams.get('name') ?? '';
+    const token = /^Bearer (.+)$/.exec(headers.authorization ?? '')?.[1];
+    if (!token || !issued.has(token)) {
+      fake.rejected.push(`token ${token ? 'not issued' : 'missing'} for ${name}`);
+      return gcsError(401, 'required', 'Invalid Credentials');
+    }
+    if (decodeURIComponent(upload[1]!) !== options.bucket) return gcsError(404, 'notFound', 'The specified bucket does not exist.');
+    if (url.searchParams.get('uploadType') !== 'media' || !name || !headers['content-type']?.startsWith('application/json')) {
+      fake.rejected.push(`upload ${url.search} ${headers['content-type']}`);
+      return gcsError(400, 'invalid', 'bad upload');
+    }
+    if (failing && failing.times > 0) {
+      failing.times--;
+      fake.refused.push({ name, status: failing.status, reason: failing.reason });
+      return gcsError(failing.status, failing.reason, `refused by the test${failing.echo ? `: you sent ${headers.authorization}` : ''}`);
+    }
+    try {
+      JSON.parse(body);
+    } catch {
+      fake.rejected.push(`body of ${name} is not JSON`);
+      return gcsError(400, 'parseError', 'not JSON');
+    }
+    fake.objects.push({ bucket: options.bucket, name, body, headers });
+    return json(200, { kind: 'storage#object', bucket: options.bucket, name, size: String(Buffer.byteLength(body)) });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const url = `http://127.0.0.1:${port}`;
+  const { url } = server;
   tokenUri = `${url}/token`;
   account = testServiceAccount(tokenUri);
   return Object.assign(fake, {
-    url, tokenUri, account,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    url, tokenUri, account, close: server.close,
   });
 }

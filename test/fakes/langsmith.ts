@@ -6,8 +6,7 @@
  * malformed; a run id it already has is a 409, as LangSmith answers. It can be told to fail the next requests
  * with a status.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { serveBodies } from './fake-server.ts';
 
 export interface LangsmithRequest {
   headers: Record<string, string>;
@@ -55,58 +54,47 @@ export async function startFakeLangsmith(options: { apiKey: string; tenantId?: s
       failing = { status, times, taken: options.taken === true, echo: options.echo === true };
     },
   };
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const answer = (status: number, body: unknown) => {
-        res.writeHead(status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(body));
-      };
-      if (req.method !== 'POST' || req.url !== '/api/v1/runs/batch') {
-        fake.malformed.push(`${req.method} ${req.url}`);
-        return answer(404, { detail: 'Not Found' });
+  const server = await serveBodies('fake LangSmith', (req, res, bytes, headers) => {
+    const answer = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    if (req.method !== 'POST' || req.url !== '/api/v1/runs/batch') {
+      fake.malformed.push(`${req.method} ${req.url}`);
+      return answer(404, { detail: 'Not Found' });
+    }
+    if (headers['x-api-key'] !== options.apiKey) {
+      fake.unauthorized.push(headers['x-api-key'] ?? '');
+      return answer(401, { detail: 'Invalid token' });
+    }
+    if (options.tenantId && headers['x-tenant-id'] !== options.tenantId) return answer(403, { detail: 'Forbidden' });
+    const raw = bytes.toString('utf8');
+    try {
+      if (!String(headers['content-type']).startsWith('application/json')) throw new Error(`content-type ${headers['content-type']}`);
+      const body = JSON.parse(raw) as { post?: unknown };
+      if (!body || !Array.isArray(body.post)) throw new Error('body has no post array');
+      for (const run of body.post as Record<string, any>[]) {
+        const problem = runProblem(run);
+        if (problem) throw new Error(problem);
       }
-      const headers: Record<string, string> = {};
-      for (const [name, value] of Object.entries(req.headers)) if (value !== undefined) headers[name] = [value].flat().join(', ');
-      if (headers['x-api-key'] !== options.apiKey) {
-        fake.unauthorized.push(headers['x-api-key'] ?? '');
-        return answer(401, { detail: 'Invalid token' });
+      const known = new Set(fake.runs().map((r) => r.id));
+      if ((body.post as Record<string, any>[]).some((r) => known.has(r.id))) {
+        fake.refused.push(409);
+        return answer(409, { detail: 'Conflict: run already exists' });
       }
-      if (options.tenantId && headers['x-tenant-id'] !== options.tenantId) return answer(403, { detail: 'Forbidden' });
-      const raw = Buffer.concat(chunks).toString('utf8');
-      try {
-        if (!String(headers['content-type']).startsWith('application/json')) throw new Error(`content-type ${headers['content-type']}`);
-        const body = JSON.parse(raw) as { post?: unknown };
-        if (!body || !Array.isArray(body.post)) throw new Error('body has no post array');
-        for (const run of body.post as Record<string, any>[]) {
-          const problem = runProblem(run);
-          if (problem) throw new Error(problem);
-        }
-        const known = new Set(fake.runs().map((r) => r.id));
-        if ((body.post as Record<string, any>[]).some((r) => known.has(r.id))) {
-          fake.refused.push(409);
-          return answer(409, { detail: 'Conflict: run already exists' });
-        }
-        if (failing.times > 0) {
-          failing.times--;
-          fake.refused.push(failing.status);
-          if (failing.taken) fake.batches.push({ headers, raw, runs: body.post as Record<string, any>[] });
-          // With `echo`, the answer quotes the API key sent, as a careless error page does.
-          return answer(failing.status, { detail: `refused by the test${failing.echo ? `: x-api-key ${headers['x-api-key']}` : ''}` });
-        }
-        fake.batches.push({ headers, raw, runs: body.post as Record<string, any>[] });
-        return answer(202, {});
-      } catch (err) {
-        fake.malformed.push(err instanceof Error ? err.message : String(err));
-        return answer(422, { detail: 'malformed' });
+      if (failing.times > 0) {
+        failing.times--;
+        fake.refused.push(failing.status);
+        if (failing.taken) fake.batches.push({ headers, raw, runs: body.post as Record<string, any>[] });
+        // With `echo`, the answer quotes the API key sent, as a careless error page does.
+        return answer(failing.status, { detail: `refused by the test${failing.echo ? `: x-api-key ${headers['x-api-key']}` : ''}` });
       }
-    });
+      fake.batches.push({ headers, raw, runs: body.post as Record<string, any>[] });
+      return answer(202, {});
+    } catch (err) {
+      fake.malformed.push(err instanceof Error ? err.message : String(err));
+      return answer(422, { detail: 'malformed' });
+    }
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return Object.assign(fake, {
-    url: `http://127.0.0.1:${port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  });
+  return Object.assign(fake, server);
 }

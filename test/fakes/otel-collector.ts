@@ -65,6 +65,8 @@ export interface FakeCollector {
   failNext(status: number, times?: number, body?: (headers: Record<string, string>) => unknown): void;
   /** How many requests were answered with a failNext() status. */
   failuresServed(): number;
+  /** The headers of the requests `accepts` refused (401). */
+  refused: Record<string, string>[];
   close(): Promise<void>;
 }
 
@@ -82,11 +84,15 @@ export function attributesOf(span: Pick<Span, 'attributes'>): Record<string, unk
   return Object.fromEntries(span.attributes.map((a) => [a.key, valueOf(a.value)]));
 }
 
-/** `path`: where the collector takes exports (`/v1/traces`; Langfuse's is `/api/public/otel/v1/traces`). */
-export async function startFakeCollector(options: { path?: string } = {}): Promise<FakeCollector> {
+/**
+ * `path`: where the collector takes exports (`/v1/traces`; Langfuse's is `/api/public/otel/v1/traces`); `accepts`:
+ * which requests' credentials it takes (headers by lower-case name), others answered 401 as a vendor refusing a key.
+ */
+export async function startFakeCollector(options: { path?: string; accepts?: (headers: Record<string, string>) => boolean } = {}): Promise<FakeCollector> {
   const path = options.path ?? '/v1/traces';
   const requests: ExportRequest[] = [];
   const malformed: FakeCollector['malformed'] = [];
+  const refused: Record<string, string>[] = [];
   let failing: { status: number; times: number; body?: (headers: Record<string, string>) => unknown } | undefined;
   let failed = 0;
   const server = createServer((req, res) => {
@@ -100,6 +106,14 @@ export async function startFakeCollector(options: { path?: string } = {}): Promi
       };
       if (req.method !== 'POST' || req.url !== path) return answer(404, { code: 5, message: 'not found' });
       if (!String(req.headers['content-type']).startsWith('application/json')) return answer(415, { code: 3, message: 'unsupported content type' });
+      if (options.accepts) {
+        const sent: Record<string, string> = {};
+        for (const [name, value] of Object.entries(req.headers)) if (value !== undefined) sent[name] = [value].flat().join(', ');
+        if (!options.accepts(sent)) {
+          refused.push(sent);
+          return answer(401, { code: 16, message: 'unauthenticated' });
+        }
+      }
       if (failing && failing.times > 0) {
         failing.times--;
         failed++;
@@ -140,6 +154,7 @@ export async function startFakeCollector(options: { path?: string } = {}): Promi
       failing = { status, times, body };
     },
     failuresServed: () => failed,
+    refused,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -6,8 +6,7 @@
  * to fail the next N posts (429 or 5xx) to exercise the sender's retries.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { serveBodies, waitForMatches } from './fake-server.ts';
 
 export interface PagerDutyEvent {
   routing_key?: string;
@@ -32,42 +31,36 @@ const SEVERITIES = new Set(['critical', 'error', 'warning', 'info']);
 export async function startFakePagerDuty(): Promise<FakePagerDuty> {
   const events: PagerDutyEvent[] = [];
   const state = { attempts: 0, fail: { count: 0, status: 500 } };
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      state.attempts++;
-      const json = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-      if (req.method !== 'POST' || req.url !== '/v2/enqueue') return json(404, { status: 'not found' });
-      if (state.fail.count > 0) {
-        state.fail.count--;
-        return state.fail.status === 429
-          ? json(429, { status: 'throttle event', message: 'Requests for this service are arriving too quickly. Please retry later.' })
-          : json(state.fail.status, { status: 'unavailable' });
-      }
-      let event: PagerDutyEvent;
-      try {
-        event = JSON.parse(Buffer.concat(chunks).toString('utf8')) as PagerDutyEvent;
-      } catch {
-        return json(400, { status: 'invalid event', message: 'Event object is invalid', errors: ['Malformed JSON'] });
-      }
-      const errors: string[] = [];
-      if (typeof event.routing_key !== 'string' || event.routing_key.length !== 32) errors.push("'routing_key' is invalid");
-      if (!['trigger', 'acknowledge', 'resolve'].includes(event.event_action ?? '')) errors.push("'event_action' is invalid");
-      if (event.event_action === 'trigger') {
-        if (!event.payload?.summary) errors.push("'payload.summary' is missing or blank");
-        if (!event.payload?.source) errors.push("'payload.source' is missing or blank");
-        if (!SEVERITIES.has(event.payload?.severity ?? '')) errors.push("'payload.severity' is invalid");
-      } else if (!event.dedup_key) errors.push("'dedup_key' is missing or blank");
-      if (errors.length) return json(400, { status: 'invalid event', message: 'Event object is invalid', errors });
-      events.push(event);
-      json(202, { status: 'success', message: 'Event processed', dedup_key: event.dedup_key ?? randomUUID().replace(/-/g, '') });
-    });
+  const server = await serveBodies('fake PagerDuty', (req, res, raw) => {
+    state.attempts++;
+    const json = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    if (req.method !== 'POST' || req.url !== '/v2/enqueue') return json(404, { status: 'not found' });
+    if (state.fail.count > 0) {
+      state.fail.count--;
+      return state.fail.status === 429
+        ? json(429, { status: 'throttle event', message: 'Requests for this service are arriving too quickly. Please retry later.' })
+        : json(state.fail.status, { status: 'unavailable' });
+    }
+    let event: PagerDutyEvent;
+    try {
+      event = JSON.parse(raw.toString('utf8')) as PagerDutyEvent;
+    } catch {
+      return json(400, { status: 'invalid event', message: 'Event object is invalid', errors: ['Malformed JSON'] });
+    }
+    const errors: string[] = [];
+    if (typeof event.routing_key !== 'string' || event.routing_key.length !== 32) errors.push("'routing_key' is invalid");
+    if (!['trigger', 'acknowledge', 'resolve'].includes(event.event_action ?? '')) errors.push("'event_action' is invalid");
+    if (event.event_action === 'trigger') {
+      if (!event.payload?.summary) errors.push("'payload.summary' is missing or blank");
+      if (!event.payload?.source) errors.push("'payload.source' is missing or blank");
+      if (!SEVERITIES.has(event.payload?.severity ?? '')) errors.push("'payload.severity' is invalid");
+    } else if (!event.dedup_key) errors.push("'dedup_key' is missing or blank");
+    if (errors.length) return json(400, { status: 'invalid event', message: 'Event object is invalid', errors });
+    events.push(event);
+    json(202, { status: 'success', message: 'Event processed', dedup_key: event.dedup_key ?? randomUUID().replace(/-/g, '') });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: server.url,
     events,
     get attempts() {
       return state.attempts;
@@ -75,15 +68,8 @@ export async function startFakePagerDuty(): Promise<FakePagerDuty> {
     failNext(count, status = 500) {
       state.fail = { count, status };
     },
-    async waitFor(match, count = 1, timeoutMs = 15_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (Date.now() < deadline) {
-        const found = events.filter(match);
-        if (found.length >= count) return found;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      throw new Error(`fake PagerDuty: ${events.filter(match).length}/${count} matching events within ${timeoutMs} ms; got ${JSON.stringify(events.map((e) => e.payload?.summary ?? e.event_action))}`);
-    },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    waitFor: (match, count = 1, timeoutMs = 15_000) =>
+      waitForMatches('fake PagerDuty', events, match, count, timeoutMs, (all) => all.map((e) => e.payload?.summary ?? e.event_action)),
+    close: server.close,
   };
 }

@@ -9,8 +9,7 @@
  * text (SenderFault, `InvalidMessageContents`) or to fail them on its side a number of times (`InternalError`).
  */
 import { createHash } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { serveBodies } from './fake-server.ts';
 import { type AwsTestCredentials, verifySigV4 } from './sigv4-verifier.ts';
 
 export interface SqsMessage { body: string; headers: Record<string, string>; action: string }
@@ -61,75 +60,65 @@ export async function startFakeSqs(options: AwsTestCredentials & { region: strin
       flaky = { text, times };
     },
   };
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const reply = (status: number, xml: string) => {
-        res.writeHead(status, { 'content-type': 'text/xml' });
-        res.end(xml);
-      };
-      const raw = Buffer.concat(chunks);
-      const headers: Record<string, string> = {};
-      for (const [name, value] of Object.entries(req.headers)) if (value !== undefined) headers[name] = [value].flat().join(', ');
-      const rawPath = (req.url ?? '/').split('?')[0]!;
-      const check = verifySigV4({ method: req.method ?? '', rawPath, query: {}, headers, body: raw }, options, { service: 'sqs', region: options.region });
-      if (!check.ok) {
-        fake.rejected.push(check.reason);
-        return reply(403, errorXml('Sender', 'SignatureDoesNotMatch', check.reason));
+  const server = await serveBodies('fake SQS', (req, res, raw, headers) => {
+    const reply = (status: number, xml: string) => {
+      res.writeHead(status, { 'content-type': 'text/xml' });
+      res.end(xml);
+    };
+    const rawPath = (req.url ?? '/').split('?')[0]!;
+    const check = verifySigV4({ method: req.method ?? '', rawPath, query: {}, headers, body: raw }, options, { service: 'sqs', region: options.region });
+    if (!check.ok) {
+      fake.rejected.push(check.reason);
+      return reply(403, errorXml('Sender', 'SignatureDoesNotMatch', check.reason));
+    }
+    if (req.method !== 'POST' || !String(headers['content-type']).startsWith('application/x-www-form-urlencoded')) {
+      fake.rejected.push(`${req.method} ${headers['content-type']}`);
+      return reply(400, errorXml('Sender', 'InvalidAction', 'expected a form POST'));
+    }
+    if (rawPath !== queuePath) return reply(400, errorXml('Sender', 'AWS.SimpleQueueService.NonExistentQueue', 'The specified queue does not exist.'));
+    const form = new URLSearchParams(raw.toString('utf8'));
+    const action = form.get('Action') ?? '';
+    if (form.get('Version') !== '2012-11-05') return reply(400, errorXml('Sender', 'InvalidParameterValue', 'Version'));
+    let entries: { id: string; body: string }[];
+    if (action === 'SendMessage') entries = [{ id: '', body: form.get('MessageBody') ?? '' }];
+    else if (action === 'SendMessageBatch') {
+      entries = [];
+      for (let n = 1; form.has(`SendMessageBatchRequestEntry.${n}.Id`); n++) {
+        entries.push({ id: form.get(`SendMessageBatchRequestEntry.${n}.Id`)!, body: form.get(`SendMessageBatchRequestEntry.${n}.MessageBody`) ?? '' });
       }
-      if (req.method !== 'POST' || !String(headers['content-type']).startsWith('application/x-www-form-urlencoded')) {
-        fake.rejected.push(`${req.method} ${headers['content-type']}`);
-        return reply(400, errorXml('Sender', 'InvalidAction', 'expected a form POST'));
+      if (!entries.length) return reply(400, errorXml('Sender', 'AWS.SimpleQueueService.EmptyBatchRequest', 'no entries'));
+      if (entries.length > 10) return reply(400, errorXml('Sender', 'AWS.SimpleQueueService.TooManyEntriesInBatchRequest', 'too many entries'));
+      if (new Set(entries.map((e) => e.id)).size !== entries.length) return reply(400, errorXml('Sender', 'AWS.SimpleQueueService.BatchEntryIdsNotDistinct', 'ids'));
+      if (entries.some((e) => !/^[A-Za-z0-9_-]{1,80}$/.test(e.id))) return reply(400, errorXml('Sender', 'AWS.SimpleQueueService.InvalidBatchEntryId', 'id'));
+    } else return reply(400, errorXml('Sender', 'InvalidAction', `action ${action}`));
+    fake.requests.push(entries.length);
+    if (entries.reduce((n, e) => n + Buffer.byteLength(e.body), 0) > 256 * 1024) return reply(400, errorXml('Sender', 'AWS.SimpleQueueService.BatchRequestTooLong', 'Batch requests cannot be longer than 262144 bytes.'));
+    if (failing.times > 0) {
+      failing.times--;
+      fake.refused.push(failing.code);
+      return reply(failing.status, errorXml(failing.status >= 500 ? 'Receiver' : 'Sender', failing.code, 'refused by the test'));
+    }
+    const results: string[] = [];
+    for (const entry of entries) {
+      let fault: { sender: boolean; code: string } | undefined;
+      if (refuseText && entry.body.includes(refuseText)) fault = { sender: true, code: 'InvalidMessageContents' };
+      else if (flaky.times > 0 && entry.body.includes(flaky.text)) {
+        flaky.times--;
+        fault = { sender: false, code: 'InternalError' };
       }
-      if (rawPath !== queuePath) return reply(400, errorXml('Sender', 'AWS.SimpleQueueService.NonExistentQueue', 'The specified queue does not exist.'));
-      const form = new URLSearchParams(raw.toString('utf8'));
-      const action = form.get('Action') ?? '';
-      if (form.get('Version') !== '2012-11-05') return reply(400, errorXml('Sender', 'InvalidParameterValue', 'Version'));
-      let entries: { id: string; body: string }[];
-      if (action === 'SendMessage') entries = [{ id: '', body: form.get('MessageBody') ?? '' }];
-      else if (action === 'SendMessageBatch') {
-        entries = [];
-        for (let n = 1; form.has(`SendMessageBatchRequestEntry.${n}.Id`); n++) {
-          entries.push({ id: form.get(`SendMessageBatchRequestEntry.${n}.Id`)!, body: form.get(`SendMessageBatchRequestEntry.${n}.MessageBody`) ?? '' });
-        }
-        if (!entries.length) return reply(400, errorXml('Sender', 'AWS.SimpleQueueService.EmptyBatchRequest', 'no entries'));
-        if (entries.length > 10) return reply(400, errorXml('Sender', 'AWS.SimpleQueueService.TooManyEntriesInBatchRequest', 'too many entries'));
-        if (new Set(entries.map((e) => e.id)).size !== entries.length) return reply(400, errorXml('Sender', 'AWS.SimpleQueueService.BatchEntryIdsNotDistinct', 'ids'));
-        if (entries.some((e) => !/^[A-Za-z0-9_-]{1,80}$/.test(e.id))) return reply(400, errorXml('Sender', 'AWS.SimpleQueueService.InvalidBatchEntryId', 'id'));
-      } else return reply(400, errorXml('Sender', 'InvalidAction', `action ${action}`));
-      fake.requests.push(entries.length);
-      if (entries.reduce((n, e) => n + Buffer.byteLength(e.body), 0) > 256 * 1024) return reply(400, errorXml('Sender', 'AWS.SimpleQueueService.BatchRequestTooLong', 'Batch requests cannot be longer than 262144 bytes.'));
-      if (failing.times > 0) {
-        failing.times--;
-        fake.refused.push(failing.code);
-        return reply(failing.status, errorXml(failing.status >= 500 ? 'Receiver' : 'Sender', failing.code, 'refused by the test'));
+      if (fault) {
+        fake.entryFailures.push(fault.code);
+        if (action === 'SendMessage') return reply(fault.sender ? 400 : 500, errorXml(fault.sender ? 'Sender' : 'Receiver', fault.code, 'entry refused'));
+        results.push(`<BatchResultErrorEntry><Id>${entry.id}</Id><SenderFault>${fault.sender}</SenderFault><Code>${fault.code}</Code><Message>refused by the test</Message></BatchResultErrorEntry>`);
+        continue;
       }
-      const results: string[] = [];
-      for (const entry of entries) {
-        let fault: { sender: boolean; code: string } | undefined;
-        if (refuseText && entry.body.includes(refuseText)) fault = { sender: true, code: 'InvalidMessageContents' };
-        else if (flaky.times > 0 && entry.body.includes(flaky.text)) {
-          flaky.times--;
-          fault = { sender: false, code: 'InternalError' };
-        }
-        if (fault) {
-          fake.entryFailures.push(fault.code);
-          if (action === 'SendMessage') return reply(fault.sender ? 400 : 500, errorXml(fault.sender ? 'Sender' : 'Receiver', fault.code, 'entry refused'));
-          results.push(`<BatchResultErrorEntry><Id>${entry.id}</Id><SenderFault>${fault.sender}</SenderFault><Code>${fault.code}</Code><Message>refused by the test</Message></BatchResultErrorEntry>`);
-          continue;
-        }
-        fake.messages.push({ body: entry.body, headers, action });
-        const id = crypto.randomUUID();
-        results.push(action === 'SendMessage'
-          ? `<MD5OfMessageBody>${md5(entry.body)}</MD5OfMessageBody><MessageId>${id}</MessageId>`
-          : `<SendMessageBatchResultEntry><Id>${entry.id}</Id><MessageId>${id}</MessageId><MD5OfMessageBody>${md5(entry.body)}</MD5OfMessageBody></SendMessageBatchResultEntry>`);
-      }
-      return reply(200, `<?xml version="1.0"?><${action}Response xmlns="${NS}"><${action}Result>${results.join('')}</${action}Result><ResponseMetadata><RequestId>${crypto.randomUUID()}</RequestId></ResponseMetadata></${action}Response>`);
-    });
+      fake.messages.push({ body: entry.body, headers, action });
+      const id = crypto.randomUUID();
+      results.push(action === 'SendMessage'
+        ? `<MD5OfMessageBody>${md5(entry.body)}</MD5OfMessageBody><MessageId>${id}</MessageId>`
+        : `<SendMessageBatchResultEntry><Id>${entry.id}</Id><MessageId>${id}</MessageId><MD5OfMessageBody>${md5(entry.body)}</MD5OfMessageBody></SendMessageBatchResultEntry>`);
+    }
+    return reply(200, `<?xml version="1.0"?><${action}Response xmlns="${NS}"><${action}Result>${results.join('')}</${action}Result><ResponseMetadata><RequestId>${crypto.randomUUID()}</RequestId></ResponseMetadata></${action}Response>`);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const url = `http://127.0.0.1:${port}`;
-  return Object.assign(fake, { url, queueUrl: `${url}${queuePath}`, close: () => new Promise<void>((resolve) => server.close(() => resolve())) });
+  return Object.assign(fake, { url: server.url, queueUrl: `${server.url}${queuePath}`, close: server.close });
 }

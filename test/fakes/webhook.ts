@@ -2,8 +2,7 @@
  * A fake generic alerting webhook (`alerting: ["webhook"]`, WEBHOOK_URL) on
  * loopback: records every JSON body posted to it.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { serveBodies, waitForMatches } from './fake-server.ts';
 
 export interface FakeWebhook {
   url: string;
@@ -15,32 +14,18 @@ export interface FakeWebhook {
 
 export async function startFakeWebhook(): Promise<FakeWebhook> {
   const events: Record<string, unknown>[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      try {
-        events.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>);
-        res.writeHead(200).end('ok');
-      } catch {
-        res.writeHead(400).end('not json');
-      }
-    });
+  const server = await serveBodies('fake webhook', (_req, res, body) => {
+    try {
+      events.push(JSON.parse(body.toString('utf8')) as Record<string, unknown>);
+      res.writeHead(200).end('ok');
+    } catch {
+      res.writeHead(400).end('not json');
+    }
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}/alerts`,
+    url: `${server.url}/alerts`,
     events,
-    async waitFor(match, count = 1, timeoutMs = 15_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (Date.now() < deadline) {
-        const found = events.filter(match);
-        if (found.length >= count) return found;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      throw new Error(`fake webhook: ${events.filter(match).length}/${count} matching events within ${timeoutMs} ms; got ${JSON.stringify(events)}`);
-    },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    waitFor: (match, count = 1, timeoutMs = 15_000) => waitForMatches('fake webhook', events, match, count, timeoutMs),
+    close: server.close,
   };
 }

@@ -18,8 +18,8 @@ export const VENDORS_UPSTREAM_KEY = 'sk-upstream-openai-vendors-0001';
 export interface OtelVendorsStack<N extends string> { upstream: FakeUpstream; collectors: Record<N, FakeCollector>; stack: TestStack }
 
 export interface OtelVendorsStackOptions<N extends string> {
-  /** The collectors to start, by name, each with its export path (`/v1/traces` by default). */
-  collectors: Record<N, { path?: string }>;
+  /** The collectors to start, by name, each with its export path (`/v1/traces` by default) and the headers it accepts. */
+  collectors: Record<N, Parameters<typeof startFakeCollector>[0]>;
   /** The config.yaml after callbackModels' head (`litellm_settings` and the rest). */
   settings: string;
   /** The vendors' environment, pointing them at the collectors. */

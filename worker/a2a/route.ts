@@ -69,7 +69,10 @@ export async function a2aInvoke(c: Ctx): Promise<Response> {
   if (method.startsWith('message/') && (!isObject(params.message) || !Array.isArray(params.message.parts))) {
     return rpcError(id, INVALID_PARAMS, 'Invalid params: params.message with its parts is required', 400);
   }
-  if (method.startsWith('tasks/') && typeof params.id !== 'string') return rpcError(id, INVALID_PARAMS, "Invalid params: params.id (the task's id) is required", 400);
+  // A task's id is a string or a number (its text: task-ids.ts namedIds), as everywhere else a request names one.
+  if (method.startsWith('tasks/') && typeof params.id !== 'string' && typeof params.id !== 'number') {
+    return rpcError(id, INVALID_PARAMS, "Invalid params: params.id (the task's id) is required", 400);
+  }
   // Each id a request names is one owner record read (task-owners.ts): a bounded number, of a length one records.
   if (referencedCount(params) > NAMED_IDS_MAX - 2) {
     return rpcError(id, INVALID_PARAMS, `Invalid params: params.message.referenceTaskIds takes at most ${NAMED_IDS_MAX - 2} tasks`, 400);
@@ -78,7 +81,7 @@ export async function a2aInvoke(c: Ctx): Promise<Response> {
   const stray = method.startsWith('tasks/') ? taskMetadataStray(params) : strayIdKey(params);
   if (stray) return rpcError(id, INVALID_PARAMS, `Invalid params: ${stray.slice(0, 200)} is not a field the gateway takes (task and context ids go in taskId, contextId, referenceTaskIds)`, 400);
   const named = namedIds(method, params);
-  if (named.invalid) return rpcError(id, INVALID_PARAMS, `Invalid params: ${named.invalid} must be a string`, 400);
+  if (named.invalid) return rpcError(id, INVALID_PARAMS, `Invalid params: ${named.invalid} must be a string or a number`, 400);
   if (named.tasks.length + named.contexts.length > NAMED_IDS_MAX) return rpcError(id, INVALID_PARAMS, `Invalid params: a request names at most ${NAMED_IDS_MAX} tasks and contexts`, 400);
   if ([...named.tasks, ...named.contexts].some((one) => one.length > ID_CHARS_MAX)) {
     return rpcError(id, INVALID_PARAMS, `Invalid params: a task or context id is at most ${ID_CHARS_MAX} characters`, 400);

@@ -11,7 +11,7 @@ import type { JwtAuthSettings } from '../config/jwt-schema.ts';
 import { type DatabaseEnv, openDatabase } from '../db/client.ts';
 import { jwtSubjectPolicy } from '../limits/jwt-policy.ts';
 import { toGatewayError } from '../limits/refusals.ts';
-import { abbreviateKey, hashKey } from './secrets.ts';
+import { abbreviateKey, hashKey, newPlainKey } from './secrets.ts';
 import { type AutoRegisterOptions, mintedKeyLimits } from './jwt-auto-register-params.ts';
 import type { JwtClient } from './jwt-key-mapping.ts';
 
@@ -20,13 +20,6 @@ export const AUTO_REGISTER_ACTOR = 'auto_register';
 
 /** What minting found: the key hash the client is mapped to now, or that an admin paused its mapping (no key made). */
 export type Minted = { token: string } | { paused: true };
-
-/** A fresh `sk-` key: 128 random bits, as /key/generate makes them. */
-function newPlainKey(): string {
-  let binary = '';
-  for (const b of crypto.getRandomValues(new Uint8Array(16))) binary += String.fromCharCode(b);
-  return `sk-${btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')}`;
-}
 
 const INSERT_KEY = `INSERT INTO "LiteLLM_VerificationToken"
   (token, key_name, user_id, team_id, organization_id, metadata, blocked, created_by, updated_by,

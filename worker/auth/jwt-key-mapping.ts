@@ -12,6 +12,7 @@ import { claimField, type JwtAuthSettings } from '../config/jwt-schema.ts';
 import { type DatabaseEnv, openDatabase } from '../db/client.ts';
 import { pgCode, UNDEFINED_TABLE } from '../db/pg-code.ts';
 import { GatewayError } from '../errors.ts';
+import { BoundedTtlMap } from '../lib/bounded-map.ts';
 import { log } from '../telemetry/log.ts';
 import { isNamesNoOne } from './jwt-refusals.ts';
 import { mintClientKey } from './jwt-auto-register.ts';
@@ -45,7 +46,7 @@ export const REFUSAL_TTL_MS = 30_000;
 const STALE_LIMIT_MS = 60_000;
 /** After a failed read, calls answer from what the isolate has for this long instead of waiting on Postgres again. */
 const BACKOFF_MS = 2_000;
-/** Mappings remembered per isolate; when full, the oldest go first. */
+/** Mappings (and auto_register's refusals) remembered per isolate; when full, the one written longest ago goes first. */
 const MAX_REMEMBERED = 20_000;
 /** Longest claim value looked up (LiteLLM's values are client ids, emails, subjects). */
 const MAX_VALUE_CHARS = 512;
@@ -102,8 +103,9 @@ export class JwtKeyMappings {
   readonly #autoRegister: boolean;
   readonly #minting = new Map<string, Promise<string | null>>();
   /** auto_register's paused clients (no error) and policy refusals, per client and what its token names, until `until`. */
-  readonly #refused = new Map<string, { error: GatewayError | undefined; until: number }>();
-  readonly #known = new Map<string, { token: string | null; at: number }>();
+  readonly #refused = new BoundedTtlMap<{ error: GatewayError | undefined }>(MAX_REMEMBERED);
+  /** What was read of each client's mapping and when: fresh for MAPPING_TTL_MS, kept while Postgres is out of reach up to STALE_LIMIT_MS. */
+  readonly #known = new BoundedTtlMap<{ token: string | null; at: number }>(MAX_REMEMBERED);
   readonly #reading = new Map<string, Promise<string | null>>();
   #failedAt = 0;
 
@@ -169,9 +171,8 @@ export class JwtKeyMappings {
   /** The hash of the key a client is mapped to (null: none), read at most every MAPPING_TTL_MS per isolate. */
   async tokenFor(client: JwtClient, now = Date.now()): Promise<string | null> {
     const id = JSON.stringify([client.claim, client.value, client.issuer]);
-    const known = this.#known.get(id);
-    if (known && now - known.at < MAPPING_TTL_MS) return known.token;
-    const usable = known && now - known.at < STALE_LIMIT_MS ? known : undefined;
+    const usable = this.#known.get(id, now);
+    if (usable && now - usable.at < MAPPING_TTL_MS) return usable.token;
     if (now - this.#failedAt < BACKOFF_MS) return this.#unreadable(usable);
     let reading = this.#reading.get(id);
     if (!reading) {
@@ -201,8 +202,8 @@ export class JwtKeyMappings {
     const subjects = named.alternatives?.length ? named.alternatives : [named.token];
     const id = JSON.stringify([client.claim, client.value, client.issuer]);
     const refusalId = JSON.stringify([id, ...subjects]);
-    const refused = this.#refused.get(refusalId);
-    if (refused && now < refused.until) {
+    const refused = this.#refused.get(refusalId, now);
+    if (refused) {
       if (refused.error) throw refused.error;
       return null;
     }
@@ -216,11 +217,11 @@ export class JwtKeyMappings {
     try {
       const token = await minting;
       if (token) this.#remember(id, token, now);
-      else this.#refuse(refusalId, undefined, now + MAPPING_TTL_MS);
+      else this.#refused.set(refusalId, { error: undefined }, MAPPING_TTL_MS, now);
       return token;
     } catch (err) {
       if (err instanceof GatewayError) {
-        this.#refuse(refusalId, err, now + REFUSAL_TTL_MS);
+        this.#refused.set(refusalId, { error: err }, REFUSAL_TTL_MS, now);
         throw err;
       }
       log.error('JWT key mapping: auto_register could not write its key and mapping:', err instanceof Error ? err.message : String(err));
@@ -229,25 +230,13 @@ export class JwtKeyMappings {
     }
   }
 
-  #refuse(id: string, error: GatewayError | undefined, until: number): void {
-    if (this.#refused.size >= MAX_REMEMBERED && !this.#refused.has(id)) this.#refused.clear();
-    this.#refused.set(id, { error, until });
-  }
-
   #unreadable(usable: { token: string | null } | undefined): string | null {
     if (usable) return usable.token;
     throw new GatewayError('JWT key mapping: the database could not be read to find this JWT\'s virtual key; try again shortly', { status: 503, type: 'no_db_connection' });
   }
 
   #remember(id: string, token: string | null, at: number): void {
-    if (this.#known.size >= MAX_REMEMBERED && !this.#known.has(id)) {
-      for (const old of this.#known.keys()) {
-        this.#known.delete(old);
-        if (this.#known.size < MAX_REMEMBERED / 2) break;
-      }
-    }
-    this.#known.delete(id);
-    this.#known.set(id, { token, at });
+    this.#known.set(id, { token, at }, STALE_LIMIT_MS, at);
   }
 
   async #read(client: JwtClient): Promise<string | null> {

@@ -2,6 +2,7 @@ import type { PoolClient } from '@neondatabase/serverless';
 import type { JwtAuthSettings, LitellmUserRole } from '../config/jwt-schema.ts';
 import { type Database, type DatabaseEnv, openDatabase } from '../db/client.ts';
 import { pgCode } from '../db/pg-code.ts';
+import { BoundedTtlMap } from '../lib/bounded-map.ts';
 import { type EntityKind, teamMemberId } from '../limits/entity-kind.ts';
 import { jwtSubjectPolicy } from '../limits/jwt-policy.ts';
 import { log } from '../telemetry/log.ts';
@@ -24,6 +25,7 @@ import type { Claims } from './jwt-verify.ts';
 
 /** How long a user found in step with a token's role and teams is not read again (an admin's later edit is undone within this). */
 const SYNCED_MS = 300_000;
+/** Users remembered in step per isolate; when full, the one written longest ago goes first. */
 const MAX_REMEMBERED = 10_000;
 /** The most teams of one token synced (the first, in its list's order): a claim is the provider's, and bounds the writes and the memo. */
 export const MAX_SYNCED_TEAMS = 64;
@@ -82,7 +84,7 @@ export class JwtRoleSync {
   /** The global `litellm_jwtauth`, which the call's policy reads (its upserts; limits/jwt-policy.ts). */
   readonly #settings: JwtAuthSettings;
   /** User id → the fingerprint of the role and teams last found (or made) stored, per isolate: a steady caller's new token pays a map read. */
-  readonly #synced = new Map<string, { state: string; until: number }>();
+  readonly #synced = new BoundedTtlMap<string>(MAX_REMEMBERED);
   /** Until when the database counts as out of reach (isOutage): syncs are skipped, not each left to time out. */
   #outageUntil = 0;
   readonly #open: (env: DatabaseEnv) => Database;
@@ -112,8 +114,7 @@ export class JwtRoleSync {
     const teams = settings.team_ids_jwt_field === undefined ? undefined : syncedTeams(claimAt(claims, settings.team_ids_jwt_field));
     if (!role && !teams) return;
     const state = await fingerprint(role, teams);
-    const known = this.#synced.get(subject.userId);
-    if (known && known.state === state && known.until > now) return;
+    if (this.#synced.get(subject.userId, now) === state) return;
     if (now < this.#outageUntil) return;
     try {
       // A token listing several teams is admitted as the first of them its policy finds (jwt-team-choice.ts).
@@ -125,8 +126,7 @@ export class JwtRoleSync {
       log.warn(`sync_user_role_and_teams: user ${subject.userId} was left as it was: ${why}${outage ? `; no user is synced by this isolate for ${OUTAGE_MS / 1000}s` : ''}`);
       return;
     }
-    if (this.#synced.size >= MAX_REMEMBERED && !known) this.#synced.clear();
-    this.#synced.set(subject.userId, { state, until: now + SYNCED_MS });
+    this.#synced.set(subject.userId, state, SYNCED_MS, now);
   }
 
   /** False when the token's policy refuses it or its user is not stored (nothing written, nothing remembered). */

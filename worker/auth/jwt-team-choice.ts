@@ -1,4 +1,5 @@
 import type { GatewayError } from '../errors.ts';
+import { BoundedTtlMap } from '../lib/bounded-map.ts';
 import type { KeyStore } from './key-policy.ts';
 
 /**
@@ -11,21 +12,19 @@ const MAX_REMEMBERED = 2_000;
 /** Longer requested names (a wildcard group's, chosen by the client) are not remembered. */
 export const MAX_REMEMBERED_NAME = 256;
 export type Choice = { token: string } | { refuse: () => GatewayError };
-const chosen = new Map<string, { choice: Choice; until: number }>();
+const chosen = new BoundedTtlMap<Choice>(MAX_REMEMBERED);
 
 /** The choice remembered for `id`, while fresh and only a team among `alternatives`. */
 export function remembered(id: string, alternatives: readonly string[], now: number): Choice | undefined {
-  const known = chosen.get(id);
-  if (!known || known.until <= now) return undefined;
+  const known = chosen.get(id, now);
   // Only a team this token lists: the key is the list itself, this is the last guard.
-  if ('token' in known.choice && !alternatives.includes(known.choice.token)) return undefined;
-  return known.choice;
+  if (known && 'token' in known && !alternatives.includes(known.token)) return undefined;
+  return known;
 }
 
-/** Remembers a choice for 30 s; when the map is full it starts over (a bound, not a policy). */
+/** Remembers a choice for 30 s; when the map is full the choice written longest ago goes (a bound, not a policy). */
 export function remember(id: string, choice: Choice, now: number): void {
-  if (chosen.size >= MAX_REMEMBERED) chosen.clear();
-  chosen.set(id, { choice, until: now + REMEMBER_MS });
+  chosen.set(id, choice, REMEMBER_MS, now);
 }
 
 /**

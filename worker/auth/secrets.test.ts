@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hashKey, hashPresentedKey, toHex } from './secrets.ts';
+import { hashKey, hashPresentedKey, newPlainKey, toHex } from './secrets.ts';
 
 describe('key hashing', () => {
   it('is the SHA-256 hex LiteLLM stores', async () => {
@@ -18,5 +18,11 @@ describe('key hashing', () => {
   it('writes bytes as lower-case hex, two digits each', () => {
     expect(toHex(new Uint8Array([0, 1, 15, 16, 171, 255]).buffer)).toBe('00010f10abff');
     expect(toHex(new ArrayBuffer(0))).toBe('');
+  });
+
+  it('makes fresh keys of LiteLLM\'s shape: sk- and 22 base64url characters (16 random bytes), never the same twice', () => {
+    const keys = Array.from({ length: 200 }, () => newPlainKey());
+    for (const key of keys) expect(key).toMatch(/^sk-[A-Za-z0-9_-]{22}$/);
+    expect(new Set(keys).size).toBe(keys.length);
   });
 });

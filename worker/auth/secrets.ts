@@ -21,6 +21,16 @@ export async function hashKey(key: string): Promise<string> {
   return toHex(await crypto.subtle.digest('SHA-256', encoder.encode(key)));
 }
 
+/**
+ * A fresh virtual key: `sk-` and base64url of 16 random bytes (128 bits), LiteLLM's `secrets.token_urlsafe(16)`
+ * shape. One maker for /key/generate, /user/new's personal key and JWT auto_register, so every key looks alike.
+ */
+export function newPlainKey(): string {
+  let binary = '';
+  for (const b of crypto.getRandomValues(new Uint8Array(16))) binary += String.fromCharCode(b);
+  return `sk-${btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')}`;
+}
+
 /** Keys presented lately and their hashes, per isolate (bounded: emptied when full; keys longer than any real one are not kept). */
 const presented = new Map<string, string>();
 const MAX_PRESENTED = 1024;

@@ -15,6 +15,21 @@ export function envRefName(value: unknown): string | undefined {
   return ENV_NAME.test(name) ? name : undefined;
 }
 
+/**
+ * One setting read when it is used (LiteLLM's `get_secret`): an `os.environ/NAME` value is the variable, a
+ * literal is itself; either trimmed, blank counting as unset. `missing` names a referenced variable that is unset
+ * or blank, so a caller can say which one to set; a blank literal is just unset (the caller's fallback applies).
+ * Every per-call credential reader (Langfuse's, the key/team loggers', the AWS signers') goes through here, so a
+ * value with a stray newline or a blank variable means the same everywhere.
+ */
+export function resolveEnvRef(value: string | undefined, env: Record<string, unknown>): { value?: string; missing?: string } {
+  if (value === undefined) return {};
+  const name = envRefName(value);
+  if (!name) return value.trim() === '' ? {} : { value: value.trim() };
+  const found = env[name];
+  return typeof found === 'string' && found.trim() !== '' ? { value: found.trim() } : { missing: name };
+}
+
 // A reference inside a longer value (`Bearer os.environ/COHERE_API_KEY`, a pass-through endpoint's header).
 const EMBEDDED_REF = /os\.environ\/([A-Za-z_][A-Za-z0-9_]*)/g;
 

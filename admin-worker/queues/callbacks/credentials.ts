@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { envRefName } from '../../../worker/config/env-ref.ts';
+import { resolveEnvRef } from '../../../worker/config/env-ref.ts';
 import { gatewaySecretValues, runtimeConfig } from '../../../worker/config/runtime.ts';
 import { openDatabase } from '../../../worker/db/client.ts';
 import { type DynamicLangfuse, keyLangfuse, teamLoggingSettings } from '../../../worker/telemetry/langfuse/logging-settings.ts';
@@ -21,11 +21,8 @@ export type Resolved = { ok: true; credentials: LangfuseCredentials } | { ok: fa
 
 const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
 
-/** A stored value, or the variable an `os.environ/NAME` value names (LiteLLM's `get_secret`). */
-function fromEnv(value: string | undefined, env: AdminEnv): string | undefined {
-  const name = envRefName(value);
-  return name ? text(env[name]) : value;
-}
+/** A stored value, or the variable an `os.environ/NAME` value names (worker/config/env-ref.ts resolveEnvRef). */
+const fromEnv = (value: string | undefined, env: AdminEnv): string | undefined => resolveEnvRef(value, env).value;
 
 function parsedHost(host: string): URL | undefined {
   try {

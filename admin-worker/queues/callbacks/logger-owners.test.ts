@@ -10,6 +10,20 @@ const ENV = {
 const settings = (vars: Record<string, string>) => ({ success: true, failure: true, vars });
 
 describe('ownerEnvOf', () => {
+  it("sends arize spans with the owner's own space and key only, never mixed with the environment's", () => {
+    const arizeEnv = { ARIZE_API_KEY: 'arize-env-0001', ARIZE_SPACE_KEY: 'env-space', ARIZE_HTTP_ENDPOINT: 'https://otlp.internal/v1', ARIZE_PROJECT_NAME: 'p' };
+    const own = ownerEnvOf('arize', settings({ arize_api_key: 'arize-own-0002', arize_space_key: 'own-space' }), arizeEnv, 'team');
+    expect(own).toMatchObject({ ARIZE_API_KEY: 'arize-own-0002', ARIZE_SPACE_ID: 'own-space', ARIZE_HTTP_ENDPOINT: arizeEnv.ARIZE_HTTP_ENDPOINT, ARIZE_PROJECT_NAME: 'p' });
+    expect(own).not.toHaveProperty('ARIZE_SPACE_KEY');
+    // arize_space_key wins over arize_space_id, as LiteLLM reads them (the id set first, the key overwriting it).
+    expect(ownerEnvOf('arize', settings({ arize_api_key: 'k', arize_space_id: 'id', arize_space_key: 'key' }), arizeEnv, 'key')).toMatchObject({ ARIZE_SPACE_ID: 'key' });
+    for (const half of [{ arize_space_id: 'tenant-space' }, { arize_api_key: 'arize-own-0003' }] as Record<string, string>[]) {
+      const refused = ownerEnvOf('arize', settings(half), arizeEnv, 'key');
+      expect(refused).toEqual({ error: expect.stringContaining('need both arize_api_key and arize_space_id') });
+      expect(JSON.stringify(refused)).not.toContain(arizeEnv.ARIZE_API_KEY);
+    }
+  });
+
   it("uses a team's own LangSmith key, project and base URL, without the environment's tenant", () => {
     const env = ownerEnvOf('langsmith', settings({ langsmith_api_key: 'lsv2_own-0003', langsmith_project: 'p', langsmith_base_url: 'https://smith.team' }), ENV, 'team');
     expect(env).toMatchObject({ LANGSMITH_API_KEY: 'lsv2_own-0003', LANGSMITH_PROJECT: 'p', LANGSMITH_BASE_URL: 'https://smith.team' });

@@ -5,7 +5,7 @@
  * them (LiteLLM's StandardCallbackDynamicParams replacing the env's for that call). Each owner's settings make
  * their own target, so one team's wrong credentials only hold back that team's payloads.
  */
-import { envRefName } from '../../../worker/config/env-ref.ts';
+import { resolveEnvRef } from '../../../worker/config/env-ref.ts';
 import { gatewaySecretValues } from '../../../worker/config/runtime.ts';
 import type { DynamicLoggerSettings } from '../../../worker/telemetry/standard/dynamic-settings.ts';
 import { envText, type LoggerEnv } from './loggers/types.ts';
@@ -42,12 +42,8 @@ export function tokenUriProblem(json: string, env: LoggerEnv): string | undefine
 
 const LANGSMITH_DEFAULT_BASE = 'https://api.smith.langchain.com';
 
-/** A stored value, or the variable an `os.environ/NAME` value names (LiteLLM's `get_secret`). */
-function resolved(value: string | undefined, env: LoggerEnv): string | undefined {
-  if (value === undefined) return undefined;
-  const name = envRefName(value);
-  return name ? envText(env, name) : value.trim() || undefined;
-}
+/** A stored value, or the variable an `os.environ/NAME` value names (worker/config/env-ref.ts resolveEnvRef). */
+const resolved = (value: string | undefined, env: LoggerEnv): string | undefined => resolveEnvRef(value, env).value;
 
 const origin = (url: string): string | undefined => {
   try {
@@ -110,7 +106,21 @@ function gcsEnv(vars: Record<string, string>, env: LoggerEnv): OwnerEnv {
   return { ...without(env, /^GCS_(BUCKET_NAME|PATH_SERVICE_ACCOUNT)$/), GCS_BUCKET_NAME: bucket, GCS_PATH_SERVICE_ACCOUNT: account };
 }
 
-const MAKERS: Record<string, (vars: Record<string, string>, env: LoggerEnv) => OwnerEnv> = { langsmith: langsmithEnv, gcs_bucket: gcsEnv };
+/**
+ * Arize settings as LiteLLM reads them (`arize_api_key`, and the space: `arize_space_key`, else `arize_space_id`:
+ * LiteLLM sets the space from arize_space_id, then overwrites it with arize_space_key)
+ * in place of ARIZE_API_KEY and ARIZE_SPACE_ID / ARIZE_SPACE_KEY. Both must be the owner's own: the environment's
+ * key never writes into a space a key or team names, nor theirs into the environment's. There is no endpoint
+ * variable: the spans go to the environment's ARIZE_HTTP_ENDPOINT / ARIZE_ENDPOINT (otel-vendors.ts).
+ */
+function arizeEnv(vars: Record<string, string>, env: LoggerEnv): OwnerEnv {
+  const apiKey = resolved(vars.arize_api_key, env);
+  const space = resolved(vars.arize_space_key, env) ?? resolved(vars.arize_space_id, env);
+  if (!apiKey || !space) return { error: 'its arize settings need both arize_api_key and arize_space_id (or arize_space_key) of their own' };
+  return { ...without(env, /^ARIZE_(API_KEY|SPACE_ID|SPACE_KEY)$/), ARIZE_API_KEY: apiKey, ARIZE_SPACE_ID: space };
+}
+
+const MAKERS: Record<string, (vars: Record<string, string>, env: LoggerEnv) => OwnerEnv> = { langsmith: langsmithEnv, gcs_bucket: gcsEnv, arize: arizeEnv };
 
 /**
  * The environment a logger's target is made from for one owner's settings, or why they make none. The gateway's

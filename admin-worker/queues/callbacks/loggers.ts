@@ -19,6 +19,8 @@ import { gcsBucketPoster } from './loggers/gcs-bucket.ts';
 import { langsmithPoster } from './loggers/langsmith.ts';
 import { braintrustPoster } from './loggers/braintrust.ts';
 import { sqsPoster } from './loggers/sqs.ts';
+import { opikPoster } from './loggers/opik.ts';
+import { sentryPoster } from './loggers/sentry.ts';
 import { payloadId, payloadSegments } from './loggers/payload-split.ts';
 import { requestPool } from './loggers/pool.ts';
 import { loggerSecrets, REASON_MAX, scrubbed } from './loggers/secrets.ts';
@@ -36,6 +38,8 @@ export const LOGGER_POSTERS: Readonly<Record<string, LoggerPoster>> = {
   gcs_bucket: gcsBucketPoster,
   braintrust: braintrustPoster,
   aws_sqs: sqsPoster,
+  opik: opikPoster,
+  sentry: sentryPoster,
 };
 
 /** `owner`: `key:<hashed token>` or `team:<id>` whose settings the payloads go with (logger-owners.ts), unset for the config's. */

@@ -10,6 +10,7 @@
  *   header there); the project from `PHOENIX_PROJECT_NAME`.
  * - `arize`: `ARIZE_HTTP_ENDPOINT` or `ARIZE_ENDPOINT` (`https://otlp.arize.com/v1`), headers `space_id`
  *   (`ARIZE_SPACE_ID`, or `ARIZE_SPACE_KEY`) and `api_key` (`ARIZE_API_KEY`); the project from `ARIZE_PROJECT_NAME`.
+ *   A key's or team's own spans: its arize_api_key and space in place of those (logger-owners.ts arizeEnv).
  * - `logfire`, `traceloop`, `langtrace`, `levo`, `weave_otel`: otlp-vendors.ts.
  */
 import type { OtelDestination } from '../../../worker/telemetry/langfuse/types.ts';

@@ -12,6 +12,10 @@ import { isOtelExporter, type OtelExporter, vendorTarget } from './otel-vendors.
 import { type OtlpTarget, otlpTarget } from './otlp-target.ts';
 import { log } from '../../../worker/telemetry/log.ts';
 import { headerSecrets, scrubbed, secretsOf, withEscapes } from './loggers/secrets.ts';
+import { type OwnerEnv, ownerLabel } from './logger-owners.ts';
+import { OWNER_REQUESTS, PER_OWNER_REQUESTS } from './loggers.ts';
+import { requestPool } from './loggers/pool.ts';
+import { OWNER_BUDGET_MS, ownerRunner } from './owner-limits.ts';
 
 /** How long the collector gets to answer one export (`OTEL_EXPORTER_OTLP_TIMEOUT`, milliseconds, overrides it). */
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -79,10 +83,15 @@ export type SpanSegment = EventSegment & { origin: number; destination?: Callbac
 /**
  * Exports the spans of a batch's messages, each callback's (`otel`, `langfuse_otel`, `arize_phoenix`,
  * `arize`: a message holds one's) to its own collector, side by side, so one collector being down or slow
- * marks only its own messages for a retry.
+ * marks only its own messages for a retry. `ownerEnvs`, the keys' and teams' own settings, may still be being
+ * read: only their groups wait for it.
  */
-export async function exportSpans(segments: readonly SpanSegment[], env: AdminEnv, ctx: ExecutionContext, retry: (origin: number) => void): Promise<void> {
-  const groups = new Map<OtelCallbackName, SpanSegment[]>();
+export async function exportSpans(
+  segments: readonly SpanSegment[], env: AdminEnv, ctx: ExecutionContext, retry: (origin: number) => void,
+  ownerEnvs?: ReadonlyMap<string, OwnerEnv> | Promise<ReadonlyMap<string, OwnerEnv>>,
+): Promise<void> {
+  // Per callback and owner: a key's or team's own Arize credentials are a target of their own, exported on their own.
+  const groups = new Map<string, SpanSegment[]>();
   const unknown = new Map<string, number>();
   for (const segment of segments) {
     const d = segment.destination;
@@ -95,12 +104,24 @@ export async function exportSpans(segments: readonly SpanSegment[], env: AdminEn
       continue;
     }
     const name: OtelCallbackName = exporter ?? 'otel';
-    const list = groups.get(name);
+    const owner = name === 'arize' ? spanOwner(d) : undefined;
+    const group = owner ? `${name}\n${owner}` : name;
+    const list = groups.get(group);
     if (list) list.push(segment);
-    else groups.set(name, [segment]);
+    else groups.set(group, [segment]);
   }
   for (const [name, count] of unknown) log.error(`OpenTelemetry callback ${JSON.stringify(name)}: ${count} spans kept for a retry: no such callback in this admin Worker`);
-  const results = await Promise.allSettled([...groups].map(([name, list]) => exportTo(name, list, env, ctx, retry)));
+  // Owners' groups share OWNER_REQUESTS connections, one each at a time, within OWNER_BUDGET_MS (as the loggers'
+  // owners do: owner-limits.ts), so tenants' own settings never take the config's exporters' connections; the
+  // config's exports start at once, without waiting for the owners' settings to be read.
+  const ownersRun = requestPool(OWNER_REQUESTS);
+  const ownersDeadline = Date.now() + OWNER_BUDGET_MS;
+  const results = await Promise.allSettled([...groups].map(async ([group, list]) => {
+    const [name, owner] = group.split('\n') as [OtelCallbackName, string | undefined];
+    if (!owner) return exportTo(name, list, env, ctx, retry);
+    const ownEnv = (await ownerEnvs)?.get(group) ?? { error: 'its settings were not read' };
+    return exportTo(name, list, env, ctx, retry, { owner, env: ownEnv, run: ownerRunner<ExportResult>(requestPool(PER_OWNER_REQUESTS), ownersRun, ownersDeadline) });
+  }));
   results.forEach((result, i) => {
     if (result.status === 'fulfilled') return;
     const [name, list] = [...groups][i]!;
@@ -111,6 +132,12 @@ export async function exportSpans(segments: readonly SpanSegment[], env: AdminEn
 
 type OtelCallbackName = 'otel' | OtelExporter;
 
+/** An arize span's owner (`key:<hashed token>` or `team:<id>`), whose own credentials it goes with, as logger-owners.ts names it. */
+export function spanOwner(d: CallbackDestination | undefined): string | undefined {
+  if (d?.source !== 'otel') return undefined;
+  return typeof d.key === 'string' && d.key ? `key:${d.key}` : typeof d.team === 'string' && d.team ? `team:${d.team}` : undefined;
+}
+
 /**
  * Exports one callback's spans (at most 3 MB a request) and marks
  * for a retry (`retry`, by message) those the collector could not take now.
@@ -118,9 +145,20 @@ type OtelCallbackName = 'otel' | OtelExporter;
  * only the message it cannot take is logged and dropped, as OTLP says; spans
  * without a usable collector setting are logged and dropped, never retried.
  */
-async function exportTo(name: OtelCallbackName, segments: readonly SpanSegment[], env: AdminEnv, ctx: ExecutionContext, retry: (origin: number) => void): Promise<void> {
-  const target = name === 'otel' ? otlpTarget(env) : vendorTarget(env, name);
-  const label = name === 'otel' ? 'OpenTelemetry' : `OpenTelemetry (${name})`;
+async function exportTo(
+  name: OtelCallbackName, segments: readonly SpanSegment[], env: AdminEnv, ctx: ExecutionContext, retry: (origin: number) => void,
+  owned?: { owner: string; env: OwnerEnv; run: (task: () => Promise<ExportResult>) => Promise<ExportResult> },
+): Promise<void> {
+  const label = name === 'otel' ? 'OpenTelemetry' : `OpenTelemetry (${name}${owned ? ` for ${ownerLabel(owned.owner)}` : ''})`;
+  if (owned && 'error' in owned.env && typeof owned.env.error === 'string') {
+    // An owner's settings that make no target hold only that owner's spans: a retry (or, once gone, a drop).
+    const drop = 'drop' in owned.env && owned.env.drop === true;
+    log.error(`${label} callback: ${segments.reduce((n, s) => n + s.events, 0)} spans ${drop ? 'dropped' : 'kept for a retry'}: ${owned.env.error}`);
+    reportCallbackFailure(env, ctx, { callback: name, error: new Error(owned.env.error) });
+    if (!drop) for (const segment of segments) retry(segment.origin);
+    return;
+  }
+  const target = name === 'otel' ? otlpTarget(env) : vendorTarget((owned?.env ?? env) as AdminEnv, name);
   if ('error' in target) {
     log.error(`${label} callback: ${segments.reduce((n, s) => n + s.events, 0)} spans dropped: ${target.error}`);
     reportCallbackFailure(env, ctx, { callback: name, error: new Error(target.error) });
@@ -132,7 +170,8 @@ async function exportTo(name: OtelCallbackName, segments: readonly SpanSegment[]
   const secretsNow = () => (secrets ??= exportSecrets(env, target));
   const send = async (chunk: readonly SpanSegment[]): Promise<void> => {
     const count = chunk.reduce((n, s) => n + s.events, 0);
-    const result = await postSpans(target, chunk, timeoutMs, secretsNow);
+    const post = () => postSpans(target, chunk, timeoutMs, secretsNow);
+    const result = await (owned ? owned.run(post) : post());
     if (result.ok) {
       if (result.partial) log.error(`${label} collector at ${where} took ${count} spans but ${result.partial}`);
       return;

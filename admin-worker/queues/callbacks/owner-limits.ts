@@ -6,6 +6,7 @@
  * to a retry, as a refused GCS token exchange is remembered), and owners' requests not started within
  * OWNER_BUDGET_MS of the batch's start are retried rather than waited on.
  */
+import { BoundedTtlMap } from '../../../worker/lib/bounded-map.ts';
 import { requestPool } from './loggers/pool.ts';
 import type { LoggerTarget, PostResult } from './loggers/types.ts';
 
@@ -15,8 +16,14 @@ export const UNANSWERED_MS = 30_000;
 /** How long a batch waits for owners' requests to start: later ones are retried (with the consumer's backoff). */
 export const OWNER_BUDGET_MS = 15_000;
 
-/** Per logger and destination origin: until when it is not tried again. */
-const unanswered = new Map<string, number>();
+/** Destinations remembered as unanswered at most: tenants choose these origins, so the memory is bounded (the oldest goes first). */
+const UNANSWERED_MAX = 1_000;
+
+/** Per logger and destination origin: remembered for UNANSWERED_MS, while it is not tried again. */
+const unanswered = new BoundedTtlMap<true>(UNANSWERED_MAX);
+
+/** A request an owner's runner never sent: the owners' budget was spent while it waited. */
+type Unsent = { ok: false; retry: true; reason: string };
 
 /** Runs one request of a logger's payloads: a pool, or an owner's runner (ownerRunner). */
 export type Run = (task: () => Promise<PostResult>) => Promise<PostResult>;
@@ -27,8 +34,8 @@ type Pool = ReturnType<typeof requestPool>;
  * is spent while it waits: then it is answered at once as one to retry, and never sent (a request already sent
  * runs to its answer or timeout, so nothing delivered is retried).
  */
-export function ownerRunner(own: Pool, shared: Pool, deadline: number): Run {
-  return (task) => new Promise<PostResult>((resolve, reject) => {
+export function ownerRunner<R extends { ok: boolean } = PostResult>(own: Pool, shared: Pool, deadline: number): (task: () => Promise<R>) => Promise<R | Unsent> {
+  return (task) => new Promise<R | Unsent>((resolve, reject) => {
     let spent = false;
     const timer = setTimeout(() => {
       spent = true;
@@ -55,17 +62,9 @@ export function rememberingTarget(name: string, target: LoggerTarget): LoggerTar
   return {
     where: target.where,
     async post(segments) {
-      const until = unanswered.get(place);
-      if (until !== undefined) {
-        if (Date.now() < until) return { ok: false, retry: true, reason: `not sent: no answer from it within the last ${UNANSWERED_MS / 1000} s` };
-        unanswered.delete(place);
-      }
+      if (unanswered.get(place)) return { ok: false, retry: true, reason: `not sent: no answer from it within the last ${UNANSWERED_MS / 1000} s` };
       const result = await target.post(segments);
-      if (!result.ok && result.unanswered) {
-        // Tenants choose these origins: a bounded memory (cleared whole, at worst forgetting early).
-        if (unanswered.size >= 1000) unanswered.clear();
-        unanswered.set(place, Date.now() + UNANSWERED_MS);
-      }
+      if (!result.ok && result.unanswered) unanswered.set(place, true, UNANSWERED_MS);
       return result;
     },
   };

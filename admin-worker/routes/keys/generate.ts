@@ -7,7 +7,7 @@ import type { LoggerEnv } from '../../queues/callbacks/loggers/types.ts';
 import { eq, sql } from 'drizzle-orm';
 import type { BudgetRow } from '../../../drizzle/schema/budgets.ts';
 import { deprecatedVerificationTokens, type KeyRow, verificationTokens } from '../../../drizzle/schema/keys.ts';
-import { abbreviateKey, hashKey } from '../../../worker/auth/secrets.ts';
+import { abbreviateKey, hashKey, newPlainKey } from '../../../worker/auth/secrets.ts';
 import { durationSeconds } from '../../../worker/limits/windows.ts';
 import { writeAudit } from '../../lib/audit.ts';
 import { requireAdminForPrivilegedFields } from '../../lib/env-refs.ts';
@@ -23,7 +23,7 @@ import { requireKeyCreator } from './creators.ts';
 import { checkAliasFree, checkReferences, checkValues, keyColumns, requestOnlyFields } from './fields.ts';
 import { applyKeyDefaults, enforceKeyBounds, enforceTempBudgetBound, keyGovernance, sentFields } from './governance.ts';
 import { generateKeySchema, type KeyFieldsInput, regenerateKeySchema } from './schemas.ts';
-import { budgetsById, findKey, keyObject, newKey, refreshKeys, tokenOf } from './store.ts';
+import { budgetsById, findKey, keyObject, refreshKeys, tokenOf } from './store.ts';
 
 const TABLE = 'LiteLLM_VerificationToken';
 
@@ -80,7 +80,7 @@ async function generate(c: AdminContext, serviceAccount: boolean): Promise<Respo
   await requireKeyOrganization(c, db, data);
   enforceKeyBounds(data, governance.bounds, true);
   await checkReferences(db, data);
-  const plain = data.key ?? newKey();
+  const plain = data.key ?? newPlainKey();
   const token = await hashKey(plain);
   // LiteLLM tells a service account's key by `metadata.service_account_id` (its UI sets the alias there): the gateway's body rules do too.
   if (serviceAccount && !Object.hasOwn(data.metadata ?? {}, 'service_account_id')) {
@@ -125,7 +125,7 @@ export async function regenerateKey(c: AdminContext): Promise<Response> {
   checkCustomKey(data.new_key, 'new_key');
   checkValues(data);
   const oldToken = await tokenOf(named);
-  const plain = data.new_key ?? newKey();
+  const plain = data.new_key ?? newPlainKey();
   const newToken = await hashKey(plain);
   if (newToken === oldToken) throw badRequest('new_key must differ from the current key', 'new_key');
   const graceSeconds = data.grace_period ? durationSeconds(data.grace_period) ?? 0 : 0;

@@ -6,6 +6,9 @@ import { sendTestTrace } from '../health-services.ts';
 import { testPayload } from '../health-loggers.ts';
 import { LOGGER_POSTERS } from '../../queues/callbacks/loggers.ts';
 import { ownerEnvOf } from '../../queues/callbacks/logger-owners.ts';
+import { vendorTarget } from '../../queues/callbacks/otel-vendors.ts';
+import { exportSecrets, exportTimeout, postSpans } from '../../queues/callbacks/otlp.ts';
+import type { AdminEnv } from '../../env.ts';
 import { loggerSecrets, REASON_MAX, scrubbed } from '../../queues/callbacks/loggers/secrets.ts';
 import type { LoggerEnv } from '../../queues/callbacks/loggers/types.ts';
 import { DYNAMIC_LOGGER_NAMES, DYNAMIC_LOGGER_VARS, keyLoggerSettings } from '../../../worker/telemetry/standard/dynamic-settings.ts';
@@ -19,7 +22,8 @@ interface LoggingStatus {
 /**
  * LiteLLM's `/key/health`: for a key whose `metadata.logging` names
  * callbacks, a test event to each (Langfuse: a test trace to the key's own
- * project; LangSmith and GCS: a test payload to its own project or bucket;
+ * project; LangSmith and GCS: a test payload to its own project or bucket; Arize: an export without spans
+ * with its own space and key;
  * each with the key's own credentials); the key
  * is unhealthy when one fails. `logging_callbacks` is null for a key without
  * its own logging (and the master key). Credentials never appear in the answer.
@@ -67,6 +71,7 @@ async function testOwnLogger(name: string, metadata: unknown, env: LoggerEnv): P
   const settings = keyLoggerSettings(name, metadata);
   const ownEnv = settings && Object.keys(settings.vars).length === 0 ? env : ownerEnvOf(name, settings, env, 'key');
   if ('error' in ownEnv && typeof ownEnv.error === 'string') return ownEnv.error;
+  if (name === 'arize') return testOwnArize(ownEnv as LoggerEnv);
   const poster = LOGGER_POSTERS[name];
   if (!poster) return 'no poster in this admin Worker';
   let target: ReturnType<typeof poster.target>;
@@ -84,6 +89,17 @@ async function testOwnLogger(name: string, metadata: unknown, env: LoggerEnv): P
   } catch {
     return 'the test payload was not taken: the request could not be made';
   }
+}
+
+/**
+ * The key's Arize space and key tried with an export holding no spans, at the environment's Arize endpoint: Arize
+ * answers a wrong key 401 whatever the spans.
+ */
+async function testOwnArize(ownEnv: LoggerEnv): Promise<string | undefined> {
+  const target = vendorTarget(ownEnv as unknown as AdminEnv, 'arize');
+  if ('error' in target) return target.error;
+  const result = await postSpans(target, [], exportTimeout(ownEnv as unknown as AdminEnv), () => exportSecrets(ownEnv as unknown as AdminEnv, target));
+  return result.ok ? undefined : `the test export was not taken: ${brief(result.reason)}`;
 }
 
 /**

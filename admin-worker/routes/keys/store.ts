@@ -25,14 +25,6 @@ export async function tokenOf(keyOrHash: string): Promise<string> {
   return HASH.test(keyOrHash) ? keyOrHash.toLowerCase() : hashKey(keyOrHash);
 }
 
-/** `sk-` + base64url of 16 random bytes (128 bits), LiteLLM's `secrets.token_urlsafe(16)` shape. */
-export function newKey(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  let binary = '';
-  for (const b of bytes) binary += String.fromCharCode(b);
-  return `sk-${btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')}`;
-}
-
 /** The row, locked for the rest of the transaction when `lock` (so before/after in the audit are exact). */
 export async function findKey(db: Runner, token: string, lock = false): Promise<KeyRow | undefined> {
   const q = db.select().from(verificationTokens).where(eq(verificationTokens.token, token)).limit(1);

@@ -28,10 +28,11 @@ const SERVED: Record<string, string> = {
   langfuse: "the team's own Langfuse project (callback_vars), or the config's without them",
   langsmith: "the team's own LangSmith project (langsmith_api_key, langsmith_project, langsmith_base_url), or the config's without them",
   gcs_bucket: "the team's own GCS bucket (gcs_bucket_name, gcs_path_service_account), or the config's without them",
+  arize: "the team's own Arize space (arize_api_key with arize_space_id or arize_space_key) at the config's endpoint, or the config's space without them",
 };
 
 /** Which variables are a callback's own, in the one `callback_vars` a team's callbacks share. */
-const FAMILY: Record<string, RegExp> = { langfuse: /^langfuse_/, langsmith: /^langsmith_/, gcs_bucket: /^gcs_/ };
+const FAMILY: Record<string, RegExp> = { langfuse: /^langfuse_/, langsmith: /^langsmith_/, gcs_bucket: /^gcs_/, arize: /^arize_/ };
 const ownVars = (name: string, vars: Record<string, string>) => Object.fromEntries(Object.entries(vars).filter(([k]) => FAMILY[name]?.test(k)));
 
 const names = (v: unknown): string[] => (Array.isArray(v) ? v.filter((n): n is string => typeof n === 'string') : []);

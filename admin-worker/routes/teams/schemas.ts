@@ -51,7 +51,7 @@ const callbackVar = text.min(1, 'must not be empty').max(2048, 'at most 2048 cha
 
 /**
  * `/team/{team_id}/callback` (LiteLLM's AddTeamCallback). The variables are those of the team callbacks with
- * settings of their own here: Langfuse's, LangSmith's and GCS's (others are refused as unknown); each must
+ * settings of their own here: Langfuse's, LangSmith's, GCS's and Arize's (others are refused as unknown); each must
  * belong to the callback named (callback-settings.ts checkCallback).
  */
 export const teamCallbackBody = z.object({
@@ -68,7 +68,10 @@ export const teamCallbackBody = z.object({
     gcs_bucket_name: callbackVar.optional(),
     // A service account key's JSON is longer than the other variables.
     gcs_path_service_account: text.min(1, 'must not be empty').max(16_384, 'at most 16384 characters').optional(),
-  }, { error: 'expected {langfuse_public_key, langfuse_secret_key, langfuse_host}, {langsmith_api_key, langsmith_project, langsmith_base_url} or {gcs_bucket_name, gcs_path_service_account}' }).default({}),
+    arize_api_key: callbackVar.optional(),
+    arize_space_key: callbackVar.optional(),
+    arize_space_id: callbackVar.optional(),
+  }, { error: 'expected {langfuse_public_key, langfuse_secret_key, langfuse_host}, {langsmith_api_key, langsmith_project, langsmith_base_url}, {gcs_bucket_name, gcs_path_service_account} or {arize_api_key, arize_space_id, arize_space_key}' }).default({}),
 });
 export type TeamCallbackBody = z.output<typeof teamCallbackBody>;
 

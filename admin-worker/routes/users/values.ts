@@ -85,12 +85,6 @@ export function userPatch(body: UserFields, timeZone: string): Partial<NewUserRo
  */
 export const SELF_SERVICE_FIELDS: ReadonlySet<string> = new Set(['user_alias', 'metadata']);
 
-/** A LiteLLM key: `sk-` and 16 random bytes, base64url (what `secrets.token_urlsafe(16)` gives). */
-export function newPlainKey(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return `sk-${btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')}`;
-}
-
 /** The personal key /user/new creates (`auto_create_key`); only its hash is stored. */
 export async function personalKeyRow(plain: string, user: UserRow, body: NewUserBody, actor: string, now = new Date()): Promise<NewKeyRow> {
   const seconds = body.duration ? durationSeconds(body.duration) : undefined;

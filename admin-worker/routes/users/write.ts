@@ -4,6 +4,7 @@ import { Hono } from 'hono';
 import { verificationTokens } from '../../../drizzle/schema/keys.ts';
 import { organizationMemberships, users, type UserRow } from '../../../drizzle/schema/principals.ts';
 import { type TeamRow, teams } from '../../../drizzle/schema/teams.ts';
+import { newPlainKey } from '../../../worker/auth/secrets.ts';
 import { gatewayState } from '../../../worker/state.ts';
 import { callerUserId, isProxyAdmin, requireProxyAdmin } from '../../lib/auth.ts';
 import type { AdminBindings, AdminContext } from '../../lib/context.ts';
@@ -21,7 +22,7 @@ import { failureReason } from '../../lib/pg-error.ts';
 import { requireAdminForPrivilegedFields } from '../../lib/env-refs.ts';
 import { keptGrant } from '../keys/fields.ts';
 import { assertUserIsNew, findUser, findUserByEmail } from './store.ts';
-import { newPlainKey, newUserRow, personalKeyRow, SELF_SERVICE_FIELDS, userPatch, withInternalUserBudget } from './values.ts';
+import { newUserRow, personalKeyRow, SELF_SERVICE_FIELDS, userPatch, withInternalUserBudget } from './values.ts';
 
 export const userWriteRoutes = new Hono<AdminBindings>();
 const TAG = 'Internal User management';

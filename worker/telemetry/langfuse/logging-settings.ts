@@ -2,6 +2,7 @@ import type { Caller } from '../../auth/authenticate.ts';
 import type { TollgateConfig } from '../../config/schema.ts';
 import { configTeamEntry, type TeamSettingsEntry } from '../../config/team-settings-schema.ts';
 import type { LangfuseDestination } from './types.ts';
+import { keyCallbackSettings, teamCallbackSettings, type OwnerLoggingSettings } from '../owner-logging-settings.ts';
 
 /**
  * Langfuse settings of one key or team, from its metadata as LiteLLM stores
@@ -18,58 +19,29 @@ export interface DynamicLangfuse {
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => !!v && typeof v === 'object' && !Array.isArray(v);
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
-/** `metadata.logging` entries naming langfuse; callback_type unset means success and failure (as in LiteLLM). */
-function fromLoggingList(list: unknown[]): DynamicLangfuse | undefined {
-  let found: DynamicLangfuse | undefined;
-  for (const entry of list) {
-    if (!isObject(entry) || entry.callback_name !== 'langfuse') continue;
-    found ??= { success: false, failure: false, vars: {} };
-    const type = entry.callback_type;
-    if (type === 'success' || type === 'success_and_failure' || type === undefined || type === null) found.success = true;
-    if (type === 'failure' || type === 'success_and_failure' || type === undefined || type === null) found.failure = true;
-    if (isObject(entry.callback_vars)) Object.assign(found.vars, varsOf(entry.callback_vars));
-  }
-  return found;
-}
-
-function varsOf(v: Json): DynamicLangfuse['vars'] {
-  const out: DynamicLangfuse['vars'] = {};
-  const publicKey = str(v.langfuse_public_key);
-  const secretKey = str(v.langfuse_secret_key) ?? str(v.langfuse_secret);
-  const host = str(v.langfuse_host);
-  if (publicKey) out.publicKey = publicKey;
-  if (secretKey) out.secretKey = secretKey;
-  if (host) out.host = host;
-  return out;
+/** The shared reader's settings (owner-logging-settings.ts) in Langfuse's own terms. */
+function asLangfuse(s: OwnerLoggingSettings | undefined): DynamicLangfuse | undefined {
+  if (!s) return undefined;
+  const vars: DynamicLangfuse['vars'] = {};
+  if (s.vars.langfuse_public_key) vars.publicKey = s.vars.langfuse_public_key;
+  if (s.vars.langfuse_secret_key) vars.secretKey = s.vars.langfuse_secret_key;
+  if (s.vars.langfuse_host) vars.host = s.vars.langfuse_host;
+  return { success: s.success, failure: s.failure, vars };
 }
 
 /** The Langfuse settings a key's metadata holds (`logging`), if any. */
 export function keyLangfuse(metadata: unknown): DynamicLangfuse | undefined {
-  if (!isObject(metadata) || !Array.isArray(metadata.logging)) return undefined;
-  return fromLoggingList(metadata.logging);
+  return asLangfuse(keyCallbackSettings('langfuse', metadata));
 }
 
 /**
- * The Langfuse settings a team's metadata holds (`logging`, else the older `callback_settings`), if any.
- * `callback_settings` that list callbacks without langfuse (what `/team/{id}/disable_logging` leaves:
- * empty lists, variables kept) hold none: the team's own callbacks are off, so its stored credentials
- * send nothing anywhere, and the config's callbacks log its calls to the default project.
+ * The Langfuse settings a team's metadata holds (`logging`, else the older `callback_settings`), if any, as
+ * every callback's are read (owner-logging-settings.ts teamCallbackSettings): `callback_settings` that list
+ * callbacks without langfuse (what `/team/{id}/disable_logging` leaves) hold none.
  */
 export function teamLangfuse(metadata: unknown): DynamicLangfuse | undefined {
-  if (!isObject(metadata)) return undefined;
-  if (Array.isArray(metadata.logging)) return fromLoggingList(metadata.logging);
-  const settings = metadata.callback_settings;
-  if (!isObject(settings)) return undefined;
-  const listed = (v: unknown) => Array.isArray(v) && v.includes('langfuse');
-  const success = listed(settings.success_callback) || listed(settings.callbacks);
-  const failure = listed(settings.failure_callback) || listed(settings.callbacks);
-  const lists = [settings.success_callback, settings.failure_callback, settings.callbacks].some(Array.isArray);
-  if (lists && !success && !failure) return undefined;
-  const vars = isObject(settings.callback_vars) ? varsOf(settings.callback_vars) : {};
-  if (!success && !failure && Object.keys(vars).length === 0) return undefined;
-  return { success, failure, vars };
+  return asLangfuse(teamCallbackSettings('langfuse', metadata));
 }
 
 /**

@@ -29,4 +29,4 @@ export const CALLBACK_MESSAGE_CHARS = 1024 * 1024;
 
 /** One string per destination, for grouping. */
 export const destinationKey = (d: CallbackDestination): string =>
-  d.source === 'otel' && d.exporter ? `otel:${d.exporter}` : d.source === 'env' || d.source === 'otel' ? d.source : d.source === 'key' ? `key:${d.token}` : d.source === 'logger' ? `logger:${d.name}${d.key ? `:key:${d.key}` : d.team ? `:team:${d.team}` : ''}` : `team:${d.teamId}`;
+  d.source === 'otel' && d.exporter ? `otel:${d.exporter}${d.key ? `:key:${d.key}` : d.team ? `:team:${d.team}` : ''}` : d.source === 'env' || d.source === 'otel' ? d.source : d.source === 'key' ? `key:${d.token}` : d.source === 'logger' ? `logger:${d.name}${d.key ? `:key:${d.key}` : d.team ? `:team:${d.team}` : ''}` : `team:${d.teamId}`;

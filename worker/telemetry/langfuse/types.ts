@@ -83,10 +83,16 @@ export type CallbackDestination = LangfuseDestination | OtelDestination | Logger
  */
 export interface LoggerDestination { source: 'logger'; name: string; key?: string; team?: string }
 
-/** The collector of `otel` (`exporter` unset) or of another OpenTelemetry-based callback, whose spans it carries. */
+/**
+ * The collector of `otel` (`exporter` unset) or of another OpenTelemetry-based callback, whose spans it carries;
+ * for `arize`, `key` (a hashed token) or `team` names whose own Arize credentials the admin Worker sends them with
+ * (read from Postgres when it posts, never carried here), as a LoggerDestination's.
+ */
 export interface OtelDestination {
   source: 'otel';
   exporter?: 'langfuse_otel' | 'arize_phoenix' | 'arize' | OtlpVendor;
+  key?: string;
+  team?: string;
 }
 
 /** One call's events and where they go. */

@@ -1,33 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { fitSpan, INFERENCE_LIMITS } from './fit.ts';
 import { buildInferenceSpan, inferenceSpanBuilder, type InferenceOptions } from './openinference.ts';
-import type { SpanCall } from './spans.ts';
+import { callWith, options as spanOptions } from './span-call.fixture.ts';
 
-const headers = (values: Record<string, string> = {}) => {
-  const h = new Headers(values);
-  return { get: (n: string) => h.get(n), forEach: (f: (v: string, n: string) => void) => h.forEach(f) };
-};
-
-function call(over: Partial<SpanCall> = {}): SpanCall {
-  return {
-    record: {
-      request_id: '0b5c6a4e-1f2d-4c3b-9a8e-7d6c5b4a3f21', call_type: 'acompletion', api_key: 'a'.repeat(64), spend: 0.0025,
-      prompt_tokens: 10, completion_tokens: 5, total_tokens: 15, startTime: '2026-11-27T10:00:00.000Z', endTime: '2026-11-27T10:00:02.500Z',
-      model: 'gpt-4o-2024-08-06', model_id: 'dep-1', model_group: 'gpt-4o', custom_llm_provider: 'openai', api_base: 'https://api.example/v1',
-      metadata: { user_api_key_alias: 'alias', user_api_key_team_id: 'team-1' }, cache_hit: false, request_tags: ['prod'], end_user: 'customer-1', session_id: '',
-    },
-    endpoint: 'chat',
-    body: { model: 'gpt-4o', messages: [{ role: 'user', content: 'hello there' }], temperature: 0.2, user: 'customer-1' },
-    stream: false,
-    headers: headers(),
-    outcome: { responseText: 'general kenobi' },
-    ...over,
-  } as SpanCall;
-}
-
-const options = (over: Partial<InferenceOptions> = {}): InferenceOptions => ({
-  turnOffMessageLogging: false, redactUserApiKeyInfo: false, redactMessagesInExceptions: false, contentChars: 16 * 1024, ...over,
+const call = callWith({
+  record: { metadata: { user_api_key_alias: 'alias', user_api_key_team_id: 'team-1' }, request_tags: ['prod'] },
+  body: { model: 'gpt-4o', messages: [{ role: 'user', content: 'hello there' }], temperature: 0.2, user: 'customer-1' },
+  stream: false,
 });
+const options = (over: Partial<InferenceOptions> = {}) => spanOptions<InferenceOptions>(over);
 
 const attrs = (json: string) => Object.fromEntries((JSON.parse(json) as { attributes: { key: string; value: Record<string, unknown> }[] }).attributes
   .map((a) => [a.key, Object.values(a.value)[0]]));

@@ -1,32 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { CONTENT_CHARS, fitSpan, INFERENCE_LIMITS } from './fit.ts';
 import { langtraceSpan, langtraceSpanBuilder, MAX_PROMPT_MESSAGES, MAX_STOP_SEQUENCES, traceloopSpan, traceloopSpanBuilder } from './openllmetry.ts';
-import type { SpanCall, SpanOptions } from './spans.ts';
+import { callWith, options } from './span-call.fixture.ts';
 
-const headers = (values: Record<string, string> = {}) => {
-  const h = new Headers(values);
-  return { get: (n: string) => h.get(n), forEach: (f: (v: string, n: string) => void) => h.forEach(f) };
-};
-
-function call(over: Partial<SpanCall> = {}): SpanCall {
-  return {
-    record: {
-      request_id: '0b5c6a4e-1f2d-4c3b-9a8e-7d6c5b4a3f21', call_type: 'acompletion', api_key: 'a'.repeat(64), spend: 0.0025,
-      prompt_tokens: 10, completion_tokens: 5, total_tokens: 15, startTime: '2026-11-27T10:00:00.000Z', endTime: '2026-11-27T10:00:02.500Z',
-      model: 'gpt-4o-2024-08-06', model_id: 'dep-1', model_group: 'gpt-4o', custom_llm_provider: 'openai', api_base: 'https://api.example/v1',
-      metadata: {}, cache_hit: false, request_tags: [], end_user: 'customer-1', session_id: '',
-    },
-    endpoint: 'chat',
-    body: { model: 'gpt-4o', messages: [{ role: 'system', content: 'be brief' }, { role: 'user', content: 'hello there' }], stop: ['END'], top_k: 3 },
-    stream: true,
-    headers: headers(),
-    outcome: { responseText: 'general kenobi' },
-    ...over,
-  } as SpanCall;
-}
-
-const options = (over: Partial<SpanOptions> = {}): SpanOptions => ({
-  turnOffMessageLogging: false, redactUserApiKeyInfo: false, redactMessagesInExceptions: false, contentChars: 16 * 1024, ...over,
+const call = callWith({
+  record: { metadata: {}, request_tags: [] },
+  body: { model: 'gpt-4o', messages: [{ role: 'system', content: 'be brief' }, { role: 'user', content: 'hello there' }], stop: ['END'], top_k: 3 },
+  stream: true,
 });
 
 interface Json { name: string; kind: number; attributes: { key: string; value: Record<string, unknown> }[]; events?: { name: string; attributes: Json['attributes'] }[]; status: { code: number; message?: string } }

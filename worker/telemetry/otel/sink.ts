@@ -12,6 +12,7 @@ import { inferenceSpanBuilder } from './openinference.ts';
 import { langtraceSpanBuilder, traceloopSpanBuilder } from './openllmetry.ts';
 import { buildSpan, type SpanContent, spanContent, type SpanOptions } from './spans.ts';
 import { log } from '../log.ts';
+import { callerHasLogging, loggerOwner } from '../standard/dynamic-settings.ts';
 
 /**
  * Whether a call's answer text is kept for its spans: an OpenTelemetry-based callback (`otel`, `langfuse_otel`,
@@ -53,7 +54,10 @@ function optionsOf(config: TollgateConfig): NonNullable<typeof cached> {
  */
 export function otelSink(env: GatewayEnv, ctx: WaitUntil, event: CallEvent): void {
   const { config } = runtimeConfig(env);
-  const callbacks = otelCallbacksOn(config, !!event.error);
+  let callbacks = otelCallbacksOn(config, !!event.error);
+  // A key's or team's own `arize` settings (two property reads for a caller holding none).
+  const arize = callerHasLogging(event.caller) ? loggerOwner('arize', event.caller, !!event.error) : undefined;
+  if (arize?.on && !callbacks.includes('arize')) callbacks = [...callbacks, 'arize'];
   if (callbacks.length === 0) return;
   const { base, loggingOff } = optionsOf(config);
   let content: SpanContent | undefined;
@@ -71,7 +75,9 @@ export function otelSink(env: GatewayEnv, ctx: WaitUntil, event: CallEvent): voi
     } else {
       const environment = name === 'langfuse_otel' && typeof env.LANGFUSE_TRACING_ENVIRONMENT === 'string' ? env.LANGFUSE_TRACING_ENVIRONMENT : undefined;
       const build = inferenceSpanBuilder(event, name, { ...options, ...(environment ? { langfuseEnvironment: environment.slice(0, 200) } : {}) });
-      enqueueSpan(env, ctx, event, { source: 'otel', exporter: name }, INFERENCE_LIMITS, build);
+      // Settings of the caller's own send its arize spans with their credentials instead of the environment's.
+      const owner = name === 'arize' ? arize?.owner : undefined;
+      enqueueSpan(env, ctx, event, { source: 'otel', exporter: name, ...owner }, INFERENCE_LIMITS, build);
     }
   }
 }

@@ -11,6 +11,8 @@ describe('callerHasLogging', () => {
     expect(callerHasLogging(caller({ logging: [{ callback_name: 'langsmith' }] }))).toBe(true);
     expect(callerHasLogging(caller({}, { callback_settings: { success_callback: ['gcs_bucket'], callback_vars: { gcs_bucket_name: 'b1x' } } }))).toBe(true);
     expect(callerHasLogging(caller({}, { logging: [{ callback_name: 'langsmith', callback_type: 'failure' }] }))).toBe(true);
+    // Variables without callback lists: the team's destination when config.yaml turns langsmith on.
+    expect(callerHasLogging(caller({}, { callback_settings: { callback_vars: { langsmith_api_key: 'k' } } }))).toBe(true);
   });
 
   it('is false for Langfuse-only settings and for a team whose callbacks /disable_logging emptied', () => {

@@ -1,77 +1,34 @@
 import type { Caller } from '../../auth/authenticate.ts';
+import { CALLBACK_VARS, keyCallbackSettings, teamCallbackSettings, type OwnerLoggingSettings } from '../owner-logging-settings.ts';
 
 /**
  * LiteLLM's "team/key based logging" for the standard loggers that take per-call credentials
- * (its StandardCallbackDynamicParams): a key's `metadata.logging` (`[{callback_name, callback_type,
- * callback_vars}]`), else its team's `metadata.logging`, else the team's older `metadata.callback_settings`
- * (`{success_callback, failure_callback, callback_vars}`, written by `/team/{id}/callback`). The variables
- * stay in Postgres: the gateway only says whose settings a payload goes with, and the admin Worker reads them
- * when it posts (admin-worker/queues/callbacks/logger-owners.ts).
+ * (its StandardCallbackDynamicParams), read by worker/telemetry/owner-logging-settings.ts as for Langfuse: a
+ * key's `metadata.logging`, else its team's `metadata.logging`, else the team's older
+ * `metadata.callback_settings`. The variables stay in Postgres: the gateway only says whose settings a payload
+ * goes with, and the admin Worker reads them when it posts (admin-worker/queues/callbacks/logger-owners.ts).
  */
 export const DYNAMIC_LOGGER_VARS: Readonly<Record<string, readonly string[]>> = {
-  langsmith: ['langsmith_api_key', 'langsmith_project', 'langsmith_base_url'],
-  gcs_bucket: ['gcs_bucket_name', 'gcs_path_service_account'],
+  langsmith: CALLBACK_VARS.langsmith!,
+  gcs_bucket: CALLBACK_VARS.gcs_bucket!,
+  // An OpenTelemetry callback (worker/telemetry/otel/sink.ts reads its owner), checked and masked like the others.
+  arize: CALLBACK_VARS.arize!,
 };
 
 /** Callback names whose key or team settings send a call to a destination of its own (besides langfuse). */
 export const DYNAMIC_LOGGER_NAMES: readonly string[] = Object.keys(DYNAMIC_LOGGER_VARS);
 
-export interface DynamicLoggerSettings {
-  success: boolean;
-  failure: boolean;
-  /** This logger's variables as stored (maybe `os.environ/NAME`): only its own names, non-empty text. */
-  vars: Record<string, string>;
-}
+/** A standard logger's key or team settings: on for success and/or failure, its own variables (non-empty text). */
+export type DynamicLoggerSettings = OwnerLoggingSettings;
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => !!v && typeof v === 'object' && !Array.isArray(v);
 
-/** The variables of `name` among `v` (a shared `callback_vars` holds every callback's). */
-function varsOf(name: string, v: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!isObject(v)) return out;
-  for (const field of DYNAMIC_LOGGER_VARS[name] ?? []) {
-    const value = v[field];
-    if (typeof value === 'string' && value !== '') out[field] = value;
-  }
-  return out;
-}
-
-/** `logging` entries naming the logger; callback_type unset means success and failure (as in LiteLLM). */
-function fromLoggingList(name: string, list: unknown[]): DynamicLoggerSettings | undefined {
-  let found: DynamicLoggerSettings | undefined;
-  for (const entry of list) {
-    if (!isObject(entry) || entry.callback_name !== name) continue;
-    found ??= { success: false, failure: false, vars: {} };
-    const type = entry.callback_type ?? undefined;
-    if (type === 'success' || type === 'success_and_failure' || type === undefined) found.success = true;
-    if (type === 'failure' || type === 'success_and_failure' || type === undefined) found.failure = true;
-    Object.assign(found.vars, varsOf(name, entry.callback_vars));
-  }
-  return found;
-}
-
 /** The logger's settings in a key's metadata (`logging` only), if any. */
-export function keyLoggerSettings(name: string, metadata: unknown): DynamicLoggerSettings | undefined {
-  if (!isObject(metadata) || !Array.isArray(metadata.logging)) return undefined;
-  return fromLoggingList(name, metadata.logging);
-}
+export const keyLoggerSettings = keyCallbackSettings;
 
-/**
- * The logger's settings in a team's metadata: `logging`, else `callback_settings`, where the logger must be
- * listed (what `/team/{id}/disable_logging` empties turns it off, its variables kept for a later enable).
- */
-export function teamLoggerSettings(name: string, metadata: unknown): DynamicLoggerSettings | undefined {
-  if (!isObject(metadata)) return undefined;
-  if (Array.isArray(metadata.logging)) return fromLoggingList(name, metadata.logging);
-  const settings = metadata.callback_settings;
-  if (!isObject(settings)) return undefined;
-  const listed = (v: unknown) => Array.isArray(v) && v.includes(name);
-  const success = listed(settings.success_callback) || listed(settings.callbacks);
-  const failure = listed(settings.failure_callback) || listed(settings.callbacks);
-  if (!success && !failure) return undefined;
-  return { success, failure, vars: varsOf(name, settings.callback_vars) };
-}
+/** The logger's settings in a team's metadata (owner-logging-settings.ts teamCallbackSettings), if any. */
+export const teamLoggerSettings = teamCallbackSettings;
 
 /** Whose settings a payload goes with: the key's (by its hashed token) or the team's. */
 export type LoggerOwner = { key: string } | { team: string };
@@ -98,14 +55,16 @@ function verdict(settings: DynamicLoggerSettings | undefined, failed: boolean, o
   return Object.keys(settings.vars).length > 0 ? { on, owner } : { on };
 }
 
-/** Per key policy (replaced whenever the key or its team changes): whether its settings turn on a dynamic logger. */
+/** Per key policy (replaced whenever the key or its team changes): whether its settings reach a dynamic logger. */
 const dynamicOn = new WeakMap<object, boolean>();
 
 /**
- * Whether the caller's key or team settings turn on a standard logger with key/team settings (langsmith,
- * gcs_bucket) for its calls, success or failure: only then is the call's text kept for one. Two property reads
- * for a caller holding no logging settings; worked out once per key policy otherwise (Langfuse-only settings, or
- * a team whose callbacks /disable_logging emptied, turn none on).
+ * Whether the caller's key or team settings turn on a logger with key/team settings (langsmith, gcs_bucket, and
+ * the OpenTelemetry callback arize) for its calls, success or failure, or name a destination of their own for it (a team's
+ * `callback_vars` without callback lists, used when the config turns the logger on): only then is the call's
+ * text kept for one and are its owners looked up. Two property reads for a caller holding no logging settings;
+ * worked out once per key policy otherwise (Langfuse-only settings, or a team whose callbacks /disable_logging
+ * emptied, reach none).
  */
 export function callerHasLogging(caller: Caller): boolean {
   if (caller.kind !== 'key') return false;
@@ -115,7 +74,8 @@ export function callerHasLogging(caller: Caller): boolean {
   if (!holds) return false;
   const known = dynamicOn.get(caller.policy);
   if (known !== undefined) return known;
-  const on = DYNAMIC_LOGGER_NAMES.some((name) => loggerOwner(name, caller, false).on || loggerOwner(name, caller, true).on);
+  const reaches = (v: { on: boolean; owner?: LoggerOwner }) => v.on || v.owner !== undefined;
+  const on = DYNAMIC_LOGGER_NAMES.some((name) => reaches(loggerOwner(name, caller, false)) || reaches(loggerOwner(name, caller, true)));
   dynamicOn.set(caller.policy, on);
   return on;
 }

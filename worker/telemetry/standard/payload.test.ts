@@ -67,6 +67,15 @@ describe('buildStandardPayload', () => {
     expect((large.metadata as Record<string, unknown>).requester_metadata).toMatchObject({ truncated: true, project_id: 'bt-proj-1', project_name: 'bt', span_name: 'bot' });
   });
 
+  it('keeps a bounded copy of the Opik routing object (project, thread, tags, span ids; strings only) through the cut', () => {
+    const opik = { project_name: 'op', thread_id: 'th-1', tags: ['a', 7, 'x'.repeat(300), ...Array.from({ length: 60 }, (_, i) => `t${i}`)], current_span_data: { trace_id: 'tr', id: 'sp', input: 'the prompt' }, note: 'dropped' };
+    const body = { model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }], metadata: { opik, note: 'x'.repeat(300) } };
+    for (const contentChars of [0, 100]) {
+      const kept = (buildStandardPayload(call({ body }), options({ contentChars })).metadata as Record<string, any>).requester_metadata.opik;
+      expect(kept).toEqual({ project_name: 'op', thread_id: 'th-1', tags: ['a', ...Array.from({ length: 49 }, (_, i) => `t${i}`)], current_span_data: { trace_id: 'tr', id: 'sp' } });
+    }
+  });
+
   it('drops user_api_key_* under redact_user_api_key_info, and cuts long content to fit', () => {
     const p = buildStandardPayload(call({ body: { messages: [{ role: 'user', content: 'x'.repeat(50_000) }] } }), options({ redactUserApiKeyInfo: true, contentChars: 1000 }));
     expect(Object.keys(p.metadata as object).filter((k) => k.startsWith('user_api_key'))).toEqual([]);

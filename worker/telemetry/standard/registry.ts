@@ -15,6 +15,8 @@ export interface StandardLogger {
   aliases?: readonly string[];
   /** Sends successful calls only (LiteLLM's logger does nothing on a failure), whatever `failure_callback` says. */
   successOnly?: boolean;
+  /** Sends failed calls only (LiteLLM's sentry captures exceptions; a success is a breadcrumb in its own process). */
+  failureOnly?: boolean;
 }
 
 export const STANDARD_LOGGERS: readonly StandardLogger[] = [
@@ -32,6 +34,10 @@ export const STANDARD_LOGGERS: readonly StandardLogger[] = [
   { name: 'braintrust', successOnly: true },
   // LiteLLM's SQSLogger: each payload as one message of an AWS SQS queue (aws_sqs_callback_params).
   { name: 'aws_sqs' },
+  // LiteLLM's OpikLogger: successful calls as Opik traces and spans (its failure hook logs nothing).
+  { name: 'opik', successOnly: true },
+  // LiteLLM's sentry failure callback: each failed call as a Sentry error event (SENTRY_DSN).
+  { name: 'sentry', failureOnly: true },
 ];
 
 /** Every callback name a standard logger answers to (for the config's checks). */
@@ -46,11 +52,12 @@ let cached: Enabled | undefined;
 function enabledIn(config: TollgateConfig): Enabled {
   if (cached?.config === config) return cached;
   const s = config.litellm_settings;
-  const success = STANDARD_LOGGERS.filter((l) => named(s.callbacks, l) || named(s.success_callback, l));
+  const success = STANDARD_LOGGERS.filter((l) => !l.failureOnly && (named(s.callbacks, l) || named(s.success_callback, l)));
   const failure = STANDARD_LOGGERS.filter((l) => !l.successOnly && (named(s.callbacks, l) || named(s.failure_callback, l)));
   // `callback_settings.<name>.message_logging: false` under the logger's name or any of its older names.
   const quiet = new Set(STANDARD_LOGGERS.filter((l) => [l.name, ...(l.aliases ?? [])].some((n) => config.callback_settings?.[n]?.message_logging === false)).map((l) => l.name));
-  const wantsText = [...success, ...failure].some((l) => !quiet.has(l.name));
+  // Only a success has an answer to send: a failure-only logger (sentry) never makes a call keep its text.
+  const wantsText = success.some((l) => !quiet.has(l.name));
   cached = { config, success, failure, wantsText, quiet };
   return cached;
 }
@@ -76,4 +83,15 @@ export function standardLoggerMessageLogging(config: TollgateConfig, logger: Sta
 /** Whether any standard logger may send a call's answer, so the provider adapters keep its text (once per config). */
 export function standardLoggersWantText(config: TollgateConfig): boolean {
   return enabledIn(config).wantsText;
+}
+
+/** Characters of the prompt, the answer and the client's metadata a payload keeps (each), then fewer while it would not fit a message. */
+const CONTENT_CHARS = [16 * 1024, 2 * 1024, 0];
+
+/**
+ * The content sizes a logger's payload is tried at: none for a failure-only logger (sentry's event carries no
+ * message content, so its payload holds none, though the error's message stays), or with message logging off.
+ */
+export function contentCharsFor(logger: StandardLogger, messageLoggingOff: boolean): readonly number[] {
+  return messageLoggingOff || logger.failureOnly ? [0] : CONTENT_CHARS;
 }

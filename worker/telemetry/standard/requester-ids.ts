@@ -15,19 +15,51 @@ const KEPT_KEYS = [...LANGSMITH_REQUEST_KEYS, ...BRAINTRUST_REQUEST_KEYS];
 /** Longest value kept: a dotted_order grows by about 58 characters per level of nesting. */
 const MAX_CHARS = 4096;
 
-/** The request's LangSmith and Braintrust identifiers (strings only, each bounded), or undefined when it names none. */
+/** Tags of a request's `opik` object kept through the cut, and each tag's longest length. */
+const OPIK_TAGS = 50;
+const OPIK_TAG_CHARS = 256;
+
+const keptText = (v: unknown): v is string => typeof v === 'string' && v !== '' && v.length <= MAX_CHARS;
+
+/**
+ * LiteLLM's OpikLogger routes by the request metadata's `opik` object (project_name, thread_id, tags,
+ * current_span_data's trace and span ids) whatever message logging says: a bounded copy of it, strings only, or
+ * undefined when it names none of them.
+ */
+export function opikRequestIds(opik: unknown): Json | undefined {
+  if (!opik || typeof opik !== 'object' || Array.isArray(opik)) return undefined;
+  const o = opik as Json;
+  const out: Json = {};
+  for (const key of ['project_name', 'thread_id'] as const) if (keptText(o[key])) out[key] = o[key];
+  if (Array.isArray(o.tags)) {
+    const tags = o.tags.filter((t): t is string => typeof t === 'string' && t.length <= OPIK_TAG_CHARS).slice(0, OPIK_TAGS);
+    if (tags.length) out.tags = tags;
+  }
+  const current = o.current_span_data;
+  if (current && typeof current === 'object' && !Array.isArray(current)) {
+    const c = current as Json;
+    const ids: Json = {};
+    for (const key of ['trace_id', 'id'] as const) if (typeof c[key] === 'string' && (c[key] as string).length <= OPIK_TAG_CHARS) ids[key] = c[key];
+    if (Object.keys(ids).length) out.current_span_data = ids;
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
+/** The request's LangSmith, Braintrust and Opik identifiers (strings only, each bounded), or undefined when it names none. */
 export function langsmithRequestIds(requester: Json): Json | undefined {
   let ids: Json | undefined;
   for (const key of KEPT_KEYS) {
     const v = requester[key];
-    if (typeof v === 'string' && v !== '' && v.length <= MAX_CHARS) (ids ??= {})[key] = v;
+    if (keptText(v)) (ids ??= {})[key] = v;
   }
+  const opik = opikRequestIds(requester.opik);
+  if (opik) (ids ??= {}).opik = opik;
   return ids;
 }
 
 /**
  * `requester_metadata` for a payload: the client's metadata when it was kept whole; when it was cut (`null`, or
- * bounded-json's `{truncated, original_chars, head}`), that with the LangSmith identifiers beside it.
+ * bounded-json's `{truncated, original_chars, head}`), that with the LangSmith, Braintrust and Opik identifiers beside it.
  */
 export function requesterMetadataOf(requester: Json, kept: unknown): unknown {
   if (kept === requester) return kept;

@@ -8,12 +8,9 @@ import { enqueueFitted } from '../langfuse/producer.ts';
 import { itemBytes } from '../queue-packing.ts';
 import { buildStandardPayload, type StandardOptions } from './payload.ts';
 import { callerHasLogging, DYNAMIC_LOGGER_NAMES, loggerOwner, type LoggerOwner } from './dynamic-settings.ts';
-import { STANDARD_LOGGERS, type StandardLogger, standardLoggerMessageLogging, standardLoggersOn } from './registry.ts';
+import { contentCharsFor, STANDARD_LOGGERS, type StandardLogger, standardLoggerMessageLogging, standardLoggersOn } from './registry.ts';
 import type { LoggerDestination } from '../langfuse/types.ts';
 import { log } from '../log.ts';
-
-/** Characters of the prompt, the answer and the client's metadata a payload keeps (each), then fewer while it would not fit a message. */
-const CONTENT_CHARS = [16 * 1024, 2 * 1024, 0];
 
 type BaseOptions = Omit<StandardOptions, 'contentChars' | 'callbackMessageLoggingOff'>;
 let cached: { config: TollgateConfig; options: BaseOptions } | undefined;
@@ -30,9 +27,9 @@ function optionsOf(config: TollgateConfig): BaseOptions {
 }
 
 /** The payload's JSON fitted for a queue message (content cut tighter each round), or undefined when even that does not fit. */
-function fittedPayload(event: CallEvent, options: Omit<StandardOptions, 'contentChars'>): { json: string; bytes: number } | undefined {
+function fittedPayload(event: CallEvent, options: Omit<StandardOptions, 'contentChars'>, sizes: readonly number[]): { json: string; bytes: number } | undefined {
   const call = { ...event, error: event.error ? { message: event.error.message, type: event.error.type, status: event.error.status, provider: event.error.provider } : undefined };
-  for (const contentChars of options.callbackMessageLoggingOff ? [0] : CONTENT_CHARS) {
+  for (const contentChars of sizes) {
     const json = JSON.stringify(buildStandardPayload(call, { ...options, contentChars }));
     const bytes = itemBytes(json, ITEM_BYTES);
     if (bytes <= ITEM_BYTES) return { json, bytes };
@@ -57,11 +54,13 @@ export function standardLoggersSink(env: GatewayEnv, ctx: WaitUntil, event: Call
   const loggers = owned?.loggers ?? configured;
   if (loggers.length === 0) return;
   const base = optionsOf(config);
-  const made = new Map<boolean, { json: string; bytes: number } | undefined>();
+  const made = new Map<string, { json: string; bytes: number } | undefined>();
   for (const logger of loggers) {
     const off = !standardLoggerMessageLogging(config, logger);
-    if (!made.has(off)) made.set(off, fittedPayload(event, { ...base, callbackMessageLoggingOff: off }));
-    const fitted = made.get(off);
+    const sizes = contentCharsFor(logger, off);
+    const shape = `${off}/${sizes.length}`;
+    if (!made.has(shape)) made.set(shape, fittedPayload(event, { ...base, callbackMessageLoggingOff: off }, sizes));
+    const fitted = made.get(shape);
     if (!fitted) {
       log.error(`${logger.name} payload of call ${event.record.request_id} does not fit in a queue message; not sent`);
       continue;

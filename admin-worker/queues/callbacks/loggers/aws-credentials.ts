@@ -4,7 +4,7 @@
  * admin Worker's env when it sends), else the Worker's `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` /
  * `AWS_SESSION_TOKEN`, as boto3 finds them. A key is never pieced together from both places.
  */
-import { envRefName } from '../../../../worker/config/env-ref.ts';
+import { resolveEnvRef } from '../../../../worker/config/env-ref.ts';
 import { envText, type LoggerEnv } from './types.ts';
 
 /** The params' credential values as config.yaml has them (literal or `os.environ/NAME`). */
@@ -13,14 +13,8 @@ export interface AwsCredentialParams { accessKeyId?: string; secretAccessKey?: s
 /** A signing key, without its region (each logger finds its own). */
 export interface AwsCredentials { accessKeyId: string; secretAccessKey: string; sessionToken?: string }
 
-/** A credential param: its `os.environ/NAME` read now, a literal as written; `missing` names an unset variable. */
-function credential(value: string | undefined, env: LoggerEnv): { value?: string; missing?: string } {
-  if (value === undefined) return {};
-  const name = envRefName(value);
-  if (!name) return { value };
-  const found = envText(env, name);
-  return found ? { value: found } : { missing: name };
-}
+/** A credential param: its `os.environ/NAME` read now, a literal as written (trimmed); `missing` names an unset variable. */
+const credential = (value: string | undefined, env: LoggerEnv): { value?: string; missing?: string } => resolveEnvRef(value, env);
 
 /**
  * The key the params name, else the env's, or why there is none. `prefix` is the params' (`s3`, `sqs`) and

@@ -6,13 +6,12 @@
  * `s3_use_virtual_hosted_style`). Credentials are the params' (`os.environ/NAME` read from this Worker's env
  * when it sends), else `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` / `AWS_SESSION_TOKEN`, as boto3 finds them.
  */
-import { runtimeConfig } from '../../../../worker/config/runtime.ts';
 import { REGION_NAME, type S3CallbackParams } from '../../../../worker/config/s3-callback-schema.ts';
 import { authHeaders, type BedrockAuth } from '../../../../worker/providers/bedrock/auth.ts';
 import type { EventSegment } from '../segment.ts';
 import { awsCredentials } from './aws-credentials.ts';
 import { hexDigest, s3DownloadFilename, s3ObjectKey } from './s3-key.ts';
-import { envText, httpUrl, type LoggerEnv, type LoggerPoster, networkFailure, type PostResult, POST_TIMEOUT_MS, putEach } from './types.ts';
+import { configuredTarget, envText, httpUrl, type LoggerEnv, type LoggerPoster, networkFailure, type PostResult, POST_TIMEOUT_MS, putEach } from './types.ts';
 
 /** LiteLLM's region for calls that are not an LLM's when none is given (`get_aws_region_name_for_non_llm_api_calls`). */
 const DEFAULT_REGION = 'us-east-1';
@@ -129,20 +128,16 @@ export const s3Poster: LoggerPoster = {
   maxPayloads: 1,
   maxBytes: 5 * 1024 * 1024,
   target(env: LoggerEnv) {
-    let params: S3CallbackParams | undefined;
-    try {
-      params = runtimeConfig(env).config.litellm_settings.s3_callback_params;
-    } catch {
-      return { error: 'the config does not load in the admin Worker' };
-    }
-    const target = s3TargetOf(params, env);
-    if ('error' in target) return target;
-    return {
-      where: target.objectUrl('').origin,
-      post: async (segments: readonly EventSegment[]) => {
-        // A message holds one payload; were there more, a retry rewrites the same keys (the same objects).
-        return putEach(segments, (payload) => putPayload(target, payload as Json));
-      },
-    };
+    return configuredTarget(env, (config) => config.litellm_settings.s3_callback_params, (params) => {
+      const target = s3TargetOf(params, env);
+      if ('error' in target) return target;
+      return {
+        where: target.objectUrl('').origin,
+        post: async (segments: readonly EventSegment[]) => {
+          // A message holds one payload; were there more, a retry rewrites the same keys (the same objects).
+          return putEach(segments, (payload) => putPayload(target, payload as Json));
+        },
+      };
+    });
   },
 };

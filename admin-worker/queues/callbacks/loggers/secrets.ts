@@ -5,6 +5,7 @@
  * /health/services answers. A reason is scrubbed whole and cut only after, so no secret is cut in two.
  */
 import { runtimeConfig } from '../../../../worker/config/runtime.ts';
+import type { TollgateConfig } from '../../../../worker/config/schema.ts';
 import { genericLoggerHeaders } from './generic-api.ts';
 import type { LoggerEnv } from './types.ts';
 
@@ -20,10 +21,12 @@ import type { LoggerEnv } from './types.ts';
 export function secretsOf(env: LoggerEnv, params: Record<string, unknown> | undefined): string[] {
   const out: string[] = [];
   for (const [name, raw] of Object.entries(env)) {
-    if (typeof raw !== 'string' || !/KEY|SECRET|TOKEN|PASSWORD|CREDENTIAL|ACCOUNT|ENDPOINT|HEADERS|_URL$/.test(name)) continue;
+    if (typeof raw !== 'string' || !/KEY|SECRET|TOKEN|PASSWORD|CREDENTIAL|ACCOUNT|ENDPOINT|HEADERS|_URL$|_DSN$|_URL_OVERRIDE$/.test(name)) continue;
     const value = raw.trim();
     if (value.length < 4) continue;
     out.push(value);
+    // A DSN's public key is its user info (SENTRY_DSN): sent in X-Sentry-Auth, never quoted.
+    if (name.endsWith('_DSN')) out.push(...dsnKey(value));
     if (name.endsWith('_HEADERS')) {
       for (const [header, v] of Object.entries(genericLoggerHeaders(value))) if (AUTH_HEADER.test(header)) out.push(...headerSecrets(v));
     }
@@ -51,6 +54,16 @@ export function withEscapes(secrets: readonly string[]): string[] {
     kept.push(encodeURIComponent(s), json, s.replaceAll('/', '\\/'), json.replaceAll('/', '\\/'));
   }
   return [...new Set(kept)].sort((a, b) => b.length - a.length);
+}
+
+/** A DSN's public key (and secret key, in the older form), as written and decoded. */
+function dsnKey(value: string): string[] {
+  try {
+    const url = new URL(value);
+    return [url.username, safeDecode(url.username), url.password, safeDecode(url.password)].filter(Boolean);
+  } catch {
+    return [];
+  }
 }
 
 /** Header names whose values are credentials (Authorization, x-api-key, cookies, tokens): only these are scrubbed. */
@@ -154,14 +167,23 @@ export const scrubbed = (reason: string, secrets: readonly string[], max: number
 export const REASON_MAX = 500;
 
 /**
+ * The logger params whose credentials secretsOf takes out: the s3 and aws_sqs params (`litellm_settings.
+ * s3_callback_params`, `aws_sqs_callback_params`; their names never clash), merged. One place, so the dispatcher
+ * and /health/services scrub the same credentials.
+ */
+export function loggerParamSecrets(config: TollgateConfig): Record<string, unknown> {
+  const l = config.litellm_settings;
+  return { ...l.s3_callback_params, ...l.aws_sqs_callback_params } as Record<string, unknown>;
+}
+
+/**
  * The loggers' secrets, as the dispatcher needs them: the env's and the s3 and aws_sqs params' credentials
  * (`litellm_settings.s3_callback_params`, `aws_sqs_callback_params`, when the config loads). Read once a batch, on its first failure.
  */
 export function loggerSecrets(env: LoggerEnv): string[] {
   let params: Record<string, unknown> | undefined;
   try {
-    const l = runtimeConfig(env).config.litellm_settings;
-    params = { ...l.s3_callback_params, ...l.aws_sqs_callback_params } as Record<string, unknown>;
+    params = loggerParamSecrets(runtimeConfig(env).config);
   } catch {
     params = undefined;
   }

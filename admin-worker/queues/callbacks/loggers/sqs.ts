@@ -5,7 +5,6 @@
  * (sqs-wire.ts). Credentials are the params' (`os.environ/NAME` read from this Worker's env when it sends), else
  * `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` / `AWS_SESSION_TOKEN`, as boto3 finds them.
  */
-import { runtimeConfig } from '../../../../worker/config/runtime.ts';
 import { REGION_NAME } from '../../../../worker/config/s3-callback-schema.ts';
 import type { SqsCallbackParams } from '../../../../worker/config/sqs-callback-schema.ts';
 import { authHeaders, type BedrockAuth } from '../../../../worker/providers/bedrock/auth.ts';
@@ -14,7 +13,7 @@ import type { EventSegment } from '../segment.ts';
 import { awsCredentials } from './aws-credentials.ts';
 import { payloadId, payloadSegments } from './payload-split.ts';
 import { batchOutcome, sendMessageBatchBody, SQS_MAX_BATCH_BYTES, SQS_MAX_ENTRIES, sqsErrorCode, sqsRetryable, sqsSafeJson } from './sqs-wire.ts';
-import { envText, httpUrl, type LoggerEnv, type LoggerPoster, networkFailure, type PostResult, POST_TIMEOUT_MS } from './types.ts';
+import { configuredTarget, envText, httpUrl, type LoggerEnv, type LoggerPoster, networkFailure, type PostResult, POST_TIMEOUT_MS } from './types.ts';
 
 /** LiteLLM's region for calls that are not an LLM's when none is given. */
 const DEFAULT_REGION = 'us-east-1';
@@ -146,14 +145,10 @@ export const sqsPoster: LoggerPoster = {
   // Measured as the payloads' JSON (and a comma each); the form encoding is not counted by SQS.
   maxBytes: SQS_MAX_BATCH_BYTES - 2 * SQS_MAX_ENTRIES,
   target(env: LoggerEnv) {
-    let params: SqsCallbackParams | undefined;
-    try {
-      params = runtimeConfig(env).config.litellm_settings.aws_sqs_callback_params;
-    } catch {
-      return { error: 'the config does not load in the admin Worker' };
-    }
-    const target = sqsTargetOf(params, env);
-    if ('error' in target) return target;
-    return { where: target.url.origin, post: (segments) => postToQueue(target, segments) };
+    return configuredTarget(env, (config) => config.litellm_settings.aws_sqs_callback_params, (params) => {
+      const target = sqsTargetOf(params, env);
+      if ('error' in target) return target;
+      return { where: target.url.origin, post: (segments) => postToQueue(target, segments) };
+    });
   },
 };

@@ -1,3 +1,5 @@
+import { runtimeConfig } from '../../../../worker/config/runtime.ts';
+import type { TollgateConfig } from '../../../../worker/config/schema.ts';
 import type { EventSegment } from '../segment.ts';
 
 /**
@@ -59,6 +61,22 @@ export interface LoggerPoster {
    * mending (kept on the Queue, the dead-letter queue at worst) rather than be dropped.
    */
   target(env: LoggerEnv, options?: TargetOptions): LoggerTarget | { error: string; retry?: boolean };
+}
+
+/**
+ * The target of a poster configured in config.yaml (S3's and SQS's params): the config loaded, the poster's params
+ * picked from it and its target built from them; a config that does not load makes no destination, said so.
+ */
+export function configuredTarget<P>(
+  env: LoggerEnv, pick: (config: TollgateConfig) => P, build: (params: P) => ReturnType<LoggerPoster['target']>,
+): ReturnType<LoggerPoster['target']> {
+  let params: P;
+  try {
+    params = pick(runtimeConfig(env).config);
+  } catch {
+    return { error: 'the config does not load in the admin Worker' };
+  }
+  return build(params);
 }
 
 /** How long a destination gets to answer one request. */
