@@ -9,7 +9,7 @@ import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import type { FakeCollector } from './fakes/otel-collector.ts';
 import { adminClient, type Json } from './support/admin.ts';
-import { eventually } from './support/keys.ts';
+import { eventually, seedKey } from './support/keys.ts';
 import { byCall, spanAt, useOtelVendorsStack } from './support/otel-vendors-stack.ts';
 import type { TestStack } from './support/stack.ts';
 
@@ -102,17 +102,20 @@ describe('arize settings of a team or key', () => {
   }, 40_000);
 
   it('refuses a stored arize key, LangSmith key or service account sent back as shown toward another space, project or bucket after /disable_logging', async () => {
-    await teamWithKey('tla-moved');
+    await ok('/team/new', { team_id: 'tla-moved', members_with_roles: [{ role: 'admin', user_id: 'tla-moved-admin' }] });
+    // The attack is a team admin's (a proxy admin could set any space anyway).
+    const teamAdmin = await seedKey(stack.databaseUrl, { userId: 'tla-moved-admin' });
     const account = JSON.stringify({ client_email: 'sa@p.iam.gserviceaccount.com', private_key: '-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n' });
     await ok('/team/tla-moved/callback', { callback_name: 'arize', callback_vars: { arize_api_key: TEAM_KEY, arize_space_id: TEAM_SPACE } });
     await ok('/team/tla-moved/callback', { callback_name: 'langsmith', callback_vars: { langsmith_api_key: 'lsv2_team-moved-0005', langsmith_project: 'team-project', langsmith_base_url: 'https://smith.team.example' } });
     await ok('/team/tla-moved/callback', { callback_name: 'gcs_bucket', callback_vars: { gcs_bucket_name: 'team-bucket', gcs_path_service_account: account } });
     await ok('/team/tla-moved/disable_logging', {});
     const before = await teamMetadata('tla-moved');
-    const shown = (await ok('/team/info?team_id=tla-moved')).team_info.metadata as Json;
+    const shown = (await ok('/team/info?team_id=tla-moved', undefined, teamAdmin)).team_info.metadata as Json;
     const vars = shown.callback_settings.callback_vars as Json;
+    expect(vars.arize_api_key).toBe(`...${TEAM_KEY.slice(-4)}`);
     for (const change of [{ arize_space_id: 'attacker-space' }, { arize_space_key: 'attacker-space' }, { langsmith_project: 'other-team' }, { langsmith_base_url: 'https://evil.example' }, { gcs_bucket_name: 'other-bucket' }]) {
-      const res = await call('/team/update', { team_id: 'tla-moved', metadata: { ...shown, callback_settings: { ...shown.callback_settings, callback_vars: { ...vars, ...change } } } });
+      const res = await call('/team/update', { team_id: 'tla-moved', metadata: { ...shown, callback_settings: { ...shown.callback_settings, callback_vars: { ...vars, ...change } } } }, teamAdmin);
       expect(res.status, `${JSON.stringify(change)}: ${JSON.stringify(res.body)}`).toBe(400);
       expect(res.body.error.message).toContain('keeps the host it was stored for');
     }
@@ -156,6 +159,12 @@ describe('arize settings of a team or key', () => {
     await refused('/team/update', { team_id: 'tla-bad', metadata: { logging: [{ callback_name: 'arize', callback_vars: { arize_api_key: ' ' } }] } }, 'metadata.logging[0].callback_vars.arize_api_key');
     await refused('/team/update', { team_id: 'tla-bad', metadata: { logging: [{ callback_name: 'langsmith', callback_vars: { arize_api_key: TEAM_KEY } }] } }, 'metadata.logging[0].callback_vars.arize_api_key');
     await refused('/key/generate', { metadata: { logging: [{ callback_name: 'arize', callback_vars: { arize_api_key: 12345 } }] } }, 'metadata.logging[0].callback_vars.arize_api_key');
+    // Half of Arize's pair would fail every export: the key and a space come together, or neither.
+    await refused('/team/tla-bad/callback', { callback_name: 'arize', callback_vars: { arize_api_key: TEAM_KEY } }, 'callback_vars.arize_space_id');
+    await refused('/team/tla-bad/callback', { callback_name: 'arize', callback_vars: { arize_space_key: TEAM_SPACE } }, 'callback_vars.arize_api_key');
+    await refused('/key/generate', { metadata: { logging: [{ callback_name: 'arize', callback_vars: { arize_api_key: TEAM_KEY } }] } }, 'metadata.logging[0].callback_vars.arize_space_id');
+    expect(await refused('/team/update', { team_id: 'tla-bad', metadata: { callback_settings: { callbacks: ['arize'], callback_vars: { arize_space_id: TEAM_SPACE } } } }, 'metadata.callback_settings.callback_vars.arize_api_key'))
+      .toContain('together, or neither; arize_api_key is missing');
     expect(await teamMetadata('tla-bad')).toEqual(before);
     expect(await admin.count('LiteLLM_VerificationToken')).toBe(keysBefore);
 

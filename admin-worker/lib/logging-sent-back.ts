@@ -9,7 +9,7 @@ import type { LoggerEnv } from '../queues/callbacks/loggers/types.ts';
 import type { AdminContext } from './context.ts';
 import { requireAdminForPrivilegedFields } from './env-refs.ts';
 import { refuseMaskedLogging, shownVar } from './secret-mask.ts';
-import { checkLoggingMetadata } from './logging-vars.ts';
+import { checkArizePairs, checkLoggingMetadata } from './logging-vars.ts';
 import { isObject, type Json } from '../../worker/json.ts';
 import { GatewayError } from '../../worker/errors.ts';
 import { envRefName } from '../../worker/config/env-ref.ts';
@@ -139,7 +139,7 @@ export function checkedSentBack<B extends { metadata?: unknown; object_permissio
   const { restored, changed, kept, moved, keptFor } = sentBack(body.metadata, stored);
   requireAdminForPrivilegedFields(c, { ...body, metadata: changed });
   refuseMaskedLogging(changed, options);
-  checkLoggingMetadata(changed, c.env as unknown as LoggerEnv);
+  checkLoggingMetadata(changed, c.env as unknown as LoggerEnv, false);
   // A secret taken back stays with the host it was stored for: a new host (or another entry's, or none) would
   // send it elsewhere. A key's metadata is merged, so its settings after the change are the stored ones updated.
   if (kept) {
@@ -150,5 +150,7 @@ export function checkedSentBack<B extends { metadata?: unknown; object_permissio
       });
     }
   }
+  // Arize's key and space come together: checked on the settings with the masks taken back.
+  checkArizePairs(restored);
   return isObject(body.metadata) ? { ...body, metadata: restored } : body;
 }

@@ -71,6 +71,31 @@ export function checkLoggerVars(name: string, vars: unknown, param: string, env:
   }
 }
 
+/**
+ * A 400 for arize variables that give only half of Arize's pair (a key without a space, or a space without a
+ * key): every export with them would fail and be retried to the dead-letter queue, and since variables are
+ * replaced whole, the other half could never be added later.
+ */
+export function checkArizePair(vars: unknown, param: string): void {
+  if (!isObject(vars)) return;
+  const key = vars.arize_api_key !== undefined && vars.arize_api_key !== null;
+  const space = [vars.arize_space_id, vars.arize_space_key].some((v) => v !== undefined && v !== null);
+  if (key === space) return;
+  const missing = key ? 'arize_space_id' : 'arize_api_key';
+  throw badRequest(`${param} must give arize_api_key and arize_space_id (or arize_space_key) together, or neither; ${missing} is missing`, `${param}.${missing}`);
+}
+
+/** checkArizePair for every arize entry of key or team metadata, and its `callback_settings.callback_vars`. */
+export function checkArizePairs(metadata: unknown): void {
+  if (!isObject(metadata)) return;
+  if (Array.isArray(metadata.logging)) {
+    for (const [i, entry] of metadata.logging.entries()) {
+      if (isObject(entry) && entry.callback_name === 'arize') checkArizePair(entry.callback_vars, `metadata.logging[${i}].callback_vars`);
+    }
+  }
+  if (isObject(metadata.callback_settings)) checkArizePair(metadata.callback_settings.callback_vars, 'metadata.callback_settings.callback_vars');
+}
+
 /** The callback a variable with key/team settings belongs to (langfuse_*, or a standard logger's), if any. */
 const familyOf = (field: string): string | undefined => (field.startsWith('langfuse_') ? 'langfuse' : DYNAMIC_LOGGER_NAMES.find((n) => DYNAMIC_LOGGER_VARS[n]!.includes(field)));
 
@@ -93,8 +118,10 @@ function refuseForeignVars(name: string, vars: unknown, param: string): void {
 /**
  * A 400 for key or team metadata whose `logging` entries (or `callback_settings`) hold variables a standard
  * logger with key/team settings cannot use. Callbacks without such settings are left to their own checks.
+ * `pairs` false when `metadata` is only what an update changed (the masks sent back left out): its caller checks
+ * Arize's pairs on the whole of it (checkArizePairs).
  */
-export function checkLoggingMetadata(metadata: unknown, env: LoggerEnv): void {
+export function checkLoggingMetadata(metadata: unknown, env: LoggerEnv, pairs = true): void {
   if (!isObject(metadata)) return;
   if (Array.isArray(metadata.logging)) {
     const seen = new Set<string>();
@@ -116,4 +143,5 @@ export function checkLoggingMetadata(metadata: unknown, env: LoggerEnv): void {
       checkLoggerVars(name, own, 'metadata.callback_settings.callback_vars', env, true);
     }
   }
+  if (pairs) checkArizePairs(metadata);
 }

@@ -10,6 +10,7 @@ import { deliverLoggers, type LoggerSegment } from './callbacks/loggers.ts';
 import type { OwnerEnv } from './callbacks/logger-owners.ts';
 import { resolveOwnerEnvs } from './callbacks/logger-owners-db.ts';
 import { exportSpans, spanOwner } from './callbacks/otlp.ts';
+import { type OwnerPools, ownerPools } from './callbacks/owner-limits.ts';
 import { retryDelay } from './callbacks/retry.ts';
 import { log } from '../../worker/telemetry/log.ts';
 
@@ -56,10 +57,13 @@ export async function consumeCallbacks(batch: MessageBatch<unknown>, env: AdminE
   // The `otel` callback's spans go to the OTLP collector, beside (and whatever becomes of) the Langfuse events.
   // Settled each on its own: one failing must not leave the other's delivered messages unacked (and sent twice).
   // The standard loggers' payloads (generic_api, datadog, ...) likewise, each logger on its own.
+  // One set of owners' pools for the loggers' and the Arize spans' owners: all tenants together hold at most
+  // OWNER_REQUESTS of a Worker's 6 connections (owner-limits.ts).
+  const pools = ownerPools();
   const [exported, posted, logged] = await Promise.allSettled([
-    spans.length ? exportOwnedSpans(spans, env, ctx, retry) : undefined,
+    spans.length ? exportOwnedSpans(spans, env, ctx, retry, pools) : undefined,
     segments.length ? postLangfuse(segments, env, ctx, retry) : undefined,
-    payloads.length ? deliverOwned(payloads, env, ctx, retry) : undefined,
+    payloads.length ? deliverOwned(payloads, env, ctx, retry, pools) : undefined,
   ]);
   for (const [result, kind, list] of [[exported, 'OpenTelemetry', spans], [posted, 'Langfuse', segments], [logged, 'Standard logger', payloads]] as const) {
     if (result.status === 'fulfilled') continue;
@@ -81,7 +85,7 @@ const ownerOf = (d: LoggerDestination): { owner?: string } =>
  * The standard loggers' payloads: those of keys and teams with settings of their own are posted with those
  * settings, read now (logger-owners.ts); when they cannot be read, only those payloads wait.
  */
-async function deliverOwned(payloads: LoggerSegment[], env: AdminEnv, ctx: ExecutionContext, retry: (origin: number) => void): Promise<void> {
+async function deliverOwned(payloads: LoggerSegment[], env: AdminEnv, ctx: ExecutionContext, retry: (origin: number) => void, pools: OwnerPools): Promise<void> {
   const pairs = new Map<string, { name: string; owner: string }>();
   for (const p of payloads) if (p.owner) pairs.set(`${p.name}\n${p.owner}`, { name: p.name, owner: p.owner });
   let ownerEnvs: Map<string, OwnerEnv> | undefined;
@@ -93,18 +97,18 @@ async function deliverOwned(payloads: LoggerSegment[], env: AdminEnv, ctx: Execu
       ownerEnvs = new Map([...pairs.keys()].map((k) => [k, { error: 'key or team settings could not be read' }]));
     }
   }
-  await deliverLoggers(payloads, env, (callback, error) => reportCallbackFailure(env, ctx, { callback, error }), retry, ownerEnvs);
+  await deliverLoggers(payloads, env, (callback, error) => reportCallbackFailure(env, ctx, { callback, error }), retry, ownerEnvs, pools);
 }
 
 /** The OpenTelemetry spans; arize spans of keys and teams with settings of their own go with those, read now. */
-async function exportOwnedSpans(spans: Segment[], env: AdminEnv, ctx: ExecutionContext, retry: (origin: number) => void): Promise<void> {
+async function exportOwnedSpans(spans: Segment[], env: AdminEnv, ctx: ExecutionContext, retry: (origin: number) => void, pools: OwnerPools): Promise<void> {
   const pairs = new Map<string, { name: string; owner: string }>();
   for (const s of spans) {
     const owner = spanOwner(s.destination);
     if (owner) pairs.set(`arize\n${owner}`, { name: 'arize', owner });
   }
   // The config's exports start now; only the owners' wait for their settings (exportSpans).
-  await exportSpans(spans, env, ctx, retry, pairs.size ? ownerEnvsOf(pairs, env, ctx, 'OpenTelemetry (arize)') : undefined);
+  await exportSpans(spans, env, ctx, retry, pairs.size ? ownerEnvsOf(pairs, env, ctx, 'OpenTelemetry (arize)') : undefined, pools);
 }
 
 /** The owners' environments (resolveOwnerEnvs); when their settings cannot be read, only their events wait. */

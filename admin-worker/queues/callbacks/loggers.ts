@@ -25,7 +25,7 @@ import { payloadId, payloadSegments } from './loggers/payload-split.ts';
 import { requestPool } from './loggers/pool.ts';
 import { loggerSecrets, REASON_MAX, scrubbed } from './loggers/secrets.ts';
 import { type OwnerEnv, ownerLabel } from './logger-owners.ts';
-import { OWNER_BUDGET_MS, ownerRunner, rememberingTarget, type Run } from './owner-limits.ts';
+import { OWNER_REQUESTS, type OwnerPools, ownerPools, rememberingTarget, type Run } from './owner-limits.ts';
 import type { LoggerEnv, LoggerPoster, LoggerTarget, PostResult } from './loggers/types.ts';
 import type { EventSegment } from './segment.ts';
 
@@ -81,12 +81,8 @@ export type ReportFailure = (callback: string, error: Error) => void;
 /** Requests in flight at once, over all loggers: a Worker opens 6 connections at a time (pool.ts). */
 export const CONCURRENT_REQUESTS = 6;
 
-/**
- * Of those, what keys' and teams' own destinations share, and what one owner may hold: the config's loggers keep
- * the rest, so no tenant's slow destination delays them, and one tenant holds at most one connection.
- */
-export const OWNER_REQUESTS = 2;
-export const PER_OWNER_REQUESTS = 1;
+/** Of those, what keys' and teams' own destinations share (with their Arize spans), and what one owner may hold. */
+export { OWNER_REQUESTS, PER_OWNER_REQUESTS } from './owner-limits.ts';
 
 /**
  * Requests one logger may spend in a batch on halving refused requests. A destination that refuses everything
@@ -108,6 +104,7 @@ const thrown = (err: unknown): string => (err instanceof Error ? err.name : type
  */
 export async function deliverLoggers(
   segments: readonly LoggerSegment[], env: LoggerEnv, report: ReportFailure, retry: (origin: number) => void, ownerEnvs?: ReadonlyMap<string, OwnerEnv>,
+  pools: OwnerPools = ownerPools(),
 ): Promise<void> {
   // Per logger and owner: a key's or team's own destination is a target of its own, delivered on its own.
   const byLogger = new Map<string, LoggerSegment[]>();
@@ -118,16 +115,9 @@ export async function deliverLoggers(
     else byLogger.set(group, [segment]);
   }
   const run = requestPool(CONCURRENT_REQUESTS - OWNER_REQUESTS);
-  const ownersRun = requestPool(OWNER_REQUESTS);
-  const perOwner = new Map<string, ReturnType<typeof requestPool>>();
-  // Owners' requests not started by then are retried, so hanging tenants cannot hold the batch (owner-limits.ts).
-  const ownersDeadline = Date.now() + OWNER_BUDGET_MS;
-  // An owner's place is taken first, so a request waiting for it holds none of the shared ones.
-  const runFor = (owner: string): Run => {
-    let own = perOwner.get(owner);
-    if (!own) perOwner.set(owner, (own = requestPool(PER_OWNER_REQUESTS)));
-    return ownerRunner(own, ownersRun, ownersDeadline);
-  };
+  // Owners' requests go through the batch's owners' pools (shared with the Arize spans' exports): an owner's place
+  // first, then a shared one; those not started within the owners' budget are retried (owner-limits.ts).
+  const runFor = (owner: string): Run => pools.runFor(owner);
   // Every reason is scrubbed of the loggers' secrets before a log line or an alert quotes it (a destination may
   // echo a key); the secrets are read on the batch's first failure only.
   let secrets: string[] | undefined;

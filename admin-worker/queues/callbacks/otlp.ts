@@ -13,9 +13,7 @@ import { type OtlpTarget, otlpTarget } from './otlp-target.ts';
 import { log } from '../../../worker/telemetry/log.ts';
 import { headerSecrets, scrubbed, secretsOf, withEscapes } from './loggers/secrets.ts';
 import { type OwnerEnv, ownerLabel } from './logger-owners.ts';
-import { OWNER_REQUESTS, PER_OWNER_REQUESTS } from './loggers.ts';
-import { requestPool } from './loggers/pool.ts';
-import { OWNER_BUDGET_MS, ownerRunner } from './owner-limits.ts';
+import { type OwnerPools, ownerPools } from './owner-limits.ts';
 
 /** How long the collector gets to answer one export (`OTEL_EXPORTER_OTLP_TIMEOUT`, milliseconds, overrides it). */
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -84,11 +82,11 @@ export type SpanSegment = EventSegment & { origin: number; destination?: Callbac
  * Exports the spans of a batch's messages, each callback's (`otel`, `langfuse_otel`, `arize_phoenix`,
  * `arize`: a message holds one's) to its own collector, side by side, so one collector being down or slow
  * marks only its own messages for a retry. `ownerEnvs`, the keys' and teams' own settings, may still be being
- * read: only their groups wait for it.
+ * read: only their groups wait for it. `pools` are the batch's owners' connections, shared with the loggers' owners.
  */
 export async function exportSpans(
   segments: readonly SpanSegment[], env: AdminEnv, ctx: ExecutionContext, retry: (origin: number) => void,
-  ownerEnvs?: ReadonlyMap<string, OwnerEnv> | Promise<ReadonlyMap<string, OwnerEnv>>,
+  ownerEnvs?: ReadonlyMap<string, OwnerEnv> | Promise<ReadonlyMap<string, OwnerEnv>>, pools: OwnerPools = ownerPools(),
 ): Promise<void> {
   // Per callback and owner: a key's or team's own Arize credentials are a target of their own, exported on their own.
   const groups = new Map<string, SpanSegment[]>();
@@ -111,16 +109,14 @@ export async function exportSpans(
     else groups.set(group, [segment]);
   }
   for (const [name, count] of unknown) log.error(`OpenTelemetry callback ${JSON.stringify(name)}: ${count} spans kept for a retry: no such callback in this admin Worker`);
-  // Owners' groups share OWNER_REQUESTS connections, one each at a time, within OWNER_BUDGET_MS (as the loggers'
-  // owners do: owner-limits.ts), so tenants' own settings never take the config's exporters' connections; the
-  // config's exports start at once, without waiting for the owners' settings to be read.
-  const ownersRun = requestPool(OWNER_REQUESTS);
-  const ownersDeadline = Date.now() + OWNER_BUDGET_MS;
+  // Owners' groups go through the batch's owners' pools, the same the loggers' owners use (owner-limits.ts): all
+  // tenants together hold at most OWNER_REQUESTS connections, one each, within the batch's OWNER_BUDGET_MS. The
+  // config's exports are not pooled, and start at once, without waiting for the owners' settings to be read.
   const results = await Promise.allSettled([...groups].map(async ([group, list]) => {
     const [name, owner] = group.split('\n') as [OtelCallbackName, string | undefined];
     if (!owner) return exportTo(name, list, env, ctx, retry);
     const ownEnv = (await ownerEnvs)?.get(group) ?? { error: 'its settings were not read' };
-    return exportTo(name, list, env, ctx, retry, { owner, env: ownEnv, run: ownerRunner<ExportResult>(requestPool(PER_OWNER_REQUESTS), ownersRun, ownersDeadline) });
+    return exportTo(name, list, env, ctx, retry, { owner, env: ownEnv, run: pools.runFor<ExportResult>(owner) });
   }));
   results.forEach((result, i) => {
     if (result.status === 'fulfilled') return;

@@ -10,6 +10,14 @@ import { BoundedTtlMap } from '../../../worker/lib/bounded-map.ts';
 import { requestPool } from './loggers/pool.ts';
 import type { LoggerTarget, PostResult } from './loggers/types.ts';
 
+/**
+ * Requests keys' and teams' own destinations may have in flight at once in a batch (loggers' and Arize spans'
+ * together), and what one owner may hold: the config's loggers and exporters keep the rest of a Worker's 6
+ * connections, so no tenant's slow destination delays them, and one tenant holds at most one connection.
+ */
+export const OWNER_REQUESTS = 2;
+export const PER_OWNER_REQUESTS = 1;
+
 /** How long this isolate sends nothing to an owner's destination that timed out or was unreachable. */
 export const UNANSWERED_MS = 30_000;
 
@@ -66,6 +74,30 @@ export function rememberingTarget(name: string, target: LoggerTarget): LoggerTar
       const result = await target.post(segments);
       if (!result.ok && result.unanswered) unanswered.set(place, true, UNANSWERED_MS);
       return result;
+    },
+  };
+}
+
+/** One batch's owners' connections: every owner's requests (a logger's payloads or Arize spans) run through these. */
+export interface OwnerPools {
+  /** The runner for `owner`'s requests (`key:<hash>` or `team:<id>`): its own place, then a shared one (ownerRunner). */
+  runFor<R extends { ok: boolean } = PostResult>(owner: string): (task: () => Promise<R>) => Promise<R | Unsent>;
+}
+
+/**
+ * The owners' pools for one batch of the callback consumer, made once and handed to both the loggers' dispatcher
+ * and the span exporter, so all tenants together hold at most OWNER_REQUESTS connections, an owner at most
+ * PER_OWNER_REQUESTS, and all share one OWNER_BUDGET_MS from now (`budgetMs`, for tests).
+ */
+export function ownerPools(budgetMs = OWNER_BUDGET_MS): OwnerPools {
+  const shared = requestPool(OWNER_REQUESTS);
+  const perOwner = new Map<string, Pool>();
+  const deadline = Date.now() + budgetMs;
+  return {
+    runFor<R extends { ok: boolean } = PostResult>(owner: string) {
+      let own = perOwner.get(owner);
+      if (!own) perOwner.set(owner, (own = requestPool(PER_OWNER_REQUESTS)));
+      return ownerRunner<R>(own, shared, deadline);
     },
   };
 }

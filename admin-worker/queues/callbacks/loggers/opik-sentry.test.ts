@@ -3,7 +3,7 @@ import { contentCharsFor, STANDARD_LOGGERS, standardLoggersOn, standardLoggersWa
 import { buildStandardPayload, type StandardCall } from '../../../../worker/telemetry/standard/payload.ts';
 import type { TollgateConfig } from '../../../../worker/config/schema.ts';
 import { opikPoster, opikRows, uuid7For } from './opik.ts';
-import { parseDsn, sentryEvent, sentryPoster } from './sentry.ts';
+import { parseDsn, sentryEvent, sentryPoster, sentrySampled } from './sentry.ts';
 import { secretsOf } from './secrets.ts';
 import type { LoggerEnv } from './types.ts';
 
@@ -92,6 +92,27 @@ describe('sentry', () => {
     expect(fetch).toHaveBeenCalledTimes(1);
   });
 
+  it('samples by the event id: a call picked at SENTRY_API_SAMPLE_RATE 0.5 and refused is picked again on retry', async () => {
+    const statuses: number[] = [];
+    const fetch = vi.fn(async () => new Response('{}', { status: statuses.shift() ?? 200 }));
+    vi.stubGlobal('fetch', fetch);
+    const target = sentryPoster.target(env({ SENTRY_DSN: 'https://pk@h.test/1', SENTRY_API_SAMPLE_RATE: '0.5' }));
+    if ('error' in target) throw new Error(target.error);
+    const calls = Array.from({ length: 40 }, (_, i) => ({ ...failed, id: `call-${i}` }));
+    const picked = calls.filter((c) => sentrySampled(sentryEvent(c, 'production').event_id as string, 0.5));
+    expect(picked.length).toBeGreaterThan(5);
+    expect(picked.length).toBeLessThan(35);
+    for (const call of picked) {
+      statuses.push(503);
+      expect((await target.post([segment([call])])).ok).toBe(false);
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const before = fetch.mock.calls.length;
+        expect(await target.post([segment([call])])).toEqual({ ok: true });
+        expect(fetch.mock.calls.length).toBe(before + 1);
+      }
+    }
+  });
+
   it('scrubs the DSN and its public key', () => {
     const secrets = secretsOf(env({ SENTRY_DSN: 'https://pubkey-0123@h.test/1' }), undefined);
     expect(secrets).toContain('pubkey-0123');
@@ -123,6 +144,15 @@ describe('opik', () => {
     expect(rows.trace).toBeUndefined();
     expect(rows.span).toMatchObject({ trace_id: T, parent_span_id: S, project_name: 'p2', name: 'gpt-4o-2024_chat.completion_5', usage: { total_tokens: 5 } });
     expect(opikRows(ok, 'Default Project').trace).toMatchObject({ project_name: 'Default Project', name: 'chat.completion', tags: ['openai'] });
+  });
+
+  it('sends the default project for a blank project_name, and leaves out blank or overlong thread ids and tags', () => {
+    for (const project_name of [' ', '', 'x'.repeat(257), 7]) {
+      const rows = opikRows({ ...ok, metadata: { requester_metadata: { opik: { project_name, thread_id: '  ', tags: [' ', 'kept', 'y'.repeat(300)] } } } }, 'Default Project');
+      expect(rows.trace).toMatchObject({ project_name: 'Default Project', tags: ['kept', 'openai'] });
+      expect(rows.trace).not.toHaveProperty('thread_id');
+      expect(rows.span).toMatchObject({ project_name: 'Default Project' });
+    }
   });
 
   it('ignores current_span_data ids Opik would refuse (not UUIDv7): the call makes its own trace', () => {

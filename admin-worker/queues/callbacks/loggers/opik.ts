@@ -43,6 +43,11 @@ export function uuid7For(callId: string, kind: string, startSeconds: number): st
 const UUID7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 const uuid7 = (v: unknown): string | undefined => (typeof v === 'string' && UUID7.test(v) ? v : undefined);
 
+/** Opik's longest project name, thread id and tag kept; longer ones (and blank ones, which Opik refuses) are left out. */
+const OPIK_NAME_CHARS = 256;
+/** A string Opik takes as a name: non-blank and bounded (a blank project_name gets the whole shared batch refused). */
+const opikName = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' && v.length <= OPIK_NAME_CHARS ? v : undefined);
+
 const iso = (seconds: unknown): string => new Date((typeof seconds === 'number' && Number.isFinite(seconds) ? seconds : 0) * 1000).toISOString();
 
 /** The Opik settings a call carries: its metadata's `opik` object (the client's request metadata). */
@@ -66,13 +71,13 @@ const COPIED: readonly [string, string][] = [
  */
 export function opikRows(payload: Json, defaultProject: string): { trace?: Json; span: Json } {
   const opik = opikMetadata(payload);
-  const project = typeof opik.project_name === 'string' && opik.project_name ? opik.project_name : defaultProject;
+  const project = opikName(opik.project_name) ?? defaultProject;
   const current = isObject(opik.current_span_data) ? opik.current_span_data : undefined;
   // A caller's ids are used only when Opik would take them: one bad id would get the whole shared batch refused.
   const joined = uuid7(current?.trace_id);
   const parent = joined ? uuid7(current?.id) : undefined;
   const callId = String(payload.id ?? '');
-  const tags = [...(Array.isArray(opik.tags) ? opik.tags.filter((t) => typeof t === 'string') : [])];
+  const tags = [...(Array.isArray(opik.tags) ? opik.tags.filter((t) => opikName(t) !== undefined) : [])];
   if (typeof payload.custom_llm_provider === 'string' && payload.custom_llm_provider) tags.push(payload.custom_llm_provider);
   const metadata: Json = Object.fromEntries(Object.entries(opik).filter(([k]) => k !== 'current_span_data'));
   metadata.created_from = 'litellm';
@@ -85,7 +90,7 @@ export function opikRows(payload: Json, defaultProject: string): { trace?: Json;
   const input = payload.messages ?? {};
   const output = payload.response ?? {};
   const traceId = joined ?? uuid7For(callId, 'trace', Number(payload.startTime) || 0);
-  const threadId = typeof opik.thread_id === 'string' ? opik.thread_id : undefined;
+  const threadId = opikName(opik.thread_id);
   const model = typeof response.model === 'string' ? response.model : typeof payload.model === 'string' ? payload.model : 'unknown-model';
   const object = typeof response.object === 'string' ? response.object : undefined;
   const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);

@@ -101,6 +101,15 @@ function sentryTarget(env: LoggerEnv): SentryTarget | { error: string } {
   };
 }
 
+/**
+ * Whether an event is kept at a sample rate: decided by its event id (a hash of the call id), not a fresh roll, so
+ * a call picked once stays picked when its post is retried after a refusal.
+ */
+export function sentrySampled(eventId: string, rate: number): boolean {
+  if (rate >= 1) return true;
+  return parseInt(eventId.slice(-8), 16) / 0x1_0000_0000 < rate;
+}
+
 export const sentryPoster: LoggerPoster = {
   // An envelope carries one event (Sentry's rule), so one payload a request.
   maxPayloads: 1,
@@ -120,8 +129,8 @@ export const sentryPoster: LoggerPoster = {
             return { ok: false, retry: false, reason: `payloads that do not parse: ${err instanceof Error ? err.message : String(err)}` };
           }
           for (const payload of payloads) {
-            if (sampled < 1 && Math.random() >= sampled) continue;
             const event = sentryEvent(payload, target.environment, target.sendPii);
+            if (!sentrySampled(event.event_id as string, sampled)) continue;
             const envelope = `${JSON.stringify({ event_id: event.event_id, sent_at: new Date().toISOString() })}\n${JSON.stringify({ type: 'event', content_type: 'application/json' })}\n${JSON.stringify(event)}\n`;
             const result = await postClassified(target.url, { headers: target.headers, body: encoder.encode(envelope) }, (s) => s >= 200 && s < 300);
             if (!result.ok) return result;
