@@ -1,62 +1,24 @@
-import { createServer } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type FakeIntake, startFakeIntake } from '../../../test/fakes/log-intake.ts';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import type { FakeIntake } from '../../../test/fakes/log-intake.ts';
 import { log } from '../../../worker/telemetry/log.ts';
 import type { LoggerEnv } from './loggers/types.ts';
 import { datadogPoster } from './loggers/datadog.ts';
 import { s3Poster } from './loggers/s3.ts';
 import { deliverLoggers, type LoggerSegment, MAX_SPLIT_REQUESTS } from './loggers.ts';
+import { DD_API_KEY, deliver as deliverWith, deliveredTo, encoder, GENERIC_SECRET, message, useDispatchBench } from '../../../test/support/logger-dispatch-bench.ts';
 
 // The dispatcher against a fake intake on loopback (real HTTP, Datadog's gzip wire format): what is retried,
-// what is split and what alone is dropped.
+// what is split and what alone is dropped. Keys' and teams' own destinations: loggers-owners.test.ts.
 
-const DD_API_KEY = 'dd-dispatch-secret-1';
-const GENERIC_SECRET = 'generic-dispatch-secret-2';
+const bench = useDispatchBench();
 let intake: FakeIntake;
 let env: LoggerEnv;
-/** The failures the dispatcher reported (callback name: reason), as the consumer's metrics and alerts get them. */
-const reports: string[] = [];
-const encoder = new TextEncoder();
-
-beforeAll(async () => {
-  intake = await startFakeIntake({ ddApiKey: DD_API_KEY });
-  env = {
-    GENERIC_LOGGER_ENDPOINT: `${intake.url}/generic/dispatch`, GENERIC_LOGGER_HEADERS: `Authorization=Bearer ${GENERIC_SECRET}`,
-    DD_API_KEY, DD_BASE_URL: intake.url,
-  } as LoggerEnv;
+const reports = bench.reports;
+beforeAll(() => {
+  ({ intake, env } = bench);
 });
-afterAll(async () => {
-  await intake?.close();
-});
-beforeEach(() => {
-  intake.generic.length = 0;
-  intake.datadog.length = 0;
-  intake.refused.length = 0;
-  intake.malformed.length = 0;
-  reports.length = 0;
-  intake.maxInFlight = 0;
-  intake.delay(0);
-  intake.failNext('generic', 200, 0);
-  intake.failNext('datadog', 200, 0);
-  intake.rejectItems('generic', undefined);
-  intake.rejectItems('datadog', undefined);
-});
-
-/** A queue message's logger segment: these payloads' JSON, comma-separated, as the gateway packs them. */
-function message(name: string, origin: number, ids: string[]): LoggerSegment {
-  const text = ids.map((id) => JSON.stringify({ id, status: 'success', messages: [{ role: 'user', content: `hello, "${id}" \\ ,{}[]` }], request_tags: [] })).join(',');
-  return { name, origin, events: ids.length, bytes: encoder.encode(text) };
-}
-
-async function deliver(segments: LoggerSegment[]): Promise<number[]> {
-  const retried = new Set<number>();
-  await deliverLoggers(segments, env, (callback, error) => reports.push(`${callback}: ${error.message}`), (origin) => retried.add(origin));
-  return [...retried].sort();
-}
-
-const delivered = (kind: 'generic' | 'datadog') =>
-  intake[kind].flatMap((r) => r.items).map((i) => (kind === 'datadog' ? (JSON.parse(i.message as string) as { id: string }).id : i.id as string)).sort();
+const deliver = (segments: LoggerSegment[]) => deliverWith(bench, segments);
+const delivered = (kind: 'generic' | 'datadog') => deliveredTo(intake, kind);
 
 describe('deliverLoggers', () => {
   it('retries a whole request the destination answers 401, 403, 404, 407 or a redirect: nothing split, nothing dropped', async () => {
@@ -222,55 +184,5 @@ describe('deliverLoggers', () => {
     expect(intake.generic).toHaveLength(16);
     expect(intake.maxInFlight).toBeGreaterThan(1);
     expect(intake.maxInFlight).toBeLessThanOrEqual(6);
-  });
-});
-
-describe('deliverLoggers with keys\' and teams\' own destinations', () => {
-  const big = (id: string) => JSON.stringify({ id, status: 'success', text: 'x'.repeat(1_600_000) });
-  const owned = (owner: string, i: number): LoggerSegment => ({ name: 'generic_api', origin: i, events: 1, bytes: encoder.encode(big(`own${i}`)), owner });
-
-  it('lets one owner hold one connection at a time, however many requests its payloads make', async () => {
-    intake.delay(50);
-    const retried = new Set<number>();
-    const ownerEnvs = new Map([['generic_api\nkey:aaaa', env]]);
-    await deliverLoggers(Array.from({ length: 6 }, (_, i) => owned('key:aaaa', i)), env, (c, e) => reports.push(`${c}: ${e.message}`), (o) => retried.add(o), ownerEnvs);
-    expect([...retried]).toEqual([]);
-    expect(intake.generic).toHaveLength(6);
-    expect(intake.maxInFlight).toBe(1);
-  });
-
-  it("delivers the config's payloads at once while owners' destinations hang", async () => {
-    const sockets = new Set<Socket>();
-    let cut = false;
-    const hang = createServer(() => undefined);
-    hang.on('connection', (s) => (cut ? s.destroy() : sockets.add(s)));
-    await new Promise<void>((r) => hang.listen(0, '127.0.0.1', r));
-    const hangEnv = { ...env, GENERIC_LOGGER_ENDPOINT: `http://127.0.0.1:${(hang.address() as AddressInfo).port}/hang` } as LoggerEnv;
-    const owners = ['key:h1', 'key:h2', 'key:h3', 'team:h4', 'team:h5', 'team:h6', 'team:h7'];
-    const ownerEnvs = new Map(owners.map((o) => [`generic_api\n${o}`, hangEnv]));
-    const retried = new Set<number>();
-    const segments = [...owners.map((o, i) => ({ ...message('generic_api', i, [`hung${i}`]), owner: o })), message('generic_api', 99, ['config-1'])];
-    const started = Date.now();
-    const done = deliverLoggers(segments, env, (c, e) => reports.push(`${c}: ${e.message}`), (o) => retried.add(o), ownerEnvs);
-    try {
-      await vi.waitFor(() => expect(delivered('generic')).toEqual(['config-1']), { timeout: 3000, interval: 20 });
-      expect(Date.now() - started).toBeLessThan(3000);
-    } finally {
-      cut = true;
-      for (const s of sockets) s.destroy();
-      await done;
-      await new Promise((r) => hang.close(r));
-    }
-    // The hung owners' payloads are retried, the config's is not.
-    expect([...retried].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6]);
-  });
-
-  it('drops, once and without a retry, the payloads of an owner gone or no longer naming the logger', async () => {
-    const retried = new Set<number>();
-    const ownerEnvs = new Map([['generic_api\nkey:gone', { error: 'the key no longer names generic_api settings', drop: true as const }]]);
-    await deliverLoggers([{ ...message('generic_api', 1, ['a', 'b']), owner: 'key:gone' }], env, (c, e) => reports.push(`${c}: ${e.message}`), (o) => retried.add(o), ownerEnvs);
-    expect([...retried]).toEqual([]);
-    expect(reports).toEqual(['generic_api: the key no longer names generic_api settings']);
-    expect(intake.generic).toHaveLength(0);
   });
 });

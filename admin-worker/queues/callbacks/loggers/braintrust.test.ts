@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeBraintrust, startFakeBraintrust } from '../../../../test/fakes/braintrust.ts';
 import { deliverLoggers, type LoggerSegment } from '../loggers.ts';
-import { braintrustEvent, braintrustPoster, projectOf } from './braintrust.ts';
+import { braintrustEvent, projectOf } from './braintrust.ts';
 
 // LiteLLM's Braintrust event, from a StandardLoggingPayload: what Braintrust's UI reads (input, output,
 // metrics for tokens and cost, metadata.model for its own cost estimate).

@@ -9,11 +9,10 @@
  * sentry_sdk's). Successes are sent nothing: LiteLLM only leaves them as breadcrumbs in its own process.
  */
 import type { EventSegment } from '../segment.ts';
-import { envText, type LoggerEnv, type LoggerPoster, type PostResult, postClassified, type TargetOptions } from './types.ts';
+import { envText, type LoggerEnv, type LoggerPoster, type PostResult, postClassified, putEach, type TargetOptions } from './types.ts';
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => !!v && typeof v === 'object' && !Array.isArray(v);
-const utf8 = new TextDecoder();
 const encoder = new TextEncoder();
 
 /** The client name the envelopes carry (in X-Sentry-Auth and the event's sdk). */
@@ -121,22 +120,13 @@ export const sentryPoster: LoggerPoster = {
     return {
       where: new URL(target.url).origin,
       post: async (segments: readonly EventSegment[]): Promise<PostResult> => {
-        for (const segment of segments) {
-          let payloads: Json[];
-          try {
-            payloads = JSON.parse(`[${utf8.decode(segment.bytes)}]`) as Json[];
-          } catch (err) {
-            return { ok: false, retry: false, reason: `payloads that do not parse: ${err instanceof Error ? err.message : String(err)}` };
-          }
-          for (const payload of payloads) {
-            const event = sentryEvent(payload, target.environment, target.sendPii);
-            if (!sentrySampled(event.event_id as string, sampled)) continue;
-            const envelope = `${JSON.stringify({ event_id: event.event_id, sent_at: new Date().toISOString() })}\n${JSON.stringify({ type: 'event', content_type: 'application/json' })}\n${JSON.stringify(event)}\n`;
-            const result = await postClassified(target.url, { headers: target.headers, body: encoder.encode(envelope) }, (s) => s >= 200 && s < 300);
-            if (!result.ok) return result;
-          }
-        }
-        return { ok: true };
+        // One envelope a payload; a payload sampled out is taken as sent (its id decides, so a retry decides the same).
+        return putEach(segments, async (payload) => {
+          const event = sentryEvent(payload as Json, target.environment, target.sendPii);
+          if (!sentrySampled(event.event_id as string, sampled)) return { ok: true };
+          const envelope = `${JSON.stringify({ event_id: event.event_id, sent_at: new Date().toISOString() })}\n${JSON.stringify({ type: 'event', content_type: 'application/json' })}\n${JSON.stringify(event)}\n`;
+          return postClassified(target.url, { headers: target.headers, body: encoder.encode(envelope) }, (s) => s >= 200 && s < 300);
+        });
       },
     };
   },
