@@ -136,4 +136,15 @@ describe('Containers', () => {
       expect(await res.json()).toMatchObject({ id: az.id, name: 'on azure' });
     }
   });
+
+  it('answer a file upload refused while the client is still sending it with the refusal, not a reset connection', async () => {
+    // The key's one request a minute went on the container: the 900 KB upload is refused (429) before it is sent
+    // on, and read to its end first, so the client sees the answer.
+    const erin = await keyClient('cntr-limited', ['batch-a'], { rpm_limit: 1 });
+    const container = await erin.containers.create({ name: 'limited' });
+    const sent = env.fake.requests.length;
+    const refused = await error(erin.containers.files.create(container.id, { file: await toFile(Buffer.alloc(900_000, 97), 'big.txt') }));
+    expect(refused).toMatchObject({ status: 429 });
+    expect(env.fake.requests.length).toBe(sent);
+  });
 });

@@ -48,4 +48,15 @@ describe('Skills', () => {
     expect(await failure(create(limited, 'Second'))).toMatchObject({ status: 429 });
     expect(fake.skills.size).toBe(made + 2);
   });
+
+  it('answer an upload refused while the client is still sending it with the refusal, not a reset connection', async () => {
+    // A skill of 900 KB streamed through (the group named in a header): refused by the key's rate limit before the
+    // gateway needs its body, which is read to its end first, so the client sees the 429 (not ECONNRESET).
+    const limited = await keyClient('skill-limited-big', { rpm_limit: 1 });
+    await create(limited, 'Small');
+    const made = fake.skills.size;
+    const big = [...await skillFiles(), await toFile(Buffer.alloc(900_000, 97), 'report/data.txt')];
+    expect(await failure(create(limited, 'Big', big))).toMatchObject({ status: 429 });
+    expect(fake.skills.size).toBe(made);
+  });
 });

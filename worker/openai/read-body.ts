@@ -88,3 +88,25 @@ export async function readJsonObject(request: Request, config: { general_setting
     return undefined;
   }
 }
+
+/** The most of a refused upload read to its end before answering (a skill's held form's bound; uploads past it may see a reset). */
+export const MAX_DRAINED_BYTES = 25 * 1024 * 1024;
+
+/**
+ * After a refusal of an authenticated caller's upload (a group without Anthropic, a key over its limits, an
+ * unknown container), the rest of a body of declared length within the bound is read and dropped before
+ * answering: a client still writing it would otherwise see its connection reset instead of the answer. `pending`
+ * is the body as it would have been sent on (multipart-filter's stream over the request's), read in its place
+ * when nothing has taken it. Nothing is read for a caller that is not known (the route does not call this), after
+ * a 413, nor past the bound (the lower of max_request_size_mb and MAX_DRAINED_BYTES).
+ */
+export async function drainRefused(
+  request: Request, config: { general_settings: { max_request_size_mb?: number } }, err: unknown, pending?: ReadableStream<Uint8Array> | FormData,
+): Promise<void> {
+  if (err instanceof GatewayError && err.status === 413) return;
+  const declared = Number(request.headers.get('content-length') ?? NaN);
+  if (!(declared <= Math.min(bodyLimit(config).maxBytes ?? MAX_DRAINED_BYTES, MAX_DRAINED_BYTES))) return;
+  const body = pending instanceof ReadableStream && !pending.locked ? pending : request.body;
+  if (!body || body.locked || (body === request.body && request.bodyUsed)) return;
+  await body.pipeTo(new WritableStream()).catch(() => undefined);
+}

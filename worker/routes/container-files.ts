@@ -1,6 +1,6 @@
 import { badRequest, errorResponse, GatewayError } from '../errors.ts';
 import { filterParts, multipartBoundary } from '../openai/multipart-filter.ts';
-import { bodyLimit, readJsonBody, tooLarge } from '../openai/read-body.ts';
+import { bodyLimit, drainRefused, readJsonBody, tooLarge } from '../openai/read-body.ts';
 import { SAFE_ID } from '../providers/response-ids.ts';
 import { containerFileId, containerFileSchema, shownContainerFile, shownContainerFiles } from './container-objects.ts';
 import { containerOfRoute, deletion } from './containers.ts';
@@ -15,6 +15,8 @@ import { type Ctx, homeHeaders } from './provider-objects.ts';
  */
 
 type Scope = Awaited<ReturnType<typeof containerOfRoute>>;
+/** What a refused upload needs to be read to its end: the state once the caller is known, and the body as it would have gone on. */
+type Refusable = { state?: Scope['state']; pending?: ReadableStream<Uint8Array> };
 
 /** The path of the route's container's files (and of one of them, named by the provider's id). */
 function filesPath(scope: Scope, fileId?: string): string {
@@ -34,7 +36,7 @@ function fileListQuery(c: Ctx): [string, string][] {
  * (multipart `file`, streamed through as it arrives, the gateway's own fields dropped). Admitted as one request
  * against the key's limits (it adds to what the account keeps), not logged.
  */
-async function addFile(c: Ctx, scope: Scope, sent: Map<string, string>): Promise<Response> {
+async function addFile(c: Ctx, scope: Scope, sent: Map<string, string>, known: Refusable): Promise<Response> {
   const { ids, state } = scope;
   const type = c.req.header('content-type') ?? '';
   const boundary = multipartBoundary(type);
@@ -45,6 +47,7 @@ async function addFile(c: Ctx, scope: Scope, sent: Map<string, string>): Promise
     if (!boundary || !c.req.raw.body) throw badRequest('Request body must be multipart/form-data with the file');
     if (maxBytes !== undefined && Number(c.req.header('content-length') ?? NaN) > maxBytes) throw tooLarge(maxBytes);
     const body = filterParts(c.req.raw.body, boundary, { keeps: (name) => name === 'file', failed: (err) => (invalid = err), ...(maxBytes !== undefined ? { maxBytes } : {}) });
+    known.pending = body;
     send = () => ids.home.send({ method: 'POST', path: filesPath(scope), query: [], body, contentType: type });
   } else {
     const body = await readJsonBody(c.req.raw, containerFileSchema, bodyLimit(state.config));
@@ -70,14 +73,17 @@ async function addFile(c: Ctx, scope: Scope, sent: Map<string, string>): Promise
 export function containerFiles(method: 'GET' | 'POST') {
   return async (c: Ctx): Promise<Response> => {
     const sent = new Map<string, string>();
+    const known: Refusable = {};
     try {
-      const scope = await containerOfRoute(c);
+      const scope = await containerOfRoute(c, known);
       const { ids } = scope;
       sent.set(ids.upstreamId, ids.clientId);
-      if (method === 'POST') return await addFile(c, scope, sent);
+      if (method === 'POST') return await addFile(c, scope, sent, known);
       const res = await ids.home.send({ method, path: filesPath(scope), query: fileListQuery(c) });
       return Response.json(shownContainerFiles(ids, await providerJson(res, 'a page of container files')), { headers: homeHeaders(ids.home) });
     } catch (err) {
+      // A known caller's refused upload is read to its end first (a client still sending it would see a reset).
+      if (method === 'POST' && known.state) await drainRefused(c.req.raw, known.state.config, err, known.pending);
       return errorResponse(withClientIds(err, sent));
     }
   };

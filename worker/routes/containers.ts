@@ -24,10 +24,14 @@ import { type Ctx, homeHeaders, homeOfId, listQuery, namedGroup } from './provid
  * container is made, whether code runs in it or not.
  */
 
-/** Who calls, and the container the route's `:id` names, for its owner (anyone else: the 404 of an unknown id). */
-export async function containerOfRoute(c: Ctx): Promise<{ state: GatewayState; caller: Caller; catalog: ModelCatalog; ids: ContainerIds }> {
+/**
+ * Who calls, and the container the route's `:id` names, for its owner (anyone else: the 404 of an unknown id).
+ * `known` is given the state once the caller is authenticated (an upload refused after that is read to its end).
+ */
+export async function containerOfRoute(c: Ctx, known?: { state?: GatewayState }): Promise<{ state: GatewayState; caller: Caller; catalog: ModelCatalog; ids: ContainerIds }> {
   const state = await gatewayState(c.env);
   const caller = await authenticateRoute(c, state);
+  if (known) known.state = state;
   const catalog = await currentCatalog(state, c.env, c.executionCtx);
   const clientId = c.req.param('id') ?? '';
   const { home, upstreamId } = homeOfId(c, state, caller, catalog, 'container', clientId);

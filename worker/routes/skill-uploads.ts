@@ -1,5 +1,5 @@
 import type { Caller } from '../auth/authenticate.ts';
-import { badRequest, GatewayError } from '../errors.ts';
+import { badRequest } from '../errors.ts';
 import type { ModelCatalog } from '../models/deployments.ts';
 import { filterParts, multipartBoundary } from '../openai/multipart-filter.ts';
 import { bodyLimit, tooLarge } from '../openai/read-body.ts';
@@ -58,19 +58,4 @@ export async function skillUpload(c: Ctx, state: GatewayState, caller: Caller, c
     else body.append(name, value);
   }
   return { home, upload: { body, bodyFailure: () => undefined } };
-}
-
-/**
- * After a refusal of an authenticated caller's upload (a group without Anthropic, a key over its limits), the
- * rest of a body of declared length within the bound is read and dropped before answering: a client still
- * writing it would otherwise see its connection reset instead of the answer. Nothing is read for a caller that
- * is not known, after a 413, nor past the bound (the lower of max_request_size_mb and the held form's).
- */
-export async function drainRefused(c: Ctx, state: GatewayState, err: unknown): Promise<void> {
-  const body = c.req.raw.body;
-  const declared = Number(c.req.header('content-length') ?? NaN);
-  // A body too large (413) is never read, and none past what the upload itself would have read.
-  if (err instanceof GatewayError && err.status === 413) return;
-  if (!body || c.req.raw.bodyUsed || body.locked || !(declared <= Math.min(bodyLimit(state.config).maxBytes ?? MAX_HELD_BYTES, MAX_HELD_BYTES))) return;
-  await body.pipeTo(new WritableStream()).catch(() => undefined);
 }

@@ -1,4 +1,5 @@
 import { errorResponse } from '../errors.ts';
+import { drainRefused } from '../openai/read-body.ts';
 import { authenticateRoute } from '../limits/key-store.ts';
 import { currentCatalog } from '../models/catalog.ts';
 import { gatewayState, type GatewayState } from '../state.ts';
@@ -6,7 +7,7 @@ import { homeHeaders, listQuery, type Ctx } from './provider-objects.ts';
 import { providerJson, withClientIds } from './fine-tuning-objects.ts';
 import { admitCreation } from './owned-objects.ts';
 import { readSkillOfId, type SkillIds, shownVersion, skillOfId } from './skill-objects.ts';
-import { drainRefused, skillUpload } from './skill-uploads.ts';
+import { skillUpload, type SkillUpload } from './skill-uploads.ts';
 import { checkPrebuilt, skillOfRoute } from './skills.ts';
 import { objectOf, unreadable } from './vector-store-objects.ts';
 
@@ -21,6 +22,7 @@ export function skillVersions(method: 'GET' | 'POST') {
   return async (c: Ctx): Promise<Response> => {
     const sent = new Map<string, string>();
     let known: GatewayState | undefined;
+    let pending: SkillUpload['body'] | undefined;
     try {
       const state = await gatewayState(c.env);
       const caller = await authenticateRoute(c, state);
@@ -37,6 +39,7 @@ export function skillVersions(method: 'GET' | 'POST') {
         return Response.json(shownPage(ids, await providerJson(res, 'a page of skill versions')), { headers: homeHeaders(ids.home) });
       }
       const { upload } = await skillUpload(c, state, caller, catalog, () => ids.home, true);
+      pending = upload.body;
       const { release } = await admitCreation(c, state, ids.home, crypto.randomUUID());
       try {
         const res = await ids.home.send({ method, path, query, body: upload.body, ...(upload.contentType ? { contentType: upload.contentType } : {}) })
@@ -47,7 +50,7 @@ export function skillVersions(method: 'GET' | 'POST') {
       }
     } catch (err) {
       // A known caller's refused upload is read to its end first, as a create's is.
-      if (method === 'POST' && known) await drainRefused(c, known, err);
+      if (method === 'POST' && known) await drainRefused(c.req.raw, known.config, err, pending);
       return errorResponse(withClientIds(err, sent));
     }
   };

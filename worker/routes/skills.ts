@@ -4,12 +4,13 @@ import { authenticateRoute } from '../limits/key-store.ts';
 import { currentCatalog } from '../models/catalog.ts';
 import type { ModelCatalog } from '../models/deployments.ts';
 import { gatewayState, type GatewayState } from '../state.ts';
+import { drainRefused } from '../openai/read-body.ts';
 import { recordCreation } from './creation-spend.ts';
 import { providerJson, withClientIds } from './fine-tuning-objects.ts';
 import { admitCreation } from './owned-objects.ts';
 import { type Ctx, homeHeaders, listQuery, namedGroup } from './provider-objects.ts';
 import { noSuchSkill, prebuilt, type ReadSkillIds, readSkillOfId, shownSkill, skillHomeOfGroup, skillOfId } from './skill-objects.ts';
-import { drainRefused, skillUpload } from './skill-uploads.ts';
+import { skillUpload, type SkillUpload } from './skill-uploads.ts';
 
 /**
  * `/v1/skills`: Anthropic's Skills API, as LiteLLM passes it through to the Anthropic account of the model group
@@ -46,12 +47,14 @@ export async function checkPrebuilt(ids: ReadSkillIds): Promise<void> {
 export async function createSkill(c: Ctx): Promise<Response> {
   const startedAt = Date.now();
   let known: GatewayState | undefined;
+  let pending: SkillUpload['body'] | undefined;
   try {
     const state = await gatewayState(c.env);
     const caller = await authenticateRoute(c, state);
     known = state;
     const catalog = await currentCatalog(state, c.env, c.executionCtx);
     const { home, upload } = await skillUpload(c, state, caller, catalog, (group) => skillHomeOfGroup(c, state, caller, catalog, group), false);
+    pending = upload.body;
     const requestId = crypto.randomUUID();
     const { tags, release } = await admitCreation(c, state, home, requestId);
     const logged = { callType: 'acreate_skill', caller, deployment: home.deployment, model: home.deployment.model, tags, startedAt } as const;
@@ -70,7 +73,7 @@ export async function createSkill(c: Ctx): Promise<Response> {
       release();
     }
   } catch (err) {
-    if (known) await drainRefused(c, known, err);
+    if (known) await drainRefused(c.req.raw, known.config, err, pending);
     return errorResponse(err);
   }
 }
