@@ -91,7 +91,18 @@ export function filterParts(body: ReadableStream<Uint8Array>, boundary: string, 
     }
   };
 
-  return body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
+  // The source is read through a feed of our own, so a refused upload can still be read to its end (drainSource)
+  // whether the filtered stream was never taken, is held by a failed send, or was cancelled: the feed's
+  // cancellation leaves the source as it is.
+  const source = body.getReader();
+  const feed = new ReadableStream<Uint8Array>({
+    async pull(ctrl) {
+      const { done, value } = await source.read();
+      if (done) ctrl.close();
+      else ctrl.enqueue(value);
+    },
+  }, { highWaterMark: 0 });
+  const filtered = feed.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
     transform(chunk, out) {
       read += chunk.length;
       buffer = concatBytes(buffer, chunk);
@@ -107,6 +118,10 @@ export function filterParts(body: ReadableStream<Uint8Array>, boundary: string, 
       });
     },
   }));
+  drainers.set(filtered, async () => {
+    for (;;) if ((await source.read()).done) return;
+  });
+  return filtered;
 
   function told(run: () => void): void {
     try {
@@ -116,6 +131,20 @@ export function filterParts(body: ReadableStream<Uint8Array>, boundary: string, 
       throw err;
     }
   }
+}
+
+/** Each filtered stream's way to read what is left of its source and drop it. */
+const drainers = new WeakMap<ReadableStream<Uint8Array>, () => Promise<void>>();
+
+/**
+ * Reads what is left of the request body under a stream filterParts made, dropping it (a refused upload: see
+ * read-body.ts drainRefused); false for any other stream.
+ */
+export async function drainSource(filtered: ReadableStream<Uint8Array>): Promise<boolean> {
+  const drain = drainers.get(filtered);
+  if (!drain) return false;
+  await drain();
+  return true;
 }
 
 const HEADERS_END = new Uint8Array([0x0d, 0x0a, 0x0d, 0x0a]);

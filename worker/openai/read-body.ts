@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { badRequest, GatewayError } from '../errors.ts';
+import { drainSource } from './multipart-filter.ts';
 import { parseRequest } from './request-schemas.ts';
 
 /** LiteLLM's default `max_request_size_mb` is unlimited; a gateway at the edge needs a bound (config can change it). */
@@ -96,9 +97,10 @@ export const MAX_DRAINED_BYTES = 25 * 1024 * 1024;
  * After a refusal of an authenticated caller's upload (a group without Anthropic, a key over its limits, an
  * unknown container), the rest of a body of declared length within the bound is read and dropped before
  * answering: a client still writing it would otherwise see its connection reset instead of the answer. `pending`
- * is the body as it would have been sent on (multipart-filter's stream over the request's), read in its place
- * when nothing has taken it. Nothing is read for a caller that is not known (the route does not call this), after
- * a 413, nor past the bound (the lower of max_request_size_mb and MAX_DRAINED_BYTES).
+ * is the body as it would have been sent on: when multipart-filter made it, what is left of its source is read,
+ * whether the send never took it or failed with it (a provider unreachable, or answering before the upload
+ * ended). Nothing is read for a caller that is not known (the route does not call this), after a 413, nor past
+ * the bound (the lower of max_request_size_mb and MAX_DRAINED_BYTES).
  */
 export async function drainRefused(
   request: Request, config: { general_settings: { max_request_size_mb?: number } }, err: unknown, pending?: ReadableStream<Uint8Array> | FormData,
@@ -106,7 +108,8 @@ export async function drainRefused(
   if (err instanceof GatewayError && err.status === 413) return;
   const declared = Number(request.headers.get('content-length') ?? NaN);
   if (!(declared <= Math.min(bodyLimit(config).maxBytes ?? MAX_DRAINED_BYTES, MAX_DRAINED_BYTES))) return;
-  const body = pending instanceof ReadableStream && !pending.locked ? pending : request.body;
-  if (!body || body.locked || (body === request.body && request.bodyUsed)) return;
+  if (pending instanceof ReadableStream && await drainSource(pending).catch(() => true)) return;
+  const body = request.body;
+  if (!body || body.locked) return;
   await body.pipeTo(new WritableStream()).catch(() => undefined);
 }

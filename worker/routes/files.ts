@@ -5,7 +5,7 @@ import { currentCatalog } from '../models/catalog.ts';
 import { batchLineRewriter, rewrittenFile } from '../openai/batch-lines.ts';
 import { filterParts, multipartBoundary } from '../openai/multipart-filter.ts';
 import { readFormData } from '../openai/read-form.ts';
-import { bodyLimit, tooLarge } from '../openai/read-body.ts';
+import { bodyLimit, drainRefused, tooLarge } from '../openai/read-body.ts';
 import { gatewayState, type GatewayState } from '../state.ts';
 import { type Ctx, homeHeaders, homeOfGroup, homeOfRouteId, listQuery, namedGroup, type ObjectHome } from './provider-objects.ts';
 
@@ -21,11 +21,14 @@ const UPSTREAM_FIELDS = /^(file|purpose|expires_after\[(anchor|seconds)\])$/;
  * lines are set to the deployment's model, as LiteLLM's are.
  */
 export async function createFile(c: Ctx): Promise<Response> {
+  let known: GatewayState | undefined;
+  const streamed: { body?: ReadableStream<Uint8Array> } = {};
   try {
     const state = await gatewayState(c.env);
     const caller = await authenticateRoute(c, state);
+    known = state;
     const named = namedGroup(c);
-    if (named) return await streamedUpload(c, state, caller, named);
+    if (named) return await streamedUpload(c, state, caller, named, streamed);
     // Held whole (twice, rewritten): never past DEFAULT_MAX_FILE_BYTES, whatever max_request_size_mb allows.
     const form = await readFormData(c.req.raw, Math.min(bodyLimit(state.config).maxBytes ?? DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_FILE_BYTES), 'the file and its purpose');
     if (form.get('target_model_names') !== null) {
@@ -44,6 +47,8 @@ export async function createFile(c: Ctx): Promise<Response> {
     const res = await home.send({ method: 'POST', path: 'files', query: [], body: upstream });
     return withFileIds(home, await res.json());
   } catch (err) {
+    // A known caller's refused upload is read to its end first (a client still sending it would see a reset).
+    if (known) await drainRefused(c.req.raw, known.config, err, streamed.body);
     return errorResponse(err);
   }
 }
@@ -52,7 +57,7 @@ export async function createFile(c: Ctx): Promise<Response> {
  * An upload whose group is named outside its body (`?model=`, `x-litellm-model`) streams through as sent:
  * a file up to the provider's own limit (512 MB at OpenAI), never held in the Worker's memory.
  */
-async function streamedUpload(c: Ctx, state: GatewayState, caller: Caller, group: string): Promise<Response> {
+async function streamedUpload(c: Ctx, state: GatewayState, caller: Caller, group: string, streamed: { body?: ReadableStream<Uint8Array> }): Promise<Response> {
   const type = c.req.header('content-type') ?? '';
   const boundary = multipartBoundary(type);
   if (!boundary || !c.req.raw.body) throw badRequest('Request body must be multipart/form-data (the file and its purpose)');
@@ -67,6 +72,7 @@ async function streamedUpload(c: Ctx, state: GatewayState, caller: Caller, group
     failed: (err) => (invalid = err),
     ...(maxBytes !== undefined ? { maxBytes } : {}),
   });
+  streamed.body = body;
   try {
     const res = await home.send({ method: 'POST', path: 'files', query: [], body, contentType: type });
     return withFileIds(home, await res.json());
