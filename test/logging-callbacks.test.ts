@@ -1,10 +1,10 @@
 import OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeIntake, startFakeIntake } from './fakes/log-intake.ts';
-import { type FakeUpstream, startFakeUpstream } from './fakes/upstream.ts';
+import type { FakeUpstream } from './fakes/upstream.ts';
 import { eventually, seedKey, seedTeam, sha256 } from './support/keys.ts';
+import { useLoggerStack } from './support/logger-stack.ts';
 import { startTestStack, type TestStack } from './support/stack.ts';
-import { callbackModels } from './support/callback-config.ts';
 
 // LiteLLM's generic loggers: `generic_api` (a JSON array of StandardLoggingPayloads to a webhook) and
 // `datadog` (the payloads as Datadog logs, gzip-compressed, to the Logs intake), posted by the admin Worker's
@@ -17,12 +17,9 @@ let upstream: FakeUpstream;
 let intake: FakeIntake;
 let stack: TestStack;
 
-beforeAll(async () => {
-  upstream = await startFakeUpstream();
-  intake = await startFakeIntake({ ddApiKey: DD_API_KEY });
-  stack = await startTestStack({
-    configYaml: `
-${callbackModels(upstream.url)}litellm_settings:
+useLoggerStack({
+  destination: () => startFakeIntake({ ddApiKey: DD_API_KEY }),
+  settings: `litellm_settings:
   callbacks: ["generic_api"]
   # Datadog for successes only: a failed call sends it nothing.
   success_callback: ["datadog"]
@@ -30,20 +27,14 @@ ${callbackModels(upstream.url)}litellm_settings:
 callback_settings:
   datadog: {message_logging: false}
 `,
-    env: {
-      FAKE_OPENAI_KEY: UPSTREAM_KEY,
-      GENERIC_LOGGER_ENDPOINT: `${intake.url}/generic/logs`,
-      GENERIC_LOGGER_HEADERS: 'Authorization=Bearer generic-secret-0001, x-team = blue',
-      DD_API_KEY, DD_SITE: 'us5.datadoghq.com', DD_BASE_URL: intake.url,
-      DD_SOURCE: 'tollgate-test', DD_SERVICE: 'gateway-test', DD_ENV: 'ci', DD_VERSION: '1.2.3', HOSTNAME: 'pod-host-1', POD_NAME: 'tollgate-0',
-    },
-  });
-});
-afterAll(async () => {
-  await stack?.stop();
-  await intake?.close();
-  await upstream?.close();
-});
+  env: (fake) => ({
+    FAKE_OPENAI_KEY: UPSTREAM_KEY,
+    GENERIC_LOGGER_ENDPOINT: `${fake.url}/generic/logs`,
+    GENERIC_LOGGER_HEADERS: 'Authorization=Bearer generic-secret-0001, x-team = blue',
+    DD_API_KEY, DD_SITE: 'us5.datadoghq.com', DD_BASE_URL: fake.url,
+    DD_SOURCE: 'tollgate-test', DD_SERVICE: 'gateway-test', DD_ENV: 'ci', DD_VERSION: '1.2.3', HOSTNAME: 'pod-host-1', POD_NAME: 'tollgate-0',
+  }),
+}, (s) => ({ upstream, destination: intake, stack } = s));
 afterEach(() => {
   expect(intake.malformed).toEqual([]);
 });

@@ -16,7 +16,7 @@ import { refusalDetail } from './health-refusal.ts';
 export const LOGGER_SERVICES: readonly string[] = STANDARD_LOGGERS.flatMap((l) => [l.name, ...(l.aliases ?? [])]);
 
 /** How each logger is named in an answer. */
-const LABELS: Readonly<Record<string, string>> = { generic_api: 'The generic API endpoint', datadog: 'Datadog', s3: 'The S3 bucket', langsmith: 'LangSmith', gcs_bucket: 'The GCS bucket', braintrust: 'Braintrust', aws_sqs: 'The SQS queue', opik: 'Opik', sentry: 'Sentry' };
+const LABELS: Readonly<Record<string, string>> = { generic_api: 'The generic API endpoint', datadog: 'Datadog', s3: 'The S3 bucket', langsmith: 'LangSmith', gcs_bucket: 'The GCS bucket', braintrust: 'Braintrust', aws_sqs: 'The SQS queue', opik: 'Opik', sentry: 'Sentry', posthog: 'PostHog', openmeter: 'OpenMeter', lago: 'Lago' };
 
 export type LoggerCheck =
   | { kind: 'sent'; id: string }

@@ -69,6 +69,14 @@ describe('a /health/services refusal', () => {
     expect(refusalDetail({ reason: 'unreachable (fetch https://logs.example.com/ failed)', retry: true }, { GENERIC_LOGGER_ENDPOINT: 'https://logs.example.com' }, undefined)).toBe('(unreachable): unreachable (fetch [redacted] failed)');
   });
 
+  it('takes out a token in an API base\'s path or query (LAGO_API_BASE, BRAINTRUST_API_BASE), as it does an endpoint\'s', () => {
+    const bases = { LAGO_API_BASE: 'https://lago.example.test/t/LagoPathToken0123456789?access_token=lago-query-0012', BRAINTRUST_API_BASE: 'https://bt.example.test/?key=bt-query-0013' };
+    const reason = 'unreachable (fetch https://lago.example.test/t/LagoPathToken0123456789/api/v1/events?access_token=lago-query-0012 failed; bt-query-0013)';
+    const detail = refusalDetail({ reason, retry: true }, bases, undefined);
+    for (const secret of ['LagoPathToken0123456789', 'lago-query-0012', 'bt-query-0013']) expect(detail).not.toContain(secret);
+    expect(detail).toMatch(/^\(unreachable\): unreachable \(fetch https:\/\/lago\.example\.test\/t\/\[redacted\]/);
+  });
+
   it('names the failure class from the poster\'s reason', () => {
     expect(failureClass('HTTP 401: no', true)).toBe('credentials refused');
     expect(failureClass('HTTP 404 NoSuchBucket for object x', true)).toBe('destination not found');

@@ -33,6 +33,12 @@ export const WELL_KNOWN_ENV = [
   'BRAINTRUST_API_KEY', 'BRAINTRUST_API_BASE',
   // The opik logger and the sentry failure callback (LiteLLM's names).
   'OPIK_API_KEY', 'OPIK_WORKSPACE', 'OPIK_PROJECT_NAME', 'OPIK_URL_OVERRIDE', 'SENTRY_DSN', 'SENTRY_API_SAMPLE_RATE', 'SENTRY_API_TRACE_RATE', 'SENTRY_ENVIRONMENT', 'SENTRY_SEND_DEFAULT_PII',
+  // The posthog logger (LiteLLM's names).
+  'POSTHOG_API_KEY', 'POSTHOG_API_URL',
+  // The openmeter logger (LiteLLM's names).
+  'OPENMETER_API_KEY', 'OPENMETER_API_ENDPOINT', 'OPENMETER_EVENT_TYPE', 'OPENMETER_TRUST_REQUEST_USER',
+  // The lago logger (LiteLLM's names).
+  'LAGO_API_BASE', 'LAGO_API_KEY', 'LAGO_API_EVENT_CODE', 'LAGO_API_CHARGE_BY',
   'UPSTASH_REDIS_REST_URL', 'UPSTASH_REDIS_REST_TOKEN', 'SLACK_WEBHOOK_URL', 'WEBHOOK_URL',
   // alerting: ["pagerduty"]: the Events API v2 routing key, and a base to send its events elsewhere (tests' fake).
   'PAGERDUTY_API_KEY', 'PAGERDUTY_API_BASE',

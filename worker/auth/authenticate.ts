@@ -165,7 +165,8 @@ export async function authenticate(headers: Headers, options: AuthOptions): Prom
   return caller;
 }
 
-function checkUsable(policy: KeyPolicy, now: number): void {
+/** Refuses a known key that may not call now: refused by its limiter, blocked, expired, or its team blocked. */
+export function checkUsable(policy: KeyPolicy, now: number): void {
   if (policy.refusal) throw new GatewayError(policy.refusal.message, { status: policy.refusal.status, type: policy.refusal.type, param: 'key' });
   if (policy.blocked) {
     throw new GatewayError('Authentication Error - Key is blocked. Update via `/key/unblock` if you\'re admin.', {

@@ -4,6 +4,7 @@ import { guardrailSchema } from '../guardrails/schema.ts';
 import { mcpServersSchema } from '../mcp/schema.ts';
 import { searchToolsSchema } from '../search/schema.ts';
 import { agentListSchema } from '../a2a/schema.ts';
+import { promptsSchema } from '../prompts/schema.ts';
 import { keyGenerateBounds, keyGenerateDefaults, keyGenerationSettings } from './key-settings-schema.ts';
 import { defaultTeamSettingsSchema } from './team-settings-schema.ts';
 import { s3CallbackParamsSchema } from './s3-callback-schema.ts';
@@ -125,6 +126,8 @@ export const configSchema = z.object({
   search_tools: searchToolsSchema.optional(),
   /** LiteLLM's A2A agents (worker/a2a/): served at `/a2a/{agent_id}` beside those stored through `/v1/agents`. */
   agent_list: agentListSchema.optional(),
+  /** LiteLLM's config-onboarded prompts, which chat calls name by `prompt_id` (worker/prompts/). */
+  prompts: promptsSchema.optional(),
   /** LiteLLM's reusable credentials, named by deployments' `litellm_credential_name`. */
   credential_list: z.array(z.object({
     credential_name: str.min(1, 'must not be empty'),

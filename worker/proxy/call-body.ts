@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { TollgateConfig } from '../config/schema.ts';
 import { GatewayError } from '../errors.ts';
 import { responsesGatewayView } from '../openai/request-schemas.ts';
@@ -8,24 +8,42 @@ import { ENDPOINT_PATHS } from '../providers/openai-compatible/adapter.ts';
 import type { Endpoint } from '../providers/types.ts';
 import type { ModelCallOptions } from './call-context.ts';
 import { validated } from './call-helpers.ts';
+import { refusePromptId, withManagedPrompt } from '../prompts/apply.ts';
+
+const JSON_OBJECT = z.looseObject({});
 
 /**
  * A model call's body, validated: JSON read within `max_request_size_mb`, a form read by the route,
  * or a body another route already translated; the model a path names over the body's; a Responses
- * call as the gateway sees it; the route's default model where the body names none.
+ * call as the gateway sees it; the route's default model where the body names none. A chat body
+ * naming a managed prompt is checked once the prompt's messages and model are in, and the prompt is
+ * applied only after `authenticated` (the key known and usable): an unknown key makes no prompt API call.
  */
 export async function readCallBody(
   request: Request, endpoint: Endpoint, schema: z.ZodType<Record<string, unknown>>, options: ModelCallOptions, config: TollgateConfig,
+  authenticated: () => Promise<void>,
 ): Promise<Record<string, unknown>> {
   const limit = bodyLimit(config);
   const { modelFromPath } = options;
   const given = options.body ?? (options.readBody ? await options.readBody(request, limit.maxBytes ?? DEFAULT_MAX_FORM_BYTES) : undefined);
-  const read = given
-    ? validated(schema, modelFromPath ? { ...given, model: modelFromPath } : given)
-    : await readJsonBody(request, schema, {
-      ...limit,
-      ...(modelFromPath ? { overrides: { model: modelFromPath } } : {}),
-    });
+  const readOptions = { ...limit, ...(modelFromPath ? { overrides: { model: modelFromPath } } : {}) };
+  const route = `/${ENDPOINT_PATHS[endpoint]}`;
+  let read: Record<string, unknown>;
+  if (given) {
+    // A body another route built (/v1/messages, /v1/rag/query) was decided on before any prompt: those routes refuse one.
+    read = validated(schema, modelFromPath ? { ...given, model: modelFromPath } : given);
+    refusePromptId(read, route);
+  } else if (endpoint === 'chat' && config.prompts?.length) {
+    const raw = await readJsonBody(request, JSON_OBJECT, readOptions);
+    if (raw.prompt_id !== undefined && raw.prompt_id !== null) await authenticated();
+    read = validated(schema, await withManagedPrompt(raw, config.prompts));
+  } else {
+    // Read and checked in one pass: with no prompts in config.yaml a chat's prompt_id names none (the hot path
+    // stays one parse).
+    read = await readJsonBody(request, schema, readOptions);
+    if (endpoint !== 'chat') refusePromptId(read, route);
+    else if (read.prompt_id !== undefined && read.prompt_id !== null) await withManagedPrompt(read, undefined);
+  }
   for (const field of options.dropFields ?? []) delete read[field];
   const body = endpoint === 'responses' ? responsesGatewayView(read) : read;
   if (body.model === undefined && options.defaultModel) {

@@ -9,6 +9,7 @@ import { resolveGroup } from '../router/resolve-group.ts';
 import { bodyLimit, readJsonBody } from '../openai/read-body.ts';
 import { chatRequestSchema } from '../openai/request-schemas.ts';
 import { handleModelCall } from '../proxy/model-call.ts';
+import { refusePromptId } from '../prompts/apply.ts';
 import { gatewayState } from '../state.ts';
 import { type Ctx, homeOfId } from '../routes/provider-objects.ts';
 import { clientError, withBeta } from '../routes/vector-stores.ts';
@@ -52,6 +53,8 @@ export async function ragQuery(c: Ctx): Promise<Response> {
     const state = await gatewayState(c.env);
     const caller = await authenticateRoute(c, state);
     const { retrieval_config: retrieval, rerank, ...chat } = await readJsonBody(c.req.raw, querySchema, bodyLimit(state.config));
+    // The access check and the paid search are decided on the request's model and messages, which a prompt would change.
+    refusePromptId(chat, '/v1/rag/query');
     if (rerank?.enabled === true) {
       throw badRequest('rerank is not supported on /rag/query here: call /v1/rerank with the search results, or leave rerank out', 'rerank');
     }

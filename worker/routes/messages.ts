@@ -9,6 +9,7 @@ import { currentCatalog } from '../models/catalog.ts';
 import { bodyLimit, readJsonBody } from '../openai/read-body.ts';
 import { chatRequestSchema } from '../openai/request-schemas.ts';
 import { headerSnapshot } from '../proxy/call-helpers.ts';
+import { refusePromptId } from '../prompts/apply.ts';
 import { handleModelCall } from '../proxy/model-call.ts';
 import { recordRefusedCall } from '../proxy/refused-call.ts';
 import { gatewayState, type GatewayState } from '../state.ts';
@@ -31,6 +32,8 @@ export async function messages(c: Ctx): Promise<Response> {
   try {
     const state = await gatewayState(c.env);
     const request = await admittedRequest(c, state);
+    // The translation and its Anthropic-only blocks are decided on the request's model, which a prompt would change.
+    refusePromptId(request, '/v1/messages');
     const anthropicTarget = await servedByAnthropic(c, state, request.model);
     const body = toOpenAIChatRequest(request, { anthropicTarget });
     return await toAnthropicAnswer(await handleModelCall(c, 'chat', chatRequestSchema, { body, clientBody: request }));

@@ -21,6 +21,9 @@ import { braintrustPoster } from './loggers/braintrust.ts';
 import { sqsPoster } from './loggers/sqs.ts';
 import { opikPoster } from './loggers/opik.ts';
 import { sentryPoster } from './loggers/sentry.ts';
+import { posthogPoster } from './loggers/posthog.ts';
+import { openmeterPoster } from './loggers/openmeter.ts';
+import { lagoPoster } from './loggers/lago.ts';
 import { payloadId, payloadSegments } from './loggers/payload-split.ts';
 import { requestPool } from './loggers/pool.ts';
 import { loggerSecrets, REASON_MAX, scrubbed } from './loggers/secrets.ts';
@@ -40,6 +43,9 @@ export const LOGGER_POSTERS: Readonly<Record<string, LoggerPoster>> = {
   aws_sqs: sqsPoster,
   opik: opikPoster,
   sentry: sentryPoster,
+  posthog: posthogPoster,
+  openmeter: openmeterPoster,
+  lago: lagoPoster,
 };
 
 /** `owner`: `key:<hashed token>` or `team:<id>` whose settings the payloads go with (logger-owners.ts), unset for the config's. */

@@ -6,7 +6,8 @@ export const GATEWAY_PARAMS: ReadonlySet<string> = new Set([
   'model', 'mock_response', 'mock_timeout', 'mock_testing_fallbacks', 'metadata', 'litellm_metadata', 'tags',
   'fallbacks', 'context_window_fallback_dict', 'num_retries', 'cache', 'caching', 'timeout', 'stream_timeout',
   'guardrails', 'no-log', 'api_key', 'api_base', 'base_url', 'api_version', 'custom_llm_provider',
-  'turn_off_message_logging', 'litellm_session_id',
+  'turn_off_message_logging', 'litellm_session_id', 'litellm_trace_id',
+  'prompt_id', 'prompt_variables', 'prompt_version', 'prompt_label',
 ]);
 
 /** What OpenAI's API takes, per endpoint. */

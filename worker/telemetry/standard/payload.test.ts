@@ -118,6 +118,17 @@ describe('buildStandardPayload', () => {
     expect(JSON.stringify(completion)).not.toMatch(/secret prompt|general kenobi/);
   });
 
+  it('gives a counts-only logger (lago, openmeter) no prompt or answer, not even the answer\'s length, when the call kept its text for others', () => {
+    const answer = 'a'.repeat(5000);
+    // The size a counts-only logger's payload is made at (registry.ts) would otherwise leave "...(truncated, 5000 characters)".
+    for (const over of [{}, { turnOffMessageLogging: true }]) {
+      const p = buildStandardPayload(call({ outcome: { responseText: answer } }), options({ countsOnly: true, contentChars: 0, ...over }));
+      expect([p.messages, p.response]).toEqual([null, null]);
+      expect(JSON.stringify(p)).not.toMatch(/5000|hello there|redacted-by-litellm/);
+      expect(p).toMatchObject({ response_cost: 0.0025, prompt_tokens: 10, completion_tokens: 5, total_tokens: 15, end_user: 'customer-1' });
+    }
+  });
+
   it('keeps OpenAI\'s prompt_cache_key and safety_identifier, and drops a credential nested in extra_body or any object, at any depth', () => {
     const body = {
       model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }], prompt_cache_key: 'cache-user-1', safety_identifier: 'hashed-user-2',
@@ -141,12 +152,14 @@ describe('buildStandardPayload', () => {
     const schema = { type: 'json_schema', json_schema: { name: 'big', schema: { description: 'y'.repeat(100_000) } } };
     const chat = buildStandardPayload(call({ body: {
       model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }], prediction: { type: 'content', content: 'z'.repeat(50_000) },
-      response_format: schema, litellm_trace_id: 't'.repeat(50_000),
+      response_format: schema, safety_identifier: 's'.repeat(50_000), litellm_trace_id: 't'.repeat(50_000),
     } }), options());
     const params = chat.model_parameters as Record<string, any>;
     expect(params.prediction).toBeUndefined();
     expect(params.response_format).toMatchObject({ truncated: true, original_chars: JSON.stringify(schema).length });
-    expect(params.litellm_trace_id).toMatchObject({ truncated: true, original_chars: 50_000 });
+    expect(params.safety_identifier).toMatchObject({ truncated: true, original_chars: 50_000 });
+    // The gateway's own parameter is not the model's; one too long to be an id leaves the call's id as the trace.
+    expect(params.litellm_trace_id).toBeUndefined();
     expect(chat.trace_id).toBe('call-1');
     expect(JSON.stringify(chat).length).toBeLessThan(60_000);
     // The last round of fitting (no content at all) keeps only numbers and booleans.

@@ -37,6 +37,8 @@ export interface StandardOptions {
   turnOffMessageLogging: boolean;
   /** `callback_settings.<name>.message_logging: false`: no prompt or answer, whatever the request says. */
   callbackMessageLoggingOff: boolean;
+  /** A counts-only logger's payload (registry.ts): `messages` and `response` null, not even the answer's length or a redacted copy. */
+  countsOnly?: boolean;
   /** `litellm_settings.redact_user_api_key_info`: no `user_api_key_*` metadata. */
   redactUserApiKeyInfo: boolean;
   /** `redact_messages_in_exceptions`: an error keeps only its class. */
@@ -173,7 +175,9 @@ export function buildStandardPayload(call: StandardCall, options: StandardOption
 
   let messages: unknown = null;
   let response: unknown = null;
-  if (loggingOff) {
+  if (options.countsOnly) {
+    // Nothing of the prompt or answer, whatever text the call kept for other loggers.
+  } else if (loggingOff) {
     messages = REDACTED_INPUT.messages;
     // As LiteLLM's perform_redaction: a chat completion keeps its shape with the text redacted, any other answer is `{text}`.
     if (!failed && TEXT_ENDPOINTS.has(call.endpoint)) response = call.endpoint === 'chat' ? responseOf(call, REDACTED) : { text: REDACTED };

@@ -17,6 +17,8 @@ export interface StandardLogger {
   successOnly?: boolean;
   /** Sends failed calls only (LiteLLM's sentry captures exceptions; a success is a breadcrumb in its own process). */
   failureOnly?: boolean;
+  /** Sends no prompt or answer (a billing logger's events carry the model, cost and tokens): its payloads hold none. */
+  countsOnly?: boolean;
 }
 
 export const STANDARD_LOGGERS: readonly StandardLogger[] = [
@@ -38,6 +40,12 @@ export const STANDARD_LOGGERS: readonly StandardLogger[] = [
   { name: 'opik', successOnly: true },
   // LiteLLM's sentry failure callback: each failed call as a Sentry error event (SENTRY_DSN).
   { name: 'sentry', failureOnly: true },
+  // LiteLLM's PostHogLogger: successes and failures as PostHog LLM-analytics events ($ai_generation) to /batch/.
+  { name: 'posthog' },
+  // LiteLLM's OpenMeterLogger: successful calls' cost and tokens as CloudEvents for usage-based billing.
+  { name: 'openmeter', successOnly: true, countsOnly: true },
+  // LiteLLM's LagoLogger: successful calls' cost and tokens as Lago usage events, charged to the end user, user or team.
+  { name: 'lago', successOnly: true, countsOnly: true },
 ];
 
 /** Every callback name a standard logger answers to (for the config's checks). */
@@ -56,8 +64,8 @@ function enabledIn(config: TollgateConfig): Enabled {
   const failure = STANDARD_LOGGERS.filter((l) => !l.successOnly && (named(s.callbacks, l) || named(s.failure_callback, l)));
   // `callback_settings.<name>.message_logging: false` under the logger's name or any of its older names.
   const quiet = new Set(STANDARD_LOGGERS.filter((l) => [l.name, ...(l.aliases ?? [])].some((n) => config.callback_settings?.[n]?.message_logging === false)).map((l) => l.name));
-  // Only a success has an answer to send: a failure-only logger (sentry) never makes a call keep its text.
-  const wantsText = success.some((l) => !quiet.has(l.name));
+  // Only a success has an answer to send: a failure-only logger (sentry) never makes a call keep its text, nor does a counts-only one.
+  const wantsText = success.some((l) => !quiet.has(l.name) && !l.countsOnly);
   cached = { config, success, failure, wantsText, quiet };
   return cached;
 }
@@ -90,8 +98,9 @@ const CONTENT_CHARS = [16 * 1024, 2 * 1024, 0];
 
 /**
  * The content sizes a logger's payload is tried at: none for a failure-only logger (sentry's event carries no
- * message content, so its payload holds none, though the error's message stays), or with message logging off.
+ * message content, so its payload holds none, though the error's message stays) or one that sends counts only, or with
+ * message logging off.
  */
 export function contentCharsFor(logger: StandardLogger, messageLoggingOff: boolean): readonly number[] {
-  return messageLoggingOff || logger.failureOnly ? [0] : CONTENT_CHARS;
+  return messageLoggingOff || logger.failureOnly || logger.countsOnly ? [0] : CONTENT_CHARS;
 }

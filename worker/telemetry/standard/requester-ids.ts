@@ -10,7 +10,9 @@ export const LANGSMITH_REQUEST_KEYS = ['run_name', 'project_name', 'langsmith_pr
 
 /** LiteLLM's BraintrustLogger routes by these (project_name is LangSmith's key too): kept through the cut alike. */
 export const BRAINTRUST_REQUEST_KEYS = ['project_id', 'span_name'] as const;
-const KEPT_KEYS = [...LANGSMITH_REQUEST_KEYS, ...BRAINTRUST_REQUEST_KEYS];
+/** LiteLLM's PostHogLogger counts an event for `user_id` (its distinct_id) and nests it under `parent_id` (parent_run_id is LangSmith's). */
+export const POSTHOG_REQUEST_KEYS = ['user_id', 'parent_id'] as const;
+const KEPT_KEYS = [...LANGSMITH_REQUEST_KEYS, ...BRAINTRUST_REQUEST_KEYS, ...POSTHOG_REQUEST_KEYS];
 
 /** Longest value kept: a dotted_order grows by about 58 characters per level of nesting. */
 const MAX_CHARS = 4096;
@@ -45,7 +47,7 @@ export function opikRequestIds(opik: unknown): Json | undefined {
   return Object.keys(out).length ? out : undefined;
 }
 
-/** The request's LangSmith, Braintrust and Opik identifiers (strings only, each bounded), or undefined when it names none. */
+/** The request's LangSmith, Braintrust, Opik and PostHog identifiers (strings only, each bounded), or undefined when it names none. */
 export function langsmithRequestIds(requester: Json): Json | undefined {
   let ids: Json | undefined;
   for (const key of KEPT_KEYS) {
@@ -59,7 +61,7 @@ export function langsmithRequestIds(requester: Json): Json | undefined {
 
 /**
  * `requester_metadata` for a payload: the client's metadata when it was kept whole; when it was cut (`null`, or
- * bounded-json's `{truncated, original_chars, head}`), that with the LangSmith, Braintrust and Opik identifiers beside it.
+ * bounded-json's `{truncated, original_chars, head}`), that with the LangSmith, Braintrust, Opik and PostHog identifiers beside it.
  */
 export function requesterMetadataOf(requester: Json, kept: unknown): unknown {
   if (kept === requester) return kept;

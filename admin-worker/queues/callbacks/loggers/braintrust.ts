@@ -8,6 +8,7 @@
  */
 import { log } from '../../../../worker/telemetry/log.ts';
 import type { EventSegment } from '../segment.ts';
+import { isObject, type Json, payloadsOf, unreadable } from './payloads.ts';
 import { ANSWER_CAP, envText, httpUrl, type LoggerEnv, type LoggerPoster, networkFailure, type PostResult, postClassified, POST_TIMEOUT_MS, retryableStatus } from './types.ts';
 
 /** Braintrust's API as Braintrust documents it today (LiteLLM's older default, api.braintrustdata.com, is the same API). */
@@ -15,9 +16,6 @@ export const BRAINTRUST_DEFAULT_BASE = 'https://api.braintrust.dev/v1';
 /** LiteLLM's project for calls that name none. */
 export const BRAINTRUST_DEFAULT_PROJECT = 'litellm';
 
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => !!v && typeof v === 'object' && !Array.isArray(v);
-const utf8 = new TextDecoder();
 const encoder = new TextEncoder();
 
 /** Project ids by API base, key and project name, for this isolate (a name's id never changes). */
@@ -145,16 +143,14 @@ function braintrustTarget(env: LoggerEnv): BraintrustTarget | { error: string } 
 /** The segments' payloads as events, grouped by project (in the order the projects first appear). */
 function eventsByProject(segments: readonly EventSegment[]): Map<string, { ref: ProjectRef; events: Json[] }> {
   const groups = new Map<string, { ref: ProjectRef; events: Json[] }>();
-  for (const segment of segments) {
-    for (const payload of JSON.parse(`[${utf8.decode(segment.bytes)}]`) as Json[]) {
-      // A failed call is not logged, as in LiteLLM (the gateway queues none; an older message might hold one).
-      if (payload.status === 'failure') continue;
-      const ref = projectOf(payload);
-      const key = ref.id ? `id:${ref.id}` : `name:${ref.name}`;
-      const group = groups.get(key) ?? { ref, events: [] };
-      group.events.push(braintrustEvent(payload));
-      groups.set(key, group);
-    }
+  for (const payload of payloadsOf(segments)) {
+    // A failed call is not logged, as in LiteLLM (the gateway queues none; an older message might hold one).
+    if (payload.status === 'failure') continue;
+    const ref = projectOf(payload);
+    const key = ref.id ? `id:${ref.id}` : `name:${ref.name}`;
+    const group = groups.get(key) ?? { ref, events: [] };
+    group.events.push(braintrustEvent(payload));
+    groups.set(key, group);
   }
   return groups;
 }
@@ -220,7 +216,7 @@ export const braintrustPoster: LoggerPoster = {
         try {
           groups = eventsByProject(segments);
         } catch (err) {
-          return { ok: false, retry: false, reason: `payloads that do not parse: ${err instanceof Error ? err.message : String(err)}` };
+          return unreadable(err);
         }
         return postGroups(target, groups);
       },

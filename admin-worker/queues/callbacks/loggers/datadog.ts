@@ -8,9 +8,9 @@
  */
 import { gzipSync } from 'node:zlib';
 import type { EventSegment } from '../segment.ts';
+import { isObject, type Json, payloadsOf, unreadable } from './payloads.ts';
 import { envText, httpUrl, type LoggerEnv, type LoggerPoster, postClassified } from './types.ts';
 
-const utf8 = new TextDecoder();
 const encoder = new TextEncoder();
 
 interface DatadogSettings { source: string; service: string; hostname: string; baseTags: string[] }
@@ -28,9 +28,6 @@ function settingsOf(env: LoggerEnv): DatadogSettings {
     ],
   };
 }
-
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => !!v && typeof v === 'object' && !Array.isArray(v);
 
 /** A payload's Datadog log, as LiteLLM's `create_datadog_logging_payload` makes it. */
 export function datadogLog(payload: Json, settings: DatadogSettings): Json {
@@ -67,9 +64,7 @@ export function datadogRequestBytes(segment: EventSegment): number {
 /** The request body before compression: the segments' payloads as Datadog logs, a JSON array. */
 function intakeBody(segments: readonly EventSegment[], settings: DatadogSettings): Uint8Array {
   const logs: Json[] = [];
-  for (const segment of segments) {
-    for (const payload of JSON.parse(`[${utf8.decode(segment.bytes)}]`) as Json[]) logs.push(datadogLog(payload, settings));
-  }
+  for (const payload of payloadsOf(segments)) logs.push(datadogLog(payload, settings));
   return encoder.encode(JSON.stringify(logs));
 }
 
@@ -112,7 +107,7 @@ export const datadogPoster: LoggerPoster = {
         try {
           plain = intakeBody(segments, settings);
         } catch (err) {
-          return { ok: false, retry: false, reason: `payloads that do not parse: ${err instanceof Error ? err.message : String(err)}` };
+          return unreadable(err);
         }
         // Never a request the intake would refuse for its size: the dispatcher splits it, as after a 413.
         if (plain.byteLength > DATADOG_MAX_REQUEST_BYTES) return { ok: false, retry: false, reason: `${plain.byteLength} bytes of logs, over Datadog's 5 MB a request` };

@@ -12,11 +12,9 @@
 import { createHmac } from 'node:crypto';
 import type { EventSegment } from '../segment.ts';
 import { log } from '../../../../worker/telemetry/log.ts';
+import { isObject, type Json, payloadsOf, unreadable } from './payloads.ts';
 import { envText, httpUrl, type LoggerEnv, type LoggerPoster, postClassified, type TargetOptions } from './types.ts';
 
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => !!v && typeof v === 'object' && !Array.isArray(v);
-const utf8 = new TextDecoder();
 const encoder = new TextEncoder();
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** LangSmith's dotted_order: `<YYYYMMDDTHHMMSSffffffZ><uuid>` per level from the trace's root, joined by `.`. */
@@ -158,14 +156,12 @@ export const langsmithPoster: LoggerPoster = {
       post: async (segments: readonly EventSegment[]) => {
         const runs: Json[] = [];
         try {
-          for (const segment of segments) {
-            for (const payload of JSON.parse(`[${utf8.decode(segment.bytes)}]`) as Json[]) {
-              const run = langsmithRun(payload, settings);
-              if (sampled(run, settings.samplingRate)) runs.push(run);
-            }
+          for (const payload of payloadsOf(segments)) {
+            const run = langsmithRun(payload, settings);
+            if (sampled(run, settings.samplingRate)) runs.push(run);
           }
         } catch (err) {
-          return { ok: false, retry: false, reason: `payloads that do not parse: ${err instanceof Error ? err.message : String(err)}` };
+          return unreadable(err);
         }
         if (runs.length === 0) return { ok: true };
         // 409: LangSmith has these runs already (a batch it took but answered too late); its SDK takes that as done.

@@ -8,6 +8,7 @@
  * id, so a batch sent again after a partial success rewrites the same rows rather than adding new ones.
  */
 import type { EventSegment } from '../segment.ts';
+import { isObject, type Json, payloadsOf, unreadable } from './payloads.ts';
 import { envText, httpUrl, type LoggerEnv, type LoggerPoster, type PostResult, postClassified } from './types.ts';
 
 /** Comet's hosted Opik API (LiteLLM's default). */
@@ -15,9 +16,6 @@ export const OPIK_DEFAULT_URL = 'https://www.comet.com/opik/api';
 /** LiteLLM's project for calls that name none and no OPIK_PROJECT_NAME. */
 export const OPIK_DEFAULT_PROJECT = 'Default Project';
 
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => !!v && typeof v === 'object' && !Array.isArray(v);
-const utf8 = new TextDecoder();
 const encoder = new TextEncoder();
 
 /** FNV-1a over a text with a seed: the id's random bits, stable for one call id (no secret in it, none needed). */
@@ -129,13 +127,11 @@ function opikTarget(env: LoggerEnv): OpikTarget | { error: string } {
 function rowsOf(segments: readonly EventSegment[], project: string): { traces: Json[]; spans: Json[] } {
   const traces: Json[] = [];
   const spans: Json[] = [];
-  for (const segment of segments) {
-    for (const payload of JSON.parse(`[${utf8.decode(segment.bytes)}]`) as Json[]) {
-      if (payload.status === 'failure') continue;
-      const rows = opikRows(payload, project);
-      if (rows.trace) traces.push(rows.trace);
-      spans.push(rows.span);
-    }
+  for (const payload of payloadsOf(segments)) {
+    if (payload.status === 'failure') continue;
+    const rows = opikRows(payload, project);
+    if (rows.trace) traces.push(rows.trace);
+    spans.push(rows.span);
   }
   return { traces, spans };
 }
@@ -154,7 +150,7 @@ export const opikPoster: LoggerPoster = {
         try {
           rows = rowsOf(segments, target.project);
         } catch (err) {
-          return { ok: false, retry: false, reason: `payloads that do not parse: ${err instanceof Error ? err.message : String(err)}` };
+          return unreadable(err);
         }
         const ok = (s: number) => s >= 200 && s < 300;
         // Traces first, so a span never names a trace Opik has not seen; a retry repeats both with the same ids.

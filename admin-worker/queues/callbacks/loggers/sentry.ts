@@ -9,10 +9,9 @@
  * sentry_sdk's). Successes are sent nothing: LiteLLM only leaves them as breadcrumbs in its own process.
  */
 import type { EventSegment } from '../segment.ts';
+import { isObject, type Json } from './payloads.ts';
 import { envText, type LoggerEnv, type LoggerPoster, type PostResult, postClassified, putEach, type TargetOptions } from './types.ts';
 
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => !!v && typeof v === 'object' && !Array.isArray(v);
 const encoder = new TextEncoder();
 
 /** The client name the envelopes carry (in X-Sentry-Auth and the event's sdk). */

@@ -1,6 +1,7 @@
 import { runtimeConfig } from '../../../../worker/config/runtime.ts';
 import type { TollgateConfig } from '../../../../worker/config/schema.ts';
 import type { EventSegment } from '../segment.ts';
+import { unreadable } from './payloads.ts';
 
 /**
  * The admin Worker's environment as the loggers read it: variables by name. Structural on purpose, so the
@@ -92,21 +93,37 @@ const PAYLOAD_REFUSED = new Set([400, 413, 422]);
  */
 export const retryableStatus = (status: number): boolean => !PAYLOAD_REFUSED.has(status);
 
+/** A destination's answer to one request: its status and its text ('' when the body cannot be read). */
+export interface PostAnswer { status: number; answer: string }
+
+/**
+ * Posts a body as every poster does (no redirect followed, POST_TIMEOUT_MS to answer) and returns the answer, or,
+ * when none came, the failure to retry (networkFailure): for a poster that reads the answer itself (Lago's 422).
+ */
+export async function postForAnswer(url: string, init: { headers: Record<string, string>; body: Uint8Array }): Promise<PostAnswer | PostResult> {
+  try {
+    const res = await fetch(url, { method: 'POST', headers: init.headers, body: init.body as Uint8Array<ArrayBuffer>, signal: AbortSignal.timeout(POST_TIMEOUT_MS), redirect: 'manual' });
+    return { status: res.status, answer: await res.text().catch(() => '') };
+  } catch (err) {
+    return networkFailure(err);
+  }
+}
+
+/** An answer that is not a success as a failure: retried by retryableStatus, its text kept to ANSWER_CAP (`cut` past it). */
+export function refusedAnswer({ status, answer }: PostAnswer): PostResult {
+  // Kept (to a cap) rather than cut short: a secret the answer echoes is scrubbed whole before the reason is cut.
+  const reason = `HTTP ${status}${answer ? `: ${answer.slice(0, ANSWER_CAP)}` : ''}`;
+  return answer.length > ANSWER_CAP ? { ok: false, retry: retryableStatus(status), reason, cut: true } : { ok: false, retry: retryableStatus(status), reason };
+}
+
 /**
  * Posts a body and classifies the answer: `accepted` statuses are success; network errors, timeouts and every
  * status but 400/413/422 are retried (retryableStatus); 400/413/422 are the payloads' fault (split, then dropped).
  */
 export async function postClassified(url: string, init: { headers: Record<string, string>; body: Uint8Array }, accepted: (status: number) => boolean): Promise<PostResult> {
-  try {
-    const res = await fetch(url, { method: 'POST', headers: init.headers, body: init.body as Uint8Array<ArrayBuffer>, signal: AbortSignal.timeout(POST_TIMEOUT_MS), redirect: 'manual' });
-    const answer = await res.text().catch(() => '');
-    if (accepted(res.status)) return { ok: true };
-    // Kept (to a cap) rather than cut short: a secret the answer echoes is scrubbed whole before the reason is cut.
-    const reason = `HTTP ${res.status}${answer ? `: ${answer.slice(0, ANSWER_CAP)}` : ''}`;
-    return answer.length > ANSWER_CAP ? { ok: false, retry: retryableStatus(res.status), reason, cut: true } : { ok: false, retry: retryableStatus(res.status), reason };
-  } catch (err) {
-    return networkFailure(err);
-  }
+  const answered = await postForAnswer(url, init);
+  if ('ok' in answered) return answered;
+  return accepted(answered.status) ? { ok: true } : refusedAnswer(answered);
 }
 
 /** A request that got no answer (timed out after POST_TIMEOUT_MS, or unreachable): always retried. */
@@ -127,7 +144,7 @@ export async function putEach(segments: readonly EventSegment[], put: (payload: 
     try {
       payloads = JSON.parse(`[${utf8.decode(segment.bytes)}]`) as unknown[];
     } catch (err) {
-      return { ok: false, retry: false, reason: `payloads that do not parse: ${err instanceof Error ? err.message : String(err)}` };
+      return unreadable(err);
     }
     for (const payload of payloads) {
       const result = await put(payload);

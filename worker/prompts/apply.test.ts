@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { GatewayError } from '../errors.ts';
+import { withManagedPrompt } from './apply.ts';
+import { CACHE_TTL_MS, compileGenericPrompt } from './generic.ts';
+import { promptsSchema } from './schema.ts';
+
+const prompts = promptsSchema.parse([
+  { prompt_id: 'helper', litellm_params: { prompt_integration: 'dotprompt', dotprompt_content: '---\nmodel: gpt-4o\ntemperature: 0.2\n---\nSystem: Help with {{topic}}.' } },
+  { prompt_id: 'keep', litellm_params: { prompt_integration: 'dotprompt', ignore_prompt_manager_model: true, ignore_prompt_manager_optional_params: true, dotprompt_content: '---\nmodel: gpt-4o\ntemperature: 0.2\n---\nSystem: Fixed.' } },
+  { prompt_id: 'remote', litellm_params: { prompt_integration: 'generic_prompt_management', api_base: 'https://prompts.example/', api_key: 'pk-secret', provider_specific_query_params: { project: 'p1' }, timeout: 0.05 } },
+  { prompt_id: 'lf', litellm_params: { prompt_integration: 'langfuse' } },
+]);
+
+const failure = async (p: Promise<unknown>) => p.then(() => { throw new Error('expected a refusal'); }, (e: unknown) => e as GatewayError);
+
+describe('a chat body naming a prompt', () => {
+  it("puts the prompt's messages first; its model and settings win over the request's, as LiteLLM merges them", async () => {
+    const body = { model: 'mini', temperature: 1, user: 'u1', prompt_id: 'helper', prompt_variables: { topic: 'maths' }, messages: [{ role: 'user', content: '2+2?' }] };
+    expect(await withManagedPrompt(body, prompts)).toEqual({
+      ...body, model: 'gpt-4o', temperature: 0.2, messages: [{ role: 'system', content: 'Help with maths.' }, { role: 'user', content: '2+2?' }],
+    });
+  });
+
+  it('keeps the request model and settings when the prompt says to ignore its own', async () => {
+    const out = await withManagedPrompt({ model: 'mini', temperature: 1, prompt_id: 'keep' }, prompts);
+    expect(out).toMatchObject({ model: 'mini', temperature: 1, messages: [{ role: 'system', content: 'Fixed.' }] });
+  });
+
+  it("sends a prompt's provider settings only: nothing that steers the gateway, names the caller or replaces the model", async () => {
+    const steering = promptsSchema.parse([{ prompt_id: 'steer', litellm_params: { prompt_integration: 'dotprompt', dotprompt_content: [
+      '---', 'temperature: 0.3', 'top_k: 5', 'mock_response: hi', 'user: someone', 'metadata: {"tags": ["x"]}', 'tags: [free]', 'fallbacks: [big]',
+      'num_retries: 9', 'timeout: 1', 'no-log: true', 'cache: {no-cache: true}', 'model: gpt-4o', 'messages: []', 'stream: true',
+      'litellm_metadata: {}', 'api_base: http://evil', 'input_cost_per_token: 0', '---', 'System: hi',
+    ].join('\n') } }]);
+    const out = await withManagedPrompt({ model: 'mini', prompt_id: 'steer', messages: [{ role: 'user', content: 'q' }] }, steering);
+    expect(out).toEqual({ model: 'gpt-4o', prompt_id: 'steer', temperature: 0.3, top_k: 5, messages: [{ role: 'system', content: 'hi' }, { role: 'user', content: 'q' }] });
+    const kept = await withManagedPrompt({ model: 'mini', prompt_id: 'steer' }, [{ ...steering[0]!, litellm_params: { ...steering[0]!.litellm_params, ignore_prompt_manager_model: true } }]);
+    expect(kept.model).toBe('mini');
+  });
+
+  it('leaves a body without prompt_id as it is', async () => {
+    const body = { model: 'm', messages: [] };
+    expect(await withManagedPrompt(body, prompts)).toBe(body);
+  });
+
+  it('refuses an unknown prompt, an integration not built, and malformed prompt fields with 400s', async () => {
+    expect((await failure(withManagedPrompt({ prompt_id: 'nope' }, prompts))).message).toMatch(/"nope" is not a prompt/);
+    expect((await failure(withManagedPrompt({ prompt_id: 'lf' }, prompts))).message).toMatch(/"langfuse" is not supported/);
+    expect((await failure(withManagedPrompt({ prompt_id: 'helper', prompt_variables: ['x'] }, prompts))).param).toBe('prompt_variables');
+    expect((await failure(withManagedPrompt({ prompt_id: 7 }, prompts))).status).toBe(400);
+  });
+});
+
+describe('generic_prompt_management', () => {
+  const promptAnswer = { prompt_id: 'remote', prompt_template: [{ role: 'system', content: 'Do {task}.' }], prompt_template_model: 'gpt-4o', prompt_template_optional_params: { max_tokens: 9 } };
+  const fakeFetch = (respond: () => Response | Promise<Response>, seen: Request[] = []) =>
+    (async (input: RequestInfo | URL, init?: RequestInit) => {
+      seen.push(new Request(input, init));
+      return respond();
+    }) as typeof fetch;
+
+  it('GETs the prompt with its query params and bearer key, substitutes {vars}, and keeps the answer per isolate for a while', async () => {
+    const seen: Request[] = [];
+    const f = fakeFetch(() => Response.json(promptAnswer), seen);
+    const spec = prompts[2]!;
+    const now = 1_000_000;
+    const first = await compileGenericPrompt(spec, { promptId: 'remote', variables: { task: 'tests' } }, f, now);
+    expect(first).toEqual({ messages: [{ role: 'system', content: 'Do tests.' }], model: 'gpt-4o', params: { max_tokens: 9 } });
+    const url = new URL(seen[0]!.url);
+    expect(`${url.origin}${url.pathname}`).toBe('https://prompts.example/beta/litellm_prompt_management');
+    expect(Object.fromEntries(url.searchParams)).toEqual({ prompt_id: 'remote', project: 'p1' });
+    expect(seen[0]!.headers.get('authorization')).toBe('Bearer pk-secret');
+    // A label or version the caller makes up is not sent, so neither grows the cache nor bypasses it.
+    for (const [i, extra] of [{}, { version: '7' }].entries()) await compileGenericPrompt(spec, { promptId: 'remote', variables: { task: 'more' }, ...extra }, f, now + CACHE_TTL_MS - 1 - i);
+    expect(seen).toHaveLength(1);
+    await compileGenericPrompt(spec, { promptId: 'remote', variables: {}, version: '8' }, f, now + CACHE_TTL_MS);
+    expect(seen).toHaveLength(2);
+  });
+
+  it('calls arriving while the prompt is fetched share that one request', async () => {
+    const seen: Request[] = [];
+    let reply!: (r: Response) => void;
+    const f = fakeFetch(() => new Promise<Response>((resolve) => { reply = resolve; }), seen);
+    const spec = { ...prompts[2]!, prompt_id: 'remote-shared' };
+    const calls = [1, 2, 3].map((n) => compileGenericPrompt(spec, { promptId: 'remote-shared', variables: { task: String(n) } }, f));
+    await new Promise((r) => setTimeout(r, 0));
+    reply(Response.json(promptAnswer));
+    expect((await Promise.all(calls)).map((c) => c.messages[0]!.content)).toEqual(['Do 1.', 'Do 2.', 'Do 3.']);
+    expect(seen).toHaveLength(1);
+  });
+
+  it('a failing, malformed or hanging prompt API fails the call without its key in the message', async () => {
+    const spec = prompts[2]!;
+    // Each case its own prompt, so no answer kept by another test stands in for the failure.
+    const call = (id: string, f: typeof fetch) => failure(compileGenericPrompt({ ...spec, prompt_id: `remote-${id}` }, { promptId: `remote-${id}`, variables: {} }, f));
+    const e500 = await call('500', fakeFetch(() => new Response('boom', { status: 500 })));
+    expect([e500.status, e500.message]).toEqual([502, 'prompt "remote-500": the prompt API answered 500']);
+    expect((await call('404', fakeFetch(() => new Response('{}', { status: 404 })))).status).toBe(404);
+    expect((await call('bad', fakeFetch(() => Response.json({ prompt_template: 'x' })))).status).toBe(502);
+    const hang = fakeFetch(() => new Promise<Response>(() => undefined));
+    const slow = (async (input: RequestInfo | URL, init?: RequestInit) => Promise.race([hang(input, init), new Promise<never>((_, reject) => init!.signal!.addEventListener('abort', () => reject(init!.signal!.reason)))])) as typeof fetch;
+    const timedOut = await call('hang', slow);
+    expect([timedOut.status, timedOut.type]).toEqual([504, 'timeout_error']);
+    for (const e of [e500, timedOut]) expect(e.message).not.toContain('pk-secret');
+  });
+});

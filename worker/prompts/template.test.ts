@@ -1,0 +1,98 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { GatewayError } from '../errors.ts';
+import { parseFrontMatter, splitFrontMatter } from './front-matter.ts';
+import { MAX_RENDERED_CHARS, renderBudget, renderDotprompt, substituteBraces, unsupportedTag } from './template.ts';
+
+describe('dotprompt front matter', () => {
+  it('reads scalars, nested mappings and JSON flow values; the template follows the second ---', () => {
+    const { metadata, template } = splitFrontMatter([
+      '---', 'model: gpt-4o  # the group', 'temperature: 0.7', 'max_tokens: 150', 'stream: false', "name: 'it''s'",
+      'stop: ["END", "STOP"]', 'input:', '  schema:', '    topic: string', '    count: integer', 'output:', '  format: text', '---',
+      'System: hi', '',
+    ].join('\n'));
+    expect(metadata).toEqual({
+      model: 'gpt-4o', temperature: 0.7, max_tokens: 150, stream: false, name: "it's", stop: ['END', 'STOP'],
+      input: { schema: { topic: 'string', count: 'integer' } }, output: { format: 'text' },
+    });
+    expect(template).toBe('System: hi\n');
+  });
+
+  it('keeps # inside quoted values', () => {
+    expect(parseFrontMatter('name: "a #1"  \nnote: x # comment')).toEqual({ name: 'a #1', note: 'x' });
+  });
+
+  it('strips a # comment after a value even when the line holds a quote elsewhere', () => {
+    expect(parseFrontMatter("temperature: 0.2  # don't\nname: \"it's #1\" # the 'name'\nurl: a#b")).toEqual({ temperature: 0.2, name: "it's #1", url: 'a#b' });
+  });
+
+  it('reads YAML flow mappings and sequences of plain scalars', () => {
+    expect(parseFrontMatter("schema: {subject: string, level: 'first year'}\nstop: [END, 'a, b', 3]")).toEqual({
+      schema: { subject: 'string', level: 'first year' }, stop: ['END', 'a, b', 3],
+    });
+    expect(() => parseFrontMatter('schema: {a: [b]}')).toThrow(/nested .* JSON/);
+  });
+
+  it("loads the README's dotprompt example as written", () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const block = /## Prompt management[\s\S]*?dotprompt_content: \|.*\n((?: {8}.*\n)+)/.exec(readme)![1]!.replace(/^ {8}/gm, '');
+    expect(splitFrontMatter(block)).toEqual({
+      metadata: { model: 'gpt-4o', temperature: 0.2, input: { schema: { subject: 'string' } } },
+      template: 'System: You tutor {{ subject }}.\nUser: Start with {{ subject }}.\n',
+    });
+  });
+
+  it('content without front matter is all template', () => {
+    expect(splitFrontMatter('User: {{ q }}')).toEqual({ metadata: {}, template: 'User: {{ q }}' });
+  });
+
+  it('refuses YAML it does not read (block lists, block strings) rather than misreading it', () => {
+    expect(() => parseFrontMatter('stop:\n  - END')).toThrow(/line 2/);
+    expect(() => parseFrontMatter('description: |')).toThrow(/block strings/);
+    expect(() => parseFrontMatter('stop: [END')).toThrow(/JSON/);
+  });
+});
+
+describe('{{ variable }} rendering', () => {
+  it('substitutes plain and dotted variables; a missing one renders as nothing (as Jinja2 in LiteLLM); objects as JSON', () => {
+    expect(renderDotprompt('p', 'Hi {{name}}, {{ user.city }}: {{missing}}|{{-n-}} {{obj}}', { name: 'Ada', user: { city: 'Oslo' }, n: 3, obj: { a: [1] } }))
+      .toBe('Hi Ada, Oslo: |3 {"a":[1]}');
+  });
+
+  it('drops Jinja comments', () => {
+    expect(renderDotprompt('p', 'a{# note #}b', {})).toBe('ab');
+  });
+
+  it.each(['{% for x in xs %}{{x}}{% endfor %}', '{{#if x}}y{{/if}}', '{{ name | upper }}', '{{ f(x) }}'])('refuses %s with a 400 naming the tag', (template) => {
+    expect(unsupportedTag(template)).toBeDefined();
+    const err = (() => { try { renderDotprompt('p1', template, { x: 1, xs: [1] }); } catch (e) { return e; } })();
+    expect(err).toBeInstanceOf(GatewayError);
+    expect((err as GatewayError).status).toBe(400);
+    expect((err as GatewayError).message).toMatch(/prompt "p1" uses \{/);
+  });
+});
+
+describe('generic prompt API substitution', () => {
+  const budget = () => renderBudget('p');
+
+  it('replaces {name} and {{name}}; a placeholder without a variable stays', () => {
+    expect(substituteBraces('Help with {task} and {{task}}; {other}', { task: 'tests' }, budget())).toBe('Help with tests and tests; {other}');
+  });
+
+  it("never searches a variable's value for other placeholders", () => {
+    expect(substituteBraces('{a} {b}', { a: '{b}{{b}}', b: 'y' }, budget())).toBe('{b}{{b}} y');
+  });
+});
+
+describe('the size a prompt renders to', () => {
+  it("a variable's placeholders past MAX_RENDERED_CHARS are a 400, across a call's messages, whichever renderer", () => {
+    const big = { a: 'x'.repeat(1024 * 1024) };
+    expect(substituteBraces('{a}{a}{a}', big, renderBudget('p'))).toHaveLength(3 * 1024 * 1024);
+    const shared = renderBudget('p');
+    substituteBraces('{a}{a}{a}', big, shared);
+    const err = (() => { try { substituteBraces('{a}{{a}}', big, shared); } catch (e) { return e as GatewayError; } })();
+    expect([err?.status, err?.param]).toEqual([400, 'prompt_variables']);
+    expect(() => renderDotprompt('p', '{{a}}'.repeat(5), big)).toThrow(`more than ${MAX_RENDERED_CHARS} characters`);
+    expect(() => substituteBraces('{a}', { a: '{b}'.repeat(100_000), b: 'y'.repeat(1000) }, renderBudget('p'))).not.toThrow();
+  });
+});
