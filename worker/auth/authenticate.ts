@@ -152,17 +152,23 @@ export async function authenticate(headers: Headers, options: AuthOptions): Prom
   if (master) return held.permits ? { kind: 'master', token, permits: held.permits } : { kind: 'master', token };
   const policy = options.keys ? await options.keys.lookup(token) : null;
   if (!policy) throw unknownKey(shown, token);
-  checkUsable(policy, options.now?.() ?? Date.now());
-  if (options.path !== undefined && policy.allowedRoutes.length) checkRoute(policy.allowedRoutes, options.path);
-  // As in LiteLLM, a JWT-bound key calls LLM routes only, whatever its own allowed_routes: no admin API.
-  if (held.mapped) {
-    if (options.path !== undefined) checkRoute(JWT_KEY_ROUTES, options.path);
-    return { kind: 'key', token, policy, viaJwt: true };
-  }
+  checkKeyUse(policy, options.now?.() ?? Date.now(), options.path, held.mapped === true);
+  if (held.mapped) return { kind: 'key', token, policy, viaJwt: true };
   const caller: Caller = endUser ? { kind: 'key', token, policy, endUser } : { kind: 'key', token, policy };
   if (held.permits) caller.permits = held.permits;
   if (held.userRole) caller.userRole = held.userRole;
   return caller;
+}
+
+/**
+ * Refuses a known key that may not call `path` now (checkUsable), or whose `allowed_routes` leave it out. As in
+ * LiteLLM, a JWT-bound key (`mapped`) calls LLM routes only, whatever its own allowed_routes: no admin API.
+ */
+export function checkKeyUse(policy: KeyPolicy, now: number, path: string | undefined, mapped: boolean): void {
+  checkUsable(policy, now);
+  if (path === undefined) return;
+  if (policy.allowedRoutes.length) checkRoute(policy.allowedRoutes, path);
+  if (mapped) checkRoute(JWT_KEY_ROUTES, path);
 }
 
 /** Refuses a known key that may not call now: refused by its limiter, blocked, expired, or its team blocked. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../errors.ts';
 import { withManagedPrompt } from './apply.ts';
-import { CACHE_TTL_MS, compileGenericPrompt } from './generic.ts';
+import { CACHE_TTL_MS, compileGenericPrompt, MAX_ANSWER_BYTES } from './generic.ts';
 import { promptsSchema } from './schema.ts';
 
 const prompts = promptsSchema.parse([
@@ -77,23 +77,75 @@ describe('generic_prompt_management', () => {
     expect(seen).toHaveLength(2);
   });
 
-  it('calls arriving while the prompt is fetched share that one request', async () => {
+  it('calls arriving while the prompt is fetched each fetch it: no promise is shared across requests', async () => {
     const seen: Request[] = [];
-    let reply!: (r: Response) => void;
-    const f = fakeFetch(() => new Promise<Response>((resolve) => { reply = resolve; }), seen);
-    const spec = { ...prompts[2]!, prompt_id: 'remote-shared' };
-    const calls = [1, 2, 3].map((n) => compileGenericPrompt(spec, { promptId: 'remote-shared', variables: { task: String(n) } }, f));
+    const replies: ((r: Response) => void)[] = [];
+    const f = fakeFetch(() => new Promise<Response>((resolve) => { replies.push(resolve); }), seen);
+    const spec = { ...prompts[2]!, prompt_id: 'remote-each' };
+    const calls = [1, 2].map((n) => compileGenericPrompt(spec, { promptId: 'remote-each', variables: { task: String(n) } }, f));
     await new Promise((r) => setTimeout(r, 0));
-    reply(Response.json(promptAnswer));
-    expect((await Promise.all(calls)).map((c) => c.messages[0]!.content)).toEqual(['Do 1.', 'Do 2.', 'Do 3.']);
-    expect(seen).toHaveLength(1);
+    expect(seen).toHaveLength(2);
+    // The first request's fetch never ends (its client went away): the second still gets its answer.
+    replies[1]!(Response.json(promptAnswer));
+    expect((await calls[1]!).messages[0]!.content).toBe('Do 2.');
+  });
+
+  it('confirms the caller only before asking the prompt API: a kept answer or a dotprompt needs no check', async () => {
+    let checks = 0;
+    const confirm = async () => { checks++; };
+    const spec = { ...prompts[2]!, prompt_id: 'remote-confirm' };
+    const f = fakeFetch(() => Response.json(promptAnswer));
+    await withManagedPrompt({ prompt_id: 'remote-confirm' }, [spec], confirm, f);
+    await withManagedPrompt({ prompt_id: 'remote-confirm' }, [spec], confirm, f);
+    await withManagedPrompt({ prompt_id: 'helper', prompt_variables: { topic: 'x' } }, prompts, confirm, f);
+    expect(checks).toBe(1);
+    const seen: Request[] = [];
+    const refused = await failure(withManagedPrompt({ prompt_id: 'remote-refused' }, [{ ...spec, prompt_id: 'remote-refused' }], async () => { throw new GatewayError('blocked', { status: 403, type: 'auth_error' }); }, fakeFetch(() => Response.json(promptAnswer), seen)));
+    expect([refused.status, seen.length]).toEqual([403, 0]);
+  });
+
+  it("refuses a caller's messages that are not a list with a 400 naming messages, asking no prompt API", async () => {
+    const seen: Request[] = [];
+    const spec = { ...prompts[2]!, prompt_id: 'remote-messages' };
+    for (const messages of [{ role: 'user', content: 'hi' }, 'hi']) {
+      const refused = await failure(withManagedPrompt({ prompt_id: 'remote-messages', messages }, [spec], undefined, fakeFetch(() => Response.json(promptAnswer), seen)));
+      expect([refused.status, refused.param, refused.message]).toEqual([400, 'messages', 'messages: messages must be a list of messages']);
+    }
+    expect(seen).toHaveLength(0);
+    expect((await failure(withManagedPrompt({ prompt_id: 'helper', messages: 'hi' }, prompts))).param).toBe('messages');
+  });
+
+  it('does not follow a redirect, reads at most MAX_ANSWER_BYTES, and an answer that stalls is a 504', async () => {
+    const spec = prompts[2]!;
+    const call = (id: string, f: typeof fetch) => failure(compileGenericPrompt({ ...spec, prompt_id: `remote-${id}` }, { promptId: `remote-${id}`, variables: {} }, f));
+    const inits: RequestInit[] = [];
+    const redirecting = (async (_input: RequestInfo | URL, init?: RequestInit) => {
+      inits.push(init!);
+      return new Response(null, { status: 302, headers: { location: 'https://elsewhere.example/' } });
+    }) as typeof fetch;
+    const moved = await call('moved', redirecting);
+    expect([moved.status, moved.message]).toEqual([502, 'prompt "remote-moved": the prompt API redirected (302); redirects are not followed']);
+    expect(inits[0]!.redirect).toBe('manual');
+    const huge = await call('huge', fakeFetch(() => new Response(`{"prompt_template": [], "pad": "${'x'.repeat(MAX_ANSWER_BYTES)}"}`)));
+    expect([huge.status, huge.message]).toEqual([502, 'prompt "remote-huge": the prompt API answered more than 1 MB']);
+    // Headers come at once; the body never ends, until the prompt's timeout aborts the read.
+    const stalling = (async (_input: RequestInfo | URL, init?: RequestInit) => new Response(new ReadableStream({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('{"prompt_template": ['));
+        init!.signal!.addEventListener('abort', () => controller.error(init!.signal!.reason));
+      },
+    }))) as typeof fetch;
+    const stalled = await call('stalled', stalling);
+    expect([stalled.status, stalled.type]).toEqual([504, 'timeout_error']);
   });
 
   it('a failing, malformed or hanging prompt API fails the call without its key in the message', async () => {
     const spec = prompts[2]!;
     // Each case its own prompt, so no answer kept by another test stands in for the failure.
     const call = (id: string, f: typeof fetch) => failure(compileGenericPrompt({ ...spec, prompt_id: `remote-${id}` }, { promptId: `remote-${id}`, variables: {} }, f));
-    const e500 = await call('500', fakeFetch(() => new Response('boom', { status: 500 })));
+    // As some servers do, the failure echoes the request's credentials: the error must not pass them on.
+    const echoing = (async (input: RequestInfo | URL, init?: RequestInit) => new Response(`boom for ${new Request(input, init).headers.get('authorization')}`, { status: 500 })) as typeof fetch;
+    const e500 = await call('500', echoing);
     expect([e500.status, e500.message]).toEqual([502, 'prompt "remote-500": the prompt API answered 500']);
     expect((await call('404', fakeFetch(() => new Response('{}', { status: 404 })))).status).toBe(404);
     expect((await call('bad', fakeFetch(() => Response.json({ prompt_template: 'x' })))).status).toBe(502);

@@ -10,16 +10,22 @@ import type { CompiledPrompt } from './types.ts';
  * `prompt_label`): the prompt's messages go before the caller's, and, as LiteLLM merges them, the
  * prompt's model replaces the request's and its settings win over the request's (unless the prompt's
  * `ignore_prompt_manager_model` / `ignore_prompt_manager_optional_params`). The result is checked like
- * any chat body, so the key's model access holds for the model actually called.
+ * any chat body, so the key's model access holds for the model actually called. `beforeFetch` runs
+ * only when a prompt API is to be asked (generic.ts): a dotprompt is local work, and admission refuses a
+ * bad key later, before anything is sent.
  */
-export async function withManagedPrompt(body: Record<string, unknown>, prompts: readonly PromptSpec[] | undefined, fetcher: typeof fetch = fetch): Promise<Record<string, unknown>> {
+export async function withManagedPrompt(
+  body: Record<string, unknown>, prompts: readonly PromptSpec[] | undefined, beforeFetch?: () => Promise<void>, fetcher: typeof fetch = fetch,
+): Promise<Record<string, unknown>> {
   if (body.prompt_id === undefined || body.prompt_id === null) return body;
   const call = promptCall(body);
   const spec = prompts?.find((p) => p.prompt_id === call.promptId);
   if (!spec) throw new GatewayError(`prompt_id "${call.promptId}" is not a prompt of config.yaml's prompts`, { status: 400, type: 'bad_request_error', param: 'prompt_id' });
-  const compiled = await compile(spec, call, fetcher);
+  // The caller's own messages may be left out (the prompt's are enough), but not sent as something else.
+  const own = body.messages ?? [];
+  if (!Array.isArray(own)) throw badRequest('messages: messages must be a list of messages', 'messages');
+  const compiled = await compile(spec, call, fetcher, beforeFetch);
   const p = spec.litellm_params;
-  const own = Array.isArray(body.messages) ? body.messages : [];
   return {
     ...body,
     ...(p.ignore_prompt_manager_optional_params ? {} : providerParams(compiled.params)),
@@ -71,9 +77,9 @@ function providerParams(params: Record<string, unknown>): Record<string, unknown
 // Templates parsed once per loaded config entry.
 const dotprompts = new WeakMap<PromptSpec, Map<string, DotpromptTemplate> | Error>();
 
-async function compile(spec: PromptSpec, call: PromptCall, fetcher: typeof fetch): Promise<CompiledPrompt> {
+async function compile(spec: PromptSpec, call: PromptCall, fetcher: typeof fetch, beforeFetch: (() => Promise<void>) | undefined): Promise<CompiledPrompt> {
   const integration = spec.litellm_params.prompt_integration;
-  if (integration === 'generic_prompt_management') return compileGenericPrompt(spec, call, fetcher);
+  if (integration === 'generic_prompt_management') return compileGenericPrompt(spec, call, fetcher, Date.now(), beforeFetch);
   if (integration !== 'dotprompt') throw unservable(call.promptId, `its prompt_integration "${integration}" is not supported by Tollgate yet`);
   let templates = dotprompts.get(spec);
   if (!templates) {

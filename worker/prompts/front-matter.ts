@@ -1,7 +1,8 @@
 /**
  * A dotprompt's YAML front matter, for the subset prompts use: nested mappings by indentation, scalars
- * (numbers, true/false, null, quoted or plain strings), flow values of scalars (`[a, b]`, `{k: v}`) and
- * JSON-style flow values, nested ones included (`{"k": [1]}`).
+ * (read as PyYAML's YAML 1.1 resolvers read them: yes/no/on/off are booleans, `1_000` and `0x1f` numbers,
+ * `1e5` a string), flow values of scalars (`[a, b]`, `{k: v}`) and JSON-style flow values, nested ones
+ * included (`{"k": [1]}`). Mappings have no prototype, so a `__proto__:` key is a key like any other.
  * The Worker carries no YAML library; anything else (block lists, anchors, multi-line strings) is
  * refused with the line, so a prompt is never loaded with settings read wrongly.
  */
@@ -10,12 +11,12 @@ export type FrontMatter = Record<string, unknown>;
 /** `---\n<yaml>\n---\n<template>` split as LiteLLM does; content without front matter is all template. */
 export function splitFrontMatter(content: string): { metadata: FrontMatter; template: string } {
   const match = /^---[ \t]*\r?\n([\s\S]*?)\r?\n---[ \t]*\r?\n([\s\S]*)$/.exec(content);
-  if (!match) return { metadata: {}, template: content };
+  if (!match) return { metadata: emptyMap(), template: content };
   return { metadata: parseFrontMatter(match[1]!), template: match[2]! };
 }
 
 export function parseFrontMatter(yaml: string): FrontMatter {
-  const root: FrontMatter = {};
+  const root = emptyMap();
   // Each open mapping with the indentation of its keys; a deeper line opens a child of the last key.
   const stack: { indent: number; map: FrontMatter }[] = [{ indent: -1, map: root }];
   let pendingKey: { map: FrontMatter; key: string; indent: number } | undefined;
@@ -26,7 +27,7 @@ export function parseFrontMatter(yaml: string): FrontMatter {
     const entry = /^([A-Za-z0-9_.-]+|"[^"]*"|'[^']*'):(?:\s+(.*))?$/.exec(line.trim());
     if (!entry || raw.includes('\t')) throw new Error(`front matter line ${i + 1}: expected "key: value" (only mappings, scalars and [..]/{..} flow values are read)`);
     if (pendingKey && indent > pendingKey.indent) {
-      const child: FrontMatter = {};
+      const child = emptyMap();
       pendingKey.map[pendingKey.key] = child;
       stack.push({ indent, map: child });
     } else {
@@ -65,7 +66,7 @@ function withoutComment(raw: string): string {
 }
 
 function scalar(text: string, line: number): unknown {
-  if (/^[|>&*!-]/.test(text) && !/^-?\d/.test(text)) throw new Error(`front matter line ${line}: block strings, lists, anchors and tags are not read; write the value on one line`);
+  if (/^[|>&*!-]/.test(text) && !/^-?[\d.]/.test(text)) throw new Error(`front matter line ${line}: block strings, lists, anchors and tags are not read; write the value on one line`);
   if (text.startsWith('[') || text.startsWith('{')) {
     try {
       return JSON.parse(text);
@@ -77,11 +78,29 @@ function scalar(text: string, line: number): unknown {
   }
   if (/^"(?:[^"\\]|\\.)*"$/.test(text)) return JSON.parse(text);
   if (/^'(?:[^']|'')*'$/.test(text)) return text.slice(1, -1).replace(/''/g, "'");
-  if (/^(true|True|TRUE)$/.test(text)) return true;
-  if (/^(false|False|FALSE)$/.test(text)) return false;
+  if (/^(yes|Yes|YES|true|True|TRUE|on|On|ON)$/.test(text)) return true;
+  if (/^(no|No|NO|false|False|FALSE|off|Off|OFF)$/.test(text)) return false;
   if (/^(null|Null|NULL|~)$/.test(text)) return null;
-  if (/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text)) return Number(text);
-  return text;
+  return yamlNumber(text) ?? text;
+}
+
+/** A mapping read from YAML: without a prototype, so no key (`__proto__`, `constructor`) reaches Object's. */
+const emptyMap = (): FrontMatter => Object.create(null) as FrontMatter;
+
+/** A plain scalar PyYAML resolves as an int or float (YAML 1.1: underscores, 0b/0/0x bases, base 60, .inf, .nan); else undefined. */
+function yamlNumber(text: string): number | undefined {
+  const sign = text.startsWith('-') ? -1 : 1;
+  const bare = text.replace(/^[-+]/, '');
+  const digits = bare.replace(/_/g, '');
+  if (/^0b[01_]+$/.test(bare)) return sign * parseInt(digits.slice(2), 2);
+  if (/^0x[0-9a-fA-F_]+$/.test(bare)) return sign * parseInt(digits.slice(2), 16);
+  if (/^0[0-7_]+$/.test(bare)) return sign * parseInt(digits, 8);
+  if (/^(0|[1-9][0-9_]*)$/.test(bare)) return sign * Number(digits);
+  if (/^[1-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?$/.test(bare)) return sign * digits.split(':').reduce((sum, part) => sum * 60 + Number(part), 0);
+  if (/^([0-9][0-9_]*\.[0-9_]*|\.[0-9_]+)([eE][-+][0-9]+)?$/.test(bare)) return sign * Number(digits);
+  if (/^\.(inf|Inf|INF)$/.test(bare)) return sign * Infinity;
+  if (/^\.(nan|NaN|NAN)$/.test(text)) return NaN;
+  return undefined;
 }
 
 /** A YAML flow sequence or mapping of scalars (`[a, 'b']`, `{subject: string}`); undefined when nested. */
@@ -93,7 +112,7 @@ function flowOfScalars(text: string, line: number): unknown[] | Record<string, u
   const items = splitOutsideQuotes(inner).map((item) => item.trim());
   if (items.at(-1) === '') items.pop();
   if (!mapping) return items.map((item) => scalar(item, line));
-  const out: Record<string, unknown> = {};
+  const out = emptyMap();
   for (const item of items) {
     const entry = /^([A-Za-z0-9_.-]+|"[^"]*"|'[^']*'):(?:\s+(.*))?$/.exec(item);
     if (!entry) return undefined;

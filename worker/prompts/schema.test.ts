@@ -23,11 +23,13 @@ describe("config.yaml's prompts", () => {
     ]);
   });
 
-  it('refuses a generic prompt without api_base, a duplicate id and a missing integration', () => {
+  it('refuses a generic prompt without api_base or with a timeout of 0 or less, a duplicate id and a missing integration', () => {
     const result = validateConfig({
       prompts: [
         { prompt_id: 'x', litellm_params: { prompt_integration: 'generic_prompt_management' } },
         { prompt_id: 'x', litellm_params: {} },
+        { prompt_id: 'zero', litellm_params: { prompt_integration: 'generic_prompt_management', api_base: 'https://p.example', timeout: 0 } },
+        { prompt_id: 'minus', litellm_params: { prompt_integration: 'generic_prompt_management', api_base: 'https://p.example', timeout: -1 } },
       ],
     }, {});
     expect(result.ok).toBe(false);
@@ -35,6 +37,8 @@ describe("config.yaml's prompts", () => {
     expect(result.errors).toEqual(expect.arrayContaining([
       'prompts[0].litellm_params.api_base: is required for generic_prompt_management',
       'prompts[1].litellm_params.prompt_integration: is required',
+      'prompts[2].litellm_params.timeout: must be more than 0 seconds',
+      'prompts[3].litellm_params.timeout: must not be negative',
     ]));
   });
 });

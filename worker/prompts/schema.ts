@@ -23,8 +23,8 @@ export const promptLitellmParamsSchema = z.looseObject({
   api_key: str.optional(),
   /** generic_prompt_management: added to the prompt API's query string. */
   provider_specific_query_params: z.record(str, z.union([str, num, bool]), { error: 'expected a mapping of strings, numbers or booleans' }).optional(),
-  /** Seconds to wait for the prompt API (LiteLLM's default, 30). */
-  timeout: nonNegative.optional(),
+  /** Seconds to wait for the prompt API (LiteLLM's default, 30); 0 would fail every call naming the prompt. */
+  timeout: nonNegative.refine((s) => s > 0, 'must be more than 0 seconds').optional(),
   /** Keep the request's model (else the prompt's wins, as LiteLLM). */
   ignore_prompt_manager_model: bool.optional(),
   /** Keep the request's settings only (else the prompt's win, as LiteLLM). */

@@ -18,6 +18,23 @@ describe('dotprompt front matter', () => {
     expect(template).toBe('System: hi\n');
   });
 
+  it("reads YAML 1.1 booleans and numbers as PyYAML does (LiteLLM's yaml.safe_load)", () => {
+    const lines = ['a: yes', 'b: Off', 'c: ON', 'd: no', 'e: 1_000', 'f: 0x1F', 'g: 010', 'h: 1_0.5', 'i: -.inf', 'j: 1e5', 'k: 1.5e+2', 'l: 1:30', 'm: 0b11', 'n: "yes"', 'o: y'];
+    expect(parseFrontMatter(lines.join('\n'))).toEqual({
+      a: true, b: false, c: true, d: false, e: 1000, f: 31, g: 8, h: 10.5, i: -Infinity, j: '1e5', k: 150, l: 90, m: 3, n: 'yes', o: 'y',
+    });
+  });
+
+  it('a __proto__, constructor or prototype key is an ordinary key: it sets no prototype and no model', () => {
+    const metadata = parseFrontMatter('__proto__:\n  model: evil\nconstructor: x\nflow: {__proto__: evil}\ntemperature: 0.1');
+    expect(Object.getPrototypeOf(metadata)).toBeNull();
+    expect(metadata.model).toBeUndefined();
+    expect(metadata['__proto__']).toEqual({ model: 'evil' });
+    expect(metadata.constructor).toBe('x');
+    expect(Object.getPrototypeOf(metadata.flow)).toBeNull();
+    expect(Object.keys(metadata.flow as object)).toEqual(['__proto__']);
+  });
+
   it('keeps # inside quoted values', () => {
     expect(parseFrontMatter('name: "a #1"  \nnote: x # comment')).toEqual({ name: 'a #1', note: 'x' });
   });

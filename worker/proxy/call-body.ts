@@ -16,8 +16,8 @@ const JSON_OBJECT = z.looseObject({});
  * A model call's body, validated: JSON read within `max_request_size_mb`, a form read by the route,
  * or a body another route already translated; the model a path names over the body's; a Responses
  * call as the gateway sees it; the route's default model where the body names none. A chat body
- * naming a managed prompt is checked once the prompt's messages and model are in, and the prompt is
- * applied only after `authenticated` (the key known and usable): an unknown key makes no prompt API call.
+ * naming a managed prompt is checked once the prompt's messages and model are in; `authenticated` (the
+ * key known and usable) runs before a prompt API is asked, so a refused key makes no prompt API call.
  */
 export async function readCallBody(
   request: Request, endpoint: Endpoint, schema: z.ZodType<Record<string, unknown>>, options: ModelCallOptions, config: TollgateConfig,
@@ -35,8 +35,7 @@ export async function readCallBody(
     refusePromptId(read, route);
   } else if (endpoint === 'chat' && config.prompts?.length) {
     const raw = await readJsonBody(request, JSON_OBJECT, readOptions);
-    if (raw.prompt_id !== undefined && raw.prompt_id !== null) await authenticated();
-    read = validated(schema, await withManagedPrompt(raw, config.prompts));
+    read = validated(schema, await withManagedPrompt(raw, config.prompts, authenticated));
   } else {
     // Read and checked in one pass: with no prompts in config.yaml a chat's prompt_id names none (the hot path
     // stays one parse).

@@ -1,15 +1,18 @@
-import { checkUsable, unknownKey, type Who } from '../auth/authenticate.ts';
+import { checkKeyUse, unknownKey, type Who } from '../auth/authenticate.ts';
 import type { GatewayEnv } from '../env.ts';
-import { LimiterKeyStore } from '../limits/key-store.ts';
+import { keyPolicy } from '../limits/admission-answer.ts';
+import { describeKey } from '../limits/key-store.ts';
 
 /**
- * That a model call's key is one the gateway knows and may use, before the call makes anything else work
- * for it (a managed prompt's API, its caches). identify() only hashes a key; admission checks it later, for
- * the model a prompt may yet change. The master key and a JWT (verified by identify) need nothing more.
+ * That a model call's key may call `path`, before a managed prompt's API is asked for it: the checks
+ * authenticate() makes of a key (it exists, is not refused, blocked or expired, its allowed_routes and a
+ * JWT-bound key's routes hold), from one read of the key's limiter. identify() only hashes a key; admission
+ * holds the rest (its team's block, budgets, limits) later, before anything goes to a provider. The master
+ * key, and a JWT's own caller (verified by identify, its entities checked by admission), need nothing here.
  */
-export async function confirmCaller(env: GatewayEnv, who: Who): Promise<void> {
-  if (who.master || who.shown === 'JWT') return;
-  const policy = await new LimiterKeyStore(env).lookup(who.token);
-  if (!policy) throw unknownKey(who.shown, who.token);
-  checkUsable(policy, Date.now());
+export async function confirmCaller(env: GatewayEnv, who: Who, path: string): Promise<void> {
+  if (who.master || (who.shown === 'JWT' && !who.mapped)) return;
+  const { token, key } = await describeKey(env, who.token);
+  if (!key?.exists) throw unknownKey(who.shown, who.token);
+  checkKeyUse(keyPolicy(token, key, undefined), Date.now(), path, who.mapped === true);
 }

@@ -64,7 +64,7 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   const requestHeaders = headerSnapshot(c.req.raw.headers);
   // A request without a key is refused before its body is read, as LiteLLM authenticates first.
   let who = await identify(requestHeaders, state, c.req.path);
-  const body = await readCallBody(c.req.raw, endpoint, schema, options, state.config, () => confirmCaller(c.env, who));
+  const body = await readCallBody(c.req.raw, endpoint, schema, options, state.config, () => confirmCaller(c.env, who, c.req.path));
   // What the client sent, where the route translated it (/v1/messages), for the config's rules on a call's body and tags.
   const rulesBody = options.clientBody ?? body;
   const overrides = callOverrides(body, requestHeaders);
