@@ -65,8 +65,8 @@ prompts:
     litellm_params: {prompt_integration: generic_prompt_management, api_base: "${promptApi.url}", api_key: os.environ/PROMPT_API_KEY}
   - prompt_id: remote-fresh-2
     litellm_params: {prompt_integration: generic_prompt_management, api_base: "${promptApi.url}", api_key: os.environ/PROMPT_API_KEY}
-  - prompt_id: langfuse-one
-    litellm_params: {prompt_integration: langfuse, langfuse_public_key: pk-lf}
+  - prompt_id: humanloop-one
+    litellm_params: {prompt_integration: humanloop}
 `,
     env: { PROMPT_API_KEY: PROMPT_KEY },
   });
@@ -125,8 +125,8 @@ describe('dotprompt prompts from config.yaml', () => {
     const looping = await refusal({ model: 'small', prompt_id: 'looping', prompt_variables: { items: [1, 2] } });
     expect(looping.status).toBe(400);
     expect(looping.error.message).toContain('{% for x in items %}');
-    const langfuse = await refusal({ model: 'small', prompt_id: 'langfuse-one', messages: [{ role: 'user', content: 'hi' }] });
-    expect([langfuse.status, langfuse.error.message]).toEqual([400, 'prompt "langfuse-one" cannot be used: its prompt_integration "langfuse" is not supported by Tollgate yet']);
+    const humanloop = await refusal({ model: 'small', prompt_id: 'humanloop-one', messages: [{ role: 'user', content: 'hi' }] });
+    expect([humanloop.status, humanloop.error.message]).toEqual([400, 'prompt "humanloop-one" cannot be used: its prompt_integration "humanloop" is not supported by Tollgate yet']);
   });
 });
 

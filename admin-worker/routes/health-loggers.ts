@@ -16,7 +16,7 @@ import { refusalDetail } from './health-refusal.ts';
 export const LOGGER_SERVICES: readonly string[] = STANDARD_LOGGERS.flatMap((l) => [l.name, ...(l.aliases ?? [])]);
 
 /** How each logger is named in an answer. */
-const LABELS: Readonly<Record<string, string>> = { generic_api: 'The generic API endpoint', datadog: 'Datadog', s3: 'The S3 bucket', langsmith: 'LangSmith', gcs_bucket: 'The GCS bucket', braintrust: 'Braintrust', aws_sqs: 'The SQS queue', opik: 'Opik', sentry: 'Sentry', posthog: 'PostHog', openmeter: 'OpenMeter', lago: 'Lago' };
+const LABELS: Readonly<Record<string, string>> = { generic_api: 'The generic API endpoint', datadog: 'Datadog', datadog_llm_observability: 'Datadog LLM Observability', s3: 'The S3 bucket', langsmith: 'LangSmith', gcs_bucket: 'The GCS bucket', braintrust: 'Braintrust', aws_sqs: 'The SQS queue', opik: 'Opik', sentry: 'Sentry', posthog: 'PostHog', openmeter: 'OpenMeter', lago: 'Lago', lunary: 'Lunary', helicone: 'Helicone' };
 
 export type LoggerCheck =
   | { kind: 'sent'; id: string }
@@ -85,6 +85,8 @@ export async function checkLogger(service: string, env: LoggerEnv): Promise<Logg
   } catch (err) {
     result = { ok: false, retry: true, reason: `the request could not be made (${err instanceof Error ? err.name : typeof err})` };
   }
-  if (result.ok) return { kind: 'sent', id };
-  return { kind: 'refused', message: `${label} did not take the test payload ${refusalDetail(result, env, paramSecrets)}` };
+  if (result.ok && !result.dropped) return { kind: 'sent', id };
+  // Taken with the test payload dropped (refused in a 200 answer, as Lago's and Lunary's per-event results say): not sent.
+  const refusal = result.ok ? { reason: result.dropped!, retry: false } : result;
+  return { kind: 'refused', message: `${label} did not take the test payload ${refusalDetail(refusal, env, paramSecrets)}` };
 }

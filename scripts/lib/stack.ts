@@ -24,6 +24,8 @@ export const WELL_KNOWN_ENV = [
   // The standard loggers' destinations (admin-worker/queues/callbacks/loggers/): generic_api and datadog (LiteLLM's names).
   'GENERIC_LOGGER_ENDPOINT', 'GENERIC_LOGGER_HEADERS', 'DD_API_KEY', 'DD_SITE', 'DD_SOURCE', 'DD_ENV', 'DD_SERVICE', 'DD_VERSION',
   'DD_BASE_URL', 'LITELLM_DD_AGENT_HOST', 'LITELLM_DD_AGENT_PORT', 'HOSTNAME', 'POD_NAME',
+  // The datadog_llm_observability logger: the names above, its ml_app and its Agent port (LiteLLM's names).
+  'DD_LLMOBS_ML_APP', 'LITELLM_DD_LLM_OBS_PORT',
   // The s3 logger: its params' os.environ/ names come from config.yaml; AWS_* below are its fallback credentials.
   'S3_LOG_PROMPTS_ONLY',
   'LANGSMITH_API_KEY', 'LANGSMITH_PROJECT', 'LANGSMITH_BASE_URL', 'LANGSMITH_TENANT_ID', 'LANGSMITH_DEFAULT_RUN_NAME', 'LANGSMITH_SAMPLING_RATE',
@@ -39,6 +41,10 @@ export const WELL_KNOWN_ENV = [
   'OPENMETER_API_KEY', 'OPENMETER_API_ENDPOINT', 'OPENMETER_EVENT_TYPE', 'OPENMETER_TRUST_REQUEST_USER',
   // The lago logger (LiteLLM's names).
   'LAGO_API_BASE', 'LAGO_API_KEY', 'LAGO_API_EVENT_CODE', 'LAGO_API_CHARGE_BY',
+  // The lunary logger (the names Lunary's SDK reads for LiteLLM).
+  'LUNARY_PUBLIC_KEY', 'LUNARY_PRIVATE_KEY', 'LUNARY_API_URL',
+  // The helicone logger (LiteLLM's names).
+  'HELICONE_API_KEY', 'HELICONE_API_BASE',
   'UPSTASH_REDIS_REST_URL', 'UPSTASH_REDIS_REST_TOKEN', 'SLACK_WEBHOOK_URL', 'WEBHOOK_URL',
   // alerting: ["pagerduty"]: the Events API v2 routing key, and a base to send its events elsewhere (tests' fake).
   'PAGERDUTY_API_KEY', 'PAGERDUTY_API_BASE',

@@ -6,11 +6,13 @@
  * silently dropped as Langfuse would), answered 207 with per-event
  * `successes` and `errors` as Langfuse answers. It can be told to fail every
  * request with a status, to fail single events, or to hang (held requests are
- * answered when it stops hanging, as a slow Langfuse finally would).
+ * answered when it stops hanging, as a slow Langfuse finally would). It also
+ * serves Langfuse's prompts API (langfuse-prompts.ts).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
+import { type LangfusePromptStore, newPromptStore, PROMPTS_PATH, servePrompt } from './langfuse-prompts.ts';
 
 const id = z.string().min(1).max(800).refine((v) => !v.includes('\r'), 'ID cannot contain carriage return characters');
 const dateTime = z.iso.datetime({ offset: true });
@@ -95,8 +97,10 @@ export interface FakeLangfuse {
   url: string;
   publicKey: string;
   secretKey: string;
-  /** Every request, answered or not. */
+  /** Every ingestion request, answered or not. */
   requests: IngestionRequest[];
+  /** The prompts API's prompts and requests (langfuse-prompts.ts). */
+  promptStore: LangfusePromptStore;
   /** Events that passed validation and were taken (answered 201 in the 207). */
   events: AcceptedEvent[];
   /** Events that failed validation, with zod's reasons. */
@@ -124,6 +128,7 @@ export async function startFakeLangfuse(options: { publicKey: string; secretKey:
 
   const server = createServer((req, res) => void serve(req, res));
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method === 'GET' && req.url?.startsWith(PROMPTS_PATH)) return servePrompt(fake.promptStore, expected, req, res);
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const raw = Buffer.concat(chunks).toString('utf8');
@@ -184,6 +189,7 @@ export async function startFakeLangfuse(options: { publicKey: string; secretKey:
     publicKey: options.publicKey,
     secretKey: options.secretKey,
     requests: [],
+    promptStore: newPromptStore(),
     events: [],
     invalid: [],
     setMode(next) {

@@ -4,8 +4,8 @@
  * (admin-worker/queues/callbacks/loggers/s3.ts), its credentials' `os.environ/NAME` from its own environment.
  */
 import { z } from 'zod';
-import { envRefName } from './env-ref.ts';
 import { bool, num, str } from './fields.ts';
+import { plainSecretWarnings } from './plain-secrets.ts';
 
 /** botocore's bucket name check (VALID_BUCKET), which LiteLLM's boto3 client applies before any request. */
 const BUCKET_NAME = /^[a-zA-Z0-9.\-_]{1,255}$/;
@@ -59,9 +59,6 @@ export function s3CallbackWarnings(params: S3CallbackParams | undefined, s3On: b
   for (const field of UNNEEDED) if (params[field] !== undefined) out.push(`${at}.${field}: not needed (the callback Queue batches the objects; each is one signed PUT)`);
   for (const field of NOT_BUILT) if (params[field] !== undefined) out.push(`${at}.${field}: not supported by Tollgate yet (ignored): give s3_aws_access_key_id / s3_aws_secret_access_key (and s3_aws_session_token)`);
   if (params.s3_verify === false || params.s3_verify === 'false') out.push(`${at}.s3_verify: TLS certificates are always verified on Workers (ignored)`);
-  for (const field of ['s3_aws_secret_access_key', 's3_aws_session_token'] as const) {
-    const value = params[field];
-    if (value !== undefined && envRefName(value) === undefined) out.push(`${at}.${field}: compiled into the Worker bundle in plain text; os.environ/NAME (a secret of the admin Worker) keeps it out`);
-  }
+  out.push(...plainSecretWarnings(at, params, ['s3_aws_secret_access_key', 's3_aws_session_token'], 'the admin Worker'));
   return out;
 }

@@ -4,8 +4,8 @@
  * (admin-worker/queues/callbacks/loggers/sqs.ts), its credentials' `os.environ/NAME` from its own environment.
  */
 import { z } from 'zod';
-import { envRefName } from './env-ref.ts';
 import { bool, num, str } from './fields.ts';
+import { plainSecretWarnings } from './plain-secrets.ts';
 import { REGION_NAME } from './s3-callback-schema.ts';
 
 export const sqsCallbackParamsSchema = z.object({
@@ -54,9 +54,6 @@ export function sqsCallbackWarnings(params: SqsCallbackParams | undefined, sqsOn
   if (params.sqs_use_ssl === false) out.push(`${at}.sqs_use_ssl: not read, as in LiteLLM: the scheme is sqs_queue_url's`);
   if (params.sqs_verify === false || params.sqs_verify === 'false') out.push(`${at}.sqs_verify: TLS certificates are always verified on Workers (ignored)`);
   if (params.sqs_aws_use_application_level_encryption) out.push(`${at}.sqs_aws_use_application_level_encryption: not supported by Tollgate yet: the aws_sqs callback sends nothing (never the payloads unencrypted) while it is on`);
-  for (const field of ['sqs_aws_secret_access_key', 'sqs_aws_session_token', 'sqs_app_encryption_key_b64'] as const) {
-    const value = params[field];
-    if (value !== undefined && envRefName(value) === undefined) out.push(`${at}.${field}: compiled into the Worker bundle in plain text; os.environ/NAME (a secret of the admin Worker) keeps it out`);
-  }
+  out.push(...plainSecretWarnings(at, params, ['sqs_aws_secret_access_key', 'sqs_aws_session_token', 'sqs_app_encryption_key_b64'], 'the admin Worker'));
   return out;
 }

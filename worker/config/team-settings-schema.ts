@@ -5,8 +5,8 @@
  * reads the credentials from this config when it delivers (admin-worker/queues/callbacks/credentials.ts).
  */
 import { z } from 'zod';
-import { envRefName } from './env-ref.ts';
 import { str, strList } from './fields.ts';
+import { plainSecretWarnings } from './plain-secrets.ts';
 
 export const teamSettingsEntrySchema = z.object({
   team_id: str.min(1, 'must not be empty'),
@@ -61,12 +61,7 @@ export function teamSettingsWarnings(entries: readonly TeamSettingsEntry[] | und
       out.push(`${at}: no langfuse_public_key and langfuse_secret of its own: the team's events take LANGFUSE_PUBLIC_KEY / LANGFUSE_SECRET_KEY, ` +
         'which are sent only to LANGFUSE_HOST (with another langfuse_host they cannot be delivered)');
     }
-    for (const field of ['langfuse_secret', 'langfuse_secret_key'] as const) {
-      const value = e[field];
-      if (value !== undefined && envRefName(value) === undefined) {
-        out.push(`${at}.${field}: compiled into the Worker bundle in plain text; os.environ/NAME (a secret of the Workers) keeps it out`);
-      }
-    }
+    out.push(...plainSecretWarnings(at, e, ['langfuse_secret', 'langfuse_secret_key'], 'the Workers'));
   });
   return out;
 }

@@ -3,6 +3,7 @@ import { collectEnvRefs, envRefName, resolveEnvRefs } from './env-ref.ts';
 import { configSchema, type TollgateConfig } from './schema.ts';
 import { crossReferenceWarnings } from './cross-checks.ts';
 import { promptWarnings } from '../prompts/prompt-warnings.ts';
+import { withLangfuseCredentials } from '../prompts/langfuse-credentials.ts';
 import { configEnvVars } from './env-vars.ts';
 import { applyConfigCredentials } from './credentials.ts';
 import { applyDefaultParams, defaultParamsWarnings, rememberOwnParams } from './default-params.ts';
@@ -65,7 +66,9 @@ export function validateConfig(raw: unknown, env: Record<string, unknown>): Conf
   if (fromSecretManager) warnings.push(...markDeclaredSecrets(parsed.data.model_list, raw));
   const config = withCallbackSettings(parsed.data);
   warnings.push(...crossReferenceWarnings(config));
-  warnings.push(...promptWarnings(config.prompts));
+  // Langfuse prompts take LANGFUSE_* for what they do not set, as LiteLLM's client does (langfuse-credentials.ts).
+  if (config.prompts) config.prompts = withLangfuseCredentials(config.prompts, lookup);
+  warnings.push(...promptWarnings(config.prompts, raw));
   // A header's reference (whole, or inside `Bearer os.environ/NAME`) is read per call; one not set fails those calls.
   parsed.data.general_settings.pass_through_endpoints?.forEach((e, i) => {
     for (const [header, value] of Object.entries(e.headers ?? {})) {

@@ -1,14 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../errors.ts';
 import { withManagedPrompt } from './apply.ts';
-import { CACHE_TTL_MS, compileGenericPrompt, MAX_ANSWER_BYTES } from './generic.ts';
+import { MAX_ANSWER_BYTES } from './fetch-prompt.ts';
+import { CACHE_TTL_MS, compileGenericPrompt } from './generic.ts';
 import { promptsSchema } from './schema.ts';
 
 const prompts = promptsSchema.parse([
   { prompt_id: 'helper', litellm_params: { prompt_integration: 'dotprompt', dotprompt_content: '---\nmodel: gpt-4o\ntemperature: 0.2\n---\nSystem: Help with {{topic}}.' } },
   { prompt_id: 'keep', litellm_params: { prompt_integration: 'dotprompt', ignore_prompt_manager_model: true, ignore_prompt_manager_optional_params: true, dotprompt_content: '---\nmodel: gpt-4o\ntemperature: 0.2\n---\nSystem: Fixed.' } },
   { prompt_id: 'remote', litellm_params: { prompt_integration: 'generic_prompt_management', api_base: 'https://prompts.example/', api_key: 'pk-secret', provider_specific_query_params: { project: 'p1' }, timeout: 0.05 } },
-  { prompt_id: 'lf', litellm_params: { prompt_integration: 'langfuse' } },
+  { prompt_id: 'hl', litellm_params: { prompt_integration: 'humanloop' } },
 ]);
 
 const failure = async (p: Promise<unknown>) => p.then(() => { throw new Error('expected a refusal'); }, (e: unknown) => e as GatewayError);
@@ -45,7 +46,7 @@ describe('a chat body naming a prompt', () => {
 
   it('refuses an unknown prompt, an integration not built, and malformed prompt fields with 400s', async () => {
     expect((await failure(withManagedPrompt({ prompt_id: 'nope' }, prompts))).message).toMatch(/"nope" is not a prompt/);
-    expect((await failure(withManagedPrompt({ prompt_id: 'lf' }, prompts))).message).toMatch(/"langfuse" is not supported/);
+    expect((await failure(withManagedPrompt({ prompt_id: 'hl' }, prompts))).message).toMatch(/"humanloop" is not supported/);
     expect((await failure(withManagedPrompt({ prompt_id: 'helper', prompt_variables: ['x'] }, prompts))).param).toBe('prompt_variables');
     expect((await failure(withManagedPrompt({ prompt_id: 7 }, prompts))).status).toBe(400);
   });

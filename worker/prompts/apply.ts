@@ -2,6 +2,7 @@ import { badRequest, GatewayError } from '../errors.ts';
 import { GATEWAY_PARAMS } from '../providers/openai-compatible/params.ts';
 import { compileDotprompt, type DotpromptTemplate, loadDotprompts, pickDotprompt } from './dotprompt.ts';
 import { compileGenericPrompt, type PromptCall } from './generic.ts';
+import { compileLangfuse } from './langfuse.ts';
 import type { PromptSpec } from './schema.ts';
 import type { CompiledPrompt } from './types.ts';
 
@@ -11,8 +12,8 @@ import type { CompiledPrompt } from './types.ts';
  * prompt's model replaces the request's and its settings win over the request's (unless the prompt's
  * `ignore_prompt_manager_model` / `ignore_prompt_manager_optional_params`). The result is checked like
  * any chat body, so the key's model access holds for the model actually called. `beforeFetch` runs
- * only when a prompt API is to be asked (generic.ts): a dotprompt is local work, and admission refuses a
- * bad key later, before anything is sent.
+ * only when a prompt API is to be asked (generic.ts, langfuse.ts) or a kept Langfuse prompt refuses the call:
+ * a dotprompt is local work, and admission refuses a bad key later, before anything is sent.
  */
 export async function withManagedPrompt(
   body: Record<string, unknown>, prompts: readonly PromptSpec[] | undefined, beforeFetch?: () => Promise<void>, fetcher: typeof fetch = fetch,
@@ -54,6 +55,7 @@ function promptCall(body: Record<string, unknown>): PromptCall {
     promptId: id,
     variables: (vars ?? {}) as Record<string, unknown>,
     ...(version !== undefined && version !== null ? { version: String(version) } : {}),
+    ...(typeof label === 'string' ? { label } : {}),
   };
 }
 
@@ -80,6 +82,7 @@ const dotprompts = new WeakMap<PromptSpec, Map<string, DotpromptTemplate> | Erro
 async function compile(spec: PromptSpec, call: PromptCall, fetcher: typeof fetch, beforeFetch: (() => Promise<void>) | undefined): Promise<CompiledPrompt> {
   const integration = spec.litellm_params.prompt_integration;
   if (integration === 'generic_prompt_management') return compileGenericPrompt(spec, call, fetcher, Date.now(), beforeFetch);
+  if (integration === 'langfuse') return compileLangfuse(spec, call, fetcher, Date.now(), beforeFetch);
   if (integration !== 'dotprompt') throw unservable(call.promptId, `its prompt_integration "${integration}" is not supported by Tollgate yet`);
   let templates = dotprompts.get(spec);
   if (!templates) {

@@ -10,17 +10,14 @@
  * never sent without its prompt.
  */
 import { z } from 'zod';
-import { GatewayError } from '../errors.ts';
-import { BoundedTtlMap } from '../lib/bounded-map.ts';
-import { readBoundedBytes } from '../openai/read-body.ts';
+import { fetchPromptJson, malformedAnswer } from './fetch-prompt.ts';
+import { PromptCache } from './prompt-cache.ts';
 import type { PromptSpec } from './schema.ts';
 import { renderBudget, substituteBraces } from './template.ts';
 import type { CompiledPrompt, PromptMessage } from './types.ts';
 
 export const CACHE_TTL_MS = 60_000;
 const DEFAULT_TIMEOUT_S = 30;
-/** A prompt is a few messages; an answer past this is not one, and is not read into memory. */
-export const MAX_ANSWER_BYTES = 1024 * 1024;
 
 const answerSchema = z.looseObject({
   prompt_template: z.array(z.looseObject({ role: z.string(), content: z.unknown() })).nullish(),
@@ -29,13 +26,15 @@ const answerSchema = z.looseObject({
 });
 type Answer = z.output<typeof answerSchema>;
 
-/** Prompts kept per isolate: config.yaml bounds the keys already; the cap is a backstop. */
+/** Prompts kept per isolate: config.yaml bounds the keys already; the caps are a backstop. */
 const CACHE_MAX = 256;
-const cache = new BoundedTtlMap<Answer>(CACHE_MAX);
+const CACHE_MAX_BYTES = 8 * 1024 * 1024;
+const cache = new PromptCache<Answer>(CACHE_MAX, CACHE_MAX_BYTES);
 
 export interface PromptCall {
   promptId: string;
   version?: string;
+  label?: string;
   variables: Record<string, unknown>;
 }
 
@@ -60,50 +59,21 @@ async function cachedPrompt(spec: PromptSpec, fetcher: typeof fetch, now: number
   const kept = cache.get(key, now);
   if (kept) return kept;
   await beforeFetch?.();
-  const answer = await fetchPrompt(spec, fetcher);
-  cache.set(key, answer, CACHE_TTL_MS, now);
+  const { answer, bytes } = await fetchPrompt(spec, fetcher);
+  cache.set(key, answer, bytes, CACHE_TTL_MS, now);
   return answer;
 }
 
-async function fetchPrompt(spec: PromptSpec, fetcher: typeof fetch): Promise<Answer> {
+async function fetchPrompt(spec: PromptSpec, fetcher: typeof fetch): Promise<{ answer: Answer; bytes: number }> {
   const p = spec.litellm_params;
-  const promptId = spec.prompt_id;
   const url = new URL(`${p.api_base!.replace(/\/+$/, '')}/beta/litellm_prompt_management`);
-  url.searchParams.set('prompt_id', promptId);
+  url.searchParams.set('prompt_id', spec.prompt_id);
   for (const [name, value] of Object.entries(p.provider_specific_query_params ?? {})) url.searchParams.set(name, String(value));
   const headers: Record<string, string> = { accept: 'application/json', 'content-type': 'application/json' };
   if (p.api_key) headers.authorization = `Bearer ${p.api_key}`;
-  const timeoutS = p.timeout ?? DEFAULT_TIMEOUT_S;
-  const failed = (status: number, type: string, why: string) => new GatewayError(`prompt "${promptId}": the prompt API ${why}`, { status, type, param: 'prompt_id' });
-  const timedOut = (err: unknown) => (err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError';
-  const late = () => failed(504, 'timeout_error', `did not answer within ${timeoutS}s`);
-  let res: Response;
-  try {
-    // A redirect is not followed: its target would get the prompt API's bearer key.
-    res = await fetcher(url, { headers, redirect: 'manual', signal: AbortSignal.timeout(timeoutS * 1000) });
-  } catch (err) {
-    throw timedOut(err) ? late() : failed(502, 'api_connection_error', 'could not be reached');
-  }
-  if (!res.ok) {
-    await res.body?.cancel().catch(() => undefined);
-    if (res.status >= 300 && res.status < 400) throw failed(502, 'api_error', `redirected (${res.status}); redirects are not followed`);
-    throw res.status === 404 ? failed(404, 'not_found_error', 'does not know this prompt (404)') : failed(502, 'api_error', `answered ${res.status}`);
-  }
-  let bytes: Uint8Array;
-  try {
-    bytes = await readBoundedBytes(res, MAX_ANSWER_BYTES);
-  } catch (err) {
-    if (timedOut(err)) throw late();
-    if (err instanceof GatewayError && err.status === 413) throw failed(502, 'api_error', `answered more than ${MAX_ANSWER_BYTES / 1024 / 1024} MB`);
-    throw failed(502, 'api_connection_error', 'broke off its answer');
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(new TextDecoder().decode(bytes));
-  } catch {
-    throw failed(502, 'api_error', 'answered with something that is not JSON');
-  }
+  const req = { url, headers, timeoutS: p.timeout ?? DEFAULT_TIMEOUT_S, promptId: spec.prompt_id, store: 'the prompt API' };
+  const { json, bytes } = await fetchPromptJson(req, fetcher);
   const parsed = answerSchema.safeParse(json);
-  if (!parsed.success) throw failed(502, 'api_error', 'answered without a prompt_template list of {role, content} messages');
-  return parsed.data;
+  if (!parsed.success) throw malformedAnswer(req, 'answered without a prompt_template list of {role, content} messages');
+  return { answer: parsed.data, bytes };
 }

@@ -7,7 +7,7 @@ describe("config.yaml's prompts", () => {
       prompts: [
         { prompt_id: 'a', litellm_params: { prompt_id: 'a', prompt_integration: 'dotprompt', dotprompt_content: 'User: {{q}}' } },
         { prompt_id: 'b', litellm_params: { prompt_integration: 'dotprompt', prompt_directory: './prompts' } },
-        { prompt_id: 'c', litellm_params: { prompt_integration: 'langfuse', langfuse_public_key: 'pk' } },
+        { prompt_id: 'c', litellm_params: { prompt_integration: 'humanloop' } },
         { prompt_id: 'd', litellm_params: { prompt_integration: 'dotprompt', dotprompt_content: '{% if x %}y{% endif %}' } },
         { prompt_id: 'e', litellm_params: { prompt_integration: 'generic_prompt_management', api_base: 'https://p.example', api_key: 'os.environ/PROMPT_KEY' } },
       ],
@@ -18,7 +18,7 @@ describe("config.yaml's prompts", () => {
     const mine = result.warnings.filter((w) => w.startsWith('prompts'));
     expect(mine).toEqual([
       'prompts[1].litellm_params.prompt_directory: files cannot be read by a Worker; put the prompt in dotprompt_content or prompt_data',
-      'prompts[2].litellm_params.prompt_integration: "langfuse" is not supported by Tollgate yet (only dotprompt, generic_prompt_management): calls with prompt_id "c" are refused',
+      'prompts[2].litellm_params.prompt_integration: "humanloop" is not supported by Tollgate yet (only dotprompt, generic_prompt_management, langfuse): calls with prompt_id "c" are refused',
       'prompts[3].litellm_params: prompt "d" uses {% if x %}, which Tollgate does not render (only {{ variable }}): its calls are refused',
     ]);
   });

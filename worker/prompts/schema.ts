@@ -5,8 +5,9 @@
  */
 import { z } from 'zod';
 import { bool, nonNegative, num, str } from '../config/fields.ts';
+import { langfuseOrigin } from '../telemetry/langfuse/host.ts';
 
-export const BUILT_INTEGRATIONS = ['dotprompt', 'generic_prompt_management'] as const;
+export const BUILT_INTEGRATIONS = ['dotprompt', 'generic_prompt_management', 'langfuse'] as const;
 
 export const promptLitellmParamsSchema = z.looseObject({
   prompt_id: str.optional(),
@@ -23,7 +24,12 @@ export const promptLitellmParamsSchema = z.looseObject({
   api_key: str.optional(),
   /** generic_prompt_management: added to the prompt API's query string. */
   provider_specific_query_params: z.record(str, z.union([str, num, bool]), { error: 'expected a mapping of strings, numbers or booleans' }).optional(),
-  /** Seconds to wait for the prompt API (LiteLLM's default, 30); 0 would fail every call naming the prompt. */
+  /** langfuse: the project's keys (`langfuse_secret` is LiteLLM's name) and host; else LANGFUSE_* (langfuse-credentials.ts). */
+  langfuse_public_key: str.optional(),
+  langfuse_secret: str.optional(),
+  langfuse_secret_key: str.optional(),
+  langfuse_host: str.optional(),
+  /** Seconds to wait for the prompt API (LiteLLM's default, 30; Langfuse's LANGFUSE_TIMEOUT, else 20), at most 60 (fetch-prompt.ts); 0 would fail every call naming the prompt. */
   timeout: nonNegative.refine((s) => s > 0, 'must be more than 0 seconds').optional(),
   /** Keep the request's model (else the prompt's wins, as LiteLLM). */
   ignore_prompt_manager_model: bool.optional(),
@@ -39,6 +45,8 @@ export const promptSpecSchema = z.object({
   if (spec.litellm_params.prompt_integration === 'generic_prompt_management' && !spec.litellm_params.api_base) {
     ctx.addIssue({ code: 'custom', path: ['litellm_params', 'api_base'], message: 'is required for generic_prompt_management' });
   }
+  const host = spec.litellm_params.langfuse_host;
+  if (host !== undefined && !langfuseOrigin(host)) ctx.addIssue({ code: 'custom', path: ['litellm_params', 'langfuse_host'], message: 'expected a plain http(s) URL' });
 });
 
 export const promptsSchema = z.array(promptSpecSchema, { error: 'expected a list of prompts' })

@@ -35,7 +35,7 @@ export async function readCallBody(
     refusePromptId(read, route);
   } else if (endpoint === 'chat' && config.prompts?.length) {
     const raw = await readJsonBody(request, JSON_OBJECT, readOptions);
-    read = validated(schema, await withManagedPrompt(raw, config.prompts, authenticated));
+    read = await promptedBody(schema, raw, config.prompts, authenticated);
   } else {
     // Read and checked in one pass: with no prompts in config.yaml a chat's prompt_id names none (the hot path
     // stays one parse).
@@ -51,4 +51,22 @@ export async function readCallBody(
     body.model = fallback;
   }
   return body;
+}
+
+/**
+ * A chat body with its managed prompt in, checked. Where the check fails once a prompt was applied, the key is
+ * confirmed first: the refusal names the merged messages (`messages.1.role`), so it would show a caller
+ * without a valid key the prompt's layout and placeholders. A body that passes pays nothing more.
+ */
+async function promptedBody(
+  schema: z.ZodType<Record<string, unknown>>, raw: Record<string, unknown>, prompts: NonNullable<TollgateConfig['prompts']>, authenticated: () => Promise<void>,
+): Promise<Record<string, unknown>> {
+  const merged = await withManagedPrompt(raw, prompts, authenticated);
+  if (merged === raw) return validated(schema, raw);
+  try {
+    return validated(schema, merged);
+  } catch (err) {
+    await authenticated();
+    throw err;
+  }
 }

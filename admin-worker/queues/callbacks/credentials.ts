@@ -3,12 +3,10 @@ import { resolveEnvRef } from '../../../worker/config/env-ref.ts';
 import { gatewaySecretValues, runtimeConfig } from '../../../worker/config/runtime.ts';
 import { openDatabase } from '../../../worker/db/client.ts';
 import { type DynamicLangfuse, keyLangfuse, teamLoggingSettings } from '../../../worker/telemetry/langfuse/logging-settings.ts';
+import { DEFAULT_LANGFUSE_HOST, normaliseLangfuseHost, parsedLangfuseHost, takesEnvKeys } from '../../../worker/telemetry/langfuse/host.ts';
 import { destinationKey } from '../../../worker/telemetry/langfuse/message.ts';
 import type { LangfuseDestination } from '../../../worker/telemetry/langfuse/types.ts';
 import type { AdminEnv } from '../../env.ts';
-
-/** LiteLLM's default when LANGFUSE_HOST is unset. */
-export const DEFAULT_LANGFUSE_HOST = 'https://cloud.langfuse.com';
 
 export interface LangfuseCredentials {
   /** Base URL without a trailing slash. */
@@ -23,20 +21,6 @@ const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined)
 
 /** A stored value, or the variable an `os.environ/NAME` value names (worker/config/env-ref.ts resolveEnvRef). */
 const fromEnv = (value: string | undefined, env: AdminEnv): string | undefined => resolveEnvRef(value, env).value;
-
-function parsedHost(host: string): URL | undefined {
-  try {
-    return new URL(normaliseHost(host));
-  } catch {
-    return undefined;
-  }
-}
-
-/** LiteLLM's normalisation: a host without a scheme is reached over http (a private network). */
-export function normaliseHost(host: string): string {
-  const withScheme = /^https?:\/\//i.test(host) ? host : `http://${host}`;
-  return withScheme.replace(/\/+$/, '');
-}
 
 /**
  * Values no key's or team's Langfuse settings may have sent anywhere: the master key (wherever the config
@@ -60,13 +44,13 @@ function withheldValues(env: AdminEnv, envHost: boolean): Set<string> {
 export function credentialsOf(vars: DynamicLangfuse['vars'] | undefined, env: AdminEnv): Resolved {
   const envHost = text(env.LANGFUSE_HOST) ?? DEFAULT_LANGFUSE_HOST;
   const host = fromEnv(vars?.host, env) ?? envHost;
-  const url = parsedHost(host);
+  const url = parsedLangfuseHost(host);
   // The value as stored (an os.environ/ name stays a name): what it resolves to is never echoed.
   if (!url) return { ok: false, reason: `invalid Langfuse host ${vars?.host !== undefined ? JSON.stringify(vars.host.slice(0, 200)) : 'in LANGFUSE_HOST'}` };
   if (url.username || url.password || url.search || url.hash) return { ok: false, reason: 'the Langfuse host must be a plain http(s) URL' };
   // The environment's keys go only to the environment's host: a key's or team's metadata naming another
   // host without a secret of its own would otherwise be sent the proxy's Langfuse secret.
-  const envKeysApply = url.origin === parsedHost(envHost)?.origin;
+  const envKeysApply = takesEnvKeys(host, envHost);
   const ownPublic = fromEnv(vars?.publicKey, env);
   const ownSecret = fromEnv(vars?.secretKey, env);
   // Whatever a key's or team's settings name (a variable written before such names were refused, or one the
@@ -87,7 +71,7 @@ export function credentialsOf(vars: DynamicLangfuse['vars'] | undefined, env: Ad
         : 'no Langfuse public and secret key of its own for its langfuse_host (the environment\'s are sent only to LANGFUSE_HOST)',
     };
   }
-  return { ok: true, credentials: { host: normaliseHost(host), publicKey, secretKey } };
+  return { ok: true, credentials: { host: normaliseLangfuseHost(host), publicKey, secretKey } };
 }
 
 /**

@@ -13,6 +13,7 @@
  */
 import { log } from '../../../worker/telemetry/log.ts';
 import { datadogPoster } from './loggers/datadog.ts';
+import { datadogLlmObsPoster } from './loggers/datadog-llm-obs.ts';
 import { genericApiPoster } from './loggers/generic-api.ts';
 import { s3Poster } from './loggers/s3.ts';
 import { gcsBucketPoster } from './loggers/gcs-bucket.ts';
@@ -24,6 +25,8 @@ import { sentryPoster } from './loggers/sentry.ts';
 import { posthogPoster } from './loggers/posthog.ts';
 import { openmeterPoster } from './loggers/openmeter.ts';
 import { lagoPoster } from './loggers/lago.ts';
+import { lunaryPoster } from './loggers/lunary.ts';
+import { heliconePoster } from './loggers/helicone.ts';
 import { payloadId, payloadSegments } from './loggers/payload-split.ts';
 import { requestPool } from './loggers/pool.ts';
 import { loggerSecrets, REASON_MAX, scrubbed } from './loggers/secrets.ts';
@@ -36,6 +39,7 @@ import type { EventSegment } from './segment.ts';
 export const LOGGER_POSTERS: Readonly<Record<string, LoggerPoster>> = {
   generic_api: genericApiPoster,
   datadog: datadogPoster,
+  datadog_llm_observability: datadogLlmObsPoster,
   s3: s3Poster,
   langsmith: langsmithPoster,
   gcs_bucket: gcsBucketPoster,
@@ -46,6 +50,8 @@ export const LOGGER_POSTERS: Readonly<Record<string, LoggerPoster>> = {
   posthog: posthogPoster,
   openmeter: openmeterPoster,
   lago: lagoPoster,
+  lunary: lunaryPoster,
+  helicone: heliconePoster,
 };
 
 /** `owner`: `key:<hashed token>` or `team:<id>` whose settings the payloads go with (logger-owners.ts), unset for the config's. */

@@ -26,6 +26,8 @@ export const STANDARD_LOGGERS: readonly StandardLogger[] = [
   { name: 'generic_api', aliases: ['custom_callback_api'] },
   // LiteLLM's DataDogLogger (Datadog Logs intake).
   { name: 'datadog' },
+  // LiteLLM's DataDogLLMObsLogger: successes and failures as Datadog LLM Observability spans.
+  { name: 'datadog_llm_observability' },
   // LiteLLM's LangsmithLogger (runs to LangSmith's /runs/batch).
   { name: 'langsmith' },
   // LiteLLM's S3Logger (s3_v2.py): one object per payload; `s3_v2` is the name its newer releases also take.
@@ -46,6 +48,10 @@ export const STANDARD_LOGGERS: readonly StandardLogger[] = [
   { name: 'openmeter', successOnly: true, countsOnly: true },
   // LiteLLM's LagoLogger: successful calls' cost and tokens as Lago usage events, charged to the end user, user or team.
   { name: 'lago', successOnly: true, countsOnly: true },
+  // LiteLLM's LunaryLogger: each call as a Lunary run, its start then its end or error event, to /v1/runs/ingest.
+  { name: 'lunary' },
+  // LiteLLM's HeliconeLogger: each successful call as one request to Helicone's async log API (/oai/v1/log).
+  { name: 'helicone', successOnly: true },
 ];
 
 /** Every callback name a standard logger answers to (for the config's checks). */

@@ -12,7 +12,13 @@ export const LANGSMITH_REQUEST_KEYS = ['run_name', 'project_name', 'langsmith_pr
 export const BRAINTRUST_REQUEST_KEYS = ['project_id', 'span_name'] as const;
 /** LiteLLM's PostHogLogger counts an event for `user_id` (its distinct_id) and nests it under `parent_id` (parent_run_id is LangSmith's). */
 export const POSTHOG_REQUEST_KEYS = ['user_id', 'parent_id'] as const;
-const KEPT_KEYS = [...LANGSMITH_REQUEST_KEYS, ...BRAINTRUST_REQUEST_KEYS, ...POSTHOG_REQUEST_KEYS];
+/**
+ * LiteLLM's DataDogLLMObsLogger places its span under `parent_id` (PostHog's key too) as `span_id`. Not its `name`:
+ * a free-form client key (often a person's), so a cut span is named `litellm_llm_call`.
+ */
+export const DATADOG_LLM_OBS_REQUEST_KEYS = ['span_id'] as const;
+/** Every key kept through the cut: a cut metadata holds only these (and `opik`). */
+export const KEPT_KEYS: readonly string[] = [...LANGSMITH_REQUEST_KEYS, ...BRAINTRUST_REQUEST_KEYS, ...POSTHOG_REQUEST_KEYS, ...DATADOG_LLM_OBS_REQUEST_KEYS];
 
 /** Longest value kept: a dotted_order grows by about 58 characters per level of nesting. */
 const MAX_CHARS = 4096;
@@ -47,7 +53,7 @@ export function opikRequestIds(opik: unknown): Json | undefined {
   return Object.keys(out).length ? out : undefined;
 }
 
-/** The request's LangSmith, Braintrust, Opik and PostHog identifiers (strings only, each bounded), or undefined when it names none. */
+/** The request's LangSmith, Braintrust, Opik, PostHog and Datadog LLM Observability identifiers (strings only, each bounded), or undefined when it names none. */
 export function langsmithRequestIds(requester: Json): Json | undefined {
   let ids: Json | undefined;
   for (const key of KEPT_KEYS) {
@@ -61,7 +67,7 @@ export function langsmithRequestIds(requester: Json): Json | undefined {
 
 /**
  * `requester_metadata` for a payload: the client's metadata when it was kept whole; when it was cut (`null`, or
- * bounded-json's `{truncated, original_chars, head}`), that with the LangSmith, Braintrust, Opik and PostHog identifiers beside it.
+ * bounded-json's `{truncated, original_chars, head}`), that with the LangSmith, Braintrust, Opik, PostHog and Datadog LLM Observability identifiers beside it.
  */
 export function requesterMetadataOf(requester: Json, kept: unknown): unknown {
   if (kept === requester) return kept;

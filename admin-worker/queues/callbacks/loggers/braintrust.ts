@@ -8,7 +8,7 @@
  */
 import { log } from '../../../../worker/telemetry/log.ts';
 import type { EventSegment } from '../segment.ts';
-import { isObject, type Json, payloadsOf, unreadable } from './payloads.ts';
+import { clientMetadata, isObject, type Json, payloadsOf, unreadable } from './payloads.ts';
 import { ANSWER_CAP, envText, httpUrl, type LoggerEnv, type LoggerPoster, networkFailure, type PostResult, postClassified, POST_TIMEOUT_MS, retryableStatus } from './types.ts';
 
 /** Braintrust's API as Braintrust documents it today (LiteLLM's older default, api.braintrustdata.com, is the same API). */
@@ -25,9 +25,6 @@ const MAX_CACHED_PROJECTS = 1000;
 /** Metadata keys LiteLLM leaves out of an event's metadata (request plumbing, not the call's). */
 const DROPPED_METADATA = new Set(['headers', 'endpoint', 'caching_groups', 'previous_models', 'requester_metadata']);
 
-/** bounded-json's marker of client metadata cut for size: not the client's keys, never copied into an event. */
-const TRUNCATION_MARKER = new Set(['truncated', 'original_chars', 'head']);
-const isTruncated = (v: Json): boolean => v.truncated === true && typeof v.original_chars === 'number';
 
 /** Where the event goes: a project id, or a name to register; `bad` when the call names an id no URL may hold. */
 export interface ProjectRef { id?: string; name: string; bad?: true }
@@ -58,9 +55,8 @@ const num = (v: unknown): number | undefined => (typeof v === 'number' && Number
  */
 export function braintrustEvent(payload: Json): Json {
   const m = isObject(payload.metadata) ? payload.metadata : {};
-  const requester = isObject(m.requester_metadata) ? m.requester_metadata : {};
   const metadata: Json = {};
-  const client = isTruncated(requester) ? Object.fromEntries(Object.entries(requester).filter(([k]) => !TRUNCATION_MARKER.has(k))) : requester;
+  const client = clientMetadata(payload).keys;
   // The gateway's attribution (key hash, team, user, spend_logs_metadata, guardrails) wins over a client's same-named keys, as in LiteLLM.
   for (const [k, v] of Object.entries({ ...client, ...m })) if (!DROPPED_METADATA.has(k)) metadata[k] = v;
   if (payload.response_cost !== undefined && payload.response_cost !== null) metadata.litellm_response_cost = payload.response_cost;
@@ -78,7 +74,7 @@ export function braintrustEvent(payload: Json): Json {
     ...(end !== undefined ? { end } : {}),
     ...(start !== undefined && firstChunk !== undefined ? { time_to_first_token: firstChunk - start } : {}),
   };
-  const spanName = typeof requester.span_name === 'string' && requester.span_name ? requester.span_name : 'Chat Completion';
+  const spanName = typeof client.span_name === 'string' && client.span_name ? client.span_name : 'Chat Completion';
   return {
     id: payload.id,
     input: payload.messages ?? null,

@@ -13,9 +13,10 @@ import { envText, httpUrl, type LoggerEnv, type LoggerPoster, postClassified } f
 
 const encoder = new TextEncoder();
 
-interface DatadogSettings { source: string; service: string; hostname: string; baseTags: string[] }
+export interface DatadogSettings { source: string; service: string; hostname: string; baseTags: string[] }
 
-function settingsOf(env: LoggerEnv): DatadogSettings {
+/** LiteLLM's Datadog settings (datadog_handler.py), shared with the datadog_llm_observability logger. */
+export function datadogSettings(env: LoggerEnv): DatadogSettings {
   const service = envText(env, 'DD_SERVICE') ?? 'litellm-server';
   const hostname = envText(env, 'HOSTNAME') ?? '';
   return {
@@ -29,16 +30,21 @@ function settingsOf(env: LoggerEnv): DatadogSettings {
   };
 }
 
-/** A payload's Datadog log, as LiteLLM's `create_datadog_logging_payload` makes it. */
-export function datadogLog(payload: Json, settings: DatadogSettings): Json {
+/** A payload's tags as LiteLLM's `get_datadog_tags` makes them: the base tags, each request tag, the team. */
+export function datadogTags(payload: Json, settings: DatadogSettings): string[] {
   const tags = [...settings.baseTags];
   if (Array.isArray(payload.request_tags)) for (const tag of payload.request_tags) tags.push(`request_tag:${String(tag)}`);
   const m = isObject(payload.metadata) ? payload.metadata : {};
   const team = m.user_api_key_team_alias || m.team_alias || m.user_api_key_team_id || m.team_id;
   if (team) tags.push(`team:${String(team)}`);
+  return tags;
+}
+
+/** A payload's Datadog log, as LiteLLM's `create_datadog_logging_payload` makes it. */
+export function datadogLog(payload: Json, settings: DatadogSettings): Json {
   return {
     ddsource: settings.source,
-    ddtags: tags.join(','),
+    ddtags: datadogTags(payload, settings).join(','),
     hostname: settings.hostname,
     message: JSON.stringify(payload),
     service: settings.service,
@@ -68,25 +74,45 @@ function intakeBody(segments: readonly EventSegment[], settings: DatadogSettings
   return encoder.encode(JSON.stringify(logs));
 }
 
-/** The intake URL and API key, or why there is none. */
-function intakeOf(env: LoggerEnv): { url: string; apiKey?: string } | { error: string } {
+/** Where a Datadog logger's intake is: its path, the intake's host prefix before the site, the Agent's port. */
+export interface DatadogIntakeSpec {
+  /** The intake's path, on the site's host, the Agent and DD_BASE_URL alike (LiteLLM's). */
+  path: string;
+  /** The host before `<DD_SITE>`: `http-intake.logs.` for logs, `api.` for LLM Observability. */
+  hostPrefix: string;
+  /** The variable naming the Agent's port, and the port when it is unset. */
+  portVar: string;
+  defaultPort: string;
+  /** The intake's name in a setting's error. */
+  label: string;
+}
+
+/**
+ * A Datadog logger's intake URL and API key, or why there is none, as LiteLLM reads them: `DD_BASE_URL` + path
+ * when set, else an Agent (`LITELLM_DD_AGENT_HOST`, its port variable), else `https://<hostPrefix><DD_SITE>` + path.
+ */
+export function datadogIntake(env: LoggerEnv, spec: DatadogIntakeSpec): { url: string; apiKey?: string } | { error: string } {
   const apiKey = envText(env, 'DD_API_KEY');
   const agentHost = envText(env, 'LITELLM_DD_AGENT_HOST');
   const base = envText(env, 'DD_BASE_URL');
   let url: string;
-  if (base) url = `${base.replace(/\/+$/, '')}/api/v2/logs`;
-  else if (agentHost) url = `http://${agentHost}:${envText(env, 'LITELLM_DD_AGENT_PORT') ?? '10518'}/api/v2/logs`;
+  if (base) url = `${base.replace(/\/+$/, '')}${spec.path}`;
+  else if (agentHost) url = `http://${agentHost}:${envText(env, spec.portVar) ?? spec.defaultPort}${spec.path}`;
   else {
     const site = envText(env, 'DD_SITE');
     if (!site) return { error: 'DD_SITE is not set for the admin Worker (e.g. us5.datadoghq.com)' };
-    url = `https://http-intake.logs.${site}/api/v2/logs`;
+    url = `https://${spec.hostPrefix}${site}${spec.path}`;
   }
-  // The Agent takes logs without a key; the intake (and whatever DD_BASE_URL fronts) wants one.
+  // The Agent sends on with its own key; the intake (and whatever DD_BASE_URL fronts) wants one.
   if (!apiKey && !agentHost) return { error: 'DD_API_KEY is not set for the admin Worker' };
-  const checked = httpUrl(url, 'the Datadog intake URL');
+  const checked = httpUrl(url, spec.label);
   if ('error' in checked) return checked;
   return { url: checked.toString(), ...(apiKey ? { apiKey } : {}) };
 }
+
+const LOGS_INTAKE: DatadogIntakeSpec = {
+  path: '/api/v2/logs', hostPrefix: 'http-intake.logs.', portVar: 'LITELLM_DD_AGENT_PORT', defaultPort: '10518', label: 'the Datadog intake URL',
+};
 
 export const datadogPoster: LoggerPoster = {
   // Datadog's intake takes 1,000 logs and 5 MB uncompressed a request (1 MB a log: a payload fits a queue
@@ -95,9 +121,9 @@ export const datadogPoster: LoggerPoster = {
   maxBytes: 4.5 * 1024 * 1024,
   requestBytes: datadogRequestBytes,
   target(env: LoggerEnv) {
-    const intake = intakeOf(env);
+    const intake = datadogIntake(env, LOGS_INTAKE);
     if ('error' in intake) return intake;
-    const settings = settingsOf(env);
+    const settings = datadogSettings(env);
     const headers: Record<string, string> = { 'content-type': 'application/json', 'content-encoding': 'gzip' };
     if (intake.apiKey) headers['dd-api-key'] = intake.apiKey;
     return {

@@ -13,6 +13,7 @@
 import { log } from '../../../../worker/telemetry/log.ts';
 import type { EventSegment } from '../segment.ts';
 import { isObject, type Json, payloadsOf, unreadable } from './payloads.ts';
+import { scrub, withEscapes } from './secrets.ts';
 import { envText, httpUrl, type LoggerEnv, type LoggerPoster, type PostAnswer, type PostResult, postForAnswer, refusedAnswer } from './types.ts';
 
 /** What LAGO_API_CHARGE_BY may name (LiteLLM's values), and its default. */
@@ -207,7 +208,8 @@ async function postEvents(target: LagoTarget, events: Json[]): Promise<PostResul
   if (failed) return failed;
   if (!run.refused.length) return { ok: true };
   if (!run.taken) return { ok: false, retry: false, reason: `HTTP 422: Lago refused the events: ${run.refused.join('; ')}` };
-  for (const line of run.refused) log.error(`lago callback: Lago refused the event of ${line}; dropped`);
+  // Lago was sent its key alone: scrubbed from its words, a quote cut at its end (scrub's `cut`) too.
+  for (const line of run.refused) log.error(`lago callback: Lago refused the event of ${scrub(line, withEscapes([run.target.headers.authorization!.replace(/^Bearer /, '')]), true)}; dropped`);
   return { ok: true, dropped: `${run.refused.length} events Lago refused, dropped: ${run.refused.join('; ')}` };
 }
 

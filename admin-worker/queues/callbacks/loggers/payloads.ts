@@ -17,6 +17,20 @@ export function payloadsOf(segments: readonly EventSegment[]): Json[] {
   return segments.flatMap((segment) => JSON.parse(`[${utf8.decode(segment.bytes)}]`) as Json[]);
 }
 
+/** bounded-json's marker of client metadata cut for size: not the client's keys, never copied anywhere. */
+const TRUNCATION_MARKER = new Set(['truncated', 'original_chars', 'head']);
+
+/**
+ * The client's request metadata as a payload carries it (`metadata.requester_metadata`), without the marker of a
+ * copy cut for size; `cut` when it was cut so (what is left: the identifiers kept through a cut, requester-ids.ts).
+ */
+export function clientMetadata(payload: Json): { keys: Json; cut: boolean } {
+  const m = isObject(payload.metadata) ? payload.metadata : {};
+  const requester = isObject(m.requester_metadata) ? m.requester_metadata : {};
+  if (requester.truncated !== true || typeof requester.original_chars !== 'number') return { keys: requester, cut: false };
+  return { keys: Object.fromEntries(Object.entries(requester).filter(([k]) => !TRUNCATION_MARKER.has(k))), cut: true };
+}
+
 /**
  * Payloads that do not parse, or that no request can be made of (what was thrown reading them): never retried,
  * so the dispatcher splits the request down to the payload at fault and drops it alone.

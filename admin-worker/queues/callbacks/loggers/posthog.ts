@@ -5,9 +5,9 @@
  * no auth header. POSTHOG_API_URL defaults to LiteLLM's `https://us.i.posthog.com`.
  */
 import { REDACTED_INPUT } from '../../../../worker/telemetry/langfuse/redaction.ts';
-import { BRAINTRUST_REQUEST_KEYS, LANGSMITH_REQUEST_KEYS, POSTHOG_REQUEST_KEYS } from '../../../../worker/telemetry/standard/requester-ids.ts';
+import { KEPT_KEYS } from '../../../../worker/telemetry/standard/requester-ids.ts';
 import type { EventSegment } from '../segment.ts';
-import { isObject, type Json, payloadsOf, unreadable } from './payloads.ts';
+import { clientMetadata, isObject, type Json, payloadsOf, unreadable } from './payloads.ts';
 import { envText, httpUrl, type LoggerEnv, type LoggerPoster, type PostResult, postClassified } from './types.ts';
 
 /** PostHog's US cloud ingestion host, LiteLLM's default (its docs still say app.posthog.com, which redirects). */
@@ -37,14 +37,11 @@ const INTERNAL_METADATA = new Set([
  */
 const CLIENT_DOLLAR_KEYS = new Set(['$ai_session_id', '$ai_span_name']);
 
-/** bounded-json's marker of client metadata cut for size (or message logging off): not the client's keys. */
-const TRUNCATION_MARKER = new Set(['truncated', 'original_chars', 'head']);
-
 /**
- * The keys the gateway keeps of a client's metadata it cuts (requester-ids.ts: LangSmith's, Braintrust's, Opik's,
- * PostHog's): a payload with room for no metadata at all (message logging off for posthog) carries these alone.
+ * The keys the gateway keeps of a client's metadata it cuts (requester-ids.ts: other loggers' identifiers, PostHog's,
+ * Opik's object): a payload with room for no metadata at all (message logging off for posthog) carries these alone.
  */
-const KEPT_THROUGH_CUT = new Set<string>([...LANGSMITH_REQUEST_KEYS, ...BRAINTRUST_REQUEST_KEYS, ...POSTHOG_REQUEST_KEYS, 'opik']);
+const KEPT_THROUGH_CUT = new Set<string>([...KEPT_KEYS, 'opik']);
 const REDACTED_MESSAGES = JSON.stringify(REDACTED_INPUT.messages);
 
 /** The call types LiteLLM logs as `$ai_embedding` (the proxy's async name too: LiteLLM's check misses it). */
@@ -58,14 +55,11 @@ const num = (v: unknown, fallback: number): number => (typeof v === 'number' && 
  * cut for size, or left out for message logging off (or a payload too large for any), which leaves only the keys
  * kept through a cut beside messages that are none or redacted.
  */
-function clientMetadata(payload: Json): { keys: Json; cut: boolean } {
-  const m = isObject(payload.metadata) ? payload.metadata : {};
-  const requester = isObject(m.requester_metadata) ? m.requester_metadata : {};
-  if (requester.truncated === true && typeof requester.original_chars === 'number') {
-    return { keys: Object.fromEntries(Object.entries(requester).filter(([k]) => !TRUNCATION_MARKER.has(k))), cut: true };
-  }
+function posthogClientMetadata(payload: Json): { keys: Json; cut: boolean } {
+  const client = clientMetadata(payload);
+  if (client.cut) return client;
   const noMessages = payload.messages === null || payload.messages === undefined || JSON.stringify(payload.messages) === REDACTED_MESSAGES;
-  return { keys: requester, cut: noMessages && Object.keys(requester).every((k) => KEPT_THROUGH_CUT.has(k)) };
+  return { keys: client.keys, cut: noMessages && Object.keys(client.keys).every((k) => KEPT_THROUGH_CUT.has(k)) };
 }
 
 /**
@@ -73,7 +67,7 @@ function clientMetadata(payload: Json): { keys: Json; cut: boolean } {
  * else its trace id (LiteLLM's last resort, a random id, is the call id here, so a retry counts the same person).
  */
 export function distinctIdOf(payload: Json): string {
-  return text(clientMetadata(payload).keys.user_id) ?? text(payload.end_user) ?? text(payload.trace_id) ?? String(payload.id ?? '');
+  return text(posthogClientMetadata(payload).keys.user_id) ?? text(payload.end_user) ?? text(payload.trace_id) ?? String(payload.id ?? '');
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -102,7 +96,7 @@ async function eventUuid(id: string): Promise<string> {
  */
 export async function posthogEvent(payload: Json): Promise<Json> {
   const event = EMBEDDING_CALLS.has(String(payload.call_type)) ? '$ai_embedding' : '$ai_generation';
-  const { keys: client, cut } = clientMetadata(payload);
+  const { keys: client, cut } = posthogClientMetadata(payload);
   const properties: Json = {
     $ai_model: payload.model ?? '',
     $ai_provider: payload.custom_llm_provider ?? '',
