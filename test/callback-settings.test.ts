@@ -137,13 +137,13 @@ describe('callback_settings when the config is checked', () => {
     const both = validateConfig({
       ...base,
       callback_settings: { otel: { message_logging: false } },
-      litellm_settings: { ...base.litellm_settings, callback_settings: { langfuse: { message_logging: 'False' }, lunary: { message_logging: false }, custom_callback_api: { message_logging: false } } },
+      litellm_settings: { ...base.litellm_settings, callback_settings: { langfuse: { message_logging: 'False' }, mlflow: { message_logging: false }, custom_callback_api: { message_logging: false } } },
     }, {});
-    expect(both.ok && both.config.callback_settings).toEqual({ langfuse: { message_logging: false }, lunary: { message_logging: false }, custom_callback_api: { message_logging: false } });
+    expect(both.ok && both.config.callback_settings).toEqual({ langfuse: { message_logging: false }, mlflow: { message_logging: false }, custom_callback_api: { message_logging: false } });
     // A standard logger's older name (custom_callback_api for generic_api) is read too: no warning for it.
     expect(both.warnings).toEqual([
       'callback_settings: litellm_settings.callback_settings replaces it (as in LiteLLM); the top-level one is ignored',
-      expect.stringMatching(/^litellm_settings\.callback_settings\.lunary: settings of a callback Tollgate does not read \(ignored; read: otel, langfuse, .*generic_api, custom_callback_api, datadog/),
+      expect.stringMatching(/^litellm_settings\.callback_settings\.mlflow: settings of a callback Tollgate does not read \(ignored; read: otel, langfuse, .*generic_api, custom_callback_api, datadog/),
     ]);
   });
 

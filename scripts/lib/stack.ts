@@ -31,6 +31,8 @@ export const WELL_KNOWN_ENV = [
   'LANGSMITH_API_KEY', 'LANGSMITH_PROJECT', 'LANGSMITH_BASE_URL', 'LANGSMITH_TENANT_ID', 'LANGSMITH_DEFAULT_RUN_NAME', 'LANGSMITH_SAMPLING_RATE',
   // The gcs_bucket logger (a key file's path in GCS_PATH_SERVICE_ACCOUNT is read into its JSON: workerBindings).
   'GCS_BUCKET_NAME', 'GCS_PATH_SERVICE_ACCOUNT', 'GCS_API_BASE',
+  // The gcs_pubsub logger (LiteLLM's names, and GCS_PUBSUB_API_BASE, ours; GCS_PATH_SERVICE_ACCOUNT above is its key too).
+  'GCS_PUBSUB_PROJECT_ID', 'GCS_PUBSUB_TOPIC_ID', 'GCS_PUBSUB_API_BASE',
   // The braintrust logger; the aws_sqs logger's os.environ/ names come from config.yaml (AWS_* below as its fallback).
   'BRAINTRUST_API_KEY', 'BRAINTRUST_API_BASE',
   // The opik logger and the sentry failure callback (LiteLLM's names).
@@ -45,6 +47,9 @@ export const WELL_KNOWN_ENV = [
   'LUNARY_PUBLIC_KEY', 'LUNARY_PRIVATE_KEY', 'LUNARY_API_URL',
   // The helicone logger (LiteLLM's names).
   'HELICONE_API_KEY', 'HELICONE_API_BASE',
+  // The azure_storage logger (LiteLLM's names; AZURE_STORAGE_ENDPOINT is ours, AZURE_AUTHORITY_HOST the Azure SDK's).
+  'AZURE_STORAGE_ACCOUNT_NAME', 'AZURE_STORAGE_FILE_SYSTEM', 'AZURE_STORAGE_ACCOUNT_KEY', 'AZURE_STORAGE_TENANT_ID', 'AZURE_STORAGE_CLIENT_ID',
+  'AZURE_STORAGE_CLIENT_SECRET', 'AZURE_STORAGE_ENDPOINT', 'AZURE_AUTHORITY_HOST',
   'UPSTASH_REDIS_REST_URL', 'UPSTASH_REDIS_REST_TOKEN', 'SLACK_WEBHOOK_URL', 'WEBHOOK_URL',
   // alerting: ["pagerduty"]: the Events API v2 routing key, and a base to send its events elsewhere (tests' fake).
   'PAGERDUTY_API_KEY', 'PAGERDUTY_API_BASE',

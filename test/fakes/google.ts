@@ -37,8 +37,8 @@ export type JwtCheck = { ok: true; claims: Record<string, unknown>; header: Reco
 
 const decodePart = (part: string) => JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as Record<string, unknown>;
 
-/** Verifies a jwt-bearer token request's assertion against the account. */
-export function verifyAssertion(form: URLSearchParams, account: TestServiceAccount, audience: string, now = Date.now()): JwtCheck {
+/** Verifies a jwt-bearer token request's assertion against the account, for `scope` (Vertex AI's cloud-platform by default). */
+export function verifyAssertion(form: URLSearchParams, account: TestServiceAccount, audience: string, now = Date.now(), scope = 'https://www.googleapis.com/auth/cloud-platform'): JwtCheck {
   if (form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:jwt-bearer') return { ok: false, reason: `grant_type ${form.get('grant_type')}` };
   const parts = (form.get('assertion') ?? '').split('.');
   if (parts.length !== 3) return { ok: false, reason: 'assertion is not a JWT' };
@@ -52,7 +52,7 @@ export function verifyAssertion(form: URLSearchParams, account: TestServiceAccou
   if (header.alg !== 'RS256') return { ok: false, reason: `alg ${String(header.alg)}` };
   if (claims.iss !== account.clientEmail) return { ok: false, reason: `iss ${String(claims.iss)}` };
   if (claims.aud !== audience) return { ok: false, reason: `aud ${String(claims.aud)}` };
-  if (claims.scope !== 'https://www.googleapis.com/auth/cloud-platform') return { ok: false, reason: `scope ${String(claims.scope)}` };
+  if (claims.scope !== scope) return { ok: false, reason: `scope ${String(claims.scope)}` };
   if (typeof claims.iat !== 'number' || Math.abs(claims.iat - seconds) > 300) return { ok: false, reason: 'iat not now' };
   if (claims.exp !== claims.iat + 3600) return { ok: false, reason: 'exp is not iat + 1h' };
   return { ok: true, claims, header };

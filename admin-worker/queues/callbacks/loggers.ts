@@ -17,6 +17,7 @@ import { datadogLlmObsPoster } from './loggers/datadog-llm-obs.ts';
 import { genericApiPoster } from './loggers/generic-api.ts';
 import { s3Poster } from './loggers/s3.ts';
 import { gcsBucketPoster } from './loggers/gcs-bucket.ts';
+import { gcsPubSubPoster } from './loggers/gcs-pubsub.ts';
 import { langsmithPoster } from './loggers/langsmith.ts';
 import { braintrustPoster } from './loggers/braintrust.ts';
 import { sqsPoster } from './loggers/sqs.ts';
@@ -27,6 +28,7 @@ import { openmeterPoster } from './loggers/openmeter.ts';
 import { lagoPoster } from './loggers/lago.ts';
 import { lunaryPoster } from './loggers/lunary.ts';
 import { heliconePoster } from './loggers/helicone.ts';
+import { azureStoragePoster } from './loggers/azure-storage.ts';
 import { payloadId, payloadSegments } from './loggers/payload-split.ts';
 import { requestPool } from './loggers/pool.ts';
 import { loggerSecrets, REASON_MAX, scrubbed } from './loggers/secrets.ts';
@@ -43,6 +45,7 @@ export const LOGGER_POSTERS: Readonly<Record<string, LoggerPoster>> = {
   s3: s3Poster,
   langsmith: langsmithPoster,
   gcs_bucket: gcsBucketPoster,
+  gcs_pubsub: gcsPubSubPoster,
   braintrust: braintrustPoster,
   aws_sqs: sqsPoster,
   opik: opikPoster,
@@ -52,6 +55,7 @@ export const LOGGER_POSTERS: Readonly<Record<string, LoggerPoster>> = {
   lago: lagoPoster,
   lunary: lunaryPoster,
   helicone: heliconePoster,
+  azure_storage: azureStoragePoster,
 };
 
 /** `owner`: `key:<hashed token>` or `team:<id>` whose settings the payloads go with (logger-owners.ts), unset for the config's. */

@@ -58,8 +58,11 @@ function pkcs8(pem: string): Uint8Array<ArrayBuffer> {
   }
 }
 
-/** The signed assertion: `iss` the service account, `aud` its token endpoint, valid for an hour. */
-export async function signAssertion(account: ServiceAccount, nowMs: number): Promise<string> {
+/**
+ * The signed assertion: `iss` the service account, `aud` its token endpoint, valid for an hour, for `scope`
+ * (Vertex AI's cloud-platform, or a narrower one such as a logger's Pub/Sub).
+ */
+export async function signAssertion(account: ServiceAccount, nowMs: number, scope = CLOUD_PLATFORM_SCOPE): Promise<string> {
   let key: CryptoKey;
   try {
     key = await crypto.subtle.importKey('pkcs8', pkcs8(account.private_key), { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, false, ['sign']);
@@ -69,7 +72,7 @@ export async function signAssertion(account: ServiceAccount, nowMs: number): Pro
   }
   const iat = Math.floor(nowMs / 1000);
   const header = { alg: 'RS256', typ: 'JWT', ...(account.private_key_id ? { kid: account.private_key_id } : {}) };
-  const claims = { iss: account.client_email, scope: CLOUD_PLATFORM_SCOPE, aud: tokenUri(account), iat, exp: iat + JWT_LIFETIME_S };
+  const claims = { iss: account.client_email, scope, aud: tokenUri(account), iat, exp: iat + JWT_LIFETIME_S };
   const input = `${base64url(utf8.encode(JSON.stringify(header)))}.${base64url(utf8.encode(JSON.stringify(claims)))}`;
   const signature = new Uint8Array(await crypto.subtle.sign('RSASSA-PKCS1-v1_5', key, utf8.encode(input)));
   return `${input}.${base64url(signature)}`;
@@ -90,15 +93,20 @@ interface CachedToken {
   value?: string;
 }
 
-/** Access tokens per service account, for one isolate. `fetch` and the clock are injectable for tests. */
+/**
+ * Access tokens per service account, for one isolate, all for one scope (cloud-platform unless `scope` says
+ * otherwise). `fetch` and the clock are injectable for tests.
+ */
 export class AccessTokens {
   private readonly cache = new Map<string, CachedToken>();
   private readonly fetcher: typeof fetch;
   private readonly now: () => number;
+  private readonly scope: string;
 
-  constructor(options: { fetch?: typeof fetch; now?: () => number } = {}) {
+  constructor(options: { fetch?: typeof fetch; now?: () => number; scope?: string } = {}) {
     this.fetcher = options.fetch ?? ((input, init) => fetch(input, init));
     this.now = options.now ?? Date.now;
+    this.scope = options.scope ?? CLOUD_PLATFORM_SCOPE;
   }
 
   /**
@@ -135,7 +143,7 @@ export class AccessTokens {
     const uri = new URL(tokenUri(account));
     const url = upstreamUrl(uri.origin, uri.pathname);
     const startedAt = this.now();
-    const assertion = await signAssertion(account, startedAt);
+    const assertion = await signAssertion(account, startedAt, this.scope);
     let res: Response;
     let text: string;
     try {

@@ -34,6 +34,8 @@ export const STANDARD_LOGGERS: readonly StandardLogger[] = [
   { name: 's3', aliases: ['s3_v2'] },
   // LiteLLM's GCSBucketLogger (Enterprise there): one object per payload in a Google Cloud Storage bucket.
   { name: 'gcs_bucket' },
+  // LiteLLM's GcsPubSubLogger (Enterprise there): successful calls as messages of a Google Cloud Pub/Sub topic.
+  { name: 'gcs_pubsub', successOnly: true },
   // LiteLLM's BraintrustLogger: successful calls as events of a Braintrust project's logs.
   { name: 'braintrust', successOnly: true },
   // LiteLLM's SQSLogger: each payload as one message of an AWS SQS queue (aws_sqs_callback_params).
@@ -52,6 +54,8 @@ export const STANDARD_LOGGERS: readonly StandardLogger[] = [
   { name: 'lunary' },
   // LiteLLM's HeliconeLogger: each successful call as one request to Helicone's async log API (/oai/v1/log).
   { name: 'helicone', successOnly: true },
+  // LiteLLM's AzureBlobStorageLogger: each payload as one JSON file in an Azure Data Lake Storage Gen2 file system.
+  { name: 'azure_storage' },
 ];
 
 /** Every callback name a standard logger answers to (for the config's checks). */

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeBraintrust, startFakeBraintrust } from '../../../../test/fakes/braintrust.ts';
-import { deliverLoggers, type LoggerSegment } from '../loggers.ts';
+import { deliverSegments, loggerSegment } from '../../../../test/support/logger-delivery.ts';
+import type { LoggerSegment } from '../loggers.ts';
 import { braintrustEvent, projectOf } from './braintrust.ts';
 
 // LiteLLM's Braintrust event, from a StandardLoggingPayload: what Braintrust's UI reads (input, output,
@@ -67,16 +68,9 @@ describe('the braintrust poster', () => {
     await braintrust?.close();
   });
 
-  const encoder = new TextEncoder();
   const call = (id: string, requester: Record<string, unknown> = {}) => ({ ...payload, id, metadata: { requester_metadata: requester } });
-  const segment = (origin: number, payloads: Record<string, unknown>[]): LoggerSegment =>
-    ({ bytes: encoder.encode(payloads.map((p) => JSON.stringify(p)).join(',')), events: payloads.length, name: 'braintrust', origin });
-  async function deliver(segments: LoggerSegment[]) {
-    const reports: string[] = [];
-    const retried: number[] = [];
-    await deliverLoggers(segments, env, (callback, error) => reports.push(`${callback}: ${error.message}`), (origin) => retried.push(origin));
-    return { reports, retried };
-  }
+  const segment = (origin: number, payloads: Record<string, unknown>[]) => loggerSegment('braintrust', origin, payloads);
+  const deliver = (segments: LoggerSegment[]) => deliverSegments(segments, env);
   const rowsOf = (id: string) => braintrust.inserts.flatMap((i) => i.events.filter((e) => e.id === id));
 
   it('sets aside only the payloads of a project_name Braintrust refuses (403, 409, 400): the default project\'s call in the batch arrives, nothing retried', async () => {

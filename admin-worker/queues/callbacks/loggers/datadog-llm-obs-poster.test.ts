@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type FakeLlmObs, LLM_OBS_MAX_BODY_BYTES, LLM_OBS_PATH, startFakeLlmObs } from '../../../../test/fakes/datadog-llm-obs.ts';
-import { deliverLoggers, type LoggerSegment } from '../loggers.ts';
+import { deliverSegments, loggerSegment } from '../../../../test/support/logger-delivery.ts';
+import type { LoggerSegment } from '../loggers.ts';
 import { datadogLlmObsPoster } from './datadog-llm-obs.ts';
 
 // The datadog_llm_observability poster against a fake intake on loopback, through the dispatcher: where the spans
@@ -18,16 +19,8 @@ const call = (id: string, agoSeconds = 2) => ({
   metadata: { user_api_key_hash: 'abc', requester_metadata: {} },
 });
 
-const encoder = new TextEncoder();
-const segment = (origin: number, payloads: Record<string, unknown>[]): LoggerSegment =>
-  ({ bytes: encoder.encode(payloads.map((p) => JSON.stringify(p)).join(',')), events: payloads.length, name: 'datadog_llm_observability', origin });
-
-async function deliver(segments: LoggerSegment[], env: Record<string, string>) {
-  const reports: string[] = [];
-  const retried: number[] = [];
-  await deliverLoggers(segments, env, (callback, error) => reports.push(`${callback}: ${error.message}`), (origin) => retried.push(origin));
-  return { reports, retried };
-}
+const segment = (origin: number, payloads: Record<string, unknown>[]) => loggerSegment('datadog_llm_observability', origin, payloads);
+const deliver = (segments: LoggerSegment[], env: Record<string, string>) => deliverSegments(segments, env);
 
 describe('the datadog_llm_observability destination', () => {
   afterEach(() => {

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { workerBindings } from '../../../../scripts/lib/stack.ts';
-import { gcsBucketPoster, gcsObjectName, gcsRetryable, gcsTargetOf, TOKEN_FAILURE_MS } from './gcs-bucket.ts';
+import { gcsBucketPoster, gcsObjectName, gcsRetryable, gcsTargetOf } from './gcs-bucket.ts';
+import { TOKEN_FAILURE_MS } from './service-account-tokens.ts';
 import type { LoggerTarget } from './types.ts';
 
 const KEY = JSON.stringify({ type: 'service_account', client_email: 'logs@p.iam.gserviceaccount.com', private_key: '-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----\n' });

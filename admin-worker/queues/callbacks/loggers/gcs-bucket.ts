@@ -9,16 +9,17 @@
  * until near its expiry. Object names are LiteLLM's: `<YYYY-MM-DD>/<response id>`, a failure
  * `<YYYY-MM-DD>/failure-<hex>`, under the folder a `bucket/folder` name gives.
  */
-import { GatewayError } from '../../../../worker/errors.ts';
-import { AccessTokens, parseServiceAccount, type ServiceAccount } from '../../../../worker/providers/vertex_ai/service-account.ts';
+import { parseServiceAccount, type ServiceAccount } from '../../../../worker/providers/vertex_ai/service-account.ts';
 import type { EventSegment } from '../segment.ts';
+import { startSeconds, utcDay } from './payloads.ts';
+import { ServiceAccountTokens } from './service-account-tokens.ts';
 import { envText, httpUrl, type LoggerEnv, type LoggerPoster, networkFailure, type PostResult, POST_TIMEOUT_MS, putEach } from './types.ts';
 
 type Json = Record<string, unknown>;
 const encoder = new TextEncoder();
 
 /** Tokens per service account for this isolate, shared by every batch (renewed five minutes before they lapse). */
-const tokens = new AccessTokens();
+const tokens = new ServiceAccountTokens({ logger: 'gcs_bucket', service: 'GCS' });
 
 export interface GcsTarget {
   base: URL;
@@ -56,17 +57,13 @@ export function gcsTargetOf(env: LoggerEnv): GcsTarget | { error: string } {
   return { base, bucket, folder, account };
 }
 
-const pad = (n: number) => String(n).padStart(2, '0');
-
 /**
  * A payload's object name, as LiteLLM's `_get_object_name`: `<date>/<response id>` for a success,
  * `<date>/failure-<32 hex>` for a failure, under the bucket name's folder. The date is the call's start (UTC)
  * rather than the upload's, and a failure's hex is its call id's, so a retried upload rewrites the same object.
  */
 export function gcsObjectName(payload: Json, folder: string): string {
-  const seconds = typeof payload.startTime === 'number' && Number.isFinite(payload.startTime) ? payload.startTime : Date.now() / 1000;
-  const d = new Date(seconds * 1000);
-  const date = `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
+  const date = utcDay(new Date(startSeconds(payload) * 1000));
   const id = String(payload.id ?? '');
   const response = payload.response && typeof payload.response === 'object' ? (payload.response as Json).id : undefined;
   const name = payload.error_str !== null && payload.error_str !== undefined
@@ -93,51 +90,12 @@ function errorReason(text: string): string {
  */
 export const gcsRetryable = (status: number, reason: string): boolean => !(status === 413 || (status === 400 && reason === 'invalid'));
 
-/** How long this isolate remembers a service account's failed token exchange (or a fresh token GCS refused). */
-export const TOKEN_FAILURE_MS = 30_000;
-
-/** Per account (client_email, token_uri, key): the failure remembered and until when; the account's newest token. */
-const tokenFailures = new Map<string, { until: number; reason: string }>();
-const newestTokens = new Map<string, string>();
-const accountKey = (a: ServiceAccount) => `${a.client_email}\n${a.token_uri ?? ''}\n${a.private_key}`;
-
-/**
- * Remembers that the account gets no usable token, so the other uploads of this batch (and the next batches,
- * for TOKEN_FAILURE_MS) are retried at once rather than each signing and sending an exchange of their own.
- */
-function rememberTokenFailure(account: ServiceAccount, reason: string): PostResult {
-  tokenFailures.set(accountKey(account), { until: Date.now() + TOKEN_FAILURE_MS, reason });
-  return { ok: false, retry: true, reason };
-}
-
-/**
- * The access token for an upload, or the failure (a fresh one or one remembered) that retries the upload. A
- * token exchanged for this batch joins `fresh`: GCS refusing one of those is the account's fault, not a revocation.
- */
-async function accessToken(account: ServiceAccount, fresh: Set<string>): Promise<string | PostResult> {
-  const key = accountKey(account);
-  const failed = tokenFailures.get(key);
-  if (failed && Date.now() < failed.until) return { ok: false, retry: true, reason: failed.reason };
-  try {
-    const token = await tokens.token(account, 'gcs_bucket', 'gcs_bucket');
-    if (newestTokens.get(key) !== token) {
-      newestTokens.set(key, token);
-      fresh.add(token);
-    }
-    return token;
-  } catch (err) {
-    // The token endpoint's own words (invalid_grant: ...), never the assertion; a refused key waits for its mending.
-    const why = err instanceof GatewayError ? err.message.replace(/^.*?Exception - /, '') : `unreachable (${err instanceof Error ? err.name : typeof err})`;
-    return rememberTokenFailure(account, `no access token for the service account: ${why.slice(0, 200)}`);
-  }
-}
-
 /**
  * One payload's upload, classified as the dispatcher wants it: 200 is written; only an object GCS refuses as
  * such is dropped. `fresh`: the tokens exchanged during this batch (one set a batch).
  */
 export async function uploadPayload(target: GcsTarget, payload: Json, fresh = new Set<string>()): Promise<PostResult> {
-  const token = await accessToken(target.account, fresh);
+  const token = await tokens.token(target.account, fresh);
   if (typeof token !== 'string') return token;
   const name = gcsObjectName(payload, target.folder);
   const url = new URL(`${target.base.toString().replace(/\/+$/, '')}/upload/storage/v1/b/${encodeURIComponent(target.bucket)}/o`);
@@ -152,11 +110,8 @@ export async function uploadPayload(target: GcsTarget, payload: Json, fresh = ne
     if (res.status === 200) return { ok: true };
     // A token GCS no longer takes (revoked, or the key's account disabled and back): the retry asks for a new one.
     const reason = errorReason(answer);
-    if (res.status === 401) {
-      tokens.forget(target.account, token);
-      // A token just exchanged and refused at once: the account itself has no access; a new exchange would not help.
-      if (fresh.has(token)) return rememberTokenFailure(target.account, `no access token for the service account: GCS refused a fresh one (HTTP 401${reason ? ` ${reason}` : ''})`);
-    }
+    const refused = res.status === 401 ? tokens.refused(target.account, token, fresh, reason) : undefined;
+    if (refused) return refused;
     return { ok: false, retry: gcsRetryable(res.status, reason), reason: `HTTP ${res.status}${reason ? ` ${reason}` : ''} for object ${name}` };
   } catch (err) {
     return networkFailure(err);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeHelicone, startFakeHelicone } from '../../../../test/fakes/helicone.ts';
-import { deliverLoggers, type LoggerSegment } from '../loggers.ts';
+import { deliverSegments, loggerSegment } from '../../../../test/support/logger-delivery.ts';
+import type { LoggerSegment } from '../loggers.ts';
 import type { TollgateConfig } from '../../../../worker/config/schema.ts';
 import { loggerPayloads } from '../../../../worker/telemetry/standard/logger-payloads.ts';
 import type { StandardCall } from '../../../../worker/telemetry/standard/payload.ts';
@@ -141,16 +142,9 @@ describe('the helicone poster', () => {
     await helicone?.close();
   });
 
-  const encoder = new TextEncoder();
   const call = (id: string, extra: Record<string, unknown> = {}) => ({ ...payload, id, response: { ...payload.response, id }, ...extra });
-  const segment = (origin: number, payloads: Record<string, unknown>[]): LoggerSegment =>
-    ({ bytes: encoder.encode(payloads.map((p) => JSON.stringify(p)).join(',')), events: payloads.length, name: 'helicone', origin });
-  async function deliver(segments: LoggerSegment[], over: Record<string, string> = {}) {
-    const reports: string[] = [];
-    const retried: number[] = [];
-    await deliverLoggers(segments, { ...env, ...over }, (callback, error) => reports.push(`${callback}: ${error.message}`), (origin) => retried.push(origin));
-    return { reports, retried };
-  }
+  const segment = (origin: number, payloads: Record<string, unknown>[]) => loggerSegment('helicone', origin, payloads);
+  const deliver = (segments: LoggerSegment[], over: Record<string, string> = {}) => deliverSegments(segments, { ...env, ...over });
   const logsOf = (id: string) => helicone.logs.filter((l) => l.body.providerResponse.json.id === id);
 
   it('posts each call of a message as its own log with the Bearer key, and no failed call', async () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeLago, startFakeLago } from '../../../../test/fakes/lago.ts';
-import { deliverLoggers, type LoggerSegment } from '../loggers.ts';
+import { deliverSegments, loggerSegment } from '../../../../test/support/logger-delivery.ts';
+import type { LoggerSegment } from '../loggers.ts';
 import { lagoEvent, lagoPoster, MAX_LAGO_REQUESTS, perEventErrors } from './lago.ts';
 
 // LiteLLM's Lago usage event, from a StandardLoggingPayload: what Lago bills by (the customer's subscription, the
@@ -67,14 +68,8 @@ describe('the lago poster', () => {
 
   const encoder = new TextEncoder();
   const call = (id: string, over: Record<string, unknown> = {}) => ({ ...payload, id, ...over });
-  const segment = (origin: number, payloads: Record<string, unknown>[]): LoggerSegment =>
-    ({ bytes: encoder.encode(payloads.map((p) => JSON.stringify(p)).join(',')), events: payloads.length, name: 'lago', origin });
-  async function deliver(segments: LoggerSegment[], over: Record<string, string> = {}) {
-    const reports: string[] = [];
-    const retried: number[] = [];
-    await deliverLoggers(segments, { ...env, ...over }, (callback, error) => reports.push(`${callback}: ${error.message}`), (origin) => retried.push(origin));
-    return { reports, retried };
-  }
+  const segment = (origin: number, payloads: Record<string, unknown>[]) => loggerSegment('lago', origin, payloads);
+  const deliver = (segments: LoggerSegment[], over: Record<string, string> = {}) => deliverSegments(segments, { ...env, ...over });
   const stored = (id: string, customer = 'customer-7') => lago.events.get(`${customer}\n${id}`);
 
   it('sends a batch\'s calls as one request of events with the Bearer key', async () => {

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type FakeLunary, LUNARY_PARENT_WAIT_MS, startFakeLunary } from '../../../../test/fakes/lunary.ts';
-import { deliverLoggers, type LoggerSegment } from '../loggers.ts';
+import { deliverSegments, loggerSegment } from '../../../../test/support/logger-delivery.ts';
+import type { LoggerSegment } from '../loggers.ts';
 import { lunaryEvents, lunaryMessages, lunaryPoster, lunaryRunId } from './lunary.ts';
 import { MAX_CHILD_RUNS_PER_REQUEST } from './lunary-ingest.ts';
 import { POST_TIMEOUT_MS } from './types.ts';
@@ -99,15 +100,8 @@ describe('the lunary poster', () => {
     await lunary?.close();
   });
 
-  const encoder = new TextEncoder();
-  const segment = (origin: number, payloads: Record<string, unknown>[]): LoggerSegment =>
-    ({ bytes: encoder.encode(payloads.map((p) => JSON.stringify(p)).join(',')), events: payloads.length, name: 'lunary', origin });
-  async function deliver(segments: LoggerSegment[], to = env) {
-    const reports: string[] = [];
-    const retried: number[] = [];
-    await deliverLoggers(segments, to, (callback, error) => reports.push(`${callback}: ${error.message}`), (origin) => retried.push(origin));
-    return { reports, retried };
-  }
+  const segment = (origin: number, payloads: Record<string, unknown>[]) => loggerSegment('lunary', origin, payloads);
+  const deliver = (segments: LoggerSegment[], to = env) => deliverSegments(segments, to);
 
   it('posts each payload\'s start and end in one batch to /v1/runs/ingest with the key as a bearer token', async () => {
     const { reports, retried } = await deliver([segment(0, [{ ...payload, id: 'batch-a' }, { ...payload, id: 'batch-b', status: 'failure', error_str: 'boom' }])]);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeOpenMeter, startFakeOpenMeter } from '../../../../test/fakes/openmeter.ts';
-import { deliverLoggers, type LoggerSegment } from '../loggers.ts';
+import { deliverSegments, loggerSegment } from '../../../../test/support/logger-delivery.ts';
+import type { LoggerSegment } from '../loggers.ts';
 import type { TollgateConfig } from '../../../../worker/config/schema.ts';
 import { contentCharsFor, STANDARD_LOGGERS, standardLoggersWantText } from '../../../../worker/telemetry/standard/registry.ts';
 import { openmeterEvent, openmeterPoster, subjectOf } from './openmeter.ts';
@@ -67,14 +68,8 @@ describe('the openmeter poster', () => {
 
   const encoder = new TextEncoder();
   const call = (id: string, extra: Record<string, unknown> = {}) => ({ ...payload, id, ...extra });
-  const segment = (origin: number, payloads: Record<string, unknown>[]): LoggerSegment =>
-    ({ bytes: encoder.encode(payloads.map((p) => JSON.stringify(p)).join(',')), events: payloads.length, name: 'openmeter', origin });
-  async function deliver(segments: LoggerSegment[], over: Record<string, string> = {}) {
-    const reports: string[] = [];
-    const retried: number[] = [];
-    await deliverLoggers(segments, { ...env, ...over }, (callback, error) => reports.push(`${callback}: ${error.message}`), (origin) => retried.push(origin));
-    return { reports, retried };
-  }
+  const segment = (origin: number, payloads: Record<string, unknown>[]) => loggerSegment('openmeter', origin, payloads);
+  const deliver = (segments: LoggerSegment[], over: Record<string, string> = {}) => deliverSegments(segments, { ...env, ...over });
   const eventsOf = (id: string) => openmeter.requests.flatMap((r) => r.events.filter((e) => e.id === id));
 
   it('sends a batch\'s successful calls as one cloudevents-batch request with the Bearer key; a failed call is not metered', async () => {

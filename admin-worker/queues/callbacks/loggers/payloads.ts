@@ -17,6 +17,18 @@ export function payloadsOf(segments: readonly EventSegment[]): Json[] {
   return segments.flatMap((segment) => JSON.parse(`[${utf8.decode(segment.bytes)}]`) as Json[]);
 }
 
+/**
+ * The call's start (`startTime`, epoch seconds), the time now for a payload without one: the loggers that write
+ * a file per payload date it by this rather than the upload, so a retried upload names the same file.
+ */
+export const startSeconds = (payload: Json): number =>
+  typeof payload.startTime === 'number' && Number.isFinite(payload.startTime) ? payload.startTime : Date.now() / 1000;
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/** A moment's UTC day as LiteLLM's folders name it: `YYYY-MM-DD`. */
+export const utcDay = (d: Date): string => `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
+
 /** bounded-json's marker of client metadata cut for size: not the client's keys, never copied anywhere. */
 const TRUNCATION_MARKER = new Set(['truncated', 'original_chars', 'head']);
 

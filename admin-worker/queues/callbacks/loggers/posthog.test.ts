@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakePosthog, startFakePosthog } from '../../../../test/fakes/posthog.ts';
 import { buildStandardPayload, type StandardCall } from '../../../../worker/telemetry/standard/payload.ts';
-import { deliverLoggers, type LoggerSegment } from '../loggers.ts';
+import { deliverSegments, loggerSegment } from '../../../../test/support/logger-delivery.ts';
+import type { LoggerSegment } from '../loggers.ts';
 import { distinctIdOf, posthogEvent, posthogPoster } from './posthog.ts';
 
 // LiteLLM's PostHog event, from a StandardLoggingPayload: what PostHog's LLM analytics reads ($ai_* properties),
@@ -144,14 +145,8 @@ describe('the posthog poster', () => {
   });
 
   const encoder = new TextEncoder();
-  const segment = (origin: number, ids: string[]): LoggerSegment =>
-    ({ bytes: encoder.encode(ids.map((id) => JSON.stringify({ ...payload, id })).join(',')), events: ids.length, name: 'posthog', origin });
-  async function deliver(segments: LoggerSegment[], over = env) {
-    const reports: string[] = [];
-    const retried: number[] = [];
-    await deliverLoggers(segments, over, (callback, error) => reports.push(`${callback}: ${error.message}`), (origin) => retried.push(origin));
-    return { reports, retried };
-  }
+  const segment = (origin: number, ids: string[]) => loggerSegment('posthog', origin, ids.map((id) => ({ ...payload, id })));
+  const deliver = (segments: LoggerSegment[], over = env) => deliverSegments(segments, over);
   const spans = () => posthog.events().map((e) => e.properties.$ai_span_id);
 
   it('posts one batch to /batch/ with the project API key in the body, no auth header', async () => {

@@ -5,6 +5,8 @@
  * by the call's start (UTC), the id's `/` made `_`, bounded to S3's 1,024 bytes by shortening the file name
  * with a SHA-256 of it.
  */
+import { startSeconds, utcDay } from './payloads.ts';
+
 type Json = Record<string, unknown>;
 
 /** S3's limit on a key's UTF-8 bytes (LiteLLM's MAX_S3_OBJECT_KEY_BYTES). */
@@ -24,11 +26,9 @@ const bytes = (s: string) => new TextEncoder().encode(s).byteLength;
 
 /** The call's start as Python's datetime fields (UTC), microseconds from the payload's epoch seconds. */
 function startOf(payload: Json): { date: string; time: string } {
-  const seconds = typeof payload.startTime === 'number' && Number.isFinite(payload.startTime) ? payload.startTime : Date.now() / 1000;
-  const micros = Math.round(seconds * 1e6);
+  const micros = Math.round(startSeconds(payload) * 1e6);
   const d = new Date(Math.floor(micros / 1000));
-  const date = `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
-  return { date, time: `${pad(d.getUTCHours())}-${pad(d.getUTCMinutes())}-${pad(d.getUTCSeconds())}-${pad(((micros % 1e6) + 1e6) % 1e6, 6)}` };
+  return { date: utcDay(d), time: `${pad(d.getUTCHours())}-${pad(d.getUTCMinutes())}-${pad(d.getUTCSeconds())}-${pad(((micros % 1e6) + 1e6) % 1e6, 6)}` };
 }
 
 /** The first `max` bytes of a text, never splitting a character. */

@@ -12,7 +12,7 @@ import type { LoggerEnv } from './types.ts';
 /**
  * Values a reason must never quote: each variable the admin Worker holds whose name says it is a credential or
  * a destination (keys, secrets, tokens, the service account, endpoints, URLs and API bases such as LAGO_API_BASE,
- * and headers), trimmed as the posters send
+ * and headers; not an `*_ACCOUNT_NAME`), trimmed as the posters send
  * them; each auth-like configured header's value with its token after an auth scheme and a Basic value's user
  * and password; a configured URL's normalized form, password, long path segments and credential-like query
  * values; a service account key's private key in its forms; and the s3 params' own credentials (an
@@ -23,6 +23,8 @@ export function secretsOf(env: LoggerEnv, params: Record<string, unknown> | unde
   const out: string[] = [];
   for (const [name, raw] of Object.entries(env)) {
     if (typeof raw !== 'string' || !/KEY|SECRET|TOKEN|PASSWORD|CREDENTIAL|ACCOUNT|ENDPOINT|HEADERS|_URL$|_BASE$|_DSN$|_URL_OVERRIDE$/.test(name)) continue;
+    // An account's name (AZURE_STORAGE_ACCOUNT_NAME, often a word: `logs`) is no secret; taken out, it would blank that word in every reason.
+    if (name.endsWith('_ACCOUNT_NAME')) continue;
     const value = raw.trim();
     if (value.length < 4) continue;
     out.push(value);
