@@ -9,10 +9,10 @@
  * until near its expiry. Object names are LiteLLM's: `<YYYY-MM-DD>/<response id>`, a failure
  * `<YYYY-MM-DD>/failure-<hex>`, under the folder a `bucket/folder` name gives.
  */
-import { parseServiceAccount, type ServiceAccount } from '../../../../worker/providers/vertex_ai/service-account.ts';
+import type { ServiceAccount } from '../../../../worker/providers/vertex_ai/service-account.ts';
 import type { EventSegment } from '../segment.ts';
 import { startSeconds, utcDay } from './payloads.ts';
-import { ServiceAccountTokens } from './service-account-tokens.ts';
+import { serviceAccountOf, ServiceAccountTokens } from './service-account-tokens.ts';
 import { envText, httpUrl, type LoggerEnv, type LoggerPoster, networkFailure, type PostResult, POST_TIMEOUT_MS, putEach } from './types.ts';
 
 type Json = Record<string, unknown>;
@@ -40,21 +40,11 @@ export function gcsTargetOf(env: LoggerEnv): GcsTarget | { error: string } {
   const bucket = at < 0 ? name : name.slice(0, at);
   const folder = at < 0 ? '' : name.slice(at + 1).replace(/\/+$/, '');
   if (!BUCKET_NAME.test(bucket)) return { error: 'GCS_BUCKET_NAME does not start with a bucket name GCS takes' };
-  const keyText = envText(env, 'GCS_PATH_SERVICE_ACCOUNT');
-  if (!keyText) return { error: 'GCS_PATH_SERVICE_ACCOUNT is not set for the admin Worker (the service account key\'s JSON)' };
-  if (!keyText.startsWith('{')) return { error: 'GCS_PATH_SERVICE_ACCOUNT is a path: a Worker reads no files, give the service account key\'s JSON itself' };
-  let account: ServiceAccount;
-  try {
-    account = parseServiceAccount(keyText);
-  } catch {
-    // Never the key's text: the parser's message is about vertex_credentials, and the key is a secret.
-    return { error: 'GCS_PATH_SERVICE_ACCOUNT is not a service account key\'s JSON (needs client_email and private_key)' };
-  }
+  const key = serviceAccountOf(env);
+  if ('error' in key) return key;
   const base = httpUrl(envText(env, 'GCS_API_BASE') ?? 'https://storage.googleapis.com', 'GCS_API_BASE');
   if ('error' in base) return base;
-  const tokenUri = httpUrl(account.token_uri ?? 'https://oauth2.googleapis.com/token', 'the service account\'s token_uri');
-  if ('error' in tokenUri) return tokenUri;
-  return { base, bucket, folder, account };
+  return { base, bucket, folder, account: key.account };
 }
 
 /**

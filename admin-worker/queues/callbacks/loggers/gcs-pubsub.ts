@@ -8,10 +8,10 @@
  * publishes one message a request; here a request carries up to Pub/Sub's 1000.
  */
 import { base64Bytes } from '../../../../worker/providers/openai-compatible/ocr.ts';
-import { parseServiceAccount, type ServiceAccount } from '../../../../worker/providers/vertex_ai/service-account.ts';
+import type { ServiceAccount } from '../../../../worker/providers/vertex_ai/service-account.ts';
 import type { EventSegment } from '../segment.ts';
 import { payloadsOf, unreadable } from './payloads.ts';
-import { ServiceAccountTokens } from './service-account-tokens.ts';
+import { serviceAccountOf, ServiceAccountTokens } from './service-account-tokens.ts';
 import { envText, httpUrl, type LoggerEnv, type LoggerPoster, networkFailure, type PostResult, POST_TIMEOUT_MS } from './types.ts';
 
 export interface PubSubTarget {
@@ -32,22 +32,12 @@ export function pubSubTargetOf(env: LoggerEnv): PubSubTarget | { error: string }
   if (!project || !topic) return { error: 'GCS_PUBSUB_PROJECT_ID and GCS_PUBSUB_TOPIC_ID must both be set for the admin Worker' };
   if (!PROJECT_ID.test(project)) return { error: 'GCS_PUBSUB_PROJECT_ID is not a Google Cloud project id' };
   if (!TOPIC_ID.test(topic) || topic.startsWith('goog')) return { error: 'GCS_PUBSUB_TOPIC_ID is not a Pub/Sub topic id (the id alone, not projects/.../topics/...)' };
-  const keyText = envText(env, 'GCS_PATH_SERVICE_ACCOUNT');
-  if (!keyText) return { error: 'GCS_PATH_SERVICE_ACCOUNT is not set for the admin Worker (the service account key\'s JSON)' };
-  if (!keyText.startsWith('{')) return { error: 'GCS_PATH_SERVICE_ACCOUNT is a path: a Worker reads no files, give the service account key\'s JSON itself' };
-  let account: ServiceAccount;
-  try {
-    account = parseServiceAccount(keyText);
-  } catch {
-    // Never the key's text: it is a secret.
-    return { error: 'GCS_PATH_SERVICE_ACCOUNT is not a service account key\'s JSON (needs client_email and private_key)' };
-  }
+  const key = serviceAccountOf(env);
+  if ('error' in key) return key;
   const base = httpUrl(envText(env, 'GCS_PUBSUB_API_BASE') ?? 'https://pubsub.googleapis.com', 'GCS_PUBSUB_API_BASE');
   if ('error' in base) return base;
-  const tokenUri = httpUrl(account.token_uri ?? 'https://oauth2.googleapis.com/token', 'the service account\'s token_uri');
-  if ('error' in tokenUri) return tokenUri;
   const url = `${base.toString().replace(/\/+$/, '')}/v1/projects/${encodeURIComponent(project)}/topics/${encodeURIComponent(topic)}:publish`;
-  return { url, account };
+  return { url, account: key.account };
 }
 
 /**

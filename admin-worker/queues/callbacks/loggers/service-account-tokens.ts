@@ -5,11 +5,30 @@
  * (or a stale) token of the other's.
  */
 import { GatewayError } from '../../../../worker/errors.ts';
-import { AccessTokens, type ServiceAccount } from '../../../../worker/providers/vertex_ai/service-account.ts';
-import type { PostResult } from './types.ts';
+import { AccessTokens, parseServiceAccount, type ServiceAccount } from '../../../../worker/providers/vertex_ai/service-account.ts';
+import { envText, httpUrl, type LoggerEnv, type PostResult } from './types.ts';
 
 /** How long this isolate remembers a service account's failed token exchange (or a fresh token its service refused). */
 export const TOKEN_FAILURE_MS = 30_000;
+
+/**
+ * The service account in GCS_PATH_SERVICE_ACCOUNT (the key's JSON: a Worker reads no files), its token_uri an
+ * http(s) URL; else what is wrong with it, never the key's text.
+ */
+export function serviceAccountOf(env: LoggerEnv): { account: ServiceAccount } | { error: string } {
+  const keyText = envText(env, 'GCS_PATH_SERVICE_ACCOUNT');
+  if (!keyText) return { error: 'GCS_PATH_SERVICE_ACCOUNT is not set for the admin Worker (the service account key\'s JSON)' };
+  if (!keyText.startsWith('{')) return { error: 'GCS_PATH_SERVICE_ACCOUNT is a path: a Worker reads no files, give the service account key\'s JSON itself' };
+  let account: ServiceAccount;
+  try {
+    account = parseServiceAccount(keyText);
+  } catch {
+    // Never the key's text: the parser's message is about vertex_credentials, and the key is a secret.
+    return { error: 'GCS_PATH_SERVICE_ACCOUNT is not a service account key\'s JSON (needs client_email and private_key)' };
+  }
+  const tokenUri = httpUrl(account.token_uri ?? 'https://oauth2.googleapis.com/token', 'the service account\'s token_uri');
+  return 'error' in tokenUri ? tokenUri : { account };
+}
 
 const accountKey = (a: ServiceAccount) => `${a.client_email}\n${a.token_uri ?? ''}\n${a.private_key}`;
 
