@@ -17,7 +17,7 @@ import { envText, httpUrl, type LoggerEnv, type LoggerPoster, networkFailure, ty
 type Json = Record<string, unknown>;
 
 /** The REST API version sent (x-ms-version): one with the DFS create/append/flush and Shared Key as used here. */
-export const AZURE_STORAGE_VERSION = '2021-04-10';
+const AZURE_STORAGE_VERSION = '2021-04-10';
 
 export interface AzureStorageTarget {
   account: string;
@@ -145,7 +145,7 @@ async function send(target: AzureStorageTarget, signIn: SignIn, path: string, re
  * created again over it (`If-Match` its ETag: a try that wrote it whole since is never undone) and written. A
  * file Azure refuses to take (413) leaves no empty file behind. `fresh`: the tokens exchanged during this batch.
  */
-export async function writePayload(target: AzureStorageTarget, payload: Json, fresh = new Set<string>()): Promise<PostResult> {
+async function writePayload(target: AzureStorageTarget, payload: Json, fresh = new Set<string>()): Promise<PostResult> {
   let signIn: SignIn;
   if (target.auth.kind === 'entra') {
     try {

@@ -74,7 +74,7 @@ export function inputMessages(messages: unknown): unknown[] {
 }
 
 /** The answer's first choice's message, for a chat-like call whose answer has one; otherwise none. */
-export function outputMessages(response: unknown, callType: unknown): unknown[] {
+function outputMessages(response: unknown, callType: unknown): unknown[] {
   let answer = response;
   if (typeof answer === 'string') {
     try {
@@ -110,7 +110,7 @@ function toolCallKeys(toolCalls: unknown, prefix: string, out: Json): void {
 }
 
 /** LiteLLM's span metadata: the model and provider, ids, cache, stream, latency and spend, tool calls, then the payload's metadata. */
-export function spanMetadata(payload: Json): Json {
+function spanMetadata(payload: Json): Json {
   const model = isObject(payload.model_parameters) ? payload.model_parameters : {};
   const latency: Json = {};
   const ttft = timeToFirstToken(payload);

@@ -78,7 +78,7 @@ const pubSubRetryable = (status: number, code: string): boolean => !(status === 
  * 202); messages Pub/Sub refuses as such are split, then dropped; the rest is retried (pubSubRetryable). A 401 drops
  * the kept token, so the retry asks for a new one. `fresh`: the tokens exchanged during this batch (one set a batch).
  */
-export async function publishPayloads(target: PubSubTarget, payloads: readonly unknown[], fresh = new Set<string>()): Promise<PostResult> {
+async function publishPayloads(target: PubSubTarget, payloads: readonly unknown[], fresh = new Set<string>()): Promise<PostResult> {
   if (!payloads.length) return { ok: true };
   const token = await tokens.token(target.account, fresh);
   if (typeof token !== 'string') return token;

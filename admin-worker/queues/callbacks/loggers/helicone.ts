@@ -11,7 +11,7 @@ import { clientMetadata, isObject, type Json } from './payloads.ts';
 import { ANSWER_CAP, envText, httpUrl, type LoggerEnv, type LoggerPoster, type PostResult, postForAnswer, putEach, refusedAnswer } from './types.ts';
 
 /** Helicone's hosted API, where LiteLLM's logger posts unless HELICONE_API_BASE says otherwise. */
-export const HELICONE_DEFAULT_BASE = 'https://api.hconeai.com';
+const HELICONE_DEFAULT_BASE = 'https://api.hconeai.com';
 
 /**
  * Model names Helicone prices and shows as themselves (LiteLLM's `helicone_model_list`, matched as substrings);
@@ -130,7 +130,7 @@ function heliconeTarget(env: LoggerEnv): HeliconeTarget | { error: string } {
  * Why Helicone did not log a call it answered 2xx: its JSON answer's non-null `error` (as text, to ANSWER_CAP), or
  * undefined when it logged it. An answer past ANSWER_CAP is no such short error, and is not parsed.
  */
-export function heliconeAnswerError(answer: string): string | undefined {
+function heliconeAnswerError(answer: string): string | undefined {
   if (answer.length > ANSWER_CAP) return undefined;
   let parsed: unknown;
   try {

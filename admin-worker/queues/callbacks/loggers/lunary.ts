@@ -19,7 +19,7 @@ import { loggerSecrets, scrub } from './secrets.ts';
 import { envText, httpUrl, type LoggerEnv, type LoggerPoster, type PostResult } from './types.ts';
 
 /** Lunary's hosted API (the SDK's default). */
-export const LUNARY_DEFAULT_URL = 'https://api.lunary.ai';
+const LUNARY_DEFAULT_URL = 'https://api.lunary.ai';
 
 const encoder = new TextEncoder();
 
