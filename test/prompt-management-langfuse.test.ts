@@ -169,6 +169,24 @@ describe('langfuse prompts', () => {
     expect(promptRequests()).toHaveLength(asked);
   });
 
+  it('refuses an unknown key with a 401 before an unknown prompt_id, a malformed prompt field or a prompt without keys is refused', async () => {
+    const cases = [
+      [{ prompt_id: 'not-configured' }, 'prompt_id'],
+      [{ prompt_id: 'greeting', prompt_variables: ['name'] }, 'prompt_variables'],
+      [{ prompt_id: 'greeting', prompt_version: 'abc' }, 'prompt_version'],
+      [{ prompt_id: 'greeting', prompt_version: true }, 'prompt_version'],
+      [{ prompt_id: 'greeting', prompt_label: 'x'.repeat(201) }, 'prompt_label'],
+      [{ prompt_id: 'elsewhere' }, 'prompt_id'],
+    ] as const;
+    for (const [fields, param] of cases) {
+      const body = { model: 'small', ...fields };
+      const unknown = await refusal(body, 'sk-not-a-key');
+      expect(unknown).toEqual({ status: 401, error: { message: expect.stringContaining('Authentication Error, Invalid proxy server token passed'), type: 'token_not_found_in_db', param: 'key', code: '401' } });
+      const known = await refusal(body);
+      expect([known.status, known.error.type, known.error.param]).toEqual([400, 'bad_request_error', param]);
+    }
+  });
+
   it("refuses an unknown key with a 401 before a kept prompt's merged messages could be refused (naming their layout)", async () => {
     const history = [{ role: 'user', content: 'earlier' }];
     await client.chat.completions.create({ model: 'small', messages: [], prompt_id: 'support', prompt_variables: { product: 'Tollgate', plan: 'pro', history } } as Extra);

@@ -254,4 +254,13 @@ model_list:
     expect([res.status, error.param, error.message]).toEqual([400, 'prompt_id', 'prompt_id "tutor" is not a prompt of config.yaml\'s prompts']);
     expect(fake.requests.length).toBe(before);
   });
+
+  it('a prompt_id with an unknown key is that key\'s 401 first, as LiteLLM authenticates first', async () => {
+    const res = await fetch(`${bare.url}/v1/chat/completions`, {
+      method: 'POST', headers: { authorization: 'Bearer sk-not-a-key', 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'small', prompt_id: 'tutor', messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    const { error } = await res.json() as { error: { param: string; message: string } };
+    expect([res.status, error.param, error.message]).toEqual([401, 'key', expect.stringContaining('Authentication Error, Invalid proxy server token passed')]);
+  });
 });

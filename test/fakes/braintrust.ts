@@ -8,7 +8,7 @@
  * inserts with a status (echoing the key sent, as a careless error page does, with `echo`), and to refuse a project name.
  */
 import { randomUUID } from 'node:crypto';
-import { serveBodies } from './fake-server.ts';
+import { jsonBody, serveBodies } from './fake-server.ts';
 
 export interface BraintrustInsert { projectId: string; headers: Record<string, string>; events: Record<string, any>[] }
 
@@ -68,8 +68,7 @@ export async function startFakeBraintrust(options: { apiKey: string; defaultProj
     if (headers.authorization !== `Bearer ${options.apiKey}`) return answer(401, { error: 'Invalid API key' });
     let body: any;
     try {
-      if (!String(headers['content-type']).startsWith('application/json')) throw new Error(`content-type ${headers['content-type']}`);
-      body = JSON.parse(raw.toString('utf8'));
+      body = jsonBody(headers, raw);
     } catch (err) {
       fake.malformed.push(String(err));
       return answer(400, { error: 'malformed JSON' });

@@ -8,7 +8,7 @@
  * told to fail the next requests with a status (a 429 with `retry-after`, or quoting the key sent as a careless
  * error page does, with `echo`), or to answer 400 to any request holding a span a test marks as bad.
  */
-import { serveBodies } from './fake-server.ts';
+import { jsonBody, serveBodies } from './fake-server.ts';
 
 export const LLM_OBS_PATH = '/api/intake/llm-obs/v1/trace/spans';
 
@@ -78,8 +78,7 @@ export async function startFakeLlmObs(options: { apiKey: string; keyless?: boole
     let spans: Span[];
     let attributes: Record<string, any>;
     try {
-      if (!String(headers['content-type']).startsWith('application/json')) throw new Error(`content-type ${headers['content-type']}`);
-      const body = JSON.parse(raw.toString('utf8'));
+      const body = jsonBody(headers, raw);
       if (body?.data?.type !== 'span') throw new Error('data.type is not "span"');
       attributes = body.data.attributes;
       if (typeof attributes?.ml_app !== 'string' || !attributes.ml_app) throw new Error('attributes.ml_app missing');

@@ -74,6 +74,17 @@ export function serveBodies(
 }
 
 /**
+ * A request's body as the JSON intakes the fakes stand for read it: `content-type: application/json` (parameters
+ * after it allowed) and one JSON value. Throws otherwise (`content-type <sent>`, prefixed by `label` when given, or
+ * JSON.parse's SyntaxError), for each fake to answer its refusal as its service does (its status, body and record).
+ */
+export function jsonBody(headers: Record<string, string>, raw: Buffer | string, label?: string): any {
+  const type = headers['content-type'];
+  if (!String(type).startsWith('application/json')) throw new Error(`${label ? `${label}: ` : ''}content-type ${type}`);
+  return JSON.parse(typeof raw === 'string' ? raw : raw.toString('utf8'));
+}
+
+/**
  * Polls `items` (a fake's record, growing as requests come) until `count` of them match, and returns those; after
  * `timeoutMs` throws, naming the fake and showing what it got (through `shown`), so a failing test says why.
  */

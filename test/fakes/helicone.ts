@@ -8,7 +8,7 @@
  * with `echo`; 429 with a retry-after), or only the logs holding a text; or to answer the next logs 200 with
  * `{"error": ...}` and not log them, as Helicone does when it refuses the key or rate-limits it (`errorNext`).
  */
-import { serveBodies } from './fake-server.ts';
+import { jsonBody, serveBodies } from './fake-server.ts';
 
 export interface HeliconeLogRequest { path: string; headers: Record<string, string>; body: Record<string, any> }
 
@@ -66,8 +66,7 @@ export async function startFakeHelicone(options: { apiKey: string }): Promise<Fa
     if (headers.authorization !== `Bearer ${options.apiKey}`) return answer(401, { error: 'Unauthorized' });
     let body: any;
     try {
-      if (!String(headers['content-type']).startsWith('application/json')) throw new Error(`content-type ${headers['content-type']}`);
-      body = JSON.parse(raw.toString('utf8'));
+      body = jsonBody(headers, raw);
     } catch (err) {
       fake.malformed.push(String(err));
       return answer(400, { error: 'malformed JSON' });

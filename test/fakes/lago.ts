@@ -10,7 +10,7 @@
  * next batch and drop the connection (the answer lost on the way), to refuse one transaction's event, or to fail
  * every request holding one transaction's event with a 500 (an event Lago always fails on).
  */
-import { serveBodies } from './fake-server.ts';
+import { jsonBody, serveBodies } from './fake-server.ts';
 
 export interface LagoBatch { headers: Record<string, string>; events: Record<string, any>[] }
 
@@ -31,8 +31,11 @@ export interface FakeLago {
   loseNextAnswer(): void;
   /** How a batch with refused events is stored: none of it, the rest of it, or none with a 500 on a duplicate. */
   batchMode(mode: BatchMode): void;
-  /** Refuses the event of this transaction id as Lago refuses one whose billable metric expression fails on it. */
-  refuseTransaction(id: string | undefined): void;
+  /**
+   * Refuses the event of this transaction id as Lago refuses one whose billable metric expression fails on it,
+   * with this error code (`invalid_expression` by default; a test may make Lago's words quote a secret).
+   */
+  refuseTransaction(id: string | undefined, code?: string): void;
   /** Fails every request holding the event of this transaction id with a 500. */
   failTransaction(id: string | undefined): void;
   close(): Promise<void>;
@@ -49,6 +52,7 @@ export async function startFakeLago(options: { apiKey: string }): Promise<FakeLa
   let failing = { status: 0, times: 0 };
   let loseAnswer = false;
   let refusedTransaction: string | undefined;
+  let refusalCode = 'invalid_expression';
   let failedTransaction: string | undefined;
   let mode: BatchMode = 'all-or-nothing';
   const fake: Omit<FakeLago, 'url' | 'close'> = {
@@ -59,8 +63,9 @@ export async function startFakeLago(options: { apiKey: string }): Promise<FakeLa
     loseNextAnswer() {
       loseAnswer = true;
     },
-    refuseTransaction(id) {
+    refuseTransaction(id, code = 'invalid_expression') {
       refusedTransaction = id;
+      refusalCode = code;
     },
     failTransaction(id) {
       failedTransaction = id;
@@ -76,7 +81,7 @@ export async function startFakeLago(options: { apiKey: string }): Promise<FakeLa
       if (typeof event[field] !== 'string' || !event[field]) problems[field] = ['value_is_mandatory'];
     }
     const key = keyOf(event);
-    if (event.transaction_id === refusedTransaction) problems.properties = ['invalid_expression'];
+    if (event.transaction_id === refusedTransaction) problems.properties = [refusalCode];
     if (!problems.transaction_id && (fake.events.has(key) || seen.has(key))) problems.transaction_id = ['value_already_exist'];
     seen.add(key);
     return problems;
@@ -98,8 +103,7 @@ export async function startFakeLago(options: { apiKey: string }): Promise<FakeLa
     }
     let body: any;
     try {
-      if (!String(headers['content-type']).startsWith('application/json')) throw new Error(`content-type ${headers['content-type']}`);
-      body = JSON.parse(raw.toString('utf8'));
+      body = jsonBody(headers, raw);
     } catch {
       return answer(400, { status: 400, error: 'BadRequest: malformed JSON' });
     }

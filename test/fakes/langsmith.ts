@@ -6,7 +6,7 @@
  * malformed; a run id it already has is a 409, as LangSmith answers. It can be told to fail the next requests
  * with a status.
  */
-import { serveBodies } from './fake-server.ts';
+import { jsonBody, serveBodies } from './fake-server.ts';
 
 export interface LangsmithRequest {
   headers: Record<string, string>;
@@ -70,8 +70,7 @@ export async function startFakeLangsmith(options: { apiKey: string; tenantId?: s
     if (options.tenantId && headers['x-tenant-id'] !== options.tenantId) return answer(403, { detail: 'Forbidden' });
     const raw = bytes.toString('utf8');
     try {
-      if (!String(headers['content-type']).startsWith('application/json')) throw new Error(`content-type ${headers['content-type']}`);
-      const body = JSON.parse(raw) as { post?: unknown };
+      const body = jsonBody(headers, raw) as { post?: unknown };
       if (!body || !Array.isArray(body.post)) throw new Error('body has no post array');
       for (const run of body.post as Record<string, any>[]) {
         const problem = runProblem(run);

@@ -12,6 +12,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
+import { jsonBody } from './fake-server.ts';
 
 export interface IntakeRequest {
   path: string;
@@ -85,8 +86,7 @@ export async function startFakeIntake(options: { ddApiKey: string }): Promise<Fa
           if (headers['content-encoding'] !== 'gzip') throw new Error('datadog body not gzip');
           raw = gunzipSync(Buffer.concat(chunks)).toString('utf8');
         } else raw = Buffer.concat(chunks).toString('utf8');
-        if (!String(headers['content-type']).startsWith('application/json')) throw new Error(`${kind}: content-type ${headers['content-type']}`);
-        const items = JSON.parse(raw) as unknown;
+        const items = jsonBody(headers, raw, kind) as unknown;
         if (!Array.isArray(items)) throw new Error(`${kind}: body is not a JSON array`);
         const list = items as Record<string, unknown>[];
         const failing = intake.failing[kind];

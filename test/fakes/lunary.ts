@@ -11,7 +11,7 @@
  * its 200 answer's results (`refuseStartsNext`: Lunary's own error, a database's failure), and to take the next
  * requests' events but lose the answer (the connection dropped: `dropAnswerNext`).
  */
-import { serveBodies } from './fake-server.ts';
+import { jsonBody, serveBodies } from './fake-server.ts';
 
 type Json = Record<string, any>;
 
@@ -122,8 +122,7 @@ export async function startFakeLunary(options: { key: string; parentWaitMs?: num
     if (headers.authorization !== `Bearer ${options.key}`) return answer(401, { message: 'This project does not exist' });
     let body: any;
     try {
-      if (!String(headers['content-type']).startsWith('application/json')) throw new Error(`content-type ${headers['content-type']}`);
-      body = JSON.parse(raw.toString('utf8'));
+      body = jsonBody(headers, raw);
     } catch (err) {
       fake.malformed.push(String(err));
       return answer(400, { message: 'malformed JSON' });

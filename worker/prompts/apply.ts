@@ -12,8 +12,8 @@ import type { CompiledPrompt } from './types.ts';
  * prompt's model replaces the request's and its settings win over the request's (unless the prompt's
  * `ignore_prompt_manager_model` / `ignore_prompt_manager_optional_params`). The result is checked like
  * any chat body, so the key's model access holds for the model actually called. `beforeFetch` runs
- * only when a prompt API is to be asked (generic.ts, langfuse.ts) or a kept Langfuse prompt refuses the call:
- * a dotprompt is local work, and admission refuses a bad key later, before anything is sent.
+ * only when a prompt API is to be asked (generic.ts, langfuse.ts): a dotprompt or a kept answer is local work,
+ * and the caller confirms the key before giving any refusal (call-body.ts), admission before anything is sent.
  */
 export async function withManagedPrompt(
   body: Record<string, unknown>, prompts: readonly PromptSpec[] | undefined, beforeFetch?: () => Promise<void>, fetcher: typeof fetch = fetch,

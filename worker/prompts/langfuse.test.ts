@@ -170,19 +170,20 @@ describe("fetching a langfuse prompt", () => {
     expect(seen.map((r) => atob(r.headers.get('authorization')!.slice('Basic '.length)))).toEqual(['pk-lf-1:sk-lf-a', 'pk-lf-1:sk-lf-b']);
   });
 
-  it("confirms the caller's key before refusing a call with a kept prompt, so a bad key learns nothing of it", async () => {
+  it("confirms the caller's key only before asking Langfuse: a kept prompt compiles or refuses as local work", async () => {
     const chat = { name: 'c', version: 1, type: 'chat', config: {}, labels: ['production'], prompt: [{ type: 'placeholder', name: 'history' }] };
-    const f = fakeFetch(() => Response.json(chat));
+    const seen: Request[] = [];
+    const f = fakeFetch(() => Response.json(chat), seen);
     const s = spec('kept-chat');
     const now = 9_000_000;
-    const ok = await compileLangfuse(s, { promptId: 'kept-chat', variables: { history: [{ role: 'user', content: 'hi' }] } }, f, now);
-    expect(ok.messages).toEqual([{ role: 'user', content: 'hi' }]);
     let confirmed = 0;
-    const unknownKey = async () => { confirmed++; throw new GatewayError('Authentication Error, Invalid proxy server token passed.', { status: 401, type: 'auth_error' }); };
-    const refused = await failure(compileLangfuse(s, { promptId: 'kept-chat', variables: {} }, f, now + 1, unknownKey));
-    expect([refused.status, refused.message, confirmed]).toEqual([401, 'Authentication Error, Invalid proxy server token passed.', 1]);
-    // A call that compiles is not held up: admission checks its key later, before anything is sent.
-    await compileLangfuse(s, { promptId: 'kept-chat', variables: { history: [] } }, f, now + 2, unknownKey);
-    expect(confirmed).toBe(1);
+    const confirm = async () => { confirmed++; };
+    const ok = await compileLangfuse(s, { promptId: 'kept-chat', variables: { history: [{ role: 'user', content: 'hi' }] } }, f, now, confirm);
+    expect([ok.messages, confirmed, seen.length]).toEqual([[{ role: 'user', content: 'hi' }], 1, 1]);
+    // The refusal a kept prompt gives waits for the key check in the caller (call-body.ts), which tells a bad key its 401.
+    const refused = await failure(compileLangfuse(s, { promptId: 'kept-chat', variables: {} }, f, now + 1, confirm));
+    expect([refused.status, refused.param]).toEqual([400, 'prompt_variables']);
+    await compileLangfuse(s, { promptId: 'kept-chat', variables: { history: [] } }, f, now + 2, confirm);
+    expect([confirmed, seen.length]).toEqual([1, 1]);
   });
 });

@@ -8,8 +8,8 @@
  * (prompts in entries and memory, prompt-cache.ts; 404s, kept apart so made-up labels never push a prompt out,
  * in entries), so a flood of made-up labels costs at most one Langfuse GET each.
  * As generic.ts, a fetch belongs to its request, and the call's key is confirmed (`beforeFetch`) before
- * Langfuse is asked, and before a kept answer's refusal is given: without a valid key a caller learns nothing
- * of a prompt (its placeholders, its variables, which labels are kept).
+ * Langfuse is asked; a kept answer's refusal waits for the key check too, in the caller (call-body.ts), so
+ * without a valid key a caller learns nothing of a prompt (its placeholders, its variables, which labels are kept).
  */
 import { z } from 'zod';
 import { badRequest, GatewayError } from '../errors.ts';
@@ -63,17 +63,10 @@ export async function compileLangfuse(
   // The secret is in the key: a prompt whose secret changes (a reload, another entry) is asked for again.
   const key = JSON.stringify([p.langfuse_host, p.langfuse_public_key, p.langfuse_secret_key, name, selection]);
   const kept = cache.get(key, now) ?? notFound.get(key, now);
-  if (kept === undefined) {
-    await beforeFetch?.();
-    return compileLangfusePrompt(call.promptId, await fetchLangfusePrompt(spec, name, selection, key, fetcher, now), call.variables);
-  }
-  try {
-    if (kept instanceof GatewayError) throw kept;
-    return compileLangfusePrompt(call.promptId, kept, call.variables);
-  } catch (err) {
-    await beforeFetch?.();
-    throw err;
-  }
+  if (kept instanceof GatewayError) throw kept;
+  if (kept) return compileLangfusePrompt(call.promptId, kept, call.variables);
+  await beforeFetch?.();
+  return compileLangfusePrompt(call.promptId, await fetchLangfusePrompt(spec, name, selection, key, fetcher, now), call.variables);
 }
 
 /** The SDK refuses a version and a label together; a version is a whole number. */

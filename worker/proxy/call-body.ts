@@ -8,7 +8,7 @@ import { ENDPOINT_PATHS } from '../providers/openai-compatible/adapter.ts';
 import type { Endpoint } from '../providers/types.ts';
 import type { ModelCallOptions } from './call-context.ts';
 import { validated } from './call-helpers.ts';
-import { refusePromptId, withManagedPrompt } from '../prompts/apply.ts';
+import { namesPrompt, promptedBody, refuseUnappliedPrompt } from './prompt-body.ts';
 
 const JSON_OBJECT = z.looseObject({});
 
@@ -17,7 +17,8 @@ const JSON_OBJECT = z.looseObject({});
  * or a body another route already translated; the model a path names over the body's; a Responses
  * call as the gateway sees it; the route's default model where the body names none. A chat body
  * naming a managed prompt is checked once the prompt's messages and model are in; `authenticated` (the
- * key known and usable) runs before a prompt API is asked, so a refused key makes no prompt API call.
+ * key known and usable) runs before a prompt API is asked and before any refusal of such a body, so a
+ * refused key makes no prompt API call and learns nothing of a prompt.
  */
 export async function readCallBody(
   request: Request, endpoint: Endpoint, schema: z.ZodType<Record<string, unknown>>, options: ModelCallOptions, config: TollgateConfig,
@@ -32,16 +33,15 @@ export async function readCallBody(
   if (given) {
     // A body another route built (/v1/messages, /v1/rag/query) was decided on before any prompt: those routes refuse one.
     read = validated(schema, modelFromPath ? { ...given, model: modelFromPath } : given);
-    refusePromptId(read, route);
+    if (namesPrompt(read)) await refuseUnappliedPrompt(read, route, false, authenticated);
   } else if (endpoint === 'chat' && config.prompts?.length) {
     const raw = await readJsonBody(request, JSON_OBJECT, readOptions);
-    read = await promptedBody(schema, raw, config.prompts, authenticated);
+    read = await promptedBody(raw, config.prompts, authenticated, (body) => validated(schema, body));
   } else {
     // Read and checked in one pass: with no prompts in config.yaml a chat's prompt_id names none (the hot path
     // stays one parse).
     read = await readJsonBody(request, schema, readOptions);
-    if (endpoint !== 'chat') refusePromptId(read, route);
-    else if (read.prompt_id !== undefined && read.prompt_id !== null) await withManagedPrompt(read, undefined);
+    if (namesPrompt(read)) await refuseUnappliedPrompt(read, route, endpoint === 'chat', authenticated);
   }
   for (const field of options.dropFields ?? []) delete read[field];
   const body = endpoint === 'responses' ? responsesGatewayView(read) : read;
@@ -51,22 +51,4 @@ export async function readCallBody(
     body.model = fallback;
   }
   return body;
-}
-
-/**
- * A chat body with its managed prompt in, checked. Where the check fails once a prompt was applied, the key is
- * confirmed first: the refusal names the merged messages (`messages.1.role`), so it would show a caller
- * without a valid key the prompt's layout and placeholders. A body that passes pays nothing more.
- */
-async function promptedBody(
-  schema: z.ZodType<Record<string, unknown>>, raw: Record<string, unknown>, prompts: NonNullable<TollgateConfig['prompts']>, authenticated: () => Promise<void>,
-): Promise<Record<string, unknown>> {
-  const merged = await withManagedPrompt(raw, prompts, authenticated);
-  if (merged === raw) return validated(schema, raw);
-  try {
-    return validated(schema, merged);
-  } catch (err) {
-    await authenticated();
-    throw err;
-  }
 }

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type FakeLago, startFakeLago } from '../../../../test/fakes/lago.ts';
 import { deliverSegments, loggerSegment } from '../../../../test/support/logger-delivery.ts';
 import type { LoggerSegment } from '../loggers.ts';
@@ -211,6 +211,44 @@ describe('the lago poster', () => {
     lago.refuseTransaction(undefined);
     expect(alone.retried).toEqual([]);
     expect(alone.reports).toEqual([expect.stringContaining('HTTP 422: Lago refused the events: call refused-2')]);
+  });
+
+  it('logs a refused event without any logger\'s secret Lago\'s words quote, not only its own key', async () => {
+    const LANGFUSE_SECRET = 'sk-lf-unit-secret-0123456789';
+    lago.refuseTransaction('refused-3', `metric failed near ${LANGFUSE_SECRET} and ${API_KEY}`);
+    const lines: string[] = [];
+    const spy = vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => void lines.push(args.join(' ')));
+    let result: Awaited<ReturnType<typeof deliver>>;
+    try {
+      result = await deliver([segment(12, [call('fine-3'), call('refused-3')])], { LANGFUSE_SECRET_KEY: LANGFUSE_SECRET });
+    } finally {
+      spy.mockRestore();
+      lago.refuseTransaction(undefined);
+    }
+    expect(result.retried).toEqual([]);
+    expect(lines.join('\n')).toContain('lago callback: Lago refused the event of call refused-3: {"properties":["metric failed near [redacted] and [redacted]"]}; dropped');
+    expect([...result.reports, ...lines].join('\n')).not.toContain(LANGFUSE_SECRET);
+  });
+
+  it('quotes no start of a secret Lago\'s long words end in, though the quote is cut: log line, dropped report, refusal', async () => {
+    const LANGFUSE_SECRET = 'sk-lf-unit-secret-0123456789';
+    // 16 characters of `{"properties":["` then 174: the secret starts 10 characters before a 200-character cut.
+    lago.refuseTransaction('refused-4', `${'p'.repeat(174)}${LANGFUSE_SECRET}`);
+    const lines: string[] = [];
+    const spy = vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => void lines.push(args.join(' ')));
+    let dropped: Awaited<ReturnType<typeof deliver>>;
+    let refused: Awaited<ReturnType<typeof deliver>>;
+    try {
+      dropped = await deliver([segment(13, [call('fine-4'), call('refused-4')])], { LANGFUSE_SECRET_KEY: LANGFUSE_SECRET });
+      refused = await deliver([segment(14, [call('refused-4')])], { LANGFUSE_SECRET_KEY: LANGFUSE_SECRET });
+    } finally {
+      spy.mockRestore();
+      lago.refuseTransaction(undefined);
+    }
+    expect(lines.some((l) => l.includes('Lago refused the event of call refused-4: {"properties":["ppp'))).toBe(true);
+    expect(dropped.reports).toEqual([expect.stringContaining('1 events Lago refused, dropped: call refused-4: {"properties":["ppp')]);
+    expect(refused.reports).toEqual([expect.stringContaining('HTTP 422: Lago refused the events: call refused-4: {"properties":["ppp')]);
+    for (const text of [...lines, ...dropped.reports, ...refused.reports]) expect(text).not.toContain('sk-lf-unit');
   });
 
   it('does not call the /health/services test payload sent when it has no customer to charge', async () => {

@@ -13,7 +13,7 @@
 import { log } from '../../../../worker/telemetry/log.ts';
 import type { EventSegment } from '../segment.ts';
 import { isObject, type Json, payloadsOf, unreadable } from './payloads.ts';
-import { scrub, withEscapes } from './secrets.ts';
+import { loggerSecrets, scrub } from './secrets.ts';
 import { envText, httpUrl, type LoggerEnv, type LoggerPoster, type PostAnswer, type PostResult, postForAnswer, refusedAnswer } from './types.ts';
 
 /** What LAGO_API_CHARGE_BY may name (LiteLLM's values), and its default. */
@@ -108,17 +108,23 @@ const alreadyThere = (error: unknown): boolean => isObject(error) && Object.keys
  */
 export const MAX_LAGO_REQUESTS = 32;
 
+/** An event Lago refused: its call and Lago's words, whole (a secret they quote is scrubbed before they are cut). */
+interface Refusal { call: string; error: string }
+
 /**
  * One post's progress: the events Lago holds (taken) and those it refused (to log and drop), the requests left,
  * whether Lago has answered one (it is up, so one event failing stops no other), and the first such failure.
  */
-interface Run { target: LagoTarget; taken: number; refused: string[]; requestsLeft: number; up: boolean; failed?: PostResult }
+interface Run { target: LagoTarget; taken: number; refused: Refusal[]; requestsLeft: number; up: boolean; failed?: PostResult }
 
 /** An event Lago refused, or already holds (taken): counted. */
 function settle(run: Run, event: Json, error: unknown): void {
   if (alreadyThere(error)) run.taken += 1;
-  else run.refused.push(`call ${String(event.transaction_id)}: ${JSON.stringify(error).slice(0, 200)}`);
+  else run.refused.push({ call: String(event.transaction_id), error: JSON.stringify(error) });
 }
+
+/** How much of Lago's words about one refused event a log line or a report quotes. */
+const REFUSAL_MAX = 200;
 
 /** One request, charged to the post's budget; a 2xx or a 422 says Lago is up. */
 async function send(run: Run, url: string, body: unknown): Promise<PostAnswer | PostResult> {
@@ -202,15 +208,18 @@ async function postAlone(run: Run, event: Json): Promise<PostResult | undefined>
  * refusal, for the dispatcher to split; refused events beside taken ones are logged and dropped (the dispatcher
  * counts a failure).
  */
-async function postEvents(target: LagoTarget, events: Json[]): Promise<PostResult> {
+async function postEvents(target: LagoTarget, events: Json[], env: LoggerEnv): Promise<PostResult> {
   const run: Run = { target, taken: 0, refused: [], requestsLeft: MAX_LAGO_REQUESTS, up: false };
   const failed = (await postGroup(run, events)) ?? run.failed;
   if (failed) return failed;
   if (!run.refused.length) return { ok: true };
-  if (!run.taken) return { ok: false, retry: false, reason: `HTTP 422: Lago refused the events: ${run.refused.join('; ')}` };
-  // Lago was sent its key alone: scrubbed from its words, a quote cut at its end (scrub's `cut`) too.
-  for (const line of run.refused) log.error(`lago callback: Lago refused the event of ${scrub(line, withEscapes([run.target.headers.authorization!.replace(/^Bearer /, '')]), true)}; dropped`);
-  return { ok: true, dropped: `${run.refused.length} events Lago refused, dropped: ${run.refused.join('; ')}` };
+  // Every logger's secret out of Lago's words, whole, then cut: cut first, a secret's start would stay, which the
+  // dispatcher's scrub of these reasons cannot tell from words.
+  const secrets = loggerSecrets(env);
+  const lines = run.refused.map(({ call, error }) => `call ${call}: ${scrub(error, secrets).slice(0, REFUSAL_MAX)}`);
+  if (!run.taken) return { ok: false, retry: false, reason: `HTTP 422: Lago refused the events: ${lines.join('; ')}` };
+  for (const line of lines) log.error(`lago callback: Lago refused the event of ${line}; dropped`);
+  return { ok: true, dropped: `${run.refused.length} events Lago refused, dropped: ${lines.join('; ')}` };
 }
 
 export const lagoPoster: LoggerPoster = {
@@ -240,7 +249,7 @@ export const lagoPoster: LoggerPoster = {
         // /health/services must not call a test payload sent when nothing was.
         if (options?.unsampled && uncharged.length && !events.length) return { ok: false, retry: false, reason: `the test payload has ${noCustomer}` };
         if (uncharged.length) log.error(`lago callback: calls ${uncharged.join(', ')} have ${noCustomer}; not sent`);
-        const result = events.length ? await postEvents(target, events) : { ok: true as const };
+        const result = events.length ? await postEvents(target, events, env) : { ok: true as const };
         if (!result.ok || !uncharged.length) return result;
         const dropped = `${uncharged.length} calls with ${noCustomer}, dropped`;
         return { ok: true, dropped: result.dropped ? `${dropped}; ${result.dropped}` : dropped };
