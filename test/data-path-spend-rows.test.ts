@@ -80,4 +80,14 @@ describe('virtual keys', () => {
     expect((await rowOf(viaHeader))?.metadata).toMatchObject({ spend_logs_metadata: { ticket: 'T-1', cost_center: 42 } });
     expect((await rowOf(viaBody))?.metadata).toMatchObject({ spend_logs_metadata: { ticket: 'T-2' } });
   });
+
+  it('keep the client\'s metadata as requester_metadata, without the callback credentials it carried', async () => {
+    const key = await seedKey(stack.db.url, {});
+    const keyClient = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: key, maxRetries: 0 });
+    const metadata = { app: 'billing', langfuse_secret_key: 'sk-lf-client-9', langsmith_api_key: 'ls-client-9', posthog_api_key: 'phc_client_9', posthog_api_url: 'https://ph.example' };
+    const call = await keyClient.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }], metadata } as never).withResponse();
+    const row = await eventually(() => spendLogRow(stack.db.url, call.response.headers.get('x-litellm-call-id') ?? ''));
+    expect((row.metadata as { requester_metadata?: unknown }).requester_metadata).toEqual({ app: 'billing' });
+    expect(JSON.stringify(row)).not.toMatch(/client-9|client_9|ph\.example/);
+  });
 });

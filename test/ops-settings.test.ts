@@ -114,7 +114,8 @@ describe('general_settings.max_response_size_mb', () => {
     const key = await seedKey(stack.db.url);
     const messages = [{ role: 'user' as const, content: 'cache a big one' }];
     const chunk = (content: string) => ({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o', choices: [{ index: 0, delta: { content }, finish_reason: null }] });
-    fake.enqueue({ kind: 'sse', events: [chunk('z'.repeat(8_000)), chunk('z'.repeat(8_000)), '[DONE]'] });
+    const finish = { ...chunk(''), choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] };
+    fake.enqueue({ kind: 'sse', events: [chunk('z'.repeat(8_000)), chunk('z'.repeat(8_000)), finish, '[DONE]'] });
     // The stream (never size-checked) leads the cache, which keys it as the non-streamed request too.
     const stream = await client(key).chat.completions.create({ model: 'gpt', messages, stream: true });
     for await (const part of stream) void part;

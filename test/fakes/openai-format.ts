@@ -95,6 +95,8 @@ export interface ChatChunksInput {
   finishReason?: FinishReason;
   /** Streamed after the pieces: per call, a chunk with id and name, then one with the arguments. */
   toolCalls?: ToolCallInput[];
+  /** Each call's arguments in this many chunks, as OpenAI streams them (default 1). */
+  argumentPieces?: number;
   id?: string;
   created?: number;
   flavor?: Flavor;
@@ -122,7 +124,11 @@ export function openaiChatChunks(input: ChatChunksInput): Record<string, unknown
   for (const piece of input.pieces) out.push(choice({ content: piece }, null, 'safe'));
   calls.forEach((call, index) => {
     out.push(choice({ tool_calls: [{ index, id: call.id ?? fakeId('call_'), type: 'function', function: { name: call.name, arguments: '' } }] }, null, 'none'));
-    out.push(choice({ tool_calls: [{ index, function: { arguments: call.arguments } }] }, null, 'none'));
+    const pieces = input.argumentPieces ?? 1;
+    for (let i = 0; i < pieces; i++) {
+      const piece = call.arguments.slice(Math.floor((i * call.arguments.length) / pieces), Math.floor(((i + 1) * call.arguments.length) / pieces));
+      out.push(choice({ tool_calls: [{ index, function: { arguments: piece } }] }, null, 'none'));
+    }
   });
   out.push(choice({}, input.finishReason ?? (calls.length ? 'tool_calls' : 'stop'), 'none'));
   if (input.includeUsage) out.push({ ...head, choices: [], usage: chatUsage(input.promptTokens, input.completionTokens, input.cachedTokens) });

@@ -1,20 +1,22 @@
-import type { CachedAnswer } from './store.ts';
+import type { Endpoint } from '../providers/types.ts';
 
 interface ChatLike {
   id?: string;
   object?: string;
   created?: number;
   model?: string;
-  choices?: { index?: number; message?: { role?: string; content?: unknown; tool_calls?: unknown[] }; text?: string; finish_reason?: string | null }[];
+  choices?: { index?: number; message?: { role?: string; tool_calls?: unknown[] } & Record<string, unknown>; text?: string; finish_reason?: string | null }[];
   usage?: unknown;
 }
 
 /**
  * A cached answer replayed as the SSE chunks OpenAI would have streamed:
- * the role, the content in one piece, the finish reason, then the usage
- * chunk if the client asked, then `[DONE]`.
+ * the role, then the rest of the message in one piece (content, tool calls
+ * with their index, reasoning, thinking blocks, refusal, annotations, audio,
+ * a legacy function_call: every field as stored), the finish reason, then
+ * the usage chunk if the client asked, then `[DONE]`.
  */
-export function replayAsStream(answer: CachedAnswer, includeUsage: boolean): string {
+export function replayAsStream(answer: { endpoint: Endpoint; json: string }, includeUsage: boolean): string {
   const parsed = JSON.parse(answer.json) as ChatLike;
   const base = { id: parsed.id ?? `chatcmpl-${crypto.randomUUID()}`, created: parsed.created ?? Math.floor(Date.now() / 1000), model: parsed.model ?? '' };
   const events: unknown[] = [];
@@ -24,9 +26,9 @@ export function replayAsStream(answer: CachedAnswer, includeUsage: boolean): str
     if (chat) {
       const object = 'chat.completion.chunk';
       events.push({ ...base, object, choices: [{ index, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }] });
-      const delta: Record<string, unknown> = {};
-      if (typeof choice.message?.content === 'string') delta.content = choice.message.content;
-      if (choice.message?.tool_calls?.length) delta.tool_calls = choice.message.tool_calls.map((t, n) => ({ index: n, ...(t as object) }));
+      const { role: _role, ...delta } = choice.message ?? {};
+      if (delta.content === null) delete delta.content;
+      if (Array.isArray(delta.tool_calls)) delta.tool_calls = delta.tool_calls.map((t, n) => ({ index: n, ...(t as object) }));
       events.push({ ...base, object, choices: [{ index, delta, logprobs: null, finish_reason: null }] });
       events.push({ ...base, object, choices: [{ index, delta: {}, logprobs: null, finish_reason: choice.finish_reason ?? 'stop' }] });
     } else {
@@ -35,14 +37,4 @@ export function replayAsStream(answer: CachedAnswer, includeUsage: boolean): str
   }
   if (includeUsage && parsed.usage) events.push({ ...base, object: chat ? 'chat.completion.chunk' : 'text_completion', choices: [], usage: parsed.usage });
   return `${events.map((e) => `data: ${JSON.stringify(e)}\n\n`).join('')}data: [DONE]\n\n`;
-}
-
-/** The non-streamed form of a streamed answer, from its text and usage: what a cache stores. */
-export function assembleAnswer(endpoint: 'chat' | 'completion', model: string, text: string, usage: { promptTokens: number; completionTokens: number }): string {
-  const u = { prompt_tokens: usage.promptTokens, completion_tokens: usage.completionTokens, total_tokens: usage.promptTokens + usage.completionTokens };
-  const id = `${endpoint === 'chat' ? 'chatcmpl' : 'cmpl'}-${crypto.randomUUID()}`;
-  const created = Math.floor(Date.now() / 1000);
-  return JSON.stringify(endpoint === 'chat'
-    ? { id, object: 'chat.completion', created, model, choices: [{ index: 0, message: { role: 'assistant', content: text }, logprobs: null, finish_reason: 'stop' }], usage: u }
-    : { id, object: 'text_completion', created, model, choices: [{ index: 0, text, logprobs: null, finish_reason: 'stop' }], usage: u });
 }

@@ -64,3 +64,85 @@ describe('guardedAnswer on a held stream', () => {
     await expect(guardedAnswer(huge, guard, {}, 'c', [], 5000)).rejects.toMatchObject({ status: 502 });
   });
 });
+
+describe('guardedAnswer: the kept tool calls of a masked answer', () => {
+  const unmaskedCall = { id: 'call_a', type: 'function' as const, function: { name: 'find', arguments: '{"who":"Alice"}' } };
+  const maskedCall = { ...unmaskedCall, function: { name: 'find', arguments: '{"who":"<PERSON>"}' } };
+  const keeping = (answer: ProviderAnswer): ProviderAnswer => ({
+    ...answer, outcome: answer.outcome.then((o) => ({ ...o, responseText: 'Hi Alice', responseToolCalls: [unmaskedCall] })),
+  });
+  const plain = (json: unknown): ProviderAnswer => ({ ...streamed(''), contentType: 'application/json', body: JSON.stringify(json) });
+  const toolAnswer = { choices: [{ index: 0, message: { role: 'assistant', content: 'Hi Alice', tool_calls: [unmaskedCall] } }] };
+
+  it('keeps a held stream\'s tool calls masked as the client got them', async () => {
+    const wire = chunk({ content: 'Hi Alice' })
+      + chunk({ tool_calls: [{ index: 0, id: 'call_a', type: 'function', function: { name: 'find', arguments: '{"who":"Al' } }] })
+      + chunk({ tool_calls: [{ index: 0, function: { arguments: 'ice"}' } }] }) + 'data: [DONE]\n\n';
+    const { answer } = await guardedAnswer(keeping(streamed(wire)), guard, {}, 'c', [], 5000);
+    await text(answer);
+    expect((await answer.outcome).responseToolCalls).toEqual([maskedCall]);
+  });
+
+  it('keeps a plain answer\'s tool calls masked', async () => {
+    const { answer } = await guardedAnswer(keeping(plain(toolAnswer)), guard, {}, 'c', [], 5000);
+    const outcome = await answer.outcome;
+    expect(outcome.responseText).not.toContain('Alice');
+    expect(outcome.responseToolCalls).toEqual([maskedCall]);
+  });
+
+  it('keeps them masked where the answer was unmasked again for the client (output_parse_pii), plain or streamed', async () => {
+    const tokens = new Map([['<PERSON>', 'Alice']]);
+    const { answer } = await guardedAnswer(keeping(plain(toolAnswer)), guard, {}, 'c', [], 5000, false, tokens);
+    expect(JSON.parse(answer.body as string).choices[0].message.tool_calls).toEqual([unmaskedCall]);
+    expect(await answer.outcome).toMatchObject({ responseText: 'Hi <PERSON>', responseToolCalls: [maskedCall] });
+    const wire = chunk({ content: 'Hi Alice' }) + chunk({ tool_calls: [{ index: 0, id: 'call_a', type: 'function', function: { name: 'find', arguments: '{"who":"Alice"}' } }] }) + 'data: [DONE]\n\n';
+    const streamedAnswer = (await guardedAnswer(keeping(streamed(wire)), guard, {}, 'c', [], 5000, false, tokens)).answer;
+    expect(await text(streamedAnswer)).toContain('Alice');
+    expect(await streamedAnswer.outcome).toMatchObject({ responseText: 'Hi <PERSON>', responseToolCalls: [maskedCall] });
+  });
+});
+
+describe('guardedAnswer: the kept text of a masked answer', () => {
+  const call = { id: 'call_a', type: 'function' as const, function: { name: 'find', arguments: '{"who":"Alice"}' } };
+  const kept = (json: unknown, responseText: string | undefined): ProviderAnswer => ({
+    ...streamed(''), contentType: 'application/json', body: JSON.stringify(json),
+    outcome: Promise.resolve({ usage: { promptTokens: 1, completionTokens: 1, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: true }, finishedAt: 0, ...(responseText !== undefined ? { responseText } : {}), responseToolCalls: [call] }),
+  });
+
+  it('is the first choice\'s content alone, without the tool calls\' arguments or another choice\'s text (plain)', async () => {
+    const answer = { choices: [{ index: 0, message: { role: 'assistant', content: 'Hi Alice', tool_calls: [call] } }, { index: 1, message: { role: 'assistant', content: 'Bye Alice' } }] };
+    const outcome = await (await guardedAnswer(kept(answer, 'Hi Alice'), guard, {}, 'c', [], 5000)).answer.outcome;
+    expect(outcome.responseText).toBe('Hi <PERSON>');
+    expect(outcome.responseToolCalls![0]!.function.arguments).toBe('{"who":"<PERSON>"}');
+  });
+
+  it('is the first choice\'s content alone (a held stream)', async () => {
+    const wire = chunk({ content: 'Hi Al' }) + chunk({ content: 'ice' }) + chunk({ content: 'Bye Alice' }, 1)
+      + chunk({ tool_calls: [{ index: 0, id: 'call_a', type: 'function', function: { name: 'find', arguments: '{"who":"Alice"}' } }] }) + 'data: [DONE]\n\n';
+    const { answer } = await guardedAnswer(streamed(wire), guard, {}, 'c', [], 5000);
+    await text(answer);
+    expect((await answer.outcome).responseText).toBe('Hi <PERSON>');
+  });
+
+  it('stays absent for an answer of tool calls only, plain or streamed', async () => {
+    const plainAnswer = { choices: [{ index: 0, message: { role: 'assistant', content: null, tool_calls: [call] } }] };
+    const plainOutcome = await (await guardedAnswer(kept(plainAnswer, undefined), guard, {}, 'c', [], 5000)).answer.outcome;
+    expect(plainOutcome.responseText).toBeUndefined();
+    expect(plainOutcome.responseToolCalls![0]!.function.arguments).toBe('{"who":"<PERSON>"}');
+    const wire = chunk({ role: 'assistant', content: null, tool_calls: [{ index: 0, id: 'call_a', type: 'function', function: { name: 'find', arguments: '{"who":"Alice"}' } }] }) + 'data: [DONE]\n\n';
+    const held: ProviderAnswer = { ...streamed(wire), outcome: kept(plainAnswer, '').outcome };
+    const { answer } = await guardedAnswer(held, guard, {}, 'c', [], 5000);
+    await text(answer);
+    const streamedOutcome = await answer.outcome;
+    expect(streamedOutcome.responseText).toBe('');
+    expect(streamedOutcome.responseToolCalls![0]!.function.arguments).toBe('{"who":"<PERSON>"}');
+  });
+
+  it('masks a legacy function_call\'s arguments in a stream', async () => {
+    const wire = chunk({ content: null, function_call: { name: 'find', arguments: '{"who":"Al' } }) + chunk({ function_call: { arguments: 'ice"}' } }) + 'data: [DONE]\n\n';
+    const held: ProviderAnswer = { ...streamed(wire), outcome: kept({}, '').outcome };
+    const { answer } = await guardedAnswer(held, guard, {}, 'c', [], 5000);
+    expect(await text(answer)).not.toContain('Alice');
+    expect(await answer.outcome).toMatchObject({ responseText: '', responseToolCalls: [{ id: '', type: 'function', function: { name: 'find', arguments: '{"who":"<PERSON>"}' } }] });
+  });
+});

@@ -1,9 +1,10 @@
 import { GatewayError } from '../errors.ts';
 import { concatBytes } from '../openai/multipart-filter.ts';
-import type { ProviderAnswer } from '../providers/types.ts';
-import { guardAnswer, run, unmaskTexts } from './run.ts';
+import { cappedCalls, finishedToolCall, responsesToolCalls, ToolCallJoiner } from '../providers/answer-tool-calls.ts';
+import type { AnswerToolCall, ProviderAnswer } from '../providers/types.ts';
+import { guardAnswer, type MaskedAnswer, run, unmaskTexts } from './run.ts';
 import type { GuardrailConfig } from './schema.ts';
-import type { TextSlot } from './texts.ts';
+import { keptText, type TextSlot } from './texts.ts';
 import { isObject } from '../json.ts';
 import { answerStream, firstCompletionChunk, GuardrailAnswer } from './guard-answer.ts';
 
@@ -13,7 +14,7 @@ const MAX_HELD_BYTES = 4 * 1024 * 1024;
 /**
  * A provider's answer checked by the guardrails that read answers (`post_call`): a plain answer as it is;
  * a stream (OpenAI's chunks, or the Responses API's events) held until whole, as LiteLLM holds it, within
- * `timeoutMs` (`plainText`: a transcription, whose answer may be its text alone). Its texts (each choice's content, each tool call's arguments, each output text) are
+ * `timeoutMs` (`plainText`: a transcription, whose answer may be its text alone). Its texts (each choice's content, each tool call's arguments (a legacy `function_call`'s too), each output text) are
  * assembled and checked; it is then sent as it came, or rewritten where a guardrail masked: the masked
  * text in the first piece of each text and in the events that repeat it whole, the other pieces emptied.
  * A refusal throws before any byte reached the client. `piiTokens` (output_parse_pii) are then put back in
@@ -26,7 +27,7 @@ export async function guardedAnswer(
   const body = answer.body;
   if (!(body instanceof ReadableStream)) {
     const guarded = await guardAnswer(guards, typeof body === 'string' ? body : new TextDecoder().decode(body), env, callId, before, plainText, piiTokens);
-    return { answer: { ...answer, body: guarded.answer, ...maskedOutcome(answer, guarded.maskedText) }, ran: guarded.ran };
+    return { answer: { ...answer, body: guarded.answer, ...maskedOutcome(answer, guarded.masked) }, ran: guarded.ran };
   }
   const chunks = await readWhole(body, timeoutMs);
   const events = splitEvents(new TextDecoder().decode(concatBytes(...chunks)));
@@ -41,15 +42,16 @@ export async function guardedAnswer(
     const usage = [...events].reverse().find((e) => isObject(e.data?.usage))?.data?.usage as Record<string, unknown> | undefined;
     const replaced = answerStream(firstCompletionChunk(events), err.text, usage);
     if (!replaced) throw err;
-    return { answer: { ...answer, body: replayOf([replaced]), ...maskedOutcome(answer, err.text) }, ran: err.ran };
+    return { answer: { ...answer, body: replayOf([replaced]), ...maskedOutcome(answer, { text: err.text }) }, ran: err.ran };
   }
-  const masked = texts.changed();
-  const maskedText = masked ? texts.slots.map((s) => s.text).join('') : undefined;
-  // output_parse_pii: the call's PII tokens put back for the client (the logs keep the answer as guarded).
+  // What the logs keep: the answer as guarded, read before output_parse_pii puts the call's PII tokens back for the client.
+  const text = texts.changed() ? keptText(texts.slots) : undefined;
+  const toolCalls = texts.changed() ? streamToolCalls(events) : undefined;
+  const masked: MaskedAnswer | undefined = texts.changed() ? { ...(text !== undefined ? { text } : {}), ...(toolCalls ? { toolCalls } : {}) } : undefined;
   const unmasked = unmaskTexts(texts.slots, piiTokens);
   // Nothing masked or unmasked: the bytes as they came.
   const out = masked || unmasked ? [new TextEncoder().encode(events.map((e) => e.render()).join(''))] : chunks;
-  return { answer: { ...answer, body: replayOf(out), ...maskedOutcome(answer, maskedText) }, ran };
+  return { answer: { ...answer, body: replayOf(out), ...maskedOutcome(answer, masked) }, ran };
 }
 
 function replayOf(out: Uint8Array[]): ReadableStream<Uint8Array> {
@@ -61,9 +63,35 @@ function replayOf(out: Uint8Array[]): ReadableStream<Uint8Array> {
   });
 }
 
-function maskedOutcome(answer: ProviderAnswer, masked: string | undefined): Partial<ProviderAnswer> {
-  // What the logs keep of a masked answer is the masked text.
-  return masked === undefined ? {} : { outcome: answer.outcome.then((o) => (o.responseText === undefined ? o : { ...o, responseText: masked })) };
+/**
+ * What the logs keep of a masked answer (`masked`): its text where the outcome keeps one, and its tool calls where
+ * the outcome kept any (none where a guardrail's text replaced the answer).
+ */
+function maskedOutcome(answer: ProviderAnswer, masked: MaskedAnswer | undefined): Partial<ProviderAnswer> {
+  if (!masked) return {};
+  return {
+    outcome: answer.outcome.then((o) => ({
+      ...o,
+      ...(o.responseText !== undefined && masked.text !== undefined ? { responseText: masked.text } : {}),
+      ...(o.responseToolCalls ? { responseToolCalls: masked.toolCalls } : {}),
+    })),
+  };
+}
+
+/** A held stream's tool calls: its first choice's deltas joined, or the Responses API's `function_call` items (the final event's list, else each as it was done), capped as a relayed stream's are. */
+function streamToolCalls(events: StreamEvent[]): AnswerToolCall[] | undefined {
+  const joiner = new ToolCallJoiner();
+  let items: AnswerToolCall[] | undefined;
+  for (const { data } of events) {
+    if (!data) continue;
+    const done = data.type === 'response.output_item.done' ? finishedToolCall(data) : undefined;
+    if (done) (items ??= []).push(done);
+    if ((data.type === 'response.completed' || data.type === 'response.incomplete') && isObject(data.response)) items = responsesToolCalls(data.response.output) ?? items;
+    for (const choice of Array.isArray(data.choices) ? data.choices : []) {
+      if (isObject(choice) && (choice.index ?? 0) === 0) joiner.addDelta(choice.delta);
+    }
+  }
+  return items ? cappedCalls(items) : joiner.calls();
 }
 
 async function readWhole(body: ReadableStream<Uint8Array>, timeoutMs: number): Promise<Uint8Array[]> {
@@ -148,6 +176,7 @@ function streamTexts(events: StreamEvent[]): { slots: TextSlot[]; changed(): boo
       for (const call of Array.isArray(delta?.tool_calls) ? delta.tool_calls : []) {
         if (isObject(call) && isObject(call.function)) add(pieces, `tool:${index}:${String(call.index ?? 0)}`, event, call.function, 'arguments');
       }
+      if (isObject(delta?.function_call)) add(pieces, `function:${index}`, event, delta.function_call, 'arguments');
     }
     const at = `${String(data.output_index ?? 0)}:${String(data.content_index ?? 0)}`;
     if (data.type === 'response.output_text.delta') add(pieces, `out:${at}`, event, data, 'delta');
@@ -170,6 +199,8 @@ function streamTexts(events: StreamEvent[]): { slots: TextSlot[]; changed(): boo
     const slot: TextSlot = {
       role: 'assistant',
       text: list.map((p) => p.holder[p.field] as string).join(''),
+      // The first choice's content and a response's output text are the answer's text the logs keep.
+      ...(key === 'content:0' || key === 'text:0' || key.startsWith('out:') ? { kept: true } : {}),
       set: (text) => {
         if (text === slot.text) return;
         list.forEach((p, i) => {

@@ -3,9 +3,10 @@ import { badRequest, GatewayError } from '../errors.ts';
 import { type GuardrailConfig, type GuardrailMode, modesOf } from './schema.ts';
 import { unmaskPii } from './presidio.ts';
 import { SERVICES, type Verdict } from './services.ts';
-import { answerTexts, requestTexts, type TextSlot, unreadableField } from './texts.ts';
+import { answerTexts, keptText, requestTexts, type TextSlot, unreadableField } from './texts.ts';
 import { isObject } from '../json.ts';
-import type { Endpoint } from '../providers/types.ts';
+import { answerToolCalls } from '../providers/answer-tool-calls.ts';
+import type { AnswerToolCall, Endpoint } from '../providers/types.ts';
 import { wordsFollower } from './words.ts';
 import { answerInPlace, GuardrailAnswer } from './guard-answer.ts';
 import { answerable } from './guard-reply.ts';
@@ -122,12 +123,22 @@ export function unmaskTexts(texts: TextSlot[], piiTokens: ReadonlyMap<string, st
 }
 
 /**
+ * What the logs keep of an answer a guardrail changed, as the guardrails left it (before output_parse_pii unmasks
+ * it for the client): its text (none for an answer of tool calls only), and its tool calls (none where a
+ * guardrail's text replaced the answer).
+ */
+export interface MaskedAnswer {
+  text?: string;
+  toolCalls?: AnswerToolCall[];
+}
+
+/**
  * The answer's guardrails (`post_call`), over a plain answer's texts: its JSON, masked where a guardrail masked it.
  * With `plainText` (a transcription asked as `text`, `srt` or `vtt`), an answer that is not a JSON object is one text.
  */
 export async function guardAnswer(
   guardrails: GuardrailConfig[], answer: string, env: Record<string, unknown>, callId: string, before: readonly string[], plainText = false, piiTokens?: ReadonlyMap<string, string>,
-): Promise<{ ran: string[]; answer: string; maskedText?: string }> {
+): Promise<{ ran: string[]; answer: string; masked?: MaskedAnswer }> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(answer);
@@ -137,9 +148,9 @@ export async function guardAnswer(
   if (plainText && !isObject(parsed)) {
     const slot: TextSlot = { role: 'assistant', text: answer, set: (text) => (slot.text = text) };
     const ran = await run(guardrails, [slot], 'OUTPUT', env, callId, before);
-    const maskedText = slot.text === answer ? undefined : slot.text;
+    const masked = slot.text === answer ? undefined : { text: slot.text };
     unmaskTexts([slot], piiTokens);
-    return { ran, answer: slot.text, ...(maskedText !== undefined ? { maskedText } : {}) };
+    return { ran, answer: slot.text, ...(masked ? { masked } : {}) };
   }
   if (parsed === undefined) return { ran: [], answer };
   let changed = false;
@@ -154,12 +165,14 @@ export async function guardAnswer(
     ran = await run(guardrails, texts, 'OUTPUT', env, callId, before);
   } catch (err) {
     // disable_exception_on_block: a completion's choices become the guardrail's text (logged as the answer).
-    if (err instanceof GuardrailAnswer && answerInPlace(parsed, err.text)) return { ran: err.ran, answer: JSON.stringify(parsed), maskedText: err.text };
+    if (err instanceof GuardrailAnswer && answerInPlace(parsed, err.text)) return { ran: err.ran, answer: JSON.stringify(parsed), masked: { text: err.text } };
     throw err;
   }
   if (words?.()) changed = true;
-  // What the logs keep of a masked answer is the masked text (spend log `response`, Langfuse output).
-  const maskedText = changed ? texts.map((t) => t.text).join('') : undefined;
+  // What the logs keep of a masked answer is its kept text and tool calls as masked (spend log `response`, Langfuse output).
+  const text = changed ? keptText(texts) : undefined;
+  const toolCalls = changed ? answerToolCalls(parsed) : undefined;
+  const masked: MaskedAnswer | undefined = changed ? { ...(text !== undefined ? { text } : {}), ...(toolCalls ? { toolCalls } : {}) } : undefined;
   const unmasked = unmaskTexts(texts, piiTokens);
-  return changed || unmasked ? { ran, answer: JSON.stringify(parsed), ...(maskedText !== undefined ? { maskedText } : {}) } : { ran, answer };
+  return changed || unmasked ? { ran, answer: JSON.stringify(parsed), ...(masked ? { masked } : {}) } : { ran, answer };
 }

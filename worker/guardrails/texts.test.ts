@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { answerTexts, requestTexts, unreadableField } from './texts.ts';
+import { answerTexts, keptText, requestTexts, unreadableField } from './texts.ts';
 import { wordsFollower } from './words.ts';
 
 describe('requestTexts: every text a guardrail must read, each replaceable', () => {
@@ -43,6 +43,15 @@ describe('requestTexts: every text a guardrail must read, each replaceable', () 
   it('reads an answer\'s choices, tool-call arguments and Responses output', () => {
     expect(answerTexts({ choices: [{ message: { role: 'assistant', content: 'Hello', tool_calls: [{ function: { name: 'f', arguments: '{}' } }] } }] }).map((t) => t.text)).toEqual(['Hello', '{}']);
     expect(answerTexts({ output: [{ type: 'message', content: [{ type: 'output_text', text: 'Out' }] }] }).map((t) => t.text)).toEqual(['Out']);
+  });
+
+  it('marks the texts the logs keep: the first choice\'s content, a response\'s output text, a transcription\'s text', () => {
+    const kept = (answer: unknown) => keptText(answerTexts(answer));
+    expect(kept({ choices: [{ message: { content: 'A', tool_calls: [{ function: { arguments: '{}' } }] } }, { message: { content: 'B' } }] })).toBe('A');
+    expect(kept({ choices: [{ message: { content: null, function_call: { name: 'f', arguments: '{"q":1}' } } }] })).toBeUndefined();
+    expect(answerTexts({ choices: [{ message: { content: null, function_call: { name: 'f', arguments: '{"q":1}' } } }] }).map((t) => t.text)).toEqual(['{"q":1}']);
+    expect(kept({ output: [{ type: 'function_call', arguments: '{}' }, { type: 'message', content: [{ type: 'output_text', text: 'Out' }] }] })).toBe('Out');
+    expect(kept({ text: 'Hi Jo', segments: [{ text: 'Hi Jo' }] })).toBe('Hi Jo');
   });
 
   it('reads an embedding\'s strings (masking them in place) and a transcription\'s text and segments (its words follow them)', () => {

@@ -11,25 +11,31 @@ export interface TextSlot {
   /** The message's role where there is one (`user`, `system`, `assistant`, `tool`). */
   role: string;
   text: string;
+  /**
+   * An answer's text the logs keep (`responseText`): the first choice's content, a response's output text, a
+   * transcription's text; not a tool call's arguments, nor another choice's text.
+   */
+  kept?: boolean;
   set(text: string): void;
 }
 
-function stringSlot(holder: Record<string, unknown>, key: string, role: string, out: TextSlot[]): void {
-  if (typeof holder[key] === 'string') out.push({ role, text: holder[key], set: (text) => (holder[key] = text) });
+function stringSlot(holder: Record<string, unknown>, key: string, role: string, out: TextSlot[], kept = false): void {
+  if (typeof holder[key] === 'string') out.push({ role, text: holder[key], ...(kept ? { kept } : {}), set: (text) => (holder[key] = text) });
 }
 
 /**
  * The texts under a message or item: its content (a string, or parts: their `text`, a document's text
  * `source.data`, nested `content`, a tool result's `output`), and the arguments of the tool calls it makes.
+ * `kept`: its content (the string, or its parts' `text`) is the answer's text the logs keep.
  */
-function contentSlots(holder: Record<string, unknown>, key: string, role: string, out: TextSlot[], depth = 0): void {
+function contentSlots(holder: Record<string, unknown>, key: string, role: string, out: TextSlot[], depth = 0, kept = false): void {
   const content = holder[key];
   if (typeof content === 'string') {
-    stringSlot(holder, key, role, out);
+    stringSlot(holder, key, role, out, kept);
   } else if (Array.isArray(content) && depth < 4) {
     for (const part of content) {
       if (!isObject(part)) continue;
-      stringSlot(part, 'text', role, out);
+      stringSlot(part, 'text', role, out, kept);
       if (isObject(part.source) && part.source.type === 'text') stringSlot(part.source, 'data', role, out);
       // A document whose source is content blocks, and a document's or search result's title and context: all sent.
       if (isObject(part.source) && part.source.type === 'content') contentSlots(part.source, 'content', role, out, depth + 1);
@@ -46,6 +52,13 @@ function contentSlots(holder: Record<string, unknown>, key: string, role: string
   if (Array.isArray(holder.tool_calls)) {
     for (const call of holder.tool_calls) if (isObject(call) && isObject(call.function)) stringSlot(call.function, 'arguments', role, out);
   }
+  if (isObject(holder.function_call)) stringSlot(holder.function_call, 'arguments', role, out);
+}
+
+/** The answer's text the logs keep, joined from its `kept` slots as they stand; undefined where it has none (tool calls only). */
+export function keptText(slots: readonly TextSlot[]): string | undefined {
+  const kept = slots.filter((slot) => slot.kept);
+  return kept.length ? kept.map((slot) => slot.text).join('') : undefined;
 }
 
 /**
@@ -105,25 +118,25 @@ export function requestTexts(body: Record<string, unknown>, endpoint: Endpoint):
 
 /**
  * The texts of an answer (a chat completion's choices, a completion's, a response's output text, a
- * transcription's text and its segments').
+ * transcription's text and its segments'), those the logs keep as its text marked `kept`.
  */
 export function answerTexts(answer: unknown): TextSlot[] {
   const out: TextSlot[] = [];
   if (!isObject(answer)) return out;
   if (typeof answer.text === 'string') {
-    stringSlot(answer, 'text', 'assistant', out);
+    stringSlot(answer, 'text', 'assistant', out, true);
     // Its words are not texts of their own: they follow the masked text and segments (words.ts).
     for (const part of Array.isArray(answer.segments) ? answer.segments : []) if (isObject(part)) stringSlot(part, 'text', 'assistant', out);
   }
   if (Array.isArray(answer.choices)) {
-    for (const choice of answer.choices) {
-      if (!isObject(choice)) continue;
-      if (isObject(choice.message)) contentSlots(choice.message, 'content', 'assistant', out);
-      else if (typeof choice.text === 'string') contentSlots(choice, 'text', 'assistant', out);
-    }
+    answer.choices.forEach((choice, i) => {
+      if (!isObject(choice)) return;
+      if (isObject(choice.message)) contentSlots(choice.message, 'content', 'assistant', out, 0, i === 0);
+      else if (typeof choice.text === 'string') contentSlots(choice, 'text', 'assistant', out, 0, i === 0);
+    });
   }
   if (Array.isArray(answer.output)) {
-    for (const item of answer.output) if (isObject(item)) contentSlots(item, 'content', 'assistant', out);
+    for (const item of answer.output) if (isObject(item)) contentSlots(item, 'content', 'assistant', out, 0, item.type === 'message');
   }
   return out;
 }

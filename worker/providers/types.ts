@@ -43,6 +43,20 @@ export interface UsageReport {
   reported: boolean;
 }
 
+/** A tool call an answer made, in OpenAI's chat shape (`arguments` the JSON text the model wrote, as it wrote it). */
+export interface AnswerToolCall {
+  id: string;
+  type: 'function';
+  function: { name: string; arguments: string };
+}
+
+/** What a stream's chunks named their answer (`id`, `created`, `model`). */
+export interface StreamedAs {
+  id: string;
+  created: number;
+  model: string;
+}
+
 /** How a call ended, known once the client has the whole body (or stopped reading it). */
 export interface CallOutcome {
   usage: UsageReport;
@@ -57,6 +71,25 @@ export interface CallOutcome {
   responseText?: string;
   /** The streamed answer carried tool calls (its kept text is then not the whole answer). */
   toolCalls?: boolean;
+  /**
+   * The answer's tool calls, kept with its text (`responseText`) and under the same rule: chat's `tool_calls` (a
+   * stream's deltas joined), the Responses API's `function_call` items, a translated provider's tool use; in order.
+   */
+  responseToolCalls?: AnswerToolCall[];
+  /** The kept tool calls leave out part of what the stream carried (answer-tool-calls.ts's caps, a custom tool's call): not the whole answer. */
+  toolCallsCut?: boolean;
+  /**
+   * A stream's first choice's finish reason as the client got it, where one came; kept with the text (a stream
+   * without one ended early, and no cache stores it).
+   */
+  finishReason?: string;
+  /**
+   * The stream carried what its kept answer leaves out, so no cache stores it: a choice past the first, or
+   * reasoning and thinking blocks (a Claude answer's signed thinking must go back with its tool results). Kept-text calls only.
+   */
+  partsLeftOut?: boolean;
+  /** The id, `created` and model the stream's chunks carried, so a stored answer is the one the client got; kept-text calls only. */
+  streamedAs?: StreamedAs;
   /** A background response still running: the provider's id, billed once it is over (jobs/later-work.ts). */
   backgroundId?: string;
 }

@@ -53,7 +53,7 @@ export async function refuseLargeAnswer(input: AnswerSizeInput): Promise<Respons
   if (outcome.backgroundId) return undefined;
   const error = answerTooLarge(maxBytes);
   input.settleLeader?.(undefined);
-  settler.settle({ outcome: { ...outcome, responseText: undefined }, cost: costOfCall(input.deployment, outcome.usage), apiBase: answer.apiBase, finishedAt: Date.now(), error });
+  settler.settle({ outcome: { ...outcome, responseText: undefined, responseToolCalls: undefined }, cost: costOfCall(input.deployment, outcome.usage), apiBase: answer.apiBase, finishedAt: Date.now(), error });
   return errorResponse(error, callHeaders(ctx, ''));
 }
 

@@ -1,9 +1,9 @@
 import type { z } from 'zod';
 import { unknownKey } from '../auth/authenticate.ts';
 import type { KeyPolicy } from '../auth/key-policy.ts';
-import { assembleAnswer } from '../cache/replay.ts';
 import type { CachePlan } from '../cache/response-cache.ts';
 import type { CachedAnswer } from '../cache/store.ts';
+import { streamedAnswer } from '../cache/streamed-answer.ts';
 import type { GatewayEnv } from '../env.ts';
 import { GatewayError } from '../errors.ts';
 import type { Admission, AdmissionInput } from '../limits/admission-answer.ts';
@@ -26,15 +26,12 @@ export function requestTimeoutMs(config: { litellm_settings: { request_timeout?:
 
 /**
  * Puts a complete answer in the cache and hands it to requests waiting on the
- * same key. A stream is stored as the answer it assembled; a stream cut
- * short, failed, or carrying tool calls is not stored.
+ * same key. A stream is stored as the answer it assembled, tool calls
+ * included; one that may not be the answer the client got is not stored
+ * (cache/streamed-answer.ts).
  */
 export async function storeAnswer(plan: CachePlan, settleLeader: (a: CachedAnswer | undefined) => void, endpoint: Endpoint, body: string | ArrayBuffer | undefined, outcome: CallOutcome, model = ''): Promise<void> {
-  let json: string | undefined;
-  if (body !== undefined) json = typeof body === 'string' ? body : new TextDecoder().decode(body);
-  else if (!outcome.error && !outcome.aborted && !outcome.toolCalls && outcome.responseText !== undefined && (endpoint === 'chat' || endpoint === 'completion')) {
-    json = assembleAnswer(endpoint, model, outcome.responseText, outcome.usage);
-  }
+  const json = body === undefined ? streamedAnswer(endpoint, model, outcome) : typeof body === 'string' ? body : new TextDecoder().decode(body);
   const answer = json === undefined ? undefined : { endpoint, json, usage: outcome.usage, storedAt: Date.now() };
   settleLeader(answer);
   if (answer) await plan.store.set(plan.key, answer, plan.ttlSeconds);

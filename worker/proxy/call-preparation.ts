@@ -115,7 +115,7 @@ export async function guardAnswer(input: AnswerGuardInput): Promise<{ answer: Pr
     ctx.storePrompts = false;
     const outcome = await answer.outcome;
     // What the answer said is not kept: the guardrail refused it.
-    settler.settle({ outcome: { ...outcome, responseText: undefined }, cost: costOfCall(input.deployment, outcome.usage), apiBase: answer.apiBase, finishedAt: Date.now(), error });
+    settler.settle({ outcome: { ...outcome, responseText: undefined, responseToolCalls: undefined }, cost: costOfCall(input.deployment, outcome.usage), apiBase: answer.apiBase, finishedAt: Date.now(), error });
     return errorResponse(error, callHeaders(ctx, ''));
   }
 }

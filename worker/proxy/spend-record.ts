@@ -4,6 +4,8 @@ import type { CallOutcome } from '../providers/types.ts';
 import type { SpendLogRecord } from '../telemetry/spend-log.ts';
 import { CALL_TYPES, type CallContext, callTags, endUserOf } from './call-context.ts';
 import { boundedJson } from '../telemetry/bounded-json.ts';
+import { withoutClientCredentials } from '../telemetry/langfuse/request-metadata.ts';
+import { storedResponse } from './stored-response.ts';
 
 export interface CallResult {
   outcome?: CallOutcome;
@@ -27,6 +29,8 @@ export function spendRecord(ctx: RecordedCall, result: CallResult): SpendLogReco
   const usage = result.outcome?.usage;
   const policy = ctx.caller.kind === 'key' ? ctx.caller.policy : undefined;
   const requester = ctx.body.metadata && typeof ctx.body.metadata === 'object' ? ctx.body.metadata as Record<string, unknown> : undefined;
+  // The row keeps the client's metadata, never a credential it carried for a callback (langfuse_secret_key, ...).
+  const requesterKept = requester && !Array.isArray(requester) ? withoutClientCredentials(requester) : requester;
   const error = result.error ?? result.outcome?.error;
   const metadata: Record<string, unknown> = {
     user_api_key_alias: policy?.keyAlias ?? null,
@@ -35,7 +39,7 @@ export function spendRecord(ctx: RecordedCall, result: CallResult): SpendLogReco
     user_api_key_team_alias: policy?.team?.alias ?? null,
     user_api_key_org_id: policy?.organizationId ?? null,
   };
-  if (requester) metadata.requester_metadata = boundedJson(requester, MAX_METADATA_CHARS);
+  if (requesterKept) metadata.requester_metadata = boundedJson(requesterKept, MAX_METADATA_CHARS);
   // LiteLLM's spend_logs_metadata: the x-litellm-spend-logs-metadata header (JSON), else the body's metadata.spend_logs_metadata.
   const spendLogsMetadata = headerJson(ctx.headers.get('x-litellm-spend-logs-metadata')) ?? requester?.spend_logs_metadata;
   if (spendLogsMetadata !== undefined && spendLogsMetadata !== null) metadata.spend_logs_metadata = boundedJson(spendLogsMetadata, MAX_METADATA_CHARS);
@@ -80,7 +84,7 @@ export function spendRecord(ctx: RecordedCall, result: CallResult): SpendLogReco
     organization_id: policy?.organizationId ?? null,
     end_user: endUserOf(ctx),
     messages: ctx.storePrompts ? boundedJson(prompt, MAX_STORED_TEXT_CHARS) : null,
-    response: ctx.storePrompts ? storedResponse(ctx, result) : null,
+    response: ctx.storePrompts ? storedResponse(ctx, result, MAX_STORED_TEXT_CHARS) : null,
     session_id: typeof session === 'string' ? session.slice(0, 256) : null,
     status: error ? 'failure' : 'success',
     error_type: error ? error.type : null,
@@ -95,29 +99,4 @@ function headerJson(value: string | null): unknown {
   } catch {
     return value;
   }
-}
-
-/**
- * The answer as LiteLLM stores it in `response` (store_prompts_in_spend_logs):
- * the response object's shape, so `response->'choices'->0->'message'->>'content'`
- * reads it for chat and `->'choices'->0->>'text'` for completions; its text
- * bounded (a Queue message has room for so much), its usage from the call.
- * Null when there is no text (a failure, embeddings).
- */
-function storedResponse(ctx: RecordedCall, result: CallResult): unknown {
-  const text = result.outcome?.responseText;
-  if (text === undefined || (ctx.endpoint !== 'chat' && ctx.endpoint !== 'completion' && ctx.endpoint !== 'responses')) return null;
-  const content = boundedJson(text, MAX_STORED_TEXT_CHARS);
-  const u = result.outcome?.usage;
-  const usage = { prompt_tokens: u?.promptTokens ?? 0, completion_tokens: u?.completionTokens ?? 0, total_tokens: (u?.promptTokens ?? 0) + (u?.completionTokens ?? 0) };
-  if (ctx.endpoint === 'responses') {
-    return {
-      object: 'response', model: ctx.deployment.model,
-      output: [{ type: 'message', role: 'assistant', content: [{ type: 'output_text', text: content }] }],
-      usage: { input_tokens: usage.prompt_tokens, output_tokens: usage.completion_tokens, total_tokens: usage.total_tokens },
-    };
-  }
-  return ctx.endpoint === 'chat'
-    ? { object: 'chat.completion', model: ctx.deployment.model, choices: [{ index: 0, message: { role: 'assistant', content } }], usage }
-    : { object: 'text_completion', model: ctx.deployment.model, choices: [{ index: 0, text: content }], usage };
 }

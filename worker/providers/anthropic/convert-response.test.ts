@@ -23,7 +23,7 @@ describe('toOpenAIChatCompletion', () => {
   });
 
   it('turns parallel tool_use blocks into tool_calls in order', () => {
-    const { completion, text } = convert('tool-use');
+    const { completion, text, toolCalls } = convert('tool-use');
     expect(completion.choices).toEqual([{
       index: 0,
       message: {
@@ -36,7 +36,9 @@ describe('toOpenAIChatCompletion', () => {
       },
       finish_reason: 'tool_calls',
     }]);
-    expect(text).toContain('San Francisco');
+    // What the logs keep: the text apart, and the same tool calls the client got.
+    expect(text).toBe('I\'ll check the weather in both cities.');
+    expect(toolCalls).toEqual((completion.choices[0]!.message as { tool_calls: unknown }).tool_calls);
   });
 
   it('counts cache reads and writes into the prompt, as cost.ts prices them', () => {
@@ -49,8 +51,11 @@ describe('toOpenAIChatCompletion', () => {
   });
 
   it('gives the forced JSON tool\'s input as content in JSON mode', () => {
-    const { completion } = convert('json-mode', { ...plain, jsonMode: true });
+    const { completion, text, toolCalls } = convert('json-mode', { ...plain, jsonMode: true });
     expect(completion.choices).toEqual([{ index: 0, message: { role: 'assistant', content: '{"name":"Ada Lovelace","born":1815}' }, finish_reason: 'stop' }]);
+    // Kept as the client got it: the text, no tool call.
+    expect(text).toBe('{"name":"Ada Lovelace","born":1815}');
+    expect(toolCalls).toEqual([]);
   });
 
   it('keeps the stop sequence that ended the answer', () => {

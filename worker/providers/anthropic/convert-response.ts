@@ -1,3 +1,4 @@
+import type { AnswerToolCall } from '../types.ts';
 import { mapStopReason } from './finish-reason.ts';
 import type { AnthropicContentBlock, AnthropicMessage } from './schemas.ts';
 import { type AnthropicTokenCounts, mergeUsage, NO_TOKENS, openAIUsage } from './usage.ts';
@@ -24,8 +25,9 @@ export interface ChatCompletionJson {
 export interface ConvertedResponse {
   completion: ChatCompletionJson;
   tokens: AnthropicTokenCounts;
-  /** The answer's text and tool arguments, for spend logs that keep it. */
+  /** The answer's text, and the tool calls the client got (none in JSON mode, where the forced tool's input is the text): for the logs that keep them. */
   text: string;
+  toolCalls: AnswerToolCall[];
 }
 
 /**
@@ -38,7 +40,7 @@ export interface ConvertedResponse {
  */
 export function toOpenAIChatCompletion(message: AnthropicMessage, options: ResponseOptions): ConvertedResponse {
   let text = '';
-  const toolCalls: Json[] = [];
+  const toolCalls: AnswerToolCall[] = [];
   const thinking: Json[] = [];
   for (const block of message.content) {
     if (block.type === 'text' && typeof block.text === 'string') text += block.text;
@@ -67,11 +69,10 @@ export function toOpenAIChatCompletion(message: AnthropicMessage, options: Respo
     choices: [{ index: 0, message: chatMessage, finish_reason: finishReason }],
     usage: openAIUsage(tokens),
   };
-  const args = toolCalls.map((c) => ((c.function as Json).arguments as string)).join('');
-  return { completion, tokens, text: jsonCall ?? text + args };
+  return { completion, tokens, text: jsonCall ?? text, toolCalls: jsonCall !== undefined ? [] : toolCalls };
 }
 
-function toolCall(block: AnthropicContentBlock): Json {
+function toolCall(block: AnthropicContentBlock): AnswerToolCall {
   return {
     id: block.id ?? '',
     type: 'function',
@@ -80,9 +81,9 @@ function toolCall(block: AnthropicContentBlock): Json {
 }
 
 /** The forced JSON tool's arguments, as the answer's content; undefined when the model called another tool. */
-function jsonAnswer(call: Json | undefined, unwrapValues: boolean): string | undefined {
-  const fn = call?.function as { name?: string; arguments?: string } | undefined;
-  if (fn?.name !== RESPONSE_FORMAT_TOOL_NAME || typeof fn.arguments !== 'string') return undefined;
+function jsonAnswer(call: AnswerToolCall | undefined, unwrapValues: boolean): string | undefined {
+  const fn = call?.function;
+  if (fn?.name !== RESPONSE_FORMAT_TOOL_NAME) return undefined;
   if (!unwrapValues) return fn.arguments;
   const parsed = JSON.parse(fn.arguments) as unknown;
   const values = typeof parsed === 'object' && parsed !== null ? (parsed as Json).values : undefined;

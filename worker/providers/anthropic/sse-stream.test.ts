@@ -27,9 +27,35 @@ describe('openAnthropicStream', () => {
     expect(text).toContain('"finish_reason":"tool_calls"');
     const result = await outcome;
     expect(result.usage).toEqual({ promptTokens: 472 + 2000 + 100, completionTokens: 89, cachedPromptTokens: 2000, cacheCreationTokens: 100, reported: true });
-    expect(result.responseText).toBe('Okay, let\'s check both cities.{"location": "San Francisco, CA"}{"location": "New York, NY"}');
+    // The text apart from the tool calls, which are kept whole (their input joined from its deltas), as the client got them.
+    expect(result.responseText).toBe('Okay, let\'s check both cities.');
+    expect(result.responseToolCalls).toEqual([
+      { id: 'toolu_01T1x1fJ34qAmk2tNTrN7Up6', type: 'function', function: { name: 'get_weather', arguments: '{"location": "San Francisco, CA"}' } },
+      { id: 'toolu_01V2y2gK45rBnl3uOsSoO8Vq7', type: 'function', function: { name: 'get_weather', arguments: '{"location": "New York, NY"}' } },
+    ]);
+    expect(result.toolCalls).toBe(true);
     expect(result.firstChunkAt).toBeGreaterThan(0);
     expect(result.error).toBeUndefined();
+  });
+
+  it('says how the answer finished and what it was called, and marks signed thinking the kept answer leaves out', async () => {
+    const called = await openAnthropicStream(source(fixtureSse('tool-use'), 64), options);
+    await new Response(called.body).text();
+    const tools = await called.outcome;
+    expect(tools).toMatchObject({ finishReason: 'tool_calls', streamedAs: { created: 1_700_000_000, model: expect.stringContaining('claude') } });
+    expect(tools.partsLeftOut).toBeUndefined();
+
+    const { body, outcome } = await openAnthropicStream(source(fixtureSse('thinking'), 64), options);
+    expect(await new Response(body).text()).toContain('"signature":"EqQB');
+    expect(await outcome).toMatchObject({ responseText: '12,231', finishReason: 'stop', partsLeftOut: true, streamedAs: { id: 'msg_01Think3z', model: 'claude-sonnet-4-5-20250929' } });
+  });
+
+  it('keeps neither text nor tool calls when the call does not keep text', async () => {
+    const { body, outcome } = await openAnthropicStream(source(fixtureSse('tool-use'), 13), { ...options, keepText: false });
+    await new Response(body).text();
+    const result = await outcome;
+    expect(result.responseText).toBeUndefined();
+    expect(result.responseToolCalls).toBeUndefined();
   });
 
   it('throws an error event that comes first as the call\'s error, with its status', async () => {

@@ -1,3 +1,4 @@
+import { keptAnswer } from '../answer-tool-calls.ts';
 import { estimateTokens } from '../openai-compatible/usage.ts';
 import type { CallOutcome, UsageReport } from '../types.ts';
 import { upstreamBroke } from './errors.ts';
@@ -51,11 +52,15 @@ export async function openAnthropicStream(upstream: ReadableStream<Uint8Array>, 
   const finish = (extra: Partial<CallOutcome>) => {
     if (settled) return;
     settled = true;
+    const toolCalls = translator.toolCalls;
     settle({
       usage: usageOf(translator, options.promptTokenEstimate),
       firstChunkAt,
       finishedAt: Date.now(),
-      ...(options.keepText ? { responseText: translator.text } : {}),
+      ...(options.keepText ? keptAnswer(translator.text, toolCalls) : {}),
+      // Not an answer the cache can rebuild from its text (call-helpers.ts).
+      ...(toolCalls.length ? { toolCalls: true } : {}),
+      ...(options.keepText ? kept(translator) : {}),
       ...(translator.error ? { error: translator.error } : {}),
       ...extra,
     });
@@ -101,6 +106,15 @@ export async function openAnthropicStream(upstream: ReadableStream<Uint8Array>, 
   }, { highWaterMark: 0 });
 
   return { body, outcome };
+}
+
+/** What the cache must know beside the kept answer: how it finished, what it was called, whether it thought (cache/streamed-answer.ts). */
+function kept(translator: AnthropicStreamTranslator): Partial<CallOutcome> {
+  return {
+    ...(translator.finishReason !== null ? { finishReason: translator.finishReason } : {}),
+    ...(translator.thinking ? { partsLeftOut: true } : {}),
+    streamedAs: translator.streamedAs,
+  };
 }
 
 /** The reported counts once message_delta gave them; otherwise what message_start said, and an estimate of the output. */

@@ -120,4 +120,45 @@ describe('AnthropicStreamTranslator', () => {
     expect(events(out)).toHaveLength(2);
     expect(translator.error?.message).toBe('litellm.APIConnectionError: AnthropicException - the upstream sent a malformed content_block_delta event');
   });
+
+  it('keeps the tool calls it sent, whole and in order, only when asked to', () => {
+    const bytes = new TextEncoder().encode(fixtureSse('tool-use'));
+    const kept = translate(bytes, [200, 900], { ...options, keepText: true }).translator;
+    expect(kept.toolCalls.map((c) => [c.id, c.function.name, c.function.arguments])).toEqual([
+      ['toolu_01T1x1fJ34qAmk2tNTrN7Up6', 'get_weather', '{"location": "San Francisco, CA"}'],
+      ['toolu_01V2y2gK45rBnl3uOsSoO8Vq7', 'get_weather', '{"location": "New York, NY"}'],
+    ]);
+    expect(translate(bytes, []).translator.toolCalls).toEqual([]);
+  });
+
+  it('keeps at most 128 tool calls and 64 K characters of each call\'s input, as any stream\'s are kept, while the client gets them all', () => {
+    const sse = (event: Record<string, unknown>) => `event: ${String(event.type)}\ndata: ${JSON.stringify(event)}\n\n`;
+    let wire = sse({ type: 'message_start', message: { id: 'msg_t', model: 'm', usage: { input_tokens: 9, output_tokens: 1 } } });
+    for (let i = 0; i < 130; i++) {
+      wire += sse({ type: 'content_block_start', index: i, content_block: { type: 'tool_use', id: `toolu_${i}`, name: 'f', input: {} } });
+      wire += sse({ type: 'content_block_delta', index: i, delta: { type: 'input_json_delta', partial_json: i === 0 ? 'x'.repeat(70_000) : '{}' } });
+      wire += sse({ type: 'content_block_stop', index: i });
+    }
+    wire += sse({ type: 'message_delta', delta: { stop_reason: 'tool_use' }, usage: { output_tokens: 5 } }) + sse({ type: 'message_stop' });
+    const { out, translator } = translate(new TextEncoder().encode(wire), [], { ...options, keepText: true });
+    const calls = translator.toolCalls;
+    expect(calls).toHaveLength(128);
+    expect(calls.at(-1)!.id).toBe('toolu_127');
+    expect(calls[0]!.function.arguments).toBe(`${'x'.repeat(64 * 1024)}...(truncated, 70000 characters)`);
+    expect(calls[1]!.function.arguments).toBe('{}');
+    expect(out).toContain('"id":"toolu_129"');
+    expect(out).toContain('x'.repeat(70_000));
+  });
+
+  it('keeps no tool call in JSON mode, where the forced tool\'s input is the text', () => {
+    const sse = [
+      'event: message_start\ndata: {"type":"message_start","message":{"id":"msg_j","model":"m","usage":{"input_tokens":9,"output_tokens":1}}}',
+      'event: content_block_start\ndata: {"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"toolu_j","name":"json_tool_call","input":{}}}',
+      'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":"{\\"a\\":1}"}}',
+      'event: message_stop\ndata: {"type":"message_stop"}',
+    ].join('\n\n') + '\n\n';
+    const { translator } = translate(new TextEncoder().encode(sse), [], { ...options, jsonMode: true, keepText: true });
+    expect(translator.text).toBe('{"a":1}');
+    expect(translator.toolCalls).toEqual([]);
+  });
 });

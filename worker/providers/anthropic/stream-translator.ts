@@ -1,4 +1,6 @@
 import { errorEnvelope, type GatewayError } from '../../errors.ts';
+import { ToolCallJoiner } from '../answer-tool-calls.ts';
+import type { AnswerToolCall, StreamedAs } from '../types.ts';
 import { RESPONSE_FORMAT_TOOL_NAME } from './convert-tools.ts';
 import { upstreamBroke, streamEventError } from './errors.ts';
 import { mapStopReason } from './finish-reason.ts';
@@ -17,6 +19,8 @@ export interface StreamTranslatorOptions {
   created: number;
   /** Credentials to scrub from in-band error messages. */
   secrets: readonly (string | undefined)[];
+  /** The call keeps its answer (for the logs): the tool calls are kept too (`toolCalls`). */
+  keepText?: boolean;
 }
 
 /**
@@ -44,19 +48,34 @@ export class AnthropicStreamTranslator {
   error: GatewayError | undefined;
   /** Characters of generated text, thinking and tool input, for an estimate when the stream is cut short. */
   outputChars = 0;
-  /** The answer's text and tool input. */
+  /** The answer's text (in JSON mode, the forced tool's input, as the client gets it). */
   text = '';
+  /** The answer carried thinking (`reasoning_content`, `thinking_blocks`), which its kept text and calls leave out. */
+  thinking = false;
 
   private buffer = '';
   private id = '';
   private model = '';
   private readonly toolOfBlock = new Map<number, number>();
   private readonly jsonBlocks = new Set<number>();
+  /** The tool calls the client got, joined as any stream's are (so capped alike); only with `keepText`. */
+  private readonly joiner: ToolCallJoiner | undefined;
 
   private readonly options: StreamTranslatorOptions;
 
   constructor(options: StreamTranslatorOptions) {
     this.options = options;
+    this.joiner = options.keepText ? new ToolCallJoiner() : undefined;
+  }
+
+  /** The tool calls the client got, whole as kept (none without `keepText`). */
+  get toolCalls(): AnswerToolCall[] {
+    return this.joiner?.calls() ?? [];
+  }
+
+  /** The id, `created` and model its chunks carry. */
+  get streamedAs(): StreamedAs {
+    return { id: this.id, created: this.options.created, model: this.model };
   }
 
   /** Decoded upstream text; returns the OpenAI events it completes. */
@@ -132,10 +151,15 @@ export class AnthropicStreamTranslator {
           }
           const index = this.toolOfBlock.size;
           this.toolOfBlock.set(event.index, index);
-          return this.chunk({ tool_calls: [{ index, id: block.id ?? '', type: 'function', function: { name: block.name ?? '', arguments: '' } }] });
+          const call = { index, id: block.id ?? '', type: 'function', function: { name: block.name ?? '', arguments: '' } };
+          this.joiner?.add([call]);
+          return this.chunk({ tool_calls: [call] });
         }
         if (block.type === 'text' && block.text) return this.content(block.text);
-        if (block.type === 'redacted_thinking') return this.chunk({ thinking_blocks: [{ type: 'redacted_thinking', data: block.data ?? '' }] });
+        if (block.type === 'redacted_thinking') {
+          this.thinking = true;
+          return this.chunk({ thinking_blocks: [{ type: 'redacted_thinking', data: block.data ?? '' }] });
+        }
         return '';
       }
       case 'content_block_delta': {
@@ -145,14 +169,18 @@ export class AnthropicStreamTranslator {
           if (this.jsonBlocks.has(event.index)) return this.content(delta.partial_json);
           const index = this.toolOfBlock.get(event.index);
           if (index === undefined) return '';
-          this.note(delta.partial_json);
-          return this.chunk({ tool_calls: [{ index, function: { arguments: delta.partial_json } }] });
+          this.outputChars += delta.partial_json.length;
+          const call = { index, function: { arguments: delta.partial_json } };
+          this.joiner?.add([call]);
+          return this.chunk({ tool_calls: [call] });
         }
         if (delta.type === 'thinking_delta' && delta.thinking) {
+          this.thinking = true;
           this.outputChars += delta.thinking.length;
           return this.chunk({ reasoning_content: delta.thinking });
         }
         if (delta.type === 'signature_delta' && delta.signature) {
+          this.thinking = true;
           return this.chunk({ thinking_blocks: [{ type: 'thinking', thinking: '', signature: delta.signature }] });
         }
         return '';

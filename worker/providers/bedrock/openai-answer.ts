@@ -3,15 +3,11 @@
  * Gemini, Vertex). Provider-neutral: kept here until a shared home for
  * translating adapters exists (see the providers issue).
  */
-import type { UsageReport } from '../types.ts';
+import type { AnswerToolCall, UsageReport } from '../types.ts';
 
 export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter';
 
-export interface ToolCall {
-  id: string;
-  type: 'function';
-  function: { name: string; arguments: string };
-}
+export type ToolCall = AnswerToolCall;
 
 export interface AnswerMessage {
   role: 'assistant';

@@ -7,6 +7,7 @@
  */
 import { errorEnvelope, GatewayError } from '../../errors.ts';
 import { estimatedUsage } from '../openai-compatible/usage.ts';
+import { keptAnswer, ToolCallJoiner } from '../answer-tool-calls.ts';
 import type { CallOutcome, UsageReport } from '../types.ts';
 import { chatId, type FinishReason, nowSeconds, openaiUsage, type UsageExtras } from './openai-answer.ts';
 
@@ -61,17 +62,28 @@ export function translateStream<E>(
   let firstChunkAt: number | undefined;
   let completionChars = 0;
   let text = '';
+  // The answer's tool calls, kept with its text: the first choice's deltas joined as the client gets them; its
+  // finish reason; whether the stream carried what that leaves out (another choice, reasoning).
+  const joiner = options.keepText ? new ToolCallJoiner() : undefined;
+  let finishReason: FinishReason | undefined;
+  let partsLeftOut = false;
   let settle!: (outcome: CallOutcome) => void;
   const outcome = new Promise<CallOutcome>((resolve) => (settle = resolve));
   let settled = false;
   const finish = (extra: Partial<CallOutcome>) => {
     if (settled) return;
     settled = true;
+    const calls = joiner?.calls();
     settle({
       usage: translator.usage() ?? estimatedUsage(options.promptTokenEstimate, completionChars),
       firstChunkAt,
       finishedAt: Date.now(),
-      ...(options.keepText ? { responseText: text } : {}),
+      ...(options.keepText ? keptAnswer(text, calls) : {}),
+      // Not an answer the cache can rebuild from its text (call-helpers.ts).
+      ...(calls ? { toolCalls: true } : {}),
+      ...(finishReason ? { finishReason } : {}),
+      ...(partsLeftOut ? { partsLeftOut } : {}),
+      ...(options.keepText ? { streamedAs: { id: base.id, created: base.created, model: base.model } } : {}),
       ...extra,
     });
   };
@@ -84,6 +96,11 @@ export function translateStream<E>(
         (d.delta.tool_calls ?? []).map((t) => t.function.arguments ?? '').join('');
       completionChars += seen.length;
       if (options.keepText && d.delta.content) text += d.delta.content;
+      if (joiner) {
+        if (d.index !== 0 || d.delta.reasoning_content) partsLeftOut = true;
+        if (d.index === 0 && d.finish_reason) finishReason = d.finish_reason;
+        if (d.index === 0 && d.delta.tool_calls) joiner.add(d.delta.tool_calls);
+      }
       out += `data: ${JSON.stringify({ ...base, choices: [{ index: d.index, delta: d.delta, logprobs: null, finish_reason: d.finish_reason }] })}\n\n`;
     }
     return out;

@@ -24,7 +24,7 @@ export const mock: ProviderAdapter = {
     const text = typeof call.body.mock_response === 'string' ? call.body.mock_response : call.deployment.params.mock_response ?? DEFAULT_MOCK_RESPONSE;
     const usage = usageOf(call.promptTokenEstimate, estimateTokens(text.length));
     const id = `${call.endpoint === 'chat' ? 'chatcmpl' : 'cmpl'}-${crypto.randomUUID()}`;
-    const outcome: CallOutcome = { usage, finishedAt: Date.now(), ...(call.keepText ? { responseText: text } : {}) };
+    const outcome: CallOutcome = { usage, finishedAt: Date.now(), ...(call.keepText ? { responseText: text, finishReason: 'stop' } : {}) };
     if (!call.stream) {
       const body = call.endpoint === 'chat' ? chatCompletion(id, model, text, usage) : textCompletion(id, model, text, usage);
       return answer(JSON.stringify(body), outcome);

@@ -1,14 +1,15 @@
+import { chatToolCalls, keptAnswer, responsesToolCalls } from '../answer-tool-calls.ts';
 import { showContainerIds } from '../container-ids.ts';
 import { fileSearchRewriter } from '../file-search-ids.ts';
 import type { CallOutcome, ProviderAnswer, ProviderCall } from '../types.ts';
 import { readOpenAIUsage } from './usage.ts';
 import { producedContents } from '../../router/encrypted-affinity.ts';
 
-// What an OpenAI-wire answer that is not a stream comes to: its usage (and kept text), read from its bytes.
+// What an OpenAI-wire answer that is not a stream comes to: its usage (and kept text and tool calls), read from its bytes.
 
 const decoder = new TextDecoder();
 
-/** A Responses API answer: its usage and text read from the whole of it, and its id the one the client is to see. */
+/** A Responses API answer: its usage, text and tool calls read from the whole of it, and its id the one the client is to see. */
 export function responsesAnswer(bytes: ArrayBuffer, call: ProviderCall, clientId: (id: string) => string): Pick<ProviderAnswer, 'body' | 'outcome'> {
   const text = decoder.decode(bytes);
   let parsed: { id?: unknown; previous_response_id?: unknown; usage?: unknown; output?: unknown; status?: unknown } | undefined;
@@ -27,7 +28,7 @@ export function responsesAnswer(bytes: ArrayBuffer, call: ProviderCall, clientId
 }
 
 /**
- * What a Responses API answer used: its usage (else the prompt as estimated) and text. A background
+ * What a Responses API answer used: its usage (else the prompt as estimated), its text, and its tool calls where the call keeps text. A background
  * response the request asked for, still running, has used nothing yet: it is billed once it is over
  * (jobs/later-work.ts).
  */
@@ -42,7 +43,12 @@ function responsesOutcome(parsed: { id?: unknown; usage?: unknown; output?: unkn
     const produced = producedContents(parsed?.output);
     if (produced) call.encryptedItems(produced);
   }
-  return { usage: readOpenAIUsage(parsed?.usage) ?? estimate, finishedAt: Date.now(), ...(typeof answer === 'string' ? { responseText: answer } : {}) };
+  return {
+    usage: readOpenAIUsage(parsed?.usage) ?? estimate,
+    finishedAt: Date.now(),
+    ...(typeof answer === 'string' ? { responseText: answer } : {}),
+    ...(call.keepText ? keptAnswer(undefined, responsesToolCalls(parsed?.output)) : {}),
+  };
 }
 
 /** OpenAI puts `usage` at the end of an answer: its last bytes are usually all that need decoding. */
@@ -91,7 +97,7 @@ export function jsonOutcome(bytes: ArrayBuffer, call: ProviderCall): CallOutcome
   return {
     usage: readOpenAIUsage(parsed.usage) ?? estimate,
     finishedAt: Date.now(),
-    ...(typeof answer === 'string' ? { responseText: answer } : {}),
+    ...keptAnswer(typeof answer === 'string' ? answer : undefined, chatToolCalls(first?.message)),
   };
 }
 

@@ -1,7 +1,9 @@
 import { errorEnvelope, GatewayError } from '../../errors.ts';
+import { cappedCalls, finishedToolCall, keptAnswer, responsesToolCalls, withCall } from '../answer-tool-calls.ts';
 import { CONTAINER_EVENTS, showContainerIds } from '../container-ids.ts';
 import { FILE_SEARCH_EVENTS, type FileSearchIds, fileSearchRewriter } from '../file-search-ids.ts';
-import type { CallOutcome, EncryptedItemsSink, UsageReport } from '../types.ts';
+import type { AnswerToolCall, CallOutcome, EncryptedItemsSink, UsageReport } from '../types.ts';
+import { KeptChatStream } from './kept-chat-stream.ts';
 import { estimatedUsage, readOpenAIUsage } from './usage.ts';
 import { producedContents } from '../../router/encrypted-affinity.ts';
 
@@ -39,6 +41,10 @@ const RESPONSES_ERROR_EVENT = /^\{\s*"type"\s*:\s*"error"/;
 const RESPONSE_EVENTS = new Set(['response.created', 'response.queued', 'response.in_progress', 'response.completed', 'response.incomplete', 'response.failed']);
 // Content and tool-call argument text, for an estimate when the stream ends without usage.
 const TEXT_FIELDS = /"(content|arguments|text)":"((?:[^"\\]|\\.)*)"/g;
+// A chunk that carries a tool call: a `tool_calls` list with one in it, not the `"tool_calls":null` some servers put in every delta.
+const TOOL_CALLS = /"tool_calls"\s*:\s*\[\s*\{/;
+// The legacy `function_call` in a delta.
+const FUNCTION_CALL = /"function_call"\s*:\s*\{/;
 
 /**
  * Passes an OpenAI-format SSE stream through event by event as it arrives
@@ -60,6 +66,10 @@ export function relayOpenAIStream(upstream: ReadableStream<Uint8Array>, options:
   let completionChars = 0;
   let text = '';
   let toolCalls = false;
+  // The answer's tool calls, kept with its text: a chat stream's deltas joined (with its finish reason: `kept`); a
+  // Responses stream's items as each is done (so a stream cut short keeps those), replaced by the final event's list.
+  const kept = options.keepText && !options.responsesApi ? new KeptChatStream() : undefined;
+  let responsesCalls: AnswerToolCall[] | undefined;
   let settle!: (outcome: CallOutcome) => void;
   const outcome = new Promise<CallOutcome>((resolve) => (settle = resolve));
   let settled = false;
@@ -70,7 +80,7 @@ export function relayOpenAIStream(upstream: ReadableStream<Uint8Array>, options:
       usage: usage ?? estimatedUsage(options.promptTokenEstimate, completionChars),
       firstChunkAt,
       finishedAt: Date.now(),
-      ...(options.keepText ? { responseText: text } : {}),
+      ...(kept ? kept.kept(text) : options.keepText ? keptAnswer(text, responsesCalls) : {}),
       ...(toolCalls ? { toolCalls } : {}),
       ...extra,
     });
@@ -84,10 +94,19 @@ export function relayOpenAIStream(upstream: ReadableStream<Uint8Array>, options:
       completionChars += delta.length;
       if (type === 'response.function_call_arguments.delta') toolCalls = true;
       else if (options.keepText) text += JSON.parse(`"${delta}"`) as string;
+    } else if (type === 'response.output_item.done' && options.keepText && data.includes('"function_call"')) {
+      try {
+        const call = finishedToolCall(JSON.parse(data));
+        if (call) responsesCalls = withCall(responsesCalls, call);
+      } catch {
+        // not JSON: the final event's list stands
+      }
     } else if (type === 'response.completed' || type === 'response.incomplete' || type === 'response.failed') {
       try {
         const response = (JSON.parse(data) as { response?: { usage?: never; output?: unknown; error?: { message?: unknown } | null } }).response;
         usage = readOpenAIUsage(response?.usage) ?? usage;
+        const calls = options.keepText ? responsesToolCalls(response?.output) : undefined;
+        if (calls) responsesCalls = cappedCalls(calls);
         if (options.encryptedItems && type !== 'response.failed') {
           const produced = producedContents(response?.output);
           if (produced) options.encryptedItems(produced);
@@ -148,7 +167,10 @@ export function relayOpenAIStream(upstream: ReadableStream<Uint8Array>, options:
       // The kept text is the answer's content only; tool calls are flagged, not mixed in.
       if (options.keepText && match[1] !== 'arguments') text += JSON.parse(`"${match[2]}"`) as string;
     }
-    if (!toolCalls && data.includes('"tool_calls"')) toolCalls = true;
+    // A legacy function call is a tool call too: such a stream is not cached as its text alone.
+    const toolCall = (kept !== undefined || !toolCalls) && ((data.includes('"tool_calls"') && TOOL_CALLS.test(data)) || (data.includes('"function_call"') && FUNCTION_CALL.test(data)));
+    if (toolCall) toolCalls = true;
+    kept?.read(data, toolCall);
     if (data.includes('"usage":{')) {
       try {
         const chunk = JSON.parse(data) as { choices?: unknown[]; usage?: unknown };

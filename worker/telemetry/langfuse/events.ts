@@ -1,5 +1,6 @@
 import { GATEWAY_PARAMS } from '../../providers/openai-compatible/params.ts';
-import type { CallEndpoint, RequestHeaders } from '../../providers/types.ts';
+import type { AnswerToolCall, CallEndpoint, RequestHeaders } from '../../providers/types.ts';
+import { chatMessage, responsesOutput, toolCallsOf } from '../answer-tool-calls.ts';
 import { isSecretParam, withoutSecretParams } from '../secret-params.ts';
 import { messageLoggingOff, REDACTED_INPUT, redactedErrorMessage } from './redaction.ts';
 import { requestLangfuseMetadata } from './request-metadata.ts';
@@ -57,7 +58,7 @@ export interface LangfuseCall {
   endpoint: CallEndpoint;
   body: Json;
   headers: RequestHeaders;
-  outcome?: { responseText?: string; aborted?: boolean };
+  outcome?: { responseText?: string; responseToolCalls?: readonly AnswerToolCall[]; aborted?: boolean };
   error?: { message: string; type: string };
   finishedAt: number;
   overheadMs?: number;
@@ -229,14 +230,23 @@ function promptOf(event: LangfuseCall): Json {
   return prompt;
 }
 
-/** The answer as LiteLLM logs it: the assistant message for chat, the text for completions, nothing for embeddings. */
+/**
+ * The answer as LiteLLM logs it: the assistant message for chat (`{role, content, tool_calls}`), the text for
+ * completions, nothing for embeddings. A Responses API answer with tool calls is its `output` items (the
+ * message, then the `function_call`s), as LiteLLM logs `response.output`.
+ */
 function answerOf(event: LangfuseCall): unknown {
   const text = event.outcome?.responseText;
+  const calls = toolCallsOf(event.outcome);
   // The transcript of a transcription too (LiteLLM logs it as the output), and the pages an OCR call read.
-  if ((event.endpoint !== 'chat' && event.endpoint !== 'completion' && event.endpoint !== 'responses' && event.endpoint !== 'transcription' && event.endpoint !== 'ocr') || text === undefined) return undefined;
+  if (event.endpoint !== 'chat' && event.endpoint !== 'completion' && event.endpoint !== 'responses' && event.endpoint !== 'transcription' && event.endpoint !== 'ocr') return undefined;
+  if (calls && event.endpoint === 'chat') return chatMessage(text, calls);
+  if (calls && event.endpoint === 'responses') return responsesOutput(text, calls);
+  if (text === undefined) return undefined;
   return event.endpoint === 'chat' ? { role: 'assistant', content: text } : text;
 }
 
+/** The answer with message logging off: LiteLLM's redacted text only, never a tool call's name or arguments. */
 function redactedAnswer(event: LangfuseCall): unknown {
   if (event.endpoint !== 'chat' && event.endpoint !== 'completion' && event.endpoint !== 'responses' && event.endpoint !== 'transcription' && event.endpoint !== 'ocr') return undefined;
   return event.endpoint === 'chat' ? { role: 'assistant', content: REDACTED } : REDACTED;

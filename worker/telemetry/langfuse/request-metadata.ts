@@ -9,8 +9,11 @@ import type { RequestHeaders } from '../../providers/types.ts';
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => !!v && typeof v === 'object' && !Array.isArray(v);
 
-/** Credentials a client may try to pass; never logged anywhere. */
-const SECRET_KEYS = new Set(['langfuse_secret', 'langfuse_secret_key', 'langfuse_public_key', 'langfuse_host', 'langsmith_api_key']);
+/**
+ * Credentials a client may try to pass, and where they would send its events (PostHog's project key and host, as
+ * LiteLLM's dynamic params read them); never logged anywhere.
+ */
+const SECRET_KEYS = new Set(['langfuse_secret', 'langfuse_secret_key', 'langfuse_public_key', 'langfuse_host', 'langsmith_api_key', 'posthog_api_key', 'posthog_api_url']);
 
 export interface RequestLangfuseMetadata {
   /** The client's metadata with header values merged in, without credentials: LiteLLM's `requester_metadata`. */
@@ -40,11 +43,17 @@ const text = (v: unknown, max = 800): string | undefined => {
 /** Booleans as LiteLLM reads them from JSON or from a header (`"true"`). */
 export const truthy = (v: unknown): boolean => v === true || (typeof v === 'string' && v.trim().toLowerCase() === 'true');
 
+/** A client's metadata without the credentials (and destinations) it may carry: what any record of it keeps. */
+export function withoutClientCredentials(metadata: Json): Json {
+  const out: Json = {};
+  for (const [k, v] of Object.entries(metadata)) if (!SECRET_KEYS.has(k)) out[k] = v;
+  return out;
+}
+
 /** The client metadata of a request (`metadata`, or `litellm_metadata` on routes that use it) plus `langfuse_*` headers. */
 export function requestLangfuseMetadata(body: Json, headers: RequestHeaders): RequestLangfuseMetadata {
   const fromBody = isObject(body.metadata) ? body.metadata : isObject(body.litellm_metadata) ? body.litellm_metadata : {};
-  const merged: Json = {};
-  for (const [k, v] of Object.entries(fromBody)) if (!SECRET_KEYS.has(k)) merged[k] = v;
+  const merged = withoutClientCredentials(fromBody);
   headers.forEach((value, name) => {
     // `langfuse_trace_id: ...` as LiteLLM reads it; `langfuse-trace-id` for proxies that drop underscores.
     const lower = name.toLowerCase();

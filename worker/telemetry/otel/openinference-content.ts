@@ -5,6 +5,8 @@
  * left out) instead of growing past a queue message and losing everything; the
  * answer has a budget of its own, which the sink lowers only after the prompt's.
  */
+import type { AnswerToolCall } from '../../providers/types.ts';
+import { boundedToolCalls } from '../answer-tool-calls.ts';
 import { type Attribute, bounded, put } from './spans.ts';
 
 /** Characters of the prompt (the input messages together, the tools together) and of the answer (each copy) a span keeps. */
@@ -60,17 +62,33 @@ export interface PromptParts {
   /** `langfuse_otel`'s request `tools` and `functions` as JSON, made on first use. */
   toolsJson?: { tools?: string; functions?: string };
   answer?: string;
+  /** The answer's tool calls (none when it has none). */
+  toolCalls?: readonly AnswerToolCall[];
 }
 
-/** The parts of a call's prompt and answer a span of this flavour shows. */
-export function promptParts(body: Record<string, unknown>, answer: string | undefined, langfuse: boolean): PromptParts {
+/** The parts of a call's prompt and answer (its text and tool calls) a span of this flavour shows. */
+export function promptParts(body: Record<string, unknown>, answer: string | undefined, langfuse: boolean, toolCalls?: readonly AnswerToolCall[]): PromptParts {
+  const said = { answer, ...(toolCalls ? { toolCalls } : {}) };
   if (langfuse) {
     const raw = body.messages ?? body.input ?? body.prompt;
-    return Array.isArray(raw) ? { items: raw, answer } : { answer };
+    return Array.isArray(raw) ? { items: raw, ...said } : said;
   }
   const messages = Array.isArray(body.messages) ? body.messages.filter(isObject) : undefined;
-  if (messages?.length) return { messages, texts: messages.map((m) => contentText(m.content)), answer };
-  return { single: contentText(body.input ?? body.prompt), answer };
+  if (messages?.length) return { messages, texts: messages.map((m) => contentText(m.content)), ...said };
+  return { single: contentText(body.input ?? body.prompt), ...said };
+}
+
+/**
+ * The answer's tool calls as OpenInference's `llm.output_messages.0.message.tool_calls.N.tool_call.id|function.name|
+ * function.arguments`, within `limit` characters together (boundedToolCalls).
+ */
+export function putOutputToolCalls(out: Attribute[], calls: readonly AnswerToolCall[], limit: number): void {
+  boundedToolCalls(calls, limit).forEach((call, i) => {
+    const prefix = `llm.output_messages.0.message.tool_calls.${i}.tool_call`;
+    put(out, `${prefix}.id`, call.id);
+    put(out, `${prefix}.function.name`, call.function.name);
+    put(out, `${prefix}.function.arguments`, call.function.arguments);
+  });
 }
 
 /** `llm.input_messages.N.*` and `input.value` (the newest message) for Phoenix and Arize, the messages within `limit` together. */

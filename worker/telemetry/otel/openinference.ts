@@ -13,7 +13,8 @@
 import { requestLangfuseMetadata } from '../langfuse/request-metadata.ts';
 import { isSecretParam } from '../secret-params.ts';
 import { langfuseAttributes } from './langfuse-attributes.ts';
-import { type ContentLimits, langfuseInput, promptParts, putInputMessages, putTools, toolEntries } from './openinference-content.ts';
+import { boundedToolCalls, chatMessage, toolCallsOf } from '../answer-tool-calls.ts';
+import { type ContentLimits, langfuseInput, promptParts, putInputMessages, putOutputToolCalls, putTools, toolEntries } from './openinference-content.ts';
 import { type Attribute, bounded, put, putDouble, type SpanCall, spanJson, spanLoggingOff, type SpanOptions, spanStatus } from './spans.ts';
 
 /** Which vendor's flavour of the OpenInference attributes a span carries. */
@@ -151,7 +152,7 @@ export function inferenceSpanBuilder(call: SpanCall, flavour: InferenceFlavour, 
   }
 
   const kind = spanKind(record.call_type);
-  const parts = loggingOff ? undefined : promptParts(body, call.error ? undefined : call.outcome?.responseText, flavour === 'langfuse_otel');
+  const parts = loggingOff ? undefined : promptParts(body, call.error ? undefined : call.outcome?.responseText, flavour === 'langfuse_otel', call.error ? undefined : toolCallsOf(call.outcome));
   const tools = toolEntries(body.tools);
   return (limits) => {
     const attributes = frame.slice();
@@ -164,11 +165,19 @@ export function inferenceSpanBuilder(call: SpanCall, flavour: InferenceFlavour, 
       else if (!lf.maskInput) put(attributes, 'langfuse.observation.input', langfuseInput(parts!, body, input));
     }
     const answer = parts?.answer;
-    if (output > 0 && answer !== undefined && !(flavour === 'langfuse_otel' && lf.maskOutput)) {
-      if (flavour === 'langfuse_otel') put(attributes, 'langfuse.observation.output', bounded(JSON.stringify({ role: 'assistant', content: answer }), output));
-      put(attributes, 'output.value', bounded(answer, output));
+    const calls = parts?.toolCalls;
+    if (output > 0 && (answer !== undefined || calls) && !(flavour === 'langfuse_otel' && lf.maskOutput)) {
+      if (flavour === 'langfuse_otel') {
+        // The message as Langfuse shows it, its tool calls cut before they are serialised.
+        const message = chatMessage(answer, calls && boundedToolCalls(calls, output));
+        put(attributes, 'langfuse.observation.output', bounded(JSON.stringify(message), output));
+      }
+      // A tool-call-only answer's output value is its tool calls' JSON, so the span still shows what it answered.
+      const value = answer || !calls ? answer : JSON.stringify(boundedToolCalls(calls, output));
+      if (value !== undefined) put(attributes, 'output.value', bounded(value, output));
       put(attributes, 'llm.output_messages.0.message.role', 'assistant');
-      put(attributes, 'llm.output_messages.0.message.content', bounded(answer, output));
+      if (answer !== undefined) put(attributes, 'llm.output_messages.0.message.content', bounded(answer, output));
+      if (calls) putOutputToolCalls(attributes, calls, output);
     }
     return spanJson(call, attributes, status);
   };

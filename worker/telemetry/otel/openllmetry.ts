@@ -1,7 +1,8 @@
 /**
  * The spans of LiteLLM's `traceloop` and `langtrace` callbacks, in OTLP's JSON encoding:
  * - `traceloop`: OpenLLMetry's attributes, as LiteLLM's TraceloopLogger sets them (a `litellm.completion` client
- *   span): `gen_ai.request.model`, `gen_ai.prompt.N.role|content`, `gen_ai.completion.N.role|content`,
+ *   span): `gen_ai.request.model`, `gen_ai.prompt.N.role|content`, `gen_ai.completion.N.role|content`, the answer's
+ *   tool calls as `gen_ai.completion.0.tool_calls.N.id|name|arguments`,
  *   `gen_ai.usage.prompt_tokens|completion_tokens`, `llm.usage.total_tokens`, `llm.user`, the request's parameters.
  * - `langtrace`: LiteLLM's LangtraceAttributes: `gen_ai.operation.name`, `langtrace.service.name` (the provider),
  *   the same `gen_ai.*` / `llm.*` names, and the prompt and completion as JSON in the span events
@@ -13,6 +14,8 @@
  * Every other request-derived attribute is bounded too (the first 4 stop sequences of 256 characters, names of
  * 256), so no request makes a span that fits no message at any content limit.
  */
+import type { AnswerToolCall } from '../../providers/types.ts';
+import { boundedToolCalls, toolCallsOf } from '../answer-tool-calls.ts';
 import { type ContentLimits, contentText, newestWindow, omittedMarker } from './openinference-content.ts';
 import { type Attribute, bounded, nanos, put, putDouble, type SpanCall, spanJson, spanLoggingOff, type SpanOptions, type SpanShape, spanStatus } from './spans.ts';
 
@@ -108,6 +111,8 @@ function commonAttributes(call: SpanCall, attributes: Attribute[]): void {
 
 /** The answer, when the call has one to show. */
 const answerOf = (call: SpanCall): string | undefined => (call.error ? undefined : call.outcome?.responseText);
+/** The answer's tool calls, when the call has any to show. */
+const toolCallsShown = (call: SpanCall): readonly AnswerToolCall[] | undefined => (call.error ? undefined : toolCallsOf(call.outcome));
 
 /**
  * A `traceloop` span (OpenLLMetry's attributes) at given limits: the prompt's newest messages within
@@ -118,6 +123,7 @@ export function traceloopSpanBuilder(call: SpanCall, options: Omit<SpanOptions, 
   const loggingOff = spanLoggingOff(call, options);
   const prompt = loggingOff ? { messages: [], skipped: 0 } : promptMessages(call.body);
   const answer = answerOf(call);
+  const calls = toolCallsShown(call);
   return (limits) => {
     const attributes: Attribute[] = [];
     commonAttributes(call, attributes);
@@ -130,9 +136,17 @@ export function traceloopSpanBuilder(call: SpanCall, options: Omit<SpanOptions, 
           if (message.text !== undefined) put(attributes, `gen_ai.prompt.${i}.content`, message.text);
         });
       }
-      if (answer !== undefined && limits.output > 0) {
+      if ((answer !== undefined || calls) && limits.output > 0) {
         put(attributes, 'gen_ai.completion.0.role', 'assistant');
-        put(attributes, 'gen_ai.completion.0.content', bounded(answer, limits.output));
+        if (answer !== undefined) put(attributes, 'gen_ai.completion.0.content', bounded(answer, limits.output));
+        // OpenLLMetry's names for the answer's tool calls, within the answer's limit together.
+        if (calls) {
+          boundedToolCalls(calls, limits.output).forEach((c, i) => {
+            put(attributes, `gen_ai.completion.0.tool_calls.${i}.id`, c.id);
+            put(attributes, `gen_ai.completion.0.tool_calls.${i}.name`, c.function.name);
+            put(attributes, `gen_ai.completion.0.tool_calls.${i}.arguments`, c.function.arguments);
+          });
+        }
       }
     }
     return spanJson(call, attributes, status, { name: 'litellm.completion', kind: SPAN_KIND_CLIENT });
@@ -150,6 +164,7 @@ export function langtraceSpanBuilder(call: SpanCall, options: Omit<SpanOptions, 
   const loggingOff = spanLoggingOff(call, options);
   const prompt = loggingOff ? { messages: [], skipped: 0 } : promptMessages(call.body);
   const answer = answerOf(call);
+  const calls = toolCallsShown(call);
   return (limits) => {
     const attributes: Attribute[] = [];
     put(attributes, 'gen_ai.operation.name', 'chat');
@@ -164,8 +179,9 @@ export function langtraceSpanBuilder(call: SpanCall, options: Omit<SpanOptions, 
         const json = JSON.stringify(kept.map((m) => (m.text === undefined ? { role: m.role } : { role: m.role, content: m.text })));
         events.push({ timeUnixNano: nanos(call.record.startTime), name: 'gen_ai.content.prompt', attributes: [{ key: 'gen_ai.prompt', value: { stringValue: bounded(json, limits.input + kept.length * MESSAGE_OVERHEAD) } }] });
       }
-      if (answer !== undefined && limits.output > 0) {
-        const completion = JSON.stringify([{ role: 'assistant', content: bounded(answer, limits.output) }]);
+      if ((answer !== undefined || calls) && limits.output > 0) {
+        const message = { role: 'assistant', content: answer === undefined ? null : bounded(answer, limits.output), ...(calls ? { tool_calls: boundedToolCalls(calls, limits.output) } : {}) };
+        const completion = JSON.stringify([message]);
         events.push({ timeUnixNano: nanos(call.record.endTime), name: 'gen_ai.content.completion', attributes: [{ key: 'gen_ai.completion', value: { stringValue: completion } }] });
       }
     }

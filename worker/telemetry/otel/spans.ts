@@ -7,7 +7,8 @@
  * the request carried a W3C `traceparent`, so the gateway shows up inside the
  * caller's trace.
  */
-import type { CallEndpoint, RequestHeaders } from '../../providers/types.ts';
+import type { AnswerToolCall, CallEndpoint, RequestHeaders } from '../../providers/types.ts';
+import { chatMessage, toolCallsOf } from '../answer-tool-calls.ts';
 import { messageLoggingOff, redactedErrorMessage } from '../langfuse/redaction.ts';
 import type { SpendLogRecord } from '../spend-log-record.ts';
 
@@ -20,7 +21,7 @@ export interface SpanCall {
   body: Record<string, unknown>;
   stream: boolean;
   headers: RequestHeaders;
-  outcome?: { responseText?: string };
+  outcome?: { responseText?: string; responseToolCalls?: readonly AnswerToolCall[] };
   error?: { message: string; type: string };
 }
 
@@ -94,15 +95,16 @@ export function bounded(json: string, max: number): string {
   return json.length <= max ? json : `${headOf(json, max)}...(truncated, ${json.length} characters)`;
 }
 
-/** The call's prompt, system instructions and answer as JSON, as the span carries them (before bounding). */
+/** The call's prompt, system instructions and answer (its text and tool calls) as JSON, as the span carries them (before bounding). */
 export function spanContent(call: Pick<SpanCall, 'body' | 'outcome' | 'error'>): SpanContent {
   const { body } = call;
   const input = body.messages ?? body.input ?? body.prompt;
   const text = call.outcome?.responseText;
+  const calls = toolCallsOf(call.outcome);
   return {
     ...(input !== undefined ? { input: JSON.stringify(input) } : {}),
     ...(body.instructions !== undefined ? { instructions: JSON.stringify(body.instructions) } : {}),
-    ...(text !== undefined && !call.error ? { output: JSON.stringify([{ role: 'assistant', content: text }]) } : {}),
+    ...((text !== undefined || calls) && !call.error ? { output: JSON.stringify([chatMessage(text, calls)]) } : {}),
   };
 }
 

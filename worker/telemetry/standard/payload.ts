@@ -7,7 +7,8 @@
  * logging allows (the same rules as the Langfuse and otel callbacks).
  */
 import { GATEWAY_PARAMS } from '../../providers/openai-compatible/params.ts';
-import type { CallEndpoint, RequestHeaders } from '../../providers/types.ts';
+import type { AnswerToolCall, CallEndpoint, RequestHeaders } from '../../providers/types.ts';
+import { boundedToolCalls, chatMessage, cutText, responsesOutput, toolCallBudget, toolCallsOf } from '../answer-tool-calls.ts';
 import { boundedJson } from '../bounded-json.ts';
 import { messageLoggingOff, REDACTED_INPUT, redactedErrorMessage } from '../langfuse/redaction.ts';
 import { requestLangfuseMetadata } from '../langfuse/request-metadata.ts';
@@ -27,7 +28,7 @@ export interface StandardCall {
   body: Json;
   stream: boolean;
   headers: RequestHeaders;
-  outcome?: { responseText?: string; aborted?: boolean };
+  outcome?: { responseText?: string; responseToolCalls?: readonly AnswerToolCall[]; aborted?: boolean };
   error?: { message: string; type: string; status: number; provider?: string | undefined };
   overheadMs?: number;
 }
@@ -100,22 +101,24 @@ function modelParameters(body: Json, scalarsOnly: boolean, cut: (v: unknown) => 
   return out;
 }
 
-/** The answer as LiteLLM logs it: a chat completion object for chat, the text otherwise, nothing for embeddings and the like. */
-function responseOf(call: StandardCall, text: string | undefined): unknown {
-  if (text === undefined) return null;
+/**
+ * The answer as LiteLLM logs it: a chat completion object for chat (its message's `tool_calls` and
+ * `finish_reason: "tool_calls"` when it called tools), a Responses API object for a Responses answer with tool
+ * calls (its `function_call` output items), the text otherwise, nothing for embeddings and the like.
+ */
+function responseOf(call: StandardCall, text: string | undefined, calls?: readonly AnswerToolCall[]): unknown {
+  if (text === undefined && !calls) return null;
   const { record } = call;
   const usage = { prompt_tokens: record.prompt_tokens, completion_tokens: record.completion_tokens, total_tokens: record.total_tokens };
   if (call.endpoint === 'chat') {
-    return { id: record.request_id, object: 'chat.completion', model: record.model, choices: [{ index: 0, message: { role: 'assistant', content: text } }], usage };
+    const choice = { index: 0, message: chatMessage(text, calls), ...(calls ? { finish_reason: 'tool_calls' } : {}) };
+    return { id: record.request_id, object: 'chat.completion', model: record.model, choices: [choice], usage };
   }
-  return text;
-}
-
-/** A text cut to `max` characters, marked when cut (never half of a surrogate pair). */
-function cutText(text: string, max: number): string {
-  if (text.length <= max) return text;
-  const end = max > 0 && /[\ud800-\udbff]/.test(text.charAt(max - 1)) ? max - 1 : max;
-  return `${text.slice(0, end)}...(truncated, ${text.length} characters)`;
+  if (calls && call.endpoint === 'responses') {
+    const tokens = { input_tokens: usage.prompt_tokens, output_tokens: usage.completion_tokens, total_tokens: usage.total_tokens };
+    return { id: record.request_id, object: 'response', model: record.model, output: responsesOutput(text, calls), usage: tokens };
+  }
+  return text ?? null;
 }
 
 const TEXT_ENDPOINTS = new Set<CallEndpoint>(['chat', 'completion', 'responses', 'transcription', 'ocr']);
@@ -185,7 +188,12 @@ export function buildStandardPayload(call: StandardCall, options: StandardOption
     const input = body.messages ?? body.prompt ?? body.input;
     if (input !== undefined) messages = cut(input);
     const text = call.outcome?.responseText;
-    if (!failed && TEXT_ENDPOINTS.has(call.endpoint) && text !== undefined) response = responseOf(call, cutText(text, options.contentChars));
+    const calls = toolCallsOf(call.outcome);
+    if (!failed && TEXT_ENDPOINTS.has(call.endpoint) && (text !== undefined || calls)) {
+      // The tool calls share the answer's budget: a huge `arguments` must not make the payload too large for its queue message.
+      const kept = text === undefined ? undefined : cutText(text, options.contentChars);
+      response = responseOf(call, kept, calls && boundedToolCalls(calls, toolCallBudget(options.contentChars, kept?.length ?? 0)));
+    }
   }
 
   return {

@@ -8,6 +8,7 @@
  */
 import type { EventSegment } from '../segment.ts';
 import { clientMetadata, isObject, type Json } from './payloads.ts';
+import { responsesChoice } from './responses-answer.ts';
 import { ANSWER_CAP, envText, httpUrl, type LoggerEnv, type LoggerPoster, type PostResult, postForAnswer, putEach, refusedAnswer } from './types.ts';
 
 /** Helicone's hosted API, where LiteLLM's logger posts unless HELICONE_API_BASE says otherwise. */
@@ -68,9 +69,12 @@ function metaOf(payload: Json): Record<string, string> {
   return meta;
 }
 
-/** A chat completion as Anthropic's message, as LiteLLM maps a claude model's answer (tool calls as tool_use blocks). */
+/**
+ * A chat completion as Anthropic's message, as LiteLLM maps a claude model's answer (tool calls as tool_use blocks);
+ * a Responses answer with tool calls read as its chat choice first.
+ */
 function anthropicMessage(response: Json, model: string, payload: Json): Json {
-  const choice = Array.isArray(response.choices) && isObject(response.choices[0]) ? response.choices[0] : {};
+  const choice = responsesChoice(response) ?? (Array.isArray(response.choices) && isObject(response.choices[0]) ? response.choices[0] : {});
   const message = isObject(choice.message) ? choice.message : {};
   let content: Json[] = [];
   if (Array.isArray(message.tool_calls) && message.tool_calls.length) {

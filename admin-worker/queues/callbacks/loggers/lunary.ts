@@ -14,6 +14,7 @@ import { langsmithRequestIds } from '../../../../worker/telemetry/standard/reque
 import type { EventSegment } from '../segment.ts';
 import { ingestRequests, postIngest, type RunEvents } from './lunary-ingest.ts';
 import { clientMetadata, isObject, type Json, payloadsOf, unreadable } from './payloads.ts';
+import { responsesChoice } from './responses-answer.ts';
 import { hexDigest } from './s3-key.ts';
 import { loggerSecrets, scrub } from './secrets.ts';
 import { envText, httpUrl, type LoggerEnv, type LoggerPoster, type PostResult } from './types.ts';
@@ -54,11 +55,16 @@ export function lunaryMessages(input: unknown): unknown {
   return input.length === 1 ? cleanMessage(input[0]) : input.map(cleanMessage);
 }
 
-/** The answer as LiteLLM reads it: a chat completion's choices (their messages), an answer's text, none for embeddings. */
+/**
+ * The answer as LiteLLM reads it: a chat completion's choices (their messages), an answer's text, none for
+ * embeddings; a Responses answer with tool calls as the one chat message its text and calls make.
+ */
 function outputOf(response: unknown): unknown {
   if (typeof response === 'string') return response;
   if (!isObject(response)) return undefined;
   if (Array.isArray(response.choices)) return lunaryMessages(response.choices);
+  const responses = responsesChoice(response);
+  if (responses) return lunaryMessages(responses);
   return typeof response.text === 'string' ? response.text : undefined;
 }
 

@@ -1,0 +1,67 @@
+/**
+ * An answer made of tool calls, as the callbacks and the spend log see it: an agent's turn that calls tools must
+ * show which tools it called and with what arguments (Langfuse's output, the spend log's `response`), whether the
+ * answer came whole or as a stream of deltas, and nothing of them when message logging is off.
+ */
+import { describe, expect, it } from 'vitest';
+import { openaiChatChunks, openaiChatCompletion } from './fakes/openai-format.ts';
+import { eventually, spendLogRow } from './support/keys.ts';
+import { useLangfuseStack } from './support/langfuse-stack.ts';
+
+const l = useLangfuseStack();
+const { generation, trace } = l;
+
+const weather = [
+  { id: 'call_sf', name: 'get_weather', arguments: '{"location":"San Francisco","unit":"celsius"}' },
+  { id: 'call_nyc', name: 'get_time', arguments: '{"zone":"America/New_York"}' },
+];
+const expectedCalls = weather.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } }));
+const tools = ['get_weather', 'get_time'].map((name) => ({ type: 'function' as const, function: { name, parameters: { type: 'object', properties: {} } } }));
+const messages = [{ role: 'user' as const, content: 'weather in SF and the time in NYC?' }];
+
+async function storedResponse(callId: string): Promise<{ choices: { message: Record<string, unknown> }[] }> {
+  const row = await eventually(() => spendLogRow(l.stack.db.url, callId));
+  return row.response as { choices: { message: Record<string, unknown> }[] };
+}
+
+describe('an answer that calls tools', () => {
+  it('is logged with its tool calls: Langfuse output and the spend log response', async () => {
+    l.upstream.enqueue({ kind: 'json', body: openaiChatCompletion({ model: 'gpt-4o', content: null, promptTokens: 30, completionTokens: 12, toolCalls: weather }) });
+    const { data, response } = await l.client.chat.completions.create({ model: 'gpt-4o', messages, tools }).withResponse();
+    expect(data.choices[0]?.message.tool_calls).toEqual(expectedCalls);
+    const callId = response.headers.get('x-litellm-call-id') ?? '';
+
+    const output = { role: 'assistant', content: null, tool_calls: expectedCalls };
+    expect((await generation(l.langfuse, callId)).output).toEqual(output);
+    expect((await trace(l.langfuse, callId)).output).toEqual(output);
+    expect((await storedResponse(callId)).choices[0]?.message).toMatchObject({ role: 'assistant', tool_calls: expectedCalls });
+  });
+
+  it('streamed as deltas: the calls joined back into whole calls, the client\'s stream unchanged', async () => {
+    l.upstream.enqueue({ kind: 'sse', events: [...openaiChatChunks({ model: 'gpt-4o', pieces: ['Checking.'], promptTokens: 30, completionTokens: 12, includeUsage: true, toolCalls: weather, argumentPieces: 3 }), '[DONE]'] });
+    const stream = await l.client.chat.completions.create({ model: 'gpt-4o', messages, tools, stream: true }).withResponse();
+    const callId = stream.response.headers.get('x-litellm-call-id') ?? '';
+    let text = '';
+    const args: string[] = [];
+    for await (const chunk of stream.data) {
+      text += chunk.choices[0]?.delta.content ?? '';
+      for (const call of chunk.choices[0]?.delta.tool_calls ?? []) args[call.index] = (args[call.index] ?? '') + (call.function?.arguments ?? '');
+    }
+    expect(text).toBe('Checking.');
+    expect(args).toEqual(weather.map((c) => c.arguments));
+
+    const gen = await generation(l.langfuse, callId);
+    expect(gen.output).toEqual({ role: 'assistant', content: 'Checking.', tool_calls: expectedCalls });
+    expect((await storedResponse(callId)).choices[0]?.message).toMatchObject({ content: 'Checking.', tool_calls: expectedCalls });
+  });
+
+  it('with message logging off, no tool name or argument reaches Langfuse', async () => {
+    l.upstream.enqueue({ kind: 'json', body: openaiChatCompletion({ model: 'gpt-4o', content: null, promptTokens: 30, completionTokens: 12, toolCalls: weather }) });
+    const { response } = await l.client.chat.completions.create({ model: 'gpt-4o', messages }, { headers: { 'x-litellm-enable-message-redaction': 'true' } }).withResponse();
+    const callId = response.headers.get('x-litellm-call-id') ?? '';
+    const gen = await generation(l.langfuse, callId);
+    expect(gen.output).toMatchObject({ role: 'assistant', content: 'redacted-by-litellm' });
+    const sent = JSON.stringify(l.langfuse.events.filter((e) => e.body.id === callId || (e.body as { traceId?: string }).traceId === callId));
+    expect(sent).not.toMatch(/get_weather|get_time|San Francisco|America\/New_York/);
+  });
+});

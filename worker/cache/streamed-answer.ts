@@ -1,0 +1,56 @@
+import type { AnswerToolCall, CallOutcome, Endpoint, StreamedAs } from '../providers/types.ts';
+
+/**
+ * A streamed answer as the cache stores it: assembled from what the call kept (its text, a chat answer's tool
+ * calls, its finish reason, its id), or undefined where that may not be what the client got: a stream that failed,
+ * that the client left or that ended without its first choice's finish reason; one that finished other than `stop`
+ * or `tool_calls` (cut at `max_tokens`, filtered); one that carried what is not kept (`partsLeftOut`: another
+ * choice, reasoning or a Claude answer's signed thinking, which must go back with the tool results); tool calls the
+ * kept list does not hold whole (`toolCallsCut`: a cap, a custom tool's call), a completion's, or ones a client
+ * could not be given again as they came (`replayable`). A masked answer never gets here: a call with answer
+ * guardrails plans no cache (proxy/model-call.ts).
+ */
+export function streamedAnswer(endpoint: Endpoint, model: string, outcome: CallOutcome): string | undefined {
+  if (outcome.error || outcome.aborted || outcome.partsLeftOut || outcome.responseText === undefined || (endpoint !== 'chat' && endpoint !== 'completion')) return undefined;
+  const finish = outcome.finishReason;
+  if (finish !== 'stop' && finish !== 'tool_calls') return undefined;
+  const calls = outcome.responseToolCalls;
+  const as = outcome.streamedAs;
+  if (!outcome.toolCalls && !calls) return finish === 'stop' ? assembleAnswer(endpoint, model, outcome, finish, as) : undefined;
+  if (endpoint !== 'chat' || !calls || outcome.toolCallsCut || !calls.every(replayable)) return undefined;
+  return assembleAnswer(endpoint, model, outcome, finish, as, calls);
+}
+
+/**
+ * A tool call the client can be given again as it got it: with its id and name (a legacy `function_call`, kept as
+ * a call without an id, is not stored), and `arguments` empty (a call without any, the answer finished) or whole JSON.
+ */
+function replayable(call: AnswerToolCall): boolean {
+  if (!call.id || !call.function.name) return false;
+  if (call.function.arguments === '') return true;
+  try {
+    JSON.parse(call.function.arguments);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The non-streamed form of a streamed answer, from its text, tool calls, usage and finish reason, under the id,
+ * `created` and model its chunks carried: what a cache stores. A chat answer with tool calls has them in
+ * `message.tool_calls`, content null without text.
+ */
+function assembleAnswer(
+  endpoint: 'chat' | 'completion', model: string, outcome: CallOutcome, finish: string, as: StreamedAs | undefined, toolCalls?: readonly AnswerToolCall[],
+): string {
+  const { usage, responseText: text = '' } = outcome;
+  const u = { prompt_tokens: usage.promptTokens, completion_tokens: usage.completionTokens, total_tokens: usage.promptTokens + usage.completionTokens };
+  const id = as?.id || `${endpoint === 'chat' ? 'chatcmpl' : 'cmpl'}-${crypto.randomUUID()}`;
+  const created = as?.created ?? Math.floor(Date.now() / 1000);
+  const named = as?.model || model;
+  const message = toolCalls?.length ? { role: 'assistant', content: text || null, tool_calls: toolCalls } : { role: 'assistant', content: text };
+  return JSON.stringify(endpoint === 'chat'
+    ? { id, object: 'chat.completion', created, model: named, choices: [{ index: 0, message, logprobs: null, finish_reason: finish }], usage: u }
+    : { id, object: 'text_completion', created, model: named, choices: [{ index: 0, text, logprobs: null, finish_reason: finish }], usage: u });
+}

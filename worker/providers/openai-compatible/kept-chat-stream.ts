@@ -1,0 +1,63 @@
+import { isObject } from '../../json.ts';
+import { keptAnswer, ToolCallJoiner } from '../answer-tool-calls.ts';
+import type { CallOutcome, StreamedAs } from '../types.ts';
+
+// A chunk that finished a choice (`"finish_reason":null` in every other chunk does not match).
+const FINISHED = /"finish_reason"\s*:\s*"/;
+// A choice past the first, or a tool call past the first: the chunk is parsed to tell which (`"end_index"` does not match).
+const LATER_INDEX = /"index"\s*:\s*[1-9]/;
+// Reasoning the client got (OpenAI-compatible servers' `reasoning_content` / `reasoning` / `reasoning_details`, LiteLLM's `thinking_blocks`), not `null` or "".
+const REASONING = /"(?:reasoning(?:_content|_details)?|thinking_blocks)"\s*:\s*(?:"[^"]|\[\s*\{|\{)/;
+
+/**
+ * What a call that keeps its answer keeps of an OpenAI chat or completion stream beside its text: the first
+ * choice's tool calls joined, its finish reason, the id, `created` and model the chunks carried, and whether the
+ * stream carried what that leaves out (another choice, reasoning). A chunk is parsed at most once, and only the
+ * few that say something: the first, one carrying a tool call, one finishing a choice, one with an index past 0.
+ */
+export class KeptChatStream {
+  private readonly joiner = new ToolCallJoiner();
+  private finishReason: string | undefined;
+  private partsLeftOut = false;
+  private streamedAs: StreamedAs | undefined;
+  /** No chunk with choices read yet (Azure opens with one without any: its prompt filter verdicts). */
+  private headless = true;
+
+  /** One chunk's `data`; `toolCall`: it carries a tool call (or a legacy `function_call`). */
+  read(data: string, toolCall: boolean): void {
+    if (!this.partsLeftOut && REASONING.test(data)) this.partsLeftOut = true;
+    if (!toolCall && !this.headless && !FINISHED.test(data) && (this.partsLeftOut || !LATER_INDEX.test(data))) return;
+    let chunk: unknown;
+    try {
+      chunk = JSON.parse(data);
+    } catch {
+      return;
+    }
+    if (!isObject(chunk) || !Array.isArray(chunk.choices)) return;
+    if (this.headless && chunk.choices.length) {
+      this.headless = false;
+      if (typeof chunk.id === 'string' && chunk.id) {
+        this.streamedAs = { id: chunk.id, created: typeof chunk.created === 'number' ? chunk.created : Math.floor(Date.now() / 1000), model: typeof chunk.model === 'string' ? chunk.model : '' };
+      }
+    }
+    for (const choice of chunk.choices) {
+      if (!isObject(choice)) continue;
+      if ((choice.index ?? 0) !== 0) {
+        this.partsLeftOut = true;
+        continue;
+      }
+      if (typeof choice.finish_reason === 'string') this.finishReason = choice.finish_reason;
+      if (toolCall) this.joiner.addDelta(choice.delta);
+    }
+  }
+
+  /** The outcome's part kept beside `text`. */
+  kept(text: string): Partial<CallOutcome> {
+    return {
+      ...keptAnswer(text, this.joiner.calls()),
+      ...(this.finishReason ? { finishReason: this.finishReason } : {}),
+      ...(this.partsLeftOut ? { partsLeftOut: true } : {}),
+      ...(this.streamedAs ? { streamedAs: this.streamedAs } : {}),
+    };
+  }
+}

@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import type { AnswerToolCall } from '../providers/types.ts';
+import { boundedToolCalls, chatMessage, responsesOutput, toolCallBudget } from './answer-tool-calls.ts';
+
+const call = (id: string, name: string, args: string): AnswerToolCall => ({ id, type: 'function', function: { name, arguments: args } });
+
+describe('an answer\'s tool calls as the logs show them', () => {
+  it('keep calls that fit whole, cut a huge arguments string with a marker and leave out the calls past the budget, never the first', () => {
+    const small = [call('call_1', 'get_weather', '{"city":"Paris"}'), call('call_2', 'get_time', '{}')];
+    expect(boundedToolCalls(small, 1000)).toEqual(small);
+    const huge = [call('call_1', 'write_file', `{"text":"${'x'.repeat(100_000)}"}`), call('call_2', 'get_time', '{}')];
+    const kept = boundedToolCalls(huge, 1000);
+    expect(kept).toHaveLength(1);
+    expect(kept[0]!.function.name).toBe('write_file');
+    expect(kept[0]!.function.arguments).toMatch(/^\{"text":"x+\.\.\.\(truncated, 100011 characters\)$/);
+    expect(JSON.stringify(kept).length).toBeLessThan(1100);
+    // However small the budget, what the answer called is shown.
+    expect(boundedToolCalls(huge, 10)).toEqual([{ id: 'call_1', type: 'function', function: { name: 'write_file', arguments: '...(truncated, 100011 characters)' } }]);
+    expect(toolCallBudget(1000, 900)).toBe(250);
+  });
+
+  it('make the chat message OpenAI\'s (content null beside tool calls) and the Responses output its function_call items', () => {
+    const calls = [call('call_1', 'get_weather', '{"city":"Paris"}')];
+    expect(chatMessage('', calls)).toEqual({ role: 'assistant', content: null, tool_calls: calls });
+    expect(chatMessage('hi', undefined)).toEqual({ role: 'assistant', content: 'hi' });
+    expect(responsesOutput('', calls)).toEqual([{ type: 'function_call', call_id: 'call_1', name: 'get_weather', arguments: '{"city":"Paris"}' }]);
+    expect(responsesOutput('ok', calls)[0]).toEqual({ type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'ok' }] });
+  });
+});

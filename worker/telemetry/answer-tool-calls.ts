@@ -1,0 +1,60 @@
+/**
+ * An answer's tool calls (`CallOutcome.responseToolCalls`) as the logs show them: in the chat message
+ * (`{role, content, tool_calls}`, content null when the answer is only tool calls, as OpenAI's and LiteLLM's) or
+ * as the Responses API's `function_call` output items, within a character budget so a huge `arguments` string
+ * cannot make a record too large for its Queue message.
+ */
+import type { AnswerToolCall } from '../providers/types.ts';
+
+/** Characters of a tool call's id and name kept: a provider's, short; a long one is no place for the answer to hide. */
+const NAME_CHARS = 256;
+/** What a tool call costs in JSON besides its id, name and arguments. */
+const CALL_OVERHEAD = 64;
+
+/** The outcome's tool calls, or undefined when it has none. */
+export const toolCallsOf = (outcome: { responseToolCalls?: readonly AnswerToolCall[] } | undefined): readonly AnswerToolCall[] | undefined =>
+  outcome?.responseToolCalls?.length ? outcome.responseToolCalls : undefined;
+
+/** A text cut to `max` characters, marked when cut (never half of a surrogate pair). */
+export function cutText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const end = max > 0 && /[\ud800-\udbff]/.test(text.charAt(max - 1)) ? max - 1 : max;
+  return `${text.slice(0, end)}...(truncated, ${text.length} characters)`;
+}
+
+/**
+ * The tool calls within about `max` characters of JSON together: ids and names cut to 256 characters, each
+ * `arguments` cut (marked) to what is left of the budget, and the calls past it left out (never the first: what
+ * the answer called is always shown).
+ */
+export function boundedToolCalls(calls: readonly AnswerToolCall[], max: number): AnswerToolCall[] {
+  const out: AnswerToolCall[] = [];
+  let left = max;
+  for (const call of calls) {
+    const id = call.id.slice(0, NAME_CHARS);
+    const name = call.function.name.slice(0, NAME_CHARS);
+    left -= id.length + name.length + CALL_OVERHEAD;
+    if (left < 0 && out.length) break;
+    const args = cutText(call.function.arguments, Math.max(left, 0));
+    left -= args.length;
+    out.push({ id, type: 'function', function: { name, arguments: args } });
+  }
+  return out;
+}
+
+/** The budget of the tool calls beside a text kept within `max`: what the text leaves, and never under a quarter of it. */
+export const toolCallBudget = (max: number, textChars: number): number => Math.max(max - textChars, Math.floor(max / 4));
+
+/** The answer as a chat completion's message: its text, with its tool calls when it has any (content null then when there is no text). */
+export function chatMessage(content: unknown, calls: readonly AnswerToolCall[] | undefined): Record<string, unknown> {
+  if (!calls) return { role: 'assistant', content };
+  return { role: 'assistant', content: content === undefined || content === '' ? null : content, tool_calls: calls };
+}
+
+/** The answer as a Responses API `output`: a message with its text (none for an empty one beside tool calls), then a `function_call` item per tool call. */
+export function responsesOutput(text: unknown, calls: readonly AnswerToolCall[] | undefined): Record<string, unknown>[] {
+  const output: Record<string, unknown>[] = [];
+  if (text !== undefined && (text !== '' || !calls)) output.push({ type: 'message', role: 'assistant', content: [{ type: 'output_text', text }] });
+  for (const call of calls ?? []) output.push({ type: 'function_call', call_id: call.id, name: call.function.name, arguments: call.function.arguments });
+  return output;
+}

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import type { AnswerToolCall } from '../../providers/types.ts';
+import { buildStandardPayload, type StandardCall, type StandardOptions } from './payload.ts';
+
+const none = { get: () => null, forEach: () => undefined };
+const weather: AnswerToolCall[] = [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }];
+
+function call(over: Partial<StandardCall> = {}): StandardCall {
+  return {
+    record: {
+      request_id: 'call-1', call_type: 'acompletion', api_key: 'a'.repeat(64), spend: 0.001, prompt_tokens: 10, completion_tokens: 5, total_tokens: 15,
+      startTime: '2026-11-27T10:00:00.000Z', endTime: '2026-11-27T10:00:01.000Z', completionStartTime: null,
+      model: 'gpt-4o', model_id: 'dep-1', model_group: 'gpt-4o', custom_llm_provider: 'openai', api_base: 'https://api.openai.com/v1',
+      metadata: {}, cache_hit: false, cache_key: null, request_tags: [], end_user: null,
+    },
+    endpoint: 'chat', body: { model: 'gpt-4o', messages: [{ role: 'user', content: 'weather in Paris?' }] }, stream: false, headers: none,
+    outcome: { responseToolCalls: weather },
+    ...over,
+  };
+}
+const options = (over: Partial<StandardOptions> = {}): StandardOptions => ({
+  turnOffMessageLogging: false, callbackMessageLoggingOff: false, redactUserApiKeyInfo: false, redactMessagesInExceptions: false, contentChars: 16 * 1024, ...over,
+});
+
+describe('the StandardLoggingPayload of an answer with tool calls', () => {
+  it('carries them in the chat completion\'s message, content null and finish_reason tool_calls, as LiteLLM\'s response', () => {
+    const p = buildStandardPayload(call(), options());
+    expect(p.response).toMatchObject({ object: 'chat.completion', choices: [{ index: 0, finish_reason: 'tool_calls', message: { role: 'assistant', content: null, tool_calls: weather } }] });
+    const both = buildStandardPayload(call({ outcome: { responseText: 'Let me look.', responseToolCalls: weather } }), options());
+    expect(both.response).toMatchObject({ choices: [{ message: { content: 'Let me look.', tool_calls: weather } }] });
+  });
+
+  it('carries a Responses answer\'s as function_call output items', () => {
+    const p = buildStandardPayload(call({ endpoint: 'responses', record: { ...call().record, call_type: 'aresponses' } }), options());
+    expect(p.response).toMatchObject({ object: 'response', output: [{ type: 'function_call', call_id: 'call_1', name: 'get_weather', arguments: '{"city":"Paris"}' }] });
+  });
+
+  it('withholds every tool call name and argument when message logging is off, and has no response for a counts-only logger or a failure', () => {
+    const off = buildStandardPayload(call(), options({ turnOffMessageLogging: true }));
+    expect(off.response).toMatchObject({ choices: [{ message: { role: 'assistant', content: 'redacted-by-litellm' } }] });
+    expect(JSON.stringify(off)).not.toMatch(/get_weather|Paris"/);
+    expect(JSON.stringify(buildStandardPayload(call(), options({ callbackMessageLoggingOff: true })))).not.toMatch(/get_weather/);
+    expect(buildStandardPayload(call(), options({ countsOnly: true })).response).toBeNull();
+    expect(buildStandardPayload(call({ error: { message: 'boom', type: 'api_error', status: 500 } }), options()).response).toBeNull();
+  });
+
+  it('bounds a huge arguments string with the answer\'s contentChars, so the payload still fits its queue message', () => {
+    const huge: AnswerToolCall[] = [{ id: 'call_1', type: 'function', function: { name: 'write_file', arguments: 'z'.repeat(1_000_000) } }];
+    const p = buildStandardPayload(call({ outcome: { responseText: 'writing', responseToolCalls: huge } }), options({ contentChars: 4096 }));
+    expect(JSON.stringify(p.response).length).toBeLessThan(5000);
+    expect(JSON.stringify(p.response)).toContain('(truncated, 1000000 characters)');
+    expect(JSON.stringify(p.response)).toContain('write_file');
+  });
+});
