@@ -197,7 +197,7 @@ describe('GET /health/services', () => {
     expect((await services('')).status).toBe(400);
     const email = await services('?service=email');
     expect(email.status).toBe(400);
-    expect(email.body.error?.message).toBe('Service email is not one Tollgate can test; it tests langfuse, otel, langfuse_otel, arize_phoenix, arize, logfire, traceloop, langtrace, levo, weave_otel, generic_api, custom_callback_api, datadog, datadog_llm_observability, langsmith, s3, s3_v2, gcs_bucket, gcs_pubsub, braintrust, aws_sqs, opik, sentry, posthog, openmeter, lago, lunary, helicone, azure_storage, slack, slack_budget_alerts, webhook, pagerduty');
+    expect(email.body.error?.message).toBe('Service email is not one Tollgate can test; it tests langfuse, otel, langfuse_otel, arize_phoenix, arize, logfire, traceloop, langtrace, levo, weave_otel, generic_api, custom_callback_api, datadog, datadog_llm_observability, langsmith, s3, s3_v2, gcs_bucket, gcs_pubsub, braintrust, aws_sqs, opik, sentry, posthog, openmeter, lago, lunary, helicone, azure_storage, azure_sentinel, clickhouse, slack, slack_budget_alerts, webhook, pagerduty');
     // A logger it tests (health-services-loggers.test.ts) but this config does not turn on.
     expect((await services('?service=datadog')).status).toBe(422);
     // No Langfuse credentials and no OpenTelemetry collector in this stack.

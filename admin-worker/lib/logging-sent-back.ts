@@ -9,7 +9,7 @@ import type { LoggerEnv } from '../queues/callbacks/loggers/types.ts';
 import type { AdminContext } from './context.ts';
 import { requireAdminForPrivilegedFields } from './env-refs.ts';
 import { refuseMaskedLogging, shownVar } from './secret-mask.ts';
-import { checkArizePairs, checkLoggingMetadata } from './logging-vars.ts';
+import { checkLoggingMetadata, checkVarPairs } from './logging-vars.ts';
 import { isObject, type Json } from '../../worker/json.ts';
 import { GatewayError } from '../../worker/errors.ts';
 import { envRefName } from '../../worker/config/env-ref.ts';
@@ -23,7 +23,7 @@ interface SentBack {
   changed: unknown;
   /** Whether any stored secret was taken back. */
   kept: boolean;
-  /** The callbacks whose stored secrets were taken back (langfuse, langsmith, gcs_bucket). */
+  /** The callbacks whose stored secrets were taken back (langfuse, langsmith, gcs_bucket, arize, posthog). */
   keptFor: Set<string>;
   /** Whether a place with a value taken back names another host than the one stored there. */
   moved: boolean;
@@ -33,7 +33,7 @@ interface SentBack {
  * Variables that say where a place's secrets are sent: a secret kept must keep them. The LangSmith project too:
  * a key shared by several teams (an `os.environ/` one) must not write into another team's project.
  */
-const DESTINATION_VARS = ['langfuse_host', 'langsmith_base_url', 'langsmith_project', 'gcs_bucket_name', 'arize_space_id', 'arize_space_key'] as const;
+const DESTINATION_VARS = ['langfuse_host', 'langsmith_base_url', 'langsmith_project', 'gcs_bucket_name', 'arize_space_id', 'arize_space_key', 'posthog_api_url'] as const;
 
 /** `vars` split against `stored` (the variables at the same place): restored and changed (sentBack). */
 /** The callback a variable belongs to, by its name. */
@@ -95,7 +95,7 @@ export function sentBack(metadata: unknown, stored: unknown): SentBack {
 
 /**
  * Where a key's or team's metadata sends its events, as the loggers read it when sending (entries merged): the
- * Langfuse host, and each standard logger's base URL, LangSmith project or bucket; a key's `logging`, else a team's `logging` /
+ * Langfuse host, and each standard logger's base URL (PostHog's API URL), LangSmith project or bucket; a key's `logging`, else a team's `logging` /
  * `callback_settings`.
  */
 function effectiveHost(metadata: unknown, merged: boolean, families: Set<string>): string {
@@ -104,7 +104,7 @@ function effectiveHost(metadata: unknown, merged: boolean, families: Set<string>
   for (const name of DYNAMIC_LOGGER_NAMES) {
     if (!families.has(name)) continue;
     const vars = (merged ? keyLoggerSettings(name, metadata) : teamLoggerSettings(name, metadata))?.vars ?? {};
-    places.push(vars.langsmith_base_url ?? null, vars.langsmith_project ?? null, vars.gcs_bucket_name ?? null);
+    places.push(vars.langsmith_base_url ?? null, vars.langsmith_project ?? null, vars.gcs_bucket_name ?? null, vars.posthog_api_url ?? null);
     // Arize's destination is the space: an API key sent back as shown keeps the space it was stored with.
     if (name === 'arize') places.push(vars.arize_space_id ?? null, vars.arize_space_key ?? null);
   }
@@ -150,7 +150,7 @@ export function checkedSentBack<B extends { metadata?: unknown; object_permissio
       });
     }
   }
-  // Arize's key and space come together: checked on the settings with the masks taken back.
-  checkArizePairs(restored);
+  // Arize's key and space, PostHog's URL and key, come together: checked on the settings with the masks taken back.
+  checkVarPairs(restored, c.env as unknown as LoggerEnv);
   return isObject(body.metadata) ? { ...body, metadata: restored } : body;
 }

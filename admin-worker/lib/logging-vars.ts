@@ -8,7 +8,7 @@ import { envRefName } from '../../worker/config/env-ref.ts';
 import { isObject } from '../../worker/json.ts';
 import { parseServiceAccount } from '../../worker/providers/vertex_ai/service-account.ts';
 import { DYNAMIC_LOGGER_NAMES, DYNAMIC_LOGGER_VARS } from '../../worker/telemetry/standard/dynamic-settings.ts';
-import { tokenUriProblem } from '../queues/callbacks/logger-owners.ts';
+import { POSTHOG_KEYED, takesEnvKey, tokenUriProblem } from '../queues/callbacks/logger-owners.ts';
 import type { LoggerEnv } from '../queues/callbacks/loggers/types.ts';
 import { badRequest } from './validation.ts';
 
@@ -26,7 +26,7 @@ function problem(field: string, value: unknown, env: LoggerEnv): string | undefi
   if (envRefName(value) !== undefined) return undefined;
   // Sent as a header value: fetch throws on anything else, so every export would fail and be retried to the dead-letter queue.
   if (HEADER_VARS.has(field) && !HEADER_SAFE.test(value)) return 'must be printable ASCII without line breaks (it is sent as a header)';
-  if (field === 'langsmith_base_url') {
+  if (field === 'langsmith_base_url' || field === 'posthog_api_url') {
     let url: URL;
     try {
       url = new URL(value);
@@ -35,6 +35,8 @@ function problem(field: string, value: unknown, env: LoggerEnv): string | undefi
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'must be an http(s) URL';
     if (url.username || url.password) return 'must not carry credentials in the URL';
+    // The logger's own path is appended to it (`/batch/`, `/api/v1/runs/batch`): a query or fragment would hide it.
+    if (/[?#]/.test(value)) return 'must not have a query or fragment';
   }
   if (field === 'gcs_bucket_name' && !BUCKET.test(value.trim())) return 'must be a GCS bucket name (lowercase letters, digits, -, _, .), optionally followed by /folder';
   if (field === 'gcs_path_service_account') {
@@ -85,22 +87,42 @@ export function checkArizePair(vars: unknown, param: string): void {
   throw badRequest(`${param} must give arize_api_key and arize_space_id (or arize_space_key) together, or neither; ${missing} is missing`, `${param}.${missing}`);
 }
 
-/** checkArizePair for every arize entry of key or team metadata, and its `callback_settings.callback_vars`. */
-export function checkArizePairs(metadata: unknown): void {
+/**
+ * A 400 for a posthog_api_url that is not the environment's (POSTHOG_API_URL, else PostHog's US host) without a
+ * posthog_api_key beside it: the environment's project key is never sent to a key's or team's URL
+ * (logger-owners.ts), so every event would wait in the queue until the dead-letter queue takes it. An
+ * `os.environ/` URL is read when sending, so it passes here (and is held then, should it name another host).
+ */
+export function checkPosthogPair(vars: unknown, param: string, env: LoggerEnv): void {
+  if (!isObject(vars) || typeof vars.posthog_api_url !== 'string' || envRefName(vars.posthog_api_url) !== undefined) return;
+  if ((vars.posthog_api_key !== undefined && vars.posthog_api_key !== null) || takesEnvKey(vars.posthog_api_url, env, POSTHOG_KEYED)) return;
+  throw badRequest(`${param}.posthog_api_url is not the gateway's POSTHOG_API_URL, so it needs a posthog_api_key of its own: the gateway's is sent only to its own URL`, `${param}.posthog_api_key`);
+}
+
+/**
+ * checkArizePair and checkPosthogPair for every arize and posthog entry of key or team metadata, and its
+ * `callback_settings.callback_vars`.
+ */
+export function checkVarPairs(metadata: unknown, env: LoggerEnv): void {
   if (!isObject(metadata)) return;
   if (Array.isArray(metadata.logging)) {
     for (const [i, entry] of metadata.logging.entries()) {
-      if (isObject(entry) && entry.callback_name === 'arize') checkArizePair(entry.callback_vars, `metadata.logging[${i}].callback_vars`);
+      if (!isObject(entry)) continue;
+      if (entry.callback_name === 'arize') checkArizePair(entry.callback_vars, `metadata.logging[${i}].callback_vars`);
+      if (entry.callback_name === 'posthog') checkPosthogPair(entry.callback_vars, `metadata.logging[${i}].callback_vars`, env);
     }
   }
-  if (isObject(metadata.callback_settings)) checkArizePair(metadata.callback_settings.callback_vars, 'metadata.callback_settings.callback_vars');
+  if (isObject(metadata.callback_settings)) {
+    checkArizePair(metadata.callback_settings.callback_vars, 'metadata.callback_settings.callback_vars');
+    checkPosthogPair(metadata.callback_settings.callback_vars, 'metadata.callback_settings.callback_vars', env);
+  }
 }
 
 /** The callback a variable with key/team settings belongs to (langfuse_*, or a standard logger's), if any. */
 const familyOf = (field: string): string | undefined => (field.startsWith('langfuse_') ? 'langfuse' : DYNAMIC_LOGGER_NAMES.find((n) => DYNAMIC_LOGGER_VARS[n]!.includes(field)));
 
 /**
- * A 400 for a variable of another callback with key/team settings in a langfuse, langsmith or gcs_bucket entry (a
+ * A 400 for a variable of another callback with key/team settings in a langfuse, langsmith, gcs_bucket, arize or posthog entry (a
  * langsmith_base_url in a langfuse entry): converting the list into the one shared `callback_settings.callback_vars`
  * (/team/{id}/callback, /disable_logging) would otherwise set it beside that callback's stored secret. Entries of
  * callbacks Tollgate runs no team settings for are never converted, and other unknown names are ignored, as LiteLLM does.
@@ -119,7 +141,7 @@ function refuseForeignVars(name: string, vars: unknown, param: string): void {
  * A 400 for key or team metadata whose `logging` entries (or `callback_settings`) hold variables a standard
  * logger with key/team settings cannot use. Callbacks without such settings are left to their own checks.
  * `pairs` false when `metadata` is only what an update changed (the masks sent back left out): its caller checks
- * Arize's pairs on the whole of it (checkArizePairs).
+ * the pairs (Arize's key and space, PostHog's URL and key) on the whole of it (checkVarPairs).
  */
 export function checkLoggingMetadata(metadata: unknown, env: LoggerEnv, pairs = true): void {
   if (!isObject(metadata)) return;
@@ -143,5 +165,5 @@ export function checkLoggingMetadata(metadata: unknown, env: LoggerEnv, pairs = 
       checkLoggerVars(name, own, 'metadata.callback_settings.callback_vars', env, true);
     }
   }
-  if (pairs) checkArizePairs(metadata);
+  if (pairs) checkVarPairs(metadata, env);
 }

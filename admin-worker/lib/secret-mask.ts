@@ -18,7 +18,7 @@ export const isMask = (v: unknown): boolean => typeof v === 'string' && /^(\.\.\
  * them. Any other variable is taken for a secret, so a callback whose key names we do not know
  * (`gcs_path_service_account`, `datadog_api_key`, `s3_aws_session_token`) is masked too.
  */
-const PUBLIC_VAR = /^langfuse_public_key$|_(host|project|base_url|project_name|bucket_name)$/;
+const PUBLIC_VAR = /^langfuse_public_key$|^posthog_api_url$|_(host|project|base_url|project_name|bucket_name)$/;
 
 /** Whether callback variable `name` is shown as stored (see PUBLIC_VAR). */
 export const isPublicCallbackVar = (name: string): boolean => PUBLIC_VAR.test(name);

@@ -16,7 +16,7 @@ import { refusalDetail } from './health-refusal.ts';
 export const LOGGER_SERVICES: readonly string[] = STANDARD_LOGGERS.flatMap((l) => [l.name, ...(l.aliases ?? [])]);
 
 /** How each logger is named in an answer. */
-const LABELS: Readonly<Record<string, string>> = { generic_api: 'The generic API endpoint', datadog: 'Datadog', datadog_llm_observability: 'Datadog LLM Observability', s3: 'The S3 bucket', langsmith: 'LangSmith', gcs_bucket: 'The GCS bucket', gcs_pubsub: 'The Pub/Sub topic', braintrust: 'Braintrust', aws_sqs: 'The SQS queue', opik: 'Opik', sentry: 'Sentry', posthog: 'PostHog', openmeter: 'OpenMeter', lago: 'Lago', lunary: 'Lunary', helicone: 'Helicone', azure_storage: 'The Azure Data Lake file system' };
+const LABELS: Readonly<Record<string, string>> = { generic_api: 'The generic API endpoint', datadog: 'Datadog', datadog_llm_observability: 'Datadog LLM Observability', s3: 'The S3 bucket', langsmith: 'LangSmith', gcs_bucket: 'The GCS bucket', gcs_pubsub: 'The Pub/Sub topic', braintrust: 'Braintrust', aws_sqs: 'The SQS queue', opik: 'Opik', sentry: 'Sentry', posthog: 'PostHog', openmeter: 'OpenMeter', lago: 'Lago', lunary: 'Lunary', helicone: 'Helicone', azure_storage: 'The Azure Data Lake file system', azure_sentinel: 'Azure Sentinel', clickhouse: 'ClickHouse' };
 
 export type LoggerCheck =
   | { kind: 'sent'; id: string }

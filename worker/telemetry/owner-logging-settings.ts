@@ -17,6 +17,8 @@ export const CALLBACK_VARS: Readonly<Record<string, readonly string[]>> = {
   gcs_bucket: ['gcs_bucket_name', 'gcs_path_service_account'],
   // No endpoint among them: an owner's spans go to the environment's ARIZE_HTTP_ENDPOINT / ARIZE_ENDPOINT.
   arize: ['arize_api_key', 'arize_space_key', 'arize_space_id'],
+  // The project API key goes in the batch's body (PostHog's capture API), the URL is the capture host.
+  posthog: ['posthog_api_key', 'posthog_api_url'],
 };
 
 /** Other names LiteLLM reads a variable under, when its own name is unset: `langfuse_secret` for the secret key. */

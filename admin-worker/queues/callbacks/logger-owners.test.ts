@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ownerEnvOf, tokenUriProblem } from './logger-owners.ts';
+import { ownerEnvOf, POSTHOG_KEYED, takesEnvKey, tokenUriProblem } from './logger-owners.ts';
 
 // What a key's or team's own settings make of the admin Worker's environment: the proxy's own LangSmith key and
 // GCS service account never go to a destination the key or team chose.
@@ -71,6 +71,41 @@ describe('ownerEnvOf', () => {
     expect(tokenUriProblem(account('https://hang.example/token'), ENV)).toContain('token_uri must be https://oauth2.googleapis.com/token');
     expect(ownerEnvOf('gcs_bucket', settings({ gcs_bucket_name: 'b1', gcs_path_service_account: account('http://127.0.0.1:9/token') }), ENV, 'team'))
       .toEqual({ error: expect.stringContaining('token_uri must be') });
+  });
+
+  it("sends the environment's PostHog key only to the environment's URL; a team's own key and URL otherwise", () => {
+    const env = { POSTHOG_API_KEY: 'phc_env-key-0001', POSTHOG_API_URL: 'https://ph.internal/', TEAM_PH_KEY: 'phc_team-from-env-0002' };
+    expect(ownerEnvOf('posthog', settings({ posthog_api_key: 'phc_own-0003', posthog_api_url: 'https://ph.team' }), env, 'team'))
+      .toMatchObject({ POSTHOG_API_KEY: 'phc_own-0003', POSTHOG_API_URL: 'https://ph.team' });
+    // Its own key without a URL goes to the environment's host, as LiteLLM reads the URL from POSTHOG_API_URL.
+    expect(ownerEnvOf('posthog', settings({ posthog_api_key: 'os.environ/TEAM_PH_KEY' }), env, 'key'))
+      .toMatchObject({ POSTHOG_API_KEY: env.TEAM_PH_KEY, POSTHOG_API_URL: env.POSTHOG_API_URL });
+    expect(ownerEnvOf('posthog', settings({ posthog_api_url: 'https://ph.internal' }), env, 'key')).toMatchObject({ POSTHOG_API_KEY: env.POSTHOG_API_KEY });
+    for (const url of ['https://attacker.example', 'https://ph.internal/other']) {
+      const refused = ownerEnvOf('posthog', settings({ posthog_api_url: url }), env, 'team');
+      expect(refused, url).toEqual({ error: expect.stringContaining('no posthog_api_key of its own for its posthog_api_url') });
+      expect(JSON.stringify(refused)).not.toContain(env.POSTHOG_API_KEY);
+    }
+    // LiteLLM's default URL is the environment's when POSTHOG_API_URL is unset.
+    expect(ownerEnvOf('posthog', settings({ posthog_api_url: 'https://us.i.posthog.com' }), { POSTHOG_API_KEY: 'phc_env-key-0001' }, 'key'))
+      .toMatchObject({ POSTHOG_API_KEY: 'phc_env-key-0001' });
+  });
+
+  it("takes a URL for the environment's only when it is the same origin and path: case and a default port aside, never a trailing dot or a path under it", () => {
+    const env = { POSTHOG_API_KEY: 'phc_env-key-0001', POSTHOG_API_URL: 'https://PH.example.com/ingest/', LANGSMITH_API_KEY: 'lsv2_env-0004', LANGSMITH_BASE_URL: 'https://ls.example.com' };
+    for (const url of ['https://ph.example.com/ingest', 'HTTPS://Ph.Example.COM:443/ingest//', 'https://ph.example.com/ingest?x=1#y']) {
+      expect(takesEnvKey(url, env, POSTHOG_KEYED), url).toBe(true);
+      expect(ownerEnvOf('posthog', settings({ posthog_api_url: url }), env, 'team'), url).toMatchObject({ POSTHOG_API_KEY: env.POSTHOG_API_KEY });
+    }
+    for (const url of ['https://ph.example.com./ingest', 'https://ph.example.com/ingest/other', 'https://ph.example.com/ingestion', 'https://ph.example.com', 'http://ph.example.com/ingest', 'https://ph.example.com:8443/ingest', 'not a url']) {
+      expect(takesEnvKey(url, env, POSTHOG_KEYED), url).toBe(false);
+      expect(ownerEnvOf('posthog', settings({ posthog_api_url: url }), env, 'team'), url).toEqual({ error: expect.stringContaining('no posthog_api_key of its own for its posthog_api_url') });
+    }
+    // Without POSTHOG_API_URL the environment's is PostHog's US host (the save-time check's rule too).
+    expect([takesEnvKey('https://US.i.posthog.com/', {}, POSTHOG_KEYED), takesEnvKey('https://eu.i.posthog.com', {}, POSTHOG_KEYED)]).toEqual([true, false]);
+    // LangSmith's environment key follows the same rule (one helper).
+    expect(ownerEnvOf('langsmith', settings({ langsmith_base_url: 'https://LS.example.com:443/' }), env, 'team')).toMatchObject({ LANGSMITH_API_KEY: env.LANGSMITH_API_KEY });
+    expect(ownerEnvOf('langsmith', settings({ langsmith_base_url: 'https://ls.example.com./' }), env, 'team')).toEqual({ error: expect.stringContaining('no langsmith_api_key of its own for its langsmith_base_url') });
   });
 
   it('makes nothing of settings that no longer name the logger: their payloads are dropped, never sent to the config', () => {

@@ -8,6 +8,7 @@
 import { resolveEnvRef } from '../../../worker/config/env-ref.ts';
 import { gatewaySecretValues } from '../../../worker/config/runtime.ts';
 import type { DynamicLoggerSettings } from '../../../worker/telemetry/standard/dynamic-settings.ts';
+import { POSTHOG_DEFAULT_URL } from './loggers/posthog.ts';
 import { envText, type LoggerEnv } from './loggers/types.ts';
 
 /** An owner as the dispatcher groups by it: `key:<hashed token>` or `team:<team id>`. */
@@ -63,27 +64,53 @@ const normalised = (url: string): string | undefined => {
   }
 };
 
+/** A logger whose key or team settings name an API key and the base URL it is sent to, each defaulting to the environment's. */
+export interface KeyedLogger { keyVar: string; urlVar: string; defaultUrl: string }
+
+/** The environment's base URL for `logger`: its upper-case variable, else the logger's default. */
+const envUrlOf = (env: LoggerEnv, logger: KeyedLogger): string => envText(env, logger.urlVar.toUpperCase()) ?? logger.defaultUrl;
+
+/**
+ * Whether the environment's API key may be sent to base URL `url`: only when it is the environment's own, the same
+ * origin (scheme, host in any case, port with the default one left out) and path. Anything else, a host's trailing
+ * dot or a path under the environment's included, is another destination. Also the rule of the check at save time.
+ */
+export function takesEnvKey(url: string, env: LoggerEnv, logger: KeyedLogger): boolean {
+  const own = normalised(url);
+  return own !== undefined && own === normalised(envUrlOf(env, logger));
+}
+
+/**
+ * The base URL and API key an owner's settings send with, as LiteLLM reads them (each missing one from the
+ * upper-case environment variable), except that the environment's key goes only to the environment's own base
+ * URL: a key's or team's URL never receives the proxy's key.
+ */
+function ownerDestination(vars: Record<string, string>, env: LoggerEnv, logger: KeyedLogger): { url: string; apiKey: string; ownKey: boolean } | { error: string } {
+  const [envKeyName, envUrlName] = [logger.keyVar.toUpperCase(), logger.urlVar.toUpperCase()];
+  const url = resolved(vars[logger.urlVar], env) ?? envUrlOf(env, logger);
+  const ownKey = resolved(vars[logger.keyVar], env);
+  const envDestination = takesEnvKey(url, env, logger);
+  const apiKey = ownKey ?? (envDestination ? envText(env, envKeyName) : undefined);
+  if (apiKey) return { url, apiKey, ownKey: ownKey !== undefined };
+  return { error: envDestination ? `no ${logger.keyVar} of its own and ${envKeyName} is not set` : `no ${logger.keyVar} of its own for its ${logger.urlVar} (the environment's is sent only to ${envUrlName})` };
+}
+
 /** The environment without a logger's own variables, so nothing of the config's destination leaks into an owner's. */
 const without = (env: LoggerEnv, prefix: RegExp): Record<string, unknown> => Object.fromEntries(Object.entries(env).filter(([k]) => !prefix.test(k)));
 
 /**
  * LangSmith settings as LiteLLM reads them (`langsmith_api_key`, `langsmith_project`, `langsmith_base_url`, each
- * missing one from LANGSMITH_*), except that the environment's API key goes only to the environment's own base
- * URL: a key's or team's base URL never receives the proxy's key.
+ * missing one from LANGSMITH_*), the environment's API key only at the environment's base URL (ownerDestination).
  */
 function langsmithEnv(vars: Record<string, string>, env: LoggerEnv): OwnerEnv {
-  const envBase = envText(env, 'LANGSMITH_BASE_URL') ?? LANGSMITH_DEFAULT_BASE;
-  const base = resolved(vars.langsmith_base_url, env) ?? envBase;
-  const ownKey = resolved(vars.langsmith_api_key, env);
-  const envDestination = normalised(base) !== undefined && normalised(base) === normalised(envBase);
-  const apiKey = ownKey ?? (envDestination ? envText(env, 'LANGSMITH_API_KEY') : undefined);
-  if (!apiKey) return { error: envDestination ? 'no langsmith_api_key of its own and LANGSMITH_API_KEY is not set' : 'no langsmith_api_key of its own for its langsmith_base_url (the environment\'s is sent only to LANGSMITH_BASE_URL)' };
-  const out: Record<string, unknown> = { ...without(env, /^LANGSMITH_(API_KEY|BASE_URL|PROJECT|TENANT_ID)$/), LANGSMITH_API_KEY: apiKey, LANGSMITH_BASE_URL: base };
+  const dest = ownerDestination(vars, env, { keyVar: 'langsmith_api_key', urlVar: 'langsmith_base_url', defaultUrl: LANGSMITH_DEFAULT_BASE });
+  if ('error' in dest) return dest;
+  const out: Record<string, unknown> = { ...without(env, /^LANGSMITH_(API_KEY|BASE_URL|PROJECT|TENANT_ID)$/), LANGSMITH_API_KEY: dest.apiKey, LANGSMITH_BASE_URL: dest.url };
   const project = resolved(vars.langsmith_project, env) ?? envText(env, 'LANGSMITH_PROJECT');
   if (project) out.LANGSMITH_PROJECT = project;
   // The tenant goes with the environment's key only.
   const tenant = envText(env, 'LANGSMITH_TENANT_ID');
-  if (!ownKey && tenant) out.LANGSMITH_TENANT_ID = tenant;
+  if (!dest.ownKey && tenant) out.LANGSMITH_TENANT_ID = tenant;
   return out;
 }
 
@@ -120,7 +147,20 @@ function arizeEnv(vars: Record<string, string>, env: LoggerEnv): OwnerEnv {
   return { ...without(env, /^ARIZE_(API_KEY|SPACE_ID|SPACE_KEY)$/), ARIZE_API_KEY: apiKey, ARIZE_SPACE_ID: space };
 }
 
-const MAKERS: Record<string, (vars: Record<string, string>, env: LoggerEnv) => OwnerEnv> = { langsmith: langsmithEnv, gcs_bucket: gcsEnv, arize: arizeEnv };
+/** PostHog's keyed destination: the project key travels in the batch's body, readable by the host it is sent to. */
+export const POSTHOG_KEYED: KeyedLogger = { keyVar: 'posthog_api_key', urlVar: 'posthog_api_url', defaultUrl: POSTHOG_DEFAULT_URL };
+
+/**
+ * PostHog settings as LiteLLM reads them (`posthog_api_key`, `posthog_api_url`, each missing one from
+ * POSTHOG_API_KEY / POSTHOG_API_URL), the environment's project key only at the environment's URL (ownerDestination).
+ */
+function posthogEnv(vars: Record<string, string>, env: LoggerEnv): OwnerEnv {
+  const dest = ownerDestination(vars, env, POSTHOG_KEYED);
+  if ('error' in dest) return dest;
+  return { ...without(env, /^POSTHOG_API_(KEY|URL)$/), POSTHOG_API_KEY: dest.apiKey, POSTHOG_API_URL: dest.url };
+}
+
+const MAKERS: Record<string, (vars: Record<string, string>, env: LoggerEnv) => OwnerEnv> = { langsmith: langsmithEnv, gcs_bucket: gcsEnv, arize: arizeEnv, posthog: posthogEnv };
 
 /**
  * The environment a logger's target is made from for one owner's settings, or why they make none. The gateway's

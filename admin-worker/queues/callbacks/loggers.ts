@@ -29,6 +29,8 @@ import { lagoPoster } from './loggers/lago.ts';
 import { lunaryPoster } from './loggers/lunary.ts';
 import { heliconePoster } from './loggers/helicone.ts';
 import { azureStoragePoster } from './loggers/azure-storage.ts';
+import { azureSentinelPoster } from './loggers/azure-sentinel.ts';
+import { clickhousePoster } from './loggers/clickhouse.ts';
 import { payloadId, payloadSegments } from './loggers/payload-split.ts';
 import { requestPool } from './loggers/pool.ts';
 import { loggerSecrets, REASON_MAX, scrubbed } from './loggers/secrets.ts';
@@ -56,6 +58,8 @@ export const LOGGER_POSTERS: Readonly<Record<string, LoggerPoster>> = {
   lunary: lunaryPoster,
   helicone: heliconePoster,
   azure_storage: azureStoragePoster,
+  azure_sentinel: azureSentinelPoster,
+  clickhouse: clickhousePoster,
 };
 
 /** `owner`: `key:<hashed token>` or `team:<id>` whose settings the payloads go with (logger-owners.ts), unset for the config's. */

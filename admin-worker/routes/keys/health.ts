@@ -22,8 +22,8 @@ interface LoggingStatus {
 /**
  * LiteLLM's `/key/health`: for a key whose `metadata.logging` names
  * callbacks, a test event to each (Langfuse: a test trace to the key's own
- * project; LangSmith and GCS: a test payload to its own project or bucket; Arize: an export without spans
- * with its own space and key;
+ * project; LangSmith, GCS and PostHog: a test payload to its own project or bucket; Arize: an export without
+ * spans with its own space and key;
  * each with the key's own credentials); the key
  * is unhealthy when one fails. `logging_callbacks` is null for a key without
  * its own logging (and the master key). Credentials never appear in the answer.
@@ -62,7 +62,7 @@ export async function keyHealth(c: AdminContext): Promise<Response> {
 }
 
 /**
- * A test payload to the key's own LangSmith project or GCS bucket, with its own settings (as the callback
+ * A test payload to the key's own LangSmith or PostHog project or GCS bucket, with its own settings (as the callback
  * consumer would send its calls), or to the config's when its entry names no variables: why it was not taken,
  * or undefined when it was.
  */

@@ -7,7 +7,7 @@ import { isObject, type Json } from '../../../worker/json.ts';
 import { refuseMaskedVars } from '../../lib/secret-mask.ts';
 import { badRequest } from '../../lib/validation.ts';
 import type { TeamCallbackBody } from './schemas.ts';
-import { checkArizePair, checkLoggerVars } from '../../lib/logging-vars.ts';
+import { checkArizePair, checkLoggerVars, checkPosthogPair } from '../../lib/logging-vars.ts';
 import type { LoggerEnv } from '../../queues/callbacks/loggers/types.ts';
 import { DYNAMIC_LOGGER_VARS } from '../../../worker/telemetry/standard/dynamic-settings.ts';
 
@@ -29,10 +29,11 @@ const SERVED: Record<string, string> = {
   langsmith: "the team's own LangSmith project (langsmith_api_key, langsmith_project, langsmith_base_url), or the config's without them",
   gcs_bucket: "the team's own GCS bucket (gcs_bucket_name, gcs_path_service_account), or the config's without them",
   arize: "the team's own Arize space (arize_api_key with arize_space_id or arize_space_key) at the config's endpoint, or the config's space without them",
+  posthog: "the team's own PostHog project (posthog_api_key, posthog_api_url), or the config's without them",
 };
 
 /** Which variables are a callback's own, in the one `callback_vars` a team's callbacks share. */
-const FAMILY: Record<string, RegExp> = { langfuse: /^langfuse_/, langsmith: /^langsmith_/, gcs_bucket: /^gcs_/, arize: /^arize_/ };
+const FAMILY: Record<string, RegExp> = { langfuse: /^langfuse_/, langsmith: /^langsmith_/, gcs_bucket: /^gcs_/, arize: /^arize_/, posthog: /^posthog_/ };
 const ownVars = (name: string, vars: Record<string, string>) => Object.fromEntries(Object.entries(vars).filter(([k]) => FAMILY[name]?.test(k)));
 
 const names = (v: unknown): string[] => (Array.isArray(v) ? v.filter((n): n is string => typeof n === 'string') : []);
@@ -85,6 +86,7 @@ export function checkCallback(body: TeamCallbackBody, env: LoggerEnv): void {
   if (foreign) throw badRequest(`callback_vars.${foreign} is not a variable of ${name}`, `callback_vars.${foreign}`);
   checkLoggerVars(name, vars, 'callback_vars', env);
   if (name === 'arize') checkArizePair(vars, 'callback_vars');
+  if (name === 'posthog') checkPosthogPair(vars, 'callback_vars', env);
 }
 
 /**

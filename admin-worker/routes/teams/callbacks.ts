@@ -55,7 +55,7 @@ async function storeCallbacks(tx: Tx, changes: Changes, existing: TeamRow, callb
   return row;
 }
 
-describeRoute({ method: 'post', path: '/team/:team_id/callback', summary: "Add a logging callback to a team (langfuse, langsmith, gcs_bucket: its own destination); the config's callbacks still run for the team's keys", tag: TAG, body: teamCallbackBody });
+describeRoute({ method: 'post', path: '/team/:team_id/callback', summary: "Add a logging callback to a team (langfuse, langsmith, gcs_bucket, arize, posthog: its own destination); the config's callbacks still run for the team's keys", tag: TAG, body: teamCallbackBody });
 teamCallbackRoutes.post('/team/:team_id{.+}/callback', async (c) => {
   const teamId = c.req.param('team_id');
   const body = await parseBody(c, teamCallbackBody);

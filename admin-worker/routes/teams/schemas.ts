@@ -51,7 +51,7 @@ const callbackVar = text.min(1, 'must not be empty').max(2048, 'at most 2048 cha
 
 /**
  * `/team/{team_id}/callback` (LiteLLM's AddTeamCallback). The variables are those of the team callbacks with
- * settings of their own here: Langfuse's, LangSmith's, GCS's and Arize's (others are refused as unknown); each must
+ * settings of their own here: Langfuse's, LangSmith's, GCS's, Arize's and PostHog's (others are refused as unknown); each must
  * belong to the callback named (callback-settings.ts checkCallback).
  */
 export const teamCallbackBody = z.object({
@@ -71,7 +71,9 @@ export const teamCallbackBody = z.object({
     arize_api_key: callbackVar.optional(),
     arize_space_key: callbackVar.optional(),
     arize_space_id: callbackVar.optional(),
-  }, { error: 'expected {langfuse_public_key, langfuse_secret_key, langfuse_host}, {langsmith_api_key, langsmith_project, langsmith_base_url}, {gcs_bucket_name, gcs_path_service_account} or {arize_api_key, arize_space_id, arize_space_key}' }).default({}),
+    posthog_api_key: callbackVar.optional(),
+    posthog_api_url: callbackVar.optional(),
+  }, { error: 'expected {langfuse_public_key, langfuse_secret_key, langfuse_host}, {langsmith_api_key, langsmith_project, langsmith_base_url}, {gcs_bucket_name, gcs_path_service_account}, {arize_api_key, arize_space_id, arize_space_key} or {posthog_api_key, posthog_api_url}' }).default({}),
 });
 export type TeamCallbackBody = z.output<typeof teamCallbackBody>;
 

@@ -13,6 +13,7 @@ export const DYNAMIC_LOGGER_VARS: Readonly<Record<string, readonly string[]>> = 
   gcs_bucket: CALLBACK_VARS.gcs_bucket!,
   // An OpenTelemetry callback (worker/telemetry/otel/sink.ts reads its owner), checked and masked like the others.
   arize: CALLBACK_VARS.arize!,
+  posthog: CALLBACK_VARS.posthog!,
 };
 
 /** Callback names whose key or team settings send a call to a destination of its own (besides langfuse). */
@@ -59,8 +60,8 @@ function verdict(settings: DynamicLoggerSettings | undefined, failed: boolean, o
 const dynamicOn = new WeakMap<object, boolean>();
 
 /**
- * Whether the caller's key or team settings turn on a logger with key/team settings (langsmith, gcs_bucket, and
- * the OpenTelemetry callback arize) for its calls, success or failure, or name a destination of their own for it (a team's
+ * Whether the caller's key or team settings turn on a logger with key/team settings (langsmith, gcs_bucket, posthog,
+ * and the OpenTelemetry callback arize) for its calls, success or failure, or name a destination of their own for it (a team's
  * `callback_vars` without callback lists, used when the config turns the logger on): only then is the call's
  * text kept for one and are its owners looked up. Two property reads for a caller holding no logging settings;
  * worked out once per key policy otherwise (Langfuse-only settings, or a team whose callbacks /disable_logging

@@ -56,6 +56,10 @@ export const STANDARD_LOGGERS: readonly StandardLogger[] = [
   { name: 'helicone', successOnly: true },
   // LiteLLM's AzureBlobStorageLogger: each payload as one JSON file in an Azure Data Lake Storage Gen2 file system.
   { name: 'azure_storage' },
+  // LiteLLM's AzureSentinelLogger: successes and failures as JSON arrays to the Azure Monitor Logs Ingestion API.
+  { name: 'azure_sentinel' },
+  // LiteLLM's ClickHouseSpendLogger: each call, success or failure, as one row of a ClickHouse `spend_logs` table.
+  { name: 'clickhouse' },
 ];
 
 /** Every callback name a standard logger answers to (for the config's checks). */

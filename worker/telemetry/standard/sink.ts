@@ -37,7 +37,7 @@ export function standardLoggersSink(env: GatewayEnv, ctx: WaitUntil, event: Call
 }
 
 /**
- * The config's loggers plus those a key's or team's settings turn on (langsmith, gcs_bucket), and for each the
+ * The config's loggers plus those a key's or team's settings turn on (langsmith, gcs_bucket, posthog), and for each the
  * owner whose variables send the call to a destination of its own instead of the config's.
  */
 function ownedLoggers(event: CallEvent, configured: readonly StandardLogger[], failed: boolean): { loggers: StandardLogger[]; owners: Map<string, LoggerOwner> } {

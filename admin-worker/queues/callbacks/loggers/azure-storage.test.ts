@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type FakeAzureStorage, startFakeAzureStorage } from '../../../../test/fakes/azure-storage.ts';
-import { forgetStorageToken, sharedKeyStringToSign, storageToken } from './azure-storage-auth.ts';
-import { azureFilePath, azureRetryable, azureStoragePoster, azureStorageTargetOf } from './azure-storage.ts';
+import { sharedKeyStringToSign } from './azure-storage-auth.ts';
+import { azureFilePath, azureRetryable, azureStoragePoster, azureStorageTargetOf, STORAGE_SCOPE } from './azure-storage.ts';
+import { entraToken, forgetEntraToken } from './entra-token.ts';
 import type { LoggerEnv, PostResult } from './types.ts';
 
 const START = Date.UTC(2026, 0, 31, 23, 59, 59) / 1000;
@@ -185,15 +186,15 @@ describe('the azure_storage logger against a DFS endpoint', () => {
   });
 
   it('forgets only the token Azure refused, never a newer one asked for while it was being forgotten', async () => {
-    const client = { authority: azure.url, ...azure.client };
-    const refused = await storageToken(client, new Set());
-    const forgetting = forgetStorageToken(client, refused);
+    const client = { authority: azure.url, scope: STORAGE_SCOPE, ...azure.client };
+    const refused = await entraToken(client, new Set());
+    const forgetting = forgetEntraToken(client, refused, 'Storage');
     // Another upload renews meanwhile (the kept token past its renewal time).
-    const renewed = storageToken(client, new Set(), Date.now() + 24 * 3600_000);
+    const renewed = entraToken(client, new Set(), Date.now() + 24 * 3600_000);
     await forgetting;
     const newer = await renewed;
     const exchanges = azure.tokenRequests.length;
-    expect(await storageToken(client, new Set())).toBe(newer);
+    expect(await entraToken(client, new Set())).toBe(newer);
     expect(azure.tokenRequests).toHaveLength(exchanges);
   });
 });

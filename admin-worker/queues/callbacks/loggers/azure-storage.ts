@@ -6,18 +6,22 @@
  * (`PUT ?resource=file`), append the JSON (`PATCH ?action=append&position=0`), flush it (`PATCH
  * ?action=flush&position=<length>`). Signed with `AZURE_STORAGE_ACCOUNT_KEY` (Shared Key) when it is set, else
  * with an Entra ID token of `AZURE_STORAGE_TENANT_ID` / `AZURE_STORAGE_CLIENT_ID` / `AZURE_STORAGE_CLIENT_SECRET`
- * (azure-storage-auth.ts). `AZURE_STORAGE_ENDPOINT` (ours) points at another DFS endpoint (another cloud's, or a
+ * (entra-token.ts). `AZURE_STORAGE_ENDPOINT` (ours) points at another DFS endpoint (another cloud's, or a
  * compatible one such as a test double), `AZURE_AUTHORITY_HOST` (the Azure SDK's) at another Entra authority.
  */
 import type { EventSegment } from '../segment.ts';
 import { startSeconds, utcDay } from './payloads.ts';
-import { accountKeyBytes, type EntraClient, EntraTokenError, forgetStorageToken, sharedKeyAuthorization, storageToken } from './azure-storage-auth.ts';
+import { accountKeyBytes, sharedKeyAuthorization } from './azure-storage-auth.ts';
+import { azureErrorCode } from './azure-error.ts';
+import { type EntraClient, entraToken, EntraTokenError, forgetEntraToken } from './entra-token.ts';
 import { envText, httpUrl, type LoggerEnv, type LoggerPoster, networkFailure, type PostResult, POST_TIMEOUT_MS, putEach } from './types.ts';
 
 type Json = Record<string, unknown>;
 
 /** The REST API version sent (x-ms-version): one with the DFS create/append/flush and Shared Key as used here. */
 const AZURE_STORAGE_VERSION = '2021-04-10';
+/** The scope of an Entra token for Azure Storage. */
+export const STORAGE_SCOPE = 'https://storage.azure.com/.default';
 
 export interface AzureStorageTarget {
   account: string;
@@ -56,7 +60,7 @@ export function azureStorageTargetOf(env: LoggerEnv): AzureStorageTarget | { err
   if (missing.length) return { error: `no AZURE_STORAGE_ACCOUNT_KEY, and ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} not set for the admin Worker` };
   const authority = httpUrl(envText(env, 'AZURE_AUTHORITY_HOST') ?? 'https://login.microsoftonline.com', 'AZURE_AUTHORITY_HOST');
   if ('error' in authority) return authority;
-  return { ...base, auth: { kind: 'entra', client: { authority: authority.toString(), tenant: tenant!, clientId: clientId!, clientSecret: clientSecret! } } };
+  return { ...base, auth: { kind: 'entra', client: { authority: authority.toString(), tenant: tenant!, clientId: clientId!, clientSecret: clientSecret!, scope: STORAGE_SCOPE } } };
 }
 
 /**
@@ -70,18 +74,6 @@ export function azureStorageTargetOf(env: LoggerEnv): AzureStorageTarget | { err
 export function azureFilePath(payload: Json): string {
   const id = typeof payload.id === 'string' && payload.id ? payload.id.replace(/[/\\]/g, '_') : crypto.randomUUID();
   return `${utcDay(new Date(startSeconds(payload) * 1000))}/${id}.json`;
-}
-
-/** Azure's error code: the `x-ms-error-code` header, else the JSON answer's `error.code` (never its message). */
-function errorCode(res: Response, text: string): string {
-  const header = res.headers.get('x-ms-error-code');
-  if (header) return header.slice(0, 64);
-  try {
-    const code = (JSON.parse(text) as { error?: { code?: unknown } }).error?.code;
-    return typeof code === 'string' ? code.slice(0, 64) : '';
-  } catch {
-    return '';
-  }
 }
 
 /** Azure's codes that blame the file itself (too large, a name it will not take): a retry would be refused alike. */
@@ -112,7 +104,7 @@ function fileUrl(target: AzureStorageTarget, path: string, query: string): URL {
   return new URL(`${target.endpoint}/${encodeURIComponent(target.fileSystem)}/${path.split('/').map(encodeURIComponent).join('/')}${query}`);
 }
 
-/** An Entra token and the batch's fresh tokens (azure-storage-auth.ts), none with Shared Key. */
+/** An Entra token and the batch's fresh tokens (entra-token.ts), none with Shared Key. */
 type SignIn = { token: string; fresh: Set<string> } | undefined;
 
 /** One signed request on the file at `path`; an answer other than the expected becomes the failure to report, naming `path`. */
@@ -129,8 +121,8 @@ async function send(target: AzureStorageTarget, signIn: SignIn, path: string, re
       await res.body?.cancel();
       return { ok: true, res };
     }
-    const code = errorCode(res, await res.text().catch(() => ''));
-    const refusal = res.status === 401 && target.auth.kind === 'entra' && signIn ? await forgetStorageToken(target.auth.client, signIn.token, signIn.fresh, code) : undefined;
+    const code = azureErrorCode(res.headers, await res.text().catch(() => ''));
+    const refusal = res.status === 401 && target.auth.kind === 'entra' && signIn ? await forgetEntraToken(target.auth.client, signIn.token, 'Storage', signIn.fresh, code) : undefined;
     if (refusal) return { ok: false, status: res.status, code, result: { ok: false, retry: true, reason: `no access token for the app registration: ${refusal}` } };
     return { ok: false, status: res.status, code, result: { ok: false, retry: azureRetryable(res.status, code), reason: `HTTP ${res.status}${code ? ` ${code}` : ''} for file ${path}` } };
   } catch (err) {
@@ -149,7 +141,7 @@ async function writePayload(target: AzureStorageTarget, payload: Json, fresh = n
   let signIn: SignIn;
   if (target.auth.kind === 'entra') {
     try {
-      signIn = { token: await storageToken(target.auth.client, fresh), fresh };
+      signIn = { token: await entraToken(target.auth.client, fresh), fresh };
     } catch (err) {
       return { ok: false, retry: true, reason: `no access token for the app registration: ${err instanceof EntraTokenError ? err.message : 'the exchange failed'}` };
     }

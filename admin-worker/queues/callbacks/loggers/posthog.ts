@@ -140,8 +140,11 @@ function posthogTarget(env: LoggerEnv): PosthogTarget | { error: string } {
   if (!apiKey) return { error: 'POSTHOG_API_KEY is not set for the admin Worker' };
   const base = httpUrl(envText(env, 'POSTHOG_API_URL') ?? POSTHOG_DEFAULT_URL, 'POSTHOG_API_URL');
   if ('error' in base) return base;
-  return { url: `${base.toString().replace(/\/+$/, '')}/batch/`, apiKey };
+  return { url: posthogBatchUrl(base), apiKey };
 }
+
+/** LiteLLM's `<url>/batch/`, of the URL's origin and path alone: a query or fragment would take the path's place. */
+export const posthogBatchUrl = (base: URL): string => `${base.origin}${base.pathname.replace(/\/+$/, '')}/batch/`;
 
 /** The segments' payloads as PostHog events, in order. */
 async function eventsOf(segments: readonly EventSegment[]): Promise<Json[]> {

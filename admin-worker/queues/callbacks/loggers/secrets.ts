@@ -97,7 +97,8 @@ export function urlSecrets(value: string): string[] {
   return out;
 }
 
-const safeDecode = (s: string): string => {
+/** A URL part percent-decoded, as it is when taken out of a URL; as it is when it does not decode. */
+export const safeDecode = (s: string): string => {
   try {
     return decodeURIComponent(s);
   } catch {

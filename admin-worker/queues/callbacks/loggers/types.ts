@@ -97,13 +97,14 @@ export const retryableStatus = (status: number): boolean => !PAYLOAD_REFUSED.has
 export interface PostAnswer { status: number; answer: string }
 
 /**
- * Posts a body as every poster does (no redirect followed, POST_TIMEOUT_MS to answer) and returns the answer, or,
- * when none came, the failure to retry (networkFailure): for a poster that reads the answer itself (Lago's 422).
+ * Posts a body as every poster does (no redirect followed, POST_TIMEOUT_MS to answer) and returns the answer with
+ * its headers, or, when none came, the failure to retry (networkFailure): for a poster that reads the answer itself
+ * (Lago's 422, ClickHouse's X-ClickHouse-Exception-Code).
  */
-export async function postForAnswer(url: string, init: { headers: Record<string, string>; body: Uint8Array }): Promise<PostAnswer | PostResult> {
+export async function postForAnswer(url: string, init: { headers: Record<string, string>; body: Uint8Array }): Promise<(PostAnswer & { headers: Headers }) | PostResult> {
   try {
     const res = await fetch(url, { method: 'POST', headers: init.headers, body: init.body as Uint8Array<ArrayBuffer>, signal: AbortSignal.timeout(POST_TIMEOUT_MS), redirect: 'manual' });
-    return { status: res.status, answer: await res.text().catch(() => '') };
+    return { status: res.status, answer: await res.text().catch(() => ''), headers: res.headers };
   } catch (err) {
     return networkFailure(err);
   }
