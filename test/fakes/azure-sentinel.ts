@@ -9,8 +9,9 @@
  * uncompressed (413 ContentLengthLimitExceeded), gzip undone when `Content-Encoding: gzip` says so, and a JSON array
  * of objects (400 InvalidPayload); as an Auxiliary table's DCR, records whose `startTime`s span more than 30 minutes
  * (400 RecordsTimeRangeIsMoreThan30Minutes); taken, 204 with no body. Errors come in Azure's shape (`{"error":
- * {"code","message"}}`) with the code in `x-ms-error-code` too, or told to, in only one of them. It can be told to
- * fail the next calls (429 with a Retry-After, 403, 500).
+ * {"code","message"}}`) with the code in `x-ms-error-code` too, or told to, in only one of them; told to, a
+ * message about the records quotes the first, as an error naming a record may. It can be told to fail the next
+ * calls (429 with a Retry-After, 403, 500). The token endpoint's `expires_in` can be set (3599 s by default).
  */
 import { gunzipSync } from 'node:zlib';
 import { serveBodies } from './fake-server.ts';
@@ -52,6 +53,10 @@ export interface FakeAzureSentinel {
   codeIn: 'both' | 'header' | 'body';
   /** Checks records as an Auxiliary table's DCR does: their times (`startTime`) within 30 minutes of each other. */
   auxiliary: boolean;
+  /** Whether a refusal met once the records are read (a failNext, the time range) quotes the first record. */
+  quoteRecords: boolean;
+  /** The lifetime, in seconds, of the tokens issued from now on. */
+  expiresIn: number;
   close(): Promise<void>;
 }
 
@@ -83,6 +88,8 @@ export async function startFakeAzureSentinel(options: { dcr: string; stream: str
     issueRefusedTokens: false,
     codeIn: 'both' as FakeAzureSentinel['codeIn'],
     auxiliary: false,
+    quoteRecords: false,
+    expiresIn: 3599,
   };
   const server = await serveBodies('fake Azure Monitor', (req, res, raw, headers) => {
     const url = new URL(req.url ?? '/', 'http://fake');
@@ -98,7 +105,7 @@ export async function startFakeAzureSentinel(options: { dcr: string; stream: str
       if (!scoped) return json(400, { error: 'invalid_scope', error_description: 'AADSTS70011: The provided value for scope is not valid.', error_codes: [70011] });
       const token = `eyJ0eXAiOiJKV1QifQ.monitor-test-token-${++handed}`;
       if (!fake.issueRefusedTokens) issued.add(token);
-      return json(200, { token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: token });
+      return json(200, { token_type: 'Bearer', expires_in: fake.expiresIn, ext_expires_in: fake.expiresIn, access_token: token });
     }
     const fail = (status: number, code: string, message: string, why?: string, extra: Record<string, string> = {}) => {
       fake.statuses.push(status);
@@ -133,13 +140,14 @@ export async function startFakeAzureSentinel(options: { dcr: string; stream: str
     }
     if (!Array.isArray(records) || records.some((r) => !r || typeof r !== 'object' || Array.isArray(r))) return fail(400, 'InvalidPayload', 'The body is not a JSON array of objects.', 'not an array of objects');
     const times = (records as { startTime?: unknown }[]).map((r) => r.startTime).filter((t): t is number => typeof t === 'number');
+    const quoted = fake.quoteRecords ? ` First record: ${JSON.stringify(records[0]).slice(0, 500)}` : '';
     if (fake.auxiliary && Math.max(...times) - Math.min(...times) > AUXILIARY_SPAN_SECONDS) {
-      return fail(400, 'RecordsTimeRangeIsMoreThan30Minutes', 'The records\' time range is more than 30 minutes.', 'time range');
+      return fail(400, 'RecordsTimeRangeIsMoreThan30Minutes', `The records' time range is more than 30 minutes.${quoted}`, 'time range');
     }
     if (failing.times > 0) {
       failing.times--;
       const [code, message] = CODES[failing.status] ?? ['Failed', 'The call failed.'];
-      return fail(failing.status, code, message, undefined, failing.status === 429 ? { 'retry-after': '2' } : {});
+      return fail(failing.status, code, `${message}${quoted}`, undefined, failing.status === 429 ? { 'retry-after': '2' } : {});
     }
     fake.statuses.push(204);
     fake.calls.push({ records: records as Record<string, any>[], headers, sentBytes: raw.length, jsonBytes: body.length });

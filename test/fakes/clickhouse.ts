@@ -7,8 +7,8 @@
  * form only with date_time_input_format=best_effort). Only the settings it knows are taken (others: 115
  * UNKNOWN_SETTING). A ReplacingMergeTree keeps one row per ORDER BY key, as `SELECT ... FINAL` shows it, and every
  * row inserted is counted too; an insert_deduplication_token already seen inserts nothing. A second user may be
- * granted INSERT only: its CREATE ... IF NOT EXISTS is refused (497 ACCESS_DENIED) even when the table exists, as
- * ClickHouse checks the grant first. Errors are ClickHouse's: a text body `Code: N. DB::Exception: ... (NAME)` with
+ * granted INSERT only, a third INSERT and CREATE TABLE but not CREATE DATABASE: a CREATE ... IF NOT EXISTS without
+ * its grant is refused (497 ACCESS_DENIED) even when what it makes exists, as ClickHouse checks the grant first. Errors are ClickHouse's: a text body `Code: N. DB::Exception: ... (NAME)` with
  * X-ClickHouse-Exception-Code and the status ClickHouse maps the code to; the next statements can be failed with a
  * status and code, echoing the key sent; a 200 so failed is an exception met mid-answer, in the body (framed by
  * `__exception__`, as recent servers write it) and, unless `header: false`, in the header too.
@@ -80,8 +80,13 @@ function typeProblem(type: string, v: unknown, bestEffort: boolean): string | un
   return `type ${type} not known to the fake`;
 }
 
-/** `user` granted everything; `insertOnly`, when given, a user granted INSERT alone (no CREATE). */
-export async function startFakeClickHouse(options: { user: string; password: string; insertOnly?: { user: string; password: string } }): Promise<FakeClickHouse> {
+type Credentials = { user: string; password: string };
+
+/**
+ * `user` granted everything; `insertOnly`, when given, a user granted INSERT alone (no CREATE); `tableOnly` one
+ * granted INSERT and CREATE TABLE on databases (`GRANT INSERT, CREATE TABLE ON db.*`), never CREATE DATABASE.
+ */
+export async function startFakeClickHouse(options: Credentials & { insertOnly?: Credentials; tableOnly?: Credentials }): Promise<FakeClickHouse> {
   type Failing = { status: number; code: number; times: number; kind?: 'insert' | 'create' | undefined; echo: boolean; header: boolean };
   let failing: Failing = { status: 0, code: 0, times: 0, echo: false, header: true };
   const tokens = new Map<string, Set<string>>();
@@ -169,8 +174,9 @@ export async function startFakeClickHouse(options: { user: string; password: str
     let key = headers['x-clickhouse-key'] ?? '';
     const basic = /^Basic (.+)$/.exec(headers.authorization ?? '');
     if (basic) [user, key] = (([u, ...p]) => [u ?? '', p.join(':')])(Buffer.from(basic[1]!, 'base64').toString('utf8').split(':'));
-    const insertOnly = options.insertOnly !== undefined && user === options.insertOnly.user && key === options.insertOnly.password;
-    if (!insertOnly && (user !== options.user || key !== options.password)) {
+    const is = (c?: Credentials) => c !== undefined && user === c.user && key === c.password;
+    const [insertOnly, tableOnly] = [is(options.insertOnly), is(options.tableOnly)];
+    if (!insertOnly && !tableOnly && (user !== options.user || key !== options.password)) {
       return fail(new ClickHouseError(516, 403, `${user}: Authentication failed: password is incorrect, or there is no user with such name`));
     }
     const params = Object.fromEntries(url.searchParams);
@@ -186,7 +192,10 @@ export async function startFakeClickHouse(options: { user: string; password: str
       return fail(new ClickHouseError(failing.code, failing.status, `failed by the test${failing.echo ? `: ${key}` : ''}`), failing.header);
     }
     // ClickHouse checks the grant before IF NOT EXISTS: a user without CREATE is refused even for a table that exists.
-    if (kind === 'create' && insertOnly) return fail(new ClickHouseError(497, 403, `${user}: Not enough privileges. To execute this query, it's necessary to have the grant ${sql.startsWith('CREATE DATABASE') ? 'CREATE DATABASE' : 'CREATE TABLE'}`));
+    const grant = sql.startsWith('CREATE DATABASE') ? 'CREATE DATABASE' : 'CREATE TABLE';
+    if (kind === 'create' && (insertOnly || (tableOnly && grant === 'CREATE DATABASE'))) {
+      return fail(new ClickHouseError(497, 403, `${user}: Not enough privileges. To execute this query, it's necessary to have the grant ${grant}`));
+    }
     try {
       const db = /^CREATE DATABASE IF NOT EXISTS ([`\w]+)$/.exec(sql);
       if (db) fake.databases.add(unquote(db[1]!));

@@ -14,7 +14,7 @@ import { type EventSegment, joinedBody } from '../segment.ts';
 import { azureErrorCode } from './azure-error.ts';
 import { type EntraClient, entraToken, EntraTokenError, forgetEntraToken } from './entra-token.ts';
 import { payloadId } from './payload-split.ts';
-import { envText, httpUrl, type LoggerEnv, type LoggerPoster, postForAnswer, type PostResult, refusedAnswer } from './types.ts';
+import { envText, httpUrl, type LoggerEnv, type LoggerPoster, postForAnswer, type PostResult, retryableStatus } from './types.ts';
 
 /** LiteLLM's stream when AZURE_SENTINEL_STREAM_NAME is unset. */
 export const SENTINEL_DEFAULT_STREAM = 'Custom-LiteLLM';
@@ -81,7 +81,8 @@ const SETTINGS_REFUSED = new Set(['InvalidStream', 'InvalidApiVersion']);
  * (over the DCR's requests or data a minute; retried with the consumer's backoff rather than the answer's
  * Retry-After), 5xx and a 400 of SETTINGS_REFUSED are retried. Any other 400 blames the records (such as
  * RecordsTimeRangeIsMoreThan30Minutes, a batch spanning more than 30 minutes for an Auxiliary table): the
- * dispatcher splits the batch, so one payload Azure will not take does not hold back the rest.
+ * dispatcher splits the batch, so one payload Azure will not take does not hold back the rest. The reason is the
+ * status and Azure's error code, never its message, which may quote a record (a prompt) into logs and alerts.
  */
 async function ingest(target: SentinelTarget, segments: readonly EventSegment[]): Promise<PostResult> {
   const body = joinedBody('[', segments, ']');
@@ -113,8 +114,8 @@ async function ingest(target: SentinelTarget, segments: readonly EventSegment[])
     const refusal = await forgetEntraToken(target.client, token, 'Azure Monitor', fresh, code);
     if (refusal) return { ok: false, retry: true, reason: `no access token for the app registration: ${refusal}` };
   }
-  const refused = refusedAnswer({ status: res.status, answer });
-  return res.status === 400 && SETTINGS_REFUSED.has(code) && !refused.ok ? { ...refused, retry: true } : refused;
+  const reason = `HTTP ${res.status}${code ? ` ${code}` : ''}`;
+  return { ok: false, retry: retryableStatus(res.status) || (res.status === 400 && SETTINGS_REFUSED.has(code)), reason };
 }
 
 export const azureSentinelPoster: LoggerPoster = {

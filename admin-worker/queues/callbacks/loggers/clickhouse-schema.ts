@@ -1,8 +1,8 @@
 /**
  * The `spend_logs` table LiteLLM's `clickhouse` callback writes (its integrations/clickhouse/schema.py): its
- * database, then the table, as LiteLLM's ensure_schema makes them. LiteLLM runs that only when agent tracing
- * starts, never from the spend logger; the logger here runs it only after an insert finds the table missing, so
- * a user without the CREATE grant (checked before IF NOT EXISTS) writes to a table made for it. A
+ * database and the table, as LiteLLM's ensure_schema makes them. LiteLLM runs that only when agent tracing
+ * starts, never from the spend logger; the logger here sends each only after an insert finds it missing, so a
+ * user without that CREATE grant (checked before IF NOT EXISTS) writes to a table made for it. A
  * ReplacingMergeTree ordered by (team_id, start time, request_id): a row sent twice (a retried batch) has the same
  * key and is merged into one, whatever batch it went in, so retries never leave duplicate spend.
  */
@@ -19,11 +19,12 @@ export const plainIdentifier = (name: string): boolean => /^[A-Za-z_][A-Za-z0-9_
 /** The table, as LiteLLM's DDL names it: `database`.spend_logs. */
 export const spendLogsTable = (database: string): string => `\`${database}\`.${SPEND_LOGS_TABLE}`;
 
-/** The statements that make the database and table when missing (each one request: the HTTP interface takes one a request). */
-export function schemaStatements(database: string, retentionDays: number): string[] {
-  return [
-    `CREATE DATABASE IF NOT EXISTS \`${database}\``,
-    `CREATE TABLE IF NOT EXISTS ${spendLogsTable(database)}
+/** The statement that makes the database when missing (each statement one request: the HTTP interface takes one a request). */
+export const createDatabaseStatement = (database: string): string => `CREATE DATABASE IF NOT EXISTS \`${database}\``;
+
+/** The statement that makes the table when missing, its rows kept `retentionDays` (the TTL). */
+export function createTableStatement(database: string, retentionDays: number): string {
+  return `CREATE TABLE IF NOT EXISTS ${spendLogsTable(database)}
 (
     request_id            String,
     response_id           String,
@@ -65,6 +66,5 @@ export function schemaStatements(database: string, retentionDays: number): strin
 ENGINE = ReplacingMergeTree(end_time)
 PARTITION BY toYYYYMM(start_time)
 ORDER BY (team_id, toDateTime(start_time), request_id)
-TTL toDateTime(start_time) + INTERVAL ${retentionDays} DAY`,
-  ];
+TTL toDateTime(start_time) + INTERVAL ${retentionDays} DAY`;
 }

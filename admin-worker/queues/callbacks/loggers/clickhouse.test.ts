@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeClickHouse, startFakeClickHouse } from '../../../../test/fakes/clickhouse.ts';
 import { deliverSegments, loggerSegment } from '../../../../test/support/logger-delivery.ts';
-import { statusOfCode } from './clickhouse-answer.ts';
-import { clickhousePoster, clickhouseTarget } from './clickhouse.ts';
 
-// The clickhouse logger's settings and its inserts into a fake ClickHouse HTTP interface.
+// The clickhouse poster against a fake ClickHouse on loopback, through the dispatcher (its settings: clickhouse-settings.test.ts).
 
 /** A call's payload, as much of it as the inserts need. */
 const payload = {
@@ -12,49 +10,14 @@ const payload = {
   startTime: 1700000000.25, endTime: 1700000001.5, messages: [{ role: 'user', content: 'hi' }], metadata: { user_api_key_team_id: 'team-a' },
 };
 
-describe('the clickhouse settings', () => {
-  it('need CLICKHOUSE_URL (or the older CLICKHOUSE_HOST), take its user info as headers, never in the URL', () => {
-    expect(clickhouseTarget({})).toEqual({ error: 'CLICKHOUSE_URL is not set for the admin Worker' });
-    expect(clickhouseTarget({ CLICKHOUSE_URL: 'ftp://x' })).toEqual({ error: 'CLICKHOUSE_URL is not an http(s) URL', retry: true });
-    expect(clickhouseTarget({ CLICKHOUSE_URL: 'https://writer:p%40ss%2Fword@ch.example:8443/?readonly=1' })).toEqual({
-      url: 'https://ch.example:8443/', database: 'litellm', retentionDays: 14, headers: { 'x-clickhouse-user': 'writer', 'x-clickhouse-key': 'p@ss/word' },
-    });
-    expect(clickhouseTarget({ CLICKHOUSE_HOST: 'ch.internal', CLICKHOUSE_USERNAME: 'u', CLICKHOUSE_PASSWORD: 'pw-1234', CLICKHOUSE_DATABASE: 'spend', AGENT_TRACING_RETENTION_DAYS: '30' }))
-      .toEqual({ url: 'http://ch.internal:8123/', database: 'spend', retentionDays: 30, headers: { 'x-clickhouse-user': 'u', 'x-clickhouse-key': 'pw-1234' } });
-    expect(clickhouseTarget({ CLICKHOUSE_HOST: 'ch.cloud', CLICKHOUSE_PORT: '8443' })).toMatchObject({ url: 'https://ch.cloud:8443/', headers: {} });
-    expect(clickhouseTarget({ CLICKHOUSE_URL: 'http://x', CLICKHOUSE_DATABASE: 'a`; DROP' })).toEqual({ error: 'CLICKHOUSE_DATABASE is not a plain name (letters, digits, underscores)', retry: true });
-    expect(clickhouseTarget({ CLICKHOUSE_URL: 'http://x', AGENT_TRACING_RETENTION_DAYS: '0' })).toEqual({ error: 'AGENT_TRACING_RETENTION_DAYS is not a positive whole number', retry: true });
-    expect(clickhousePoster.target({ CLICKHOUSE_URL: 'https://writer:secret-pw@ch.example:8443' })).toMatchObject({ where: 'https://ch.example:8443' });
-  });
-
-  it('take the retention from AGENT_TRACING_SPEND_LOG_RETENTION_DAYS when AGENT_TRACING_RETENTION_DAYS is unset, and refuse both set and differing (kept for a retry)', () => {
-    const url = { CLICKHOUSE_URL: 'http://ch.example:8123' };
-    expect(clickhouseTarget({ ...url, AGENT_TRACING_SPEND_LOG_RETENTION_DAYS: '90' })).toMatchObject({ retentionDays: 90 });
-    expect(clickhouseTarget({ ...url, AGENT_TRACING_RETENTION_DAYS: '30', AGENT_TRACING_SPEND_LOG_RETENTION_DAYS: '30' })).toMatchObject({ retentionDays: 30 });
-    expect(clickhouseTarget({ ...url, AGENT_TRACING_SPEND_LOG_RETENTION_DAYS: '-1' })).toEqual({ error: 'AGENT_TRACING_SPEND_LOG_RETENTION_DAYS is not a positive whole number', retry: true });
-    const differ = { error: 'AGENT_TRACING_RETENTION_DAYS and AGENT_TRACING_SPEND_LOG_RETENTION_DAYS differ: set one', retry: true };
-    expect(clickhouseTarget({ ...url, AGENT_TRACING_RETENTION_DAYS: '30', AGENT_TRACING_SPEND_LOG_RETENTION_DAYS: '90' })).toEqual(differ);
-    expect(clickhousePoster.target({ ...url, AGENT_TRACING_RETENTION_DAYS: '30', AGENT_TRACING_SPEND_LOG_RETENTION_DAYS: '90' })).toEqual(differ);
-  });
-});
-
-describe('ClickHouse\'s exception codes', () => {
-  it('map to the statuses its HTTP interface answers them with', () => {
-    expect([27, 26, 117, 53, 62].map(statusOfCode)).toEqual([400, 400, 400, 400, 400]);
-    expect([60, 81, 115].map(statusOfCode)).toEqual([404, 404, 404]);
-    expect([516, 497, 192, 193].map(statusOfCode)).toEqual([403, 403, 403, 403]);
-    expect([194, 229, 159, 241, 202].map(statusOfCode)).toEqual([401, 413, 408, 500, 500]);
-  });
-});
-
-// The poster against a fake ClickHouse on loopback, through the dispatcher.
 describe('the clickhouse poster', () => {
   const PASSWORD = 'ch-unit-password-0123456789';
   let ch: FakeClickHouse;
   let base: Record<string, string>;
   const INSERTER = { user: 'inserter', password: 'ch-insert-only-password-0123' };
+  const TABLE_MAKER = { user: 'table_maker', password: 'ch-create-table-password-0123' };
   beforeAll(async () => {
-    ch = await startFakeClickHouse({ user: 'writer', password: PASSWORD, insertOnly: INSERTER });
+    ch = await startFakeClickHouse({ user: 'writer', password: PASSWORD, insertOnly: INSERTER, tableOnly: TABLE_MAKER });
     base = { CLICKHOUSE_URL: ch.url.replace('http://', `http://writer:${PASSWORD}@`) };
   });
   afterAll(async () => {
@@ -115,9 +78,8 @@ describe('the clickhouse poster', () => {
     expect(unparsed.reports.join('')).toContain('HTTP 200 carrying exception code 27 (read as 400)');
     ch.failNext(200, 60, { kind: 'insert' });
     expect(await deliver('unit_i', 3, [call('i-3')])).toEqual({ reports: [], retried: [] });
-    expect(statementsFor('unit_i').slice(-4)).toEqual([
-      'INSERT INTO `unit_i`.spend_logs FORMAT JSONEachRow', 'CREATE DATABASE IF NOT EXISTS `unit_i`', 'CREATE TABLE IF NOT EXISTS `unit_i`.spend_logs',
-      'INSERT INTO `unit_i`.spend_logs FORMAT JSONEachRow',
+    expect(statementsFor('unit_i').slice(-3)).toEqual([
+      'INSERT INTO `unit_i`.spend_logs FORMAT JSONEachRow', 'CREATE TABLE IF NOT EXISTS `unit_i`.spend_logs', 'INSERT INTO `unit_i`.spend_logs FORMAT JSONEachRow',
     ]);
     expect(ch.rows('unit_i.spend_logs').map((r) => r.request_id)).toEqual(['i-0', 'i-3']);
   });
@@ -158,6 +120,49 @@ describe('the clickhouse poster', () => {
     ch.tables.delete('unit_f.spend_logs');
     expect(await deliver('unit_f', 1, [call('f-2')])).toEqual({ reports: [], retried: [] });
     expect(ch.errors.at(-1)).toBe(60);
+    expect(statementsFor('unit_f').slice(-3)).toEqual([
+      'INSERT INTO `unit_f`.spend_logs FORMAT JSONEachRow', 'CREATE TABLE IF NOT EXISTS `unit_f`.spend_logs', 'INSERT INTO `unit_f`.spend_logs FORMAT JSONEachRow',
+    ]);
     expect(ch.rows('unit_f.spend_logs').map((r) => r.request_id)).toEqual(['f-2']);
+  });
+
+  it('makes only the table for a user granted CREATE TABLE but not CREATE DATABASE, the database too only when it is missing', async () => {
+    const asTableMaker = { CLICKHOUSE_URL: ch.url.replace('http://', `http://${TABLE_MAKER.user}:${TABLE_MAKER.password}@`) };
+    await deliver('unit_j', 0, [call('j-0')]);
+    ch.tables.delete('unit_j.spend_logs');
+    const before = statementsFor('unit_j').length;
+    expect(await deliver('unit_j', 1, [call('j-1')], asTableMaker)).toEqual({ reports: [], retried: [] });
+    expect(statementsFor('unit_j').slice(before)).toEqual([
+      'INSERT INTO `unit_j`.spend_logs FORMAT JSONEachRow', 'CREATE TABLE IF NOT EXISTS `unit_j`.spend_logs', 'INSERT INTO `unit_j`.spend_logs FORMAT JSONEachRow',
+    ]);
+    expect(ch.rows('unit_j.spend_logs').map((r) => r.request_id)).toEqual(['j-1']);
+    // No database: its CREATE DATABASE is refused (497), and the batch kept for a retry.
+    const noDatabase = await deliver('unit_k', 2, [call('k-1')], asTableMaker);
+    expect(noDatabase.retried).toEqual([2]);
+    expect(noDatabase.reports.join('')).toContain('creating `unit_k`.spend_logs failed: HTTP 403: Code: 497.');
+    expect(statementsFor('unit_k')).toEqual(['INSERT INTO `unit_k`.spend_logs FORMAT JSONEachRow', 'CREATE DATABASE IF NOT EXISTS `unit_k`']);
+  });
+
+  it('makes the database after all when CREATE TABLE finds it gone too (81), then the table, and inserts', async () => {
+    ch.failNext(404, 60, { kind: 'insert' });
+    expect(await deliver('unit_l', 0, [call('l-1')])).toEqual({ reports: [], retried: [] });
+    expect(statementsFor('unit_l')).toEqual([
+      'INSERT INTO `unit_l`.spend_logs FORMAT JSONEachRow', 'CREATE TABLE IF NOT EXISTS `unit_l`.spend_logs', 'CREATE DATABASE IF NOT EXISTS `unit_l`',
+      'CREATE TABLE IF NOT EXISTS `unit_l`.spend_logs', 'INSERT INTO `unit_l`.spend_logs FORMAT JSONEachRow',
+    ]);
+    expect(ch.rows('unit_l.spend_logs').map((r) => r.request_id)).toEqual(['l-1']);
+  });
+
+  it('inserts into an existing table whatever the retention settings say; a wrong retention holds back only a table to make', async () => {
+    const differ = { AGENT_TRACING_RETENTION_DAYS: '30', AGENT_TRACING_SPEND_LOG_RETENTION_DAYS: '90' };
+    await deliver('unit_m', 0, [call('m-0')]);
+    expect(await deliver('unit_m', 1, [call('m-1')], differ)).toEqual({ reports: [], retried: [] });
+    expect(ch.rows('unit_m.spend_logs').map((r) => r.request_id)).toEqual(['m-0', 'm-1']);
+    const missing = await deliver('unit_n', 2, [call('n-1')], differ);
+    expect(missing.retried).toEqual([2]);
+    expect(missing.reports.join('')).toContain('creating `unit_n`.spend_logs failed: AGENT_TRACING_RETENTION_DAYS and AGENT_TRACING_SPEND_LOG_RETENTION_DAYS differ: set one');
+    expect(statementsFor('unit_n')).toEqual(['INSERT INTO `unit_n`.spend_logs FORMAT JSONEachRow']);
+    await deliver('unit_n', 2, [call('n-1')], { AGENT_TRACING_RETENTION_DAYS: '30' });
+    expect(ch.requests.find((r) => r.query.startsWith('CREATE TABLE IF NOT EXISTS `unit_n`'))?.query).toContain('TTL toDateTime(start_time) + INTERVAL 30 DAY');
   });
 });

@@ -6,14 +6,15 @@
  * password in CLICKHOUSE_URL's user info (LiteLLM's way), else CLICKHOUSE_USERNAME / CLICKHOUSE_PASSWORD (its older
  * logger's, with CLICKHOUSE_HOST / CLICKHOUSE_PORT for the URL), go in X-ClickHouse-User / X-ClickHouse-Key.
  * The insert comes first, as LiteLLM's logger only inserts: a user granted INSERT alone writes its rows (ClickHouse
- * checks the CREATE grant before IF NOT EXISTS). Only an insert that finds the database or table missing makes
- * them (clickhouse-schema.ts) and inserts again. A retried batch adds no rows: the table merges rows by request id.
+ * checks the CREATE grant before IF NOT EXISTS). Only an insert that finds the table (or its database) missing
+ * makes what is missing (clickhouse-schema.ts) and inserts again. A retried batch adds no rows: the table merges
+ * rows by request id.
  */
 import type { EventSegment } from '../segment.ts';
 import { clickhouseResult } from './clickhouse-answer.ts';
 import { noSpendRow, spendLogRow } from './clickhouse-row.ts';
 import {
-  CLICKHOUSE_DEFAULT_DATABASE, CLICKHOUSE_DEFAULT_RETENTION_DAYS, plainIdentifier, schemaStatements, spendLogsTable,
+  CLICKHOUSE_DEFAULT_DATABASE, CLICKHOUSE_DEFAULT_RETENTION_DAYS, createDatabaseStatement, createTableStatement, plainIdentifier, spendLogsTable,
 } from './clickhouse-schema.ts';
 import { payloadsOf, unreadable } from './payloads.ts';
 import { safeDecode } from './secrets.ts';
@@ -24,14 +25,16 @@ const HTTP_PORT = '8123';
 /** Ports ClickHouse serves HTTPS on (8443 its own, 443 ClickHouse Cloud's): such a CLICKHOUSE_HOST is reached over https. */
 const HTTPS_PORTS = new Set(['8443', '443']);
 
-/** Exception codes that say the table is missing (UNKNOWN_TABLE, UNKNOWN_DATABASE: HTTP 404): never made, or dropped. */
-const TABLE_MISSING = new Set(['60', '81']);
+/** The exception codes (HTTP 404) that say the table is missing, never made or dropped: it alone, or its database too. */
+const UNKNOWN_TABLE = '60';
+const UNKNOWN_DATABASE = '81';
 
 export interface ClickHouseTarget {
   /** The HTTP interface's URL, without user info or query, ending in `/`. */
   url: string;
   database: string;
-  retentionDays: number;
+  /** The TTL of a table the logger makes, or why the settings give none: it matters only then (createMissing). */
+  retentionDays: number | { error: string };
   headers: Record<string, string>;
 }
 
@@ -76,7 +79,8 @@ function retentionDays(env: LoggerEnv): number | { error: string } {
 
 /**
  * The server, database, retention and credentials from the admin Worker's environment, or why they make none:
- * `retry` when a setting is there but wrong, so the rows wait on the Queue for its mending.
+ * `retry` when a setting is there but wrong, so the rows wait on the Queue for its mending. A wrong retention
+ * is kept in the target instead: only a table the logger makes uses it, so it holds back no insert.
  */
 export function clickhouseTarget(env: LoggerEnv): ClickHouseTarget | { error: string; retry?: boolean } {
   const server = serverUrl(env);
@@ -87,13 +91,11 @@ export function clickhouseTarget(env: LoggerEnv): ClickHouseTarget | { error: st
   const password = url.username || url.password ? safeDecode(url.password) : envText(env, 'CLICKHOUSE_PASSWORD');
   const database = envText(env, 'CLICKHOUSE_DATABASE') ?? CLICKHOUSE_DEFAULT_DATABASE;
   if (!plainIdentifier(database)) return { error: 'CLICKHOUSE_DATABASE is not a plain name (letters, digits, underscores)', retry: true };
-  const days = retentionDays(env);
-  if (typeof days !== 'number') return { ...days, retry: true };
   const headers: Record<string, string> = {};
   if (user || typeof password === 'string') headers['x-clickhouse-user'] = user || 'default';
   if (typeof password === 'string' && password !== '') headers['x-clickhouse-key'] = password;
   const path = url.pathname.endsWith('/') ? url.pathname : `${url.pathname}/`;
-  return { url: `${url.origin}${path}`, database, retentionDays: days, headers };
+  return { url: `${url.origin}${path}`, database, retentionDays: retentionDays(env), headers };
 }
 
 const encoder = new TextEncoder();
@@ -106,13 +108,32 @@ async function send(target: ClickHouseTarget, query: Record<string, string>, bod
   return clickhouseResult(answered.status, answered.answer, answered.headers.get('x-clickhouse-exception-code'));
 }
 
-/** The database and table made (IF NOT EXISTS); a failure (any status: the setup, never the rows, is at fault) is retried. */
-async function createTable(target: ClickHouseTarget): Promise<PostResult> {
-  for (const statement of schemaStatements(target.database, target.retentionDays)) {
-    const { result } = await send(target, {}, statement);
-    if (!result.ok) return { ...result, retry: true, reason: `creating ${spendLogsTable(target.database)} failed: ${result.reason}` };
+/** Statements sent in turn, up to the first that fails. */
+async function sendEach(target: ClickHouseTarget, statements: readonly string[]): Promise<{ result: PostResult; code?: string }> {
+  for (const statement of statements) {
+    const sent = await send(target, {}, statement);
+    if (!sent.result.ok) return sent;
   }
-  return { ok: true };
+  return { result: { ok: true } };
+}
+
+/**
+ * Makes what the insert found missing (IF NOT EXISTS): the table alone on UNKNOWN_TABLE, the database first on
+ * UNKNOWN_DATABASE (or when CREATE TABLE meets it: dropped meanwhile). So a user granted CREATE TABLE on the
+ * database but not CREATE DATABASE never sends the statement ClickHouse would refuse it, even for a database that
+ * exists (the grant is checked before IF NOT EXISTS). A wrong retention fails here, the only statement using it.
+ * A failure (any status: the setup, never the rows, is at fault) is retried.
+ */
+async function createMissing(target: ClickHouseTarget, missing: string): Promise<PostResult> {
+  const failed = (reason: string): PostResult => ({ ok: false, retry: true, reason: `creating ${spendLogsTable(target.database)} failed: ${reason}` });
+  const days = target.retentionDays;
+  if (typeof days !== 'number') return failed(days.error);
+  const database = createDatabaseStatement(target.database);
+  const table = createTableStatement(target.database, days);
+  let made = await sendEach(target, missing === UNKNOWN_DATABASE ? [database, table] : [table]);
+  if (made.code === UNKNOWN_DATABASE && missing !== UNKNOWN_DATABASE) made = await sendEach(target, [database, table]);
+  const { result } = made;
+  return result.ok ? result : failed(result.reason);
 }
 
 /**
@@ -138,8 +159,8 @@ async function insert(target: ClickHouseTarget, segments: readonly EventSegment[
   };
   const body = rows.join('\n');
   const first = await send(target, query, body);
-  if (first.code === undefined || !TABLE_MISSING.has(first.code)) return first.result;
-  const made = await createTable(target);
+  if (first.code !== UNKNOWN_TABLE && first.code !== UNKNOWN_DATABASE) return first.result;
+  const made = await createMissing(target, first.code);
   return made.ok ? (await send(target, query, body)).result : made;
 }
 

@@ -1,7 +1,7 @@
 /**
  * An Entra ID access token from the client-credentials grant (`POST <authority>/<tenant>/oauth2/v2.0/token` with
- * the app registration's id and secret and a resource's scope), kept per isolate until five minutes before it
- * lapses: how LiteLLM's Azure loggers sign in (`azure_storage` for Storage, `azure_sentinel` for Azure Monitor).
+ * the app registration's id and secret and a resource's scope), kept per isolate until five minutes (half its
+ * lifetime, when shorter) before it lapses: how LiteLLM's Azure loggers sign in (`azure_storage` for Storage, `azure_sentinel` for Azure Monitor).
  */
 
 /** An app registration's client-credentials settings, and the scope its tokens are asked for. */
@@ -18,7 +18,7 @@ export interface EntraClient {
 /** A token refused or not had, as the poster reports it: Entra's error code and AADSTS number, never its description. */
 export class EntraTokenError extends Error {}
 
-/** Renewed this long before it lapses, as LiteLLM does (five minutes). */
+/** Renewed this long before it lapses, as LiteLLM does (five minutes); a token living less than twice that, half-way. */
 const REFRESH_MARGIN_MS = 5 * 60_000;
 /** How long a failed exchange (or a fresh token the service refused) is remembered, so a batch makes one exchange, not one a request. */
 export const TOKEN_FAILURE_MS = 30_000;
@@ -91,7 +91,8 @@ async function exchange(client: EntraClient): Promise<string> {
     throw new EntraTokenError(`the token endpoint answered HTTP ${res.status}${code}${aadsts}`);
   }
   const seconds = Number(answer.expires_in);
+  const lifetime = Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 3600_000;
   const entry = kept.get(keyOf(client));
-  if (entry) entry.renewAt = Date.now() + (Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 3600_000) - REFRESH_MARGIN_MS;
+  if (entry) entry.renewAt = Date.now() + lifetime - Math.min(REFRESH_MARGIN_MS, lifetime / 2);
   return answer.access_token;
 }
