@@ -126,7 +126,7 @@ describe('a streamed answer that calls tools, in the response cache', () => {
 
   it('is not stored when it is a legacy function_call (no tool call id to replay)', async () => {
     const chunk = (delta: unknown, finish: string | null = null) => ({ id: 'chatcmpl-fn', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o', choices: [{ index: 0, delta, finish_reason: finish }] });
-    const legacy = [chunk({ role: 'assistant', content: null, function_call: { name: 'get_weather', arguments: '' } }), chunk({ function_call: { arguments: '{"city":"Rome"}' } }), chunk({}, 'function_call'), '[DONE]'];
+    const legacy = [chunk({ role: 'assistant', content: null, function_call: { name: 'get_weather', arguments: '' } }), chunk({ function_call: { arguments: '{"city":"Rome"}' } }), chunk({}, 'stop'), '[DONE]'];
     fake.enqueue({ kind: 'sse', events: legacy }, { kind: 'sse', events: legacy });
     await streamedCalls('legacy function');
     await new Promise((r) => setTimeout(r, 150));
@@ -134,6 +134,24 @@ describe('a streamed answer that calls tools, in the response cache', () => {
     expect(again.response.headers.get('x-litellm-cache-key')).toBeNull();
     expect(fake.requests).toHaveLength(2);
   });
+
+  it('is stored as stop when a TGI-style server finished with eos; not stored when the answer was a refusal', async () => {
+    const chunk = (delta: unknown, finish: string | null = null) => ({ id: 'chatcmpl-tgi', object: 'chat.completion.chunk', created: 1, model: 'tgi', choices: [{ index: 0, delta, finish_reason: finish }] });
+    fake.enqueue({ kind: 'sse', events: [chunk({ role: 'assistant', content: '' }), chunk({ content: 'Sunny.' }), chunk({}, 'eos'), '[DONE]'] });
+    await streamedCalls('tgi weather');
+    await new Promise((r) => setTimeout(r, 150));
+    const replayed = await streamedCalls('tgi weather');
+    expect(replayed.response.headers.get('x-litellm-cache-key')).toMatch(/^tollgate:/);
+    expect(replayed).toMatchObject({ text: 'Sunny.', finish: 'stop' });
+
+    const refusal = [chunk({ role: 'assistant', content: null, refusal: '' }), chunk({ refusal: "I'm sorry, I can't help with that." }), chunk({}, 'stop'), '[DONE]'];
+    fake.enqueue({ kind: 'sse', events: refusal }, { kind: 'sse', events: refusal });
+    await streamedCalls('refused');
+    await new Promise((r) => setTimeout(r, 150));
+    expect((await streamedCalls('refused')).response.headers.get('x-litellm-cache-key')).toBeNull();
+    expect(fake.requests).toHaveLength(3);
+  });
+
   it('is not stored when it was cut at max_tokens right after a call\'s id and name (finish_reason length)', async () => {
     const cut = toolCallStream([{ ...weather, function: { name: 'get_weather', arguments: '' } }], 1, 'length');
     fake.enqueue({ kind: 'sse', events: cut }, { kind: 'sse', events: cut });

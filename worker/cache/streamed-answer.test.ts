@@ -67,6 +67,18 @@ describe('streamedAnswer', () => {
     expect(streamedAnswer('chat', 'gpt-4o', { usage, finishedAt: 0, responseText: 'hm', finishReason: 'tool_calls' })).toBeUndefined();
   });
 
+  it('stores an answer other servers finished with their own word for stop (eos, eos_token, end_turn, COMPLETE) as stop; never error or one not known', () => {
+    for (const finishReason of ['eos', 'eos_token', 'end_turn', 'stop_sequence', 'COMPLETE']) {
+      const json = streamedAnswer('chat', 'tgi', { usage, finishedAt: 0, responseText: 'done', finishReason });
+      expect(JSON.parse(json!).choices[0]).toMatchObject({ message: { content: 'done' }, finish_reason: 'stop' });
+      expect(JSON.parse(streamedAnswer('completion', 'tgi', { usage, finishedAt: 0, responseText: 'done', finishReason })!).choices[0].finish_reason).toBe('stop');
+    }
+    expect(JSON.parse(streamedAnswer('chat', 'x', streamed('', joined([weather]), { finishReason: 'tool_use' }))!).choices[0].finish_reason).toBe('tool_calls');
+    for (const finishReason of ['error', 'ERROR', 'abort', 'MAX_TOKENS', 'constructor']) {
+      expect(streamedAnswer('chat', 'tgi', { usage, finishedAt: 0, responseText: 'done', finishReason })).toBeUndefined();
+    }
+  });
+
   it('stores none that carried what it does not keep: another choice (n > 1), reasoning or signed thinking', () => {
     expect(streamedAnswer('chat', 'gpt-4o', { usage, finishedAt: 0, responseText: 'ab', finishReason: 'stop', partsLeftOut: true })).toBeUndefined();
     expect(streamedAnswer('chat', 'claude', streamed('', joined([weather]), { partsLeftOut: true }))).toBeUndefined();

@@ -1,19 +1,31 @@
 import type { AnswerToolCall, CallOutcome, Endpoint, StreamedAs } from '../providers/types.ts';
 
 /**
+ * The finish reasons of an answer that ended on its own, as OpenAI names them: `stop` and `tool_calls`, and what
+ * other servers send for those (TGI's `eos_token`, together_ai's `eos`, Anthropic-style `end_turn`, `stop_sequence`
+ * and `tool_use`, Cohere's `COMPLETE`, Vertex's `STOP`), mapped as LiteLLM's map_finish_reason maps them. Any other
+ * (`length`, `content_filter`, `error`, one not known) is not stored.
+ */
+const FINISHED_AS = new Map([
+  ['stop', 'stop'], ['eos', 'stop'], ['eos_token', 'stop'], ['end_turn', 'stop'], ['stop_sequence', 'stop'], ['COMPLETE', 'stop'], ['STOP', 'stop'],
+  ['tool_calls', 'tool_calls'], ['tool_use', 'tool_calls'],
+]);
+
+/**
  * A streamed answer as the cache stores it: assembled from what the call kept (its text, a chat answer's tool
  * calls, its finish reason, its id), or undefined where that may not be what the client got: a stream that failed,
  * that the client left or that ended without its first choice's finish reason; one that finished other than `stop`
- * or `tool_calls` (cut at `max_tokens`, filtered); one that carried what is not kept (`partsLeftOut`: another
- * choice, reasoning or a Claude answer's signed thinking, which must go back with the tool results); tool calls the
- * kept list does not hold whole (`toolCallsCut`: a cap, a custom tool's call), a completion's, or ones a client
- * could not be given again as they came (`replayable`). A masked answer never gets here: a call with answer
- * guardrails plans no cache (proxy/model-call.ts).
+ * or `tool_calls` (`FINISHED_AS`: cut at `max_tokens`, filtered), stored under the reason mapped; one that carried
+ * what is not kept (`partsLeftOut`: another choice, reasoning or a Claude answer's signed thinking, which must go
+ * back with the tool results, a refusal, audio whose id expires, annotations, logprobs, content parts, the stop
+ * sequence that ended a Claude answer); tool calls the kept list does not hold whole (`toolCallsCut`: a cap, a
+ * custom tool's call), a completion's, or ones a client could not be given again as they came (`replayable`). A
+ * masked answer never gets here: a call with answer guardrails plans no cache (proxy/model-call.ts).
  */
 export function streamedAnswer(endpoint: Endpoint, model: string, outcome: CallOutcome): string | undefined {
   if (outcome.error || outcome.aborted || outcome.partsLeftOut || outcome.responseText === undefined || (endpoint !== 'chat' && endpoint !== 'completion')) return undefined;
-  const finish = outcome.finishReason;
-  if (finish !== 'stop' && finish !== 'tool_calls') return undefined;
+  const finish = outcome.finishReason === undefined ? undefined : FINISHED_AS.get(outcome.finishReason);
+  if (finish === undefined) return undefined;
   const calls = outcome.responseToolCalls;
   const as = outcome.streamedAs;
   if (!outcome.toolCalls && !calls) return finish === 'stop' ? assembleAnswer(endpoint, model, outcome, finish, as) : undefined;

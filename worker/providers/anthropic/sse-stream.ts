@@ -108,11 +108,11 @@ export async function openAnthropicStream(upstream: ReadableStream<Uint8Array>, 
   return { body, outcome };
 }
 
-/** What the cache must know beside the kept answer: how it finished, what it was called, whether it thought (cache/streamed-answer.ts). */
+/** What the cache must know beside the kept answer: how it finished, what it was called, whether it carried more (cache/streamed-answer.ts). */
 function kept(translator: AnthropicStreamTranslator): Partial<CallOutcome> {
   return {
     ...(translator.finishReason !== null ? { finishReason: translator.finishReason } : {}),
-    ...(translator.thinking ? { partsLeftOut: true } : {}),
+    ...(translator.partsLeftOut ? { partsLeftOut: true } : {}),
     streamedAs: translator.streamedAs,
   };
 }

@@ -96,6 +96,20 @@ describe('AnthropicStreamTranslator', () => {
     ]);
   });
 
+  it('marks the stop sequence that ended an answer as left out of its kept text, and a plain end not', () => {
+    const answer = (stop: string) => [
+      'event: message_start\ndata: {"type":"message_start","message":{"id":"msg_s","model":"claude-sonnet-4-5-20250929","usage":{"input_tokens":9,"output_tokens":1}}}',
+      'event: content_block_start\ndata: {"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}',
+      'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"1, 2, "}}',
+      `event: message_delta\ndata: {"type":"message_delta","delta":${stop},"usage":{"output_tokens":5}}`,
+      'event: message_stop\ndata: {"type":"message_stop"}',
+    ].join('\n\n') + '\n\n';
+    const { out, translator } = translate(new TextEncoder().encode(answer('{"stop_reason":"stop_sequence","stop_sequence":"3"}')), [], { ...options, clientWantsUsage: false });
+    expect(events(out).at(-2)).toEqual(delta('msg_s', { provider_specific_fields: { stop_sequence: '3' } }, 'stop'));
+    expect(translator.partsLeftOut).toBe(true);
+    expect(translate(new TextEncoder().encode(answer('{"stop_reason":"end_turn","stop_sequence":null}')), []).translator.partsLeftOut).toBe(false);
+  });
+
   it('ends with an error event on an in-band error, keeping what came before', () => {
     const { out, translator } = translate(new TextEncoder().encode(fixtureSse('overloaded-midstream')), [33]);
     const all = events(out);

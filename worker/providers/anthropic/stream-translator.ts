@@ -50,8 +50,11 @@ export class AnthropicStreamTranslator {
   outputChars = 0;
   /** The answer's text (in JSON mode, the forced tool's input, as the client gets it). */
   text = '';
-  /** The answer carried thinking (`reasoning_content`, `thinking_blocks`), which its kept text and calls leave out. */
-  thinking = false;
+  /**
+   * The answer carried what its kept text and calls leave out: thinking (`reasoning_content`, `thinking_blocks`), or
+   * the stop sequence that ended it (`provider_specific_fields`).
+   */
+  partsLeftOut = false;
 
   private buffer = '';
   private id = '';
@@ -157,7 +160,7 @@ export class AnthropicStreamTranslator {
         }
         if (block.type === 'text' && block.text) return this.content(block.text);
         if (block.type === 'redacted_thinking') {
-          this.thinking = true;
+          this.partsLeftOut = true;
           return this.chunk({ thinking_blocks: [{ type: 'redacted_thinking', data: block.data ?? '' }] });
         }
         return '';
@@ -175,12 +178,12 @@ export class AnthropicStreamTranslator {
           return this.chunk({ tool_calls: [call] });
         }
         if (delta.type === 'thinking_delta' && delta.thinking) {
-          this.thinking = true;
+          this.partsLeftOut = true;
           this.outputChars += delta.thinking.length;
           return this.chunk({ reasoning_content: delta.thinking });
         }
         if (delta.type === 'signature_delta' && delta.signature) {
-          this.thinking = true;
+          this.partsLeftOut = true;
           return this.chunk({ thinking_blocks: [{ type: 'thinking', thinking: '', signature: delta.signature }] });
         }
         return '';
@@ -191,9 +194,9 @@ export class AnthropicStreamTranslator {
         // JSON mode: the forced tool's input went out as content, so the answer simply stopped.
         const jsonOnly = this.jsonBlocks.size > 0 && this.toolOfBlock.size === 0;
         this.finishReason = jsonOnly && stop === 'tool_use' ? 'stop' : mapStopReason(stop) ?? 'stop';
-        const delta = stop === 'stop_sequence' && event.delta.stop_sequence
-          ? { provider_specific_fields: { stop_sequence: event.delta.stop_sequence } }
-          : {};
+        const sequence = stop === 'stop_sequence' ? event.delta.stop_sequence : undefined;
+        if (sequence) this.partsLeftOut = true;
+        const delta = sequence ? { provider_specific_fields: { stop_sequence: sequence } } : {};
         return this.chunk(delta, this.finishReason);
       }
       case 'message_stop':

@@ -32,6 +32,9 @@ export const mock: ProviderAdapter = {
     const events = call.endpoint === 'chat'
       ? chatChunks(id, model, text, call.clientWantsUsage ? usage : undefined)
       : textCompletionChunks(id, model, text, call.clientWantsUsage ? usage : undefined);
+    // The id, `created` and model the chunks carry, as a relay keeps them (cache/streamed-answer.ts).
+    const { created } = events[0] as { created: number };
+    if (call.keepText) outcome.streamedAs = { id, created, model };
     const encoder = new TextEncoder();
     const lines = [...events.map((e) => `data: ${JSON.stringify(e)}\n\n`), 'data: [DONE]\n\n'];
     let i = 0;

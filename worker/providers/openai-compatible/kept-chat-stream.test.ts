@@ -54,4 +54,23 @@ describe('KeptChatStream', () => {
     expect(keep([chunk([delta({ reasoning: 'think' })])]).partsLeftOut).toBe(true);
     expect(keep([chunk([delta({ content: 'hi', reasoning_content: null })]), chunk([delta({ reasoning_content: '' }, 'stop')])]).partsLeftOut).toBeUndefined();
   });
+
+  it('marks a stream whose answer is not only its content: a refusal, audio, annotations, logprobs, content parts', () => {
+    const finished = (d: unknown, extra: object = {}) => keep([chunk([{ ...delta(d), ...extra }]), chunk([delta({}, 'stop')])]).partsLeftOut;
+    expect(finished({ role: 'assistant', content: null, refusal: "I'm sorry, I can't help with that." })).toBe(true);
+    expect(finished({ audio: { id: 'audio_abc', transcript: 'Hi', expires_at: 1_700_003_600 } })).toBe(true);
+    expect(finished({ content: 'See', annotations: [{ type: 'url_citation', url_citation: { url: 'https://example.com', start_index: 0, end_index: 3, title: 'E' } }] })).toBe(true);
+    expect(finished({ content: 'Hi' }, { logprobs: { content: [{ token: 'Hi', logprob: -0.1, bytes: [72, 105], top_logprobs: [] }], refusal: null } })).toBe(true);
+    expect(finished({ content: [{ type: 'thinking', thinking: [{ type: 'text', text: 'hmm' }] }] })).toBe(true);
+    // Python servers' spacing.
+    expect(keep(['{"id": "c", "choices": [{"index": 0, "delta": {"content": [{"type": "text", "text": "a"}]}, "finish_reason": null}]}']).partsLeftOut).toBe(true);
+    // The nulls and empties OpenAI sends in a plain answer's chunks.
+    expect(finished({ role: 'assistant', content: '', refusal: null, annotations: [] }, { logprobs: null })).toBeUndefined();
+  });
+
+  it('keeps the real finish reason past the empty one some servers send after it', () => {
+    const out = keep([chunk([delta({ content: 'Hi' }, '')]), chunk([delta({}, 'stop')]), chunk([delta({}, '')])]);
+    expect(out.finishReason).toBe('stop');
+    expect(keep([chunk([delta({ content: 'Hi' })]), chunk([delta({}, '')])]).finishReason).toBeUndefined();
+  });
 });

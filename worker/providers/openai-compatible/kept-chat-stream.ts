@@ -2,17 +2,21 @@ import { isObject } from '../../json.ts';
 import { keptAnswer, ToolCallJoiner } from '../answer-tool-calls.ts';
 import type { CallOutcome, StreamedAs } from '../types.ts';
 
-// A chunk that finished a choice (`"finish_reason":null` in every other chunk does not match).
-const FINISHED = /"finish_reason"\s*:\s*"/;
+// A chunk that finished a choice (`"finish_reason":null` in every other chunk does not match, nor the `""` some servers send).
+const FINISHED = /"finish_reason"\s*:\s*"[^"]/;
 // A choice past the first, or a tool call past the first: the chunk is parsed to tell which (`"end_index"` does not match).
 const LATER_INDEX = /"index"\s*:\s*[1-9]/;
-// Reasoning the client got (OpenAI-compatible servers' `reasoning_content` / `reasoning` / `reasoning_details`, LiteLLM's `thinking_blocks`), not `null` or "".
-const REASONING = /"(?:reasoning(?:_content|_details)?|thinking_blocks)"\s*:\s*(?:"[^"]|\[\s*\{|\{)/;
+// What the client got beside the text and calls, not `null`, "" or `[]`: reasoning (OpenAI-compatible servers'
+// `reasoning_content` / `reasoning` / `reasoning_details`, LiteLLM's `thinking_blocks`), a refusal (structured
+// outputs, content null), audio, annotations (web search citations), logprobs, or content as a list of parts
+// (Mistral's thinking).
+const LEFT_OUT = /"(?:reasoning(?:_content|_details)?|thinking_blocks|refusal|audio|annotations|logprobs)"\s*:\s*(?:"[^"]|\[\s*\{|\{)|"content"\s*:\s*\[/;
 
 /**
  * What a call that keeps its answer keeps of an OpenAI chat or completion stream beside its text: the first
  * choice's tool calls joined, its finish reason, the id, `created` and model the chunks carried, and whether the
- * stream carried what that leaves out (another choice, reasoning). A chunk is parsed at most once, and only the
+ * stream carried what that leaves out (another choice, reasoning, a refusal, audio, annotations, logprobs, content
+ * parts). A chunk is parsed at most once, and only the
  * few that say something: the first, one carrying a tool call, one finishing a choice, one with an index past 0.
  */
 export class KeptChatStream {
@@ -25,7 +29,7 @@ export class KeptChatStream {
 
   /** One chunk's `data`; `toolCall`: it carries a tool call (or a legacy `function_call`). */
   read(data: string, toolCall: boolean): void {
-    if (!this.partsLeftOut && REASONING.test(data)) this.partsLeftOut = true;
+    if (!this.partsLeftOut && leavesOut(data)) this.partsLeftOut = true;
     if (!toolCall && !this.headless && !FINISHED.test(data) && (this.partsLeftOut || !LATER_INDEX.test(data))) return;
     let chunk: unknown;
     try {
@@ -46,7 +50,7 @@ export class KeptChatStream {
         this.partsLeftOut = true;
         continue;
       }
-      if (typeof choice.finish_reason === 'string') this.finishReason = choice.finish_reason;
+      if (typeof choice.finish_reason === 'string' && choice.finish_reason) this.finishReason = choice.finish_reason;
       if (toolCall) this.joiner.addDelta(choice.delta);
     }
   }
@@ -60,4 +64,15 @@ export class KeptChatStream {
       ...(this.streamedAs ? { streamedAs: this.streamedAs } : {}),
     };
   }
+}
+
+/**
+ * The chunk carries what the kept text and calls leave out (`LEFT_OUT`). Most chunks name none of those fields, or
+ * only OpenAI's `"logprobs":null`, so the regex runs only on a chunk that names one otherwise.
+ */
+function leavesOut(data: string): boolean {
+  const names = data.includes('"reasoning') || data.includes('"thinking_blocks"') || data.includes('"refusal"') ||
+    data.includes('"audio"') || data.includes('"annotations"') || data.includes('"content":[') || data.includes('"content": [') ||
+    (data.includes('"logprobs"') && !data.includes('"logprobs":null'));
+  return names && LEFT_OUT.test(data);
 }
