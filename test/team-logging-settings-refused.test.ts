@@ -1,8 +1,9 @@
 /**
  * Key and team logging settings the admin API refuses (LiteLLM's team_logging for `langsmith` and `gcs_bucket`):
  * a value the logger cannot use, a second entry beside a kept secret, a masked secret sent back with another
- * destination, a service account whose token_uri is not Google's: each a 400 that changes nothing. Delivery with
- * the settings: team-logging-langsmith-gcs.test.ts.
+ * destination, a service account whose token_uri is not Google's, LangSmith or PostHog settings no API key could be
+ * sent with (another base URL without a key of its own, or none while the environment has none): each a 400 that
+ * changes nothing. Delivery with the settings: team-logging-langsmith-gcs.test.ts.
  */
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -101,6 +102,34 @@ describe('bad key and team logging settings', () => {
     const movedBucket = await call('/key/update', { key, metadata: { logging: [{ ...info.info.metadata.logging[0], callback_vars: { ...info.info.metadata.logging[0].callback_vars, gcs_bucket_name: 'attacker-bucket' } }] } });
     expect(movedBucket.status, JSON.stringify(movedBucket.body)).toBe(400);
     expect((await admin.rows('SELECT metadata FROM "LiteLLM_VerificationToken" WHERE token = $1', [hashed]))[0]?.metadata).toEqual(keyBefore);
+  });
+
+  it("refuses settings no API key could be sent with (LangSmith's and PostHog's), keeping those the environment's key serves", async () => {
+    await teamWithKey('tlg-keyless');
+    const before = await teamMetadata('tlg-keyless');
+    const keysBefore = await admin.count('LiteLLM_VerificationToken');
+    const refused = async (path: string, body: unknown, param: string, says: string) => {
+      const res = await call(path, body);
+      expect(res.status, JSON.stringify(res.body)).toBe(400);
+      expect(res.body.error).toMatchObject({ type: 'bad_request_error', param, message: expect.stringContaining(says) });
+    };
+    // A base URL elsewhere without a key of its own: the environment's LANGSMITH_API_KEY never goes there.
+    const elsewhere = { langsmith_base_url: 'https://smith.elsewhere.example', langsmith_project: 'p' };
+    await refused('/team/tlg-keyless/callback', { callback_name: 'langsmith', callback_vars: elsewhere }, 'callback_vars.langsmith_api_key', 'needs a langsmith_api_key of its own');
+    await refused('/key/generate', { metadata: { logging: [{ callback_name: 'langsmith', callback_vars: elsewhere }] } }, 'metadata.logging[0].callback_vars.langsmith_api_key', 'needs a langsmith_api_key of its own');
+    await refused('/team/update', { team_id: 'tlg-keyless', metadata: { callback_settings: { callbacks: ['langsmith'], callback_vars: elsewhere } } },
+      'metadata.callback_settings.callback_vars.langsmith_api_key', 'needs a langsmith_api_key of its own');
+    // PostHog's own URL (LiteLLM's default) without a posthog_api_key while this gateway has no POSTHOG_API_KEY.
+    await refused('/team/tlg-keyless/callback', { callback_name: 'posthog', callback_vars: { posthog_api_url: 'https://us.i.posthog.com' } },
+      'callback_vars.posthog_api_key', "the gateway's POSTHOG_API_KEY is not set");
+    await refused('/key/generate', { metadata: { logging: [{ callback_name: 'posthog', callback_vars: { posthog_api_url: 'https://us.i.posthog.com/' } }] } },
+      'metadata.logging[0].callback_vars.posthog_api_key', "the gateway's POSTHOG_API_KEY is not set");
+    expect(await teamMetadata('tlg-keyless')).toEqual(before);
+    expect(await admin.count('LiteLLM_VerificationToken')).toBe(keysBefore);
+    // What delivers today stays accepted: a project of its own with the environment's key, at its URL written with a slash.
+    await ok('/team/tlg-keyless/callback', { callback_name: 'langsmith', callback_vars: { langsmith_project: 'own-project', langsmith_base_url: `${envLangsmith.url}/` } });
+    await ok('/key/generate', { metadata: { logging: [{ callback_name: 'langsmith', callback_vars: { langsmith_project: 'key-project' } }] } });
+    await ok('/key/generate', { metadata: { logging: [{ callback_name: 'posthog', callback_vars: { posthog_api_key: 'phc_ownProjectKey0123456789' } }] } });
   });
 
   it("refuses a key's or team's service account whose token_uri is not Google's, changing nothing", async () => {

@@ -150,7 +150,7 @@ export function checkedSentBack<B extends { metadata?: unknown; object_permissio
       });
     }
   }
-  // Arize's key and space, PostHog's URL and key, come together: checked on the settings with the masks taken back.
+  // Arize's key and space, LangSmith's and PostHog's URL and key, come together: checked on the settings with the masks taken back.
   checkVarPairs(restored, c.env as unknown as LoggerEnv);
   return isObject(body.metadata) ? { ...body, metadata: restored } : body;
 }

@@ -8,8 +8,8 @@ import { envRefName } from '../../worker/config/env-ref.ts';
 import { isObject } from '../../worker/json.ts';
 import { parseServiceAccount } from '../../worker/providers/vertex_ai/service-account.ts';
 import { DYNAMIC_LOGGER_NAMES, DYNAMIC_LOGGER_VARS } from '../../worker/telemetry/standard/dynamic-settings.ts';
-import { POSTHOG_KEYED, takesEnvKey, tokenUriProblem } from '../queues/callbacks/logger-owners.ts';
-import type { LoggerEnv } from '../queues/callbacks/loggers/types.ts';
+import { KEYED_LOGGERS, takesEnvKey, tokenUriProblem } from '../queues/callbacks/logger-owners.ts';
+import { envText, type LoggerEnv } from '../queues/callbacks/loggers/types.ts';
 import { badRequest } from './validation.ts';
 
 /** GCS's bucket name rule, with LiteLLM's `bucket/folder` form. */
@@ -88,20 +88,34 @@ export function checkArizePair(vars: unknown, param: string): void {
 }
 
 /**
- * A 400 for a posthog_api_url that is not the environment's (POSTHOG_API_URL, else PostHog's US host) without a
- * posthog_api_key beside it: the environment's project key is never sent to a key's or team's URL
- * (logger-owners.ts), so every event would wait in the queue until the dead-letter queue takes it. An
- * `os.environ/` URL is read when sending, so it passes here (and is held then, should it name another host).
+ * A 400 for settings of a logger that pairs an API key with its base URL (LangSmith, PostHog: logger-owners.ts
+ * KEYED_LOGGERS) that no key could be sent with: a base URL that is not the environment's (LANGSMITH_BASE_URL,
+ * POSTHOG_API_URL, else the logger's default) without an API key of its own, since the environment's is never
+ * sent to a key's or team's URL; or, at the environment's URL (a project name alone), none of its own while the
+ * environment's (LANGSMITH_API_KEY, POSTHOG_API_KEY) is not set. Either way every payload would wait in the queue
+ * until the dead-letter queue takes it. Settings without any of the logger's variables send to the config's
+ * destination, and an `os.environ/` URL is read when sending, so both pass here (the latter held then, should it
+ * name another host without a key).
  */
-export function checkPosthogPair(vars: unknown, param: string, env: LoggerEnv): void {
-  if (!isObject(vars) || typeof vars.posthog_api_url !== 'string' || envRefName(vars.posthog_api_url) !== undefined) return;
-  if ((vars.posthog_api_key !== undefined && vars.posthog_api_key !== null) || takesEnvKey(vars.posthog_api_url, env, POSTHOG_KEYED)) return;
-  throw badRequest(`${param}.posthog_api_url is not the gateway's POSTHOG_API_URL, so it needs a posthog_api_key of its own: the gateway's is sent only to its own URL`, `${param}.posthog_api_key`);
+export function checkKeyedPair(name: string, vars: unknown, param: string, env: LoggerEnv): void {
+  const logger = KEYED_LOGGERS[name];
+  if (!logger || !isObject(vars)) return;
+  const given = (field: string): string | undefined => (typeof vars[field] === 'string' && vars[field].trim() !== '' ? vars[field] : undefined);
+  if (!DYNAMIC_LOGGER_VARS[name]!.some((field) => given(field) !== undefined) || given(logger.keyVar) !== undefined) return;
+  const url = given(logger.urlVar);
+  if (url !== undefined && envRefName(url) !== undefined) return;
+  const envKey = logger.keyVar.toUpperCase();
+  if (url !== undefined && !takesEnvKey(url, env, logger)) {
+    throw badRequest(`${param}.${logger.urlVar} is not the gateway's ${logger.urlVar.toUpperCase()}, so it needs a ${logger.keyVar} of its own: the gateway's is sent only to its own URL`, `${param}.${logger.keyVar}`);
+  }
+  if (envText(env, envKey) === undefined) {
+    throw badRequest(`${param} needs a ${logger.keyVar}: the gateway's ${envKey} is not set`, `${param}.${logger.keyVar}`);
+  }
 }
 
 /**
- * checkArizePair and checkPosthogPair for every arize and posthog entry of key or team metadata, and its
- * `callback_settings.callback_vars`.
+ * checkArizePair and checkKeyedPair for every arize, langsmith and posthog entry of key or team metadata, and
+ * its `callback_settings.callback_vars`.
  */
 export function checkVarPairs(metadata: unknown, env: LoggerEnv): void {
   if (!isObject(metadata)) return;
@@ -109,12 +123,12 @@ export function checkVarPairs(metadata: unknown, env: LoggerEnv): void {
     for (const [i, entry] of metadata.logging.entries()) {
       if (!isObject(entry)) continue;
       if (entry.callback_name === 'arize') checkArizePair(entry.callback_vars, `metadata.logging[${i}].callback_vars`);
-      if (entry.callback_name === 'posthog') checkPosthogPair(entry.callback_vars, `metadata.logging[${i}].callback_vars`, env);
+      if (typeof entry.callback_name === 'string') checkKeyedPair(entry.callback_name, entry.callback_vars, `metadata.logging[${i}].callback_vars`, env);
     }
   }
   if (isObject(metadata.callback_settings)) {
     checkArizePair(metadata.callback_settings.callback_vars, 'metadata.callback_settings.callback_vars');
-    checkPosthogPair(metadata.callback_settings.callback_vars, 'metadata.callback_settings.callback_vars', env);
+    for (const name of Object.keys(KEYED_LOGGERS)) checkKeyedPair(name, metadata.callback_settings.callback_vars, 'metadata.callback_settings.callback_vars', env);
   }
 }
 
@@ -141,7 +155,7 @@ function refuseForeignVars(name: string, vars: unknown, param: string): void {
  * A 400 for key or team metadata whose `logging` entries (or `callback_settings`) hold variables a standard
  * logger with key/team settings cannot use. Callbacks without such settings are left to their own checks.
  * `pairs` false when `metadata` is only what an update changed (the masks sent back left out): its caller checks
- * the pairs (Arize's key and space, PostHog's URL and key) on the whole of it (checkVarPairs).
+ * the pairs (Arize's key and space, LangSmith's and PostHog's URL and key) on the whole of it (checkVarPairs).
  */
 export function checkLoggingMetadata(metadata: unknown, env: LoggerEnv, pairs = true): void {
   if (!isObject(metadata)) return;

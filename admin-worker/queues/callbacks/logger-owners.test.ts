@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ownerEnvOf, POSTHOG_KEYED, takesEnvKey, tokenUriProblem } from './logger-owners.ts';
+import { LANGSMITH_KEYED, ownerEnvOf, POSTHOG_KEYED, takesEnvKey, tokenUriProblem } from './logger-owners.ts';
 
 // What a key's or team's own settings make of the admin Worker's environment: the proxy's own LangSmith key and
 // GCS service account never go to a destination the key or team chose.
@@ -106,6 +106,33 @@ describe('ownerEnvOf', () => {
     // LangSmith's environment key follows the same rule (one helper).
     expect(ownerEnvOf('langsmith', settings({ langsmith_base_url: 'https://LS.example.com:443/' }), env, 'team')).toMatchObject({ LANGSMITH_API_KEY: env.LANGSMITH_API_KEY });
     expect(ownerEnvOf('langsmith', settings({ langsmith_base_url: 'https://ls.example.com./' }), env, 'team')).toEqual({ error: expect.stringContaining('no langsmith_api_key of its own for its langsmith_base_url') });
+  });
+
+  it("takes a URL with credentials in it for another destination: its owner's events are held, never dropped nor sent with the environment's key", () => {
+    const env = { POSTHOG_API_KEY: 'phc_env-key-0001', POSTHOG_API_URL: 'https://ph.example.com', LANGSMITH_API_KEY: 'lsv2_env-0004', LANGSMITH_BASE_URL: 'https://ls.example.com' };
+    for (const url of ['https://user:pw@ph.example.com', 'https://user@ph.example.com/', 'https://:pw@ph.example.com']) {
+      expect(takesEnvKey(url, env, POSTHOG_KEYED), url).toBe(false);
+      const held = ownerEnvOf('posthog', settings({ posthog_api_url: url }), env, 'team');
+      expect(held, url).toEqual({ error: expect.stringContaining('no posthog_api_key of its own for its posthog_api_url') });
+      expect(JSON.stringify(held)).not.toContain(env.POSTHOG_API_KEY);
+    }
+    expect(takesEnvKey('https://me:pw@ls.example.com', env, LANGSMITH_KEYED)).toBe(false);
+  });
+
+  it("holds an owner's events whose os.environ/ value is not set, rather than send the environment's key or URL in its place", () => {
+    const env = { POSTHOG_API_KEY: 'phc_env-key-0001', POSTHOG_API_URL: 'https://ph.internal', LANGSMITH_API_KEY: 'lsv2_env-0004', LANGSMITH_BASE_URL: 'https://ls.internal' };
+    const cases: [string, Record<string, string>][] = [
+      ['posthog', { posthog_api_key: 'os.environ/UNSET_PH_KEY', posthog_api_url: 'https://ph.internal' }],
+      ['posthog', { posthog_api_key: 'os.environ/UNSET_PH_KEY' }],
+      ['posthog', { posthog_api_key: 'phc_own-0003', posthog_api_url: 'os.environ/UNSET_PH_URL' }],
+      ['langsmith', { langsmith_api_key: 'os.environ/UNSET_LS_KEY' }],
+      ['langsmith', { langsmith_project: 'os.environ/UNSET_LS_PROJECT' }],
+    ];
+    for (const [name, vars] of cases) {
+      const held = ownerEnvOf(name, settings(vars), env, 'key');
+      expect(held, JSON.stringify(vars)).toEqual({ error: expect.stringMatching(/^its \w+ settings name os\.environ\/UNSET_\w+, which is not set/) });
+      expect(held).not.toHaveProperty('drop');
+    }
   });
 
   it('makes nothing of settings that no longer name the logger: their payloads are dropped, never sent to the config', () => {

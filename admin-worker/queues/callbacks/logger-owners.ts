@@ -8,6 +8,7 @@
 import { resolveEnvRef } from '../../../worker/config/env-ref.ts';
 import { gatewaySecretValues } from '../../../worker/config/runtime.ts';
 import type { DynamicLoggerSettings } from '../../../worker/telemetry/standard/dynamic-settings.ts';
+import { baseOf } from './loggers/base-url.ts';
 import { POSTHOG_DEFAULT_URL } from './loggers/posthog.ts';
 import { envText, type LoggerEnv } from './loggers/types.ts';
 
@@ -41,8 +42,6 @@ export function tokenUriProblem(json: string, env: LoggerEnv): string | undefine
   return `its token_uri must be ${GOOGLE_TOKEN_URI}`;
 }
 
-const LANGSMITH_DEFAULT_BASE = 'https://api.smith.langchain.com';
-
 /** A stored value, or the variable an `os.environ/NAME` value names (worker/config/env-ref.ts resolveEnvRef). */
 const resolved = (value: string | undefined, env: LoggerEnv): string | undefined => resolveEnvRef(value, env).value;
 
@@ -54,30 +53,24 @@ const origin = (url: string): string | undefined => {
   }
 };
 
-/** A base URL as compared for the environment's key: origin and path, without a trailing slash, query or fragment. */
-const normalised = (url: string): string | undefined => {
-  try {
-    const u = new URL(url);
-    return `${u.origin}${u.pathname.replace(/\/+$/, '')}`;
-  } catch {
-    return undefined;
-  }
-};
-
 /** A logger whose key or team settings name an API key and the base URL it is sent to, each defaulting to the environment's. */
 export interface KeyedLogger { keyVar: string; urlVar: string; defaultUrl: string }
+
+/** LangSmith's keyed destination: the API key goes as the `x-api-key` header to the base URL. */
+export const LANGSMITH_KEYED: KeyedLogger = { keyVar: 'langsmith_api_key', urlVar: 'langsmith_base_url', defaultUrl: 'https://api.smith.langchain.com' };
 
 /** The environment's base URL for `logger`: its upper-case variable, else the logger's default. */
 const envUrlOf = (env: LoggerEnv, logger: KeyedLogger): string => envText(env, logger.urlVar.toUpperCase()) ?? logger.defaultUrl;
 
 /**
  * Whether the environment's API key may be sent to base URL `url`: only when it is the environment's own, the same
- * origin (scheme, host in any case, port with the default one left out) and path. Anything else, a host's trailing
- * dot or a path under the environment's included, is another destination. Also the rule of the check at save time.
+ * origin (scheme, host in any case, port with the default one left out) and path (base-url.ts baseOf). Anything
+ * else, a host's trailing dot, a path under the environment's or credentials in the URL included, is another
+ * destination. Also the rule of the check at save time.
  */
 export function takesEnvKey(url: string, env: LoggerEnv, logger: KeyedLogger): boolean {
-  const own = normalised(url);
-  return own !== undefined && own === normalised(envUrlOf(env, logger));
+  const own = baseOf(url);
+  return own !== undefined && own === baseOf(envUrlOf(env, logger));
 }
 
 /**
@@ -103,7 +96,7 @@ const without = (env: LoggerEnv, prefix: RegExp): Record<string, unknown> => Obj
  * missing one from LANGSMITH_*), the environment's API key only at the environment's base URL (ownerDestination).
  */
 function langsmithEnv(vars: Record<string, string>, env: LoggerEnv): OwnerEnv {
-  const dest = ownerDestination(vars, env, { keyVar: 'langsmith_api_key', urlVar: 'langsmith_base_url', defaultUrl: LANGSMITH_DEFAULT_BASE });
+  const dest = ownerDestination(vars, env, LANGSMITH_KEYED);
   if ('error' in dest) return dest;
   const out: Record<string, unknown> = { ...without(env, /^LANGSMITH_(API_KEY|BASE_URL|PROJECT|TENANT_ID)$/), LANGSMITH_API_KEY: dest.apiKey, LANGSMITH_BASE_URL: dest.url };
   const project = resolved(vars.langsmith_project, env) ?? envText(env, 'LANGSMITH_PROJECT');
@@ -160,6 +153,9 @@ function posthogEnv(vars: Record<string, string>, env: LoggerEnv): OwnerEnv {
   return { ...without(env, /^POSTHOG_API_(KEY|URL)$/), POSTHOG_API_KEY: dest.apiKey, POSTHOG_API_URL: dest.url };
 }
 
+/** The loggers whose settings pair an API key with the base URL it is sent to (checked together when stored). */
+export const KEYED_LOGGERS: Readonly<Record<string, KeyedLogger>> = { langsmith: LANGSMITH_KEYED, posthog: POSTHOG_KEYED };
+
 const MAKERS: Record<string, (vars: Record<string, string>, env: LoggerEnv) => OwnerEnv> = { langsmith: langsmithEnv, gcs_bucket: gcsEnv, arize: arizeEnv, posthog: posthogEnv };
 
 /**
@@ -172,7 +168,9 @@ export function ownerEnvOf(name: string, settings: DynamicLoggerSettings | undef
   if (!settings || Object.keys(settings.vars).length === 0) return { error: `the ${kind} no longer names ${name} settings`, drop: true };
   const withheld = gatewaySecretValues(env);
   for (const value of Object.values(settings.vars)) {
-    const v = resolved(value, env);
+    const { value: v, missing } = resolveEnvRef(value, env);
+    // Never the environment's value in its place (its key at its URL): the owner named one of its own.
+    if (missing) return { error: `its ${name} settings name os.environ/${missing}, which is not set for the admin Worker` };
     if (v !== undefined && (withheld.has(v) || withheld.has(value))) return { error: `its ${name} settings name one of the gateway's own secrets; not sent` };
   }
   return make(settings.vars, env);

@@ -7,7 +7,7 @@ import { isObject, type Json } from '../../../worker/json.ts';
 import { refuseMaskedVars } from '../../lib/secret-mask.ts';
 import { badRequest } from '../../lib/validation.ts';
 import type { TeamCallbackBody } from './schemas.ts';
-import { checkArizePair, checkLoggerVars, checkPosthogPair } from '../../lib/logging-vars.ts';
+import { checkArizePair, checkKeyedPair, checkLoggerVars } from '../../lib/logging-vars.ts';
 import type { LoggerEnv } from '../../queues/callbacks/loggers/types.ts';
 import { DYNAMIC_LOGGER_VARS } from '../../../worker/telemetry/standard/dynamic-settings.ts';
 
@@ -86,7 +86,7 @@ export function checkCallback(body: TeamCallbackBody, env: LoggerEnv): void {
   if (foreign) throw badRequest(`callback_vars.${foreign} is not a variable of ${name}`, `callback_vars.${foreign}`);
   checkLoggerVars(name, vars, 'callback_vars', env);
   if (name === 'arize') checkArizePair(vars, 'callback_vars');
-  if (name === 'posthog') checkPosthogPair(vars, 'callback_vars', env);
+  checkKeyedPair(name, vars, 'callback_vars', env);
 }
 
 /**

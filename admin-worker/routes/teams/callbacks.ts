@@ -3,7 +3,7 @@
  * `POST /team/{team_id}/disable_logging`, for proxy admins and the team's admins. The team's
  * `metadata.callback_settings` adds to the config's callbacks for its keys' calls, never takes from
  * them: Langfuse turned on, or sent to the team's own project (worker/telemetry/langfuse/logging-settings.ts);
- * LangSmith and GCS likewise (worker/telemetry/standard/dynamic-settings.ts).
+ * LangSmith, GCS, Arize and PostHog likewise (worker/telemetry/standard/dynamic-settings.ts).
  * The team's limiter is told, so the next call follows it.
  */
 import type { LoggerEnv } from '../../queues/callbacks/loggers/types.ts';

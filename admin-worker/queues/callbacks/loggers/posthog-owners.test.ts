@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakePosthog, startFakePosthog } from '../../../../test/fakes/posthog.ts';
 import { loggerSegment } from '../../../../test/support/logger-delivery.ts';
-import { ownerEnvOf } from '../logger-owners.ts';
+import { ownerEnvOf, POSTHOG_KEYED, takesEnvKey } from '../logger-owners.ts';
 import { deliverLoggers, type LoggerSegment } from '../loggers.ts';
 import { requestLangfuseMetadata } from '../../../../worker/telemetry/langfuse/request-metadata.ts';
 import { buildStandardPayload, type StandardCall } from '../../../../worker/telemetry/standard/payload.ts';
@@ -62,6 +62,21 @@ describe("posthog with keys' and teams' own projects", () => {
     expect(teamPosthog.batches.length + teamPosthog.dropped.length).toBe(before);
     expect(envPosthog.events().length).toBe(envBefore);
   });
+
+  it("sends owners sharing one URL (two teams, and the config) each with its own key, never one batch for the URL", async () => {
+    const keys: Record<string, string> = { 'team:c': 'phc_teamCProjectKey0123456789', 'team:d': 'phc_teamDProjectKey0123456789' };
+    const before = envPosthog.batches.length + envPosthog.dropped.length;
+    const { reports, retried } = await deliver(
+      [owned('team:c', 5, ['c-1', 'c-2']), owned('team:d', 6, ['d-1']), loggerSegment('posthog', 7, [payload('cfg-3')]), owned('team:c', 8, ['c-3'])],
+      Object.fromEntries(Object.entries(keys).map(([owner, key]) => [owner, { posthog_api_key: key, posthog_api_url: envPosthog.url }])),
+    );
+    expect({ reports, retried }).toEqual({ reports: [], retried: [] });
+    const sent = [...envPosthog.batches, ...envPosthog.dropped].slice(before);
+    const keyOf = (span: string) => (span.startsWith('c-') ? keys['team:c'] : span.startsWith('d-') ? keys['team:d'] : ENV_KEY);
+    const spans = sent.flatMap((b) => b.events.map((e) => ({ span: e.properties.$ai_span_id as string, apiKey: b.apiKey })));
+    expect(spans.map((s) => s.span).sort()).toEqual(['c-1', 'c-2', 'c-3', 'cfg-3', 'd-1']);
+    for (const { span, apiKey } of spans) expect(apiKey, span).toBe(keyOf(span));
+  });
 });
 
 describe('a client\'s own posthog settings in its request metadata', () => {
@@ -90,6 +105,23 @@ describe('a client\'s own posthog settings in its request metadata', () => {
 });
 
 describe('the batch URL', () => {
+  it("is the environment's own for every URL the environment's key is sent to (one rule, base-url.ts)", () => {
+    const env = { POSTHOG_API_KEY: 'phc_env-key-0001', POSTHOG_API_URL: 'https://PH.example.com/ingest/' };
+    const tricky = [
+      'https://ph.example.com/ingest', 'HTTPS://Ph.Example.COM:443/ingest//', 'https://ph.example.com/ingest?x=1#y', 'https://ph.example.com/ingest/?/../other',
+      'https://ph.example.com/ingest#/../../evil', 'https://ph.example.com/x/../ingest', 'https://ph.example.com/ingest/.', 'https://ph.example.com\\ingest',
+      'https://ph.example.com/%69ngest', 'https://ph.example.com/ingest%2F', 'https://ph.example.com./ingest', 'https://user:pw@ph.example.com/ingest',
+      'https://ph.example.com@evil.example/ingest', 'http://ph.example.com:443/ingest', 'https://ph.example.com:8443/ingest', 'https://ph.example.com/ingest/..',
+      'https://ph.example.com/ingest/other', 'ph.example.com/ingest', 'not a url',
+    ];
+    const envBatch = posthogBatchUrl(env.POSTHOG_API_URL);
+    expect(envBatch).toBe('https://ph.example.com/ingest/batch/');
+    const taking = tricky.filter((u) => takesEnvKey(u, env, POSTHOG_KEYED));
+    expect(taking.length).toBeGreaterThan(5);
+    for (const u of taking) expect(posthogBatchUrl(u), u).toBe(envBatch);
+    for (const u of tricky.filter((t) => !taking.includes(t))) expect(posthogBatchUrl(u), u).not.toBe(envBatch);
+  });
+
   it("is the URL's origin and path with /batch/: a query or fragment (one read from os.environ/, or set before they were refused) is left out", async () => {
     expect(posthogBatchUrl(new URL('https://eu.i.posthog.com'))).toBe('https://eu.i.posthog.com/batch/');
     expect(posthogBatchUrl(new URL('https://ph.example/ingest//?region=eu#top'))).toBe('https://ph.example/ingest/batch/');

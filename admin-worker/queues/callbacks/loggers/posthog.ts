@@ -7,6 +7,7 @@
 import { REDACTED_INPUT } from '../../../../worker/telemetry/langfuse/redaction.ts';
 import { KEPT_KEYS } from '../../../../worker/telemetry/standard/requester-ids.ts';
 import type { EventSegment } from '../segment.ts';
+import { baseOf } from './base-url.ts';
 import { clientMetadata, isObject, type Json, payloadsOf, unreadable } from './payloads.ts';
 import { envText, httpUrl, type LoggerEnv, type LoggerPoster, type PostResult, postClassified } from './types.ts';
 
@@ -140,11 +141,18 @@ function posthogTarget(env: LoggerEnv): PosthogTarget | { error: string } {
   if (!apiKey) return { error: 'POSTHOG_API_KEY is not set for the admin Worker' };
   const base = httpUrl(envText(env, 'POSTHOG_API_URL') ?? POSTHOG_DEFAULT_URL, 'POSTHOG_API_URL');
   if ('error' in base) return base;
-  return { url: posthogBatchUrl(base), apiKey };
+  const url = posthogBatchUrl(base);
+  return url ? { url, apiKey } : { error: 'POSTHOG_API_URL is not an http(s) URL without credentials' };
 }
 
-/** LiteLLM's `<url>/batch/`, of the URL's origin and path alone: a query or fragment would take the path's place. */
-export const posthogBatchUrl = (base: URL): string => `${base.origin}${base.pathname.replace(/\/+$/, '')}/batch/`;
+/**
+ * LiteLLM's `<url>/batch/`, of the URL's base (base-url.ts: origin and path alone, as the environment's key is
+ * compared), or undefined for a URL that has none.
+ */
+export const posthogBatchUrl = (url: string | URL): string | undefined => {
+  const base = baseOf(url);
+  return base === undefined ? undefined : `${base}/batch/`;
+};
 
 /** The segments' payloads as PostHog events, in order. */
 async function eventsOf(segments: readonly EventSegment[]): Promise<Json[]> {
