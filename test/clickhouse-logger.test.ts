@@ -101,7 +101,8 @@ describe('the clickhouse callback', () => {
       for (const spy of spies) spy.mockRestore();
     }
     const text = lines.join('');
-    expect(text).toMatch(/clickhouse callback: posting \d+ payloads to \S+ failed, retrying: HTTP 503: Code: 202\. DB::Exception: failed by the test: \[redacted\]/);
+    expect(text).toMatch(/clickhouse callback: posting \d+ payloads to \S+ failed, retrying: HTTP 503: Code: 202\. [A-Z_]+/);
+    expect(text).not.toContain('failed by the test');
     expect(text).not.toContain(CH_PASSWORD);
     await row((await chat('gpt-4o', 'a later marker call')).callId);
     // Sent twice, inserted once: the 503 took nothing, and the row was not sent a third time.

@@ -8,7 +8,7 @@ type Tx = Parameters<Parameters<Database['db']['transaction']>[0]>[0];
 const SECRET_FIELDS = new Set([
   'key', 'token', 'api_key', 'password', 'new_key', 'new_master_key', 'credential_values', 'aws_secret_access_key', 'vertex_credentials',
   // A key's or team's own logging credentials (`metadata.logging[].callback_vars`, `callback_settings.callback_vars`).
-  'langfuse_secret_key', 'langfuse_secret', 'langsmith_api_key', 'gcs_path_service_account', 'posthog_api_key',
+  'langfuse_secret_key', 'langfuse_secret', 'langsmith_api_key', 'gcs_path_service_account', 'posthog_api_key', 'arize_api_key', 'arize_space_key',
 ]);
 
 /** A copy without secrets, for before/after values. */

@@ -13,9 +13,10 @@ const FINISHED_AS = new Map([
 
 /**
  * A streamed answer as the cache stores it: assembled from what the call kept (its text, a chat answer's tool
- * calls, its finish reason, its id), or undefined where that may not be what the client got: a stream that failed,
- * that the client left or that ended without its first choice's finish reason; one that finished other than `stop`
- * or `tool_calls` (`FINISHED_AS`: cut at `max_tokens`, filtered), stored under the reason mapped; one that carried
+ * calls, its finish reason, its id), only where its first choice finished `stop` or `tool_calls` (or another
+ * server's word for them, `FINISHED_AS`), stored under the reason mapped. Undefined where that may not be what the
+ * client got: a stream that failed, that the client left or that ended without its first choice's finish reason;
+ * one that finished otherwise (cut at `max_tokens`, filtered); one that carried
  * what is not kept (`partsLeftOut`: another choice, reasoning or a Claude answer's signed thinking, which must go
  * back with the tool results, a refusal, audio whose id expires, annotations, logprobs, content parts, the stop
  * sequence that ended a Claude answer); tool calls the kept list does not hold whole (`toolCallsCut`: a cap, a

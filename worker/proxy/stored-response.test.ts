@@ -19,6 +19,7 @@ describe('the spend log response of an answer with tool calls', () => {
     });
     expect(storedResponse(chat, { outcome: outcome({ responseText: 'Looking.', responseToolCalls: weather }) }, MAX))
       .toMatchObject({ choices: [{ message: { content: 'Looking.', tool_calls: weather } }] });
+    expect(storedResponse(chat, { outcome: outcome({ responseToolCalls: weather, finishReason: 'length' }) }, MAX)).toMatchObject({ choices: [{ finish_reason: 'length' }] });
     // A text answer stays as it was stored.
     expect(storedResponse(chat, { outcome: outcome({ responseText: 'hi' }) }, MAX)).toMatchObject({ choices: [{ index: 0, message: { role: 'assistant', content: 'hi' } }] });
   });

@@ -1,6 +1,6 @@
 import type { CallEndpoint, CallOutcome } from '../providers/types.ts';
 import { boundedJson } from '../telemetry/bounded-json.ts';
-import { boundedToolCalls, chatMessage, responsesOutput, toolCallBudget, toolCallsOf } from '../telemetry/answer-tool-calls.ts';
+import { boundedToolCalls, chatMessage, responsesOutput, toolCallBudget, toolCallsFinish, toolCallsOf } from '../telemetry/answer-tool-calls.ts';
 
 /** What the stored answer reads of a call: its endpoint and the model that answered. */
 export interface AnsweredCall {
@@ -33,7 +33,7 @@ export function storedResponse(ctx: AnsweredCall, result: { outcome?: CallOutcom
     };
   }
   if (ctx.endpoint === 'chat') {
-    const choice = { index: 0, message: chatMessage(content, kept), ...(kept ? { finish_reason: 'tool_calls' } : {}) };
+    const choice = { index: 0, message: chatMessage(content, kept), ...(kept ? { finish_reason: toolCallsFinish(result.outcome?.finishReason) } : {}) };
     return { object: 'chat.completion', model: ctx.deployment.model, choices: [choice], usage };
   }
   return { object: 'text_completion', model: ctx.deployment.model, choices: [{ index: 0, text: content ?? null }], usage };

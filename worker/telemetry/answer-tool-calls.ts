@@ -45,6 +45,15 @@ export function boundedToolCalls(calls: readonly AnswerToolCall[], max: number):
 /** The budget of the tool calls beside a text kept within `max`: what the text leaves, and never under a quarter of it. */
 export const toolCallBudget = (max: number, textChars: number): number => Math.max(max - textChars, Math.floor(max / 4));
 
+/** OpenAI's finish reasons a logged answer may name as they came. */
+const OPENAI_FINISH = new Set(['stop', 'length', 'tool_calls', 'content_filter']);
+
+/**
+ * The finish reason logged beside an answer's tool calls: the one the answer gave where it is OpenAI's (a call cut
+ * at `max_tokens` is `length`, a forced call `stop`), else `tool_calls`.
+ */
+export const toolCallsFinish = (finishReason: string | undefined): string => (finishReason && OPENAI_FINISH.has(finishReason) ? finishReason : 'tool_calls');
+
 /** The answer as a chat completion's message: its text, with its tool calls when it has any (content null then when there is no text). */
 export function chatMessage(content: unknown, calls: readonly AnswerToolCall[] | undefined): Record<string, unknown> {
   if (!calls) return { role: 'assistant', content };

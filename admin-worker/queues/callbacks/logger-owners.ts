@@ -54,7 +54,7 @@ const origin = (url: string): string | undefined => {
 };
 
 /** A logger whose key or team settings name an API key and the base URL it is sent to, each defaulting to the environment's. */
-export interface KeyedLogger { keyVar: string; urlVar: string; defaultUrl: string }
+interface KeyedLogger { keyVar: string; urlVar: string; defaultUrl: string }
 
 /** LangSmith's keyed destination: the API key goes as the `x-api-key` header to the base URL. */
 export const LANGSMITH_KEYED: KeyedLogger = { keyVar: 'langsmith_api_key', urlVar: 'langsmith_base_url', defaultUrl: 'https://api.smith.langchain.com' };

@@ -25,6 +25,7 @@ describe('the tool calls a plain answer keeps', () => {
     const kept = jsonOutcome(bytes(toolAnswer), call('chat', true));
     expect(kept.responseText).toBeUndefined();
     expect(kept.responseToolCalls).toEqual(toolAnswer.choices[0]!.message.tool_calls);
+    expect(kept.finishReason).toBe('tool_calls');
     expect(jsonOutcome(bytes(toolAnswer), call('chat', false)).responseToolCalls).toBeUndefined();
   });
 

@@ -86,7 +86,7 @@ export function jsonOutcome(bytes: ArrayBuffer, call: ProviderCall): CallOutcome
     return { usage: readOpenAIUsage(usage) ?? estimate, finishedAt: Date.now() };
   }
   const text = decoder.decode(bytes);
-  let parsed: { usage?: unknown; choices?: { message?: { content?: unknown }; text?: unknown }[] } = {};
+  let parsed: { usage?: unknown; choices?: { message?: { content?: unknown }; text?: unknown; finish_reason?: unknown }[] } = {};
   try {
     parsed = JSON.parse(text) as typeof parsed;
   } catch {
@@ -98,6 +98,7 @@ export function jsonOutcome(bytes: ArrayBuffer, call: ProviderCall): CallOutcome
     usage: readOpenAIUsage(parsed.usage) ?? estimate,
     finishedAt: Date.now(),
     ...keptAnswer(typeof answer === 'string' ? answer : undefined, chatToolCalls(first?.message)),
+    ...(typeof first?.finish_reason === 'string' && first.finish_reason ? { finishReason: first.finish_reason } : {}),
   };
 }
 

@@ -28,6 +28,11 @@ describe('the StandardLoggingPayload of an answer with tool calls', () => {
     expect(p.response).toMatchObject({ object: 'chat.completion', choices: [{ index: 0, finish_reason: 'tool_calls', message: { role: 'assistant', content: null, tool_calls: weather } }] });
     const both = buildStandardPayload(call({ outcome: { responseText: 'Let me look.', responseToolCalls: weather } }), options());
     expect(both.response).toMatchObject({ choices: [{ message: { content: 'Let me look.', tool_calls: weather } }] });
+    // The answer's own reason where it gave one of OpenAI's: a call cut at max_tokens is `length`, not a whole call.
+    const cut = buildStandardPayload(call({ outcome: { responseToolCalls: weather, finishReason: 'length' } }), options());
+    expect(cut.response).toMatchObject({ choices: [{ finish_reason: 'length' }] });
+    const other = buildStandardPayload(call({ outcome: { responseToolCalls: weather, finishReason: 'tool_use' } }), options());
+    expect(other.response).toMatchObject({ choices: [{ finish_reason: 'tool_calls' }] });
   });
 
   it('carries a Responses answer\'s as function_call output items', () => {

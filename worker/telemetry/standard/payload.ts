@@ -8,7 +8,7 @@
  */
 import { GATEWAY_PARAMS } from '../../providers/openai-compatible/params.ts';
 import type { AnswerToolCall, CallEndpoint, RequestHeaders } from '../../providers/types.ts';
-import { boundedToolCalls, chatMessage, cutText, responsesOutput, toolCallBudget, toolCallsOf } from '../answer-tool-calls.ts';
+import { boundedToolCalls, chatMessage, cutText, responsesOutput, toolCallBudget, toolCallsFinish, toolCallsOf } from '../answer-tool-calls.ts';
 import { boundedJson } from '../bounded-json.ts';
 import { messageLoggingOff, REDACTED_INPUT, redactedErrorMessage } from '../langfuse/redaction.ts';
 import { requestLangfuseMetadata } from '../langfuse/request-metadata.ts';
@@ -28,7 +28,7 @@ export interface StandardCall {
   body: Json;
   stream: boolean;
   headers: RequestHeaders;
-  outcome?: { responseText?: string; responseToolCalls?: readonly AnswerToolCall[]; aborted?: boolean };
+  outcome?: { responseText?: string; responseToolCalls?: readonly AnswerToolCall[]; finishReason?: string; aborted?: boolean };
   error?: { message: string; type: string; status: number; provider?: string | undefined };
   overheadMs?: number;
 }
@@ -102,8 +102,8 @@ function modelParameters(body: Json, scalarsOnly: boolean, cut: (v: unknown) => 
 }
 
 /**
- * The answer as LiteLLM logs it: a chat completion object for chat (its message's `tool_calls` and
- * `finish_reason: "tool_calls"` when it called tools), a Responses API object for a Responses answer with tool
+ * The answer as LiteLLM logs it: a chat completion object for chat (its message's `tool_calls` and the answer's
+ * `finish_reason` when it called tools: `tool_calls` where it gave none of OpenAI's), a Responses API object for a Responses answer with tool
  * calls (its `function_call` output items), the text otherwise, nothing for embeddings and the like.
  */
 function responseOf(call: StandardCall, text: string | undefined, calls?: readonly AnswerToolCall[]): unknown {
@@ -111,7 +111,7 @@ function responseOf(call: StandardCall, text: string | undefined, calls?: readon
   const { record } = call;
   const usage = { prompt_tokens: record.prompt_tokens, completion_tokens: record.completion_tokens, total_tokens: record.total_tokens };
   if (call.endpoint === 'chat') {
-    const choice = { index: 0, message: chatMessage(text, calls), ...(calls ? { finish_reason: 'tool_calls' } : {}) };
+    const choice = { index: 0, message: chatMessage(text, calls), ...(calls ? { finish_reason: toolCallsFinish(call.outcome?.finishReason) } : {}) };
     return { id: record.request_id, object: 'chat.completion', model: record.model, choices: [choice], usage };
   }
   if (calls && call.endpoint === 'responses') {

@@ -17,7 +17,7 @@ import { payloadId } from './payload-split.ts';
 import { envText, httpUrl, type LoggerEnv, type LoggerPoster, postForAnswer, type PostResult, retryableStatus } from './types.ts';
 
 /** LiteLLM's stream when AZURE_SENTINEL_STREAM_NAME is unset. */
-export const SENTINEL_DEFAULT_STREAM = 'Custom-LiteLLM';
+const SENTINEL_DEFAULT_STREAM = 'Custom-LiteLLM';
 /** The scope of an Entra token for the Logs Ingestion API. */
 export const MONITOR_SCOPE = 'https://monitor.azure.com/.default';
 /** The Logs Ingestion API's generally available version, the one LiteLLM calls. */
@@ -31,7 +31,7 @@ export const SENTINEL_MAX_BODY_BYTES = 1024 * 1024;
 /** A DCR's immutable id (`dcr-<32 hex digits>`) and a stream's name (`Custom-<table>`, `Microsoft-<table>`): one path segment each. */
 const PATH_NAME = /^[A-Za-z0-9_-]{1,256}$/;
 
-export interface SentinelTarget {
+interface SentinelTarget {
   /** The ingestion URL of the DCR's stream, api-version included. */
   url: string;
   client: EntraClient;

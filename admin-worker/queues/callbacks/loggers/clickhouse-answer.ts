@@ -30,15 +30,28 @@ function bodyException(answer: string): string | undefined {
   return code ?? (answer.includes('__exception__') ? '' : undefined);
 }
 
+/**
+ * What a refusal says of ClickHouse's answer: its exception code and name (`Code: 27. CANNOT_PARSE_...`), never its
+ * message, which quotes the rows it could not read (their prompts and answers) into log lines and alerts.
+ */
+function exceptionNamed(answer: string, code: string | undefined): string {
+  const named = code ?? /Code: (\d+)\. DB::Exception/.exec(answer)?.[1];
+  const name = /\(([A-Z][A-Z0-9_]+)\) \(version /.exec(answer)?.[1];
+  return `${named ? `: Code: ${named}.` : ''}${name ? ` ${name}` : ''}`;
+}
+
 /** What became of a statement, from ClickHouse's status, answer and exception code header; the code when one was named. */
 export function clickhouseResult(status: number, answer: string, headerCode: string | null): { result: PostResult; code?: string } {
   const named = headerCode ? { code: headerCode } : {};
-  if (status < 200 || status >= 300) return { result: refusedAnswer({ status, answer }), ...named };
+  if (status < 200 || status >= 300) {
+    const refused = refusedAnswer({ status, answer: '' }) as Extract<PostResult, { ok: false }>;
+    return { result: { ...refused, reason: `${refused.reason}${exceptionNamed(answer, headerCode ?? undefined)}` }, ...named };
+  }
   // A successful statement answers an empty body: only a body is read for an exception.
   const code = headerCode ?? (answer ? bodyException(answer) : undefined);
   if (code === undefined) return { result: { ok: true } };
   const as = code ? statusOfCode(Number(code)) : 500;
-  const failed = refusedAnswer({ status: as, answer }) as Extract<PostResult, { ok: false }>;
-  const reason = failed.reason.replace(`HTTP ${as}`, `HTTP ${status} carrying exception code ${code || '(unnamed)'} (read as ${as})`);
+  const failed = refusedAnswer({ status: as, answer: '' }) as Extract<PostResult, { ok: false }>;
+  const reason = `HTTP ${status} carrying exception code ${code || '(unnamed)'} (read as ${as})${exceptionNamed(answer, undefined).replace(/^: Code: \d+\./, '')}`;
   return { result: { ...failed, reason }, ...(code ? { code } : {}) };
 }

@@ -11,7 +11,7 @@
 export const CLICKHOUSE_DEFAULT_DATABASE = 'litellm';
 /** LiteLLM's default retention of spend rows, in days (DEFAULT_AGENT_TRACING_RETENTION_DAYS). */
 export const CLICKHOUSE_DEFAULT_RETENTION_DAYS = 14;
-export const SPEND_LOGS_TABLE = 'spend_logs';
+const SPEND_LOGS_TABLE = 'spend_logs';
 
 /** A database name the statements can hold as it is: a plain identifier (no quoting games with a setting). */
 export const plainIdentifier = (name: string): boolean => /^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name);

@@ -84,13 +84,14 @@ describe('the clickhouse poster', () => {
     expect(ch.rows('unit_i.spend_logs').map((r) => r.request_id)).toEqual(['i-0', 'i-3']);
   });
 
-  it('retries a 503, a 500 and a refused password (403, code 516), never quoting the password ClickHouse echoes', async () => {
+  it('retries a 503, a 500 and a refused password (403, code 516), naming the exception, never quoting its message (which may quote rows, or the password ClickHouse echoes)', async () => {
     await deliver('unit_c', 0, [call('c-0')]);
     for (const [status, code] of [[503, 202], [500, 241]] as const) {
       ch.failNext(status, code, { echo: true, kind: 'insert' });
       const { reports, retried } = await deliver('unit_c', 4, [call(`c-${status}`)]);
       expect(retried).toEqual([4]);
-      expect(reports.join('')).toContain(`HTTP ${status}: Code: ${code}. DB::Exception: failed by the test: [redacted]`);
+      expect(reports.join('')).toMatch(new RegExp(`HTTP ${status}: Code: ${code}\\. [A-Z_]+`));
+      expect(reports.join('')).not.toContain('failed by the test');
       expect(reports.join('')).not.toContain(PASSWORD);
     }
     const wrong = await deliver('unit_c', 5, [call('c-wrong')], { CLICKHOUSE_URL: ch.url.replace('http://', 'http://writer:not-the-password@') });

@@ -29,7 +29,7 @@ const HTTPS_PORTS = new Set(['8443', '443']);
 const UNKNOWN_TABLE = '60';
 const UNKNOWN_DATABASE = '81';
 
-export interface ClickHouseTarget {
+interface ClickHouseTarget {
   /** The HTTP interface's URL, without user info or query, ending in `/`. */
   url: string;
   database: string;
