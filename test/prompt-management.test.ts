@@ -1,97 +1,12 @@
-import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FakePromptApi, startFakePromptApi } from './fakes/prompt-api.ts';
-import { type FakeUpstream, startFakeUpstream } from './fakes/upstream.ts';
 import { seedKey } from './support/keys.ts';
+import { client, type Extra, fake, PROMPT_KEY, promptApi, refusal, sent, stack, usePromptStack } from './support/prompt-management-stack.ts';
 import { startTestStack, TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
 
 // LiteLLM's prompt management on /v1/chat/completions: config.yaml's prompts (inline dotprompt and the generic
-// prompt API) named by prompt_id, merged into the call the provider receives.
+// prompt API) named by prompt_id, merged into the call the provider receives, and a config without prompts.
 
-const PROMPT_KEY = 'pk-prompt-api-secret-0001';
-let fake: FakeUpstream;
-let promptApi: FakePromptApi;
-let stack: TestStack;
-let client: OpenAI;
-
-type Extra = OpenAI.Chat.ChatCompletionCreateParamsNonStreaming & Record<string, unknown>;
-const sent = () => fake.requests.at(-1)!.body as Record<string, unknown>;
-
-beforeAll(async () => {
-  fake = await startFakeUpstream();
-  promptApi = await startFakePromptApi(PROMPT_KEY);
-  stack = await startTestStack({
-    configYaml: `
-model_list:
-  - model_name: small
-    litellm_params: {model: openai/gpt-4o-mini, api_base: "${fake.url}/v1", api_key: sk-up}
-  - model_name: big
-    litellm_params: {model: openai/gpt-4o, api_base: "${fake.url}/v1", api_key: sk-up}
-prompts:
-  - prompt_id: tutor
-    litellm_params:
-      prompt_id: tutor
-      prompt_integration: dotprompt
-      dotprompt_content: |
-        ---
-        temperature: 0.2
-        max_tokens: 64
-        ---
-        System: You tutor {{ subject }} for {{level}} students.
-
-        User: Start with {{ subject }}.
-  - prompt_id: routed
-    litellm_params:
-      prompt_integration: dotprompt
-      prompt_data:
-        content: "Answer in {{lang}}."
-        metadata: {model: big}
-  - prompt_id: looping
-    litellm_params:
-      prompt_integration: dotprompt
-      dotprompt_content: "{% for x in items %}{{ x }}{% endfor %}"
-  - prompt_id: remote
-    litellm_params:
-      prompt_integration: generic_prompt_management
-      api_base: "${promptApi.url}"
-      api_key: os.environ/PROMPT_API_KEY
-      provider_specific_query_params: {project_name: litellm, slug: hello-world}
-      timeout: 1
-  - prompt_id: remote-down
-    litellm_params: {prompt_integration: generic_prompt_management, api_base: "${promptApi.url}", api_key: os.environ/PROMPT_API_KEY, timeout: 1}
-  - prompt_id: remote-hang
-    litellm_params: {prompt_integration: generic_prompt_management, api_base: "${promptApi.url}", api_key: os.environ/PROMPT_API_KEY, timeout: 1}
-  - prompt_id: remote-fresh-1
-    litellm_params: {prompt_integration: generic_prompt_management, api_base: "${promptApi.url}", api_key: os.environ/PROMPT_API_KEY}
-  - prompt_id: remote-fresh-2
-    litellm_params: {prompt_integration: generic_prompt_management, api_base: "${promptApi.url}", api_key: os.environ/PROMPT_API_KEY}
-  - prompt_id: humanloop-one
-    litellm_params: {prompt_integration: humanloop}
-`,
-    env: { PROMPT_API_KEY: PROMPT_KEY },
-  });
-  client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: TEST_MASTER_KEY, maxRetries: 0 });
-  promptApi.prompts.set('remote', {
-    prompt_template: [{ role: 'system', content: 'You help with {task}.' }, { role: 'user', content: 'Task: {{task}}' }],
-    prompt_template_model: 'big',
-    prompt_template_optional_params: { temperature: 0.7, max_tokens: 500 },
-  });
-  promptApi.prompts.set('remote-down', 'fail');
-  promptApi.prompts.set('remote-hang', 'hang');
-});
-afterAll(async () => {
-  await stack?.stop();
-  await promptApi?.close();
-  await fake?.close();
-});
-
-async function refusal(body: Record<string, unknown>, path = '/v1/chat/completions', key = TEST_MASTER_KEY) {
-  const before = fake.requests.length;
-  const res = await fetch(`${stack.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  const json = await res.json() as { error: { message: string; type: string; param: string | null; code: string } };
-  expect(fake.requests.length).toBe(before);
-  return { status: res.status, error: json.error };
-}
+usePromptStack();
 
 describe('dotprompt prompts from config.yaml', () => {
   it("sends the rendered prompt before the caller's messages, with the prompt's settings, and no prompt fields", async () => {
@@ -157,75 +72,6 @@ describe('generic_prompt_management', () => {
     expect([hang.status, hang.error.type]).toEqual([504, 'timeout_error']);
     expect(Date.now() - started).toBeLessThan(5_000);
     for (const e of [down, hang]) expect(JSON.stringify(e)).not.toContain(PROMPT_KEY);
-  });
-});
-
-describe('who and where a prompt is applied for', () => {
-  it('an unknown key naming a prompt is the 401, and the prompt API is never asked', async () => {
-    const asks = promptApi.requests.length;
-    const denied = await refusal({ model: 'small', prompt_id: 'remote-down', messages: [{ role: 'user', content: 'hi' }] }, '/v1/chat/completions', 'sk-not-a-real-key-0001');
-    expect([denied.status, denied.error.type]).toEqual([401, 'token_not_found_in_db']);
-    expect(promptApi.requests.length).toBe(asks);
-  });
-
-  const generate = async (body: Record<string, unknown>) => {
-    const res = await fetch(`${stack.url}/key/generate`, { method: 'POST', headers: { authorization: `Bearer ${TEST_MASTER_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    return (await res.json() as { key: string }).key;
-  };
-  // Each case its own generic prompt, never fetched before, so no kept answer stands in for the prompt API.
-  const freshPrompt = (id: string) => promptApi.prompts.set(id, { prompt_template: [{ role: 'system', content: 'Fresh.' }] });
-
-  it('a blocked key naming a generic prompt gets the blocked-key 403, and the prompt API is never asked', async () => {
-    freshPrompt('remote-fresh-1');
-    const key = await generate({ models: ['small', 'big'] });
-    const blocked = await fetch(`${stack.url}/key/block`, { method: 'POST', headers: { authorization: `Bearer ${TEST_MASTER_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ key }) });
-    expect(blocked.status).toBe(200);
-    const asks = promptApi.requests.length;
-    const denied = await refusal({ model: 'small', prompt_id: 'remote-fresh-1', messages: [{ role: 'user', content: 'hi' }] }, '/v1/chat/completions', key);
-    expect([denied.status, denied.error.message]).toEqual([403, 'Authentication Error - Key is blocked. Update via `/key/unblock` if you\'re admin.']);
-    expect(promptApi.requests.length).toBe(asks);
-  });
-
-  it("a key whose allowed_routes leave out chat gets its usual refusal with a generic prompt, and the prompt API is never asked", async () => {
-    freshPrompt('remote-fresh-2');
-    const key = await generate({ models: ['small', 'big'], allowed_routes: ['/v1/embeddings'] });
-    const usual = await refusal({ model: 'small', messages: [{ role: 'user', content: 'hi' }] }, '/v1/chat/completions', key);
-    const asks = promptApi.requests.length;
-    const denied = await refusal({ model: 'small', prompt_id: 'remote-fresh-2', messages: [{ role: 'user', content: 'hi' }] }, '/v1/chat/completions', key);
-    expect(usual.status).toBeGreaterThanOrEqual(400);
-    expect(denied).toEqual(usual);
-    expect(promptApi.requests.length).toBe(asks);
-  });
-
-  it("a caller's messages that are not a list are a 400 naming messages", async () => {
-    const refused = await refusal({ model: 'small', prompt_id: 'tutor', prompt_variables: { subject: 'x', level: 'y' }, messages: { role: 'user', content: 'hi' } });
-    expect([refused.status, refused.error.param]).toEqual([400, 'messages']);
-  });
-
-  it('a streamed chat with a prompt: the provider gets the prompt\'s messages, the client the stream', async () => {
-    const stream = await client.chat.completions.create({
-      model: 'small', stream: true, messages: [{ role: 'user', content: 'Explain limits.' }], prompt_id: 'tutor', prompt_variables: { subject: 'calculus', level: 'first-year' },
-    } as OpenAI.Chat.ChatCompletionCreateParamsStreaming & Record<string, unknown>);
-    let text = '';
-    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
-    expect(text).toBe('echo: Explain limits.');
-    expect(sent()).toMatchObject({
-      model: 'gpt-4o-mini', stream: true, temperature: 0.2,
-      messages: [
-        { role: 'system', content: 'You tutor calculus for first-year students.' },
-        { role: 'user', content: 'Start with calculus.' },
-        { role: 'user', content: 'Explain limits.' },
-      ],
-    });
-  });
-
-  it('a prompt_id on another endpoint or on /v1/messages is a 400 naming it, nothing sent', async () => {
-    const embeddings = await refusal({ model: 'small', input: 'hi', prompt_id: 'tutor' }, '/v1/embeddings');
-    expect([embeddings.status, embeddings.error.param]).toEqual([400, 'prompt_id']);
-    expect(embeddings.error.message).toContain('/embeddings');
-    const messages = await refusal({ model: 'small', max_tokens: 10, prompt_id: 'tutor', messages: [{ role: 'user', content: 'hi' }] }, '/v1/messages');
-    expect(messages.status).toBe(400);
-    expect(messages.error.message).toContain('prompt_id is not supported on /v1/messages');
   });
 });
 
