@@ -19,6 +19,7 @@ import { keysRoutes } from './routes/keys.ts';
 import { modelsRoutes } from './routes/models.ts';
 import { modelHubRoutes } from './routes/model-hub.ts';
 import { organizationsRoutes } from './routes/organizations.ts';
+import { promptsRoutes } from './routes/prompts.ts';
 import { spendRoutes } from './routes/spend.ts';
 import { activityRoutes } from './routes/spend/activity.ts';
 import { spendCalculateRoutes } from './routes/spend/calculate.ts';
@@ -38,7 +39,7 @@ app.route('/', onboardingRoutes);
 
 app.use('*', adminAuth);
 
-for (const routes of [dailyActivityRoutes, keysRoutes, teamsRoutes, usersRoutes, customersRoutes, organizationsRoutes, budgetsRoutes, modelsRoutes, modelHubRoutes, credentialsRoutes, mcpServersRoutes, agentsRoutes, jwtKeyMappingRoutes, spendRoutes, activityRoutes, spendResetRoutes, spendCalculateRoutes, cacheRoutes, tagsRoutes, auditRoutes, healthServicesRoutes, invitationsRoutes]) {
+for (const routes of [dailyActivityRoutes, keysRoutes, teamsRoutes, usersRoutes, customersRoutes, organizationsRoutes, budgetsRoutes, modelsRoutes, modelHubRoutes, credentialsRoutes, mcpServersRoutes, agentsRoutes, jwtKeyMappingRoutes, promptsRoutes, spendRoutes, activityRoutes, spendResetRoutes, spendCalculateRoutes, cacheRoutes, tagsRoutes, auditRoutes, healthServicesRoutes, invitationsRoutes]) {
   app.route('/', routes);
 }
 

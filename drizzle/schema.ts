@@ -18,3 +18,4 @@ export * from './schema/admin.ts';
 export * from './schema/invitations.ts';
 export * from './schema/agents.ts';
 export * from './schema/jwt-key-mappings.ts';
+export * from './schema/prompts.ts';

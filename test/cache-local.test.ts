@@ -158,6 +158,42 @@ describe('the local response cache', () => {
     expect(fake.requests).toHaveLength(1);
   });
 
+  it('replays an audio answer only while its audio id lives (message.audio.expires_at), never one already expired, nor an older one it refreshed', async () => {
+    const audioAnswer = (id: string, expiresAt: number) => ({
+      kind: 'json' as const,
+      body: {
+        id: `chatcmpl-${id}`, object: 'chat.completion', created: 1, model: 'gpt-4o-audio-preview',
+        choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: null, audio: { id, expires_at: expiresAt, data: 'UklGRg==', transcript: 'hello' } } }],
+        usage: { prompt_tokens: 5, completion_tokens: 7, total_tokens: 12 },
+      },
+    });
+    const speak = (content: string, extra: Record<string, unknown> = {}) => chat(content, { modalities: ['text', 'audio'], audio: { voice: 'alloy', format: 'wav' }, ...extra });
+    const now = Math.floor(Date.now() / 1000);
+    fake.enqueue(audioAnswer('audio_live', now + 3600));
+    await speak('say hello');
+    const hit = await speak('say hello');
+    expect(fake.requests).toHaveLength(1);
+    expect(hit.response.headers.get('x-litellm-cache-key')).toMatch(/^tollgate:/);
+    expect((hit.data.choices[0]?.message as { audio?: { id: string } }).audio?.id).toBe('audio_live');
+
+    // A refresh (no-cache) answered with audio already expired stores nothing, and empties the key: the older
+    // answer is not served after it (the Redis store does the same: test/cache-redis.test.ts).
+    fake.enqueue(audioAnswer('audio_gone', now - 10), audioAnswer('audio_next', now + 3600));
+    await speak('say hello', { cache: { 'no-cache': true } });
+    const after = await speak('say hello');
+    expect(fake.requests).toHaveLength(3);
+    expect(after.response.headers.get('x-litellm-cache-key')).toBeNull();
+    expect((after.data.choices[0]?.message as { audio?: { id: string } }).audio?.id).toBe('audio_next');
+
+    // An answer whose audio id has expired is not stored: the next request asks the provider again.
+    fake.enqueue(audioAnswer('audio_gone', now - 10), audioAnswer('audio_fresh', now + 3600));
+    await speak('say goodbye');
+    const again = await speak('say goodbye');
+    expect(fake.requests).toHaveLength(5);
+    expect(again.response.headers.get('x-litellm-cache-key')).toBeNull();
+    expect((again.data.choices[0]?.message as { audio?: { id: string } }).audio?.id).toBe('audio_fresh');
+  });
+
   it('still applies rate limits to hits', async () => {
     const key = await seedKey(stack.db.url);
     await query(stack.db.url, 'UPDATE "LiteLLM_VerificationToken" SET rpm_limit = 2 WHERE token = $1', [sha256(key)]);

@@ -55,6 +55,44 @@ general_settings:
     expect(ttl).toBeLessThanOrEqual(600);
   });
 
+  it('keeps an audio answer at most until its audio expires, stores none whose audio has expired, and then holds no older one', async () => {
+    const audioAnswer = (id: string, expiresAt: number) => ({
+      kind: 'json' as const,
+      body: {
+        id: `chatcmpl-${id}`, object: 'chat.completion', created: 1, model: 'gpt-4o-audio-preview',
+        choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: null, audio: { id, expires_at: expiresAt, data: 'UklGRg==', transcript: 'hello' } } }],
+        usage: { prompt_tokens: 5, completion_tokens: 7, total_tokens: 12 },
+      },
+    });
+    const speak = (cache?: Record<string, unknown>) => client.chat.completions.create({
+      model: 'gpt-4o', messages: [{ role: 'user', content: 'say hello in redis' }], modalities: ['text', 'audio'], audio: { voice: 'alloy', format: 'wav' }, ...(cache ? { cache } : {}),
+    } as never).withResponse();
+    const audioId = (r: Awaited<ReturnType<typeof speak>>) => (r.data.choices[0]?.message as { audio?: { id: string } }).audio?.id;
+    const now = Math.floor(Date.now() / 1000);
+
+    // Live audio: stored with the seconds left before expires_at (120), not the configured 600.
+    fake.enqueue(audioAnswer('audio_live', now + 120));
+    await speak();
+    const hit = await speak();
+    expect(fake.requests).toHaveLength(1);
+    expect(audioId(hit)).toBe('audio_live');
+    const key = hit.response.headers.get('x-litellm-cache-key') as string;
+    const ttl = await redis.redis.ttl(key);
+    expect(ttl).toBeGreaterThan(100);
+    expect(ttl).toBeLessThanOrEqual(120);
+
+    // A refresh (no-cache) answered with audio already expired: not stored, and the older entry is gone too.
+    fake.enqueue(audioAnswer('audio_gone', now - 10));
+    expect(audioId(await speak({ 'no-cache': true }))).toBe('audio_gone');
+    for (let i = 0; i < 50 && await redis.redis.exists(key) === 1; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await redis.redis.exists(key)).toBe(0);
+    fake.enqueue(audioAnswer('audio_fresh', now + 3600));
+    const again = await speak();
+    expect(fake.requests).toHaveLength(3);
+    expect(again.response.headers.get('x-litellm-cache-key')).toBeNull();
+    expect(audioId(again)).toBe('audio_fresh');
+  });
+
   it('expires entries after their TTL', async () => {
     await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'brief' }], cache: { ttl: 1 } } as never);
     await new Promise((r) => setTimeout(r, 2100));

@@ -76,6 +76,13 @@ describe('the clickhouse callback', () => {
     expect(ch.requests.filter((q) => q.query.startsWith('CREATE TABLE'))).toHaveLength(1);
   });
 
+  it('writes the client\'s W3C traceparent as the row\'s trace_id and span_id, as LiteLLM\'s logger does', async () => {
+    const { callId } = await chat('gpt-4o', 'traced through clickhouse', { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' });
+    expect(await row(callId)).toMatchObject({ trace_id: '0af7651916cd43dd8448eb211c80319c', span_id: 'b7ad6b7169203331' });
+    const untraced = await chat('gpt-4o', 'not traced');
+    expect(await row(untraced.callId)).toMatchObject({ trace_id: '', span_id: '' });
+  });
+
   it('writes a failed call\'s row with its error, and empty messages and answer when message logging is off', async () => {
     const client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: await seedKey(stack.db.url, { userId: 'user-clickhouse-fail' }), maxRetries: 0 });
     const failure = await client.chat.completions.create({ model: 'unreachable', messages: [{ role: 'user', content: 'never answered' }] }).withResponse().catch((e: unknown) => e);

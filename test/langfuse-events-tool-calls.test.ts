@@ -24,6 +24,18 @@ describe('the Langfuse events of an answer with tool calls', () => {
     ]);
   });
 
+  it('log a Responses answer without tool calls as its output items too; with message logging off, the message redacted and no call shown', () => {
+    const responses = (over: Parameters<typeof callEvent>[0]) => callEvent({ endpoint: 'responses', body: { model: 'gpt-4o', input: 'weather?' }, record: record({ call_type: 'aresponses' }), ...over });
+    const plain = build(responses({ outcome: { responseText: 'Sunny.' } }));
+    expect(plain.generation.output).toEqual([{ type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'Sunny.' }] }]);
+    expect(plain.trace?.output).toEqual(plain.generation.output);
+    const off = build(responses({ outcome: { responseText: 'Looking.', responseToolCalls: weather } }), { turnOffMessageLogging: true });
+    expect(off.generation.output).toEqual([{ type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'redacted-by-litellm' }] }]);
+    expect(JSON.stringify(off.events)).not.toMatch(/get_weather|Paris|Looking/);
+    // Nothing kept, nothing logged.
+    expect(build(responses({ outcome: {} })).generation.output).toBeUndefined();
+  });
+
   it('with message logging off, show no tool call name or argument', () => {
     const { events, generation } = build(callEvent({ outcome: { responseToolCalls: weather } }), { turnOffMessageLogging: true });
     expect(generation.output).toEqual({ role: 'assistant', content: 'redacted-by-litellm' });

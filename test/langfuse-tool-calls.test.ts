@@ -1,10 +1,12 @@
 /**
  * An answer made of tool calls, as the callbacks and the spend log see it: an agent's turn that calls tools must
  * show which tools it called and with what arguments (Langfuse's output, the spend log's `response`), whether the
- * answer came whole or as a stream of deltas, and nothing of them when message logging is off.
+ * answer came whole or as a stream of deltas, and nothing of them when message logging is off. A Responses API
+ * answer is logged as its `output` items, as LiteLLM logs `response.output`, with or without tool calls.
  */
 import { describe, expect, it } from 'vitest';
 import { openaiChatChunks, openaiChatCompletion } from './fakes/openai-format.ts';
+import { responseObject, responseStreamEvents, responsesUsage } from './fakes/openai-responses.ts';
 import { eventually, spendLogRow } from './support/keys.ts';
 import { useLangfuseStack } from './support/langfuse-stack.ts';
 
@@ -63,5 +65,42 @@ describe('an answer that calls tools', () => {
     expect(gen.output).toMatchObject({ role: 'assistant', content: 'redacted-by-litellm' });
     const sent = JSON.stringify(l.langfuse.events.filter((e) => e.body.id === callId || (e.body as { traceId?: string }).traceId === callId));
     expect(sent).not.toMatch(/get_weather|get_time|San Francisco|America\/New_York/);
+  });
+});
+
+describe('a Responses API answer', () => {
+  const said = (text: string) => [{ type: 'message', role: 'assistant', content: [{ type: 'output_text', text }] }];
+
+  it('is logged as its output items, whole or streamed (the text from the stream\'s events)', async () => {
+    l.upstream.enqueue({ kind: 'json', body: responseObject('gpt-4o', 'It is sunny in Paris.', responsesUsage(12, 6)) });
+    const { response } = await l.client.responses.create({ model: 'gpt-4o', input: 'weather in Paris?' }).withResponse();
+    const callId = response.headers.get('x-litellm-call-id') ?? '';
+    expect((await generation(l.langfuse, callId)).output).toEqual(said('It is sunny in Paris.'));
+    expect((await trace(l.langfuse, callId)).output).toEqual(said('It is sunny in Paris.'));
+
+    l.upstream.enqueue({ kind: 'sse', events: responseStreamEvents('gpt-4o', ['It is ', 'raining ', 'in Oslo.'], responsesUsage(12, 6)) });
+    const stream = await l.client.responses.create({ model: 'gpt-4o', input: 'weather in Oslo?', stream: true }).withResponse();
+    const streamId = stream.response.headers.get('x-litellm-call-id') ?? '';
+    for await (const event of stream.data) void event;
+    expect((await generation(l.langfuse, streamId)).output).toEqual(said('It is raining in Oslo.'));
+  });
+
+  it('with its tool calls as function_call items after the message; nothing of them with message logging off', async () => {
+    const answer = responseObject('gpt-4o', 'Looking.', responsesUsage(12, 6));
+    const items = weather.map((c) => ({ type: 'function_call', id: `fc_${c.id}`, call_id: c.id, name: c.name, arguments: c.arguments, status: 'completed' }));
+    l.upstream.enqueue({ kind: 'json', body: { ...answer, output: [...answer.output, ...items] } });
+    const { response } = await l.client.responses.create({ model: 'gpt-4o', input: 'weather in SF and the time in NYC?' }).withResponse();
+    const callId = response.headers.get('x-litellm-call-id') ?? '';
+    expect((await generation(l.langfuse, callId)).output).toEqual([
+      ...said('Looking.'),
+      ...weather.map((c) => ({ type: 'function_call', call_id: c.id, name: c.name, arguments: c.arguments })),
+    ]);
+
+    l.upstream.enqueue({ kind: 'json', body: { ...answer, output: [...answer.output, ...items] } });
+    const redacted = await l.client.responses.create({ model: 'gpt-4o', input: 'weather?' }, { headers: { 'x-litellm-enable-message-redaction': 'true' } }).withResponse();
+    const redactedId = redacted.response.headers.get('x-litellm-call-id') ?? '';
+    expect((await generation(l.langfuse, redactedId)).output).toEqual(said('redacted-by-litellm'));
+    const sent = JSON.stringify(l.langfuse.events.filter((e) => e.body.id === redactedId || (e.body as { traceId?: string }).traceId === redactedId));
+    expect(sent).not.toMatch(/get_weather|get_time|San Francisco|America\/New_York|Looking\./);
   });
 });

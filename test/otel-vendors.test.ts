@@ -1,6 +1,8 @@
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
+import { responseObject, responsesUsage } from './fakes/openai-responses.ts';
 import { attributesOf, type FakeCollector, type Span } from './fakes/otel-collector.ts';
+import type { FakeUpstream } from './fakes/upstream.ts';
 import { eventually, seedKey, spendLogRow } from './support/keys.ts';
 import { byCall, LANGFUSE_OTEL_PATH, spanAt, useOtelVendorsStack, VENDORS_UPSTREAM_KEY } from './support/otel-vendors-stack.ts';
 import { TEST_MASTER_KEY, type TestStack } from './support/stack.ts';
@@ -17,6 +19,7 @@ let otel: FakeCollector;
 let langfuse: FakeCollector;
 let phoenix: FakeCollector;
 let stack: TestStack;
+let upstream: FakeUpstream;
 
 useOtelVendorsStack({
   collectors: { otel: {}, langfuse: { path: LANGFUSE_OTEL_PATH }, phoenix: {} },
@@ -34,7 +37,7 @@ useOtelVendorsStack({
     PHOENIX_API_KEY: PHOENIX_KEY,
     PHOENIX_PROJECT_NAME: 'tollgate-phoenix',
   }),
-}, (s) => ({ stack, collectors: { otel, langfuse, phoenix } } = s));
+}, (s) => ({ stack, upstream, collectors: { otel, langfuse, phoenix } } = s));
 
 const requestOf = (c: FakeCollector, span: Span) => c.requests.find((r) => r.spans.includes(span))!;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -91,6 +94,25 @@ describe('langfuse_otel and arize_phoenix', () => {
     // Nor any vendor credential at the otel collector.
     const plain = await spanAt(otel, callId, 'gen_ai.response.id');
     expect(JSON.stringify(requestOf(otel, plain).headers)).not.toMatch(/Basic|phx-secret/);
+  });
+
+  it('show a Responses API answer as its output items: otel\'s output messages, OpenInference\'s per item, Langfuse\'s observation output', async () => {
+    const answer = responseObject('gpt-4o', 'Looking.', responsesUsage(12, 6));
+    const call = { type: 'function_call', id: 'fc_call_1', call_id: 'call_1', name: 'get_weather', arguments: '{"city":"Paris"}', status: 'completed' };
+    upstream.enqueue({ kind: 'json', body: { ...answer, output: [...answer.output, call] } });
+    const client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: TEST_MASTER_KEY, maxRetries: 0 });
+    const { response } = await client.responses.create({ model: 'gpt-4o', input: 'weather in Paris?' }).withResponse();
+    const callId = response.headers.get('x-litellm-call-id') ?? '';
+    const items = [
+      { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'Looking.' }] },
+      { type: 'function_call', call_id: 'call_1', name: 'get_weather', arguments: '{"city":"Paris"}' },
+    ];
+    expect(JSON.parse(attributesOf(await spanAt(otel, callId, 'gen_ai.response.id'))['gen_ai.output.messages'] as string)).toEqual(items);
+    expect(attributesOf(await spanAt(phoenix, callId))).toMatchObject({
+      'output.value': 'Looking.', 'llm.output_messages.0.message.role': 'assistant', 'llm.output_messages.0.message.content': 'Looking.',
+      'llm.output_messages.1.message.tool_calls.0.tool_call.id': 'call_1', 'llm.output_messages.1.message.tool_calls.0.tool_call.function.name': 'get_weather',
+    });
+    expect(JSON.parse(attributesOf(await spanAt(langfuse, callId))['langfuse.observation.output'] as string)).toEqual(items);
   });
 
   it('delivers each call once to each collector, with otel on too', async () => {

@@ -75,4 +75,18 @@ describe('who and where a prompt is applied for', () => {
     expect(messages.status).toBe(400);
     expect(messages.error.message).toContain('prompt_id is not supported on /v1/messages');
   });
+
+  it('a prompt_id on /v1/rag/query is its 400 for a known key, an unknown key\'s 401 first', async () => {
+    const body = { model: 'small', prompt_id: 'tutor', messages: [{ role: 'user', content: 'hi' }], retrieval_config: { vector_store_id: 'vs_1' } };
+    const denied = await refusal(body, '/v1/rag/query', 'sk-not-a-real-key-0001');
+    expect([denied.status, denied.error.type]).toEqual([401, 'token_not_found_in_db']);
+    const refused = await refusal(body, '/v1/rag/query');
+    expect([refused.status, refused.error.param, refused.error.message]).toEqual([400, 'prompt_id', 'prompt_id is not supported on /v1/rag/query: managed prompts apply to /v1/chat/completions only']);
+  });
+
+  it('a prompt_id on /v1/messages with an unknown key is that key\'s 401 first, as on chat', async () => {
+    const denied = await refusal({ model: 'small', max_tokens: 10, prompt_id: 'tutor', messages: [{ role: 'user', content: 'hi' }] }, '/v1/messages', 'sk-not-a-real-key-0001');
+    expect([denied.status, denied.error.type]).toEqual([401, 'authentication_error']);
+    expect(denied.error.message).toContain('Authentication Error, Invalid proxy server token passed');
+  });
 });

@@ -36,7 +36,7 @@ describe('dotprompt prompts from config.yaml', () => {
 
   it('refuses unknown prompts, templates with blocks and integrations not built with 400s, sending nothing', async () => {
     const unknown = await refusal({ model: 'small', prompt_id: 'nope', messages: [{ role: 'user', content: 'hi' }] });
-    expect([unknown.status, unknown.error.param, unknown.error.message]).toEqual([400, 'prompt_id', 'prompt_id "nope" is not a prompt of config.yaml\'s prompts']);
+    expect([unknown.status, unknown.error.param, unknown.error.message]).toEqual([400, 'prompt_id', 'prompt_id "nope" is not a prompt of config.yaml\'s prompts nor a stored prompt (/prompts)']);
     const looping = await refusal({ model: 'small', prompt_id: 'looping', prompt_variables: { items: [1, 2] } });
     expect(looping.status).toBe(400);
     expect(looping.error.message).toContain('{% for x in items %}');
@@ -97,7 +97,7 @@ model_list:
       body: JSON.stringify({ model: 'small', prompt_id: 'tutor', messages: [{ role: 'user', content: 'hi' }] }),
     });
     const { error } = await res.json() as { error: { param: string; message: string } };
-    expect([res.status, error.param, error.message]).toEqual([400, 'prompt_id', 'prompt_id "tutor" is not a prompt of config.yaml\'s prompts']);
+    expect([res.status, error.param, error.message]).toEqual([400, 'prompt_id', 'prompt_id "tutor" is not a prompt of config.yaml\'s prompts nor a stored prompt (/prompts)']);
     expect(fake.requests.length).toBe(before);
   });
 

@@ -45,7 +45,7 @@ export function maskedUrl(v: unknown): unknown {
 }
 
 /** Whether a URL is shown masked (maskedUrl): credentials or a query as `****`. */
-const isMaskedUrl = (v: unknown): boolean => typeof v === 'string' && /^[^:/?#]+:\/\/\*{4}@|\?\*{4}(#|$)/.test(v);
+export const isMaskedUrl = (v: unknown): boolean => typeof v === 'string' && /^[^:/?#]+:\/\/\*{4}@|\?\*{4}(#|$)/.test(v);
 
 /**
  * Callback variable `name` as an answer shows it: a public one as written (its URL's credentials masked),

@@ -1,5 +1,5 @@
 /**
- * The stack the prompt-management suites share (prompt-management, prompt-management-access): the fake upstream,
+ * The stack the prompt-management suites share (prompt-management, -access, -db, -db-access): the fake upstream,
  * the fake generic prompt API and the gateway over them with config.yaml's prompts, started and stopped by the
  * calling test file's hooks, and the helpers the suites call the gateway with.
  */

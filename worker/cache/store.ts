@@ -1,5 +1,6 @@
 import { Redis } from '@upstash/redis/cloudflare';
 import type { Endpoint, UsageReport } from '../providers/types.ts';
+import { cacheTtlOf } from './audio-expiry.ts';
 import type { CacheSettings } from './settings.ts';
 import { log } from '../telemetry/log.ts';
 import { recordServiceCall } from '../telemetry/metrics/services.ts';
@@ -14,6 +15,11 @@ export interface CachedAnswer {
 
 export interface CacheStore {
   get(key: string): Promise<CachedAnswer | undefined>;
+  /**
+   * Stores the answer under the key for `ttlSeconds` (less for an answer with audio: audio-expiry.ts). An answer
+   * that may not be stored (its audio expired) still replaces what the key held: the key is emptied, so a request
+   * that refreshed it (`no-cache`) never leaves an older answer served after the one it got.
+   */
   set(key: string, value: CachedAnswer, ttlSeconds: number): Promise<void>;
 }
 
@@ -39,8 +45,10 @@ export class LocalCache implements CacheStore {
   }
 
   async set(key: string, value: CachedAnswer, ttlSeconds: number): Promise<void> {
+    const ttl = cacheTtlOf(value, ttlSeconds);
     this.#entries.delete(key);
-    this.#entries.set(key, { value, expiresAt: Date.now() + ttlSeconds * 1000 });
+    if (ttl <= 0) return;
+    this.#entries.set(key, { value, expiresAt: Date.now() + ttl * 1000 });
     while (this.#entries.size > this.#max) this.#entries.delete(this.#entries.keys().next().value as string);
   }
 }
@@ -99,12 +107,15 @@ export class RedisCache implements CacheStore {
   }
 
   async set(key: string, value: CachedAnswer, ttlSeconds: number): Promise<void> {
+    const ttl = cacheTtlOf(value, ttlSeconds);
+    const fn = ttl > 0 ? 'async_set_cache' : 'async_delete_cache';
     const started = this.#measured ? Date.now() : 0;
     try {
-      await bounded(this.#redis.set(key, JSON.stringify(value), { ex: Math.max(1, Math.round(ttlSeconds)) }), REDIS_TIMEOUT_MS * 4);
-      if (this.#measured) recordServiceCall('redis', 'async_set_cache', started);
+      const write: Promise<unknown> = ttl > 0 ? this.#redis.set(key, JSON.stringify(value), { ex: Math.max(1, Math.round(ttl)) }) : this.#redis.del(key);
+      await bounded(write, REDIS_TIMEOUT_MS * 4);
+      if (this.#measured) recordServiceCall('redis', fn, started);
     } catch (err) {
-      if (this.#measured) recordServiceCall('redis', 'async_set_cache', started, err);
+      if (this.#measured) recordServiceCall('redis', fn, started, err);
       noteFailure(err);
     }
   }

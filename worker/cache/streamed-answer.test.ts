@@ -115,7 +115,7 @@ describe('streamedAnswer', () => {
 
     const legacy = new ToolCallJoiner();
     legacy.addDelta({ function_call: { name: 'get_weather', arguments: '{"city":"Paris"}' } });
-    expect(legacy.calls()).toHaveLength(1);
+    expect(legacy.calls()!.calls).toHaveLength(1);
     expect(streamedAnswer('chat', 'gpt-4o', streamed('', legacy))).toBeUndefined();
 
     // finish_reason length: the arguments stop mid-JSON.

@@ -91,7 +91,7 @@ function streamToolCalls(events: StreamEvent[]): AnswerToolCall[] | undefined {
       if (isObject(choice) && (choice.index ?? 0) === 0) joiner.addDelta(choice.delta);
     }
   }
-  return items ? cappedCalls(items) : joiner.calls();
+  return items ? cappedCalls(items).calls : joiner.calls()?.calls;
 }
 
 async function readWhole(body: ReadableStream<Uint8Array>, timeoutMs: number): Promise<Uint8Array[]> {

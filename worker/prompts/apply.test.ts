@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../errors.ts';
 import { withManagedPrompt } from './apply.ts';
 import { MAX_ANSWER_BYTES } from './fetch-prompt.ts';
-import { CACHE_TTL_MS, compileGenericPrompt } from './generic.ts';
+import { CACHE_TTL_MS, compileGenericPrompt, keepAnswersApart } from './generic.ts';
 import { promptsSchema } from './schema.ts';
 
 const prompts = promptsSchema.parse([
@@ -76,6 +76,18 @@ describe('generic_prompt_management', () => {
     expect(seen).toHaveLength(1);
     await compileGenericPrompt(spec, { promptId: 'remote', variables: {}, version: '8' }, f, now + CACHE_TTL_MS);
     expect(seen).toHaveLength(2);
+  });
+
+  it("a stored prompt's versions (and each change of one) keep answers of their own; a config prompt's are shared", async () => {
+    const seen: Request[] = [];
+    const f = fakeFetch(() => Response.json(promptAnswer), seen);
+    const row = (key: string) => keepAnswersApart({ prompt_id: 'stored-remote', litellm_params: { ...prompts[2]!.litellm_params, api_key: key } });
+    const [v1, v2, v2Patched] = [row('pk-one'), row('pk-one'), row('pk-two')];
+    for (const spec of [v1, v1, v2, v2Patched]) await compileGenericPrompt(spec, { promptId: 'stored-remote', variables: {} }, f, 5_000_000);
+    expect(seen.map((r) => r.headers.get('authorization'))).toEqual(['Bearer pk-one', 'Bearer pk-one', 'Bearer pk-two']);
+    const config = { ...prompts[2]!, prompt_id: 'config-remote' };
+    for (const spec of [config, { ...config }]) await compileGenericPrompt(spec, { promptId: 'config-remote', variables: {} }, f, 5_000_000);
+    expect(seen).toHaveLength(4);
   });
 
   it('calls arriving while the prompt is fetched each fetch it: no promise is shared across requests', async () => {
@@ -155,5 +167,45 @@ describe('generic_prompt_management', () => {
     const timedOut = await call('hang', slow);
     expect([timedOut.status, timedOut.type]).toEqual([504, 'timeout_error']);
     for (const e of [e500, timedOut]) expect(e.message).not.toContain('pk-secret');
+  });
+});
+
+describe('a chat body naming a stored prompt (/prompts)', () => {
+  const v1 = { prompt_id: 'greet', litellm_params: { prompt_integration: 'dotprompt', dotprompt_content: 'System: First.' } };
+  const v2 = { prompt_id: 'greet', litellm_params: { prompt_integration: 'dotprompt', dotprompt_content: 'System: Second.' } };
+  const asked: [string, string | undefined][] = [];
+  const stored = async (id: string, version: string | undefined) => {
+    asked.push([id, version]);
+    if (id === 'greet' && version === undefined) return { spec: v2, version: 2, versionTaken: false };
+    if ((id === 'greet' && version === '1') || id === 'greet.v1') return { spec: v1, version: 1, versionTaken: true };
+    return undefined;
+  };
+
+  it("is found after config.yaml's, which wins for its own ids and is never looked up", async () => {
+    const out = await withManagedPrompt({ model: 'mini', prompt_id: 'greet', messages: [{ role: 'user', content: 'q' }] }, prompts, undefined, fetch, stored);
+    expect(out.messages).toEqual([{ role: 'system', content: 'Second.' }, { role: 'user', content: 'q' }]);
+    asked.length = 0;
+    const configured = await withManagedPrompt({ model: 'mini', prompt_id: 'helper', prompt_variables: { topic: 't' } }, prompts, undefined, fetch, stored);
+    expect([configured.model, asked]).toEqual(['gpt-4o', []]);
+  });
+
+  it('a version by `<id>.v<n>` or a dotprompt\'s prompt_version; none stored is the 400 naming both places', async () => {
+    for (const body of [{ prompt_id: 'greet.v1' }, { prompt_id: 'greet', prompt_version: 1 }]) {
+      expect((await withManagedPrompt({ model: 'mini', ...body }, prompts, undefined, fetch, stored)).messages).toEqual([{ role: 'system', content: 'First.' }]);
+    }
+    const unknown = await failure(withManagedPrompt({ model: 'mini', prompt_id: 'nope' }, prompts, undefined, fetch, stored));
+    expect([unknown.status, unknown.param, unknown.message]).toEqual([400, 'prompt_id', 'prompt_id "nope" is not a prompt of config.yaml\'s prompts nor a stored prompt (/prompts)']);
+  });
+
+  it('the lookup gets the key check (to run before it waits for the database); without a lookup the 400 names config.yaml alone', async () => {
+    const check = async () => undefined;
+    let given: unknown;
+    await withManagedPrompt({ model: 'mini', prompt_id: 'greet' }, prompts, check, fetch, async (id, version, confirm) => {
+      given = confirm;
+      return stored(id, version);
+    });
+    expect(given).toBe(check);
+    const none = await failure(withManagedPrompt({ model: 'mini', prompt_id: 'nope' }, prompts, check, fetch, undefined));
+    expect([none.status, none.message]).toEqual([400, 'prompt_id "nope" is not a prompt of config.yaml\'s prompts']);
   });
 });

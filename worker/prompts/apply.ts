@@ -4,6 +4,7 @@ import { compileDotprompt, type DotpromptTemplate, loadDotprompts, pickDotprompt
 import { compileGenericPrompt, type PromptCall } from './generic.ts';
 import { compileLangfuse } from './langfuse.ts';
 import type { PromptSpec } from './schema.ts';
+import type { StoredPick } from './stored-ids.ts';
 import type { CompiledPrompt } from './types.ts';
 
 /**
@@ -14,14 +15,20 @@ import type { CompiledPrompt } from './types.ts';
  * any chat body, so the key's model access holds for the model actually called. `beforeFetch` runs
  * only when a prompt API is to be asked (generic.ts, langfuse.ts): a dotprompt or a kept answer is local work,
  * and the caller confirms the key before giving any refusal (call-body.ts), admission before anything is sent.
+ * config.yaml's prompts are looked in first, then, with `stored`, the prompts stored through `/prompts`.
  */
 export async function withManagedPrompt(
   body: Record<string, unknown>, prompts: readonly PromptSpec[] | undefined, beforeFetch?: () => Promise<void>, fetcher: typeof fetch = fetch,
+  stored?: StoredPromptLookup,
 ): Promise<Record<string, unknown>> {
   if (body.prompt_id === undefined || body.prompt_id === null) return body;
-  const call = promptCall(body);
-  const spec = prompts?.find((p) => p.prompt_id === call.promptId);
-  if (!spec) throw new GatewayError(`prompt_id "${call.promptId}" is not a prompt of config.yaml's prompts`, { status: 400, type: 'bad_request_error', param: 'prompt_id' });
+  const asked = promptCall(body);
+  const found = await namedPrompt(asked, prompts, stored, beforeFetch);
+  if (!found) {
+    const where = stored ? "config.yaml's prompts nor a stored prompt (/prompts)" : "config.yaml's prompts";
+    throw new GatewayError(`prompt_id "${asked.promptId}" is not a prompt of ${where}`, { status: 400, type: 'bad_request_error', param: 'prompt_id' });
+  }
+  const { spec, call } = found;
   // The caller's own messages may be left out (the prompt's are enough), but not sent as something else.
   const own = body.messages ?? [];
   if (!Array.isArray(own)) throw badRequest('messages: messages must be a list of messages', 'messages');
@@ -33,6 +40,28 @@ export async function withManagedPrompt(
     ...(compiled.model && !p.ignore_prompt_manager_model ? { model: compiled.model } : {}),
     messages: [...compiled.messages, ...own],
   };
+}
+
+/**
+ * Finds a stored prompt by a call's prompt_id and prompt_version (stored.ts), undefined when none is stored so;
+ * `confirm` (the key check, as `beforeFetch`) runs before it waits for the database.
+ */
+export type StoredPromptLookup = (promptId: string, version: string | undefined, confirm: (() => Promise<void>) | undefined) => Promise<StoredPick | undefined>;
+
+/**
+ * The prompt a call names and the call as its integration reads it: a stored dotprompt's version, once it has
+ * chosen the row, is not asked of the dotprompt again.
+ */
+async function namedPrompt(
+  call: PromptCall, prompts: readonly PromptSpec[] | undefined, stored: StoredPromptLookup | undefined, confirm: (() => Promise<void>) | undefined,
+): Promise<{ spec: PromptSpec; call: PromptCall } | undefined> {
+  const configured = prompts?.find((p) => p.prompt_id === call.promptId);
+  if (configured) return { spec: configured, call };
+  const picked = stored && await stored(call.promptId, call.version, confirm);
+  if (!picked) return undefined;
+  if (!picked.versionTaken) return { spec: picked.spec, call };
+  const { version: _taken, ...rest } = call;
+  return { spec: picked.spec, call: rest };
 }
 
 /**

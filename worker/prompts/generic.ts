@@ -3,7 +3,8 @@
  * ?prompt_id=..&<provider_specific_query_params>` with `Authorization: Bearer <api_key>`, answered with
  * `{prompt_template: [messages], prompt_template_model?, prompt_template_optional_params?}`. Answers are
  * kept per isolate for CACHE_TTL_MS (LiteLLM keeps them for the process's life), keyed only by what the
- * request to the prompt API holds (its URL), so callers can neither grow the cache nor bypass it. Calls
+ * request to the prompt API holds (its URL), and a stored prompt's by its row too (keepAnswersApart), so
+ * callers can neither grow the cache nor bypass it. Calls
  * arriving while a prompt is fetched each fetch it: a fetch belongs to its request, and workerd neither lets
  * another request await it nor finishes it once its own client has gone (see cache/response-cache.ts). A
  * prompt API that fails, redirects, answers too much or does not answer in time fails the call: it is
@@ -53,9 +54,23 @@ export async function compileGenericPrompt(
   return { messages, ...(answer.prompt_template_model ? { model: answer.prompt_template_model } : {}), params: { ...answer.prompt_template_optional_params } };
 }
 
+/**
+ * Specs whose answers are kept apart from any other spec's: a stored prompt's (stored.ts), opened anew for each
+ * version and each change of a row, so a new version, or a new api_key or timeout, asks the prompt API again
+ * rather than reuse what another version was answered.
+ */
+const keptApart = new WeakMap<PromptSpec, number>();
+let apartCount = 0;
+
+/** Marks `spec`'s answers as its own (see keptApart); returns it. */
+export function keepAnswersApart(spec: PromptSpec): PromptSpec {
+  keptApart.set(spec, ++apartCount);
+  return spec;
+}
+
 async function cachedPrompt(spec: PromptSpec, fetcher: typeof fetch, now: number, beforeFetch: (() => Promise<void>) | undefined): Promise<Answer> {
   const p = spec.litellm_params;
-  const key = JSON.stringify([p.api_base, spec.prompt_id, p.provider_specific_query_params ?? {}]);
+  const key = JSON.stringify([p.api_base, spec.prompt_id, p.provider_specific_query_params ?? {}, keptApart.get(spec) ?? null]);
   const kept = cache.get(key, now);
   if (kept) return kept;
   await beforeFetch?.();

@@ -3,22 +3,32 @@ import type { AnswerToolCall, CallOutcome } from './types.ts';
 
 // The tool calls an answer made, kept beside its text for the logs (`CallOutcome.responseToolCalls`).
 
-/** A streamed answer's tool calls kept: at most this many, each call's `arguments` to this many characters (a hostile upstream's endless deltas cost no more). */
-const MAX_STREAMED_CALLS = 128;
-const MAX_STREAMED_ARGUMENT_CHARS = 64 * 1024;
-/** Kept lists that leave out part of the answer's calls (past a cap, a custom tool's): the outcome says so (`toolCallsCut`), so no cache stores them. */
-const cutLists = new WeakSet<AnswerToolCall[]>();
+/** An answer's tool calls as kept: at most this many, each call's `arguments` to this many characters (a hostile upstream's endless calls cost no more). */
+const MAX_KEPT_CALLS = 128;
+export const MAX_KEPT_ARGUMENT_CHARS = 64 * 1024;
+
+/** An answer's tool calls as kept, and whether they leave out part of the answer's (past a cap, a custom tool's): then no cache stores them (`toolCallsCut`). */
+export interface KeptToolCalls {
+  calls: AnswerToolCall[];
+  cut: boolean;
+}
 
 const str = (value: unknown): string => (typeof value === 'string' ? value : '');
 
-/** What an outcome keeps of an answer when the call keeps its text: the text where there is one, the tool calls where it made any. */
-export function keptAnswer(text: string | undefined, toolCalls: AnswerToolCall[] | undefined): Pick<CallOutcome, 'responseText' | 'responseToolCalls' | 'toolCallsCut'> {
+/**
+ * What an outcome keeps of an answer when the call keeps its text: the text where there is one, the tool calls where
+ * it made any. A plain answer's whole list is capped here as a stream's is while it is joined (`cappedCalls`): one rule for both.
+ */
+export function keptAnswer(text: string | undefined, toolCalls: KeptToolCalls | readonly AnswerToolCall[] | undefined): Pick<CallOutcome, 'responseText' | 'responseToolCalls' | 'toolCallsCut'> {
+  const kept = isKeptList(toolCalls) ? toolCalls : toolCalls && cappedCalls(toolCalls);
   return {
     ...(text !== undefined ? { responseText: text } : {}),
-    ...(toolCalls?.length ? { responseToolCalls: toolCalls } : {}),
-    ...(toolCalls && cutLists.has(toolCalls) ? { toolCallsCut: true } : {}),
+    ...(kept?.calls.length ? { responseToolCalls: kept.calls } : {}),
+    ...(kept?.cut ? { toolCallsCut: true } : {}),
   };
 }
+
+const isKeptList = (calls: KeptToolCalls | readonly AnswerToolCall[] | undefined): calls is KeptToolCalls => !!calls && !Array.isArray(calls);
 
 /** A chat answer message's tool calls (`tool_calls`, else the legacy `function_call` as one call without an id); undefined without any. */
 export function chatToolCalls(message: unknown): AnswerToolCall[] | undefined {
@@ -41,11 +51,12 @@ export function responsesToolCalls(output: unknown): AnswerToolCall[] | undefine
   return calls.length ? calls : undefined;
 }
 
-/** A plain answer's tool calls: a chat completion's first choice's, or a Responses API answer's `function_call` items. */
+/** A plain answer's tool calls as kept (`cappedCalls`): a chat completion's first choice's, or a Responses API answer's `function_call` items. */
 export function answerToolCalls(answer: unknown): AnswerToolCall[] | undefined {
   if (!isObject(answer)) return undefined;
   const first = Array.isArray(answer.choices) ? answer.choices[0] : undefined;
-  return isObject(first) ? chatToolCalls(first.message) : responsesToolCalls(answer.output);
+  const calls = isObject(first) ? chatToolCalls(first.message) : responsesToolCalls(answer.output);
+  return calls && cappedCalls(calls).calls;
 }
 
 /** A Responses API event's finished `function_call` item (`response.output_item.done`), as a chat tool call; undefined for any other item. */
@@ -53,23 +64,21 @@ export function finishedToolCall(event: unknown): AnswerToolCall | undefined {
   return isObject(event) && isObject(event.item) && event.item.type === 'function_call' ? toolCall(str(event.item.call_id), event.item) : undefined;
 }
 
-/** A streamed answer's whole tool calls as kept: the first 128, each call's `arguments` cut to 64 K characters and marked. */
-export function cappedCalls(calls: AnswerToolCall[]): AnswerToolCall[] {
-  const kept = calls.slice(0, MAX_STREAMED_CALLS).map((call) => (call.function.arguments.length > MAX_STREAMED_ARGUMENT_CHARS
-    ? cutCall(call, call.function.arguments.slice(0, MAX_STREAMED_ARGUMENT_CHARS), call.function.arguments.length)
+/** An answer's whole tool calls as kept: the first 128, each call's `arguments` cut to 64 K characters and marked. */
+export function cappedCalls(calls: readonly AnswerToolCall[]): KeptToolCalls {
+  const kept = calls.slice(0, MAX_KEPT_CALLS).map((call) => (call.function.arguments.length > MAX_KEPT_ARGUMENT_CHARS
+    ? cutCall(call, call.function.arguments.slice(0, MAX_KEPT_ARGUMENT_CHARS), call.function.arguments.length)
     : call));
-  if (calls.length > kept.length || kept.some((call, i) => call !== calls[i])) cutLists.add(kept);
-  return kept;
+  return { calls: kept, cut: calls.length > kept.length || kept.some((call, i) => call !== calls[i]) };
 }
 
-/** `calls` with one more whole tool call, as kept (`cappedCalls`); a call past the 128th is left out. */
-export function withCall(calls: AnswerToolCall[] | undefined, call: AnswerToolCall): AnswerToolCall[] {
-  const list = calls ?? [];
-  const capped = cappedCalls([call]);
-  const room = list.length < MAX_STREAMED_CALLS;
-  if (room) list.push(...capped);
-  if (!room || cutLists.has(capped)) cutLists.add(list);
-  return list;
+/** `kept` with one more whole tool call, as kept (`cappedCalls`); a call past the 128th is left out. */
+export function withCall(kept: KeptToolCalls | undefined, call: AnswerToolCall): KeptToolCalls {
+  const list = kept ?? { calls: [], cut: false };
+  if (list.calls.length >= MAX_KEPT_CALLS) return { ...list, cut: true };
+  const one = cappedCalls([call]);
+  list.calls.push(...one.calls);
+  return one.cut ? { ...list, cut: true } : list;
 }
 
 /** A call whose `arguments` were cut to `kept`, marked as the logs mark a cut, with their whole `length`. */
@@ -114,8 +123,8 @@ export class ToolCallJoiner {
       if (!call) {
         // A function's call starts with its function, its type or its id alone; a custom tool's call is not kept, as in a plain answer.
         const custom = delta.type === 'custom' || delta.custom !== undefined;
-        if (custom || this.byIndex.size >= MAX_STREAMED_CALLS) this.leftOut = true;
-        if (custom || !(isObject(delta.function) || delta.type === 'function' || id) || this.byIndex.size >= MAX_STREAMED_CALLS) return;
+        if (custom || this.byIndex.size >= MAX_KEPT_CALLS) this.leftOut = true;
+        if (custom || !(isObject(delta.function) || delta.type === 'function' || id) || this.byIndex.size >= MAX_KEPT_CALLS) return;
         call = { id: '', type: 'function', function: { name: '', arguments: '' } };
         this.byIndex.set(index, call);
       }
@@ -141,7 +150,7 @@ export class ToolCallJoiner {
 
   private append(call: AnswerToolCall, piece: string): void {
     const had = this.cutLength.get(call) ?? call.function.arguments.length;
-    const room = MAX_STREAMED_ARGUMENT_CHARS - call.function.arguments.length;
+    const room = MAX_KEPT_ARGUMENT_CHARS - call.function.arguments.length;
     if (piece.length > room) {
       if (room > 0) call.function.arguments += piece.slice(0, room);
       this.cutLength.set(call, had + piece.length);
@@ -151,13 +160,12 @@ export class ToolCallJoiner {
   }
 
   /** The calls joined so far, in index order (cut arguments marked as the logs mark a cut: `...(truncated, N characters)`); undefined when none came. */
-  calls(): AnswerToolCall[] | undefined {
+  calls(): KeptToolCalls | undefined {
     if (!this.byIndex.size) return undefined;
     const calls = [...this.byIndex.entries()].sort((a, b) => a[0] - b[0]).map(([, call]) => {
       const length = this.cutLength.get(call);
       return length === undefined ? call : cutCall(call, call.function.arguments, length);
     });
-    if (this.leftOut || this.cutLength.size) cutLists.add(calls);
-    return calls;
+    return { calls, cut: this.leftOut || this.cutLength.size > 0 };
   }
 }

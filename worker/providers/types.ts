@@ -76,7 +76,7 @@ export interface CallOutcome {
    * stream's deltas joined), the Responses API's `function_call` items, a translated provider's tool use; in order.
    */
   responseToolCalls?: AnswerToolCall[];
-  /** The kept tool calls leave out part of what the stream carried (answer-tool-calls.ts's caps, a custom tool's call): not the whole answer. */
+  /** The kept tool calls leave out part of the answer's (answer-tool-calls.ts's caps, a custom tool's call): not the whole answer. */
   toolCallsCut?: boolean;
   /**
    * A stream's first choice's finish reason as the client got it, where one came; kept with the text (a stream

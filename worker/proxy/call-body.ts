@@ -7,10 +7,12 @@ import { DEFAULT_MAX_FORM_BYTES } from '../openai/read-form.ts';
 import { ENDPOINT_PATHS } from '../providers/openai-compatible/adapter.ts';
 import type { Endpoint } from '../providers/types.ts';
 import type { ModelCallOptions } from './call-context.ts';
+import type { StoredPromptLookup } from '../prompts/apply.ts';
 import { validated } from './call-helpers.ts';
 import { namesPrompt, promptedBody, refuseUnappliedPrompt } from './prompt-body.ts';
 
-const JSON_OBJECT = z.looseObject({});
+/** Any JSON object, as read-body.ts has already checked it is one: no copy, no walk of its fields. */
+const JSON_OBJECT = z.custom<Record<string, unknown>>(() => true);
 
 /**
  * A model call's body, validated: JSON read within `max_request_size_mb`, a form read by the route,
@@ -18,11 +20,12 @@ const JSON_OBJECT = z.looseObject({});
  * call as the gateway sees it; the route's default model where the body names none. A chat body
  * naming a managed prompt is checked once the prompt's messages and model are in; `authenticated` (the
  * key known and usable) runs before a prompt API is asked and before any refusal of such a body, so a
- * refused key makes no prompt API call and learns nothing of a prompt.
+ * refused key makes no prompt API call and learns nothing of a prompt. `storedPrompts` finds the prompts stored
+ * through `/prompts` (prompts/stored.ts), asked only for a prompt_id config.yaml does not have.
  */
 export async function readCallBody(
   request: Request, endpoint: Endpoint, schema: z.ZodType<Record<string, unknown>>, options: ModelCallOptions, config: TollgateConfig,
-  authenticated: () => Promise<void>,
+  authenticated: () => Promise<void>, storedPrompts?: StoredPromptLookup,
 ): Promise<Record<string, unknown>> {
   const limit = bodyLimit(config);
   const { modelFromPath } = options;
@@ -33,15 +36,15 @@ export async function readCallBody(
   if (given) {
     // A body another route built (/v1/messages, /v1/rag/query) was decided on before any prompt: those routes refuse one.
     read = validated(schema, modelFromPath ? { ...given, model: modelFromPath } : given);
-    if (namesPrompt(read)) await refuseUnappliedPrompt(read, route, false, authenticated);
-  } else if (endpoint === 'chat' && config.prompts?.length) {
+    if (namesPrompt(read)) await refuseUnappliedPrompt(read, route, authenticated);
+  } else if (endpoint === 'chat') {
+    // Checked once its prompt (config.yaml's, else a stored one) is in: it may leave out the caller's messages.
+    // A chat naming no prompt is checked as it is, by the schema's fast check as when read with it.
     const raw = await readJsonBody(request, JSON_OBJECT, readOptions);
-    read = await promptedBody(raw, config.prompts, authenticated, (body) => validated(schema, body));
+    read = await promptedBody(raw, config.prompts, authenticated, (body) => validated(schema, body), storedPrompts);
   } else {
-    // Read and checked in one pass: with no prompts in config.yaml a chat's prompt_id names none (the hot path
-    // stays one parse).
     read = await readJsonBody(request, schema, readOptions);
-    if (namesPrompt(read)) await refuseUnappliedPrompt(read, route, endpoint === 'chat', authenticated);
+    if (namesPrompt(read)) await refuseUnappliedPrompt(read, route, authenticated);
   }
   for (const field of options.dropFields ?? []) delete read[field];
   const body = endpoint === 'responses' ? responsesGatewayView(read) : read;

@@ -26,6 +26,7 @@ import { callOverrides, DEFAULT_TIMEOUT_S, forwardedHeaders, headerSnapshot, req
 import { freeModel, reservationEstimate } from './reservation.ts';
 import { readCallBody } from './call-body.ts';
 import { confirmCaller } from './confirm-caller.ts';
+import { storedPromptLookup } from '../prompts/stored.ts';
 import { admitModelCall } from './call-admission.ts';
 import { routingScope } from './cached-answer.ts';
 import { responsesRefusal } from './follow-up.ts';
@@ -64,7 +65,8 @@ async function modelCall(c: Ctx, endpoint: Endpoint, schema: z.ZodType<Record<st
   const requestHeaders = headerSnapshot(c.req.raw.headers);
   // A request without a key is refused before its body is read, as LiteLLM authenticates first.
   let who = await identify(requestHeaders, state, c.req.path);
-  const body = await readCallBody(c.req.raw, endpoint, schema, options, state.config, () => confirmCaller(c.env, who, c.req.path));
+  const body = await readCallBody(c.req.raw, endpoint, schema, options, state.config, () => confirmCaller(c.env, who, c.req.path),
+    storedPromptLookup(state, c.env, c.executionCtx));
   // What the client sent, where the route translated it (/v1/messages), for the config's rules on a call's body and tags.
   const rulesBody = options.clientBody ?? body;
   const overrides = callOverrides(body, requestHeaders);

@@ -89,17 +89,25 @@ describe('a chat body naming a managed prompt', () => {
 });
 
 describe('a body naming a prompt that is not applied', () => {
-  it('is a 401 for a bad key before its 400: a chat with no prompts in config.yaml, its malformed fields, another route', async () => {
+  const storedNone = async () => undefined;
+
+  it('is a 401 for a bad key before its 400: a chat naming a prompt neither config.yaml nor the database has, its malformed fields', async () => {
     const cases = [
-      [{ prompt_id: 'tutor' }, true, 'prompt_id'],
-      [{ prompt_id: 'tutor', prompt_variables: ['x'] }, true, 'prompt_variables'],
-      [{ prompt_id: 'tutor' }, false, 'prompt_id'],
+      [{ model: 'm', prompt_id: 'tutor' }, 'prompt_id'],
+      [{ model: 'm', prompt_id: 'tutor', prompt_variables: ['x'] }, 'prompt_variables'],
     ] as const;
-    for (const [body, isChat, param] of cases) {
+    for (const [body, param] of cases) {
       const unknown = keyCheck(false);
-      expect([(await failure(refuseUnappliedPrompt(body, '/embeddings', isChat, unknown))).status, unknown.calls]).toEqual([401, 1]);
-      const refused = await failure(refuseUnappliedPrompt(body, '/embeddings', isChat, keyCheck(true)));
+      expect([(await failure(promptedBody(body, [], unknown, checked, storedNone))).status, unknown.calls]).toEqual([401, 1]);
+      const refused = await failure(promptedBody(body, [], keyCheck(true), checked, storedNone));
       expect([refused.status, refused.param]).toEqual([400, param]);
     }
+  });
+
+  it('is a 401 for a bad key before its 400 on another route', async () => {
+    const unknown = keyCheck(false);
+    expect([(await failure(refuseUnappliedPrompt({ prompt_id: 'tutor' }, '/embeddings', unknown))).status, unknown.calls]).toEqual([401, 1]);
+    const refused = await failure(refuseUnappliedPrompt({ prompt_id: 'tutor' }, '/embeddings', keyCheck(true)));
+    expect([refused.status, refused.param, refused.message]).toEqual([400, 'prompt_id', 'prompt_id is not supported on /embeddings: managed prompts apply to /v1/chat/completions only']);
   });
 });

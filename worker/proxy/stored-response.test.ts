@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../errors.ts';
+import { keptAnswer } from '../providers/answer-tool-calls.ts';
 import type { AnswerToolCall, CallOutcome } from '../providers/types.ts';
 import { type AnsweredCall, storedResponse } from './stored-response.ts';
 
@@ -36,6 +37,9 @@ describe('the spend log response of an answer with tool calls', () => {
     const stored = JSON.stringify(storedResponse(chat, { outcome: outcome({ responseToolCalls: huge }) }, MAX));
     expect(stored.length).toBeLessThan(MAX + 1024);
     expect(stored).toContain('(truncated, 1000000 characters)');
+    // Arguments the kept answer had already cut to 64 K characters: the whole length its mark states, not the kept one.
+    const kept = keptAnswer(undefined, huge).responseToolCalls;
+    expect(JSON.stringify(storedResponse(chat, { outcome: outcome({ responseToolCalls: kept }) }, MAX))).toContain('z...(truncated, 1000000 characters)');
     const refused = storedResponse(chat, { outcome: outcome({ responseToolCalls: weather }), error: new GatewayError('blocked', { status: 400, type: 'guardrail_violation' }) }, MAX);
     expect(JSON.stringify(refused)).not.toContain('get_weather');
   });

@@ -9,7 +9,8 @@ import { currentCatalog } from '../models/catalog.ts';
 import { bodyLimit, readJsonBody } from '../openai/read-body.ts';
 import { chatRequestSchema } from '../openai/request-schemas.ts';
 import { headerSnapshot } from '../proxy/call-helpers.ts';
-import { refusePromptId } from '../prompts/apply.ts';
+import { confirmCaller } from '../proxy/confirm-caller.ts';
+import { namesPrompt, refuseUnappliedPrompt } from '../proxy/prompt-body.ts';
 import { handleModelCall } from '../proxy/model-call.ts';
 import { recordRefusedCall } from '../proxy/refused-call.ts';
 import { gatewayState, type GatewayState } from '../state.ts';
@@ -32,8 +33,6 @@ export async function messages(c: Ctx): Promise<Response> {
   try {
     const state = await gatewayState(c.env);
     const request = await admittedRequest(c, state);
-    // The translation and its Anthropic-only blocks are decided on the request's model, which a prompt would change.
-    refusePromptId(request, '/v1/messages');
     const anthropicTarget = await servedByAnthropic(c, state, request.model);
     const body = toOpenAIChatRequest(request, { anthropicTarget });
     return await toAnthropicAnswer(await handleModelCall(c, 'chat', chatRequestSchema, { body, clientBody: request }));
@@ -45,12 +44,16 @@ export async function messages(c: Ctx): Promise<Response> {
 /**
  * The request's body, read only once the request carries a key from an allowed IP: as on every model
  * call, a request without one is refused (401/403) before its body is read or a model looked up. A
- * refusal counts as the chat call's, as handleModelCall counts its own.
+ * body naming a managed prompt is refused once the key is known and usable, as a chat's is (an unknown
+ * key gets its 401 first): the translation and its Anthropic-only blocks are decided on the request's
+ * model, which a prompt would change. A refusal counts as the chat call's, as handleModelCall counts its own.
  */
 async function admittedRequest(c: Ctx, state: GatewayState): Promise<MessagesRequest> {
   try {
-    await identify(headerSnapshot(c.req.raw.headers), state, c.req.path);
-    return await readJsonBody(c.req.raw, messagesRequestSchema, bodyLimit(state.config));
+    const who = await identify(headerSnapshot(c.req.raw.headers), state, c.req.path);
+    const request = await readJsonBody(c.req.raw, messagesRequestSchema, bodyLimit(state.config));
+    if (namesPrompt(request)) await refuseUnappliedPrompt(request, '/v1/messages', () => confirmCaller(c.env, who, c.req.path));
+    return request;
   } catch (err) {
     if (err instanceof GatewayError) recordRefusedCall(c, 'chat', {}, err);
     throw err;

@@ -19,6 +19,15 @@ describe('an answer\'s tool calls as the logs show them', () => {
     expect(toolCallBudget(1000, 900)).toBe(250);
   });
 
+  it('state the whole length of arguments the kept answer cut (its mark after 64 K characters), and only of those', () => {
+    const keptCut = `${'x'.repeat(64 * 1024)}...(truncated, 100000 characters)`;
+    expect(boundedToolCalls([call('call_1', 'f', keptCut)], 1000)[0]!.function.arguments).toMatch(/^x+\.\.\.\(truncated, 100000 characters\)$/);
+    expect(boundedToolCalls([call('call_1', 'f', keptCut)], 100_000)[0]!.function.arguments).toBe(keptCut);
+    // The same words elsewhere in an answer's arguments are its own: their length is what is stated.
+    const own = `${'x'.repeat(2000)}...(truncated, 9 characters)`;
+    expect(boundedToolCalls([call('call_1', 'f', own)], 1000)[0]!.function.arguments).toMatch(/\.\.\.\(truncated, 2028 characters\)$/);
+  });
+
   it('make the chat message OpenAI\'s (content null beside tool calls) and the Responses output its function_call items', () => {
     const calls = [call('call_1', 'get_weather', '{"city":"Paris"}')];
     expect(chatMessage('', calls)).toEqual({ role: 'assistant', content: null, tool_calls: calls });

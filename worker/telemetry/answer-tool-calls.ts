@@ -4,6 +4,7 @@
  * as the Responses API's `function_call` output items, within a character budget so a huge `arguments` string
  * cannot make a record too large for its Queue message.
  */
+import { MAX_KEPT_ARGUMENT_CHARS } from '../providers/answer-tool-calls.ts';
 import type { AnswerToolCall } from '../providers/types.ts';
 
 /** Characters of a tool call's id and name kept: a provider's, short; a long one is no place for the answer to hide. */
@@ -15,11 +16,24 @@ const CALL_OVERHEAD = 64;
 export const toolCallsOf = (outcome: { responseToolCalls?: readonly AnswerToolCall[] } | undefined): readonly AnswerToolCall[] | undefined =>
   outcome?.responseToolCalls?.length ? outcome.responseToolCalls : undefined;
 
-/** A text cut to `max` characters, marked when cut (never half of a surrogate pair). */
-export function cutText(text: string, max: number): string {
+/** A text cut to `max` characters, marked when cut with its whole `length` (never half of a surrogate pair). */
+export function cutText(text: string, max: number, length = text.length): string {
   if (text.length <= max) return text;
   const end = max > 0 && /[\ud800-\udbff]/.test(text.charAt(max - 1)) ? max - 1 : max;
-  return `${text.slice(0, end)}...(truncated, ${text.length} characters)`;
+  return `${text.slice(0, end)}...(truncated, ${length} characters)`;
+}
+
+/** The mark the kept answer puts after the first 64 K characters of `arguments` it cut (providers/answer-tool-calls.ts): their whole length. */
+const KEPT_CUT = /^\.\.\.\(truncated, (\d+) characters\)$/;
+
+/**
+ * A tool call's `arguments` cut to `max` characters and marked: where the kept answer had already cut them, the
+ * mark states the whole length the answer's were, not the kept one (one rule for a plain and a streamed answer).
+ */
+function cutArguments(args: string, max: number): string {
+  const whole = args.length > MAX_KEPT_ARGUMENT_CHARS ? KEPT_CUT.exec(args.slice(MAX_KEPT_ARGUMENT_CHARS))?.[1] : undefined;
+  if (whole === undefined) return cutText(args, max);
+  return MAX_KEPT_ARGUMENT_CHARS <= max ? args : cutText(args.slice(0, MAX_KEPT_ARGUMENT_CHARS), max, Number(whole));
 }
 
 /**
@@ -35,7 +49,7 @@ export function boundedToolCalls(calls: readonly AnswerToolCall[], max: number):
     const name = call.function.name.slice(0, NAME_CHARS);
     left -= id.length + name.length + CALL_OVERHEAD;
     if (left < 0 && out.length) break;
-    const args = cutText(call.function.arguments, Math.max(left, 0));
+    const args = cutArguments(call.function.arguments, Math.max(left, 0));
     left -= args.length;
     out.push({ id, type: 'function', function: { name, arguments: args } });
   }

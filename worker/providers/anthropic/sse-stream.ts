@@ -52,14 +52,14 @@ export async function openAnthropicStream(upstream: ReadableStream<Uint8Array>, 
   const finish = (extra: Partial<CallOutcome>) => {
     if (settled) return;
     settled = true;
-    const toolCalls = translator.toolCalls;
+    const toolCalls = translator.keptToolCalls;
     settle({
       usage: usageOf(translator, options.promptTokenEstimate),
       firstChunkAt,
       finishedAt: Date.now(),
       ...(options.keepText ? keptAnswer(translator.text, toolCalls) : {}),
       // Not an answer the cache can rebuild from its text (call-helpers.ts).
-      ...(toolCalls.length ? { toolCalls: true } : {}),
+      ...(toolCalls ? { toolCalls: true } : {}),
       ...(options.keepText ? kept(translator) : {}),
       ...(translator.error ? { error: translator.error } : {}),
       ...extra,

@@ -138,11 +138,11 @@ describe('AnthropicStreamTranslator', () => {
   it('keeps the tool calls it sent, whole and in order, only when asked to', () => {
     const bytes = new TextEncoder().encode(fixtureSse('tool-use'));
     const kept = translate(bytes, [200, 900], { ...options, keepText: true }).translator;
-    expect(kept.toolCalls.map((c) => [c.id, c.function.name, c.function.arguments])).toEqual([
+    expect(kept.keptToolCalls?.calls.map((c) => [c.id, c.function.name, c.function.arguments])).toEqual([
       ['toolu_01T1x1fJ34qAmk2tNTrN7Up6', 'get_weather', '{"location": "San Francisco, CA"}'],
       ['toolu_01V2y2gK45rBnl3uOsSoO8Vq7', 'get_weather', '{"location": "New York, NY"}'],
     ]);
-    expect(translate(bytes, []).translator.toolCalls).toEqual([]);
+    expect(translate(bytes, []).translator.keptToolCalls).toBeUndefined();
   });
 
   it('keeps at most 128 tool calls and 64 K characters of each call\'s input, as any stream\'s are kept, while the client gets them all', () => {
@@ -155,7 +155,8 @@ describe('AnthropicStreamTranslator', () => {
     }
     wire += sse({ type: 'message_delta', delta: { stop_reason: 'tool_use' }, usage: { output_tokens: 5 } }) + sse({ type: 'message_stop' });
     const { out, translator } = translate(new TextEncoder().encode(wire), [], { ...options, keepText: true });
-    const calls = translator.toolCalls;
+    const calls = translator.keptToolCalls!.calls;
+    expect(translator.keptToolCalls!.cut).toBe(true);
     expect(calls).toHaveLength(128);
     expect(calls.at(-1)!.id).toBe('toolu_127');
     expect(calls[0]!.function.arguments).toBe(`${'x'.repeat(64 * 1024)}...(truncated, 70000 characters)`);
@@ -173,6 +174,6 @@ describe('AnthropicStreamTranslator', () => {
     ].join('\n\n') + '\n\n';
     const { translator } = translate(new TextEncoder().encode(sse), [], { ...options, jsonMode: true, keepText: true });
     expect(translator.text).toBe('{"a":1}');
-    expect(translator.toolCalls).toEqual([]);
+    expect(translator.keptToolCalls).toBeUndefined();
   });
 });

@@ -1,6 +1,6 @@
 import { errorEnvelope, type GatewayError } from '../../errors.ts';
-import { ToolCallJoiner } from '../answer-tool-calls.ts';
-import type { AnswerToolCall, StreamedAs } from '../types.ts';
+import { type KeptToolCalls, ToolCallJoiner } from '../answer-tool-calls.ts';
+import type { StreamedAs } from '../types.ts';
 import { RESPONSE_FORMAT_TOOL_NAME } from './convert-tools.ts';
 import { upstreamBroke, streamEventError } from './errors.ts';
 import { mapStopReason } from './finish-reason.ts';
@@ -19,7 +19,7 @@ export interface StreamTranslatorOptions {
   created: number;
   /** Credentials to scrub from in-band error messages. */
   secrets: readonly (string | undefined)[];
-  /** The call keeps its answer (for the logs): the tool calls are kept too (`toolCalls`). */
+  /** The call keeps its answer (for the logs): the tool calls are kept too (`keptToolCalls`). */
   keepText?: boolean;
 }
 
@@ -71,9 +71,9 @@ export class AnthropicStreamTranslator {
     this.joiner = options.keepText ? new ToolCallJoiner() : undefined;
   }
 
-  /** The tool calls the client got, whole as kept (none without `keepText`). */
-  get toolCalls(): AnswerToolCall[] {
-    return this.joiner?.calls() ?? [];
+  /** The tool calls the client got as kept, with whether they leave out part of them (`keptAnswer`); undefined without any or without `keepText`. */
+  get keptToolCalls(): KeptToolCalls | undefined {
+    return this.joiner?.calls();
   }
 
   /** The id, `created` and model its chunks carry. */

@@ -132,6 +132,25 @@ describe('relayOpenAIStream', () => {
       expect((await dropped.outcome).responseToolCalls).toBeUndefined();
     });
 
+    it('keeps no text for a Responses stream without an output_text part, as the same answer not streamed keeps none', async () => {
+      const wire = (output: object[], deltas: object[] = []) => [...deltas, { type: 'response.completed', response: { id: 'resp_1', status: 'completed', output } }]
+        .map((e) => `data: ${JSON.stringify(e)}\n\n`).join('');
+      const kept = async (text: string) => {
+        const { body, outcome } = relayOpenAIStream(source(text, 64), { ...options, responsesApi: true });
+        await readAll(body);
+        return outcome;
+      };
+      // Reasoning and a custom tool's call only: nothing for the logs to show as a message.
+      const noText = await kept(wire([{ type: 'reasoning', id: 'rs_1', summary: [] }, { type: 'custom_tool_call', id: 'ct_1', call_id: 'call_c', name: 'grep', input: 'x' }]));
+      expect(noText.responseText).toBeUndefined();
+      expect(noText.responseToolCalls).toBeUndefined();
+      // An empty output_text part (no delta came) is a text, as responsesOutputText reads the plain answer.
+      const message = { type: 'message', id: 'msg_1', role: 'assistant', content: [{ type: 'output_text', text: '', annotations: [] }] };
+      expect((await kept(wire([message]))).responseText).toBe('');
+      const delta = { type: 'response.output_text.delta', item_id: 'msg_1', output_index: 0, content_index: 0, delta: 'Hi' };
+      expect((await kept(wire([{ ...message, content: [{ type: 'output_text', text: 'Hi', annotations: [] }] }], [delta]))).responseText).toBe('Hi');
+    });
+
     it('keeps a Responses stream\'s finished function_call items when it is cut before its final event', async () => {
       const item = { type: 'function_call', id: 'fc_1', call_id: 'call_x', name: 'get_weather', arguments: '{"city":"Oslo"}', status: 'completed' };
       const events = [

@@ -1,8 +1,9 @@
 import { errorEnvelope, GatewayError } from '../../errors.ts';
-import { cappedCalls, finishedToolCall, keptAnswer, responsesToolCalls, withCall } from '../answer-tool-calls.ts';
+import { cappedCalls, finishedToolCall, keptAnswer, type KeptToolCalls, responsesToolCalls, withCall } from '../answer-tool-calls.ts';
 import { CONTAINER_EVENTS, showContainerIds } from '../container-ids.ts';
 import { FILE_SEARCH_EVENTS, type FileSearchIds, fileSearchRewriter } from '../file-search-ids.ts';
-import type { AnswerToolCall, CallOutcome, EncryptedItemsSink, UsageReport } from '../types.ts';
+import type { CallOutcome, EncryptedItemsSink, UsageReport } from '../types.ts';
+import { responsesOutputText } from './answers.ts';
 import { KeptChatStream } from './kept-chat-stream.ts';
 import { estimatedUsage, readOpenAIUsage } from './usage.ts';
 import { producedContents } from '../../router/encrypted-affinity.ts';
@@ -69,7 +70,10 @@ export function relayOpenAIStream(upstream: ReadableStream<Uint8Array>, options:
   // The answer's tool calls, kept with its text: a chat stream's deltas joined (with its finish reason: `kept`); a
   // Responses stream's items as each is done (so a stream cut short keeps those), replaced by the final event's list.
   const kept = options.keepText && !options.responsesApi ? new KeptChatStream() : undefined;
-  let responsesCalls: AnswerToolCall[] | undefined;
+  let responsesCalls: KeptToolCalls | undefined;
+  // A Responses stream's answer has a text once an `output_text` delta came or its final event has an `output_text`
+  // part: without one it keeps none, as the same answer not streamed (an answer of reasoning or tool calls only).
+  let responsesText = false;
   let settle!: (outcome: CallOutcome) => void;
   const outcome = new Promise<CallOutcome>((resolve) => (settle = resolve));
   let settled = false;
@@ -80,7 +84,7 @@ export function relayOpenAIStream(upstream: ReadableStream<Uint8Array>, options:
       usage: usage ?? estimatedUsage(options.promptTokenEstimate, completionChars),
       firstChunkAt,
       finishedAt: Date.now(),
-      ...(kept ? kept.kept(text) : options.keepText ? keptAnswer(text, responsesCalls) : {}),
+      ...(kept ? kept.kept(text) : options.keepText ? keptAnswer(responsesText ? text : undefined, responsesCalls) : {}),
       ...(toolCalls ? { toolCalls } : {}),
       ...extra,
     });
@@ -93,7 +97,10 @@ export function relayOpenAIStream(upstream: ReadableStream<Uint8Array>, options:
       const delta = RESPONSES_DELTA.exec(data)?.[1] ?? '';
       completionChars += delta.length;
       if (type === 'response.function_call_arguments.delta') toolCalls = true;
-      else if (options.keepText) text += JSON.parse(`"${delta}"`) as string;
+      else if (options.keepText) {
+        text += JSON.parse(`"${delta}"`) as string;
+        responsesText = true;
+      }
     } else if (type === 'response.output_item.done' && options.keepText && data.includes('"function_call"')) {
       try {
         const call = finishedToolCall(JSON.parse(data));
@@ -107,6 +114,7 @@ export function relayOpenAIStream(upstream: ReadableStream<Uint8Array>, options:
         usage = readOpenAIUsage(response?.usage) ?? usage;
         const calls = options.keepText ? responsesToolCalls(response?.output) : undefined;
         if (calls) responsesCalls = cappedCalls(calls);
+        if (options.keepText && responsesOutputText(response?.output) !== undefined) responsesText = true;
         if (options.encryptedItems && type !== 'response.failed') {
           const produced = producedContents(response?.output);
           if (produced) options.encryptedItems(produced);

@@ -232,8 +232,8 @@ function promptOf(event: LangfuseCall): Json {
 
 /**
  * The answer as LiteLLM logs it: the assistant message for chat (`{role, content, tool_calls}`), the text for
- * completions, nothing for embeddings. A Responses API answer with tool calls is its `output` items (the
- * message, then the `function_call`s), as LiteLLM logs `response.output`.
+ * completions, nothing for embeddings. A Responses API answer is its `output` items (the message with its text,
+ * then the `function_call`s), as LiteLLM logs `response.output`.
  */
 function answerOf(event: LangfuseCall): unknown {
   const text = event.outcome?.responseText;
@@ -241,14 +241,18 @@ function answerOf(event: LangfuseCall): unknown {
   // The transcript of a transcription too (LiteLLM logs it as the output), and the pages an OCR call read.
   if (event.endpoint !== 'chat' && event.endpoint !== 'completion' && event.endpoint !== 'responses' && event.endpoint !== 'transcription' && event.endpoint !== 'ocr') return undefined;
   if (calls && event.endpoint === 'chat') return chatMessage(text, calls);
-  if (calls && event.endpoint === 'responses') return responsesOutput(text, calls);
-  if (text === undefined) return undefined;
+  if (text === undefined && !calls) return undefined;
+  if (event.endpoint === 'responses') return responsesOutput(text, calls);
   return event.endpoint === 'chat' ? { role: 'assistant', content: text } : text;
 }
 
-/** The answer with message logging off: LiteLLM's redacted text only, never a tool call's name or arguments. */
+/**
+ * The answer with message logging off: LiteLLM's redacted text only, never a tool call's name or arguments (a
+ * Responses API answer keeps its `output` shape, its text redacted, as LiteLLM redacts `response.output`).
+ */
 function redactedAnswer(event: LangfuseCall): unknown {
   if (event.endpoint !== 'chat' && event.endpoint !== 'completion' && event.endpoint !== 'responses' && event.endpoint !== 'transcription' && event.endpoint !== 'ocr') return undefined;
+  if (event.endpoint === 'responses') return responsesOutput(REDACTED, undefined);
   return event.endpoint === 'chat' ? { role: 'assistant', content: REDACTED } : REDACTED;
 }
 

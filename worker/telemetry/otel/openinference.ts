@@ -8,12 +8,14 @@
  * `metadata`, `user.id`, `session.id`, `tag.tags`. `langfuse_otel` carries the
  * prompt and answer as `langfuse.observation.input|output` instead of the input
  * messages, plus its `langfuse.*` attributes (langfuse-attributes.ts). The prompt
- * and answer are kept within budgets (openinference-content.ts).
+ * and answer are kept within budgets (openinference-content.ts); a Responses API answer is shown as its `output`
+ * items (openinference-responses.ts).
  */
 import { requestLangfuseMetadata } from '../langfuse/request-metadata.ts';
 import { isSecretParam } from '../secret-params.ts';
 import { langfuseAttributes } from './langfuse-attributes.ts';
-import { boundedToolCalls, chatMessage, toolCallsOf } from '../answer-tool-calls.ts';
+import { boundedToolCalls, chatMessage, responsesOutput, toolCallsOf } from '../answer-tool-calls.ts';
+import { putResponsesOutput } from './openinference-responses.ts';
 import { type ContentLimits, langfuseInput, promptParts, putInputMessages, putOutputToolCalls, putTools, toolEntries } from './openinference-content.ts';
 import { type Attribute, bounded, put, putDouble, type SpanCall, spanJson, spanLoggingOff, type SpanOptions, spanStatus } from './spans.ts';
 
@@ -154,6 +156,7 @@ export function inferenceSpanBuilder(call: SpanCall, flavour: InferenceFlavour, 
   const kind = spanKind(record.call_type);
   const parts = loggingOff ? undefined : promptParts(body, call.error ? undefined : call.outcome?.responseText, flavour === 'langfuse_otel', call.error ? undefined : toolCallsOf(call.outcome));
   const tools = toolEntries(body.tools);
+  const responses = call.endpoint === 'responses';
   return (limits) => {
     const attributes = frame.slice();
     const input = parts ? limits.input : 0;
@@ -168,16 +171,20 @@ export function inferenceSpanBuilder(call: SpanCall, flavour: InferenceFlavour, 
     const calls = parts?.toolCalls;
     if (output > 0 && (answer !== undefined || calls) && !(flavour === 'langfuse_otel' && lf.maskOutput)) {
       if (flavour === 'langfuse_otel') {
-        // The message as Langfuse shows it, its tool calls cut before they are serialised.
-        const message = chatMessage(answer, calls && boundedToolCalls(calls, output));
-        put(attributes, 'langfuse.observation.output', bounded(JSON.stringify(message), output));
+        // The answer as Langfuse shows it (a Responses answer as its `output` items), its tool calls cut before they are serialised.
+        const kept = calls && boundedToolCalls(calls, output);
+        const shown = responses ? responsesOutput(answer, kept) : chatMessage(answer, kept);
+        put(attributes, 'langfuse.observation.output', bounded(JSON.stringify(shown), output));
       }
-      // A tool-call-only answer's output value is its tool calls' JSON, so the span still shows what it answered.
-      const value = answer || !calls ? answer : JSON.stringify(boundedToolCalls(calls, output));
-      if (value !== undefined) put(attributes, 'output.value', bounded(value, output));
-      put(attributes, 'llm.output_messages.0.message.role', 'assistant');
-      if (answer !== undefined) put(attributes, 'llm.output_messages.0.message.content', bounded(answer, output));
-      if (calls) putOutputToolCalls(attributes, calls, output);
+      if (responses) putResponsesOutput(attributes, answer, calls, output);
+      else {
+        // A tool-call-only answer's output value is its tool calls' JSON, so the span still shows what it answered.
+        const value = answer || !calls ? answer : JSON.stringify(boundedToolCalls(calls, output));
+        if (value !== undefined) put(attributes, 'output.value', bounded(value, output));
+        put(attributes, 'llm.output_messages.0.message.role', 'assistant');
+        if (answer !== undefined) put(attributes, 'llm.output_messages.0.message.content', bounded(answer, output));
+        if (calls) putOutputToolCalls(attributes, calls, output);
+      }
     }
     return spanJson(call, attributes, status);
   };

@@ -8,7 +8,7 @@
  * caller's trace.
  */
 import type { AnswerToolCall, CallEndpoint, RequestHeaders } from '../../providers/types.ts';
-import { chatMessage, toolCallsOf } from '../answer-tool-calls.ts';
+import { chatMessage, responsesOutput, toolCallsOf } from '../answer-tool-calls.ts';
 import { messageLoggingOff, redactedErrorMessage } from '../langfuse/redaction.ts';
 import type { SpendLogRecord } from '../spend-log-record.ts';
 
@@ -56,12 +56,15 @@ const OPERATIONS: Partial<Record<CallEndpoint, string>> = {
 
 const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-([\da-f]{16})-[\da-f]{2}$/;
 
-/** The client's trace and span from `traceparent`, when it is a valid W3C one (not all zeros). */
-export function parentOf(headers: RequestHeaders): { traceId: string; spanId: string } | undefined {
-  const match = TRACEPARENT.exec(headers.get('traceparent')?.trim().toLowerCase() ?? '');
+/** The trace and span of a W3C `traceparent` value, when it is a valid one (neither id all zeros). */
+export function traceContextOf(traceparent: string | null | undefined): { traceId: string; spanId: string } | undefined {
+  const match = TRACEPARENT.exec(traceparent?.trim().toLowerCase() ?? '');
   if (!match || /^0+$/.test(match[1]!) || /^0+$/.test(match[2]!)) return undefined;
   return { traceId: match[1]!, spanId: match[2]! };
 }
+
+/** The client's trace and span from its request's `traceparent` header. */
+export const parentOf = (headers: RequestHeaders): { traceId: string; spanId: string } | undefined => traceContextOf(headers.get('traceparent'));
 
 export const nanos = (iso: string): string => `${Date.parse(iso)}000000`;
 
@@ -95,16 +98,21 @@ export function bounded(json: string, max: number): string {
   return json.length <= max ? json : `${headOf(json, max)}...(truncated, ${json.length} characters)`;
 }
 
-/** The call's prompt, system instructions and answer (its text and tool calls) as JSON, as the span carries them (before bounding). */
-export function spanContent(call: Pick<SpanCall, 'body' | 'outcome' | 'error'>): SpanContent {
+/**
+ * The call's prompt, system instructions and answer (its text and tool calls) as JSON, as the span carries them
+ * (before bounding): a chat answer as its assistant message, a Responses API answer as its `output` items (the
+ * message with its text, then a `function_call` item per tool call), the shape its payload and Langfuse log.
+ */
+export function spanContent(call: Pick<SpanCall, 'endpoint' | 'body' | 'outcome' | 'error'>): SpanContent {
   const { body } = call;
   const input = body.messages ?? body.input ?? body.prompt;
   const text = call.outcome?.responseText;
   const calls = toolCallsOf(call.outcome);
+  const answer = call.endpoint === 'responses' ? responsesOutput(text, calls) : [chatMessage(text, calls)];
   return {
     ...(input !== undefined ? { input: JSON.stringify(input) } : {}),
     ...(body.instructions !== undefined ? { instructions: JSON.stringify(body.instructions) } : {}),
-    ...((text !== undefined || calls) && !call.error ? { output: JSON.stringify([chatMessage(text, calls)]) } : {}),
+    ...((text !== undefined || calls) && !call.error ? { output: JSON.stringify(answer) } : {}),
   };
 }
 

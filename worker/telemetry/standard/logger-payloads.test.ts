@@ -24,9 +24,9 @@ const call: StandardCall = {
   outcome: { responseText: 'the answer text' },
 };
 
-function queued(cfg: TollgateConfig): Map<string, { json: string; payload: Record<string, any> }> {
+function queued(cfg: TollgateConfig, event: StandardCall = call): Map<string, { json: string; payload: Record<string, any> }> {
   const out = new Map<string, { json: string; payload: Record<string, any> }>();
-  for (const { logger, fitted } of loggerPayloads(cfg, call, standardLoggersOn(cfg, false))) {
+  for (const { logger, fitted } of loggerPayloads(cfg, event, standardLoggersOn(cfg, false))) {
     if (!fitted) throw new Error(`${logger.name}: no payload`);
     out.set(logger.name, { json: fitted.json, payload: JSON.parse(fitted.json) });
   }
@@ -55,5 +55,27 @@ describe('the payload each standard logger gets', () => {
     const made = queued(config(['lago', 'posthog'], { posthog: { message_logging: false }, lago: { message_logging: false } }));
     expect(made.get('posthog')!.payload.messages).toEqual([{ role: 'user', content: 'redacted-by-litellm' }]);
     expect(made.get('lago')!.payload.messages).toBeNull();
+  });
+
+  it('shares one serialisation between clickhouse and another logger unless the request has a traceparent, which only clickhouse gets', () => {
+    const cfg = config(['clickhouse', 'generic_api']);
+    // One payload object for both (made and serialised once), not two equal ones.
+    const shared = (event: StandardCall) => {
+      const [first, second] = loggerPayloads(cfg, event, standardLoggersOn(cfg, false)).map((p) => p.fitted);
+      return first !== undefined && first === second;
+    };
+    expect(shared(call)).toBe(true);
+    expect(queued(cfg).get('clickhouse')!.payload.metadata.requester_custom_headers).toBeUndefined();
+    // An invalid traceparent (all-zero trace id) is no trace: still one payload.
+    const zero = { get: (name: string) => (name === 'traceparent' ? `00-${'0'.repeat(32)}-b7ad6b7169203331-01` : null), forEach: () => undefined };
+    expect(shared({ ...call, headers: zero })).toBe(true);
+
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const tracedCall = { ...call, headers: { get: (name: string) => (name === 'traceparent' ? traceparent : null), forEach: () => undefined } };
+    expect(shared(tracedCall)).toBe(false);
+    const traced = queued(cfg, tracedCall);
+    expect(traced.get('clickhouse')!.payload.metadata.requester_custom_headers).toEqual({ traceparent });
+    expect(traced.get('generic_api')!.payload.metadata.requester_custom_headers).toBeUndefined();
+    expect(traced.get('generic_api')!.json).not.toContain('0af7651916cd43dd8448eb211c80319c');
   });
 });

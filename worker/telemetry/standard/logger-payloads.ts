@@ -1,11 +1,12 @@
 /**
  * Which StandardLoggingPayload each standard logger of a call gets (payload.ts): its message settings
- * (`callback_settings.<name>.message_logging`), its content sizes and, for a billing logger, counts only
- * (registry.ts), made once for the loggers that share them and fitted for a queue message. Pure, so it is tested
- * under node; the sink (sink.ts) queues what it makes.
+ * (`callback_settings.<name>.message_logging`), its content sizes, for a billing logger counts only and for
+ * ClickHouse the client's `traceparent` (registry.ts), made once for the loggers that share them and fitted for
+ * a queue message. Pure, so it is tested under node; the sink (sink.ts) queues what it makes.
  */
 import type { TollgateConfig } from '../../config/schema.ts';
 import { ITEM_BYTES } from '../langfuse/packing.ts';
+import { traceContextOf } from '../otel/spans.ts';
 import { itemBytes } from '../queue-packing.ts';
 import { buildStandardPayload, type StandardCall, type StandardOptions } from './payload.ts';
 import { contentCharsFor, type StandardLogger, standardLoggerMessageLogging } from './registry.ts';
@@ -16,7 +17,7 @@ export interface FittedPayload { json: string; bytes: number }
 /** One logger's payload, or undefined when even its smallest form does not fit in a queue message. */
 export interface LoggerPayload { logger: StandardLogger; fitted: FittedPayload | undefined }
 
-type BaseOptions = Omit<StandardOptions, 'contentChars' | 'callbackMessageLoggingOff' | 'countsOnly'>;
+type BaseOptions = Omit<StandardOptions, 'contentChars' | 'callbackMessageLoggingOff' | 'countsOnly' | 'traceContext'>;
 let cached: { config: TollgateConfig; options: BaseOptions } | undefined;
 
 function optionsOf(config: TollgateConfig): BaseOptions {
@@ -42,16 +43,21 @@ function fittedPayload(event: StandardCall, options: Omit<StandardOptions, 'cont
   return undefined;
 }
 
-/** Each logger's payload of the call, in the loggers' order; loggers with the same message settings share one. */
+/**
+ * Each logger's payload of the call, in the loggers' order; loggers with the same message settings share one. A
+ * logger that reads the trace context shares too unless the request has a valid `traceparent` (asked once a call).
+ */
 export function loggerPayloads(config: TollgateConfig, event: StandardCall, loggers: readonly StandardLogger[]): LoggerPayload[] {
   const base = optionsOf(config);
   const made = new Map<string, FittedPayload | undefined>();
+  let traced: boolean | undefined;
   return loggers.map((logger) => {
     const off = !standardLoggerMessageLogging(config, logger);
     const sizes = contentCharsFor(logger, off);
     const countsOnly = logger.countsOnly === true;
-    const shape = `${off}/${sizes.length}/${countsOnly}`;
-    if (!made.has(shape)) made.set(shape, fittedPayload(event, { ...base, callbackMessageLoggingOff: off, countsOnly }, sizes));
+    const traceContext = logger.traceContext === true && (traced ??= traceContextOf(event.headers.get('traceparent')) !== undefined);
+    const shape = `${off}/${sizes.length}/${countsOnly}/${traceContext}`;
+    if (!made.has(shape)) made.set(shape, fittedPayload(event, { ...base, callbackMessageLoggingOff: off, countsOnly, traceContext }, sizes));
     return { logger, fitted: made.get(shape) };
   });
 }

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { AnswerToolCall } from '../../providers/types.ts';
+import { jsonOutcome } from '../../providers/openai-compatible/answers.ts';
+import { relayOpenAIStream } from '../../providers/openai-compatible/sse-stream.ts';
+import type { AnswerToolCall, ProviderCall } from '../../providers/types.ts';
 import { buildStandardPayload, type StandardCall, type StandardOptions } from './payload.ts';
 
 const none = { get: () => null, forEach: () => undefined };
@@ -40,6 +42,23 @@ describe('the StandardLoggingPayload of an answer with tool calls', () => {
     expect(p.response).toMatchObject({ object: 'response', output: [{ type: 'function_call', call_id: 'call_1', name: 'get_weather', arguments: '{"city":"Paris"}' }] });
   });
 
+  it('carries a Responses answer without tool calls as a Responses object too: its message item, its text bounded', () => {
+    const responses = (outcome: StandardCall['outcome']) => call({ endpoint: 'responses', record: { ...call().record, call_type: 'aresponses' }, body: { model: 'gpt-4o', input: 'weather?' }, outcome });
+    const p = buildStandardPayload(responses({ responseText: 'Sunny.' }), options());
+    expect(p.response).toEqual({
+      id: 'call-1', object: 'response', model: 'gpt-4o',
+      output: [{ type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'Sunny.' }] }],
+      usage: { input_tokens: 10, output_tokens: 5, total_tokens: 15 },
+    });
+    const long = buildStandardPayload(responses({ responseText: 'y'.repeat(10_000) }), options({ contentChars: 100 }));
+    expect(long.response).toMatchObject({ output: [{ content: [{ text: `${'y'.repeat(100)}...(truncated, 10000 characters)` }] }] });
+    // Message logging off: the shape kept, the text redacted, no tool call named (as LiteLLM redacts `response.output`).
+    const off = buildStandardPayload(responses({ responseText: 'Looking.', responseToolCalls: weather }), options({ turnOffMessageLogging: true }));
+    expect(off.response).toMatchObject({ object: 'response', output: [{ type: 'message', content: [{ type: 'output_text', text: 'redacted-by-litellm' }] }] });
+    expect(JSON.stringify(off)).not.toMatch(/get_weather|Paris"|Looking/);
+    expect(buildStandardPayload(responses({}), options()).response).toBeNull();
+  });
+
   it('withholds every tool call name and argument when message logging is off, and has no response for a counts-only logger or a failure', () => {
     const off = buildStandardPayload(call(), options({ turnOffMessageLogging: true }));
     expect(off.response).toMatchObject({ choices: [{ message: { role: 'assistant', content: 'redacted-by-litellm' } }] });
@@ -55,5 +74,21 @@ describe('the StandardLoggingPayload of an answer with tool calls', () => {
     expect(JSON.stringify(p.response).length).toBeLessThan(5000);
     expect(JSON.stringify(p.response)).toContain('(truncated, 1000000 characters)');
     expect(JSON.stringify(p.response)).toContain('write_file');
+  });
+
+  it('states the whole length of arguments the kept answer had already cut, for a plain and a streamed answer alike', async () => {
+    const write = { id: 'call_1', type: 'function', function: { name: 'write_file', arguments: 'z'.repeat(100_000) } };
+    const answer = { choices: [{ index: 0, finish_reason: 'tool_calls', message: { role: 'assistant', content: null, tool_calls: [write] } }] };
+    const plain = jsonOutcome(new TextEncoder().encode(JSON.stringify(answer)).buffer as ArrayBuffer, { endpoint: 'chat', keepText: true, promptTokenEstimate: 3, body: {} } as unknown as ProviderCall);
+    const chunk = { choices: [{ index: 0, delta: { tool_calls: [{ index: 0, ...write }] }, finish_reason: null }] };
+    const relayed = relayOpenAIStream(new Response(`data: ${JSON.stringify(chunk)}\n\ndata: [DONE]\n\n`).body!, {
+      clientWantsUsage: false, usageInjected: false, promptTokenEstimate: 3, keepText: true, label: 'OpenAI', provider: 'openai',
+    });
+    await new Response(relayed.body).text();
+    for (const outcome of [plain, await relayed.outcome]) {
+      const logged = JSON.stringify(buildStandardPayload(call({ outcome }), options()).response);
+      expect(logged).toContain(`${'z'.repeat(100)}...(truncated, 100000 characters)`);
+      expect(logged).not.toMatch(/truncated, 65\d+ characters/);
+    }
   });
 });

@@ -14,6 +14,7 @@ import { messageLoggingOff, REDACTED_INPUT, redactedErrorMessage } from '../lang
 import { requestLangfuseMetadata } from '../langfuse/request-metadata.ts';
 import { isSecretParam, withoutSecretParams } from '../secret-params.ts';
 import { REDACTED } from '../langfuse/types.ts';
+import { traceContextOf } from '../otel/spans.ts';
 import { requesterMetadataOf } from './requester-ids.ts';
 import type { SpendLogRecord } from '../spend-log-record.ts';
 
@@ -46,6 +47,11 @@ export interface StandardOptions {
   redactMessagesInExceptions: boolean;
   /** Characters of the messages', the answer's and the client metadata's JSON kept (each): the payload must fit a queue message. */
   contentChars: number;
+  /**
+   * The request's W3C `traceparent` (when valid) in `metadata.requester_custom_headers`, where LiteLLM's ClickHouse
+   * logger looks for it first: its row's `trace_id` / `span_id`. Only for a logger that reads it (registry.ts).
+   */
+  traceContext?: boolean;
 }
 
 /**
@@ -103,8 +109,9 @@ function modelParameters(body: Json, scalarsOnly: boolean, cut: (v: unknown) => 
 
 /**
  * The answer as LiteLLM logs it: a chat completion object for chat (its message's `tool_calls` and the answer's
- * `finish_reason` when it called tools: `tool_calls` where it gave none of OpenAI's), a Responses API object for a Responses answer with tool
- * calls (its `function_call` output items), the text otherwise, nothing for embeddings and the like.
+ * `finish_reason` when it called tools: `tool_calls` where it gave none of OpenAI's), a Responses API object for a
+ * Responses answer (its `output`: the message with its text, then a `function_call` item per tool call), the text
+ * otherwise, nothing for embeddings and the like.
  */
 function responseOf(call: StandardCall, text: string | undefined, calls?: readonly AnswerToolCall[]): unknown {
   if (text === undefined && !calls) return null;
@@ -114,7 +121,7 @@ function responseOf(call: StandardCall, text: string | undefined, calls?: readon
     const choice = { index: 0, message: chatMessage(text, calls), ...(calls ? { finish_reason: toolCallsFinish(call.outcome?.finishReason) } : {}) };
     return { id: record.request_id, object: 'chat.completion', model: record.model, choices: [choice], usage };
   }
-  if (calls && call.endpoint === 'responses') {
+  if (call.endpoint === 'responses') {
     const tokens = { input_tokens: usage.prompt_tokens, output_tokens: usage.completion_tokens, total_tokens: usage.total_tokens };
     return { id: record.request_id, object: 'response', model: record.model, output: responsesOutput(text, calls), usage: tokens };
   }
@@ -161,6 +168,8 @@ export function buildStandardPayload(call: StandardCall, options: StandardOption
     applied_guardrails: Array.isArray(m.applied_guardrails) ? m.applied_guardrails : [],
     usage_object: null,
   };
+  const traceparent = options.traceContext ? call.headers.get('traceparent')?.trim().toLowerCase() : undefined;
+  if (traceContextOf(traceparent)) metadata.requester_custom_headers = { traceparent };
 
   let errorStr: string | null = null;
   let errorInformation: Json | null = null;
@@ -182,8 +191,9 @@ export function buildStandardPayload(call: StandardCall, options: StandardOption
     // Nothing of the prompt or answer, whatever text the call kept for other loggers.
   } else if (loggingOff) {
     messages = REDACTED_INPUT.messages;
-    // As LiteLLM's perform_redaction: a chat completion keeps its shape with the text redacted, any other answer is `{text}`.
-    if (!failed && TEXT_ENDPOINTS.has(call.endpoint)) response = call.endpoint === 'chat' ? responseOf(call, REDACTED) : { text: REDACTED };
+    // As LiteLLM's perform_redaction: a chat completion or a Responses API object keeps its shape with the text
+    // redacted (never a tool call's name or arguments), any other answer is `{text}`.
+    if (!failed && TEXT_ENDPOINTS.has(call.endpoint)) response = call.endpoint === 'chat' || call.endpoint === 'responses' ? responseOf(call, REDACTED) : { text: REDACTED };
   } else {
     const input = body.messages ?? body.prompt ?? body.input;
     if (input !== undefined) messages = cut(input);

@@ -19,6 +19,8 @@ export interface StandardLogger {
   failureOnly?: boolean;
   /** Sends no prompt or answer (a billing logger's events carry the model, cost and tokens): its payloads hold none. */
   countsOnly?: boolean;
+  /** Its rows carry the client's W3C trace (LiteLLM's ClickHouse `trace_id` / `span_id`): the payload holds the request's `traceparent`. */
+  traceContext?: boolean;
 }
 
 export const STANDARD_LOGGERS: readonly StandardLogger[] = [
@@ -59,7 +61,7 @@ export const STANDARD_LOGGERS: readonly StandardLogger[] = [
   // LiteLLM's AzureSentinelLogger: successes and failures as JSON arrays to the Azure Monitor Logs Ingestion API.
   { name: 'azure_sentinel' },
   // LiteLLM's ClickHouseSpendLogger: each call, success or failure, as one row of a ClickHouse `spend_logs` table.
-  { name: 'clickhouse' },
+  { name: 'clickhouse', traceContext: true },
 ];
 
 /** Every callback name a standard logger answers to (for the config's checks). */

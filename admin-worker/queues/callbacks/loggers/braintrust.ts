@@ -9,6 +9,7 @@
 import { log } from '../../../../worker/telemetry/log.ts';
 import type { EventSegment } from '../segment.ts';
 import { clientMetadata, isObject, type Json, payloadsOf, unreadable } from './payloads.ts';
+import { responsesChoice } from './responses-answer.ts';
 import { ANSWER_CAP, envText, httpUrl, type LoggerEnv, type LoggerPoster, networkFailure, type PostResult, postClassified, POST_TIMEOUT_MS, retryableStatus } from './types.ts';
 
 /** Braintrust's API as Braintrust documents it today (LiteLLM's older default, api.braintrustdata.com, is the same API). */
@@ -49,7 +50,8 @@ const num = (v: unknown): number | undefined => (typeof v === 'number' && Number
 
 /**
  * A payload's Braintrust event, as LiteLLM's `async_log_success_event` builds one: the messages as `input`, the
- * answer's choices as `output` (none for embeddings and the like), the call's metadata with the client's own
+ * answer's choices as `output` (a Responses API answer's output read as its one choice, where LiteLLM's logger
+ * shows none; none for embeddings and the like), the call's metadata with the client's own
  * keys, the cost and the model, the token counts and timings as `metrics`, and the span named by the client's
  * `span_name` (default "Chat Completion").
  */
@@ -78,7 +80,7 @@ export function braintrustEvent(payload: Json): Json {
   return {
     id: payload.id,
     input: payload.messages ?? null,
-    output: Array.isArray(response?.choices) ? response.choices : [],
+    output: Array.isArray(response?.choices) ? response.choices : [responsesChoice(response)].filter(isObject),
     metadata,
     tags: [],
     span_attributes: { name: spanName, type: 'llm' },

@@ -54,4 +54,29 @@ describe('the spend_logs row', () => {
     expect(row).toMatchObject({ request_id: 'call-q', api_key: 'a'.repeat(64), spend: 0.002, messages: '', response: '', start_time: '2026-11-27T10:00:00.000Z', end_time: '2026-11-27T10:00:02.250Z' });
     for (const text of ['the prompt text', 'the answer text']) expect(JSON.stringify(row)).not.toContain(text);
   });
+
+  it('carries the client\'s W3C traceparent to trace_id / span_id, for clickhouse\'s payload only, and none that is invalid', () => {
+    const config = { litellm_settings: { callbacks: ['clickhouse', 'generic_api'] }, general_settings: {}, callback_settings: {} } as unknown as TollgateConfig;
+    const headers = (traceparent: string | null) => ({ get: (name: string) => (name === 'traceparent' ? traceparent : null), forEach: () => undefined });
+    const call = (traceparent: string | null): StandardCall => ({
+      record: {
+        request_id: 'call-t', call_type: 'acompletion', api_key: '', spend: 0, prompt_tokens: 1, completion_tokens: 1, total_tokens: 2,
+        startTime: '2026-11-27T10:00:00.000Z', endTime: '2026-11-27T10:00:01.000Z', completionStartTime: null, model: 'gpt-4o', model_id: 'd',
+        model_group: 'gpt', custom_llm_provider: 'openai', api_base: '', metadata: {}, cache_hit: false, cache_key: null, request_tags: [], end_user: null,
+      },
+      endpoint: 'chat', stream: false, headers: headers(traceparent), body: { model: 'gpt', messages: [] }, outcome: { responseText: 'ok' },
+    });
+    const trace = '4BF92F3577B34DA6A3CE929D0E0E4736';
+    const queued = loggerPayloads(config, call(` 00-${trace}-00F067AA0BA902B7-01 `), standardLoggersOn(config, false));
+    const [clickhouse, generic] = ['clickhouse', 'generic_api'].map((name) => queued.find((p) => p.logger.name === name));
+    expect(spendLogRow(JSON.parse(clickhouse!.fitted!.json))).toMatchObject({ trace_id: trace.toLowerCase(), span_id: '00f067aa0ba902b7' });
+    expect(JSON.parse(generic!.fitted!.json).metadata.requester_custom_headers).toBeUndefined();
+    for (const bad of [`00-${'0'.repeat(32)}-00f067aa0ba902b7-01`, `00-${trace}-${'0'.repeat(16)}-01`, 'garbage', null]) {
+      const made = loggerPayloads(config, call(bad), standardLoggersOn(config, false)).find((p) => p.logger.name === 'clickhouse');
+      expect(spendLogRow(JSON.parse(made!.fitted!.json))).toMatchObject({ trace_id: '', span_id: '' });
+    }
+    // A payload from elsewhere, its header named in any case, as LiteLLM's logger reads it.
+    const row = spendLogRow({ ...payload, metadata: { requester_custom_headers: { TraceParent: `00-${trace.toLowerCase()}-00f067aa0ba902b7-00` } } });
+    expect(row).toMatchObject({ trace_id: trace.toLowerCase(), span_id: '00f067aa0ba902b7' });
+  });
 });

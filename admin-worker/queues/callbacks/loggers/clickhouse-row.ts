@@ -1,10 +1,12 @@
 /**
  * A StandardLoggingPayload as the `spend_logs` row LiteLLM's ClickHouseSpendLogger writes
  * (spend_log_row_from_payload): the call's ids, key (its hash, never the key), team, user and model, its spend,
- * tokens and times, its status and error, tags, metadata as JSON text, and its messages and answer as JSON text,
+ * tokens and times, its status and error, the client's trace and span (`traceparent`), tags, metadata as JSON
+ * text, and its messages and answer as JSON text,
  * empty when message logging is off (the payload then holds LiteLLM's redacted copies).
  */
 import { REDACTED_INPUT } from '../../../../worker/telemetry/langfuse/redaction.ts';
+import { traceContextOf } from '../../../../worker/telemetry/otel/spans.ts';
 import { clientMetadata, isObject, type Json } from './payloads.ts';
 
 /** LiteLLM rewrites a cache hit's id as `<id>_cache_hit<time>`; `response_id` is the id without it. */
@@ -37,6 +39,16 @@ function cacheTokens(usage: Json): [number, number] {
   return [read, write];
 }
 
+/**
+ * The client's W3C trace and span (its `traceparent`), which the gateway puts in the payload's
+ * `metadata.requester_custom_headers` for this logger, where LiteLLM's looks first; none for an invalid one.
+ */
+function traceOf(metadata: Json): { traceId: string; spanId: string } | undefined {
+  const headers = isObject(metadata.requester_custom_headers) ? metadata.requester_custom_headers : {};
+  const name = Object.keys(headers).find((k) => k.toLowerCase() === 'traceparent');
+  return name === undefined ? undefined : traceContextOf(text(headers[name]));
+}
+
 /** Whether the payload's messages are LiteLLM's redacted ones: message logging was off for this call. */
 const redacted = (payload: Json): boolean => JSON.stringify(payload.messages) === REDACTED_MESSAGES;
 
@@ -53,6 +65,7 @@ export function spendLogRow(payload: Json): Json {
   const client = clientMetadata(payload).keys;
   const quiet = redacted(payload);
   const spend = typeof payload.response_cost === 'number' && Number.isFinite(payload.response_cost) ? payload.response_cost : 0;
+  const trace = traceOf(m);
   return {
     request_id: requestId,
     response_id: requestId.replace(CACHE_HIT_SUFFIX, ''),
@@ -83,9 +96,8 @@ export function spendLogRow(payload: Json): Json {
     cache_hit: payload.cache_hit === true,
     // LiteLLM's spend log session: the call's session id, the request metadata's, else its trace id.
     session_id: text(payload.session_id) || text(client.session_id) || text(payload.trace_id),
-    // The client's `traceparent` is not carried on the gateway's payload (see README).
-    trace_id: '',
-    span_id: '',
+    trace_id: trace?.traceId ?? '',
+    span_id: trace?.spanId ?? '',
     request_tags: Array.isArray(payload.request_tags) ? payload.request_tags.map(String) : [],
     metadata: json(m),
     messages: quiet ? '' : json(payload.messages),

@@ -7,6 +7,7 @@
  */
 import { datadogTags, type DatadogSettings } from './datadog.ts';
 import { isObject, type Json } from './payloads.ts';
+import { responsesChoice } from './responses-answer.ts';
 
 /** Call types whose answer's first choice is logged as the output message (LiteLLM's chat-like calls). */
 const CHAT_CALL_TYPES = new Set([
@@ -73,7 +74,11 @@ export function inputMessages(messages: unknown): unknown[] {
   }
 }
 
-/** The answer's first choice's message, for a chat-like call whose answer has one; otherwise none. */
+/**
+ * The answer's first choice's message, for a chat-like call whose answer has one; a Responses API answer's output
+ * read as that message (its text, its `function_call` items as `tool_calls`), where LiteLLM's logger shows none;
+ * otherwise none.
+ */
 function outputMessages(response: unknown, callType: unknown): unknown[] {
   let answer = response;
   if (typeof answer === 'string') {
@@ -83,6 +88,8 @@ function outputMessages(response: unknown, callType: unknown): unknown[] {
       return [];
     }
   }
+  const responses = callType === 'aresponses' || callType === 'responses' ? responsesChoice(answer) : undefined;
+  if (responses) return [responses.message];
   if (typeof callType !== 'string' || !CHAT_CALL_TYPES.has(callType) || !isObject(answer) || !Array.isArray(answer.choices)) return [];
   const first: unknown = answer.choices[0];
   return isObject(first) && 'message' in first ? [first.message] : [];
@@ -136,7 +143,8 @@ function spanMetadata(payload: Json): Json {
   };
   if (Array.isArray(payload.messages)) for (const m of payload.messages) if (isObject(m)) toolCallKeys(m.tool_calls, 'input_', metadata);
   const response = isObject(payload.response) ? payload.response : {};
-  if (Array.isArray(response.choices)) for (const c of response.choices) if (isObject(c) && isObject(c.message)) toolCallKeys(c.message.tool_calls, 'output_', metadata);
+  const choices = Array.isArray(response.choices) ? response.choices : [responsesChoice(response)];
+  for (const c of choices) if (isObject(c) && isObject(c.message)) toolCallKeys(c.message.tool_calls, 'output_', metadata);
   return Object.assign(metadata, isObject(payload.metadata) ? payload.metadata : {});
 }
 

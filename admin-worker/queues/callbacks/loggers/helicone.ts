@@ -71,7 +71,7 @@ function metaOf(payload: Json): Record<string, string> {
 
 /**
  * A chat completion as Anthropic's message, as LiteLLM maps a claude model's answer (tool calls as tool_use blocks);
- * a Responses answer with tool calls read as its chat choice first.
+ * a Responses answer read as its chat choice first.
  */
 function anthropicMessage(response: Json, model: string, payload: Json): Json {
   const choice = responsesChoice(response) ?? (Array.isArray(response.choices) && isObject(response.choices[0]) ? response.choices[0] : {});

@@ -57,7 +57,7 @@ export function lunaryMessages(input: unknown): unknown {
 
 /**
  * The answer as LiteLLM reads it: a chat completion's choices (their messages), an answer's text, none for
- * embeddings; a Responses answer with tool calls as the one chat message its text and calls make.
+ * embeddings; a Responses answer as the one chat message its text and tool calls make.
  */
 function outputOf(response: unknown): unknown {
   if (typeof response === 'string') return response;

@@ -2,10 +2,10 @@ import { responsesToolCalls } from '../../../../worker/providers/answer-tool-cal
 import { isObject, type Json } from './payloads.ts';
 
 /**
- * A Responses API answer in a payload's `response` (a Responses call that made tool calls: standard/payload.ts)
- * read as a chat completion's first choice, for the loggers that show a chat answer: its message items' output
- * text as the content (null without any), its `function_call` items as `tool_calls`, `finish_reason: "tool_calls"`
- * when there are any, as the payload gives a chat answer's. Undefined for any other answer.
+ * A Responses API answer in a payload's `response` (standard/payload.ts) read as a chat completion's first
+ * choice, for the loggers that show a chat answer: its message items' output text as the content (null without
+ * any), its `function_call` items as `tool_calls`, `finish_reason: "tool_calls"` when there are any, as the
+ * payload gives a chat answer's. Undefined for any other answer.
  */
 export function responsesChoice(response: unknown): Json | undefined {
   if (!isObject(response) || response.object !== 'response' || !Array.isArray(response.output)) return undefined;

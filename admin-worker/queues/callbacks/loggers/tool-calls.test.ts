@@ -59,9 +59,23 @@ describe('the tool calls of an answer in the admin Worker\'s loggers', () => {
     });
   });
 
+  it('datadog_llm_observability and braintrust read a Responses answer\'s output as its message (LiteLLM\'s show none)', () => {
+    const answer = gatewayPayload('gpt-4o', false, { text: 'Checking.' });
+    const span = llmObsSpan(answer, settings) as { meta: { output: { messages: unknown[] }; metadata: Record<string, unknown> } };
+    expect(span.meta.output.messages).toEqual([{ role: 'assistant', content: 'Checking.', tool_calls: weather }]);
+    expect(span.meta.metadata).toMatchObject({ 'output_tool_calls.0.function.name': 'get_weather' });
+    expect(braintrustEvent(answer).output).toEqual([{ index: 0, message: { role: 'assistant', content: 'Checking.', tool_calls: weather }, finish_reason: 'tool_calls' }]);
+    const plain = { ...answer, response: { object: 'response', output: [{ type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'Sunny.' }] }] } };
+    expect((llmObsSpan(plain, settings) as { meta: { output: { messages: unknown[] } } }).meta.output.messages).toEqual([{ role: 'assistant', content: 'Sunny.' }]);
+    expect(braintrustEvent(plain).output).toEqual([{ index: 0, message: { role: 'assistant', content: 'Sunny.' }, finish_reason: 'stop' }]);
+    // A chat call's answer that is not a Responses object shows nothing as one.
+    expect(braintrustEvent({ ...answer, response: 'Sunny.' }).output).toEqual([]);
+  });
+
   it('none of them with message logging off', () => {
-    const off = gatewayPayload('claude-3-5-sonnet', true);
-    const sent = [llmObsSpan(off, settings), lunaryEvents(off, { runId: '00000000-0000-0000-0000-000000000001' }), braintrustEvent(off), heliconeLog(off)];
-    expect(JSON.stringify(sent)).not.toMatch(/get_weather|Paris"/);
+    for (const off of [gatewayPayload('claude-3-5-sonnet', true), gatewayPayload('gpt-4o', true, { text: 'Checking.' })]) {
+      const sent = [llmObsSpan(off, settings), lunaryEvents(off, { runId: '00000000-0000-0000-0000-000000000001' }), braintrustEvent(off), heliconeLog(off)];
+      expect(JSON.stringify(sent)).not.toMatch(/get_weather|Paris"|Checking/);
+    }
   });
 });
