@@ -121,17 +121,24 @@ describe("a stored prompt's secrets", () => {
     const masked = await api('/prompts', { method: 'POST', body: { prompt_id: 'db-remote-2', litellm_params: { prompt_integration: 'generic_prompt_management', api_base: promptApi.url, api_key: '...0001' } } });
     expect([masked.status, masked.json.error.param]).toEqual([400, 'litellm_params.api_key']);
     // An api_base shown with its query masked, sent back as shown, is the stored one; another masked URL is a 400.
-    const withQuery = { prompt_integration: 'generic_prompt_management', api_base: 'http://127.0.0.1:9/?tenant=t1', api_key: PROMPT_KEY };
+    // provider_specific_query_params travel in that query: their values are masked too, taken back with the same api_base only.
+    const QUERY_TOKEN = 'tq-query-token-0001';
+    const withQuery = { prompt_integration: 'generic_prompt_management', api_base: 'http://127.0.0.1:9/?tenant=t1', api_key: PROMPT_KEY, provider_specific_query_params: { token: QUERY_TOKEN, page: 2 } };
     const q1 = await api('/prompts', { method: 'POST', body: { prompt_id: 'db-query', litellm_params: withQuery } });
-    expect(q1.json.litellm_params.api_base).toBe('http://127.0.0.1:9/?****');
+    expect([q1.json.litellm_params.api_base, q1.json.litellm_params.provider_specific_query_params]).toEqual(['http://127.0.0.1:9/?****', { token: '****', page: '****' }]);
     expect((await api('/prompts/db-query', { method: 'PUT', body: { litellm_params: q1.json.litellm_params } })).status).toBe(200);
-    expect((await rows('db-query')).map((r) => (r.litellm_params as Json).api_base)).toEqual([withQuery.api_base, withQuery.api_base]);
+    expect((await rows('db-query')).map((r) => [(r.litellm_params as Json).api_base, (r.litellm_params as Json).provider_specific_query_params]))
+      .toEqual([[withQuery.api_base, withQuery.provider_specific_query_params], [withQuery.api_base, withQuery.provider_specific_query_params]]);
     const otherUrl = await api('/prompts/db-query', { method: 'PATCH', body: { litellm_params: { ...q1.json.litellm_params, api_base: 'http://127.0.0.1:9/x?****' } } });
     expect([otherUrl.status, otherUrl.json.error.param]).toEqual([400, 'litellm_params.api_base']);
-    for (const path of ['/prompts/list', '/prompts/db-remote/info', '/prompts/db-remote/versions']) expect((await api(path)).text).not.toContain(PROMPT_KEY);
+    const queryMoved = await api('/prompts/db-query', { method: 'PATCH', body: { litellm_params: { ...q1.json.litellm_params, api_base: 'http://127.0.0.1:9/elsewhere', api_key: PROMPT_KEY } } });
+    expect([queryMoved.status, queryMoved.json.error.param]).toEqual([400, 'litellm_params.provider_specific_query_params']);
+    const unknownParam = await api('/prompts/db-query', { method: 'PATCH', body: { litellm_params: { ...q1.json.litellm_params, provider_specific_query_params: { other: '****' } } } });
+    expect([unknownParam.status, unknownParam.json.error.param]).toEqual([400, 'litellm_params.provider_specific_query_params']);
+    for (const path of ['/prompts/list', '/prompts/db-remote/info', '/prompts/db-remote/versions', '/prompts/db-query/versions']) expect((await api(path)).text).not.toMatch(new RegExp(`${PROMPT_KEY}|${QUERY_TOKEN}`));
     const audit = await query(stack.db.url, 'SELECT before_value::text AS b, updated_values::text AS a FROM "LiteLLM_AuditLog" WHERE table_name = $1', ['LiteLLM_PromptTable']);
     expect(audit.length).toBeGreaterThan(0);
-    for (const entry of audit) expect(`${entry.b} ${entry.a}`).not.toContain(PROMPT_KEY);
+    for (const entry of audit) expect(`${entry.b} ${entry.a}`).not.toMatch(new RegExp(`${PROMPT_KEY}|${QUERY_TOKEN}`));
     expect(fake.requests.some((r) => JSON.stringify(r).includes(PROMPT_KEY))).toBe(false);
   });
 });
@@ -149,5 +156,15 @@ describe("the gateway's environment, not the admin Worker's", () => {
       const res = await api('/v1/chat/completions', { method: 'POST', body: { model: 'small', prompt_id: id, messages: [{ role: 'user', content: 'hi' }] } });
       expect([res.status, res.json.error.param, res.json.error.message]).toEqual([400, 'prompt_id', message]);
     }
+  });
+
+  it("a row naming the gateway's master key (written by SQL: the API refuses it) is refused at call time, the key never sent", async () => {
+    const params = { prompt_integration: 'generic_prompt_management', api_base: promptApi.url, api_key: 'os.environ/LITELLM_MASTER_KEY' };
+    expect((await api('/prompts', { method: 'POST', body: { prompt_id: 'db-master', litellm_params: params } })).status).toBe(422);
+    await query(stack.db.url, 'INSERT INTO "LiteLLM_PromptTable" (prompt_id, litellm_params) VALUES ($1, $2)', ['db-master', JSON.stringify(params)]);
+    const asks = promptApi.requests.length;
+    const res = await api('/v1/chat/completions', { method: 'POST', body: { model: 'small', prompt_id: 'db-master', messages: [{ role: 'user', content: 'hi' }] } });
+    expect([res.status, res.json.error.message]).toEqual([400, 'stored prompt "db-master.v1" cannot be used: litellm_params.api_key is os.environ/LITELLM_MASTER_KEY, refused: the gateway\'s own secrets are never sent for a stored prompt']);
+    expect(promptApi.requests.length).toBe(asks);
   });
 });

@@ -32,6 +32,7 @@ import { mcpRestCallTool, mcpRestListTools, mcpServerList } from './routes/mcp-r
 import { googleModelCall } from './routes/google-models.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import { applyGuardrail, guardrailsList } from './routes/guardrails.ts';
+import { testPrompt } from './routes/prompt-test.ts';
 import { listSearchTools, search } from './search/route.ts';
 import { ragRoutes } from './rag/routes.ts';
 import { PASS_THROUGH_PREFIXES } from './passthrough/providers.ts';
@@ -125,6 +126,8 @@ app.post('/utils/transform_request', transformRequest);
 app.post('/cost/estimate', estimateCost);
 app.get('/guardrails/list', guardrailsList);
 app.post('/guardrails/apply_guardrail', applyGuardrail);
+// LiteLLM's prompt playground: a chat run here; the rest of /prompts/ is the admin Worker's (routes/admin-prefixes.ts).
+app.post('/prompts/test', testPrompt);
 for (const prefix of ['/v1', '']) {
   app.get(`${prefix}/search/tools`, listSearchTools);
   app.post(`${prefix}/search`, search);

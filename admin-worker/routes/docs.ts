@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { escapeHtml } from '../lib/html.ts';
 import { openApiDocument } from '../lib/openapi.ts';
 
 /**
@@ -16,8 +17,6 @@ interface Operation {
   parameters?: { name: string; required?: boolean; schema?: Record<string, unknown> }[];
   requestBody?: { content?: { 'application/json'?: { schema?: unknown } } };
 }
-
-const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 
 /** A parameter's type in a few words: `string`, `"a" | "b"`, `integer`... */
 function typeOf(schema: Record<string, unknown> | undefined): string {

@@ -15,7 +15,7 @@ import { describeRoute } from '../lib/openapi.ts';
 import { badRequest, parseBody, parseQuery } from '../lib/validation.ts';
 import { requireInviter } from './invitations/access.ts';
 import {
-  INVITATION_TTL_MS, invitationAuditId, invitationAuditJson, invitationJson, lockedInvitation, TABLE, unknownInvitation,
+  insertInvitation, invitationAuditId, invitationAuditJson, invitationJson, lockedInvitation, TABLE, unknownInvitation,
 } from './invitations/rows.ts';
 import { id } from './principals/fields.ts';
 import { actorName, commit, type Tx } from './principals/mutation.ts';
@@ -46,12 +46,7 @@ invitationsRoutes.post('/invitation/new', async (c) => {
     const [user] = await tx.select().from(users).where(eq(users.user_id, userId)).for('key share');
     if (!user) throw badRequest("User id does not exist in 'LiteLLM_UserTable'. Fix this by creating user via `/user/new`.", 'user_id');
     await requireInviter(c, tx, user, 'create invitation links');
-    const now = new Date();
-    const [created] = await tx.insert(invitationLinks).values({
-      user_id: userId, expires_at: new Date(now.getTime() + INVITATION_TTL_MS), created_at: now, created_by: actor, updated_at: now, updated_by: actor,
-    }).returning() as [InvitationLinkRow];
-    await changes.audit({ action: 'created', table: TABLE, objectId: await invitationAuditId(created.id), after: invitationAuditJson(created) });
-    return created;
+    return await insertInvitation(tx, changes, userId, actor);
   });
   return c.json(invitationJson(row));
 });

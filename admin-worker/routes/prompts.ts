@@ -2,14 +2,15 @@
  * `/prompts`, LiteLLM's prompt management API: prompts stored in LiteLLM_PromptTable, a row per version
  * (`<id>.v<n>`), listed beside config.yaml's `prompts:` (which are changed only in config.yaml). Chat calls
  * apply them by `prompt_id` after config.yaml's (worker/prompts/stored.ts). Proxy admins list, read and write
- * every prompt; a key whose metadata `prompts` lists ids lists and reads those; anyone else lists none, as in
- * LiteLLM. Secrets in litellm_params are stored sealed and shown masked (prompts/rows.ts, prompts/shown.ts,
+ * every prompt; a key whose metadata `prompts` lists ids (an admin's too: LiteLLM checks the list first) lists
+ * and reads those only; anyone else lists none, as in LiteLLM. Secrets in litellm_params are stored sealed and shown masked (prompts/rows.ts, prompts/shown.ts,
  * prompts/sent-back.ts).
  */
 import { desc, eq } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { promptTable, type PromptRow } from '../../drizzle/schema/prompts.ts';
+import { storedRowsIfAny } from '../../worker/db/pg-code.ts';
 import { GatewayError } from '../../worker/errors.ts';
 import type { Json } from '../../worker/json.ts';
 import type { PromptSpec } from '../../worker/prompts/schema.ts';
@@ -21,7 +22,6 @@ import { describeRoute } from '../lib/openapi.ts';
 import { badRequest, notFound, parseBody } from '../lib/validation.ts';
 import { actorName, commit } from './principals/mutation.ts';
 import { insertNextVersion, lockPrompt, namedVersions, openedParams, paramsToStore, promptVersions, TABLE } from './prompts/rows.ts';
-import { storedRowsIfAny } from './prompts/listed.ts';
 import { withSecretsTakenBack } from './prompts/sent-back.ts';
 import { configSpec, rawTemplate, storedSpec } from './prompts/shown.ts';
 
@@ -54,12 +54,15 @@ const db = (c: AdminContext) => c.get('db')().db;
 
 type Found = { config: PromptSpec } | { row: PromptRow };
 
-/** A prompt by the id an answer shows: config.yaml's, a stored version (`<id>.v<n>`), or a stored prompt's latest version. */
+/**
+ * A prompt by the id an answer shows: config.yaml's, a stored version (`<id>.v<n>`), or a stored prompt's latest
+ * version; without a database (or before 0014) only config.yaml's, so another id is not found rather than a failure.
+ */
 async function findPrompt(c: AdminContext, state: GatewayState, id: string): Promise<Found | undefined> {
   const configured = configPrompt(state, id);
   if (configured) return { config: configured };
   const versioned = versionedId(id);
-  const [row] = versioned ? await promptVersions(db(c), versioned.base, versioned.version) : await promptVersions(db(c), id);
+  const [row] = await storedRowsIfAny(c.env, () => (versioned ? promptVersions(db(c), versioned.base, versioned.version) : promptVersions(db(c), id)), []);
   return row && { row };
 }
 

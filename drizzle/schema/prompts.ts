@@ -6,11 +6,14 @@
 import { integer, jsonb, pgTable, text, unique } from 'drizzle-orm/pg-core';
 import { createdAt, json, type Json, updatedAt, uuidPk } from './columns.ts';
 
+/** LiteLLM's default environment, which every prompt Tollgate stores is in. */
+export const DEFAULT_ENVIRONMENT = 'development';
+
 export const promptTable = pgTable('LiteLLM_PromptTable', {
   id: uuidPk(),
   prompt_id: text().notNull(),
   version: integer().notNull().default(1),
-  environment: text().notNull().default('development'),
+  environment: text().notNull().default(DEFAULT_ENVIRONMENT),
   created_by: text(),
   litellm_params: jsonb().$type<Json>().notNull(),
   prompt_info: json(),

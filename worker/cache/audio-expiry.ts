@@ -4,7 +4,7 @@
  * hour after the answer). A replay after that would hand out an id the next turn fails on, so such an answer is
  * kept no longer than its audio lives (and not at all once it has expired).
  */
-const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+import { isObject } from '../json.ts';
 
 /** The earliest `expires_at` (epoch seconds) of the answer's audio, or undefined when it carries none. */
 function audioExpiry(json: string): number | undefined {

@@ -17,6 +17,7 @@ import { sqsCallbackWarnings } from './sqs-callback-schema.ts';
 import { interceptionWarnings } from '../websearch/settings.ts';
 import { STANDARD_LOGGER_NAMES } from '../telemetry/standard/registry.ts';
 import { MAX_TRACKED } from '../telemetry/alerts/pagerduty.ts';
+import { EMAIL_CALLBACKS, emailCallbackWarnings, UNSERVED_CALLBACK_NOTES } from './email-callbacks.ts';
 
 /** The first segments of the gateway's own routes (worker/app.ts, the admin Worker's, the providers' pass-through prefixes). */
 const BUILT_IN_PREFIXES = [
@@ -30,7 +31,7 @@ const BUILT_IN_PREFIXES = [
 const EXACT_GET_ROUTES = ['/routes', '/test', '/public/model_hub', '/public/model_hub/info'];
 
 /** Callbacks Tollgate serves (the standard loggers: generic_api, datadog, s3, langsmith, ...); LiteLLM has many more (azure_storage, ...). */
-const SUPPORTED_CALLBACKS = new Set(['langfuse', 'prometheus', 'otel', 'langfuse_otel', 'arize_phoenix', 'arize', ...OTLP_VENDORS, 'websearch_interception', ...STANDARD_LOGGER_NAMES]);
+const SUPPORTED_CALLBACKS = new Set(['langfuse', 'prometheus', 'otel', 'langfuse_otel', 'arize_phoenix', 'arize', ...OTLP_VENDORS, 'websearch_interception', ...STANDARD_LOGGER_NAMES, ...EMAIL_CALLBACKS]);
 
 /** Pre-call checks that load with a warning: not built, or what Tollgate does anyway. */
 const PRE_CALL_CHECK_NOTES: Partial<Record<string, string>> = {};
@@ -45,9 +46,12 @@ export function crossReferenceWarnings(config: TollgateConfig): string[] {
   const l = config.litellm_settings;
   for (const [field, list] of [['success_callback', l.success_callback], ['failure_callback', l.failure_callback], ['callbacks', l.callbacks]] as const) {
     for (const name of list ?? []) {
-      if (!SUPPORTED_CALLBACKS.has(name)) out.push(`litellm_settings.${field}: callback "${name}" is not supported by Tollgate yet (ignored; supported: ${[...SUPPORTED_CALLBACKS].join(', ')})`);
+      const note = UNSERVED_CALLBACK_NOTES[name];
+      if (note) out.push(`litellm_settings.${field}: callback "${name}" ${note}`);
+      else if (!SUPPORTED_CALLBACKS.has(name)) out.push(`litellm_settings.${field}: callback "${name}" is not supported by Tollgate yet (ignored; supported: ${[...SUPPORTED_CALLBACKS].join(', ')})`);
     }
   }
+  out.push(...emailCallbackWarnings([l.callbacks, l.success_callback, l.failure_callback]));
   out.push(...interceptionWarnings(config));
   for (const name of l.service_callback ?? []) {
     if (name !== 'prometheus_system') out.push(`litellm_settings.service_callback: "${name}" is not supported by Tollgate yet (ignored; supported: prometheus_system)`);

@@ -9,7 +9,8 @@ import type { PromptSpec } from './schema.ts';
 
 /**
  * A stored version that cannot apply on this gateway, and why (stored-params.ts `needsEnv`: a variable it refers
- * to is not set here): calls naming it are a 400 saying so, rather than told no such prompt exists.
+ * to is not set here, or is one of the gateway's own secrets): calls naming it are a 400 saying so, rather than
+ * told no such prompt exists.
  */
 export interface UnusableHere {
   integration: string;
@@ -41,7 +42,7 @@ export function versionedId(id: string): { base: string; version: number } | und
 export const shownPromptId = (base: string, version: number): string => `${base}.v${version}`;
 
 /** The highest version of a prompt's versions. */
-export function latestVersion(versions: ReadonlyMap<number, unknown>): number {
+function latestVersion(versions: ReadonlyMap<number, unknown>): number {
   let latest = 0;
   for (const v of versions.keys()) if (v > latest) latest = v;
   return latest;

@@ -33,6 +33,15 @@ describe('a stored prompt\'s litellm_params', () => {
     expect(issues(storedPromptSpec('p', { prompt_integration: 'generic_prompt_management', api_base: 'not a url' }, null, undefined))).toContain('litellm_params.api_base');
   });
 
+  it("a row naming the gateway's own secrets (written by SQL, or by a LiteLLM sharing the database) is refused, never resolved", () => {
+    const env = { LITELLM_MASTER_KEY: 'sk-master-1', LITELLM_SALT_KEY: 'salt-1', DATABASE_URL: 'postgres://u:p@db/x', PROMPT_BASE: 'https://prompts.example' };
+    const stolen = storedPromptSpec('p', { prompt_integration: 'generic_prompt_management', api_base: 'https://attacker.example', api_key: 'os.environ/LITELLM_MASTER_KEY' }, null, env);
+    expect(stolen).toEqual({ needsEnv: "litellm_params.api_key is os.environ/LITELLM_MASTER_KEY, refused: the gateway's own secrets are never sent for a stored prompt" });
+    const several = storedPromptSpec('p', { prompt_integration: 'langfuse', langfuse_host: 'os.environ/PROMPT_BASE', langfuse_public_key: 'os.environ/DATABASE_URL', langfuse_secret_key: 'os.environ/LITELLM_SALT_KEY' }, null, env);
+    expect(several).toEqual({ needsEnv: "litellm_params.langfuse_public_key is os.environ/DATABASE_URL, litellm_params.langfuse_secret_key is os.environ/LITELLM_SALT_KEY, refused: the gateway's own secrets are never sent for a stored prompt" });
+    for (const made of [stolen, several]) expect(JSON.stringify(made)).not.toMatch(/sk-master-1|salt-1|postgres:/);
+  });
+
   it('the gateway names a variable it lacks, and the LANGFUSE_* keys a Langfuse prompt without its own needs', () => {
     const generic = { prompt_integration: 'generic_prompt_management', api_base: 'os.environ/PROMPT_BASE', api_key: 'os.environ/PROMPT_KEY' };
     expect(storedPromptSpec('p', generic, null, { PROMPT_KEY: 'k' })).toEqual({ needsEnv: 'litellm_params.api_base is os.environ/PROMPT_BASE, which is not set on the gateway' });

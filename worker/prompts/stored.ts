@@ -11,7 +11,7 @@
 import { inArray } from 'drizzle-orm';
 import { promptTable } from '../../drizzle/schema/prompts.ts';
 import { openDatabase, type DatabaseEnv } from '../db/client.ts';
-import { pgCode, UNDEFINED_TABLE } from '../db/pg-code.ts';
+import { storedRowsIfAny } from '../db/pg-code.ts';
 import { Refreshed, type WaitUntil } from '../db/refreshed.ts';
 import { StampedRows } from '../db/stamped.ts';
 import { sealingSecret } from '../models/db-models.ts';
@@ -20,7 +20,7 @@ import { knowsStoredPrompt, pickStoredPrompt, type StoredPick, type StoredPrompt
 import { type OpenedVersion, readStoredPrompts } from './stored-read.ts';
 
 /** The oldest copy a call applies without waiting for a read: a deleted prompt stops applying within this. */
-export const STALE_AFTER_MS = 15_000;
+const STALE_AFTER_MS = 15_000;
 
 /**
  * What this needs of the gateway's state (state.ts GatewayState): one object per loaded config (a new one reads
@@ -67,14 +67,10 @@ async function loadStoredPrompts(env: Record<string, unknown> & DatabaseEnv, sec
   const database = openDatabase(env);
   try {
     return await readStoredPrompts({
-      stamps: () => database.db
+      // A database not yet migrated to 0014 has no stored prompts.
+      stamps: () => storedRowsIfAny(env, () => database.db
         .select({ id: promptTable.id, prompt_id: promptTable.prompt_id, version: promptTable.version, updated_at: promptTable.updated_at })
-        .from(promptTable)
-        .catch((err: unknown) => {
-          // A database not yet migrated to 0014 has no stored prompts.
-          if (pgCode(err) === UNDEFINED_TABLE) return [];
-          throw err;
-        }),
+        .from(promptTable), []),
       contents: (ids) => database.db
         .select({ id: promptTable.id, litellm_params: promptTable.litellm_params, prompt_info: promptTable.prompt_info })
         .from(promptTable)

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../errors.ts';
 import { parseFrontMatter, splitFrontMatter } from './front-matter.ts';
-import { MAX_RENDERED_CHARS, renderBudget, renderDotprompt, substituteBraces, unsupportedTag } from './template.ts';
+import { compileDotprompt } from './dotprompt.ts';
+import { MAX_RENDERED_CHARS, renderBudget, renderDotprompt, substituteBraces, tagSpans, unsupportedTag, withoutComments } from './template.ts';
 
 describe('dotprompt front matter', () => {
   it('reads scalars, nested mappings and JSON flow values; the template follows the second ---', () => {
@@ -111,5 +112,41 @@ describe('the size a prompt renders to', () => {
     expect([err?.status, err?.param]).toEqual([400, 'prompt_variables']);
     expect(() => renderDotprompt('p', '{{a}}'.repeat(5), big)).toThrow(`more than ${MAX_RENDERED_CHARS} characters`);
     expect(() => substituteBraces('{a}', { a: '{b}'.repeat(100_000), b: 'y'.repeat(1000) }, renderBudget('p'))).not.toThrow();
+  });
+});
+
+describe('finding tags in linear time', () => {
+  const LAZY_TAG = /\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\}|\{#[\s\S]*?#\}/g;
+  const LAZY_COMMENT = /\{#[\s\S]*?#\}/g;
+
+  it('finds the tags and comments the lazy regexes find, on templates of braces, %, # and text', () => {
+    let seed = 7;
+    const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+    for (let i = 0; i < 3000; i++) {
+      const template = Array.from({ length: Math.floor(random() * 24) }, () => '{}%#a '[Math.floor(random() * 6)]).join('');
+      const lazyFirst = [...template.matchAll(LAZY_TAG)].map(([t]) => t).find((t) => !t.startsWith('{#') && !/^\{\{-?\s*[A-Za-z_][A-Za-z0-9_]*\s*-?\}\}$/.test(t));
+      expect(unsupportedTag(template), template).toBe(lazyFirst);
+      expect(withoutComments(template), template).toBe(template.replace(LAZY_COMMENT, ''));
+      expect([...tagSpans(template, [['{{', '}}'], ['{%', '%}'], ['{#', '#}']])].map(([s, e]) => template.slice(s, e)), template)
+        .toEqual([...template.matchAll(LAZY_TAG)].map(([t]) => t));
+    }
+  });
+
+  it.each(['{{', '{#', '{%', '{{{#{%', '{{ a'])('a 1 MB template of unclosed %s is read in well under a second', (unit) => {
+    const template = unit.repeat(Math.ceil(1024 * 1024 / unit.length));
+    const started = performance.now();
+    expect(unsupportedTag(template)).toBeUndefined();
+    expect(withoutComments(template)).toBe(template);
+    expect(compileDotprompt('p', { metadata: {}, template: `User: ${template}` }, {}).messages[0]!.content).toBe(template.trim());
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
+  it('tags each holding an opener whose closer is far on are found in linear time too', () => {
+    const n = 200_000;
+    const started = performance.now();
+    let count = 0;
+    for (const _ of tagSpans(`${'{%{{%}'.repeat(n)}}}`, [['{{', '}}'], ['{%', '%}']])) count++;
+    expect(count).toBe(n);
+    expect(performance.now() - started).toBeLessThan(1000);
   });
 });

@@ -4,7 +4,8 @@
  * and helpers (`{% for %}`, `{{#if}}`, `{{ x | upper }}`) are refused rather than sent half-rendered.
  * Both renderers make one pass over the template, so a variable's value is never searched for others,
  * and count what they render against MAX_RENDERED_CHARS: a few placeholders of a large variable cannot
- * make the gateway build a prompt far past any body it would accept.
+ * make the gateway build a prompt far past any body it would accept. Tags are found in linear time
+ * (tagSpans), as a template may be a caller's (`POST /prompts/test`).
  */
 import { GatewayError } from '../errors.ts';
 
@@ -12,8 +13,11 @@ import { GatewayError } from '../errors.ts';
 export const MAX_RENDERED_CHARS = 4 * 1024 * 1024;
 
 const PLACEHOLDER = /\{\{-?\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*-?\}\}/g;
-const ANY_TAG = /\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\}|\{#[\s\S]*?#\}/g;
-const COMMENT = /\{#[\s\S]*?#\}/g;
+const WHOLE_PLACEHOLDER = new RegExp(`^${PLACEHOLDER.source}$`);
+/** A tag's opener and closer: a variable or helper, a block, a comment. */
+type TagKind = readonly [open: string, close: string];
+const ANY_TAG: readonly TagKind[] = [['{{', '}}'], ['{%', '%}'], ['{#', '#}']];
+const COMMENT: readonly TagKind[] = [['{#', '#}']];
 const BRACES = /\{\{([^{}]+)\}\}|\{([^{}]+)\}/g;
 
 /** Charges rendered characters to one call's prompt; throws a 400 once MAX_RENDERED_CHARS is passed. */
@@ -31,18 +35,52 @@ export function renderBudget(promptId: string, max = MAX_RENDERED_CHARS): Render
   };
 }
 
+/**
+ * Where the tags of `kinds` are in `template`, left to right: from the first opener, to the first closer after
+ * it, then on from there; an opener with no closer after it is text. As a lazy regex (`/\{\{[\s\S]*?\}\}/g`)
+ * finds them, but in linear time: such a regex scans to the end from every unclosed opener (a template of `{{`
+ * is quadratic: seconds for 100 KB), while here each kind's next opener and closer are found once and kept until
+ * passed, and a kind with an opener but no closer after it has no tag further on.
+ */
+export function* tagSpans(template: string, kinds: readonly TagKind[]): Generator<[start: number, end: number]> {
+  const next = kinds.map(() => ({ open: -1, close: -1, done: false }));
+  let at = 0;
+  for (;;) {
+    let first: [number, number] | undefined;
+    kinds.forEach(([open, close], k) => {
+      const n = next[k]!;
+      if (n.done) return;
+      if (n.open < at) n.open = template.indexOf(open, at);
+      // The first closer after an earlier opener is the first after this one too, unless the opener passed it.
+      if (n.open >= 0 && n.close < n.open + open.length) n.close = template.indexOf(close, n.open + open.length);
+      if (n.open < 0 || n.close < 0) n.done = true;
+      else if (!first || n.open < first[0]) first = [n.open, n.close + close.length];
+    });
+    if (!first) return;
+    yield first;
+    at = first[1];
+  }
+}
+
 /** The first tag of `template` that is not a plain variable, or undefined when there is none. */
 export function unsupportedTag(template: string): string | undefined {
-  for (const [tag] of template.matchAll(ANY_TAG)) {
+  for (const [start, end] of tagSpans(template, ANY_TAG)) {
+    const tag = template.slice(start, end);
     if (tag.startsWith('{#')) continue; // a Jinja comment renders as nothing
-    if (!new RegExp(`^${PLACEHOLDER.source}$`).test(tag)) return tag;
+    if (!WHOLE_PLACEHOLDER.test(tag)) return tag;
   }
   return undefined;
 }
 
 /** `template` without its Jinja comments (`{# .. #}`), which render as nothing. */
 export function withoutComments(template: string): string {
-  return template.replace(COMMENT, '');
+  let out = '';
+  let from = 0;
+  for (const [start, end] of tagSpans(template, COMMENT)) {
+    out += template.slice(from, start);
+    from = end;
+  }
+  return from ? out + template.slice(from) : template;
 }
 
 /**

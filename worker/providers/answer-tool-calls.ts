@@ -7,7 +7,7 @@ import type { AnswerToolCall, CallOutcome } from './types.ts';
 const MAX_KEPT_CALLS = 128;
 export const MAX_KEPT_ARGUMENT_CHARS = 64 * 1024;
 
-/** An answer's tool calls as kept, and whether they leave out part of the answer's (past a cap, a custom tool's): then no cache stores them (`toolCallsCut`). */
+/** An answer's tool calls as kept, and whether they leave out part of the answer's (past a cap, a custom tool's): then a stream's answer is not rebuilt for the cache (`toolCallsCut`). */
 export interface KeptToolCalls {
   calls: AnswerToolCall[];
   cut: boolean;

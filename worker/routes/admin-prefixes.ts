@@ -1,4 +1,7 @@
-/** Path prefixes the admin Worker serves; the gateway forwards them over the service binding. */
+/**
+ * Path prefixes the admin Worker serves; the gateway forwards them over the service binding. Only paths no gateway
+ * route takes come here: `POST /prompts/test` (LiteLLM's prompt playground, a chat call) is the gateway's own (app.ts).
+ */
 export const ADMIN_PREFIXES = [
   '/key/', '/team/', '/user/', '/organization/', '/customer/', '/end_user/', '/budget/', '/model/',
   '/v1/model/', '/v2/model/', '/model_group/', '/model_hub/', '/spend/', '/global/', '/audit', '/cache/',

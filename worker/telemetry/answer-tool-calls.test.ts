@@ -23,6 +23,12 @@ describe('an answer\'s tool calls as the logs show them', () => {
     const keptCut = `${'x'.repeat(64 * 1024)}...(truncated, 100000 characters)`;
     expect(boundedToolCalls([call('call_1', 'f', keptCut)], 1000)[0]!.function.arguments).toMatch(/^x+\.\.\.\(truncated, 100000 characters\)$/);
     expect(boundedToolCalls([call('call_1', 'f', keptCut)], 100_000)[0]!.function.arguments).toBe(keptCut);
+    // Arguments left a budget (after the id, name and 64 of overhead) the kept part fits but its mark does not:
+    // no more of them than the budget, the whole length still stated; a budget they fit takes them whole.
+    const budgetOf = (left: number) => boundedToolCalls([call('call_1', 'f', keptCut)], left + 'call_1f'.length + 64)[0]!.function.arguments;
+    expect(budgetOf(64 * 1024 + 10)).toBe(keptCut);
+    expect(budgetOf(64 * 1024 - 1)).toBe(`${'x'.repeat(64 * 1024 - 1)}...(truncated, 100000 characters)`);
+    expect(budgetOf(keptCut.length)).toBe(keptCut);
     // The same words elsewhere in an answer's arguments are its own: their length is what is stated.
     const own = `${'x'.repeat(2000)}...(truncated, 9 characters)`;
     expect(boundedToolCalls([call('call_1', 'f', own)], 1000)[0]!.function.arguments).toMatch(/\.\.\.\(truncated, 2028 characters\)$/);

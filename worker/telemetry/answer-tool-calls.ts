@@ -18,8 +18,12 @@ export const toolCallsOf = (outcome: { responseToolCalls?: readonly AnswerToolCa
 
 /** A text cut to `max` characters, marked when cut with its whole `length` (never half of a surrogate pair). */
 export function cutText(text: string, max: number, length = text.length): string {
-  if (text.length <= max) return text;
-  const end = max > 0 && /[\ud800-\udbff]/.test(text.charAt(max - 1)) ? max - 1 : max;
+  return text.length <= max ? text : marked(text, max, length);
+}
+
+/** `text` cut to `max` characters (all of it when shorter) and marked with the whole `length` it was cut from. */
+function marked(text: string, max: number, length: number): string {
+  const end = max > 0 && max < text.length && /[\ud800-\udbff]/.test(text.charAt(max - 1)) ? max - 1 : max;
   return `${text.slice(0, end)}...(truncated, ${length} characters)`;
 }
 
@@ -28,12 +32,13 @@ const KEPT_CUT = /^\.\.\.\(truncated, (\d+) characters\)$/;
 
 /**
  * A tool call's `arguments` cut to `max` characters and marked: where the kept answer had already cut them, the
- * mark states the whole length the answer's were, not the kept one (one rule for a plain and a streamed answer).
+ * mark states the whole length the answer's were, not the kept one (one rule for a plain and a streamed answer),
+ * and stays when the kept part fits but its mark does not.
  */
 function cutArguments(args: string, max: number): string {
+  if (args.length <= max) return args;
   const whole = args.length > MAX_KEPT_ARGUMENT_CHARS ? KEPT_CUT.exec(args.slice(MAX_KEPT_ARGUMENT_CHARS))?.[1] : undefined;
-  if (whole === undefined) return cutText(args, max);
-  return MAX_KEPT_ARGUMENT_CHARS <= max ? args : cutText(args.slice(0, MAX_KEPT_ARGUMENT_CHARS), max, Number(whole));
+  return whole === undefined ? cutText(args, max) : marked(args.slice(0, MAX_KEPT_ARGUMENT_CHARS), max, Number(whole));
 }
 
 /**

@@ -4,7 +4,7 @@ import { type InvitationLinkRow, invitationLinks } from '../../../drizzle/schema
 import { hashKey } from '../../../worker/auth/secrets.ts';
 import type { Json } from '../../lib/serialize.ts';
 import { badRequest } from '../../lib/validation.ts';
-import type { Tx } from '../principals/mutation.ts';
+import type { Changes, Tx } from '../principals/mutation.ts';
 
 export const TABLE = 'LiteLLM_InvitationLink';
 
@@ -53,4 +53,14 @@ export const unknownInvitation = () => badRequest('Invitation id does not exist 
 export async function lockedInvitation(tx: Tx, id: string): Promise<InvitationLinkRow | undefined> {
   const [row] = await tx.select().from(invitationLinks).where(eq(invitationLinks.id, id)).for('update');
   return row;
+}
+
+/** A new link for the user, valid seven days, audited under its hashed id. */
+export async function insertInvitation(tx: Tx, changes: Changes, userId: string, actor: string): Promise<InvitationLinkRow> {
+  const now = new Date();
+  const [created] = await tx.insert(invitationLinks).values({
+    user_id: userId, expires_at: new Date(now.getTime() + INVITATION_TTL_MS), created_at: now, created_by: actor, updated_at: now, updated_by: actor,
+  }).returning() as [InvitationLinkRow];
+  await changes.audit({ action: 'created', table: TABLE, objectId: await invitationAuditId(created.id), after: invitationAuditJson(created) });
+  return created;
 }

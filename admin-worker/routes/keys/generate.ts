@@ -10,6 +10,7 @@ import { deprecatedVerificationTokens, type KeyRow, verificationTokens } from '.
 import { abbreviateKey, hashKey, newPlainKey } from '../../../worker/auth/secrets.ts';
 import { durationSeconds } from '../../../worker/limits/windows.ts';
 import { writeAudit } from '../../lib/audit.ts';
+import { emailKey } from '../../email/events.ts';
 import { requireAdminForPrivilegedFields } from '../../lib/env-refs.ts';
 import { checkedSentBack } from '../../lib/logging-sent-back.ts';
 import { refuseMaskedLogging } from '../../lib/secret-mask.ts';
@@ -106,7 +107,9 @@ async function generate(c: AdminContext, serviceAccount: boolean): Promise<Respo
   });
   await refreshKeys(c.env, [token]);
   const budget = (await budgetsById(db, [row.budget_id])).get(row.budget_id ?? '');
-  return c.json(generateResponse(plain, row, budget, data, clock));
+  const answer = generateResponse(plain, row, budget, data, clock);
+  if (data.send_invite_email === true) emailKey(c, 'virtual_key_created', answer, plain, true);
+  return c.json(answer);
 }
 
 /**
@@ -181,5 +184,8 @@ export async function regenerateKey(c: AdminContext): Promise<Response> {
   });
   await refreshKeys(c.env, [before.token, row.token, ...graced]);
   const budget = (await budgetsById(db, [row.budget_id])).get(row.budget_id ?? '');
-  return c.json(generateResponse(plain, row, budget, data, clock));
+  const answer = generateResponse(plain, row, budget, data, clock);
+  // LiteLLM emails a rotated key's user whenever an email callback is on, whatever the request says.
+  emailKey(c, 'virtual_key_rotated', answer, plain, false);
+  return c.json(answer);
 }

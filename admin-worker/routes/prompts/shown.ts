@@ -1,10 +1,11 @@
 /**
  * Prompts as `/prompts` shows them, in LiteLLM's PromptSpec shape: config.yaml's under their own id with
  * `prompt_info.prompt_type: "config"`, stored ones as `<id>.v<n>` with `"db"`. Secrets (PROMPT_SECRET_FIELDS)
- * are masked as every admin answer masks them (`...abcd`; an `os.environ/NAME` as written), and URLs with their
- * credentials or query masked; the audit log keeps the same view.
+ * are masked as every admin answer masks them (`...abcd`; an `os.environ/NAME` as written), URLs with their
+ * credentials or query masked, and the values of `provider_specific_query_params` (sent in api_base's query, where
+ * a store's token may travel) as `****`; the audit log keeps the same view.
  */
-import type { PromptRow } from '../../../drizzle/schema/prompts.ts';
+import { DEFAULT_ENVIRONMENT, type PromptRow } from '../../../drizzle/schema/prompts.ts';
 import { isObject, type Json } from '../../../worker/json.ts';
 import { loadDotprompts, pickDotprompt } from '../../../worker/prompts/dotprompt.ts';
 import type { PromptSpec } from '../../../worker/prompts/schema.ts';
@@ -12,15 +13,18 @@ import { shownPromptId } from '../../../worker/prompts/stored-ids.ts';
 import { isPromptSecret } from '../../../worker/prompts/stored-params.ts';
 import { masked, maskedUrl } from '../../lib/secret-mask.ts';
 
-/** LiteLLM's default environment, which every prompt Tollgate stores is in. */
-export const DEFAULT_ENVIRONMENT = 'development';
-
 /** Fields holding where a prompt is fetched from, shown with their URL's credentials and query masked. */
 export const URL_FIELDS = new Set(['api_base', 'langfuse_host']);
 
+/** The field whose values are sent in api_base's query, shown masked as that query is: each value QUERY_MASK. */
+export const QUERY_FIELD = 'provider_specific_query_params';
+export const QUERY_MASK = '****';
+
+const maskedQuery = (v: unknown): unknown => (isObject(v) ? Object.fromEntries(Object.keys(v).map((name) => [name, QUERY_MASK])) : v);
+
 /** litellm_params as an answer shows them. */
-export function shownParams(params: Json): Json {
-  return Object.fromEntries(Object.entries(params).map(([k, v]) => [k, isPromptSecret(k) ? masked(v) : URL_FIELDS.has(k) ? maskedUrl(v) : v]));
+function shownParams(params: Json): Json {
+  return Object.fromEntries(Object.entries(params).map(([k, v]) => [k, isPromptSecret(k) ? masked(v) : URL_FIELDS.has(k) ? maskedUrl(v) : k === QUERY_FIELD ? maskedQuery(v) : v]));
 }
 
 /** A stored row as LiteLLM's PromptSpec, `params` its litellm_params opened (or with unopenable secrets masked already). */

@@ -22,6 +22,8 @@ import { failureReason } from '../../lib/pg-error.ts';
 import { requireAdminForPrivilegedFields } from '../../lib/env-refs.ts';
 import { keptGrant } from '../keys/fields.ts';
 import { assertUserIsNew, findUser, findUserByEmail } from './store.ts';
+import { emailInvitation, invitationSettings } from '../../email/events.ts';
+import { insertInvitation } from '../invitations/rows.ts';
 import { newUserRow, personalKeyRow, SELF_SERVICE_FIELDS, userPatch, withInternalUserBudget } from './values.ts';
 
 export const userWriteRoutes = new Hono<AdminBindings>();
@@ -47,6 +49,8 @@ userWriteRoutes.post('/user/new', async (c) => {
   const userId = body.user_id ?? crypto.randomUUID();
   const plain = body.auto_create_key ? newPlainKey() : null;
   const actor = actorName(c);
+  // LiteLLM's invitation email: with a link the new user accepts, created with the user.
+  const email = body.send_invite_email ? invitationSettings(c, body.user_email) : undefined;
   const result = await commit(c, async (tx, changes) => {
     await assertUserIsNew(tx, body.user_id, body.user_email);
     const joinRows: TeamRow[] = [];
@@ -77,8 +81,10 @@ userWriteRoutes.post('/user/new', async (c) => {
       [key] = await tx.insert(verificationTokens).values(await personalKeyRow(plain, created, body, actor)).returning();
       await changes.audit({ action: 'created', table: 'LiteLLM_VerificationToken', objectId: key!.token, after: keyJson(key!) });
     }
-    return { user: (await findUser(tx, userId)) as UserRow, key };
+    const invitation = email ? await insertInvitation(tx, changes, userId, actor) : undefined;
+    return { user: (await findUser(tx, userId)) as UserRow, key, invitation };
   }, { onDuplicate: () => badRequest(`User with id ${userId} already exists`, 'user_id') });
+  if (email && result.invitation) emailInvitation(c, email, body.user_email as string, result.invitation.id);
   return c.json({
     ...userJson(result.user),
     key: plain,

@@ -63,9 +63,6 @@ export function traceContextOf(traceparent: string | null | undefined): { traceI
   return { traceId: match[1]!, spanId: match[2]! };
 }
 
-/** The client's trace and span from its request's `traceparent` header. */
-export const parentOf = (headers: RequestHeaders): { traceId: string; spanId: string } | undefined => traceContextOf(headers.get('traceparent'));
-
 export const nanos = (iso: string): string => `${Date.parse(iso)}000000`;
 
 export function put(out: Attribute[], key: string, value: unknown): void {
@@ -195,7 +192,7 @@ export interface SpanShape {
  */
 export function spanJson(call: Pick<SpanCall, 'record' | 'headers'>, attributes: Attribute[], status: { code: number; message?: string }, shape: SpanShape = {}): string {
   const { record } = call;
-  const parent = parentOf(call.headers);
+  const parent = traceContextOf(call.headers.get('traceparent'));
   const id = record.request_id.replace(/-/g, '').toLowerCase();
   const own = /^[\da-f]{32}$/.test(id) ? id : randomHex(16);
   return JSON.stringify({

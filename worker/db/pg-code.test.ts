@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { storedRowsIfAny } from './listed.ts';
+import { storedRowsIfAny } from './pg-code.ts';
 
-describe("stored prompts read for a listing that shows config.yaml's too", () => {
+describe('rows of a table that may not be there yet', () => {
   it('are none without DATABASE_URL (nothing read) or before the migration, and a real failure still fails', async () => {
     let reads = 0;
     expect(await storedRowsIfAny({}, async () => { reads++; return ['row']; }, [])).toEqual([]);
