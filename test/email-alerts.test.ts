@@ -44,12 +44,32 @@ describe('email alerting through Resend', () => {
     await resend.ok('/user/new', { user_id: 'ann', user_email: 'ann@example.com', send_invite_email: true, auto_create_key: false });
     const email = await arrived('ann@example.com', 'LiteLLM: Welcome to LiteLLM Proxy');
     const [link] = await resend.rows('SELECT id FROM "LiteLLM_InvitationLink" WHERE user_id = $1', ['ann']);
-    expect(link).toBeDefined();
     expect(email.from).toBe('ai@corp.example');
     expect(email.headers.authorization).toBe(`Bearer ${API_KEYS.resend}`);
     expect(email.html).toContain(`href="https://gateway.example.com/ui?invitation_id=${link!.id}"`);
     expect(email.html).toContain('help@corp.example');
     expect(email.html).toContain('src="https://corp.example/logo.png"');
+    // The emailed id is what the invited user claims the link with, no key needed.
+    const id = /invitation_id=([0-9a-f-]{36})"/.exec(email.html)![1]!;
+    const token = await resend.call(`/onboarding/get_token?invite_link=${id}`, undefined, null);
+    expect([token.status, token.body.user_id, token.body.user_email]).toEqual([200, 'ann', 'ann@example.com']);
+    const claimed = await resend.call('/onboarding/claim_token', { invitation_link: id, user_id: 'ann', password: 'ann-password-1' }, null);
+    expect([claimed.status, claimed.body.user_id]).toEqual([200, 'ann']);
+  });
+
+  it('warns that an invitation without user_email is not sent once the user is created, and not for a refused /user/new', async () => {
+    await resend.ok('/user/new', { user_id: 'hal', auto_create_key: false });
+    const refused = await consoleLines(async () => {
+      expect((await resend.call('/user/new', { user_id: 'hal', send_invite_email: true, auto_create_key: false })).status).toBe(400);
+      await new Promise((r) => setTimeout(r, 1_000));
+    });
+    expect(refused.join('\n')).not.toContain('not sent');
+    const created = await consoleLines(async () => {
+      await resend.ok('/user/new', { user_id: 'ivy', send_invite_email: true, auto_create_key: false });
+      await new Promise((r) => setTimeout(r, 1_000));
+    });
+    expect(created.join('\n')).toContain('email "LiteLLM: Welcome to LiteLLM Proxy" not sent: /user/new has no user_email');
+    expect(await resend.rows('SELECT id FROM "LiteLLM_InvitationLink" WHERE user_id = $1', ['ivy'])).toEqual([]);
   });
 
   it('emails the key\'s user its new key, with its facts escaped, retrying a 429 after retry-after and a 500 under one Idempotency-Key', async () => {
@@ -59,6 +79,9 @@ describe('email alerting through Resend', () => {
     const key = await resend.generate({ user_id: 'bo', key_alias: '<b>bo</b>-laptop', max_budget: 12.5, models: ['gpt-4o'], send_invite_email: true });
     const email = await arrived('bo@example.com', 'LiteLLM: API Key Created');
     expect(fake.attempts - before).toBe(3);
+    // retry-after: 1 is waited out before the second attempt.
+    const [sentAt, retriedAt] = fake.attemptTimes.slice(before);
+    expect(retriedAt! - sentAt!).toBeGreaterThanOrEqual(900);
     const [first, ...retries] = fake.idempotencyKeys.slice(before);
     expect(first).toMatch(/^[0-9a-f-]{36}$/);
     expect(retries).toEqual([first, first]);

@@ -6,7 +6,7 @@ import { TEST_MASTER_KEY } from './support/stack.ts';
 
 // Prompts stored through LiteLLM's prompt management API (/prompts, LiteLLM_PromptTable), beside config.yaml's
 // prompts: written by the admin Worker, versioned, applied by chat calls through the gateway (official client).
-// Who may write and read them, what a write refuses and their secrets: prompt-management-db-access.test.ts.
+// Who may write and read them: prompt-management-db-access.test.ts; what a write refuses: prompt-management-db-refusals.test.ts; their secrets: prompt-management-db-secrets.test.ts.
 
 usePromptStack();
 

@@ -97,7 +97,7 @@ describe('POST /prompts/test', () => {
       status: 400, error: { message: 'Model is required in dotprompt metadata', type: 'bad_request_error', param: 'dotprompt_content', code: '400' },
     });
     expect((await refused({ prompt_variables: {} })).error).toMatchObject({ param: 'dotprompt_content', code: '400' });
-    expect((await refused({ dotprompt_content: 7 })).error.param).toBe('dotprompt_content');
+    expect((await refused({ dotprompt_content: 7 })).error).toMatchObject({ param: 'dotprompt_content', message: 'dotprompt_content: must be a string' });
     expect((await refused({ dotprompt_content: PROMPT, prompt_variables: ['algebra'] })).error.param).toBe('prompt_variables');
     expect((await refused({ dotprompt_content: PROMPT, conversation_history: 'hi' })).error.param).toBe('conversation_history');
     expect((await refused('{not json')).status).toBe(400);
@@ -168,7 +168,7 @@ describe('POST /prompts/test', () => {
   it('a 1 MB dotprompt of unclosed {{ is refused at once; one past 256 KB is a 400 naming dotprompt_content', async () => {
     const started = Date.now();
     const unclosed = await refused({ dotprompt_content: `---\nmodel: small\n---\nUser: ${'{{'.repeat(512 * 1024)}` });
-    expect(unclosed.error).toMatchObject({ param: 'dotprompt_content', message: 'dotprompt_content: dotprompt_content must be at most 262144 characters', code: '400' });
+    expect(unclosed.error).toMatchObject({ param: 'dotprompt_content', message: 'dotprompt_content: must be at most 262144 characters', code: '400' });
     // Just under the cap, all unclosed openers: text, rendered and sent.
     const res = await promptTest({ dotprompt_content: `---\nmodel: small\n---\nUser: ${'{{'.repeat(128 * 1024 - 20)}` });
     expect(res.status).toBe(200);

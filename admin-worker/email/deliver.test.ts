@@ -56,6 +56,15 @@ describe('email delivery', () => {
     expect(line).not.toContain('sk-plain-secret');
   });
 
+  it('keeps the recipient out of the log when the provider\'s reason quotes the address', async () => {
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const s = scripted([() => Response.json({ name: 'validation_error', message: 'Invalid `to` field: ann@example.com is on the suppression list' }, { status: 422 })]);
+    expect(await deliverEmail(settings, email, [], s.deps)).toBe(false);
+    const line = errors.mock.calls.flat().join(' ');
+    expect(line).toContain('422 validation_error: Invalid `to` field: [redacted] is on the suppression list');
+    expect(line).not.toContain('ann@example.com');
+  });
+
   it('stops after a bounded number of attempts when the provider keeps failing', async () => {
     vi.spyOn(console, 'error').mockImplementation(() => undefined);
     const s = scripted(Array.from({ length: 10 }, () => () => new Response('down', { status: 503 })));

@@ -36,11 +36,14 @@ function retryAfterMs(res: Response, now: number): number | undefined {
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
-/** Sends `email`; true once the provider accepted it. Never throws. `secrets` are kept out of the failure's log line. */
+/**
+ * Sends `email`; true once the provider accepted it. Never throws. `secrets`, the API key and the recipient (a
+ * provider's reason may quote the address) are kept out of the failure's log line.
+ */
 export async function deliverEmail(settings: EmailSettings, email: RenderedEmail, secrets: readonly string[], deps: DeliveryDeps = {}): Promise<boolean> {
   const { fetch: send = fetch, sleep = realSleep, now = Date.now } = deps;
   const { url, init } = providerRequest(settings, email, crypto.randomUUID());
-  const redact = (text: string) => [settings.apiKey, ...secrets].reduce((out, secret) => (secret ? out.replaceAll(secret, '[redacted]') : out), text);
+  const redact = (text: string) => [settings.apiKey, email.to, ...secrets].reduce((out, secret) => (secret ? out.replaceAll(secret, '[redacted]') : out), text);
   const deadline = now() + TOTAL_MS;
   let failure = '';
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {

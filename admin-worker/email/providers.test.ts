@@ -40,12 +40,19 @@ describe('email provider requests', () => {
   });
 
   it('says why no email goes: a named callback without its API key, or send_invite_email without an email callback', () => {
-    expect(emailSetup([['resend_email'], ['sendgrid_email']], {}, false).warning)
-      .toBe('resend_email needs RESEND_API_KEY, sendgrid_email needs SENDGRID_API_KEY (a secret of the admin Worker), which is not set');
-    expect(emailSetup([['langfuse']], {}, true).warning).toBe('send_invite_email is true but litellm_settings.callbacks names no email callback (resend_email or sendgrid_email)');
+    expect(emailSetup([['resend_email'], ['sendgrid_email']], {}, 'virtual_key_rotated', false).warning)
+      .toBe('email "LiteLLM: API Key Rotated" not sent: resend_email needs RESEND_API_KEY, sendgrid_email needs SENDGRID_API_KEY (a secret of the admin Worker), which is not set');
+    expect(emailSetup([['langfuse']], {}, 'virtual_key_created', true).warning)
+      .toBe('email "LiteLLM: API Key Created" not sent: send_invite_email is true but litellm_settings.callbacks names no email callback (resend_email or sendgrid_email)');
     // A rotation emails only when a callback is on: without one nothing is asked for, nothing warned.
-    expect(emailSetup([['langfuse']], {}, false)).toEqual({});
-    expect(emailSetup([['resend_email']], { RESEND_API_KEY: 're_1' }, true).warning).toBeUndefined();
+    expect(emailSetup([['langfuse']], {}, 'virtual_key_rotated', false)).toEqual({});
+    expect(emailSetup([['resend_email']], { RESEND_API_KEY: 're_1' }, 'virtual_key_created', true).warning).toBeUndefined();
+  });
+
+  it('names the email a warning is about by the subject EMAIL_SUBJECT_* sets', () => {
+    const env = { EMAIL_SUBJECT_INVITATION: 'Join {event_message} at Corp', EMAIL_SUBJECT_KEY_CREATED: 'Your Corp key' };
+    expect(emailSetup([['sendgrid_email']], env, 'new_user_invitation', true).warning).toMatch(/^email "Join Welcome to LiteLLM Proxy at Corp" not sent: sendgrid_email needs SENDGRID_API_KEY/);
+    expect(emailSetup([], env, 'virtual_key_created', true).warning).toMatch(/^email "Your Corp key" not sent: send_invite_email is true/);
   });
 
   it('links an invitation to EMAIL_INVITATION_BASE_URL, else LiteLLM\'s {PROXY_BASE_URL}/ui, and keeps PROXY_BASE_URL for the SDK', () => {

@@ -2,11 +2,16 @@
  * LiteLLM's email callbacks (`litellm_settings.callbacks: ["resend_email"]` or `["sendgrid_email"]`): which one
  * config.yaml turns on, and what it reads from the Worker's env. Pure: the config's callback lists and the env in.
  */
+import { EMAIL_CALLBACKS } from '../../worker/config/email-callbacks.ts';
+import { emailSubject } from './templates.ts';
 
-export type EmailProvider = 'resend' | 'sendgrid';
+type EmailCallback = (typeof EMAIL_CALLBACKS)[number];
+/** A callback's provider: its name without `_email` (`resend_email` is Resend). */
+type ProviderOf<Name> = Name extends `${infer Provider}_email` ? Provider : never;
+type EmailProvider = ProviderOf<EmailCallback>;
 
-/** The callback names that send email over HTTPS (`smtp_email` cannot: worker/config/email-callbacks.ts). */
-export const EMAIL_CALLBACK_PROVIDERS: Record<string, EmailProvider> = { resend_email: 'resend', sendgrid_email: 'sendgrid' };
+const isEmailCallback = (name: string): name is EmailCallback => (EMAIL_CALLBACKS as readonly string[]).includes(name);
+const providerOf = (name: EmailCallback) => name.slice(0, -'_email'.length) as EmailProvider;
 
 /** LiteLLM's sender when none is set: its own domain, which only its cloud can send from (set a verified one). */
 export const DEFAULT_SENDER = 'notifications@alerts.litellm.ai';
@@ -58,8 +63,17 @@ type CallbackLists = readonly (readonly string[] | undefined)[];
 
 /** The email providers config.yaml's callback lists name, in order, each once. */
 function namedProviders(callbackLists: CallbackLists): EmailProvider[] {
-  const names = callbackLists.flatMap((list) => list ?? []).filter((n) => Object.hasOwn(EMAIL_CALLBACK_PROVIDERS, n));
-  return [...new Set(names.map((n) => EMAIL_CALLBACK_PROVIDERS[n] as EmailProvider))];
+  return [...new Set(callbackLists.flatMap((list) => list ?? []).filter(isEmailCallback).map(providerOf))];
+}
+
+/** EMAIL_SUBJECT_*: the subject templates the env sets. */
+function emailSubjects(env: Record<string, unknown>): EmailSettings['subjects'] {
+  const subjects: EmailSettings['subjects'] = {};
+  for (const [kind, variable] of Object.entries(SUBJECT_VARS) as [EmailEventKind, string][]) {
+    const subject = str(env, variable);
+    if (subject) subjects[kind] = subject;
+  }
+  return subjects;
 }
 
 /**
@@ -81,11 +95,6 @@ export function emailSettings(callbackLists: CallbackLists, env: Record<string, 
   if (!provider) return undefined;
   const apiKey = str(env, API_KEY_VARS[provider]) as string;
   const sender = (provider === 'resend' ? str(env, 'RESEND_FROM_EMAIL') : str(env, 'SENDGRID_SENDER_EMAIL')) ?? str(env, 'EMAIL_SENDER') ?? DEFAULT_SENDER;
-  const subjects: EmailSettings['subjects'] = {};
-  for (const [kind, variable] of Object.entries(SUBJECT_VARS) as [EmailEventKind, string][]) {
-    const subject = str(env, variable);
-    if (subject) subjects[kind] = subject;
-  }
   const baseUrl = (str(env, 'PROXY_BASE_URL') ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
   return {
     provider,
@@ -98,20 +107,25 @@ export function emailSettings(callbackLists: CallbackLists, env: Record<string, 
     supportContact: str(env, 'EMAIL_SUPPORT_CONTACT'),
     signature: str(env, 'EMAIL_SIGNATURE'),
     includeKey: str(env, 'EMAIL_INCLUDE_API_KEY')?.toLowerCase() !== 'false',
-    subjects,
+    subjects: emailSubjects(env),
   };
 }
 
 const NO_EMAIL_CALLBACK = 'send_invite_email is true but litellm_settings.callbacks names no email callback (resend_email or sendgrid_email)';
 
 /**
- * The settings to send an event's email with, or why none goes, for a warning: the email callbacks named lack their
- * API keys, or the request asked (`send_invite_email`) and none is named. The write is answered either way, as
- * LiteLLM's is (its after-write hook logs "Email alerting not setup on config.yaml").
+ * The settings to send `kind`'s email with, or the warning why none goes (naming the email by its subject, as
+ * EMAIL_SUBJECT_* sets it): the email callbacks named lack their API keys, or the request asked
+ * (`send_invite_email`) and none is named. The write is answered either way, as LiteLLM's is (its after-write
+ * hook logs "Email alerting not setup on config.yaml").
  */
-export function emailSetup(callbackLists: CallbackLists, env: Record<string, unknown>, requested: boolean): { settings?: EmailSettings; warning?: string } {
+export function emailSetup(callbackLists: CallbackLists, env: Record<string, unknown>, kind: EmailEventKind, requested: boolean): { settings?: EmailSettings; warning?: string } {
   const settings = emailSettings(callbackLists, env);
   if (settings) return { settings };
-  const warning = missingApiKeys(callbackLists, env) ?? (requested ? NO_EMAIL_CALLBACK : undefined);
-  return warning ? { warning } : {};
+  const reason = missingApiKeys(callbackLists, env) ?? (requested ? NO_EMAIL_CALLBACK : undefined);
+  return reason ? { warning: notSent(kind, { subjects: emailSubjects(env) }, reason) } : {};
 }
+
+/** The warning that `kind`'s email was not sent, and why. */
+export const notSent = (kind: EmailEventKind, settings: Pick<EmailSettings, 'subjects'>, reason: string): string =>
+  `email "${emailSubject(kind, settings)}" not sent: ${reason}`;

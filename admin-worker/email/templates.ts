@@ -39,7 +39,7 @@ export function emailSubject(kind: EmailEventKind, settings: Pick<EmailSettings,
 }
 
 /** LiteLLM's budget line: `$100` or "No budget". */
-export const formatBudget = (maxBudget: number | null): string => (maxBudget == null ? 'No budget' : `$${maxBudget}`);
+const formatBudget = (maxBudget: number | null): string => (maxBudget == null ? 'No budget' : `$${maxBudget}`);
 
 /** The key-created email (LiteLLM's "Your API Key is Ready"), or the same for a rotated key. */
 export function keyEmail(kind: 'virtual_key_created' | 'virtual_key_rotated', facts: KeyEmailFacts, settings: EmailSettings): RenderedEmail {

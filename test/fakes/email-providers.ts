@@ -27,6 +27,8 @@ export interface FakeEmailProviders extends FakeServer {
   sent: SentEmail[];
   /** Every POST, refused ones included. */
   attempts: number;
+  /** When each POST arrived (Date.now()), in arrival order. */
+  attemptTimes: number[];
   /** Each POST's Idempotency-Key header (undefined without one), in arrival order. */
   idempotencyKeys: (string | undefined)[];
   /** The next sends get these answers, in order. */
@@ -53,6 +55,7 @@ function refuse(res: ServerResponse, provider: SentEmail['provider'], f: Scripte
 export async function startFakeEmailProviders(apiKeys: { resend: string; sendgrid: string }): Promise<FakeEmailProviders> {
   const sent: SentEmail[] = [];
   const idempotencyKeys: (string | undefined)[] = [];
+  const attemptTimes: number[] = [];
   const acceptedIds = new Map<string, string>();
   const failures: ScriptedFailure[] = [];
   let hanging: (() => void)[] | undefined;
@@ -63,6 +66,7 @@ export async function startFakeEmailProviders(apiKeys: { resend: string; sendgri
     const raw = await readBody(req);
     if (req.method !== 'POST' || !provider) return json(res, 404, { message: 'not found' });
     state.attempts++;
+    attemptTimes.push(Date.now());
     if (hanging) await new Promise<void>((resolve) => hanging?.push(resolve));
     const headers = flatHeaders(req);
     idempotencyKeys.push(headers['idempotency-key']);
@@ -98,6 +102,7 @@ export async function startFakeEmailProviders(apiKeys: { resend: string; sendgri
     ...server,
     sent,
     idempotencyKeys,
+    attemptTimes,
     get attempts() {
       return state.attempts;
     },

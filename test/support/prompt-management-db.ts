@@ -1,5 +1,5 @@
 /**
- * What the stored-prompt suites (prompt-management-db, prompt-management-db-access) share, over the prompt
+ * What the stored-prompt suites (prompt-management-db and its -access, -refusals and -secrets) share, over the prompt
  * stack (prompt-management-stack.ts): the admin API called as a key, LiteLLM_PromptTable's rows, chat calls
  * naming a prompt, and Postgres's count of the table's reads.
  */

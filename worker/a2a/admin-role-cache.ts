@@ -1,6 +1,7 @@
 /**
- * The proxy-admin answer for a key, kept a short while per isolate (task-owners.ts): a key probing task ids that
- * are not its own would otherwise cost one Postgres connection per refused request. Bounded, and short-lived, so a
+ * The proxy-admin answer for a key, kept a short while per isolate (cachedProxyAdmin in auth/admin-only-routes.ts,
+ * for A2A tasks and /prompts/test): a key probing task ids that are not its own, or /prompts/test, would otherwise
+ * cost one Postgres connection per refused request. Bounded, and short-lived, so a
  * role changed on the admin API holds here within ADMIN_ROLE_TTL_MS.
  */
 import { BoundedTtlMap } from '../lib/bounded-map.ts';

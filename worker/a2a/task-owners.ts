@@ -12,7 +12,7 @@
  * (a task method's params are only cut to the checked fields, task-id-keys.ts).
  */
 import type { Caller } from '../auth/authenticate.ts';
-import { isProxyAdminKey } from '../auth/admin-only-routes.ts';
+import { cachedProxyAdmin } from '../auth/admin-only-routes.ts';
 import type { GatewayEnv } from '../env.ts';
 import { GatewayError } from '../errors.ts';
 import type { Json } from '../json.ts';
@@ -20,7 +20,6 @@ import { responseOwner } from '../providers/response-ids.ts';
 import { log } from '../telemetry/log.ts';
 import type { A2aTaskOwner } from './task-owner-object.ts';
 import { answerIds, namedIds } from './task-ids.ts';
-import { proxyAdminCached } from './admin-role-cache.ts';
 
 /** How long a task or context id stays its owner's after the last answer that named it: a week (clients expect a day at least). */
 export const TASK_OWNER_TTL_MS = 7 * 86_400_000;
@@ -69,10 +68,8 @@ function storeUnavailable(what: string, err: unknown): GatewayError {
  */
 async function reachesEveryTask(env: GatewayEnv, caller: Caller): Promise<boolean> {
   if (caller.kind === 'master') return true;
-  // Everything the role read depends on: the key (its hash), its user, and a JWT's mapped role.
-  const cacheKey = JSON.stringify([caller.token, caller.policy.userId ?? null, caller.userRole ?? null, caller.viaJwt === true]);
   try {
-    return await proxyAdminCached(cacheKey, () => isProxyAdminKey(env, caller));
+    return await cachedProxyAdmin(env, caller);
   } catch (err) {
     throw storeUnavailable('proxy admin role unreadable', err);
   }

@@ -13,6 +13,7 @@ import type { GatewayEnv } from '../env.ts';
 import { GatewayError } from '../errors.ts';
 import { authenticateRoute } from '../limits/key-store.ts';
 import { gatewayState } from '../state.ts';
+import { proxyAdminCached } from '../a2a/admin-role-cache.ts';
 import type { Caller } from './authenticate.ts';
 import { isDelegated, keyAuthority } from './delegation.ts';
 import { JWT_TOKEN_PREFIX } from './jwt-identity.ts';
@@ -46,7 +47,11 @@ function configuredRoutes(env: GatewayEnv): readonly string[] | undefined {
   }
 }
 
-/** Whether the virtual key acts as a user with the `proxy_admin` role (not delegated): one query, made only on an admin-only route (and for an A2A task not the key's own, a2a/task-owners.ts). */
+/**
+ * Whether the virtual key acts as a user with the `proxy_admin` role (not delegated): one query, made only on an
+ * admin-only route, and through cachedProxyAdmin for an A2A task not the key's own (a2a/task-owners.ts) and on
+ * /prompts/test (routes/prompt-test.ts).
+ */
 export async function isProxyAdminKey(env: GatewayEnv, caller: Extract<Caller, { kind: 'key' }>): Promise<boolean> {
   // A JWT is a proxy admin by its scope only, which made it the master key already (authenticate.ts): one mapped to
   // a key (viaJwt) is not one through that key's user, whatever its role (as in admin-worker/lib/auth.ts).
@@ -70,6 +75,16 @@ export async function isProxyAdminKey(env: GatewayEnv, caller: Extract<Caller, {
   } finally {
     await database.close();
   }
+}
+
+/**
+ * isProxyAdminKey's answer, kept 30 s per key (a2a/admin-role-cache.ts), for the routes any key may knock on: A2A
+ * tasks not the key's own and /prompts/test. Throws when the role cannot be read (and keeps nothing).
+ */
+export function cachedProxyAdmin(env: GatewayEnv, caller: Extract<Caller, { kind: 'key' }>): Promise<boolean> {
+  // Everything the role read depends on: the key (its hash), its user, and a JWT's mapped role.
+  const cacheKey = JSON.stringify([caller.token, caller.policy.userId ?? null, caller.userRole ?? null, caller.viaJwt === true]);
+  return proxyAdminCached(cacheKey, () => isProxyAdminKey(env, caller));
 }
 
 /**

@@ -51,7 +51,7 @@ export function crossReferenceWarnings(config: TollgateConfig): string[] {
       else if (!SUPPORTED_CALLBACKS.has(name)) out.push(`litellm_settings.${field}: callback "${name}" is not supported by Tollgate yet (ignored; supported: ${[...SUPPORTED_CALLBACKS].join(', ')})`);
     }
   }
-  out.push(...emailCallbackWarnings([l.callbacks, l.success_callback, l.failure_callback]));
+  out.push(...emailCallbackWarnings(l));
   out.push(...interceptionWarnings(config));
   for (const name of l.service_callback ?? []) {
     if (name !== 'prometheus_system') out.push(`litellm_settings.service_callback: "${name}" is not supported by Tollgate yet (ignored; supported: prometheus_system)`);

@@ -19,7 +19,21 @@ describe('email callbacks in config.yaml', () => {
     const result = validateConfig(withCallbacks(['sendgrid_email', 'resend_email']), {});
     if (!result.ok) throw new Error(result.errors.join('\n'));
     expect(result.warnings).toEqual([
-      'litellm_settings.callbacks: both resend_email and sendgrid_email are named: each email is sent once, through the first whose API key is set (LiteLLM sends it through each)',
+      'litellm_settings.callbacks: both sendgrid_email and resend_email are named: each email is sent once, through the first whose API key is set (LiteLLM sends it through each)',
+    ]);
+  });
+
+  it('names the field each one is in when they are named in different callback lists, in the order the admin Worker reads them', () => {
+    const config = { ...withCallbacks([]), litellm_settings: { failure_callback: ['resend_email'], success_callback: ['sendgrid_email', 'resend_email'] } };
+    const result = validateConfig(config, {});
+    if (!result.ok) throw new Error(result.errors.join('\n'));
+    expect(result.warnings).toEqual([
+      'litellm_settings.success_callback: both sendgrid_email and resend_email are named: each email is sent once, through the first whose API key is set (LiteLLM sends it through each)',
+    ]);
+    const split = validateConfig({ ...withCallbacks([]), litellm_settings: { failure_callback: ['sendgrid_email'], callbacks: ['resend_email'] } }, {});
+    if (!split.ok) throw new Error(split.errors.join('\n'));
+    expect(split.warnings).toEqual([
+      'litellm_settings.callbacks names resend_email and litellm_settings.failure_callback names sendgrid_email: each email is sent once, through the first whose API key is set (LiteLLM sends it through each)',
     ]);
   });
 

@@ -72,6 +72,6 @@ describe('POST /prompts/test: the chat body a dotprompt makes', () => {
     expect(testPromptSchema.safeParse({ dotprompt_content: 'x', conversation_history: ['hi'] }).success).toBe(false);
     expect(testPromptSchema.safeParse({ dotprompt_content: 'x', prompt_variables: null, conversation_history: null }).success).toBe(true);
     expect(testPromptSchema.safeParse({ dotprompt_content: 'x'.repeat(MAX_DOTPROMPT_CHARS) }).success).toBe(true);
-    expect(testPromptSchema.safeParse({ dotprompt_content: 'x'.repeat(MAX_DOTPROMPT_CHARS + 1) }).error?.issues[0]?.message).toBe('dotprompt_content must be at most 262144 characters');
+    expect(testPromptSchema.safeParse({ dotprompt_content: 'x'.repeat(MAX_DOTPROMPT_CHARS + 1) }).error?.issues[0]?.message).toBe('must be at most 262144 characters');
   });
 });

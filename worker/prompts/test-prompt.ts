@@ -24,17 +24,16 @@ export const MAX_DOTPROMPT_CHARS = 256 * 1024;
  */
 const PROMPT_FIELDS = ['prompt_id', 'prompt_variables', 'prompt_version', 'prompt_label'];
 
-const object = (what: string) => z.record(z.string(), z.unknown(), { error: `${what} must be an object` });
+const object = z.record(z.string(), z.unknown(), { error: 'must be an object' });
 
-/** LiteLLM's TestPromptRequest. */
+/** LiteLLM's TestPromptRequest. The 400 names the field before each message (read-body.ts), so they do not. */
 export const testPromptSchema = z.object({
-  dotprompt_content: z.string({ error: 'dotprompt_content must be a string' })
-    .max(MAX_DOTPROMPT_CHARS, { error: `dotprompt_content must be at most ${MAX_DOTPROMPT_CHARS} characters` }),
-  prompt_variables: object('prompt_variables').nullable().optional(),
-  conversation_history: z.array(object('each message'), { error: 'conversation_history must be a list of messages' }).nullable().optional(),
+  dotprompt_content: z.string({ error: 'must be a string' }).max(MAX_DOTPROMPT_CHARS, { error: `must be at most ${MAX_DOTPROMPT_CHARS} characters` }),
+  prompt_variables: object.nullable().optional(),
+  conversation_history: z.array(object, { error: 'must be a list of messages' }).nullable().optional(),
 });
 
-export type TestPromptRequest = z.output<typeof testPromptSchema>;
+type TestPromptRequest = z.output<typeof testPromptSchema>;
 
 /** The chat body `request` makes: 400s (before anything is called) for a dotprompt that cannot make one. */
 export function testPromptBody(request: TestPromptRequest): Record<string, unknown> {

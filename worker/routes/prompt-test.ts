@@ -1,7 +1,6 @@
 import type { Context } from 'hono';
 import type { Caller } from '../auth/authenticate.ts';
-import { proxyAdminCached } from '../a2a/admin-role-cache.ts';
-import { isProxyAdminKey } from '../auth/admin-only-routes.ts';
+import { cachedProxyAdmin } from '../auth/admin-only-routes.ts';
 import type { GatewayEnv } from '../env.ts';
 import { GatewayError } from '../errors.ts';
 import { authenticateRoute } from '../limits/key-store.ts';
@@ -32,15 +31,13 @@ export async function testPrompt(c: Ctx): Promise<Response> {
  * of LiteLLM's route groups (`llm_api_routes` and the rest). LiteLLM also lets a key whose `allowed_routes` name it
  * through, but there only admins set `allowed_routes`; here team admins set them on the keys they make, so a
  * listed route grants nothing (authenticate still holds a key to its list). The role is read once per key per
- * 30 s (a2a/admin-role-cache.ts, shared with A2A), a 503 when it cannot be; anyone else gets LiteLLM's 401.
+ * 30 s (cachedProxyAdmin, shared with A2A), a 503 when it cannot be; anyone else gets LiteLLM's 401.
  */
 async function confirmPromptTester(env: GatewayEnv, caller: Caller, path: string): Promise<void> {
   if (caller.kind === 'master') return;
-  // Everything the role read depends on: the key (its hash), its user, and a JWT's mapped role (as a2a/task-owners.ts).
-  const cacheKey = JSON.stringify([caller.token, caller.policy.userId ?? null, caller.userRole ?? null, caller.viaJwt === true]);
   let admin: boolean;
   try {
-    admin = await proxyAdminCached(cacheKey, () => isProxyAdminKey(env, caller));
+    admin = await cachedProxyAdmin(env, caller);
   } catch (err) {
     log.error('/prompts/test: proxy admin role unreadable:', err instanceof Error ? err.message : String(err));
     throw new GatewayError('The proxy admin role could not be read; retry shortly', { status: 503, type: 'service_unavailable', retryable: true, headers: { 'retry-after': '1' } });

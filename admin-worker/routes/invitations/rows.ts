@@ -9,7 +9,7 @@ import type { Changes, Tx } from '../principals/mutation.ts';
 export const TABLE = 'LiteLLM_InvitationLink';
 
 /** How long a link stays claimable: LiteLLM's seven days. */
-export const INVITATION_TTL_MS = 7 * 24 * 3600 * 1000;
+const INVITATION_TTL_MS = 7 * 24 * 3600 * 1000;
 
 /** A link as LiteLLM's InvitationModel answers it. */
 export function invitationJson(row: InvitationLinkRow): Json {

@@ -22,7 +22,7 @@ import { failureReason } from '../../lib/pg-error.ts';
 import { requireAdminForPrivilegedFields } from '../../lib/env-refs.ts';
 import { keptGrant } from '../keys/fields.ts';
 import { assertUserIsNew, findUser, findUserByEmail } from './store.ts';
-import { emailInvitation, invitationSettings } from '../../email/events.ts';
+import { emailInvitation, invitationSetup } from '../../email/events.ts';
 import { insertInvitation } from '../invitations/rows.ts';
 import { newUserRow, personalKeyRow, SELF_SERVICE_FIELDS, userPatch, withInternalUserBudget } from './values.ts';
 
@@ -50,7 +50,7 @@ userWriteRoutes.post('/user/new', async (c) => {
   const plain = body.auto_create_key ? newPlainKey() : null;
   const actor = actorName(c);
   // LiteLLM's invitation email: with a link the new user accepts, created with the user.
-  const email = body.send_invite_email ? invitationSettings(c, body.user_email) : undefined;
+  const invite = body.send_invite_email ? invitationSetup(c, body.user_email) : undefined;
   const result = await commit(c, async (tx, changes) => {
     await assertUserIsNew(tx, body.user_id, body.user_email);
     const joinRows: TeamRow[] = [];
@@ -81,10 +81,10 @@ userWriteRoutes.post('/user/new', async (c) => {
       [key] = await tx.insert(verificationTokens).values(await personalKeyRow(plain, created, body, actor)).returning();
       await changes.audit({ action: 'created', table: 'LiteLLM_VerificationToken', objectId: key!.token, after: keyJson(key!) });
     }
-    const invitation = email ? await insertInvitation(tx, changes, userId, actor) : undefined;
+    const invitation = invite?.settings ? await insertInvitation(tx, changes, userId, actor) : undefined;
     return { user: (await findUser(tx, userId)) as UserRow, key, invitation };
   }, { onDuplicate: () => badRequest(`User with id ${userId} already exists`, 'user_id') });
-  if (email && result.invitation) emailInvitation(c, email, body.user_email as string, result.invitation.id);
+  if (invite) emailInvitation(c, invite, body.user_email, result.invitation?.id);
   return c.json({
     ...userJson(result.user),
     key: plain,
