@@ -1,5 +1,6 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { openaiAudioChatCompletion } from './fakes/openai-chat-format.ts';
 import { type FakeUpstream, startFakeUpstream } from './fakes/upstream.ts';
 import { eventually, seedKey, sha256, spendLogRow } from './support/keys.ts';
 import { query } from './support/pg-client.ts';
@@ -159,14 +160,7 @@ describe('the local response cache', () => {
   });
 
   it('replays an audio answer only while its audio id lives (message.audio.expires_at), never one already expired, nor an older one it refreshed', async () => {
-    const audioAnswer = (id: string, expiresAt: number) => ({
-      kind: 'json' as const,
-      body: {
-        id: `chatcmpl-${id}`, object: 'chat.completion', created: 1, model: 'gpt-4o-audio-preview',
-        choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: null, audio: { id, expires_at: expiresAt, data: 'UklGRg==', transcript: 'hello' } } }],
-        usage: { prompt_tokens: 5, completion_tokens: 7, total_tokens: 12 },
-      },
-    });
+    const audioAnswer = (id: string, expiresAt: number) => ({ kind: 'json' as const, body: openaiAudioChatCompletion(id, expiresAt) });
     const speak = (content: string, extra: Record<string, unknown> = {}) => chat(content, { modalities: ['text', 'audio'], audio: { voice: 'alloy', format: 'wav' }, ...extra });
     const now = Math.floor(Date.now() / 1000);
     fake.enqueue(audioAnswer('audio_live', now + 3600));

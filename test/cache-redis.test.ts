@@ -1,5 +1,6 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { openaiAudioChatCompletion } from './fakes/openai-chat-format.ts';
 import { type FakeSlack, startFakeSlack } from './fakes/slack.ts';
 import { type FakeUpstream, startFakeUpstream } from './fakes/upstream.ts';
 import { freshRedis, hasRedis, type TestRedis } from './support/redis.ts';
@@ -56,14 +57,7 @@ general_settings:
   });
 
   it('keeps an audio answer at most until its audio expires, stores none whose audio has expired, and then holds no older one', async () => {
-    const audioAnswer = (id: string, expiresAt: number) => ({
-      kind: 'json' as const,
-      body: {
-        id: `chatcmpl-${id}`, object: 'chat.completion', created: 1, model: 'gpt-4o-audio-preview',
-        choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: null, audio: { id, expires_at: expiresAt, data: 'UklGRg==', transcript: 'hello' } } }],
-        usage: { prompt_tokens: 5, completion_tokens: 7, total_tokens: 12 },
-      },
-    });
+    const audioAnswer = (id: string, expiresAt: number) => ({ kind: 'json' as const, body: openaiAudioChatCompletion(id, expiresAt) });
     const speak = (cache?: Record<string, unknown>) => client.chat.completions.create({
       model: 'gpt-4o', messages: [{ role: 'user', content: 'say hello in redis' }], modalities: ['text', 'audio'], audio: { voice: 'alloy', format: 'wav' }, ...(cache ? { cache } : {}),
     } as never).withResponse();

@@ -6,14 +6,13 @@
  * A failure is logged with the provider's status and reason only: never the API key, the body (a new key's value
  * is in it) or the recipient.
  */
+import { backoffMs } from '../../worker/telemetry/alerts/slack.ts';
 import { log } from '../../worker/telemetry/log.ts';
 import { providerError, providerRequest } from './providers.ts';
 import type { EmailSettings } from './settings.ts';
 import type { RenderedEmail } from './templates.ts';
 
 export const MAX_ATTEMPTS = 4;
-/** Waits of 1 s, 2 s, 4 s without a `retry-after`. */
-const BACKOFF_MS = 1_000;
 const ATTEMPT_TIMEOUT_MS = 10_000;
 /** Everything (attempts and waits) within this of the start, inside waitUntil's 30 s. */
 const TOTAL_MS = 25_000;
@@ -61,7 +60,8 @@ export async function deliverEmail(settings: EmailSettings, email: RenderedEmail
     } catch (err) {
       failure = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
     }
-    const delay = wait ?? BACKOFF_MS * 2 ** (attempt - 1);
+    // Without a `retry-after`: 1 s, 2 s, 4 s, as Slack alerts back off.
+    const delay = wait ?? backoffMs(attempt);
     if (attempt === MAX_ATTEMPTS) break;
     if (now() + delay >= deadline) {
       if (wait !== undefined) failure += ` (retry-after ${Math.ceil(wait / 1000)} s is past the ${TOTAL_MS / 1000} s the send may take)`;

@@ -36,6 +36,15 @@ export function openaiChatCompletion(input: ChatCompletionInput) {
   };
 }
 
+/** A non-streamed answer with OpenAI's audio output (`message.audio`: an id the provider keeps until `expires_at`, in seconds). */
+export function openaiAudioChatCompletion(audioId: string, expiresAt: number) {
+  return {
+    id: `chatcmpl-${audioId}`, object: 'chat.completion', created: 1, model: 'gpt-4o-audio-preview',
+    choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: null, audio: { id: audioId, expires_at: expiresAt, data: 'UklGRg==', transcript: 'hello' } } }],
+    usage: { prompt_tokens: 5, completion_tokens: 7, total_tokens: 12 },
+  };
+}
+
 export interface ChatChunksInput {
   model: string;
   /** Content deltas, one chunk each. */

@@ -7,7 +7,7 @@
  */
 
 export { azureSafeFilterResults, chatUsage, fakeId, SYSTEM_FINGERPRINT, type FinishReason, type Flavor, type ToolCallInput } from './openai-format-common.ts';
-export { openaiChatChunks, openaiChatCompletion, type ChatChunksInput, type ChatCompletionInput } from './openai-chat-format.ts';
+export { openaiAudioChatCompletion, openaiChatChunks, openaiChatCompletion, type ChatChunksInput, type ChatCompletionInput } from './openai-chat-format.ts';
 export { openaiTextCompletion, openaiTextCompletionChunks, type TextChunksInput, type TextCompletionInput } from './openai-text-completion-format.ts';
 export { DEFAULT_EMBEDDING_DIMS, embeddingVector, encodeFloat32Base64, openaiEmbeddings, type EmbeddingsInput } from './openai-embeddings-format.ts';
 export { azureContentFilterError, azureError, azureRateLimitError, openaiError, openaiInvalidApiKeyError, openaiRateLimitError } from './openai-error-format.ts';

@@ -95,7 +95,8 @@ for (const path of ['/prompts/:prompt_id/info', '/prompts/:prompt_id']) {
     if (!found) throw badRequest(`Prompt ${id} not found`);
     const spec = await shown(c, state, found);
     const bare = 'config' in found ? found.config.prompt_id : found.row.prompt_id;
-    const template = rawTemplate(bare, 'config' in found ? found.config.litellm_params : await openedParams(c, state, found.row));
+    // The template's fields are never sealed (only the secret fields are): read from the row as stored.
+    const template = rawTemplate(bare, 'config' in found ? found.config.litellm_params : found.row.litellm_params);
     return c.json({ prompt_spec: spec, raw_prompt_template: template, environments: [spec.environment] });
   });
 }

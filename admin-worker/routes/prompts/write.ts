@@ -46,13 +46,18 @@ promptWriteRoutes.post('/prompts', async (c) => {
   return c.json(await storeVersion(c, state, body.prompt_id, body.litellm_params, body.prompt_info, latest, false));
 });
 
+/** config.yaml's prompts (by the id, or the prompt a `<id>.v<n>` names) change only there: LiteLLM's 400. */
+function refuseConfigPrompt(state: GatewayState, id: string, verb: 'update' | 'delete'): void {
+  if (configPrompt(state, id) || configPrompt(state, versionedId(id)?.base ?? id)) throw badRequest(`Cannot ${verb} config prompts.`, 'prompt_id');
+}
+
 describeRoute({ method: 'put', path: '/prompts/:prompt_id', summary: "Store a new version of a stored prompt (`<id>.v<n>` names its prompt)", tag: 'prompts', body: putPromptBody });
 promptWriteRoutes.put('/prompts/:prompt_id', async (c) => {
   requireAdmin(c, 'update');
   const id = c.req.param('prompt_id');
   const base = versionedId(id)?.base ?? id;
   const state = await gatewayState(c.env);
-  if (configPrompt(state, id) || configPrompt(state, base)) throw badRequest('Cannot update config prompts.', 'prompt_id');
+  refuseConfigPrompt(state, id, 'update');
   const body = await parseBody(c, putPromptBody);
   const [latest] = await promptVersions(db(c), base);
   if (!latest) throw notFound(`Prompt with ID ${base} not found`);
@@ -78,7 +83,7 @@ promptWriteRoutes.patch('/prompts/:prompt_id', async (c) => {
   const id = c.req.param('prompt_id');
   const versioned = versionedId(id);
   const state = await gatewayState(c.env);
-  if (configPrompt(state, id) || (versioned && configPrompt(state, versioned.base))) throw badRequest('Cannot update config prompts.', 'prompt_id');
+  refuseConfigPrompt(state, id, 'update');
   const body = await parseBody(c, patchPromptBody);
   const updated = await commit(c, async (tx, changes) => {
     await lockPrompt(tx, versioned?.base ?? id);
@@ -102,7 +107,7 @@ promptWriteRoutes.delete('/prompts/:prompt_id', async (c) => {
   const id = c.req.param('prompt_id');
   const versioned = versionedId(id);
   const state = await gatewayState(c.env);
-  if (configPrompt(state, id) || (versioned && configPrompt(state, versioned.base))) throw badRequest('Cannot delete config prompts.', 'prompt_id');
+  refuseConfigPrompt(state, id, 'delete');
   await commit(c, async (tx, changes) => {
     await lockPrompt(tx, versioned?.base ?? id);
     const rows = versioned ? await promptVersions(tx, versioned.base, versioned.version) : await promptVersions(tx, id);
