@@ -187,15 +187,19 @@ describe('a streamed answer that calls tools, in the response cache', () => {
     expect(fake.requests).toHaveLength(2);
   });
 
-  it('is not stored when a Claude answer thought before calling (its signed thinking must go back with the tool results)', async () => {
-    fake.enqueue({ kind: 'sse', events: claudeThinkingToolStream() }, { kind: 'sse', events: claudeThinkingToolStream() });
+  it('is stored when a Claude answer thought before calling with its thinking signed (it must go back with the tool results), and replayed with it', async () => {
+    fake.enqueue({ kind: 'sse', events: claudeThinkingToolStream() });
     const first = await streamedCalls('think, then call', 'claude');
     expect(first.calls).toEqual([{ id: 'toolu_weather', type: 'function', function: { name: 'get_weather', arguments: '{"city": "Paris"}' } }]);
     expect(first.finish).toBe('tool_calls');
     await new Promise((r) => setTimeout(r, 150));
-    const again = await streamedCalls('think, then call', 'claude');
-    expect(again.response.headers.get('x-litellm-cache-key')).toBeNull();
-    expect(fake.requests).toHaveLength(2);
+    const plain = await client.chat.completions.create({ model: 'claude', stream: false, tools, messages: [{ role: 'user', content: 'think, then call' }] }).withResponse();
+    expect(plain.response.headers.get('x-litellm-cache-key')).toMatch(/^tollgate:/);
+    expect(plain.data.choices[0]!.message).toMatchObject({
+      content: null, tool_calls: first.calls, reasoning_content: 'The user wants the weather.',
+      thinking_blocks: [{ type: 'thinking', thinking: 'The user wants the weather.', signature: 'EqQBCgIYAhIMsigned' }],
+    });
+    expect(fake.requests).toHaveLength(1);
   });
 
   it('is stored from a Claude stream that called tools without thinking, and replayed with its calls', async () => {

@@ -34,6 +34,13 @@ export interface GatewayEnv {
   PAGERDUTY_API_KEY?: string;
   /** Where PagerDuty events go instead of https://events.pagerduty.com (a proxy; tests' fake). */
   PAGERDUTY_API_BASE?: string;
+  /** The email callbacks' API keys (secrets; `resend_email`, `sendgrid_email`), for budget alert emails (telemetry/email/). */
+  RESEND_API_KEY?: string;
+  SENDGRID_API_KEY?: string;
+  /** LiteLLM's share of a key's max budget its max budget email goes at (default 0.8). */
+  EMAIL_BUDGET_ALERT_MAX_SPEND_ALERT_PERCENTAGE?: string;
+  /** LiteLLM's dedupe of budget emails: at most one of each per entity this many seconds (default 86400). */
+  EMAIL_BUDGET_ALERT_TTL?: string;
   /** Most label sets per Prometheus metric whose custom labels hold values of their own (default 1,000); beyond, counted under "other". */
   TOLLGATE_METRICS_MAX_CUSTOM_SERIES?: string;
   /** Most label sets per Prometheus metric (default 10,000); beyond, updates are dropped and counted. */

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { deliverEmail, MAX_ATTEMPTS } from './deliver.ts';
-import { emailSettings } from './settings.ts';
+import { emailSettings } from '../../worker/telemetry/email/settings.ts';
 
 const settings = emailSettings([['resend_email']], { RESEND_API_KEY: 're_secret_api_key' })!;
 const email = { to: 'ann@example.com', subject: 'LiteLLM: API Key Created', html: '<p>sk-plain-secret</p>' };

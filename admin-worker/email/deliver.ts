@@ -8,9 +8,9 @@
  */
 import { backoffMs } from '../../worker/telemetry/alerts/slack.ts';
 import { log } from '../../worker/telemetry/log.ts';
-import { providerError, providerRequest } from './providers.ts';
-import type { EmailSettings } from './settings.ts';
-import type { RenderedEmail } from './templates.ts';
+import { providerError, providerRequest, recipientsOf } from '../../worker/telemetry/email/providers.ts';
+import type { EmailSettings } from '../../worker/telemetry/email/settings.ts';
+import type { RenderedEmail } from '../../worker/telemetry/email/templates.ts';
 
 export const MAX_ATTEMPTS = 4;
 const ATTEMPT_TIMEOUT_MS = 10_000;
@@ -42,7 +42,7 @@ function retryAfterMs(res: Response, now: number): number | undefined {
 export async function deliverEmail(settings: EmailSettings, email: RenderedEmail, secrets: readonly string[], deps: DeliveryDeps = {}): Promise<boolean> {
   const { fetch: send = fetch, sleep = realSleep, now = Date.now } = deps;
   const { url, init } = providerRequest(settings, email, crypto.randomUUID());
-  const redact = (text: string) => [settings.apiKey, email.to, ...secrets].reduce((out, secret) => (secret ? out.replaceAll(secret, '[redacted]') : out), text);
+  const redact = (text: string) => [settings.apiKey, ...recipientsOf(email), ...secrets].reduce((out, secret) => (secret ? out.replaceAll(secret, '[redacted]') : out), text);
   const deadline = now() + TOTAL_MS;
   let failure = '';
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {

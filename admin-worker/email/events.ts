@@ -16,8 +16,8 @@ import type { AdminEnv } from '../env.ts';
 import type { AdminContext } from '../lib/context.ts';
 import { deliverEmail } from './deliver.ts';
 import { type AnsweredKey, type KeyEmailKind, sendKeyEmail } from './key-email.ts';
-import { type EmailEventKind, emailSetup, type EmailSettings, notSent } from './settings.ts';
-import { invitationEmail, invitationLink } from './templates.ts';
+import { type EmailEventKind, emailSetup, type EmailSettings, notSent } from '../../worker/telemetry/email/settings.ts';
+import { invitationEmail, invitationLink } from '../../worker/telemetry/email/templates.ts';
 
 /** The settings an email goes with, or why it does not (a warning to log). */
 interface EmailSetup {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { sendKeyEmail } from './key-email.ts';
-import { emailSettings } from './settings.ts';
+import { emailSettings } from '../../worker/telemetry/email/settings.ts';
 
 const settings = emailSettings([['resend_email']], { RESEND_API_KEY: 're_secret_api_key' })!;
 const key = { user_id: 'ann', key_alias: 'laptop', key_name: 'sk-...cdef', max_budget: 5, models: ['gpt-4o'] };

@@ -5,8 +5,8 @@
  */
 import { log } from '../../worker/telemetry/log.ts';
 import { deliverEmail, type DeliveryDeps } from './deliver.ts';
-import type { EmailSettings } from './settings.ts';
-import { emailSubject, keyEmail } from './templates.ts';
+import type { EmailSettings } from '../../worker/telemetry/email/settings.ts';
+import { emailSubject, keyEmail } from '../../worker/telemetry/email/templates.ts';
 
 /** The key as /key/generate and /key/regenerate answer it: the facts its email carries. */
 export interface AnsweredKey {

@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { escapeHtml } from '../lib/html.ts';
+import { escapeHtml } from '../../worker/lib/html.ts';
 import { openApiDocument } from '../lib/openapi.ts';
 
 /**

@@ -54,6 +54,12 @@ export interface ChatChunksInput {
   /** As requested with `stream_options.include_usage`: adds `usage: null` to every chunk and a final usage chunk with `choices: []`. */
   includeUsage: boolean;
   cachedTokens?: number;
+  /** In the usage chunk's `completion_tokens_details.reasoning_tokens`. */
+  reasoningTokens?: number;
+  /** Reasoning deltas, one chunk each, before the content (content null in them, as DeepSeek streams them). */
+  reasoningPieces?: string[];
+  /** The delta field the reasoning streams in: `reasoning_content` (DeepSeek, vLLM; the default) or `reasoning` (OpenRouter). */
+  reasoningField?: 'reasoning_content' | 'reasoning';
   finishReason?: FinishReason;
   /** Streamed after the pieces: per call, a chunk with id and name, then one with the arguments. */
   toolCalls?: ToolCallInput[];
@@ -83,6 +89,7 @@ export function openaiChatChunks(input: ChatChunksInput): Record<string, unknown
   if (azure) out.push({ id: '', object: '', created: 0, model: '', choices: [], prompt_filter_results: azurePromptFilterResults(), ...usageNull });
   const calls = input.toolCalls ?? [];
   out.push(choice({ role: 'assistant', content: calls.length && !input.pieces.length ? null : '', refusal: null }, null, 'none'));
+  for (const piece of input.reasoningPieces ?? []) out.push(choice({ content: null, [input.reasoningField ?? 'reasoning_content']: piece }, null, 'none'));
   for (const piece of input.pieces) out.push(choice({ content: piece }, null, 'safe'));
   calls.forEach((call, index) => {
     out.push(choice({ tool_calls: [{ index, id: call.id ?? fakeId('call_'), type: 'function', function: { name: call.name, arguments: '' } }] }, null, 'none'));
@@ -93,6 +100,6 @@ export function openaiChatChunks(input: ChatChunksInput): Record<string, unknown
     }
   });
   out.push(choice({}, input.finishReason ?? (calls.length ? 'tool_calls' : 'stop'), 'none'));
-  if (input.includeUsage) out.push({ ...head, choices: [], usage: chatUsage(input.promptTokens, input.completionTokens, input.cachedTokens) });
+  if (input.includeUsage) out.push({ ...head, choices: [], usage: chatUsage(input.promptTokens, input.completionTokens, input.cachedTokens, input.reasoningTokens) });
   return out;
 }

@@ -26,6 +26,8 @@ export interface KeyPolicy {
   expires: Date | null;
   spend: number;
   maxBudget: number | null;
+  /** `soft_budget` (null: none): only the metrics shard's soft budget alerts read it. */
+  softBudget: number | null;
   /** The key's own tokens and requests a minute (null: none), for LiteLLM's x-litellm-key-*-limit headers. */
   tpmLimit: number | null;
   rpmLimit: number | null;

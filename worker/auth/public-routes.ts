@@ -81,7 +81,7 @@ export function isPublicCaller(caller: Caller): boolean {
 export function publicCallerPolicy(path: string): KeyPolicy {
   return {
     token: PUBLIC_CALLER_TOKEN, keyName: null, keyAlias: null, userId: null, organizationId: null, models: [], blocked: false,
-    expires: null, spend: 0, maxBudget: null, tpmLimit: null, rpmLimit: null, metadata: {}, tags: [], allowedCacheControls: [],
+    expires: null, spend: 0, maxBudget: null, softBudget: null, tpmLimit: null, rpmLimit: null, metadata: {}, tags: [], allowedCacheControls: [],
     allowedRoutes: [path], aliases: {}, userModels: [], orgModels: [], team: null,
   };
 }

@@ -79,9 +79,26 @@ describe('streamedAnswer', () => {
     }
   });
 
-  it('stores none that carried what it does not keep: another choice (n > 1), reasoning or signed thinking', () => {
+  it('stores the reasoning kept beside the text in the fields it streamed in, and the reasoning tokens the usage had', () => {
+    const reasoned = { usage: { ...usage, reasoningTokens: 5 }, finishedAt: 0, responseText: '4', finishReason: 'stop', responseReasoning: { reasoning_content: 'Two plus two.' } };
+    expect(JSON.parse(streamedAnswer('chat', 'deepseek-reasoner', reasoned)!)).toMatchObject({
+      choices: [{ message: { role: 'assistant', content: '4', reasoning_content: 'Two plus two.' }, finish_reason: 'stop' }],
+      usage: { prompt_tokens: 12, completion_tokens: 7, total_tokens: 19, completion_tokens_details: { reasoning_tokens: 5 } },
+    });
+    const blocks = [{ type: 'thinking' as const, thinking: 'Weather first.', signature: 'EqQBsig' }];
+    const claude = streamed('', joined([weather]), { responseReasoning: { reasoning_content: 'Weather first.', thinking_blocks: blocks } });
+    expect(JSON.parse(streamedAnswer('chat', 'claude', claude)!).choices[0].message).toEqual({
+      role: 'assistant', content: null, tool_calls: [weather], reasoning_content: 'Weather first.', thinking_blocks: blocks,
+    });
+    // No reasoning tokens reported: no details made up.
+    expect(JSON.parse(streamedAnswer('chat', 'x', { ...reasoned, usage })!).usage).not.toHaveProperty('completion_tokens_details');
+  });
+
+  it('stores none that carried what it does not keep: another choice (n > 1), reasoning past the cap or unsigned thinking, a completion\'s reasoning', () => {
     expect(streamedAnswer('chat', 'gpt-4o', { usage, finishedAt: 0, responseText: 'ab', finishReason: 'stop', partsLeftOut: true })).toBeUndefined();
     expect(streamedAnswer('chat', 'claude', streamed('', joined([weather]), { partsLeftOut: true }))).toBeUndefined();
+    // A completion's choice has no field for reasoning: stored without it, it would not be what the client got.
+    expect(streamedAnswer('completion', 'qwen3', { usage, finishedAt: 0, responseText: '4', finishReason: 'stop', responseReasoning: { reasoning_content: 'Two plus two.' } })).toBeUndefined();
   });
 
   it('stores none when the joiner cut a call\'s arguments or left a call out (past 128, a custom tool\'s)', () => {

@@ -13,18 +13,21 @@ const FINISHED_AS = new Map([
 
 /**
  * A streamed answer as the cache stores it: assembled from what the call kept (its text, a chat answer's tool
- * calls, its finish reason, its id), only where its first choice finished `stop` or `tool_calls` (or another
- * server's word for them, `FINISHED_AS`), stored under the reason mapped. Undefined where that may not be what the
- * client got: a stream that failed, that the client left or that ended without its first choice's finish reason;
- * one that finished otherwise (cut at `max_tokens`, filtered); one that carried
- * what is not kept (`partsLeftOut`: another choice, reasoning or a Claude answer's signed thinking, which must go
- * back with the tool results, a refusal, audio whose id expires, annotations, logprobs, content parts, the stop
- * sequence that ended a Claude answer); tool calls the kept list does not hold whole (`toolCallsCut`: a cap, a
- * custom tool's call), a completion's, or ones a client could not be given again as they came (`replayable`). A
- * masked answer never gets here: a call with answer guardrails plans no cache (proxy/model-call.ts).
+ * calls and reasoning, its finish reason, its id), only where its first choice finished `stop` or `tool_calls` (or
+ * another server's word for them, `FINISHED_AS`), stored under the reason mapped. Undefined where that may not be
+ * what the client got: a stream that failed, that the client left or that ended without its first choice's finish
+ * reason; one that finished otherwise (cut at `max_tokens`, filtered); one that carried what is not kept
+ * (`partsLeftOut`: another choice, reasoning past the cap, not as text or not in the first choice's delta, a Claude
+ * answer's thinking without its signature, which must go back with the tool results, a refusal, audio whose id
+ * expires, annotations, logprobs, content parts, the stop sequence that ended a Claude answer); a completion with
+ * reasoning; tool calls the kept list does not hold whole (`toolCallsCut`: a cap, a custom tool's call), a
+ * completion's, or ones a client could not be given again as they came (`replayable`). A masked answer never gets
+ * here: a call with answer guardrails plans no cache (proxy/model-call.ts).
  */
 export function streamedAnswer(endpoint: Endpoint, model: string, outcome: CallOutcome): string | undefined {
   if (outcome.error || outcome.aborted || outcome.partsLeftOut || outcome.responseText === undefined || (endpoint !== 'chat' && endpoint !== 'completion')) return undefined;
+  // A completion's choice has only `text`: its reasoning would not be stored.
+  if (endpoint === 'completion' && outcome.responseReasoning) return undefined;
   const finish = outcome.finishReason === undefined ? undefined : FINISHED_AS.get(outcome.finishReason);
   if (finish === undefined) return undefined;
   const calls = outcome.responseToolCalls;
@@ -50,19 +53,24 @@ function replayable(call: AnswerToolCall): boolean {
 }
 
 /**
- * The non-streamed form of a streamed answer, from its text, tool calls, usage and finish reason, under the id,
- * `created` and model its chunks carried: what a cache stores. A chat answer with tool calls has them in
- * `message.tool_calls`, content null without text.
+ * The non-streamed form of a streamed answer, from its text, tool calls, reasoning, usage and finish reason, under
+ * the id, `created` and model its chunks carried: what a cache stores. A chat answer with tool calls has them in
+ * `message.tool_calls`, content null without text; its reasoning in the fields it streamed in (`reasoning_content`,
+ * `reasoning`, Claude's `thinking_blocks`), its reasoning tokens in `usage.completion_tokens_details`.
  */
 function assembleAnswer(
   endpoint: 'chat' | 'completion', model: string, outcome: CallOutcome, finish: string, as: StreamedAs | undefined, toolCalls?: readonly AnswerToolCall[],
 ): string {
   const { usage, responseText: text = '' } = outcome;
-  const u = { prompt_tokens: usage.promptTokens, completion_tokens: usage.completionTokens, total_tokens: usage.promptTokens + usage.completionTokens };
+  const u = {
+    prompt_tokens: usage.promptTokens, completion_tokens: usage.completionTokens, total_tokens: usage.promptTokens + usage.completionTokens,
+    ...(usage.reasoningTokens ? { completion_tokens_details: { reasoning_tokens: usage.reasoningTokens } } : {}),
+  };
   const id = as?.id || `${endpoint === 'chat' ? 'chatcmpl' : 'cmpl'}-${crypto.randomUUID()}`;
   const created = as?.created ?? Math.floor(Date.now() / 1000);
   const named = as?.model || model;
-  const message = toolCalls?.length ? { role: 'assistant', content: text || null, tool_calls: toolCalls } : { role: 'assistant', content: text };
+  const reasoning = outcome.responseReasoning;
+  const message = toolCalls?.length ? { role: 'assistant', content: text || null, tool_calls: toolCalls, ...reasoning } : { role: 'assistant', content: text, ...reasoning };
   return JSON.stringify(endpoint === 'chat'
     ? { id, object: 'chat.completion', created, model: named, choices: [{ index: 0, message, logprobs: null, finish_reason: finish }], usage: u }
     : { id, object: 'text_completion', created, model: named, choices: [{ index: 0, text, logprobs: null, finish_reason: finish }], usage: u });

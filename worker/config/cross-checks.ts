@@ -73,7 +73,11 @@ export function crossReferenceWarnings(config: TollgateConfig): string[] {
     out.push('router_settings.optional_pre_call_checks: "forward_client_headers_by_model_group" names no model group by itself (no effect): list the groups in litellm_settings.model_group_settings.forward_client_headers_to_llm_api');
   }
   for (const kind of config.general_settings.alerting ?? []) {
-    if (kind !== 'slack' && kind !== 'webhook' && kind !== 'pagerduty') out.push(`general_settings.alerting: "${kind}" alerts are not supported by Tollgate yet (ignored; supported: slack, webhook, pagerduty)`);
+    if (kind !== 'slack' && kind !== 'webhook' && kind !== 'pagerduty' && kind !== 'email') out.push(`general_settings.alerting: "${kind}" alerts are not supported by Tollgate yet (ignored; supported: slack, webhook, pagerduty, email)`);
+  }
+  // The budget alert emails go through LiteLLM's email callback (worker/telemetry/email/budget-settings.ts).
+  if (config.general_settings.alerting?.includes('email') && ![l.callbacks, l.success_callback, l.failure_callback].some((list) => list?.some((name) => (EMAIL_CALLBACKS as readonly string[]).includes(name)))) {
+    out.push('general_settings.alerting: "email" sends budget alert emails through an email callback, and litellm_settings.callbacks names none (resend_email or sendgrid_email): no budget emails will be sent');
   }
   // PagerDuty keeps at most MAX_TRACKED events per window: a larger threshold is counted as that many, said here.
   for (const name of ['failure_threshold', 'hanging_threshold_fails'] as const) {

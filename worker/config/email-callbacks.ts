@@ -1,6 +1,6 @@
 /**
- * LiteLLM's email callbacks as config.yaml names them. The admin Worker sends their emails over HTTPS
- * (admin-worker/email/); `smtp_email` loads with a warning: Workers open no SMTP connection (outbound port 25 is
+ * LiteLLM's email callbacks as config.yaml names them. The admin Worker (key and invitation emails, admin-worker/email/)
+ * and the gateway (budget alert emails, worker/telemetry/email/) send their emails over HTTPS; `smtp_email` loads with a warning: Workers open no SMTP connection (outbound port 25 is
  * blocked, and SMTP over cloudflare:sockets would need its own STARTTLS and AUTH client).
  */
 export const EMAIL_CALLBACKS = ['resend_email', 'sendgrid_email'] as const;
@@ -10,12 +10,12 @@ export const UNSERVED_CALLBACK_NOTES: Partial<Record<string, string>> = {
   smtp_email: 'is not supported by Tollgate: Workers cannot send SMTP (ignored); use resend_email or sendgrid_email, which send the same emails over HTTPS',
 };
 
-/** The litellm_settings lists a callback may be named in, in the order the admin Worker reads them (admin-worker/email/settings.ts). */
+/** The litellm_settings lists a callback may be named in, in the order the admin Worker reads them (worker/telemetry/email/settings.ts). */
 const CALLBACK_FIELDS = ['callbacks', 'success_callback', 'failure_callback'] as const;
 
 /**
  * Both email callbacks named: LiteLLM sends each email through both, Tollgate once, through the first whose API key
- * the admin Worker has (admin-worker/email/settings.ts). The warning names them in that order, each with the field
+ * the admin Worker has (worker/telemetry/email/settings.ts). The warning names them in that order, each with the field
  * it is in. The keys themselves are the admin Worker's secrets, which the gateway's config load does not see: a
  * missing one is warned about when an email would go.
  */

@@ -36,6 +36,7 @@ export function keyPolicy(token: string, key: EntityView, team: EntityView | und
     expires: key.expires === null ? null : new Date(key.expires),
     spend: key.spend,
     maxBudget: key.maxBudget,
+    softBudget: key.softBudget ?? null,
     tpmLimit: key.remaining.limitTokens ?? null,
     rpmLimit: key.remaining.limitRequests ?? null,
     metadata: key.metadata,

@@ -32,6 +32,8 @@ export interface EntityView {
   refusal?: Refusal;
   spend: number;
   maxBudget: number | null;
+  /** `soft_budget` (null: none): past it the metrics shard alerts (telemetry/metrics/shard-budgets.ts); never refuses a call. */
+  softBudget?: number | null;
   /** Remaining requests/tokens this minute and the limits, when the entity has them. */
   remaining: { requests?: number; tokens?: number; limitRequests?: number; limitTokens?: number };
 }
@@ -54,7 +56,7 @@ export function entityView(p: EntityPolicy, c: Counters): EntityView {
   const view: EntityView = {
     kind: p.kind, id: p.id, exists: p.exists, blocked: p.blocked, expires: p.expires, alias: p.alias, models: p.models, teamId: p.teamId,
     organizationId: p.organizationId, userId: p.userId, keyName: p.keyName, metadata: p.metadata, tags: p.tags, allowedCacheControls: p.allowedCacheControls ?? [], allowedRoutes: p.allowedRoutes ?? [], modelAliases: p.modelAliases ?? {}, memberBudgets: p.memberBudgets ?? false,
-    spend: c.windowSpend, maxBudget: p.maxBudget, maxParallel: p.maxParallel, remaining,
+    spend: c.windowSpend, maxBudget: p.maxBudget, softBudget: p.softBudget ?? null, maxParallel: p.maxParallel, remaining,
   };
   if (p.allowedModelRegion) view.allowedModelRegion = p.allowedModelRegion;
   if (p.refusal) view.refusal = p.refusal;

@@ -36,6 +36,8 @@ export interface UsageReport {
   characters?: number;
   /** Seconds of audio transcribed (priced per second: `input_cost_per_second`). */
   seconds?: number;
+  /** Reasoning tokens among completionTokens, where the provider said (`completion_tokens_details.reasoning_tokens`): a stored stream's answer carries them. */
+  reasoningTokens?: number;
   /** Rerank searches (Cohere's search units; priced per query: `input_cost_per_query`). */
   searches?: number;
   /** Pages an OCR call processed (its `usage_info.pages_processed`; priced per page: `ocr_cost_per_page`). */
@@ -48,6 +50,20 @@ export interface AnswerToolCall {
   id: string;
   type: 'function';
   function: { name: string; arguments: string };
+}
+
+/** A Claude answer's thinking block as LiteLLM's chat answer carries it (`thinking_blocks`): signed thinking, or redacted. */
+export type ThinkingBlock = { type: 'thinking'; thinking: string; signature: string } | { type: 'redacted_thinking'; data: string };
+
+/**
+ * A streamed answer's first choice's reasoning, under the fields the client got it in: `reasoning_content`
+ * (DeepSeek, vLLM, the gateway's Claude, Bedrock and Gemini translations), `reasoning` (OpenRouter, newer vLLM), and
+ * a Claude answer's `thinking_blocks`, each block whole with its signature.
+ */
+export interface AnswerReasoning {
+  reasoning_content?: string;
+  reasoning?: string;
+  thinking_blocks?: ThinkingBlock[];
 }
 
 /** What a stream's chunks named their answer (`id`, `created`, `model`). */
@@ -76,6 +92,8 @@ export interface CallOutcome {
    * stream's deltas joined), the Responses API's `function_call` items, a translated provider's tool use; in order.
    */
   responseToolCalls?: AnswerToolCall[];
+  /** The first choice's reasoning, kept with a stream's text where all of it was kept (kept-reasoning.ts): what a cache stores beside it. */
+  responseReasoning?: AnswerReasoning;
   /** The kept tool calls leave out part of the answer's (answer-tool-calls.ts's caps, a custom tool's call): not the whole answer. */
   toolCallsCut?: boolean;
   /**
@@ -84,8 +102,9 @@ export interface CallOutcome {
    */
   finishReason?: string;
   /**
-   * The stream carried what its kept answer leaves out, so no cache stores it: a choice past the first, or
-   * reasoning and thinking blocks (a Claude answer's signed thinking must go back with its tool results). Kept-text calls only.
+   * The stream carried what its kept answer leaves out, so no cache stores it: a choice past the first, a refusal,
+   * or reasoning not kept whole (past the cap, OpenRouter's `reasoning_details`, Claude thinking without its signature,
+   * which must go back with the tool results). Kept-text calls only.
    */
   partsLeftOut?: boolean;
   /** The id, `created` and model the stream's chunks carried, so a stored answer is the one the client got; kept-text calls only. */

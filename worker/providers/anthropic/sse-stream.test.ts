@@ -38,7 +38,7 @@ describe('openAnthropicStream', () => {
     expect(result.error).toBeUndefined();
   });
 
-  it('says how the answer finished and what it was called, and marks signed thinking the kept answer leaves out', async () => {
+  it('says how the answer finished and what it was called, and keeps signed thinking as the non-streamed answer carries it', async () => {
     const called = await openAnthropicStream(source(fixtureSse('tool-use'), 64), options);
     await new Response(called.body).text();
     const tools = await called.outcome;
@@ -47,7 +47,22 @@ describe('openAnthropicStream', () => {
 
     const { body, outcome } = await openAnthropicStream(source(fixtureSse('thinking'), 64), options);
     expect(await new Response(body).text()).toContain('"signature":"EqQB');
-    expect(await outcome).toMatchObject({ responseText: '12,231', finishReason: 'stop', partsLeftOut: true, streamedAs: { id: 'msg_01Think3z', model: 'claude-sonnet-4-5-20250929' } });
+    const thought = await outcome;
+    expect(thought).toMatchObject({ responseText: '12,231', finishReason: 'stop', streamedAs: { id: 'msg_01Think3z', model: 'claude-sonnet-4-5-20250929' } });
+    expect(thought.responseReasoning).toEqual({
+      reasoning_content: '27 * 453 = 12231',
+      thinking_blocks: [{ type: 'thinking', thinking: '27 * 453 = 12231', signature: 'EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds' }],
+    });
+    expect(thought.partsLeftOut).toBeUndefined();
+  });
+
+  it('marks thinking it cannot keep whole (its signature never came) and keeps none of it', async () => {
+    const unsigned = fixtureSse('thinking').split('\n\n').filter((e) => !e.includes('signature_delta')).join('\n\n');
+    const { body, outcome } = await openAnthropicStream(source(unsigned, 64), options);
+    await new Response(body).text();
+    const result = await outcome;
+    expect(result).toMatchObject({ responseText: '12,231', partsLeftOut: true });
+    expect(result.responseReasoning).toBeUndefined();
   });
 
   it('keeps neither text nor tool calls when the call does not keep text', async () => {

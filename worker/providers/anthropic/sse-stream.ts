@@ -108,11 +108,15 @@ export async function openAnthropicStream(upstream: ReadableStream<Uint8Array>, 
   return { body, outcome };
 }
 
-/** What the cache must know beside the kept answer: how it finished, what it was called, whether it carried more (cache/streamed-answer.ts). */
+/**
+ * What the cache must know beside the kept answer: how it finished, what it was called, its thinking with the
+ * signatures, whether it carried more (cache/streamed-answer.ts).
+ */
 function kept(translator: AnthropicStreamTranslator): Partial<CallOutcome> {
+  const thinking = translator.keptThinking;
   return {
     ...(translator.finishReason !== null ? { finishReason: translator.finishReason } : {}),
-    ...(translator.partsLeftOut ? { partsLeftOut: true } : {}),
+    ...(translator.partsLeftOut || translator.thinkingCut ? { partsLeftOut: true } : thinking ? { responseReasoning: thinking } : {}),
     streamedAs: translator.streamedAs,
   };
 }

@@ -1,6 +1,7 @@
 import { errorEnvelope, type GatewayError } from '../../errors.ts';
 import { type KeptToolCalls, ToolCallJoiner } from '../answer-tool-calls.ts';
-import type { StreamedAs } from '../types.ts';
+import { ThinkingJoiner } from '../kept-reasoning.ts';
+import type { AnswerReasoning, StreamedAs } from '../types.ts';
 import { RESPONSE_FORMAT_TOOL_NAME } from './convert-tools.ts';
 import { upstreamBroke, streamEventError } from './errors.ts';
 import { mapStopReason } from './finish-reason.ts';
@@ -19,7 +20,7 @@ export interface StreamTranslatorOptions {
   created: number;
   /** Credentials to scrub from in-band error messages. */
   secrets: readonly (string | undefined)[];
-  /** The call keeps its answer (for the logs): the tool calls are kept too (`keptToolCalls`). */
+  /** The call keeps its answer (for the logs): the tool calls and thinking are kept too (`keptToolCalls`, `keptThinking`). */
   keepText?: boolean;
 }
 
@@ -50,10 +51,7 @@ export class AnthropicStreamTranslator {
   outputChars = 0;
   /** The answer's text (in JSON mode, the forced tool's input, as the client gets it). */
   text = '';
-  /**
-   * The answer carried what its kept text and calls leave out: thinking (`reasoning_content`, `thinking_blocks`), or
-   * the stop sequence that ended it (`provider_specific_fields`).
-   */
+  /** The answer carried the stop sequence that ended it (`provider_specific_fields`), which its kept answer leaves out. */
   partsLeftOut = false;
 
   private buffer = '';
@@ -63,12 +61,25 @@ export class AnthropicStreamTranslator {
   private readonly jsonBlocks = new Set<number>();
   /** The tool calls the client got, joined as any stream's are (so capped alike); only with `keepText`. */
   private readonly joiner: ToolCallJoiner | undefined;
+  /** The thinking blocks, rebuilt with their signatures; only with `keepText`. */
+  private readonly thinking: ThinkingJoiner | undefined;
 
   private readonly options: StreamTranslatorOptions;
 
   constructor(options: StreamTranslatorOptions) {
     this.options = options;
     this.joiner = options.keepText ? new ToolCallJoiner() : undefined;
+    this.thinking = options.keepText ? new ThinkingJoiner() : undefined;
+  }
+
+  /** Thinking came that is not kept whole (unsigned, unfinished, past the cap): the answer is not stored. */
+  get thinkingCut(): boolean {
+    return this.thinking?.cut ?? false;
+  }
+
+  /** The thinking as the non-streamed answer carries it (`reasoning_content`, `thinking_blocks`); undefined without any, cut, or without `keepText`. */
+  get keptThinking(): AnswerReasoning | undefined {
+    return this.thinking?.reasoning();
   }
 
   /** The tool calls the client got as kept, with whether they leave out part of them (`keptAnswer`); undefined without any or without `keepText`. */
@@ -160,9 +171,10 @@ export class AnthropicStreamTranslator {
         }
         if (block.type === 'text' && block.text) return this.content(block.text);
         if (block.type === 'redacted_thinking') {
-          this.partsLeftOut = true;
+          this.thinking?.start(event.index, { type: 'redacted_thinking', data: block.data ?? '' });
           return this.chunk({ thinking_blocks: [{ type: 'redacted_thinking', data: block.data ?? '' }] });
         }
+        if (block.type === 'thinking') this.thinking?.start(event.index, { type: 'thinking', thinking: block.thinking ?? '', signature: block.signature ?? '' });
         return '';
       }
       case 'content_block_delta': {
@@ -178,12 +190,12 @@ export class AnthropicStreamTranslator {
           return this.chunk({ tool_calls: [call] });
         }
         if (delta.type === 'thinking_delta' && delta.thinking) {
-          this.partsLeftOut = true;
+          this.thinking?.thinking(event.index, delta.thinking);
           this.outputChars += delta.thinking.length;
           return this.chunk({ reasoning_content: delta.thinking });
         }
         if (delta.type === 'signature_delta' && delta.signature) {
-          this.partsLeftOut = true;
+          this.thinking?.signature(event.index, delta.signature);
           return this.chunk({ thinking_blocks: [{ type: 'thinking', thinking: '', signature: delta.signature }] });
         }
         return '';
@@ -204,6 +216,8 @@ export class AnthropicStreamTranslator {
       case 'error':
         return this.fail(streamEventError(event.error.type, event.error.message, this.options.secrets));
       case 'content_block_stop':
+        this.thinking?.stop(event.index);
+        return '';
       case 'ping':
         return '';
     }

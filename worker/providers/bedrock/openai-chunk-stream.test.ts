@@ -34,7 +34,7 @@ describe('translateStream', () => {
     expect(result.toolCalls).toBe(true);
   });
 
-  it('says the first choice\'s finish reason and the id its chunks carried; marks reasoning and a second choice', async () => {
+  it('says the first choice\'s finish reason and the id its chunks carried; keeps reasoning, marks it past the cap and a second choice', async () => {
     const settled = async (deltas: ChunkDelta[][]) => {
       const { body, outcome } = translateStream(upstream(deltas), decoder(), translator, options);
       const text = await new Response(body).text();
@@ -46,10 +46,26 @@ describe('translateStream', () => {
     expect(text).toContain(`"id":"${result.streamedAs!.id}","object":"chat.completion.chunk","created":${result.streamedAs!.created}`);
     // Ended without a finish reason (Gemini's end() owes none).
     expect((await settled(events.slice(0, -1))).result.finishReason).toBeUndefined();
-    const thought = await settled([[{ index: 0, delta: { reasoning_content: 'hmm' }, finish_reason: null }], ...events]);
-    expect(thought.result.partsLeftOut).toBe(true);
+    const thought = await settled([[{ index: 0, delta: { reasoning_content: 'hm' }, finish_reason: null }], [{ index: 0, delta: { reasoning_content: 'm' }, finish_reason: null }], ...events]);
+    expect(thought.result.responseReasoning).toEqual({ reasoning_content: 'hmm' });
+    expect(thought.result.partsLeftOut).toBeUndefined();
+    const long = await settled([...Array.from({ length: 5 }, () => [{ index: 0, delta: { reasoning_content: 'x'.repeat(60 * 1024) }, finish_reason: null }]), ...events]);
+    expect(long.result).toMatchObject({ partsLeftOut: true, finishReason: 'tool_calls' });
+    expect(long.result.responseReasoning).toBeUndefined();
     const two = await settled([...events, [{ index: 1, delta: { content: 'other' }, finish_reason: 'stop' }]]);
     expect(two.result).toMatchObject({ partsLeftOut: true, finishReason: 'tool_calls' });
+  });
+
+  it('keeps the reasoning tokens the provider reported apart (Gemini\'s thoughts) in the usage of a kept answer', async () => {
+    const usage = { promptTokens: 5, completionTokens: 20, cachedPromptTokens: 0, cacheCreationTokens: 0, reported: true };
+    const counted = { ...translator, usage: () => usage, usageExtras: () => ({ reasoningTokens: 12 }) };
+    const run = async (keepText: boolean) => {
+      const { body, outcome } = translateStream(upstream(events), decoder(), counted, { ...options, keepText });
+      await new Response(body).text();
+      return (await outcome).usage;
+    };
+    expect(await run(true)).toEqual({ ...usage, reasoningTokens: 12 });
+    expect(await run(false)).toEqual(usage);
   });
 
   it('keeps none when the call does not keep text', async () => {

@@ -8,6 +8,7 @@
 import { errorEnvelope, GatewayError } from '../../errors.ts';
 import { estimatedUsage } from '../openai-compatible/usage.ts';
 import { keptAnswer, ToolCallJoiner } from '../answer-tool-calls.ts';
+import { ReasoningJoiner } from '../kept-reasoning.ts';
 import type { CallOutcome, UsageReport } from '../types.ts';
 import { chatId, type FinishReason, nowSeconds, openaiUsage, type UsageExtras } from './openai-answer.ts';
 
@@ -62,9 +63,10 @@ export function translateStream<E>(
   let firstChunkAt: number | undefined;
   let completionChars = 0;
   let text = '';
-  // The answer's tool calls, kept with its text: the first choice's deltas joined as the client gets them; its
-  // finish reason; whether the stream carried what that leaves out (another choice, reasoning).
+  // The answer's tool calls and reasoning, kept with its text: the first choice's deltas joined as the client gets
+  // them; its finish reason; whether the stream carried what that leaves out (another choice, reasoning past the cap).
   const joiner = options.keepText ? new ToolCallJoiner() : undefined;
+  const reasoning = options.keepText ? new ReasoningJoiner() : undefined;
   let finishReason: FinishReason | undefined;
   let partsLeftOut = false;
   let settle!: (outcome: CallOutcome) => void;
@@ -74,15 +76,16 @@ export function translateStream<E>(
     if (settled) return;
     settled = true;
     const calls = joiner?.calls();
+    const thought = reasoning?.reasoning();
     settle({
-      usage: translator.usage() ?? estimatedUsage(options.promptTokenEstimate, completionChars),
+      usage: usageOf(translator.usage(), options.keepText ? translator.usageExtras?.() : undefined) ?? estimatedUsage(options.promptTokenEstimate, completionChars),
       firstChunkAt,
       finishedAt: Date.now(),
       ...(options.keepText ? keptAnswer(text, calls) : {}),
       // Not an answer the cache can rebuild from its text (call-helpers.ts).
       ...(calls ? { toolCalls: true } : {}),
       ...(finishReason ? { finishReason } : {}),
-      ...(partsLeftOut ? { partsLeftOut } : {}),
+      ...(partsLeftOut || reasoning?.cut ? { partsLeftOut: true } : thought ? { responseReasoning: thought } : {}),
       ...(options.keepText ? { streamedAs: { id: base.id, created: base.created, model: base.model } } : {}),
       ...extra,
     });
@@ -97,7 +100,8 @@ export function translateStream<E>(
       completionChars += seen.length;
       if (options.keepText && d.delta.content) text += d.delta.content;
       if (joiner) {
-        if (d.index !== 0 || d.delta.reasoning_content) partsLeftOut = true;
+        if (d.index !== 0) partsLeftOut = true;
+        else if (d.delta.reasoning_content) reasoning?.add('reasoning_content', d.delta.reasoning_content);
         if (d.index === 0 && d.finish_reason) finishReason = d.finish_reason;
         if (d.index === 0 && d.delta.tool_calls) joiner.add(d.delta.tool_calls);
       }
@@ -158,4 +162,9 @@ export function translateStream<E>(
   }, { highWaterMark: 0 });
 
   return { body, outcome };
+}
+
+/** The provider's usage, with the reasoning tokens it reported apart (Gemini's `thoughtsTokenCount`) where the answer is kept: a stored answer carries them. */
+function usageOf(usage: UsageReport | undefined, extras: UsageExtras | undefined): UsageReport | undefined {
+  return usage && extras?.reasoningTokens ? { ...usage, reasoningTokens: extras.reasoningTokens } : usage;
 }

@@ -48,11 +48,36 @@ describe('KeptChatStream', () => {
     expect(keep([chunk([delta({ content: 'a' })]), chunk([delta({}, 'stop'), delta({}, 'stop', 1)])]).partsLeftOut).toBe(true);
   });
 
-  it('marks a stream that carried reasoning, not one whose servers send it empty', () => {
-    expect(keep([chunk([delta({ reasoning_content: 'think' })]), chunk([delta({}, 'stop')])]).partsLeftOut).toBe(true);
+  it('keeps the first choice\'s reasoning text in the field it came in (DeepSeek\'s reasoning_content, OpenRouter\'s reasoning)', () => {
+    const deepseek = keep([chunk([delta({ role: 'assistant', content: null, reasoning_content: '' })]), chunk([delta({ content: null, reasoning_content: 'Two' })]),
+      chunk([delta({ content: null, reasoning_content: ' plus two.' })]), chunk([delta({ content: '4', reasoning_content: null })]), chunk([delta({}, 'stop')])]);
+    expect(deepseek).toMatchObject({ responseReasoning: { reasoning_content: 'Two plus two.' }, finishReason: 'stop' });
+    expect(deepseek.partsLeftOut).toBeUndefined();
+    const openrouter = keep([chunk([delta({ role: 'assistant', content: '', reasoning: 'Hm' })]), chunk([delta({ content: '', reasoning: 'm.' })]), chunk([delta({ content: 'Hi' }, 'stop')])]);
+    expect(openrouter.responseReasoning).toEqual({ reasoning: 'Hmm.' });
+    // A server that sends both names (vLLM's alias) gets both back; Python servers' spacing.
+    expect(keep(['{"id": "c", "choices": [{"index": 0, "delta": {"reasoning": "a", "reasoning_content": "a"}, "finish_reason": null}]}']).responseReasoning).toEqual({ reasoning: 'a', reasoning_content: 'a' });
+    expect(keep([chunk([delta({ content: 'hi', reasoning_content: null })]), chunk([delta({ reasoning_content: '' }, 'stop')])])).not.toHaveProperty('responseReasoning');
+  });
+
+  it('marks reasoning it does not keep: not as text (OpenRouter\'s reasoning_details, thinking_blocks), another choice\'s, past the cap', () => {
+    const details = keep([chunk([delta({ reasoning: 'Hm', reasoning_details: [{ type: 'reasoning.text', text: 'Hm', format: 'unknown', index: 0 }] })]), chunk([delta({ content: 'Hi' }, 'stop')])]);
+    expect(details.partsLeftOut).toBe(true);
+    expect(details.responseReasoning).toBeUndefined();
     expect(keep([chunk([delta({ thinking_blocks: [{ type: 'thinking', thinking: 'x', signature: 's' }] })])]).partsLeftOut).toBe(true);
-    expect(keep([chunk([delta({ reasoning: 'think' })])]).partsLeftOut).toBe(true);
-    expect(keep([chunk([delta({ content: 'hi', reasoning_content: null })]), chunk([delta({ reasoning_content: '' }, 'stop')])]).partsLeftOut).toBeUndefined();
+    expect(keep([chunk([delta({ reasoning_content: 'mine' }), delta({ reasoning_content: 'other' }, null, 1)])]).partsLeftOut).toBe(true);
+    const long = keep([...Array.from({ length: 5 }, () => chunk([delta({ reasoning_content: 'x'.repeat(60 * 1024) })])), chunk([delta({ content: 'done' }, 'stop')])]);
+    expect(long.partsLeftOut).toBe(true);
+    expect(long.responseReasoning).toBeUndefined();
+  });
+
+  it('marks a completion stream whose reasoning came beside its text, outside a delta', () => {
+    const completion = (choice: object) => JSON.stringify({ id: 'cmpl-abc', object: 'text_completion', created: 1, model: 'qwen3', choices: [{ index: 0, logprobs: null, finish_reason: null, ...choice }] });
+    const reasoned = keep([completion({ text: '', reasoning_content: 'Count up.' }), completion({ text: '1 2 3', finish_reason: 'stop' })]);
+    expect(reasoned).toMatchObject({ partsLeftOut: true, finishReason: 'stop' });
+    expect(reasoned.responseReasoning).toBeUndefined();
+    expect(keep([completion({ text: '1 2 3', finish_reason: 'stop' })]).partsLeftOut).toBeUndefined();
+    expect(keep([chunk([delta({ content: 'Hi' })]), JSON.stringify({ id: 'c', reasoning_content: 'aside' }), chunk([delta({}, 'stop')])]).partsLeftOut).toBe(true);
   });
 
   it('marks a stream whose answer is not only its content: a refusal, audio, annotations, logprobs, content parts', () => {

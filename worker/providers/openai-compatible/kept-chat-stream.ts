@@ -1,26 +1,30 @@
 import { isObject } from '../../json.ts';
 import { keptAnswer, ToolCallJoiner } from '../answer-tool-calls.ts';
+import { ReasoningJoiner } from '../kept-reasoning.ts';
 import type { CallOutcome, StreamedAs } from '../types.ts';
 
 // A chunk that finished a choice (`"finish_reason":null` in every other chunk does not match, nor the `""` some servers send).
 const FINISHED = /"finish_reason"\s*:\s*"[^"]/;
 // A choice past the first, or a tool call past the first: the chunk is parsed to tell which (`"end_index"` does not match).
 const LATER_INDEX = /"index"\s*:\s*[1-9]/;
-// What the client got beside the text and calls, not `null`, "" or `[]`: reasoning (OpenAI-compatible servers'
-// `reasoning_content` / `reasoning` / `reasoning_details`, LiteLLM's `thinking_blocks`), a refusal (structured
+// What the client got beside the text, calls and reasoning text, not `null`, "" or `[]`: reasoning that is not text
+// (OpenRouter's `reasoning_details`, LiteLLM's `thinking_blocks`, a `reasoning` object), a refusal (structured
 // outputs, content null), audio, annotations (web search citations), logprobs, or content as a list of parts
 // (Mistral's thinking).
-const LEFT_OUT = /"(?:reasoning(?:_content|_details)?|thinking_blocks|refusal|audio|annotations|logprobs)"\s*:\s*(?:"[^"]|\[\s*\{|\{)|"content"\s*:\s*\[/;
+const LEFT_OUT = /"(?:reasoning_details|thinking_blocks|refusal|audio|annotations|logprobs)"\s*:\s*(?:"[^"]|\[\s*\{|\{)|"reasoning(?:_content)?"\s*:\s*(?:\[\s*\{|\{)|"content"\s*:\s*\[/;
+// Reasoning text (`reasoning_content`: DeepSeek, vLLM; `reasoning`: OpenRouter, newer vLLM), not `null` or "": kept.
+const REASONING = /"reasoning(?:_content)?"\s*:\s*"[^"]/;
 
 /**
  * What a call that keeps its answer keeps of an OpenAI chat or completion stream beside its text: the first
- * choice's tool calls joined, its finish reason, the id, `created` and model the chunks carried, and whether the
- * stream carried what that leaves out (another choice, reasoning, a refusal, audio, annotations, logprobs, content
- * parts). A chunk is parsed at most once, and only the
- * few that say something: the first, one carrying a tool call, one finishing a choice, one with an index past 0.
+ * choice's tool calls and reasoning text joined, its finish reason, the id, `created` and model the chunks carried,
+ * and whether the stream carried what that leaves out (another choice, reasoning past the cap or not as text, a
+ * refusal, audio, annotations, logprobs, content parts). A chunk is parsed at most once, and only the few that say
+ * something: the first, one carrying a tool call or reasoning text, one finishing a choice, one with an index past 0.
  */
 export class KeptChatStream {
   private readonly joiner = new ToolCallJoiner();
+  private readonly reasoning = new ReasoningJoiner();
   private finishReason: string | undefined;
   private partsLeftOut = false;
   private streamedAs: StreamedAs | undefined;
@@ -30,20 +34,25 @@ export class KeptChatStream {
   /** One chunk's `data`; `toolCall`: it carries a tool call (or a legacy `function_call`). */
   read(data: string, toolCall: boolean): void {
     if (!this.partsLeftOut && leavesOut(data)) this.partsLeftOut = true;
-    if (!toolCall && !this.headless && !FINISHED.test(data) && (this.partsLeftOut || !LATER_INDEX.test(data))) return;
+    const reasoning = !this.partsLeftOut && !this.reasoning.cut && data.includes('"reasoning') && REASONING.test(data);
+    if (!toolCall && !reasoning && !this.headless && !FINISHED.test(data) && (this.partsLeftOut || !LATER_INDEX.test(data))) return;
     let chunk: unknown;
     try {
       chunk = JSON.parse(data);
     } catch {
       return;
     }
-    if (!isObject(chunk) || !Array.isArray(chunk.choices)) return;
+    if (!isObject(chunk) || !Array.isArray(chunk.choices)) {
+      if (reasoning) this.partsLeftOut = true;
+      return;
+    }
     if (this.headless && chunk.choices.length) {
       this.headless = false;
       if (typeof chunk.id === 'string' && chunk.id) {
         this.streamedAs = { id: chunk.id, created: typeof chunk.created === 'number' ? chunk.created : Math.floor(Date.now() / 1000), model: typeof chunk.model === 'string' ? chunk.model : '' };
       }
     }
+    let reasoningKept = false;
     for (const choice of chunk.choices) {
       if (!isObject(choice)) continue;
       if ((choice.index ?? 0) !== 0) {
@@ -52,7 +61,10 @@ export class KeptChatStream {
       }
       if (typeof choice.finish_reason === 'string' && choice.finish_reason) this.finishReason = choice.finish_reason;
       if (toolCall) this.joiner.addDelta(choice.delta);
+      if (reasoning && isObject(choice.delta)) reasoningKept = this.addReasoning(choice.delta);
     }
+    // Reasoning text not in the first choice's delta (a completion's choice carries it beside `text`) is not kept.
+    if (reasoning && !reasoningKept) this.partsLeftOut = true;
   }
 
   /** The outcome's part kept beside `text`. */
@@ -60,10 +72,22 @@ export class KeptChatStream {
     return {
       ...keptAnswer(text, this.joiner.calls()),
       ...(this.finishReason ? { finishReason: this.finishReason } : {}),
-      ...(this.partsLeftOut ? { partsLeftOut: true } : {}),
+      ...(this.partsLeftOut || this.reasoning.cut ? { partsLeftOut: true } : reasoningOf(this.reasoning)),
       ...(this.streamedAs ? { streamedAs: this.streamedAs } : {}),
     };
   }
+
+  /** Whether the delta carried reasoning text. */
+  private addReasoning(delta: Record<string, unknown>): boolean {
+    const fields = (['reasoning_content', 'reasoning'] as const).filter((f) => typeof delta[f] === 'string' && delta[f]);
+    for (const field of fields) this.reasoning.add(field, delta[field] as string);
+    return fields.length > 0;
+  }
+}
+
+function reasoningOf(joiner: ReasoningJoiner): Partial<CallOutcome> {
+  const reasoning = joiner.reasoning();
+  return reasoning ? { responseReasoning: reasoning } : {};
 }
 
 /**

@@ -5,11 +5,11 @@ interface OpenAIUsage {
   prompt_tokens?: unknown;
   completion_tokens?: unknown;
   prompt_tokens_details?: { cached_tokens?: unknown; image_tokens?: unknown } | null;
-  completion_tokens_details?: { image_tokens?: unknown } | null;
+  completion_tokens_details?: { image_tokens?: unknown; reasoning_tokens?: unknown } | null;
   input_tokens?: unknown;
   output_tokens?: unknown;
   input_tokens_details?: { cached_tokens?: unknown; image_tokens?: unknown } | null;
-  output_tokens_details?: { image_tokens?: unknown } | null;
+  output_tokens_details?: { image_tokens?: unknown; reasoning_tokens?: unknown } | null;
 }
 
 const count = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.floor(v) : 0);
@@ -30,6 +30,8 @@ export function readOpenAIUsage(given: unknown): UsageReport | undefined {
   const imageOut = count(usage.completion_tokens_details?.image_tokens ?? usage.output_tokens_details?.image_tokens);
   if (imageIn) report.imagePromptTokens = imageIn;
   if (imageOut) report.imageCompletionTokens = imageOut;
+  const reasoning = count(usage.completion_tokens_details?.reasoning_tokens ?? usage.output_tokens_details?.reasoning_tokens);
+  if (reasoning) report.reasoningTokens = reasoning;
   return report;
 }
 

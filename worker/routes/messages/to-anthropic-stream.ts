@@ -30,9 +30,10 @@ const str = (v: unknown) => (typeof v === 'string' ? v : '');
 /**
  * OpenAI chat chunks (the gateway's stream of any provider), translated as
  * they arrive into Anthropic's stream events: message_start on the first
- * chunk; one content block per run of text, of thinking, and per tool call
- * (content_block_start with the tool's id and name, input_json_delta with its
- * arguments), each closed by content_block_stop; at the end message_delta
+ * chunk; one content block per run of text, of thinking (its signature
+ * ends it), and per tool call (content_block_start with the tool's id and
+ * name, input_json_delta with its arguments), each closed by
+ * content_block_stop; at the end message_delta
  * with the stop reason and the usage, then message_stop. An error event
  * becomes Anthropic's `error` event. Pure: feed text, send what comes out.
  */
@@ -113,7 +114,8 @@ export class AnthropicEventWriter extends SseTranslator {
     let out = '';
     for (const block of blocks) {
       if (block.type === 'thinking' && str(block.signature)) {
-        out += this.append('thinking', 'signature_delta', { signature: block.signature });
+        // A signature is a thinking block's last delta: thinking after it is a block of its own.
+        out += this.append('thinking', 'signature_delta', { signature: block.signature }) + this.close();
       } else if (block.type === 'redacted_thinking') {
         out += this.close();
         const index = this.nextIndex++;

@@ -45,3 +45,20 @@ export function budgetCrossings(crossed: readonly number[], spend: number, maxBu
   const reached = BUDGET_THRESHOLDS.filter((t) => spend >= t * maxBudget * (1 - EPSILON));
   return { announce: reached.filter((t) => !crossed.includes(t)), next: reached };
 }
+
+/**
+ * Whether spend has reached a soft budget (LiteLLM's `spend >= soft_budget`), and whether that is news: announced
+ * once, forgotten when spend falls back under it (a new window, or a raised soft budget), as the thresholds are.
+ */
+export function softBudgetCrossing(crossed: boolean, spend: number, softBudget: number | null): { announce: boolean; next: boolean } {
+  const reached = softBudget !== null && softBudget >= 0 && spend > 0 && spend >= softBudget * (1 - EPSILON);
+  return { announce: reached && !crossed, next: reached };
+}
+
+/** A budget email's dedupe state: nothing of its kind goes to the entity before `until` (epoch ms). */
+export interface EmailGate {
+  until: number;
+}
+
+/** Whether a budget email may go now (LiteLLM: once per EMAIL_BUDGET_ALERT_TTL per entity, while the condition holds). */
+export const emailDue = (state: EmailGate | undefined, now: number): boolean => !state || !(now < state.until);

@@ -32,6 +32,17 @@ export function budgetText(kind: BudgetEntityKind, id: string, alias: string | n
   ].join('\n');
 }
 
+/** The soft budget alert (LiteLLM's "Soft Budget Crossed"): requests still go through, spend is past the warning line. */
+export function softBudgetText(kind: BudgetEntityKind, id: string, alias: string | null, spend: number, softBudget: number, maxBudget: number | null): string {
+  return [
+    '*Soft Budget Crossed*',
+    `${ENTITY[kind]}: \`${entityName(kind, id, alias)}\``,
+    `Total Soft Budget: \`${money(softBudget)}\``,
+    `Current Spend: \`${money(spend)}\``,
+    ...(maxBudget === null ? [] : [`Total Budget: \`${money(maxBudget)}\``]),
+  ].join('\n');
+}
+
 /** LiteLLM's `event_group` of each budget entity. */
 const EVENT_GROUP: Record<BudgetEntityKind, string> = { key: 'key', team: 'team', org: 'organization', user: 'internal_user', global: 'proxy' };
 
@@ -40,10 +51,22 @@ const EVENT_GROUP: Record<BudgetEntityKind, string> = { key: 'key', team: 'team'
  * budget, `event` threshold_crossed or budget_crossed, `event_group`, and the ids it knows (a key by its
  * hash, never the key).
  */
-export function budgetWebhookEvent(kind: BudgetEntityKind, id: string, view: { alias: string | null; userId: string | null; teamId: string | null; organizationId: string | null }, spend: number, maxBudget: number, threshold: number): string {
+export function budgetWebhookEvent(kind: BudgetEntityKind, id: string, view: WebhookView, spend: number, maxBudget: number, threshold: number): string {
   const crossed = threshold >= 1;
+  return webhookEvent(kind, id, view, { spend, max_budget: maxBudget }, crossed ? 'budget_crossed' : 'threshold_crossed',
+    `${ENTITY[kind]} Budget: ${crossed ? 'Budget Crossed' : `${Math.round(threshold * 100)}% Threshold Crossed`}`);
+}
+
+/** The soft budget crossing as LiteLLM's webhook alerting sends it: `event` soft_budget_crossed, with `soft_budget`. */
+export function softBudgetWebhookEvent(kind: BudgetEntityKind, id: string, view: WebhookView, spend: number, softBudget: number, maxBudget: number | null): string {
+  return webhookEvent(kind, id, view, { spend, max_budget: maxBudget, soft_budget: softBudget }, 'soft_budget_crossed', `Soft Budget Crossed: Total Soft Budget: ${money(softBudget)}`);
+}
+
+type WebhookView = { alias: string | null; userId: string | null; teamId: string | null; organizationId: string | null };
+
+function webhookEvent(kind: BudgetEntityKind, id: string, view: WebhookView, amounts: Record<string, number | null>, event: string, message: string): string {
   return JSON.stringify({
-    spend, max_budget: maxBudget,
+    ...amounts,
     token: kind === 'key' ? id : null,
     customer_id: null,
     user_id: kind === 'user' ? id : view.userId,
@@ -54,9 +77,9 @@ export function budgetWebhookEvent(kind: BudgetEntityKind, id: string, view: { a
     key_alias: kind === 'key' ? view.alias : null,
     projected_exceeded_date: null,
     projected_spend: null,
-    event: crossed ? 'budget_crossed' : 'threshold_crossed',
+    event,
     event_group: EVENT_GROUP[kind],
-    event_message: `${ENTITY[kind]} Budget: ${crossed ? 'Budget Crossed' : `${Math.round(threshold * 100)}% Threshold Crossed`}`,
+    event_message: message,
   });
 }
 

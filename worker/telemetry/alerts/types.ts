@@ -51,8 +51,9 @@ export type BudgetEntityKind = 'key' | 'team' | 'org' | 'user' | 'global';
 export interface BudgetCheck {
   kind: BudgetEntityKind;
   id: string;
-  /** Keys: the budget the request saw; null means the key has none (no limiter call needed). */
+  /** Keys: the budgets the request saw; null for both means the key has none (no limiter call needed). */
   maxBudget?: number | null;
+  softBudget?: number | null;
   /** Keys: the alias the request saw (for the gauges of a key without a budget). */
   alias?: string | null;
 }

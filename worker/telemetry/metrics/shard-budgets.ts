@@ -1,8 +1,8 @@
 import type { GatewayEnv } from '../../env.ts';
 import { limiterName } from '../../limits/client.ts';
 import type { EntityLimiter, EntityView } from '../../limits/entity-limiter.ts';
-import { budgetCrossings } from '../alerts/gate.ts';
-import { budgetText, budgetWebhookEvent } from '../alerts/messages.ts';
+import { budgetCrossings, softBudgetCrossing } from '../alerts/gate.ts';
+import { budgetText, budgetWebhookEvent, softBudgetText, softBudgetWebhookEvent } from '../alerts/messages.ts';
 import { alertEnabled, alertSettings, webhookEnabled } from '../alerts/settings.ts';
 import { type BudgetCheck, budgetEntityKey } from '../alerts/types.ts';
 import { PROVIDER_PREFIX } from '../../limits/router-budgets.ts';
@@ -10,12 +10,15 @@ import { bounded, keyHashLabel } from './labels.ts';
 import { loggedKey } from '../../auth/jwt-identity.ts';
 import { M } from './registry.ts';
 import type { ShardAlerts } from './shard-alerts.ts';
+import { ShardBudgetEmails } from './shard-budget-emails.ts';
+import { budgetEmailSettings } from '../email/budget-settings.ts';
+import { userEmail } from '../email/user-email.ts';
 import type { ShardSeries } from './shard-series.ts';
 import { log } from '../log.ts';
 
 /** An entity's budget is read from its limiter at most this often per shard (a burst is coalesced into one more read after it). */
 const BUDGET_SPACING_MS = 250;
-/** A team (or user, org) without a budget is asked again after this, in case one was set. */
+/** A team (or user, org) found without a budget (a max budget, or a soft budget something alerts on) is asked again after this, in case one was set. */
 const NO_BUDGET_RECHECK_MS = 60_000;
 const LIMITER_TIMEOUT_MS = 5_000;
 const MAX_TRACKED_ENTITIES = 50_000;
@@ -26,34 +29,46 @@ interface BudgetTrack {
   again: boolean;
   lastAt: number;
   timer: ReturnType<typeof setTimeout> | undefined;
-  /** The budget last read (undefined before the first read). */
-  maxBudget: number | null | undefined;
+  /** Whether the last read found a max budget, or a soft budget something alerts on (undefined before the first read). */
+  budgeted: boolean | undefined;
 }
 
 /**
  * The budget checks of one metrics shard: the entity's limiter is asked for
- * its spend, which feeds the budget gauges and the 80% / 100% alerts, once
- * each per budget window.
+ * its spend, which feeds the budget gauges, the 80% / 100% alerts and a key's
+ * or team's soft budget alert, once each per budget window, and the budget
+ * alert emails (shard-budget-emails.ts).
  */
 export class ShardBudgets {
   readonly #env: GatewayEnv;
   readonly #series: ShardSeries;
   readonly #alerts: ShardAlerts;
+  readonly #emails: ShardBudgetEmails;
   #budgets = new Map<string, BudgetTrack>();
 
   constructor(env: GatewayEnv, series: ShardSeries, alerts: ShardAlerts) {
     this.#env = env;
     this.#series = series;
     this.#alerts = alerts;
+    this.#emails = new ShardBudgetEmails({ outbox: alerts, findEmail: (userId) => userEmail(env, userId) });
+  }
+
+  /** Whether a soft budget of `kind` would alert anywhere: Slack `budget_alerts`, the webhook, or an email (a key's needs `alerting: ["email"]`). */
+  #softAlerting(kind: BudgetCheck['kind']): boolean {
+    if (kind !== 'key' && kind !== 'team') return false;
+    const settings = alertSettings(this.#env);
+    if (alertEnabled(settings, 'budget_alerts') || webhookEnabled(settings)) return true;
+    const emails = budgetEmailSettings(this.#env as Record<string, unknown>);
+    return !!emails && (kind === 'team' || emails.keyAlerts);
   }
 
   /** Reads the entity's budget now (returned), or once after the read in flight or the spacing; null when nothing to do. */
   queue(check: BudgetCheck): Promise<void> | undefined {
     if (!check || typeof check.id !== 'string' || !['key', 'team', 'org', 'user', 'global'].includes(check.kind)) return undefined;
     if (check.kind === 'key' && check.maxBudget === null) {
-      // A key without a budget: nothing to read or alert on; LiteLLM reports its remaining budget as +Inf.
+      // A key without a max budget: LiteLLM reports its remaining budget as +Inf. Read only for a soft budget that alerts somewhere.
       this.#keyGauges(check.id, check.alias ?? null, null, 0);
-      return undefined;
+      if ((check.softBudget ?? null) === null || !this.#softAlerting('key')) return undefined;
     }
     const key = budgetEntityKey(check.kind, check.id);
     let track = this.#budgets.get(key);
@@ -62,12 +77,12 @@ export class ShardBudgets {
         const oldest = this.#budgets.keys().next().value as string;
         this.#budgets.delete(oldest);
       }
-      track = { check, running: false, again: false, lastAt: 0, timer: undefined, maxBudget: undefined };
+      track = { check, running: false, again: false, lastAt: 0, timer: undefined, budgeted: undefined };
       this.#budgets.set(key, track);
     }
     track.check = check;
     const now = Date.now();
-    if (check.kind !== 'key' && track.maxBudget === null && now - track.lastAt < NO_BUDGET_RECHECK_MS) return undefined;
+    if (check.kind !== 'key' && track.budgeted === false && now - track.lastAt < NO_BUDGET_RECHECK_MS) return undefined;
     if (track.running || track.timer) {
       track.again = true;
       return undefined;
@@ -91,7 +106,7 @@ export class ShardBudgets {
     try {
       const view = await this.#describe(kind, id);
       if (view?.exists) {
-        track.maxBudget = view.maxBudget;
+        track.budgeted = view.maxBudget !== null || ((view.softBudget ?? null) !== null && this.#softAlerting(kind));
         this.#apply(track.check, view);
       }
     } catch (err) {
@@ -140,18 +155,34 @@ export class ShardBudgets {
       if (maxBudget !== null) this.#series.setGauge(M.remainingProviderBudget, { api_provider: bounded(check.id.slice(PROVIDER_PREFIX.length)) }, maxBudget - spend);
       return;
     }
-    if (maxBudget === null) return;
     const settings = alertSettings(this.#env);
     const slack = alertEnabled(settings, 'budget_alerts');
     const webhook = webhookEnabled(settings);
-    if (!slack && !webhook) return;
-    const key = budgetEntityKey(check.kind, check.id);
-    const crossed = (this.#alerts.get(key) as number[] | undefined) ?? [];
-    const { announce, next } = budgetCrossings(crossed, spend, maxBudget);
-    if (next.length !== crossed.length || next.some((t, i) => t !== crossed[i])) this.#alerts.save(key, next);
-    for (const threshold of announce) {
-      if (slack) this.#alerts.enqueue(budgetText(check.kind, check.id, view.alias, spend, maxBudget, threshold));
-      if (webhook) this.#alerts.enqueue(budgetWebhookEvent(check.kind, check.id, view, spend, maxBudget, threshold), 'webhook');
+    if ((slack || webhook) && maxBudget !== null) {
+      const key = budgetEntityKey(check.kind, check.id);
+      const crossed = (this.#alerts.get(key) as number[] | undefined) ?? [];
+      const { announce, next } = budgetCrossings(crossed, spend, maxBudget);
+      if (next.length !== crossed.length || next.some((t, i) => t !== crossed[i])) this.#alerts.save(key, next);
+      for (const threshold of announce) {
+        if (slack) this.#alerts.enqueue(budgetText(check.kind, check.id, view.alias, spend, maxBudget, threshold));
+        if (webhook) this.#alerts.enqueue(budgetWebhookEvent(check.kind, check.id, view, spend, maxBudget, threshold), 'webhook');
+      }
     }
+    if ((slack || webhook) && (check.kind === 'key' || check.kind === 'team')) this.#softBudget(check, view, slack, webhook);
+    // Not awaited: a recipient's lookup (up to 5 s) holds up neither this shard's ingest nor the next reads.
+    const emails = budgetEmailSettings(this.#env as Record<string, unknown>);
+    if (emails) this.#emails.check(emails, check, view).catch((err) => log.error('metrics shard: queueing a budget email failed:', err instanceof Error ? err.message : String(err)));
+  }
+
+  /** LiteLLM's soft budget alert (`soft_budget_crossed`) of a key or team: once per budget window. */
+  #softBudget(check: BudgetCheck, view: EntityView, slack: boolean, webhook: boolean): void {
+    const softBudget = view.softBudget ?? null;
+    const key = `soft_${budgetEntityKey(check.kind, check.id)}`;
+    const crossed = this.#alerts.get(key) === true;
+    const { announce, next } = softBudgetCrossing(crossed, view.spend, softBudget);
+    if (next !== crossed) this.#alerts.save(key, next);
+    if (!announce || softBudget === null) return;
+    if (slack) this.#alerts.enqueue(softBudgetText(check.kind, check.id, view.alias, view.spend, softBudget, view.maxBudget));
+    if (webhook) this.#alerts.enqueue(softBudgetWebhookEvent(check.kind, check.id, view, view.spend, softBudget, view.maxBudget), 'webhook');
   }
 }

@@ -63,7 +63,7 @@ export function recordCall(env: GatewayEnv, ctx: WaitUntil, event: CallEvent): v
 
   if (event.caller.kind === 'key') {
     const p = event.caller.policy;
-    checkBudget({ kind: 'key', id: p.token, maxBudget: p.maxBudget, alias: p.keyAlias });
+    checkBudget({ kind: 'key', id: p.token, maxBudget: p.maxBudget, softBudget: p.softBudget, alias: p.keyAlias });
     if (p.team) checkBudget({ kind: 'team', id: p.team.id });
     if (p.organizationId) checkBudget({ kind: 'org', id: p.organizationId });
     // A key in a team is held to the team's budget, not its user's (as admission does).

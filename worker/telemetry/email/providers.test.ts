@@ -41,7 +41,7 @@ describe('email provider requests', () => {
 
   it('says why no email goes: a named callback without its API key, or send_invite_email without an email callback', () => {
     expect(emailSetup([['resend_email'], ['sendgrid_email']], {}, 'virtual_key_rotated', false).warning)
-      .toBe('email "LiteLLM: API Key Rotated" not sent: resend_email needs RESEND_API_KEY, sendgrid_email needs SENDGRID_API_KEY (a secret of the admin Worker), which is not set');
+      .toBe('email "LiteLLM: API Key Rotated" not sent: resend_email needs RESEND_API_KEY, sendgrid_email needs SENDGRID_API_KEY (a secret of the gateway and admin Workers), which is not set');
     expect(emailSetup([['langfuse']], {}, 'virtual_key_created', true).warning)
       .toBe('email "LiteLLM: API Key Created" not sent: send_invite_email is true but litellm_settings.callbacks names no email callback (resend_email or sendgrid_email)');
     // A rotation emails only when a callback is on: without one nothing is asked for, nothing warned.

@@ -4,11 +4,12 @@
  * contact, the logo), plus the key's alias, last characters and models. Every value is HTML-escaped: aliases,
  * emails and model names come from API callers; only EMAIL_SIGNATURE, the operator's own footer, is HTML as given.
  */
-import { escapeHtml } from '../lib/html.ts';
+import { escapeHtml } from '../../lib/html.ts';
 import type { EmailEventKind, EmailSettings } from './settings.ts';
 
 export interface RenderedEmail {
-  to: string;
+  /** One address, or several for one email to all of them (a team's soft budget list, as LiteLLM sends it). */
+  to: string | string[];
   subject: string;
   html: string;
 }
@@ -85,7 +86,7 @@ export function invitationEmail(facts: { recipient: string; link: string }, sett
 }
 
 /** The page around an email's body: logo, support line and footer when configured. */
-function page(title: string, body: string, settings: EmailSettings): string {
+export function page(title: string, body: string, settings: EmailSettings): string {
   const logo = settings.logoUrl ? `<div><img src="${escapeHtml(settings.logoUrl)}" alt="Logo" style="height:32px;width:auto"></div>\n` : '';
   const support = settings.supportContact ? `\n<p>If you have any questions or need assistance, please contact us at ${escapeHtml(settings.supportContact)}.</p>` : '';
   return `<!DOCTYPE html>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { emailSettings, type EmailSettings } from './settings.ts';
-import { escapeHtml } from '../lib/html.ts';
+import { escapeHtml } from '../../lib/html.ts';
 import { HIDDEN_KEY, invitationEmail, keyEmail, type KeyEmailFacts } from './templates.ts';
 
 const settings = (env: Record<string, string> = {}): EmailSettings => {

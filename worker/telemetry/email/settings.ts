@@ -2,7 +2,7 @@
  * LiteLLM's email callbacks (`litellm_settings.callbacks: ["resend_email"]` or `["sendgrid_email"]`): which one
  * config.yaml turns on, and what it reads from the Worker's env. Pure: the config's callback lists and the env in.
  */
-import { EMAIL_CALLBACKS } from '../../worker/config/email-callbacks.ts';
+import { EMAIL_CALLBACKS } from '../../config/email-callbacks.ts';
 import { emailSubject } from './templates.ts';
 
 type EmailCallback = (typeof EMAIL_CALLBACKS)[number];
@@ -83,7 +83,7 @@ function emailSubjects(env: Record<string, unknown>): EmailSettings['subjects'] 
 function missingApiKeys(callbackLists: CallbackLists, env: Record<string, unknown>): string | undefined {
   const providers = namedProviders(callbackLists);
   if (!providers.length || providers.some((p) => str(env, API_KEY_VARS[p]))) return undefined;
-  return providers.map((p) => `${p}_email needs ${API_KEY_VARS[p]}`).join(', ') + ' (a secret of the admin Worker), which is not set';
+  return providers.map((p) => `${p}_email needs ${API_KEY_VARS[p]}`).join(', ') + ' (a secret of the gateway and admin Workers), which is not set';
 }
 
 /**

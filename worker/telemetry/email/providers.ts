@@ -11,6 +11,9 @@ export interface ProviderRequest {
   init: { method: 'POST'; headers: Record<string, string>; body: string };
 }
 
+/** The addresses `email` goes to. */
+export const recipientsOf = (email: Pick<RenderedEmail, 'to'>): string[] => (Array.isArray(email.to) ? email.to : [email.to]);
+
 /**
  * The request sending `email`, the same for each of its attempts. `idempotencyKey` (one per email) goes in Resend's
  * `Idempotency-Key` header: a retry of an attempt Resend did accept (one that timed out, or answered a 5xx) sends
@@ -19,12 +22,12 @@ export interface ProviderRequest {
 export function providerRequest(settings: EmailSettings, email: RenderedEmail, idempotencyKey: string): ProviderRequest {
   const headers = { authorization: `Bearer ${settings.apiKey}`, 'content-type': 'application/json' };
   if (settings.provider === 'resend') {
-    const body = { from: settings.sender, to: [email.to], subject: email.subject, html: email.html };
+    const body = { from: settings.sender, to: recipientsOf(email), subject: email.subject, html: email.html };
     return { url: `${settings.apiBase}/emails`, init: { method: 'POST', headers: { ...headers, 'idempotency-key': idempotencyKey }, body: JSON.stringify(body) } };
   }
   const body = {
     from: { email: settings.sender },
-    personalizations: [{ to: [{ email: email.to }], subject: email.subject }],
+    personalizations: [{ to: recipientsOf(email).map((address) => ({ email: address })), subject: email.subject }],
     content: [{ type: 'text/html', value: email.html }],
   };
   return { url: `${settings.apiBase}/v3/mail/send`, init: { method: 'POST', headers, body: JSON.stringify(body) } };
