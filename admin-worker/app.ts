@@ -12,6 +12,7 @@ import { agentsRoutes } from './routes/agents.ts';
 import { jwtKeyMappingRoutes } from './routes/jwt-key-mapping.ts';
 import { customersRoutes } from './routes/customers.ts';
 import { docsRoutes } from './routes/docs.ts';
+import { emailSettingsRoutes } from './routes/email-settings.ts';
 import { healthServicesRoutes } from './routes/health-services.ts';
 import { invitationsRoutes } from './routes/invitations.ts';
 import { onboardingRoutes } from './routes/invitations/onboarding.ts';
@@ -39,7 +40,7 @@ app.route('/', onboardingRoutes);
 
 app.use('*', adminAuth);
 
-for (const routes of [dailyActivityRoutes, keysRoutes, teamsRoutes, usersRoutes, customersRoutes, organizationsRoutes, budgetsRoutes, modelsRoutes, modelHubRoutes, credentialsRoutes, mcpServersRoutes, agentsRoutes, jwtKeyMappingRoutes, promptsRoutes, spendRoutes, activityRoutes, spendResetRoutes, spendCalculateRoutes, cacheRoutes, tagsRoutes, auditRoutes, healthServicesRoutes, invitationsRoutes]) {
+for (const routes of [dailyActivityRoutes, keysRoutes, teamsRoutes, usersRoutes, customersRoutes, organizationsRoutes, budgetsRoutes, modelsRoutes, modelHubRoutes, credentialsRoutes, mcpServersRoutes, agentsRoutes, jwtKeyMappingRoutes, promptsRoutes, spendRoutes, activityRoutes, spendResetRoutes, spendCalculateRoutes, cacheRoutes, tagsRoutes, auditRoutes, healthServicesRoutes, invitationsRoutes, emailSettingsRoutes]) {
   app.route('/', routes);
 }
 

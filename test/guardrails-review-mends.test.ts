@@ -2,8 +2,10 @@
 // on loopback (echoing chat prompts), and the fake Presidio. An endpoint's texts are read by the endpoint (an
 // empty `messages` hides nothing), every string of a rerank document is checked, a refused answer's or an
 // over-long request's spend row keeps no prompt, and a text holding part of Presidio's batch separator stays whole.
+// An answer's reasoning, which no guardrail reads, is stored in the spend row unless a masking post_call guardrail read the answer.
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
+import { openaiChatCompletion } from './fakes/openai-chat-format.ts';
 import type { FakeUpstream } from './fakes/upstream.ts';
 import { eventually, seedKey, spendLogRow } from './support/keys.ts';
 import { query } from './support/pg-client.ts';
@@ -34,6 +36,8 @@ guardrails:
     litellm_params: {guardrail: presidio, mode: pre_call, ${presidio}, pii_entities_config: {PERSON: MASK}}
   - guardrail_name: pii-out-block
     litellm_params: {guardrail: presidio, mode: post_call, ${presidio}, pii_entities_config: {PERSON: BLOCK}}
+  - guardrail_name: pii-out-mask
+    litellm_params: {guardrail: presidio, mode: post_call, ${presidio}, pii_entities_config: {PERSON: MASK}}
 ` }, (s) => ({ llm, guard, stack } = s));
 
 const openai = (key = TEST_MASTER_KEY) => new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: key, maxRetries: 0 });
@@ -99,5 +103,26 @@ describe('a refused call\'s spend row keeps no prompt', () => {
     });
     expect(row).toMatchObject({ status: 'failure' });
     expect(JSON.stringify(row)).not.toContain('Jane Marker');
+  });
+});
+
+describe('a reasoning answer\'s spend row', () => {
+  const reasoned = () => llm.enqueue({ kind: 'json', body: openaiChatCompletion({ model: 'deepseek-reasoner', content: 'Hello there.', reasoningContent: 'The user is John Smith.', promptTokens: 9, completionTokens: 12 }) });
+  const stored = async (callId: string) => (await eventually(() => spendLogRow(stack.db.url, callId)))!.response as { choices: { message: Record<string, unknown> }[] };
+
+  it('keeps its reasoning as the message\'s reasoning_content', async () => {
+    reasoned();
+    const { response } = await openai().chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'Greet me' }] }).withResponse();
+    expect((await stored(response.headers.get('x-litellm-call-id') ?? '')).choices[0]!.message).toEqual({ role: 'assistant', content: 'Hello there.', reasoning_content: 'The user is John Smith.' });
+  });
+
+  it('keeps none where a post_call guardrail that masks read the answer, though it masked nothing of the text', async () => {
+    reasoned();
+    const { data, response } = await openai().chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'Greet me' }], guardrails: ['pii-out-mask'] } as never).withResponse();
+    // The client gets the answer as it came: no guardrail reads the reasoning.
+    expect(data.choices[0]!.message).toMatchObject({ content: 'Hello there.', reasoning_content: 'The user is John Smith.' });
+    const row = await stored(response.headers.get('x-litellm-call-id') ?? '');
+    expect(row.choices[0]!.message).toEqual({ role: 'assistant', content: 'Hello there.' });
+    expect(JSON.stringify(row)).not.toContain('John Smith');
   });
 });

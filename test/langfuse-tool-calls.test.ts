@@ -2,7 +2,8 @@
  * An answer made of tool calls, as the callbacks and the spend log see it: an agent's turn that calls tools must
  * show which tools it called and with what arguments (Langfuse's output, the spend log's `response`), whether the
  * answer came whole or as a stream of deltas, and nothing of them when message logging is off. A Responses API
- * answer is logged as its `output` items, as LiteLLM logs `response.output`, with or without tool calls.
+ * answer is logged as its `output` items, as LiteLLM logs `response.output`, with or without tool calls. A reasoning
+ * model's thinking is logged as the message's `reasoning_content`, as LiteLLM logs it.
  */
 import { describe, expect, it } from 'vitest';
 import { openaiChatChunks, openaiChatCompletion } from './fakes/openai-format.ts';
@@ -102,5 +103,53 @@ describe('a Responses API answer', () => {
     expect((await generation(l.langfuse, redactedId)).output).toEqual(said('redacted-by-litellm'));
     const sent = JSON.stringify(l.langfuse.events.filter((e) => e.body.id === redactedId || (e.body as { traceId?: string }).traceId === redactedId));
     expect(sent).not.toMatch(/get_weather|get_time|San Francisco|America\/New_York|Looking\./);
+  });
+});
+
+describe('an answer with reasoning', () => {
+  const thinking = 'The user wants 2+2. That is four.';
+  const said = { role: 'assistant', content: 'The answer is 4.', reasoning_content: thinking };
+  const ask = [{ role: 'user' as const, content: 'what is 2+2?' }];
+
+  it('is logged with its reasoning_content beside the text, whole or streamed, as LiteLLM logs the message', async () => {
+    l.upstream.enqueue({ kind: 'json', body: openaiChatCompletion({ model: 'deepseek-reasoner', content: 'The answer is 4.', reasoningContent: thinking, promptTokens: 12, completionTokens: 30, reasoningTokens: 21 }) });
+    const { response } = await l.client.chat.completions.create({ model: 'gpt-4o', messages: ask }).withResponse();
+    const callId = response.headers.get('x-litellm-call-id') ?? '';
+    expect((await generation(l.langfuse, callId)).output).toEqual(said);
+    expect((await trace(l.langfuse, callId)).output).toEqual(said);
+
+    const pieces = ['The user wants 2+2. ', 'That is four.'];
+    l.upstream.enqueue({ kind: 'sse', events: [...openaiChatChunks({ model: 'deepseek-reasoner', reasoningPieces: pieces, pieces: ['The answer ', 'is 4.'], promptTokens: 12, completionTokens: 30, includeUsage: true }), '[DONE]'] });
+    const stream = await l.client.chat.completions.create({ model: 'gpt-4o', messages: ask, stream: true }).withResponse();
+    const streamId = stream.response.headers.get('x-litellm-call-id') ?? '';
+    for await (const chunk of stream.data) void chunk;
+    expect((await generation(l.langfuse, streamId)).output).toEqual(said);
+
+    // A stream with what its kept answer leaves out (logprobs: it is not cached) still logs its reasoning.
+    const withLogprobs = openaiChatChunks({ model: 'deepseek-reasoner', reasoningPieces: pieces, pieces: ['The answer ', 'is 4.'], promptTokens: 12, completionTokens: 30, includeUsage: false })
+      .map((c) => {
+        const choice = (c.choices as Record<string, unknown>[])[0];
+        const content = (choice?.delta as { content?: unknown } | undefined)?.content;
+        if (choice && typeof content === 'string' && content) choice.logprobs = { content: [{ token: content, logprob: -0.1, bytes: [], top_logprobs: [] }], refusal: null };
+        return c;
+      });
+    l.upstream.enqueue({ kind: 'sse', events: [...withLogprobs, '[DONE]'] });
+    const probed = await l.client.chat.completions.create({ model: 'gpt-4o', messages: ask, stream: true, logprobs: true }).withResponse();
+    for await (const chunk of probed.data) void chunk;
+    expect((await generation(l.langfuse, probed.response.headers.get('x-litellm-call-id') ?? '')).output).toEqual(said);
+  });
+
+  it('with turn_off_message_logging, nothing of the reasoning reaches Langfuse, whole or streamed', async () => {
+    const off = { turn_off_message_logging: true } as Record<string, unknown>;
+    l.upstream.enqueue({ kind: 'json', body: openaiChatCompletion({ model: 'deepseek-reasoner', content: 'The answer is 4.', reasoningContent: thinking, promptTokens: 12, completionTokens: 30 }) });
+    const { response } = await l.client.chat.completions.create({ model: 'gpt-4o', messages: ask, ...off }).withResponse();
+    l.upstream.enqueue({ kind: 'sse', events: [...openaiChatChunks({ model: 'deepseek-reasoner', reasoningPieces: [thinking], pieces: ['The answer is 4.'], promptTokens: 12, completionTokens: 30, includeUsage: false }), '[DONE]'] });
+    const stream = await l.client.chat.completions.create({ model: 'gpt-4o', messages: ask, stream: true, ...off }).withResponse();
+    for await (const chunk of stream.data) void chunk;
+    for (const callId of [response.headers.get('x-litellm-call-id') ?? '', stream.response.headers.get('x-litellm-call-id') ?? '']) {
+      expect((await generation(l.langfuse, callId)).output).toEqual({ role: 'assistant', content: 'redacted-by-litellm' });
+      const sent = JSON.stringify(l.langfuse.events.filter((e) => e.body.id === callId || (e.body as { traceId?: string }).traceId === callId));
+      expect(sent).not.toMatch(/2\+2|four|reasoning_content/);
+    }
   });
 });

@@ -12,6 +12,8 @@ export interface ChatCompletionInput {
   /** Defaults to 'tool_calls' when toolCalls are given, else 'stop'. */
   finishReason?: FinishReason;
   toolCalls?: ToolCallInput[];
+  /** The message's `reasoning_content`, as DeepSeek and vLLM send a reasoning model's thinking. */
+  reasoningContent?: string;
   id?: string;
   created?: number;
   flavor?: Flavor;
@@ -21,6 +23,7 @@ export interface ChatCompletionInput {
 export function openaiChatCompletion(input: ChatCompletionInput) {
   const azure = input.flavor === 'azure';
   const message: Record<string, unknown> = { role: 'assistant', content: input.content, refusal: null, annotations: [] };
+  if (input.reasoningContent !== undefined) message.reasoning_content = input.reasoningContent;
   if (input.toolCalls?.length) message.tool_calls = input.toolCalls.map((c) => ({ id: c.id ?? fakeId('call_'), type: 'function', function: { name: c.name, arguments: c.arguments } }));
   const finish = input.finishReason ?? (input.toolCalls?.length ? 'tool_calls' : 'stop');
   return {

@@ -10,6 +10,8 @@ import { answerStream, firstCompletionChunk, GuardrailAnswer } from './guard-ans
 
 // A streamed answer a guardrail reads is held until it is whole: at most this much of it (an isolate has 128 MB).
 const MAX_HELD_BYTES = 4 * 1024 * 1024;
+// The guardrails that only ever let an answer through or refuse it: every other one may mask what it reads.
+const NEVER_MASKS = new Set<string>(['openai_moderation']);
 
 /**
  * A provider's answer checked by the guardrails that read answers (`post_call`): a plain answer as it is;
@@ -25,9 +27,10 @@ export async function guardedAnswer(
   piiTokens?: ReadonlyMap<string, string>,
 ): Promise<{ answer: ProviderAnswer; ran: string[] }> {
   const body = answer.body;
+  const masks = guards.some((g) => !NEVER_MASKS.has(g.litellm_params.guardrail));
   if (!(body instanceof ReadableStream)) {
     const guarded = await guardAnswer(guards, typeof body === 'string' ? body : new TextDecoder().decode(body), env, callId, before, plainText, piiTokens);
-    return { answer: { ...answer, body: guarded.answer, ...maskedOutcome(answer, guarded.masked) }, ran: guarded.ran };
+    return { answer: { ...answer, body: guarded.answer, ...maskedOutcome(answer, guarded.masked, masks) }, ran: guarded.ran };
   }
   const chunks = await readWhole(body, timeoutMs);
   const events = splitEvents(new TextDecoder().decode(concatBytes(...chunks)));
@@ -42,7 +45,7 @@ export async function guardedAnswer(
     const usage = [...events].reverse().find((e) => isObject(e.data?.usage))?.data?.usage as Record<string, unknown> | undefined;
     const replaced = answerStream(firstCompletionChunk(events), err.text, usage);
     if (!replaced) throw err;
-    return { answer: { ...answer, body: replayOf([replaced]), ...maskedOutcome(answer, { text: err.text }) }, ran: err.ran };
+    return { answer: { ...answer, body: replayOf([replaced]), ...maskedOutcome(answer, { text: err.text }, masks) }, ran: err.ran };
   }
   // What the logs keep: the answer as guarded, read before output_parse_pii puts the call's PII tokens back for the client.
   const text = texts.changed() ? keptText(texts.slots) : undefined;
@@ -51,7 +54,7 @@ export async function guardedAnswer(
   const unmasked = unmaskTexts(texts.slots, piiTokens);
   // Nothing masked or unmasked: the bytes as they came.
   const out = masked || unmasked ? [new TextEncoder().encode(events.map((e) => e.render()).join(''))] : chunks;
-  return { answer: { ...answer, body: replayOf(out), ...maskedOutcome(answer, masked) }, ran };
+  return { answer: { ...answer, body: replayOf(out), ...maskedOutcome(answer, masked, masks) }, ran };
 }
 
 function replayOf(out: Uint8Array[]): ReadableStream<Uint8Array> {
@@ -65,15 +68,18 @@ function replayOf(out: Uint8Array[]): ReadableStream<Uint8Array> {
 
 /**
  * What the logs keep of a masked answer (`masked`): its text where the outcome keeps one, and its tool calls where
- * the outcome kept any (none where a guardrail's text replaced the answer).
+ * the outcome kept any (none where a guardrail's text replaced the answer). Never its reasoning where a guardrail
+ * that may mask read the answer (`masks`), masked or not: no guardrail reads the reasoning, so what it would have
+ * masked there (a name, an email) would reach the logs.
  */
-function maskedOutcome(answer: ProviderAnswer, masked: MaskedAnswer | undefined): Partial<ProviderAnswer> {
-  if (!masked) return {};
+function maskedOutcome(answer: ProviderAnswer, masked: MaskedAnswer | undefined, masks: boolean): Partial<ProviderAnswer> {
+  if (!masked && !masks) return {};
   return {
     outcome: answer.outcome.then((o) => ({
       ...o,
-      ...(o.responseText !== undefined && masked.text !== undefined ? { responseText: masked.text } : {}),
-      ...(o.responseToolCalls ? { responseToolCalls: masked.toolCalls } : {}),
+      ...(masked && o.responseText !== undefined && masked.text !== undefined ? { responseText: masked.text } : {}),
+      ...(masked && o.responseToolCalls ? { responseToolCalls: masked.toolCalls } : {}),
+      responseReasoning: undefined,
     })),
   };
 }

@@ -1,7 +1,9 @@
-import type { AnswerReasoning, ThinkingBlock } from './types.ts';
+import { isObject } from '../json.ts';
+import type { AnswerReasoning, CallOutcome, ThinkingBlock } from './types.ts';
 
 // A streamed answer's reasoning, kept beside its text (`CallOutcome.responseReasoning`) so the cache can store the
-// answer whole: what the client got, or nothing and the answer marked as not whole (`partsLeftOut`).
+// answer whole and the logs show it: what the client got, or nothing past the cap (and the answer marked as not
+// whole, `partsLeftOut`). A plain answer's is kept too (`keptReasoning`), for the logs that show the answer's message.
 
 /**
  * The most reasoning kept of one answer, in characters (thinking text, signatures and redacted data together: about
@@ -107,4 +109,17 @@ export class ThinkingJoiner {
     this.blocks.clear();
     this.open.clear();
   }
+}
+
+/**
+ * What an outcome keeps of a plain chat answer's first message's reasoning, where the call keeps its text (for the
+ * logs): its `reasoning_content` and a server's `reasoning`, the parsed answer's own strings (no copy, no cap: the
+ * logs bound what they show). Claude's `thinking_blocks` are left out: the logs show the thinking text, and a cache
+ * stores a plain answer as it came.
+ */
+export function keptReasoning(message: unknown): Pick<CallOutcome, 'responseReasoning'> {
+  if (!isObject(message)) return {};
+  const { reasoning_content: content, reasoning } = message;
+  if (typeof content !== 'string' && typeof reasoning !== 'string') return {};
+  return { responseReasoning: { ...(typeof content === 'string' ? { reasoning_content: content } : {}), ...(typeof reasoning === 'string' ? { reasoning } : {}) } };
 }

@@ -92,7 +92,11 @@ export interface CallOutcome {
    * stream's deltas joined), the Responses API's `function_call` items, a translated provider's tool use; in order.
    */
   responseToolCalls?: AnswerToolCall[];
-  /** The first choice's reasoning, kept with a stream's text where all of it was kept (kept-reasoning.ts): what a cache stores beside it. */
+  /**
+   * The first choice's reasoning, kept with the text (kept-reasoning.ts): a stream's joined within the cap (what a
+   * cache stores beside it, unless `partsLeftOut`; the logs show it either way), a plain chat answer's
+   * `reasoning_content` / `reasoning` (what the logs show of it).
+   */
   responseReasoning?: AnswerReasoning;
   /** The kept tool calls leave out part of the answer's (answer-tool-calls.ts's caps, a custom tool's call): not the whole answer. */
   toolCallsCut?: boolean;

@@ -6,6 +6,7 @@ import type { ProviderAnswer } from '../providers/types.ts';
 import type { CallContext } from './call-context.ts';
 import type { CallSettler } from './call-end.ts';
 import { callHeaders } from './call-helpers.ts';
+import { refusedOutcome } from './refused-answer.ts';
 
 /**
  * The 400 of an answer past `max_response_size_mb`: LiteLLM's status and type for it (its
@@ -53,7 +54,7 @@ export async function refuseLargeAnswer(input: AnswerSizeInput): Promise<Respons
   if (outcome.backgroundId) return undefined;
   const error = answerTooLarge(maxBytes);
   input.settleLeader?.(undefined);
-  settler.settle({ outcome: { ...outcome, responseText: undefined, responseToolCalls: undefined }, cost: costOfCall(input.deployment, outcome.usage), apiBase: answer.apiBase, finishedAt: Date.now(), error });
+  settler.settle({ outcome: refusedOutcome(outcome), cost: costOfCall(input.deployment, outcome.usage), apiBase: answer.apiBase, finishedAt: Date.now(), error });
   return errorResponse(error, callHeaders(ctx, ''));
 }
 

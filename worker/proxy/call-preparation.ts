@@ -20,6 +20,7 @@ import { standardLoggersWantText } from '../telemetry/standard/registry.ts';
 import { callerHasLogging } from '../telemetry/standard/dynamic-settings.ts';
 import { callHeaders } from './call-helpers.ts';
 import { requireOwnPrevious } from './follow-up.ts';
+import { refusedOutcome } from './refused-answer.ts';
 import { fileSearchStores, type FileSearchStores } from './file-search-stores.ts';
 import { log } from '../telemetry/log.ts';
 
@@ -115,7 +116,7 @@ export async function guardAnswer(input: AnswerGuardInput): Promise<{ answer: Pr
     ctx.storePrompts = false;
     const outcome = await answer.outcome;
     // What the answer said is not kept: the guardrail refused it.
-    settler.settle({ outcome: { ...outcome, responseText: undefined, responseToolCalls: undefined }, cost: costOfCall(input.deployment, outcome.usage), apiBase: answer.apiBase, finishedAt: Date.now(), error });
+    settler.settle({ outcome: refusedOutcome(outcome), cost: costOfCall(input.deployment, outcome.usage), apiBase: answer.apiBase, finishedAt: Date.now(), error });
     return errorResponse(error, callHeaders(ctx, ''));
   }
 }

@@ -44,3 +44,31 @@ describe('the spend log response of an answer with tool calls', () => {
     expect(JSON.stringify(refused)).not.toContain('get_weather');
   });
 });
+
+describe('the spend log response of an answer with reasoning', () => {
+  const thought = { reasoning_content: 'Two plus two is four.' };
+
+  it('carries it as the message\'s reasoning_content, as LiteLLM stores the message', () => {
+    expect(storedResponse(chat, { outcome: outcome({ responseText: 'It is 4.', responseReasoning: thought }) }, MAX)).toMatchObject({
+      choices: [{ message: { role: 'assistant', content: 'It is 4.', reasoning_content: 'Two plus two is four.' } }],
+    });
+    // OpenRouter's `reasoning`, under LiteLLM's name; none where the answer had none.
+    expect(storedResponse(chat, { outcome: outcome({ responseText: 'It is 4.', responseReasoning: { reasoning: 'Sum.' } }) }, MAX)).toMatchObject({ choices: [{ message: { reasoning_content: 'Sum.' } }] });
+    expect(storedResponse(chat, { outcome: outcome({ responseText: 'It is 4.' }) }, MAX)).not.toHaveProperty('choices.0.message.reasoning_content');
+  });
+
+  it('bounds it with the text and the tool calls, and keeps none of an answer the client never got', () => {
+    const long = { reasoning_content: 'r'.repeat(1_000_000) };
+    const huge: AnswerToolCall[] = [{ id: 'call_1', type: 'function', function: { name: 'write_file', arguments: 'z'.repeat(1_000_000) } }];
+    const stored = storedResponse(chat, { outcome: outcome({ responseText: 't'.repeat(MAX), responseReasoning: long, responseToolCalls: huge }) }, MAX);
+    expect(JSON.stringify(stored).length).toBeLessThan(MAX * 1.5 + 1024);
+    expect(stored).toMatchObject({ choices: [{ message: { reasoning_content: `${'r'.repeat(MAX / 4)}...(truncated, 1000000 characters)`, tool_calls: [{ id: 'call_1' }] } }] });
+    const refused = storedResponse(chat, { outcome: outcome({ responseText: 'It is 4.', responseReasoning: thought }), error: new GatewayError('blocked', { status: 400, type: 'guardrail_violation' }) }, MAX);
+    expect(JSON.stringify(refused)).not.toContain('Two plus');
+  });
+
+  it('is only a chat answer\'s: a completion stores its text alone', () => {
+    const completion = storedResponse({ endpoint: 'completion', deployment: { model: 'gpt-4o' } }, { outcome: outcome({ responseText: '4', responseReasoning: thought }) }, MAX);
+    expect(JSON.stringify(completion)).not.toContain('Two plus');
+  });
+});

@@ -73,10 +73,14 @@ const OPENAI_FINISH = new Set(['stop', 'length', 'tool_calls', 'content_filter']
  */
 export const toolCallsFinish = (finishReason: string | undefined): string => (finishReason && OPENAI_FINISH.has(finishReason) ? finishReason : 'tool_calls');
 
-/** The answer as a chat completion's message: its text, with its tool calls when it has any (content null then when there is no text). */
-export function chatMessage(content: unknown, calls: readonly AnswerToolCall[] | undefined): Record<string, unknown> {
-  if (!calls) return { role: 'assistant', content };
-  return { role: 'assistant', content: content === undefined || content === '' ? null : content, tool_calls: calls };
+/**
+ * The answer as a chat completion's message: its text, with its tool calls when it has any (content null then when
+ * there is no text), and its reasoning as LiteLLM's message carries it (`reasoning_content`) when there is some.
+ */
+export function chatMessage(content: unknown, calls: readonly AnswerToolCall[] | undefined, reasoning?: string): Record<string, unknown> {
+  const thought = reasoning === undefined ? {} : { reasoning_content: reasoning };
+  if (!calls) return { role: 'assistant', content, ...thought };
+  return { role: 'assistant', content: content === undefined || content === '' ? null : content, tool_calls: calls, ...thought };
 }
 
 /** The answer as a Responses API `output`: a message with its text (none for an empty one beside tool calls), then a `function_call` item per tool call. */

@@ -50,7 +50,7 @@ userWriteRoutes.post('/user/new', async (c) => {
   const plain = body.auto_create_key ? newPlainKey() : null;
   const actor = actorName(c);
   // LiteLLM's invitation email: with a link the new user accepts, created with the user.
-  const invite = body.send_invite_email ? invitationSetup(c, body.user_email) : undefined;
+  const invite = body.send_invite_email ? await invitationSetup(c, body.user_email) : undefined;
   const result = await commit(c, async (tx, changes) => {
     await assertUserIsNew(tx, body.user_id, body.user_email);
     const joinRows: TeamRow[] = [];

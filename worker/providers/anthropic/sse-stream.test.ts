@@ -56,6 +56,13 @@ describe('openAnthropicStream', () => {
     expect(thought.partsLeftOut).toBeUndefined();
   });
 
+  it('keeps signed thinking, for the logs, beside what it leaves out (the stop sequence that ended it)', async () => {
+    const stopped = fixtureSse('thinking').replace('"stop_reason": "end_turn", "stop_sequence": null', '"stop_reason": "stop_sequence", "stop_sequence": "###"');
+    const { body, outcome } = await openAnthropicStream(source(stopped, 64), options);
+    await new Response(body).text();
+    expect(await outcome).toMatchObject({ partsLeftOut: true, responseReasoning: { reasoning_content: '27 * 453 = 12231' } });
+  });
+
   it('marks thinking it cannot keep whole (its signature never came) and keeps none of it', async () => {
     const unsigned = fixtureSse('thinking').split('\n\n').filter((e) => !e.includes('signature_delta')).join('\n\n');
     const { body, outcome } = await openAnthropicStream(source(unsigned, 64), options);

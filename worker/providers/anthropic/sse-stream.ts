@@ -116,7 +116,9 @@ function kept(translator: AnthropicStreamTranslator): Partial<CallOutcome> {
   const thinking = translator.keptThinking;
   return {
     ...(translator.finishReason !== null ? { finishReason: translator.finishReason } : {}),
-    ...(translator.partsLeftOut || translator.thinkingCut ? { partsLeftOut: true } : thinking ? { responseReasoning: thinking } : {}),
+    ...(translator.partsLeftOut || translator.thinkingCut ? { partsLeftOut: true } : {}),
+    // Beside what it leaves out too (a stop sequence): the logs show it; the cache stores no answer with partsLeftOut.
+    ...(thinking ? { responseReasoning: thinking } : {}),
     streamedAs: translator.streamedAs,
   };
 }

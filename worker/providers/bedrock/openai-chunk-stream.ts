@@ -85,7 +85,9 @@ export function translateStream<E>(
       // Not an answer the cache can rebuild from its text (call-helpers.ts).
       ...(calls ? { toolCalls: true } : {}),
       ...(finishReason ? { finishReason } : {}),
-      ...(partsLeftOut || reasoning?.cut ? { partsLeftOut: true } : thought ? { responseReasoning: thought } : {}),
+      ...(partsLeftOut || reasoning?.cut ? { partsLeftOut: true } : {}),
+      // Beside another choice too: the logs show the first's; the cache stores no answer with partsLeftOut.
+      ...(thought ? { responseReasoning: thought } : {}),
       ...(options.keepText ? { streamedAs: { id: base.id, created: base.created, model: base.model } } : {}),
       ...extra,
     });

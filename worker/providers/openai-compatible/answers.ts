@@ -1,4 +1,5 @@
 import { chatToolCalls, keptAnswer, responsesToolCalls } from '../answer-tool-calls.ts';
+import { keptReasoning } from '../kept-reasoning.ts';
 import { showContainerIds } from '../container-ids.ts';
 import { fileSearchRewriter } from '../file-search-ids.ts';
 import type { CallOutcome, ProviderAnswer, ProviderCall } from '../types.ts';
@@ -98,6 +99,7 @@ export function jsonOutcome(bytes: ArrayBuffer, call: ProviderCall): CallOutcome
     usage: readOpenAIUsage(parsed.usage) ?? estimate,
     finishedAt: Date.now(),
     ...keptAnswer(typeof answer === 'string' ? answer : undefined, chatToolCalls(first?.message)),
+    ...keptReasoning(first?.message),
     ...(typeof first?.finish_reason === 'string' && first.finish_reason ? { finishReason: first.finish_reason } : {}),
   };
 }

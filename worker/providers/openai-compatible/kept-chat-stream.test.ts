@@ -63,12 +63,19 @@ describe('KeptChatStream', () => {
   it('marks reasoning it does not keep: not as text (OpenRouter\'s reasoning_details, thinking_blocks), another choice\'s, past the cap', () => {
     const details = keep([chunk([delta({ reasoning: 'Hm', reasoning_details: [{ type: 'reasoning.text', text: 'Hm', format: 'unknown', index: 0 }] })]), chunk([delta({ content: 'Hi' }, 'stop')])]);
     expect(details.partsLeftOut).toBe(true);
-    expect(details.responseReasoning).toBeUndefined();
+    // Its text is still kept, for the logs (no cache stores an answer with partsLeftOut).
+    expect(details.responseReasoning).toEqual({ reasoning: 'Hm' });
     expect(keep([chunk([delta({ thinking_blocks: [{ type: 'thinking', thinking: 'x', signature: 's' }] })])]).partsLeftOut).toBe(true);
     expect(keep([chunk([delta({ reasoning_content: 'mine' }), delta({ reasoning_content: 'other' }, null, 1)])]).partsLeftOut).toBe(true);
     const long = keep([...Array.from({ length: 5 }, () => chunk([delta({ reasoning_content: 'x'.repeat(60 * 1024) })])), chunk([delta({ content: 'done' }, 'stop')])]);
     expect(long.partsLeftOut).toBe(true);
     expect(long.responseReasoning).toBeUndefined();
+  });
+
+  it('keeps the reasoning text of a stream that leaves out logprobs or annotations, for the logs', () => {
+    const logprobs = { logprobs: { content: [{ token: 'Hi', logprob: -0.1, bytes: [72, 105], top_logprobs: [] }], refusal: null } };
+    const kept = keep([chunk([{ ...delta({ content: 'Hi' }), ...logprobs }]), chunk([delta({ reasoning_content: 'Say ' })]), chunk([delta({ reasoning_content: 'hi.' })]), chunk([delta({}, 'stop')])]);
+    expect(kept).toMatchObject({ partsLeftOut: true, responseReasoning: { reasoning_content: 'Say hi.' } });
   });
 
   it('marks a completion stream whose reasoning came beside its text, outside a delta', () => {

@@ -34,7 +34,8 @@ export class KeptChatStream {
   /** One chunk's `data`; `toolCall`: it carries a tool call (or a legacy `function_call`). */
   read(data: string, toolCall: boolean): void {
     if (!this.partsLeftOut && leavesOut(data)) this.partsLeftOut = true;
-    const reasoning = !this.partsLeftOut && !this.reasoning.cut && data.includes('"reasoning') && REASONING.test(data);
+    // Reasoning text is joined beside what the stream leaves out too (`reasoning_details`, logprobs): the logs show it.
+    const reasoning = !this.reasoning.cut && data.includes('"reasoning') && REASONING.test(data);
     if (!toolCall && !reasoning && !this.headless && !FINISHED.test(data) && (this.partsLeftOut || !LATER_INDEX.test(data))) return;
     let chunk: unknown;
     try {
@@ -72,7 +73,8 @@ export class KeptChatStream {
     return {
       ...keptAnswer(text, this.joiner.calls()),
       ...(this.finishReason ? { finishReason: this.finishReason } : {}),
-      ...(this.partsLeftOut || this.reasoning.cut ? { partsLeftOut: true } : reasoningOf(this.reasoning)),
+      ...(this.partsLeftOut || this.reasoning.cut ? { partsLeftOut: true } : {}),
+      ...reasoningOf(this.reasoning),
       ...(this.streamedAs ? { streamedAs: this.streamedAs } : {}),
     };
   }

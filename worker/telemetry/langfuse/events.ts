@@ -1,6 +1,7 @@
 import { GATEWAY_PARAMS } from '../../providers/openai-compatible/params.ts';
-import type { AnswerToolCall, CallEndpoint, RequestHeaders } from '../../providers/types.ts';
-import { chatMessage, responsesOutput, toolCallsOf } from '../answer-tool-calls.ts';
+import type { AnswerReasoning, AnswerToolCall, CallEndpoint, RequestHeaders } from '../../providers/types.ts';
+import { reasoningOf } from '../answer-reasoning.ts';
+import { chatMessage, cutText, responsesOutput, toolCallsOf } from '../answer-tool-calls.ts';
 import { isSecretParam, withoutSecretParams } from '../secret-params.ts';
 import { messageLoggingOff, REDACTED_INPUT, redactedErrorMessage } from './redaction.ts';
 import { requestLangfuseMetadata } from './request-metadata.ts';
@@ -23,6 +24,12 @@ export interface LangfuseOptions {
 }
 
 type Json = Record<string, unknown>;
+
+/**
+ * Characters of an answer's reasoning logged (cut and marked past it): a model's thinking runs to tens of thousands,
+ * and past the queue message's room (packing.ts) it would have the prompt and the answer's text cut too.
+ */
+const REASONING_CHARS = 16 * 1024;
 
 /**
  * What the events are made of: the part of a finished call's CallEvent
@@ -58,7 +65,7 @@ export interface LangfuseCall {
   endpoint: CallEndpoint;
   body: Json;
   headers: RequestHeaders;
-  outcome?: { responseText?: string; responseToolCalls?: readonly AnswerToolCall[]; aborted?: boolean };
+  outcome?: { responseText?: string; responseToolCalls?: readonly AnswerToolCall[]; responseReasoning?: AnswerReasoning; aborted?: boolean };
   error?: { message: string; type: string };
   finishedAt: number;
   overheadMs?: number;
@@ -231,19 +238,19 @@ function promptOf(event: LangfuseCall): Json {
 }
 
 /**
- * The answer as LiteLLM logs it: the assistant message for chat (`{role, content, tool_calls}`), the text for
- * completions, nothing for embeddings. A Responses API answer is its `output` items (the message with its text,
- * then the `function_call`s), as LiteLLM logs `response.output`.
+ * The answer as LiteLLM logs it: the assistant message for chat (`{role, content, tool_calls, reasoning_content}`),
+ * the text for completions, nothing for embeddings. A Responses API answer is its `output` items (the message with
+ * its text, then the `function_call`s), as LiteLLM logs `response.output`.
  */
 function answerOf(event: LangfuseCall): unknown {
   const text = event.outcome?.responseText;
   const calls = toolCallsOf(event.outcome);
   // The transcript of a transcription too (LiteLLM logs it as the output), and the pages an OCR call read.
   if (event.endpoint !== 'chat' && event.endpoint !== 'completion' && event.endpoint !== 'responses' && event.endpoint !== 'transcription' && event.endpoint !== 'ocr') return undefined;
-  if (calls && event.endpoint === 'chat') return chatMessage(text, calls);
   if (text === undefined && !calls) return undefined;
   if (event.endpoint === 'responses') return responsesOutput(text, calls);
-  return event.endpoint === 'chat' ? { role: 'assistant', content: text } : text;
+  const reasoning = event.endpoint === 'chat' ? reasoningOf(event.outcome) : undefined;
+  return event.endpoint === 'chat' ? chatMessage(text, calls, reasoning && cutText(reasoning, REASONING_CHARS)) : text;
 }
 
 /**

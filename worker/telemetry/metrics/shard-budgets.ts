@@ -13,6 +13,8 @@ import type { ShardAlerts } from './shard-alerts.ts';
 import { ShardBudgetEmails } from './shard-budget-emails.ts';
 import { budgetEmailSettings } from '../email/budget-settings.ts';
 import { userEmail } from '../email/user-email.ts';
+import { cachedEmailEvents } from '../email/event-settings-cache.ts';
+import { storedEmailEvents } from '../email/stored-events.ts';
 import type { ShardSeries } from './shard-series.ts';
 import { log } from '../log.ts';
 
@@ -50,7 +52,7 @@ export class ShardBudgets {
     this.#env = env;
     this.#series = series;
     this.#alerts = alerts;
-    this.#emails = new ShardBudgetEmails({ outbox: alerts, findEmail: (userId) => userEmail(env, userId) });
+    this.#emails = new ShardBudgetEmails({ outbox: alerts, findEmail: (userId) => userEmail(env, userId), emailEvents: cachedEmailEvents(() => storedEmailEvents(env)) });
   }
 
   /** Whether a soft budget of `kind` would alert anywhere: Slack `budget_alerts`, the webhook, or an email (a key's needs `alerting: ["email"]`). */

@@ -14,7 +14,8 @@
 import { requestLangfuseMetadata } from '../langfuse/request-metadata.ts';
 import { isSecretParam } from '../secret-params.ts';
 import { langfuseAttributes } from './langfuse-attributes.ts';
-import { boundedToolCalls, chatMessage, responsesOutput, toolCallsOf } from '../answer-tool-calls.ts';
+import { reasoningOf } from '../answer-reasoning.ts';
+import { boundedToolCalls, chatMessage, cutText, responsesOutput, toolCallsOf } from '../answer-tool-calls.ts';
 import { putResponsesOutput } from './openinference-responses.ts';
 import { type ContentLimits, langfuseInput, promptParts, putInputMessages, putOutputToolCalls, putTools, toolEntries } from './openinference-content.ts';
 import { type Attribute, bounded, put, putDouble, type SpanCall, spanJson, spanLoggingOff, type SpanOptions, spanStatus } from './spans.ts';
@@ -157,6 +158,8 @@ export function inferenceSpanBuilder(call: SpanCall, flavour: InferenceFlavour, 
   const parts = loggingOff ? undefined : promptParts(body, call.error ? undefined : call.outcome?.responseText, flavour === 'langfuse_otel', call.error ? undefined : toolCallsOf(call.outcome));
   const tools = toolEntries(body.tools);
   const responses = call.endpoint === 'responses';
+  // A chat answer's reasoning: only Langfuse's output message has a place for it (OpenInference has no attribute for it).
+  const reasoning = parts && flavour === 'langfuse_otel' && call.endpoint === 'chat' && !call.error ? reasoningOf(call.outcome) : undefined;
   return (limits) => {
     const attributes = frame.slice();
     const input = parts ? limits.input : 0;
@@ -171,9 +174,9 @@ export function inferenceSpanBuilder(call: SpanCall, flavour: InferenceFlavour, 
     const calls = parts?.toolCalls;
     if (output > 0 && (answer !== undefined || calls) && !(flavour === 'langfuse_otel' && lf.maskOutput)) {
       if (flavour === 'langfuse_otel') {
-        // The answer as Langfuse shows it (a Responses answer as its `output` items), its tool calls cut before they are serialised.
+        // The answer as Langfuse shows it (a Responses answer as its `output` items), its tool calls and reasoning cut before they are serialised.
         const kept = calls && boundedToolCalls(calls, output);
-        const shown = responses ? responsesOutput(answer, kept) : chatMessage(answer, kept);
+        const shown = responses ? responsesOutput(answer, kept) : chatMessage(answer, kept, reasoning && cutText(reasoning, output));
         put(attributes, 'langfuse.observation.output', bounded(JSON.stringify(shown), output));
       }
       if (responses) putResponsesOutput(attributes, answer, calls, output);

@@ -7,7 +7,8 @@
  * the request carried a W3C `traceparent`, so the gateway shows up inside the
  * caller's trace.
  */
-import type { AnswerToolCall, CallEndpoint, RequestHeaders } from '../../providers/types.ts';
+import type { AnswerReasoning, AnswerToolCall, CallEndpoint, RequestHeaders } from '../../providers/types.ts';
+import { reasoningOf } from '../answer-reasoning.ts';
 import { chatMessage, responsesOutput, toolCallsOf } from '../answer-tool-calls.ts';
 import { messageLoggingOff, redactedErrorMessage } from '../langfuse/redaction.ts';
 import type { SpendLogRecord } from '../spend-log-record.ts';
@@ -21,7 +22,7 @@ export interface SpanCall {
   body: Record<string, unknown>;
   stream: boolean;
   headers: RequestHeaders;
-  outcome?: { responseText?: string; responseToolCalls?: readonly AnswerToolCall[] };
+  outcome?: { responseText?: string; responseToolCalls?: readonly AnswerToolCall[]; responseReasoning?: AnswerReasoning };
   error?: { message: string; type: string };
 }
 
@@ -97,15 +98,16 @@ export function bounded(json: string, max: number): string {
 
 /**
  * The call's prompt, system instructions and answer (its text and tool calls) as JSON, as the span carries them
- * (before bounding): a chat answer as its assistant message, a Responses API answer as its `output` items (the
- * message with its text, then a `function_call` item per tool call), the shape its payload and Langfuse log.
+ * (before bounding): a chat answer as its assistant message (its reasoning as `reasoning_content`), a Responses API
+ * answer as its `output` items (the message with its text, then a `function_call` item per tool call), the shape its
+ * payload and Langfuse log. The output is bounded whole (`contentChars`), so the reasoning counts toward it.
  */
 export function spanContent(call: Pick<SpanCall, 'endpoint' | 'body' | 'outcome' | 'error'>): SpanContent {
   const { body } = call;
   const input = body.messages ?? body.input ?? body.prompt;
   const text = call.outcome?.responseText;
   const calls = toolCallsOf(call.outcome);
-  const answer = call.endpoint === 'responses' ? responsesOutput(text, calls) : [chatMessage(text, calls)];
+  const answer = call.endpoint === 'responses' ? responsesOutput(text, calls) : [chatMessage(text, calls, call.endpoint === 'chat' ? reasoningOf(call.outcome) : undefined)];
   return {
     ...(input !== undefined ? { input: JSON.stringify(input) } : {}),
     ...(body.instructions !== undefined ? { instructions: JSON.stringify(body.instructions) } : {}),

@@ -7,7 +7,8 @@
  * logging allows (the same rules as the Langfuse and otel callbacks).
  */
 import { GATEWAY_PARAMS } from '../../providers/openai-compatible/params.ts';
-import type { AnswerToolCall, CallEndpoint, RequestHeaders } from '../../providers/types.ts';
+import type { AnswerReasoning, AnswerToolCall, CallEndpoint, RequestHeaders } from '../../providers/types.ts';
+import { reasoningOf } from '../answer-reasoning.ts';
 import { boundedToolCalls, chatMessage, cutText, responsesOutput, toolCallBudget, toolCallsFinish, toolCallsOf } from '../answer-tool-calls.ts';
 import { boundedJson } from '../bounded-json.ts';
 import { messageLoggingOff, REDACTED_INPUT, redactedErrorMessage } from '../langfuse/redaction.ts';
@@ -29,7 +30,7 @@ export interface StandardCall {
   body: Json;
   stream: boolean;
   headers: RequestHeaders;
-  outcome?: { responseText?: string; responseToolCalls?: readonly AnswerToolCall[]; finishReason?: string; aborted?: boolean };
+  outcome?: { responseText?: string; responseToolCalls?: readonly AnswerToolCall[]; responseReasoning?: AnswerReasoning; finishReason?: string; aborted?: boolean };
   error?: { message: string; type: string; status: number; provider?: string | undefined };
   overheadMs?: number;
 }
@@ -109,16 +110,16 @@ function modelParameters(body: Json, scalarsOnly: boolean, cut: (v: unknown) => 
 
 /**
  * The answer as LiteLLM logs it: a chat completion object for chat (its message's `tool_calls` and the answer's
- * `finish_reason` when it called tools: `tool_calls` where it gave none of OpenAI's), a Responses API object for a
- * Responses answer (its `output`: the message with its text, then a `function_call` item per tool call), the text
- * otherwise, nothing for embeddings and the like.
+ * `finish_reason` when it called tools: `tool_calls` where it gave none of OpenAI's; its reasoning as
+ * `reasoning_content`), a Responses API object for a Responses answer (its `output`: the message with its text,
+ * then a `function_call` item per tool call), the text otherwise, nothing for embeddings and the like.
  */
-function responseOf(call: StandardCall, text: string | undefined, calls?: readonly AnswerToolCall[]): unknown {
+function responseOf(call: StandardCall, text: string | undefined, calls?: readonly AnswerToolCall[], reasoning?: string): unknown {
   if (text === undefined && !calls) return null;
   const { record } = call;
   const usage = { prompt_tokens: record.prompt_tokens, completion_tokens: record.completion_tokens, total_tokens: record.total_tokens };
   if (call.endpoint === 'chat') {
-    const choice = { index: 0, message: chatMessage(text, calls), ...(calls ? { finish_reason: toolCallsFinish(call.outcome?.finishReason) } : {}) };
+    const choice = { index: 0, message: chatMessage(text, calls, reasoning), ...(calls ? { finish_reason: toolCallsFinish(call.outcome?.finishReason) } : {}) };
     return { id: record.request_id, object: 'chat.completion', model: record.model, choices: [choice], usage };
   }
   if (call.endpoint === 'responses') {
@@ -199,10 +200,13 @@ export function buildStandardPayload(call: StandardCall, options: StandardOption
     if (input !== undefined) messages = cut(input);
     const text = call.outcome?.responseText;
     const calls = toolCallsOf(call.outcome);
+    const reasoning = call.endpoint === 'chat' ? reasoningOf(call.outcome) : undefined;
     if (!failed && TEXT_ENDPOINTS.has(call.endpoint) && (text !== undefined || calls)) {
-      // The tool calls share the answer's budget: a huge `arguments` must not make the payload too large for its queue message.
+      // The reasoning and the tool calls share the answer's budget: a huge one must not make the payload too large for its queue message.
       const kept = text === undefined ? undefined : cutText(text, options.contentChars);
-      response = responseOf(call, kept, calls && boundedToolCalls(calls, toolCallBudget(options.contentChars, kept?.length ?? 0)));
+      const thought = reasoning === undefined ? undefined : cutText(reasoning, toolCallBudget(options.contentChars, kept?.length ?? 0));
+      const used = (kept?.length ?? 0) + (thought?.length ?? 0);
+      response = responseOf(call, kept, calls && boundedToolCalls(calls, toolCallBudget(options.contentChars, used)), thought);
     }
   }
 
