@@ -134,7 +134,7 @@ describe('email alerting through Resend', () => {
     });
     const text = lines.join('\n');
     // The fake echoed both secrets in its reason: the log line keeps the reason, each secret redacted.
-    expect(text).toContain('via resend was not sent: 403 validation_error: The corp.example domain is not verified (sent with Bearer [redacted]: [redacted])');
+    expect(text).toContain('via resend was not sent: HTTP 403 validation_error: The corp.example domain is not verified (sent with Bearer [redacted]: [redacted])');
     expect(text).not.toContain(API_KEYS.resend);
     expect(text).not.toContain(plain);
     expect(fake.sent.some((e) => e.html.includes(plain))).toBe(false);

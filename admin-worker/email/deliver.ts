@@ -8,12 +8,11 @@
  */
 import { backoffMs } from '../../worker/telemetry/alerts/slack.ts';
 import { log } from '../../worker/telemetry/log.ts';
-import { providerError, providerRequest, recipientsOf } from '../../worker/telemetry/email/providers.ts';
+import { ATTEMPT_TIMEOUT_MS, sendEmailOnce } from '../../worker/telemetry/email/providers.ts';
 import type { EmailSettings } from '../../worker/telemetry/email/settings.ts';
 import type { RenderedEmail } from '../../worker/telemetry/email/templates.ts';
 
 export const MAX_ATTEMPTS = 4;
-const ATTEMPT_TIMEOUT_MS = 10_000;
 /** Everything (attempts and waits) within this of the start, inside waitUntil's 30 s. */
 const TOTAL_MS = 25_000;
 
@@ -25,50 +24,29 @@ export interface DeliveryDeps {
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** The wait a 429 or 503 asks for (`retry-after` in seconds, or an HTTP date), when it gives one. */
-function retryAfterMs(res: Response, now: number): number | undefined {
-  const header = res.headers.get('retry-after');
-  if (!header) return undefined;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const at = Date.parse(header);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
-
 /**
  * Sends `email`; true once the provider accepted it. Never throws. `secrets`, the API key and the recipient (a
  * provider's reason may quote the address) are kept out of the failure's log line.
  */
 export async function deliverEmail(settings: EmailSettings, email: RenderedEmail, secrets: readonly string[], deps: DeliveryDeps = {}): Promise<boolean> {
-  const { fetch: send = fetch, sleep = realSleep, now = Date.now } = deps;
-  const { url, init } = providerRequest(settings, email, crypto.randomUUID());
-  const redact = (text: string) => [settings.apiKey, ...recipientsOf(email), ...secrets].reduce((out, secret) => (secret ? out.replaceAll(secret, '[redacted]') : out), text);
+  const { fetch, sleep = realSleep, now = Date.now } = deps;
+  const idempotencyKey = crypto.randomUUID();
   const deadline = now() + TOTAL_MS;
   let failure = '';
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-    let wait: number | undefined;
-    try {
-      const res = await send(url, { ...init, signal: AbortSignal.timeout(Math.max(1, Math.min(ATTEMPT_TIMEOUT_MS, deadline - now()))) });
-      if (res.ok) {
-        await res.body?.cancel();
-        return true;
-      }
-      // Redacted before providerError shortens it, so no cut-off piece of a secret is left to slip through.
-      failure = `${res.status} ${providerError(redact(await res.text().catch(() => '')))}`.trim();
-      if (res.status !== 429 && res.status < 500) break;
-      wait = retryAfterMs(res, now());
-    } catch (err) {
-      failure = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-    }
+    const timeoutMs = Math.max(1, Math.min(ATTEMPT_TIMEOUT_MS, deadline - now()));
+    const result = await sendEmailOnce(settings, email, idempotencyKey, { fetch, now, timeoutMs, secrets });
+    if (result.ok) return true;
+    failure = result.detail;
+    if (result.permanent || attempt === MAX_ATTEMPTS) break;
     // Without a `retry-after`: 1 s, 2 s, 4 s, as Slack alerts back off.
-    const delay = wait ?? backoffMs(attempt);
-    if (attempt === MAX_ATTEMPTS) break;
+    const delay = result.retryAfterMs ?? backoffMs(attempt);
     if (now() + delay >= deadline) {
-      if (wait !== undefined) failure += ` (retry-after ${Math.ceil(wait / 1000)} s is past the ${TOTAL_MS / 1000} s the send may take)`;
+      if (result.retryAfterMs !== undefined) failure += ` (retry-after ${Math.ceil(result.retryAfterMs / 1000)} s is past the ${TOTAL_MS / 1000} s the send may take)`;
       break;
     }
     await sleep(delay);
   }
-  log.error(`email "${email.subject}" via ${settings.provider} was not sent: ${redact(failure)}`);
+  log.error(`email "${email.subject}" via ${settings.provider} was not sent: ${failure}`);
   return false;
 }

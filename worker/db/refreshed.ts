@@ -8,10 +8,7 @@
  */
 import { log } from '../telemetry/log.ts';
 
-/**
- * A warm isolate re-reads at most this often when a request comes (no timer: reads start only on requests); also how
- * long a failed read stops requests waiting. The default: a Refreshed may be given another (`everyMs`).
- */
+/** A warm isolate re-reads at most this often when a request comes (no timer: reads start only on requests); also how long a failed read stops requests waiting. */
 export const REFRESH_EVERY_MS = 2_000;
 /** A request that must wait waits for a read started no sooner than this after the last. */
 export const MISSING_REFRESH_AFTER_MS = 500;
@@ -35,33 +32,31 @@ export class Refreshed<T> {
   private readonly label: string;
   /** Reads the value (a request's `waitUntil` keeps what it leaves running alive). */
   private readonly load: (ctx: WaitUntil) => Promise<T>;
-  private readonly everyMs: number;
 
-  constructor(initial: T, label: string, load: (ctx: WaitUntil) => Promise<T>, everyMs = REFRESH_EVERY_MS) {
+  constructor(initial: T, label: string, load: (ctx: WaitUntil) => Promise<T>) {
     this.value = initial;
     this.label = label;
     this.load = load;
-    this.everyMs = everyMs;
   }
 
   /**
-   * Whether the last read failed less than `everyMs` ago: callers then answer from the value they have
+   * Whether the last read failed less than REFRESH_EVERY_MS ago: callers then answer from the value they have
    * rather than wait (a read now would likely fail too). The window expires, so a failed read does not leave an
    * isolate answering an ever older value unwaited: after it, a request that must wait shares one read.
    */
   get backingOff(): boolean {
-    return this.failing && Date.now() - this.settledAt < this.everyMs;
+    return this.failing && Date.now() - this.settledAt < REFRESH_EVERY_MS;
   }
 
   /**
    * The value: when `mustWait`, after a read that started after this call (at most WAIT_AT_MOST_MS);
-   * otherwise as it is, a background read started once it is `everyMs` old. The read outlives the
+   * otherwise as it is, a background read started once it is REFRESH_EVERY_MS old. The read outlives the
    * request through `waitUntil`.
    */
   async current(ctx: WaitUntil, mustWait: boolean): Promise<T> {
     const arrived = Date.now();
     if (mustWait) await waitAtMost(this.readSince(ctx, arrived), WAIT_AT_MOST_MS);
-    else if (arrived - this.startedAt >= this.everyMs) void this.refresh(ctx);
+    else if (arrived - this.startedAt >= REFRESH_EVERY_MS) void this.refresh(ctx);
     return this.value;
   }
 
@@ -74,7 +69,7 @@ export class Refreshed<T> {
     // A read that began before this request may predate what it asks for: let it land, then read again.
     if (this.inFlight && this.startedAt < arrived) {
       await this.inFlight;
-      // It failed: that read is the one waited for (another now would fail too; while reads fail, one per `everyMs`).
+      // It failed: that read is the one waited for (another now would fail too; while reads fail, one per REFRESH_EVERY_MS).
       if (this.failing) return;
     }
     await (this.startedAt < arrived ? this.refresh(ctx) : this.inFlight);

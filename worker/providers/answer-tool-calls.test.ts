@@ -101,6 +101,13 @@ describe('keptAnswer', () => {
     expect(keptAnswer('Hi', undefined)).toEqual({ responseText: 'Hi' });
   });
 
+  it('keeps a plain chat answer\'s reasoning from its message where one is given, as it came', () => {
+    expect(keptAnswer('It is 4.', undefined, { role: 'assistant', content: 'It is 4.', reasoning_content: 'Two plus two.', reasoning: 'Sum.' }))
+      .toEqual({ responseText: 'It is 4.', responseReasoning: { reasoning_content: 'Two plus two.', reasoning: 'Sum.' } });
+    expect(keptAnswer('It is 4.', undefined, { role: 'assistant', content: 'It is 4.', reasoning_content: null })).toEqual({ responseText: 'It is 4.' });
+    expect(keptAnswer('It is 4.', undefined, undefined)).toEqual({ responseText: 'It is 4.' });
+  });
+
   it('keeps a stream\'s list as it was joined (its cut arguments not cut again)', () => {
     const joiner = new ToolCallJoiner();
     joiner.add([{ index: 0, id: 'call_a', function: { name: 'f', arguments: 'x'.repeat(70_000) } }]);

@@ -1,4 +1,5 @@
 import { isObject, type Json } from '../json.ts';
+import { keptReasoning } from './kept-reasoning.ts';
 import type { AnswerToolCall, CallOutcome } from './types.ts';
 
 // The tool calls an answer made, kept beside its text for the logs (`CallOutcome.responseToolCalls`).
@@ -17,14 +18,21 @@ const str = (value: unknown): string => (typeof value === 'string' ? value : '')
 
 /**
  * What an outcome keeps of an answer when the call keeps its text: the text where there is one, the tool calls where
- * it made any. A plain answer's whole list is capped here as a stream's is while it is joined (`cappedCalls`): one rule for both.
+ * it made any, and a plain chat answer's reasoning, read from its first choice's `message` where one is given
+ * (`keptReasoning`; a stream's is joined apart). A plain answer's whole list is capped here as a stream's is while it
+ * is joined (`cappedCalls`): one rule for both.
  */
-export function keptAnswer(text: string | undefined, toolCalls: KeptToolCalls | readonly AnswerToolCall[] | undefined): Pick<CallOutcome, 'responseText' | 'responseToolCalls' | 'toolCallsCut'> {
+export function keptAnswer(
+  text: string | undefined,
+  toolCalls: KeptToolCalls | readonly AnswerToolCall[] | undefined,
+  message?: unknown,
+): Pick<CallOutcome, 'responseText' | 'responseToolCalls' | 'toolCallsCut' | 'responseReasoning'> {
   const kept = isKeptList(toolCalls) ? toolCalls : toolCalls && cappedCalls(toolCalls);
   return {
     ...(text !== undefined ? { responseText: text } : {}),
     ...(kept?.calls.length ? { responseToolCalls: kept.calls } : {}),
     ...(kept?.cut ? { toolCallsCut: true } : {}),
+    ...keptReasoning(message),
   };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_KEPT_REASONING_CHARS, ThinkingJoiner } from './kept-reasoning.ts';
+import { MAX_KEPT_REASONING_CHARS, ReasoningJoiner, ThinkingJoiner } from './kept-reasoning.ts';
 
 describe('ThinkingJoiner', () => {
   it('lets go of what it kept once past the cap and holds nothing that comes after', () => {
@@ -17,6 +17,19 @@ describe('ThinkingJoiner', () => {
     expect(joiner['blocks'].size).toBe(0);
     expect(joiner['open'].size).toBe(0);
     expect(joiner.cut).toBe(true);
-    expect(joiner.reasoning()).toBeUndefined();
+    expect(joiner.kept()).toEqual({ partsLeftOut: true });
+  });
+});
+
+describe('ReasoningJoiner', () => {
+  it('keeps the reasoning joined field by field, none past the cap (the answer then marked as not whole), nothing where none came', () => {
+    const joiner = new ReasoningJoiner();
+    expect(joiner.kept()).toEqual({});
+    joiner.add('reasoning_content', 'Two plus ');
+    joiner.add('reasoning', 'Sum');
+    joiner.add('reasoning_content', 'two.');
+    expect(joiner.kept()).toEqual({ responseReasoning: { reasoning_content: 'Two plus two.', reasoning: 'Sum' } });
+    joiner.add('reasoning', 'x'.repeat(MAX_KEPT_REASONING_CHARS));
+    expect(joiner.kept()).toEqual({ partsLeftOut: true });
   });
 });

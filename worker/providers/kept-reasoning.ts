@@ -1,5 +1,5 @@
 import { isObject } from '../json.ts';
-import type { AnswerReasoning, CallOutcome, ThinkingBlock } from './types.ts';
+import type { CallOutcome, ThinkingBlock } from './types.ts';
 
 // A streamed answer's reasoning, kept beside its text (`CallOutcome.responseReasoning`) so the cache can store the
 // answer whole and the logs show it: what the client got, or nothing past the cap (and the answer marked as not
@@ -11,6 +11,9 @@ import type { AnswerReasoning, CallOutcome, ThinkingBlock } from './types.ts';
  * answer with its reasoning cut would not be the one the client got.
  */
 export const MAX_KEPT_REASONING_CHARS = 256 * 1024;
+
+/** What an outcome keeps of a stream's reasoning: the reasoning, or, where it is not kept whole, the answer marked as not whole. */
+export type StreamReasoning = Pick<CallOutcome, 'responseReasoning' | 'partsLeftOut'>;
 
 /** The delta fields an OpenAI-compatible server streams reasoning text in. */
 export type ReasoningField = 'reasoning_content' | 'reasoning';
@@ -35,9 +38,10 @@ export class ReasoningJoiner {
     this.fields[field] = (this.fields[field] ?? '') + piece;
   }
 
-  /** The reasoning joined; undefined where none came or it was cut. */
-  reasoning(): AnswerReasoning | undefined {
-    return this.cut || (this.fields.reasoning_content === undefined && this.fields.reasoning === undefined) ? undefined : { ...this.fields };
+  /** The reasoning joined (nothing where none came), or past the cap none and `partsLeftOut`. */
+  kept(): StreamReasoning {
+    if (this.cut) return { partsLeftOut: true };
+    return this.fields.reasoning_content === undefined && this.fields.reasoning === undefined ? {} : { responseReasoning: { ...this.fields } };
   }
 }
 
@@ -86,11 +90,12 @@ export class ThinkingJoiner {
     return this.over || this.open.size > 0 || [...this.blocks.values()].some((b) => b.type === 'thinking' && !b.signature);
   }
 
-  /** The thinking as the non-streamed answer carries it; undefined where none came or it is `cut`. */
-  reasoning(): AnswerReasoning | undefined {
-    if (!this.blocks.size || this.cut) return undefined;
+  /** The thinking as the non-streamed answer carries it (nothing where none came), or where it is `cut` none and `partsLeftOut`. */
+  kept(): StreamReasoning {
+    if (this.cut) return { partsLeftOut: true };
+    if (!this.blocks.size) return {};
     const blocks = [...this.blocks.entries()].sort((a, b) => a[0] - b[0]).map(([, block]) => block);
-    return { reasoning_content: blocks.map((b) => (b.type === 'thinking' ? b.thinking : '')).join(''), thinking_blocks: blocks };
+    return { responseReasoning: { reasoning_content: blocks.map((b) => (b.type === 'thinking' ? b.thinking : '')).join(''), thinking_blocks: blocks } };
   }
 
   /** A delta for a block whose start did not say it was thinking: kept as one, left open, so it is `cut` unless it ends signed. */

@@ -1,7 +1,7 @@
 import type { CallEndpoint, CallOutcome } from '../providers/types.ts';
 import { boundedJson } from '../telemetry/bounded-json.ts';
 import { reasoningOf } from '../telemetry/answer-reasoning.ts';
-import { boundedToolCalls, chatMessage, cutText, responsesOutput, toolCallBudget, toolCallsFinish, toolCallsOf } from '../telemetry/answer-tool-calls.ts';
+import { boundedChatParts, chatMessage, responsesOutput, toolCallsFinish, toolCallsOf } from '../telemetry/answer-tool-calls.ts';
 
 /** What the stored answer reads of a call: its endpoint and the model that answered. */
 export interface AnsweredCall {
@@ -25,11 +25,7 @@ export function storedResponse(ctx: AnsweredCall, result: { outcome?: CallOutcom
   const calls = result.error ? undefined : toolCallsOf(result.outcome);
   if ((text === undefined && !calls) || (ctx.endpoint !== 'chat' && ctx.endpoint !== 'completion' && ctx.endpoint !== 'responses')) return null;
   const content = text === undefined ? undefined : boundedJson(text, maxChars);
-  const textChars = Math.min(text?.length ?? 0, maxChars);
-  // The reasoning takes what the text leaves (a quarter at least), the tool calls what both leave.
-  const reasoning = result.error || ctx.endpoint !== 'chat' ? undefined : reasoningOf(result.outcome);
-  const thought = reasoning === undefined ? undefined : cutText(reasoning, toolCallBudget(maxChars, textChars));
-  const kept = calls && boundedToolCalls(calls, toolCallBudget(maxChars, textChars + (thought?.length ?? 0)));
+  const { reasoning: thought, calls: kept } = boundedChatParts(text, calls, result.error ? undefined : reasoningOf(ctx.endpoint, result.outcome), maxChars);
   const u = result.outcome?.usage;
   const usage = { prompt_tokens: u?.promptTokens ?? 0, completion_tokens: u?.completionTokens ?? 0, total_tokens: (u?.promptTokens ?? 0) + (u?.completionTokens ?? 0) };
   if (ctx.endpoint === 'responses') {

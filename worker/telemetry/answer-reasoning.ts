@@ -3,10 +3,11 @@
  * `reasoning_content` (LiteLLM names a server's `reasoning` so too). Claude's `thinking_blocks` are not logged:
  * their signatures are opaque, as large as the thinking, and tell a reader nothing.
  */
-import type { AnswerReasoning } from '../providers/types.ts';
+import type { AnswerReasoning, CallEndpoint } from '../providers/types.ts';
 
-/** The reasoning text the outcome kept; undefined without any (or an empty one). */
-export function reasoningOf(outcome: { responseReasoning?: AnswerReasoning } | undefined): string | undefined {
+/** The reasoning text a chat call's outcome kept (only a chat message has a place for it in the logs); undefined without any (or an empty one). */
+export function reasoningOf(endpoint: CallEndpoint, outcome: { responseReasoning?: AnswerReasoning } | undefined): string | undefined {
+  if (endpoint !== 'chat') return undefined;
   const kept = outcome?.responseReasoning;
   return kept?.reasoning_content || kept?.reasoning || undefined;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AnswerToolCall } from '../providers/types.ts';
-import { boundedToolCalls, chatMessage, responsesOutput, toolCallBudget } from './answer-tool-calls.ts';
+import { boundedChatParts, boundedToolCalls, chatMessage, responsesOutput, toolCallBudget } from './answer-tool-calls.ts';
 
 const call = (id: string, name: string, args: string): AnswerToolCall => ({ id, type: 'function', function: { name, arguments: args } });
 
@@ -40,5 +40,16 @@ describe('an answer\'s tool calls as the logs show them', () => {
     expect(chatMessage('hi', undefined)).toEqual({ role: 'assistant', content: 'hi' });
     expect(responsesOutput('', calls)).toEqual([{ type: 'function_call', call_id: 'call_1', name: 'get_weather', arguments: '{"city":"Paris"}' }]);
     expect(responsesOutput('ok', calls)[0]).toEqual({ type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'ok' }] });
+  });
+
+  it('share one budget beside a chat answer\'s text: the reasoning what the text leaves, the tool calls what both leave, a quarter at least', () => {
+    const huge = [call('call_1', 'f', 'a'.repeat(100_000))];
+    const parts = boundedChatParts('t'.repeat(3000), huge, 'r'.repeat(100_000), 4096);
+    expect(parts.reasoning).toBe(`${'r'.repeat(1096)}...(truncated, 100000 characters)`);
+    expect(parts.calls).toEqual(boundedToolCalls(huge, 1024));
+    // A text past the budget leaves each a quarter; what fits is kept whole; nothing where the answer had none.
+    expect(boundedChatParts('t'.repeat(10_000), undefined, 'r'.repeat(2000), 4096).reasoning).toBe(`${'r'.repeat(1024)}...(truncated, 2000 characters)`);
+    expect(boundedChatParts(undefined, [call('call_1', 'f', '{}')], 'Sum.', 4096)).toEqual({ reasoning: 'Sum.', calls: [call('call_1', 'f', '{}')] });
+    expect(boundedChatParts('Hi', undefined, undefined, 4096)).toEqual({});
   });
 });

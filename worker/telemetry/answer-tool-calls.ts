@@ -64,6 +64,21 @@ export function boundedToolCalls(calls: readonly AnswerToolCall[], max: number):
 /** The budget of the tool calls beside a text kept within `max`: what the text leaves, and never under a quarter of it. */
 export const toolCallBudget = (max: number, textChars: number): number => Math.max(max - textChars, Math.floor(max / 4));
 
+/**
+ * What a logged chat answer shows beside its text, within about `max` characters together with it: the reasoning
+ * cut (marked) to what the text leaves, the tool calls to what both leave, each never under a quarter of `max` (a
+ * huge one must not make a record too large for its Queue message). The text itself is the caller's to bound, cut to
+ * `max` as its log marks a cut.
+ */
+export function boundedChatParts(text: string | undefined, calls: readonly AnswerToolCall[] | undefined, reasoning: string | undefined, max: number): { reasoning?: string; calls?: AnswerToolCall[] } {
+  const textChars = Math.min(text?.length ?? 0, max);
+  const thought = reasoning === undefined ? undefined : cutText(reasoning, toolCallBudget(max, textChars));
+  return {
+    ...(thought !== undefined ? { reasoning: thought } : {}),
+    ...(calls ? { calls: boundedToolCalls(calls, toolCallBudget(max, textChars + (thought?.length ?? 0))) } : {}),
+  };
+}
+
 /** OpenAI's finish reasons a logged answer may name as they came. */
 const OPENAI_FINISH = new Set(['stop', 'length', 'tool_calls', 'content_filter']);
 

@@ -2,7 +2,6 @@ import { deploymentPrice } from '../../cost/deployment-cost.ts';
 import { GatewayError } from '../../errors.ts';
 import type { DeploymentRef } from '../../models/deployments.ts';
 import { keptAnswer } from '../answer-tool-calls.ts';
-import { keptReasoning } from '../kept-reasoning.ts';
 import { modifiedForAnthropic } from '../modify-params/anthropic.ts';
 import { connectionError, timeoutError } from '../openai-compatible/errors.ts';
 import type { CallOutcome, ProviderAdapter, ProviderAnswer, ProviderCall } from '../types.ts';
@@ -65,7 +64,7 @@ export const anthropic: ProviderAdapter = {
       const outcome: CallOutcome = {
         usage: usageReport(converted.tokens, true),
         finishedAt: Date.now(),
-        ...(call.keepText ? { ...keptAnswer(converted.text, converted.toolCalls), ...keptReasoning(converted.completion.choices[0]?.message) } : {}),
+        ...(call.keepText ? keptAnswer(converted.text, converted.toolCalls, converted.completion.choices[0]?.message) : {}),
       };
       return { status: 200, contentType: 'application/json', body: JSON.stringify(converted.completion), outcome: Promise.resolve(outcome), apiBase: target.apiBase };
     } catch (err) {

@@ -113,12 +113,11 @@ export async function openAnthropicStream(upstream: ReadableStream<Uint8Array>, 
  * signatures, whether it carried more (cache/streamed-answer.ts).
  */
 function kept(translator: AnthropicStreamTranslator): Partial<CallOutcome> {
-  const thinking = translator.keptThinking;
   return {
     ...(translator.finishReason !== null ? { finishReason: translator.finishReason } : {}),
-    ...(translator.partsLeftOut || translator.thinkingCut ? { partsLeftOut: true } : {}),
+    ...(translator.partsLeftOut ? { partsLeftOut: true } : {}),
     // Beside what it leaves out too (a stop sequence): the logs show it; the cache stores no answer with partsLeftOut.
-    ...(thinking ? { responseReasoning: thinking } : {}),
+    ...translator.keptThinking,
     streamedAs: translator.streamedAs,
   };
 }

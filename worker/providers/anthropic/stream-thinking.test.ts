@@ -20,7 +20,7 @@ const block = (index: number, start: Record<string, unknown>, deltas: Record<str
 const start = { type: 'message_start', message: { id: 'msg_t', model: 'claude-sonnet-4-5-20250929', usage: { input_tokens: 9, output_tokens: 1 } } };
 const end = [{ type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: 30 } }, { type: 'message_stop' }];
 
-// The thinking a call that keeps its answer keeps for the cache (`keptThinking`), whole or not at all (`thinkingCut`).
+// The thinking a call that keeps its answer keeps for the cache (`keptThinking`), whole or not at all (`partsLeftOut`).
 describe('AnthropicStreamTranslator thinking', () => {
   it('keeps thinking blocks whole with their signatures, redacted ones with their data, in order (keepText only)', () => {
     const answer = (signed: boolean) => [
@@ -33,7 +33,7 @@ describe('AnthropicStreamTranslator thinking', () => {
       ...end,
     ];
     const kept = translate(answer(true), { ...options, keepText: true });
-    expect(kept.keptThinking).toEqual({
+    expect(kept.keptThinking.responseReasoning).toEqual({
       reasoning_content: 'First, think. Then answer.',
       thinking_blocks: [
         { type: 'thinking', thinking: 'First, think.', signature: 'EqQBsig1' },
@@ -41,11 +41,11 @@ describe('AnthropicStreamTranslator thinking', () => {
         { type: 'thinking', thinking: ' Then answer.', signature: 'EqQBsig2' },
       ],
     });
-    expect(kept.thinkingCut).toBe(false);
+    expect(kept.keptThinking.partsLeftOut).toBeUndefined();
     const unsigned = translate(answer(false), { ...options, keepText: true });
-    expect(unsigned.thinkingCut).toBe(true);
-    expect(unsigned.keptThinking).toBeUndefined();
-    expect(translate(answer(true)).keptThinking).toBeUndefined();
+    expect(unsigned.keptThinking.partsLeftOut).toBe(true);
+    expect(unsigned.keptThinking.responseReasoning).toBeUndefined();
+    expect(translate(answer(true)).keptThinking.responseReasoning).toBeUndefined();
   });
 
   it('keeps no thinking past the cap (thinking, signatures and redacted data together)', () => {
@@ -56,7 +56,7 @@ describe('AnthropicStreamTranslator thinking', () => {
       ...block(1, { type: 'redacted_thinking', data: long }, []),
       ...end,
     ], { ...options, keepText: true });
-    expect(translator.thinkingCut).toBe(true);
-    expect(translator.keptThinking).toBeUndefined();
+    expect(translator.keptThinking.partsLeftOut).toBe(true);
+    expect(translator.keptThinking.responseReasoning).toBeUndefined();
   });
 });

@@ -1,7 +1,7 @@
 import { errorEnvelope, type GatewayError } from '../../errors.ts';
 import { type KeptToolCalls, ToolCallJoiner } from '../answer-tool-calls.ts';
-import { ThinkingJoiner } from '../kept-reasoning.ts';
-import type { AnswerReasoning, StreamedAs } from '../types.ts';
+import { type StreamReasoning, ThinkingJoiner } from '../kept-reasoning.ts';
+import type { StreamedAs } from '../types.ts';
 import { RESPONSE_FORMAT_TOOL_NAME } from './convert-tools.ts';
 import { upstreamBroke, streamEventError } from './errors.ts';
 import { mapStopReason } from './finish-reason.ts';
@@ -72,14 +72,13 @@ export class AnthropicStreamTranslator {
     this.thinking = options.keepText ? new ThinkingJoiner() : undefined;
   }
 
-  /** Thinking came that is not kept whole (unsigned, unfinished, past the cap): the answer is not stored. */
-  get thinkingCut(): boolean {
-    return this.thinking?.cut ?? false;
-  }
-
-  /** The thinking as the non-streamed answer carries it (`reasoning_content`, `thinking_blocks`); undefined without any, cut, or without `keepText`. */
-  get keptThinking(): AnswerReasoning | undefined {
-    return this.thinking?.reasoning();
+  /**
+   * The thinking as the non-streamed answer carries it (`reasoning_content`, `thinking_blocks`), nothing without any or
+   * without `keepText`; where some is not kept whole (unsigned, unfinished, past the cap), none and `partsLeftOut`: the
+   * answer is not stored.
+   */
+  get keptThinking(): StreamReasoning {
+    return this.thinking?.kept() ?? {};
   }
 
   /** The tool calls the client got as kept, with whether they leave out part of them (`keptAnswer`); undefined without any or without `keepText`. */

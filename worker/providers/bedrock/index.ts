@@ -6,7 +6,6 @@
 import { GatewayError } from '../../errors.ts';
 import type { DeploymentRef } from '../../models/deployments.ts';
 import { keptAnswer } from '../answer-tool-calls.ts';
-import { keptReasoning } from '../kept-reasoning.ts';
 import { modifiedForBedrock } from '../modify-params/bedrock.ts';
 import { providerFields } from '../openai-compatible/params.ts';
 import { estimatedUsage, estimateTokens } from '../openai-compatible/usage.ts';
@@ -101,7 +100,7 @@ async function chat(call: ProviderCall): Promise<ProviderAnswer> {
   if (!parsed.success) throw unexpectedAnswer(BEDROCK_LABEL, 'bedrock', 'a Converse answer without output.message.content or stopReason');
   const choice = converseChoice(parsed.data);
   const usage = converseUsage(parsed.data.usage) ?? estimatedUsage(call.promptTokenEstimate, answerText([choice]).length);
-  const outcome: CallOutcome = { usage, finishedAt: Date.now(), ...(call.keepText ? { ...keptAnswer(answerText([choice]), choice.message.tool_calls), ...keptReasoning(choice.message) } : {}) };
+  const outcome: CallOutcome = { usage, finishedAt: Date.now(), ...(call.keepText ? keptAnswer(answerText([choice]), choice.message.tool_calls, choice.message) : {}) };
   const answer = chatCompletion(model, [choice], usage, { cacheFields: true });
   return { status: 200, contentType: 'application/json', body: JSON.stringify(answer), outcome: Promise.resolve(outcome), apiBase };
 }

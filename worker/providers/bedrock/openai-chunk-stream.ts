@@ -76,7 +76,6 @@ export function translateStream<E>(
     if (settled) return;
     settled = true;
     const calls = joiner?.calls();
-    const thought = reasoning?.reasoning();
     settle({
       usage: usageOf(translator.usage(), options.keepText ? translator.usageExtras?.() : undefined) ?? estimatedUsage(options.promptTokenEstimate, completionChars),
       firstChunkAt,
@@ -85,9 +84,9 @@ export function translateStream<E>(
       // Not an answer the cache can rebuild from its text (call-helpers.ts).
       ...(calls ? { toolCalls: true } : {}),
       ...(finishReason ? { finishReason } : {}),
-      ...(partsLeftOut || reasoning?.cut ? { partsLeftOut: true } : {}),
+      ...(partsLeftOut ? { partsLeftOut: true } : {}),
       // Beside another choice too: the logs show the first's; the cache stores no answer with partsLeftOut.
-      ...(thought ? { responseReasoning: thought } : {}),
+      ...reasoning?.kept(),
       ...(options.keepText ? { streamedAs: { id: base.id, created: base.created, model: base.model } } : {}),
       ...extra,
     });

@@ -4,7 +4,6 @@
  * credentials, this sends the translated request and translates the answer.
  */
 import { keptAnswer } from '../answer-tool-calls.ts';
-import { keptReasoning } from '../kept-reasoning.ts';
 import { answerText, chatCompletion } from '../bedrock/openai-answer.ts';
 import { translateStream } from '../bedrock/openai-chunk-stream.ts';
 import { postUpstream, readJson, unexpectedAnswer } from '../bedrock/upstream-post.ts';
@@ -64,7 +63,7 @@ export async function geminiChat(call: ProviderCall, target: GoogleTarget): Prom
   const choices = geminiChoices(parsed.data);
   const text = answerText(choices);
   const usage = geminiUsage(parsed.data.usageMetadata) ?? estimatedUsage(call.promptTokenEstimate, text.length);
-  const outcome: CallOutcome = { usage, finishedAt: Date.now(), ...(call.keepText ? { ...keptAnswer(text, choices[0]?.message.tool_calls), ...keptReasoning(choices[0]?.message) } : {}) };
+  const outcome: CallOutcome = { usage, finishedAt: Date.now(), ...(call.keepText ? keptAnswer(text, choices[0]?.message.tool_calls, choices[0]?.message) : {}) };
   const answer = chatCompletion(model, choices, usage, geminiUsageExtras(parsed.data.usageMetadata));
   return { status: 200, contentType: 'application/json', body: JSON.stringify(answer), outcome: Promise.resolve(outcome), apiBase };
 }

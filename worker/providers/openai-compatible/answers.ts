@@ -1,5 +1,4 @@
 import { chatToolCalls, keptAnswer, responsesToolCalls } from '../answer-tool-calls.ts';
-import { keptReasoning } from '../kept-reasoning.ts';
 import { showContainerIds } from '../container-ids.ts';
 import { fileSearchRewriter } from '../file-search-ids.ts';
 import type { CallOutcome, ProviderAnswer, ProviderCall } from '../types.ts';
@@ -98,8 +97,7 @@ export function jsonOutcome(bytes: ArrayBuffer, call: ProviderCall): CallOutcome
   return {
     usage: readOpenAIUsage(parsed.usage) ?? estimate,
     finishedAt: Date.now(),
-    ...keptAnswer(typeof answer === 'string' ? answer : undefined, chatToolCalls(first?.message)),
-    ...keptReasoning(first?.message),
+    ...keptAnswer(typeof answer === 'string' ? answer : undefined, chatToolCalls(first?.message), first?.message),
     ...(typeof first?.finish_reason === 'string' && first.finish_reason ? { finishReason: first.finish_reason } : {}),
   };
 }

@@ -33,9 +33,10 @@ export class KeptChatStream {
 
   /** One chunk's `data`; `toolCall`: it carries a tool call (or a legacy `function_call`). */
   read(data: string, toolCall: boolean): void {
-    if (!this.partsLeftOut && leavesOut(data)) this.partsLeftOut = true;
+    const namesReasoning = data.includes('"reasoning');
+    if (!this.partsLeftOut && leavesOut(data, namesReasoning)) this.partsLeftOut = true;
     // Reasoning text is joined beside what the stream leaves out too (`reasoning_details`, logprobs): the logs show it.
-    const reasoning = !this.reasoning.cut && data.includes('"reasoning') && REASONING.test(data);
+    const reasoning = namesReasoning && !this.reasoning.cut && REASONING.test(data);
     if (!toolCall && !reasoning && !this.headless && !FINISHED.test(data) && (this.partsLeftOut || !LATER_INDEX.test(data))) return;
     let chunk: unknown;
     try {
@@ -73,31 +74,30 @@ export class KeptChatStream {
     return {
       ...keptAnswer(text, this.joiner.calls()),
       ...(this.finishReason ? { finishReason: this.finishReason } : {}),
-      ...(this.partsLeftOut || this.reasoning.cut ? { partsLeftOut: true } : {}),
-      ...reasoningOf(this.reasoning),
+      ...(this.partsLeftOut ? { partsLeftOut: true } : {}),
+      ...this.reasoning.kept(),
       ...(this.streamedAs ? { streamedAs: this.streamedAs } : {}),
     };
   }
 
   /** Whether the delta carried reasoning text. */
   private addReasoning(delta: Record<string, unknown>): boolean {
-    const fields = (['reasoning_content', 'reasoning'] as const).filter((f) => typeof delta[f] === 'string' && delta[f]);
-    for (const field of fields) this.reasoning.add(field, delta[field] as string);
-    return fields.length > 0;
+    const { reasoning_content: content, reasoning } = delta;
+    const hasContent = typeof content === 'string' && content !== '';
+    const hasReasoning = typeof reasoning === 'string' && reasoning !== '';
+    if (hasContent) this.reasoning.add('reasoning_content', content);
+    if (hasReasoning) this.reasoning.add('reasoning', reasoning);
+    return hasContent || hasReasoning;
   }
-}
-
-function reasoningOf(joiner: ReasoningJoiner): Partial<CallOutcome> {
-  const reasoning = joiner.reasoning();
-  return reasoning ? { responseReasoning: reasoning } : {};
 }
 
 /**
  * The chunk carries what the kept text and calls leave out (`LEFT_OUT`). Most chunks name none of those fields, or
- * only OpenAI's `"logprobs":null`, so the regex runs only on a chunk that names one otherwise.
+ * only OpenAI's `"logprobs":null`, so the regex runs only on a chunk that names one otherwise (`namesReasoning`: the
+ * chunk names a `"reasoning…` field, looked for once by the caller).
  */
-function leavesOut(data: string): boolean {
-  const names = data.includes('"reasoning') || data.includes('"thinking_blocks"') || data.includes('"refusal"') ||
+function leavesOut(data: string, namesReasoning: boolean): boolean {
+  const names = namesReasoning || data.includes('"thinking_blocks"') || data.includes('"refusal"') ||
     data.includes('"audio"') || data.includes('"annotations"') || data.includes('"content":[') || data.includes('"content": [') ||
     (data.includes('"logprobs"') && !data.includes('"logprobs":null'));
   return names && LEFT_OUT.test(data);

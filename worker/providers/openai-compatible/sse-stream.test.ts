@@ -215,4 +215,24 @@ describe('relayOpenAIStream', () => {
       expect(await joined([custom])).toBeUndefined();
     });
   });
+
+  it('keeps only the answer as its text, not the reasoning in OpenRouter\'s reasoning_details or Magistral\'s thinking parts', async () => {
+    const delta = (d: Record<string, unknown>) => ({ id: 'c1', object: 'chat.completion.chunk', choices: [{ index: 0, delta: d, finish_reason: null }] });
+    const openRouter = [
+      delta({ role: 'assistant', content: '', reasoning: 'Weighing it.', reasoning_details: [{ type: 'reasoning.text', text: 'Weighing it.', format: 'unknown', index: 0 }] }),
+      delta({ content: 'Paris.' }),
+    ];
+    const magistral = [delta({ content: [{ type: 'thinking', thinking: [{ type: 'text', text: 'Hmm.' }] }] }), delta({ content: [{ type: 'text', text: 'Hello' }] }), delta({ content: ' there.' })];
+    const relayed = async (chunks: unknown[], keepText: boolean) => {
+      const { body, outcome } = relayOpenAIStream(source(chunks.map((c) => `data: ${JSON.stringify(c)}\n\n`).join('') + 'data: [DONE]\n\n', 64), { ...options, keepText });
+      await readAll(body);
+      return outcome;
+    };
+    const routed = await relayed(openRouter, true);
+    expect(routed.responseText).toBe('Paris.');
+    expect(routed.responseReasoning).toEqual({ reasoning: 'Weighing it.' });
+    expect((await relayed(magistral, true)).responseText).toBe('Hello there.');
+    // The reasoning's characters still count toward the estimate of a stream without usage, whether the text is kept or not.
+    expect(routed.usage).toEqual((await relayed(openRouter, false)).usage);
+  });
 });

@@ -48,6 +48,15 @@ const TOOL_CALLS = /"tool_calls"\s*:\s*\[\s*\{/;
 const FUNCTION_CALL = /"function_call"\s*:\s*\{/;
 
 /**
+ * A chunk's `text` field at `at` is reasoning, not the answer's text: an entry of OpenRouter's `reasoning_details`
+ * (`{"type":"reasoning.text","text":...}`) or of a Mistral Magistral `thinking` content part
+ * (`"content":[{"type":"thinking","thinking":[{"type":"text","text":...}]}]`). No answer text follows either in its
+ * chunk (OpenRouter's is `content`; Magistral streams its thinking parts in chunks before its text); looked for only
+ * at a `text` field, by a call that keeps its text. Its characters still count toward the completion estimate.
+ */
+const reasoningText = (data: string, at: number): boolean => data.lastIndexOf('"reasoning_details"', at) !== -1 || data.lastIndexOf('"thinking"', at) !== -1;
+
+/**
  * Passes an OpenAI-format SSE stream through event by event as it arrives
  * (nothing waits for the end), reading the provider's usage report on the
  * way and hiding it from a client that did not ask for it. Reading is pulled
@@ -172,8 +181,8 @@ export function relayOpenAIStream(upstream: ReadableStream<Uint8Array>, options:
     if (options.responsesApi) return withResponseId(event, data, readResponsesEvent(data));
     for (const match of data.matchAll(TEXT_FIELDS)) {
       completionChars += match[2]?.length ?? 0;
-      // The kept text is the answer's content only; tool calls are flagged, not mixed in.
-      if (options.keepText && match[1] !== 'arguments') text += JSON.parse(`"${match[2]}"`) as string;
+      // The kept text is the answer's content only; tool calls are flagged, not mixed in, and reasoning is not taken for it.
+      if (options.keepText && match[1] !== 'arguments' && !(match[1] === 'text' && reasoningText(data, match.index))) text += JSON.parse(`"${match[2]}"`) as string;
     }
     // A legacy function call is a tool call too: such a stream is not cached as its text alone.
     const toolCall = (kept !== undefined || !toolCalls) && ((data.includes('"tool_calls"') && TOOL_CALLS.test(data)) || (data.includes('"function_call"') && FUNCTION_CALL.test(data)));

@@ -8,7 +8,6 @@ import { deploymentPrice } from '../../cost/deployment-cost.ts';
 import { GatewayError } from '../../errors.ts';
 import { DEFAULT_MAX_TOKENS, toAnthropicRequest } from '../anthropic/convert-request.ts';
 import { keptAnswer } from '../answer-tool-calls.ts';
-import { keptReasoning } from '../kept-reasoning.ts';
 import { toOpenAIChatCompletion } from '../anthropic/convert-response.ts';
 import { modifiedForAnthropic } from '../modify-params/anthropic.ts';
 import { anthropicMessageSchema } from '../anthropic/schemas.ts';
@@ -71,6 +70,6 @@ export async function claudeChat(call: ProviderCall, target: VertexTarget, token
   const parsed = anthropicMessageSchema.safeParse(await readJson(reply, post));
   if (!parsed.success) throw unexpectedAnswer(VERTEX_LABEL, 'vertex_ai', 'a rawPredict answer that is not an Anthropic message');
   const converted = toOpenAIChatCompletion(parsed.data, { jsonMode: request.jsonMode, unwrapValues: request.unwrapValues, created });
-  const outcome: CallOutcome = { usage: usageReport(converted.tokens, true), finishedAt: Date.now(), ...(call.keepText ? { ...keptAnswer(converted.text, converted.toolCalls), ...keptReasoning(converted.completion.choices[0]?.message) } : {}) };
+  const outcome: CallOutcome = { usage: usageReport(converted.tokens, true), finishedAt: Date.now(), ...(call.keepText ? keptAnswer(converted.text, converted.toolCalls, converted.completion.choices[0]?.message) : {}) };
   return { status: 200, contentType: 'application/json', body: JSON.stringify(converted.completion), outcome: Promise.resolve(outcome), apiBase };
 }

@@ -46,12 +46,16 @@ export function budgetCrossings(crossed: readonly number[], spend: number, maxBu
   return { announce: reached.filter((t) => !crossed.includes(t)), next: reached };
 }
 
+/** Whether spend has reached a soft budget (LiteLLM's `spend >= soft_budget`, for some spend): the Slack and webhook alerts' rule and the emails'. */
+export const softBudgetReached = (spend: number, softBudget: number | null): boolean =>
+  softBudget !== null && softBudget >= 0 && spend > 0 && spend >= softBudget * (1 - EPSILON);
+
 /**
- * Whether spend has reached a soft budget (LiteLLM's `spend >= soft_budget`), and whether that is news: announced
- * once, forgotten when spend falls back under it (a new window, or a raised soft budget), as the thresholds are.
+ * Whether spend has reached a soft budget, and whether that is news: announced once, forgotten when spend falls
+ * back under it (a new window, or a raised soft budget), as the thresholds are.
  */
 export function softBudgetCrossing(crossed: boolean, spend: number, softBudget: number | null): { announce: boolean; next: boolean } {
-  const reached = softBudget !== null && softBudget >= 0 && spend > 0 && spend >= softBudget * (1 - EPSILON);
+  const reached = softBudgetReached(spend, softBudget);
   return { announce: reached && !crossed, next: reached };
 }
 

@@ -9,6 +9,8 @@ export const SLACK_MAX_ATTEMPTS = 6;
 const POST_TIMEOUT_MS = 10_000;
 /** Slack cuts messages far beyond this; an alert never needs more. */
 const MAX_TEXT_CHARS = 3_000;
+/** A `retry-after` is honoured up to this by the alarm-driven senders (Slack, the webhook, the email outbox), whose attempts are bounded anyway. */
+export const MAX_RETRY_AFTER_MS = 300_000;
 
 export type PostResult = { ok: true } | { ok: false; retryAfterMs?: number; permanent: boolean; detail: string };
 
@@ -27,18 +29,25 @@ export async function postJson(url: string, body: string): Promise<PostResult> {
     });
     await res.body?.cancel().catch(() => undefined);
     if (res.ok) return { ok: true };
-    const retryAfter = Number(res.headers.get('retry-after'));
-    // 429 and 5xx are Slack's (or the network's) to recover from; any other 4xx (a revoked webhook) will not improve.
-    const transient = res.status === 429 || res.status >= 500;
-    return {
-      ok: false,
-      permanent: !transient,
-      detail: `HTTP ${res.status}`,
-      ...(Number.isFinite(retryAfter) && retryAfter > 0 ? { retryAfterMs: Math.min(retryAfter, 300) * 1000 } : {}),
-    };
+    const retryAfter = retryAfterMs(res.headers.get('retry-after'), Date.now(), MAX_RETRY_AFTER_MS);
+    return { ok: false, permanent: !retryable(res.status), detail: `HTTP ${res.status}`, ...(retryAfter === undefined ? {} : { retryAfterMs: retryAfter }) };
   } catch (err) {
     return { ok: false, permanent: false, detail: err instanceof Error ? err.message : String(err) };
   }
+}
+
+/** 429 and 5xx are the receiver's (or the network's) to recover from; any other 4xx (a revoked webhook, a refused key) will not improve. */
+export const retryable = (status: number): boolean => status === 429 || status >= 500;
+
+/**
+ * The wait a `retry-after` asks for, in seconds or as an HTTP date (RFC 9110 section 10.2.3), at most `capMs` when
+ * given; undefined without one, or when it asks for none (the caller's own backoff then applies).
+ */
+export function retryAfterMs(header: string | null, now: number, capMs = Infinity): number | undefined {
+  if (!header) return undefined;
+  const seconds = Number(header);
+  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(header) - now;
+  return Number.isFinite(ms) && ms > 0 ? Math.min(ms, capMs) : undefined;
 }
 
 /** 1 s, 2 s, 4 s, ... between attempts. */

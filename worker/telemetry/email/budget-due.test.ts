@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { softBudgetCrossing } from '../alerts/gate.ts';
+import { softBudgetCrossing, softBudgetReached } from '../alerts/gate.ts';
 import { softBudgetText, softBudgetWebhookEvent } from '../alerts/messages.ts';
 import { type BudgetRead, dueBudgetEmails, emailGateKey, MAX_TEAM_ALERT_EMAILS, teamAlertEmails } from './budget-due.ts';
 
@@ -41,6 +41,17 @@ describe('budget alert emails due (LiteLLM email budget_alerts)', () => {
     expect(dueBudgetEmails(team({ soft_budget_alerting_emails: ['a@x.io'] }), false, 0.8, none, 0)).toEqual([{ kind: 'team_soft_budget', gate: 'email:team_soft_budget:team:t1' }]);
     // Users and organizations get none (LiteLLM checks keys and teams).
     expect(dueBudgetEmails({ ...team({ soft_budget_alerting_emails: ['a@x.io'] }), kind: 'user' }, true, 0.8, none, 0)).toEqual([]);
+  });
+
+  it('counts spend a float sum leaves a hair under the soft budget as reaching it, for the emails and the Slack alert alike', () => {
+    // Four requests' costs summed as the limiter does: 0.9999999999999999, not 1.
+    const spend = [0.7, 0.1, 0.1, 0.1].reduce((a, b) => a + b, 0);
+    const soft = 1;
+    expect(spend < soft).toBe(true);
+    expect(softBudgetReached(spend, soft)).toBe(true);
+    expect(dueBudgetEmails(key({ spend, softBudget: soft }), true, 0.8, none, 0).map((d) => d.kind)).toEqual(['soft_budget']);
+    expect(softBudgetCrossing(false, spend, soft).announce).toBe(true);
+    expect(softBudgetReached(soft * 0.99, soft)).toBe(false);
   });
 
   it('reads the team\'s list as LiteLLM does: a list or a comma-separated string, blanks and repeats dropped', () => {

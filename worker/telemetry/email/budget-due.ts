@@ -8,7 +8,7 @@
  *    string), with or without `alerting`, and never without that list.
  * Each at most once per EMAIL_BUDGET_ALERT_TTL per entity: again after it while the condition still holds.
  */
-import { emailDue, type EmailGate } from '../alerts/gate.ts';
+import { emailDue, type EmailGate, softBudgetReached } from '../alerts/gate.ts';
 
 export type BudgetEmailKind = 'soft_budget' | 'max_budget_alert' | 'team_soft_budget';
 
@@ -55,7 +55,7 @@ export function dueBudgetEmails(read: BudgetRead, keyAlerts: boolean, maxSpendSh
     const key = emailGateKey(emailKind, kind, id);
     if (emailDue(gate(key), now)) due.push({ kind: emailKind, gate: key });
   };
-  const softCrossed = softBudget !== null && spend > 0 && spend >= softBudget;
+  const softCrossed = softBudgetReached(spend, softBudget);
   if (kind === 'key' && keyAlerts) {
     if (softCrossed) push('soft_budget');
     if (maxBudget !== null && spend > 0 && spend >= maxBudget * maxSpendShare && spend < maxBudget) push('max_budget_alert');

@@ -6,7 +6,7 @@
  */
 import { escapeHtml } from '../../lib/html.ts';
 import type { EmailSettings } from './settings.ts';
-import { page, type RenderedEmail } from './templates.ts';
+import { page, type RenderedEmail, rows } from './templates.ts';
 
 export interface BudgetEmailFacts {
   spend: number;
@@ -24,10 +24,6 @@ export function dollars(n: number): string {
 }
 
 const NOTE_SOFT = 'Note: your API requests will continue to work, but you should monitor your usage closely. If you reach your maximum budget, requests will be rejected.';
-
-function rows(lines: [string, string][]): string {
-  return lines.map(([label, value]) => `<p style="margin:0"><strong>${label}:</strong> ${escapeHtml(value)}</p>`).join('\n');
-}
 
 function dashboard(settings: EmailSettings): string {
   return `<p>You can view your usage and manage your budget in the <a href="${escapeHtml(settings.baseUrl)}">LiteLLM Dashboard</a>.</p>`;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { providerError, providerRequest } from './providers.ts';
+import { providerError, providerRequest, sendEmailOnce } from './providers.ts';
 import { invitationLink } from './templates.ts';
 import { DEFAULT_SENDER, emailSettings, emailSetup } from './settings.ts';
 
@@ -67,5 +67,18 @@ describe('email provider requests', () => {
     expect(providerError('{"statusCode":403,"name":"validation_error","message":"The corp.example domain is not verified."}')).toBe('validation_error: The corp.example domain is not verified.');
     expect(providerError('{"errors":[{"message":"The from address does not match a verified Sender Identity.","field":"from"}]}')).toBe('The from address does not match a verified Sender Identity.');
     expect(providerError('<html>bad gateway</html>')).toBe('');
+  });
+
+  it('sends once and says whether to try again: a 429 or 5xx with its retry-after (capped only when asked), any other refusal never', async () => {
+    const settings = emailSettings([['resend_email']], { RESEND_API_KEY: 're_123' })!;
+    const answering = (res: Response) => (async () => res) as unknown as typeof fetch;
+    const limited = () => new Response('', { status: 429, headers: { 'retry-after': '600' } });
+    expect(await sendEmailOnce(settings, email, 'idem-1', { fetch: answering(limited()) })).toEqual({ ok: false, permanent: false, detail: 'HTTP 429', retryAfterMs: 600_000 });
+    expect(await sendEmailOnce(settings, email, 'idem-1', { fetch: answering(limited()), maxRetryAfterMs: 300_000 })).toMatchObject({ retryAfterMs: 300_000 });
+    expect(await sendEmailOnce(settings, email, 'idem-1', { fetch: answering(new Response('', { status: 502 })) })).toEqual({ ok: false, permanent: false, detail: 'HTTP 502' });
+    const refused = Response.json({ name: 'validation_error', message: 'ann@example.com, re_123, sk-new' }, { status: 422 });
+    expect(await sendEmailOnce(settings, email, 'idem-1', { fetch: answering(refused), secrets: ['sk-new'] }))
+      .toEqual({ ok: false, permanent: true, detail: 'HTTP 422 validation_error: [redacted], [redacted], [redacted]' });
+    expect(await sendEmailOnce(settings, email, 'idem-1', { fetch: answering(Response.json({ id: 'e1' })) })).toEqual({ ok: true });
   });
 });

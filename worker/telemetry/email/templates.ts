@@ -42,20 +42,25 @@ export function emailSubject(kind: EmailEventKind, settings: Pick<EmailSettings,
 /** LiteLLM's budget line: `$100` or "No budget". */
 const formatBudget = (maxBudget: number | null): string => (maxBudget == null ? 'No budget' : `$${maxBudget}`);
 
+/** An email's facts, one labelled line each; the values escaped (the labels are ours). */
+export function rows(lines: [string, string][]): string {
+  return lines.map(([label, value]) => `<p style="margin:0"><strong>${label}:</strong> ${escapeHtml(value)}</p>`).join('\n');
+}
+
 /** The key-created email (LiteLLM's "Your API Key is Ready"), or the same for a rotated key. */
 export function keyEmail(kind: 'virtual_key_created' | 'virtual_key_rotated', facts: KeyEmailFacts, settings: EmailSettings): RenderedEmail {
   const key = escapeHtml(settings.includeKey ? facts.key : HIDDEN_KEY);
   const lead = kind === 'virtual_key_created' ? 'Your API key is ready to use.' : 'Your API key was rotated: the key below replaces the one you had.';
-  const rows = [
-    ...(facts.keyAlias ? [['Key alias', facts.keyAlias]] : []),
+  const details = rows([
+    ...(facts.keyAlias ? [['Key alias', facts.keyAlias] as [string, string]] : []),
     ['Key', facts.keyName],
     ['Budget', formatBudget(facts.maxBudget)],
     ['Models', facts.models.length ? facts.models.join(', ') : 'All models the key\'s team or user may call'],
-  ].map(([label, value]) => `<p style="margin:0"><strong>${label}:</strong> ${escapeHtml(value as string)}</p>`).join('\n');
+  ]);
   const body = `<p>Hi ${escapeHtml(facts.recipient)},</p>
 <p>${lead}</p>
 <div style="background:#f0fdf4;border:1px solid #dcfce7;border-radius:6px;padding:14px 16px">
-${rows}
+${details}
 </div>
 <p><strong>Your API Key</strong></p>
 <pre style="background:#f9fafb;border:1px solid #e5e7eb;border-radius:6px;padding:16px;white-space:pre-wrap;word-break:break-all">${key}</pre>

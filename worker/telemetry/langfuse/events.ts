@@ -249,7 +249,7 @@ function answerOf(event: LangfuseCall): unknown {
   if (event.endpoint !== 'chat' && event.endpoint !== 'completion' && event.endpoint !== 'responses' && event.endpoint !== 'transcription' && event.endpoint !== 'ocr') return undefined;
   if (text === undefined && !calls) return undefined;
   if (event.endpoint === 'responses') return responsesOutput(text, calls);
-  const reasoning = event.endpoint === 'chat' ? reasoningOf(event.outcome) : undefined;
+  const reasoning = reasoningOf(event.endpoint, event.outcome);
   return event.endpoint === 'chat' ? chatMessage(text, calls, reasoning && cutText(reasoning, REASONING_CHARS)) : text;
 }
 

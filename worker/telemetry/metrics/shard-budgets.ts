@@ -11,7 +11,7 @@ import { loggedKey } from '../../auth/jwt-identity.ts';
 import { M } from './registry.ts';
 import type { ShardAlerts } from './shard-alerts.ts';
 import { ShardBudgetEmails } from './shard-budget-emails.ts';
-import { budgetEmailSettings } from '../email/budget-settings.ts';
+import { budgetEmailSettings, type BudgetEmailSettings } from '../email/budget-settings.ts';
 import { userEmail } from '../email/user-email.ts';
 import { cachedEmailEvents } from '../email/event-settings-cache.ts';
 import { storedEmailEvents } from '../email/stored-events.ts';
@@ -35,6 +35,19 @@ interface BudgetTrack {
   budgeted: boolean | undefined;
 }
 
+/** Where budget alerts go: Slack `budget_alerts`, the webhook, the budget emails (undefined: no email callback). */
+interface BudgetSinks {
+  slack: boolean;
+  webhook: boolean;
+  emails: BudgetEmailSettings | undefined;
+}
+
+/** Whether a soft budget of `kind` would alert anywhere: Slack, the webhook, or an email (a key's needs `alerting: ["email"]`). */
+function softAlerting(kind: BudgetCheck['kind'], { slack, webhook, emails }: BudgetSinks): boolean {
+  if (kind !== 'key' && kind !== 'team') return false;
+  return slack || webhook || (!!emails && (kind === 'team' || emails.keyAlerts));
+}
+
 /**
  * The budget checks of one metrics shard: the entity's limiter is asked for
  * its spend, which feeds the budget gauges, the 80% / 100% alerts and a key's
@@ -55,13 +68,10 @@ export class ShardBudgets {
     this.#emails = new ShardBudgetEmails({ outbox: alerts, findEmail: (userId) => userEmail(env, userId), emailEvents: cachedEmailEvents(() => storedEmailEvents(env)) });
   }
 
-  /** Whether a soft budget of `kind` would alert anywhere: Slack `budget_alerts`, the webhook, or an email (a key's needs `alerting: ["email"]`). */
-  #softAlerting(kind: BudgetCheck['kind']): boolean {
-    if (kind !== 'key' && kind !== 'team') return false;
+  /** Where budget alerts go now: worked out once per budget read and passed down. */
+  #sinks(): BudgetSinks {
     const settings = alertSettings(this.#env);
-    if (alertEnabled(settings, 'budget_alerts') || webhookEnabled(settings)) return true;
-    const emails = budgetEmailSettings(this.#env as Record<string, unknown>);
-    return !!emails && (kind === 'team' || emails.keyAlerts);
+    return { slack: alertEnabled(settings, 'budget_alerts'), webhook: webhookEnabled(settings), emails: budgetEmailSettings(this.#env as Record<string, unknown>) };
   }
 
   /** Reads the entity's budget now (returned), or once after the read in flight or the spacing; null when nothing to do. */
@@ -70,7 +80,7 @@ export class ShardBudgets {
     if (check.kind === 'key' && check.maxBudget === null) {
       // A key without a max budget: LiteLLM reports its remaining budget as +Inf. Read only for a soft budget that alerts somewhere.
       this.#keyGauges(check.id, check.alias ?? null, null, 0);
-      if ((check.softBudget ?? null) === null || !this.#softAlerting('key')) return undefined;
+      if ((check.softBudget ?? null) === null || !softAlerting('key', this.#sinks())) return undefined;
     }
     const key = budgetEntityKey(check.kind, check.id);
     let track = this.#budgets.get(key);
@@ -108,8 +118,9 @@ export class ShardBudgets {
     try {
       const view = await this.#describe(kind, id);
       if (view?.exists) {
-        track.budgeted = view.maxBudget !== null || ((view.softBudget ?? null) !== null && this.#softAlerting(kind));
-        this.#apply(track.check, view);
+        const sinks = this.#sinks();
+        track.budgeted = view.maxBudget !== null || ((view.softBudget ?? null) !== null && softAlerting(kind, sinks));
+        this.#apply(track.check, view, sinks);
       }
     } catch (err) {
       log.error(`metrics shard: reading the budget of ${kind} ${kind === 'key' ? loggedKey(id).slice(0, 12) : id} failed:`, err instanceof Error ? err.message : String(err));
@@ -143,7 +154,7 @@ export class ShardBudgets {
     else this.#series.dropGauge(M.keyMaxBudget, labels);
   }
 
-  #apply(check: BudgetCheck, view: EntityView): void {
+  #apply(check: BudgetCheck, view: EntityView, { slack, webhook, emails }: BudgetSinks): void {
     const { spend, maxBudget } = view;
     if (check.kind === 'key') this.#keyGauges(check.id, view.alias, maxBudget, spend);
     if (check.kind === 'team') {
@@ -157,9 +168,6 @@ export class ShardBudgets {
       if (maxBudget !== null) this.#series.setGauge(M.remainingProviderBudget, { api_provider: bounded(check.id.slice(PROVIDER_PREFIX.length)) }, maxBudget - spend);
       return;
     }
-    const settings = alertSettings(this.#env);
-    const slack = alertEnabled(settings, 'budget_alerts');
-    const webhook = webhookEnabled(settings);
     if ((slack || webhook) && maxBudget !== null) {
       const key = budgetEntityKey(check.kind, check.id);
       const crossed = (this.#alerts.get(key) as number[] | undefined) ?? [];
@@ -172,7 +180,6 @@ export class ShardBudgets {
     }
     if ((slack || webhook) && (check.kind === 'key' || check.kind === 'team')) this.#softBudget(check, view, slack, webhook);
     // Not awaited: a recipient's lookup (up to 5 s) holds up neither this shard's ingest nor the next reads.
-    const emails = budgetEmailSettings(this.#env as Record<string, unknown>);
     if (emails) this.#emails.check(emails, check, view).catch((err) => log.error('metrics shard: queueing a budget email failed:', err instanceof Error ? err.message : String(err)));
   }
 

@@ -159,7 +159,7 @@ export function inferenceSpanBuilder(call: SpanCall, flavour: InferenceFlavour, 
   const tools = toolEntries(body.tools);
   const responses = call.endpoint === 'responses';
   // A chat answer's reasoning: only Langfuse's output message has a place for it (OpenInference has no attribute for it).
-  const reasoning = parts && flavour === 'langfuse_otel' && call.endpoint === 'chat' && !call.error ? reasoningOf(call.outcome) : undefined;
+  const reasoning = parts && flavour === 'langfuse_otel' && !call.error ? reasoningOf(call.endpoint, call.outcome) : undefined;
   return (limits) => {
     const attributes = frame.slice();
     const input = parts ? limits.input : 0;

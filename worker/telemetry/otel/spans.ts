@@ -107,7 +107,9 @@ export function spanContent(call: Pick<SpanCall, 'endpoint' | 'body' | 'outcome'
   const input = body.messages ?? body.input ?? body.prompt;
   const text = call.outcome?.responseText;
   const calls = toolCallsOf(call.outcome);
-  const answer = call.endpoint === 'responses' ? responsesOutput(text, calls) : [chatMessage(text, calls, call.endpoint === 'chat' ? reasoningOf(call.outcome) : undefined)];
+  // The reasoning uncut, as the text is: this JSON is made once for every size the span is fitted to, and cut whole to
+  // it (`bounded`); last in the message, the reasoning is what a cut takes first.
+  const answer = call.endpoint === 'responses' ? responsesOutput(text, calls) : [chatMessage(text, calls, reasoningOf(call.endpoint, call.outcome))];
   return {
     ...(input !== undefined ? { input: JSON.stringify(input) } : {}),
     ...(body.instructions !== undefined ? { instructions: JSON.stringify(body.instructions) } : {}),

@@ -9,7 +9,7 @@
 import { GATEWAY_PARAMS } from '../../providers/openai-compatible/params.ts';
 import type { AnswerReasoning, AnswerToolCall, CallEndpoint, RequestHeaders } from '../../providers/types.ts';
 import { reasoningOf } from '../answer-reasoning.ts';
-import { boundedToolCalls, chatMessage, cutText, responsesOutput, toolCallBudget, toolCallsFinish, toolCallsOf } from '../answer-tool-calls.ts';
+import { boundedChatParts, chatMessage, cutText, responsesOutput, toolCallsFinish, toolCallsOf } from '../answer-tool-calls.ts';
 import { boundedJson } from '../bounded-json.ts';
 import { messageLoggingOff, REDACTED_INPUT, redactedErrorMessage } from '../langfuse/redaction.ts';
 import { requestLangfuseMetadata } from '../langfuse/request-metadata.ts';
@@ -200,13 +200,10 @@ export function buildStandardPayload(call: StandardCall, options: StandardOption
     if (input !== undefined) messages = cut(input);
     const text = call.outcome?.responseText;
     const calls = toolCallsOf(call.outcome);
-    const reasoning = call.endpoint === 'chat' ? reasoningOf(call.outcome) : undefined;
     if (!failed && TEXT_ENDPOINTS.has(call.endpoint) && (text !== undefined || calls)) {
       // The reasoning and the tool calls share the answer's budget: a huge one must not make the payload too large for its queue message.
-      const kept = text === undefined ? undefined : cutText(text, options.contentChars);
-      const thought = reasoning === undefined ? undefined : cutText(reasoning, toolCallBudget(options.contentChars, kept?.length ?? 0));
-      const used = (kept?.length ?? 0) + (thought?.length ?? 0);
-      response = responseOf(call, kept, calls && boundedToolCalls(calls, toolCallBudget(options.contentChars, used)), thought);
+      const parts = boundedChatParts(text, calls, reasoningOf(call.endpoint, call.outcome), options.contentChars);
+      response = responseOf(call, text === undefined ? undefined : cutText(text, options.contentChars), parts.calls, parts.reasoning);
     }
   }
 
