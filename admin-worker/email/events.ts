@@ -2,7 +2,7 @@
  * The admin writes that email a user, once committed: a key created with `send_invite_email` (/key/generate,
  * /key/service-account/generate), a key rotated (/key/regenerate, always, as LiteLLM does), and a user created
  * with `send_invite_email` (/user/new). A key's email runs in `waitUntil` after the config check, its recipient
- * lookup included (on its own connection: the request's closes with the answer), so it never holds up, fails or
+ * lookup included (on its own connection, given up after 5 s: the request's closes with the answer), so it never holds up, fails or
  * changes the admin answer. An invitation's link is a LiteLLM_InvitationLink row written in the user's own
  * transaction (as LiteLLM creates it with the user) when an email callback can send it; the email goes in
  * `waitUntil` after the commit, and the warnings of one that cannot go are logged then too. Each goes only while
@@ -10,10 +10,8 @@
  * an invitation's before the user's transaction, so a switched-off one writes no link); a failed read is logged and
  * the email goes, as LiteLLM's defaults (every event on) would have it.
  */
-import { eq } from 'drizzle-orm';
-import { users } from '../../drizzle/schema/principals.ts';
 import { runtimeConfig } from '../../worker/config/runtime.ts';
-import { openDatabase } from '../../worker/db/client.ts';
+import { userEmail } from '../../worker/telemetry/email/user-email.ts';
 import { log } from '../../worker/telemetry/log.ts';
 import type { AdminEnv } from '../env.ts';
 import type { AdminContext } from '../lib/context.ts';
@@ -87,14 +85,4 @@ export function emailInvitation(c: AdminContext, setup: EmailSetup, recipient: s
   if (!setup.settings || !recipient || !invitationId) return;
   const email = invitationEmail({ recipient, link: invitationLink(setup.settings, invitationId) }, setup.settings);
   c.executionCtx.waitUntil(deliverEmail(setup.settings, email, [invitationId]));
-}
-
-async function userEmail(env: AdminEnv, userId: string): Promise<string | undefined> {
-  const database = openDatabase(env);
-  try {
-    const [row] = await database.db.select({ email: users.user_email }).from(users).where(eq(users.user_id, userId)).limit(1);
-    return row?.email?.trim() || undefined;
-  } finally {
-    await database.close();
-  }
 }

@@ -1,7 +1,7 @@
 import { boundedRead } from '../../db/bounded-read.ts';
 import type { DatabaseEnv } from '../../db/client.ts';
 
-/** How long the metrics shard waits for a user's email before giving the email up (logged). */
+/** How long a user's email is waited for (the metrics shard's budget emails, the admin Worker's key emails) before the email is given up (logged). */
 const LOOKUP_TIMEOUT_MS = 5_000;
 
 /**
