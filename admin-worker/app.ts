@@ -12,6 +12,7 @@ import { agentsRoutes } from './routes/agents.ts';
 import { jwtKeyMappingRoutes } from './routes/jwt-key-mapping.ts';
 import { customersRoutes } from './routes/customers.ts';
 import { docsRoutes } from './routes/docs.ts';
+import { configRoutes } from './routes/config.ts';
 import { emailSettingsRoutes } from './routes/email-settings.ts';
 import { healthServicesRoutes } from './routes/health-services.ts';
 import { invitationsRoutes } from './routes/invitations.ts';
@@ -21,6 +22,7 @@ import { modelsRoutes } from './routes/models.ts';
 import { modelHubRoutes } from './routes/model-hub.ts';
 import { organizationsRoutes } from './routes/organizations.ts';
 import { promptsRoutes } from './routes/prompts.ts';
+import { routerSettingsRoutes } from './routes/router-settings.ts';
 import { spendRoutes } from './routes/spend.ts';
 import { activityRoutes } from './routes/spend/activity.ts';
 import { spendCalculateRoutes } from './routes/spend/calculate.ts';
@@ -40,7 +42,7 @@ app.route('/', onboardingRoutes);
 
 app.use('*', adminAuth);
 
-for (const routes of [dailyActivityRoutes, keysRoutes, teamsRoutes, usersRoutes, customersRoutes, organizationsRoutes, budgetsRoutes, modelsRoutes, modelHubRoutes, credentialsRoutes, mcpServersRoutes, agentsRoutes, jwtKeyMappingRoutes, promptsRoutes, spendRoutes, activityRoutes, spendResetRoutes, spendCalculateRoutes, cacheRoutes, tagsRoutes, auditRoutes, healthServicesRoutes, invitationsRoutes, emailSettingsRoutes]) {
+for (const routes of [dailyActivityRoutes, keysRoutes, teamsRoutes, usersRoutes, customersRoutes, organizationsRoutes, budgetsRoutes, modelsRoutes, modelHubRoutes, credentialsRoutes, mcpServersRoutes, agentsRoutes, jwtKeyMappingRoutes, promptsRoutes, spendRoutes, activityRoutes, spendResetRoutes, spendCalculateRoutes, cacheRoutes, tagsRoutes, auditRoutes, healthServicesRoutes, invitationsRoutes, emailSettingsRoutes, configRoutes, routerSettingsRoutes]) {
   app.route('/', routes);
 }
 

@@ -8,15 +8,12 @@
  * proxy admins change them; admin readers (proxy admins and their viewers) read them.
  */
 import { Hono } from 'hono';
-import { eq } from 'drizzle-orm';
 import { z } from 'zod';
-import { litellmConfig } from '../../drizzle/schema/admin.ts';
-import { GatewayError } from '../../worker/errors.ts';
 import {
-  defaultEmailEvents, EMAIL_EVENTS, type EmailEventSettings, emailEventsOf, eventSettingsList, GENERAL_SETTINGS_ROW, generalSettingsOf, readEmailEvents,
+  defaultEmailEvents, EMAIL_EVENTS, type EmailEventSettings, emailEventsOf, eventSettingsList, GENERAL_SETTINGS_ROW, readEmailEvents,
 } from '../../worker/telemetry/email/event-settings.ts';
-import { writeAudit } from '../lib/audit.ts';
 import { requireAdminReader, requireProxyAdmin } from '../lib/auth.ts';
+import { updateConfigRow } from '../lib/config-row.ts';
 import type { AdminBindings, AdminContext } from '../lib/context.ts';
 import { describeRoute } from '../lib/openapi.ts';
 import { parseBody } from '../lib/validation.ts';
@@ -30,33 +27,18 @@ const updateBody = z.object({
   }), { error: 'expected a list of {event, enabled}' }).max(100, 'at most 100 settings'),
 });
 
-/** A general_settings row whose value is no mapping (not JSON, a list, a scalar); its value is not shown: it may hold secrets. */
-const unreadableRow = () => new GatewayError(
-  `LiteLLM_Config row "${GENERAL_SETTINGS_ROW}" is not a settings mapping (its param_value is neither an object nor an object's JSON): nothing was changed; fix or delete the row first`,
-  { status: 500, type: 'internal_server_error' },
-);
-
 /**
- * Replaces the stored switches with `change` of the ones in effect, in one transaction with its audit row: the row
- * is created if missing and locked before it is read, so concurrent writes (of the switches or of the row's other
- * settings) apply one after the other and none is lost. A row whose value is no mapping is refused (a 500 naming
- * it), not overwritten.
+ * Replaces the stored switches with `change` of the ones in effect, the row's other settings kept, in one
+ * transaction with its audit row (lib/config-row.ts: concurrent writes apply one after the other; a row whose value
+ * is no mapping is refused, a 500 naming it).
  */
 async function storeSwitches(c: AdminContext, change: (current: EmailEventSettings) => EmailEventSettings): Promise<void> {
-  await c.get('db')().db.transaction(async (tx) => {
-    await tx.insert(litellmConfig).values({ param_name: GENERAL_SETTINGS_ROW, param_value: {} }).onConflictDoNothing();
-    const [row] = await tx.select({ value: litellmConfig.param_value }).from(litellmConfig).where(eq(litellmConfig.param_name, GENERAL_SETTINGS_ROW)).for('update');
-    const settings = generalSettingsOf(row?.value);
-    // Not a mapping: what LiteLLM (or a hand) wrote there is not ours to replace.
-    if (!settings) throw unreadableRow();
-    const before = emailEventsOf(row?.value);
-    const after = change(before);
-    await tx.update(litellmConfig).set({ param_value: { ...settings, email_settings: after } }).where(eq(litellmConfig.param_name, GENERAL_SETTINGS_ROW));
-    await writeAudit(tx, {
-      caller: c.get('caller'), changedBy: c.req.header('litellm-changed-by'), action: 'updated', table: 'LiteLLM_Config', objectId: `${GENERAL_SETTINGS_ROW}.email_settings`,
-      before: { email_settings: before }, after: { email_settings: after },
-    });
-  });
+  await updateConfigRow(
+    c,
+    GENERAL_SETTINGS_ROW,
+    (settings) => ({ ...settings, email_settings: change(emailEventsOf(settings)) }),
+    (before, after) => ({ objectId: `${GENERAL_SETTINGS_ROW}.email_settings`, before: { email_settings: emailEventsOf(before) }, after: { email_settings: after.email_settings } }),
+  );
 }
 
 describeRoute({ method: 'get', path: '/email/event_settings', summary: 'Every email event and whether its email is sent', tag: 'email' });

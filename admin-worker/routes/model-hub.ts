@@ -7,15 +7,16 @@
  * isolate idle longer answers its first request from its old copy, re-reading it in the background).
  */
 import { Hono } from 'hono';
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { litellmConfig, proxyModels } from '../../drizzle/schema/admin.ts';
+import { litellmConfig } from '../../drizzle/schema/admin.ts';
 import { LITELLM_SETTINGS_ROW, rereadHubSettings, storedHub } from '../../worker/models/hub-settings.ts';
 import { gatewayState } from '../../worker/state.ts';
 import { writeAudit } from '../lib/audit.ts';
 import { callerUserId, requireProxyAdmin } from '../lib/auth.ts';
 import type { AdminBindings, AdminContext } from '../lib/context.ts';
 import { describeRoute } from '../lib/openapi.ts';
+import { servedGroupNames } from '../lib/served-groups.ts';
 import { badRequest, parseBody } from '../lib/validation.ts';
 import { requireStoreModelInDb } from './models/store.ts';
 
@@ -54,27 +55,14 @@ async function storeSetting(c: AdminContext, field: 'public_model_groups' | 'pub
   });
 }
 
-/** The model group names `/model/new` (unblocked models) and config.yaml serve: a name outside them is a typo the hub would silently skip. */
-async function knownGroups(c: AdminContext, names: readonly string[]): Promise<Set<string>> {
-  const state = await gatewayState(c.env);
-  const known = new Set([...state.catalog.groups.keys()].filter((name) => names.includes(name)));
-  const missing = names.filter((name) => !known.has(name));
-  if (missing.length) {
-    const rows = await c.get('db')().db.selectDistinct({ name: proxyModels.model_name }).from(proxyModels)
-      // A blocked model is not served (loadDbDeployments skips it), so its group would never show.
-      .where(and(inArray(proxyModels.model_name, missing), eq(proxyModels.blocked, false)));
-    for (const row of rows) known.add(row.name);
-  }
-  return known;
-}
-
 describeRoute({ method: 'post', path: '/model_group/make_public', summary: 'Replace the model groups GET /public/model_hub lists without a key', tag: 'models', body: makePublicBody });
 modelHubRoutes.post('/model_group/make_public', async (c) => {
   requireProxyAdmin(c, 'update public model groups');
   requireStoreModelInDb(await gatewayState(c.env), c.env);
   const body = await parseBody(c, makePublicBody);
   const groups = [...new Set(body.model_groups)];
-  const known = await knownGroups(c, groups);
+  // A name outside the groups served is a typo the hub would silently skip.
+  const known = await servedGroupNames(c, groups);
   const unknown = groups.filter((name) => !known.has(name));
   if (unknown.length) throw badRequest(`Unknown model groups: ${unknown.slice(0, 20).join(', ')}. Add them (config.yaml or /model/new) before making them public`, 'model_groups');
   await storeSetting(c, 'public_model_groups', groups);

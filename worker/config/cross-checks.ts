@@ -2,14 +2,14 @@
  * Warnings about what a valid config means (config.yaml's sections read against each other, and against the
  * gateway's routes): callbacks and alerting it does not serve, secrets compiled into the bundle, fallbacks naming
  * no group, budgets that never reset, guardrail modes, pass-through endpoints and MCP servers the gateway's own
- * routes shadow, retry and allowed-fails policies naming no error class.
+ * routes shadow, router settings that are ignored (router-checks.ts).
  */
 import { OTLP_VENDORS } from '../telemetry/otel/vendors.ts';
 import { modesOf } from '../guardrails/schema.ts';
 import { PASS_THROUGH_PREFIXES } from '../passthrough/providers.ts';
 import { ADMIN_PREFIXES } from '../routes/admin-prefixes.ts';
-import { LITELLM_ERROR_CLASSES } from '../router/retry-policy.ts';
-import { AZURE_DOCUMENT_INTELLIGENCE, IMPLEMENTED_PROVIDERS, type ProviderId } from './providers.ts';
+import { AZURE_DOCUMENT_INTELLIGENCE } from './providers.ts';
+import { routerSettingsChecks, unknownFallbackGroups, unusableFallbacks } from './router-checks.ts';
 import type { TollgateConfig } from './schema.ts';
 import { teamSettingsWarnings } from './team-settings-schema.ts';
 import { s3CallbackWarnings } from './s3-callback-schema.ts';
@@ -33,14 +33,6 @@ const EXACT_GET_ROUTES = ['/routes', '/test', '/public/model_hub', '/public/mode
 /** Callbacks Tollgate serves (the standard loggers: generic_api, datadog, s3, langsmith, ...); LiteLLM has many more (azure_storage, ...). */
 const SUPPORTED_CALLBACKS = new Set(['langfuse', 'prometheus', 'otel', 'langfuse_otel', 'arize_phoenix', 'arize', ...OTLP_VENDORS, 'websearch_interception', ...STANDARD_LOGGER_NAMES, ...EMAIL_CALLBACKS]);
 
-/** Pre-call checks that load with a warning: not built, or what Tollgate does anyway. */
-const PRE_CALL_CHECK_NOTES: Partial<Record<string, string>> = {};
-
-/** The checks model_group_affinity_config sets per group, as LiteLLM's DeploymentAffinityCheck reads them. */
-const PER_GROUP_CHECKS = new Set(['deployment_affinity', 'session_affinity', 'responses_api_deployment_check', 'encrypted_content_affinity']);
-/** LiteLLM's header groups come from model_group_settings only: per group the check names nothing (router/header-groups.ts). */
-const HEADER_CHECK_PER_GROUP = 'has no effect here (it names no model group, and leaves the group\'s other checks as they are): list the groups in litellm_settings.model_group_settings.forward_client_headers_to_llm_api';
-
 export function crossReferenceWarnings(config: TollgateConfig): string[] {
   const out: string[] = [];
   const l = config.litellm_settings;
@@ -59,19 +51,10 @@ export function crossReferenceWarnings(config: TollgateConfig): string[] {
   out.push(...teamSettingsWarnings(l.default_team_settings));
   out.push(...s3CallbackWarnings(l.s3_callback_params, [l.callbacks, l.success_callback, l.failure_callback].some((list) => list?.includes('s3') || list?.includes('s3_v2'))));
   out.push(...sqsCallbackWarnings(l.aws_sqs_callback_params, [l.callbacks, l.success_callback, l.failure_callback].some((list) => list?.includes('aws_sqs'))));
-  const r = config.router_settings;
-  for (const [where, checks] of [['optional_pre_call_checks', r.optional_pre_call_checks], ...Object.entries(r.model_group_affinity_config ?? {}).map(([g, c]) => [`model_group_affinity_config.${g}`, c] as const)] as const) {
-    for (const check of checks ?? []) {
-      const perGroup = where !== 'optional_pre_call_checks';
-      const why = PRE_CALL_CHECK_NOTES[check] ?? (perGroup && check === 'forward_client_headers_by_model_group' ? HEADER_CHECK_PER_GROUP : undefined)
-        ?? (perGroup && !PER_GROUP_CHECKS.has(check) ? 'applies proxy-wide only: set it in router_settings.optional_pre_call_checks (ignored here)' : undefined);
-      if (why) out.push(`router_settings.${where}: "${check}" ${why}`);
-    }
-  }
-  // LiteLLM's hook of that name forwards nothing itself: the groups are named in model_group_settings.
-  if (r.optional_pre_call_checks?.includes('forward_client_headers_by_model_group') && !l.model_group_settings?.forward_client_headers_to_llm_api?.length) {
-    out.push('router_settings.optional_pre_call_checks: "forward_client_headers_by_model_group" names no model group by itself (no effect): list the groups in litellm_settings.model_group_settings.forward_client_headers_to_llm_api');
-  }
+  // Router settings accepted but ignored (router-checks.ts, shared with the row stored in the database).
+  out.push(...routerSettingsChecks(config.router_settings, l).map(({ path, why }) => `router_settings.${path}: ${why}`));
+  const litellmFallbacks = { context_window_fallbacks: l.context_window_fallbacks, content_policy_fallbacks: l.content_policy_fallbacks, default_fallbacks: l.default_fallbacks };
+  out.push(...unusableFallbacks(litellmFallbacks).map(({ path, why }) => `litellm_settings.${path}: ${why}`));
   for (const kind of config.general_settings.alerting ?? []) {
     if (kind !== 'slack' && kind !== 'webhook' && kind !== 'pagerduty' && kind !== 'email') out.push(`general_settings.alerting: "${kind}" alerts are not supported by Tollgate yet (ignored; supported: slack, webhook, pagerduty, email)`);
   }
@@ -97,26 +80,10 @@ export function crossReferenceWarnings(config: TollgateConfig): string[] {
       out.push(`environment_variables.${name}: applied, but compiled into the Worker bundle in plain text; a secret (wrangler secret put, or the container's environment in-region) keeps it out`);
     }
   }
-  const groups = new Set(config.model_list.map((d) => d.model_name));
-  const wildcard = config.model_list.some((d) => d.model_name.includes('*'));
-  const check = (list: Record<string, string[]>[] | undefined, where: string) => {
-    list?.forEach((entry, i) => {
-      for (const [group, targets] of Object.entries(entry)) {
-        for (const name of [group, ...targets]) {
-          if (!groups.has(name) && !wildcard) {
-            out.push(`${where}[${i}]: model group "${name}" is not in model_list (it must be added through /model/new)`);
-          }
-        }
-      }
-    });
-  };
-  check(config.router_settings.fallbacks, 'router_settings.fallbacks');
-  check(config.router_settings.context_window_fallbacks, 'router_settings.context_window_fallbacks');
-  check(config.router_settings.content_policy_fallbacks, 'router_settings.content_policy_fallbacks');
-  // Budget routing (limits/router-budgets.ts): a budget that can never apply, or never resets, is named.
+  out.push(...unknownFallbackGroups(config.router_settings, new Set(config.model_list.map((d) => d.model_name))));
+  // Budget routing (limits/router-budgets.ts): a budget that never resets is named.
   for (const [provider, budget] of Object.entries(config.router_settings.provider_budget_config ?? {})) {
     const at = `router_settings.provider_budget_config.${provider}`;
-    if (!IMPLEMENTED_PROVIDERS.has(provider as ProviderId)) out.push(`${at}: not a provider Tollgate serves (ignored: no deployment's calls count in it; expected one of ${[...IMPLEMENTED_PROVIDERS].join(', ')})`);
     if (!budget.time_period && !budget.budget_duration) out.push(`${at}: no time_period: this budget never resets (LiteLLM requires one, e.g. 1d or 30d)`);
   }
   for (const [tag, budget] of Object.entries(config.litellm_settings.tag_budget_config ?? {})) {
@@ -154,14 +121,6 @@ export function crossReferenceWarnings(config: TollgateConfig): string[] {
     if (p.budget_duration !== undefined && p.max_budget === undefined) out.push(`model_list[${i}].litellm_params.budget_duration: no max_budget beside it (ignored)`);
     if (p.max_budget !== undefined && p.budget_duration === undefined) out.push(`model_list[${i}].litellm_params.max_budget: no budget_duration: this deployment's budget never resets`);
   });
-  // LiteLLM's error classes, as retry_policy (`…Retries`) and allowed_fails_policy (`…AllowedFails`) name them.
-  for (const [field, suffix] of [['retry_policy', 'Retries'], ['allowed_fails_policy', 'AllowedFails']] as const) {
-    for (const key of Object.keys(config.router_settings[field] ?? {})) {
-      if (!LITELLM_ERROR_CLASSES.some((c) => `${c}${suffix}` === key)) {
-        out.push(`router_settings.${field}.${key}: not a LiteLLM error class (ignored; expected one of ${LITELLM_ERROR_CLASSES.map((c) => `${c}${suffix}`).join(', ')})`);
-      }
-    }
-  }
   // An admin-only route is for proxy admins, who call with a key: a request without one is refused there (403).
   const adminOnly = new Set(config.general_settings.admin_only_routes ?? []);
   for (const route of config.general_settings.public_routes ?? []) {

@@ -54,6 +54,23 @@ describe('config warnings', () => {
     expect(result.warnings).toContain('router_settings.fallbacks[0]: model group "b" is not in model_list (it must be added through /model/new)');
   });
 
+  it('warns of fallback entries the router cannot use, in router_settings and litellm_settings, as a stored row is refused them', () => {
+    const raw = {
+      model_list: [{ model_name: 'a', litellm_params: { model: 'mock/a' } }, { model_name: 'b', litellm_params: { model: 'mock/b' } }],
+      router_settings: { fallbacks: [{ a: ['b'] }, {}], context_window_fallbacks: [{ a: [] }, { ' ': ['b'] }], default_fallbacks: ['b', ''] },
+      litellm_settings: { content_policy_fallbacks: [{ a: ['b', ' '] }] },
+    };
+    const result = validateConfig(raw, {});
+    if (!result.ok) throw new Error(result.errors.join('\n'));
+    expect(result.warnings.filter((w) => !w.includes('is not in model_list'))).toEqual([
+      'router_settings.fallbacks[1]: names no model group (ignored; expected {model_group: [fallbacks]})',
+      'router_settings.context_window_fallbacks[0].a: names no fallback model group (the group gets none from this list)',
+      'router_settings.context_window_fallbacks[1]: a model group name is blank (ignored: no call names it)',
+      'router_settings.default_fallbacks[1]: a fallback model group name is blank (no model group answers to it)',
+      'litellm_settings.content_policy_fallbacks[0].a: a fallback model group name is blank (no model group answers to it)',
+    ]);
+  });
+
   it('warns about retry_policy and allowed_fails_policy keys that name no LiteLLM error class', () => {
     const raw = {
       model_list: [{ model_name: 'a', litellm_params: { model: 'mock/a' } }],

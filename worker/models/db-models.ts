@@ -5,13 +5,13 @@
  * cannot disagree on the format.
  */
 import { eq } from 'drizzle-orm';
+import type { NeonDatabase } from 'drizzle-orm/neon-serverless';
 import { credentials, proxyModels } from '../../drizzle/schema/admin.ts';
 import { type CredentialSet, withCredential } from '../config/credentials.ts';
 import { type DeploymentDefaults, rememberOwnParams, withDefaultParams } from '../config/default-params.ts';
 import { envRefName, resolveEnvRefs } from '../config/env-ref.ts';
 import { parseModelRef } from '../config/providers.ts';
 import { deploymentSchema, type TollgateConfig } from '../config/schema.ts';
-import { openDatabase, type DatabaseEnv } from '../db/client.ts';
 import { StampedRows } from '../db/stamped.ts';
 import { pgCode, UNDEFINED_TABLE } from '../db/pg-code.ts';
 import type { DeploymentRef, ModelCatalog } from './deployments.ts';
@@ -211,36 +211,36 @@ export function openedModelStamp(row: StoredModel, secret: string | undefined, c
   return JSON.stringify([row.model_name, row.litellm_params, row.model_info, secret !== undefined, credentialStamp, defaults.params, defaults.modifyParams === true]);
 }
 
-/**
- * Reads every unblocked DB model and returns the servable deployments. The
- * pool is this call's own and is closed through `waitUntil`.
- */
-export async function loadDbDeployments(
-  env: Record<string, unknown> & DatabaseEnv,
+/** What a refresh reads of the DB models: the unblocked models and the `/credentials` rows. */
+export interface DbModelRows {
+  rows: StoredModel[];
+  credentialRows: { name: string; values: Record<string, unknown> }[];
+}
+
+/** Reads every unblocked DB model and every stored credential over the caller's connection (models/catalog.ts). */
+export async function readDbModelRows(db: NeonDatabase): Promise<DbModelRows> {
+  const [rows, credentialRows] = await Promise.all([
+    db.select({ model_id: proxyModels.model_id, model_name: proxyModels.model_name, litellm_params: proxyModels.litellm_params, model_info: proxyModels.model_info })
+      .from(proxyModels)
+      .where(eq(proxyModels.blocked, false)),
+    db.select({ name: credentials.credential_name, values: credentials.credential_values }).from(credentials)
+      // A database not yet migrated to 0007 has no credentials table: its models are still served.
+      .catch((err: unknown) => {
+        if (pgCode(err) === UNDEFINED_TABLE) return [];
+        throw err;
+      }),
+  ]);
+  return { rows, credentialRows };
+}
+
+/** The servable deployments of what readDbModelRows read. */
+export async function dbDeployments(
+  { rows, credentialRows }: DbModelRows,
+  env: Record<string, unknown>,
   secret: string | undefined,
-  ctx: { waitUntil(p: Promise<unknown>): void },
-  configCredentials: CredentialSet = new Map(),
-  defaults: DeploymentDefaults = { params: {} },
+  configCredentials: CredentialSet,
+  defaults: DeploymentDefaults,
 ): Promise<DeploymentRef[]> {
-  const database = openDatabase(env);
-  let rows: StoredModel[];
-  let credentialRows: { name: string; values: Record<string, unknown> }[];
-  try {
-    [rows, credentialRows] = await Promise.all([
-      database.db
-        .select({ model_id: proxyModels.model_id, model_name: proxyModels.model_name, litellm_params: proxyModels.litellm_params, model_info: proxyModels.model_info })
-        .from(proxyModels)
-        .where(eq(proxyModels.blocked, false)),
-      database.db.select({ name: credentials.credential_name, values: credentials.credential_values }).from(credentials)
-        // A database not yet migrated to 0007 has no credentials table: its models are still served.
-        .catch((err: unknown) => {
-          if (pgCode(err) === UNDEFINED_TABLE) return [];
-          throw err;
-        }),
-    ]);
-  } finally {
-    ctx.waitUntil(database.close());
-  }
   const key = secret ? await sealingKey(secret) : undefined;
   // A /credentials row's values win over a credential_list entry of its name, as in LiteLLM; a row that does not open
   // (logged) serves no model, rather than config.yaml's credential of its name.

@@ -13,16 +13,16 @@
  * back to config.yaml's list for a flag rather than failing the listing. Without `store_model_in_db` (LiteLLM reads stored settings only then,
  * and `/model_group/make_public` needs it) the database is never read here.
  */
-import { eq } from 'drizzle-orm';
-import { litellmConfig } from '../../drizzle/schema/admin.ts';
+import { STORED_ROWS } from '../config/stored-rows.ts';
 import { openDatabase } from '../db/client.ts';
+import { readConfigRow } from '../db/config-row.ts';
 import { Refreshed, type WaitUntil } from '../db/refreshed.ts';
 import { GatewayError } from '../errors.ts';
 import type { GatewayState } from '../state.ts';
 import { storeModelInDb } from './db-models.ts';
 
 /** LiteLLM_Config's row LiteLLM keeps its `litellm_settings` in (param_value: a mapping of settings). */
-export const LITELLM_SETTINGS_ROW = 'litellm_settings';
+export const LITELLM_SETTINGS_ROW = STORED_ROWS.litellm_settings;
 
 export interface HubSettings {
   /** The model groups listed, in the order given. */
@@ -52,9 +52,7 @@ export function storedHub(value: unknown): StoredHub {
 async function readStoredHub(env: Record<string, unknown>, ctx: WaitUntil): Promise<StoredHub> {
   const database = openDatabase(env);
   try {
-    const [row] = await database.db.select({ value: litellmConfig.param_value }).from(litellmConfig)
-      .where(eq(litellmConfig.param_name, LITELLM_SETTINGS_ROW));
-    return storedHub(row?.value);
+    return storedHub(await readConfigRow(database.db, LITELLM_SETTINGS_ROW));
   } finally {
     ctx.waitUntil(database.close());
   }

@@ -39,6 +39,22 @@ export function resolveGroup(config: TollgateConfig, catalog: ModelCatalog, requ
 }
 
 /**
+ * Whether `requested` reaches a deployment (resolveGroup's list is not empty), for a check made per request: the
+ * same lookups, but no group list is sorted or deployment copied.
+ */
+export function reachesDeployment(config: TollgateConfig, catalog: ModelCatalog, requested: string): boolean {
+  if (catalog.groups.get(requested)?.length) return true;
+  const aliased = aliasTarget(config, requested);
+  if (aliased && catalog.groups.get(aliased)?.length) return true;
+  for (const [pattern, deployments] of catalog.groups) {
+    if (!pattern.includes('*')) continue;
+    const matched = matchWildcard(pattern, requested);
+    if (matched !== undefined && deployments.some((d) => !d.params.model.includes('*') || parseModelRef(wildcardModel(d, matched, requested)).ok)) return true;
+  }
+  return false;
+}
+
+/**
  * The deployment a stored object's id names (a stored response's or interaction's `model_id`): a config
  * entry's id, or a wildcard deployment made concrete for one name (`<entry's id>:<matched>`, as expand gives
  * it out), made concrete again through its group, so an object created through `gemini/*` is read back
@@ -69,17 +85,18 @@ function matchWildcard(pattern: string, name: string): string | undefined {
   return name.slice(prefix.length, name.length - suffix.length);
 }
 
+/**
+ * The model a wildcard deployment names for one requested name: `*` alone takes the requested name whole (it says
+ * which provider, as a bare or prefixed model name); otherwise the `*` takes the part the group's pattern matched.
+ */
+const wildcardModel = (d: DeploymentRef, matched: string, requested: string) => (d.params.model === '*' ? requested : d.params.model.replace('*', matched));
+
 /** A wildcard deployment made concrete for one requested name. */
 function expand(d: DeploymentRef, matched: string, requested: string): DeploymentRef[] {
   if (!d.params.model.includes('*')) return [d];
-  if (d.params.model === '*') {
-    // `*` alone: the requested name says which provider, as a bare or prefixed model name.
-    const ref = parseModelRef(requested);
-    if (!ref.ok) return [];
-    return [{ ...d, id: `${d.id}:${requested}`, baseId: d.id, provider: ref.provider, model: ref.model, params: { ...d.params, model: requested } }];
-  }
-  const concrete = d.params.model.replace('*', matched);
+  const concrete = wildcardModel(d, matched, requested);
   const ref = parseModelRef(concrete);
   if (!ref.ok) return [];
-  return [{ ...d, id: `${d.id}:${matched}`, baseId: d.id, provider: ref.provider, model: ref.model, params: { ...d.params, model: concrete } }];
+  const id = `${d.id}:${d.params.model === '*' ? requested : matched}`;
+  return [{ ...d, id, baseId: d.id, provider: ref.provider, model: ref.model, params: { ...d.params, model: concrete } }];
 }

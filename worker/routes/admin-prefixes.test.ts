@@ -23,4 +23,16 @@ describe('the admin Worker\'s paths', () => {
       expect.stringMatching(/pass_through_endpoints\[1\] \(\/email\/event_settings\): under \/email\/event_settings,/),
     ]);
   });
+
+  it('are the /config routes the admin Worker serves, not the rest of /config/', () => {
+    for (const path of ['/config/update', '/config/list', '/config/field/info', '/config/field/update', '/config/field/delete']) expect(isAdminPath(path)).toBe(true);
+    expect(isAdminPath('/config/yaml')).toBe(false);
+    expect(isAdminPath('/config')).toBe(false);
+    const result = validateConfig({
+      general_settings: { pass_through_endpoints: [{ path: '/config/remote', target: 'https://cfg.test' }] },
+      mcp_servers: { config: { url: 'https://cfg.example.com/mcp' } },
+    }, {});
+    expect(result.ok).toBe(true);
+    expect(result.warnings.filter((w) => w.includes('one of the gateway\'s own routes'))).toEqual([]);
+  });
 });

@@ -6,7 +6,8 @@ export const ADMIN_PREFIXES = [
   '/key/', '/team/', '/user/', '/organization/', '/customer/', '/end_user/', '/budget/', '/model/',
   '/v1/model/', '/v2/model/', '/model_group/', '/model_hub/', '/spend/', '/global/', '/audit', '/cache/',
   '/v2/key/', '/v2/team/', '/v2/user/', '/provider/', '/tag/', '/credentials/', '/v1/mcp/', '/openapi.json', '/docs', '/health/services',
-  '/invitation/', '/onboarding/', '/v1/agents/', '/jwt/key/mapping/', '/prompts/', '/email/event_settings',
+  '/invitation/', '/onboarding/', '/v1/agents/', '/jwt/key/mapping/', '/prompts/', '/email/event_settings', '/config/update', '/config/list', '/config/field/',
+  '/fallback/', '/router/settings', '/router/fields',
 ];
 
 export function isAdminPath(path: string): boolean {

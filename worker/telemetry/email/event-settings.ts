@@ -4,6 +4,7 @@
  * database shared with LiteLLM keeps them; read merged over LiteLLM's defaults (every event on). Pure, but for
  * readEmailEvents, which takes any Postgres client.
  */
+import { STORED_ROWS } from '../../config/stored-rows.ts';
 import type { BudgetEmailKind } from './budget-due.ts';
 import type { EmailEventKind } from './settings.ts';
 
@@ -12,7 +13,7 @@ export const EMAIL_EVENTS = ['Virtual Key Created', 'New User Invitation', 'Virt
 export type EmailEvent = (typeof EMAIL_EVENTS)[number];
 
 /** The LiteLLM_Config row the switches are a field of. */
-export const GENERAL_SETTINGS_ROW = 'general_settings';
+export const GENERAL_SETTINGS_ROW = STORED_ROWS.general_settings;
 
 /** Event name → on, every known event present; a stored name Tollgate does not know (a newer LiteLLM's) is kept too. */
 export type EmailEventSettings = Record<EmailEvent, boolean> & Record<string, boolean>;
