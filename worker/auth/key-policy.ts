@@ -37,6 +37,13 @@ export interface KeyPolicy {
   allowedCacheControls: string[];
   /** `allowed_routes` (set by `key_type` too): the routes or LiteLLM route groups the key may call ([] = any). */
   allowedRoutes: string[];
+  /**
+   * The key's `disable_global_guardrails` (not its team's: key-field-policy.ts): true skips config.yaml's `default_on` guardrails;
+   * those the call, key or team names still run. Absent unless true (key-field-policy.ts).
+   */
+  disableGlobalGuardrails?: true;
+  /** `allowed_passthrough_routes` (the key's own, not its team's: key-field-policy.ts): the config pass-through endpoints it may call. Absent unless it lists any. */
+  allowedPassthroughRoutes?: string[];
   /** `aliases`: names the key may call that stand for a model group (before its team's `model_aliases`). */
   aliases: Record<string, string>;
   /** The models its user may call ([] = any): a personal key (no team) is held to them. Empty where the user's limiter was not asked. */

@@ -68,14 +68,22 @@ export function makesModelCall(path: string): boolean {
     || path === '/utils/transform_request' || path === '/guardrails/apply_guardrail';
 }
 
+/** An `allowed_routes` entry that is a route or a `prefix*` pattern, covering `path`. */
+const entryCovers = (entry: string, path: string) => entry === path || (entry.endsWith('*') && path.startsWith(entry.slice(0, -1)));
+
 /** Whether a key whose `allowed_routes` is `allowed` may call `path`: [] allows all; entries are group names, routes, or `prefix*` patterns. */
 export function routeAllowed(allowed: readonly string[], path: string): boolean {
   if (allowed.length === 0) return true;
   for (const entry of allowed) {
     const group = GROUPS[entry];
-    if (group ? group(path) : entry === path || (entry.endsWith('*') && path.startsWith(entry.slice(0, -1)))) return true;
+    if (group ? group(path) : entryCovers(entry, path)) return true;
   }
   return false;
+}
+
+/** Whether one of `allowed`'s routes or `prefix*` patterns (its route group names aside) covers `path`. */
+export function routeListed(allowed: readonly string[], path: string): boolean {
+  return allowed.some((entry) => !GROUPS[entry] && entryCovers(entry, path));
 }
 
 /** LiteLLM's refusal of a route a key's `allowed_routes` does not list (401, `Authentication Error, Virtual key is not allowed ...`). */

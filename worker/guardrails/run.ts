@@ -18,19 +18,31 @@ function names(list: unknown): string[] {
 }
 
 /**
+ * The guardrails a call asks for, by name; `withoutDefaults` when its key has `disable_global_guardrails`, so the
+ * `default_on` ones run only where named (LiteLLM's should_run_guardrail: the flag skips a default_on guardrail's
+ * own branch, and the one for named guardrails still runs it).
+ */
+export type RequestedGuardrails = Set<string> & { withoutDefaults?: true };
+
+/** Whether a guardrail runs for the call by itself being on (`default_on`), its key not opted out of those. */
+const onByDefault = (g: GuardrailConfig, requested: RequestedGuardrails) => g.litellm_params.default_on === true && requested.withoutDefaults !== true;
+
+/**
  * The guardrails a call asks for, by name: the request's `guardrails` (or its `metadata`'s or
  * `litellm_metadata`'s), and those its key's and team's metadata name (`/key/generate`'s `guardrails`).
  */
-export function requestedGuardrails(body: Record<string, unknown>, caller: Caller, clientBody?: Record<string, unknown>): Set<string> {
+export function requestedGuardrails(body: Record<string, unknown>, caller: Caller, clientBody?: Record<string, unknown>): RequestedGuardrails {
   const metadata = isObject(body.metadata) ? body.metadata : {};
   const ours = isObject(body.litellm_metadata) ? body.litellm_metadata : {};
   // A translated request (/v1/messages): the client's own `metadata.guardrails`, which the translation does not carry.
   const client = clientBody && clientBody !== body && isObject(clientBody.metadata) ? clientBody.metadata : {};
   const policy = caller.kind === 'key' ? caller.policy : undefined;
-  return new Set([
+  const requested: RequestedGuardrails = new Set([
     ...names(body.guardrails), ...names(metadata.guardrails), ...names(ours.guardrails), ...names(client.guardrails),
     ...names(policy?.metadata.guardrails), ...names(policy?.team?.metadata.guardrails),
   ]);
+  if (policy?.disableGlobalGuardrails) requested.withoutDefaults = true;
+  return requested;
 }
 
 /**
@@ -41,16 +53,16 @@ export function requestedGuardrails(body: Record<string, unknown>, caller: Calle
 export function refuseUnguardedRoute(all: readonly GuardrailConfig[] | undefined, caller: Caller, route: string): void {
   if (!all?.length || caller.kind === 'master') return;
   const bound = requestedGuardrails({}, caller);
-  const holding = all.filter((g) => modesOf(g).some((m) => m !== 'logging_only') && (g.litellm_params.default_on === true || bound.has(g.guardrail_name)));
+  const holding = all.filter((g) => modesOf(g).some((m) => m !== 'logging_only') && (onByDefault(g, bound) || bound.has(g.guardrail_name)));
   if (!holding.length) return;
   throw new GatewayError(`Guardrails (${holding.map((g) => g.guardrail_name).join(', ')}) check this key's calls, and ${route} is not checked by guardrails: call the gateway's own routes (/v1/chat/completions, /v1/messages, /v1/responses)`, {
     status: 403, type: 'guardrail_violation',
   });
 }
 
-/** The guardrails that run at this point of a call: `default_on` ones, and those the call asks for. */
-export function guardrailsFor(all: readonly GuardrailConfig[], modes: readonly GuardrailMode[], requested: Set<string>): GuardrailConfig[] {
-  return all.filter((g) => modesOf(g).some((m) => modes.includes(m)) && (g.litellm_params.default_on === true || requested.has(g.guardrail_name)));
+/** The guardrails that run at this point of a call: `default_on` ones (unless its key opted out of them), and those the call asks for. */
+export function guardrailsFor(all: readonly GuardrailConfig[], modes: readonly GuardrailMode[], requested: RequestedGuardrails): GuardrailConfig[] {
+  return all.filter((g) => modesOf(g).some((m) => modes.includes(m)) && (onByDefault(g, requested) || requested.has(g.guardrail_name)));
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { KeyPolicy } from '../auth/key-policy.ts';
+import { keyFieldPolicy } from '../auth/key-field-policy.ts';
 import { JWT_TOKEN_PREFIX } from '../auth/jwt-identity.ts';
 import { teamAliasGone } from './jwt-aliases.ts';
 import { missingJwtEntity } from './jwt-policy.ts';
@@ -50,6 +51,7 @@ export function keyPolicy(token: string, key: EntityView, team: EntityView | und
       ? { id: team.id, alias: team.alias, models: team.models, blocked: team.blocked, organizationId: team.organizationId, metadata: team.metadata, modelAliases: team.modelAliases ?? {} }
       : null,
   };
+  Object.assign(policy, keyFieldPolicy(key.metadata));
   if (key.refusal) policy.refusal = key.refusal;
   else if (token.startsWith(JWT_TOKEN_PREFIX)) {
     // A JWT's team (or, with no team, user) deleted since its key's policy was read: refused, never left unrestricted.

@@ -53,10 +53,11 @@ export interface PassThroughCall {
   /** A config endpoint's `cost_per_request`: the call's cost, whatever it used. */
   costPerRequest?: number | undefined;
   /**
-   * Throws when the caller may not make this call (after its admission, which is then released). May settle
-   * `deployment` now that the caller is known (its aliases, its end user's region).
+   * Throws (or rejects) when the caller may not make this call (after its admission, which is then released). May
+   * settle `deployment` now that the caller is known (its aliases, its end user's region). A promise only where it
+   * must read something (a key's role, for a config endpoint its `allowed_passthrough_routes` do not cover).
    */
-  authorize(caller: Caller, admitted: AdmittedCall | undefined): void;
+  authorize(caller: Caller, admitted: AdmittedCall | undefined): void | Promise<void>;
   /** A route to a model (a provider's API, Google's format), which guardrails would check were it theirs to read; not a config endpoint's. */
   modelRoute: boolean;
   /** Route groups the path belongs to beyond the built-in ones (a config endpoint's: `llm_api_routes`), for `allowed_routes`. */
@@ -110,7 +111,8 @@ export async function passThroughCall(c: Ctx, state: GatewayState, call: PassThr
     const allowed = caller.kind === 'key' ? caller.policy.allowedRoutes : [];
     if (allowed.length && !allowed.some((r) => call.routeGroups?.includes(r))) checkRoute(allowed, c.req.path);
     if (who && call.modelRoute) refuseUnguardedRoute(state.config.guardrails, caller, 'this pass-through route');
-    if (who) call.authorize(caller, admitted);
+    const pending = who ? call.authorize(caller, admitted) : undefined;
+    if (pending) await pending;
     if (caller.kind === 'key') refuseGatewayMetadata(body, call.opaque);
   } catch (err) {
     if (admission) c.executionCtx.waitUntil(admission.release());

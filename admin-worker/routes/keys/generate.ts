@@ -12,7 +12,6 @@ import { durationSeconds } from '../../../worker/limits/windows.ts';
 import { writeAudit } from '../../lib/audit.ts';
 import { emailKey } from '../../email/events.ts';
 import { requireAdminForPrivilegedFields } from '../../lib/env-refs.ts';
-import { checkedSentBack } from '../../lib/logging-sent-back.ts';
 import { refuseMaskedLogging } from '../../lib/secret-mask.ts';
 import { checkLoggingMetadata } from '../../lib/logging-vars.ts';
 import { callerUserId, isProxyAdmin } from '../../lib/auth.ts';
@@ -21,9 +20,11 @@ import type { AdminContext } from '../../lib/context.ts';
 import { badRequest, notFound, parseBody } from '../../lib/validation.ts';
 import { actor, changedBy, handedOverCreator, requireAssignableUser, requireKeyManager, requireKeyOrganization, requireUnmappedKeys, requireUnprivilegedKeyUser } from './access.ts';
 import { requireKeyCreator } from './creators.ts';
+import { requireAdminForKeyExemptions } from './exemptions.ts';
 import { checkAliasFree, checkReferences, checkValues, keyColumns, requestOnlyFields } from './fields.ts';
 import { applyKeyDefaults, enforceKeyBounds, enforceTempBudgetBound, keyGovernance, sentFields } from './governance.ts';
 import { generateKeySchema, type KeyFieldsInput, regenerateKeySchema } from './schemas.ts';
+import { checkedKeySentBack } from './stored-key-body.ts';
 import { budgetsById, findKey, keyObject, refreshKeys, tokenOf } from './store.ts';
 
 const TABLE = 'LiteLLM_VerificationToken';
@@ -69,6 +70,7 @@ async function generate(c: AdminContext, serviceAccount: boolean): Promise<Respo
   }
   checkValues(data);
   requireAdminForPrivilegedFields(c, data);
+  requireAdminForKeyExemptions(isProxyAdmin(c), data);
   refuseMaskedLogging(data.metadata);
   checkLoggingMetadata(data.metadata, c.env as unknown as LoggerEnv);
   checkCustomKey(data.key, 'key');
@@ -142,7 +144,7 @@ export async function regenerateKey(c: AdminContext): Promise<Response> {
     if (!existing) throw notFound('Key not found in database');
     await requireKeyManager(c, tx, [existing.team_id, ...(data.team_id !== undefined ? [data.team_id] : [])], 'regenerate keys');
     await requireUnmappedKeys(c, tx, [existing.token], 'regenerate a key');
-    const fields = checkedSentBack(c, { ...data, key: undefined }, existing.metadata, { merged: true });
+    const fields = checkedKeySentBack(c, { ...data, key: undefined }, existing.metadata);
     // The new plain key acts as the key's user, with that user's role: not a team admin's to take for a proxy admin's key.
     await requireUnprivilegedKeyUser(c, tx, existing.user_id, 'regenerate a key');
     if (fields.user_id !== undefined) await requireAssignableUser(c, tx, fields.user_id, fields.team_id !== undefined ? fields.team_id : existing.team_id);

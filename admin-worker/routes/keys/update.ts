@@ -2,7 +2,6 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import { type KeyRow, verificationTokens } from '../../../drizzle/schema/keys.ts';
 import { writeAudit } from '../../lib/audit.ts';
-import { checkedSentBack } from '../../lib/logging-sent-back.ts';
 import { failureReason } from '../../lib/pg-error.ts';
 import { budgetClock } from '../../lib/budget-limits.ts';
 import type { AdminContext } from '../../lib/context.ts';
@@ -10,6 +9,7 @@ import { badRequest, notFound, parseBody } from '../../lib/validation.ts';
 import { actor, changedBy, handedOverCreator, requireAssignableUser, requireKeyManager, requireKeyOrganization, requireUnmappedKeys } from './access.ts';
 import { enforceKeyBounds, enforceTempBudgetBound, keyGovernance } from './governance.ts';
 import { checkAliasFree, checkReferences, checkValues, keyColumns } from './fields.ts';
+import { checkedKeySentBack } from './stored-key-body.ts';
 import { blockKeySchema, bulkUpdateKeysSchema, bulkUpdateTeamKeysSchema, resetKeySpendSchema, type UpdateKeyInput, updateKeySchema } from './schemas.ts';
 import { resetLimiterSpend } from '../../../worker/limits/client.ts';
 import { budgetsById, findKey, findKeysByAlias, keyObject, keyObjectWithBudget, refreshKeys, type Tx, tokenOf } from './store.ts';
@@ -117,7 +117,7 @@ async function applyKeyUpdate(c: AdminContext, data: UpdateKeyInput, clock: Awai
     // Logging secrets sent back masked are the stored ones (metadata is merged: one left out is kept too).
     await requireKeyManager(c, tx, [existing.team_id, ...(given.team_id !== undefined ? [given.team_id] : [])], 'update keys');
     await requireUnmappedKeys(c, tx, [existing.token], 'update a key');
-    const fields = checkedSentBack(c, given, existing.metadata, { merged: true });
+    const fields = checkedKeySentBack(c, given, existing.metadata);
     enforceKeyBounds(fields, bounds, false);
     enforceTempBudgetBound(fields, existing, bounds, clock.now);
     if (fields.user_id !== undefined) await requireAssignableUser(c, tx, fields.user_id, fields.team_id !== undefined ? fields.team_id : existing.team_id);
