@@ -13,11 +13,13 @@ import type { GatewayEnv } from '../env.ts';
 import { GatewayError } from '../errors.ts';
 import { authenticateRoute } from '../limits/key-store.ts';
 import { gatewayState } from '../state.ts';
+import { log } from '../telemetry/log.ts';
 import { proxyAdminCached } from '../a2a/admin-role-cache.ts';
 import type { Caller } from './authenticate.ts';
 import { isDelegated, keyAuthority } from './delegation.ts';
 import { JWT_TOKEN_PREFIX } from './jwt-identity.ts';
 import { isJwtProxyAdmin } from './jwt-stored-role.ts';
+import { proxyAdminRouteRefusal } from './proxy-admin-refusal.ts';
 
 /**
  * Whether config.yaml lists any admin-only route, read from the compiled config when the Worker loads: without
@@ -85,6 +87,22 @@ export function cachedProxyAdmin(env: GatewayEnv, caller: Extract<Caller, { kind
   // Everything the role read depends on: the key (its hash), its user, and a JWT's mapped role.
   const cacheKey = JSON.stringify([caller.token, caller.policy.userId ?? null, caller.userRole ?? null, caller.viaJwt === true]);
   return proxyAdminCached(cacheKey, () => isProxyAdminKey(env, caller));
+}
+
+/**
+ * Passes the master key and a key of a `proxy_admin` user (cachedProxyAdmin); anyone else gets LiteLLM's 401
+ * (proxyAdminRouteRefusal). A role that cannot be read is a 503, logged with `what`: never a pass.
+ */
+export async function requireProxyAdminKey(env: GatewayEnv, caller: Caller, path: string, what: string): Promise<void> {
+  if (caller.kind === 'master') return;
+  let admin: boolean;
+  try {
+    admin = await cachedProxyAdmin(env, caller);
+  } catch (err) {
+    log.error(`${what}: proxy admin role unreadable:`, err instanceof Error ? err.message : String(err));
+    throw new GatewayError('The proxy admin role could not be read; retry shortly', { status: 503, type: 'service_unavailable', retryable: true, headers: { 'retry-after': '1' } });
+  }
+  if (!admin) throw proxyAdminRouteRefusal(path);
 }
 
 /**

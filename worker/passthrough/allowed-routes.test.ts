@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Caller } from '../auth/authenticate.ts';
 import type { KeyPolicy } from '../auth/key-policy.ts';
-import { passThroughGrant, passThroughRouteCovered, passThroughRouteRefusal } from './allowed-routes.ts';
+import { passThroughGrant, passThroughRouteCovered } from './allowed-routes.ts';
+import { proxyAdminRouteRefusal } from '../auth/proxy-admin-refusal.ts';
 
 const keyWith = (allowedPassthroughRoutes?: string[], allowedRoutes: string[] = []): Caller => ({
   kind: 'key', token: 'h', policy: { metadata: {}, team: null, allowedRoutes, ...(allowedPassthroughRoutes ? { allowedPassthroughRoutes } : {}) } as unknown as KeyPolicy,
@@ -37,7 +38,7 @@ describe('allowed_passthrough_routes', () => {
   });
 
   it('refuses with LiteLLM\'s 401 and words', () => {
-    const err = passThroughRouteRefusal('/bria');
+    const err = proxyAdminRouteRefusal('/bria');
     expect(err.status).toBe(401);
     expect(err.type).toBe('auth_error');
     expect(err.message).toBe('Authentication Error, Only proxy admin can be used to generate, delete, update info for new keys/users/teams. Route=/bria');

@@ -1,6 +1,5 @@
 import type { Caller } from '../auth/authenticate.ts';
 import { routeAllowed, routeListed } from '../auth/routes.ts';
-import { GatewayError } from '../errors.ts';
 
 /**
  * Whether `allowed_passthrough_routes` cover `path`: an entry is the route itself or a path prefix ending at a
@@ -24,11 +23,4 @@ export function passThroughGrant(caller: Caller, path: string): 'yes' | 'ask-rol
   const routes = caller.policy.allowedPassthroughRoutes;
   if (!routes || passThroughRouteCovered(routes, path) || routeAllowed(['llm_api_routes'], path)) return 'yes';
   return routeListed(caller.policy.allowedRoutes, path) ? 'yes' : 'ask-role';
-}
-
-/** LiteLLM's refusal of a route a non-admin key may not call (401, `Authentication Error, Only proxy admin ...`). */
-export function passThroughRouteRefusal(path: string): GatewayError {
-  return new GatewayError(`Authentication Error, Only proxy admin can be used to generate, delete, update info for new keys/users/teams. Route=${path}`, {
-    status: 401, type: 'auth_error', param: 'None',
-  });
 }

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
-import { cachedProxyAdmin } from '../auth/admin-only-routes.ts';
-import { type Caller, identify } from '../auth/authenticate.ts';
+import { requireProxyAdminKey } from '../auth/admin-only-routes.ts';
+import { identify } from '../auth/authenticate.ts';
 import type { TollgateConfig } from '../config/schema.ts';
 import type { GatewayEnv } from '../env.ts';
 import { GatewayError } from '../errors.ts';
@@ -12,8 +12,7 @@ import { gatewayState, type GatewayState } from '../state.ts';
 import { forwardedHeaders, passThroughUrl, pathSegments, safeBase } from '../passthrough/forward.ts';
 import { passThroughCall, passThroughTimeoutMs } from '../passthrough/pass-through-call.ts';
 import { readPassThroughBody } from '../passthrough/pass-through-body.ts';
-import { passThroughGrant, passThroughRouteRefusal } from '../passthrough/allowed-routes.ts';
-import { log } from '../telemetry/log.ts';
+import { passThroughGrant } from '../passthrough/allowed-routes.ts';
 
 type Ctx = Context<{ Bindings: GatewayEnv }>;
 type ConfigEndpoint = NonNullable<TollgateConfig['general_settings']['pass_through_endpoints']>[number];
@@ -69,27 +68,13 @@ async function configCall(c: Ctx, state: GatewayState, endpoint: ConfigEndpoint,
     billed: false, generative: false, modelRoute: false, deployment, priceByAnswer: false, costPerRequest: endpoint.cost_per_request ?? 0,
     // As LiteLLM counts the endpoints it registers among the LLM API's routes (a key's allowed_routes).
     routeGroups: ['llm_api_routes'],
-    authorize: (caller) => passThroughGrant(caller, c.req.path) === 'yes' ? undefined : confirmProxyAdmin(c.env, caller, c.req.path),
+    // A key its allowed_passthrough_routes do not cover passes only as a proxy admin's (LiteLLM holds only
+    // non-admins to the list): its role read once per key per 30 s, a 503 when it cannot be.
+    authorize: (caller) => passThroughGrant(caller, c.req.path) === 'yes' ? undefined : requireProxyAdminKey(c.env, caller, c.req.path, 'pass-through endpoint'),
     send: (signal) => fetch(passThroughUrl(target.href, subpath, query), { method: c.req.method, headers: outbound, ...(client.bytes ? { body: client.bytes } : {}), signal }),
     apiBase: safeBase(target.href),
     timeoutMs: passThroughTimeoutMs(state.config, endpoint.timeout),
   }, seen);
-}
-
-/**
- * A key whose `allowed_passthrough_routes` do not cover the endpoint passes only as a proxy admin's (LiteLLM holds
- * only non-admins to the list): its role read once per key per 30 s (cachedProxyAdmin), a 503 when it cannot be.
- */
-async function confirmProxyAdmin(env: GatewayEnv, caller: Caller, path: string): Promise<void> {
-  if (caller.kind !== 'key') return;
-  let admin: boolean;
-  try {
-    admin = await cachedProxyAdmin(env, caller);
-  } catch (err) {
-    log.error('pass-through endpoint: proxy admin role unreadable:', err instanceof Error ? err.message : String(err));
-    throw new GatewayError('The proxy admin role could not be read; retry shortly', { status: 503, type: 'service_unavailable', retryable: true, headers: { 'retry-after': '1' } });
-  }
-  if (!admin) throw passThroughRouteRefusal(path);
 }
 
 /**
